@@ -1,0 +1,316 @@
+/**
+ * `bun run chat`: the interactive two-user session. Wires the listener and dialer (net), the
+ * rendezvous and session (session), and the terminal (ui); turns events into lines and the
+ * user's lines into commands. Resolves with the process exit code; main.ts exits.
+ */
+
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { networkInterfaces } from "node:os";
+import { resolve } from "node:path";
+import { dial, formatAddress, type Listener, listen, NetError } from "../net/index.ts";
+import { Rendezvous, type Session, type SessionEvents, type TransferInfo } from "../session/index.ts";
+import { checksumLabel, DEFAULT_CHECKSUM, TransferError } from "../transfer/index.ts";
+import { formatBytes, openTerminal, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
+import { type ChatOptions, UsageError } from "./args.ts";
+import { parseInputLine, parsePeerAddress, parseTransferPaths } from "./input.ts";
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_SIGINT = 130;
+export const EXIT_SIGTERM = 143;
+
+const IN_CHAT_HELP = `Commands:
+  transfer <path>...  send files to the peer (quote names with spaces)
+  exit                wait for transfers to finish, say goodbye, quit (also Ctrl-D)
+  help                this list
+  \\text               send text that looks like a command as chat
+Any other line is sent to the peer as chat.`;
+
+const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "[::]"]);
+
+export async function runChat(options: ChatOptions): Promise<number> {
+  const downloadDir = prepareDownloadDir(options.dir);
+  const chat = new ChatController(options, downloadDir);
+  return chat.run();
+}
+
+function prepareDownloadDir(dir: string): string {
+  const path = resolve(dir);
+  try {
+    if (!existsSync(path)) mkdirSync(path, { recursive: true });
+    if (!statSync(path).isDirectory()) throw new UsageError(`--dir ${dir} is not a directory`);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`cannot use --dir ${dir}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return path;
+}
+
+class ChatController {
+  private readonly terminal: Terminal;
+  private readonly rendezvous: Rendezvous;
+  private listener: Listener | undefined;
+  private session: Session | undefined;
+  private dialing = false;
+  private finishing = false;
+  private resolveExit: (code: number) => void = () => {};
+  private readonly exitCode: Promise<number>;
+
+  constructor(
+    private readonly options: ChatOptions,
+    downloadDir: string,
+  ) {
+    this.exitCode = new Promise((resolve) => {
+      this.resolveExit = resolve;
+    });
+    this.terminal = openTerminal(
+      {
+        line: (text) => this.onLine(text),
+        end: () => this.onInputEnd(),
+        interrupt: () => this.onSignal("SIGINT"),
+      },
+      { progress: options.progress },
+    );
+    this.rendezvous = new Rendezvous({
+      downloadDir,
+      checksum: DEFAULT_CHECKSUM,
+      ...(options.name === undefined ? {} : { name: options.name }),
+      events: this.sessionEvents(),
+      rendezvousEvents: {
+        connected: (session) => this.onConnected(session),
+        dropped: (address, reason) => this.terminal.print(`Dropped a connection from ${address}: ${reason}.`),
+      },
+    });
+  }
+
+  async run(): Promise<number> {
+    const onSigint = (): void => this.onSignal("SIGINT");
+    const onSigterm = (): void => this.onSignal("SIGTERM");
+    process.on("SIGINT", onSigint);
+    process.on("SIGTERM", onSigterm);
+    try {
+      try {
+        this.listener = listen(this.options.host, this.options.port, (conn) => this.rendezvous.accepted(conn));
+      } catch (err) {
+        if (err instanceof NetError) {
+          this.terminal.print(`Error: ${err.message}`);
+          this.finish(EXIT_FAILURE);
+          return await this.exitCode;
+        }
+        throw err;
+      }
+      this.terminal.print(this.listeningLine(this.listener));
+      if (this.options.connect !== undefined) this.connectTo(this.options.connect);
+      else this.askForPeer();
+      return await this.exitCode;
+    } finally {
+      process.off("SIGINT", onSigint);
+      process.off("SIGTERM", onSigterm);
+    }
+  }
+
+  private listeningLine(listener: Listener): string {
+    const line = `Listening on ${formatAddress(listener.hostname, listener.port)}`;
+    if (!WILDCARD_HOSTS.has(this.options.host)) return line;
+    const v6 = this.options.host.includes(":");
+    const addresses = Object.values(networkInterfaces())
+      .flat()
+      .filter((a) => a !== undefined && (v6 || a.family === "IPv4"))
+      .map((a) => formatAddress((a as { address: string }).address, listener.port));
+    return `${line} (a peer can use: ${addresses.join(", ")})`;
+  }
+
+  private askForPeer(): void {
+    this.terminal.print("Enter the peer's port (or host:port) to connect, or wait for the peer to connect.");
+    this.terminal.setPrompt("peer port> ");
+  }
+
+  private dialHost(): string {
+    return WILDCARD_HOSTS.has(this.options.host) ? "127.0.0.1" : this.options.host;
+  }
+
+  private connectTo(text: string): void {
+    const address = parsePeerAddress(text, this.dialHost());
+    if (typeof address === "string") {
+      this.terminal.print(`Error: ${address}. Enter the peer's port, e.g. 40123, or host:port.`);
+      return;
+    }
+    const where = formatAddress(address.host, address.port);
+    this.dialing = true;
+    this.terminal.print(`Connecting to ${where}...`);
+    dial(address.host, address.port).then(
+      (conn) => {
+        this.dialing = false;
+        // If the peer connected to us meanwhile, the rendezvous keeps one of the two.
+        return this.rendezvous.dialed(conn);
+      },
+      (err: unknown) => {
+        this.dialing = false;
+        if (this.session || this.finishing) return;
+        const reason = err instanceof NetError ? err.message : String(err);
+        this.terminal.print(`Error: ${reason}. Is the peer's Parley running? Enter the peer's port again.`);
+      },
+    );
+  }
+
+  private onConnected(session: Session): void {
+    this.session = session;
+    const name = this.peerName();
+    this.terminal.print(
+      `Connected to ${name} at ${session.remoteAddress}. Type a message and press Enter; "help" lists commands.`,
+    );
+    this.terminal.setPrompt("> ");
+  }
+
+  private peerName(): string {
+    const name = this.session?.peer.name;
+    return name ? sanitizeForTerminal(name) : "peer";
+  }
+
+  private onLine(text: string): void {
+    if (this.finishing) return;
+    const input = parseInputLine(text);
+    const session = this.session;
+    if (!session) {
+      switch (input.kind) {
+        case "empty":
+          return;
+        case "exit":
+          this.terminal.print("Bye.");
+          return this.finish(EXIT_OK);
+        case "help":
+          this.terminal.print("Enter the peer's port (or host:port). exit quits.");
+          return;
+        default:
+          if (this.dialing) {
+            this.terminal.print("Still connecting; wait a moment.");
+            return;
+          }
+          return this.connectTo(text);
+      }
+    }
+    switch (input.kind) {
+      case "empty":
+        return;
+      case "chat":
+        if (!session.isOpen) {
+          this.terminal.print("Not sent: the session is closing.");
+          return;
+        }
+        session.sendChat(input.text);
+        return;
+      case "help":
+        this.terminal.print(IN_CHAT_HELP);
+        return;
+      case "unknown":
+        this.terminal.print(`Unknown command ${sanitizeForTerminal(input.word)}. ${IN_CHAT_HELP}`);
+        return;
+      case "exit":
+        return this.leave();
+      case "transfer":
+        return this.startTransfers(session, input.args);
+    }
+  }
+
+  private startTransfers(session: Session, args: string): void {
+    let paths: string[];
+    try {
+      paths = parseTransferPaths(args, (p) => existsSync(p));
+    } catch (err) {
+      this.terminal.print(`Error: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    for (const path of paths) {
+      try {
+        session.sendFile(path);
+      } catch (err) {
+        if (!(err instanceof TransferError)) throw err;
+        this.terminal.print(`Error: ${err.message}`);
+      }
+    }
+  }
+
+  private onInputEnd(): void {
+    if (this.finishing) return;
+    if (!this.session) return this.finish(EXIT_OK);
+    this.leave();
+  }
+
+  private leave(): void {
+    const session = this.session;
+    if (!session) return this.finish(EXIT_OK);
+    const active = session.activeTransfers.length;
+    if (active > 0) this.terminal.print(`Waiting for ${active} transfer(s) to finish before leaving...`);
+    session.exit();
+  }
+
+  private onSignal(signal: "SIGINT" | "SIGTERM"): void {
+    const code = signal === "SIGINT" ? EXIT_SIGINT : EXIT_SIGTERM;
+    if (this.finishing) return;
+    const what = signal === "SIGINT" ? "Interrupted (Ctrl-C)" : "Terminated (SIGTERM)";
+    const session = this.session;
+    if (!session?.isActive) {
+      this.terminal.print(`${what}. Bye.`);
+      return this.finish(code);
+    }
+    this.terminal.print(`${what}: telling the peer and closing the connection.`);
+    this.pendingCode = code;
+    session.abort(signal === "SIGINT" ? "interrupted" : "terminated");
+  }
+
+  private pendingCode: number | undefined;
+
+  private sessionEvents(): SessionEvents {
+    const label = (info: TransferInfo): string => `#${info.id} ${sanitizeForTerminal(info.name)}`;
+    return {
+      chatReceived: (text) => this.terminal.print(`<${this.peerName()}> ${sanitizeForTerminal(text)}`),
+      transferStarted: (info) => {
+        const verb = info.direction === "send" ? "Sending" : "Receiving";
+        this.terminal.print(`${verb} ${label(info)} (${formatBytes(info.size)}, ${info.size} bytes).`);
+        this.terminal.startProgress(info.id, `${info.direction === "send" ? "↑" : "↓"} ${label(info)}`, info.size);
+      },
+      transferProgressed: (info, bytes) => this.terminal.updateProgress(info.id, bytes),
+      transferFinished: (done) => {
+        this.terminal.endProgress(done.id);
+        const algo = checksumLabel(done.algo as typeof DEFAULT_CHECKSUM);
+        if (done.direction === "receive") {
+          this.terminal.print(
+            `The transfer command is done. The receiver has received a total of ${done.bytes} bytes from the sender.`,
+          );
+          this.terminal.print(`Saved ${done.path}; ${algo} checksum matched (${done.digest}).`);
+        } else {
+          this.terminal.print(
+            `The transfer command is done. The sender has sent a total of ${done.bytes} bytes to the receiver.`,
+          );
+          this.terminal.print(
+            `${label(done)}: the receiver saved it and its ${algo} checksum matched (${done.digest}).`,
+          );
+        }
+      },
+      transferFailed: (info, reason) => {
+        this.terminal.endProgress(info.id);
+        const verb = info.direction === "send" ? "Sending" : "Receiving";
+        this.terminal.print(`${verb} ${label(info)} failed: ${sanitizeForTerminal(reason)}.`);
+      },
+      peerLeft: (reason) => {
+        this.terminal.print(`${this.peerName()} left (${sanitizeForTerminal(reason)}). Connection closed.`);
+        this.finish(this.pendingCode ?? EXIT_OK);
+      },
+      connectionLost: (reason) => {
+        this.terminal.print(`Connection lost: ${sanitizeForTerminal(reason)}.`);
+        this.finish(this.pendingCode ?? EXIT_FAILURE);
+      },
+      closed: () => {
+        this.terminal.print("Connection closed. Bye.");
+        this.finish(this.pendingCode ?? EXIT_OK);
+      },
+    };
+  }
+
+  private finish(code: number): void {
+    if (this.finishing) return;
+    this.finishing = true;
+    this.listener?.stop();
+    void this.terminal.close().then(() => this.resolveExit(code));
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * What a typed line means, pure (see DESIGN: Input lines). After connecting, `transfer ...`,
+ * `/transfer ...`, `exit`, `/exit`, `help`, `/help` are commands; an unknown `/word` is an
+ * unknown command; a line starting with `\` is chat without the backslash; every other line
+ * is chat. `exit` and `help` are commands only alone on their line, so "help me with this"
+ * stays a chat line; `transfer` needs its paths after it.
+ */
+
+import { homedir } from "node:os";
+
+export type InputLine =
+  | { readonly kind: "empty" }
+  | { readonly kind: "chat"; readonly text: string }
+  | { readonly kind: "transfer"; readonly args: string }
+  | { readonly kind: "exit" }
+  | { readonly kind: "help" }
+  | { readonly kind: "unknown"; readonly word: string };
+
+const ALONE_COMMANDS = new Set(["exit", "quit", "help"]);
+
+export function parseInputLine(line: string): InputLine {
+  if (line.startsWith("\\")) return { kind: "chat", text: line.slice(1) };
+  const trimmed = line.trim();
+  if (trimmed === "") return { kind: "empty" };
+  const slash = trimmed.startsWith("/");
+  const match = /^\/?(\S+)(?:\s+([\s\S]*))?$/.exec(trimmed);
+  const word = (match?.[1] ?? "").toLowerCase();
+  const rest = (match?.[2] ?? "").trim();
+  if (word === "transfer" && (slash || rest !== "")) return { kind: "transfer", args: rest };
+  if (ALONE_COMMANDS.has(word) && rest === "") return word === "help" ? { kind: "help" } : { kind: "exit" };
+  if (slash) return { kind: "unknown", word: trimmed.split(/\s/)[0] ?? trimmed };
+  return { kind: "chat", text: line };
+}
+
+/**
+ * The paths named by the arguments of `transfer`. When the whole rest of the line names an
+ * existing file it is that one file (as users of the classic program type names with spaces);
+ * otherwise it is split shell-style: "double" and 'single' quotes, backslash escapes.
+ * @throws Error with a user-facing message on an unterminated quote or no path
+ */
+export function parseTransferPaths(args: string, exists: (path: string) => boolean): string[] {
+  const whole = expandHome(args.trim());
+  if (whole !== "" && exists(whole)) return [whole];
+  const words = splitShellWords(args);
+  if (words.length === 0) throw new Error("transfer needs a file: transfer <path>");
+  return words.map(expandHome);
+}
+
+/** "~" and "~/x" mean the home directory. */
+export function expandHome(path: string): string {
+  if (path === "~") return homedir();
+  if (path.startsWith("~/")) return homedir() + path.slice(1);
+  return path;
+}
+
+function splitShellWords(text: string): string[] {
+  const words: string[] = [];
+  let word = "";
+  let inWord = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      else if (ch === "\\" && quote === '"' && i + 1 < text.length) word += text[++i];
+      else word += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      inWord = true;
+    } else if (ch === "\\" && i + 1 < text.length) {
+      word += text[++i];
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(word);
+      word = "";
+      inWord = false;
+    } else {
+      word += ch;
+      inWord = true;
+    }
+  }
+  if (quote) throw new Error(`unterminated ${quote} quote in: ${text}`);
+  if (inWord) words.push(word);
+  return words;
+}
+
+/** A peer address typed or given with --connect: "<port>", "<host>:<port>", "[v6]:<port>". */
+export interface PeerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** @returns the address, or an error sentence */
+export function parsePeerAddress(text: string, defaultHost: string): PeerAddress | string {
+  const t = text.trim();
+  let host = defaultHost;
+  let portText = t;
+  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(t);
+  if (bracketed) {
+    host = bracketed[1] as string;
+    portText = bracketed[2] as string;
+  } else if (t.includes(":")) {
+    const at = t.lastIndexOf(":");
+    host = t.slice(0, at);
+    portText = t.slice(at + 1);
+  }
+  if (!/^\d{1,5}$/.test(portText)) return `"${t}" is not a port or host:port`;
+  const port = Number(portText);
+  if (port < 1 || port > 65535) return `port ${port} is out of range (1-65535)`;
+  if (host === "") return `"${t}" has an empty host`;
+  return { host, port };
+}

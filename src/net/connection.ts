@@ -1,0 +1,144 @@
+/**
+ * Connection: one TCP socket from Bun.listen / Bun.connect, bytes only.
+ *
+ * Bun's `socket.write()` returns how many bytes the kernel took and drops the rest, so this
+ * class keeps the unwritten tail of a short write (and anything written after it) in a queue
+ * and resumes from the `drain` event. `queuedBytes` tells the scheduler how much is waiting
+ * in userspace; `onDrain` fires when that queue has emptied.
+ */
+
+import type { Socket } from "bun";
+
+export interface ConnectionEvents {
+  /** Bytes from the peer. The chunk is a fresh buffer owned by the receiver. */
+  onData(chunk: Uint8Array): void;
+  /** The userspace queue emptied: the scheduler may write more. */
+  onDrain(): void;
+  /** The socket closed (by either side, or on error). Fires once. */
+  onClose(error?: Error): void;
+}
+
+/** What the session needs from a connection; tests can drive it with an in-memory pair. */
+export interface Connection {
+  /** "127.0.0.1:40123" of the peer end. */
+  readonly remoteAddress: string;
+  /** Bytes accepted by `write` but not yet taken by the kernel. */
+  readonly queuedBytes: number;
+  readonly closed: boolean;
+  /** Queues `bytes` after what is already queued. `bytes` must not change until written. */
+  write(bytes: Uint8Array): void;
+  /** Closes once the queue is flushed (graceful), or after `timeoutMs` at the latest. */
+  end(timeoutMs?: number): void;
+  /** Closes now, dropping anything queued. */
+  destroy(): void;
+  setEvents(events: ConnectionEvents): void;
+}
+
+const NO_EVENTS: ConnectionEvents = { onData() {}, onDrain() {}, onClose() {} };
+
+export class SocketConnection implements Connection {
+  private readonly queue: Uint8Array[] = [];
+  private queued = 0;
+  private events: ConnectionEvents = NO_EVENTS;
+  private isClosed = false;
+  private ending = false;
+  private endTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Data that arrived before an owner set its events (the first bytes can race the handshake). */
+  private early: Uint8Array[] | undefined = [];
+  private closeError: Error | undefined;
+
+  constructor(
+    private readonly socket: Socket<unknown>,
+    readonly remoteAddress: string,
+  ) {}
+
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  setEvents(events: ConnectionEvents): void {
+    this.events = events;
+    if (this.isClosed) {
+      events.onClose(this.closeError);
+      return;
+    }
+    const early = this.early;
+    this.early = undefined;
+    if (early) for (const chunk of early) if (!this.isClosed) events.onData(chunk);
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.isClosed || bytes.length === 0) return;
+    if (this.queue.length > 0) {
+      this.queue.push(bytes);
+      this.queued += bytes.length;
+      return;
+    }
+    const n = this.socket.write(bytes);
+    if (n < 0) return this.handleClose();
+    if (n < bytes.length) {
+      const rest = bytes.subarray(n);
+      this.queue.push(rest);
+      this.queued += rest.length;
+    }
+  }
+
+  end(timeoutMs = 2000): void {
+    if (this.isClosed) return;
+    this.ending = true;
+    if (this.queue.length === 0) {
+      this.socket.end();
+      return;
+    }
+    this.endTimer = setTimeout(() => this.destroy(), timeoutMs);
+  }
+
+  destroy(): void {
+    if (this.isClosed) return;
+    this.socket.terminate();
+    this.handleClose();
+  }
+
+  /** Socket handler: `data`. */
+  handleData(chunk: Uint8Array): void {
+    if (this.early) this.early.push(chunk);
+    else this.events.onData(chunk);
+  }
+
+  /** Socket handler: `drain`. Writes from the queue until it is empty or the kernel is full. */
+  handleDrain(): void {
+    while (this.queue.length > 0) {
+      const head = this.queue[0] as Uint8Array;
+      const n = this.socket.write(head);
+      if (n < 0) return this.handleClose();
+      this.queued -= Math.max(n, 0);
+      if (n < head.length) {
+        this.queue[0] = head.subarray(n);
+        return; // short write: the next drain resumes here
+      }
+      this.queue.shift();
+    }
+    if (this.ending) {
+      clearTimeout(this.endTimer);
+      this.socket.end();
+      return;
+    }
+    this.events.onDrain();
+  }
+
+  /** Socket handler: `close` / `error` / `end`. */
+  handleClose(error?: Error): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.closeError = error;
+    clearTimeout(this.endTimer);
+    this.queue.length = 0;
+    this.queued = 0;
+    this.early = undefined;
+    this.events.onClose(error);
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Listening and dialing with Bun.listen / Bun.connect, handing out `SocketConnection`s.
+ * TCP_NODELAY is set on every socket: chat lines must not wait for Nagle's algorithm.
+ */
+
+import type { Socket, SocketHandler, TCPSocketListener } from "bun";
+import { SocketConnection } from "./connection.ts";
+import { NetError } from "./errors.ts";
+
+type Handle = { conn?: SocketConnection };
+
+function handlers(onOpen: (conn: SocketConnection) => void): SocketHandler<Handle> {
+  return {
+    open(socket: Socket<Handle>) {
+      socket.setNoDelay(true);
+      const conn = new SocketConnection(
+        socket as Socket<unknown>,
+        formatAddress(socket.remoteAddress, socket.remotePort),
+      );
+      socket.data = { conn };
+      onOpen(conn);
+    },
+    data(socket, chunk) {
+      socket.data.conn?.handleData(chunk);
+    },
+    drain(socket) {
+      socket.data.conn?.handleDrain();
+    },
+    close(socket, error) {
+      socket.data.conn?.handleClose(error);
+    },
+    error(socket, error) {
+      socket.data.conn?.handleClose(error);
+    },
+    end(socket) {
+      // The peer half-closed: Parley has no half-open use, so the connection is over.
+      socket.data.conn?.handleClose();
+      socket.end();
+    },
+  };
+}
+
+export interface Listener {
+  readonly hostname: string;
+  readonly port: number;
+  stop(): void;
+}
+
+/**
+ * Listens on `hostname:port` (port 0: the OS picks one).
+ * @throws NetError E_LISTEN when the address cannot be bound
+ */
+export function listen(hostname: string, port: number, onAccept: (conn: SocketConnection) => void): Listener {
+  let server: TCPSocketListener<Handle>;
+  try {
+    server = Bun.listen<Handle>({ hostname, port, socket: handlers(onAccept), data: {} });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new NetError("E_LISTEN", `cannot listen on ${formatAddress(hostname, port)}: ${reason}`, { cause: err });
+  }
+  return {
+    hostname: server.hostname,
+    port: server.port,
+    stop: () => server.stop(true),
+  };
+}
+
+/**
+ * Dials `hostname:port`.
+ * @throws NetError E_CONNECT_REFUSED when nothing listens there, E_CONNECT otherwise
+ */
+export async function dial(hostname: string, port: number): Promise<SocketConnection> {
+  let opened: SocketConnection | undefined;
+  try {
+    await Bun.connect<Handle>({
+      hostname,
+      port,
+      data: {},
+      socket: handlers((conn) => {
+        opened = conn;
+      }),
+    });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const where = formatAddress(hostname, port);
+    if (code === "ECONNREFUSED")
+      throw new NetError("E_CONNECT_REFUSED", `connection refused by ${where}`, { cause: err });
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new NetError("E_CONNECT", `cannot connect to ${where}: ${reason}`, { cause: err });
+  }
+  if (!opened) throw new NetError("E_CONNECT", `cannot connect to ${formatAddress(hostname, port)}`);
+  return opened;
+}
+
+/** "host:port", with brackets around an IPv6 host. */
+export function formatAddress(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}

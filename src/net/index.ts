@@ -1,0 +1,4 @@
+/** Public surface of the network layer: bytes over TCP, nothing about frames. */
+export * from "./connection.ts";
+export * from "./endpoints.ts";
+export * from "./errors.ts";

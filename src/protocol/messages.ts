@@ -1,0 +1,268 @@
+/**
+ * Protocol messages: typed views of frames, with field-by-field validation of everything the
+ * peer sends (a peer is untrusted input), and their encoders. Pure: no I/O.
+ *
+ * Control bodies are small JSON objects; CHAT is UTF-8 text; ACK is a u64 big-endian running
+ * total; PING/PONG carry an 8-byte token. DATA never passes through here (see FrameDecoder).
+ */
+
+import { ProtocolError } from "./errors.ts";
+import type { ControlFrame } from "./frame-decoder.ts";
+import { encodeFrame } from "./frame-encoder.ts";
+import { APP_NAME, COUNTER_BODY_BYTES, FrameType, MAX_CHAT_BYTES, PROTOCOL_VERSION } from "./frame-types.ts";
+
+/** Longest peer display name, in UTF-16 code units. */
+export const MAX_NAME_CHARS = 64;
+/** Longest file name in an OFFER, in UTF-8 bytes (the usual file system limit). */
+export const MAX_FILE_NAME_BYTES = 255;
+/** Longest free-text reason (REJECT, CANCEL, BYE, RECEIVED). */
+export const MAX_REASON_CHARS = 200;
+/** Largest transfer id (u32). */
+export const MAX_TRANSFER_ID = 0xffff_ffff;
+/** Longest digest, in characters of lowercase hex. */
+export const MAX_DIGEST_CHARS = 128;
+
+export interface Hello {
+  readonly kind: "hello";
+  readonly v: number;
+  readonly app: string;
+  /** 64-bit random process nonce, 16 lowercase hex digits. */
+  readonly nonce: string;
+  readonly name?: string;
+  readonly features: readonly string[];
+}
+export interface Chat {
+  readonly kind: "chat";
+  readonly text: string;
+}
+export interface Offer {
+  readonly kind: "offer";
+  readonly id: number;
+  readonly name: string;
+  readonly size: number;
+  /** Digest algorithm the END trailer will use, so the receiver can hash while receiving. */
+  readonly algo: string;
+}
+export interface Accept {
+  readonly kind: "accept";
+  readonly id: number;
+  readonly offset: number;
+}
+export interface Reject {
+  readonly kind: "reject";
+  readonly id: number;
+  readonly reason: string;
+}
+export interface End {
+  readonly kind: "end";
+  readonly id: number;
+  readonly bytes: number;
+  readonly algo: string;
+  readonly digest: string;
+}
+export interface Received {
+  readonly kind: "received";
+  readonly id: number;
+  readonly bytes: number;
+  readonly ok: boolean;
+  readonly reason?: string;
+}
+export interface Cancel {
+  readonly kind: "cancel";
+  readonly id: number;
+  readonly reason: string;
+}
+export interface Ack {
+  readonly kind: "ack";
+  /** Running total of DATA payload bytes the receiver has consumed. */
+  readonly bytes: number;
+}
+export interface Ping {
+  readonly kind: "ping" | "pong";
+  readonly token: Uint8Array;
+}
+export interface Bye {
+  readonly kind: "bye";
+  readonly reason: string;
+}
+
+export type Message = Hello | Chat | Offer | Accept | Reject | End | Received | Cancel | Ack | Ping | Bye;
+
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder("utf-8", { fatal: false });
+const strictUtf8Decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Parses and validates a control frame.
+ * @throws ProtocolError E_BAD_MESSAGE when a field is missing, of the wrong type or out of range
+ */
+export function parseMessage(frame: ControlFrame): Message {
+  const p = frame.payload;
+  switch (frame.type) {
+    case FrameType.Chat:
+      return { kind: "chat", text: utf8Decoder.decode(p) };
+    case FrameType.Ack:
+      return { kind: "ack", bytes: readU64(p) };
+    case FrameType.Ping:
+      return { kind: "ping", token: p };
+    case FrameType.Pong:
+      return { kind: "pong", token: p };
+    case FrameType.Hello: {
+      const o = parseJson(p, "HELLO");
+      const v = int(o, "v", 0, 0xffff);
+      const app = str(o, "app", 1, 32);
+      const nonce = str(o, "nonce", 16, 16);
+      if (!/^[0-9a-f]{16}$/.test(nonce)) bad("HELLO nonce must be 16 lowercase hex digits");
+      const name = o.name === undefined ? undefined : str(o, "name", 0, MAX_NAME_CHARS);
+      const features = o.features;
+      if (
+        !Array.isArray(features) ||
+        features.length > 32 ||
+        !features.every((f) => typeof f === "string" && f.length <= 32)
+      ) {
+        bad("HELLO features must be a short list of short strings");
+      }
+      return { kind: "hello", v, app, nonce, ...(name === undefined ? {} : { name }), features: features as string[] };
+    }
+    case FrameType.Offer: {
+      const o = parseJson(p, "OFFER");
+      const name = str(o, "name", 1, MAX_FILE_NAME_BYTES);
+      if (utf8.encode(name).length > MAX_FILE_NAME_BYTES) bad(`OFFER name is longer than ${MAX_FILE_NAME_BYTES} bytes`);
+      return {
+        kind: "offer",
+        id: transferId(o),
+        name,
+        size: int(o, "size", 0, Number.MAX_SAFE_INTEGER),
+        algo: str(o, "algo", 1, 32),
+      };
+    }
+    case FrameType.Accept: {
+      const o = parseJson(p, "ACCEPT");
+      return { kind: "accept", id: transferId(o), offset: int(o, "offset", 0, Number.MAX_SAFE_INTEGER) };
+    }
+    case FrameType.Reject: {
+      const o = parseJson(p, "REJECT");
+      return { kind: "reject", id: transferId(o), reason: str(o, "reason", 0, MAX_REASON_CHARS) };
+    }
+    case FrameType.End: {
+      const o = parseJson(p, "END");
+      const digest = str(o, "digest", 0, MAX_DIGEST_CHARS);
+      if (!/^[0-9a-f]*$/.test(digest)) bad("END digest must be lowercase hex");
+      return {
+        kind: "end",
+        id: transferId(o),
+        bytes: int(o, "bytes", 0, Number.MAX_SAFE_INTEGER),
+        algo: str(o, "algo", 1, 32),
+        digest,
+      };
+    }
+    case FrameType.Received: {
+      const o = parseJson(p, "RECEIVED");
+      if (typeof o.ok !== "boolean") bad("RECEIVED ok must be a boolean");
+      const reason = o.reason === undefined ? undefined : str(o, "reason", 0, MAX_REASON_CHARS);
+      return {
+        kind: "received",
+        id: transferId(o),
+        bytes: int(o, "bytes", 0, Number.MAX_SAFE_INTEGER),
+        ok: o.ok as boolean,
+        ...(reason === undefined ? {} : { reason }),
+      };
+    }
+    case FrameType.Cancel: {
+      const o = parseJson(p, "CANCEL");
+      return { kind: "cancel", id: transferId(o), reason: str(o, "reason", 0, MAX_REASON_CHARS) };
+    }
+    case FrameType.Bye: {
+      const o = parseJson(p, "BYE");
+      return { kind: "bye", reason: str(o, "reason", 0, MAX_REASON_CHARS) };
+    }
+  }
+}
+
+/** Encodes a control message as one whole frame. */
+export function encodeMessage(message: Message): Uint8Array {
+  switch (message.kind) {
+    case "chat":
+      return encodeFrame(FrameType.Chat, utf8.encode(message.text));
+    case "ack": {
+      const body = new Uint8Array(COUNTER_BODY_BYTES);
+      new DataView(body.buffer).setBigUint64(0, BigInt(message.bytes));
+      return encodeFrame(FrameType.Ack, body);
+    }
+    case "ping":
+      return encodeFrame(FrameType.Ping, message.token);
+    case "pong":
+      return encodeFrame(FrameType.Pong, message.token);
+    default: {
+      const { kind, ...fields } = message;
+      return encodeFrame(JSON_TYPES[kind], utf8.encode(JSON.stringify(fields)));
+    }
+  }
+}
+
+/** The HELLO this build sends. */
+export function makeHello(nonce: string, name: string | undefined, features: readonly string[] = []): Hello {
+  return {
+    kind: "hello",
+    v: PROTOCOL_VERSION,
+    app: APP_NAME,
+    nonce,
+    ...(name === undefined ? {} : { name }),
+    features,
+  };
+}
+
+/** Bytes of `text` as a CHAT body; false when it is over MAX_CHAT_BYTES. */
+export function chatFits(text: string): boolean {
+  return utf8.encode(text).length <= MAX_CHAT_BYTES;
+}
+
+const JSON_TYPES = {
+  hello: FrameType.Hello,
+  offer: FrameType.Offer,
+  accept: FrameType.Accept,
+  reject: FrameType.Reject,
+  end: FrameType.End,
+  received: FrameType.Received,
+  cancel: FrameType.Cancel,
+  bye: FrameType.Bye,
+} as const;
+
+type JsonObject = Record<string, unknown>;
+
+function bad(message: string): never {
+  throw new ProtocolError("E_BAD_MESSAGE", message);
+}
+
+function parseJson(payload: Uint8Array, what: string): JsonObject {
+  let value: unknown;
+  try {
+    value = JSON.parse(strictUtf8Decoder.decode(payload));
+  } catch (err) {
+    throw new ProtocolError("E_BAD_MESSAGE", `${what} body is not valid JSON`, { cause: err });
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) bad(`${what} body must be a JSON object`);
+  return value as JsonObject;
+}
+
+function int(o: JsonObject, key: string, min: number, max: number): number {
+  const v = o[key];
+  if (typeof v === "number" && Number.isInteger(v) && v >= min && v <= max) return v;
+  return bad(`field "${key}" must be an integer in ${min}..${max}`);
+}
+
+function str(o: JsonObject, key: string, minLength: number, maxLength: number): string {
+  const v = o[key];
+  if (typeof v === "string" && v.length >= minLength && v.length <= maxLength) return v;
+  return bad(`field "${key}" must be a string of ${minLength}..${maxLength} characters`);
+}
+
+function transferId(o: JsonObject): number {
+  return int(o, "id", 1, MAX_TRANSFER_ID);
+}
+
+function readU64(p: Uint8Array): number {
+  const value = new DataView(p.buffer, p.byteOffset, p.byteLength).getBigUint64(0);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) bad("counter exceeds 2^53 - 1");
+  return Number(value);
+}

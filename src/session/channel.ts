@@ -1,0 +1,79 @@
+/**
+ * FrameChannel: a Connection plus its FrameDecoder. Turns incoming bytes into frames for
+ * whoever currently owns the channel (the handshake first, then the session), and turns a
+ * peer's bad bytes into a closed connection with a reason instead of an exception.
+ */
+
+import type { Connection } from "../net/index.ts";
+import { type Frame, FrameDecoder, ProtocolError } from "../protocol/index.ts";
+
+/** Why a channel closed. `protocol` means the peer broke the protocol and we hung up. */
+export interface ChannelClose {
+  readonly error?: Error;
+  readonly protocol?: ProtocolError;
+}
+
+export interface ChannelOwner {
+  onFrame(frame: Frame): void;
+  onDrain(): void;
+  onClose(why: ChannelClose): void;
+}
+
+const NO_OWNER: ChannelOwner = { onFrame() {}, onDrain() {}, onClose() {} };
+
+export class FrameChannel {
+  private readonly decoder = new FrameDecoder();
+  private owner: ChannelOwner = NO_OWNER;
+  private protocolError: ProtocolError | undefined;
+
+  constructor(
+    readonly conn: Connection,
+    /** "dialed": we connected out; "accepted": the peer connected to our listener. */
+    readonly origin: "dialed" | "accepted",
+  ) {
+    conn.setEvents({
+      onData: (chunk) => this.handleData(chunk),
+      onDrain: () => this.owner.onDrain(),
+      onClose: (error) => this.owner.onClose(this.closeReason(error)),
+    });
+  }
+
+  /** Hands frames (including any already decoded in the current chunk) to `owner` from now on. */
+  setOwner(owner: ChannelOwner): void {
+    this.owner = owner;
+  }
+
+  /**
+   * Ends the connection because the peer (or we) broke the protocol: the owner's onClose
+   * receives `error` as the reason.
+   */
+  fail(error: ProtocolError): void {
+    this.protocolError ??= error;
+    this.conn.destroy();
+  }
+
+  private handleData(chunk: Uint8Array): void {
+    if (this.protocolError) return;
+    let frames: Frame[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      if (err instanceof ProtocolError) return this.fail(err);
+      throw err;
+    }
+    for (const frame of frames) {
+      if (this.protocolError || this.conn.closed) return;
+      try {
+        this.owner.onFrame(frame);
+      } catch (err) {
+        if (err instanceof ProtocolError) return this.fail(err);
+        throw err;
+      }
+    }
+  }
+
+  private closeReason(error?: Error): ChannelClose {
+    if (this.protocolError) return { protocol: this.protocolError };
+    return error ? { error } : {};
+  }
+}

@@ -1,0 +1,6 @@
+/** Public surface of the session layer: rendezvous, session, events. */
+export * from "./channel.ts";
+export * from "./events.ts";
+export * from "./limits.ts";
+export * from "./rendezvous.ts";
+export * from "./session.ts";

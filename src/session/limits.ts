@@ -1,0 +1,18 @@
+/** Timing and flow-control constants of a session. */
+
+/** Most DATA payload bytes sent but not yet ACKed by the receiver (see DESIGN: window). */
+export const WINDOW_BYTES = 2 * 1024 * 1024;
+/** The receiver ACKs after consuming this many more bytes. */
+export const ACK_EVERY_BYTES = WINDOW_BYTES / 16;
+/** Largest file payload put in one DATA frame. */
+export const CHUNK_BYTES = 512 * 1024;
+/** The scheduler yields to the event loop after this long in one pump, so chat and timers run. */
+export const PUMP_SLICE_MS = 2;
+/** A side that has sent nothing for this long sends PING. */
+export const PING_INTERVAL_MS = 5_000;
+/** A peer silent for this long is lost. */
+export const PEER_TIMEOUT_MS = 30_000;
+/** A connection that has not sent a valid HELLO by then is dropped. */
+export const HELLO_TIMEOUT_MS = 5_000;
+/** How long BYE may take to flush before the socket is closed anyway. */
+export const BYE_FLUSH_MS = 1_000;

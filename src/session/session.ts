@@ -1,0 +1,509 @@
+/**
+ * Session: one conversation with one peer over a FrameChannel, after HELLO. Knows nothing of
+ * terminals or sockets: it takes frames and commands, and emits SessionEvents.
+ *
+ * Writing is one scheduler (`pump`): control frames (chat, ACK, OFFER, END, ...) go first,
+ * switching only at frame boundaries; DATA is pulled from the active FileSenders only while
+ * fewer than WINDOW_BYTES are un-ACKed and the connection has nothing queued, so a chat line
+ * never waits behind more than about one window of file bytes, and memory stays flat.
+ */
+
+import {
+  encodeDataHeader,
+  encodeMessage,
+  type Frame,
+  FrameType,
+  type Hello,
+  type Message,
+  ProtocolError,
+  parseMessage,
+} from "../protocol/index.ts";
+import {
+  type ChecksumAlgo,
+  checkReadableFile,
+  FileReceiver,
+  FileSender,
+  isChecksumAlgo,
+  type SendTrailer,
+  TransferError,
+} from "../transfer/index.ts";
+import type { ChannelClose, FrameChannel } from "./channel.ts";
+import type { Direction, SessionEvents, TransferInfo } from "./events.ts";
+import {
+  ACK_EVERY_BYTES,
+  BYE_FLUSH_MS,
+  CHUNK_BYTES,
+  PEER_TIMEOUT_MS,
+  PING_INTERVAL_MS,
+  PUMP_SLICE_MS,
+  WINDOW_BYTES,
+} from "./limits.ts";
+
+type State = "open" | "leaving" | "closing" | "closed";
+
+export interface SessionOptions {
+  readonly peer: Hello;
+  /** Where received files are stored (must exist). */
+  readonly downloadDir: string;
+  /** Digest used for files this side sends. */
+  readonly checksum: ChecksumAlgo;
+  readonly events: SessionEvents;
+  /** Asked when the connection drops in the first moments: true if a replacement may come. */
+  readonly replacementPending?: () => boolean;
+}
+
+interface Outgoing {
+  readonly info: TransferInfo;
+  readonly sender: FileSender;
+  state: "offered" | "sending" | "ended";
+  /** Set when END is sent. */
+  trailer?: SendTrailer;
+}
+
+interface Incoming {
+  readonly info: TransferInfo;
+  readonly receiver: FileReceiver;
+}
+
+/** Ids the peer may still send DATA for after we stopped listening to them (cancelled). */
+const MAX_REMEMBERED_CANCELLED = 1024;
+
+export class Session {
+  private state: State = "open";
+  private channel: FrameChannel;
+  private readonly control: Uint8Array[] = [];
+  private readonly outgoing = new Map<number, Outgoing>();
+  private readonly incoming = new Map<number, Incoming>();
+  private readonly cancelledIncoming = new Set<number>();
+  private nextId: number;
+  private sentBulk = 0;
+  private ackedBulk = 0;
+  private consumedBulk = 0;
+  private ackedToPeer = 0;
+  private rrIndex = 0;
+  private pumping = false;
+  private pumpScheduled = false;
+  private endAfterFlush = false;
+  private lastReceivedAt = Date.now();
+  private lastSentAt = Date.now();
+  private readonly keepalive: ReturnType<typeof setInterval>;
+  private replacementTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly openedAt = Date.now();
+
+  constructor(
+    channel: FrameChannel,
+    private readonly options: SessionOptions,
+  ) {
+    this.channel = channel;
+    this.nextId = channel.origin === "dialed" ? 1 : 2;
+    this.attach(channel);
+    this.keepalive = setInterval(() => this.tick(), PING_INTERVAL_MS / 5);
+    this.keepalive.unref?.();
+  }
+
+  get peer(): Hello {
+    return this.options.peer;
+  }
+
+  get remoteAddress(): string {
+    return this.channel.conn.remoteAddress;
+  }
+
+  /** Transfers in progress, both directions. */
+  get activeTransfers(): TransferInfo[] {
+    return [...[...this.outgoing.values()].map((t) => t.info), ...[...this.incoming.values()].map((t) => t.info)];
+  }
+
+  get isOpen(): boolean {
+    return this.state === "open";
+  }
+
+  /** Open, or leaving after `exit` while transfers finish. */
+  get isActive(): boolean {
+    return this.state === "open" || this.state === "leaving";
+  }
+
+  /**
+   * Moves the session to another connection to the same peer (both dialed at once; see
+   * DESIGN: Connecting). The old connection is closed without BYE.
+   */
+  replaceChannel(channel: FrameChannel): void {
+    const old = this.channel;
+    clearTimeout(this.replacementTimer);
+    this.replacementTimer = undefined;
+    this.channel = channel;
+    this.nextId = channel.origin === "dialed" ? 1 : 2;
+    this.attach(channel);
+    old.setOwner({ onFrame() {}, onDrain() {}, onClose() {} });
+    old.conn.destroy();
+    if (this.state === "closed") this.state = "open";
+    this.pump();
+  }
+
+  /** True while the session is young enough that a simultaneous dial may still replace its connection. */
+  get replaceable(): boolean {
+    return Date.now() - this.openedAt < 10_000 && this.outgoing.size === 0 && this.incoming.size === 0;
+  }
+
+  sendChat(text: string): void {
+    if (this.state !== "open" && this.state !== "leaving") return;
+    this.queueControl({ kind: "chat", text });
+  }
+
+  /**
+   * Offers the file at `path` to the peer.
+   * @throws TransferError when it is missing, not a regular file, or unreadable
+   */
+  sendFile(path: string): TransferInfo {
+    if (this.state !== "open") throw new TransferError("E_READ", "the session is closing");
+    const size = checkReadableFile(path);
+    const id = this.nextId;
+    this.nextId += 2;
+    const sender = new FileSender(id, path, size, this.options.checksum, CHUNK_BYTES);
+    const info: TransferInfo = { id, direction: "send", name: sender.name, size };
+    const transfer: Outgoing = { info, sender, state: "offered" };
+    sender.onReadable = () => this.pump();
+    sender.onError = (err) => this.failOutgoing(transfer, err.message, true);
+    this.outgoing.set(id, transfer);
+    this.queueControl({ kind: "offer", id, name: sender.name, size, algo: this.options.checksum });
+    this.options.events.transferStarted(info);
+    return info;
+  }
+
+  /** `exit`: waits for transfers in both directions to finish, then BYE and close. */
+  exit(): void {
+    if (this.state !== "open") return;
+    this.state = "leaving";
+    this.leaveIfIdle();
+  }
+
+  /** Ctrl-C, SIGTERM: cancels transfers, BYE with `reason`, closes at once. */
+  abort(reason: string): void {
+    if (this.state === "closing" || this.state === "closed") return;
+    this.cancelAll(`cancelled: ${reason}`, false);
+    this.sayBye(reason);
+  }
+
+  // --- incoming frames ---------------------------------------------------------------
+
+  private onFrame(frame: Frame): void {
+    this.lastReceivedAt = Date.now();
+    if (frame.type === FrameType.Data) return this.onData(frame.transferId, frame.payload);
+    const message = parseMessage(frame);
+    switch (message.kind) {
+      case "chat":
+        this.options.events.chatReceived(message.text);
+        return;
+      case "ack":
+        if (message.bytes > this.sentBulk || message.bytes < this.ackedBulk) {
+          throw new ProtocolError("E_BAD_MESSAGE", "ACK outside the bytes sent");
+        }
+        this.ackedBulk = message.bytes;
+        this.pump();
+        return;
+      case "ping":
+        this.queueControl({ kind: "pong", token: message.token });
+        return;
+      case "pong":
+        return;
+      case "offer":
+        return this.onOffer(message.id, message.name, message.size, message.algo);
+      case "accept": {
+        const t = this.outgoing.get(message.id);
+        if (t?.state !== "offered")
+          throw new ProtocolError("E_UNEXPECTED", `ACCEPT for unknown transfer ${message.id}`);
+        if (message.offset !== 0) throw new ProtocolError("E_UNEXPECTED", "resume is not supported yet");
+        t.state = "sending";
+        this.pump();
+        return;
+      }
+      case "reject": {
+        const t = this.outgoing.get(message.id);
+        if (t) this.failOutgoing(t, `the peer declined: ${message.reason}`, false);
+        return;
+      }
+      case "end":
+        return this.onEnd(message.id, message.bytes, message.algo, message.digest);
+      case "received": {
+        const t = this.outgoing.get(message.id);
+        if (!t?.trailer) throw new ProtocolError("E_UNEXPECTED", `RECEIVED for unknown transfer ${message.id}`);
+        if (!message.ok)
+          return this.failOutgoing(t, `the peer could not verify it: ${message.reason ?? "unknown reason"}`, false);
+        if (message.bytes !== t.trailer.bytes)
+          throw new ProtocolError("E_BAD_MESSAGE", "RECEIVED with a byte count not sent");
+        this.outgoing.delete(t.info.id);
+        this.options.events.transferFinished({ ...t.info, ...t.trailer });
+        this.leaveIfIdle();
+        return;
+      }
+      case "cancel":
+        return this.onCancel(message.id, message.reason);
+      case "bye":
+        this.state = "closed";
+        this.cancelAll(`the peer left (${message.reason})`, false);
+        this.stopTimers();
+        this.channel.conn.end(BYE_FLUSH_MS);
+        this.options.events.peerLeft(message.reason);
+        return;
+      case "hello":
+        throw new ProtocolError("E_UNEXPECTED", "HELLO after the handshake");
+    }
+  }
+
+  private onOffer(id: number, name: string, size: number, algo: string): void {
+    const peerIds = this.nextId % 2 === 1 ? 0 : 1; // the peer's ids have the other parity
+    if (id % 2 !== peerIds) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} has the wrong parity`);
+    if (this.incoming.has(id) || this.cancelledIncoming.has(id))
+      throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} reused`);
+    if (!isChecksumAlgo(algo)) {
+      this.queueControl({ kind: "reject", id, reason: `unsupported checksum ${algo}` });
+      return;
+    }
+    if (this.state !== "open") {
+      this.queueControl({ kind: "reject", id, reason: "the receiver is leaving" });
+      return;
+    }
+    let receiver: FileReceiver;
+    try {
+      receiver = FileReceiver.open(this.options.downloadDir, name, id, size, algo);
+    } catch (err) {
+      const reason = err instanceof TransferError ? err.message : String(err);
+      this.queueControl({ kind: "reject", id, reason });
+      this.options.events.transferFailed({ id, direction: "receive", name, size }, reason);
+      return;
+    }
+    const info: TransferInfo = { id, direction: "receive", name: receiver.name, size };
+    this.incoming.set(id, { info, receiver });
+    this.queueControl({ kind: "accept", id, offset: 0 });
+    this.options.events.transferStarted(info);
+  }
+
+  private onData(id: number, bytes: Uint8Array): void {
+    this.consumedBulk += bytes.length;
+    const t = this.incoming.get(id);
+    if (t) {
+      try {
+        t.receiver.write(bytes);
+        this.options.events.transferProgressed(t.info, t.receiver.received);
+      } catch (err) {
+        if (!(err instanceof TransferError)) throw err;
+        this.failIncoming(t, err.message, true);
+      }
+    } else if (!this.cancelledIncoming.has(id)) {
+      throw new ProtocolError("E_UNEXPECTED", `DATA for unknown transfer ${id}`);
+    }
+    if (this.consumedBulk - this.ackedToPeer >= ACK_EVERY_BYTES) {
+      this.ackedToPeer = this.consumedBulk;
+      this.queueControl({ kind: "ack", bytes: this.consumedBulk });
+    }
+  }
+
+  private onEnd(id: number, bytes: number, algo: string, digest: string): void {
+    const t = this.incoming.get(id);
+    if (!t) {
+      if (this.cancelledIncoming.has(id)) return;
+      throw new ProtocolError("E_UNEXPECTED", `END for unknown transfer ${id}`);
+    }
+    this.incoming.delete(id);
+    try {
+      const stored = t.receiver.finish({ bytes, algo, digest });
+      this.queueControl({ kind: "received", id, bytes: stored.bytes, ok: true });
+      this.options.events.transferFinished({ ...t.info, ...stored });
+    } catch (err) {
+      if (!(err instanceof TransferError)) throw err;
+      this.queueControl({ kind: "received", id, bytes: t.receiver.received, ok: false, reason: err.message });
+      this.options.events.transferFailed(t.info, err.message);
+    }
+    this.leaveIfIdle();
+  }
+
+  private onCancel(id: number, reason: string): void {
+    const out = this.outgoing.get(id);
+    if (out) return this.failOutgoing(out, `the peer cancelled it: ${reason}`, false);
+    const inc = this.incoming.get(id);
+    if (inc) return this.failIncoming(inc, `the peer cancelled it: ${reason}`, false);
+  }
+
+  // --- transfer endings --------------------------------------------------------------
+
+  private failOutgoing(t: Outgoing, reason: string, tellPeer: boolean): void {
+    if (!this.outgoing.delete(t.info.id)) return;
+    t.sender.stop();
+    if (tellPeer) this.queueControl({ kind: "cancel", id: t.info.id, reason });
+    this.options.events.transferFailed(t.info, reason);
+    this.leaveIfIdle();
+  }
+
+  private failIncoming(t: Incoming, reason: string, tellPeer: boolean): void {
+    if (!this.incoming.delete(t.info.id)) return;
+    t.receiver.abort();
+    this.rememberCancelled(t.info.id);
+    if (tellPeer) this.queueControl({ kind: "cancel", id: t.info.id, reason });
+    this.options.events.transferFailed(t.info, reason);
+    this.leaveIfIdle();
+  }
+
+  private rememberCancelled(id: number): void {
+    this.cancelledIncoming.add(id);
+    if (this.cancelledIncoming.size > MAX_REMEMBERED_CANCELLED) {
+      const oldest = this.cancelledIncoming.values().next().value;
+      if (oldest !== undefined) this.cancelledIncoming.delete(oldest);
+    }
+  }
+
+  private cancelAll(reason: string, tellPeer: boolean): void {
+    for (const t of [...this.outgoing.values()]) this.failOutgoing(t, reason, tellPeer);
+    for (const t of [...this.incoming.values()]) this.failIncoming(t, reason, tellPeer);
+  }
+
+  // --- leaving -----------------------------------------------------------------------
+
+  private leaveIfIdle(): void {
+    if (this.state !== "leaving" || this.outgoing.size > 0 || this.incoming.size > 0) return;
+    this.sayBye("exit");
+  }
+
+  private sayBye(reason: string): void {
+    this.state = "closing";
+    this.stopTimers();
+    this.queueControl({ kind: "bye", reason });
+    this.endAfterFlush = true;
+    this.pump();
+  }
+
+  private stopTimers(): void {
+    clearInterval(this.keepalive);
+    clearTimeout(this.replacementTimer);
+  }
+
+  private onChannelClose(channel: FrameChannel, why: ChannelClose): void {
+    if (channel !== this.channel) return;
+    if (this.state === "closing" || this.state === "closed") {
+      const wasClosing = this.state === "closing";
+      this.state = "closed";
+      this.stopTimers();
+      if (wasClosing) this.options.events.closed();
+      return;
+    }
+    if (this.replaceable && this.options.replacementPending?.()) {
+      // Both sides dialed at once and the peer kept the other connection: wait for it.
+      this.replacementTimer = setTimeout(() => this.lose(why), 5_000);
+      return;
+    }
+    this.lose(why);
+  }
+
+  private lose(why: ChannelClose): void {
+    if (this.state === "closed") return;
+    const reason = why.protocol
+      ? `the peer broke the protocol (${why.protocol.message})`
+      : why.error
+        ? `connection lost: ${why.error.message}`
+        : "connection lost: the peer closed the connection without saying goodbye";
+    this.state = "closed";
+    this.stopTimers();
+    this.cancelAll(reason, false);
+    this.options.events.connectionLost(reason);
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    if (now - this.lastReceivedAt > PEER_TIMEOUT_MS) {
+      this.channel.conn.destroy();
+      this.lose({ error: new Error(`no word from the peer for ${PEER_TIMEOUT_MS / 1000} s`) });
+      return;
+    }
+    if (now - this.lastSentAt >= PING_INTERVAL_MS && this.control.length === 0) {
+      const token = new Uint8Array(8);
+      new DataView(token.buffer).setFloat64(0, now);
+      this.queueControl({ kind: "ping", token });
+    }
+  }
+
+  // --- the scheduler -----------------------------------------------------------------
+
+  private attach(channel: FrameChannel): void {
+    channel.setOwner({
+      onFrame: (frame) => this.onFrame(frame),
+      onDrain: () => this.pump(),
+      onClose: (why) => this.onChannelClose(channel, why),
+    });
+  }
+
+  private queueControl(message: Message): void {
+    this.control.push(encodeMessage(message));
+    this.pump();
+  }
+
+  /** Writes what may be written now: control first, then DATA within the window. */
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      this.pumpSlice();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pumpSlice(): void {
+    const conn = this.channel.conn;
+    const started = performance.now();
+    while (!conn.closed && conn.queuedBytes === 0) {
+      const frame = this.control.shift();
+      if (frame !== undefined) {
+        conn.write(frame);
+        this.lastSentAt = Date.now();
+        continue;
+      }
+      if (this.endAfterFlush) {
+        this.endAfterFlush = false;
+        conn.end(BYE_FLUSH_MS);
+        return;
+      }
+      if (this.state !== "open" && this.state !== "leaving") return;
+      if (this.sentBulk - this.ackedBulk >= WINDOW_BYTES) return;
+      if (!this.writeNextChunk(conn)) return;
+      if (performance.now() - started > PUMP_SLICE_MS) {
+        // Reads that resolve at once would otherwise starve timers, input and ACK handling.
+        this.schedulePump();
+        return;
+      }
+    }
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Round-robin over sending transfers; writes one DATA frame or END. False when none is ready. */
+  private writeNextChunk(conn: FrameChannel["conn"]): boolean {
+    const sending = [...this.outgoing.values()].filter((t) => t.state === "sending");
+    for (let i = 0; i < sending.length; i++) {
+      const t = sending[(this.rrIndex + i) % sending.length] as Outgoing;
+      if (t.sender.finished) {
+        t.state = "ended";
+        t.trailer = t.sender.trailer();
+        this.control.push(encodeMessage({ kind: "end", id: t.info.id, ...t.trailer }));
+        return true;
+      }
+      const chunk = t.sender.takeChunk();
+      if (chunk === undefined) continue;
+      this.rrIndex = (this.rrIndex + i + 1) % sending.length;
+      conn.write(encodeDataHeader(t.info.id, chunk.length));
+      conn.write(chunk);
+      this.sentBulk += chunk.length;
+      this.lastSentAt = Date.now();
+      this.options.events.transferProgressed(t.info, t.sender.sent);
+      return true;
+    }
+    return false;
+  }
+}
+
+export type { Direction };

@@ -1,0 +1,41 @@
+/** TransferError: one transfer failed (bad file, disk, checksum, rejected): the connection goes on. */
+
+export type TransferErrorCode =
+  | "E_NOT_FOUND"
+  | "E_NOT_A_FILE"
+  | "E_UNREADABLE"
+  | "E_READ"
+  | "E_WRITE"
+  | "E_BAD_CHECKSUM"
+  | "E_SIZE_MISMATCH"
+  | "E_UNSUPPORTED_CHECKSUM"
+  | "E_BAD_NAME";
+
+export class TransferError extends Error {
+  override name = "TransferError";
+  constructor(
+    readonly code: TransferErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The OS's words for a failed file call ("no space left on device"), from a Node-style error. */
+export function osReason(err: unknown): string {
+  const code = (err as { code?: string }).code;
+  const known: Record<string, string> = {
+    ENOSPC: "no space left on device",
+    EDQUOT: "disk quota exceeded",
+    EFBIG: "file too large",
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    ENOENT: "no such file or directory",
+    EISDIR: "is a directory",
+    EROFS: "read-only file system",
+    EIO: "input/output error",
+  };
+  if (code && known[code]) return known[code];
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,17 @@
+/**
+ * Makes text from the peer safe to print: control characters (C0, DEL, C1), and so every
+ * ANSI/OSC escape sequence, are shown as visible escapes instead of being interpreted by the
+ * terminal. Tabs stay. Pure.
+ */
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+export function sanitizeForTerminal(text: string): string {
+  return text.replace(CONTROL, (ch) => {
+    const code = ch.charCodeAt(0);
+    if (code < 0x20) return `^${String.fromCharCode(code + 0x40)}`;
+    if (code === 0x7f) return "^?";
+    return `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
