@@ -138,14 +138,16 @@ class ChatController {
     const where = formatAddress(address.host, address.port);
     this.dialing = true;
     this.terminal.print(`Connecting to ${where}...`);
+    const handshake = this.rendezvous.dialStarted();
     dial(address.host, address.port).then(
       (conn) => {
         this.dialing = false;
         // If the peer connected to us meanwhile, the rendezvous keeps one of the two.
-        return this.rendezvous.dialed(conn);
+        return handshake(conn);
       },
       (err: unknown) => {
         this.dialing = false;
+        void handshake(undefined);
         if (this.session || this.finishing) return;
         const reason = err instanceof NetError ? err.message : String(err);
         this.terminal.print(`Error: ${reason}. Is the peer's Parley running? Enter the peer's port again.`);

@@ -30,6 +30,7 @@ export const FrameType = {
   Ping: 0x0b,
   Pong: 0x0c,
   Bye: 0x0d,
+  Ready: 0x0e,
 } as const;
 
 export type FrameTypeValue = (typeof FrameType)[keyof typeof FrameType];

@@ -81,12 +81,16 @@ export interface Ping {
   readonly kind: "ping" | "pong";
   readonly token: Uint8Array;
 }
+/** Sent by the side with the larger HELLO nonce on the one connection it keeps; the session starts. */
+export interface Ready {
+  readonly kind: "ready";
+}
 export interface Bye {
   readonly kind: "bye";
   readonly reason: string;
 }
 
-export type Message = Hello | Chat | Offer | Accept | Reject | End | Received | Cancel | Ack | Ping | Bye;
+export type Message = Hello | Chat | Offer | Accept | Reject | End | Received | Cancel | Ack | Ping | Bye | Ready;
 
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8", { fatal: false });
@@ -176,6 +180,9 @@ export function parseMessage(frame: ControlFrame): Message {
       const o = parseJson(p, "BYE");
       return { kind: "bye", reason: str(o, "reason", 0, MAX_REASON_CHARS) };
     }
+    case FrameType.Ready:
+      parseJson(p, "READY");
+      return { kind: "ready" };
   }
 }
 
@@ -226,6 +233,7 @@ const JSON_TYPES = {
   received: FrameType.Received,
   cancel: FrameType.Cancel,
   bye: FrameType.Bye,
+  ready: FrameType.Ready,
 } as const;
 
 type JsonObject = Record<string, unknown>;

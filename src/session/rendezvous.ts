@@ -2,11 +2,16 @@
  * Rendezvous: turns connections (accepted by our listener or dialed by us) into exactly one
  * Session with one peer.
  *
- * Each connection first exchanges HELLO. A connection that sends anything else, bad bytes, or
- * nothing within HELLO_TIMEOUT_MS is dropped and reported; the listener keeps waiting. When
- * both sides dialed at once and each has two HELLO-complete connections, both keep the one
- * dialed by the side with the larger HELLO nonce and close the other without BYE. Once a
- * session exists, connections from anyone else are refused with BYE "busy".
+ * 1. Each connection exchanges HELLO. A connection that sends anything else, bad bytes, or no
+ *    HELLO within HELLO_TIMEOUT_MS is dropped and reported; the listener keeps waiting.
+ * 2. The side whose HELLO nonce is larger ("the leader") picks the one connection to keep and
+ *    sends READY on it: the connection it dialed if it dialed the peer, else the one it
+ *    accepted. While a dial of its own is still in progress it waits for that dial first, so
+ *    when both users typed the other's port at once, both end on the leader's connection.
+ * 3. The other side ("the follower") uses nothing until READY arrives; it then starts the
+ *    session on that connection and closes its other connections to the same peer.
+ * Nothing of the session is sent before READY, so no chat line can be lost on a connection
+ * that is about to be dropped. Once a session exists, anyone else is refused with BYE "busy".
  */
 
 import type { Connection } from "../net/index.ts";
@@ -31,16 +36,25 @@ export interface RendezvousEvents {
   dropped(remoteAddress: string, reason: string): void;
 }
 
-export interface RendezvousOptions extends Omit<SessionOptions, "peer" | "replacementPending"> {
+export interface RendezvousOptions extends Omit<SessionOptions, "peer"> {
   readonly name?: string;
   readonly rendezvousEvents: RendezvousEvents;
+}
+
+/** A connection whose HELLO exchange is done, waiting to be picked (or dropped). */
+interface Candidate {
+  readonly channel: FrameChannel;
+  readonly peer: Hello;
+  readonly timer: ReturnType<typeof setTimeout>;
 }
 
 export class Rendezvous {
   /** This process's HELLO nonce: 64 random bits as hex. */
   readonly nonce: string;
   private session: Session | undefined;
-  private readonly handshaking = new Set<FrameChannel>();
+  private readonly candidates = new Set<Candidate>();
+  /** Dials started whose handshake has not finished yet. */
+  private dialsInProgress = 0;
 
   constructor(private readonly options: RendezvousOptions) {
     const bytes = crypto.getRandomValues(new Uint8Array(8));
@@ -53,23 +67,39 @@ export class Rendezvous {
 
   /** A connection our listener accepted. */
   accepted(conn: Connection): void {
-    this.handshake(new FrameChannel(conn, "accepted"));
+    void this.handshake(new FrameChannel(conn, "accepted"));
   }
 
-  /** A connection we dialed. Resolves when its handshake ends (whatever the outcome). */
+  /**
+   * Call when a dial starts, before it connects: a leader waits for it before picking.
+   * @returns the function to call with the connection, or with undefined if the dial failed
+   */
+  dialStarted(): (conn: Connection | undefined) => Promise<void> {
+    this.dialsInProgress++;
+    let done = false;
+    return async (conn) => {
+      if (conn) await this.handshake(new FrameChannel(conn, "dialed"));
+      if (!done) {
+        done = true;
+        this.dialsInProgress--;
+        this.pickIfLeader();
+      }
+    };
+  }
+
+  /** A connection we dialed (dialStarted and its result in one call). */
   dialed(conn: Connection): Promise<void> {
-    return this.handshake(new FrameChannel(conn, "dialed"));
+    return this.dialStarted()(conn);
   }
 
+  /** Exchanges HELLO; resolves when that is done, whatever the outcome. */
   private handshake(channel: FrameChannel): Promise<void> {
     const { conn } = channel;
-    this.handshaking.add(channel);
     return new Promise<void>((resolve) => {
       let settled = false;
       const settle = (): void => {
         settled = true;
         clearTimeout(timer);
-        this.handshaking.delete(channel);
         resolve();
       };
       const drop = (reason: string): void => {
@@ -111,25 +141,83 @@ export class Rendezvous {
       this.options.rendezvousEvents.dropped(conn.remoteAddress, "that is this Parley's own port");
       return;
     }
-    const session = this.session;
-    if (!session) {
-      this.session = new Session(channel, {
-        ...this.options,
-        peer,
-        replacementPending: () => this.handshaking.size > 0,
-      });
-      this.options.rendezvousEvents.connected(this.session);
+    if (this.session) {
+      if (peer.nonce === this.session.peer.nonce) {
+        conn.destroy(); // the other half of a simultaneous dial, already decided
+        return;
+      }
+      this.refuse(channel);
       return;
     }
-    if (peer.nonce === session.peer.nonce && session.replaceable) {
-      // Both dialed at once: keep the connection dialed by the side with the larger nonce.
-      const keepOurDial = this.nonce > peer.nonce;
-      if ((channel.origin === "dialed") === keepOurDial) session.replaceChannel(channel);
-      else conn.destroy();
-      return;
+    for (const c of this.candidates) {
+      if (c.peer.nonce !== peer.nonce) {
+        // Someone else got here first: one peer at a time.
+        this.refuse(channel);
+        return;
+      }
     }
-    conn.write(encodeMessage({ kind: "bye", reason: "busy: already connected to a peer" }));
-    conn.end(500);
-    this.options.rendezvousEvents.dropped(conn.remoteAddress, "refused: already connected to a peer");
+    const candidate: Candidate = {
+      channel,
+      peer,
+      timer: setTimeout(() => this.dropCandidate(candidate, "no answer to the greeting"), HELLO_TIMEOUT_MS),
+    };
+    this.candidates.add(candidate);
+    channel.setOwner({
+      onFrame: (frame) => {
+        if (frame.type === FrameType.Bye) {
+          const bye = parseMessage(frame);
+          const reason = bye.kind === "bye" ? bye.reason : "";
+          return this.dropCandidate(candidate, `the peer refused the connection (${reason})`);
+        }
+        if (frame.type !== FrameType.Ready || this.isLeader(peer)) {
+          throw new ProtocolError("E_UNEXPECTED", "a frame before the connection was picked");
+        }
+        parseMessage(frame);
+        this.start(candidate);
+      },
+      onDrain: () => {},
+      onClose: (why) => {
+        clearTimeout(candidate.timer);
+        this.candidates.delete(candidate);
+        if (why.protocol) this.options.rendezvousEvents.dropped(conn.remoteAddress, why.protocol.message);
+      },
+    });
+    this.pickIfLeader();
+  }
+
+  private isLeader(peer: Hello): boolean {
+    return this.nonce > peer.nonce;
+  }
+
+  /** The leader keeps the connection it dialed, else the one it accepted; never while a dial is pending. */
+  private pickIfLeader(): void {
+    if (this.session || this.dialsInProgress > 0) return;
+    const leading = [...this.candidates].filter((c) => this.isLeader(c.peer));
+    const pick = leading.find((c) => c.channel.origin === "dialed") ?? leading[0];
+    if (!pick) return;
+    pick.channel.conn.write(encodeMessage({ kind: "ready" }));
+    this.start(pick);
+  }
+
+  private start(chosen: Candidate): void {
+    for (const c of [...this.candidates]) {
+      clearTimeout(c.timer);
+      this.candidates.delete(c);
+      if (c !== chosen) c.channel.conn.destroy();
+    }
+    this.session = new Session(chosen.channel, { ...this.options, peer: chosen.peer });
+    this.options.rendezvousEvents.connected(this.session);
+  }
+
+  private dropCandidate(candidate: Candidate, reason: string): void {
+    if (!this.candidates.delete(candidate)) return;
+    candidate.channel.conn.destroy();
+    this.options.rendezvousEvents.dropped(candidate.channel.conn.remoteAddress, reason);
+  }
+
+  private refuse(channel: FrameChannel): void {
+    channel.conn.write(encodeMessage({ kind: "bye", reason: "busy: already connected to a peer" }));
+    channel.conn.end(500);
+    this.options.rendezvousEvents.dropped(channel.conn.remoteAddress, "refused: already connected to a peer");
   }
 }

@@ -48,8 +48,6 @@ export interface SessionOptions {
   /** Digest used for files this side sends. */
   readonly checksum: ChecksumAlgo;
   readonly events: SessionEvents;
-  /** Asked when the connection drops in the first moments: true if a replacement may come. */
-  readonly replacementPending?: () => boolean;
 }
 
 interface Outgoing {
@@ -70,7 +68,7 @@ const MAX_REMEMBERED_CANCELLED = 1024;
 
 export class Session {
   private state: State = "open";
-  private channel: FrameChannel;
+  private readonly channel: FrameChannel;
   private readonly control: Uint8Array[] = [];
   private readonly outgoing = new Map<number, Outgoing>();
   private readonly incoming = new Map<number, Incoming>();
@@ -87,8 +85,6 @@ export class Session {
   private lastReceivedAt = Date.now();
   private lastSentAt = Date.now();
   private readonly keepalive: ReturnType<typeof setInterval>;
-  private replacementTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly openedAt = Date.now();
 
   constructor(
     channel: FrameChannel,
@@ -121,28 +117,6 @@ export class Session {
   /** Open, or leaving after `exit` while transfers finish. */
   get isActive(): boolean {
     return this.state === "open" || this.state === "leaving";
-  }
-
-  /**
-   * Moves the session to another connection to the same peer (both dialed at once; see
-   * DESIGN: Connecting). The old connection is closed without BYE.
-   */
-  replaceChannel(channel: FrameChannel): void {
-    const old = this.channel;
-    clearTimeout(this.replacementTimer);
-    this.replacementTimer = undefined;
-    this.channel = channel;
-    this.nextId = channel.origin === "dialed" ? 1 : 2;
-    this.attach(channel);
-    old.setOwner({ onFrame() {}, onDrain() {}, onClose() {} });
-    old.conn.destroy();
-    if (this.state === "closed") this.state = "open";
-    this.pump();
-  }
-
-  /** True while the session is young enough that a simultaneous dial may still replace its connection. */
-  get replaceable(): boolean {
-    return Date.now() - this.openedAt < 10_000 && this.outgoing.size === 0 && this.incoming.size === 0;
   }
 
   sendChat(text: string): void {
@@ -246,7 +220,8 @@ export class Session {
         this.options.events.peerLeft(message.reason);
         return;
       case "hello":
-        throw new ProtocolError("E_UNEXPECTED", "HELLO after the handshake");
+      case "ready":
+        throw new ProtocolError("E_UNEXPECTED", `${message.kind.toUpperCase()} after the handshake`);
     }
   }
 
@@ -373,7 +348,6 @@ export class Session {
 
   private stopTimers(): void {
     clearInterval(this.keepalive);
-    clearTimeout(this.replacementTimer);
   }
 
   private onChannelClose(channel: FrameChannel, why: ChannelClose): void {
@@ -383,11 +357,6 @@ export class Session {
       this.state = "closed";
       this.stopTimers();
       if (wasClosing) this.options.events.closed();
-      return;
-    }
-    if (this.replaceable && this.options.replacementPending?.()) {
-      // Both sides dialed at once and the peer kept the other connection: wait for it.
-      this.replacementTimer = setTimeout(() => this.lose(why), 5_000);
       return;
     }
     this.lose(why);

@@ -1,0 +1,253 @@
+/**
+ * E2E helpers: spawn the real CLI (`bun src/cli/main.ts`) with piped stdio, wait for output
+ * lines by event (no fixed sleeps), and clean up every process and temp dir a test made.
+ *
+ * Call `cleanup()` in `afterEach`: it SIGKILLs whatever a failed test left running and
+ * removes the temp dirs, so a failure never leaves processes behind.
+ */
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+
+/** The repository root (the CLI is started from here). */
+export const ROOT = resolve(import.meta.dir, "../..");
+/** The bun binary running this test: the pinned one from node_modules. */
+export const BUN = process.execPath;
+export const MAIN = join(ROOT, "src/cli/main.ts");
+/** Default bound for one wait; far above what a healthy run needs on a 2-core machine. */
+export const WAIT_MS = 10_000;
+
+type Waiter = {
+  readonly re: RegExp;
+  readonly from: number;
+  readonly resolve: (m: LineMatch) => void;
+  readonly reject: (err: Error) => void;
+  readonly timer: ReturnType<typeof setTimeout>;
+};
+
+export interface LineMatch {
+  readonly match: RegExpMatchArray;
+  /** Index of the matching line in `lines`; pass `index + 1` as `from` to wait for a later one. */
+  readonly index: number;
+  readonly line: string;
+}
+
+const live = new Set<Cli>();
+const tempDirs: string[] = [];
+
+/** One running CLI process. */
+export class Cli {
+  readonly proc: Subprocess<"pipe", "pipe", "pipe">;
+  /** Complete stdout lines so far. */
+  readonly lines: string[] = [];
+  /** Everything written to stderr so far. */
+  stderr = "";
+  /** Resolves with the exit code (Bun reports 128 + n after a signal the process did not handle). */
+  readonly exited: Promise<number>;
+  private partial = "";
+  private waiters: Waiter[] = [];
+  private done = false;
+  private stdinOpen = true;
+
+  constructor(
+    readonly label: string,
+    args: readonly string[],
+  ) {
+    this.proc = Bun.spawn([BUN, MAIN, ...args], {
+      cwd: ROOT,
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, NO_COLOR: "1", PARLEY_DEBUG: "" },
+    });
+    const out = this.pump(this.proc.stdout, (text) => this.onStdout(text));
+    const err = this.pump(this.proc.stderr, (text) => {
+      this.stderr += text;
+    });
+    // Exit code only after both pipes are drained, so every line is in `lines` when it resolves.
+    this.exited = Promise.all([this.proc.exited, out, err]).then(([code]) => {
+      this.done = true;
+      live.delete(this);
+      this.failWaiters();
+      return code;
+    });
+    live.add(this);
+  }
+
+  /** Stdout so far as one string. */
+  get stdout(): string {
+    return [...this.lines, this.partial].join("\n");
+  }
+
+  /**
+   * Resolves with the first line at index >= `from` matching `re`, looking at lines already
+   * printed first. Rejects after `timeoutMs`, or at once when the process exits without it.
+   */
+  waitForLine(re: RegExp, timeoutMs = WAIT_MS, from = 0): Promise<LineMatch> {
+    const found = this.find(re, from);
+    if (found) return Promise.resolve(found);
+    if (this.done) return Promise.reject(this.missing(re, "the process exited"));
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        re,
+        from,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          reject(this.missing(re, `${timeoutMs} ms passed`));
+        }, timeoutMs),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Lines (so far) matching `re`. */
+  linesMatching(re: RegExp): string[] {
+    return this.lines.filter((l) => re.test(l));
+  }
+
+  /** Types one line into stdin. */
+  send(line: string): void {
+    if (!this.stdinOpen) throw new Error(`${this.label}: stdin already closed`);
+    this.proc.stdin.write(`${line}\n`);
+    this.proc.stdin.flush();
+  }
+
+  /** Closes stdin (EOF). */
+  endInput(): void {
+    if (!this.stdinOpen) return;
+    this.stdinOpen = false;
+    this.proc.stdin.end();
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.proc.kill(signal);
+  }
+
+  /** Waits for exit, bounded; on timeout the process is killed and the promise rejects. */
+  async exitCode(timeoutMs = WAIT_MS): Promise<number> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.proc.kill("SIGKILL");
+        reject(new Error(`${this.label} did not exit within ${timeoutMs} ms\n${this.describe()}`));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  describe(): string {
+    return `--- ${this.label} stdout ---\n${this.stdout}\n--- ${this.label} stderr ---\n${this.stderr}`;
+  }
+
+  private find(re: RegExp, from: number): LineMatch | undefined {
+    for (let i = from; i < this.lines.length; i++) {
+      const line = this.lines[i] as string;
+      const match = line.match(re);
+      if (match) return { match, index: i, line };
+    }
+    return undefined;
+  }
+
+  private missing(re: RegExp, why: string): Error {
+    return new Error(`${this.label}: no line matching ${re} (${why})\n${this.describe()}`);
+  }
+
+  private onStdout(text: string): void {
+    const parts = (this.partial + text).split("\n");
+    this.partial = parts.pop() ?? "";
+    if (parts.length === 0) return;
+    this.lines.push(...parts.map((l) => l.replace(/\r$/, "")));
+    for (const w of [...this.waiters]) {
+      const found = this.find(w.re, w.from);
+      if (!found) continue;
+      clearTimeout(w.timer);
+      this.waiters = this.waiters.filter((x) => x !== w);
+      w.resolve(found);
+    }
+  }
+
+  private failWaiters(): void {
+    if (this.partial !== "") {
+      this.onStdout("\n");
+    }
+    for (const w of this.waiters) {
+      clearTimeout(w.timer);
+      w.reject(this.missing(w.re, "the process exited"));
+    }
+    this.waiters = [];
+  }
+
+  private async pump(stream: ReadableStream<Uint8Array>, onText: (text: string) => void): Promise<void> {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) onText(decoder.decode(chunk, { stream: true }));
+    const rest = decoder.decode();
+    if (rest) onText(rest);
+  }
+}
+
+/** Starts the CLI with `args`. */
+export function startCli(label: string, args: readonly string[]): Cli {
+  return new Cli(label, args);
+}
+
+/** Starts a CLI listening on 127.0.0.1 with its own download dir, and waits for its port. */
+export async function startPeer(name: string, extra: readonly string[] = []): Promise<Peer> {
+  const dir = makeTempDir();
+  const cli = startCli(name, ["--host", "127.0.0.1", "--dir", dir, "--name", name, "--no-progress", ...extra]);
+  const { match } = await cli.waitForLine(/^Listening on 127\.0\.0\.1:(\d+)$/);
+  return { cli, dir, port: Number(match[1]) };
+}
+
+export interface Peer {
+  readonly cli: Cli;
+  /** Its download directory. */
+  readonly dir: string;
+  /** The port it listens on. */
+  readonly port: number;
+}
+
+/** Starts alice and bob, has alice dial bob, and waits until both say "Connected to". */
+export async function connectedPair(): Promise<{ a: Peer; b: Peer }> {
+  const [a, b] = await Promise.all([startPeer("alice"), startPeer("bob")]);
+  a.cli.send(String(b.port));
+  await Promise.all([
+    a.cli.waitForLine(/^Connected to bob at 127\.0\.0\.1:\d+\b/),
+    b.cli.waitForLine(/^Connected to alice at 127\.0\.0\.1:\d+\b/),
+  ]);
+  return { a, b };
+}
+
+/** A fresh directory under the OS temp dir, removed by `cleanup()`. */
+export function makeTempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "parley-e2e-"));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Kills every CLI still running (SIGKILL), waits for them, removes temp dirs. */
+export async function cleanup(): Promise<void> {
+  const running = [...live];
+  for (const cli of running) cli.proc.kill("SIGKILL");
+  await Promise.all(running.map((cli) => cli.exited.catch(() => {})));
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** A port on 127.0.0.1 that nothing listens on (bound, noted, released). */
+export function closedPort(): number {
+  const server = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: { data() {} },
+  });
+  const port = server.port;
+  server.stop(true);
+  return port;
+}

@@ -1,0 +1,130 @@
+/**
+ * Test helpers: two in-process Parley peers on 127.0.0.1, each a real listener plus a
+ * Rendezvous, with every session event recorded and awaitable.
+ */
+
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { dial, type Listener, listen } from "../../src/net/index.ts";
+import {
+  Rendezvous,
+  type Session,
+  type SessionEvents,
+  type TransferDone,
+  type TransferInfo,
+} from "../../src/session/index.ts";
+import type { ChecksumAlgo } from "../../src/transfer/index.ts";
+
+export type Recorded =
+  | { type: "chat"; text: string }
+  | { type: "started"; info: TransferInfo }
+  | { type: "finished"; done: TransferDone }
+  | { type: "failed"; info: TransferInfo; reason: string }
+  | { type: "peerLeft"; reason: string }
+  | { type: "lost"; reason: string }
+  | { type: "closed" }
+  | { type: "dropped"; address: string; reason: string };
+
+export class TestPeer {
+  readonly events: Recorded[] = [];
+  readonly dir: string;
+  readonly rendezvous: Rendezvous;
+  readonly listener: Listener;
+  session: Session | undefined;
+  private waiters: Array<() => void> = [];
+
+  constructor(name: string, checksum: ChecksumAlgo = "sha256") {
+    this.dir = mkdtempSync(join(tmpdir(), `parley-${name}-`));
+    const record = (e: Recorded): void => {
+      this.events.push(e);
+      for (const w of this.waiters.splice(0)) w();
+    };
+    const events: SessionEvents = {
+      chatReceived: (text) => record({ type: "chat", text }),
+      transferStarted: (info) => record({ type: "started", info }),
+      transferProgressed: () => {},
+      transferFinished: (done) => record({ type: "finished", done }),
+      transferFailed: (info, reason) => record({ type: "failed", info, reason }),
+      peerLeft: (reason) => record({ type: "peerLeft", reason }),
+      connectionLost: (reason) => record({ type: "lost", reason }),
+      closed: () => record({ type: "closed" }),
+    };
+    this.rendezvous = new Rendezvous({
+      downloadDir: this.dir,
+      checksum,
+      name,
+      events,
+      rendezvousEvents: {
+        connected: (session) => {
+          this.session = session;
+          for (const w of this.waiters.splice(0)) w();
+        },
+        dropped: (address, reason) => record({ type: "dropped", address, reason }),
+      },
+    });
+    this.listener = listen("127.0.0.1", 0, (conn) => this.rendezvous.accepted(conn));
+  }
+
+  async dialTo(other: TestPeer): Promise<void> {
+    const conn = await dial("127.0.0.1", other.listener.port);
+    await this.rendezvous.dialed(conn);
+  }
+
+  /** Resolves with the first recorded event (from index `from`) matching `pred`. */
+  async waitFor<T extends Recorded["type"]>(
+    type: T,
+    pred: (e: Extract<Recorded, { type: T }>) => boolean = () => true,
+    timeoutMs = 20_000,
+  ): Promise<Extract<Recorded, { type: T }>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.events.find((e): e is Extract<Recorded, { type: T }> => e.type === type && pred(e as never));
+      if (hit) return hit;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${type}; have ${JSON.stringify(this.events)}`);
+      await this.nextEvent(deadline - Date.now());
+    }
+  }
+
+  async waitForSession(timeoutMs = 10_000): Promise<Session> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.session) {
+      if (Date.now() > deadline) throw new Error("timed out waiting for a session");
+      await this.nextEvent(deadline - Date.now());
+    }
+    return this.session;
+  }
+
+  private nextEvent(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, Math.max(timeoutMs, 1));
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  close(): void {
+    this.session?.abort("test over");
+    this.listener.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Two connected peers: `a` dialed `b`. */
+export async function connectedPair(checksum: ChecksumAlgo = "sha256"): Promise<[TestPeer, TestPeer]> {
+  const a = new TestPeer("alice", checksum);
+  const b = new TestPeer("bob", checksum);
+  await a.dialTo(b);
+  await Promise.all([a.waitForSession(), b.waitForSession()]);
+  return [a, b];
+}
+
+/** Writes a file of `size` random bytes and returns them. */
+export function writeRandomFile(path: string, size: number): Uint8Array {
+  const bytes = randomBytes(size);
+  writeFileSync(path, bytes);
+  return bytes;
+}
