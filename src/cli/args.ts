@@ -1,6 +1,7 @@
 /** Command-line flags of `parley chat` (`bun run chat`): parsing and the help text. */
 
 import { parseArgs } from "node:util";
+import { CHECKSUM_ALGOS, type ChecksumAlgo, DEFAULT_CHECKSUM, isChecksumAlgo } from "../transfer/index.ts";
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -14,6 +15,8 @@ export interface ChatOptions {
   readonly dir: string;
   readonly name?: string;
   readonly progress: boolean;
+  /** Digest for files this side sends. */
+  readonly checksum: ChecksumAlgo;
 }
 
 export type ParsedArgs =
@@ -32,6 +35,7 @@ Options:
   --dir DIR        where received files are saved (default: current directory)
   --name NAME      name shown to the peer
   --no-progress    no progress bars
+  --checksum ALGO  digest for files you send: xxh3 (default, fast) or sha256
   --help           show this help
   --version        show the version
 
@@ -56,6 +60,7 @@ export function parseChatArgs(argv: readonly string[]): ParsedArgs {
         dir: { type: "string" },
         name: { type: "string" },
         "no-progress": { type: "boolean" },
+        checksum: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -73,6 +78,10 @@ export function parseChatArgs(argv: readonly string[]): ParsedArgs {
   if (name !== undefined && (name.length === 0 || name.length > 64)) {
     throw new UsageError("--name must be 1 to 64 characters");
   }
+  const checksum = (values.checksum as string | undefined) ?? DEFAULT_CHECKSUM;
+  if (!isChecksumAlgo(checksum)) {
+    throw new UsageError(`--checksum must be one of ${CHECKSUM_ALGOS.join(", ")}, not "${checksum}"`);
+  }
   const host = (values.host as string | undefined) ?? "127.0.0.1";
   if (host.trim() === "") throw new UsageError("--host must not be empty");
   return {
@@ -82,6 +91,7 @@ export function parseChatArgs(argv: readonly string[]): ParsedArgs {
       port: Number(portText),
       dir: (values.dir as string | undefined) ?? process.cwd(),
       progress: !values["no-progress"],
+      checksum,
       ...(values.connect === undefined ? {} : { connect: values.connect as string }),
       ...(name === undefined ? {} : { name }),
     },

@@ -9,7 +9,7 @@ import { networkInterfaces } from "node:os";
 import { resolve } from "node:path";
 import { dial, formatAddress, type Listener, listen, NetError } from "../net/index.ts";
 import { Rendezvous, type Session, type SessionEvents, type TransferInfo } from "../session/index.ts";
-import { checksumLabel, DEFAULT_CHECKSUM, TransferError } from "../transfer/index.ts";
+import { checksumLabel, isChecksumAlgo, TransferError } from "../transfer/index.ts";
 import { formatBytes, openTerminal, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
 import { type ChatOptions, UsageError } from "./args.ts";
 import { parseInputLine, parsePeerAddress, parseTransferPaths } from "./input.ts";
@@ -73,7 +73,7 @@ class ChatController {
     );
     this.rendezvous = new Rendezvous({
       downloadDir,
-      checksum: DEFAULT_CHECKSUM,
+      checksum: options.checksum,
       ...(options.name === undefined ? {} : { name: options.name }),
       events: this.sessionEvents(),
       rendezvousEvents: {
@@ -274,7 +274,7 @@ class ChatController {
       transferProgressed: (info, bytes) => this.terminal.updateProgress(info.id, bytes),
       transferFinished: (done) => {
         this.terminal.endProgress(done.id);
-        const algo = checksumLabel(done.algo as typeof DEFAULT_CHECKSUM);
+        const algo = isChecksumAlgo(done.algo) ? checksumLabel(done.algo) : done.algo;
         if (done.direction === "receive") {
           this.terminal.print(
             `The transfer command is done. The receiver has received a total of ${done.bytes} bytes from the sender.`,

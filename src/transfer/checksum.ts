@@ -2,13 +2,19 @@
  * Running file digests for the END trailer. Both sides hash the bytes as they stream and the
  * receiver compares its digest with the sender's.
  *
- * - sha256: Bun.CryptoHasher (SHA-NI, about 1.7 GB/s a core here). Comparable with `sha256sum`.
+ * - xxh3 (default): XXH3-64 from @node-rs/xxhash (native, about 32 GB/s a core here), the
+ *   xxHash family rsync 3.2+ and croc use. Catches accidental corruption and truncation; not
+ *   a defence against tampering. Same digest as `xxhsum -H3`.
+ * - sha256: Bun.CryptoHasher (SHA-NI, about 1.9 GB/s a core here): hashing on both sides of a
+ *   2-core machine halves throughput. Same digest as `sha256sum`.
  */
 
-export type ChecksumAlgo = "sha256";
+import { xxh3 } from "@node-rs/xxhash";
 
-export const CHECKSUM_ALGOS: readonly ChecksumAlgo[] = ["sha256"];
-export const DEFAULT_CHECKSUM: ChecksumAlgo = "sha256";
+export type ChecksumAlgo = "xxh3" | "sha256";
+
+export const CHECKSUM_ALGOS: readonly ChecksumAlgo[] = ["xxh3", "sha256"];
+export const DEFAULT_CHECKSUM: ChecksumAlgo = "xxh3";
 
 export interface RunningDigest {
   update(bytes: Uint8Array): void;
@@ -25,6 +31,8 @@ export function checksumLabel(algo: ChecksumAlgo): string {
   switch (algo) {
     case "sha256":
       return "SHA-256";
+    case "xxh3":
+      return "XXH3-64";
   }
 }
 
@@ -37,6 +45,15 @@ export function createDigest(algo: ChecksumAlgo): RunningDigest {
           hasher.update(bytes);
         },
         hex: () => hasher.digest("hex"),
+      };
+    }
+    case "xxh3": {
+      const hasher = xxh3.Xxh3.withSeed();
+      return {
+        update: (bytes) => {
+          hasher.update(bytes);
+        },
+        hex: () => hasher.digest().toString(16).padStart(16, "0"),
       };
     }
   }

@@ -1,0 +1,153 @@
+/**
+ * A bench peer: the CLI's own stack (net, rendezvous, session, transfer) with the terminal
+ * replaced by a measuring driver, so `bun run bench` times the real transfer path in two
+ * processes.
+ *
+ *   bun bench/peer.ts receive <dir>
+ *       listens on 127.0.0.1, prints "PORT <n>", echoes every chat line back, exits when the
+ *       peer leaves; prints one JSON line of stats
+ *   bun bench/peer.ts send <port> <checksum> <chat-ms> <file>...
+ *       dials, sends the files one after another while sending a chat line every <chat-ms>
+ *       (0: none), then exits; prints one JSON line: bytes, transfer ms, chat round trips
+ */
+
+import { writeSync } from "node:fs";
+import { dial, listen } from "../src/net/index.ts";
+import { Rendezvous, type Session, type SessionEvents } from "../src/session/index.ts";
+import { type ChecksumAlgo, isChecksumAlgo } from "../src/transfer/index.ts";
+
+const [mode, ...args] = process.argv.slice(2);
+
+function usage(): never {
+  process.stderr.write("usage: peer.ts receive <dir> | send <port> <checksum> <chat-ms> <file>...\n");
+  process.exit(2);
+}
+
+function resourceStats(): { maxRssMiB: number; cpuS: number } {
+  const r = process.resourceUsage();
+  return { maxRssMiB: Math.round(r.maxRSS / 1024), cpuS: (r.userCPUTime + r.systemCPUTime) / 1e6 };
+}
+
+function quietEvents(overrides: Partial<SessionEvents>): SessionEvents {
+  const fail = (what: string) => (reason: string) => {
+    process.stderr.write(`bench peer: ${what}: ${reason}\n`);
+    process.exit(1);
+  };
+  return {
+    chatReceived() {},
+    transferStarted() {},
+    transferProgressed() {},
+    transferFinished() {},
+    transferFailed: (_info, reason) => fail("transfer failed")(reason),
+    peerLeft() {},
+    connectionLost: fail("connection lost"),
+    closed() {},
+    ...overrides,
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+if (mode === "receive" && args[0]) {
+  let session: Session | undefined;
+  let files = 0;
+  let bytes = 0;
+  const rendezvous = new Rendezvous({
+    downloadDir: args[0],
+    checksum: "xxh3",
+    events: quietEvents({
+      chatReceived: (text) => session?.sendChat(text),
+      transferFinished: (done) => {
+        files++;
+        bytes += done.bytes;
+      },
+      peerLeft: () => {
+        writeSync(1, `${JSON.stringify({ role: "receiver", files, bytes, ...resourceStats() })}\n`);
+        process.exit(0);
+      },
+    }),
+    rendezvousEvents: {
+      connected: (s) => {
+        session = s;
+      },
+      dropped: (_address, reason) => process.stderr.write(`bench receiver: dropped ${reason}\n`),
+    },
+  });
+  const listener = listen("127.0.0.1", 0, (conn) => rendezvous.accepted(conn));
+  process.stdout.write(`PORT ${listener.port}\n`);
+} else if (mode === "send" && args.length >= 4) {
+  const [portText, checksumText, chatMsText, ...files] = args as [string, string, string, ...string[]];
+  if (!isChecksumAlgo(checksumText)) usage();
+  const checksum: ChecksumAlgo = checksumText;
+  const chatMs = Number(chatMsText);
+  const rtts: number[] = [];
+  let chatsSent = 0;
+  let nextExpected = 0;
+  let outOfOrder = 0;
+  let bytes = 0;
+  let next = 0;
+  let startedAt = 0;
+  let chatTimer: ReturnType<typeof setInterval> | undefined;
+  let session: Session | undefined;
+  const sendNext = (): void => {
+    const file = files[next++];
+    if (file === undefined) {
+      const transferMs = performance.now() - startedAt;
+      clearInterval(chatTimer);
+      const sorted = [...rtts].sort((x, y) => x - y);
+      const stats = {
+        role: "sender",
+        files: files.length,
+        bytes,
+        transferMs,
+        chatsSent,
+        chatsEchoed: rtts.length,
+        outOfOrder,
+        rttP50: percentile(sorted, 50),
+        rttP99: percentile(sorted, 99),
+        rttMax: sorted.at(-1) ?? Number.NaN,
+      };
+      writeSync(1, `${JSON.stringify({ ...stats, ...resourceStats() })}\n`);
+      session?.exit(); // may close (and exit) at once: report first
+      return;
+    }
+    session?.sendFile(file);
+  };
+  const rendezvous = new Rendezvous({
+    downloadDir: "/nonexistent",
+    checksum,
+    events: quietEvents({
+      chatReceived: (text) => {
+        const [seq, sentAt] = text.split(" ").map(Number) as [number, number];
+        if (seq !== nextExpected) outOfOrder++;
+        nextExpected = seq + 1;
+        rtts.push(performance.now() - sentAt);
+      },
+      transferFinished: (done) => {
+        bytes += done.bytes;
+        sendNext();
+      },
+      closed: () => process.exit(0),
+    }),
+    rendezvousEvents: {
+      connected: (s) => {
+        session = s;
+        startedAt = performance.now();
+        if (chatMs > 0) {
+          chatTimer = setInterval(() => s.sendChat(`${chatsSent++} ${performance.now()}`), chatMs);
+        }
+        sendNext();
+      },
+      dropped: (_address, reason) => {
+        process.stderr.write(`bench sender: dropped ${reason}\n`);
+        process.exit(1);
+      },
+    },
+  });
+  await rendezvous.dialed(await dial("127.0.0.1", Number(portText)));
+} else {
+  usage();
+}
