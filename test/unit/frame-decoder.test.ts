@@ -14,6 +14,7 @@ import {
   type Frame,
   FrameDecoder,
   FrameType,
+  HEADER_BYTES,
   isKnownFrameType,
   MAX_CHAT_BYTES,
   MAX_CONTROL_BYTES,
@@ -94,21 +95,24 @@ type Expected =
   | { readonly type: ControlFrame["type"]; readonly payload: Uint8Array }
   | { readonly type: typeof FrameType.Data; readonly transferId: number; readonly payload: Uint8Array };
 
-const controlMessages: readonly Message[] = [
-  makeHello("0123456789abcdef", "alice", ["resume"]),
-  { kind: "chat", text: "hi ☃ 😀" },
-  { kind: "chat", text: "" }, // empty CHAT: a frame with no body
-  { kind: "offer", id: 1, name: "report.pdf", size: 300, algo: "sha256" },
-  { kind: "accept", id: 1, offset: 0 },
-  { kind: "reject", id: 3, reason: "no thanks" },
-  { kind: "end", id: 1, bytes: 300, algo: "sha256", digest: "ab".repeat(32) },
-  { kind: "received", id: 1, bytes: 300, ok: true },
-  { kind: "cancel", id: 5, reason: "stopped" },
-  { kind: "ack", bytes: 2 ** 40 + 7 },
-  { kind: "ping", token: hex("0102030405060708") },
-  { kind: "pong", token: hex("0102030405060708") },
-  { kind: "bye", reason: "exit" },
-];
+const sample = {
+  hello: makeHello("0123456789abcdef", "alice", ["resume"]),
+  chat: { kind: "chat", text: "hi ☃ 😀" },
+  emptyChat: { kind: "chat", text: "" }, // a frame with no body
+  offer: { kind: "offer", id: 1, name: "report.pdf", size: 300, algo: "sha256" },
+  accept: { kind: "accept", id: 1, offset: 0 },
+  reject: { kind: "reject", id: 3, reason: "no thanks" },
+  end: { kind: "end", id: 1, bytes: 300, algo: "sha256", digest: "ab".repeat(32) },
+  received: { kind: "received", id: 1, bytes: 300, ok: true },
+  cancel: { kind: "cancel", id: 5, reason: "stopped" },
+  ack: { kind: "ack", bytes: 2 ** 40 + 7 },
+  ping: { kind: "ping", token: hex("0102030405060708") },
+  pong: { kind: "pong", token: hex("0102030405060708") },
+  ready: { kind: "ready" },
+  bye: { kind: "bye", reason: "exit" },
+} satisfies Record<string, Message>;
+
+const controlMessages: readonly Message[] = Object.values(sample);
 
 /** The stream as parts (each a whole frame or a DATA header or payload) and what must come out. */
 function buildStream(): { parts: Uint8Array[]; expected: Expected[] } {
@@ -123,26 +127,25 @@ function buildStream(): { parts: Uint8Array[]; expected: Expected[] } {
     parts.push(encodeDataHeader(transferId, payload.length), payload);
     expected.push({ type: FrameType.Data, transferId, payload });
   };
-  const [hello, chat, emptyChat, offer, accept, reject, end, received, cancel, ack, ping, pong, bye] =
-    controlMessages as [Message, ...Message[]];
-  control(hello);
-  control(chat as Message);
-  control(offer as Message);
-  control(accept as Message);
+  control(sample.hello);
+  control(sample.chat);
+  control(sample.offer);
+  control(sample.accept);
   data(1, bytesOf(150, 1));
-  control(emptyChat as Message); // ends up between two DATA frames of the same id
+  control(sample.emptyChat); // between two DATA frames of the same id
   data(1, bytesOf(100, 2));
   data(0xffff_ffff, bytesOf(40, 3)); // the largest id: must come out unsigned
   data(1, new Uint8Array(0)); // empty DATA: no bytes, must not disturb what follows
-  control(ping as Message);
+  control(sample.ping);
   data(1, bytesOf(50, 4));
-  control(end as Message);
-  control(received as Message);
-  control(reject as Message);
-  control(cancel as Message);
-  control(ack as Message);
-  control(pong as Message);
-  control(bye as Message);
+  control(sample.end);
+  control(sample.received);
+  control(sample.reject);
+  control(sample.cancel);
+  control(sample.ack);
+  control(sample.pong);
+  control(sample.ready);
+  control(sample.bye);
   return { parts, expected };
 }
 
@@ -296,10 +299,22 @@ describe("FrameDecoder on a stream of every frame type", () => {
 describe("FrameDecoder limits", () => {
   test("HTTP request bytes are E_FRAME_TOO_LARGE as soon as the 5-byte header arrives", () => {
     const request = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    // Byte by byte: the error must come by the 5th byte (the whole header), never later.
     const d = new FrameDecoder();
-    expect(d.push(request.subarray(0, 4))).toEqual([]); // length known, type not yet
-    expectProtocolError(() => d.push(request.subarray(4, 5)), "E_FRAME_TOO_LARGE");
+    let failedAt = -1;
+    for (let i = 0; i < request.length && failedAt < 0; i++) {
+      try {
+        expect(d.push(request.subarray(i, i + 1))).toEqual([]);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ProtocolError);
+        expect((err as ProtocolError).code).toBe("E_FRAME_TOO_LARGE");
+        failedAt = i;
+      }
+    }
+    expect(failedAt).toBeGreaterThanOrEqual(0);
+    expect(failedAt).toBeLessThan(HEADER_BYTES);
 
+    expectProtocolError(() => new FrameDecoder().push(request.subarray(0, HEADER_BYTES)), "E_FRAME_TOO_LARGE");
     expectProtocolError(() => new FrameDecoder().push(request), "E_FRAME_TOO_LARGE");
   });
 
@@ -324,7 +339,9 @@ describe("FrameDecoder limits", () => {
     expectProtocolError(() => new FrameDecoder().push(tooLarge), "E_FRAME_TOO_LARGE");
   });
 
-  test.each([0x00, 0x0e, 0x7f, 0xff])("type %i is E_UNKNOWN_TYPE", (type) => {
+  const unknownTypes = [0x00, Math.max(...Object.values(FrameType)) + 1, 0x7f, 0xff];
+
+  test.each(unknownTypes)("type %i is E_UNKNOWN_TYPE", (type) => {
     const frame = concat([u32be(3), Uint8Array.of(type, 0x7b, 0x7d)]);
     expectProtocolError(() => new FrameDecoder().push(frame), "E_UNKNOWN_TYPE");
     expectProtocolError(() => new FrameDecoder().push(frame.subarray(0, 5)), "E_UNKNOWN_TYPE");
@@ -335,18 +352,18 @@ describe("FrameDecoder limits", () => {
   });
 
   test.each([
-    ["ACK with a 7-byte body", FrameType.Ack, COUNTER_BODY_BYTES - 1, "E_FRAME_TOO_SMALL"],
-    ["ACK with a 9-byte body", FrameType.Ack, COUNTER_BODY_BYTES + 1, "E_FRAME_TOO_LARGE"],
-    ["PING with a 7-byte body", FrameType.Ping, COUNTER_BODY_BYTES - 1, "E_FRAME_TOO_SMALL"],
-    ["PONG with an empty body", FrameType.Pong, 0, "E_FRAME_TOO_SMALL"],
-    ["PONG with a 9-byte body", FrameType.Pong, COUNTER_BODY_BYTES + 1, "E_FRAME_TOO_LARGE"],
-    ["DATA without a whole transfer id", FrameType.Data, 3, "E_FRAME_TOO_SMALL"],
-    ["HELLO with a 1-byte body", FrameType.Hello, 1, "E_FRAME_TOO_SMALL"],
-    ["BYE with an empty body", FrameType.Bye, 0, "E_FRAME_TOO_SMALL"],
-    ["CHAT over MAX_CHAT_BYTES", FrameType.Chat, MAX_CHAT_BYTES + 1, "E_FRAME_TOO_LARGE"],
-    ["OFFER over MAX_CONTROL_BYTES", FrameType.Offer, MAX_CONTROL_BYTES + 1, "E_FRAME_TOO_LARGE"],
-    ["END over MAX_CONTROL_BYTES", FrameType.End, MAX_CONTROL_BYTES + 1, "E_FRAME_TOO_LARGE"],
-  ] as const)("%s is %s from the header alone", (_what, type, bodyBytes, code) => {
+    ["ACK with a 7-byte body", "E_FRAME_TOO_SMALL", FrameType.Ack, COUNTER_BODY_BYTES - 1],
+    ["ACK with a 9-byte body", "E_FRAME_TOO_LARGE", FrameType.Ack, COUNTER_BODY_BYTES + 1],
+    ["PING with a 7-byte body", "E_FRAME_TOO_SMALL", FrameType.Ping, COUNTER_BODY_BYTES - 1],
+    ["PONG with an empty body", "E_FRAME_TOO_SMALL", FrameType.Pong, 0],
+    ["PONG with a 9-byte body", "E_FRAME_TOO_LARGE", FrameType.Pong, COUNTER_BODY_BYTES + 1],
+    ["DATA without a whole transfer id", "E_FRAME_TOO_SMALL", FrameType.Data, 3],
+    ["HELLO with a 1-byte body", "E_FRAME_TOO_SMALL", FrameType.Hello, 1],
+    ["BYE with an empty body", "E_FRAME_TOO_SMALL", FrameType.Bye, 0],
+    ["CHAT over MAX_CHAT_BYTES", "E_FRAME_TOO_LARGE", FrameType.Chat, MAX_CHAT_BYTES + 1],
+    ["OFFER over MAX_CONTROL_BYTES", "E_FRAME_TOO_LARGE", FrameType.Offer, MAX_CONTROL_BYTES + 1],
+    ["END over MAX_CONTROL_BYTES", "E_FRAME_TOO_LARGE", FrameType.End, MAX_CONTROL_BYTES + 1],
+  ] as const)("%s is %s from the header alone", (_what, code, type, bodyBytes) => {
     const header = concat([u32be(bodyBytes + 1), Uint8Array.of(type)]);
     expectProtocolError(() => new FrameDecoder().push(header), code);
   });

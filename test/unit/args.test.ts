@@ -1,0 +1,94 @@
+/** parseChatArgs: flags of `parley chat`, defaults, and UsageError for anything else. */
+
+import { describe, expect, test } from "bun:test";
+import { type ChatOptions, parseChatArgs, UsageError } from "../../src/cli/args.ts";
+import { CHECKSUM_ALGOS, DEFAULT_CHECKSUM } from "../../src/transfer/index.ts";
+
+function usageErrorOf(argv: readonly string[]): UsageError {
+  try {
+    parseChatArgs(argv);
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return err as UsageError;
+  }
+  throw new Error(`expected a UsageError for ${JSON.stringify(argv)}`);
+}
+
+function optionsOf(argv: readonly string[]): ChatOptions {
+  const parsed = parseChatArgs(argv);
+  if (parsed.kind !== "chat") throw new Error(`expected chat options for ${JSON.stringify(argv)}, got ${parsed.kind}`);
+  return parsed.options;
+}
+
+const defaults = { host: "127.0.0.1", port: 0, dir: process.cwd(), progress: true, checksum: DEFAULT_CHECKSUM };
+
+describe("parseChatArgs", () => {
+  test("no flags give the defaults: 127.0.0.1, any port, progress bars, no peer, no name", () => {
+    const parsed = parseChatArgs([]);
+    expect(parsed.kind).toBe("chat");
+    expect(optionsOf([])).toStrictEqual(defaults);
+    expect("connect" in optionsOf([])).toBe(false);
+    expect("name" in optionsOf([])).toBe(false);
+  });
+
+  test.each<[string[], Partial<ChatOptions>]>([
+    [["--port", "5000"], { port: 5000 }],
+    [["--port=5000"], { port: 5000 }],
+    [["--port", "0"], { port: 0 }],
+    [["--port", "65535"], { port: 65535 }],
+    [["--port", "08080"], { port: 8080 }],
+    [["--host", "0.0.0.0"], { host: "0.0.0.0" }],
+    [["--host", "::"], { host: "::" }],
+    [["--no-progress"], { progress: false }],
+    [["--connect", "localhost:40123"], { connect: "localhost:40123" }],
+    [["--connect", "40123", "--name", "alice"], { connect: "40123", name: "alice" }],
+    [["--name", "n".repeat(64)], { name: "n".repeat(64) }],
+    [["--dir", "/tmp/incoming"], { dir: "/tmp/incoming" }],
+    ...CHECKSUM_ALGOS.map((algo): [string[], Partial<ChatOptions>] => [["--checksum", algo], { checksum: algo }]),
+  ])("%p sets %p", (argv, expected) => {
+    expect(optionsOf(argv)).toStrictEqual({ ...defaults, ...expected });
+  });
+
+  test.each<[string[], string]>([
+    [["--help"], "help"],
+    [["-h"], "help"],
+    [["--version"], "version"],
+    [["-v"], "version"],
+    [["--port", "5000", "--help"], "help"],
+    [["--help", "--version"], "help"],
+  ])("%p is %p", (argv, kind) => {
+    expect(parseChatArgs(argv)).toStrictEqual({ kind } as ReturnType<typeof parseChatArgs>);
+  });
+
+  const bad: string[][] = [
+    ["--port=abc"],
+    ["--port", "abc"],
+    ["--port", "70000"],
+    ["--port", "65536"],
+    ["--port=-1"],
+    ["--port", "1.5"],
+    ["--port", "0x10"],
+    ["--port="],
+    ["--port"],
+    ["--bogus"],
+    ["-x"],
+    ["positional"],
+    ["--no-progress=yes"],
+    ["--name", ""],
+    ["--name", "n".repeat(65)],
+    ["--host", " "],
+    ["--checksum", "md5"],
+  ];
+
+  test.each(bad.map((argv): [string[]] => [argv]))("%p is a UsageError", (argv) => {
+    const err = usageErrorOf(argv);
+    expect(err.code).toBe("E_USAGE");
+    expect(err.message.length).toBeGreaterThan(0);
+    expect(err.message).not.toContain("\n");
+  });
+
+  test("a bad port names the value it refused", () => {
+    expect(usageErrorOf(["--port", "70000"]).message).toContain("70000");
+    expect(usageErrorOf(["--port=abc"]).message).toContain("abc");
+  });
+});

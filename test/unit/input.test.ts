@@ -1,0 +1,130 @@
+/** Typed lines: parseInputLine (command or chat), parseTransferPaths, expandHome, parsePeerAddress. */
+
+import { describe, expect, test } from "bun:test";
+import { homedir } from "node:os";
+import {
+  expandHome,
+  type InputLine,
+  parseInputLine,
+  parsePeerAddress,
+  parseTransferPaths,
+} from "../../src/cli/input.ts";
+
+describe("parseInputLine", () => {
+  test.each<[string, InputLine]>([
+    ["hello there", { kind: "chat", text: "hello there" }],
+    ["  padded chat  ", { kind: "chat", text: "  padded chat  " }],
+    ["transfer x", { kind: "transfer", args: "x" }],
+    ["transfer   my file.txt  ", { kind: "transfer", args: "my file.txt" }],
+    ["/transfer x", { kind: "transfer", args: "x" }],
+    ["/transfer", { kind: "transfer", args: "" }],
+    ["TRANSFER a", { kind: "transfer", args: "a" }],
+    ["transfer", { kind: "chat", text: "transfer" }],
+    ["transferx", { kind: "chat", text: "transferx" }],
+    ["exit", { kind: "exit" }],
+    ["/exit", { kind: "exit" }],
+    ["  exit  ", { kind: "exit" }],
+    ["EXIT", { kind: "exit" }],
+    ["quit", { kind: "exit" }],
+    ["/quit", { kind: "exit" }],
+    ["help", { kind: "help" }],
+    ["/help", { kind: "help" }],
+    ["help me please", { kind: "chat", text: "help me please" }],
+    ["exit now", { kind: "chat", text: "exit now" }],
+    ["/exit now", { kind: "unknown", word: "/exit" }],
+    ["/nope", { kind: "unknown", word: "/nope" }],
+    ["/nope with args", { kind: "unknown", word: "/nope" }],
+    ["\\exit", { kind: "chat", text: "exit" }],
+    ["\\/transfer x", { kind: "chat", text: "/transfer x" }],
+    ["\\", { kind: "chat", text: "" }],
+    ["", { kind: "empty" }],
+    ["   ", { kind: "empty" }],
+    ["\t", { kind: "empty" }],
+  ])("%p", (line, expected) => {
+    expect(parseInputLine(line)).toEqual(expected);
+  });
+});
+
+describe("parseTransferPaths", () => {
+  const none = () => false;
+
+  test("the whole rest naming an existing file is one path, spaces and all", () => {
+    const seen: string[] = [];
+    const exists = (p: string) => {
+      seen.push(p);
+      return p === "my file.txt";
+    };
+    expect(parseTransferPaths("my file.txt", exists)).toEqual(["my file.txt"]);
+    expect(seen).toEqual(["my file.txt"]);
+  });
+
+  test("the whole rest is trimmed before asking whether it exists", () => {
+    expect(parseTransferPaths("  my file.txt ", (p) => p === "my file.txt")).toEqual(["my file.txt"]);
+  });
+
+  test.each<[string, string[]]>([
+    ['"my file.txt"', ["my file.txt"]],
+    ["'my file.txt'", ["my file.txt"]],
+    ["a.txt b.txt", ["a.txt", "b.txt"]],
+    ["  a.txt   b.txt  ", ["a.txt", "b.txt"]],
+    ["my\\ file.txt", ["my file.txt"]],
+    ["\"a b\" c 'd e'", ["a b", "c", "d e"]],
+    ['pre"quoted part"post', ["prequoted partpost"]],
+    ['""', [""]],
+    ['"say \\"hi\\".txt"', ['say "hi".txt']],
+    ["'back\\slash'", ["back\\slash"]],
+  ])("%p splits shell-style into %p", (args, expected) => {
+    expect(parseTransferPaths(args, none)).toEqual(expected);
+  });
+
+  test.each(['"unterminated', "'unterminated", 'a "b c'])("an unterminated quote in %p throws", (args) => {
+    expect(() => parseTransferPaths(args, none)).toThrow(/unterminated/);
+  });
+
+  test.each(["", "   "])("no path at all (%p) throws", (args) => {
+    expect(() => parseTransferPaths(args, none)).toThrow(/transfer needs a file/);
+  });
+
+  test("~/x expands to the home directory, whether or not the whole rest exists", () => {
+    expect(parseTransferPaths("~/x", none)).toEqual([`${homedir()}/x`]);
+    expect(parseTransferPaths("~/x", (p) => p === `${homedir()}/x`)).toEqual([`${homedir()}/x`]);
+    expect(parseTransferPaths("~/a ~/b", none)).toEqual([`${homedir()}/a`, `${homedir()}/b`]);
+  });
+});
+
+describe("expandHome", () => {
+  test.each([
+    ["~", homedir()],
+    ["~/x", `${homedir()}/x`],
+    ["~/", `${homedir()}/`],
+    ["~user/x", "~user/x"],
+    ["a/~/x", "a/~/x"],
+    ["/abs/path", "/abs/path"],
+  ])("%p -> %p", (path, expected) => {
+    expect(expandHome(path)).toBe(expected);
+  });
+});
+
+describe("parsePeerAddress", () => {
+  test.each([
+    ["40123", { host: "default.host", port: 40123 }],
+    ["  40123  ", { host: "default.host", port: 40123 }],
+    ["1", { host: "default.host", port: 1 }],
+    ["65535", { host: "default.host", port: 65535 }],
+    ["localhost:40123", { host: "localhost", port: 40123 }],
+    ["192.168.1.2:22", { host: "192.168.1.2", port: 22 }],
+    ["[::1]:40123", { host: "::1", port: 40123 }],
+    ["[fe80::1%eth0]:5000", { host: "fe80::1%eth0", port: 5000 }],
+  ])("%p is %p", (text, expected) => {
+    expect(parsePeerAddress(text, "default.host")).toEqual(expected);
+  });
+
+  test.each(["0", "70000", "65536", "abc", ":123", "localhost:", "localhost:abc", "", "-1", "123456", "[::1]", "1.5"])(
+    "%p is an error sentence",
+    (text) => {
+      const result = parsePeerAddress(text, "default.host");
+      expect(typeof result, `result ${JSON.stringify(result)}`).toBe("string");
+      expect((result as string).length).toBeGreaterThan(0);
+    },
+  );
+});

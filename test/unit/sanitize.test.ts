@@ -1,0 +1,56 @@
+/** sanitizeForTerminal: peer text never reaches the terminal as a control or escape sequence. */
+
+import { describe, expect, test } from "bun:test";
+import { sanitizeForTerminal } from "../../src/ui/sanitize.ts";
+
+/** Characters a terminal may act on: C0 but TAB, DEL, C1, line/paragraph separators, bidi controls. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const DANGEROUS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+describe("sanitizeForTerminal", () => {
+  test.each([
+    ["SGR colour", "\x1b[31mred\x1b[0m", "^[[31mred^[[0m"],
+    ["OSC window title ended by BEL", "\x1b]0;title\x07", "^[]0;title^G"],
+    [
+      "OSC 8 hyperlink ended by ST",
+      "\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\",
+      "^[]8;;http://evil^[\\link^[]8;;^[\\",
+    ],
+    ["cursor movement and clear screen", "\x1b[2J\x1b[H", "^[[2J^[[H"],
+    ["C1 CSI", "\u009b31m", "\\u009b31m"],
+    ["C1 NEL", "a\u0085b", "a\\u0085b"],
+    ["NUL", "a\u0000b", "a^@b"],
+    ["BEL", "\x07", "^G"],
+    ["backspace", "abc\b\b\bxyz", "abc^H^H^Hxyz"],
+    ["carriage return", "safe\roverwritten", "safe^Moverwritten"],
+    ["line feed", "one\ntwo", "one^Jtwo"],
+    ["DEL", "a\u007fb", "a^?b"],
+    ["bidi override RLO", "abc\u202etxt.exe", "abc\\u202etxt.exe"],
+    ["bidi isolate LRI..PDI", "\u2066x\u2069", "\\u2066x\\u2069"],
+    ["line separator", "a\u2028b", "a\\u2028b"],
+  ])("%s is made visible", (_what, text, expected) => {
+    const out = sanitizeForTerminal(text);
+    expect(out).toBe(expected);
+    expect(DANGEROUS.test(out)).toBe(false);
+  });
+
+  test.each([
+    ["plain ASCII", "hello, world!"],
+    ["tabs", "a\tb\t\tc"],
+    ["unicode text", "héllo wörld ☃ 日本語 😀👍🏽 Ελληνικά العربية"],
+    ["empty", ""],
+    ["caret and backslash already in text", "^[ and \\u001b are just text"],
+  ])("%s is unchanged", (_what, text) => {
+    expect(sanitizeForTerminal(text)).toBe(text);
+  });
+
+  test("no output contains ESC, BEL or any other dangerous character, for every code point below U+3000", () => {
+    for (let code = 0; code < 0x3000; code++) {
+      const ch = String.fromCharCode(code);
+      const out = sanitizeForTerminal(`x${ch}y`);
+      const why = `U+${code.toString(16).padStart(4, "0")} -> ${JSON.stringify(out)}`;
+      expect(DANGEROUS.test(out), why).toBe(false);
+      if (!DANGEROUS.test(ch)) expect(out, why).toBe(`x${ch}y`);
+    }
+  });
+});
