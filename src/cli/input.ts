@@ -103,6 +103,7 @@ export function parsePeerAddress(text: string, defaultHost: string): PeerAddress
     const at = t.lastIndexOf(":");
     host = t.slice(0, at);
     portText = t.slice(at + 1);
+    if (host.includes(":")) return `"${t}": write an IPv6 address in brackets, e.g. [::1]:40123`;
   }
   if (!/^\d{1,5}$/.test(portText)) return `"${t}" is not a port or host:port`;
   const port = Number(portText);

@@ -270,6 +270,7 @@ function transferId(o: JsonObject): number {
 }
 
 function readU64(p: Uint8Array): number {
+  if (p.length !== COUNTER_BODY_BYTES) bad(`counter must be ${COUNTER_BODY_BYTES} bytes`);
   const value = new DataView(p.buffer, p.byteOffset, p.byteLength).getBigUint64(0);
   if (value > BigInt(Number.MAX_SAFE_INTEGER)) bad("counter exceeds 2^53 - 1");
   return Number(value);

@@ -14,8 +14,9 @@ const utf8 = new TextEncoder();
  */
 export function sanitizeFileName(offered: string): string {
   const lastComponent = offered.split(/[/\\]/).pop() ?? "";
+  // Control characters, and bidi controls that make "invoice\u202efdp.exe" look like "invoice.pdf".
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-  let name = lastComponent.replace(/[\u0000-\u001f\u007f-\u009f]/g, "").trim();
+  let name = lastComponent.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "").trim();
   if (name === "." || name === "..") name = "";
   name = name.replace(/^\.+$/, "");
   name = truncateUtf8(name, MAX_SAFE_NAME_BYTES);

@@ -16,6 +16,8 @@ import { numberedName, sanitizeFileName } from "./file-names.ts";
 
 /** Suffix of files still being received. */
 export const PART_SUFFIX = ".part";
+/** Largest single write() into the file. */
+const WRITE_PIECE_BYTES = 64 * 1024;
 /** Names tried before giving up ("name (1).ext" ... "name (9999).ext"). */
 const MAX_NAME_TRIES = 10_000;
 
@@ -80,8 +82,10 @@ export class FileReceiver {
       throw new TransferError("E_SIZE_MISMATCH", `received more than the ${this.size} bytes offered`);
     }
     try {
+      // At most WRITE_PIECE_BYTES a call: large write()s into a new file were 3-7x slower on
+      // this kind of VM (shared/notes/bun-measurements.md, pitfall 5).
       let done = 0;
-      while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+      while (done < bytes.length) done += writeSync(fd, bytes, done, Math.min(bytes.length - done, WRITE_PIECE_BYTES));
     } catch (err) {
       throw new TransferError("E_WRITE", `cannot write ${this.name}: ${osReason(err)}`, { cause: err });
     }

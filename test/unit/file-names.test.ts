@@ -105,3 +105,8 @@ describe("numberedName", () => {
     expect(names.size).toBe(100);
   });
 });
+
+test("bidi controls are removed so a name cannot disguise its extension", () => {
+  expect(sanitizeFileName("invoice\u202efdp.exe")).toBe("invoicefdp.exe");
+  expect(sanitizeFileName("a\u2066b\u2069c\u200e.txt")).toBe("abc.txt");
+});

@@ -128,3 +128,8 @@ describe("parsePeerAddress", () => {
     },
   );
 });
+
+test("an unbracketed IPv6 address is an error, not host ':'", () => {
+  expect(parsePeerAddress("::1", "127.0.0.1")).toContain("brackets");
+  expect(parsePeerAddress("[::1]:40123", "127.0.0.1")).toEqual({ host: "::1", port: 40123 });
+});
