@@ -16,12 +16,23 @@
  *        --big 8G (one extra parley run on a sparse file of that size, for peak RSS)
  */
 
-import { spawn, spawnSync } from "bun";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from "node:fs";
-import { closeSync, ftruncateSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { spawn, spawnSync } from "bun";
 
 const ROOT = resolve(import.meta.dir, "..");
 const BUN = process.execPath;
@@ -98,10 +109,7 @@ function start(cmd: string[], usageFile: string) {
 
 function usageOf(usageFile: string): SideUsage {
   if (!hasTime || !existsSync(usageFile)) return { maxRssMiB: Number.NaN, cpuS: Number.NaN };
-  const last = (Bun.file(usageFile).size > 0 ? require("node:fs").readFileSync(usageFile, "utf8") : "")
-    .trim()
-    .split("\n")
-    .at(-1) as string;
+  const last = readFileSync(usageFile, "utf8").trim().split("\n").at(-1) as string;
   const [kb, user, sys] = last.split(" ").map(Number) as [number, number, number];
   return { maxRssMiB: Math.round(kb / 1024), cpuS: user + sys };
 }
@@ -298,7 +306,10 @@ async function main(): Promise<void> {
             outOfOrder: pick((x) => x.outOfOrder).reduce((a, b) => a + b, 0),
           }
         : undefined,
-      peakRssMiB: { recv: Math.max(...rs.map((x) => x.recv.maxRssMiB)), send: Math.max(...rs.map((x) => x.send.maxRssMiB)) },
+      peakRssMiB: {
+        recv: Math.max(...rs.map((x) => x.recv.maxRssMiB)),
+        send: Math.max(...rs.map((x) => x.send.maxRssMiB)),
+      },
       cpuS: { recv: median(rs.map((x) => x.recv.cpuS)), send: median(rs.map((x) => x.send.cpuS)) },
     };
   });
@@ -317,14 +328,27 @@ async function main(): Promise<void> {
     })),
     startupToListeningMs: { median: median(startup), min: Math.min(...startup), max: Math.max(...startup) },
     smallFiles: small,
-    big: big && { case: big.case, mibps: big.mibps, peakRssMiB: { recv: big.recv.maxRssMiB, send: big.send.maxRssMiB } },
+    big: big && {
+      case: big.case,
+      mibps: big.mibps,
+      peakRssMiB: { recv: big.recv.maxRssMiB, send: big.send.maxRssMiB },
+    },
   };
   if (values.json) {
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
     const f = (n: number | undefined, d = 0) => (n === undefined || Number.isNaN(n) ? "-" : n.toFixed(d));
     const rows = [
-      ["case", "MiB/s median (min-max)", "x raw", "x socat", "chat p50/p99/max ms", "lost", "RSS recv/send MiB", "CPU recv/send s"],
+      [
+        "case",
+        "MiB/s median (min-max)",
+        "x raw",
+        "x socat",
+        "chat p50/p99/max ms",
+        "lost",
+        "RSS recv/send MiB",
+        "CPU recv/send s",
+      ],
     ];
     for (const s of doc.cases) {
       rows.push([
@@ -344,7 +368,9 @@ async function main(): Promise<void> {
     process.stdout.write(
       `time to "Listening on": median ${f(doc.startupToListeningMs.median)} ms (${f(doc.startupToListeningMs.min)}-${f(doc.startupToListeningMs.max)})\n`,
     );
-    process.stdout.write(`small files: ${small.files} × ${smallFileSize} B one after another: ${f(small.perSecond)} transfers/s\n`);
+    process.stdout.write(
+      `small files: ${small.files} × ${smallFileSize} B one after another: ${f(small.perSecond)} transfers/s\n`,
+    );
     if (doc.big) {
       process.stdout.write(
         `${doc.big.case}: ${f(doc.big.mibps)} MiB/s, peak RSS recv/send ${doc.big.peakRssMiB.recv}/${doc.big.peakRssMiB.send} MiB\n`,

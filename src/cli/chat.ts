@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { resolve } from "node:path";
 import { dial, formatAddress, type Listener, listen, NetError } from "../net/index.ts";
+import { chatFits, MAX_CHAT_BYTES } from "../protocol/index.ts";
 import { Rendezvous, type Session, type SessionEvents, type TransferInfo } from "../session/index.ts";
 import { checksumLabel, isChecksumAlgo, TransferError } from "../transfer/index.ts";
 import { formatBytes, openTerminal, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
@@ -197,6 +198,12 @@ class ChatController {
       case "chat":
         if (!session.isOpen) {
           this.terminal.print("Not sent: the session is closing.");
+          return;
+        }
+        if (!chatFits(input.text)) {
+          this.terminal.print(
+            `Not sent: a chat line can be at most ${MAX_CHAT_BYTES / 1024} KiB; send a file instead.`,
+          );
           return;
         }
         session.sendChat(input.text);

@@ -24,7 +24,7 @@ async function main(argv: readonly string[]): Promise<number> {
     parsed = parseChatArgs(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`parley: ${err.message}\nRun with --help for usage.\n`);
+    process.stderr.write(`parley: ${err.message} (see --help)\n`);
     return EXIT_USAGE;
   }
   switch (parsed.kind) {

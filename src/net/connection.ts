@@ -27,7 +27,11 @@ export interface Connection {
   readonly closed: boolean;
   /** Queues `bytes` after what is already queued. `bytes` must not change until written. */
   write(bytes: Uint8Array): void;
-  /** Closes once the queue is flushed (graceful), or after `timeoutMs` at the latest. */
+  /**
+   * Graceful close: flushes the queue, sends FIN, keeps reading until the peer closes too (so
+   * unread bytes never make the kernel answer with a reset that would discard what we sent
+   * last, such as BYE), or destroys after `timeoutMs` at the latest.
+   */
   end(timeoutMs?: number): void;
   /** Closes now, dropping anything queued. */
   destroy(): void;
@@ -88,13 +92,10 @@ export class SocketConnection implements Connection {
   }
 
   end(timeoutMs = 2000): void {
-    if (this.isClosed) return;
+    if (this.isClosed || this.ending) return;
     this.ending = true;
-    if (this.queue.length === 0) {
-      this.socket.end();
-      return;
-    }
     this.endTimer = setTimeout(() => this.destroy(), timeoutMs);
+    if (this.queue.length === 0) this.socket.shutdown();
   }
 
   destroy(): void {
@@ -123,8 +124,7 @@ export class SocketConnection implements Connection {
       this.queue.shift();
     }
     if (this.ending) {
-      clearTimeout(this.endTimer);
-      this.socket.end();
+      this.socket.shutdown();
       return;
     }
     this.events.onDrain();

@@ -33,7 +33,7 @@ function handlers(onOpen: (conn: SocketConnection) => void): SocketHandler<Handl
       socket.data.conn?.handleClose(error);
     },
     end(socket) {
-      // The peer half-closed: Parley has no half-open use, so the connection is over.
+      // The peer sent FIN after its last bytes: Parley has no half-open use, so the connection is over.
       socket.data.conn?.handleClose();
       socket.end();
     },

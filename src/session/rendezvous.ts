@@ -137,8 +137,11 @@ export class Rendezvous {
   private helloCompleted(channel: FrameChannel, peer: Hello): void {
     const { conn } = channel;
     if (peer.nonce === this.nonce) {
+      // Both ends of the connection are ours: report it once, on the side that dialed.
       conn.destroy();
-      this.options.rendezvousEvents.dropped(conn.remoteAddress, "that is this Parley's own port");
+      if (channel.origin === "dialed") {
+        this.options.rendezvousEvents.dropped(conn.remoteAddress, "that is this Parley's own port; enter the peer's");
+      }
       return;
     }
     if (this.session) {

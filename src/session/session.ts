@@ -161,6 +161,8 @@ export class Session {
   // --- incoming frames ---------------------------------------------------------------
 
   private onFrame(frame: Frame): void {
+    // After BYE (either way) nothing more is used; the bytes are read only to close cleanly.
+    if (this.state === "closing" || this.state === "closed") return;
     this.lastReceivedAt = Date.now();
     if (frame.type === FrameType.Data) return this.onData(frame.transferId, frame.payload);
     const message = parseMessage(frame);

@@ -13,6 +13,8 @@ afterEach(cleanup);
 
 const STACK_FRAME = "    at ";
 const MIB = 1024 * 1024;
+/** Per-test bound: each wait inside is bounded too, so a hang fails with the output instead. */
+const TEST_MS = 30_000;
 
 const receiverTotal = (n: number): string =>
   `The transfer command is done. The receiver has received a total of ${n} bytes from the sender.`;
@@ -27,14 +29,17 @@ function exactLine(text: string): RegExp {
   return new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
 }
 
+/** Lines that mean a transfer will not finish: fail at once instead of waiting for the timeout. */
+const TRANSFER_FAILED = /^(Sending|Receiving) #\d+ .* failed|^Error: |^Connection lost/;
+
 /** Sends `path` from `from` to `to`, waits for both totals, returns where `to` saved it. */
 async function transfer(from: Peer, to: Peer, command: string, size: number): Promise<string> {
   const fromStart = from.cli.lines.length;
   const toStart = to.cli.lines.length;
   from.cli.send(command);
   await Promise.all([
-    to.cli.waitForLine(exactLine(receiverTotal(size)), 15_000, toStart),
-    from.cli.waitForLine(exactLine(senderTotal(size)), 15_000, fromStart),
+    to.cli.waitForLine(exactLine(receiverTotal(size)), 15_000, toStart, TRANSFER_FAILED),
+    from.cli.waitForLine(exactLine(senderTotal(size)), 15_000, fromStart, TRANSFER_FAILED),
   ]);
   const [saved, senderCheck] = await Promise.all([
     to.cli.waitForLine(/^Saved (.+); .*checksum matched/, 5_000, toStart),
@@ -58,227 +63,437 @@ function expectNoStackTrace(peer: Peer): void {
 }
 
 describe("parley chat over pipes", () => {
-  test("connect, chat both ways, 3 MiB transfer, exit: both exit 0", async () => {
-    const { a, b } = await connectedPair();
+  test(
+    "connect, chat both ways, 3 MiB transfer, exit: both exit 0",
+    async () => {
+      const { a, b } = await connectedPair();
 
-    await chat(a, b, "alice", "hello bob, this is alice");
-    await chat(b, a, "bob", "hi alice! ünïcødé ✓");
+      await chat(a, b, "alice", "hello bob, this is alice");
+      await chat(b, a, "bob", "hi alice! ünïcødé ✓");
 
-    const src = join(makeTempDir(), "random.bin");
-    const bytes = randomBytes(3 * MIB);
-    writeFileSync(src, bytes);
-    const saved = await transfer(a, b, `transfer ${src}`, 3_145_728);
+      const src = join(makeTempDir(), "random.bin");
+      const bytes = randomBytes(3 * MIB);
+      writeFileSync(src, bytes);
+      const saved = await transfer(a, b, `transfer ${src}`, 3_145_728);
 
-    expect(saved).toBe(join(b.dir, "random.bin"));
-    const got = readFileSync(saved);
-    expect(got.length).toBe(bytes.length);
-    expect(sha256(got)).toBe(sha256(bytes));
-    expect(got.equals(bytes)).toBe(true);
-    expect(readdirSync(b.dir)).toEqual(["random.bin"]); // no .part left behind
+      expect(saved).toBe(join(b.dir, "random.bin"));
+      const got = readFileSync(saved);
+      expect(got.length).toBe(bytes.length);
+      expect(sha256(got)).toBe(sha256(bytes));
+      expect(got.equals(bytes)).toBe(true);
+      expect(readdirSync(b.dir)).toEqual(["random.bin"]); // no .part left behind
 
-    // Chat still works after the transfer.
-    await chat(b, a, "bob", "got it");
+      // Chat still works after the transfer.
+      await chat(b, a, "bob", "got it");
 
-    a.cli.send("exit");
-    const [codeA, codeB] = await Promise.all([a.cli.exitCode(), b.cli.exitCode()]);
-    expect(codeA).toBe(0);
-    expect(codeB).toBe(0);
-    expect(a.cli.lines).toContain("Connection closed. Bye.");
-    expect(b.cli.lines).toContain("alice left (exit). Connection closed.");
-    expectNoStackTrace(a);
-    expectNoStackTrace(b);
-  });
+      a.cli.send("exit");
+      const [codeA, codeB] = await Promise.all([a.cli.exitCode(), b.cli.exitCode()]);
+      expect(codeA).toBe(0);
+      expect(codeB).toBe(0);
+      expect(a.cli.lines).toContain("Connection closed. Bye.");
+      expect(b.cli.lines).toContain("alice left (exit). Connection closed.");
+      expectNoStackTrace(a);
+      expectNoStackTrace(b);
+    },
+    TEST_MS,
+  );
 
-  test("a file that exists in the receiver's dir is not overwritten: saved as 'name (1).ext'", async () => {
-    const { a, b } = await connectedPair();
-    const original = join(b.dir, "report.txt");
-    writeFileSync(original, "bob's original report\n");
-    const src = join(makeTempDir(), "report.txt");
-    const content = randomBytes(10_000);
-    writeFileSync(src, content);
+  test(
+    "a file that exists in the receiver's dir is not overwritten: saved as 'name (1).ext'",
+    async () => {
+      const { a, b } = await connectedPair();
+      const original = join(b.dir, "report.txt");
+      writeFileSync(original, "bob's original report\n");
+      const src = join(makeTempDir(), "report.txt");
+      const content = randomBytes(10_000);
+      writeFileSync(src, content);
 
-    const saved = await transfer(a, b, `transfer ${src}`, content.length);
+      const saved = await transfer(a, b, `transfer ${src}`, content.length);
 
-    expect(saved).toBe(join(b.dir, "report (1).txt"));
-    expect(readFileSync(original, "utf8")).toBe("bob's original report\n");
-    expect(readFileSync(saved).equals(content)).toBe(true);
-    expect(readdirSync(b.dir).sort()).toEqual(["report (1).txt", "report.txt"]);
+      expect(saved).toBe(join(b.dir, "report (1).txt"));
+      expect(readFileSync(original, "utf8")).toBe("bob's original report\n");
+      expect(readFileSync(saved).equals(content)).toBe(true);
+      expect(readdirSync(b.dir).sort()).toEqual(["report (1).txt", "report.txt"]);
 
-    // Again: the next free name.
-    const again = await transfer(a, b, `transfer ${src}`, content.length);
-    expect(again).toBe(join(b.dir, "report (2).txt"));
-    expect(readFileSync(original, "utf8")).toBe("bob's original report\n");
-  });
+      // Again: the next free name.
+      const again = await transfer(a, b, `transfer ${src}`, content.length);
+      expect(again).toBe(join(b.dir, "report (2).txt"));
+      expect(readFileSync(original, "utf8")).toBe("bob's original report\n");
+    },
+    TEST_MS,
+  );
 
-  test("a 0-byte file arrives as an empty file (N=0)", async () => {
-    const { a, b } = await connectedPair();
-    const src = join(makeTempDir(), "empty.dat");
-    writeFileSync(src, "");
+  test(
+    "a 0-byte file arrives as an empty file (N=0)",
+    async () => {
+      const { a, b } = await connectedPair();
+      const src = join(makeTempDir(), "empty.dat");
+      writeFileSync(src, "");
 
-    const saved = await transfer(a, b, `transfer ${src}`, 0);
+      const saved = await transfer(a, b, `transfer ${src}`, 0);
 
-    expect(saved).toBe(join(b.dir, "empty.dat"));
-    expect(readFileSync(saved).length).toBe(0);
-    expect(readdirSync(b.dir)).toEqual(["empty.dat"]);
-  });
+      expect(saved).toBe(join(b.dir, "empty.dat"));
+      expect(readFileSync(saved).length).toBe(0);
+      expect(readdirSync(b.dir)).toEqual(["empty.dat"]);
+    },
+    TEST_MS,
+  );
 
-  test("paths with spaces work unquoted and quoted, in both directions", async () => {
-    const { a, b } = await connectedPair();
-    const folder = join(makeTempDir(), "my documents");
-    mkdirSync(folder);
-    const plain = join(folder, "holiday photo.jpg");
-    const quoted = join(folder, "tax return 2024.pdf");
-    const plainBytes = randomBytes(50_000);
-    const quotedBytes = randomBytes(70_000);
-    writeFileSync(plain, plainBytes);
-    writeFileSync(quoted, quotedBytes);
+  test(
+    "paths with spaces work unquoted and quoted, in both directions",
+    async () => {
+      const { a, b } = await connectedPair();
+      const folder = join(makeTempDir(), "my documents");
+      mkdirSync(folder);
+      const plain = join(folder, "holiday photo.jpg");
+      const quoted = join(folder, "tax return 2024.pdf");
+      const plainBytes = randomBytes(50_000);
+      const quotedBytes = randomBytes(70_000);
+      writeFileSync(plain, plainBytes);
+      writeFileSync(quoted, quotedBytes);
 
-    const savedPlain = await transfer(a, b, `transfer ${plain}`, plainBytes.length);
-    expect(savedPlain).toBe(join(b.dir, "holiday photo.jpg"));
-    expect(readFileSync(savedPlain).equals(plainBytes)).toBe(true);
+      const savedPlain = await transfer(a, b, `transfer ${plain}`, plainBytes.length);
+      expect(savedPlain).toBe(join(b.dir, "holiday photo.jpg"));
+      expect(readFileSync(savedPlain).equals(plainBytes)).toBe(true);
 
-    const savedQuoted = await transfer(a, b, `transfer "${quoted}"`, quotedBytes.length);
-    expect(savedQuoted).toBe(join(b.dir, "tax return 2024.pdf"));
-    expect(readFileSync(savedQuoted).equals(quotedBytes)).toBe(true);
+      const savedQuoted = await transfer(a, b, `transfer "${quoted}"`, quotedBytes.length);
+      expect(savedQuoted).toBe(join(b.dir, "tax return 2024.pdf"));
+      expect(readFileSync(savedQuoted).equals(quotedBytes)).toBe(true);
 
-    // Single quotes, from the side that accepted the connection.
-    const savedBack = await transfer(b, a, `transfer '${plain}'`, plainBytes.length);
-    expect(savedBack).toBe(join(a.dir, "holiday photo.jpg"));
-    expect(readFileSync(savedBack).equals(plainBytes)).toBe(true);
-  });
+      // Single quotes, from the side that accepted the connection.
+      const savedBack = await transfer(b, a, `transfer '${plain}'`, plainBytes.length);
+      expect(savedBack).toBe(join(a.dir, "holiday photo.jpg"));
+      expect(readFileSync(savedBack).equals(plainBytes)).toBe(true);
+    },
+    TEST_MS,
+  );
 
-  test("errors: missing file, directory, unknown command are one-line messages and the chat goes on", async () => {
-    const { a, b } = await connectedPair();
+  test(
+    "errors: missing file, directory, unknown command are one-line messages and the chat goes on",
+    async () => {
+      const { a, b } = await connectedPair();
 
-    a.cli.send("transfer /nonexistent");
-    await a.cli.waitForLine(/no such file/);
-    a.cli.send(`transfer ${makeTempDir()}`);
-    await a.cli.waitForLine(/is a directory/);
-    a.cli.send("/bogus");
-    await a.cli.waitForLine(/Unknown command/);
-    // A later chat line is still delivered, so the process survived all three.
-    await chat(a, b, "alice", "still here");
+      a.cli.send("transfer /nonexistent");
+      await a.cli.waitForLine(/no such file/);
+      a.cli.send(`transfer ${makeTempDir()}`);
+      await a.cli.waitForLine(/is a directory/);
+      a.cli.send("/bogus");
+      await a.cli.waitForLine(/Unknown command/);
+      // A later chat line is still delivered, so the process survived all three.
+      await chat(a, b, "alice", "still here");
 
-    expect(a.cli.linesMatching(/no such file/)).toEqual(["Error: no such file: /nonexistent"]);
-    expect(a.cli.linesMatching(/is a directory/)).toHaveLength(1);
-    expect(a.cli.linesMatching(/Unknown command/)).toHaveLength(1);
-    expect(a.cli.linesMatching(/Unknown command/)[0]).toStartWith("Unknown command /bogus");
-    // Nothing of the failed commands reached the peer, and nothing was offered.
-    expect(b.cli.linesMatching(/^<alice>/)).toEqual(["<alice> still here"]);
-    expect(b.cli.linesMatching(/Receiving|bogus|nonexistent/)).toEqual([]);
-    expect(readdirSync(b.dir)).toEqual([]);
-    expectNoStackTrace(a);
-    expectNoStackTrace(b);
-  });
+      expect(a.cli.linesMatching(/no such file/)).toEqual(["Error: no such file: /nonexistent"]);
+      expect(a.cli.linesMatching(/is a directory/)).toHaveLength(1);
+      expect(a.cli.linesMatching(/Unknown command/)).toHaveLength(1);
+      expect(a.cli.linesMatching(/Unknown command/)[0]).toStartWith("Unknown command /bogus");
+      // Nothing of the failed commands reached the peer, and nothing was offered.
+      expect(b.cli.linesMatching(/^<alice>/)).toEqual(["<alice> still here"]);
+      expect(b.cli.linesMatching(/Receiving|bogus|nonexistent/)).toEqual([]);
+      expect(readdirSync(b.dir)).toEqual([]);
+      expectNoStackTrace(a);
+      expectNoStackTrace(b);
+    },
+    TEST_MS,
+  );
 
-  test("dialing a port where nothing listens says 'connection refused' and keeps asking", async () => {
-    const [a, b] = await Promise.all([startPeer("alice"), startPeer("bob")]);
-    const dead = closedPort();
+  test(
+    "dialing a port where nothing listens says 'connection refused' and keeps asking",
+    async () => {
+      const [a, b] = await Promise.all([startPeer("alice"), startPeer("bob")]);
+      const dead = closedPort();
 
-    a.cli.send(String(dead));
-    const refused = await a.cli.waitForLine(/connection refused/i);
-    expect(refused.line).toContain(`127.0.0.1:${dead}`);
-    expect(a.cli.linesMatching(/connection refused/i)).toHaveLength(1);
+      a.cli.send(String(dead));
+      const refused = await a.cli.waitForLine(/connection refused/i);
+      expect(refused.line).toContain(`127.0.0.1:${dead}`);
+      expect(a.cli.linesMatching(/connection refused/i)).toHaveLength(1);
 
-    a.cli.send(String(b.port));
-    await Promise.all([
-      a.cli.waitForLine(/^Connected to bob at 127\.0\.0\.1:\d+/),
-      b.cli.waitForLine(/^Connected to alice at 127\.0\.0\.1:\d+/),
-    ]);
-    await chat(a, b, "alice", "second try worked");
-    expectNoStackTrace(a);
-  });
+      a.cli.send(String(b.port));
+      await Promise.all([
+        a.cli.waitForLine(/^Connected to bob at 127\.0\.0\.1:\d+/),
+        b.cli.waitForLine(/^Connected to alice at 127\.0\.0\.1:\d+/),
+      ]);
+      await chat(a, b, "alice", "second try worked");
+      expectNoStackTrace(a);
+    },
+    TEST_MS,
+  );
 
-  test("SIGINT while connected: exits 130 with 'Interrupted'; the peer sees 'left (interrupted)' and exits 0", async () => {
-    const { a, b } = await connectedPair();
+  test(
+    "SIGINT while connected: exits 130 with 'Interrupted'; the peer sees 'left (interrupted)' and exits 0",
+    async () => {
+      const { a, b } = await connectedPair();
 
-    a.cli.kill("SIGINT");
-    const [codeA, codeB] = await Promise.all([a.cli.exitCode(), b.cli.exitCode()]);
+      a.cli.kill("SIGINT");
+      const [codeA, codeB] = await Promise.all([a.cli.exitCode(), b.cli.exitCode()]);
 
-    expect(codeA).toBe(130);
-    expect(codeB).toBe(0);
-    expect(a.cli.linesMatching(/Interrupted/)).toHaveLength(1);
-    expect(b.cli.lines).toContain("alice left (interrupted). Connection closed.");
-    expectNoStackTrace(a);
-    expectNoStackTrace(b);
-  });
+      expect(codeA).toBe(130);
+      expect(codeB).toBe(0);
+      expect(a.cli.linesMatching(/Interrupted/)).toHaveLength(1);
+      expect(b.cli.lines).toContain("alice left (interrupted). Connection closed.");
+      expectNoStackTrace(a);
+      expectNoStackTrace(b);
+    },
+    TEST_MS,
+  );
 
-  test("SIGTERM while connected: exits 143; the peer sees that it left and exits 0", async () => {
-    const { a, b } = await connectedPair();
+  test(
+    "SIGTERM while connected: exits 143; the peer sees that it left and exits 0",
+    async () => {
+      const { a, b } = await connectedPair();
 
-    a.cli.kill("SIGTERM");
-    const [codeA, codeB] = await Promise.all([a.cli.exitCode(), b.cli.exitCode()]);
+      a.cli.kill("SIGTERM");
+      const [codeA, codeB] = await Promise.all([a.cli.exitCode(), b.cli.exitCode()]);
 
-    expect(codeA).toBe(143);
-    expect(codeB).toBe(0);
-    expect(b.cli.linesMatching(/^alice left \(.+\)\. Connection closed\.$/)).toHaveLength(1);
-    expectNoStackTrace(a);
-    expectNoStackTrace(b);
-  });
+      expect(codeA).toBe(143);
+      expect(codeB).toBe(0);
+      expect(b.cli.linesMatching(/^alice left \(.+\)\. Connection closed\.$/)).toHaveLength(1);
+      expectNoStackTrace(a);
+      expectNoStackTrace(b);
+    },
+    TEST_MS,
+  );
 
-  test("EOF on stdin behaves like exit: both exit 0", async () => {
-    const { a, b } = await connectedPair();
-    await chat(a, b, "alice", "last words");
+  test(
+    "EOF on stdin behaves like exit: both exit 0",
+    async () => {
+      const { a, b } = await connectedPair();
+      await chat(a, b, "alice", "last words");
 
-    a.cli.endInput();
-    const [codeA, codeB] = await Promise.all([a.cli.exitCode(), b.cli.exitCode()]);
+      a.cli.endInput();
+      const [codeA, codeB] = await Promise.all([a.cli.exitCode(), b.cli.exitCode()]);
 
-    expect(codeA).toBe(0);
-    expect(codeB).toBe(0);
-    expect(a.cli.lines).toContain("Connection closed. Bye.");
-    expect(b.cli.lines).toContain("alice left (exit). Connection closed.");
-  });
+      expect(codeA).toBe(0);
+      expect(codeB).toBe(0);
+      expect(a.cli.lines).toContain("Connection closed. Bye.");
+      expect(b.cli.lines).toContain("alice left (exit). Connection closed.");
+    },
+    TEST_MS,
+  );
 
-  test("exit waits for a transfer in progress, then both exit 0 with the file complete", async () => {
-    const { a, b } = await connectedPair();
-    const src = join(makeTempDir(), "big.bin");
-    const bytes = randomBytes(8 * MIB);
-    writeFileSync(src, bytes);
+  test(
+    "exit waits for a transfer in progress, then both exit 0 with the file complete",
+    async () => {
+      const { a, b } = await connectedPair();
+      const src = join(makeTempDir(), "big.bin");
+      const bytes = randomBytes(8 * MIB);
+      writeFileSync(src, bytes);
 
-    a.cli.send(`transfer ${src}`);
-    a.cli.send("exit");
-    const [codeA, codeB] = await Promise.all([a.cli.exitCode(15_000), b.cli.exitCode(15_000)]);
+      a.cli.send(`transfer ${src}`);
+      a.cli.send("exit");
+      const [codeA, codeB] = await Promise.all([a.cli.exitCode(15_000), b.cli.exitCode(15_000)]);
 
-    expect(codeA).toBe(0);
-    expect(codeB).toBe(0);
-    expect(b.cli.lines).toContain(receiverTotal(bytes.length));
-    expect(a.cli.lines).toContain(senderTotal(bytes.length));
-    expect(readFileSync(join(b.dir, "big.bin")).equals(bytes)).toBe(true);
-  });
+      expect(codeA).toBe(0);
+      expect(codeB).toBe(0);
+      expect(b.cli.lines).toContain(receiverTotal(bytes.length));
+      expect(a.cli.lines).toContain(senderTotal(bytes.length));
+      expect(readFileSync(join(b.dir, "big.bin")).equals(bytes)).toBe(true);
+    },
+    TEST_MS,
+  );
+});
+
+describe("leaving in other ways", () => {
+  test(
+    "before connecting: exit says Bye and exits 0; Ctrl-C exits 130",
+    async () => {
+      const [a, b] = await Promise.all([startPeer("alice"), startPeer("bob")]);
+      a.cli.send("exit");
+      b.cli.kill("SIGINT");
+      const [codeA, codeB] = await Promise.all([a.cli.exitCode(), b.cli.exitCode()]);
+      expect(codeA).toBe(0);
+      expect(a.cli.lines).toContain("Bye.");
+      expect(codeB).toBe(130);
+      expect(b.cli.linesMatching(/Interrupted/)).toHaveLength(1);
+      expectNoStackTrace(a);
+      expectNoStackTrace(b);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "a peer that vanishes (SIGKILL) is reported as a lost connection",
+    async () => {
+      const { a, b } = await connectedPair();
+      a.cli.kill("SIGKILL");
+      expect(await a.cli.exitCode()).toBe(137);
+      const code = await b.cli.exitCode();
+      expect(b.cli.linesMatching(/^Connection lost/)).toHaveLength(1);
+      expect(code).not.toBe(0);
+      expectNoStackTrace(b);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "Ctrl-C during a transfer: the peer is told (left (interrupted), exit 0) and no partial file takes the name",
+    async () => {
+      // Big enough that the transfer is still running when the signal lands (it takes > 100 ms here).
+      const src = join(makeTempDir(), "huge.bin");
+      writeFileSync(src, Buffer.alloc(256 * MIB, "parley"));
+      // The way this goes wrong is a race with the peer's ACKs, so try a few times (each < 1 s).
+      for (let round = 1; round <= 3; round++) {
+        const { a, b } = await connectedPair();
+        a.cli.send(`transfer ${src}`);
+        await b.cli.waitForLine(/^Receiving #1 huge\.bin/);
+        a.cli.kill("SIGINT");
+        const [codeA, codeB] = await Promise.all([a.cli.exitCode(), b.cli.exitCode()]);
+
+        expect(codeA).toBe(130);
+        expect(a.cli.linesMatching(/^Sending #1 huge\.bin failed: cancelled/)).toHaveLength(1);
+        expect(b.cli.linesMatching(/^Receiving #1 huge\.bin failed/)).toHaveLength(1);
+        expect(readdirSync(b.dir)).not.toContain("huge.bin");
+        // DESIGN: "Ctrl-C sends BYE with a reason and closes at once"; the peer prints that the other side left.
+        expect({ round, lost: b.cli.linesMatching(/^Connection lost/) }).toEqual({ round, lost: [] });
+        expect(b.cli.lines).toContain("alice left (interrupted). Connection closed.");
+        expect(codeB).toBe(0);
+      }
+    },
+    TEST_MS,
+  );
+});
+
+describe("chat edge cases", () => {
+  test(
+    "terminal escape codes from the peer are shown inert",
+    async () => {
+      const { a, b } = await connectedPair();
+      const start = b.cli.lines.length;
+      a.cli.send("red \x1b[31mX\x1b[0m bell\x07 title\x1b]0;pwned\x07 end");
+      const { line } = await b.cli.waitForLine(/^<alice> red .* end$/, undefined, start);
+      expect(line).not.toContain("\x1b");
+      expect(line).not.toContain("\x07");
+      expect(b.cli.stdout).not.toContain("\x1b");
+    },
+    TEST_MS,
+  );
+
+  test(
+    "a line that starts with a backslash is sent as chat without it",
+    async () => {
+      const { a, b } = await connectedPair();
+      const start = b.cli.lines.length;
+      a.cli.send("\\exit");
+      a.cli.send("\\/bogus is not a command");
+      await b.cli.waitForLine(/^<alice> exit$/, undefined, start);
+      await b.cli.waitForLine(/^<alice> \/bogus is not a command$/, undefined, start);
+      expect(a.cli.linesMatching(/Unknown command/)).toEqual([]);
+      await chat(a, b, "alice", "still connected");
+    },
+    TEST_MS,
+  );
+
+  test(
+    "a chat line longer than the 64 KiB limit does not break the connection",
+    async () => {
+      const { a, b } = await connectedPair();
+      a.cli.send("x".repeat(100_000));
+      // The session must survive whatever the CLI does with the long line (refuse it or split it).
+      await chat(a, b, "alice", "after the long line");
+      await chat(b, a, "bob", "and back");
+      expect(a.cli.linesMatching(/^Connection lost/)).toEqual([]);
+      expect(b.cli.linesMatching(/^Connection lost/)).toEqual([]);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "transfers both ways at once, several paths in one command, chat in between",
+    async () => {
+      const { a, b } = await connectedPair();
+      const folder = makeTempDir();
+      const one = randomBytes(5 * MIB);
+      const two = randomBytes(4 * MIB);
+      writeFileSync(join(folder, "one.bin"), one);
+      writeFileSync(join(folder, "two.bin"), two);
+
+      a.cli.send(`transfer ${join(folder, "one.bin")} ${join(folder, "two.bin")}`);
+      b.cli.send(`transfer ${join(folder, "two.bin")}`);
+      await chat(a, b, "alice", "chat while files fly");
+      await Promise.all([
+        b.cli.waitForLine(exactLine(receiverTotal(one.length))),
+        b.cli.waitForLine(exactLine(receiverTotal(two.length))),
+        a.cli.waitForLine(exactLine(receiverTotal(two.length))),
+        a.cli.waitForLine(exactLine(senderTotal(one.length))),
+        a.cli.waitForLine(exactLine(senderTotal(two.length))),
+        b.cli.waitForLine(exactLine(senderTotal(two.length))),
+      ]);
+      expect(readFileSync(join(b.dir, "one.bin")).equals(one)).toBe(true);
+      expect(readFileSync(join(b.dir, "two.bin")).equals(two)).toBe(true);
+      expect(readFileSync(join(a.dir, "two.bin")).equals(two)).toBe(true);
+
+      a.cli.send("exit");
+      expect(await a.cli.exitCode()).toBe(0);
+      expect(await b.cli.exitCode()).toBe(0);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "dialing its own port is refused and the CLI keeps asking",
+    async () => {
+      const [a, b] = await Promise.all([startPeer("alice"), startPeer("bob")]);
+      a.cli.send(String(a.port));
+      await a.cli.waitForLine(/own port/);
+      a.cli.send(String(b.port));
+      await Promise.all([
+        a.cli.waitForLine(/^Connected to bob at 127\.0\.0\.1:\d+/),
+        b.cli.waitForLine(/^Connected to alice at 127\.0\.0\.1:\d+/),
+      ]);
+      expect(a.cli.linesMatching(/^Connected to/)).toHaveLength(1);
+      expectNoStackTrace(a);
+    },
+    TEST_MS,
+  );
 });
 
 describe("parley flags", () => {
-  test("--help exits 0 and prints Usage", async () => {
-    const cli = startCli("help", ["--help"]);
-    expect(await cli.exitCode()).toBe(0);
-    expect(cli.stdout).toContain("Usage");
-    expect(cli.stderr).toBe("");
-  });
+  test(
+    "--help exits 0 and prints Usage",
+    async () => {
+      const cli = startCli("help", ["--help"]);
+      expect(await cli.exitCode()).toBe(0);
+      expect(cli.stdout).toContain("Usage");
+      expect(cli.stderr).toBe("");
+    },
+    TEST_MS,
+  );
 
-  test("--version prints 'parley <version>'", async () => {
-    const cli = startCli("version", ["--version"]);
-    expect(await cli.exitCode()).toBe(0);
-    expect(cli.lines[0]).toMatch(/^parley \d+\.\d+\.\d+/);
-  });
+  test(
+    "--version prints 'parley <version>'",
+    async () => {
+      const cli = startCli("version", ["--version"]);
+      expect(await cli.exitCode()).toBe(0);
+      expect(cli.lines[0]).toMatch(/^parley \d+\.\d+\.\d+/);
+    },
+    TEST_MS,
+  );
 
-  test("--port abc exits 1 with a one-line error on stderr and no stack trace", async () => {
-    const cli = startCli("bad-port", ["--port", "abc"]);
-    expect(await cli.exitCode()).toBe(1);
-    expect(cli.stdout).toBe("");
-    const lines = cli.stderr.trimEnd().split("\n");
-    // The error itself is one line naming the flag and the value; a usage hint may follow.
-    expect(lines[0]).toMatch(/^parley: .*--port.*abc/);
-    expect(lines.filter((l) => l.includes("--port"))).toHaveLength(1);
-    expect(lines.slice(1).every((l) => /--help/.test(l))).toBe(true);
-    expect(cli.stderr).not.toContain(STACK_FRAME);
-  });
+  test(
+    "--port abc exits 1 with a one-line error on stderr and no stack trace",
+    async () => {
+      const cli = startCli("bad-port", ["--port", "abc"]);
+      expect(await cli.exitCode()).toBe(1);
+      expect(cli.stdout).toBe("");
+      const lines = cli.stderr.trimEnd().split("\n");
+      // The error itself is one line naming the flag and the value; a usage hint may follow.
+      expect(lines[0]).toMatch(/^parley: .*--port.*abc/);
+      expect(lines.filter((l) => l.includes("--port"))).toHaveLength(1);
+      expect(lines.slice(1).every((l) => /--help/.test(l))).toBe(true);
+      expect(cli.stderr).not.toContain(STACK_FRAME);
+    },
+    TEST_MS,
+  );
 
-  test("an unknown flag exits 1 without a stack trace", async () => {
-    const cli = startCli("bad-flag", ["--frobnicate"]);
-    expect(await cli.exitCode()).toBe(1);
-    expect(cli.stderr).toMatch(/^parley: .*frobnicate/);
-    expect(cli.stderr).not.toContain(STACK_FRAME);
-  });
+  test(
+    "an unknown flag exits 1 without a stack trace",
+    async () => {
+      const cli = startCli("bad-flag", ["--frobnicate"]);
+      expect(await cli.exitCode()).toBe(1);
+      expect(cli.stderr).toMatch(/^parley: .*frobnicate/);
+      expect(cli.stderr).not.toContain(STACK_FRAME);
+    },
+    TEST_MS,
+  );
 });
 
 describe("strangers on the port", () => {
@@ -299,42 +514,50 @@ describe("strangers on the port", () => {
     }
   }
 
-  test("an HTTP request, random bytes and an unknown frame are each dropped in one line; a peer still connects", async () => {
-    const [a, b] = await Promise.all([startPeer("alice"), startPeer("bob")]);
-    const dropped = /^Dropped a connection from 127\.0\.0\.1:\d+: .+/;
+  test(
+    "an HTTP request, random bytes and an unknown frame are each dropped in one line; a peer still connects",
+    async () => {
+      const [a, b] = await Promise.all([startPeer("alice"), startPeer("bob")]);
+      const dropped = /^Dropped a connection from 127\.0\.0\.1:\d+: .+/;
 
-    await rawClient(a.port, new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
-    await a.cli.waitForLine(dropped);
-    expect(a.cli.linesMatching(/^Dropped/)).toHaveLength(1);
+      await rawClient(a.port, new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+      await a.cli.waitForLine(dropped);
+      expect(a.cli.linesMatching(/^Dropped/)).toHaveLength(1);
 
-    // 64 KiB of noise: almost always a bad length or type at once; at worst the HELLO timeout (5 s).
-    const first = a.cli.lines.length;
-    await rawClient(a.port, randomBytes(64 * 1024));
-    await a.cli.waitForLine(dropped, 10_000, first);
+      // 64 KiB of noise: almost always a bad length or type at once; at worst the HELLO timeout (5 s).
+      const first = a.cli.lines.length;
+      await rawClient(a.port, randomBytes(64 * 1024));
+      await a.cli.waitForLine(dropped, 10_000, first);
 
-    // A well-formed frame header with a type no Parley speaks.
-    const second = a.cli.lines.length;
-    await rawClient(a.port, Uint8Array.of(0, 0, 0, 3, 0xee, 0x68, 0x69));
-    await a.cli.waitForLine(dropped, undefined, second);
-    expect(a.cli.linesMatching(/^Dropped/)).toHaveLength(3);
+      // A well-formed frame header with a type no Parley speaks.
+      const second = a.cli.lines.length;
+      await rawClient(a.port, Uint8Array.of(0, 0, 0, 3, 0xee, 0x68, 0x69));
+      await a.cli.waitForLine(dropped, undefined, second);
+      expect(a.cli.linesMatching(/^Dropped/)).toHaveLength(3);
 
-    // Bob dials alice, who is still listening and still asking for a peer.
-    b.cli.send(String(a.port));
-    await Promise.all([
-      a.cli.waitForLine(/^Connected to bob at 127\.0\.0\.1:\d+/),
-      b.cli.waitForLine(/^Connected to alice at 127\.0\.0\.1:\d+/),
-    ]);
-    await chat(b, a, "bob", "hello through the noise");
-    expectNoStackTrace(a);
-  });
+      // Bob dials alice, who is still listening and still asking for a peer.
+      b.cli.send(String(a.port));
+      await Promise.all([
+        a.cli.waitForLine(/^Connected to bob at 127\.0\.0\.1:\d+/),
+        b.cli.waitForLine(/^Connected to alice at 127\.0\.0\.1:\d+/),
+      ]);
+      await chat(b, a, "bob", "hello through the noise");
+      expectNoStackTrace(a);
+    },
+    TEST_MS,
+  );
 
-  test("a third Parley is refused while two are connected, and the session carries on", async () => {
-    const { a, b } = await connectedPair();
-    const c = await startPeer("carol");
+  test(
+    "a third Parley is refused while two are connected, and the session carries on",
+    async () => {
+      const { a, b } = await connectedPair();
+      const c = await startPeer("carol");
 
-    c.cli.send(String(a.port));
-    await a.cli.waitForLine(/^Dropped a connection from 127\.0\.0\.1:\d+: .*already connected/);
-    await chat(a, b, "alice", "still just us");
-    expect(a.cli.linesMatching(/^Connected to/)).toEqual([expect.stringMatching(/^Connected to bob/)]);
-  });
+      c.cli.send(String(a.port));
+      await a.cli.waitForLine(/^Dropped a connection from 127\.0\.0\.1:\d+: .*already connected/);
+      await chat(a, b, "alice", "still just us");
+      expect(a.cli.linesMatching(/^Connected to/)).toEqual([expect.stringMatching(/^Connected to bob/)]);
+    },
+    TEST_MS,
+  );
 });

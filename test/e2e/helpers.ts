@@ -22,6 +22,7 @@ export const WAIT_MS = 10_000;
 type Waiter = {
   readonly re: RegExp;
   readonly from: number;
+  readonly failOn: RegExp | undefined;
   readonly resolve: (m: LineMatch) => void;
   readonly reject: (err: Error) => void;
   readonly timer: ReturnType<typeof setTimeout>;
@@ -36,6 +37,11 @@ export interface LineMatch {
 
 const live = new Set<Cli>();
 const tempDirs: string[] = [];
+
+// Last resort if the test runner itself goes down before afterEach: no orphans.
+process.on("exit", () => {
+  for (const cli of live) cli.proc.kill("SIGKILL");
+});
 
 /** One running CLI process. */
 export class Cli {
@@ -83,9 +89,12 @@ export class Cli {
 
   /**
    * Resolves with the first line at index >= `from` matching `re`, looking at lines already
-   * printed first. Rejects after `timeoutMs`, or at once when the process exits without it.
+   * printed first. Rejects after `timeoutMs`, at once when the process exits without it, or
+   * as soon as a line (at index >= `from`) matches `failOn`, so a known failure fails fast.
    */
-  waitForLine(re: RegExp, timeoutMs = WAIT_MS, from = 0): Promise<LineMatch> {
+  waitForLine(re: RegExp, timeoutMs = WAIT_MS, from = 0, failOn?: RegExp): Promise<LineMatch> {
+    const failed = failOn && this.find(failOn, from);
+    if (failed) return Promise.reject(this.missing(re, `got "${failed.line}" instead`));
     const found = this.find(re, from);
     if (found) return Promise.resolve(found);
     if (this.done) return Promise.reject(this.missing(re, "the process exited"));
@@ -93,6 +102,7 @@ export class Cli {
       const waiter: Waiter = {
         re,
         from,
+        failOn,
         resolve,
         reject,
         timer: setTimeout(() => {
@@ -166,11 +176,13 @@ export class Cli {
     if (parts.length === 0) return;
     this.lines.push(...parts.map((l) => l.replace(/\r$/, "")));
     for (const w of [...this.waiters]) {
-      const found = this.find(w.re, w.from);
-      if (!found) continue;
+      const failed = w.failOn && this.find(w.failOn, w.from);
+      const found = failed ? undefined : this.find(w.re, w.from);
+      if (!failed && !found) continue;
       clearTimeout(w.timer);
       this.waiters = this.waiters.filter((x) => x !== w);
-      w.resolve(found);
+      if (found) w.resolve(found);
+      else if (failed) w.reject(this.missing(w.re, `got "${failed.line}" instead`));
     }
   }
 

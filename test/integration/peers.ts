@@ -33,6 +33,10 @@ export class TestPeer {
   readonly rendezvous: Rendezvous;
   readonly listener: Listener;
   session: Session | undefined;
+  /** Bytes so far per transfer id. */
+  readonly progress = new Map<number, number>();
+  /** Called on every progress event (after `progress` is updated). */
+  onProgress: (info: TransferInfo, bytes: number) => void = () => {};
   private waiters: Array<() => void> = [];
 
   constructor(name: string, checksum: ChecksumAlgo = "sha256") {
@@ -44,7 +48,10 @@ export class TestPeer {
     const events: SessionEvents = {
       chatReceived: (text) => record({ type: "chat", text }),
       transferStarted: (info) => record({ type: "started", info }),
-      transferProgressed: () => {},
+      transferProgressed: (info, bytes) => {
+        this.progress.set(info.id, bytes);
+        this.onProgress(info, bytes);
+      },
       transferFinished: (done) => record({ type: "finished", done }),
       transferFailed: (info, reason) => record({ type: "failed", info, reason }),
       peerLeft: (reason) => record({ type: "peerLeft", reason }),

@@ -1,0 +1,204 @@
+/**
+ * Two CLIs in real terminals (tmux panes), driven as a person types: keys go in with
+ * `send-keys`, and the screen is read back with `capture-pane` until the expected text shows.
+ * This is the TTY path: readline prompt, printing above a half-typed line, progress bars, Ctrl-C.
+ *
+ * A private tmux server (`-L parley-test-<random>`) is used and killed in afterAll, together
+ * with any process its panes started, so nothing is left behind.
+ */
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BUN, cleanup, MAIN, makeTempDir, ROOT } from "./helpers.ts";
+
+const TMUX = Bun.which("tmux") ?? "/usr/bin/tmux";
+const SOCKET = `parley-test-${randomBytes(6).toString("hex")}`;
+const POLL_MS = 50;
+const SCREEN_WAIT_MS = 10_000;
+
+function tmux(...args: string[]): string {
+  const r = Bun.spawnSync([TMUX, "-L", SOCKET, ...args], { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`tmux ${args.join(" ")} failed: ${r.stderr.toString()}`);
+  return r.stdout.toString();
+}
+
+function shQuote(arg: string): string {
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The pane's text, wrapped lines joined, whole history, trailing blank lines dropped. */
+function screen(target: string): string {
+  return tmux("capture-pane", "-p", "-J", "-S", "-", "-t", target).replace(/\n+$/, "");
+}
+
+/** The last non-blank row: where the prompt and the half-typed input are. */
+function lastRow(text: string): string {
+  const rows = text.split("\n").filter((r) => r.trim() !== "");
+  return rows[rows.length - 1] ?? "";
+}
+
+/** Polls the pane every POLL_MS until `check` returns a value; bounded by `timeoutMs`. */
+async function waitForScreen<T>(
+  target: string,
+  check: (text: string) => T | undefined | null | false,
+  what: string,
+  timeoutMs = SCREEN_WAIT_MS,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  let text = "";
+  for (;;) {
+    text = screen(target);
+    const result = check(text);
+    if (result) return result;
+    if (performance.now() > deadline) {
+      throw new Error(`pane ${target}: ${what} did not show within ${timeoutMs} ms\n--- screen ---\n${text}`);
+    }
+    await Bun.sleep(POLL_MS);
+  }
+}
+
+function waitForText(target: string, re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray> {
+  return waitForScreen(target, (t) => t.match(re), String(re), timeoutMs);
+}
+
+/** Types `text` literally, then Enter unless `enter` is false. */
+function type(target: string, text: string, enter = true): void {
+  tmux("send-keys", "-t", target, "-l", text);
+  if (enter) tmux("send-keys", "-t", target, "Enter");
+}
+
+/** Live pane processes and their descendants, to make sure they are gone after kill-server. */
+function paneProcesses(): number[] {
+  let panes: number[];
+  try {
+    panes = tmux("list-panes", "-a", "-F", "#{pane_dead} #{pane_pid}")
+      .split("\n")
+      .filter((row) => row.startsWith("0 "))
+      .map((row) => Number(row.slice(2)));
+  } catch {
+    return []; // no server: nothing runs
+  }
+  const all: number[] = [];
+  const visit = (pid: number): void => {
+    all.push(pid);
+    const r = Bun.spawnSync(["ps", "-o", "pid=", "--ppid", String(pid)], { stdout: "pipe" });
+    for (const child of r.stdout
+      .toString()
+      .split("\n")
+      .map((s) => Number(s.trim())))
+      if (child > 0) visit(child);
+  };
+  for (const pid of panes) visit(pid);
+  return all;
+}
+
+/** Starts `parley --name <name>` in a new tmux session called `session`. */
+function startPane(session: string, name: string, dir: string): void {
+  const cli = [BUN, MAIN, "--dir", dir, "--name", name].map(shQuote).join(" ");
+  // The wrapper shows the exit code in the pane and keeps it open long enough to read it.
+  tmux(
+    "new-session",
+    "-d",
+    "-s",
+    session,
+    "-x",
+    "160",
+    "-y",
+    "40",
+    "-c",
+    ROOT,
+    "sh",
+    "-c",
+    `${cli}; echo EXIT=$?; sleep 5`,
+  );
+  // Keep the pane (and its EXIT= line) even if the checks come after the sleep.
+  tmux("set-option", "-w", "-t", session, "remain-on-exit", "on");
+}
+
+describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
+  afterAll(async () => {
+    const pids = paneProcesses();
+    try {
+      tmux("kill-server");
+    } catch {
+      // Already gone.
+    }
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // Exited with the server.
+      }
+    }
+    await cleanup();
+  });
+
+  test("connect by typing the port, chat, a half-typed line survives, transfer, Ctrl-C", async () => {
+    const dirA = makeTempDir();
+    const dirB = makeTempDir();
+    startPane("a", "alice", dirA);
+    startPane("b", "bob", dirB);
+
+    const [, portB] = await waitForText("b", /Listening on 127\.0\.0\.1:(\d+)/);
+    await waitForText("a", /peer port> $/m);
+    type("a", portB as string);
+    await Promise.all([
+      waitForText("a", /^Connected to bob at 127\.0\.0\.1:\d+/m),
+      waitForText("b", /^Connected to alice at 127\.0\.0\.1:\d+/m),
+    ]);
+
+    // Chat both ways.
+    type("a", "hello from alice");
+    await waitForText("b", /^<alice> hello from alice$/m);
+    type("b", "hi alice, bob here");
+    await waitForText("a", /^<bob> hi alice, bob here$/m);
+
+    // Bob is halfway through a line when alice's message arrives.
+    type("b", "half typ", false);
+    await waitForScreen("b", (t) => lastRow(t).endsWith("> half typ"), 'the prompt showing "half typ"');
+    type("a", "a message while bob types");
+    const bobScreen = await waitForText("b", /^<alice> a message while bob types$/m);
+    const rows = (bobScreen.input as string).split("\n").filter((r) => r.trim() !== "");
+    expect(rows[rows.length - 1]).toBe("> half typ"); // the half line was redrawn below the message
+    expect(rows[rows.length - 2]).toBe("<alice> a message while bob types");
+    expect(Number(tmux("display-message", "-p", "-t", "b", "#{cursor_x}").trim())).toBe("> half typ".length);
+
+    type("b", "ed line");
+    await waitForText("a", /^<bob> half typed line$/m);
+    expect(screen("a")).not.toMatch(/^<bob> half typ$/m);
+
+    // A transfer, with the progress bars on.
+    const src = join(makeTempDir(), "notes.bin");
+    const bytes = randomBytes(3 * 1024 * 1024);
+    writeFileSync(src, bytes);
+    type("a", `transfer ${src}`);
+    await Promise.all([
+      waitForText(
+        "b",
+        /^The transfer command is done\. The receiver has received a total of 3145728 bytes from the sender\.$/m,
+      ),
+      waitForText(
+        "a",
+        /^The transfer command is done\. The sender has sent a total of 3145728 bytes to the receiver\.$/m,
+      ),
+    ]);
+    await waitForText("b", /checksum matched/);
+    expect(readFileSync(join(dirB, "notes.bin")).equals(bytes)).toBe(true);
+    // The prompt is back on the last row once the bars are gone.
+    await waitForScreen("a", (t) => lastRow(t).trimEnd() === ">", "a's prompt after the transfer");
+    await waitForScreen("b", (t) => lastRow(t).trimEnd() === ">", "b's prompt after the transfer");
+    expect(screen("a")).not.toContain("ETA"); // no progress bar left drawn
+    expect(screen("b")).not.toContain("ETA");
+
+    // Ctrl-C on alice.
+    tmux("send-keys", "-t", "a", "C-c");
+    await waitForText("a", /Interrupted/);
+    await waitForText("b", /^alice left \(interrupted\)\. Connection closed\.$/m);
+    await waitForText("a", /^EXIT=130$/m);
+    await waitForText("b", /^EXIT=0$/m);
+    expect(screen("a")).not.toContain("    at ");
+    expect(screen("b")).not.toContain("    at ");
+  }, 40_000);
+});
