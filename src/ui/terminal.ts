@@ -78,8 +78,13 @@ class TtyTerminal implements Terminal {
   ) {
     this.rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true, prompt: "> " });
     this.rl.on("line", (line) => {
+      // readline has already moved below the typed line: redraw it as history above the
+      // progress rows, or the rows drawn above it would be left behind.
+      this.clearBottom(this.rowsOf(`${this.rl.getPrompt()}${line}`));
+      process.stdout.write(`${this.rl.getPrompt()}${line}\n`);
       handlers.line(line);
-      if (!this.closed) this.rl.prompt(true);
+      // The handler may have printed (and so drawn the bottom already): clear and draw once more.
+      this.repaint();
     });
     this.rl.on("close", () => {
       if (!this.closed) handlers.end();
@@ -142,10 +147,19 @@ class TtyTerminal implements Terminal {
     this.drawBottom();
   }
 
-  /** Moves to the first progress row and clears everything from there down (bars and prompt). */
-  private clearBottom(): void {
+  /** Terminal rows that `text` takes. */
+  private rowsOf(text: string): number {
+    return Math.max(1, Math.ceil(text.length / (process.stdout.columns || 80)));
+  }
+
+  /**
+   * Moves to the first progress row and clears everything from there down (bars and prompt).
+   * @param extraRows - rows the cursor has moved below the prompt (after Enter)
+   */
+  private clearBottom(extraRows = 0): void {
     let out = "\r";
-    if (this.drawnBars > 0) out += `\x1b[${this.drawnBars}A`;
+    const up = this.drawnBars + extraRows;
+    if (up > 0) out += `\x1b[${up}A`;
     out += "\x1b[J";
     process.stdout.write(out);
     this.drawnBars = 0;

@@ -9,7 +9,7 @@
 
 import { afterAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { closeSync, ftruncateSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUN, cleanup, MAIN, makeTempDir, ROOT } from "./helpers.ts";
 
@@ -95,8 +95,8 @@ function paneProcesses(): number[] {
 }
 
 /** Starts `parley --name <name>` in a new tmux session called `session`. */
-function startPane(session: string, name: string, dir: string): void {
-  const cli = [BUN, MAIN, "--dir", dir, "--name", name].map(shQuote).join(" ");
+function startPane(session: string, name: string, dir: string, extra: string[] = []): void {
+  const cli = [BUN, MAIN, "--dir", dir, "--name", name, ...extra].map(shQuote).join(" ");
   // The wrapper shows the exit code in the pane and keeps it open long enough to read it.
   tmux(
     "new-session",
@@ -200,5 +200,38 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText("b", /^EXIT=0$/m);
     expect(screen("a")).not.toContain("    at ");
     expect(screen("b")).not.toContain("    at ");
+  }, 40_000);
+
+  test("progress bars show during a transfer and lines typed meanwhile leave none behind", async () => {
+    const dirA = makeTempDir();
+    const dirB = makeTempDir();
+    // SHA-256 on both sides and 1 GiB keep the transfer on screen for about a second.
+    startPane("c", "carol", dirA, ["--checksum", "sha256"]);
+    startPane("d", "dave", dirB);
+    const [, portD] = await waitForText("d", /Listening on 127\.0\.0\.1:(\d+)/);
+    await waitForText("c", /peer port> $/m);
+    type("c", portD as string);
+    await waitForText("d", /^Connected to carol/m);
+
+    const src = join(makeTempDir(), "big.bin");
+    const fd = openSync(src, "w");
+    ftruncateSync(fd, 1 << 30); // sparse: no time spent writing the source
+    closeSync(fd);
+    type("c", `transfer ${src}`);
+    // A bar on both sides: direction, id, name, bar, percent, bytes, speed, ETA.
+    const barC = await waitForText("c", /^↑ #1 big\.bin \[[=-]+\]\s+\d+% \| .+ \| .+\/s \| ETA/m);
+    await waitForText("d", /^↓ #1 big\.bin \[[=-]+\]\s+\d+% \|/m);
+    expect(barC).toBeTruthy();
+    type("c", "typed during the transfer");
+    await waitForText("d", /^<carol> typed during the transfer$/m);
+    await waitForText("c", /The sender has sent a total of 1073741824 bytes/, 30_000);
+    await waitForText("d", /The receiver has received a total of 1073741824 bytes/, 30_000);
+    await waitForScreen("c", (t) => lastRow(t).trimEnd() === ">", "c's prompt after the transfer");
+    const finalC = screen("c");
+    expect(finalC).not.toMatch(/\[[=-]{24}\]/); // no bar row left behind, finished or stale
+    expect(finalC).toMatch(/^> typed during the transfer$/m); // the typed line stays as history
+    type("c", "exit");
+    await waitForText("c", /^EXIT=0$/m);
+    await waitForText("d", /^EXIT=0$/m);
   }, 40_000);
 });
