@@ -9,7 +9,7 @@
  */
 
 import {
-  encodeDataHeader,
+  DATA_HEADER_BYTES,
   encodeMessage,
   type Frame,
   FrameType,
@@ -135,10 +135,7 @@ export class Session {
     this.nextId += 2;
     const sender = new FileSender(id, path, size, this.options.checksum, CHUNK_BYTES);
     const info: TransferInfo = { id, direction: "send", name: sender.name, size };
-    const transfer: Outgoing = { info, sender, state: "offered" };
-    sender.onReadable = () => this.pump();
-    sender.onError = (err) => this.failOutgoing(transfer, err.message, true);
-    this.outgoing.set(id, transfer);
+    this.outgoing.set(id, { info, sender, state: "offered" });
     this.queueControl({ kind: "offer", id, name: sender.name, size, algo: this.options.checksum });
     this.options.events.transferStarted(info);
     return info;
@@ -455,25 +452,30 @@ export class Session {
   /** Round-robin over sending transfers; writes one DATA frame or END. False when none is ready. */
   private writeNextChunk(conn: FrameChannel["conn"]): boolean {
     const sending = [...this.outgoing.values()].filter((t) => t.state === "sending");
-    for (let i = 0; i < sending.length; i++) {
-      const t = sending[(this.rrIndex + i) % sending.length] as Outgoing;
-      if (t.sender.finished) {
-        t.state = "ended";
-        t.trailer = t.sender.trailer();
-        this.control.push(encodeMessage({ kind: "end", id: t.info.id, ...t.trailer }));
-        return true;
-      }
-      const chunk = t.sender.takeChunk();
-      if (chunk === undefined) continue;
-      this.rrIndex = (this.rrIndex + i + 1) % sending.length;
-      conn.write(encodeDataHeader(t.info.id, chunk.length));
-      conn.write(chunk);
-      this.sentBulk += chunk.length;
-      this.lastSentAt = Date.now();
-      this.options.events.transferProgressed(t.info, t.sender.sent);
+    if (sending.length === 0) return false;
+    const t = sending[this.rrIndex++ % sending.length] as Outgoing;
+    let frame: Uint8Array | undefined;
+    try {
+      frame = t.sender.nextFrame();
+    } catch (err) {
+      if (!(err instanceof TransferError)) throw err;
+      this.failOutgoing(t, err.message, true);
       return true;
     }
-    return false;
+    if (frame === undefined) {
+      t.state = "ended";
+      t.trailer = t.sender.trailer();
+      this.control.push(encodeMessage({ kind: "end", id: t.info.id, ...t.trailer }));
+      return true;
+    }
+    // One write per frame. The frame lives in the sender's reused buffer: safe because the
+    // scheduler only gets here when the connection has nothing queued, so the previous frame
+    // has been taken by the kernel in full.
+    conn.write(frame);
+    this.sentBulk += frame.length - DATA_HEADER_BYTES;
+    this.lastSentAt = Date.now();
+    this.options.events.transferProgressed(t.info, t.sender.sent);
+    return true;
   }
 }
 
