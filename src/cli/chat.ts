@@ -53,6 +53,8 @@ class ChatController {
   private listener: Listener | undefined;
   private session: Session | undefined;
   private dialing = false;
+  private readonly heldLines: string[] = [];
+  private heldInputEnd = false;
   private finishing = false;
   private resolveExit: (code: number) => void = () => {};
   private readonly exitCode: Promise<number>;
@@ -141,19 +143,32 @@ class ChatController {
     this.terminal.print(`Connecting to ${where}...`);
     const handshake = this.rendezvous.dialStarted();
     dial(address.host, address.port).then(
-      (conn) => {
-        this.dialing = false;
-        // If the peer connected to us meanwhile, the rendezvous keeps one of the two.
-        return handshake(conn);
-      },
+      // If the peer connected to us meanwhile, the rendezvous keeps one of the two.
+      (conn) => handshake(conn).then(() => this.dialEnded(false)),
       (err: unknown) => {
-        this.dialing = false;
         void handshake(undefined);
-        if (this.session || this.finishing) return;
-        const reason = err instanceof NetError ? err.message : String(err);
-        this.terminal.print(`Error: ${reason}. Is the peer's Parley running? Enter the peer's port again.`);
+        if (!this.session && !this.finishing) {
+          const reason = err instanceof NetError ? err.message : String(err);
+          this.terminal.print(`Error: ${reason}. Is the peer's Parley running? Enter the peer's port again.`);
+        }
+        this.dialEnded(true);
       },
     );
+  }
+
+  /**
+   * Lines typed (or piped) while a dial was in progress were held back: a script may write
+   * `transfer x` right after starting with --connect. Now they are handled, as chat and
+   * commands if the dial connected, else as peer addresses; a held end of input follows them.
+   */
+  private dialEnded(failed: boolean): void {
+    this.dialing = false;
+    for (const line of this.heldLines.splice(0)) this.onLine(line);
+    if (this.heldInputEnd) {
+      this.heldInputEnd = false;
+      if (!this.session && failed) return this.finish(EXIT_FAILURE);
+      this.onInputEnd();
+    }
   }
 
   private onConnected(session: Session): void {
@@ -186,7 +201,7 @@ class ChatController {
           return;
         default:
           if (this.dialing) {
-            this.terminal.print("Still connecting; wait a moment.");
+            this.heldLines.push(text);
             return;
           }
           return this.connectTo(text);
@@ -241,6 +256,10 @@ class ChatController {
 
   private onInputEnd(): void {
     if (this.finishing) return;
+    if (!this.session && this.dialing) {
+      this.heldInputEnd = true;
+      return;
+    }
     if (!this.session) return this.finish(EXIT_OK);
     this.leave();
   }

@@ -46,6 +46,8 @@ interface Candidate {
   readonly channel: FrameChannel;
   readonly peer: Hello;
   readonly timer: ReturnType<typeof setTimeout>;
+  /** Resolves the handshake's promise: this connection became the session or was dropped. */
+  readonly decided: () => void;
 }
 
 export class Rendezvous {
@@ -76,14 +78,18 @@ export class Rendezvous {
    */
   dialStarted(): (conn: Connection | undefined) => Promise<void> {
     this.dialsInProgress++;
-    let done = false;
+    let counted = true;
+    // The dial stops counting as "in progress" once its HELLO is in (or it failed): from then
+    // on the leader may pick, this connection included.
+    const uncount = (): void => {
+      if (!counted) return;
+      counted = false;
+      this.dialsInProgress--;
+    };
     return async (conn) => {
-      if (conn) await this.handshake(new FrameChannel(conn, "dialed"));
-      if (!done) {
-        done = true;
-        this.dialsInProgress--;
-        this.pickIfLeader();
-      }
+      if (conn) await this.handshake(new FrameChannel(conn, "dialed"), uncount);
+      uncount();
+      this.pickIfLeader();
     };
   }
 
@@ -92,21 +98,25 @@ export class Rendezvous {
     return this.dialStarted()(conn);
   }
 
-  /** Exchanges HELLO; resolves when that is done, whatever the outcome. */
-  private handshake(channel: FrameChannel): Promise<void> {
+  /**
+   * Exchanges HELLO; resolves once this connection is the session or has been dropped.
+   * @param helloDone - called when HELLO arrived or the connection failed, before anything else
+   */
+  private handshake(channel: FrameChannel, helloDone: () => void = () => {}): Promise<void> {
     const { conn } = channel;
     return new Promise<void>((resolve) => {
       let settled = false;
       const settle = (): void => {
         settled = true;
         clearTimeout(timer);
-        resolve();
       };
       const drop = (reason: string): void => {
         if (settled) return;
         settle();
+        helloDone();
         conn.destroy();
         this.options.rendezvousEvents.dropped(conn.remoteAddress, reason);
+        resolve();
       };
       const timer = setTimeout(() => drop("not a Parley peer (no greeting within 5 s)"), HELLO_TIMEOUT_MS);
       channel.setOwner({
@@ -122,7 +132,8 @@ export class Rendezvous {
             );
           }
           settle();
-          this.helloCompleted(channel, hello);
+          helloDone();
+          this.helloCompleted(channel, hello, resolve);
         },
         onDrain: () => {},
         onClose: (why) => {
@@ -134,7 +145,12 @@ export class Rendezvous {
     });
   }
 
-  private helloCompleted(channel: FrameChannel, peer: Hello): void {
+  private helloCompleted(channel: FrameChannel, peer: Hello, decided: () => void): void {
+    if (!this.takeCandidate(channel, peer, decided)) decided();
+  }
+
+  /** @returns false when the connection was dropped at once (not a candidate) */
+  private takeCandidate(channel: FrameChannel, peer: Hello, decided: () => void): boolean {
     const { conn } = channel;
     if (peer.nonce === this.nonce) {
       // Both ends of the connection are ours: report it once, on the side that dialed.
@@ -142,27 +158,28 @@ export class Rendezvous {
       if (channel.origin === "dialed") {
         this.options.rendezvousEvents.dropped(conn.remoteAddress, "that is this Parley's own port; enter the peer's");
       }
-      return;
+      return false;
     }
     if (this.session) {
       if (peer.nonce === this.session.peer.nonce) {
         conn.destroy(); // the other half of a simultaneous dial, already decided
-        return;
+        return false;
       }
       this.refuse(channel);
-      return;
+      return false;
     }
     for (const c of this.candidates) {
       if (c.peer.nonce !== peer.nonce) {
         // Someone else got here first: one peer at a time.
         this.refuse(channel);
-        return;
+        return false;
       }
     }
     const candidate: Candidate = {
       channel,
       peer,
       timer: setTimeout(() => this.dropCandidate(candidate, "no answer to the greeting"), HELLO_TIMEOUT_MS),
+      decided,
     };
     this.candidates.add(candidate);
     channel.setOwner({
@@ -183,9 +200,11 @@ export class Rendezvous {
         clearTimeout(candidate.timer);
         this.candidates.delete(candidate);
         if (why.protocol) this.options.rendezvousEvents.dropped(conn.remoteAddress, why.protocol.message);
+        decided();
       },
     });
     this.pickIfLeader();
+    return true;
   }
 
   private isLeader(peer: Hello): boolean {
@@ -210,12 +229,14 @@ export class Rendezvous {
     }
     this.session = new Session(chosen.channel, { ...this.options, peer: chosen.peer });
     this.options.rendezvousEvents.connected(this.session);
+    chosen.decided();
   }
 
   private dropCandidate(candidate: Candidate, reason: string): void {
     if (!this.candidates.delete(candidate)) return;
     candidate.channel.conn.destroy();
     this.options.rendezvousEvents.dropped(candidate.channel.conn.remoteAddress, reason);
+    candidate.decided();
   }
 
   private refuse(channel: FrameChannel): void {

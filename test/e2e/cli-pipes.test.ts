@@ -292,6 +292,58 @@ describe("parley chat over pipes", () => {
   );
 });
 
+describe("scripted use", () => {
+  test(
+    "--connect with the commands piped in at once: they wait for the connection, then EOF exits 0",
+    async () => {
+      const b = await startPeer("bob");
+      const srcDir = makeTempDir();
+      const src = join(srcDir, "scripted.bin");
+      const bytes = randomBytes(2 * 1024 * 1024 + 7);
+      writeFileSync(src, bytes);
+      const a = startCli("alice", ["--connect", String(b.port), "--dir", srcDir, "--no-progress"]);
+      // Written before the connection exists, as a script does.
+      a.send("hello from a script");
+      a.send(`transfer ${src}`);
+      a.endInput();
+      await b.cli.waitForLine(/^<peer> hello from a script$/);
+      await b.cli.waitForLine(
+        /^The transfer command is done\. The receiver has received a total of 2097159 bytes from the sender\.$/,
+      );
+      await a.waitForLine(
+        /^The transfer command is done\. The sender has sent a total of 2097159 bytes to the receiver\.$/,
+      );
+      expect(await a.exitCode()).toBe(0);
+      expect(await b.cli.exitCode()).toBe(0);
+      expect(readFileSync(join(b.dir, "scripted.bin")).equals(bytes)).toBe(true);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "--connect to a port where nothing listens, with input ended: one line, exit 1",
+    async () => {
+      const a = startCli("alice", ["--connect", String(closedPort()), "--dir", makeTempDir(), "--no-progress"]);
+      a.endInput();
+      expect(await a.exitCode()).toBe(1);
+      expect(a.linesMatching(/connection refused/)).toHaveLength(1);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "--host 0.0.0.0 shows the addresses a peer can use",
+    async () => {
+      const a = startCli("alice", ["--host", "0.0.0.0", "--dir", makeTempDir(), "--no-progress"]);
+      const { match } = await a.waitForLine(/^Listening on 0\.0\.0\.0:(\d+) \(a peer can use: (.+)\)$/);
+      expect(match[2]).toContain(`127.0.0.1:${match[1]}`);
+      a.send("exit");
+      expect(await a.exitCode()).toBe(0);
+    },
+    TEST_MS,
+  );
+});
+
 describe("leaving in other ways", () => {
   test(
     "before connecting: exit says Bye and exits 0; Ctrl-C exits 130",
