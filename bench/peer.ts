@@ -97,21 +97,31 @@ if (mode === "receive" && args[0]) {
     if (file === undefined) {
       const transferMs = performance.now() - startedAt;
       clearInterval(chatTimer);
-      const sorted = [...rtts].sort((x, y) => x - y);
-      const stats = {
-        role: "sender",
-        files: files.length,
-        bytes,
-        transferMs,
-        chatsSent,
-        chatsEchoed: rtts.length,
-        outOfOrder,
-        rttP50: percentile(sorted, 50),
-        rttP99: percentile(sorted, 99),
-        rttMax: sorted.at(-1) ?? Number.NaN,
+      // Give the last chat lines in flight a moment to come back before counting them lost.
+      const deadline = performance.now() + 500;
+      const report = (): void => {
+        if (rtts.length < chatsSent && performance.now() < deadline) {
+          setTimeout(report, 5);
+          return;
+        }
+        const sorted = [...rtts].sort((x, y) => x - y);
+        const stats = {
+          role: "sender",
+          files: files.length,
+          bytes,
+          transferMs,
+          chatsSent,
+          chatsEchoed: rtts.length,
+          outOfOrder,
+          rttP50: percentile(sorted, 50),
+          rttP99: percentile(sorted, 99),
+          rttMax: sorted.at(-1) ?? Number.NaN,
+          rtts,
+        };
+        writeSync(1, `${JSON.stringify({ ...stats, ...resourceStats() })}\n`);
+        session?.exit(); // may close (and exit) at once: report first
       };
-      writeSync(1, `${JSON.stringify({ ...stats, ...resourceStats() })}\n`);
-      session?.exit(); // may close (and exit) at once: report first
+      report();
       return;
     }
     session?.sendFile(file);

@@ -50,6 +50,7 @@ interface RunResult {
   rttP50?: number;
   rttP99?: number;
   rttMax?: number;
+  rtts?: number[];
   chatsLost?: number;
   outOfOrder?: number;
 }
@@ -198,6 +199,7 @@ async function runCase(name: string, file = source, fileSize = size): Promise<Ru
       rttP50: stats.rttP50,
       rttP99: stats.rttP99,
       rttMax: stats.rttMax,
+      rtts: stats.rtts,
       chatsLost: stats.chatsSent - stats.chatsEchoed,
       outOfOrder: stats.outOfOrder,
     });
@@ -207,6 +209,11 @@ async function runCase(name: string, file = source, fileSize = size): Promise<Ru
   }
   rmSync(out, { recursive: true, force: true });
   return result;
+}
+
+function percentileOf(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number);
 }
 
 function median(xs: number[]): number {
@@ -299,8 +306,16 @@ async function main(): Promise<void> {
       mibps: { median: median(speeds), min: Math.min(...speeds), max: Math.max(...speeds) },
       chat: name.startsWith("parley")
         ? {
-            p50: median(pick((x) => x.rttP50)),
-            p99: Math.max(...pick((x) => x.rttP99)),
+            // Every round trip of every run, pooled.
+            samples: rs.flatMap((x) => x.rtts ?? []).length,
+            p50: percentileOf(
+              rs.flatMap((x) => x.rtts ?? []),
+              50,
+            ),
+            p99: percentileOf(
+              rs.flatMap((x) => x.rtts ?? []),
+              99,
+            ),
             max: Math.max(...pick((x) => x.rttMax)),
             lost: pick((x) => x.chatsLost).reduce((a, b) => a + b, 0),
             outOfOrder: pick((x) => x.outOfOrder).reduce((a, b) => a + b, 0),

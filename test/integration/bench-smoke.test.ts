@@ -1,0 +1,35 @@
+/**
+ * A tiny run of `bun run bench` (a few MiB), so the bench keeps working. It asserts the
+ * report's shape and that every transfer completed, never a speed.
+ */
+
+import { expect, test } from "bun:test";
+import { resolve } from "node:path";
+
+test("bench runs end to end on a small file and reports every case", async () => {
+  const root = resolve(import.meta.dir, "../..");
+  const proc = Bun.spawn([process.execPath, "bench/run.ts", "--size", "4M", "--runs", "1", "--files", "20", "--json"], {
+    cwd: root,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  expect(code, err).toBe(0);
+  const doc = JSON.parse(out);
+  const names = doc.cases.map((c: { case: string }) => c.case);
+  expect(names).toEqual(expect.arrayContaining(["raw", "parley", "parley-sha256"]));
+  for (const c of doc.cases) {
+    expect(c.runs).toBe(1);
+    expect(c.mibps.median).toBeGreaterThan(0);
+  }
+  const parley = doc.cases.find((c: { case: string }) => c.case === "parley");
+  expect(parley.chat.lost).toBe(0);
+  expect(parley.chat.outOfOrder).toBe(0);
+  expect(doc.smallFiles.files).toBe(20);
+  expect(doc.smallFiles.perSecond).toBeGreaterThan(0);
+  expect(doc.startupToListeningMs.median).toBeGreaterThan(0);
+}, 60_000);
