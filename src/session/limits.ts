@@ -3,7 +3,7 @@
 /** Most DATA payload bytes sent but not yet ACKed by the receiver (see DESIGN: window). */
 export const WINDOW_BYTES = 2 * 1024 * 1024;
 /** The receiver ACKs after consuming this many more bytes. */
-export const ACK_EVERY_BYTES = WINDOW_BYTES / 8;
+export const ACK_EVERY_BYTES = WINDOW_BYTES / 4;
 /** Largest file payload put in one DATA frame. */
 export const CHUNK_BYTES = 512 * 1024;
 /** The scheduler yields to the event loop after this long in one pump, so chat and timers run. */
