@@ -294,7 +294,8 @@ class ChatController {
       chatReceived: (text) => this.terminal.print(`<${this.peerName()}> ${sanitizeForTerminal(text)}`),
       transferStarted: (info) => {
         const verb = info.direction === "send" ? "Sending" : "Receiving";
-        this.terminal.print(`${verb} ${label(info)} (${formatBytes(info.size)}, ${info.size} bytes).`);
+        const size = info.size === null ? "size not known yet" : `${formatBytes(info.size)}, ${info.size} bytes`;
+        this.terminal.print(`${verb} ${label(info)} (${size}).`);
         this.terminal.startProgress(info.id, `${info.direction === "send" ? "↑" : "↓"} ${label(info)}`, info.size);
       },
       transferProgressed: (info, bytes) => this.terminal.updateProgress(info.id, bytes),

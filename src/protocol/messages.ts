@@ -39,7 +39,8 @@ export interface Offer {
   readonly kind: "offer";
   readonly id: number;
   readonly name: string;
-  readonly size: number;
+  /** Bytes, or null when not known up front (a stream); END then says how many there were. */
+  readonly size: number | null;
   /** Digest algorithm the END trailer will use, so the receiver can hash while receiving. */
   readonly algo: string;
 }
@@ -66,6 +67,8 @@ export interface Received {
   readonly bytes: number;
   readonly ok: boolean;
   readonly reason?: string;
+  /** Why it failed, as a stable code (E_BAD_CHECKSUM, E_WRITE, ...), when `ok` is false. */
+  readonly code?: string;
 }
 export interface Cancel {
   readonly kind: "cancel";
@@ -136,7 +139,7 @@ export function parseMessage(frame: ControlFrame): Message {
         kind: "offer",
         id: transferId(o),
         name,
-        size: int(o, "size", 0, Number.MAX_SAFE_INTEGER),
+        size: o.size === null ? null : int(o, "size", 0, Number.MAX_SAFE_INTEGER),
         algo: str(o, "algo", 1, 32),
       };
     }
@@ -164,12 +167,14 @@ export function parseMessage(frame: ControlFrame): Message {
       const o = parseJson(p, "RECEIVED");
       if (typeof o.ok !== "boolean") bad("RECEIVED ok must be a boolean");
       const reason = o.reason === undefined ? undefined : str(o, "reason", 0, MAX_REASON_CHARS);
+      const code = o.code === undefined ? undefined : str(o, "code", 1, 32);
       return {
         kind: "received",
         id: transferId(o),
         bytes: int(o, "bytes", 0, Number.MAX_SAFE_INTEGER),
         ok: o.ok as boolean,
         ...(reason === undefined ? {} : { reason }),
+        ...(code === undefined ? {} : { code }),
       };
     }
     case FrameType.Cancel: {

@@ -7,7 +7,8 @@ export interface TransferInfo {
   readonly direction: Direction;
   /** Sender: base name offered. Receiver: the name it is being stored under. */
   readonly name: string;
-  readonly size: number;
+  /** Bytes, or null when the sender streams data of unknown length. */
+  readonly size: number | null;
 }
 
 export interface TransferDone extends TransferInfo {
@@ -20,13 +21,21 @@ export interface TransferDone extends TransferInfo {
   readonly digest: string;
 }
 
+/**
+ * Why a transfer failed. E_BAD_CHECKSUM and E_SIZE_MISMATCH mean the data did not verify;
+ * the others: E_REJECTED (declined), E_CANCELLED (either side), E_CONNECTION (lost, or the
+ * peer left), and the TransferError codes (E_READ, E_WRITE, E_NOT_FOUND, ...).
+ */
+export type TransferFailureCode = string;
+
 export interface SessionEvents {
   chatReceived(text: string): void;
   transferStarted(info: TransferInfo): void;
   /** `bytes` so far; called per chunk: throttle in the UI. */
   transferProgressed(info: TransferInfo, bytes: number): void;
   transferFinished(done: TransferDone): void;
-  transferFailed(info: TransferInfo, reason: string): void;
+  /** `code`: a stable reason code (TransferFailureCode), for scripts and exit codes. */
+  transferFailed(info: TransferInfo, reason: string, code: TransferFailureCode): void;
   /** The peer said BYE. */
   peerLeft(reason: string): void;
   /** The connection ended without BYE (peer vanished, protocol error, timeout). */

@@ -23,8 +23,11 @@ import {
   checkReadableFile,
   FileReceiver,
   FileSender,
+  type FrameSource,
+  type IncomingSink,
   isChecksumAlgo,
   type SendTrailer,
+  StreamSender,
   TransferError,
 } from "../transfer/index.ts";
 import type { ChannelClose, FrameChannel } from "./channel.ts";
@@ -48,11 +51,18 @@ export interface SessionOptions {
   /** Digest used for files this side sends. */
   readonly checksum: ChecksumAlgo;
   readonly events: SessionEvents;
+  /**
+   * Decides an incoming offer: true accepts, a string rejects with that reason. Default:
+   * accept (as the classic chat program did).
+   */
+  readonly decideOffer?: (offer: TransferInfo) => Promise<true | string> | true | string;
+  /** Where an accepted file goes. Default: a FileReceiver in `downloadDir`. @throws TransferError */
+  readonly openSink?: (offer: TransferInfo, algo: ChecksumAlgo) => IncomingSink;
 }
 
 interface Outgoing {
   readonly info: TransferInfo;
-  readonly sender: FileSender;
+  readonly sender: FrameSource;
   state: "offered" | "sending" | "ended";
   /** Set when END is sent. */
   trailer?: SendTrailer;
@@ -60,7 +70,7 @@ interface Outgoing {
 
 interface Incoming {
   readonly info: TransferInfo;
-  readonly receiver: FileReceiver;
+  readonly receiver: IncomingSink;
 }
 
 /** Ids the peer may still send DATA for after we stopped listening to them (cancelled). */
@@ -73,6 +83,10 @@ export class Session {
   private readonly outgoing = new Map<number, Outgoing>();
   private readonly incoming = new Map<number, Incoming>();
   private readonly cancelledIncoming = new Set<number>();
+  /** Offers waiting for decideOffer. */
+  private readonly deciding = new Set<number>();
+  /** The peer's ids only grow: an id at or below this one is a reused id. */
+  private lastPeerId = 0;
   private nextId: number;
   private sentBulk = 0;
   private ackedBulk = 0;
@@ -131,12 +145,26 @@ export class Session {
   sendFile(path: string): TransferInfo {
     if (this.state !== "open") throw new TransferError("E_READ", "the session is closing");
     const size = checkReadableFile(path);
+    return this.offer(new FileSender(this.takeId(), path, size, this.options.checksum, CHUNK_BYTES));
+  }
+
+  /** Offers a byte stream of unknown length (stdin) under `name`. */
+  sendStream(name: string, stream: ReadableStream<Uint8Array>): TransferInfo {
+    if (this.state !== "open") throw new TransferError("E_READ", "the session is closing");
+    return this.offer(new StreamSender(this.takeId(), name, stream, this.options.checksum, CHUNK_BYTES));
+  }
+
+  private takeId(): number {
     const id = this.nextId;
     this.nextId += 2;
-    const sender = new FileSender(id, path, size, this.options.checksum, CHUNK_BYTES);
-    const info: TransferInfo = { id, direction: "send", name: sender.name, size };
-    this.outgoing.set(id, { info, sender, state: "offered" });
-    this.queueControl({ kind: "offer", id, name: sender.name, size, algo: this.options.checksum });
+    return id;
+  }
+
+  private offer(sender: FrameSource): TransferInfo {
+    const info: TransferInfo = { id: sender.id, direction: "send", name: sender.name, size: sender.size };
+    sender.onReadable = () => this.pump();
+    this.outgoing.set(info.id, { info, sender, state: "offered" });
+    this.queueControl({ kind: "offer", id: info.id, name: info.name, size: info.size, algo: sender.algo });
     this.options.events.transferStarted(info);
     return info;
   }
@@ -151,7 +179,7 @@ export class Session {
   /** Ctrl-C, SIGTERM: cancels transfers, BYE with `reason`, closes at once. */
   abort(reason: string): void {
     if (this.state === "closing" || this.state === "closed") return;
-    this.cancelAll(`cancelled: ${reason}`, false);
+    this.cancelAll(`cancelled: ${reason}`, "E_CANCELLED");
     this.sayBye(reason);
   }
 
@@ -192,7 +220,7 @@ export class Session {
       }
       case "reject": {
         const t = this.outgoing.get(message.id);
-        if (t) this.failOutgoing(t, `the peer declined: ${message.reason}`, false);
+        if (t) this.failOutgoing(t, `the peer declined: ${message.reason}`, "E_REJECTED", false);
         return;
       }
       case "end":
@@ -200,8 +228,10 @@ export class Session {
       case "received": {
         const t = this.outgoing.get(message.id);
         if (!t?.trailer) throw new ProtocolError("E_UNEXPECTED", `RECEIVED for unknown transfer ${message.id}`);
-        if (!message.ok)
-          return this.failOutgoing(t, `the peer could not verify it: ${message.reason ?? "unknown reason"}`, false);
+        if (!message.ok) {
+          const why = message.reason ?? "unknown reason";
+          return this.failOutgoing(t, `the peer could not store it: ${why}`, message.code ?? "E_REMOTE", false);
+        }
         if (message.bytes !== t.trailer.bytes)
           throw new ProtocolError("E_BAD_MESSAGE", "RECEIVED with a byte count not sent");
         this.outgoing.delete(t.info.id);
@@ -213,7 +243,7 @@ export class Session {
         return this.onCancel(message.id, message.reason);
       case "bye":
         this.state = "closed";
-        this.cancelAll(`the peer left (${message.reason})`, false);
+        this.cancelAll(`the peer left (${message.reason})`, "E_CONNECTION");
         this.stopTimers();
         this.channel.conn.end(BYE_FLUSH_MS);
         this.options.events.peerLeft(message.reason);
@@ -224,32 +254,46 @@ export class Session {
     }
   }
 
-  private onOffer(id: number, name: string, size: number, algo: string): void {
-    const peerIds = this.nextId % 2 === 1 ? 0 : 1; // the peer's ids have the other parity
-    if (id % 2 !== peerIds) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} has the wrong parity`);
-    if (this.incoming.has(id) || this.cancelledIncoming.has(id))
-      throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} reused`);
-    if (!isChecksumAlgo(algo)) {
-      this.queueControl({ kind: "reject", id, reason: `unsupported checksum ${algo}` });
-      return;
-    }
-    if (this.state !== "open") {
-      this.queueControl({ kind: "reject", id, reason: "the receiver is leaving" });
-      return;
-    }
-    let receiver: FileReceiver;
+  private onOffer(id: number, name: string, size: number | null, algo: string): void {
+    const peerParity = this.nextId % 2 === 1 ? 0 : 1; // the peer's ids have the other parity
+    if (id % 2 !== peerParity) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} has the wrong parity`);
+    if (id <= this.lastPeerId) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} reused`);
+    this.lastPeerId = id;
+    const offered: TransferInfo = { id, direction: "receive", name, size };
+    if (!isChecksumAlgo(algo)) return this.reject(offered, `unsupported checksum ${algo}`);
+    if (this.state !== "open") return this.reject(offered, "the receiver is leaving");
+    const decision = this.options.decideOffer?.(offered) ?? true;
+    if (decision === true || typeof decision === "string") return this.decided(offered, algo, decision);
+    this.deciding.add(id);
+    decision.then(
+      (answer) => this.deciding.delete(id) && this.decided(offered, algo, answer),
+      (err: unknown) => this.deciding.delete(id) && this.decided(offered, algo, String(err)),
+    );
+  }
+
+  private decided(offered: TransferInfo, algo: ChecksumAlgo, decision: true | string): void {
+    if (this.state === "closing" || this.state === "closed") return;
+    if (decision !== true) return this.reject(offered, decision);
+    let receiver: IncomingSink;
     try {
-      receiver = FileReceiver.open(this.options.downloadDir, name, id, size, algo);
+      receiver = this.options.openSink
+        ? this.options.openSink(offered, algo)
+        : FileReceiver.open(this.options.downloadDir, offered.name, offered.id, offered.size, algo);
     } catch (err) {
-      const reason = err instanceof TransferError ? err.message : String(err);
-      this.queueControl({ kind: "reject", id, reason });
-      this.options.events.transferFailed({ id, direction: "receive", name, size }, reason);
-      return;
+      if (!(err instanceof TransferError)) throw err;
+      return this.reject(offered, err.message, err.code);
     }
-    const info: TransferInfo = { id, direction: "receive", name: receiver.name, size };
-    this.incoming.set(id, { info, receiver });
-    this.queueControl({ kind: "accept", id, offset: 0 });
+    const info: TransferInfo = { ...offered, name: receiver.name };
+    this.incoming.set(info.id, { info, receiver });
+    this.queueControl({ kind: "accept", id: info.id, offset: 0 });
     this.options.events.transferStarted(info);
+  }
+
+  private reject(offered: TransferInfo, reason: string, code = "E_REJECTED"): void {
+    this.rememberCancelled(offered.id);
+    this.queueControl({ kind: "reject", id: offered.id, reason });
+    this.options.events.transferFailed(offered, `declined: ${reason}`, code);
+    this.leaveIfIdle();
   }
 
   private onData(id: number, bytes: Uint8Array): void {
@@ -261,7 +305,7 @@ export class Session {
         this.options.events.transferProgressed(t.info, t.receiver.received);
       } catch (err) {
         if (!(err instanceof TransferError)) throw err;
-        this.failIncoming(t, err.message, true);
+        this.failIncoming(t, err.message, err.code, true);
       }
     } else if (!this.cancelledIncoming.has(id)) {
       throw new ProtocolError("E_UNEXPECTED", `DATA for unknown transfer ${id}`);
@@ -285,35 +329,36 @@ export class Session {
       this.options.events.transferFinished({ ...t.info, ...stored });
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
-      this.queueControl({ kind: "received", id, bytes: t.receiver.received, ok: false, reason: err.message });
-      this.options.events.transferFailed(t.info, err.message);
+      const { received } = t.receiver;
+      this.queueControl({ kind: "received", id, bytes: received, ok: false, reason: err.message, code: err.code });
+      this.options.events.transferFailed(t.info, err.message, err.code);
     }
     this.leaveIfIdle();
   }
 
   private onCancel(id: number, reason: string): void {
     const out = this.outgoing.get(id);
-    if (out) return this.failOutgoing(out, `the peer cancelled it: ${reason}`, false);
+    if (out) return this.failOutgoing(out, `the peer cancelled it: ${reason}`, "E_CANCELLED", false);
     const inc = this.incoming.get(id);
-    if (inc) return this.failIncoming(inc, `the peer cancelled it: ${reason}`, false);
+    if (inc) return this.failIncoming(inc, `the peer cancelled it: ${reason}`, "E_CANCELLED", false);
   }
 
   // --- transfer endings --------------------------------------------------------------
 
-  private failOutgoing(t: Outgoing, reason: string, tellPeer: boolean): void {
+  private failOutgoing(t: Outgoing, reason: string, code: string, tellPeer: boolean): void {
     if (!this.outgoing.delete(t.info.id)) return;
     t.sender.stop();
     if (tellPeer) this.queueControl({ kind: "cancel", id: t.info.id, reason });
-    this.options.events.transferFailed(t.info, reason);
+    this.options.events.transferFailed(t.info, reason, code);
     this.leaveIfIdle();
   }
 
-  private failIncoming(t: Incoming, reason: string, tellPeer: boolean): void {
+  private failIncoming(t: Incoming, reason: string, code: string, tellPeer: boolean): void {
     if (!this.incoming.delete(t.info.id)) return;
     t.receiver.abort();
     this.rememberCancelled(t.info.id);
     if (tellPeer) this.queueControl({ kind: "cancel", id: t.info.id, reason });
-    this.options.events.transferFailed(t.info, reason);
+    this.options.events.transferFailed(t.info, reason, code);
     this.leaveIfIdle();
   }
 
@@ -325,9 +370,9 @@ export class Session {
     }
   }
 
-  private cancelAll(reason: string, tellPeer: boolean): void {
-    for (const t of [...this.outgoing.values()]) this.failOutgoing(t, reason, tellPeer);
-    for (const t of [...this.incoming.values()]) this.failIncoming(t, reason, tellPeer);
+  private cancelAll(reason: string, code: string): void {
+    for (const t of [...this.outgoing.values()]) this.failOutgoing(t, reason, code, false);
+    for (const t of [...this.incoming.values()]) this.failIncoming(t, reason, code, false);
   }
 
   // --- leaving -----------------------------------------------------------------------
@@ -370,7 +415,7 @@ export class Session {
         : "connection lost: the peer closed the connection without saying goodbye";
     this.state = "closed";
     this.stopTimers();
-    this.cancelAll(reason, false);
+    this.cancelAll(reason, "E_CONNECTION");
     this.options.events.connectionLost(reason);
   }
 
@@ -452,22 +497,30 @@ export class Session {
   /** Round-robin over sending transfers; writes one DATA frame or END. False when none is ready. */
   private writeNextChunk(conn: FrameChannel["conn"]): boolean {
     const sending = [...this.outgoing.values()].filter((t) => t.state === "sending");
-    if (sending.length === 0) return false;
-    const t = sending[this.rrIndex++ % sending.length] as Outgoing;
-    let frame: Uint8Array | undefined;
-    try {
-      frame = t.sender.nextFrame();
-    } catch (err) {
-      if (!(err instanceof TransferError)) throw err;
-      this.failOutgoing(t, err.message, true);
+    for (let tried = 0; tried < sending.length; tried++) {
+      const t = sending[this.rrIndex++ % sending.length] as Outgoing;
+      let frame: Uint8Array | null | undefined;
+      try {
+        frame = t.sender.nextFrame();
+      } catch (err) {
+        if (!(err instanceof TransferError)) throw err;
+        this.failOutgoing(t, err.message, err.code, true);
+        return true;
+      }
+      if (frame === null) continue; // a stream waiting for input: its onReadable pumps again
+      if (frame === undefined) {
+        t.state = "ended";
+        t.trailer = t.sender.trailer();
+        this.control.push(encodeMessage({ kind: "end", id: t.info.id, ...t.trailer }));
+        return true;
+      }
+      this.writeFrame(conn, t, frame);
       return true;
     }
-    if (frame === undefined) {
-      t.state = "ended";
-      t.trailer = t.sender.trailer();
-      this.control.push(encodeMessage({ kind: "end", id: t.info.id, ...t.trailer }));
-      return true;
-    }
+    return false;
+  }
+
+  private writeFrame(conn: FrameChannel["conn"], t: Outgoing, frame: Uint8Array): void {
     // One write per frame. The frame lives in the sender's reused buffer: safe because the
     // scheduler only gets here when the connection has nothing queued, so the previous frame
     // has been taken by the kernel in full.
@@ -475,7 +528,6 @@ export class Session {
     this.sentBulk += frame.length - DATA_HEADER_BYTES;
     this.lastSentAt = Date.now();
     this.options.events.transferProgressed(t.info, t.sender.sent);
-    return true;
   }
 }
 

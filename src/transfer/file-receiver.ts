@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { type ChecksumAlgo, checksumLabel, createDigest, type RunningDigest } from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
+import type { IncomingSink, ReceivedFile } from "./source.ts";
 
 /** Suffix of files still being received. */
 export const PART_SUFFIX = ".part";
@@ -21,14 +22,7 @@ const WRITE_PIECE_BYTES = 256 * 1024;
 /** Names tried before giving up ("name (1).ext" ... "name (9999).ext"). */
 const MAX_NAME_TRIES = 10_000;
 
-export interface ReceivedFile {
-  readonly path: string;
-  readonly bytes: number;
-  readonly algo: ChecksumAlgo;
-  readonly digest: string;
-}
-
-export class FileReceiver {
+export class FileReceiver implements IncomingSink {
   /** Bytes written so far. */
   received = 0;
   private fd: number | undefined;
@@ -41,7 +35,8 @@ export class FileReceiver {
     private readonly baseName: string,
     /** Which numbered variant was free when the transfer began. */
     private readonly nameIndex: number,
-    readonly size: number,
+    /** Bytes offered, or null when unknown (a stream). */
+    readonly size: number | null,
     readonly algo: ChecksumAlgo,
     fd: number,
     private readonly partPath: string,
@@ -54,7 +49,7 @@ export class FileReceiver {
    * Creates the `.part` file for an offered file in `dir`.
    * @throws TransferError E_WRITE when no file can be created there
    */
-  static open(dir: string, offeredName: string, id: number, size: number, algo: ChecksumAlgo): FileReceiver {
+  static open(dir: string, offeredName: string, id: number, size: number | null, algo: ChecksumAlgo): FileReceiver {
     const safe = sanitizeFileName(offeredName);
     for (let n = 0; n < MAX_NAME_TRIES; n++) {
       const name = numberedName(safe, n);
@@ -78,7 +73,7 @@ export class FileReceiver {
   write(bytes: Uint8Array): void {
     const fd = this.fd;
     if (fd === undefined) return;
-    if (this.received + bytes.length > this.size) {
+    if (this.size !== null && this.received + bytes.length > this.size) {
       throw new TransferError("E_SIZE_MISMATCH", `received more than the ${this.size} bytes offered`);
     }
     try {
@@ -101,16 +96,8 @@ export class FileReceiver {
   finish(trailer: { bytes: number; algo: string; digest: string }): ReceivedFile {
     try {
       this.closeFile();
-      if (trailer.bytes !== this.received || trailer.bytes !== this.size) {
-        throw new TransferError(
-          "E_SIZE_MISMATCH",
-          `size mismatch: ${this.received} bytes received, the sender sent ${trailer.bytes} of ${this.size} offered`,
-        );
-      }
-      const digest = this.digest.hex();
-      if (trailer.algo !== this.algo || trailer.digest !== digest) {
-        throw new TransferError("E_BAD_CHECKSUM", `${checksumLabel(this.algo)} checksum mismatch: the file is corrupt`);
-      }
+      checkTrailerCount(trailer.bytes, this.received, this.size);
+      const digest = checkTrailerDigest(trailer, this.algo, this.digest);
       const path = this.linkToFreeName();
       unlinkSync(this.partPath);
       return { path, bytes: this.received, algo: this.algo, digest };
@@ -165,4 +152,22 @@ function exists(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** @throws TransferError E_SIZE_MISMATCH unless the sender's count, ours and the offer agree */
+export function checkTrailerCount(sent: number, received: number, offered: number | null): void {
+  if (sent === received && (offered === null || sent === offered)) return;
+  const of = offered === null ? "" : ` of ${offered} offered`;
+  throw new TransferError("E_SIZE_MISMATCH", `size mismatch: ${received} bytes received, the sender sent ${sent}${of}`);
+}
+
+/** @returns our digest; @throws TransferError E_BAD_CHECKSUM unless it equals the sender's */
+export function checkTrailerDigest(
+  trailer: { algo: string; digest: string },
+  algo: ChecksumAlgo,
+  ours: RunningDigest,
+): string {
+  const digest = ours.hex();
+  if (trailer.algo === algo && trailer.digest === digest) return digest;
+  throw new TransferError("E_BAD_CHECKSUM", `${checksumLabel(algo)} checksum mismatch: the file is corrupt`);
 }

@@ -17,16 +17,10 @@ import { basename } from "node:path";
 import { DATA_HEADER_BYTES, writeDataHeader } from "../protocol/index.ts";
 import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
+import type { FrameSource, SendTrailer } from "./source.ts";
 
 /** Payload offset in the read buffer: 64-byte aligned, with room for the DATA header before it. */
 const PAYLOAD_OFFSET = 64;
-/** The trailer sent in END once every byte has been handed out. */
-export interface SendTrailer {
-  readonly bytes: number;
-  readonly algo: ChecksumAlgo;
-  readonly digest: string;
-}
-
 /** Checks that `path` is a readable regular file and returns its size. @throws TransferError */
 export function checkReadableFile(path: string): number {
   let stats: ReturnType<typeof statSync>;
@@ -48,9 +42,11 @@ export function checkReadableFile(path: string): number {
   return stats.size;
 }
 
-export class FileSender {
+export class FileSender implements FrameSource {
   /** Bytes handed out so far. */
   sent = 0;
+  /** Never called: a file always has its next chunk ready. */
+  onReadable: () => void = () => {};
 
   private fd: number | undefined;
   private readonly buffer: Uint8Array;
@@ -82,16 +78,7 @@ export class FileSender {
     return basename(this.path);
   }
 
-  /** True when every byte has been handed out; `trailer()` may be called. */
-  get finished(): boolean {
-    return this.eof;
-  }
-
-  /**
-   * The next DATA frame (header and file bytes), or undefined at the end of the file.
-   * The frame is a view of a reused buffer: it must be fully written before the next call.
-   * @throws TransferError E_READ when reading fails
-   */
+  /** See FrameSource.nextFrame; never null for a file. */
   nextFrame(): Uint8Array | undefined {
     const fd = this.fd;
     if (fd === undefined || this.eof) return undefined;

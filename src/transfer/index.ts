@@ -4,3 +4,6 @@ export * from "./errors.ts";
 export * from "./file-names.ts";
 export * from "./file-receiver.ts";
 export * from "./file-sender.ts";
+export * from "./source.ts";
+export * from "./stream-receiver.ts";
+export * from "./stream-sender.ts";

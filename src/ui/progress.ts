@@ -7,6 +7,8 @@ import cliProgress from "cli-progress";
 
 const BAR_SIZE = 24;
 const FORMAT = "{label} [{bar}] {percentage}% | {done}/{all} | {speed} | ETA {eta_formatted}";
+/** For a stream of unknown length: no bar, percentage or ETA. */
+const FORMAT_UNKNOWN_TOTAL = "{label} {done} | {speed}";
 
 const barOptions = {
   format: FORMAT,
@@ -31,7 +33,8 @@ export class TransferProgress {
 
   constructor(
     private readonly label: string,
-    private readonly total: number,
+    /** Bytes expected, or null when unknown. */
+    private readonly total: number | null,
   ) {}
 
   update(bytes: number): void {
@@ -41,16 +44,17 @@ export class TransferProgress {
   render(maxWidth: number): string {
     const elapsedS = Math.max((Date.now() - this.startedAt) / 1000, 0.001);
     const rate = this.value / elapsedS;
-    const remaining = this.total - this.value;
-    const eta = rate > 0 ? Math.ceil(remaining / rate) : 0;
-    const progress = this.total === 0 ? 1 : Math.min(1, this.value / this.total);
+    const total = this.total ?? this.value;
+    const eta = rate > 0 ? Math.ceil((total - this.value) / rate) : 0;
+    const progress = total === 0 ? 1 : Math.min(1, this.value / total);
+    const options = this.total === null ? { ...barOptions, format: FORMAT_UNKNOWN_TOTAL } : barOptions;
     return formatter(
-      barOptions,
-      { progress, eta, startTime: this.startedAt, stopTime: null, total: this.total, value: this.value, maxWidth },
+      options,
+      { progress, eta, startTime: this.startedAt, stopTime: null, total, value: this.value, maxWidth },
       {
         label: this.label,
         done: formatBytes(this.value),
-        all: formatBytes(this.total),
+        all: formatBytes(total),
         speed: `${formatBytes(rate)}/s`,
       },
     ).slice(0, Math.max(maxWidth - 1, 10));

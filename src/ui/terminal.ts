@@ -22,7 +22,7 @@ export interface Terminal {
   readonly interactive: boolean;
   print(line: string): void;
   setPrompt(prompt: string): void;
-  startProgress(key: number, label: string, total: number): void;
+  startProgress(key: number, label: string, total: number | null): void;
   updateProgress(key: number, bytes: number): void;
   endProgress(key: number): void;
   /** Stops reading input and flushes output. */
@@ -111,7 +111,7 @@ class TtyTerminal implements Terminal {
     }
   }
 
-  startProgress(key: number, label: string, total: number): void {
+  startProgress(key: number, label: string, total: number | null): void {
     if (!this.progressEnabled) return;
     this.bars.set(key, new TransferProgress(label, total));
     this.repaintTimer ??= setInterval(() => this.repaint(), REPAINT_MS);

@@ -99,6 +99,7 @@ describe("round trip encodeMessage -> FrameDecoder -> parseMessage", () => {
       "offer, largest id and size",
       { kind: "offer", id: MAX_TRANSFER_ID, name: "x", size: Number.MAX_SAFE_INTEGER, algo: "sha256" },
     ],
+    ["offer of a stream (size unknown)", { kind: "offer", id: 3, name: "stdin.bin", size: null, algo: "xxh3" }],
     ["offer, unicode name of 200 bytes", { kind: "offer", id: 2, name: "é".repeat(100), size: 0, algo: "xxh3" }],
     [
       "offer, ASCII name of 255 bytes",
@@ -198,7 +199,7 @@ describe("validation failures are E_BAD_MESSAGE", () => {
     ["OFFER with id as a string", FrameType.Offer, json({ ...offer, id: "1" })],
     ["OFFER with name as a number", FrameType.Offer, json({ ...offer, name: 7 })],
     ["OFFER with size as a string", FrameType.Offer, json({ ...offer, size: "10" })],
-    ["OFFER with size null", FrameType.Offer, json({ ...offer, size: null })],
+    ["OFFER with size false", FrameType.Offer, json({ ...offer, size: false })],
     ["OFFER with id 0", FrameType.Offer, json({ ...offer, id: 0 })],
     ["OFFER with id 2^32", FrameType.Offer, json({ ...offer, id: 2 ** 32 })],
     ["OFFER with id -1", FrameType.Offer, json({ ...offer, id: -1 })],

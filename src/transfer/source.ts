@@ -1,0 +1,58 @@
+/**
+ * What the session's scheduler needs from an outgoing transfer (FileSender, StreamSender) and
+ * from an incoming one (FileReceiver, StreamReceiver).
+ */
+
+import type { ChecksumAlgo } from "./checksum.ts";
+
+/** The trailer sent in END once every byte has been handed out. */
+export interface SendTrailer {
+  readonly bytes: number;
+  readonly algo: ChecksumAlgo;
+  readonly digest: string;
+}
+
+export interface FrameSource {
+  readonly id: number;
+  /** Name offered to the peer (a base name). */
+  readonly name: string;
+  /** Bytes, or null when unknown up front (a stream). */
+  readonly size: number | null;
+  readonly algo: ChecksumAlgo;
+  /** Bytes handed out so far. */
+  readonly sent: number;
+  /**
+   * The next DATA frame (header and bytes, a view of a reused buffer that must be written in
+   * full before the next call); null when none is ready yet (`onReadable` fires later);
+   * undefined at the end. @throws TransferError when reading fails
+   */
+  nextFrame(): Uint8Array | null | undefined;
+  /** Total and digest of the bytes handed out. Call once, at the end. */
+  trailer(): SendTrailer;
+  /** Stops reading (cancelled, connection gone). */
+  stop(): void;
+  /** Set by the session: called when a frame became ready after nextFrame returned null. */
+  onReadable: () => void;
+}
+
+/** Where a verified incoming file ended up. */
+export interface ReceivedFile {
+  /** File path, or "-" for standard output. */
+  readonly path: string;
+  readonly bytes: number;
+  readonly algo: ChecksumAlgo;
+  readonly digest: string;
+}
+
+export interface IncomingSink {
+  /** The name the file is stored under (or was offered as, for a stream). */
+  readonly name: string;
+  /** Bytes written so far. */
+  readonly received: number;
+  /** @throws TransferError E_WRITE, or E_SIZE_MISMATCH when more arrives than offered */
+  write(bytes: Uint8Array): void;
+  /** Checks the trailer; @throws TransferError E_SIZE_MISMATCH / E_BAD_CHECKSUM / E_WRITE */
+  finish(trailer: { bytes: number; algo: string; digest: string }): ReceivedFile;
+  /** Drops what was received. Safe to call more than once. */
+  abort(): void;
+}

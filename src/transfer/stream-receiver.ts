@@ -1,0 +1,48 @@
+/**
+ * StreamReceiver: writes one incoming file to a file descriptor (standard output for
+ * `parley receive --stdout`) as it arrives, hashing it, and checks the trailer at the end.
+ * A stream cannot be taken back: on a checksum mismatch the bytes are already written, so
+ * the failure is reported (and the command exits non-zero) instead.
+ */
+
+import { writeSync } from "node:fs";
+import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.ts";
+import { osReason, TransferError } from "./errors.ts";
+import { checkTrailerCount, checkTrailerDigest } from "./file-receiver.ts";
+import type { IncomingSink, ReceivedFile } from "./source.ts";
+
+export class StreamReceiver implements IncomingSink {
+  received = 0;
+  private readonly digest: RunningDigest;
+
+  constructor(
+    private readonly fd: number,
+    readonly name: string,
+    readonly size: number | null,
+    readonly algo: ChecksumAlgo,
+  ) {
+    this.digest = createDigest(algo);
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.size !== null && this.received + bytes.length > this.size) {
+      throw new TransferError("E_SIZE_MISMATCH", `received more than the ${this.size} bytes offered`);
+    }
+    try {
+      let done = 0;
+      while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done);
+    } catch (err) {
+      throw new TransferError("E_WRITE", `cannot write to the output: ${osReason(err)}`, { cause: err });
+    }
+    this.digest.update(bytes);
+    this.received += bytes.length;
+  }
+
+  finish(trailer: { bytes: number; algo: string; digest: string }): ReceivedFile {
+    checkTrailerCount(trailer.bytes, this.received, this.size);
+    const digest = checkTrailerDigest(trailer, this.algo, this.digest);
+    return { path: "-", bytes: this.received, algo: this.algo, digest };
+  }
+
+  abort(): void {}
+}
