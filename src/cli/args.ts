@@ -1,12 +1,9 @@
 /** Command-line flags of `parley chat` (`bun run chat`): parsing and the help text. */
 
-import { parseArgs } from "node:util";
-import { CHECKSUM_ALGOS, type ChecksumAlgo, DEFAULT_CHECKSUM, isChecksumAlgo } from "../transfer/index.ts";
+import type { ChecksumAlgo } from "../transfer/index.ts";
+import { COMMON_FLAGS, checksumFlag, hostFlag, nameFlag, parseFlags, portFlag, UsageError } from "./flags.ts";
 
-export class UsageError extends Error {
-  override name = "UsageError";
-  readonly code = "E_USAGE";
-}
+export { UsageError };
 
 export interface ChatOptions {
   readonly host: string;
@@ -47,57 +44,20 @@ In the chat:
   anything else       is sent as a chat line`;
 
 export function parseChatArgs(argv: readonly string[]): ParsedArgs {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: "string" },
-        host: { type: "string" },
-        connect: { type: "string" },
-        dir: { type: "string" },
-        name: { type: "string" },
-        "no-progress": { type: "boolean" },
-        checksum: { type: "string" },
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean", short: "v" },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? firstLine(err.message) : String(err));
-  }
+  const { values } = parseFlags(argv, { ...COMMON_FLAGS, connect: { type: "string" }, dir: { type: "string" } }, false);
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
-  const portText = (values.port as string | undefined) ?? "0";
-  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
-    throw new UsageError(`--port must be a number from 0 to 65535, not "${portText}"`);
-  }
-  const name = values.name as string | undefined;
-  if (name !== undefined && (name.length === 0 || name.length > 64)) {
-    throw new UsageError("--name must be 1 to 64 characters");
-  }
-  const checksum = (values.checksum as string | undefined) ?? DEFAULT_CHECKSUM;
-  if (!isChecksumAlgo(checksum)) {
-    throw new UsageError(`--checksum must be one of ${CHECKSUM_ALGOS.join(", ")}, not "${checksum}"`);
-  }
-  const host = (values.host as string | undefined) ?? "127.0.0.1";
-  if (host.trim() === "") throw new UsageError("--host must not be empty");
+  const name = nameFlag(values);
   return {
     kind: "chat",
     options: {
-      host,
-      port: Number(portText),
+      host: hostFlag(values),
+      port: portFlag(values),
       dir: (values.dir as string | undefined) ?? process.cwd(),
       progress: !values["no-progress"],
-      checksum,
+      checksum: checksumFlag(values),
       ...(values.connect === undefined ? {} : { connect: values.connect as string }),
       ...(name === undefined ? {} : { name }),
     },
   };
-}
-
-function firstLine(text: string): string {
-  return text.split("\n")[0] ?? text;
 }

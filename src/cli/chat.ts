@@ -4,21 +4,20 @@
  * user's lines into commands. Resolves with the process exit code; main.ts exits.
  */
 
-import { existsSync, mkdirSync, statSync } from "node:fs";
-import { networkInterfaces } from "node:os";
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
 import { dial, formatAddress, type Listener, listen, NetError } from "../net/index.ts";
 import { chatFits, MAX_CHAT_BYTES } from "../protocol/index.ts";
 import { Rendezvous, type Session, type SessionEvents, type TransferInfo } from "../session/index.ts";
 import { checksumLabel, isChecksumAlgo, TransferError } from "../transfer/index.ts";
 import { formatBytes, openTerminal, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
 import { type ChatOptions, UsageError } from "./args.ts";
+import { prepareDownloadDir } from "./download-dir.ts";
+import { EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM } from "./exit-codes.ts";
 import { parseInputLine, parsePeerAddress, parseTransferPaths } from "./input.ts";
+import { reachableAddresses, WILDCARD_HOSTS } from "./listening.ts";
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_SIGINT = 130;
-export const EXIT_SIGTERM = 143;
+/** A lost connection or a failed --connect ends the chat with 1. */
+const EXIT_FAILURE = 1;
 
 const IN_CHAT_HELP = `Commands:
   transfer <path>...  send files to the peer (quote names with spaces)
@@ -27,24 +26,10 @@ const IN_CHAT_HELP = `Commands:
   \\text               send text that looks like a command as chat
 Any other line is sent to the peer as chat.`;
 
-const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "[::]"]);
-
 export async function runChat(options: ChatOptions): Promise<number> {
   const downloadDir = prepareDownloadDir(options.dir);
   const chat = new ChatController(options, downloadDir);
   return chat.run();
-}
-
-function prepareDownloadDir(dir: string): string {
-  const path = resolve(dir);
-  try {
-    if (!existsSync(path)) mkdirSync(path, { recursive: true });
-    if (!statSync(path).isDirectory()) throw new UsageError(`--dir ${dir} is not a directory`);
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(`cannot use --dir ${dir}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  return path;
 }
 
 class ChatController {
@@ -115,12 +100,7 @@ class ChatController {
   private listeningLine(listener: Listener): string {
     const line = `Listening on ${formatAddress(listener.hostname, listener.port)}`;
     if (!WILDCARD_HOSTS.has(this.options.host)) return line;
-    const v6 = this.options.host.includes(":");
-    const addresses = Object.values(networkInterfaces())
-      .flat()
-      .filter((a) => a !== undefined && (v6 || a.family === "IPv4"))
-      .map((a) => formatAddress((a as { address: string }).address, listener.port));
-    return `${line} (a peer can use: ${addresses.join(", ")})`;
+    return `${line} (a peer can use: ${reachableAddresses(this.options.host, listener.port).join(", ")})`;
   }
 
   private askForPeer(): void {

@@ -43,6 +43,7 @@ function handlers(onOpen: (conn: SocketConnection) => void): SocketHandler<Handl
 export interface Listener {
   readonly hostname: string;
   readonly port: number;
+  /** Stops accepting new connections; accepted ones stay open. */
   stop(): void;
 }
 
@@ -61,7 +62,8 @@ export function listen(hostname: string, port: number, onAccept: (conn: SocketCo
   return {
     hostname: server.hostname,
     port: server.port,
-    stop: () => server.stop(true),
+    // Stops accepting; connections already accepted stay open (their owners close them).
+    stop: () => server.stop(false),
   };
 }
 

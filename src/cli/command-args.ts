@@ -1,0 +1,157 @@
+/** `parley send` and `parley receive`: flags, positionals and help texts; and the top-level help. */
+
+import type { ChecksumAlgo } from "../transfer/index.ts";
+import {
+  COMMON_FLAGS,
+  checksumFlag,
+  type FlagValues,
+  hostFlag,
+  nameFlag,
+  parseFlags,
+  portFlag,
+  UsageError,
+} from "./flags.ts";
+
+export const TOP_HELP = `Parley: chat and send files to one peer over one fast, verified connection.
+
+Usage:
+  parley [chat] [options]          interactive chat and transfers (as \`bun run chat\`)
+  parley send <paths...> [options] send files, then exit
+  parley receive [PEER] [options]  receive files, then exit
+  parley <command> --help          options of one command
+
+Examples:
+  parley                                   # chat: prints "Listening on ...", asks for the peer
+  parley receive --dir in                  # listens; prints how to reach it
+  parley send report.pdf --to 127.0.0.1:40123
+  parley send big.iso                      # or the sender listens ...
+  parley receive 127.0.0.1:40123 --dir in  # ... and the receiver dials
+  tar c photos | parley send - --name photos.tar --to 40123
+  parley receive --stdout --json > file.bin
+
+Exit codes: 0 ok, 1 usage, 2 connection failed, 3 transfer failed or rejected,
+4 integrity failure, 130 interrupted (SIGINT), 143 terminated (SIGTERM).`;
+
+export const SEND_HELP = `Usage: parley send <paths...> [--to PEER] [options]
+
+Sends the files (one after another), waits until the receiver has verified each one, exits.
+Without --to it listens and waits for \`parley receive <host:port>\`. \`-\` sends standard
+input (give it a name with --name).
+
+Options:
+  --to PEER        dial the receiver (<port> or <host>:<port>) instead of listening
+  --port N, --host H  where to listen without --to (default: any port on 127.0.0.1)
+  --name NAME      the saved name for \`-\` (default: stdin)
+  --checksum ALGO  xxh3 (default) or sha256
+  --json           one JSON object per line on stdout for every event; messages on stderr
+  --no-progress    no progress bar
+Exit codes: 0 every file received and verified, 1 usage, 2 connection failed,
+3 a transfer failed or was rejected, 4 integrity failure, 130 SIGINT, 143 SIGTERM.`;
+
+export const RECEIVE_HELP = `Usage: parley receive [PEER] [options]
+
+Receives what the sender sends, then exits when the sender is done. With PEER (<port> or
+<host>:<port>) it dials the sender; without, it listens and waits for \`parley send --to\`.
+
+Options:
+  --dir DIR        where files are saved (default: current directory); never overwrites
+  --stdout         write the one received file to standard output (messages to stderr)
+  --ask            show each offer (name, size) and ask y/n before accepting
+  --yes            accept without asking (overrides --ask)
+  --port N, --host H  where to listen without PEER (default: any port on 127.0.0.1)
+  --json           one JSON object per line on stdout for every event; messages on stderr
+  --no-progress    no progress bar
+Exit codes: 0 everything received and verified, 1 usage, 2 connection failed,
+3 a transfer failed or was rejected, 4 integrity failure, 130 SIGINT, 143 SIGTERM.`;
+
+interface CommonCommandOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly json: boolean;
+  readonly progress: boolean;
+  readonly checksum: ChecksumAlgo;
+  /** Name shown to the peer. */
+  readonly peerName?: string;
+}
+
+export interface SendOptions extends CommonCommandOptions {
+  readonly paths: readonly string[];
+  readonly to?: string;
+  /** Saved name for stdin (`-`). */
+  readonly streamName: string;
+}
+
+export interface ReceiveOptions extends CommonCommandOptions {
+  readonly peer?: string;
+  readonly dir: string;
+  readonly stdout: boolean;
+  readonly ask: boolean;
+}
+
+export type CommandArgs<T> =
+  | { readonly kind: "help" }
+  | { readonly kind: "version" }
+  | { readonly kind: "run"; readonly options: T };
+
+function common(values: FlagValues): CommonCommandOptions {
+  return {
+    host: hostFlag(values),
+    port: portFlag(values),
+    json: values.json === true,
+    progress: values["no-progress"] !== true && values.json !== true,
+    checksum: checksumFlag(values),
+  };
+}
+
+export function parseSendArgs(argv: readonly string[]): CommandArgs<SendOptions> {
+  const { values, positionals } = parseFlags(
+    argv,
+    { ...COMMON_FLAGS, to: { type: "string" }, json: { type: "boolean" } },
+    true,
+  );
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+  if (positionals.length === 0) throw new UsageError("send needs at least one path (or - for standard input)");
+  if (positionals.filter((p) => p === "-").length > 1) throw new UsageError("- (standard input) can be sent once");
+  const name = nameFlag(values);
+  return {
+    kind: "run",
+    options: {
+      ...common(values),
+      paths: positionals,
+      streamName: name ?? "stdin",
+      ...(values.to === undefined ? {} : { to: values.to as string }),
+    },
+  };
+}
+
+export function parseReceiveArgs(argv: readonly string[]): CommandArgs<ReceiveOptions> {
+  const { values, positionals } = parseFlags(
+    argv,
+    {
+      ...COMMON_FLAGS,
+      dir: { type: "string" },
+      stdout: { type: "boolean" },
+      ask: { type: "boolean" },
+      yes: { type: "boolean" },
+      json: { type: "boolean" },
+    },
+    true,
+  );
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+  if (positionals.length > 1) throw new UsageError(`receive takes one PEER, not ${positionals.length}`);
+  const name = nameFlag(values);
+  if (values.stdout && values.dir !== undefined) throw new UsageError("--stdout and --dir do not go together");
+  return {
+    kind: "run",
+    options: {
+      ...common(values),
+      dir: (values.dir as string | undefined) ?? process.cwd(),
+      stdout: values.stdout === true,
+      ask: values.ask === true && values.yes !== true,
+      ...(positionals[0] === undefined ? {} : { peer: positionals[0] }),
+      ...(name === undefined ? {} : { peerName: name }),
+    },
+  };
+}

@@ -1,0 +1,17 @@
+/** Exit codes of every command (documented in the README). */
+
+export const EXIT_OK = 0;
+/** Wrong usage (unknown flag, missing argument): help is shown. Also a lost chat connection. */
+export const EXIT_USAGE = 1;
+/** Could not connect, or the connection failed before any transfer. */
+export const EXIT_CONNECTION = 2;
+/** A transfer failed, was rejected or cancelled, or the connection broke during one. */
+export const EXIT_TRANSFER = 3;
+/** A file arrived but did not verify (checksum or size mismatch). */
+export const EXIT_INTEGRITY = 4;
+export const EXIT_INTERNAL = 70;
+export const EXIT_SIGINT = 130;
+export const EXIT_SIGTERM = 143;
+
+/** Failure codes that mean the data did not verify. */
+export const INTEGRITY_CODES: ReadonlySet<string> = new Set(["E_BAD_CHECKSUM", "E_SIZE_MISMATCH"]);

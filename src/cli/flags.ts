@@ -1,0 +1,68 @@
+/** Flag parsing shared by every command: strict parsing, and the checks of common flags. */
+
+import { parseArgs } from "node:util";
+import { CHECKSUM_ALGOS, type ChecksumAlgo, DEFAULT_CHECKSUM, isChecksumAlgo } from "../transfer/index.ts";
+
+export class UsageError extends Error {
+  override name = "UsageError";
+  readonly code = "E_USAGE";
+}
+
+type FlagSpec = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
+export type FlagValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+/** Flags every command takes. */
+export const COMMON_FLAGS = {
+  port: { type: "string" },
+  host: { type: "string" },
+  name: { type: "string" },
+  "no-progress": { type: "boolean" },
+  checksum: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+} as const satisfies FlagSpec;
+
+/** @throws UsageError on an unknown flag, a missing value or an unexpected positional */
+export function parseFlags(
+  argv: readonly string[],
+  options: FlagSpec,
+  allowPositionals: boolean,
+): { values: FlagValues; positionals: string[] } {
+  try {
+    return parseArgs({ args: [...argv], strict: true, allowPositionals, options });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new UsageError(message.split("\n")[0] ?? message);
+  }
+}
+
+export function portFlag(values: FlagValues): number {
+  const text = (values.port as string | undefined) ?? "0";
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
+    throw new UsageError(`--port must be a number from 0 to 65535, not "${text}"`);
+  }
+  return Number(text);
+}
+
+export function hostFlag(values: FlagValues): string {
+  const host = (values.host as string | undefined) ?? "127.0.0.1";
+  if (host.trim() === "") throw new UsageError("--host must not be empty");
+  return host;
+}
+
+export function checksumFlag(values: FlagValues): ChecksumAlgo {
+  const checksum = (values.checksum as string | undefined) ?? DEFAULT_CHECKSUM;
+  if (!isChecksumAlgo(checksum)) {
+    throw new UsageError(`--checksum must be one of ${CHECKSUM_ALGOS.join(", ")}, not "${checksum}"`);
+  }
+  return checksum;
+}
+
+/** --name: 1 to 64 characters, or undefined. */
+export function nameFlag(values: FlagValues): string | undefined {
+  const name = values.name as string | undefined;
+  if (name !== undefined && (name.length === 0 || name.length > 64)) {
+    throw new UsageError("--name must be 1 to 64 characters");
+  }
+  return name;
+}

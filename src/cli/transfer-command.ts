@@ -1,0 +1,289 @@
+/**
+ * `parley send` and `parley receive`: one side listens, the other dials; the sender sends
+ * every path one after another and waits for each verification; both exit when done, with
+ * an exit code that says how it went (exit-codes.ts). Events go to a Reporter (human or JSON).
+ */
+
+import { createInterface, type Interface } from "node:readline";
+import { dial, type Listener, listen, NetError } from "../net/index.ts";
+import { Rendezvous, type Session, type SessionEvents, type TransferInfo } from "../session/index.ts";
+import { checkReadableFile, StreamReceiver, TransferError } from "../transfer/index.ts";
+import { formatBytes, sanitizeForTerminal } from "../ui/index.ts";
+import type { ReceiveOptions, SendOptions } from "./command-args.ts";
+import { prepareDownloadDir } from "./download-dir.ts";
+import {
+  EXIT_CONNECTION,
+  EXIT_INTEGRITY,
+  EXIT_OK,
+  EXIT_SIGINT,
+  EXIT_SIGTERM,
+  EXIT_TRANSFER,
+  INTEGRITY_CODES,
+} from "./exit-codes.ts";
+import { UsageError } from "./flags.ts";
+import { expandHome, parsePeerAddress } from "./input.ts";
+import { reachableAddresses, WILDCARD_HOSTS } from "./listening.ts";
+import { makeReporter, type Reporter } from "./reporter.ts";
+
+type Role = "send" | "receive";
+
+interface RoleHooks {
+  /** The session began. */
+  start(session: Session): void;
+  /** A transfer of ours finished or failed: the sender moves on. */
+  settled(session: Session): void;
+  /** Sender: every path has been dealt with. */
+  allDone?: () => boolean;
+}
+
+/** The parts of a send or receive run that do not depend on the direction. */
+class OneShotRun {
+  private session: Session | undefined;
+  private listener: Listener | undefined;
+  private worst = EXIT_OK;
+  private finishing = false;
+  private pendingSignalCode: number | undefined;
+  private resolveExit: (code: number) => void = () => {};
+  readonly exitCode = new Promise<number>((resolve) => {
+    this.resolveExit = resolve;
+  });
+
+  constructor(
+    private readonly role: Role,
+    private readonly options: SendOptions | ReceiveOptions,
+    readonly reporter: Reporter,
+    private readonly hooks: RoleHooks,
+    private readonly extra: Partial<ConstructorParameters<typeof Rendezvous>[0]> = {},
+  ) {}
+
+  /** Listens, or dials `peer`; resolves with the exit code. */
+  async run(peer: string | undefined, downloadDir: string): Promise<number> {
+    const rendezvous = new Rendezvous({
+      downloadDir,
+      checksum: this.options.checksum,
+      ...(this.options.peerName === undefined ? {} : { name: this.options.peerName }),
+      events: this.sessionEvents(),
+      rendezvousEvents: {
+        connected: (session) => {
+          this.session = session;
+          this.listener?.stop();
+          this.reporter.connected(session.peer.name, session.remoteAddress);
+          this.hooks.start(session);
+        },
+        dropped: (address, reason) => this.reporter.note(`Dropped a connection from ${address}: ${reason}.`),
+      },
+      ...this.extra,
+    });
+    const onSigint = (): void => this.onSignal(EXIT_SIGINT, "interrupted");
+    const onSigterm = (): void => this.onSignal(EXIT_SIGTERM, "terminated");
+    process.on("SIGINT", onSigint);
+    process.on("SIGTERM", onSigterm);
+    try {
+      if (peer === undefined) this.listenFor(rendezvous);
+      else await this.dialTo(rendezvous, peer);
+      return await this.exitCode;
+    } finally {
+      process.off("SIGINT", onSigint);
+      process.off("SIGTERM", onSigterm);
+      this.listener?.stop();
+    }
+  }
+
+  /** Records a transfer's outcome; the exit code is the worst one. */
+  record(code: number): void {
+    this.worst = Math.max(this.worst, code);
+  }
+
+  finish(code: number): void {
+    if (this.finishing) return;
+    this.finishing = true;
+    this.resolveExit(this.pendingSignalCode ?? code);
+  }
+
+  private listenFor(rendezvous: Rendezvous): void {
+    try {
+      this.listener = listen(this.options.host, this.options.port, (conn) => rendezvous.accepted(conn));
+    } catch (err) {
+      if (!(err instanceof NetError)) throw err;
+      this.reporter.error(err.code, err.message);
+      return this.finish(EXIT_CONNECTION);
+    }
+    const { hostname, port } = this.listener;
+    const reach = WILDCARD_HOSTS.has(this.options.host) ? reachableAddresses(this.options.host, port) : [];
+    const other = this.role === "send" ? "parley receive" : "parley send <paths> --to";
+    const shown = hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+    this.reporter.listening(hostname, port, reach, `Waiting for the peer: ${other} ${shown}`);
+  }
+
+  private async dialTo(rendezvous: Rendezvous, peerText: string): Promise<void> {
+    const defaultHost = WILDCARD_HOSTS.has(this.options.host) ? "127.0.0.1" : this.options.host;
+    const address = parsePeerAddress(peerText, defaultHost);
+    if (typeof address === "string") throw new UsageError(address);
+    const handshake = rendezvous.dialStarted();
+    try {
+      const conn = await dial(address.host, address.port);
+      await handshake(conn);
+    } catch (err) {
+      await handshake(undefined);
+      if (!(err instanceof NetError)) throw err;
+      this.reporter.error(err.code, err.message);
+      return this.finish(EXIT_CONNECTION);
+    }
+    if (!this.session) {
+      this.reporter.error("E_CONNECT", `no Parley session with ${peerText}`);
+      this.finish(EXIT_CONNECTION);
+    }
+  }
+
+  private onSignal(code: number, reason: string): void {
+    this.reporter.note(reason === "interrupted" ? "Interrupted (Ctrl-C)." : "Terminated (SIGTERM).");
+    this.pendingSignalCode = code;
+    if (this.session?.isActive) this.session.abort(reason);
+    else this.finish(code);
+  }
+
+  private sessionEvents(): SessionEvents {
+    return {
+      chatReceived: (text) => this.reporter.chat(text),
+      transferStarted: (info) => {
+        if (info.direction === "send") this.reporter.offered(info);
+      },
+      transferProgressed: (info, bytes) => this.reporter.progressed(info, bytes),
+      transferFinished: (done) => {
+        this.reporter.done(done);
+        if (done.direction === "send" && this.session) this.hooks.settled(this.session);
+      },
+      transferFailed: (info, reason, code) => {
+        this.reporter.failed(info, reason, code);
+        this.record(INTEGRITY_CODES.has(code) ? EXIT_INTEGRITY : EXIT_TRANSFER);
+        if (info.direction === "send" && this.session?.isActive) this.hooks.settled(this.session);
+      },
+      peerLeft: (reason) => {
+        this.reporter.bye(reason);
+        // The receiver is done when the sender leaves; a sender whose receiver left early failed.
+        if (this.role === "send" && !this.hooks.allDone?.()) this.record(EXIT_TRANSFER);
+        this.finish(this.worst);
+      },
+      connectionLost: (reason) => {
+        this.reporter.error("E_CONNECTION", reason);
+        this.finish(Math.max(this.worst, EXIT_TRANSFER));
+      },
+      closed: () => {
+        this.reporter.bye(this.pendingSignalCode === undefined ? "done" : "interrupted");
+        this.finish(this.worst);
+      },
+    };
+  }
+}
+
+export async function runSend(options: SendOptions): Promise<number> {
+  const reporter = makeReporter({ json: options.json, progress: options.progress, humanToStderr: false });
+  const paths = options.paths.map((p) => (p === "-" ? p : expandHome(p)));
+  for (const path of paths) {
+    if (path === "-") continue;
+    try {
+      checkReadableFile(path);
+    } catch (err) {
+      if (!(err instanceof TransferError)) throw err;
+      reporter.error(err.code, err.message);
+      return EXIT_TRANSFER;
+    }
+  }
+  let next = 0;
+  let done = false;
+  const sendNext = (session: Session): void => {
+    const path = paths[next++];
+    if (path === undefined) {
+      done = true;
+      session.exit();
+      return;
+    }
+    try {
+      if (path === "-") session.sendStream(options.streamName, Bun.stdin.stream());
+      else session.sendFile(path);
+    } catch (err) {
+      if (!(err instanceof TransferError)) throw err;
+      reporter.error(err.code, err.message);
+      run.record(EXIT_TRANSFER);
+      sendNext(session);
+    }
+  };
+  const run = new OneShotRun("send", options, reporter, {
+    start: sendNext,
+    settled: sendNext,
+    allDone: () => done,
+  });
+  return run.run(options.to, process.cwd());
+}
+
+export async function runReceive(options: ReceiveOptions): Promise<number> {
+  const reporter = makeReporter({ json: options.json, progress: options.progress, humanToStderr: options.stdout });
+  const dir = options.stdout ? process.cwd() : prepareDownloadDir(options.dir);
+  const asker = options.ask ? new Asker() : undefined;
+  let streamed = false;
+  const decideOffer = async (offer: TransferInfo): Promise<true | string> => {
+    reporter.offered(offer);
+    if (options.stdout && streamed) return "--stdout takes one file";
+    if (asker) {
+      const size = offer.size === null ? "size unknown" : formatBytes(offer.size);
+      const yes = await asker.ask(`Accept ${sanitizeForTerminal(offer.name)} (${size})? [y/N] `);
+      if (!yes) return "the receiver said no";
+    }
+    if (options.stdout) streamed = true;
+    return true;
+  };
+  const run = new OneShotRun(
+    "receive",
+    options,
+    reporter,
+    { start() {}, settled() {} },
+    {
+      decideOffer,
+      ...(options.stdout
+        ? { openSink: (offer: TransferInfo, algo) => new StreamReceiver(1, offer.name, offer.size, algo) }
+        : {}),
+    },
+  );
+  try {
+    return await run.run(options.peer, dir);
+  } finally {
+    asker?.close();
+  }
+}
+
+/** Asks y/n questions on stderr and reads the answers from stdin, one line each. */
+class Asker {
+  private rl: Interface | undefined;
+  private readonly waiting: Array<(answer: string) => void> = [];
+  private readonly answers: string[] = [];
+  private ended = false;
+
+  ask(question: string): Promise<boolean> {
+    process.stderr.write(question);
+    this.rl ??= this.open();
+    return new Promise<string>((resolve) => {
+      const answer = this.answers.shift();
+      if (answer !== undefined) resolve(answer);
+      else if (this.ended) resolve("");
+      else this.waiting.push(resolve);
+    }).then((a) => /^\s*y(es)?\s*$/i.test(a));
+  }
+
+  close(): void {
+    this.rl?.close();
+  }
+
+  private open(): Interface {
+    const rl = createInterface({ input: process.stdin, terminal: false });
+    rl.on("line", (line) => {
+      const waiter = this.waiting.shift();
+      if (waiter) waiter(line);
+      else this.answers.push(line);
+    });
+    rl.on("close", () => {
+      this.ended = true;
+      for (const w of this.waiting.splice(0)) w("");
+    });
+    return rl;
+  }
+}
