@@ -10,7 +10,7 @@ import { chatFits, MAX_CHAT_BYTES } from "../protocol/index.ts";
 import { Rendezvous, type Session, type SessionEvents, type TransferInfo } from "../session/index.ts";
 import { checksumLabel, isChecksumAlgo, TransferError } from "../transfer/index.ts";
 import { formatBytes, openTerminal, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
-import { type ChatOptions, UsageError } from "./args.ts";
+import type { ChatOptions } from "./args.ts";
 import { prepareDownloadDir } from "./download-dir.ts";
 import { EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM } from "./exit-codes.ts";
 import { parseInputLine, parsePeerAddress, parseTransferPaths } from "./input.ts";
@@ -66,7 +66,8 @@ class ChatController {
       events: this.sessionEvents(),
       rendezvousEvents: {
         connected: (session) => this.onConnected(session),
-        dropped: (address, reason) => this.terminal.print(`Dropped a connection from ${address}: ${reason}.`),
+        dropped: (address, reason) =>
+          this.terminal.print(`Dropped a connection from ${address}: ${sanitizeForTerminal(reason)}.`),
       },
     });
   }

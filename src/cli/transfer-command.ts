@@ -70,7 +70,8 @@ class OneShotRun {
           this.reporter.connected(session.peer.name, session.remoteAddress);
           this.hooks.start(session);
         },
-        dropped: (address, reason) => this.reporter.note(`Dropped a connection from ${address}: ${reason}.`),
+        dropped: (address, reason) =>
+          this.reporter.note(`Dropped a connection from ${address}: ${sanitizeForTerminal(reason)}.`),
       },
       ...this.extra,
     });

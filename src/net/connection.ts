@@ -76,7 +76,8 @@ export class SocketConnection implements Connection {
   }
 
   write(bytes: Uint8Array): void {
-    if (this.isClosed || bytes.length === 0) return;
+    // After end() nothing more goes out: the FIN is on its way or queued behind the last bytes.
+    if (this.isClosed || this.ending || bytes.length === 0) return;
     if (this.queue.length > 0) {
       this.queue.push(bytes);
       this.queued += bytes.length;

@@ -9,6 +9,9 @@ import { NetError } from "./errors.ts";
 
 type Handle = { conn?: SocketConnection };
 
+/** How long a dial may take before it counts as failed. */
+const DIAL_TIMEOUT_MS = 10_000;
+
 function handlers(onOpen: (conn: SocketConnection) => void): SocketHandler<Handle> {
   return {
     open(socket: Socket<Handle>) {
@@ -71,26 +74,40 @@ export function listen(hostname: string, port: number, onAccept: (conn: SocketCo
  * Dials `hostname:port`.
  * @throws NetError E_CONNECT_REFUSED when nothing listens there, E_CONNECT otherwise
  */
-export async function dial(hostname: string, port: number): Promise<SocketConnection> {
+export async function dial(hostname: string, port: number, timeoutMs = DIAL_TIMEOUT_MS): Promise<SocketConnection> {
+  const where = formatAddress(hostname, port);
   let opened: SocketConnection | undefined;
+  let timedOut = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const connecting = Bun.connect<Handle>({
+    hostname,
+    port,
+    data: {},
+    socket: handlers((conn) => {
+      opened = conn;
+      if (timedOut) conn.destroy(); // too late: the caller has been told it failed
+    }),
+  });
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      reject(new NetError("E_CONNECT", `cannot connect to ${where}: no answer within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+  });
   try {
-    await Bun.connect<Handle>({
-      hostname,
-      port,
-      data: {},
-      socket: handlers((conn) => {
-        opened = conn;
-      }),
-    });
+    await Promise.race([connecting, timeout]);
   } catch (err) {
+    if (err instanceof NetError) throw err;
     const code = (err as { code?: string }).code;
-    const where = formatAddress(hostname, port);
     if (code === "ECONNREFUSED")
       throw new NetError("E_CONNECT_REFUSED", `connection refused by ${where}`, { cause: err });
     const reason = err instanceof Error ? err.message : String(err);
     throw new NetError("E_CONNECT", `cannot connect to ${where}: ${reason}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+    connecting.catch(() => {}); // a late failure after the timeout has nobody to tell
   }
-  if (!opened) throw new NetError("E_CONNECT", `cannot connect to ${formatAddress(hostname, port)}`);
+  if (!opened) throw new NetError("E_CONNECT", `cannot connect to ${where}`);
   return opened;
 }
 

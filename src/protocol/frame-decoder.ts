@@ -53,9 +53,12 @@ export class FrameDecoder {
   /**
    * Feeds bytes from the peer.
    * DATA payloads returned are views of `chunk`: do not reuse `chunk`'s memory while they are in use.
-   * @returns frames completed by this chunk, in order
-   * @throws ProtocolError on an oversized or undersized length, an unknown type; the decoder
-   *   stays failed after that (every later push throws the same error)
+   * @returns frames completed by this chunk, in order. When the chunk holds good frames and
+   *   then bad bytes, the good frames are returned and `error` is set (so a BYE or chat line
+   *   sent just before garbage is not lost); the next push throws.
+   * @throws ProtocolError on an oversized or undersized length, an unknown type, when no
+   *   whole frame came before it in this chunk; the decoder stays failed after that (every
+   *   later push throws the same error)
    */
   push(chunk: Uint8Array): Frame[] {
     if (this.failed) throw this.failed;
@@ -81,10 +84,16 @@ export class FrameDecoder {
         }
       }
     } catch (err) {
-      if (err instanceof ProtocolError) this.failed = err;
-      throw err;
+      if (!(err instanceof ProtocolError)) throw err;
+      this.failed = err;
+      if (frames.length === 0) throw err;
     }
     return frames;
+  }
+
+  /** The protocol error met so far, if any (set when `push` returned frames before it). */
+  get error(): ProtocolError | undefined {
+    return this.failed;
   }
 
   /** True when no partial frame is buffered (the stream may end here cleanly). */

@@ -26,21 +26,28 @@ export class FrameChannel {
   private owner: ChannelOwner = NO_OWNER;
   private protocolError: ProtocolError | undefined;
 
+  private attached = false;
+
   constructor(
     readonly conn: Connection,
     /** "dialed": we connected out; "accepted": the peer connected to our listener. */
     readonly origin: "dialed" | "accepted",
-  ) {
-    conn.setEvents({
+  ) {}
+
+  /**
+   * Hands frames (including any already decoded in the current chunk) to `owner` from now on.
+   * The first call attaches to the connection, which then replays bytes (or a close) that
+   * arrived before: they must reach a real owner.
+   */
+  setOwner(owner: ChannelOwner): void {
+    this.owner = owner;
+    if (this.attached) return;
+    this.attached = true;
+    this.conn.setEvents({
       onData: (chunk) => this.handleData(chunk),
       onDrain: () => this.owner.onDrain(),
       onClose: (error) => this.owner.onClose(this.closeReason(error)),
     });
-  }
-
-  /** Hands frames (including any already decoded in the current chunk) to `owner` from now on. */
-  setOwner(owner: ChannelOwner): void {
-    this.owner = owner;
   }
 
   /**
@@ -70,6 +77,8 @@ export class FrameChannel {
         throw err;
       }
     }
+    // Bad bytes after the good frames of this chunk.
+    if (this.decoder.error && !this.conn.closed) this.fail(this.decoder.error);
   }
 
   private closeReason(error?: Error): ChannelClose {

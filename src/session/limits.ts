@@ -16,3 +16,9 @@ export const PEER_TIMEOUT_MS = 30_000;
 export const HELLO_TIMEOUT_MS = 5_000;
 /** How long BYE may take to flush before the socket is closed anyway. */
 export const BYE_FLUSH_MS = 1_000;
+/** Control frames waiting to be sent beyond this mean the peer is not reading: hang up. */
+export const MAX_QUEUED_CONTROL_BYTES = 8 * 1024 * 1024;
+/** Incoming transfers at once; more offers are declined. */
+export const MAX_INCOMING_TRANSFERS = 64;
+/** A leader waits this long at most for a dial of its own before picking an accepted connection. */
+export const DIAL_WAIT_MS = 1_000;

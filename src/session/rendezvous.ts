@@ -26,7 +26,7 @@ import {
   parseMessage,
 } from "../protocol/index.ts";
 import { FrameChannel } from "./channel.ts";
-import { HELLO_TIMEOUT_MS } from "./limits.ts";
+import { DIAL_WAIT_MS, HELLO_TIMEOUT_MS } from "./limits.ts";
 import { Session, type SessionOptions } from "./session.ts";
 
 export interface RendezvousEvents {
@@ -57,6 +57,7 @@ export class Rendezvous {
   private readonly candidates = new Set<Candidate>();
   /** Dials started whose handshake has not finished yet. */
   private dialsInProgress = 0;
+  private pickTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: RendezvousOptions) {
     const bytes = crypto.getRandomValues(new Uint8Array(8));
@@ -119,6 +120,9 @@ export class Rendezvous {
         resolve();
       };
       const timer = setTimeout(() => drop("not a Parley peer (no greeting within 5 s)"), HELLO_TIMEOUT_MS);
+      // Our HELLO first: attaching below may replay the peer's HELLO at once, and what follows
+      // (READY, the session) must come after ours on the wire.
+      conn.write(encodeMessage(makeHello(this.nonce, this.options.name)));
       channel.setOwner({
         onFrame: (frame) => {
           if (settled) return;
@@ -141,7 +145,6 @@ export class Rendezvous {
           else drop("closed before the greeting");
         },
       });
-      conn.write(encodeMessage(makeHello(this.nonce, this.options.name)));
     });
   }
 
@@ -211,13 +214,27 @@ export class Rendezvous {
     return this.nonce > peer.nonce;
   }
 
-  /** The leader keeps the connection it dialed, else the one it accepted; never while a dial is pending. */
-  private pickIfLeader(): void {
-    if (this.session || this.dialsInProgress > 0) return;
+  /**
+   * The leader keeps the connection it dialed, else the one it accepted. While a dial of its
+   * own is in progress it waits for it, but at most DIAL_WAIT_MS: that dial may go somewhere
+   * else entirely (a wrong port, a silent host).
+   */
+  private pickIfLeader(force = false): void {
+    if (this.session) return;
     const leading = [...this.candidates].filter((c) => this.isLeader(c.peer));
-    const pick = leading.find((c) => c.channel.origin === "dialed") ?? leading[0];
-    if (!pick) return;
+    if (leading.length === 0) return;
+    if (this.dialsInProgress > 0 && !force) {
+      this.pickTimer ??= setTimeout(() => {
+        this.pickTimer = undefined;
+        this.pickIfLeader(true);
+      }, DIAL_WAIT_MS);
+      return;
+    }
+    clearTimeout(this.pickTimer);
+    this.pickTimer = undefined;
+    const pick = leading.find((c) => c.channel.origin === "dialed") ?? (leading[0] as Candidate);
     pick.channel.conn.write(encodeMessage({ kind: "ready" }));
+    if (pick.channel.conn.closed) return; // gone while we wrote: its onClose already dropped it
     this.start(pick);
   }
 

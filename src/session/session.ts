@@ -36,6 +36,8 @@ import {
   ACK_EVERY_BYTES,
   BYE_FLUSH_MS,
   CHUNK_BYTES,
+  MAX_INCOMING_TRANSFERS,
+  MAX_QUEUED_CONTROL_BYTES,
   PEER_TIMEOUT_MS,
   PING_INTERVAL_MS,
   PUMP_SLICE_MS,
@@ -87,6 +89,9 @@ export class Session {
   private readonly deciding = new Set<number>();
   /** The peer's ids only grow: an id at or below this one is a reused id. */
   private lastPeerId = 0;
+  private pendingPong: Uint8Array | undefined;
+  /** Bytes in `control`. */
+  private controlBytes = 0;
   private nextId: number;
   private sentBulk = 0;
   private ackedBulk = 0;
@@ -95,7 +100,6 @@ export class Session {
   private rrIndex = 0;
   private pumping = false;
   private pumpScheduled = false;
-  private endAfterFlush = false;
   private lastReceivedAt = Date.now();
   private lastSentAt = Date.now();
   private readonly keepalive: ReturnType<typeof setInterval>;
@@ -179,6 +183,8 @@ export class Session {
   /** Ctrl-C, SIGTERM: cancels transfers, BYE with `reason`, closes at once. */
   abort(reason: string): void {
     if (this.state === "closing" || this.state === "closed") return;
+    // "closing" first: cancelling must not let a pending `exit` say its own BYE.
+    this.state = "closing";
     this.cancelAll(`cancelled: ${reason}`, "E_CANCELLED");
     this.sayBye(reason);
   }
@@ -203,7 +209,9 @@ export class Session {
         this.pump();
         return;
       case "ping":
-        this.queueControl({ kind: "pong", token: message.token });
+        // At most one PONG waits (the newest): a peer flooding PINGs cannot grow our queue.
+        this.pendingPong = encodeMessage({ kind: "pong", token: message.token });
+        this.pump();
         return;
       case "pong":
         return;
@@ -261,6 +269,9 @@ export class Session {
     this.lastPeerId = id;
     const offered: TransferInfo = { id, direction: "receive", name, size };
     if (!isChecksumAlgo(algo)) return this.reject(offered, `unsupported checksum ${algo}`);
+    if (this.incoming.size + this.deciding.size >= MAX_INCOMING_TRANSFERS) {
+      return this.reject(offered, `more than ${MAX_INCOMING_TRANSFERS} transfers at once`);
+    }
     if (this.state !== "open") return this.reject(offered, "the receiver is leaving");
     const decision = this.options.decideOffer?.(offered) ?? true;
     if (decision === true || typeof decision === "string") return this.decided(offered, algo, decision);
@@ -382,12 +393,19 @@ export class Session {
     this.sayBye("exit");
   }
 
+  /**
+   * BYE goes out behind whatever is queued, and the close starts now: Connection.end flushes
+   * and destroys the socket after BYE_FLUSH_MS at the latest, so a peer that stopped reading
+   * cannot keep us from exiting.
+   */
   private sayBye(reason: string): void {
     this.state = "closing";
     this.stopTimers();
-    this.queueControl({ kind: "bye", reason });
-    this.endAfterFlush = true;
-    this.pump();
+    const { conn } = this.channel;
+    for (const frame of this.control.splice(0)) conn.write(frame);
+    this.controlBytes = 0;
+    conn.write(encodeMessage({ kind: "bye", reason }));
+    conn.end(BYE_FLUSH_MS);
   }
 
   private stopTimers(): void {
@@ -422,8 +440,9 @@ export class Session {
   private tick(): void {
     const now = Date.now();
     if (now - this.lastReceivedAt > PEER_TIMEOUT_MS) {
-      this.channel.conn.destroy();
+      // lose() first: destroy() reports the close synchronously, with no reason.
       this.lose({ error: new Error(`no word from the peer for ${PEER_TIMEOUT_MS / 1000} s`) });
+      this.channel.conn.destroy();
       return;
     }
     if (now - this.lastSentAt >= PING_INTERVAL_MS && this.control.length === 0) {
@@ -444,8 +463,19 @@ export class Session {
   }
 
   private queueControl(message: Message): void {
-    this.control.push(encodeMessage(message));
+    this.pushControl(encodeMessage(message));
     this.pump();
+  }
+
+  /** Queues a control frame without pumping (the caller is the pump, or pumps next). */
+  private pushControl(frame: Uint8Array): void {
+    this.controlBytes += frame.length;
+    if (this.controlBytes > MAX_QUEUED_CONTROL_BYTES) {
+      // Only a peer that makes us answer without ever reading gets here (OFFER or chat floods).
+      this.channel.fail(new ProtocolError("E_UNEXPECTED", "the peer does not read what is sent to it"));
+      return;
+    }
+    this.control.push(frame);
   }
 
   /** Writes what may be written now: control first, then DATA within the window. */
@@ -463,16 +493,16 @@ export class Session {
     const conn = this.channel.conn;
     const started = performance.now();
     while (!conn.closed && conn.queuedBytes === 0) {
-      const frame = this.control.shift();
+      let frame = this.control.shift();
+      if (frame !== undefined) this.controlBytes -= frame.length;
+      else {
+        frame = this.pendingPong;
+        this.pendingPong = undefined;
+      }
       if (frame !== undefined) {
         conn.write(frame);
         this.lastSentAt = Date.now();
         continue;
-      }
-      if (this.endAfterFlush) {
-        this.endAfterFlush = false;
-        conn.end(BYE_FLUSH_MS);
-        return;
       }
       if (this.state !== "open" && this.state !== "leaving") return;
       if (this.sentBulk - this.ackedBulk >= WINDOW_BYTES) return;
@@ -511,7 +541,7 @@ export class Session {
       if (frame === undefined) {
         t.state = "ended";
         t.trailer = t.sender.trailer();
-        this.control.push(encodeMessage({ kind: "end", id: t.info.id, ...t.trailer }));
+        this.pushControl(encodeMessage({ kind: "end", id: t.info.id, ...t.trailer }));
         return true;
       }
       this.writeFrame(conn, t, frame);

@@ -8,7 +8,7 @@
  * rejects Promises that crash the process when unhandled and may lose bytes silently).
  */
 
-import { closeSync, linkSync, lstatSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, linkSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { type ChecksumAlgo, checksumLabel, createDigest, type RunningDigest } from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
@@ -19,8 +19,8 @@ import type { IncomingSink, ReceivedFile } from "./source.ts";
 export const PART_SUFFIX = ".part";
 /** Largest single write() into the file. */
 const WRITE_PIECE_BYTES = 256 * 1024;
-/** Names tried before giving up ("name (1).ext" ... "name (9999).ext"). */
-const MAX_NAME_TRIES = 10_000;
+/** Names tried before giving up ("name (1).ext" ... "name (999).ext"): each try is a file system call. */
+const MAX_NAME_TRIES = 1_000;
 
 export class FileReceiver implements IncomingSink {
   /** Bytes written so far. */
@@ -99,7 +99,6 @@ export class FileReceiver implements IncomingSink {
       checkTrailerCount(trailer.bytes, this.received, this.size);
       const digest = checkTrailerDigest(trailer, this.algo, this.digest);
       const path = this.linkToFreeName();
-      unlinkSync(this.partPath);
       return { path, bytes: this.received, algo: this.algo, digest };
     } catch (err) {
       this.abort();
@@ -130,16 +129,35 @@ export class FileReceiver implements IncomingSink {
     closeSync(fd);
   }
 
-  /** link(2) never replaces an existing name, so a name taken meanwhile just moves us on. */
+  /**
+   * link(2) never replaces an existing name, so a name taken meanwhile just moves us on. File
+   * systems without hard links (FAT, exFAT, some network mounts) get an exclusively created
+   * placeholder that the .part is then renamed over: still no existing file is ever replaced.
+   */
   private linkToFreeName(): string {
     for (let n = this.nameIndex; n < MAX_NAME_TRIES; n++) {
       const path = join(this.dir, numberedName(this.baseName, n));
       try {
         linkSync(this.partPath, path);
+        try {
+          unlinkSync(this.partPath);
+        } catch {
+          // The file is stored and verified under its name; a leftover .part is only clutter.
+        }
         return path;
       } catch (err) {
-        if ((err as { code?: string }).code !== "EEXIST") throw err;
+        const code = (err as { code?: string }).code;
+        if (code === "EEXIST") continue;
+        if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw err;
       }
+      try {
+        closeSync(openSync(path, "wx"));
+      } catch (err) {
+        if ((err as { code?: string }).code === "EEXIST") continue;
+        throw err;
+      }
+      renameSync(this.partPath, path);
+      return path;
     }
     throw new TransferError("E_WRITE", `no free name for ${this.name} in ${this.dir}`);
   }

@@ -12,7 +12,7 @@
  * bottleneck side; see docs/DESIGN-NOTES.md.
  */
 
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { DATA_HEADER_BYTES, writeDataHeader } from "../protocol/index.ts";
 import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.ts";
@@ -64,11 +64,19 @@ export class FileSender implements FrameSource {
     readonly algo: ChecksumAlgo,
     private readonly chunkBytes: number,
   ) {
+    let fd: number;
     try {
-      this.fd = openSync(path, "r");
+      // O_NONBLOCK: if the path was swapped for a FIFO since it was checked, opening must not
+      // hang; fstat then says what was really opened.
+      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (err) {
       throw new TransferError("E_UNREADABLE", `cannot read ${path}: ${osReason(err)}`, { cause: err });
     }
+    if (!fstatSync(fd).isFile()) {
+      closeSync(fd);
+      throw new TransferError("E_NOT_A_FILE", `${path} is not a regular file`);
+    }
+    this.fd = fd;
     this.buffer = new Uint8Array(PAYLOAD_OFFSET + chunkBytes);
     this.digest = createDigest(algo);
   }

@@ -384,9 +384,12 @@ describe("FrameDecoder limits", () => {
     expectProtocolError(() => new FrameDecoder().push(tooLarge), "E_FRAME_TOO_LARGE");
   });
 
-  test("a bad header after a good frame in the same chunk still throws", () => {
+  test("a bad header after a good frame in the same chunk: the good frame comes out, then the error", () => {
     const chunk = concat([hex("00000003 02 6869"), hex("00000001 ff")]);
-    expectProtocolError(() => new FrameDecoder().push(chunk), "E_UNKNOWN_TYPE");
+    const d = new FrameDecoder();
+    expect(d.push(chunk)).toEqual([{ type: FrameType.Chat, payload: Uint8Array.of(0x68, 0x69) }]);
+    expect(d.error?.code).toBe("E_UNKNOWN_TYPE");
+    expectProtocolError(() => d.push(hex("00")), "E_UNKNOWN_TYPE");
   });
 });
 

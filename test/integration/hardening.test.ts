@@ -1,0 +1,148 @@
+/**
+ * Hostile or unlucky situations found in review: a peer that floods PINGs or OFFERs without
+ * reading, bytes that arrive before anyone listens, Ctrl-C after `exit`, a peer that stops
+ * reading while we leave, and a leader whose own dial goes nowhere.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { connect, type Socket } from "node:net";
+import { dial, listen } from "../../src/net/index.ts";
+import {
+  encodeFrame,
+  encodeMessage,
+  type Frame,
+  FrameDecoder,
+  FrameType,
+  makeHello,
+} from "../../src/protocol/index.ts";
+import { MAX_INCOMING_TRANSFERS } from "../../src/session/index.ts";
+import { connectedPair, TestPeer, writeRandomFile } from "./peers.ts";
+
+const peers: TestPeer[] = [];
+const sockets: Socket[] = [];
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const s of sockets.splice(0)) s.destroy();
+  for (const p of peers.splice(0)) p.close();
+  for (const c of cleanups.splice(0)) c();
+});
+
+/** A hand-made client that completes the handshake as the follower (smallest nonce). */
+async function rawPeer(target: TestPeer, options: { read: boolean }): Promise<{ socket: Socket; frames: Frame[] }> {
+  const socket = connect(target.listener.port, "127.0.0.1");
+  sockets.push(socket);
+  const frames: Frame[] = [];
+  const decoder = new FrameDecoder();
+  if (options.read) socket.on("data", (chunk) => frames.push(...decoder.push(new Uint8Array(chunk as Buffer))));
+  else socket.pause();
+  socket.on("error", () => {});
+  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+  socket.write(encodeMessage(makeHello("0000000000000001", "raw")));
+  await target.waitForSession();
+  return { socket, frames };
+}
+
+test("a PING flood from a peer that does not read gets few PONGs, and memory stays bounded", async () => {
+  const target = new TestPeer("target");
+  peers.push(target);
+  const { socket } = await rawPeer(target, { read: false });
+  const ping = encodeMessage({ kind: "ping", token: new Uint8Array(8) });
+  const burst = new Uint8Array(ping.length * 10_000);
+  for (let i = 0; i < 10_000; i++) burst.set(ping, i * ping.length);
+  const rssBefore = process.memoryUsage().rss;
+  for (let i = 0; i < 200; i++) socket.write(burst); // 2,000,000 PINGs, 26 MB
+  await new Promise<void>((resolve) => socket.write(new Uint8Array(0), () => resolve()));
+  // Let the target read them all; it must still answer a chat line afterwards.
+  const frames: Frame[] = [];
+  const decoder = new FrameDecoder();
+  socket.on("data", (chunk) => frames.push(...decoder.push(new Uint8Array(chunk as Buffer))));
+  socket.resume();
+  socket.write(encodeMessage({ kind: "chat", text: "still there?" }));
+  await target.waitFor("chat", (e) => e.text === "still there?", 30_000);
+  const pongs = () => frames.filter((f) => f.type === FrameType.Pong).length;
+  expect(pongs()).toBeLessThan(1_000_000); // one PONG waits at a time, the rest are coalesced
+  expect(process.memoryUsage().rss - rssBefore).toBeLessThan(256 * 1024 * 1024);
+}, 60_000);
+
+test(`more than ${MAX_INCOMING_TRANSFERS} offers at once: the rest are declined`, async () => {
+  const target = new TestPeer("target");
+  peers.push(target);
+  const { socket, frames } = await rawPeer(target, { read: true });
+  const total = MAX_INCOMING_TRANSFERS + 6;
+  for (let i = 0; i < total; i++) {
+    // The raw peer dialed: its ids are odd.
+    socket.write(encodeMessage({ kind: "offer", id: 2 * i + 1, name: `f${i}.bin`, size: 10, algo: "xxh3" }));
+  }
+  const deadline = Date.now() + 10_000;
+  const count = (type: number) => frames.filter((f) => f.type === type).length;
+  while (count(FrameType.Accept) + count(FrameType.Reject) < total && Date.now() < deadline) await Bun.sleep(10);
+  expect(count(FrameType.Accept)).toBe(MAX_INCOMING_TRANSFERS);
+  expect(count(FrameType.Reject)).toBe(6);
+});
+
+test("bytes that arrive before the handshake code listens are not lost", async () => {
+  const a = new TestPeer("alice");
+  const b = new TestPeer("bob");
+  peers.push(a, b);
+  const conn = await dial("127.0.0.1", b.listener.port);
+  await Bun.sleep(50); // b's HELLO is already here
+  await a.rendezvous.dialed(conn);
+  await Promise.all([a.waitForSession(), b.waitForSession()]);
+});
+
+test("Ctrl-C after exit, during a transfer: one BYE, saying interrupted", async () => {
+  const [a, b] = await connectedPair();
+  peers.push(a, b);
+  writeRandomFile(`${a.dir}/big.bin`, 64 << 20);
+  a.session?.sendFile(`${a.dir}/big.bin`);
+  await b.waitFor("started");
+  a.session?.exit();
+  a.session?.abort("interrupted");
+  const left = await b.waitFor("peerLeft");
+  expect(left.reason).toBe("interrupted");
+  await a.waitFor("closed");
+});
+
+test("leaving when the peer has stopped reading still closes within about a second", async () => {
+  const target = new TestPeer("target");
+  peers.push(target);
+  await rawPeer(target, { read: false });
+  const line = "x".repeat(60_000);
+  // 6 MB: more than the kernel buffers of a peer that never read (they grow only as it reads),
+  // less than the 8 MiB of unsent control frames that would make us hang up on it.
+  for (let i = 0; i < 100; i++) target.session?.sendChat(line);
+  const started = Date.now();
+  target.session?.abort("interrupted");
+  await target.waitFor("closed", undefined, 5_000);
+  expect(Date.now() - started).toBeLessThan(3_000);
+});
+
+test("a leader whose own dial hangs still takes the peer that connected to it", async () => {
+  const a = new TestPeer("alice");
+  const b = new TestPeer("bob");
+  peers.push(a, b);
+  // Force roles: a leads.
+  (a.rendezvous as unknown as { nonce: string }).nonce = "ffffffffffffffff";
+  (b.rendezvous as unknown as { nonce: string }).nonce = "0000000000000002";
+  // A listener that accepts and then says nothing: a's dial there stays in its handshake.
+  const silent = listen("127.0.0.1", 0, () => {});
+  cleanups.push(() => silent.stop());
+  const hanging = a.rendezvous.dialStarted();
+  void dial("127.0.0.1", silent.port).then((conn) => hanging(conn));
+  await Bun.sleep(20);
+  const started = Date.now();
+  await b.dialTo(a);
+  await Promise.all([a.waitForSession(), b.waitForSession()]);
+  expect(Date.now() - started).toBeLessThan(3_000);
+});
+
+test("an oversized frame hidden behind a good one still ends only that connection", async () => {
+  const target = new TestPeer("target");
+  peers.push(target);
+  const { socket } = await rawPeer(target, { read: true });
+  const bad = encodeFrame(FrameType.Chat, new Uint8Array(0)).fill(0xff, 0, 4);
+  socket.write(Buffer.concat([encodeMessage({ kind: "chat", text: "first" }), bad]));
+  await target.waitFor("chat", (e) => e.text === "first");
+  const lost = await target.waitFor("lost");
+  expect(lost.reason).toContain("exceeds the limit");
+});
