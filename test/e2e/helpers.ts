@@ -114,6 +114,17 @@ export class Cli {
     });
   }
 
+  /** Resolves once stderr matches `re`; rejects after `timeoutMs` or when the process exits. */
+  async waitForStderr(re: RegExp, timeoutMs = WAIT_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!re.test(this.stderr)) {
+      if (this.done || Date.now() > deadline) {
+        throw new Error(`${this.label}: stderr never matched ${re}\n${this.describe()}`);
+      }
+      await Bun.sleep(20);
+    }
+  }
+
   /** Lines (so far) matching `re`. */
   linesMatching(re: RegExp): string[] {
     return this.lines.filter((l) => re.test(l));

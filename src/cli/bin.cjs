@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// The `parley` command (package.json "bin"): runs src/cli/main.ts with Bun, from Node or Bun.
+// Bun is this package's own dependency, so `npx parley` works without a global Bun. Signals
+// are passed on and the exit code (or signal) comes back unchanged.
+"use strict";
+const { spawn } = require("node:child_process");
+const { constants } = require("node:os");
+const path = require("node:path");
+
+function findBun() {
+  if (process.versions.bun) return process.execPath;
+  try {
+    return require.resolve("bun/bin/bun.exe");
+  } catch {
+    return "bun"; // a global Bun, if there is one
+  }
+}
+
+const child = spawn(findBun(), [path.join(__dirname, "main.ts"), ...process.argv.slice(2)], { stdio: "inherit" });
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(signal, () => child.kill(signal));
+}
+child.on("error", (err) => {
+  process.stderr.write(`parley: cannot start Bun (${err.message}); run npm install in the Parley folder\n`);
+  process.exit(1);
+});
+child.on("exit", (code, signal) => {
+  process.exit(code ?? 128 + (signal ? constants.signals[signal] : 0));
+});

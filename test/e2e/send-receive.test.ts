@@ -1,0 +1,269 @@
+/**
+ * `parley send` and `parley receive` as scripts use them: real processes, both directions of
+ * who listens, --json events checked line by line against the documented schema, pipes
+ * through stdin/stdout, --ask, exit codes.
+ */
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BUN, type Cli, cleanup, closedPort, MAIN, makeTempDir, ROOT, startCli } from "./helpers.ts";
+
+afterEach(cleanup);
+const TEST_MS = 30_000;
+
+type Event = Record<string, unknown> & { type: string };
+
+/** Every stdout line is one JSON object whose fields match the README's schema. */
+function events(cli: Cli): Event[] {
+  return cli.lines.map((line) => {
+    const e = JSON.parse(line) as Event;
+    expect(SCHEMA[e.type], `unknown event type in ${line}`).toBeDefined();
+    for (const [field, kind] of Object.entries(SCHEMA[e.type] ?? {})) {
+      const value = e[field];
+      const ok = kind.endsWith("?")
+        ? value === undefined || typeOf(value) === kind.slice(0, -1)
+        : typeOf(value) === kind;
+      expect(ok, `${e.type}.${field} should be ${kind} in ${line}`).toBe(true);
+    }
+    return e;
+  });
+}
+
+function typeOf(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  return typeof v;
+}
+
+const TRANSFER = { id: "number", direction: "string", name: "string" };
+const SCHEMA: Record<string, Record<string, string>> = {
+  listening: { host: "string", port: "number", reachableAt: "array" },
+  connected: { peer: "object" },
+  chat: { text: "string" },
+  offer: { ...TRANSFER },
+  progress: { id: "number", direction: "string", bytes: "number" },
+  done: { ...TRANSFER, bytes: "number", checksum: "object", path: "string?" },
+  error: { code: "string", message: "string", id: "number?" },
+  bye: { reason: "string" },
+};
+
+async function listeningPort(cli: Cli): Promise<number> {
+  const { line } = await cli.waitForLine(/"type":"listening"/);
+  return (JSON.parse(line) as { port: number }).port;
+}
+
+function randomFile(name: string, size: number): { path: string; bytes: Buffer } {
+  const path = join(makeTempDir(), name);
+  const bytes = randomBytes(size);
+  writeFileSync(path, bytes);
+  return { path, bytes };
+}
+
+describe("parley send / receive", () => {
+  test(
+    "receive listens, send dials: files verified, JSON events valid and in order, exit 0",
+    async () => {
+      const dir = makeTempDir();
+      const one = randomFile("one.bin", 3 * 1024 * 1024 + 5);
+      const two = randomFile("two words.txt", 10);
+      const receiver = startCli("receiver", ["receive", "--json", "--dir", dir]);
+      const port = await listeningPort(receiver);
+      const sender = startCli("sender", ["send", one.path, two.path, "--to", String(port), "--json"]);
+      expect(await sender.exitCode()).toBe(0);
+      expect(await receiver.exitCode()).toBe(0);
+      expect(readFileSync(join(dir, "one.bin")).equals(one.bytes)).toBe(true);
+      expect(readFileSync(join(dir, "two words.txt")).equals(two.bytes)).toBe(true);
+
+      const got = events(receiver);
+      const sent = events(sender);
+      expect(got[0]?.type).toBe("listening");
+      expect(got.map((e) => e.type).filter((t) => t !== "progress")).toEqual([
+        "listening",
+        "connected",
+        "offer",
+        "done",
+        "offer",
+        "done",
+        "bye",
+      ]);
+      expect(sent.map((e) => e.type).filter((t) => t !== "progress")).toEqual([
+        "connected",
+        "offer",
+        "done",
+        "offer",
+        "done",
+        "bye",
+      ]);
+      const doneRecv = got.filter((e) => e.type === "done");
+      const doneSent = sent.filter((e) => e.type === "done");
+      expect(doneRecv.map((e) => e.bytes)).toEqual([one.bytes.length, 10]);
+      expect(doneSent.map((e) => e.bytes)).toEqual([one.bytes.length, 10]);
+      expect(doneRecv.map((e) => e.checksum)).toEqual(doneSent.map((e) => e.checksum));
+      expect(doneRecv[0]?.path).toBe(join(dir, "one.bin"));
+      // Nothing but JSON on stdout: human messages went to stderr.
+      expect(receiver.lines.every((l) => l.startsWith("{"))).toBe(true);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "send listens, receive dials; with --checksum sha256 the digest is the file's SHA-256",
+    async () => {
+      const dir = makeTempDir();
+      const file = randomFile("report.pdf", 1024 * 1024 + 1);
+      const sender = startCli("sender", ["send", file.path, "--json", "--checksum", "sha256"]);
+      const port = await listeningPort(sender);
+      const receiver = startCli("receiver", ["receive", `127.0.0.1:${port}`, "--dir", dir, "--json"]);
+      expect(await sender.exitCode()).toBe(0);
+      expect(await receiver.exitCode()).toBe(0);
+      const done = events(receiver).find((e) => e.type === "done") as Event;
+      expect(done.checksum).toEqual({ algo: "sha256", digest: createHash("sha256").update(file.bytes).digest("hex") });
+      expect(readFileSync(join(dir, "report.pdf")).equals(file.bytes)).toBe(true);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "cat file | parley send - into parley receive --stdout: the same bytes",
+    async () => {
+      const file = randomFile("stream.bin", 5 * 1024 * 1024 + 3);
+      const receiver = Bun.spawn([BUN, MAIN, "receive", "--stdout"], {
+        cwd: ROOT,
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const stderrReader = receiver.stderr.getReader();
+      let stderr = "";
+      let port = 0;
+      while (port === 0) {
+        const { done, value } = await stderrReader.read();
+        if (done) throw new Error(`receiver ended: ${stderr}`);
+        stderr += new TextDecoder().decode(value);
+        port = Number(/Listening on 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1] ?? 0);
+      }
+      stderrReader.releaseLock();
+      const output = new Response(receiver.stdout).arrayBuffer();
+      const sender = Bun.spawn([BUN, MAIN, "send", "-", "--name", "piped.bin", "--to", String(port)], {
+        cwd: ROOT,
+        stdin: Bun.file(file.path),
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      expect(await sender.exited).toBe(0);
+      expect(await receiver.exited).toBe(0);
+      const received = Buffer.from(await output);
+      expect(createHash("sha256").update(received).digest("hex")).toBe(
+        createHash("sha256").update(file.bytes).digest("hex"),
+      );
+      expect(await new Response(sender.stdout).text()).toContain(`total of ${file.bytes.length} bytes`);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "--ask answered n: REJECT on both sides, both exit 3, nothing saved",
+    async () => {
+      const dir = makeTempDir();
+      const file = randomFile("unwanted.bin", 1000);
+      const receiver = startCli("receiver", ["receive", "--ask", "--dir", dir, "--json"]);
+      const port = await listeningPort(receiver);
+      const sender = startCli("sender", ["send", file.path, "--to", String(port), "--json"]);
+      await receiver.waitForStderr(/Accept unwanted\.bin \(1000 B\)\? \[y\/N\]/);
+      receiver.send("n");
+      expect(await sender.exitCode()).toBe(3);
+      expect(await receiver.exitCode()).toBe(3);
+      const senderError = events(sender).find((e) => e.type === "error") as Event;
+      expect(senderError.code).toBe("E_REJECTED");
+      expect(events(receiver).find((e) => e.type === "error")?.code).toBe("E_REJECTED");
+      expect(require("node:fs").readdirSync(dir)).toEqual([]);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "--ask answered y accepts",
+    async () => {
+      const dir = makeTempDir();
+      const file = randomFile("wanted.bin", 1000);
+      const receiver = startCli("receiver", ["receive", "--ask", "--dir", dir]);
+      const { match } = await receiver.waitForLine(/^Listening on 127\.0\.0\.1:(\d+)/);
+      const sender = startCli("sender", ["send", file.path, "--to", match[1] as string]);
+      await receiver.waitForStderr(/\[y\/N\]/);
+      receiver.send("y");
+      expect(await sender.exitCode()).toBe(0);
+      expect(await receiver.exitCode()).toBe(0);
+      expect(readFileSync(join(dir, "wanted.bin")).equals(file.bytes)).toBe(true);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "exit codes: usage 1 with help, missing file 3, connection refused 2, SIGINT 130",
+    async () => {
+      const noPaths = startCli("usage", ["send"]);
+      expect(await noPaths.exitCode()).toBe(1);
+      expect(noPaths.stderr).toContain("Usage: parley send");
+      const badFlag = startCli("usage", ["receive", "--bogus"]);
+      expect(await badFlag.exitCode()).toBe(1);
+      expect(badFlag.stderr).toContain("Usage: parley receive");
+
+      const missing = startCli("missing", ["send", "/nonexistent/file", "--to", "1", "--json"]);
+      expect(await missing.exitCode()).toBe(3);
+      expect(events(missing)[0]).toMatchObject({ type: "error", code: "E_NOT_FOUND" });
+
+      const refused = startCli("refused", ["send", MAIN, "--to", String(closedPort()), "--json"]);
+      expect(await refused.exitCode()).toBe(2);
+      expect(events(refused)[0]).toMatchObject({ type: "error", code: "E_CONNECT_REFUSED" });
+
+      const waiting = startCli("waiting", ["receive", "--dir", makeTempDir()]);
+      await waiting.waitForLine(/^Listening on/);
+      waiting.kill("SIGINT");
+      expect(await waiting.exitCode()).toBe(130);
+
+      for (const cli of [noPaths, badFlag, missing, refused, waiting]) expect(cli.stderr).not.toContain("    at ");
+    },
+    TEST_MS,
+  );
+
+  test(
+    "parley --help lists the commands with examples; parley send --help its options",
+    async () => {
+      const top = startCli("help", ["--help"]);
+      expect(await top.exitCode()).toBe(0);
+      const text = top.lines.join("\n");
+      for (const word of ["parley send", "parley receive", "Examples", "Exit codes"]) expect(text).toContain(word);
+      const send = startCli("help", ["send", "--help"]);
+      expect(await send.exitCode()).toBe(0);
+      expect(send.lines.join("\n")).toContain("--to PEER");
+    },
+    TEST_MS,
+  );
+
+  test(
+    "the installed `parley` command (bin.cjs, run by Node) starts Bun, passes signals on and returns the exit code",
+    async () => {
+      const node = Bun.which("node");
+      expect(node, "node is on every machine this project supports").toBeTruthy();
+      const bin = join(ROOT, "src/cli/bin.cjs");
+      const version = Bun.spawn([node as string, bin, "--version"], { stdout: "pipe", stderr: "pipe" });
+      expect(await version.exited).toBe(0);
+      expect(await new Response(version.stdout).text()).toMatch(/^parley \d+\.\d+\.\d+/);
+      const receiver = Bun.spawn([node as string, bin, "receive", "--dir", makeTempDir()], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const reader = receiver.stdout.getReader();
+      let out = "";
+      while (!out.includes("Listening on")) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`no Listening line: ${out}`);
+        out += new TextDecoder().decode(value);
+      }
+      receiver.kill("SIGTERM");
+      expect(await receiver.exited).toBe(143);
+    },
+    TEST_MS,
+  );
+});
