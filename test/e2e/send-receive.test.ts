@@ -7,7 +7,16 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
+import {
+  encodeDataHeader,
+  encodeMessage,
+  type Frame,
+  FrameDecoder,
+  FrameType,
+  makeHello,
+} from "../../src/protocol/index.ts";
 import { BUN, type Cli, cleanup, closedPort, MAIN, makeTempDir, ROOT, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
@@ -263,6 +272,39 @@ describe("parley send / receive", () => {
       }
       receiver.kill("SIGTERM");
       expect(await receiver.exited).toBe(143);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "a file that does not verify: the receiver says so, keeps nothing, exits 4",
+    async () => {
+      const dir = makeTempDir();
+      const receiver = startCli("receiver", ["receive", "--dir", dir, "--json"]);
+      const port = await listeningPort(receiver);
+      // A hand-made sender whose END carries a wrong digest. Its nonce is the largest, so it
+      // leads and says READY.
+      const socket = connect(port, "127.0.0.1");
+      const frames: Frame[] = [];
+      const decoder = new FrameDecoder();
+      socket.on("data", (chunk) => frames.push(...decoder.push(new Uint8Array(chunk as Buffer))));
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+      socket.write(encodeMessage(makeHello("ffffffffffffffff", "liar")));
+      const until = async (type: number) => {
+        while (!frames.some((f) => f.type === type)) await Bun.sleep(10);
+      };
+      await until(FrameType.Hello);
+      socket.write(encodeMessage({ kind: "ready" }));
+      socket.write(encodeMessage({ kind: "offer", id: 1, name: "forged.bin", size: 4, algo: "xxh3" }));
+      await until(FrameType.Accept);
+      socket.write(Buffer.concat([encodeDataHeader(1, 4), Buffer.from("abcd")]));
+      socket.write(encodeMessage({ kind: "end", id: 1, bytes: 4, algo: "xxh3", digest: "0000000000000000" }));
+      await until(FrameType.Received);
+      socket.write(encodeMessage({ kind: "bye", reason: "exit" }));
+      expect(await receiver.exitCode()).toBe(4);
+      socket.destroy();
+      expect(events(receiver).find((e) => e.type === "error")).toMatchObject({ code: "E_BAD_CHECKSUM" });
+      expect(require("node:fs").readdirSync(dir)).toEqual([]);
     },
     TEST_MS,
   );
