@@ -1,7 +1,7 @@
 /** Command-line flags of `parley chat` (`bun run chat`): parsing and the help text. */
 
 import type { ChecksumAlgo } from "../transfer/index.ts";
-import { COMMON_FLAGS, checksumFlag, hostFlag, nameFlag, parseFlags, portFlag, UsageError } from "./flags.ts";
+import { COMMON_FLAGS, checksumFlag, hostFlag, nameFlag, parseFlags, portFlag, rateFlag, UsageError } from "./flags.ts";
 
 export { UsageError };
 
@@ -14,6 +14,8 @@ export interface ChatOptions {
   readonly progress: boolean;
   /** Digest for files this side sends. */
   readonly checksum: ChecksumAlgo;
+  /** --limit-rate in bytes/s. */
+  readonly limitRate?: number;
 }
 
 export type ParsedArgs =
@@ -33,6 +35,7 @@ Options:
   --name NAME      name shown to the peer
   --no-progress    no progress bars
   --checksum ALGO  digest for files you send: xxh3 (default, fast) or sha256
+  --limit-rate R   send at most R bytes a second (K, M, G: powers of 1024), e.g. 20M
   --help           show this help
   --version        show the version
 
@@ -44,10 +47,15 @@ In the chat:
   anything else       is sent as a chat line`;
 
 export function parseChatArgs(argv: readonly string[]): ParsedArgs {
-  const { values } = parseFlags(argv, { ...COMMON_FLAGS, connect: { type: "string" }, dir: { type: "string" } }, false);
+  const { values } = parseFlags(
+    argv,
+    { ...COMMON_FLAGS, connect: { type: "string" }, dir: { type: "string" }, "limit-rate": { type: "string" } },
+    false,
+  );
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
   const name = nameFlag(values);
+  const limitRate = rateFlag(values);
   return {
     kind: "chat",
     options: {
@@ -58,6 +66,7 @@ export function parseChatArgs(argv: readonly string[]): ParsedArgs {
       checksum: checksumFlag(values),
       ...(values.connect === undefined ? {} : { connect: values.connect as string }),
       ...(name === undefined ? {} : { name }),
+      ...(limitRate === undefined ? {} : { limitRate }),
     },
   };
 }

@@ -62,6 +62,7 @@ class ChatController {
     this.rendezvous = new Rendezvous({
       downloadDir,
       checksum: options.checksum,
+      ...(options.limitRate === undefined ? {} : { limitRate: options.limitRate }),
       ...(options.name === undefined ? {} : { name: options.name }),
       events: this.sessionEvents(),
       rendezvousEvents: {

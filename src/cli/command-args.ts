@@ -9,6 +9,7 @@ import {
   nameFlag,
   parseFlags,
   portFlag,
+  rateFlag,
   UsageError,
 } from "./flags.ts";
 
@@ -43,6 +44,7 @@ Options:
   --port N, --host H  where to listen without --to (default: any port on 127.0.0.1)
   --name NAME      the saved name for \`-\` (default: stdin)
   --checksum ALGO  xxh3 (default) or sha256
+  --limit-rate R   at most R bytes a second (K, M, G: powers of 1024), e.g. 20M
   --json           one JSON object per line on stdout for every event; messages on stderr
   --no-progress    no progress bar
 Exit codes: 0 every file received and verified, 1 usage, 2 connection failed,
@@ -79,6 +81,8 @@ export interface SendOptions extends CommonCommandOptions {
   readonly to?: string;
   /** Saved name for stdin (`-`). */
   readonly streamName: string;
+  /** --limit-rate in bytes/s. */
+  readonly limitRate?: number;
 }
 
 export interface ReceiveOptions extends CommonCommandOptions {
@@ -106,7 +110,7 @@ function common(values: FlagValues): CommonCommandOptions {
 export function parseSendArgs(argv: readonly string[]): CommandArgs<SendOptions> {
   const { values, positionals } = parseFlags(
     argv,
-    { ...COMMON_FLAGS, to: { type: "string" }, json: { type: "boolean" } },
+    { ...COMMON_FLAGS, to: { type: "string" }, json: { type: "boolean" }, "limit-rate": { type: "string" } },
     true,
   );
   if (values.help) return { kind: "help" };
@@ -114,10 +118,12 @@ export function parseSendArgs(argv: readonly string[]): CommandArgs<SendOptions>
   if (positionals.length === 0) throw new UsageError("send needs at least one path (or - for standard input)");
   if (positionals.filter((p) => p === "-").length > 1) throw new UsageError("- (standard input) can be sent once");
   const name = nameFlag(values);
+  const limitRate = rateFlag(values);
   return {
     kind: "run",
     options: {
       ...common(values),
+      ...(limitRate === undefined ? {} : { limitRate }),
       paths: positionals,
       streamName: name ?? "stdin",
       ...(values.to === undefined ? {} : { to: values.to as string }),

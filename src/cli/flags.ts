@@ -66,3 +66,18 @@ export function nameFlag(values: FlagValues): string | undefined {
   }
   return name;
 }
+
+/**
+ * --limit-rate: bytes per second, with an optional K, M or G suffix (powers of 1024, as
+ * rsync's --bwlimit); "20M", "512k", "1048576". Undefined when not given.
+ */
+export function rateFlag(values: FlagValues): number | undefined {
+  const text = values["limit-rate"] as string | undefined;
+  if (text === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?(?:\/s)?$/i.exec(text.trim());
+  const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m?.[2] ?? "").toLowerCase() as "" | "k" | "m" | "g"];
+  const rate = m ? Math.floor(Number(m[1]) * unit) : Number.NaN;
+  if (!(rate >= 1024))
+    throw new UsageError(`--limit-rate must be a rate of at least 1K bytes/s, like 20M or 512K, not "${text}"`);
+  return rate;
+}

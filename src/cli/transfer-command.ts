@@ -61,6 +61,9 @@ class OneShotRun {
     const rendezvous = new Rendezvous({
       downloadDir,
       checksum: this.options.checksum,
+      ...("limitRate" in this.options && this.options.limitRate !== undefined
+        ? { limitRate: this.options.limitRate }
+        : {}),
       ...(this.options.peerName === undefined ? {} : { name: this.options.peerName }),
       events: this.sessionEvents(),
       rendezvousEvents: {

@@ -2,5 +2,6 @@
 export * from "./channel.ts";
 export * from "./events.ts";
 export * from "./limits.ts";
+export * from "./rate-limiter.ts";
 export * from "./rendezvous.ts";
 export * from "./session.ts";

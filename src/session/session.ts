@@ -43,6 +43,7 @@ import {
   PUMP_SLICE_MS,
   WINDOW_BYTES,
 } from "./limits.ts";
+import { chunkBytesForRate, RateLimiter } from "./rate-limiter.ts";
 
 type State = "open" | "leaving" | "closing" | "closed";
 
@@ -58,6 +59,8 @@ export interface SessionOptions {
    * accept (as the classic chat program did).
    */
   readonly decideOffer?: (offer: TransferInfo) => Promise<true | string> | true | string;
+  /** Most DATA bytes a second this side sends (`--limit-rate`); unlimited when undefined. */
+  readonly limitRate?: number;
   /** Where an accepted file goes. Default: a FileReceiver in `downloadDir`. @throws TransferError */
   readonly openSink?: (offer: TransferInfo, algo: ChecksumAlgo) => IncomingSink;
 }
@@ -90,6 +93,9 @@ export class Session {
   /** The peer's ids only grow: an id at or below this one is a reused id. */
   private lastPeerId = 0;
   private pendingPong: Uint8Array | undefined;
+  private readonly chunkBytes: number;
+  private readonly limiter: RateLimiter | undefined;
+  private limitTimer: ReturnType<typeof setTimeout> | undefined;
   /** Bytes in `control`. */
   private controlBytes = 0;
   private nextId: number;
@@ -111,6 +117,10 @@ export class Session {
     this.channel = channel;
     this.nextId = channel.origin === "dialed" ? 1 : 2;
     this.attach(channel);
+    this.chunkBytes = chunkBytesForRate(options.limitRate, CHUNK_BYTES);
+    if (options.limitRate !== undefined) {
+      this.limiter = new RateLimiter(options.limitRate, this.chunkBytes, performance.now());
+    }
     this.keepalive = setInterval(() => this.tick(), PING_INTERVAL_MS / 5);
     this.keepalive.unref?.();
   }
@@ -149,13 +159,13 @@ export class Session {
   sendFile(path: string): TransferInfo {
     if (this.state !== "open") throw new TransferError("E_READ", "the session is closing");
     const size = checkReadableFile(path);
-    return this.offer(new FileSender(this.takeId(), path, size, this.options.checksum, CHUNK_BYTES));
+    return this.offer(new FileSender(this.takeId(), path, size, this.options.checksum, this.chunkBytes));
   }
 
   /** Offers a byte stream of unknown length (stdin) under `name`. */
   sendStream(name: string, stream: ReadableStream<Uint8Array>): TransferInfo {
     if (this.state !== "open") throw new TransferError("E_READ", "the session is closing");
-    return this.offer(new StreamSender(this.takeId(), name, stream, this.options.checksum, CHUNK_BYTES));
+    return this.offer(new StreamSender(this.takeId(), name, stream, this.options.checksum, this.chunkBytes));
   }
 
   private takeId(): number {
@@ -410,6 +420,7 @@ export class Session {
 
   private stopTimers(): void {
     clearInterval(this.keepalive);
+    clearTimeout(this.limitTimer);
   }
 
   private onChannelClose(channel: FrameChannel, why: ChannelClose): void {
@@ -506,6 +517,7 @@ export class Session {
       }
       if (this.state !== "open" && this.state !== "leaving") return;
       if (this.sentBulk - this.ackedBulk >= WINDOW_BYTES) return;
+      if (this.mustWaitForRate()) return;
       if (!this.writeNextChunk(conn)) return;
       if (performance.now() - started > PUMP_SLICE_MS) {
         // Reads that resolve at once would otherwise starve timers, input and ACK handling.
@@ -513,6 +525,18 @@ export class Session {
         return;
       }
     }
+  }
+
+  /** With --limit-rate: true (and a pump scheduled) when the next DATA frame must wait. */
+  private mustWaitForRate(): boolean {
+    if (!this.limiter) return false;
+    const delay = this.limiter.delayMs(performance.now());
+    if (delay === 0) return false;
+    this.limitTimer ??= setTimeout(() => {
+      this.limitTimer = undefined;
+      this.pump();
+    }, delay);
+    return true;
   }
 
   private schedulePump(): void {
@@ -556,6 +580,7 @@ export class Session {
     // has been taken by the kernel in full.
     conn.write(frame);
     this.sentBulk += frame.length - DATA_HEADER_BYTES;
+    this.limiter?.spend(frame.length - DATA_HEADER_BYTES, performance.now());
     this.lastSentAt = Date.now();
     this.options.events.transferProgressed(t.info, t.sender.sent);
   }
