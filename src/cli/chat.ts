@@ -15,6 +15,7 @@ import { prepareDownloadDir } from "./download-dir.ts";
 import { EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM } from "./exit-codes.ts";
 import { parseInputLine, parsePeerAddress, parseTransferPaths } from "./input.ts";
 import { reachableAddresses, WILDCARD_HOSTS } from "./listening.ts";
+import { resumedLine } from "./reporter.ts";
 
 /** A lost connection or a failed --connect ends the chat with 1. */
 const EXIT_FAILURE = 1;
@@ -284,6 +285,7 @@ class ChatController {
       transferFinished: (done) => {
         this.terminal.endProgress(done.id);
         const algo = isChecksumAlgo(done.algo) ? checksumLabel(done.algo) : done.algo;
+        if (done.resumedFrom > 0) this.terminal.print(resumedLine(done));
         if (done.direction === "receive") {
           this.terminal.print(
             `The transfer command is done. The receiver has received a total of ${done.bytes} bytes from the sender.`,

@@ -64,6 +64,7 @@ class JsonReporter implements Reporter {
       type: "done",
       ...info(d),
       bytes: d.bytes,
+      resumedFrom: d.resumedFrom,
       ...(d.path === undefined ? {} : { path: d.path }),
       checksum: { algo: d.algo, digest: d.digest },
     });
@@ -129,6 +130,7 @@ class HumanReporter implements Reporter {
   done(d: TransferDone): void {
     this.endBar(d.id);
     const algo = isChecksumAlgo(d.algo) ? checksumLabel(d.algo) : d.algo;
+    if (d.resumedFrom > 0) this.line(resumedLine(d));
     if (d.direction === "receive") {
       this.line(`The transfer command is done. The receiver has received a total of ${d.bytes} bytes from the sender.`);
       this.line(`Saved ${d.path === "-" ? "to standard output" : d.path}; ${algo} checksum matched (${d.digest}).`);
@@ -155,4 +157,9 @@ class HumanReporter implements Reporter {
   private endBar(id: number): void {
     if (this.bars.delete(id) && this.barsOn) process.stderr.write("\r\x1b[K");
   }
+}
+
+/** "Resumed: ..." after an interrupted attempt, for humans (chat and send/receive). */
+export function resumedLine(d: TransferDone): string {
+  return `Resumed ${sanitizeForTerminal(d.name)}: ${d.resumedFrom} bytes were there from an earlier attempt, ${d.bytes - d.resumedFrom} bytes moved now.`;
 }

@@ -31,6 +31,7 @@ export const FrameType = {
   Pong: 0x0c,
   Bye: 0x0d,
   Ready: 0x0e,
+  Start: 0x0f,
 } as const;
 
 export type FrameTypeValue = (typeof FrameType)[keyof typeof FrameType];

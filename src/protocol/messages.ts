@@ -43,9 +43,25 @@ export interface Offer {
   readonly size: number | null;
   /** Digest algorithm the END trailer will use, so the receiver can hash while receiving. */
   readonly algo: string;
+  /** Modification time, ms since the epoch, for the receiver to keep. */
+  readonly mtime?: number;
+  /** The file is executable: the receiver sets the executable bits. */
+  readonly exec?: boolean;
 }
 export interface Accept {
   readonly kind: "accept";
+  readonly id: number;
+  /** Bytes the receiver already has (a .part from an interrupted attempt); 0 for a new file. */
+  readonly offset: number;
+  /** With offset > 0: digest (the OFFER's algo) of those first `offset` bytes, to be compared. */
+  readonly prefix?: string;
+}
+/**
+ * The sender's answer to an ACCEPT with offset > 0: DATA starts at `offset`, which is the
+ * accepted offset when the prefix digest matched the sender's file, else 0 (start over).
+ */
+export interface Start {
+  readonly kind: "start";
   readonly id: number;
   readonly offset: number;
 }
@@ -93,7 +109,20 @@ export interface Bye {
   readonly reason: string;
 }
 
-export type Message = Hello | Chat | Offer | Accept | Reject | End | Received | Cancel | Ack | Ping | Bye | Ready;
+export type Message =
+  | Hello
+  | Chat
+  | Offer
+  | Accept
+  | Start
+  | Reject
+  | End
+  | Received
+  | Cancel
+  | Ack
+  | Ping
+  | Bye
+  | Ready;
 
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8", { fatal: false });
@@ -141,11 +170,19 @@ export function parseMessage(frame: ControlFrame): Message {
         name,
         size: o.size === null ? null : int(o, "size", 0, Number.MAX_SAFE_INTEGER),
         algo: str(o, "algo", 1, 32),
+        ...(o.mtime === undefined ? {} : { mtime: int(o, "mtime", 0, Number.MAX_SAFE_INTEGER) }),
+        ...(o.exec === undefined ? {} : { exec: bool(o, "exec") }),
       };
     }
     case FrameType.Accept: {
       const o = parseJson(p, "ACCEPT");
-      return { kind: "accept", id: transferId(o), offset: int(o, "offset", 0, Number.MAX_SAFE_INTEGER) };
+      const offset = int(o, "offset", 0, Number.MAX_SAFE_INTEGER);
+      if (offset === 0) return { kind: "accept", id: transferId(o), offset };
+      return { kind: "accept", id: transferId(o), offset, prefix: hex(o, "prefix") };
+    }
+    case FrameType.Start: {
+      const o = parseJson(p, "START");
+      return { kind: "start", id: transferId(o), offset: int(o, "offset", 0, Number.MAX_SAFE_INTEGER) };
     }
     case FrameType.Reject: {
       const o = parseJson(p, "REJECT");
@@ -153,14 +190,12 @@ export function parseMessage(frame: ControlFrame): Message {
     }
     case FrameType.End: {
       const o = parseJson(p, "END");
-      const digest = str(o, "digest", 0, MAX_DIGEST_CHARS);
-      if (!/^[0-9a-f]*$/.test(digest)) bad("END digest must be lowercase hex");
       return {
         kind: "end",
         id: transferId(o),
         bytes: int(o, "bytes", 0, Number.MAX_SAFE_INTEGER),
         algo: str(o, "algo", 1, 32),
-        digest,
+        digest: hex(o, "digest"),
       };
     }
     case FrameType.Received: {
@@ -239,6 +274,7 @@ const JSON_TYPES = {
   cancel: FrameType.Cancel,
   bye: FrameType.Bye,
   ready: FrameType.Ready,
+  start: FrameType.Start,
 } as const;
 
 type JsonObject = Record<string, unknown>;
@@ -268,6 +304,19 @@ function str(o: JsonObject, key: string, minLength: number, maxLength: number): 
   const v = o[key];
   if (typeof v === "string" && v.length >= minLength && v.length <= maxLength) return v;
   return bad(`field "${key}" must be a string of ${minLength}..${maxLength} characters`);
+}
+
+function bool(o: JsonObject, key: string): boolean {
+  const v = o[key];
+  if (typeof v === "boolean") return v;
+  return bad(`field "${key}" must be true or false`);
+}
+
+/** A digest: lowercase hex, at most MAX_DIGEST_CHARS. */
+function hex(o: JsonObject, key: string): string {
+  const v = str(o, key, 0, MAX_DIGEST_CHARS);
+  if (/^[0-9a-f]*$/.test(v)) return v;
+  return bad(`field "${key}" must be lowercase hex`);
 }
 
 function transferId(o: JsonObject): number {

@@ -16,6 +16,8 @@ export interface TransferDone extends TransferInfo {
   readonly bytes: number;
   /** Receiver: where the file was stored. Sender: the peer's name for it is unknown. */
   readonly path?: string;
+  /** Bytes an earlier, interrupted attempt had already delivered (resume); 0 for a whole transfer. */
+  readonly resumedFrom: number;
   /** Algorithm that verified the file ("sha256"). */
   readonly algo: string;
   readonly digest: string;

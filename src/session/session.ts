@@ -15,12 +15,14 @@ import {
   FrameType,
   type Hello,
   type Message,
+  type Offer,
   ProtocolError,
   parseMessage,
 } from "../protocol/index.ts";
 import {
   type ChecksumAlgo,
   checkReadableFile,
+  type FileMeta,
   FileReceiver,
   FileSender,
   type FrameSource,
@@ -71,12 +73,23 @@ interface Outgoing {
   state: "offered" | "sending" | "ended";
   /** Set when END is sent. */
   trailer?: SendTrailer;
+  /** Bytes the receiver already had and kept (resume); 0 for a whole transfer. */
+  resumedFrom: number;
 }
 
 interface Incoming {
   readonly info: TransferInfo;
   readonly receiver: IncomingSink;
+  /** Offset we offered to resume from; until START arrives no DATA may come. */
+  awaitingStart: boolean;
+  resumedFrom: number;
 }
+
+/**
+ * Failures after which the receiver keeps its `.part` for a resume: the connection broke, the
+ * user interrupted, the disk filled up. A cancel, a bad checksum or size drops it.
+ */
+const KEEP_PART_CODES: ReadonlySet<string> = new Set(["E_CONNECTION", "E_INTERRUPTED", "E_WRITE"]);
 
 /** Ids the peer may still send DATA for after we stopped listening to them (cancelled). */
 const MAX_REMEMBERED_CANCELLED = 1024;
@@ -177,8 +190,15 @@ export class Session {
   private offer(sender: FrameSource): TransferInfo {
     const info: TransferInfo = { id: sender.id, direction: "send", name: sender.name, size: sender.size };
     sender.onReadable = () => this.pump();
-    this.outgoing.set(info.id, { info, sender, state: "offered" });
-    this.queueControl({ kind: "offer", id: info.id, name: info.name, size: info.size, algo: sender.algo });
+    this.outgoing.set(info.id, { info, sender, state: "offered", resumedFrom: 0 });
+    this.queueControl({
+      kind: "offer",
+      id: info.id,
+      name: info.name,
+      size: info.size,
+      algo: sender.algo,
+      ...sender.meta,
+    });
     this.options.events.transferStarted(info);
     return info;
   }
@@ -195,7 +215,7 @@ export class Session {
     if (this.state === "closing" || this.state === "closed") return;
     // "closing" first: cancelling must not let a pending `exit` say its own BYE.
     this.state = "closing";
-    this.cancelAll(`cancelled: ${reason}`, "E_CANCELLED");
+    this.cancelAll(`cancelled: ${reason}`, "E_INTERRUPTED");
     this.sayBye(reason);
   }
 
@@ -226,16 +246,18 @@ export class Session {
       case "pong":
         return;
       case "offer":
-        return this.onOffer(message.id, message.name, message.size, message.algo);
+        return this.onOffer(message);
       case "accept": {
         const t = this.outgoing.get(message.id);
         if (t?.state !== "offered")
           throw new ProtocolError("E_UNEXPECTED", `ACCEPT for unknown transfer ${message.id}`);
-        if (message.offset !== 0) throw new ProtocolError("E_UNEXPECTED", "resume is not supported yet");
         t.state = "sending";
+        if (message.offset > 0) this.resume(t, message.offset, message.prefix ?? "");
         this.pump();
         return;
       }
+      case "start":
+        return this.onStart(message.id, message.offset);
       case "reject": {
         const t = this.outgoing.get(message.id);
         if (t) this.failOutgoing(t, `the peer declined: ${message.reason}`, "E_REJECTED", false);
@@ -253,7 +275,7 @@ export class Session {
         if (message.bytes !== t.trailer.bytes)
           throw new ProtocolError("E_BAD_MESSAGE", "RECEIVED with a byte count not sent");
         this.outgoing.delete(t.info.id);
-        this.options.events.transferFinished({ ...t.info, ...t.trailer });
+        this.options.events.transferFinished({ ...t.info, ...t.trailer, resumedFrom: t.resumedFrom });
         this.leaveIfIdle();
         return;
       }
@@ -272,7 +294,8 @@ export class Session {
     }
   }
 
-  private onOffer(id: number, name: string, size: number | null, algo: string): void {
+  private onOffer({ id, name, size, algo, mtime, exec }: Offer): void {
+    const meta: FileMeta = { ...(mtime === undefined ? {} : { mtime }), ...(exec === undefined ? {} : { exec }) };
     const peerParity = this.nextId % 2 === 1 ? 0 : 1; // the peer's ids have the other parity
     if (id % 2 !== peerParity) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} has the wrong parity`);
     if (id <= this.lastPeerId) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} reused`);
@@ -284,29 +307,34 @@ export class Session {
     }
     if (this.state !== "open") return this.reject(offered, "the receiver is leaving");
     const decision = this.options.decideOffer?.(offered) ?? true;
-    if (decision === true || typeof decision === "string") return this.decided(offered, algo, decision);
+    if (decision === true || typeof decision === "string") return this.decided(offered, algo, meta, decision);
     this.deciding.add(id);
     decision.then(
-      (answer) => this.deciding.delete(id) && this.decided(offered, algo, answer),
-      (err: unknown) => this.deciding.delete(id) && this.decided(offered, algo, String(err)),
+      (answer) => this.deciding.delete(id) && this.decided(offered, algo, meta, answer),
+      (err: unknown) => this.deciding.delete(id) && this.decided(offered, algo, meta, String(err)),
     );
   }
 
-  private decided(offered: TransferInfo, algo: ChecksumAlgo, decision: true | string): void {
+  private decided(offered: TransferInfo, algo: ChecksumAlgo, meta: FileMeta, decision: true | string): void {
     if (this.state === "closing" || this.state === "closed") return;
     if (decision !== true) return this.reject(offered, decision);
     let receiver: IncomingSink;
     try {
       receiver = this.options.openSink
         ? this.options.openSink(offered, algo)
-        : FileReceiver.open(this.options.downloadDir, offered.name, offered.id, offered.size, algo);
+        : FileReceiver.open(this.options.downloadDir, offered.name, offered.id, offered.size, algo, meta);
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
       return this.reject(offered, err.message, err.code);
     }
     const info: TransferInfo = { ...offered, name: receiver.name };
-    this.incoming.set(info.id, { info, receiver });
-    this.queueControl({ kind: "accept", id: info.id, offset: 0 });
+    const offset = receiver instanceof FileReceiver ? receiver.resumeOffset : 0;
+    this.incoming.set(info.id, { info, receiver, awaitingStart: offset > 0, resumedFrom: 0 });
+    if (offset > 0 && receiver instanceof FileReceiver) {
+      this.queueControl({ kind: "accept", id: info.id, offset, prefix: receiver.prefixDigest });
+    } else {
+      this.queueControl({ kind: "accept", id: info.id, offset: 0 });
+    }
     this.options.events.transferStarted(info);
   }
 
@@ -321,6 +349,7 @@ export class Session {
     this.consumedBulk += bytes.length;
     const t = this.incoming.get(id);
     if (t) {
+      if (t.awaitingStart) throw new ProtocolError("E_UNEXPECTED", `DATA for transfer ${id} before START`);
       try {
         t.receiver.write(bytes);
         this.options.events.transferProgressed(t.info, t.receiver.received);
@@ -337,6 +366,46 @@ export class Session {
     }
   }
 
+  /** Sender side of resume: compare the receiver's prefix with our file, then say where DATA starts. */
+  private resume(t: Outgoing, offset: number, prefix: string): void {
+    let same: boolean;
+    try {
+      same = t.sender.resumeFrom(offset, prefix);
+    } catch (err) {
+      if (!(err instanceof TransferError)) throw err;
+      return this.failOutgoing(t, err.message, err.code, true);
+    }
+    t.resumedFrom = same ? offset : 0;
+    this.queueControl({ kind: "start", id: t.info.id, offset: t.resumedFrom });
+  }
+
+  /** Receiver side of resume: DATA starts where the sender says (our offset, or 0: start over). */
+  private onStart(id: number, offset: number): void {
+    const t = this.incoming.get(id);
+    if (!t) {
+      if (this.cancelledIncoming.has(id)) return;
+      throw new ProtocolError("E_UNEXPECTED", `START for unknown transfer ${id}`);
+    }
+    if (!t.awaitingStart) throw new ProtocolError("E_UNEXPECTED", `START for transfer ${id} that did not resume`);
+    const receiver = t.receiver as FileReceiver;
+    if (offset !== 0 && offset !== receiver.resumeOffset) {
+      throw new ProtocolError(
+        "E_BAD_MESSAGE",
+        `START at ${offset}, neither 0 nor the offered ${receiver.resumeOffset}`,
+      );
+    }
+    t.awaitingStart = false;
+    t.resumedFrom = offset;
+    if (offset === 0) {
+      try {
+        receiver.restart();
+      } catch (err) {
+        if (!(err instanceof TransferError)) throw err;
+        return this.failIncoming(t, err.message, err.code, true);
+      }
+    }
+  }
+
   private onEnd(id: number, bytes: number, algo: string, digest: string): void {
     const t = this.incoming.get(id);
     if (!t) {
@@ -345,9 +414,10 @@ export class Session {
     }
     this.incoming.delete(id);
     try {
+      if (t.awaitingStart) throw new ProtocolError("E_UNEXPECTED", `END for transfer ${id} before START`);
       const stored = t.receiver.finish({ bytes, algo, digest });
       this.queueControl({ kind: "received", id, bytes: stored.bytes, ok: true });
-      this.options.events.transferFinished({ ...t.info, ...stored });
+      this.options.events.transferFinished({ ...t.info, ...stored, resumedFrom: t.resumedFrom });
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
       const { received } = t.receiver;
@@ -376,7 +446,7 @@ export class Session {
 
   private failIncoming(t: Incoming, reason: string, code: string, tellPeer: boolean): void {
     if (!this.incoming.delete(t.info.id)) return;
-    t.receiver.abort();
+    t.receiver.abort(KEEP_PART_CODES.has(code));
     this.rememberCancelled(t.info.id);
     if (tellPeer) this.queueControl({ kind: "cancel", id: t.info.id, reason });
     this.options.events.transferFailed(t.info, reason, code);

@@ -45,12 +45,13 @@ export function checkReadableFile(path: string): number {
 export class FileSender implements FrameSource {
   /** Bytes handed out so far. */
   sent = 0;
+  readonly meta: { readonly mtime: number; readonly exec: boolean };
   /** Never called: a file always has its next chunk ready. */
   onReadable: () => void = () => {};
 
   private fd: number | undefined;
   private readonly buffer: Uint8Array;
-  private readonly digest: RunningDigest;
+  private digest: RunningDigest;
   private eof = false;
 
   /**
@@ -72,11 +73,13 @@ export class FileSender implements FrameSource {
     } catch (err) {
       throw new TransferError("E_UNREADABLE", `cannot read ${path}: ${osReason(err)}`, { cause: err });
     }
-    if (!fstatSync(fd).isFile()) {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) {
       closeSync(fd);
       throw new TransferError("E_NOT_A_FILE", `${path} is not a regular file`);
     }
     this.fd = fd;
+    this.meta = { mtime: Math.max(0, Math.round(stats.mtimeMs)), exec: (stats.mode & 0o111) !== 0 };
     this.buffer = new Uint8Array(PAYLOAD_OFFSET + chunkBytes);
     this.digest = createDigest(algo);
   }
@@ -108,6 +111,32 @@ export class FileSender implements FrameSource {
     const start = PAYLOAD_OFFSET - DATA_HEADER_BYTES;
     writeDataHeader(this.buffer, start, this.id, n);
     return this.buffer.subarray(start, PAYLOAD_OFFSET + n);
+  }
+
+  resumeFrom(offset: number, prefix: string): boolean {
+    const fd = this.fd;
+    if (fd === undefined || this.sent !== 0 || offset > this.size) return false;
+    // The prefix is read twice (once here, never again for sending): hash it into both a
+    // digest of its own, to compare, and the running digest the trailer will carry.
+    const check = createDigest(this.algo);
+    const running = createDigest(this.algo);
+    const buffer = this.buffer.subarray(PAYLOAD_OFFSET);
+    let at = 0;
+    try {
+      while (at < offset) {
+        const n = readSync(fd, buffer, 0, Math.min(buffer.length, offset - at), at);
+        if (n === 0) break;
+        check.update(buffer.subarray(0, n));
+        running.update(buffer.subarray(0, n));
+        at += n;
+      }
+    } catch (err) {
+      throw new TransferError("E_READ", `reading ${this.path} failed: ${osReason(err)}`, { cause: err });
+    }
+    if (at !== offset || check.hex() !== prefix) return false;
+    this.digest = running;
+    this.sent = offset;
+    return true;
   }
 
   /** Total and digest of the bytes handed out. Call once, when `finished`. */

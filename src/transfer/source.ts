@@ -21,6 +21,8 @@ export interface FrameSource {
   readonly algo: ChecksumAlgo;
   /** Bytes handed out so far. */
   readonly sent: number;
+  /** Modification time (ms since the epoch) and executable bit, offered to the receiver. */
+  readonly meta: { readonly mtime?: number; readonly exec?: boolean };
   /**
    * The next DATA frame (header and bytes, a view of a reused buffer that must be written in
    * full before the next call); null when none is ready yet (`onReadable` fires later);
@@ -29,6 +31,12 @@ export interface FrameSource {
   nextFrame(): Uint8Array | null | undefined;
   /** Total and digest of the bytes handed out. Call once, at the end. */
   trailer(): SendTrailer;
+  /**
+   * The receiver already has the first `offset` bytes, whose digest is `prefix`: if ours
+   * match, skip them (they still count in the trailer) and return true; else false (start
+   * over). Streams cannot look back: false.
+   */
+  resumeFrom(offset: number, prefix: string): boolean;
   /** Stops reading (cancelled, connection gone). */
   stop(): void;
   /** Set by the session: called when a frame became ready after nextFrame returned null. */
@@ -53,6 +61,6 @@ export interface IncomingSink {
   write(bytes: Uint8Array): void;
   /** Checks the trailer; @throws TransferError E_SIZE_MISMATCH / E_BAD_CHECKSUM / E_WRITE */
   finish(trailer: { bytes: number; algo: string; digest: string }): ReceivedFile;
-  /** Drops what was received. Safe to call more than once. */
-  abort(): void;
+  /** Ends unfinished; `keepPart` keeps what arrived for a later resume where that means anything. */
+  abort(keepPart?: boolean): void;
 }

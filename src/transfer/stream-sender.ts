@@ -17,6 +17,7 @@ type Reader = { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel()
 export class StreamSender implements FrameSource {
   sent = 0;
   readonly size = null;
+  readonly meta = {};
   onReadable: () => void = () => {};
 
   private readonly reader: Reader;
@@ -58,6 +59,10 @@ export class StreamSender implements FrameSource {
     this.sent += n;
     writeDataHeader(this.buffer, PAYLOAD_OFFSET - DATA_HEADER_BYTES, this.id, n);
     return this.buffer.subarray(PAYLOAD_OFFSET - DATA_HEADER_BYTES, PAYLOAD_OFFSET + n);
+  }
+
+  resumeFrom(): boolean {
+    return false;
   }
 
   trailer(): SendTrailer {

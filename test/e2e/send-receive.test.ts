@@ -53,7 +53,7 @@ const SCHEMA: Record<string, Record<string, string>> = {
   chat: { text: "string" },
   offer: { ...TRANSFER },
   progress: { id: "number", direction: "string", bytes: "number" },
-  done: { ...TRANSFER, bytes: "number", checksum: "object", path: "string?" },
+  done: { ...TRANSFER, bytes: "number", resumedFrom: "number", checksum: "object", path: "string?" },
   error: { code: "string", message: "string", id: "number?" },
   bye: { reason: "string" },
 };

@@ -101,6 +101,7 @@ const sample = {
   emptyChat: { kind: "chat", text: "" }, // a frame with no body
   offer: { kind: "offer", id: 1, name: "report.pdf", size: 300, algo: "sha256" },
   accept: { kind: "accept", id: 1, offset: 0 },
+  start: { kind: "start", id: 1, offset: 0 },
   reject: { kind: "reject", id: 3, reason: "no thanks" },
   end: { kind: "end", id: 1, bytes: 300, algo: "sha256", digest: "ab".repeat(32) },
   received: { kind: "received", id: 1, bytes: 300, ok: true },
@@ -131,6 +132,7 @@ function buildStream(): { parts: Uint8Array[]; expected: Expected[] } {
   control(sample.chat);
   control(sample.offer);
   control(sample.accept);
+  control(sample.start);
   data(1, bytesOf(150, 1));
   control(sample.emptyChat); // between two DATA frames of the same id
   data(1, bytesOf(100, 2));

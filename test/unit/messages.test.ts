@@ -106,7 +106,13 @@ describe("round trip encodeMessage -> FrameDecoder -> parseMessage", () => {
       { kind: "offer", id: 2, name: "a".repeat(MAX_FILE_NAME_BYTES), size: 0, algo: "xxh3" },
     ],
     ["accept", { kind: "accept", id: 3, offset: 0 }],
-    ["accept with resume offset", { kind: "accept", id: 3, offset: 2 ** 40 }],
+    ["accept with resume offset", { kind: "accept", id: 3, offset: 2 ** 40, prefix: "0123abcd" }],
+    ["start at the accepted offset", { kind: "start", id: 3, offset: 2 ** 40 }],
+    ["start over", { kind: "start", id: 3, offset: 0 }],
+    [
+      "offer with mtime and exec",
+      { kind: "offer", id: 5, name: "run.sh", size: 10, algo: "xxh3", mtime: 1_700_000_000_123, exec: true },
+    ],
     ["reject", { kind: "reject", id: 4, reason: "no space" }],
     ["reject with empty reason", { kind: "reject", id: 4, reason: "" }],
     ["end", { kind: "end", id: 5, bytes: 1234, algo: "sha256", digest: DIGEST }],
@@ -200,6 +206,11 @@ describe("validation failures are E_BAD_MESSAGE", () => {
     ["OFFER with name as a number", FrameType.Offer, json({ ...offer, name: 7 })],
     ["OFFER with size as a string", FrameType.Offer, json({ ...offer, size: "10" })],
     ["OFFER with size false", FrameType.Offer, json({ ...offer, size: false })],
+    ["OFFER with a negative mtime", FrameType.Offer, json({ ...offer, mtime: -1 })],
+    ["OFFER with exec as a string", FrameType.Offer, json({ ...offer, exec: "yes" })],
+    ["ACCEPT with an offset and no prefix", FrameType.Accept, json({ id: 1, offset: 10 })],
+    ["ACCEPT with an uppercase prefix", FrameType.Accept, json({ id: 1, offset: 10, prefix: "AB" })],
+    ["START with a negative offset", FrameType.Start, json({ id: 1, offset: -1 })],
     ["OFFER with id 0", FrameType.Offer, json({ ...offer, id: 0 })],
     ["OFFER with id 2^32", FrameType.Offer, json({ ...offer, id: 2 ** 32 })],
     ["OFFER with id -1", FrameType.Offer, json({ ...offer, id: -1 })],
@@ -293,7 +304,10 @@ describe("validation failures are E_BAD_MESSAGE", () => {
   });
 
   test("unknown extra fields are ignored and not passed on", () => {
-    const parsed = parseBody(FrameType.Accept, '{"id":1,"offset":5,"evil":"x","__proto__":{"kind":"bye"}}');
-    expect(parsed).toStrictEqual({ kind: "accept", id: 1, offset: 5 });
+    const parsed = parseBody(
+      FrameType.Accept,
+      '{"id":1,"offset":5,"prefix":"ab","evil":"x","__proto__":{"kind":"bye"}}',
+    );
+    expect(parsed).toStrictEqual({ kind: "accept", id: 1, offset: 5, prefix: "ab" });
   });
 });
