@@ -22,6 +22,8 @@ const EXIT_FAILURE = 1;
 
 const IN_CHAT_HELP = `Commands:
   transfer <path>...  send files to the peer (quote names with spaces)
+  transfers           list transfers in progress, with their ids
+  cancel <id>         stop one transfer (either direction); the rest goes on
   exit                wait for transfers to finish, say goodbye, quit (also Ctrl-D)
   help                this list
   \\text               send text that looks like a command as chat
@@ -209,6 +211,11 @@ class ChatController {
       case "help":
         this.terminal.print(IN_CHAT_HELP);
         return;
+      case "transfers":
+        return this.listTransfers(session);
+      case "cancel":
+        if (!session.cancel(input.id)) this.terminal.print(`No transfer #${input.id} in progress (see transfers).`);
+        return;
       case "unknown":
         this.terminal.print(`Unknown command ${sanitizeForTerminal(input.word)}. ${IN_CHAT_HELP}`);
         return;
@@ -216,6 +223,22 @@ class ChatController {
         return this.leave();
       case "transfer":
         return this.startTransfers(session, input.args);
+    }
+  }
+
+  private listTransfers(session: Session): void {
+    const list = session.transferStatus;
+    if (list.length === 0) {
+      this.terminal.print("No transfers in progress.");
+      return;
+    }
+    for (const { info, bytes } of list) {
+      const arrow = info.direction === "send" ? "sending" : "receiving";
+      const of =
+        info.size === null
+          ? ""
+          : ` of ${formatBytes(info.size)} (${info.size === 0 ? 100 : Math.floor((bytes / info.size) * 100)}%)`;
+      this.terminal.print(`#${info.id} ${arrow} ${sanitizeForTerminal(info.name)}: ${formatBytes(bytes)}${of}`);
     }
   }
 

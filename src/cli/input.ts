@@ -1,9 +1,10 @@
 /**
  * What a typed line means, pure (see DESIGN: Input lines). After connecting, `transfer ...`,
- * `/transfer ...`, `exit`, `/exit`, `help`, `/help` are commands; an unknown `/word` is an
- * unknown command; a line starting with `\` is chat without the backslash; every other line
- * is chat. `exit` and `help` are commands only alone on their line, so "help me with this"
- * stays a chat line; `transfer` needs its paths after it.
+ * `exit`, `help`, `transfers`, `cancel <id>` (each also with a leading `/`) are commands; an
+ * unknown `/word` is an unknown command; a line starting with `\` is chat without the
+ * backslash; every other line is chat. `exit`, `help` and `transfers` are commands only alone
+ * on their line and `cancel` only with a number, so "help me with this" or "cancel the
+ * meeting" stay chat lines; `transfer` needs its paths after it.
  */
 
 import { homedir } from "node:os";
@@ -14,9 +15,11 @@ export type InputLine =
   | { readonly kind: "transfer"; readonly args: string }
   | { readonly kind: "exit" }
   | { readonly kind: "help" }
+  | { readonly kind: "transfers" }
+  | { readonly kind: "cancel"; readonly id: number }
   | { readonly kind: "unknown"; readonly word: string };
 
-const ALONE_COMMANDS = new Set(["exit", "quit", "help"]);
+const ALONE_COMMANDS = new Set(["exit", "quit", "help", "transfers"]);
 
 export function parseInputLine(line: string): InputLine {
   if (line.startsWith("\\")) return { kind: "chat", text: line.slice(1) };
@@ -27,7 +30,14 @@ export function parseInputLine(line: string): InputLine {
   const word = (match?.[1] ?? "").toLowerCase();
   const rest = (match?.[2] ?? "").trim();
   if (word === "transfer" && (slash || rest !== "")) return { kind: "transfer", args: rest };
-  if (ALONE_COMMANDS.has(word) && rest === "") return word === "help" ? { kind: "help" } : { kind: "exit" };
+  // "cancel 3" / "cancel #3" is a command; "cancel the meeting" is chat.
+  const cancel = /^#?(\d{1,10})$/.exec(rest);
+  if (word === "cancel" && cancel) return { kind: "cancel", id: Number(cancel[1]) };
+  if (ALONE_COMMANDS.has(word) && rest === "") {
+    if (word === "help") return { kind: "help" };
+    if (word === "transfers") return { kind: "transfers" };
+    return { kind: "exit" };
+  }
   if (slash) return { kind: "unknown", word: trimmed.split(/\s/)[0] ?? trimmed };
   return { kind: "chat", text: line };
 }

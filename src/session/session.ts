@@ -203,6 +203,32 @@ export class Session {
     return info;
   }
 
+  /** Transfers in progress with their byte counts so far, for `transfers`. */
+  get transferStatus(): Array<{ readonly info: TransferInfo; readonly bytes: number }> {
+    return [
+      ...[...this.outgoing.values()].map((t) => ({ info: t.info, bytes: t.sender.sent })),
+      ...[...this.incoming.values()].map((t) => ({ info: t.info, bytes: t.receiver.received })),
+    ];
+  }
+
+  /**
+   * Stops transfer `id` (either direction); the peer is told and says so too.
+   * @returns false when there is no such transfer in progress
+   */
+  cancel(id: number): boolean {
+    const out = this.outgoing.get(id);
+    if (out) {
+      this.failOutgoing(out, "cancelled by the sender", "E_CANCELLED", true);
+      return true;
+    }
+    const inc = this.incoming.get(id);
+    if (inc) {
+      this.failIncoming(inc, "cancelled by the receiver", "E_CANCELLED", true);
+      return true;
+    }
+    return false;
+  }
+
   /** `exit`: waits for transfers in both directions to finish, then BYE and close. */
   exit(): void {
     if (this.state !== "open") return;

@@ -6,6 +6,7 @@ export type TransferErrorCode =
   | "E_UNREADABLE"
   | "E_READ"
   | "E_WRITE"
+  | "E_NO_SPACE"
   | "E_BAD_CHECKSUM"
   | "E_SIZE_MISMATCH"
   | "E_UNSUPPORTED_CHECKSUM"

@@ -20,6 +20,7 @@ import {
   openSync,
   readSync,
   renameSync,
+  statfsSync,
   unlinkSync,
   writeSync,
 } from "node:fs";
@@ -99,6 +100,7 @@ export class FileReceiver implements IncomingSink {
     meta: FileMeta = {},
   ): FileReceiver {
     const safe = sanitizeFileName(offeredName);
+    if (size !== null) checkFreeSpace(dir, size);
     for (let n = 0; n < MAX_NAME_TRIES; n++) {
       const name = numberedName(safe, n);
       if (exists(join(dir, name))) continue;
@@ -244,6 +246,22 @@ export class FileReceiver implements IncomingSink {
     }
     throw new TransferError("E_WRITE", `no free name for ${this.name} in ${this.dir}`);
   }
+}
+
+/**
+ * @throws TransferError E_NO_SPACE when `dir`'s file system has less free space than `bytes`
+ * (a resumed .part would need less: then the write itself tells, as for any disk-full case)
+ */
+function checkFreeSpace(dir: string, bytes: number): void {
+  let free: number;
+  try {
+    const stats = statfsSync(dir);
+    free = stats.bavail * stats.bsize;
+  } catch {
+    return; // unknown: the writes will tell
+  }
+  if (bytes <= free) return;
+  throw new TransferError("E_NO_SPACE", `not enough space in ${dir}: ${bytes} bytes offered, ${free} free`);
 }
 
 /** Opens an existing `.part` for resuming, if it is a regular file no bigger than the offer. */

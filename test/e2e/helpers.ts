@@ -57,11 +57,13 @@ export class Cli {
   private done = false;
   private stdinOpen = true;
 
+  /** `args` are the CLI's; `command` (when given) is the whole command line instead. */
   constructor(
     readonly label: string,
     args: readonly string[],
+    command?: readonly string[],
   ) {
-    this.proc = Bun.spawn([BUN, MAIN, ...args], {
+    this.proc = Bun.spawn(command ? [...command] : [BUN, MAIN, ...args], {
       cwd: ROOT,
       stdin: "pipe",
       stdout: "pipe",
@@ -219,6 +221,16 @@ export class Cli {
 /** Starts the CLI with `args`. */
 export function startCli(label: string, args: readonly string[]): Cli {
   return new Cli(label, args);
+}
+
+/**
+ * Starts the CLI under bash with a file-size limit of `maxFileBytes` (`ulimit -f`), SIGXFSZ
+ * ignored so that writes past it fail with EFBIG as on a full disk instead of killing it.
+ */
+export function startCliWithFileLimit(label: string, args: readonly string[], maxFileBytes: number): Cli {
+  const cli = [BUN, MAIN, ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+  const blocks = Math.floor(maxFileBytes / 1024);
+  return new Cli(label, args, ["bash", "-c", `trap '' XFSZ; ulimit -f ${blocks}; exec ${cli}`]);
 }
 
 /** Starts a CLI listening on 127.0.0.1 with its own download dir, and waits for its port. */

@@ -133,3 +133,15 @@ test("an unbracketed IPv6 address is an error, not host ':'", () => {
   expect(parsePeerAddress("::1", "127.0.0.1")).toContain("brackets");
   expect(parsePeerAddress("[::1]:40123", "127.0.0.1")).toEqual({ host: "::1", port: 40123 });
 });
+
+test.each([
+  ["transfers", { kind: "transfers" }],
+  ["/transfers", { kind: "transfers" }],
+  ["cancel 3", { kind: "cancel", id: 3 }],
+  ["cancel #12", { kind: "cancel", id: 12 }],
+  ["/cancel 5", { kind: "cancel", id: 5 }],
+  ["cancel the meeting", { kind: "chat", text: "cancel the meeting" }],
+  ["transfers are slow today", { kind: "chat", text: "transfers are slow today" }],
+] as const)("%p is %p", (line, expected) => {
+  expect(parseInputLine(line)).toEqual(expected);
+});

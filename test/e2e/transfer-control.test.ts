@@ -1,0 +1,247 @@
+/**
+ * Real processes in the real world: `transfers` and `cancel`, a receiver whose disk is full,
+ * a receiver stopped with SIGSTOP (the sender's memory must stay flat), a connection cut by a
+ * proxy mid-stream (both report it; the next attempt resumes), metadata kept.
+ */
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import {
+  cleanup,
+  connectedPair,
+  makeTempDir,
+  type Peer,
+  startCli,
+  startCliWithFileLimit,
+  startPeer,
+} from "./helpers.ts";
+
+afterEach(cleanup);
+const TEST_MS = 60_000;
+
+function randomFile(name: string, size: number): { path: string; bytes: Buffer } {
+  const path = join(makeTempDir(), name);
+  const bytes = randomBytes(size);
+  writeFileSync(path, bytes);
+  return { path, bytes };
+}
+
+async function connect(a: Peer, b: Peer): Promise<void> {
+  a.cli.send(String(b.port));
+  await Promise.all([a.cli.waitForLine(/^Connected to/), b.cli.waitForLine(/^Connected to/)]);
+}
+
+describe("transfers and cancel", () => {
+  test(
+    "transfers lists what moves; cancel stops one, both sides say so, the session goes on",
+    async () => {
+      const [a, b] = await Promise.all([startPeer("alice", ["--limit-rate", "4M"]), startPeer("bob")]);
+      await connect(a, b);
+      const file = randomFile("slow.bin", 32 * 1024 * 1024);
+      a.cli.send(`transfer ${file.path}`);
+      await b.cli.waitForLine(/^Receiving #1 slow\.bin/);
+      a.cli.send("transfers");
+      await a.cli.waitForLine(/^#1 sending slow\.bin: .+ of 32\.0 MiB \(\d+%\)$/);
+      b.cli.send("transfers");
+      await b.cli.waitForLine(/^#1 receiving slow\.bin: /);
+      b.cli.send("cancel 1");
+      await b.cli.waitForLine(/^Receiving #1 slow\.bin failed: cancelled by the receiver\.$/);
+      await a.cli.waitForLine(/^Sending #1 slow\.bin failed: the peer cancelled it: cancelled by the receiver\.$/);
+      a.cli.send("transfers");
+      await a.cli.waitForLine(/^No transfers in progress\.$/);
+      a.cli.send("still talking");
+      await b.cli.waitForLine(/^<alice> still talking$/);
+      b.cli.send("cancel 99");
+      await b.cli.waitForLine(/^No transfer #99 in progress/);
+      expect(readdirSync(b.dir)).toEqual([]); // a cancelled transfer leaves nothing, not even a .part
+    },
+    TEST_MS,
+  );
+});
+
+describe("faults", () => {
+  test(
+    "the receiver's disk fills up: both sides say why at once, no final file, the session goes on",
+    async () => {
+      const dir = makeTempDir();
+      const b = startCliWithFileLimit("bob", ["--dir", dir, "--name", "bob", "--no-progress"], 1024 * 1024);
+      const { match } = await b.waitForLine(/^Listening on 127\.0\.0\.1:(\d+)$/);
+      const a = await startPeer("alice");
+      a.cli.send(match[1] as string);
+      await Promise.all([a.cli.waitForLine(/^Connected to/), b.waitForLine(/^Connected to/)]);
+      const file = randomFile("large.bin", 4 * 1024 * 1024);
+      a.cli.send(`transfer ${file.path}`);
+      await b.waitForLine(/^Receiving #1 large\.bin failed: cannot write large\.bin: file too large\.$/);
+      await a.cli.waitForLine(
+        /^Sending #1 large\.bin failed: the peer cancelled it: cannot write large\.bin: file too large\.$/,
+      );
+      expect(existsSync(join(dir, "large.bin"))).toBe(false);
+      a.cli.send("after the failure");
+      await b.waitForLine(/^<alice> after the failure$/);
+      a.cli.send("exit");
+      expect(await a.cli.exitCode()).toBe(0);
+      expect(await b.exitCode()).toBe(0);
+      expect(a.cli.stderr + b.stderr).not.toContain("    at ");
+    },
+    TEST_MS,
+  );
+
+  test(
+    "an offer bigger than the free space is declined before anything is written",
+    async () => {
+      const { a, b } = await connectedPair();
+      const src = join(makeTempDir(), "huge.img");
+      const fd = openSync(src, "w");
+      ftruncateSync(fd, 2 ** 43); // 8 TiB, sparse (ext4's limit is 16 TiB)
+      closeSync(fd);
+      a.cli.send(`transfer ${src}`);
+      await a.cli.waitForLine(
+        /^Sending #1 huge\.img failed: the peer declined: not enough space in .+: 8796093022208 bytes offered, \d+ free\.$/,
+      );
+      await b.cli.waitForLine(/^Receiving #1 huge\.img failed: declined: not enough space/);
+      expect(readdirSync(b.dir)).toEqual([]);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "a receiver stopped with SIGSTOP for 2 s: the sender's memory stays flat; after SIGCONT it completes",
+    async () => {
+      const { a, b } = await connectedPair();
+      const src = join(makeTempDir(), "stream.img");
+      const fd = openSync(src, "w");
+      ftruncateSync(fd, 1024 * 1024 * 1024); // 1 GiB, sparse: reads are cheap
+      closeSync(fd);
+      a.cli.send(`transfer ${src}`);
+      await b.cli.waitForLine(/^Receiving #1 stream\.img/);
+      b.cli.proc.kill("SIGSTOP");
+      const rss = () => {
+        const status = readFileSync(`/proc/${a.cli.proc.pid}/status`, "utf8");
+        return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+      };
+      let peak = 0;
+      for (let i = 0; i < 20; i++) {
+        peak = Math.max(peak, rss());
+        await Bun.sleep(100);
+      }
+      b.cli.proc.kill("SIGCONT");
+      await b.cli.waitForLine(
+        /^The transfer command is done\. The receiver has received a total of 1073741824 bytes/,
+        40_000,
+      );
+      await a.cli.waitForLine(
+        /^The transfer command is done\. The sender has sent a total of 1073741824 bytes/,
+        40_000,
+      );
+      expect(peak).toBeGreaterThan(0);
+      expect(peak, `sender peak RSS ${peak >> 20} MiB while the receiver was stopped`).toBeLessThan(128 * 1024 * 1024);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "a proxy cuts the connection mid-stream: both sides report it, the next attempt resumes",
+    async () => {
+      const dir = makeTempDir();
+      const receiver = startCli("receiver", ["receive", "--dir", dir, "--json"]);
+      const { line } = await receiver.waitForLine(/"type":"listening"/);
+      const port = (JSON.parse(line) as { port: number }).port;
+      // A TCP proxy in this test process, to cut the stream at a moment of our choosing.
+      let cut = (): void => {};
+      let forwarded = 0;
+      const proxy = Bun.listen<{ upstream?: import("bun").Socket<unknown> }>({
+        hostname: "127.0.0.1",
+        port: 0,
+        data: {},
+        socket: {
+          async open(client) {
+            client.pause?.();
+            const upstream = await Bun.connect({
+              hostname: "127.0.0.1",
+              port,
+              socket: {
+                data: (_s, chunk) => void client.write(chunk),
+                close: () => {
+                  client.end();
+                },
+              },
+            });
+            client.data.upstream = upstream as never;
+            cut = () => {
+              upstream.terminate();
+              client.terminate();
+            };
+            client.resume?.();
+          },
+          data(client, chunk) {
+            forwarded += chunk.length;
+            client.data.upstream?.write(chunk);
+          },
+          close(client) {
+            client.data.upstream?.end();
+          },
+        },
+      });
+      const file = randomFile("cut.bin", 16 * 1024 * 1024);
+      const sender = startCli("sender", [
+        "send",
+        file.path,
+        "--to",
+        String(proxy.port),
+        "--json",
+        "--limit-rate",
+        "8M",
+      ]);
+      await receiver.waitForLine(/"type":"progress".*"bytes":[1-9]/);
+      await Bun.sleep(200);
+      cut();
+      expect(await sender.exitCode()).toBe(3);
+      expect(await receiver.exitCode()).toBe(3);
+      expect(sender.lines.some((l) => l.includes('"code":"E_CONNECTION"'))).toBe(true);
+      expect(receiver.lines.some((l) => l.includes('"code":"E_CONNECTION"'))).toBe(true);
+      expect(forwarded).toBeGreaterThan(0);
+      proxy.stop(true);
+      // The next attempt, direct, resumes from what got through.
+      const again = startCli("receiver", ["receive", "--dir", dir, "--json"]);
+      const listening = await again.waitForLine(/"type":"listening"/);
+      const port2 = (JSON.parse(listening.line) as { port: number }).port;
+      const retry = startCli("sender", ["send", file.path, "--to", String(port2), "--json"]);
+      expect(await retry.exitCode()).toBe(0);
+      expect(await again.exitCode()).toBe(0);
+      const done = JSON.parse(again.lines.find((l) => l.includes('"type":"done"')) as string);
+      expect(done.resumedFrom).toBeGreaterThan(0);
+      expect(readFileSync(join(dir, "cut.bin")).equals(file.bytes)).toBe(true);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "a received file keeps the sender's modification time and executable bit",
+    async () => {
+      const { a, b } = await connectedPair();
+      const file = randomFile("tool.sh", 100);
+      chmodSync(file.path, 0o755);
+      const mtime = new Date("2024-02-03T04:05:06.789Z");
+      utimesSync(file.path, mtime, mtime);
+      a.cli.send(`transfer ${file.path}`);
+      await b.cli.waitForLine(/^The transfer command is done\. The receiver/);
+      const stored = statSync(join(b.dir, "tool.sh"));
+      expect(stored.mtimeMs).toBe(mtime.getTime());
+      expect(stored.mode & 0o111).toBe(0o111);
+    },
+    TEST_MS,
+  );
+});
