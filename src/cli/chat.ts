@@ -7,15 +7,15 @@
 import { existsSync } from "node:fs";
 import { dial, formatAddress, type Listener, listen, NetError } from "../net/index.ts";
 import { chatFits, MAX_CHAT_BYTES } from "../protocol/index.ts";
-import { Rendezvous, type Session, type SessionEvents, type TransferInfo } from "../session/index.ts";
-import { checksumLabel, isChecksumAlgo, TransferError } from "../transfer/index.ts";
+import { Rendezvous, type Session, type SessionEvents } from "../session/index.ts";
 import { formatBytes, openTerminal, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
 import type { ChatOptions } from "./args.ts";
 import { prepareDownloadDir } from "./download-dir.ts";
 import { EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM } from "./exit-codes.ts";
 import { parseInputLine, parsePeerAddress, parseTransferPaths } from "./input.ts";
 import { reachableAddresses, WILDCARD_HOSTS } from "./listening.ts";
-import { resumedLine } from "./reporter.ts";
+import { planSends, type SendPlan, startSends } from "./send-plan.ts";
+import { TransferPresenter } from "./transfer-presenter.ts";
 
 /** A lost connection or a failed --connect ends the chat with 1. */
 const EXIT_FAILURE = 1;
@@ -37,6 +37,7 @@ export async function runChat(options: ChatOptions): Promise<number> {
 
 class ChatController {
   private readonly terminal: Terminal;
+  private readonly presenter: TransferPresenter;
   private readonly rendezvous: Rendezvous;
   private listener: Listener | undefined;
   private session: Session | undefined;
@@ -62,6 +63,7 @@ class ChatController {
       },
       { progress: options.progress },
     );
+    this.presenter = new TransferPresenter(this.terminal);
     this.rendezvous = new Rendezvous({
       downloadDir,
       checksum: options.checksum,
@@ -243,21 +245,28 @@ class ChatController {
   }
 
   private startTransfers(session: Session, args: string): void {
-    let paths: string[];
+    let plan: SendPlan;
     try {
-      paths = parseTransferPaths(args, (p) => existsSync(p));
+      plan = planSends(
+        parseTransferPaths(args, (p) => existsSync(p)),
+        "stdin",
+      );
     } catch (err) {
       this.terminal.print(`Error: ${err instanceof Error ? err.message : String(err)}`);
       return;
     }
-    for (const path of paths) {
-      try {
-        session.sendFile(path);
-      } catch (err) {
-        if (!(err instanceof TransferError)) throw err;
-        this.terminal.print(`Error: ${err.message}`);
-      }
+    if (plan.sends.some((send) => send.kind === "stdin")) {
+      this.terminal.print("Error: - (standard input) is the chat's own input here; use parley send - instead.");
+      return;
     }
+    for (const rel of plan.skipped)
+      this.terminal.print(`Skipped ${sanitizeForTerminal(rel)}: not a regular file (links are not followed).`);
+    startSends(
+      session,
+      plan,
+      () => new ReadableStream(),
+      (err) => this.terminal.print(`Error: ${err.message}`),
+    );
   }
 
   private onInputEnd(): void {
@@ -295,39 +304,12 @@ class ChatController {
   private pendingCode: number | undefined;
 
   private sessionEvents(): SessionEvents {
-    const label = (info: TransferInfo): string => `#${info.id} ${sanitizeForTerminal(info.name)}`;
     return {
       chatReceived: (text) => this.terminal.print(`<${this.peerName()}> ${sanitizeForTerminal(text)}`),
-      transferStarted: (info) => {
-        const verb = info.direction === "send" ? "Sending" : "Receiving";
-        const size = info.size === null ? "size not known yet" : `${formatBytes(info.size)}, ${info.size} bytes`;
-        this.terminal.print(`${verb} ${label(info)} (${size}).`);
-        this.terminal.startProgress(info.id, `${info.direction === "send" ? "↑" : "↓"} ${label(info)}`, info.size);
-      },
-      transferProgressed: (info, bytes) => this.terminal.updateProgress(info.id, bytes),
-      transferFinished: (done) => {
-        this.terminal.endProgress(done.id);
-        const algo = isChecksumAlgo(done.algo) ? checksumLabel(done.algo) : done.algo;
-        if (done.resumedFrom > 0) this.terminal.print(resumedLine(done));
-        if (done.direction === "receive") {
-          this.terminal.print(
-            `The transfer command is done. The receiver has received a total of ${done.bytes} bytes from the sender.`,
-          );
-          this.terminal.print(`Saved ${done.path}; ${algo} checksum matched (${done.digest}).`);
-        } else {
-          this.terminal.print(
-            `The transfer command is done. The sender has sent a total of ${done.bytes} bytes to the receiver.`,
-          );
-          this.terminal.print(
-            `${label(done)}: the receiver saved it and its ${algo} checksum matched (${done.digest}).`,
-          );
-        }
-      },
-      transferFailed: (info, reason) => {
-        this.terminal.endProgress(info.id);
-        const verb = info.direction === "send" ? "Sending" : "Receiving";
-        this.terminal.print(`${verb} ${label(info)} failed: ${sanitizeForTerminal(reason)}.`);
-      },
+      transferStarted: (info) => this.presenter.started(info),
+      transferProgressed: (info, bytes) => this.presenter.progressed(info, bytes),
+      transferFinished: (done) => this.presenter.finished(done),
+      transferFailed: (info, reason) => this.presenter.failed(info, reason),
       peerLeft: (reason) => {
         this.terminal.print(`${this.peerName()} left (${sanitizeForTerminal(reason)}). Connection closed.`);
         this.finish(this.pendingCode ?? EXIT_OK);

@@ -5,8 +5,8 @@
  */
 
 import type { TransferDone, TransferInfo } from "../session/index.ts";
-import { checksumLabel, isChecksumAlgo } from "../transfer/index.ts";
-import { formatBytes, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
+import { sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
+import { type TransferOutput, TransferPresenter } from "./transfer-presenter.ts";
 
 const PROGRESS_EVERY_MS = 100;
 
@@ -84,10 +84,11 @@ class JsonReporter implements Reporter {
   }
 }
 
-class HumanReporter implements Reporter {
+class HumanReporter implements Reporter, TransferOutput {
   private readonly bars = new Map<number, { bar: TransferProgress; drawnAt: number }>();
   private readonly out: NodeJS.WriteStream;
   private readonly barsOn: boolean;
+  private readonly presenter = new TransferPresenter(this);
 
   constructor(progress: boolean, humanToStderr: boolean) {
     this.out = humanToStderr ? process.stderr : process.stdout;
@@ -95,31 +96,17 @@ class HumanReporter implements Reporter {
     this.barsOn = progress && Boolean(process.stderr.isTTY);
   }
 
-  private line(text: string): void {
+  print(text: string): void {
     if (this.barsOn && this.bars.size > 0) process.stderr.write("\r\x1b[K");
     this.out.write(`${text}\n`);
   }
 
-  listening(host: string, port: number, reachableAt: readonly string[], hint: string): void {
-    const where = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-    const extra = reachableAt.length > 0 ? ` (a peer can use: ${reachableAt.join(", ")})` : "";
-    this.line(`Listening on ${where}${extra}`);
-    this.line(hint);
+  startProgress(key: number, label: string, total: number | null): void {
+    if (this.barsOn) this.bars.set(key, { bar: new TransferProgress(label, total), drawnAt: 0 });
   }
-  connected(peerName: string | undefined, address: string): void {
-    this.line(`Connected to ${peerName ? sanitizeForTerminal(peerName) : "peer"} at ${address}.`);
-  }
-  chat(text: string): void {
-    this.line(`<peer> ${sanitizeForTerminal(text)}`);
-  }
-  offered(i: TransferInfo): void {
-    const size = i.size === null ? "size not known yet" : `${formatBytes(i.size)}, ${i.size} bytes`;
-    this.line(`${i.direction === "send" ? "Sending" : "Receiving"} ${sanitizeForTerminal(i.name)} (${size}).`);
-    if (this.barsOn)
-      this.bars.set(i.id, { bar: new TransferProgress(sanitizeForTerminal(i.name), i.size), drawnAt: 0 });
-  }
-  progressed(i: TransferInfo, bytes: number): void {
-    const entry = this.bars.get(i.id);
+
+  updateProgress(key: number, bytes: number): void {
+    const entry = this.bars.get(key);
     if (!entry) return;
     entry.bar.update(bytes);
     const now = Date.now();
@@ -127,39 +114,42 @@ class HumanReporter implements Reporter {
     entry.drawnAt = now;
     process.stderr.write(`\r\x1b[K${entry.bar.render(process.stderr.columns || 80)}`);
   }
+
+  endProgress(key: number): void {
+    if (this.bars.delete(key) && this.barsOn) process.stderr.write("\r\x1b[K");
+  }
+
+  listening(host: string, port: number, reachableAt: readonly string[], hint: string): void {
+    const where = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+    const extra = reachableAt.length > 0 ? ` (a peer can use: ${reachableAt.join(", ")})` : "";
+    this.print(`Listening on ${where}${extra}`);
+    this.print(hint);
+  }
+  connected(peerName: string | undefined, address: string): void {
+    this.print(`Connected to ${peerName ? sanitizeForTerminal(peerName) : "peer"} at ${address}.`);
+  }
+  chat(text: string): void {
+    this.print(`<peer> ${sanitizeForTerminal(text)}`);
+  }
+  offered(i: TransferInfo): void {
+    this.presenter.started(i);
+  }
+  progressed(i: TransferInfo, bytes: number): void {
+    this.presenter.progressed(i, bytes);
+  }
   done(d: TransferDone): void {
-    this.endBar(d.id);
-    const algo = isChecksumAlgo(d.algo) ? checksumLabel(d.algo) : d.algo;
-    if (d.resumedFrom > 0) this.line(resumedLine(d));
-    if (d.direction === "receive") {
-      this.line(`The transfer command is done. The receiver has received a total of ${d.bytes} bytes from the sender.`);
-      this.line(`Saved ${d.path === "-" ? "to standard output" : d.path}; ${algo} checksum matched (${d.digest}).`);
-    } else {
-      this.line(`The transfer command is done. The sender has sent a total of ${d.bytes} bytes to the receiver.`);
-      this.line(`${sanitizeForTerminal(d.name)}: the receiver verified its ${algo} checksum (${d.digest}).`);
-    }
+    this.presenter.finished(d);
   }
   failed(i: TransferInfo, reason: string): void {
-    this.endBar(i.id);
-    const verb = i.direction === "send" ? "Sending" : "Receiving";
-    this.line(`${verb} ${sanitizeForTerminal(i.name)} failed: ${sanitizeForTerminal(reason)}.`);
+    this.presenter.failed(i, reason);
   }
   error(_code: string, message: string): void {
-    this.line(`Error: ${sanitizeForTerminal(message)}.`);
+    this.print(`Error: ${sanitizeForTerminal(message)}.`);
   }
   bye(reason: string): void {
-    this.line(`Connection closed (${sanitizeForTerminal(reason)}).`);
+    this.print(`Connection closed (${sanitizeForTerminal(reason)}).`);
   }
   note(message: string): void {
-    this.line(message);
+    this.print(message);
   }
-
-  private endBar(id: number): void {
-    if (this.bars.delete(id) && this.barsOn) process.stderr.write("\r\x1b[K");
-  }
-}
-
-/** "Resumed: ..." after an interrupted attempt, for humans (chat and send/receive). */
-export function resumedLine(d: TransferDone): string {
-  return `Resumed ${sanitizeForTerminal(d.name)}: ${d.resumedFrom} bytes were there from an earlier attempt, ${d.bytes - d.resumedFrom} bytes moved now.`;
 }

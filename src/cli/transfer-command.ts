@@ -7,7 +7,7 @@
 import { createInterface, type Interface } from "node:readline";
 import { dial, type Listener, listen, NetError } from "../net/index.ts";
 import { Rendezvous, type Session, type SessionEvents, type TransferInfo } from "../session/index.ts";
-import { checkReadableFile, StreamReceiver, TransferError } from "../transfer/index.ts";
+import { StreamReceiver, TransferError } from "../transfer/index.ts";
 import { formatBytes, sanitizeForTerminal } from "../ui/index.ts";
 import type { ReceiveOptions, SendOptions } from "./command-args.ts";
 import { prepareDownloadDir } from "./download-dir.ts";
@@ -24,6 +24,7 @@ import { UsageError } from "./flags.ts";
 import { expandHome, parsePeerAddress } from "./input.ts";
 import { reachableAddresses, WILDCARD_HOSTS } from "./listening.ts";
 import { makeReporter, type Reporter } from "./reporter.ts";
+import { planSends, type SendPlan, startSends } from "./send-plan.ts";
 
 type Role = "send" | "receive";
 
@@ -182,40 +183,39 @@ class OneShotRun {
 
 export async function runSend(options: SendOptions): Promise<number> {
   const reporter = makeReporter({ json: options.json, progress: options.progress, humanToStderr: false });
-  const paths = options.paths.map((p) => (p === "-" ? p : expandHome(p)));
-  for (const path of paths) {
-    if (path === "-") continue;
-    try {
-      checkReadableFile(path);
-    } catch (err) {
-      if (!(err instanceof TransferError)) throw err;
-      reporter.error(err.code, err.message);
-      return EXIT_TRANSFER;
-    }
+  let plan: SendPlan;
+  try {
+    plan = planSends(
+      options.paths.map((p) => (p === "-" ? p : expandHome(p))),
+      options.streamName,
+    );
+  } catch (err) {
+    if (!(err instanceof TransferError)) throw err;
+    reporter.error(err.code, err.message);
+    return EXIT_TRANSFER;
   }
-  let next = 0;
-  let done = false;
-  const sendNext = (session: Session): void => {
-    const path = paths[next++];
-    if (path === undefined) {
-      done = true;
-      session.exit();
-      return;
-    }
-    try {
-      if (path === "-") session.sendStream(options.streamName, Bun.stdin.stream());
-      else session.sendFile(path);
-    } catch (err) {
-      if (!(err instanceof TransferError)) throw err;
-      reporter.error(err.code, err.message);
-      run.record(EXIT_TRANSFER);
-      sendNext(session);
-    }
+  for (const rel of plan.skipped) reporter.note(`Skipped ${rel}: not a regular file (links are not followed).`);
+  // Everything is handed to the session at once (it pipelines); the run ends when each
+  // planned send has finished or failed.
+  let settled = 0;
+  const settle = (session: Session): void => {
+    settled++;
+    if (settled === plan.sends.length) session.exit();
   };
   const run = new OneShotRun("send", options, reporter, {
-    start: sendNext,
-    settled: sendNext,
-    allDone: () => done,
+    start: (session) =>
+      startSends(
+        session,
+        plan,
+        () => Bun.stdin.stream(),
+        (err) => {
+          reporter.error(err.code, err.message);
+          run.record(EXIT_TRANSFER);
+          settle(session);
+        },
+      ),
+    settled: settle,
+    allDone: () => settled === plan.sends.length,
   });
   return run.run(options.to, process.cwd());
 }

@@ -47,6 +47,23 @@ export interface Offer {
   readonly mtime?: number;
   /** The file is executable: the receiver sets the executable bits. */
   readonly exec?: boolean;
+  /** Set when the file is one entry of a folder being sent. */
+  readonly folder?: FolderEntry;
+}
+
+/** Where an OFFER sits in a folder transfer: the receiver recreates the tree under a new folder. */
+export interface FolderEntry {
+  /** Identifies the folder transfer (the sender's id of its first entry). */
+  readonly group: number;
+  /** The folder's name (the top-level folder on the receiver, made unique there). */
+  readonly root: string;
+  /** Path inside the folder, one component per item; the last is the entry's own name (none: the folder itself, empty). */
+  readonly path: readonly string[];
+  /** The entry is an empty directory (size 0, no data). */
+  readonly dir?: boolean;
+  /** Entries and bytes in the whole folder transfer, for progress and the totals. */
+  readonly entries: number;
+  readonly bytes: number;
 }
 export interface Accept {
   readonly kind: "accept";
@@ -172,6 +189,7 @@ export function parseMessage(frame: ControlFrame): Message {
         algo: str(o, "algo", 1, 32),
         ...(o.mtime === undefined ? {} : { mtime: int(o, "mtime", 0, Number.MAX_SAFE_INTEGER) }),
         ...(o.exec === undefined ? {} : { exec: bool(o, "exec") }),
+        ...(o.folder === undefined ? {} : { folder: folderEntry(o.folder) }),
       };
     }
     case FrameType.Accept: {
@@ -306,6 +324,32 @@ function str(o: JsonObject, key: string, minLength: number, maxLength: number): 
   return bad(`field "${key}" must be a string of ${minLength}..${maxLength} characters`);
 }
 
+/** Most components in a folder entry's path. */
+export const MAX_PATH_DEPTH = 64;
+
+function folderEntry(value: unknown): FolderEntry {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) bad("OFFER folder must be an object");
+  const o = value as JsonObject;
+  const path = o.path;
+  const dir = o.dir === undefined ? undefined : bool(o, "dir");
+  if (
+    !Array.isArray(path) ||
+    path.length < (dir ? 0 : 1) ||
+    path.length > MAX_PATH_DEPTH ||
+    !path.every((c) => typeof c === "string" && c.length > 0 && utf8.encode(c).length <= MAX_FILE_NAME_BYTES)
+  ) {
+    bad(`OFFER folder path must be up to ${MAX_PATH_DEPTH} names of 1..${MAX_FILE_NAME_BYTES} bytes`);
+  }
+  return {
+    group: transferId(o, "group"),
+    root: str(o, "root", 1, MAX_FILE_NAME_BYTES),
+    path: path as string[],
+    ...(dir === undefined ? {} : { dir }),
+    entries: int(o, "entries", 1, Number.MAX_SAFE_INTEGER),
+    bytes: int(o, "bytes", 0, Number.MAX_SAFE_INTEGER),
+  };
+}
+
 function bool(o: JsonObject, key: string): boolean {
   const v = o[key];
   if (typeof v === "boolean") return v;
@@ -319,8 +363,8 @@ function hex(o: JsonObject, key: string): string {
   return bad(`field "${key}" must be lowercase hex`);
 }
 
-function transferId(o: JsonObject): number {
-  return int(o, "id", 1, MAX_TRANSFER_ID);
+function transferId(o: JsonObject, key = "id"): number {
+  return int(o, key, 1, MAX_TRANSFER_ID);
 }
 
 function readU64(p: Uint8Array): number {

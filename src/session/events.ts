@@ -1,5 +1,7 @@
 /** Events a Session emits; the UI renders them. Past-tense names, plain data. */
 
+import type { FolderEntry } from "../protocol/index.ts";
+
 export type Direction = "send" | "receive";
 
 export interface TransferInfo {
@@ -9,6 +11,8 @@ export interface TransferInfo {
   readonly name: string;
   /** Bytes, or null when the sender streams data of unknown length. */
   readonly size: number | null;
+  /** Set for an entry of a folder transfer. */
+  readonly folder?: FolderEntry;
 }
 
 export interface TransferDone extends TransferInfo {

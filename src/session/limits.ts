@@ -22,3 +22,5 @@ export const MAX_QUEUED_CONTROL_BYTES = 8 * 1024 * 1024;
 export const MAX_INCOMING_TRANSFERS = 64;
 /** A leader waits this long at most for a dial of its own before picking an accepted connection. */
 export const DIAL_WAIT_MS = 1_000;
+/** Outgoing transfers offered at once; more wait their turn (a folder's files are pipelined). */
+export const MAX_OUTGOING_TRANSFERS = 16;

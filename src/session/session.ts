@@ -11,6 +11,7 @@
 import {
   DATA_HEADER_BYTES,
   encodeMessage,
+  type FolderEntry,
   type Frame,
   FrameType,
   type Hello,
@@ -22,9 +23,12 @@ import {
 import {
   type ChecksumAlgo,
   checkReadableFile,
+  DirReceiver,
+  EmptySource,
   type FileMeta,
   FileReceiver,
   FileSender,
+  FolderTargets,
   type FrameSource,
   type IncomingSink,
   isChecksumAlgo,
@@ -39,6 +43,7 @@ import {
   BYE_FLUSH_MS,
   CHUNK_BYTES,
   MAX_INCOMING_TRANSFERS,
+  MAX_OUTGOING_TRANSFERS,
   MAX_QUEUED_CONTROL_BYTES,
   PEER_TIMEOUT_MS,
   PING_INTERVAL_MS,
@@ -103,6 +108,10 @@ export class Session {
   private readonly cancelledIncoming = new Set<number>();
   /** Offers waiting for decideOffer. */
   private readonly deciding = new Set<number>();
+  /** Offers to make when fewer than MAX_OUTGOING_TRANSFERS are under way. */
+  private readonly waitingOffers: Array<() => void> = [];
+  /** Folder entries' destinations, made on their first entry. */
+  private folderTargets: FolderTargets | undefined;
   /** The peer's ids only grow: an id at or below this one is a reused id. */
   private lastPeerId = 0;
   private pendingPong: Uint8Array | undefined;
@@ -169,16 +178,28 @@ export class Session {
    * Offers the file at `path` to the peer.
    * @throws TransferError when it is missing, not a regular file, or unreadable
    */
-  sendFile(path: string): TransferInfo {
+  sendFile(path: string, folder?: FolderEntry): void {
     if (this.state !== "open") throw new TransferError("E_READ", "the session is closing");
     const size = checkReadableFile(path);
-    return this.offer(new FileSender(this.takeId(), path, size, this.options.checksum, this.chunkBytes));
+    this.enqueue(path, size, folder, (id) => new FileSender(id, path, size, this.options.checksum, this.chunkBytes));
   }
 
   /** Offers a byte stream of unknown length (stdin) under `name`. */
-  sendStream(name: string, stream: ReadableStream<Uint8Array>): TransferInfo {
+  sendStream(name: string, stream: ReadableStream<Uint8Array>): void {
     if (this.state !== "open") throw new TransferError("E_READ", "the session is closing");
-    return this.offer(new StreamSender(this.takeId(), name, stream, this.options.checksum, this.chunkBytes));
+    this.enqueue(
+      name,
+      null,
+      undefined,
+      (id) => new StreamSender(id, name, stream, this.options.checksum, this.chunkBytes),
+    );
+  }
+
+  /** Offers an empty directory of a folder being sent. */
+  sendEmptyDir(folder: FolderEntry): void {
+    if (this.state !== "open") throw new TransferError("E_READ", "the session is closing");
+    const name = folder.path.at(-1) ?? folder.root;
+    this.enqueue(name, 0, folder, (id) => new EmptySource(id, name, this.options.checksum));
   }
 
   private takeId(): number {
@@ -187,8 +208,49 @@ export class Session {
     return id;
   }
 
-  private offer(sender: FrameSource): TransferInfo {
-    const info: TransferInfo = { id: sender.id, direction: "send", name: sender.name, size: sender.size };
+  /**
+   * Offers go out at most MAX_OUTGOING_TRANSFERS at a time: a folder of thousands of files is
+   * pipelined (the next offer leaves as soon as one finishes) without opening them all.
+   */
+  private enqueue(
+    name: string,
+    size: number | null,
+    folder: FolderEntry | undefined,
+    open: (id: number) => FrameSource,
+  ): void {
+    this.waitingOffers.push(() => {
+      const id = this.takeId();
+      let sender: FrameSource;
+      try {
+        sender = open(id);
+      } catch (err) {
+        if (!(err instanceof TransferError)) throw err;
+        const info: TransferInfo = { id, direction: "send", name, size, ...(folder ? { folder } : {}) };
+        this.options.events.transferFailed(info, err.message, err.code);
+        return;
+      }
+      this.offer(sender, folder);
+    });
+    this.offerMore();
+  }
+
+  private offerMore(): void {
+    while (this.isActive && this.outgoing.size < MAX_OUTGOING_TRANSFERS) {
+      const next = this.waitingOffers.shift();
+      if (next === undefined) break;
+      next();
+    }
+    this.leaveIfIdle();
+  }
+
+  private offer(sender: FrameSource, folder: FolderEntry | undefined): void {
+    const info: TransferInfo = {
+      id: sender.id,
+      direction: "send",
+      name: sender.name,
+      size: sender.size,
+      ...(folder ? { folder } : {}),
+    };
     sender.onReadable = () => this.pump();
     this.outgoing.set(info.id, { info, sender, state: "offered", resumedFrom: 0 });
     this.queueControl({
@@ -198,9 +260,9 @@ export class Session {
       size: info.size,
       algo: sender.algo,
       ...sender.meta,
+      ...(folder ? { folder } : {}),
     });
     this.options.events.transferStarted(info);
-    return info;
   }
 
   /** Transfers in progress with their byte counts so far, for `transfers`. */
@@ -302,7 +364,7 @@ export class Session {
           throw new ProtocolError("E_BAD_MESSAGE", "RECEIVED with a byte count not sent");
         this.outgoing.delete(t.info.id);
         this.options.events.transferFinished({ ...t.info, ...t.trailer, resumedFrom: t.resumedFrom });
-        this.leaveIfIdle();
+        this.offerMore();
         return;
       }
       case "cancel":
@@ -320,13 +382,13 @@ export class Session {
     }
   }
 
-  private onOffer({ id, name, size, algo, mtime, exec }: Offer): void {
+  private onOffer({ id, name, size, algo, mtime, exec, folder }: Offer): void {
     const meta: FileMeta = { ...(mtime === undefined ? {} : { mtime }), ...(exec === undefined ? {} : { exec }) };
     const peerParity = this.nextId % 2 === 1 ? 0 : 1; // the peer's ids have the other parity
     if (id % 2 !== peerParity) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} has the wrong parity`);
     if (id <= this.lastPeerId) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} reused`);
     this.lastPeerId = id;
-    const offered: TransferInfo = { id, direction: "receive", name, size };
+    const offered: TransferInfo = { id, direction: "receive", name, size, ...(folder ? { folder } : {}) };
     if (!isChecksumAlgo(algo)) return this.reject(offered, `unsupported checksum ${algo}`);
     if (this.incoming.size + this.deciding.size >= MAX_INCOMING_TRANSFERS) {
       return this.reject(offered, `more than ${MAX_INCOMING_TRANSFERS} transfers at once`);
@@ -346,9 +408,7 @@ export class Session {
     if (decision !== true) return this.reject(offered, decision);
     let receiver: IncomingSink;
     try {
-      receiver = this.options.openSink
-        ? this.options.openSink(offered, algo)
-        : FileReceiver.open(this.options.downloadDir, offered.name, offered.id, offered.size, algo, meta);
+      receiver = this.options.openSink ? this.options.openSink(offered, algo) : this.openReceiver(offered, algo, meta);
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
       return this.reject(offered, err.message, err.code);
@@ -362,6 +422,19 @@ export class Session {
       this.queueControl({ kind: "accept", id: info.id, offset: 0 });
     }
     this.options.events.transferStarted(info);
+  }
+
+  /** A file in the download directory, or an entry of a folder in the folder made for it. */
+  private openReceiver(offered: TransferInfo, algo: ChecksumAlgo, meta: FileMeta): IncomingSink {
+    const { folder } = offered;
+    if (!folder) return FileReceiver.open(this.options.downloadDir, offered.name, offered.id, offered.size, algo, meta);
+    this.folderTargets ??= new FolderTargets(this.options.downloadDir);
+    if (folder.dir) {
+      if (offered.size !== 0) throw new TransferError("E_SIZE_MISMATCH", "an empty folder with data");
+      return new DirReceiver(this.folderTargets.dirFor(folder), offered.name, algo);
+    }
+    const parent = this.folderTargets.parentFor(folder);
+    return FileReceiver.open(parent, folder.path.at(-1) ?? offered.name, offered.id, offered.size, algo, meta);
   }
 
   private reject(offered: TransferInfo, reason: string, code = "E_REJECTED"): void {
@@ -467,7 +540,7 @@ export class Session {
     t.sender.stop();
     if (tellPeer) this.queueControl({ kind: "cancel", id: t.info.id, reason });
     this.options.events.transferFailed(t.info, reason, code);
-    this.leaveIfIdle();
+    this.offerMore();
   }
 
   private failIncoming(t: Incoming, reason: string, code: string, tellPeer: boolean): void {
@@ -488,6 +561,7 @@ export class Session {
   }
 
   private cancelAll(reason: string, code: string): void {
+    this.waitingOffers.length = 0;
     for (const t of [...this.outgoing.values()]) this.failOutgoing(t, reason, code, false);
     for (const t of [...this.incoming.values()]) this.failIncoming(t, reason, code, false);
   }
@@ -496,6 +570,7 @@ export class Session {
 
   private leaveIfIdle(): void {
     if (this.state !== "leaving" || this.outgoing.size > 0 || this.incoming.size > 0) return;
+    if (this.waitingOffers.length > 0 || this.deciding.size > 0) return;
     this.sayBye("exit");
   }
 

@@ -4,6 +4,8 @@ export * from "./errors.ts";
 export * from "./file-names.ts";
 export * from "./file-receiver.ts";
 export * from "./file-sender.ts";
+export * from "./folder-target.ts";
+export * from "./folder-walk.ts";
 export * from "./source.ts";
 export * from "./stream-receiver.ts";
 export * from "./stream-sender.ts";

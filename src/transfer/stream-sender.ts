@@ -94,3 +94,31 @@ export class StreamSender implements FrameSource {
     );
   }
 }
+
+/** The "file" of an empty directory entry: no bytes, an END right away. */
+export class EmptySource implements FrameSource {
+  readonly sent = 0;
+  readonly size = 0;
+  readonly meta = {};
+  onReadable: () => void = () => {};
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly algo: ChecksumAlgo,
+  ) {}
+
+  nextFrame(): undefined {
+    return undefined;
+  }
+
+  resumeFrom(): boolean {
+    return false;
+  }
+
+  trailer(): SendTrailer {
+    return { bytes: 0, algo: this.algo, digest: createDigest(this.algo).hex() };
+  }
+
+  stop(): void {}
+}

@@ -1,4 +1,6 @@
 /** Public surface of the terminal layer. */
+
+export * from "./folder-tally.ts";
 export * from "./progress.ts";
 export * from "./sanitize.ts";
 export * from "./terminal.ts";

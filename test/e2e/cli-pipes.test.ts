@@ -169,21 +169,23 @@ describe("parley chat over pipes", () => {
   );
 
   test(
-    "errors: missing file, directory, unknown command are one-line messages and the chat goes on",
+    "errors: missing file, a FIFO, unknown command are one-line messages and the chat goes on",
     async () => {
       const { a, b } = await connectedPair();
 
       a.cli.send("transfer /nonexistent");
       await a.cli.waitForLine(/no such file/);
-      a.cli.send(`transfer ${makeTempDir()}`);
-      await a.cli.waitForLine(/is a directory/);
+      const fifo = join(makeTempDir(), "pipe");
+      expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+      a.cli.send(`transfer ${fifo}`);
+      await a.cli.waitForLine(/is not a regular file/);
       a.cli.send("/bogus");
       await a.cli.waitForLine(/Unknown command/);
       // A later chat line is still delivered, so the process survived all three.
       await chat(a, b, "alice", "still here");
 
       expect(a.cli.linesMatching(/no such file/)).toEqual(["Error: no such file: /nonexistent"]);
-      expect(a.cli.linesMatching(/is a directory/)).toHaveLength(1);
+      expect(a.cli.linesMatching(/is not a regular file/)).toHaveLength(1);
       expect(a.cli.linesMatching(/Unknown command/)).toHaveLength(1);
       expect(a.cli.linesMatching(/Unknown command/)[0]).toStartWith("Unknown command /bogus");
       // Nothing of the failed commands reached the peer, and nothing was offered.

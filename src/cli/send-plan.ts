@@ -1,0 +1,94 @@
+/**
+ * What `transfer <paths...>` and `parley send <paths...>` offer: files as they are, folders
+ * walked into their files and empty directories (each tagged with its place in the folder),
+ * `-` as standard input.
+ */
+
+import { statSync } from "node:fs";
+import type { FolderEntry } from "../protocol/index.ts";
+import type { Session } from "../session/index.ts";
+import { checkReadableFile, TransferError, walkFolder } from "../transfer/index.ts";
+
+export type PlannedSend =
+  | { readonly kind: "file"; readonly path: string; readonly folder?: FolderEntry }
+  | { readonly kind: "dir"; readonly folder: FolderEntry }
+  | { readonly kind: "stdin"; readonly name: string };
+
+export interface SendPlan {
+  readonly sends: readonly PlannedSend[];
+  /** Per folder: its name, entries and bytes, for one line each. */
+  readonly folders: ReadonlyArray<{ readonly root: string; readonly entries: number; readonly bytes: number }>;
+  /** Folder members left out (symbolic links, special files). */
+  readonly skipped: readonly string[];
+}
+
+/** Folder transfer ids, unique within this process (one session per process). */
+let nextGroup = 1;
+
+/**
+ * @param stdinName - the name standard input (`-`) is sent under
+ * @throws TransferError for a path that is missing or neither a file nor a folder
+ */
+export function planSends(paths: readonly string[], stdinName: string): SendPlan {
+  const sends: PlannedSend[] = [];
+  const folders: Array<{ root: string; entries: number; bytes: number }> = [];
+  const skipped: string[] = [];
+  for (const path of paths) {
+    if (path === "-") {
+      sends.push({ kind: "stdin", name: stdinName });
+      continue;
+    }
+    if (!isDirectory(path)) {
+      checkReadableFile(path);
+      sends.push({ kind: "file", path });
+      continue;
+    }
+    const listing = walkFolder(path);
+    const group = nextGroup++;
+    const entries = listing.items.length;
+    folders.push({ root: listing.root, entries, bytes: listing.bytes });
+    skipped.push(...listing.skipped.map((rel) => `${listing.root}/${rel}`));
+    for (const item of listing.items) {
+      const folder: FolderEntry = {
+        group,
+        root: listing.root,
+        path: item.rel,
+        entries,
+        bytes: listing.bytes,
+        ...(item.kind === "dir" ? { dir: true } : {}),
+      };
+      sends.push(item.kind === "dir" ? { kind: "dir", folder } : { kind: "file", path: item.path, folder });
+    }
+  }
+  return { sends, folders, skipped };
+}
+
+/**
+ * Hands every planned send to the session (which pipelines them).
+ * @param failed - told about a send that could not start (a file gone since it was planned)
+ */
+export function startSends(
+  session: Session,
+  plan: SendPlan,
+  stdin: () => ReadableStream<Uint8Array>,
+  failed: (err: TransferError) => void,
+): void {
+  for (const send of plan.sends) {
+    try {
+      if (send.kind === "stdin") session.sendStream(send.name, stdin());
+      else if (send.kind === "dir") session.sendEmptyDir(send.folder);
+      else session.sendFile(send.path, send.folder);
+    } catch (err) {
+      if (!(err instanceof TransferError)) throw err;
+      failed(err);
+    }
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // checkReadableFile says why
+  }
+}

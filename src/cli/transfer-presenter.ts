@@ -1,0 +1,123 @@
+/**
+ * The human wording of transfer events, shared by the chat and `parley send/receive`: the
+ * start line, the two totals lines ("The transfer command is done. ..."), the checksum line,
+ * failures, and for folders one start line, one progress bar and one set of totals per folder
+ * (FolderTally) instead of one per file.
+ */
+
+import type { TransferDone, TransferInfo } from "../session/index.ts";
+import { checksumLabel, isChecksumAlgo } from "../transfer/index.ts";
+import { type FolderSummary, FolderTally, formatBytes, sanitizeForTerminal } from "../ui/index.ts";
+
+/** Where the lines and bars go (the chat's Terminal, or the send/receive reporter). */
+export interface TransferOutput {
+  print(line: string): void;
+  startProgress(key: number, label: string, total: number | null): void;
+  updateProgress(key: number, bytes: number): void;
+  endProgress(key: number): void;
+}
+
+export function receiverTotalsLine(bytes: number): string {
+  return `The transfer command is done. The receiver has received a total of ${bytes} bytes from the sender.`;
+}
+
+export function senderTotalsLine(bytes: number): string {
+  return `The transfer command is done. The sender has sent a total of ${bytes} bytes to the receiver.`;
+}
+
+/** "Resumed ...", after an interrupted attempt. */
+export function resumedLine(d: TransferDone): string {
+  const moved = d.bytes - d.resumedFrom;
+  return `Resumed ${sanitizeForTerminal(d.name)}: ${d.resumedFrom} bytes were there from an earlier attempt, ${moved} bytes moved now.`;
+}
+
+function algoLabel(algo: string): string {
+  return isChecksumAlgo(algo) ? checksumLabel(algo) : sanitizeForTerminal(algo);
+}
+
+export class TransferPresenter {
+  private readonly folders = new FolderTally();
+
+  constructor(private readonly out: TransferOutput) {}
+
+  started(info: TransferInfo): void {
+    const verb = info.direction === "send" ? "Sending" : "Receiving";
+    const arrow = info.direction === "send" ? "↑" : "↓";
+    if (info.folder) {
+      const folder = this.folders.started(info);
+      if (!folder) return;
+      const name = sanitizeForTerminal(folder.root);
+      this.out.print(
+        `${verb} folder ${name} (${folder.entries} entries, ${formatBytes(folder.bytes)}, ${folder.bytes} bytes).`,
+      );
+      this.out.startProgress(folderKey(folder), `${arrow} ${name}/`, folder.bytes);
+      return;
+    }
+    const size = info.size === null ? "size not known yet" : `${formatBytes(info.size)}, ${info.size} bytes`;
+    this.out.print(`${verb} ${label(info)} (${size}).`);
+    this.out.startProgress(info.id, `${arrow} ${label(info)}`, info.size);
+  }
+
+  progressed(info: TransferInfo, bytes: number): void {
+    const folderBytes = this.folders.progressed(info, bytes);
+    if (folderBytes === undefined) this.out.updateProgress(info.id, bytes);
+    else if (info.folder)
+      this.out.updateProgress(folderKey({ group: info.folder.group, direction: info.direction }), folderBytes);
+  }
+
+  finished(done: TransferDone): void {
+    if (done.folder) {
+      const folder = this.folders.finished(done);
+      if (folder) this.folderDone(folder);
+      return;
+    }
+    this.out.endProgress(done.id);
+    if (done.resumedFrom > 0) this.out.print(resumedLine(done));
+    const algo = algoLabel(done.algo);
+    if (done.direction === "receive") {
+      this.out.print(receiverTotalsLine(done.bytes));
+      const where = done.path === "-" ? "to standard output" : sanitizeForTerminal(done.path ?? "");
+      this.out.print(`Saved ${where}; ${algo} checksum matched (${done.digest}).`);
+    } else {
+      this.out.print(senderTotalsLine(done.bytes));
+      this.out.print(`${label(done)}: the receiver saved it and its ${algo} checksum matched (${done.digest}).`);
+    }
+  }
+
+  failed(info: TransferInfo, reason: string): void {
+    const verb = info.direction === "send" ? "Sending" : "Receiving";
+    this.out.print(`${verb} ${label(info)} failed: ${sanitizeForTerminal(reason)}.`);
+    if (!info.folder) {
+      this.out.endProgress(info.id);
+      return;
+    }
+    const folder = this.folders.failed(info);
+    if (folder) this.folderDone(folder);
+  }
+
+  private folderDone(f: FolderSummary): void {
+    this.out.endProgress(folderKey(f));
+    const name = sanitizeForTerminal(f.root);
+    const algo = f.algo ? algoLabel(f.algo) : "";
+    const failed = f.failed > 0 ? ` ${f.failed} of ${f.entries} entries failed (see above).` : "";
+    if (f.direction === "receive") {
+      this.out.print(receiverTotalsLine(f.verifiedBytes));
+      const where = f.savedIn ? sanitizeForTerminal(f.savedIn) : name;
+      this.out.print(`Saved folder ${where}: ${f.done} entries, each ${algo} checksum matched.${failed}`);
+    } else {
+      this.out.print(senderTotalsLine(f.verifiedBytes));
+      this.out.print(`Folder ${name}: the receiver saved ${f.done} entries, each ${algo} checksum matched.${failed}`);
+    }
+  }
+}
+
+/** `#3 name`, or `#3 folder/path/name` for an entry of a folder. */
+export function label(info: TransferInfo): string {
+  const name = info.folder ? [info.folder.root, ...info.folder.path].join("/") : info.name;
+  return `#${info.id} ${sanitizeForTerminal(name)}`;
+}
+
+/** Progress keys of folders: negative, so they never meet transfer ids. */
+function folderKey(f: { group: number; direction: TransferInfo["direction"] }): number {
+  return -(2 * f.group + (f.direction === "send" ? 0 : 1));
+}

@@ -1,0 +1,107 @@
+/**
+ * Folder transfers are many transfers (one per file or empty directory) that people think of
+ * as one: this keeps count per folder, so the UI prints one start line, one progress bar and
+ * one set of totals per folder instead of thousands. Pure bookkeeping.
+ */
+
+import type { TransferDone, TransferInfo } from "../session/index.ts";
+
+export interface FolderSummary {
+  /** The folder transfer's group id. */
+  readonly group: number;
+  readonly direction: TransferInfo["direction"];
+  readonly root: string;
+  readonly entries: number;
+  /** Bytes of the whole folder, as offered. */
+  readonly bytes: number;
+  /** Entries verified, and their bytes. */
+  readonly done: number;
+  readonly verifiedBytes: number;
+  readonly failed: number;
+  /** Receiver: the folder the entries were saved in. */
+  readonly savedIn?: string;
+  readonly algo?: string;
+}
+
+interface Tally {
+  summary: FolderSummary;
+  /** Bytes so far of entries under way. */
+  inFlight: Map<number, number>;
+}
+
+export class FolderTally {
+  private readonly tallies = new Map<string, Tally>();
+
+  /** @returns the folder's summary when this is its first entry (print "Sending folder ..."), else undefined */
+  started(info: TransferInfo): FolderSummary | undefined {
+    const folder = info.folder;
+    if (!folder) return undefined;
+    const key = `${info.direction}:${folder.group}`;
+    if (this.tallies.has(key)) return undefined;
+    const summary: FolderSummary = {
+      group: folder.group,
+      direction: info.direction,
+      root: folder.root,
+      entries: folder.entries,
+      bytes: folder.bytes,
+      done: 0,
+      verifiedBytes: 0,
+      failed: 0,
+    };
+    this.tallies.set(key, { summary, inFlight: new Map() });
+    return summary;
+  }
+
+  /** @returns the folder's bytes so far (for its progress bar), or undefined for a plain file */
+  progressed(info: TransferInfo, bytes: number): number | undefined {
+    const tally = this.tallyOf(info);
+    if (!tally) return undefined;
+    tally.inFlight.set(info.id, bytes);
+    let sum = tally.summary.verifiedBytes;
+    for (const b of tally.inFlight.values()) sum += b;
+    return sum;
+  }
+
+  /** @returns the summary once every entry has finished or failed, else undefined */
+  finished(done: TransferDone): FolderSummary | undefined {
+    const tally = this.tallyOf(done);
+    if (!tally) return undefined;
+    tally.inFlight.delete(done.id);
+    const s = tally.summary;
+    const savedIn = s.savedIn ?? (done.path && done.folder ? rootOf(done.path, done.folder.path.length) : undefined);
+    tally.summary = {
+      ...s,
+      done: s.done + 1,
+      verifiedBytes: s.verifiedBytes + done.bytes,
+      algo: done.algo,
+      ...(savedIn === undefined ? {} : { savedIn }),
+    };
+    return this.completed(done, tally);
+  }
+
+  /** @returns the summary once every entry has finished or failed, else undefined */
+  failed(info: TransferInfo): FolderSummary | undefined {
+    const tally = this.tallyOf(info);
+    if (!tally) return undefined;
+    tally.inFlight.delete(info.id);
+    tally.summary = { ...tally.summary, failed: tally.summary.failed + 1 };
+    return this.completed(info, tally);
+  }
+
+  private completed(info: TransferInfo, tally: Tally): FolderSummary | undefined {
+    const s = tally.summary;
+    if (s.done + s.failed < s.entries) return undefined;
+    this.tallies.delete(`${info.direction}:${s.group}`);
+    return s;
+  }
+
+  private tallyOf(info: TransferInfo): Tally | undefined {
+    return info.folder ? this.tallies.get(`${info.direction}:${info.folder.group}`) : undefined;
+  }
+}
+
+/** `path` without its last `depth` components (the folder a received entry was saved in). */
+function rootOf(path: string, depth: number): string {
+  const parts = path.split("/");
+  return parts.slice(0, parts.length - depth).join("/") || "/";
+}

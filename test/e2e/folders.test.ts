@@ -1,0 +1,94 @@
+/**
+ * Folders: `transfer a.txt photos/` in the chat and `parley send <folder>`: the tree arrives
+ * under a new top-level folder (never merged into or over an existing one), with nested
+ * folders, unicode names, an empty folder, a 0-byte file and 2,000 small files, compared
+ * recursively byte for byte. Symbolic links are not followed.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { cleanup, connectedPair, makeTempDir, startCli } from "./helpers.ts";
+
+afterEach(cleanup);
+
+/** Every entry under `root`: "dir/" for folders, "file <sha>" for files, links as "link". */
+function tree(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const visit = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      const rel = relative(root, path);
+      const stats = lstatSync(path);
+      if (stats.isSymbolicLink()) out[rel] = "link";
+      else if (stats.isDirectory()) {
+        out[`${rel}/`] = "dir";
+        visit(path);
+      } else out[rel] = new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex");
+    }
+  };
+  visit(root);
+  return out;
+}
+
+function makeFolder(smallFiles: number): string {
+  const root = join(makeTempDir(), "photos");
+  mkdirSync(join(root, "2024", "été ☀"), { recursive: true });
+  mkdirSync(join(root, "empty"));
+  mkdirSync(join(root, "many"));
+  writeFileSync(join(root, "2024", "été ☀", "plage.jpg"), randomBytes(300_000));
+  writeFileSync(join(root, "2024", "notes.txt"), "hello");
+  writeFileSync(join(root, "zero.bin"), "");
+  writeFileSync(join(root, "big.bin"), randomBytes(3 * 1024 * 1024));
+  for (let i = 0; i < smallFiles; i++) writeFileSync(join(root, "many", `f${i}.dat`), randomBytes(64 + (i % 500)));
+  return root;
+}
+
+test("chat: transfer a file and a folder of 2,000 small files in one command; identical tree", async () => {
+  const { a, b } = await connectedPair();
+  const folder = makeFolder(2000);
+  symlinkSync("/etc/passwd", join(folder, "link-out"));
+  const single = join(makeTempDir(), "a.txt");
+  writeFileSync(single, "single file");
+  a.cli.send(`transfer ${single} ${folder}`);
+  await a.cli.waitForLine(/^Skipped photos\/link-out: not a regular file/);
+  await a.cli.waitForLine(/^Sending folder photos \(2005 entries, /);
+  await b.cli.waitForLine(/^Saved folder .+photos: 2005 entries, each XXH3-64 checksum matched\.$/, 60_000);
+  await a.cli.waitForLine(/^Folder photos: the receiver saved 2005 entries, each XXH3-64 checksum matched\.$/, 60_000);
+  const expected = tree(folder);
+  delete expected["link-out"];
+  expect(tree(join(b.dir, "photos"))).toEqual(expected);
+  expect(readFileSync(join(b.dir, "a.txt"), "utf8")).toBe("single file");
+  // The totals lines: one pair for the file, one for the whole folder.
+  const folderBytes =
+    300_000 + 5 + 3 * 1024 * 1024 + Array.from({ length: 2000 }, (_, i) => 64 + (i % 500)).reduce((x, y) => x + y, 0);
+  expect(b.cli.linesMatching(/^The transfer command is done\. The receiver has received a total of/)).toEqual([
+    "The transfer command is done. The receiver has received a total of 11 bytes from the sender.",
+    `The transfer command is done. The receiver has received a total of ${folderBytes} bytes from the sender.`,
+  ]);
+  expect(a.cli.linesMatching(/^The transfer command is done\. The sender has sent a total of/)).toEqual([
+    "The transfer command is done. The sender has sent a total of 11 bytes to the receiver.",
+    `The transfer command is done. The sender has sent a total of ${folderBytes} bytes to the receiver.`,
+  ]);
+  // Sent again: a new folder, nothing merged into the first.
+  a.cli.send(`transfer ${folder}`);
+  await b.cli.waitForLine(/^Saved folder .+photos \(1\): 2005 entries/, 60_000);
+  expect(tree(join(b.dir, "photos (1)"))).toEqual(expected);
+}, 120_000);
+
+test("parley send <folder> into parley receive: identical tree, exit 0; an empty folder arrives too", async () => {
+  const folder = makeFolder(20);
+  const empty = join(makeTempDir(), "nothing-here");
+  mkdirSync(empty);
+  const dir = makeTempDir();
+  const receiver = startCli("receiver", ["receive", "--dir", dir, "--json"]);
+  const { line } = await receiver.waitForLine(/"type":"listening"/);
+  const port = (JSON.parse(line) as { port: number }).port;
+  const sender = startCli("sender", ["send", folder, empty, "--to", String(port)]);
+  expect(await sender.exitCode()).toBe(0);
+  expect(await receiver.exitCode()).toBe(0);
+  expect(tree(join(dir, "photos"))).toEqual(tree(folder));
+  expect(readdirSync(join(dir, "nothing-here"))).toEqual([]);
+  expect(sender.linesMatching(/^Folder photos: the receiver saved 25 entries/)).toHaveLength(1);
+}, 60_000);
