@@ -30,7 +30,8 @@ export function makeReporter(options: { json: boolean; progress: boolean; humanT
 }
 
 function info(i: TransferInfo) {
-  return { id: i.id, direction: i.direction, name: i.name, size: i.size };
+  const folder = i.folder && { root: i.folder.root, path: i.folder.path.join("/"), group: i.folder.group };
+  return { id: i.id, direction: i.direction, name: i.name, size: i.size, ...(folder ? { folder } : {}) };
 }
 
 class JsonReporter implements Reporter {
