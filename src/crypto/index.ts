@@ -1,0 +1,4 @@
+/** Public surface of the crypto layer: record protection, the PAKE, errors. */
+export * from "./errors.ts";
+export * from "./record.ts";
+export * from "./secure-connection.ts";

@@ -1,0 +1,160 @@
+/**
+ * Sealed records under a real session over loopback: the session is unchanged (chat and a
+ * transfer verify byte for byte), and a byte flipped on the wire ends the connection with
+ * "integrity error".
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SecureConnection } from "../../src/crypto/secure-connection.ts";
+import { type Connection, dial, listen } from "../../src/net/index.ts";
+import { FrameChannel, Session, type SessionEvents } from "../../src/session/index.ts";
+import { writeRandomFile } from "./peers.ts";
+
+const KEY_A = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
+const KEY_B = Uint8Array.from({ length: 32 }, (_, i) => 200 - i);
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+interface Side {
+  session: Session;
+  events: Array<{ type: string; detail?: unknown }>;
+  dir: string;
+}
+
+function side(conn: Connection, origin: "dialed" | "accepted", sendKey: Uint8Array, receiveKey: Uint8Array): Side {
+  const dir = mkdtempSync(join(tmpdir(), "parley-secure-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const events: Side["events"] = [];
+  const record = (type: string) => (detail?: unknown) => events.push({ type, detail });
+  const sessionEvents: SessionEvents = {
+    chatReceived: record("chat"),
+    transferStarted: () => {},
+    transferProgressed: () => {},
+    transferFinished: record("finished"),
+    transferFailed: record("failed"),
+    peerLeft: record("peerLeft"),
+    connectionLost: record("lost"),
+    closed: record("closed"),
+  };
+  const secure = new SecureConnection(conn, sendKey, receiveKey);
+  const session = new Session(new FrameChannel(secure, origin), {
+    peer: { kind: "hello", v: 1, app: "parley", nonce: "0000000000000000", features: [] },
+    downloadDir: dir,
+    checksum: "xxh3",
+    events: sessionEvents,
+  });
+  cleanups.push(() => session.abort("test over"));
+  return { session, events, dir };
+}
+
+async function until(s: Side, type: string, timeoutMs = 20_000): Promise<{ type: string; detail?: unknown }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = s.events.find((e) => e.type === type);
+    if (hit) return hit;
+    if (Date.now() > deadline) throw new Error(`no ${type}: ${JSON.stringify(s.events)}`);
+    await Bun.sleep(5);
+  }
+}
+
+/** Two connections joined over loopback, optionally through a tampering relay. */
+async function pair(tamper?: (chunk: Uint8Array, total: number) => void): Promise<[Connection, Connection]> {
+  let accepted: (c: Connection) => void = () => {};
+  const acceptedConn = new Promise<Connection>((resolve) => {
+    accepted = resolve;
+  });
+  const listener = listen("127.0.0.1", 0, (c) => accepted(c));
+  cleanups.push(() => listener.stop());
+  let target = listener.port;
+  if (tamper) {
+    let seen = 0;
+    const relay = Bun.listen<{ up?: import("bun").Socket<undefined> }>({
+      hostname: "127.0.0.1",
+      port: 0,
+      data: {},
+      socket: {
+        async open(client) {
+          client.data.up = await Bun.connect({
+            hostname: "127.0.0.1",
+            port: listener.port,
+            socket: {
+              data: (_s, chunk) => {
+                client.write(chunk);
+              },
+              close: () => {
+                client.end();
+              },
+            },
+          });
+        },
+        data(client, chunk) {
+          const copy = Uint8Array.from(chunk);
+          tamper(copy, seen);
+          seen += copy.length;
+          client.data.up?.write(copy);
+        },
+        close(client) {
+          client.data.up?.end();
+        },
+      },
+    });
+    cleanups.push(() => relay.stop(true));
+    target = relay.port;
+  }
+  const dialed = await dial("127.0.0.1", target);
+  return [dialed, await acceptedConn];
+}
+
+test("a session over sealed records: chat both ways and a 16 MiB transfer verify", async () => {
+  const [ca, cb] = await pair();
+  const a = side(ca, "dialed", KEY_A, KEY_B);
+  const b = side(cb, "accepted", KEY_B, KEY_A);
+  a.session.sendChat("hello over records");
+  b.session.sendChat("and back");
+  expect((await until(b, "chat")).detail).toBe("hello over records");
+  expect((await until(a, "chat")).detail).toBe("and back");
+  const src = join(a.dir, "sealed.bin");
+  const bytes = writeRandomFile(src, 16 * 1024 * 1024);
+  a.session.sendFile(src);
+  await until(b, "finished");
+  await until(a, "finished");
+  expect(readFileSync(join(b.dir, "sealed.bin")).equals(bytes)).toBe(true);
+});
+
+test("one byte flipped on the wire: the receiver closes with integrity error, nothing of it used", async () => {
+  const [ca, cb] = await pair((chunk, total) => {
+    // Flip a byte 100 KiB into the sender's stream (inside the file's records).
+    const at = 100 * 1024 - total;
+    if (at >= 0 && at < chunk.length) chunk[at] = (chunk[at] as number) ^ 0x40;
+  });
+  const a = side(ca, "dialed", KEY_A, KEY_B);
+  const b = side(cb, "accepted", KEY_B, KEY_A);
+  const src = join(a.dir, "flip.bin");
+  writeRandomFile(src, 4 * 1024 * 1024);
+  a.session.sendFile(src);
+  const lost = await until(b, "lost");
+  expect(String(lost.detail)).toContain("integrity error");
+  expect(b.events.some((e) => e.type === "finished")).toBe(false);
+  expect(readdirNoPart(b.dir)).toEqual([]);
+});
+
+test("wrong keys: the first record fails and the connection ends with integrity error", async () => {
+  const [ca, cb] = await pair();
+  const a = side(ca, "dialed", KEY_A, KEY_B);
+  const b = side(cb, "accepted", KEY_B, KEY_B); // b expects the wrong key for what a sends
+  a.session.sendChat("can you read this?");
+  const lost = await until(b, "lost");
+  expect(String(lost.detail)).toContain("integrity error");
+  expect(b.events.some((e) => e.type === "chat")).toBe(false);
+});
+
+function readdirNoPart(dir: string): string[] {
+  return require("node:fs")
+    .readdirSync(dir)
+    .filter((n: string) => !n.endsWith(".part"));
+}
