@@ -131,7 +131,7 @@ class ChatController {
     const handshake = this.rendezvous.dialStarted();
     dial(address.host, address.port).then(
       // If the peer connected to us meanwhile, the rendezvous keeps one of the two.
-      (conn) => handshake(conn).then(() => this.dialEnded(false)),
+      (conn) => handshake(conn).then(() => this.dialEnded(this.session === undefined)),
       (err: unknown) => {
         void handshake(undefined);
         if (!this.session && !this.finishing) {
