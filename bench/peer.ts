@@ -74,6 +74,7 @@ if (mode === "receive" && args[0]) {
         session = s;
       },
       dropped: (_address, reason) => process.stderr.write(`bench receiver: dropped ${reason}\n`),
+      wrongCode: () => process.stderr.write("bench receiver: wrong code\n"),
     },
   });
   const listener = listen("127.0.0.1", 0, (conn) => rendezvous.accepted(conn));
@@ -153,6 +154,10 @@ if (mode === "receive" && args[0]) {
       },
       dropped: (_address, reason) => {
         process.stderr.write(`bench sender: dropped ${reason}\n`);
+        process.exit(1);
+      },
+      wrongCode: () => {
+        process.stderr.write("bench sender: wrong code\n");
         process.exit(1);
       },
     },

@@ -1,6 +1,7 @@
 /** Command-line flags of `parley chat` (`bun run chat`): parsing and the help text. */
 
 import type { ChecksumAlgo } from "../transfer/index.ts";
+import { peerCodeFromEnvironment } from "./codes.ts";
 import { COMMON_FLAGS, checksumFlag, hostFlag, nameFlag, parseFlags, portFlag, rateFlag, UsageError } from "./flags.ts";
 
 export { UsageError };
@@ -16,6 +17,8 @@ export interface ChatOptions {
   readonly checksum: ChecksumAlgo;
   /** --limit-rate in bytes/s. */
   readonly limitRate?: number;
+  /** The peer's code from --code-file or PARLEY_CODE (kept out of argv). */
+  readonly peerCode?: string;
 }
 
 export type ParsedArgs =
@@ -30,7 +33,8 @@ Usage: bun run chat [options]
 Options:
   --port N         port to listen on (default: any free port)
   --host H         address to listen on (default: 127.0.0.1; 0.0.0.0 or :: for other machines)
-  --connect PEER   connect to PEER (<port> or <host>:<port>) instead of asking
+  --connect PEER   connect to PEER (its code, or <port> / <host>:<port>) instead of asking
+  --code-file F    read the peer's code from file F (or set PARLEY_CODE): not in ps
   --dir DIR        where received files are saved (default: current directory)
   --name NAME      name shown to the peer
   --no-progress    no progress bars
@@ -49,13 +53,20 @@ In the chat:
 export function parseChatArgs(argv: readonly string[]): ParsedArgs {
   const { values } = parseFlags(
     argv,
-    { ...COMMON_FLAGS, connect: { type: "string" }, dir: { type: "string" }, "limit-rate": { type: "string" } },
+    {
+      ...COMMON_FLAGS,
+      connect: { type: "string" },
+      dir: { type: "string" },
+      "limit-rate": { type: "string" },
+      "code-file": { type: "string" },
+    },
     false,
   );
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
   const name = nameFlag(values);
   const limitRate = rateFlag(values);
+  const peerCode = peerCodeFromEnvironment(values["code-file"] as string | undefined);
   return {
     kind: "chat",
     options: {
@@ -67,6 +78,7 @@ export function parseChatArgs(argv: readonly string[]): ParsedArgs {
       ...(values.connect === undefined ? {} : { connect: values.connect as string }),
       ...(name === undefined ? {} : { name }),
       ...(limitRate === undefined ? {} : { limitRate }),
+      ...(peerCode === undefined ? {} : { peerCode }),
     },
   };
 }

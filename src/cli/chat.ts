@@ -5,13 +5,15 @@
  */
 
 import { existsSync } from "node:fs";
+import { randomCodeWords } from "../crypto/index.ts";
 import { dial, formatAddress, type Listener, listen, NetError } from "../net/index.ts";
 import { chatFits, MAX_CHAT_BYTES } from "../protocol/index.ts";
 import { Rendezvous, type Session, type SessionEvents } from "../session/index.ts";
 import { formatBytes, openTerminal, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
 import type { ChatOptions } from "./args.ts";
+import { codeWordsOf, connectionCode, isLoopbackHost } from "./codes.ts";
 import { prepareDownloadDir } from "./download-dir.ts";
-import { EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM } from "./exit-codes.ts";
+import { EXIT_CONNECTION, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM } from "./exit-codes.ts";
 import { parseInputLine, parsePeerAddress, parseTransferPaths } from "./input.ts";
 import { reachableAddresses, WILDCARD_HOSTS } from "./listening.ts";
 import { planSends, type SendPlan, startSends } from "./send-plan.ts";
@@ -19,6 +21,8 @@ import { TransferPresenter } from "./transfer-presenter.ts";
 
 /** A lost connection or a failed --connect ends the chat with 1. */
 const EXIT_FAILURE = 1;
+/** Wrong codes at our listener before it stops listening. */
+const MAX_WRONG_CODES = 3;
 
 const IN_CHAT_HELP = `Commands:
   transfer <path>...  send files to the peer (quote names with spaces)
@@ -38,6 +42,8 @@ export async function runChat(options: ChatOptions): Promise<number> {
 class ChatController {
   private readonly terminal: Terminal;
   private readonly presenter: TransferPresenter;
+  /** The words of our code: the password a dialer must know. */
+  private readonly codeWords = randomCodeWords();
   private readonly rendezvous: Rendezvous;
   private listener: Listener | undefined;
   private session: Session | undefined;
@@ -74,8 +80,26 @@ class ChatController {
         connected: (session) => this.onConnected(session),
         dropped: (address, reason) =>
           this.terminal.print(`Dropped a connection from ${address}: ${sanitizeForTerminal(reason)}.`),
+        wrongCode: (address, side, attempts) => this.onWrongCode(address, side, attempts),
       },
+      codeWords: this.codeWords,
+      requireCode: !isLoopbackHost(options.host),
     });
+  }
+
+  private onWrongCode(address: string, side: "dialer" | "listener", attempts: number): void {
+    if (side === "dialer") {
+      this.terminal.print("Wrong code: the peer's Parley did not accept it. Check the code and type it again.");
+      return;
+    }
+    this.terminal.print(
+      `Wrong code from ${address} (${attempts} of ${MAX_WRONG_CODES}): no chat or file data was exchanged.`,
+    );
+    if (attempts >= MAX_WRONG_CODES && !this.session) {
+      this.listener?.stop();
+      this.terminal.print(`${MAX_WRONG_CODES} wrong codes: stopped listening, so that the code cannot be guessed.`);
+      this.finish(EXIT_CONNECTION);
+    }
   }
 
   async run(): Promise<number> {
@@ -95,7 +119,13 @@ class ChatController {
         throw err;
       }
       this.terminal.print(this.listeningLine(this.listener));
-      if (this.options.connect !== undefined) this.connectTo(this.options.connect);
+      const target = this.options.connect ?? this.options.peerCode;
+      if (this.options.connect !== undefined && /\d-[A-Za-z]/.test(this.options.connect)) {
+        this.terminal.print(
+          "Note: the code is on this command line, which other users of this machine can see (ps); PARLEY_CODE or --code-file keep it private.",
+        );
+      }
+      if (target !== undefined) this.connectTo(target);
       else this.askForPeer();
       return await this.exitCode;
     } finally {
@@ -105,14 +135,18 @@ class ChatController {
   }
 
   private listeningLine(listener: Listener): string {
-    const line = `Listening on ${formatAddress(listener.hostname, listener.port)}`;
-    if (!WILDCARD_HOSTS.has(this.options.host)) return line;
-    return `${line} (a peer can use: ${reachableAddresses(this.options.host, listener.port).join(", ")})`;
+    const where = formatAddress(listener.hostname, listener.port);
+    const reach = WILDCARD_HOSTS.has(this.options.host) ? reachableAddresses(this.options.host, listener.port) : [];
+    const code = connectionCode(this.options.host, listener.port, this.codeWords, reach);
+    const extra = reach.length > 0 ? ` (a peer can use: ${reach.join(", ")})` : "";
+    return `Listening on ${where}${extra} · code ${code}`;
   }
 
   private askForPeer(): void {
-    this.terminal.print("Enter the peer's port (or host:port) to connect, or wait for the peer to connect.");
-    this.terminal.setPrompt("peer port> ");
+    this.terminal.print(
+      "Enter the peer's code (on this machine its port alone also works, unverified), or wait for the peer to connect.",
+    );
+    this.terminal.setPrompt("peer code> ");
   }
 
   private dialHost(): string {
@@ -122,13 +156,15 @@ class ChatController {
   private connectTo(text: string): void {
     const address = parsePeerAddress(text, this.dialHost());
     if (typeof address === "string") {
-      this.terminal.print(`Error: ${address}. Enter the peer's port, e.g. 40123, or host:port.`);
+      this.terminal.print(`Error: ${address}. Enter the peer's code, e.g. 40123-ribbon-walnut, or its port.`);
       return;
     }
+    // Words from PARLEY_CODE or --code-file complete a bare port.
+    const words = address.words ?? codeWordsOf(this.options.peerCode);
     const where = formatAddress(address.host, address.port);
     this.dialing = true;
-    this.terminal.print(`Connecting to ${where}...`);
-    const handshake = this.rendezvous.dialStarted();
+    this.terminal.print(`Connecting to ${where}${words ? " with the code" : " (port only, unverified)"}...`);
+    const handshake = this.rendezvous.dialStarted(words);
     dial(address.host, address.port).then(
       // If the peer connected to us meanwhile, the rendezvous keeps one of the two.
       (conn) => handshake(conn).then(() => this.dialEnded(this.session === undefined)),
@@ -160,10 +196,21 @@ class ChatController {
 
   private onConnected(session: Session): void {
     this.session = session;
+    this.listener?.stop();
     const name = this.peerName();
     this.terminal.print(
       `Connected to ${name} at ${session.remoteAddress}. Type a message and press Enter; "help" lists commands.`,
     );
+    const security = session.security;
+    if (security?.mode === "code") {
+      this.terminal.print(
+        `Encrypted and verified with the code. Both sides show ${security.verification}: compare them if you like.`,
+      );
+    } else if (security) {
+      this.terminal.print(
+        `Encrypted, but not verified: connected by port only (on this machine). Both sides show ${security.verification}.`,
+      );
+    }
     this.terminal.setPrompt("> ");
   }
 

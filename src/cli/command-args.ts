@@ -1,6 +1,7 @@
 /** `parley send` and `parley receive`: flags, positionals and help texts; and the top-level help. */
 
 import type { ChecksumAlgo } from "../transfer/index.ts";
+import { peerCodeFromEnvironment } from "./codes.ts";
 import {
   COMMON_FLAGS,
   checksumFlag,
@@ -40,7 +41,8 @@ Without --to it listens and waits for \`parley receive <host:port>\`. \`-\` send
 input (give it a name with --name).
 
 Options:
-  --to PEER        dial the receiver (<port> or <host>:<port>) instead of listening
+  --to PEER        dial the receiver (its code, or <port> / <host>:<port>) instead of listening
+  --code-file F    read the peer's code from file F (or set PARLEY_CODE): not in ps
   --port N, --host H  where to listen without --to (default: any port on 127.0.0.1)
   --name NAME      the saved name for \`-\` (default: stdin)
   --checksum ALGO  xxh3 (default) or sha256
@@ -52,12 +54,14 @@ Exit codes: 0 every file received and verified, 1 usage, 2 connection failed,
 
 export const RECEIVE_HELP = `Usage: parley receive [PEER] [options]
 
-Receives what the sender sends, then exits when the sender is done. With PEER (<port> or
-<host>:<port>) it dials the sender; without, it listens and waits for \`parley send --to\`.
+Receives what the sender sends, then exits when the sender is done. With PEER (the sender's
+code, or <port> / <host>:<port> with the code in PARLEY_CODE or --code-file) it dials the
+sender; without, it listens, shows its code, and waits for \`parley send --to\`.
 
 Options:
   --dir DIR        where files are saved (default: current directory); never overwrites
   --stdout         write the one received file to standard output (messages to stderr)
+  --code-file F    read the peer's code from file F (or set PARLEY_CODE): not in ps
   --ask            show each offer (name, size) and ask y/n before accepting
   --yes            accept without asking (overrides --ask)
   --port N, --host H  where to listen without PEER (default: any port on 127.0.0.1)
@@ -74,6 +78,8 @@ interface CommonCommandOptions {
   readonly checksum: ChecksumAlgo;
   /** Name shown to the peer. */
   readonly peerName?: string;
+  /** The peer's code from --code-file or PARLEY_CODE (kept out of argv). */
+  readonly peerCode?: string;
 }
 
 export interface SendOptions extends CommonCommandOptions {
@@ -98,19 +104,27 @@ export type CommandArgs<T> =
   | { readonly kind: "run"; readonly options: T };
 
 function common(values: FlagValues): CommonCommandOptions {
+  const peerCode = peerCodeFromEnvironment(values["code-file"] as string | undefined);
   return {
     host: hostFlag(values),
     port: portFlag(values),
     json: values.json === true,
     progress: values["no-progress"] !== true && values.json !== true,
     checksum: checksumFlag(values),
+    ...(peerCode === undefined ? {} : { peerCode }),
   };
 }
 
 export function parseSendArgs(argv: readonly string[]): CommandArgs<SendOptions> {
   const { values, positionals } = parseFlags(
     argv,
-    { ...COMMON_FLAGS, to: { type: "string" }, json: { type: "boolean" }, "limit-rate": { type: "string" } },
+    {
+      ...COMMON_FLAGS,
+      to: { type: "string" },
+      json: { type: "boolean" },
+      "limit-rate": { type: "string" },
+      "code-file": { type: "string" },
+    },
     true,
   );
   if (values.help) return { kind: "help" };
@@ -141,6 +155,7 @@ export function parseReceiveArgs(argv: readonly string[]): CommandArgs<ReceiveOp
       ask: { type: "boolean" },
       yes: { type: "boolean" },
       json: { type: "boolean" },
+      "code-file": { type: "string" },
     },
     true,
   );

@@ -8,6 +8,7 @@
  */
 
 import { homedir } from "node:os";
+import { isCodeWords, normalizeCodeWords } from "../crypto/index.ts";
 
 export type InputLine =
   | { readonly kind: "empty" }
@@ -94,30 +95,44 @@ function splitShellWords(text: string): string[] {
   return words;
 }
 
-/** A peer address typed or given with --connect: "<port>", "<host>:<port>", "[v6]:<port>". */
+/**
+ * A peer address typed or given with --connect: "<port>", "<host>:<port>", "[v6]:<port>",
+ * each optionally followed by the code words: "40123-ribbon-walnut".
+ */
 export interface PeerAddress {
   readonly host: string;
   readonly port: number;
+  /** The code's words ("ribbon-walnut"), when given. */
+  readonly words?: string;
 }
 
 /** @returns the address, or an error sentence */
 export function parsePeerAddress(text: string, defaultHost: string): PeerAddress | string {
   const t = text.trim();
+  // "host:port-word-word": the words start at the first "-" after the port's digits.
+  const withWords = /^(.*?)(\d{1,5})-([A-Za-z][A-Za-z\s-]*)$/.exec(t);
+  let where = t;
+  let words: string | undefined;
+  if (withWords) {
+    where = `${withWords[1]}${withWords[2]}`;
+    words = normalizeCodeWords(withWords[3] as string);
+    if (!isCodeWords(words)) return `"${t}" is not a valid code (port-word-word, as the peer's Parley shows it)`;
+  }
   let host = defaultHost;
-  let portText = t;
-  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(t);
+  let portText = where;
+  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(where);
   if (bracketed) {
     host = bracketed[1] as string;
     portText = bracketed[2] as string;
-  } else if (t.includes(":")) {
-    const at = t.lastIndexOf(":");
-    host = t.slice(0, at);
-    portText = t.slice(at + 1);
+  } else if (where.includes(":")) {
+    const at = where.lastIndexOf(":");
+    host = where.slice(0, at);
+    portText = where.slice(at + 1);
     if (host.includes(":")) return `"${t}": write an IPv6 address in brackets, e.g. [::1]:40123`;
   }
-  if (!/^\d{1,5}$/.test(portText)) return `"${t}" is not a port or host:port`;
+  if (!/^\d{1,5}$/.test(portText)) return `"${t}" is not a code, a port or host:port`;
   const port = Number(portText);
   if (port < 1 || port > 65535) return `port ${port} is out of range (1-65535)`;
   if (host === "") return `"${t}" has an empty host`;
-  return { host, port };
+  return { host, port, ...(words === undefined ? {} : { words }) };
 }

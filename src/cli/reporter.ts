@@ -4,15 +4,15 @@
  * stderr. Progress is at most 10 events (or bar redraws) a second per transfer.
  */
 
-import type { TransferDone, TransferInfo } from "../session/index.ts";
+import type { Security, TransferDone, TransferInfo } from "../session/index.ts";
 import { sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
 import { type TransferOutput, TransferPresenter } from "./transfer-presenter.ts";
 
 const PROGRESS_EVERY_MS = 100;
 
 export interface Reporter {
-  listening(host: string, port: number, reachableAt: readonly string[], hint: string): void;
-  connected(peerName: string | undefined, address: string): void;
+  listening(host: string, port: number, reachableAt: readonly string[], code: string, hint: string): void;
+  connected(peerName: string | undefined, address: string, security?: Security): void;
   chat(text: string): void;
   offered(info: TransferInfo): void;
   progressed(info: TransferInfo, bytes: number): void;
@@ -41,11 +41,15 @@ class JsonReporter implements Reporter {
     process.stdout.write(`${JSON.stringify(event)}\n`);
   }
 
-  listening(host: string, port: number, reachableAt: readonly string[]): void {
-    this.emit({ type: "listening", host, port, reachableAt });
+  listening(host: string, port: number, reachableAt: readonly string[], code: string): void {
+    this.emit({ type: "listening", host, port, code, reachableAt });
   }
-  connected(peerName: string | undefined, address: string): void {
-    this.emit({ type: "connected", peer: { address, ...(peerName === undefined ? {} : { name: peerName }) } });
+  connected(peerName: string | undefined, address: string, security?: Security): void {
+    this.emit({
+      type: "connected",
+      peer: { address, ...(peerName === undefined ? {} : { name: peerName }) },
+      ...(security ? { verified: security.mode === "code", verification: security.verification } : {}),
+    });
   }
   chat(text: string): void {
     this.emit({ type: "chat", text });
@@ -120,14 +124,20 @@ class HumanReporter implements Reporter, TransferOutput {
     if (this.bars.delete(key) && this.barsOn) process.stderr.write("\r\x1b[K");
   }
 
-  listening(host: string, port: number, reachableAt: readonly string[], hint: string): void {
+  listening(host: string, port: number, reachableAt: readonly string[], code: string, hint: string): void {
     const where = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
     const extra = reachableAt.length > 0 ? ` (a peer can use: ${reachableAt.join(", ")})` : "";
-    this.print(`Listening on ${where}${extra}`);
+    this.print(`Listening on ${where}${extra} · code ${code}`);
     this.print(hint);
   }
-  connected(peerName: string | undefined, address: string): void {
-    this.print(`Connected to ${peerName ? sanitizeForTerminal(peerName) : "peer"} at ${address}.`);
+  connected(peerName: string | undefined, address: string, security?: Security): void {
+    const how = !security
+      ? ""
+      : security.mode === "code"
+        ? " (encrypted, verified by the code)"
+        : " (encrypted, port only: not verified)";
+    this.print(`Connected to ${peerName ? sanitizeForTerminal(peerName) : "peer"} at ${address}${how}.`);
+    if (security) this.print(`Both sides show ${security.verification}.`);
   }
   chat(text: string): void {
     this.print(`<peer> ${sanitizeForTerminal(text)}`);

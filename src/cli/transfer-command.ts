@@ -5,10 +5,12 @@
  */
 
 import { createInterface, type Interface } from "node:readline";
+import { randomCodeWords } from "../crypto/index.ts";
 import { dial, type Listener, listen, NetError } from "../net/index.ts";
 import { Rendezvous, type Session, type SessionEvents, type TransferInfo } from "../session/index.ts";
 import { StreamReceiver, TransferError } from "../transfer/index.ts";
 import { formatBytes, sanitizeForTerminal } from "../ui/index.ts";
+import { codeWordsOf, connectionCode, isLoopbackHost } from "./codes.ts";
 import type { ReceiveOptions, SendOptions } from "./command-args.ts";
 import { prepareDownloadDir } from "./download-dir.ts";
 import {
@@ -23,6 +25,10 @@ import {
 import { UsageError } from "./flags.ts";
 import { expandHome, parsePeerAddress } from "./input.ts";
 import { reachableAddresses, WILDCARD_HOSTS } from "./listening.ts";
+
+/** Wrong codes at our listener before it stops listening. */
+const MAX_WRONG_CODES = 3;
+
 import { makeReporter, type Reporter } from "./reporter.ts";
 import { planSends, type SendPlan, startSends } from "./send-plan.ts";
 
@@ -44,6 +50,8 @@ class OneShotRun {
   private worst = EXIT_OK;
   private finishing = false;
   private pendingSignalCode: number | undefined;
+  /** The words of our code, when we listen. */
+  private readonly codeWords = randomCodeWords();
   private resolveExit: (code: number) => void = () => {};
   readonly exitCode = new Promise<number>((resolve) => {
     this.resolveExit = resolve;
@@ -71,12 +79,25 @@ class OneShotRun {
         connected: (session) => {
           this.session = session;
           this.listener?.stop();
-          this.reporter.connected(session.peer.name, session.remoteAddress);
+          this.reporter.connected(session.peer.name, session.remoteAddress, session.security);
           this.hooks.start(session);
         },
         dropped: (address, reason) =>
           this.reporter.note(`Dropped a connection from ${address}: ${sanitizeForTerminal(reason)}.`),
+        wrongCode: (address, side, attempts) => {
+          if (side === "dialer") {
+            this.reporter.error("E_WRONG_CODE", "wrong code: the peer did not accept it");
+            return this.finish(EXIT_CONNECTION);
+          }
+          this.reporter.note(`Wrong code from ${address} (${attempts} of ${MAX_WRONG_CODES}).`);
+          if (attempts >= MAX_WRONG_CODES && !this.session) {
+            this.reporter.error("E_WRONG_CODE", `${MAX_WRONG_CODES} wrong codes: stopped listening`);
+            this.finish(EXIT_CONNECTION);
+          }
+        },
       },
+      codeWords: this.codeWords,
+      requireCode: !isLoopbackHost(this.options.host),
       ...this.extra,
     });
     const onSigint = (): void => this.onSignal(EXIT_SIGINT, "interrupted");
@@ -115,16 +136,17 @@ class OneShotRun {
     }
     const { hostname, port } = this.listener;
     const reach = WILDCARD_HOSTS.has(this.options.host) ? reachableAddresses(this.options.host, port) : [];
-    const other = this.role === "send" ? "parley receive" : "parley send <paths> --to";
-    const shown = hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
-    this.reporter.listening(hostname, port, reach, `Waiting for the peer: ${other} ${shown}`);
+    const code = connectionCode(this.options.host, port, this.codeWords, reach);
+    const other =
+      this.role === "send" ? "PARLEY_CODE=<code> parley receive" : "PARLEY_CODE=<code> parley send <paths> --to";
+    this.reporter.listening(hostname, port, reach, code, `Waiting for the peer: ${other} ${port}`);
   }
 
   private async dialTo(rendezvous: Rendezvous, peerText: string): Promise<void> {
     const defaultHost = WILDCARD_HOSTS.has(this.options.host) ? "127.0.0.1" : this.options.host;
     const address = parsePeerAddress(peerText, defaultHost);
     if (typeof address === "string") throw new UsageError(address);
-    const handshake = rendezvous.dialStarted();
+    const handshake = rendezvous.dialStarted(address.words ?? codeWordsOf(this.options.peerCode));
     try {
       const conn = await dial(address.host, address.port);
       await handshake(conn);
@@ -134,7 +156,7 @@ class OneShotRun {
       this.reporter.error(err.code, err.message);
       return this.finish(EXIT_CONNECTION);
     }
-    if (!this.session) {
+    if (!this.session && !this.finishing) {
       this.reporter.error("E_CONNECT", `no Parley session with ${peerText}`);
       this.finish(EXIT_CONNECTION);
     }

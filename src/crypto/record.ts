@@ -1,17 +1,17 @@
 /**
- * Record protection: every byte after the handshake travels in sealed records, AES-256-GCM
- * under one key per direction, with the nonce a per-direction counter (never sent, so a
- * replayed, dropped or reordered record fails to open), and the length header authenticated.
+ * Records: every byte on a Parley connection travels in records. Until the handshake has
+ * agreed on keys they are plain (the handshake's own frames); from then on each direction
+ * seals its records with AES-256-GCM under its own key, the nonce a per-direction counter
+ * (never sent, so a replayed, dropped or reordered record fails to open), the length header
+ * authenticated. The switch happens between two records, so no byte is ever read in the
+ * wrong mode.
  *
- *   0        4                          4+n       4+n+16
- *   +--------+--------------------------+---------+
- *   | length | ciphertext (n bytes)     | GCM tag |
- *   +--------+--------------------------+---------+
- *   length: u32 big-endian = n + 16; AAD = these 4 bytes
- *   nonce:  4 zero bytes | u64 big-endian record counter (0, 1, 2, ... per direction)
+ *   plain:  | length u32 = n | payload (n bytes) |
+ *   sealed: | length u32 = n + 16 | ciphertext (n bytes) | GCM tag (16) |
+ *           AAD = the 4 length bytes; nonce = 4 zero bytes | u64 big-endian counter
  *
- * A record that does not open ends the connection with "integrity error"; nothing of it is
- * used, and the error never says why (CryptoError E_AUTH_FAILED).
+ * A sealed record that does not open ends the connection with "integrity error"; nothing of
+ * it is used, and the error never says why (CryptoError E_AUTH_FAILED).
  */
 
 import { createCipheriv, createDecipheriv } from "node:crypto";
@@ -32,14 +32,24 @@ function nonceFor(counter: bigint): Buffer {
   return nonce;
 }
 
-/** Seals plaintext into records, one direction. */
+/** Turns plaintext into records, one direction: plain until `setKey`, sealed after. */
 export class RecordSealer {
   private counter = 0n;
-  private readonly key: Buffer;
+  private key: Buffer | undefined;
 
-  /** @param key - 32 bytes; copied, and wiped by `destroy` */
-  constructor(key: Uint8Array) {
+  /** @param key - 32 bytes to seal from the start; none: plain records until `setKey` */
+  constructor(key?: Uint8Array) {
+    if (key) this.setKey(key);
+  }
+
+  get sealing(): boolean {
+    return this.key !== undefined;
+  }
+
+  /** Seals every later record with `key` (32 bytes; copied, wiped by `destroy`). */
+  setKey(key: Uint8Array): void {
     if (key.length !== RECORD_KEY_BYTES) throw new RangeError("record key must be 32 bytes");
+    if (this.key) throw new Error("the record key is set once");
     this.key = Buffer.from(key);
   }
 
@@ -49,6 +59,12 @@ export class RecordSealer {
    */
   seal(plaintext: Uint8Array): Uint8Array {
     if (plaintext.length > MAX_RECORD_PLAINTEXT_BYTES) throw new RangeError("record plaintext too large");
+    if (!this.key) {
+      const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + plaintext.length);
+      record.writeUInt32BE(plaintext.length, 0);
+      record.set(plaintext, RECORD_HEADER_BYTES);
+      return record;
+    }
     const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
     header.writeUInt32BE(plaintext.length + RECORD_TAG_BYTES, 0);
     const cipher = createCipheriv("aes-256-gcm", this.key, nonceFor(this.counter++));
@@ -59,48 +75,65 @@ export class RecordSealer {
   }
 
   destroy(): void {
-    this.key.fill(0);
+    this.key?.fill(0);
   }
 }
 
 /**
  * Opens records from the byte stream, one direction: incremental (records may be split or
- * coalesced across chunks), each reassembled at most once.
+ * coalesced across chunks), each reassembled at most once; plain until `setKey`, sealed after.
+ * Records come out one at a time (`next`), so a key set while handling one record applies to
+ * the very next, even in the same chunk.
  */
 export class RecordOpener {
   private counter = 0n;
-  private readonly key: Buffer;
+  private key: Buffer | undefined;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private failed = false;
 
-  /** @param key - 32 bytes; copied, and wiped by `destroy` */
-  constructor(key: Uint8Array) {
+  /** @param key - 32 bytes to open sealed records from the start; none: plain until `setKey` */
+  constructor(key?: Uint8Array) {
+    if (key) this.setKey(key);
+  }
+
+  /** Every later record must be sealed with `key` (32 bytes; copied, wiped by `destroy`). */
+  setKey(key: Uint8Array): void {
     if (key.length !== RECORD_KEY_BYTES) throw new RangeError("record key must be 32 bytes");
+    if (this.key) throw new Error("the record key is set once");
     this.key = Buffer.from(key);
   }
 
-  /**
-   * Feeds received bytes.
-   * @returns the plaintexts of the records completed by this chunk, in order
-   * @throws CryptoError E_AUTH_FAILED for a record that does not open (flipped, replayed,
-   *   reordered, forged) or an impossible length; the opener stays failed
-   */
-  push(chunk: Uint8Array): Uint8Array[] {
-    if (this.failed) throw integrityError();
+  /** Buffers received bytes; take the records out with `next`. */
+  feed(chunk: Uint8Array): void {
     this.pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     this.pendingBytes += chunk.length;
-    const out: Uint8Array[] = [];
-    while (this.pendingBytes >= RECORD_HEADER_BYTES) {
-      const length = this.peekLength();
-      if (length < RECORD_TAG_BYTES || length > MAX_RECORD_PLAINTEXT_BYTES + RECORD_TAG_BYTES) {
-        this.failed = true;
-        throw integrityError();
-      }
-      if (this.pendingBytes < RECORD_HEADER_BYTES + length) break;
-      const record = this.take(RECORD_HEADER_BYTES + length);
-      out.push(this.open(record));
+  }
+
+  /**
+   * The next complete record's plaintext, or undefined until more bytes arrive.
+   * @throws CryptoError E_AUTH_FAILED for a sealed record that does not open (flipped,
+   *   replayed, reordered, forged) or an impossible length; the opener stays failed
+   */
+  next(): Uint8Array | undefined {
+    if (this.failed) throw integrityError();
+    if (this.pendingBytes < RECORD_HEADER_BYTES) return undefined;
+    const length = this.peekLength();
+    const overhead = this.key ? RECORD_TAG_BYTES : 0;
+    if (length < overhead || length > MAX_RECORD_PLAINTEXT_BYTES + overhead) {
+      this.failed = true;
+      throw integrityError();
     }
+    if (this.pendingBytes < RECORD_HEADER_BYTES + length) return undefined;
+    const record = this.take(RECORD_HEADER_BYTES + length);
+    return this.key ? this.open(record, this.key) : record.subarray(RECORD_HEADER_BYTES);
+  }
+
+  /** Feeds `chunk` and returns every record it completes (no key change in between). */
+  push(chunk: Uint8Array): Uint8Array[] {
+    this.feed(chunk);
+    const out: Uint8Array[] = [];
+    for (let r = this.next(); r !== undefined; r = this.next()) out.push(r);
     return out;
   }
 
@@ -110,16 +143,16 @@ export class RecordOpener {
   }
 
   destroy(): void {
-    this.key.fill(0);
+    this.key?.fill(0);
     this.pending = [];
   }
 
-  private open(record: Buffer): Uint8Array {
+  private open(record: Buffer, key: Buffer): Uint8Array {
     const header = record.subarray(0, RECORD_HEADER_BYTES);
     const body = record.subarray(RECORD_HEADER_BYTES, record.length - RECORD_TAG_BYTES);
     const tag = record.subarray(record.length - RECORD_TAG_BYTES);
     try {
-      const decipher = createDecipheriv("aes-256-gcm", this.key, nonceFor(this.counter++));
+      const decipher = createDecipheriv("aes-256-gcm", key, nonceFor(this.counter++));
       decipher.setAAD(header);
       decipher.setAuthTag(tag);
       const plaintext = decipher.update(body);

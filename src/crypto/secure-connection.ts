@@ -1,9 +1,10 @@
 /**
- * SecureConnection: a Connection whose bytes travel in sealed records (record.ts), slotted
- * between the socket and the frame layer once the handshake has agreed on keys, so that the
- * session above it does not change. A record that does not open closes the connection with
- * "integrity error" (the owner's onClose gets the CryptoError); so does a close in the middle
- * of a record.
+ * SecureConnection: the record layer between the socket (net) and the frames (protocol).
+ * Every write becomes one record, every record read is handed up as one chunk. Records are
+ * plain until the handshake calls `startSealing` / `startOpening` with the keys it agreed on;
+ * the session above never knows the difference. A record that does not open closes the
+ * connection with "integrity error" (the owner's onClose gets the CryptoError); so does a
+ * close in the middle of a sealed record.
  */
 
 import type { Connection, ConnectionEvents } from "../net/index.ts";
@@ -11,24 +12,12 @@ import { CryptoError } from "./errors.ts";
 import { RecordOpener, RecordSealer } from "./record.ts";
 
 export class SecureConnection implements Connection {
-  private readonly sealer: RecordSealer;
-  private readonly opener: RecordOpener;
+  private readonly sealer = new RecordSealer();
+  private readonly opener = new RecordOpener();
+  private opening = false;
   private failure: CryptoError | undefined;
 
-  /**
-   * @param inner - the connection, already past the handshake
-   * @param sendKey - 32 bytes for what we send; receiveKey - 32 bytes for what the peer sends
-   * @param early - bytes that arrived after the handshake's last frame, in the same chunk
-   */
-  constructor(
-    private readonly inner: Connection,
-    sendKey: Uint8Array,
-    receiveKey: Uint8Array,
-    private readonly early: Uint8Array = new Uint8Array(0),
-  ) {
-    this.sealer = new RecordSealer(sendKey);
-    this.opener = new RecordOpener(receiveKey);
-  }
+  constructor(private readonly inner: Connection) {}
 
   get remoteAddress(): string {
     return this.inner.remoteAddress;
@@ -42,7 +31,23 @@ export class SecureConnection implements Connection {
     return this.inner.closed;
   }
 
-  /** Seals `bytes` into one record; `bytes` may be reused as soon as this returns. */
+  /** True once both directions are sealed. */
+  get secured(): boolean {
+    return this.sealer.sealing && this.opening;
+  }
+
+  /** Records written from now on are sealed with `key` (32 bytes). */
+  startSealing(key: Uint8Array): void {
+    this.sealer.setKey(key);
+  }
+
+  /** Records read after the current one must be sealed with `key` (32 bytes). */
+  startOpening(key: Uint8Array): void {
+    this.opener.setKey(key);
+    this.opening = true;
+  }
+
+  /** Writes `bytes` as one record; `bytes` may be reused as soon as this returns. */
   write(bytes: Uint8Array): void {
     if (this.inner.closed || bytes.length === 0) return;
     this.inner.write(this.sealer.seal(bytes));
@@ -61,30 +66,32 @@ export class SecureConnection implements Connection {
       onData: (chunk) => this.onData(chunk, events),
       onDrain: () => events.onDrain(),
       onClose: (error) => {
-        if (!this.failure && !this.opener.atRecordBoundary)
+        if (!this.failure && this.opening && !this.opener.atRecordBoundary) {
           this.failure = new CryptoError("E_AUTH_FAILED", "integrity error");
+        }
         this.sealer.destroy();
         this.opener.destroy();
         events.onClose(this.failure ?? error);
       },
     });
-    if (this.early.length > 0) this.onData(this.early, events);
   }
 
   private onData(chunk: Uint8Array, events: ConnectionEvents): void {
     if (this.failure) return;
-    let plaintexts: Uint8Array[];
-    try {
-      plaintexts = this.opener.push(chunk);
-    } catch (err) {
-      if (!(err instanceof CryptoError)) throw err;
-      this.failure = err;
-      this.inner.destroy();
-      return;
-    }
-    for (const p of plaintexts) {
-      if (this.inner.closed) return;
-      events.onData(p);
+    this.opener.feed(chunk);
+    // One record at a time: handling one may set the receive key for the next.
+    for (;;) {
+      let record: Uint8Array | undefined;
+      try {
+        record = this.opener.next();
+      } catch (err) {
+        if (!(err instanceof CryptoError)) throw err;
+        this.failure = err;
+        this.inner.destroy();
+        return;
+      }
+      if (record === undefined || this.inner.closed) return;
+      if (record.length > 0) events.onData(record);
     }
   }
 }

@@ -32,6 +32,8 @@ export const FrameType = {
   Bye: 0x0d,
   Ready: 0x0e,
   Start: 0x0f,
+  Share: 0x10,
+  Confirm: 0x11,
 } as const;
 
 export type FrameTypeValue = (typeof FrameType)[keyof typeof FrameType];
@@ -50,6 +52,8 @@ export const MAX_CHAT_BYTES = 64 * 1024;
 export const MAX_CONTROL_BYTES = 16 * 1024;
 /** Body size of ACK (u64 running total) and PING/PONG (8-byte token). */
 export const COUNTER_BODY_BYTES = 8;
+/** Body size of SHARE (a PAKE public share) and CONFIRM (a key-confirmation MAC). */
+export const HANDSHAKE_BODY_BYTES = 32;
 /** Protocol version carried in HELLO. */
 export const PROTOCOL_VERSION = 1;
 /** Application tag carried in HELLO, so a stray client of another protocol is told apart. */
@@ -73,6 +77,9 @@ export function maxBodyBytes(type: FrameTypeValue): number {
     case FrameType.Ping:
     case FrameType.Pong:
       return COUNTER_BODY_BYTES;
+    case FrameType.Share:
+    case FrameType.Confirm:
+      return HANDSHAKE_BODY_BYTES;
     default:
       return MAX_CONTROL_BYTES;
   }
@@ -87,6 +94,9 @@ export function minBodyBytes(type: FrameTypeValue): number {
     case FrameType.Ping:
     case FrameType.Pong:
       return COUNTER_BODY_BYTES;
+    case FrameType.Share:
+    case FrameType.Confirm:
+      return HANDSHAKE_BODY_BYTES;
     case FrameType.Chat:
       return 0;
     default:

@@ -30,6 +30,24 @@ export interface Hello {
   readonly nonce: string;
   readonly name?: string;
   readonly features: readonly string[];
+  /**
+   * The dialer's password mode: "code" (it knows the listener's code words) or "port" (no
+   * code: only a loopback listener accepts that). The listener says "listen".
+   */
+  readonly mode?: HelloMode;
+}
+
+export type HelloMode = "code" | "port" | "listen";
+
+/** PAKE public share (CPace, 32 bytes), sent after HELLO. */
+export interface Share {
+  readonly kind: "share";
+  readonly share: Uint8Array;
+}
+/** Key confirmation: a MAC (32 bytes) over the handshake, proving both derived the same keys. */
+export interface Confirm {
+  readonly kind: "confirm";
+  readonly mac: Uint8Array;
 }
 export interface Chat {
   readonly kind: "chat";
@@ -128,6 +146,8 @@ export interface Bye {
 
 export type Message =
   | Hello
+  | Share
+  | Confirm
   | Chat
   | Offer
   | Accept
@@ -158,6 +178,10 @@ export function parseMessage(frame: ControlFrame): Message {
       return { kind: "ack", bytes: readU64(p) };
     case FrameType.Ping:
       return { kind: "ping", token: p };
+    case FrameType.Share:
+      return { kind: "share", share: p };
+    case FrameType.Confirm:
+      return { kind: "confirm", mac: p };
     case FrameType.Pong:
       return { kind: "pong", token: p };
     case FrameType.Hello: {
@@ -175,7 +199,17 @@ export function parseMessage(frame: ControlFrame): Message {
       ) {
         bad("HELLO features must be a short list of short strings");
       }
-      return { kind: "hello", v, app, nonce, ...(name === undefined ? {} : { name }), features: features as string[] };
+      const mode = o.mode === undefined ? undefined : str(o, "mode", 1, 16);
+      if (mode !== undefined && mode !== "code" && mode !== "port" && mode !== "listen") bad("HELLO mode is unknown");
+      return {
+        kind: "hello",
+        v,
+        app,
+        nonce,
+        ...(name === undefined ? {} : { name }),
+        features: features as string[],
+        ...(mode === undefined ? {} : { mode }),
+      };
     }
     case FrameType.Offer: {
       const o = parseJson(p, "OFFER");
@@ -258,6 +292,10 @@ export function encodeMessage(message: Message): Uint8Array {
       return encodeFrame(FrameType.Ping, message.token);
     case "pong":
       return encodeFrame(FrameType.Pong, message.token);
+    case "share":
+      return encodeFrame(FrameType.Share, message.share);
+    case "confirm":
+      return encodeFrame(FrameType.Confirm, message.mac);
     default: {
       const { kind, ...fields } = message;
       return encodeFrame(JSON_TYPES[kind], utf8.encode(JSON.stringify(fields)));
@@ -266,7 +304,12 @@ export function encodeMessage(message: Message): Uint8Array {
 }
 
 /** The HELLO this build sends. */
-export function makeHello(nonce: string, name: string | undefined, features: readonly string[] = []): Hello {
+export function makeHello(
+  nonce: string,
+  name: string | undefined,
+  features: readonly string[] = [],
+  mode?: HelloMode,
+): Hello {
   return {
     kind: "hello",
     v: PROTOCOL_VERSION,
@@ -274,6 +317,7 @@ export function makeHello(nonce: string, name: string | undefined, features: rea
     nonce,
     ...(name === undefined ? {} : { name }),
     features,
+    ...(mode === undefined ? {} : { mode }),
   };
 }
 

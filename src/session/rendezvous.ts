@@ -14,6 +14,17 @@
  * that is about to be dropped. Once a session exists, anyone else is refused with BYE "busy".
  */
 
+import {
+  type ConnectionKeys,
+  CryptoError,
+  confirmMatches,
+  finishPake,
+  type HandshakeRole,
+  type PakeStart,
+  SecureConnection,
+  sessionId,
+  startPake,
+} from "../crypto/index.ts";
 import type { Connection } from "../net/index.ts";
 import {
   APP_NAME,
@@ -32,19 +43,45 @@ import { Session, type SessionOptions } from "./session.ts";
 export interface RendezvousEvents {
   /** A session began (fires once). */
   connected(session: Session): void;
+  /**
+   * A handshake failed key confirmation: the code was wrong. `side` says which end we are;
+   * `attempts` counts such failures at our listener (0 on the dialing side).
+   */
+  wrongCode(remoteAddress: string, side: HandshakeRole, attempts: number): void;
   /** A connection was dropped before it became the session (not Parley, busy, our own port). */
   dropped(remoteAddress: string, reason: string): void;
 }
 
-export interface RendezvousOptions extends Omit<SessionOptions, "peer"> {
+export interface RendezvousOptions extends Omit<SessionOptions, "peer" | "security"> {
   readonly name?: string;
   readonly rendezvousEvents: RendezvousEvents;
+  /** The words of our listener's code (the PAKE password for dialers that give the code). */
+  readonly codeWords?: string;
+  /** Refuse dialers that give only the port (a listener bound beyond loopback). */
+  readonly requireCode?: boolean;
+}
+
+/** How a session's connection was authenticated. */
+export interface Security {
+  /** "code": both sides proved they know the code; "port": loopback, no code (unverified). */
+  readonly mode: "code" | "port";
+  /** Six digits both sides show, to compare out of band. */
+  readonly verification: string;
+}
+
+function checkHello(hello: Hello): Hello {
+  if (hello.app !== APP_NAME) throw new ProtocolError("E_UNEXPECTED", "not a Parley client");
+  if (hello.v !== PROTOCOL_VERSION) {
+    throw new ProtocolError("E_VERSION", `protocol version ${hello.v} (this Parley speaks ${PROTOCOL_VERSION})`);
+  }
+  return hello;
 }
 
 /** A connection whose HELLO exchange is done, waiting to be picked (or dropped). */
 interface Candidate {
   readonly channel: FrameChannel;
   readonly peer: Hello;
+  readonly security: Security;
   readonly timer: ReturnType<typeof setTimeout>;
   /** Resolves the handshake's promise: this connection became the session or was dropped. */
   readonly decided: () => void;
@@ -57,6 +94,8 @@ export class Rendezvous {
   private readonly candidates = new Set<Candidate>();
   /** Dials started whose handshake has not finished yet. */
   private dialsInProgress = 0;
+  /** Well-formed handshakes at our listener that failed key confirmation (a wrong code). */
+  private wrongCodes = 0;
   private pickTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: RendezvousOptions) {
@@ -70,99 +109,156 @@ export class Rendezvous {
 
   /** A connection our listener accepted. */
   accepted(conn: Connection): void {
-    void this.handshake(new FrameChannel(conn, "accepted"));
+    const secure = new SecureConnection(conn);
+    void this.handshake(new FrameChannel(secure, "accepted"), secure, undefined);
   }
 
   /**
    * Call when a dial starts, before it connects: a leader waits for it before picking.
+   * @param codeWords - the words of the listener's code the user gave; none: port-only mode
    * @returns the function to call with the connection, or with undefined if the dial failed
    */
-  dialStarted(): (conn: Connection | undefined) => Promise<void> {
+  dialStarted(codeWords?: string): (conn: Connection | undefined) => Promise<void> {
     this.dialsInProgress++;
     let counted = true;
-    // The dial stops counting as "in progress" once its HELLO is in (or it failed): from then
-    // on the leader may pick, this connection included.
+    // The dial stops counting as "in progress" once its handshake is through (or failed):
+    // from then on the leader may pick, this connection included.
     const uncount = (): void => {
       if (!counted) return;
       counted = false;
       this.dialsInProgress--;
     };
     return async (conn) => {
-      if (conn) await this.handshake(new FrameChannel(conn, "dialed"), uncount);
+      if (conn) {
+        const secure = new SecureConnection(conn);
+        await this.handshake(new FrameChannel(secure, "dialed"), secure, codeWords ?? "", uncount);
+      }
       uncount();
       this.pickIfLeader();
     };
   }
 
   /** A connection we dialed (dialStarted and its result in one call). */
-  dialed(conn: Connection): Promise<void> {
-    return this.dialStarted()(conn);
+  dialed(conn: Connection, codeWords?: string): Promise<void> {
+    return this.dialStarted(codeWords)(conn);
   }
 
   /**
-   * Exchanges HELLO; resolves once this connection is the session or has been dropped.
-   * @param helloDone - called when HELLO arrived or the connection failed, before anything else
+   * HELLO, PAKE share, key confirmation; then the connection is sealed and becomes a
+   * candidate. Resolves once it is the session or has been dropped.
+   * @param dialerWords - dialer: the code words ("" for port-only mode); listener: undefined
+   * @param handshakeDone - called when the handshake ended either way, before anything else
    */
-  private handshake(channel: FrameChannel, helloDone: () => void = () => {}): Promise<void> {
+  private handshake(
+    channel: FrameChannel,
+    secure: SecureConnection,
+    dialerWords: string | undefined,
+    handshakeDone: () => void = () => {},
+  ): Promise<void> {
     const { conn } = channel;
+    const role: HandshakeRole = dialerWords === undefined ? "listener" : "dialer";
     return new Promise<void>((resolve) => {
       let settled = false;
+      let peer: Hello | undefined;
+      let sid: Uint8Array = new Uint8Array(0);
+      let pake: PakeStart | undefined;
+      let keys: ConnectionKeys | undefined;
+      let mode: "code" | "port" = "port";
       const settle = (): void => {
         settled = true;
         clearTimeout(timer);
+        handshakeDone();
       };
-      const drop = (reason: string): void => {
+      const drop = (reason: string, graceful = false): void => {
         if (settled) return;
         settle();
-        helloDone();
-        conn.destroy();
+        if (graceful) conn.end(500);
+        else conn.destroy();
         this.options.rendezvousEvents.dropped(conn.remoteAddress, reason);
         resolve();
       };
       const timer = setTimeout(() => drop("not a Parley peer (no greeting within 5 s)"), HELLO_TIMEOUT_MS);
       // Our HELLO first: attaching below may replay the peer's HELLO at once, and what follows
-      // (READY, the session) must come after ours on the wire.
-      conn.write(encodeMessage(makeHello(this.nonce, this.options.name)));
+      // must come after ours on the wire.
+      const ownMode = role === "listener" ? "listen" : dialerWords ? "code" : "port";
+      conn.write(encodeMessage(makeHello(this.nonce, this.options.name, [], ownMode)));
       channel.setOwner({
         onFrame: (frame) => {
           if (settled) return;
-          if (frame.type !== FrameType.Hello) throw new ProtocolError("E_UNEXPECTED", "the first frame was not HELLO");
-          const hello = parseMessage(frame) as Hello;
-          if (hello.app !== APP_NAME) throw new ProtocolError("E_UNEXPECTED", `a ${hello.app} client, not Parley`);
-          if (hello.v !== PROTOCOL_VERSION) {
-            throw new ProtocolError(
-              "E_VERSION",
-              `protocol version ${hello.v} (this Parley speaks ${PROTOCOL_VERSION})`,
-            );
+          if (frame.type === FrameType.Bye && peer) {
+            const bye = parseMessage(frame);
+            return drop(`the peer refused the connection (${bye.kind === "bye" ? bye.reason : ""})`);
           }
+          if (!peer) {
+            if (frame.type !== FrameType.Hello)
+              throw new ProtocolError("E_UNEXPECTED", "the first frame was not HELLO");
+            peer = checkHello(parseMessage(frame) as Hello);
+            if (peer.nonce === this.nonce) {
+              // Both ends are ours: report it once, on the side that dialed.
+              if (role === "dialer") return drop("that is this Parley's own port; enter the peer's");
+              settle();
+              conn.destroy();
+              return resolve();
+            }
+            if (role === "listener") {
+              mode = peer.mode === "code" ? "code" : "port";
+              if (mode === "port" && this.options.requireCode) {
+                conn.write(encodeMessage({ kind: "bye", reason: "this listener needs its code, not just the port" }));
+                return drop("refused: the peer gave the port without the code (this listener needs it)", true);
+              }
+            } else mode = dialerWords ? "code" : "port";
+            const password =
+              mode === "code" ? (role === "listener" ? (this.options.codeWords ?? "") : (dialerWords ?? "")) : "";
+            sid = role === "dialer" ? sessionId(this.nonce, peer.nonce) : sessionId(peer.nonce, this.nonce);
+            pake = startPake(password, mode, sid);
+            conn.write(encodeMessage({ kind: "share", share: pake.share }));
+            return;
+          }
+          if (!keys) {
+            if (frame.type !== FrameType.Share || !pake)
+              throw new ProtocolError("E_UNEXPECTED", "expected the key share");
+            const share = (parseMessage(frame) as { share: Uint8Array }).share;
+            try {
+              keys = finishPake(role, pake, sid, share, this.nonce, peer.nonce);
+            } catch (err) {
+              if (err instanceof CryptoError) throw new ProtocolError("E_BAD_MESSAGE", "an invalid key share");
+              throw err;
+            }
+            conn.write(encodeMessage({ kind: "confirm", mac: keys.confirm }));
+            secure.startSealing(keys.sendKey);
+            return;
+          }
+          if (frame.type !== FrameType.Confirm)
+            throw new ProtocolError("E_UNEXPECTED", "expected the key confirmation");
+          const mac = (parseMessage(frame) as { mac: Uint8Array }).mac;
+          if (!confirmMatches(keys, mac)) {
+            settle();
+            conn.end(500);
+            const attempts = role === "listener" ? ++this.wrongCodes : 0;
+            this.options.rendezvousEvents.wrongCode(conn.remoteAddress, role, attempts);
+            return resolve();
+          }
+          secure.startOpening(keys.receiveKey);
           settle();
-          helloDone();
-          this.helloCompleted(channel, hello, resolve);
+          this.helloCompleted(channel, peer, resolve, { mode, verification: keys.verification });
         },
         onDrain: () => {},
         onClose: (why) => {
           if (why.protocol) drop(`not a Parley peer (${why.protocol.message})`);
+          else if (why.error instanceof CryptoError) drop("not a Parley peer (bytes that are not Parley records)");
           else drop("closed before the greeting");
         },
       });
     });
   }
 
-  private helloCompleted(channel: FrameChannel, peer: Hello, decided: () => void): void {
-    if (!this.takeCandidate(channel, peer, decided)) decided();
+  private helloCompleted(channel: FrameChannel, peer: Hello, decided: () => void, security: Security): void {
+    if (!this.takeCandidate(channel, peer, decided, security)) decided();
   }
 
   /** @returns false when the connection was dropped at once (not a candidate) */
-  private takeCandidate(channel: FrameChannel, peer: Hello, decided: () => void): boolean {
+  private takeCandidate(channel: FrameChannel, peer: Hello, decided: () => void, security: Security): boolean {
     const { conn } = channel;
-    if (peer.nonce === this.nonce) {
-      // Both ends of the connection are ours: report it once, on the side that dialed.
-      conn.destroy();
-      if (channel.origin === "dialed") {
-        this.options.rendezvousEvents.dropped(conn.remoteAddress, "that is this Parley's own port; enter the peer's");
-      }
-      return false;
-    }
     if (this.session) {
       if (peer.nonce === this.session.peer.nonce) {
         conn.destroy(); // the other half of a simultaneous dial, already decided
@@ -181,6 +277,7 @@ export class Rendezvous {
     const candidate: Candidate = {
       channel,
       peer,
+      security,
       timer: setTimeout(() => this.dropCandidate(candidate, "no answer to the greeting"), HELLO_TIMEOUT_MS),
       decided,
     };
@@ -244,7 +341,7 @@ export class Rendezvous {
       this.candidates.delete(c);
       if (c !== chosen) c.channel.conn.destroy();
     }
-    this.session = new Session(chosen.channel, { ...this.options, peer: chosen.peer });
+    this.session = new Session(chosen.channel, { ...this.options, peer: chosen.peer, security: chosen.security });
     this.options.rendezvousEvents.connected(this.session);
     chosen.decided();
   }

@@ -56,6 +56,8 @@ type State = "open" | "leaving" | "closing" | "closed";
 
 export interface SessionOptions {
   readonly peer: Hello;
+  /** How the connection was authenticated (shown to the user); absent in tests that skip it. */
+  readonly security?: { readonly mode: "code" | "port"; readonly verification: string };
   /** Where received files are stored (must exist). */
   readonly downloadDir: string;
   /** Digest used for files this side sends. */
@@ -149,6 +151,10 @@ export class Session {
 
   get peer(): Hello {
     return this.options.peer;
+  }
+
+  get security(): SessionOptions["security"] {
+    return this.options.security;
   }
 
   get remoteAddress(): string {

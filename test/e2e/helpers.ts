@@ -237,8 +237,8 @@ export function startCliWithFileLimit(label: string, args: readonly string[], ma
 export async function startPeer(name: string, extra: readonly string[] = []): Promise<Peer> {
   const dir = makeTempDir();
   const cli = startCli(name, ["--host", "127.0.0.1", "--dir", dir, "--name", name, "--no-progress", ...extra]);
-  const { match } = await cli.waitForLine(/^Listening on 127\.0\.0\.1:(\d+)$/);
-  return { cli, dir, port: Number(match[1]) };
+  const { match } = await cli.waitForLine(/^Listening on 127\.0\.0\.1:(\d+) · code (\d+-[a-z]+-[a-z]+)$/);
+  return { cli, dir, port: Number(match[1]), code: match[2] as string };
 }
 
 export interface Peer {
@@ -247,12 +247,14 @@ export interface Peer {
   readonly dir: string;
   /** The port it listens on. */
   readonly port: number;
+  /** Its connection code (port-word-word). */
+  readonly code: string;
 }
 
-/** Starts alice and bob, has alice dial bob, and waits until both say "Connected to". */
+/** Starts alice and bob, has alice dial bob with bob's code, and waits until both say "Connected to". */
 export async function connectedPair(): Promise<{ a: Peer; b: Peer }> {
   const [a, b] = await Promise.all([startPeer("alice"), startPeer("bob")]);
-  a.cli.send(String(b.port));
+  a.cli.send(b.code);
   await Promise.all([
     a.cli.waitForLine(/^Connected to bob at 127\.0\.0\.1:\d+\b/),
     b.cli.waitForLine(/^Connected to alice at 127\.0\.0\.1:\d+\b/),

@@ -7,16 +7,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { join } from "node:path";
-import {
-  encodeDataHeader,
-  encodeMessage,
-  type Frame,
-  FrameDecoder,
-  FrameType,
-  makeHello,
-} from "../../src/protocol/index.ts";
+import { encodeDataHeader, encodeMessage, FrameType } from "../../src/protocol/index.ts";
+import { rawParley } from "../raw-parley.ts";
 import { BUN, type Cli, cleanup, closedPort, MAIN, makeTempDir, ROOT, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
@@ -48,8 +41,8 @@ function typeOf(v: unknown): string {
 
 const TRANSFER = { id: "number", direction: "string", name: "string" };
 const SCHEMA: Record<string, Record<string, string>> = {
-  listening: { host: "string", port: "number", reachableAt: "array" },
-  connected: { peer: "object" },
+  listening: { host: "string", port: "number", code: "string", reachableAt: "array" },
+  connected: { peer: "object", verified: "boolean", verification: "string" },
   chat: { text: "string" },
   offer: { ...TRANSFER },
   progress: { id: "number", direction: "string", bytes: "number" },
@@ -279,25 +272,21 @@ describe("parley send / receive", () => {
       const dir = makeTempDir();
       const receiver = startCli("receiver", ["receive", "--dir", dir, "--json"]);
       const port = await listeningPort(receiver);
-      // A hand-made sender whose END carries a wrong digest. Its nonce is the largest, so it
-      // leads and says READY.
-      const socket = connect(port, "127.0.0.1");
-      const frames: Frame[] = [];
-      const decoder = new FrameDecoder();
-      socket.on("data", (chunk) => frames.push(...decoder.push(new Uint8Array(chunk as Buffer))));
-      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
-      socket.write(encodeMessage(makeHello("ffffffffffffffff", "liar")));
+      // A hand-made sender (the real handshake, with the receiver's code) whose END carries a
+      // wrong digest. Its nonce is the largest, so it leads and says READY.
+      const { line: listening } = { line: receiver.lines.find((l) => l.includes('"listening"')) as string };
+      const code = (JSON.parse(listening) as { code: string }).code;
+      const raw = await rawParley(port, { leader: true, words: code.replace(/^\d+-/, "") });
       const until = async (type: number) => {
-        while (!frames.some((f) => f.type === type)) await Bun.sleep(10);
+        while (!raw.frames.some((f) => f.type === type)) await Bun.sleep(10);
       };
-      await until(FrameType.Hello);
-      socket.write(encodeMessage({ kind: "ready" }));
-      socket.write(encodeMessage({ kind: "offer", id: 1, name: "forged.bin", size: 4, algo: "xxh3" }));
+      raw.send(encodeMessage({ kind: "offer", id: 1, name: "forged.bin", size: 4, algo: "xxh3" }));
       await until(FrameType.Accept);
-      socket.write(Buffer.concat([encodeDataHeader(1, 4), Buffer.from("abcd")]));
-      socket.write(encodeMessage({ kind: "end", id: 1, bytes: 4, algo: "xxh3", digest: "0000000000000000" }));
+      raw.send(Buffer.concat([encodeDataHeader(1, 4), Buffer.from("abcd")]));
+      raw.send(encodeMessage({ kind: "end", id: 1, bytes: 4, algo: "xxh3", digest: "0000000000000000" }));
       await until(FrameType.Received);
-      socket.write(encodeMessage({ kind: "bye", reason: "exit" }));
+      raw.send(encodeMessage({ kind: "bye", reason: "exit" }));
+      const socket = raw.socket;
       expect(await receiver.exitCode()).toBe(4);
       socket.destroy();
       expect(events(receiver).find((e) => e.type === "error")).toMatchObject({ code: "E_BAD_CHECKSUM" });

@@ -141,9 +141,9 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     startPane("a", "alice", dirA);
     startPane("b", "bob", dirB);
 
-    const [, portB] = await waitForText("b", /Listening on 127\.0\.0\.1:(\d+)/);
-    await waitForText("a", /peer port> $/m);
-    type("a", portB as string);
+    const [, codeB] = await waitForText("b", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+    await waitForText("a", /peer code> $/m);
+    type("a", codeB as string);
     await Promise.all([
       waitForText("a", /^Connected to bob at 127\.0\.0\.1:\d+/m),
       waitForText("b", /^Connected to alice at 127\.0\.0\.1:\d+/m),
@@ -208,9 +208,9 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     // SHA-256 on both sides and 1 GiB keep the transfer on screen for about a second.
     startPane("c", "carol", dirA, ["--checksum", "sha256"]);
     startPane("d", "dave", dirB);
-    const [, portD] = await waitForText("d", /Listening on 127\.0\.0\.1:(\d+)/);
-    await waitForText("c", /peer port> $/m);
-    type("c", portD as string);
+    const [, codeD] = await waitForText("d", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+    await waitForText("c", /peer code> $/m);
+    type("c", codeD as string);
     await waitForText("d", /^Connected to carol/m);
 
     const src = join(makeTempDir(), "big.bin");

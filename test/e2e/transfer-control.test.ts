@@ -40,7 +40,7 @@ function randomFile(name: string, size: number): { path: string; bytes: Buffer }
 }
 
 async function connect(a: Peer, b: Peer): Promise<void> {
-  a.cli.send(String(b.port));
+  a.cli.send(b.code);
   await Promise.all([a.cli.waitForLine(/^Connected to/), b.cli.waitForLine(/^Connected to/)]);
 }
 
@@ -78,7 +78,7 @@ describe("faults", () => {
     async () => {
       const dir = makeTempDir();
       const b = startCliWithFileLimit("bob", ["--dir", dir, "--name", "bob", "--no-progress"], 1024 * 1024);
-      const { match } = await b.waitForLine(/^Listening on 127\.0\.0\.1:(\d+)$/);
+      const { match } = await b.waitForLine(/^Listening on 127\.0\.0\.1:\d+ · code (\d+-[a-z]+-[a-z]+)$/);
       const a = await startPeer("alice");
       a.cli.send(match[1] as string);
       await Promise.all([a.cli.waitForLine(/^Connected to/), b.waitForLine(/^Connected to/)]);

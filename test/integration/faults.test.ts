@@ -5,9 +5,10 @@
 
 import { afterEach, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { join, resolve } from "node:path";
 import { encodeFrame, encodeMessage, FrameType, makeHello } from "../../src/protocol/index.ts";
+import { rawParley } from "../raw-parley.ts";
 import { TestPeer, writeRandomFile } from "./peers.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -87,14 +88,14 @@ test("the receiver process killed mid-transfer: the sender reports it", async ()
   expect(readdirSync(outDir).filter((n) => !n.endsWith(".part"))).toEqual([]);
 });
 
-/** Connects a hand-made client that completes the handshake as the follower. */
+/** A hand-made client that completes the real handshake as the follower. */
 async function rawPeer(target: TestPeer): Promise<Socket> {
-  const socket = connect(target.listener.port, "127.0.0.1");
-  sockets.push(socket);
-  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
-  // The smallest nonce makes the TestPeer the leader: it sends READY and starts its session.
-  socket.write(encodeMessage(makeHello("0000000000000001", "raw")));
+  const raw = await rawParley(target.listener.port, { leader: false });
+  sockets.push(raw.socket);
   await target.waitForSession();
+  // Further bytes go sealed: the hostile frames below come from an authenticated peer.
+  const socket = raw.socket as Socket & { sealedWrite?: (b: Uint8Array) => void };
+  socket.sealedWrite = raw.send;
   return socket;
 }
 
@@ -110,7 +111,7 @@ test.each([
   const closed = new Promise<void>((resolve) => {
     for (const event of ["close", "end", "error"]) socket.once(event, () => resolve());
   });
-  socket.write(bad);
+  (socket as Socket & { sealedWrite: (b: Uint8Array) => void }).sealedWrite(bad);
   const lost = await target.waitFor("lost");
   expect(lost.reason).toContain("broke the protocol");
   expect(lost.reason).toContain(reason);

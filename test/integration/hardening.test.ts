@@ -5,17 +5,11 @@
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { dial, listen } from "../../src/net/index.ts";
-import {
-  encodeFrame,
-  encodeMessage,
-  type Frame,
-  FrameDecoder,
-  FrameType,
-  makeHello,
-} from "../../src/protocol/index.ts";
+import { encodeFrame, encodeMessage, FrameType } from "../../src/protocol/index.ts";
 import { MAX_INCOMING_TRANSFERS } from "../../src/session/index.ts";
+import { type RawParley, rawParley } from "../raw-parley.ts";
 import { connectedPair, TestPeer, writeRandomFile } from "./peers.ts";
 
 const peers: TestPeer[] = [];
@@ -28,36 +22,28 @@ afterEach(() => {
 });
 
 /** A hand-made client that completes the handshake as the follower (smallest nonce). */
-async function rawPeer(target: TestPeer, options: { read: boolean }): Promise<{ socket: Socket; frames: Frame[] }> {
-  const socket = connect(target.listener.port, "127.0.0.1");
-  sockets.push(socket);
-  const frames: Frame[] = [];
-  const decoder = new FrameDecoder();
-  if (options.read) socket.on("data", (chunk) => frames.push(...decoder.push(new Uint8Array(chunk as Buffer))));
-  else socket.pause();
-  socket.on("error", () => {});
-  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
-  socket.write(encodeMessage(makeHello("0000000000000001", "raw")));
+async function rawPeer(target: TestPeer, options: { read: boolean }): Promise<RawParley> {
+  const raw = await rawParley(target.listener.port, { leader: false });
+  sockets.push(raw.socket);
+  if (!options.read) raw.stopReading();
   await target.waitForSession();
-  return { socket, frames };
+  return raw;
 }
 
 test("a PING flood from a peer that does not read gets few PONGs, and memory stays bounded", async () => {
   const target = new TestPeer("target");
   peers.push(target);
-  const { socket } = await rawPeer(target, { read: false });
+  const raw = await rawPeer(target, { read: false });
   const ping = encodeMessage({ kind: "ping", token: new Uint8Array(8) });
   const burst = new Uint8Array(ping.length * 10_000);
   for (let i = 0; i < 10_000; i++) burst.set(ping, i * ping.length);
   const rssBefore = process.memoryUsage().rss;
-  for (let i = 0; i < 200; i++) socket.write(burst); // 2,000,000 PINGs, 26 MB
-  await new Promise<void>((resolve) => socket.write(new Uint8Array(0), () => resolve()));
+  for (let i = 0; i < 200; i++) raw.send(burst); // 2,000,000 PINGs, 26 MB
+  await new Promise<void>((resolve) => raw.socket.write(new Uint8Array(0), () => resolve()));
   // Let the target read them all; it must still answer a chat line afterwards.
-  const frames: Frame[] = [];
-  const decoder = new FrameDecoder();
-  socket.on("data", (chunk) => frames.push(...decoder.push(new Uint8Array(chunk as Buffer))));
-  socket.resume();
-  socket.write(encodeMessage({ kind: "chat", text: "still there?" }));
+  const { frames } = raw;
+  raw.startReading();
+  raw.send(encodeMessage({ kind: "chat", text: "still there?" }));
   await target.waitFor("chat", (e) => e.text === "still there?", 30_000);
   const pongs = () => frames.filter((f) => f.type === FrameType.Pong).length;
   expect(pongs()).toBeLessThan(1_000_000); // one PONG waits at a time, the rest are coalesced
@@ -67,11 +53,12 @@ test("a PING flood from a peer that does not read gets few PONGs, and memory sta
 test(`more than ${MAX_INCOMING_TRANSFERS} offers at once: the rest are declined`, async () => {
   const target = new TestPeer("target");
   peers.push(target);
-  const { socket, frames } = await rawPeer(target, { read: true });
+  const raw = await rawPeer(target, { read: true });
+  const { frames } = raw;
   const total = MAX_INCOMING_TRANSFERS + 6;
   for (let i = 0; i < total; i++) {
     // The raw peer dialed: its ids are odd.
-    socket.write(encodeMessage({ kind: "offer", id: 2 * i + 1, name: `f${i}.bin`, size: 10, algo: "xxh3" }));
+    raw.send(encodeMessage({ kind: "offer", id: 2 * i + 1, name: `f${i}.bin`, size: 10, algo: "xxh3" }));
   }
   const deadline = Date.now() + 10_000;
   const count = (type: number) => frames.filter((f) => f.type === type).length;
@@ -139,9 +126,9 @@ test("a leader whose own dial hangs still takes the peer that connected to it", 
 test("an oversized frame hidden behind a good one still ends only that connection", async () => {
   const target = new TestPeer("target");
   peers.push(target);
-  const { socket } = await rawPeer(target, { read: true });
+  const raw = await rawPeer(target, { read: true });
   const bad = encodeFrame(FrameType.Chat, new Uint8Array(0)).fill(0xff, 0, 4);
-  socket.write(Buffer.concat([encodeMessage({ kind: "chat", text: "first" }), bad]));
+  raw.send(Buffer.concat([encodeMessage({ kind: "chat", text: "first" }), bad]));
   await target.waitFor("chat", (e) => e.text === "first");
   const lost = await target.waitFor("lost");
   expect(lost.reason).toContain("exceeds the limit");

@@ -25,7 +25,8 @@ export type Recorded =
   | { type: "peerLeft"; reason: string }
   | { type: "lost"; reason: string }
   | { type: "closed" }
-  | { type: "dropped"; address: string; reason: string };
+  | { type: "dropped"; address: string; reason: string }
+  | { type: "wrongCode"; address: string; side: string; attempts: number };
 
 export class TestPeer {
   readonly events: Recorded[] = [];
@@ -69,6 +70,7 @@ export class TestPeer {
           for (const w of this.waiters.splice(0)) w();
         },
         dropped: (address, reason) => record({ type: "dropped", address, reason }),
+        wrongCode: (address, side, attempts) => record({ type: "wrongCode", address, side, attempts }),
       },
     });
     this.listener = listen("127.0.0.1", 0, (conn) => this.rendezvous.accepted(conn));

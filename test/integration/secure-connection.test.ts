@@ -41,7 +41,9 @@ function side(conn: Connection, origin: "dialed" | "accepted", sendKey: Uint8Arr
     connectionLost: record("lost"),
     closed: record("closed"),
   };
-  const secure = new SecureConnection(conn, sendKey, receiveKey);
+  const secure = new SecureConnection(conn);
+  secure.startSealing(sendKey);
+  secure.startOpening(receiveKey);
   const session = new Session(new FrameChannel(secure, origin), {
     peer: { kind: "hello", v: 1, app: "parley", nonce: "0000000000000000", features: [] },
     downloadDir: dir,

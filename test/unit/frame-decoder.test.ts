@@ -110,6 +110,8 @@ const sample = {
   ping: { kind: "ping", token: hex("0102030405060708") },
   pong: { kind: "pong", token: hex("0102030405060708") },
   ready: { kind: "ready" },
+  share: { kind: "share", share: new Uint8Array(32).fill(7) },
+  confirm: { kind: "confirm", mac: new Uint8Array(32).fill(9) },
   bye: { kind: "bye", reason: "exit" },
 } satisfies Record<string, Message>;
 
@@ -129,6 +131,8 @@ function buildStream(): { parts: Uint8Array[]; expected: Expected[] } {
     expected.push({ type: FrameType.Data, transferId, payload });
   };
   control(sample.hello);
+  control(sample.share);
+  control(sample.confirm);
   control(sample.chat);
   control(sample.offer);
   control(sample.accept);

@@ -109,6 +109,12 @@ describe("round trip encodeMessage -> FrameDecoder -> parseMessage", () => {
     ["accept with resume offset", { kind: "accept", id: 3, offset: 2 ** 40, prefix: "0123abcd" }],
     ["start at the accepted offset", { kind: "start", id: 3, offset: 2 ** 40 }],
     ["start over", { kind: "start", id: 3, offset: 0 }],
+    ["share", { kind: "share", share: new Uint8Array(32).fill(1) }],
+    ["confirm", { kind: "confirm", mac: new Uint8Array(32).fill(2) }],
+    [
+      "hello in code mode",
+      { kind: "hello", v: 1, app: "parley", nonce: "0123456789abcdef", features: [], mode: "code" },
+    ],
     [
       "offer with mtime and exec",
       { kind: "offer", id: 5, name: "run.sh", size: 10, algo: "xxh3", mtime: 1_700_000_000_123, exec: true },

@@ -127,3 +127,35 @@ describe("records", () => {
     expectIntegrityError(() => opener.push(ok as Uint8Array));
   });
 });
+
+describe("plain records and the switch to sealed", () => {
+  test("without a key, records are plain: length then payload", () => {
+    const record = new RecordSealer().seal(text("hi"));
+    expect(Buffer.from(record).toString("hex")).toBe("000000026869");
+    expect(new RecordOpener().push(record).map(str)).toEqual(["hi"]);
+  });
+
+  test("a key set between two records of one chunk applies to the second", () => {
+    const sealer = new RecordSealer();
+    const plain = sealer.seal(text("last plain"));
+    sealer.setKey(KEY);
+    const sealed = sealer.seal(text("first sealed"));
+    const opener = new RecordOpener();
+    opener.feed(concat([plain, sealed]));
+    expect(str(opener.next() as Uint8Array)).toBe("last plain");
+    opener.setKey(KEY);
+    expect(str(opener.next() as Uint8Array)).toBe("first sealed");
+    expect(opener.next()).toBeUndefined();
+  });
+
+  test("a sealed record read as plain never yields the sender's plaintext", () => {
+    const sealed = new RecordSealer(KEY).seal(text("secret"));
+    const got = new RecordOpener().push(sealed);
+    expect(got.some((r) => str(r).includes("secret"))).toBe(false);
+  });
+
+  test("a plain record where a sealed one is expected is an integrity error", () => {
+    const plain = new RecordSealer().seal(text("not sealed at all, but long enough"));
+    expectIntegrityError(() => new RecordOpener(KEY).push(plain));
+  });
+});

@@ -1,0 +1,45 @@
+/** Connection codes in the CLI: how a listener's code is shown, where a dialer's comes from. */
+
+import { readFileSync } from "node:fs";
+import { isCodeWords, normalizeCodeWords } from "../crypto/index.ts";
+import { UsageError } from "./flags.ts";
+
+/** Loopback listeners accept the port alone (unverified); any other needs the code. */
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * The code to show: `port-word-word`, with the host in front when the listener is reachable
+ * beyond loopback (`192.0.2.2:40123-ribbon-walnut`).
+ */
+export function connectionCode(host: string, port: number, words: string, reachableAt: readonly string[]): string {
+  if (isLoopbackHost(host)) return `${port}-${words}`;
+  const external = reachableAt.find((a) => !a.startsWith("127.") && !a.startsWith("[::1]"));
+  const shown = external ? external.slice(0, external.lastIndexOf(":")) : host;
+  return `${shown}:${port}-${words}`;
+}
+
+/** The words of a code ("40123-ribbon-walnut" or "ribbon-walnut"), or undefined. */
+export function codeWordsOf(code: string | undefined): string | undefined {
+  if (code === undefined) return undefined;
+  const m = /^(?:.*?\d-)?([A-Za-z][A-Za-z\s-]*)$/.exec(code.trim());
+  const words = m ? normalizeCodeWords(m[1] as string) : "";
+  return isCodeWords(words) ? words : undefined;
+}
+
+/**
+ * The peer's code given out of the command line (ps shows argv): `--code-file FILE`, else
+ * the PARLEY_CODE environment variable. @throws UsageError when the file cannot be read
+ */
+export function peerCodeFromEnvironment(codeFile: string | undefined): string | undefined {
+  if (codeFile !== undefined) {
+    try {
+      return readFileSync(codeFile, "utf8").trim();
+    } catch (err) {
+      throw new UsageError(`cannot read --code-file ${codeFile}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const fromEnv = process.env.PARLEY_CODE?.trim();
+  return fromEnv ? fromEnv : undefined;
+}
