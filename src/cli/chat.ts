@@ -9,7 +9,7 @@ import { randomCodeWords } from "../crypto/index.ts";
 import { dial, formatAddress, type Listener, listen, NetError } from "../net/index.ts";
 import { chatFits, MAX_CHAT_BYTES } from "../protocol/index.ts";
 import { Rendezvous, type Session, type SessionEvents } from "../session/index.ts";
-import { formatBytes, openTerminal, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
+import { displayText, formatBytes, openTerminal, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
 import type { ChatOptions } from "./args.ts";
 import { codeWordsOf, connectionCode, isLoopbackHost } from "./codes.ts";
 import { prepareDownloadDir } from "./download-dir.ts";
@@ -352,7 +352,7 @@ class ChatController {
 
   private sessionEvents(): SessionEvents {
     return {
-      chatReceived: (text) => this.terminal.print(`<${this.peerName()}> ${sanitizeForTerminal(text)}`),
+      chatReceived: (text) => this.terminal.print(`<${this.peerName()}> ${displayText(text)}`),
       transferStarted: (info) => this.presenter.started(info),
       transferProgressed: (info, bytes) => this.presenter.progressed(info, bytes),
       transferFinished: (done) => this.presenter.finished(done),

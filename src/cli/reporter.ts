@@ -5,7 +5,7 @@
  */
 
 import type { Security, TransferDone, TransferInfo } from "../session/index.ts";
-import { sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
+import { displayText, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
 import { type TransferOutput, TransferPresenter } from "./transfer-presenter.ts";
 
 const PROGRESS_EVERY_MS = 100;
@@ -140,7 +140,7 @@ class HumanReporter implements Reporter, TransferOutput {
     if (security) this.print(`Both sides show ${security.verification}.`);
   }
   chat(text: string): void {
-    this.print(`<peer> ${sanitizeForTerminal(text)}`);
+    this.print(`<peer> ${displayText(text)}`);
   }
   offered(i: TransferInfo): void {
     this.presenter.started(i);

@@ -15,3 +15,13 @@ export function sanitizeForTerminal(text: string): string {
     return `\\u${code.toString(16).padStart(4, "0")}`;
   });
 }
+
+/** Longest peer text printed as one line; the rest is counted, not shown. */
+export const MAX_DISPLAY_CHARS = 4000;
+
+/** Peer text made safe (sanitizeForTerminal) and bounded to MAX_DISPLAY_CHARS characters. */
+export function displayText(text: string, max = MAX_DISPLAY_CHARS): string {
+  const safe = sanitizeForTerminal(text);
+  if (safe.length <= max) return safe;
+  return `${safe.slice(0, max)} … (${safe.length - max} more characters not shown)`;
+}

@@ -451,6 +451,17 @@ describe("chat edge cases", () => {
   );
 
   test(
+    "a long chat line from the peer is shown bounded, with the rest counted",
+    async () => {
+      const { a, b } = await connectedPair();
+      a.cli.send("y".repeat(10_000));
+      const { line } = await b.cli.waitForLine(/^<alice> y+ … \(6000 more characters not shown\)$/);
+      expect(line.length).toBeLessThan(4100);
+    },
+    TEST_MS,
+  );
+
+  test(
     "transfers both ways at once, several paths in one command, chat in between",
     async () => {
       const { a, b } = await connectedPair();
