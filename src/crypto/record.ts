@@ -65,13 +65,23 @@ export class RecordSealer {
       record.set(plaintext, RECORD_HEADER_BYTES);
       return record;
     }
+    return Buffer.concat(this.sealParts(plaintext));
+  }
+
+  /**
+   * The same record as parts to write back to back (header, ciphertext, tag): no copy of
+   * the ciphertext into one buffer, which costs more than the two extra small writes.
+   */
+  sealParts(plaintext: Uint8Array): Uint8Array[] {
+    if (plaintext.length > MAX_RECORD_PLAINTEXT_BYTES) throw new RangeError("record plaintext too large");
+    if (!this.key) return [this.seal(plaintext)];
     const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
     header.writeUInt32BE(plaintext.length + RECORD_TAG_BYTES, 0);
     const cipher = createCipheriv("aes-256-gcm", this.key, nonceFor(this.counter++));
     cipher.setAAD(header);
     const body = cipher.update(plaintext);
     const tail = cipher.final(); // empty for GCM, but part of the API contract
-    return Buffer.concat([header, body, tail, cipher.getAuthTag()]);
+    return tail.length === 0 ? [header, body, cipher.getAuthTag()] : [header, body, tail, cipher.getAuthTag()];
   }
 
   destroy(): void {
@@ -116,6 +126,17 @@ export class RecordOpener {
    *   replayed, reordered, forged) or an impossible length; the opener stays failed
    */
   next(): Uint8Array | undefined {
+    const parts = this.nextParts();
+    if (parts === undefined) return undefined;
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  }
+
+  /**
+   * Like `next`, but the plaintext may come as several pieces (in order): a sealed record
+   * split across received chunks is decrypted piece by piece instead of being copied into
+   * one buffer first. Nothing is returned before the whole record has been authenticated.
+   */
+  nextParts(): Uint8Array[] | undefined {
     if (this.failed) throw integrityError();
     if (this.pendingBytes < RECORD_HEADER_BYTES) return undefined;
     const length = this.peekLength();
@@ -125,8 +146,26 @@ export class RecordOpener {
       throw integrityError();
     }
     if (this.pendingBytes < RECORD_HEADER_BYTES + length) return undefined;
-    const record = this.take(RECORD_HEADER_BYTES + length);
-    return this.key ? this.open(record, this.key) : record.subarray(RECORD_HEADER_BYTES);
+    if (!this.key) return [this.take(RECORD_HEADER_BYTES + length).subarray(RECORD_HEADER_BYTES)];
+    try {
+      const header = this.take(RECORD_HEADER_BYTES);
+      const decipher = createDecipheriv("aes-256-gcm", this.key, nonceFor(this.counter++));
+      decipher.setAAD(header);
+      const parts: Uint8Array[] = [];
+      for (let left = length - RECORD_TAG_BYTES; left > 0; ) {
+        const piece = this.take(Math.min(left, (this.pending[0] as Buffer).length));
+        const plain = decipher.update(piece);
+        if (plain.length > 0) parts.push(plain);
+        left -= piece.length;
+      }
+      decipher.setAuthTag(this.take(RECORD_TAG_BYTES));
+      const tail = decipher.final(); // throws when the tag does not match
+      if (tail.length > 0) parts.push(tail);
+      return parts;
+    } catch (err) {
+      this.failed = true;
+      throw integrityError(err);
+    }
   }
 
   /** Feeds `chunk` and returns every record it completes (no key change in between). */
@@ -145,23 +184,6 @@ export class RecordOpener {
   destroy(): void {
     this.key?.fill(0);
     this.pending = [];
-  }
-
-  private open(record: Buffer, key: Buffer): Uint8Array {
-    const header = record.subarray(0, RECORD_HEADER_BYTES);
-    const body = record.subarray(RECORD_HEADER_BYTES, record.length - RECORD_TAG_BYTES);
-    const tag = record.subarray(record.length - RECORD_TAG_BYTES);
-    try {
-      const decipher = createDecipheriv("aes-256-gcm", key, nonceFor(this.counter++));
-      decipher.setAAD(header);
-      decipher.setAuthTag(tag);
-      const plaintext = decipher.update(body);
-      decipher.final(); // throws when the tag does not match
-      return plaintext;
-    } catch (err) {
-      this.failed = true;
-      throw integrityError(err);
-    }
   }
 
   private peekLength(): number {

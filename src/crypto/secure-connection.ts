@@ -50,7 +50,7 @@ export class SecureConnection implements Connection {
   /** Writes `bytes` as one record; `bytes` may be reused as soon as this returns. */
   write(bytes: Uint8Array): void {
     if (this.inner.closed || bytes.length === 0) return;
-    this.inner.write(this.sealer.seal(bytes));
+    for (const part of this.sealer.sealParts(bytes)) this.inner.write(part);
   }
 
   end(timeoutMs?: number): void {
@@ -81,17 +81,20 @@ export class SecureConnection implements Connection {
     this.opener.feed(chunk);
     // One record at a time: handling one may set the receive key for the next.
     for (;;) {
-      let record: Uint8Array | undefined;
+      let parts: Uint8Array[] | undefined;
       try {
-        record = this.opener.next();
+        parts = this.opener.nextParts();
       } catch (err) {
         if (!(err instanceof CryptoError)) throw err;
         this.failure = err;
         this.inner.destroy();
         return;
       }
-      if (record === undefined || this.inner.closed) return;
-      if (record.length > 0) events.onData(record);
+      if (parts === undefined) return;
+      for (const part of parts) {
+        if (this.inner.closed) return;
+        events.onData(part);
+      }
     }
   }
 }
