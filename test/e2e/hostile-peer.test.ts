@@ -1,0 +1,176 @@
+/**
+ * A crafted peer, built from the protocol and crypto modules, that has the code (so it gets
+ * through the handshake) and then misbehaves: dangerous names, escape sequences in names and
+ * chat, an oversized frame; and random or mutated frames for a bounded time. The receiving
+ * CLI must neutralise all of it, say so in one line when it closes, and never crash or hang.
+ * Plus: what crosses the wire is ciphertext only.
+ */
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { encodeDataHeader, encodeFrame, encodeMessage, FrameType } from "../../src/protocol/index.ts";
+import { rawParley } from "../raw-parley.ts";
+import { cleanup, makeTempDir, startPeer } from "./helpers.ts";
+
+afterEach(cleanup);
+const TEST_MS = 30_000;
+const wordsOf = (code: string) => code.replace(/^\d+-/, "");
+
+describe("a hostile peer with the code", () => {
+  test(
+    "names with ../, absolute paths and escape codes, and escape-laden chat, are neutralised",
+    async () => {
+      const b = await startPeer("bob");
+      const raw = await rawParley(b.port, { leader: true, words: wordsOf(b.code) });
+      await b.cli.waitForLine(/^Encrypted and verified with the code/);
+      const names = ["../../x.txt", "/etc/passwd", "\x1b]0;pwned\x07evil\x1b[31m.txt", "..", "a\\b\\c.txt"];
+      let id = 1;
+      for (const name of names) {
+        raw.send(encodeMessage({ kind: "offer", id, name, size: 3, algo: "xxh3" }));
+        while (
+          !raw.frames.some(
+            (f) => f.type === FrameType.Accept && new TextDecoder().decode(f.payload).includes(`"id":${id}`),
+          )
+        ) {
+          await Bun.sleep(5);
+        }
+        raw.send(Buffer.concat([encodeDataHeader(id, 3), Buffer.from("abc")]));
+        const { createDigest } = await import("../../src/transfer/checksum.ts");
+        const d = createDigest("xxh3");
+        d.update(Buffer.from("abc"));
+        raw.send(encodeMessage({ kind: "end", id, bytes: 3, algo: "xxh3", digest: d.hex() }));
+        id += 2;
+      }
+      raw.send(encodeMessage({ kind: "chat", text: "\x1b[2J\x1b]52;c;ZXZpbA==\x07 hello" }));
+      await b.cli.waitForLine(/^<raw> \^\[\[2J\^\[\]52;c;ZXZpbA==\^G hello$/);
+      while (b.cli.linesMatching(/^Saved /).length < names.length) await Bun.sleep(10);
+      const saved = readdirSync(b.dir).sort();
+      // Separators and ".." gone, control characters (ESC, BEL) removed; the printable rest stays.
+      expect(saved).toEqual(["]0;pwnedevil[31m.txt", "c.txt", "passwd", "received-file", "x.txt"].sort());
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters
+      expect(saved.filter((n) => /[\u0000-\u001f\u007f]/.test(n))).toEqual([]);
+      expect(existsSync(join(b.dir, "..", "x.txt"))).toBe(false);
+      // Nothing raw reached the terminal: no ESC or BEL in anything bob printed.
+      expect(b.cli.stdout.includes("\x1b")).toBe(false);
+      expect(b.cli.stdout.includes("\x07")).toBe(false);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "an oversized frame: the connection closes with the reason, the CLI says so in one line",
+    async () => {
+      const b = await startPeer("bob");
+      const raw = await rawParley(b.port, { leader: true, words: wordsOf(b.code) });
+      await b.cli.waitForLine(/^Encrypted and verified with the code/);
+      raw.send(encodeFrame(FrameType.Chat, new Uint8Array(0)).fill(0x7f, 0, 4));
+      await b.cli.waitForLine(/^Connection lost: the peer broke the protocol \(frame of \d+ bytes exceeds the limit/);
+      expect(await b.cli.exitCode()).toBe(1);
+      expect(b.cli.stderr).not.toContain("    at ");
+    },
+    TEST_MS,
+  );
+
+  test(
+    "random and mutated frames for a while: every connection ends cleanly, the CLI never crashes",
+    async () => {
+      // A seeded generator: the same bytes every run.
+      let seed = 0x9e3779b9;
+      const rand = () => {
+        seed ^= seed << 13;
+        seed ^= seed >>> 17;
+        seed ^= seed << 5;
+        return (seed >>> 0) / 2 ** 32;
+      };
+      const valid = [
+        encodeMessage({ kind: "chat", text: "hi" }),
+        encodeMessage({ kind: "offer", id: 1, name: "f.bin", size: 10, algo: "xxh3" }),
+        encodeMessage({ kind: "ack", bytes: 0 }),
+        encodeMessage({ kind: "ping", token: new Uint8Array(8) }),
+        encodeMessage({ kind: "end", id: 1, bytes: 10, algo: "xxh3", digest: "00" }),
+      ];
+      const deadline = Date.now() + 3_000;
+      let rounds = 0;
+      while (Date.now() < deadline) {
+        const b = await startPeer(`target${rounds}`);
+        const raw = await rawParley(b.port, { leader: true, words: wordsOf(b.code) });
+        await b.cli.waitForLine(/^Encrypted and verified with the code/);
+        for (let i = 0; i < 50; i++) {
+          const base = Uint8Array.from(valid[Math.floor(rand() * valid.length)] as Uint8Array);
+          const mutated =
+            rand() < 0.3 ? Uint8Array.from({ length: 1 + Math.floor(rand() * 64) }, () => rand() * 256) : base;
+          for (let m = 0; m < 3; m++) mutated[Math.floor(rand() * mutated.length)] = Math.floor(rand() * 256);
+          raw.send(mutated);
+        }
+        const code = await b.cli.exitCode(2_000).catch(() => -1);
+        // Either it closed the connection with a reason (exit 1) or it is still fine (killed by cleanup).
+        if (code !== -1) expect(code).toBe(1);
+        expect(b.cli.stderr).not.toContain("    at ");
+        expect(b.cli.stderr).not.toContain("internal error");
+        raw.socket.destroy();
+        rounds++;
+      }
+      expect(rounds).toBeGreaterThan(0);
+    },
+    TEST_MS,
+  );
+});
+
+describe("on the wire", () => {
+  test(
+    "a recording proxy sees neither the chat text nor the file bytes in clear",
+    async () => {
+      const [a, b] = await Promise.all([startPeer("alice"), startPeer("bob")]);
+      const recorded: Buffer[] = [];
+      const relay = Bun.listen<{ up?: import("bun").Socket<undefined> }>({
+        hostname: "127.0.0.1",
+        port: 0,
+        data: {},
+        socket: {
+          async open(client) {
+            client.data.up = await Bun.connect({
+              hostname: "127.0.0.1",
+              port: b.port,
+              socket: {
+                data: (_s, chunk) => {
+                  recorded.push(Buffer.from(chunk));
+                  client.write(chunk);
+                },
+                close: () => {
+                  client.end();
+                },
+              },
+            });
+          },
+          data(client, chunk) {
+            recorded.push(Buffer.from(chunk));
+            client.data.up?.write(chunk);
+          },
+          close(client) {
+            client.data.up?.end();
+          },
+        },
+      });
+      try {
+        a.cli.send(`${relay.port}-${wordsOf(b.code)}`);
+        await b.cli.waitForLine(/^Encrypted and verified with the code/);
+        a.cli.send("the eagle lands at midnight");
+        await b.cli.waitForLine(/^<alice> the eagle lands at midnight$/);
+        const src = join(makeTempDir(), "plans.txt");
+        const marker = "TOP-SECRET-MARKER-".repeat(1000);
+        writeFileSync(src, marker);
+        a.cli.send(`transfer ${src}`);
+        await b.cli.waitForLine(/^Saved .+plans\.txt/);
+        const wire = Buffer.concat(recorded);
+        expect(wire.length).toBeGreaterThan(18_000);
+        expect(wire.includes("eagle lands")).toBe(false);
+        expect(wire.includes("TOP-SECRET-MARKER")).toBe(false);
+        expect(wire.includes("plans.txt")).toBe(false); // file names are sealed too
+      } finally {
+        relay.stop(true);
+      }
+    },
+    TEST_MS,
+  );
+});
