@@ -11,6 +11,7 @@ import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeDataHeader, encodeFrame, encodeMessage, FrameType } from "../../src/protocol/index.ts";
 import { rawParley } from "../raw-parley.ts";
+import { startRelay } from "../relay.ts";
 import { cleanup, makeTempDir, startPeer } from "./helpers.ts";
 
 afterEach(cleanup);
@@ -123,35 +124,11 @@ describe("on the wire", () => {
     async () => {
       const [a, b] = await Promise.all([startPeer("alice"), startPeer("bob")]);
       const recorded: Buffer[] = [];
-      const relay = Bun.listen<{ up?: import("bun").Socket<undefined> }>({
-        hostname: "127.0.0.1",
-        port: 0,
-        data: {},
-        socket: {
-          async open(client) {
-            client.data.up = await Bun.connect({
-              hostname: "127.0.0.1",
-              port: b.port,
-              socket: {
-                data: (_s, chunk) => {
-                  recorded.push(Buffer.from(chunk));
-                  client.write(chunk);
-                },
-                close: () => {
-                  client.end();
-                },
-              },
-            });
-          },
-          data(client, chunk) {
-            recorded.push(Buffer.from(chunk));
-            client.data.up?.write(chunk);
-          },
-          close(client) {
-            client.data.up?.end();
-          },
-        },
-      });
+      const record = (chunk: Uint8Array) => {
+        recorded.push(Buffer.from(chunk));
+        return chunk;
+      };
+      const relay = await startRelay(b.port, record, record);
       try {
         a.cli.send(`${relay.port}-${wordsOf(b.code)}`);
         await b.cli.waitForLine(/^Encrypted and verified with the code/);
@@ -168,7 +145,7 @@ describe("on the wire", () => {
         expect(wire.includes("TOP-SECRET-MARKER")).toBe(false);
         expect(wire.includes("plans.txt")).toBe(false); // file names are sealed too
       } finally {
-        relay.stop(true);
+        relay.stop();
       }
     },
     TEST_MS,

@@ -19,6 +19,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { startRelay } from "../relay.ts";
 import {
   cleanup,
   connectedPair,
@@ -160,41 +161,12 @@ describe("faults", () => {
       const { line } = await receiver.waitForLine(/"type":"listening"/);
       const port = (JSON.parse(line) as { port: number }).port;
       // A TCP proxy in this test process, to cut the stream at a moment of our choosing.
-      let cut = (): void => {};
       let forwarded = 0;
-      const proxy = Bun.listen<{ upstream?: import("bun").Socket<unknown> }>({
-        hostname: "127.0.0.1",
-        port: 0,
-        data: {},
-        socket: {
-          async open(client) {
-            client.pause?.();
-            const upstream = await Bun.connect({
-              hostname: "127.0.0.1",
-              port,
-              socket: {
-                data: (_s, chunk) => void client.write(chunk),
-                close: () => {
-                  client.end();
-                },
-              },
-            });
-            client.data.upstream = upstream as never;
-            cut = () => {
-              upstream.terminate();
-              client.terminate();
-            };
-            client.resume?.();
-          },
-          data(client, chunk) {
-            forwarded += chunk.length;
-            client.data.upstream?.write(chunk);
-          },
-          close(client) {
-            client.data.upstream?.end();
-          },
-        },
+      const proxy = await startRelay(port, (chunk) => {
+        forwarded += chunk.length;
+        return chunk;
       });
+      const cut = () => proxy.cut();
       const file = randomFile("cut.bin", 16 * 1024 * 1024);
       const sender = startCli("sender", [
         "send",
@@ -213,7 +185,7 @@ describe("faults", () => {
       expect(sender.lines.some((l) => l.includes('"code":"E_CONNECTION"'))).toBe(true);
       expect(receiver.lines.some((l) => l.includes('"code":"E_CONNECTION"'))).toBe(true);
       expect(forwarded).toBeGreaterThan(0);
-      proxy.stop(true);
+      proxy.stop();
       // The next attempt, direct, resumes from what got through.
       const again = startCli("receiver", ["receive", "--dir", dir, "--json"]);
       const listening = await again.waitForLine(/"type":"listening"/);

@@ -1,0 +1,51 @@
+/**
+ * Test helper: a TCP relay on 127.0.0.1 in front of `targetPort`, to watch, change or cut a
+ * stream between two real peers. Built on node:net, whose sockets queue what cannot be
+ * written yet (bytes before the upstream is connected, short writes), so nothing is lost.
+ */
+
+import { createServer, connect as netConnect, type Socket } from "node:net";
+
+export interface Relay {
+  readonly port: number;
+  /** Cuts every relayed connection at once (both sides see a reset). */
+  cut(): void;
+  stop(): void;
+}
+
+/**
+ * @param toServer - sees (and may change) each chunk from the client before it goes on
+ * @param toClient - the same for chunks from the server
+ */
+export async function startRelay(
+  targetPort: number,
+  toServer: (chunk: Uint8Array) => Uint8Array = (c) => c,
+  toClient: (chunk: Uint8Array) => Uint8Array = (c) => c,
+): Promise<Relay> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const up = netConnect(targetPort, "127.0.0.1");
+    for (const s of [client, up]) {
+      sockets.add(s);
+      s.on("error", () => {});
+      s.on("close", () => sockets.delete(s));
+    }
+    client.on("data", (chunk: Buffer) => up.write(toServer(Uint8Array.from(chunk))));
+    up.on("data", (chunk: Buffer) => client.write(toClient(Uint8Array.from(chunk))));
+    client.on("end", () => up.end());
+    up.on("end", () => client.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    port,
+    cut: () => {
+      for (const s of sockets) s.resetAndDestroy();
+    },
+    stop: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
