@@ -7,6 +7,7 @@
  *       listens on 127.0.0.1, prints "PORT <n>", echoes every chat line back, exits when the
  *       peer leaves; prints one JSON line of stats
  *   bun bench/peer.ts send <port> <checksum> <chat-ms> <file>...
+ *   PARLEY_BENCH_UNSEALED=1 (on both): records left unsealed, the baseline for what sealing costs
  *       dials, sends the files one after another while sending a chat line every <chat-ms>
  *       (0: none), then exits; prints one JSON line: bytes, transfer ms, chat round trips
  */
@@ -17,6 +18,8 @@ import { Rendezvous, type Session, type SessionEvents } from "../src/session/ind
 import { type ChecksumAlgo, isChecksumAlgo } from "../src/transfer/index.ts";
 
 const [mode, ...args] = process.argv.slice(2);
+/** PARLEY_BENCH_UNSEALED=1 on both peers: the unsealed baseline (handshake done, records not sealed). */
+const unsealed = process.env.PARLEY_BENCH_UNSEALED === "1" ? { unsealedForBenchmark: true } : {};
 
 function usage(): never {
   process.stderr.write("usage: peer.ts receive <dir> | send <port> <checksum> <chat-ms> <file>...\n");
@@ -58,6 +61,7 @@ if (mode === "receive" && args[0]) {
   const rendezvous = new Rendezvous({
     downloadDir: args[0],
     checksum: "xxh3",
+    ...unsealed,
     events: quietEvents({
       chatReceived: (text) => session?.sendChat(text),
       transferFinished: (done) => {
@@ -130,6 +134,7 @@ if (mode === "receive" && args[0]) {
   const rendezvous = new Rendezvous({
     downloadDir: "/nonexistent",
     checksum,
+    ...unsealed,
     events: quietEvents({
       chatReceived: (text) => {
         const [seq, sentAt] = text.split(" ").map(Number) as [number, number];

@@ -10,6 +10,8 @@
  *   parley        bench/peer.ts: the CLI's net/session/transfer stack, default checksum,
  *                 a chat line every 15 ms echoed by the receiver (round trip measured)
  *   parley-sha256 the same with --checksum sha256
+ *   parley-unsealed  the same peers with the records left unsealed (handshake done): what
+ *                 encryption costs, as a ratio (the product has no such mode)
  * Plus: time to the CLI's "Listening on" line, and transfers/s for many small files.
  *
  * Flags: --size 1G  --runs 5  --files 1000  --file-size 4K  --json  --keep
@@ -103,9 +105,9 @@ function writeRandomFile(path: string, bytes: number): void {
 }
 
 /** Spawns `cmd`, wrapped in /usr/bin/time for peak RSS and CPU when it exists. */
-function start(cmd: string[], usageFile: string) {
+function start(cmd: string[], usageFile: string, env: Record<string, string> = {}) {
   const argv = hasTime ? ["/usr/bin/time", "-f", "%M %U %S", "-o", usageFile, ...cmd] : cmd;
-  return spawn(argv, { cwd: ROOT, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  return spawn(argv, { cwd: ROOT, stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, ...env } });
 }
 
 function usageOf(usageFile: string): SideUsage {
@@ -174,13 +176,13 @@ async function runCase(name: string, file = source, fileSize = size): Promise<Ru
     senderCmd = ["socat", "-u", "-b131072", `OPEN:${file},rdonly`, `TCP:127.0.0.1:${port}`];
   } else {
     mkdirSync(out);
-    receiver = start([BUN, "bench/peer.ts", "receive", out], recvUsage);
+    receiver = start([BUN, "bench/peer.ts", "receive", out], recvUsage, peerEnv(name));
     const [, port] = await waitForLine(receiver.stdout, /^PORT (\d+)/, recvLines);
     const checksum = name === "parley-sha256" ? "sha256" : "xxh3";
     senderCmd = [BUN, "bench/peer.ts", "send", port as string, checksum, String(CHAT_MS), file];
   }
   const t0 = performance.now();
-  const sender = start(senderCmd, sendUsage);
+  const sender = start(senderCmd, sendUsage, peerEnv(name));
   const [sendCode, recvCode] = await Promise.all([sender.exited, receiver.exited]);
   const seconds = (performance.now() - t0) / 1000;
   if (sendCode !== 0 || recvCode !== 0) {
@@ -214,6 +216,11 @@ async function runCase(name: string, file = source, fileSize = size): Promise<Ru
 function percentileOf(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? Number.NaN : (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number);
+}
+
+/** The unsealed baseline runs the same peers with sealing off on both sides. */
+function peerEnv(name: string): Record<string, string> {
+  return name === "parley-unsealed" ? { PARLEY_BENCH_UNSEALED: "1" } : {};
 }
 
 function median(xs: number[]): number {
@@ -274,7 +281,7 @@ async function main(): Promise<void> {
   if (!hasTime) log("bench: /usr/bin/time is missing (apt-get install time): no RSS/CPU figures");
   writeRandomFile(source, size);
   spawnSync(["cat", source], { stdout: "ignore" }); // into the page cache, untimed
-  const cases = ["raw", ...(hasSocat ? ["socat"] : []), "parley", "parley-sha256"];
+  const cases = ["raw", ...(hasSocat ? ["socat"] : []), "parley-unsealed", "parley", "parley-sha256"];
   const results: RunResult[] = [];
   for (let r = 0; r < runs; r++) {
     for (const name of cases) {
@@ -331,6 +338,7 @@ async function main(): Promise<void> {
   const base = (name: string) => summary.find((s) => s.case === name)?.mibps.median;
   const raw = base("raw");
   const socat = base("socat");
+  const unsealed = base("parley-unsealed");
   const doc = {
     date: new Date().toISOString(),
     machine: `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Bun ${Bun.version}`,
@@ -340,6 +348,7 @@ async function main(): Promise<void> {
       ...s,
       vsRaw: raw ? s.mibps.median / raw : undefined,
       vsSocat: socat ? s.mibps.median / socat : undefined,
+      vsUnsealed: unsealed ? s.mibps.median / unsealed : undefined,
     })),
     startupToListeningMs: { median: median(startup), min: Math.min(...startup), max: Math.max(...startup) },
     smallFiles: small,
@@ -359,6 +368,7 @@ async function main(): Promise<void> {
         "MiB/s median (min-max)",
         "x raw",
         "x socat",
+        "x unsealed",
         "chat p50/p99/max ms",
         "lost",
         "RSS recv/send MiB",
@@ -371,6 +381,7 @@ async function main(): Promise<void> {
         `${f(s.mibps.median)} (${f(s.mibps.min)}-${f(s.mibps.max)})`,
         f(s.vsRaw, 2),
         f(s.vsSocat, 2),
+        f(s.vsUnsealed, 2),
         s.chat ? `${f(s.chat.p50, 2)}/${f(s.chat.p99, 2)}/${f(s.chat.max, 2)}` : "-",
         s.chat ? `${s.chat.lost + s.chat.outOfOrder}` : "-",
         `${f(s.peakRssMiB.recv)}/${f(s.peakRssMiB.send)}`,

@@ -59,6 +59,12 @@ export interface RendezvousOptions extends Omit<SessionOptions, "peer" | "securi
   readonly codeWords?: string;
   /** Refuse dialers that give only the port (a listener bound beyond loopback). */
   readonly requireCode?: boolean;
+  /**
+   * Benchmark baseline only (`bun run bench`, case parley-unsealed): run the whole handshake
+   * but leave the records unsealed, to measure what sealing costs. Both sides must agree; the
+   * CLI never sets it.
+   */
+  readonly unsealedForBenchmark?: boolean;
 }
 
 /** How a session's connection was authenticated. */
@@ -225,7 +231,7 @@ export class Rendezvous {
               throw err;
             }
             conn.write(encodeMessage({ kind: "confirm", mac: keys.confirm }));
-            secure.startSealing(keys.sendKey);
+            if (!this.options.unsealedForBenchmark) secure.startSealing(keys.sendKey);
             return;
           }
           if (frame.type !== FrameType.Confirm)
@@ -238,7 +244,7 @@ export class Rendezvous {
             this.options.rendezvousEvents.wrongCode(conn.remoteAddress, role, attempts);
             return resolve();
           }
-          secure.startOpening(keys.receiveKey);
+          if (!this.options.unsealedForBenchmark) secure.startOpening(keys.receiveKey);
           settle();
           this.helloCompleted(channel, peer, resolve, { mode, verification: keys.verification });
         },
