@@ -7,6 +7,8 @@
  * from the sender's start to both exits. Cases are interleaved run by run; medians decide.
  *   raw           bench/raw-pump.ts: Bun socket pump, no framing, no hashing (baseline)
  *   socat         socat -u -b131072 file to file (baseline; skipped with a note when missing)
+ *   scp           scp -c aes128-gcm@openssh.com to our own sshd on 127.0.0.1 (encrypted
+ *                 baseline; skipped with a note when openssh-server is missing)
  *   parley        bench/peer.ts: the CLI's net/session/transfer stack, default checksum,
  *                 a chat line every 15 ms echoed by the receiver (round trip measured)
  *   parley-sha256 the same with --checksum sha256
@@ -29,6 +31,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  writeFileSync,
   writeSync,
 } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -89,6 +92,43 @@ const work = mkdtempSync(join(tmpdir(), "parley-bench-"));
 const source = join(work, "source.bin");
 const hasSocat = spawnSync(["sh", "-c", "command -v socat"]).exitCode === 0;
 const hasTime = existsSync("/usr/bin/time");
+
+/**
+ * An sshd of our own on 127.0.0.1 for the scp baseline (key login as the current user, a
+ * temporary config, stopped at the end), when openssh-server and scp are installed.
+ */
+function startSshd(dir: string): { port: number; key: string; stop: () => void } | undefined {
+  if (!existsSync("/usr/sbin/sshd") || spawnSync(["sh", "-c", "command -v scp"]).exitCode !== 0) return undefined;
+  const ssh = join(dir, "ssh");
+  mkdirSync(ssh);
+  for (const k of ["hostkey", "clientkey"]) {
+    spawnSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(ssh, k)]);
+  }
+  writeFileSync(join(ssh, "authorized_keys"), readFileSync(join(ssh, "clientkey.pub")));
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const config = [
+    `Port ${port}`,
+    "ListenAddress 127.0.0.1",
+    `HostKey ${join(ssh, "hostkey")}`,
+    `AuthorizedKeysFile ${join(ssh, "authorized_keys")}`,
+    `PidFile ${join(ssh, "sshd.pid")}`,
+    "UsePAM no",
+    "StrictModes no",
+    "PasswordAuthentication no",
+    "Subsystem sftp internal-sftp",
+  ].join("\n");
+  writeFileSync(join(ssh, "sshd_config"), `${config}\n`);
+  mkdirSync("/run/sshd", { recursive: true });
+  if (spawnSync(["/usr/sbin/sshd", "-f", join(ssh, "sshd_config")]).exitCode !== 0) return undefined;
+  return {
+    port,
+    key: join(ssh, "clientkey"),
+    stop: () => {
+      const pid = Number(readFileSync(join(ssh, "sshd.pid"), "utf8"));
+      if (pid > 0) process.kill(pid);
+    },
+  };
+}
 
 function writeRandomFile(path: string, bytes: number): void {
   const fd = openSync(path, "w");
@@ -162,7 +202,28 @@ async function runCase(name: string, file = source, fileSize = size): Promise<Ru
   let receiver: ReturnType<typeof start>;
   let senderCmd: string[];
   const recvLines: string[] = [];
-  if (name === "raw") {
+  if (name === "scp" && sshd) {
+    // sshd is the receiver here (started once); a stand-in process keeps the shape of a run.
+    receiver = start(["true"], recvUsage);
+    senderCmd = [
+      "scp",
+      "-q",
+      "-c",
+      "aes128-gcm@openssh.com",
+      "-i",
+      sshd.key,
+      "-P",
+      String(sshd.port),
+      "-o",
+      "StrictHostKeyChecking=no",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      "BatchMode=yes",
+      file,
+      `root@127.0.0.1:${out}`,
+    ];
+  } else if (name === "raw") {
     receiver = start([BUN, "bench/raw-pump.ts", "receive", out], recvUsage);
     const [, port] = await waitForLine(receiver.stdout, /^PORT (\d+)/, recvLines);
     senderCmd = [BUN, "bench/raw-pump.ts", "send", port as string, file];
@@ -280,8 +341,17 @@ async function main(): Promise<void> {
   if (!hasSocat) log("bench: socat is not installed (apt-get install socat): the socat baseline is skipped");
   if (!hasTime) log("bench: /usr/bin/time is missing (apt-get install time): no RSS/CPU figures");
   writeRandomFile(source, size);
+  sshd = startSshd(work);
+  if (!sshd) log("bench: no sshd/scp (apt-get install openssh-server openssh-client): the scp baseline is skipped");
   spawnSync(["cat", source], { stdout: "ignore" }); // into the page cache, untimed
-  const cases = ["raw", ...(hasSocat ? ["socat"] : []), "parley-unsealed", "parley", "parley-sha256"];
+  const cases = [
+    "raw",
+    ...(hasSocat ? ["socat"] : []),
+    ...(sshd ? ["scp"] : []),
+    "parley-unsealed",
+    "parley",
+    "parley-sha256",
+  ];
   const results: RunResult[] = [];
   for (let r = 0; r < runs; r++) {
     for (const name of cases) {
@@ -339,6 +409,7 @@ async function main(): Promise<void> {
   const raw = base("raw");
   const socat = base("socat");
   const unsealed = base("parley-unsealed");
+  const scp = base("scp");
   const doc = {
     date: new Date().toISOString(),
     machine: `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Bun ${Bun.version}`,
@@ -349,6 +420,7 @@ async function main(): Promise<void> {
       vsRaw: raw ? s.mibps.median / raw : undefined,
       vsSocat: socat ? s.mibps.median / socat : undefined,
       vsUnsealed: unsealed ? s.mibps.median / unsealed : undefined,
+      vsScp: scp ? s.mibps.median / scp : undefined,
     })),
     startupToListeningMs: { median: median(startup), min: Math.min(...startup), max: Math.max(...startup) },
     smallFiles: small,
@@ -369,6 +441,7 @@ async function main(): Promise<void> {
         "x raw",
         "x socat",
         "x unsealed",
+        "x scp",
         "chat p50/p99/max ms",
         "lost",
         "RSS recv/send MiB",
@@ -382,6 +455,7 @@ async function main(): Promise<void> {
         f(s.vsRaw, 2),
         f(s.vsSocat, 2),
         f(s.vsUnsealed, 2),
+        f(s.vsScp, 2),
         s.chat ? `${f(s.chat.p50, 2)}/${f(s.chat.p99, 2)}/${f(s.chat.max, 2)}` : "-",
         s.chat ? `${s.chat.lost + s.chat.outOfOrder}` : "-",
         `${f(s.peakRssMiB.recv)}/${f(s.peakRssMiB.send)}`,
@@ -405,8 +479,10 @@ async function main(): Promise<void> {
   }
 }
 
+let sshd: ReturnType<typeof startSshd>;
 try {
   await main();
 } finally {
+  sshd?.stop();
   if (!values.keep) rmSync(work, { recursive: true, force: true });
 }

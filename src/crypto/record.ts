@@ -74,7 +74,11 @@ export class RecordSealer {
    */
   sealParts(plaintext: Uint8Array): Uint8Array[] {
     if (plaintext.length > MAX_RECORD_PLAINTEXT_BYTES) throw new RangeError("record plaintext too large");
-    if (!this.key) return [this.seal(plaintext)];
+    if (!this.key) {
+      const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
+      header.writeUInt32BE(plaintext.length, 0);
+      return [header, plaintext]; // plain: the payload itself, no copy
+    }
     const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
     header.writeUInt32BE(plaintext.length + RECORD_TAG_BYTES, 0);
     const cipher = createCipheriv("aes-256-gcm", this.key, nonceFor(this.counter++));
@@ -146,7 +150,16 @@ export class RecordOpener {
       throw integrityError();
     }
     if (this.pendingBytes < RECORD_HEADER_BYTES + length) return undefined;
-    if (!this.key) return [this.take(RECORD_HEADER_BYTES + length).subarray(RECORD_HEADER_BYTES)];
+    if (!this.key) {
+      this.take(RECORD_HEADER_BYTES);
+      const parts: Uint8Array[] = [];
+      for (let left = length; left > 0; ) {
+        const piece = this.take(Math.min(left, (this.pending[0] as Buffer).length));
+        parts.push(piece);
+        left -= piece.length;
+      }
+      return parts;
+    }
     try {
       const header = this.take(RECORD_HEADER_BYTES);
       const decipher = createDecipheriv("aes-256-gcm", this.key, nonceFor(this.counter++));
