@@ -16,7 +16,7 @@
  *                 encryption costs, as a ratio (the product has no such mode)
  * Plus: time to the CLI's "Listening on" line, and transfers/s for many small files.
  *
- * Flags: --size 1G  --runs 5  --files 1000  --file-size 4K  --json  --keep
+ * Flags: --size 1G  --runs 5  --files 1000  --file-size 4K  --json  --keep  --no-external
  *        --big 8G (one extra parley run on a sparse file of that size, for peak RSS)
  */
 
@@ -69,6 +69,7 @@ const { values } = parseArgs({
     "file-size": { type: "string", default: "4K" },
     big: { type: "string" },
     json: { type: "boolean", default: false },
+    "no-external": { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
   },
 });
@@ -90,7 +91,9 @@ const log = (line: string): void => {
 
 const work = mkdtempSync(join(tmpdir(), "parley-bench-"));
 const source = join(work, "source.bin");
-const hasSocat = spawnSync(["sh", "-c", "command -v socat"]).exitCode === 0;
+/** --no-external: only the Bun cases (no socat, no sshd/scp), for the smoke test. */
+const external = !values["no-external"];
+const hasSocat = external && spawnSync(["sh", "-c", "command -v socat"]).exitCode === 0;
 const hasTime = existsSync("/usr/bin/time");
 
 /**
@@ -341,7 +344,7 @@ async function main(): Promise<void> {
   if (!hasSocat) log("bench: socat is not installed (apt-get install socat): the socat baseline is skipped");
   if (!hasTime) log("bench: /usr/bin/time is missing (apt-get install time): no RSS/CPU figures");
   writeRandomFile(source, size);
-  sshd = startSshd(work);
+  sshd = external ? startSshd(work) : undefined;
   if (!sshd) log("bench: no sshd/scp (apt-get install openssh-server openssh-client): the scp baseline is skipped");
   spawnSync(["cat", source], { stdout: "ignore" }); // into the page cache, untimed
   const cases = [
