@@ -8,11 +8,14 @@ import { resolve } from "node:path";
 
 test("bench runs end to end on a small file and reports every case", async () => {
   const root = resolve(import.meta.dir, "../..");
-  const proc = Bun.spawn([process.execPath, "bench/run.ts", "--size", "4M", "--runs", "1", "--files", "20", "--json", "--no-external"], {
-    cwd: root,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const proc = Bun.spawn(
+    [process.execPath, "bench/run.ts", "--size", "4M", "--runs", "1", "--files", "20", "--json", "--no-external"],
+    {
+      cwd: root,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   const [out, err, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),
