@@ -5,7 +5,7 @@ export const WINDOW_BYTES = 2 * 1024 * 1024;
 /** The receiver ACKs after consuming this many more bytes. */
 export const ACK_EVERY_BYTES = WINDOW_BYTES / 4;
 /** Largest file payload put in one DATA frame. */
-export const CHUNK_BYTES = 512 * 1024;
+export const CHUNK_BYTES = 256 * 1024;
 /** The scheduler yields to the event loop after this long in one pump, so chat and timers run. */
 export const PUMP_SLICE_MS = 2;
 /** A side that has sent nothing for this long sends PING. */
