@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { randomCodeWords } from "../crypto/index.ts";
 import { dial, formatAddress, type Listener, listen, NetError } from "../net/index.ts";
 import { chatFits, MAX_CHAT_BYTES } from "../protocol/index.ts";
-import { Rendezvous, type Session, type SessionEvents } from "../session/index.ts";
+import { MAX_WRONG_CODES, Rendezvous, type Session, type SessionEvents } from "../session/index.ts";
 import { displayText, formatBytes, openTerminal, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
 import type { ChatOptions } from "./args.ts";
 import { codeWordsOf, connectionCode, isLoopbackHost } from "./codes.ts";
@@ -21,8 +21,6 @@ import { TransferPresenter } from "./transfer-presenter.ts";
 
 /** A lost connection or a failed --connect ends the chat with 1. */
 const EXIT_FAILURE = 1;
-/** Wrong codes at our listener before it stops listening. */
-const MAX_WRONG_CODES = 3;
 
 const IN_CHAT_HELP = `Commands:
   transfer <path>...  send files to the peer (quote names with spaces)

@@ -7,7 +7,7 @@
 import { createInterface, type Interface } from "node:readline";
 import { randomCodeWords } from "../crypto/index.ts";
 import { dial, type Listener, listen, NetError } from "../net/index.ts";
-import { Rendezvous, type Session, type SessionEvents, type TransferInfo } from "../session/index.ts";
+import { MAX_WRONG_CODES, Rendezvous, type Session, type SessionEvents, type TransferInfo } from "../session/index.ts";
 import { StreamReceiver, TransferError } from "../transfer/index.ts";
 import { formatBytes, sanitizeForTerminal } from "../ui/index.ts";
 import { codeWordsOf, connectionCode, isLoopbackHost } from "./codes.ts";
@@ -25,9 +25,6 @@ import {
 import { UsageError } from "./flags.ts";
 import { expandHome, parsePeerAddress } from "./input.ts";
 import { reachableAddresses, WILDCARD_HOSTS } from "./listening.ts";
-
-/** Wrong codes at our listener before it stops listening. */
-const MAX_WRONG_CODES = 3;
 
 import { makeReporter, type Reporter } from "./reporter.ts";
 import { planSends, type SendPlan, startSends } from "./send-plan.ts";

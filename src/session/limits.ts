@@ -24,3 +24,7 @@ export const MAX_INCOMING_TRANSFERS = 64;
 export const DIAL_WAIT_MS = 1_000;
 /** Outgoing transfers offered at once; more wait their turn (a folder's files are pipelined). */
 export const MAX_OUTGOING_TRANSFERS = 16;
+/** Wrong codes at a listener after which it judges no more attempts (the CLI then stops it). */
+export const MAX_WRONG_CODES = 3;
+/** Handshakes of accepted connections at once; more are refused (parallel guessing). */
+export const MAX_ACCEPTED_HANDSHAKES = 4;

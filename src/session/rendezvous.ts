@@ -37,7 +37,7 @@ import {
   parseMessage,
 } from "../protocol/index.ts";
 import { FrameChannel } from "./channel.ts";
-import { DIAL_WAIT_MS, HELLO_TIMEOUT_MS } from "./limits.ts";
+import { DIAL_WAIT_MS, HELLO_TIMEOUT_MS, MAX_ACCEPTED_HANDSHAKES, MAX_WRONG_CODES } from "./limits.ts";
 import { Session, type SessionOptions } from "./session.ts";
 
 export interface RendezvousEvents {
@@ -102,6 +102,8 @@ export class Rendezvous {
   private dialsInProgress = 0;
   /** Well-formed handshakes at our listener that failed key confirmation (a wrong code). */
   private wrongCodes = 0;
+  /** Handshakes of accepted connections under way. */
+  private acceptedHandshakes = 0;
   private pickTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: RendezvousOptions) {
@@ -115,8 +117,22 @@ export class Rendezvous {
 
   /** A connection our listener accepted. */
   accepted(conn: Connection): void {
+    // Guessing the code must be hopeless: after MAX_WRONG_CODES failures nothing more is tried,
+    // and only a few handshakes run at once, so parallel attempts cannot slip past the count.
+    if (this.wrongCodes >= MAX_WRONG_CODES) return conn.destroy();
+    if (this.acceptedHandshakes >= MAX_ACCEPTED_HANDSHAKES) {
+      conn.destroy();
+      this.options.rendezvousEvents.dropped(conn.remoteAddress, "refused: too many connections at once");
+      return;
+    }
+    this.acceptedHandshakes++;
     const secure = new SecureConnection(conn);
-    void this.handshake(new FrameChannel(secure, "accepted"), secure, undefined);
+    void this.handshake(new FrameChannel(secure, "accepted"), secure, undefined, () => this.acceptedHandshakes--);
+  }
+
+  /** Well-formed handshakes at our listener that failed key confirmation so far. */
+  get wrongCodeCount(): number {
+    return this.wrongCodes;
   }
 
   /**
@@ -237,6 +253,9 @@ export class Rendezvous {
           if (frame.type !== FrameType.Confirm)
             throw new ProtocolError("E_UNEXPECTED", "expected the key confirmation");
           const mac = (parseMessage(frame) as { mac: Uint8Array }).mac;
+          if (role === "listener" && this.wrongCodes >= MAX_WRONG_CODES) {
+            return drop("refused: too many wrong codes already"); // no more guesses are judged
+          }
           if (!confirmMatches(keys, mac)) {
             settle();
             conn.end(500);

@@ -133,3 +133,33 @@ test("an oversized frame hidden behind a good one still ends only that connectio
   const lost = await target.waitFor("lost");
   expect(lost.reason).toContain("exceeds the limit");
 });
+
+test("parallel guessing: at most 3 wrong codes are ever judged, then nothing more is tried", async () => {
+  const target = new TestPeer("target", "sha256", { codeWords: "ribbon-walnut" });
+  peers.push(target);
+  const guesses = ["abandon-zoo", "ability-zoo", "able-zoo", "about-zoo", "above-zoo", "absent-zoo"];
+  const attempts = [];
+  for (let round = 0; round < 3; round++) {
+    // Bursts of parallel attempts, each a full handshake with a wrong code.
+    attempts.push(
+      ...guesses.map((words) =>
+        rawParley(target.listener.port, { leader: false, words }).then(
+          (raw) => raw.socket.destroy(),
+          () => {},
+        ),
+      ),
+    );
+    await Promise.all(attempts);
+  }
+  const judged = target.events.filter((e) => e.type === "wrongCode");
+  expect(judged.length).toBe(3);
+  expect(target.session).toBeUndefined();
+  // Even the right code is not judged any more at this listener.
+  await rawParley(target.listener.port, { leader: false, words: "ribbon-walnut" }).then(
+    () => {
+      throw new Error("a session after three wrong codes");
+    },
+    () => {},
+  );
+  expect(target.session).toBeUndefined();
+});

@@ -40,7 +40,7 @@ export class TestPeer {
   onProgress: (info: TransferInfo, bytes: number) => void = () => {};
   private waiters: Array<() => void> = [];
 
-  constructor(name: string, checksum: ChecksumAlgo = "sha256") {
+  constructor(name: string, checksum: ChecksumAlgo = "sha256", options: { codeWords?: string } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), `parley-${name}-`));
     const record = (e: Recorded): void => {
       this.events.push(e);
@@ -63,6 +63,7 @@ export class TestPeer {
       downloadDir: this.dir,
       checksum,
       name,
+      ...(options.codeWords ? { codeWords: options.codeWords } : {}),
       events,
       rendezvousEvents: {
         connected: (session) => {
