@@ -33,7 +33,17 @@ export interface RawParley {
  * @param leader - true: our nonce is the largest, we send READY; false: the smallest, we wait for it
  * @param words - the listener's code words; none: port-only mode
  */
-export async function rawParley(port: number, options: { leader: boolean; words?: string }): Promise<RawParley> {
+export async function rawParley(
+  port: number,
+  options: {
+    leader: boolean;
+    words?: string;
+    /** Frames to put in the same plain record as our CONFIRM (what a man in the middle could try). */
+    appendToConfirm?: Uint8Array;
+    /** Close right after sending our share, once the listener's CONFIRM is in (a guess that never confirms). */
+    closeAfterShare?: boolean;
+  },
+): Promise<RawParley> {
   const nonce = options.leader ? "ffffffffffffffff" : "0000000000000001";
   const socket = connect(port, "127.0.0.1");
   socket.on("error", () => {});
@@ -48,6 +58,7 @@ export async function rawParley(port: number, options: { leader: boolean; words?
   const words = options.words ?? "";
   const mode = words ? "code" : "port";
   const write = (frame: Uint8Array) => socket.write(sealer.seal(frame));
+  const ownHello = encodeMessage(makeHello(nonce, "raw", [], mode));
   const done = new Promise<void>((resolve, reject) => {
     socket.on("close", () => reject(new Error("closed during the handshake")));
     const onFrame = (frame: Frame): void => {
@@ -57,14 +68,20 @@ export async function rawParley(port: number, options: { leader: boolean; words?
       }
       if (frame.type === FrameType.Hello) {
         const peerNonce = JSON.parse(new TextDecoder().decode(frame.payload)).nonce as string;
-        sid = sessionId(nonce, peerNonce);
+        sid = sessionId(ownHello.subarray(5), frame.payload);
         pake = startPake(words, mode, sid);
         write(encodeMessage({ kind: "share", share: pake.share }));
         (onFrame as { peerNonce?: string }).peerNonce = peerNonce;
       } else if (frame.type === FrameType.Share && pake) {
         const peerNonce = (onFrame as { peerNonce?: string }).peerNonce as string;
         keys = finishPake("dialer", pake, sid, frame.payload, nonce, peerNonce);
-        write(encodeMessage({ kind: "confirm", mac: keys.confirm }));
+        if (options.closeAfterShare) {
+          socket.destroy();
+          reject(new Error("closed after the share, as asked"));
+          return;
+        }
+        const confirm = encodeMessage({ kind: "confirm", mac: keys.confirm });
+        write(options.appendToConfirm ? Buffer.concat([confirm, options.appendToConfirm]) : confirm);
         sealer.setKey(keys.sendKey);
       } else if (frame.type === FrameType.Confirm && keys) {
         opener.setKey(keys.receiveKey);
@@ -87,7 +104,7 @@ export async function rawParley(port: number, options: { leader: boolean; words?
     });
   });
   await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
-  write(encodeMessage(makeHello(nonce, "raw", [], mode)));
+  write(ownHello);
   await done;
   socket.removeAllListeners("close");
   return {

@@ -3,7 +3,7 @@
  * the code's words as the password (empty in port-only mode), then derive with HKDF-SHA256
  * (RFC 5869) from the ISK, salted with the session id, one key per purpose and direction:
  *
- *   sid      = SHA-512("parley/v1/sid" || dialer nonce || listener nonce)[0..16)
+ *   sid      = SHA-512("parley/v1/sid" || len || dialer HELLO body || len || listener HELLO body)[0..16)
  *   keys     = HKDF(ISK, salt = sid, info = "parley/v1/key/d2a" | ".../key/a2d"
  *                                          | "parley/v1/confirm/d" | ".../confirm/a"
  *                                          | "parley/v1/verify")
@@ -39,9 +39,24 @@ export interface ConnectionKeys {
   readonly verification: string;
 }
 
-/** The session id both sides derive from the HELLO nonces (16 lowercase hex digits each). */
-export function sessionId(dialerNonce: string, listenerNonce: string): Uint8Array {
-  const h = createHash("sha512").update("parley/v1/sid").update(dialerNonce).update(listenerNonce).digest();
+/**
+ * The session id both sides derive from the exact bytes of both HELLO bodies (dialer's first,
+ * each length-prefixed): it feeds the CPace generator and the ISK, so a HELLO changed on the
+ * way (a name, the mode, the version) makes the key confirmation fail.
+ */
+export function sessionId(dialerHello: Uint8Array, listenerHello: Uint8Array): Uint8Array {
+  const length = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n);
+    return b;
+  };
+  const h = createHash("sha512")
+    .update("parley/v1/sid")
+    .update(length(dialerHello.length))
+    .update(dialerHello)
+    .update(length(listenerHello.length))
+    .update(listenerHello)
+    .digest();
   return new Uint8Array(h.subarray(0, 16));
 }
 

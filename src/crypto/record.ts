@@ -23,6 +23,8 @@ export const RECORD_HEADER_BYTES = 4;
 export const RECORD_TAG_BYTES = 16;
 /** Largest plaintext one record carries (a whole frame of the protocol layer, with room). */
 export const MAX_RECORD_PLAINTEXT_BYTES = (1 << 20) + 1024;
+/** Largest plain record (before keys): the handshake's frames only, so a few KiB is plenty. */
+export const MAX_PLAIN_RECORD_BYTES = 17 * 1024;
 /** AES-256 key length. */
 export const RECORD_KEY_BYTES = 32;
 
@@ -101,6 +103,7 @@ export class RecordSealer {
  */
 export class RecordOpener {
   private counter = 0n;
+  private plainLimit = MAX_PLAIN_RECORD_BYTES;
   private key: Buffer | undefined;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -116,6 +119,11 @@ export class RecordOpener {
     if (key.length !== RECORD_KEY_BYTES) throw new RangeError("record key must be 32 bytes");
     if (this.key) throw new Error("the record key is set once");
     this.key = Buffer.from(key);
+  }
+
+  /** Benchmark baseline only: plain records as large as sealed ones from now on. */
+  allowLargePlainRecords(): void {
+    this.plainLimit = MAX_RECORD_PLAINTEXT_BYTES;
   }
 
   /** Buffers received bytes; take the records out with `next`. */
@@ -144,8 +152,8 @@ export class RecordOpener {
     if (this.failed) throw integrityError();
     if (this.pendingBytes < RECORD_HEADER_BYTES) return undefined;
     const length = this.peekLength();
-    const overhead = this.key ? RECORD_TAG_BYTES : 0;
-    if (length < overhead || length > MAX_RECORD_PLAINTEXT_BYTES + overhead) {
+    const limit = this.key ? MAX_RECORD_PLAINTEXT_BYTES + RECORD_TAG_BYTES : this.plainLimit;
+    if (length < (this.key ? RECORD_TAG_BYTES : 0) || length > limit) {
       this.failed = true;
       throw integrityError();
     }

@@ -47,6 +47,15 @@ export class SecureConnection implements Connection {
     this.opening = true;
   }
 
+  /**
+   * Benchmark baseline only (the unsealed case of `bun run bench`): after the handshake, keep
+   * the records plain but let them be as large and be delivered as sealed ones would.
+   */
+  continueUnsealedForBenchmark(): void {
+    this.opener.allowLargePlainRecords();
+    this.opening = true;
+  }
+
   /** Writes `bytes` as one record; `bytes` may be reused as soon as this returns. */
   write(bytes: Uint8Array): void {
     if (this.inner.closed || bytes.length === 0) return;
@@ -91,6 +100,13 @@ export class SecureConnection implements Connection {
         return;
       }
       if (parts === undefined) return;
+      if (!this.opening) {
+        // Plain (handshake) records go up whole, one chunk each: the handshake checks that
+        // its last frame ends the record. They are small (MAX_PLAIN_RECORD_BYTES).
+        const record = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
+        if (record.length > 0) events.onData(record);
+        continue;
+      }
       for (const part of parts) {
         if (this.inner.closed) return;
         events.onData(part);

@@ -27,6 +27,18 @@ export class FrameChannel {
   private protocolError: ProtocolError | undefined;
 
   private attached = false;
+  /** While a frame is handled: whether it ended the chunk (a record, below the crypto layer). */
+  private lastInChunk = false;
+
+  /**
+   * True when the frame being handled is the last thing in the chunk it came in, with no
+   * partial frame after it. During the handshake each chunk is one plain record, so the
+   * handshake uses this to require that CONFIRM ends its record: nothing unauthenticated may
+   * ride along behind it into the sealed part of the connection.
+   */
+  get frameEndsChunk(): boolean {
+    return this.lastInChunk;
+  }
 
   constructor(
     readonly conn: Connection,
@@ -68,8 +80,10 @@ export class FrameChannel {
       if (err instanceof ProtocolError) return this.fail(err);
       throw err;
     }
-    for (const frame of frames) {
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i] as Frame;
       if (this.protocolError || this.conn.closed) return;
+      this.lastInChunk = i === frames.length - 1 && this.decoder.atFrameBoundary && !this.decoder.error;
       try {
         this.owner.onFrame(frame);
       } catch (err) {

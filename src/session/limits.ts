@@ -27,4 +27,6 @@ export const MAX_OUTGOING_TRANSFERS = 16;
 /** Wrong codes at a listener after which it judges no more attempts (the CLI then stops it). */
 export const MAX_WRONG_CODES = 3;
 /** Handshakes of accepted connections at once; more are refused (parallel guessing). */
-export const MAX_ACCEPTED_HANDSHAKES = 4;
+export const MAX_ACCEPTED_HANDSHAKES = 16;
+/** A connection must send its HELLO within this long (Parley sends it first thing). */
+export const FIRST_HELLO_MS = 2_000;

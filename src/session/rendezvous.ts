@@ -30,6 +30,7 @@ import {
   APP_NAME,
   encodeMessage,
   FrameType,
+  HEADER_BYTES,
   type Hello,
   makeHello,
   PROTOCOL_VERSION,
@@ -37,7 +38,7 @@ import {
   parseMessage,
 } from "../protocol/index.ts";
 import { FrameChannel } from "./channel.ts";
-import { DIAL_WAIT_MS, HELLO_TIMEOUT_MS, MAX_ACCEPTED_HANDSHAKES, MAX_WRONG_CODES } from "./limits.ts";
+import { DIAL_WAIT_MS, FIRST_HELLO_MS, HELLO_TIMEOUT_MS, MAX_ACCEPTED_HANDSHAKES, MAX_WRONG_CODES } from "./limits.ts";
 import { Session, type SessionOptions } from "./session.ts";
 
 export interface RendezvousEvents {
@@ -186,9 +187,15 @@ export class Rendezvous {
       let pake: PakeStart | undefined;
       let keys: ConnectionKeys | undefined;
       let mode: "code" | "port" = "port";
+      /** Listener: a guess was counted when keys were computed from the dialer's share. */
+      let guessCounted = false;
       const settle = (): void => {
         settled = true;
         clearTimeout(timer);
+        clearTimeout(helloTimer);
+        // The record layer has its own copies of the keys; ours go.
+        pake?.secret.fill(0);
+        if (keys) for (const k of [keys.sendKey, keys.receiveKey, keys.confirm, keys.expectedConfirm]) k.fill(0);
         handshakeDone();
       };
       const drop = (reason: string, graceful = false): void => {
@@ -197,13 +204,22 @@ export class Rendezvous {
         if (graceful) conn.end(500);
         else conn.destroy();
         this.options.rendezvousEvents.dropped(conn.remoteAddress, reason);
+        // Gone after its key share: that was a guess at the code all the same.
+        if (guessCounted) this.options.rendezvousEvents.wrongCode(conn.remoteAddress, role, this.wrongCodes);
         resolve();
       };
       const timer = setTimeout(() => drop("not a Parley peer (no greeting within 5 s)"), HELLO_TIMEOUT_MS);
+      // A Parley peer sends HELLO first thing: a connection silent for longer is dropped early,
+      // so idle connections cannot hold the few handshake places for long.
+      const helloTimer = setTimeout(() => {
+        if (!peer) drop("not a Parley peer (no greeting)");
+      }, FIRST_HELLO_MS);
       // Our HELLO first: attaching below may replay the peer's HELLO at once, and what follows
       // must come after ours on the wire.
       const ownMode = role === "listener" ? "listen" : dialerWords ? "code" : "port";
-      conn.write(encodeMessage(makeHello(this.nonce, this.options.name, [], ownMode)));
+      const ownHello = encodeMessage(makeHello(this.nonce, this.options.name, [], ownMode));
+      const ownHelloBody = ownHello.subarray(HEADER_BYTES);
+      conn.write(ownHello);
       channel.setOwner({
         onFrame: (frame) => {
           if (settled) return;
@@ -231,7 +247,8 @@ export class Rendezvous {
             } else mode = dialerWords ? "code" : "port";
             const password =
               mode === "code" ? (role === "listener" ? (this.options.codeWords ?? "") : (dialerWords ?? "")) : "";
-            sid = role === "dialer" ? sessionId(this.nonce, peer.nonce) : sessionId(peer.nonce, this.nonce);
+            // The exact HELLO bytes go into the session id: a HELLO changed on the way fails.
+            sid = role === "dialer" ? sessionId(ownHelloBody, frame.payload) : sessionId(frame.payload, ownHelloBody);
             pake = startPake(password, mode, sid);
             conn.write(encodeMessage({ kind: "share", share: pake.share }));
             return;
@@ -240,6 +257,14 @@ export class Rendezvous {
             if (frame.type !== FrameType.Share || !pake)
               throw new ProtocolError("E_UNEXPECTED", "expected the key share");
             const share = (parseMessage(frame) as { share: Uint8Array }).share;
+            if (role === "listener") {
+              // Computing keys from a share tests one guess at the code: count it now (and give
+              // it back if the confirmation matches), so that guesses are bounded whatever the
+              // dialer does next: confirm, close, or stall.
+              if (this.wrongCodes >= MAX_WRONG_CODES) return drop("refused: too many wrong codes already");
+              this.wrongCodes++;
+              guessCounted = true;
+            }
             try {
               keys = finishPake(role, pake, sid, share, this.nonce, peer.nonce);
             } catch (err) {
@@ -252,18 +277,29 @@ export class Rendezvous {
           }
           if (frame.type !== FrameType.Confirm)
             throw new ProtocolError("E_UNEXPECTED", "expected the key confirmation");
-          const mac = (parseMessage(frame) as { mac: Uint8Array }).mac;
-          if (role === "listener" && this.wrongCodes >= MAX_WRONG_CODES) {
-            return drop("refused: too many wrong codes already"); // no more guesses are judged
+          // CONFIRM must end its plain record: bytes behind it in the same record were never
+          // authenticated and must not reach the sealed part of the connection.
+          if (!channel.frameEndsChunk) {
+            throw new ProtocolError("E_UNEXPECTED", "data after the key confirmation in its record");
           }
+          const mac = (parseMessage(frame) as { mac: Uint8Array }).mac;
           if (!confirmMatches(keys, mac)) {
+            guessCounted = false;
             settle();
             conn.end(500);
-            const attempts = role === "listener" ? ++this.wrongCodes : 0;
-            this.options.rendezvousEvents.wrongCode(conn.remoteAddress, role, attempts);
+            this.options.rendezvousEvents.wrongCode(
+              conn.remoteAddress,
+              role,
+              role === "listener" ? this.wrongCodes : 0,
+            );
             return resolve();
           }
-          if (!this.options.unsealedForBenchmark) secure.startOpening(keys.receiveKey);
+          if (guessCounted) {
+            this.wrongCodes--; // the right code: not a wrong guess after all
+            guessCounted = false;
+          }
+          if (this.options.unsealedForBenchmark) secure.continueUnsealedForBenchmark();
+          else secure.startOpening(keys.receiveKey);
           settle();
           this.helloCompleted(channel, peer, resolve, { mode, verification: keys.verification });
         },

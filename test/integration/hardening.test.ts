@@ -163,3 +163,35 @@ test("parallel guessing: at most 3 wrong codes are ever judged, then nothing mor
   );
   expect(target.session).toBeUndefined();
 });
+
+test("frames riding behind CONFIRM in its plain record end the connection; none of them is used", async () => {
+  const target = new TestPeer("target", "sha256", { codeWords: "ribbon-walnut" });
+  peers.push(target);
+  const injected = encodeMessage({ kind: "chat", text: "INJECTED" });
+  await rawParley(target.listener.port, { leader: false, words: "ribbon-walnut", appendToConfirm: injected }).then(
+    (raw) => raw.socket.destroy(),
+    () => {},
+  );
+  const dropped = await target.waitFor("dropped");
+  expect(dropped.reason).toContain("data after the key confirmation");
+  expect(target.session).toBeUndefined();
+  expect(target.events.some((e) => e.type === "chat")).toBe(false);
+});
+
+test("a dialer that sends its share and leaves has spent a guess: three of those and nothing more is judged", async () => {
+  const target = new TestPeer("target", "sha256", { codeWords: "ribbon-walnut" });
+  peers.push(target);
+  for (let i = 0; i < 3; i++) {
+    await rawParley(target.listener.port, { leader: false, words: "abandon-zoo", closeAfterShare: true }).catch(
+      () => {},
+    );
+    await target.waitFor("wrongCode", (e) => e.attempts === i + 1);
+  }
+  // The right code now gets nowhere: the listener judges no more guesses.
+  const outcome = await rawParley(target.listener.port, { leader: false, words: "ribbon-walnut" }).then(
+    () => "session",
+    () => "refused",
+  );
+  expect(outcome).toBe("refused");
+  expect(target.session).toBeUndefined();
+});
