@@ -2,6 +2,7 @@
 
 import { readFileSync } from "node:fs";
 import { isCodeWords, normalizeCodeWords } from "../crypto/index.ts";
+import { formatAddress } from "../net/index.ts";
 import { UsageError } from "./flags.ts";
 
 /** Loopback listeners accept the port alone (unverified); any other needs the code. */
@@ -15,9 +16,11 @@ export function isLoopbackHost(host: string): boolean {
  */
 export function connectionCode(host: string, port: number, words: string, reachableAt: readonly string[]): string {
   if (isLoopbackHost(host)) return `${port}-${words}`;
-  const external = reachableAt.find((a) => !a.startsWith("127.") && !a.startsWith("[::1]"));
-  const shown = external ? external.slice(0, external.lastIndexOf(":")) : host;
-  return `${shown}:${port}-${words}`;
+  // A wildcard listener: the first address another machine can use (not loopback, not
+  // link-local fe80::, which needs a zone); `reachableAt` holds "addr:port" / "[v6]:port".
+  const external = reachableAt.find((a) => !/^(127\.|\[::1\]|\[fe80:)/i.test(a));
+  if (external) return `${external}-${words}`;
+  return `${formatAddress(host, port)}-${words}`;
 }
 
 /** The words of a code ("40123-ribbon-walnut" or "ribbon-walnut"), or undefined. */

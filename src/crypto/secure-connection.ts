@@ -31,11 +31,6 @@ export class SecureConnection implements Connection {
     return this.inner.closed;
   }
 
-  /** True once both directions are sealed. */
-  get secured(): boolean {
-    return this.sealer.sealing && this.opening;
-  }
-
   /** Records written from now on are sealed with `key` (32 bytes). */
   startSealing(key: Uint8Array): void {
     this.sealer.setKey(key);

@@ -107,8 +107,20 @@ export class SocketConnection implements Connection {
 
   /** Socket handler: `data`. */
   handleData(chunk: Uint8Array): void {
-    if (this.early) this.early.push(chunk);
-    else this.events.onData(chunk);
+    if (this.early) {
+      this.early.push(chunk);
+      return;
+    }
+    try {
+      this.events.onData(chunk);
+    } catch (err) {
+      // A bug above us: close this connection, and let the error surface as what it is
+      // (main.ts reports an internal error) instead of vanishing in the socket's error path.
+      this.destroy();
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
   }
 
   /** Socket handler: `drain`. Writes from the queue until it is empty or the kernel is full. */

@@ -33,7 +33,9 @@ function handlers(onOpen: (conn: SocketConnection) => void): SocketHandler<Handl
       socket.data.conn?.handleClose(error);
     },
     error(socket, error) {
+      // Bun routes a throw from our own handlers here too: close the socket, do not leak it.
       socket.data.conn?.handleClose(error);
+      socket.terminate();
     },
     end(socket) {
       // The peer sent FIN after its last bytes: Parley has no half-open use, so the connection is over.

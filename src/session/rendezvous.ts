@@ -131,11 +131,6 @@ export class Rendezvous {
     void this.handshake(new FrameChannel(secure, "accepted"), secure, undefined, () => this.acceptedHandshakes--);
   }
 
-  /** Well-formed handshakes at our listener that failed key confirmation so far. */
-  get wrongCodeCount(): number {
-    return this.wrongCodes;
-  }
-
   /**
    * Call when a dial starts, before it connects: a leader waits for it before picking.
    * @param codeWords - the words of the listener's code the user gave; none: port-only mode

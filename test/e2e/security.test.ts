@@ -165,6 +165,30 @@ describe("on the wire", () => {
   );
 });
 
+describe("a man in the middle without the code", () => {
+  test(
+    "changing the dialer's name in its HELLO on the way makes the key confirmation fail on both sides",
+    async () => {
+      const [a, b] = await Promise.all([startPeer("alice"), startPeer("bob")]);
+      const relay = await startRelay(b.port, (chunk) => {
+        const text = Buffer.from(chunk);
+        const at = text.indexOf("alice");
+        if (at >= 0) text.write("mally", at);
+        return new Uint8Array(text);
+      });
+      try {
+        a.cli.send(`${relay.port}-${b.code.replace(/^\d+-/, "")}`);
+        await a.cli.waitForLine(/^Wrong code: the peer's Parley did not accept it/);
+        await b.cli.waitForLine(/^Wrong code from 127\.0\.0\.1:\d+ \(1 of 3\)/);
+        expect(b.cli.linesMatching(/^Connected to/)).toEqual([]);
+      } finally {
+        relay.stop();
+      }
+    },
+    TEST_MS,
+  );
+});
+
 describe("hostile names", () => {
   test(
     "a symlink already in the download dir is never written through",
