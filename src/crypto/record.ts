@@ -205,6 +205,7 @@ export class RecordOpener {
   destroy(): void {
     this.key?.fill(0);
     this.pending = [];
+    this.pendingBytes = 0;
   }
 
   private peekLength(): number {

@@ -85,6 +85,8 @@ export class SecureConnection implements Connection {
     this.opener.feed(chunk);
     // One record at a time: handling one may set the receive key for the next.
     for (;;) {
+      // A record handled below may have closed the connection (and wiped the opener).
+      if (this.inner.closed || this.failure) return;
       let parts: Uint8Array[] | undefined;
       try {
         parts = this.opener.nextParts();

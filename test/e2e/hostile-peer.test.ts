@@ -106,7 +106,7 @@ describe("a hostile peer with the code", () => {
         }
         const code = await b.cli.exitCode(2_000).catch(() => -1);
         // Either it closed the connection with a reason (exit 1) or it is still fine (killed by cleanup).
-        if (code !== -1) expect(code).toBe(1);
+        if (code !== -1) expect(code, b.cli.describe()).toBe(1);
         expect(b.cli.stderr).not.toContain("    at ");
         expect(b.cli.stderr).not.toContain("internal error");
         raw.socket.destroy();

@@ -159,3 +159,11 @@ describe("plain records and the switch to sealed", () => {
     expectIntegrityError(() => new RecordOpener(KEY).push(plain));
   });
 });
+
+test("a destroyed opener holds nothing: next() gives undefined, not a crash (found by the fuzz test)", () => {
+  const opener = new RecordOpener();
+  opener.feed(concat(sealAll(["one", "two"], KEY).map(() => new RecordSealer().seal(text("plain")))));
+  expect(str(opener.next() as Uint8Array)).toBe("plain");
+  opener.destroy();
+  expect(opener.next()).toBeUndefined();
+});
