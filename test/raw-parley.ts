@@ -9,6 +9,7 @@ import { connect, type Socket } from "node:net";
 import {
   type ConnectionKeys,
   finishPake,
+  loadPake,
   type PakeStart,
   RecordOpener,
   RecordSealer,
@@ -44,6 +45,7 @@ export async function rawParley(
     closeAfterShare?: boolean;
   },
 ): Promise<RawParley> {
+  await loadPake();
   const nonce = options.leader ? "ffffffffffffffff" : "0000000000000001";
   const socket = connect(port, "127.0.0.1");
   socket.on("error", () => {});

@@ -1,6 +1,8 @@
-/** Public surface of the crypto layer: records, the PAKE, the key schedule, codes, errors. */
+/**
+ * Public surface of the crypto layer: records, the key schedule (which loads the PAKE,
+ * cpace.ts, on first need), codes, errors.
+ */
 export * from "./codes.ts";
-export * from "./cpace.ts";
 export * from "./errors.ts";
 export * from "./key-schedule.ts";
 export * from "./record.ts";

@@ -16,7 +16,33 @@
  */
 
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
-import { cpaceFinishInitiator, cpaceFinishResponder, cpaceStart } from "./cpace.ts";
+
+type Cpace = typeof import("./cpace.ts");
+
+/** The CPace module (and the curve library under it), loaded on first need, not at start-up. */
+let cpace: Cpace | undefined;
+let loading: Promise<void> | undefined;
+
+/**
+ * Starts loading the PAKE code (about 10 ms of module loading here: kept out of the time to
+ * the "Listening on" line). Resolves when `startPake` / `finishPake` may be called.
+ */
+export function loadPake(): Promise<void> {
+  loading ??= import("./cpace.ts").then((m) => {
+    cpace = m;
+  });
+  return loading;
+}
+
+/** True once `loadPake` has finished. */
+export function pakeLoaded(): boolean {
+  return cpace !== undefined;
+}
+
+function loaded(): Cpace {
+  if (!cpace) throw new Error("loadPake() must finish before the handshake");
+  return cpace;
+}
 
 export type HandshakeRole = "dialer" | "listener";
 
@@ -66,7 +92,7 @@ function channelId(mode: "code" | "port"): Uint8Array {
 }
 
 export function startPake(password: string, mode: "code" | "port", sid: Uint8Array): PakeStart {
-  const { secret, message } = cpaceStart(utf8.encode(password), channelId(mode), sid);
+  const { secret, message } = loaded().cpaceStart(utf8.encode(password), channelId(mode), sid);
   return { secret, share: message };
 }
 
@@ -85,8 +111,8 @@ export function finishPake(
   const peerAd = utf8.encode(peerNonce);
   const isk =
     role === "dialer"
-      ? cpaceFinishInitiator(start.secret, sid, start.share, ownAd, peerShare, peerAd)
-      : cpaceFinishResponder(start.secret, sid, start.share, ownAd, peerShare, peerAd);
+      ? loaded().cpaceFinishInitiator(start.secret, sid, start.share, ownAd, peerShare, peerAd)
+      : loaded().cpaceFinishResponder(start.secret, sid, start.share, ownAd, peerShare, peerAd);
   const derive = (info: string, bytes = 32) => new Uint8Array(hkdfSync("sha256", isk, sid, info, bytes));
   const d2a = derive("parley/v1/key/d2a");
   const a2d = derive("parley/v1/key/a2d");

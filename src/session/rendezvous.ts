@@ -20,7 +20,9 @@ import {
   confirmMatches,
   finishPake,
   type HandshakeRole,
+  loadPake,
   type PakeStart,
+  pakeLoaded,
   SecureConnection,
   sessionId,
   startPake,
@@ -29,6 +31,7 @@ import type { Connection } from "../net/index.ts";
 import {
   APP_NAME,
   encodeMessage,
+  type Frame,
   FrameType,
   HEADER_BYTES,
   type Hello,
@@ -108,6 +111,7 @@ export class Rendezvous {
   private pickTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: RendezvousOptions) {
+    void loadPake(); // in the background: ready long before a peer's HELLO usually
     const bytes = crypto.getRandomValues(new Uint8Array(8));
     this.nonce = Buffer.from(bytes).toString("hex");
   }
@@ -215,88 +219,102 @@ export class Rendezvous {
       const ownHello = encodeMessage(makeHello(this.nonce, this.options.name, [], ownMode));
       const ownHelloBody = ownHello.subarray(HEADER_BYTES);
       conn.write(ownHello);
-      channel.setOwner({
-        onFrame: (frame) => {
-          if (settled) return;
-          if (frame.type === FrameType.Bye && peer) {
-            const bye = parseMessage(frame);
-            return drop(`the peer refused the connection (${bye.kind === "bye" ? bye.reason : ""})`);
-          }
-          if (!peer) {
-            if (frame.type !== FrameType.Hello)
-              throw new ProtocolError("E_UNEXPECTED", "the first frame was not HELLO");
-            peer = checkHello(parseMessage(frame) as Hello);
-            if (peer.nonce === this.nonce) {
-              // Both ends are ours: report it once, on the side that dialed.
-              if (role === "dialer") return drop("that is this Parley's own port; enter the peer's");
-              settle();
-              conn.destroy();
-              return resolve();
-            }
-            if (role === "listener") {
-              mode = peer.mode === "code" ? "code" : "port";
-              if (mode === "port" && this.options.requireCode) {
-                conn.write(encodeMessage({ kind: "bye", reason: "this listener needs its code, not just the port" }));
-                return drop("refused: the peer gave the port without the code (this listener needs it)", true);
-              }
-            } else mode = dialerWords ? "code" : "port";
-            const password =
-              mode === "code" ? (role === "listener" ? (this.options.codeWords ?? "") : (dialerWords ?? "")) : "";
-            // The exact HELLO bytes go into the session id: a HELLO changed on the way fails.
-            sid = role === "dialer" ? sessionId(ownHelloBody, frame.payload) : sessionId(frame.payload, ownHelloBody);
-            pake = startPake(password, mode, sid);
-            conn.write(encodeMessage({ kind: "share", share: pake.share }));
-            return;
-          }
-          if (!keys) {
-            if (frame.type !== FrameType.Share || !pake)
-              throw new ProtocolError("E_UNEXPECTED", "expected the key share");
-            const share = (parseMessage(frame) as { share: Uint8Array }).share;
-            if (role === "listener") {
-              // Computing keys from a share tests one guess at the code: count it now (and give
-              // it back if the confirmation matches), so that guesses are bounded whatever the
-              // dialer does next: confirm, close, or stall.
-              if (this.wrongCodes >= MAX_WRONG_CODES) return drop("refused: too many wrong codes already");
-              this.wrongCodes++;
-              guessCounted = true;
-            }
-            try {
-              keys = finishPake(role, pake, sid, share, this.nonce, peer.nonce);
-            } catch (err) {
-              if (err instanceof CryptoError) throw new ProtocolError("E_BAD_MESSAGE", "an invalid key share");
-              throw err;
-            }
-            conn.write(encodeMessage({ kind: "confirm", mac: keys.confirm }));
-            if (!this.options.unsealedForBenchmark) secure.startSealing(keys.sendKey);
-            return;
-          }
-          if (frame.type !== FrameType.Confirm)
-            throw new ProtocolError("E_UNEXPECTED", "expected the key confirmation");
-          // CONFIRM must end its plain record: bytes behind it in the same record were never
-          // authenticated and must not reach the sealed part of the connection.
-          if (!channel.frameEndsChunk) {
-            throw new ProtocolError("E_UNEXPECTED", "data after the key confirmation in its record");
-          }
-          const mac = (parseMessage(frame) as { mac: Uint8Array }).mac;
-          if (!confirmMatches(keys, mac)) {
-            guessCounted = false;
+      // The PAKE code loads lazily (not at start-up): frames that arrive before it has are held
+      // and handled in order once it is there.
+      const held: Array<{ frame: Frame; endsChunk: boolean }> = [];
+      const handle = (frame: Frame, endsChunk: boolean): void => {
+        if (settled) return;
+        if (frame.type === FrameType.Bye && peer) {
+          const bye = parseMessage(frame);
+          return drop(`the peer refused the connection (${bye.kind === "bye" ? bye.reason : ""})`);
+        }
+        if (!peer) {
+          if (frame.type !== FrameType.Hello) throw new ProtocolError("E_UNEXPECTED", "the first frame was not HELLO");
+          peer = checkHello(parseMessage(frame) as Hello);
+          if (peer.nonce === this.nonce) {
+            // Both ends are ours: report it once, on the side that dialed.
+            if (role === "dialer") return drop("that is this Parley's own port; enter the peer's");
             settle();
-            conn.end(500);
-            this.options.rendezvousEvents.wrongCode(
-              conn.remoteAddress,
-              role,
-              role === "listener" ? this.wrongCodes : 0,
-            );
+            conn.destroy();
             return resolve();
           }
-          if (guessCounted) {
-            this.wrongCodes--; // the right code: not a wrong guess after all
-            guessCounted = false;
+          if (role === "listener") {
+            mode = peer.mode === "code" ? "code" : "port";
+            if (mode === "port" && this.options.requireCode) {
+              conn.write(encodeMessage({ kind: "bye", reason: "this listener needs its code, not just the port" }));
+              return drop("refused: the peer gave the port without the code (this listener needs it)", true);
+            }
+          } else mode = dialerWords ? "code" : "port";
+          const password =
+            mode === "code" ? (role === "listener" ? (this.options.codeWords ?? "") : (dialerWords ?? "")) : "";
+          // The exact HELLO bytes go into the session id: a HELLO changed on the way fails.
+          sid = role === "dialer" ? sessionId(ownHelloBody, frame.payload) : sessionId(frame.payload, ownHelloBody);
+          pake = startPake(password, mode, sid);
+          conn.write(encodeMessage({ kind: "share", share: pake.share }));
+          return;
+        }
+        if (!keys) {
+          if (frame.type !== FrameType.Share || !pake)
+            throw new ProtocolError("E_UNEXPECTED", "expected the key share");
+          const share = (parseMessage(frame) as { share: Uint8Array }).share;
+          if (role === "listener") {
+            // Computing keys from a share tests one guess at the code: count it now (and give
+            // it back if the confirmation matches), so that guesses are bounded whatever the
+            // dialer does next: confirm, close, or stall.
+            if (this.wrongCodes >= MAX_WRONG_CODES) return drop("refused: too many wrong codes already");
+            this.wrongCodes++;
+            guessCounted = true;
           }
-          if (this.options.unsealedForBenchmark) secure.continueUnsealedForBenchmark();
-          else secure.startOpening(keys.receiveKey);
+          try {
+            keys = finishPake(role, pake, sid, share, this.nonce, peer.nonce);
+          } catch (err) {
+            if (err instanceof CryptoError) throw new ProtocolError("E_BAD_MESSAGE", "an invalid key share");
+            throw err;
+          }
+          conn.write(encodeMessage({ kind: "confirm", mac: keys.confirm }));
+          if (!this.options.unsealedForBenchmark) secure.startSealing(keys.sendKey);
+          return;
+        }
+        if (frame.type !== FrameType.Confirm) throw new ProtocolError("E_UNEXPECTED", "expected the key confirmation");
+        // CONFIRM must end its plain record: bytes behind it in the same record were never
+        // authenticated and must not reach the sealed part of the connection.
+        if (!channel.frameEndsChunk) {
+          throw new ProtocolError("E_UNEXPECTED", "data after the key confirmation in its record");
+        }
+        const mac = (parseMessage(frame) as { mac: Uint8Array }).mac;
+        if (!confirmMatches(keys, mac)) {
+          guessCounted = false;
           settle();
-          this.helloCompleted(channel, peer, resolve, { mode, verification: keys.verification });
+          conn.end(500);
+          this.options.rendezvousEvents.wrongCode(conn.remoteAddress, role, role === "listener" ? this.wrongCodes : 0);
+          return resolve();
+        }
+        if (guessCounted) {
+          this.wrongCodes--; // the right code: not a wrong guess after all
+          guessCounted = false;
+        }
+        if (this.options.unsealedForBenchmark) secure.continueUnsealedForBenchmark();
+        else secure.startOpening(keys.receiveKey);
+        settle();
+        this.helloCompleted(channel, peer, resolve, { mode, verification: keys.verification });
+      };
+      const handleHeld = (): void => {
+        while (held.length > 0 && !settled && !conn.closed) {
+          try {
+            const next = held.shift() as { frame: Frame; endsChunk: boolean };
+            handle(next.frame, next.endsChunk);
+          } catch (err) {
+            if (err instanceof ProtocolError) return channel.fail(err);
+            throw err;
+          }
+        }
+        held.length = 0;
+      };
+      channel.setOwner({
+        onFrame: (frame) => {
+          if (pakeLoaded() && held.length === 0) return handle(frame, channel.frameEndsChunk);
+          held.push({ frame, endsChunk: channel.frameEndsChunk });
+          if (held.length === 1) void loadPake().then(handleHeld);
         },
         onDrain: () => {},
         onClose: (why) => {

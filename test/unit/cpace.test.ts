@@ -12,14 +12,13 @@ import { sha512 } from "@noble/hashes/sha2.js";
 import {
   CPACE_ISK_BYTES,
   CPACE_SHARE_BYTES,
-  CryptoError,
-  type CryptoErrorCode,
   cpaceFinishInitiator,
   cpaceFinishResponder,
   cpaceFinishSymmetric,
   cpaceGenerator,
   cpaceStart,
-} from "../../src/crypto/index.ts";
+} from "../../src/crypto/cpace.ts";
+import { CryptoError, type CryptoErrorCode } from "../../src/crypto/errors.ts";
 
 function hex(text: string): Uint8Array {
   return Uint8Array.from(Buffer.from(text.replace(/\s+/g, ""), "hex"));
