@@ -278,7 +278,7 @@ export class Rendezvous {
         if (frame.type !== FrameType.Confirm) throw new ProtocolError("E_UNEXPECTED", "expected the key confirmation");
         // CONFIRM must end its plain record: bytes behind it in the same record were never
         // authenticated and must not reach the sealed part of the connection.
-        if (!channel.frameEndsChunk) {
+        if (!endsChunk) {
           throw new ProtocolError("E_UNEXPECTED", "data after the key confirmation in its record");
         }
         const mac = (parseMessage(frame) as { mac: Uint8Array }).mac;
