@@ -15,7 +15,7 @@ import { codeWordsOf, connectionCode, isLoopbackHost } from "./codes.ts";
 import { prepareDownloadDir } from "./download-dir.ts";
 import { EXIT_CONNECTION, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM } from "./exit-codes.ts";
 import { parseInputLine, parsePeerAddress, parseTransferPaths } from "./input.ts";
-import { reachableAddresses, WILDCARD_HOSTS } from "./listening.ts";
+import { dialHostFor, listenerReach } from "./listening.ts";
 import { planSends, type SendPlan, startSends } from "./send-plan.ts";
 import { TransferPresenter } from "./transfer-presenter.ts";
 
@@ -134,7 +134,7 @@ class ChatController {
 
   private listeningLine(listener: Listener): string {
     const where = formatAddress(listener.hostname, listener.port);
-    const reach = WILDCARD_HOSTS.has(this.options.host) ? reachableAddresses(this.options.host, listener.port) : [];
+    const reach = listenerReach(this.options.host, listener.port);
     const code = connectionCode(this.options.host, listener.port, this.codeWords, reach);
     const extra = reach.length > 0 ? ` (a peer can use: ${reach.join(", ")})` : "";
     return `Listening on ${where}${extra} · code ${code}`;
@@ -148,7 +148,7 @@ class ChatController {
   }
 
   private dialHost(): string {
-    return WILDCARD_HOSTS.has(this.options.host) ? "127.0.0.1" : this.options.host;
+    return dialHostFor(this.options.host);
   }
 
   private connectTo(text: string): void {

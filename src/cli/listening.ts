@@ -14,3 +14,13 @@ export function reachableAddresses(host: string, port: number): string[] {
     .filter((a) => a !== undefined && (v6 || a.family === "IPv4"))
     .map((a) => formatAddress((a as { address: string }).address, port));
 }
+
+/** The addresses to show a peer: those of every interface for a wildcard host, else none. */
+export function listenerReach(host: string, port: number): string[] {
+  return WILDCARD_HOSTS.has(host) ? reachableAddresses(host, port) : [];
+}
+
+/** Where a bare port is dialed: loopback for a wildcard listener, else the listener's host. */
+export function dialHostFor(host: string): string {
+  return WILDCARD_HOSTS.has(host) ? "127.0.0.1" : host;
+}

@@ -24,7 +24,7 @@ import {
 } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
 import { expandHome, parsePeerAddress } from "./input.ts";
-import { reachableAddresses, WILDCARD_HOSTS } from "./listening.ts";
+import { dialHostFor, listenerReach } from "./listening.ts";
 
 import { makeReporter, type Reporter } from "./reporter.ts";
 import { planSends, type SendPlan, startSends } from "./send-plan.ts";
@@ -132,7 +132,7 @@ class OneShotRun {
       return this.finish(EXIT_CONNECTION);
     }
     const { hostname, port } = this.listener;
-    const reach = WILDCARD_HOSTS.has(this.options.host) ? reachableAddresses(this.options.host, port) : [];
+    const reach = listenerReach(this.options.host, port);
     const code = connectionCode(this.options.host, port, this.codeWords, reach);
     const other =
       this.role === "send" ? "PARLEY_CODE=<code> parley receive" : "PARLEY_CODE=<code> parley send <paths> --to";
@@ -140,7 +140,7 @@ class OneShotRun {
   }
 
   private async dialTo(rendezvous: Rendezvous, peerText: string): Promise<void> {
-    const defaultHost = WILDCARD_HOSTS.has(this.options.host) ? "127.0.0.1" : this.options.host;
+    const defaultHost = dialHostFor(this.options.host);
     const address = parsePeerAddress(peerText, defaultHost);
     if (typeof address === "string") throw new UsageError(address);
     const handshake = rendezvous.dialStarted(address.words ?? codeWordsOf(this.options.peerCode));

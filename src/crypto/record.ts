@@ -60,13 +60,6 @@ export class RecordSealer {
    * The plaintext may be reused as soon as this returns.
    */
   seal(plaintext: Uint8Array): Uint8Array {
-    if (plaintext.length > MAX_RECORD_PLAINTEXT_BYTES) throw new RangeError("record plaintext too large");
-    if (!this.key) {
-      const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + plaintext.length);
-      record.writeUInt32BE(plaintext.length, 0);
-      record.set(plaintext, RECORD_HEADER_BYTES);
-      return record;
-    }
     return Buffer.concat(this.sealParts(plaintext));
   }
 
