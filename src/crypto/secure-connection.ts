@@ -9,12 +9,17 @@
 
 import type { Connection, ConnectionEvents } from "../net/index.ts";
 import { CryptoError } from "./errors.ts";
-import { RecordOpener, RecordSealer } from "./record.ts";
+import { MAX_RECORD_PLAINTEXT_BYTES, RECORD_HEADER_BYTES, RECORD_TAG_BYTES, RecordOpener, RecordSealer } from "./record.ts";
+
+/** The scratch buffer grows to one whole record at most. */
+const SCRATCH_LIMIT = RECORD_HEADER_BYTES + MAX_RECORD_PLAINTEXT_BYTES + RECORD_TAG_BYTES;
 
 export class SecureConnection implements Connection {
   private readonly sealer = new RecordSealer();
   private readonly opener = new RecordOpener();
   private opening = false;
+  /** Where records are built while the socket's queue is empty (grown on demand). */
+  private scratch: Uint8Array = new Uint8Array(0);
   private failure: CryptoError | undefined;
 
   constructor(private readonly inner: Connection) {}
@@ -51,10 +56,20 @@ export class SecureConnection implements Connection {
     this.opening = true;
   }
 
-  /** Writes `bytes` as one record; `bytes` may be reused as soon as this returns. */
+  /**
+   * Writes `bytes` as one record, in one write; `bytes` may be reused as soon as this returns.
+   * The record is built in a reused scratch buffer while the socket has nothing queued (so no
+   * earlier record still points into it), else in a new one.
+   */
   write(bytes: Uint8Array): void {
     if (this.inner.closed || bytes.length === 0) return;
-    for (const part of this.sealer.sealParts(bytes)) this.inner.write(part);
+    if (this.inner.queuedBytes > 0) {
+      this.inner.write(this.sealer.seal(bytes));
+      return;
+    }
+    const needed = this.sealer.recordBytes(bytes.length);
+    if (this.scratch.length < needed && needed <= SCRATCH_LIMIT) this.scratch = Buffer.allocUnsafe(needed);
+    this.inner.write(this.sealer.seal(bytes, this.scratch));
   }
 
   end(timeoutMs?: number): void {
