@@ -9,7 +9,13 @@
 
 import type { Connection, ConnectionEvents } from "../net/index.ts";
 import { CryptoError } from "./errors.ts";
-import { MAX_RECORD_PLAINTEXT_BYTES, RECORD_HEADER_BYTES, RECORD_TAG_BYTES, RecordOpener, RecordSealer } from "./record.ts";
+import {
+  MAX_RECORD_PLAINTEXT_BYTES,
+  RECORD_HEADER_BYTES,
+  RECORD_TAG_BYTES,
+  RecordOpener,
+  RecordSealer,
+} from "./record.ts";
 
 /** The scratch buffer grows to one whole record at most. */
 const SCRATCH_LIMIT = RECORD_HEADER_BYTES + MAX_RECORD_PLAINTEXT_BYTES + RECORD_TAG_BYTES;
