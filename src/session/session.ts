@@ -77,7 +77,8 @@ export interface SessionOptions {
 interface Outgoing {
   readonly info: TransferInfo;
   readonly sender: FrameSource;
-  state: "offered" | "sending" | "ended";
+  /** "checking": comparing the receiver's prefix digest with our file (resume), no DATA yet. */
+  state: "offered" | "checking" | "sending" | "ended";
   /** Set when END is sent. */
   trailer?: SendTrailer;
   /** Bytes the receiver already had and kept (resume); 0 for a whole transfer. */
@@ -345,8 +346,8 @@ export class Session {
         const t = this.outgoing.get(message.id);
         if (t?.state !== "offered")
           throw new ProtocolError("E_UNEXPECTED", `ACCEPT for unknown transfer ${message.id}`);
+        if (message.offset > 0) return this.resume(t, message.offset, message.prefix ?? "");
         t.state = "sending";
-        if (message.offset > 0) this.resume(t, message.offset, message.prefix ?? "");
         this.pump();
         return;
       }
@@ -421,13 +422,29 @@ export class Session {
     }
     const info: TransferInfo = { ...offered, name: receiver.name };
     const offset = receiver instanceof FileReceiver ? receiver.resumeOffset : 0;
-    this.incoming.set(info.id, { info, receiver, awaitingStart: offset > 0, resumedFrom: 0 });
-    if (offset > 0 && receiver instanceof FileReceiver) {
-      this.queueControl({ kind: "accept", id: info.id, offset, prefix: receiver.prefixDigest });
-    } else {
-      this.queueControl({ kind: "accept", id: info.id, offset: 0 });
-    }
+    const t: Incoming = { info, receiver, awaitingStart: offset > 0, resumedFrom: 0 };
+    this.incoming.set(info.id, t);
+    if (offset > 0 && receiver instanceof FileReceiver) this.acceptResumable(t, receiver);
+    else this.queueControl({ kind: "accept", id: info.id, offset: 0 });
     this.options.events.transferStarted(info);
+  }
+
+  /**
+   * A `.part` of an earlier attempt is there: hash it (in slices, so chat and other transfers
+   * go on), then offer to resume from its end with its digest; the sender answers START.
+   */
+  private acceptResumable(t: Incoming, receiver: FileReceiver): void {
+    const stillWanted = () => this.incoming.get(t.info.id) === t && this.isActive;
+    receiver.hashPrefix().then(
+      (prefix) => {
+        if (prefix === undefined || !stillWanted()) return;
+        this.queueControl({ kind: "accept", id: t.info.id, offset: receiver.resumeOffset, prefix });
+      },
+      (err: unknown) => {
+        if (!(err instanceof TransferError)) throw err;
+        if (stillWanted()) this.failIncoming(t, err.message, err.code, true);
+      },
+    );
   }
 
   /** A file in the download directory, or an entry of a folder in the folder made for it. */
@@ -471,17 +488,25 @@ export class Session {
     }
   }
 
-  /** Sender side of resume: compare the receiver's prefix with our file, then say where DATA starts. */
+  /**
+   * Sender side of resume: compare the receiver's prefix with our file (in slices, so chat
+   * and other transfers go on), then say where DATA starts: there, or 0 to start over.
+   */
   private resume(t: Outgoing, offset: number, prefix: string): void {
-    let same: boolean;
-    try {
-      same = t.sender.resumeFrom(offset, prefix);
-    } catch (err) {
-      if (!(err instanceof TransferError)) throw err;
-      return this.failOutgoing(t, err.message, err.code, true);
-    }
-    t.resumedFrom = same ? offset : 0;
-    this.queueControl({ kind: "start", id: t.info.id, offset: t.resumedFrom });
+    t.state = "checking";
+    const stillWanted = () => this.outgoing.get(t.info.id) === t && t.state === "checking" && this.isActive;
+    t.sender.resumeFrom(offset, prefix).then(
+      (same) => {
+        if (!stillWanted()) return;
+        t.state = "sending";
+        t.resumedFrom = same ? offset : 0;
+        this.queueControl({ kind: "start", id: t.info.id, offset: t.resumedFrom });
+      },
+      (err: unknown) => {
+        if (!(err instanceof TransferError)) throw err;
+        if (stillWanted()) this.failOutgoing(t, err.message, err.code, true);
+      },
+    );
   }
 
   /** Receiver side of resume: DATA starts where the sender says (our offset, or 0: start over). */

@@ -18,7 +18,6 @@ import {
   linkSync,
   lstatSync,
   openSync,
-  readSync,
   renameSync,
   statfsSync,
   unlinkSync,
@@ -28,12 +27,15 @@ import { join } from "node:path";
 import { type ChecksumAlgo, checksumLabel, createDigest, type RunningDigest } from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
+import { hashFilePrefix } from "./prefix-hash.ts";
 import type { IncomingSink, ReceivedFile } from "./source.ts";
 
 /** Suffix of files still being received. */
 export const PART_SUFFIX = ".part";
 /** Largest single write() into the file. */
 const WRITE_PIECE_BYTES = 256 * 1024;
+/** Read size when hashing a resumed prefix. */
+const PREFIX_READ_BYTES = 1 << 20;
 /** Names tried before giving up ("name (1).ext" ... "name (999).ext"): each try is a file system call. */
 const MAX_NAME_TRIES = 1_000;
 
@@ -53,8 +55,6 @@ export class FileReceiver implements IncomingSink {
   received = 0;
   /** Bytes that were already in the `.part` when this transfer began (0 for a new file). */
   readonly resumeOffset: number;
-  /** Digest of those first `resumeOffset` bytes, for ACCEPT (empty when 0). */
-  readonly prefixDigest: string;
   private fd: number | undefined;
   private digest: RunningDigest;
 
@@ -75,14 +75,33 @@ export class FileReceiver implements IncomingSink {
     this.fd = fd;
     partsInUse.add(partPath);
     this.digest = createDigest(algo);
-    // A `.part` left by an interrupted attempt: hash what is there, for the prefix check and as
-    // the start of the running digest.
+    // A `.part` left by an interrupted attempt: `hashPrefix` hashes what is there.
     const existing = fstatSync(fd).size;
-    const prefix = createDigest(algo);
-    if (existing > 0) hashFilePrefix(fd, existing, [prefix, this.digest]);
     this.resumeOffset = existing;
     this.received = existing;
-    this.prefixDigest = existing > 0 ? prefix.hex() : "";
+  }
+
+  /**
+   * Digest of the first `resumeOffset` bytes, for ACCEPT (the sender compares it with its
+   * own); they also start the running digest. Reads in slices, so the process stays
+   * responsive. Call once, before any `write`.
+   * @returns the digest, or undefined when the transfer was aborted meanwhile
+   * @throws TransferError E_WRITE when the `.part` cannot be read back
+   */
+  async hashPrefix(): Promise<string | undefined> {
+    const prefix = createDigest(this.algo);
+    let hashed: number;
+    try {
+      const buffer = new Uint8Array(Math.min(this.resumeOffset, PREFIX_READ_BYTES));
+      hashed = await hashFilePrefix(() => this.fd, this.resumeOffset, [prefix, this.digest], buffer);
+    } catch (err) {
+      throw new TransferError("E_WRITE", `cannot read back ${this.name}.part: ${osReason(err)}`, { cause: err });
+    }
+    if (this.fd === undefined) return undefined;
+    if (hashed !== this.resumeOffset) {
+      throw new TransferError("E_WRITE", `${this.name}.part shrank while it was read back`);
+    }
+    return prefix.hex();
   }
 
   /**
@@ -279,16 +298,6 @@ function openResumable(partPath: string, offered: number | null): number | undef
 }
 
 /** Feeds the first `bytes` of the file to every digest. */
-function hashFilePrefix(fd: number, bytes: number, digests: RunningDigest[]): void {
-  const buffer = new Uint8Array(Math.min(bytes, 1 << 20));
-  for (let at = 0; at < bytes; ) {
-    const n = readSync(fd, buffer, 0, Math.min(buffer.length, bytes - at), at);
-    if (n === 0) break;
-    for (const d of digests) d.update(buffer.subarray(0, n));
-    at += n;
-  }
-}
-
 function exists(path: string): boolean {
   try {
     lstatSync(path);

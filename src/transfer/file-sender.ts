@@ -17,6 +17,7 @@ import { basename } from "node:path";
 import { DATA_HEADER_BYTES, writeDataHeader } from "../protocol/index.ts";
 import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
+import { hashFilePrefix } from "./prefix-hash.ts";
 import type { FrameSource, SendTrailer } from "./source.ts";
 
 /** Payload offset in the read buffer: 64-byte aligned, with room for the DATA header before it. */
@@ -113,27 +114,19 @@ export class FileSender implements FrameSource {
     return this.buffer.subarray(start, PAYLOAD_OFFSET + n);
   }
 
-  resumeFrom(offset: number, prefix: string): boolean {
-    const fd = this.fd;
-    if (fd === undefined || this.sent !== 0 || offset > this.size) return false;
-    // The prefix is read twice (once here, never again for sending): hash it into both a
-    // digest of its own, to compare, and the running digest the trailer will carry.
+  async resumeFrom(offset: number, prefix: string): Promise<boolean> {
+    if (this.fd === undefined || this.sent !== 0 || offset > this.size) return false;
+    // The prefix is read once, never again for sending: hash it into both a digest of its
+    // own, to compare, and the running digest the trailer will carry.
     const check = createDigest(this.algo);
     const running = createDigest(this.algo);
-    const buffer = this.buffer.subarray(PAYLOAD_OFFSET);
-    let at = 0;
+    let hashed: number;
     try {
-      while (at < offset) {
-        const n = readSync(fd, buffer, 0, Math.min(buffer.length, offset - at), at);
-        if (n === 0) break;
-        check.update(buffer.subarray(0, n));
-        running.update(buffer.subarray(0, n));
-        at += n;
-      }
+      hashed = await hashFilePrefix(() => this.fd, offset, [check, running], this.buffer.subarray(PAYLOAD_OFFSET));
     } catch (err) {
       throw new TransferError("E_READ", `reading ${this.path} failed: ${osReason(err)}`, { cause: err });
     }
-    if (at !== offset || check.hex() !== prefix) return false;
+    if (this.fd === undefined || hashed !== offset || check.hex() !== prefix) return false;
     this.digest = running;
     this.sent = offset;
     return true;

@@ -33,10 +33,11 @@ export interface FrameSource {
   trailer(): SendTrailer;
   /**
    * The receiver already has the first `offset` bytes, whose digest is `prefix`: if ours
-   * match, skip them (they still count in the trailer) and return true; else false (start
-   * over). Streams cannot look back: false.
+   * match, skip them (they still count in the trailer) and resolve true; else false (start
+   * over). Reads in slices, yielding to the event loop. Streams cannot look back: false.
+   * @throws TransferError E_READ when reading fails
    */
-  resumeFrom(offset: number, prefix: string): boolean;
+  resumeFrom(offset: number, prefix: string): Promise<boolean>;
   /** Stops reading (cancelled, connection gone). */
   stop(): void;
   /** Set by the session: called when a frame became ready after nextFrame returned null. */

@@ -61,8 +61,8 @@ export class StreamSender implements FrameSource {
     return this.buffer.subarray(PAYLOAD_OFFSET - DATA_HEADER_BYTES, PAYLOAD_OFFSET + n);
   }
 
-  resumeFrom(): boolean {
-    return false;
+  resumeFrom(): Promise<boolean> {
+    return Promise.resolve(false);
   }
 
   trailer(): SendTrailer {
@@ -112,8 +112,8 @@ export class EmptySource implements FrameSource {
     return undefined;
   }
 
-  resumeFrom(): boolean {
-    return false;
+  resumeFrom(): Promise<boolean> {
+    return Promise.resolve(false);
   }
 
   trailer(): SendTrailer {
