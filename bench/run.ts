@@ -14,9 +14,11 @@
  *   parley-sha256 the same with --checksum sha256
  *   parley-unsealed  the same peers with the records left unsealed (handshake done): what
  *                 encryption costs, as a ratio (the product has no such mode)
+ *   parley-unsealed-sha256  the same with --checksum sha256
  * Plus: time to the CLI's "Listening on" line, and transfers/s for many small files.
  *
  * Flags: --size 1G  --runs 5  --files 1000  --file-size 4K  --json  --keep  --no-external
+ *        --cases raw,parley,...  (a subset, in the order above)
  *        --big 8G (one extra parley run on a sparse file of that size, for peak RSS)
  */
 
@@ -70,6 +72,7 @@ const { values } = parseArgs({
     big: { type: "string" },
     json: { type: "boolean", default: false },
     "no-external": { type: "boolean", default: false },
+    cases: { type: "string" },
     keep: { type: "boolean", default: false },
   },
 });
@@ -242,7 +245,7 @@ async function runCase(name: string, file = source, fileSize = size): Promise<Ru
     mkdirSync(out);
     receiver = start([BUN, "bench/peer.ts", "receive", out], recvUsage, peerEnv(name));
     const [, port] = await waitForLine(receiver.stdout, /^PORT (\d+)/, recvLines);
-    const checksum = name === "parley-sha256" ? "sha256" : "xxh3";
+    const checksum = name.endsWith("-sha256") ? "sha256" : "xxh3";
     senderCmd = [BUN, "bench/peer.ts", "send", port as string, checksum, String(CHAT_MS), file];
   }
   const t0 = performance.now();
@@ -284,7 +287,7 @@ function percentileOf(xs: number[], p: number): number {
 
 /** The unsealed baseline runs the same peers with sealing off on both sides. */
 function peerEnv(name: string): Record<string, string> {
-  return name === "parley-unsealed" ? { PARLEY_BENCH_UNSEALED: "1" } : {};
+  return name.startsWith("parley-unsealed") ? { PARLEY_BENCH_UNSEALED: "1" } : {};
 }
 
 function median(xs: number[]): number {
@@ -347,20 +350,23 @@ async function main(): Promise<void> {
   sshd = external ? startSshd(work) : undefined;
   if (!sshd) log("bench: no sshd/scp (apt-get install openssh-server openssh-client): the scp baseline is skipped");
   spawnSync(["cat", source], { stdout: "ignore" }); // into the page cache, untimed
-  const cases = [
+  const available = [
     "raw",
     ...(hasSocat ? ["socat"] : []),
     ...(sshd ? ["scp"] : []),
     "parley-unsealed",
+    "parley-unsealed-sha256",
     "parley",
     "parley-sha256",
   ];
+  const wanted = values.cases ? (values.cases as string).split(",") : available;
+  const cases = available.filter((name) => wanted.includes(name));
   const results: RunResult[] = [];
   for (let r = 0; r < runs; r++) {
     for (const name of cases) {
       const result = await runCase(name);
       results.push(result);
-      log(`  run ${r + 1}/${runs} ${name.padEnd(14)} ${result.mibps.toFixed(0)} MiB/s`);
+      log(`  run ${r + 1}/${runs} ${name.padEnd(22)} ${result.mibps.toFixed(0)} MiB/s`);
     }
   }
   const startup = await timeToListening();
