@@ -28,6 +28,7 @@ import {
   type ProtocolErrorCode,
   writeDataHeader,
 } from "../../src/protocol/index.ts";
+import { concat, thrownBy } from "./helpers.ts";
 
 function hex(text: string): Uint8Array {
   return Uint8Array.from(Buffer.from(text.replace(/\s+/g, ""), "hex"));
@@ -37,30 +38,10 @@ function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString("hex");
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 function u32be(value: number): Uint8Array {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setUint32(0, value);
   return b;
-}
-
-/** Runs `fn`, which must throw; returns what it threw. */
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected a throw, but nothing was thrown");
 }
 
 function expectProtocolError(fn: () => unknown, code: ProtocolErrorCode): ProtocolError {

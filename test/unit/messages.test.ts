@@ -25,6 +25,7 @@ import {
   ProtocolError,
   parseMessage,
 } from "../../src/protocol/index.ts";
+import { thrownBy } from "./helpers.ts";
 
 const utf8 = new TextEncoder();
 
@@ -58,15 +59,6 @@ function parseBody(type: FrameTypeValue, body: string | Uint8Array): Message {
 
 function json(value: unknown): string {
   return JSON.stringify(value);
-}
-
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected a throw, but nothing was thrown");
 }
 
 function expectBadMessage(fn: () => unknown): void {

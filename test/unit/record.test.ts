@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { CryptoError } from "../../src/crypto/errors.ts";
 import { RECORD_HEADER_BYTES, RECORD_TAG_BYTES, RecordOpener, RecordSealer } from "../../src/crypto/record.ts";
+import { concat } from "./helpers.ts";
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i);
 const OTHER_KEY = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
@@ -12,16 +13,6 @@ const str = (b: Uint8Array) => new TextDecoder().decode(b);
 function sealAll(messages: string[], key = KEY): Uint8Array[] {
   const sealer = new RecordSealer(key);
   return messages.map((m) => sealer.seal(text(m)));
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function expectIntegrityError(fn: () => unknown): void {

@@ -1,0 +1,22 @@
+/** Small helpers shared by the unit tests. */
+
+/** The parts back to back in one new Uint8Array (not a Buffer, so equality checks stay exact). */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Runs `fn`, which must throw; returns what it threw. */
+export function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected a throw, but nothing was thrown");
+}
