@@ -279,13 +279,18 @@ class ChatController {
       this.terminal.print("No transfers in progress.");
       return;
     }
-    for (const { info, bytes } of list) {
+    for (const { info, bytes, checking } of list) {
       const arrow = info.direction === "send" ? "sending" : "receiving";
+      const name = sanitizeForTerminal(info.name);
+      if (checking) {
+        this.terminal.print(`#${info.id} ${arrow} ${name}: checking what an earlier attempt left, to resume`);
+        continue;
+      }
       const of =
         info.size === null
           ? ""
           : ` of ${formatBytes(info.size)} (${info.size === 0 ? 100 : Math.floor((bytes / info.size) * 100)}%)`;
-      this.terminal.print(`#${info.id} ${arrow} ${sanitizeForTerminal(info.name)}: ${formatBytes(bytes)}${of}`);
+      this.terminal.print(`#${info.id} ${arrow} ${name}: ${formatBytes(bytes)}${of}`);
     }
   }
 

@@ -88,6 +88,8 @@ interface Outgoing {
 interface Incoming {
   readonly info: TransferInfo;
   readonly receiver: IncomingSink;
+  /** ACCEPT is on its way (a resumable `.part` is hashed first): before that the peer may send nothing for it. */
+  accepted: boolean;
   /** Offset we offered to resume from; until START arrives no DATA may come. */
   awaitingStart: boolean;
   resumedFrom: number;
@@ -272,11 +274,22 @@ export class Session {
     this.options.events.transferStarted(info);
   }
 
-  /** Transfers in progress with their byte counts so far, for `transfers`. */
-  get transferStatus(): Array<{ readonly info: TransferInfo; readonly bytes: number }> {
+  /**
+   * Transfers in progress with their byte counts so far, for `transfers`. `checking`: a resume
+   * is being decided (the prefix is hashed), so the count may still fall back to 0.
+   */
+  get transferStatus(): Array<{ readonly info: TransferInfo; readonly bytes: number; readonly checking: boolean }> {
     return [
-      ...[...this.outgoing.values()].map((t) => ({ info: t.info, bytes: t.sender.sent })),
-      ...[...this.incoming.values()].map((t) => ({ info: t.info, bytes: t.receiver.received })),
+      ...[...this.outgoing.values()].map((t) => ({
+        info: t.info,
+        bytes: t.sender.sent,
+        checking: t.state === "checking",
+      })),
+      ...[...this.incoming.values()].map((t) => ({
+        info: t.info,
+        bytes: t.receiver.received,
+        checking: t.awaitingStart,
+      })),
     ];
   }
 
@@ -422,7 +435,7 @@ export class Session {
     }
     const info: TransferInfo = { ...offered, name: receiver.name };
     const offset = receiver instanceof FileReceiver ? receiver.resumeOffset : 0;
-    const t: Incoming = { info, receiver, awaitingStart: offset > 0, resumedFrom: 0 };
+    const t: Incoming = { info, receiver, accepted: offset === 0, awaitingStart: offset > 0, resumedFrom: 0 };
     this.incoming.set(info.id, t);
     if (offset > 0 && receiver instanceof FileReceiver) this.acceptResumable(t, receiver);
     else this.queueControl({ kind: "accept", id: info.id, offset: 0 });
@@ -438,6 +451,7 @@ export class Session {
     receiver.hashPrefix().then(
       (prefix) => {
         if (prefix === undefined || !stillWanted()) return;
+        t.accepted = true;
         this.queueControl({ kind: "accept", id: t.info.id, offset: receiver.resumeOffset, prefix });
       },
       (err: unknown) => {
@@ -516,6 +530,7 @@ export class Session {
       if (this.cancelledIncoming.has(id)) return;
       throw new ProtocolError("E_UNEXPECTED", `START for unknown transfer ${id}`);
     }
+    if (!t.accepted) throw new ProtocolError("E_UNEXPECTED", `START for transfer ${id} before ACCEPT`);
     if (!t.awaitingStart) throw new ProtocolError("E_UNEXPECTED", `START for transfer ${id} that did not resume`);
     const receiver = t.receiver as FileReceiver;
     if (offset !== 0 && offset !== receiver.resumeOffset) {
@@ -542,9 +557,11 @@ export class Session {
       if (this.cancelledIncoming.has(id)) return;
       throw new ProtocolError("E_UNEXPECTED", `END for unknown transfer ${id}`);
     }
+    // Thrown before the transfer leaves `incoming`: losing the connection then aborts it
+    // (closing the `.part`, kept for a resume) like every other transfer under way.
+    if (t.awaitingStart) throw new ProtocolError("E_UNEXPECTED", `END for transfer ${id} before START`);
     this.incoming.delete(id);
     try {
-      if (t.awaitingStart) throw new ProtocolError("E_UNEXPECTED", `END for transfer ${id} before START`);
       const stored = t.receiver.finish({ bytes, algo, digest });
       this.queueControl({ kind: "received", id, bytes: stored.bytes, ok: true });
       this.options.events.transferFinished({ ...t.info, ...stored, resumedFrom: t.resumedFrom });

@@ -3,15 +3,29 @@
  * already has (the receiver to offer it, the sender to compare), and a multi-GiB prefix takes
  * seconds. Both peers share one process here, so any long stretch of hashing shows up as a
  * gap in a 1 ms heartbeat timer, and chat lines sent meanwhile would wait behind it.
+ * And while the receiver hashes, a peer that does not wait for ACCEPT is refused.
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
-import { connectedPair, type TestPeer } from "./peers.ts";
+import { encodeDataHeader, encodeMessage } from "../../src/protocol/index.ts";
+import { rawParley } from "../raw-parley.ts";
+import { connectedPair, TestPeer } from "./peers.ts";
 
 const peers: TestPeer[] = [];
+const sockets: Array<{ destroy(): void }> = [];
 afterEach(() => {
+  for (const s of sockets.splice(0)) s.destroy();
   for (const p of peers.splice(0)) p.close();
 });
 
@@ -78,6 +92,8 @@ test("a resumed transfer cancelled while the prefix is being hashed stops cleanl
 
   sender.session?.sendFile(source);
   const started = await receiver.waitFor("started");
+  // `transfers` says the resume is being checked rather than showing the prefix as received.
+  expect(receiver.session?.transferStatus.map((t) => t.checking)).toEqual([true]);
   receiver.session?.cancel(started.info.id);
   await sender.waitFor("failed");
   await receiver.waitFor("failed");
@@ -87,4 +103,57 @@ test("a resumed transfer cancelled while the prefix is being hashed stops cleanl
   writeFileSync(join(sender.dir, "small.txt"), "small");
   sender.session?.sendFile(join(sender.dir, "small.txt"));
   await receiver.waitFor("finished", (e) => e.done.name === "small.txt");
+});
+
+/** A receiver with a resumable `big.bin.part` (hashing it takes a while) and a hand-made peer. */
+async function hashingReceiver() {
+  const target = new TestPeer("target");
+  peers.push(target);
+  const part = join(target.dir, "big.bin.part");
+  writeSparse(part, PREFIX_BYTES, new Uint8Array(0));
+  const raw = await rawParley(target.listener.port, { leader: false });
+  sockets.push(raw.socket);
+  await target.waitForSession();
+  return { target, raw, part };
+}
+
+test("START before our ACCEPT (sent while the prefix is hashed) ends the connection and keeps the .part", async () => {
+  const { target, raw, part } = await hashingReceiver();
+  const tail = crypto.getRandomValues(new Uint8Array(1024));
+  const size = PREFIX_BYTES + tail.length;
+  raw.send(
+    Buffer.concat([
+      encodeMessage({ kind: "offer", id: 1, name: "big.bin", size, algo: "sha256" }),
+      encodeMessage({ kind: "start", id: 1, offset: PREFIX_BYTES }),
+      encodeDataHeader(1, tail.length),
+      tail,
+      encodeMessage({ kind: "end", id: 1, bytes: size, algo: "sha256", digest: "00".repeat(32) }),
+    ]),
+  );
+  const lost = await target.waitFor("lost");
+  expect(lost.reason).toContain("before ACCEPT");
+  expect(existsSync(part)).toBe(true);
+  expect(existsSync(join(target.dir, "big.bin"))).toBe(false);
+});
+
+test("END before START ends the connection, and the .part is closed (kept for a resume)", async () => {
+  const { target, raw, part } = await hashingReceiver();
+  raw.send(
+    Buffer.concat([
+      encodeMessage({ kind: "offer", id: 1, name: "big.bin", size: PREFIX_BYTES + 10, algo: "sha256" }),
+      encodeMessage({ kind: "end", id: 1, bytes: PREFIX_BYTES + 10, algo: "sha256", digest: "00".repeat(32) }),
+    ]),
+  );
+  const lost = await target.waitFor("lost");
+  expect(lost.reason).toContain("before START");
+  await target.waitFor("failed");
+  const openOnPart = readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === part;
+    } catch {
+      return false;
+    }
+  });
+  expect(openOnPart).toEqual([]);
+  expect(existsSync(part)).toBe(true);
 });
