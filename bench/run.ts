@@ -15,10 +15,12 @@
  *   parley-unsealed  the same peers with the records left unsealed (handshake done): what
  *                 encryption costs, as a ratio (the product has no such mode)
  *   parley-unsealed-sha256  the same with --checksum sha256
- * Plus: time to the CLI's "Listening on" line, and transfers/s for many small files.
+ * Plus: time to the CLI's "Listening on" line, transfers/s for many small files, and the
+ * speed over a long round trip (a delaying relay on 127.0.0.1).
  *
  * Flags: --size 1G  --runs 5  --files 1000  --file-size 4K  --json  --keep  --no-external
  *        --cases raw,parley,...  (a subset, in the order above)
+ *        --link-ms 20  (the long-link figure: a relay holding each chunk that long each way; 0: skip)
  *        --big 8G (one extra parley run on a sparse file of that size, for peak RSS)
  */
 
@@ -73,6 +75,7 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
     "no-external": { type: "boolean", default: false },
     cases: { type: "string" },
+    "link-ms": { type: "string", default: "20" },
     keep: { type: "boolean", default: false },
   },
 });
@@ -342,6 +345,47 @@ async function smallFilesRate(): Promise<{ files: number; perSecond: number }> {
   return { files: smallFiles, perSecond: smallFiles / (stats.transferMs / 1000) };
 }
 
+/**
+ * Encrypted Parley through bench/delay-relay.ts, which holds every chunk `linkMs` each way: a
+ * long round trip on loopback, where the send window (sized in time) has to grow to keep the
+ * link busy. Best of `runs` transfers of `bytes` (the first part of the source file).
+ */
+async function longLinkRate(linkMs: number, bytes: number, runs: number) {
+  const file = join(work, "long-link.bin");
+  spawnSync(["sh", "-c", `head -c ${bytes} "${source}" > "${file}"`]);
+  const results: Array<{ mibps: number; rttP50: number; rttP99: number }> = [];
+  for (let i = 0; i < runs; i++) {
+    const out = join(work, "long-link-out");
+    mkdirSync(out);
+    const receiver = spawn([BUN, "bench/peer.ts", "receive", out], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    const [, port] = await waitForLine(receiver.stdout, /^PORT (\d+)/, []);
+    const relay = spawn([BUN, "bench/delay-relay.ts", port as string, String(linkMs)], {
+      cwd: ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      const [, relayPort] = await waitForLine(relay.stdout, /^RELAY (\d+)/, []);
+      const sender = spawn([BUN, "bench/peer.ts", "send", relayPort as string, "xxh3", String(CHAT_MS), file], {
+        cwd: ROOT,
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [code] = await Promise.all([sender.exited, receiver.exited]);
+      if (code !== 0) throw new Error(`long link: sender exit ${code}: ${await new Response(sender.stderr).text()}`);
+      const stats = JSON.parse((await new Response(sender.stdout).text()).trim().split("\n").at(-1) as string);
+      results.push({ mibps: bytes / 2 ** 20 / (stats.transferMs / 1000), rttP50: stats.rttP50, rttP99: stats.rttP99 });
+    } finally {
+      relay.kill();
+      receiver.kill();
+      await relay.exited;
+      rmSync(out, { recursive: true, force: true });
+    }
+  }
+  const best = results.reduce((a, b) => (b.mibps > a.mibps ? b : a));
+  return { linkMs, roundTripMs: 2 * linkMs, mib: bytes / 2 ** 20, runs, ...best };
+}
+
 async function main(): Promise<void> {
   log(`bench: ${(size / 2 ** 20).toFixed(0)} MiB file, ${runs} runs, in ${work}`);
   if (!hasSocat) log("bench: socat is not installed (apt-get install socat): the socat baseline is skipped");
@@ -371,6 +415,8 @@ async function main(): Promise<void> {
   }
   const startup = await timeToListening();
   const small = await smallFilesRate();
+  const linkMs = Number(values["link-ms"]);
+  const longLink = linkMs > 0 ? await longLinkRate(linkMs, Math.min(size, 256 * 2 ** 20), 2) : undefined;
   let big: RunResult | undefined;
   if (values.big) {
     const bigSize = parseSize(values.big as string);
@@ -433,6 +479,7 @@ async function main(): Promise<void> {
     })),
     startupToListeningMs: { median: median(startup), min: Math.min(...startup), max: Math.max(...startup) },
     smallFiles: small,
+    longLink,
     big: big && {
       case: big.case,
       mibps: big.mibps,
@@ -480,6 +527,11 @@ async function main(): Promise<void> {
     process.stdout.write(
       `small files: ${small.files} × ${smallFileSize} B one after another: ${f(small.perSecond)} transfers/s\n`,
     );
+    if (longLink) {
+      process.stdout.write(
+        `over a ${longLink.roundTripMs} ms round trip (bench/delay-relay.ts), ${f(longLink.mib)} MiB: ${f(longLink.mibps)} MiB/s, chat p50/p99 ${f(longLink.rttP50, 1)}/${f(longLink.rttP99, 1)} ms\n`,
+      );
+    }
     if (doc.big) {
       process.stdout.write(
         `${doc.big.case}: ${f(doc.big.mibps)} MiB/s, peak RSS recv/send ${doc.big.peakRssMiB.recv}/${doc.big.peakRssMiB.send} MiB\n`,

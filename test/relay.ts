@@ -16,12 +16,18 @@ export interface Relay {
 /**
  * @param toServer - sees (and may change) each chunk from the client before it goes on
  * @param toClient - the same for chunks from the server
+ * @param options.delayMs - holds every chunk (and the end of each stream) this long, each way:
+ *   a link with a round trip of twice that, on loopback
  */
 export async function startRelay(
   targetPort: number,
   toServer: (chunk: Uint8Array) => Uint8Array = (c) => c,
   toClient: (chunk: Uint8Array) => Uint8Array = (c) => c,
+  options: { delayMs?: number } = {},
 ): Promise<Relay> {
+  const delayMs = options.delayMs ?? 0;
+  // Timers of equal delay fire in the order they were set, so order is kept.
+  const later = (f: () => void) => (delayMs > 0 ? setTimeout(f, delayMs) : f());
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const up = netConnect(targetPort, "127.0.0.1");
@@ -30,10 +36,16 @@ export async function startRelay(
       s.on("error", () => {});
       s.on("close", () => sockets.delete(s));
     }
-    client.on("data", (chunk: Buffer) => up.write(toServer(Uint8Array.from(chunk))));
-    up.on("data", (chunk: Buffer) => client.write(toClient(Uint8Array.from(chunk))));
-    client.on("end", () => up.end());
-    up.on("end", () => client.end());
+    client.on("data", (chunk: Buffer) => {
+      const out = toServer(Uint8Array.from(chunk));
+      later(() => up.write(out));
+    });
+    up.on("data", (chunk: Buffer) => {
+      const out = toClient(Uint8Array.from(chunk));
+      later(() => client.write(out));
+    });
+    client.on("end", () => later(() => up.end()));
+    up.on("end", () => later(() => client.end()));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   const address = server.address();

@@ -4,7 +4,7 @@
  *
  * Writing is one scheduler (`pump`): control frames (chat, ACK, OFFER, END, ...) go first,
  * switching only at frame boundaries; DATA is pulled from the active FileSenders only while
- * fewer than WINDOW_BYTES are un-ACKed and the connection has nothing queued, so a chat line
+ * fewer than the send window (send-window.ts) are un-ACKed and the connection has nothing queued, so a chat line
  * never waits behind more than about one window of file bytes, and memory stays flat.
  */
 
@@ -48,9 +48,9 @@ import {
   PEER_TIMEOUT_MS,
   PING_INTERVAL_MS,
   PUMP_SLICE_MS,
-  WINDOW_BYTES,
 } from "./limits.ts";
 import { chunkBytesForRate, RateLimiter } from "./rate-limiter.ts";
+import { SendWindow } from "./send-window.ts";
 
 type State = "open" | "leaving" | "closing" | "closed";
 
@@ -128,6 +128,7 @@ export class Session {
   private nextId: number;
   private sentBulk = 0;
   private ackedBulk = 0;
+  private readonly window = new SendWindow();
   private consumedBulk = 0;
   private ackedToPeer = 0;
   private rrIndex = 0;
@@ -167,6 +168,11 @@ export class Session {
   /** Transfers in progress, both directions. */
   get activeTransfers(): TransferInfo[] {
     return [...[...this.outgoing.values()].map((t) => t.info), ...[...this.incoming.values()].map((t) => t.info)];
+  }
+
+  /** Bytes the send window allows un-ACKed now (diagnostics: tests, bench). */
+  get sendWindowBytes(): number {
+    return this.window.bytes;
   }
 
   get isOpen(): boolean {
@@ -344,6 +350,7 @@ export class Session {
           throw new ProtocolError("E_BAD_MESSAGE", "ACK outside the bytes sent");
         }
         this.ackedBulk = message.bytes;
+        this.window.acked(message.bytes, performance.now());
         this.pump();
         return;
       case "ping":
@@ -735,7 +742,7 @@ export class Session {
         continue;
       }
       if (this.state !== "open" && this.state !== "leaving") return;
-      if (this.sentBulk - this.ackedBulk >= WINDOW_BYTES) return;
+      if (this.sentBulk - this.ackedBulk >= this.window.bytes) return;
       if (this.mustWaitForRate()) return;
       if (!this.writeNextChunk(conn)) return;
       if (performance.now() - started > PUMP_SLICE_MS) {
@@ -799,6 +806,7 @@ export class Session {
     // has been taken by the kernel in full.
     conn.write(frame);
     this.sentBulk += frame.length - DATA_HEADER_BYTES;
+    this.window.sent(this.sentBulk, performance.now());
     this.limiter?.spend(frame.length - DATA_HEADER_BYTES, performance.now());
     this.lastSentAt = Date.now();
     this.options.events.transferProgressed(t.info, t.sender.sent);

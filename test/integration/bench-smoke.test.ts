@@ -35,4 +35,6 @@ test("bench runs end to end on a small file and reports every case", async () =>
   expect(doc.smallFiles.files).toBe(20);
   expect(doc.smallFiles.perSecond).toBeGreaterThan(0);
   expect(doc.startupToListeningMs.median).toBeGreaterThan(0);
+  expect(doc.longLink.roundTripMs).toBe(40);
+  expect(doc.longLink.mibps).toBeGreaterThan(0);
 }, 60_000);

@@ -1,0 +1,46 @@
+/**
+ * A link with a long round trip (a relay on 127.0.0.1 that holds every chunk 50 ms each way):
+ * the send window, sized in time, grows past its loopback floor so the link is not capped at
+ * floor / round trip, the file arrives intact, and chat still goes both ways meanwhile.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { dial } from "../../src/net/index.ts";
+import { WINDOW_BYTES } from "../../src/session/limits.ts";
+import { type Relay, startRelay } from "../relay.ts";
+import { TestPeer, writeRandomFile } from "./peers.ts";
+
+const peers: TestPeer[] = [];
+const relays: Relay[] = [];
+afterEach(() => {
+  for (const r of relays.splice(0)) r.stop();
+  for (const p of peers.splice(0)) p.close();
+});
+
+test("over a 100 ms round trip the send window grows past its floor; file intact, chat flows", async () => {
+  const alice = new TestPeer("alice", "xxh3");
+  const bob = new TestPeer("bob", "xxh3");
+  peers.push(alice, bob);
+  const relay = await startRelay(bob.listener.port, undefined, undefined, { delayMs: 50 });
+  relays.push(relay);
+  await alice.rendezvous.dialed(await dial("127.0.0.1", relay.port));
+  const [sending] = await Promise.all([alice.waitForSession(), bob.waitForSession()]);
+
+  const path = join(alice.dir, "far.bin");
+  const bytes = writeRandomFile(path, 48 * 1024 * 1024);
+  let widest = 0;
+  alice.onProgress = () => {
+    widest = Math.max(widest, sending.sendWindowBytes);
+  };
+  sending.sendFile(path);
+  sending.sendChat("over the long link");
+  const done = await bob.waitFor("finished", () => true, 60_000);
+
+  expect(done.done.bytes).toBe(bytes.length);
+  expect(Buffer.compare(readFileSync(join(bob.dir, "far.bin")), Buffer.from(bytes))).toBe(0);
+  // A fixed window would have stayed at WINDOW_BYTES (and the link at 1.5 MiB per 100 ms).
+  expect(widest).toBeGreaterThan(2 * WINDOW_BYTES);
+  expect(bob.events.some((e) => e.type === "chat" && e.text === "over the long link")).toBe(true);
+}, 60_000);

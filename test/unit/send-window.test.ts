@@ -1,0 +1,101 @@
+/**
+ * SendWindow, driven by a simulated path: a link of a given round trip and rate, a sender that
+ * sends whenever the window allows, ACKs coming back one round trip later.
+ */
+
+import { describe, expect, test } from "bun:test";
+import { WINDOW_BYTES, WINDOW_CAP_BYTES } from "../../src/session/limits.ts";
+import { SendWindow } from "../../src/session/send-window.ts";
+
+const FRAME = 256 * 1024;
+const ACK_EVERY = 192 * 1024;
+
+/**
+ * Runs `ms` of simulated time in 0.05 ms steps over a path of `rttMs` that delivers at most
+ * `bytesPerMs`. @returns the window after each simulated round trip
+ */
+function simulate(window: SendWindow, rttMs: number, bytesPerMs: number, ms: number): number[] {
+  const step = 0.05;
+  let sent = 0;
+  let acked = 0;
+  let linkFreeAt = 0;
+  let nextAck = ACK_EVERY;
+  const arrivals: Array<{ at: number; end: number }> = []; // frames reaching the receiver
+  const pendingAcks: Array<{ at: number; bytes: number }> = []; // ACKs on their way back
+  let consumed = 0;
+  const windows: number[] = [];
+  let nextRound = rttMs;
+  for (let now = 0; now < ms; now += step) {
+    // The receiver consumes what has arrived and ACKs every ACK_EVERY bytes (half an RTT back).
+    while (arrivals.length > 0 && (arrivals[0] as { at: number }).at <= now) {
+      consumed = (arrivals.shift() as { end: number }).end;
+    }
+    while (consumed >= nextAck) {
+      const ackBytes = nextAck;
+      nextAck += ACK_EVERY;
+      pendingAcks.push({ at: now + rttMs / 2, bytes: ackBytes });
+    }
+    while (pendingAcks.length > 0 && (pendingAcks[0] as { at: number }).at <= now) {
+      acked = (pendingAcks.shift() as { bytes: number }).bytes;
+      window.acked(acked, now);
+    }
+    // The sender fills the window; the link serialises frames at its rate.
+    while (sent - acked < window.bytes) {
+      sent += FRAME;
+      window.sent(sent, now);
+      linkFreeAt = Math.max(linkFreeAt, now) + FRAME / bytesPerMs;
+      arrivals.push({ at: linkFreeAt + rttMs / 2, end: sent });
+    }
+    if (now >= nextRound) {
+      windows.push(window.bytes);
+      nextRound += rttMs;
+    }
+  }
+  return windows;
+}
+
+describe("SendWindow", () => {
+  test("starts at the floor", () => {
+    expect(new SendWindow().bytes).toBe(WINDOW_BYTES);
+  });
+
+  test.each([
+    [1_000_000, "1 GB/s"],
+    [2_500_000, "2.5 GB/s"],
+    [10_000_000, "10 GB/s"],
+  ])("on a loopback-like path (0.3 ms) at %d B/ms (%s) it holds at most about a millisecond of data", (rate) => {
+    // A chat line waits behind the window: in time, that wait stays about one round trip.
+    const window = new SendWindow();
+    const rounds = simulate(window, 0.3, rate, 300);
+    expect(Math.max(...rounds) / rate).toBeLessThanOrEqual(Math.max(1, WINDOW_BYTES / rate));
+    expect(Math.min(...rounds)).toBeGreaterThanOrEqual(WINDOW_BYTES);
+  });
+
+  test("on a 40 ms path it grows until the link, not the window, is the limit", () => {
+    const window = new SendWindow();
+    // 100 MB/s over 40 ms: about 4 MB in flight fill the link (a fixed 1.5 MiB window: 39 MB/s).
+    const rounds = simulate(window, 40, 100_000, 2_000);
+    const last = rounds.at(-1) as number;
+    expect(last).toBeGreaterThan(4_000_000);
+    expect(last).toBeLessThan(1.5 * 1.25 * 4_000_000);
+    // Growth is gradual: about GAIN per round trip, never a jump to the cap.
+    for (let i = 1; i < rounds.length; i++) {
+      expect(rounds[i] as number).toBeLessThanOrEqual(Math.ceil((rounds[i - 1] as number) * 1.6));
+    }
+  });
+
+  test("never exceeds the cap on a fast, long path", () => {
+    const window = new SendWindow();
+    const rounds = simulate(window, 100, 2_000_000, 3_000);
+    expect(rounds.at(-1)).toBe(WINDOW_CAP_BYTES);
+  });
+
+  test("its round trip never rises: samples taken behind a full window do not feed it", () => {
+    const window = new SendWindow();
+    window.sent(FRAME, 0);
+    window.acked(FRAME, 1); // 1 ms round trip with an empty path
+    window.sent(2 * FRAME, 1);
+    window.acked(2 * FRAME, 50); // a queued frame: 49 ms
+    expect(window.minRtt).toBe(1);
+  });
+});
