@@ -316,6 +316,45 @@ async function timeToListening(): Promise<number[]> {
   return times;
 }
 
+/**
+ * One untimed bench-peer transfer: a receiver into `out` (created), a sender with `sendArgs`
+ * (checksum, chat ms, files), directly or through bench/delay-relay.ts holding chunks
+ * `relayMs` each way. Every process is stopped before this returns.
+ * @returns the sender's JSON stats line
+ */
+async function peerTransfer(
+  label: string,
+  out: string,
+  sendArgs: string[],
+  relayMs = 0,
+): Promise<{ transferMs: number; rttP50: number; rttP99: number }> {
+  mkdirSync(out);
+  const procs: Array<ReturnType<typeof spawn>> = [];
+  const peer = (args: string[]) => {
+    const proc = spawn([BUN, ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    procs.push(proc);
+    return proc;
+  };
+  try {
+    const receiver = peer(["bench/peer.ts", "receive", out]);
+    let [, port] = (await waitForLine(receiver.stdout as ReadableStream<Uint8Array>, /^PORT (\d+)/, [])) as string[];
+    if (relayMs > 0) {
+      const relay = peer(["bench/delay-relay.ts", port as string, String(relayMs)]);
+      [, port] = (await waitForLine(relay.stdout as ReadableStream<Uint8Array>, /^RELAY (\d+)/, [])) as string[];
+    }
+    const sender = peer(["bench/peer.ts", "send", port as string, ...sendArgs]);
+    const [code] = await Promise.all([sender.exited, receiver.exited]);
+    if (code !== 0) {
+      throw new Error(`${label}: sender exit ${code}: ${await new Response(sender.stderr as ReadableStream).text()}`);
+    }
+    const text = await new Response(sender.stdout as ReadableStream).text();
+    return JSON.parse(text.trim().split("\n").at(-1) as string);
+  } finally {
+    for (const proc of procs) proc.kill();
+    await Promise.all(procs.map((proc) => proc.exited));
+  }
+}
+
 async function smallFilesRate(): Promise<{ files: number; perSecond: number }> {
   const dir = join(work, "small");
   mkdirSync(dir, { recursive: true });
@@ -329,17 +368,7 @@ async function smallFilesRate(): Promise<{ files: number; perSecond: number }> {
     paths.push(p);
   }
   const out = join(work, "small-out");
-  mkdirSync(out);
-  const receiver = spawn([BUN, "bench/peer.ts", "receive", out], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  const [, port] = await waitForLine(receiver.stdout, /^PORT (\d+)/, []);
-  const sender = spawn([BUN, "bench/peer.ts", "send", port as string, "xxh3", "0", ...paths], {
-    cwd: ROOT,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [code] = await Promise.all([sender.exited, receiver.exited]);
-  if (code !== 0) throw new Error(`small files: sender exit ${code}: ${await new Response(sender.stderr).text()}`);
-  const stats = JSON.parse((await new Response(sender.stdout).text()).trim().split("\n").at(-1) as string);
+  const stats = await peerTransfer("small files", out, ["xxh3", "0", ...paths]);
   if (readdirSync(out).length !== smallFiles) throw new Error("small files: not every file arrived");
   rmSync(out, { recursive: true, force: true });
   return { files: smallFiles, perSecond: smallFiles / (stats.transferMs / 1000) };
@@ -356,31 +385,9 @@ async function longLinkRate(linkMs: number, bytes: number, runs: number) {
   const results: Array<{ mibps: number; rttP50: number; rttP99: number }> = [];
   for (let i = 0; i < runs; i++) {
     const out = join(work, "long-link-out");
-    mkdirSync(out);
-    const receiver = spawn([BUN, "bench/peer.ts", "receive", out], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-    const [, port] = await waitForLine(receiver.stdout, /^PORT (\d+)/, []);
-    const relay = spawn([BUN, "bench/delay-relay.ts", port as string, String(linkMs)], {
-      cwd: ROOT,
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    try {
-      const [, relayPort] = await waitForLine(relay.stdout, /^RELAY (\d+)/, []);
-      const sender = spawn([BUN, "bench/peer.ts", "send", relayPort as string, "xxh3", String(CHAT_MS), file], {
-        cwd: ROOT,
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const [code] = await Promise.all([sender.exited, receiver.exited]);
-      if (code !== 0) throw new Error(`long link: sender exit ${code}: ${await new Response(sender.stderr).text()}`);
-      const stats = JSON.parse((await new Response(sender.stdout).text()).trim().split("\n").at(-1) as string);
-      results.push({ mibps: bytes / 2 ** 20 / (stats.transferMs / 1000), rttP50: stats.rttP50, rttP99: stats.rttP99 });
-    } finally {
-      relay.kill();
-      receiver.kill();
-      await relay.exited;
-      rmSync(out, { recursive: true, force: true });
-    }
+    const stats = await peerTransfer("long link", out, ["xxh3", String(CHAT_MS), file], linkMs);
+    rmSync(out, { recursive: true, force: true });
+    results.push({ mibps: bytes / 2 ** 20 / (stats.transferMs / 1000), rttP50: stats.rttP50, rttP99: stats.rttP99 });
   }
   const best = results.reduce((a, b) => (b.mibps > a.mibps ? b : a));
   return { linkMs, roundTripMs: 2 * linkMs, mib: bytes / 2 ** 20, runs, ...best };
