@@ -7,12 +7,15 @@
  *       listens on 127.0.0.1, prints "PORT <n>", echoes every chat line back, exits when the
  *       peer leaves; prints one JSON line of stats
  *   bun bench/peer.ts send <port> <checksum> <chat-ms> <file>...
- *   PARLEY_BENCH_UNSEALED=1 (on both): records left unsealed, the baseline for what sealing costs
  *       dials, sends the files one after another while sending a chat line every <chat-ms>
  *       (0: none), then exits; prints one JSON line: bytes, transfer ms, chat round trips
+ *   PARLEY_BENCH_UNSEALED=1 (on both): records left unsealed, the baseline for what sealing costs
+ *   PARLEY_BENCH_SEND_BACK=<file> (on the receiver): it sends that file back at the same time
  */
 
-import { writeSync } from "node:fs";
+import { mkdtempSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { dial, listen } from "../src/net/index.ts";
 import { Rendezvous, type Session, type SessionEvents } from "../src/session/index.ts";
 import { type ChecksumAlgo, isChecksumAlgo } from "../src/transfer/index.ts";
@@ -20,6 +23,8 @@ import { type ChecksumAlgo, isChecksumAlgo } from "../src/transfer/index.ts";
 const [mode, ...args] = process.argv.slice(2);
 /** PARLEY_BENCH_UNSEALED=1 on both peers: the unsealed baseline (handshake done, records not sealed). */
 const unsealed = process.env.PARLEY_BENCH_UNSEALED === "1" ? { unsealedForBenchmark: true } : {};
+/** PARLEY_BENCH_SEND_BACK=<file> on the receiver: it sends that file back meanwhile (both ways at once). */
+const sendBack = process.env.PARLEY_BENCH_SEND_BACK;
 
 function usage(): never {
   process.stderr.write("usage: peer.ts receive <dir> | send <port> <checksum> <chat-ms> <file>...\n");
@@ -65,6 +70,7 @@ if (mode === "receive" && args[0]) {
     events: quietEvents({
       chatReceived: (text) => session?.sendChat(text),
       transferFinished: (done) => {
+        if (done.direction !== "receive") return;
         files++;
         bytes += done.bytes;
       },
@@ -76,6 +82,7 @@ if (mode === "receive" && args[0]) {
     rendezvousEvents: {
       connected: (s) => {
         session = s;
+        if (sendBack) s.sendFile(sendBack);
       },
       dropped: (_address, reason) => process.stderr.write(`bench receiver: dropped ${reason}\n`),
       wrongCode: () => process.stderr.write("bench receiver: wrong code\n"),
@@ -85,6 +92,8 @@ if (mode === "receive" && args[0]) {
   process.stdout.write(`PORT ${listener.port}\n`);
 } else if (mode === "send" && args.length >= 4) {
   const [portText, checksumText, chatMsText, ...files] = args as [string, string, string, ...string[]];
+  /** Where a file the receiver sends back lands (removed at exit). */
+  const inbox = mkdtempSync(join(tmpdir(), "parley-bench-inbox-"));
   if (!isChecksumAlgo(checksumText)) usage();
   const checksum: ChecksumAlgo = checksumText;
   const chatMs = Number(chatMsText);
@@ -132,7 +141,7 @@ if (mode === "receive" && args[0]) {
     session?.sendFile(file);
   };
   const rendezvous = new Rendezvous({
-    downloadDir: "/nonexistent",
+    downloadDir: inbox,
     checksum,
     ...unsealed,
     events: quietEvents({
@@ -143,10 +152,14 @@ if (mode === "receive" && args[0]) {
         rtts.push(performance.now() - sentAt);
       },
       transferFinished: (done) => {
+        if (done.direction !== "send") return; // a file the receiver sends back (both ways at once)
         bytes += done.bytes;
         sendNext();
       },
-      closed: () => process.exit(0),
+      closed: () => {
+        rmSync(inbox, { recursive: true, force: true });
+        process.exit(0);
+      },
     }),
     rendezvousEvents: {
       connected: (s) => {

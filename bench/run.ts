@@ -15,6 +15,8 @@
  *   parley-unsealed  the same peers with the records left unsealed (handshake done): what
  *                 encryption costs, as a ratio (the product has no such mode)
  *   parley-unsealed-sha256  the same with --checksum sha256
+ *   parley-both-ways  parley while the receiver sends the same file back at the same time
+ *                 (MiB/s of one direction; chat shares the connection with both)
  * Plus: time to the CLI's "Listening on" line, transfers/s for many small files, and the
  * speed over a long round trip (a delaying relay on 127.0.0.1).
  *
@@ -288,8 +290,9 @@ function percentileOf(xs: number[], p: number): number {
   return s.length === 0 ? Number.NaN : (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number);
 }
 
-/** The unsealed baseline runs the same peers with sealing off on both sides. */
+/** The unsealed baselines run the same peers with sealing off; both-ways has the receiver send too. */
 function peerEnv(name: string): Record<string, string> {
+  if (name === "parley-both-ways") return { PARLEY_BENCH_SEND_BACK: source };
   return name.startsWith("parley-unsealed") ? { PARLEY_BENCH_UNSEALED: "1" } : {};
 }
 
@@ -409,6 +412,7 @@ async function main(): Promise<void> {
     "parley-unsealed-sha256",
     "parley",
     "parley-sha256",
+    "parley-both-ways",
   ];
   const wanted = values.cases ? (values.cases as string).split(",") : available;
   const cases = available.filter((name) => wanted.includes(name));

@@ -3,42 +3,57 @@
  * a long link at window / round trip (1.5 MiB at 40 ms is 37 MiB/s); this one is sized in
  * time instead, from what the ACKs show:
  *
- *   window = clamp(GAIN × maxRate × minRtt, FLOOR, CAP)
+ *   window = clamp(GAIN × maxRate × minRtt, FLOOR, CAP)     (FLOOR while minRtt < GROW_RTT_MS)
  *
  * maxRate: the highest delivery rate (bytes ACKed per second) over the last RATE_MEMORY_MS;
  * minRtt: the shortest time seen from writing a DATA frame to the ACK covering it. A window
  * that is the limit delivers window / RTT, so each round trip it grows by GAIN until the path
  * (or the CPU) is the limit; it then keeps about (GAIN - 1) × RTT of data queued on the way.
- * minRtt is the minimum over the whole session and never rises: samples taken behind a full
- * window include the time that window takes to drain, and letting them in would feed the
- * window its own queue. On loopback (minRtt well under 1 ms) the floor rules, which keeps a
- * chat line's wait behind the data at about a millisecond.
  *
- * Pure bookkeeping: the caller passes the clock; no I/O.
+ * Round-trip samples must not contain queues, or the window would feed on them:
+ * - minRtt is the minimum over the whole session and never rises (samples taken behind a full
+ *   window include the time that window takes to drain);
+ * - a sample counts only if no DATA arrived from the peer meanwhile: when both sides send,
+ *   our ACKs come back behind the peer's DATA, megabytes of it on loopback;
+ * - below GROW_RTT_MS the floor already carries 300 MB/s and more, so short paths (loopback,
+ *   LANs) keep the floor whatever a noisy sample says: a chat line waits about 1 ms there.
+ *
+ * Pure bookkeeping: the caller passes the clock and its received-DATA count; no I/O.
  */
 
 import { WINDOW_BYTES, WINDOW_CAP_BYTES } from "./limits.ts";
 
 /** Growth per round trip while the window is the limit. */
 const GAIN = 1.25;
+/** Shortest round trip at which the window grows past the floor. */
+const GROW_RTT_MS = 5;
 /** A delivery-rate sample spans at least this long (and at least one round trip). */
 const MIN_SAMPLE_MS = 2;
-/** How long a rate sample counts towards the maximum. */
+/** How long a rate sample counts towards the maximum; idle longer and the window starts over. */
 const RATE_MEMORY_MS = 1_000;
 /** DATA frames remembered for RTT samples (more in flight: the oldest are dropped). */
 const MAX_TRACKED_FRAMES = 4_096;
 
+interface Frame {
+  /** Running DATA byte count once this frame was written. */
+  readonly end: number;
+  readonly sentAt: number;
+  /** The peer's DATA bytes we had received when it was written. */
+  readonly receivedMark: number;
+}
+
 export class SendWindow {
   private readonly floor: number;
   private readonly cap: number;
-  /** End offsets (running DATA byte count) and send times of frames not yet ACKed. */
-  private readonly frameEnds: number[] = [];
-  private readonly frameTimes: number[] = [];
+  /** Frames not yet ACKed, oldest first. */
+  private readonly frames: Frame[] = [];
   private minRttMs = Number.POSITIVE_INFINITY;
-  /** Rate samples, bytes per ms, with when they were taken. */
+  /** Rate samples (bytes per ms), each smaller than every one before it: the first is the maximum. */
   private readonly rates: Array<{ readonly at: number; readonly bytesPerMs: number }> = [];
   private sampleStartAt = Number.NaN;
   private sampleStartBytes = 0;
+  private lastAcked = 0;
+  private lastAckAt = Number.NEGATIVE_INFINITY;
   private size: number;
 
   /**
@@ -56,52 +71,72 @@ export class SendWindow {
     return this.size;
   }
 
-  /** The shortest round trip seen so far, ms (Infinity before the first ACK of a frame). */
+  /** The shortest clean round trip seen so far, ms (Infinity before the first). */
   get minRtt(): number {
     return this.minRttMs;
   }
 
-  /** A DATA frame was written; `sentTotal` is the running count of DATA bytes including it. */
-  sent(sentTotal: number, now: number): void {
-    if (this.frameEnds.length >= MAX_TRACKED_FRAMES) {
-      this.frameEnds.shift();
-      this.frameTimes.shift();
+  /**
+   * A DATA frame was written.
+   * @param sentTotal - the running count of DATA bytes sent, this frame included
+   * @param received - the running count of DATA bytes received from the peer
+   */
+  sent(sentTotal: number, now: number, received = 0): void {
+    if (this.frames.length === 0 && now - this.lastAckAt > RATE_MEMORY_MS) {
+      // Idle for a while: what the path delivered then says little now. Start at the floor.
+      this.size = this.floor;
+      this.rates.length = 0;
+      this.sampleStartAt = Number.NaN;
     }
-    this.frameEnds.push(sentTotal);
-    this.frameTimes.push(now);
+    if (this.frames.length >= MAX_TRACKED_FRAMES) this.frames.shift();
+    this.frames.push({ end: sentTotal, sentAt: now, receivedMark: received });
   }
 
-  /** An ACK arrived: the peer has consumed `ackedTotal` DATA bytes in all. */
-  acked(ackedTotal: number, now: number): void {
+  /**
+   * An ACK arrived.
+   * @param ackedTotal - DATA bytes the peer has consumed in all
+   * @param received - the running count of DATA bytes received from the peer
+   */
+  acked(ackedTotal: number, now: number, received = 0): void {
+    if (ackedTotal <= this.lastAcked) return; // nothing new (a duplicate ACK)
+    this.lastAcked = ackedTotal;
+    this.lastAckAt = now;
     // Round trip: from writing the last frame this ACK covers in full to now.
-    let coveredAt = Number.NaN;
-    while (this.frameEnds.length > 0 && (this.frameEnds[0] as number) <= ackedTotal) {
-      this.frameEnds.shift();
-      coveredAt = this.frameTimes.shift() as number;
+    let covered: Frame | undefined;
+    while (this.frames.length > 0 && (this.frames[0] as Frame).end <= ackedTotal) covered = this.frames.shift();
+    if (covered && covered.receivedMark === received) {
+      this.minRttMs = Math.min(this.minRttMs, Math.max(now - covered.sentAt, 0));
     }
-    if (!Number.isNaN(coveredAt)) this.minRttMs = Math.min(this.minRttMs, Math.max(now - coveredAt, 0));
-
-    // Delivery rate over spans of at least one round trip.
-    if (Number.isNaN(this.sampleStartAt)) {
-      this.sampleStartAt = now;
-      this.sampleStartBytes = ackedTotal;
-    } else {
-      const span = now - this.sampleStartAt;
-      const minSpan = Math.max(MIN_SAMPLE_MS, Number.isFinite(this.minRttMs) ? this.minRttMs : 0);
-      if (span >= minSpan) {
-        this.rates.push({ at: now, bytesPerMs: (ackedTotal - this.sampleStartBytes) / span });
-        this.sampleStartAt = now;
-        this.sampleStartBytes = ackedTotal;
-      }
-    }
-    while (this.rates.length > 0 && now - (this.rates[0] as { at: number }).at > RATE_MEMORY_MS) this.rates.shift();
+    this.sampleRate(ackedTotal, now);
     this.resize();
   }
 
+  /** Delivery rate over spans of at least one round trip, kept as a running maximum. */
+  private sampleRate(ackedTotal: number, now: number): void {
+    while (this.rates.length > 0 && now - (this.rates[0] as { at: number }).at > RATE_MEMORY_MS) this.rates.shift();
+    if (Number.isNaN(this.sampleStartAt)) {
+      this.sampleStartAt = now;
+      this.sampleStartBytes = ackedTotal;
+      return;
+    }
+    const span = now - this.sampleStartAt;
+    if (span < Math.max(MIN_SAMPLE_MS, Number.isFinite(this.minRttMs) ? this.minRttMs : 0)) return;
+    const bytesPerMs = (ackedTotal - this.sampleStartBytes) / span;
+    this.sampleStartAt = now;
+    this.sampleStartBytes = ackedTotal;
+    // A sample no larger than a newer one can never be the maximum again: drop it.
+    while (this.rates.length > 0 && (this.rates.at(-1) as { bytesPerMs: number }).bytesPerMs <= bytesPerMs) {
+      this.rates.pop();
+    }
+    this.rates.push({ at: now, bytesPerMs });
+  }
+
   private resize(): void {
-    if (!Number.isFinite(this.minRttMs) || this.rates.length === 0) return;
-    let maxRate = 0;
-    for (const r of this.rates) maxRate = Math.max(maxRate, r.bytesPerMs);
+    const maxRate = this.rates[0]?.bytesPerMs;
+    if (maxRate === undefined || !Number.isFinite(this.minRttMs) || this.minRttMs < GROW_RTT_MS) {
+      this.size = this.floor;
+      return;
+    }
     const wanted = GAIN * maxRate * this.minRttMs;
     this.size = Math.round(Math.min(this.cap, Math.max(this.floor, wanted)));
   }

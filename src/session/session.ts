@@ -350,7 +350,7 @@ export class Session {
           throw new ProtocolError("E_BAD_MESSAGE", "ACK outside the bytes sent");
         }
         this.ackedBulk = message.bytes;
-        this.window.acked(message.bytes, performance.now());
+        this.window.acked(message.bytes, performance.now(), this.consumedBulk);
         this.pump();
         return;
       case "ping":
@@ -806,7 +806,7 @@ export class Session {
     // has been taken by the kernel in full.
     conn.write(frame);
     this.sentBulk += frame.length - DATA_HEADER_BYTES;
-    this.window.sent(this.sentBulk, performance.now());
+    this.window.sent(this.sentBulk, performance.now(), this.consumedBulk);
     this.limiter?.spend(frame.length - DATA_HEADER_BYTES, performance.now());
     this.lastSentAt = Date.now();
     this.options.events.transferProgressed(t.info, t.sender.sent);

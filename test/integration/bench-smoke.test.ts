@@ -24,7 +24,14 @@ test("bench runs end to end on a small file and reports every case", async () =>
   expect(code, err).toBe(0);
   const doc = JSON.parse(out);
   const names = doc.cases.map((c: { case: string }) => c.case);
-  expect(names).toEqual(["raw", "parley-unsealed", "parley-unsealed-sha256", "parley", "parley-sha256"]);
+  expect(names).toEqual([
+    "raw",
+    "parley-unsealed",
+    "parley-unsealed-sha256",
+    "parley",
+    "parley-sha256",
+    "parley-both-ways",
+  ]);
   for (const c of doc.cases) {
     expect(c.runs).toBe(1);
     expect(c.mibps.median).toBeGreaterThan(0);

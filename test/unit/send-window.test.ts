@@ -14,7 +14,13 @@ const ACK_EVERY = 192 * 1024;
  * Runs `ms` of simulated time in 0.05 ms steps over a path of `rttMs` that delivers at most
  * `bytesPerMs`. @returns the window after each simulated round trip
  */
-function simulate(window: SendWindow, rttMs: number, bytesPerMs: number, ms: number): number[] {
+function simulate(
+  window: SendWindow,
+  rttMs: number,
+  bytesPerMs: number,
+  ms: number,
+  options: { peerSends?: boolean } = {},
+): number[] {
   const step = 0.05;
   let sent = 0;
   let acked = 0;
@@ -25,7 +31,9 @@ function simulate(window: SendWindow, rttMs: number, bytesPerMs: number, ms: num
   let consumed = 0;
   const windows: number[] = [];
   let nextRound = rttMs;
+  let received = 0; // DATA from the peer (when it sends too)
   for (let now = 0; now < ms; now += step) {
+    if (options.peerSends) received += 64 * 1024;
     // The receiver consumes what has arrived and ACKs every ACK_EVERY bytes (half an RTT back).
     while (arrivals.length > 0 && (arrivals[0] as { at: number }).at <= now) {
       consumed = (arrivals.shift() as { end: number }).end;
@@ -37,12 +45,12 @@ function simulate(window: SendWindow, rttMs: number, bytesPerMs: number, ms: num
     }
     while (pendingAcks.length > 0 && (pendingAcks[0] as { at: number }).at <= now) {
       acked = (pendingAcks.shift() as { bytes: number }).bytes;
-      window.acked(acked, now);
+      window.acked(acked, now, received);
     }
     // The sender fills the window; the link serialises frames at its rate.
     while (sent - acked < window.bytes) {
       sent += FRAME;
-      window.sent(sent, now);
+      window.sent(sent, now, received);
       linkFreeAt = Math.max(linkFreeAt, now) + FRAME / bytesPerMs;
       arrivals.push({ at: linkFreeAt + rttMs / 2, end: sent });
     }
@@ -88,6 +96,36 @@ describe("SendWindow", () => {
     const window = new SendWindow();
     const rounds = simulate(window, 100, 2_000_000, 3_000);
     expect(rounds.at(-1)).toBe(WINDOW_CAP_BYTES);
+  });
+
+  test("below a 5 ms round trip (a LAN, a busy loopback) it keeps the floor", () => {
+    const window = new SendWindow();
+    const rounds = simulate(window, 3, 2_000_000, 300);
+    expect(Math.max(...rounds)).toBe(WINDOW_BYTES);
+  });
+
+  test("while the peer sends DATA too, round trips (behind its queue) are not sampled", () => {
+    const window = new SendWindow();
+    const rounds = simulate(window, 40, 100_000, 2_000, { peerSends: true });
+    expect(Math.max(...rounds)).toBe(WINDOW_BYTES);
+    expect(window.minRtt).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  test("after a second of idleness it starts over from the floor", () => {
+    const window = new SendWindow();
+    simulate(window, 40, 100_000, 2_000);
+    expect(window.bytes).toBeGreaterThan(WINDOW_BYTES);
+    window.acked(Number.MAX_SAFE_INTEGER / 2, 2_000); // everything ACKed: nothing in flight
+    window.sent(Number.MAX_SAFE_INTEGER / 2 + FRAME, 10_000); // the next frame, 8 s later
+    expect(window.bytes).toBe(WINDOW_BYTES);
+  });
+
+  test("a duplicate ACK changes nothing", () => {
+    const window = new SendWindow();
+    window.sent(FRAME, 0);
+    window.acked(FRAME, 10);
+    window.acked(FRAME, 20);
+    expect(window.minRtt).toBe(10);
   });
 
   test("its round trip never rises: samples taken behind a full window do not feed it", () => {
