@@ -297,7 +297,6 @@ function openResumable(partPath: string, offered: number | null): number | undef
   return undefined;
 }
 
-/** Feeds the first `bytes` of the file to every digest. */
 function exists(path: string): boolean {
   try {
     lstatSync(path);
