@@ -25,6 +25,7 @@ import {
   checkReadableFile,
   DirReceiver,
   EmptySource,
+  ExistingCopy,
   type FileMeta,
   FileReceiver,
   FileSender,
@@ -32,6 +33,8 @@ import {
   type FrameSource,
   type IncomingSink,
   isChecksumAlgo,
+  isResumableSink,
+  type ResumableSink,
   type SendTrailer,
   StreamSender,
   TransferError,
@@ -441,10 +444,10 @@ export class Session {
       return this.reject(offered, err.message, err.code);
     }
     const info: TransferInfo = { ...offered, name: receiver.name };
-    const offset = receiver instanceof FileReceiver ? receiver.resumeOffset : 0;
+    const offset = isResumableSink(receiver) ? receiver.resumeOffset : 0;
     const t: Incoming = { info, receiver, accepted: offset === 0, awaitingStart: offset > 0, resumedFrom: 0 };
     this.incoming.set(info.id, t);
-    if (offset > 0 && receiver instanceof FileReceiver) this.acceptResumable(t, receiver);
+    if (offset > 0 && isResumableSink(receiver)) this.acceptResumable(t, receiver);
     else this.queueControl({ kind: "accept", id: info.id, offset: 0 });
     this.options.events.transferStarted(info);
   }
@@ -453,7 +456,7 @@ export class Session {
    * A `.part` of an earlier attempt is there: hash it (in slices, so chat and other transfers
    * go on), then offer to resume from its end with its digest; the sender answers START.
    */
-  private acceptResumable(t: Incoming, receiver: FileReceiver): void {
+  private acceptResumable(t: Incoming, receiver: ResumableSink): void {
     const stillWanted = () => this.incoming.get(t.info.id) === t && this.isActive;
     receiver.hashPrefix().then(
       (prefix) => {
@@ -478,12 +481,18 @@ export class Session {
       return new DirReceiver(this.folderTargets.dirFor(folder), offered.name, algo);
     }
     const parent = this.folderTargets.parentFor(folder);
-    return FileReceiver.open(parent, folder.path.at(-1) ?? offered.name, offered.id, offered.size, algo, meta);
+    const name = folder.path.at(-1) ?? offered.name;
+    // Sent again into its unfinished folder: a file stored whole last time is checked, not resent.
+    const copy = this.folderTargets.isResumed(folder)
+      ? ExistingCopy.open(parent, name, offered.id, offered.size, algo, meta)
+      : undefined;
+    return copy ?? FileReceiver.open(parent, name, offered.id, offered.size, algo, meta);
   }
 
   private reject(offered: TransferInfo, reason: string, code = "E_REJECTED"): void {
     this.rememberCancelled(offered.id);
     this.queueControl({ kind: "reject", id: offered.id, reason });
+    this.folderEntryEnded(offered, false);
     this.options.events.transferFailed(offered, `declined: ${reason}`, code);
     this.leaveIfIdle();
   }
@@ -539,7 +548,7 @@ export class Session {
     }
     if (!t.accepted) throw new ProtocolError("E_UNEXPECTED", `START for transfer ${id} before ACCEPT`);
     if (!t.awaitingStart) throw new ProtocolError("E_UNEXPECTED", `START for transfer ${id} that did not resume`);
-    const receiver = t.receiver as FileReceiver;
+    const receiver = t.receiver as ResumableSink;
     if (offset !== 0 && offset !== receiver.resumeOffset) {
       throw new ProtocolError(
         "E_BAD_MESSAGE",
@@ -571,11 +580,13 @@ export class Session {
     try {
       const stored = t.receiver.finish({ bytes, algo, digest });
       this.queueControl({ kind: "received", id, bytes: stored.bytes, ok: true });
+      this.folderEntryEnded(t.info, true);
       this.options.events.transferFinished({ ...t.info, ...stored, resumedFrom: t.resumedFrom });
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
       const { received } = t.receiver;
       this.queueControl({ kind: "received", id, bytes: received, ok: false, reason: err.message, code: err.code });
+      this.folderEntryEnded(t.info, false);
       this.options.events.transferFailed(t.info, err.message, err.code);
     }
     this.leaveIfIdle();
@@ -603,8 +614,14 @@ export class Session {
     t.receiver.abort(KEEP_PART_CODES.has(code));
     this.rememberCancelled(t.info.id);
     if (tellPeer) this.queueControl({ kind: "cancel", id: t.info.id, reason });
+    this.folderEntryEnded(t.info, false);
     this.options.events.transferFailed(t.info, reason, code);
     this.leaveIfIdle();
+  }
+
+  /** An incoming folder entry ended: the folder is finished once all have ended well. */
+  private folderEntryEnded(info: TransferInfo, ok: boolean): void {
+    if (info.folder) this.folderTargets?.entryEnded(info.folder, ok);
   }
 
   private rememberCancelled(id: number): void {

@@ -28,7 +28,7 @@ import { type ChecksumAlgo, checksumLabel, createDigest, type RunningDigest } fr
 import { osReason, TransferError } from "./errors.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { hashFilePrefix } from "./prefix-hash.ts";
-import type { IncomingSink, ReceivedFile } from "./source.ts";
+import type { ReceivedFile, ResumableSink } from "./source.ts";
 
 /** Suffix of files still being received. */
 export const PART_SUFFIX = ".part";
@@ -50,7 +50,7 @@ export interface FileMeta {
   readonly exec?: boolean;
 }
 
-export class FileReceiver implements IncomingSink {
+export class FileReceiver implements ResumableSink {
   /** Bytes in the file so far (a resumed prefix included). */
   received = 0;
   /** Bytes that were already in the `.part` when this transfer began (0 for a new file). */

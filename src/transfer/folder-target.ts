@@ -1,12 +1,17 @@
 /**
- * Where the entries of an incoming folder go: a new top-level folder in the download
- * directory, named after the sender's folder (or "name (1)", ... if that exists: created with
- * mkdir, which fails rather than reuse an existing folder), and inside it the sender's tree,
- * each component sanitised like a file name. Nothing is ever written outside that new folder:
- * every directory on the way is one we created, and is checked to be a real directory.
+ * Where the entries of an incoming folder go: a top-level folder in the download directory,
+ * named after the sender's folder (or "name (1)", ... if that exists: created with mkdir,
+ * which fails rather than reuse an existing folder), and inside it the sender's tree, each
+ * component sanitised like a file name. Nothing is ever written outside that folder: every
+ * directory on the way is one we created, and is checked to be a real directory.
+ *
+ * Resume: a new top-level folder gets a hidden marker file, removed once every entry of the
+ * folder transfer has arrived verified. A folder of the same name that still has its marker
+ * is an unfinished earlier attempt: the same folder sent again goes into it, where a `.part`
+ * resumes and a file already stored whole is checked instead of sent again (ExistingCopy).
  */
 
-import { lstatSync, mkdirSync, rmdirSync } from "node:fs";
+import { closeSync, lstatSync, mkdirSync, openSync, rmdirSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { FolderEntry } from "../protocol/index.ts";
 import type { ChecksumAlgo } from "./checksum.ts";
@@ -16,10 +21,21 @@ import { numberedName, sanitizeFileName } from "./file-names.ts";
 import type { IncomingSink, ReceivedFile } from "./source.ts";
 
 const MAX_ROOT_TRIES = 1_000;
+/** In a top-level folder whose transfer has not finished: its presence means "unfinished". */
+export const UNFINISHED_MARKER = ".parley-unfinished";
+
+interface Root {
+  readonly path: string;
+  /** An unfinished earlier attempt's folder, taken up again. */
+  readonly resumed: boolean;
+  readonly entries: number;
+  ended: number;
+  failed: number;
+}
 
 export class FolderTargets {
-  /** group -> the top-level folder created for it. */
-  private readonly roots = new Map<number, string>();
+  /** group -> the top-level folder made or taken up for it. */
+  private readonly roots = new Map<number, Root>();
 
   constructor(private readonly downloadDir: string) {}
 
@@ -37,20 +53,49 @@ export class FolderTargets {
     return last === undefined ? parent : this.subdir(parent, last);
   }
 
-  /** The top-level folder of this entry's group: made on its first entry. */
+  /** True when the entry's top-level folder is an unfinished earlier attempt, taken up again. */
+  isResumed(entry: FolderEntry): boolean {
+    return this.roots.get(entry.group)?.resumed ?? false;
+  }
+
+  /**
+   * One entry of a folder transfer ended (`ok`: stored and verified). Once all have ended
+   * well, the folder's marker goes: it is finished.
+   */
+  entryEnded(entry: FolderEntry, ok: boolean): void {
+    const root = this.roots.get(entry.group);
+    if (!root) return;
+    root.ended++;
+    if (!ok) root.failed++;
+    if (root.ended < root.entries || root.failed > 0) return;
+    try {
+      unlinkSync(join(root.path, UNFINISHED_MARKER));
+    } catch {
+      // Already gone: nothing to do.
+    }
+  }
+
+  /** The top-level folder of this entry's group: made (or taken up) on its first entry. */
   rootFor(entry: FolderEntry): string {
     const known = this.roots.get(entry.group);
-    if (known) return known;
+    if (known) return known.path;
     const name = sanitizeFileName(entry.root);
+    const taken = new Set([...this.roots.values()].map((r) => r.path));
     for (let n = 0; n < MAX_ROOT_TRIES; n++) {
       const path = join(this.downloadDir, numberedName(name, n));
+      if (taken.has(path)) continue;
       try {
         mkdirSync(path);
       } catch (err) {
-        if ((err as { code?: string }).code === "EEXIST") continue;
-        throw new TransferError("E_WRITE", `cannot create ${path}: ${osReason(err)}`, { cause: err });
+        if ((err as { code?: string }).code !== "EEXIST") {
+          throw new TransferError("E_WRITE", `cannot create ${path}: ${osReason(err)}`, { cause: err });
+        }
+        if (!isUnfinished(path)) continue;
+        this.roots.set(entry.group, { path, resumed: true, entries: entry.entries, ended: 0, failed: 0 });
+        return path;
       }
-      this.roots.set(entry.group, path);
+      markUnfinished(path);
+      this.roots.set(entry.group, { path, resumed: false, entries: entry.entries, ended: 0, failed: 0 });
       return path;
     }
     throw new TransferError("E_WRITE", `no free folder name for ${name} in ${this.downloadDir}`);
@@ -68,6 +113,29 @@ export class FolderTargets {
       if (!lstatSync(path).isDirectory()) throw new TransferError("E_WRITE", `${path} exists and is not a folder`);
     }
     return path;
+  }
+}
+
+/** A real directory (not a link) holding our marker as a regular file. */
+function isUnfinished(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory() && lstatSync(join(path, UNFINISHED_MARKER)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Puts the marker into a folder we just created. @throws TransferError E_WRITE */
+function markUnfinished(path: string): void {
+  try {
+    const fd = openSync(join(path, UNFINISHED_MARKER), "wx", 0o644);
+    writeSync(
+      fd,
+      "A Parley folder transfer into this folder has not finished. Sending the same folder again\ncontinues it; this file goes when it is complete.\n",
+    );
+    closeSync(fd);
+  } catch (err) {
+    throw new TransferError("E_WRITE", `cannot create a file in ${path}: ${osReason(err)}`, { cause: err });
   }
 }
 

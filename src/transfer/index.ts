@@ -1,6 +1,7 @@
 /** Public surface of the transfer layer: file reading/writing, digests, safe names. */
 export * from "./checksum.ts";
 export * from "./errors.ts";
+export * from "./existing-copy.ts";
 export * from "./file-names.ts";
 export * from "./file-receiver.ts";
 export * from "./file-sender.ts";

@@ -65,3 +65,21 @@ export interface IncomingSink {
   /** Ends unfinished; `keepPart` keeps what arrived for a later resume where that means anything. */
   abort(keepPart?: boolean): void;
 }
+
+/**
+ * A sink that may already hold the first `resumeOffset` bytes (an interrupted `.part`, or a
+ * whole copy an unfinished folder transfer stored): the receiver offers them with their
+ * digest, and the sender answers where DATA starts.
+ */
+export interface ResumableSink extends IncomingSink {
+  /** Bytes already there (0: nothing to resume, a plain ACCEPT). */
+  readonly resumeOffset: number;
+  /** Digest of those bytes (read in slices); undefined when aborted meanwhile. @throws TransferError */
+  hashPrefix(): Promise<string | undefined>;
+  /** The sender's file differs: start over from byte 0 (without losing any existing file). @throws TransferError */
+  restart(): void;
+}
+
+export function isResumableSink(sink: IncomingSink): sink is ResumableSink {
+  return "resumeOffset" in sink && "hashPrefix" in sink && "restart" in sink;
+}

@@ -7,7 +7,7 @@
 
 import { afterEach, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Cli, cleanup, makeTempDir, startCli } from "./helpers.ts";
 
@@ -98,4 +98,32 @@ test("a source changed between attempts starts over, and the result is the new f
   expect(await r.cli.exitCode()).toBe(0);
   expect(doneEvent(r.cli).resumedFrom).toBe(0);
   expect(readFileSync(join(dir, "doc.bin")).equals(changed)).toBe(true);
+}, 60_000);
+
+test("a folder cut by SIGKILL of the receiver, sent again: it goes on in the same folder and ends identical", async () => {
+  const dir = makeTempDir();
+  const srcRoot = join(makeTempDir(), "photos");
+  mkdirSync(srcRoot);
+  const files = Array.from({ length: 8 }, (_, i) => ({ name: `img${i}.raw`, bytes: randomBytes(4 * 1024 * 1024) }));
+  for (const f of files) writeFileSync(join(srcRoot, f.name), f.bytes);
+
+  let r = await receiver(dir);
+  let s = sender(srcRoot, r.port, "24M");
+  await somewhereInTheMiddle(r.cli);
+  r.cli.kill("SIGKILL");
+  expect(await s.exitCode()).toBe(3);
+  expect(existsSync(join(dir, "photos", ".parley-unfinished"))).toBe(true);
+
+  r = await receiver(dir);
+  s = sender(srcRoot, r.port);
+  expect(await s.exitCode()).toBe(0);
+  expect(await r.cli.exitCode()).toBe(0);
+  expect(readdirSync(dir)).toEqual(["photos"]); // the same folder, no "photos (1)"
+  expect(readdirSync(join(dir, "photos")).sort()).toEqual(files.map((f) => f.name).sort());
+  for (const f of files) expect(readFileSync(join(dir, "photos", f.name)).equals(f.bytes)).toBe(true);
+  // What the first attempt had delivered was kept: some entries moved fewer bytes this time.
+  const resumed = r.cli.lines
+    .filter((l) => l.includes('"type":"done"'))
+    .map((l) => (JSON.parse(l) as { resumedFrom: number }).resumedFrom);
+  expect(resumed.some((n) => n > 0)).toBe(true);
 }, 60_000);

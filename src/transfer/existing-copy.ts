@@ -1,0 +1,119 @@
+/**
+ * ExistingCopy: a file that an unfinished folder transfer already stored whole, met again when
+ * the same folder is sent once more. It is offered as a resume from its full size: the sender
+ * hashes its own file, and if the digests match it answers START at the end, sends no DATA,
+ * and END verifies the whole file; the copy stays as it is. If they differ (START 0), the new
+ * file is received beside it under a free numbered name, like any file whose name is taken:
+ * the existing copy is only ever read.
+ */
+
+import { closeSync, constants, fstatSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.ts";
+import { osReason, TransferError } from "./errors.ts";
+import { sanitizeFileName } from "./file-names.ts";
+import { checkTrailerCount, checkTrailerDigest, type FileMeta, FileReceiver } from "./file-receiver.ts";
+import { hashFilePrefix } from "./prefix-hash.ts";
+import type { ReceivedFile, ResumableSink } from "./source.ts";
+
+const READ_BYTES = 1 << 20;
+
+export class ExistingCopy implements ResumableSink {
+  readonly resumeOffset: number;
+  private fd: number | undefined;
+  private readonly digest: RunningDigest;
+  /** After a restart: the new file, received beside the copy. */
+  private fresh: FileReceiver | undefined;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly fileName: string,
+    private readonly id: number,
+    private readonly size: number,
+    private readonly algo: ChecksumAlgo,
+    private readonly meta: FileMeta,
+    fd: number,
+  ) {
+    this.fd = fd;
+    this.resumeOffset = size;
+    this.digest = createDigest(algo);
+  }
+
+  /**
+   * The regular file `dir/name` (the offered name, sanitised; not a link) when it has exactly
+   * the offered size, opened for reading; undefined otherwise (then the file is received as
+   * usual, beside it).
+   */
+  static open(
+    dir: string,
+    offeredName: string,
+    id: number,
+    size: number | null,
+    algo: ChecksumAlgo,
+    meta: FileMeta = {},
+  ): ExistingCopy | undefined {
+    if (size === null) return undefined;
+    const name = sanitizeFileName(offeredName);
+    let fd: number;
+    try {
+      fd = openSync(join(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch {
+      return undefined; // missing, a link, unreadable
+    }
+    const stats = fstatSync(fd);
+    if (stats.isFile() && stats.size === size) return new ExistingCopy(dir, name, id, size, algo, meta, fd);
+    closeSync(fd);
+    return undefined;
+  }
+
+  get name(): string {
+    return this.fresh?.name ?? this.fileName;
+  }
+
+  get received(): number {
+    return this.fresh ? this.fresh.received : this.resumeOffset;
+  }
+
+  async hashPrefix(): Promise<string | undefined> {
+    const prefix = createDigest(this.algo);
+    let hashed: number;
+    try {
+      const buffer = new Uint8Array(Math.max(1, Math.min(this.size, READ_BYTES)));
+      hashed = await hashFilePrefix(() => this.fd, this.size, [prefix, this.digest], buffer);
+    } catch (err) {
+      throw new TransferError("E_WRITE", `cannot read ${this.fileName}: ${osReason(err)}`, { cause: err });
+    }
+    if (this.fd === undefined) return undefined;
+    if (hashed !== this.size) throw new TransferError("E_WRITE", `${this.fileName} shrank while it was read`);
+    return prefix.hex();
+  }
+
+  restart(): void {
+    this.close();
+    this.fresh = FileReceiver.open(this.dir, this.fileName, this.id, this.size, this.algo, this.meta);
+  }
+
+  write(bytes: Uint8Array): void {
+    if (!this.fresh) throw new TransferError("E_SIZE_MISMATCH", `received more than the ${this.size} bytes offered`);
+    this.fresh.write(bytes);
+  }
+
+  finish(trailer: { bytes: number; algo: string; digest: string }): ReceivedFile {
+    if (this.fresh) return this.fresh.finish(trailer);
+    this.close();
+    checkTrailerCount(trailer.bytes, this.size, this.size);
+    const digest = checkTrailerDigest(trailer, this.algo, this.digest);
+    return { path: join(this.dir, this.fileName), bytes: this.size, algo: this.algo, digest };
+  }
+
+  abort(keepPart?: boolean): void {
+    this.close();
+    this.fresh?.abort(keepPart);
+  }
+
+  private close(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

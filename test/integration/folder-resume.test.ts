@@ -1,0 +1,118 @@
+/**
+ * A folder sent again into the unfinished folder an interrupted attempt left (it still has
+ * its marker): a `.part` resumes, a file stored whole is checked instead of sent again, a file
+ * that changed arrives beside the old copy (never over it), the rest arrives, and the marker
+ * goes once everything is verified. A finished folder (no marker) is never taken up.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { FolderEntry } from "../../src/protocol/index.ts";
+import { UNFINISHED_MARKER } from "../../src/transfer/index.ts";
+import { connectedPair, type TestPeer, writeRandomFile } from "./peers.ts";
+
+const peers: TestPeer[] = [];
+afterEach(() => {
+  for (const p of peers.splice(0)) p.close();
+});
+
+const KiB = 1024;
+const FILES = { "a.bin": 600 * KiB, "b.bin": 1500 * KiB, "c.bin": 300 * KiB } as const;
+type Name = keyof typeof FILES;
+
+/** Alice's folder "photos" with the three files; returns their contents. */
+function makeSource(alice: TestPeer): Record<Name, Uint8Array> {
+  mkdirSync(join(alice.dir, "photos"));
+  const out = {} as Record<Name, Uint8Array>;
+  for (const [name, size] of Object.entries(FILES) as Array<[Name, number]>) {
+    out[name] = writeRandomFile(join(alice.dir, "photos", name), size);
+  }
+  return out;
+}
+
+/** Sends alice's "photos" as one folder transfer and waits until bob has ended every entry. */
+async function sendFolder(alice: TestPeer, bob: TestPeer, group: number): Promise<void> {
+  const names = Object.keys(FILES) as Name[];
+  const bytes = names.reduce((n, name) => n + FILES[name], 0);
+  const before = bob.events.length;
+  for (const name of names) {
+    const folder: FolderEntry = { group, root: "photos", path: [name], entries: names.length, bytes };
+    alice.session?.sendFile(join(alice.dir, "photos", name), folder);
+  }
+  const ended = () => bob.events.slice(before).filter((e) => e.type === "finished" || e.type === "failed").length;
+  while (ended() < names.length) await bob.waitFor("finished", () => ended() >= names.length, 20_000).catch(() => {});
+}
+
+function finishedOf(bob: TestPeer, name: string) {
+  const hit = bob.events.find((e) => e.type === "finished" && e.done.name === name);
+  if (hit?.type !== "finished") throw new Error(`${name} did not finish: ${JSON.stringify(bob.events)}`);
+  return hit.done;
+}
+
+test("sent again into its unfinished folder: .part resumes, a whole file is checked not resent, the rest arrives", async () => {
+  const [alice, bob] = await connectedPair("xxh3");
+  peers.push(alice, bob);
+  const source = makeSource(alice);
+  // What an interrupted first attempt left: a.bin whole, b.bin half, c.bin not yet.
+  const unfinished = join(bob.dir, "photos");
+  mkdirSync(unfinished);
+  writeFileSync(join(unfinished, UNFINISHED_MARKER), "");
+  writeFileSync(join(unfinished, "a.bin"), source["a.bin"]);
+  writeFileSync(join(unfinished, "b.bin.part"), source["b.bin"].subarray(0, 700 * KiB));
+
+  await sendFolder(alice, bob, 1);
+
+  expect(finishedOf(bob, "a.bin").resumedFrom).toBe(FILES["a.bin"]); // checked, no DATA
+  expect(finishedOf(bob, "b.bin").resumedFrom).toBe(700 * KiB);
+  expect(finishedOf(bob, "c.bin").resumedFrom).toBe(0);
+  for (const name of Object.keys(FILES) as Name[]) {
+    expect(Buffer.compare(readFileSync(join(unfinished, name)), Buffer.from(source[name]))).toBe(0);
+  }
+  expect(readdirSync(bob.dir)).toEqual(["photos"]); // no "photos (1)"
+  expect(readdirSync(unfinished).sort()).toEqual(["a.bin", "b.bin", "c.bin"]); // marker gone, no .part
+});
+
+test("a file that changed since the first attempt arrives beside the old copy, never over it", async () => {
+  const [alice, bob] = await connectedPair("xxh3");
+  peers.push(alice, bob);
+  const source = makeSource(alice);
+  const unfinished = join(bob.dir, "photos");
+  mkdirSync(unfinished);
+  writeFileSync(join(unfinished, UNFINISHED_MARKER), "");
+  const oldCopy = crypto.getRandomValues(new Uint8Array(FILES["a.bin"]));
+  writeFileSync(join(unfinished, "a.bin"), oldCopy);
+
+  await sendFolder(alice, bob, 1);
+
+  const a = finishedOf(bob, "a.bin");
+  expect(a.resumedFrom).toBe(0);
+  expect(a.path).toBe(join(unfinished, "a (1).bin"));
+  expect(Buffer.compare(readFileSync(join(unfinished, "a.bin")), Buffer.from(oldCopy))).toBe(0);
+  expect(Buffer.compare(readFileSync(join(unfinished, "a (1).bin")), Buffer.from(source["a.bin"]))).toBe(0);
+  expect(existsSync(join(unfinished, UNFINISHED_MARKER))).toBe(false);
+});
+
+test("a finished folder (no marker) is never taken up: the same folder again goes to photos (1)", async () => {
+  const [alice, bob] = await connectedPair("xxh3");
+  peers.push(alice, bob);
+  const source = makeSource(alice);
+  await sendFolder(alice, bob, 1);
+  expect(existsSync(join(bob.dir, "photos", UNFINISHED_MARKER))).toBe(false);
+  await sendFolder(alice, bob, 3);
+  expect(readdirSync(bob.dir).sort()).toEqual(["photos", "photos (1)"]);
+  expect(Buffer.compare(readFileSync(join(bob.dir, "photos (1)", "c.bin")), Buffer.from(source["c.bin"]))).toBe(0);
+});
+
+test("a folder transfer with an entry that failed keeps its marker, for a later attempt", async () => {
+  const [alice, bob] = await connectedPair("xxh3");
+  peers.push(alice, bob);
+  makeSource(alice);
+  // The receiver cancels b.bin as soon as its data starts: the folder did not arrive whole.
+  bob.onProgress = (info) => {
+    if (info.name === "b.bin") bob.session?.cancel(info.id);
+  };
+  await sendFolder(alice, bob, 1);
+  expect(bob.events.some((e) => e.type === "failed" && e.info.name === "b.bin")).toBe(true);
+  expect(existsSync(join(bob.dir, "photos", UNFINISHED_MARKER))).toBe(true);
+});
