@@ -26,6 +26,7 @@ import {
 import { join } from "node:path";
 import { type ChecksumAlgo, checksumLabel, createDigest, type RunningDigest } from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
+import { tryLockExclusive } from "./file-lock.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { hashFilePrefix } from "./prefix-hash.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
@@ -127,6 +128,8 @@ export class FileReceiver implements ResumableSink {
       if (partsInUse.has(partPath)) continue;
       try {
         const fd = openSync(partPath, "wx", 0o644);
+        // Locked so that another Parley process receiving into this folder leaves it alone.
+        tryLockExclusive(fd);
         return new FileReceiver(id, dir, safe, n, size, algo, fd, partPath, meta);
       } catch (err) {
         if ((err as { code?: string }).code !== "EEXIST") {
@@ -135,6 +138,7 @@ export class FileReceiver implements ResumableSink {
       }
       const resumable = openResumable(partPath, size);
       if (resumable !== undefined) return new FileReceiver(id, dir, safe, n, size, algo, resumable, partPath, meta);
+      // Not resumable, or being written by another process right now: the next name.
     }
     throw new TransferError("E_WRITE", `no free name for ${safe} in ${dir}`);
   }
@@ -283,7 +287,10 @@ function checkFreeSpace(dir: string, bytes: number): void {
   throw new TransferError("E_NO_SPACE", `not enough space in ${dir}: ${bytes} bytes offered, ${free} free`);
 }
 
-/** Opens an existing `.part` for resuming, if it is a regular file no bigger than the offer. */
+/**
+ * Opens an existing `.part` for resuming, if it is a regular file no bigger than the offer and
+ * no other process holds it (locked: being written right now).
+ */
 function openResumable(partPath: string, offered: number | null): number | undefined {
   let fd: number;
   try {
@@ -292,7 +299,7 @@ function openResumable(partPath: string, offered: number | null): number | undef
     return undefined; // a symlink, a directory, unreadable: leave it alone
   }
   const stats = fstatSync(fd);
-  if (stats.isFile() && (offered === null || stats.size <= offered)) return fd;
+  if (stats.isFile() && (offered === null || stats.size <= offered) && tryLockExclusive(fd)) return fd;
   closeSync(fd);
   return undefined;
 }
