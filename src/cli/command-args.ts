@@ -29,14 +29,14 @@ Examples:
   parley send big.iso                      # or the sender listens ...
   parley receive 127.0.0.1:40123 --dir in  # ... and the receiver dials
   tar c photos | parley send - --name photos.tar --to 40123
-  parley receive --stdout --json > file.bin
+  parley receive --stdout --json > file.bin   # the events go to stderr then
 
 Exit codes: 0 ok, 1 usage, 2 connection failed, 3 transfer failed or rejected,
 4 integrity failure, 130 interrupted (SIGINT), 143 terminated (SIGTERM).`;
 
 export const SEND_HELP = `Usage: parley send <paths...> [--to PEER] [options]
 
-Sends the files (one after another), waits until the receiver has verified each one, exits.
+Sends the files (several at once), waits until the receiver has verified each one, exits.
 Without --to it listens and waits for \`parley receive <host:port>\`. \`-\` sends standard
 input (give it a name with --name).
 

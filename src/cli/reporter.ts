@@ -1,7 +1,8 @@
 /**
  * What `parley send` and `parley receive` print: human lines, or with --json one JSON object
  * per line on stdout for every event (schema in the README), human messages then going to
- * stderr. Progress is at most 10 events (or bar redraws) a second per transfer.
+ * stderr. With `receive --stdout` the file owns stdout, so everything else (events included)
+ * goes to stderr. Progress is at most 10 events (or bar redraws) a second per transfer.
  */
 
 import type { Security, TransferDone, TransferInfo } from "../session/index.ts";
@@ -25,8 +26,11 @@ export interface Reporter {
   note(message: string): void;
 }
 
-export function makeReporter(options: { json: boolean; progress: boolean; humanToStderr: boolean }): Reporter {
-  return options.json ? new JsonReporter() : new HumanReporter(options.progress, options.humanToStderr);
+/** @param options.stdoutTaken - the received file goes to stdout: print everything to stderr */
+export function makeReporter(options: { json: boolean; progress: boolean; stdoutTaken: boolean }): Reporter {
+  return options.json
+    ? new JsonReporter(options.stdoutTaken ? process.stderr : process.stdout)
+    : new HumanReporter(options.progress, options.stdoutTaken);
 }
 
 function info(i: TransferInfo) {
@@ -37,8 +41,10 @@ function info(i: TransferInfo) {
 class JsonReporter implements Reporter {
   private readonly lastProgress = new Map<number, number>();
 
+  constructor(private readonly out: NodeJS.WritableStream) {}
+
   private emit(event: Record<string, unknown>): void {
-    process.stdout.write(`${JSON.stringify(event)}\n`);
+    this.out.write(`${JSON.stringify(event)}\n`);
   }
 
   listening(host: string, port: number, reachableAt: readonly string[], code: string): void {

@@ -201,7 +201,7 @@ class OneShotRun {
 }
 
 export async function runSend(options: SendOptions): Promise<number> {
-  const reporter = makeReporter({ json: options.json, progress: options.progress, humanToStderr: false });
+  const reporter = makeReporter({ json: options.json, progress: options.progress, stdoutTaken: false });
   let plan: SendPlan;
   try {
     plan = planSends(
@@ -240,7 +240,7 @@ export async function runSend(options: SendOptions): Promise<number> {
 }
 
 export async function runReceive(options: ReceiveOptions): Promise<number> {
-  const reporter = makeReporter({ json: options.json, progress: options.progress, humanToStderr: options.stdout });
+  const reporter = makeReporter({ json: options.json, progress: options.progress, stdoutTaken: options.stdout });
   const dir = options.stdout ? process.cwd() : prepareDownloadDir(options.dir);
   const asker = options.ask ? new Asker() : undefined;
   let streamed = false;

@@ -34,11 +34,24 @@ export function checkReadableFile(path: string): number {
   }
   if (stats.isDirectory()) throw new TransferError("E_NOT_A_FILE", `${path} is a directory, not a file`);
   if (!stats.isFile()) throw new TransferError("E_NOT_A_FILE", `${path} is not a regular file`);
+  let hasBytes: boolean;
   try {
     // Opening is the only honest readability test (permissions, ACLs, root).
-    closeSync(openSync(path, "r"));
+    const fd = openSync(path, "r");
+    try {
+      // A size of 0 is a promise of no bytes: /proc and /sys files say 0 and have content.
+      hasBytes = stats.size === 0 && readSync(fd, new Uint8Array(1), 0, 1, 0) > 0;
+    } finally {
+      closeSync(fd);
+    }
   } catch (err) {
     throw new TransferError("E_UNREADABLE", `cannot read ${path}: ${osReason(err)}`, { cause: err });
+  }
+  if (hasBytes) {
+    throw new TransferError(
+      "E_NOT_A_FILE",
+      `${path} says it is empty but is not (a /proc or /sys file?): send it as a stream, \`cat ${path} | parley send - --name NAME\``,
+    );
   }
   return stats.size;
 }
@@ -94,17 +107,26 @@ export class FileSender implements FrameSource {
   nextFrame(): Uint8Array | undefined {
     const fd = this.fd;
     if (fd === undefined || this.eof) return undefined;
+    // The offer promised `size` bytes: exactly those go, even if the file grows meanwhile.
+    const want = Math.min(this.chunkBytes, this.size - this.sent);
+    if (want <= 0) {
+      this.eof = true;
+      this.closeFile();
+      return undefined;
+    }
     let n: number;
     try {
-      n = readSync(fd, this.buffer, PAYLOAD_OFFSET, this.chunkBytes, this.sent);
+      n = readSync(fd, this.buffer, PAYLOAD_OFFSET, want, this.sent);
     } catch (err) {
       this.stop();
       throw new TransferError("E_READ", `reading ${this.path} failed: ${osReason(err)}`, { cause: err });
     }
     if (n === 0) {
-      this.eof = true;
-      this.closeFile();
-      return undefined;
+      this.stop();
+      throw new TransferError(
+        "E_READ",
+        `${this.path} shrank while it was being sent (${this.sent} of ${this.size} bytes were there)`,
+      );
     }
     const payload = this.buffer.subarray(PAYLOAD_OFFSET, PAYLOAD_OFFSET + n);
     this.digest.update(payload);

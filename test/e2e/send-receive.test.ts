@@ -124,11 +124,11 @@ describe("parley send / receive", () => {
     TEST_MS,
   );
 
-  test(
-    "cat file | parley send - into parley receive --stdout: the same bytes",
-    async () => {
+  test.each([[[]], [["--json"]]])(
+    "cat file | parley send - into parley receive --stdout %p: the same bytes, nothing else on stdout",
+    async (extra: string[]) => {
       const file = randomFile("stream.bin", 5 * 1024 * 1024 + 3);
-      const receiver = Bun.spawn([BUN, MAIN, "receive", "--stdout"], {
+      const receiver = Bun.spawn([BUN, MAIN, "receive", "--stdout", ...extra], {
         cwd: ROOT,
         stdout: "pipe",
         stderr: "pipe",
@@ -140,7 +140,8 @@ describe("parley send / receive", () => {
         const { done, value } = await stderrReader.read();
         if (done) throw new Error(`receiver ended: ${stderr}`);
         stderr += new TextDecoder().decode(value);
-        port = Number(/Listening on 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1] ?? 0);
+        const m = /Listening on 127\.0\.0\.1:(\d+)|"type":"listening".*?"port":(\d+)/.exec(stderr);
+        port = Number(m?.[1] ?? m?.[2] ?? 0);
       }
       stderrReader.releaseLock();
       const output = new Response(receiver.stdout).arrayBuffer();

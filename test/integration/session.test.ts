@@ -90,6 +90,13 @@ describe("transfer", () => {
     expect(() => a.session?.sendFile(join(a.dir, "nope"))).toThrow(expect.objectContaining({ code: "E_NOT_FOUND" }));
     expect(() => a.session?.sendFile(a.dir)).toThrow(expect.objectContaining({ code: "E_NOT_A_FILE" }));
   });
+
+  test("a file that says it is empty but is not (/proc) is refused, not sent as 0 bytes", async () => {
+    const [a] = await pair();
+    expect(() => a.session?.sendFile("/proc/self/status")).toThrow(
+      expect.objectContaining({ code: "E_NOT_A_FILE", message: expect.stringContaining("send it as a stream") }),
+    );
+  });
 });
 
 describe("leaving", () => {

@@ -1,0 +1,53 @@
+/**
+ * A source file that changes while it is being sent: the offer is the contract. If it grows,
+ * exactly the offered bytes go and verify (what was appended is not part of this transfer);
+ * if it shrinks, the sender says so and both sides fail the transfer (exit 3), with nothing
+ * stored under the final name.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { appendFileSync, existsSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Cli, cleanup, makeTempDir, startCli } from "./helpers.ts";
+
+afterEach(cleanup);
+const SIZE = 12 * 1024 * 1024;
+
+async function receiver(dir: string): Promise<{ cli: Cli; port: number }> {
+  const cli = startCli("receiver", ["receive", "--dir", dir, "--json"]);
+  const { line } = await cli.waitForLine(/"type":"listening"/);
+  return { cli, port: (JSON.parse(line) as { port: number }).port };
+}
+
+async function sendingSlowly(path: string, port: number): Promise<Cli> {
+  const cli = startCli("sender", ["send", path, "--to", String(port), "--json", "--limit-rate", "8M"]);
+  await cli.waitForLine(/"type":"progress".*"bytes":[1-9]/);
+  return cli;
+}
+
+test("a file that grows while it is sent: the offered bytes arrive and verify", async () => {
+  const dir = makeTempDir();
+  const src = join(makeTempDir(), "log.txt");
+  const first = randomBytes(SIZE);
+  writeFileSync(src, first);
+  const r = await receiver(dir);
+  const s = await sendingSlowly(src, r.port);
+  appendFileSync(src, randomBytes(1024 * 1024));
+  expect(await s.exitCode()).toBe(0);
+  expect(await r.cli.exitCode()).toBe(0);
+  expect(readFileSync(join(dir, "log.txt")).equals(first)).toBe(true);
+}, 60_000);
+
+test("a file that shrinks while it is sent: the sender says so, both exit 3, nothing stored", async () => {
+  const dir = makeTempDir();
+  const src = join(makeTempDir(), "data.bin");
+  writeFileSync(src, randomBytes(SIZE));
+  const r = await receiver(dir);
+  const s = await sendingSlowly(src, r.port);
+  truncateSync(src, 1024);
+  expect(await s.exitCode()).toBe(3);
+  expect(await r.cli.exitCode()).toBe(3);
+  expect(s.lines.some((l) => l.includes('"code":"E_READ"') && l.includes("shrank while it was being sent"))).toBe(true);
+  expect(existsSync(join(dir, "data.bin"))).toBe(false);
+}, 60_000);
