@@ -81,12 +81,6 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-// A reader that went away (`parley send ... | head -1`): stop printing, go on with the work.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on("error", (err: NodeJS.ErrnoException) => {
-    if (err.code !== "EPIPE") fatal(err);
-  });
-}
 process.on("uncaughtException", fatal);
 process.on("unhandledRejection", fatal);
 /** Waits until what was written to stdout and stderr has been handed to the OS (pipes are async). */

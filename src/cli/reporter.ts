@@ -26,8 +26,21 @@ export interface Reporter {
   note(message: string): void;
 }
 
+/**
+ * A reader that went away (`parley send ... | head -1`): stop printing, go on with the work.
+ * Attached only to streams we print to: touching process.stdout makes Bun switch fd 1 to
+ * non-blocking, which `receive --stdout` must not have.
+ */
+function ignoreClosedReader(stream: NodeJS.WritableStream): void {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+  });
+}
+
 /** @param options.stdoutTaken - the received file goes to stdout: print everything to stderr */
 export function makeReporter(options: { json: boolean; progress: boolean; stdoutTaken: boolean }): Reporter {
+  ignoreClosedReader(process.stderr);
+  if (!options.stdoutTaken) ignoreClosedReader(process.stdout);
   return options.json
     ? new JsonReporter(options.stdoutTaken ? process.stderr : process.stdout)
     : new HumanReporter(options.progress, options.stdoutTaken);

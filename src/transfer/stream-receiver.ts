@@ -28,11 +28,18 @@ export class StreamReceiver implements IncomingSink {
     if (this.size !== null && this.received + bytes.length > this.size) {
       throw new TransferError("E_SIZE_MISMATCH", `received more than the ${this.size} bytes offered`);
     }
-    try {
-      let done = 0;
-      while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done);
-    } catch (err) {
-      throw new TransferError("E_WRITE", `cannot write to the output: ${osReason(err)}`, { cause: err });
+    let done = 0;
+    while (done < bytes.length) {
+      try {
+        done += writeSync(this.fd, bytes, done, bytes.length - done);
+      } catch (err) {
+        // A non-blocking pipe (the reader's side may have set it so) that is full: wait for it.
+        if ((err as { code?: string }).code === "EAGAIN") {
+          Bun.sleepSync(1);
+          continue;
+        }
+        throw new TransferError("E_WRITE", `cannot write to the output: ${osReason(err)}`, { cause: err });
+      }
     }
     this.digest.update(bytes);
     this.received += bytes.length;

@@ -163,6 +163,29 @@ describe("parley send / receive", () => {
   );
 
   test(
+    "a sender whose output reader went away (| head -1) finishes the transfer and exits 0",
+    async () => {
+      const dir = makeTempDir();
+      const file = randomFile("headed.bin", 4 * 1024 * 1024);
+      const receiver = startCli("receiver", ["receive", "--dir", dir, "--json"]);
+      const port = await listeningPort(receiver);
+      const sender = Bun.spawn([BUN, MAIN, "send", file.path, "--to", String(port), "--limit-rate", "16M"], {
+        cwd: ROOT,
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const reader = sender.stdout.getReader();
+      await reader.read(); // the first line, as `head -1` would
+      await reader.cancel(); // and the pipe closes
+      expect(await sender.exited).toBe(0);
+      expect(await new Response(sender.stderr).text()).not.toContain("internal error");
+      expect(await receiver.exitCode()).toBe(0);
+      expect(readFileSync(join(dir, "headed.bin")).equals(file.bytes)).toBe(true);
+    },
+    TEST_MS,
+  );
+
+  test(
     "--ask answered n: REJECT on both sides, both exit 3, nothing saved",
     async () => {
       const dir = makeTempDir();
