@@ -33,16 +33,27 @@ export function codeWordsOf(code: string | undefined): string | undefined {
 
 /**
  * The peer's code given out of the command line (ps shows argv): `--code-file FILE`, else
- * the PARLEY_CODE environment variable. @throws UsageError when the file cannot be read
+ * the PARLEY_CODE environment variable. A code given there that holds no valid words is a
+ * mistake to report, never a reason to fall back to the unverified port-only mode.
+ * @throws UsageError when the file cannot be read, or the code is not valid
  */
 export function peerCodeFromEnvironment(codeFile: string | undefined): string | undefined {
+  let code: string | undefined;
+  let source: string;
   if (codeFile !== undefined) {
+    source = `--code-file ${codeFile}`;
     try {
-      return readFileSync(codeFile, "utf8").trim();
+      code = readFileSync(codeFile, "utf8").trim();
     } catch (err) {
-      throw new UsageError(`cannot read --code-file ${codeFile}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new UsageError(`cannot read ${source}: ${err instanceof Error ? err.message : String(err)}`);
     }
+  } else {
+    source = "PARLEY_CODE";
+    code = process.env.PARLEY_CODE?.trim();
+    if (!code) return undefined;
   }
-  const fromEnv = process.env.PARLEY_CODE?.trim();
-  return fromEnv ? fromEnv : undefined;
+  if (codeWordsOf(code) === undefined) {
+    throw new UsageError(`${source} does not hold a valid code (port-word-word, like 40123-ribbon-walnut)`);
+  }
+  return code;
 }

@@ -1,7 +1,11 @@
 /** Connection codes: words, normalising, how a listener shows its code, how a peer parses it. */
 
-import { describe, expect, test } from "bun:test";
-import { codeWordsOf, connectionCode, isLoopbackHost } from "../../src/cli/codes.ts";
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { codeWordsOf, connectionCode, isLoopbackHost, peerCodeFromEnvironment } from "../../src/cli/codes.ts";
+import { UsageError } from "../../src/cli/flags.ts";
 import { parsePeerAddress } from "../../src/cli/input.ts";
 import { isCodeWords, normalizeCodeWords, randomCodeWords } from "../../src/crypto/codes.ts";
 
@@ -74,5 +78,45 @@ describe("showing and reading codes", () => {
     ["::", false],
   ])("isLoopbackHost(%p) is %p", (host, loopback) => {
     expect(isLoopbackHost(host)).toBe(loopback);
+  });
+});
+
+describe("a code given out of argv (PARLEY_CODE, --code-file)", () => {
+  const saved = process.env.PARLEY_CODE;
+  const dirs: string[] = [];
+  afterEach(() => {
+    if (saved === undefined) delete process.env.PARLEY_CODE;
+    else process.env.PARLEY_CODE = saved;
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  const codeFile = (text: string) => {
+    const dir = mkdtempSync(join(tmpdir(), "parley-code-"));
+    dirs.push(dir);
+    writeFileSync(join(dir, "code"), text);
+    return join(dir, "code");
+  };
+
+  test("a valid code is returned, trimmed", () => {
+    process.env.PARLEY_CODE = " 40123-ribbon-walnut\n";
+    expect(peerCodeFromEnvironment(undefined)).toBe("40123-ribbon-walnut");
+    expect(peerCodeFromEnvironment(codeFile("40123-ribbon-walnut\n"))).toBe("40123-ribbon-walnut");
+  });
+
+  test("unset or empty PARLEY_CODE: no code", () => {
+    delete process.env.PARLEY_CODE;
+    expect(peerCodeFromEnvironment(undefined)).toBeUndefined();
+    process.env.PARLEY_CODE = "  ";
+    expect(peerCodeFromEnvironment(undefined)).toBeUndefined();
+  });
+
+  test.each(["40123-foo-bar", "garbage", "40123"])("%p is refused, never taken as port-only mode", (bad) => {
+    process.env.PARLEY_CODE = bad;
+    expect(() => peerCodeFromEnvironment(undefined)).toThrow(UsageError);
+    expect(() => peerCodeFromEnvironment(codeFile(bad))).toThrow(UsageError);
+  });
+
+  test("an empty or unreadable code file is refused", () => {
+    expect(() => peerCodeFromEnvironment(codeFile(""))).toThrow(UsageError);
+    expect(() => peerCodeFromEnvironment("/nonexistent/code")).toThrow(UsageError);
   });
 });
