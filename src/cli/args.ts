@@ -44,7 +44,9 @@ Options:
   --version        show the version
 
 In the chat:
-  transfer <path>...  send files (quotes for names with spaces)
+  transfer <path>...  send files and folders (quotes for names with spaces)
+  transfers           list transfers in progress with their ids
+  cancel <id>         stop one transfer (either side may)
   exit                finish transfers, say goodbye, quit (also Ctrl-D)
   help                list commands
   \\text               send text that starts like a command as chat

@@ -365,7 +365,9 @@ class ChatController {
         this.finish(this.pendingCode ?? EXIT_OK);
       },
       connectionLost: (reason) => {
-        this.terminal.print(`Connection lost: ${sanitizeForTerminal(reason)}.`);
+        // The session's reason may already say "connection lost: ...": say it once.
+        const why = reason.replace(/^connection lost: /i, "");
+        this.terminal.print(`Connection lost: ${sanitizeForTerminal(why)}.`);
         this.finish(this.pendingCode ?? EXIT_FAILURE);
       },
       closed: () => {

@@ -32,6 +32,9 @@ export function parseFlags(
     return parseArgs({ args: [...argv], strict: true, allowPositionals, options });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
+    // parseArgs takes "--port -5" for a flag missing its value ("argument is ambiguous").
+    const ambiguous = /^Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(message);
+    if (ambiguous) throw new UsageError(`${ambiguous[1]} needs a value, and it cannot start with "-"`);
     throw new UsageError(message.split("\n")[0] ?? message);
   }
 }

@@ -61,7 +61,18 @@ export function listen(hostname: string, port: number, onAccept: (conn: SocketCo
   try {
     server = Bun.listen<Handle>({ hostname, port, socket: handlers(onAccept), data: {} });
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    // Bun says only "Failed to listen at HOST"; the code says why.
+    const code = (err as { code?: string }).code;
+    const reason =
+      code === "EADDRINUSE"
+        ? "the port is already in use"
+        : code === "EACCES"
+          ? "permission denied (ports below 1024 need privileges)"
+          : code === "EADDRNOTAVAIL"
+            ? "no such address on this machine"
+            : err instanceof Error
+              ? err.message
+              : String(err);
     throw new NetError("E_LISTEN", `cannot listen on ${formatAddress(hostname, port)}: ${reason}`, { cause: err });
   }
   return {

@@ -39,8 +39,12 @@ export class RateLimiter {
   }
 }
 
-/** DATA payload per frame under a rate limit: about 1/20 s of data, 16 KiB to `maxChunk`. */
+/**
+ * DATA payload per frame under a rate limit: about 1/20 s of data, 1 KiB to `maxChunk`. The
+ * chunk is also the burst a start may send at once, so at tiny rates it must be small (with
+ * 16 KiB, a 5,000-byte file went out at once under `--limit-rate 1k`).
+ */
 export function chunkBytesForRate(bytesPerSecond: number | undefined, maxChunk: number): number {
   if (bytesPerSecond === undefined) return maxChunk;
-  return Math.max(16 * 1024, Math.min(maxChunk, Math.floor(bytesPerSecond / 20)));
+  return Math.max(1024, Math.min(maxChunk, Math.floor(bytesPerSecond / 20)));
 }

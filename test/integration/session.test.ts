@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { dial } from "../../src/net/index.ts";
+import { dial, listen } from "../../src/net/index.ts";
 import { connectedPair, TestPeer, writeRandomFile } from "./peers.ts";
 
 const peers: TestPeer[] = [];
@@ -127,6 +127,17 @@ describe("leaving", () => {
 });
 
 describe("connecting", () => {
+  test("listening on a port that is taken says so", () => {
+    const first = listen("127.0.0.1", 0, () => {});
+    try {
+      expect(() => listen("127.0.0.1", first.port, () => {})).toThrow(
+        /cannot listen on 127\.0\.0\.1:\d+: the port is already in use/,
+      );
+    } finally {
+      first.stop();
+    }
+  });
+
   test("both sides dialing at once end with exactly one connection", async () => {
     for (let round = 0; round < 5; round++) {
       const a = new TestPeer("alice");

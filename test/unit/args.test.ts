@@ -87,6 +87,13 @@ describe("parseChatArgs", () => {
     expect(err.message).not.toContain("\n");
   });
 
+  test("a negative number as a value is explained, not called 'ambiguous'", () => {
+    expect(usageErrorOf(["--port", "-5"]).message).toBe('--port needs a value, and it cannot start with "-"');
+    expect(usageErrorOf(["--limit-rate", "-1"]).message).toBe(
+      '--limit-rate needs a value, and it cannot start with "-"',
+    );
+  });
+
   test("a bad port names the value it refused", () => {
     expect(usageErrorOf(["--port", "70000"]).message).toContain("70000");
     expect(usageErrorOf(["--port=abc"]).message).toContain("abc");

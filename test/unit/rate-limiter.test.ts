@@ -41,7 +41,8 @@ describe("RateLimiter", () => {
     [undefined, 512 * 1024],
     [20 * 1024 * 1024, 512 * 1024],
     [1024 * 1024, 52428],
-    [1024, 16 * 1024],
+    [100 * 1024, 5120],
+    [1024, 1024],
   ])("chunk size for rate %p is %p", (rate, chunk) => {
     expect(chunkBytesForRate(rate, 512 * 1024)).toBe(chunk);
   });
