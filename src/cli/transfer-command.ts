@@ -246,6 +246,7 @@ export async function runReceive(options: ReceiveOptions): Promise<number> {
   let streamed = false;
   const decideOffer = async (offer: TransferInfo): Promise<true | string> => {
     reporter.offered(offer);
+    if (options.stdout && offer.folder) return "--stdout takes one file, not a folder";
     if (options.stdout && streamed) return "--stdout takes one file";
     if (asker) {
       const size = offer.size === null ? "size unknown" : formatBytes(offer.size);

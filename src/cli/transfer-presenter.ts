@@ -98,15 +98,16 @@ export class TransferPresenter {
   private folderDone(f: FolderSummary): void {
     this.out.endProgress(folderKey(f));
     const name = sanitizeForTerminal(f.root);
-    const algo = f.algo ? algoLabel(f.algo) : "";
     const failed = f.failed > 0 ? ` ${f.failed} of ${f.entries} entries failed (see above).` : "";
+    // "each XXH3-64 checksum matched" only when something was saved (and so verified).
+    const verified = f.done > 0 && f.algo ? `, each ${algoLabel(f.algo)} checksum matched` : "";
     if (f.direction === "receive") {
       this.out.print(receiverTotalsLine(f.verifiedBytes));
       const where = f.savedIn ? sanitizeForTerminal(f.savedIn) : name;
-      this.out.print(`Saved folder ${where}: ${f.done} entries, each ${algo} checksum matched.${failed}`);
+      this.out.print(`Saved folder ${where}: ${f.done} entries${verified}.${failed}`);
     } else {
       this.out.print(senderTotalsLine(f.verifiedBytes));
-      this.out.print(`Folder ${name}: the receiver saved ${f.done} entries, each ${algo} checksum matched.${failed}`);
+      this.out.print(`Folder ${name}: the receiver saved ${f.done} entries${verified}.${failed}`);
     }
   }
 }

@@ -186,6 +186,32 @@ describe("parley send / receive", () => {
   );
 
   test(
+    "a folder sent to receive --stdout is declined: one file only, and the summary claims no checksum",
+    async () => {
+      const root = join(makeTempDir(), "album");
+      require("node:fs").mkdirSync(root);
+      writeFileSync(join(root, "a.txt"), "a");
+      const receiver = Bun.spawn([BUN, MAIN, "receive", "--stdout", "--json"], {
+        cwd: ROOT,
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const events = receiver.stderr.getReader();
+      let seen = "";
+      while (!/"port":(\d+)/.test(seen)) seen += new TextDecoder().decode((await events.read()).value);
+      const port = Number(/"port":(\d+)/.exec(seen)?.[1]);
+      events.releaseLock();
+      const sender = startCli("sender", ["send", root, "--to", String(port)]);
+      expect(await sender.exitCode()).toBe(3);
+      expect(await receiver.exited).toBe(3);
+      expect(sender.lines.some((l) => l.includes("--stdout takes one file, not a folder"))).toBe(true);
+      expect(sender.lines.some((l) => l.includes("checksum matched"))).toBe(false);
+      expect((await new Response(receiver.stdout).arrayBuffer()).byteLength).toBe(0);
+    },
+    TEST_MS,
+  );
+
+  test(
     "--ask answered n: REJECT on both sides, both exit 3, nothing saved",
     async () => {
       const dir = makeTempDir();
