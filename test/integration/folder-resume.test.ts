@@ -44,6 +44,14 @@ async function sendFolder(alice: TestPeer, bob: TestPeer, group: number): Promis
   while (ended() < names.length) await bob.waitFor("finished", () => ended() >= names.length, 20_000).catch(() => {});
 }
 
+/** What an interrupted first attempt leaves on the receiver: "photos" with its marker. */
+function unfinishedPhotos(bob: TestPeer): string {
+  const dir = join(bob.dir, "photos");
+  mkdirSync(dir);
+  writeFileSync(join(dir, UNFINISHED_MARKER), "");
+  return dir;
+}
+
 function finishedOf(bob: TestPeer, name: string) {
   const hit = bob.events.find((e) => e.type === "finished" && e.done.name === name);
   if (hit?.type !== "finished") throw new Error(`${name} did not finish: ${JSON.stringify(bob.events)}`);
@@ -54,10 +62,8 @@ test("sent again into its unfinished folder: .part resumes, a whole file is chec
   const [alice, bob] = await connectedPair("xxh3");
   peers.push(alice, bob);
   const source = makeSource(alice);
-  // What an interrupted first attempt left: a.bin whole, b.bin half, c.bin not yet.
-  const unfinished = join(bob.dir, "photos");
-  mkdirSync(unfinished);
-  writeFileSync(join(unfinished, UNFINISHED_MARKER), "");
+  // The first attempt got a.bin whole, b.bin half, c.bin not yet.
+  const unfinished = unfinishedPhotos(bob);
   writeFileSync(join(unfinished, "a.bin"), source["a.bin"]);
   writeFileSync(join(unfinished, "b.bin.part"), source["b.bin"].subarray(0, 700 * KiB));
 
@@ -77,9 +83,7 @@ test("a file that changed since the first attempt arrives beside the old copy, n
   const [alice, bob] = await connectedPair("xxh3");
   peers.push(alice, bob);
   const source = makeSource(alice);
-  const unfinished = join(bob.dir, "photos");
-  mkdirSync(unfinished);
-  writeFileSync(join(unfinished, UNFINISHED_MARKER), "");
+  const unfinished = unfinishedPhotos(bob);
   const oldCopy = crypto.getRandomValues(new Uint8Array(FILES["a.bin"]));
   writeFileSync(join(unfinished, "a.bin"), oldCopy);
 
