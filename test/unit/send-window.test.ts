@@ -75,8 +75,10 @@ describe("SendWindow", () => {
     // A chat line waits behind the window: in time, that wait stays about one round trip.
     const window = new SendWindow();
     const rounds = simulate(window, 0.3, rate, 300);
-    expect(Math.max(...rounds) / rate).toBeLessThanOrEqual(Math.max(1, WINDOW_BYTES / rate));
-    expect(Math.min(...rounds)).toBeGreaterThanOrEqual(WINDOW_BYTES);
+    expect(Math.max(...rounds)).toBeLessThanOrEqual(WINDOW_BYTES); // the floor until rates are known
+    const steady = rounds.slice(rounds.length / 2);
+    expect(Math.max(...steady) / rate).toBeLessThanOrEqual(Math.max(1.1, (512 * 1024) / rate));
+    expect(Math.min(...steady)).toBeGreaterThanOrEqual(512 * 1024);
   });
 
   test("on a 40 ms path it grows until the link, not the window, is the limit", () => {
@@ -107,7 +109,7 @@ describe("SendWindow", () => {
   test("while the peer sends DATA too, round trips (behind its queue) are not sampled", () => {
     const window = new SendWindow();
     const rounds = simulate(window, 40, 100_000, 2_000, { peerSends: true });
-    expect(Math.max(...rounds)).toBe(WINDOW_BYTES);
+    expect(Math.max(...rounds)).toBeLessThanOrEqual(WINDOW_BYTES); // never grows
     expect(window.minRtt).toBe(Number.POSITIVE_INFINITY);
   });
 
