@@ -103,8 +103,9 @@ export type CommandArgs<T> =
   | { readonly kind: "version" }
   | { readonly kind: "run"; readonly options: T };
 
-function common(values: FlagValues): CommonCommandOptions {
-  const peerCode = peerCodeFromEnvironment(values["code-file"] as string | undefined);
+/** @param dials - the command connects out: only then is the peer's code read (and checked) */
+function common(values: FlagValues, dials: boolean): CommonCommandOptions {
+  const peerCode = dials ? peerCodeFromEnvironment(values["code-file"] as string | undefined) : undefined;
   return {
     host: hostFlag(values),
     port: portFlag(values),
@@ -136,7 +137,7 @@ export function parseSendArgs(argv: readonly string[]): CommandArgs<SendOptions>
   return {
     kind: "run",
     options: {
-      ...common(values),
+      ...common(values, values.to !== undefined),
       ...(limitRate === undefined ? {} : { limitRate }),
       paths: positionals,
       streamName: name ?? "stdin",
@@ -167,7 +168,7 @@ export function parseReceiveArgs(argv: readonly string[]): CommandArgs<ReceiveOp
   return {
     kind: "run",
     options: {
-      ...common(values),
+      ...common(values, positionals[0] !== undefined),
       dir: (values.dir as string | undefined) ?? process.cwd(),
       stdout: values.stdout === true,
       ask: values.ask === true && values.yes !== true,

@@ -33,6 +33,8 @@ export class ExistingCopy implements ResumableSink {
     private readonly algo: ChecksumAlgo,
     private readonly meta: FileMeta,
     fd: number,
+    /** When it was last modified as we opened it: if that changes, what was hashed is stale. */
+    private readonly mtimeMs: number,
   ) {
     this.fd = fd;
     this.resumeOffset = size;
@@ -61,7 +63,9 @@ export class ExistingCopy implements ResumableSink {
       return undefined; // missing, a link, unreadable
     }
     const stats = fstatSync(fd);
-    if (stats.isFile() && stats.size === size) return new ExistingCopy(dir, name, id, size, algo, meta, fd);
+    if (stats.isFile() && stats.size === size) {
+      return new ExistingCopy(dir, name, id, size, algo, meta, fd, stats.mtimeMs);
+    }
     closeSync(fd);
     return undefined;
   }
@@ -100,7 +104,9 @@ export class ExistingCopy implements ResumableSink {
 
   finish(trailer: { bytes: number; algo: string; digest: string }): ReceivedFile {
     if (this.fresh) return this.fresh.finish(trailer);
+    const unchanged = this.fd !== undefined && sameAsOpened(fstatSync(this.fd), this.size, this.mtimeMs);
     this.close();
+    if (!unchanged) throw new TransferError("E_WRITE", `${this.fileName} changed while it was being checked`);
     checkTrailerCount(trailer.bytes, this.size, this.size);
     const digest = checkTrailerDigest(trailer, this.algo, this.digest);
     return { path: join(this.dir, this.fileName), bytes: this.size, algo: this.algo, digest };
@@ -116,4 +122,8 @@ export class ExistingCopy implements ResumableSink {
     closeSync(this.fd);
     this.fd = undefined;
   }
+}
+
+function sameAsOpened(stats: { size: number; mtimeMs: number }, size: number, mtimeMs: number): boolean {
+  return stats.size === size && stats.mtimeMs === mtimeMs;
 }

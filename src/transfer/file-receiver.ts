@@ -42,6 +42,11 @@ const MAX_NAME_TRIES = 1_000;
 
 /** `.part` paths this process is writing: two transfers of one name must not share one. */
 const partsInUse = new Set<string>();
+/**
+ * Paths this process stored verified files under that end in `.part` (a folder entry named
+ * `movie.part`): never to be taken for an interrupted transfer of `movie`.
+ */
+const storedThisRun = new Set<string>();
 
 /** Metadata the sender offered, applied to the stored file. */
 export interface FileMeta {
@@ -128,15 +133,17 @@ export class FileReceiver implements ResumableSink {
       if (partsInUse.has(partPath)) continue;
       try {
         const fd = openSync(partPath, "wx", 0o644);
-        // Locked so that another Parley process receiving into this folder leaves it alone.
-        tryLockExclusive(fd);
-        return new FileReceiver(id, dir, safe, n, size, algo, fd, partPath, meta);
+        // Locked so that another Parley process receiving into this folder leaves it alone
+        // (one that took it for a resume in the instant since it was made keeps it).
+        if (tryLockExclusive(fd)) return new FileReceiver(id, dir, safe, n, size, algo, fd, partPath, meta);
+        closeSync(fd);
+        continue;
       } catch (err) {
         if ((err as { code?: string }).code !== "EEXIST") {
           throw new TransferError("E_WRITE", `cannot create a file in ${dir}: ${osReason(err)}`, { cause: err });
         }
       }
-      const resumable = openResumable(partPath, size);
+      const resumable = storedThisRun.has(partPath) ? undefined : openResumable(partPath, size);
       if (resumable !== undefined) return new FileReceiver(id, dir, safe, n, size, algo, resumable, partPath, meta);
       // Not resumable, or being written by another process right now: the next name.
     }
@@ -187,10 +194,14 @@ export class FileReceiver implements ResumableSink {
    */
   finish(trailer: { bytes: number; algo: string; digest: string }): ReceivedFile {
     try {
-      this.closeFile();
       checkTrailerCount(trailer.bytes, this.received, this.size);
       const digest = checkTrailerDigest(trailer, this.algo, this.digest);
+      if (this.fd !== undefined) this.applyMeta(this.fd);
+      // Named while still open and locked: closing first would let another receiver process
+      // take the `.part` for a resume in between.
       const path = this.linkToFreeName();
+      storedThisRun.add(path);
+      this.closeFile();
       return { path, bytes: this.received, algo: this.algo, digest };
     } catch (err) {
       this.abort();
@@ -223,7 +234,6 @@ export class FileReceiver implements ResumableSink {
     if (this.fd === undefined) return;
     const fd = this.fd;
     this.fd = undefined;
-    this.applyMeta(fd);
     closeSync(fd);
   }
 

@@ -11,7 +11,17 @@
  * resumes and a file already stored whole is checked instead of sent again (ExistingCopy).
  */
 
-import { closeSync, lstatSync, mkdirSync, openSync, rmdirSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  rmdirSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { FolderEntry } from "../protocol/index.ts";
 import type { ChecksumAlgo } from "./checksum.ts";
@@ -31,6 +41,12 @@ interface Root {
   readonly entries: number;
   ended: number;
   failed: number;
+}
+
+/** What the marker says: the folder transfer it belongs to (name, entries, bytes). */
+export function unfinishedMarkerText(entry: FolderEntry): string {
+  const id = JSON.stringify({ root: entry.root, entries: entry.entries, bytes: entry.bytes });
+  return `${id}\nA Parley folder transfer into this folder has not finished. Sending the same folder\nagain continues it; this file goes when it is complete.\n`;
 }
 
 export class FolderTargets {
@@ -80,7 +96,8 @@ export class FolderTargets {
     const known = this.roots.get(entry.group);
     if (known) return known.path;
     const name = sanitizeFileName(entry.root);
-    const taken = new Set([...this.roots.values()].map((r) => r.path));
+    // Folders of this session's transfers still under way (an ended one may be taken up again).
+    const taken = new Set([...this.roots.values()].filter((r) => r.ended < r.entries).map((r) => r.path));
     for (let n = 0; n < MAX_ROOT_TRIES; n++) {
       const path = join(this.downloadDir, numberedName(name, n));
       if (taken.has(path)) continue;
@@ -90,11 +107,11 @@ export class FolderTargets {
         if ((err as { code?: string }).code !== "EEXIST") {
           throw new TransferError("E_WRITE", `cannot create ${path}: ${osReason(err)}`, { cause: err });
         }
-        if (!isUnfinished(path)) continue;
+        if (!isUnfinishedFor(path, entry)) continue;
         this.roots.set(entry.group, { path, resumed: true, entries: entry.entries, ended: 0, failed: 0 });
         return path;
       }
-      markUnfinished(path);
+      markUnfinished(path, entry);
       this.roots.set(entry.group, { path, resumed: false, entries: entry.entries, ended: 0, failed: 0 });
       return path;
     }
@@ -116,23 +133,32 @@ export class FolderTargets {
   }
 }
 
-/** A real directory (not a link) holding our marker as a regular file. */
-function isUnfinished(path: string): boolean {
+/**
+ * A real directory (not a link) holding our marker as a regular file, written for this same
+ * folder transfer (name, entries and bytes as offered now): another folder of that name, or
+ * this one changed meanwhile, is not merged into it.
+ */
+function isUnfinishedFor(path: string, entry: FolderEntry): boolean {
   try {
-    return lstatSync(path).isDirectory() && lstatSync(join(path, UNFINISHED_MARKER)).isFile();
+    if (!lstatSync(path).isDirectory()) return false;
+    const fd = openSync(join(path, UNFINISHED_MARKER), constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const text = Buffer.alloc(4096);
+      const n = readSync(fd, text, 0, text.length, 0);
+      return text.subarray(0, n).toString("utf8") === unfinishedMarkerText(entry);
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     return false;
   }
 }
 
 /** Puts the marker into a folder we just created. @throws TransferError E_WRITE */
-function markUnfinished(path: string): void {
+function markUnfinished(path: string, entry: FolderEntry): void {
   try {
     const fd = openSync(join(path, UNFINISHED_MARKER), "wx", 0o644);
-    writeSync(
-      fd,
-      "A Parley folder transfer into this folder has not finished. Sending the same folder again\ncontinues it; this file goes when it is complete.\n",
-    );
+    writeSync(fd, unfinishedMarkerText(entry));
     closeSync(fd);
   } catch (err) {
     throw new TransferError("E_WRITE", `cannot create a file in ${path}: ${osReason(err)}`, { cause: err });

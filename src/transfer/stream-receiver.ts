@@ -11,6 +11,9 @@ import { osReason, TransferError } from "./errors.ts";
 import { checkTrailerCount, checkTrailerDigest } from "./file-receiver.ts";
 import type { IncomingSink, ReceivedFile } from "./source.ts";
 
+/** How long a full output pipe may stay full before the transfer fails. */
+const OUTPUT_STALL_MS = 10_000;
+
 export class StreamReceiver implements IncomingSink {
   received = 0;
   private readonly digest: RunningDigest;
@@ -29,14 +32,21 @@ export class StreamReceiver implements IncomingSink {
       throw new TransferError("E_SIZE_MISMATCH", `received more than the ${this.size} bytes offered`);
     }
     let done = 0;
+    let stalledSince: number | undefined;
     while (done < bytes.length) {
       try {
         done += writeSync(this.fd, bytes, done, bytes.length - done);
+        stalledSince = undefined;
       } catch (err) {
-        // A non-blocking pipe (the reader's side may have set it so) that is full: wait for it.
+        // A non-blocking pipe (the reader's side may have set it so) that is full: wait for
+        // it, but not for ever (this blocks the process, signals included).
         if ((err as { code?: string }).code === "EAGAIN") {
-          Bun.sleepSync(1);
-          continue;
+          stalledSince ??= performance.now();
+          if (performance.now() - stalledSince < OUTPUT_STALL_MS) {
+            Bun.sleepSync(1);
+            continue;
+          }
+          throw new TransferError("E_WRITE", `the output has not been read for ${OUTPUT_STALL_MS / 1000} s`);
         }
         throw new TransferError("E_WRITE", `cannot write to the output: ${osReason(err)}`, { cause: err });
       }

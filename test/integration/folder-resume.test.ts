@@ -6,10 +6,20 @@
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FolderEntry } from "../../src/protocol/index.ts";
-import { UNFINISHED_MARKER } from "../../src/transfer/index.ts";
+import { ExistingCopy, UNFINISHED_MARKER, unfinishedMarkerText } from "../../src/transfer/index.ts";
 import { connectedPair, type TestPeer, writeRandomFile } from "./peers.ts";
 
 const peers: TestPeer[] = [];
@@ -44,11 +54,19 @@ async function sendFolder(alice: TestPeer, bob: TestPeer, group: number): Promis
   while (ended() < names.length) await bob.waitFor("finished", () => ended() >= names.length, 20_000).catch(() => {});
 }
 
-/** What an interrupted first attempt leaves on the receiver: "photos" with its marker. */
-function unfinishedPhotos(bob: TestPeer): string {
+const TOTAL_BYTES = Object.values(FILES).reduce((n, size) => n + size, 0);
+
+/**
+ * What an interrupted first attempt leaves on the receiver: "photos" with its marker, written
+ * for a folder of `entries` entries and `bytes` bytes (the same as alice's by default).
+ */
+function unfinishedPhotos(bob: TestPeer, entries = 3, bytes = TOTAL_BYTES): string {
   const dir = join(bob.dir, "photos");
   mkdirSync(dir);
-  writeFileSync(join(dir, UNFINISHED_MARKER), "");
+  writeFileSync(
+    join(dir, UNFINISHED_MARKER),
+    unfinishedMarkerText({ group: 0, root: "photos", path: [], entries, bytes }),
+  );
   return dir;
 }
 
@@ -119,4 +137,50 @@ test("a folder transfer with an entry that failed keeps its marker, for a later 
   await sendFolder(alice, bob, 1);
   expect(bob.events.some((e) => e.type === "failed" && e.info.name === "b.bin")).toBe(true);
   expect(existsSync(join(bob.dir, "photos", UNFINISHED_MARKER))).toBe(true);
+});
+
+test("an unfinished folder of another folder transfer (other entries or bytes) is not merged into", async () => {
+  const [alice, bob] = await connectedPair("xxh3");
+  peers.push(alice, bob);
+  makeSource(alice);
+  const other = unfinishedPhotos(bob, 7, 12_345);
+  writeFileSync(join(other, "a.bin"), "someone else's a.bin");
+  await sendFolder(alice, bob, 1);
+  expect(readdirSync(bob.dir).sort()).toEqual(["photos", "photos (1)"]);
+  expect(readFileSync(join(other, "a.bin"), "utf8")).toBe("someone else's a.bin");
+  expect(existsSync(join(other, UNFINISHED_MARKER))).toBe(true); // still the other one's
+});
+
+test("a folder entry stored as movie.part is not taken for an interrupted transfer of movie", async () => {
+  const [alice, bob] = await connectedPair("xxh3");
+  peers.push(alice, bob);
+  mkdirSync(join(alice.dir, "film"));
+  const part = writeRandomFile(join(alice.dir, "film", "movie.part"), 1000);
+  const whole = writeRandomFile(join(alice.dir, "film", "movie"), 5000);
+  const entry = (name: string): FolderEntry => ({ group: 1, root: "film", path: [name], entries: 2, bytes: 6000 });
+  alice.session?.sendFile(join(alice.dir, "film", "movie.part"), entry("movie.part"));
+  await bob.waitFor("finished", (e) => e.done.name === "movie.part");
+  alice.session?.sendFile(join(alice.dir, "film", "movie"), entry("movie"));
+  // Its .part name is a stored file: it goes under the next free name instead, and the
+  // stored movie.part is left as it was.
+  const done = await bob.waitFor("finished", (e) => e.done.folder?.path[0] === "movie");
+  expect(done.done.resumedFrom).toBe(0);
+  expect(readFileSync(join(bob.dir, "film", "movie.part")).equals(Buffer.from(part))).toBe(true);
+  expect(readFileSync(done.done.path as string).equals(Buffer.from(whole))).toBe(true);
+});
+
+test("a whole copy changed after it was checked is not reported verified", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "parley-copy-"));
+  try {
+    const bytes = crypto.getRandomValues(new Uint8Array(4096));
+    writeFileSync(join(dir, "a.bin"), bytes);
+    const copy = ExistingCopy.open(dir, "a.bin", 1, bytes.length, "xxh3") as ExistingCopy;
+    const digest = (await copy.hashPrefix()) as string;
+    truncateSync(join(dir, "a.bin"), 3);
+    expect(() => copy.finish({ bytes: bytes.length, algo: "xxh3", digest })).toThrow(
+      /changed while it was being checked/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { codeWordsOf, connectionCode, isLoopbackHost, peerCodeFromEnvironment } from "../../src/cli/codes.ts";
+import { parseReceiveArgs, parseSendArgs } from "../../src/cli/command-args.ts";
 import { UsageError } from "../../src/cli/flags.ts";
 import { parsePeerAddress } from "../../src/cli/input.ts";
 import { isCodeWords, normalizeCodeWords, randomCodeWords } from "../../src/crypto/codes.ts";
@@ -113,6 +114,14 @@ describe("a code given out of argv (PARLEY_CODE, --code-file)", () => {
     process.env.PARLEY_CODE = bad;
     expect(() => peerCodeFromEnvironment(undefined)).toThrow(UsageError);
     expect(() => peerCodeFromEnvironment(codeFile(bad))).toThrow(UsageError);
+  });
+
+  test("send and receive read the code only when they dial: a stale PARLEY_CODE does not stop a listener", () => {
+    process.env.PARLEY_CODE = "garbage";
+    expect(parseSendArgs(["a.txt"]).kind).toBe("run");
+    expect(parseReceiveArgs(["--dir", "."]).kind).toBe("run");
+    expect(() => parseSendArgs(["a.txt", "--to", "40123"])).toThrow(UsageError);
+    expect(() => parseReceiveArgs(["127.0.0.1:40123"])).toThrow(UsageError);
   });
 
   test("an empty or unreadable code file is refused", () => {
