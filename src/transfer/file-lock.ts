@@ -6,26 +6,10 @@
  * (each process still keeps its own `.part` files apart).
  */
 
-import { dlopen, FFIType } from "bun:ffi";
+import { loadLibc } from "./libc.ts";
 
 const LOCK_EX = 2;
 const LOCK_NB = 4;
-const LIBC_NAMES = ["libc.so.6", "libc.so", "libc.dylib", "/usr/lib/libSystem.B.dylib"];
-
-type Flock = (fd: number, operation: number) => number;
-let flock: Flock | null | undefined;
-
-function loadFlock(): Flock | null {
-  for (const name of LIBC_NAMES) {
-    try {
-      const lib = dlopen(name, { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } });
-      return (fd, operation) => lib.symbols.flock(fd, operation) as number;
-    } catch {
-      // Not this one: try the next name.
-    }
-  }
-  return null;
-}
 
 /**
  * Takes an exclusive lock on the open file `fd` without waiting.
@@ -33,7 +17,7 @@ function loadFlock(): Flock | null {
  *   true when locked, or when locks are not available here
  */
 export function tryLockExclusive(fd: number): boolean {
-  if (flock === undefined) flock = loadFlock();
-  if (flock === null) return true;
-  return flock(fd, LOCK_EX | LOCK_NB) === 0;
+  const libc = loadLibc();
+  if (libc === null) return true;
+  return libc.flock(fd, LOCK_EX | LOCK_NB) === 0;
 }

@@ -28,6 +28,7 @@ import { type ChecksumAlgo, checksumLabel, createDigest, type RunningDigest } fr
 import { osReason, TransferError } from "./errors.ts";
 import { tryLockExclusive } from "./file-lock.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
+import { isOurs, markAsOurs } from "./part-mark.ts";
 import { hashFilePrefix } from "./prefix-hash.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
 
@@ -135,7 +136,10 @@ export class FileReceiver implements ResumableSink {
         const fd = openSync(partPath, "wx", 0o644);
         // Locked so that another Parley process receiving into this folder leaves it alone
         // (one that took it for a resume in the instant since it was made keeps it).
-        if (tryLockExclusive(fd)) return new FileReceiver(id, dir, safe, n, size, algo, fd, partPath, meta);
+        if (tryLockExclusive(fd)) {
+          markAsOurs(fd);
+          return new FileReceiver(id, dir, safe, n, size, algo, fd, partPath, meta);
+        }
         closeSync(fd);
         continue;
       } catch (err) {
@@ -298,8 +302,8 @@ function checkFreeSpace(dir: string, bytes: number): void {
 }
 
 /**
- * Opens an existing `.part` for resuming, if it is a regular file no bigger than the offer and
- * no other process holds it (locked: being written right now).
+ * Opens an existing `.part` for resuming, if it is a regular file no bigger than the offer,
+ * no other process holds it (locked: being written right now) and it is Parley's (marked).
  */
 function openResumable(partPath: string, offered: number | null): number | undefined {
   let fd: number;
@@ -309,7 +313,9 @@ function openResumable(partPath: string, offered: number | null): number | undef
     return undefined; // a symlink, a directory, unreadable: leave it alone
   }
   const stats = fstatSync(fd);
-  if (stats.isFile() && (offered === null || stats.size <= offered) && tryLockExclusive(fd)) return fd;
+  const usable = stats.isFile() && (offered === null || stats.size <= offered);
+  // Locked: another process is writing it. Unmarked: not Parley's (a browser's download...).
+  if (usable && tryLockExclusive(fd) && isOurs(fd) !== false) return fd;
   closeSync(fd);
   return undefined;
 }

@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FolderEntry } from "../../src/protocol/index.ts";
 import { ExistingCopy, UNFINISHED_MARKER, unfinishedMarkerText } from "../../src/transfer/index.ts";
-import { connectedPair, type TestPeer, writeRandomFile } from "./peers.ts";
+import { connectedPair, markAsParleyPart, type TestPeer, writeRandomFile } from "./peers.ts";
 
 const peers: TestPeer[] = [];
 afterEach(() => {
@@ -84,6 +84,7 @@ test("sent again into its unfinished folder: .part resumes, a whole file is chec
   const unfinished = unfinishedPhotos(bob);
   writeFileSync(join(unfinished, "a.bin"), source["a.bin"]);
   writeFileSync(join(unfinished, "b.bin.part"), source["b.bin"].subarray(0, 700 * KiB));
+  markAsParleyPart(join(unfinished, "b.bin.part"));
 
   await sendFolder(alice, bob, 1);
 

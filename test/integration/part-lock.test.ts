@@ -5,10 +5,12 @@
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { FileReceiver } from "../../src/transfer/index.ts";
+import { isOurs } from "../../src/transfer/part-mark.ts";
+import { markAsParleyPart } from "./peers.ts";
 
 const dirs: string[] = [];
 const children: Array<{ kill(): void }> = [];
@@ -38,6 +40,7 @@ test("a .part another process is writing is not resumed: the new transfer takes 
   const dir = mkdtempSync(join(tmpdir(), "parley-lock-"));
   dirs.push(dir);
   writeFileSync(join(dir, "x.bin.part"), "half of someone else's file");
+  markAsParleyPart(join(dir, "x.bin.part"));
   await holdLocked(join(dir, "x.bin.part"));
 
   const receiver = FileReceiver.open(dir, "x.bin", 1, 1000, "xxh3");
@@ -53,6 +56,7 @@ test("once that process is gone (its lock with it), the .part is resumed as usua
   const dir = mkdtempSync(join(tmpdir(), "parley-lock-"));
   dirs.push(dir);
   writeFileSync(join(dir, "x.bin.part"), "half of it");
+  markAsParleyPart(join(dir, "x.bin.part"));
   await holdLocked(join(dir, "x.bin.part"));
   const child = children.pop() as ReturnType<typeof Bun.spawn>;
   child.kill("SIGKILL");
@@ -65,4 +69,23 @@ test("once that process is gone (its lock with it), the .part is resumed as usua
   } finally {
     receiver.abort(true);
   }
+});
+
+test("a .part Parley did not make (a browser's, say) is never resumed into: the transfer takes the next name", () => {
+  const dir = mkdtempSync(join(tmpdir(), "parley-lock-"));
+  dirs.push(dir);
+  writeFileSync(join(dir, "x.bin.part"), "someone else's half download");
+  // Where the file system keeps no extended attributes, marks cannot tell: every .part counts
+  // as Parley's, as before marks existed (part-mark.ts).
+  const probe = openSync(join(dir, "x.bin.part"), "r");
+  const canTell = isOurs(probe) !== undefined;
+  closeSync(probe);
+  const receiver = FileReceiver.open(dir, "x.bin", 1, 1000, "xxh3");
+  try {
+    expect(receiver.resumeOffset).toBe(canTell ? 0 : "someone else's half download".length);
+    expect(receiver.name).toBe(canTell ? "x (1).bin" : "x.bin");
+  } finally {
+    receiver.abort(true);
+  }
+  expect(readFileSync(join(dir, "x.bin.part"), "utf8")).toBe("someone else's half download");
 });

@@ -4,7 +4,7 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dial, type Listener, listen } from "../../src/net/index.ts";
@@ -16,6 +16,7 @@ import {
   type TransferInfo,
 } from "../../src/session/index.ts";
 import type { ChecksumAlgo } from "../../src/transfer/index.ts";
+import { markAsOurs } from "../../src/transfer/part-mark.ts";
 
 export type Recorded =
   | { type: "chat"; text: string }
@@ -137,4 +138,14 @@ export function writeRandomFile(path: string, size: number): Uint8Array {
   const bytes = randomBytes(size);
   writeFileSync(path, bytes);
   return bytes;
+}
+
+/** Marks a hand-made `.part` as Parley's own, as an interrupted transfer leaves it. */
+export function markAsParleyPart(path: string): void {
+  const fd = openSync(path, "r+");
+  try {
+    markAsOurs(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

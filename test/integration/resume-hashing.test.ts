@@ -20,7 +20,7 @@ import {
 import { join } from "node:path";
 import { encodeDataHeader, encodeMessage } from "../../src/protocol/index.ts";
 import { rawParley } from "../raw-parley.ts";
-import { connectedPair, TestPeer } from "./peers.ts";
+import { connectedPair, markAsParleyPart, TestPeer } from "./peers.ts";
 
 const peers: TestPeer[] = [];
 const sockets: Array<{ destroy(): void }> = [];
@@ -50,6 +50,7 @@ test("hashing a 192 MiB resumed prefix on both sides leaves the event loop free"
   const source = join(sender.dir, "big.bin");
   writeSparse(source, PREFIX_BYTES, tail);
   writeSparse(join(receiver.dir, "big.bin.part"), PREFIX_BYTES, new Uint8Array(0));
+  markAsParleyPart(join(receiver.dir, "big.bin.part"));
 
   let last = performance.now();
   let longestGap = 0;
@@ -89,6 +90,7 @@ test("a resumed transfer cancelled while the prefix is being hashed stops cleanl
   const source = join(sender.dir, "big.bin");
   writeSparse(source, PREFIX_BYTES, crypto.getRandomValues(new Uint8Array(1024)));
   writeSparse(join(receiver.dir, "big.bin.part"), PREFIX_BYTES, new Uint8Array(0));
+  markAsParleyPart(join(receiver.dir, "big.bin.part"));
 
   sender.session?.sendFile(source);
   const started = await receiver.waitFor("started");
@@ -111,6 +113,7 @@ async function hashingReceiver() {
   peers.push(target);
   const part = join(target.dir, "big.bin.part");
   writeSparse(part, PREFIX_BYTES, new Uint8Array(0));
+  markAsParleyPart(part);
   const raw = await rawParley(target.listener.port, { leader: false });
   sockets.push(raw.socket);
   await target.waitForSession();

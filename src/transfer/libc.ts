@@ -1,0 +1,34 @@
+/**
+ * The few libc calls Node's fs lacks (flock, extended attributes), through bun:ffi, loaded on
+ * first use. Null where libc cannot be loaded: callers then do without (see file-lock.ts,
+ * part-mark.ts).
+ */
+
+import { dlopen, FFIType } from "bun:ffi";
+
+const LIBC_NAMES = ["libc.so.6", "libc.so", "libc.dylib", "/usr/lib/libSystem.B.dylib"];
+
+const SYMBOLS = {
+  flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  fsetxattr: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
+  fgetxattr: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  flistxattr: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+} as const;
+
+export type Libc = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
+
+let libc: Libc | null | undefined;
+
+export function loadLibc(): Libc | null {
+  if (libc !== undefined) return libc;
+  libc = null;
+  for (const name of LIBC_NAMES) {
+    try {
+      libc = dlopen(name, SYMBOLS).symbols;
+      break;
+    } catch {
+      // Not this one (or not every symbol there, as on macOS for the Linux xattr calls).
+    }
+  }
+  return libc;
+}
