@@ -92,8 +92,9 @@ if (mode === "receive" && args[0]) {
   process.stdout.write(`PORT ${listener.port}\n`);
 } else if (mode === "send" && args.length >= 4) {
   const [portText, checksumText, chatMsText, ...files] = args as [string, string, string, ...string[]];
-  /** Where a file the receiver sends back lands (removed at exit). */
+  /** Where a file the receiver sends back lands (removed at exit, however the process ends). */
   const inbox = mkdtempSync(join(tmpdir(), "parley-bench-inbox-"));
+  process.on("exit", () => rmSync(inbox, { recursive: true, force: true }));
   if (!isChecksumAlgo(checksumText)) usage();
   const checksum: ChecksumAlgo = checksumText;
   const chatMs = Number(chatMsText);
@@ -156,10 +157,7 @@ if (mode === "receive" && args[0]) {
         bytes += done.bytes;
         sendNext();
       },
-      closed: () => {
-        rmSync(inbox, { recursive: true, force: true });
-        process.exit(0);
-      },
+      closed: () => process.exit(0),
     }),
     rendezvousEvents: {
       connected: (s) => {
