@@ -95,6 +95,7 @@ if (mode === "receive" && args[0]) {
   /** Where a file the receiver sends back lands (removed at exit, however the process ends). */
   const inbox = mkdtempSync(join(tmpdir(), "parley-bench-inbox-"));
   process.on("exit", () => rmSync(inbox, { recursive: true, force: true }));
+  process.on("SIGTERM", () => process.exit(143)); // so the line above runs when stopped
   if (!isChecksumAlgo(checksumText)) usage();
   const checksum: ChecksumAlgo = checksumText;
   const chatMs = Number(chatMsText);
