@@ -10,7 +10,7 @@
  *       dials, sends the files one after another while sending a chat line every <chat-ms>
  *       (0: none), then exits; prints one JSON line: bytes, transfer ms, chat round trips
  *   PARLEY_BENCH_UNSEALED=1 (on both): records left unsealed, the baseline for what sealing costs
- *   PARLEY_BENCH_SEND_BACK=<file> (on the receiver): it sends that file back at the same time
+ *   PARLEY_BENCH_SEND_BACK=<file> (on both): the receiver sends that file back at the same time
  */
 
 import { mkdtempSync, rmSync, writeSync } from "node:fs";
@@ -92,10 +92,15 @@ if (mode === "receive" && args[0]) {
   process.stdout.write(`PORT ${listener.port}\n`);
 } else if (mode === "send" && args.length >= 4) {
   const [portText, checksumText, chatMsText, ...files] = args as [string, string, string, ...string[]];
-  /** Where a file the receiver sends back lands (removed at exit, however the process ends). */
-  const inbox = mkdtempSync(join(tmpdir(), "parley-bench-inbox-"));
-  process.on("exit", () => rmSync(inbox, { recursive: true, force: true }));
-  process.on("SIGTERM", () => process.exit(143)); // so the line above runs when stopped
+  /**
+   * Where a file the receiver sends back lands (both ways at once: the bench sets
+   * PARLEY_BENCH_SEND_BACK for both peers); removed at exit. Otherwise nothing may arrive.
+   */
+  const inbox = sendBack ? mkdtempSync(join(tmpdir(), "parley-bench-inbox-")) : "/nonexistent";
+  if (sendBack) {
+    process.on("exit", () => rmSync(inbox, { recursive: true, force: true }));
+    process.on("SIGTERM", () => process.exit(143)); // so the line above runs when stopped
+  }
   if (!isChecksumAlgo(checksumText)) usage();
   const checksum: ChecksumAlgo = checksumText;
   const chatMs = Number(chatMsText);
