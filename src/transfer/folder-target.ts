@@ -27,6 +27,7 @@ import type { FolderEntry } from "../protocol/index.ts";
 import type { ChecksumAlgo } from "./checksum.ts";
 import { createDigest } from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
+import { tryLockExclusive } from "./file-lock.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import type { IncomingSink, ReceivedFile } from "./source.ts";
 
@@ -41,6 +42,8 @@ interface Root {
   readonly entries: number;
   ended: number;
   failed: number;
+  /** The marker, open and locked while this session uses the folder (another process skips it). */
+  markerFd: number | undefined;
 }
 
 /** What the marker says: the folder transfer it belongs to (name, entries, bytes). */
@@ -83,12 +86,17 @@ export class FolderTargets {
     if (!root) return;
     root.ended++;
     if (!ok) root.failed++;
-    if (root.ended < root.entries || root.failed > 0) return;
-    try {
-      unlinkSync(join(root.path, UNFINISHED_MARKER));
-    } catch {
-      // Already gone: nothing to do.
+    if (root.ended < root.entries) return;
+    if (root.failed === 0) {
+      try {
+        unlinkSync(join(root.path, UNFINISHED_MARKER));
+      } catch {
+        // Already gone: nothing to do.
+      }
     }
+    // Ended, well or not: another attempt (this process or another) may take it up now.
+    if (root.markerFd !== undefined) closeSync(root.markerFd);
+    root.markerFd = undefined;
   }
 
   /** The top-level folder of this entry's group: made (or taken up) on its first entry. */
@@ -107,12 +115,13 @@ export class FolderTargets {
         if ((err as { code?: string }).code !== "EEXIST") {
           throw new TransferError("E_WRITE", `cannot create ${path}: ${osReason(err)}`, { cause: err });
         }
-        if (!isUnfinishedFor(path, entry)) continue;
-        this.roots.set(entry.group, { path, resumed: true, entries: entry.entries, ended: 0, failed: 0 });
+        const markerFd = openUnfinishedFor(path, entry);
+        if (markerFd === undefined) continue;
+        this.roots.set(entry.group, { path, resumed: true, entries: entry.entries, ended: 0, failed: 0, markerFd });
         return path;
       }
-      markUnfinished(path, entry);
-      this.roots.set(entry.group, { path, resumed: false, entries: entry.entries, ended: 0, failed: 0 });
+      const markerFd = markUnfinished(path, entry);
+      this.roots.set(entry.group, { path, resumed: false, entries: entry.entries, ended: 0, failed: 0, markerFd });
       return path;
     }
     throw new TransferError("E_WRITE", `no free folder name for ${name} in ${this.downloadDir}`);
@@ -134,32 +143,38 @@ export class FolderTargets {
 }
 
 /**
- * A real directory (not a link) holding our marker as a regular file, written for this same
- * folder transfer (name, entries and bytes as offered now): another folder of that name, or
- * this one changed meanwhile, is not merged into it.
+ * The marker of `path`, open and locked, when `path` is a real directory (not a link) holding
+ * it as a regular file written for this same folder transfer (name, entries and bytes as
+ * offered now) and no other process is using it; undefined otherwise (another folder of that
+ * name, this one changed meanwhile, or one being received right now is not merged into).
  */
-function isUnfinishedFor(path: string, entry: FolderEntry): boolean {
+function openUnfinishedFor(path: string, entry: FolderEntry): number | undefined {
+  let fd: number;
   try {
-    if (!lstatSync(path).isDirectory()) return false;
-    const fd = openSync(join(path, UNFINISHED_MARKER), constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      const text = Buffer.alloc(4096);
-      const n = readSync(fd, text, 0, text.length, 0);
-      return text.subarray(0, n).toString("utf8") === unfinishedMarkerText(entry);
-    } finally {
-      closeSync(fd);
-    }
+    if (!lstatSync(path).isDirectory()) return undefined;
+    fd = openSync(join(path, UNFINISHED_MARKER), constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch {
-    return false;
+    return undefined;
   }
+  try {
+    const text = Buffer.alloc(4096);
+    const n = readSync(fd, text, 0, text.length, 0);
+    // Locked: another process is receiving into it right now.
+    if (text.subarray(0, n).toString("utf8") === unfinishedMarkerText(entry) && tryLockExclusive(fd)) return fd;
+  } catch {
+    // Unreadable: not one to take up.
+  }
+  closeSync(fd);
+  return undefined;
 }
 
-/** Puts the marker into a folder we just created. @throws TransferError E_WRITE */
-function markUnfinished(path: string, entry: FolderEntry): void {
+/** Puts the marker into a folder we just created; returns it open and locked. @throws TransferError E_WRITE */
+function markUnfinished(path: string, entry: FolderEntry): number {
   try {
     const fd = openSync(join(path, UNFINISHED_MARKER), "wx", 0o644);
     writeSync(fd, unfinishedMarkerText(entry));
-    closeSync(fd);
+    tryLockExclusive(fd); // just made, in a folder just made: nobody else can hold it
+    return fd;
   } catch (err) {
     throw new TransferError("E_WRITE", `cannot create a file in ${path}: ${osReason(err)}`, { cause: err });
   }

@@ -185,3 +185,34 @@ test("a whole copy changed after it was checked is not reported verified", async
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("an unfinished folder another process is receiving into right now is not taken up", async () => {
+  const [alice, bob] = await connectedPair("xxh3");
+  peers.push(alice, bob);
+  makeSource(alice);
+  const unfinished = unfinishedPhotos(bob);
+  // Another receiver process holds the marker, as a receiver does while it uses the folder.
+  const lockModule = join(import.meta.dir, "../../src/transfer/file-lock.ts");
+  const holder = Bun.spawn(
+    [
+      process.execPath,
+      "-e",
+      `import { openSync } from "node:fs";
+       import { tryLockExclusive } from ${JSON.stringify(lockModule)};
+       const fd = openSync(${JSON.stringify(join(unfinished, UNFINISHED_MARKER))}, "r");
+       console.log(tryLockExclusive(fd) ? "LOCKED" : "BUSY");
+       setInterval(() => {}, 1000);`,
+    ],
+    { stdout: "pipe", stderr: "inherit" },
+  );
+  try {
+    const { value } = await holder.stdout.getReader().read();
+    expect(new TextDecoder().decode(value).trim()).toBe("LOCKED");
+    await sendFolder(alice, bob, 1);
+    expect(readdirSync(bob.dir).sort()).toEqual(["photos", "photos (1)"]);
+    expect(existsSync(join(unfinished, UNFINISHED_MARKER))).toBe(true); // the other one's, untouched
+  } finally {
+    holder.kill();
+    await holder.exited;
+  }
+});
