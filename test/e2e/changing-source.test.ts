@@ -9,16 +9,12 @@ import { afterEach, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Cli, cleanup, makeTempDir, startCli } from "./helpers.ts";
+import { type Cli, cleanup, jsonReceiver, makeTempDir, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 const SIZE = 12 * 1024 * 1024;
 
-async function receiver(dir: string): Promise<{ cli: Cli; port: number }> {
-  const cli = startCli("receiver", ["receive", "--dir", dir, "--json"]);
-  const { line } = await cli.waitForLine(/"type":"listening"/);
-  return { cli, port: (JSON.parse(line) as { port: number }).port };
-}
+const receiver = jsonReceiver;
 
 async function sendingSlowly(path: string, port: number): Promise<Cli> {
   const cli = startCli("sender", ["send", path, "--to", String(port), "--json", "--limit-rate", "8M"]);

@@ -263,6 +263,13 @@ export async function connectedPair(): Promise<{ a: Peer; b: Peer }> {
 }
 
 /** A fresh directory under the OS temp dir, removed by `cleanup()`. */
+/** `parley receive --dir DIR --json`, once it is listening; with the port it listens on. */
+export async function jsonReceiver(dir: string): Promise<{ cli: Cli; port: number }> {
+  const cli = startCli("receiver", ["receive", "--dir", dir, "--json"]);
+  const { line } = await cli.waitForLine(/"type":"listening"/);
+  return { cli, port: (JSON.parse(line) as { port: number }).port };
+}
+
 export function makeTempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "parley-e2e-"));
   tempDirs.push(dir);

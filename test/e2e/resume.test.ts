@@ -9,16 +9,12 @@ import { afterEach, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Cli, cleanup, makeTempDir, startCli } from "./helpers.ts";
+import { type Cli, cleanup, jsonReceiver, makeTempDir, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 const SIZE = 64 * 1024 * 1024;
 
-async function receiver(dir: string): Promise<{ cli: Cli; port: number }> {
-  const cli = startCli("receiver", ["receive", "--dir", dir, "--json"]);
-  const { line } = await cli.waitForLine(/"type":"listening"/);
-  return { cli, port: (JSON.parse(line) as { port: number }).port };
-}
+const receiver = jsonReceiver;
 
 function sender(path: string, port: number, limit?: string): Cli {
   return startCli("sender", ["send", path, "--to", String(port), "--json", ...(limit ? ["--limit-rate", limit] : [])]);
