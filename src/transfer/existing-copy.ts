@@ -10,13 +10,11 @@
 import { closeSync, constants, fstatSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.ts";
-import { osReason, TransferError } from "./errors.ts";
+import { TransferError } from "./errors.ts";
 import { sanitizeFileName } from "./file-names.ts";
 import { checkTrailerCount, checkTrailerDigest, type FileMeta, FileReceiver } from "./file-receiver.ts";
-import { hashFilePrefix } from "./prefix-hash.ts";
+import { digestOfPrefix } from "./prefix-hash.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
-
-const READ_BYTES = 1 << 20;
 
 export class ExistingCopy implements ResumableSink {
   readonly resumeOffset: number;
@@ -79,17 +77,7 @@ export class ExistingCopy implements ResumableSink {
   }
 
   async hashPrefix(): Promise<string | undefined> {
-    const prefix = createDigest(this.algo);
-    let hashed: number;
-    try {
-      const buffer = new Uint8Array(Math.max(1, Math.min(this.size, READ_BYTES)));
-      hashed = await hashFilePrefix(() => this.fd, this.size, [prefix, this.digest], buffer);
-    } catch (err) {
-      throw new TransferError("E_WRITE", `cannot read ${this.fileName}: ${osReason(err)}`, { cause: err });
-    }
-    if (this.fd === undefined) return undefined;
-    if (hashed !== this.size) throw new TransferError("E_WRITE", `${this.fileName} shrank while it was read`);
-    return prefix.hex();
+    return digestOfPrefix(() => this.fd, this.size, this.algo, this.digest, this.fileName, "read");
   }
 
   restart(): void {

@@ -29,15 +29,13 @@ import { osReason, TransferError } from "./errors.ts";
 import { tryLockExclusive } from "./file-lock.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { isOurs, markAsOurs } from "./part-mark.ts";
-import { hashFilePrefix } from "./prefix-hash.ts";
+import { digestOfPrefix } from "./prefix-hash.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
 
 /** Suffix of files still being received. */
 export const PART_SUFFIX = ".part";
 /** Largest single write() into the file. */
 const WRITE_PIECE_BYTES = 256 * 1024;
-/** Read size when hashing a resumed prefix. */
-const PREFIX_READ_BYTES = 1 << 20;
 /** Names tried before giving up ("name (1).ext" ... "name (999).ext"): each try is a file system call. */
 const MAX_NAME_TRIES = 1_000;
 
@@ -96,19 +94,7 @@ export class FileReceiver implements ResumableSink {
    * @throws TransferError E_WRITE when the `.part` cannot be read back
    */
   async hashPrefix(): Promise<string | undefined> {
-    const prefix = createDigest(this.algo);
-    let hashed: number;
-    try {
-      const buffer = new Uint8Array(Math.min(this.resumeOffset, PREFIX_READ_BYTES));
-      hashed = await hashFilePrefix(() => this.fd, this.resumeOffset, [prefix, this.digest], buffer);
-    } catch (err) {
-      throw new TransferError("E_WRITE", `cannot read back ${this.name}.part: ${osReason(err)}`, { cause: err });
-    }
-    if (this.fd === undefined) return undefined;
-    if (hashed !== this.resumeOffset) {
-      throw new TransferError("E_WRITE", `${this.name}.part shrank while it was read back`);
-    }
-    return prefix.hex();
+    return digestOfPrefix(() => this.fd, this.resumeOffset, this.algo, this.digest, `${this.name}.part`, "read back");
   }
 
   /**

@@ -6,7 +6,8 @@
  */
 
 import { readSync } from "node:fs";
-import type { RunningDigest } from "./checksum.ts";
+import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.ts";
+import { osReason, TransferError } from "./errors.ts";
 
 /** Longest stretch of reading and hashing between two turns of the event loop. */
 const SLICE_MS = 4;
@@ -40,4 +41,36 @@ export async function hashFilePrefix(
     }
   }
   return at;
+}
+
+/** Read size when hashing a prefix. */
+const READ_BYTES = 1 << 20;
+
+/**
+ * The receiving side of a resume: the digest of the first `bytes` of what is already there
+ * (to offer in ACCEPT), which also start the running digest `running`.
+ * @param label - the file as messages name it (`photo.jpg.part`)
+ * @param verb - how messages say it is read ("read back" a `.part`, "read" a stored copy)
+ * @returns the digest, or undefined when the file was closed meanwhile (transfer aborted)
+ * @throws TransferError E_WRITE when reading fails or the file is shorter than `bytes`
+ */
+export async function digestOfPrefix(
+  fd: () => number | undefined,
+  bytes: number,
+  algo: ChecksumAlgo,
+  running: RunningDigest,
+  label: string,
+  verb: string,
+): Promise<string | undefined> {
+  const prefix = createDigest(algo);
+  let hashed: number;
+  try {
+    const buffer = new Uint8Array(Math.max(1, Math.min(bytes, READ_BYTES)));
+    hashed = await hashFilePrefix(fd, bytes, [prefix, running], buffer);
+  } catch (err) {
+    throw new TransferError("E_WRITE", `cannot ${verb} ${label}: ${osReason(err)}`, { cause: err });
+  }
+  if (fd() === undefined) return undefined;
+  if (hashed !== bytes) throw new TransferError("E_WRITE", `${label} shrank while it was ${verb}`);
+  return prefix.hex();
 }
