@@ -444,10 +444,10 @@ export class Session {
       return this.reject(offered, err.message, err.code);
     }
     const info: TransferInfo = { ...offered, name: receiver.name };
-    const offset = isResumableSink(receiver) ? receiver.resumeOffset : 0;
-    const t: Incoming = { info, receiver, accepted: offset === 0, awaitingStart: offset > 0, resumedFrom: 0 };
+    const resumable = isResumableSink(receiver) && receiver.resumeOffset > 0 ? receiver : undefined;
+    const t: Incoming = { info, receiver, accepted: !resumable, awaitingStart: !!resumable, resumedFrom: 0 };
     this.incoming.set(info.id, t);
-    if (offset > 0 && isResumableSink(receiver)) this.acceptResumable(t, receiver);
+    if (resumable) this.acceptResumable(t, resumable);
     else this.queueControl({ kind: "accept", id: info.id, offset: 0 });
     this.options.events.transferStarted(info);
   }
