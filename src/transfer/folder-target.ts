@@ -170,12 +170,14 @@ function openUnfinishedFor(path: string, entry: FolderEntry): number | undefined
 
 /** Puts the marker into a folder we just created; returns it open and locked. @throws TransferError E_WRITE */
 function markUnfinished(path: string, entry: FolderEntry): number {
+  let fd: number | undefined;
   try {
-    const fd = openSync(join(path, UNFINISHED_MARKER), "wx", 0o644);
+    fd = openSync(join(path, UNFINISHED_MARKER), "wx", 0o644);
     writeSync(fd, unfinishedMarkerText(entry));
     tryLockExclusive(fd); // just made, in a folder just made: nobody else can hold it
     return fd;
   } catch (err) {
+    if (fd !== undefined) closeSync(fd); // a full disk: not left open
     throw new TransferError("E_WRITE", `cannot create a file in ${path}: ${osReason(err)}`, { cause: err });
   }
 }
