@@ -3,4 +3,6 @@ export * from "./errors.ts";
 export * from "./frame-decoder.ts";
 export * from "./frame-encoder.ts";
 export * from "./frame-types.ts";
+export * from "./message-types.ts";
 export * from "./messages.ts";
+export { truncateChars } from "./schema.ts";

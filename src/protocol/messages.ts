@@ -1,165 +1,173 @@
 /**
- * Protocol messages: typed views of frames, with field-by-field validation of everything the
- * peer sends (a peer is untrusted input), and their encoders. Pure: no I/O.
+ * Protocol messages on the wire: one schema per message type (MESSAGE_SCHEMAS) that drives
+ * both the encoder and the decoder with the same limits, so what we send is exactly what a
+ * peer of this build accepts (a peer is untrusted input: every field is checked). Pure: no I/O.
  *
- * Control bodies are small JSON objects; CHAT is UTF-8 text; ACK is a u64 big-endian running
- * total; PING/PONG carry an 8-byte token. DATA never passes through here (see FrameDecoder).
+ * Bodies:
+ *   json   HELLO OFFER ACCEPT START REJECT END RECEIVED CANCEL BYE READY: a UTF-8 JSON object,
+ *          keys in schema order, unknown keys ignored on the way in
+ *   text   CHAT: UTF-8 text (invalid bytes shown as U+FFFD, never refused)
+ *   u64    ACK: a u64 big-endian running total
+ *   bytes  PING/PONG: an 8-byte token; SHARE/CONFIRM: 32 bytes
+ * DATA never passes through here (see FrameDecoder).
  */
 
-import { ProtocolError } from "./errors.ts";
 import type { ControlFrame } from "./frame-decoder.ts";
 import { encodeFrame } from "./frame-encoder.ts";
-import { APP_NAME, COUNTER_BODY_BYTES, FrameType, MAX_CHAT_BYTES, PROTOCOL_VERSION } from "./frame-types.ts";
+import {
+  APP_NAME,
+  COUNTER_BODY_BYTES,
+  FrameType,
+  type FrameTypeValue,
+  HANDSHAKE_BODY_BYTES,
+  MAX_CHAT_BYTES,
+  PROTOCOL_VERSION,
+} from "./frame-types.ts";
+import {
+  type FolderEntry,
+  type Hello,
+  type HelloMode,
+  MAX_DIGEST_CHARS,
+  MAX_FILE_NAME_BYTES,
+  MAX_NAME_CHARS,
+  MAX_PATH_DEPTH,
+  MAX_REASON_CHARS,
+  MAX_TRANSFER_ID,
+  type Message,
+} from "./message-types.ts";
+import { bad, type Field, type JsonObject, misfit, pickFields, truncateChars } from "./schema.ts";
 
-/** Longest peer display name, in UTF-16 code units. */
-export const MAX_NAME_CHARS = 64;
-/** Longest file name in an OFFER, in UTF-8 bytes (the usual file system limit). */
-export const MAX_FILE_NAME_BYTES = 255;
-/** Longest free-text reason (REJECT, CANCEL, BYE, RECEIVED). */
-export const MAX_REASON_CHARS = 200;
-/** Largest transfer id (u32). */
-export const MAX_TRANSFER_ID = 0xffff_ffff;
-/** Longest digest, in characters of lowercase hex. */
-export const MAX_DIGEST_CHARS = 128;
+// --- the schema table -------------------------------------------------------------------
 
-export interface Hello {
-  readonly kind: "hello";
-  readonly v: number;
-  readonly app: string;
-  /** 64-bit random process nonce, 16 lowercase hex digits. */
-  readonly nonce: string;
-  readonly name?: string;
-  readonly features: readonly string[];
-  /**
-   * The dialer's password mode: "code" (it knows the listener's code words) or "port" (no
-   * code: only a loopback listener accepts that). The listener says "listen".
-   */
-  readonly mode?: HelloMode;
-}
+const U64 = Number.MAX_SAFE_INTEGER;
+const id: Field = { key: "id", spec: { type: "uint", min: 1, max: MAX_TRANSFER_ID } };
+const count = (key: string): Field => ({ key, spec: { type: "uint", min: 0, max: U64 } });
+const algo: Field = { key: "algo", spec: { type: "text", minChars: 1, maxChars: 32 } };
+const digest = (key: string, optional = false): Field => ({
+  key,
+  spec: { type: "text", minChars: 0, maxChars: MAX_DIGEST_CHARS, pattern: /^[0-9a-f]*$/ },
+  ...(optional ? { optional } : {}),
+});
+const reason = (optional = false): Field => ({
+  key: "reason",
+  spec: { type: "text", minChars: 0, maxChars: MAX_REASON_CHARS },
+  ...(optional ? { optional } : {}),
+});
+const fileName = (minChars: number): Field["spec"] => ({
+  type: "text",
+  minChars,
+  maxChars: MAX_FILE_NAME_BYTES,
+  maxBytes: MAX_FILE_NAME_BYTES,
+});
 
-export type HelloMode = "code" | "port" | "listen";
+type Kind = Message["kind"];
+type BinaryKey = "text" | "bytes" | "token" | "share" | "mac";
 
-/** PAKE public share (CPace, 32 bytes), sent after HELLO. */
-export interface Share {
-  readonly kind: "share";
-  readonly share: Uint8Array;
-}
-/** Key confirmation: a MAC (32 bytes) over the handshake, proving both derived the same keys. */
-export interface Confirm {
-  readonly kind: "confirm";
-  readonly mac: Uint8Array;
-}
-export interface Chat {
-  readonly kind: "chat";
-  readonly text: string;
-}
-export interface Offer {
-  readonly kind: "offer";
-  readonly id: number;
-  readonly name: string;
-  /** Bytes, or null when not known up front (a stream); END then says how many there were. */
-  readonly size: number | null;
-  /** Digest algorithm the END trailer will use, so the receiver can hash while receiving. */
-  readonly algo: string;
-  /** Modification time, ms since the epoch, for the receiver to keep. */
-  readonly mtime?: number;
-  /** The file is executable: the receiver sets the executable bits. */
-  readonly exec?: boolean;
-  /** Set when the file is one entry of a folder being sent. */
-  readonly folder?: FolderEntry;
-}
+/** How one message type looks on the wire. */
+export type MessageSchema =
+  | {
+      readonly type: FrameTypeValue;
+      readonly body: "json";
+      readonly fields: readonly Field[];
+      /** A rule across fields, checked after them: why the message is bad, or undefined. */
+      readonly rule?: (m: JsonObject) => string | undefined;
+      /** Drops what a valid message carries to no purpose (same on both sides). */
+      readonly normalize?: (m: JsonObject) => JsonObject;
+    }
+  | { readonly type: FrameTypeValue; readonly body: "text"; readonly key: "text"; readonly maxBytes: number }
+  | { readonly type: FrameTypeValue; readonly body: "u64"; readonly key: "bytes" }
+  | { readonly type: FrameTypeValue; readonly body: "bytes"; readonly key: BinaryKey; readonly length: number };
 
-/** Where an OFFER sits in a folder transfer: the receiver recreates the tree under a new folder. */
-export interface FolderEntry {
-  /** Identifies the folder transfer (the sender's id of its first entry). */
-  readonly group: number;
-  /** The folder's name (the top-level folder on the receiver, made unique there). */
-  readonly root: string;
-  /** Path inside the folder, one component per item; the last is the entry's own name (none: the folder itself, empty). */
-  readonly path: readonly string[];
-  /** The entry is an empty directory (size 0, no data). */
-  readonly dir?: boolean;
-  /** Entries and bytes in the whole folder transfer, for progress and the totals. */
-  readonly entries: number;
-  readonly bytes: number;
-}
-export interface Accept {
-  readonly kind: "accept";
-  readonly id: number;
-  /** Bytes the receiver already has (a .part from an interrupted attempt); 0 for a new file. */
-  readonly offset: number;
-  /** With offset > 0: digest (the OFFER's algo) of those first `offset` bytes, to be compared. */
-  readonly prefix?: string;
-}
-/**
- * The sender's answer to an ACCEPT with offset > 0: DATA starts at `offset`, which is the
- * accepted offset when the prefix digest matched the sender's file, else 0 (start over).
- */
-export interface Start {
-  readonly kind: "start";
-  readonly id: number;
-  readonly offset: number;
-}
-export interface Reject {
-  readonly kind: "reject";
-  readonly id: number;
-  readonly reason: string;
-}
-export interface End {
-  readonly kind: "end";
-  readonly id: number;
-  readonly bytes: number;
-  readonly algo: string;
-  readonly digest: string;
-}
-export interface Received {
-  readonly kind: "received";
-  readonly id: number;
-  readonly bytes: number;
-  readonly ok: boolean;
-  readonly reason?: string;
-  /** Why it failed, as a stable code (E_BAD_CHECKSUM, E_WRITE, ...), when `ok` is false. */
-  readonly code?: string;
-}
-export interface Cancel {
-  readonly kind: "cancel";
-  readonly id: number;
-  readonly reason: string;
-}
-export interface Ack {
-  readonly kind: "ack";
-  /** Running total of DATA payload bytes the receiver has consumed. */
-  readonly bytes: number;
-}
-export interface Ping {
-  readonly kind: "ping" | "pong";
-  readonly token: Uint8Array;
-}
-/** Sent by the side with the larger HELLO nonce on the one connection it keeps; the session starts. */
-export interface Ready {
-  readonly kind: "ready";
-}
-export interface Bye {
-  readonly kind: "bye";
-  readonly reason: string;
-}
+/** Every message type: frame tag, body kind, fields with their bounds. */
+export const MESSAGE_SCHEMAS: { readonly [K in Kind]: MessageSchema } = {
+  hello: {
+    type: FrameType.Hello,
+    body: "json",
+    fields: [
+      { key: "v", spec: { type: "uint", min: 0, max: 0xffff } },
+      { key: "app", spec: { type: "text", minChars: 1, maxChars: 32 } },
+      { key: "nonce", spec: { type: "text", minChars: 16, maxChars: 16, pattern: /^[0-9a-f]{16}$/ } },
+      { key: "name", spec: { type: "text", minChars: 0, maxChars: MAX_NAME_CHARS }, optional: true },
+      {
+        key: "features",
+        spec: { type: "list", maxItems: 32, item: { type: "text", minChars: 0, maxChars: 32 } },
+      },
+      {
+        key: "mode",
+        spec: { type: "text", minChars: 1, maxChars: 16, oneOf: ["code", "port", "listen"] },
+        optional: true,
+      },
+    ],
+  },
+  chat: { type: FrameType.Chat, body: "text", key: "text", maxBytes: MAX_CHAT_BYTES },
+  offer: {
+    type: FrameType.Offer,
+    body: "json",
+    fields: [
+      id,
+      { key: "name", spec: fileName(1) },
+      { key: "size", spec: { type: "uint", min: 0, max: U64, nullable: true } },
+      algo,
+      { ...count("mtime"), optional: true },
+      { key: "exec", spec: { type: "bool" }, optional: true },
+      {
+        key: "folder",
+        optional: true,
+        spec: {
+          type: "object",
+          fields: [
+            { key: "group", spec: id.spec },
+            { key: "root", spec: fileName(1) },
+            { key: "path", spec: { type: "list", maxItems: MAX_PATH_DEPTH, item: fileName(1) } },
+            { key: "dir", spec: { type: "bool" }, optional: true },
+            { key: "entries", spec: { type: "uint", min: 1, max: U64 } },
+            count("bytes"),
+          ],
+        },
+      },
+    ],
+    rule: (m) => {
+      const folder = m.folder as FolderEntry | undefined;
+      if (folder && !folder.dir && folder.path.length === 0) return "OFFER folder path of a file must name it";
+      return undefined;
+    },
+  },
+  accept: {
+    type: FrameType.Accept,
+    body: "json",
+    fields: [id, count("offset"), digest("prefix", true)],
+    rule: (m) => (m.offset !== 0 && m.prefix === undefined ? "ACCEPT with an offset needs a prefix" : undefined),
+    normalize: (m) => (m.offset === 0 ? { id: m.id, offset: 0 } : m),
+  },
+  start: { type: FrameType.Start, body: "json", fields: [id, count("offset")] },
+  reject: { type: FrameType.Reject, body: "json", fields: [id, reason()] },
+  end: { type: FrameType.End, body: "json", fields: [id, count("bytes"), algo, digest("digest")] },
+  received: {
+    type: FrameType.Received,
+    body: "json",
+    fields: [
+      id,
+      count("bytes"),
+      { key: "ok", spec: { type: "bool" } },
+      reason(true),
+      { key: "code", spec: { type: "text", minChars: 1, maxChars: 32 }, optional: true },
+    ],
+  },
+  cancel: { type: FrameType.Cancel, body: "json", fields: [id, reason()] },
+  ack: { type: FrameType.Ack, body: "u64", key: "bytes" },
+  ping: { type: FrameType.Ping, body: "bytes", key: "token", length: COUNTER_BODY_BYTES },
+  pong: { type: FrameType.Pong, body: "bytes", key: "token", length: COUNTER_BODY_BYTES },
+  share: { type: FrameType.Share, body: "bytes", key: "share", length: HANDSHAKE_BODY_BYTES },
+  confirm: { type: FrameType.Confirm, body: "bytes", key: "mac", length: HANDSHAKE_BODY_BYTES },
+  bye: { type: FrameType.Bye, body: "json", fields: [reason()] },
+  ready: { type: FrameType.Ready, body: "json", fields: [] },
+};
 
-export type Message =
-  | Hello
-  | Share
-  | Confirm
-  | Chat
-  | Offer
-  | Accept
-  | Start
-  | Reject
-  | End
-  | Received
-  | Cancel
-  | Ack
-  | Ping
-  | Bye
-  | Ready;
+const KIND_OF_TYPE = new Map<number, Kind>(
+  (Object.entries(MESSAGE_SCHEMAS) as [Kind, MessageSchema][]).map(([kind, s]) => [s.type, kind]),
+);
+
+// --- encode and decode, both driven by the table ------------------------------------------
 
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8", { fatal: false });
@@ -170,137 +178,80 @@ const strictUtf8Decoder = new TextDecoder("utf-8", { fatal: true });
  * @throws ProtocolError E_BAD_MESSAGE when a field is missing, of the wrong type or out of range
  */
 export function parseMessage(frame: ControlFrame): Message {
+  const kind = KIND_OF_TYPE.get(frame.type) as Kind;
+  const schema = MESSAGE_SCHEMAS[kind];
   const p = frame.payload;
-  switch (frame.type) {
-    case FrameType.Chat:
-      return { kind: "chat", text: utf8Decoder.decode(p) };
-    case FrameType.Ack:
-      return { kind: "ack", bytes: readU64(p) };
-    case FrameType.Ping:
-      return { kind: "ping", token: p };
-    case FrameType.Share:
-      return { kind: "share", share: p };
-    case FrameType.Confirm:
-      return { kind: "confirm", mac: p };
-    case FrameType.Pong:
-      return { kind: "pong", token: p };
-    case FrameType.Hello: {
-      const o = parseJson(p, "HELLO");
-      const v = int(o, "v", 0, 0xffff);
-      const app = str(o, "app", 1, 32);
-      const nonce = str(o, "nonce", 16, 16);
-      if (!/^[0-9a-f]{16}$/.test(nonce)) bad("HELLO nonce must be 16 lowercase hex digits");
-      const name = o.name === undefined ? undefined : str(o, "name", 0, MAX_NAME_CHARS);
-      const features = o.features;
-      if (
-        !Array.isArray(features) ||
-        features.length > 32 ||
-        !features.every((f) => typeof f === "string" && f.length <= 32)
-      ) {
-        bad("HELLO features must be a short list of short strings");
-      }
-      const mode = o.mode === undefined ? undefined : str(o, "mode", 1, 16);
-      if (mode !== undefined && mode !== "code" && mode !== "port" && mode !== "listen") bad("HELLO mode is unknown");
-      return {
-        kind: "hello",
-        v,
-        app,
-        nonce,
-        ...(name === undefined ? {} : { name }),
-        features: features as string[],
-        ...(mode === undefined ? {} : { mode }),
-      };
+  switch (schema.body) {
+    case "text":
+      return { kind, [schema.key]: utf8Decoder.decode(p) } as unknown as Message;
+    case "u64":
+      return { kind, [schema.key]: readU64(p) } as unknown as Message;
+    case "bytes":
+      if (p.length !== schema.length) bad(`${kind.toUpperCase()} body must be ${schema.length} bytes`);
+      return { kind, [schema.key]: p } as unknown as Message;
+    case "json": {
+      const what = kind.toUpperCase();
+      let fields = pickFields(schema.fields, parseJson(p, what), what);
+      const why = schema.rule?.(fields);
+      if (why) bad(why);
+      if (schema.normalize) fields = schema.normalize(fields);
+      return { kind, ...fields } as unknown as Message;
     }
-    case FrameType.Offer: {
-      const o = parseJson(p, "OFFER");
-      const name = str(o, "name", 1, MAX_FILE_NAME_BYTES);
-      if (utf8.encode(name).length > MAX_FILE_NAME_BYTES) bad(`OFFER name is longer than ${MAX_FILE_NAME_BYTES} bytes`);
-      return {
-        kind: "offer",
-        id: transferId(o),
-        name,
-        size: o.size === null ? null : int(o, "size", 0, Number.MAX_SAFE_INTEGER),
-        algo: str(o, "algo", 1, 32),
-        ...(o.mtime === undefined ? {} : { mtime: int(o, "mtime", 0, Number.MAX_SAFE_INTEGER) }),
-        ...(o.exec === undefined ? {} : { exec: bool(o, "exec") }),
-        ...(o.folder === undefined ? {} : { folder: folderEntry(o.folder) }),
-      };
-    }
-    case FrameType.Accept: {
-      const o = parseJson(p, "ACCEPT");
-      const offset = int(o, "offset", 0, Number.MAX_SAFE_INTEGER);
-      if (offset === 0) return { kind: "accept", id: transferId(o), offset };
-      return { kind: "accept", id: transferId(o), offset, prefix: hex(o, "prefix") };
-    }
-    case FrameType.Start: {
-      const o = parseJson(p, "START");
-      return { kind: "start", id: transferId(o), offset: int(o, "offset", 0, Number.MAX_SAFE_INTEGER) };
-    }
-    case FrameType.Reject: {
-      const o = parseJson(p, "REJECT");
-      return { kind: "reject", id: transferId(o), reason: str(o, "reason", 0, MAX_REASON_CHARS) };
-    }
-    case FrameType.End: {
-      const o = parseJson(p, "END");
-      return {
-        kind: "end",
-        id: transferId(o),
-        bytes: int(o, "bytes", 0, Number.MAX_SAFE_INTEGER),
-        algo: str(o, "algo", 1, 32),
-        digest: hex(o, "digest"),
-      };
-    }
-    case FrameType.Received: {
-      const o = parseJson(p, "RECEIVED");
-      if (typeof o.ok !== "boolean") bad("RECEIVED ok must be a boolean");
-      const reason = o.reason === undefined ? undefined : str(o, "reason", 0, MAX_REASON_CHARS);
-      const code = o.code === undefined ? undefined : str(o, "code", 1, 32);
-      return {
-        kind: "received",
-        id: transferId(o),
-        bytes: int(o, "bytes", 0, Number.MAX_SAFE_INTEGER),
-        ok: o.ok as boolean,
-        ...(reason === undefined ? {} : { reason }),
-        ...(code === undefined ? {} : { code }),
-      };
-    }
-    case FrameType.Cancel: {
-      const o = parseJson(p, "CANCEL");
-      return { kind: "cancel", id: transferId(o), reason: str(o, "reason", 0, MAX_REASON_CHARS) };
-    }
-    case FrameType.Bye: {
-      const o = parseJson(p, "BYE");
-      return { kind: "bye", reason: str(o, "reason", 0, MAX_REASON_CHARS) };
-    }
-    case FrameType.Ready:
-      parseJson(p, "READY");
-      return { kind: "ready" };
   }
 }
 
-/** Encodes a control message as one whole frame. */
+/**
+ * Encodes a control message as one whole frame, checked against the same schema the decoder
+ * uses. Fields the schema does not name are not sent.
+ * @throws RangeError when a field does not fit (a bug here: bounded text is cut where it is made)
+ */
 export function encodeMessage(message: Message): Uint8Array {
-  switch (message.kind) {
-    case "chat":
-      return encodeFrame(FrameType.Chat, utf8.encode(message.text));
-    case "ack": {
-      const body = new Uint8Array(COUNTER_BODY_BYTES);
-      new DataView(body.buffer).setBigUint64(0, BigInt(message.bytes));
-      return encodeFrame(FrameType.Ack, body);
+  const schema = MESSAGE_SCHEMAS[message.kind];
+  const value = (message as unknown as JsonObject)[schema.body === "json" ? "" : schema.key];
+  switch (schema.body) {
+    case "text": {
+      const body = utf8.encode(value as string);
+      if (body.length > schema.maxBytes) refuse(message.kind, `text over ${schema.maxBytes} bytes`);
+      return encodeFrame(schema.type, body);
     }
-    case "ping":
-      return encodeFrame(FrameType.Ping, message.token);
-    case "pong":
-      return encodeFrame(FrameType.Pong, message.token);
-    case "share":
-      return encodeFrame(FrameType.Share, message.share);
-    case "confirm":
-      return encodeFrame(FrameType.Confirm, message.mac);
-    default: {
-      const { kind, ...fields } = message;
-      return encodeFrame(JSON_TYPES[kind], utf8.encode(JSON.stringify(fields)));
+    case "u64": {
+      if (misfit({ type: "uint", min: 0, max: U64 }, value)) refuse(message.kind, "counter out of range");
+      const body = new Uint8Array(COUNTER_BODY_BYTES);
+      new DataView(body.buffer).setBigUint64(0, BigInt(value as number));
+      return encodeFrame(schema.type, body);
+    }
+    case "bytes": {
+      const bytes = value as Uint8Array;
+      if (!(bytes instanceof Uint8Array) || bytes.length !== schema.length) {
+        refuse(message.kind, `body must be ${schema.length} bytes`);
+      }
+      return encodeFrame(schema.type, bytes);
+    }
+    case "json": {
+      let fields: JsonObject;
+      try {
+        fields = pickFields(schema.fields, message as unknown as JsonObject, message.kind.toUpperCase());
+        const why = schema.rule?.(fields);
+        if (why) bad(why);
+      } catch (err) {
+        return refuse(message.kind, (err as Error).message);
+      }
+      if (schema.normalize) fields = schema.normalize(fields);
+      return encodeFrame(schema.type, utf8.encode(JSON.stringify(fields)));
     }
   }
+}
+
+function refuse(kind: string, why: string): never {
+  throw new RangeError(`cannot encode ${kind.toUpperCase()}: ${why}`);
+}
+
+/**
+ * A reason as the wire takes it: cut to MAX_REASON_CHARS. Every reason is made through this,
+ * so a long one (a long path, an OS message) is shortened, never a protocol error at the peer.
+ */
+export function boundedReason(text: string): string {
+  return truncateChars(text, MAX_REASON_CHARS);
 }
 
 /** The HELLO this build sends. */
@@ -326,89 +277,15 @@ export function chatFits(text: string): boolean {
   return utf8.encode(text).length <= MAX_CHAT_BYTES;
 }
 
-const JSON_TYPES = {
-  hello: FrameType.Hello,
-  offer: FrameType.Offer,
-  accept: FrameType.Accept,
-  reject: FrameType.Reject,
-  end: FrameType.End,
-  received: FrameType.Received,
-  cancel: FrameType.Cancel,
-  bye: FrameType.Bye,
-  ready: FrameType.Ready,
-  start: FrameType.Start,
-} as const;
-
-type JsonObject = Record<string, unknown>;
-
-function bad(message: string): never {
-  throw new ProtocolError("E_BAD_MESSAGE", message);
-}
-
 function parseJson(payload: Uint8Array, what: string): JsonObject {
   let value: unknown;
   try {
     value = JSON.parse(strictUtf8Decoder.decode(payload));
   } catch (err) {
-    throw new ProtocolError("E_BAD_MESSAGE", `${what} body is not valid JSON`, { cause: err });
+    return bad(`${what} body is not valid JSON`, { cause: err });
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) bad(`${what} body must be a JSON object`);
   return value as JsonObject;
-}
-
-function int(o: JsonObject, key: string, min: number, max: number): number {
-  const v = o[key];
-  if (typeof v === "number" && Number.isInteger(v) && v >= min && v <= max) return v;
-  return bad(`field "${key}" must be an integer in ${min}..${max}`);
-}
-
-function str(o: JsonObject, key: string, minLength: number, maxLength: number): string {
-  const v = o[key];
-  if (typeof v === "string" && v.length >= minLength && v.length <= maxLength) return v;
-  return bad(`field "${key}" must be a string of ${minLength}..${maxLength} characters`);
-}
-
-/** Most components in a folder entry's path. */
-export const MAX_PATH_DEPTH = 64;
-
-function folderEntry(value: unknown): FolderEntry {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) bad("OFFER folder must be an object");
-  const o = value as JsonObject;
-  const path = o.path;
-  const dir = o.dir === undefined ? undefined : bool(o, "dir");
-  if (
-    !Array.isArray(path) ||
-    path.length < (dir ? 0 : 1) ||
-    path.length > MAX_PATH_DEPTH ||
-    !path.every((c) => typeof c === "string" && c.length > 0 && utf8.encode(c).length <= MAX_FILE_NAME_BYTES)
-  ) {
-    bad(`OFFER folder path must be up to ${MAX_PATH_DEPTH} names of 1..${MAX_FILE_NAME_BYTES} bytes`);
-  }
-  return {
-    group: transferId(o, "group"),
-    root: str(o, "root", 1, MAX_FILE_NAME_BYTES),
-    path: path as string[],
-    ...(dir === undefined ? {} : { dir }),
-    entries: int(o, "entries", 1, Number.MAX_SAFE_INTEGER),
-    bytes: int(o, "bytes", 0, Number.MAX_SAFE_INTEGER),
-  };
-}
-
-function bool(o: JsonObject, key: string): boolean {
-  const v = o[key];
-  if (typeof v === "boolean") return v;
-  return bad(`field "${key}" must be true or false`);
-}
-
-/** A digest: lowercase hex, at most MAX_DIGEST_CHARS. */
-function hex(o: JsonObject, key: string): string {
-  const v = str(o, key, 0, MAX_DIGEST_CHARS);
-  if (/^[0-9a-f]*$/.test(v)) return v;
-  return bad(`field "${key}" must be lowercase hex`);
-}
-
-function transferId(o: JsonObject, key = "id"): number {
-  return int(o, key, 1, MAX_TRANSFER_ID);
 }
 
 function readU64(p: Uint8Array): number {

@@ -9,6 +9,7 @@
  */
 
 import {
+  boundedReason,
   DATA_HEADER_BYTES,
   encodeMessage,
   type FolderEntry,
@@ -491,7 +492,7 @@ export class Session {
 
   private reject(offered: TransferInfo, reason: string, code = "E_REJECTED"): void {
     this.rememberCancelled(offered.id);
-    this.queueControl({ kind: "reject", id: offered.id, reason });
+    this.queueControl({ kind: "reject", id: offered.id, reason: boundedReason(reason) });
     this.folderEntryEnded(offered, false);
     this.options.events.transferFailed(offered, `declined: ${reason}`, code);
     this.leaveIfIdle();
@@ -585,7 +586,14 @@ export class Session {
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
       const { received } = t.receiver;
-      this.queueControl({ kind: "received", id, bytes: received, ok: false, reason: err.message, code: err.code });
+      this.queueControl({
+        kind: "received",
+        id,
+        bytes: received,
+        ok: false,
+        reason: boundedReason(err.message),
+        code: err.code,
+      });
       this.folderEntryEnded(t.info, false);
       this.options.events.transferFailed(t.info, err.message, err.code);
     }
@@ -604,7 +612,7 @@ export class Session {
   private failOutgoing(t: Outgoing, reason: string, code: string, tellPeer: boolean): void {
     if (!this.outgoing.delete(t.info.id)) return;
     t.sender.stop();
-    if (tellPeer) this.queueControl({ kind: "cancel", id: t.info.id, reason });
+    if (tellPeer) this.queueControl({ kind: "cancel", id: t.info.id, reason: boundedReason(reason) });
     this.options.events.transferFailed(t.info, reason, code);
     this.offerMore();
   }
@@ -613,7 +621,7 @@ export class Session {
     if (!this.incoming.delete(t.info.id)) return;
     t.receiver.abort(KEEP_PART_CODES.has(code));
     this.rememberCancelled(t.info.id);
-    if (tellPeer) this.queueControl({ kind: "cancel", id: t.info.id, reason });
+    if (tellPeer) this.queueControl({ kind: "cancel", id: t.info.id, reason: boundedReason(reason) });
     this.folderEntryEnded(t.info, false);
     this.options.events.transferFailed(t.info, reason, code);
     this.leaveIfIdle();
@@ -657,7 +665,7 @@ export class Session {
     const { conn } = this.channel;
     for (const frame of this.control.splice(0)) conn.write(frame);
     this.controlBytes = 0;
-    conn.write(encodeMessage({ kind: "bye", reason }));
+    conn.write(encodeMessage({ kind: "bye", reason: boundedReason(reason) }));
     conn.end(BYE_FLUSH_MS);
   }
 

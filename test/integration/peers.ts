@@ -12,6 +12,7 @@ import {
   Rendezvous,
   type Session,
   type SessionEvents,
+  type SessionOptions,
   type TransferDone,
   type TransferInfo,
 } from "../../src/session/index.ts";
@@ -41,7 +42,11 @@ export class TestPeer {
   onProgress: (info: TransferInfo, bytes: number) => void = () => {};
   private waiters: Array<() => void> = [];
 
-  constructor(name: string, checksum: ChecksumAlgo = "sha256", options: { codeWords?: string } = {}) {
+  constructor(
+    name: string,
+    checksum: ChecksumAlgo = "sha256",
+    options: { codeWords?: string; session?: Partial<Pick<SessionOptions, "decideOffer" | "openSink">> } = {},
+  ) {
     this.dir = mkdtempSync(join(tmpdir(), `parley-${name}-`));
     const record = (e: Recorded): void => {
       this.events.push(e);
@@ -65,6 +70,7 @@ export class TestPeer {
       checksum,
       name,
       ...(options.codeWords ? { codeWords: options.codeWords } : {}),
+      ...options.session,
       events,
       rendezvousEvents: {
         connected: (session) => {

@@ -1,0 +1,156 @@
+/**
+ * Protocol message types and their wire limits: what each control frame means once parsed.
+ * The schema table that encodes and decodes them is in messages.ts. Pure: no I/O.
+ */
+
+/** Longest peer display name, in UTF-16 code units. */
+export const MAX_NAME_CHARS = 64;
+/** Longest file name in an OFFER, in UTF-8 bytes (the usual file system limit). */
+export const MAX_FILE_NAME_BYTES = 255;
+/** Longest free-text reason (REJECT, CANCEL, BYE, RECEIVED). */
+export const MAX_REASON_CHARS = 200;
+/** Most components in a folder entry's path. */
+export const MAX_PATH_DEPTH = 64;
+/** Largest transfer id (u32). */
+export const MAX_TRANSFER_ID = 0xffff_ffff;
+/** Longest digest, in characters of lowercase hex. */
+export const MAX_DIGEST_CHARS = 128;
+
+export interface Hello {
+  readonly kind: "hello";
+  readonly v: number;
+  readonly app: string;
+  /** 64-bit random process nonce, 16 lowercase hex digits. */
+  readonly nonce: string;
+  readonly name?: string;
+  readonly features: readonly string[];
+  /**
+   * The dialer's password mode: "code" (it knows the listener's code words) or "port" (no
+   * code: only a loopback listener accepts that). The listener says "listen".
+   */
+  readonly mode?: HelloMode;
+}
+
+export type HelloMode = "code" | "port" | "listen";
+
+/** PAKE public share (CPace, 32 bytes), sent after HELLO. */
+export interface Share {
+  readonly kind: "share";
+  readonly share: Uint8Array;
+}
+/** Key confirmation: a MAC (32 bytes) over the handshake, proving both derived the same keys. */
+export interface Confirm {
+  readonly kind: "confirm";
+  readonly mac: Uint8Array;
+}
+export interface Chat {
+  readonly kind: "chat";
+  readonly text: string;
+}
+export interface Offer {
+  readonly kind: "offer";
+  readonly id: number;
+  readonly name: string;
+  /** Bytes, or null when not known up front (a stream); END then says how many there were. */
+  readonly size: number | null;
+  /** Digest algorithm the END trailer will use, so the receiver can hash while receiving. */
+  readonly algo: string;
+  /** Modification time, ms since the epoch, for the receiver to keep. */
+  readonly mtime?: number;
+  /** The file is executable: the receiver sets the executable bits. */
+  readonly exec?: boolean;
+  /** Set when the file is one entry of a folder being sent. */
+  readonly folder?: FolderEntry;
+}
+
+/** Where an OFFER sits in a folder transfer: the receiver recreates the tree under a new folder. */
+export interface FolderEntry {
+  /** Identifies the folder transfer (the sender's id of its first entry). */
+  readonly group: number;
+  /** The folder's name (the top-level folder on the receiver, made unique there). */
+  readonly root: string;
+  /** Path inside the folder, one component per item; the last is the entry's own name (none: the folder itself, empty). */
+  readonly path: readonly string[];
+  /** The entry is an empty directory (size 0, no data). */
+  readonly dir?: boolean;
+  /** Entries and bytes in the whole folder transfer, for progress and the totals. */
+  readonly entries: number;
+  readonly bytes: number;
+}
+export interface Accept {
+  readonly kind: "accept";
+  readonly id: number;
+  /** Bytes the receiver already has (a .part from an interrupted attempt); 0 for a new file. */
+  readonly offset: number;
+  /** With offset > 0: digest (the OFFER's algo) of those first `offset` bytes, to be compared. */
+  readonly prefix?: string;
+}
+/**
+ * The sender's answer to an ACCEPT with offset > 0: DATA starts at `offset`, which is the
+ * accepted offset when the prefix digest matched the sender's file, else 0 (start over).
+ */
+export interface Start {
+  readonly kind: "start";
+  readonly id: number;
+  readonly offset: number;
+}
+export interface Reject {
+  readonly kind: "reject";
+  readonly id: number;
+  readonly reason: string;
+}
+export interface End {
+  readonly kind: "end";
+  readonly id: number;
+  readonly bytes: number;
+  readonly algo: string;
+  readonly digest: string;
+}
+export interface Received {
+  readonly kind: "received";
+  readonly id: number;
+  readonly bytes: number;
+  readonly ok: boolean;
+  readonly reason?: string;
+  /** Why it failed, as a stable code (E_BAD_CHECKSUM, E_WRITE, ...), when `ok` is false. */
+  readonly code?: string;
+}
+export interface Cancel {
+  readonly kind: "cancel";
+  readonly id: number;
+  readonly reason: string;
+}
+export interface Ack {
+  readonly kind: "ack";
+  /** Running total of DATA payload bytes the receiver has consumed. */
+  readonly bytes: number;
+}
+export interface Ping {
+  readonly kind: "ping" | "pong";
+  readonly token: Uint8Array;
+}
+/** Sent by the side with the larger HELLO nonce on the one connection it keeps; the session starts. */
+export interface Ready {
+  readonly kind: "ready";
+}
+export interface Bye {
+  readonly kind: "bye";
+  readonly reason: string;
+}
+
+export type Message =
+  | Hello
+  | Share
+  | Confirm
+  | Chat
+  | Offer
+  | Accept
+  | Start
+  | Reject
+  | End
+  | Received
+  | Cancel
+  | Ack
+  | Ping
+  | Bye
+  | Ready;
