@@ -113,14 +113,30 @@ export function finishPake(
     role === "dialer"
       ? loaded().cpaceFinishInitiator(start.secret, sid, start.share, ownAd, peerShare, peerAd)
       : loaded().cpaceFinishResponder(start.secret, sid, start.share, ownAd, peerShare, peerAd);
+  const [dialerShare, listenerShare] = role === "dialer" ? [start.share, peerShare] : [peerShare, start.share];
+  const keys = deriveConnectionKeys(role, isk, sid, dialerShare, listenerShare);
+  isk.fill(0);
+  return keys;
+}
+
+/**
+ * The key schedule proper (pure): from the PAKE's ISK to both directions' record keys, both
+ * CONFIRM MACs and the verification digits (labels in the header above; pinned by
+ * test/unit/key-schedule.test.ts).
+ */
+export function deriveConnectionKeys(
+  role: HandshakeRole,
+  isk: Uint8Array,
+  sid: Uint8Array,
+  dialerShare: Uint8Array,
+  listenerShare: Uint8Array,
+): ConnectionKeys {
   const derive = (info: string, bytes = 32) => new Uint8Array(hkdfSync("sha256", isk, sid, info, bytes));
   const d2a = derive("parley/v1/key/d2a");
   const a2d = derive("parley/v1/key/a2d");
   const confirmD = derive("parley/v1/confirm/d");
   const confirmA = derive("parley/v1/confirm/a");
   const verify = derive("parley/v1/verify", 4);
-  isk.fill(0);
-  const [dialerShare, listenerShare] = role === "dialer" ? [start.share, peerShare] : [peerShare, start.share];
   const mac = (key: Uint8Array) =>
     new Uint8Array(
       createHmac("sha256", key)

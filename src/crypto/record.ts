@@ -14,7 +14,14 @@
  * it is used, and the error never says why (CryptoError E_AUTH_FAILED).
  */
 
-import { createCipheriv, createDecipheriv } from "node:crypto";
+import {
+  type AeadBackend,
+  createGcmOpener,
+  createGcmSealer,
+  GCM_NONCE_BYTES,
+  type GcmOpener,
+  type GcmSealer,
+} from "./aes-gcm.ts";
 import { CryptoError } from "./errors.ts";
 
 /** Bytes of the length field. */
@@ -27,37 +34,60 @@ export const MAX_RECORD_PLAINTEXT_BYTES = (1 << 20) + 1024;
 export const MAX_PLAIN_RECORD_BYTES = 17 * 1024;
 /** AES-256 key length. */
 export const RECORD_KEY_BYTES = 32;
+/**
+ * Where an opened record's plaintext starts in the opener's buffer: a record that carries a
+ * DATA frame then has its file bytes (after the 9-byte frame header) at offset 64, so the
+ * file write copies from a 64-byte aligned address (misaligned kernel copies were several
+ * times slower on this CPU: shared notes, pitfall 4).
+ */
+const PLAINTEXT_OFFSET = 64 - 9;
 
-function nonceFor(counter: bigint): Buffer {
-  const nonce = Buffer.alloc(12);
-  nonce.writeBigUInt64BE(counter, 4);
-  return nonce;
+/** Writes the counter as the 96-bit nonce: 4 zero bytes, then u64 big-endian. */
+function writeNonce(nonce: Uint8Array, counter: number): void {
+  // A counter beyond 2^53 records (2^71 bytes at 256 KiB) would repeat a nonce: refuse.
+  if (counter > Number.MAX_SAFE_INTEGER) throw new Error("record counter exhausted");
+  const high = Math.floor(counter / 2 ** 32);
+  const low = counter >>> 0;
+  writeU32(nonce.subarray(4), high);
+  writeU32(nonce.subarray(8), low);
+}
+
+function checkKey(key: Uint8Array, already: unknown): void {
+  if (key.length !== RECORD_KEY_BYTES) throw new RangeError("record key must be 32 bytes");
+  if (already) throw new Error("the record key is set once");
 }
 
 /** Turns plaintext into records, one direction: plain until `setKey`, sealed after. */
 export class RecordSealer {
-  private counter = 0n;
-  private key: Buffer | undefined;
+  private counter = 0;
+  private aead: GcmSealer | undefined;
+  private readonly nonce = new Uint8Array(GCM_NONCE_BYTES);
+  private destroyed = false;
 
-  /** @param key - 32 bytes to seal from the start; none: plain records until `setKey` */
-  constructor(key?: Uint8Array) {
+  /**
+   * @param key - 32 bytes to seal from the start; none: plain records until `setKey`
+   * @param backend - which AES-GCM implementation (default: libcrypto where it loads)
+   */
+  constructor(
+    key?: Uint8Array,
+    private readonly backend?: AeadBackend,
+  ) {
     if (key) this.setKey(key);
   }
 
   get sealing(): boolean {
-    return this.key !== undefined;
+    return this.aead !== undefined;
   }
 
-  /** Seals every later record with `key` (32 bytes; copied, wiped by `destroy`). */
+  /** Seals every later record with `key` (32 bytes; expanded now, the caller may wipe it). */
   setKey(key: Uint8Array): void {
-    if (key.length !== RECORD_KEY_BYTES) throw new RangeError("record key must be 32 bytes");
-    if (this.key) throw new Error("the record key is set once");
-    this.key = Buffer.from(key);
+    checkKey(key, this.aead);
+    this.aead = createGcmSealer(key, this.backend);
   }
 
   /** Bytes of the record that carries `plaintextBytes`. */
   recordBytes(plaintextBytes: number): number {
-    return RECORD_HEADER_BYTES + plaintextBytes + (this.key ? RECORD_TAG_BYTES : 0);
+    return RECORD_HEADER_BYTES + plaintextBytes + (this.aead ? RECORD_TAG_BYTES : 0);
   }
 
   /**
@@ -68,54 +98,67 @@ export class RecordSealer {
    * per record on both ends. The plaintext may be reused as soon as this returns.
    */
   seal(plaintext: Uint8Array, scratch?: Uint8Array): Uint8Array {
+    if (this.destroyed) throw new Error("record sealer used after destroy");
     if (plaintext.length > MAX_RECORD_PLAINTEXT_BYTES) throw new RangeError("record plaintext too large");
     const total = this.recordBytes(plaintext.length);
-    const out = scratch && scratch.length >= total ? scratch.subarray(0, total) : Buffer.allocUnsafe(total);
+    const out = scratch && scratch.length >= total ? scratch.subarray(0, total) : new Uint8Array(total);
     const header = out.subarray(0, RECORD_HEADER_BYTES);
     writeU32(header, total - RECORD_HEADER_BYTES);
-    if (!this.key) {
+    if (!this.aead) {
       out.set(plaintext, RECORD_HEADER_BYTES);
       return out;
     }
-    const cipher = createCipheriv("aes-256-gcm", this.key, nonceFor(this.counter++));
-    cipher.setAAD(header);
-    let at = RECORD_HEADER_BYTES;
-    for (const piece of [cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]) {
-      out.set(piece, at);
-      at += piece.length;
-    }
+    writeNonce(this.nonce, this.counter++);
+    this.aead.seal(this.nonce, header, plaintext, out.subarray(RECORD_HEADER_BYTES));
     return out;
   }
 
   destroy(): void {
-    this.key?.fill(0);
+    this.destroyed = true;
+    this.aead?.destroy();
   }
 }
 
 /**
  * Opens records from the byte stream, one direction: incremental (records may be split or
- * coalesced across chunks), each reassembled at most once; plain until `setKey`, sealed after.
- * Records come out one at a time (`next`), so a key set while handling one record applies to
- * the very next, even in the same chunk.
+ * coalesced across chunks); plain until `setKey`, sealed after. Received chunks are kept as
+ * a list of views, never concatenated: a sealed record is decrypted piece by piece, straight
+ * from the chunks, into one buffer the opener owns (allocated once, at `setKey`), so its
+ * plaintext comes out in one piece however the record was split. Records come out one at a
+ * time (`next`), so a key set while handling one record applies to the very next, even in
+ * the same chunk.
+ *
+ * A sealed record's plaintext is a view of that buffer: valid until the next call to
+ * `next`, `nextParts` or `push`. Copy what must outlive it.
  */
 export class RecordOpener {
-  private counter = 0n;
+  private counter = 0;
   private plainLimit = MAX_PLAIN_RECORD_BYTES;
-  private key: Buffer | undefined;
-  private pending: Buffer[] = [];
+  private aead: GcmOpener | undefined;
+  private readonly nonce = new Uint8Array(GCM_NONCE_BYTES);
+  /** Where sealed records are opened: PLAINTEXT_OFFSET + the largest record, sized once. */
+  private plaintext: Uint8Array = new Uint8Array(0);
+  private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private failed = false;
+  private destroyed = false;
 
-  /** @param key - 32 bytes to open sealed records from the start; none: plain until `setKey` */
-  constructor(key?: Uint8Array) {
+  /**
+   * @param key - 32 bytes to open sealed records from the start; none: plain until `setKey`
+   * @param backend - which AES-GCM implementation (default: libcrypto where it loads)
+   */
+  constructor(
+    key?: Uint8Array,
+    private readonly backend?: AeadBackend,
+  ) {
     if (key) this.setKey(key);
   }
 
-  /** Every later record must be sealed with `key` (32 bytes; copied, wiped by `destroy`). */
+  /** Every later record must be sealed with `key` (32 bytes; expanded now, the caller may wipe it). */
   setKey(key: Uint8Array): void {
-    if (key.length !== RECORD_KEY_BYTES) throw new RangeError("record key must be 32 bytes");
-    if (this.key) throw new Error("the record key is set once");
-    this.key = Buffer.from(key);
+    checkKey(key, this.aead);
+    this.aead = createGcmOpener(key, this.backend);
+    this.plaintext = new Uint8Array(PLAINTEXT_OFFSET + MAX_RECORD_PLAINTEXT_BYTES);
   }
 
   /** Benchmark baseline only: plain records as large as sealed ones from now on. */
@@ -123,74 +166,58 @@ export class RecordOpener {
     this.plainLimit = MAX_RECORD_PLAINTEXT_BYTES;
   }
 
-  /** Buffers received bytes; take the records out with `next`. */
+  /** Buffers received bytes (a view: the chunk must not change until its records are out). */
   feed(chunk: Uint8Array): void {
-    this.pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    if (this.destroyed || chunk.length === 0) return;
+    this.pending.push(chunk);
     this.pendingBytes += chunk.length;
   }
 
   /**
-   * The next complete record's plaintext, or undefined until more bytes arrive.
+   * The next complete record's plaintext, or undefined until more bytes arrive. A record in
+   * pieces (plain records only) is copied together.
    * @throws CryptoError E_AUTH_FAILED for a sealed record that does not open (flipped,
    *   replayed, reordered, forged) or an impossible length; the opener stays failed
    */
   next(): Uint8Array | undefined {
     const parts = this.nextParts();
     if (parts === undefined) return undefined;
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    return parts.length === 1 ? parts[0] : concatParts(parts);
   }
 
   /**
-   * Like `next`, but the plaintext may come as several pieces (in order): a sealed record
-   * split across received chunks is decrypted piece by piece instead of being copied into
-   * one buffer first. Nothing is returned before the whole record has been authenticated.
+   * Like `next`, but a plain record split across chunks comes as its pieces (in order),
+   * views of the chunks, instead of a copy. A sealed record is always one piece (in the
+   * opener's buffer), returned only once the whole record has been authenticated.
    */
   nextParts(): Uint8Array[] | undefined {
     if (this.failed) throw integrityError();
-    if (this.pendingBytes < RECORD_HEADER_BYTES) return undefined;
+    if (this.destroyed || this.pendingBytes < RECORD_HEADER_BYTES) return undefined;
     const length = this.peekLength();
-    const limit = this.key ? MAX_RECORD_PLAINTEXT_BYTES + RECORD_TAG_BYTES : this.plainLimit;
-    if (length < (this.key ? RECORD_TAG_BYTES : 0) || length > limit) {
+    const limit = this.aead ? MAX_RECORD_PLAINTEXT_BYTES + RECORD_TAG_BYTES : this.plainLimit;
+    if (length < (this.aead ? RECORD_TAG_BYTES : 0) || length > limit) {
       this.failed = true;
       throw integrityError();
     }
     if (this.pendingBytes < RECORD_HEADER_BYTES + length) return undefined;
-    if (!this.key) {
+    if (!this.aead) {
       this.take(RECORD_HEADER_BYTES);
       const parts: Uint8Array[] = [];
       for (let left = length; left > 0; ) {
-        const piece = this.take(Math.min(left, (this.pending[0] as Buffer).length));
+        const piece = this.take(Math.min(left, (this.pending[0] as Uint8Array).length));
         parts.push(piece);
         left -= piece.length;
       }
       return parts;
     }
-    try {
-      const header = this.take(RECORD_HEADER_BYTES);
-      const decipher = createDecipheriv("aes-256-gcm", this.key, nonceFor(this.counter++));
-      decipher.setAAD(header);
-      const parts: Uint8Array[] = [];
-      for (let left = length - RECORD_TAG_BYTES; left > 0; ) {
-        const piece = this.take(Math.min(left, (this.pending[0] as Buffer).length));
-        const plain = decipher.update(piece);
-        if (plain.length > 0) parts.push(plain);
-        left -= piece.length;
-      }
-      decipher.setAuthTag(this.take(RECORD_TAG_BYTES));
-      const tail = decipher.final(); // throws when the tag does not match
-      if (tail.length > 0) parts.push(tail);
-      return parts;
-    } catch (err) {
-      this.failed = true;
-      throw integrityError(err);
-    }
+    return [this.openSealed(this.aead, length)];
   }
 
-  /** Feeds `chunk` and returns every record it completes (no key change in between). */
+  /** Feeds `chunk` and returns every record it completes, each a copy (no key change in between). */
   push(chunk: Uint8Array): Uint8Array[] {
     this.feed(chunk);
     const out: Uint8Array[] = [];
-    for (let r = this.next(); r !== undefined; r = this.next()) out.push(r);
+    for (let r = this.next(); r !== undefined; r = this.next()) out.push(Uint8Array.from(r));
     return out;
   }
 
@@ -200,20 +227,44 @@ export class RecordOpener {
   }
 
   destroy(): void {
-    this.key?.fill(0);
+    this.destroyed = true;
+    this.aead?.destroy();
+    this.plaintext.fill(0);
     this.pending = [];
     this.pendingBytes = 0;
   }
 
+  /** Opens the sealed record (whole in `pending`) whose length field says `length`. */
+  private openSealed(aead: GcmOpener, length: number): Uint8Array {
+    const bodyBytes = length - RECORD_TAG_BYTES;
+    const out = this.plaintext;
+    try {
+      writeNonce(this.nonce, this.counter++);
+      aead.begin(this.nonce, this.take(RECORD_HEADER_BYTES));
+      let at = PLAINTEXT_OFFSET;
+      for (let left = bodyBytes; left > 0; ) {
+        const piece = this.take(Math.min(left, (this.pending[0] as Uint8Array).length));
+        at += aead.update(piece, out.subarray(at)).length;
+        left -= piece.length;
+      }
+      if (!aead.finish(this.take(RECORD_TAG_BYTES)) || at !== PLAINTEXT_OFFSET + bodyBytes) {
+        throw integrityError();
+      }
+      return out.subarray(PLAINTEXT_OFFSET, at);
+    } catch (err) {
+      this.failed = true;
+      throw err instanceof CryptoError ? err : integrityError(err);
+    }
+  }
+
   private peekLength(): number {
-    const first = this.pending[0] as Buffer;
-    if (first.length >= RECORD_HEADER_BYTES) return first.readUInt32BE(0);
-    return this.copyOut(RECORD_HEADER_BYTES, false).readUInt32BE(0);
+    const first = this.pending[0] as Uint8Array;
+    return readU32(first.length >= RECORD_HEADER_BYTES ? first : this.copyOut(RECORD_HEADER_BYTES, false));
   }
 
   /** Removes and returns the next `n` bytes: a view when they sit in one chunk, else one copy. */
-  private take(n: number): Buffer {
-    const first = this.pending[0] as Buffer;
+  private take(n: number): Uint8Array {
+    const first = this.pending[0] as Uint8Array;
     if (first.length >= n) {
       const out = first.subarray(0, n);
       if (first.length === n) this.pending.shift();
@@ -224,14 +275,14 @@ export class RecordOpener {
     return this.copyOut(n, true);
   }
 
-  private copyOut(n: number, consume: boolean): Buffer {
-    const out = Buffer.allocUnsafe(n);
+  private copyOut(n: number, consume: boolean): Uint8Array {
+    const out = new Uint8Array(n);
     let filled = 0;
     let i = 0;
     while (filled < n) {
-      const chunk = this.pending[i] as Buffer;
+      const chunk = this.pending[i] as Uint8Array;
       const part = Math.min(chunk.length, n - filled);
-      chunk.copy(out, filled, 0, part);
+      out.set(chunk.subarray(0, part), filled);
       filled += part;
       if (consume) {
         if (part === chunk.length) this.pending.shift();
@@ -241,6 +292,26 @@ export class RecordOpener {
     if (consume) this.pendingBytes -= n;
     return out;
   }
+}
+
+function concatParts(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function readU32(bytes: Uint8Array): number {
+  return (
+    (((bytes[0] as number) << 24) |
+      ((bytes[1] as number) << 16) |
+      ((bytes[2] as number) << 8) |
+      (bytes[3] as number)) >>>
+    0
+  );
 }
 
 function writeU32(bytes: Uint8Array, value: number): void {

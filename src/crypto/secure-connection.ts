@@ -5,6 +5,11 @@
  * the session above never knows the difference. A record that does not open closes the
  * connection with "integrity error" (the owner's onClose gets the CryptoError); so does a
  * close in the middle of a sealed record.
+ *
+ * Nothing is allocated per record on the hot path: records are sealed into one reused
+ * scratch buffer and opened into the opener's own buffer (record.ts). So the chunk handed to
+ * the owner's onData is valid only during that call (the frame decoder copies control frames
+ * and the file sinks write DATA before returning); chunks are never handed up re-entrantly.
  */
 
 import type { Connection, ConnectionEvents } from "../net/index.ts";
@@ -27,6 +32,8 @@ export class SecureConnection implements Connection {
   /** Where records are built while the socket's queue is empty (grown on demand). */
   private scratch: Uint8Array = new Uint8Array(0);
   private failure: CryptoError | undefined;
+  /** True while records are being handed up (the plaintext buffer is in use). */
+  private delivering = false;
 
   constructor(private readonly inner: Connection) {}
 
@@ -74,7 +81,7 @@ export class SecureConnection implements Connection {
       return;
     }
     const needed = this.sealer.recordBytes(bytes.length);
-    if (this.scratch.length < needed && needed <= SCRATCH_LIMIT) this.scratch = Buffer.allocUnsafe(needed);
+    if (this.scratch.length < needed && needed <= SCRATCH_LIMIT) this.scratch = new Uint8Array(needed);
     this.inner.write(this.sealer.seal(bytes, this.scratch));
   }
 
@@ -104,6 +111,18 @@ export class SecureConnection implements Connection {
   private onData(chunk: Uint8Array, events: ConnectionEvents): void {
     if (this.failure) return;
     this.opener.feed(chunk);
+    // Bytes that arrive while a record is being handled (a connection that delivers
+    // synchronously) wait in the opener: opening them now would overwrite the record in use.
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      this.deliverRecords(events);
+    } finally {
+      this.delivering = false;
+    }
+  }
+
+  private deliverRecords(events: ConnectionEvents): void {
     // One record at a time: handling one may set the receive key for the next.
     for (;;) {
       // A record handled below may have closed the connection (and wiped the opener).

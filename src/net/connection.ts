@@ -10,7 +10,10 @@
 import type { Socket } from "bun";
 
 export interface ConnectionEvents {
-  /** Bytes from the peer. The chunk is a fresh buffer owned by the receiver. */
+  /**
+   * Bytes from the peer. The chunk is valid only during this call (a record layer above the
+   * socket hands up views of a buffer it reuses): copy what must be kept.
+   */
   onData(chunk: Uint8Array): void;
   /** The userspace queue emptied: the scheduler may write more. */
   onDrain(): void;

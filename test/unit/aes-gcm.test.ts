@@ -1,0 +1,133 @@
+/**
+ * The two AES-256-GCM backends of the record layer (libcrypto through bun:ffi, node:crypto)
+ * produce the same records, byte for byte, pinned to one vector; each opens the other's
+ * records; a wrong tag, key or nonce fails in both; a record opened in pieces equals it whole.
+ */
+
+import { describe, expect, test } from "bun:test";
+import { type AeadBackend, createGcmOpener, createGcmSealer, defaultAeadBackend } from "../../src/crypto/aes-gcm.ts";
+import { loadLibcrypto } from "../../src/crypto/libcrypto.ts";
+import { RecordOpener, RecordSealer } from "../../src/crypto/record.ts";
+import { concat } from "./helpers.ts";
+
+const KEY = Uint8Array.from({ length: 32 }, (_, i) => i);
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+const text = (s: string) => new TextEncoder().encode(s);
+
+/**
+ * Records 0, 1 and 2 of a direction keyed 00 01 .. 1f: "hello, parley", "", 40 × "x".
+ * Computed with node:crypto's createCipheriv, independently of record.ts: a change to the
+ * nonce layout, the AAD or the record framing fails here.
+ */
+const VECTOR = [
+  "0000001d66d9d9b2da00a3cd69dac5506191e933076680998cd50b3f64a9f451ae",
+  "00000010cd6e899465485da66194bde7caac5efc",
+  "00000038b1095605cc33a2a9c17544690f3993f4fe6f4da896d177d7f6052a4209a323fc9c5b81b75e19509ca36f46ee1644f64a602c0f78cd1ca896",
+];
+const VECTOR_PLAINTEXTS = ["hello, parley", "", "x".repeat(40)];
+
+const backends: AeadBackend[] = loadLibcrypto() ? ["libcrypto", "node"] : ["node"];
+
+test("libcrypto is the default wherever it loads, and PARLEY_CRYPTO_BACKEND=node forces the fallback", () => {
+  expect(defaultAeadBackend()).toBe(loadLibcrypto() ? "libcrypto" : "node");
+  const saved = process.env.PARLEY_CRYPTO_BACKEND;
+  process.env.PARLEY_CRYPTO_BACKEND = "node";
+  try {
+    expect(defaultAeadBackend()).toBe("node");
+    expect(createGcmSealer(KEY).backend).toBe("node");
+  } finally {
+    if (saved === undefined) delete process.env.PARLEY_CRYPTO_BACKEND;
+    else process.env.PARLEY_CRYPTO_BACKEND = saved;
+  }
+});
+
+describe.each(backends)("backend %s", (backend) => {
+  test("seals the pinned vector byte for byte", () => {
+    const sealer = new RecordSealer(KEY, backend);
+    expect(VECTOR_PLAINTEXTS.map((p) => hex(sealer.seal(text(p))))).toEqual(VECTOR);
+  });
+
+  test("the sealer and opener really are this backend", () => {
+    expect(createGcmSealer(KEY, backend).backend).toBe(backend);
+    expect(createGcmOpener(KEY, backend).backend).toBe(backend);
+  });
+
+  test.each(backends)("opens the vector sealed by any backend (%s), split at every byte", (other) => {
+    const sealer = new RecordSealer(KEY, other);
+    const stream = concat(VECTOR_PLAINTEXTS.map((p) => sealer.seal(text(p))));
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const opener = new RecordOpener(KEY, backend);
+      const out = [...opener.push(stream.subarray(0, cut)), ...opener.push(stream.subarray(cut))];
+      expect(out.map((r) => new TextDecoder().decode(r))).toEqual(VECTOR_PLAINTEXTS);
+    }
+  });
+
+  test("a record split across many chunks opens into one contiguous plaintext, without changing the chunks", () => {
+    const plaintext = crypto.getRandomValues(new Uint8Array(300_000));
+    const record = new RecordSealer(KEY, backend).seal(plaintext);
+    const chunks = [1, 3, 4, 5, 1000, 65_536, 100_003, record.length].map((end, i, ends) =>
+      record.subarray(i === 0 ? 0 : (ends[i - 1] as number), Math.min(end, record.length)),
+    );
+    const before = chunks.map((c) => Uint8Array.from(c));
+    const opener = new RecordOpener(KEY, backend);
+    for (const chunk of chunks.slice(0, -1)) {
+      opener.feed(chunk);
+      expect(opener.nextParts()).toBeUndefined();
+    }
+    opener.feed(chunks.at(-1) as Uint8Array);
+    const parts = opener.nextParts() as Uint8Array[];
+    expect(parts.length).toBe(1);
+    expect(hex(parts[0] as Uint8Array)).toBe(hex(plaintext));
+    expect(chunks.map(hex)).toEqual(before.map(hex));
+    expect(opener.atRecordBoundary).toBe(true);
+  });
+
+  test("a DATA record's file bytes land 64-byte aligned in the opener's buffer", () => {
+    const record = new RecordSealer(KEY, backend).seal(new Uint8Array(9 + 4096));
+    const opened = new RecordOpener(KEY, backend);
+    opened.feed(record);
+    const [plain] = opened.nextParts() as Uint8Array[];
+    expect(((plain as Uint8Array).byteOffset + 9) % 64).toBe(0);
+  });
+
+  test("a wrong tag, a wrong nonce and a wrong key all fail to open", () => {
+    const sealer = createGcmSealer(KEY, backend);
+    const nonce = new Uint8Array(12);
+    const aad = Uint8Array.of(0, 0, 0, 21);
+    const out = new Uint8Array(5 + 16);
+    sealer.seal(nonce, aad, text("tests"), out);
+    const open = (key: Uint8Array, n: Uint8Array, body: Uint8Array, tag: Uint8Array) => {
+      const opener = createGcmOpener(key, backend);
+      opener.begin(n, aad);
+      opener.update(body, new Uint8Array(body.length));
+      return opener.finish(tag);
+    };
+    const body = out.subarray(0, 5);
+    const tag = out.subarray(5);
+    expect(open(KEY, nonce, body, tag)).toBe(true);
+    const badTag = Uint8Array.from(tag);
+    badTag[15] = (badTag[15] as number) ^ 0x80;
+    expect(open(KEY, nonce, body, badTag)).toBe(false);
+    expect(open(KEY, Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), body, tag)).toBe(false);
+    expect(open(Uint8Array.from(KEY).reverse(), nonce, body, tag)).toBe(false);
+    expect(open(KEY, nonce, body, tag.subarray(0, 12))).toBe(false);
+  });
+
+  test("a destroyed sealer refuses to seal (it never touches a freed context)", () => {
+    const sealer = new RecordSealer(KEY, backend);
+    sealer.destroy();
+    expect(() => sealer.seal(text("late"))).toThrow();
+    const raw = createGcmSealer(KEY, backend);
+    raw.destroy();
+    if (backend === "libcrypto")
+      expect(() => raw.seal(new Uint8Array(12), new Uint8Array(4), text("x"), new Uint8Array(17))).toThrow();
+  });
+
+  test("a destroyed opener ignores what it is fed", () => {
+    const record = new RecordSealer(KEY, backend).seal(text("after the end"));
+    const opener = new RecordOpener(KEY, backend);
+    opener.destroy();
+    opener.feed(record);
+    expect(opener.nextParts()).toBeUndefined();
+  });
+});
