@@ -59,6 +59,9 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
+/** The receiver's code words, known to both ends: the code is the only way in. */
+const BENCH_WORDS = "ribbon-walnut";
+
 if (mode === "receive" && args[0]) {
   let session: Session | undefined;
   let files = 0;
@@ -66,6 +69,7 @@ if (mode === "receive" && args[0]) {
   const rendezvous = new Rendezvous({
     downloadDir: args[0],
     checksum: "xxh3",
+    codeWords: BENCH_WORDS,
     ...unsealed,
     events: quietEvents({
       chatReceived: (text) => session?.sendChat(text),
@@ -184,7 +188,7 @@ if (mode === "receive" && args[0]) {
       },
     },
   });
-  await rendezvous.dialed(await dial("127.0.0.1", Number(portText)));
+  await rendezvous.dialed(await dial("127.0.0.1", Number(portText)), BENCH_WORDS);
 } else {
   usage();
 }

@@ -1,22 +1,13 @@
 /**
  * Test helper: a hand-made Parley client on a plain node:net socket, speaking the real
- * handshake (records, HELLO, CPace share, key confirmation, READY) with the project's own
- * primitives, and then whatever frames a test wants, sealed: a peer that is authenticated
- * and hostile.
+ * handshake (the project's own pure Handshake over plain records, then READY), and then
+ * whatever frames a test wants, sealed: a peer that is authenticated and hostile.
  */
 
 import { connect, type Socket } from "node:net";
-import {
-  type ConnectionKeys,
-  finishPake,
-  loadPake,
-  type PakeStart,
-  RecordOpener,
-  RecordSealer,
-  sessionId,
-  startPake,
-} from "../src/crypto/index.ts";
-import { encodeMessage, type Frame, FrameDecoder, FrameType, makeHello } from "../src/protocol/index.ts";
+import { loadPake, RecordOpener, RecordSealer } from "../src/crypto/index.ts";
+import { encodeMessage, type Frame, FrameDecoder, FrameType } from "../src/protocol/index.ts";
+import { Handshake } from "../src/session/handshake.ts";
 
 export interface RawParley {
   readonly socket: Socket;
@@ -43,6 +34,8 @@ export async function rawParley(
     appendToConfirm?: Uint8Array;
     /** Close right after sending our share, once the listener's CONFIRM is in (a guess that never confirms). */
     closeAfterShare?: boolean;
+    /** Leader: resolve once confirmed but never send READY (a candidate that holds its place). */
+    holdReady?: boolean;
   },
 ): Promise<RawParley> {
   await loadPake();
@@ -53,14 +46,10 @@ export async function rawParley(
   const opener = new RecordOpener();
   const decoder = new FrameDecoder();
   const frames: Frame[] = [];
-  let pake: PakeStart | undefined;
-  let keys: ConnectionKeys | undefined;
-  let sid: Uint8Array = new Uint8Array(0);
   let ready = false;
-  const words = options.words ?? "";
-  const mode = words ? "code" : "port";
+  // The project's own pure handshake, as the dialer; only the socket is ours.
+  const handshake = new Handshake({ role: "dialer", nonce, name: "raw", words: options.words ?? "" });
   const write = (frame: Uint8Array) => socket.write(sealer.seal(frame));
-  const ownHello = encodeMessage(makeHello(nonce, "raw", [], mode));
   const done = new Promise<void>((resolve, reject) => {
     socket.on("close", () => reject(new Error("closed during the handshake")));
     const onFrame = (frame: Frame): void => {
@@ -68,34 +57,30 @@ export async function rawParley(
         frames.push(frame);
         return;
       }
-      if (frame.type === FrameType.Hello) {
-        const peerNonce = JSON.parse(new TextDecoder().decode(frame.payload)).nonce as string;
-        sid = sessionId(ownHello.subarray(5), frame.payload);
-        pake = startPake(words, mode, sid);
-        write(encodeMessage({ kind: "share", share: pake.share }));
-        (onFrame as { peerNonce?: string }).peerNonce = peerNonce;
-      } else if (frame.type === FrameType.Share && pake) {
-        const peerNonce = (onFrame as { peerNonce?: string }).peerNonce as string;
-        keys = finishPake("dialer", pake, sid, frame.payload, nonce, peerNonce);
-        if (options.closeAfterShare) {
-          socket.destroy();
-          reject(new Error("closed after the share, as asked"));
-          return;
-        }
-        const confirm = encodeMessage({ kind: "confirm", mac: keys.confirm });
-        write(options.appendToConfirm ? Buffer.concat([confirm, options.appendToConfirm]) : confirm);
-        sealer.setKey(keys.sendKey);
-      } else if (frame.type === FrameType.Confirm && keys) {
-        opener.setKey(keys.receiveKey);
+      if (handshake.state === "confirmed") {
+        if (frame.type !== FrameType.Ready) reject(new Error(`unexpected frame 0x${frame.type.toString(16)}`));
+        ready = true;
+        return resolve();
+      }
+      const step = handshake.receive(frame);
+      if (step.sealWith && options.closeAfterShare) {
+        socket.destroy();
+        return reject(new Error("closed after the share, as asked"));
+      }
+      for (const bytes of step.send) {
+        write(step.sealWith && options.appendToConfirm ? Buffer.concat([bytes, options.appendToConfirm]) : bytes);
+      }
+      if (step.sealWith) sealer.setKey(step.sealWith);
+      if (step.error) return reject(new Error(`handshake failed: ${step.error.code}`));
+      if (step.done) {
+        opener.setKey(step.done.openWith);
+        if (options.leader && options.holdReady) return resolve();
         if (options.leader) {
           write(encodeMessage({ kind: "ready" }));
           ready = true;
           resolve();
         }
-      } else if (frame.type === FrameType.Ready) {
-        ready = true;
-        resolve();
-      } else if (!ready) reject(new Error(`unexpected frame 0x${frame.type.toString(16)} in the handshake`));
+      }
     };
     socket.on("data", (chunk) => {
       opener.feed(new Uint8Array(chunk as Buffer));
@@ -106,7 +91,7 @@ export async function rawParley(
     });
   });
   await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
-  write(ownHello);
+  for (const bytes of handshake.start().send) write(bytes);
   await done;
   socket.removeAllListeners("close");
   return {

@@ -2,7 +2,17 @@
 
 import type { ChecksumAlgo } from "../transfer/index.ts";
 import { peerCodeFromEnvironment } from "./codes.ts";
-import { COMMON_FLAGS, checksumFlag, hostFlag, nameFlag, parseFlags, portFlag, rateFlag, UsageError } from "./flags.ts";
+import {
+  COMMON_FLAGS,
+  checksumFlag,
+  hostFlag,
+  insecurePortOnlyFlag,
+  nameFlag,
+  parseFlags,
+  portFlag,
+  rateFlag,
+  UsageError,
+} from "./flags.ts";
 
 export { UsageError };
 
@@ -19,6 +29,8 @@ export interface ChatOptions {
   readonly limitRate?: number;
   /** The peer's code from --code-file or PARLEY_CODE (kept out of argv). */
   readonly peerCode?: string;
+  /** --insecure-port-only: accept and dial the port alone, unverified. */
+  readonly insecurePortOnly: boolean;
 }
 
 export type ParsedArgs =
@@ -33,13 +45,15 @@ Usage: bun run chat [options]
 Options:
   --port N         port to listen on (default: any free port)
   --host H         address to listen on (default: 127.0.0.1; 0.0.0.0 or :: for other machines)
-  --connect PEER   connect to PEER (its code, or <port> / <host>:<port>) instead of asking
+  --connect CODE   connect to the peer with its code (40123-ribbon-walnut) instead of asking
   --code-file F    read the peer's code from file F (or set PARLEY_CODE): not in ps
   --dir DIR        where received files are saved (default: current directory)
   --name NAME      name shown to the peer
   --no-progress    no progress bars
   --checksum ALGO  digest for files you send: xxh3 (default, fast) or sha256
   --limit-rate R   send at most R bytes a second (K, M, G: powers of 1024), e.g. 20M
+  --insecure-port-only  accept and dial the port alone, without the code: NOT verified,
+                   any user of this machine could connect (loopback only)
   --help           show this help
   --version        show the version
 
@@ -69,10 +83,12 @@ export function parseChatArgs(argv: readonly string[]): ParsedArgs {
   const name = nameFlag(values);
   const limitRate = rateFlag(values);
   const peerCode = peerCodeFromEnvironment(values["code-file"] as string | undefined);
+  const host = hostFlag(values);
   return {
     kind: "chat",
     options: {
-      host: hostFlag(values),
+      host,
+      insecurePortOnly: insecurePortOnlyFlag(values, host),
       port: portFlag(values),
       dir: (values.dir as string | undefined) ?? process.cwd(),
       progress: !values["no-progress"],

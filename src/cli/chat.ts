@@ -11,7 +11,7 @@ import { chatFits, MAX_CHAT_BYTES } from "../protocol/index.ts";
 import { MAX_WRONG_CODES, Rendezvous, type Session, type SessionEvents } from "../session/index.ts";
 import { displayText, formatBytes, openTerminal, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
 import type { ChatOptions } from "./args.ts";
-import { codeWordsOf, connectionCode, isLoopbackHost } from "./codes.ts";
+import { connectionCode, dialWords, WHOLE_CODE_NEEDED } from "./codes.ts";
 import { prepareDownloadDir } from "./download-dir.ts";
 import { EXIT_CONNECTION, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM } from "./exit-codes.ts";
 import { parseInputLine, parsePeerAddress, parseTransferPaths } from "./input.ts";
@@ -81,7 +81,7 @@ class ChatController {
         wrongCode: (address, side, attempts) => this.onWrongCode(address, side, attempts),
       },
       codeWords: this.codeWords,
-      requireCode: !isLoopbackHost(options.host),
+      allowPortOnly: options.insecurePortOnly,
     });
   }
 
@@ -142,7 +142,9 @@ class ChatController {
 
   private askForPeer(): void {
     this.terminal.print(
-      "Enter the peer's code (on this machine its port alone also works, unverified), or wait for the peer to connect.",
+      this.options.insecurePortOnly
+        ? "Enter the peer's code, or its port alone (--insecure-port-only: unverified), or wait for the peer to connect."
+        : "Enter the code the peer's Parley shows (like 40123-ribbon-walnut), or wait for the peer to connect.",
     );
     this.terminal.setPrompt("peer code> ");
   }
@@ -154,11 +156,15 @@ class ChatController {
   private connectTo(text: string): void {
     const address = parsePeerAddress(text, this.dialHost());
     if (typeof address === "string") {
-      this.terminal.print(`Error: ${address}. Enter the peer's code, e.g. 40123-ribbon-walnut, or its port.`);
+      this.terminal.print(`Error: ${address}. Enter the peer's code, e.g. 40123-ribbon-walnut.`);
       return;
     }
     // Words from PARLEY_CODE or --code-file complete a bare port.
-    const words = address.words ?? codeWordsOf(this.options.peerCode);
+    const words = dialWords(address.words, this.options.peerCode, this.options.insecurePortOnly);
+    if (words === undefined) {
+      this.terminal.print(`A port alone is not enough: ${WHOLE_CODE_NEEDED}.`);
+      return;
+    }
     const where = formatAddress(address.host, address.port);
     this.dialing = true;
     this.terminal.print(`Connecting to ${where}${words ? " with the code" : " (port only, unverified)"}...`);
@@ -170,7 +176,7 @@ class ChatController {
         void handshake(undefined);
         if (!this.session && !this.finishing) {
           const reason = err instanceof NetError ? err.message : String(err);
-          this.terminal.print(`Error: ${reason}. Is the peer's Parley running? Enter the peer's port again.`);
+          this.terminal.print(`Error: ${reason}. Is the peer's Parley running? Enter the peer's code again.`);
         }
         this.dialEnded(true);
       },
@@ -229,7 +235,7 @@ class ChatController {
           this.terminal.print("Bye.");
           return this.finish(EXIT_OK);
         case "help":
-          this.terminal.print("Enter the peer's port (or host:port). exit quits.");
+          this.terminal.print("Enter the code the peer's Parley shows (port-word-word). exit quits.");
           return;
         default:
           if (this.dialing) {

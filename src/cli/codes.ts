@@ -3,11 +3,23 @@
 import { readFileSync } from "node:fs";
 import { isCodeWords, normalizeCodeWords } from "../crypto/index.ts";
 import { formatAddress } from "../net/index.ts";
-import { UsageError } from "./flags.ts";
+import { isLoopbackHost, UsageError } from "./flags.ts";
 
-/** Loopback listeners accept the port alone (unverified); any other needs the code. */
-export function isLoopbackHost(host: string): boolean {
-  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+export { isLoopbackHost };
+
+/** What to say when only a port was given: the code is the way in. */
+export const WHOLE_CODE_NEEDED =
+  "type the whole code the peer's Parley shows, like 40123-ribbon-walnut (it begins with the port)";
+
+/**
+ * The code words to dial with: those typed, else those of PARLEY_CODE / --code-file. Without
+ * any, only --insecure-port-only dials the port alone (unverified).
+ * @returns the words, "" for port-only mode, or undefined when the whole code is needed
+ */
+export function dialWords(typed: string | undefined, peerCode: string | undefined, insecurePortOnly: boolean) {
+  const words = typed ?? codeWordsOf(peerCode);
+  if (words) return words;
+  return insecurePortOnly ? "" : undefined;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   checksumFlag,
   type FlagValues,
   hostFlag,
+  insecurePortOnlyFlag,
   nameFlag,
   parseFlags,
   portFlag,
@@ -80,6 +81,8 @@ interface CommonCommandOptions {
   readonly peerName?: string;
   /** The peer's code from --code-file or PARLEY_CODE (kept out of argv). */
   readonly peerCode?: string;
+  /** --insecure-port-only: accept and dial the port alone, unverified. */
+  readonly insecurePortOnly: boolean;
 }
 
 export interface SendOptions extends CommonCommandOptions {
@@ -106,8 +109,10 @@ export type CommandArgs<T> =
 /** @param dials - the command connects out: only then is the peer's code read (and checked) */
 function common(values: FlagValues, dials: boolean): CommonCommandOptions {
   const peerCode = dials ? peerCodeFromEnvironment(values["code-file"] as string | undefined) : undefined;
+  const host = hostFlag(values);
   return {
-    host: hostFlag(values),
+    host,
+    insecurePortOnly: insecurePortOnlyFlag(values, host),
     port: portFlag(values),
     json: values.json === true,
     progress: values["no-progress"] !== true && values.json !== true,

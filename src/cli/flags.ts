@@ -18,6 +18,7 @@ export const COMMON_FLAGS = {
   name: { type: "string" },
   "no-progress": { type: "boolean" },
   checksum: { type: "string" },
+  "insecure-port-only": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } as const satisfies FlagSpec;
@@ -59,6 +60,23 @@ export function checksumFlag(values: FlagValues): ChecksumAlgo {
     throw new UsageError(`--checksum must be one of ${CHECKSUM_ALGOS.join(", ")}, not "${checksum}"`);
   }
   return checksum;
+}
+
+/**
+ * --insecure-port-only: accept (and dial) the port alone, without the code: unverified, so
+ * any user of this machine could connect. Only on a loopback listener.
+ */
+export function insecurePortOnlyFlag(values: FlagValues, host: string): boolean {
+  if (values["insecure-port-only"] !== true) return false;
+  if (!isLoopbackHost(host)) {
+    throw new UsageError("--insecure-port-only works only with a loopback --host (127.0.0.1, ::1, localhost)");
+  }
+  return true;
+}
+
+/** Loopback listeners may accept the port alone (--insecure-port-only); any other needs the code. */
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** --name: 1 to 64 characters, or undefined. */

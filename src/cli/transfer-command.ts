@@ -10,7 +10,7 @@ import { dial, type Listener, listen, NetError } from "../net/index.ts";
 import { MAX_WRONG_CODES, Rendezvous, type Session, type SessionEvents, type TransferInfo } from "../session/index.ts";
 import { StreamReceiver, TransferError } from "../transfer/index.ts";
 import { formatBytes, sanitizeForTerminal } from "../ui/index.ts";
-import { codeWordsOf, connectionCode, isLoopbackHost } from "./codes.ts";
+import { connectionCode, dialWords, WHOLE_CODE_NEEDED } from "./codes.ts";
 import type { ReceiveOptions, SendOptions } from "./command-args.ts";
 import { prepareDownloadDir } from "./download-dir.ts";
 import {
@@ -94,7 +94,7 @@ class OneShotRun {
         },
       },
       codeWords: this.codeWords,
-      requireCode: !isLoopbackHost(this.options.host),
+      allowPortOnly: this.options.insecurePortOnly,
       ...this.extra,
     });
     const onSigint = (): void => this.onSignal(EXIT_SIGINT, "interrupted");
@@ -143,7 +143,9 @@ class OneShotRun {
     const defaultHost = dialHostFor(this.options.host);
     const address = parsePeerAddress(peerText, defaultHost);
     if (typeof address === "string") throw new UsageError(address);
-    const handshake = rendezvous.dialStarted(address.words ?? codeWordsOf(this.options.peerCode));
+    const words = dialWords(address.words, this.options.peerCode, this.options.insecurePortOnly);
+    if (words === undefined) throw new UsageError(`${peerText} is only a port: ${WHOLE_CODE_NEEDED}`);
+    const handshake = rendezvous.dialStarted(words);
     try {
       const conn = await dial(address.host, address.port);
       await handshake(conn);

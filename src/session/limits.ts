@@ -39,7 +39,17 @@ export const DIAL_WAIT_MS = 1_000;
 export const MAX_OUTGOING_TRANSFERS = 16;
 /** Wrong codes at a listener after which it judges no more attempts (the CLI then stops it). */
 export const MAX_WRONG_CODES = 3;
-/** Handshakes of accepted connections at once; more are refused (parallel guessing). */
+/**
+ * Handshakes of accepted connections that have spoken, at once; beyond it the oldest one that
+ * has not offered a key share yet makes room (parallel guessing is bounded by MAX_WRONG_CODES).
+ */
 export const MAX_ACCEPTED_HANDSHAKES = 16;
+/**
+ * Accepted connections that have not sent a byte yet, at once; beyond it the oldest silent one
+ * is dropped (a real peer speaks at once, so a pool of idle connections cannot lock it out).
+ */
+export const MAX_SILENT_CONNECTIONS = 64;
+/** Silent connections from one address at once; beyond it that address's oldest one goes. */
+export const MAX_SILENT_PER_ADDRESS = 32;
 /** A connection must send its HELLO within this long (Parley sends it first thing). */
 export const FIRST_HELLO_MS = 2_000;

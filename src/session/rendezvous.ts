@@ -2,8 +2,10 @@
  * Rendezvous: turns connections (accepted by our listener or dialed by us) into exactly one
  * Session with one peer.
  *
- * 1. Each connection exchanges HELLO. A connection that sends anything else, bad bytes, or no
- *    HELLO within HELLO_TIMEOUT_MS is dropped and reported; the listener keeps waiting.
+ * 1. Each connection runs the handshake (handshake.ts, driven by handshake-driver.ts): HELLO,
+ *    key shares, key confirmation. A connection that sends anything else, bad bytes, or does
+ *    not finish in time is dropped and reported; the listener keeps waiting. Accepted
+ *    connections are admitted by `accepted` (silent pool, handshake places, guess budget).
  * 2. The side whose HELLO nonce is larger ("the leader") picks the one connection to keep and
  *    sends READY on it: the connection it dialed if it dialed the peer, else the one it
  *    accepted. While a dial of its own is still in progress it waits for that dial first, so
@@ -14,35 +16,24 @@
  * that is about to be dropped. Once a session exists, anyone else is refused with BYE "busy".
  */
 
-import {
-  type ConnectionKeys,
-  CryptoError,
-  confirmMatches,
-  finishPake,
-  type HandshakeRole,
-  loadPake,
-  type PakeStart,
-  pakeLoaded,
-  SecureConnection,
-  sessionId,
-  startPake,
-} from "../crypto/index.ts";
+import { type HandshakeRole, loadPake, SecureConnection } from "../crypto/index.ts";
 import type { Connection } from "../net/index.ts";
-import {
-  APP_NAME,
-  encodeMessage,
-  type Frame,
-  FrameType,
-  HEADER_BYTES,
-  type Hello,
-  makeHello,
-  PROTOCOL_VERSION,
-  ProtocolError,
-  parseMessage,
-} from "../protocol/index.ts";
+import { encodeMessage, FrameType, type Hello, ProtocolError, parseMessage } from "../protocol/index.ts";
 import { FrameChannel } from "./channel.ts";
-import { DIAL_WAIT_MS, FIRST_HELLO_MS, HELLO_TIMEOUT_MS, MAX_ACCEPTED_HANDSHAKES, MAX_WRONG_CODES } from "./limits.ts";
+import { failureReason, REFUSAL_WORDS } from "./drop-reasons.ts";
+import { Refusal, type RefusalCode, type Security } from "./handshake.ts";
+import { type DrivenHandshake, driveHandshake, type HandshakeOutcome } from "./handshake-driver.ts";
+import {
+  DIAL_WAIT_MS,
+  HELLO_TIMEOUT_MS,
+  MAX_ACCEPTED_HANDSHAKES,
+  MAX_SILENT_CONNECTIONS,
+  MAX_SILENT_PER_ADDRESS,
+  MAX_WRONG_CODES,
+} from "./limits.ts";
 import { Session, type SessionOptions } from "./session.ts";
+
+export { Refusal, type Security } from "./handshake.ts";
 
 export interface RendezvousEvents {
   /** A session began (fires once). */
@@ -61,40 +52,49 @@ export interface RendezvousOptions extends Omit<SessionOptions, "peer" | "securi
   readonly rendezvousEvents: RendezvousEvents;
   /** The words of our listener's code (the PAKE password for dialers that give the code). */
   readonly codeWords?: string;
-  /** Refuse dialers that give only the port (a listener bound beyond loopback). */
-  readonly requireCode?: boolean;
+  /**
+   * Accept dialers that give only the port, unverified (the CLI's --insecure-port-only, on
+   * loopback only). Off by default: the code is the only way in.
+   */
+  readonly allowPortOnly?: boolean;
   /**
    * Benchmark baseline only (`bun run bench`, case parley-unsealed): run the whole handshake
    * but leave the records unsealed, to measure what sealing costs. Both sides must agree; the
    * CLI never sets it.
    */
   readonly unsealedForBenchmark?: boolean;
+  /** Loads the PAKE code (tests hold frames with a gate); default: the lazy loader. */
+  readonly loadPake?: () => Promise<void>;
 }
 
-/** How a session's connection was authenticated. */
-export interface Security {
-  /** "code": both sides proved they know the code; "port": loopback, no code (unverified). */
-  readonly mode: "code" | "port";
-  /** Six digits both sides show, to compare out of band. */
-  readonly verification: string;
-}
-
-function checkHello(hello: Hello): Hello {
-  if (hello.app !== APP_NAME) throw new ProtocolError("E_UNEXPECTED", "not a Parley client");
-  if (hello.v !== PROTOCOL_VERSION) {
-    throw new ProtocolError("E_VERSION", `protocol version ${hello.v} (this Parley speaks ${PROTOCOL_VERSION})`);
-  }
-  return hello;
-}
-
-/** A connection whose HELLO exchange is done, waiting to be picked (or dropped). */
-interface Candidate {
+/**
+ * What any way of meeting the peer hands the rendezvous: a channel whose records are already
+ * keyed, the peer's HELLO (its nonce picks the leader) and how it was authenticated. The
+ * direct handshake makes one; another rendezvous (a mailbox and a relay) makes the same.
+ */
+export interface Rendezvoused {
   readonly channel: FrameChannel;
   readonly peer: Hello;
   readonly security: Security;
+}
+
+/** A connection whose handshake is done, waiting to be picked (or dropped). */
+interface Candidate extends Rendezvoused {
   readonly timer: ReturnType<typeof setTimeout>;
   /** Resolves the handshake's promise: this connection became the session or was dropped. */
   readonly decided: () => void;
+  /** An unverified leader's READY, held while a dial with the code is still under way. */
+  readyHeld?: boolean;
+}
+
+/** An accepted connection whose handshake is under way. */
+interface Arrival {
+  readonly address: string;
+  /** It has sent its first frame. */
+  spoke: boolean;
+  /** A share from it is being tried against our code. */
+  guessing: boolean;
+  driven?: DrivenHandshake;
 }
 
 export class Rendezvous {
@@ -102,16 +102,17 @@ export class Rendezvous {
   readonly nonce: string;
   private session: Session | undefined;
   private readonly candidates = new Set<Candidate>();
-  /** Dials started whose handshake has not finished yet. */
+  /** Dials started whose handshake has not finished yet; and those of them with the code. */
   private dialsInProgress = 0;
+  private verifiedDialsInProgress = 0;
   /** Well-formed handshakes at our listener that failed key confirmation (a wrong code). */
   private wrongCodes = 0;
-  /** Handshakes of accepted connections under way. */
-  private acceptedHandshakes = 0;
+  /** Accepted connections in their handshake, oldest first (a Set keeps insertion order). */
+  private readonly arrivals = new Set<Arrival>();
   private pickTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: RendezvousOptions) {
-    void loadPake(); // in the background: ready long before a peer's HELLO usually
+    if (!options.loadPake) void loadPake(); // in the background: ready long before a peer's HELLO usually
     const bytes = crypto.getRandomValues(new Uint8Array(8));
     this.nonce = Buffer.from(bytes).toString("hex");
   }
@@ -120,19 +121,34 @@ export class Rendezvous {
     return this.session;
   }
 
-  /** A connection our listener accepted. */
+  /**
+   * A connection our listener accepted. Connections that have not spoken yet wait in a pool
+   * of MAX_SILENT_CONNECTIONS (MAX_SILENT_PER_ADDRESS from one address); when it is full the
+   * oldest silent one goes, never the newcomer: idle connections cannot lock the peer out,
+   * since a real peer speaks at once. Those that have spoken share MAX_ACCEPTED_HANDSHAKES
+   * places; when full, the oldest that has not yet offered a key share makes room.
+   */
   accepted(conn: Connection): void {
-    // Guessing the code must be hopeless: after MAX_WRONG_CODES failures nothing more is tried,
-    // and only a few handshakes run at once, so parallel attempts cannot slip past the count.
+    // Guessing the code must be hopeless: after MAX_WRONG_CODES failures nothing more is tried.
     if (this.wrongCodes >= MAX_WRONG_CODES) return conn.destroy();
-    if (this.acceptedHandshakes >= MAX_ACCEPTED_HANDSHAKES) {
-      conn.destroy();
-      this.options.rendezvousEvents.dropped(conn.remoteAddress, "refused: too many connections at once");
-      return;
-    }
-    this.acceptedHandshakes++;
+    const address = conn.remoteAddress;
+    const silent = [...this.arrivals].filter((a) => !a.spoke);
+    const sameAddress = silent.filter((a) => a.address === address);
+    if (sameAddress.length >= MAX_SILENT_PER_ADDRESS) sameAddress[0]?.driven?.evict();
+    else if (silent.length >= MAX_SILENT_CONNECTIONS) silent[0]?.driven?.evict();
+    const arrival: Arrival = { address, spoke: false, guessing: false };
+    this.arrivals.add(arrival);
     const secure = new SecureConnection(conn);
-    void this.handshake(new FrameChannel(secure, "accepted"), secure, undefined, () => this.acceptedHandshakes--);
+    void this.handshake(new FrameChannel(secure, "accepted"), secure, undefined, arrival);
+  }
+
+  /** An accepted connection spoke: it takes one of the handshake places. */
+  private spoke(arrival: Arrival): void {
+    arrival.spoke = true;
+    const speaking = [...this.arrivals].filter((a) => a.spoke);
+    if (speaking.length <= MAX_ACCEPTED_HANDSHAKES) return;
+    const victim = speaking.find((a) => !a.guessing && a !== arrival) ?? arrival;
+    victim.driven?.evict();
   }
 
   /**
@@ -141,7 +157,9 @@ export class Rendezvous {
    * @returns the function to call with the connection, or with undefined if the dial failed
    */
   dialStarted(codeWords?: string): (conn: Connection | undefined) => Promise<void> {
+    const verified = Boolean(codeWords);
     this.dialsInProgress++;
+    if (verified) this.verifiedDialsInProgress++;
     let counted = true;
     // The dial stops counting as "in progress" once its handshake is through (or failed):
     // from then on the leader may pick, this connection included.
@@ -149,14 +167,16 @@ export class Rendezvous {
       if (!counted) return;
       counted = false;
       this.dialsInProgress--;
+      if (verified) this.verifiedDialsInProgress--;
     };
     return async (conn) => {
       if (conn) {
         const secure = new SecureConnection(conn);
-        await this.handshake(new FrameChannel(secure, "dialed"), secure, codeWords ?? "", uncount);
+        await this.handshake(new FrameChannel(secure, "dialed"), secure, codeWords ?? "", undefined, uncount);
       }
       uncount();
       this.pickIfLeader();
+      this.startHeldReady();
     };
   }
 
@@ -166,7 +186,17 @@ export class Rendezvous {
   }
 
   /**
-   * HELLO, PAKE share, key confirmation; then the connection is sealed and becomes a
+   * A connection authenticated by another way of meeting (see Rendezvoused): it becomes a
+   * candidate like a direct one. Resolves once it is the session or has been dropped.
+   */
+  joined(met: Rendezvoused): Promise<void> {
+    return new Promise((decided) => {
+      if (!this.takeCandidate(met.channel, met.peer, decided, met.security)) decided();
+    });
+  }
+
+  /**
+   * Runs the handshake (handshake-driver.ts); a connection that gets through becomes a
    * candidate. Resolves once it is the session or has been dropped.
    * @param dialerWords - dialer: the code words ("" for port-only mode); listener: undefined
    * @param handshakeDone - called when the handshake ended either way, before anything else
@@ -175,159 +205,62 @@ export class Rendezvous {
     channel: FrameChannel,
     secure: SecureConnection,
     dialerWords: string | undefined,
+    arrival: Arrival | undefined,
     handshakeDone: () => void = () => {},
   ): Promise<void> {
-    const { conn } = channel;
     const role: HandshakeRole = dialerWords === undefined ? "listener" : "dialer";
+    const address = channel.conn.remoteAddress;
     return new Promise<void>((resolve) => {
-      let settled = false;
-      let peer: Hello | undefined;
-      let sid: Uint8Array = new Uint8Array(0);
-      let pake: PakeStart | undefined;
-      let keys: ConnectionKeys | undefined;
-      let mode: "code" | "port" = "port";
-      /** Listener: a guess was counted when keys were computed from the dialer's share. */
-      let guessCounted = false;
-      const settle = (): void => {
-        settled = true;
-        clearTimeout(timer);
-        clearTimeout(helloTimer);
-        // The record layer has its own copies of the keys; ours go.
-        pake?.secret.fill(0);
-        if (keys) for (const k of [keys.sendKey, keys.receiveKey, keys.confirm, keys.expectedConfirm]) k.fill(0);
+      const ended = (outcome: HandshakeOutcome): void => {
+        if (arrival) {
+          this.arrivals.delete(arrival);
+          // The right code: that share was not a wrong guess after all.
+          if (outcome.ok && arrival.guessing) this.wrongCodes--;
+        }
         handshakeDone();
-      };
-      const drop = (reason: string, graceful = false): void => {
-        if (settled) return;
-        settle();
-        if (graceful) conn.end(500);
-        else conn.destroy();
-        this.options.rendezvousEvents.dropped(conn.remoteAddress, reason);
-        // Gone after its key share: that was a guess at the code all the same.
-        if (guessCounted) this.options.rendezvousEvents.wrongCode(conn.remoteAddress, role, this.wrongCodes);
+        if (outcome.ok) {
+          if (!this.takeCandidate(channel, outcome.peer, resolve, outcome.security)) resolve();
+          return;
+        }
+        const { failure } = outcome;
+        const events = this.options.rendezvousEvents;
+        if (failure.code === "E_WRONG_CODE") {
+          events.wrongCode(address, role, role === "listener" ? this.wrongCodes : 0);
+        } else if (!(failure.code === "E_OWN_PORT" && role === "listener")) {
+          // Both ends ours: reported once, on the side that dialed.
+          events.dropped(address, failureReason(failure));
+          // Gone after its key share: that was a guess at the code all the same.
+          if (outcome.guessSpent) events.wrongCode(address, role, this.wrongCodes);
+        }
         resolve();
       };
-      const timer = setTimeout(() => drop("not a Parley peer (no greeting within 5 s)"), HELLO_TIMEOUT_MS);
-      // A Parley peer sends HELLO first thing: a connection silent for longer is dropped early,
-      // so idle connections cannot hold the few handshake places for long.
-      const helloTimer = setTimeout(() => {
-        if (!peer) drop("not a Parley peer (no greeting)");
-      }, FIRST_HELLO_MS);
-      // Our HELLO first: attaching below may replay the peer's HELLO at once, and what follows
-      // must come after ours on the wire.
-      const ownMode = role === "listener" ? "listen" : dialerWords ? "code" : "port";
-      const ownHello = encodeMessage(makeHello(this.nonce, this.options.name, [], ownMode));
-      const ownHelloBody = ownHello.subarray(HEADER_BYTES);
-      conn.write(ownHello);
-      // The PAKE code loads lazily (not at start-up): frames that arrive before it has are held
-      // and handled in order once it is there.
-      const held: Array<{ frame: Frame; endsChunk: boolean }> = [];
-      const handle = (frame: Frame, endsChunk: boolean): void => {
-        if (settled) return;
-        if (frame.type === FrameType.Bye && peer) {
-          const bye = parseMessage(frame);
-          return drop(`the peer refused the connection (${bye.kind === "bye" ? bye.reason : ""})`);
-        }
-        if (!peer) {
-          if (frame.type !== FrameType.Hello) throw new ProtocolError("E_UNEXPECTED", "the first frame was not HELLO");
-          peer = checkHello(parseMessage(frame) as Hello);
-          if (peer.nonce === this.nonce) {
-            // Both ends are ours: report it once, on the side that dialed.
-            if (role === "dialer") return drop("that is this Parley's own port; enter the peer's");
-            settle();
-            conn.destroy();
-            return resolve();
-          }
-          if (role === "listener") {
-            mode = peer.mode === "code" ? "code" : "port";
-            if (mode === "port" && this.options.requireCode) {
-              conn.write(encodeMessage({ kind: "bye", reason: "this listener needs its code, not just the port" }));
-              return drop("refused: the peer gave the port without the code (this listener needs it)", true);
-            }
-          } else mode = dialerWords ? "code" : "port";
-          const password =
-            mode === "code" ? (role === "listener" ? (this.options.codeWords ?? "") : (dialerWords ?? "")) : "";
-          // The exact HELLO bytes go into the session id: a HELLO changed on the way fails.
-          sid = role === "dialer" ? sessionId(ownHelloBody, frame.payload) : sessionId(frame.payload, ownHelloBody);
-          pake = startPake(password, mode, sid);
-          conn.write(encodeMessage({ kind: "share", share: pake.share }));
-          return;
-        }
-        if (!keys) {
-          if (frame.type !== FrameType.Share || !pake)
-            throw new ProtocolError("E_UNEXPECTED", "expected the key share");
-          const share = (parseMessage(frame) as { share: Uint8Array }).share;
-          if (role === "listener") {
-            // Computing keys from a share tests one guess at the code: count it now (and give
-            // it back if the confirmation matches), so that guesses are bounded whatever the
-            // dialer does next: confirm, close, or stall.
-            if (this.wrongCodes >= MAX_WRONG_CODES) return drop("refused: too many wrong codes already");
-            this.wrongCodes++;
-            guessCounted = true;
-          }
-          try {
-            keys = finishPake(role, pake, sid, share, this.nonce, peer.nonce);
-          } catch (err) {
-            if (err instanceof CryptoError) throw new ProtocolError("E_BAD_MESSAGE", "an invalid key share");
-            throw err;
-          }
-          conn.write(encodeMessage({ kind: "confirm", mac: keys.confirm }));
-          if (!this.options.unsealedForBenchmark) secure.startSealing(keys.sendKey);
-          return;
-        }
-        if (frame.type !== FrameType.Confirm) throw new ProtocolError("E_UNEXPECTED", "expected the key confirmation");
-        // CONFIRM must end its plain record: bytes behind it in the same record were never
-        // authenticated and must not reach the sealed part of the connection.
-        if (!endsChunk) {
-          throw new ProtocolError("E_UNEXPECTED", "data after the key confirmation in its record");
-        }
-        const mac = (parseMessage(frame) as { mac: Uint8Array }).mac;
-        if (!confirmMatches(keys, mac)) {
-          guessCounted = false;
-          settle();
-          conn.end(500);
-          this.options.rendezvousEvents.wrongCode(conn.remoteAddress, role, role === "listener" ? this.wrongCodes : 0);
-          return resolve();
-        }
-        if (guessCounted) {
-          this.wrongCodes--; // the right code: not a wrong guess after all
-          guessCounted = false;
-        }
-        if (this.options.unsealedForBenchmark) secure.continueUnsealedForBenchmark();
-        else secure.startOpening(keys.receiveKey);
-        settle();
-        this.helloCompleted(channel, peer, resolve, { mode, verification: keys.verification });
-      };
-      const handleHeld = (): void => {
-        while (held.length > 0 && !settled && !conn.closed) {
-          try {
-            const next = held.shift() as { frame: Frame; endsChunk: boolean };
-            handle(next.frame, next.endsChunk);
-          } catch (err) {
-            if (err instanceof ProtocolError) return channel.fail(err);
-            throw err;
-          }
-        }
-        held.length = 0;
-      };
-      channel.setOwner({
-        onFrame: (frame) => {
-          if (pakeLoaded() && held.length === 0) return handle(frame, channel.frameEndsChunk);
-          held.push({ frame, endsChunk: channel.frameEndsChunk });
-          if (held.length === 1) void loadPake().then(handleHeld);
+      const driven = driveHandshake(
+        channel,
+        secure,
+        {
+          role,
+          nonce: this.nonce,
+          ...(this.options.name === undefined ? {} : { name: this.options.name }),
+          words: role === "listener" ? (this.options.codeWords ?? "") : (dialerWords ?? ""),
+          allowPortOnly: this.options.allowPortOnly === true,
+          ...(this.options.unsealedForBenchmark ? { unsealedForBenchmark: true } : {}),
+          ...(this.options.loadPake ? { loadPake: this.options.loadPake } : {}),
+          ...(arrival
+            ? {
+                spoke: () => this.spoke(arrival),
+                mayGuess: () => {
+                  if (this.wrongCodes >= MAX_WRONG_CODES) return false;
+                  this.wrongCodes++;
+                  arrival.guessing = true;
+                  return true;
+                },
+              }
+            : {}),
         },
-        onDrain: () => {},
-        onClose: (why) => {
-          if (why.protocol) drop(`not a Parley peer (${why.protocol.message})`);
-          else if (why.error instanceof CryptoError) drop("not a Parley peer (bytes that are not Parley records)");
-          else drop("closed before the greeting");
-        },
-      });
+        ended,
+      );
+      if (arrival) arrival.driven = driven;
     });
-  }
-
-  private helloCompleted(channel: FrameChannel, peer: Hello, decided: () => void, security: Security): void {
-    if (!this.takeCandidate(channel, peer, decided, security)) decided();
   }
 
   /** @returns false when the connection was dropped at once (not a candidate) */
@@ -341,12 +274,16 @@ export class Rendezvous {
       this.refuse(channel);
       return false;
     }
-    for (const c of this.candidates) {
-      if (c.peer.nonce !== peer.nonce) {
-        // Someone else got here first: one peer at a time.
-        this.refuse(channel);
-        return false;
+    for (const c of [...this.candidates]) {
+      if (c.peer.nonce === peer.nonce) continue;
+      // Someone else got here first: one peer at a time; but a verified peer never loses to an
+      // unverified one (--insecure-port-only): the unverified one goes.
+      if (security.mode === "code" && c.security.mode === "port") {
+        this.dropCandidate(c, "dropped: a peer verified by the code came in, and this one was not verified");
+        continue;
       }
+      this.refuse(channel);
+      return false;
     }
     const candidate: Candidate = {
       channel,
@@ -360,13 +297,18 @@ export class Rendezvous {
       onFrame: (frame) => {
         if (frame.type === FrameType.Bye) {
           const bye = parseMessage(frame);
-          const reason = bye.kind === "bye" ? bye.reason : "";
-          return this.dropCandidate(candidate, `the peer refused the connection (${reason})`);
+          const known = bye.kind === "bye" ? REFUSAL_WORDS[bye.reason as RefusalCode] : undefined;
+          return this.dropCandidate(candidate, `the peer refused the connection (${known ?? "no reason shown"})`);
         }
         if (frame.type !== FrameType.Ready || this.isLeader(peer)) {
           throw new ProtocolError("E_UNEXPECTED", "a frame before the connection was picked");
         }
         parseMessage(frame);
+        // An unverified leader waits while a dial of ours with the code is under way.
+        if (security.mode === "port" && this.verifiedDialsInProgress > 0) {
+          candidate.readyHeld = true;
+          return;
+        }
         this.start(candidate);
       },
       onDrain: () => {},
@@ -381,14 +323,22 @@ export class Rendezvous {
     return true;
   }
 
+  /** After a dial ended: a READY held for it is honoured now, if nothing better came. */
+  private startHeldReady(): void {
+    if (this.session || this.verifiedDialsInProgress > 0) return;
+    const held = [...this.candidates].find((c) => c.readyHeld);
+    if (held) this.start(held);
+  }
+
   private isLeader(peer: Hello): boolean {
     return this.nonce > peer.nonce;
   }
 
   /**
-   * The leader keeps the connection it dialed, else the one it accepted. While a dial of its
-   * own is in progress it waits for it, but at most DIAL_WAIT_MS: that dial may go somewhere
-   * else entirely (a wrong port, a silent host).
+   * The leader keeps a verified connection over an unverified one; among those, the one it
+   * dialed, else the one it accepted. While a dial of its own is in progress it waits for it,
+   * but at most DIAL_WAIT_MS: that dial may go somewhere else entirely (a wrong port, a
+   * silent host).
    */
   private pickIfLeader(force = false): void {
     if (this.session) return;
@@ -403,7 +353,9 @@ export class Rendezvous {
     }
     clearTimeout(this.pickTimer);
     this.pickTimer = undefined;
-    const pick = leading.find((c) => c.channel.origin === "dialed") ?? (leading[0] as Candidate);
+    const rank = (c: Candidate): number =>
+      (c.security.mode === "code" ? 2 : 0) + (c.channel.origin === "dialed" ? 1 : 0);
+    const pick = leading.reduce((best, c) => (rank(c) > rank(best) ? c : best));
     pick.channel.conn.write(encodeMessage({ kind: "ready" }));
     if (pick.channel.conn.closed) return; // gone while we wrote: its onClose already dropped it
     this.start(pick);
@@ -422,13 +374,14 @@ export class Rendezvous {
 
   private dropCandidate(candidate: Candidate, reason: string): void {
     if (!this.candidates.delete(candidate)) return;
+    clearTimeout(candidate.timer);
     candidate.channel.conn.destroy();
     this.options.rendezvousEvents.dropped(candidate.channel.conn.remoteAddress, reason);
     candidate.decided();
   }
 
   private refuse(channel: FrameChannel): void {
-    channel.conn.write(encodeMessage({ kind: "bye", reason: "busy: already connected to a peer" }));
+    channel.conn.write(encodeMessage({ kind: "bye", reason: Refusal.Busy }));
     channel.conn.end(500);
     this.options.rendezvousEvents.dropped(channel.conn.remoteAddress, "refused: already connected to a peer");
   }

@@ -74,7 +74,7 @@ test("the receiver process killed mid-transfer: the sender reports it", async ()
   const src = join(sender.dir, "big.bin");
   writeRandomFile(src, 256 << 20);
   const conn = await (await import("../../src/net/index.ts")).dial("127.0.0.1", port);
-  await sender.rendezvous.dialed(conn);
+  await sender.rendezvous.dialed(conn, "ribbon-walnut"); // bench/peer.ts's BENCH_WORDS
   const session = await sender.waitForSession();
   sender.onProgress = (_info, bytes) => {
     if (bytes > 0) child.kill(9);
@@ -90,7 +90,7 @@ test("the receiver process killed mid-transfer: the sender reports it", async ()
 
 /** A hand-made client that completes the real handshake as the follower. */
 async function rawPeer(target: TestPeer): Promise<Socket> {
-  const raw = await rawParley(target.listener.port, { leader: false });
+  const raw = await rawParley(target.listener.port, { leader: false, words: target.codeWords });
   sockets.push(raw.socket);
   await target.waitForSession();
   // Further bytes go sealed: the hostile frames below come from an authenticated peer.

@@ -23,7 +23,7 @@ afterEach(() => {
 
 /** A hand-made client that completes the handshake as the follower (smallest nonce). */
 async function rawPeer(target: TestPeer, options: { read: boolean }): Promise<RawParley> {
-  const raw = await rawParley(target.listener.port, { leader: false });
+  const raw = await rawParley(target.listener.port, { leader: false, words: target.codeWords });
   sockets.push(raw.socket);
   if (!options.read) raw.stopReading();
   await target.waitForSession();
@@ -72,8 +72,11 @@ test("bytes that arrive before the handshake code listens are not lost", async (
   const b = new TestPeer("bob");
   peers.push(a, b);
   const conn = await dial("127.0.0.1", b.listener.port);
-  await Bun.sleep(50); // b's HELLO is already here
-  await a.rendezvous.dialed(conn);
+  // Wait until b's HELLO is in, before anything reads the connection (no sleep: the case is reached).
+  const early = () => (conn as unknown as { early?: Uint8Array[] }).early?.length ?? 0;
+  for (let i = 0; i < 10_000 && early() === 0; i++) await new Promise((r) => setTimeout(r, 1));
+  expect(early()).toBeGreaterThan(0);
+  await a.rendezvous.dialed(conn, b.codeWords);
   await Promise.all([a.waitForSession(), b.waitForSession()]);
 });
 
@@ -114,9 +117,9 @@ test("a leader whose own dial hangs still takes the peer that connected to it", 
   // A listener that accepts and then says nothing: a's dial there stays in its handshake.
   const silent = listen("127.0.0.1", 0, () => {});
   cleanups.push(() => silent.stop());
-  const hanging = a.rendezvous.dialStarted();
-  void dial("127.0.0.1", silent.port).then((conn) => hanging(conn));
-  await Bun.sleep(20);
+  const hanging = a.rendezvous.dialStarted("ribbon-walnut");
+  // Connected and in its handshake before b dials (no sleep).
+  void hanging(await dial("127.0.0.1", silent.port));
   const started = Date.now();
   await b.dialTo(a);
   await Promise.all([a.waitForSession(), b.waitForSession()]);

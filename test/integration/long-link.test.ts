@@ -25,7 +25,7 @@ test("over a 200 ms round trip the send window grows past its floor; file intact
   peers.push(alice, bob);
   const relay = await startRelay(bob.listener.port, undefined, undefined, { delayMs: 100 });
   relays.push(relay);
-  await alice.rendezvous.dialed(await dial("127.0.0.1", relay.port));
+  await alice.rendezvous.dialed(await dial("127.0.0.1", relay.port), bob.codeWords);
   const [sending] = await Promise.all([alice.waitForSession(), bob.waitForSession()]);
 
   const path = join(alice.dir, "far.bin");

@@ -42,11 +42,20 @@ export class TestPeer {
   onProgress: (info: TransferInfo, bytes: number) => void = () => {};
   private waiters: Array<() => void> = [];
 
+  /** The words of this peer's code (what a dialer must know). */
+  readonly codeWords: string;
+
   constructor(
     name: string,
     checksum: ChecksumAlgo = "sha256",
-    options: { codeWords?: string; session?: Partial<Pick<SessionOptions, "decideOffer" | "openSink">> } = {},
+    options: {
+      codeWords?: string;
+      allowPortOnly?: boolean;
+      loadPake?: () => Promise<void>;
+      session?: Partial<Pick<SessionOptions, "decideOffer" | "openSink">>;
+    } = {},
   ) {
+    this.codeWords = options.codeWords ?? "ribbon-walnut";
     this.dir = mkdtempSync(join(tmpdir(), `parley-${name}-`));
     const record = (e: Recorded): void => {
       this.events.push(e);
@@ -69,7 +78,9 @@ export class TestPeer {
       downloadDir: this.dir,
       checksum,
       name,
-      ...(options.codeWords ? { codeWords: options.codeWords } : {}),
+      codeWords: this.codeWords,
+      ...(options.allowPortOnly ? { allowPortOnly: true } : {}),
+      ...(options.loadPake ? { loadPake: options.loadPake } : {}),
       ...options.session,
       events,
       rendezvousEvents: {
@@ -84,9 +95,10 @@ export class TestPeer {
     this.listener = listen("127.0.0.1", 0, (conn) => this.rendezvous.accepted(conn));
   }
 
-  async dialTo(other: TestPeer): Promise<void> {
+  /** Dials `other` with its code (`words` "" for port-only mode). */
+  async dialTo(other: TestPeer, words: string = other.codeWords): Promise<void> {
     const conn = await dial("127.0.0.1", other.listener.port);
-    await this.rendezvous.dialed(conn);
+    await this.rendezvous.dialed(conn, words);
   }
 
   /** Resolves with the first recorded event (from index `from`) matching `pred`. */

@@ -114,7 +114,7 @@ async function hashingReceiver() {
   const part = join(target.dir, "big.bin.part");
   writeSparse(part, PREFIX_BYTES, new Uint8Array(0));
   markAsParleyPart(part);
-  const raw = await rawParley(target.listener.port, { leader: false });
+  const raw = await rawParley(target.listener.port, { leader: false, words: target.codeWords });
   sockets.push(raw.socket);
   await target.waitForSession();
   return { target, raw, part };

@@ -191,7 +191,7 @@ describe("connecting", () => {
     const a = new TestPeer("alice");
     peers.push(a);
     const conn = await dial("127.0.0.1", a.listener.port);
-    await a.rendezvous.dialed(conn);
+    await a.rendezvous.dialed(conn, a.codeWords);
     await a.waitFor("dropped", (e) => e.reason.includes("own port"));
     expect(a.session).toBeUndefined();
   });

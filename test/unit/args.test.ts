@@ -20,7 +20,14 @@ function optionsOf(argv: readonly string[]): ChatOptions {
   return parsed.options;
 }
 
-const defaults = { host: "127.0.0.1", port: 0, dir: process.cwd(), progress: true, checksum: DEFAULT_CHECKSUM };
+const defaults = {
+  host: "127.0.0.1",
+  insecurePortOnly: false,
+  port: 0,
+  dir: process.cwd(),
+  progress: true,
+  checksum: DEFAULT_CHECKSUM,
+};
 
 describe("parseChatArgs", () => {
   test("no flags give the defaults: 127.0.0.1, any port, progress bars, no peer, no name", () => {
@@ -44,6 +51,7 @@ describe("parseChatArgs", () => {
     [["--connect", "40123", "--name", "alice"], { connect: "40123", name: "alice" }],
     [["--name", "n".repeat(64)], { name: "n".repeat(64) }],
     [["--dir", "/tmp/incoming"], { dir: "/tmp/incoming" }],
+    [["--insecure-port-only"], { insecurePortOnly: true }],
     ...CHECKSUM_ALGOS.map((algo): [string[], Partial<ChatOptions>] => [["--checksum", algo], { checksum: algo }]),
   ])("%p sets %p", (argv, expected) => {
     expect(optionsOf(argv)).toStrictEqual({ ...defaults, ...expected });
@@ -78,6 +86,7 @@ describe("parseChatArgs", () => {
     ["--name", "n".repeat(65)],
     ["--host", " "],
     ["--checksum", "md5"],
+    ["--insecure-port-only", "--host", "0.0.0.0"],
   ];
 
   test.each(bad.map((argv): [string[]] => [argv]))("%p is a UsageError", (argv) => {
