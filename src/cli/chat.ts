@@ -13,6 +13,7 @@ import { displayText, formatBytes, openTerminal, sanitizeForTerminal, type Termi
 import type { ChatOptions } from "./args.ts";
 import { connectionCode, dialWords, WHOLE_CODE_NEEDED } from "./codes.ts";
 import { prepareDownloadDir } from "./download-dir.ts";
+import { DropLines } from "./drop-lines.ts";
 import { EXIT_CONNECTION, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM } from "./exit-codes.ts";
 import { parseInputLine, parsePeerAddress, parseTransferPaths } from "./input.ts";
 import { dialHostFor, listenerReach } from "./listening.ts";
@@ -43,6 +44,7 @@ class ChatController {
   /** The words of our code: the password a dialer must know. */
   private readonly codeWords = randomCodeWords();
   private readonly rendezvous: Rendezvous;
+  private readonly drops: DropLines;
   private listener: Listener | undefined;
   private session: Session | undefined;
   private dialing = false;
@@ -68,6 +70,7 @@ class ChatController {
       { progress: options.progress },
     );
     this.presenter = new TransferPresenter(this.terminal);
+    this.drops = new DropLines((line) => this.terminal.print(line));
     this.rendezvous = new Rendezvous({
       downloadDir,
       checksum: options.checksum,
@@ -76,8 +79,7 @@ class ChatController {
       events: this.sessionEvents(),
       rendezvousEvents: {
         connected: (session) => this.onConnected(session),
-        dropped: (address, reason) =>
-          this.terminal.print(`Dropped a connection from ${address}: ${sanitizeForTerminal(reason)}.`),
+        dropped: (address, reason) => this.drops.dropped(address, reason),
         wrongCode: (address, side, attempts) => this.onWrongCode(address, side, attempts),
       },
       codeWords: this.codeWords,
@@ -387,6 +389,7 @@ class ChatController {
     if (this.finishing) return;
     this.finishing = true;
     this.listener?.stop();
+    this.drops.close();
     void this.terminal.close().then(() => this.resolveExit(code));
   }
 }

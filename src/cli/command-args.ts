@@ -26,10 +26,10 @@ Usage:
 Examples:
   parley                                   # chat: prints "Listening on ...", asks for the peer
   parley receive --dir in                  # listens; prints how to reach it
-  parley send report.pdf --to 127.0.0.1:40123
+  parley send report.pdf --to 40123-ribbon-walnut
   parley send big.iso                      # or the sender listens ...
-  parley receive 127.0.0.1:40123 --dir in  # ... and the receiver dials
-  tar c photos | parley send - --name photos.tar --to 40123
+  PARLEY_CODE=40123-ribbon-walnut parley receive 40123 --dir in  # ... the receiver dials
+  tar c photos | PARLEY_CODE=40123-ribbon-walnut parley send - --name photos.tar --to 40123
   parley receive --stdout --json > file.bin   # the events go to stderr then
 
 Exit codes: 0 ok, 1 usage, 2 connection failed, 3 transfer failed or rejected,
@@ -38,11 +38,11 @@ Exit codes: 0 ok, 1 usage, 2 connection failed, 3 transfer failed or rejected,
 export const SEND_HELP = `Usage: parley send <paths...> [--to PEER] [options]
 
 Sends the files (several at once), waits until the receiver has verified each one, exits.
-Without --to it listens and waits for \`parley receive <host:port>\`. \`-\` sends standard
+Without --to it listens and waits for \`parley receive <code>\`. \`-\` sends standard
 input (give it a name with --name).
 
 Options:
-  --to PEER        dial the receiver (its code, or <port> / <host>:<port>) instead of listening
+  --to CODE        dial the receiver with its code (40123-ribbon-walnut) instead of listening
   --code-file F    read the peer's code from file F (or set PARLEY_CODE): not in ps
   --port N, --host H  where to listen without --to (default: any port on 127.0.0.1)
   --name NAME      the saved name for \`-\` (default: stdin)
@@ -50,13 +50,14 @@ Options:
   --limit-rate R   at most R bytes a second (K, M, G: powers of 1024), e.g. 20M
   --json           one JSON object per line on stdout for every event; messages on stderr
   --no-progress    no progress bar
+  --insecure-port-only  accept and dial the port alone, without the code: NOT verified
 Exit codes: 0 every file received and verified, 1 usage, 2 connection failed,
 3 a transfer failed or was rejected, 4 integrity failure, 130 SIGINT, 143 SIGTERM.`;
 
 export const RECEIVE_HELP = `Usage: parley receive [PEER] [options]
 
-Receives what the sender sends, then exits when the sender is done. With PEER (the sender's
-code, or <port> / <host>:<port> with the code in PARLEY_CODE or --code-file) it dials the
+Receives what the sender sends, then exits when the sender is done. With CODE (the sender's
+code, or its port with the code in PARLEY_CODE or --code-file) it dials the
 sender; without, it listens, shows its code, and waits for \`parley send --to\`.
 
 Options:
@@ -68,6 +69,7 @@ Options:
   --port N, --host H  where to listen without PEER (default: any port on 127.0.0.1)
   --json           one JSON object per line on stdout for every event; messages on stderr
   --no-progress    no progress bar
+  --insecure-port-only  accept and dial the port alone, without the code: NOT verified
 Exit codes: 0 everything received and verified, 1 usage, 2 connection failed,
 3 a transfer failed or was rejected, 4 integrity failure, 130 SIGINT, 143 SIGTERM.`;
 

@@ -13,6 +13,7 @@ import { formatBytes, sanitizeForTerminal } from "../ui/index.ts";
 import { connectionCode, dialWords, WHOLE_CODE_NEEDED } from "./codes.ts";
 import type { ReceiveOptions, SendOptions } from "./command-args.ts";
 import { prepareDownloadDir } from "./download-dir.ts";
+import { DropLines } from "./drop-lines.ts";
 import {
   EXIT_CONNECTION,
   EXIT_INTEGRITY,
@@ -49,6 +50,7 @@ class OneShotRun {
   private pendingSignalCode: number | undefined;
   /** The words of our code, when we listen. */
   private readonly codeWords = randomCodeWords();
+  private readonly drops = new DropLines((line) => this.reporter.note(line));
   private resolveExit: (code: number) => void = () => {};
   readonly exitCode = new Promise<number>((resolve) => {
     this.resolveExit = resolve;
@@ -79,8 +81,7 @@ class OneShotRun {
           this.reporter.connected(session.peer.name, session.remoteAddress, session.security);
           this.hooks.start(session);
         },
-        dropped: (address, reason) =>
-          this.reporter.note(`Dropped a connection from ${address}: ${sanitizeForTerminal(reason)}.`),
+        dropped: (address, reason) => this.drops.dropped(address, reason),
         wrongCode: (address, side, attempts) => {
           if (side === "dialer") {
             this.reporter.error("E_WRONG_CODE", "wrong code: the peer did not accept it");
@@ -120,6 +121,7 @@ class OneShotRun {
   finish(code: number): void {
     if (this.finishing) return;
     this.finishing = true;
+    this.drops.close();
     this.resolveExit(this.pendingSignalCode ?? code);
   }
 

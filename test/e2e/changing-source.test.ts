@@ -16,8 +16,8 @@ const SIZE = 12 * 1024 * 1024;
 
 const receiver = jsonReceiver;
 
-async function sendingSlowly(path: string, port: number): Promise<Cli> {
-  const cli = startCli("sender", ["send", path, "--to", String(port), "--json", "--limit-rate", "8M"]);
+async function sendingSlowly(path: string, code: string): Promise<Cli> {
+  const cli = startCli("sender", ["send", path, "--to", code, "--json", "--limit-rate", "8M"]);
   await cli.waitForLine(/"type":"progress".*"bytes":[1-9]/);
   return cli;
 }
@@ -28,7 +28,7 @@ test("a file that grows while it is sent: the offered bytes arrive and verify", 
   const first = randomBytes(SIZE);
   writeFileSync(src, first);
   const r = await receiver(dir);
-  const s = await sendingSlowly(src, r.port);
+  const s = await sendingSlowly(src, r.code);
   appendFileSync(src, randomBytes(1024 * 1024));
   expect(await s.exitCode()).toBe(0);
   expect(await r.cli.exitCode()).toBe(0);
@@ -40,7 +40,7 @@ test("a file that shrinks while it is sent: the sender says so, both exit 3, not
   const src = join(makeTempDir(), "data.bin");
   writeFileSync(src, randomBytes(SIZE));
   const r = await receiver(dir);
-  const s = await sendingSlowly(src, r.port);
+  const s = await sendingSlowly(src, r.code);
   truncateSync(src, 1024);
   expect(await s.exitCode()).toBe(3);
   expect(await r.cli.exitCode()).toBe(3);

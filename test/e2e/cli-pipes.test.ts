@@ -204,12 +204,12 @@ describe("parley chat over pipes", () => {
       const [a, b] = await Promise.all([startPeer("alice"), startPeer("bob")]);
       const dead = closedPort();
 
-      a.cli.send(String(dead));
+      a.cli.send(`${dead}-ribbon-walnut`);
       const refused = await a.cli.waitForLine(/connection refused/i);
       expect(refused.line).toContain(`127.0.0.1:${dead}`);
       expect(a.cli.linesMatching(/connection refused/i)).toHaveLength(1);
 
-      a.cli.send(String(b.port));
+      a.cli.send(b.code);
       await Promise.all([
         a.cli.waitForLine(/^Connected to bob at 127\.0\.0\.1:\d+/),
         b.cli.waitForLine(/^Connected to alice at 127\.0\.0\.1:\d+/),
@@ -303,7 +303,7 @@ describe("scripted use", () => {
       const src = join(srcDir, "scripted.bin");
       const bytes = randomBytes(2 * 1024 * 1024 + 7);
       writeFileSync(src, bytes);
-      const a = startCli("alice", ["--connect", String(b.port), "--dir", srcDir, "--no-progress"]);
+      const a = startCli("alice", ["--connect", b.code, "--dir", srcDir, "--no-progress"]);
       // Written before the connection exists, as a script does.
       a.send("hello from a script");
       a.send(`transfer ${src}`);
@@ -325,7 +325,13 @@ describe("scripted use", () => {
   test(
     "--connect to a port where nothing listens, with input ended: one line, exit 1",
     async () => {
-      const a = startCli("alice", ["--connect", String(closedPort()), "--dir", makeTempDir(), "--no-progress"]);
+      const a = startCli("alice", [
+        "--connect",
+        `${closedPort()}-ribbon-walnut`,
+        "--dir",
+        makeTempDir(),
+        "--no-progress",
+      ]);
       a.endInput();
       expect(await a.exitCode()).toBe(1);
       expect(a.linesMatching(/connection refused/)).toHaveLength(1);
@@ -498,9 +504,9 @@ describe("chat edge cases", () => {
     "dialing its own port is refused and the CLI keeps asking",
     async () => {
       const [a, b] = await Promise.all([startPeer("alice"), startPeer("bob")]);
-      a.cli.send(String(a.port));
+      a.cli.send(a.code);
       await a.cli.waitForLine(/own port/);
-      a.cli.send(String(b.port));
+      a.cli.send(b.code);
       await Promise.all([
         a.cli.waitForLine(/^Connected to bob at 127\.0\.0\.1:\d+/),
         b.cli.waitForLine(/^Connected to alice at 127\.0\.0\.1:\d+/),
@@ -602,7 +608,7 @@ describe("strangers on the port", () => {
       expect(a.cli.linesMatching(/^Dropped/)).toHaveLength(3);
 
       // Bob dials alice, who is still listening and still asking for a peer.
-      b.cli.send(String(a.port));
+      b.cli.send(a.code);
       await Promise.all([
         a.cli.waitForLine(/^Connected to bob at 127\.0\.0\.1:\d+/),
         b.cli.waitForLine(/^Connected to alice at 127\.0\.0\.1:\d+/),
@@ -619,7 +625,7 @@ describe("strangers on the port", () => {
       const { a, b } = await connectedPair();
       const c = await startPeer("carol");
 
-      c.cli.send(String(a.port));
+      c.cli.send(a.code);
       await c.cli.waitForLine(/connection refused/);
       await chat(a, b, "alice", "still just us");
       expect(a.cli.linesMatching(/^Connected to/)).toEqual([expect.stringMatching(/^Connected to bob/)]);

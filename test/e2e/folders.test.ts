@@ -84,8 +84,8 @@ test("parley send <folder> into parley receive: identical tree, exit 0; an empty
   const dir = makeTempDir();
   const receiver = startCli("receiver", ["receive", "--dir", dir, "--json"]);
   const { line } = await receiver.waitForLine(/"type":"listening"/);
-  const port = (JSON.parse(line) as { port: number }).port;
-  const sender = startCli("sender", ["send", folder, empty, "--to", String(port)]);
+  const code = (JSON.parse(line) as { code: string }).code;
+  const sender = startCli("sender", ["send", folder, empty, "--to", code]);
   expect(await sender.exitCode()).toBe(0);
   expect(await receiver.exitCode()).toBe(0);
   expect(tree(join(dir, "photos"))).toEqual(tree(folder));

@@ -263,11 +263,12 @@ export async function connectedPair(): Promise<{ a: Peer; b: Peer }> {
 }
 
 /** A fresh directory under the OS temp dir, removed by `cleanup()`. */
-/** `parley receive --dir DIR --json`, once it is listening; with the port it listens on. */
-export async function jsonReceiver(dir: string): Promise<{ cli: Cli; port: number }> {
+/** `parley receive --dir DIR --json`, once it is listening; with its port and code. */
+export async function jsonReceiver(dir: string): Promise<{ cli: Cli; port: number; code: string }> {
   const cli = startCli("receiver", ["receive", "--dir", dir, "--json"]);
   const { line } = await cli.waitForLine(/"type":"listening"/);
-  return { cli, port: (JSON.parse(line) as { port: number }).port };
+  const { port, code } = JSON.parse(line) as { port: number; code: string };
+  return { cli, port, code };
 }
 
 export function makeTempDir(): string {

@@ -16,8 +16,8 @@ const SIZE = 64 * 1024 * 1024;
 
 const receiver = jsonReceiver;
 
-function sender(path: string, port: number, limit?: string): Cli {
-  return startCli("sender", ["send", path, "--to", String(port), "--json", ...(limit ? ["--limit-rate", limit] : [])]);
+function sender(path: string, code: string, limit?: string): Cli {
+  return startCli("sender", ["send", path, "--to", code, "--json", ...(limit ? ["--limit-rate", limit] : [])]);
 }
 
 /** Waits until `cli` reports progress, then a random 50-350 ms more. */
@@ -41,7 +41,7 @@ test("SIGKILL the receiver, then the sender, mid-transfer: each restart resumes,
 
   // 1: the receiver dies.
   let r = await receiver(dir);
-  let s = sender(src, r.port, "48M");
+  let s = sender(src, r.code, "48M");
   await somewhereInTheMiddle(r.cli);
   r.cli.kill("SIGKILL");
   expect(await s.exitCode()).toBe(3);
@@ -52,7 +52,7 @@ test("SIGKILL the receiver, then the sender, mid-transfer: each restart resumes,
 
   // 2: the sender dies.
   r = await receiver(dir);
-  s = sender(src, r.port, "48M");
+  s = sender(src, r.code, "48M");
   await somewhereInTheMiddle(s);
   s.kill("SIGKILL");
   expect(await r.cli.exitCode()).toBe(3);
@@ -62,7 +62,7 @@ test("SIGKILL the receiver, then the sender, mid-transfer: each restart resumes,
 
   // 3: nobody dies.
   r = await receiver(dir);
-  s = sender(src, r.port);
+  s = sender(src, r.code);
   expect(await s.exitCode()).toBe(0);
   expect(await r.cli.exitCode()).toBe(0);
   const received = doneEvent(r.cli);
@@ -80,7 +80,7 @@ test("a source changed between attempts starts over, and the result is the new f
   const src = join(makeTempDir(), "doc.bin");
   writeFileSync(src, randomBytes(16 * 1024 * 1024));
   let r = await receiver(dir);
-  let s = sender(src, r.port, "16M");
+  let s = sender(src, r.code, "16M");
   await somewhereInTheMiddle(r.cli);
   r.cli.kill("SIGKILL");
   await s.exitCode();
@@ -89,7 +89,7 @@ test("a source changed between attempts starts over, and the result is the new f
   const changed = randomBytes(16 * 1024 * 1024);
   writeFileSync(src, changed);
   r = await receiver(dir);
-  s = sender(src, r.port);
+  s = sender(src, r.code);
   expect(await s.exitCode()).toBe(0);
   expect(await r.cli.exitCode()).toBe(0);
   expect(doneEvent(r.cli).resumedFrom).toBe(0);
@@ -104,14 +104,14 @@ test("a folder cut by SIGKILL of the receiver, sent again: it goes on in the sam
   for (const f of files) writeFileSync(join(srcRoot, f.name), f.bytes);
 
   let r = await receiver(dir);
-  let s = sender(srcRoot, r.port, "24M");
+  let s = sender(srcRoot, r.code, "24M");
   await somewhereInTheMiddle(r.cli);
   r.cli.kill("SIGKILL");
   expect(await s.exitCode()).toBe(3);
   expect(existsSync(join(dir, "photos", ".parley-unfinished"))).toBe(true);
 
   r = await receiver(dir);
-  s = sender(srcRoot, r.port);
+  s = sender(srcRoot, r.code);
   expect(await s.exitCode()).toBe(0);
   expect(await r.cli.exitCode()).toBe(0);
   expect(readdirSync(dir)).toEqual(["photos"]); // the same folder, no "photos (1)"

@@ -6,11 +6,11 @@
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { startRelay } from "../relay.ts";
-import { cleanup, makeTempDir, type Peer, startCli, startPeer } from "./helpers.ts";
+import { cleanup, MAIN, makeTempDir, type Peer, startCli, startPeer } from "./helpers.ts";
 
 afterEach(cleanup);
 const TEST_MS = 30_000;
@@ -41,9 +41,41 @@ describe("codes", () => {
   );
 
   test(
-    "the port alone on loopback: encrypted, clearly marked unverified",
+    "the port alone is no way in: typed, it asks for the whole code; dialed anyway, the listener refuses",
     async () => {
       const [a, b] = await Promise.all([startPeer("alice"), startPeer("bob")]);
+      a.cli.send(String(b.port));
+      await a.cli.waitForLine(/^A port alone is not enough: type the whole code the peer's Parley shows, like 40123-/);
+      // A dialer that insists on the port alone (as any local user could) is refused by bob.
+      const intruder = await startPeer("intruder", ["--insecure-port-only"]);
+      intruder.cli.send(String(b.port));
+      await intruder.cli.waitForLine(/refused the connection \(this listener needs its code, not just the port\)/);
+      await b.cli.waitForLine(/^Dropped a connection from .*refused: the peer gave the port without the code/);
+      expect(b.cli.linesMatching(/^Connected to/)).toEqual([]);
+      // The same for a one-shot receiver and sender: nothing is pushed in, nothing taken.
+      const dir = makeTempDir();
+      const receiver = startCli("receiver", ["receive", "--dir", dir, "--json"]);
+      const { line } = await receiver.waitForLine(/"type":"listening"/);
+      const port = (JSON.parse(line) as { port: number }).port;
+      const pusher = startCli("pusher", ["send", MAIN, "--to", String(port), "--insecure-port-only", "--json"]);
+      expect(await pusher.exitCode()).toBe(2);
+      expect(readdirSync(dir)).toEqual([]);
+      const plain = startCli("plain", ["send", MAIN, "--to", String(port)]);
+      expect(await plain.exitCode()).toBe(1);
+      expect(plain.stderr).toContain("only a port: type the whole code");
+      receiver.kill("SIGINT");
+      await receiver.exitCode();
+    },
+    TEST_MS,
+  );
+
+  test(
+    "--insecure-port-only on both sides: the port alone connects, clearly marked unverified",
+    async () => {
+      const [a, b] = await Promise.all([
+        startPeer("alice", ["--insecure-port-only"]),
+        startPeer("bob", ["--insecure-port-only"]),
+      ]);
       await connectWith(a, b, String(b.port));
       await a.cli.waitForLine(/^Encrypted, but not verified: connected by port only/);
       await b.cli.waitForLine(/^Encrypted, but not verified: connected by port only/);
@@ -98,7 +130,7 @@ describe("codes", () => {
       );
       const port = match[1] as string;
       const code = match[3] as string;
-      const a = await startPeer("alice");
+      const a = await startPeer("alice", ["--insecure-port-only"]);
       a.cli.send(port);
       await a.cli.waitForLine(/refused the connection \(this listener needs its code, not just the port\)/);
       await b.waitForLine(/refused: the peer gave the port without the code/);

@@ -51,9 +51,10 @@ const SCHEMA: Record<string, Record<string, string>> = {
   bye: { reason: "string" },
 };
 
-async function listeningPort(cli: Cli): Promise<number> {
+/** The code a JSON-mode command prints when it listens. */
+async function listeningCode(cli: Cli): Promise<string> {
   const { line } = await cli.waitForLine(/"type":"listening"/);
-  return (JSON.parse(line) as { port: number }).port;
+  return (JSON.parse(line) as { code: string }).code;
 }
 
 function randomFile(name: string, size: number): { path: string; bytes: Buffer } {
@@ -71,8 +72,8 @@ describe("parley send / receive", () => {
       const one = randomFile("one.bin", 3 * 1024 * 1024 + 5);
       const two = randomFile("two words.txt", 10);
       const receiver = startCli("receiver", ["receive", "--json", "--dir", dir]);
-      const port = await listeningPort(receiver);
-      const sender = startCli("sender", ["send", one.path, two.path, "--to", String(port), "--json"]);
+      const code = await listeningCode(receiver);
+      const sender = startCli("sender", ["send", one.path, two.path, "--to", code, "--json"]);
       expect(await sender.exitCode()).toBe(0);
       expect(await receiver.exitCode()).toBe(0);
       expect(readFileSync(join(dir, "one.bin")).equals(one.bytes)).toBe(true);
@@ -113,8 +114,8 @@ describe("parley send / receive", () => {
       const dir = makeTempDir();
       const file = randomFile("report.pdf", 1024 * 1024 + 1);
       const sender = startCli("sender", ["send", file.path, "--json", "--checksum", "sha256"]);
-      const port = await listeningPort(sender);
-      const receiver = startCli("receiver", ["receive", `127.0.0.1:${port}`, "--dir", dir, "--json"]);
+      const code = await listeningCode(sender);
+      const receiver = startCli("receiver", ["receive", `127.0.0.1:${code}`, "--dir", dir, "--json"]);
       expect(await sender.exitCode()).toBe(0);
       expect(await receiver.exitCode()).toBe(0);
       const done = events(receiver).find((e) => e.type === "done") as Event;
@@ -135,17 +136,17 @@ describe("parley send / receive", () => {
       });
       const stderrReader = receiver.stderr.getReader();
       let stderr = "";
-      let port = 0;
-      while (port === 0) {
+      let code = "";
+      while (code === "") {
         const { done, value } = await stderrReader.read();
         if (done) throw new Error(`receiver ended: ${stderr}`);
         stderr += new TextDecoder().decode(value);
-        const m = /Listening on 127\.0\.0\.1:(\d+)|"type":"listening".*?"port":(\d+)/.exec(stderr);
-        port = Number(m?.[1] ?? m?.[2] ?? 0);
+        const m = /Listening on 127\.0\.0\.1:\d+ · code (\S+)|"type":"listening".*?"code":"([^"]+)"/.exec(stderr);
+        code = m?.[1] ?? m?.[2] ?? "";
       }
       stderrReader.releaseLock();
       const output = new Response(receiver.stdout).arrayBuffer();
-      const sender = Bun.spawn([BUN, MAIN, "send", "-", "--name", "piped.bin", "--to", String(port)], {
+      const sender = Bun.spawn([BUN, MAIN, "send", "-", "--name", "piped.bin", "--to", code], {
         cwd: ROOT,
         stdin: Bun.file(file.path),
         stdout: "pipe",
@@ -168,8 +169,8 @@ describe("parley send / receive", () => {
       const dir = makeTempDir();
       const file = randomFile("headed.bin", 4 * 1024 * 1024);
       const receiver = startCli("receiver", ["receive", "--dir", dir, "--json"]);
-      const port = await listeningPort(receiver);
-      const sender = Bun.spawn([BUN, MAIN, "send", file.path, "--to", String(port), "--limit-rate", "16M"], {
+      const code = await listeningCode(receiver);
+      const sender = Bun.spawn([BUN, MAIN, "send", file.path, "--to", code, "--limit-rate", "16M"], {
         cwd: ROOT,
         stdout: "pipe",
         stderr: "pipe",
@@ -198,10 +199,10 @@ describe("parley send / receive", () => {
       });
       const events = receiver.stderr.getReader();
       let seen = "";
-      while (!/"port":(\d+)/.test(seen)) seen += new TextDecoder().decode((await events.read()).value);
-      const port = Number(/"port":(\d+)/.exec(seen)?.[1]);
+      while (!/"code":"[^"]+"/.test(seen)) seen += new TextDecoder().decode((await events.read()).value);
+      const code = /"code":"([^"]+)"/.exec(seen)?.[1] as string;
       events.releaseLock();
-      const sender = startCli("sender", ["send", root, "--to", String(port)]);
+      const sender = startCli("sender", ["send", root, "--to", code]);
       expect(await sender.exitCode()).toBe(3);
       expect(await receiver.exited).toBe(3);
       expect(sender.lines.some((l) => l.includes("--stdout takes one file, not a folder"))).toBe(true);
@@ -217,8 +218,8 @@ describe("parley send / receive", () => {
       const dir = makeTempDir();
       const file = randomFile("unwanted.bin", 1000);
       const receiver = startCli("receiver", ["receive", "--ask", "--dir", dir, "--json"]);
-      const port = await listeningPort(receiver);
-      const sender = startCli("sender", ["send", file.path, "--to", String(port), "--json"]);
+      const code = await listeningCode(receiver);
+      const sender = startCli("sender", ["send", file.path, "--to", code, "--json"]);
       await receiver.waitForStderr(/Accept unwanted\.bin \(1000 B\)\? \[y\/N\]/);
       receiver.send("n");
       expect(await sender.exitCode()).toBe(3);
@@ -237,7 +238,7 @@ describe("parley send / receive", () => {
       const dir = makeTempDir();
       const file = randomFile("wanted.bin", 1000);
       const receiver = startCli("receiver", ["receive", "--ask", "--dir", dir]);
-      const { match } = await receiver.waitForLine(/^Listening on 127\.0\.0\.1:(\d+)/);
+      const { match } = await receiver.waitForLine(/^Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
       const sender = startCli("sender", ["send", file.path, "--to", match[1] as string]);
       await receiver.waitForStderr(/\[y\/N\]/);
       receiver.send("y");
@@ -258,11 +259,11 @@ describe("parley send / receive", () => {
       expect(await badFlag.exitCode()).toBe(1);
       expect(badFlag.stderr).toContain("Usage: parley receive");
 
-      const missing = startCli("missing", ["send", "/nonexistent/file", "--to", "1", "--json"]);
+      const missing = startCli("missing", ["send", "/nonexistent/file", "--to", "1-ribbon-walnut", "--json"]);
       expect(await missing.exitCode()).toBe(3);
       expect(events(missing)[0]).toMatchObject({ type: "error", code: "E_NOT_FOUND" });
 
-      const refused = startCli("refused", ["send", MAIN, "--to", String(closedPort()), "--json"]);
+      const refused = startCli("refused", ["send", MAIN, "--to", `${closedPort()}-ribbon-walnut`, "--json"]);
       expect(await refused.exitCode()).toBe(2);
       expect(events(refused)[0]).toMatchObject({ type: "error", code: "E_CONNECT_REFUSED" });
 
@@ -321,12 +322,10 @@ describe("parley send / receive", () => {
     async () => {
       const dir = makeTempDir();
       const receiver = startCli("receiver", ["receive", "--dir", dir, "--json"]);
-      const port = await listeningPort(receiver);
       // A hand-made sender (the real handshake, with the receiver's code) whose END carries a
       // wrong digest. Its nonce is the largest, so it leads and says READY.
-      const { line: listening } = { line: receiver.lines.find((l) => l.includes('"listening"')) as string };
-      const code = (JSON.parse(listening) as { code: string }).code;
-      const raw = await rawParley(port, { leader: true, words: code.replace(/^\d+-/, "") });
+      const code = await listeningCode(receiver);
+      const raw = await rawParley(Number(code.split("-")[0]), { leader: true, words: code.replace(/^\d+-/, "") });
       const until = async (type: number) => {
         while (!raw.frames.some((f) => f.type === type)) await Bun.sleep(10);
       };

@@ -159,7 +159,7 @@ describe("faults", () => {
       const dir = makeTempDir();
       const receiver = startCli("receiver", ["receive", "--dir", dir, "--json"]);
       const { line } = await receiver.waitForLine(/"type":"listening"/);
-      const port = (JSON.parse(line) as { port: number }).port;
+      const { port, code } = JSON.parse(line) as { port: number; code: string };
       // A TCP proxy in this test process, to cut the stream at a moment of our choosing.
       let forwarded = 0;
       const proxy = await startRelay(port, (chunk) => {
@@ -172,7 +172,7 @@ describe("faults", () => {
         "send",
         file.path,
         "--to",
-        String(proxy.port),
+        `${proxy.port}-${code.replace(/^\d+-/, "")}`,
         "--json",
         "--limit-rate",
         "8M",
@@ -189,8 +189,8 @@ describe("faults", () => {
       // The next attempt, direct, resumes from what got through.
       const again = startCli("receiver", ["receive", "--dir", dir, "--json"]);
       const listening = await again.waitForLine(/"type":"listening"/);
-      const port2 = (JSON.parse(listening.line) as { port: number }).port;
-      const retry = startCli("sender", ["send", file.path, "--to", String(port2), "--json"]);
+      const code2 = (JSON.parse(listening.line) as { code: string }).code;
+      const retry = startCli("sender", ["send", file.path, "--to", code2, "--json"]);
       expect(await retry.exitCode()).toBe(0);
       expect(await again.exitCode()).toBe(0);
       const done = JSON.parse(again.lines.find((l) => l.includes('"type":"done"')) as string);

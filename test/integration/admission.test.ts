@@ -68,21 +68,25 @@ function idleFlood(port: number, count: number): void {
   for (let i = 0; i < count; i++) open();
 }
 
-test.each([16, 17, 80])("%i idle connections (reopened when dropped) do not lock the real peer out", async (count) => {
-  const target = new TestPeer("target");
-  const real = new TestPeer("real");
-  peers.push(target, real);
-  idleFlood(target.listener.port, count);
-  // Wait until the listener holds the whole flood (no sleep: counted on our side).
-  for (let i = 0; i < 10_000 && sockets.filter((s) => s.readyState === "open").length < count; i++) {
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  expect(sockets.filter((s) => s.readyState === "open").length).toBeGreaterThanOrEqual(count);
-  await real.dialTo(target);
-  const session = await target.waitForSession();
-  expect(session.peer.name).toBe("real");
-  expect(session.security?.mode).toBe("code");
-}, 30_000);
+test.each([16, 17, 80])(
+  "%i idle connections (reopened when dropped) do not lock the real peer out",
+  async (count) => {
+    const target = new TestPeer("target");
+    const real = new TestPeer("real");
+    peers.push(target, real);
+    idleFlood(target.listener.port, count);
+    // Wait until the listener holds the whole flood (no sleep: counted on our side).
+    for (let i = 0; i < 10_000 && sockets.filter((s) => s.readyState === "open").length < count; i++) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(sockets.filter((s) => s.readyState === "open").length).toBeGreaterThanOrEqual(count);
+    await real.dialTo(target);
+    const session = await target.waitForSession();
+    expect(session.peer.name).toBe("real");
+    expect(session.security?.mode).toBe("code");
+  },
+  30_000,
+);
 
 test("a stranger's HELLO then BYE: its text never reaches the user, only our words", async () => {
   const target = new TestPeer("target");
