@@ -17,6 +17,7 @@ import { DropLines } from "./drop-lines.ts";
 import { EXIT_CONNECTION, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM } from "./exit-codes.ts";
 import { parseInputLine, parsePeerAddress, parseTransferPaths } from "./input.ts";
 import { dialHostFor, listenerReach } from "./listening.ts";
+import { failureWords } from "./reason-words.ts";
 import { planSends, type SendPlan, startSends } from "./send-plan.ts";
 import { TransferPresenter } from "./transfer-presenter.ts";
 
@@ -367,7 +368,7 @@ class ChatController {
       transferStarted: (info) => this.presenter.started(info),
       transferProgressed: (info, bytes) => this.presenter.progressed(info, bytes),
       transferFinished: (done) => this.presenter.finished(done),
-      transferFailed: (info, reason) => this.presenter.failed(info, reason),
+      transferFailed: (info, reason, _code, peer) => this.presenter.failed(info, failureWords(info, reason, peer)),
       peerLeft: (reason) => {
         this.terminal.print(`${this.peerName()} left (${sanitizeForTerminal(reason)}). Connection closed.`);
         this.finish(this.pendingCode ?? EXIT_OK);

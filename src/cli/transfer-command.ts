@@ -7,7 +7,14 @@
 import { createInterface, type Interface } from "node:readline";
 import { randomCodeWords } from "../crypto/index.ts";
 import { dial, type Listener, listen, NetError } from "../net/index.ts";
-import { MAX_WRONG_CODES, Rendezvous, type Session, type SessionEvents, type TransferInfo } from "../session/index.ts";
+import {
+  MAX_WRONG_CODES,
+  type OfferDecision,
+  Rendezvous,
+  type Session,
+  type SessionEvents,
+  type TransferInfo,
+} from "../session/index.ts";
 import { StreamReceiver, TransferError } from "../transfer/index.ts";
 import { formatBytes, sanitizeForTerminal } from "../ui/index.ts";
 import { connectionCode, dialWords, WHOLE_CODE_NEEDED } from "./codes.ts";
@@ -27,6 +34,7 @@ import { UsageError } from "./flags.ts";
 import { expandHome, parsePeerAddress } from "./input.ts";
 import { dialHostFor, listenerReach } from "./listening.ts";
 
+import { failureWords } from "./reason-words.ts";
 import { makeReporter, type Reporter } from "./reporter.ts";
 import { planSends, type SendPlan, startSends } from "./send-plan.ts";
 
@@ -181,8 +189,8 @@ class OneShotRun {
         this.reporter.done(done);
         if (done.direction === "send" && this.session) this.hooks.settled(this.session);
       },
-      transferFailed: (info, reason, code) => {
-        this.reporter.failed(info, reason, code);
+      transferFailed: (info, reason, code, peer) => {
+        this.reporter.failed(info, failureWords(info, reason, peer), code);
         this.record(INTEGRITY_CODES.has(code) ? EXIT_INTEGRITY : EXIT_TRANSFER);
         if (info.direction === "send" && this.session?.isActive) this.hooks.settled(this.session);
       },
@@ -248,10 +256,11 @@ export async function runReceive(options: ReceiveOptions): Promise<number> {
   const dir = options.stdout ? process.cwd() : prepareDownloadDir(options.dir);
   const asker = options.ask ? new Asker() : undefined;
   let streamed = false;
-  const decideOffer = async (offer: TransferInfo): Promise<true | string> => {
+  const decideOffer = async (offer: TransferInfo): Promise<OfferDecision> => {
     reporter.offered(offer);
-    if (options.stdout && offer.folder) return "--stdout takes one file, not a folder";
-    if (options.stdout && streamed) return "--stdout takes one file";
+    if (options.stdout && offer.folder)
+      return { code: "E_STDOUT_FOLDER", reason: "--stdout takes one file, not a folder" };
+    if (options.stdout && streamed) return { code: "E_STDOUT_ONE_FILE", reason: "--stdout takes one file" };
     if (asker) {
       const size = offer.size === null ? "size unknown" : formatBytes(offer.size);
       const yes = await asker.ask(`Accept ${sanitizeForTerminal(offer.name)} (${size})? [y/N] `);

@@ -7,8 +7,20 @@
 export const MAX_NAME_CHARS = 64;
 /** Longest file name in an OFFER, in UTF-8 bytes (the usual file system limit). */
 export const MAX_FILE_NAME_BYTES = 255;
-/** Longest free-text reason (REJECT, CANCEL, BYE, RECEIVED). */
+/** Longest free-text reason (BYE). */
 export const MAX_REASON_CHARS = 200;
+/** Longest detail beside a reason code (REJECT, CANCEL, RECEIVED). */
+export const MAX_DETAIL_CHARS = 64;
+/**
+ * A reason code on the wire: `E_` and capitals (E_NO_SPACE, E_CANCELLED). Each side words it
+ * in its own language (src/cli); the wire never carries sentences.
+ */
+export const REASON_CODE_PATTERN = /^E_[A-Z0-9_]{1,30}$/;
+/**
+ * Detail beside a reason code: one token (an errno name, a checksum name, a count), never a
+ * path or a sentence: no slash, no space.
+ */
+export const DETAIL_PATTERN = /^[A-Za-z0-9_.+-]*$/;
 /** Most components in a folder entry's path. */
 export const MAX_PATH_DEPTH = 64;
 /** Largest transfer id (u32). */
@@ -94,10 +106,16 @@ export interface Start {
   readonly id: number;
   readonly offset: number;
 }
-export interface Reject {
+/** Why a transfer was declined, cancelled or not stored: a code plus a bounded, path-free token. */
+export interface WireReason {
+  /** REASON_CODE_PATTERN */
+  readonly code: string;
+  /** DETAIL_PATTERN, at most MAX_DETAIL_CHARS */
+  readonly detail?: string;
+}
+export interface Reject extends WireReason {
   readonly kind: "reject";
   readonly id: number;
-  readonly reason: string;
 }
 export interface End {
   readonly kind: "end";
@@ -111,14 +129,13 @@ export interface Received {
   readonly id: number;
   readonly bytes: number;
   readonly ok: boolean;
-  readonly reason?: string;
   /** Why it failed, as a stable code (E_BAD_CHECKSUM, E_WRITE, ...), when `ok` is false. */
   readonly code?: string;
+  readonly detail?: string;
 }
-export interface Cancel {
+export interface Cancel extends WireReason {
   readonly kind: "cancel";
   readonly id: number;
-  readonly reason: string;
 }
 export interface Ack {
   readonly kind: "ack";

@@ -24,9 +24,11 @@ import {
   PROTOCOL_VERSION,
 } from "./frame-types.ts";
 import {
+  DETAIL_PATTERN,
   type FolderEntry,
   type Hello,
   type HelloMode,
+  MAX_DETAIL_CHARS,
   MAX_DIGEST_CHARS,
   MAX_FILE_NAME_BYTES,
   MAX_NAME_CHARS,
@@ -34,6 +36,7 @@ import {
   MAX_REASON_CHARS,
   MAX_TRANSFER_ID,
   type Message,
+  REASON_CODE_PATTERN,
 } from "./message-types.ts";
 import { bad, type Field, type JsonObject, misfit, pickFields, truncateChars } from "./schema.ts";
 
@@ -48,11 +51,17 @@ const digest = (key: string, optional = false): Field => ({
   spec: { type: "text", minChars: 0, maxChars: MAX_DIGEST_CHARS, pattern: /^[0-9a-f]*$/ },
   ...(optional ? { optional } : {}),
 });
-const reason = (optional = false): Field => ({
-  key: "reason",
-  spec: { type: "text", minChars: 0, maxChars: MAX_REASON_CHARS },
+const reason: Field = { key: "reason", spec: { type: "text", minChars: 0, maxChars: MAX_REASON_CHARS } };
+const code = (optional = false): Field => ({
+  key: "code",
+  spec: { type: "text", minChars: 3, maxChars: 32, pattern: REASON_CODE_PATTERN },
   ...(optional ? { optional } : {}),
 });
+const detail: Field = {
+  key: "detail",
+  spec: { type: "text", minChars: 0, maxChars: MAX_DETAIL_CHARS, pattern: DETAIL_PATTERN },
+  optional: true,
+};
 const fileName = (minChars: number): Field["spec"] => ({
   type: "text",
   minChars,
@@ -140,26 +149,20 @@ export const MESSAGE_SCHEMAS: { readonly [K in Kind]: MessageSchema } = {
     normalize: (m) => (m.offset === 0 ? { id: m.id, offset: 0 } : m),
   },
   start: { type: FrameType.Start, body: "json", fields: [id, count("offset")] },
-  reject: { type: FrameType.Reject, body: "json", fields: [id, reason()] },
+  reject: { type: FrameType.Reject, body: "json", fields: [id, code(), detail] },
   end: { type: FrameType.End, body: "json", fields: [id, count("bytes"), algo, digest("digest")] },
   received: {
     type: FrameType.Received,
     body: "json",
-    fields: [
-      id,
-      count("bytes"),
-      { key: "ok", spec: { type: "bool" } },
-      reason(true),
-      { key: "code", spec: { type: "text", minChars: 1, maxChars: 32 }, optional: true },
-    ],
+    fields: [id, count("bytes"), { key: "ok", spec: { type: "bool" } }, code(true), detail],
   },
-  cancel: { type: FrameType.Cancel, body: "json", fields: [id, reason()] },
+  cancel: { type: FrameType.Cancel, body: "json", fields: [id, code(), detail] },
   ack: { type: FrameType.Ack, body: "u64", key: "bytes" },
   ping: { type: FrameType.Ping, body: "bytes", key: "token", length: COUNTER_BODY_BYTES },
   pong: { type: FrameType.Pong, body: "bytes", key: "token", length: COUNTER_BODY_BYTES },
   share: { type: FrameType.Share, body: "bytes", key: "share", length: HANDSHAKE_BODY_BYTES },
   confirm: { type: FrameType.Confirm, body: "bytes", key: "mac", length: HANDSHAKE_BODY_BYTES },
-  bye: { type: FrameType.Bye, body: "json", fields: [reason()] },
+  bye: { type: FrameType.Bye, body: "json", fields: [reason] },
   ready: { type: FrameType.Ready, body: "json", fields: [] },
 };
 
@@ -247,11 +250,20 @@ function refuse(kind: string, why: string): never {
 }
 
 /**
- * A reason as the wire takes it: cut to MAX_REASON_CHARS. Every reason is made through this,
- * so a long one (a long path, an OS message) is shortened, never a protocol error at the peer.
+ * A BYE reason as the wire takes it: cut to MAX_REASON_CHARS, so a long one is shortened,
+ * never a protocol error at the peer.
  */
 export function boundedReason(text: string): string {
   return truncateChars(text, MAX_REASON_CHARS);
+}
+
+/**
+ * A detail token as the wire takes it (DETAIL_PATTERN, MAX_DETAIL_CHARS), or undefined when
+ * `text` is not one (a path, a sentence): such text stays on this side.
+ */
+export function wireDetail(text: string | undefined): string | undefined {
+  if (text === undefined || text.length === 0 || text.length > MAX_DETAIL_CHARS) return undefined;
+  return DETAIL_PATTERN.test(text) ? text : undefined;
 }
 
 /** The HELLO this build sends. */

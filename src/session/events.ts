@@ -34,14 +34,28 @@ export interface TransferDone extends TransferInfo {
  */
 export type TransferFailureCode = string;
 
+/**
+ * What the peer said when it ended a transfer: which message, its reason code and detail
+ * token (never a sentence: the CLI words it, see src/cli/reason-words.ts).
+ */
+export interface PeerReason {
+  readonly said: "reject" | "cancel" | "received";
+  readonly code: string;
+  readonly detail?: string;
+}
+
 export interface SessionEvents {
   chatReceived(text: string): void;
   transferStarted(info: TransferInfo): void;
   /** `bytes` so far; called per chunk: throttle in the UI. */
   transferProgressed(info: TransferInfo, bytes: number): void;
   transferFinished(done: TransferDone): void;
-  /** `code`: a stable reason code (TransferFailureCode), for scripts and exit codes. */
-  transferFailed(info: TransferInfo, reason: string, code: TransferFailureCode): void;
+  /**
+   * `code`: a stable reason code (TransferFailureCode), for scripts and exit codes. `reason`:
+   * this side's words for a failure of its own; when the peer ended it, `peer` says why, and
+   * `reason` is only its code and detail (word it with the CLI's map).
+   */
+  transferFailed(info: TransferInfo, reason: string, code: TransferFailureCode, peer?: PeerReason): void;
   /** The peer said BYE. */
   peerLeft(reason: string): void;
   /** The connection ended without BYE (peer vanished, protocol error, timeout). */

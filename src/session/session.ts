@@ -20,6 +20,8 @@ import {
   type Offer,
   ProtocolError,
   parseMessage,
+  type WireReason,
+  wireDetail,
 } from "../protocol/index.ts";
 import {
   type ChecksumAlgo,
@@ -41,7 +43,7 @@ import {
   TransferError,
 } from "../transfer/index.ts";
 import type { ChannelClose, FrameChannel } from "./channel.ts";
-import type { Direction, SessionEvents, TransferInfo } from "./events.ts";
+import type { Direction, PeerReason, SessionEvents, TransferInfo } from "./events.ts";
 import {
   ACK_EVERY_BYTES,
   BYE_FLUSH_MS,
@@ -68,14 +70,51 @@ export interface SessionOptions {
   readonly checksum: ChecksumAlgo;
   readonly events: SessionEvents;
   /**
-   * Decides an incoming offer: true accepts, a string rejects with that reason. Default:
+   * Decides an incoming offer: true accepts; a Decline rejects (its code goes to the peer, its
+   * reason is shown here); a string rejects as E_REJECTED with that local reason. Default:
    * accept (as the classic chat program did).
    */
-  readonly decideOffer?: (offer: TransferInfo) => Promise<true | string> | true | string;
+  readonly decideOffer?: (offer: TransferInfo) => Promise<OfferDecision> | OfferDecision;
   /** Most DATA bytes a second this side sends (`--limit-rate`); unlimited when undefined. */
   readonly limitRate?: number;
   /** Where an accepted file goes. Default: a FileReceiver in `downloadDir`. @throws TransferError */
   readonly openSink?: (offer: TransferInfo, algo: ChecksumAlgo) => IncomingSink;
+}
+
+/** A declined offer: `code` goes to the peer (REASON_CODE_PATTERN), `reason` is this side's words. */
+export interface Decline {
+  readonly code: string;
+  readonly reason: string;
+}
+export type OfferDecision = true | string | Decline;
+
+/**
+ * Why a transfer ended here: `reason` in this side's words (may name local paths: it never
+ * leaves this process), `code` for the event, `tell` what the peer is sent (code + token),
+ * `peer` what the peer said when it ended it.
+ */
+interface Failure {
+  readonly reason: string;
+  readonly code: string;
+  readonly tell?: WireReason;
+  readonly peer?: PeerReason;
+}
+
+/** A TransferError as a Failure: its message stays here; the peer gets its code and errno name. */
+function failureOf(err: TransferError): Failure {
+  const errno = (err.cause as { code?: unknown } | undefined)?.code;
+  const detail = typeof errno === "string" ? wireDetail(errno) : undefined;
+  return { reason: err.message, code: err.code, tell: { code: err.code, ...(detail ? { detail } : {}) } };
+}
+
+/** What the peer said, as a Failure: the words are the CLI's (PeerReason), not ours. */
+function peerFailure(said: PeerReason["said"], wire: WireReason, code: string): Failure {
+  const peer: PeerReason = { said, code: wire.code, ...(wire.detail ? { detail: wire.detail } : {}) };
+  return { reason: wire.detail ? `${wire.code} ${wire.detail}` : wire.code, code, peer };
+}
+
+function toldFailure(reason: string, code: string): Failure {
+  return { reason, code, tell: { code } };
 }
 
 interface Outgoing {
@@ -310,12 +349,12 @@ export class Session {
   cancel(id: number): boolean {
     const out = this.outgoing.get(id);
     if (out) {
-      this.failOutgoing(out, "cancelled by the sender", "E_CANCELLED", true);
+      this.failOutgoing(out, toldFailure("cancelled by the sender", "E_CANCELLED"));
       return true;
     }
     const inc = this.incoming.get(id);
     if (inc) {
-      this.failIncoming(inc, "cancelled by the receiver", "E_CANCELLED", true);
+      this.failIncoming(inc, toldFailure("cancelled by the receiver", "E_CANCELLED"));
       return true;
     }
     return false;
@@ -333,7 +372,7 @@ export class Session {
     if (this.state === "closing" || this.state === "closed") return;
     // "closing" first: cancelling must not let a pending `exit` say its own BYE.
     this.state = "closing";
-    this.cancelAll(`cancelled: ${reason}`, "E_INTERRUPTED");
+    this.cancelAll({ reason: `cancelled: ${reason}`, code: "E_INTERRUPTED" });
     this.sayBye(reason);
   }
 
@@ -379,7 +418,7 @@ export class Session {
         return this.onStart(message.id, message.offset);
       case "reject": {
         const t = this.outgoing.get(message.id);
-        if (t) this.failOutgoing(t, `the peer declined: ${message.reason}`, "E_REJECTED", false);
+        if (t) this.failOutgoing(t, peerFailure("reject", message, "E_REJECTED"));
         return;
       }
       case "end":
@@ -388,8 +427,9 @@ export class Session {
         const t = this.outgoing.get(message.id);
         if (!t?.trailer) throw new ProtocolError("E_UNEXPECTED", `RECEIVED for unknown transfer ${message.id}`);
         if (!message.ok) {
-          const why = message.reason ?? "unknown reason";
-          return this.failOutgoing(t, `the peer could not store it: ${why}`, message.code ?? "E_REMOTE", false);
+          const code = message.code ?? "E_REMOTE";
+          const wire = { code, ...(message.detail ? { detail: message.detail } : {}) };
+          return this.failOutgoing(t, peerFailure("received", wire, code));
         }
         if (message.bytes !== t.trailer.bytes)
           throw new ProtocolError("E_BAD_MESSAGE", "RECEIVED with a byte count not sent");
@@ -399,10 +439,10 @@ export class Session {
         return;
       }
       case "cancel":
-        return this.onCancel(message.id, message.reason);
+        return this.onCancel(message.id, message);
       case "bye":
         this.state = "closed";
-        this.cancelAll(`the peer left (${message.reason})`, "E_CONNECTION");
+        this.cancelAll({ reason: `the peer left (${message.reason})`, code: "E_CONNECTION" });
         this.stopTimers();
         this.channel.conn.end(BYE_FLUSH_MS);
         this.options.events.peerLeft(message.reason);
@@ -420,29 +460,50 @@ export class Session {
     if (id <= this.lastPeerId) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} reused`);
     this.lastPeerId = id;
     const offered: TransferInfo = { id, direction: "receive", name, size, ...(folder ? { folder } : {}) };
-    if (!isChecksumAlgo(algo)) return this.reject(offered, `unsupported checksum ${algo}`);
-    if (this.incoming.size + this.deciding.size >= MAX_INCOMING_TRANSFERS) {
-      return this.reject(offered, `more than ${MAX_INCOMING_TRANSFERS} transfers at once`);
+    if (!isChecksumAlgo(algo)) {
+      const detail = wireDetail(algo);
+      return this.reject(offered, {
+        reason: `unsupported checksum ${algo}`,
+        code: "E_UNSUPPORTED_CHECKSUM",
+        tell: { code: "E_UNSUPPORTED_CHECKSUM", ...(detail ? { detail } : {}) },
+      });
     }
-    if (this.state !== "open") return this.reject(offered, "the receiver is leaving");
+    if (this.incoming.size + this.deciding.size >= MAX_INCOMING_TRANSFERS) {
+      return this.reject(offered, {
+        reason: `more than ${MAX_INCOMING_TRANSFERS} transfers at once`,
+        code: "E_REJECTED",
+        tell: { code: "E_TOO_MANY_TRANSFERS", detail: String(MAX_INCOMING_TRANSFERS) },
+      });
+    }
+    if (this.state !== "open") {
+      return this.reject(offered, {
+        reason: "the receiver is leaving",
+        code: "E_REJECTED",
+        tell: { code: "E_LEAVING" },
+      });
+    }
     const decision = this.options.decideOffer?.(offered) ?? true;
-    if (decision === true || typeof decision === "string") return this.decided(offered, algo, meta, decision);
+    if (!(decision instanceof Promise)) return this.decided(offered, algo, meta, decision);
     this.deciding.add(id);
     decision.then(
       (answer) => this.deciding.delete(id) && this.decided(offered, algo, meta, answer),
-      (err: unknown) => this.deciding.delete(id) && this.decided(offered, algo, meta, String(err)),
+      (err: unknown) =>
+        this.deciding.delete(id) && this.decided(offered, algo, meta, { code: "E_REJECTED", reason: String(err) }),
     );
   }
 
-  private decided(offered: TransferInfo, algo: ChecksumAlgo, meta: FileMeta, decision: true | string): void {
+  private decided(offered: TransferInfo, algo: ChecksumAlgo, meta: FileMeta, decision: OfferDecision): void {
     if (this.state === "closing" || this.state === "closed") return;
-    if (decision !== true) return this.reject(offered, decision);
+    if (typeof decision === "string") return this.reject(offered, toldFailure(decision, "E_REJECTED"));
+    if (decision !== true) {
+      return this.reject(offered, { reason: decision.reason, code: "E_REJECTED", tell: { code: decision.code } });
+    }
     let receiver: IncomingSink;
     try {
       receiver = this.options.openSink ? this.options.openSink(offered, algo) : this.openReceiver(offered, algo, meta);
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
-      return this.reject(offered, err.message, err.code);
+      return this.reject(offered, failureOf(err));
     }
     const info: TransferInfo = { ...offered, name: receiver.name };
     const resumable = isResumableSink(receiver) && receiver.resumeOffset > 0 ? receiver : undefined;
@@ -467,7 +528,7 @@ export class Session {
       },
       (err: unknown) => {
         if (!(err instanceof TransferError)) throw err;
-        if (stillWanted()) this.failIncoming(t, err.message, err.code, true);
+        if (stillWanted()) this.failIncoming(t, failureOf(err));
       },
     );
   }
@@ -490,11 +551,11 @@ export class Session {
     return copy ?? FileReceiver.open(parent, name, offered.id, offered.size, algo, meta);
   }
 
-  private reject(offered: TransferInfo, reason: string, code = "E_REJECTED"): void {
+  private reject(offered: TransferInfo, f: Failure): void {
     this.rememberCancelled(offered.id);
-    this.queueControl({ kind: "reject", id: offered.id, reason: boundedReason(reason) });
+    this.queueControl({ kind: "reject", id: offered.id, ...(f.tell ?? { code: f.code }) });
     this.folderEntryEnded(offered, false);
-    this.options.events.transferFailed(offered, `declined: ${reason}`, code);
+    this.options.events.transferFailed(offered, `declined: ${f.reason}`, f.code);
     this.leaveIfIdle();
   }
 
@@ -508,7 +569,7 @@ export class Session {
         this.options.events.transferProgressed(t.info, t.receiver.received);
       } catch (err) {
         if (!(err instanceof TransferError)) throw err;
-        this.failIncoming(t, err.message, err.code, true);
+        this.failIncoming(t, failureOf(err));
       }
     } else if (!this.cancelledIncoming.has(id)) {
       throw new ProtocolError("E_UNEXPECTED", `DATA for unknown transfer ${id}`);
@@ -535,7 +596,7 @@ export class Session {
       },
       (err: unknown) => {
         if (!(err instanceof TransferError)) throw err;
-        if (stillWanted()) this.failOutgoing(t, err.message, err.code, true);
+        if (stillWanted()) this.failOutgoing(t, failureOf(err));
       },
     );
   }
@@ -563,7 +624,7 @@ export class Session {
         receiver.restart();
       } catch (err) {
         if (!(err instanceof TransferError)) throw err;
-        return this.failIncoming(t, err.message, err.code, true);
+        return this.failIncoming(t, failureOf(err));
       }
     }
   }
@@ -586,45 +647,43 @@ export class Session {
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
       const { received } = t.receiver;
-      this.queueControl({
-        kind: "received",
-        id,
-        bytes: received,
-        ok: false,
-        reason: boundedReason(err.message),
-        code: err.code,
-      });
+      this.queueControl({ kind: "received", id, bytes: received, ok: false, ...failureOf(err).tell });
       this.folderEntryEnded(t.info, false);
       this.options.events.transferFailed(t.info, err.message, err.code);
     }
     this.leaveIfIdle();
   }
 
-  private onCancel(id: number, reason: string): void {
+  private onCancel(id: number, wire: WireReason): void {
     const out = this.outgoing.get(id);
-    if (out) return this.failOutgoing(out, `the peer cancelled it: ${reason}`, "E_CANCELLED", false);
+    if (out) return this.failOutgoing(out, peerFailure("cancel", wire, "E_CANCELLED"));
     const inc = this.incoming.get(id);
-    if (inc) return this.failIncoming(inc, `the peer cancelled it: ${reason}`, "E_CANCELLED", false);
+    if (inc) return this.failIncoming(inc, peerFailure("cancel", wire, "E_CANCELLED"));
   }
 
   // --- transfer endings --------------------------------------------------------------
 
-  private failOutgoing(t: Outgoing, reason: string, code: string, tellPeer: boolean): void {
+  private failOutgoing(t: Outgoing, f: Failure): void {
     if (!this.outgoing.delete(t.info.id)) return;
     t.sender.stop();
-    if (tellPeer) this.queueControl({ kind: "cancel", id: t.info.id, reason: boundedReason(reason) });
-    this.options.events.transferFailed(t.info, reason, code);
+    if (f.tell) this.queueControl({ kind: "cancel", id: t.info.id, ...f.tell });
+    this.reportFailure(t.info, f);
     this.offerMore();
   }
 
-  private failIncoming(t: Incoming, reason: string, code: string, tellPeer: boolean): void {
+  private failIncoming(t: Incoming, f: Failure): void {
     if (!this.incoming.delete(t.info.id)) return;
-    t.receiver.abort(KEEP_PART_CODES.has(code));
+    t.receiver.abort(KEEP_PART_CODES.has(f.code));
     this.rememberCancelled(t.info.id);
-    if (tellPeer) this.queueControl({ kind: "cancel", id: t.info.id, reason: boundedReason(reason) });
+    if (f.tell) this.queueControl({ kind: "cancel", id: t.info.id, ...f.tell });
     this.folderEntryEnded(t.info, false);
-    this.options.events.transferFailed(t.info, reason, code);
+    this.reportFailure(t.info, f);
     this.leaveIfIdle();
+  }
+
+  private reportFailure(info: TransferInfo, f: Failure): void {
+    if (f.peer) this.options.events.transferFailed(info, f.reason, f.code, f.peer);
+    else this.options.events.transferFailed(info, f.reason, f.code);
   }
 
   /** An incoming folder entry ended: the folder is finished once all have ended well. */
@@ -640,10 +699,10 @@ export class Session {
     }
   }
 
-  private cancelAll(reason: string, code: string): void {
+  private cancelAll(f: Failure): void {
     this.waitingOffers.length = 0;
-    for (const t of [...this.outgoing.values()]) this.failOutgoing(t, reason, code, false);
-    for (const t of [...this.incoming.values()]) this.failIncoming(t, reason, code, false);
+    for (const t of [...this.outgoing.values()]) this.failOutgoing(t, f);
+    for (const t of [...this.incoming.values()]) this.failIncoming(t, f);
   }
 
   // --- leaving -----------------------------------------------------------------------
@@ -695,7 +754,7 @@ export class Session {
         : "connection lost: the peer closed the connection without saying goodbye";
     this.state = "closed";
     this.stopTimers();
-    this.cancelAll(reason, "E_CONNECTION");
+    this.cancelAll({ reason, code: "E_CONNECTION" });
     this.options.events.connectionLost(reason);
   }
 
@@ -809,7 +868,7 @@ export class Session {
         frame = t.sender.nextFrame();
       } catch (err) {
         if (!(err instanceof TransferError)) throw err;
-        this.failOutgoing(t, err.message, err.code, true);
+        this.failOutgoing(t, failureOf(err));
         return true;
       }
       if (frame === null) continue; // a stream waiting for input: its onReadable pumps again

@@ -2,7 +2,7 @@
  * The message schema table: golden bytes for every message type (the schema fixes the key
  * order, so a message always encodes the same), and the encoder holding to exactly the limits
  * the decoder enforces (issue 11 item 15: a reason over the limit used to be sent, then end
- * the connection at the peer).
+ * the connection at the peer), and reasons as a code plus a path-free token (issue 11 item 10).
  */
 
 import { describe, expect, test } from "bun:test";
@@ -12,6 +12,7 @@ import {
   FrameDecoder,
   FrameType,
   MAX_CHAT_BYTES,
+  MAX_DETAIL_CHARS,
   MAX_FILE_NAME_BYTES,
   MAX_NAME_CHARS,
   MAX_REASON_CHARS,
@@ -19,6 +20,7 @@ import {
   type Message,
   makeHello,
   parseMessage,
+  wireDetail,
 } from "../../src/protocol/index.ts";
 import { thrownBy } from "./helpers.ts";
 
@@ -65,7 +67,7 @@ const GOLDEN: [string, Message, string, string][] = [
     '{"id":1,"offset":5,"prefix":"ab"}',
   ],
   ["start", { kind: "start", id: 1, offset: 5 }, "000000140f", '{"id":1,"offset":5}'],
-  ["reject", { kind: "reject", id: 1, reason: "no" }, "0000001705", '{"id":1,"reason":"no"}'],
+  ["reject", { kind: "reject", id: 1, code: "E_NO_SPACE" }, "0000001d05", '{"id":1,"code":"E_NO_SPACE"}'],
   [
     "end",
     { kind: "end", id: 1, bytes: 10, algo: "xxh3", digest: "00ff" },
@@ -74,11 +76,11 @@ const GOLDEN: [string, Message, string, string][] = [
   ],
   [
     "received",
-    { kind: "received", id: 1, bytes: 10, ok: false, reason: "bad", code: "E_WRITE" },
-    "0000003f08",
-    '{"id":1,"bytes":10,"ok":false,"reason":"bad","code":"E_WRITE"}',
+    { kind: "received", id: 1, bytes: 10, ok: false, code: "E_WRITE", detail: "ENOSPC" },
+    "0000004208",
+    '{"id":1,"bytes":10,"ok":false,"code":"E_WRITE","detail":"ENOSPC"}',
   ],
-  ["cancel", { kind: "cancel", id: 1, reason: "x" }, "0000001609", '{"id":1,"reason":"x"}'],
+  ["cancel", { kind: "cancel", id: 1, code: "E_CANCELLED" }, "0000001e09", '{"id":1,"code":"E_CANCELLED"}'],
   ["bye", { kind: "bye", reason: "exit" }, "000000120d", '{"reason":"exit"}'],
   ["ready", { kind: "ready" }, "000000030e", "{}"],
   ["chat", { kind: "chat", text: "hé" }, "0000000402", "hé"],
@@ -108,18 +110,19 @@ describe("golden bytes of every message type", () => {
   });
 
   test("fields outside the schema are not sent", () => {
-    const extra = { kind: "cancel", id: 1, reason: "x", path: "/home/me/secret" } as Message;
-    expect(Buffer.from(encodeMessage(extra).subarray(5)).toString()).toBe('{"id":1,"reason":"x"}');
+    const extra = { kind: "cancel", id: 1, code: "E_READ", path: "/home/me/secret" } as Message;
+    expect(Buffer.from(encodeMessage(extra).subarray(5)).toString()).toBe('{"id":1,"code":"E_READ"}');
   });
 });
 
 describe("the encoder holds to the decoder's limits", () => {
   const over: [string, Message][] = [
-    ["a REJECT reason of MAX_REASON_CHARS + 1", { kind: "reject", id: 1, reason: "x".repeat(MAX_REASON_CHARS + 1) }],
-    ["a CANCEL reason of MAX_REASON_CHARS + 1", { kind: "cancel", id: 1, reason: "x".repeat(MAX_REASON_CHARS + 1) }],
+    ["a REJECT with a sentence as code", { kind: "reject", id: 1, code: "not enough space" }],
+    ["a REJECT whose detail is a path", { kind: "reject", id: 1, code: "E_NO_SPACE", detail: "/home/me/Downloads" }],
+    ["a CANCEL whose detail is a sentence", { kind: "cancel", id: 1, code: "E_READ", detail: "cannot read it" }],
     [
-      "a RECEIVED reason of MAX_REASON_CHARS + 1",
-      { kind: "received", id: 1, bytes: 0, ok: false, reason: "x".repeat(MAX_REASON_CHARS + 1) },
+      "a RECEIVED detail over MAX_DETAIL_CHARS",
+      { kind: "received", id: 1, bytes: 0, ok: false, code: "E_WRITE", detail: "x".repeat(MAX_DETAIL_CHARS + 1) },
     ],
     ["a BYE reason of MAX_REASON_CHARS + 1", { kind: "bye", reason: "x".repeat(MAX_REASON_CHARS + 1) }],
     ["an OFFER name of 256 bytes", { kind: "offer", id: 1, name: "é".repeat(128), size: 1, algo: "xxh3" }],
@@ -138,7 +141,8 @@ describe("the encoder holds to the decoder's limits", () => {
 
   test("at the limits both sides agree", () => {
     const atLimit: Message[] = [
-      { kind: "reject", id: 1, reason: "x".repeat(MAX_REASON_CHARS) },
+      { kind: "bye", reason: "x".repeat(MAX_REASON_CHARS) },
+      { kind: "reject", id: 1, code: "E_REJECTED", detail: "x".repeat(MAX_DETAIL_CHARS) },
       { kind: "offer", id: 1, name: "a".repeat(MAX_FILE_NAME_BYTES), size: 1, algo: "xxh3" },
       { kind: "chat", text: "a".repeat(MAX_CHAT_BYTES) },
     ];
@@ -155,8 +159,16 @@ describe("the encoder holds to the decoder's limits", () => {
     expect(boundedReason("short")).toBe("short");
     const emoji = `${"x".repeat(MAX_REASON_CHARS - 1)}😀`; // the pair straddles the limit
     expect(boundedReason(emoji)).toBe("x".repeat(MAX_REASON_CHARS - 1));
-    const [frame] = new FrameDecoder().push(encodeMessage({ kind: "cancel", id: 1, reason: boundedReason(long) }));
+    const [frame] = new FrameDecoder().push(encodeMessage({ kind: "bye", reason: boundedReason(long) }));
     if (!frame || frame.type === FrameType.Data) throw new Error("expected one control frame");
-    expect(parseMessage(frame)).toMatchObject({ kind: "cancel", reason: long.slice(0, MAX_REASON_CHARS) });
+    expect(parseMessage(frame)).toMatchObject({ kind: "bye", reason: long.slice(0, MAX_REASON_CHARS) });
+  });
+
+  test("wireDetail lets through one token and keeps paths and sentences here", () => {
+    expect(wireDetail("EFBIG")).toBe("EFBIG");
+    expect(wireDetail("xxh3")).toBe("xxh3");
+    expect(wireDetail("/home/me")).toBeUndefined();
+    expect(wireDetail("12 free")).toBeUndefined();
+    expect(wireDetail("x".repeat(MAX_DETAIL_CHARS + 1))).toBeUndefined();
   });
 });

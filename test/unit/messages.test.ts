@@ -14,6 +14,7 @@ import {
   FrameType,
   type FrameTypeValue,
   MAX_CHAT_BYTES,
+  MAX_DETAIL_CHARS,
   MAX_DIGEST_CHARS,
   MAX_FILE_NAME_BYTES,
   MAX_NAME_CHARS,
@@ -111,13 +112,13 @@ describe("round trip encodeMessage -> FrameDecoder -> parseMessage", () => {
       "offer with mtime and exec",
       { kind: "offer", id: 5, name: "run.sh", size: 10, algo: "xxh3", mtime: 1_700_000_000_123, exec: true },
     ],
-    ["reject", { kind: "reject", id: 4, reason: "no space" }],
-    ["reject with empty reason", { kind: "reject", id: 4, reason: "" }],
+    ["reject", { kind: "reject", id: 4, code: "E_NO_SPACE" }],
+    ["reject with a detail", { kind: "reject", id: 4, code: "E_TOO_MANY_TRANSFERS", detail: "64" }],
     ["end", { kind: "end", id: 5, bytes: 1234, algo: "sha256", digest: DIGEST }],
     ["end with empty digest", { kind: "end", id: 5, bytes: 0, algo: "none", digest: "" }],
     ["received ok without reason", { kind: "received", id: 6, bytes: 1234, ok: true }],
-    ["received failed with reason", { kind: "received", id: 6, bytes: 10, ok: false, reason: "digest mismatch" }],
-    ["cancel", { kind: "cancel", id: 7, reason: "user cancelled" }],
+    ["received failed with a code", { kind: "received", id: 6, bytes: 10, ok: false, code: "E_BAD_CHECKSUM" }],
+    ["cancel", { kind: "cancel", id: 7, code: "E_CANCELLED" }],
     ["ack 0", { kind: "ack", bytes: 0 }],
     ["ack above 2^32", { kind: "ack", bytes: 2 ** 32 + 5 }],
     ["ack 2^53-1", { kind: "ack", bytes: Number.MAX_SAFE_INTEGER }],
@@ -147,9 +148,10 @@ describe("round trip encodeMessage -> FrameDecoder -> parseMessage", () => {
     expect(hello).toMatchObject({ kind: "hello", v: PROTOCOL_VERSION, app: APP_NAME, nonce: NONCE, name: "bob" });
   });
 
-  test("received without reason has no reason key after parsing", () => {
+  test("received without a code has no code or detail key after parsing", () => {
     const parsed = roundTrip({ kind: "received", id: 1, bytes: 0, ok: true });
-    expect(Object.keys(parsed)).not.toContain("reason");
+    expect(Object.keys(parsed)).not.toContain("code");
+    expect(Object.keys(parsed)).not.toContain("detail");
   });
 });
 
@@ -225,13 +227,25 @@ describe("validation failures are E_BAD_MESSAGE", () => {
     ["ACCEPT with id 0", FrameType.Accept, json({ id: 0, offset: 0 })],
     ["ACCEPT with negative offset", FrameType.Accept, json({ id: 1, offset: -1 })],
     ["ACCEPT without offset", FrameType.Accept, json({ id: 1 })],
-    ["REJECT with id 2^32", FrameType.Reject, json({ id: 2 ** 32, reason: "" })],
-    ["REJECT without reason", FrameType.Reject, json({ id: 1 })],
+    ["REJECT with id 2^32", FrameType.Reject, json({ id: 2 ** 32, code: "E_REJECTED" })],
+    ["REJECT without code", FrameType.Reject, json({ id: 1 })],
+    ["REJECT with a sentence for a code", FrameType.Reject, json({ id: 1, code: "the receiver said no" })],
     [
-      "REJECT with a reason over MAX_REASON_CHARS",
+      "REJECT with a path as detail",
       FrameType.Reject,
-      json({ id: 1, reason: "x".repeat(MAX_REASON_CHARS + 1) }),
+      json({ id: 1, code: "E_NO_SPACE", detail: "/home/me/Downloads" }),
     ],
+    [
+      "REJECT with a sentence as detail",
+      FrameType.Reject,
+      json({ id: 1, code: "E_NO_SPACE", detail: "12 bytes free" }),
+    ],
+    [
+      "REJECT with a detail over MAX_DETAIL_CHARS",
+      FrameType.Reject,
+      json({ id: 1, code: "E_X", detail: "x".repeat(MAX_DETAIL_CHARS + 1) }),
+    ],
+    ["BYE with a reason over MAX_REASON_CHARS", FrameType.Bye, json({ reason: "x".repeat(MAX_REASON_CHARS + 1) })],
     ["END with an uppercase digest", FrameType.End, json({ ...end, digest: DIGEST.toUpperCase() })],
     ["END with a non-hex digest", FrameType.End, json({ ...end, digest: "xyz0" })],
     ["END with a digest with a space", FrameType.End, json({ ...end, digest: "ab cd" })],
@@ -245,10 +259,10 @@ describe("validation failures are E_BAD_MESSAGE", () => {
     ["END with negative bytes", FrameType.End, json({ ...end, bytes: -5 })],
     ["RECEIVED without ok", FrameType.Received, json({ id: 1, bytes: 0 })],
     ["RECEIVED with ok as a string", FrameType.Received, json({ id: 1, bytes: 0, ok: "true" })],
-    ["RECEIVED with reason as a number", FrameType.Received, json({ id: 1, bytes: 0, ok: false, reason: 5 })],
+    ["RECEIVED with code as a number", FrameType.Received, json({ id: 1, bytes: 0, ok: false, code: 5 })],
     ["RECEIVED with id above 2^32-1", FrameType.Received, json({ id: 2 ** 32 + 1, bytes: 0, ok: true })],
-    ["CANCEL with id 0", FrameType.Cancel, json({ id: 0, reason: "x" })],
-    ["CANCEL with reason null", FrameType.Cancel, json({ id: 1, reason: null })],
+    ["CANCEL with id 0", FrameType.Cancel, json({ id: 0, code: "E_CANCELLED" })],
+    ["CANCEL with code null", FrameType.Cancel, json({ id: 1, code: null })],
     ["BYE without reason", FrameType.Bye, json({})],
     ["BYE that is a JSON array", FrameType.Bye, json(["exit"])],
     ["HELLO with an uppercase nonce", FrameType.Hello, json({ ...hello, nonce: NONCE.toUpperCase() })],
@@ -280,7 +294,7 @@ describe("validation failures are E_BAD_MESSAGE", () => {
   test.each([FrameType.Offer, FrameType.Accept, FrameType.Reject, FrameType.End, FrameType.Received, FrameType.Cancel])(
     "frame type %i takes ids 1..2^32-1 and refuses 0 and 2^32",
     (type) => {
-      const fields = { ...offer, ...end, offset: 0, reason: "r", ok: true };
+      const fields = { ...offer, ...end, offset: 0, code: "E_R", ok: true };
       expect(parseBody(type, json({ ...fields, id: 1 }))).toMatchObject({ id: 1 });
       expect(parseBody(type, json({ ...fields, id: MAX_TRANSFER_ID }))).toMatchObject({ id: MAX_TRANSFER_ID });
       expectBadMessage(() => parseBody(type, json({ ...fields, id: 0 })));

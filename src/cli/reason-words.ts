@@ -1,0 +1,65 @@
+/**
+ * Words for what the peer said when it ended a transfer. The wire carries only a reason code
+ * and a detail token (REJECT, CANCEL, RECEIVED); this is the one map from code to sentence.
+ * The peer's own paths and free space never reach us, so none are shown: what we know
+ * (the size we offered) fills in.
+ */
+
+import { MAX_INCOMING_TRANSFERS, type PeerReason, type TransferInfo } from "../session/index.ts";
+import { osReason } from "../transfer/index.ts";
+
+type Words = (ctx: {
+  readonly peerRole: string;
+  readonly detail: string | undefined;
+  readonly info: TransferInfo;
+}) => string;
+
+/** An errno name ("EFBIG") as the OS says it ("file too large"); unknown ones as they are. */
+function errnoWords(detail: string | undefined): string {
+  if (detail === undefined) return "";
+  const words = osReason(Object.assign(new Error(detail), { code: detail }));
+  return ` (${words})`;
+}
+
+const WORDS: Readonly<Record<string, Words>> = {
+  E_REJECTED: ({ peerRole }) => `the ${peerRole} said no`,
+  E_CANCELLED: ({ peerRole }) => `cancelled by the ${peerRole}`,
+  E_SEND_ONLY: () => "the peer is sending, not receiving: it takes no files",
+  E_STDOUT_FOLDER: () => "--stdout takes one file, not a folder",
+  E_STDOUT_ONE_FILE: () => "--stdout takes one file",
+  E_LEAVING: ({ peerRole }) => `the ${peerRole} is leaving`,
+  E_TOO_MANY_TRANSFERS: ({ detail }) => `more than ${detail ?? MAX_INCOMING_TRANSFERS} transfers at once`,
+  E_UNSUPPORTED_CHECKSUM: ({ detail }) => `unsupported checksum${detail ? ` ${detail}` : ""}`,
+  E_NO_SPACE: ({ peerRole, info }) =>
+    `not enough space at the ${peerRole}${info.size === null ? "" : `: ${info.size} bytes offered`}`,
+  E_WRITE: ({ peerRole, detail }) => `the ${peerRole} could not write the file${errnoWords(detail)}`,
+  E_READ: ({ peerRole, detail }) => `the ${peerRole} could not read the file${errnoWords(detail)}`,
+  E_UNREADABLE: ({ peerRole, detail }) => `the ${peerRole} could not read the file${errnoWords(detail)}`,
+  E_NOT_FOUND: ({ peerRole }) => `the ${peerRole}'s file is gone`,
+  E_NOT_A_FILE: ({ peerRole }) => `the ${peerRole}'s file is not a regular file`,
+  E_BAD_NAME: () => "the name cannot be stored",
+  E_BAD_CHECKSUM: () => "checksum mismatch: the file is corrupt",
+  E_SIZE_MISMATCH: () => "size mismatch: the bytes received differ from the bytes sent",
+  E_INTERRUPTED: ({ peerRole }) => `the ${peerRole} was interrupted`,
+};
+
+const LEAD: Readonly<Record<PeerReason["said"], string>> = {
+  reject: "the peer declined",
+  cancel: "the peer cancelled it",
+  received: "the peer could not store it",
+};
+
+/** The sentence for a transfer the peer ended: "the peer declined: the receiver said no". */
+export function peerReasonWords(info: TransferInfo, peer: PeerReason): string {
+  const peerRole = info.direction === "send" ? "receiver" : "sender";
+  const words = WORDS[peer.code];
+  const why = words
+    ? words({ peerRole, detail: peer.detail, info })
+    : `${peer.code}${peer.detail ? ` ${peer.detail}` : ""}`;
+  return `${LEAD[peer.said]}: ${why}`;
+}
+
+/** What to show for a failed transfer: our own words, or the peer's reason worded here. */
+export function failureWords(info: TransferInfo, reason: string, peer?: PeerReason): string {
+  return peer ? peerReasonWords(info, peer) : reason;
+}
