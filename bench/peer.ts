@@ -9,6 +9,8 @@
  *   bun bench/peer.ts send <port> <checksum> <chat-ms> <file>...
  *       dials, sends the files one after another while sending a chat line every <chat-ms>
  *       (0: none), then exits; prints one JSON line: bytes, transfer ms, chat round trips
+ *   Both JSON lines carry `transferFaults`: page faults from the session's start to the end
+ *   (the process's start-up, about 4,700 faults of module loading, left out)
  *   PARLEY_BENCH_UNSEALED=1 (on both): records left unsealed, the baseline for what sealing costs
  *   PARLEY_BENCH_SEND_BACK=<file> (on both): the receiver sends that file back at the same time
  */
@@ -31,9 +33,22 @@ function usage(): never {
   process.exit(2);
 }
 
-function resourceStats(): { maxRssMiB: number; cpuS: number } {
+/** Page faults (minor + major) so far in this process. */
+function faultsSoFar(): number {
   const r = process.resourceUsage();
-  return { maxRssMiB: Math.round(r.maxRSS / 1024), cpuS: (r.userCPUTime + r.systemCPUTime) / 1e6 };
+  return r.minorPageFault + r.majorPageFault;
+}
+
+/** Faults when the session began: start-up's are not the transfer's. */
+let faultsAtConnect = 0;
+
+function resourceStats(): { maxRssMiB: number; cpuS: number; transferFaults: number } {
+  const r = process.resourceUsage();
+  return {
+    maxRssMiB: Math.round(r.maxRSS / 1024),
+    cpuS: (r.userCPUTime + r.systemCPUTime) / 1e6,
+    transferFaults: faultsSoFar() - faultsAtConnect,
+  };
 }
 
 function quietEvents(overrides: Partial<SessionEvents>): SessionEvents {
@@ -86,6 +101,7 @@ if (mode === "receive" && args[0]) {
     rendezvousEvents: {
       connected: (s) => {
         session = s;
+        faultsAtConnect = faultsSoFar();
         if (sendBack) s.sendFile(sendBack);
       },
       dropped: (_address, reason) => process.stderr.write(`bench receiver: dropped ${reason}\n`),
@@ -172,6 +188,7 @@ if (mode === "receive" && args[0]) {
     rendezvousEvents: {
       connected: (s) => {
         session = s;
+        faultsAtConnect = faultsSoFar();
         startedAt = performance.now();
         if (chatMs > 0) {
           chatTimer = setInterval(() => s.sendChat(`${chatsSent++} ${performance.now()}`), chatMs);

@@ -4,6 +4,7 @@
  */
 
 import { expect, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 
 test("bench runs end to end on a small file and reports every case", async () => {
@@ -31,17 +32,33 @@ test("bench runs end to end on a small file and reports every case", async () =>
     "parley",
     "parley-sha256",
     "parley-both-ways",
+    "parley-cli",
+    "parley-cli-both-ways",
   ]);
   for (const c of doc.cases) {
     expect(c.runs).toBe(1);
     expect(c.mibps.median).toBeGreaterThan(0);
   }
+  for (const name of ["parley", "parley-cli", "parley-cli-both-ways"]) {
+    const c = doc.cases.find((x: { case: string }) => x.case === name);
+    expect(c.chat.samples, name).toBeGreaterThan(0);
+    expect(c.chat.lost, name).toBe(0);
+    expect(c.chat.outOfOrder, name).toBe(0);
+  }
+  // The churn columns: GNU time's figures per side, and the peers' own count of faults in the transfer.
   const parley = doc.cases.find((c: { case: string }) => c.case === "parley");
-  expect(parley.chat.lost).toBe(0);
-  expect(parley.chat.outOfOrder).toBe(0);
+  for (const side of ["recv", "send"]) {
+    if (existsSync("/usr/bin/time")) {
+      for (const field of ["userS", "sysS", "minorFaults", "majorFaults", "voluntarySwitches", "involuntarySwitches"]) {
+        expect(Number.isFinite(parley.sides[side][field]), `${side} ${field}`).toBe(true);
+      }
+      expect(parley.sides[side].peakRssMiB).toBeGreaterThan(0);
+    }
+    expect(parley.sides[side].transferFaults).toBeGreaterThanOrEqual(0);
+  }
   expect(doc.smallFiles.files).toBe(20);
   expect(doc.smallFiles.perSecond).toBeGreaterThan(0);
   expect(doc.startupToListeningMs.median).toBeGreaterThan(0);
   expect(doc.longLink.roundTripMs).toBe(40);
   expect(doc.longLink.mibps).toBeGreaterThan(0);
-}, 60_000);
+}, 120_000);

@@ -1,0 +1,249 @@
+/**
+ * The bench's cases as data: each names what it runs and how to start its two sides; one
+ * runner times every case the same way (from the sender's start until both sides exit, or
+ * until the last verification for the CLI cases), wrapped in GNU time (and perf stat with
+ * --profile), and checks the output.
+ *
+ *   raw        bench/raw-pump.ts: readSync 1 MiB, socket.write, writeSync per chunk (Bun's ceiling)
+ *   socat      socat -u -b131072 file to file (the tuned classic)
+ *   scp        scp -c aes128-gcm@openssh.com to the bench's own sshd (the encrypted classic)
+ *   parley*    bench/peer.ts: the CLI's stack with the terminal replaced by a measuring driver
+ *   parley-cli* the real CLI (chat mode, two processes), fed through pipes like a user typing
+ */
+
+import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "bun";
+import { runCliTransfer } from "./cli-case.ts";
+import { BUN, freePort, LineReader, type Proc, start, stopAll } from "./procs.ts";
+import { type Sshd, scpCommand } from "./sshd.ts";
+import { readUsage, type SideUsage } from "./usage.ts";
+
+/** Chat line interval of the bench-peer cases (round trips, echoed by the receiver). */
+export const PEER_CHAT_MS = 15;
+/** Chat line interval of the CLI cases (one way, each direction that sends). */
+export const CLI_CHAT_MS = 20;
+
+export interface BenchContext {
+  readonly work: string;
+  readonly source: string;
+  readonly size: number;
+  readonly sshd: Sshd | undefined;
+  readonly hasSocat: boolean;
+  readonly profile: boolean;
+}
+
+export interface ChatFigures {
+  /** "round trip" (bench peers: echoed) or "one way" (CLI: harness to the other side's screen). */
+  readonly kind: "round trip" | "one way";
+  readonly ms: number[];
+  readonly lost: number;
+  readonly outOfOrder: number;
+}
+
+export interface RunResult {
+  readonly case: string;
+  /** MiB/s of the measured direction (both ways: the slower of the two). */
+  mibps: number;
+  readonly recv: SideUsage;
+  readonly send: SideUsage;
+  readonly chat?: ChatFigures;
+  /** Page faults while the transfer ran (bench peers count them inside the process). */
+  readonly transferFaults?: { readonly send: number; readonly recv: number };
+}
+
+export interface BenchCase {
+  readonly name: string;
+  readonly needs?: "socat" | "sshd";
+  run(ctx: BenchContext, file: string, fileSize: number): Promise<RunResult>;
+}
+
+interface PeerOptions {
+  readonly checksum: "xxh3" | "sha256";
+  readonly unsealed?: boolean;
+  readonly bothWays?: boolean;
+}
+
+export const CASES: readonly BenchCase[] = [
+  { name: "raw", run: (ctx, file, size) => runRaw(ctx, file, size) },
+  { name: "socat", needs: "socat", run: (ctx, file, size) => runSocat(ctx, file, size) },
+  { name: "scp", needs: "sshd", run: (ctx, file, size) => runScp(ctx, file, size) },
+  peerCase("parley-unsealed", { checksum: "xxh3", unsealed: true }),
+  peerCase("parley-unsealed-sha256", { checksum: "sha256", unsealed: true }),
+  peerCase("parley", { checksum: "xxh3" }),
+  peerCase("parley-sha256", { checksum: "sha256" }),
+  peerCase("parley-both-ways", { checksum: "xxh3", bothWays: true }),
+  { name: "parley-cli", run: (ctx, file, size) => runCli(ctx, "parley-cli", file, size, false) },
+  { name: "parley-cli-both-ways", run: (ctx, file, size) => runCli(ctx, "parley-cli-both-ways", file, size, true) },
+];
+
+function peerCase(name: string, options: PeerOptions): BenchCase {
+  return { name, run: (ctx, file, size) => runPeers(ctx, name, options, file, size) };
+}
+
+/** Where one side's GNU time / perf stat output goes. */
+function usageFiles(ctx: BenchContext, side: "recv" | "send") {
+  const timeFile = join(ctx.work, `${side}.usage`);
+  const perfFile = ctx.profile ? join(ctx.work, `${side}.perf`) : undefined;
+  rmSync(timeFile, { force: true });
+  if (perfFile) rmSync(perfFile, { force: true });
+  return { timeFile, ...(perfFile ? { perfFile } : {}) };
+}
+
+function sideUsage(files: { timeFile: string; perfFile?: string }): SideUsage {
+  return readUsage(files.timeFile, files.perfFile);
+}
+
+/** Starts the sender, waits for both sides, fails on a non-zero exit. @returns seconds */
+async function timedPair(name: string, receiver: Proc, sender: () => Proc): Promise<{ seconds: number; sender: Proc }> {
+  const t0 = performance.now();
+  const proc = sender();
+  const [sendCode, recvCode] = await Promise.all([proc.exited, receiver.exited]);
+  const seconds = (performance.now() - t0) / 1000;
+  if (sendCode !== 0 || recvCode !== 0) {
+    const err = `${await new Response(proc.stderr).text()} ${await new Response(receiver.stderr).text()}`;
+    throw new Error(`${name}: sender exit ${sendCode}, receiver exit ${recvCode}: ${err.trim()}`);
+  }
+  return { seconds, sender: proc };
+}
+
+function checkOutput(path: string, label: string, size: number, compareWith?: string): void {
+  const got = statSync(path).size;
+  if (got !== size) throw new Error(`${label}: output has ${got} bytes, expected ${size}`);
+  if (compareWith && spawnSync(["cmp", "-s", compareWith, path]).exitCode !== 0) {
+    throw new Error(`${label}: output differs`);
+  }
+}
+
+async function runRaw(ctx: BenchContext, file: string, size: number): Promise<RunResult> {
+  const out = join(ctx.work, "out-raw");
+  rmSync(out, { force: true });
+  const r = usageFiles(ctx, "recv");
+  const s = usageFiles(ctx, "send");
+  const receiver = start([BUN, "bench/raw-pump.ts", "receive", out], r);
+  const [, port] = await new LineReader(receiver.stdout).waitFor(/^PORT (\d+)/);
+  const { seconds } = await timedPair("raw", receiver, () =>
+    start([BUN, "bench/raw-pump.ts", "send", port as string, file], s),
+  );
+  checkOutput(out, "raw", size, file);
+  rmSync(out, { force: true });
+  return { case: "raw", mibps: size / 2 ** 20 / seconds, recv: sideUsage(r), send: sideUsage(s) };
+}
+
+async function runSocat(ctx: BenchContext, file: string, size: number): Promise<RunResult> {
+  const out = join(ctx.work, "out-socat");
+  rmSync(out, { force: true });
+  const r = usageFiles(ctx, "recv");
+  const s = usageFiles(ctx, "send");
+  const port = freePort();
+  const receiver = start(
+    ["socat", "-d", "-d", "-u", "-b131072", `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`, `OPEN:${out},creat,excl`],
+    r,
+  );
+  await new LineReader(receiver.stderr).waitFor(/listening on/);
+  const { seconds } = await timedPair("socat", receiver, () =>
+    start(["socat", "-u", "-b131072", `OPEN:${file},rdonly`, `TCP:127.0.0.1:${port}`], s),
+  );
+  checkOutput(out, "socat", size, file);
+  rmSync(out, { force: true });
+  return { case: "socat", mibps: size / 2 ** 20 / seconds, recv: sideUsage(r), send: sideUsage(s) };
+}
+
+async function runScp(ctx: BenchContext, file: string, size: number): Promise<RunResult> {
+  const sshd = ctx.sshd as Sshd;
+  const out = join(ctx.work, "out-scp");
+  rmSync(out, { force: true });
+  const r = usageFiles(ctx, "recv");
+  const s = usageFiles(ctx, "send");
+  // sshd is the receiver here (started once); a stand-in process keeps the shape of a run.
+  const receiver = start(["true"], r);
+  const { seconds } = await timedPair("scp", receiver, () => start(scpCommand(sshd, file, out), s));
+  checkOutput(out, "scp", size, file);
+  rmSync(out, { force: true });
+  return { case: "scp", mibps: size / 2 ** 20 / seconds, recv: sideUsage(r), send: sideUsage(s) };
+}
+
+/** The bench peers' environment for a case (see bench/peer.ts). */
+function peerEnv(ctx: BenchContext, options: PeerOptions): Record<string, string> {
+  return {
+    ...(options.unsealed ? { PARLEY_BENCH_UNSEALED: "1" } : {}),
+    ...(options.bothWays ? { PARLEY_BENCH_SEND_BACK: ctx.source } : {}),
+  };
+}
+
+async function runPeers(
+  ctx: BenchContext,
+  name: string,
+  options: PeerOptions,
+  file: string,
+  size: number,
+): Promise<RunResult> {
+  const out = join(ctx.work, `out-${name}`);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out);
+  const env = peerEnv(ctx, options);
+  const r = usageFiles(ctx, "recv");
+  const s = usageFiles(ctx, "send");
+  const receiver = start([BUN, "bench/peer.ts", "receive", out], { ...r, env });
+  const recvLines = new LineReader(receiver.stdout);
+  const [, port] = await recvLines.waitFor(/^PORT (\d+)/);
+  const { seconds, sender } = await timedPair(name, receiver, () =>
+    start([BUN, "bench/peer.ts", "send", port as string, options.checksum, String(PEER_CHAT_MS), file], {
+      ...s,
+      env,
+    }),
+  );
+  const sent = JSON.parse((await new Response(sender.stdout).text()).trim().split("\n").at(-1) as string);
+  const received = JSON.parse((await recvLines.rest()).trim().split("\n").at(-1) as string);
+  if (file === ctx.source) checkOutput(join(out, "source.bin"), name, size); // verified by its own digest
+  rmSync(out, { recursive: true, force: true });
+  return {
+    case: name,
+    mibps: size / 2 ** 20 / seconds,
+    recv: sideUsage(r),
+    send: sideUsage(s),
+    chat: { kind: "round trip", ms: sent.rtts, lost: sent.chatsSent - sent.chatsEchoed, outOfOrder: sent.outOfOrder },
+    transferFaults: { send: sent.transferFaults, recv: received.transferFaults },
+  };
+}
+
+async function runCli(
+  ctx: BenchContext,
+  name: string,
+  file: string,
+  size: number,
+  bothWays: boolean,
+): Promise<RunResult> {
+  const dirs = { recv: join(ctx.work, `out-${name}-r`), send: join(ctx.work, `out-${name}-s`) };
+  for (const dir of Object.values(dirs)) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+  }
+  const r = usageFiles(ctx, "recv");
+  const s = usageFiles(ctx, "send");
+  const procs: Proc[] = [];
+  try {
+    const result = await runCliTransfer({
+      file,
+      size,
+      bothWays,
+      chatMs: CLI_CHAT_MS,
+      startSide: (side, args) => {
+        const proc = start(
+          [BUN, "src/cli/main.ts", "--no-progress", "--dir", dirs[side], ...args],
+          side === "recv" ? r : s,
+        );
+        procs.push(proc);
+        return proc;
+      },
+    });
+    for (const dir of bothWays ? [dirs.recv, dirs.send] : [dirs.recv]) {
+      const [stored] = readdirSync(dir);
+      checkOutput(join(dir, stored as string), name, size); // verified by its own digest
+    }
+    return { case: name, mibps: result.mibps, recv: sideUsage(r), send: sideUsage(s), chat: result.chat };
+  } finally {
+    await stopAll(procs);
+    for (const dir of Object.values(dirs)) rmSync(dir, { recursive: true, force: true });
+  }
+}

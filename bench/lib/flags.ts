@@ -1,0 +1,72 @@
+/** The bench's command line, parsed once into plain values. */
+
+import { parseArgs } from "node:util";
+
+export interface BenchFlags {
+  /** Bytes of the source file. */
+  readonly size: number;
+  readonly runs: number;
+  readonly smallFiles: number;
+  readonly smallFileSize: number;
+  /** An extra parley run on a sparse file this large (peak RSS), or undefined. */
+  readonly big: number | undefined;
+  readonly bigLabel: string | undefined;
+  readonly json: boolean;
+  /** False with --no-external: only the Bun cases (no socat, no sshd/scp). */
+  readonly external: boolean;
+  /** Case names asked for, or undefined for all. */
+  readonly cases: readonly string[] | undefined;
+  /** Each way of the long-link relay, ms; 0 skips it. */
+  readonly linkMs: number;
+  readonly keep: boolean;
+  /** Run the two peers of each case under `perf stat`. */
+  readonly profile: boolean;
+}
+
+export const FLAGS_HELP = `Flags: --size 1G  --runs 5  --files 1000  --file-size 4K  --json  --keep  --no-external
+       --cases raw,parley,...  (a subset, in the table's order)
+       --link-ms 20  (the long-link figures: a relay holding each chunk that long each way; 0: skip)
+       --big 8G  (one extra parley run on a sparse file of that size, for peak RSS)
+       --profile  (both peers of every case under perf stat: task-clock, faults, switches)`;
+
+/** "1G", "256M", "4K", "1.5GiB" → bytes. */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMG]?)i?B?$/i.exec(text.trim());
+  if (!m) throw new Error(`bad size: ${text}`);
+  const unit = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[(m[2] ?? "").toUpperCase() as "" | "K" | "M" | "G"];
+  return Math.round(Number(m[1]) * unit);
+}
+
+export function parseBenchFlags(argv: readonly string[]): BenchFlags {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      size: { type: "string", default: "1G" },
+      runs: { type: "string", default: "5" },
+      files: { type: "string", default: "1000" },
+      "file-size": { type: "string", default: "4K" },
+      big: { type: "string" },
+      json: { type: "boolean", default: false },
+      "no-external": { type: "boolean", default: false },
+      cases: { type: "string" },
+      "link-ms": { type: "string", default: "20" },
+      keep: { type: "boolean", default: false },
+      profile: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  return {
+    size: parseSize(values.size as string),
+    runs: Number(values.runs),
+    smallFiles: Number(values.files),
+    smallFileSize: parseSize(values["file-size"] as string),
+    big: values.big ? parseSize(values.big) : undefined,
+    bigLabel: values.big,
+    json: values.json as boolean,
+    external: !values["no-external"],
+    cases: values.cases ? values.cases.split(",") : undefined,
+    linkMs: Number(values["link-ms"]),
+    keep: values.keep as boolean,
+    profile: values.profile as boolean,
+  };
+}

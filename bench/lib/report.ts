@@ -1,0 +1,162 @@
+/**
+ * The bench's summary: per case, MiB/s (median, min-max), ratios to the baselines, chat
+ * latency, and per side the churn figures (CPU user/sys, page faults, context switches, peak
+ * RSS); as one JSON document or a text table.
+ */
+
+import type { ChatFigures, RunResult } from "./cases.ts";
+import { median, percentile, type Spread, spread } from "./stats.ts";
+import type { SideUsage } from "./usage.ts";
+
+type Side = "recv" | "send";
+
+export interface CaseSummary {
+  readonly case: string;
+  readonly runs: number;
+  readonly mibps: Spread;
+  readonly chat?: {
+    readonly kind: ChatFigures["kind"];
+    readonly samples: number;
+    readonly p50: number;
+    readonly p99: number;
+    readonly max: number;
+    readonly lost: number;
+    readonly outOfOrder: number;
+  };
+  /** Medians per side; peak RSS is the largest of any run. */
+  readonly sides: Record<Side, SideSummary>;
+  vsRaw?: number;
+  vsSocat?: number;
+  vsUnsealed?: number;
+  vsScp?: number;
+}
+
+export interface SideSummary {
+  readonly peakRssMiB: number;
+  readonly userS: number;
+  readonly sysS: number;
+  readonly minorFaults: number;
+  readonly majorFaults: number;
+  readonly voluntarySwitches: number;
+  readonly involuntarySwitches: number;
+  /** Faults while the transfer ran (bench peers only). */
+  readonly transferFaults?: number;
+  readonly perf?: Record<string, number>;
+}
+
+function sideSummary(rs: readonly RunResult[], side: Side): SideSummary {
+  const of = (f: (u: SideUsage) => number) => median(rs.map((r) => f(r[side])));
+  const transfer = rs.map((r) => r.transferFaults?.[side]).filter((v): v is number => v !== undefined);
+  const perfRuns = rs.map((r) => r[side].perf).filter((p): p is Record<string, number> => p !== undefined);
+  const perf: Record<string, number> = {};
+  for (const event of Object.keys(perfRuns[0] ?? {})) perf[event] = median(perfRuns.map((p) => p[event] ?? Number.NaN));
+  return {
+    peakRssMiB: Math.max(...rs.map((r) => r[side].rssMiB)),
+    userS: of((u) => u.userS),
+    sysS: of((u) => u.sysS),
+    minorFaults: of((u) => u.minorFaults),
+    majorFaults: of((u) => u.majorFaults),
+    voluntarySwitches: of((u) => u.voluntarySwitches),
+    involuntarySwitches: of((u) => u.involuntarySwitches),
+    ...(transfer.length > 0 ? { transferFaults: median(transfer) } : {}),
+    ...(perfRuns.length > 0 ? { perf } : {}),
+  };
+}
+
+export function summarise(names: readonly string[], results: readonly RunResult[]): CaseSummary[] {
+  const summary = names.map((name): CaseSummary => {
+    const rs = results.filter((x) => x.case === name);
+    const chats = rs.map((r) => r.chat).filter((c): c is ChatFigures => c !== undefined);
+    const ms = chats.flatMap((c) => c.ms); // every line of every run, pooled
+    return {
+      case: name,
+      runs: rs.length,
+      mibps: spread(rs.map((x) => x.mibps)),
+      ...(chats.length > 0
+        ? {
+            chat: {
+              kind: (chats[0] as ChatFigures).kind,
+              samples: ms.length,
+              p50: percentile(ms, 50),
+              p99: percentile(ms, 99),
+              max: Math.max(...ms),
+              lost: chats.reduce((n, c) => n + c.lost, 0),
+              outOfOrder: chats.reduce((n, c) => n + c.outOfOrder, 0),
+            },
+          }
+        : {}),
+      sides: { recv: sideSummary(rs, "recv"), send: sideSummary(rs, "send") },
+    };
+  });
+  const base = (name: string) => summary.find((s) => s.case === name)?.mibps.median;
+  const [raw, socat, unsealed, scp] = ["raw", "socat", "parley-unsealed", "scp"].map(base);
+  for (const s of summary) {
+    s.vsRaw = raw && s.mibps.median / raw;
+    s.vsSocat = socat && s.mibps.median / socat;
+    s.vsUnsealed = unsealed && s.mibps.median / unsealed;
+    s.vsScp = scp && s.mibps.median / scp;
+  }
+  return summary;
+}
+
+const f = (n: number | undefined, d = 0) => (n === undefined || Number.isNaN(n) ? "-" : n.toFixed(d));
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+/** Two tables: speed and chat; then churn per side ("r/s": receiver/sender). */
+export function formatTables(cases: readonly CaseSummary[]): string {
+  const speed = [
+    ["case", "MiB/s median (min-max)", "x raw", "x socat", "x unsealed", "x scp", "chat p50/p99/max ms", "lost"],
+  ];
+  for (const s of cases) {
+    speed.push([
+      s.case,
+      `${f(s.mibps.median)} (${f(s.mibps.min)}-${f(s.mibps.max)})`,
+      f(s.vsRaw, 2),
+      f(s.vsSocat, 2),
+      f(s.vsUnsealed, 2),
+      f(s.vsScp, 2),
+      s.chat
+        ? `${f(s.chat.p50, 2)}/${f(s.chat.p99, 2)}/${f(s.chat.max, 2)}${s.chat.kind === "one way" ? " (1-way)" : ""}`
+        : "-",
+      s.chat ? `${s.chat.lost + s.chat.outOfOrder}` : "-",
+    ]);
+  }
+  const rs = (s: CaseSummary, g: (x: SideSummary) => number | undefined, d = 0) =>
+    `${f(g(s.sides.recv), d)}/${f(g(s.sides.send), d)}`;
+  const churn = [
+    ["case (r/s)", "user s", "sys s", "minor faults", "in transfer", "major", "vol cs", "invol cs", "peak RSS MiB"],
+  ];
+  for (const s of cases) {
+    churn.push([
+      s.case,
+      rs(s, (x) => x.userS, 2),
+      rs(s, (x) => x.sysS, 2),
+      rs(s, (x) => x.minorFaults),
+      rs(s, (x) => x.transferFaults),
+      rs(s, (x) => x.majorFaults),
+      rs(s, (x) => x.voluntarySwitches),
+      rs(s, (x) => x.involuntarySwitches),
+      rs(s, (x) => x.peakRssMiB),
+    ]);
+  }
+  let out = `${table(speed)}\n\n${table(churn)}\n`;
+  if (cases.some((s) => s.sides.send.perf)) {
+    const events = Object.keys(cases.find((s) => s.sides.send.perf)?.sides.send.perf ?? {});
+    const perf = [["perf stat (r/s)", ...events]];
+    for (const s of cases)
+      perf.push([s.case, ...events.map((e) => rs(s, (x) => x.perf?.[e], e === "task-clock" ? 0 : 0))]);
+    out += `\n${table(perf)}\n`;
+  }
+  return out;
+}
