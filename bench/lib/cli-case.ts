@@ -1,6 +1,6 @@
 /**
  * A transfer through the real CLI: two `parley` chat processes fed through pipes the way a
- * user types. The receiver listens; the sender connects by port (loopback), is told
+ * user types. The receiver listens; the sender connects with its code, is told
  * `transfer FILE`, and gets a chat line every `chatMs` meanwhile; with `bothWays` the
  * receiver does the same in the other direction. A chat line's one-way time runs from the
  * harness writing it to one side's stdin until the harness reads it from the other side's
@@ -66,8 +66,9 @@ async function watch(lines: LineReader, incoming: Direction, outgoing: Direction
 export async function runCliTransfer(options: CliTransferOptions) {
   const receiver = options.startSide("recv", []);
   const recvLines = new LineReader(receiver.stdout);
-  const [, port] = await recvLines.waitFor(/^Listening on \S+:(\d+)/);
-  const sender = options.startSide("send", ["--connect", port as string]);
+  // The code, as a user would type it: the PAKE and the verified path, as in real use.
+  const [, code] = await recvLines.waitFor(/^Listening on .* code (\S+)$/);
+  const sender = options.startSide("send", ["--connect", code as string]);
   const sendLines = new LineReader(sender.stdout);
   await Promise.all([sendLines.waitFor(/^Connected to /), recvLines.waitFor(/^Connected to /)]);
 
