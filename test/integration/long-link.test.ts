@@ -40,7 +40,9 @@ test("over a 200 ms round trip the send window grows past its floor; file intact
 
   expect(done.done.bytes).toBe(bytes.length);
   expect(Buffer.compare(readFileSync(join(bob.dir, "far.bin")), Buffer.from(bytes))).toBe(0);
-  // A fixed window would have stayed at WINDOW_BYTES (and the link at 1.5 MiB per 200 ms).
-  expect(widest).toBeGreaterThan(1.5 * WINDOW_BYTES);
+  // A fixed window would have stayed at WINDOW_BYTES (and the link at 1.5 MiB per 200 ms): any
+  // growth past it is the behaviour under test. How far it grows follows the delivery rate, a
+  // speed: 2.8 MB on an idle machine, 1.97 MB with the load average at 15, so no bound on that.
+  expect(widest).toBeGreaterThan(WINDOW_BYTES);
   expect(bob.events.some((e) => e.type === "chat" && e.text === "over the long link")).toBe(true);
 }, 60_000);
