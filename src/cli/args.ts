@@ -1,13 +1,16 @@
-/** Command-line flags of `parley chat` (`bun run chat`): parsing and the help text. */
+/** Command-line flags of `parley chat` (`bun run chat`): option specs, parsing, the help text. */
 
 import type { ChecksumAlgo } from "../transfer/index.ts";
 import { peerCodeFromEnvironment } from "./codes.ts";
+import { EXIT_CODES_HELP } from "./exit-codes.ts";
 import {
-  COMMON_FLAGS,
   checksumFlag,
+  formatOptions,
   hostFlag,
   insecurePortOnlyFlag,
   nameFlag,
+  OPTIONS,
+  type OptionSpecs,
   parseFlags,
   portFlag,
   rateFlag,
@@ -38,24 +41,36 @@ export type ParsedArgs =
   | { readonly kind: "version" }
   | { readonly kind: "chat"; readonly options: ChatOptions };
 
-export const HELP_TEXT = `Parley: chat and send files to one peer over one connection.
+export const CHAT_OPTIONS = {
+  port: OPTIONS.port,
+  host: OPTIONS.host,
+  connect: {
+    type: "string",
+    value: "CODE",
+    help: "connect to the peer with its code (40123-ribbon-walnut) instead of asking",
+  },
+  "code-file": OPTIONS["code-file"],
+  dir: OPTIONS.dir,
+  name: OPTIONS.name,
+  "no-progress": OPTIONS["no-progress"],
+  checksum: OPTIONS.checksum,
+  "limit-rate": OPTIONS["limit-rate"],
+  "insecure-port-only": OPTIONS["insecure-port-only"],
+  help: OPTIONS.help,
+  version: OPTIONS.version,
+} as const satisfies OptionSpecs;
 
-Usage: bun run chat [options]
+export const CHAT_USAGE = "Usage: parley [chat] [options]   (from a checkout: npx bun run chat [options])";
+
+export const HELP_TEXT = `Parley chat: chat and send files to one peer over one connection.
+
+${CHAT_USAGE}
+
+Both sides listen and show a code (40123-ribbon-walnut); type the peer's code, or wait for
+the peer to type yours.
 
 Options:
-  --port N         port to listen on (default: any free port)
-  --host H         address to listen on (default: 127.0.0.1; 0.0.0.0 or :: for other machines)
-  --connect CODE   connect to the peer with its code (40123-ribbon-walnut) instead of asking
-  --code-file F    read the peer's code from file F (or set PARLEY_CODE): not in ps
-  --dir DIR        where received files are saved (default: current directory)
-  --name NAME      name shown to the peer
-  --no-progress    no progress bars
-  --checksum ALGO  digest for files you send: xxh3 (default, fast) or sha256
-  --limit-rate R   send at most R bytes a second (K, M, G: powers of 1024), e.g. 20M
-  --insecure-port-only  accept and dial the port alone, without the code: NOT verified,
-                   any user of this machine could connect (loopback only)
-  --help           show this help
-  --version        show the version
+${formatOptions(CHAT_OPTIONS)}
 
 In the chat:
   transfer <path>...  send files and folders (quotes for names with spaces)
@@ -64,25 +79,22 @@ In the chat:
   exit                finish transfers, say goodbye, quit (also Ctrl-D)
   help                list commands
   \\text               send text that starts like a command as chat
-  anything else       is sent as a chat line`;
+  anything else       is sent as a chat line
 
-export function parseChatArgs(argv: readonly string[]): ParsedArgs {
-  const { values } = parseFlags(
-    argv,
-    {
-      ...COMMON_FLAGS,
-      connect: { type: "string" },
-      dir: { type: "string" },
-      "limit-rate": { type: "string" },
-      "code-file": { type: "string" },
-    },
-    false,
-  );
+${EXIT_CODES_HELP}`;
+
+/** @param env, cwd - the process's own unless a test passes others */
+export function parseChatArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  cwd: string = process.cwd(),
+): ParsedArgs {
+  const { values } = parseFlags(argv, CHAT_OPTIONS, false);
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
   const name = nameFlag(values);
   const limitRate = rateFlag(values);
-  const peerCode = peerCodeFromEnvironment(values["code-file"] as string | undefined);
+  const peerCode = peerCodeFromEnvironment(values["code-file"] as string | undefined, env);
   const host = hostFlag(values);
   return {
     kind: "chat",
@@ -90,7 +102,7 @@ export function parseChatArgs(argv: readonly string[]): ParsedArgs {
       host,
       insecurePortOnly: insecurePortOnlyFlag(values, host),
       port: portFlag(values),
-      dir: (values.dir as string | undefined) ?? process.cwd(),
+      dir: (values.dir as string | undefined) ?? cwd,
       progress: !values["no-progress"],
       checksum: checksumFlag(values),
       ...(values.connect === undefined ? {} : { connect: values.connect as string }),

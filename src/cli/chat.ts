@@ -1,22 +1,22 @@
 /**
- * `bun run chat`: the interactive two-user session. Wires the listener and dialer (net), the
- * rendezvous and session (session), and the terminal (ui); turns events into lines and the
- * user's lines into commands. Resolves with the process exit code; main.ts exits.
+ * `bun run chat`: the interactive two-user session. Reaches the peer through the connect
+ * module (connect.ts), drives the terminal (ui), turns events into lines and the user's lines
+ * into commands. Resolves with the process exit code; main.ts exits.
  */
 
 import { existsSync } from "node:fs";
-import { randomCodeWords } from "../crypto/index.ts";
-import { dial, formatAddress, type Listener, listen, NetError } from "../net/index.ts";
+import { formatAddress } from "../net/index.ts";
 import { chatFits, MAX_CHAT_BYTES } from "../protocol/index.ts";
-import { MAX_WRONG_CODES, Rendezvous, type Session, type SessionEvents } from "../session/index.ts";
+import type { Session, SessionEvents } from "../session/index.ts";
 import { displayText, formatBytes, openTerminal, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
 import type { ChatOptions } from "./args.ts";
-import { connectionCode, dialWords, WHOLE_CODE_NEEDED } from "./codes.ts";
+import { codeOnCommandLineNote, WHOLE_CODE_NEEDED } from "./codes.ts";
+import { dialTarget, PeerLink } from "./connect.ts";
 import { prepareDownloadDir } from "./download-dir.ts";
-import { DropLines } from "./drop-lines.ts";
-import { EXIT_CONNECTION, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM } from "./exit-codes.ts";
-import { parseInputLine, parsePeerAddress, parseTransferPaths } from "./input.ts";
-import { dialHostFor, listenerReach } from "./listening.ts";
+import { EXIT_OK } from "./exit-codes.ts";
+import { UsageError } from "./flags.ts";
+import { parseInputLine, parseTransferPaths } from "./input.ts";
+import type { CliIo, Signal } from "./io.ts";
 import { failureWords } from "./reason-words.ts";
 import { planSends, type SendPlan, startSends } from "./send-plan.ts";
 import { TransferPresenter } from "./transfer-presenter.ts";
@@ -33,114 +33,98 @@ const IN_CHAT_HELP = `Commands:
   \\text               send text that looks like a command as chat
 Any other line is sent to the peer as chat.`;
 
-export async function runChat(options: ChatOptions): Promise<number> {
+const CODE_PROMPT = "peer code> ";
+
+export async function runChat(options: ChatOptions, io: CliIo): Promise<number> {
+  const interactive = Boolean((io.stdin as { isTTY?: boolean }).isTTY && io.stdout.isTTY);
+  // A --connect that is not a code at all is a usage error when no one can type a better one.
+  if (options.connect !== undefined && !interactive) {
+    const target = dialTarget(options.connect, options);
+    if ("problem" in target) throw new UsageError(`--connect: ${target.problem}`);
+  }
   const downloadDir = prepareDownloadDir(options.dir);
-  const chat = new ChatController(options, downloadDir);
+  const chat = new ChatController(options, downloadDir, io);
   return chat.run();
 }
 
 class ChatController {
   private readonly terminal: Terminal;
   private readonly presenter: TransferPresenter;
-  /** The words of our code: the password a dialer must know. */
-  private readonly codeWords = randomCodeWords();
-  private readonly rendezvous: Rendezvous;
-  private readonly drops: DropLines;
-  private listener: Listener | undefined;
+  private readonly link: PeerLink;
   private session: Session | undefined;
   private dialing = false;
   private readonly heldLines: string[] = [];
   private heldInputEnd = false;
-  private finishing = false;
-  private resolveExit: (code: number) => void = () => {};
-  private readonly exitCode: Promise<number>;
+  /** A line half typed at the code prompt when the peer connected: it is not chat. */
+  private codeLineOpen = false;
 
   constructor(
     private readonly options: ChatOptions,
     downloadDir: string,
+    io: CliIo,
   ) {
-    this.exitCode = new Promise((resolve) => {
-      this.resolveExit = resolve;
-    });
     this.terminal = openTerminal(
       {
         line: (text) => this.onLine(text),
         end: () => this.onInputEnd(),
-        interrupt: () => this.onSignal("SIGINT"),
+        interrupt: () => this.link.signal("SIGINT"),
       },
       { progress: options.progress },
     );
     this.presenter = new TransferPresenter(this.terminal);
-    this.drops = new DropLines((line) => this.terminal.print(line));
-    this.rendezvous = new Rendezvous({
-      downloadDir,
-      checksum: options.checksum,
-      ...(options.limitRate === undefined ? {} : { limitRate: options.limitRate }),
-      ...(options.name === undefined ? {} : { name: options.name }),
-      events: this.sessionEvents(),
-      rendezvousEvents: {
-        connected: (session) => this.onConnected(session),
-        dropped: (address, reason) => this.drops.dropped(address, reason),
-        wrongCode: (address, side, attempts) => this.onWrongCode(address, side, attempts),
+    this.link = new PeerLink(
+      {
+        host: options.host,
+        port: options.port,
+        insecurePortOnly: options.insecurePortOnly,
+        ...(options.peerCode === undefined ? {} : { peerCode: options.peerCode }),
+        dialerRetries: true,
+        session: {
+          downloadDir,
+          checksum: options.checksum,
+          ...(options.limitRate === undefined ? {} : { limitRate: options.limitRate }),
+          ...(options.name === undefined ? {} : { name: options.name }),
+          events: this.sessionEvents(),
+        },
       },
-      codeWords: this.codeWords,
-      allowPortOnly: options.insecurePortOnly,
-    });
-  }
-
-  private onWrongCode(address: string, side: "dialer" | "listener", attempts: number): void {
-    if (side === "dialer") {
-      this.terminal.print("Wrong code: the peer's Parley did not accept it. Check the code and type it again.");
-      return;
-    }
-    this.terminal.print(
-      `Wrong code from ${address} (${attempts} of ${MAX_WRONG_CODES}): no chat or file data was exchanged.`,
+      {
+        listening: (host, port, reach, code) => {
+          const extra = reach.length > 0 ? ` (a peer can use: ${reach.join(", ")})` : "";
+          this.terminal.print(`Listening on ${formatAddress(host, port)}${extra} · code ${code}`);
+        },
+        connected: (session) => this.onConnected(session),
+        note: (line) => this.terminal.print(line),
+        error: (code, message) => this.onLinkError(code, message),
+        interrupted: (signal, active) => this.onInterrupted(signal, active),
+      },
+      io,
+      () => this.terminal.close(),
     );
-    if (attempts >= MAX_WRONG_CODES && !this.session) {
-      this.listener?.stop();
-      this.terminal.print(`${MAX_WRONG_CODES} wrong codes: stopped listening, so that the code cannot be guessed.`);
-      this.finish(EXIT_CONNECTION);
-    }
   }
 
   async run(): Promise<number> {
-    const onSigint = (): void => this.onSignal("SIGINT");
-    const onSigterm = (): void => this.onSignal("SIGTERM");
-    process.on("SIGINT", onSigint);
-    process.on("SIGTERM", onSigterm);
-    try {
-      try {
-        this.listener = listen(this.options.host, this.options.port, (conn) => this.rendezvous.accepted(conn));
-      } catch (err) {
-        if (err instanceof NetError) {
-          this.terminal.print(`Error: ${err.message}`);
-          this.finish(EXIT_FAILURE);
-          return await this.exitCode;
-        }
-        throw err;
-      }
-      this.terminal.print(this.listeningLine(this.listener));
-      const target = this.options.connect ?? this.options.peerCode;
-      if (this.options.connect !== undefined && /\d-[A-Za-z]/.test(this.options.connect)) {
-        this.terminal.print(
-          "Note: the code is on this command line, which other users of this machine can see (ps); PARLEY_CODE or --code-file keep it private.",
-        );
-      }
-      if (target !== undefined) this.connectTo(target);
-      else this.askForPeer();
-      return await this.exitCode;
-    } finally {
-      process.off("SIGINT", onSigint);
-      process.off("SIGTERM", onSigterm);
+    if (!this.link.listen()) return this.link.exitCode;
+    const target = this.options.connect ?? this.options.peerCode;
+    const note = codeOnCommandLineNote(this.options.connect);
+    if (note) this.terminal.print(note);
+    if (target !== undefined) this.connectTo(target);
+    else this.askForPeer();
+    return this.link.exitCode;
+  }
+
+  private onLinkError(code: string, message: string): void {
+    if (code === "E_WRONG_CODE" && message.startsWith("wrong code")) {
+      this.terminal.print("Wrong code: the peer's Parley did not accept it. Check the code and type it again.");
+    } else if (code === "E_WRONG_CODE" || code === "E_LISTEN") {
+      this.terminal.print(code === "E_LISTEN" ? `Error: ${message}` : `${message}.`);
+    } else {
+      this.terminal.print(`${message}. Check the code and that the peer's Parley is running, then type it again.`);
     }
   }
 
-  private listeningLine(listener: Listener): string {
-    const where = formatAddress(listener.hostname, listener.port);
-    const reach = listenerReach(this.options.host, listener.port);
-    const code = connectionCode(this.options.host, listener.port, this.codeWords, reach);
-    const extra = reach.length > 0 ? ` (a peer can use: ${reach.join(", ")})` : "";
-    return `Listening on ${where}${extra} · code ${code}`;
+  private onInterrupted(signal: Signal, active: boolean): void {
+    const what = signal === "SIGINT" ? "Interrupted (Ctrl-C)" : "Terminated (SIGTERM)";
+    this.terminal.print(active ? `${what}: telling the peer and closing the connection.` : `${what}. Bye.`);
   }
 
   private askForPeer(): void {
@@ -149,61 +133,46 @@ class ChatController {
         ? "Enter the peer's code, or its port alone (--insecure-port-only: unverified), or wait for the peer to connect."
         : "Enter the code the peer's Parley shows (like 40123-ribbon-walnut), or wait for the peer to connect.",
     );
-    this.terminal.setPrompt("peer code> ");
-  }
-
-  private dialHost(): string {
-    return dialHostFor(this.options.host);
+    this.terminal.setPrompt(CODE_PROMPT);
   }
 
   private connectTo(text: string): void {
-    const address = parsePeerAddress(text, this.dialHost());
-    if (typeof address === "string") {
-      this.terminal.print(`Error: ${address}. Enter the peer's code, e.g. 40123-ribbon-walnut.`);
+    const target = this.link.target(text);
+    if ("problem" in target) {
+      this.terminal.print(
+        target.onlyPort
+          ? `A port alone is not enough: ${WHOLE_CODE_NEEDED}.`
+          : `Error: ${target.problem}. Enter the peer's code, e.g. 40123-ribbon-walnut.`,
+      );
+      this.terminal.setPrompt(CODE_PROMPT);
       return;
     }
-    // Words from PARLEY_CODE or --code-file complete a bare port.
-    const words = dialWords(address.words, this.options.peerCode, this.options.insecurePortOnly);
-    if (words === undefined) {
-      this.terminal.print(`A port alone is not enough: ${WHOLE_CODE_NEEDED}.`);
-      return;
-    }
-    const where = formatAddress(address.host, address.port);
     this.dialing = true;
-    this.terminal.print(`Connecting to ${where}${words ? " with the code" : " (port only, unverified)"}...`);
-    const handshake = this.rendezvous.dialStarted(words);
-    dial(address.host, address.port).then(
-      // If the peer connected to us meanwhile, the rendezvous keeps one of the two.
-      (conn) => handshake(conn).then(() => this.dialEnded(this.session === undefined)),
-      (err: unknown) => {
-        void handshake(undefined);
-        if (!this.session && !this.finishing) {
-          const reason = err instanceof NetError ? err.message : String(err);
-          this.terminal.print(`Error: ${reason}. Is the peer's Parley running? Enter the peer's code again.`);
-        }
-        this.dialEnded(true);
-      },
-    );
+    const where = formatAddress(target.host, target.port);
+    this.terminal.print(`Connecting to ${where}${target.words ? " with the code" : " (port only, unverified)"}...`);
+    // If the peer connected to us meanwhile, the rendezvous keeps one of the two.
+    void this.link.dial(target).then((outcome) => this.dialEnded(outcome !== "session"));
   }
 
   /**
    * Lines typed (or piped) while a dial was in progress were held back: a script may write
    * `transfer x` right after starting with --connect. Now they are handled, as chat and
-   * commands if the dial connected, else as peer addresses; a held end of input follows them.
+   * commands if the dial connected, else as peer codes; a held end of input follows them.
    */
   private dialEnded(failed: boolean): void {
     this.dialing = false;
     for (const line of this.heldLines.splice(0)) this.onLine(line);
     if (this.heldInputEnd) {
       this.heldInputEnd = false;
-      if (!this.session && failed) return this.finish(EXIT_FAILURE);
+      if (!this.session && failed) return this.link.finish(EXIT_FAILURE);
       this.onInputEnd();
     }
   }
 
   private onConnected(session: Session): void {
     this.session = session;
-    this.listener?.stop();
+    // Half a code typed when the peer connected: that line must not go out as chat.
+    this.codeLineOpen = this.terminal.typing;
     const name = this.peerName();
     this.terminal.print(
       `Connected to ${name} at ${session.remoteAddress}. Type a message and press Enter; "help" lists commands.`,
@@ -227,7 +196,12 @@ class ChatController {
   }
 
   private onLine(text: string): void {
-    if (this.finishing) return;
+    if (this.link.finished) return;
+    if (this.codeLineOpen) {
+      this.codeLineOpen = false;
+      this.terminal.print(`Not sent: that line was typed at the code prompt, before ${this.peerName()} connected.`);
+      return;
+    }
     const input = parseInputLine(text);
     const session = this.session;
     if (!session) {
@@ -236,7 +210,7 @@ class ChatController {
           return;
         case "exit":
           this.terminal.print("Bye.");
-          return this.finish(EXIT_OK);
+          return this.link.finish(EXIT_OK);
         case "help":
           this.terminal.print("Enter the code the peer's Parley shows (port-word-word). exit quits.");
           return;
@@ -278,6 +252,10 @@ class ChatController {
       case "exit":
         return this.leave();
       case "transfer":
+        if (input.args === "") {
+          this.terminal.print("Usage: transfer <path>... (quote names with spaces; folders too)");
+          return;
+        }
         return this.startTransfers(session, input.args);
     }
   }
@@ -329,38 +307,25 @@ class ChatController {
   }
 
   private onInputEnd(): void {
-    if (this.finishing) return;
+    if (this.link.finished) return;
     if (!this.session && this.dialing) {
       this.heldInputEnd = true;
       return;
     }
-    if (!this.session) return this.finish(EXIT_OK);
+    if (!this.session) {
+      this.terminal.print("End of input before a peer connected: nothing was sent. Bye.");
+      return this.link.finish(EXIT_OK);
+    }
     this.leave();
   }
 
   private leave(): void {
     const session = this.session;
-    if (!session) return this.finish(EXIT_OK);
+    if (!session) return this.link.finish(EXIT_OK);
     const active = session.activeTransfers.length;
     if (active > 0) this.terminal.print(`Waiting for ${active} transfer(s) to finish before leaving...`);
     session.exit();
   }
-
-  private onSignal(signal: "SIGINT" | "SIGTERM"): void {
-    const code = signal === "SIGINT" ? EXIT_SIGINT : EXIT_SIGTERM;
-    if (this.finishing) return;
-    const what = signal === "SIGINT" ? "Interrupted (Ctrl-C)" : "Terminated (SIGTERM)";
-    const session = this.session;
-    if (!session?.isActive) {
-      this.terminal.print(`${what}. Bye.`);
-      return this.finish(code);
-    }
-    this.terminal.print(`${what}: telling the peer and closing the connection.`);
-    this.pendingCode = code;
-    session.abort(signal === "SIGINT" ? "interrupted" : "terminated");
-  }
-
-  private pendingCode: number | undefined;
 
   private sessionEvents(): SessionEvents {
     return {
@@ -371,26 +336,18 @@ class ChatController {
       transferFailed: (info, reason, _code, peer) => this.presenter.failed(info, failureWords(info, reason, peer)),
       peerLeft: (reason) => {
         this.terminal.print(`${this.peerName()} left (${sanitizeForTerminal(reason)}). Connection closed.`);
-        this.finish(this.pendingCode ?? EXIT_OK);
+        this.link.finish(EXIT_OK);
       },
       connectionLost: (reason) => {
         // The session's reason may already say "connection lost: ...": say it once.
         const why = reason.replace(/^connection lost: /i, "");
         this.terminal.print(`Connection lost: ${sanitizeForTerminal(why)}.`);
-        this.finish(this.pendingCode ?? EXIT_FAILURE);
+        this.link.finish(EXIT_FAILURE);
       },
       closed: () => {
         this.terminal.print("Connection closed. Bye.");
-        this.finish(this.pendingCode ?? EXIT_OK);
+        this.link.finish(EXIT_OK);
       },
     };
-  }
-
-  private finish(code: number): void {
-    if (this.finishing) return;
-    this.finishing = true;
-    this.listener?.stop();
-    this.drops.close();
-    void this.terminal.close().then(() => this.resolveExit(code));
   }
 }

@@ -7,6 +7,15 @@ import { isLoopbackHost, UsageError } from "./flags.ts";
 
 export { isLoopbackHost };
 
+/**
+ * The note for a code given on the command line (`--connect`, `--to`, `receive CODE`): other
+ * users of the machine can read argv. Undefined when the text holds no code words.
+ */
+export function codeOnCommandLineNote(text: string | undefined): string | undefined {
+  if (text === undefined || !/\d-[A-Za-z]/.test(text)) return undefined;
+  return "Note: the code is on this command line, which other users of this machine can see (ps); PARLEY_CODE or --code-file keep it private.";
+}
+
 /** What to say when only a port was given: the code is the way in. */
 export const WHOLE_CODE_NEEDED =
   "type the whole code the peer's Parley shows, like 40123-ribbon-walnut (it begins with the port)";
@@ -49,7 +58,10 @@ export function codeWordsOf(code: string | undefined): string | undefined {
  * mistake to report, never a reason to fall back to the unverified port-only mode.
  * @throws UsageError when the file cannot be read, or the code is not valid
  */
-export function peerCodeFromEnvironment(codeFile: string | undefined): string | undefined {
+export function peerCodeFromEnvironment(
+  codeFile: string | undefined,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string | undefined {
   let code: string | undefined;
   let source: string;
   if (codeFile !== undefined) {
@@ -61,7 +73,7 @@ export function peerCodeFromEnvironment(codeFile: string | undefined): string | 
     }
   } else {
     source = "PARLEY_CODE";
-    code = process.env.PARLEY_CODE?.trim();
+    code = env.PARLEY_CODE?.trim();
     if (!code) return undefined;
   }
   if (codeWordsOf(code) === undefined) {

@@ -1,77 +1,83 @@
-/** `parley send` and `parley receive`: flags, positionals and help texts; and the top-level help. */
+/** `parley send` and `parley receive`: option specs, flags, positionals and help texts. */
 
 import type { ChecksumAlgo } from "../transfer/index.ts";
 import { peerCodeFromEnvironment } from "./codes.ts";
+import { EXIT_CODES_HELP } from "./exit-codes.ts";
 import {
-  COMMON_FLAGS,
   checksumFlag,
   type FlagValues,
+  formatOptions,
   hostFlag,
   insecurePortOnlyFlag,
   nameFlag,
+  OPTIONS,
+  type OptionSpecs,
   parseFlags,
   portFlag,
   rateFlag,
   UsageError,
 } from "./flags.ts";
 
-export const TOP_HELP = `Parley: chat and send files to one peer over one fast, verified connection.
+export const SEND_OPTIONS = {
+  to: {
+    type: "string",
+    value: "CODE",
+    help: "dial the receiver with its code (40123-ribbon-walnut) instead of listening",
+  },
+  "code-file": OPTIONS["code-file"],
+  port: OPTIONS.port,
+  host: OPTIONS.host,
+  name: { type: "string", value: "NAME", help: "the saved name for - (default: stdin)" },
+  checksum: OPTIONS.checksum,
+  "limit-rate": OPTIONS["limit-rate"],
+  json: OPTIONS.json,
+  "no-progress": OPTIONS["no-progress"],
+  "insecure-port-only": OPTIONS["insecure-port-only"],
+  help: OPTIONS.help,
+  version: OPTIONS.version,
+} as const satisfies OptionSpecs;
 
-Usage:
-  parley [chat] [options]          interactive chat and transfers (as \`bun run chat\`)
-  parley send <paths...> [options] send files, then exit
-  parley receive [PEER] [options]  receive files, then exit
-  parley <command> --help          options of one command
+export const RECEIVE_OPTIONS = {
+  dir: { type: "string", value: "DIR", help: "where files are saved (default: current directory); never overwrites" },
+  stdout: { type: "boolean", help: "write the one received file to standard output (messages to stderr)" },
+  "code-file": OPTIONS["code-file"],
+  ask: { type: "boolean", help: "show each offer (name, size) and ask y/n before accepting, one at a time" },
+  yes: { type: "boolean", help: "accept without asking (overrides --ask)" },
+  port: OPTIONS.port,
+  host: OPTIONS.host,
+  name: OPTIONS.name,
+  checksum: OPTIONS.checksum,
+  json: OPTIONS.json,
+  "no-progress": OPTIONS["no-progress"],
+  "insecure-port-only": OPTIONS["insecure-port-only"],
+  help: OPTIONS.help,
+  version: OPTIONS.version,
+} as const satisfies OptionSpecs;
 
-Examples:
-  parley                                   # chat: prints "Listening on ...", asks for the peer
-  parley receive --dir in                  # listens; prints how to reach it
-  parley send report.pdf --to 40123-ribbon-walnut
-  parley send big.iso                      # or the sender listens ...
-  PARLEY_CODE=40123-ribbon-walnut parley receive 40123 --dir in  # ... the receiver dials
-  tar c photos | PARLEY_CODE=40123-ribbon-walnut parley send - --name photos.tar --to 40123
-  parley receive --stdout --json > file.bin   # the events go to stderr then
+export const SEND_USAGE = "Usage: parley send <paths...> [--to CODE] [options]";
+export const RECEIVE_USAGE = "Usage: parley receive [CODE] [options]";
 
-Exit codes: 0 ok, 1 usage, 2 connection failed, 3 transfer failed or rejected,
-4 integrity failure, 130 interrupted (SIGINT), 143 terminated (SIGTERM).`;
+export const SEND_HELP = `${SEND_USAGE}
 
-export const SEND_HELP = `Usage: parley send <paths...> [--to PEER] [options]
-
-Sends the files (several at once), waits until the receiver has verified each one, exits.
-Without --to it listens and waits for \`parley receive <code>\`. \`-\` sends standard
-input (give it a name with --name).
+Sends the files and folders (several at once), waits until the receiver has verified each
+one, exits. Without --to it listens, shows its code and waits for \`parley receive CODE\`.
+\`-\` sends standard input (give it a name with --name).
 
 Options:
-  --to CODE        dial the receiver with its code (40123-ribbon-walnut) instead of listening
-  --code-file F    read the peer's code from file F (or set PARLEY_CODE): not in ps
-  --port N, --host H  where to listen without --to (default: any port on 127.0.0.1)
-  --name NAME      the saved name for \`-\` (default: stdin)
-  --checksum ALGO  xxh3 (default) or sha256
-  --limit-rate R   at most R bytes a second (K, M, G: powers of 1024), e.g. 20M
-  --json           one JSON object per line on stdout for every event; messages on stderr
-  --no-progress    no progress bar
-  --insecure-port-only  accept and dial the port alone, without the code: NOT verified
-Exit codes: 0 every file received and verified, 1 usage, 2 connection failed,
-3 a transfer failed or was rejected, 4 integrity failure, 130 SIGINT, 143 SIGTERM.`;
+${formatOptions(SEND_OPTIONS)}
 
-export const RECEIVE_HELP = `Usage: parley receive [PEER] [options]
+${EXIT_CODES_HELP}`;
+
+export const RECEIVE_HELP = `${RECEIVE_USAGE}
 
 Receives what the sender sends, then exits when the sender is done. With CODE (the sender's
-code, or its port with the code in PARLEY_CODE or --code-file) it dials the
-sender; without, it listens, shows its code, and waits for \`parley send --to\`.
+code; or its port with the code in PARLEY_CODE or --code-file) it dials the sender; without,
+it listens, shows its code, and waits for \`parley send --to CODE\`.
 
 Options:
-  --dir DIR        where files are saved (default: current directory); never overwrites
-  --stdout         write the one received file to standard output (messages to stderr)
-  --code-file F    read the peer's code from file F (or set PARLEY_CODE): not in ps
-  --ask            show each offer (name, size) and ask y/n before accepting
-  --yes            accept without asking (overrides --ask)
-  --port N, --host H  where to listen without PEER (default: any port on 127.0.0.1)
-  --json           one JSON object per line on stdout for every event; messages on stderr
-  --no-progress    no progress bar
-  --insecure-port-only  accept and dial the port alone, without the code: NOT verified
-Exit codes: 0 everything received and verified, 1 usage, 2 connection failed,
-3 a transfer failed or was rejected, 4 integrity failure, 130 SIGINT, 143 SIGTERM.`;
+${formatOptions(RECEIVE_OPTIONS)}
+
+${EXIT_CODES_HELP}`;
 
 interface CommonCommandOptions {
   readonly host: string;
@@ -108,9 +114,11 @@ export type CommandArgs<T> =
   | { readonly kind: "version" }
   | { readonly kind: "run"; readonly options: T };
 
+type Env = Readonly<Record<string, string | undefined>>;
+
 /** @param dials - the command connects out: only then is the peer's code read (and checked) */
-function common(values: FlagValues, dials: boolean): CommonCommandOptions {
-  const peerCode = dials ? peerCodeFromEnvironment(values["code-file"] as string | undefined) : undefined;
+function common(values: FlagValues, dials: boolean, env: Env): CommonCommandOptions {
+  const peerCode = dials ? peerCodeFromEnvironment(values["code-file"] as string | undefined, env) : undefined;
   const host = hostFlag(values);
   return {
     host,
@@ -123,18 +131,8 @@ function common(values: FlagValues, dials: boolean): CommonCommandOptions {
   };
 }
 
-export function parseSendArgs(argv: readonly string[]): CommandArgs<SendOptions> {
-  const { values, positionals } = parseFlags(
-    argv,
-    {
-      ...COMMON_FLAGS,
-      to: { type: "string" },
-      json: { type: "boolean" },
-      "limit-rate": { type: "string" },
-      "code-file": { type: "string" },
-    },
-    true,
-  );
+export function parseSendArgs(argv: readonly string[], env: Env = process.env): CommandArgs<SendOptions> {
+  const { values, positionals } = parseFlags(argv, SEND_OPTIONS, true);
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
   if (positionals.length === 0) throw new UsageError("send needs at least one path (or - for standard input)");
@@ -144,7 +142,7 @@ export function parseSendArgs(argv: readonly string[]): CommandArgs<SendOptions>
   return {
     kind: "run",
     options: {
-      ...common(values, values.to !== undefined),
+      ...common(values, values.to !== undefined, env),
       ...(limitRate === undefined ? {} : { limitRate }),
       paths: positionals,
       streamName: name ?? "stdin",
@@ -153,20 +151,12 @@ export function parseSendArgs(argv: readonly string[]): CommandArgs<SendOptions>
   };
 }
 
-export function parseReceiveArgs(argv: readonly string[]): CommandArgs<ReceiveOptions> {
-  const { values, positionals } = parseFlags(
-    argv,
-    {
-      ...COMMON_FLAGS,
-      dir: { type: "string" },
-      stdout: { type: "boolean" },
-      ask: { type: "boolean" },
-      yes: { type: "boolean" },
-      json: { type: "boolean" },
-      "code-file": { type: "string" },
-    },
-    true,
-  );
+export function parseReceiveArgs(
+  argv: readonly string[],
+  env: Env = process.env,
+  cwd: string = process.cwd(),
+): CommandArgs<ReceiveOptions> {
+  const { values, positionals } = parseFlags(argv, RECEIVE_OPTIONS, true);
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
   if (positionals.length > 1) throw new UsageError(`receive takes one PEER, not ${positionals.length}`);
@@ -175,8 +165,8 @@ export function parseReceiveArgs(argv: readonly string[]): CommandArgs<ReceiveOp
   return {
     kind: "run",
     options: {
-      ...common(values, positionals[0] !== undefined),
-      dir: (values.dir as string | undefined) ?? process.cwd(),
+      ...common(values, positionals[0] !== undefined, env),
+      dir: (values.dir as string | undefined) ?? cwd,
       stdout: values.stdout === true,
       ask: values.ask === true && values.yes !== true,
       ...(positionals[0] === undefined ? {} : { peer: positionals[0] }),

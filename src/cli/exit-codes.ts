@@ -15,3 +15,7 @@ export const EXIT_SIGTERM = 143;
 
 /** Failure codes that mean the data did not verify. */
 export const INTEGRITY_CODES: ReadonlySet<string> = new Set(["E_BAD_CHECKSUM", "E_SIZE_MISMATCH"]);
+
+/** The exit codes as every help text shows them (written once). */
+export const EXIT_CODES_HELP = `Exit codes: 0 ok, 1 usage, 2 connection failed, 3 a transfer failed or was rejected,
+4 integrity failure, 130 interrupted (SIGINT), 143 terminated (SIGTERM).`;

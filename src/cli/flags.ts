@@ -8,35 +8,114 @@ export class UsageError extends Error {
   readonly code = "E_USAGE";
 }
 
-type FlagSpec = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
+/**
+ * One command-line option: how node:util parseArgs reads it, and its line in the help, which
+ * is generated from these specs (formatOptions), so each text is written once.
+ */
+export interface OptionSpec {
+  readonly type: "string" | "boolean";
+  readonly short?: string;
+  /** The value's name in the help (N, HOST, CODE). */
+  readonly value?: string;
+  /** What it does: one line, or a few joined by "\n". */
+  readonly help: string;
+}
+export type OptionSpecs = Record<string, OptionSpec>;
 export type FlagValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
-/** Flags every command takes. */
+/** Options every command shares, each described once. */
+export const OPTIONS = {
+  port: { type: "string", value: "N", help: "port to listen on (default: any free port)" },
+  host: {
+    type: "string",
+    value: "H",
+    help: "address to listen on (default: 127.0.0.1; 0.0.0.0 or :: for other machines)",
+  },
+  name: { type: "string", value: "NAME", help: "name shown to the peer" },
+  "code-file": {
+    type: "string",
+    value: "F",
+    help: "read the peer's code from file F (or set PARLEY_CODE): not in ps",
+  },
+  dir: { type: "string", value: "DIR", help: "where received files are saved (default: current directory)" },
+  checksum: { type: "string", value: "ALGO", help: "digest for files you send: xxh3 (default, fast) or sha256" },
+  "limit-rate": {
+    type: "string",
+    value: "R",
+    help: "send at most R bytes a second (K, M, G: powers of 1024), e.g. 20M",
+  },
+  json: { type: "boolean", help: "one JSON object per line on stdout for every event; messages on stderr" },
+  "no-progress": { type: "boolean", help: "no progress bars" },
+  "insecure-port-only": {
+    type: "boolean",
+    help: "accept and dial the port alone, without the code: NOT verified,\nany user of this machine could connect (loopback only)",
+  },
+  help: { type: "boolean", short: "h", help: "show this help" },
+  version: { type: "boolean", short: "v", help: "show the version" },
+} as const satisfies OptionSpecs;
+
+/** Options every command takes. */
 export const COMMON_FLAGS = {
-  port: { type: "string" },
-  host: { type: "string" },
-  name: { type: "string" },
-  "no-progress": { type: "boolean" },
-  checksum: { type: "string" },
-  "insecure-port-only": { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-  version: { type: "boolean", short: "v" },
-} as const satisfies FlagSpec;
+  port: OPTIONS.port,
+  host: OPTIONS.host,
+  name: OPTIONS.name,
+  "no-progress": OPTIONS["no-progress"],
+  checksum: OPTIONS.checksum,
+  "insecure-port-only": OPTIONS["insecure-port-only"],
+  help: OPTIONS.help,
+  version: OPTIONS.version,
+} as const satisfies OptionSpecs;
+
+/** The "Options:" lines of a help text, in the order given. */
+export function formatOptions(specs: OptionSpecs): string {
+  const heads = Object.entries(specs).map(([name, spec]) => {
+    const short = spec.short ? `-${spec.short}, ` : "";
+    return [`${short}--${name}${spec.value ? ` ${spec.value}` : ""}`, spec] as const;
+  });
+  const width = Math.min(22, Math.max(...heads.map(([head]) => head.length)));
+  return heads
+    .map(([head, spec]) => {
+      const [first, ...more] = spec.help.split("\n");
+      const lead = head.length > width ? `  ${head}\n  ${" ".repeat(width)}` : `  ${head.padEnd(width)}`;
+      return [`${lead}  ${first}`, ...more.map((m) => `  ${" ".repeat(width)}  ${m}`)].join("\n");
+    })
+    .join("\n");
+}
 
 /** @throws UsageError on an unknown flag, a missing value or an unexpected positional */
 export function parseFlags(
   argv: readonly string[],
-  options: FlagSpec,
+  specs: OptionSpecs,
   allowPositionals: boolean,
 ): { values: FlagValues; positionals: string[] } {
+  const options = Object.fromEntries(
+    Object.entries(specs).map(([name, { type, short }]) => [name, short ? { type, short } : { type }]),
+  );
   try {
     return parseArgs({ args: [...argv], strict: true, allowPositionals, options });
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    // parseArgs takes "--port -5" for a flag missing its value ("argument is ambiguous").
-    const ambiguous = /^Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(message);
-    if (ambiguous) throw new UsageError(`${ambiguous[1]} needs a value, and it cannot start with "-"`);
-    throw new UsageError(message.split("\n")[0] ?? message);
+    throw new UsageError(parserMessage(err));
+  }
+}
+
+/** parseArgs's complaint as one clean line of our own (its texts carry unbalanced quotes). */
+function parserMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: string }).code;
+  const option = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? "";
+  // parseArgs takes "--port -5" for a flag missing its value ("argument is ambiguous").
+  if (/argument is ambiguous/.test(message)) return `${option} needs a value, and it cannot start with "-"`;
+  switch (code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `unknown option ${option}`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return /argument missing/.test(message) ? `${option} needs a value` : `${option} takes no value`;
+    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL": {
+      const arg = /'([^']*)'/.exec(message)?.[1];
+      return arg === undefined ? "unexpected argument" : `unexpected argument "${arg}"`;
+    }
+    default:
+      return message.split("\n")[0] ?? message;
   }
 }
 

@@ -4,7 +4,7 @@
  * unknown `/word` is an unknown command; a line starting with `\` is chat without the
  * backslash; every other line is chat. `exit`, `help` and `transfers` are commands only alone
  * on their line and `cancel` only with a number, so "help me with this" or "cancel the
- * meeting" stay chat lines; `transfer` needs its paths after it.
+ * meeting" stay chat lines; `transfer` alone is the command (its usage is shown), not chat.
  */
 
 import { homedir } from "node:os";
@@ -30,7 +30,8 @@ export function parseInputLine(line: string): InputLine {
   const match = /^\/?(\S+)(?:\s+([\s\S]*))?$/.exec(trimmed);
   const word = (match?.[1] ?? "").toLowerCase();
   const rest = (match?.[2] ?? "").trim();
-  if (word === "transfer" && (slash || rest !== "")) return { kind: "transfer", args: rest };
+  // `transfer` alone is the command without its paths (the chat shows its usage), not chat.
+  if (word === "transfer") return { kind: "transfer", args: rest };
   // "cancel 3" / "cancel #3" is a command; "cancel the meeting" is chat.
   const cancel = /^#?(\d{1,10})$/.exec(rest);
   if (word === "cancel" && cancel) return { kind: "cancel", id: Number(cancel[1]) };

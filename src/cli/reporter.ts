@@ -7,6 +7,7 @@
 
 import type { Security, TransferDone, TransferInfo } from "../session/index.ts";
 import { displayText, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
+import type { OutStream } from "./io.ts";
 import { type TransferOutput, TransferPresenter } from "./transfer-presenter.ts";
 
 const PROGRESS_EVERY_MS = 100;
@@ -31,19 +32,22 @@ export interface Reporter {
  * Attached only to streams we print to: touching process.stdout makes Bun switch fd 1 to
  * non-blocking, which `receive --stdout` must not have.
  */
-function ignoreClosedReader(stream: NodeJS.WritableStream): void {
-  stream.on("error", (err: NodeJS.ErrnoException) => {
+function ignoreClosedReader(stream: OutStream): void {
+  stream.on?.("error", (err: NodeJS.ErrnoException) => {
     if (err.code !== "EPIPE") throw err;
   });
 }
 
 /** @param options.stdoutTaken - the received file goes to stdout: print everything to stderr */
-export function makeReporter(options: { json: boolean; progress: boolean; stdoutTaken: boolean }): Reporter {
-  ignoreClosedReader(process.stderr);
-  if (!options.stdoutTaken) ignoreClosedReader(process.stdout);
+export function makeReporter(
+  options: { json: boolean; progress: boolean; stdoutTaken: boolean },
+  io: { readonly stdout: OutStream; readonly stderr: OutStream },
+): Reporter {
+  ignoreClosedReader(io.stderr);
+  if (!options.stdoutTaken) ignoreClosedReader(io.stdout);
   return options.json
-    ? new JsonReporter(options.stdoutTaken ? process.stderr : process.stdout)
-    : new HumanReporter(options.progress, options.stdoutTaken);
+    ? new JsonReporter(options.stdoutTaken ? io.stderr : io.stdout, io.stderr)
+    : new HumanReporter(options.progress, options.stdoutTaken ? io.stderr : io.stdout, io.stderr);
 }
 
 function info(i: TransferInfo) {
@@ -54,7 +58,10 @@ function info(i: TransferInfo) {
 class JsonReporter implements Reporter {
   private readonly lastProgress = new Map<number, number>();
 
-  constructor(private readonly out: NodeJS.WritableStream) {}
+  constructor(
+    private readonly out: OutStream,
+    private readonly err: OutStream,
+  ) {}
 
   private emit(event: Record<string, unknown>): void {
     this.out.write(`${JSON.stringify(event)}\n`);
@@ -104,24 +111,26 @@ class JsonReporter implements Reporter {
     this.emit({ type: "bye", reason });
   }
   note(message: string): void {
-    process.stderr.write(`${message}\n`);
+    this.err.write(`${message}\n`);
   }
 }
 
 class HumanReporter implements Reporter, TransferOutput {
   private readonly bars = new Map<number, { bar: TransferProgress; drawnAt: number }>();
-  private readonly out: NodeJS.WriteStream;
   private readonly barsOn: boolean;
   private readonly presenter = new TransferPresenter(this);
 
-  constructor(progress: boolean, humanToStderr: boolean) {
-    this.out = humanToStderr ? process.stderr : process.stdout;
+  constructor(
+    progress: boolean,
+    private readonly out: OutStream,
+    private readonly err: OutStream,
+  ) {
     // Bars go to stderr, and only to a terminal.
-    this.barsOn = progress && Boolean(process.stderr.isTTY);
+    this.barsOn = progress && Boolean(err.isTTY);
   }
 
   print(text: string): void {
-    if (this.barsOn && this.bars.size > 0) process.stderr.write("\r\x1b[K");
+    if (this.barsOn && this.bars.size > 0) this.err.write("\r\x1b[K");
     this.out.write(`${text}\n`);
   }
 
@@ -136,11 +145,11 @@ class HumanReporter implements Reporter, TransferOutput {
     const now = Date.now();
     if (now - entry.drawnAt < PROGRESS_EVERY_MS) return;
     entry.drawnAt = now;
-    process.stderr.write(`\r\x1b[K${entry.bar.render(process.stderr.columns || 80)}`);
+    this.err.write(`\r\x1b[K${entry.bar.render(this.err.columns || 80)}`);
   }
 
   endProgress(key: number): void {
-    if (this.bars.delete(key) && this.barsOn) process.stderr.write("\r\x1b[K");
+    if (this.bars.delete(key) && this.barsOn) this.err.write("\r\x1b[K");
   }
 
   listening(host: string, port: number, reachableAt: readonly string[], code: string, hint: string): void {

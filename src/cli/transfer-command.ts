@@ -4,36 +4,18 @@
  * an exit code that says how it went (exit-codes.ts). Events go to a Reporter (human or JSON).
  */
 
-import { createInterface, type Interface } from "node:readline";
-import { randomCodeWords } from "../crypto/index.ts";
-import { dial, type Listener, listen, NetError } from "../net/index.ts";
-import {
-  MAX_WRONG_CODES,
-  type OfferDecision,
-  Rendezvous,
-  type Session,
-  type SessionEvents,
-  type TransferInfo,
-} from "../session/index.ts";
+import { resolve } from "node:path";
+import type { OfferDecision, Session, SessionEvents, SessionOptions, TransferInfo } from "../session/index.ts";
 import { StreamReceiver, TransferError } from "../transfer/index.ts";
-import { formatBytes, sanitizeForTerminal } from "../ui/index.ts";
-import { connectionCode, dialWords, WHOLE_CODE_NEEDED } from "./codes.ts";
+import { Asker, formatBytes, sanitizeForTerminal } from "../ui/index.ts";
+import { codeOnCommandLineNote } from "./codes.ts";
 import type { ReceiveOptions, SendOptions } from "./command-args.ts";
+import { PeerLink } from "./connect.ts";
 import { prepareDownloadDir } from "./download-dir.ts";
-import { DropLines } from "./drop-lines.ts";
-import {
-  EXIT_CONNECTION,
-  EXIT_INTEGRITY,
-  EXIT_OK,
-  EXIT_SIGINT,
-  EXIT_SIGTERM,
-  EXIT_TRANSFER,
-  INTEGRITY_CODES,
-} from "./exit-codes.ts";
+import { EXIT_INTEGRITY, EXIT_OK, EXIT_TRANSFER, INTEGRITY_CODES } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
-import { expandHome, parsePeerAddress } from "./input.ts";
-import { dialHostFor, listenerReach } from "./listening.ts";
-
+import { expandHome } from "./input.ts";
+import type { CliIo } from "./io.ts";
 import { failureWords } from "./reason-words.ts";
 import { makeReporter, type Reporter } from "./reporter.ts";
 import { planSends, type SendPlan, startSends } from "./send-plan.ts";
@@ -52,73 +34,68 @@ interface RoleHooks {
 /** The parts of a send or receive run that do not depend on the direction. */
 class OneShotRun {
   private session: Session | undefined;
-  private listener: Listener | undefined;
   private worst = EXIT_OK;
-  private finishing = false;
-  private pendingSignalCode: number | undefined;
-  /** The words of our code, when we listen. */
-  private readonly codeWords = randomCodeWords();
-  private readonly drops = new DropLines((line) => this.reporter.note(line));
-  private resolveExit: (code: number) => void = () => {};
-  readonly exitCode = new Promise<number>((resolve) => {
-    this.resolveExit = resolve;
-  });
+  private link: PeerLink | undefined;
 
   constructor(
     private readonly role: Role,
     private readonly options: SendOptions | ReceiveOptions,
     readonly reporter: Reporter,
     private readonly hooks: RoleHooks,
-    private readonly extra: Partial<ConstructorParameters<typeof Rendezvous>[0]> = {},
+    private readonly io: CliIo,
+    private readonly extra: Partial<Pick<SessionOptions, "decideOffer" | "openSink">> = {},
   ) {}
 
   /** Listens, or dials `peer`; resolves with the exit code. */
   async run(peer: string | undefined, downloadDir: string): Promise<number> {
-    const rendezvous = new Rendezvous({
-      downloadDir,
-      checksum: this.options.checksum,
-      ...("limitRate" in this.options && this.options.limitRate !== undefined
-        ? { limitRate: this.options.limitRate }
-        : {}),
-      ...(this.options.peerName === undefined ? {} : { name: this.options.peerName }),
-      events: this.sessionEvents(),
-      rendezvousEvents: {
-        connected: (session) => {
-          this.session = session;
-          this.listener?.stop();
-          this.reporter.connected(session.peer.name, session.remoteAddress, session.security);
-          this.hooks.start(session);
-        },
-        dropped: (address, reason) => this.drops.dropped(address, reason),
-        wrongCode: (address, side, attempts) => {
-          if (side === "dialer") {
-            this.reporter.error("E_WRONG_CODE", "wrong code: the peer did not accept it");
-            return this.finish(EXIT_CONNECTION);
-          }
-          this.reporter.note(`Wrong code from ${address} (${attempts} of ${MAX_WRONG_CODES}).`);
-          if (attempts >= MAX_WRONG_CODES && !this.session) {
-            this.reporter.error("E_WRONG_CODE", `${MAX_WRONG_CODES} wrong codes: stopped listening`);
-            this.finish(EXIT_CONNECTION);
-          }
+    const { options, reporter } = this;
+    const link = new PeerLink(
+      {
+        host: options.host,
+        port: options.port,
+        insecurePortOnly: options.insecurePortOnly,
+        ...(options.peerCode === undefined ? {} : { peerCode: options.peerCode }),
+        dialerRetries: false,
+        session: {
+          downloadDir,
+          checksum: options.checksum,
+          ...("limitRate" in options && options.limitRate !== undefined ? { limitRate: options.limitRate } : {}),
+          ...(options.peerName === undefined ? {} : { name: options.peerName }),
+          events: this.sessionEvents(),
+          ...this.extra,
         },
       },
-      codeWords: this.codeWords,
-      allowPortOnly: this.options.insecurePortOnly,
-      ...this.extra,
-    });
-    const onSigint = (): void => this.onSignal(EXIT_SIGINT, "interrupted");
-    const onSigterm = (): void => this.onSignal(EXIT_SIGTERM, "terminated");
-    process.on("SIGINT", onSigint);
-    process.on("SIGTERM", onSigterm);
-    try {
-      if (peer === undefined) this.listenFor(rendezvous);
-      else await this.dialTo(rendezvous, peer);
-      return await this.exitCode;
-    } finally {
-      process.off("SIGINT", onSigint);
-      process.off("SIGTERM", onSigterm);
-      this.listener?.stop();
+      {
+        listening: (host, port, reach, code) => {
+          const other = this.role === "send" ? "parley receive <code>" : "parley send <paths> --to <code>";
+          reporter.listening(host, port, reach, code, `Waiting for the peer: ${other} (with the code above)`);
+        },
+        connected: (session) => {
+          this.session = session;
+          reporter.connected(session.peer.name, session.remoteAddress, session.security);
+          this.hooks.start(session);
+        },
+        note: (line) => reporter.note(line),
+        error: (code, message) => reporter.error(code, message),
+        interrupted: (signal) => reporter.note(signal === "SIGINT" ? "Interrupted (Ctrl-C)." : "Terminated (SIGTERM)."),
+      },
+      this.io,
+    );
+    this.link = link;
+    if (peer === undefined) {
+      link.listen();
+    } else {
+      const target = link.target(peer);
+      if ("problem" in target) {
+        link.finish(EXIT_OK);
+        await link.exitCode;
+        throw new UsageError(target.problem);
+      }
+      const note = codeOnCommandLineNote(peer);
+      if (note) reporter.note(note);
+      await link.dial(target);
     }
+    return link.exitCode;
   }
 
   /** Records a transfer's outcome; the exit code is the worst one. */
@@ -127,55 +104,7 @@ class OneShotRun {
   }
 
   finish(code: number): void {
-    if (this.finishing) return;
-    this.finishing = true;
-    this.drops.close();
-    this.resolveExit(this.pendingSignalCode ?? code);
-  }
-
-  private listenFor(rendezvous: Rendezvous): void {
-    try {
-      this.listener = listen(this.options.host, this.options.port, (conn) => rendezvous.accepted(conn));
-    } catch (err) {
-      if (!(err instanceof NetError)) throw err;
-      this.reporter.error(err.code, err.message);
-      return this.finish(EXIT_CONNECTION);
-    }
-    const { hostname, port } = this.listener;
-    const reach = listenerReach(this.options.host, port);
-    const code = connectionCode(this.options.host, port, this.codeWords, reach);
-    const other =
-      this.role === "send" ? "PARLEY_CODE=<code> parley receive" : "PARLEY_CODE=<code> parley send <paths> --to";
-    this.reporter.listening(hostname, port, reach, code, `Waiting for the peer: ${other} ${port}`);
-  }
-
-  private async dialTo(rendezvous: Rendezvous, peerText: string): Promise<void> {
-    const defaultHost = dialHostFor(this.options.host);
-    const address = parsePeerAddress(peerText, defaultHost);
-    if (typeof address === "string") throw new UsageError(address);
-    const words = dialWords(address.words, this.options.peerCode, this.options.insecurePortOnly);
-    if (words === undefined) throw new UsageError(`${peerText} is only a port: ${WHOLE_CODE_NEEDED}`);
-    const handshake = rendezvous.dialStarted(words);
-    try {
-      const conn = await dial(address.host, address.port);
-      await handshake(conn);
-    } catch (err) {
-      await handshake(undefined);
-      if (!(err instanceof NetError)) throw err;
-      this.reporter.error(err.code, err.message);
-      return this.finish(EXIT_CONNECTION);
-    }
-    if (!this.session && !this.finishing) {
-      this.reporter.error("E_CONNECT", `no Parley session with ${peerText}`);
-      this.finish(EXIT_CONNECTION);
-    }
-  }
-
-  private onSignal(code: number, reason: string): void {
-    this.reporter.note(reason === "interrupted" ? "Interrupted (Ctrl-C)." : "Terminated (SIGTERM).");
-    this.pendingSignalCode = code;
-    if (this.session?.isActive) this.session.abort(reason);
-    else this.finish(code);
+    this.link?.finish(code);
   }
 
   private sessionEvents(): SessionEvents {
@@ -205,15 +134,15 @@ class OneShotRun {
         this.finish(Math.max(this.worst, EXIT_TRANSFER));
       },
       closed: () => {
-        this.reporter.bye(this.pendingSignalCode === undefined ? "done" : "interrupted");
+        this.reporter.bye(this.link?.signalCode === undefined ? "done" : "interrupted");
         this.finish(this.worst);
       },
     };
   }
 }
 
-export async function runSend(options: SendOptions): Promise<number> {
-  const reporter = makeReporter({ json: options.json, progress: options.progress, stdoutTaken: false });
+export async function runSend(options: SendOptions, io: CliIo): Promise<number> {
+  const reporter = makeReporter({ json: options.json, progress: options.progress, stdoutTaken: false }, io);
   let plan: SendPlan;
   try {
     plan = planSends(
@@ -233,94 +162,62 @@ export async function runSend(options: SendOptions): Promise<number> {
     settled++;
     if (settled === plan.sends.length) session.exit();
   };
-  const run = new OneShotRun("send", options, reporter, {
-    start: (session) =>
-      startSends(
-        session,
-        plan,
-        () => Bun.stdin.stream(),
-        (err) => {
-          reporter.error(err.code, err.message);
-          run.record(EXIT_TRANSFER);
-          settle(session);
-        },
-      ),
-    settled: settle,
-    allDone: () => settled === plan.sends.length,
-  });
-  return run.run(options.to, process.cwd());
+  const run = new OneShotRun(
+    "send",
+    options,
+    reporter,
+    {
+      start: (session) =>
+        startSends(
+          session,
+          plan,
+          () => io.stdinBytes(),
+          (err) => {
+            reporter.error(err.code, err.message);
+            run.record(EXIT_TRANSFER);
+            settle(session);
+          },
+        ),
+      settled: settle,
+      allDone: () => settled === plan.sends.length,
+    },
+    io,
+  );
+  return run.run(options.to, io.cwd);
 }
 
-export async function runReceive(options: ReceiveOptions): Promise<number> {
-  const reporter = makeReporter({ json: options.json, progress: options.progress, stdoutTaken: options.stdout });
-  const dir = options.stdout ? process.cwd() : prepareDownloadDir(options.dir);
-  const asker = options.ask ? new Asker() : undefined;
+export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<number> {
+  const reporter = makeReporter({ json: options.json, progress: options.progress, stdoutTaken: options.stdout }, io);
+  const dir = options.stdout ? io.cwd : prepareDownloadDir(resolve(io.cwd, options.dir));
+  // Questions on stderr, answers from stdin, one offer at a time.
+  const asker = options.ask ? new Asker(io.stdin, io.stderr) : undefined;
   let streamed = false;
   const decideOffer = async (offer: TransferInfo): Promise<OfferDecision> => {
-    reporter.offered(offer);
-    if (options.stdout && offer.folder)
+    // JSON readers get the offer as an event at once; a person sees "Receiving" only after a yes.
+    const announceNow = !asker || options.json;
+    if (announceNow) reporter.offered(offer);
+    if (options.stdout && offer.folder) {
       return { code: "E_STDOUT_FOLDER", reason: "--stdout takes one file, not a folder" };
+    }
     if (options.stdout && streamed) return { code: "E_STDOUT_ONE_FILE", reason: "--stdout takes one file" };
     if (asker) {
       const size = offer.size === null ? "size unknown" : formatBytes(offer.size);
       const yes = await asker.ask(`Accept ${sanitizeForTerminal(offer.name)} (${size})? [y/N] `);
       if (!yes) return "the receiver said no";
+      if (!announceNow) reporter.offered(offer);
     }
     if (options.stdout) streamed = true;
     return true;
   };
-  const run = new OneShotRun(
-    "receive",
-    options,
-    reporter,
-    { start() {}, settled() {} },
-    {
-      decideOffer,
-      ...(options.stdout
-        ? { openSink: (offer: TransferInfo, algo) => new StreamReceiver(1, offer.name, offer.size, algo) }
-        : {}),
-    },
-  );
+  const run = new OneShotRun("receive", options, reporter, { start() {}, settled() {} }, io, {
+    decideOffer,
+    ...(options.stdout
+      ? { openSink: (offer: TransferInfo, algo) => new StreamReceiver(1, offer.name, offer.size, algo) }
+      : {}),
+  });
   try {
     return await run.run(options.peer, dir);
   } finally {
     asker?.close();
-  }
-}
-
-/** Asks y/n questions on stderr and reads the answers from stdin, one line each. */
-class Asker {
-  private rl: Interface | undefined;
-  private readonly waiting: Array<(answer: string) => void> = [];
-  private readonly answers: string[] = [];
-  private ended = false;
-
-  ask(question: string): Promise<boolean> {
-    process.stderr.write(question);
-    this.rl ??= this.open();
-    return new Promise<string>((resolve) => {
-      const answer = this.answers.shift();
-      if (answer !== undefined) resolve(answer);
-      else if (this.ended) resolve("");
-      else this.waiting.push(resolve);
-    }).then((a) => /^\s*y(es)?\s*$/i.test(a));
-  }
-
-  close(): void {
-    this.rl?.close();
-  }
-
-  private open(): Interface {
-    const rl = createInterface({ input: process.stdin, terminal: false });
-    rl.on("line", (line) => {
-      const waiter = this.waiting.shift();
-      if (waiter) waiter(line);
-      else this.answers.push(line);
-    });
-    rl.on("close", () => {
-      this.ended = true;
-      for (const w of this.waiting.splice(0)) w("");
-    });
-    return rl;
   }
 }

@@ -43,8 +43,11 @@ export interface RendezvousEvents {
    * `attempts` counts such failures at our listener (0 on the dialing side).
    */
   wrongCode(remoteAddress: string, side: HandshakeRole, attempts: number): void;
-  /** A connection was dropped before it became the session (not Parley, busy, our own port). */
-  dropped(remoteAddress: string, reason: string): void;
+  /**
+   * A connection was dropped before it became the session (not Parley, busy, our own port).
+   * `dialed`: it was one we dialed (a failed dial), not one that came to our listener.
+   */
+  dropped(remoteAddress: string, reason: string, dialed: boolean): void;
 }
 
 export interface RendezvousOptions extends Omit<SessionOptions, "peer" | "security"> {
@@ -228,7 +231,7 @@ export class Rendezvous {
           events.wrongCode(address, role, role === "listener" ? this.wrongCodes : 0);
         } else if (!(failure.code === "E_OWN_PORT" && role === "listener")) {
           // Both ends ours: reported once, on the side that dialed.
-          events.dropped(address, failureReason(failure));
+          events.dropped(address, failureReason(failure), role === "dialer");
           // Gone after its key share: that was a guess at the code all the same.
           if (outcome.guessSpent) events.wrongCode(address, role, this.wrongCodes);
         }
@@ -315,7 +318,9 @@ export class Rendezvous {
       onClose: (why) => {
         clearTimeout(candidate.timer);
         this.candidates.delete(candidate);
-        if (why.protocol) this.options.rendezvousEvents.dropped(conn.remoteAddress, why.protocol.message);
+        if (why.protocol) {
+          this.options.rendezvousEvents.dropped(conn.remoteAddress, why.protocol.message, channel.origin === "dialed");
+        }
         decided();
       },
     });
@@ -376,13 +381,18 @@ export class Rendezvous {
     if (!this.candidates.delete(candidate)) return;
     clearTimeout(candidate.timer);
     candidate.channel.conn.destroy();
-    this.options.rendezvousEvents.dropped(candidate.channel.conn.remoteAddress, reason);
+    const { channel } = candidate;
+    this.options.rendezvousEvents.dropped(channel.conn.remoteAddress, reason, channel.origin === "dialed");
     candidate.decided();
   }
 
   private refuse(channel: FrameChannel): void {
     channel.conn.write(encodeMessage({ kind: "bye", reason: Refusal.Busy }));
     channel.conn.end(500);
-    this.options.rendezvousEvents.dropped(channel.conn.remoteAddress, "refused: already connected to a peer");
+    this.options.rendezvousEvents.dropped(
+      channel.conn.remoteAddress,
+      "refused: already connected to a peer",
+      channel.origin === "dialed",
+    );
   }
 }

@@ -1,5 +1,6 @@
 /** Public surface of the terminal layer. */
 
+export * from "./asker.ts";
 export * from "./folder-tally.ts";
 export * from "./progress.ts";
 export * from "./sanitize.ts";

@@ -20,6 +20,8 @@ export interface TerminalHandlers {
 
 export interface Terminal {
   readonly interactive: boolean;
+  /** The user has typed part of a line and not pressed Enter yet (always false when plain). */
+  readonly typing: boolean;
   print(line: string): void;
   setPrompt(prompt: string): void;
   startProgress(key: number, label: string, total: number | null): void;
@@ -38,6 +40,7 @@ export function openTerminal(handlers: TerminalHandlers, options: { progress: bo
 
 class PlainTerminal implements Terminal {
   readonly interactive = false;
+  readonly typing = false;
   private readonly rl: Interface;
 
   constructor(handlers: TerminalHandlers) {
@@ -71,6 +74,8 @@ class TtyTerminal implements Terminal {
   private drawnBars = 0;
   private repaintTimer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
+  /** The input ended (Ctrl-D): readline is closed, output goes on. */
+  private inputEnded = false;
 
   constructor(
     handlers: TerminalHandlers,
@@ -87,7 +92,9 @@ class TtyTerminal implements Terminal {
       this.repaint();
     });
     this.rl.on("close", () => {
-      if (!this.closed) handlers.end();
+      if (this.closed) return;
+      this.inputEnded = true; // Ctrl-D: no prompt to draw any more, but lines still print
+      handlers.end();
     });
     this.rl.on("SIGINT", () => handlers.interrupt());
     this.rl.prompt();
@@ -101,6 +108,10 @@ class TtyTerminal implements Terminal {
     this.clearBottom();
     process.stdout.write(`${line}\n`);
     this.drawBottom();
+  }
+
+  get typing(): boolean {
+    return !this.closed && this.rl.line.length > 0;
   }
 
   setPrompt(prompt: string): void {
@@ -172,7 +183,7 @@ class TtyTerminal implements Terminal {
     for (const bar of this.bars.values()) out += `${bar.render(width)}\n`;
     if (out) process.stdout.write(out);
     this.drawnBars = this.bars.size;
-    this.rl.prompt(true);
+    if (!this.inputEnded) this.rl.prompt(true);
   }
 }
 

@@ -284,9 +284,22 @@ describe("parley send / receive", () => {
       expect(await top.exitCode()).toBe(0);
       const text = top.lines.join("\n");
       for (const word of ["parley send", "parley receive", "Examples", "Exit codes"]) expect(text).toContain(word);
+      // 11.30: one help, one header, no pasted chat help, every example that dials gives a code.
+      expect(text.match(/^Parley: /gm)).toHaveLength(1);
+      expect(text).not.toContain("bun run chat [options]\n\nOptions");
+      expect(text).not.toContain("Chat options");
+      expect(text.match(/^Exit codes/gm)).toHaveLength(1);
+      for (const example of text.split("\n").filter((l) => /--to |--connect |receive \d/.test(l))) {
+        expect(example).toMatch(/\d+-[a-z]+-[a-z]+/);
+      }
       const send = startCli("help", ["send", "--help"]);
       expect(await send.exitCode()).toBe(0);
-      expect(send.lines.join("\n")).toContain("--to PEER");
+      expect(send.lines.join("\n")).toContain("--to CODE");
+      // An unknown flag: one clean line of ours (no parser text, no unbalanced quotes), then the usage line.
+      const bad = startCli("bad", ["send", "--frobnicate"]);
+      expect(await bad.exitCode()).toBe(1);
+      expect(bad.stderr.split("\n")[0]).toBe("parley: unknown option --frobnicate");
+      expect(bad.stderr).not.toContain("'");
     },
     TEST_MS,
   );

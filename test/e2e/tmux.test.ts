@@ -202,6 +202,36 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     expect(screen("b")).not.toContain("    at ");
   }, 40_000);
 
+  test("a line half typed at the code prompt when the peer connects is never sent as chat (11.3)", async () => {
+    startPane("e", "erin", makeTempDir());
+    startPane("f", "frank", makeTempDir());
+    const [, codeE] = await waitForText("e", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+    const [, codeF] = await waitForText("f", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+    await waitForText("e", /peer code> $/m);
+    // Erin is typing frank's code when frank connects to her.
+    type("e", codeF as string, false);
+    await waitForScreen("e", (t) => lastRow(t).endsWith(`peer code> ${codeF}`), "erin's half-typed code");
+    await waitForText("f", /peer code> $/m);
+    type("f", codeE as string);
+    await waitForText("e", /^Connected to frank/m);
+    tmux("send-keys", "-t", "e", "Enter");
+    await waitForText("e", /^Not sent: that line was typed at the code prompt, before frank connected\.$/m);
+    type("e", "a real chat line");
+    await waitForText("f", /^<erin> a real chat line$/m);
+    expect(screen("f")).not.toContain(`<erin> ${codeF}`);
+    type("e", "exit");
+    await waitForText("e", /^EXIT=0$/m);
+  }, 40_000);
+
+  test("--connect with an invalid code at a terminal falls back to the code prompt; Ctrl-D there says so (11.19, 11.31)", async () => {
+    startPane("g", "gina", makeTempDir(), ["--connect", "not-a-code"]);
+    await waitForText("g", /^Error: .*not-a-code.*Enter the peer's code/m);
+    await waitForScreen("g", (t) => lastRow(t).trimEnd() === "peer code>", "the code prompt");
+    tmux("send-keys", "-t", "g", "C-d");
+    await waitForText("g", /^End of input before a peer connected: nothing was sent\. Bye\.$/m);
+    await waitForText("g", /^EXIT=0$/m);
+  }, 40_000);
+
   test("progress bars show during a transfer and lines typed meanwhile leave none behind", async () => {
     const dirA = makeTempDir();
     const dirB = makeTempDir();

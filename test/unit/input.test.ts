@@ -19,7 +19,7 @@ describe("parseInputLine", () => {
     ["/transfer x", { kind: "transfer", args: "x" }],
     ["/transfer", { kind: "transfer", args: "" }],
     ["TRANSFER a", { kind: "transfer", args: "a" }],
-    ["transfer", { kind: "chat", text: "transfer" }],
+    ["transfer", { kind: "transfer", args: "" }], // 11.27: its usage is shown, it is not sent as chat
     ["transferx", { kind: "chat", text: "transferx" }],
     ["exit", { kind: "exit" }],
     ["/exit", { kind: "exit" }],

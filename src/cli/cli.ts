@@ -1,0 +1,137 @@
+/**
+ * The command table and its dispatcher: each command is `{ name, summary, args, help,
+ * usage, run(argv, io) }`, its help generated from its option specs; `runCli(argv, io)`
+ * picks one, maps a usage error to one line, and returns the exit code. It touches the
+ * process only through `io`, so tests run commands in-process (main.ts passes the real one).
+ */
+
+import pkg from "../../package.json" with { type: "json" };
+import { CHAT_OPTIONS, CHAT_USAGE, type ChatOptions, HELP_TEXT, parseChatArgs } from "./args.ts";
+import { runChat } from "./chat.ts";
+import {
+  parseReceiveArgs,
+  parseSendArgs,
+  RECEIVE_HELP,
+  RECEIVE_OPTIONS,
+  RECEIVE_USAGE,
+  SEND_HELP,
+  SEND_OPTIONS,
+  SEND_USAGE,
+} from "./command-args.ts";
+import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
+import { type OptionSpecs, UsageError } from "./flags.ts";
+import type { CliIo } from "./io.ts";
+import { runReceive, runSend } from "./transfer-command.ts";
+
+export interface Command {
+  readonly name: "chat" | "send" | "receive";
+  /** Its line in `parley --help`. */
+  readonly summary: string;
+  /** Its options (the help's "Options:" lines come from these). */
+  readonly args: OptionSpecs;
+  readonly help: string;
+  readonly usage: string;
+  /** Parses `argv` and runs; a UsageError thrown here becomes one line and exit 1. */
+  run(argv: readonly string[], io: CliIo): Promise<number>;
+}
+
+type Parsed<T> = { kind: "help" } | { kind: "version" } | { kind: "run"; options: T };
+
+/** help and version are the same for every command; the rest is the command's own. */
+async function parsedThen<T>(
+  parsed: Parsed<T>,
+  help: string,
+  io: CliIo,
+  run: (options: T) => Promise<number>,
+): Promise<number> {
+  if (parsed.kind === "help") {
+    io.stdout.write(`${help}\n`);
+    return EXIT_OK;
+  }
+  if (parsed.kind === "version") {
+    io.stdout.write(`parley ${pkg.version}\n`);
+    return EXIT_OK;
+  }
+  return run(parsed.options);
+}
+
+export const COMMANDS: readonly Command[] = [
+  {
+    name: "chat",
+    summary: "interactive chat and transfers (the default; as `npx bun run chat`)",
+    args: CHAT_OPTIONS,
+    help: HELP_TEXT,
+    usage: CHAT_USAGE,
+    run: (argv, io) => {
+      const parsed = parseChatArgs(argv, io.env, io.cwd);
+      const asRun: Parsed<ChatOptions> = parsed.kind === "chat" ? { kind: "run", options: parsed.options } : parsed;
+      return parsedThen(asRun, HELP_TEXT, io, (options) => runChat(options, io));
+    },
+  },
+  {
+    name: "send",
+    summary: "send files and folders, then exit",
+    args: SEND_OPTIONS,
+    help: SEND_HELP,
+    usage: SEND_USAGE,
+    run: (argv, io) => parsedThen(parseSendArgs(argv, io.env), SEND_HELP, io, (options) => runSend(options, io)),
+  },
+  {
+    name: "receive",
+    summary: "receive files, then exit",
+    args: RECEIVE_OPTIONS,
+    help: RECEIVE_HELP,
+    usage: RECEIVE_USAGE,
+    run: (argv, io) =>
+      parsedThen(parseReceiveArgs(argv, io.env, io.cwd), RECEIVE_HELP, io, (options) => runReceive(options, io)),
+  },
+];
+
+export const TOP_HELP = `Parley: chat and send files to one peer over one fast, verified connection.
+
+Usage:
+  parley [chat] [options]            interactive chat and transfers (the default)
+  parley send <paths...> [options]   send files and folders, then exit
+  parley receive [CODE] [options]    receive files, then exit
+  parley <command> --help            the options of one command
+
+Each side that listens shows a code, like 40123-ribbon-walnut; the other side types it
+(or passes it with --connect / --to / receive CODE, or in PARLEY_CODE to keep it out of ps).
+
+Examples:
+  parley                                        # chat: shows its code, asks for the peer's
+  parley --connect 40123-ribbon-walnut          # chat with the peer whose code that is
+  parley receive --dir in                       # listens and shows its code ...
+  parley send report.pdf --to 40123-ribbon-walnut   # ... which the sender dials
+  parley send big.iso                           # or the sender listens ...
+  PARLEY_CODE=40123-ribbon-walnut parley receive 40123 --dir in   # ... and the receiver dials
+  parley receive --stdout --json > file.bin     # the events go to stderr then
+
+${EXIT_CODES_HELP}`;
+
+/** Runs `parley ARGV`; resolves with the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === "help" || (argv.length === 1 && (first === "--help" || first === "-h"))) {
+    io.stdout.write(`${TOP_HELP}\n`);
+    return EXIT_OK;
+  }
+  let command = COMMANDS.find((c) => c.name === first);
+  let args: readonly string[] = rest;
+  if (!command) {
+    if (first !== undefined && !first.startsWith("-")) {
+      io.stderr.write(`parley: unknown command "${first}" (parley --help lists the commands)\n`);
+      return EXIT_USAGE;
+    }
+    // No command word: the chat, as `bun run chat [options]` always was.
+    command = COMMANDS[0] as Command;
+    args = argv;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr.write(`parley: ${err.message}\n${command.usage}   (parley ${command.name} --help lists the options)\n`);
+    return EXIT_USAGE;
+  }
+}

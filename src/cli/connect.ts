@@ -1,0 +1,223 @@
+/**
+ * One way to reach the peer, for every command: listen (and show the code) or dial a code,
+ * run the rendezvous, apply the wrong-code policy, turn signals into a polite end of the
+ * session, and resolve one exit code. Commands supply the words (LinkOutput) and the session
+ * events; chat and the one-shot commands differ only there and in `dialerRetries`.
+ */
+
+import { randomCodeWords } from "../crypto/index.ts";
+import { dial, formatAddress, type Listener, listen, NetError } from "../net/index.ts";
+import { MAX_WRONG_CODES, Rendezvous, type RendezvousOptions, type Session } from "../session/index.ts";
+import { connectionCode, dialWords, WHOLE_CODE_NEEDED } from "./codes.ts";
+import { DropLines } from "./drop-lines.ts";
+import { EXIT_CONNECTION, EXIT_SIGINT, EXIT_SIGTERM } from "./exit-codes.ts";
+import { parsePeerAddress } from "./input.ts";
+import type { CliIo, Signal } from "./io.ts";
+import { dialHostFor, listenerReach } from "./listening.ts";
+
+/** What the command prints for the link's events (wording stays with the command). */
+export interface LinkOutput {
+  listening(host: string, port: number, reachableAt: readonly string[], code: string): void;
+  connected(session: Session): void;
+  /** A one-line notice (dropped connections, wrong codes at our listener). */
+  note(line: string): void;
+  /** A failure with a stable code (E_CONNECT_REFUSED, E_WRONG_CODE, ...). */
+  error(code: string, message: string): void;
+  /** A signal arrived; `active`: a session is open and will be told. */
+  interrupted(signal: Signal, active: boolean): void;
+}
+
+export interface LinkOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly insecurePortOnly: boolean;
+  /** The peer's code from PARLEY_CODE / --code-file: its words complete a bare port. */
+  readonly peerCode?: string;
+  /** A failed dial or a wrong code as the dialer: true (chat) lets the user try again; false ends the run. */
+  readonly dialerRetries: boolean;
+  /** Everything the Rendezvous needs besides what the link owns. */
+  readonly session: Omit<RendezvousOptions, "rendezvousEvents" | "codeWords" | "allowPortOnly">;
+}
+
+/** Where to dial, with the code's words ("" for --insecure-port-only). */
+export interface DialTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly words: string;
+}
+
+/** What is wrong with a typed code (`onlyPort`: a port without the code's words). */
+export interface TargetProblem {
+  readonly problem: string;
+  readonly onlyPort: boolean;
+}
+
+/**
+ * Where a typed code points and with which words (those typed, else PARLEY_CODE's); a port
+ * alone only with --insecure-port-only. Pure: commands check --connect with it up front.
+ */
+export function dialTarget(
+  text: string,
+  options: Pick<LinkOptions, "host" | "peerCode" | "insecurePortOnly">,
+): DialTarget | TargetProblem {
+  const address = parsePeerAddress(text, dialHostFor(options.host));
+  if (typeof address === "string") return { problem: address, onlyPort: false };
+  const words = dialWords(address.words, options.peerCode, options.insecurePortOnly);
+  if (words === undefined) return { problem: `${text.trim()} is only a port: ${WHOLE_CODE_NEEDED}`, onlyPort: true };
+  return { host: address.host, port: address.port, words };
+}
+
+/** How a dial ended. */
+export type DialOutcome = "session" | "failed" | "invalid";
+
+export class PeerLink {
+  /** The words of our code: the password a dialer must know. */
+  readonly codeWords = randomCodeWords();
+  readonly rendezvous: Rendezvous;
+  private listener: Listener | undefined;
+  private readonly drops: DropLines;
+  private session: Session | undefined;
+  /** Why the last dialed connection was dropped (said once, by dial()). */
+  private dialFailure: string | undefined;
+  private finishing = false;
+  private pendingSignalCode: number | undefined;
+  private readonly unsubscribe: () => void;
+  private resolveExit: (code: number) => void = () => {};
+  /** Resolves once with the exit code. */
+  readonly exitCode = new Promise<number>((resolve) => {
+    this.resolveExit = resolve;
+  });
+
+  constructor(
+    private readonly options: LinkOptions,
+    private readonly output: LinkOutput,
+    io: CliIo,
+    /** Runs before the exit code resolves (a terminal to close). */
+    private readonly beforeExit: () => Promise<void> = async () => {},
+  ) {
+    this.drops = new DropLines((line) => output.note(line));
+    this.rendezvous = new Rendezvous({
+      ...options.session,
+      codeWords: this.codeWords,
+      allowPortOnly: options.insecurePortOnly,
+      rendezvousEvents: {
+        connected: (session) => {
+          this.session = session;
+          this.listener?.stop();
+          output.connected(session);
+        },
+        dropped: (address, reason, dialed) => {
+          if (dialed) this.dialFailure = reason;
+          else this.drops.dropped(address, reason);
+        },
+        wrongCode: (address, side, attempts) => this.onWrongCode(address, side, attempts),
+      },
+    });
+    this.unsubscribe = io.onSignal((signal) => this.signal(signal));
+  }
+
+  get current(): Session | undefined {
+    return this.session;
+  }
+
+  get finished(): boolean {
+    return this.finishing;
+  }
+
+  /** Starts listening and shows the code; false (and the run ends with 2) when the port cannot be had. */
+  listen(): boolean {
+    try {
+      this.listener = listen(this.options.host, this.options.port, (conn) => this.rendezvous.accepted(conn));
+    } catch (err) {
+      if (!(err instanceof NetError)) throw err;
+      this.output.error(err.code, err.message);
+      this.finish(EXIT_CONNECTION);
+      return false;
+    }
+    const { hostname, port } = this.listener;
+    const reach = listenerReach(this.options.host, port);
+    this.output.listening(hostname, port, reach, connectionCode(this.options.host, port, this.codeWords, reach));
+    return true;
+  }
+
+  /** Where a typed code points (see dialTarget). */
+  target(text: string): DialTarget | TargetProblem {
+    return dialTarget(text, this.options);
+  }
+
+  /**
+   * Dials the peer and runs the handshake; resolves when the connection became the session or
+   * did not. A failed dial says "Could not connect to HOST:PORT: reason".
+   */
+  async dial(target: DialTarget): Promise<DialOutcome> {
+    const handshake = this.rendezvous.dialStarted(target.words);
+    const where = formatAddress(target.host, target.port);
+    this.dialFailure = undefined;
+    let code = "E_CONNECT";
+    try {
+      const conn = await dial(target.host, target.port);
+      await handshake(conn);
+    } catch (err) {
+      await handshake(undefined);
+      if (!(err instanceof NetError)) throw err;
+      code = err.code;
+      this.dialFailure = err.code === "E_CONNECT_REFUSED" ? "connection refused" : err.message.replace(/^.*?: /, "");
+    }
+    if (this.session) return "session";
+    if (this.finishing) return "failed";
+    // A wrong code was said already (onWrongCode); anything else is said here, once.
+    if (this.dialFailure !== undefined) this.output.error(code, `Could not connect to ${where}: ${this.dialFailure}`);
+    if (!this.options.dialerRetries) this.finish(EXIT_CONNECTION);
+    return "failed";
+  }
+
+  stopListening(): void {
+    this.listener?.stop();
+  }
+
+  /** SIGINT/SIGTERM (or Ctrl-C at a terminal): tell the peer and close, else end at once. */
+  signal(signal: Signal): void {
+    if (this.finishing) return;
+    const code = signal === "SIGINT" ? EXIT_SIGINT : EXIT_SIGTERM;
+    const active = this.session?.isActive === true;
+    this.output.interrupted(signal, active);
+    this.pendingSignalCode = code;
+    if (active) this.session?.abort(signal === "SIGINT" ? "interrupted" : "terminated");
+    else this.finish(code);
+  }
+
+  /** Ends the run with `code` (a signal's code wins); the first call counts. */
+  finish(code: number): void {
+    if (this.finishing) return;
+    this.finishing = true;
+    this.listener?.stop();
+    this.drops.close();
+    this.unsubscribe();
+    const exit = this.pendingSignalCode ?? code;
+    void this.beforeExit().then(() => this.resolveExit(exit));
+  }
+
+  /** The exit code a signal asked for, if one came. */
+  get signalCode(): number | undefined {
+    return this.pendingSignalCode;
+  }
+
+  private onWrongCode(address: string, side: "dialer" | "listener", attempts: number): void {
+    if (side === "dialer") {
+      this.output.error("E_WRONG_CODE", "wrong code: the peer's Parley did not accept it");
+      if (!this.options.dialerRetries) this.finish(EXIT_CONNECTION);
+      return;
+    }
+    this.output.note(
+      `Wrong code from ${address} (${attempts} of ${MAX_WRONG_CODES}): no chat or file data was exchanged.`,
+    );
+    if (attempts >= MAX_WRONG_CODES && !this.session) {
+      this.listener?.stop();
+      this.output.error(
+        "E_WRONG_CODE",
+        `${MAX_WRONG_CODES} wrong codes: stopped listening, so that the code cannot be guessed`,
+      );
+      this.finish(EXIT_CONNECTION);
+    }
+  }
+}

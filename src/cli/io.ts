@@ -1,0 +1,56 @@
+/**
+ * What a command may touch of the outside world, injected: its streams, working directory,
+ * environment and signals. `processIo()` is the real process; tests pass their own, so a
+ * command runs in-process with no subprocess.
+ */
+
+export type Signal = "SIGINT" | "SIGTERM";
+
+/** A stream the command prints to (process.stdout/stderr or a test's capture). */
+export interface OutStream {
+  write(text: string | Uint8Array, callback?: (err?: Error | null) => void): boolean;
+  on?(event: "error", listener: (err: NodeJS.ErrnoException) => void): unknown;
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+}
+
+export interface CliIo {
+  readonly stdin: NodeJS.ReadableStream;
+  readonly stdout: OutStream;
+  readonly stderr: OutStream;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Standard input as a byte stream (`send -`). */
+  stdinBytes(): ReadableStream<Uint8Array>;
+  /** Calls `handler` on SIGINT and SIGTERM until the returned function is called. */
+  onSignal(handler: (signal: Signal) => void): () => void;
+}
+
+export function processIo(): CliIo {
+  return {
+    // Getters: touching process.stdout switches fd 1 to non-blocking in Bun, which
+    // `receive --stdout` must not have unless it prints there.
+    get stdin() {
+      return process.stdin;
+    },
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+    cwd: process.cwd(),
+    env: process.env,
+    stdinBytes: () => Bun.stdin.stream(),
+    onSignal: (handler) => {
+      const onInt = (): void => handler("SIGINT");
+      const onTerm = (): void => handler("SIGTERM");
+      process.on("SIGINT", onInt);
+      process.on("SIGTERM", onTerm);
+      return () => {
+        process.off("SIGINT", onInt);
+        process.off("SIGTERM", onTerm);
+      };
+    },
+  };
+}

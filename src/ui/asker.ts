@@ -1,0 +1,52 @@
+/**
+ * Yes/no questions on a stream of answer lines (node:readline/promises), one at a time: a
+ * question is shown only when the one before it has its answer, so each answer belongs to
+ * the question just shown. Lines typed ahead (a script's piped answers) wait their turn.
+ * The end of input answers "no" to whatever is left.
+ */
+
+import { createInterface, type Interface } from "node:readline/promises";
+
+export interface AskerOutput {
+  write(text: string): unknown;
+}
+
+export class Asker {
+  private rl: Interface | undefined;
+  private lines: AsyncIterator<string> | undefined;
+  /** The question being asked, and those waiting for it: each waits for the one before. */
+  private turn: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly input: NodeJS.ReadableStream,
+    private readonly output: AskerOutput,
+  ) {}
+
+  /**
+   * Shows `question` once every earlier question has its answer, then waits for a line.
+   * @param stillWanted - checked when its turn comes: false skips the question (answer: no)
+   * @returns true for "y" or "yes" (any case), false for anything else or the end of input
+   */
+  ask(question: string, stillWanted: () => boolean = () => true): Promise<boolean> {
+    const answer = this.turn.then(async () => {
+      if (!stillWanted()) return false;
+      this.output.write(question);
+      const line = await this.nextLine();
+      return line !== undefined && /^\s*y(es)?\s*$/i.test(line);
+    });
+    this.turn = answer.catch(() => false);
+    return answer;
+  }
+
+  close(): void {
+    this.rl?.close();
+  }
+
+  private nextLine(): Promise<string | undefined> {
+    if (!this.lines) {
+      this.rl = createInterface({ input: this.input, terminal: false });
+      this.lines = this.rl[Symbol.asyncIterator]();
+    }
+    return this.lines.next().then((r) => (r.done ? undefined : r.value));
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * How the CLI reaches the peer, through real processes: a code on argv is warned about (issue
+ * 11.12), an invalid --connect with piped input is a usage error (11.19), a failed dial says
+ * so in its own words (11.26), `transfer` alone shows its usage (11.27), the end of input at
+ * the code prompt says something (11.31), and `receive --ask` asks one offer at a time (11.17).
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cleanup, closedPort, connectedPair, makeTempDir, startCli, startPeer } from "./helpers.ts";
+
+afterEach(cleanup);
+const TEST_MS = 30_000;
+const ARGV_NOTE = /Note: the code is on this command line, which other users of this machine can see \(ps\)/;
+
+test(
+  "send --to CODE and receive CODE warn that the code is visible to other users; PARLEY_CODE does not",
+  async () => {
+    const dir = makeTempDir();
+    const file = join(makeTempDir(), "a.bin");
+    writeFileSync(file, randomBytes(1000));
+    const receiver = startCli("receiver", ["receive", "--dir", dir, "--json"]);
+    const { line } = await receiver.waitForLine(/"type":"listening"/);
+    const { code } = JSON.parse(line) as { code: string };
+    const sender = startCli("sender", ["send", file, "--to", code, "--json"]);
+    expect(await sender.exitCode()).toBe(0);
+    expect(sender.stderr).toMatch(ARGV_NOTE);
+    expect(await receiver.exitCode()).toBe(0);
+
+    const listeningSender = startCli("sender2", ["send", file]);
+    const listening = await listeningSender.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+    const dialer = startCli("receiver2", ["receive", listening.match[1] as string, "--dir", makeTempDir()]);
+    expect(await dialer.exitCode()).toBe(0);
+    expect(dialer.lines.some((l) => ARGV_NOTE.test(l))).toBe(true);
+    expect(await listeningSender.exitCode()).toBe(0);
+    expect(listeningSender.lines.some((l) => ARGV_NOTE.test(l))).toBe(false); // it was given no code
+  },
+  TEST_MS,
+);
+
+test(
+  "--connect with something that is not a code, input piped: exit 1 with the usage error, nothing else",
+  async () => {
+    for (const bad of ["not-a-code!", "40123", "40123-foo-bar"]) {
+      const cli = startCli("alice", ["--connect", bad, "--dir", makeTempDir()]);
+      cli.endInput();
+      expect(await cli.exitCode()).toBe(1);
+      expect(cli.stderr).toMatch(/^parley: --connect: /);
+      expect(cli.stderr).toContain("Usage: parley [chat] [options]");
+      expect(cli.lines.filter((l) => /^Listening on/.test(l))).toEqual([]);
+    }
+  },
+  TEST_MS,
+);
+
+test(
+  "a failed dial says 'Could not connect to HOST:PORT: reason', never 'Dropped a connection'",
+  async () => {
+    const a = await startPeer("alice");
+    const dead = closedPort();
+    a.cli.send(`${dead}-ribbon-walnut`);
+    await a.cli.waitForLine(new RegExp(`^Could not connect to 127\\.0\\.0\\.1:${dead}: connection refused\\.`));
+    a.cli.send(a.code); // its own port: the handshake fails on the dialing side
+    await a.cli.waitForLine(/^Could not connect to 127\.0\.0\.1:\d+: that is this Parley's own port/);
+    expect(a.cli.linesMatching(/^Dropped a connection/)).toEqual([]);
+
+    const json = startCli("json", ["send", "/etc/hostname", "--to", `${dead}-ribbon-walnut`, "--json"]);
+    expect(await json.exitCode()).toBe(2);
+    expect(json.lines.join("\n")).toContain(`Could not connect to 127.0.0.1:${dead}: connection refused`);
+  },
+  TEST_MS,
+);
+
+test(
+  "`transfer` alone shows its usage and sends nothing as chat",
+  async () => {
+    const { a, b } = await connectedPair();
+    a.cli.send("transfer");
+    await a.cli.waitForLine(/^Usage: transfer <path>\.\.\./);
+    a.cli.send("after the usage");
+    await b.cli.waitForLine(/^<alice> after the usage$/);
+    expect(b.cli.linesMatching(/^<alice> transfer$/)).toEqual([]);
+  },
+  TEST_MS,
+);
+
+test(
+  "the end of input at the code prompt (Ctrl-D) says so and exits 0",
+  async () => {
+    const a = await startPeer("alice");
+    a.cli.endInput();
+    expect(await a.cli.exitCode()).toBe(0);
+    expect(a.cli.lines.at(-1)).toBe("End of input before a peer connected: nothing was sent. Bye.");
+  },
+  TEST_MS,
+);
+
+test(
+  "receive --ask with three files offered at once: one question at a time, each answer to the file it names",
+  async () => {
+    const src = makeTempDir();
+    const names = ["mid50.bin", "big300.bin", "small.txt"];
+    for (const name of names) writeFileSync(join(src, name), randomBytes(2000));
+    const dir = makeTempDir();
+    const receiver = startCli("receiver", ["receive", "--ask", "--dir", dir]);
+    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+    const sender = startCli("sender", ["send", ...names.map((n) => join(src, n)), "--to", match[1] as string]);
+    const answers: Record<string, string> = { "mid50.bin": "y", "big300.bin": "n", "small.txt": "y" };
+    for (let asked = 1; asked <= 3; asked++) {
+      await receiver.waitForStderr(new RegExp(`(Accept .*\\? \\[y/N\\] ){${asked}}$`));
+      const questions = receiver.stderr.match(/Accept (\S+) \(/g) ?? [];
+      expect(questions).toHaveLength(asked); // the next question only after the answer
+      const name = /Accept (\S+) \(/.exec(questions.at(-1) as string)?.[1] as string;
+      // "Receiving" for this file only after a yes.
+      expect(receiver.lines.some((l) => l.startsWith(`Receiving ${name}`))).toBe(false);
+      receiver.send(answers[name] as string);
+    }
+    expect(await sender.exitCode()).toBe(3); // one declined: 3 on both sides
+    expect(await receiver.exitCode()).toBe(3);
+    expect(readdirSync(dir).sort()).toEqual(["mid50.bin", "small.txt"]);
+    expect(existsSync(join(dir, "big300.bin"))).toBe(false);
+    expect(receiver.lines.filter((l) => l.startsWith("Receiving")).map((l) => l.split(" ")[1])).not.toContain(
+      "big300.bin",
+    );
+  },
+  TEST_MS,
+);

@@ -1,0 +1,118 @@
+/**
+ * Commands run in-process with injected io (issue 12.5): no subprocess, the streams, working
+ * directory, environment and signals are the test's own.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { runCli } from "../../src/cli/cli.ts";
+import type { CliIo, OutStream, Signal } from "../../src/cli/io.ts";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "parley-inproc-"));
+  dirs.push(dir);
+  return dir;
+}
+
+interface TestIo extends CliIo {
+  readonly out: { text: string; waitFor(re: RegExp): Promise<RegExpMatchArray> };
+  readonly err: { text: string };
+  signal(signal: Signal): void;
+}
+
+function capture(onWrite: () => void = () => {}): OutStream & { text: string } {
+  const stream = {
+    text: "",
+    write(chunk: string | Uint8Array, callback?: (err?: Error | null) => void): boolean {
+      stream.text += typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk);
+      onWrite();
+      callback?.();
+      return true;
+    },
+  };
+  return stream;
+}
+
+function testIo(cwd: string): TestIo {
+  const waiters: Array<() => void> = [];
+  const stdout = capture(() => {
+    for (const w of waiters.splice(0)) w();
+  });
+  const stderr = capture();
+  const handlers = new Set<(s: Signal) => void>();
+  const out = {
+    get text() {
+      return stdout.text;
+    },
+    async waitFor(re: RegExp): Promise<RegExpMatchArray> {
+      for (;;) {
+        const m = stdout.text.match(re);
+        if (m) return m;
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+    },
+  };
+  return {
+    stdin: new PassThrough(),
+    stdout,
+    stderr,
+    cwd,
+    env: {},
+    stdinBytes: () => new ReadableStream({ start: (c) => c.close() }),
+    onSignal: (handler) => {
+      handlers.add(handler);
+      return () => handlers.delete(handler);
+    },
+    out,
+    err: stderr,
+    signal: (s) => {
+      for (const h of handlers) h(s);
+    },
+  };
+}
+
+test("help and usage errors: written to the injected streams, exit codes returned", async () => {
+  const io = testIo(tempDir());
+  expect(await runCli(["--help"], io)).toBe(0);
+  expect(io.out.text).toStartWith("Parley: chat and send files");
+  const bad = testIo(tempDir());
+  expect(await runCli(["send", "--frobnicate"], bad)).toBe(1);
+  expect(bad.err.text).toBe(
+    "parley: unknown option --frobnicate\nUsage: parley send <paths...> [--to CODE] [options]   (parley send --help lists the options)\n",
+  );
+});
+
+test("receive and send in one process: the file arrives byte for byte, both exit 0", async () => {
+  const inbox = tempDir();
+  const src = tempDir();
+  const bytes = randomBytes(3 * 1024 * 1024 + 11);
+  writeFileSync(join(src, "in-process.bin"), bytes);
+  const receiverIo = testIo(inbox);
+  const receiving = runCli(["receive", "--json"], receiverIo);
+  const listening = await receiverIo.out.waitFor(/"type":"listening".*"code":"([^"]+)"/);
+  const senderIo = testIo(src);
+  const sent = await runCli(["send", join(src, "in-process.bin"), "--to", listening[1] as string], senderIo);
+  expect(sent).toBe(0);
+  expect(await receiving).toBe(0);
+  expect(readFileSync(join(inbox, "in-process.bin")).equals(bytes)).toBe(true);
+  expect(senderIo.out.text).toContain("in-process.bin");
+  expect(senderIo.out.text).toMatch(/Note: the code is on this command line/);
+});
+
+test("a signal through the injected io ends a waiting receiver with 130", async () => {
+  const io = testIo(tempDir());
+  const receiving = runCli(["receive"], io);
+  await io.out.waitFor(/^Listening on/m);
+  io.signal("SIGINT");
+  expect(await receiving).toBe(130);
+  expect(io.out.text).toContain("Interrupted (Ctrl-C).");
+});
