@@ -289,7 +289,10 @@ describe("parley send / receive", () => {
       expect(text).not.toContain("bun run chat [options]\n\nOptions");
       expect(text).not.toContain("Chat options");
       expect(text.match(/^Exit codes/gm)).toHaveLength(1);
-      for (const example of text.split("\n").filter((l) => /--to |--connect |receive \d/.test(l))) {
+      const dialing = /^\s+(PARLEY_CODE=\S+ )?parley .*(--to |--connect |receive \d)/;
+      const examples = text.split("\n").filter((l) => dialing.test(l));
+      expect(examples.length).toBeGreaterThan(0);
+      for (const example of examples) {
         expect(example).toMatch(/\d+-[a-z]+-[a-z]+/);
       }
       const send = startCli("help", ["send", "--help"]);
