@@ -42,14 +42,12 @@ export const RECORD_KEY_BYTES = 32;
  */
 const PLAINTEXT_OFFSET = 64 - 9;
 
-/** Writes the counter as the 96-bit nonce: 4 zero bytes, then u64 big-endian. */
-function writeNonce(nonce: Uint8Array, counter: number): void {
+/** Writes the counter into the 96-bit nonce (a view of it): 4 zero bytes, then u64 big-endian. */
+function writeNonce(nonce: DataView, counter: number): void {
   // A counter beyond 2^53 records (2^71 bytes at 256 KiB) would repeat a nonce: refuse.
   if (counter > Number.MAX_SAFE_INTEGER) throw new Error("record counter exhausted");
-  const high = Math.floor(counter / 2 ** 32);
-  const low = counter >>> 0;
-  writeU32(nonce.subarray(4), high);
-  writeU32(nonce.subarray(8), low);
+  nonce.setUint32(4, Math.floor(counter / 2 ** 32));
+  nonce.setUint32(8, counter >>> 0);
 }
 
 function checkKey(key: Uint8Array, already: unknown): void {
@@ -62,6 +60,7 @@ export class RecordSealer {
   private counter = 0;
   private aead: GcmSealer | undefined;
   private readonly nonce = new Uint8Array(GCM_NONCE_BYTES);
+  private readonly nonceView = new DataView(this.nonce.buffer);
   private destroyed = false;
 
   /**
@@ -108,7 +107,7 @@ export class RecordSealer {
       out.set(plaintext, RECORD_HEADER_BYTES);
       return out;
     }
-    writeNonce(this.nonce, this.counter++);
+    writeNonce(this.nonceView, this.counter++);
     this.aead.seal(this.nonce, header, plaintext, out.subarray(RECORD_HEADER_BYTES));
     return out;
   }
@@ -136,6 +135,7 @@ export class RecordOpener {
   private plainLimit = MAX_PLAIN_RECORD_BYTES;
   private aead: GcmOpener | undefined;
   private readonly nonce = new Uint8Array(GCM_NONCE_BYTES);
+  private readonly nonceView = new DataView(this.nonce.buffer);
   /** Where sealed records are opened: PLAINTEXT_OFFSET + the largest record, sized once. */
   private plaintext: Uint8Array = new Uint8Array(0);
   private pending: Uint8Array[] = [];
@@ -239,7 +239,7 @@ export class RecordOpener {
     const bodyBytes = length - RECORD_TAG_BYTES;
     const out = this.plaintext;
     try {
-      writeNonce(this.nonce, this.counter++);
+      writeNonce(this.nonceView, this.counter++);
       aead.begin(this.nonce, this.take(RECORD_HEADER_BYTES));
       let at = PLAINTEXT_OFFSET;
       for (let left = bodyBytes; left > 0; ) {
