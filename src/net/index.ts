@@ -2,3 +2,4 @@
 export * from "./connection.ts";
 export * from "./endpoints.ts";
 export * from "./errors.ts";
+export * from "./memory-connection.ts";

@@ -64,6 +64,13 @@ export interface IncomingSink {
   finish(trailer: { bytes: number; algo: string; digest: string }): ReceivedFile;
   /** Ends unfinished; `keepPart` keeps what arrived for a later resume where that means anything. */
   abort(keepPart?: boolean): void;
+  /**
+   * Bytes `write` took but holds back (a full output pipe): the session ACKs them only once
+   * they are out, so the sender waits instead of this process blocking. Absent: none.
+   */
+  readonly backlog?: number;
+  /** Set by the session: called when held-back bytes have gone out. */
+  onFlushed?: () => void;
 }
 
 /**

@@ -1,0 +1,42 @@
+/**
+ * Failure: why a transfer ended badly, on this side. `reason` is this side's words (it may
+ * name local paths: it never leaves this process), `code` the event's stable code, `tell` what
+ * the peer is sent (a code and a path-free token), `peer` what the peer said when it ended it.
+ */
+
+import { type WireReason, wireDetail } from "../protocol/index.ts";
+import type { TransferError } from "../transfer/index.ts";
+import type { PeerReason, SessionEvents, TransferInfo } from "./events.ts";
+
+export interface Failure {
+  readonly reason: string;
+  readonly code: string;
+  readonly tell?: WireReason;
+  readonly peer?: PeerReason;
+}
+
+/** A TransferError as a Failure: its message stays here; the peer gets its code and errno name. */
+export function failureOf(err: TransferError): Failure {
+  const errno = (err.cause as { code?: unknown } | undefined)?.code;
+  const detail = typeof errno === "string" ? wireDetail(errno) : undefined;
+  return { reason: err.message, code: err.code, tell: { code: err.code, ...(detail ? { detail } : {}) } };
+}
+
+/** What the peer said, as a Failure: the words are the CLI's (PeerReason), not ours. */
+export function peerFailure(said: PeerReason["said"], wire: WireReason, code: string): Failure {
+  const peer: PeerReason = { said, code: wire.code, ...(wire.detail ? { detail: wire.detail } : {}) };
+  return { reason: wire.detail ? `${wire.code} ${wire.detail}` : wire.code, code, peer };
+}
+
+/** A failure we tell the peer about with the same code. */
+export function toldFailure(reason: string, code: string): Failure {
+  return { reason, code, tell: { code } };
+}
+
+export function reportFailure(events: SessionEvents, info: TransferInfo, f: Failure): void {
+  if (f.peer) events.transferFailed(info, f.reason, f.code, f.peer);
+  else events.transferFailed(info, f.reason, f.code);
+}
+
+/** Ids of transfers that ended, kept so late frames for them are known (bounded, oldest dropped). */
+export const MAX_REMEMBERED_ENDED = 1024;

@@ -1,0 +1,47 @@
+/**
+ * Where an accepted incoming file goes: a file in the download folder, or an entry of a folder
+ * transfer under the folder made for it (an unfinished folder sent again checks the copies it
+ * already has instead of taking them again).
+ */
+
+import {
+  type ChecksumAlgo,
+  DirReceiver,
+  ExistingCopy,
+  type FileMeta,
+  FileReceiver,
+  FolderTargets,
+  type IncomingSink,
+  TransferError,
+} from "../transfer/index.ts";
+import type { TransferInfo } from "./events.ts";
+
+export class IncomingSinks {
+  /** Folder entries' destinations, made on their first entry. */
+  private folderTargets: FolderTargets | undefined;
+
+  constructor(private readonly downloadDir: string) {}
+
+  /** @throws TransferError when the file or its folder cannot be made */
+  open(offered: TransferInfo, algo: ChecksumAlgo, meta: FileMeta): IncomingSink {
+    const { folder } = offered;
+    if (!folder) return FileReceiver.open(this.downloadDir, offered.name, offered.id, offered.size, algo, meta);
+    this.folderTargets ??= new FolderTargets(this.downloadDir);
+    if (folder.dir) {
+      if (offered.size !== 0) throw new TransferError("E_SIZE_MISMATCH", "an empty folder with data");
+      return new DirReceiver(this.folderTargets.dirFor(folder), offered.name, algo);
+    }
+    const parent = this.folderTargets.parentFor(folder);
+    const name = folder.path.at(-1) ?? offered.name;
+    // Sent again into its unfinished folder: a file stored whole last time is checked, not resent.
+    const copy = this.folderTargets.isResumed(folder)
+      ? ExistingCopy.open(parent, name, offered.id, offered.size, algo, meta)
+      : undefined;
+    return copy ?? FileReceiver.open(parent, name, offered.id, offered.size, algo, meta);
+  }
+
+  /** An incoming folder entry ended: the folder is finished once all have ended well. */
+  entryEnded(info: TransferInfo, ok: boolean): void {
+    if (info.folder) this.folderTargets?.entryEnded(info.folder, ok);
+  }
+}

@@ -1,0 +1,377 @@
+/**
+ * Incoming transfers as a state machine, one per id:
+ *
+ *   OFFER ─▶ deciding ──yes──▶ receiving ──END──▶ done | failed (checksum, size, disk)
+ *               │ yes, a .part to resume
+ *               └──▶ checking (hash the prefix) ──ACCEPT offset──▶ resuming ──START──▶ receiving
+ *   deciding ──no──▶ declined (REJECT)
+ *   any live state ──CANCEL (either side)──▶ cancelled, ──our error──▶ failed (CANCEL sent)
+ *
+ * Ended transfers are remembered in their final state: DATA already on its way for a
+ * cancelled one is dropped (and ACKed), a CANCEL that crossed our RECEIVED is ignored, and a
+ * CANCEL that arrives while the user is still deciding is honoured (no ACCEPT follows).
+ */
+
+import { type Offer, ProtocolError, type WireReason, wireDetail } from "../protocol/index.ts";
+import {
+  type ChecksumAlgo,
+  type FileMeta,
+  type IncomingSink,
+  isChecksumAlgo,
+  isResumableSink,
+  type ResumableSink,
+  TransferError,
+} from "../transfer/index.ts";
+import type { SessionEvents, TransferInfo } from "./events.ts";
+import { type Failure, failureOf, MAX_REMEMBERED_ENDED, peerFailure, reportFailure, toldFailure } from "./failure.ts";
+import type { IncomingSinks } from "./incoming-sinks.ts";
+import { MAX_INCOMING_TRANSFERS } from "./limits.ts";
+import type { Scheduler } from "./scheduler.ts";
+
+export type IncomingState =
+  | "deciding"
+  | "checking"
+  | "resuming"
+  | "receiving"
+  | "finishing"
+  | "done"
+  | "declined"
+  | "failed"
+  | "cancelled";
+type Input = "data" | "start" | "end" | "cancel";
+type Action = "write" | "start" | "finish" | "peerCancelled" | "ignore" | "unexpected";
+
+/** What each frame from the peer does to an incoming transfer in each state. */
+const TABLE: { readonly [S in IncomingState | "unknown"]: { readonly [I in Input]: Action } } = {
+  deciding: { data: "unexpected", start: "unexpected", end: "unexpected", cancel: "peerCancelled" },
+  checking: { data: "unexpected", start: "unexpected", end: "unexpected", cancel: "peerCancelled" },
+  resuming: { data: "unexpected", start: "start", end: "unexpected", cancel: "peerCancelled" },
+  receiving: { data: "write", start: "unexpected", end: "finish", cancel: "peerCancelled" },
+  // END came while the sink still held bytes back (a full pipe): stored once they are out.
+  finishing: { data: "unexpected", start: "unexpected", end: "unexpected", cancel: "peerCancelled" },
+  done: { data: "unexpected", start: "unexpected", end: "unexpected", cancel: "ignore" },
+  // We ended it and told the peer: what it sent meanwhile crossed our REJECT or CANCEL.
+  declined: { data: "ignore", start: "ignore", end: "ignore", cancel: "ignore" },
+  failed: { data: "ignore", start: "ignore", end: "ignore", cancel: "ignore" },
+  cancelled: { data: "ignore", start: "ignore", end: "ignore", cancel: "ignore" },
+  unknown: { data: "unexpected", start: "unexpected", end: "unexpected", cancel: "ignore" },
+};
+
+/** Why a frame is out of place, for the protocol error. */
+const PHASE: { readonly [S in IncomingState | "unknown"]?: string } = {
+  deciding: "before ACCEPT",
+  checking: "before START",
+  resuming: "before START",
+  receiving: "that did not resume",
+  finishing: "after END",
+  done: "that already ended",
+};
+
+const LIVE: ReadonlySet<IncomingState> = new Set(["deciding", "checking", "resuming", "receiving", "finishing"]);
+
+/**
+ * Failures after which the receiver keeps its `.part` for a resume: the connection broke, the
+ * user interrupted, the disk filled up. A cancel, a bad checksum or size drops it.
+ */
+const KEEP_PART_CODES: ReadonlySet<string> = new Set(["E_CONNECTION", "E_INTERRUPTED", "E_WRITE"]);
+
+export type OfferDecision = true | string | Decline;
+/** A declined offer: `code` goes to the peer (REASON_CODE_PATTERN), `reason` is this side's words. */
+export interface Decline {
+  readonly code: string;
+  readonly reason: string;
+}
+
+interface Incoming {
+  info: TransferInfo;
+  state: IncomingState;
+  sink?: IncomingSink;
+  /** Bytes of the sink counted as consumed (ACKable), a resumed .part's included. */
+  counted: number;
+  resumedFrom: number;
+  /** END, kept while the sink still holds bytes back. */
+  trailer?: Trailer;
+}
+
+type Trailer = { readonly bytes: number; readonly algo: string; readonly digest: string };
+
+export interface IncomingHost {
+  readonly events: SessionEvents;
+  readonly scheduler: Scheduler;
+  readonly sinks: IncomingSinks;
+  /** The session takes new offers (open, not leaving). */
+  isOpen(): boolean;
+  /** The session still runs transfers (open or leaving). */
+  isActive(): boolean;
+  settled(): void;
+  decide?: (offer: TransferInfo) => Promise<OfferDecision> | OfferDecision;
+  openSink?: (offer: TransferInfo, algo: ChecksumAlgo) => IncomingSink;
+  /** Set: every offer is declined with this (a one-shot sender takes no files). */
+  refuseAll?: Decline;
+}
+
+export class IncomingTransfers {
+  private readonly live = new Map<number, Incoming>();
+  private readonly ended = new Map<number, Incoming>();
+  /** The peer's ids only grow: an id at or below this one is a reused id. */
+  private lastPeerId = 0;
+
+  /** @param peerParity - 0 or 1: the parity of the peer's ids (the dialer's are odd) */
+  constructor(
+    private readonly host: IncomingHost,
+    private readonly peerParity: number,
+  ) {}
+
+  /** Live transfers (an offer still being decided included). */
+  get pending(): number {
+    return this.live.size;
+  }
+
+  /** Transfers under way, without offers still being decided. */
+  list(): Array<{ readonly info: TransferInfo; readonly bytes: number; readonly checking: boolean }> {
+    return [...this.live.values()]
+      .filter((t) => t.state !== "deciding")
+      .map((t) => ({
+        info: t.info,
+        bytes: t.sink?.received ?? 0,
+        checking: t.state === "checking" || t.state === "resuming",
+      }));
+  }
+
+  /** @throws ProtocolError for an id of the wrong parity or one used before */
+  onOffer({ id, name, size, algo, mtime, exec, folder }: Offer): void {
+    if (id % 2 !== this.peerParity) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} has the wrong parity`);
+    if (id <= this.lastPeerId) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} reused`);
+    this.lastPeerId = id;
+    const meta: FileMeta = { ...(mtime === undefined ? {} : { mtime }), ...(exec === undefined ? {} : { exec }) };
+    const t: Incoming = {
+      info: { id, direction: "receive", name, size, ...(folder ? { folder } : {}) },
+      state: "deciding",
+      counted: 0,
+      resumedFrom: 0,
+    };
+    const refuse = this.refusal(algo);
+    this.live.set(id, t);
+    if (refuse) return this.end(t, "declined", refuse);
+    const decision = this.host.decide?.(t.info) ?? true;
+    if (!(decision instanceof Promise)) return this.decided(t, algo as ChecksumAlgo, meta, decision);
+    decision.then(
+      (answer) => this.decided(t, algo as ChecksumAlgo, meta, answer),
+      (err: unknown) => this.decided(t, algo as ChecksumAlgo, meta, { code: "E_REJECTED", reason: String(err) }),
+    );
+  }
+
+  /** DATA for transfer `id`. @throws ProtocolError when it makes no sense now */
+  onData(id: number, bytes: Uint8Array): void {
+    this.host.scheduler.received(bytes.length);
+    const t = this.at(id, "data");
+    if (!t) {
+      // Dropped (the transfer ended here): taken all the same, and ACKed at once, so the
+      // peer's window does not keep it.
+      return this.host.scheduler.consumed(bytes.length, true);
+    }
+    try {
+      (t.sink as IncomingSink).write(bytes);
+    } catch (err) {
+      if (!(err instanceof TransferError)) throw err;
+      this.end(t, "failed", failureOf(err));
+      return this.host.scheduler.consumed(bytes.length, true);
+    }
+    this.countConsumed(t);
+    this.host.events.transferProgressed(t.info, (t.sink as IncomingSink).received);
+  }
+
+  /** START: DATA starts where the sender says (our offset, or 0: start over). */
+  onStart(id: number, offset: number): void {
+    const t = this.at(id, "start");
+    if (!t) return;
+    const sink = t.sink as ResumableSink;
+    if (offset !== 0 && offset !== sink.resumeOffset) {
+      throw new ProtocolError("E_BAD_MESSAGE", `START at ${offset}, neither 0 nor the offered ${sink.resumeOffset}`);
+    }
+    t.state = "receiving";
+    t.resumedFrom = offset;
+    if (offset !== 0) return;
+    try {
+      sink.restart();
+      t.counted = sink.received;
+    } catch (err) {
+      if (!(err instanceof TransferError)) throw err;
+      this.end(t, "failed", failureOf(err));
+    }
+  }
+
+  /** END: check the trailer, store the file, say RECEIVED (and ACK what is left to ACK). */
+  onEnd(id: number, trailer: Trailer): void {
+    const t = this.at(id, "end");
+    if (!t) return;
+    if ((t.sink?.backlog ?? 0) > 0) {
+      t.state = "finishing";
+      t.trailer = trailer;
+      return;
+    }
+    this.finish(t, trailer);
+  }
+
+  private finish(t: Incoming, trailer: Trailer): void {
+    const { id } = t.info;
+    const sink = t.sink as IncomingSink;
+    try {
+      const stored = sink.finish(trailer);
+      this.settle(t, "done");
+      this.host.scheduler.consumed(0, true);
+      this.host.scheduler.send({ kind: "received", id, bytes: stored.bytes, ok: true });
+      this.host.sinks.entryEnded(t.info, true);
+      this.host.events.transferFinished({ ...t.info, ...stored, resumedFrom: t.resumedFrom });
+    } catch (err) {
+      if (!(err instanceof TransferError)) throw err;
+      this.settle(t, "failed");
+      this.host.scheduler.consumed(0, true);
+      this.host.scheduler.send({ kind: "received", id, bytes: sink.received, ok: false, ...failureOf(err).tell });
+      this.host.sinks.entryEnded(t.info, false);
+      this.host.events.transferFailed(t.info, err.message, err.code);
+    }
+    this.host.settled();
+  }
+
+  onCancel(id: number, wire: WireReason): void {
+    const t = this.at(id, "cancel");
+    if (t) this.end(t, "cancelled", peerFailure("cancel", wire, "E_CANCELLED"));
+  }
+
+  /** `cancel ID` typed here (an offer still being decided included). @returns false when none is live */
+  cancel(id: number): boolean {
+    const t = this.live.get(id);
+    if (!t) return false;
+    this.end(t, "cancelled", toldFailure("cancelled by the receiver", "E_CANCELLED"));
+    return true;
+  }
+
+  /** Ends every live transfer (the connection is going), telling the peer nothing. */
+  failAll(f: Failure): void {
+    for (const t of [...this.live.values()]) this.end(t, "failed", f);
+  }
+
+  /** The transfer `id` if `input` acts on it now; undefined when it is to be ignored. */
+  private at(id: number, input: Input): Incoming | undefined {
+    const t = this.live.get(id) ?? this.ended.get(id);
+    const state = t?.state ?? "unknown";
+    const action = TABLE[state][input];
+    if (action === "ignore") return undefined;
+    if (action === "unexpected" || !t) {
+      const phase =
+        input === "start" && (state === "deciding" || state === "checking") ? "before ACCEPT" : PHASE[state];
+      const what = phase ? `transfer ${id} ${phase}` : `unknown transfer ${id}`;
+      throw new ProtocolError("E_UNEXPECTED", `${input.toUpperCase()} for ${what}`);
+    }
+    return t;
+  }
+
+  /** Why an offer is declined before anyone is asked, or undefined. */
+  private refusal(algo: string): Failure | undefined {
+    const { refuseAll } = this.host;
+    if (refuseAll) return { reason: refuseAll.reason, code: "E_REJECTED", tell: { code: refuseAll.code } };
+    if (!isChecksumAlgo(algo)) {
+      const detail = wireDetail(algo);
+      const tell = { code: "E_UNSUPPORTED_CHECKSUM", ...(detail ? { detail } : {}) };
+      return { reason: `unsupported checksum ${algo}`, code: "E_REJECTED", tell };
+    }
+    if (this.live.size >= MAX_INCOMING_TRANSFERS) {
+      return {
+        reason: `more than ${MAX_INCOMING_TRANSFERS} transfers at once`,
+        code: "E_REJECTED",
+        tell: { code: "E_TOO_MANY_TRANSFERS", detail: String(MAX_INCOMING_TRANSFERS) },
+      };
+    }
+    if (!this.host.isOpen())
+      return { reason: "the receiver is leaving", code: "E_REJECTED", tell: { code: "E_LEAVING" } };
+    return undefined;
+  }
+
+  private decided(t: Incoming, algo: ChecksumAlgo, meta: FileMeta, decision: OfferDecision): void {
+    // Cancelled while the user was deciding, or the session is going: nothing more to say.
+    if (t.state !== "deciding" || !this.host.isActive()) return;
+    if (typeof decision === "string") return this.end(t, "declined", toldFailure(decision, "E_REJECTED"));
+    if (decision !== true) {
+      return this.end(t, "declined", { reason: decision.reason, code: "E_REJECTED", tell: { code: decision.code } });
+    }
+    let sink: IncomingSink;
+    try {
+      sink = this.host.openSink ? this.host.openSink(t.info, algo) : this.host.sinks.open(t.info, algo, meta);
+    } catch (err) {
+      if (!(err instanceof TransferError)) throw err;
+      return this.end(t, "declined", failureOf(err));
+    }
+    t.sink = sink;
+    t.counted = sink.received; // a .part's bytes are already there: they are not the peer's DATA
+    t.info = { ...t.info, name: sink.name };
+    sink.onFlushed = () => this.flushed(t);
+    const resumable = isResumableSink(sink) && sink.resumeOffset > 0 ? sink : undefined;
+    if (resumable) {
+      t.state = "checking";
+      this.acceptResumable(t, resumable);
+    } else {
+      t.state = "receiving";
+      this.host.scheduler.send({ kind: "accept", id: t.info.id, offset: 0 });
+    }
+    this.host.events.transferStarted(t.info);
+  }
+
+  /**
+   * A `.part` of an earlier attempt is there: hash it (in slices, so chat and other transfers
+   * go on), then offer to resume from its end with its digest; the sender answers START.
+   */
+  private acceptResumable(t: Incoming, sink: ResumableSink): void {
+    const stillWanted = () => t.state === "checking" && this.host.isActive();
+    sink.hashPrefix().then(
+      (prefix) => {
+        if (prefix === undefined || !stillWanted()) return;
+        t.state = "resuming";
+        this.host.scheduler.send({ kind: "accept", id: t.info.id, offset: sink.resumeOffset, prefix });
+      },
+      (err: unknown) => {
+        if (!(err instanceof TransferError)) throw err;
+        if (stillWanted()) this.end(t, "failed", failureOf(err));
+      },
+    );
+  }
+
+  /** Bytes the sink has taken out count as consumed: the peer may send that much more. */
+  private countConsumed(t: Incoming): void {
+    const sink = t.sink as IncomingSink;
+    const out = sink.received - (sink.backlog ?? 0);
+    if (out > t.counted) {
+      this.host.scheduler.consumed(out - t.counted);
+      t.counted = out;
+    }
+  }
+
+  /** A sink that held bytes back (a full pipe) wrote some out. */
+  private flushed(t: Incoming): void {
+    if (t.state !== "receiving" && t.state !== "finishing") return;
+    this.countConsumed(t);
+    if (t.state === "finishing" && !t.sink?.backlog) this.finish(t, t.trailer as Trailer);
+  }
+
+  /** A live transfer ends badly (or is declined): tell the peer if `f` says so, report. */
+  private end(t: Incoming, state: "declined" | "failed" | "cancelled", f: Failure): void {
+    if (!LIVE.has(t.state)) return;
+    this.settle(t, state);
+    t.sink?.abort(KEEP_PART_CODES.has(f.code));
+    // What the sink took but had not let us count (a full pipe) is dropped: ACK it.
+    if (t.sink) this.host.scheduler.consumed(t.sink.received - t.counted, true);
+    if (f.tell)
+      this.host.scheduler.send({ kind: state === "declined" ? "reject" : "cancel", id: t.info.id, ...f.tell });
+    this.host.sinks.entryEnded(t.info, false);
+    if (state === "declined") this.host.events.transferFailed(t.info, `declined: ${f.reason}`, f.code);
+    else reportFailure(this.host.events, t.info, f);
+    this.host.settled();
+  }
+
+  private settle(t: Incoming, state: IncomingState): void {
+    t.state = state;
+    this.live.delete(t.info.id);
+    this.ended.set(t.info.id, t);
+    if (this.ended.size > MAX_REMEMBERED_ENDED) this.ended.delete(this.ended.keys().next().value as number);
+  }
+}

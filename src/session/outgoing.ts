@@ -1,0 +1,256 @@
+/**
+ * Outgoing transfers as a state machine, one per id:
+ *
+ *   offered ──ACCEPT──▶ sending ──all DATA──▶ ended ──RECEIVED ok──▶ done
+ *      │ ACCEPT offset>0                          └──RECEIVED failed──▶ failed
+ *      └──▶ checking ──prefix compared, START──▶ sending
+ *   any live state ──REJECT / our error──▶ failed, ──CANCEL (either side)──▶ cancelled
+ *
+ * Ended transfers are remembered in their final state, so a frame that crossed our CANCEL
+ * (a late ACCEPT or RECEIVED) is recognised and ignored instead of breaking the connection.
+ * Offers go out at most MAX_OUTGOING_TRANSFERS at a time: a folder of thousands of files is
+ * pipelined without opening them all.
+ */
+
+import type { Accept, FolderEntry, Received, Reject, WireReason } from "../protocol/index.ts";
+import { ProtocolError } from "../protocol/index.ts";
+import { type FrameSource, type SendTrailer, TransferError } from "../transfer/index.ts";
+import type { SessionEvents, TransferInfo } from "./events.ts";
+import { type Failure, failureOf, MAX_REMEMBERED_ENDED, peerFailure, reportFailure, toldFailure } from "./failure.ts";
+import { MAX_OUTGOING_TRANSFERS } from "./limits.ts";
+import type { BulkFrame, Scheduler } from "./scheduler.ts";
+
+export type OutgoingState = "offered" | "checking" | "sending" | "ended" | "done" | "failed" | "cancelled";
+type Input = "accept" | "reject" | "received" | "cancel";
+type Action = "start" | "declined" | "finish" | "peerCancelled" | "ignore" | "unexpected";
+
+/** What each message from the peer does to an outgoing transfer in each state. */
+const TABLE: { readonly [S in OutgoingState | "unknown"]: { readonly [I in Input]: Action } } = {
+  offered: { accept: "start", reject: "declined", received: "unexpected", cancel: "peerCancelled" },
+  checking: { accept: "unexpected", reject: "declined", received: "unexpected", cancel: "peerCancelled" },
+  sending: { accept: "unexpected", reject: "declined", received: "unexpected", cancel: "peerCancelled" },
+  ended: { accept: "unexpected", reject: "declined", received: "finish", cancel: "peerCancelled" },
+  done: { accept: "unexpected", reject: "ignore", received: "unexpected", cancel: "ignore" },
+  // We ended it and told the peer: what it sent meanwhile crossed our CANCEL.
+  failed: { accept: "ignore", reject: "ignore", received: "ignore", cancel: "ignore" },
+  cancelled: { accept: "ignore", reject: "ignore", received: "ignore", cancel: "ignore" },
+  unknown: { accept: "unexpected", reject: "ignore", received: "unexpected", cancel: "ignore" },
+};
+
+const LIVE: ReadonlySet<OutgoingState> = new Set(["offered", "checking", "sending", "ended"]);
+
+interface Outgoing {
+  readonly info: TransferInfo;
+  readonly sender: FrameSource;
+  state: OutgoingState;
+  /** Set when END is queued. */
+  trailer?: SendTrailer;
+  /** Bytes the receiver already had and kept (resume); 0 for a whole transfer. */
+  resumedFrom: number;
+}
+
+export interface OutgoingHost {
+  readonly events: SessionEvents;
+  readonly scheduler: Scheduler;
+  /** The session still runs transfers (open or leaving). */
+  isActive(): boolean;
+  /** Something ended: the session may leave if it was waiting for that. */
+  settled(): void;
+}
+
+export class OutgoingTransfers {
+  /** Live transfers by id, oldest first. */
+  private readonly live = new Map<number, Outgoing>();
+  /** Ended transfers in their final state (done, failed, cancelled), oldest first, bounded. */
+  private readonly ended = new Map<number, Outgoing>();
+  private readonly waiting: Array<() => void> = [];
+  private rrIndex = 0;
+
+  constructor(private readonly host: OutgoingHost) {}
+
+  /** Transfers offered and not ended, plus offers waiting their turn. */
+  get pending(): number {
+    return this.live.size + this.waiting.length;
+  }
+
+  /** Live transfers, oldest first. */
+  list(): Array<{ readonly info: TransferInfo; readonly bytes: number; readonly checking: boolean }> {
+    return [...this.live.values()].map((t) => ({
+      info: t.info,
+      bytes: t.sender.sent,
+      checking: t.state === "checking",
+    }));
+  }
+
+  /** Queues an offer; `open` makes its source once it is its turn. */
+  enqueue(
+    name: string,
+    size: number | null,
+    folder: FolderEntry | undefined,
+    id: () => number,
+    open: (id: number) => FrameSource,
+  ): void {
+    this.waiting.push(() => {
+      const transferId = id();
+      let sender: FrameSource;
+      try {
+        sender = open(transferId);
+      } catch (err) {
+        if (!(err instanceof TransferError)) throw err;
+        const info: TransferInfo = { id: transferId, direction: "send", name, size, ...(folder ? { folder } : {}) };
+        this.host.events.transferFailed(info, err.message, err.code);
+        return;
+      }
+      this.offer(sender, folder);
+    });
+    this.offerMore();
+  }
+
+  /** The peer's message about transfer `id`. @throws ProtocolError when it makes no sense now */
+  onMessage(message: Accept | Reject | Received | ({ kind: "cancel"; id: number } & WireReason)): void {
+    const t = this.live.get(message.id) ?? this.ended.get(message.id);
+    const action = TABLE[t?.state ?? "unknown"][message.kind];
+    if (action === "ignore") return;
+    if (action === "unexpected" || !t) {
+      throw new ProtocolError("E_UNEXPECTED", `${message.kind.toUpperCase()} for unknown transfer ${message.id}`);
+    }
+    switch (message.kind) {
+      case "accept":
+        return this.accepted(t, message);
+      case "reject":
+        return this.end(t, "failed", peerFailure("reject", message, "E_REJECTED"));
+      case "received":
+        return this.received(t, message);
+      case "cancel":
+        return this.end(t, "cancelled", peerFailure("cancel", message, "E_CANCELLED"));
+    }
+  }
+
+  /** `cancel ID` typed here. @returns false when no such transfer is live */
+  cancel(id: number): boolean {
+    const t = this.live.get(id);
+    if (!t) return false;
+    this.end(t, "cancelled", toldFailure("cancelled by the sender", "E_CANCELLED"));
+    return true;
+  }
+
+  /** Ends every live transfer (the connection is going), telling the peer nothing. */
+  failAll(f: Failure): void {
+    this.waiting.length = 0;
+    for (const t of [...this.live.values()]) this.end(t, "failed", f);
+  }
+
+  /** Round-robin over sending transfers: the next DATA frame, or END queued ("again"). */
+  nextBulk(): BulkFrame | "again" | undefined {
+    const sending = [...this.live.values()].filter((t) => t.state === "sending");
+    for (let tried = 0; tried < sending.length; tried++) {
+      const t = sending[this.rrIndex++ % sending.length] as Outgoing;
+      let frame: Uint8Array | null | undefined;
+      try {
+        frame = t.sender.nextFrame();
+      } catch (err) {
+        if (!(err instanceof TransferError)) throw err;
+        this.end(t, "failed", failureOf(err));
+        return "again";
+      }
+      if (frame === null) continue; // a stream waiting for input: its onReadable pumps again
+      if (frame === undefined) {
+        t.state = "ended";
+        t.trailer = t.sender.trailer();
+        this.host.scheduler.queue({ kind: "end", id: t.info.id, ...t.trailer });
+        return "again";
+      }
+      return { frame, written: () => this.host.events.transferProgressed(t.info, t.sender.sent) };
+    }
+    return undefined;
+  }
+
+  private offerMore(): void {
+    while (this.host.isActive() && this.live.size < MAX_OUTGOING_TRANSFERS) {
+      const next = this.waiting.shift();
+      if (next === undefined) break;
+      next();
+    }
+    this.host.settled();
+  }
+
+  private offer(sender: FrameSource, folder: FolderEntry | undefined): void {
+    const info: TransferInfo = {
+      id: sender.id,
+      direction: "send",
+      name: sender.name,
+      size: sender.size,
+      ...(folder ? { folder } : {}),
+    };
+    sender.onReadable = () => this.host.scheduler.pump();
+    this.live.set(info.id, { info, sender, state: "offered", resumedFrom: 0 });
+    this.host.scheduler.send({
+      kind: "offer",
+      id: info.id,
+      name: info.name,
+      size: info.size,
+      algo: sender.algo,
+      ...sender.meta,
+      ...(folder ? { folder } : {}),
+    });
+    this.host.events.transferStarted(info);
+  }
+
+  private accepted(t: Outgoing, { offset, prefix }: Accept): void {
+    if (offset === 0) {
+      t.state = "sending";
+      return this.host.scheduler.pump();
+    }
+    // Resume: compare the receiver's prefix with our file (in slices, so chat and other
+    // transfers go on), then say where DATA starts: there, or 0 to start over.
+    t.state = "checking";
+    const stillWanted = () => t.state === "checking" && this.host.isActive();
+    t.sender.resumeFrom(offset, prefix ?? "").then(
+      (same) => {
+        if (!stillWanted()) return;
+        t.state = "sending";
+        t.resumedFrom = same ? offset : 0;
+        this.host.scheduler.send({ kind: "start", id: t.info.id, offset: t.resumedFrom });
+      },
+      (err: unknown) => {
+        if (!(err instanceof TransferError)) throw err;
+        if (stillWanted()) this.end(t, "failed", failureOf(err));
+      },
+    );
+  }
+
+  private received(t: Outgoing, message: Received): void {
+    const trailer = t.trailer as SendTrailer;
+    if (!message.ok) {
+      const code = message.code ?? "E_REMOTE";
+      return this.end(
+        t,
+        "failed",
+        peerFailure("received", { code, ...(message.detail ? { detail: message.detail } : {}) }, code),
+      );
+    }
+    if (message.bytes !== trailer.bytes)
+      throw new ProtocolError("E_BAD_MESSAGE", "RECEIVED with a byte count not sent");
+    this.settle(t, "done");
+    this.host.events.transferFinished({ ...t.info, ...trailer, resumedFrom: t.resumedFrom });
+    this.offerMore();
+  }
+
+  /** A live transfer ends badly: stop reading, tell the peer if `f` says so, report. */
+  private end(t: Outgoing, state: "failed" | "cancelled", f: Failure): void {
+    if (!LIVE.has(t.state)) return;
+    this.settle(t, state);
+    t.sender.stop();
+    if (f.tell) this.host.scheduler.send({ kind: "cancel", id: t.info.id, ...f.tell });
+    reportFailure(this.host.events, t.info, f);
+    this.offerMore();
+  }
+
+  /** The transfer leaves the live ones and is remembered in its final state. */
+  private settle(t: Outgoing, state: OutgoingState): void {
+    t.state = state;
+    this.live.delete(t.info.id);
+    this.ended.set(t.info.id, t);
+    if (this.ended.size > MAX_REMEMBERED_ENDED) this.ended.delete(this.ended.keys().next().value as number);
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * Scheduler: the one writer to a session's connection. Control frames (chat, ACK, OFFER,
+ * END, ...) go first, switching only at frame boundaries; then the one pending PONG; then DATA
+ * pulled from the outgoing transfers, only while fewer than the send window (send-window.ts)
+ * are un-ACKed, the rate limit allows, and the connection has nothing queued. So a chat line
+ * never waits behind more than about one window of file bytes, and memory stays flat.
+ *
+ * It also keeps the flow-control counts of both directions: DATA sent and ACKed (the window),
+ * DATA received and consumed (the ACKs we owe the peer).
+ */
+
+import type { Connection } from "../net/index.ts";
+import { DATA_HEADER_BYTES, encodeMessage, type Message, ProtocolError } from "../protocol/index.ts";
+import type { Clock, TimerHandle } from "./clock.ts";
+import { ACK_EVERY_BYTES, MAX_QUEUED_CONTROL_BYTES, PUMP_SLICE_MS } from "./limits.ts";
+import { RateLimiter } from "./rate-limiter.ts";
+import { SendWindow } from "./send-window.ts";
+
+/** One DATA frame an outgoing transfer has ready, and what to do once it is written. */
+export interface BulkFrame {
+  readonly frame: Uint8Array;
+  written(): void;
+}
+
+export interface SchedulerHooks {
+  /**
+   * The next DATA frame (round-robin over the transfers that are sending); "again" when the
+   * provider queued control instead (END, CANCEL) and wants to be asked again; undefined when
+   * none is ready (a stream waiting for input pumps again when it has some).
+   */
+  nextBulk(): BulkFrame | "again" | undefined;
+  /** Whether DATA may go now (the session is open or leaving). */
+  bulkAllowed(): boolean;
+  /** Something was written (keepalive: no PING needed). */
+  wrote(): void;
+  /** The control queue overflowed: the peer makes us answer without ever reading. */
+  overflowed(error: ProtocolError): void;
+}
+
+export class Scheduler {
+  private readonly control: Uint8Array[] = [];
+  private controlBytes = 0;
+  private pendingPong: Uint8Array | undefined;
+  private readonly window = new SendWindow();
+  private readonly limiter: RateLimiter | undefined;
+  private limitTimer: TimerHandle | undefined;
+  private pumping = false;
+  private pumpScheduled = false;
+  private stopped = false;
+  /** DATA payload bytes: sent by us, ACKed by the peer, received from it, consumed here, ACKed by us. */
+  private sentBulk = 0;
+  private ackedBulk = 0;
+  private receivedBulk = 0;
+  private consumedBulk = 0;
+  private ackedToPeer = 0;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly clock: Clock,
+    private readonly hooks: SchedulerHooks,
+    rate?: { readonly bytesPerSecond: number; readonly chunkBytes: number },
+  ) {
+    if (rate) this.limiter = new RateLimiter(rate.bytesPerSecond, rate.chunkBytes, clock.now());
+  }
+
+  /** Bytes the send window allows un-ACKed now. */
+  get windowBytes(): number {
+    return this.window.bytes;
+  }
+
+  /** DATA bytes sent and not yet ACKed. */
+  get unackedBytes(): number {
+    return this.sentBulk - this.ackedBulk;
+  }
+
+  /** True when no control frame waits (keepalive sends PING only then). */
+  get controlIdle(): boolean {
+    return this.control.length === 0;
+  }
+
+  /** Queues a control message behind the others and writes what may be written. */
+  send(message: Message): void {
+    this.push(encodeMessage(message));
+    this.pump();
+  }
+
+  /** Queues a control message without pumping (the caller is the pump, or pumps next). */
+  queue(message: Message): void {
+    this.push(encodeMessage(message));
+  }
+
+  /** At most one PONG waits (the newest): a peer flooding PINGs cannot grow our queue. */
+  pong(token: Uint8Array): void {
+    this.pendingPong = encodeMessage({ kind: "pong", token });
+    this.pump();
+  }
+
+  /**
+   * The peer ACKed `bytes` of our DATA in all.
+   * @throws ProtocolError when that is outside what we sent
+   */
+  acked(bytes: number): void {
+    if (bytes > this.sentBulk || bytes < this.ackedBulk) {
+      throw new ProtocolError("E_BAD_MESSAGE", "ACK outside the bytes sent");
+    }
+    this.ackedBulk = bytes;
+    this.window.acked(bytes, this.clock.now(), this.receivedBulk);
+    this.pump();
+  }
+
+  /** `bytes` of the peer's DATA arrived (for the window's clean round-trip samples). */
+  received(bytes: number): void {
+    this.receivedBulk += bytes;
+  }
+
+  /**
+   * `bytes` of the peer's DATA were taken (stored, or dropped for a cancelled transfer): the
+   * peer may send that much more. ACKs go every ACK_EVERY_BYTES, and with `now` at once (the
+   * end of a transfer), so the peer's window never keeps an entry we owe it.
+   */
+  consumed(bytes: number, now = false): void {
+    this.consumedBulk += bytes;
+    const owed = this.consumedBulk - this.ackedToPeer;
+    if (owed >= ACK_EVERY_BYTES || (now && owed > 0)) {
+      this.ackedToPeer = this.consumedBulk;
+      this.send({ kind: "ack", bytes: this.consumedBulk });
+    }
+  }
+
+  /** Writes what may be written now: control first, then DATA within the window. */
+  pump(): void {
+    if (this.pumping || this.stopped) return;
+    this.pumping = true;
+    try {
+      this.pumpSlice();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Writes every queued control frame and then `last` (BYE), whatever the window; stops. */
+  flush(last: Uint8Array): void {
+    for (const frame of this.control.splice(0)) this.conn.write(frame);
+    this.controlBytes = 0;
+    this.conn.write(last);
+    this.stop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clock.clearTimeout(this.limitTimer);
+  }
+
+  private push(frame: Uint8Array): void {
+    this.controlBytes += frame.length;
+    if (this.controlBytes > MAX_QUEUED_CONTROL_BYTES) {
+      this.hooks.overflowed(new ProtocolError("E_UNEXPECTED", "the peer does not read what is sent to it"));
+      return;
+    }
+    this.control.push(frame);
+  }
+
+  private pumpSlice(): void {
+    const conn = this.conn;
+    const started = this.clock.now();
+    while (!conn.closed && conn.queuedBytes === 0) {
+      let frame = this.control.shift();
+      if (frame !== undefined) this.controlBytes -= frame.length;
+      else {
+        frame = this.pendingPong;
+        this.pendingPong = undefined;
+      }
+      if (frame !== undefined) {
+        conn.write(frame);
+        this.hooks.wrote();
+        continue;
+      }
+      if (!this.hooks.bulkAllowed()) return;
+      if (this.sentBulk - this.ackedBulk >= this.window.bytes) return;
+      if (this.mustWaitForRate()) return;
+      const bulk = this.hooks.nextBulk();
+      if (bulk === undefined) return;
+      if (bulk !== "again") this.write(bulk);
+      if (this.clock.now() - started > PUMP_SLICE_MS) {
+        // Reads that resolve at once would otherwise starve timers, input and ACK handling.
+        this.schedulePump();
+        return;
+      }
+    }
+  }
+
+  private write(bulk: BulkFrame): void {
+    // One write per frame. The frame lives in the sender's reused buffer: safe because the
+    // scheduler only gets here when the connection has nothing queued, so the previous frame
+    // has been taken by the kernel in full.
+    this.conn.write(bulk.frame);
+    const payload = bulk.frame.length - DATA_HEADER_BYTES;
+    const now = this.clock.now();
+    this.sentBulk += payload;
+    this.window.sent(this.sentBulk, now, this.receivedBulk);
+    this.limiter?.spend(payload, now);
+    this.hooks.wrote();
+    bulk.written();
+  }
+
+  /** With --limit-rate: true (and a pump scheduled) when the next DATA frame must wait. */
+  private mustWaitForRate(): boolean {
+    if (!this.limiter) return false;
+    const delay = this.limiter.delayMs(this.clock.now());
+    if (delay === 0) return false;
+    this.limitTimer ??= this.clock.setTimeout(() => {
+      this.limitTimer = undefined;
+      this.pump();
+    }, delay);
+    return true;
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    this.clock.setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+}
