@@ -43,7 +43,7 @@ class OneShotRun {
     readonly reporter: Reporter,
     private readonly hooks: RoleHooks,
     private readonly io: CliIo,
-    private readonly extra: Partial<Pick<SessionOptions, "decideOffer" | "openSink">> = {},
+    private readonly extra: Partial<Pick<SessionOptions, "decideOffer" | "openSink" | "refuseOffers">> = {},
   ) {}
 
   /** Listens, or dials `peer`; resolves with the exit code. */
@@ -120,6 +120,8 @@ class OneShotRun {
       },
       transferFailed: (info, reason, code, peer) => {
         this.reporter.failed(info, failureWords(info, reason, peer), code);
+        // A file offered to a one-shot sender is declined: that is not the send failing.
+        if (this.role === "send" && info.direction === "receive") return;
         this.record(INTEGRITY_CODES.has(code) ? EXIT_INTEGRITY : EXIT_TRANSFER);
         if (info.direction === "send" && this.session?.isActive) this.hooks.settled(this.session);
       },
@@ -182,6 +184,7 @@ export async function runSend(options: SendOptions, io: CliIo): Promise<number> 
       allDone: () => settled === plan.sends.length,
     },
     io,
+    { refuseOffers: { code: "E_SEND_ONLY", reason: "parley send takes no files" } },
   );
   return run.run(options.to, io.cwd);
 }

@@ -306,6 +306,7 @@ export class IncomingTransfers {
     t.counted = sink.received; // a .part's bytes are already there: they are not the peer's DATA
     t.info = { ...t.info, name: sink.name };
     sink.onFlushed = () => this.flushed(t);
+    sink.onFailed = (err) => this.end(t, "failed", failureOf(err));
     const resumable = isResumableSink(sink) && sink.resumeOffset > 0 ? sink : undefined;
     if (resumable) {
       t.state = "checking";

@@ -4,6 +4,7 @@
  */
 
 import type { ChecksumAlgo } from "./checksum.ts";
+import type { TransferError } from "./errors.ts";
 
 /** The trailer sent in END once every byte has been handed out. */
 export interface SendTrailer {
@@ -71,6 +72,8 @@ export interface IncomingSink {
   readonly backlog?: number;
   /** Set by the session: called when held-back bytes have gone out. */
   onFlushed?: () => void;
+  /** Set by the session: held-back bytes could not be written (the transfer fails). */
+  onFailed?: (err: TransferError) => void;
 }
 
 /**

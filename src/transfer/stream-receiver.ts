@@ -3,6 +3,11 @@
  * `parley receive --stdout`) as it arrives, hashing it, and checks the trailer at the end.
  * A stream cannot be taken back: on a checksum mismatch the bytes are already written, so
  * the failure is reported (and the command exits non-zero) instead.
+ *
+ * A full non-blocking pipe (the reader's side may have set it so) never blocks the process:
+ * what does not fit is held back (`backlog`) and retried on a timer, and the session ACKs
+ * those bytes only once they are out, so the sender's window holds the rest back. Chat,
+ * PINGs and signals go on meanwhile.
  */
 
 import { writeSync } from "node:fs";
@@ -13,10 +18,19 @@ import type { IncomingSink, ReceivedFile } from "./source.ts";
 
 /** How long a full output pipe may stay full before the transfer fails. */
 const OUTPUT_STALL_MS = 10_000;
+/** How often a full pipe is tried again. */
+const RETRY_MS = 2;
 
 export class StreamReceiver implements IncomingSink {
   received = 0;
+  /** Bytes taken but not yet written out (the pipe was full). */
+  backlog = 0;
+  onFlushed?: () => void;
+  onFailed?: (err: TransferError) => void;
   private readonly digest: RunningDigest;
+  private readonly held: Uint8Array[] = [];
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastProgressAt = 0;
 
   constructor(
     private readonly fd: number,
@@ -31,35 +45,77 @@ export class StreamReceiver implements IncomingSink {
     if (this.size !== null && this.received + bytes.length > this.size) {
       throw new TransferError("E_SIZE_MISMATCH", `received more than the ${this.size} bytes offered`);
     }
-    let done = 0;
-    let stalledSince: number | undefined;
-    while (done < bytes.length) {
-      try {
-        done += writeSync(this.fd, bytes, done, bytes.length - done);
-        stalledSince = undefined;
-      } catch (err) {
-        // A non-blocking pipe (the reader's side may have set it so) that is full: wait for
-        // it, but not for ever (this blocks the process, signals included).
-        if ((err as { code?: string }).code === "EAGAIN") {
-          stalledSince ??= performance.now();
-          if (performance.now() - stalledSince < OUTPUT_STALL_MS) {
-            Bun.sleepSync(1);
-            continue;
-          }
-          throw new TransferError("E_WRITE", `the output has not been read for ${OUTPUT_STALL_MS / 1000} s`);
-        }
-        throw new TransferError("E_WRITE", `cannot write to the output: ${osReason(err)}`, { cause: err });
-      }
-    }
     this.digest.update(bytes);
     this.received += bytes.length;
+    // Behind held bytes, in order; the chunk is only valid during this call: keep a copy.
+    const done = this.backlog > 0 ? 0 : this.writeOut(bytes);
+    if (done < bytes.length) this.hold(bytes.slice(done));
   }
 
   finish(trailer: { bytes: number; algo: string; digest: string }): ReceivedFile {
+    if (this.backlog > 0) throw new TransferError("E_WRITE", "the output still holds back bytes");
     checkTrailerCount(trailer.bytes, this.received, this.size);
     const digest = checkTrailerDigest(trailer, this.algo, this.digest);
     return { path: "-", bytes: this.received, algo: this.algo, digest };
   }
 
-  abort(): void {}
+  abort(): void {
+    clearTimeout(this.retryTimer);
+    this.held.length = 0;
+    this.backlog = 0;
+  }
+
+  /** Writes as much of `bytes` as the output takes now. @returns bytes written */
+  private writeOut(bytes: Uint8Array): number {
+    let done = 0;
+    while (done < bytes.length) {
+      try {
+        done += writeSync(this.fd, bytes, done, bytes.length - done);
+      } catch (err) {
+        if ((err as { code?: string }).code === "EAGAIN") return done;
+        throw new TransferError("E_WRITE", `cannot write to the output: ${osReason(err)}`, { cause: err });
+      }
+    }
+    return done;
+  }
+
+  private hold(rest: Uint8Array): void {
+    if (this.backlog === 0) this.lastProgressAt = performance.now();
+    this.held.push(rest);
+    this.backlog += rest.length;
+    this.retryTimer ??= setTimeout(() => this.retry(), RETRY_MS);
+  }
+
+  private retry(): void {
+    this.retryTimer = undefined;
+    let wrote = 0;
+    try {
+      while (this.held.length > 0) {
+        const chunk = this.held[0] as Uint8Array;
+        const n = this.writeOut(chunk);
+        wrote += n;
+        if (n < chunk.length) {
+          this.held[0] = chunk.subarray(n);
+          break;
+        }
+        this.held.shift();
+      }
+    } catch (err) {
+      if (!(err instanceof TransferError)) throw err;
+      this.backlog -= wrote;
+      return this.onFailed?.(err);
+    }
+    this.backlog -= wrote;
+    const now = performance.now();
+    if (wrote > 0) this.lastProgressAt = now;
+    if (this.backlog > 0) {
+      if (now - this.lastProgressAt > OUTPUT_STALL_MS) {
+        return this.onFailed?.(
+          new TransferError("E_WRITE", `the output has not been read for ${OUTPUT_STALL_MS / 1000} s`),
+        );
+      }
+      this.retryTimer = setTimeout(() => this.retry(), RETRY_MS);
+    }
+    if (wrote > 0) this.onFlushed?.();
+  }
 }

@@ -1,0 +1,177 @@
+/**
+ * Message orderings, scheduled by hand: two sessions over an in-memory connection whose frames
+ * move only when the test delivers them (test/memory-sessions.ts), on a manual clock. Each
+ * test names the crossing, or the issue 11 item it covers.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { encodeMessage, FrameType } from "../../src/protocol/index.ts";
+import { ACK_EVERY_BYTES, type TransferInfo, WINDOW_BYTES } from "../../src/session/index.ts";
+import { type MemorySide, memorySessions } from "../memory-sessions.ts";
+import { markAsParleyPart } from "./peers.ts";
+
+const opened: Array<{ close(): void }> = [];
+afterEach(() => {
+  for (const o of opened.splice(0)) o.close();
+});
+
+function pair(options: Parameters<typeof memorySessions>[0] = {}) {
+  const p = memorySessions(options);
+  opened.push(p);
+  return p;
+}
+
+function file(side: MemorySide, name: string, size: number): string {
+  const path = join(side.dir, name);
+  writeFileSync(path, Buffer.alloc(size, 0x5a));
+  return path;
+}
+
+/** Both still open and talking: a chat line each way arrives. */
+function stillTalking(a: MemorySide, b: MemorySide): void {
+  a.session.sendChat("from a");
+  b.session.sendChat("from b");
+  a.conn.deliver();
+  b.conn.deliver();
+  expect(b.seen).toContainEqual({ type: "chat", text: "from a" });
+  expect(a.seen).toContainEqual({ type: "chat", text: "from b" });
+  expect([...a.seen, ...b.seen].filter((e) => e.type === "lost")).toEqual([]);
+}
+
+const failed = (side: MemorySide) => side.seen.filter((e) => e.type === "failed");
+
+test("ACCEPT crossing CANCEL (11.14): the sender ignores the late ACCEPT, the receiver drops the transfer", () => {
+  const { a, b } = pair();
+  a.session.sendFile(file(a, "x.bin", 10_000));
+  a.conn.deliver(); // OFFER
+  expect(b.pendingTypes()).toEqual([FrameType.Accept]);
+  expect(a.session.cancel(1)).toBe(true); // CANCEL leaves a while ACCEPT is on its way
+  b.conn.deliver(); // the late ACCEPT reaches a
+  a.conn.deliver(); // CANCEL reaches b
+  expect(failed(a)).toMatchObject([{ code: "E_CANCELLED", reason: "cancelled by the sender" }]);
+  expect(failed(b)).toMatchObject([{ code: "E_CANCELLED", peerCode: "E_CANCELLED" }]);
+  expect(a.pendingTypes()).not.toContain(FrameType.Data);
+  stillTalking(a, b);
+  expect(readdirSync(b.dir)).toEqual([]);
+});
+
+test("RECEIVED crossing CANCEL (11.14): the file is stored, the late RECEIVED and CANCEL are both ignored", () => {
+  const { a, b } = pair();
+  a.session.sendFile(file(a, "x.bin", 10_000));
+  a.conn.deliver(); // OFFER
+  b.conn.deliver(); // ACCEPT: a writes DATA and END
+  expect(a.pendingTypes()).toEqual([FrameType.Data, FrameType.End]);
+  a.conn.deliver(); // b stores the file and answers ACK + RECEIVED
+  expect(b.seen.some((e) => e.type === "finished")).toBe(true);
+  expect(a.session.cancel(1)).toBe(true); // cancelled after END: CANCEL crosses RECEIVED
+  b.conn.deliver();
+  a.conn.deliver();
+  expect(failed(a)).toMatchObject([{ code: "E_CANCELLED" }]);
+  expect(failed(b)).toEqual([]);
+  expect(readFileSync(join(b.dir, "x.bin")).length).toBe(10_000);
+  stillTalking(a, b);
+});
+
+test("END before START: a peer that ends a resumed transfer before START breaks the protocol; the .part stays", () => {
+  const { a, b } = pair();
+  const part = join(b.dir, "r.bin.part");
+  writeFileSync(part, Buffer.alloc(4096, 1));
+  markAsParleyPart(part);
+  // a plays a hand-made peer: OFFER, then END at once (no START, which needs b's ACCEPT first).
+  a.conn.write(encodeMessage({ kind: "offer", id: 1, name: "r.bin", size: 8192, algo: "xxh3" }));
+  a.conn.write(encodeMessage({ kind: "end", id: 1, bytes: 8192, algo: "xxh3", digest: "00" }));
+  a.conn.deliver();
+  expect(b.seen.filter((e) => e.type === "lost")).toMatchObject([
+    { reason: expect.stringContaining("END for transfer 1 before START") },
+  ]);
+  expect(existsSync(part)).toBe(true);
+});
+
+test("11.14: a CANCEL that arrives while the receiver is deciding is honoured: no ACCEPT follows", async () => {
+  let answer: (yes: true) => void = () => {};
+  const { a, b } = pair({ b: { decideOffer: () => new Promise((resolve) => (answer = resolve)) } });
+  a.session.sendFile(file(a, "x.bin", 10_000));
+  a.conn.deliver(); // OFFER: b asks its user
+  expect(a.session.cancel(1)).toBe(true);
+  a.conn.deliver(); // CANCEL reaches b while it is deciding
+  expect(failed(b)).toMatchObject([{ code: "E_CANCELLED", peerCode: "E_CANCELLED" }]);
+  answer(true); // the user says yes, too late
+  await Promise.resolve();
+  await Promise.resolve();
+  expect(b.pendingTypes()).not.toContain(FrameType.Accept);
+  expect(readdirSync(b.dir)).toEqual([]);
+  stillTalking(a, b);
+});
+
+test("11.14: `cancel` reaches an offer still being decided, and the sender is told", () => {
+  const { a, b } = pair({ b: { decideOffer: () => new Promise(() => {}) } });
+  a.session.sendFile(file(a, "x.bin", 10_000));
+  a.conn.deliver();
+  expect(b.session.cancel(1)).toBe(true);
+  expect(b.pendingTypes()).toEqual([FrameType.Cancel]);
+  b.conn.deliver();
+  expect(failed(a)).toMatchObject([{ code: "E_CANCELLED", peerCode: "E_CANCELLED" }]);
+  stillTalking(a, b);
+});
+
+test("11.16: a side that only sends declines every offer unasked, with its own code", () => {
+  let asked = 0;
+  const { a, b } = pair({
+    b: {
+      refuseOffers: { code: "E_SEND_ONLY", reason: "this side only sends" },
+      decideOffer: () => {
+        asked++;
+        return true;
+      },
+    },
+  });
+  a.session.sendFile(file(a, "evil.sh", 100));
+  a.conn.deliver();
+  b.conn.deliver();
+  expect(asked).toBe(0);
+  expect(failed(a)).toMatchObject([{ code: "E_REJECTED", peerCode: "E_SEND_ONLY" }]);
+  expect(readdirSync(b.dir)).toEqual([]);
+});
+
+/** Runs `a` -> `b` transfers with a round trip of `rttMs` on the manual clock until `done`. */
+function run(a: MemorySide, b: MemorySide, clock: { advance(ms: number): void }, rttMs: number, done: () => boolean) {
+  for (let i = 0; i < 10_000 && !done(); i++) {
+    a.conn.deliver();
+    clock.advance(rttMs / 2);
+    b.conn.deliver();
+    clock.advance(rttMs / 2);
+  }
+  expect(done()).toBe(true);
+}
+
+test("11.20: the receiver ACKs at END, so nothing stays un-ACKed and a long path's window starts over after idling", () => {
+  const { a, b, clock } = pair();
+  const finished = () => b.seen.filter((e) => e.type === "finished").length;
+  // A file that is not a multiple of the ACK step, over a 40 ms round trip (a long path).
+  a.session.sendFile(file(a, "first.bin", 24 * ACK_EVERY_BYTES + 12_345));
+  run(a, b, clock, 40, () => a.seen.some((e) => e.type === "finished"));
+  expect(finished()).toBe(1);
+  expect(a.session.unackedBytes).toBe(0);
+  expect(a.session.sendWindowBytes).toBeGreaterThan(WINDOW_BYTES); // it grew on the long path
+  clock.advance(2_000); // idle
+  a.session.sendFile(file(a, "second.bin", 1000));
+  a.conn.deliver(); // OFFER
+  b.conn.deliver(); // ACCEPT: the first DATA goes out with the window back at its floor
+  expect(a.session.sendWindowBytes).toBe(WINDOW_BYTES);
+});
+
+test("a late DATA frame for a cancelled transfer is dropped and ACKed at once", () => {
+  const { a, b } = pair();
+  a.session.sendFile(file(a, "x.bin", 100_000));
+  a.conn.deliver();
+  b.conn.deliver(); // ACCEPT: DATA + END wait in a's outbox
+  expect(b.session.cancel(1)).toBe(true);
+  a.conn.deliver(); // DATA and END for the cancelled transfer: ignored
+  b.conn.deliver(); // CANCEL and ACK reach a
+  expect(a.session.unackedBytes).toBe(0);
+  stillTalking(a, b);
+});
+
+export type { TransferInfo };

@@ -1,0 +1,105 @@
+/**
+ * The layers of src/ (STYLE.md "Layout"), as the code keeps them: each folder may import only
+ * the folders listed here, so no import runs upward. Read from the source files themselves;
+ * a new upward import fails with the file and the line.
+ *
+ *   protocol, net          nothing in src/ (pure codec; sockets only)
+ *   crypto                 net (the Connection it wraps, as a type)
+ *   transfer               protocol (files in and out; never the connection)
+ *   session                protocol, crypto, net, transfer (it drives the transfers)
+ *   ui                     session, transfer, protocol: types only (it renders events)
+ *   cli                    everything
+ */
+
+import { expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const SRC = resolve(import.meta.dir, "../../src");
+
+const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
+  protocol: [],
+  net: [],
+  crypto: ["net"],
+  transfer: ["protocol"],
+  session: ["protocol", "crypto", "net", "transfer"],
+  ui: ["protocol", "session", "transfer"],
+  cli: ["protocol", "crypto", "net", "session", "transfer", "ui"],
+};
+/** Folders whose imports from other folders must be `import type` (no code runs upward). */
+const TYPES_ONLY = new Set(["ui"]);
+
+interface Import {
+  readonly file: string;
+  readonly line: number;
+  readonly text: string;
+  readonly target: string;
+}
+
+/** Every relative import (and re-export) of every .ts file under src/, with the path it names. */
+function importsOf(folder: string): Import[] {
+  const out: Import[] = [];
+  for (const name of readdirSync(join(SRC, folder))) {
+    if (!name.endsWith(".ts")) continue;
+    const file = `${folder}/${name}`;
+    const lines = readFileSync(join(SRC, file), "utf8").split("\n");
+    // Joined statements: an import may span lines.
+    const text = lines.join("\n");
+    for (const m of text.matchAll(/(?:^|\n)\s*(import|export)\b[^;]*?from\s+"([^"]+)"/g)) {
+      const target = m[2] as string;
+      const line = text.slice(0, m.index).split("\n").length + (m[0].startsWith("\n") ? 1 : 0);
+      out.push({ file, line, text: m[0].trim(), target });
+    }
+  }
+  return out;
+}
+
+const folders = readdirSync(SRC, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
+
+test("every folder of src/ has its layer in the table", () => {
+  expect(folders.sort()).toEqual(Object.keys(MAY_IMPORT).sort());
+});
+
+test.each(Object.keys(MAY_IMPORT))("src/%s imports only the layers below it", (folder) => {
+  const wrong: string[] = [];
+  for (const imp of importsOf(folder)) {
+    if (!imp.target.startsWith(".")) continue; // packages and node: built-ins
+    const path = resolve(SRC, folder, imp.target);
+    if (folder === "cli" && path === resolve(SRC, "../package.json")) continue; // the version it prints
+    if (!path.startsWith(`${SRC}/`)) {
+      wrong.push(`${imp.file}:${imp.line} reaches outside src/: ${imp.text}`);
+      continue;
+    }
+    const layer = path.slice(SRC.length + 1).split("/")[0] as string;
+    if (layer === folder) continue;
+    if (!MAY_IMPORT[folder]?.includes(layer)) wrong.push(`${imp.file}:${imp.line} imports ${layer}: ${imp.text}`);
+    else if (TYPES_ONLY.has(folder) && !/^(import|export) type\b/.test(imp.text)) {
+      wrong.push(`${imp.file}:${imp.line} must import ${layer} as types only: ${imp.text}`);
+    }
+  }
+  expect(wrong).toEqual([]);
+});
+
+test("the check sees an upward import (it can fail)", () => {
+  const fake = 'import { Session } from "../session/index.ts";';
+  const m = /(?:^|\n)\s*(import|export)\b[^;]*?from\s+"([^"]+)"/.exec(fake);
+  const layer = resolve(SRC, "protocol", m?.[2] ?? "")
+    .slice(SRC.length + 1)
+    .split("/")[0] as string;
+  expect(layer).toBe("session");
+  expect(MAY_IMPORT.protocol?.includes(layer)).toBe(false);
+});
+
+test("no file in src/ is over 400 lines", () => {
+  const long: string[] = [];
+  for (const folder of folders) {
+    for (const name of readdirSync(join(SRC, folder))) {
+      if (!name.endsWith(".ts")) continue;
+      const lines = readFileSync(join(SRC, folder, name), "utf8").split("\n").length - 1;
+      if (lines > 400) long.push(`${folder}/${name}: ${lines} lines`);
+    }
+  }
+  expect(long).toEqual([]);
+});

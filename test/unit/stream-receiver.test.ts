@@ -1,0 +1,73 @@
+/**
+ * StreamReceiver on a full non-blocking pipe (issue 11 item 21): it holds bytes back and
+ * writes them when the reader reads, without blocking the event loop (it used to spin in
+ * Bun.sleepSync for up to 10 s, freezing chat, PINGs and signals).
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createDigest } from "../../src/transfer/checksum.ts";
+import { StreamReceiver } from "../../src/transfer/index.ts";
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+/** A FIFO with both ends open non-blocking: [read fd, write fd]. */
+function fifo(): [number, number] {
+  const dir = mkdtempSync(join(tmpdir(), "parley-fifo-"));
+  const path = join(dir, "pipe");
+  Bun.spawnSync(["mkfifo", path]);
+  const r = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const w = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+  cleanups.push(() => {
+    closeSync(r);
+    closeSync(w);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return [r, w];
+}
+
+function drain(fd: number, into: number[]): void {
+  const buf = new Uint8Array(64 * 1024);
+  for (;;) {
+    let n = 0;
+    try {
+      n = readSync(fd, buf, 0, buf.length, null);
+    } catch (err) {
+      if ((err as { code?: string }).code === "EAGAIN") return;
+      throw err;
+    }
+    if (n === 0) return;
+    for (let i = 0; i < n; i++) into.push(buf[i] as number);
+  }
+}
+
+test("a full pipe holds bytes back without blocking; they go out, in order, once the reader reads", async () => {
+  const [r, w] = fifo();
+  const data = Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 7) & 0xff);
+  const sink = new StreamReceiver(w, "out", data.length, "xxh3");
+  let flushed = 0;
+  sink.onFlushed = () => flushed++;
+  const started = performance.now();
+  for (let at = 0; at < data.length; at += 256 * 1024) sink.write(data.subarray(at, at + 256 * 1024));
+  expect(performance.now() - started).toBeLessThan(1_000); // returned at once, not after a stall
+  expect(sink.backlog).toBeGreaterThan(0); // the pipe (64 KiB) could not take 1 MiB
+  expect(sink.received).toBe(data.length);
+  // The event loop is free: a timer runs while bytes are held back.
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const got: number[] = [];
+  while (got.length < data.length) {
+    drain(r, got);
+    await new Promise((resolve) => setTimeout(resolve, 3));
+  }
+  expect(sink.backlog).toBe(0);
+  expect(flushed).toBeGreaterThan(0);
+  expect(Buffer.compare(Buffer.from(got), Buffer.from(data))).toBe(0);
+  const digest = createDigest("xxh3");
+  digest.update(data);
+  expect(sink.finish({ bytes: data.length, algo: "xxh3", digest: digest.hex() }).bytes).toBe(data.length);
+});
