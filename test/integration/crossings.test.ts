@@ -175,3 +175,16 @@ test("a late DATA frame for a cancelled transfer is dropped and ACKed at once", 
 });
 
 export type { TransferInfo };
+
+test("keepalive on the manual clock: PING after 5 s without a word from us, PONG back; a peer silent for 30 s is lost", () => {
+  const { a, b, clock } = pair();
+  clock.advance(4_999);
+  expect(a.pendingTypes()).toEqual([]);
+  clock.advance(1);
+  expect(a.pendingTypes()).toEqual([FrameType.Ping]);
+  a.conn.deliver();
+  expect(b.pendingTypes()).toContain(FrameType.Pong);
+  // Nothing of b's reaches a any more.
+  clock.advance(30_001);
+  expect(a.seen).toContainEqual({ type: "lost", reason: "connection lost: no word from the peer for 30 s" });
+});
