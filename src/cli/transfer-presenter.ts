@@ -6,7 +6,7 @@
  */
 
 import type { TransferDone, TransferInfo } from "../session/index.ts";
-import { checksumLabel, isChecksumAlgo } from "../transfer/index.ts";
+import { checksumLabel, isChecksumAlgo, sanitizeFileName } from "../transfer/index.ts";
 import { type FolderSummary, FolderTally, formatBytes, sanitizeForTerminal } from "../ui/index.ts";
 
 /** Where the lines and bars go (the chat's Terminal, or the send/receive reporter). */
@@ -46,7 +46,7 @@ export class TransferPresenter {
     if (info.folder) {
       const folder = this.folders.started(info);
       if (!folder) return;
-      const name = sanitizeForTerminal(folder.root);
+      const name = sanitizeForTerminal(storedName(info.direction, folder.root));
       this.out.print(
         `${verb} folder ${name} (${folder.entries} entries, ${formatBytes(folder.bytes)}, ${folder.bytes} bytes).`,
       );
@@ -97,7 +97,7 @@ export class TransferPresenter {
 
   private folderDone(f: FolderSummary): void {
     this.out.endProgress(folderKey(f));
-    const name = sanitizeForTerminal(f.root);
+    const name = sanitizeForTerminal(storedName(f.direction, f.root));
     const failed = f.failed > 0 ? ` ${f.failed} of ${f.entries} entries failed (see above).` : "";
     // "each XXH3-64 checksum matched" only when something was saved (and so verified).
     const verified = f.done > 0 && f.algo ? `, each ${algoLabel(f.algo)} checksum matched` : "";
@@ -112,10 +112,18 @@ export class TransferPresenter {
   }
 }
 
-/** `#3 name`, or `#3 folder/path/name` for an entry of a folder. */
+/**
+ * `#3 name`, or `#3 folder/path/name` for an entry of a folder. Received: the name as it is
+ * stored (a numbered "name (1).ext" shows once the receiver has picked it).
+ */
 export function label(info: TransferInfo): string {
-  const name = info.folder ? [info.folder.root, ...info.folder.path].join("/") : info.name;
-  return `#${info.id} ${sanitizeForTerminal(name)}`;
+  const parts = info.folder ? [info.folder.root, ...info.folder.path] : [info.name];
+  return `#${info.id} ${sanitizeForTerminal(parts.map((p) => storedName(info.direction, p)).join("/"))}`;
+}
+
+/** A received name or folder component as the receiver stores it; a sent one as it is. */
+function storedName(direction: TransferInfo["direction"], name: string): string {
+  return direction === "receive" ? sanitizeFileName(name) : name;
 }
 
 /** Progress keys of folders: negative, so they never meet transfer ids. */

@@ -6,19 +6,29 @@
 /** Longest name kept, in UTF-8 bytes (common file system limit, with room for " (999).part"). */
 export const MAX_SAFE_NAME_BYTES = 240;
 
+/** What a leading dot becomes: a received name never makes a hidden file (".bash_profile"). */
+export const LEADING_DOT_REPLACEMENT = "_";
+
+/**
+ * Characters a stored name never keeps: controls (C0, DEL, C1), line and paragraph separators,
+ * and format characters (Unicode Cf: bidi controls that make "invoice\u202efdp.exe" look like
+ * "invoice.pdf", zero-width spaces and joiners, U+FEFF, U+061C, soft hyphens...): invisible or
+ * misleading in a listing.
+ */
+const UNSTORABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+
 const utf8 = new TextEncoder();
 
 /**
- * A safe base name for `offered`: the last path component only, without control characters,
- * not "." or "..", not hidden-dot-only, at most MAX_SAFE_NAME_BYTES. Never empty.
+ * A safe base name for `offered`: the last path component only, without control or invisible
+ * characters, not "." or "..", not dots only, not starting with a dot (each leading dot becomes
+ * LEADING_DOT_REPLACEMENT), at most MAX_SAFE_NAME_BYTES. Never empty.
  */
 export function sanitizeFileName(offered: string): string {
   const lastComponent = offered.split(/[/\\]/).pop() ?? "";
-  // Control characters, and bidi controls that make "invoice\u202efdp.exe" look like "invoice.pdf".
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-  let name = lastComponent.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "").trim();
-  if (name === "." || name === "..") name = "";
+  let name = lastComponent.replace(UNSTORABLE, "").trim();
   name = name.replace(/^\.+$/, "");
+  name = name.replace(/^\.+/, (dots) => LEADING_DOT_REPLACEMENT.repeat(dots.length));
   name = truncateUtf8(name, MAX_SAFE_NAME_BYTES);
   return name.length > 0 ? name : "received-file";
 }
@@ -34,15 +44,10 @@ export function numberedName(name: string, n: number): string {
   return `${name.slice(0, dot)} (${n})${name.slice(dot)}`;
 }
 
-function truncateUtf8(text: string, maxBytes: number): string {
-  if (utf8.encode(text).length <= maxBytes) return text;
-  let out = "";
-  let bytes = 0;
-  for (const ch of text) {
-    const n = utf8.encode(ch).length;
-    if (bytes + n > maxBytes) break;
-    out += ch;
-    bytes += n;
-  }
-  return out;
+/** `text` cut to at most `maxBytes` of UTF-8, never inside a character: one encode, no per-character work. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  const buffer = new Uint8Array(maxBytes);
+  // encodeInto writes whole characters only, and says how many UTF-16 units it consumed.
+  const { read } = utf8.encodeInto(text, buffer);
+  return read === text.length ? text : text.slice(0, read);
 }

@@ -228,7 +228,7 @@ export function startCli(label: string, args: readonly string[]): Cli {
  * ignored so that writes past it fail with EFBIG as on a full disk instead of killing it.
  */
 export function startCliWithFileLimit(label: string, args: readonly string[], maxFileBytes: number): Cli {
-  const cli = [BUN, MAIN, ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+  const cli = shellWords([BUN, MAIN, ...args]);
   const blocks = Math.floor(maxFileBytes / 1024);
   return new Cli(label, args, ["bash", "-c", `trap '' XFSZ; ulimit -f ${blocks}; exec ${cli}`]);
 }
@@ -262,15 +262,27 @@ export async function connectedPair(): Promise<{ a: Peer; b: Peer }> {
   return { a, b };
 }
 
-/** A fresh directory under the OS temp dir, removed by `cleanup()`. */
-/** `parley receive --dir DIR --json`, once it is listening; with its port and code. */
-export async function jsonReceiver(dir: string): Promise<{ cli: Cli; port: number; code: string }> {
-  const cli = startCli("receiver", ["receive", "--dir", dir, "--json"]);
+/**
+ * `parley receive --dir DIR --json`, once it is listening; with the port it listens on and its
+ * code. `umask` (octal text): run under that umask (through bash).
+ */
+export async function jsonReceiver(dir: string, umask?: string): Promise<{ cli: Cli; port: number; code: string }> {
+  const args = ["receive", "--dir", dir, "--json"];
+  const cli =
+    umask === undefined
+      ? startCli("receiver", args)
+      : new Cli("receiver", args, ["bash", "-c", `umask ${umask}; exec ${shellWords([BUN, MAIN, ...args])}`]);
   const { line } = await cli.waitForLine(/"type":"listening"/);
   const { port, code } = JSON.parse(line) as { port: number; code: string };
   return { cli, port, code };
 }
 
+/** `words` quoted for bash. */
+function shellWords(words: readonly string[]): string {
+  return words.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+}
+
+/** A fresh directory under the OS temp dir, removed by `cleanup()`. */
 export function makeTempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "parley-e2e-"));
   tempDirs.push(dir);

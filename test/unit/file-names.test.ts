@@ -30,7 +30,15 @@ describe("sanitizeFileName", () => {
     ["tab\there.txt", "tabhere.txt"],
     ["del\u007f.txt", "del.txt"],
     ["c1\u0085\u009b.txt", "c1.txt"],
-    [".bashrc", ".bashrc"],
+    [".bashrc", "_bashrc"], // a received name never makes a hidden file
+    [".bash_profile", "_bash_profile"],
+    ["..hidden", "__hidden"],
+    ["  .ssh", "_ssh"],
+    ["a/.config", "_config"],
+    ["zero\u200bwidth\ufeff.txt", "zerowidth.txt"],
+    ["line\u2028sep\u2029.txt", "linesep.txt"],
+    ["arabic\u061cmark.txt", "arabicmark.txt"],
+    ["\ufeff.profile", "_profile"], // invisible characters go first: the dot then leads
     ["  spaced name.txt  ", "spaced name.txt"],
     ["日本語 ファイル.txt", "日本語 ファイル.txt"],
     ["emoji 😀.png", "emoji 😀.png"],
@@ -63,14 +71,33 @@ describe("sanitizeFileName", () => {
   });
 
   test("never returns a separator, a control character, '.', '..' or an empty name (seeded fuzz)", () => {
-    const alphabet = ["/", "\\", ".", "..", " ", "a", "é", "😀", "\u0000", "\u001b", "\n", "\u007f", "\u0085", "x.y"];
+    const alphabet = [
+      "/",
+      "\\",
+      ".",
+      "..",
+      " ",
+      "a",
+      "é",
+      "😀",
+      "\u0000",
+      "\u001b",
+      "\n",
+      "\u007f",
+      "\u0085",
+      "x.y",
+      "\u2028",
+      "\u200b",
+      "\ufeff",
+      "\u061c",
+    ];
     let seed = 12345;
     const next = () => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
       return seed >>> 8;
     };
     // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-    const unsafe = /[/\\\u0000-\u001f\u007f-\u009f]/;
+    const unsafe = /^\.|[/\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b\ufeff\u061c]/;
     for (let run = 0; run < 3000; run++) {
       let offered = "";
       const parts = next() % 12;

@@ -1,0 +1,111 @@
+/**
+ * What a received file is stored as, with real processes: names and folder entries starting
+ * with a dot are stored with it replaced (issue 11 item 5), invisible characters are dropped
+ * from stored names, --json escapes the characters that cut or disguise a line, and the human
+ * "Receiving" line names what will be stored (item 11); the exec bit honours the receiver's
+ * umask (item 6).
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cleanup, jsonReceiver, makeTempDir, startCli } from "./helpers.ts";
+
+afterEach(cleanup);
+const TEST_MS = 30_000;
+
+/** Every path under `root`, relative, folders ending in "/". */
+function listTree(root: string, prefix = ""): string[] {
+  return readdirSync(join(root, prefix), { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory() ? [`${prefix}${e.name}/`, ...listTree(root, `${prefix}${e.name}/`)] : [`${prefix}${e.name}`],
+    )
+    .sort();
+}
+
+test(
+  "a dot file and a dot folder with dot entries are stored with each leading dot replaced by _",
+  async () => {
+    const src = makeTempDir();
+    writeFileSync(join(src, ".bash_profile"), "echo owned\n");
+    const folder = join(src, ".config");
+    mkdirSync(join(folder, ".ssh"), { recursive: true });
+    writeFileSync(join(folder, ".ssh", "authorized_keys"), "key\n");
+    writeFileSync(join(folder, ".hidden"), "h");
+    const dir = makeTempDir();
+    const receiver = await jsonReceiver(dir);
+    const sender = startCli("sender", ["send", join(src, ".bash_profile"), folder, "--to", receiver.code]);
+    expect(await sender.exitCode(), sender.describe()).toBe(0);
+    expect(await receiver.cli.exitCode(), receiver.cli.describe()).toBe(0);
+    expect(listTree(dir)).toEqual([
+      "_bash_profile",
+      "_config/",
+      "_config/_hidden",
+      "_config/_ssh/",
+      "_config/_ssh/authorized_keys",
+    ]);
+    expect(readFileSync(join(dir, "_bash_profile"), "utf8")).toBe("echo owned\n");
+  },
+  TEST_MS,
+);
+
+test(
+  "under umask 077 an executable file arrives rwx------ and a plain one rw-------",
+  async () => {
+    const src = makeTempDir();
+    writeFileSync(join(src, "run.sh"), "#!/bin/sh\n");
+    chmodSync(join(src, "run.sh"), 0o755);
+    writeFileSync(join(src, "plain.txt"), "x");
+    const dir = makeTempDir();
+    const receiver = await jsonReceiver(dir, "077");
+    const sender = startCli("sender", ["send", join(src, "run.sh"), join(src, "plain.txt"), "--to", receiver.code]);
+    expect(await sender.exitCode(), sender.describe()).toBe(0);
+    expect(await receiver.cli.exitCode(), receiver.cli.describe()).toBe(0);
+    expect((statSync(join(dir, "run.sh")).mode & 0o777).toString(8)).toBe("700");
+    expect((statSync(join(dir, "plain.txt")).mode & 0o777).toString(8)).toBe("600");
+  },
+  TEST_MS,
+);
+
+const TRICKY = "a\u0085\u009b\u2028\u2029\u202e\u200b\ufeff\u061cb.txt";
+
+test(
+  "--json escapes C1 controls, U+2028/2029 and format characters; the stored name drops them",
+  async () => {
+    const src = makeTempDir();
+    writeFileSync(join(src, TRICKY), "data");
+    const dir = makeTempDir();
+    const receiver = await jsonReceiver(dir);
+    const sender = startCli("sender", ["send", join(src, TRICKY), "--to", receiver.code, "--json"]);
+    expect(await sender.exitCode(), sender.describe()).toBe(0);
+    expect(await receiver.cli.exitCode(), receiver.cli.describe()).toBe(0);
+    expect(readdirSync(dir)).toEqual(["ab.txt"]);
+    for (const cli of [sender, receiver.cli]) {
+      const raw = cli.stdout;
+      // A line-splitting reader (U+0085, U+2028, U+2029 are line breaks to some) sees whole events.
+      expect(/[\u007f-\u009f\u2028\u2029\u200b\u202e\ufeff\u061c]/.test(raw), raw).toBe(false);
+      for (const line of cli.lines) JSON.parse(line);
+    }
+    const offer = sender.lines.map((l) => JSON.parse(l)).find((e) => e.type === "offer");
+    expect(offer.name).toBe(TRICKY); // escaped on the wire of text, the same string once parsed
+  },
+  TEST_MS,
+);
+
+test(
+  "the human Receiving line names the file as it will be stored",
+  async () => {
+    const src = makeTempDir();
+    writeFileSync(join(src, TRICKY), "data");
+    writeFileSync(join(src, ".env"), "SECRET=1");
+    const dir = makeTempDir();
+    const receiver = startCli("receiver", ["receive", "--dir", dir, "--no-progress"]);
+    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+    const sender = startCli("sender", ["send", join(src, TRICKY), join(src, ".env"), "--to", match[1] as string]);
+    expect(await sender.exitCode(), sender.describe()).toBe(0);
+    expect(await receiver.exitCode(), receiver.describe()).toBe(0);
+    const receiving = receiver.linesMatching(/^Receiving /).sort();
+    expect(receiving).toEqual(["Receiving #1 ab.txt (4 B, 4 bytes).", "Receiving #3 _env (8 B, 8 bytes)."]);
+  },
+  TEST_MS,
+);
