@@ -26,7 +26,7 @@ import {
 import { join } from "node:path";
 import { type ChecksumAlgo, checksumLabel, createDigest, type RunningDigest } from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
-import { tryLockExclusive } from "./file-lock.ts";
+import { errnoName, LockError, tryLockExclusive } from "./file-lock.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { isOurs, markAsOurs } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
@@ -36,6 +36,8 @@ import type { ReceivedFile, ResumableSink } from "./source.ts";
 export const PART_SUFFIX = ".part";
 /** Largest single write() into the file. */
 const WRITE_PIECE_BYTES = 256 * 1024;
+/** An executable file's mode before the umask (rwxr-xr-x). */
+const EXEC_MODE = 0o755;
 /** Names tried before giving up ("name (1).ext" ... "name (999).ext"): each try is a file system call. */
 const MAX_NAME_TRIES = 1_000;
 
@@ -118,22 +120,18 @@ export class FileReceiver implements ResumableSink {
       if (exists(join(dir, name))) continue;
       const partPath = join(dir, name + PART_SUFFIX);
       if (partsInUse.has(partPath)) continue;
-      try {
-        const fd = openSync(partPath, "wx", 0o644);
+      const fd = createExclusive(partPath, dir);
+      if (fd !== undefined) {
         // Locked so that another Parley process receiving into this folder leaves it alone
         // (one that took it for a resume in the instant since it was made keeps it).
-        if (tryLockExclusive(fd)) {
+        if (lockNewPart(fd, partPath, dir)) {
           markAsOurs(fd);
           return new FileReceiver(id, dir, safe, n, size, algo, fd, partPath, meta);
         }
         closeSync(fd);
         continue;
-      } catch (err) {
-        if ((err as { code?: string }).code !== "EEXIST") {
-          throw new TransferError("E_WRITE", `cannot create a file in ${dir}: ${osReason(err)}`, { cause: err });
-        }
       }
-      const resumable = storedThisRun.has(partPath) ? undefined : openResumable(partPath, size);
+      const resumable = storedThisRun.has(partPath) ? undefined : openResumable(partPath, size, dir);
       if (resumable !== undefined) return new FileReceiver(id, dir, safe, n, size, algo, resumable, partPath, meta);
       // Not resumable, or being written by another process right now: the next name.
     }
@@ -230,7 +228,8 @@ export class FileReceiver implements ResumableSink {
   /** The sender's modification time and executable bit; best effort (some file systems refuse). */
   private applyMeta(fd: number): void {
     try {
-      if (this.meta.exec) fchmodSync(fd, 0o755);
+      // The process umask applies, as it did to the mode the `.part` was created with.
+      if (this.meta.exec) fchmodSync(fd, EXEC_MODE & ~process.umask());
       if (this.meta.mtime !== undefined) futimesSync(fd, new Date(), new Date(this.meta.mtime));
     } catch {
       // The file's content is what was verified; metadata is a courtesy.
@@ -291,7 +290,7 @@ function checkFreeSpace(dir: string, bytes: number): void {
  * Opens an existing `.part` for resuming, if it is a regular file no bigger than the offer,
  * no other process holds it (locked: being written right now) and it is Parley's (marked).
  */
-function openResumable(partPath: string, offered: number | null): number | undefined {
+function openResumable(partPath: string, offered: number | null, dir: string): number | undefined {
   let fd: number;
   try {
     fd = openSync(partPath, constants.O_RDWR | constants.O_NOFOLLOW);
@@ -300,10 +299,52 @@ function openResumable(partPath: string, offered: number | null): number | undef
   }
   const stats = fstatSync(fd);
   const usable = stats.isFile() && (offered === null || stats.size <= offered);
-  // Locked: another process is writing it. Unmarked: not Parley's (a browser's download...).
-  if (usable && tryLockExclusive(fd) && isOurs(fd) !== false) return fd;
+  try {
+    // Locked: another process is writing it. Unmarked: not Parley's (a browser's download...).
+    if (usable && tryLockExclusive(fd) && isOurs(fd) !== false) return fd;
+  } catch (err) {
+    closeSync(fd);
+    throw lockFailed(err, dir);
+  }
   closeSync(fd);
   return undefined;
+}
+
+/**
+ * Creates `partPath` exclusively. @returns its descriptor, or undefined when the name exists
+ * @throws TransferError E_WRITE when it cannot be created
+ */
+function createExclusive(partPath: string, dir: string): number | undefined {
+  try {
+    return openSync(partPath, "wx", 0o644);
+  } catch (err) {
+    if ((err as { code?: string }).code === "EEXIST") return undefined;
+    throw new TransferError("E_WRITE", `cannot create a file in ${dir}: ${osReason(err)}`, { cause: err });
+  }
+}
+
+/**
+ * Locks the `.part` just created. @returns false when another process took it meanwhile
+ * @throws TransferError E_WRITE when locking fails outright; the `.part` is removed then
+ */
+function lockNewPart(fd: number, partPath: string, dir: string): boolean {
+  try {
+    return tryLockExclusive(fd);
+  } catch (err) {
+    closeSync(fd);
+    try {
+      unlinkSync(partPath);
+    } catch {
+      // Gone already: nothing left behind either way.
+    }
+    throw lockFailed(err, dir);
+  }
+}
+
+/** A flock failure other than "held by someone else", as the offer's failure. */
+function lockFailed(err: unknown, dir: string): TransferError {
+  if (!(err instanceof LockError)) throw err;
+  return new TransferError("E_WRITE", `cannot lock files in ${dir}: ${errnoName(err.errno)}`, { cause: err });
 }
 
 function exists(path: string): boolean {
