@@ -27,7 +27,7 @@ import type { FolderEntry } from "../protocol/index.ts";
 import type { ChecksumAlgo } from "./checksum.ts";
 import { createDigest } from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
-import { tryLockExclusive } from "./file-lock.ts";
+import { errnoName, LockError, tryLockExclusive } from "./file-lock.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import type { IncomingSink, ReceivedFile } from "./source.ts";
 
@@ -161,7 +161,11 @@ function openUnfinishedFor(path: string, entry: FolderEntry): number | undefined
     const n = readSync(fd, text, 0, text.length, 0);
     // Locked: another process is receiving into it right now.
     if (text.subarray(0, n).toString("utf8") === unfinishedMarkerText(entry) && tryLockExclusive(fd)) return fd;
-  } catch {
+  } catch (err) {
+    if (err instanceof LockError) {
+      closeSync(fd);
+      throw new TransferError("E_WRITE", `cannot lock files in ${path}: ${errnoName(err.errno)}`, { cause: err });
+    }
     // Unreadable: not one to take up.
   }
   closeSync(fd);
@@ -177,8 +181,17 @@ function markUnfinished(path: string, entry: FolderEntry): number {
     tryLockExclusive(fd); // just made, in a folder just made: nobody else can hold it
     return fd;
   } catch (err) {
-    if (fd !== undefined) closeSync(fd); // a full disk: not left open
-    throw new TransferError("E_WRITE", `cannot create a file in ${path}: ${osReason(err)}`, { cause: err });
+    // A full disk, or locks failing outright: neither the marker nor the folder is left behind.
+    if (fd !== undefined) closeSync(fd);
+    for (const remove of [() => unlinkSync(join(path, UNFINISHED_MARKER)), () => rmdirSync(path)]) {
+      try {
+        remove();
+      } catch {
+        // Never made, or not empty: leave it.
+      }
+    }
+    const reason = err instanceof LockError ? errnoName(err.errno) : osReason(err);
+    throw new TransferError("E_WRITE", `cannot create a file in ${path}: ${reason}`, { cause: err });
   }
 }
 
