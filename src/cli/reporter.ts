@@ -5,8 +5,9 @@
  * goes to stderr. Progress is at most 10 events (or bar redraws) a second per transfer.
  */
 
+import { clearScreenDown, cursorTo, moveCursor } from "node:readline";
 import type { Security, TransferDone, TransferInfo } from "../session/index.ts";
-import { displayText, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
+import { displayText, rowsOf, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
 import type { OutStream } from "./io.ts";
 import { type TransferOutput, TransferPresenter } from "./transfer-presenter.ts";
 
@@ -137,6 +138,8 @@ class HumanReporter implements Reporter, TransferOutput {
   private readonly bars = new Map<number, { bar: TransferProgress; drawnAt: number }>();
   private readonly barsOn: boolean;
   private readonly presenter = new TransferPresenter(this);
+  /** The bar line on stderr now ("" when none): cleared by rows, as wide as it is. */
+  private drawn = "";
 
   constructor(
     progress: boolean,
@@ -145,10 +148,12 @@ class HumanReporter implements Reporter, TransferOutput {
   ) {
     // Bars go to stderr, and only to a terminal.
     this.barsOn = progress && Boolean(err.isTTY);
+    // A narrower terminal rewraps the bar over more rows: clear them all, then draw anew.
+    if (this.barsOn && err === process.stderr) process.stderr.on("resize", () => this.redraw());
   }
 
   print(text: string): void {
-    if (this.barsOn && this.bars.size > 0) this.err.write("\r\x1b[K");
+    this.clearBar();
     this.out.write(`${text}\n`);
   }
 
@@ -163,11 +168,33 @@ class HumanReporter implements Reporter, TransferOutput {
     const now = Date.now();
     if (now - entry.drawnAt < PROGRESS_EVERY_MS) return;
     entry.drawnAt = now;
-    this.err.write(`\r\x1b[K${entry.bar.render(this.err.columns || 80)}`);
+    this.draw(entry.bar);
   }
 
   endProgress(key: number): void {
-    if (this.bars.delete(key) && this.barsOn) this.err.write("\r\x1b[K");
+    if (this.bars.delete(key)) this.clearBar();
+  }
+
+  private draw(bar: TransferProgress): void {
+    this.clearBar();
+    this.drawn = bar.render(this.err.columns || 80);
+    this.err.write(this.drawn);
+  }
+
+  private redraw(): void {
+    const last = [...this.bars.values()].at(-1);
+    if (last) this.draw(last.bar);
+  }
+
+  /** Clears the bar line, over every row it takes at the terminal's width now. */
+  private clearBar(): void {
+    if (!this.barsOn || this.drawn === "") return;
+    // readline's cursor helpers only call write(), which the injected stream has.
+    const tty = this.err as unknown as NodeJS.WritableStream;
+    cursorTo(tty, 0);
+    moveCursor(tty, 0, -(rowsOf(this.drawn, this.err.columns || 80) - 1));
+    clearScreenDown(tty);
+    this.drawn = "";
   }
 
   listening(host: string, port: number, reachableAt: readonly string[], code: string, hint: string): void {

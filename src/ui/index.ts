@@ -5,3 +5,4 @@ export * from "./folder-tally.ts";
 export * from "./progress.ts";
 export * from "./sanitize.ts";
 export * from "./terminal.ts";
+export * from "./width.ts";

@@ -1,16 +1,31 @@
 /**
- * One transfer's progress line, drawn with cli-progress's formatter (bar, %, bytes, MiB/s,
- * ETA). The terminal decides where the line goes; this only renders strings.
+ * One transfer's progress line (bar, %, bytes, speed, ETA), rendered as a string; the
+ * terminal decides where it goes.
+ *
+ * cli-progress is used for its formatting layer (its public, typed `Format`: the line
+ * template, the bar, time spans), not for its bars: SingleBar and MultiBar own the cursor and
+ * redraw on their own timer, which would fight readline's prompt in the chat and the
+ * stdout/stderr split of send/receive.
+ *
+ * Speed counts only the bytes moved since the first report: a resumed transfer's first report
+ * already includes what an earlier attempt left (128 MiB/s was shown under --limit-rate 30M).
+ * The ETA comes from the speed up to the last byte that moved, so a stalled bar's ETA holds
+ * still instead of rising, and after STALLED_MS without a byte it says "stalled".
  */
 
-import cliProgress from "cli-progress";
+import { Format, type Options } from "cli-progress";
+import { cutToWidth, displayWidth } from "./width.ts";
 
 const BAR_SIZE = 24;
-const FORMAT = "{label} [{bar}] {percentage}% | {done}/{all} | {speed} | ETA {eta_formatted}";
+const FORMAT = "{label} [{bar}] {percentage}% | {done}/{all} | {speed} | ETA {etaText}";
 /** For a stream of unknown length: no bar, percentage or ETA. */
 const FORMAT_UNKNOWN_TOTAL = "{label} {done} | {speed}";
+/** A name cut to fit the terminal keeps at least this many columns. */
+const MIN_LABEL_COLUMNS = 12;
+/** No byte for this long: the ETA says "stalled". */
+export const STALLED_MS = 3_000;
 
-const barOptions = {
+const barOptions: Options = {
   format: FORMAT,
   barsize: BAR_SIZE,
   barCompleteString: "=".repeat(BAR_SIZE + 1),
@@ -18,46 +33,74 @@ const barOptions = {
   barGlue: "",
   autopadding: true,
   autopaddingChar: "   ",
-  formatTime: null,
-  formatValue: null,
-  formatBar: null,
   align: "left",
 };
-
-type FormatterFn = (options: object, params: object, payload: object) => string;
-const formatter = (cliProgress as unknown as { Format: { Formatter: FormatterFn } }).Format.Formatter;
+const unknownTotalOptions: Options = { ...barOptions, format: FORMAT_UNKNOWN_TOTAL };
 
 export class TransferProgress {
   private value = 0;
-  private readonly startedAt = Date.now();
+  private readonly startedAt: number;
+  /** The first report: the bytes it said (a resumed prefix included) and when. */
+  private first: { readonly bytes: number; readonly at: number } | undefined;
+  /** When the count last grew. */
+  private movedAt: number;
 
+  /** @param now - the clock, ms (injected by tests) */
   constructor(
     private readonly label: string,
     /** Bytes expected, or null when unknown. */
     private readonly total: number | null,
-  ) {}
+    private readonly now: () => number = Date.now,
+  ) {
+    this.startedAt = now();
+    this.movedAt = this.startedAt;
+  }
 
+  /** `bytes`: the transfer's count so far, a resumed prefix included. */
   update(bytes: number): void {
+    const at = this.now();
+    this.first ??= { bytes, at };
+    if (bytes > this.value) this.movedAt = at;
     this.value = bytes;
   }
 
+  /** Bytes a second moved since the first report, up to `until` (ms). */
+  private rate(until: number): number {
+    if (!this.first || until <= this.first.at) return 0;
+    return ((this.value - this.first.bytes) * 1000) / (until - this.first.at);
+  }
+
+  /** @param maxWidth - the terminal's columns: the line takes fewer */
   render(maxWidth: number): string {
-    const elapsedS = Math.max((Date.now() - this.startedAt) / 1000, 0.001);
-    const rate = this.value / elapsedS;
+    const now = this.now();
     const total = this.total ?? this.value;
-    const eta = rate > 0 ? Math.ceil((total - this.value) / rate) : 0;
     const progress = total === 0 ? 1 : Math.min(1, this.value / total);
-    const options = this.total === null ? { ...barOptions, format: FORMAT_UNKNOWN_TOTAL } : barOptions;
-    return formatter(
-      options,
-      { progress, eta, startTime: this.startedAt, stopTime: null, total, value: this.value, maxWidth },
-      {
-        label: this.label,
-        done: formatBytes(this.value),
-        all: formatBytes(total),
-        speed: `${formatBytes(rate)}/s`,
-      },
-    ).slice(0, Math.max(maxWidth - 1, 10));
+    const pace = this.rate(this.movedAt);
+    const eta = pace > 0 ? Math.ceil((total - this.value) / pace) : 0;
+    const stalled = now - this.movedAt >= STALLED_MS && this.value < total;
+    const options = this.total === null ? unknownTotalOptions : barOptions;
+    const format = (label: string) =>
+      Format.Formatter(
+        options,
+        { progress, eta, startTime: this.startedAt, stopTime: null, total, value: this.value, maxWidth },
+        {
+          label,
+          done: formatBytes(this.value),
+          all: formatBytes(total),
+          speed: `${formatBytes(this.rate(now))}/s`,
+          etaText: stalled ? "stalled" : pace > 0 ? Format.TimeFormat(eta, options, 1) : "--",
+        },
+      );
+    // One row: a line as wide as the terminal would wrap (and leave a row behind on redraw).
+    // A long name gives way first, so that the bar and figures stay in view.
+    const room = Math.max(maxWidth - 1, 10);
+    let line = format(this.label);
+    const excess = displayWidth(line) - room;
+    if (excess > 0) {
+      const kept = Math.max(displayWidth(this.label) - excess - 1, MIN_LABEL_COLUMNS);
+      line = format(`${cutToWidth(this.label, kept)}…`);
+    }
+    return cutToWidth(line, room);
   }
 }
 

@@ -4,11 +4,15 @@
  * TTY mode: node:readline owns the input line. Output is printed above it: the prompt and any
  * progress lines are cleared, the message written, then progress lines and the prompt redrawn
  * with whatever the user had half typed. Progress lines repaint at most 10 times a second.
+ * Rows are counted in display width (a CJK character takes two columns), and a resized
+ * terminal is redrawn: the bars drawn at the old width are counted at the new one (terminals
+ * rewrap them), so none is left behind.
  * Plain mode (stdin or stdout not a TTY): no prompt, no bars, no escape codes; one line per event.
  */
 
-import { createInterface, type Interface } from "node:readline";
+import { clearScreenDown, createInterface, cursorTo, type Interface, moveCursor } from "node:readline";
 import { TransferProgress } from "./progress.ts";
+import { rowsOf } from "./width.ts";
 
 export interface TerminalHandlers {
   line(text: string): void;
@@ -70,12 +74,13 @@ class TtyTerminal implements Terminal {
   readonly interactive = true;
   private readonly rl: Interface;
   private readonly bars = new Map<number, TransferProgress>();
-  /** Rows of progress lines currently drawn above the prompt. */
-  private drawnBars = 0;
+  /** The progress lines currently drawn above the prompt (to count their rows when clearing). */
+  private drawnBars: string[] = [];
   private repaintTimer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
   /** The input ended (Ctrl-D): readline is closed, output goes on. */
   private inputEnded = false;
+  private readonly onResize = () => this.repaint();
 
   constructor(
     handlers: TerminalHandlers,
@@ -85,7 +90,7 @@ class TtyTerminal implements Terminal {
     this.rl.on("line", (line) => {
       // readline has already moved below the typed line: redraw it as history above the
       // progress rows, or the rows drawn above it would be left behind.
-      this.clearBottom(this.rowsOf(`${this.rl.getPrompt()}${line}`));
+      this.clearBottom(rowsOf(`${this.rl.getPrompt()}${line}`, columns()));
       process.stdout.write(`${this.rl.getPrompt()}${line}\n`);
       handlers.line(line);
       // The handler may have printed (and so drawn the bottom already): clear and draw once more.
@@ -97,6 +102,7 @@ class TtyTerminal implements Terminal {
       handlers.end();
     });
     this.rl.on("SIGINT", () => handlers.interrupt());
+    process.stdout.on("resize", this.onResize);
     this.rl.prompt();
   }
 
@@ -145,6 +151,7 @@ class TtyTerminal implements Terminal {
   close(): Promise<void> {
     if (!this.closed) {
       clearInterval(this.repaintTimer);
+      process.stdout.off("resize", this.onResize);
       this.clearBottom();
       this.closed = true;
       this.rl.close();
@@ -158,33 +165,32 @@ class TtyTerminal implements Terminal {
     this.drawBottom();
   }
 
-  /** Terminal rows that `text` takes. */
-  private rowsOf(text: string): number {
-    return Math.max(1, Math.ceil(text.length / (process.stdout.columns || 80)));
-  }
-
   /**
    * Moves to the first progress row and clears everything from there down (bars and prompt).
-   * @param extraRows - rows the cursor has moved below the prompt (after Enter)
+   * @param rowsBelow - rows the cursor has moved below the prompt's first row (after Enter);
+   *   by default, the row readline's cursor is on within a prompt line that wraps
    */
-  private clearBottom(extraRows = 0): void {
-    let out = "\r";
-    const up = this.drawnBars + extraRows;
-    if (up > 0) out += `\x1b[${up}A`;
-    out += "\x1b[J";
-    process.stdout.write(out);
-    this.drawnBars = 0;
+  private clearBottom(rowsBelow = this.inputEnded ? 0 : this.rl.getCursorPos().rows): void {
+    const width = columns();
+    const barRows = this.drawnBars.reduce((rows, bar) => rows + rowsOf(bar, width), 0);
+    cursorTo(process.stdout, 0);
+    moveCursor(process.stdout, 0, -(barRows + rowsBelow));
+    clearScreenDown(process.stdout);
+    this.drawnBars = [];
   }
 
   /** Draws the progress rows, then the prompt with the user's partial input and cursor. */
   private drawBottom(): void {
-    const width = process.stdout.columns || 80;
-    let out = "";
-    for (const bar of this.bars.values()) out += `${bar.render(width)}\n`;
-    if (out) process.stdout.write(out);
-    this.drawnBars = this.bars.size;
+    const width = columns();
+    this.drawnBars = [...this.bars.values()].map((bar) => bar.render(width));
+    if (this.drawnBars.length > 0) process.stdout.write(`${this.drawnBars.join("\n")}\n`);
     if (!this.inputEnded) this.rl.prompt(true);
   }
+}
+
+/** The terminal's width in columns. */
+function columns(): number {
+  return process.stdout.columns || 80;
 }
 
 function flush(): Promise<void> {

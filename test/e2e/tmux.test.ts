@@ -94,8 +94,13 @@ function paneProcesses(): number[] {
   return all;
 }
 
-/** Starts `parley --name <name>` in a new tmux session called `session`. */
-function startPane(session: string, name: string, dir: string, extra: string[] = []): void {
+/** The pane's visible rows as the terminal shows them (wrapped lines not joined). */
+function visibleRows(target: string): string[] {
+  return tmux("capture-pane", "-p", "-t", target).split("\n");
+}
+
+/** Starts `parley --name <name>` in a new tmux session called `session`, `width` columns wide. */
+function startPane(session: string, name: string, dir: string, extra: string[] = [], width = 160): void {
   const cli = [BUN, MAIN, "--dir", dir, "--name", name, ...extra].map(shQuote).join(" ");
   // The wrapper shows the exit code in the pane and keeps it open long enough to read it.
   tmux(
@@ -104,7 +109,7 @@ function startPane(session: string, name: string, dir: string, extra: string[] =
     "-s",
     session,
     "-x",
-    "160",
+    String(width),
     "-y",
     "40",
     "-c",
@@ -263,5 +268,60 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     type("c", "exit");
     await waitForText("c", /^EXIT=0$/m);
     await waitForText("d", /^EXIT=0$/m);
+  }, 40_000);
+
+  /** Two panes `width` wide, connected; the first dialled the second. */
+  async function pair(one: string, two: string, width: number, extra: string[] = []): Promise<void> {
+    startPane(one, `${one}-peer`, makeTempDir(), extra, width);
+    startPane(two, `${two}-peer`, makeTempDir(), [], width);
+    const [, code] = await waitForText(two, /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+    await waitForText(one, /peer code> $/m);
+    type(one, code as string);
+    await waitForText(two, new RegExp(`^Connected to ${one}-peer`, "m"));
+  }
+
+  test("a half-typed CJK line that wraps is redrawn whole below a message: no stale row", async () => {
+    await pair("e", "f", 40);
+    const half = `${"語".repeat(25)}😀`; // 2 + 50 + 2 columns: two rows at 40
+    type("f", half, false);
+    await waitForScreen("f", (t) => t.includes("😀"), "the half-typed line");
+    type("e", "ping");
+    await waitForText("f", /^<e-peer> ping$/m);
+    await waitForScreen("f", () => visibleRows("f").filter((r) => r.includes("語")).length === 2, "two rows of input");
+    const rows = visibleRows("f").filter((r) => r.trim() !== "");
+    expect(rows.slice(-3), rows.join("\n")).toEqual([`<e-peer> ping`, `> ${"語".repeat(19)}`, `${"語".repeat(6)}😀`]);
+    type("f", "", true); // Enter: sent, and kept above as history
+    await waitForText("e", new RegExp(`^<f-peer> ${half}$`, "m"));
+    await waitForScreen("f", (t) => lastRow(t).trimEnd() === ">", "f's prompt after Enter");
+    expect(visibleRows("f").filter((r) => r.includes("語")).length).toBe(2);
+    type("f", "exit");
+    await waitForText("f", /^EXIT=0$/m);
+  }, 40_000);
+
+  test("shrinking the terminal during a bar leaves no old bar rows behind", async () => {
+    await pair("g", "h", 160, ["--limit-rate", "12M"]);
+    const src = join(makeTempDir(), `${"a-long-file-name-".repeat(5)}.bin`);
+    const fd = openSync(src, "w");
+    ftruncateSync(fd, 48 * 1024 * 1024); // about 4 s at 12 MiB/s
+    closeSync(fd);
+    type("g", `transfer ${src}`);
+    const barRows = () => visibleRows("g").filter((r) => /\[[=-]|[=-]\]|ETA/.test(r));
+    await waitForScreen("g", () => barRows().some((r) => r.length > 100), "a bar wider than 100 columns");
+    tmux("resize-window", "-t", "g", "-x", "60");
+    // Repainted at 60 columns (10 times a second): one bar row, cut to the width.
+    await waitForScreen(
+      "g",
+      () => barRows().length === 1 && (barRows()[0] as string).length < 60,
+      "one narrow bar row",
+    );
+    for (let i = 0; i < 5; i++) {
+      expect(barRows().length, visibleRows("g").join("\n")).toBeLessThanOrEqual(1);
+      await Bun.sleep(100);
+    }
+    await waitForText("g", /The sender has sent a total of 50331648 bytes/, 30_000);
+    await waitForScreen("g", (t) => lastRow(t).trimEnd() === ">", "g's prompt after the transfer");
+    expect(barRows(), visibleRows("g").join("\n")).toEqual([]);
+    type("g", "exit");
+    await waitForText("g", /^EXIT=0$/m);
   }, 40_000);
 });

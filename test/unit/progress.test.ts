@@ -1,0 +1,69 @@
+/**
+ * The progress line with a manual clock (issue 11 item 29): a resumed transfer's speed counts
+ * only the bytes moved now, and a stalled bar's ETA does not rise. Lines fit the terminal in
+ * columns, not UTF-16 units (item 23).
+ */
+
+import { expect, test } from "bun:test";
+import { STALLED_MS, TransferProgress } from "../../src/ui/progress.ts";
+import { displayWidth } from "../../src/ui/width.ts";
+
+const MiB = 1024 * 1024;
+
+function clock(): { now: () => number; advance(ms: number): void } {
+  let t = 1_000_000;
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
+}
+
+const speedOf = (line: string) => line.match(/\| ([\d.]+ \w+)\/s \|/)?.[1];
+const etaOf = (line: string) => line.match(/ETA\s+(.+)$/)?.[1]?.trim();
+
+test("a transfer resumed at 96 MiB that moves 30 MiB a second shows 30 MiB/s, not the prefix", () => {
+  const c = clock();
+  const bar = new TransferProgress("↓ #1 big.bin", 256 * MiB, c.now);
+  c.advance(50);
+  bar.update(96 * MiB + 256 * 1024); // the first report: the resumed prefix and a first chunk
+  for (let s = 1; s <= 4; s++) {
+    c.advance(1000);
+    bar.update(96 * MiB + 256 * 1024 + s * 30 * MiB);
+  }
+  const line = bar.render(160);
+  expect(speedOf(line), line).toBe("30.0 MiB");
+  expect(etaOf(line), line).toBe("2s"); // 39.75 MiB left at 30 MiB/s, rounded up
+});
+
+test("a stalled bar's ETA holds, then says stalled; it never rises", () => {
+  const c = clock();
+  const bar = new TransferProgress("↑ #1 x", 100 * MiB, c.now);
+  bar.update(0);
+  for (let s = 1; s <= 2; s++) {
+    c.advance(1000);
+    bar.update(s * MiB);
+  }
+  const etas: string[] = [];
+  for (let waited = 0; waited < STALLED_MS + 2000; waited += 500) {
+    etas.push(etaOf(bar.render(160)) as string);
+    c.advance(500);
+  }
+  expect(etas[0]).toBe("1m38s"); // 98 MiB at 1 MiB/s
+  const beforeStall = etas.slice(0, STALLED_MS / 500);
+  expect(new Set(beforeStall)).toEqual(new Set(["1m38s"]));
+  expect(etas.at(-1)).toBe("stalled");
+});
+
+test("the line is cut to the terminal's columns, counted in display width", () => {
+  const c = clock();
+  const label = `↓ #1 ${"日本語のファイル名".repeat(4)}.bin`;
+  const bar = new TransferProgress(label, 10 * MiB, c.now);
+  bar.update(MiB);
+  for (const columns of [40, 60, 80]) {
+    const line = bar.render(columns);
+    expect(displayWidth(line), line).toBeLessThan(columns);
+    if (columns >= 60) expect(line, "the name gives way, the bar stays").toMatch(/… \[[=-]+\]\s+10% \|/);
+  }
+});
