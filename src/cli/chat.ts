@@ -18,7 +18,7 @@ import { UsageError } from "./flags.ts";
 import { parseInputLine, parseTransferPaths } from "./input.ts";
 import type { CliIo, Signal } from "./io.ts";
 import { failureWords } from "./reason-words.ts";
-import { planSends, type SendPlan, startSends } from "./send-plan.ts";
+import { planSends, type SendPlan, startSends, unitsOf } from "./send-plan.ts";
 import { TransferPresenter } from "./transfer-presenter.ts";
 
 /** A lost connection or a failed --connect ends the chat with 1. */
@@ -298,11 +298,15 @@ class ChatController {
     }
     for (const rel of plan.skipped)
       this.terminal.print(`Skipped ${sanitizeForTerminal(rel)}: not a regular file (links are not followed).`);
+    this.presenter.commandStarted(unitsOf(plan), plan.sends.length);
     startSends(
       session,
       plan,
       () => new ReadableStream(),
-      (err) => this.terminal.print(`Error: ${err.message}`),
+      (err) => {
+        this.terminal.print(`Error: ${err.message}`);
+        this.presenter.sendNotTaken();
+      },
     );
   }
 

@@ -18,6 +18,10 @@ export interface Reporter {
   connected(peerName: string | undefined, address: string, security?: Security): void;
   chat(text: string): void;
   offered(info: TransferInfo): void;
+  /** The command is about to hand `transfers` sends for `units` files and folders to the session. */
+  commandStarted(units: number, transfers: number): void;
+  /** One of those could not be handed over (reported with error()). */
+  sendNotTaken(): void;
   progressed(info: TransferInfo, bytes: number): void;
   done(done: TransferDone): void;
   failed(info: TransferInfo, reason: string, code: string): void;
@@ -102,6 +106,8 @@ class JsonReporter implements Reporter {
   offered(i: TransferInfo): void {
     this.emit({ type: "offer", ...info(i) });
   }
+  commandStarted(): void {}
+  sendNotTaken(): void {}
   progressed(i: TransferInfo, bytes: number): void {
     const now = Date.now();
     if (now - (this.lastProgress.get(i.id) ?? 0) < PROGRESS_EVERY_MS) return;
@@ -217,6 +223,12 @@ class HumanReporter implements Reporter, TransferOutput {
   }
   offered(i: TransferInfo): void {
     this.presenter.started(i);
+  }
+  commandStarted(units: number, transfers: number): void {
+    this.presenter.commandStarted(units, transfers);
+  }
+  sendNotTaken(): void {
+    this.presenter.sendNotTaken();
   }
   progressed(i: TransferInfo, bytes: number): void {
     this.presenter.progressed(i, bytes);

@@ -63,6 +63,11 @@ export function planSends(paths: readonly string[], stdinName: string): SendPlan
   return { sends, folders, skipped };
 }
 
+/** Files and folders the plan names (a folder counts once, however many entries it has). */
+export function unitsOf(plan: SendPlan): number {
+  return plan.sends.filter((send) => send.kind === "stdin" || !send.folder).length + plan.folders.length;
+}
+
 /**
  * Hands every planned send to the session (which pipelines them).
  * @param failed - told about a send that could not start (a file gone since it was planned)

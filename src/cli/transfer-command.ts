@@ -18,7 +18,7 @@ import { expandHome } from "./input.ts";
 import type { CliIo } from "./io.ts";
 import { failureWords } from "./reason-words.ts";
 import { makeReporter, type Reporter } from "./reporter.ts";
-import { planSends, type SendPlan, startSends } from "./send-plan.ts";
+import { planSends, type SendPlan, startSends, unitsOf } from "./send-plan.ts";
 
 type Role = "send" | "receive";
 
@@ -169,17 +169,20 @@ export async function runSend(options: SendOptions, io: CliIo): Promise<number> 
     options,
     reporter,
     {
-      start: (session) =>
+      start: (session) => {
+        reporter.commandStarted(unitsOf(plan), plan.sends.length);
         startSends(
           session,
           plan,
           () => io.stdinBytes(),
           (err) => {
             reporter.error(err.code, err.message);
+            reporter.sendNotTaken();
             run.record(EXIT_TRANSFER);
             settle(session);
           },
-        ),
+        );
+      },
       settled: settle,
       allDone: () => settled === plan.sends.length,
     },

@@ -7,7 +7,14 @@
 
 import type { TransferDone, TransferInfo } from "../session/index.ts";
 import { checksumLabel, isChecksumAlgo, sanitizeFileName } from "../transfer/index.ts";
-import { type FolderSummary, FolderTally, formatBytes, sanitizeForTerminal } from "../ui/index.ts";
+import {
+  type CommandSummary,
+  CommandTally,
+  type FolderSummary,
+  FolderTally,
+  formatBytes,
+  sanitizeForTerminal,
+} from "../ui/index.ts";
 
 /** Where the lines and bars go (the chat's Terminal, or the send/receive reporter). */
 export interface TransferOutput {
@@ -19,6 +26,12 @@ export interface TransferOutput {
 
 export function receiverTotalsLine(bytes: number): string {
   return `The transfer command is done. The receiver has received a total of ${bytes} bytes from the sender.`;
+}
+
+/** The line that ends a command that sent several files or folders. */
+export function commandSummaryLine(s: CommandSummary): string {
+  const failed = s.failed > 0 ? `, ${s.failed} failed` : "";
+  return `All ${s.transfers} transfers of this command have ended: ${s.saved} saved by the receiver${failed}; the sender has sent a total of ${s.bytes} bytes.`;
 }
 
 export function senderTotalsLine(bytes: number): string {
@@ -37,10 +50,25 @@ function algoLabel(algo: string): string {
 
 export class TransferPresenter {
   private readonly folders = new FolderTally();
+  private readonly commands = new CommandTally();
 
   constructor(private readonly out: TransferOutput) {}
 
+  /**
+   * One command is about to hand `transfers` sends to the session, for `units` files and
+   * folders; when there are several, a summary line ends it.
+   */
+  commandStarted(units: number, transfers: number): void {
+    if (units > 1) this.commands.started(units, transfers);
+  }
+
+  /** A send of that command could not be handed over (its error is printed apart). */
+  sendNotTaken(): void {
+    this.commandEnded(this.commands.notTaken());
+  }
+
   started(info: TransferInfo): void {
+    if (info.direction === "send") this.commands.offered(info.id);
     const verb = info.direction === "send" ? "Sending" : "Receiving";
     const arrow = info.direction === "send" ? "↑" : "↓";
     if (info.folder) {
@@ -66,6 +94,15 @@ export class TransferPresenter {
   }
 
   finished(done: TransferDone): void {
+    this.fileFinished(done);
+    if (done.direction === "send") this.commandEnded(this.commands.saved(done.id, done.bytes));
+  }
+
+  private commandEnded(summary: CommandSummary | undefined): void {
+    if (summary) this.out.print(commandSummaryLine(summary));
+  }
+
+  private fileFinished(done: TransferDone): void {
     if (done.folder) {
       const folder = this.folders.finished(done);
       if (folder) this.folderDone(folder);
@@ -87,12 +124,12 @@ export class TransferPresenter {
   failed(info: TransferInfo, reason: string): void {
     const verb = info.direction === "send" ? "Sending" : "Receiving";
     this.out.print(`${verb} ${label(info)} failed: ${sanitizeForTerminal(reason)}.`);
-    if (!info.folder) {
-      this.out.endProgress(info.id);
-      return;
+    if (!info.folder) this.out.endProgress(info.id);
+    else {
+      const folder = this.folders.failed(info);
+      if (folder) this.folderDone(folder);
     }
-    const folder = this.folders.failed(info);
-    if (folder) this.folderDone(folder);
+    if (info.direction === "send") this.commandEnded(this.commands.failed(info.id));
   }
 
   private folderDone(f: FolderSummary): void {

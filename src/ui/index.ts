@@ -1,6 +1,7 @@
 /** Public surface of the terminal layer. */
 
 export * from "./asker.ts";
+export * from "./command-tally.ts";
 export * from "./folder-tally.ts";
 export * from "./progress.ts";
 export * from "./sanitize.ts";
