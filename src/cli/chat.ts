@@ -19,6 +19,7 @@ import { parseInputLine, parseTransferPaths } from "./input.ts";
 import type { CliIo, Signal } from "./io.ts";
 import { failureWords } from "./reason-words.ts";
 import { planSends, type SendPlan, startSends, unitsOf } from "./send-plan.ts";
+import { relativePathsLine } from "./shell-folder.ts";
 import { TransferPresenter } from "./transfer-presenter.ts";
 
 /** A lost connection or a failed --connect ends the chat with 1. */
@@ -61,7 +62,7 @@ class ChatController {
   constructor(
     private readonly options: ChatOptions,
     downloadDir: string,
-    io: CliIo,
+    private readonly io: CliIo,
   ) {
     this.terminal = openTerminal(
       {
@@ -104,6 +105,7 @@ class ChatController {
 
   async run(): Promise<number> {
     if (!this.link.listen()) return this.link.exitCode;
+    this.terminal.print(relativePathsLine(this.io.cwd));
     const target = this.options.connect ?? this.options.peerCode;
     const note = codeOnCommandLineNote(this.options.connect);
     if (note) this.terminal.print(note);

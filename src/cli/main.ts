@@ -7,6 +7,7 @@
 import { runCli } from "./cli.ts";
 import { EXIT_INTERNAL } from "./exit-codes.ts";
 import { processIo } from "./io.ts";
+import { enterShellFolder } from "./shell-folder.ts";
 
 function fatal(err: unknown): never {
   const message = err instanceof Error ? err.message : String(err);
@@ -23,4 +24,6 @@ function flushed(): Promise<void> {
   return Promise.all([flush(process.stdout), flush(process.stderr)]).then(() => {});
 }
 
+// Relative paths name files where the user's shell is, also under `npx bun run chat`.
+enterShellFolder();
 runCli(process.argv.slice(2), processIo()).then((code) => flushed().then(() => process.exit(code)), fatal);

@@ -13,7 +13,7 @@
  */
 
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
-import { basename } from "node:path";
+import { basename, resolve } from "node:path";
 import { DATA_HEADER_BYTES, writeDataHeader } from "../protocol/index.ts";
 import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
@@ -29,7 +29,9 @@ export function checkReadableFile(path: string): number {
     stats = statSync(path);
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === "ENOENT" || code === "ENOTDIR") throw new TransferError("E_NOT_FOUND", `no such file: ${path}`);
+    // The absolute path: "no such file: package.json" does not say which folder was looked in.
+    if (code === "ENOENT" || code === "ENOTDIR")
+      throw new TransferError("E_NOT_FOUND", `no such file: ${resolve(path)}`);
     throw new TransferError("E_UNREADABLE", `cannot read ${path}: ${osReason(err)}`, { cause: err });
   }
   if (stats.isDirectory()) throw new TransferError("E_NOT_A_FILE", `${path} is a directory, not a file`);

@@ -57,14 +57,15 @@ export class Cli {
   private done = false;
   private stdinOpen = true;
 
-  /** `args` are the CLI's; `command` (when given) is the whole command line instead. */
+  /** `args` are the CLI's; `command` (when given) is the whole command line instead, run in `cwd`. */
   constructor(
     readonly label: string,
     args: readonly string[],
     command?: readonly string[],
+    cwd = ROOT,
   ) {
     this.proc = Bun.spawn(command ? [...command] : [BUN, MAIN, ...args], {
-      cwd: ROOT,
+      cwd,
       stdin: "pipe",
       stdout: "pipe",
       stderr: "pipe",

@@ -1,0 +1,51 @@
+/**
+ * The folder the user's shell is in. Run as a package script (`npx bun run chat`,
+ * `bun run chat`), Parley starts in the checkout, not where the user typed the command, and a
+ * relative path (`transfer package.json`, `--dir out`) would name the checkout's file. The
+ * script runners say where the shell was: bun in npm_config_local_prefix (it leaves INIT_CWD
+ * as it found it, so that may be stale), npm and npx in INIT_CWD. The installed `parley` bin
+ * starts in the shell's folder already.
+ */
+
+import { statSync } from "node:fs";
+import { isAbsolute } from "node:path";
+
+/** What package.json's `chat` and `parley` scripts run. */
+const OUR_SCRIPT = "src/cli/main.ts";
+
+/**
+ * @returns the shell's folder when Parley runs as a package script and the runner said where
+ *   the shell was (an existing absolute directory); undefined otherwise (the process's own
+ *   folder is the shell's then)
+ */
+export function shellFolder(env: NodeJS.ProcessEnv): string | undefined {
+  // Only when a script of ours started this process itself (not, say, a test runner's child).
+  if (!env.npm_lifecycle_script?.includes(OUR_SCRIPT)) return undefined;
+  const byBun = env.npm_config_user_agent?.startsWith("bun/") ?? false;
+  const candidate = byBun ? env.npm_config_local_prefix : env.INIT_CWD;
+  return candidate && isAbsolute(candidate) && isDirectory(candidate) ? candidate : undefined;
+}
+
+/** Moves the process into the shell's folder when it is known (see shellFolder). */
+export function enterShellFolder(): void {
+  const folder = shellFolder(process.env);
+  if (folder === undefined) return;
+  try {
+    process.chdir(folder);
+  } catch {
+    // Not enterable (permissions): paths stay relative to where the process started.
+  }
+}
+
+/** The start-up line saying what relative paths are relative to. */
+export function relativePathsLine(cwd: string): string {
+  return `Relative paths (transfer, --dir) are resolved from ${cwd}.`;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
