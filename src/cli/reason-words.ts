@@ -29,6 +29,7 @@ const WORDS: Readonly<Record<string, Words>> = {
   E_STDOUT_ONE_FILE: () => "--stdout takes one file",
   E_LEAVING: ({ peerRole }) => `the ${peerRole} is leaving`,
   E_TOO_MANY_TRANSFERS: ({ detail }) => `more than ${detail ?? MAX_INCOMING_TRANSFERS} transfers at once`,
+  E_TOO_MANY_FOLDERS: ({ peerRole }) => `the ${peerRole} has too many folders under way at once`,
   E_UNSUPPORTED_CHECKSUM: ({ detail }) => `unsupported checksum${detail ? ` ${detail}` : ""}`,
   E_NO_SPACE: ({ peerRole, info }) =>
     `not enough space at the ${peerRole}${info.size === null ? "" : `: ${info.size} bytes offered`}`,

@@ -7,6 +7,7 @@ export type TransferErrorCode =
   | "E_READ"
   | "E_WRITE"
   | "E_NO_SPACE"
+  | "E_TOO_MANY_FOLDERS"
   | "E_BAD_CHECKSUM"
   | "E_SIZE_MISMATCH"
   | "E_UNSUPPORTED_CHECKSUM"

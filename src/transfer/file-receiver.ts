@@ -19,7 +19,6 @@ import {
   lstatSync,
   openSync,
   renameSync,
-  statfsSync,
   unlinkSync,
   writeSync,
 } from "node:fs";
@@ -30,6 +29,7 @@ import { errnoName, LockError, tryLockExclusive } from "./file-lock.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { isOurs, markAsOurs } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
+import { SpaceClaim } from "./space-claims.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
 
 /** Suffix of files still being received. */
@@ -78,6 +78,8 @@ export class FileReceiver implements ResumableSink {
     fd: number,
     private readonly partPath: string,
     private readonly meta: FileMeta,
+    /** Free space promised to this transfer (released when it ends). */
+    private readonly space: SpaceClaim,
   ) {
     this.fd = fd;
     partsInUse.add(partPath);
@@ -86,6 +88,7 @@ export class FileReceiver implements ResumableSink {
     const existing = fstatSync(fd).size;
     this.resumeOffset = existing;
     this.received = existing;
+    space.wrote(existing);
   }
 
   /**
@@ -114,7 +117,25 @@ export class FileReceiver implements ResumableSink {
     meta: FileMeta = {},
   ): FileReceiver {
     const safe = sanitizeFileName(offeredName);
-    if (size !== null) checkFreeSpace(dir, size);
+    const space = SpaceClaim.take(dir, size);
+    try {
+      return FileReceiver.openFree(dir, safe, id, size, algo, meta, space);
+    } catch (err) {
+      space.release();
+      throw err;
+    }
+  }
+
+  /** The first free name's `.part` (new, or an earlier attempt's to resume). */
+  private static openFree(
+    dir: string,
+    safe: string,
+    id: number,
+    size: number | null,
+    algo: ChecksumAlgo,
+    meta: FileMeta,
+    space: SpaceClaim,
+  ): FileReceiver {
     for (let n = 0; n < MAX_NAME_TRIES; n++) {
       const name = numberedName(safe, n);
       if (exists(join(dir, name))) continue;
@@ -126,13 +147,13 @@ export class FileReceiver implements ResumableSink {
         // (one that took it for a resume in the instant since it was made keeps it).
         if (lockNewPart(fd, partPath, dir)) {
           markAsOurs(fd);
-          return new FileReceiver(id, dir, safe, n, size, algo, fd, partPath, meta);
+          return new FileReceiver(id, dir, safe, n, size, algo, fd, partPath, meta, space);
         }
         closeSync(fd);
         continue;
       }
       const resumable = storedThisRun.has(partPath) ? undefined : openResumable(partPath, size, dir);
-      if (resumable !== undefined) return new FileReceiver(id, dir, safe, n, size, algo, resumable, partPath, meta);
+      if (resumable !== undefined) return new FileReceiver(id, dir, safe, n, size, algo, resumable, partPath, meta, space);
       // Not resumable, or being written by another process right now: the next name.
     }
     throw new TransferError("E_WRITE", `no free name for ${safe} in ${dir}`);
@@ -148,6 +169,7 @@ export class FileReceiver implements ResumableSink {
     }
     this.digest = createDigest(this.algo);
     this.received = 0;
+    this.space.rewind();
   }
 
   /**
@@ -174,6 +196,7 @@ export class FileReceiver implements ResumableSink {
     }
     this.digest.update(bytes);
     this.received += bytes.length;
+    this.space.wrote(bytes.length);
   }
 
   /**
@@ -219,6 +242,7 @@ export class FileReceiver implements ResumableSink {
 
   private closeFile(): void {
     partsInUse.delete(this.partPath);
+    this.space.release();
     if (this.fd === undefined) return;
     const fd = this.fd;
     this.fd = undefined;
@@ -268,22 +292,6 @@ export class FileReceiver implements ResumableSink {
     }
     throw new TransferError("E_WRITE", `no free name for ${this.name} in ${this.dir}`);
   }
-}
-
-/**
- * @throws TransferError E_NO_SPACE when `dir`'s file system has less free space than `bytes`
- * (a resumed .part would need less: then the write itself tells, as for any disk-full case)
- */
-function checkFreeSpace(dir: string, bytes: number): void {
-  let free: number;
-  try {
-    const stats = statfsSync(dir);
-    free = stats.bavail * stats.bsize;
-  } catch {
-    return; // unknown: the writes will tell
-  }
-  if (bytes <= free) return;
-  throw new TransferError("E_NO_SPACE", `not enough space in ${dir}: ${bytes} bytes offered, ${free} free`);
 }
 
 /**

@@ -32,6 +32,8 @@ import { numberedName, sanitizeFileName } from "./file-names.ts";
 import type { IncomingSink, ReceivedFile } from "./source.ts";
 
 const MAX_ROOT_TRIES = 1_000;
+/** Folder transfers one session may have under way at once (each holds a descriptor and a folder). */
+export const MAX_OPEN_FOLDERS = 32;
 /** In a top-level folder whose transfer has not finished: its presence means "unfinished". */
 export const UNFINISHED_MARKER = ".parley-unfinished";
 
@@ -106,6 +108,10 @@ export class FolderTargets {
     const name = sanitizeFileName(entry.root);
     // Folders of this session's transfers still under way (an ended one may be taken up again).
     const taken = new Set([...this.roots.values()].filter((r) => r.ended < r.entries).map((r) => r.path));
+    // Each holds its marker open: a peer opening folder after folder would run us out of descriptors.
+    if (taken.size >= MAX_OPEN_FOLDERS) {
+      throw new TransferError("E_TOO_MANY_FOLDERS", `more than ${MAX_OPEN_FOLDERS} folders under way at once`);
+    }
     for (let n = 0; n < MAX_ROOT_TRIES; n++) {
       const path = join(this.downloadDir, numberedName(name, n));
       if (taken.has(path)) continue;

@@ -1,0 +1,109 @@
+/**
+ * Free space promised to the transfers under way in this process, per file system. Each
+ * incoming file claims its offered size when accepted; what it has written since no longer
+ * counts as promised (statfs already shows it as used). An offer is accepted only if the free
+ * space left after every other promise holds it: three offers of 90% of the free space each
+ * no longer all pass. A stream of unknown size promises nothing and is checked as it grows:
+ * it fails once it would eat into space promised to others.
+ */
+
+import { statfsSync, statSync } from "node:fs";
+import { TransferError } from "./errors.ts";
+
+/** A stream of unknown size checks the free space each time it has written this much more. */
+export const STREAM_CHECK_EVERY_BYTES = 4 * 1024 * 1024;
+
+interface Claim {
+  readonly device: number;
+  /** Bytes offered, or null for a stream. */
+  readonly offered: number | null;
+  written: number;
+}
+
+const claims = new Set<Claim>();
+
+/** Free bytes of the file system holding `dir`, or undefined when it cannot be told. */
+function freeBytes(dir: string): number | undefined {
+  try {
+    const stats = statfsSync(dir);
+    return stats.bavail * stats.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bytes promised on `device` to the claims other than `except` and not yet written. */
+function promised(device: number, except?: Claim): number {
+  let sum = 0;
+  for (const c of claims) {
+    if (c !== except && c.device === device && c.offered !== null) sum += Math.max(0, c.offered - c.written);
+  }
+  return sum;
+}
+
+export class SpaceClaim {
+  private sinceCheck = 0;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly claim: Claim | undefined,
+  ) {}
+
+  /**
+   * Claims `offered` bytes (null: a stream, checked as it grows) in `dir`; `present`: bytes
+   * already there (a resumed `.part`), which need no new space.
+   * @throws TransferError E_NO_SPACE when the free space, less what is promised to transfers
+   *   under way, does not hold them
+   */
+  static take(dir: string, offered: number | null, present = 0): SpaceClaim {
+    let device: number;
+    try {
+      device = statSync(dir).dev;
+    } catch {
+      return new SpaceClaim(dir, undefined); // unknown: the writes will tell
+    }
+    const claim: Claim = { device, offered, written: present };
+    const free = freeBytes(dir);
+    const needed = offered === null ? 0 : offered - present;
+    if (free !== undefined && needed > 0) {
+      const others = promised(device);
+      if (needed > free - others) {
+        const under = others > 0 ? `, ${others} of them promised to transfers under way` : "";
+        throw new TransferError("E_NO_SPACE", `not enough space in ${dir}: ${needed} bytes needed, ${free} free${under}`);
+      }
+    }
+    claims.add(claim);
+    return new SpaceClaim(dir, claim);
+  }
+
+  /**
+   * `bytes` more were written. A stream of unknown size checks now and then that the space
+   * promised to others is still free. @throws TransferError E_NO_SPACE when it is not
+   */
+  wrote(bytes: number): void {
+    const claim = this.claim;
+    if (claim === undefined) return;
+    claim.written += bytes;
+    if (claim.offered !== null) return;
+    this.sinceCheck += bytes;
+    if (this.sinceCheck < STREAM_CHECK_EVERY_BYTES) return;
+    this.sinceCheck = 0;
+    const free = freeBytes(this.dir);
+    const others = promised(claim.device, claim);
+    if (free === undefined || free >= others) return;
+    throw new TransferError(
+      "E_NO_SPACE",
+      `not enough space in ${this.dir}: the stream has reached ${claim.written} bytes and only ${free} are free, ${others} of them promised to transfers under way`,
+    );
+  }
+
+  /** The file was cut back to 0 bytes (a resume the sender refused): all of it is promised again. */
+  rewind(): void {
+    if (this.claim) this.claim.written = 0;
+  }
+
+  /** The transfer ended (stored, failed or cancelled): its promise goes. Safe to call twice. */
+  release(): void {
+    if (this.claim) claims.delete(this.claim);
+  }
+}

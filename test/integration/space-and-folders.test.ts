@@ -1,0 +1,76 @@
+/**
+ * Resources a peer can make the receiver spend (issue 11 item 9), on the real file system:
+ * free space is accounted across the transfers under way (three offers of 45% of the free
+ * space: the third is declined), a stream of unknown size is checked as it grows, and one
+ * session has at most MAX_OPEN_FOLDERS folder transfers open at once.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, rmSync, statfsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FolderEntry } from "../../src/protocol/index.ts";
+import { FileReceiver, FolderTargets, MAX_OPEN_FOLDERS, TransferError } from "../../src/transfer/index.ts";
+import { thrownBy } from "../unit/helpers.ts";
+
+const dirs: string[] = [];
+const open: FileReceiver[] = [];
+afterEach(() => {
+  for (const r of open.splice(0)) r.abort();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "parley-space-"));
+  dirs.push(dir);
+  return dir;
+}
+
+function freeBytes(dir: string): number {
+  const s = statfsSync(dir);
+  return s.bavail * s.bsize;
+}
+
+function receive(dir: string, name: string, size: number | null, id: number): FileReceiver {
+  const r = FileReceiver.open(dir, name, id, size, "xxh3");
+  open.push(r);
+  return r;
+}
+
+test("three offers of 45% of the free space at once: the third is declined, and fits once one ends", () => {
+  const dir = tempDir();
+  const share = Math.floor(freeBytes(dir) * 0.45);
+  const a = receive(dir, "a.bin", share, 1);
+  receive(dir, "b.bin", share, 3);
+  const err = thrownBy(() => receive(dir, "c.bin", share, 5));
+  expect(err).toBeInstanceOf(TransferError);
+  expect((err as TransferError).code).toBe("E_NO_SPACE");
+  expect(readdirSync(dir).sort()).toEqual(["a.bin.part", "b.bin.part"]);
+  a.abort();
+  receive(dir, "c.bin", share, 5); // a's promise went with it
+});
+
+test("a stream of unknown size fails once it eats into space promised to another transfer", () => {
+  const dir = tempDir();
+  receive(dir, "promised.bin", freeBytes(dir) - 1024 * 1024, 1);
+  const stream = receive(dir, "stream.bin", null, 3);
+  const piece = new Uint8Array(1024 * 1024);
+  const err = thrownBy(() => {
+    for (let i = 0; i < 32; i++) stream.write(piece);
+  });
+  expect((err as TransferError).code).toBe("E_NO_SPACE");
+  expect(stream.received).toBeLessThanOrEqual(8 * 1024 * 1024); // checked every 4 MiB
+});
+
+test(`at most ${MAX_OPEN_FOLDERS} folder transfers under way per session; an ended one makes room`, () => {
+  const dir = tempDir();
+  const targets = new FolderTargets(dir);
+  const entry = (group: number): FolderEntry => ({ group, root: `f${group}`, path: ["x"], entries: 1, bytes: 1 });
+  for (let g = 1; g <= MAX_OPEN_FOLDERS; g++) targets.parentFor(entry(g));
+  const err = thrownBy(() => targets.parentFor(entry(MAX_OPEN_FOLDERS + 1)));
+  expect((err as TransferError).code).toBe("E_TOO_MANY_FOLDERS");
+  expect(readdirSync(dir).length).toBe(MAX_OPEN_FOLDERS); // no folder made for the refused one
+  targets.entryEnded(entry(1), true);
+  targets.parentFor(entry(MAX_OPEN_FOLDERS + 1));
+  for (let g = 2; g <= MAX_OPEN_FOLDERS + 1; g++) targets.entryEnded(entry(g), false); // markers closed
+});
