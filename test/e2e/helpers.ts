@@ -6,7 +6,7 @@
  * removes the temp dirs, so a failure never leaves processes behind.
  */
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
@@ -281,6 +281,42 @@ export async function jsonReceiver(dir: string, umask?: string): Promise<{ cli: 
 /** `words` quoted for bash. */
 function shellWords(words: readonly string[]): string {
   return words.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+}
+
+/**
+ * `size` pseudo-random bytes from `seed` (xorshift32): the same every run, so a failure can be
+ * replayed, and incompressible enough for transfer tests.
+ */
+export function seededBytes(size: number, seed = 1): Buffer {
+  const words = new Uint32Array(Math.ceil(size / 4));
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x >>> 0;
+  }
+  return Buffer.from(words.buffer, 0, size);
+}
+
+/** Numbers in [0, 1) from `seed` (mulberry32): the same sequence every run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A file of `size` seeded pseudo-random bytes in a fresh temp dir (removed by `cleanup()`). */
+export function randomFile(name: string, size: number, seed = size): { path: string; bytes: Buffer } {
+  const path = join(makeTempDir(), name);
+  const bytes = seededBytes(size, seed);
+  writeFileSync(path, bytes);
+  return { path, bytes };
 }
 
 /** A fresh directory under the OS temp dir, removed by `cleanup()`. */

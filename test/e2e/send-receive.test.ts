@@ -5,12 +5,12 @@
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeDataHeader, encodeMessage, FrameType } from "../../src/protocol/index.ts";
 import { rawParley } from "../raw-parley.ts";
-import { BUN, type Cli, cleanup, closedPort, MAIN, makeTempDir, ROOT, startCli } from "./helpers.ts";
+import { BUN, type Cli, cleanup, closedPort, MAIN, makeTempDir, ROOT, randomFile, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 const TEST_MS = 30_000;
@@ -55,13 +55,6 @@ const SCHEMA: Record<string, Record<string, string>> = {
 async function listeningCode(cli: Cli): Promise<string> {
   const { line } = await cli.waitForLine(/"type":"listening"/);
   return (JSON.parse(line) as { code: string }).code;
-}
-
-function randomFile(name: string, size: number): { path: string; bytes: Buffer } {
-  const path = join(makeTempDir(), name);
-  const bytes = randomBytes(size);
-  writeFileSync(path, bytes);
-  return { path, bytes };
 }
 
 describe("parley send / receive", () => {

@@ -5,7 +5,6 @@
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { randomBytes } from "node:crypto";
 import {
   chmodSync,
   closeSync,
@@ -25,6 +24,7 @@ import {
   connectedPair,
   makeTempDir,
   type Peer,
+  randomFile,
   startCli,
   startCliWithFileLimit,
   startPeer,
@@ -32,13 +32,6 @@ import {
 
 afterEach(cleanup);
 const TEST_MS = 60_000;
-
-function randomFile(name: string, size: number): { path: string; bytes: Buffer } {
-  const path = join(makeTempDir(), name);
-  const bytes = randomBytes(size);
-  writeFileSync(path, bytes);
-  return { path, bytes };
-}
 
 async function connect(a: Peer, b: Peer): Promise<void> {
   a.cli.send(b.code);

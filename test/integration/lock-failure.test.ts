@@ -12,6 +12,7 @@ import { join } from "node:path";
 import type { FolderEntry } from "../../src/protocol/index.ts";
 import { replaceFlockForTests } from "../../src/transfer/file-lock.ts";
 import { FileReceiver, FolderTargets, TransferError } from "../../src/transfer/index.ts";
+import { thrownBy } from "../unit/helpers.ts";
 import { markAsParleyPart } from "./peers.ts";
 
 const dirs: string[] = [];
@@ -36,19 +37,10 @@ function failLocks(errno: number): () => number {
   return () => calls;
 }
 
-function thrown(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected a throw");
-}
-
 test("ENOLCK on a new .part: one attempt, a clear E_WRITE, no file left", () => {
   const dir = tempDir();
   const calls = failLocks(constants.errno.ENOLCK);
-  const err = thrown(() => FileReceiver.open(dir, "x.bin", 1, 100, "xxh3"));
+  const err = thrownBy(() => FileReceiver.open(dir, "x.bin", 1, 100, "xxh3"));
   expect(err).toBeInstanceOf(TransferError);
   expect((err as TransferError).code).toBe("E_WRITE");
   expect((err as TransferError).message).toContain("ENOLCK");
@@ -61,7 +53,7 @@ test("ENOLCK on an earlier .part: the offer fails once and the .part stays as it
   writeFileSync(join(dir, "x.bin.part"), "half");
   markAsParleyPart(join(dir, "x.bin.part"));
   const calls = failLocks(constants.errno.ENOLCK);
-  const err = thrown(() => FileReceiver.open(dir, "x.bin", 1, 100, "xxh3"));
+  const err = thrownBy(() => FileReceiver.open(dir, "x.bin", 1, 100, "xxh3"));
   expect((err as TransferError).code).toBe("E_WRITE");
   expect(calls()).toBe(1);
   expect(readdirSync(dir)).toEqual(["x.bin.part"]);
@@ -82,7 +74,7 @@ test("ENOLCK on a folder's marker: the entry fails, no folder or marker left", (
   const dir = tempDir();
   failLocks(constants.errno.ENOLCK);
   const entry: FolderEntry = { group: 1, root: "photos", path: ["a.jpg"], entries: 1, bytes: 3 };
-  const err = thrown(() => new FolderTargets(dir).parentFor(entry));
+  const err = thrownBy(() => new FolderTargets(dir).parentFor(entry));
   expect((err as TransferError).code).toBe("E_WRITE");
   expect(readdirSync(dir)).toEqual([]);
 });

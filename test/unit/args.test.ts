@@ -3,15 +3,12 @@
 import { describe, expect, test } from "bun:test";
 import { type ChatOptions, parseChatArgs, UsageError } from "../../src/cli/args.ts";
 import { CHECKSUM_ALGOS, DEFAULT_CHECKSUM } from "../../src/transfer/index.ts";
+import { thrownBy } from "./helpers.ts";
 
 function usageErrorOf(argv: readonly string[]): UsageError {
-  try {
-    parseChatArgs(argv);
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return err as UsageError;
-  }
-  throw new Error(`expected a UsageError for ${JSON.stringify(argv)}`);
+  const err = thrownBy(() => parseChatArgs(argv));
+  expect(err, JSON.stringify(argv)).toBeInstanceOf(UsageError);
+  return err as UsageError;
 }
 
 function optionsOf(argv: readonly string[]): ChatOptions {

@@ -19,26 +19,15 @@ import {
   cpaceStart,
 } from "../../src/crypto/cpace.ts";
 import { CryptoError, type CryptoErrorCode } from "../../src/crypto/errors.ts";
-
-function hex(text: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(text.replace(/\s+/g, ""), "hex"));
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("hex");
-}
+import { hex, thrownBy, toHex } from "./helpers.ts";
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 /** Runs `fn`, expecting a CryptoError; returns its code so the caller can assert on it. */
 function cryptoErrorCode(fn: () => unknown): CryptoErrorCode {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CryptoError);
-    return (err as CryptoError).code;
-  }
-  throw new Error("expected a CryptoError, but nothing was thrown");
+  const err = thrownBy(fn);
+  expect(err).toBeInstanceOf(CryptoError);
+  return (err as CryptoError).code;
 }
 
 // draft-irtf-cfrg-cpace-21 Appendix B.3 (group ristretto255, hash SHA-512).

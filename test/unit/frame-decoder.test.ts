@@ -28,15 +28,7 @@ import {
   type ProtocolErrorCode,
   writeDataHeader,
 } from "../../src/protocol/index.ts";
-import { concat, thrownBy } from "./helpers.ts";
-
-function hex(text: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(text.replace(/\s+/g, ""), "hex"));
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("hex");
-}
+import { concat, hex, thrownBy, toHex } from "./helpers.ts";
 
 function u32be(value: number): Uint8Array {
   const b = new Uint8Array(4);

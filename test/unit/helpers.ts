@@ -20,3 +20,13 @@ export function thrownBy(fn: () => unknown): unknown {
   }
   throw new Error("expected a throw, but nothing was thrown");
 }
+
+/** Bytes from hex text; whitespace is ignored (golden vectors are written in groups). */
+export function hex(text: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(text.replace(/\s+/g, ""), "hex"));
+}
+
+/** Lowercase hex of `bytes`. */
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString("hex");
+}

@@ -26,17 +26,9 @@ import {
   ProtocolError,
   parseMessage,
 } from "../../src/protocol/index.ts";
-import { thrownBy } from "./helpers.ts";
+import { hex, thrownBy, toHex } from "./helpers.ts";
 
 const utf8 = new TextEncoder();
-
-function hex(text: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(text.replace(/\s+/g, ""), "hex"));
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("hex");
-}
 
 /** The one control frame in `bytes`, through a real decoder. */
 function decodeOne(bytes: Uint8Array): ControlFrame {

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { CryptoError } from "../../src/crypto/errors.ts";
 import { RECORD_HEADER_BYTES, RECORD_TAG_BYTES, RecordOpener, RecordSealer } from "../../src/crypto/record.ts";
-import { concat } from "./helpers.ts";
+import { concat, thrownBy } from "./helpers.ts";
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i);
 const OTHER_KEY = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
@@ -16,15 +16,10 @@ function sealAll(messages: string[], key = KEY): Uint8Array[] {
 }
 
 function expectIntegrityError(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CryptoError);
-    expect((err as CryptoError).code).toBe("E_AUTH_FAILED");
-    expect((err as CryptoError).message).toBe("integrity error");
-    return;
-  }
-  throw new Error("expected an integrity error");
+  const err = thrownBy(fn);
+  expect(err).toBeInstanceOf(CryptoError);
+  expect((err as CryptoError).code).toBe("E_AUTH_FAILED");
+  expect((err as CryptoError).message).toBe("integrity error");
 }
 
 describe("records", () => {
