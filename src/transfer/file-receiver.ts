@@ -29,8 +29,8 @@ import { errnoName, LockError, tryLockExclusive } from "./file-lock.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { isOurs, markAsOurs } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
-import { SpaceClaim } from "./space-claims.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
+import { SpaceClaim } from "./space-claims.ts";
 
 /** Suffix of files still being received. */
 export const PART_SUFFIX = ".part";
@@ -153,7 +153,8 @@ export class FileReceiver implements ResumableSink {
         continue;
       }
       const resumable = storedThisRun.has(partPath) ? undefined : openResumable(partPath, size, dir);
-      if (resumable !== undefined) return new FileReceiver(id, dir, safe, n, size, algo, resumable, partPath, meta, space);
+      if (resumable !== undefined)
+        return new FileReceiver(id, dir, safe, n, size, algo, resumable, partPath, meta, space);
       // Not resumable, or being written by another process right now: the next name.
     }
     throw new TransferError("E_WRITE", `no free name for ${safe} in ${dir}`);

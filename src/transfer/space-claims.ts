@@ -69,7 +69,10 @@ export class SpaceClaim {
       const others = promised(device);
       if (needed > free - others) {
         const under = others > 0 ? `, ${others} of them promised to transfers under way` : "";
-        throw new TransferError("E_NO_SPACE", `not enough space in ${dir}: ${needed} bytes needed, ${free} free${under}`);
+        throw new TransferError(
+          "E_NO_SPACE",
+          `not enough space in ${dir}: ${needed} bytes needed, ${free} free${under}`,
+        );
       }
     }
     claims.add(claim);

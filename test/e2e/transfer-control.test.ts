@@ -15,7 +15,6 @@ import {
   readFileSync,
   statSync,
   utimesSync,
-  writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
 import { startRelay } from "../relay.ts";
