@@ -281,47 +281,55 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
   }
 
   test("a half-typed CJK line that wraps is redrawn whole below a message: no stale row", async () => {
-    await pair("e", "f", 40);
+    await pair("cjk1", "cjk2", 40);
     const half = `${"語".repeat(25)}😀`; // 2 + 50 + 2 columns: two rows at 40
-    type("f", half, false);
-    await waitForScreen("f", (t) => t.includes("😀"), "the half-typed line");
-    type("e", "ping");
-    await waitForText("f", /^<e-peer> ping$/m);
-    await waitForScreen("f", () => visibleRows("f").filter((r) => r.includes("語")).length === 2, "two rows of input");
-    const rows = visibleRows("f").filter((r) => r.trim() !== "");
-    expect(rows.slice(-3), rows.join("\n")).toEqual([`<e-peer> ping`, `> ${"語".repeat(19)}`, `${"語".repeat(6)}😀`]);
-    type("f", "", true); // Enter: sent, and kept above as history
-    await waitForText("e", new RegExp(`^<f-peer> ${half}$`, "m"));
-    await waitForScreen("f", (t) => lastRow(t).trimEnd() === ">", "f's prompt after Enter");
-    expect(visibleRows("f").filter((r) => r.includes("語")).length).toBe(2);
-    type("f", "exit");
-    await waitForText("f", /^EXIT=0$/m);
+    type("cjk2", half, false);
+    await waitForScreen("cjk2", (t) => t.includes("😀"), "the half-typed line");
+    type("cjk1", "ping");
+    await waitForText("cjk2", /^<cjk1-peer> ping$/m);
+    await waitForScreen(
+      "cjk2",
+      () => visibleRows("cjk2").filter((r) => r.includes("語")).length === 2,
+      "two rows of input",
+    );
+    const rows = visibleRows("cjk2").filter((r) => r.trim() !== "");
+    expect(rows.slice(-3), rows.join("\n")).toEqual([
+      `<cjk1-peer> ping`,
+      `> ${"語".repeat(19)}`,
+      `${"語".repeat(6)}😀`,
+    ]);
+    type("cjk2", "", true); // Enter: sent, and kept above as history
+    await waitForText("cjk1", new RegExp(`^<cjk2-peer> ${half}$`, "m"));
+    await waitForScreen("cjk2", (t) => lastRow(t).trimEnd() === ">", "cjk2's prompt after Enter");
+    expect(visibleRows("cjk2").filter((r) => r.includes("語")).length).toBe(2);
+    type("cjk2", "exit");
+    await waitForText("cjk2", /^EXIT=0$/m);
   }, 40_000);
 
   test("shrinking the terminal during a bar leaves no old bar rows behind", async () => {
-    await pair("g", "h", 160, ["--limit-rate", "12M"]);
+    await pair("shrink1", "shrink2", 160, ["--limit-rate", "12M"]);
     const src = join(makeTempDir(), `${"a-long-file-name-".repeat(5)}.bin`);
     const fd = openSync(src, "w");
     ftruncateSync(fd, 48 * 1024 * 1024); // about 4 s at 12 MiB/s
     closeSync(fd);
-    type("g", `transfer ${src}`);
-    const barRows = () => visibleRows("g").filter((r) => /\[[=-]|[=-]\]|ETA/.test(r));
-    await waitForScreen("g", () => barRows().some((r) => r.length > 100), "a bar wider than 100 columns");
-    tmux("resize-window", "-t", "g", "-x", "60");
+    type("shrink1", `transfer ${src}`);
+    const barRows = () => visibleRows("shrink1").filter((r) => /\[[=-]|[=-]\]|ETA/.test(r));
+    await waitForScreen("shrink1", () => barRows().some((r) => r.length > 100), "a bar wider than 100 columns");
+    tmux("resize-window", "-t", "shrink1", "-x", "60");
     // Repainted at 60 columns (10 times a second): one bar row, cut to the width.
     await waitForScreen(
-      "g",
+      "shrink1",
       () => barRows().length === 1 && (barRows()[0] as string).length < 60,
       "one narrow bar row",
     );
     for (let i = 0; i < 5; i++) {
-      expect(barRows().length, visibleRows("g").join("\n")).toBeLessThanOrEqual(1);
+      expect(barRows().length, visibleRows("shrink1").join("\n")).toBeLessThanOrEqual(1);
       await Bun.sleep(100);
     }
-    await waitForText("g", /The sender has sent a total of 50331648 bytes/, 30_000);
-    await waitForScreen("g", (t) => lastRow(t).trimEnd() === ">", "g's prompt after the transfer");
-    expect(barRows(), visibleRows("g").join("\n")).toEqual([]);
-    type("g", "exit");
-    await waitForText("g", /^EXIT=0$/m);
+    await waitForText("shrink1", /The sender has sent a total of 50331648 bytes/, 30_000);
+    await waitForScreen("shrink1", (t) => lastRow(t).trimEnd() === ">", "shrink1's prompt after the transfer");
+    expect(barRows(), visibleRows("shrink1").join("\n")).toEqual([]);
+    type("shrink1", "exit");
+    await waitForText("shrink1", /^EXIT=0$/m);
   }, 40_000);
 });
