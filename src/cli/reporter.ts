@@ -7,7 +7,7 @@
 
 import { clearScreenDown, cursorTo, moveCursor } from "node:readline";
 import type { Security, TransferDone, TransferInfo } from "../session/index.ts";
-import { displayText, rowsOf, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
+import { displayText, FolderTally, rowsOf, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
 import type { OutStream } from "./io.ts";
 import { type TransferOutput, TransferPresenter } from "./transfer-presenter.ts";
 
@@ -25,6 +25,8 @@ export interface Reporter {
   progressed(info: TransferInfo, bytes: number): void;
   done(done: TransferDone): void;
   failed(info: TransferInfo, reason: string, code: string): void;
+  /** The session is over: says which folders are incomplete. @returns how many */
+  sessionEnded(): number;
   /** A failure not tied to one transfer (connection refused, lost, ...). */
   error(code: string, message: string): void;
   bye(reason: string): void;
@@ -80,6 +82,7 @@ export function jsonLine(event: Record<string, unknown>): string {
 
 class JsonReporter implements Reporter {
   private readonly lastProgress = new Map<number, number>();
+  private readonly folders = new FolderTally();
 
   constructor(
     private readonly out: OutStream,
@@ -104,6 +107,7 @@ class JsonReporter implements Reporter {
     this.emit({ type: "chat", text });
   }
   offered(i: TransferInfo): void {
+    this.folders.started(i);
     this.emit({ type: "offer", ...info(i) });
   }
   commandStarted(): void {}
@@ -116,6 +120,7 @@ class JsonReporter implements Reporter {
   }
   done(d: TransferDone): void {
     this.lastProgress.delete(d.id);
+    this.folders.finished(d);
     this.emit({
       type: "done",
       ...info(d),
@@ -125,8 +130,22 @@ class JsonReporter implements Reporter {
       checksum: { algo: d.algo, digest: d.digest },
     });
   }
+  sessionEnded(): number {
+    const left = this.folders.unfinished();
+    for (const f of left) {
+      this.emit({
+        type: "error",
+        code: "E_FOLDER_INCOMPLETE",
+        message: `folder ${f.root}: ${f.done} of ${f.entries} entries done, ${f.failed} failed, ${f.entries - f.done - f.failed} never came`,
+        folder: { root: f.root, group: f.group, entries: f.entries, done: f.done, failed: f.failed },
+      });
+    }
+    return left.length;
+  }
   failed(i: TransferInfo, message: string, code: string): void {
     this.lastProgress.delete(i.id);
+    this.folders.started(i);
+    this.folders.failed(i);
     this.emit({ type: "error", code, message, id: i.id, direction: i.direction, name: i.name });
   }
   error(code: string, message: string): void {
@@ -238,6 +257,9 @@ class HumanReporter implements Reporter, TransferOutput {
   }
   failed(i: TransferInfo, reason: string): void {
     this.presenter.failed(i, reason);
+  }
+  sessionEnded(): number {
+    return this.presenter.sessionEnded();
   }
   error(_code: string, message: string): void {
     this.print(`Error: ${sanitizeForTerminal(message)}.`);

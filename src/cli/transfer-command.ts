@@ -126,16 +126,20 @@ class OneShotRun {
         if (info.direction === "send" && this.session?.isActive) this.hooks.settled(this.session);
       },
       peerLeft: (reason) => {
+        // A folder that did not get every announced entry failed, whatever else went well.
+        if (this.reporter.sessionEnded() > 0) this.record(EXIT_TRANSFER);
         this.reporter.bye(reason);
         // The receiver is done when the sender leaves; a sender whose receiver left early failed.
         if (this.role === "send" && !this.hooks.allDone?.()) this.record(EXIT_TRANSFER);
         this.finish(this.worst);
       },
       connectionLost: (reason) => {
+        this.reporter.sessionEnded();
         this.reporter.error("E_CONNECTION", reason);
         this.finish(Math.max(this.worst, EXIT_TRANSFER));
       },
       closed: () => {
+        if (this.reporter.sessionEnded() > 0) this.record(EXIT_TRANSFER);
         this.reporter.bye(this.link?.signalCode === undefined ? "done" : "interrupted");
         this.finish(this.worst);
       },

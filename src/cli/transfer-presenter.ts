@@ -132,6 +132,24 @@ export class TransferPresenter {
     if (info.direction === "send") this.commandEnded(this.commands.failed(info.id));
   }
 
+  /**
+   * The session is over: each folder still missing entries ends with its summary now.
+   * @returns how many folders were incomplete
+   */
+  sessionEnded(): number {
+    const left = this.folders.unfinished();
+    for (const f of left) {
+      this.out.endProgress(folderKey(f));
+      const missing = f.entries - f.done - f.failed;
+      const name = sanitizeForTerminal(storedName(f.direction, f.root));
+      const verb = f.direction === "receive" ? "arrived" : "were sent";
+      this.out.print(
+        `Folder ${name} is incomplete: ${f.done} of ${f.entries} entries ${verb}, ${f.failed} failed, ${missing} never came.`,
+      );
+    }
+    return left.length;
+  }
+
   private folderDone(f: FolderSummary): void {
     this.out.endProgress(folderKey(f));
     const name = sanitizeForTerminal(storedName(f.direction, f.root));

@@ -88,6 +88,16 @@ export class FolderTally {
     return this.completed(info, tally);
   }
 
+  /**
+   * The session ended: the folders that did not get every announced entry (a sender that
+   * left early, an entry it never offered), forgotten now. @returns their summaries
+   */
+  unfinished(): FolderSummary[] {
+    const left = [...this.tallies.values()].map((t) => t.summary);
+    this.tallies.clear();
+    return left;
+  }
+
   private completed(info: TransferInfo, tally: Tally): FolderSummary | undefined {
     const s = tally.summary;
     if (s.done + s.failed < s.entries) return undefined;
