@@ -70,7 +70,11 @@ class ChatController {
         end: () => this.onInputEnd(),
         interrupt: () => this.link.signal("SIGINT"),
       },
-      { progress: options.progress },
+      {
+        progress: options.progress,
+        skippedLine: (n) =>
+          `${n} chat line${n === 1 ? "" : "s"} from the peer not shown: the output could not keep up.`,
+      },
     );
     this.presenter = new TransferPresenter(this.terminal);
     this.link = new PeerLink(
@@ -335,7 +339,7 @@ class ChatController {
 
   private sessionEvents(): SessionEvents {
     return {
-      chatReceived: (text) => this.terminal.print(`<${this.peerName()}> ${displayText(text)}`),
+      chatReceived: (text) => this.terminal.printFromPeer(`<${this.peerName()}> ${displayText(text)}`),
       transferStarted: (info) => this.presenter.started(info),
       transferProgressed: (info, bytes) => this.presenter.progressed(info, bytes),
       transferFinished: (done) => this.presenter.finished(done),

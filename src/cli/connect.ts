@@ -5,7 +5,7 @@
  * events; chat and the one-shot commands differ only there and in `dialerRetries`.
  */
 
-import { randomCodeWords } from "../crypto/index.ts";
+import { loadPake, randomCodeWords } from "../crypto/index.ts";
 import { dial, formatAddress, type Listener, listen, NetError } from "../net/index.ts";
 import { MAX_WRONG_CODES, Rendezvous, type RendezvousOptions, type Session } from "../session/index.ts";
 import { connectionCode, dialWords, WHOLE_CODE_NEEDED } from "./codes.ts";
@@ -150,6 +150,9 @@ export class PeerLink {
    * did not. A failed dial says "Could not connect to HOST:PORT: reason".
    */
   async dial(target: DialTarget): Promise<DialOutcome> {
+    // The PAKE code first: once connected, a listener under a flood of half handshakes gives
+    // each only the time the real peer needs to answer at once.
+    await loadPake();
     const handshake = this.rendezvous.dialStarted(target.words);
     const where = formatAddress(target.host, target.port);
     this.dialFailure = undefined;

@@ -10,6 +10,8 @@ export type Signal = "SIGINT" | "SIGTERM";
 export interface OutStream {
   write(text: string | Uint8Array, callback?: (err?: Error | null) => void): boolean;
   on?(event: "error", listener: (err: NodeJS.ErrnoException) => void): unknown;
+  /** "drain": what a write could not hand to the OS at once has been handed over. */
+  once?(event: "drain", listener: () => void): unknown;
   readonly isTTY?: boolean;
   readonly columns?: number;
 }

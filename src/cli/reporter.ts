@@ -7,7 +7,7 @@
 
 import { clearScreenDown, cursorTo, moveCursor } from "node:readline";
 import type { Security, TransferDone, TransferInfo } from "../session/index.ts";
-import { displayText, FolderTally, rowsOf, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
+import { displayText, FolderTally, OutputGate, rowsOf, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
 import type { OutStream } from "./io.ts";
 import { type TransferOutput, TransferPresenter } from "./transfer-presenter.ts";
 
@@ -83,14 +83,17 @@ export function jsonLine(event: Record<string, unknown>): string {
 class JsonReporter implements Reporter {
   private readonly lastProgress = new Map<number, number>();
   private readonly folders = new FolderTally();
+  private readonly gate: OutputGate;
 
   constructor(
-    private readonly out: OutStream,
+    out: OutStream,
     private readonly err: OutStream,
-  ) {}
+  ) {
+    this.gate = new OutputGate(out, (count) => `${JSON.stringify({ type: "chat-skipped", count })}\n`);
+  }
 
   private emit(event: Record<string, unknown>): void {
-    this.out.write(`${jsonLine(event)}\n`);
+    this.gate.write(`${jsonLine(event)}\n`);
   }
 
   listening(host: string, port: number, reachableAt: readonly string[], code: string): void {
@@ -104,7 +107,7 @@ class JsonReporter implements Reporter {
     });
   }
   chat(text: string): void {
-    this.emit({ type: "chat", text });
+    this.gate.writeFromPeer(`${jsonLine({ type: "chat", text })}\n`);
   }
   offered(i: TransferInfo): void {
     this.folders.started(i);
@@ -165,21 +168,27 @@ class HumanReporter implements Reporter, TransferOutput {
   private readonly presenter = new TransferPresenter(this);
   /** The bar line on stderr now ("" when none): cleared by rows, as wide as it is. */
   private drawn = "";
+  private readonly gate: OutputGate;
 
   constructor(
     progress: boolean,
-    private readonly out: OutStream,
+    out: OutStream,
     private readonly err: OutStream,
   ) {
+    this.gate = new OutputGate(
+      out,
+      (n) => `${n} chat line${n === 1 ? "" : "s"} from the peer not shown: the output could not keep up.\n`,
+    );
     // Bars go to stderr, and only to a terminal.
     this.barsOn = progress && Boolean(err.isTTY);
     // A narrower terminal rewraps the bar over more rows: clear them all, then draw anew.
     if (this.barsOn && err === process.stderr) process.stderr.on("resize", () => this.redraw());
   }
 
-  print(text: string): void {
+  print(text: string, fromPeer = false): void {
     this.clearBar();
-    this.out.write(`${text}\n`);
+    if (fromPeer) this.gate.writeFromPeer(`${text}\n`);
+    else this.gate.write(`${text}\n`);
   }
 
   startProgress(key: number, label: string, total: number | null): void {
@@ -238,7 +247,7 @@ class HumanReporter implements Reporter, TransferOutput {
     if (security) this.print(`Both sides show ${security.verification}.`);
   }
   chat(text: string): void {
-    this.print(`<peer> ${displayText(text)}`);
+    this.print(`<peer> ${displayText(text)}`, true);
   }
   offered(i: TransferInfo): void {
     this.presenter.started(i);

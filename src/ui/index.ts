@@ -3,6 +3,7 @@
 export * from "./asker.ts";
 export * from "./command-tally.ts";
 export * from "./folder-tally.ts";
+export * from "./output-gate.ts";
 export * from "./progress.ts";
 export * from "./sanitize.ts";
 export * from "./terminal.ts";

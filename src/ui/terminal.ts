@@ -11,6 +11,7 @@
  */
 
 import { clearScreenDown, createInterface, cursorTo, type Interface, moveCursor } from "node:readline";
+import { OutputGate } from "./output-gate.ts";
 import { TransferProgress } from "./progress.ts";
 import { rowsOf } from "./width.ts";
 
@@ -27,6 +28,8 @@ export interface Terminal {
   /** The user has typed part of a line and not pressed Enter yet (always false when plain). */
   readonly typing: boolean;
   print(line: string): void;
+  /** A line whose text the peer chose (chat): skipped, and counted, while the output is backed up. */
+  printFromPeer(line: string): void;
   setPrompt(prompt: string): void;
   startProgress(key: number, label: string, total: number | null): void;
   updateProgress(key: number, bytes: number): void;
@@ -37,24 +40,36 @@ export interface Terminal {
 
 const REPAINT_MS = 100;
 
-export function openTerminal(handlers: TerminalHandlers, options: { progress: boolean }): Terminal {
+/** @param options.skippedLine - the line that says `n` lines from the peer were not shown */
+export function openTerminal(
+  handlers: TerminalHandlers,
+  options: { progress: boolean; skippedLine: (n: number) => string },
+): Terminal {
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  return interactive ? new TtyTerminal(handlers, options.progress) : new PlainTerminal(handlers);
+  return interactive
+    ? new TtyTerminal(handlers, options.progress)
+    : new PlainTerminal(handlers, (n) => `${options.skippedLine(n)}\n`);
 }
 
 class PlainTerminal implements Terminal {
   readonly interactive = false;
   readonly typing = false;
   private readonly rl: Interface;
+  private readonly gate: OutputGate;
 
-  constructor(handlers: TerminalHandlers) {
+  constructor(handlers: TerminalHandlers, skippedLine: (n: number) => string) {
     this.rl = createInterface({ input: process.stdin, terminal: false });
     this.rl.on("line", (line) => handlers.line(line));
     this.rl.on("close", () => handlers.end());
+    this.gate = new OutputGate(process.stdout, skippedLine);
   }
 
   print(line: string): void {
-    process.stdout.write(`${line}\n`);
+    this.gate.write(`${line}\n`);
+  }
+
+  printFromPeer(line: string): void {
+    this.gate.writeFromPeer(`${line}\n`);
   }
 
   setPrompt(): void {}
@@ -118,6 +133,11 @@ class TtyTerminal implements Terminal {
 
   get typing(): boolean {
     return !this.closed && this.rl.line.length > 0;
+  }
+
+  /** At a terminal the user reads along: peer lines print as any other (a paused TTY is not gated yet). */
+  printFromPeer(line: string): void {
+    this.print(line);
   }
 
   setPrompt(prompt: string): void {

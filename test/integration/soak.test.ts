@@ -1,0 +1,102 @@
+/**
+ * A few seconds of each attack a local stranger can make without the code (issue 11.13), on
+ * a real `parley receive`: the real sender still gets in, memory stays bounded, and the
+ * "Dropped" lines stay few. And the input that once grew a receiver past 5 GiB at 100% CPU:
+ * an authenticated peer flooding chat lines into a receiver whose output nobody reads (Bun
+ * buffered every line; now such lines are skipped while the output is backed up, and counted).
+ * The long soak is `bun run soak` (bench/soak.ts).
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+import { encodeMessage } from "../../src/protocol/index.ts";
+import { ATTACKS, processUsage, startAttack } from "../attacks.ts";
+import { rawParley } from "../raw-parley.ts";
+
+const MAIN = resolve(import.meta.dir, "../../src/cli/main.ts");
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+async function receiver(): Promise<{ proc: Subprocess<"ignore", "pipe", "pipe">; port: number; code: string }> {
+  const dir = mkdtempSync(join(tmpdir(), "parley-soak-"));
+  const proc = Bun.spawn([process.execPath, MAIN, "receive", "--dir", dir, "--json"], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  cleanups.push(() => {
+    proc.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const reader = proc.stdout.getReader();
+  let out = "";
+  while (!/"type":"listening".*\n/.test(out)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`receiver ended: ${out}`);
+    out += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  const { port, code } = JSON.parse(out.split("\n").find((l) => l.includes('"listening"')) as string);
+  return { proc, port, code };
+}
+
+test.each(ATTACKS)(
+  "%s for 3 s: the real sender still gets in, memory bounded, few Dropped lines",
+  async (name) => {
+    const r = await receiver();
+    let stderr = "";
+    void (async () => {
+      for await (const chunk of r.proc.stderr) stderr += new TextDecoder().decode(chunk);
+    })();
+    const attack = startAttack(name, r.port, 17);
+    cleanups.push(() => attack.stop());
+    const started = performance.now();
+    let maxRss = 0;
+    while (performance.now() - started < 3_000) {
+      await Bun.sleep(200);
+      maxRss = Math.max(maxRss, processUsage(r.proc.pid).rssBytes);
+    }
+    const file = join(mkdtempSync(join(tmpdir(), "parley-soak-src-")), "real.bin");
+    cleanups.push(() => rmSync(resolve(file, ".."), { recursive: true, force: true }));
+    writeFileSync(file, randomBytes(256 * 1024));
+    const sender = Bun.spawn([process.execPath, MAIN, "send", file, "--to", r.code], {
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    cleanups.push(() => sender.kill("SIGKILL"));
+    expect(await sender.exited, `the real sender during ${name}`).toBe(0);
+    expect(attack.opened()).toBeGreaterThanOrEqual(17);
+    expect(maxRss).toBeLessThan(512 * 1024 * 1024);
+    expect(stderr.split("\n").filter((l) => l.startsWith("Dropped")).length).toBeLessThanOrEqual(8);
+  },
+  30_000,
+);
+
+test("a chat flood into a receiver whose output nobody reads: lines are skipped and counted, memory bounded", async () => {
+  const r = await receiver();
+  // From here on nobody reads the receiver's stdout (a paused terminal, a stuck pipe).
+  const raw = await rawParley(r.port, { leader: true, words: r.code.replace(/^\d+-/, "") });
+  cleanups.push(() => raw.socket.destroy());
+  const line = encodeMessage({ kind: "chat", text: "x".repeat(20_000) });
+  const burst = Buffer.concat(Array(16).fill(line));
+  let maxRss = 0;
+  for (let round = 0; round < 5; round++) {
+    for (let i = 0; i < 10; i++) raw.send(burst);
+    await new Promise((done) => raw.socket.write(new Uint8Array(0), () => done(null)));
+    maxRss = Math.max(maxRss, processUsage(r.proc.pid).rssBytes);
+  }
+  // Now read: the skipped lines are counted and said once the output drains.
+  let out = "";
+  for await (const chunk of r.proc.stdout) {
+    out += new TextDecoder().decode(chunk);
+    if (out.includes('"type":"chat-skipped"')) break;
+  }
+  expect(out).toMatch(/"type":"chat-skipped","count":[1-9]/);
+  expect(maxRss).toBeLessThan(256 * 1024 * 1024);
+}, 60_000);
