@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { failureWords } from "../src/cli/reason-words.ts";
 import { type MemoryConnection, memoryPair } from "../src/net/index.ts";
 import { FrameType, makeHello } from "../src/protocol/index.ts";
 import type { Clock, TimerHandle } from "../src/session/clock.ts";
@@ -74,7 +75,7 @@ export type Seen =
   | { type: "chat"; text: string }
   | { type: "started"; info: TransferInfo }
   | { type: "finished"; done: TransferDone }
-  | { type: "failed"; info: TransferInfo; reason: string; code: string; peerCode?: string }
+  | { type: "failed"; info: TransferInfo; words: string; code: string; peerCode?: string }
   | { type: "progress"; id: number; bytes: number }
   | { type: "peerLeft"; reason: string }
   | { type: "lost"; reason: string }
@@ -86,8 +87,14 @@ function recorder(seen: Seen[]): SessionEvents {
     transferStarted: (info) => seen.push({ type: "started", info }),
     transferProgressed: (info, bytes) => seen.push({ type: "progress", id: info.id, bytes }),
     transferFinished: (done) => seen.push({ type: "finished", done }),
-    transferFailed: (info, reason, code, peer) =>
-      seen.push({ type: "failed", info, reason, code, ...(peer ? { peerCode: peer.code } : {}) }),
+    transferFailed: (info, reason, code, why) =>
+      seen.push({
+        type: "failed",
+        info,
+        words: failureWords(info, reason, why),
+        code,
+        ...(why?.by === "peer" ? { peerCode: why.code } : {}),
+      }),
     peerLeft: (reason) => seen.push({ type: "peerLeft", reason }),
     connectionLost: (reason) => seen.push({ type: "lost", reason }),
     closed: () => seen.push({ type: "closed" }),

@@ -1,11 +1,18 @@
 /**
- * Words for what the peer said when it ended a transfer. The wire carries only a reason code
- * and a detail token (REJECT, CANCEL, RECEIVED); this is the one map from code to sentence.
- * The peer's own paths and free space never reach us, so none are shown: what we know
- * (the size we offered) fills in.
+ * Words for why a transfer ended: what the peer said (the wire carries only a reason code and
+ * a detail token in REJECT, CANCEL, RECEIVED), and why this side ended one when the session
+ * gives a code (a cancel, an interrupt, an offer declined unasked). The one map from code to
+ * sentence. The peer's own paths and free space never reach us, so none are shown: what we
+ * know (the size we offered) fills in.
  */
 
-import { MAX_INCOMING_TRANSFERS, type PeerReason, type TransferInfo } from "../session/index.ts";
+import {
+  type FailureWhy,
+  MAX_INCOMING_TRANSFERS,
+  type OwnReason,
+  type PeerReason,
+  type TransferInfo,
+} from "../session/index.ts";
 import { osReason } from "../transfer/index.ts";
 
 type Words = (ctx: {
@@ -60,7 +67,27 @@ export function peerReasonWords(info: TransferInfo, peer: PeerReason): string {
   return `${LEAD[peer.said]}: ${why}`;
 }
 
-/** What to show for a failed transfer: our own words, or the peer's reason worded here. */
-export function failureWords(info: TransferInfo, reason: string, peer?: PeerReason): string {
-  return peer ? peerReasonWords(info, peer) : reason;
+/** Why this side ended a transfer, in words: "cancelled by the receiver", "declined: ...". */
+export function ownReasonWords(info: TransferInfo, own: OwnReason): string {
+  const ourRole = info.direction === "send" ? "sender" : "receiver";
+  let words: string;
+  switch (own.code) {
+    case "E_CANCELLED":
+      words = `cancelled by the ${ourRole}`;
+      break;
+    case "E_INTERRUPTED":
+      words = `cancelled: ${own.detail ?? "interrupted"}`;
+      break;
+    default: {
+      const known = WORDS[own.code];
+      words = known ? known({ peerRole: ourRole, detail: own.detail, info }) : own.code;
+    }
+  }
+  return own.declined ? `declined: ${words}` : words;
+}
+
+/** What to show for a failed transfer: the transfer layer's words, or `why` worded here. */
+export function failureWords(info: TransferInfo, reason: string, why?: FailureWhy): string {
+  if (!why) return reason;
+  return why.by === "peer" ? peerReasonWords(info, why) : ownReasonWords(info, why);
 }

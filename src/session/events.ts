@@ -39,10 +39,27 @@ export type TransferFailureCode = string;
  * token (never a sentence: the CLI words it, see src/cli/reason-words.ts).
  */
 export interface PeerReason {
+  readonly by: "peer";
   readonly said: "reject" | "cancel" | "received";
   readonly code: string;
   readonly detail?: string;
 }
+
+/**
+ * Why this side ended a transfer, when the words are the CLI's: E_CANCELLED (our user),
+ * E_INTERRUPTED (detail: "interrupted" or "terminated"), or an offer declined before anyone
+ * was asked (E_UNSUPPORTED_CHECKSUM with the name, E_TOO_MANY_TRANSFERS, E_LEAVING).
+ * `declined`: an offer we declined, the others a transfer under way.
+ */
+export interface OwnReason {
+  readonly by: "us";
+  readonly code: string;
+  readonly detail?: string;
+  readonly declined?: boolean;
+}
+
+/** Why a transfer failed, for the CLI's words; absent when `reason` is already the words. */
+export type FailureWhy = PeerReason | OwnReason;
 
 export interface SessionEvents {
   chatReceived(text: string): void;
@@ -52,10 +69,11 @@ export interface SessionEvents {
   transferFinished(done: TransferDone): void;
   /**
    * `code`: a stable reason code (TransferFailureCode), for scripts and exit codes. `reason`:
-   * this side's words for a failure of its own; when the peer ended it, `peer` says why, and
-   * `reason` is only its code and detail (word it with the CLI's map).
+   * the words of the transfer layer for a failure of its own (a local file error: it may name
+   * local paths); with `why` set, `reason` is only a code and the CLI words `why` instead
+   * (src/cli/reason-words.ts).
    */
-  transferFailed(info: TransferInfo, reason: string, code: TransferFailureCode, peer?: PeerReason): void;
+  transferFailed(info: TransferInfo, reason: string, code: TransferFailureCode, why?: FailureWhy): void;
   /** The peer said BYE. */
   peerLeft(reason: string): void;
   /** The connection ended without BYE (peer vanished, protocol error, timeout). */

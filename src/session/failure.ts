@@ -6,13 +6,14 @@
 
 import { type WireReason, wireDetail } from "../protocol/index.ts";
 import type { TransferError } from "../transfer/index.ts";
-import type { PeerReason, SessionEvents, TransferInfo } from "./events.ts";
+import type { FailureWhy, OwnReason, PeerReason, SessionEvents, TransferInfo } from "./events.ts";
 
 export interface Failure {
   readonly reason: string;
   readonly code: string;
   readonly tell?: WireReason;
-  readonly peer?: PeerReason;
+  /** For the CLI's words: what the peer said, or why we ended it. */
+  readonly why?: FailureWhy;
 }
 
 /** A TransferError as a Failure: its message stays here; the peer gets its code and errno name. */
@@ -24,17 +25,21 @@ export function failureOf(err: TransferError): Failure {
 
 /** What the peer said, as a Failure: the words are the CLI's (PeerReason), not ours. */
 export function peerFailure(said: PeerReason["said"], wire: WireReason, code: string): Failure {
-  const peer: PeerReason = { said, code: wire.code, ...(wire.detail ? { detail: wire.detail } : {}) };
-  return { reason: wire.detail ? `${wire.code} ${wire.detail}` : wire.code, code, peer };
+  const why: PeerReason = { by: "peer", said, code: wire.code, ...(wire.detail ? { detail: wire.detail } : {}) };
+  return { reason: wire.detail ? `${wire.code} ${wire.detail}` : wire.code, code, why };
 }
 
-/** A failure we tell the peer about with the same code. */
-export function toldFailure(reason: string, code: string): Failure {
-  return { reason, code, tell: { code } };
+/**
+ * A failure of ours the CLI words (`why`), told to the peer with `tell` (none: not told).
+ * @param code - the event's code; `own.code` says why
+ */
+export function ownFailure(code: string, own: Omit<OwnReason, "by">, tell?: WireReason): Failure {
+  const why: OwnReason = { by: "us", ...own };
+  return { reason: own.code, code, why, ...(tell ? { tell } : {}) };
 }
 
 export function reportFailure(events: SessionEvents, info: TransferInfo, f: Failure): void {
-  if (f.peer) events.transferFailed(info, f.reason, f.code, f.peer);
+  if (f.why) events.transferFailed(info, f.reason, f.code, f.why);
   else events.transferFailed(info, f.reason, f.code);
 }
 

@@ -23,7 +23,7 @@ import {
   TransferError,
 } from "../transfer/index.ts";
 import type { SessionEvents, TransferInfo } from "./events.ts";
-import { type Failure, failureOf, MAX_REMEMBERED_ENDED, peerFailure, reportFailure, toldFailure } from "./failure.ts";
+import { type Failure, failureOf, MAX_REMEMBERED_ENDED, ownFailure, peerFailure, reportFailure } from "./failure.ts";
 import type { IncomingSinks } from "./incoming-sinks.ts";
 import { MAX_INCOMING_TRANSFERS } from "./limits.ts";
 import type { Scheduler } from "./scheduler.ts";
@@ -243,7 +243,7 @@ export class IncomingTransfers {
   cancel(id: number): boolean {
     const t = this.live.get(id);
     if (!t) return false;
-    this.end(t, "cancelled", toldFailure("cancelled by the receiver", "E_CANCELLED"));
+    this.end(t, "cancelled", ownFailure("E_CANCELLED", { code: "E_CANCELLED" }, { code: "E_CANCELLED" }));
     return true;
   }
 
@@ -274,24 +274,24 @@ export class IncomingTransfers {
     if (!isChecksumAlgo(algo)) {
       const detail = wireDetail(algo);
       const tell = { code: "E_UNSUPPORTED_CHECKSUM", ...(detail ? { detail } : {}) };
-      return { reason: `unsupported checksum ${algo}`, code: "E_REJECTED", tell };
+      return ownFailure("E_REJECTED", { code: "E_UNSUPPORTED_CHECKSUM", detail: algo, declined: true }, tell);
     }
     if (this.live.size >= MAX_INCOMING_TRANSFERS) {
-      return {
-        reason: `more than ${MAX_INCOMING_TRANSFERS} transfers at once`,
-        code: "E_REJECTED",
-        tell: { code: "E_TOO_MANY_TRANSFERS", detail: String(MAX_INCOMING_TRANSFERS) },
-      };
+      const tell = { code: "E_TOO_MANY_TRANSFERS", detail: String(MAX_INCOMING_TRANSFERS) };
+      return ownFailure("E_REJECTED", { code: "E_TOO_MANY_TRANSFERS", declined: true }, tell);
     }
-    if (!this.host.isOpen())
-      return { reason: "the receiver is leaving", code: "E_REJECTED", tell: { code: "E_LEAVING" } };
+    if (!this.host.isOpen()) {
+      return ownFailure("E_REJECTED", { code: "E_LEAVING", declined: true }, { code: "E_LEAVING" });
+    }
     return undefined;
   }
 
   private decided(t: Incoming, algo: ChecksumAlgo, meta: FileMeta, decision: OfferDecision): void {
     // Cancelled while the user was deciding, or the session is going: nothing more to say.
     if (t.state !== "deciding" || !this.host.isActive()) return;
-    if (typeof decision === "string") return this.end(t, "declined", toldFailure(decision, "E_REJECTED"));
+    if (typeof decision === "string") {
+      return this.end(t, "declined", { reason: decision, code: "E_REJECTED", tell: { code: "E_REJECTED" } });
+    }
     if (decision !== true) {
       return this.end(t, "declined", { reason: decision.reason, code: "E_REJECTED", tell: { code: decision.code } });
     }
@@ -364,7 +364,8 @@ export class IncomingTransfers {
     if (f.tell)
       this.host.scheduler.send({ kind: state === "declined" ? "reject" : "cancel", id: t.info.id, ...f.tell });
     this.host.sinks.entryEnded(t.info, false);
-    if (state === "declined") this.host.events.transferFailed(t.info, `declined: ${f.reason}`, f.code);
+    // A decline in the transfer layer's or the CLI's words says so; one the CLI words knows it.
+    if (state === "declined" && !f.why) this.host.events.transferFailed(t.info, `declined: ${f.reason}`, f.code);
     else reportFailure(this.host.events, t.info, f);
     this.host.settled();
   }

@@ -16,7 +16,7 @@ import type { Accept, FolderEntry, Received, Reject, WireReason } from "../proto
 import { ProtocolError } from "../protocol/index.ts";
 import { type FrameSource, type SendTrailer, TransferError } from "../transfer/index.ts";
 import type { SessionEvents, TransferInfo } from "./events.ts";
-import { type Failure, failureOf, MAX_REMEMBERED_ENDED, peerFailure, reportFailure, toldFailure } from "./failure.ts";
+import { type Failure, failureOf, MAX_REMEMBERED_ENDED, ownFailure, peerFailure, reportFailure } from "./failure.ts";
 import { MAX_OUTGOING_TRANSFERS } from "./limits.ts";
 import type { BulkFrame, Scheduler } from "./scheduler.ts";
 
@@ -130,7 +130,7 @@ export class OutgoingTransfers {
   cancel(id: number): boolean {
     const t = this.live.get(id);
     if (!t) return false;
-    this.end(t, "cancelled", toldFailure("cancelled by the sender", "E_CANCELLED"));
+    this.end(t, "cancelled", ownFailure("E_CANCELLED", { code: "E_CANCELLED" }, { code: "E_CANCELLED" }));
     return true;
   }
 

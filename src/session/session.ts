@@ -30,7 +30,7 @@ import {
 import type { ChannelClose, FrameChannel } from "./channel.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Direction, SessionEvents, TransferInfo } from "./events.ts";
-import type { Failure } from "./failure.ts";
+import { type Failure, ownFailure } from "./failure.ts";
 import { type Decline, IncomingTransfers, type OfferDecision } from "./incoming.ts";
 import { IncomingSinks } from "./incoming-sinks.ts";
 import { Keepalive } from "./keepalive.ts";
@@ -226,7 +226,7 @@ export class Session {
     if (this.state === "closing" || this.state === "closed") return;
     // "closing" first: cancelling must not let a pending `exit` say its own BYE.
     this.state = "closing";
-    this.failAll({ reason: `cancelled: ${reason}`, code: "E_INTERRUPTED" });
+    this.failAll(ownFailure("E_INTERRUPTED", { code: "E_INTERRUPTED", detail: reason }));
     this.sayBye(reason);
   }
 

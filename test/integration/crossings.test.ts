@@ -50,8 +50,10 @@ test("ACCEPT crossing CANCEL (11.14): the sender ignores the late ACCEPT, the re
   expect(a.session.cancel(1)).toBe(true); // CANCEL leaves a while ACCEPT is on its way
   b.conn.deliver(); // the late ACCEPT reaches a
   a.conn.deliver(); // CANCEL reaches b
-  expect(failed(a)).toMatchObject([{ code: "E_CANCELLED", reason: "cancelled by the sender" }]);
-  expect(failed(b)).toMatchObject([{ code: "E_CANCELLED", peerCode: "E_CANCELLED" }]);
+  expect(failed(a)).toMatchObject([{ code: "E_CANCELLED", words: "cancelled by the sender" }]);
+  expect(failed(b)).toMatchObject([
+    { code: "E_CANCELLED", peerCode: "E_CANCELLED", words: "the peer cancelled it: cancelled by the sender" },
+  ]);
   expect(a.pendingTypes()).not.toContain(FrameType.Data);
   stillTalking(a, b);
   expect(readdirSync(b.dir)).toEqual([]);

@@ -8,33 +8,52 @@ const sent: TransferInfo = { id: 1, direction: "send", name: "a.bin", size: 1234
 const received: TransferInfo = { id: 2, direction: "receive", name: "b.bin", size: null };
 
 test.each([
-  [sent, { said: "reject", code: "E_REJECTED" }, "the peer declined: the receiver said no"],
+  [sent, { by: "peer", said: "reject", code: "E_REJECTED" }, "the peer declined: the receiver said no"],
   [
     sent,
-    { said: "reject", code: "E_NO_SPACE" },
+    { by: "peer", said: "reject", code: "E_NO_SPACE" },
     "the peer declined: not enough space at the receiver: 1234 bytes offered",
   ],
   [
     sent,
-    { said: "cancel", code: "E_WRITE", detail: "EFBIG" },
+    { by: "peer", said: "cancel", code: "E_WRITE", detail: "EFBIG" },
     "the peer cancelled it: the receiver could not write the file (file too large)",
   ],
-  [received, { said: "cancel", code: "E_CANCELLED" }, "the peer cancelled it: cancelled by the sender"],
+  [received, { by: "peer", said: "cancel", code: "E_CANCELLED" }, "the peer cancelled it: cancelled by the sender"],
   [
     sent,
-    { said: "received", code: "E_BAD_CHECKSUM" },
+    { by: "peer", said: "received", code: "E_BAD_CHECKSUM" },
     "the peer could not store it: checksum mismatch: the file is corrupt",
   ],
   [
     sent,
-    { said: "reject", code: "E_UNSUPPORTED_CHECKSUM", detail: "md5" },
+    { by: "peer", said: "reject", code: "E_UNSUPPORTED_CHECKSUM", detail: "md5" },
     "the peer declined: unsupported checksum md5",
   ],
-  [sent, { said: "reject", code: "E_FROM_THE_FUTURE", detail: "x1" }, "the peer declined: E_FROM_THE_FUTURE x1"],
+  [
+    sent,
+    { by: "peer", said: "reject", code: "E_FROM_THE_FUTURE", detail: "x1" },
+    "the peer declined: E_FROM_THE_FUTURE x1",
+  ],
 ] as const)("%o %o -> %s", (info, peer, words) => {
   expect(peerReasonWords(info, peer)).toBe(words);
 });
 
 test("a failure of our own keeps our words", () => {
   expect(failureWords(sent, "cannot read /x: permission denied")).toBe("cannot read /x: permission denied");
+});
+
+test.each([
+  [sent, { by: "us", code: "E_CANCELLED" }, "cancelled by the sender"],
+  [received, { by: "us", code: "E_CANCELLED" }, "cancelled by the receiver"],
+  [received, { by: "us", code: "E_INTERRUPTED", detail: "terminated" }, "cancelled: terminated"],
+  [
+    received,
+    { by: "us", code: "E_UNSUPPORTED_CHECKSUM", detail: "md5", declined: true },
+    "declined: unsupported checksum md5",
+  ],
+  [received, { by: "us", code: "E_TOO_MANY_TRANSFERS", declined: true }, "declined: more than 64 transfers at once"],
+  [received, { by: "us", code: "E_LEAVING", declined: true }, "declined: the receiver is leaving"],
+] as const)("our own %o %o -> %s", (info, why, words) => {
+  expect(failureWords(info, why.code, why)).toBe(words);
 });
