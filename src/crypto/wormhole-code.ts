@@ -1,0 +1,37 @@
+/**
+ * Mailbox codes: `<nameplate>-<word>-<word>`, as magic-wormhole writes them. The nameplate (a
+ * number the mailbox allocates) says which mailbox to meet in; the whole code, nameplate
+ * included, is the SPAKE2 password. Words: one odd and one even PGP word (wormhole-words.ts),
+ * 16 bits. Codes typed by a person may have other words (a wormhole user may have chosen
+ * them), so parsing does not insist on the list.
+ */
+
+import { EVEN_WORDS, ODD_WORDS } from "./wormhole-words.ts";
+
+export interface WormholeCode {
+  /** "7" */
+  readonly nameplate: string;
+  /** "7-purple-sausage": the password. */
+  readonly code: string;
+}
+
+/** Two fresh words, odd then even: "purple-sausage". */
+export function randomWormholeWords(): string {
+  const [a, b] = crypto.getRandomValues(new Uint8Array(2));
+  return `${ODD_WORDS[a as number]}-${EVEN_WORDS[b as number]}`;
+}
+
+/**
+ * Reads a code as typed: surrounding space dropped, letters lowercased, spaces between parts
+ * taken as "-". Undefined unless it is digits, then at least one word of letters and digits.
+ */
+export function parseWormholeCode(text: string): WormholeCode | undefined {
+  const code = text
+    .normalize("NFC")
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, "-");
+  const match = /^(\d{1,9})(-[\p{L}\p{N}]+)+$/u.exec(code);
+  if (!match) return undefined;
+  return { nameplate: match[1] as string, code };
+}
