@@ -2,4 +2,6 @@
 export * from "./connection.ts";
 export * from "./endpoints.ts";
 export * from "./errors.ts";
+export * from "./mailbox-socket.ts";
 export * from "./memory-connection.ts";
+export * from "./transit.ts";

@@ -1,0 +1,318 @@
+/**
+ * Transit: one TCP connection between two peers that met in a mailbox, found the way
+ * magic-wormhole's transit.py finds it. Each side offers hints (its listening addresses,
+ * `direct-tcp-v1`; a transit relay, `relay-v1`); each dials every direct hint of the other's,
+ * and every relay a moment later (at once when no direct hint is left to wait for); connections
+ * accepted by our own listener count too. The first connection to finish the handshake wins.
+ * Bytes only: the handshake lines come from the caller (crypto/wormhole-keys.ts).
+ *
+ *   relay only:   us -> relay  "please relay TOKEN for side SIDE\n"   relay -> us "ok\n"
+ *   every path:   both send their line, "transit sender|receiver HEX ready\n\n", and check the other's
+ *   sender:       the first connection that got the receiver's line: "go\n"; later ones: "nevermind\n"
+ *   receiver:     uses the connection on which "go\n" arrives; closes the others
+ *
+ * Whatever follows the handshake on the winning connection is the caller's (records).
+ */
+
+import { networkInterfaces } from "node:os";
+import type { Connection, ConnectionEvents, SocketConnection } from "./connection.ts";
+import { dial, type Listener, listen } from "./endpoints.ts";
+
+/** A host and port to try. */
+export interface TransitHint {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface TransitPlan {
+  readonly role: "sender" | "receiver";
+  /** Our handshake line and the one we expect from the peer. */
+  readonly send: Uint8Array;
+  readonly expect: Uint8Array;
+  /** "please relay ..." for our side. */
+  readonly relayHandshake: Uint8Array;
+  /** The peer's direct hints. */
+  readonly direct: readonly TransitHint[];
+  /** Transit relays (ours and the peer's). */
+  readonly relays: readonly TransitHint[];
+  /** How long to give the direct hints before trying the relays. */
+  readonly relayDelayMs: number;
+  /** When to give up. */
+  readonly timeoutMs: number;
+}
+
+export type TransitPath = "direct" | "relay";
+
+export interface TransitResult {
+  readonly connection: Connection;
+  readonly path: TransitPath;
+  /** Where the winning connection goes: the relay's address, or the peer's. */
+  readonly address: string;
+}
+
+export type TransitErrorCode = "E_RELAY_UNREACHABLE" | "E_NO_PATH";
+
+export class TransitError extends Error {
+  override name = "TransitError";
+  constructor(
+    readonly code: TransitErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const GO = new TextEncoder().encode("go\n");
+const NEVERMIND = new TextEncoder().encode("nevermind\n");
+const OK = new TextEncoder().encode("ok\n");
+
+/** A connection whose first bytes (already read during the handshake) are handed to its next owner. */
+class HandedOver implements Connection {
+  constructor(
+    private readonly inner: Connection,
+    private leftover: Uint8Array | undefined,
+  ) {}
+  get remoteAddress() {
+    return this.inner.remoteAddress;
+  }
+  get queuedBytes() {
+    return this.inner.queuedBytes;
+  }
+  get closed() {
+    return this.inner.closed;
+  }
+  write(bytes: Uint8Array) {
+    this.inner.write(bytes);
+  }
+  end(timeoutMs?: number) {
+    this.inner.end(timeoutMs);
+  }
+  destroy() {
+    this.inner.destroy();
+  }
+  setEvents(events: ConnectionEvents) {
+    const leftover = this.leftover;
+    this.leftover = undefined;
+    if (leftover && leftover.length > 0) events.onData(leftover);
+    this.inner.setEvents(events);
+  }
+}
+
+function startsWith(buffer: Uint8Array, prefix: Uint8Array): boolean {
+  const n = Math.min(buffer.length, prefix.length);
+  for (let i = 0; i < n; i++) if (buffer[i] !== prefix[i]) return false;
+  return true;
+}
+
+type Step = "relay" | "handshake" | "decision" | "done";
+
+/**
+ * Races every path; resolves with the first connection that finished the handshake.
+ * `listener` (ours, already listening) hands its accepted connections to `accept`.
+ * @throws TransitError E_RELAY_UNREACHABLE when the relay was the only way and could not be
+ *   reached, E_NO_PATH when nothing worked within `timeoutMs`
+ */
+export function connectTransit(plan: TransitPlan, listener?: TransitListener): Promise<TransitResult> {
+  return new Promise((resolve, reject) => {
+    let finished = false;
+    const live = new Set<Connection>();
+    let directLeft = plan.direct.length;
+    let relayStarted = false;
+    let relayReached = false;
+    /** Dials not yet answered. */
+    let dialing = 0;
+    let winner: Connection | undefined;
+    let relayTimer: ReturnType<typeof setTimeout> | undefined;
+    let timeoutTimer: ReturnType<typeof setTimeout> | undefined;
+
+    const finish = (error?: TransitError): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(relayTimer);
+      clearTimeout(timeoutTimer);
+      for (const c of live) if (c !== winner) c.destroy();
+      listener?.stop();
+      if (error) reject(error);
+    };
+
+    const noMoreContenders = (): boolean => relayStarted && dialing === 0 && live.size === 0 && !listener;
+
+    const checkExhausted = (): void => {
+      if (finished || !noMoreContenders()) return;
+      if (plan.relays.length > 0 && !relayReached) {
+        finish(new TransitError("E_RELAY_UNREACHABLE", `cannot reach the transit relay ${describe(plan.relays)}`));
+      } else finish(new TransitError("E_NO_PATH", "no connection to the peer: no direct address or relay worked"));
+    };
+
+    const negotiate = (conn: Connection, path: TransitPath, viaRelay: boolean, address: string): void => {
+      live.add(conn);
+      let buffer = new Uint8Array(0);
+      let step: Step = viaRelay ? "relay" : "handshake";
+      const consume = (expected: Uint8Array): boolean | "bad" => {
+        if (!startsWith(buffer, expected)) return "bad";
+        if (buffer.length < expected.length) return false;
+        buffer = buffer.subarray(expected.length);
+        return true;
+      };
+      const drop = (): void => {
+        live.delete(conn);
+        conn.destroy();
+        checkExhausted();
+      };
+      const advance = (): void => {
+        if (finished && conn !== winner) return drop();
+        if (step === "relay") {
+          const r = consume(OK);
+          if (r === "bad") return drop();
+          if (!r) return;
+          step = "handshake";
+          conn.write(plan.send);
+        }
+        if (step === "handshake") {
+          const r = consume(plan.expect);
+          if (r === "bad") return drop();
+          if (!r) return;
+          if (plan.role === "sender") {
+            if (finished) {
+              conn.write(NEVERMIND);
+              return drop();
+            }
+            conn.write(GO);
+            return win();
+          }
+          step = "decision";
+        }
+        if (step === "decision") {
+          const r = consume(GO);
+          if (r === "bad") return drop(); // "nevermind": another connection won
+          if (!r) return;
+          if (finished) return drop();
+          return win();
+        }
+      };
+      const win = (): void => {
+        step = "done";
+        winner = conn;
+        live.delete(conn);
+        const leftover = buffer;
+        finish();
+        resolve({ connection: new HandedOver(conn, leftover), path, address });
+      };
+      // Our line goes first: attaching may replay the peer's early bytes, and GO must follow it.
+      conn.write(viaRelay ? plan.relayHandshake : plan.send);
+      conn.setEvents({
+        onData: (chunk) => {
+          if (step === "done") return;
+          const joined = new Uint8Array(buffer.length + chunk.length);
+          joined.set(buffer);
+          joined.set(chunk, buffer.length);
+          buffer = joined;
+          advance();
+        },
+        onDrain: () => {},
+        onClose: () => {
+          if (step !== "done") drop();
+        },
+      });
+    };
+
+    const startRelays = (): void => {
+      if (relayStarted || finished) return;
+      relayStarted = true;
+      clearTimeout(relayTimer);
+      for (const relay of plan.relays) {
+        const where = `${relay.host}:${relay.port}`;
+        dialing++;
+        dial(relay.host, relay.port, plan.timeoutMs)
+          .then((conn) => {
+            dialing--;
+            relayReached = true;
+            if (finished) return conn.destroy();
+            negotiate(conn, "relay", true, where);
+          })
+          .catch(() => {
+            dialing--;
+            checkExhausted();
+          });
+      }
+      checkExhausted();
+    };
+
+    relayTimer = setTimeout(startRelays, plan.direct.length > 0 ? plan.relayDelayMs : 0);
+    timeoutTimer = setTimeout(() => {
+      if (plan.relays.length > 0 && !relayReached && relayStarted) {
+        finish(new TransitError("E_RELAY_UNREACHABLE", `cannot reach the transit relay ${describe(plan.relays)}`));
+      } else finish(new TransitError("E_NO_PATH", `no connection to the peer within ${plan.timeoutMs / 1000} s`));
+    }, plan.timeoutMs);
+    for (const hint of plan.direct) {
+      dialing++;
+      dial(hint.host, hint.port, plan.timeoutMs)
+        .then((conn) => {
+          dialing--;
+          directLeft--;
+          if (finished) return conn.destroy();
+          negotiate(conn, "direct", false, `${hint.host}:${hint.port}`);
+        })
+        .catch(() => {
+          dialing--;
+          directLeft--;
+          // Every direct hint failed at once (unreachable, refused): no reason to wait for the relay.
+          if (directLeft === 0 && live.size === 0) startRelays();
+          checkExhausted();
+        });
+    }
+    listener?.onAccept((conn) => {
+      if (finished) return conn.destroy();
+      negotiate(conn, "direct", false, conn.remoteAddress);
+    });
+  });
+}
+
+/**
+ * Our listening socket for direct connections, opened before our hints go out; connections it
+ * accepts wait for `connectTransit` to take them.
+ */
+export class TransitListener {
+  private handler: ((conn: SocketConnection) => void) | undefined;
+  private readonly waiting: SocketConnection[] = [];
+  private readonly listener: Listener;
+  private stopped = false;
+
+  /** @throws NetError E_LISTEN */
+  constructor(host = "0.0.0.0") {
+    this.listener = listen(host, 0, (conn) => {
+      if (this.stopped) conn.destroy();
+      else if (this.handler) this.handler(conn);
+      else this.waiting.push(conn);
+    });
+  }
+
+  get port(): number {
+    return this.listener.port;
+  }
+
+  onAccept(handler: (conn: SocketConnection) => void): void {
+    this.handler = handler;
+    for (const conn of this.waiting.splice(0)) handler(conn);
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.listener.stop();
+    for (const conn of this.waiting.splice(0)) conn.destroy();
+  }
+}
+
+/** This machine's addresses for direct hints: IPv4 beyond loopback, or loopback when there is nothing else. */
+export function localAddresses(): string[] {
+  const found: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const info of list ?? []) if (info.family === "IPv4" && !info.internal) found.push(info.address);
+  }
+  return found.length > 0 ? found : ["127.0.0.1"];
+}
+
+function describe(hints: readonly TransitHint[]): string {
+  return hints.map((h) => `${h.host}:${h.port}`).join(", ");
+}

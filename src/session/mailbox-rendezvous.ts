@@ -1,0 +1,272 @@
+/**
+ * The mailbox rendezvous: meeting through a magic-wormhole mailbox server instead of a port.
+ * It ends in what the direct rendezvous ends in (a sealed FrameChannel, the peer's HELLO, how
+ * it was verified), so the session never learns how the connection was made.
+ *
+ * 1. Open the mailbox; allocate a code (the side that waits) or join one (the side given it).
+ *    Our version message says `app_versions.parley = {hello: hex(HELLO body)}`.
+ * 2. The peer's version message opens (the code was right). A Parley peer's HELLO is in it; a
+ *    plain wormhole client (no `parley` in its app_versions) can only send text: we take its
+ *    offer, answer `message_ack`, and hand the text back.
+ * 3. Parley peers send each other transit hints (direct addresses unless --no-listen, the
+ *    transit relay if one is configured) and race them (net/transit.ts). The side that made
+ *    the code is the transit sender.
+ * 4. On the winning connection Parley's records are sealed from the first byte with keys from
+ *    the wormhole key (crypto/wormhole-keys.ts); the mailbox stays open (holding the code) until
+ *    `release()`.
+ */
+
+import { SecureConnection } from "../crypto/secure-connection.ts";
+import { parleyWormholeKeys, transitSecrets } from "../crypto/wormhole-keys.ts";
+import {
+  connectTransit,
+  localAddresses,
+  type TransitHint,
+  TransitListener,
+  type TransitPath,
+  type TransitPlan,
+} from "../net/index.ts";
+import {
+  APP_NAME,
+  encodeMessage,
+  FrameType,
+  HEADER_BYTES,
+  type Hello,
+  makeHello,
+  PROTOCOL_VERSION,
+  parseMessage,
+} from "../protocol/index.ts";
+import { FrameChannel } from "./channel.ts";
+import { WormholeError } from "./mailbox-client.ts";
+import type { Security } from "./rendezvous.ts";
+import { Wormhole } from "./wormhole.ts";
+
+/** How long to look for a path to the peer (direct or relay) before giving up. */
+export const TRANSIT_TIMEOUT_MS = 30_000;
+/** How long direct hints have before the relay is tried as well (transit.py waits 2 s). */
+export const RELAY_DELAY_MS = 2_000;
+
+export interface MailboxRendezvousOptions {
+  /** ws://HOST:PORT/v1 */
+  readonly mailboxUrl: string;
+  /** Our transit relay, if any. */
+  readonly transitHelper?: TransitHint;
+  /** Open no listening socket (the relay is then the only path from our side). */
+  readonly noListen?: boolean;
+  /** Join this code; without it, a code is allocated. */
+  readonly code?: string;
+  readonly name?: string;
+  readonly timeoutMs?: number;
+  readonly relayDelayMs?: number;
+  /** The code is known (allocated, or the one given). */
+  readonly onCode?: (code: string) => void;
+}
+
+export interface ParleyMeeting {
+  readonly kind: "parley";
+  readonly channel: FrameChannel;
+  readonly peer: Hello;
+  readonly security: Security;
+  readonly path: TransitPath;
+  /** The relay's address (path "relay") or the peer's. */
+  readonly address: string;
+  /** Closes the mailbox (and lets go of the code); call when the session is over. */
+  release(): Promise<void>;
+}
+
+export interface WormholeTextMeeting {
+  readonly kind: "wormhole-text";
+  /** The text a plain wormhole client sent (`wormhole send --text`). */
+  readonly text: string;
+}
+
+export type MailboxMeeting = ParleyMeeting | WormholeTextMeeting;
+
+const utf8 = new TextEncoder();
+const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+function parseJson(bytes: Uint8Array): Record<string, unknown> {
+  try {
+    const value = JSON.parse(decode(bytes)) as unknown;
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {}
+  throw new WormholeError("E_PEER_PROTOCOL", "the peer sent a message that is not a JSON object");
+}
+
+/** The Parley HELLO in a peer's version message, or undefined for a plain wormhole client. */
+function parleyHello(versions: Record<string, unknown>): Hello | undefined {
+  const apps = versions.app_versions as Record<string, unknown> | undefined;
+  const parley = apps?.parley as { hello?: unknown } | undefined;
+  if (!parley) return undefined;
+  if (typeof parley.hello !== "string" || !/^([0-9a-f]{2})+$/.test(parley.hello)) {
+    throw new WormholeError("E_PEER_PROTOCOL", "the peer's Parley greeting is malformed");
+  }
+  let hello: Hello;
+  try {
+    const message = parseMessage({ type: FrameType.Hello, payload: Buffer.from(parley.hello, "hex") });
+    if (message.kind !== "hello") throw new Error("not a HELLO");
+    hello = message;
+  } catch (cause) {
+    throw new WormholeError("E_PEER_PROTOCOL", "the peer's Parley greeting is malformed", { cause });
+  }
+  if (hello.app !== APP_NAME || hello.v !== PROTOCOL_VERSION) {
+    throw new WormholeError("E_PEER_PROTOCOL", `the peer speaks Parley protocol ${hello.v}, not ${PROTOCOL_VERSION}`);
+  }
+  return hello;
+}
+
+interface TransitHints {
+  readonly direct: TransitHint[];
+  readonly relays: TransitHint[];
+}
+
+function tcpHint(h: unknown): TransitHint | undefined {
+  const { hostname, port } = (h ?? {}) as { hostname?: unknown; port?: unknown };
+  if (typeof hostname !== "string" || hostname.length === 0 || hostname.length > 255) return undefined;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return { host: hostname, port };
+}
+
+/** Reads a `transit` message's hints-v1 (unknown hint types are skipped, as transit.py does). */
+function readHints(transit: unknown): TransitHints {
+  const hints = (transit as { "hints-v1"?: unknown } | undefined)?.["hints-v1"];
+  const direct: TransitHint[] = [];
+  const relays: TransitHint[] = [];
+  for (const h of Array.isArray(hints) ? hints.slice(0, 64) : []) {
+    const type = (h as { type?: unknown } | null)?.type;
+    if (type === "direct-tcp-v1") {
+      const hint = tcpHint(h);
+      if (hint) direct.push(hint);
+    } else if (type === "relay-v1") {
+      const inner = (h as { hints?: unknown }).hints;
+      for (const r of Array.isArray(inner) ? inner.slice(0, 16) : []) {
+        const hint = tcpHint(r);
+        if (hint) relays.push(hint);
+      }
+    }
+  }
+  return { direct, relays };
+}
+
+function ourHints(listener: TransitListener | undefined, relay: TransitHint | undefined): unknown[] {
+  const hints: unknown[] = [];
+  if (listener) {
+    for (const address of localAddresses()) {
+      hints.push({ type: "direct-tcp-v1", priority: 0.0, hostname: address, port: listener.port });
+    }
+  }
+  if (relay) {
+    hints.push({
+      type: "relay-v1",
+      hints: [{ type: "direct-tcp-v1", priority: 0.0, hostname: relay.host, port: relay.port }],
+    });
+  }
+  return hints;
+}
+
+/** Waits for the peer's next message that has `key`, skipping others (as the wormhole clients do). */
+async function nextWith(wormhole: Wormhole, keys: string[]): Promise<Record<string, unknown>> {
+  for (;;) {
+    const message = parseJson(await wormhole.nextMessage());
+    if (typeof message.error === "string") {
+      throw new WormholeError("E_PEER_PROTOCOL", `the peer gave up: ${message.error.slice(0, 200)}`);
+    }
+    if (keys.some((k) => k in message)) return message;
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(error()), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** A plain wormhole client: take its text offer, or decline anything else. */
+async function takeWormholeText(wormhole: Wormhole): Promise<WormholeTextMeeting> {
+  const message = await nextWith(wormhole, ["offer"]);
+  const offer = message.offer as { message?: unknown } | undefined;
+  if (typeof offer?.message !== "string") {
+    wormhole.send(utf8.encode(JSON.stringify({ error: "Parley takes only text from wormhole clients (for now)" })));
+    await wormhole.close("errory");
+    throw new WormholeError("E_PEER_PROTOCOL", "a plain wormhole client offered a file; Parley takes only its text");
+  }
+  wormhole.send(utf8.encode(JSON.stringify({ answer: { message_ack: "ok" } })));
+  await wormhole.close("happy");
+  return { kind: "wormhole-text", text: offer.message };
+}
+
+/**
+ * Meets a peer through the mailbox and finds a path to it.
+ * @throws WormholeError (mailbox unreachable, nameplate unknown or taken, wrong code, ...)
+ * @throws TransitError (relay unreachable, no path)
+ */
+export async function meetThroughMailbox(options: MailboxRendezvousOptions): Promise<MailboxMeeting> {
+  const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex");
+  const joining = options.code !== undefined;
+  const hello = encodeMessage(makeHello(nonce, options.name, [], joining ? "code" : "listen"));
+  const versions = {
+    app_versions: { parley: { v: PROTOCOL_VERSION, hello: Buffer.from(hello.subarray(HEADER_BYTES)).toString("hex") } },
+  };
+  const wormhole = await Wormhole.open(options.mailboxUrl, versions, options.code);
+  let listener: TransitListener | undefined;
+  try {
+    const code = await wormhole.code.promise;
+    options.onCode?.(code);
+    const { key, versions: theirs } = await wormhole.verified.promise;
+    const peer = parleyHello(theirs);
+    if (!peer) return await takeWormholeText(wormhole);
+    const timeoutMs = options.timeoutMs ?? TRANSIT_TIMEOUT_MS;
+    listener = options.noListen ? undefined : new TransitListener();
+    const abilities = [{ type: "direct-tcp-v1" }, { type: "relay-v1" }];
+    const hints = ourHints(listener, options.transitHelper);
+    wormhole.send(utf8.encode(JSON.stringify({ transit: { "abilities-v1": abilities, "hints-v1": hints } })));
+    const theirHints = readHints(
+      (
+        await withTimeout(
+          nextWith(wormhole, ["transit"]),
+          timeoutMs,
+          () => new WormholeError("E_PEER_PROTOCOL", "the peer sent no connection hints"),
+        )
+      ).transit,
+    );
+    const role = joining ? "receiver" : "sender";
+    const secrets = transitSecrets(key, wormhole.side);
+    const relays = [...(options.transitHelper ? [options.transitHelper] : []), ...theirHints.relays].filter(
+      (r, i, all) => all.findIndex((o) => o.host === r.host && o.port === r.port) === i,
+    );
+    const plan: TransitPlan = {
+      role,
+      send: role === "sender" ? secrets.senderHandshake : secrets.receiverHandshake,
+      expect: role === "sender" ? secrets.receiverHandshake : secrets.senderHandshake,
+      relayHandshake: secrets.relayHandshake,
+      direct: theirHints.direct,
+      relays,
+      relayDelayMs: options.relayDelayMs ?? RELAY_DELAY_MS,
+      timeoutMs,
+    };
+    const transit = await connectTransit(plan, listener);
+    const keys = parleyWormholeKeys(key, role);
+    const secure = new SecureConnection(transit.connection);
+    secure.startSealing(keys.sendKey);
+    secure.startOpening(keys.receiveKey);
+    keys.sendKey.fill(0);
+    keys.receiveKey.fill(0);
+    return {
+      kind: "parley",
+      channel: new FrameChannel(secure, role === "sender" ? "accepted" : "dialed"),
+      peer,
+      security: { mode: "code", verification: keys.verification },
+      path: transit.path,
+      address: transit.address,
+      release: () => wormhole.close("happy"),
+    };
+  } catch (err) {
+    listener?.stop();
+    await wormhole.close(err instanceof WormholeError && err.code === "E_WRONG_CODE" ? "scary" : "errory");
+    throw err;
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * Two in-process Parleys meet through a real mailbox server and transit relay on 127.0.0.1:
+ * the direct path by default, the relay with --no-listen on both sides (and when the only
+ * direct hint goes nowhere), a session with chat and a file both ways on each path; two pairs
+ * at once never cross; a relay that is down and no path at all fail with their codes.
+ */
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TransitError } from "../../src/net/index.ts";
+import type { SessionEvents } from "../../src/session/events.ts";
+import { WormholeError } from "../../src/session/mailbox-client.ts";
+import {
+  type MailboxRendezvousOptions,
+  meetThroughMailbox,
+  type ParleyMeeting,
+} from "../../src/session/mailbox-rendezvous.ts";
+import { Session } from "../../src/session/session.ts";
+import { freePort, WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
+
+const available = wormholeServersAvailable("mailbox rendezvous tests (test/integration/mailbox-rendezvous.test.ts)");
+let servers: WormholeServers;
+const cleanups: Array<() => unknown> = [];
+
+beforeAll(async () => {
+  if (available) servers = await WormholeServers.start();
+}, 30_000);
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+  await servers?.stop();
+}, 30_000);
+
+const relayHint = () => ({ host: "127.0.0.1", port: servers.relay.port });
+
+/** Meets: `a` allocates, `b` joins with the code `a` got. */
+async function meetPair(
+  a: Partial<MailboxRendezvousOptions> = {},
+  b: Partial<MailboxRendezvousOptions> = {},
+): Promise<[ParleyMeeting, ParleyMeeting]> {
+  let gotCode!: (code: string) => void;
+  const code = new Promise<string>((r) => (gotCode = r));
+  const first = meetThroughMailbox({ mailboxUrl: servers.mailboxUrl, onCode: gotCode, ...a });
+  const second = code.then((c) => meetThroughMailbox({ mailboxUrl: servers.mailboxUrl, code: c, ...b }));
+  const meetings = (await Promise.all([first, second])) as [ParleyMeeting, ParleyMeeting];
+  for (const m of meetings) {
+    expect(m.kind).toBe("parley");
+    cleanups.push(() => m.release());
+  }
+  return meetings;
+}
+
+interface Peer {
+  session: Session;
+  chats: string[];
+  dir: string;
+  done: Promise<void>;
+}
+
+function sessionOn(meeting: ParleyMeeting, files = 0): Peer {
+  const dir = mkdtempSync(join(tmpdir(), "parley-mbx-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const chats: string[] = [];
+  let finished = 0;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const check = () => {
+    if (finished >= files && chats.length > 0) resolveDone();
+  };
+  const events: SessionEvents = {
+    chatReceived: (text) => {
+      chats.push(text);
+      check();
+    },
+    transferStarted() {},
+    transferProgressed() {},
+    transferFinished: (done) => {
+      if (done.direction === "receive") finished++;
+      check();
+    },
+    transferFailed: (_info, reason) => {
+      chats.push(`transfer failed: ${reason}`);
+    },
+    peerLeft() {},
+    connectionLost() {},
+    closed() {},
+  };
+  const session = new Session(meeting.channel, {
+    peer: meeting.peer,
+    security: meeting.security,
+    downloadDir: dir,
+    checksum: "xxh3",
+    events,
+  });
+  cleanups.push(() => session.abort("test over"));
+  return { session, chats, dir, done };
+}
+
+async function talk(a: ParleyMeeting, b: ParleyMeeting): Promise<void> {
+  expect(a.security.verification).toBe(b.security.verification);
+  const pa = sessionOn(a, 1);
+  const pb = sessionOn(b, 1);
+  const src = mkdtempSync(join(tmpdir(), "parley-mbx-src-"));
+  cleanups.push(() => rmSync(src, { recursive: true, force: true }));
+  const bytes = randomBytes(3 * 1024 * 1024 + 17);
+  writeFileSync(join(src, "blob.bin"), bytes);
+  pa.session.sendChat("hello from a");
+  pb.session.sendChat("hello from b");
+  pa.session.sendFile(join(src, "blob.bin"));
+  pb.session.sendFile(join(src, "blob.bin"));
+  await Promise.all([pa.done, pb.done]);
+  expect(pa.chats).toEqual(["hello from b"]);
+  expect(pb.chats).toEqual(["hello from a"]);
+  expect(readFileSync(join(pa.dir, "blob.bin")).equals(bytes)).toBe(true);
+  expect(readFileSync(join(pb.dir, "blob.bin")).equals(bytes)).toBe(true);
+}
+
+describe.skipIf(!available)("mailbox rendezvous (real mailbox and relay)", () => {
+  test("the direct path by default: chat and files both ways", async () => {
+    const [a, b] = await meetPair({ transitHelper: relayHint() }, { transitHelper: relayHint() });
+    expect([a.path, b.path]).toEqual(["direct", "direct"]);
+    await talk(a, b);
+  });
+
+  test("--no-listen on both sides: through the relay, reported with its address", async () => {
+    const [a, b] = await meetPair({ transitHelper: relayHint(), noListen: true }, { noListen: true });
+    expect([a.path, b.path]).toEqual(["relay", "relay"]);
+    expect(a.address).toBe(`127.0.0.1:${servers.relay.port}`);
+    expect(b.address).toBe(`127.0.0.1:${servers.relay.port}`);
+    await talk(a, b);
+  });
+
+  test("two pairs at once on one mailbox and relay never cross", async () => {
+    const opts = { transitHelper: relayHint(), noListen: true };
+    const [[a1, b1], [a2, b2]] = await Promise.all([meetPair(opts, opts), meetPair(opts, opts)]);
+    expect(a1.peer.nonce).not.toBe(a2.peer.nonce);
+    expect(a1.security.verification).toBe(b1.security.verification);
+    expect(a2.security.verification).toBe(b2.security.verification);
+    await Promise.all([talk(a1, b1), talk(a2, b2)]);
+  });
+
+  test("the relay is down and is the only path: relay unreachable", async () => {
+    const down = { host: "127.0.0.1", port: freePort() };
+    const error = await meetPair({ transitHelper: down, noListen: true }, { noListen: true }).catch((e) => e);
+    expect(error).toBeInstanceOf(TransitError);
+    expect((error as TransitError).code).toBe("E_RELAY_UNREACHABLE");
+  });
+
+  test("no relay and nobody listening: no path", async () => {
+    const error = await meetPair({ noListen: true }, { noListen: true }).catch((e) => e);
+    expect(error).toBeInstanceOf(TransitError);
+    expect((error as TransitError).code).toBe("E_NO_PATH");
+  });
+
+  test("a wrong code: both sides E_WRONG_CODE", async () => {
+    let gotCode!: (code: string) => void;
+    const code = new Promise<string>((r) => (gotCode = r));
+    const a = meetThroughMailbox({ mailboxUrl: servers.mailboxUrl, onCode: gotCode }).catch((e) => e);
+    const b = code.then((c) =>
+      meetThroughMailbox({ mailboxUrl: servers.mailboxUrl, code: `${c}-extra` }).catch((e) => e),
+    );
+    for (const e of await Promise.all([a, b])) {
+      expect(e).toBeInstanceOf(WormholeError);
+      expect((e as WormholeError).code).toBe("E_WRONG_CODE");
+    }
+  });
+});

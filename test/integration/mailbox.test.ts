@@ -1,0 +1,92 @@
+/**
+ * The mailbox client against a real magic-wormhole mailbox server on 127.0.0.1: allocate and
+ * join a code, the verified key on both sides, application messages in order, wrong code on
+ * both sides, an unknown nameplate, a third claimant, an unreachable mailbox.
+ */
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { WormholeError } from "../../src/session/mailbox-client.ts";
+import { Wormhole } from "../../src/session/wormhole.ts";
+import { freePort, WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
+
+const available = wormholeServersAvailable("mailbox client tests (test/integration/mailbox.test.ts)");
+let servers: WormholeServers;
+const opened: Wormhole[] = [];
+
+beforeAll(async () => {
+  if (available) servers = await WormholeServers.start();
+}, 30_000);
+afterAll(async () => {
+  await Promise.all(opened.map((w) => w.close()));
+  await servers?.stop();
+}, 30_000);
+
+const utf8 = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+async function open(versions: Record<string, unknown>, code?: string): Promise<Wormhole> {
+  const w = await Wormhole.open(servers.mailboxUrl, versions, code);
+  opened.push(w);
+  return w;
+}
+
+async function failure(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(WormholeError);
+    return (err as WormholeError).code;
+  }
+  throw new Error("did not fail");
+}
+
+describe.skipIf(!available)("mailbox client (real mailbox server)", () => {
+  test("allocate, join, one key, the peer's versions, messages in order both ways", async () => {
+    const a = await open({ app_versions: { who: "a" } });
+    const code = await a.code.promise;
+    expect(code).toMatch(/^\d+-[a-z]+-[a-z]+$/);
+    const b = await open({ app_versions: { who: "b" } }, code);
+    const [va, vb] = await Promise.all([a.verified.promise, b.verified.promise]);
+    expect(va.key).toEqual(vb.key);
+    expect(va.versions).toEqual({ app_versions: { who: "b" } });
+    expect(vb.versions).toEqual({ app_versions: { who: "a" } });
+    for (const m of ["one", "two", "three"]) a.send(utf8(m));
+    b.send(utf8("back"));
+    expect([text(await b.nextMessage()), text(await b.nextMessage()), text(await b.nextMessage())]).toEqual([
+      "one",
+      "two",
+      "three",
+    ]);
+    expect(text(await a.nextMessage())).toBe("back");
+  });
+
+  test("a wrong code fails on both sides, and nothing is delivered", async () => {
+    const a = await open({});
+    const code = await a.code.promise;
+    const b = await open({}, `${code}x`);
+    expect(await failure(a.verified.promise)).toBe("E_WRONG_CODE");
+    expect(await failure(b.verified.promise)).toBe("E_WRONG_CODE");
+    expect(await failure(b.nextMessage())).toBe("E_WRONG_CODE");
+  });
+
+  test("a nameplate nobody holds is unknown", async () => {
+    const b = await open({}, "987654-purple-sausage");
+    expect(await failure(b.code.promise.then(() => b.verified.promise))).toBe("E_NAMEPLATE_UNKNOWN");
+  });
+
+  test("a third claimant is refused; the pair goes on", async () => {
+    const a = await open({});
+    const code = await a.code.promise;
+    const b = await open({}, code);
+    await Promise.all([a.verified.promise, b.verified.promise]);
+    const c = await open({}, code);
+    expect(await failure(c.verified.promise)).toBe("E_NAMEPLATE_TAKEN");
+    a.send(utf8("still here"));
+    expect(text(await b.nextMessage())).toBe("still here");
+  });
+
+  test("an unreachable mailbox fails at once", async () => {
+    const port = freePort();
+    expect(await failure(Wormhole.open(`ws://127.0.0.1:${port}/v1`, {}))).toBe("E_MAILBOX_UNREACHABLE");
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * Test helper: magic-wormhole's own servers on free ports of 127.0.0.1, one pair per test file
+ * (start in beforeAll, stop in afterAll). The mailbox server and the transit relay are the
+ * Debian packages python3-magic-wormhole-mailbox-server and magic-wormhole-transit-relay, run
+ * with twistd3 in the foreground; each is ready when its port accepts a connection and is
+ * stopped by its pid.
+ *
+ * Where they are not installed the tests that need them are skipped, and say so loudly; with
+ * PARLEY_REQUIRE_WORMHOLE=1 (set by .ci/run) their absence is a failure instead.
+ */
+
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+
+const MAILBOX_PACKAGE = "/usr/lib/python3/dist-packages/wormhole_mailbox_server";
+const RELAY_PACKAGE = "/usr/lib/python3/dist-packages/wormhole_transit_relay";
+
+/** Why the servers cannot run here, or undefined when they can. */
+export function wormholeServersMissing(): string | undefined {
+  if (!Bun.which("twistd3")) return "twistd3 is not installed";
+  if (!existsSync(MAILBOX_PACKAGE)) return "python3-magic-wormhole-mailbox-server is not installed";
+  if (!existsSync(RELAY_PACKAGE)) return "magic-wormhole-transit-relay is not installed";
+  return undefined;
+}
+
+/**
+ * True when the tests may use the servers. Otherwise prints which tests are skipped and why,
+ * or throws when PARLEY_REQUIRE_WORMHOLE=1.
+ */
+export function wormholeServersAvailable(what: string): boolean {
+  const missing = wormholeServersMissing();
+  if (!missing) return true;
+  if (process.env.PARLEY_REQUIRE_WORMHOLE === "1") {
+    throw new Error(`PARLEY_REQUIRE_WORMHOLE=1 but ${missing}: ${what} cannot run`);
+  }
+  console.warn(`\n*** SKIPPED: ${what}: ${missing} (apt-get install ${DEBIAN_PACKAGES}) ***\n`);
+  return false;
+}
+
+export const DEBIAN_PACKAGES = "python3-magic-wormhole-mailbox-server magic-wormhole-transit-relay magic-wormhole";
+
+/** A port the OS just handed out and took back (a tiny race with other processes, as usual). */
+export function freePort(): number {
+  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = server.port;
+  server.stop(true);
+  return port;
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port. */
+export async function waitForPort(port: number, proc: Subprocess, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`the server on port ${port} exited with ${proc.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      Bun.connect({
+        hostname: "127.0.0.1",
+        port,
+        socket: {
+          open(s) {
+            s.end();
+            resolve(true);
+          },
+          data() {},
+          connectError() {
+            resolve(false);
+          },
+        },
+      }).catch(() => resolve(false));
+    });
+    if (ok) return;
+    await Bun.sleep(50); // polling a port that is still coming up; the deadline bounds it
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs / 1000} s`);
+}
+
+export class WormholeServer {
+  private constructor(
+    readonly proc: Subprocess,
+    readonly port: number,
+    private readonly dir: string,
+  ) {}
+
+  /** Starts `twistd3 -n --pidfile= PLUGIN --port=tcp:PORT:interface=HOST ...`. */
+  static async start(plugin: "wormhole-mailbox" | "transitrelay", host = "127.0.0.1"): Promise<WormholeServer> {
+    const dir = mkdtempSync(join(tmpdir(), "parley-wormhole-"));
+    const port = freePort();
+    const args = [
+      "twistd3",
+      "-n",
+      "--pidfile=",
+      "--logfile=twistd.log",
+      plugin,
+      `--port=tcp:${port}:interface=${host}`,
+    ];
+    if (plugin === "wormhole-mailbox") args.push(`--channel-db=${join(dir, "mailbox.sqlite")}`);
+    const proc = Bun.spawn(args, { cwd: dir, stdout: "ignore", stderr: "ignore" });
+    const server = new WormholeServer(proc, port, dir);
+    try {
+      await waitForPort(port, proc);
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+    return server;
+  }
+
+  /** Stops the server by its pid (SIGTERM, then SIGKILL after 5 s) and removes its folder. */
+  async stop(): Promise<void> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      this.proc.kill("SIGTERM");
+      const timer = setTimeout(() => this.proc.kill("SIGKILL"), 5000);
+      await this.proc.exited;
+      clearTimeout(timer);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A mailbox server and a transit relay, started together. */
+export class WormholeServers {
+  private constructor(
+    readonly mailbox: WormholeServer,
+    readonly relay: WormholeServer,
+  ) {}
+
+  static async start(): Promise<WormholeServers> {
+    const [mailbox, relay] = await Promise.all([
+      WormholeServer.start("wormhole-mailbox"),
+      WormholeServer.start("transitrelay"),
+    ]);
+    return new WormholeServers(mailbox, relay);
+  }
+
+  /** ws://127.0.0.1:PORT/v1 */
+  get mailboxUrl(): string {
+    return `ws://127.0.0.1:${this.mailbox.port}/v1`;
+  }
+
+  /** tcp:127.0.0.1:PORT */
+  get transitHelper(): string {
+    return `tcp:127.0.0.1:${this.relay.port}`;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.mailbox.stop(), this.relay.stop()]);
+  }
+}
