@@ -16,6 +16,7 @@ import {
   rateFlag,
   UsageError,
 } from "./flags.ts";
+import { MAILBOX_FLAGS, type MailboxConfig, mailboxCodeFromEnvironment, mailboxFlags } from "./mailbox-options.ts";
 
 export { UsageError };
 
@@ -34,6 +35,8 @@ export interface ChatOptions {
   readonly peerCode?: string;
   /** --insecure-port-only: accept and dial the port alone, unverified. */
   readonly insecurePortOnly: boolean;
+  /** --relay-url and friends: meet through a magic-wormhole mailbox. */
+  readonly mailbox?: MailboxConfig;
 }
 
 export type ParsedArgs =
@@ -56,6 +59,7 @@ export const CHAT_OPTIONS = {
   checksum: OPTIONS.checksum,
   "limit-rate": OPTIONS["limit-rate"],
   "insecure-port-only": OPTIONS["insecure-port-only"],
+  ...MAILBOX_FLAGS,
   help: OPTIONS.help,
   version: OPTIONS.version,
 } as const satisfies OptionSpecs;
@@ -94,7 +98,9 @@ export function parseChatArgs(
   if (values.version) return { kind: "version" };
   const name = nameFlag(values);
   const limitRate = rateFlag(values);
-  const peerCode = peerCodeFromEnvironment(values["code-file"] as string | undefined, env);
+  const mailbox = mailboxFlags(values, env);
+  const codeFile = values["code-file"] as string | undefined;
+  const peerCode = mailbox ? mailboxCodeFromEnvironment(codeFile, env) : peerCodeFromEnvironment(codeFile, env);
   const host = hostFlag(values);
   return {
     kind: "chat",
@@ -109,6 +115,7 @@ export function parseChatArgs(
       ...(name === undefined ? {} : { name }),
       ...(limitRate === undefined ? {} : { limitRate }),
       ...(peerCode === undefined ? {} : { peerCode }),
+      ...(mailbox === undefined ? {} : { mailbox }),
     },
   };
 }

@@ -17,6 +17,7 @@ import { EXIT_OK } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
 import { parseInputLine, parseTransferPaths } from "./input.ts";
 import type { CliIo, Signal } from "./io.ts";
+import { MailboxChat } from "./mailbox-chat.ts";
 import { failureWords } from "./reason-words.ts";
 import { planSends, type SendPlan, startSends, unitsOf } from "./send-plan.ts";
 import { relativePathsLine } from "./shell-folder.ts";
@@ -39,7 +40,7 @@ const CODE_PROMPT = "peer code> ";
 export async function runChat(options: ChatOptions, io: CliIo): Promise<number> {
   const interactive = Boolean((io.stdin as { isTTY?: boolean }).isTTY && io.stdout.isTTY);
   // A --connect that is not a code at all is a usage error when no one can type a better one.
-  if (options.connect !== undefined && !interactive) {
+  if (options.connect !== undefined && !interactive && !options.mailbox) {
     const target = dialTarget(options.connect, options);
     if ("problem" in target) throw new UsageError(`--connect: ${target.problem}`);
   }
@@ -52,6 +53,7 @@ class ChatController {
   private readonly terminal: Terminal;
   private readonly presenter: TransferPresenter;
   private readonly link: PeerLink;
+  private mailbox: MailboxChat | undefined;
   private session: Session | undefined;
   private dialing = false;
   private readonly heldLines: string[] = [];
@@ -108,6 +110,8 @@ class ChatController {
   }
 
   async run(): Promise<number> {
+    this.mailbox = this.options.mailbox && new MailboxChat(this.options, this.link, this.terminal);
+    if (this.mailbox) return this.mailbox.run();
     if (!this.link.listen()) return this.link.exitCode;
     this.terminal.print(relativePathsLine(this.io.cwd));
     const target = this.options.connect ?? this.options.peerCode;
@@ -225,7 +229,7 @@ class ChatController {
             this.heldLines.push(text);
             return;
           }
-          return this.connectTo(text);
+          return this.mailbox ? this.mailbox.join(text) : this.connectTo(text);
       }
     }
     switch (input.kind) {

@@ -17,6 +17,7 @@ import {
   rateFlag,
   UsageError,
 } from "./flags.ts";
+import { MAILBOX_FLAGS, type MailboxConfig, mailboxCodeFromEnvironment, mailboxFlags } from "./mailbox-options.ts";
 
 export const SEND_OPTIONS = {
   to: {
@@ -33,6 +34,7 @@ export const SEND_OPTIONS = {
   json: OPTIONS.json,
   "no-progress": OPTIONS["no-progress"],
   "insecure-port-only": OPTIONS["insecure-port-only"],
+  ...MAILBOX_FLAGS,
   help: OPTIONS.help,
   version: OPTIONS.version,
 } as const satisfies OptionSpecs;
@@ -50,6 +52,7 @@ export const RECEIVE_OPTIONS = {
   json: OPTIONS.json,
   "no-progress": OPTIONS["no-progress"],
   "insecure-port-only": OPTIONS["insecure-port-only"],
+  ...MAILBOX_FLAGS,
   help: OPTIONS.help,
   version: OPTIONS.version,
 } as const satisfies OptionSpecs;
@@ -91,6 +94,8 @@ interface CommonCommandOptions {
   readonly peerCode?: string;
   /** --insecure-port-only: accept and dial the port alone, unverified. */
   readonly insecurePortOnly: boolean;
+  /** --relay-url and friends: meet through a magic-wormhole mailbox (the code is then a mailbox code). */
+  readonly mailbox?: MailboxConfig;
 }
 
 export interface SendOptions extends CommonCommandOptions {
@@ -118,7 +123,13 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** @param dials - the command connects out: only then is the peer's code read (and checked) */
 function common(values: FlagValues, dials: boolean, env: Env): CommonCommandOptions {
-  const peerCode = dials ? peerCodeFromEnvironment(values["code-file"] as string | undefined, env) : undefined;
+  const mailbox = mailboxFlags(values, env);
+  const codeFile = values["code-file"] as string | undefined;
+  const peerCode = mailbox
+    ? mailboxCodeFromEnvironment(codeFile, env)
+    : dials
+      ? peerCodeFromEnvironment(codeFile, env)
+      : undefined;
   const host = hostFlag(values);
   return {
     host,
@@ -128,6 +139,7 @@ function common(values: FlagValues, dials: boolean, env: Env): CommonCommandOpti
     progress: values["no-progress"] !== true && values.json !== true,
     checksum: checksumFlag(values),
     ...(peerCode === undefined ? {} : { peerCode }),
+    ...(mailbox === undefined ? {} : { mailbox }),
   };
 }
 

@@ -16,6 +16,10 @@ const PROGRESS_EVERY_MS = 100;
 export interface Reporter {
   listening(host: string, port: number, reachableAt: readonly string[], code: string, hint: string): void;
   connected(peerName: string | undefined, address: string, security?: Security): void;
+  /** Mailbox flow: our code (`code 7-purple-sausage`) and what the peer should run. */
+  mailboxCode(code: string, hint: string): void;
+  /** Mailbox flow: the path in use, "direct" or "relay", and where it goes. */
+  path(path: "direct" | "relay", address: string): void;
   chat(text: string): void;
   offered(info: TransferInfo): void;
   /** The command is about to hand `transfers` sends for `units` files and folders to the session. */
@@ -105,6 +109,12 @@ class JsonReporter implements Reporter {
       peer: { address, ...(peerName === undefined ? {} : { name: peerName }) },
       ...(security ? { verified: security.mode === "code", verification: security.verification } : {}),
     });
+  }
+  mailboxCode(code: string): void {
+    this.emit({ type: "code", code });
+  }
+  path(path: "direct" | "relay", address: string): void {
+    this.emit({ type: "path", path, address });
   }
   chat(text: string): void {
     this.gate.writeFromPeer(`${jsonLine({ type: "chat", text })}\n`);
@@ -245,6 +255,13 @@ class HumanReporter implements Reporter, TransferOutput {
         : " (encrypted, port only: not verified)";
     this.print(`Connected to ${peerName ? sanitizeForTerminal(peerName) : "peer"} at ${address}${how}.`);
     if (security) this.print(`Both sides show ${security.verification}.`);
+  }
+  mailboxCode(code: string, hint: string): void {
+    this.print(`Waiting in the mailbox · code ${code}`);
+    this.print(hint);
+  }
+  path(path: "direct" | "relay", address: string): void {
+    this.print(path === "direct" ? `Connected directly to ${address}` : `Connected through the relay ${address}`);
   }
   chat(text: string): void {
     this.print(`<peer> ${displayText(text)}`, true);

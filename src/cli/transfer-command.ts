@@ -16,6 +16,7 @@ import { EXIT_INTEGRITY, EXIT_OK, EXIT_TRANSFER, INTEGRITY_CODES } from "./exit-
 import { UsageError } from "./flags.ts";
 import { expandHome } from "./input.ts";
 import type { CliIo } from "./io.ts";
+import { runWithMailbox } from "./mailbox-command.ts";
 import { failureWords } from "./reason-words.ts";
 import { makeReporter, type Reporter } from "./reporter.ts";
 import { planSends, type SendPlan, startSends, unitsOf } from "./send-plan.ts";
@@ -82,6 +83,7 @@ class OneShotRun {
       this.io,
     );
     this.link = link;
+    if (options.mailbox) return runWithMailbox({ role: this.role, options, link, reporter }, peer);
     if (peer === undefined) {
       link.listen();
     } else {

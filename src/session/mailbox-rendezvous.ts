@@ -53,11 +53,15 @@ export interface MailboxRendezvousOptions {
   readonly transitHelper?: TransitHint;
   /** Open no listening socket (the relay is then the only path from our side). */
   readonly noListen?: boolean;
+  /** Our HELLO nonce (the rendezvous's, so it can tell which side leads). */
+  readonly nonce?: string;
   /** Join this code; without it, a code is allocated. */
   readonly code?: string;
   readonly name?: string;
   readonly timeoutMs?: number;
   readonly relayDelayMs?: number;
+  /** Aborting closes the mailbox: the meeting fails with E_MAILBOX_LOST. */
+  readonly signal?: AbortSignal;
   /** The code is known (allocated, or the one given). */
   readonly onCode?: (code: string) => void;
 }
@@ -205,13 +209,14 @@ async function takeWormholeText(wormhole: Wormhole): Promise<WormholeTextMeeting
  * @throws TransitError (relay unreachable, no path)
  */
 export async function meetThroughMailbox(options: MailboxRendezvousOptions): Promise<MailboxMeeting> {
-  const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex");
+  const nonce = options.nonce ?? Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex");
   const joining = options.code !== undefined;
   const hello = encodeMessage(makeHello(nonce, options.name, [], joining ? "code" : "listen"));
   const versions = {
     app_versions: { parley: { v: PROTOCOL_VERSION, hello: Buffer.from(hello.subarray(HEADER_BYTES)).toString("hex") } },
   };
   const wormhole = await Wormhole.open(options.mailboxUrl, versions, options.code);
+  options.signal?.addEventListener("abort", () => void wormhole.close("lonely"));
   let listener: TransitListener | undefined;
   try {
     const code = await wormhole.code.promise;

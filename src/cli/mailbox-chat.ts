@@ -1,0 +1,82 @@
+/**
+ * `bun run chat` with a mailbox: instead of "Listening on ... · code", a code from the mailbox
+ * (`Waiting in the mailbox · code 7-purple-sausage`); a code typed at the prompt (or given with
+ * --connect, --code-file, PARLEY_CODE) joins the peer's instead. The path in use is said once
+ * connected; a plain wormhole client's text is shown as its chat line.
+ */
+
+import { parseWormholeCode } from "../crypto/wormhole-code.ts";
+import { displayText, type Terminal } from "../ui/index.ts";
+import type { ChatOptions } from "./args.ts";
+import type { PeerLink } from "./connect.ts";
+import { EXIT_OK } from "./exit-codes.ts";
+import { describeMeetFailure, MailboxMeet } from "./mailbox-meet.ts";
+import type { MailboxConfig } from "./mailbox-options.ts";
+
+export class MailboxChat {
+  private current: MailboxMeet | undefined;
+  private joining = false;
+
+  constructor(
+    private readonly options: ChatOptions,
+    private readonly link: PeerLink,
+    private readonly terminal: Terminal,
+  ) {}
+
+  /**
+   * Starts (joining the code given, else allocating one) and resolves with the chat's exit
+   * code once the mailbox has been let go.
+   */
+  async run(): Promise<number> {
+    const given = this.options.connect ?? this.options.peerCode;
+    if (given !== undefined) this.join(given);
+    else {
+      this.start(undefined);
+      this.terminal.setPrompt("peer code> ");
+    }
+    const code = await this.link.exitCode;
+    await this.current?.release();
+    return code;
+  }
+
+  /** A line typed before the session: the peer's code. */
+  join(text: string): void {
+    const parsed = parseWormholeCode(text);
+    if (!parsed) {
+      this.terminal.print("Error: not a mailbox code. Type the code the peer's Parley shows, like 7-purple-sausage.");
+      return;
+    }
+    if (this.joining) return;
+    this.joining = true;
+    this.current?.abandon();
+    this.terminal.print(`Joining ${parsed.code}...`);
+    this.start(parsed.code);
+  }
+
+  private start(code: string | undefined): void {
+    const meet = new MailboxMeet({
+      rendezvous: this.link.rendezvous,
+      config: this.options.mailbox as MailboxConfig,
+      ...(this.options.name === undefined ? {} : { name: this.options.name }),
+      code: (c) => {
+        if (code !== undefined) return;
+        this.terminal.print(`Waiting in the mailbox · code ${c}`);
+        this.terminal.print("Give the peer this code, or type the code its Parley shows.");
+      },
+      path: (line) => this.terminal.print(line),
+      wormholeText: (text) => {
+        this.terminal.print("A plain wormhole client (not Parley) joined: it sent a text message.");
+        this.terminal.print(`<wormhole> ${displayText(text)}`);
+        this.link.finish(EXIT_OK);
+      },
+    });
+    this.current = meet;
+    meet.meet(code).catch((err: unknown) => {
+      if (meet.abandoned) return;
+      const failure = describeMeetFailure(err);
+      if (!failure) throw err;
+      this.terminal.print(failure.line);
+      this.link.finish(failure.exitCode);
+    });
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The mailbox flow for every command: meets the peer through the mailbox (the session code is
+ * loaded only when a mailbox is configured), hands the connection to the rendezvous through the
+ * same seam as the direct flow, and words the outcome: the code line, the path line, and one
+ * line with an exit code for each way it can fail.
+ */
+
+import type { Rendezvous } from "../session/index.ts";
+import { EXIT_CONNECTION } from "./exit-codes.ts";
+import type { MailboxConfig } from "./mailbox-options.ts";
+
+type MeetModule = typeof import("../session/mailbox-rendezvous.ts");
+
+export interface MailboxMeetIo {
+  readonly rendezvous: Rendezvous;
+  readonly config: MailboxConfig;
+  readonly name?: string;
+  /** The code is known: show it (`code 7-purple-sausage`). */
+  code(code: string): void;
+  /** "Connected directly to HOST:PORT" / "Connected through the relay HOST:PORT". */
+  path(line: string, path: "direct" | "relay", address: string): void;
+  /** A plain wormhole client sent text. */
+  wormholeText(text: string): void;
+}
+
+/** How a failure is told: one line, and the exit code. */
+export interface MeetFailure {
+  readonly line: string;
+  readonly exitCode: number;
+  readonly code: string;
+}
+
+/** The failures of the mailbox flow, worded (all exit EXIT_CONNECTION = 2, as connection failures do). */
+const WORDS: Record<string, string> = {
+  E_MAILBOX_UNREACHABLE: "cannot reach the mailbox server",
+  E_MAILBOX_LOST: "the connection to the mailbox server was lost",
+  E_MAILBOX_REFUSED: "the mailbox server refused",
+  E_NAMEPLATE_UNKNOWN: "no one is waiting with that code (unknown nameplate)",
+  E_NAMEPLATE_TAKEN: "that code is already in use by two others (nameplate taken)",
+  E_WRONG_CODE: "wrong code",
+  E_PEER_PROTOCOL: "the peer broke the protocol",
+  E_RELAY_UNREACHABLE: "cannot reach the transit relay",
+  E_NO_PATH: "no way to reach the peer (no direct address worked and no relay is configured or working)",
+};
+
+export function describeMeetFailure(err: unknown): MeetFailure | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  const name = (err as { name?: unknown } | undefined)?.name;
+  if (typeof code !== "string" || (name !== "WormholeError" && name !== "TransitError")) return undefined;
+  const words = WORDS[code] ?? "the mailbox flow failed";
+  const detail = err instanceof Error && code !== "E_WRONG_CODE" ? `: ${err.message}` : "";
+  return { line: `Error: ${words}${detail}`, exitCode: EXIT_CONNECTION, code };
+}
+
+/** A meeting under way; `release` lets go of the mailbox (call when the session is over). */
+export class MailboxMeet {
+  private releaseMeeting: (() => Promise<void>) | undefined;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly io: MailboxMeetIo) {}
+
+  /**
+   * Meets (allocating a code, or joining `code`) and joins the rendezvous; resolves once the
+   * connection was handed over (or the peer was a plain wormhole client).
+   * @throws WormholeError | TransitError (see describeMeetFailure)
+   */
+  async meet(code?: string): Promise<void> {
+    const { meetThroughMailbox }: MeetModule = await import("../session/mailbox-rendezvous.ts");
+    const { config } = this.io;
+    const meeting = await meetThroughMailbox({
+      signal: this.abort.signal,
+      mailboxUrl: config.mailboxUrl,
+      nonce: this.io.rendezvous.nonce,
+      noListen: config.noListen,
+      ...(config.transitHelper ? { transitHelper: config.transitHelper } : {}),
+      ...(code === undefined ? {} : { code }),
+      ...(this.io.name === undefined ? {} : { name: this.io.name }),
+      onCode: (c) => {
+        if (!this.abandoned) this.io.code(c);
+      },
+    });
+    if (meeting.kind === "wormhole-text") return this.io.wormholeText(meeting.text);
+    if (this.abandoned) {
+      meeting.channel.conn.destroy();
+      await meeting.release();
+      return;
+    }
+    this.releaseMeeting = meeting.release;
+    const where = meeting.path === "direct" ? "directly to" : "through the relay";
+    this.io.path(`Connected ${where} ${meeting.address}`, meeting.path, meeting.address);
+    await this.io.rendezvous.joined(meeting);
+  }
+
+  /** This meeting is no longer wanted (the user typed a peer's code instead). */
+  abandon(): void {
+    this.abort.abort();
+  }
+
+  get abandoned(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  async release(): Promise<void> {
+    await this.releaseMeeting?.();
+  }
+}

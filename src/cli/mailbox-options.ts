@@ -1,0 +1,108 @@
+/**
+ * The flags of the mailbox flow (the same names as the wormhole CLI's): which magic-wormhole
+ * mailbox server and transit relay to use, and whether to listen for direct connections.
+ * Nothing is contacted unless one of them (or its environment variable) is given.
+ */
+
+import { readFileSync } from "node:fs";
+import { parseWormholeCode } from "../crypto/wormhole-code.ts";
+import { type FlagValues, type OptionSpecs, UsageError } from "./flags.ts";
+
+/** The public magic-wormhole servers (`--relay`). */
+export const PUBLIC_MAILBOX_URL = "ws://relay.magic-wormhole.io:4000/v1";
+export const PUBLIC_TRANSIT_HELPER = "tcp:transit.magic-wormhole.io:4001";
+
+/** The mailbox flow's options (their help lines are generated with the others'). */
+export const MAILBOX_FLAGS = {
+  "relay-url": {
+    type: "string",
+    value: "URL",
+    help: "meet through this magic-wormhole mailbox server, ws://HOST:PORT/v1\n(or WORMHOLE_RELAY_URL): codes become like 7-purple-sausage",
+  },
+  "transit-helper": {
+    type: "string",
+    value: "tcp:HOST:PORT",
+    help: "the transit relay to use when no direct path works (or WORMHOLE_TRANSIT_HELPER)",
+  },
+  relay: {
+    type: "boolean",
+    help: `the public magic-wormhole servers where the two above are not given:\n${PUBLIC_MAILBOX_URL}, ${PUBLIC_TRANSIT_HELPER}`,
+  },
+  "no-listen": { type: "boolean", help: "open no port for direct connections: the relay path only" },
+} as const satisfies OptionSpecs;
+
+export interface MailboxConfig {
+  readonly mailboxUrl: string;
+  readonly transitHelper?: { readonly host: string; readonly port: number };
+  readonly noListen: boolean;
+}
+
+/** tcp:HOST:PORT (HOST may be [IPv6]). */
+export function parseTransitHelper(text: string): { host: string; port: number } {
+  const m = /^tcp:(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):(\d{1,5})$/.exec(text.trim());
+  const port = Number(m?.[2]);
+  if (!m || port < 1 || port > 65535) {
+    throw new UsageError(`--transit-helper must look like tcp:HOST:PORT (e.g. tcp:127.0.0.1:4001), not "${text}"`);
+  }
+  return { host: (m[1] as string).replace(/^\[|\]$/g, ""), port };
+}
+
+/**
+ * The mailbox configuration from the flags and the environment, or undefined when none of
+ * them is given (the direct flow).
+ * @throws UsageError on a malformed URL or helper, or --transit-helper / --no-listen without a mailbox
+ */
+export function mailboxFlags(
+  values: FlagValues,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): MailboxConfig | undefined {
+  const publicServers = values.relay === true;
+  const url =
+    (values["relay-url"] as string | undefined) ??
+    (env.WORMHOLE_RELAY_URL || undefined) ??
+    (publicServers ? PUBLIC_MAILBOX_URL : undefined);
+  const helper =
+    (values["transit-helper"] as string | undefined) ??
+    (env.WORMHOLE_TRANSIT_HELPER || undefined) ??
+    (publicServers ? PUBLIC_TRANSIT_HELPER : undefined);
+  const noListen = values["no-listen"] === true;
+  if (url === undefined) {
+    if (values["transit-helper"] !== undefined || noListen) {
+      throw new UsageError(
+        `${noListen ? "--no-listen" : "--transit-helper"} needs a mailbox: add --relay-url URL or --relay`,
+      );
+    }
+    return undefined;
+  }
+  if (!/^wss?:\/\/[^\s/]+/.test(url)) {
+    throw new UsageError(`--relay-url must be a WebSocket address like ws://HOST:PORT/v1, not "${url}"`);
+  }
+  return {
+    mailboxUrl: url,
+    ...(helper === undefined ? {} : { transitHelper: parseTransitHelper(helper) }),
+    noListen,
+  };
+}
+
+/**
+ * The peer's mailbox code from --code-file or PARLEY_CODE (kept out of argv), or undefined.
+ * @throws UsageError when the file cannot be read or holds no mailbox code
+ */
+export function mailboxCodeFromEnvironment(
+  codeFile: string | undefined,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string | undefined {
+  let code: string | undefined;
+  const source = codeFile === undefined ? "PARLEY_CODE" : `--code-file ${codeFile}`;
+  if (codeFile !== undefined) {
+    try {
+      code = readFileSync(codeFile, "utf8");
+    } catch (err) {
+      throw new UsageError(`cannot read ${source}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  } else code = env.PARLEY_CODE;
+  if (code === undefined || (codeFile === undefined && code.trim() === "")) return undefined;
+  const parsed = parseWormholeCode(code);
+  if (!parsed) throw new UsageError(`${source} does not hold a mailbox code (like 7-purple-sausage)`);
+  return parsed.code;
+}
