@@ -1,0 +1,206 @@
+/**
+ * The mailbox flow through the real CLI, against magic-wormhole's mailbox server and transit
+ * relay on 127.0.0.1 (one pair for the file; the relay-killed test has its own relay): 64 MiB
+ * byte for byte on the direct path and through the relay (--no-listen), chat both ways, a wrong
+ * code, a third claimant, servers that are down, a relay killed mid-transfer then a resume with
+ * a new code, and a plain wormhole client's text.
+ */
+
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { WormholeServer, WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
+import { type Cli, cleanup, closedPort, makeTempDir, startCli, WAIT_MS } from "./helpers.ts";
+
+const available = wormholeServersAvailable("mailbox CLI tests (test/e2e/mailbox-cli.test.ts)");
+let servers: WormholeServers;
+
+beforeAll(async () => {
+  if (available) servers = await WormholeServers.start();
+}, 30_000);
+afterAll(async () => {
+  await servers?.stop();
+}, 30_000);
+afterEach(cleanup);
+
+const mailbox = (): string[] => ["--relay-url", servers.mailboxUrl, "--transit-helper", servers.transitHelper];
+
+type JsonEvent = Record<string, unknown> & { type: string };
+const events = (cli: Cli): JsonEvent[] =>
+  cli.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as JsonEvent);
+
+/** `parley receive --json` with a mailbox, once it has its code. */
+async function receiver(dir: string, extra: string[] = [], servers_ = mailbox()): Promise<{ cli: Cli; code: string }> {
+  const cli = startCli("receiver", ["receive", ...servers_, "--dir", dir, "--json", ...extra]);
+  const { line } = await cli.waitForLine(/"type":"code"/);
+  return { cli, code: (JSON.parse(line) as { code: string }).code };
+}
+
+function bigFile(bytes: number): string {
+  const path = join(makeTempDir(), "big.bin");
+  writeFileSync(path, randomBytes(bytes));
+  return path;
+}
+
+async function sendAndCompare(extra: string[]): Promise<{ recv: JsonEvent[]; send: JsonEvent[] }> {
+  const path = bigFile(64 * 1024 * 1024);
+  const dir = makeTempDir();
+  const r = await receiver(dir, extra);
+  expect(r.code).toMatch(/^\d+-[a-z]+-[a-z]+$/);
+  const s = startCli("sender", ["send", path, "--to", r.code, ...mailbox(), "--json", ...extra]);
+  expect(await s.exitCode(60_000)).toBe(0);
+  expect(await r.cli.exitCode(WAIT_MS)).toBe(0);
+  expect(readFileSync(join(dir, "big.bin")).equals(readFileSync(path))).toBe(true);
+  return { recv: events(r.cli), send: events(s) };
+}
+
+const pathOf = (list: JsonEvent[]) => list.find((e) => e.type === "path");
+
+describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
+  test("64 MiB byte for byte on the direct path; both sides say so", async () => {
+    const { recv, send } = await sendAndCompare([]);
+    expect(pathOf(recv)?.path).toBe("direct");
+    expect(pathOf(send)?.path).toBe("direct");
+  }, 90_000);
+
+  test("--no-listen on both sides: 64 MiB through the transit relay, its address reported", async () => {
+    const { recv, send } = await sendAndCompare(["--no-listen"]);
+    const relay = `127.0.0.1:${servers.relay.port}`;
+    expect(pathOf(recv)).toMatchObject({ path: "relay", address: relay });
+    expect(pathOf(send)).toMatchObject({ path: "relay", address: relay });
+  }, 90_000);
+
+  test("chat both ways: one side shows a code, the other types it; a third claimant is refused", async () => {
+    const a = startCli("alice", [...mailbox(), "--name", "alice", "--no-progress", "--dir", makeTempDir()]);
+    const { match } = await a.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/);
+    const code = match[1] as string;
+    const b = startCli("bob", [...mailbox(), "--name", "bob", "--no-progress", "--dir", makeTempDir()]);
+    await b.waitForLine(/^Waiting in the mailbox · code /);
+    b.send(code);
+    await Promise.all([
+      a.waitForLine(/^Connected (directly to|through the relay) \S+$/),
+      b.waitForLine(/^Connected (directly to|through the relay) \S+$/),
+      a.waitForLine(/^Connected to bob at /),
+      b.waitForLine(/^Connected to alice at /),
+    ]);
+    a.send("hello bob");
+    await b.waitForLine(/^<alice> hello bob$/);
+    b.send("hi alice");
+    await a.waitForLine(/^<bob> hi alice$/);
+    const third = await startCli("third", ["receive", code, ...mailbox(), "--dir", makeTempDir()]);
+    expect(await third.exitCode(WAIT_MS)).toBe(2);
+    expect(third.stdout).toContain("nameplate taken");
+    a.send("still here");
+    await b.waitForLine(/^<alice> still here$/);
+    a.send("exit");
+    expect(await a.exitCode()).toBe(0);
+    expect(await b.exitCode()).toBe(0);
+  }, 60_000);
+
+  test("a wrong code: both sides say wrong code, exit 2, nothing saved", async () => {
+    const dir = makeTempDir();
+    const r = await receiver(dir);
+    const nameplate = r.code.split("-")[0];
+    const s = startCli("sender", ["send", bigFile(1024), "--to", `${nameplate}-wrong-words`, ...mailbox()]);
+    expect(await s.exitCode()).toBe(2);
+    expect(s.stdout).toContain("Error: wrong code");
+    expect(await r.cli.exitCode()).toBe(2);
+    expect(events(r.cli).find((e) => e.type === "error")).toMatchObject({
+      code: "E_WRONG_CODE",
+      message: "wrong code",
+    });
+    expect(readdirSync(dir)).toEqual([]);
+  }, 30_000);
+
+  test("an unknown nameplate, a mailbox that is down, a relay that is down, no path: one line each, exit 2", async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [["receive", "99999-purple-sausage", ...mailbox()], /^Error: no one is waiting with that code/],
+      [["receive", "--relay-url", `ws://127.0.0.1:${closedPort()}/v1`], /^Error: cannot reach the mailbox server/],
+    ];
+    for (const [args, line] of cases) {
+      const cli = startCli("one", [...args, "--dir", makeTempDir()]);
+      expect(await cli.exitCode()).toBe(2);
+      expect(cli.lines.filter((l) => l.startsWith("Error"))).toHaveLength(1);
+      expect(cli.stdout).toMatch(new RegExp(line.source, "m"));
+    }
+    for (const [helper, code] of [
+      [["--transit-helper", `tcp:127.0.0.1:${closedPort()}`], "E_RELAY_UNREACHABLE"],
+      [[], "E_NO_PATH"],
+    ] as const) {
+      const url = ["--relay-url", servers.mailboxUrl, ...helper, "--no-listen"];
+      const r = await receiver(makeTempDir(), [], url);
+      const s = startCli("sender", ["send", bigFile(10), "--to", r.code, ...url, "--json"]);
+      for (const cli of [r.cli, s]) {
+        expect(await cli.exitCode(WAIT_MS)).toBe(2);
+        expect(events(cli).find((e) => e.type === "error")?.code).toBe(code);
+      }
+    }
+  }, 60_000);
+
+  test("the relay killed mid-transfer: both sides fail clearly, the .part stays; the same send with a new code resumes", async () => {
+    const relay = await WormholeServer.start("transitrelay");
+    try {
+      const own = ["--relay-url", servers.mailboxUrl, "--transit-helper", `tcp:127.0.0.1:${relay.port}`];
+      const path = bigFile(64 * 1024 * 1024);
+      const dir = makeTempDir();
+      const r = await receiver(dir, ["--no-listen"], own);
+      const args = ["send", path, "--to", r.code, ...own, "--no-listen", "--json", "--limit-rate", "16M"];
+      const s = startCli("sender", args);
+      await r.cli.waitForLine(/"type":"progress".*"bytes":([1-9]\d{6,})/, 30_000);
+      relay.proc.kill("SIGKILL");
+      expect(await s.exitCode()).toBe(3);
+      expect(await r.cli.exitCode()).toBe(3);
+      expect(events(r.cli).some((e) => e.type === "error")).toBe(true);
+      expect(readdirSync(dir).some((n) => n.endsWith(".part"))).toBe(true);
+
+      const again = await receiver(dir, ["--no-listen"]);
+      const resumed = startCli("sender", ["send", path, "--to", again.code, ...mailbox(), "--no-listen", "--json"]);
+      expect(await resumed.exitCode(60_000)).toBe(0);
+      expect(await again.cli.exitCode()).toBe(0);
+      const done = events(again.cli).find((e) => e.type === "done");
+      expect(done?.resumedFrom as number).toBeGreaterThan(0);
+      expect(readFileSync(join(dir, "big.bin")).equals(readFileSync(path))).toBe(true);
+      expect(existsSync(join(dir, "big.bin.part"))).toBe(false);
+    } finally {
+      await relay.stop();
+    }
+  }, 120_000);
+});
+
+const wormholeClient = available && Bun.which("wormhole") !== null;
+if (available && !wormholeClient) {
+  if (process.env.PARLEY_REQUIRE_WORMHOLE === "1") throw new Error("PARLEY_REQUIRE_WORMHOLE=1 but no wormhole client");
+  console.warn(
+    "\n*** SKIPPED: plain wormhole client tests: the wormhole client (Debian magic-wormhole) is missing ***\n",
+  );
+}
+
+describe.skipIf(!wormholeClient)("a plain wormhole client joins a Parley code", () => {
+  const wormholeSend = (code: string, text: string) =>
+    Bun.spawn(["wormhole", "--relay-url", servers.mailboxUrl, "send", "--text", text, "--code", code], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+
+  test("its text is a chat line in bun run chat", async () => {
+    const a = startCli("alice", [...mailbox(), "--no-progress", "--dir", makeTempDir()]);
+    const { match } = await a.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/);
+    const w = wormholeSend(match[1] as string, "hello from wormhole");
+    await a.waitForLine(/^A plain wormhole client \(not Parley\) joined/, 30_000);
+    await a.waitForLine(/^<wormhole> hello from wormhole$/);
+    expect(await a.exitCode(30_000)).toBe(0);
+    expect(await w.exited).toBe(0);
+  }, 30_000);
+
+  test("its text is what parley receive --stdout writes", async () => {
+    const cli = startCli("receiver", ["receive", "--stdout", ...mailbox()]);
+    await cli.waitForStderr(/code (\d+-[a-z]+-[a-z]+)/);
+    const code = (/code (\d+-[a-z]+-[a-z]+)/.exec(cli.stderr) as RegExpExecArray)[1] as string;
+    const w = wormholeSend(code, "text for stdout");
+    expect(await cli.exitCode(30_000)).toBe(0);
+    expect(cli.stdout).toBe("text for stdout\n");
+    expect(cli.stderr).toContain("A plain wormhole client (not Parley) joined");
+    expect(await w.exited).toBe(0);
+  }, 60_000);
+});
