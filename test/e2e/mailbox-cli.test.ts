@@ -191,7 +191,7 @@ describe.skipIf(!wormholeClient)("a plain wormhole client joins a Parley code", 
     await a.waitForLine(/^<wormhole> hello from wormhole$/);
     expect(await a.exitCode(30_000)).toBe(0);
     expect(await w.exited).toBe(0);
-  }, 30_000);
+  }, 60_000);
 
   test("its text is what parley receive --stdout writes", async () => {
     const cli = startCli("receiver", ["receive", "--stdout", ...mailbox()]);
