@@ -49,14 +49,19 @@ export function freePort(): number {
   return port;
 }
 
-/** Resolves once something accepts TCP connections on 127.0.0.1:port. */
-export async function waitForPort(port: number, proc: Subprocess, timeoutMs = 20_000): Promise<void> {
+/** Resolves once something accepts TCP connections on host:port. */
+export async function waitForPort(
+  port: number,
+  proc: Subprocess,
+  host = "127.0.0.1",
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`the server on port ${port} exited with ${proc.exitCode}`);
     const ok = await new Promise<boolean>((resolve) => {
       Bun.connect({
-        hostname: "127.0.0.1",
+        hostname: host,
         port,
         socket: {
           open(s) {
@@ -73,8 +78,14 @@ export async function waitForPort(port: number, proc: Subprocess, timeoutMs = 20
     if (ok) return;
     await Bun.sleep(50); // polling a port that is still coming up; the deadline bounds it
   }
-  throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs / 1000} s`);
+  throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs / 1000} s`);
 }
+
+const running = new Set<Subprocess>();
+// Last resort if the test runner goes down before afterAll: no servers left behind.
+process.on("exit", () => {
+  for (const proc of running) proc.kill("SIGKILL");
+});
 
 export class WormholeServer {
   private constructor(
@@ -97,9 +108,10 @@ export class WormholeServer {
     ];
     if (plugin === "wormhole-mailbox") args.push(`--channel-db=${join(dir, "mailbox.sqlite")}`);
     const proc = Bun.spawn(args, { cwd: dir, stdout: "ignore", stderr: "ignore" });
+    running.add(proc);
     const server = new WormholeServer(proc, port, dir);
     try {
-      await waitForPort(port, proc);
+      await waitForPort(port, proc, host);
     } catch (err) {
       await server.stop();
       throw err;
@@ -115,6 +127,7 @@ export class WormholeServer {
       await this.proc.exited;
       clearTimeout(timer);
     }
+    running.delete(this.proc);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

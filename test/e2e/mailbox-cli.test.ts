@@ -18,10 +18,10 @@ let servers: WormholeServers;
 
 beforeAll(async () => {
   if (available) servers = await WormholeServers.start();
-}, 30_000);
+}, 90_000);
 afterAll(async () => {
   await servers?.stop();
-}, 30_000);
+}, 90_000);
 afterEach(cleanup);
 
 const mailbox = (): string[] => ["--relay-url", servers.mailboxUrl, "--transit-helper", servers.transitHelper];

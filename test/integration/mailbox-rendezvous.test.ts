@@ -27,11 +27,11 @@ const cleanups: Array<() => unknown> = [];
 
 beforeAll(async () => {
   if (available) servers = await WormholeServers.start();
-}, 30_000);
+}, 90_000);
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
   await servers?.stop();
-}, 30_000);
+}, 90_000);
 
 const relayHint = () => ({ host: "127.0.0.1", port: servers.relay.port });
 

@@ -15,11 +15,11 @@ const opened: Wormhole[] = [];
 
 beforeAll(async () => {
   if (available) servers = await WormholeServers.start();
-}, 30_000);
+}, 90_000);
 afterAll(async () => {
   await Promise.all(opened.map((w) => w.close()));
   await servers?.stop();
-}, 30_000);
+}, 90_000);
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
