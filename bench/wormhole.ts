@@ -1,0 +1,214 @@
+/**
+ * The mailbox flow's bench: Parley through a local transit relay (--no-listen on both sides)
+ * vs Parley on the direct path found through the same mailbox vs the wormhole CLI
+ * (`wormhole send --no-listen` -> `wormhole receive --no-listen`) through the same relay, one
+ * file of --size, --runs interleaved runs; and the time from starting the joining side to its
+ * `connected` event. Timed from the sender's start until both processes have exited.
+ *
+ *   npx bun bench/wormhole.ts [--size 1G] [--runs 3] [--json]
+ *
+ * `runWormholeBench` is exported for bench/run.ts. Needs the Debian packages of the mailbox
+ * server, the transit relay and the wormhole client; says so and returns nothing without them.
+ */
+
+import { randomBytes } from "node:crypto";
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { WormholeServers, wormholeServersMissing } from "../test/wormhole-servers.ts";
+
+const ROOT = resolve(import.meta.dir, "..");
+const MAIN = join(ROOT, "src/cli/main.ts");
+
+export interface WormholeBenchResult {
+  readonly name: string;
+  readonly mibPerSecond: number[];
+}
+
+export interface WormholeBench {
+  readonly sizeBytes: number;
+  readonly cases: WormholeBenchResult[];
+  /** Milliseconds from starting `parley send --to CODE` to its connected event. */
+  readonly connectMs: number[];
+}
+
+function makeFile(dir: string, bytes: number): string {
+  const path = join(dir, "payload.bin");
+  const fd = openSync(path, "w");
+  const block = randomBytes(4 * 1024 * 1024);
+  for (let left = bytes; left > 0; left -= block.length) writeSync(fd, block, 0, Math.min(left, block.length));
+  closeSync(fd);
+  return path;
+}
+
+/** Reads lines of a stream, resolving `wait(re)` with the first line matching. */
+function lineWatcher(stream: ReadableStream<Uint8Array>) {
+  const lines: string[] = [];
+  const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
+  void (async () => {
+    let partial = "";
+    for await (const chunk of stream) {
+      partial += new TextDecoder().decode(chunk);
+      const parts = partial.split("\n");
+      partial = parts.pop() ?? "";
+      for (const line of parts) {
+        lines.push(line);
+        for (const w of [...waiters]) {
+          if (w.re.test(line)) {
+            waiters.splice(waiters.indexOf(w), 1);
+            w.resolve(line);
+          }
+        }
+      }
+    }
+  })();
+  return {
+    wait(re: RegExp): Promise<string> {
+      const hit = lines.find((l) => re.test(l));
+      if (hit) return Promise.resolve(hit);
+      return new Promise((resolve) => waiters.push({ re, resolve }));
+    },
+  };
+}
+
+async function parleyRun(
+  servers: WormholeServers,
+  file: string,
+  noListen: boolean,
+): Promise<{ ms: number; connectMs: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "parley-wbench-"));
+  try {
+    const flags = ["--relay-url", servers.mailboxUrl, "--transit-helper", servers.transitHelper, "--json"];
+    if (noListen) flags.push("--no-listen");
+    const recv = Bun.spawn([process.execPath, MAIN, "receive", ...flags, "--dir", dir], {
+      stdout: "pipe",
+      stderr: "ignore",
+    });
+    const code = (JSON.parse(await lineWatcher(recv.stdout).wait(/"type":"code"/)) as { code: string }).code;
+    const start = performance.now();
+    const send = Bun.spawn([process.execPath, MAIN, "send", file, "--to", code, ...flags], {
+      stdout: "pipe",
+      stderr: "ignore",
+    });
+    const connected = lineWatcher(send.stdout)
+      .wait(/"type":"connected"/)
+      .then(() => performance.now() - start);
+    const [a, b] = await Promise.all([send.exited, recv.exited]);
+    const ms = performance.now() - start;
+    if (a !== 0 || b !== 0) throw new Error(`parley exited ${a}/${b}`);
+    if (statSync(join(dir, "payload.bin")).size !== statSync(file).size) throw new Error("size differs");
+    return { ms, connectMs: await connected };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+let wormholeCodes = 0;
+async function wormholeRun(servers: WormholeServers, file: string): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), "parley-wbench-"));
+  try {
+    const code = `${900 + (wormholeCodes++ % 90)}-bench-${Math.random().toString(36).slice(2, 8).replace(/\d/g, "x")}`;
+    const common = ["wormhole", "--relay-url", servers.mailboxUrl, "--transit-helper", servers.transitHelper];
+    const start = performance.now();
+    const send = Bun.spawn([...common, "send", "--no-listen", "--hide-progress", "--code", code, file], {
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    const recv = Bun.spawn(
+      [...common, "receive", "--no-listen", "--hide-progress", "--accept-file", "-o", join(dir, "out.bin"), code],
+      { stdout: "ignore", stderr: "ignore" },
+    );
+    const [a, b] = await Promise.all([send.exited, recv.exited]);
+    const ms = performance.now() - start;
+    if (a !== 0 || b !== 0) throw new Error(`wormhole exited ${a}/${b}`);
+    if (statSync(join(dir, "out.bin")).size !== statSync(file).size) throw new Error("size differs");
+    return ms;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+/** Runs the cases interleaved; undefined (with a note on stderr) when the servers or client are missing. */
+export async function runWormholeBench(sizeBytes: number, runs: number): Promise<WormholeBench | undefined> {
+  const missing = wormholeServersMissing() ?? (Bun.which("wormhole") ? undefined : "the wormhole client is missing");
+  if (missing) {
+    console.error(`wormhole bench skipped: ${missing}`);
+    return undefined;
+  }
+  const work = mkdtempSync(join(tmpdir(), "parley-wbench-src-"));
+  const servers = await WormholeServers.start();
+  try {
+    const file = makeFile(work, sizeBytes);
+    const mib = sizeBytes / 1024 / 1024;
+    const relay: number[] = [];
+    const direct: number[] = [];
+    const wormhole: number[] = [];
+    const connectMs: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await parleyRun(servers, file, true);
+      relay.push(mib / (r.ms / 1000));
+      connectMs.push(r.connectMs);
+      const d = await parleyRun(servers, file, false);
+      direct.push(mib / (d.ms / 1000));
+      connectMs.push(d.connectMs);
+      wormhole.push(mib / ((await wormholeRun(servers, file)) / 1000));
+      console.error(
+        `run ${i + 1}/${runs}: relay ${relay.at(-1)?.toFixed(0)} direct ${direct.at(-1)?.toFixed(0)} wormhole ${wormhole.at(-1)?.toFixed(0)} MiB/s`,
+      );
+    }
+    return {
+      sizeBytes,
+      cases: [
+        { name: "parley-mailbox-direct", mibPerSecond: direct },
+        { name: "parley-relay", mibPerSecond: relay },
+        { name: "wormhole-relay", mibPerSecond: wormhole },
+      ],
+      connectMs,
+    };
+  } finally {
+    await servers.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export function formatWormholeBench(b: WormholeBench): string {
+  const get = (name: string) => median(b.cases.find((c) => c.name === name)?.mibPerSecond ?? []);
+  const direct = get("parley-mailbox-direct");
+  const wormhole = get("wormhole-relay");
+  const lines = [
+    `mailbox flow, ${(b.sizeBytes / 1024 / 1024).toFixed(0)} MiB, ${b.cases[0]?.mibPerSecond.length} runs`,
+  ];
+  for (const c of b.cases) {
+    const m = median(c.mibPerSecond);
+    const min = Math.min(...c.mibPerSecond);
+    const max = Math.max(...c.mibPerSecond);
+    lines.push(
+      `RESULT\t${c.name}\tmedian=${m.toFixed(0)}\tmin=${min.toFixed(0)}\tmax=${max.toFixed(0)}\tMiB/s\tx direct=${(m / direct).toFixed(2)}\tx wormhole=${(m / wormhole).toFixed(2)}`,
+    );
+  }
+  const sorted = [...b.connectMs].sort((x, y) => x - y);
+  lines.push(
+    `RESULT\ttime-to-connected\tmedian=${median(sorted).toFixed(0)}\tmin=${sorted[0]?.toFixed(0)}\tmax=${sorted.at(-1)?.toFixed(0)}\tms`,
+  );
+  return lines.join("\n");
+}
+
+function sizeArg(text: string): number {
+  const m = /^(\d+)([KMG]?)$/i.exec(text);
+  if (!m) throw new Error(`--size: ${text}`);
+  return (
+    Number(m[1]) * { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[(m[2] ?? "").toUpperCase() as "" | "K" | "M" | "G"]
+  );
+}
+
+if (import.meta.main) {
+  const argv = process.argv.slice(2);
+  const flag = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const result = await runWormholeBench(sizeArg(flag("--size") ?? "1G"), Number(flag("--runs") ?? "3"));
+  if (result) console.log(argv.includes("--json") ? JSON.stringify(result) : formatWormholeBench(result));
+}
