@@ -38,6 +38,7 @@ const WORDS: Record<string, string> = {
   E_NAMEPLATE_UNKNOWN: "no one is waiting with that code (unknown nameplate)",
   E_NAMEPLATE_TAKEN: "that code is already in use by two others (nameplate taken)",
   E_WRONG_CODE: "wrong code",
+  E_PEER_GONE: "the peer left",
   E_PEER_PROTOCOL: "the peer broke the protocol",
   E_RELAY_UNREACHABLE: "cannot reach the transit relay",
   E_NO_PATH: "no way to reach the peer (no direct address worked and no relay is configured or working)",

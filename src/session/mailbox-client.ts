@@ -32,6 +32,7 @@ export type WormholeErrorCode =
   | "E_NAMEPLATE_UNKNOWN"
   | "E_NAMEPLATE_TAKEN"
   | "E_WRONG_CODE"
+  | "E_PEER_GONE"
   | "E_PEER_PROTOCOL";
 
 /** A failure to meet through the mailbox, with a stable code (the CLI words it). */

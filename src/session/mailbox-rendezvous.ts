@@ -221,10 +221,19 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
   try {
     const code = await wormhole.code.promise;
     options.onCode?.(code);
-    const { key, versions: theirs } = await wormhole.verified.promise;
+    const timeoutMs = options.timeoutMs ?? TRANSIT_TIMEOUT_MS;
+    // The side that made the code waits for its peer as long as it takes; the side given the
+    // code finds the peer there already, or its PAKE message left behind by a peer that left.
+    const verified = joining
+      ? withTimeout(
+          wormhole.verified.promise,
+          timeoutMs,
+          () => new WormholeError("E_PEER_GONE", "the peer did not answer in the mailbox (it may have left)"),
+        )
+      : wormhole.verified.promise;
+    const { key, versions: theirs } = await verified;
     const peer = parleyHello(theirs);
     if (!peer) return await takeWormholeText(wormhole);
-    const timeoutMs = options.timeoutMs ?? TRANSIT_TIMEOUT_MS;
     listener = options.noListen ? undefined : new TransitListener();
     const abilities = [{ type: "direct-tcp-v1" }, { type: "relay-v1" }];
     const hints = ourHints(listener, options.transitHelper);

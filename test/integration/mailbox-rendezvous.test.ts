@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spake2Start } from "../../src/crypto/spake2.ts";
 import { TransitError } from "../../src/net/index.ts";
 import type { SessionEvents } from "../../src/session/events.ts";
 import { WormholeError } from "../../src/session/mailbox-client.ts";
@@ -165,5 +166,39 @@ describe.skipIf(!available)("mailbox rendezvous (real mailbox and relay)", () =>
       expect(e).toBeInstanceOf(WormholeError);
       expect((e as WormholeError).code).toBe("E_WRONG_CODE");
     }
+  });
+
+  test("a peer that made the code and left: the joiner gives up with E_PEER_GONE", async () => {
+    // A silent peer: allocates, claims, opens, leaves its PAKE message, then never answers.
+    const ws = new WebSocket(servers.mailboxUrl);
+    const got: Array<Record<string, unknown>> = [];
+    const next = (type: string) =>
+      new Promise<Record<string, unknown>>((resolve) => {
+        const poll = () => {
+          const hit = got.find((m) => m.type === type);
+          if (hit) resolve(hit);
+          else setTimeout(poll, 10);
+        };
+        poll();
+      });
+    ws.addEventListener("message", (e) => got.push(JSON.parse(String(e.data)) as Record<string, unknown>));
+    await new Promise((r) => ws.addEventListener("open", r));
+    const send = (m: Record<string, unknown>) => ws.send(JSON.stringify(m));
+    send({ type: "bind", appid: "lothar.com/wormhole/text-or-file-xfer", side: "00000000000000aa" });
+    send({ type: "allocate" });
+    const nameplate = (await next("allocated")).nameplate as string;
+    send({ type: "claim", nameplate });
+    send({ type: "open", mailbox: (await next("claimed")).mailbox });
+    const message = spake2Start(new TextEncoder().encode("x"), new TextEncoder().encode("y")).message;
+    const pake = Buffer.from(JSON.stringify({ pake_v1: Buffer.from(message).toString("hex") })).toString("hex");
+    send({ type: "add", phase: "pake", body: pake });
+    const error = await meetThroughMailbox({
+      mailboxUrl: servers.mailboxUrl,
+      code: `${nameplate}-left-behind`,
+      timeoutMs: 1500,
+    }).catch((e) => e);
+    ws.close();
+    expect(error).toBeInstanceOf(WormholeError);
+    expect((error as WormholeError).code).toBe("E_PEER_GONE");
   });
 });
