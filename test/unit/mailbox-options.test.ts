@@ -1,0 +1,49 @@
+/** The mailbox flow's flags and environment: nothing contacted unless given, defaults, errors. */
+
+import { describe, expect, test } from "bun:test";
+import { UsageError } from "../../src/cli/flags.ts";
+import {
+  mailboxFlags,
+  PUBLIC_MAILBOX_URL,
+  PUBLIC_TRANSIT_HELPER,
+  parseTransitHelper,
+} from "../../src/cli/mailbox-options.ts";
+
+describe("mailbox flags", () => {
+  test("nothing given: no mailbox (the direct flow)", () => {
+    expect(mailboxFlags({}, {})).toBeUndefined();
+  });
+
+  test("flags, then the wormhole CLI's variables, then --relay's public servers", () => {
+    expect(mailboxFlags({ "relay-url": "ws://h:1/v1", "transit-helper": "tcp:h:2" }, {})).toEqual({
+      mailboxUrl: "ws://h:1/v1",
+      transitHelper: { host: "h", port: 2 },
+      noListen: false,
+    });
+    expect(mailboxFlags({}, { WORMHOLE_RELAY_URL: "ws://e:1/v1", WORMHOLE_TRANSIT_HELPER: "tcp:e:2" })).toEqual({
+      mailboxUrl: "ws://e:1/v1",
+      transitHelper: { host: "e", port: 2 },
+      noListen: false,
+    });
+    expect(mailboxFlags({ relay: true, "no-listen": true }, {})).toEqual({
+      mailboxUrl: PUBLIC_MAILBOX_URL,
+      transitHelper: parseTransitHelper(PUBLIC_TRANSIT_HELPER),
+      noListen: true,
+    });
+    expect(mailboxFlags({ relay: true, "relay-url": "ws://own:1/v1" }, {})?.mailboxUrl).toBe("ws://own:1/v1");
+  });
+
+  test("an IPv6 transit helper", () => {
+    expect(parseTransitHelper("tcp:[::1]:4001")).toEqual({ host: "::1", port: 4001 });
+  });
+
+  test.each([
+    [{ "no-listen": true }],
+    [{ "transit-helper": "tcp:h:1" }],
+    [{ "relay-url": "http://h/v1" }],
+    [{ "relay-url": "ws://h:1/v1", "transit-helper": "h:1" }],
+    [{ "relay-url": "ws://h:1/v1", "transit-helper": "tcp:h:70000" }],
+  ])("usage error: %p", (values) => {
+    expect(() => mailboxFlags(values, {})).toThrow(UsageError);
+  });
+});
