@@ -120,7 +120,8 @@ describe.skipIf(!runs)("two namespaces, no route between them", () => {
       a.waitForLine(new RegExp(`^${relayAt}$`), 40_000),
       b.waitForLine(new RegExp(`^${relayAt}$`), 40_000),
     ]);
-    await b.waitForLine(/^Connected to alice at /);
+    // A line typed before the session starts is taken as a code: chat only once both are connected.
+    await Promise.all([a.waitForLine(/^Connected to bob at /), b.waitForLine(/^Connected to alice at /)]);
     a.send("through the relay");
     await b.waitForLine(/^<alice> through the relay$/);
     b.send("got it");
