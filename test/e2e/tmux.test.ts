@@ -240,8 +240,9 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
   test("progress bars show during a transfer and lines typed meanwhile leave none behind", async () => {
     const dirA = makeTempDir();
     const dirB = makeTempDir();
-    // SHA-256 on both sides and 1 GiB keep the transfer on screen for about a second.
-    startPane("c", "carol", dirA, ["--checksum", "sha256"]);
+    // 64 MiB at 16 MiB/s keeps the transfer on screen for about 4 s on any machine (1 GiB at full
+    // speed took a second on an idle machine and over 30 s on a loaded one).
+    startPane("c", "carol", dirA, ["--checksum", "sha256", "--limit-rate", "16M"]);
     startPane("d", "dave", dirB);
     const [, codeD] = await waitForText("d", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
     await waitForText("c", /peer code> $/m);
@@ -250,7 +251,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
 
     const src = join(makeTempDir(), "big.bin");
     const fd = openSync(src, "w");
-    ftruncateSync(fd, 1 << 30); // sparse: no time spent writing the source
+    ftruncateSync(fd, 64 << 20); // sparse: no time spent writing the source
     closeSync(fd);
     type("c", `transfer ${src}`);
     // A bar on both sides: direction, id, name, bar, percent, bytes, speed, ETA.
@@ -259,8 +260,8 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     expect(barC).toBeTruthy();
     type("c", "typed during the transfer");
     await waitForText("d", /^<carol> typed during the transfer$/m);
-    await waitForText("c", /The sender has sent a total of 1073741824 bytes/, 30_000);
-    await waitForText("d", /The receiver has received a total of 1073741824 bytes/, 30_000);
+    await waitForText("c", /The sender has sent a total of 67108864 bytes/, 30_000);
+    await waitForText("d", /The receiver has received a total of 67108864 bytes/, 30_000);
     await waitForScreen("c", (t) => lastRow(t).trimEnd() === ">", "c's prompt after the transfer");
     const finalC = screen("c");
     expect(finalC).not.toMatch(/\[[=-]{24}\]/); // no bar row left behind, finished or stale
