@@ -4,15 +4,16 @@
  * TTY mode: node:readline owns the input line. Output is printed above it: the prompt and any
  * progress lines are cleared, the message written, then progress lines and the prompt redrawn
  * with whatever the user had half typed. Progress lines repaint at most 10 times a second.
- * Rows are counted in display width (a CJK character takes two columns), and a resized
- * terminal is redrawn: the bars drawn at the old width are counted at the new one (terminals
- * rewrap them), so none is left behind.
+ * Rows are counted in display width (a CJK character takes two columns). A terminal whose
+ * width changed is repainted from the top of the screen with the last lines printed (see
+ * recent-lines.ts): rows counted at the old width may have been read at the new one.
  * Plain mode (stdin or stdout not a TTY): no prompt, no bars, no escape codes; one line per event.
  */
 
 import { clearScreenDown, createInterface, cursorTo, type Interface, moveCursor } from "node:readline";
 import { OutputGate } from "./output-gate.ts";
 import { TransferProgress } from "./progress.ts";
+import { RecentLines } from "./recent-lines.ts";
 import { rowsOf } from "./width.ts";
 
 export interface TerminalHandlers {
@@ -95,6 +96,10 @@ class TtyTerminal implements Terminal {
   private closed = false;
   /** The input ended (Ctrl-D): readline is closed, output goes on. */
   private inputEnded = false;
+  /** The lines printed above the bars and prompt, to repaint the screen after a resize. */
+  private readonly shown = new RecentLines();
+  /** The width the bottom was last drawn at. */
+  private drawnWidth = columns();
   private readonly onResize = () => this.repaint();
 
   constructor(
@@ -106,7 +111,7 @@ class TtyTerminal implements Terminal {
       // readline has already moved below the typed line: redraw it as history above the
       // progress rows, or the rows drawn above it would be left behind.
       this.clearBottom(rowsOf(`${this.rl.getPrompt()}${line}`, columns()));
-      process.stdout.write(`${this.rl.getPrompt()}${line}\n`);
+      this.write(`${this.rl.getPrompt()}${line}`);
       handlers.line(line);
       // The handler may have printed (and so drawn the bottom already): clear and draw once more.
       this.repaint();
@@ -127,8 +132,14 @@ class TtyTerminal implements Terminal {
       return;
     }
     this.clearBottom();
-    process.stdout.write(`${line}\n`);
+    this.write(line);
     this.drawBottom();
+  }
+
+  /** Prints `line` above the bottom (cleared by the caller) and keeps it for a repaint. */
+  private write(line: string): void {
+    this.shown.push(line);
+    process.stdout.write(`${line}\n`);
   }
 
   get typing(): boolean {
@@ -192,6 +203,10 @@ class TtyTerminal implements Terminal {
    */
   private clearBottom(rowsBelow = this.inputEnded ? 0 : this.rl.getCursorPos().rows): void {
     const width = columns();
+    if (width !== this.drawnWidth) {
+      this.clearFromTop(width);
+      return;
+    }
     const barRows = this.drawnBars.reduce((rows, bar) => rows + rowsOf(bar, width), 0);
     cursorTo(process.stdout, 0);
     moveCursor(process.stdout, 0, -(barRows + rowsBelow));
@@ -199,9 +214,26 @@ class TtyTerminal implements Terminal {
     this.drawnBars = [];
   }
 
+  /**
+   * The width changed since the bottom was drawn: the terminal has rewrapped its rows, maybe
+   * before a clear counted at the old width reached it (which then left old bar rows above the
+   * bars). Which rows hold what is no longer known, so the screen is cleared from its top and
+   * the last lines printed that fit are written again, leaving room for the bottom.
+   */
+  private clearFromTop(width: number): void {
+    const promptRows = this.inputEnded ? 0 : rowsOf(`${this.rl.getPrompt()}${this.rl.line}`, width);
+    const room = (process.stdout.rows || 24) - this.bars.size - promptRows;
+    const lines = this.shown.tail(Math.max(room, 0), width);
+    // Clear below the first row, then the first row: clearing from the top-left corner would
+    // push the whole screen into some terminals' history.
+    process.stdout.write(`\x1b[2;1H\x1b[J\x1b[H\x1b[2K${lines.map((l) => `${l}\n`).join("")}`);
+    this.drawnBars = [];
+  }
+
   /** Draws the progress rows, then the prompt with the user's partial input and cursor. */
   private drawBottom(): void {
     const width = columns();
+    this.drawnWidth = width;
     this.drawnBars = [...this.bars.values()].map((bar) => bar.render(width));
     if (this.drawnBars.length > 0) process.stdout.write(`${this.drawnBars.join("\n")}\n`);
     if (!this.inputEnded) this.rl.prompt(true);
