@@ -132,6 +132,11 @@ export interface Received {
   /** Why it failed, as a stable code (E_BAD_CHECKSUM, E_WRITE, ...), when `ok` is false. */
   readonly code?: string;
   readonly detail?: string;
+  /**
+   * When `ok`: the name the receiver stored the file under ("mid50 (1).bin"; a base name,
+   * never a path), so that the sender can say where it went.
+   */
+  readonly name?: string;
 }
 export interface Cancel extends WireReason {
   readonly kind: "cancel";

@@ -69,6 +69,10 @@ const fileName = (minChars: number): Field["spec"] => ({
   maxBytes: MAX_FILE_NAME_BYTES,
 });
 
+/** A stored name: one path component (no separator, no control character). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+const STORED_NAME_PATTERN = /^[^/\\\u0000-\u001f\u007f]+$/;
+
 type Kind = Message["kind"];
 type BinaryKey = "text" | "bytes" | "token" | "share" | "mac";
 
@@ -154,7 +158,24 @@ export const MESSAGE_SCHEMAS: { readonly [K in Kind]: MessageSchema } = {
   received: {
     type: FrameType.Received,
     body: "json",
-    fields: [id, count("bytes"), { key: "ok", spec: { type: "bool" } }, code(true), detail],
+    fields: [
+      id,
+      count("bytes"),
+      { key: "ok", spec: { type: "bool" } },
+      code(true),
+      detail,
+      {
+        key: "name",
+        spec: {
+          type: "text",
+          minChars: 1,
+          maxChars: MAX_FILE_NAME_BYTES,
+          maxBytes: MAX_FILE_NAME_BYTES,
+          pattern: STORED_NAME_PATTERN,
+        },
+        optional: true,
+      },
+    ],
   },
   cancel: { type: FrameType.Cancel, body: "json", fields: [id, code(), detail] },
   ack: { type: FrameType.Ack, body: "u64", key: "bytes" },

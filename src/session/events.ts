@@ -18,8 +18,10 @@ export interface TransferInfo {
 export interface TransferDone extends TransferInfo {
   /** Verified byte count. */
   readonly bytes: number;
-  /** Receiver: where the file was stored. Sender: the peer's name for it is unknown. */
+  /** Receiver: where the file was stored. */
   readonly path?: string;
+  /** Sender: the name the receiver stored it under, when it said (its base name, "mid50 (1).bin"). */
+  readonly storedAs?: string;
   /** Bytes an earlier, interrupted attempt had already delivered (resume); 0 for a whole transfer. */
   readonly resumedFrom: number;
   /** Algorithm that verified the file ("sha256"). */

@@ -12,6 +12,7 @@
  * CANCEL that arrives while the user is still deciding is honoured (no ACCEPT follows).
  */
 
+import { basename } from "node:path";
 import { type Offer, ProtocolError, type WireReason, wireDetail } from "../protocol/index.ts";
 import {
   type ChecksumAlgo,
@@ -220,7 +221,9 @@ export class IncomingTransfers {
       const stored = sink.finish(trailer);
       this.settle(t, "done");
       this.host.scheduler.consumed(0, true);
-      this.host.scheduler.send({ kind: "received", id, bytes: stored.bytes, ok: true });
+      // The stored name tells the sender where it went ("mid50 (1).bin"); never the folder.
+      const name = stored.path === undefined || stored.path === "-" ? undefined : basename(stored.path);
+      this.host.scheduler.send({ kind: "received", id, bytes: stored.bytes, ok: true, ...(name ? { name } : {}) });
       this.host.sinks.entryEnded(t.info, true);
       this.host.events.transferFinished({ ...t.info, ...stored, resumedFrom: t.resumedFrom });
     } catch (err) {

@@ -232,7 +232,8 @@ export class OutgoingTransfers {
     if (message.bytes !== trailer.bytes)
       throw new ProtocolError("E_BAD_MESSAGE", "RECEIVED with a byte count not sent");
     this.settle(t, "done");
-    this.host.events.transferFinished({ ...t.info, ...trailer, resumedFrom: t.resumedFrom });
+    const storedAs = message.name === undefined ? {} : { storedAs: message.name };
+    this.host.events.transferFinished({ ...t.info, ...trailer, resumedFrom: t.resumedFrom, ...storedAs });
     this.offerMore();
   }
 
