@@ -8,6 +8,7 @@
  * and the keepalive (keepalive.ts). Time comes from an injected Clock.
  */
 
+import { basename } from "node:path";
 import {
   boundedReason,
   encodeMessage,
@@ -26,6 +27,7 @@ import {
   type IncomingSink,
   StreamSender,
   TransferError,
+  UnsendableEntry,
 } from "../transfer/index.ts";
 import type { ChannelClose, FrameChannel } from "./channel.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -183,7 +185,17 @@ export class Session {
    */
   sendFile(path: string, folder?: FolderEntry): void {
     this.mustBeOpen();
-    const size = checkReadableFile(path);
+    let size: number;
+    try {
+      size = checkReadableFile(path);
+    } catch (err) {
+      // A folder entry the peer was promised: it is offered anyway and fails at once, so the
+      // peer hears which entry will not come and why (a lone file is just refused here).
+      if (!(err instanceof TransferError) || !folder) throw err;
+      const name = basename(path);
+      this.offer(name, 0, folder, (id) => new UnsendableEntry(id, name, this.options.checksum, err));
+      return;
+    }
     this.offer(path, size, folder, (id) => new FileSender(id, path, size, this.options.checksum, this.chunkBytes));
   }
 

@@ -122,3 +122,36 @@ export class EmptySource implements FrameSource {
 
   stop(): void {}
 }
+
+/**
+ * A folder entry that cannot be sent (unreadable, gone since the folder was listed): offered
+ * like any entry, it fails at its first read, so the session cancels it with the reason's code
+ * and the receiver learns which entry will not come and why, instead of waiting for it.
+ */
+export class UnsendableEntry implements FrameSource {
+  readonly sent = 0;
+  readonly size = 0;
+  readonly meta = {};
+  onReadable: () => void = () => {};
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly algo: ChecksumAlgo,
+    private readonly why: TransferError,
+  ) {}
+
+  nextFrame(): never {
+    throw this.why;
+  }
+
+  resumeFrom(): Promise<boolean> {
+    return Promise.reject(this.why);
+  }
+
+  trailer(): SendTrailer {
+    throw this.why;
+  }
+
+  stop(): void {}
+}
