@@ -140,6 +140,7 @@ class JsonReporter implements Reporter {
       bytes: d.bytes,
       resumedFrom: d.resumedFrom,
       ...(d.path === undefined ? {} : { path: d.path }),
+      ...(d.storedAs === undefined ? {} : { storedAs: d.storedAs }),
       checksum: { algo: d.algo, digest: d.digest },
     });
   }

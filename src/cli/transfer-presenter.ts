@@ -117,7 +117,10 @@ export class TransferPresenter {
       this.out.print(`Saved ${where}; ${algo} checksum matched (${done.digest}).`);
     } else {
       this.out.print(senderTotalsLine(done.bytes));
-      this.out.print(`${label(done)}: the receiver saved it and its ${algo} checksum matched (${done.digest}).`);
+      // Under another name than offered ("mid50 (1).bin", "_env"): say which.
+      const as =
+        done.storedAs !== undefined && done.storedAs !== done.name ? ` as ${sanitizeForTerminal(done.storedAs)}` : "";
+      this.out.print(`${label(done)}: the receiver saved it${as} and its ${algo} checksum matched (${done.digest}).`);
     }
   }
 

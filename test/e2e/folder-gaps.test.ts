@@ -1,8 +1,8 @@
 /**
  * A folder whose sender cannot send every entry (issue 11 item 18): here the 17th of 17 files
- * is deleted after the folder was announced (the first 16 are in flight, rate-limited, so the
- * 17th is opened only later). The receiver does not end as if all went well: it prints the
- * folder's summary and exits 3.
+ * is deleted once the folder was announced. The sender tells the receiver which entry it
+ * skipped and why; each side ends the folder with a summary counting it, and the receiver
+ * does not end as if all went well: it exits 3 (it exited 0 with half the folder).
  */
 
 import { afterEach, expect, test } from "bun:test";
@@ -33,6 +33,11 @@ test("an entry gone before it was sent: both sides end the folder with a summary
   unlinkSync(join(folder, "f16.bin"));
   expect(await sender.exitCode(30_000), sender.describe()).toBe(3);
   expect(await receiver.exitCode(30_000), receiver.describe()).toBe(3);
+  // The receiver heard which entry will not come, and why.
+  expect(
+    receiver.linesMatching(/f16\.bin failed: the peer cancelled it: the sender's file is gone/),
+    receiver.stdout,
+  ).toHaveLength(1);
   // Each side ends the folder with one summary that counts the entry that did not arrive.
   const receiverSummary = receiver.linesMatching(/^(Folder d is incomplete|Saved folder )/);
   expect(receiverSummary, receiver.stdout).toHaveLength(1);

@@ -109,3 +109,38 @@ test(
   },
   TEST_MS,
 );
+
+test(
+  "the sender is told the name the receiver stored the file under (issue 11 item 28)",
+  async () => {
+    const src = makeTempDir();
+    writeFileSync(join(src, "mid50.bin"), "new");
+    writeFileSync(join(src, "same.txt"), "s");
+    const dir = makeTempDir();
+    writeFileSync(join(dir, "mid50.bin"), "already here");
+    const receiver = await jsonReceiver(dir);
+    const sender = startCli("sender", [
+      "send",
+      join(src, "mid50.bin"),
+      join(src, "same.txt"),
+      "--to",
+      receiver.code,
+      "--no-progress",
+    ]);
+    expect(await sender.exitCode(), sender.describe()).toBe(0);
+    expect(await receiver.cli.exitCode(), receiver.cli.describe()).toBe(0);
+    expect(readFileSync(join(dir, "mid50 (1).bin"), "utf8")).toBe("new");
+    expect(sender.linesMatching(/^#\d+ mid50\.bin: the receiver saved it as mid50 \(1\)\.bin and its /)).toHaveLength(
+      1,
+    );
+    expect(sender.linesMatching(/^#\d+ same\.txt: the receiver saved it and its /)).toHaveLength(1); // same name: not repeated
+
+    const again = await jsonReceiver(dir);
+    const json = startCli("sender", ["send", join(src, "mid50.bin"), "--to", again.code, "--json"]);
+    expect(await json.exitCode(), json.describe()).toBe(0);
+    await again.cli.exitCode();
+    const done = json.lines.map((l) => JSON.parse(l)).find((e) => e.type === "done");
+    expect(done.storedAs).toBe("mid50 (2).bin");
+  },
+  TEST_MS,
+);
