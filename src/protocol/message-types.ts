@@ -71,6 +71,11 @@ export interface Offer {
   readonly mtime?: number;
   /** The file is executable: the receiver sets the executable bits. */
   readonly exec?: boolean;
+  /**
+   * Resume token (32 hex characters): the receiver resumes only a `.part` marked with the
+   * same token, so nobody else can probe or truncate it.
+   */
+  readonly token?: string;
   /** Set when the file is one entry of a folder being sent. */
   readonly folder?: FolderEntry;
 }

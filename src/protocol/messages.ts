@@ -123,6 +123,7 @@ export const MESSAGE_SCHEMAS: { readonly [K in Kind]: MessageSchema } = {
       algo,
       { ...count("mtime"), optional: true },
       { key: "exec", spec: { type: "bool" }, optional: true },
+      { key: "token", spec: { type: "text", minChars: 32, maxChars: 32, pattern: /^[0-9a-f]{32}$/ }, optional: true },
       {
         key: "folder",
         optional: true,

@@ -140,11 +140,15 @@ export class IncomingTransfers {
   }
 
   /** @throws ProtocolError for an id of the wrong parity or one used before */
-  onOffer({ id, name, size, algo, mtime, exec, folder }: Offer): void {
+  onOffer({ id, name, size, algo, mtime, exec, token, folder }: Offer): void {
     if (id % 2 !== this.peerParity) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} has the wrong parity`);
     if (id <= this.lastPeerId) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} reused`);
     this.lastPeerId = id;
-    const meta: FileMeta = { ...(mtime === undefined ? {} : { mtime }), ...(exec === undefined ? {} : { exec }) };
+    const meta: FileMeta = {
+      ...(mtime === undefined ? {} : { mtime }),
+      ...(exec === undefined ? {} : { exec }),
+      ...(token === undefined ? {} : { token }),
+    };
     const t: Incoming = {
       info: { id, direction: "receive", name, size, ...(folder ? { folder } : {}) },
       state: "deciding",

@@ -27,7 +27,7 @@ import { type ChecksumAlgo, checksumLabel, createDigest, type RunningDigest } fr
 import { osReason, TransferError } from "./errors.ts";
 import { errnoName, LockError, tryLockExclusive } from "./file-lock.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
-import { isOurs, markAsOurs } from "./part-mark.ts";
+import { isMarkedFor, markAsOurs } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
 import { SpaceClaim } from "./space-claims.ts";
@@ -55,6 +55,8 @@ export interface FileMeta {
   readonly mtime?: number;
   /** Set the executable bits. */
   readonly exec?: boolean;
+  /** The offer's resume token: only a `.part` marked with it is resumed. */
+  readonly token?: string;
 }
 
 export class FileReceiver implements ResumableSink {
@@ -146,13 +148,13 @@ export class FileReceiver implements ResumableSink {
         // Locked so that another Parley process receiving into this folder leaves it alone
         // (one that took it for a resume in the instant since it was made keeps it).
         if (lockNewPart(fd, partPath, dir)) {
-          markAsOurs(fd);
+          markAsOurs(fd, meta.token);
           return new FileReceiver(id, dir, safe, n, size, algo, fd, partPath, meta, space);
         }
         closeSync(fd);
         continue;
       }
-      const resumable = storedThisRun.has(partPath) ? undefined : openResumable(partPath, size, dir);
+      const resumable = storedThisRun.has(partPath) ? undefined : openResumable(partPath, size, dir, meta.token);
       if (resumable !== undefined)
         return new FileReceiver(id, dir, safe, n, size, algo, resumable, partPath, meta, space);
       // Not resumable, or being written by another process right now: the next name.
@@ -224,11 +226,13 @@ export class FileReceiver implements ResumableSink {
 
   /**
    * Ends the transfer unfinished. `keepPart`: leave the `.part` for a later resume (the
-   * connection broke, the user interrupted); otherwise it is removed. Safe to call twice.
+   * connection broke, the user interrupted); otherwise it is removed, unless an earlier
+   * attempt made it. Safe to call twice.
    */
   abort(keepPart = false): void {
     this.closeFile();
-    if (keepPart && this.received > 0) return;
+    // A `.part` an earlier attempt left stays: this transfer did not make it, so it does not remove it.
+    if (this.resumeOffset > 0 || (keepPart && this.received > 0)) return;
     try {
       unlinkSync(this.partPath);
     } catch {
@@ -299,7 +303,12 @@ export class FileReceiver implements ResumableSink {
  * Opens an existing `.part` for resuming, if it is a regular file no bigger than the offer,
  * no other process holds it (locked: being written right now) and it is Parley's (marked).
  */
-function openResumable(partPath: string, offered: number | null, dir: string): number | undefined {
+function openResumable(
+  partPath: string,
+  offered: number | null,
+  dir: string,
+  token: string | undefined,
+): number | undefined {
   let fd: number;
   try {
     fd = openSync(partPath, constants.O_RDWR | constants.O_NOFOLLOW);
@@ -309,8 +318,9 @@ function openResumable(partPath: string, offered: number | null, dir: string): n
   const stats = fstatSync(fd);
   const usable = stats.isFile() && (offered === null || stats.size <= offered);
   try {
-    // Locked: another process is writing it. Unmarked: not Parley's (a browser's download...).
-    if (usable && tryLockExclusive(fd) && isOurs(fd) !== false) return fd;
+    // Locked: another process is writing it. Not marked for this offer's token: another
+    // sender's (never probed, truncated or deleted), or not Parley's (a browser's download...).
+    if (usable && tryLockExclusive(fd) && isMarkedFor(fd, token) === true) return fd;
   } catch (err) {
     closeSync(fd);
     throw lockFailed(err, dir);

@@ -18,6 +18,7 @@ import { DATA_HEADER_BYTES, writeDataHeader } from "../protocol/index.ts";
 import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
 import { hashFilePrefix } from "./prefix-hash.ts";
+import { resumeTokenFor } from "./resume-token.ts";
 import type { FrameSource, SendTrailer } from "./source.ts";
 
 /** Payload offset in the read buffer: 64-byte aligned, with room for the DATA header before it. */
@@ -61,7 +62,7 @@ export function checkReadableFile(path: string): number {
 export class FileSender implements FrameSource {
   /** Bytes handed out so far. */
   sent = 0;
-  readonly meta: { readonly mtime: number; readonly exec: boolean };
+  readonly meta: { readonly mtime: number; readonly exec: boolean; readonly token: string };
   /** Never called: a file always has its next chunk ready. */
   onReadable: () => void = () => {};
 
@@ -95,7 +96,11 @@ export class FileSender implements FrameSource {
       throw new TransferError("E_NOT_A_FILE", `${path} is not a regular file`);
     }
     this.fd = fd;
-    this.meta = { mtime: Math.max(0, Math.round(stats.mtimeMs)), exec: (stats.mode & 0o111) !== 0 };
+    this.meta = {
+      mtime: Math.max(0, Math.round(stats.mtimeMs)),
+      exec: (stats.mode & 0o111) !== 0,
+      token: resumeTokenFor(path),
+    };
     this.buffer = new Uint8Array(PAYLOAD_OFFSET + chunkBytes);
     this.digest = createDigest(algo);
   }

@@ -7,6 +7,7 @@ export * from "./file-receiver.ts";
 export * from "./file-sender.ts";
 export * from "./folder-target.ts";
 export * from "./folder-walk.ts";
+export * from "./resume-token.ts";
 export * from "./source.ts";
 export * from "./stream-receiver.ts";
 export * from "./stream-sender.ts";

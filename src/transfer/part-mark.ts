@@ -1,9 +1,11 @@
 /**
- * Parley's own `.part` files carry an extended attribute, so that a stranger's `name.part` in
- * the download folder (a browser's unfinished download, say) is never taken for an
- * interrupted Parley transfer of `name`, and so never resumed into or truncated. Where the
- * file system keeps no extended attributes (or libc cannot be loaded) nothing can be told
- * apart, and every `.part` counts as ours, as before marks.
+ * Parley's own `.part` files carry an extended attribute, the mark: a stranger's `name.part`
+ * in the download folder (a browser's unfinished download, say) is never taken for an
+ * interrupted Parley transfer of `name`, and so never resumed into or truncated. The mark
+ * holds the offer's resume token (resume-token.ts), or "1" for an offer without one: a
+ * `.part` is resumed only for an offer with the same token. Where the file system keeps no
+ * extended attributes (or libc cannot be loaded) nothing can be told apart, and no `.part`
+ * is resumed.
  */
 
 import { ptr } from "bun:ffi";
@@ -12,21 +14,41 @@ import { loadLibc } from "./libc.ts";
 const NAME = Buffer.from("user.parley.part\0");
 /** The xattr calls' signatures differ on macOS: marks are a Linux matter here. */
 const LINUX = process.platform === "linux";
-const VALUE = Buffer.from("1");
+/** The mark of a `.part` made for an offer without a resume token. */
+const NO_TOKEN = "1";
+const MAX_MARK_BYTES = 64;
 
-/** Marks the open `.part` `fd` as ours (best effort). */
-export function markAsOurs(fd: number): void {
-  if (LINUX) loadLibc()?.fsetxattr(fd, ptr(NAME), ptr(VALUE), VALUE.length, 0);
+/** Marks the open `.part` `fd` as ours, for the offer with `token` (best effort). */
+export function markAsOurs(fd: number, token?: string): void {
+  const value = Buffer.from(token ?? NO_TOKEN);
+  if (LINUX) loadLibc()?.fsetxattr(fd, ptr(NAME), ptr(value), value.length, 0);
 }
 
 /**
- * @returns true when `fd` carries our mark; false when it does not on a file system that keeps
- *   marks (someone else's file); undefined when that cannot be told here
+ * @returns true when `fd` carries the mark of the offer with `token`; false when it carries
+ *   another or none; undefined when the file system keeps no marks (nothing can be told)
+ */
+export function isMarkedFor(fd: number, token?: string): boolean | undefined {
+  const mark = markOf(fd);
+  return mark === undefined ? undefined : mark === (token ?? NO_TOKEN);
+}
+
+/**
+ * @returns true when `fd` carries a Parley mark (any token); false when it does not on a file
+ *   system that keeps marks (someone else's file); undefined when that cannot be told here
  */
 export function isOurs(fd: number): boolean | undefined {
+  const mark = markOf(fd);
+  return mark === undefined ? undefined : mark !== null;
+}
+
+/** The mark's text; null when there is none; undefined when marks cannot be kept here. */
+function markOf(fd: number): string | null | undefined {
   const libc = LINUX ? loadLibc() : null;
   if (libc === null) return undefined;
-  if (Number(libc.fgetxattr(fd, ptr(NAME), null, 0)) >= 0) return true;
+  const value = Buffer.alloc(MAX_MARK_BYTES);
+  const n = Number(libc.fgetxattr(fd, ptr(NAME), ptr(value), value.length));
+  if (n >= 0) return value.subarray(0, n).toString("utf8");
   // No mark: a file system without extended attributes fails to list them at all.
-  return Number(libc.flistxattr(fd, null, 0)) >= 0 ? false : undefined;
+  return Number(libc.flistxattr(fd, null, 0)) >= 0 ? null : undefined;
 }

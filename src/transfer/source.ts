@@ -22,8 +22,11 @@ export interface FrameSource {
   readonly algo: ChecksumAlgo;
   /** Bytes handed out so far. */
   readonly sent: number;
-  /** Modification time (ms since the epoch) and executable bit, offered to the receiver. */
-  readonly meta: { readonly mtime?: number; readonly exec?: boolean };
+  /**
+   * Modification time (ms since the epoch), executable bit and resume token (resume-token.ts),
+   * offered to the receiver.
+   */
+  readonly meta: { readonly mtime?: number; readonly exec?: boolean; readonly token?: string };
   /**
    * The next DATA frame (header and bytes, a view of a reused buffer that must be written in
    * full before the next call); null when none is ready yet (`onReadable` fires later);

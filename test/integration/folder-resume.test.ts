@@ -84,7 +84,7 @@ test("sent again into its unfinished folder: .part resumes, a whole file is chec
   const unfinished = unfinishedPhotos(bob);
   writeFileSync(join(unfinished, "a.bin"), source["a.bin"]);
   writeFileSync(join(unfinished, "b.bin.part"), source["b.bin"].subarray(0, 700 * KiB));
-  markAsParleyPart(join(unfinished, "b.bin.part"));
+  markAsParleyPart(join(unfinished, "b.bin.part"), join(alice.dir, "photos", "b.bin"));
 
   await sendFolder(alice, bob, 1);
 

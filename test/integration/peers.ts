@@ -18,6 +18,7 @@ import {
 } from "../../src/session/index.ts";
 import type { ChecksumAlgo } from "../../src/transfer/index.ts";
 import { markAsOurs } from "../../src/transfer/part-mark.ts";
+import { resumeTokenFor } from "../../src/transfer/resume-token.ts";
 
 export type Recorded =
   | { type: "chat"; text: string }
@@ -158,11 +159,14 @@ export function writeRandomFile(path: string, size: number): Uint8Array {
   return bytes;
 }
 
-/** Marks a hand-made `.part` as Parley's own, as an interrupted transfer leaves it. */
-export function markAsParleyPart(path: string): void {
+/**
+ * Marks a hand-made `.part` as Parley's own, as an interrupted transfer leaves it: for the
+ * sender of `source` (its resume token), or for an offer without a token.
+ */
+export function markAsParleyPart(path: string, source?: string): void {
   const fd = openSync(path, "r+");
   try {
-    markAsOurs(fd);
+    markAsOurs(fd, source === undefined ? undefined : resumeTokenFor(source));
   } finally {
     closeSync(fd);
   }

@@ -50,7 +50,7 @@ test("hashing a 192 MiB resumed prefix on both sides leaves the event loop free"
   const source = join(sender.dir, "big.bin");
   writeSparse(source, PREFIX_BYTES, tail);
   writeSparse(join(receiver.dir, "big.bin.part"), PREFIX_BYTES, new Uint8Array(0));
-  markAsParleyPart(join(receiver.dir, "big.bin.part"));
+  markAsParleyPart(join(receiver.dir, "big.bin.part"), source);
 
   // A 1 ms heartbeat counts the turns of the event loop that come while either side is still
   // hashing the prefix. Hashed in one go (the stall this test guards against), no turn comes in
@@ -92,7 +92,7 @@ test("a resumed transfer cancelled while the prefix is being hashed stops cleanl
   const source = join(sender.dir, "big.bin");
   writeSparse(source, PREFIX_BYTES, crypto.getRandomValues(new Uint8Array(1024)));
   writeSparse(join(receiver.dir, "big.bin.part"), PREFIX_BYTES, new Uint8Array(0));
-  markAsParleyPart(join(receiver.dir, "big.bin.part"));
+  markAsParleyPart(join(receiver.dir, "big.bin.part"), source);
 
   sender.session?.sendFile(source);
   const started = await receiver.waitFor("started");

@@ -54,6 +54,12 @@ const GOLDEN: [string, Message, string, string][] = [
     '{"id":3,"name":"b","size":0,"algo":"xxh3","folder":{"group":3,"root":"r","path":["d","b"],"entries":2,"bytes":5}}',
   ],
   [
+    "offer with a resume token",
+    { kind: "offer", id: 5, name: "c.pdf", size: 9, algo: "xxh3", token: "0123456789abcdef0123456789abcdef" },
+    "0000005a03",
+    '{"id":5,"name":"c.pdf","size":9,"algo":"xxh3","token":"0123456789abcdef0123456789abcdef"}',
+  ],
+  [
     "offer of a stream",
     { kind: "offer", id: 2, name: "s", size: null, algo: "xxh3" },
     "0000002e03",
@@ -129,6 +135,10 @@ describe("the encoder holds to the decoder's limits", () => {
     [
       "a RECEIVED detail over MAX_DETAIL_CHARS",
       { kind: "received", id: 1, bytes: 0, ok: false, code: "E_WRITE", detail: "x".repeat(MAX_DETAIL_CHARS + 1) },
+    ],
+    [
+      "an OFFER token that is not 32 hex characters",
+      { kind: "offer", id: 1, name: "a", size: 1, algo: "xxh3", token: "ab" },
     ],
     ["a RECEIVED name that is a path", { kind: "received", id: 1, bytes: 0, ok: true, name: "../x" }],
     ["a BYE reason of MAX_REASON_CHARS + 1", { kind: "bye", reason: "x".repeat(MAX_REASON_CHARS + 1) }],
