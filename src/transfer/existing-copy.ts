@@ -13,6 +13,7 @@ import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.
 import { TransferError } from "./errors.ts";
 import { sanitizeFileName } from "./file-names.ts";
 import { checkTrailerCount, checkTrailerDigest, type FileMeta, FileReceiver } from "./file-receiver.ts";
+import { isMarkedFor } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
 
@@ -41,7 +42,8 @@ export class ExistingCopy implements ResumableSink {
 
   /**
    * The regular file `dir/name` (the offered name, sanitised; not a link) when it has exactly
-   * the offered size, opened for reading; undefined otherwise (then the file is received as
+   * the offered size and carries the mark of the offer's resume token, opened for reading;
+   * undefined otherwise (then the file is received as
    * usual, beside it).
    */
   static open(
@@ -61,7 +63,9 @@ export class ExistingCopy implements ResumableSink {
       return undefined; // missing, a link, unreadable
     }
     const stats = fstatSync(fd);
-    if (stats.isFile() && stats.size === size) {
+    // Only for its own sender: a stored file keeps its `.part`'s mark (the same inode), and
+    // anyone else sending a folder of that name, count and size learns nothing of it.
+    if (stats.isFile() && stats.size === size && isMarkedFor(fd, meta.token) === true) {
       return new ExistingCopy(dir, name, id, size, algo, meta, fd, stats.mtimeMs);
     }
     closeSync(fd);

@@ -83,6 +83,7 @@ test("sent again into its unfinished folder: .part resumes, a whole file is chec
   // The first attempt got a.bin whole, b.bin half, c.bin not yet.
   const unfinished = unfinishedPhotos(bob);
   writeFileSync(join(unfinished, "a.bin"), source["a.bin"]);
+  markAsParleyPart(join(unfinished, "a.bin"), join(alice.dir, "photos", "a.bin")); // stored from its marked .part
   writeFileSync(join(unfinished, "b.bin.part"), source["b.bin"].subarray(0, 700 * KiB));
   markAsParleyPart(join(unfinished, "b.bin.part"), join(alice.dir, "photos", "b.bin"));
 
@@ -105,6 +106,7 @@ test("a file that changed since the first attempt arrives beside the old copy, n
   const unfinished = unfinishedPhotos(bob);
   const oldCopy = crypto.getRandomValues(new Uint8Array(FILES["a.bin"]));
   writeFileSync(join(unfinished, "a.bin"), oldCopy);
+  markAsParleyPart(join(unfinished, "a.bin"), join(alice.dir, "photos", "a.bin"));
 
   await sendFolder(alice, bob, 1);
 
@@ -114,6 +116,22 @@ test("a file that changed since the first attempt arrives beside the old copy, n
   expect(Buffer.compare(readFileSync(join(unfinished, "a.bin")), Buffer.from(oldCopy))).toBe(0);
   expect(Buffer.compare(readFileSync(join(unfinished, "a (1).bin")), Buffer.from(source["a.bin"]))).toBe(0);
   expect(existsSync(join(unfinished, UNFINISHED_MARKER))).toBe(false);
+});
+
+test("a whole copy stored for another sender is never checked for this one: no digest, a new file beside it", async () => {
+  const [alice, bob] = await connectedPair("xxh3");
+  peers.push(alice, bob);
+  const source = makeSource(alice);
+  const unfinished = unfinishedPhotos(bob);
+  // The same bytes, but stored for someone else's transfer (another resume token).
+  writeFileSync(join(unfinished, "a.bin"), source["a.bin"]);
+  markAsParleyPart(join(unfinished, "a.bin"), "/elsewhere/photos/a.bin");
+
+  await sendFolder(alice, bob, 1);
+
+  const a = finishedOf(bob, "a (1).bin");
+  expect(a.resumedFrom).toBe(0); // no digest was offered for it
+  expect(a.path).toBe(join(unfinished, "a (1).bin"));
 });
 
 test("a finished folder (no marker) is never taken up: the same folder again goes to photos (1)", async () => {
@@ -175,6 +193,7 @@ test("a whole copy changed after it was checked is not reported verified", async
   try {
     const bytes = crypto.getRandomValues(new Uint8Array(4096));
     writeFileSync(join(dir, "a.bin"), bytes);
+    markAsParleyPart(join(dir, "a.bin")); // stored from a .part of an offer without a token
     const copy = ExistingCopy.open(dir, "a.bin", 1, bytes.length, "xxh3") as ExistingCopy;
     const digest = (await copy.hashPrefix()) as string;
     truncateSync(join(dir, "a.bin"), 3);
