@@ -349,10 +349,12 @@ class ChatController {
       transferFinished: (done) => this.presenter.finished(done),
       transferFailed: (info, reason, _code, peer) => this.presenter.failed(info, failureWords(info, reason, peer)),
       peerLeft: (reason) => {
+        this.presenter.sessionEnded(); // a folder still missing entries ends with its summary
         this.terminal.print(`${this.peerName()} left (${sanitizeForTerminal(reason)}). Connection closed.`);
         this.link.finish(EXIT_OK);
       },
       connectionLost: (reason) => {
+        this.presenter.sessionEnded();
         // The session's reason may already say "connection lost: ...": say it once.
         const why = reason.replace(/^connection lost: /i, "");
         this.terminal.print(`Connection lost: ${sanitizeForTerminal(why)}.`);
