@@ -8,6 +8,7 @@
 import { CryptoError, loadPake, pakeLoaded, type SecureConnection } from "../crypto/index.ts";
 import type { Frame, Hello } from "../protocol/index.ts";
 import type { FrameChannel } from "./channel.ts";
+import { type Clock, systemClock } from "./clock.ts";
 import { Handshake, type HandshakeFailure, type HandshakeOptions, type Security } from "./handshake.ts";
 import { FIRST_HELLO_MS, HELLO_TIMEOUT_MS } from "./limits.ts";
 
@@ -39,6 +40,8 @@ export interface DriverOptions extends HandshakeOptions {
   readonly loadPake?: () => Promise<void>;
   /** The peer spoke (its first frame arrived): it is no longer a silent connection. */
   readonly spoke?: () => void;
+  /** The timers' clock (tests pass a manual one). Default: the real one. */
+  readonly clock?: Clock;
 }
 
 export interface DrivenHandshake {
@@ -57,6 +60,7 @@ export function driveHandshake(
   ended: (outcome: HandshakeOutcome) => void,
 ): DrivenHandshake {
   const { conn } = channel;
+  const clock = options.clock ?? systemClock;
   const handshake = new Handshake(options);
   const load = options.loadPake ?? loadPake;
   let loaded = options.loadPake === undefined && pakeLoaded();
@@ -67,8 +71,8 @@ export function driveHandshake(
   const settle = (result: HandshakeOutcome): void => {
     if (settled) return;
     settled = true;
-    clearTimeout(timer);
-    clearTimeout(silentTimer);
+    clock.clearTimeout(timer);
+    clock.clearTimeout(silentTimer);
     handshake.dispose();
     ended(result);
   };
@@ -79,9 +83,9 @@ export function driveHandshake(
     if (graceful) conn.end(500);
     else conn.destroy();
   };
-  const timer = setTimeout(() => fail({ code: "E_TIMEOUT" }), HELLO_TIMEOUT_MS);
+  const timer = clock.setTimeout(() => fail({ code: "E_TIMEOUT" }), HELLO_TIMEOUT_MS);
   // A Parley peer sends HELLO first thing: a connection silent for longer is dropped early.
-  const silentTimer = setTimeout(() => {
+  const silentTimer = clock.setTimeout(() => {
     if (!spoke) fail({ code: "E_SILENT" });
   }, FIRST_HELLO_MS);
 

@@ -6,10 +6,9 @@
  *    key shares, key confirmation. A connection that sends anything else, bad bytes, or does
  *    not finish in time is dropped and reported; the listener keeps waiting. Accepted
  *    connections are admitted by `accepted` (silent pool, handshake places, guess budget).
- * 2. The side whose HELLO nonce is larger ("the leader") picks the one connection to keep and
- *    sends READY on it: the connection it dialed if it dialed the peer, else the one it
- *    accepted. While a dial of its own is still in progress it waits for that dial first, so
- *    when both users typed the other's port at once, both end on the leader's connection.
+ * 2. The side whose HELLO nonce is larger ("the leader") picks the one connection to keep
+ *    (candidate-choice.ts) and sends READY on it, waiting first for a dial of its own in
+ *    progress, so when both users dialed at once, both end on the leader's connection.
  * 3. The other side ("the follower") uses nothing until READY arrives; it then starts the
  *    session on that connection and closes its other connections to the same peer.
  * Nothing of the session is sent before READY, so no chat line can be lost on a connection
@@ -19,7 +18,9 @@
 import { type HandshakeRole, loadPake, SecureConnection } from "../crypto/index.ts";
 import type { Connection } from "../net/index.ts";
 import { encodeMessage, FrameType, type Hello, ProtocolError, parseMessage } from "../protocol/index.ts";
+import { displaces, holdsReady, pickCandidate } from "./candidate-choice.ts";
 import { FrameChannel } from "./channel.ts";
+import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
 import { failureReason, REFUSAL_WORDS } from "./drop-reasons.ts";
 import { Refusal, type RefusalCode, type Security } from "./handshake.ts";
 import { type DrivenHandshake, driveHandshake, type HandshakeOutcome } from "./handshake-driver.ts";
@@ -83,7 +84,7 @@ export interface Rendezvoused {
 
 /** A connection whose handshake is done, waiting to be picked (or dropped). */
 interface Candidate extends Rendezvoused {
-  readonly timer: ReturnType<typeof setTimeout>;
+  readonly timer: TimerHandle;
   /** Resolves the handshake's promise: this connection became the session or was dropped. */
   readonly decided: () => void;
   /** An unverified leader's READY, held while a dial with the code is still under way. */
@@ -112,9 +113,11 @@ export class Rendezvous {
   private wrongCodes = 0;
   /** Accepted connections in their handshake, oldest first (a Set keeps insertion order). */
   private readonly arrivals = new Set<Arrival>();
-  private pickTimer: ReturnType<typeof setTimeout> | undefined;
+  private pickTimer: TimerHandle | undefined;
+  private readonly clock: Clock;
 
   constructor(private readonly options: RendezvousOptions) {
+    this.clock = options.clock ?? systemClock;
     if (!options.loadPake) void loadPake(); // in the background: ready long before a peer's HELLO usually
     const bytes = crypto.getRandomValues(new Uint8Array(8));
     this.nonce = Buffer.from(bytes).toString("hex");
@@ -248,6 +251,7 @@ export class Rendezvous {
           allowPortOnly: this.options.allowPortOnly === true,
           ...(this.options.unsealedForBenchmark ? { unsealedForBenchmark: true } : {}),
           ...(this.options.loadPake ? { loadPake: this.options.loadPake } : {}),
+          clock: this.clock,
           ...(arrival
             ? {
                 spoke: () => this.spoke(arrival),
@@ -281,7 +285,7 @@ export class Rendezvous {
       if (c.peer.nonce === peer.nonce) continue;
       // Someone else got here first: one peer at a time; but a verified peer never loses to an
       // unverified one (--insecure-port-only): the unverified one goes.
-      if (security.mode === "code" && c.security.mode === "port") {
+      if (displaces(security, c.security)) {
         this.dropCandidate(c, "dropped: a peer verified by the code came in, and this one was not verified");
         continue;
       }
@@ -292,7 +296,7 @@ export class Rendezvous {
       channel,
       peer,
       security,
-      timer: setTimeout(() => this.dropCandidate(candidate, "no answer to the greeting"), HELLO_TIMEOUT_MS),
+      timer: this.clock.setTimeout(() => this.dropCandidate(candidate, "no answer to the greeting"), HELLO_TIMEOUT_MS),
       decided,
     };
     this.candidates.add(candidate);
@@ -308,7 +312,7 @@ export class Rendezvous {
         }
         parseMessage(frame);
         // An unverified leader waits while a dial of ours with the code is under way.
-        if (security.mode === "port" && this.verifiedDialsInProgress > 0) {
+        if (holdsReady(security, this.verifiedDialsInProgress)) {
           candidate.readyHeld = true;
           return;
         }
@@ -316,7 +320,7 @@ export class Rendezvous {
       },
       onDrain: () => {},
       onClose: (why) => {
-        clearTimeout(candidate.timer);
+        this.clock.clearTimeout(candidate.timer);
         this.candidates.delete(candidate);
         if (why.protocol) {
           this.options.rendezvousEvents.dropped(conn.remoteAddress, why.protocol.message, channel.origin === "dialed");
@@ -350,17 +354,15 @@ export class Rendezvous {
     const leading = [...this.candidates].filter((c) => this.isLeader(c.peer));
     if (leading.length === 0) return;
     if (this.dialsInProgress > 0 && !force) {
-      this.pickTimer ??= setTimeout(() => {
+      this.pickTimer ??= this.clock.setTimeout(() => {
         this.pickTimer = undefined;
         this.pickIfLeader(true);
       }, DIAL_WAIT_MS);
       return;
     }
-    clearTimeout(this.pickTimer);
+    this.clock.clearTimeout(this.pickTimer);
     this.pickTimer = undefined;
-    const rank = (c: Candidate): number =>
-      (c.security.mode === "code" ? 2 : 0) + (c.channel.origin === "dialed" ? 1 : 0);
-    const pick = leading.reduce((best, c) => (rank(c) > rank(best) ? c : best));
+    const pick = pickCandidate(leading.map((c) => ({ c, security: c.security, origin: c.channel.origin }))).c;
     pick.channel.conn.write(encodeMessage({ kind: "ready" }));
     if (pick.channel.conn.closed) return; // gone while we wrote: its onClose already dropped it
     this.start(pick);
@@ -368,7 +370,7 @@ export class Rendezvous {
 
   private start(chosen: Candidate): void {
     for (const c of [...this.candidates]) {
-      clearTimeout(c.timer);
+      this.clock.clearTimeout(c.timer);
       this.candidates.delete(c);
       if (c !== chosen) c.channel.conn.destroy();
     }
@@ -379,7 +381,7 @@ export class Rendezvous {
 
   private dropCandidate(candidate: Candidate, reason: string): void {
     if (!this.candidates.delete(candidate)) return;
-    clearTimeout(candidate.timer);
+    this.clock.clearTimeout(candidate.timer);
     candidate.channel.conn.destroy();
     const { channel } = candidate;
     this.options.rendezvousEvents.dropped(channel.conn.remoteAddress, reason, channel.origin === "dialed");
