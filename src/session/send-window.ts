@@ -33,7 +33,7 @@ const GROW_RTT_MS = 5;
 /** On a short path the window holds about this much time of data... */
 const SHORT_QUEUE_MS = 1;
 /** ...but never less than this (a few records: fewer would stall the pipe between ACKs). */
-const SHORT_MIN_BYTES = 512 * 1024;
+export const SHORT_MIN_BYTES = 512 * 1024;
 /** A delivery-rate sample spans at least this long (and at least one round trip). */
 const MIN_SAMPLE_MS = 5;
 /** How long a rate sample counts towards the maximum; idle longer and the window starts over. */
