@@ -14,6 +14,7 @@
  * it is used, and the error never says why (CryptoError E_AUTH_FAILED).
  */
 
+import { concatBytes } from "@noble/hashes/utils.js";
 import {
   type AeadBackend,
   createGcmOpener,
@@ -182,7 +183,7 @@ export class RecordOpener {
   next(): Uint8Array | undefined {
     const parts = this.nextParts();
     if (parts === undefined) return undefined;
-    return parts.length === 1 ? parts[0] : concatParts(parts);
+    return parts.length === 1 ? parts[0] : concatBytes(...parts);
   }
 
   /**
@@ -292,16 +293,6 @@ export class RecordOpener {
     if (consume) this.pendingBytes -= n;
     return out;
   }
-}
-
-function concatParts(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function readU32(bytes: Uint8Array): number {

@@ -17,6 +17,7 @@
 import { xsalsa20poly1305 } from "@noble/ciphers/salsa.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { concatBytes } from "@noble/hashes/utils.js";
 import { CryptoError } from "./errors.ts";
 
 /** The wormhole file-transfer application id: a wormhole client joins codes only under it. */
@@ -26,16 +27,6 @@ export const SECRETBOX_TAG_BYTES = 16;
 
 const utf8 = new TextEncoder();
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** magic-wormhole's derive_key. */
 export function deriveWormholeKey(key: Uint8Array, purpose: string | Uint8Array, length = 32): Uint8Array {
   return hkdf(sha256, key, undefined, typeof purpose === "string" ? utf8.encode(purpose) : purpose, length);
@@ -43,7 +34,7 @@ export function deriveWormholeKey(key: Uint8Array, purpose: string | Uint8Array,
 
 /** magic-wormhole's derive_phase_key: the key one side seals one phase's message with. */
 export function derivePhaseKey(key: Uint8Array, side: string, phase: string): Uint8Array {
-  const purpose = concat(utf8.encode("wormhole:phase:"), sha256(utf8.encode(side)), sha256(utf8.encode(phase)));
+  const purpose = concatBytes(utf8.encode("wormhole:phase:"), sha256(utf8.encode(side)), sha256(utf8.encode(phase)));
   return deriveWormholeKey(key, purpose);
 }
 
@@ -58,7 +49,7 @@ export function sealPhaseMessage(
   plaintext: Uint8Array,
   nonce: Uint8Array = crypto.getRandomValues(new Uint8Array(SECRETBOX_NONCE_BYTES)),
 ): Uint8Array {
-  return concat(nonce, xsalsa20poly1305(phaseKey, nonce).encrypt(plaintext));
+  return concatBytes(nonce, xsalsa20poly1305(phaseKey, nonce).encrypt(plaintext));
 }
 
 /**
