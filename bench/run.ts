@@ -19,6 +19,7 @@ import { FLAGS_HELP, parseBenchFlags } from "./lib/flags.ts";
 import { formatTables, summarise } from "./lib/report.ts";
 import { type Sshd, startSshd } from "./lib/sshd.ts";
 import { HAS_GNU_TIME } from "./lib/usage.ts";
+import { formatWormholeBench, runWormholeBench } from "./wormhole.ts";
 
 const flags = parseBenchFlags(process.argv.slice(2));
 const log = (line: string): void => {
@@ -78,6 +79,9 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
     flags.linkMs > 0
       ? await longLinkRate(work, source, flags.linkMs, Math.min(flags.size, 256 * 2 ** 20), 2, hasSocat)
       : undefined;
+  // The mailbox flow against the wormhole CLI through the same local relay: an external baseline
+  // like socat and scp (Debian's mailbox server, transit relay and client; skipped, with a line, without them).
+  const wormhole = flags.external ? await runWormholeBench(flags.size, flags.runs) : undefined;
   let big: RunResult | undefined;
   if (flags.big !== undefined) {
     const bigFile = join(work, "big-sparse.bin");
@@ -99,6 +103,7 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
     startupToListeningMs: startup,
     smallFiles: small,
     longLink,
+    wormhole,
     big: big && {
       case: `parley ${flags.bigLabel} sparse`,
       mibps: big.mibps,
@@ -123,6 +128,7 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
         ` chat p50/p99 ${f(longLink.rttP50, 1)}/${f(longLink.rttP99, 1)} ms`,
     );
   }
+  if (wormhole) out(formatWormholeBench(wormhole));
   if (doc.big) {
     out(
       `${doc.big.case}: ${f(doc.big.mibps)} MiB/s, peak RSS recv/send ${doc.big.peakRssMiB.recv}/${doc.big.peakRssMiB.send} MiB`,
