@@ -128,30 +128,25 @@ export class EmptySource implements FrameSource {
  * like any entry, it fails at its first read, so the session cancels it with the reason's code
  * and the receiver learns which entry will not come and why, instead of waiting for it.
  */
-export class UnsendableEntry implements FrameSource {
-  readonly sent = 0;
-  readonly size = 0;
-  readonly meta = {};
-  onReadable: () => void = () => {};
-
+export class UnsendableEntry extends EmptySource {
   constructor(
-    readonly id: number,
-    readonly name: string,
-    readonly algo: ChecksumAlgo,
+    id: number,
+    name: string,
+    algo: ChecksumAlgo,
     private readonly why: TransferError,
-  ) {}
+  ) {
+    super(id, name, algo);
+  }
 
-  nextFrame(): never {
+  override nextFrame(): never {
     throw this.why;
   }
 
-  resumeFrom(): Promise<boolean> {
+  override resumeFrom(): Promise<boolean> {
     return Promise.reject(this.why);
   }
 
-  trailer(): SendTrailer {
+  override trailer(): SendTrailer {
     throw this.why;
   }
-
-  stop(): void {}
 }
