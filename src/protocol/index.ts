@@ -6,3 +6,4 @@ export * from "./frame-types.ts";
 export * from "./message-types.ts";
 export * from "./messages.ts";
 export { truncateChars } from "./schema.ts";
+export * from "./wormhole-transfer.ts";

@@ -34,7 +34,9 @@ import {
   type Hello,
   makeHello,
   PROTOCOL_VERSION,
+  parseHints,
   parseMessage,
+  transitValue,
 } from "../protocol/index.ts";
 import { FrameChannel } from "./channel.ts";
 import { WormholeError } from "./mailbox-client.ts";
@@ -119,53 +121,9 @@ function parleyHello(versions: Record<string, unknown>): Hello | undefined {
   return hello;
 }
 
-interface TransitHints {
-  readonly direct: TransitHint[];
-  readonly relays: TransitHint[];
-}
-
-function tcpHint(h: unknown): TransitHint | undefined {
-  const { hostname, port } = (h ?? {}) as { hostname?: unknown; port?: unknown };
-  if (typeof hostname !== "string" || hostname.length === 0 || hostname.length > 255) return undefined;
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
-  return { host: hostname, port };
-}
-
-/** Reads a `transit` message's hints-v1 (unknown hint types are skipped, as transit.py does). */
-function readHints(transit: unknown): TransitHints {
-  const hints = (transit as { "hints-v1"?: unknown } | undefined)?.["hints-v1"];
-  const direct: TransitHint[] = [];
-  const relays: TransitHint[] = [];
-  for (const h of Array.isArray(hints) ? hints.slice(0, 64) : []) {
-    const type = (h as { type?: unknown } | null)?.type;
-    if (type === "direct-tcp-v1") {
-      const hint = tcpHint(h);
-      if (hint) direct.push(hint);
-    } else if (type === "relay-v1") {
-      const inner = (h as { hints?: unknown }).hints;
-      for (const r of Array.isArray(inner) ? inner.slice(0, 16) : []) {
-        const hint = tcpHint(r);
-        if (hint) relays.push(hint);
-      }
-    }
-  }
-  return { direct, relays };
-}
-
-function ourHints(listener: TransitListener | undefined, relay: TransitHint | undefined): unknown[] {
-  const hints: unknown[] = [];
-  if (listener) {
-    for (const address of localAddresses()) {
-      hints.push({ type: "direct-tcp-v1", priority: 0.0, hostname: address, port: listener.port });
-    }
-  }
-  if (relay) {
-    hints.push({
-      type: "relay-v1",
-      hints: [{ type: "direct-tcp-v1", priority: 0.0, hostname: relay.host, port: relay.port }],
-    });
-  }
-  return hints;
+function ourHints(listener: TransitListener | undefined, relay: TransitHint | undefined): Record<string, unknown> {
+  const direct = listener ? localAddresses().map((host) => ({ host, port: listener.port })) : [];
+  return transitValue(direct, relay ? [relay] : []);
 }
 
 /** Waits for the peer's next message that has `key`, skipping others (as the wormhole clients do). */
@@ -235,10 +193,8 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
     const peer = parleyHello(theirs);
     if (!peer) return await takeWormholeText(wormhole);
     listener = options.noListen ? undefined : new TransitListener();
-    const abilities = [{ type: "direct-tcp-v1" }, { type: "relay-v1" }];
-    const hints = ourHints(listener, options.transitHelper);
-    wormhole.send(utf8.encode(JSON.stringify({ transit: { "abilities-v1": abilities, "hints-v1": hints } })));
-    const theirHints = readHints(
+    wormhole.send(utf8.encode(JSON.stringify({ transit: ourHints(listener, options.transitHelper) })));
+    const theirHints = parseHints(
       (
         await withTimeout(
           nextWith(wormhole, ["transit"]),
