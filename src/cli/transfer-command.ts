@@ -204,7 +204,7 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
   // Questions on stderr, answers from stdin, one offer at a time.
   const asker = options.ask ? new Asker(io.stdin, io.stderr) : undefined;
   let streamed = false;
-  const decideOffer = async (offer: TransferInfo): Promise<OfferDecision> => {
+  const decideOffer = async (offer: TransferInfo, stillWanted: () => boolean): Promise<OfferDecision> => {
     // JSON readers get the offer as an event at once; a person sees "Receiving" only after a yes.
     const announceNow = !asker || options.json;
     if (announceNow) reporter.offered(offer);
@@ -214,7 +214,8 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
     if (options.stdout && streamed) return { code: "E_STDOUT_ONE_FILE", reason: "--stdout takes one file" };
     if (asker) {
       const size = offer.size === null ? "size unknown" : formatBytes(offer.size);
-      const yes = await asker.ask(`Accept ${sanitizeForTerminal(offer.name)} (${size})? [y/N] `);
+      // An offer cancelled while an earlier question waits for its answer is never asked.
+      const yes = await asker.ask(`Accept ${sanitizeForTerminal(offer.name)} (${size})? [y/N] `, stillWanted);
       if (!yes) return "the receiver said no";
       if (!announceNow) reporter.offered(offer);
     }

@@ -105,7 +105,7 @@ export interface IncomingHost {
   /** The session still runs transfers (open or leaving). */
   isActive(): boolean;
   settled(): void;
-  decide?: (offer: TransferInfo) => Promise<OfferDecision> | OfferDecision;
+  decide?: (offer: TransferInfo, stillWanted: () => boolean) => Promise<OfferDecision> | OfferDecision;
   openSink?: (offer: TransferInfo, algo: ChecksumAlgo) => IncomingSink;
   /** Set: every offer is declined with this (a one-shot sender takes no files). */
   refuseAll?: Decline;
@@ -158,7 +158,7 @@ export class IncomingTransfers {
     const refuse = this.refusal(algo);
     this.live.set(id, t);
     if (refuse) return this.end(t, "declined", refuse);
-    const decision = this.host.decide?.(t.info) ?? true;
+    const decision = this.host.decide?.(t.info, () => t.state === "deciding" && this.host.isActive()) ?? true;
     if (!(decision instanceof Promise)) return this.decided(t, algo as ChecksumAlgo, meta, decision);
     decision.then(
       (answer) => this.decided(t, algo as ChecksumAlgo, meta, answer),

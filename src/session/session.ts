@@ -57,7 +57,11 @@ export interface SessionOptions {
    * reason is shown here); a string rejects as E_REJECTED with that local reason. Default:
    * accept (as the classic chat program did).
    */
-  readonly decideOffer?: (offer: TransferInfo) => Promise<OfferDecision> | OfferDecision;
+  /**
+   * Asked for each offer. `stillWanted()` turns false when the offer is cancelled (or the
+   * session goes) before the answer: a question still waiting its turn need not be shown.
+   */
+  readonly decideOffer?: (offer: TransferInfo, stillWanted: () => boolean) => Promise<OfferDecision> | OfferDecision;
   /** Set: every incoming offer is declined with it, unasked (a one-shot `parley send` takes no files). */
   readonly refuseOffers?: Decline;
   /** Most DATA bytes a second this side sends (`--limit-rate`); unlimited when undefined. */

@@ -7,8 +7,10 @@
 import { afterEach, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import { encodeMessage, FrameType } from "../../src/protocol/index.ts";
 import { ACK_EVERY_BYTES, type TransferInfo, WINDOW_BYTES } from "../../src/session/index.ts";
+import { Asker } from "../../src/ui/index.ts";
 import { type MemorySide, memorySessions } from "../memory-sessions.ts";
 import { markAsParleyPart } from "./peers.ts";
 
@@ -38,6 +40,15 @@ function stillTalking(a: MemorySide, b: MemorySide): void {
   expect(b.seen).toContainEqual({ type: "chat", text: "from a" });
   expect(a.seen).toContainEqual({ type: "chat", text: "from b" });
   expect([...a.seen, ...b.seen].filter((e) => e.type === "lost")).toEqual([]);
+}
+
+/** Waits (event-loop turns, bounded) until `condition` holds; fails the test if it never does. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 2000; turn++) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  throw new Error("the condition never held");
 }
 
 const failed = (side: MemorySide) => side.seen.filter((e) => e.type === "failed");
@@ -116,6 +127,27 @@ test("11.14: `cancel` reaches an offer still being decided, and the sender is to
   b.conn.deliver();
   expect(failed(a)).toMatchObject([{ code: "E_CANCELLED", peerCode: "E_CANCELLED" }]);
   stillTalking(a, b);
+});
+
+test("11.17: an offer cancelled while an earlier question waits for its answer is never asked", async () => {
+  const answers = new PassThrough();
+  let shown = "";
+  const asker = new Asker(answers, { write: (text: string) => (shown += text) });
+  const { a, b } = pair({
+    b: { decideOffer: (offer, stillWanted) => asker.ask(`Accept ${offer.name}? `, stillWanted) },
+  });
+  a.session.sendFile(file(a, "first.bin", 1000));
+  a.session.sendFile(file(a, "second.bin", 1000));
+  a.conn.deliver(); // both OFFERs: b asks about the first, the second waits its turn
+  await until(() => shown === "Accept first.bin? ");
+  expect(a.session.cancel(3)).toBe(true); // the sender gives up on the second meanwhile
+  a.conn.deliver();
+  answers.write("y\n"); // the answer to the first question
+  await until(() => b.pendingTypes().includes(FrameType.Accept));
+  await Promise.resolve();
+  expect(shown).toBe("Accept first.bin? "); // the second question never appeared
+  expect(failed(b)).toMatchObject([{ code: "E_CANCELLED", peerCode: "E_CANCELLED" }]);
+  asker.close();
 });
 
 test("11.16: a side that only sends declines every offer unasked, with its own code", () => {
