@@ -134,7 +134,10 @@ test("11.17: an offer cancelled while an earlier question waits for its answer i
   let shown = "";
   const asker = new Asker(answers, { write: (text: string) => (shown += text) });
   const { a, b } = pair({
-    b: { decideOffer: (offer, stillWanted) => asker.ask(`Accept ${offer.name}? `, stillWanted) },
+    b: {
+      decideOffer: (offer, stillWanted) =>
+        asker.ask(`Accept ${offer.name}? `, stillWanted).then((yes) => yes || "the receiver said no"),
+    },
   });
   a.session.sendFile(file(a, "first.bin", 1000));
   a.session.sendFile(file(a, "second.bin", 1000));
