@@ -146,7 +146,11 @@ class TtyTerminal implements Terminal {
     return !this.closed && this.rl.line.length > 0;
   }
 
-  /** At a terminal the user reads along: peer lines print as any other (a paused TTY is not gated yet). */
+  /**
+   * At a terminal peer lines print as any other: Bun writes to a TTY synchronously, so a
+   * terminal that stops reading stops this process in write() (the peer's bytes wait in the
+   * kernel, memory stays flat) rather than piling lines up; test/e2e/tmux.test.ts (11.13).
+   */
   printFromPeer(line: string): void {
     this.print(line);
   }

@@ -11,6 +11,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { closeSync, ftruncateSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { encodeMessage } from "../../src/protocol/index.ts";
+import { processUsage } from "../attacks.ts";
+import { rawParley } from "../raw-parley.ts";
 import { BUN, cleanup, MAIN, makeTempDir, ROOT } from "./helpers.ts";
 
 const TMUX = Bun.which("tmux") ?? "/usr/bin/tmux";
@@ -333,4 +336,41 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     type("shrink1", "exit");
     await waitForText("shrink1", /^EXIT=0$/m);
   }, 40_000);
+
+  test("a peer's chat flood into a terminal that stopped reading: the chat waits, memory stays flat, then goes on (11.13)", async () => {
+    startPane("f", "fay", makeTempDir());
+    const [, port, code] = await waitForText("f", /Listening on 127\.0\.0\.1:(\d+) · code (\S+)/);
+    const raw = await rawParley(Number(port), { leader: true, words: (code as string).replace(/^\d+-/, "") });
+    try {
+      await waitForText("f", /^Connected to /m);
+      const panePid = Number(tmux("display-message", "-p", "-t", "f", "#{pane_pid}").trim());
+      const chatPid = Number(
+        Bun.spawnSync(["pgrep", "-P", String(panePid)])
+          .stdout.toString()
+          .trim(),
+      );
+      const server = Number(tmux("display-message", "-p", "#{pid}").trim());
+      const before = processUsage(chatPid).rssBytes;
+      let peak = before;
+      // The terminal stops reading (its tmux server is stopped): at a TTY Bun writes stdout
+      // synchronously, so the chat blocks in write() instead of buffering what the peer sends.
+      process.kill(server, "SIGSTOP");
+      try {
+        const burst = Buffer.concat(Array(16).fill(encodeMessage({ kind: "chat", text: "y".repeat(20_000) })));
+        for (let i = 0; i < 150; i++) raw.send(burst); // 48 MB of chat lines
+        raw.send(encodeMessage({ kind: "chat", text: "after the flood" }));
+        for (let sample = 0; sample < 10; sample++) {
+          await Bun.sleep(200);
+          peak = Math.max(peak, processUsage(chatPid).rssBytes);
+        }
+      } finally {
+        process.kill(server, "SIGCONT");
+      }
+      expect(peak - before).toBeLessThan(24 * 1024 * 1024);
+      // Reading again, the chat prints on and reaches the line after the flood.
+      await waitForText("f", /^<\S+> after the flood$/m, 60_000);
+    } finally {
+      raw.socket.destroy();
+    }
+  }, 90_000);
 });
