@@ -16,6 +16,8 @@ export type AttackName = (typeof ATTACKS)[number];
 export interface Attack {
   /** Connections opened so far. */
   readonly opened: () => number;
+  /** Connections the listener answered (its HELLO came back). */
+  readonly answered: () => number;
   stop(): void;
 }
 
@@ -64,17 +66,24 @@ const BEHAVIOUR: Record<AttackName, (s: Socket) => void> = {
  * Keeps `connections` connections of kind `name` open against 127.0.0.1:`port`, reopening
  * each one the listener drops (at most one reconnect per millisecond per slot).
  */
-export function startAttack(name: AttackName, port: number, connections: number): Attack {
+export function startAttack(
+  name: AttackName,
+  port: number,
+  connections: number,
+  /** The address to connect from (any of 127.0.0.0/8 works on Linux). */
+  localAddress = "127.0.0.1",
+): Attack {
   let stopped = false;
   let opened = 0;
+  let answered = 0;
   const sockets = new Set<Socket>();
   const open = (): void => {
     if (stopped) return;
-    const s = connect(port, "127.0.0.1");
+    const s = connect({ port, host: "127.0.0.1", localAddress });
     opened++;
     sockets.add(s);
     s.on("error", () => {});
-    s.on("data", () => {});
+    s.once("data", () => answered++);
     s.once("connect", () => BEHAVIOUR[name](s));
     s.on("close", () => {
       sockets.delete(s);
@@ -84,6 +93,7 @@ export function startAttack(name: AttackName, port: number, connections: number)
   for (let i = 0; i < connections; i++) open();
   return {
     opened: () => opened,
+    answered: () => answered,
     stop: () => {
       stopped = true;
       for (const s of sockets) s.destroy();

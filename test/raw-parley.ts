@@ -34,6 +34,8 @@ export async function rawParley(
     appendToConfirm?: Uint8Array;
     /** Close right after sending our share, once the listener's CONFIRM is in (a guess that never confirms). */
     closeAfterShare?: boolean;
+    /** Called when the listener's HELLO is in; our share goes out once it resolves. */
+    beforeShare?: () => Promise<void>;
     /** Leader: resolve once confirmed but never send READY (a candidate that holds its place). */
     holdReady?: boolean;
   },
@@ -82,12 +84,20 @@ export async function rawParley(
         }
       }
     };
-    socket.on("data", (chunk) => {
-      opener.feed(new Uint8Array(chunk as Buffer));
+    const take = (bytes: Uint8Array): void => {
+      opener.feed(bytes);
       // One record at a time: a key set while handling one applies to the next.
       for (let record = opener.next(); record !== undefined; record = opener.next()) {
         for (const frame of decoder.push(record)) onFrame(frame);
       }
+    };
+    // With beforeShare, everything from the listener's HELLO on waits until it resolves.
+    let held: Promise<void> | undefined;
+    socket.on("data", (chunk) => {
+      const bytes = new Uint8Array(chunk as Buffer);
+      if (options.beforeShare && !held) held = options.beforeShare();
+      if (held) held = held.then(() => take(bytes));
+      else take(bytes);
     });
   });
   await new Promise<void>((resolve) => socket.once("connect", () => resolve()));

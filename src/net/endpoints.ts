@@ -128,3 +128,11 @@ export async function dial(hostname: string, port: number, timeoutMs = DIAL_TIME
 export function formatAddress(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+/** The host of an address formatAddress made (`[::1]:80` -> `::1`); as it is without a port. */
+export function hostOfAddress(address: string): string {
+  const bracketed = /^\[(.*)\]:\d+$/.exec(address);
+  if (bracketed) return bracketed[1] as string;
+  const plain = /^([^:]*):\d+$/.exec(address);
+  return plain ? (plain[1] as string) : address;
+}

@@ -16,7 +16,7 @@
  */
 
 import { type HandshakeRole, loadPake, SecureConnection } from "../crypto/index.ts";
-import type { Connection } from "../net/index.ts";
+import { type Connection, hostOfAddress } from "../net/index.ts";
 import { encodeMessage, FrameType, type Hello, ProtocolError, parseMessage } from "../protocol/index.ts";
 import { displaces, holdsReady, pickCandidate } from "./candidate-choice.ts";
 import { FrameChannel } from "./channel.ts";
@@ -137,7 +137,8 @@ export class Rendezvous {
   accepted(conn: Connection): void {
     // Guessing the code must be hopeless: after MAX_WRONG_CODES failures nothing more is tried.
     if (this.wrongCodes >= MAX_WRONG_CODES) return conn.destroy();
-    const address = conn.remoteAddress;
+    // Places are counted per host: each connection from one host has a port of its own.
+    const address = hostOfAddress(conn.remoteAddress);
     const silent = [...this.arrivals].filter((a) => !a.spoke);
     const sameAddress = silent.filter((a) => a.address === address);
     if (sameAddress.length >= MAX_SILENT_PER_ADDRESS) sameAddress[0]?.driven?.evict();
@@ -148,13 +149,26 @@ export class Rendezvous {
     void this.handshake(new FrameChannel(secure, "accepted"), secure, undefined, arrival);
   }
 
-  /** An accepted connection spoke: it takes one of the handshake places. */
+  /**
+   * An accepted connection spoke: it takes one of the handshake places. When they are full,
+   * one that has not offered a key share yet makes room: the oldest of the address holding
+   * the most such places. A real peer holds one place for a round trip (HELLO, then its
+   * share), so a flood of HELLOs from other addresses, however fast, evicts its own first.
+   */
   private spoke(arrival: Arrival): void {
     arrival.spoke = true;
     const speaking = [...this.arrivals].filter((a) => a.spoke);
     if (speaking.length <= MAX_ACCEPTED_HANDSHAKES) return;
-    const victim = speaking.find((a) => !a.guessing && a !== arrival) ?? arrival;
-    victim.driven?.evict();
+    const byAddress = new Map<string, Arrival[]>();
+    for (const a of speaking) {
+      if (a.guessing) continue;
+      const group = byAddress.get(a.address) ?? [];
+      group.push(a);
+      byAddress.set(a.address, group);
+    }
+    let largest: Arrival[] = [];
+    for (const group of byAddress.values()) if (group.length > largest.length) largest = group;
+    (largest[0] ?? arrival).driven?.evict();
   }
 
   /**

@@ -9,6 +9,7 @@ import { afterEach, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
 import { RecordSealer } from "../../src/crypto/index.ts";
 import { encodeMessage, makeHello } from "../../src/protocol/index.ts";
+import { startAttack } from "../attacks.ts";
 import { rawParley } from "../raw-parley.ts";
 import { TestPeer } from "./peers.ts";
 
@@ -87,6 +88,37 @@ test.each([16, 17, 80])(
   },
   30_000,
 );
+
+test("HELLOs that never go on, from another address, do not push out a real peer that is mid-handshake (11.4)", async () => {
+  const target = new TestPeer("target");
+  peers.push(target);
+  let release: () => void = () => {};
+  let spoken: () => void = () => {};
+  const hasSpoken = new Promise<void>((resolve) => (spoken = resolve));
+  // The real peer has sent HELLO and holds back its share until the flood is in.
+  const real = rawParley(target.listener.port, {
+    leader: true,
+    words: target.codeWords,
+    beforeShare: () => {
+      spoken();
+      return new Promise((resolve) => (release = resolve));
+    },
+  });
+  await hasSpoken;
+  // 100 connections from 127.0.0.2 that say HELLO and never a share, reopened when dropped.
+  const flood = startAttack("half", target.listener.port, 100, "127.0.0.2");
+  try {
+    for (let i = 0; i < 20_000 && flood.answered() < 150; i++) await new Promise((r) => setTimeout(r, 1));
+    expect(flood.answered()).toBeGreaterThanOrEqual(150); // more HELLOs answered than there are places
+    release();
+    const raw = await real;
+    sockets.push(raw.socket);
+    const session = await target.waitForSession();
+    expect(session.peer.name).toBe("raw");
+  } finally {
+    flood.stop();
+  }
+}, 30_000);
 
 test("a stranger's HELLO then BYE: its text never reaches the user, only our words", async () => {
   const target = new TestPeer("target");
