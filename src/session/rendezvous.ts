@@ -18,20 +18,14 @@
 import { type HandshakeRole, loadPake, SecureConnection } from "../crypto/index.ts";
 import { type Connection, hostOfAddress } from "../net/index.ts";
 import { encodeMessage, FrameType, type Hello, ProtocolError, parseMessage } from "../protocol/index.ts";
+import { type Arrival as AdmissionArrival, silentToDrop, spokenToDrop } from "./admission.ts";
 import { displaces, holdsReady, pickCandidate } from "./candidate-choice.ts";
 import { FrameChannel } from "./channel.ts";
 import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
 import { failureReason, REFUSAL_WORDS } from "./drop-reasons.ts";
 import { Refusal, type RefusalCode, type Security } from "./handshake.ts";
 import { type DrivenHandshake, driveHandshake, type HandshakeOutcome } from "./handshake-driver.ts";
-import {
-  DIAL_WAIT_MS,
-  HELLO_TIMEOUT_MS,
-  MAX_ACCEPTED_HANDSHAKES,
-  MAX_SILENT_CONNECTIONS,
-  MAX_SILENT_PER_ADDRESS,
-  MAX_WRONG_CODES,
-} from "./limits.ts";
+import { DIAL_WAIT_MS, HELLO_TIMEOUT_MS, MAX_WRONG_CODES } from "./limits.ts";
 import { Session, type SessionOptions } from "./session.ts";
 
 export { Refusal, type Security } from "./handshake.ts";
@@ -92,12 +86,7 @@ interface Candidate extends Rendezvoused {
 }
 
 /** An accepted connection whose handshake is under way. */
-interface Arrival {
-  readonly address: string;
-  /** It has sent its first frame. */
-  spoke: boolean;
-  /** A share from it is being tried against our code. */
-  guessing: boolean;
+interface Arrival extends AdmissionArrival {
   driven?: DrivenHandshake;
 }
 
@@ -127,48 +116,22 @@ export class Rendezvous {
     return this.session;
   }
 
-  /**
-   * A connection our listener accepted. Connections that have not spoken yet wait in a pool
-   * of MAX_SILENT_CONNECTIONS (MAX_SILENT_PER_ADDRESS from one address); when it is full the
-   * oldest silent one goes, never the newcomer: idle connections cannot lock the peer out,
-   * since a real peer speaks at once. Those that have spoken share MAX_ACCEPTED_HANDSHAKES
-   * places; when full, the oldest that has not yet offered a key share makes room.
-   */
+  /** A connection our listener accepted: it takes a place (admission.ts says who gives one up). */
   accepted(conn: Connection): void {
     // Guessing the code must be hopeless: after MAX_WRONG_CODES failures nothing more is tried.
     if (this.wrongCodes >= MAX_WRONG_CODES) return conn.destroy();
-    // Places are counted per host: each connection from one host has a port of its own.
-    const address = hostOfAddress(conn.remoteAddress);
-    const silent = [...this.arrivals].filter((a) => !a.spoke);
-    const sameAddress = silent.filter((a) => a.address === address);
-    if (sameAddress.length >= MAX_SILENT_PER_ADDRESS) sameAddress[0]?.driven?.evict();
-    else if (silent.length >= MAX_SILENT_CONNECTIONS) silent[0]?.driven?.evict();
-    const arrival: Arrival = { address, spoke: false, guessing: false };
+    const host = hostOfAddress(conn.remoteAddress);
+    silentToDrop(this.arrivals, host)?.driven?.evict();
+    const arrival: Arrival = { host, spoke: false, guessing: false };
     this.arrivals.add(arrival);
     const secure = new SecureConnection(conn);
     void this.handshake(new FrameChannel(secure, "accepted"), secure, undefined, arrival);
   }
 
-  /**
-   * An accepted connection spoke: it takes one of the handshake places. When they are full,
-   * one that has not offered a key share yet makes room: the oldest of the address holding
-   * the most such places. A real peer holds one place for a round trip (HELLO, then its
-   * share), so a flood of HELLOs from other addresses, however fast, evicts its own first.
-   */
+  /** An accepted connection spoke: it takes one of the handshake places. */
   private spoke(arrival: Arrival): void {
     arrival.spoke = true;
-    const speaking = [...this.arrivals].filter((a) => a.spoke);
-    if (speaking.length <= MAX_ACCEPTED_HANDSHAKES) return;
-    const byAddress = new Map<string, Arrival[]>();
-    for (const a of speaking) {
-      if (a.guessing) continue;
-      const group = byAddress.get(a.address) ?? [];
-      group.push(a);
-      byAddress.set(a.address, group);
-    }
-    let largest: Arrival[] = [];
-    for (const group of byAddress.values()) if (group.length > largest.length) largest = group;
-    (largest[0] ?? arrival).driven?.evict();
+    spokenToDrop(this.arrivals, arrival)?.driven?.evict();
   }
 
   /**
