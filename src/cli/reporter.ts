@@ -5,13 +5,16 @@
  * goes to stderr. Progress is at most 10 events (or bar redraws) a second per transfer.
  */
 
-import { clearScreenDown, cursorTo, moveCursor } from "node:readline";
+import { clearScreenDown } from "node:readline";
 import type { Security, TransferDone, TransferInfo } from "../session/index.ts";
-import { displayText, FolderTally, OutputGate, rowsOf, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
+import { displayText, FolderTally, OutputGate, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
 import type { OutStream } from "./io.ts";
 import { type TransferOutput, TransferPresenter } from "./transfer-presenter.ts";
 
 const PROGRESS_EVERY_MS = 100;
+/** DECAWM: with autowrap off, text past the last column stays on the row. */
+const AUTOWRAP_OFF = "\x1b[?7l";
+const AUTOWRAP_ON = "\x1b[?7h";
 
 export interface Reporter {
   listening(host: string, port: number, reachableAt: readonly string[], code: string, hint: string): void;
@@ -220,10 +223,17 @@ class HumanReporter implements Reporter, TransferOutput {
     if (this.bars.delete(key)) this.clearBar();
   }
 
+  /**
+   * Draws the bar on one row and leaves the cursor at its start, so clearing it is "clear
+   * down" from there, with no rows to count. A resize races every draw: the terminal may take
+   * our bytes after it has narrowed (tmux rewraps first, then tells the process), so the bar
+   * is written with autowrap off (it cannot spill onto a second row), and a later rewrap moves
+   * the cursor along with the text it sits on.
+   */
   private draw(bar: TransferProgress): void {
     this.clearBar();
     this.drawn = bar.render(this.err.columns || 80);
-    this.err.write(this.drawn);
+    this.err.write(`${AUTOWRAP_OFF}${this.drawn}${AUTOWRAP_ON}\r`);
   }
 
   private redraw(): void {
@@ -231,14 +241,11 @@ class HumanReporter implements Reporter, TransferOutput {
     if (last) this.draw(last.bar);
   }
 
-  /** Clears the bar line, over every row it takes at the terminal's width now. */
+  /** Clears the bar: the cursor is at its start (see draw). */
   private clearBar(): void {
     if (!this.barsOn || this.drawn === "") return;
     // readline's cursor helpers only call write(), which the injected stream has.
-    const tty = this.err as unknown as NodeJS.WritableStream;
-    cursorTo(tty, 0);
-    moveCursor(tty, 0, -(rowsOf(this.drawn, this.err.columns || 80) - 1));
-    clearScreenDown(tty);
+    clearScreenDown(this.err as unknown as NodeJS.WritableStream);
     this.drawn = "";
   }
 

@@ -373,4 +373,60 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       raw.socket.destroy();
     }
   }, 90_000);
+
+  test("parley send's bar on stderr: resizing the terminal narrower and wider leaves one bar row", async () => {
+    const dir = makeTempDir();
+    const receiver = Bun.spawn([BUN, MAIN, "receive", "--dir", dir], { stdout: "pipe", stderr: "pipe" });
+    try {
+      let out = "";
+      const reader = receiver.stdout.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the receiver ended: ${out}`);
+        out += new TextDecoder().decode(value);
+        if (/· code \S+\n/.test(out)) break;
+      }
+      const code = /· code (\S+)\n/.exec(out)?.[1] as string;
+      const src = join(makeTempDir(), `${"a-long-file-name-".repeat(5)}.bin`);
+      const fd = openSync(src, "w");
+      ftruncateSync(fd, 48 * 1024 * 1024); // about 4 s at 12 MiB/s
+      closeSync(fd);
+      const cli = [BUN, MAIN, "send", src, "--to", code, "--limit-rate", "12M"].map(shQuote).join(" ");
+      tmux(
+        "new-session",
+        "-d",
+        "-s",
+        "bar",
+        "-x",
+        "160",
+        "-y",
+        "30",
+        "-c",
+        ROOT,
+        "sh",
+        "-c",
+        `${cli}; echo EXIT=$?; sleep 5`,
+      );
+      tmux("set-option", "-w", "-t", "bar", "remain-on-exit", "on");
+      const barRows = () => visibleRows("bar").filter((r) => /\[[=-]|[=-]\]|ETA/.test(r));
+      await waitForScreen("bar", () => barRows().some((r) => r.length > 100), "a bar wider than 100 columns");
+      for (const width of [60, 120, 45, 90]) {
+        tmux("resize-window", "-t", "bar", "-x", String(width));
+        await waitForScreen(
+          "bar",
+          () => barRows().length === 1 && (barRows()[0] as string).length <= width,
+          `one bar row within ${width} columns`,
+        );
+        for (let i = 0; i < 3; i++) {
+          expect(barRows().length, visibleRows("bar").join("\n")).toBeLessThanOrEqual(1);
+          await Bun.sleep(100);
+        }
+      }
+      await waitForText("bar", /The sender has sent a total of 50331648 bytes/, 30_000);
+      await waitForText("bar", /^EXIT=0$/m);
+      expect(barRows(), visibleRows("bar").join("\n")).toEqual([]);
+    } finally {
+      receiver.kill();
+    }
+  }, 40_000);
 });
