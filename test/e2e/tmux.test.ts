@@ -338,12 +338,12 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
   }, 40_000);
 
   test("a peer's chat flood into a terminal that stopped reading: the chat waits, memory stays flat, then goes on (11.13)", async () => {
-    startPane("f", "fay", makeTempDir());
-    const [, port, code] = await waitForText("f", /Listening on 127\.0\.0\.1:(\d+) · code (\S+)/);
+    startPane("flood", "fay", makeTempDir());
+    const [, port, code] = await waitForText("flood", /Listening on 127\.0\.0\.1:(\d+) · code (\S+)/);
     const raw = await rawParley(Number(port), { leader: true, words: (code as string).replace(/^\d+-/, "") });
     try {
-      await waitForText("f", /^Connected to /m);
-      const panePid = Number(tmux("display-message", "-p", "-t", "f", "#{pane_pid}").trim());
+      await waitForText("flood", /^Connected to /m);
+      const panePid = Number(tmux("display-message", "-p", "-t", "flood", "#{pane_pid}").trim());
       const chatPid = Number(
         Bun.spawnSync(["pgrep", "-P", String(panePid)])
           .stdout.toString()
@@ -368,7 +368,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       }
       expect(peak - before).toBeLessThan(24 * 1024 * 1024);
       // Reading again, the chat prints on and reaches the line after the flood.
-      await waitForText("f", /^<\S+> after the flood$/m, 60_000);
+      await waitForText("flood", /^<\S+> after the flood$/m, 60_000);
     } finally {
       raw.socket.destroy();
     }
