@@ -11,7 +11,9 @@ export type TransferErrorCode =
   | "E_BAD_CHECKSUM"
   | "E_SIZE_MISMATCH"
   | "E_UNSUPPORTED_CHECKSUM"
-  | "E_BAD_NAME";
+  | "E_BAD_NAME"
+  /** A received zip refused (zip-plan.ts ZipError carries which rule). */
+  | "E_BAD_ZIP";
 
 export class TransferError extends Error {
   override name = "TransferError";

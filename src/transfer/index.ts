@@ -11,3 +11,6 @@ export * from "./resume-token.ts";
 export * from "./source.ts";
 export * from "./stream-receiver.ts";
 export * from "./stream-sender.ts";
+export * from "./zip-build.ts";
+export * from "./zip-extract.ts";
+export * from "./zip-plan.ts";

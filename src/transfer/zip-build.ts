@@ -1,0 +1,134 @@
+/**
+ * Builds the zip that a folder is sent as to a plain magic-wormhole peer (a `directory` offer,
+ * mode `zipfile/deflated`). As wormhole's own sender does, the zip is written to a temporary
+ * file first: the offer must say its size (zipsize) before any byte goes.
+ *
+ * What goes in follows Parley's folder rules (folder-walk.ts): regular files and empty
+ * directories, paths relative to the folder, links never followed, special files left out and
+ * reported. Entries carry Unix modes (0644, 0755 for executables and directories): the
+ * wormhole client chmods each extracted entry to the mode it finds, and 0 would leave it
+ * unreadable. A file whose first 64 KiB do not shrink under deflate (media, archives, random
+ * data) is stored rather than deflated: deflating it would cost about 30 MiB/s of CPU here for
+ * nothing. Memory stays bounded: files are opened one at a time, as the zip reaches them.
+ */
+
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { deflateRawSync } from "node:zlib";
+import yazl from "yazl";
+import { osReason, TransferError } from "./errors.ts";
+import { type FolderItem, walkFolder } from "./folder-walk.ts";
+
+/** Bytes sampled from the start of a file to decide whether deflating it is worth it. */
+const SAMPLE_BYTES = 64 * 1024;
+/** Deflate a file when its sample shrinks to at most this fraction. */
+const WORTH_DEFLATING = 0.9;
+const FILE_MODE = 0o100644;
+const EXEC_MODE = 0o100755;
+const DIR_MODE = 0o040755;
+
+export interface BuiltZip {
+  /** The zip file (in a temporary folder: call `remove` when done). */
+  readonly path: string;
+  /** The offer's fields (file-transfer-protocol.md). */
+  readonly dirname: string;
+  readonly zipsize: number;
+  readonly numbytes: number;
+  /** Entries: files and empty directories. */
+  readonly numfiles: number;
+  readonly files: number;
+  /** Relative paths left out: links, special files, unreadable files, names with a backslash. */
+  readonly skipped: readonly string[];
+  /** Removes the zip and its temporary folder. */
+  remove(): void;
+}
+
+/**
+ * Zips `folder` into a new temporary file.
+ * @throws TransferError E_READ when the folder or a file cannot be read, E_WRITE when the
+ *   temporary file cannot be written
+ */
+export async function buildFolderZip(folder: string, tempParent: string = tmpdir()): Promise<BuiltZip> {
+  const listing = walkFolder(folder);
+  const skipped = [...listing.skipped];
+  let work: string;
+  try {
+    work = mkdtempSync(join(tempParent, "parley-zip-"));
+  } catch (err) {
+    throw new TransferError("E_WRITE", `cannot create a folder in ${tempParent}: ${osReason(err)}`, { cause: err });
+  }
+  const remove = (): void => rmSync(work, { recursive: true, force: true });
+  const path = join(work, `${listing.root}.zip`);
+  const zip = new yazl.ZipFile();
+  let numfiles = 0;
+  let files = 0;
+  let numbytes = 0;
+  try {
+    for (const item of listing.items) {
+      const name = item.rel.join("/");
+      if (item.rel.length === 0) continue; // the folder itself, empty: nothing to list
+      if (name.includes("\\")) {
+        skipped.push(name); // yazl would turn it into a path separator, and peers refuse it
+        continue;
+      }
+      if (item.kind === "dir") {
+        zip.addEmptyDirectory(name, { mode: DIR_MODE });
+        numfiles++;
+        continue;
+      }
+      const probe = probeFile(item);
+      if (probe === undefined) {
+        skipped.push(name);
+        continue;
+      }
+      zip.addReadStreamLazy(
+        name,
+        { size: item.size, mtime: probe.mtime, mode: probe.exec ? EXEC_MODE : FILE_MODE, compress: probe.deflate },
+        (callback) => callback(null, createReadStream(item.path)),
+      );
+      numfiles++;
+      files++;
+      numbytes += item.size;
+    }
+    zip.end();
+    await pipeline(zip.outputStream, createWriteStream(path, { flags: "wx" }));
+    const zipsize = statSync(path).size;
+    return { path, dirname: listing.root, zipsize, numbytes, numfiles, files, skipped, remove };
+  } catch (err) {
+    remove();
+    if (err instanceof TransferError) throw err;
+    throw new TransferError("E_READ", `cannot zip ${folder}: ${osReason(err)}`, { cause: err });
+  }
+}
+
+/** Whether the file opens, and how to store it; undefined when it cannot be read. */
+function probeFile(item: FolderItem): { mtime: Date; exec: boolean; deflate: boolean } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(item.path, "r");
+  } catch {
+    return undefined;
+  }
+  try {
+    const stats = statSync(item.path);
+    const sample = Buffer.allocUnsafe(Math.min(SAMPLE_BYTES, item.size));
+    const n = sample.length === 0 ? 0 : readSync(fd, sample, 0, sample.length, 0);
+    const deflate = n > 0 && deflateRawSync(sample.subarray(0, n), { level: 1 }).length <= n * WORTH_DEFLATING;
+    return { mtime: stats.mtime, exec: (stats.mode & 0o100) !== 0, deflate };
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,293 @@
+/**
+ * Extracts a received zip (magic-wormhole's `directory` offer, already stored whole in a local
+ * file) into a new folder of the download directory, safely:
+ *
+ *   1. read the central directory only (yauzl) and check it against the offer (zip-plan.ts):
+ *      nothing is inflated from a zip that names a path outside the folder, a link, more
+ *      files or bytes than offered, overlapping data...;
+ *   2. inflate each file into a hidden working folder made for this zip alone (mkdtemp, mode
+ *      0700), every file created exclusively and without following links, counting its real
+ *      inflated bytes and CRC-32: more bytes than the entry declares stops at once;
+ *   3. give the folder its final name only once complete: the sanitised offered name, or
+ *      "name (1)", ... if taken; an existing folder is never merged into or replaced.
+ *
+ * Any failure removes the working folder: nothing of a refused zip stays behind.
+ */
+
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
+import yauzl from "yauzl";
+import { osReason, TransferError } from "./errors.ts";
+import { numberedName, sanitizeFileName } from "./file-names.ts";
+import {
+  type DirectoryOffer,
+  MAX_ZIP_ENTRIES,
+  planZip,
+  type ZipEntryInfo,
+  ZipError,
+  type ZipPlan,
+} from "./zip-plan.ts";
+
+/** Prefix of the working folder (hidden) that a zip is inflated into before it gets its name. */
+export const UNZIP_WORK_PREFIX = ".parley-unzip-";
+const MAX_ROOT_TRIES = 1_000;
+const FILE_MODE = 0o644;
+const EXEC_MODE = 0o755;
+
+export interface ExtractedFolder {
+  /** Where the folder now is. */
+  readonly path: string;
+  /** Its name in the download directory (the offered one, sanitised, perhaps numbered). */
+  readonly name: string;
+  readonly files: number;
+  /** Directories made (implied by paths or listed empty), the folder itself not counted. */
+  readonly dirs: number;
+  /** Inflated bytes written. */
+  readonly bytes: number;
+}
+
+export interface ExtractOptions {
+  /** Called as inflated bytes are written (running total). */
+  readonly onProgress?: (bytes: number) => void;
+}
+
+/**
+ * Checks `zipPath` against `offer` and extracts it into a new folder of `downloadDir`.
+ * @throws ZipError (code E_BAD_ZIP) when the zip is refused; TransferError E_WRITE when the
+ *   disk fails. Either way nothing is left in `downloadDir`.
+ */
+export async function extractZipFolder(
+  zipPath: string,
+  downloadDir: string,
+  offer: DirectoryOffer,
+  options: ExtractOptions = {},
+): Promise<ExtractedFolder> {
+  const zip = await openZip(zipPath);
+  let work: string | undefined;
+  try {
+    const { entries, raw } = await readCentralDirectory(zip);
+    const plan = planZip(entries, offer, zip.centralDirectoryOffset);
+    work = makeWorkFolder(downloadDir);
+    const bytes = await extractInto(zip.file, raw, plan, work, options);
+    const { path, name } = giveFinalName(work, downloadDir, offer.dirname);
+    work = undefined;
+    const dirs = plan.items.filter((item) => item.kind === "dir").length;
+    return { path, name, files: plan.files, dirs, bytes };
+  } finally {
+    zip.file.close();
+    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  }
+}
+
+interface OpenZip {
+  readonly file: yauzl.ZipFile;
+  readonly centralDirectoryOffset: number;
+}
+
+function openZip(zipPath: string): Promise<OpenZip> {
+  return new Promise((resolve, reject) => {
+    const options = { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: false };
+    yauzl.open(zipPath, options, (err, file) => {
+      if (err || !file)
+        return reject(new ZipError("E_ZIP_CORRUPT", `not a readable zip: ${err?.message}`, undefined, { cause: err }));
+      // Before the first entry is read, the cursor is where the central directory starts.
+      resolve({ file, centralDirectoryOffset: Number(file.readEntryCursor) });
+    });
+  });
+}
+
+/** Every central-directory record, decoded; nothing is inflated yet. */
+async function readCentralDirectory(zip: OpenZip): Promise<{ entries: ZipEntryInfo[]; raw: yauzl.Entry[] }> {
+  const { file } = zip;
+  // The count comes from the end record: refuse a huge one before reading any record.
+  if (file.entryCount > MAX_ZIP_ENTRIES) throw new ZipError("E_ZIP_TOO_MANY", `${file.entryCount} entries`);
+  const raw: yauzl.Entry[] = [];
+  await new Promise<void>((resolve, reject) => {
+    file.on("entry", (entry: yauzl.Entry) => {
+      raw.push(entry);
+      file.readEntry();
+    });
+    file.once("end", () => resolve());
+    file.once("error", (err: Error) =>
+      reject(new ZipError("E_ZIP_CORRUPT", `a damaged central directory: ${err.message}`, undefined, { cause: err })),
+    );
+    file.readEntry();
+  });
+  const entries = raw.map(
+    (entry): ZipEntryInfo => ({
+      // decodeStrings is off (its checks end the whole read with an untyped error); decode
+      // as yauzl would (UTF-8 flag, Info-ZIP Unicode path, else CP437) and check it ourselves.
+      name: yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false),
+      versionMadeBy: entry.versionMadeBy,
+      externalAttributes: entry.externalFileAttributes,
+      generalPurposeBitFlag: entry.generalPurposeBitFlag,
+      compressionMethod: entry.compressionMethod,
+      compressedSize: entry.compressedSize,
+      uncompressedSize: entry.uncompressedSize,
+      localHeaderOffset: entry.relativeOffsetOfLocalHeader,
+    }),
+  );
+  return { entries, raw };
+}
+
+/** A new hidden folder in `downloadDir`, ours alone (mode 0700). @throws TransferError E_WRITE */
+function makeWorkFolder(downloadDir: string): string {
+  try {
+    return mkdtempSync(join(downloadDir, UNZIP_WORK_PREFIX));
+  } catch (err) {
+    throw new TransferError("E_WRITE", `cannot create a folder in ${downloadDir}: ${osReason(err)}`, { cause: err });
+  }
+}
+
+/** Creates the plan's directories and files under `work`; returns the inflated bytes written. */
+async function extractInto(
+  file: yauzl.ZipFile,
+  raw: readonly yauzl.Entry[],
+  plan: ZipPlan,
+  work: string,
+  options: ExtractOptions,
+): Promise<number> {
+  let total = 0;
+  for (const item of plan.items) {
+    const path = join(work, ...item.rel);
+    if (item.kind === "dir") {
+      // Every directory on the way is one made here, in order: none can be a link.
+      mkdirOrFail(path);
+      continue;
+    }
+    const entry = raw[item.entry] as yauzl.Entry;
+    const fd = createExclusive(path, item.exec ? EXEC_MODE : FILE_MODE);
+    try {
+      total = await inflateEntry(file, entry, item.size, fd, total, options);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return total;
+}
+
+/** Inflates one entry into `fd`, counting bytes and CRC-32 against the central directory. */
+async function inflateEntry(
+  file: yauzl.ZipFile,
+  entry: yauzl.Entry,
+  declared: number,
+  fd: number,
+  totalBefore: number,
+  options: ExtractOptions,
+): Promise<number> {
+  const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
+    file.openReadStream(entry, (err, readStream) =>
+      err || !readStream
+        ? reject(
+            new ZipError("E_ZIP_CORRUPT", `cannot read an entry: ${err?.message}`, entryName(entry), { cause: err }),
+          )
+        : resolve(readStream),
+    );
+  });
+  let written = 0;
+  let crc = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      written += chunk.length;
+      if (written > declared) {
+        throw new ZipError("E_ZIP_SIZE", `more bytes than the ${declared} declared`, entryName(entry));
+      }
+      crc = crc32(chunk, crc);
+      writeAll(fd, chunk);
+      options.onProgress?.(totalBefore + written);
+    }
+  } catch (err) {
+    (stream as unknown as { destroy?: () => void }).destroy?.();
+    if (err instanceof TransferError) throw err;
+    throw new ZipError("E_ZIP_CORRUPT", `damaged data: ${(err as Error).message}`, entryName(entry), { cause: err });
+  }
+  if (written !== declared) {
+    throw new ZipError("E_ZIP_SIZE", `${written} bytes where ${declared} were declared`, entryName(entry));
+  }
+  if (crc !== entry.crc32) throw new ZipError("E_ZIP_CORRUPT", "a CRC-32 mismatch", entryName(entry));
+  return totalBefore + written;
+}
+
+function entryName(entry: yauzl.Entry): string {
+  return entry.fileNameRaw.toString("utf8");
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let off = 0;
+  try {
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+  } catch (err) {
+    throw new TransferError("E_WRITE", `cannot write: ${osReason(err)}`, { cause: err });
+  }
+}
+
+function mkdirOrFail(path: string): void {
+  try {
+    mkdirSync(path, 0o755);
+  } catch (err) {
+    throw new TransferError("E_WRITE", `cannot create ${path}: ${osReason(err)}`, { cause: err });
+  }
+}
+
+/** A new file, never an existing one and never through a link. */
+function createExclusive(path: string, mode: number): number {
+  try {
+    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+    fchmodSync(fd, mode); // the umask would otherwise drop the executable bits we mean to keep
+    return fd;
+  } catch (err) {
+    throw new TransferError("E_WRITE", `cannot create ${path}: ${osReason(err)}`, { cause: err });
+  }
+}
+
+/**
+ * Moves the finished `work` folder to its final name in `downloadDir`. The name is first made
+ * with mkdir, which fails when anything of that name exists; rename then replaces only that
+ * empty folder of ours (and fails if someone filled it meanwhile: the next name is tried).
+ */
+function giveFinalName(work: string, downloadDir: string, offered: string): { path: string; name: string } {
+  const base = sanitizeFileName(offered);
+  for (let n = 0; n < MAX_ROOT_TRIES; n++) {
+    const name = numberedName(base, n);
+    const path = join(downloadDir, name);
+    try {
+      mkdirSync(path);
+    } catch (err) {
+      if ((err as { code?: string }).code === "EEXIST") continue;
+      throw new TransferError("E_WRITE", `cannot create ${path}: ${osReason(err)}`, { cause: err });
+    }
+    try {
+      renameSync(work, path);
+      chmodSync(path, 0o755); // mkdtemp made it 0700, for while it was being filled
+      return { path, name };
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code !== "ENOTEMPTY" && code !== "EEXIST") {
+        rmEmpty(path);
+        throw new TransferError("E_WRITE", `cannot rename to ${path}: ${osReason(err)}`, { cause: err });
+      }
+    }
+  }
+  throw new TransferError("E_WRITE", `no free folder name for ${base} in ${downloadDir}`);
+}
+
+function rmEmpty(path: string): void {
+  try {
+    rmdirSync(path);
+  } catch {
+    // Not ours any more, or gone: leave it.
+  }
+}

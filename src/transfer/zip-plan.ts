@@ -1,0 +1,255 @@
+/**
+ * Checks a received zip's central directory against its offer, pure: what magic-wormhole's
+ * `directory` offer promised (numbytes inflated, numfiles) and Parley's folder rules, before
+ * a single byte is inflated. The result is the plan of what to create: directories and files
+ * under sanitised names, each file with the inflated size the zip declares (the extractor then
+ * refuses any entry whose real bytes exceed it).
+ *
+ * Refused (ZipError): an entry outside the folder (absolute path, drive letter, backslash, a
+ * `..` or `.` or empty component), a link or any other special file, an encrypted entry, a
+ * compression method other than stored or deflated, the same name twice, more files or more
+ * declared bytes than offered, entry data that overlaps another's or runs into the central
+ * directory (the overlapping-entries zip bomb), and a declared ratio deflate cannot reach.
+ * Names are then sanitised exactly as Parley's own folders do (file-names.ts: no controls,
+ * a leading dot becomes `_`), and two names that become one get "name (1)".
+ */
+
+import { TransferError } from "./errors.ts";
+import { numberedName, sanitizeFileName } from "./file-names.ts";
+
+/** Most entries a zip may hold (a few hundred thousand files is already a very big folder). */
+export const MAX_ZIP_ENTRIES = 200_000;
+/** Most components in an entry's path (as MAX_PATH_DEPTH for Parley's own folders). */
+export const MAX_ZIP_DEPTH = 64;
+/** Longest entry name, in UTF-16 units (names of 64 components of 240 bytes stay below). */
+export const MAX_ZIP_NAME_LENGTH = 16_384;
+/**
+ * Deflate cannot expand data more than about 1032 times (RFC 1951: a 258-byte match costs at
+ * least 2 bits): a declared size beyond this is a lie or a bomb.
+ */
+export const MAX_DEFLATE_RATIO = 1032;
+/** Bytes of a local file header before its name (APPNOTE 4.3.7). */
+const LOCAL_HEADER_BYTES = 30;
+
+export type ZipErrorCode =
+  | "E_ZIP_CORRUPT"
+  | "E_ZIP_BAD_NAME"
+  | "E_ZIP_LINK"
+  | "E_ZIP_SPECIAL"
+  | "E_ZIP_ENCRYPTED"
+  | "E_ZIP_METHOD"
+  | "E_ZIP_DUPLICATE"
+  | "E_ZIP_TOO_MANY"
+  | "E_ZIP_TOO_LARGE"
+  | "E_ZIP_BOMB"
+  | "E_ZIP_SIZE";
+
+/** A received zip refused: nothing of it is stored. `entry` names the entry at fault. */
+export class ZipError extends TransferError {
+  override name = "ZipError";
+  constructor(
+    readonly zipCode: ZipErrorCode,
+    message: string,
+    readonly entry?: string,
+    options?: ErrorOptions,
+  ) {
+    super("E_BAD_ZIP", message, options);
+  }
+}
+
+/** What a `directory` offer promised about the zip (file-transfer-protocol.md). */
+export interface DirectoryOffer {
+  readonly dirname: string;
+  /** Bytes of the zip itself. */
+  readonly zipsize: number;
+  /** Total inflated bytes. */
+  readonly numbytes: number;
+  /** Files (and, from some senders, directories) in it. */
+  readonly numfiles: number;
+}
+
+/** One central-directory record, as the zip reader decoded it. */
+export interface ZipEntryInfo {
+  readonly name: string;
+  /** Host system in the high byte: 3 = Unix, whose mode sits in the high 16 bits of the attributes. */
+  readonly versionMadeBy: number;
+  readonly externalAttributes: number;
+  readonly generalPurposeBitFlag: number;
+  readonly compressionMethod: number;
+  readonly compressedSize: number;
+  readonly uncompressedSize: number;
+  readonly localHeaderOffset: number;
+}
+
+export interface PlannedItem {
+  readonly kind: "file" | "dir";
+  /** Index in the entries given (-1 for a directory only implied by its files). */
+  readonly entry: number;
+  /** Sanitised path components, relative to the new folder. */
+  readonly rel: readonly string[];
+  /** Declared inflated bytes (0 for a directory). */
+  readonly size: number;
+  readonly exec: boolean;
+}
+
+export interface ZipPlan {
+  /** Directories before anything inside them. */
+  readonly items: readonly PlannedItem[];
+  readonly files: number;
+  readonly bytes: number;
+}
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+const HOST_UNIX = 3;
+const MSDOS_DIRECTORY = 0x10;
+const FLAG_ENCRYPTED = 0x1;
+
+interface DirNode {
+  readonly rel: readonly string[];
+  readonly taken: Set<string>;
+}
+
+/**
+ * The plan for extracting `entries`, or the first reason to refuse them.
+ * @param centralDirectoryOffset - where the central directory starts: entry data must end before it
+ * @throws ZipError
+ */
+export function planZip(
+  entries: readonly ZipEntryInfo[],
+  offer: DirectoryOffer,
+  centralDirectoryOffset: number,
+): ZipPlan {
+  if (entries.length > MAX_ZIP_ENTRIES) {
+    throw new ZipError("E_ZIP_TOO_MANY", `${entries.length} entries, more than ${MAX_ZIP_ENTRIES}`);
+  }
+  checkLayout(entries, centralDirectoryOffset);
+  const items: PlannedItem[] = [];
+  const dirs = new Map<string, DirNode>([["", { rel: [], taken: new Set() }]]);
+  const seen = new Set<string>();
+  let files = 0;
+  let bytes = 0;
+  const dirFor = (components: readonly string[]): DirNode => {
+    const key = components.join("/");
+    const known = dirs.get(key);
+    if (known) return known;
+    const parent = dirFor(components.slice(0, -1));
+    const name = freeName(parent.taken, components.at(-1) ?? "");
+    const node = { rel: [...parent.rel, name], taken: new Set<string>() };
+    dirs.set(key, node);
+    items.push({ kind: "dir", entry: -1, rel: node.rel, size: 0, exec: false });
+    return node;
+  };
+  entries.forEach((info, index) => {
+    const kind = entryKind(info);
+    const components = checkedComponents(info.name);
+    const key = components.join("/");
+    if (seen.has(key)) throw new ZipError("E_ZIP_DUPLICATE", `two entries named ${key}`, info.name);
+    seen.add(key);
+    if (kind === "dir") {
+      dirFor(components);
+      return;
+    }
+    checkSizes(info);
+    files++;
+    bytes += info.uncompressedSize;
+    if (files > offer.numfiles) {
+      throw new ZipError("E_ZIP_TOO_MANY", `more files than the ${offer.numfiles} offered`, info.name);
+    }
+    if (bytes > offer.numbytes) {
+      throw new ZipError("E_ZIP_TOO_LARGE", `more than the ${offer.numbytes} bytes offered`, info.name);
+    }
+    const parent = dirFor(components.slice(0, -1));
+    const name = freeName(parent.taken, components.at(-1) ?? "");
+    const exec = (info.versionMadeBy >> 8 === HOST_UNIX && (info.externalAttributes >>> 16) & 0o111) !== 0;
+    items.push({ kind: "file", entry: index, rel: [...parent.rel, name], size: info.uncompressedSize, exec });
+  });
+  return { items, files, bytes };
+}
+
+/** A sanitised, not yet taken name in a directory; taken from then on. */
+function freeName(taken: Set<string>, component: string): string {
+  const safe = sanitizeFileName(component);
+  for (let n = 0; ; n++) {
+    const candidate = numberedName(safe, n);
+    if (!taken.has(candidate)) {
+      taken.add(candidate);
+      return candidate;
+    }
+  }
+}
+
+/** "file" or "dir"; @throws ZipError for links, devices, FIFOs, sockets, encrypted entries */
+function entryKind(info: ZipEntryInfo): "file" | "dir" {
+  if (info.generalPurposeBitFlag & FLAG_ENCRYPTED) {
+    throw new ZipError("E_ZIP_ENCRYPTED", "an encrypted entry", info.name);
+  }
+  const unixMode = info.versionMadeBy >> 8 === HOST_UNIX ? info.externalAttributes >>> 16 : 0;
+  const type = unixMode & S_IFMT;
+  if (type === S_IFLNK) throw new ZipError("E_ZIP_LINK", "a symbolic link", info.name);
+  if (type !== 0 && type !== S_IFREG && type !== S_IFDIR) {
+    throw new ZipError("E_ZIP_SPECIAL", "a special file (device, FIFO or socket)", info.name);
+  }
+  const dir = info.name.endsWith("/") || type === S_IFDIR || (type === 0 && info.externalAttributes & MSDOS_DIRECTORY);
+  if (dir && (info.uncompressedSize !== 0 || info.compressedSize > 2)) {
+    throw new ZipError("E_ZIP_CORRUPT", "a directory entry with data", info.name);
+  }
+  return dir ? "dir" : "file";
+}
+
+/** The name's components; @throws ZipError E_ZIP_BAD_NAME when any could leave the folder */
+function checkedComponents(name: string): string[] {
+  if (name.length === 0 || name.length > MAX_ZIP_NAME_LENGTH) {
+    throw new ZipError("E_ZIP_BAD_NAME", "an empty or overlong name", name.slice(0, 200));
+  }
+  if (name.includes("\\")) throw new ZipError("E_ZIP_BAD_NAME", "a backslash in a name", name);
+  if (name.includes("\0")) throw new ZipError("E_ZIP_BAD_NAME", "a NUL in a name", name);
+  if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) {
+    throw new ZipError("E_ZIP_BAD_NAME", "an absolute path", name);
+  }
+  const components = name.replace(/\/$/, "").split("/");
+  if (components.length > MAX_ZIP_DEPTH) throw new ZipError("E_ZIP_BAD_NAME", "a path too deep", name);
+  for (const component of components) {
+    if (component === "" || component === "." || component === "..") {
+      throw new ZipError("E_ZIP_BAD_NAME", "a path leaving the folder", name);
+    }
+  }
+  return components;
+}
+
+/** @throws ZipError when a method is unknown or the declared sizes cannot be true */
+function checkSizes(info: ZipEntryInfo): void {
+  const { compressionMethod: method, compressedSize, uncompressedSize } = info;
+  if (method === 0) {
+    if (compressedSize !== uncompressedSize) {
+      throw new ZipError("E_ZIP_CORRUPT", "a stored entry whose sizes differ", info.name);
+    }
+    return;
+  }
+  if (method !== 8) throw new ZipError("E_ZIP_METHOD", `compression method ${method}`, info.name);
+  // An empty deflate stream is 2 bytes; allow a little for the smallest inputs.
+  if (uncompressedSize > compressedSize * MAX_DEFLATE_RATIO + 1024) {
+    throw new ZipError("E_ZIP_BOMB", "a declared size deflate cannot reach", info.name);
+  }
+}
+
+/**
+ * Each entry's data (local header and compressed bytes) must sit apart from every other's and
+ * before the central directory: overlapping entries are how one compressed block is inflated
+ * many times over.
+ */
+function checkLayout(entries: readonly ZipEntryInfo[], centralDirectoryOffset: number): void {
+  const byOffset = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  let end = 0;
+  for (const info of byOffset) {
+    if (info.localHeaderOffset < end) {
+      throw new ZipError("E_ZIP_BOMB", "entries whose data overlap", info.name);
+    }
+    end = info.localHeaderOffset + LOCAL_HEADER_BYTES + info.compressedSize;
+    if (end > centralDirectoryOffset) {
+      throw new ZipError("E_ZIP_CORRUPT", "entry data running into the central directory", info.name);
+    }
+  }
+}

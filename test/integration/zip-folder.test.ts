@@ -1,0 +1,327 @@
+/**
+ * Folders as zips (magic-wormhole's `directory` offers), on real files: hostile zips crafted
+ * byte by byte are refused with their code or stored safely, nothing is ever written outside
+ * the download directory (its parent's listing is compared before and after); a zip we build
+ * is extracted by python3's zipfile exactly as `wormhole receive` does it, and a zip built
+ * as `wormhole send DIR` builds it extracts identically with ours.
+ */
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  buildFolderZip,
+  type DirectoryOffer,
+  extractZipFolder,
+  walkFolder,
+  ZipError,
+  type ZipErrorCode,
+} from "../../src/transfer/index.ts";
+import { seededBytes } from "../e2e/helpers.ts";
+import { type CraftEntry, craftZip, snapshotTree } from "../zip-craft.ts";
+
+const PYTHON = "/usr/bin/python3";
+const temps: string[] = [];
+
+afterEach(() => {
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "zip-test-"));
+  temps.push(dir);
+  return dir;
+}
+
+/** A scratch area: `outer/` holds the zip and `outer/downloads/` is where it is extracted. */
+function scene(entries: readonly CraftEntry[]): { outer: string; downloads: string; zipPath: string; zip: Uint8Array } {
+  const outer = tempDir();
+  const downloads = join(outer, "downloads");
+  mkdirSync(downloads);
+  const zip = craftZip(entries);
+  const zipPath = join(outer, "in.zip.part");
+  writeFileSync(zipPath, zip);
+  return { outer, downloads, zipPath, zip };
+}
+
+function honestOffer(entries: readonly CraftEntry[], zipsize: number): DirectoryOffer {
+  const files = entries.filter((e) => !e.name.endsWith("/"));
+  const numbytes = files.reduce((n, e) => n + (e.declaredSize ?? e.data?.length ?? 0), 0);
+  return { dirname: "gift", zipsize, numbytes, numfiles: files.length };
+}
+
+/** Extracts, expecting refusal with `zipCode`; checks nothing was left anywhere. */
+async function expectRefused(entries: readonly CraftEntry[], zipCode: ZipErrorCode, offer?: Partial<DirectoryOffer>) {
+  const { outer, downloads, zipPath, zip } = scene(entries);
+  const before = readdirSync(outer).sort();
+  let inflated = 0;
+  const onProgress = (bytes: number) => {
+    inflated = bytes;
+  };
+  const err = await extractZipFolder(
+    zipPath,
+    downloads,
+    { ...honestOffer(entries, zip.length), ...offer },
+    { onProgress },
+  ).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ZipError);
+  expect((err as ZipError).code).toBe("E_BAD_ZIP");
+  expect((err as ZipError).zipCode).toBe(zipCode);
+  expect(readdirSync(outer).sort()).toEqual(before);
+  expect(readdirSync(downloads)).toEqual([]);
+  return { inflated };
+}
+
+const small = (text: string) => Buffer.from(text);
+
+describe("hostile zips are refused before anything is stored", () => {
+  test.each([
+    ["../ escaping the folder", "../evil.txt"],
+    ["../ deeper in", "a/../../evil.txt"],
+    ["an absolute path", "/tmp/evil.txt"],
+    ["a drive letter", "C:/evil.txt"],
+    ["a backslash", "a\\..\\..\\evil.txt"],
+    ["a . component", "a/./evil.txt"],
+    ["an empty component", "a//evil.txt"],
+  ])("%s (%s)", async (_what, name) => {
+    await expectRefused(
+      [
+        { name: "ok.txt", data: small("fine") },
+        { name, data: small("evil") },
+      ],
+      "E_ZIP_BAD_NAME",
+    );
+  });
+
+  test("a symbolic link entry (to an absolute path) is refused", async () => {
+    await expectRefused([{ name: "link", data: small("/etc/passwd"), mode: 0o120777, method: 0 }], "E_ZIP_LINK");
+  });
+
+  test("a link followed by a file written through it is refused at the link", async () => {
+    await expectRefused(
+      [
+        { name: "escape", data: small(".."), mode: 0o120777, method: 0 },
+        { name: "escape/evil.txt", data: small("evil") },
+      ],
+      "E_ZIP_LINK",
+    );
+  });
+
+  test("a FIFO or device entry is refused", async () => {
+    await expectRefused([{ name: "fifo", mode: 0o010644, method: 0 }], "E_ZIP_SPECIAL");
+  });
+
+  test("the same name twice is refused", async () => {
+    await expectRefused(
+      [
+        { name: "a.txt", data: small("one") },
+        { name: "a.txt", data: small("two") },
+      ],
+      "E_ZIP_DUPLICATE",
+    );
+  });
+
+  test("overlapping entries (one deflated block inflated many times) are a zip bomb", async () => {
+    const zeros = new Uint8Array(4 * 1024 * 1024);
+    const entries: CraftEntry[] = [{ name: "z0", data: zeros }];
+    for (let i = 1; i < 50; i++) entries.push({ name: `z${i}`, sameDataAs: 0 });
+    await expectRefused(entries, "E_ZIP_BOMB", { numbytes: 50 * zeros.length });
+  });
+
+  test("a declared size deflate cannot reach is a zip bomb", async () => {
+    await expectRefused([{ name: "bomb", data: new Uint8Array(1024), declaredSize: 2 ** 31 }], "E_ZIP_BOMB", {
+      numbytes: 2 ** 32,
+    });
+  });
+
+  test("more inflated bytes than the offer's numbytes are refused before inflating", async () => {
+    await expectRefused([{ name: "big", data: new Uint8Array(8 * 1024 * 1024) }], "E_ZIP_TOO_LARGE", {
+      numbytes: 1024,
+    });
+  });
+
+  test("more files than the offer's numfiles are refused", async () => {
+    await expectRefused(
+      [
+        { name: "a", data: small("a") },
+        { name: "b", data: small("b") },
+      ],
+      "E_ZIP_TOO_MANY",
+      { numfiles: 1 },
+    );
+  });
+
+  test("a declared size smaller than the real one stops at the declared size, nothing kept", async () => {
+    const real = new Uint8Array(16 * 1024 * 1024);
+    const { inflated } = await expectRefused([{ name: "liar.bin", data: real, declaredSize: 1000 }], "E_ZIP_SIZE");
+    expect(inflated).toBeLessThanOrEqual(1000); // not one byte past the declared size was written
+  });
+
+  test("a declared size larger than the real one (truncated entry) is refused", async () => {
+    await expectRefused([{ name: "short.bin", data: small("abc"), declaredSize: 10 }], "E_ZIP_SIZE");
+  });
+
+  test("a wrong CRC-32 is refused", async () => {
+    await expectRefused([{ name: "a.txt", data: small("hello"), crc: 1234 }], "E_ZIP_CORRUPT");
+  });
+
+  test("an encrypted entry is refused", async () => {
+    await expectRefused([{ name: "secret", data: small("x"), flags: 1 }], "E_ZIP_ENCRYPTED");
+  });
+
+  test("bytes that are not a zip are refused", async () => {
+    const { outer, downloads } = scene([]);
+    const path = join(outer, "junk.part");
+    writeFileSync(path, seededBytes(5000));
+    const offer = { dirname: "x", zipsize: 5000, numbytes: 0, numfiles: 0 };
+    const err = await extractZipFolder(path, downloads, offer).catch((e: unknown) => e);
+    expect((err as ZipError).zipCode).toBe("E_ZIP_CORRUPT");
+    expect(readdirSync(downloads)).toEqual([]);
+  });
+});
+
+describe("names are stored as Parley stores its own folders", () => {
+  test("dot names get a leading _, names that collide after that are numbered", async () => {
+    const entries: CraftEntry[] = [
+      { name: ".bashrc", data: small("rc") },
+      { name: "sub/.git/config", data: small("cfg") },
+      { name: "_a", data: small("plain") },
+      { name: ".a", data: small("dotted") },
+      { name: "ctl\u202Efdp.exe", data: small("bidi") },
+      { name: "empty/", method: 0 },
+    ];
+    const { downloads, zipPath, zip } = scene(entries);
+    const done = await extractZipFolder(zipPath, downloads, honestOffer(entries, zip.length));
+    expect(done.name).toBe("gift");
+    expect(done.files).toBe(5);
+    expect(snapshotTree(downloads).map((line) => line.split("\t")[0])).toEqual([
+      "gift/",
+      "gift/_a",
+      "gift/_a (1)",
+      "gift/_bashrc",
+      "gift/ctlfdp.exe",
+      "gift/empty/",
+      "gift/sub/",
+      "gift/sub/_git/",
+      "gift/sub/_git/config",
+    ]);
+  });
+
+  test("an existing folder of the offered name is left alone: the new one is numbered", async () => {
+    const entries: CraftEntry[] = [{ name: "new.txt", data: small("new") }];
+    const { downloads, zipPath, zip } = scene(entries);
+    mkdirSync(join(downloads, "gift"));
+    writeFileSync(join(downloads, "gift", "old.txt"), "old");
+    const done = await extractZipFolder(zipPath, downloads, honestOffer(entries, zip.length));
+    expect(done.name).toBe("gift (1)");
+    expect(snapshotTree(downloads).map((line) => line.split("\t")[0])).toEqual([
+      "gift/",
+      "gift/old.txt",
+      "gift (1)/",
+      "gift (1)/new.txt",
+    ]);
+  });
+
+  test("the offered folder name cannot climb out either", async () => {
+    const entries: CraftEntry[] = [{ name: "x", data: small("x") }];
+    const { outer, downloads, zipPath, zip } = scene(entries);
+    const done = await extractZipFolder(zipPath, downloads, { ...honestOffer(entries, zip.length), dirname: "../.." });
+    expect(done.path.startsWith(`${downloads}/`)).toBe(true);
+    expect(readdirSync(outer).sort()).toEqual(["downloads", "in.zip.part"]);
+  });
+});
+
+/** A tree with nesting, an empty folder, a 0-byte file, an executable and `count` small files. */
+function sampleTree(count: number): string {
+  const root = join(tempDir(), "tree");
+  mkdirSync(join(root, "nested/deeper/deepest"), { recursive: true });
+  mkdirSync(join(root, "empty-folder"));
+  writeFileSync(join(root, "zero.bin"), "");
+  writeFileSync(join(root, "nested/deeper/deepest/random.bin"), seededBytes(300_000, 7));
+  writeFileSync(join(root, "run.sh"), "#!/bin/sh\necho hi\n");
+  chmodSync(join(root, "run.sh"), 0o755);
+  writeFileSync(join(root, "name with spaces ünïcødé.txt"), "unicode\n");
+  for (let i = 0; i < count; i++) {
+    const dir = join(root, `many/d${i % 7}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `f${i}.txt`), `file ${i}\n`.repeat(i % 13));
+  }
+  return root;
+}
+
+function python(script: string, ...args: string[]): void {
+  const run = Bun.spawnSync([PYTHON, "-c", script, ...args], { stderr: "pipe" });
+  if (run.exitCode !== 0) throw new Error(`python3 failed: ${run.stderr.toString()}`);
+}
+
+/** What `wormhole receive` does with a directory's zip (cmd_receive.py _write_directory). */
+const WORMHOLE_EXTRACT = `
+import os, sys, zipfile
+dest = os.path.abspath(sys.argv[2])
+with zipfile.ZipFile(sys.argv[1], "r", zipfile.ZIP_DEFLATED) as zf:
+    for info in zf.infolist():
+        out = os.path.abspath(os.path.join(dest, info.filename))
+        assert out.startswith(dest)
+        zf.extract(info.filename, path=dest)
+        os.chmod(out, info.external_attr >> 16)
+`;
+
+/** What `wormhole send DIR` does (cmd_send.py: os.walk, files only, ZIP_DEFLATED). */
+const WORMHOLE_ZIP = `
+import os, sys, zipfile
+what = os.path.realpath(sys.argv[1]); tostrip = len(what.split(os.sep))
+with zipfile.ZipFile(sys.argv[2], "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
+    for path, dirs, files in os.walk(what):
+        local = list(path.split(os.sep)[tostrip:])
+        for fn in files:
+            zf.write(os.path.join(path, fn), os.path.join(*tuple(local + [fn])))
+`;
+
+describe.skipIf(!existsSync(PYTHON))("interoperates with python3's zipfile (the wormhole client's)", () => {
+  test("a folder we zip extracts into an identical tree with wormhole's own extraction", async () => {
+    const root = sampleTree(300);
+    const built = await buildFolderZip(root, tempDir());
+    try {
+      expect(built.dirname).toBe("tree");
+      expect(built.files).toBe(304);
+      expect(built.skipped).toEqual([]);
+      const out = join(tempDir(), "tree");
+      python(WORMHOLE_EXTRACT, built.path, out);
+      expect(snapshotTree(out)).toEqual(snapshotTree(root));
+    } finally {
+      built.remove();
+    }
+    expect(existsSync(built.path)).toBe(false);
+  });
+
+  test("a zip built as `wormhole send DIR` builds it extracts identically with ours", async () => {
+    const root = sampleTree(300);
+    rmSync(join(root, "empty-folder"), { recursive: true }); // wormhole's sender lists files only
+    const zipPath = join(tempDir(), "sent.zip");
+    python(WORMHOLE_ZIP, root, zipPath);
+    const downloads = tempDir();
+    const tree = snapshotTree(root);
+    const offer = { dirname: "tree", zipsize: Bun.file(zipPath).size, numbytes: walkFolder(root).bytes, numfiles: 304 };
+    const done = await extractZipFolder(zipPath, downloads, offer);
+    expect(done.files).toBe(304);
+    expect(snapshotTree(join(downloads, "tree"))).toEqual(tree);
+  });
+
+  test("links and special files in a folder we zip are left out and reported", async () => {
+    const root = sampleTree(3);
+    Bun.spawnSync(["ln", "-s", "/etc/passwd", join(root, "link")]);
+    Bun.spawnSync(["mkfifo", join(root, "fifo")]);
+    const built = await buildFolderZip(root, tempDir());
+    try {
+      expect([...built.skipped].sort()).toEqual(["fifo", "link"]);
+      const out = join(tempDir(), "tree");
+      python(WORMHOLE_EXTRACT, built.path, out);
+      rmSync(join(root, "link"));
+      rmSync(join(root, "fifo"));
+      expect(snapshotTree(out)).toEqual(snapshotTree(root));
+    } finally {
+      built.remove();
+    }
+  });
+});
