@@ -13,4 +13,5 @@ export * from "./stream-receiver.ts";
 export * from "./stream-sender.ts";
 export * from "./zip-build.ts";
 export * from "./zip-extract.ts";
+export * from "./zip-part.ts";
 export * from "./zip-plan.ts";

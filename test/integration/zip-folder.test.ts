@@ -14,9 +14,11 @@ import {
   buildFolderZip,
   type DirectoryOffer,
   extractZipFolder,
+  TransferError,
   walkFolder,
   ZipError,
   type ZipErrorCode,
+  ZipPart,
 } from "../../src/transfer/index.ts";
 import { seededBytes } from "../e2e/helpers.ts";
 import { type CraftEntry, craftZip, snapshotTree } from "../zip-craft.ts";
@@ -323,5 +325,30 @@ describe.skipIf(!existsSync(PYTHON))("interoperates with python3's zipfile (the 
     } finally {
       built.remove();
     }
+  });
+});
+
+describe("the zip's .part while it arrives", () => {
+  test("is hidden, hashed with SHA-256 as it comes, refuses bytes past zipsize, and goes on abort", () => {
+    const dir = tempDir();
+    const bytes = seededBytes(100_000, 3);
+    const offer = { dirname: "photos", zipsize: bytes.length, numbytes: 1, numfiles: 1 };
+    const part = ZipPart.open(dir, offer);
+    expect(part.name).toBe("photos");
+    part.write(bytes.subarray(0, 40_000));
+    part.write(bytes.subarray(40_000));
+    expect(() => part.write(Uint8Array.of(1))).toThrow(TransferError);
+    const stored = part.finish();
+    expect(stored.digest).toBe(new Bun.CryptoHasher("sha256").update(bytes).digest("hex"));
+    expect(readdirSync(dir)).toEqual([stored.path.slice(dir.length + 1)]);
+    expect(stored.path.slice(dir.length + 1).startsWith(".")).toBe(true);
+    part.remove();
+    expect(readdirSync(dir)).toEqual([]);
+
+    const short = ZipPart.open(dir, offer);
+    short.write(bytes.subarray(0, 10));
+    expect(() => short.finish()).toThrow(TransferError);
+    short.abort();
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

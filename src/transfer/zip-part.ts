@@ -1,0 +1,107 @@
+/**
+ * ZipPart: where the zip of a folder from a plain wormhole peer is stored while it arrives: a
+ * hidden `.part` file of the download directory, created exclusively, hashed with SHA-256 as
+ * the bytes come (the wormhole ack carries that digest). It is never given a final name: once
+ * whole it is extracted (zip-extract.ts) and removed.
+ *
+ * The free space it claims is the zip and its inflated bytes together: both sit on the disk
+ * while the folder is extracted.
+ */
+
+import { closeSync, constants, openSync, unlinkSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { createDigest, type RunningDigest } from "./checksum.ts";
+import { osReason, TransferError } from "./errors.ts";
+import { sanitizeFileName } from "./file-names.ts";
+import type { ReceivedFile } from "./source.ts";
+import { SpaceClaim } from "./space-claims.ts";
+import type { DirectoryOffer } from "./zip-plan.ts";
+
+/** Prefix of a zip still arriving (hidden, and never a name a folder entry could collide with). */
+export const ZIP_PART_PREFIX = ".parley-zip-";
+
+export class ZipPart {
+  received = 0;
+  /** The offered folder name, sanitised (what the folder will be called, unless taken). */
+  readonly name: string;
+  private fd: number | undefined;
+  private readonly digest: RunningDigest = createDigest("sha256");
+
+  private constructor(
+    readonly path: string,
+    fd: number,
+    private readonly zipsize: number,
+    private readonly space: SpaceClaim,
+    dirname: string,
+  ) {
+    this.fd = fd;
+    this.name = sanitizeFileName(dirname);
+  }
+
+  /**
+   * A new `.part` in `dir` for the zip `offer` announces.
+   * @throws TransferError E_NO_SPACE (zip and folder do not fit), E_WRITE
+   */
+  static open(dir: string, offer: DirectoryOffer): ZipPart {
+    const space = SpaceClaim.take(dir, offer.zipsize + offer.numbytes);
+    for (;;) {
+      const path = join(dir, `${ZIP_PART_PREFIX}${crypto.randomUUID().slice(0, 8)}.part`);
+      try {
+        const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+        return new ZipPart(path, openSync(path, flags, 0o600), offer.zipsize, space, offer.dirname);
+      } catch (err) {
+        if ((err as { code?: string }).code === "EEXIST") continue;
+        space.release();
+        throw new TransferError("E_WRITE", `cannot create a file in ${dir}: ${osReason(err)}`, { cause: err });
+      }
+    }
+  }
+
+  /** @throws TransferError E_SIZE_MISMATCH past the offered zipsize, E_WRITE / E_NO_SPACE */
+  write(bytes: Uint8Array): void {
+    if (this.fd === undefined) throw new TransferError("E_WRITE", "the zip is closed");
+    if (this.received + bytes.length > this.zipsize) {
+      throw new TransferError("E_SIZE_MISMATCH", `more than the ${this.zipsize} bytes of zip offered`);
+    }
+    let off = 0;
+    try {
+      while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off);
+    } catch (err) {
+      const code = (err as { code?: string }).code === "ENOSPC" ? "E_NO_SPACE" : "E_WRITE";
+      throw new TransferError(code, `cannot write ${this.path}: ${osReason(err)}`, { cause: err });
+    }
+    this.digest.update(bytes);
+    this.received += bytes.length;
+    this.space.wrote(bytes.length);
+  }
+
+  /** Every byte is in: closes the file. @returns its path and SHA-256 @throws TransferError E_SIZE_MISMATCH */
+  finish(): ReceivedFile {
+    if (this.received !== this.zipsize) {
+      throw new TransferError("E_SIZE_MISMATCH", `${this.received} of the ${this.zipsize} bytes of zip offered`);
+    }
+    this.close();
+    return { path: this.path, bytes: this.received, algo: "sha256", digest: this.digest.hex() };
+  }
+
+  /** Ends unfinished: the `.part` goes (a plain peer cannot resume). */
+  abort(): void {
+    this.remove();
+  }
+
+  /** Removes the zip (extracted, or refused) and gives its space back. Safe to call twice. */
+  remove(): void {
+    this.close();
+    try {
+      unlinkSync(this.path);
+    } catch {
+      // Already gone.
+    }
+    this.space.release();
+  }
+
+  private close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
