@@ -77,6 +77,7 @@ class ChatController {
         skippedLine: (n) =>
           `${n} chat line${n === 1 ? "" : "s"} from the peer not shown: the output could not keep up.`,
       },
+      { input: io.stdin, output: io.stdout },
     );
     this.presenter = new TransferPresenter(this.terminal);
     this.link = new PeerLink(

@@ -8,10 +8,11 @@
  * width changed is repainted from the top of the screen with the last lines printed (see
  * recent-lines.ts): rows counted at the old width may have been read at the new one.
  * Plain mode (stdin or stdout not a TTY): no prompt, no bars, no escape codes; one line per event.
+ * The streams are injected (the process's, or a test's); TTY mode needs real TTY streams.
  */
 
 import { clearScreenDown, createInterface, cursorTo, type Interface, moveCursor } from "node:readline";
-import { OutputGate } from "./output-gate.ts";
+import { type GatedStream, OutputGate } from "./output-gate.ts";
 import { TransferProgress } from "./progress.ts";
 import { RecentLines } from "./recent-lines.ts";
 import { rowsOf } from "./width.ts";
@@ -22,6 +23,15 @@ export interface TerminalHandlers {
   end(): void;
   /** Ctrl-C typed at the TTY (raw mode swallows SIGINT). */
   interrupt(): void;
+}
+
+/** Where the terminal reads lines and prints: process.stdin/stdout, or a test's. */
+export interface TerminalStreams {
+  readonly input: NodeJS.ReadableStream & { readonly isTTY?: boolean };
+  readonly output: GatedStream & {
+    write(text: string, callback?: (err?: Error | null) => void): boolean;
+    readonly isTTY?: boolean;
+  };
 }
 
 export interface Terminal {
@@ -45,11 +55,12 @@ const REPAINT_MS = 100;
 export function openTerminal(
   handlers: TerminalHandlers,
   options: { progress: boolean; skippedLine: (n: number) => string },
+  streams: TerminalStreams,
 ): Terminal {
-  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  return interactive
-    ? new TtyTerminal(handlers, options.progress)
-    : new PlainTerminal(handlers, (n) => `${options.skippedLine(n)}\n`);
+  const { input, output } = streams;
+  return input.isTTY && output.isTTY
+    ? new TtyTerminal(handlers, options.progress, input as NodeJS.ReadStream, output as unknown as NodeJS.WriteStream)
+    : new PlainTerminal(handlers, (n) => `${options.skippedLine(n)}\n`, streams);
 }
 
 class PlainTerminal implements Terminal {
@@ -58,11 +69,15 @@ class PlainTerminal implements Terminal {
   private readonly rl: Interface;
   private readonly gate: OutputGate;
 
-  constructor(handlers: TerminalHandlers, skippedLine: (n: number) => string) {
-    this.rl = createInterface({ input: process.stdin, terminal: false });
+  constructor(
+    handlers: TerminalHandlers,
+    skippedLine: (n: number) => string,
+    private readonly streams: TerminalStreams,
+  ) {
+    this.rl = createInterface({ input: streams.input, terminal: false });
     this.rl.on("line", (line) => handlers.line(line));
     this.rl.on("close", () => handlers.end());
-    this.gate = new OutputGate(process.stdout, skippedLine);
+    this.gate = new OutputGate(streams.output, skippedLine);
   }
 
   print(line: string): void {
@@ -81,8 +96,8 @@ class PlainTerminal implements Terminal {
   close(): Promise<void> {
     this.rl.removeAllListeners("close");
     this.rl.close();
-    process.stdin.pause();
-    return flush();
+    this.streams.input.pause();
+    return flush(this.streams.output);
   }
 }
 
@@ -99,18 +114,21 @@ class TtyTerminal implements Terminal {
   /** The lines printed above the bars and prompt, to repaint the screen after a resize. */
   private readonly shown = new RecentLines();
   /** The width the bottom was last drawn at. */
-  private drawnWidth = columns();
+  private drawnWidth: number;
   private readonly onResize = () => this.repaint();
 
   constructor(
     handlers: TerminalHandlers,
     private readonly progressEnabled: boolean,
+    input: NodeJS.ReadStream,
+    private readonly out: NodeJS.WriteStream,
   ) {
-    this.rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true, prompt: "> " });
+    this.drawnWidth = columns(out);
+    this.rl = createInterface({ input, output: out, terminal: true, prompt: "> " });
     this.rl.on("line", (line) => {
       // readline has already moved below the typed line: redraw it as history above the
       // progress rows, or the rows drawn above it would be left behind.
-      this.clearBottom(rowsOf(`${this.rl.getPrompt()}${line}`, columns()));
+      this.clearBottom(rowsOf(`${this.rl.getPrompt()}${line}`, columns(this.out)));
       this.write(`${this.rl.getPrompt()}${line}`);
       handlers.line(line);
       // The handler may have printed (and so drawn the bottom already): clear and draw once more.
@@ -122,13 +140,13 @@ class TtyTerminal implements Terminal {
       handlers.end();
     });
     this.rl.on("SIGINT", () => handlers.interrupt());
-    process.stdout.on("resize", this.onResize);
+    this.out.on("resize", this.onResize);
     this.rl.prompt();
   }
 
   print(line: string): void {
     if (this.closed) {
-      process.stdout.write(`${line}\n`);
+      this.out.write(`${line}\n`);
       return;
     }
     this.clearBottom();
@@ -139,7 +157,7 @@ class TtyTerminal implements Terminal {
   /** Prints `line` above the bottom (cleared by the caller) and keeps it for a repaint. */
   private write(line: string): void {
     this.shown.push(line);
-    process.stdout.write(`${line}\n`);
+    this.out.write(`${line}\n`);
   }
 
   get typing(): boolean {
@@ -186,12 +204,12 @@ class TtyTerminal implements Terminal {
   close(): Promise<void> {
     if (!this.closed) {
       clearInterval(this.repaintTimer);
-      process.stdout.off("resize", this.onResize);
+      this.out.off("resize", this.onResize);
       this.clearBottom();
       this.closed = true;
       this.rl.close();
     }
-    return flush();
+    return flush(this.out);
   }
 
   private repaint(): void {
@@ -206,15 +224,15 @@ class TtyTerminal implements Terminal {
    *   by default, the row readline's cursor is on within a prompt line that wraps
    */
   private clearBottom(rowsBelow = this.inputEnded ? 0 : this.rl.getCursorPos().rows): void {
-    const width = columns();
+    const width = columns(this.out);
     if (width !== this.drawnWidth) {
       this.clearFromTop(width);
       return;
     }
     const barRows = this.drawnBars.reduce((rows, bar) => rows + rowsOf(bar, width), 0);
-    cursorTo(process.stdout, 0);
-    moveCursor(process.stdout, 0, -(barRows + rowsBelow));
-    clearScreenDown(process.stdout);
+    cursorTo(this.out, 0);
+    moveCursor(this.out, 0, -(barRows + rowsBelow));
+    clearScreenDown(this.out);
     this.drawnBars = [];
   }
 
@@ -226,29 +244,29 @@ class TtyTerminal implements Terminal {
    */
   private clearFromTop(width: number): void {
     const promptRows = this.inputEnded ? 0 : rowsOf(`${this.rl.getPrompt()}${this.rl.line}`, width);
-    const room = (process.stdout.rows || 24) - this.bars.size - promptRows;
+    const room = (this.out.rows || 24) - this.bars.size - promptRows;
     const lines = this.shown.tail(Math.max(room, 0), width);
     // Clear below the first row, then the first row: clearing from the top-left corner would
     // push the whole screen into some terminals' history.
-    process.stdout.write(`\x1b[2;1H\x1b[J\x1b[H\x1b[2K${lines.map((l) => `${l}\n`).join("")}`);
+    this.out.write(`\x1b[2;1H\x1b[J\x1b[H\x1b[2K${lines.map((l) => `${l}\n`).join("")}`);
     this.drawnBars = [];
   }
 
   /** Draws the progress rows, then the prompt with the user's partial input and cursor. */
   private drawBottom(): void {
-    const width = columns();
+    const width = columns(this.out);
     this.drawnWidth = width;
     this.drawnBars = [...this.bars.values()].map((bar) => bar.render(width));
-    if (this.drawnBars.length > 0) process.stdout.write(`${this.drawnBars.join("\n")}\n`);
+    if (this.drawnBars.length > 0) this.out.write(`${this.drawnBars.join("\n")}\n`);
     if (!this.inputEnded) this.rl.prompt(true);
   }
 }
 
 /** The terminal's width in columns. */
-function columns(): number {
-  return process.stdout.columns || 80;
+function columns(out: { readonly columns?: number }): number {
+  return out.columns || 80;
 }
 
-function flush(): Promise<void> {
-  return new Promise((resolve) => process.stdout.write("", () => resolve()));
+function flush(out: TerminalStreams["output"]): Promise<void> {
+  return new Promise((resolve) => out.write("", () => resolve()));
 }

@@ -116,3 +116,24 @@ test("a signal through the injected io ends a waiting receiver with 130", async 
   expect(await receiving).toBe(130);
   expect(io.out.text).toContain("Interrupted (Ctrl-C).");
 });
+
+test("two chats in one process on injected streams: code typed on one side, a line each way, exit ends both with 0", async () => {
+  const aliceIo = testIo(tempDir());
+  const bobIo = testIo(tempDir());
+  const alice = runCli(["--name", "alice", "--dir", tempDir()], aliceIo);
+  const bob = runCli(["--name", "bob", "--dir", tempDir()], bobIo);
+  const [, code] = await bobIo.out.waitFor(/^Listening on \S+ · code (\S+)$/m);
+  await aliceIo.out.waitFor(/^Listening on /m);
+  const typeAt = (io: TestIo, line: string) => (io.stdin as PassThrough).write(`${line}\n`);
+  typeAt(aliceIo, code as string);
+  await aliceIo.out.waitFor(/^Connected to bob at /m);
+  await bobIo.out.waitFor(/^Connected to alice at /m);
+  typeAt(aliceIo, "hello bob");
+  await bobIo.out.waitFor(/^<alice> hello bob$/m);
+  typeAt(bobIo, "hi alice");
+  await aliceIo.out.waitFor(/^<bob> hi alice$/m);
+  typeAt(aliceIo, "exit");
+  expect(await alice).toBe(0);
+  expect(await bob).toBe(0);
+  expect(aliceIo.out.text).not.toContain("\x1b"); // plain streams: no escape codes
+});
