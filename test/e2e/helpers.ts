@@ -299,18 +299,6 @@ export function seededBytes(size: number, seed = 1): Buffer {
   return Buffer.from(words.buffer, 0, size);
 }
 
-/** Numbers in [0, 1) from `seed` (mulberry32): the same sequence every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A file of `size` seeded pseudo-random bytes in a fresh temp dir (removed by `cleanup()`). */
 export function randomFile(name: string, size: number, seed = size): { path: string; bytes: Buffer } {
   const path = join(makeTempDir(), name);

@@ -11,16 +11,8 @@ import { afterEach, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Relay, startRelay } from "../relay.ts";
-import {
-  type Cli,
-  cleanup,
-  jsonReceiver,
-  makeTempDir,
-  randomFile,
-  seededBytes,
-  seededRandom,
-  startCli,
-} from "./helpers.ts";
+import { seededRandom } from "../seeded-random.ts";
+import { type Cli, cleanup, jsonReceiver, makeTempDir, randomFile, seededBytes, startCli } from "./helpers.ts";
 
 const relays: Relay[] = [];
 afterEach(async () => {

@@ -28,6 +28,7 @@ import {
   type ProtocolErrorCode,
   writeDataHeader,
 } from "../../src/protocol/index.ts";
+import { seededRandom } from "../seeded-random.ts";
 import { concat, hex, thrownBy, toHex } from "./helpers.ts";
 
 function u32be(value: number): Uint8Array {
@@ -43,20 +44,8 @@ function expectProtocolError(fn: () => unknown, code: ProtocolErrorCode): Protoc
   return err as ProtocolError;
 }
 
-/** Deterministic PRNG (mulberry32), so the fuzz run is the same every time. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function bytesOf(length: number, seed: number): Uint8Array {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const out = new Uint8Array(length);
   for (let i = 0; i < length; i++) out[i] = Math.floor(rand() * 256);
   return out;
@@ -472,7 +461,7 @@ describe("FrameDecoder on random garbage (seeded)", () => {
   }
 
   test("throws only ProtocolError, and whatever it returns is within the limits", () => {
-    const rand = mulberry32(0x5eed);
+    const rand = seededRandom(0x5eed);
     let errors = 0;
     let frameCount = 0;
     for (let run = 0; run < 2000; run++) {
@@ -506,7 +495,7 @@ describe("FrameDecoder on random garbage (seeded)", () => {
   });
 
   test("uniform random bytes throw only ProtocolError", () => {
-    const rand = mulberry32(42);
+    const rand = seededRandom(42);
     for (let run = 0; run < 500; run++) {
       const input = bytesOf(Math.floor(rand() * 200), Math.floor(rand() * 2 ** 32));
       try {
