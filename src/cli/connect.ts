@@ -10,6 +10,7 @@ import { dial, formatAddress, type Listener, listen, NetError } from "../net/ind
 import { MAX_WRONG_CODES, Rendezvous, type RendezvousOptions, type Session } from "../session/index.ts";
 import { connectionCode, dialWords, WHOLE_CODE_NEEDED } from "./codes.ts";
 import { DropLines } from "./drop-lines.ts";
+import { dropWords } from "./drop-words.ts";
 import { EXIT_CONNECTION, EXIT_SIGINT, EXIT_SIGTERM } from "./exit-codes.ts";
 import { parsePeerAddress } from "./input.ts";
 import type { CliIo, Signal } from "./io.ts";
@@ -107,8 +108,8 @@ export class PeerLink {
           output.connected(session);
         },
         dropped: (address, reason, dialed) => {
-          if (dialed) this.dialFailure = reason;
-          else this.drops.dropped(address, reason);
+          if (dialed) this.dialFailure = dropWords(reason);
+          else this.drops.dropped(address, dropWords(reason));
         },
         wrongCode: (address, side, attempts) => this.onWrongCode(address, side, attempts),
       },

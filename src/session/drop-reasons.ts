@@ -1,42 +1,27 @@
 /**
- * Why a connection was dropped before it became the session, in words for the rendezvous's
- * `dropped` event. A peer's own text never appears here: before the peer is verified only our
- * words reach the user (a refusal code in its BYE is mapped to ours).
+ * Why a connection was dropped before it became the session, as a code with what the words
+ * need (cli/drop-words.ts words them). A peer's own text never appears here: before the peer
+ * is picked only a refusal code from its BYE is kept.
  */
 
-import { Refusal, type RefusalCode } from "./handshake.ts";
+import type { RefusalCode } from "./handshake.ts";
 import type { DriverFailure } from "./handshake-driver.ts";
 
-/** Our words for a refusal code in a peer's BYE (its own text is never shown). */
-export const REFUSAL_WORDS: Record<RefusalCode, string> = {
-  [Refusal.CodeRequired]: "this listener needs its code, not just the port",
-  [Refusal.Busy]: "busy: already connected to a peer",
-};
+export type DropReason =
+  /** The handshake failed (a code of the pure handshake or of its driver). */
+  | DriverFailure
+  /** A frame broke the protocol before the connection was picked (our own message). */
+  | { readonly code: "E_PROTOCOL"; readonly detail: string }
+  /** A candidate that never answered our greeting (no READY). */
+  | { readonly code: "E_NO_ANSWER" }
+  /** An unverified candidate gave way to a peer verified by the code. */
+  | { readonly code: "E_DISPLACED" }
+  /** A candidate sent BYE before it was picked (a known refusal code, or none). */
+  | { readonly code: "E_WITHDRAWN"; readonly refusal: RefusalCode | undefined }
+  /** We refused it: already connected to a peer. */
+  | { readonly code: "E_BUSY" };
 
-/** Why a handshake failed, in words for the `dropped` event. */
-export function failureReason(failure: DriverFailure): string {
-  switch (failure.code) {
-    case "E_NOT_PARLEY":
-      return `not a Parley peer (${failure.detail})`;
-    case "E_OWN_PORT":
-      return "that is this Parley's own port; enter the peer's";
-    case "E_CODE_REQUIRED":
-      return "refused: the peer gave the port without the code (this listener needs it)";
-    case "E_REFUSED":
-      return `the peer refused the connection (${
-        failure.refusal ? REFUSAL_WORDS[failure.refusal] : "its reason is not shown before it is verified"
-      })`;
-    case "E_TOO_MANY_GUESSES":
-      return "refused: too many wrong codes already";
-    case "E_WRONG_CODE":
-      return "wrong code";
-    case "E_SILENT":
-      return "not a Parley peer (no greeting)";
-    case "E_TIMEOUT":
-      return "not a Parley peer (no greeting within 5 s)";
-    case "E_CLOSED":
-      return "closed before the greeting";
-    case "E_EVICTED":
-      return "dropped to make room for others (it had not finished its greeting)";
-  }
+/** A refusal code in a peer's BYE, if it is one we know (its other text is never kept). */
+export function knownRefusal(reason: string, known: readonly RefusalCode[]): RefusalCode | undefined {
+  return known.find((code) => code === reason);
 }

@@ -1,5 +1,6 @@
 /** Public surface of the session layer: rendezvous, session, events. */
 export * from "./channel.ts";
+export type { DropReason } from "./drop-reasons.ts";
 export * from "./events.ts";
 export * from "./limits.ts";
 export * from "./rate-limiter.ts";

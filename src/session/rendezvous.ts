@@ -22,8 +22,8 @@ import { type Arrival as AdmissionArrival, silentToDrop, spokenToDrop } from "./
 import { displaces, holdsReady, pickCandidate } from "./candidate-choice.ts";
 import { FrameChannel } from "./channel.ts";
 import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
-import { failureReason, REFUSAL_WORDS } from "./drop-reasons.ts";
-import { Refusal, type RefusalCode, type Security } from "./handshake.ts";
+import { type DropReason, knownRefusal } from "./drop-reasons.ts";
+import { Refusal, type Security } from "./handshake.ts";
 import { type DrivenHandshake, driveHandshake, type HandshakeOutcome } from "./handshake-driver.ts";
 import { DIAL_WAIT_MS, HELLO_TIMEOUT_MS, MAX_WRONG_CODES } from "./limits.ts";
 import { Session, type SessionOptions } from "./session.ts";
@@ -42,7 +42,7 @@ export interface RendezvousEvents {
    * A connection was dropped before it became the session (not Parley, busy, our own port).
    * `dialed`: it was one we dialed (a failed dial), not one that came to our listener.
    */
-  dropped(remoteAddress: string, reason: string, dialed: boolean): void;
+  dropped(remoteAddress: string, reason: DropReason, dialed: boolean): void;
 }
 
 export interface RendezvousOptions extends Omit<SessionOptions, "peer" | "security"> {
@@ -211,7 +211,7 @@ export class Rendezvous {
           events.wrongCode(address, role, role === "listener" ? this.wrongCodes : 0);
         } else if (!(failure.code === "E_OWN_PORT" && role === "listener")) {
           // Both ends ours: reported once, on the side that dialed.
-          events.dropped(address, failureReason(failure), role === "dialer");
+          events.dropped(address, failure, role === "dialer");
           // Gone after its key share: that was a guess at the code all the same.
           if (outcome.guessSpent) events.wrongCode(address, role, this.wrongCodes);
         }
@@ -263,7 +263,7 @@ export class Rendezvous {
       // Someone else got here first: one peer at a time; but a verified peer never loses to an
       // unverified one (--insecure-port-only): the unverified one goes.
       if (displaces(security, c.security)) {
-        this.dropCandidate(c, "dropped: a peer verified by the code came in, and this one was not verified");
+        this.dropCandidate(c, { code: "E_DISPLACED" });
         continue;
       }
       this.refuse(channel);
@@ -273,7 +273,7 @@ export class Rendezvous {
       channel,
       peer,
       security,
-      timer: this.clock.setTimeout(() => this.dropCandidate(candidate, "no answer to the greeting"), HELLO_TIMEOUT_MS),
+      timer: this.clock.setTimeout(() => this.dropCandidate(candidate, { code: "E_NO_ANSWER" }), HELLO_TIMEOUT_MS),
       decided,
     };
     this.candidates.add(candidate);
@@ -281,8 +281,8 @@ export class Rendezvous {
       onFrame: (frame) => {
         if (frame.type === FrameType.Bye) {
           const bye = parseMessage(frame);
-          const known = bye.kind === "bye" ? REFUSAL_WORDS[bye.reason as RefusalCode] : undefined;
-          return this.dropCandidate(candidate, `the peer refused the connection (${known ?? "no reason shown"})`);
+          const refusal = bye.kind === "bye" ? knownRefusal(bye.reason, Object.values(Refusal)) : undefined;
+          return this.dropCandidate(candidate, { code: "E_WITHDRAWN", refusal });
         }
         if (frame.type !== FrameType.Ready || this.isLeader(peer)) {
           throw new ProtocolError("E_UNEXPECTED", "a frame before the connection was picked");
@@ -300,7 +300,11 @@ export class Rendezvous {
         this.clock.clearTimeout(candidate.timer);
         this.candidates.delete(candidate);
         if (why.protocol) {
-          this.options.rendezvousEvents.dropped(conn.remoteAddress, why.protocol.message, channel.origin === "dialed");
+          this.options.rendezvousEvents.dropped(
+            conn.remoteAddress,
+            { code: "E_PROTOCOL", detail: why.protocol.message },
+            channel.origin === "dialed",
+          );
         }
         decided();
       },
@@ -356,7 +360,7 @@ export class Rendezvous {
     chosen.decided();
   }
 
-  private dropCandidate(candidate: Candidate, reason: string): void {
+  private dropCandidate(candidate: Candidate, reason: DropReason): void {
     if (!this.candidates.delete(candidate)) return;
     this.clock.clearTimeout(candidate.timer);
     candidate.channel.conn.destroy();
@@ -368,10 +372,6 @@ export class Rendezvous {
   private refuse(channel: FrameChannel): void {
     channel.conn.write(encodeMessage({ kind: "bye", reason: Refusal.Busy }));
     channel.conn.end(500);
-    this.options.rendezvousEvents.dropped(
-      channel.conn.remoteAddress,
-      "refused: already connected to a peer",
-      channel.origin === "dialed",
-    );
+    this.options.rendezvousEvents.dropped(channel.conn.remoteAddress, { code: "E_BUSY" }, channel.origin === "dialed");
   }
 }

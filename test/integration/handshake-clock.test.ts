@@ -5,6 +5,7 @@
  */
 
 import { expect, test } from "bun:test";
+import { dropWords } from "../../src/cli/drop-words.ts";
 import { RecordSealer } from "../../src/crypto/index.ts";
 import { memoryPair } from "../../src/net/index.ts";
 import { encodeMessage, makeHello } from "../../src/protocol/index.ts";
@@ -28,7 +29,7 @@ function rendezvous(clock: ManualClock, dropped: string[]): Rendezvous {
       connectionLost: none,
       closed: none,
     },
-    rendezvousEvents: { connected: none, wrongCode: none, dropped: (_a, reason) => dropped.push(reason) },
+    rendezvousEvents: { connected: none, wrongCode: none, dropped: (_a, reason) => dropped.push(dropWords(reason)) },
   });
 }
 

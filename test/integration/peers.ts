@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { dropWords } from "../../src/cli/drop-words.ts";
 import { dial, type Listener, listen } from "../../src/net/index.ts";
 import {
   Rendezvous,
@@ -89,7 +90,7 @@ export class TestPeer {
           this.session = session;
           for (const w of this.waiters.splice(0)) w();
         },
-        dropped: (address, reason) => record({ type: "dropped", address, reason }),
+        dropped: (address, reason) => record({ type: "dropped", address, reason: dropWords(reason) }),
         wrongCode: (address, side, attempts) => record({ type: "wrongCode", address, side, attempts }),
       },
     });
