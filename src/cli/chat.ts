@@ -63,7 +63,7 @@ class ChatController {
 
   constructor(
     private readonly options: ChatOptions,
-    downloadDir: string,
+    private readonly downloadDir: string,
     private readonly io: CliIo,
   ) {
     this.terminal = openTerminal(
@@ -111,7 +111,7 @@ class ChatController {
   }
 
   async run(): Promise<number> {
-    this.mailbox = this.options.mailbox && new MailboxChat(this.options, this.link, this.terminal);
+    this.mailbox = this.options.mailbox && new MailboxChat(this.options, this.link, this.terminal, this.downloadDir);
     if (this.mailbox) return this.mailbox.run();
     if (!this.link.listen()) return this.link.exitCode;
     this.terminal.print(relativePathsLine(this.io.cwd));

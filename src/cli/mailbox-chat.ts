@@ -2,25 +2,28 @@
  * `bun run chat` with a mailbox: instead of "Listening on ... · code", a code from the mailbox
  * (`Waiting in the mailbox · code 7-purple-sausage`); a code typed at the prompt (or given with
  * --connect, --code-file, PARLEY_CODE) joins the peer's instead. The path in use is said once
- * connected; a plain wormhole client's text is shown as its chat line.
+ * connected. With a plain wormhole client, its one transfer runs instead (plain-chat.ts).
  */
 
 import { parseWormholeCode } from "../crypto/wormhole-code.ts";
-import { displayText, type Terminal } from "../ui/index.ts";
+import type { Terminal } from "../ui/index.ts";
 import type { ChatOptions } from "./args.ts";
 import type { PeerLink } from "./connect.ts";
-import { EXIT_OK } from "./exit-codes.ts";
 import { describeMeetFailure, MailboxMeet } from "./mailbox-meet.ts";
 import type { MailboxConfig } from "./mailbox-options.ts";
+import type { PlainChat } from "./plain-chat.ts";
 
 export class MailboxChat {
   private current: MailboxMeet | undefined;
   private joining = false;
+  private plain: PlainChat | undefined;
 
   constructor(
     private readonly options: ChatOptions,
     private readonly link: PeerLink,
     private readonly terminal: Terminal,
+    /** Where files from a plain wormhole client go. */
+    private readonly downloadDir: string,
   ) {}
 
   /**
@@ -39,8 +42,9 @@ export class MailboxChat {
     return code;
   }
 
-  /** A line typed before the session: the peer's code. */
+  /** A line typed before the session: the peer's code (or, to a plain wormhole client, what to send it). */
   join(text: string): void {
+    if (this.plain) return this.plain.line(text);
     const parsed = parseWormholeCode(text);
     if (!parsed) {
       this.terminal.print("Error: not a mailbox code. Type the code the peer's Parley shows, like 7-purple-sausage.");
@@ -64,10 +68,11 @@ export class MailboxChat {
         this.terminal.print("Give the peer this code, or type the code its Parley shows.");
       },
       path: (line) => this.terminal.print(line),
-      wormholeText: (text) => {
-        this.terminal.print("A plain wormhole client (not Parley) joined: it sent a text message.");
-        this.terminal.print(`<wormhole> ${displayText(text)}`);
-        this.link.finish(EXIT_OK);
+      plainPeer: (peer) => {
+        void import("./plain-chat.ts").then(({ PlainChat }) => {
+          this.plain = new PlainChat(peer, this.terminal, this.downloadDir, (exitCode) => this.link.finish(exitCode));
+          this.plain.start();
+        });
       },
     });
     this.current = meet;

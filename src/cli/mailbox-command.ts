@@ -1,17 +1,23 @@
 /**
  * `parley send` / `parley receive` with a mailbox: allocate a code and wait (`code
  * 7-purple-sausage`, a `code` event with --json), or join the code given (PEER, --to,
- * PARLEY_CODE, --code-file); then the session runs as in the direct flow. A plain wormhole
- * client's text goes to stdout with --stdout, else it is shown as its chat line.
+ * PARLEY_CODE, --code-file); then the session runs as in the direct flow. With a plain wormhole
+ * client the one transfer of its protocol runs instead (plain-run.ts): its text (to stdout
+ * with --stdout, else as its chat line), the file it sends, or the file we send.
  */
 
 import { parseWormholeCode } from "../crypto/wormhole-code.ts";
+import type { OfferDecision, TransferInfo } from "../session/index.ts";
+import type { PlainPeer } from "../session/plain-peer.ts";
+import { StreamReceiver } from "../transfer/index.ts";
 import type { ReceiveOptions, SendOptions } from "./command-args.ts";
 import type { PeerLink } from "./connect.ts";
-import { EXIT_OK, EXIT_TRANSFER } from "./exit-codes.ts";
+import { EXIT_TRANSFER } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
+import { expandHome } from "./input.ts";
 import { describeMeetFailure, MailboxMeet } from "./mailbox-meet.ts";
 import type { MailboxConfig } from "./mailbox-options.ts";
+import type { PlainOutput } from "./plain-run.ts";
 import type { Reporter } from "./reporter.ts";
 
 export interface MailboxCommandIo {
@@ -19,6 +25,46 @@ export interface MailboxCommandIo {
   readonly options: SendOptions | ReceiveOptions;
   readonly link: PeerLink;
   readonly reporter: Reporter;
+  /** Where received files go. */
+  readonly downloadDir: string;
+  /** Receive: asks (--ask) or checks (--stdout) an offer before it is taken. */
+  readonly decide?: (offer: TransferInfo) => OfferDecision | Promise<OfferDecision>;
+}
+
+/** The one transfer with a plain wormhole client, worded by the reporter. */
+async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> {
+  const { receiveFromPlain, sendToPlain } = await import("./plain-run.ts");
+  const { options, reporter } = io;
+  const toStdout = "stdout" in options && options.stdout;
+  const out: PlainOutput = {
+    note: (line) => reporter.note(line),
+    text: (text) => {
+      if (toStdout) process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+      else reporter.chat(text);
+    },
+    offered: (info) => reporter.offered(info),
+    progressed: (info, bytes) => reporter.progressed(info, bytes),
+    done: (done) => reporter.done(done),
+    failed: (info, reason, code) => reporter.failed(info, reason, code),
+    error: (code, message) => reporter.error(code, message),
+    path: (path, address) => reporter.path(path, address),
+  };
+  if (io.role === "receive") {
+    const decide = io.decide;
+    return receiveFromPlain(peer, out, {
+      dir: io.downloadDir,
+      ...(decide ? { decide: async (info: TransferInfo) => decide(info) } : {}),
+      ...(toStdout ? { openSink: (info: TransferInfo) => new StreamReceiver(1, info.name, info.size, "sha256") } : {}),
+    });
+  }
+  const paths = (options as SendOptions).paths;
+  const path = paths[0];
+  if (paths.length !== 1 || path === undefined || path === "-") {
+    await peer.decline("the sender offered more than one file");
+    reporter.error("E_ONE_FILE", "a plain wormhole client takes one file per code (not several, not standard input)");
+    return EXIT_TRANSFER;
+  }
+  return sendToPlain(peer, { kind: "path", path: expandHome(path) }, out);
 }
 
 /**
@@ -42,11 +88,13 @@ export async function runWithMailbox(io: MailboxCommandIo, peer: string | undefi
       if (code === undefined) reporter.mailboxCode(c, `Waiting for the peer: ${other} ${c} (with the same mailbox)`);
     },
     path: (_line, path, address) => reporter.path(path, address),
-    wormholeText: (text) => {
-      reporter.note("A plain wormhole client (not Parley) joined: it sent a text message.");
-      if ("stdout" in options && options.stdout) process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
-      else reporter.chat(text);
-      io.link.finish(io.role === "receive" ? EXIT_OK : EXIT_TRANSFER);
+    plainPeer: (plain) => {
+      runPlain(io, plain).then(
+        (exitCode) => io.link.finish(exitCode),
+        (err: unknown) => {
+          throw err;
+        },
+      );
     },
   });
   meet.meet(code).catch((err: unknown) => {

@@ -6,6 +6,7 @@
  */
 
 import type { Rendezvous } from "../session/index.ts";
+import type { PlainPeer } from "../session/plain-peer.ts";
 import { EXIT_CONNECTION } from "./exit-codes.ts";
 import type { MailboxConfig } from "./mailbox-options.ts";
 
@@ -19,8 +20,8 @@ export interface MailboxMeetIo {
   code(code: string): void;
   /** "Connected directly to HOST:PORT" / "Connected through the relay HOST:PORT". */
   path(line: string, path: "direct" | "relay", address: string): void;
-  /** A plain wormhole client sent text. */
-  wormholeText(text: string): void;
+  /** A plain wormhole client joined: its one transfer is the caller's (plain-run.ts). */
+  plainPeer(peer: PlainPeer): void;
 }
 
 /** How a failure is told: one line, and the exit code. */
@@ -80,7 +81,10 @@ export class MailboxMeet {
         if (!this.abandoned) this.io.code(c);
       },
     });
-    if (meeting.kind === "wormhole-text") return this.io.wormholeText(meeting.text);
+    if (meeting.kind === "plain") {
+      if (this.abandoned) return void meeting.peer.close("errory");
+      return this.io.plainPeer(meeting.peer);
+    }
     if (this.abandoned) {
       meeting.channel.conn.destroy();
       await meeting.release();

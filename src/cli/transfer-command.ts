@@ -83,7 +83,13 @@ class OneShotRun {
       this.io,
     );
     this.link = link;
-    if (options.mailbox) return runWithMailbox({ role: this.role, options, link, reporter }, peer);
+    if (options.mailbox) {
+      const decide = this.extra.decideOffer;
+      return runWithMailbox(
+        { role: this.role, options, link, reporter, downloadDir, ...(decide ? { decide } : {}) },
+        peer,
+      );
+    }
     if (peer === undefined) {
       link.listen();
     } else {

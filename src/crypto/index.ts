@@ -6,4 +6,6 @@ export * from "./codes.ts";
 export * from "./errors.ts";
 export * from "./key-schedule.ts";
 export * from "./record.ts";
+export * from "./secretbox.ts";
 export * from "./secure-connection.ts";
+export * from "./transit-records.ts";

@@ -6,8 +6,8 @@
  * 1. Open the mailbox; allocate a code (the side that waits) or join one (the side given it).
  *    Our version message says `app_versions.parley = {hello: hex(HELLO body)}`.
  * 2. The peer's version message opens (the code was right). A Parley peer's HELLO is in it; a
- *    plain wormhole client (no `parley` in its app_versions) can only send text: we take its
- *    offer, answer `message_ack`, and hand the text back.
+ *    plain wormhole client (no `parley` in its app_versions) is handed back as a PlainPeer
+ *    (plain-peer.ts), which speaks its file-transfer protocol.
  * 3. Parley peers send each other transit hints (direct addresses unless --no-listen, the
  *    transit relay if one is configured) and race them (net/transit.ts). The side that made
  *    the code is the transit sender.
@@ -40,6 +40,7 @@ import {
 } from "../protocol/index.ts";
 import { FrameChannel } from "./channel.ts";
 import { WormholeError } from "./mailbox-client.ts";
+import { PlainPeer } from "./plain-peer.ts";
 import type { Security } from "./rendezvous.ts";
 import { Wormhole } from "./wormhole.ts";
 
@@ -80,13 +81,13 @@ export interface ParleyMeeting {
   release(): Promise<void>;
 }
 
-export interface WormholeTextMeeting {
-  readonly kind: "wormhole-text";
-  /** The text a plain wormhole client sent (`wormhole send --text`). */
-  readonly text: string;
+export interface PlainMeeting {
+  readonly kind: "plain";
+  /** A plain wormhole client (no Parley greeting): its file-transfer protocol, one transfer. */
+  readonly peer: PlainPeer;
 }
 
-export type MailboxMeeting = ParleyMeeting | WormholeTextMeeting;
+export type MailboxMeeting = ParleyMeeting | PlainMeeting;
 
 const utf8 = new TextEncoder();
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -147,20 +148,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Pr
   ]).finally(() => clearTimeout(timer));
 }
 
-/** A plain wormhole client: take its text offer, or decline anything else. */
-async function takeWormholeText(wormhole: Wormhole): Promise<WormholeTextMeeting> {
-  const message = await nextWith(wormhole, ["offer"]);
-  const offer = message.offer as { message?: unknown } | undefined;
-  if (typeof offer?.message !== "string") {
-    wormhole.send(utf8.encode(JSON.stringify({ error: "Parley takes only text from wormhole clients (for now)" })));
-    await wormhole.close("errory");
-    throw new WormholeError("E_PEER_PROTOCOL", "a plain wormhole client offered a file; Parley takes only its text");
-  }
-  wormhole.send(utf8.encode(JSON.stringify({ answer: { message_ack: "ok" } })));
-  await wormhole.close("happy");
-  return { kind: "wormhole-text", text: offer.message };
-}
-
 /**
  * Meets a peer through the mailbox and finds a path to it.
  * @throws WormholeError (mailbox unreachable, nameplate unknown or taken, wrong code, ...)
@@ -191,7 +178,15 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
       : wormhole.verified.promise;
     const { key, versions: theirs } = await verified;
     const peer = parleyHello(theirs);
-    if (!peer) return await takeWormholeText(wormhole);
+    if (!peer) {
+      const plain = new PlainPeer(wormhole, key, {
+        ...(options.transitHelper ? { transitHelper: options.transitHelper } : {}),
+        noListen: options.noListen === true,
+        timeoutMs,
+        relayDelayMs: options.relayDelayMs ?? RELAY_DELAY_MS,
+      });
+      return { kind: "plain", peer: plain };
+    }
     listener = options.noListen ? undefined : new TransitListener();
     wormhole.send(utf8.encode(JSON.stringify({ transit: ourHints(listener, options.transitHelper) })));
     const theirHints = parseHints(

@@ -10,6 +10,7 @@
  */
 
 import { xxh3 } from "@node-rs/xxhash";
+import { TransferError } from "./errors.ts";
 
 export type ChecksumAlgo = "xxh3" | "sha256";
 
@@ -57,4 +58,22 @@ export function createDigest(algo: ChecksumAlgo): RunningDigest {
       };
     }
   }
+}
+
+/** @throws TransferError E_SIZE_MISMATCH unless the sender's count, ours and the offer agree */
+export function checkTrailerCount(sent: number, received: number, offered: number | null): void {
+  if (sent === received && (offered === null || sent === offered)) return;
+  const of = offered === null ? "" : ` of ${offered} offered`;
+  throw new TransferError("E_SIZE_MISMATCH", `size mismatch: ${received} bytes received, the sender sent ${sent}${of}`);
+}
+
+/** @returns our digest; @throws TransferError E_BAD_CHECKSUM unless it equals the sender's */
+export function checkTrailerDigest(
+  trailer: { algo: string; digest: string },
+  algo: ChecksumAlgo,
+  ours: RunningDigest,
+): string {
+  const digest = ours.hex();
+  if (trailer.algo === algo && trailer.digest === digest) return digest;
+  throw new TransferError("E_BAD_CHECKSUM", `${checksumLabel(algo)} checksum mismatch: the file is corrupt`);
 }

@@ -9,10 +9,16 @@
 
 import { closeSync, constants, fstatSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.ts";
+import {
+  type ChecksumAlgo,
+  checkTrailerCount,
+  checkTrailerDigest,
+  createDigest,
+  type RunningDigest,
+} from "./checksum.ts";
 import { TransferError } from "./errors.ts";
 import { sanitizeFileName } from "./file-names.ts";
-import { checkTrailerCount, checkTrailerDigest, type FileMeta, FileReceiver } from "./file-receiver.ts";
+import { type FileMeta, FileReceiver } from "./file-receiver.ts";
 import { isMarkedFor } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";

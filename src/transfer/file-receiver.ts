@@ -23,7 +23,13 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import { type ChecksumAlgo, checksumLabel, createDigest, type RunningDigest } from "./checksum.ts";
+import {
+  type ChecksumAlgo,
+  checkTrailerCount,
+  checkTrailerDigest,
+  createDigest,
+  type RunningDigest,
+} from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
 import { errnoName, LockError, tryLockExclusive } from "./file-lock.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
@@ -203,13 +209,15 @@ export class FileReceiver implements ResumableSink {
   }
 
   /**
-   * Verifies the sender's trailer and gives the file its final name.
+   * Verifies the sender's trailer and gives the file its final name. Without a trailer (a plain
+   * wormhole client sends none; each of its records was authenticated) the count must be the
+   * offered size, and our digest is returned for the caller to send back.
    * @throws TransferError E_SIZE_MISMATCH, E_BAD_CHECKSUM or E_WRITE; the `.part` is removed then
    */
-  finish(trailer: { bytes: number; algo: string; digest: string }): ReceivedFile {
+  finish(trailer?: { bytes: number; algo: string; digest: string }): ReceivedFile {
     try {
-      checkTrailerCount(trailer.bytes, this.received, this.size);
-      const digest = checkTrailerDigest(trailer, this.algo, this.digest);
+      checkTrailerCount(trailer?.bytes ?? this.received, this.received, this.size);
+      const digest = trailer ? checkTrailerDigest(trailer, this.algo, this.digest) : this.digest.hex();
       if (this.fd !== undefined) this.applyMeta(this.fd);
       // Named while still open and locked: closing first would let another receiver process
       // take the `.part` for a resume in between.
@@ -373,22 +381,4 @@ function exists(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** @throws TransferError E_SIZE_MISMATCH unless the sender's count, ours and the offer agree */
-export function checkTrailerCount(sent: number, received: number, offered: number | null): void {
-  if (sent === received && (offered === null || sent === offered)) return;
-  const of = offered === null ? "" : ` of ${offered} offered`;
-  throw new TransferError("E_SIZE_MISMATCH", `size mismatch: ${received} bytes received, the sender sent ${sent}${of}`);
-}
-
-/** @returns our digest; @throws TransferError E_BAD_CHECKSUM unless it equals the sender's */
-export function checkTrailerDigest(
-  trailer: { algo: string; digest: string },
-  algo: ChecksumAlgo,
-  ours: RunningDigest,
-): string {
-  const digest = ours.hex();
-  if (trailer.algo === algo && trailer.digest === digest) return digest;
-  throw new TransferError("E_BAD_CHECKSUM", `${checksumLabel(algo)} checksum mismatch: the file is corrupt`);
 }

@@ -11,9 +11,14 @@
  */
 
 import { writeSync } from "node:fs";
-import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.ts";
+import {
+  type ChecksumAlgo,
+  checkTrailerCount,
+  checkTrailerDigest,
+  createDigest,
+  type RunningDigest,
+} from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
-import { checkTrailerCount, checkTrailerDigest } from "./file-receiver.ts";
 import type { IncomingSink, ReceivedFile } from "./source.ts";
 
 /** How long a full output pipe may stay full before the transfer fails. */
@@ -52,10 +57,11 @@ export class StreamReceiver implements IncomingSink {
     if (done < bytes.length) this.hold(bytes.slice(done));
   }
 
-  finish(trailer: { bytes: number; algo: string; digest: string }): ReceivedFile {
+  /** Checks the trailer; without one (a plain wormhole client) only the count, as FileReceiver does. */
+  finish(trailer?: { bytes: number; algo: string; digest: string }): ReceivedFile {
     if (this.backlog > 0) throw new TransferError("E_WRITE", "the output still holds back bytes");
-    checkTrailerCount(trailer.bytes, this.received, this.size);
-    const digest = checkTrailerDigest(trailer, this.algo, this.digest);
+    checkTrailerCount(trailer?.bytes ?? this.received, this.received, this.size);
+    const digest = trailer ? checkTrailerDigest(trailer, this.algo, this.digest) : this.digest.hex();
     return { path: "-", bytes: this.received, algo: this.algo, digest };
   }
 

@@ -1,0 +1,107 @@
+/**
+ * `bun run chat` with a plain magic-wormhole client on the other end: there is no chat, only
+ * the one transfer its protocol allows. Until the peer offers something (a `wormhole send`),
+ * the user may type a line (sent as its text message) or `transfer PATH` (one file) for a
+ * `wormhole receive`; either way the plain peer's session then ends, and so does the chat.
+ */
+
+import { existsSync } from "node:fs";
+import type { PlainPeer } from "../session/plain-peer.ts";
+import { displayText, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
+import { parseInputLine, parseTransferPaths } from "./input.ts";
+import {
+  PLAIN_PEER_LINE,
+  type PlainOutput,
+  type PlainSendWhat,
+  reportPlainFailure,
+  sendToPlain,
+  takeOffer,
+} from "./plain-run.ts";
+import { TransferPresenter } from "./transfer-presenter.ts";
+
+const HINT =
+  "It may send something now; or type a line to send it as a text message, or transfer PATH to send it one file (its session then ends).";
+
+export class PlainChat {
+  private state: "waiting" | "busy" = "waiting";
+  private readonly stopWaiting = new AbortController();
+  private readonly out: PlainOutput;
+
+  constructor(
+    private readonly peer: PlainPeer,
+    private readonly terminal: Terminal,
+    private readonly downloadDir: string,
+    private readonly finish: (exitCode: number) => void,
+  ) {
+    const presenter = new TransferPresenter(terminal);
+    this.out = {
+      note: (line) => terminal.print(line),
+      text: (text) => terminal.printFromPeer(`<wormhole> ${displayText(text)}`),
+      offered: (info) => presenter.started(info),
+      progressed: (info, bytes) => presenter.progressed(info, bytes),
+      done: (done) => presenter.finished(done),
+      failed: (info, reason) => presenter.failed(info, reason),
+      error: (_code, message) => terminal.print(`Error: ${sanitizeForTerminal(message)}.`),
+      path: (path, address) =>
+        terminal.print(
+          path === "direct" ? `Connected directly to ${address}` : `Connected through the relay ${address}`,
+        ),
+    };
+  }
+
+  start(): void {
+    this.terminal.print(PLAIN_PEER_LINE);
+    this.terminal.print(HINT);
+    this.terminal.setPrompt("to wormhole> ");
+    this.peer.receiveOffer({ forever: true, signal: this.stopWaiting.signal }).then(
+      ({ offer }) => {
+        if (this.state === "busy") return;
+        this.state = "busy";
+        this.end(takeOffer(this.peer, offer, this.out, { dir: this.downloadDir }));
+      },
+      (err: unknown) => {
+        if (this.stopWaiting.signal.aborted) return;
+        this.state = "busy";
+        void this.peer.close("errory");
+        this.finish(reportPlainFailure(err, this.out));
+      },
+    );
+  }
+
+  /** A line typed: the text message, or `transfer PATH`. */
+  line(text: string): void {
+    if (this.state === "busy") {
+      this.terminal.print("Not sent: a plain wormhole client has no chat; its one transfer is under way.");
+      return;
+    }
+    const input = parseInputLine(text);
+    let what: PlainSendWhat;
+    if (input.kind === "chat") what = { kind: "text", text: input.text };
+    else if (input.kind === "transfer" && input.args !== "") {
+      const paths = parseTransferPaths(input.args, (p) => existsSync(p));
+      if (paths.length !== 1) {
+        this.terminal.print("Error: a plain wormhole client takes one file per code.");
+        return;
+      }
+      what = { kind: "path", path: paths[0] as string };
+    } else {
+      this.terminal.print(HINT);
+      return;
+    }
+    this.state = "busy";
+    this.stopWaiting.abort();
+    this.end(sendToPlain(this.peer, what, this.out));
+  }
+
+  private end(run: Promise<number>): void {
+    run.then(
+      (exitCode) => {
+        this.terminal.print("The wormhole peer's session is over.");
+        this.finish(exitCode);
+      },
+      (err: unknown) => {
+        throw err;
+      },
+    );
+  }
+}

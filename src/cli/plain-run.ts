@@ -1,0 +1,230 @@
+/**
+ * The one transfer with a plain magic-wormhole client (`wormhole send` / `wormhole receive`),
+ * for `parley send`, `parley receive` and the chat: what happens and how it is worded. The
+ * peer's text, one file (or a folder, once a folder handler is plugged in: `folders`), and the
+ * exit code: 0 done, 2 no path, 3 declined or broken, 4 the data did not verify.
+ */
+
+import { basename } from "node:path";
+import type { OfferDecision, TransferDone, TransferInfo } from "../session/index.ts";
+import { type PlainPeer, PlainPeerError } from "../session/plain-peer.ts";
+import { type PlainSink, PlainTransferError, receiveOverTransit, sendOverTransit } from "../session/plain-transfer.ts";
+import type { TransitPipe } from "../session/transit-pipe.ts";
+import { checkReadableFile, FileReceiver, TransferError } from "../transfer/index.ts";
+import { EXIT_CONNECTION, EXIT_INTEGRITY, EXIT_OK, EXIT_TRANSFER } from "./exit-codes.ts";
+import { describeMeetFailure } from "./mailbox-meet.ts";
+
+/** Where the run's lines and events go (the send/receive Reporter, or the chat's terminal). */
+export interface PlainOutput {
+  note(line: string): void;
+  /** The peer's text message. */
+  text(text: string): void;
+  offered(info: TransferInfo): void;
+  progressed(info: TransferInfo, bytes: number): void;
+  done(done: TransferDone): void;
+  failed(info: TransferInfo, reason: string, code: string): void;
+  error(code: string, message: string): void;
+  path(path: "direct" | "relay", address: string): void;
+}
+
+/** A folder offer's handler (a zip both ways), plugged in by the folder code. */
+export interface PlainFolders {
+  /** Receives a `directory` offer; resolves with the exit code. */
+  receive?: (peer: PlainPeer, offer: Extract<PlainOfferOf, { kind: "directory" }>, out: PlainOutput) => Promise<number>;
+  /** Sends the folder at `path`; resolves with the exit code. */
+  send?: (peer: PlainPeer, path: string, out: PlainOutput) => Promise<number>;
+}
+export type PlainOfferOf = Awaited<ReturnType<PlainPeer["receiveOffer"]>>["offer"];
+
+export const PLAIN_PEER_LINE =
+  "A plain wormhole client (not Parley) joined: one transfer with this code, no chat back, no resume.";
+
+/** Failure codes that mean the data did not verify (exit 4). */
+const INTEGRITY = new Set(["E_AUTH_FAILED", "E_BAD_NONCE", "E_BAD_CHECKSUM", "E_SIZE_MISMATCH"]);
+
+const WORDS: Record<string, string> = {
+  E_AUTH_FAILED: "a record from the peer did not authenticate (corrupted or forged): the data cannot be trusted",
+  E_BAD_NONCE: "a record from the peer came out of order: the data cannot be trusted",
+  E_BAD_CHECKSUM: "the receiver's SHA-256 is not the file's: it did not get the file intact",
+};
+
+export interface PlainReceiveOptions {
+  readonly dir: string;
+  /** Asks (--ask) or checks (--stdout) before accepting; absent: accept. */
+  readonly decide?: (info: TransferInfo) => Promise<OfferDecision>;
+  /** Opens where the bytes go instead of a file in `dir` (--stdout). */
+  readonly openSink?: (info: TransferInfo) => PlainSink & { readonly name: string };
+  readonly folders?: PlainFolders;
+}
+
+/** How a failure ends the run. */
+function exitFor(code: string): number {
+  return INTEGRITY.has(code) ? EXIT_INTEGRITY : EXIT_TRANSFER;
+}
+
+/** One failure of the exchange, reported; @returns the exit code */
+export function reportPlainFailure(err: unknown, out: PlainOutput, info?: TransferInfo): number {
+  const meet = describeMeetFailure(err);
+  if (meet) {
+    out.error(meet.code, meet.line.replace(/^Error: /, ""));
+    return meet.exitCode;
+  }
+  if (err instanceof PlainPeerError) {
+    if (err.code === "E_NO_OFFER") {
+      out.error(err.code, err.message);
+      return EXIT_CONNECTION;
+    }
+    const words = err.reason === undefined ? err.message : `the wormhole peer declined: ${err.reason}`;
+    if (info) out.failed(info, words, err.code === "E_PEER_REFUSED" ? "E_REJECTED" : err.code);
+    else out.error(err.code, words);
+    return EXIT_TRANSFER;
+  }
+  if (err instanceof PlainTransferError || err instanceof TransferError) {
+    const words = WORDS[err.code] ?? err.message;
+    if (info) out.failed(info, words, err.code);
+    else out.error(err.code, words);
+    return exitFor(err.code);
+  }
+  throw err;
+}
+
+function declineWords(decision: Exclude<OfferDecision, true>): string {
+  return typeof decision === "string" ? decision : decision.reason;
+}
+
+/** A plain `wormhole send` on the other end: take its text or its one file. */
+export async function receiveFromPlain(
+  peer: PlainPeer,
+  out: PlainOutput,
+  options: PlainReceiveOptions,
+): Promise<number> {
+  out.note(PLAIN_PEER_LINE);
+  let offer: PlainOfferOf;
+  try {
+    offer = (await peer.receiveOffer()).offer;
+  } catch (err) {
+    await peer.close("errory");
+    return reportPlainFailure(err, out);
+  }
+  return takeOffer(peer, offer, out, options);
+}
+
+/** Takes (or declines) the offer the peer made. @returns the exit code */
+export async function takeOffer(
+  peer: PlainPeer,
+  offer: PlainOfferOf,
+  out: PlainOutput,
+  options: PlainReceiveOptions,
+): Promise<number> {
+  switch (offer.kind) {
+    case "message":
+      await peer.acceptText();
+      out.text(offer.text);
+      return EXIT_OK;
+    case "file":
+      return receiveFile(peer, offer, out, options);
+    case "directory":
+      if (options.folders?.receive) return options.folders.receive(peer, offer, out);
+      await peer.decline("Parley cannot receive folders from wormhole clients yet");
+      out.error("E_UNSUPPORTED_OFFER", "the wormhole peer offered a folder, which Parley cannot take from it yet");
+      return EXIT_TRANSFER;
+    case "unknown":
+      await peer.decline("unknown offer type");
+      out.error("E_UNSUPPORTED_OFFER", `the wormhole peer offered something unknown (${offer.detail})`);
+      return EXIT_TRANSFER;
+  }
+}
+
+async function receiveFile(
+  peer: PlainPeer,
+  offer: { readonly name: string; readonly size: number },
+  out: PlainOutput,
+  options: PlainReceiveOptions,
+): Promise<number> {
+  const offered: TransferInfo = { id: 1, direction: "receive", name: offer.name, size: offer.size };
+  const decision = options.decide ? await options.decide(offered) : true;
+  if (!options.decide) out.offered(offered);
+  if (decision !== true) {
+    await peer.decline("transfer rejected");
+    out.failed(offered, `declined: ${declineWords(decision)}`, "E_REJECTED");
+    return EXIT_TRANSFER;
+  }
+  let sink: PlainSink & { readonly name: string };
+  try {
+    sink = options.openSink
+      ? options.openSink(offered)
+      : FileReceiver.open(options.dir, offer.name, 1, offer.size, "sha256");
+  } catch (err) {
+    await peer.decline("the receiver cannot store the file");
+    return reportPlainFailure(err, out, offered);
+  }
+  const info: TransferInfo = { ...offered, name: sink.name };
+  let pipe: TransitPipe;
+  try {
+    pipe = await peer.acceptFile();
+  } catch (err) {
+    sink.abort(false);
+    return reportPlainFailure(err, out, info);
+  }
+  out.path(pipe.path, pipe.address);
+  try {
+    const file = await receiveOverTransit(pipe, sink, offer.size, (bytes) => out.progressed(info, bytes));
+    out.done({ ...info, bytes: file.bytes, path: file.path, resumedFrom: 0, algo: file.algo, digest: file.digest });
+    out.note("Each record was authenticated; the SHA-256 went back to the wormhole sender, which checks it.");
+    return EXIT_OK;
+  } catch (err) {
+    return reportPlainFailure(err, out, info);
+  }
+}
+
+/** What we offer a plain `wormhole receive`. */
+export type PlainSendWhat =
+  | { readonly kind: "text"; readonly text: string }
+  | { readonly kind: "path"; readonly path: string };
+
+/** A plain `wormhole receive` on the other end: send it our text or one file. */
+export async function sendToPlain(
+  peer: PlainPeer,
+  what: PlainSendWhat,
+  out: PlainOutput,
+  folders?: PlainFolders,
+): Promise<number> {
+  if (what.kind === "text") {
+    try {
+      await peer.offer({ kind: "message", text: what.text });
+      out.note("Text message sent; the wormhole peer's session is over (it takes one message per code).");
+      return EXIT_OK;
+    } catch (err) {
+      await peer.close("errory");
+      return reportPlainFailure(err, out);
+    }
+  }
+  let size: number;
+  try {
+    size = checkReadableFile(what.path);
+  } catch (err) {
+    if (err instanceof TransferError && err.code === "E_NOT_A_FILE" && folders?.send) {
+      return folders.send(peer, what.path, out);
+    }
+    await peer.decline("the sender cannot read the file");
+    return reportPlainFailure(err, out);
+  }
+  const info: TransferInfo = { id: 1, direction: "send", name: basename(what.path), size };
+  out.offered(info);
+  let pipe: TransitPipe | undefined;
+  try {
+    pipe = await peer.offer({ kind: "file", name: info.name, size });
+  } catch (err) {
+    await peer.close("errory");
+    return reportPlainFailure(err, out, info);
+  }
+  if (!pipe) return reportPlainFailure(new PlainPeerError("E_PEER_PROTOCOL", "no transit connection"), out, info);
+  out.path(pipe.path, pipe.address);
+  try {
+    const sent = await sendOverTransit(pipe, what.path, size, (bytes) => out.progressed(info, bytes));
+    out.done({ ...info, bytes: sent.bytes, resumedFrom: 0, algo: "sha256", digest: sent.digest });
+    return EXIT_OK;
+  } catch (err) {
+    return reportPlainFailure(err, out, info);
+  }
+}

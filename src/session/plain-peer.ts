@@ -1,0 +1,241 @@
+/**
+ * PlainPeer: the conversation with a plain magic-wormhole client once the mailbox has verified
+ * the key (mailbox-rendezvous.ts found no Parley greeting in its version message). It speaks the
+ * file-transfer protocol (protocol/wormhole-transfer.ts) through the mailbox and opens the transit
+ * connection for the one transfer a plain peer makes per code:
+ *
+ *   peer sends (wormhole send):     its transit + offer  ->  ours: transit + answer | error
+ *   we send (wormhole receive):     our transit + offer  ->  its transit + answer | error
+ *
+ * The side that sends the file is the transit sender. The mailbox is closed once the transit
+ * connection stands (or the exchange ends without one).
+ */
+
+import { wormholeTransitKey } from "../crypto/transit-records.ts";
+import { transitSecrets } from "../crypto/wormhole-keys.ts";
+import { connectTransit, localAddresses, type TransitHint, TransitListener, type TransitPlan } from "../net/index.ts";
+import {
+  encodeAnswer,
+  encodeError,
+  encodeOffer,
+  encodeTransit,
+  type PlainMessage,
+  type PlainOffer,
+  ProtocolError,
+  parsePlainMessage,
+  type WireHints,
+} from "../protocol/index.ts";
+import { WormholeError } from "./mailbox-client.ts";
+import { TransitPipe } from "./transit-pipe.ts";
+import type { Wormhole } from "./wormhole.ts";
+
+export type PlainErrorCode =
+  /** The peer declined our offer, or gave up (`{"error": ...}`): `reason` is its words. */
+  | "E_PEER_REFUSED"
+  /** The peer broke the file-transfer protocol. */
+  | "E_PEER_PROTOCOL"
+  /** The peer sent no offer in time (it is waiting to receive too). */
+  | "E_NO_OFFER";
+
+export class PlainPeerError extends Error {
+  override name = "PlainPeerError";
+  constructor(
+    readonly code: PlainErrorCode,
+    message: string,
+    /** The peer's own words (E_PEER_REFUSED), bounded. */
+    readonly reason?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface PlainPeerOptions {
+  readonly transitHelper?: TransitHint;
+  readonly noListen?: boolean;
+  readonly timeoutMs: number;
+  readonly relayDelayMs: number;
+}
+
+/** An offer the peer made, and where it said it can be reached. */
+export interface IncomingOffer {
+  readonly offer: PlainOffer;
+  readonly hints: WireHints;
+}
+
+/** Offers we make: text or one file now; a folder (a zip) once its sender plugs in. */
+export type OutgoingOffer = Exclude<PlainOffer, { kind: "unknown" }>;
+
+const NO_HINTS: WireHints = { direct: [], relays: [] };
+
+export class PlainPeer {
+  private theirHints: WireHints = NO_HINTS;
+  private listener: TransitListener | undefined;
+  private closing: Promise<void> | undefined;
+  /** The mailbox message being waited for (kept across an abandoned wait). */
+  private pending: Promise<Uint8Array> | undefined;
+
+  constructor(
+    private readonly wormhole: Wormhole,
+    private readonly key: Uint8Array,
+    private readonly options: PlainPeerOptions,
+  ) {}
+
+  /**
+   * Waits for the peer's offer (a `wormhole send`), taking its hints on the way.
+   * @param wait.forever - no time limit (a chat waits for its user too); else timeoutMs
+   * @param wait.signal - stops waiting (an AbortError); the message being awaited stays for `offer`
+   * @throws PlainPeerError E_PEER_REFUSED (it gave up), E_NO_OFFER (none in time)
+   * @throws WormholeError E_MAILBOX_LOST
+   */
+  async receiveOffer(wait: { forever?: boolean; signal?: AbortSignal } = {}): Promise<IncomingOffer> {
+    for (;;) {
+      const message = await this.next({
+        ...(wait.forever ? {} : { timeoutMs: this.options.timeoutMs }),
+        ...(wait.signal ? { signal: wait.signal } : {}),
+      });
+      if (message.transit) this.theirHints = message.transit;
+      if (message.offer) return { offer: message.offer, hints: this.theirHints };
+    }
+  }
+
+  /** Takes a text offer: answers `message_ack` and closes the mailbox. */
+  async acceptText(): Promise<void> {
+    this.wormhole.send(encodeAnswer("message_ack"));
+    await this.close("happy");
+  }
+
+  /** Declines the offer with `reason` (the peer shows it) and closes the mailbox. */
+  async decline(reason: string): Promise<void> {
+    if (this.closing) return this.closing;
+    this.wormhole.send(encodeError(reason));
+    await this.close("errory");
+  }
+
+  /**
+   * Accepts a file (or folder) offer: our hints and `file_ack`, then the transit connection,
+   * on which we are the receiver.
+   * @throws TransitError (no path), WormholeError
+   */
+  async acceptFile(): Promise<TransitPipe> {
+    this.wormhole.send(encodeTransit(...this.ourHints()));
+    this.wormhole.send(encodeAnswer("file_ack"));
+    return this.connect("receiver");
+  }
+
+  /**
+   * Offers `offer` (our hints first, as wormhole clients expect) and waits for the answer.
+   * Text: resolves undefined once acknowledged. A file: resolves with the transit connection,
+   * on which we are the sender.
+   * @throws PlainPeerError E_PEER_REFUSED (declined: its reason), E_PEER_PROTOCOL
+   */
+  async offer(offer: OutgoingOffer): Promise<TransitPipe | undefined> {
+    if (offer.kind !== "message") this.wormhole.send(encodeTransit(...this.ourHints()));
+    this.wormhole.send(encodeOffer(offer));
+    for (;;) {
+      const message = await this.next();
+      if (message.transit) this.theirHints = message.transit;
+      if (message.offer) {
+        // A `wormhole send` on the other end too: both offered, neither will receive.
+        throw new PlainPeerError("E_PEER_PROTOCOL", "the wormhole peer is sending too (it offered something)");
+      }
+      const answer = message.answer;
+      if (!answer) continue;
+      const wanted = offer.kind === "message" ? "message_ack" : "file_ack";
+      if (answer.kind !== wanted || !answer.ok) {
+        throw new PlainPeerError("E_PEER_PROTOCOL", "the wormhole peer answered something else than ok");
+      }
+      if (offer.kind === "message") {
+        await this.close("happy");
+        return undefined;
+      }
+      return this.connect("sender");
+    }
+  }
+
+  /** Closes the mailbox (and our listener); safe to call twice (the first mood counts). */
+  close(mood: "happy" | "errory" = "happy"): Promise<void> {
+    this.listener?.stop();
+    this.closing ??= this.wormhole.close(mood);
+    return this.closing;
+  }
+
+  /**
+   * The peer's next message (an `error` in it throws). A wait that times out or is aborted
+   * leaves the message it was waiting for to the next call.
+   */
+  private async next(wait: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<PlainMessage> {
+    if (!this.pending) {
+      this.pending = this.wormhole.nextMessage();
+      this.pending.catch(() => {}); // a failure reaches whoever waits; nobody waiting is no crash
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    const stop = new Promise<never>((_, reject) => {
+      if (wait.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          reject(new PlainPeerError("E_NO_OFFER", "the wormhole peer offered nothing (is it waiting to receive too?)"));
+        }, wait.timeoutMs);
+      }
+      onAbort = () => reject(new DOMException("no longer waiting for the peer", "AbortError"));
+      if (wait.signal?.aborted) onAbort();
+      else wait.signal?.addEventListener("abort", onAbort, { once: true });
+    });
+    let bytes: Uint8Array;
+    try {
+      bytes = await Promise.race([this.pending, stop]);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) wait.signal?.removeEventListener("abort", onAbort);
+    }
+    this.pending = undefined;
+    let message: PlainMessage;
+    try {
+      message = parsePlainMessage(bytes);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      throw new PlainPeerError("E_PEER_PROTOCOL", err.message);
+    }
+    if (message.error !== undefined)
+      throw new PlainPeerError("E_PEER_REFUSED", "the wormhole peer gave up", message.error);
+    return message;
+  }
+
+  private ourHints(): [TransitHint[], TransitHint[]] {
+    if (!this.options.noListen && !this.listener) this.listener = new TransitListener();
+    const listener = this.listener;
+    const direct = listener ? localAddresses().map((host) => ({ host, port: listener.port })) : [];
+    return [direct, this.options.transitHelper ? [this.options.transitHelper] : []];
+  }
+
+  private async connect(role: "sender" | "receiver"): Promise<TransitPipe> {
+    const secrets = transitSecrets(this.key, this.wormhole.side);
+    const relays = [...(this.options.transitHelper ? [this.options.transitHelper] : []), ...this.theirHints.relays];
+    const plan: TransitPlan = {
+      role,
+      send: role === "sender" ? secrets.senderHandshake : secrets.receiverHandshake,
+      expect: role === "sender" ? secrets.receiverHandshake : secrets.senderHandshake,
+      relayHandshake: secrets.relayHandshake,
+      direct: this.theirHints.direct,
+      relays: relays.filter((r, i) => relays.findIndex((o) => o.host === r.host && o.port === r.port) === i),
+      relayDelayMs: this.options.relayDelayMs,
+      timeoutMs: this.options.timeoutMs,
+    };
+    try {
+      const transit = await connectTransit(plan, this.listener);
+      const transitKey = wormholeTransitKey(this.key);
+      const pipe = new TransitPipe(transit.connection, transitKey, role, transit.path, transit.address);
+      transitKey.fill(0);
+      // The mailbox has done its part; its close (a round trip) need not hold the data back.
+      void this.close("happy");
+      return pipe;
+    } catch (err) {
+      await this.close("errory");
+      throw err;
+    }
+  }
+}
+
+/** A mailbox failure while talking to a plain peer reads as one (for callers that catch both). */
+export function isPlainFailure(err: unknown): err is PlainPeerError | WormholeError {
+  return err instanceof PlainPeerError || err instanceof WormholeError;
+}

@@ -1,0 +1,241 @@
+/**
+ * The one transfer with a plain wormhole peer, over the transit records (transit-pipe.ts):
+ *
+ *   receiving   records -> sink, until the offered size; then the sink names the file and
+ *               our SHA-256 goes back as the final record {"ack": "ok", "sha256": HEX}
+ *   sending     the file in 64 KiB records (the receiver hashes them); then its ack, whose
+ *               SHA-256 must equal ours
+ *
+ * A bad record (does not open, out of order) ends the connection and the transfer
+ * (E_AUTH_FAILED / E_BAD_NONCE); the sink is aborted, so nothing is left under a final name.
+ * Plain peers cannot resume: a broken transfer removes its `.part`.
+ */
+
+import { closeSync, openSync, readSync } from "node:fs";
+import { CryptoError } from "../crypto/index.ts";
+import { encodeTransitAck, ProtocolError, parseTransitAck } from "../protocol/index.ts";
+import { createDigest, osReason, type ReceivedFile, TransferError } from "../transfer/index.ts";
+import type { TransitPipe } from "./transit-pipe.ts";
+
+/** File bytes per record we send (the Python receiver copies its buffer per read: keep records modest). */
+export const PLAIN_RECORD_BYTES = 64 * 1024;
+/** Sealed bytes we let wait in userspace before waiting for the socket to drain. */
+const HIGH_WATER_BYTES = 1024 * 1024;
+/** A send loop gives the event loop a turn this often (chat, signals, timers). */
+const YIELD_EVERY_MS = 10;
+
+export type PlainTransferErrorCode =
+  | "E_CONNECTION"
+  | "E_AUTH_FAILED"
+  | "E_BAD_NONCE"
+  | "E_BAD_CHECKSUM"
+  | "E_SIZE_MISMATCH"
+  | "E_PEER_REFUSED"
+  | "E_PEER_PROTOCOL"
+  | "E_READ"
+  | "E_WRITE"
+  | "E_NO_SPACE";
+
+export class PlainTransferError extends Error {
+  override name = "PlainTransferError";
+  constructor(
+    readonly code: PlainTransferErrorCode | string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Where received bytes go (FileReceiver, StreamReceiver, or a folder's zip). */
+export interface PlainSink {
+  readonly received: number;
+  /** @throws TransferError (disk, more than offered) */
+  write(bytes: Uint8Array): void;
+  /** Every byte is in: store it. @throws TransferError */
+  finish(): ReceivedFile;
+  /** Ends unfinished; nothing stays under a final name. */
+  abort(keepPart?: boolean): void;
+  /** Bytes held back by a full output (StreamReceiver), and the call when they are out. */
+  readonly backlog?: number;
+  onFlushed?: () => void;
+}
+
+function failureOf(err: unknown): PlainTransferError {
+  if (err instanceof PlainTransferError) return err;
+  if (err instanceof CryptoError) return new PlainTransferError(err.code, err.message, { cause: err });
+  if (err instanceof TransferError) return new PlainTransferError(err.code, err.message, { cause: err });
+  throw err;
+}
+
+/**
+ * Receives `size` bytes into `sink` and sends the ack.
+ * @param progressed - bytes so far, after each record
+ * @throws PlainTransferError
+ */
+export function receiveOverTransit(
+  pipe: TransitPipe,
+  sink: PlainSink,
+  size: number,
+  progressed: (bytes: number) => void,
+): Promise<ReceivedFile> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (err: unknown): void => {
+      if (settled) return;
+      settled = true;
+      sink.abort(false);
+      pipe.destroy();
+      reject(failureOf(err));
+    };
+    const complete = (): void => {
+      if (settled) return;
+      if ((sink.backlog ?? 0) > 0) {
+        sink.onFlushed = complete;
+        return;
+      }
+      settled = true;
+      let file: ReceivedFile;
+      try {
+        file = sink.finish();
+      } catch (err) {
+        settled = false;
+        return fail(err);
+      }
+      pipe.send(encodeTransitAck(file.digest));
+      pipe.end();
+      resolve(file);
+    };
+    pipe.start({
+      record: (plain) => {
+        if (settled) return;
+        try {
+          if (sink.received + plain.length > size) {
+            throw new PlainTransferError("E_SIZE_MISMATCH", `the sender sent more than the ${size} bytes it offered`);
+          }
+          sink.write(plain);
+        } catch (err) {
+          return fail(err);
+        }
+        progressed(sink.received);
+        if (sink.received === size) complete();
+      },
+      drained: () => {},
+      closed: (error) => {
+        if (settled) return;
+        fail(
+          error instanceof CryptoError
+            ? error
+            : new PlainTransferError("E_CONNECTION", `the connection closed after ${sink.received} of ${size} bytes`),
+        );
+      },
+    });
+    if (size === 0) complete();
+  });
+}
+
+export interface PlainSent {
+  readonly bytes: number;
+  readonly digest: string;
+}
+
+/**
+ * Sends the file at `path` (`size` bytes, as offered) and checks the receiver's ack.
+ * @throws PlainTransferError E_BAD_CHECKSUM (the ack's SHA-256 is not ours), E_PEER_REFUSED (it
+ *   said something else than ok), E_CONNECTION, E_READ
+ */
+export function sendOverTransit(
+  pipe: TransitPipe,
+  path: string,
+  size: number,
+  progressed: (bytes: number) => void,
+): Promise<PlainSent> {
+  return new Promise((resolve, reject) => {
+    let fd: number | undefined;
+    let sent = 0;
+    let settled = false;
+    let digest = "";
+    const hash = createDigest("sha256");
+    const buffer = new Uint8Array(PLAIN_RECORD_BYTES);
+    const closeFile = (): void => {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    };
+    const fail = (err: unknown): void => {
+      if (settled) return;
+      settled = true;
+      closeFile();
+      pipe.destroy();
+      reject(failureOf(err));
+    };
+    const pump = (): void => {
+      const started = performance.now();
+      try {
+        while (!settled && sent < size && pipe.queuedBytes < HIGH_WATER_BYTES) {
+          const n = readSync(fd as number, buffer, 0, Math.min(buffer.length, size - sent), sent);
+          if (n === 0) throw new PlainTransferError("E_READ", `the file shrank while it was sent (${sent} of ${size})`);
+          const chunk = buffer.subarray(0, n);
+          hash.update(chunk);
+          pipe.send(chunk);
+          sent += n;
+          if (sent === size) {
+            closeFile();
+            digest = hash.hex();
+          }
+          progressed(sent);
+          if (performance.now() - started > YIELD_EVERY_MS) {
+            setImmediate(pump);
+            return;
+          }
+        }
+      } catch (err) {
+        if (err instanceof PlainTransferError) return fail(err);
+        return fail(new PlainTransferError("E_READ", `cannot read ${path}: ${osReason(err)}`, { cause: err }));
+      }
+    };
+    pipe.start({
+      record: (plain) => {
+        if (settled) return;
+        if (sent < size) return fail(new PlainTransferError("E_PEER_PROTOCOL", "the receiver answered before the end"));
+        let ack: ReturnType<typeof parseTransitAck>;
+        try {
+          ack = parseTransitAck(plain);
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err;
+          return fail(new PlainTransferError("E_PEER_PROTOCOL", err.message));
+        }
+        if (!ack.ok) return fail(new PlainTransferError("E_PEER_REFUSED", `the receiver said: ${ack.said}`));
+        if (ack.sha256 !== undefined && ack.sha256 !== digest) {
+          return fail(new PlainTransferError("E_BAD_CHECKSUM", "the receiver's SHA-256 is not the file's"));
+        }
+        settled = true;
+        pipe.end();
+        resolve({ bytes: sent, digest });
+      },
+      drained: () => {
+        if (!settled && sent < size) pump();
+      },
+      closed: (error) => {
+        if (settled) return;
+        fail(
+          error instanceof CryptoError
+            ? error
+            : new PlainTransferError(
+                "E_CONNECTION",
+                `the connection closed after ${sent} of ${size} bytes, before the receiver's ack`,
+              ),
+        );
+      },
+    });
+    try {
+      fd = openSync(path, "r");
+    } catch (err) {
+      return fail(new PlainTransferError("E_READ", `cannot read ${path}: ${osReason(err)}`, { cause: err }));
+    }
+    if (size === 0) {
+      closeFile();
+      digest = hash.hex();
+    }
+    pump();
+  });
+}

@@ -1,0 +1,109 @@
+/**
+ * TransitPipe: transit.py's record pipe on the connection a plain wormhole peer and we agreed on
+ * (net/transit.ts did the handshake). Each `send` is one sealed record; each record the peer
+ * sends is handed up whole, opened and in order. A record that does not open or comes out of
+ * order ends the connection (`closed` with the CryptoError): nothing after it is trusted.
+ */
+
+import { CryptoError } from "../crypto/index.ts";
+import {
+  TRANSIT_RECORD_OVERHEAD,
+  TransitRecordOpener,
+  TransitRecordSealer,
+  transitRecordKeys,
+} from "../crypto/transit-records.ts";
+import type { Connection, TransitPath } from "../net/index.ts";
+
+export interface TransitPipeEvents {
+  /** One record (a view valid only during this call). */
+  record(plain: Uint8Array): void;
+  /** Our queue emptied: more records may be sent. */
+  drained(): void;
+  /** The connection is gone: `error` is a CryptoError for a bad record, else undefined or the socket's. */
+  closed(error?: Error): void;
+}
+
+const NO_EVENTS: TransitPipeEvents = { record() {}, drained() {}, closed() {} };
+
+export class TransitPipe {
+  private readonly sealer: TransitRecordSealer;
+  private readonly opener: TransitRecordOpener;
+  private events: TransitPipeEvents = NO_EVENTS;
+  private failure: Error | undefined;
+  private isClosed = false;
+  /** A record buffer to reuse: only while the connection has taken every earlier byte. */
+  private scratch = new Uint8Array(0);
+
+  /**
+   * @param transitKey - derived from the mailbox key (wormholeTransitKey); wiped by the caller
+   */
+  constructor(
+    private readonly conn: Connection,
+    transitKey: Uint8Array,
+    role: "sender" | "receiver",
+    readonly path: TransitPath,
+    readonly address: string,
+  ) {
+    const keys = transitRecordKeys(transitKey, role);
+    this.sealer = new TransitRecordSealer(keys.sendKey);
+    this.opener = new TransitRecordOpener(keys.receiveKey);
+    keys.sendKey.fill(0);
+    keys.receiveKey.fill(0);
+  }
+
+  /** Starts reading (records that arrived meanwhile come now). */
+  start(events: TransitPipeEvents): void {
+    this.events = events;
+    this.conn.setEvents({
+      onData: (chunk) => {
+        if (this.failure) return;
+        try {
+          this.opener.push(chunk, (plain) => this.events.record(plain));
+        } catch (err) {
+          if (!(err instanceof CryptoError)) throw err;
+          this.failure = err;
+          this.conn.destroy();
+        }
+      },
+      onDrain: () => this.events.drained(),
+      onClose: (error) => {
+        if (this.isClosed) return;
+        this.isClosed = true;
+        this.sealer.destroy();
+        this.opener.destroy();
+        this.events.closed(this.failure ?? error);
+      },
+    });
+  }
+
+  /** Bytes waiting in userspace (the sender keeps this small). */
+  get queuedBytes(): number {
+    return this.conn.queuedBytes;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Seals `plain` as the next record and writes it. */
+  send(plain: Uint8Array): void {
+    if (this.isClosed) return;
+    const need = plain.length + TRANSIT_RECORD_OVERHEAD;
+    // The connection keeps a reference to what it could not write at once: reuse the buffer
+    // only when it took everything before.
+    const reuse = this.conn.queuedBytes === 0 && this.scratch.length >= need;
+    const out = reuse ? this.scratch : new Uint8Array(need);
+    this.conn.write(this.sealer.seal(plain, out));
+    if (this.conn.queuedBytes === 0) this.scratch = out;
+    else this.scratch = new Uint8Array(0);
+  }
+
+  /** Flushes and closes. */
+  end(): void {
+    this.conn.end();
+  }
+
+  destroy(): void {
+    this.conn.destroy();
+  }
+}
