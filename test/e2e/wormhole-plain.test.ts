@@ -1,0 +1,239 @@
+/**
+ * Parley with the plain magic-wormhole client from Debian (`wormhole`, 0.12), both directions,
+ * against the mailbox server and transit relay on 127.0.0.1 (test/wormhole-servers.ts): files
+ * byte for byte (0 B, 1 B, a name with spaces and unicode, 64 MiB random) on the direct path and
+ * with --no-listen on both ends through the relay; a declined offer (exit 3 with the peer's
+ * reason); text from the chat to `wormhole receive`; a wrong code. The wormhole client runs as
+ * a process with its stdin a pipe (answered or closed) and is killed by pid in afterEach.
+ */
+
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
+import { Cli, cleanup, makeTempDir, startCli, WAIT_MS } from "./helpers.ts";
+
+const servers_ = wormholeServersAvailable("plain wormhole client tests (test/e2e/wormhole-plain.test.ts)");
+const available = servers_ && Bun.which("wormhole") !== null;
+if (servers_ && !available) {
+  if (process.env.PARLEY_REQUIRE_WORMHOLE === "1") throw new Error("PARLEY_REQUIRE_WORMHOLE=1 but no wormhole client");
+  console.warn(
+    "\n*** SKIPPED: plain wormhole client tests: the wormhole client (Debian magic-wormhole) is missing ***\n",
+  );
+}
+
+let servers: WormholeServers;
+beforeAll(async () => {
+  if (available) servers = await WormholeServers.start();
+}, 90_000);
+afterAll(async () => {
+  await servers?.stop();
+}, 90_000);
+afterEach(cleanup);
+
+const mailbox = (): string[] => ["--relay-url", servers.mailboxUrl, "--transit-helper", servers.transitHelper];
+const LONG_MS = 60_000;
+
+type JsonEvent = Record<string, unknown> & { type: string };
+const events = (cli: Cli): JsonEvent[] =>
+  cli.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as JsonEvent);
+
+/** The wormhole client (`wormhole --relay-url ... --transit-helper ... ARGS`) in `cwd`. */
+function wormhole(label: string, args: string[], cwd: string): Cli {
+  return new Cli(label, [], ["wormhole", ...mailbox(), ...args], cwd);
+}
+
+/** Its stderr says `Wormhole code is: CODE`. */
+async function wormholeCode(w: Cli): Promise<string> {
+  await w.waitForStderr(/Wormhole code is: \S+/, 30_000);
+  return (/Wormhole code is: (\S+)/.exec(w.stderr) as RegExpExecArray)[1] as string;
+}
+
+/** A file `name` of `size` random bytes in a new folder. */
+function fileOf(name: string, size: number): { path: string; bytes: Buffer; dir: string } {
+  const dir = makeTempDir();
+  const bytes = randomBytes(size);
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  return { path, bytes, dir };
+}
+
+/** `parley send FILE --json` with a mailbox, once it shows its code. */
+async function parleySend(path: string, extra: string[] = []): Promise<{ cli: Cli; code: string }> {
+  const cli = startCli("parley-send", ["send", path, ...mailbox(), "--json", ...extra]);
+  const { line } = await cli.waitForLine(/"type":"code"/, 30_000);
+  return { cli, code: (JSON.parse(line) as { code: string }).code };
+}
+
+/** `wormhole send FILE` -> `parley receive CODE`; the file compared byte for byte. */
+async function wormholeToParley(name: string, size: number, noListen: boolean): Promise<JsonEvent[]> {
+  const src = fileOf(name, size);
+  const flag = noListen ? ["--no-listen"] : [];
+  const w = wormhole("wormhole-send", ["send", ...flag, name], src.dir);
+  const code = await wormholeCode(w);
+  const dir = makeTempDir();
+  const r = startCli("parley-receive", ["receive", code, ...mailbox(), "--dir", dir, "--json", ...flag]);
+  expect(await r.exitCode(LONG_MS)).toBe(0);
+  expect(await w.exitCode(LONG_MS)).toBe(0);
+  expect(w.stderr).toContain("Confirmation received. Transfer complete.");
+  expect(readdirSync(dir)).toEqual([name]);
+  expect(readFileSync(join(dir, name)).equals(src.bytes)).toBe(true);
+  return events(r);
+}
+
+/** `parley send FILE` -> `wormhole receive --accept-file CODE`; the file compared byte for byte. */
+async function parleyToWormhole(name: string, size: number, noListen: boolean): Promise<JsonEvent[]> {
+  const src = fileOf(name, size);
+  const flag = noListen ? ["--no-listen"] : [];
+  const s = await parleySend(src.path, flag);
+  const dir = makeTempDir();
+  const w = wormhole("wormhole-receive", ["receive", ...flag, "--accept-file", s.code], dir);
+  w.endInput();
+  expect(await s.cli.exitCode(LONG_MS)).toBe(0);
+  expect(await w.exitCode(LONG_MS)).toBe(0);
+  expect(readdirSync(dir)).toEqual([name]);
+  expect(readFileSync(join(dir, name)).equals(src.bytes)).toBe(true);
+  return events(s.cli);
+}
+
+const UNICODE_NAME = "a name with spaces é 日本 😀.txt";
+
+describe.skipIf(!available)("wormhole send -> parley receive", () => {
+  test("0 B, 1 B, a name with spaces and unicode: byte for byte, direct", async () => {
+    for (const [name, size] of [
+      ["empty.bin", 0],
+      ["one.bin", 1],
+      [UNICODE_NAME, 1000],
+    ] as const) {
+      const list = await wormholeToParley(name, size, false);
+      expect(list.find((e) => e.type === "path")?.path).toBe("direct");
+      expect(list.find((e) => e.type === "done")).toMatchObject({ name, bytes: size, checksum: { algo: "sha256" } });
+    }
+  }, 90_000);
+
+  test("64 MiB random, direct", async () => {
+    const list = await wormholeToParley("big.bin", 64 * 1024 * 1024, false);
+    expect(list.find((e) => e.type === "done")?.bytes).toBe(64 * 1024 * 1024);
+  }, 90_000);
+
+  test("--no-listen on both ends: through the transit relay", async () => {
+    const list = await wormholeToParley(UNICODE_NAME, 100_000, true);
+    expect(list.find((e) => e.type === "path")).toMatchObject({
+      path: "relay",
+      address: `127.0.0.1:${servers.relay.port}`,
+    });
+  }, 60_000);
+
+  test("a wrong code: one clear line, exit 2, nothing saved; the wormhole client fails too", async () => {
+    const src = fileOf("x.bin", 10);
+    const w = wormhole("wormhole-send", ["send", "x.bin"], src.dir);
+    const nameplate = (await wormholeCode(w)).split("-")[0];
+    const dir = makeTempDir();
+    const r = startCli("parley-receive", ["receive", `${nameplate}-wrong-words`, ...mailbox(), "--dir", dir]);
+    expect(await r.exitCode(30_000)).toBe(2);
+    expect(r.lines.filter((l) => l.startsWith("Error:"))).toEqual(["Error: wrong code."]);
+    expect(await w.exitCode(30_000)).not.toBe(0);
+    expect(readdirSync(dir)).toEqual([]);
+  }, 60_000);
+});
+
+describe.skipIf(!available)("parley send -> wormhole receive", () => {
+  test("0 B, 1 B, a name with spaces and unicode: byte for byte, the ack's SHA-256 checked", async () => {
+    for (const [name, size] of [
+      ["empty.bin", 0],
+      ["one.bin", 1],
+      [UNICODE_NAME, 1000],
+    ] as const) {
+      const list = await parleyToWormhole(name, size, false);
+      expect(list.find((e) => e.type === "done")).toMatchObject({ name, bytes: size, checksum: { algo: "sha256" } });
+    }
+  }, 90_000);
+
+  test("64 MiB random, direct; the sender's totals line", async () => {
+    const src = fileOf("big.bin", 64 * 1024 * 1024);
+    const s = startCli("parley-send", ["send", src.path, ...mailbox(), "--no-progress"]);
+    const { match } = await s.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
+    const dir = makeTempDir();
+    const w = wormhole("wormhole-receive", ["receive", "--accept-file", match[1] as string], dir);
+    w.endInput();
+    expect(await s.exitCode(LONG_MS)).toBe(0);
+    expect(await w.exitCode(LONG_MS)).toBe(0);
+    expect(s.lines).toContain(
+      `The transfer command is done. The sender has sent a total of ${64 * 1024 * 1024} bytes to the receiver.`,
+    );
+    expect(s.stdout).toMatch(/^Connected directly to /m);
+    expect(readFileSync(join(dir, "big.bin")).equals(src.bytes)).toBe(true);
+  }, 90_000);
+
+  test("--no-listen on both ends: through the transit relay", async () => {
+    const list = await parleyToWormhole(UNICODE_NAME, 100_000, true);
+    expect(list.find((e) => e.type === "path")).toMatchObject({
+      path: "relay",
+      address: `127.0.0.1:${servers.relay.port}`,
+    });
+  }, 60_000);
+
+  test("the wormhole user answers no: exit 3 with its reason, nothing written on its side", async () => {
+    const src = fileOf("declined.bin", 1000);
+    const s = await parleySend(src.path);
+    const dir = makeTempDir();
+    const w = wormhole("wormhole-receive", ["receive", s.code], dir);
+    // It asks "ok? (Y/n): " on stdout (no newline) after this line on stderr.
+    await w.waitForStderr(/Receiving file \(1\.0 kB\) into: declined\.bin/, 30_000);
+    w.send("n");
+    expect(await s.cli.exitCode(30_000)).toBe(3);
+    expect(events(s.cli).find((e) => e.type === "error")).toMatchObject({
+      code: "E_REJECTED",
+      message: "the wormhole peer declined: transfer rejected",
+    });
+    expect(await w.exitCode(30_000)).not.toBe(0);
+    expect(readdirSync(dir)).toEqual([]);
+  }, 60_000);
+});
+
+describe.skipIf(!available)("text with a plain wormhole client", () => {
+  test("a line typed in the chat arrives as wormhole receive's text; the chat says the session is over", async () => {
+    const a = startCli("alice", [...mailbox(), "--no-progress", "--dir", makeTempDir()]);
+    const { match } = await a.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
+    const w = wormhole("wormhole-receive", ["receive", match[1] as string], makeTempDir());
+    w.endInput();
+    await a.waitForLine(/^A plain wormhole client \(not Parley\) joined/, 30_000);
+    a.send("hello wormhole, from parley");
+    expect(await w.exitCode(30_000)).toBe(0);
+    expect(w.stdout).toBe("hello wormhole, from parley\n");
+    await a.waitForLine(/^The wormhole peer's session is over\.$/);
+    expect(await a.exitCode(WAIT_MS)).toBe(0);
+  }, 60_000);
+
+  test("transfer PATH in the chat sends one file to wormhole receive", async () => {
+    const src = fileOf(UNICODE_NAME, 5000);
+    const a = startCli("alice", [...mailbox(), "--no-progress", "--dir", makeTempDir()]);
+    const { match } = await a.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
+    const dir = makeTempDir();
+    const w = wormhole("wormhole-receive", ["receive", "--accept-file", match[1] as string], dir);
+    w.endInput();
+    await a.waitForLine(/^A plain wormhole client \(not Parley\) joined/, 30_000);
+    a.send(`transfer ${src.path}`);
+    expect(await w.exitCode(30_000)).toBe(0);
+    expect(await a.exitCode(WAIT_MS)).toBe(0);
+    expect(a.lines).toContain(
+      "The transfer command is done. The sender has sent a total of 5000 bytes to the receiver.",
+    );
+    expect(readFileSync(join(dir, UNICODE_NAME)).equals(src.bytes)).toBe(true);
+  }, 60_000);
+
+  test("wormhole send FILE into the chat's code: the file is saved, the receiver's totals line", async () => {
+    const src = fileOf("to-chat.bin", 3000);
+    const dir = makeTempDir();
+    const a = startCli("alice", [...mailbox(), "--no-progress", "--dir", dir]);
+    const { match } = await a.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
+    const w = wormhole("wormhole-send", ["send", "--code", match[1] as string, "to-chat.bin"], src.dir);
+    expect(await w.exitCode(30_000)).toBe(0);
+    expect(await a.exitCode(WAIT_MS)).toBe(0);
+    expect(a.lines).toContain(
+      "The transfer command is done. The receiver has received a total of 3000 bytes from the sender.",
+    );
+    expect(readFileSync(join(dir, "to-chat.bin")).equals(src.bytes)).toBe(true);
+  }, 60_000);
+});
