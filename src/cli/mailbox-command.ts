@@ -79,13 +79,16 @@ export async function runWithMailbox(io: MailboxCommandIo, peer: string | undefi
   if (given !== undefined && code === undefined) {
     throw new UsageError(`"${given}" is not a mailbox code (like 7-purple-sausage)`);
   }
-  const other = io.role === "send" ? "parley receive" : "parley send <paths> --to";
+  const other = (c: string) =>
+    io.role === "send"
+      ? `parley receive ${c} (with the same mailbox), or wormhole receive ${c}`
+      : `parley send <paths> --to ${c} (with the same mailbox), or wormhole send --code ${c} <file>`;
   const meet = new MailboxMeet({
     rendezvous: io.link.rendezvous,
     config: options.mailbox as MailboxConfig,
     ...(options.peerName === undefined ? {} : { name: options.peerName }),
     code: (c) => {
-      if (code === undefined) reporter.mailboxCode(c, `Waiting for the peer: ${other} ${c} (with the same mailbox)`);
+      if (code === undefined) reporter.mailboxCode(c, `Waiting for the peer: ${other(c)}`);
     },
     path: (_line, path, address) => reporter.path(path, address),
     plainPeer: (plain) => {
