@@ -28,7 +28,7 @@ export interface MailboxCommandIo {
   /** Where received files go. */
   readonly downloadDir: string;
   /** Receive: asks (--ask) or checks (--stdout) an offer before it is taken. */
-  readonly decide?: (offer: TransferInfo) => OfferDecision | Promise<OfferDecision>;
+  readonly decide?: (offer: TransferInfo, stillWanted: () => boolean) => OfferDecision | Promise<OfferDecision>;
 }
 
 /** The one transfer with a plain wormhole client, worded by the reporter. */
@@ -53,7 +53,8 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
     const decide = io.decide;
     return receiveFromPlain(peer, out, {
       dir: io.downloadDir,
-      ...(decide ? { decide: async (info: TransferInfo) => decide(info) } : {}),
+      // A plain peer's offer cannot be withdrawn while we ask: it is wanted until answered.
+      ...(decide ? { decide: async (info: TransferInfo) => decide(info, () => true) } : {}),
       ...(toStdout ? { openSink: (info: TransferInfo) => new StreamReceiver(1, info.name, info.size, "sha256") } : {}),
     });
   }
