@@ -29,6 +29,8 @@ export interface MailboxCommandIo {
   readonly downloadDir: string;
   /** Receive: asks (--ask) or checks (--stdout) an offer before it is taken. */
   readonly decide?: (offer: TransferInfo, stillWanted: () => boolean) => OfferDecision | Promise<OfferDecision>;
+  /** Set while a file from a plain wormhole client is arriving: removes it (the run ends early). */
+  stopPlain?: () => void;
 }
 
 /** The one transfer with a plain wormhole client, worded by the reporter. */
@@ -53,6 +55,9 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
     const decide = io.decide;
     return receiveFromPlain(peer, out, {
       dir: io.downloadDir,
+      started: (stop) => {
+        io.stopPlain = stop;
+      },
       // A plain peer's offer cannot be withdrawn while we ask: it is wanted until answered.
       ...(decide ? { decide: async (info: TransferInfo) => decide(info, () => true) } : {}),
       ...(toStdout ? { openSink: (info: TransferInfo) => new StreamReceiver(1, info.name, info.size, "sha256") } : {}),
@@ -108,6 +113,8 @@ export async function runWithMailbox(io: MailboxCommandIo, peer: string | undefi
     io.link.finish(failure.exitCode);
   });
   const exitCode = await io.link.exitCode;
+  // A signal ended the run in the middle of a plain peer's file: no `.part` stays (no resume).
+  io.stopPlain?.();
   await meet.release();
   return exitCode;
 }

@@ -5,6 +5,7 @@
  * exit code: 0 done, 2 no path, 3 declined or broken, 4 the data did not verify.
  */
 
+import { randomBytes } from "node:crypto";
 import { basename } from "node:path";
 import type { OfferDecision, TransferDone, TransferInfo } from "../session/index.ts";
 import { type PlainPeer, PlainPeerError } from "../session/plain-peer.ts";
@@ -55,6 +56,8 @@ export interface PlainReceiveOptions {
   /** Opens where the bytes go instead of a file in `dir` (--stdout). */
   readonly openSink?: (info: TransferInfo) => PlainSink & { readonly name: string };
   readonly folders?: PlainFolders;
+  /** A file is being received: `stop` removes what it wrote (the run is ending early: a signal). */
+  readonly started?: (stop: () => void) => void;
 }
 
 /** How a failure ends the run. */
@@ -153,12 +156,19 @@ async function receiveFile(
   try {
     sink = options.openSink
       ? options.openSink(offered)
-      : FileReceiver.open(options.dir, offer.name, 1, offer.size, "sha256");
+      : // A token of its own: no earlier `.part` is ever taken for this transfer (plain peers cannot resume).
+        FileReceiver.open(options.dir, offer.name, 1, offer.size, "sha256", {
+          token: randomBytes(16).toString("hex"),
+        });
   } catch (err) {
     await peer.decline("the receiver cannot store the file");
     return reportPlainFailure(err, out, offered);
   }
   const info: TransferInfo = { ...offered, name: sink.name };
+  let live = true;
+  options.started?.(() => {
+    if (live) sink.abort(false);
+  });
   let pipe: TransitPipe;
   try {
     pipe = await peer.acceptFile();
@@ -168,7 +178,11 @@ async function receiveFile(
   }
   out.path(pipe.path, pipe.address);
   try {
-    const file = await receiveOverTransit(pipe, sink, offer.size, (bytes) => out.progressed(info, bytes));
+    const file = await receiveOverTransit(pipe, sink, offer.size, (bytes) => out.progressed(info, bytes)).finally(
+      () => {
+        live = false;
+      },
+    );
     out.done({ ...info, bytes: file.bytes, path: file.path, resumedFrom: 0, algo: file.algo, digest: file.digest });
     out.note("Each record was authenticated; the SHA-256 went back to the wormhole sender, which checks it.");
     return EXIT_OK;

@@ -136,6 +136,7 @@ export class PlainPeer {
       if (message.transit) this.theirHints = message.transit;
       if (message.offer) {
         // A `wormhole send` on the other end too: both offered, neither will receive.
+        this.wormhole.send(encodeError("both sides are sending: one of you should receive"));
         throw new PlainPeerError("E_PEER_PROTOCOL", "the wormhole peer is sending too (it offered something)");
       }
       const answer = message.answer;
