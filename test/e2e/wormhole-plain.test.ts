@@ -237,3 +237,24 @@ describe.skipIf(!available)("text with a plain wormhole client", () => {
     expect(readFileSync(join(dir, "to-chat.bin")).equals(src.bytes)).toBe(true);
   }, 60_000);
 });
+
+const william = available && Bun.which("wormhole-william") !== null;
+if (available && !william) console.warn("\n*** SKIPPED: the Go client test: wormhole-william is not installed ***\n");
+
+describe.skipIf(!william)("the Go client (wormhole-william)", () => {
+  test("parley send -> wormhole-william receive: byte for byte (its relay is fixed: the direct path)", async () => {
+    const src = fileOf(UNICODE_NAME, 300_000);
+    const s = await parleySend(src.path);
+    const dir = makeTempDir();
+    const w = new Cli(
+      "wormhole-william",
+      [],
+      ["wormhole-william", "receive", "--relay-url", servers.mailboxUrl, s.code],
+      dir,
+    );
+    w.send("y");
+    expect(await s.cli.exitCode(LONG_MS)).toBe(0);
+    expect(await w.exitCode(LONG_MS)).toBe(0);
+    expect(readFileSync(join(dir, UNICODE_NAME)).equals(src.bytes)).toBe(true);
+  }, 60_000);
+});
