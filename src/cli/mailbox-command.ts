@@ -36,6 +36,7 @@ export interface MailboxCommandIo {
 /** The one transfer with a plain wormhole client, worded by the reporter. */
 async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> {
   const { receiveFromPlain, sendToPlain } = await import("./plain-run.ts");
+  const { plainFolders } = await import("./plain-folders.ts");
   const { options, reporter } = io;
   const toStdout = "stdout" in options && options.stdout;
   const out: PlainOutput = {
@@ -53,14 +54,19 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
   };
   if (io.role === "receive") {
     const decide = io.decide;
-    return receiveFromPlain(peer, out, {
+    const asks = {
       dir: io.downloadDir,
-      started: (stop) => {
+      started: (stop: () => void) => {
         io.stopPlain = stop;
       },
       // A plain peer's offer cannot be withdrawn while we ask: it is wanted until answered.
       ...(decide ? { decide: async (info: TransferInfo) => decide(info, () => true) } : {}),
-      ...(toStdout ? { openSink: (info: TransferInfo) => new StreamReceiver(1, info.name, info.size, "sha256") } : {}),
+    };
+    return receiveFromPlain(peer, out, {
+      ...asks,
+      ...(toStdout
+        ? { openSink: (info: TransferInfo) => new StreamReceiver(1, info.name, info.size, "sha256") }
+        : { folders: plainFolders(asks) }),
     });
   }
   const paths = (options as SendOptions).paths;
@@ -70,7 +76,7 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
     reporter.error("E_ONE_FILE", "a plain wormhole client takes one file per code (not several, not standard input)");
     return EXIT_TRANSFER;
   }
-  return sendToPlain(peer, { kind: "path", path: expandHome(path) }, out);
+  return sendToPlain(peer, { kind: "path", path: expandHome(path) }, out, plainFolders({ dir: io.downloadDir }));
 }
 
 /**

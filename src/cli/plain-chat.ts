@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import type { PlainPeer } from "../session/plain-peer.ts";
 import { displayText, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
 import { parseInputLine, parseTransferPaths } from "./input.ts";
+import { plainFolders } from "./plain-folders.ts";
 import {
   PLAIN_PEER_LINE,
   type PlainOutput,
@@ -57,7 +58,8 @@ export class PlainChat {
       ({ offer }) => {
         if (this.state === "busy") return;
         this.state = "busy";
-        this.end(takeOffer(this.peer, offer, this.out, { dir: this.downloadDir }));
+        const dir = this.downloadDir;
+        this.end(takeOffer(this.peer, offer, this.out, { dir, folders: plainFolders({ dir }) }));
       },
       (err: unknown) => {
         if (this.stopWaiting.signal.aborted) return;
@@ -90,7 +92,7 @@ export class PlainChat {
     }
     this.state = "busy";
     this.stopWaiting.abort();
-    this.end(sendToPlain(this.peer, what, this.out));
+    this.end(sendToPlain(this.peer, what, this.out, plainFolders({ dir: this.downloadDir })));
   }
 
   private end(run: Promise<number>): void {

@@ -1,4 +1,8 @@
-/** Public surface of the transfer layer: file reading/writing, digests, safe names. */
+/**
+ * Public surface of the transfer layer: file reading/writing, digests, safe names. The zip
+ * modules that load yazl/yauzl (zip-build.ts, zip-extract.ts) are imported by path where a
+ * folder meets a plain wormhole peer, so that no other run pays for loading them.
+ */
 export * from "./checksum.ts";
 export * from "./errors.ts";
 export * from "./existing-copy.ts";
@@ -11,7 +15,5 @@ export * from "./resume-token.ts";
 export * from "./source.ts";
 export * from "./stream-receiver.ts";
 export * from "./stream-sender.ts";
-export * from "./zip-build.ts";
-export * from "./zip-extract.ts";
 export * from "./zip-part.ts";
 export * from "./zip-plan.ts";

@@ -11,15 +11,15 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  buildFolderZip,
   type DirectoryOffer,
-  extractZipFolder,
   TransferError,
   walkFolder,
   ZipError,
   type ZipErrorCode,
   ZipPart,
 } from "../../src/transfer/index.ts";
+import { buildFolderZip } from "../../src/transfer/zip-build.ts";
+import { extractZipFolder } from "../../src/transfer/zip-extract.ts";
 import { seededBytes } from "../e2e/helpers.ts";
 import { type CraftEntry, craftZip, snapshotTree } from "../zip-craft.ts";
 

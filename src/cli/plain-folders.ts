@@ -1,0 +1,199 @@
+/**
+ * Folders with a plain magic-wormhole client, both ways, as one zip (its `directory` offer),
+ * plugged into plain-run.ts's PlainFolders:
+ *
+ *   `wormhole send DIR`  -> us: the zip into a hidden `.part` (ZipPart, SHA-256 for the ack),
+ *                            then checked against the offer and extracted (zip-extract.ts) into
+ *                            a new folder; a refused zip leaves nothing
+ *   us -> `wormhole receive`: the folder zipped to a temp file (zip-build.ts), offered with
+ *                            its zipsize, sent as a file, the receiver's ack checked
+ *
+ * The zip library loads only when a folder is actually sent or received.
+ * Progress and totals count the zip's bytes (what crosses the wire); the done line names the
+ * folder, its files and its unpacked bytes.
+ */
+
+import type { OfferDecision, TransferInfo } from "../session/index.ts";
+import type { PlainPeer } from "../session/plain-peer.ts";
+import { receiveOverTransit, sendOverTransit } from "../session/plain-transfer.ts";
+import type { TransitPipe } from "../session/transit-pipe.ts";
+import {
+  type DirectoryOffer,
+  sanitizeFileName,
+  TransferError,
+  ZipError,
+  type ZipErrorCode,
+  ZipPart,
+} from "../transfer/index.ts";
+import type { BuiltZip } from "../transfer/zip-build.ts";
+import { EXIT_OK, EXIT_TRANSFER } from "./exit-codes.ts";
+import { type PlainFolders, type PlainOfferOf, type PlainOutput, reportPlainFailure } from "./plain-run.ts";
+
+/** The one mode wormhole clients write. */
+const ZIP_MODE = "zipfile/deflated";
+
+export interface PlainFolderOptions {
+  /** The download directory. */
+  readonly dir: string;
+  /** Asks (--ask) before accepting; absent: accept. */
+  readonly decide?: (info: TransferInfo) => Promise<OfferDecision>;
+  /** A folder is being received: `stop` removes what it wrote (the run is ending early: a signal). */
+  readonly started?: (stop: () => void) => void;
+}
+
+/** Why a zip was refused, in words. */
+const ZIP_WORDS: Record<ZipErrorCode, string> = {
+  E_ZIP_CORRUPT: "the folder's zip is damaged",
+  E_ZIP_BAD_NAME: "the folder's zip names a path outside the folder",
+  E_ZIP_LINK: "the folder's zip holds a symbolic link",
+  E_ZIP_SPECIAL: "the folder's zip holds a device, FIFO or socket",
+  E_ZIP_ENCRYPTED: "the folder's zip is encrypted",
+  E_ZIP_METHOD: "the folder's zip uses an unknown compression method",
+  E_ZIP_DUPLICATE: "the folder's zip names one entry twice",
+  E_ZIP_TOO_MANY: "the folder's zip holds more files than offered",
+  E_ZIP_TOO_LARGE: "the folder's zip unpacks to more bytes than offered",
+  E_ZIP_BOMB: "the folder's zip is a zip bomb",
+  E_ZIP_SIZE: "an entry of the folder's zip holds more (or fewer) bytes than it declares",
+};
+
+/** The words for a refused zip: "... (entry: name)". */
+export function zipRefusalWords(err: ZipError): string {
+  const entry = err.entry === undefined ? "" : ` (entry ${JSON.stringify(err.entry.slice(0, 200))})`;
+  return `refused: ${ZIP_WORDS[err.zipCode]}${entry}; nothing was stored`;
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+export function plainFolders(options: PlainFolderOptions): PlainFolders {
+  return {
+    receive: (peer, offer, out) => receiveFolder(peer, offer, out, options),
+    send: (peer, path, out) => sendFolder(peer, path, out),
+  };
+}
+
+type DirectoryOfferMessage = Extract<PlainOfferOf, { kind: "directory" }>;
+
+async function receiveFolder(
+  peer: PlainPeer,
+  offer: DirectoryOfferMessage,
+  out: PlainOutput,
+  options: PlainFolderOptions,
+): Promise<number> {
+  const wanted: DirectoryOffer = {
+    dirname: offer.name,
+    zipsize: offer.zipSize,
+    numbytes: offer.numBytes,
+    numfiles: offer.numFiles,
+  };
+  // The offered name as it will be stored (the reporter shows a receiver's names as stored).
+  const offered: TransferInfo = {
+    id: 1,
+    direction: "receive",
+    name: sanitizeFileName(offer.name),
+    size: offer.zipSize,
+  };
+  out.note(
+    `The wormhole peer offers the folder ${offered.name}: ${count(offer.numFiles, "file")}, ${offer.numBytes} bytes unpacked, sent as a ${offer.zipSize}-byte zip.`,
+  );
+  if (offer.mode !== ZIP_MODE) {
+    await peer.decline("unknown mode");
+    out.failed(offered, `declined: the folder comes in an unknown form (${offer.mode})`, "E_UNSUPPORTED_OFFER");
+    return EXIT_TRANSFER;
+  }
+  const decision = options.decide ? await options.decide(offered) : true;
+  if (!options.decide) out.offered(offered);
+  if (decision !== true) {
+    await peer.decline("transfer rejected");
+    const why = typeof decision === "string" ? decision : decision.reason;
+    out.failed(offered, `declined: ${why}`, "E_REJECTED");
+    return EXIT_TRANSFER;
+  }
+  let part: ZipPart;
+  try {
+    part = ZipPart.open(options.dir, wanted);
+  } catch (err) {
+    await peer.decline("the receiver cannot store the folder");
+    return reportPlainFailure(err, out, offered);
+  }
+  const info: TransferInfo = { ...offered, name: part.name };
+  options.started?.(() => part.remove());
+  let pipe: TransitPipe;
+  try {
+    pipe = await peer.acceptFile();
+  } catch (err) {
+    part.abort();
+    return reportPlainFailure(err, out, info);
+  }
+  out.path(pipe.path, pipe.address);
+  try {
+    const zip = await receiveOverTransit(pipe, part, wanted.zipsize, (bytes) => out.progressed(info, bytes));
+    out.note("Checking and unpacking the folder's zip...");
+    const { extractZipFolder } = await import("../transfer/zip-extract.ts");
+    const folder = await extractZipFolder(zip.path, options.dir, wanted);
+    out.done({
+      ...info,
+      name: folder.name,
+      bytes: zip.bytes,
+      path: folder.path,
+      resumedFrom: 0,
+      algo: "sha256",
+      digest: zip.digest,
+    });
+    out.note(
+      `${count(folder.files, "file")} and ${count(folder.dirs, "folder")} (${folder.bytes} bytes unpacked) in ${folder.path}`,
+    );
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof ZipError) {
+      out.failed(info, zipRefusalWords(err), err.zipCode);
+      return EXIT_TRANSFER;
+    }
+    return reportPlainFailure(err, out, info);
+  } finally {
+    part.remove();
+  }
+}
+
+async function sendFolder(peer: PlainPeer, path: string, out: PlainOutput): Promise<number> {
+  let zip: BuiltZip;
+  try {
+    const { buildFolderZip } = await import("../transfer/zip-build.ts");
+    zip = await buildFolderZip(path);
+  } catch (err) {
+    await peer.decline("the sender cannot read the folder");
+    return reportPlainFailure(err, out);
+  }
+  try {
+    for (const skipped of zip.skipped) out.note(`Left out ${skipped}: not a regular file or folder, or unreadable`);
+    const info: TransferInfo = { id: 1, direction: "send", name: `${zip.dirname}/`, size: zip.zipsize };
+    out.offered(info);
+    let pipe: TransitPipe | undefined;
+    try {
+      pipe = await peer.offer({
+        kind: "directory",
+        name: zip.dirname,
+        mode: ZIP_MODE,
+        zipSize: zip.zipsize,
+        numBytes: zip.numbytes,
+        numFiles: zip.numfiles,
+      });
+    } catch (err) {
+      await peer.close("errory");
+      return reportPlainFailure(err, out, info);
+    }
+    if (!pipe) throw new TransferError("E_READ", "no transit connection");
+    out.path(pipe.path, pipe.address);
+    try {
+      const sent = await sendOverTransit(pipe, zip.path, zip.zipsize, (bytes) => out.progressed(info, bytes));
+      out.done({ ...info, bytes: sent.bytes, resumedFrom: 0, algo: "sha256", digest: sent.digest });
+      out.note(`${count(zip.files, "file")} (${zip.numbytes} bytes) sent as a ${zip.zipsize}-byte zip`);
+      return EXIT_OK;
+    } catch (err) {
+      return reportPlainFailure(err, out, info);
+    }
+  } finally {
+    zip.remove();
+  }
+}

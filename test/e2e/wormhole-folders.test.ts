@@ -1,0 +1,198 @@
+/**
+ * Folders with the plain magic-wormhole client from Debian, both ways, against the mailbox
+ * server and transit relay on 127.0.0.1: `wormhole send DIR` -> `parley receive CODE` and
+ * `parley send DIR` -> `wormhole receive --accept-file CODE`, trees compared entry by entry
+ * (nested, an empty folder where the sender can say it, 0-byte files, a few hundred small
+ * files, an executable), on the direct path and with --no-listen on both ends (the relay).
+ * Then a crafted wormhole sender, played in this process, sends hostile zips end to end:
+ * each is refused with its code (exit 3), and nothing is left in the download folder.
+ */
+
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { TransitRecordSealer } from "../../src/crypto/transit-records.ts";
+import { encodeOffer, encodeTransit } from "../../src/protocol/index.ts";
+import { closePeerKit, joinCode, transitAs, untilMessage } from "../wormhole-peer-kit.ts";
+import { WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
+import { type CraftEntry, craftZip, snapshotTree } from "../zip-craft.ts";
+import { Cli, cleanup, makeTempDir, seededBytes, startCli } from "./helpers.ts";
+
+const servers_ = wormholeServersAvailable("wormhole folder tests (test/e2e/wormhole-folders.test.ts)");
+const available = servers_ && Bun.which("wormhole") !== null;
+if (servers_ && !available && process.env.PARLEY_REQUIRE_WORMHOLE === "1") {
+  throw new Error("PARLEY_REQUIRE_WORMHOLE=1 but no wormhole client");
+}
+
+let servers: WormholeServers;
+beforeAll(async () => {
+  if (available) servers = await WormholeServers.start();
+}, 90_000);
+afterAll(async () => {
+  await servers?.stop();
+}, 90_000);
+afterEach(async () => {
+  await closePeerKit();
+  await cleanup();
+});
+
+const mailbox = (): string[] => ["--relay-url", servers.mailboxUrl, "--transit-helper", servers.transitHelper];
+const LONG_MS = 90_000;
+
+type JsonEvent = Record<string, unknown> & { type: string };
+const events = (cli: Cli): JsonEvent[] =>
+  cli.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as JsonEvent);
+
+function wormhole(label: string, args: string[], cwd: string): Cli {
+  return new Cli(label, [], ["wormhole", ...mailbox(), ...args], cwd);
+}
+
+async function wormholeCode(w: Cli): Promise<string> {
+  await w.waitForStderr(/Wormhole code is: \S+/, 30_000);
+  return (/Wormhole code is: (\S+)/.exec(w.stderr) as RegExpExecArray)[1] as string;
+}
+
+/** A folder `album` with nesting, 0-byte files, an executable, `count` small files, and (optionally) an empty folder. */
+function albumTree(count: number, withEmptyFolder: boolean): { parent: string; root: string } {
+  const parent = makeTempDir();
+  const root = join(parent, "album");
+  mkdirSync(join(root, "a/b/c"), { recursive: true });
+  if (withEmptyFolder) mkdirSync(join(root, "empty"));
+  writeFileSync(join(root, "zero.bin"), "");
+  writeFileSync(join(root, "a/b/c/zero too.bin"), "");
+  writeFileSync(join(root, "a/b/c/random.bin"), seededBytes(2_000_000, 5));
+  writeFileSync(join(root, "run.sh"), "#!/bin/sh\necho hi\n");
+  chmodSync(join(root, "run.sh"), 0o755);
+  writeFileSync(join(root, "spaces and ünïcødé.txt"), "x\n");
+  for (let i = 0; i < count; i++) {
+    mkdirSync(join(root, `many/d${i % 5}`), { recursive: true });
+    writeFileSync(join(root, `many/d${i % 5}/f${i}.txt`), `line ${i}\n`.repeat(i % 17));
+  }
+  return { parent, root };
+}
+
+describe.skipIf(!available)("folders with the wormhole client", () => {
+  test.each([
+    ["direct", false],
+    ["through the relay (--no-listen both)", true],
+  ])(
+    "wormhole send DIR -> parley receive: identical tree, %s",
+    async (_how, noListen) => {
+      const { parent, root } = albumTree(250, false); // wormhole's sender lists files only
+      const flag = noListen ? ["--no-listen"] : [];
+      const w = wormhole("wormhole-send", ["send", ...flag, "album"], parent);
+      const code = await wormholeCode(w);
+      const dir = makeTempDir();
+      const r = startCli("parley-receive", ["receive", code, ...mailbox(), "--dir", dir, "--json", ...flag]);
+      expect(await r.exitCode(LONG_MS)).toBe(0);
+      expect(await w.exitCode(LONG_MS)).toBe(0);
+      expect(w.stderr).toContain("Transfer complete");
+      expect(readdirSync(dir)).toEqual(["album"]);
+      expect(snapshotTree(join(dir, "album"))).toEqual(snapshotTree(root));
+      const list = events(r);
+      expect(list.find((e) => e.type === "path")?.path).toBe(noListen ? "relay" : "direct");
+      expect(list.find((e) => e.type === "done")).toMatchObject({ name: "album", checksum: { algo: "sha256" } });
+    },
+    120_000,
+  );
+
+  test.each([
+    ["direct", false],
+    ["through the relay (--no-listen both)", true],
+  ])(
+    "parley send DIR -> wormhole receive: identical tree with its empty folder, %s",
+    async (_how, noListen) => {
+      const { root } = albumTree(250, true);
+      const flag = noListen ? ["--no-listen"] : [];
+      const s = startCli("parley-send", ["send", root, ...mailbox(), "--json", ...flag]);
+      const { line } = await s.waitForLine(/"type":"code"/, 30_000);
+      const code = (JSON.parse(line) as { code: string }).code;
+      const dir = makeTempDir();
+      const w = wormhole("wormhole-receive", ["receive", ...flag, "--accept-file", code], dir);
+      w.endInput();
+      expect(await s.exitCode(LONG_MS)).toBe(0);
+      expect(await w.exitCode(LONG_MS)).toBe(0);
+      expect(readdirSync(dir)).toEqual(["album"]);
+      expect(snapshotTree(join(dir, "album"))).toEqual(snapshotTree(root));
+      const list = events(s);
+      expect(list.find((e) => e.type === "path")?.path).toBe(noListen ? "relay" : "direct");
+      expect(list.find((e) => e.type === "done")).toMatchObject({ name: "album/", checksum: { algo: "sha256" } });
+    },
+    120_000,
+  );
+});
+
+/** Plays `wormhole send DIR` with `zip` (offer as given) into `parley receive`. */
+async function craftedFolderSender(
+  zip: Uint8Array,
+  offer: { numbytes: number; numfiles: number },
+): Promise<{ exit: number; files: string[]; cli: Cli }> {
+  const dir = makeTempDir();
+  const cli = startCli("parley-receive", ["receive", ...mailbox(), "--dir", dir, "--json"]);
+  const { line } = await cli.waitForLine(/"type":"code"/, 30_000);
+  const { w, key } = await joinCode(servers, (JSON.parse(line) as { code: string }).code);
+  const relay = { host: "127.0.0.1", port: servers.relay.port };
+  w.send(encodeTransit([], [relay]));
+  w.send(
+    encodeOffer({
+      kind: "directory",
+      name: "gift",
+      mode: "zipfile/deflated",
+      zipSize: zip.length,
+      numBytes: offer.numbytes,
+      numFiles: offer.numfiles,
+    }),
+  );
+  const answer = await untilMessage(w, "answer");
+  expect(answer.message.answer).toEqual({ kind: "file_ack", ok: true });
+  const { conn, keys } = await transitAs(servers, w, key, "sender", answer.hints);
+  conn.setEvents({ onData() {}, onDrain() {}, onClose() {} });
+  const sealer = new TransitRecordSealer(keys.sendKey);
+  for (let at = 0; at < zip.length; at += 64 * 1024) {
+    conn.write(Uint8Array.from(sealer.seal(zip.subarray(at, at + 64 * 1024))));
+  }
+  const exit = await cli.exitCode(30_000);
+  return { exit, files: readdirSync(dir), cli };
+}
+
+const text = (s: string) => Buffer.from(s);
+
+describe.skipIf(!available)("a crafted wormhole sender's hostile zips, end to end", () => {
+  test.each<[string, CraftEntry[], string, { numbytes?: number; numfiles?: number }]>([
+    ["../ in a name", [{ name: "../../evil.txt", data: text("evil") }], "E_ZIP_BAD_NAME", {}],
+    ["an absolute path", [{ name: "/tmp/evil.txt", data: text("evil") }], "E_ZIP_BAD_NAME", {}],
+    ["a symlink", [{ name: "link", data: text("/etc"), mode: 0o120777, method: 0 }], "E_ZIP_LINK", {}],
+    [
+      "a zip bomb (overlapping entries)",
+      [
+        { name: "z0", data: new Uint8Array(4 << 20) },
+        ...Array.from({ length: 20 }, (_, i) => ({ name: `z${i + 1}`, sameDataAs: 0 })),
+      ],
+      "E_ZIP_BOMB",
+      { numbytes: 21 * (4 << 20), numfiles: 21 },
+    ],
+    [
+      "a declared size smaller than the real one",
+      [{ name: "liar", data: new Uint8Array(8 << 20), declaredSize: 100 }],
+      "E_ZIP_SIZE",
+      {},
+    ],
+  ])(
+    "%s: refused with its code, exit 3, nothing left in the folder",
+    async (_what, entries, zipCode, offer) => {
+      const zip = craftZip(entries);
+      const files = entries.filter((e) => e.sameDataAs === undefined);
+      const honest = {
+        numbytes: files.reduce((n, e) => n + (e.declaredSize ?? e.data?.length ?? 0), 0),
+        numfiles: entries.length,
+      };
+      const { exit, files: left, cli } = await craftedFolderSender(zip, { ...honest, ...offer });
+      expect(exit).toBe(3);
+      expect(left).toEqual([]);
+      const error = events(cli).find((e) => e.type === "error");
+      expect(error?.code).toBe(zipCode);
+      expect(error?.message).toMatch(/^refused: the folder's zip .*; nothing was stored$/);
+    },
+    60_000,
+  );
+});

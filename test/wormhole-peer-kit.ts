@@ -1,0 +1,66 @@
+/**
+ * Test helper: the plain wormhole client's side of an exchange, played in the test's own
+ * process with Parley's pure modules (mailbox client, file-transfer messages, transit, SecretBox
+ * records), so a test can make it misbehave in ways the real client never does. Everything it
+ * opens is closed by `closePeerKit()` (call it in afterEach).
+ */
+
+import { transitRecordKeys, wormholeTransitKey } from "../src/crypto/transit-records.ts";
+import { transitSecrets } from "../src/crypto/wormhole-keys.ts";
+import { type Connection, connectTransit } from "../src/net/index.ts";
+import { type PlainMessage, parsePlainMessage, type WireHints } from "../src/protocol/index.ts";
+import { Wormhole } from "../src/session/wormhole.ts";
+import type { WormholeServers } from "./wormhole-servers.ts";
+
+const wormholes: Wormhole[] = [];
+const connections: Connection[] = [];
+
+/** Closes every mailbox and transit connection the kit opened. */
+export async function closePeerKit(): Promise<void> {
+  for (const c of connections.splice(0)) c.destroy();
+  await Promise.all(wormholes.splice(0).map((w) => w.close("happy")));
+}
+
+/** A plain wormhole client joining `code`: no Parley greeting in its versions. */
+export async function joinCode(servers: WormholeServers, code: string): Promise<{ w: Wormhole; key: Uint8Array }> {
+  const w = await Wormhole.open(servers.mailboxUrl, { app_versions: {} }, code);
+  wormholes.push(w);
+  const { key } = await w.verified.promise;
+  return { w, key };
+}
+
+/** The peer's messages until one carries `key`; the last transit hints seen on the way. */
+export async function untilMessage(
+  w: Wormhole,
+  key: keyof PlainMessage,
+): Promise<{ message: PlainMessage; hints: WireHints }> {
+  let hints: WireHints = { direct: [], relays: [] };
+  for (;;) {
+    const message = parsePlainMessage(await w.nextMessage());
+    if (message.transit) hints = message.transit;
+    if (message[key] !== undefined) return { message, hints };
+  }
+}
+
+/** Our transit connection as `role`, to the peer's hints and the servers' relay, with the record keys. */
+export async function transitAs(
+  servers: WormholeServers,
+  w: Wormhole,
+  key: Uint8Array,
+  role: "sender" | "receiver",
+  hints: WireHints,
+) {
+  const s = transitSecrets(key, w.side);
+  const result = await connectTransit({
+    role,
+    send: role === "sender" ? s.senderHandshake : s.receiverHandshake,
+    expect: role === "sender" ? s.receiverHandshake : s.senderHandshake,
+    relayHandshake: s.relayHandshake,
+    direct: hints.direct,
+    relays: [{ host: "127.0.0.1", port: servers.relay.port }, ...hints.relays],
+    relayDelayMs: 2000,
+    timeoutMs: 20_000,
+  });
+  connections.push(result.connection);
+  return { conn: result.connection, keys: transitRecordKeys(wormholeTransitKey(key), role) };
+}
