@@ -20,6 +20,7 @@ import { formatTables, summarise } from "./lib/report.ts";
 import { type Sshd, startSshd } from "./lib/sshd.ts";
 import { HAS_GNU_TIME } from "./lib/usage.ts";
 import { formatWormholeBench, runWormholeBench } from "./wormhole.ts";
+import { formatPlainWormholeBench, runPlainWormholeBench } from "./wormhole-plain.ts";
 
 const flags = parseBenchFlags(process.argv.slice(2));
 const log = (line: string): void => {
@@ -82,6 +83,8 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
   // The mailbox flow against the wormhole CLI through the same local relay: an external baseline
   // like socat and scp (Debian's mailbox server, transit relay and client; skipped, with a line, without them).
   const wormhole = flags.external ? await runWormholeBench(flags.size, flags.runs) : undefined;
+  // Issue 15: Parley and the plain wormhole client each way, against wormhole -> wormhole on the same path.
+  const plainWormhole = flags.external ? await runPlainWormholeBench(flags.size, flags.runs) : undefined;
   let big: RunResult | undefined;
   if (flags.big !== undefined) {
     const bigFile = join(work, "big-sparse.bin");
@@ -104,6 +107,7 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
     smallFiles: small,
     longLink,
     wormhole,
+    plainWormhole,
     big: big && {
       case: `parley ${flags.bigLabel} sparse`,
       mibps: big.mibps,
@@ -129,6 +133,7 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
     );
   }
   if (wormhole) out(formatWormholeBench(wormhole));
+  if (plainWormhole) out(formatPlainWormholeBench(plainWormhole));
   if (doc.big) {
     out(
       `${doc.big.case}: ${f(doc.big.mibps)} MiB/s, peak RSS recv/send ${doc.big.peakRssMiB.recv}/${doc.big.peakRssMiB.send} MiB`,

@@ -32,7 +32,7 @@ export interface WormholeBench {
   readonly connectMs: number[];
 }
 
-function makeFile(dir: string, bytes: number): string {
+export function makeFile(dir: string, bytes: number): string {
   const path = join(dir, "payload.bin");
   const fd = openSync(path, "w");
   const block = randomBytes(4 * 1024 * 1024);
@@ -42,7 +42,7 @@ function makeFile(dir: string, bytes: number): string {
 }
 
 /** Reads lines of a stream, resolving `wait(re)` with the first line matching. */
-function lineWatcher(stream: ReadableStream<Uint8Array>) {
+export function lineWatcher(stream: ReadableStream<Uint8Array>) {
   const lines: string[] = [];
   const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
   void (async () => {
@@ -128,7 +128,7 @@ async function wormholeRun(servers: WormholeServers, file: string): Promise<numb
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 /** Runs the cases interleaved; undefined (with a note on stderr) when the servers or client are missing. */
 export async function runWormholeBench(sizeBytes: number, runs: number): Promise<WormholeBench | undefined> {
@@ -195,7 +195,7 @@ export function formatWormholeBench(b: WormholeBench): string {
   return lines.join("\n");
 }
 
-function sizeArg(text: string): number {
+export function sizeArg(text: string): number {
   const m = /^(\d+)([KMG]?)$/i.exec(text);
   if (!m) throw new Error(`--size: ${text}`);
   return (
