@@ -8,7 +8,10 @@ import { existsSync } from "node:fs";
 import { formatAddress } from "../net/index.ts";
 import { chatFits, MAX_CHAT_BYTES } from "../protocol/index.ts";
 import type { Session, SessionEvents } from "../session/index.ts";
-import { displayText, formatBytes, openTerminal, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
+import { formatBytes } from "../ui/progress.ts";
+import { displayText, sanitizeForTerminal } from "../ui/sanitize.ts";
+import { openTerminalSoon } from "../ui/starting-terminal.ts";
+import type { Terminal } from "../ui/terminal.ts";
 import type { ChatOptions } from "./args.ts";
 import { codeOnCommandLineNote, WHOLE_CODE_NEEDED } from "./codes.ts";
 import { dialTarget, PeerLink } from "./connect.ts";
@@ -17,7 +20,7 @@ import { EXIT_OK } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
 import { parseInputLine, parseTransferPaths } from "./input.ts";
 import type { CliIo, Signal } from "./io.ts";
-import { MailboxChat } from "./mailbox-chat.ts";
+import type { MailboxChat } from "./mailbox-chat.ts";
 import { failureWords } from "./reason-words.ts";
 import { planSends, type SendPlan, startSends, unitsOf } from "./send-plan.ts";
 import { relativePathsLine } from "./shell-folder.ts";
@@ -38,9 +41,9 @@ Any other line is sent to the peer as chat.`;
 const CODE_PROMPT = "peer code> ";
 
 export async function runChat(options: ChatOptions, io: CliIo): Promise<number> {
-  const interactive = Boolean((io.stdin as { isTTY?: boolean }).isTTY && io.stdout.isTTY);
   // A --connect that is not a code at all is a usage error when no one can type a better one.
-  if (options.connect !== undefined && !interactive && !options.mailbox) {
+  const interactive = () => Boolean((io.stdin as { isTTY?: boolean }).isTTY && io.stdout.isTTY);
+  if (options.connect !== undefined && !options.mailbox && !interactive()) {
     const target = dialTarget(options.connect, options);
     if ("problem" in target) throw new UsageError(`--connect: ${target.problem}`);
   }
@@ -66,7 +69,7 @@ class ChatController {
     private readonly downloadDir: string,
     private readonly io: CliIo,
   ) {
-    this.terminal = openTerminal(
+    this.terminal = openTerminalSoon(
       {
         line: (text) => this.onLine(text),
         end: () => this.onInputEnd(),
@@ -111,8 +114,12 @@ class ChatController {
   }
 
   async run(): Promise<number> {
-    this.mailbox = this.options.mailbox && new MailboxChat(this.options, this.link, this.terminal, this.downloadDir);
-    if (this.mailbox) return this.mailbox.run();
+    if (this.options.mailbox) {
+      await this.link.ready();
+      const { MailboxChat } = await import("./mailbox-chat.ts");
+      this.mailbox = new MailboxChat(this.options, this.link, this.terminal, this.downloadDir);
+      return this.mailbox.run();
+    }
     if (!this.link.listen()) return this.link.exitCode;
     this.terminal.print(relativePathsLine(this.io.cwd));
     const target = this.options.connect ?? this.options.peerCode;

@@ -7,7 +7,6 @@
 
 import pkg from "../../package.json" with { type: "json" };
 import { CHAT_OPTIONS, CHAT_USAGE, type ChatOptions, HELP_TEXT, parseChatArgs } from "./args.ts";
-import { runChat } from "./chat.ts";
 import {
   parseReceiveArgs,
   parseSendArgs,
@@ -21,7 +20,6 @@ import {
 import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 import { type OptionSpecs, UsageError } from "./flags.ts";
 import type { CliIo } from "./io.ts";
-import { runReceive, runSend } from "./transfer-command.ts";
 
 export interface Command {
   readonly name: "chat" | "send" | "receive";
@@ -65,7 +63,7 @@ export const COMMANDS: readonly Command[] = [
     run: (argv, io) => {
       const parsed = parseChatArgs(argv, io.env, io.cwd);
       const asRun: Parsed<ChatOptions> = parsed.kind === "chat" ? { kind: "run", options: parsed.options } : parsed;
-      return parsedThen(asRun, HELP_TEXT, io, (options) => runChat(options, io));
+      return parsedThen(asRun, HELP_TEXT, io, async (options) => (await import("./chat.ts")).runChat(options, io));
     },
   },
   {
@@ -74,7 +72,10 @@ export const COMMANDS: readonly Command[] = [
     args: SEND_OPTIONS,
     help: SEND_HELP,
     usage: SEND_USAGE,
-    run: (argv, io) => parsedThen(parseSendArgs(argv, io.env), SEND_HELP, io, (options) => runSend(options, io)),
+    run: (argv, io) =>
+      parsedThen(parseSendArgs(argv, io.env), SEND_HELP, io, async (options) =>
+        (await import("./transfer-command.ts")).runSend(options, io),
+      ),
   },
   {
     name: "receive",
@@ -83,7 +84,9 @@ export const COMMANDS: readonly Command[] = [
     help: RECEIVE_HELP,
     usage: RECEIVE_USAGE,
     run: (argv, io) =>
-      parsedThen(parseReceiveArgs(argv, io.env, io.cwd), RECEIVE_HELP, io, (options) => runReceive(options, io)),
+      parsedThen(parseReceiveArgs(argv, io.env, io.cwd), RECEIVE_HELP, io, async (options) =>
+        (await import("./transfer-command.ts")).runReceive(options, io),
+      ),
   },
 ];
 

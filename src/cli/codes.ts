@@ -1,7 +1,7 @@
 /** Connection codes in the CLI: how a listener's code is shown, where a dialer's comes from. */
 
 import { readFileSync } from "node:fs";
-import { isCodeWords, normalizeCodeWords } from "../crypto/index.ts";
+import { isCodeWords, normalizeCodeWords } from "../crypto/codes.ts";
 import { formatAddress } from "../net/index.ts";
 import { isLoopbackHost, UsageError } from "./flags.ts";
 

@@ -3,11 +3,16 @@
  * run the rendezvous, apply the wrong-code policy, turn signals into a polite end of the
  * session, and resolve one exit code. Commands supply the words (LinkOutput) and the session
  * events; chat and the one-shot commands differ only there and in `dialerRetries`.
+ *
+ * Start-up: the listener is bound and the code shown before the session layer (the rendezvous,
+ * the transfers, the PAKE) is loaded; it loads right after, and a connection accepted meanwhile
+ * waits for it (the connection keeps its bytes until it is handed on).
  */
 
-import { loadPake, randomCodeWords } from "../crypto/index.ts";
-import { dial, formatAddress, type Listener, listen, NetError } from "../net/index.ts";
-import { MAX_WRONG_CODES, Rendezvous, type RendezvousOptions, type Session } from "../session/index.ts";
+import { randomCodeWords } from "../crypto/codes.ts";
+import { dial, formatAddress, type Listener, listen, NetError, type SocketConnection } from "../net/index.ts";
+import type { Rendezvous, RendezvousOptions, Session } from "../session/index.ts";
+import { MAX_WRONG_CODES } from "../session/limits.ts";
 import { connectionCode, dialWords, WHOLE_CODE_NEEDED } from "./codes.ts";
 import { DropLines } from "./drop-lines.ts";
 import { dropWords } from "./drop-words.ts";
@@ -74,7 +79,8 @@ export type DialOutcome = "session" | "failed" | "invalid";
 export class PeerLink {
   /** The words of our code: the password a dialer must know. */
   readonly codeWords = randomCodeWords();
-  readonly rendezvous: Rendezvous;
+  private loadedRendezvous: Rendezvous | undefined;
+  private loadingRendezvous: Promise<Rendezvous> | undefined;
   private listener: Listener | undefined;
   private readonly drops: DropLines;
   private session: Session | undefined;
@@ -97,7 +103,24 @@ export class PeerLink {
     private readonly beforeExit: () => Promise<void> = async () => {},
   ) {
     this.drops = new DropLines((line) => output.note(line));
-    this.rendezvous = new Rendezvous({
+    this.unsubscribe = io.onSignal((signal) => this.signal(signal));
+  }
+
+  /** The rendezvous; only once `ready()` has resolved. */
+  get rendezvous(): Rendezvous {
+    if (!this.loadedRendezvous) throw new Error("PeerLink.ready() must finish before the rendezvous is used");
+    return this.loadedRendezvous;
+  }
+
+  /** Loads the session layer (once) and makes the rendezvous; listen() starts it once the code is shown. */
+  ready(): Promise<Rendezvous> {
+    this.loadingRendezvous ??= import("../session/rendezvous.ts").then((m) => this.makeRendezvous(m.Rendezvous));
+    return this.loadingRendezvous;
+  }
+
+  private makeRendezvous(RendezvousClass: typeof Rendezvous): Rendezvous {
+    const { options, output } = this;
+    this.loadedRendezvous = new RendezvousClass({
       ...options.session,
       codeWords: this.codeWords,
       allowPortOnly: options.insecurePortOnly,
@@ -114,7 +137,7 @@ export class PeerLink {
         wrongCode: (address, side, attempts) => this.onWrongCode(address, side, attempts),
       },
     });
-    this.unsubscribe = io.onSignal((signal) => this.signal(signal));
+    return this.loadedRendezvous;
   }
 
   get current(): Session | undefined {
@@ -128,7 +151,7 @@ export class PeerLink {
   /** Starts listening and shows the code; false (and the run ends with 2) when the port cannot be had. */
   listen(): boolean {
     try {
-      this.listener = listen(this.options.host, this.options.port, (conn) => this.rendezvous.accepted(conn));
+      this.listener = listen(this.options.host, this.options.port, (conn) => this.accepted(conn));
     } catch (err) {
       if (!(err instanceof NetError)) throw err;
       this.output.error(err.code, err.message);
@@ -138,7 +161,13 @@ export class PeerLink {
     const { hostname, port } = this.listener;
     const reach = listenerReach(this.options.host, port);
     this.output.listening(hostname, port, reach, connectionCode(this.options.host, port, this.codeWords, reach));
+    void this.ready();
     return true;
+  }
+
+  private accepted(conn: SocketConnection): void {
+    if (this.loadedRendezvous) this.loadedRendezvous.accepted(conn);
+    else void this.ready().then((rendezvous) => rendezvous.accepted(conn));
   }
 
   /** Where a typed code points (see dialTarget). */
@@ -153,8 +182,9 @@ export class PeerLink {
   async dial(target: DialTarget): Promise<DialOutcome> {
     // The PAKE code first: once connected, a listener under a flood of half handshakes gives
     // each only the time the real peer needs to answer at once.
-    await loadPake();
-    const handshake = this.rendezvous.dialStarted(target.words);
+    const rendezvous = await this.ready();
+    await (await import("../crypto/key-schedule.ts")).loadPake();
+    const handshake = rendezvous.dialStarted(target.words);
     const where = formatAddress(target.host, target.port);
     this.dialFailure = undefined;
     let code = "E_CONNECT";

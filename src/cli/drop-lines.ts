@@ -4,7 +4,7 @@
  * then one summary line per window, never thousands of lines.
  */
 
-import { sanitizeForTerminal } from "../ui/index.ts";
+import { sanitizeForTerminal } from "../ui/sanitize.ts";
 
 /** A window's length, and how many drops in it are printed one by one. */
 export const DROP_WINDOW_MS = 5_000;

@@ -1,7 +1,7 @@
 /** Flag parsing shared by every command: strict parsing, and the checks of common flags. */
 
 import { parseArgs } from "node:util";
-import { CHECKSUM_ALGOS, type ChecksumAlgo, DEFAULT_CHECKSUM, isChecksumAlgo } from "../transfer/index.ts";
+import { CHECKSUM_ALGOS, type ChecksumAlgo, DEFAULT_CHECKSUM, isChecksumAlgo } from "../transfer/checksum.ts";
 
 export class UsageError extends Error {
   override name = "UsageError";

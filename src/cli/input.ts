@@ -8,7 +8,7 @@
  */
 
 import { homedir } from "node:os";
-import { isCodeWords, normalizeCodeWords } from "../crypto/index.ts";
+import { isCodeWords, normalizeCodeWords } from "../crypto/codes.ts";
 
 export type InputLine =
   | { readonly kind: "empty" }

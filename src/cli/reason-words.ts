@@ -6,14 +6,9 @@
  * know (the size we offered) fills in.
  */
 
-import {
-  type FailureWhy,
-  MAX_INCOMING_TRANSFERS,
-  type OwnReason,
-  type PeerReason,
-  type TransferInfo,
-} from "../session/index.ts";
-import { osReason } from "../transfer/index.ts";
+import type { FailureWhy, OwnReason, PeerReason, TransferInfo } from "../session/index.ts";
+import { MAX_INCOMING_TRANSFERS } from "../session/limits.ts";
+import { osReason } from "../transfer/errors.ts";
 
 type Words = (ctx: {
   readonly peerRole: string;

@@ -7,7 +7,9 @@
 import { statSync } from "node:fs";
 import type { FolderEntry } from "../protocol/index.ts";
 import type { Session } from "../session/index.ts";
-import { checkReadableFile, TransferError, walkFolder } from "../transfer/index.ts";
+import { TransferError } from "../transfer/errors.ts";
+import { checkReadableFile } from "../transfer/file-sender.ts";
+import { walkFolder } from "../transfer/folder-walk.ts";
 
 export type PlannedSend =
   | { readonly kind: "file"; readonly path: string; readonly folder?: FolderEntry }

@@ -84,6 +84,7 @@ class OneShotRun {
     );
     this.link = link;
     if (options.mailbox) {
+      await link.ready();
       const decide = this.extra.decideOffer;
       return runWithMailbox(
         { role: this.role, options, link, reporter, downloadDir, ...(decide ? { decide } : {}) },

@@ -6,15 +6,12 @@
  */
 
 import type { TransferDone, TransferInfo } from "../session/index.ts";
-import { checksumLabel, isChecksumAlgo, sanitizeFileName } from "../transfer/index.ts";
-import {
-  type CommandSummary,
-  CommandTally,
-  type FolderSummary,
-  FolderTally,
-  formatBytes,
-  sanitizeForTerminal,
-} from "../ui/index.ts";
+import { checksumLabel, isChecksumAlgo } from "../transfer/checksum.ts";
+import { sanitizeFileName } from "../transfer/file-names.ts";
+import { type CommandSummary, CommandTally } from "../ui/command-tally.ts";
+import { type FolderSummary, FolderTally } from "../ui/folder-tally.ts";
+import { formatBytes } from "../ui/progress.ts";
+import { sanitizeForTerminal } from "../ui/sanitize.ts";
 
 /** Where the lines and bars go (the chat's Terminal, or the send/receive reporter). */
 export interface TransferOutput {

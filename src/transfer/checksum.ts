@@ -9,8 +9,16 @@
  *   2-core machine halves throughput. Same digest as `sha256sum`.
  */
 
-import { xxh3 } from "@node-rs/xxhash";
 import { TransferError } from "./errors.ts";
+
+type Xxh3 = typeof import("@node-rs/xxhash").xxh3;
+let xxh3Api: Xxh3 | undefined;
+
+/** The native XXH3 module, loaded at the first digest (a shared library: kept out of start-up). */
+function xxh3(): Xxh3 {
+  xxh3Api ??= (require("@node-rs/xxhash") as typeof import("@node-rs/xxhash")).xxh3;
+  return xxh3Api;
+}
 
 export type ChecksumAlgo = "xxh3" | "sha256";
 
@@ -49,7 +57,7 @@ export function createDigest(algo: ChecksumAlgo): RunningDigest {
       };
     }
     case "xxh3": {
-      const hasher = xxh3.Xxh3.withSeed();
+      const hasher = xxh3().Xxh3.withSeed();
       return {
         update: (bytes) => {
           hasher.update(bytes);

@@ -6,5 +6,6 @@ export * from "./folder-tally.ts";
 export * from "./output-gate.ts";
 export * from "./progress.ts";
 export * from "./sanitize.ts";
+export * from "./starting-terminal.ts";
 export * from "./terminal.ts";
 export * from "./width.ts";

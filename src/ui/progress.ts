@@ -13,8 +13,17 @@
  * still instead of rising, and after STALLED_MS without a byte it says "stalled".
  */
 
-import { Format, type Options } from "cli-progress";
+import type { Options } from "cli-progress";
 import { cutToWidth, displayWidth } from "./width.ts";
+
+type FormatApi = typeof import("cli-progress").Format;
+let formatApi: FormatApi | undefined;
+
+/** cli-progress's formatting layer, loaded when the first line is drawn (kept out of start-up). */
+function Format(): FormatApi {
+  formatApi ??= (require("cli-progress") as typeof import("cli-progress")).Format;
+  return formatApi;
+}
 
 const BAR_SIZE = 24;
 const FORMAT = "{label} [{bar}] {percentage}% | {done}/{all} | {speed} | ETA {etaText}";
@@ -80,7 +89,7 @@ export class TransferProgress {
     const stalled = now - this.movedAt >= STALLED_MS && this.value < total;
     const options = this.total === null ? unknownTotalOptions : barOptions;
     const format = (label: string) =>
-      Format.Formatter(
+      Format().Formatter(
         options,
         { progress, eta, startTime: this.startedAt, stopTime: null, total, value: this.value, maxWidth },
         {
@@ -88,7 +97,7 @@ export class TransferProgress {
           done: formatBytes(this.value),
           all: formatBytes(total),
           speed: `${formatBytes(this.rate(now))}/s`,
-          etaText: stalled ? "stalled" : pace > 0 ? Format.TimeFormat(eta, options, 1) : "--",
+          etaText: stalled ? "stalled" : pace > 0 ? Format().TimeFormat(eta, options, 1) : "--",
         },
       );
     // One row: a line as wide as the terminal would wrap (and leave a row behind on redraw).

@@ -1,0 +1,73 @@
+/**
+ * What the chat loads before it shows "Listening on ... · code ...": the modules reachable by
+ * static imports from src/cli/main.ts and from src/cli/chat.ts (which the chat command imports
+ * first). The session layer, the record crypto and the PAKE, node:readline with Node's stdio
+ * streams, the progress-bar and hash packages are loaded after the code is shown (dynamic
+ * import or require at first use): each of them cost milliseconds of start-up. Read from the
+ * source files, so a new static import that pulls one of them back in fails here by name.
+ */
+
+import { expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+
+const SRC = resolve(import.meta.dir, "../../src");
+
+/** Targets of the value imports and re-exports of one file (`import type` is erased: skipped). */
+function staticImports(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  const out: string[] = [];
+  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s+(type\s)?[^;]*?from\s+"([^"]+)"/g)) {
+    if (m[1]) continue;
+    out.push(m[2] as string);
+  }
+  for (const m of text.matchAll(/(?:^|\n)\s*import\s+"([^"]+)"/g)) out.push(m[1] as string);
+  return out;
+}
+
+/** Every module reachable from `entries` by static imports: src files (relative to src/) and packages. */
+function reachable(entries: readonly string[]): Set<string> {
+  const seen = new Set<string>();
+  const queue = entries.map((e) => resolve(SRC, e));
+  while (queue.length > 0) {
+    const file = queue.pop() as string;
+    const key = file.slice(SRC.length + 1);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    for (const target of staticImports(file)) {
+      if (!target.startsWith(".")) seen.add(target);
+      else if (target.endsWith(".ts")) queue.push(resolve(dirname(file), target));
+    }
+  }
+  return seen;
+}
+
+const startPath = reachable(["cli/main.ts", "cli/chat.ts"]);
+
+test("the path to the chat's code line reaches the listener, the code words and the first lines", () => {
+  for (const needed of ["cli/connect.ts", "net/endpoints.ts", "crypto/codes.ts", "ui/starting-terminal.ts"]) {
+    expect(startPath).toContain(needed);
+  }
+});
+
+test.each([
+  "session/rendezvous.ts",
+  "session/session.ts",
+  "crypto/key-schedule.ts",
+  "crypto/record.ts",
+  "crypto/cpace.ts",
+  "ui/terminal.ts",
+  "cli/transfer-command.ts",
+  "cli/mailbox-chat.ts",
+  "node:readline",
+  "node:readline/promises",
+  "cli-progress",
+  "@node-rs/xxhash",
+  "@noble/curves/ed25519.js",
+])("%s is not loaded before the code is shown", (module) => {
+  expect(startPath).not.toContain(module);
+});
+
+test("the chat command itself is loaded only when it runs", () => {
+  expect(reachable(["cli/main.ts"])).not.toContain("cli/chat.ts");
+});
