@@ -41,6 +41,9 @@ export interface Connection {
   setEvents(events: ConnectionEvents): void;
 }
 
+/** What may wait for an owner: far more than any first message (a HELLO is under 1 KiB). */
+const EARLY_MAX_BYTES = 1024 * 1024;
+
 const NO_EVENTS: ConnectionEvents = { onData() {}, onDrain() {}, onClose() {} };
 
 export class SocketConnection implements Connection {
@@ -50,8 +53,16 @@ export class SocketConnection implements Connection {
   private isClosed = false;
   private ending = false;
   private endTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Data that arrived before an owner set its events (the first bytes can race the handshake). */
+  /**
+   * Data that arrived before an owner set its events (the first bytes can race the handshake,
+   * and a listener may accept before its session code has loaded): handed over, in order, by
+   * setEvents, also when the peer closed meanwhile. More than EARLY_MAX_BYTES ends the connection.
+   */
   private early: Uint8Array[] | undefined = [];
+  private earlyBytes = 0;
+  /** The owner called destroy() or end(): nothing more is handed to it. */
+  private released = false;
+  private replaying = false;
   private closeError: Error | undefined;
 
   constructor(
@@ -63,19 +74,27 @@ export class SocketConnection implements Connection {
     return this.queued;
   }
 
+  /** Closed (false while setEvents hands over what came before a close: the owner reads it as it came). */
   get closed(): boolean {
-    return this.isClosed;
+    return this.isClosed && !this.replaying;
   }
 
   setEvents(events: ConnectionEvents): void {
     this.events = events;
-    if (this.isClosed) {
-      events.onClose(this.closeError);
-      return;
-    }
-    const early = this.early;
+    const closedBefore = this.isClosed;
+    const early = this.early ?? [];
     this.early = undefined;
-    if (early) for (const chunk of early) if (!this.isClosed) events.onData(chunk);
+    this.replaying = closedBefore;
+    try {
+      for (const chunk of early) {
+        // The owner let go, or the connection closed while it read (it was told then).
+        if (this.released || (this.isClosed && !closedBefore)) break;
+        events.onData(chunk);
+      }
+    } finally {
+      this.replaying = false;
+    }
+    if (closedBefore) events.onClose(this.closeError);
   }
 
   write(bytes: Uint8Array): void {
@@ -96,6 +115,7 @@ export class SocketConnection implements Connection {
   }
 
   end(timeoutMs = 2000): void {
+    this.released = true;
     if (this.isClosed || this.ending) return;
     this.ending = true;
     this.endTimer = setTimeout(() => this.destroy(), timeoutMs);
@@ -103,6 +123,7 @@ export class SocketConnection implements Connection {
   }
 
   destroy(): void {
+    this.released = true;
     if (this.isClosed) return;
     this.socket.terminate();
     this.handleClose();
@@ -112,6 +133,11 @@ export class SocketConnection implements Connection {
   handleData(chunk: Uint8Array): void {
     if (this.early) {
       this.early.push(chunk);
+      this.earlyBytes += chunk.length;
+      if (this.earlyBytes > EARLY_MAX_BYTES && !this.isClosed) {
+        this.socket.terminate();
+        this.handleClose();
+      }
       return;
     }
     try {
@@ -154,7 +180,6 @@ export class SocketConnection implements Connection {
     clearTimeout(this.endTimer);
     this.queue.length = 0;
     this.queued = 0;
-    this.early = undefined;
     this.events.onClose(error);
   }
 }
