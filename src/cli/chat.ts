@@ -80,7 +80,8 @@ class ChatController {
         skippedLine: (n) =>
           `${n} chat line${n === 1 ? "" : "s"} from the peer not shown: the output could not keep up.`,
       },
-      { input: io.stdin, output: io.stdout },
+      () => ({ input: io.stdin, output: io.stdout }),
+      io.writeStdoutNow,
     );
     this.presenter = new TransferPresenter(this.terminal);
     this.link = new PeerLink(

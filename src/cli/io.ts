@@ -4,6 +4,8 @@
  * command runs in-process with no subprocess.
  */
 
+import { writeSync } from "node:fs";
+
 export type Signal = "SIGINT" | "SIGTERM";
 
 /** A stream the command prints to (process.stdout/stderr or a test's capture). */
@@ -24,6 +26,11 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Standard input as a byte stream (`send -`). */
   stdinBytes(): ReadableStream<Uint8Array>;
+  /**
+   * Writes to standard output at once, without setting up the stdout stream (Node's stdio
+   * streams cost tens of ms at start-up): the chat's first lines. Absent: use `stdout`.
+   */
+  readonly writeStdoutNow?: (text: string) => void;
   /** Calls `handler` on SIGINT and SIGTERM until the returned function is called. */
   onSignal(handler: (signal: Signal) => void): () => void;
 }
@@ -44,6 +51,7 @@ export function processIo(): CliIo {
     cwd: process.cwd(),
     env: process.env,
     stdinBytes: () => Bun.stdin.stream(),
+    writeStdoutNow,
     onSignal: (handler) => {
       const onInt = (): void => handler("SIGINT");
       const onTerm = (): void => handler("SIGTERM");
@@ -55,4 +63,16 @@ export function processIo(): CliIo {
       };
     },
   };
+}
+
+/** Writes `text` to fd 1 synchronously; what a full non-blocking stdout does not take goes through process.stdout. */
+function writeStdoutNow(text: string): void {
+  const bytes = Buffer.from(text);
+  let done = 0;
+  try {
+    while (done < bytes.length) done += writeSync(1, bytes, done);
+  } catch (err) {
+    if ((err as { code?: string }).code !== "EAGAIN") throw err;
+    process.stdout.write(bytes.subarray(done));
+  }
 }

@@ -1,17 +1,17 @@
 /**
  * The terminal as the chat starts: the first lines ("Listening on ... · code ...") are written
- * straight to file descriptor 1, and the real terminal (terminal.ts: node:readline, the stdio
- * streams, the TTY check) is opened on the next turn of the event loop, once those lines are
- * out. Setting up Node's stdio streams and readline takes longer than everything else before
- * the code is shown (tens of ms); the user cannot type in that time, and what they type is
- * kept by the OS until it is read.
+ * at once by a plain writer (the process's: fd 1, synchronously), and the real terminal
+ * (terminal.ts: node:readline on the streams, the TTY check) is opened on the next turn of the
+ * event loop, once those lines are out. Setting up Node's stdio streams and readline takes
+ * longer than everything else before the code is shown (tens of ms); the user cannot type in
+ * that time, and what they type is kept by the OS until it is read.
  *
  * Lines printed before the open are written synchronously, so they come before anything the
- * real terminal writes. A prompt set before the open is handed over at the open.
+ * real terminal writes. A prompt set before the open is handed over at the open. Without a
+ * writer (a test's streams) the real terminal opens at once.
  */
 
-import { writeSync } from "node:fs";
-import type { Terminal, TerminalHandlers } from "./terminal.ts";
+import type { Terminal, TerminalHandlers, TerminalStreams } from "./terminal.ts";
 
 type TerminalModule = typeof import("./terminal.ts");
 
@@ -20,22 +20,34 @@ export interface TerminalOptions {
   skippedLine: (n: number) => string;
 }
 
-/** A Terminal that writes its first lines at once and opens the real one on the next turn. */
-export function openTerminalSoon(handlers: TerminalHandlers, options: TerminalOptions): Terminal {
-  return new StartingTerminal(handlers, options);
+/**
+ * A Terminal that writes its first lines with `writeNow` and opens the real one (on
+ * `streams()`) on the next turn, or at once when there is no `writeNow`.
+ */
+export function openTerminalSoon(
+  handlers: TerminalHandlers,
+  options: TerminalOptions,
+  streams: () => TerminalStreams,
+  writeNow?: (text: string) => void,
+): Terminal {
+  const terminal = new StartingTerminal(handlers, options, streams, writeNow);
+  if (!writeNow) terminal.open();
+  return terminal;
 }
 
 class StartingTerminal implements Terminal {
   private real: Terminal | undefined;
   private prompt: string | undefined;
   private closed = false;
-  private readonly timer: ReturnType<typeof setImmediate>;
+  private readonly timer: ReturnType<typeof setImmediate> | undefined;
 
   constructor(
     private readonly handlers: TerminalHandlers,
     private readonly options: TerminalOptions,
+    private readonly streams: () => TerminalStreams,
+    private readonly writeNow: ((text: string) => void) | undefined,
   ) {
-    this.timer = setImmediate(() => this.open());
+    if (writeNow) this.timer = setImmediate(() => this.open());
   }
 
   get interactive(): boolean {
@@ -47,8 +59,8 @@ class StartingTerminal implements Terminal {
   }
 
   print(line: string): void {
-    if (this.real) this.real.print(line);
-    else writeNow(`${line}\n`);
+    if (this.real || !this.writeNow) this.opened().print(line);
+    else this.writeNow(`${line}\n`);
   }
 
   printFromPeer(line: string): void {
@@ -79,7 +91,8 @@ class StartingTerminal implements Terminal {
     return Promise.resolve();
   }
 
-  private open(): void {
+  /** Opens the real terminal unless it is open or this one was closed first. */
+  open(): void {
     if (!this.real && !this.closed) this.opened();
   }
 
@@ -88,21 +101,9 @@ class StartingTerminal implements Terminal {
     if (!this.real) {
       clearImmediate(this.timer);
       const { openTerminal } = require("./terminal.ts") as TerminalModule;
-      this.real = openTerminal(this.handlers, this.options);
+      this.real = openTerminal(this.handlers, this.options, this.streams());
       if (this.prompt !== undefined) this.real.setPrompt(this.prompt);
     }
     return this.real;
-  }
-}
-
-/** Writes `text` to fd 1 at once (what a full non-blocking stdout did not take goes through process.stdout). */
-function writeNow(text: string): void {
-  const bytes = Buffer.from(text);
-  let done = 0;
-  try {
-    while (done < bytes.length) done += writeSync(1, bytes, done);
-  } catch (err) {
-    if ((err as { code?: string }).code !== "EAGAIN") throw err;
-    process.stdout.write(bytes.subarray(done));
   }
 }
