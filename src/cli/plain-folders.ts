@@ -13,6 +13,7 @@
  * folder, its files and its unpacked bytes.
  */
 
+import { rmSync } from "node:fs";
 import type { OfferDecision, TransferInfo } from "../session/index.ts";
 import type { PlainPeer } from "../session/plain-peer.ts";
 import { receiveOverTransit, sendOverTransit } from "../session/plain-transfer.ts";
@@ -118,7 +119,11 @@ async function receiveFolder(
     return reportPlainFailure(err, out, offered);
   }
   const info: TransferInfo = { ...offered, name: part.name };
-  options.started?.(() => part.remove());
+  let work: string | undefined;
+  options.started?.(() => {
+    part.remove();
+    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  });
   let pipe: TransitPipe;
   try {
     pipe = await peer.acceptFile();
@@ -131,7 +136,12 @@ async function receiveFolder(
     const zip = await receiveOverTransit(pipe, part, wanted.zipsize, (bytes) => out.progressed(info, bytes));
     out.note("Checking and unpacking the folder's zip...");
     const { extractZipFolder } = await import("../transfer/zip-extract.ts");
-    const folder = await extractZipFolder(zip.path, options.dir, wanted);
+    const folder = await extractZipFolder(zip.path, options.dir, wanted, {
+      onWorkFolder: (path) => {
+        work = path;
+      },
+    });
+    work = undefined; // renamed into place: complete, nothing to remove any more
     out.done({
       ...info,
       name: folder.name,

@@ -62,6 +62,11 @@ export interface ExtractedFolder {
 export interface ExtractOptions {
   /** Called as inflated bytes are written (running total). */
   readonly onProgress?: (bytes: number) => void;
+  /**
+   * Called with the hidden working folder once it exists, so that a caller ending the process
+   * early (a signal) can remove it; once the folder has its final name there is nothing to remove.
+   */
+  readonly onWorkFolder?: (path: string) => void;
 }
 
 /**
@@ -81,6 +86,7 @@ export async function extractZipFolder(
     const { entries, raw } = await readCentralDirectory(zip);
     const plan = planZip(entries, offer, zip.centralDirectoryOffset);
     work = makeWorkFolder(downloadDir);
+    options.onWorkFolder?.(work);
     const bytes = await extractInto(zip.file, raw, plan, work, options);
     const { path, name } = giveFinalName(work, downloadDir, offer.dirname);
     work = undefined;
