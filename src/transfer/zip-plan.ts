@@ -163,7 +163,7 @@ export function planZip(
     }
     const parent = dirFor(components.slice(0, -1));
     const name = freeName(parent.taken, components.at(-1) ?? "");
-    const exec = (info.versionMadeBy >> 8 === HOST_UNIX && (info.externalAttributes >>> 16) & 0o111) !== 0;
+    const exec = info.versionMadeBy >> 8 === HOST_UNIX && ((info.externalAttributes >>> 16) & 0o111) !== 0;
     items.push({ kind: "file", entry: index, rel: [...parent.rel, name], size: info.uncompressedSize, exec });
   });
   return { items, files, bytes };
