@@ -6,35 +6,22 @@
  * a new code, and a plain wormhole client's text.
  */
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { WormholeServer, WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
+import { WormholeServer } from "../wormhole-servers.ts";
 import { type Cli, cleanup, closedPort, makeTempDir, startCli, WAIT_MS } from "./helpers.ts";
+import { events, type JsonEvent, parleyCode, useWormholeServers } from "./wormhole-kit.ts";
 
-const available = wormholeServersAvailable("mailbox CLI tests (test/e2e/mailbox-cli.test.ts)");
-let servers: WormholeServers;
-
-beforeAll(async () => {
-  if (available) servers = await WormholeServers.start();
-}, 90_000);
-afterAll(async () => {
-  await servers?.stop();
-}, 90_000);
+const kit = useWormholeServers("mailbox CLI tests (test/e2e/mailbox-cli.test.ts)");
+const { available, mailbox } = kit;
 afterEach(cleanup);
-
-const mailbox = (): string[] => ["--relay-url", servers.mailboxUrl, "--transit-helper", servers.transitHelper];
-
-type JsonEvent = Record<string, unknown> & { type: string };
-const events = (cli: Cli): JsonEvent[] =>
-  cli.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as JsonEvent);
 
 /** `parley receive --json` with a mailbox, once it has its code. */
 async function receiver(dir: string, extra: string[] = [], servers_ = mailbox()): Promise<{ cli: Cli; code: string }> {
   const cli = startCli("receiver", ["receive", ...servers_, "--dir", dir, "--json", ...extra]);
-  const { line } = await cli.waitForLine(/"type":"code"/);
-  return { cli, code: (JSON.parse(line) as { code: string }).code };
+  return { cli, code: await parleyCode(cli) };
 }
 
 function bigFile(bytes: number): string {
@@ -66,7 +53,7 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
 
   test("--no-listen on both sides: 64 MiB through the transit relay, its address reported", async () => {
     const { recv, send } = await sendAndCompare(["--no-listen"]);
-    const relay = `127.0.0.1:${servers.relay.port}`;
+    const relay = `127.0.0.1:${kit.servers().relay.port}`;
     expect(pathOf(recv)).toMatchObject({ path: "relay", address: relay });
     expect(pathOf(send)).toMatchObject({ path: "relay", address: relay });
   }, 90_000);
@@ -128,7 +115,7 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
       [["--transit-helper", `tcp:127.0.0.1:${closedPort()}`], "E_RELAY_UNREACHABLE"],
       [[], "E_NO_PATH"],
     ] as const) {
-      const url = ["--relay-url", servers.mailboxUrl, ...helper, "--no-listen"];
+      const url = ["--relay-url", kit.servers().mailboxUrl, ...helper, "--no-listen"];
       const r = await receiver(makeTempDir(), [], url);
       const s = startCli("sender", ["send", bigFile(10), "--to", r.code, ...url, "--json"]);
       for (const cli of [r.cli, s]) {
@@ -141,7 +128,7 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
   test("the relay killed mid-transfer: both sides fail clearly, the .part stays; the same send with a new code resumes", async () => {
     const relay = await WormholeServer.start("transitrelay");
     try {
-      const own = ["--relay-url", servers.mailboxUrl, "--transit-helper", `tcp:127.0.0.1:${relay.port}`];
+      const own = ["--relay-url", kit.servers().mailboxUrl, "--transit-helper", `tcp:127.0.0.1:${relay.port}`];
       const path = bigFile(64 * 1024 * 1024);
       const dir = makeTempDir();
       const r = await receiver(dir, ["--no-listen"], own);
@@ -178,7 +165,7 @@ if (available && !wormholeClient) {
 
 describe.skipIf(!wormholeClient)("a plain wormhole client joins a Parley code", () => {
   const wormholeSend = (code: string, text: string) =>
-    Bun.spawn(["wormhole", "--relay-url", servers.mailboxUrl, "send", "--text", text, "--code", code], {
+    Bun.spawn(["wormhole", "--relay-url", kit.servers().mailboxUrl, "send", "--text", text, "--code", code], {
       stdout: "pipe",
       stderr: "pipe",
     });

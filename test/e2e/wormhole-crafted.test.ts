@@ -9,93 +9,25 @@
  * - more bytes than offered: exit 4.
  */
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  TransitRecordOpener,
-  TransitRecordSealer,
-  transitRecordKeys,
-  wormholeTransitKey,
-} from "../../src/crypto/transit-records.ts";
-import { transitSecrets } from "../../src/crypto/wormhole-keys.ts";
-import { type Connection, connectTransit } from "../../src/net/index.ts";
-import {
-  encodeAnswer,
-  encodeOffer,
-  encodeTransit,
-  encodeTransitAck,
-  type PlainMessage,
-  parsePlainMessage,
-  type WireHints,
-} from "../../src/protocol/index.ts";
-import { Wormhole } from "../../src/session/wormhole.ts";
-import { WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
+import { TransitRecordOpener, TransitRecordSealer } from "../../src/crypto/transit-records.ts";
+import type { Connection } from "../../src/net/index.ts";
+import { encodeAnswer, encodeOffer, encodeTransit, encodeTransitAck } from "../../src/protocol/index.ts";
+import { closePeerKit, joinCode, transitAs, untilMessage } from "../wormhole-peer-kit.ts";
 import { type Cli, cleanup, makeTempDir, startCli } from "./helpers.ts";
+import { events, parleyCode, useWormholeServers } from "./wormhole-kit.ts";
 
-const available = wormholeServersAvailable("crafted wormhole peer tests (test/e2e/wormhole-crafted.test.ts)");
-let servers: WormholeServers;
-beforeAll(async () => {
-  if (available) servers = await WormholeServers.start();
-}, 90_000);
-afterAll(async () => {
-  await servers?.stop();
-}, 90_000);
-
-const open: Wormhole[] = [];
-const conns: Connection[] = [];
+const kit = useWormholeServers("crafted wormhole peer tests (test/e2e/wormhole-crafted.test.ts)");
+const { available, mailbox } = kit;
 afterEach(async () => {
-  for (const c of conns.splice(0)) c.destroy();
-  await Promise.all(open.splice(0).map((w) => w.close("happy")));
+  await closePeerKit();
   await cleanup();
 });
 
-const mailbox = (): string[] => ["--relay-url", servers.mailboxUrl, "--transit-helper", servers.transitHelper];
-const relay = () => ({ host: "127.0.0.1", port: servers.relay.port });
-
-type JsonEvent = Record<string, unknown> & { type: string };
-const events = (cli: Cli): JsonEvent[] =>
-  cli.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as JsonEvent);
-
-async function parleyCode(cli: Cli): Promise<string> {
-  const { line } = await cli.waitForLine(/"type":"code"/, 30_000);
-  return (JSON.parse(line) as { code: string }).code;
-}
-
-/** A plain wormhole client's side of the mailbox: joins `code`, no Parley greeting. */
-async function joinCode(code: string): Promise<{ w: Wormhole; key: Uint8Array }> {
-  const w = await Wormhole.open(servers.mailboxUrl, { app_versions: {} }, code);
-  open.push(w);
-  const { key } = await w.verified.promise;
-  return { w, key };
-}
-
-/** The peer's messages until one has `key` (its hints kept). */
-async function until(w: Wormhole, key: keyof PlainMessage, hints: { value: WireHints }): Promise<PlainMessage> {
-  for (;;) {
-    const m = parsePlainMessage(await w.nextMessage());
-    if (m.transit) hints.value = m.transit;
-    if (m[key] !== undefined) return m;
-  }
-}
-
-/** Our transit connection as `role`, to the peer's hints and the relay. */
-async function transit(w: Wormhole, key: Uint8Array, role: "sender" | "receiver", hints: WireHints) {
-  const s = transitSecrets(key, w.side);
-  const result = await connectTransit({
-    role,
-    send: role === "sender" ? s.senderHandshake : s.receiverHandshake,
-    expect: role === "sender" ? s.receiverHandshake : s.senderHandshake,
-    relayHandshake: s.relayHandshake,
-    direct: hints.direct,
-    relays: [relay(), ...hints.relays],
-    relayDelayMs: 2000,
-    timeoutMs: 20_000,
-  });
-  conns.push(result.connection);
-  return { conn: result.connection, keys: transitRecordKeys(wormholeTransitKey(key), role) };
-}
+const relay = () => ({ host: "127.0.0.1", port: kit.servers().relay.port });
 
 /**
  * Plays `wormhole send` of a `size`-byte file into `parley receive`, then `misbehave`s on the
@@ -107,13 +39,12 @@ async function craftedSender(
 ): Promise<{ exit: number; files: string[]; cli: Cli }> {
   const dir = makeTempDir();
   const cli = startCli("parley-receive", ["receive", ...mailbox(), "--dir", dir, "--json"]);
-  const { w, key } = await joinCode(await parleyCode(cli));
+  const { w, key } = await joinCode(kit.servers(), await parleyCode(cli));
   w.send(encodeTransit([], [relay()]));
   w.send(encodeOffer({ kind: "file", name: "victim.bin", size }));
-  const hints = { value: { direct: [], relays: [] } as WireHints };
-  const answer = await until(w, "answer", hints);
-  expect(answer.answer).toEqual({ kind: "file_ack", ok: true });
-  const { conn, keys } = await transit(w, key, "sender", hints.value);
+  const answer = await untilMessage(w, "answer");
+  expect(answer.message.answer).toEqual({ kind: "file_ack", ok: true });
+  const { conn, keys } = await transitAs(kit.servers(), w, key, "sender", answer.hints);
   conn.setEvents({ onData() {}, onDrain() {}, onClose() {} });
   misbehave(conn, new TransitRecordSealer(keys.sendKey));
   const exit = await cli.exitCode(30_000);
@@ -158,13 +89,12 @@ describe.skipIf(!available)("a crafted wormhole receiver", () => {
     const src = join(makeTempDir(), "sent.bin");
     writeFileSync(src, randomBytes(200_000));
     const cli = startCli("parley-send", ["send", src, ...mailbox(), "--json"]);
-    const { w, key } = await joinCode(await parleyCode(cli));
-    const hints = { value: { direct: [], relays: [] } as WireHints };
-    const offer = await until(w, "offer", hints);
-    expect(offer.offer).toEqual({ kind: "file", name: "sent.bin", size: 200_000 });
+    const { w, key } = await joinCode(kit.servers(), await parleyCode(cli));
+    const offer = await untilMessage(w, "offer");
+    expect(offer.message.offer).toEqual({ kind: "file", name: "sent.bin", size: 200_000 });
     w.send(encodeTransit([], [relay()]));
     w.send(encodeAnswer("file_ack"));
-    const { conn, keys } = await transit(w, key, "receiver", hints.value);
+    const { conn, keys } = await transitAs(kit.servers(), w, key, "receiver", offer.hints);
     const opener = new TransitRecordOpener(keys.receiveKey);
     const sealer = new TransitRecordSealer(keys.sendKey);
     let got = 0;

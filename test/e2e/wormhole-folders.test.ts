@@ -8,49 +8,25 @@
  * each is refused with its code (exit 3), and nothing is left in the download folder.
  */
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TransitRecordSealer } from "../../src/crypto/transit-records.ts";
 import { encodeOffer, encodeTransit } from "../../src/protocol/index.ts";
 import { closePeerKit, joinCode, transitAs, untilMessage } from "../wormhole-peer-kit.ts";
-import { WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
 import { type CraftEntry, craftZip, snapshotTree } from "../zip-craft.ts";
-import { Cli, cleanup, makeTempDir, seededBytes, startCli } from "./helpers.ts";
+import { type Cli, cleanup, makeTempDir, seededBytes, startCli } from "./helpers.ts";
+import { events, parleyCode, useWormholeServers, wormholeCli, wormholeCode } from "./wormhole-kit.ts";
 
-const servers_ = wormholeServersAvailable("wormhole folder tests (test/e2e/wormhole-folders.test.ts)");
-const available = servers_ && Bun.which("wormhole") !== null;
-if (servers_ && !available && process.env.PARLEY_REQUIRE_WORMHOLE === "1") {
-  throw new Error("PARLEY_REQUIRE_WORMHOLE=1 but no wormhole client");
-}
-
-let servers: WormholeServers;
-beforeAll(async () => {
-  if (available) servers = await WormholeServers.start();
-}, 90_000);
-afterAll(async () => {
-  await servers?.stop();
-}, 90_000);
+const kit = useWormholeServers("wormhole folder tests (test/e2e/wormhole-folders.test.ts)", { client: true });
+const { available, mailbox } = kit;
 afterEach(async () => {
   await closePeerKit();
   await cleanup();
 });
 
-const mailbox = (): string[] => ["--relay-url", servers.mailboxUrl, "--transit-helper", servers.transitHelper];
 const LONG_MS = 90_000;
-
-type JsonEvent = Record<string, unknown> & { type: string };
-const events = (cli: Cli): JsonEvent[] =>
-  cli.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as JsonEvent);
-
-function wormhole(label: string, args: string[], cwd: string): Cli {
-  return new Cli(label, [], ["wormhole", ...mailbox(), ...args], cwd);
-}
-
-async function wormholeCode(w: Cli): Promise<string> {
-  await w.waitForStderr(/Wormhole code is: \S+/, 30_000);
-  return (/Wormhole code is: (\S+)/.exec(w.stderr) as RegExpExecArray)[1] as string;
-}
+const wormhole = (label: string, args: string[], cwd: string): Cli => wormholeCli(kit, label, args, cwd);
 
 /** A folder `album` with nesting, 0-byte files, an executable, `count` small files, and (optionally) an empty folder. */
 function albumTree(count: number, withEmptyFolder: boolean): { parent: string; root: string } {
@@ -105,8 +81,7 @@ describe.skipIf(!available)("folders with the wormhole client", () => {
       const { root } = albumTree(250, true);
       const flag = noListen ? ["--no-listen"] : [];
       const s = startCli("parley-send", ["send", root, ...mailbox(), "--json", ...flag]);
-      const { line } = await s.waitForLine(/"type":"code"/, 30_000);
-      const code = (JSON.parse(line) as { code: string }).code;
+      const code = await parleyCode(s);
       const dir = makeTempDir();
       const w = wormhole("wormhole-receive", ["receive", ...flag, "--accept-file", code], dir);
       w.endInput();
@@ -158,9 +133,8 @@ async function craftedFolderSender(
 ): Promise<{ exit: number; files: string[]; cli: Cli }> {
   const dir = makeTempDir();
   const cli = startCli("parley-receive", ["receive", ...mailbox(), "--dir", dir, "--json"]);
-  const { line } = await cli.waitForLine(/"type":"code"/, 30_000);
-  const { w, key } = await joinCode(servers, (JSON.parse(line) as { code: string }).code);
-  const relay = { host: "127.0.0.1", port: servers.relay.port };
+  const { w, key } = await joinCode(kit.servers(), await parleyCode(cli));
+  const relay = { host: "127.0.0.1", port: kit.servers().relay.port };
   w.send(encodeTransit([], [relay]));
   w.send(
     encodeOffer({
@@ -174,7 +148,7 @@ async function craftedFolderSender(
   );
   const answer = await untilMessage(w, "answer");
   expect(answer.message.answer).toEqual({ kind: "file_ack", ok: true });
-  const { conn, keys } = await transitAs(servers, w, key, "sender", answer.hints);
+  const { conn, keys } = await transitAs(kit.servers(), w, key, "sender", answer.hints);
   conn.setEvents({ onData() {}, onDrain() {}, onClose() {} });
   const sealer = new TransitRecordSealer(keys.sendKey);
   for (let at = 0; at < zip.length; at += 64 * 1024) {

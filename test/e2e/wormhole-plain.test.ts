@@ -7,48 +7,19 @@
  * a process with its stdin a pipe (answered or closed) and is killed by pid in afterEach.
  */
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
 import { Cli, cleanup, makeTempDir, startCli, WAIT_MS } from "./helpers.ts";
+import { events, type JsonEvent, parleyCode, useWormholeServers, wormholeCli, wormholeCode } from "./wormhole-kit.ts";
 
-const servers_ = wormholeServersAvailable("plain wormhole client tests (test/e2e/wormhole-plain.test.ts)");
-const available = servers_ && Bun.which("wormhole") !== null;
-if (servers_ && !available) {
-  if (process.env.PARLEY_REQUIRE_WORMHOLE === "1") throw new Error("PARLEY_REQUIRE_WORMHOLE=1 but no wormhole client");
-  console.warn(
-    "\n*** SKIPPED: plain wormhole client tests: the wormhole client (Debian magic-wormhole) is missing ***\n",
-  );
-}
-
-let servers: WormholeServers;
-beforeAll(async () => {
-  if (available) servers = await WormholeServers.start();
-}, 90_000);
-afterAll(async () => {
-  await servers?.stop();
-}, 90_000);
+const kit = useWormholeServers("plain wormhole client tests (test/e2e/wormhole-plain.test.ts)", { client: true });
+const { available, mailbox } = kit;
 afterEach(cleanup);
 
-const mailbox = (): string[] => ["--relay-url", servers.mailboxUrl, "--transit-helper", servers.transitHelper];
 const LONG_MS = 60_000;
-
-type JsonEvent = Record<string, unknown> & { type: string };
-const events = (cli: Cli): JsonEvent[] =>
-  cli.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as JsonEvent);
-
-/** The wormhole client (`wormhole --relay-url ... --transit-helper ... ARGS`) in `cwd`. */
-function wormhole(label: string, args: string[], cwd: string): Cli {
-  return new Cli(label, [], ["wormhole", ...mailbox(), ...args], cwd);
-}
-
-/** Its stderr says `Wormhole code is: CODE`. */
-async function wormholeCode(w: Cli): Promise<string> {
-  await w.waitForStderr(/Wormhole code is: \S+/, 30_000);
-  return (/Wormhole code is: (\S+)/.exec(w.stderr) as RegExpExecArray)[1] as string;
-}
+const wormhole = (label: string, args: string[], cwd: string): Cli => wormholeCli(kit, label, args, cwd);
 
 /** A file `name` of `size` random bytes in a new folder. */
 function fileOf(name: string, size: number): { path: string; bytes: Buffer; dir: string } {
@@ -62,8 +33,7 @@ function fileOf(name: string, size: number): { path: string; bytes: Buffer; dir:
 /** `parley send FILE --json` with a mailbox, once it shows its code. */
 async function parleySend(path: string, extra: string[] = []): Promise<{ cli: Cli; code: string }> {
   const cli = startCli("parley-send", ["send", path, ...mailbox(), "--json", ...extra]);
-  const { line } = await cli.waitForLine(/"type":"code"/, 30_000);
-  return { cli, code: (JSON.parse(line) as { code: string }).code };
+  return { cli, code: await parleyCode(cli) };
 }
 
 /** `wormhole send FILE` -> `parley receive CODE`; the file compared byte for byte. */
@@ -121,7 +91,7 @@ describe.skipIf(!available)("wormhole send -> parley receive", () => {
     const list = await wormholeToParley(UNICODE_NAME, 100_000, true);
     expect(list.find((e) => e.type === "path")).toMatchObject({
       path: "relay",
-      address: `127.0.0.1:${servers.relay.port}`,
+      address: `127.0.0.1:${kit.servers().relay.port}`,
     });
   }, 60_000);
 
@@ -170,7 +140,7 @@ describe.skipIf(!available)("parley send -> wormhole receive", () => {
     const list = await parleyToWormhole(UNICODE_NAME, 100_000, true);
     expect(list.find((e) => e.type === "path")).toMatchObject({
       path: "relay",
-      address: `127.0.0.1:${servers.relay.port}`,
+      address: `127.0.0.1:${kit.servers().relay.port}`,
     });
   }, 60_000);
 
@@ -249,7 +219,7 @@ describe.skipIf(!william)("the Go client (wormhole-william)", () => {
     const w = new Cli(
       "wormhole-william",
       [],
-      ["wormhole-william", "receive", "--relay-url", servers.mailboxUrl, s.code],
+      ["wormhole-william", "receive", "--relay-url", kit.servers().mailboxUrl, s.code],
       dir,
     );
     w.send("y");

@@ -1,0 +1,73 @@
+/**
+ * Shared set-up of the end-to-end tests that meet through magic-wormhole's servers: one
+ * mailbox server and transit relay per test file (started in beforeAll, stopped in afterAll,
+ * skipped loudly where the Debian packages are missing, a failure with PARLEY_REQUIRE_WORMHOLE=1),
+ * the CLI flags that point at them, the `wormhole` client as a process, and the `--json` events.
+ * The in-process wormhole peer that tests make misbehave is test/wormhole-peer-kit.ts.
+ */
+
+import { afterAll, beforeAll } from "bun:test";
+import { WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
+import { Cli } from "./helpers.ts";
+
+export interface WormholeTestServers {
+  /** True when the tests may run (servers, and the client when asked for). */
+  readonly available: boolean;
+  /** The running servers (inside tests only). */
+  servers(): WormholeServers;
+  /** `--relay-url URL --transit-helper tcp:HOST:PORT` for the CLI (and the wormhole client). */
+  mailbox(): string[];
+}
+
+/**
+ * Registers beforeAll/afterAll that run the servers for this test file. `what` names the tests
+ * in the skip notice; `client: true` also needs the `wormhole` client (Debian magic-wormhole).
+ */
+export function useWormholeServers(what: string, options: { client?: boolean } = {}): WormholeTestServers {
+  let available = wormholeServersAvailable(what);
+  if (available && options.client && Bun.which("wormhole") === null) {
+    if (process.env.PARLEY_REQUIRE_WORMHOLE === "1")
+      throw new Error(`PARLEY_REQUIRE_WORMHOLE=1 but no wormhole client: ${what}`);
+    console.warn(`\n*** SKIPPED: ${what}: the wormhole client (Debian magic-wormhole) is missing ***\n`);
+    available = false;
+  }
+  let running: WormholeServers | undefined;
+  beforeAll(async () => {
+    if (available) running = await WormholeServers.start();
+  }, 90_000);
+  afterAll(async () => {
+    await running?.stop();
+  }, 90_000);
+  const servers = (): WormholeServers => {
+    if (!running) throw new Error("the wormhole servers are not running");
+    return running;
+  };
+  return {
+    available,
+    servers,
+    mailbox: () => ["--relay-url", servers().mailboxUrl, "--transit-helper", servers().transitHelper],
+  };
+}
+
+export type JsonEvent = Record<string, unknown> & { type: string };
+
+/** The `--json` events a CLI printed so far. */
+export const events = (cli: Cli): JsonEvent[] =>
+  cli.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as JsonEvent);
+
+/** The code a `parley send|receive --json` is waiting with. */
+export async function parleyCode(cli: Cli): Promise<string> {
+  const { line } = await cli.waitForLine(/"type":"code"/, 30_000);
+  return (JSON.parse(line) as { code: string }).code;
+}
+
+/** The wormhole client (`wormhole --relay-url ... --transit-helper ... ARGS`) as a process in `cwd`. */
+export function wormholeCli(kit: WormholeTestServers, label: string, args: string[], cwd: string): Cli {
+  return new Cli(label, [], ["wormhole", ...kit.mailbox(), ...args], cwd);
+}
+
+/** Its stderr says `Wormhole code is: CODE`. */
+export async function wormholeCode(w: Cli): Promise<string> {
+  await w.waitForStderr(/Wormhole code is: \S+/, 30_000);
+  return (/Wormhole code is: (\S+)/.exec(w.stderr) as RegExpExecArray)[1] as string;
+}
