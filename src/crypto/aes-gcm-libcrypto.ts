@@ -11,8 +11,7 @@ import type { Pointer } from "bun:ffi";
 /** An EVP_CIPHER_CTX pointer, as bun:ffi returns it. */
 type Context = Pointer | bigint;
 
-import type { GcmOpener, GcmSealer } from "./aes-gcm.ts";
-import { GCM_TAG_BYTES } from "./aes-gcm.ts";
+import { GCM_TAG_BYTES, type GcmOpener, type GcmSealer } from "./gcm.ts";
 import { EVP_CTRL_GCM_GET_TAG, EVP_CTRL_GCM_SET_TAG, type Libcrypto } from "./libcrypto.ts";
 
 /** An EVP context set up with the key, for one direction. */

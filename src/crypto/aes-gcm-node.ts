@@ -5,7 +5,7 @@
  */
 
 import { createCipheriv, createDecipheriv, type DecipherGCM } from "node:crypto";
-import type { GcmOpener, GcmSealer } from "./aes-gcm.ts";
+import type { GcmOpener, GcmSealer } from "./gcm.ts";
 
 export class NodeGcmSealer implements GcmSealer {
   readonly backend = "node";
