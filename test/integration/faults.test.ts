@@ -8,8 +8,7 @@ import { readdirSync } from "node:fs";
 import type { Socket } from "node:net";
 import { join, resolve } from "node:path";
 import { encodeFrame, encodeMessage, FrameType, makeHello } from "../../src/protocol/index.ts";
-import { rawParley } from "../raw-parley.ts";
-import { TestPeer, writeRandomFile } from "./peers.ts";
+import { rawFollower, TestPeer, writeRandomFile } from "./peers.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const peers: TestPeer[] = [];
@@ -88,17 +87,6 @@ test("the receiver process killed mid-transfer: the sender reports it", async ()
   expect(readdirSync(outDir).filter((n) => !n.endsWith(".part"))).toEqual([]);
 });
 
-/** A hand-made client that completes the real handshake as the follower. */
-async function rawPeer(target: TestPeer): Promise<Socket> {
-  const raw = await rawParley(target.listener.port, { leader: false, words: target.codeWords });
-  sockets.push(raw.socket);
-  await target.waitForSession();
-  // Further bytes go sealed: the hostile frames below come from an authenticated peer.
-  const socket = raw.socket as Socket & { sealedWrite?: (b: Uint8Array) => void };
-  socket.sealedWrite = raw.send;
-  return socket;
-}
-
 test.each([
   ["an oversized frame", encodeFrame(FrameType.Chat, new Uint8Array(0)).fill(0xff, 0, 4), "exceeds the limit"],
   ["an unknown frame type", Uint8Array.from([0, 0, 0, 1, 0x7f]), "unknown frame type"],
@@ -107,11 +95,12 @@ test.each([
 ])("a connected peer sending %s is disconnected with the reason; the process goes on", async (_label, bad, reason) => {
   const target = new TestPeer("target");
   peers.push(target);
-  const socket = await rawPeer(target);
+  const raw = await rawFollower(target);
+  sockets.push(raw.socket);
   const closed = new Promise<void>((resolve) => {
-    for (const event of ["close", "end", "error"]) socket.once(event, () => resolve());
+    for (const event of ["close", "end", "error"]) raw.socket.once(event, () => resolve());
   });
-  (socket as Socket & { sealedWrite: (b: Uint8Array) => void }).sealedWrite(bad);
+  raw.send(bad);
   const lost = await target.waitFor("lost");
   expect(lost.reason).toContain("broke the protocol");
   expect(lost.reason).toContain(reason);

@@ -10,7 +10,7 @@ import { dial, listen } from "../../src/net/index.ts";
 import { encodeFrame, encodeMessage, FrameType } from "../../src/protocol/index.ts";
 import { MAX_INCOMING_TRANSFERS } from "../../src/session/index.ts";
 import { type RawParley, rawParley } from "../raw-parley.ts";
-import { connectedPair, TestPeer, writeRandomFile } from "./peers.ts";
+import { connectedPair, rawFollower, TestPeer, writeRandomFile } from "./peers.ts";
 
 const peers: TestPeer[] = [];
 const sockets: Socket[] = [];
@@ -21,12 +21,11 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-/** A hand-made client that completes the handshake as the follower (smallest nonce). */
+/** An authenticated raw peer; `read: false` stops reading at once (the kernel buffers fill up). */
 async function rawPeer(target: TestPeer, options: { read: boolean }): Promise<RawParley> {
-  const raw = await rawParley(target.listener.port, { leader: false, words: target.codeWords });
+  const raw = await rawFollower(target);
   sockets.push(raw.socket);
   if (!options.read) raw.stopReading();
-  await target.waitForSession();
   return raw;
 }
 

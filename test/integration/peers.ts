@@ -20,6 +20,7 @@ import {
 import type { ChecksumAlgo } from "../../src/transfer/index.ts";
 import { markAsOurs } from "../../src/transfer/part-mark.ts";
 import { resumeTokenFor } from "../../src/transfer/resume-token.ts";
+import { type RawParley, rawParley } from "../raw-parley.ts";
 
 export type Recorded =
   | { type: "chat"; text: string }
@@ -171,4 +172,14 @@ export function markAsParleyPart(path: string, source?: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * A hand-made client that completes the real handshake with `target` as the follower
+ * (smallest nonce), so what it sends next comes from an authenticated peer.
+ */
+export async function rawFollower(target: TestPeer): Promise<RawParley> {
+  const raw = await rawParley(target.listener.port, { leader: false, words: target.codeWords });
+  await target.waitForSession();
+  return raw;
 }
