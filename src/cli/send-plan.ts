@@ -8,7 +8,7 @@ import { statSync } from "node:fs";
 import type { FolderEntry } from "../protocol/index.ts";
 import type { Session } from "../session/index.ts";
 import { TransferError } from "../transfer/errors.ts";
-import { checkReadableFile } from "../transfer/file-sender.ts";
+import type { checkReadableFile as CheckReadableFile } from "../transfer/file-sender.ts";
 import { walkFolder } from "../transfer/folder-walk.ts";
 
 export type PlannedSend =
@@ -22,6 +22,11 @@ export interface SendPlan {
   readonly folders: ReadonlyArray<{ readonly root: string; readonly entries: number; readonly bytes: number }>;
   /** Folder members left out (symbolic links, special files). */
   readonly skipped: readonly string[];
+}
+
+/** The file sender's check, loaded at the first send (it brings the sender's code; not needed at start-up). */
+function checkReadableFile(): typeof CheckReadableFile {
+  return (require("../transfer/file-sender.ts") as typeof import("../transfer/file-sender.ts")).checkReadableFile;
 }
 
 /** Folder transfer ids, unique within this process (one session per process). */
@@ -41,7 +46,7 @@ export function planSends(paths: readonly string[], stdinName: string): SendPlan
       continue;
     }
     if (!isDirectory(path)) {
-      checkReadableFile(path);
+      checkReadableFile()(path);
       sends.push({ kind: "file", path });
       continue;
     }

@@ -4,10 +4,13 @@
  * are counted with it. Pure.
  */
 
-import stringWidth from "string-width";
+type StringWidth = typeof import("string-width");
+/** string-width, loaded at first use (its emoji table costs ms at start-up). */
+let stringWidth: StringWidth | undefined;
 
 /** Columns `text` takes on a terminal (escape sequences count as none). */
 export function displayWidth(text: string): number {
+  stringWidth ??= require("string-width") as StringWidth;
   return stringWidth(text);
 }
 
