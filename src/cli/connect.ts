@@ -112,9 +112,15 @@ export class PeerLink {
     return this.loadedRendezvous;
   }
 
-  /** Loads the session layer (once) and makes the rendezvous; listen() starts it once the code is shown. */
+  /**
+   * Loads the session layer (once) and makes the rendezvous; listen() starts it once the code
+   * is shown. The native code a transfer's first bytes need loads on a later turn (preload.ts).
+   */
   ready(): Promise<Rendezvous> {
-    this.loadingRendezvous ??= import("../session/rendezvous.ts").then((m) => this.makeRendezvous(m.Rendezvous));
+    this.loadingRendezvous ??= import("../session/rendezvous.ts").then((m) => {
+      setImmediate(() => void import("../session/preload.ts").then((p) => p.preloadSessionCode()));
+      return this.makeRendezvous(m.Rendezvous);
+    });
     return this.loadingRendezvous;
   }
 

@@ -14,6 +14,11 @@ import { TransferError } from "./errors.ts";
 type Xxh3 = typeof import("@node-rs/xxhash").xxh3;
 let xxh3Api: Xxh3 | undefined;
 
+/** Loads the native XXH3 module now (before a transfer needs it: see session/preload.ts). */
+export function loadDigests(): void {
+  xxh3();
+}
+
 /** The native XXH3 module, loaded at the first digest (a shared library: kept out of start-up). */
 function xxh3(): Xxh3 {
   xxh3Api ??= (require("@node-rs/xxhash") as typeof import("@node-rs/xxhash")).xxh3;
