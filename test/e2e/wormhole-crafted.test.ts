@@ -36,9 +36,11 @@ const relay = () => ({ host: "127.0.0.1", port: kit.servers().relay.port });
 async function craftedSender(
   size: number,
   misbehave: (conn: Connection, sealer: TransitRecordSealer) => void,
+  started: (cli: Cli) => void = () => {},
 ): Promise<{ exit: number; files: string[]; cli: Cli }> {
   const dir = makeTempDir();
   const cli = startCli("parley-receive", ["receive", ...mailbox(), "--dir", dir, "--json"]);
+  started(cli);
   const { w, key } = await joinCode(kit.servers(), await parleyCode(cli));
   w.send(encodeTransit([], [relay()]));
   w.send(encodeOffer({ kind: "file", name: "victim.bin", size }));
@@ -81,6 +83,25 @@ describe.skipIf(!available)("a crafted wormhole sender", () => {
     expect(exit).toBe(4);
     expect(files).toEqual([]);
     expect(events(cli).find((e) => e.type === "error")?.code).toBe("E_SIZE_MISMATCH");
+  }, 60_000);
+});
+
+describe.skipIf(!available)("a crafted wormhole sender that stalls", () => {
+  test("Ctrl-C in the middle of its file: exit 130, no .part left (a plain peer cannot resume)", async () => {
+    let cli: Cli | undefined;
+    const { exit, files } = await craftedSender(
+      1_000_000,
+      (conn, sealer) => {
+        conn.write(Uint8Array.from(sealer.seal(randomBytes(300_000))));
+        // The receiver has the bytes in its .part once it reports them.
+        void cli?.waitForLine(/"type":"progress".*"bytes":300000/).then(() => cli?.kill("SIGINT"));
+      },
+      (c) => {
+        cli = c;
+      },
+    );
+    expect(exit).toBe(130);
+    expect(files).toEqual([]);
   }, 60_000);
 });
 
