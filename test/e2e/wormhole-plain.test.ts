@@ -68,17 +68,23 @@ async function parleyToWormhole(name: string, size: number, noListen: boolean): 
 }
 
 const UNICODE_NAME = "a name with spaces é 日本 😀.txt";
+const SMALL = [
+  ["empty.bin", 0],
+  ["one.bin", 1],
+  [UNICODE_NAME, 1000],
+] as const;
 
 describe.skipIf(!available)("wormhole send -> parley receive", () => {
   test("0 B, 1 B, a name with spaces and unicode: byte for byte, direct", async () => {
-    for (const [name, size] of [
-      ["empty.bin", 0],
-      ["one.bin", 1],
-      [UNICODE_NAME, 1000],
-    ] as const) {
-      const list = await wormholeToParley(name, size, false);
-      expect(list.find((e) => e.type === "path")?.path).toBe("direct");
-      expect(list.find((e) => e.type === "done")).toMatchObject({ name, bytes: size, checksum: { algo: "sha256" } });
+    // The three at once (each with its own code): the clients' start-up is most of the time.
+    const lists = await Promise.all(SMALL.map(([name, size]) => wormholeToParley(name, size, false)));
+    for (const [i, [name, size]] of SMALL.entries()) {
+      expect(lists[i]?.find((e) => e.type === "path")?.path).toBe("direct");
+      expect(lists[i]?.find((e) => e.type === "done")).toMatchObject({
+        name,
+        bytes: size,
+        checksum: { algo: "sha256" },
+      });
     }
   }, 90_000);
 
@@ -110,13 +116,13 @@ describe.skipIf(!available)("wormhole send -> parley receive", () => {
 
 describe.skipIf(!available)("parley send -> wormhole receive", () => {
   test("0 B, 1 B, a name with spaces and unicode: byte for byte, the ack's SHA-256 checked", async () => {
-    for (const [name, size] of [
-      ["empty.bin", 0],
-      ["one.bin", 1],
-      [UNICODE_NAME, 1000],
-    ] as const) {
-      const list = await parleyToWormhole(name, size, false);
-      expect(list.find((e) => e.type === "done")).toMatchObject({ name, bytes: size, checksum: { algo: "sha256" } });
+    const lists = await Promise.all(SMALL.map(([name, size]) => parleyToWormhole(name, size, false)));
+    for (const [i, [name, size]] of SMALL.entries()) {
+      expect(lists[i]?.find((e) => e.type === "done")).toMatchObject({
+        name,
+        bytes: size,
+        checksum: { algo: "sha256" },
+      });
     }
   }, 90_000);
 
