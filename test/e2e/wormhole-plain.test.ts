@@ -11,7 +11,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Cli, cleanup, makeTempDir, startCli, WAIT_MS } from "./helpers.ts";
+import { type Cli, cleanup, makeTempDir, startCli, WAIT_MS } from "./helpers.ts";
 import { events, type JsonEvent, parleyCode, useWormholeServers, wormholeCli, wormholeCode } from "./wormhole-kit.ts";
 
 const kit = useWormholeServers("plain wormhole client tests (test/e2e/wormhole-plain.test.ts)", { client: true });
@@ -211,26 +211,5 @@ describe.skipIf(!available)("text with a plain wormhole client", () => {
       "The transfer command is done. The receiver has received a total of 3000 bytes from the sender.",
     );
     expect(readFileSync(join(dir, "to-chat.bin")).equals(src.bytes)).toBe(true);
-  }, 60_000);
-});
-
-const william = available && Bun.which("wormhole-william") !== null;
-if (available && !william) console.warn("\n*** SKIPPED: the Go client test: wormhole-william is not installed ***\n");
-
-describe.skipIf(!william)("the Go client (wormhole-william)", () => {
-  test("parley send -> wormhole-william receive: byte for byte (its relay is fixed: the direct path)", async () => {
-    const src = fileOf(UNICODE_NAME, 300_000);
-    const s = await parleySend(src.path);
-    const dir = makeTempDir();
-    const w = new Cli(
-      "wormhole-william",
-      [],
-      ["wormhole-william", "receive", "--relay-url", kit.servers().mailboxUrl, s.code],
-      dir,
-    );
-    w.send("y");
-    expect(await s.cli.exitCode(LONG_MS)).toBe(0);
-    expect(await w.exitCode(LONG_MS)).toBe(0);
-    expect(readFileSync(join(dir, UNICODE_NAME)).equals(src.bytes)).toBe(true);
   }, 60_000);
 });
