@@ -10,7 +10,8 @@
  * Timed from starting the receiver, once the sender waits in the mailbox with its code, until
  * both processes have exited and the file is there, whole (start-up of the receiver included,
  * of the sender not, for all three alike).
- * Parley's CPU (user + sys of its process, from the kernel's rusage) is reported per GiB.
+ * CPU (user + sys of each process, from the kernel's rusage, start-up included) is reported
+ * per GiB for both ends, and Parley's apart.
  *
  *   npx bun bench/wormhole-plain.ts [--size 1G] [--runs 3] [--json]
  */
@@ -32,6 +33,9 @@ interface Sample {
   readonly mibps: number;
   /** Parley's user+sys seconds (undefined for wormhole-to-wormhole). */
   readonly parleyCpuSeconds?: number;
+  /** The sending and the receiving process's user+sys seconds, whoever they are. */
+  readonly sendCpuSeconds: number;
+  readonly recvCpuSeconds: number;
 }
 
 export interface PlainCase {
@@ -106,8 +110,9 @@ async function oneRun(servers: WormholeServers, file: string, direction: Directi
     const stored = direction === "wormhole-to-parley" ? join(dir, "payload.bin") : out;
     if (statSync(stored).size !== size) throw new Error(`${direction} ${path}: the file arrived cut`);
     const mibps = size / 2 ** 20 / (ms / 1000);
-    const cpu = parley ? cpuSeconds(parley) : undefined;
-    return cpu === undefined ? { mibps } : { mibps, parleyCpuSeconds: cpu };
+    const [sendCpu, recvCpu] = procs.map((p) => cpuSeconds(p) ?? Number.NaN) as [number, number];
+    const sides = { mibps, sendCpuSeconds: sendCpu, recvCpuSeconds: recvCpu };
+    return parley ? { ...sides, parleyCpuSeconds: parley === procs[0] ? sendCpu : recvCpu } : sides;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -153,7 +158,10 @@ export function formatPlainWormholeBench(b: PlainWormholeBench): string {
     const base = b.cases.find((o) => o.path === c.path && o.direction === "wormhole-to-wormhole");
     const baseRate = median(base?.samples.map((s) => s.mibps) ?? []);
     const cpus = c.samples.flatMap((s) => (s.parleyCpuSeconds === undefined ? [] : [s.parleyCpuSeconds]));
-    const cpuPerGiB = cpus.length > 0 ? `\tparley cpu=${(median(cpus) / (b.sizeBytes / GIB)).toFixed(2)} s/GiB` : "";
+    const perGiB = (xs: number[]) => (median(xs) / (b.sizeBytes / GIB)).toFixed(2);
+    const cpuPerGiB =
+      `\tcpu send/recv=${perGiB(c.samples.map((x) => x.sendCpuSeconds))}/${perGiB(c.samples.map((x) => x.recvCpuSeconds))} s/GiB` +
+      (cpus.length > 0 ? `\tparley cpu=${perGiB(cpus)} s/GiB` : "");
     lines.push(
       `RESULT\t${c.direction}-${c.path}\tmedian=${median(rates).toFixed(0)}\tmin=${Math.min(...rates).toFixed(0)}` +
         `\tmax=${Math.max(...rates).toFixed(0)}\tMiB/s\tx wormhole=${(median(rates) / baseRate).toFixed(2)}${cpuPerGiB}`,
