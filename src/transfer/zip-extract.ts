@@ -35,6 +35,7 @@ import { numberedName, sanitizeFileName } from "./file-names.ts";
 import {
   type DirectoryOffer,
   MAX_ZIP_ENTRIES,
+  plannedPath,
   planZip,
   type ZipEntryInfo,
   ZipError,
@@ -44,6 +45,7 @@ import {
 /** Prefix of the working folder (hidden) that a zip is inflated into before it gets its name. */
 export const UNZIP_WORK_PREFIX = ".parley-unzip-";
 const MAX_ROOT_TRIES = 1_000;
+const YIELD_EVERY_ITEMS = 1_000;
 const FILE_MODE = 0o644;
 const EXEC_MODE = 0o755;
 
@@ -167,11 +169,13 @@ async function extractInto(
   options: ExtractOptions,
 ): Promise<number> {
   let total = 0;
-  for (const item of plan.items) {
-    const path = join(work, ...item.rel);
+  for (const [index, item] of plan.items.entries()) {
+    const path = join(work, ...plannedPath(plan, index));
     if (item.kind === "dir") {
       // Every directory on the way is one made here, in order: none can be a link.
       mkdirOrFail(path);
+      // Folders alone never await: let signals and timers in now and then.
+      if (index % YIELD_EVERY_ITEMS === 0) await new Promise((resolve) => setImmediate(resolve));
       continue;
     }
     const entry = raw[item.entry] as yauzl.Entry;

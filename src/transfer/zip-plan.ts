@@ -19,6 +19,10 @@ import { numberedName, sanitizeFileName } from "./file-names.ts";
 
 /** Most entries a zip may hold (a few hundred thousand files is already a very big folder). */
 export const MAX_ZIP_ENTRIES = 200_000;
+/** Most folders a zip may make, whatever its offer says (see maxFolders). */
+export const MAX_ZIP_FOLDERS = 100_000;
+/** Folders allowed per offered file (the paths its files sit in). */
+const FOLDERS_PER_FILE = 4;
 /** Most components in an entry's path (as MAX_PATH_DEPTH for Parley's own folders). */
 export const MAX_ZIP_DEPTH = 64;
 /** Longest entry name, in UTF-16 units (names of 64 components of 240 bytes stay below). */
@@ -85,8 +89,10 @@ export interface PlannedItem {
   readonly kind: "file" | "dir";
   /** Index in the entries given (-1 for a directory only implied by its files). */
   readonly entry: number;
-  /** Sanitised path components, relative to the new folder. */
-  readonly rel: readonly string[];
+  /** Index in the plan's items of the directory it goes in; -1: the new folder itself. */
+  readonly parent: number;
+  /** Its sanitised name in that directory. */
+  readonly name: string;
   /** Declared inflated bytes (0 for a directory). */
   readonly size: number;
   readonly exec: boolean;
@@ -96,7 +102,19 @@ export interface ZipPlan {
   /** Directories before anything inside them. */
   readonly items: readonly PlannedItem[];
   readonly files: number;
+  readonly folders: number;
   readonly bytes: number;
+}
+
+/** The components of item `index`'s path, relative to the new folder (built on demand: paths are not kept). */
+export function plannedPath(plan: ZipPlan, index: number): string[] {
+  const components: string[] = [];
+  for (let at = index; at >= 0; ) {
+    const item = plan.items[at] as PlannedItem;
+    components.push(item.name);
+    at = item.parent;
+  }
+  return components.reverse();
 }
 
 const S_IFMT = 0o170000;
@@ -107,13 +125,30 @@ const HOST_UNIX = 3;
 const MSDOS_DIRECTORY = 0x10;
 const FLAG_ENCRYPTED = 0x1;
 
+/** A directory being planned: its item, the names taken in it, its subdirectories by raw name. */
 interface DirNode {
-  readonly rel: readonly string[];
+  readonly index: number;
   readonly taken: Set<string>;
+  /** Sanitised name -> the next number to try for it: clashes cost O(1) each, not O(clashes). */
+  readonly next: Map<string, number>;
+  readonly children: Map<string, DirNode>;
+}
+
+const newDir = (index: number): DirNode => ({ index, taken: new Set(), next: new Map(), children: new Map() });
+
+/**
+ * Folders a zip may make: a few per offered file (the paths they sit in) plus one chain as deep
+ * as allowed, and never more than MAX_ZIP_FOLDERS. Each costs disk space (a block) and time,
+ * and none is in the offer's counts: without a bound a zip of empty folders offered as "0
+ * files, 0 bytes" makes hundreds of thousands.
+ */
+export function maxFolders(offer: DirectoryOffer): number {
+  return Math.min(MAX_ZIP_FOLDERS, FOLDERS_PER_FILE * offer.numfiles + MAX_ZIP_DEPTH);
 }
 
 /**
- * The plan for extracting `entries`, or the first reason to refuse them.
+ * The plan for extracting `entries`, or the first reason to refuse them. Linear in the entries
+ * and their name lengths.
  * @param centralDirectoryOffset - where the central directory starts: entry data must end before it
  * @throws ZipError
  */
@@ -127,19 +162,38 @@ export function planZip(
   }
   checkLayout(entries, centralDirectoryOffset);
   const items: PlannedItem[] = [];
-  const dirs = new Map<string, DirNode>([["", { rel: [], taken: new Set() }]]);
+  const root = newDir(-1);
   const seen = new Set<string>();
+  const folderLimit = maxFolders(offer);
   let files = 0;
+  let folders = 0;
   let bytes = 0;
-  const dirFor = (components: readonly string[]): DirNode => {
-    const key = components.join("/");
-    const known = dirs.get(key);
-    if (known) return known;
-    const parent = dirFor(components.slice(0, -1));
-    const name = freeName(parent.taken, components.at(-1) ?? "");
-    const node = { rel: [...parent.rel, name], taken: new Set<string>() };
-    dirs.set(key, node);
-    items.push({ kind: "dir", entry: -1, rel: node.rel, size: 0, exec: false });
+  const dirFor = (components: readonly string[], upTo: number, from: ZipEntryInfo): DirNode => {
+    let node = root;
+    for (let i = 0; i < upTo; i++) {
+      const component = components[i] as string;
+      let child = node.children.get(component);
+      if (!child) {
+        if (++folders > folderLimit) {
+          throw new ZipError(
+            "E_ZIP_TOO_MANY",
+            `more than ${folderLimit} folders for ${offer.numfiles} files`,
+            from.name,
+          );
+        }
+        items.push({
+          kind: "dir",
+          entry: -1,
+          parent: node.index,
+          name: freeName(node, component),
+          size: 0,
+          exec: false,
+        });
+        child = newDir(items.length - 1);
+        node.children.set(component, child);
+      }
+      node = child;
+    }
     return node;
   };
   entries.forEach((info, index) => {
@@ -149,7 +203,7 @@ export function planZip(
     if (seen.has(key)) throw new ZipError("E_ZIP_DUPLICATE", `two entries named ${key}`, info.name);
     seen.add(key);
     if (kind === "dir") {
-      dirFor(components);
+      dirFor(components, components.length, info);
       return;
     }
     checkSizes(info);
@@ -161,24 +215,23 @@ export function planZip(
     if (bytes > offer.numbytes) {
       throw new ZipError("E_ZIP_TOO_LARGE", `more than the ${offer.numbytes} bytes offered`, info.name);
     }
-    const parent = dirFor(components.slice(0, -1));
-    const name = freeName(parent.taken, components.at(-1) ?? "");
+    const parent = dirFor(components, components.length - 1, info);
+    const name = freeName(parent, components.at(-1) ?? "");
     const exec = info.versionMadeBy >> 8 === HOST_UNIX && ((info.externalAttributes >>> 16) & 0o111) !== 0;
-    items.push({ kind: "file", entry: index, rel: [...parent.rel, name], size: info.uncompressedSize, exec });
+    items.push({ kind: "file", entry: index, parent: parent.index, name, size: info.uncompressedSize, exec });
   });
-  return { items, files, bytes };
+  return { items, files, folders, bytes };
 }
 
-/** A sanitised, not yet taken name in a directory; taken from then on. */
-function freeName(taken: Set<string>, component: string): string {
+/** A sanitised, not yet taken name in `dir`; taken from then on. */
+function freeName(dir: DirNode, component: string): string {
   const safe = sanitizeFileName(component);
-  for (let n = 0; ; n++) {
-    const candidate = numberedName(safe, n);
-    if (!taken.has(candidate)) {
-      taken.add(candidate);
-      return candidate;
-    }
-  }
+  let n = dir.next.get(safe) ?? 0;
+  while (dir.taken.has(numberedName(safe, n))) n++;
+  const name = numberedName(safe, n);
+  dir.taken.add(name);
+  dir.next.set(safe, n + 1);
+  return name;
 }
 
 /** "file" or "dir"; @throws ZipError for links, devices, FIFOs, sockets, encrypted entries */

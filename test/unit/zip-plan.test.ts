@@ -1,7 +1,14 @@
 /** zip-plan.ts: a zip's central directory checked against its offer, and the names it gets. */
 
 import { describe, expect, test } from "bun:test";
-import { type DirectoryOffer, planZip, type ZipEntryInfo, ZipError } from "../../src/transfer/index.ts";
+import {
+  type DirectoryOffer,
+  maxFolders,
+  plannedPath,
+  planZip,
+  type ZipEntryInfo,
+  ZipError,
+} from "../../src/transfer/index.ts";
 
 const UNIX = 3 << 8;
 let offset = 0;
@@ -22,8 +29,10 @@ function entry(name: string, fields: Partial<ZipEntryInfo> = {}): ZipEntryInfo {
 }
 const OFFER: DirectoryOffer = { dirname: "d", zipsize: 1e9, numbytes: 1e6, numfiles: 100 };
 const plan = (entries: ZipEntryInfo[], offer = OFFER) => planZip(entries, offer, 1e9);
-const paths = (entries: ZipEntryInfo[]) =>
-  plan(entries).items.map((i) => `${i.rel.join("/")}${i.kind === "dir" ? "/" : ""}`);
+const paths = (entries: ZipEntryInfo[]) => {
+  const planned = plan(entries);
+  return planned.items.map((i, n) => `${plannedPath(planned, n).join("/")}${i.kind === "dir" ? "/" : ""}`);
+};
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -75,5 +84,46 @@ describe("planZip", () => {
     expect(plan(two, { ...OFFER, numfiles: 2, numbytes: 40 }).bytes).toBe(40);
     expect(codeOf(() => plan(two, { ...OFFER, numfiles: 1, numbytes: 40 }))).toBe("E_ZIP_TOO_MANY");
     expect(codeOf(() => plan(two, { ...OFFER, numfiles: 2, numbytes: 39 }))).toBe("E_ZIP_TOO_LARGE");
+  });
+
+  test("10,000 names that become one after sanitising get distinct numbers without quadratic work", () => {
+    // Invisible characters (Unicode Cf) are dropped: every one of these names becomes "a".
+    const invisible = [
+      "\u200b",
+      "\u200c",
+      "\u200d",
+      "\u2060",
+      "\u2061",
+      "\u2062",
+      "\u2063",
+      "\u2064",
+      "\ufeff",
+      "\u00ad",
+    ];
+    const names: string[] = [];
+    for (const x of invisible)
+      for (const y of invisible) for (const z of invisible) for (const w of invisible) names.push(`a${x}${y}${z}${w}`);
+    const planned = plan(
+      names.map((n) => entry(n)),
+      { ...OFFER, numfiles: names.length, numbytes: 20 * names.length },
+    );
+    const stored = new Set(planned.items.map((i) => i.name));
+    expect(stored.size).toBe(10_000);
+    expect(stored.has("a")).toBe(true);
+    expect(stored.has("a (9999)")).toBe(true);
+  }, 20_000);
+
+  test("folders count: a zip of folders offered as 0 files is refused past one deep chain", () => {
+    const none = { ...OFFER, numfiles: 0, numbytes: 0 };
+    expect(
+      codeOf(() =>
+        plan(
+          Array.from({ length: 1000 }, (_, i) => entry(`d${i}/`)),
+          none,
+        ),
+      ),
+    ).toBe("E_ZIP_TOO_MANY");
+    expect(plan([entry(`${"x/".repeat(63)}`)], none).folders).toBe(63);
+    expect(maxFolders({ ...OFFER, numfiles: 10 })).toBe(104);
   });
 });
