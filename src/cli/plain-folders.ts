@@ -136,7 +136,7 @@ async function receiveFolder(
     const zip = await receiveOverTransit(pipe, part, wanted.zipsize, (bytes) => out.progressed(info, bytes));
     out.note("Checking and unpacking the folder's zip...");
     const { extractZipFolder } = await import("../transfer/zip-extract.ts");
-    const folder = await extractZipFolder(zip.path, options.dir, wanted, {
+    const folder = await extractZipFolder(part.openFd, options.dir, wanted, {
       onWorkFolder: (path) => {
         work = path;
       },

@@ -46,6 +46,9 @@ import {
 export const UNZIP_WORK_PREFIX = ".parley-unzip-";
 const MAX_ROOT_TRIES = 1_000;
 const YIELD_EVERY_ITEMS = 1_000;
+/** Largest central directory read (its records are kept while extracting): 64 MiB. */
+export const MAX_CENTRAL_DIRECTORY_BYTES = 64 * 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 const FILE_MODE = 0o644;
 const EXEC_MODE = 0o755;
 
@@ -72,48 +75,55 @@ export interface ExtractOptions {
 }
 
 /**
- * Checks `zipPath` against `offer` and extracts it into a new folder of `downloadDir`.
+ * Checks the zip (its path, or an open descriptor: read where it stands, never reopened by
+ * name, which someone else could have swapped meanwhile) against `offer` and extracts it into
+ * a new folder of `downloadDir`. A descriptor given stays open (the caller closes it).
  * @throws ZipError (code E_BAD_ZIP) when the zip is refused; TransferError E_WRITE when the
  *   disk fails. Either way nothing is left in `downloadDir`.
  */
 export async function extractZipFolder(
-  zipPath: string,
+  zip: ZipSource,
   downloadDir: string,
   offer: DirectoryOffer,
   options: ExtractOptions = {},
 ): Promise<ExtractedFolder> {
-  const zip = await openZip(zipPath);
+  const opened = await openZip(zip);
   let work: string | undefined;
   try {
-    const { entries, raw } = await readCentralDirectory(zip);
-    const plan = planZip(entries, offer, zip.centralDirectoryOffset);
+    const { entries, raw } = await readCentralDirectory(opened);
+    const plan = planZip(entries, offer, opened.centralDirectoryOffset);
     work = makeWorkFolder(downloadDir);
     options.onWorkFolder?.(work);
-    const bytes = await extractInto(zip.file, raw, plan, work, options);
+    const bytes = await extractInto(opened.file, raw, plan, work, options);
     const { path, name } = giveFinalName(work, downloadDir, offer.dirname);
     work = undefined;
-    const dirs = plan.items.filter((item) => item.kind === "dir").length;
-    return { path, name, files: plan.files, dirs, bytes };
+    return { path, name, files: plan.files, dirs: plan.folders, bytes };
   } finally {
-    zip.file.close();
+    // yauzl's close() would close a descriptor we were lent; left open, its reader just goes.
+    if (typeof zip !== "number") opened.file.close();
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
   }
 }
+
+/** A zip file's path, or its open descriptor. */
+export type ZipSource = string | number;
 
 interface OpenZip {
   readonly file: yauzl.ZipFile;
   readonly centralDirectoryOffset: number;
 }
 
-function openZip(zipPath: string): Promise<OpenZip> {
+function openZip(zip: ZipSource): Promise<OpenZip> {
   return new Promise((resolve, reject) => {
     const options = { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: false };
-    yauzl.open(zipPath, options, (err, file) => {
+    const opened = (err: Error | null, file?: yauzl.ZipFile) => {
       if (err || !file)
         return reject(new ZipError("E_ZIP_CORRUPT", `not a readable zip: ${err?.message}`, undefined, { cause: err }));
       // Before the first entry is read, the cursor is where the central directory starts.
       resolve({ file, centralDirectoryOffset: Number(file.readEntryCursor) });
-    });
+    };
+    if (typeof zip === "number") yauzl.fromFd(zip, options, opened);
+    else yauzl.open(zip, options, opened);
   });
 }
 
@@ -122,9 +132,22 @@ async function readCentralDirectory(zip: OpenZip): Promise<{ entries: ZipEntryIn
   const { file } = zip;
   // The count comes from the end record: refuse a huge one before reading any record.
   if (file.entryCount > MAX_ZIP_ENTRIES) throw new ZipError("E_ZIP_TOO_MANY", `${file.entryCount} entries`);
+  // Records are read one at a time and kept for inflating: bound what they may add up to first.
+  const directoryBytes = file.fileSize - zip.centralDirectoryOffset;
+  if (directoryBytes > MAX_CENTRAL_DIRECTORY_BYTES) {
+    throw new ZipError("E_ZIP_TOO_MANY", `a central directory of ${directoryBytes} bytes`);
+  }
   const raw: yauzl.Entry[] = [];
+  const names: string[] = [];
   await new Promise<void>((resolve, reject) => {
     file.on("entry", (entry: yauzl.Entry) => {
+      // decodeStrings is off (its checks end the whole read with an untyped error); decode
+      // as yauzl would (UTF-8 flag, Info-ZIP Unicode path, else CP437) and check it ourselves.
+      names.push(yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false));
+      // Inflating needs neither the comment nor the extra fields (zip64 sizes are already read).
+      entry.fileCommentRaw = EMPTY;
+      entry.extraFieldRaw = EMPTY;
+      entry.extraFields = [];
       raw.push(entry);
       file.readEntry();
     });
@@ -135,10 +158,9 @@ async function readCentralDirectory(zip: OpenZip): Promise<{ entries: ZipEntryIn
     file.readEntry();
   });
   const entries = raw.map(
-    (entry): ZipEntryInfo => ({
-      // decodeStrings is off (its checks end the whole read with an untyped error); decode
-      // as yauzl would (UTF-8 flag, Info-ZIP Unicode path, else CP437) and check it ourselves.
-      name: yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false),
+    (entry, index): ZipEntryInfo => ({
+      name: names[index] as string,
+      nameBytes: entry.fileNameRaw.length,
       versionMadeBy: entry.versionMadeBy,
       externalAttributes: entry.externalFileAttributes,
       generalPurposeBitFlag: entry.generalPurposeBitFlag,

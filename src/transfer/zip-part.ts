@@ -47,7 +47,7 @@ export class ZipPart {
     for (;;) {
       const path = join(dir, `${ZIP_PART_PREFIX}${crypto.randomUUID().slice(0, 8)}.part`);
       try {
-        const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+        const flags = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
         return new ZipPart(path, openSync(path, flags, 0o600), offer.zipsize, space, offer.dirname);
       } catch (err) {
         if ((err as { code?: string }).code === "EEXIST") continue;
@@ -75,13 +75,22 @@ export class ZipPart {
     this.space.wrote(bytes.length);
   }
 
-  /** Every byte is in: closes the file. @returns its path and SHA-256 @throws TransferError E_SIZE_MISMATCH */
+  /**
+   * Every byte is in. The file stays open: extract it through `openFd` (never reopened by
+   * name, which someone else could have swapped meanwhile). @returns its path and SHA-256
+   * @throws TransferError E_SIZE_MISMATCH
+   */
   finish(): ReceivedFile {
     if (this.received !== this.zipsize) {
       throw new TransferError("E_SIZE_MISMATCH", `${this.received} of the ${this.zipsize} bytes of zip offered`);
     }
-    this.close();
     return { path: this.path, bytes: this.received, algo: "sha256", digest: this.digest.hex() };
+  }
+
+  /** The open file (read and write), until `remove`. @throws TransferError E_WRITE once closed */
+  get openFd(): number {
+    if (this.fd === undefined) throw new TransferError("E_WRITE", "the zip is closed");
+    return this.fd;
   }
 
   /** Ends unfinished: the `.part` goes (a plain peer cannot resume). */

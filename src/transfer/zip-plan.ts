@@ -75,6 +75,8 @@ export interface DirectoryOffer {
 /** One central-directory record, as the zip reader decoded it. */
 export interface ZipEntryInfo {
   readonly name: string;
+  /** Bytes of the raw name (the local header repeats it before the data). */
+  readonly nameBytes: number;
   /** Host system in the high byte: 3 = Unix, whose mode sits in the high 16 bits of the attributes. */
   readonly versionMadeBy: number;
   readonly externalAttributes: number;
@@ -300,7 +302,7 @@ function checkLayout(entries: readonly ZipEntryInfo[], centralDirectoryOffset: n
     if (info.localHeaderOffset < end) {
       throw new ZipError("E_ZIP_BOMB", "entries whose data overlap", info.name);
     }
-    end = info.localHeaderOffset + LOCAL_HEADER_BYTES + info.compressedSize;
+    end = info.localHeaderOffset + LOCAL_HEADER_BYTES + info.nameBytes + info.compressedSize;
     if (end > centralDirectoryOffset) {
       throw new ZipError("E_ZIP_CORRUPT", "entry data running into the central directory", info.name);
     }

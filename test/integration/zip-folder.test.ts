@@ -7,7 +7,19 @@
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -19,7 +31,7 @@ import {
   ZipPart,
 } from "../../src/transfer/index.ts";
 import { buildFolderZip } from "../../src/transfer/zip-build.ts";
-import { extractZipFolder } from "../../src/transfer/zip-extract.ts";
+import { extractZipFolder, MAX_CENTRAL_DIRECTORY_BYTES } from "../../src/transfer/zip-extract.ts";
 import { seededBytes } from "../e2e/helpers.ts";
 import { type CraftEntry, craftZip, snapshotTree } from "../zip-craft.ts";
 
@@ -350,5 +362,39 @@ describe("the zip's .part while it arrives", () => {
     expect(() => short.finish()).toThrow(TransferError);
     short.abort();
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe("bounds on what a zip can make us hold", () => {
+  test("a central directory over 64 MiB is refused before any record is read", async () => {
+    // A sparse file: one entry, then 65 MiB of nothing between its directory and the end record.
+    const { outer, downloads } = scene([]);
+    const small = craftZip([{ name: "a.txt", data: Buffer.from("a") }]);
+    const endAt = small.length - 22;
+    const path = join(outer, "big-directory.part");
+    const fd = openSync(path, "w");
+    writeSync(fd, small, 0, endAt, 0);
+    const end = Buffer.from(small.subarray(endAt));
+    writeSync(fd, end, 0, end.length, endAt + MAX_CENTRAL_DIRECTORY_BYTES + 1024 * 1024);
+    closeSync(fd);
+    const offer = { dirname: "x", zipsize: Bun.file(path).size, numbytes: 1, numfiles: 1 };
+    const err = await extractZipFolder(path, downloads, offer).catch((e: unknown) => e);
+    expect((err as ZipError).zipCode).toBe("E_ZIP_TOO_MANY");
+    expect(readdirSync(downloads)).toEqual([]);
+  });
+
+  test("the zip is read through the descriptor it arrived in: a file swapped in under its name is not read", async () => {
+    const dir = tempDir();
+    const zip = craftZip([{ name: "real.txt", data: Buffer.from("the real one") }]);
+    const offer = { dirname: "gift", zipsize: zip.length, numbytes: 12, numfiles: 1 };
+    const part = ZipPart.open(dir, offer);
+    part.write(zip);
+    const stored = part.finish();
+    const swapped = join(dir, "swapped.zip");
+    writeFileSync(swapped, craftZip([{ name: "evil.txt", data: Buffer.from("swapped in") }]));
+    renameSync(swapped, stored.path);
+    const done = await extractZipFolder(part.openFd, dir, offer);
+    part.remove();
+    expect(snapshotTree(done.path).map((l) => l.split("\t")[0])).toEqual(["real.txt"]);
   });
 });

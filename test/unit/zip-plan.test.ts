@@ -17,6 +17,7 @@ function entry(name: string, fields: Partial<ZipEntryInfo> = {}): ZipEntryInfo {
   const dir = name.endsWith("/");
   return {
     name,
+    nameBytes: Buffer.byteLength(name),
     versionMadeBy: UNIX | 20,
     externalAttributes: ((dir ? 0o040755 : 0o100644) << 16) >>> 0,
     generalPurposeBitFlag: 0,
