@@ -14,8 +14,10 @@
 
 import {
   closeSync,
+  constants,
   createReadStream,
   createWriteStream,
+  fstatSync,
   mkdtempSync,
   openSync,
   readSync,
@@ -28,7 +30,7 @@ import { pipeline } from "node:stream/promises";
 import { deflateRawSync } from "node:zlib";
 import yazl from "yazl";
 import { osReason, TransferError } from "./errors.ts";
-import { type FolderItem, walkFolder } from "./folder-walk.ts";
+import { type FolderItem, type FolderListing, walkFolder } from "./folder-walk.ts";
 
 /** Bytes sampled from the start of a file to decide whether deflating it is worth it. */
 const SAMPLE_BYTES = 64 * 1024;
@@ -59,8 +61,18 @@ export interface BuiltZip {
  * @throws TransferError E_READ when the folder or a file cannot be read, E_WRITE when the
  *   temporary file cannot be written
  */
-export async function buildFolderZip(folder: string, tempParent: string = tmpdir()): Promise<BuiltZip> {
-  const listing = walkFolder(folder);
+export function buildFolderZip(folder: string, tempParent: string = tmpdir()): Promise<BuiltZip> {
+  return buildListingZip(walkFolder(folder), tempParent);
+}
+
+/**
+ * Zips what `listing` names (made earlier by walkFolder: the files may have changed since).
+ * Each file is opened without following a link and without blocking (a FIFO swapped in), must
+ * still be a regular file, and when its turn comes is reopened the same way and must be the
+ * same file (device and inode): a link or another file swapped in meanwhile is never read.
+ */
+export async function buildListingZip(listing: FolderListing, tempParent: string = tmpdir()): Promise<BuiltZip> {
+  const folder = listing.root;
   const skipped = [...listing.skipped];
   let work: string;
   try {
@@ -95,7 +107,11 @@ export async function buildFolderZip(folder: string, tempParent: string = tmpdir
       zip.addReadStreamLazy(
         name,
         { size: item.size, mtime: probe.mtime, mode: probe.exec ? EXEC_MODE : FILE_MODE, compress: probe.deflate },
-        (callback) => callback(null, createReadStream(item.path)),
+        (callback) => {
+          const fd = openSame(item.path, probe.identity);
+          if (fd === undefined) callback(new Error(`${name} changed while the folder was zipped`), undefined as never);
+          else callback(null, createReadStream("", { fd }));
+        },
       );
       numfiles++;
       files++;
@@ -112,20 +128,47 @@ export async function buildFolderZip(folder: string, tempParent: string = tmpdir
   }
 }
 
-/** Whether the file opens, and how to store it; undefined when it cannot be read. */
-function probeFile(item: FolderItem): { mtime: Date; exec: boolean; deflate: boolean } | undefined {
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+interface Identity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
+/** `path` opened as the regular file `identity` names, or undefined (gone, a link, another file). */
+function openSame(path: string, identity: Identity): number | undefined {
   let fd: number;
   try {
-    fd = openSync(item.path, "r");
+    fd = openSync(path, OPEN_FLAGS);
   } catch {
     return undefined;
   }
+  const stats = fstatSync(fd);
+  if (stats.isFile() && stats.dev === identity.dev && stats.ino === identity.ino) return fd;
+  closeSync(fd);
+  return undefined;
+}
+
+/** Whether the file opens as a regular file, and how to store it; undefined when it cannot be read. */
+function probeFile(item: FolderItem): { mtime: Date; exec: boolean; deflate: boolean; identity: Identity } | undefined {
+  let fd: number;
   try {
-    const stats = statSync(item.path);
+    fd = openSync(item.path, OPEN_FLAGS);
+  } catch {
+    return undefined; // unreadable, gone, or a link now
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) return undefined; // a FIFO or device swapped in since the listing
     const sample = Buffer.allocUnsafe(Math.min(SAMPLE_BYTES, item.size));
     const n = sample.length === 0 ? 0 : readSync(fd, sample, 0, sample.length, 0);
     const deflate = n > 0 && deflateRawSync(sample.subarray(0, n), { level: 1 }).length <= n * WORTH_DEFLATING;
-    return { mtime: stats.mtime, exec: (stats.mode & 0o100) !== 0, deflate };
+    return {
+      mtime: stats.mtime,
+      exec: (stats.mode & 0o100) !== 0,
+      deflate,
+      identity: { dev: stats.dev, ino: stats.ino },
+    };
   } catch {
     return undefined;
   } finally {

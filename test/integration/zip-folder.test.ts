@@ -30,7 +30,7 @@ import {
   type ZipErrorCode,
   ZipPart,
 } from "../../src/transfer/index.ts";
-import { buildFolderZip } from "../../src/transfer/zip-build.ts";
+import { buildFolderZip, buildListingZip } from "../../src/transfer/zip-build.ts";
 import { extractZipFolder, MAX_CENTRAL_DIRECTORY_BYTES } from "../../src/transfer/zip-extract.ts";
 import { seededBytes } from "../e2e/helpers.ts";
 import { type CraftEntry, craftZip, snapshotTree } from "../zip-craft.ts";
@@ -334,6 +334,29 @@ describe.skipIf(!existsSync(PYTHON))("interoperates with python3's zipfile (the 
       rmSync(join(root, "link"));
       rmSync(join(root, "fifo"));
       expect(snapshotTree(out)).toEqual(snapshotTree(root));
+    } finally {
+      built.remove();
+    }
+  });
+});
+
+describe("a folder that changes between its listing and its zip", () => {
+  test("a file swapped for a link or a FIFO after the listing is left out, never followed or waited on", async () => {
+    const root = sampleTree(2);
+    const secret = join(tempDir(), "secret.txt");
+    writeFileSync(secret, "not for the peer");
+    const listing = walkFolder(root);
+    rmSync(join(root, "zero.bin"));
+    Bun.spawnSync(["ln", "-s", secret, join(root, "zero.bin")]);
+    rmSync(join(root, "run.sh"));
+    Bun.spawnSync(["mkfifo", join(root, "run.sh")]);
+    const built = await buildListingZip(listing, tempDir());
+    try {
+      expect([...built.skipped].sort()).toEqual(["run.sh", "zero.bin"]);
+      const out = join(tempDir(), "tree");
+      python(WORMHOLE_EXTRACT, built.path, out);
+      expect(existsSync(join(out, "zero.bin"))).toBe(false);
+      expect(existsSync(join(out, "run.sh"))).toBe(false);
     } finally {
       built.remove();
     }
