@@ -130,6 +130,7 @@ describe.skipIf(!available)("folders with the wormhole client from the chat", ()
 async function craftedFolderSender(
   zip: Uint8Array,
   offer: { numbytes: number; numfiles: number },
+  whileReceiving?: (cli: Cli) => Promise<void>,
 ): Promise<{ exit: number; files: string[]; cli: Cli }> {
   const dir = makeTempDir();
   const cli = startCli("parley-receive", ["receive", ...mailbox(), "--dir", dir, "--json"]);
@@ -154,6 +155,7 @@ async function craftedFolderSender(
   for (let at = 0; at < zip.length; at += 64 * 1024) {
     conn.write(Uint8Array.from(sealer.seal(zip.subarray(at, at + 64 * 1024))));
   }
+  await whileReceiving?.(cli);
   const exit = await cli.exitCode(30_000);
   return { exit, files: readdirSync(dir), cli };
 }
@@ -198,4 +200,20 @@ describe.skipIf(!available)("a crafted wormhole sender's hostile zips, end to en
     },
     60_000,
   );
+});
+
+describe.skipIf(!available)("Ctrl-C while a wormhole folder is unpacked", () => {
+  test("exit 130 and nothing left behind: no folder, no hidden working folder, no zip", async () => {
+    // 400 files of 1 MiB (zeros: a small zip) keep the unpacking busy for seconds.
+    const mib = new Uint8Array(1024 * 1024);
+    const entries: CraftEntry[] = Array.from({ length: 400 }, (_, i) => ({ name: `d${i % 20}/f${i}.bin`, data: mib }));
+    const zip = craftZip(entries);
+    const numbytes = entries.reduce((n, e) => n + (e.data?.length ?? 0), 0);
+    const { exit, files } = await craftedFolderSender(zip, { numbytes, numfiles: entries.length }, async (cli) => {
+      await cli.waitForStderr(/Checking and unpacking/, 30_000);
+      cli.proc.kill("SIGINT");
+    });
+    expect(exit).toBe(130);
+    expect(files).toEqual([]);
+  }, 60_000);
 });
