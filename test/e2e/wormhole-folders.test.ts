@@ -97,6 +97,34 @@ describe.skipIf(!available)("folders with the wormhole client", () => {
   );
 });
 
+describe.skipIf(!available)("a folder offer asked about (--ask)", () => {
+  test.each([
+    ["n", 3],
+    ["y", 0],
+  ])(
+    "answered %s: exit %d, the folder stored only on yes",
+    async (answer, exitCode) => {
+      const { parent, root } = albumTree(5, false);
+      const w = wormhole("wormhole-send", ["send", "album"], parent);
+      const code = await wormholeCode(w);
+      const dir = makeTempDir();
+      const r = startCli("parley-receive", ["receive", code, ...mailbox(), "--dir", dir, "--ask", "--json"]);
+      await r.waitForStderr(/Accept album \(.+\)\? \[y\/N\]/, 30_000);
+      r.send(answer);
+      expect(await r.exitCode(LONG_MS)).toBe(exitCode);
+      if (answer === "n") {
+        expect(events(r).find((e) => e.type === "error")?.code).toBe("E_REJECTED");
+        expect(await w.exitCode(LONG_MS)).not.toBe(0);
+        expect(readdirSync(dir)).toEqual([]);
+      } else {
+        expect(await w.exitCode(LONG_MS)).toBe(0);
+        expect(snapshotTree(join(dir, "album"))).toEqual(snapshotTree(root));
+      }
+    },
+    120_000,
+  );
+});
+
 describe.skipIf(!available)("folders with the wormhole client from the chat", () => {
   test("transfer DIR in the chat sends the folder to wormhole receive", async () => {
     const { root } = albumTree(20, true);
