@@ -38,6 +38,7 @@ export class MailboxChat {
       this.terminal.setPrompt("peer code> ");
     }
     const code = await this.link.exitCode;
+    this.plain?.stop();
     await this.current?.release();
     return code;
   }

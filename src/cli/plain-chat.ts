@@ -27,6 +27,8 @@ export class PlainChat {
   private state: "waiting" | "busy" = "waiting";
   private readonly stopWaiting = new AbortController();
   private readonly out: PlainOutput;
+  /** Removes the file being received, while one is. */
+  private stopFile: (() => void) | undefined;
 
   constructor(
     private readonly peer: PlainPeer,
@@ -59,7 +61,10 @@ export class PlainChat {
         if (this.state === "busy") return;
         this.state = "busy";
         const dir = this.downloadDir;
-        this.end(takeOffer(this.peer, offer, this.out, { dir, folders: plainFolders({ dir }) }));
+        const started = (stop: () => void) => {
+          this.stopFile = stop;
+        };
+        this.end(takeOffer(this.peer, offer, this.out, { dir, folders: plainFolders({ dir }), started }));
       },
       (err: unknown) => {
         if (this.stopWaiting.signal.aborted) return;
@@ -68,6 +73,11 @@ export class PlainChat {
         this.finish(reportPlainFailure(err, this.out));
       },
     );
+  }
+
+  /** The chat is ending (a signal, exit): a file still arriving is removed (plain peers cannot resume). */
+  stop(): void {
+    this.stopFile?.();
   }
 
   /** A line typed: the text message, or `transfer PATH`. */

@@ -103,6 +103,24 @@ describe.skipIf(!available)("a crafted wormhole sender that stalls", () => {
     expect(exit).toBe(130);
     expect(files).toEqual([]);
   }, 60_000);
+
+  test("the same in the chat: Ctrl-C while its file arrives leaves no .part", async () => {
+    const dir = makeTempDir();
+    const chat = startCli("chat", [...mailbox(), "--no-progress", "--dir", dir]);
+    const { match } = await chat.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
+    const { w, key } = await joinCode(kit.servers(), match[1] as string);
+    w.send(encodeTransit([], [relay()]));
+    w.send(encodeOffer({ kind: "file", name: "victim.bin", size: 1_000_000 }));
+    const answer = await untilMessage(w, "answer");
+    const { conn, keys } = await transitAs(kit.servers(), w, key, "sender", answer.hints);
+    conn.setEvents({ onData() {}, onDrain() {}, onClose() {} });
+    conn.write(Uint8Array.from(new TransitRecordSealer(keys.sendKey).seal(randomBytes(300_000))));
+    await chat.waitForLine(/^Receiving #1 victim\.bin /);
+    expect(readdirSync(dir)).toEqual(["victim.bin.part"]);
+    chat.kill("SIGINT");
+    expect(await chat.exitCode(30_000)).toBe(130);
+    expect(readdirSync(dir)).toEqual([]);
+  }, 60_000);
 });
 
 describe.skipIf(!available)("a crafted wormhole receiver", () => {
