@@ -23,6 +23,8 @@ export const PLAIN_RECORD_BYTES = 64 * 1024;
 const HIGH_WATER_BYTES = 1024 * 1024;
 /** A send loop gives the event loop a turn this often (chat, signals, timers). */
 const YIELD_EVERY_MS = 10;
+/** A sender that sends nothing for this long, before the last byte, has gone. */
+export const PLAIN_IDLE_MS = 120_000;
 
 export type PlainTransferErrorCode =
   | "E_CONNECTION"
@@ -74,27 +76,45 @@ function failureOf(err: unknown): PlainTransferError {
  * @throws PlainTransferError
  */
 export function receiveOverTransit(
-  pipe: TransitPipe,
+  pipe: Pick<TransitPipe, "start" | "send" | "end" | "destroy">,
   sink: PlainSink,
   size: number,
   progressed: (bytes: number) => void,
+  idleMs = PLAIN_IDLE_MS,
 ): Promise<ReceivedFile> {
   return new Promise((resolve, reject) => {
     let settled = false;
+    let idle: ReturnType<typeof setTimeout> | undefined;
     const fail = (err: unknown): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(idle);
       sink.abort(false);
       pipe.destroy();
       reject(failureOf(err));
     };
+    // A peer gone silent mid-transfer (no close, no bytes) must not hold us for ever.
+    const watch = (): void => {
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        const seconds = Math.round(idleMs / 1000);
+        fail(
+          new PlainTransferError(
+            "E_CONNECTION",
+            `nothing arrived for ${seconds} s after ${sink.received} of ${size} bytes`,
+          ),
+        );
+      }, idleMs);
+    };
     const complete = (): void => {
       if (settled) return;
+      clearTimeout(idle); // every byte is in: what is left is ours (a full output), not the peer's
       if ((sink.backlog ?? 0) > 0) {
         sink.onFlushed = complete;
         return;
       }
       settled = true;
+      clearTimeout(idle);
       let file: ReceivedFile;
       try {
         file = sink.finish();
@@ -109,6 +129,7 @@ export function receiveOverTransit(
     pipe.start({
       record: (plain) => {
         if (settled) return;
+        watch();
         try {
           if (sink.received + plain.length > size) {
             throw new PlainTransferError("E_SIZE_MISMATCH", `the sender sent more than the ${size} bytes it offered`);
@@ -131,6 +152,7 @@ export function receiveOverTransit(
       },
     });
     if (size === 0) complete();
+    else watch();
   });
 }
 

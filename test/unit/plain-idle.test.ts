@@ -1,0 +1,63 @@
+/** A plain wormhole sender that goes silent mid-transfer ends the transfer (attack finding F7). */
+
+import { expect, test } from "bun:test";
+import { type PlainSink, PlainTransferError, receiveOverTransit } from "../../src/session/plain-transfer.ts";
+import type { TransitPipeEvents } from "../../src/session/transit-pipe.ts";
+import type { ReceivedFile } from "../../src/transfer/index.ts";
+
+function fakePipe() {
+  let events: TransitPipeEvents | undefined;
+  const pipe = {
+    destroyed: false,
+    start: (e: TransitPipeEvents) => {
+      events = e;
+    },
+    send: () => {},
+    end: () => {},
+    destroy: () => {
+      pipe.destroyed = true;
+    },
+    deliver: (bytes: Uint8Array) => events?.record(bytes),
+  };
+  return pipe;
+}
+
+function memorySink(): PlainSink & { aborted: boolean } {
+  const sink = {
+    received: 0,
+    aborted: false,
+    write(bytes: Uint8Array) {
+      sink.received += bytes.length;
+    },
+    finish: (): ReceivedFile => ({ path: "/nowhere/x", bytes: sink.received, algo: "sha256", digest: "00" }),
+    abort() {
+      sink.aborted = true;
+    },
+  };
+  return sink;
+}
+
+test("no record for idleMs after some bytes: E_CONNECTION, the sink aborted, the pipe destroyed", async () => {
+  const pipe = fakePipe();
+  const sink = memorySink();
+  const receiving = receiveOverTransit(pipe, sink, 100_000, () => {}, 50);
+  pipe.deliver(new Uint8Array(1000));
+  const err = await receiving.catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(PlainTransferError);
+  expect((err as PlainTransferError).code).toBe("E_CONNECTION");
+  expect((err as Error).message).toBe("nothing arrived for 0 s after 1000 of 100000 bytes");
+  expect(sink.aborted).toBe(true);
+  expect(pipe.destroyed).toBe(true);
+});
+
+test("records that keep coming, each within idleMs, reach the end", async () => {
+  const pipe = fakePipe();
+  const sink = memorySink();
+  const receiving = receiveOverTransit(pipe, sink, 4000, () => {}, 80);
+  for (let i = 0; i < 4; i++) {
+    await Bun.sleep(40); // each gap is shorter than idleMs, the whole longer
+    pipe.deliver(new Uint8Array(1000));
+  }
+  expect((await receiving).bytes).toBe(4000);
+  expect(sink.aborted).toBe(false);
+});
