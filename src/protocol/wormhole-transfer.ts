@@ -29,9 +29,13 @@ export interface WireHints {
   readonly relays: WireHint[];
 }
 
-/** Limits on what a peer's hints may make us dial. */
+/**
+ * Limits on what a peer's hints may make us dial, in all (not per hint: 64 relay hints of 16
+ * addresses each would have had us dial over a thousand addresses of the peer's choosing).
+ */
 const MAX_HINTS = 64;
-const MAX_RELAY_HINTS = 16;
+export const MAX_DIRECT_TARGETS = 16;
+export const MAX_RELAY_TARGETS = 8;
 /** Longest text message or reason taken (a mailbox message is small; this bounds the screen). */
 export const MAX_PLAIN_TEXT_CHARS = 1024 * 1024;
 /** Longest offered file or folder name taken as is (sanitised later anyway). */
@@ -105,11 +109,11 @@ export function parseHints(transit: unknown): WireHints {
     if (!isObject(h)) continue;
     if (h.type === "direct-tcp-v1") {
       const hint = tcpHint(h);
-      if (hint) direct.push(hint);
+      if (hint && direct.length < MAX_DIRECT_TARGETS) direct.push(hint);
     } else if (h.type === "relay-v1") {
-      for (const r of Array.isArray(h.hints) ? h.hints.slice(0, MAX_RELAY_HINTS) : []) {
+      for (const r of Array.isArray(h.hints) ? h.hints.slice(0, MAX_RELAY_TARGETS) : []) {
         const hint = tcpHint(r);
-        if (hint) relays.push(hint);
+        if (hint && relays.length < MAX_RELAY_TARGETS) relays.push(hint);
       }
     }
   }
@@ -179,7 +183,8 @@ function parseAnswer(answer: unknown): PlainAnswer {
 export function parsePlainMessage(bytes: Uint8Array): PlainMessage {
   const m = parseObject(bytes, "a wormhole message");
   const out: { -readonly [K in keyof PlainMessage]: PlainMessage[K] } = {};
-  if ("error" in m) out.error = String(m.error).slice(0, 1000);
+  // Only text is taken from the peer: String() or JSON.stringify() of a deeply nested value throws.
+  if ("error" in m) out.error = typeof m.error === "string" ? m.error.slice(0, 1000) : "(an error that is not text)";
   if ("transit" in m) out.transit = parseHints(m.transit);
   if ("offer" in m) out.offer = parseOffer(m.offer);
   if ("answer" in m) out.answer = parseAnswer(m.answer);
@@ -235,6 +240,6 @@ export interface TransitAck {
 export function parseTransitAck(bytes: Uint8Array): TransitAck {
   const m = parseObject(bytes, "the receiver's ack");
   const sha = typeof m.sha256 === "string" ? m.sha256.toLowerCase().slice(0, 128) : undefined;
-  const said = typeof m.ack === "string" ? m.ack.slice(0, 200) : JSON.stringify(m).slice(0, 200);
+  const said = typeof m.ack === "string" ? m.ack.slice(0, 200) : "(an ack that is not text)";
   return { ok: m.ack === "ok", ...(sha === undefined ? {} : { sha256: sha }), said };
 }

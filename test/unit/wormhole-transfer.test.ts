@@ -12,6 +12,8 @@ import {
   encodeOffer,
   encodeTransit,
   encodeTransitAck,
+  MAX_DIRECT_TARGETS,
+  MAX_RELAY_TARGETS,
   parseHints,
   parsePlainMessage,
   parseTransitAck,
@@ -97,7 +99,7 @@ describe("parsing what a wormhole client sends", () => {
       ...Array.from({ length: 100 }, (_, i) => ({ type: "direct-tcp-v1", hostname: "h", port: i + 1 })),
     ];
     const parsed = parseHints({ "hints-v1": hints });
-    expect(parsed.direct.length).toBe(60);
+    expect(parsed.direct.length).toBe(MAX_DIRECT_TARGETS); // 60 valid ones offered
     expect(parseHints(null)).toEqual({ direct: [], relays: [] });
   });
 });
@@ -139,4 +141,26 @@ describe("what we send, as the wormhole client reads it", () => {
     expect(parseTransitAck(utf8('{"ack": "failed"}'))).toEqual({ ok: false, said: "failed" });
     expect(() => parseTransitAck(utf8("ok"))).toThrow(ProtocolError);
   });
+});
+
+test("a deeply nested error or ack from the peer is read without a crash (only text is taken)", () => {
+  const deep = `${"[".repeat(20_000)}${"]".repeat(20_000)}`;
+  const bytes = (text: string) => new TextEncoder().encode(text);
+  expect(parsePlainMessage(bytes(`{"error":${deep}}`)).error).toBe("(an error that is not text)");
+  expect(parseTransitAck(bytes(`{"ack":${deep}}`))).toEqual({ ok: false, said: "(an ack that is not text)" });
+  expect(parsePlainMessage(bytes('{"error":"transfer rejected"}')).error).toBe("transfer rejected");
+});
+
+test("a peer's hints make us dial at most MAX_DIRECT_TARGETS direct and MAX_RELAY_TARGETS relay addresses in all", () => {
+  const tcp = (i: number) => ({ type: "direct-tcp-v1", hostname: `10.0.${i >> 8}.${i & 255}`, port: 4000 });
+  const hints = [
+    ...Array.from({ length: 40 }, (_, i) => tcp(i)),
+    ...Array.from({ length: 24 }, (_, i) => ({
+      type: "relay-v1",
+      hints: Array.from({ length: 16 }, (_, j) => tcp(i * 16 + j)),
+    })),
+  ];
+  const parsed = parseHints({ "abilities-v1": [], "hints-v1": hints });
+  expect(parsed.direct).toHaveLength(MAX_DIRECT_TARGETS);
+  expect(parsed.relays).toHaveLength(MAX_RELAY_TARGETS);
 });
