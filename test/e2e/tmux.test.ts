@@ -414,7 +414,10 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
         tmux("resize-window", "-t", "bar", "-x", String(width));
         await waitForScreen(
           "bar",
-          () => barRows().length === 1 && (barRows()[0] as string).length <= width,
+          () => {
+            const rows = barRows(); // read once: the screen may change between two reads
+            return rows.length === 1 && (rows[0] as string).length <= width;
+          },
           `one bar row within ${width} columns`,
         );
         for (let i = 0; i < 3; i++) {
