@@ -323,7 +323,10 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     // Repainted at 60 columns (10 times a second): one bar row, cut to the width.
     await waitForScreen(
       "shrink1",
-      () => barRows().length === 1 && (barRows()[0] as string).length < 60,
+      () => {
+        const rows = barRows(); // read once: the screen may change between two reads
+        return rows.length === 1 && (rows[0] as string).length < 60;
+      },
       "one narrow bar row",
     );
     for (let i = 0; i < 5; i++) {
