@@ -24,6 +24,7 @@ import {
   type GcmSealer,
 } from "./aes-gcm.ts";
 import { CryptoError } from "./errors.ts";
+import { readU32, writeU32 } from "./u32.ts";
 
 /** Bytes of the length field. */
 export const RECORD_HEADER_BYTES = 4;
@@ -103,7 +104,7 @@ export class RecordSealer {
     const total = this.recordBytes(plaintext.length);
     const out = scratch && scratch.length >= total ? scratch.subarray(0, total) : new Uint8Array(total);
     const header = out.subarray(0, RECORD_HEADER_BYTES);
-    writeU32(header, total - RECORD_HEADER_BYTES);
+    writeU32(header, 0, total - RECORD_HEADER_BYTES);
     if (!this.aead) {
       out.set(plaintext, RECORD_HEADER_BYTES);
       return out;
@@ -293,23 +294,6 @@ export class RecordOpener {
     if (consume) this.pendingBytes -= n;
     return out;
   }
-}
-
-function readU32(bytes: Uint8Array): number {
-  return (
-    (((bytes[0] as number) << 24) |
-      ((bytes[1] as number) << 16) |
-      ((bytes[2] as number) << 8) |
-      (bytes[3] as number)) >>>
-    0
-  );
-}
-
-function writeU32(bytes: Uint8Array, value: number): void {
-  bytes[0] = value >>> 24;
-  bytes[1] = (value >>> 16) & 0xff;
-  bytes[2] = (value >>> 8) & 0xff;
-  bytes[3] = value & 0xff;
 }
 
 function integrityError(cause?: unknown): CryptoError {

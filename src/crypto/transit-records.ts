@@ -14,6 +14,7 @@
 
 import { CryptoError } from "./errors.ts";
 import { createSecretBox, type SecretBox, type SecretBoxBackend } from "./secretbox.ts";
+import { readU32, writeU32 } from "./u32.ts";
 import { deriveWormholeKey, SECRETBOX_NONCE_BYTES, SECRETBOX_TAG_BYTES, WORMHOLE_APPID } from "./wormhole-keys.ts";
 
 export const TRANSIT_LENGTH_BYTES = 4;
@@ -51,23 +52,6 @@ function writeNonce(nonce: Uint8Array, counter: number): void {
     nonce[i] = n % 256;
     n = Math.floor(n / 256);
   }
-}
-
-function writeU32(bytes: Uint8Array, at: number, value: number): void {
-  bytes[at] = value >>> 24;
-  bytes[at + 1] = (value >>> 16) & 0xff;
-  bytes[at + 2] = (value >>> 8) & 0xff;
-  bytes[at + 3] = value & 0xff;
-}
-
-function readU32(bytes: Uint8Array, at: number): number {
-  return (
-    (((bytes[at] as number) << 24) |
-      ((bytes[at + 1] as number) << 16) |
-      ((bytes[at + 2] as number) << 8) |
-      (bytes[at + 3] as number)) >>>
-    0
-  );
 }
 
 /** Seals our records in order. */
