@@ -93,18 +93,22 @@ export function receiveOverTransit(
       pipe.destroy();
       reject(failureOf(err));
     };
-    // A peer gone silent mid-transfer (no close, no bytes) must not hold us for ever.
-    const watch = (): void => {
-      clearTimeout(idle);
-      idle = setTimeout(() => {
-        const seconds = Math.round(idleMs / 1000);
-        fail(
-          new PlainTransferError(
-            "E_CONNECTION",
-            `nothing arrived for ${seconds} s after ${sink.received} of ${size} bytes`,
-          ),
-        );
-      }, idleMs);
+    // A peer gone silent mid-transfer (no close, no bytes) must not hold us for ever. Records
+    // only stamp the time; the one timer looks at the stamp when it fires (no timer per record).
+    let lastRecordAt = performance.now();
+    const checkIdle = (): void => {
+      const quietMs = performance.now() - lastRecordAt;
+      if (quietMs < idleMs) {
+        idle = setTimeout(checkIdle, idleMs - quietMs);
+        return;
+      }
+      const seconds = Math.round(idleMs / 1000);
+      fail(
+        new PlainTransferError(
+          "E_CONNECTION",
+          `nothing arrived for ${seconds} s after ${sink.received} of ${size} bytes`,
+        ),
+      );
     };
     const complete = (): void => {
       if (settled) return;
@@ -129,7 +133,7 @@ export function receiveOverTransit(
     pipe.start({
       record: (plain) => {
         if (settled) return;
-        watch();
+        lastRecordAt = performance.now();
         try {
           if (sink.received + plain.length > size) {
             throw new PlainTransferError("E_SIZE_MISMATCH", `the sender sent more than the ${size} bytes it offered`);
@@ -152,7 +156,7 @@ export function receiveOverTransit(
       },
     });
     if (size === 0) complete();
-    else watch();
+    else idle = setTimeout(checkIdle, idleMs);
   });
 }
 
