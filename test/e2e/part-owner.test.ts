@@ -22,6 +22,18 @@ const jsonOf = (f: Frame) => JSON.parse(new TextDecoder().decode(f.payload));
 /** Where the earlier peer's file was: its resume token is made from this path. */
 const EARLIER_SOURCE = "/home/earlier-peer/contract.pdf";
 
+/** Bob listening, with a 4 KiB contract.pdf.part an earlier sender left, and a raw peer connected to him. */
+async function bobWithEarlierPart() {
+  const b = await startPeer("bob");
+  const part = join(b.dir, "contract.pdf.part");
+  const earlier = seededBytes(4096, 7);
+  writeFileSync(part, earlier);
+  markAsParleyPart(part, EARLIER_SOURCE);
+  const raw = await rawParley(b.port, { leader: true, words: wordsOf(b.code) });
+  await b.cli.waitForLine(/^Encrypted and verified with the code/);
+  return { b, part, earlier, raw };
+}
+
 async function nthFrame(frames: Frame[], type: number, n: number): Promise<Frame> {
   for (;;) {
     const f = frames.filter((x) => x.type === type)[n];
@@ -36,13 +48,7 @@ test.each([
 ])(
   "a stranger offering contract.pdf with %s gets no digest and cannot touch the earlier .part",
   async (_what, token) => {
-    const b = await startPeer("bob");
-    const part = join(b.dir, "contract.pdf.part");
-    const earlier = seededBytes(4096, 7);
-    writeFileSync(part, earlier);
-    markAsParleyPart(part, EARLIER_SOURCE);
-    const raw = await rawParley(b.port, { leader: true, words: wordsOf(b.code) });
-    await b.cli.waitForLine(/^Encrypted and verified with the code/);
+    const { b, part, earlier, raw } = await bobWithEarlierPart();
     raw.send(encodeMessage({ kind: "offer", id: 1, name: "contract.pdf", size: 8192, algo: "xxh3", ...token }));
     const accept = jsonOf(await nthFrame(raw.frames, FrameType.Accept, 0));
     expect(accept).toEqual({ id: 1, offset: 0 }); // a new file: no prefix digest
@@ -62,13 +68,7 @@ test.each([
 test(
   "the earlier sender's token resumes the .part (offset and digest); a cancel then keeps it",
   async () => {
-    const b = await startPeer("bob");
-    const part = join(b.dir, "contract.pdf.part");
-    const earlier = seededBytes(4096, 7);
-    writeFileSync(part, earlier);
-    markAsParleyPart(part, EARLIER_SOURCE);
-    const raw = await rawParley(b.port, { leader: true, words: wordsOf(b.code) });
-    await b.cli.waitForLine(/^Encrypted and verified with the code/);
+    const { b, part, earlier, raw } = await bobWithEarlierPart();
     const token = resumeTokenFor(EARLIER_SOURCE);
     raw.send(encodeMessage({ kind: "offer", id: 1, name: "contract.pdf", size: 8192, algo: "xxh3", token }));
     const accept = jsonOf(await nthFrame(raw.frames, FrameType.Accept, 0));
