@@ -15,6 +15,7 @@ import type { PeerLink } from "./connect.ts";
 import { EXIT_TRANSFER } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
 import { expandHome } from "./input.ts";
+import type { CliIo } from "./io.ts";
 import { describeMeetFailure, MailboxMeet } from "./mailbox-meet.ts";
 import type { MailboxConfig } from "./mailbox-options.ts";
 import type { PlainOutput } from "./plain-run.ts";
@@ -25,6 +26,8 @@ export interface MailboxCommandIo {
   readonly options: SendOptions | ReceiveOptions;
   readonly link: PeerLink;
   readonly reporter: Reporter;
+  /** The command's io: a plain peer's text goes to its stdout under --stdout. */
+  readonly cli: Pick<CliIo, "stdout">;
   /** Where received files go. */
   readonly downloadDir: string;
   /** Receive: asks (--ask) or checks (--stdout) an offer before it is taken. */
@@ -42,7 +45,7 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
   const out: PlainOutput = {
     note: (line) => reporter.note(line),
     text: (text) => {
-      if (toStdout) process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+      if (toStdout) io.cli.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
       else reporter.chat(text);
     },
     offered: (info) => reporter.offered(info),
@@ -64,6 +67,7 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
     };
     return receiveFromPlain(peer, out, {
       ...asks,
+      // The file's bytes go to fd 1 itself, as in the direct flow (transfer-command.ts): see there.
       ...(toStdout
         ? { openSink: (info: TransferInfo) => new StreamReceiver(1, info.name, info.size, "sha256") }
         : { folders: plainFolders(asks) }),

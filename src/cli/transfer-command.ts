@@ -87,7 +87,7 @@ class OneShotRun {
       await link.ready();
       const decide = this.extra.decideOffer;
       return runWithMailbox(
-        { role: this.role, options, link, reporter, downloadDir, ...(decide ? { decide } : {}) },
+        { role: this.role, options, link, reporter, cli: this.io, downloadDir, ...(decide ? { decide } : {}) },
         peer,
       );
     }
@@ -231,6 +231,10 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
   };
   const run = new OneShotRun("receive", options, reporter, { start() {}, settled() {} }, io, {
     decideOffer,
+    // --stdout: the file's bytes are written to fd 1 itself (writeSync, no copy into a stream's
+    // queue: the speed of `receive --stdout > file`), not to io.stdout; with another io (a test
+    // in-process) they still go to the real standard output. Everything else printed goes to
+    // stderr then (stdoutTaken), so nothing interleaves with the file.
     ...(options.stdout
       ? { openSink: (offer: TransferInfo, algo) => new StreamReceiver(1, offer.name, offer.size, algo) }
       : {}),

@@ -8,9 +8,9 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
+import type { PassThrough } from "node:stream";
 import { runCli } from "../../src/cli/cli.ts";
-import type { CliIo, OutStream, Signal } from "../../src/cli/io.ts";
+import { type TestIo, testIo } from "../in-process-io.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -21,63 +21,6 @@ function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "parley-inproc-"));
   dirs.push(dir);
   return dir;
-}
-
-interface TestIo extends CliIo {
-  readonly out: { text: string; waitFor(re: RegExp): Promise<RegExpMatchArray> };
-  readonly err: { text: string };
-  signal(signal: Signal): void;
-}
-
-function capture(onWrite: () => void = () => {}): OutStream & { text: string } {
-  const stream = {
-    text: "",
-    write(chunk: string | Uint8Array, callback?: (err?: Error | null) => void): boolean {
-      stream.text += typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk);
-      onWrite();
-      callback?.();
-      return true;
-    },
-  };
-  return stream;
-}
-
-function testIo(cwd: string): TestIo {
-  const waiters: Array<() => void> = [];
-  const stdout = capture(() => {
-    for (const w of waiters.splice(0)) w();
-  });
-  const stderr = capture();
-  const handlers = new Set<(s: Signal) => void>();
-  const out = {
-    get text() {
-      return stdout.text;
-    },
-    async waitFor(re: RegExp): Promise<RegExpMatchArray> {
-      for (;;) {
-        const m = stdout.text.match(re);
-        if (m) return m;
-        await new Promise<void>((resolve) => waiters.push(resolve));
-      }
-    },
-  };
-  return {
-    stdin: new PassThrough(),
-    stdout,
-    stderr,
-    cwd,
-    env: {},
-    stdinBytes: () => new ReadableStream({ start: (c) => c.close() }),
-    onSignal: (handler) => {
-      handlers.add(handler);
-      return () => handlers.delete(handler);
-    },
-    out,
-    err: stderr,
-    signal: (s) => {
-      for (const h of handlers) h(s);
-    },
-  };
 }
 
 test("help and usage errors: written to the injected streams, exit codes returned", async () => {
