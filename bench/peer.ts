@@ -9,8 +9,9 @@
  *   bun bench/peer.ts send <port> <checksum> <chat-ms> <file>...
  *       dials, sends the files one after another while sending a chat line every <chat-ms>
  *       (0: none), then exits; prints one JSON line: bytes, transfer ms, chat round trips
- *   Both JSON lines carry `transferFaults`: page faults from the session's start to the end
- *   (the process's start-up, about 4,700 faults of module loading, left out)
+ *   Both JSON lines carry `transferFaults`, `transferUserS` and `transferSysS`: page faults
+ *   and CPU seconds from the session's start to the end (the process's start-up, about 4,700
+ *   faults of module loading and the handshake, left out)
  *   PARLEY_BENCH_UNSEALED=1 (on both): records left unsealed, the baseline for what sealing costs
  *   PARLEY_BENCH_SEND_BACK=<file> (on both): the receiver sends that file back at the same time
  */
@@ -39,16 +40,32 @@ function faultsSoFar(): number {
   return r.minorPageFault + r.majorPageFault;
 }
 
-/** Faults when the session began: start-up's are not the transfer's. */
+/** Faults and CPU when the session began: start-up's are not the transfer's. */
 let faultsAtConnect = 0;
+let cpuAtConnect = { user: 0, system: 0 };
 
-function resourceStats(): { maxRssMiB: number; cpuS: number; transferFaults: number } {
+function resourceStats(): {
+  maxRssMiB: number;
+  cpuS: number;
+  transferFaults: number;
+  transferUserS: number;
+  transferSysS: number;
+} {
   const r = process.resourceUsage();
+  const cpu = process.cpuUsage(cpuAtConnect);
   return {
     maxRssMiB: Math.round(r.maxRSS / 1024),
     cpuS: (r.userCPUTime + r.systemCPUTime) / 1e6,
     transferFaults: faultsSoFar() - faultsAtConnect,
+    transferUserS: cpu.user / 1e6,
+    transferSysS: cpu.system / 1e6,
   };
+}
+
+/** Marks the session's start: faults and CPU from here on are the transfer's. */
+function markConnect(): void {
+  faultsAtConnect = faultsSoFar();
+  cpuAtConnect = process.cpuUsage();
 }
 
 function quietEvents(overrides: Partial<SessionEvents>): SessionEvents {
@@ -101,7 +118,7 @@ if (mode === "receive" && args[0]) {
     rendezvousEvents: {
       connected: (s) => {
         session = s;
-        faultsAtConnect = faultsSoFar();
+        markConnect();
         if (sendBack) s.sendFile(sendBack);
       },
       dropped: (_address, reason) => process.stderr.write(`bench receiver: dropped ${reason}\n`),
@@ -188,7 +205,7 @@ if (mode === "receive" && args[0]) {
     rendezvousEvents: {
       connected: (s) => {
         session = s;
-        faultsAtConnect = faultsSoFar();
+        markConnect();
         startedAt = performance.now();
         if (chatMs > 0) {
           chatTimer = setInterval(() => s.sendChat(`${chatsSent++} ${performance.now()}`), chatMs);

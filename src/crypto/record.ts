@@ -131,6 +131,13 @@ export class RecordSealer {
  *
  * A sealed record's plaintext is a view of that buffer: valid until the next call to
  * `next`, `nextParts` or `push`. Copy what must outlive it.
+ *
+ * With `releaseReadChunks`, a chunk that was fed whole (a buffer of its own, as a socket read
+ * gives) is released as soon as its last byte has been opened: its ArrayBuffer is detached,
+ * which hands the memory straight back to the allocator. Otherwise a socket's fresh read
+ * buffer lives until some later garbage collection; by then the allocator has given the pages
+ * back to the kernel and every new read faults them in again (measured on a 1 GiB transfer:
+ * receiver page faults about 20,000 -> 2,500, CPU per GiB down by a fifth; DESIGN-NOTES.md).
  */
 export class RecordOpener {
   private counter = 0;
@@ -141,7 +148,12 @@ export class RecordOpener {
   /** Where sealed records are opened: PLAINTEXT_OFFSET + the largest record, sized once. */
   private plaintext: Uint8Array = new Uint8Array(0);
   private pending: Uint8Array[] = [];
+  /** Per entry of `pending`: its chunk was fed whole and may be released once read. */
+  private pendingWhole: boolean[] = [];
   private pendingBytes = 0;
+  /** Whole chunks read to their end, to release once nothing refers to them any more. */
+  private readonly spent: ArrayBuffer[] = [];
+  private releasing = false;
   private failed = false;
   private destroyed = false;
 
@@ -168,10 +180,21 @@ export class RecordOpener {
     this.plainLimit = MAX_RECORD_PLAINTEXT_BYTES;
   }
 
+  /**
+   * From now on, chunks fed whole (byteOffset 0, the whole ArrayBuffer) are the opener's: it
+   * detaches each once it has read it to its end and nothing handed out refers to it any more
+   * (a sealed record's chunks right after it opened; a plain record's at the next call). Only
+   * for a source whose every chunk is a buffer of its own (Connection.freshChunks).
+   */
+  releaseReadChunks(): void {
+    this.releasing = true;
+  }
+
   /** Buffers received bytes (a view: the chunk must not change until its records are out). */
   feed(chunk: Uint8Array): void {
     if (this.destroyed || chunk.length === 0) return;
     this.pending.push(chunk);
+    this.pendingWhole.push(this.releasing && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength);
     this.pendingBytes += chunk.length;
   }
 
@@ -193,6 +216,8 @@ export class RecordOpener {
    * opener's buffer), returned only once the whole record has been authenticated.
    */
   nextParts(): Uint8Array[] | undefined {
+    // The previous record's views (a plain record's pieces) are no longer valid.
+    this.releaseSpent();
     if (this.failed) throw integrityError();
     if (this.destroyed || this.pendingBytes < RECORD_HEADER_BYTES) return undefined;
     const length = this.peekLength();
@@ -232,7 +257,9 @@ export class RecordOpener {
     this.destroyed = true;
     this.aead?.destroy();
     this.plaintext.fill(0);
+    this.releaseSpent();
     this.pending = [];
+    this.pendingWhole = [];
     this.pendingBytes = 0;
   }
 
@@ -256,7 +283,21 @@ export class RecordOpener {
     } catch (err) {
       this.failed = true;
       throw err instanceof CryptoError ? err : integrityError(err);
+    } finally {
+      // The plaintext is in our own buffer: the chunks it came from are free now.
+      this.releaseSpent();
     }
+  }
+
+  private releaseSpent(): void {
+    for (const buffer of this.spent) if (!buffer.detached) buffer.transfer(0);
+    this.spent.length = 0;
+  }
+
+  /** Drops the first pending chunk (read to its end), keeping it for release when it was fed whole. */
+  private shiftChunk(): void {
+    const chunk = this.pending.shift() as Uint8Array;
+    if (this.pendingWhole.shift() && chunk.buffer instanceof ArrayBuffer) this.spent.push(chunk.buffer);
   }
 
   private peekLength(): number {
@@ -269,7 +310,7 @@ export class RecordOpener {
     const first = this.pending[0] as Uint8Array;
     if (first.length >= n) {
       const out = first.subarray(0, n);
-      if (first.length === n) this.pending.shift();
+      if (first.length === n) this.shiftChunk();
       else this.pending[0] = first.subarray(n);
       this.pendingBytes -= n;
       return out;
@@ -287,7 +328,7 @@ export class RecordOpener {
       out.set(chunk.subarray(0, part), filled);
       filled += part;
       if (consume) {
-        if (part === chunk.length) this.pending.shift();
+        if (part === chunk.length) this.shiftChunk();
         else this.pending[0] = chunk.subarray(part);
       } else i++;
     }

@@ -35,7 +35,10 @@ export class SecureConnection implements Connection {
   /** True while records are being handed up (the plaintext buffer is in use). */
   private delivering = false;
 
-  constructor(private readonly inner: Connection) {}
+  constructor(private readonly inner: Connection) {
+    // A socket's reads are buffers of their own: each is released once its records are open.
+    if (inner.freshChunks) this.opener.releaseReadChunks();
+  }
 
   get remoteAddress(): string {
     return this.inner.remoteAddress;

@@ -28,6 +28,13 @@ export interface Connection {
   /** Bytes accepted by `write` but not yet taken by the kernel. */
   readonly queuedBytes: number;
   readonly closed: boolean;
+  /**
+   * True when every chunk handed to onData is a buffer of its own that nothing else refers to
+   * (a socket read): the reader may keep it past the call, and may release (detach) it once
+   * read, handing its memory straight back (crypto/record.ts). Absent: chunks may be views of
+   * buffers someone else reuses.
+   */
+  readonly freshChunks?: boolean;
   /** Queues `bytes` after what is already queued. `bytes` must not change until written. */
   write(bytes: Uint8Array): void;
   /**
@@ -47,6 +54,8 @@ const EARLY_MAX_BYTES = 1024 * 1024;
 const NO_EVENTS: ConnectionEvents = { onData() {}, onDrain() {}, onClose() {} };
 
 export class SocketConnection implements Connection {
+  /** Bun hands every read to the `data` handler in a new buffer of its own. */
+  readonly freshChunks = true;
   private readonly queue: Uint8Array[] = [];
   private queued = 0;
   private events: ConnectionEvents = NO_EVENTS;

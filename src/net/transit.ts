@@ -81,6 +81,9 @@ class HandedOver implements Connection {
   get closed() {
     return this.inner.closed;
   }
+  get freshChunks() {
+    return this.inner.freshChunks;
+  }
   write(bytes: Uint8Array) {
     this.inner.write(bytes);
   }

@@ -3,6 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { CryptoError } from "../../src/crypto/errors.ts";
 import { RECORD_HEADER_BYTES, RECORD_TAG_BYTES, RecordOpener, RecordSealer } from "../../src/crypto/record.ts";
+import { SecureConnection } from "../../src/crypto/secure-connection.ts";
+import type { Connection, ConnectionEvents } from "../../src/net/index.ts";
 import { concat, thrownBy } from "./helpers.ts";
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i);
@@ -152,4 +154,118 @@ test("a destroyed opener holds nothing: next() gives undefined, not a crash (fou
   expect(str(opener.next() as Uint8Array)).toBe("plain");
   opener.destroy();
   expect(opener.next()).toBeUndefined();
+});
+
+describe("releasing read chunks", () => {
+  /** `bytes` in a buffer of its own, as a socket read hands it over. */
+  const own = (bytes: Uint8Array) => Uint8Array.from(bytes);
+
+  test("a chunk fed whole is detached once its last byte is opened, not before", () => {
+    const [a, b, c] = sealAll(["first", "second", "third"]) as [Uint8Array, Uint8Array, Uint8Array];
+    const half = Math.floor(b.length / 2);
+    const one = own(concat([a, b.subarray(0, half)]));
+    const two = own(concat([b.subarray(half), c]));
+    const opener = new RecordOpener(KEY);
+    opener.releaseReadChunks();
+    opener.feed(one);
+    expect(str(opener.next() as Uint8Array)).toBe("first");
+    expect(one.buffer.detached).toBe(false); // still holds the head of "second"
+    expect(opener.next()).toBeUndefined();
+    opener.feed(two);
+    expect(str(opener.next() as Uint8Array)).toBe("second");
+    expect(one.buffer.detached).toBe(true);
+    expect(two.buffer.detached).toBe(false);
+    expect(str(opener.next() as Uint8Array)).toBe("third");
+    expect(two.buffer.detached).toBe(true);
+  });
+
+  test("a view into a larger buffer is never detached, nor anything without releaseReadChunks", () => {
+    const [a, b] = sealAll(["in a view", "not released"]) as [Uint8Array, Uint8Array];
+    const larger = new Uint8Array(a.length + 10);
+    larger.set(a);
+    const releasing = new RecordOpener(KEY);
+    releasing.releaseReadChunks();
+    releasing.feed(larger.subarray(0, a.length));
+    expect(str(releasing.next() as Uint8Array)).toBe("in a view");
+    expect(larger.buffer.detached).toBe(false);
+
+    const keeping = new RecordOpener(KEY);
+    const chunks = [own(a), own(b)];
+    for (const chunk of chunks) keeping.feed(chunk);
+    expect(keeping.push(new Uint8Array(0)).map(str)).toEqual(["in a view", "not released"]);
+    expect(chunks.map((c) => c.buffer.detached)).toEqual([false, false]);
+  });
+
+  test("a plain record's pieces stay readable until the next record is asked for", () => {
+    const record = new RecordSealer().seal(text("plain, in two chunks"));
+    const one = own(record.subarray(0, 10));
+    const two = own(record.subarray(10));
+    const opener = new RecordOpener();
+    opener.releaseReadChunks();
+    opener.feed(one);
+    opener.feed(two);
+    const parts = opener.nextParts() as Uint8Array[];
+    expect(str(concat(parts))).toBe("plain, in two chunks");
+    expect([one.buffer.detached, two.buffer.detached]).toEqual([false, false]);
+    expect(opener.nextParts()).toBeUndefined();
+    expect([one.buffer.detached, two.buffer.detached]).toEqual([true, true]);
+  });
+
+  test("a record that does not open still releases what it read; destroy releases what was read", () => {
+    const [a, b] = sealAll(["good", "bad"]) as [Uint8Array, Uint8Array];
+    const bad = own(b);
+    bad[RECORD_HEADER_BYTES] = (bad[RECORD_HEADER_BYTES] as number) ^ 1;
+    const opener = new RecordOpener(KEY);
+    opener.releaseReadChunks();
+    const first = own(a);
+    opener.feed(first);
+    opener.feed(bad);
+    expect(str(opener.next() as Uint8Array)).toBe("good");
+    expectIntegrityError(() => opener.next());
+    expect([first.buffer.detached, bad.buffer.detached]).toEqual([true, true]);
+
+    const later = new RecordOpener();
+    later.releaseReadChunks();
+    const plain = new RecordSealer().seal(text("plain"));
+    const read = own(plain);
+    const unread = own(plain.subarray(0, 5));
+    later.feed(read);
+    later.feed(unread);
+    expect(str(later.next() as Uint8Array)).toBe("plain");
+    expect(read.buffer.detached).toBe(false); // the record handed out is a view of it
+    later.destroy();
+    expect(read.buffer.detached).toBe(true);
+    expect(unread.buffer.detached).toBe(false); // never read to its end
+  });
+});
+
+describe("SecureConnection and fresh chunks", () => {
+  /** A connection that hands the test's chunks up as they are. */
+  class FakeConnection implements Connection {
+    readonly remoteAddress = "test";
+    readonly queuedBytes = 0;
+    readonly closed = false;
+    events: ConnectionEvents | undefined;
+    constructor(readonly freshChunks?: boolean) {}
+    write(): void {}
+    end(): void {}
+    destroy(): void {}
+    setEvents(events: ConnectionEvents): void {
+      this.events = events;
+    }
+  }
+
+  for (const fresh of [true, undefined]) {
+    test(`a connection ${fresh ? "with" : "without"} freshChunks: its read chunks are ${fresh ? "" : "not "}released`, () => {
+      const inner = new FakeConnection(fresh);
+      const secure = new SecureConnection(inner);
+      secure.startOpening(KEY);
+      const got: string[] = [];
+      secure.setEvents({ onData: (chunk) => got.push(str(chunk)), onDrain() {}, onClose() {} });
+      const chunks = sealAll(["one", "two"]).map((r) => Uint8Array.from(r));
+      for (const chunk of chunks) inner.events?.onData(chunk);
+      expect(got).toEqual(["one", "two"]);
+      expect(chunks.map((c) => c.buffer.detached)).toEqual([fresh === true, fresh === true]);
+    });
+  }
 });
