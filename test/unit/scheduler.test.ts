@@ -1,0 +1,51 @@
+/**
+ * Scheduler, on a manual clock and a connection that only records writes: what the send
+ * window learns from the frames it writes.
+ */
+
+import { expect, test } from "bun:test";
+import type { Connection, ConnectionEvents } from "../../src/net/index.ts";
+import { DATA_HEADER_BYTES } from "../../src/protocol/index.ts";
+import { type BulkFrame, Scheduler } from "../../src/session/scheduler.ts";
+import { ManualClock } from "../memory-sessions.ts";
+
+/** Takes every write at once; each write costs `writeMs` of the clock (a process preempted in it). */
+class SlowWriteConnection implements Connection {
+  readonly remoteAddress = "memory";
+  readonly queuedBytes = 0;
+  readonly closed = false;
+  readonly written: Uint8Array[] = [];
+  constructor(
+    private readonly clock: ManualClock,
+    private readonly writeMs: number,
+  ) {}
+  write(bytes: Uint8Array): void {
+    this.written.push(bytes);
+    this.clock.advance(this.writeMs);
+  }
+  end(): void {}
+  destroy(): void {}
+  setEvents(_events: ConnectionEvents): void {}
+}
+
+const PAYLOAD = 256 * 1024;
+
+test("a frame's round trip counts from before its write, not after it", () => {
+  const clock = new ManualClock();
+  const conn = new SlowWriteConnection(clock, 20);
+  let frames = 1;
+  const scheduler = new Scheduler(conn, clock, {
+    nextBulk: (): BulkFrame | undefined =>
+      frames-- > 0 ? { frame: new Uint8Array(DATA_HEADER_BYTES + PAYLOAD), written() {} } : undefined,
+    bulkAllowed: () => true,
+    wrote() {},
+    overflowed() {},
+  });
+  scheduler.pump(); // writes the frame at t=0; the write returns at t=20
+  expect(conn.written).toHaveLength(1);
+  clock.advance(20); // the ACK arrives at t=40: 40 ms after the frame went out
+  scheduler.acked(PAYLOAD);
+  // Stamped after its write, the frame would show a 20 ms round trip: shorter than the path's,
+  // and the window's minimum never rises again.
+  expect(scheduler.minRttMs).toBe(40);
+});
