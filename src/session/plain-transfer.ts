@@ -1,8 +1,10 @@
 /**
  * The one transfer with a plain wormhole peer, over the transit records (transit-pipe.ts):
  *
- *   receiving   records -> sink, until the offered size; then the sink names the file and
- *               our SHA-256 goes back as the final record {"ack": "ok", "sha256": HEX}
+ *   receiving   records -> sink, joined into runs of up to 256 KiB (one write and one hash
+ *               update per run, not per 16 KiB record), until the offered size; then the sink
+ *               names the file and our SHA-256 goes back as the final record
+ *               {"ack": "ok", "sha256": HEX}; a run past the offered size is refused whole
  *   sending     the file in 64 KiB records (the receiver hashes them); then its ack, whose
  *               SHA-256 must equal ours
  *
@@ -130,31 +132,34 @@ export function receiveOverTransit(
       pipe.end();
       resolve(file);
     };
-    pipe.start({
-      record: (plain) => {
-        if (settled) return;
-        lastRecordAt = performance.now();
-        try {
-          if (sink.received + plain.length > size) {
-            throw new PlainTransferError("E_SIZE_MISMATCH", `the sender sent more than the ${size} bytes it offered`);
+    pipe.start(
+      {
+        record: (plain) => {
+          if (settled) return;
+          lastRecordAt = performance.now();
+          try {
+            if (sink.received + plain.length > size) {
+              throw new PlainTransferError("E_SIZE_MISMATCH", `the sender sent more than the ${size} bytes it offered`);
+            }
+            sink.write(plain);
+          } catch (err) {
+            return fail(err);
           }
-          sink.write(plain);
-        } catch (err) {
-          return fail(err);
-        }
-        progressed(sink.received);
-        if (sink.received === size) complete();
+          progressed(sink.received);
+          if (sink.received === size) complete();
+        },
+        drained: () => {},
+        closed: (error) => {
+          if (settled) return;
+          fail(
+            error instanceof CryptoError
+              ? error
+              : new PlainTransferError("E_CONNECTION", `the connection closed after ${sink.received} of ${size} bytes`),
+          );
+        },
       },
-      drained: () => {},
-      closed: (error) => {
-        if (settled) return;
-        fail(
-          error instanceof CryptoError
-            ? error
-            : new PlainTransferError("E_CONNECTION", `the connection closed after ${sink.received} of ${size} bytes`),
-        );
-      },
-    });
+      true,
+    );
     if (size === 0) complete();
     else idle = setTimeout(checkIdle, idleMs);
   });

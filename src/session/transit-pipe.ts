@@ -15,7 +15,10 @@ import {
 import type { Connection, TransitPath } from "../net/index.ts";
 
 export interface TransitPipeEvents {
-  /** One record (a view valid only during this call). */
+  /**
+   * One record (a view valid only during this call); started with `joined`, the bytes of one
+   * or more records in a row instead (a file's stream: fewer, larger pieces).
+   */
   record(plain: Uint8Array): void;
   /** Our queue emptied: more records may be sent. */
   drained(): void;
@@ -51,14 +54,19 @@ export class TransitPipe {
     keys.receiveKey.fill(0);
   }
 
-  /** Starts reading (records that arrived meanwhile come now). */
-  start(events: TransitPipeEvents): void {
+  /**
+   * Starts reading (records that arrived meanwhile come now).
+   * @param joined - hand up records joined into runs (TransitRecordOpener.pushJoined), for a file
+   */
+  start(events: TransitPipeEvents, joined = false): void {
     this.events = events;
+    const record = (plain: Uint8Array) => this.events.record(plain);
     this.conn.setEvents({
       onData: (chunk) => {
         if (this.failure) return;
         try {
-          this.opener.push(chunk, (plain) => this.events.record(plain));
+          if (joined) this.opener.pushJoined(chunk, record);
+          else this.opener.push(chunk, record);
         } catch (err) {
           if (!(err instanceof CryptoError)) throw err;
           this.failure = err;

@@ -9,6 +9,7 @@ import { describe, expect, test } from "bun:test";
 import { CryptoError } from "../../src/crypto/errors.ts";
 import { loadSodium, type SecretBoxBackend } from "../../src/crypto/secretbox.ts";
 import {
+  JOINED_BYTES,
   TRANSIT_RECORD_OVERHEAD,
   TransitRecordOpener,
   TransitRecordSealer,
@@ -140,6 +141,69 @@ describe.each(backends)("transit records with %s", (backend) => {
         /impossible length/,
       );
     }
+  });
+
+  describe("joined into runs (a file's stream)", () => {
+    /** `count` records of `size` bytes each, sealed in order; and what they hold, concatenated. */
+    function stream(count: number, size: number) {
+      const sealer = new TransitRecordSealer(keys.sendKey, backend);
+      const plain = Uint8Array.from({ length: count * size }, (_, i) => (i * 7 + (i >> 9)) % 256);
+      const records = Array.from({ length: count }, (_, i) => sealer.seal(plain.subarray(i * size, (i + 1) * size)));
+      const wire = new Uint8Array(records.reduce((n, r) => n + r.length, 0));
+      let at = 0;
+      for (const r of records) {
+        wire.set(r, at);
+        at += r.length;
+      }
+      return { plain, wire };
+    }
+    function joinAll(opener: TransitRecordOpener, chunks: Uint8Array[]) {
+      const runs: Uint8Array[] = [];
+      for (const c of chunks) opener.pushJoined(c, (run) => runs.push(Uint8Array.from(run)));
+      return { runs, all: Buffer.concat(runs) };
+    }
+    const cut = (bytes: Uint8Array, size: number) =>
+      Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+
+    test("16 KiB records in reads of any size: the same bytes, in runs of at most JOINED_BYTES", () => {
+      const { plain, wire } = stream(40, 16 * 1024);
+      for (const read of [7, 4093, 16 * 1024 + 40, 65_536, 512 * 1024, wire.length]) {
+        const { runs, all } = joinAll(new TransitRecordOpener(peer.receiveKey, backend), cut(wire, read));
+        expect(all.equals(plain)).toBe(true);
+        expect(Math.max(...runs.map((r) => r.length))).toBeLessThanOrEqual(JOINED_BYTES);
+      }
+      // One read of all 40 records: 640 KiB in three runs (256 + 256 + 128 KiB), not 40 pieces.
+      const { runs } = joinAll(new TransitRecordOpener(peer.receiveKey, backend), [wire]);
+      expect(runs.map((r) => r.length / 1024)).toEqual([256, 256, 128]);
+    });
+
+    test("a record larger than a run comes alone and whole; empty records add nothing", () => {
+      const sealer = new TransitRecordSealer(keys.sendKey, backend);
+      const big = Uint8Array.from({ length: JOINED_BYTES + 5 }, (_, i) => i % 253);
+      const wire = Buffer.concat([
+        sealer.seal(utf8("ab")),
+        sealer.seal(big),
+        sealer.seal(new Uint8Array(0)),
+        sealer.seal(utf8("c")),
+      ]);
+      const { runs } = joinAll(new TransitRecordOpener(peer.receiveKey, backend), [wire]);
+      expect(runs.map((r) => r.length)).toEqual([2, JOINED_BYTES + 5, 1]);
+      expect(runs[1]).toEqual(big);
+      expect(new TextDecoder().decode(runs[2])).toBe("c");
+    });
+
+    test("a bad record after good ones in the same read: nothing of that read is handed up, and the opener stays failed", () => {
+      const { wire } = stream(4, 1000);
+      const bad = Uint8Array.from(wire);
+      const third = 2 * (1000 + TRANSIT_RECORD_OVERHEAD) + 60;
+      bad[third] = (bad[third] as number) ^ 1;
+      const opener = new TransitRecordOpener(peer.receiveKey, backend);
+      const runs: Uint8Array[] = [];
+      expect(() => opener.pushJoined(bad, (r) => runs.push(r))).toThrow(/does not open/);
+      expect(runs).toEqual([]);
+      expect(() => opener.pushJoined(wire, (r) => runs.push(r))).toThrow(CryptoError);
+      expect(runs).toEqual([]);
+    });
   });
 
   test("the wrong direction's key does not open", () => {
