@@ -4,13 +4,20 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { wordlist } from "@scure/bip39/wordlists/english.js";
 import { codeWordsOf, connectionCode, isLoopbackHost, peerCodeFromEnvironment } from "../../src/cli/codes.ts";
 import { parseReceiveArgs, parseSendArgs } from "../../src/cli/command-args.ts";
 import { UsageError } from "../../src/cli/flags.ts";
 import { parsePeerAddress } from "../../src/cli/input.ts";
+import codeWordList from "../../src/crypto/bip39-english.json" with { type: "json" };
 import { isCodeWords, normalizeCodeWords, randomCodeWords } from "../../src/crypto/codes.ts";
 
 describe("code words", () => {
+  test("the code's word list is @scure/bip39's English list, word for word", () => {
+    expect(codeWordList).toEqual([...wordlist]);
+    expect(codeWordList.length).toBe(2048);
+  });
+
   test("random words are two words of the list, and differ between calls", () => {
     const seen = new Set<string>();
     for (let i = 0; i < 50; i++) {
