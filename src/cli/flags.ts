@@ -1,6 +1,5 @@
 /** Flag parsing shared by every command: strict parsing, and the checks of common flags. */
 
-import { parseArgs } from "node:util";
 import { CHECKSUM_ALGOS, type ChecksumAlgo, DEFAULT_CHECKSUM, isChecksumAlgo } from "../transfer/checksum.ts";
 
 export class UsageError extends Error {
@@ -9,11 +8,12 @@ export class UsageError extends Error {
 }
 
 /**
- * One command-line option: how node:util parseArgs reads it, and its line in the help, which
- * is generated from these specs (formatOptions), so each text is written once.
+ * One command-line option: how parseFlags reads it, and its line in the help, which is
+ * generated from these specs (formatOptions), so each text is written once.
  */
 export interface OptionSpec {
   readonly type: "string" | "boolean";
+  /** One letter, for boolean options only (`-h`). */
   readonly short?: string;
   /** The value's name in the help (N, HOST, CODE). */
   readonly value?: string;
@@ -82,41 +82,64 @@ export function formatOptions(specs: OptionSpecs): string {
     .join("\n");
 }
 
-/** @throws UsageError on an unknown flag, a missing value or an unexpected positional */
+/**
+ * Strict parsing of `argv` by `specs`, as node:util's parseArgs does it (`strict: true`, no
+ * negatives, the last of a repeated option wins): `--name value`, `--name=value`, boolean
+ * `--flag`, short boolean flags alone or grouped (`-h`, `-hv`), `--` ends the options, `-` is a
+ * positional. Our own loop because loading node:util cost 3-8 ms of the chat's start-up;
+ * test/unit/flags-parser.test.ts holds it to parseArgs's results.
+ * @throws UsageError on an unknown flag, a missing value or an unexpected positional
+ */
 export function parseFlags(
   argv: readonly string[],
   specs: OptionSpecs,
   allowPositionals: boolean,
 ): { values: FlagValues; positionals: string[] } {
-  const options = Object.fromEntries(
-    Object.entries(specs).map(([name, { type, short }]) => [name, short ? { type, short } : { type }]),
-  );
-  try {
-    return parseArgs({ args: [...argv], strict: true, allowPositionals, options });
-  } catch (err) {
-    throw new UsageError(parserMessage(err));
-  }
-}
-
-/** parseArgs's complaint as one clean line of our own (its texts carry unbalanced quotes). */
-function parserMessage(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const code = (err as { code?: string }).code;
-  const option = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? "";
-  // parseArgs takes "--port -5" for a flag missing its value ("argument is ambiguous").
-  if (/argument is ambiguous/.test(message)) return `${option} needs a value, and it cannot start with "-"`;
-  switch (code) {
-    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
-      return `unknown option ${option}`;
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      return /argument missing/.test(message) ? `${option} needs a value` : `${option} takes no value`;
-    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL": {
-      const arg = /'([^']*)'/.exec(message)?.[1];
-      return arg === undefined ? "unexpected argument" : `unexpected argument "${arg}"`;
+  const values: FlagValues = {};
+  const positionals: string[] = [];
+  const positional = (arg: string): void => {
+    if (!allowPositionals) throw new UsageError(`unexpected argument "${arg}"`);
+    positionals.push(arg);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--") {
+      for (const rest of argv.slice(i + 1)) positional(rest);
+      break;
     }
-    default:
-      return message.split("\n")[0] ?? message;
+    if (arg.length < 2 || !arg.startsWith("-")) {
+      positional(arg);
+      continue;
+    }
+    if (!arg.startsWith("--")) {
+      // -h, -hv: short names stand for boolean options only.
+      for (const letter of arg.slice(1)) {
+        const name = Object.keys(specs).find((n) => specs[n]?.short === letter);
+        if (name === undefined) throw new UsageError(`unknown option -${letter}`);
+        values[name] = true;
+      }
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = eq > 2 ? arg.slice(2, eq) : arg.slice(2);
+    const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
+    if (spec === undefined) throw new UsageError(`unknown option --${name}`);
+    if (spec.type === "boolean") {
+      if (eq > 2) throw new UsageError(`--${name} takes no value`);
+      values[name] = true;
+    } else if (eq > 2) {
+      values[name] = arg.slice(eq + 1);
+    } else {
+      const value = argv[++i];
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      // "--port -5" reads as a flag missing its value; "--port=-5" says it is one.
+      if (value.length > 1 && value.startsWith("-")) {
+        throw new UsageError(`--${name} needs a value, and it cannot start with "-"`);
+      }
+      values[name] = value;
+    }
   }
+  return { values, positionals };
 }
 
 export function portFlag(values: FlagValues): number {
