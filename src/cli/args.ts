@@ -66,7 +66,8 @@ export const CHAT_OPTIONS = {
 
 export const CHAT_USAGE = "Usage: parley [chat] [options]   (from a checkout: npx bun run chat [options])";
 
-export const HELP_TEXT = `Parley chat: chat and send files to one peer over one connection.
+/** `parley chat --help` (made when asked: formatting every command's help cost start-up time). */
+export const chatHelp = (): string => `Parley chat: chat and send files to one peer over one connection.
 
 ${CHAT_USAGE}
 

@@ -4,27 +4,22 @@
  * into commands. Resolves with the process exit code; main.ts exits.
  */
 
-import { existsSync } from "node:fs";
-import { formatAddress } from "../net/index.ts";
-import { chatFits, MAX_CHAT_BYTES } from "../protocol/index.ts";
+import { formatAddress } from "../net/endpoints.ts";
 import type { Session, SessionEvents } from "../session/index.ts";
-import { formatBytes } from "../ui/progress.ts";
 import { displayText, sanitizeForTerminal } from "../ui/sanitize.ts";
 import { openTerminalSoon } from "../ui/starting-terminal.ts";
 import type { Terminal } from "../ui/terminal.ts";
 import type { ChatOptions } from "./args.ts";
+import type { ChatWithPeer } from "./chat-connected.ts";
 import { codeOnCommandLineNote, WHOLE_CODE_NEEDED } from "./codes.ts";
 import { dialTarget, PeerLink } from "./connect.ts";
 import { prepareDownloadDir } from "./download-dir.ts";
 import { EXIT_OK } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
-import { parseInputLine, parseTransferPaths } from "./input.ts";
+import { parseInputLine } from "./input.ts";
 import type { CliIo, Signal } from "./io.ts";
 import type { MailboxChat } from "./mailbox-chat.ts";
-import { failureWords } from "./reason-words.ts";
-import { planSends, type SendPlan, startSends, unitsOf } from "./send-plan.ts";
 import { relativePathsLine } from "./shell-folder.ts";
-import { TransferPresenter } from "./transfer-presenter.ts";
 
 /** A lost connection or a failed --connect ends the chat with 1. */
 const EXIT_FAILURE = 1;
@@ -54,8 +49,9 @@ export async function runChat(options: ChatOptions, io: CliIo): Promise<number> 
 
 class ChatController {
   private readonly terminal: Terminal;
-  private readonly presenter: TransferPresenter;
   private readonly link: PeerLink;
+  /** What only a connected peer needs; loaded with the session layer (`loadWithSession`). */
+  private loadedWithPeer: ChatWithPeer | undefined;
   private mailbox: MailboxChat | undefined;
   private session: Session | undefined;
   private dialing = false;
@@ -83,7 +79,6 @@ class ChatController {
       () => ({ input: io.stdin, output: io.stdout }),
       io.writeStdoutNow,
     );
-    this.presenter = new TransferPresenter(this.terminal);
     this.link = new PeerLink(
       {
         host: options.host,
@@ -91,6 +86,10 @@ class ChatController {
         insecurePortOnly: options.insecurePortOnly,
         ...(options.peerCode === undefined ? {} : { peerCode: options.peerCode }),
         dialerRetries: true,
+        loadWithSession: async () => {
+          const { ChatWithPeer } = await import("./chat-connected.ts");
+          this.loadedWithPeer = new ChatWithPeer(this.terminal);
+        },
         session: {
           downloadDir,
           checksum: options.checksum,
@@ -245,23 +244,12 @@ class ChatController {
       case "empty":
         return;
       case "chat":
-        if (!session.isOpen) {
-          this.terminal.print("Not sent: the session is closing.");
-          return;
-        }
-        if (!chatFits(input.text)) {
-          this.terminal.print(
-            `Not sent: a chat line can be at most ${MAX_CHAT_BYTES / 1024} KiB; send a file instead.`,
-          );
-          return;
-        }
-        session.sendChat(input.text);
-        return;
+        return this.withPeer.sendChat(session, input.text);
       case "help":
         this.terminal.print(IN_CHAT_HELP);
         return;
       case "transfers":
-        return this.listTransfers(session);
+        return this.withPeer.listTransfers(session);
       case "cancel":
         if (!session.cancel(input.id)) this.terminal.print(`No transfer #${input.id} in progress (see transfers).`);
         return;
@@ -275,58 +263,8 @@ class ChatController {
           this.terminal.print("Usage: transfer <path>... (quote names with spaces; folders too)");
           return;
         }
-        return this.startTransfers(session, input.args);
+        return this.withPeer.startTransfers(session, input.args);
     }
-  }
-
-  private listTransfers(session: Session): void {
-    const list = session.transferStatus;
-    if (list.length === 0) {
-      this.terminal.print("No transfers in progress.");
-      return;
-    }
-    for (const { info, bytes, checking } of list) {
-      const arrow = info.direction === "send" ? "sending" : "receiving";
-      const name = sanitizeForTerminal(info.name);
-      if (checking) {
-        this.terminal.print(`#${info.id} ${arrow} ${name}: checking what an earlier attempt left, to resume`);
-        continue;
-      }
-      const of =
-        info.size === null
-          ? ""
-          : ` of ${formatBytes(info.size)} (${info.size === 0 ? 100 : Math.floor((bytes / info.size) * 100)}%)`;
-      this.terminal.print(`#${info.id} ${arrow} ${name}: ${formatBytes(bytes)}${of}`);
-    }
-  }
-
-  private startTransfers(session: Session, args: string): void {
-    let plan: SendPlan;
-    try {
-      plan = planSends(
-        parseTransferPaths(args, (p) => existsSync(p)),
-        "stdin",
-      );
-    } catch (err) {
-      this.terminal.print(`Error: ${err instanceof Error ? err.message : String(err)}`);
-      return;
-    }
-    if (plan.sends.some((send) => send.kind === "stdin")) {
-      this.terminal.print("Error: - (standard input) is the chat's own input here; use parley send - instead.");
-      return;
-    }
-    for (const rel of plan.skipped)
-      this.terminal.print(`Skipped ${sanitizeForTerminal(rel)}: not a regular file (links are not followed).`);
-    this.presenter.commandStarted(unitsOf(plan), plan.sends.length);
-    startSends(
-      session,
-      plan,
-      () => new ReadableStream(),
-      (err) => {
-        this.terminal.print(`Error: ${err.message}`);
-        this.presenter.sendNotTaken();
-      },
-    );
   }
 
   private onInputEnd(): void {
@@ -350,20 +288,26 @@ class ChatController {
     session.exit();
   }
 
+  /** Loaded before any session exists: the link loads it with the session layer. */
+  private get withPeer(): ChatWithPeer {
+    if (!this.loadedWithPeer) throw new Error("chat-connected.ts is loaded with the session layer");
+    return this.loadedWithPeer;
+  }
+
   private sessionEvents(): SessionEvents {
     return {
       chatReceived: (text) => this.terminal.printFromPeer(`<${this.peerName()}> ${displayText(text)}`),
-      transferStarted: (info) => this.presenter.started(info),
-      transferProgressed: (info, bytes) => this.presenter.progressed(info, bytes),
-      transferFinished: (done) => this.presenter.finished(done),
-      transferFailed: (info, reason, _code, peer) => this.presenter.failed(info, failureWords(info, reason, peer)),
+      transferStarted: (info) => this.withPeer.transferEvents.transferStarted(info),
+      transferProgressed: (info, bytes) => this.withPeer.transferEvents.transferProgressed(info, bytes),
+      transferFinished: (done) => this.withPeer.transferEvents.transferFinished(done),
+      transferFailed: (...failed) => this.withPeer.transferEvents.transferFailed(...failed),
       peerLeft: (reason) => {
-        this.presenter.sessionEnded(); // a folder still missing entries ends with its summary
+        this.withPeer.sessionEnded(); // a folder still missing entries ends with its summary
         this.terminal.print(`${this.peerName()} left (${sanitizeForTerminal(reason)}). Connection closed.`);
         this.link.finish(EXIT_OK);
       },
       connectionLost: (reason) => {
-        this.presenter.sessionEnded();
+        this.withPeer.sessionEnded();
         // The session's reason may already say "connection lost: ...": say it once.
         const why = reason.replace(/^connection lost: /i, "");
         this.terminal.print(`Connection lost: ${sanitizeForTerminal(why)}.`);

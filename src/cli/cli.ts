@@ -6,16 +6,16 @@
  */
 
 import pkg from "../../package.json" with { type: "json" };
-import { CHAT_OPTIONS, CHAT_USAGE, type ChatOptions, HELP_TEXT, parseChatArgs } from "./args.ts";
+import { CHAT_OPTIONS, CHAT_USAGE, type ChatOptions, chatHelp, parseChatArgs } from "./args.ts";
 import {
   parseReceiveArgs,
   parseSendArgs,
-  RECEIVE_HELP,
   RECEIVE_OPTIONS,
   RECEIVE_USAGE,
-  SEND_HELP,
+  receiveHelp,
   SEND_OPTIONS,
   SEND_USAGE,
+  sendHelp,
 } from "./command-args.ts";
 import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 import { type OptionSpecs, UsageError } from "./flags.ts";
@@ -27,7 +27,8 @@ export interface Command {
   readonly summary: string;
   /** Its options (the help's "Options:" lines come from these). */
   readonly args: OptionSpecs;
-  readonly help: string;
+  /** Its --help text. */
+  help(): string;
   readonly usage: string;
   /** Parses `argv` and runs; a UsageError thrown here becomes one line and exit 1. */
   run(argv: readonly string[], io: CliIo): Promise<number>;
@@ -38,12 +39,12 @@ type Parsed<T> = { kind: "help" } | { kind: "version" } | { kind: "run"; options
 /** help and version are the same for every command; the rest is the command's own. */
 async function parsedThen<T>(
   parsed: Parsed<T>,
-  help: string,
+  help: () => string,
   io: CliIo,
   run: (options: T) => Promise<number>,
 ): Promise<number> {
   if (parsed.kind === "help") {
-    io.stdout.write(`${help}\n`);
+    io.stdout.write(`${help()}\n`);
     return EXIT_OK;
   }
   if (parsed.kind === "version") {
@@ -58,22 +59,22 @@ export const COMMANDS: readonly Command[] = [
     name: "chat",
     summary: "interactive chat and transfers (the default; as `npx bun run chat`)",
     args: CHAT_OPTIONS,
-    help: HELP_TEXT,
+    help: chatHelp,
     usage: CHAT_USAGE,
     run: (argv, io) => {
       const parsed = parseChatArgs(argv, io.env, io.cwd);
       const asRun: Parsed<ChatOptions> = parsed.kind === "chat" ? { kind: "run", options: parsed.options } : parsed;
-      return parsedThen(asRun, HELP_TEXT, io, async (options) => (await import("./chat.ts")).runChat(options, io));
+      return parsedThen(asRun, chatHelp, io, async (options) => (await import("./chat.ts")).runChat(options, io));
     },
   },
   {
     name: "send",
     summary: "send files and folders, then exit",
     args: SEND_OPTIONS,
-    help: SEND_HELP,
+    help: sendHelp,
     usage: SEND_USAGE,
     run: (argv, io) =>
-      parsedThen(parseSendArgs(argv, io.env), SEND_HELP, io, async (options) =>
+      parsedThen(parseSendArgs(argv, io.env), sendHelp, io, async (options) =>
         (await import("./transfer-command.ts")).runSend(options, io),
       ),
   },
@@ -81,10 +82,10 @@ export const COMMANDS: readonly Command[] = [
     name: "receive",
     summary: "receive files, then exit",
     args: RECEIVE_OPTIONS,
-    help: RECEIVE_HELP,
+    help: receiveHelp,
     usage: RECEIVE_USAGE,
     run: (argv, io) =>
-      parsedThen(parseReceiveArgs(argv, io.env, io.cwd), RECEIVE_HELP, io, async (options) =>
+      parsedThen(parseReceiveArgs(argv, io.env, io.cwd), receiveHelp, io, async (options) =>
         (await import("./transfer-command.ts")).runReceive(options, io),
       ),
   },

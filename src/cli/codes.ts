@@ -2,7 +2,7 @@
 
 import { readFileSync } from "node:fs";
 import { isCodeWords, normalizeCodeWords } from "../crypto/codes.ts";
-import { formatAddress } from "../net/index.ts";
+import { formatAddress } from "../net/endpoints.ts";
 import { isLoopbackHost, UsageError } from "./flags.ts";
 
 export { isLoopbackHost };

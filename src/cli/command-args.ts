@@ -60,7 +60,8 @@ export const RECEIVE_OPTIONS = {
 export const SEND_USAGE = "Usage: parley send <paths...> [--to CODE] [options]";
 export const RECEIVE_USAGE = "Usage: parley receive [CODE] [options]";
 
-export const SEND_HELP = `${SEND_USAGE}
+/** `parley send --help` (made when asked). */
+export const sendHelp = (): string => `${SEND_USAGE}
 
 Sends the files and folders (several at once), waits until the receiver has verified each
 one, exits. Without --to it listens, shows its code and waits for \`parley receive CODE\`.
@@ -71,7 +72,8 @@ ${formatOptions(SEND_OPTIONS)}
 
 ${EXIT_CODES_HELP}`;
 
-export const RECEIVE_HELP = `${RECEIVE_USAGE}
+/** `parley receive --help` (made when asked). */
+export const receiveHelp = (): string => `${RECEIVE_USAGE}
 
 Receives what the sender sends, then exits when the sender is done. With CODE (the sender's
 code; or its port with the code in PARLEY_CODE or --code-file) it dials the sender; without,

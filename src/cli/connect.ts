@@ -10,7 +10,9 @@
  */
 
 import { randomCodeWords } from "../crypto/codes.ts";
-import { dial, formatAddress, type Listener, listen, NetError, type SocketConnection } from "../net/index.ts";
+import type { SocketConnection } from "../net/connection.ts";
+import { dial, formatAddress, type Listener, listen } from "../net/endpoints.ts";
+import { NetError } from "../net/errors.ts";
 import type { Rendezvous, RendezvousOptions, Session } from "../session/index.ts";
 import { MAX_WRONG_CODES } from "../session/limits.ts";
 import { connectionCode, dialWords, WHOLE_CODE_NEEDED } from "./codes.ts";
@@ -41,6 +43,11 @@ export interface LinkOptions {
   readonly peerCode?: string;
   /** A failed dial or a wrong code as the dialer: true (chat) lets the user try again; false ends the run. */
   readonly dialerRetries: boolean;
+  /**
+   * The command's own code that only a session needs, loaded with the session layer after
+   * the code is shown: no connection is handed on, and no session event comes, before it has.
+   */
+  readonly loadWithSession?: () => Promise<void>;
   /** Everything the Rendezvous needs besides what the link owns. */
   readonly session: Omit<RendezvousOptions, "rendezvousEvents" | "codeWords" | "allowPortOnly">;
 }
@@ -113,15 +120,19 @@ export class PeerLink {
   }
 
   /**
-   * Loads the session layer (once) and makes the rendezvous; listen() starts it once the code
-   * is shown. The native code a transfer's first bytes need loads on a later turn (preload.ts).
+   * Loads the session layer and the command's `loadWithSession` (once) and makes the
+   * rendezvous; listen() starts it once the code is shown. The native code a transfer's first
+   * bytes need loads on a later turn (preload.ts).
    */
   ready(): Promise<Rendezvous> {
-    this.loadingRendezvous ??= import("../session/rendezvous.ts").then((m) => {
-      setImmediate(() => void import("../session/preload.ts").then((p) => p.preloadSessionCode()));
-      return this.makeRendezvous(m.Rendezvous);
-    });
+    this.loadingRendezvous ??= this.load();
     return this.loadingRendezvous;
+  }
+
+  private async load(): Promise<Rendezvous> {
+    const [m] = await Promise.all([import("../session/rendezvous.ts"), this.options.loadWithSession?.()]);
+    setImmediate(() => void import("../session/preload.ts").then((p) => p.preloadSessionCode()));
+    return this.makeRendezvous(m.Rendezvous);
   }
 
   private makeRendezvous(RendezvousClass: typeof Rendezvous): Rendezvous {

@@ -1,7 +1,7 @@
 /** Where a listener can be reached: the addresses to show for a wildcard host. */
 
 import { networkInterfaces } from "node:os";
-import { formatAddress } from "../net/index.ts";
+import { formatAddress } from "../net/endpoints.ts";
 
 /** Hosts that mean "every interface". */
 export const WILDCARD_HOSTS: ReadonlySet<string> = new Set(["0.0.0.0", "::", "[::]"]);

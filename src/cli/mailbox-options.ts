@@ -5,7 +5,7 @@
  */
 
 import { readFileSync } from "node:fs";
-import { parseWormholeCode } from "../crypto/wormhole-code.ts";
+import type * as WormholeCode from "../crypto/wormhole-code.ts";
 import { type FlagValues, type OptionSpecs, UsageError } from "./flags.ts";
 
 /** The public magic-wormhole servers (`--relay`). */
@@ -102,6 +102,8 @@ export function mailboxCodeFromEnvironment(
     }
   } else code = env.PARLEY_CODE;
   if (code === undefined || (codeFile === undefined && code.trim() === "")) return undefined;
+  // Loaded here, with a mailbox only: the direct chat's start-up does without its word lists.
+  const { parseWormholeCode } = require("../crypto/wormhole-code.ts") as typeof WormholeCode;
   const parsed = parseWormholeCode(code);
   if (!parsed) throw new UsageError(`${source} does not hold a mailbox code (like 7-purple-sausage)`);
   return parsed.code;

@@ -2,9 +2,11 @@
  * What the chat loads before it shows "Listening on ... · code ...": the modules reachable by
  * static imports from src/cli/main.ts and from src/cli/chat.ts (which the chat command imports
  * first). The session layer, the record crypto and the PAKE, node:readline with Node's stdio
- * streams, the progress-bar and hash packages are loaded after the code is shown (dynamic
- * import or require at first use): each of them cost milliseconds of start-up. Read from the
- * source files, so a new static import that pulls one of them back in fails here by name.
+ * streams, the progress-bar and hash packages, the protocol, the transfers' wording
+ * (cli/chat-connected.ts), node:util and the mailbox's word lists are loaded after the code is
+ * shown, or only when used (dynamic import or require at first use): each of them cost
+ * milliseconds of start-up, and every module on the path costs some. Read from the source
+ * files, so a new static import that pulls one of them back in fails here by name.
  */
 
 import { expect, test } from "bun:test";
@@ -64,8 +66,23 @@ test.each([
   "cli-progress",
   "@node-rs/xxhash",
   "@noble/curves/ed25519.js",
+  "@scure/bip39/wordlists/english.js",
+  "node:util",
+  "protocol/messages.ts",
+  "net/mailbox-socket.ts",
+  "net/transit.ts",
+  "cli/chat-connected.ts",
+  "cli/transfer-presenter.ts",
+  "cli/send-plan.ts",
+  "cli/reason-words.ts",
+  "ui/progress.ts",
+  "crypto/wormhole-code.ts",
 ])("%s is not loaded before the code is shown", (module) => {
   expect(startPath).not.toContain(module);
+});
+
+test("no layer's index.ts (which loads the whole layer) is on the path", () => {
+  expect([...startPath].filter((m) => m.endsWith("/index.ts"))).toEqual([]);
 });
 
 test("the chat command itself is loaded only when it runs", () => {
