@@ -26,6 +26,14 @@ export interface TransitPipeEvents {
   closed(error?: Error): void;
 }
 
+/** Detaches a read buffer of its own (a whole ArrayBuffer, as a socket read is). */
+function release(chunk: Uint8Array): void {
+  const buffer = chunk.buffer;
+  if (buffer instanceof ArrayBuffer && chunk.byteOffset === 0 && chunk.byteLength === buffer.byteLength) {
+    if (!buffer.detached) buffer.transfer(0);
+  }
+}
+
 const NO_EVENTS: TransitPipeEvents = { record() {}, drained() {}, closed() {} };
 
 export class TransitPipe {
@@ -71,6 +79,10 @@ export class TransitPipe {
           if (!(err instanceof CryptoError)) throw err;
           this.failure = err;
           this.conn.destroy();
+        } finally {
+          // The opener keeps no view of a read (a record split across reads is copied): a
+          // socket's read buffer goes straight back to the allocator, warm for the next read.
+          if (this.conn.freshChunks) release(chunk);
         }
       },
       onDrain: () => this.events.drained(),
