@@ -5,8 +5,8 @@
  *               update per run, not per 16 KiB record), until the offered size; then the sink
  *               names the file and our SHA-256 goes back as the final record
  *               {"ack": "ok", "sha256": HEX}; a run past the offered size is refused whole
- *   sending     the file in 64 KiB records (the receiver hashes them); then its ack, whose
- *               SHA-256 must equal ours
+ *   sending     the file in 64 KiB records, four to a read and a write (the receiver hashes
+ *               them); then its ack, whose SHA-256 must equal ours
  *
  * A bad record (does not open, out of order) ends the connection and the transfer
  * (E_AUTH_FAILED / E_BAD_NONCE); the sink is aborted, so nothing is left under a final name.
@@ -21,8 +21,11 @@ import type { TransitPipe } from "./transit-pipe.ts";
 
 /** File bytes per record we send (the Python receiver copies its buffer per read: keep records modest). */
 export const PLAIN_RECORD_BYTES = 64 * 1024;
-/** Sealed bytes we let wait in userspace before waiting for the socket to drain. */
-const HIGH_WATER_BYTES = 1024 * 1024;
+/**
+ * File bytes read, hashed, sealed (as records of PLAIN_RECORD_BYTES) and written at a time: one
+ * pread, one hash update and one socket write per 256 KiB instead of per record.
+ */
+const SEND_PIECE_BYTES = 4 * PLAIN_RECORD_BYTES;
 /** A send loop gives the event loop a turn this often (chat, signals, timers). */
 const YIELD_EVERY_MS = 10;
 /** A sender that sends nothing for this long, before the last byte, has gone. */
@@ -187,7 +190,7 @@ export function sendOverTransit(
     let settled = false;
     let digest = "";
     const hash = createDigest("sha256");
-    const buffer = new Uint8Array(PLAIN_RECORD_BYTES);
+    const buffer = new Uint8Array(SEND_PIECE_BYTES);
     const closeFile = (): void => {
       if (fd !== undefined) closeSync(fd);
       fd = undefined;
@@ -202,12 +205,14 @@ export function sendOverTransit(
     const pump = (): void => {
       const started = performance.now();
       try {
-        while (!settled && sent < size && pipe.queuedBytes < HIGH_WATER_BYTES) {
+        // Only while the socket has taken everything: the kernel's send buffer is the queue,
+        // and the pipe reuses one buffer for its records.
+        while (!settled && sent < size && pipe.queuedBytes === 0) {
           const n = readSync(fd as number, buffer, 0, Math.min(buffer.length, size - sent), sent);
           if (n === 0) throw new PlainTransferError("E_READ", `the file shrank while it was sent (${sent} of ${size})`);
           const chunk = buffer.subarray(0, n);
           hash.update(chunk);
-          pipe.send(chunk);
+          pipe.send(chunk, PLAIN_RECORD_BYTES);
           sent += n;
           if (sent === size) {
             closeFile();

@@ -42,7 +42,7 @@ export class TransitPipe {
   private events: TransitPipeEvents = NO_EVENTS;
   private failure: Error | undefined;
   private isClosed = false;
-  /** A record buffer to reuse: only while the connection has taken every earlier byte. */
+  /** The buffer records are sealed into: reused only while the connection has taken every earlier byte. */
   private scratch = new Uint8Array(0);
 
   /**
@@ -105,17 +105,26 @@ export class TransitPipe {
     return this.isClosed;
   }
 
-  /** Seals `plain` as the next record and writes it. */
-  send(plain: Uint8Array): void {
+  /**
+   * Seals `plain` as the next records, `recordBytes` of it each (default: one record), and
+   * writes them with one write. The buffer they are sealed into is reused while the
+   * connection has taken every earlier byte (a sender that waits for `drained` before it sends
+   * again never makes a new one).
+   */
+  send(plain: Uint8Array, recordBytes = plain.length): void {
     if (this.isClosed) return;
-    const need = plain.length + TRANSIT_RECORD_OVERHEAD;
-    // The connection keeps a reference to what it could not write at once: reuse the buffer
-    // only when it took everything before.
-    const reuse = this.conn.queuedBytes === 0 && this.scratch.length >= need;
-    const out = reuse ? this.scratch : new Uint8Array(need);
-    this.conn.write(this.sealer.seal(plain, out));
-    if (this.conn.queuedBytes === 0) this.scratch = out;
-    else this.scratch = new Uint8Array(0);
+    const per = Math.max(1, recordBytes);
+    const records = Math.max(1, Math.ceil(plain.length / per));
+    const need = plain.length + records * TRANSIT_RECORD_OVERHEAD;
+    // The connection keeps a view of what it could not write at once: reuse the buffer only
+    // when nothing waits in its queue.
+    const out = this.conn.queuedBytes === 0 && this.scratch.length >= need ? this.scratch : new Uint8Array(need);
+    let at = 0;
+    for (let i = 0; i < records; i++) {
+      at += this.sealer.seal(plain.subarray(i * per, (i + 1) * per), out.subarray(at)).length;
+    }
+    this.scratch = out;
+    this.conn.write(out.subarray(0, at));
   }
 
   /** Flushes and closes. */

@@ -6,21 +6,37 @@
  */
 
 import { expect, test } from "bun:test";
-import { TransitRecordSealer, transitRecordKeys, wormholeTransitKey } from "../../src/crypto/transit-records.ts";
+import {
+  TRANSIT_RECORD_OVERHEAD,
+  TransitRecordOpener,
+  TransitRecordSealer,
+  transitRecordKeys,
+  wormholeTransitKey,
+} from "../../src/crypto/transit-records.ts";
 import type { Connection, ConnectionEvents } from "../../src/net/index.ts";
 import { TransitPipe } from "../../src/session/transit-pipe.ts";
 
 const TRANSIT_KEY = wormholeTransitKey(Uint8Array.from({ length: 32 }, (_, i) => i));
 
-/** A connection whose reads the test hands over one by one. */
+/** A connection whose reads the test hands over one by one; its writes are kept (as views). */
 function fakeConnection(freshChunks: boolean) {
   let events: ConnectionEvents | undefined;
-  const conn: Connection & { deliver(chunk: Uint8Array): void } = {
+  const conn: Connection & {
+    deliver(chunk: Uint8Array): void;
+    writes: Uint8Array[];
+    copies: Uint8Array[];
+    queuedBytes: number;
+  } = {
     remoteAddress: "127.0.0.1:1",
     queuedBytes: 0,
     closed: false,
+    writes: [],
+    copies: [],
     ...(freshChunks ? { freshChunks: true } : {}),
-    write() {},
+    write(bytes) {
+      conn.writes.push(bytes);
+      conn.copies.push(bytes.slice());
+    },
     end() {},
     destroy() {},
     setEvents(e) {
@@ -76,4 +92,29 @@ test("a view of a larger buffer, or a connection without fresh reads: never rele
   plainConn.deliver(own);
   expect(own.buffer.detached).toBe(false);
   expect(got).toEqual(["kept", "kept"]);
+});
+
+test("send(plain, recordBytes): records of that size in one write, in one buffer reused while nothing is queued", () => {
+  const conn = fakeConnection(true);
+  const pipe = new TransitPipe(conn, TRANSIT_KEY, "sender", "direct", "test");
+  pipe.start({ record() {}, drained() {}, closed() {} });
+  const plain = Uint8Array.from({ length: 200 * 1024 }, (_, i) => i % 249);
+  pipe.send(plain, 64 * 1024);
+  pipe.send(plain.subarray(0, 1000), 64 * 1024);
+  conn.queuedBytes = 5; // the connection now holds a view of what it wrote last
+  pipe.send(plain.subarray(0, 10), 64 * 1024);
+  const [first, second, third] = conn.writes as [Uint8Array, Uint8Array, Uint8Array];
+  expect(conn.writes).toHaveLength(3);
+  expect(first.length).toBe(plain.length + 4 * TRANSIT_RECORD_OVERHEAD);
+  expect(second.buffer).toBe(first.buffer);
+  expect(third.buffer).not.toBe(first.buffer);
+  const opener = new TransitRecordOpener(transitRecordKeys(TRANSIT_KEY, "receiver").receiveKey);
+  const records: number[] = [];
+  const opened: Uint8Array[] = [];
+  opener.push(conn.copies[0] as Uint8Array, (r) => {
+    records.push(r.length);
+    opened.push(Uint8Array.from(r));
+  });
+  expect(records).toEqual([65536, 65536, 65536, 8192]);
+  expect(Buffer.concat(opened).equals(Buffer.from(plain))).toBe(true);
 });
