@@ -17,6 +17,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 import { CryptoError } from "../crypto/index.ts";
 import { encodeTransitAck, ProtocolError, parseTransitAck } from "../protocol/index.ts";
 import { createDigest, osReason, type ReceivedFile, TransferError } from "../transfer/index.ts";
+import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
 import type { TransitPipe } from "./transit-pipe.ts";
 
 /** File bytes per record we send (the Python receiver copies its buffer per read: keep records modest). */
@@ -86,25 +87,26 @@ export function receiveOverTransit(
   size: number,
   progressed: (bytes: number) => void,
   idleMs = PLAIN_IDLE_MS,
+  clock: Clock = systemClock,
 ): Promise<ReceivedFile> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    let idle: ReturnType<typeof setTimeout> | undefined;
+    let idle: TimerHandle | undefined;
     const fail = (err: unknown): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(idle);
+      clock.clearTimeout(idle);
       sink.abort(false);
       pipe.destroy();
       reject(failureOf(err));
     };
     // A peer gone silent mid-transfer (no close, no bytes) must not hold us for ever. Records
     // only stamp the time; the one timer looks at the stamp when it fires (no timer per record).
-    let lastRecordAt = performance.now();
+    let lastRecordAt = clock.now();
     const checkIdle = (): void => {
-      const quietMs = performance.now() - lastRecordAt;
+      const quietMs = clock.now() - lastRecordAt;
       if (quietMs < idleMs) {
-        idle = setTimeout(checkIdle, idleMs - quietMs);
+        idle = clock.setTimeout(checkIdle, idleMs - quietMs);
         return;
       }
       const seconds = Math.round(idleMs / 1000);
@@ -117,13 +119,13 @@ export function receiveOverTransit(
     };
     const complete = (): void => {
       if (settled) return;
-      clearTimeout(idle); // every byte is in: what is left is ours (a full output), not the peer's
+      clock.clearTimeout(idle); // every byte is in: what is left is ours (a full output), not the peer's
       if ((sink.backlog ?? 0) > 0) {
         sink.onFlushed = complete;
         return;
       }
       settled = true;
-      clearTimeout(idle);
+      clock.clearTimeout(idle);
       let file: ReceivedFile;
       try {
         file = sink.finish();
@@ -139,7 +141,7 @@ export function receiveOverTransit(
       {
         record: (plain) => {
           if (settled) return;
-          lastRecordAt = performance.now();
+          lastRecordAt = clock.now();
           try {
             if (sink.received + plain.length > size) {
               throw new PlainTransferError("E_SIZE_MISMATCH", `the sender sent more than the ${size} bytes it offered`);
@@ -164,7 +166,7 @@ export function receiveOverTransit(
       true,
     );
     if (size === 0) complete();
-    else idle = setTimeout(checkIdle, idleMs);
+    else idle = clock.setTimeout(checkIdle, idleMs);
   });
 }
 

@@ -4,6 +4,7 @@ import { expect, test } from "bun:test";
 import { type PlainSink, PlainTransferError, receiveOverTransit } from "../../src/session/plain-transfer.ts";
 import type { TransitPipeEvents } from "../../src/session/transit-pipe.ts";
 import type { ReceivedFile } from "../../src/transfer/index.ts";
+import { ManualClock } from "../memory-sessions.ts";
 
 function fakePipe() {
   let events: TransitPipeEvents | undefined;
@@ -40,8 +41,12 @@ function memorySink(): PlainSink & { aborted: boolean } {
 test("no record for idleMs after some bytes: E_CONNECTION, the sink aborted, the pipe destroyed", async () => {
   const pipe = fakePipe();
   const sink = memorySink();
-  const receiving = receiveOverTransit(pipe, sink, 100_000, () => {}, 50);
+  const clock = new ManualClock();
+  const receiving = receiveOverTransit(pipe, sink, 100_000, () => {}, 50, clock);
   pipe.deliver(new Uint8Array(1000));
+  clock.advance(49);
+  expect(pipe.destroyed).toBe(false);
+  clock.advance(1);
   const err = await receiving.catch((e: unknown) => e);
   expect(err).toBeInstanceOf(PlainTransferError);
   expect((err as PlainTransferError).code).toBe("E_CONNECTION");
@@ -53,11 +58,27 @@ test("no record for idleMs after some bytes: E_CONNECTION, the sink aborted, the
 test("records that keep coming, each within idleMs, reach the end", async () => {
   const pipe = fakePipe();
   const sink = memorySink();
-  const receiving = receiveOverTransit(pipe, sink, 4000, () => {}, 80);
+  const clock = new ManualClock();
+  const receiving = receiveOverTransit(pipe, sink, 4000, () => {}, 80, clock);
   for (let i = 0; i < 4; i++) {
-    await Bun.sleep(40); // each gap is shorter than idleMs, the whole longer
+    clock.advance(79); // each gap is shorter than idleMs, the whole far longer
     pipe.deliver(new Uint8Array(1000));
   }
   expect((await receiving).bytes).toBe(4000);
   expect(sink.aborted).toBe(false);
+  expect(pipe.destroyed).toBe(false);
+});
+
+test("the stamp, not the first timer, decides: a record just before the timer fires buys a full idleMs", async () => {
+  const pipe = fakePipe();
+  const sink = memorySink();
+  const clock = new ManualClock();
+  const receiving = receiveOverTransit(pipe, sink, 2000, () => {}, 80, clock);
+  clock.advance(70);
+  pipe.deliver(new Uint8Array(1000));
+  clock.advance(70); // the first timer fired at 80 and re-armed for the record at 70
+  expect(pipe.destroyed).toBe(false);
+  clock.advance(10);
+  expect(pipe.destroyed).toBe(true);
+  expect(((await receiving.catch((e: unknown) => e)) as PlainTransferError).code).toBe("E_CONNECTION");
 });
