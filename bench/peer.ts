@@ -21,6 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dial, listen } from "../src/net/index.ts";
 import { Rendezvous, type Session, type SessionEvents } from "../src/session/index.ts";
+import { preloadSessionCode } from "../src/session/preload.ts";
 import { type ChecksumAlgo, isChecksumAlgo } from "../src/transfer/index.ts";
 
 const [mode, ...args] = process.argv.slice(2);
@@ -127,6 +128,9 @@ if (mode === "receive" && args[0]) {
   });
   const listener = listen("127.0.0.1", 0, (conn) => rendezvous.accepted(conn));
   process.stdout.write(`PORT ${listener.port}\n`);
+  // As the CLI does once it listens: native code loaded at a transfer's first bytes instead
+  // stalled both peers there (first chat round trips 60-115 ms against 13-27, load 7).
+  await preloadSessionCode();
 } else if (mode === "send" && args.length >= 4) {
   const [portText, checksumText, chatMsText, ...files] = args as [string, string, string, ...string[]];
   /**
@@ -222,6 +226,7 @@ if (mode === "receive" && args[0]) {
       },
     },
   });
+  await preloadSessionCode(); // as the CLI does before it connects
   await rendezvous.dialed(await dial("127.0.0.1", Number(portText)), BENCH_WORDS);
 } else {
   usage();
