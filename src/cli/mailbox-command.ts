@@ -54,6 +54,7 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
     failed: (info, reason, code) => reporter.failed(info, reason, code),
     error: (code, message) => reporter.error(code, message),
     path: (path, address) => reporter.path(path, address),
+    connected: (path, address) => reporter.plainConnected(path, address),
   };
   if (io.role === "receive") {
     const decide = io.decide;

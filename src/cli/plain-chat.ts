@@ -49,6 +49,7 @@ export class PlainChat {
         terminal.print(
           path === "direct" ? `Connected directly to ${address}` : `Connected through the relay ${address}`,
         ),
+      connected: () => {}, // the path line said it
     };
   }
 

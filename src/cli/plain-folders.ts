@@ -28,7 +28,13 @@ import {
 } from "../transfer/index.ts";
 import type { BuiltZip } from "../transfer/zip-build.ts";
 import { EXIT_OK, EXIT_TRANSFER } from "./exit-codes.ts";
-import { type PlainFolders, type PlainOfferOf, type PlainOutput, reportPlainFailure } from "./plain-run.ts";
+import {
+  type PlainFolders,
+  type PlainOfferOf,
+  type PlainOutput,
+  reportPlainFailure,
+  reportTransit,
+} from "./plain-run.ts";
 
 /** The one mode wormhole clients write. */
 const ZIP_MODE = "zipfile/deflated";
@@ -131,7 +137,7 @@ async function receiveFolder(
     part.abort();
     return reportPlainFailure(err, out, info);
   }
-  out.path(pipe.path, pipe.address);
+  reportTransit(out, pipe);
   try {
     const zip = await receiveOverTransit(pipe, part, wanted.zipsize, (bytes) => out.progressed(info, bytes));
     out.note("Checking and unpacking the folder's zip...");
@@ -194,7 +200,7 @@ async function sendFolder(peer: PlainPeer, path: string, out: PlainOutput): Prom
       return reportPlainFailure(err, out, info);
     }
     if (!pipe) throw new TransferError("E_READ", "no transit connection");
-    out.path(pipe.path, pipe.address);
+    reportTransit(out, pipe);
     try {
       const sent = await sendOverTransit(pipe, zip.path, zip.zipsize, (bytes) => out.progressed(info, bytes));
       out.done({ ...info, bytes: sent.bytes, resumedFrom: 0, algo: "sha256", digest: sent.digest });

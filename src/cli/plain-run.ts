@@ -26,6 +26,14 @@ export interface PlainOutput {
   failed(info: TransferInfo, reason: string, code: string): void;
   error(code: string, message: string): void;
   path(path: "direct" | "relay", address: string): void;
+  /** The peer is there: over this transit path, or "mailbox" for a text message (no transit). */
+  connected(path: "direct" | "relay" | "mailbox", address?: string): void;
+}
+
+/** The transit connection is up: its path, and the peer connected over it. */
+export function reportTransit(out: PlainOutput, pipe: Pick<TransitPipe, "path" | "address">): void {
+  out.path(pipe.path, pipe.address);
+  out.connected(pipe.path, pipe.address);
 }
 
 /** A folder offer's handler (a zip both ways), plugged in by the folder code. */
@@ -122,6 +130,7 @@ export async function takeOffer(
   switch (offer.kind) {
     case "message":
       await peer.acceptText();
+      out.connected("mailbox");
       out.text(offer.text);
       return EXIT_OK;
     case "file":
@@ -176,7 +185,7 @@ async function receiveFile(
     sink.abort(false);
     return reportPlainFailure(err, out, info);
   }
-  out.path(pipe.path, pipe.address);
+  reportTransit(out, pipe);
   try {
     const file = await receiveOverTransit(pipe, sink, offer.size, (bytes) => out.progressed(info, bytes)).finally(
       () => {
@@ -206,6 +215,7 @@ export async function sendToPlain(
   if (what.kind === "text") {
     try {
       await peer.offer({ kind: "message", text: what.text });
+      out.connected("mailbox");
       out.note("Text message sent; the wormhole peer's session is over (it takes one message per code).");
       return EXIT_OK;
     } catch (err) {
@@ -233,7 +243,7 @@ export async function sendToPlain(
     return reportPlainFailure(err, out, info);
   }
   if (!pipe) return reportPlainFailure(new PlainPeerError("E_PEER_PROTOCOL", "no transit connection"), out, info);
-  out.path(pipe.path, pipe.address);
+  reportTransit(out, pipe);
   try {
     const sent = await sendOverTransit(pipe, what.path, size, (bytes) => out.progressed(info, bytes));
     out.done({ ...info, bytes: sent.bytes, resumedFrom: 0, algo: "sha256", digest: sent.digest });

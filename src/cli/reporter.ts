@@ -23,6 +23,11 @@ export interface Reporter {
   mailboxCode(code: string, hint: string): void;
   /** Mailbox flow: the path in use, "direct" or "relay", and where it goes. */
   path(path: "direct" | "relay", address: string): void;
+  /**
+   * A plain wormhole client is there: over the transit path (`address` the peer's or the
+   * relay's), or "mailbox" for a text message (no transit). JSON only: people read the path line.
+   */
+  plainConnected(path: "direct" | "relay" | "mailbox", address?: string): void;
   chat(text: string): void;
   offered(info: TransferInfo): void;
   /** The command is about to hand `transfers` sends for `units` files and folders to the session. */
@@ -118,6 +123,15 @@ class JsonReporter implements Reporter {
   }
   path(path: "direct" | "relay", address: string): void {
     this.emit({ type: "path", path, address });
+  }
+  plainConnected(path: "direct" | "relay" | "mailbox", address?: string): void {
+    // As a Parley peer's `connected`; the code was its check (the mailbox's PAKE keys every record).
+    this.emit({
+      type: "connected",
+      peer: { ...(address === undefined ? {} : { address }), client: "wormhole" },
+      path,
+      verified: true,
+    });
   }
   chat(text: string): void {
     this.gate.writeFromPeer(`${jsonLine({ type: "chat", text })}\n`);
@@ -268,6 +282,7 @@ class HumanReporter implements Reporter, TransferOutput {
     this.print(`Waiting in the mailbox · code ${code}`);
     this.print(hint);
   }
+  plainConnected(): void {}
   path(path: "direct" | "relay", address: string): void {
     this.print(path === "direct" ? `Connected directly to ${address}` : `Connected through the relay ${address}`);
   }

@@ -67,6 +67,18 @@ async function parleyToWormhole(name: string, size: number, noListen: boolean): 
   return events(s.cli);
 }
 
+/** One `connected` event, as a Parley peer's, for the plain peer: its path (and address), after the path event. */
+function expectConnected(list: JsonEvent[], path: "direct" | "relay" | "mailbox", address?: string): void {
+  const connected = list.filter((e) => e.type === "connected");
+  expect(connected).toHaveLength(1);
+  expect(connected[0]).toMatchObject({ path, verified: true, peer: { client: "wormhole" } });
+  if (address !== undefined) expect(connected[0]?.peer).toEqual({ client: "wormhole", address });
+  if (path !== "mailbox") {
+    expect(typeof (connected[0]?.peer as { address?: unknown }).address).toBe("string");
+    expect(list.findIndex((e) => e.type === "path")).toBeLessThan(list.indexOf(connected[0] as JsonEvent));
+  }
+}
+
 const UNICODE_NAME = "a name with spaces é 日本 😀.txt";
 const SMALL = [
   ["empty.bin", 0],
@@ -80,6 +92,7 @@ describe.skipIf(!available)("wormhole send -> parley receive", () => {
     const lists = await Promise.all(SMALL.map(([name, size]) => wormholeToParley(name, size, false)));
     for (const [i, [name, size]] of SMALL.entries()) {
       expect(lists[i]?.find((e) => e.type === "path")?.path).toBe("direct");
+      expectConnected(lists[i] ?? [], "direct");
       expect(lists[i]?.find((e) => e.type === "done")).toMatchObject({
         name,
         bytes: size,
@@ -99,6 +112,19 @@ describe.skipIf(!available)("wormhole send -> parley receive", () => {
       path: "relay",
       address: `127.0.0.1:${kit.servers().relay.port}`,
     });
+    expectConnected(list, "relay", `127.0.0.1:${kit.servers().relay.port}`);
+  }, 60_000);
+
+  test("wormhole send --text -> parley receive --json: connected (through the mailbox), then the text as a chat event", async () => {
+    const w = wormhole("wormhole-send", ["send", "--text", "hi from a script"], makeTempDir());
+    const code = await wormholeCode(w);
+    const r = startCli("parley-receive", ["receive", code, ...mailbox(), "--dir", makeTempDir(), "--json"]);
+    expect(await r.exitCode(LONG_MS)).toBe(0);
+    expect(await w.exitCode(LONG_MS)).toBe(0);
+    const list = events(r);
+    expectConnected(list, "mailbox");
+    expect(list.find((e) => e.type === "chat")?.text).toBe("hi from a script");
+    expect(list.findIndex((e) => e.type === "connected")).toBeLessThan(list.findIndex((e) => e.type === "chat"));
   }, 60_000);
 
   test("a wrong code: one clear line, exit 2, nothing saved; the wormhole client fails too", async () => {
@@ -148,6 +174,7 @@ describe.skipIf(!available)("parley send -> wormhole receive", () => {
       path: "relay",
       address: `127.0.0.1:${kit.servers().relay.port}`,
     });
+    expectConnected(list, "relay", `127.0.0.1:${kit.servers().relay.port}`);
   }, 60_000);
 
   test("the wormhole user answers no: exit 3 with its reason, nothing written on its side", async () => {
