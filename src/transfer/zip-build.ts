@@ -5,7 +5,7 @@
  *
  * What goes in follows Parley's folder rules (folder-walk.ts): regular files and empty
  * directories, paths relative to the folder, links never followed, special files left out and
- * reported. Entries carry Unix modes (0644, 0755 for executables and directories): the
+ * reported; an empty folder is one "./" directory entry. Entries carry Unix modes (0644, 0755 for executables and directories): the
  * wormhole client chmods each extracted entry to the mode it finds, and 0 would leave it
  * unreadable. A file whose first 64 KiB do not shrink under deflate (media, archives, random
  * data) is stored rather than deflated: deflating it would cost about 30 MiB/s of CPU here for
@@ -89,7 +89,14 @@ export async function buildListingZip(listing: FolderListing, tempParent: string
   try {
     for (const item of listing.items) {
       const name = item.rel.join("/");
-      if (item.rel.length === 0) continue; // the folder itself, empty: nothing to list
+      if (item.rel.length === 0) {
+        // The folder itself, empty. A zip with no entry makes the wormhole client create
+        // nothing; a "./" directory entry makes it create the folder (it extracts every entry
+        // into the folder it names, and "./" is that folder).
+        zip.addEmptyDirectory(".", { mode: DIR_MODE });
+        numfiles++;
+        continue;
+      }
       if (name.includes("\\")) {
         skipped.push(name); // yazl would turn it into a path separator, and peers refuse it
         continue;

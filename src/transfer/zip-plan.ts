@@ -200,6 +200,8 @@ export function planZip(
   };
   entries.forEach((info, index) => {
     const kind = entryKind(info);
+    // "./": the folder itself (how Parley's own zip says an empty folder): nothing to make.
+    if (kind === "dir" && info.name === "./") return;
     const components = checkedComponents(info.name);
     const key = components.join("/");
     if (seen.has(key)) throw new ZipError("E_ZIP_DUPLICATE", `two entries named ${key}`, info.name);

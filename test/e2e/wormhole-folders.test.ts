@@ -9,7 +9,7 @@
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TransitRecordSealer } from "../../src/crypto/transit-records.ts";
 import { encodeOffer, encodeTransit } from "../../src/protocol/index.ts";
@@ -95,6 +95,23 @@ describe.skipIf(!available)("folders with the wormhole client", () => {
     },
     120_000,
   );
+});
+
+describe.skipIf(!available)("an empty folder with the wormhole client", () => {
+  test('parley send EMPTY -> wormhole receive: the folder arrives, empty (one "./" entry)', async () => {
+    const parent = makeTempDir();
+    mkdirSync(join(parent, "nothing here"));
+    const s = startCli("parley-send", ["send", join(parent, "nothing here"), ...mailbox(), "--json"]);
+    const code = await parleyCode(s);
+    const dir = makeTempDir();
+    const w = wormhole("wormhole-receive", ["receive", "--accept-file", code], dir);
+    w.endInput();
+    expect(await s.exitCode(LONG_MS)).toBe(0);
+    expect(await w.exitCode(LONG_MS)).toBe(0);
+    expect(readdirSync(dir)).toEqual(["nothing here"]);
+    expect(statSync(join(dir, "nothing here")).isDirectory()).toBe(true);
+    expect(readdirSync(join(dir, "nothing here"))).toEqual([]);
+  }, 120_000);
 });
 
 describe.skipIf(!available)("a folder offer asked about (--ask)", () => {

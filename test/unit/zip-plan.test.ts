@@ -50,6 +50,13 @@ describe("planZip", () => {
     expect(paths([entry("a/b/x"), entry("a/"), entry("a/b/"), entry("c/")])).toEqual(["a/", "a/b/", "a/b/x", "c/"]);
   });
 
+  test('"./" (an empty folder, as Parley zips it) is the folder itself: nothing planned; "./x" still refused', () => {
+    expect(paths([entry("./")])).toEqual([]);
+    expect(paths([entry("./"), entry("a.txt")])).toEqual(["a.txt"]);
+    expect(codeOf(() => plan([entry("./x")]))).toBe("E_ZIP_BAD_NAME");
+    expect(codeOf(() => plan([entry(".")]))).toBe("E_ZIP_BAD_NAME");
+  });
+
   test("a file and a folder of the same name: the folder that comes second is numbered", () => {
     expect(paths([entry("a"), entry("a/b")])).toEqual(["a", "a (1)/", "a (1)/b"]);
   });
