@@ -71,11 +71,13 @@ async function parleyToWormhole(name: string, size: number, noListen: boolean): 
 function expectConnected(list: JsonEvent[], path: "direct" | "relay" | "mailbox", address?: string): void {
   const connected = list.filter((e) => e.type === "connected");
   expect(connected).toHaveLength(1);
-  expect(connected[0]).toMatchObject({ path, verified: true, peer: { client: "wormhole" } });
-  if (address !== undefined) expect(connected[0]?.peer).toEqual({ client: "wormhole", address });
+  const event = connected[0] as JsonEvent;
+  expect(event).toMatchObject({ path, verified: true, peer: { client: "wormhole" } });
+  const peer = event.peer as { address?: unknown; client?: unknown };
+  if (address !== undefined) expect(peer).toEqual({ client: "wormhole", address });
   if (path !== "mailbox") {
-    expect(typeof (connected[0]?.peer as { address?: unknown }).address).toBe("string");
-    expect(list.findIndex((e) => e.type === "path")).toBeLessThan(list.indexOf(connected[0] as JsonEvent));
+    expect(typeof peer.address).toBe("string");
+    expect(list.findIndex((e) => e.type === "path")).toBeLessThan(list.indexOf(event));
   }
 }
 
