@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { encodeMessage, FrameType } from "../../src/protocol/index.ts";
 import { ACK_EVERY_BYTES, type TransferInfo, WINDOW_BYTES } from "../../src/session/index.ts";
+import { SHORT_MIN_BYTES } from "../../src/session/send-window.ts";
 import { Asker } from "../../src/ui/index.ts";
 import { type MemorySide, memorySessions } from "../memory-sessions.ts";
 import { markAsParleyPart } from "./peers.ts";
@@ -195,8 +196,8 @@ test("11.20: the receiver ACKs at END, so nothing stays un-ACKed and a long path
   clock.advance(2_000); // idle
   a.session.sendFile(file(a, "second.bin", 1000));
   a.conn.deliver(); // OFFER
-  b.conn.deliver(); // ACCEPT: the first DATA goes out with the window back at its floor
-  expect(a.session.sendWindowBytes).toBe(WINDOW_BYTES);
+  b.conn.deliver(); // ACCEPT: the first DATA goes out with the window back at its start
+  expect(a.session.sendWindowBytes).toBe(SHORT_MIN_BYTES);
 });
 
 test("a late DATA frame for a cancelled transfer is dropped and ACKed at once", () => {

@@ -5,7 +5,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { WINDOW_BYTES, WINDOW_CAP_BYTES } from "../../src/session/limits.ts";
-import { SendWindow } from "../../src/session/send-window.ts";
+import { SendWindow, SHORT_MIN_BYTES } from "../../src/session/send-window.ts";
 
 const FRAME = 256 * 1024;
 const ACK_EVERY = 192 * 1024;
@@ -63,8 +63,34 @@ function simulate(
 }
 
 describe("SendWindow", () => {
-  test("starts at the floor", () => {
-    expect(new SendWindow().bytes).toBe(WINDOW_BYTES);
+  test("starts at 512 KiB, below the floor", () => {
+    expect(new SendWindow().bytes).toBe(SHORT_MIN_BYTES);
+  });
+
+  test("a cold receiver's long first round trips open the window round by round, not to the floor at once", () => {
+    // Loopback, but the receiver's first frames take 30 ms each to come back (JIT, file open):
+    // they read as a long path. The window must not put the floor's 1.5 MiB ahead of the first
+    // chat lines: it at most doubles a round trip from where it started.
+    const window = new SendWindow();
+    let sent = 0;
+    let acked = 0;
+    let now = 0;
+    const sizes: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      while (sent - acked < window.bytes) {
+        sent += FRAME;
+        window.sent(sent, now);
+      }
+      now += 30;
+      acked = sent;
+      window.acked(acked, now);
+      sizes.push(window.bytes);
+    }
+    expect(window.minRtt).toBe(30); // read as a long path
+    expect(sizes[0]).toBeLessThan(WINDOW_BYTES); // the first round trip: not the floor yet
+    sizes.forEach((size, round) => {
+      expect(size).toBeLessThanOrEqual(SHORT_MIN_BYTES * 2 ** (round + 1));
+    });
   });
 
   test.each([
@@ -88,9 +114,11 @@ describe("SendWindow", () => {
     const last = rounds.at(-1) as number;
     expect(last).toBeGreaterThan(4_000_000);
     expect(last).toBeLessThan(1.5 * 1.25 * 4_000_000);
-    // Growth is gradual: about GAIN per round trip, never a jump to the cap.
+    // Growth is gradual: at most doubling from below the floor, about GAIN per round trip
+    // beyond it, never a jump to the cap.
     for (let i = 1; i < rounds.length; i++) {
-      expect(rounds[i] as number).toBeLessThanOrEqual(Math.ceil((rounds[i - 1] as number) * 1.6));
+      const before = rounds[i - 1] as number;
+      expect(rounds[i] as number).toBeLessThanOrEqual(Math.ceil(before * (before < WINDOW_BYTES ? 2 : 1.6)));
     }
   });
 
@@ -100,10 +128,10 @@ describe("SendWindow", () => {
     expect(rounds.at(-1)).toBe(WINDOW_CAP_BYTES);
   });
 
-  test("below a 5 ms round trip (a LAN, a busy loopback) it keeps the floor", () => {
+  test("below a 5 ms round trip (a LAN, a busy loopback) it never grows past the floor", () => {
     const window = new SendWindow();
     const rounds = simulate(window, 3, 2_000_000, 300);
-    expect(Math.max(...rounds)).toBe(WINDOW_BYTES);
+    expect(Math.max(...rounds)).toBeLessThanOrEqual(WINDOW_BYTES);
   });
 
   test("while the peer sends DATA too, round trips (behind its queue) are not sampled", () => {
@@ -113,13 +141,13 @@ describe("SendWindow", () => {
     expect(window.minRtt).toBe(Number.POSITIVE_INFINITY);
   });
 
-  test("after a second of idleness it starts over from the floor", () => {
+  test("after a second of idleness it starts over small", () => {
     const window = new SendWindow();
     simulate(window, 40, 100_000, 2_000);
     expect(window.bytes).toBeGreaterThan(WINDOW_BYTES);
     window.acked(Number.MAX_SAFE_INTEGER / 2, 2_000); // everything ACKed: nothing in flight
     window.sent(Number.MAX_SAFE_INTEGER / 2 + FRAME, 10_000); // the next frame, 8 s later
-    expect(window.bytes).toBe(WINDOW_BYTES);
+    expect(window.bytes).toBe(SHORT_MIN_BYTES);
   });
 
   test("a duplicate ACK changes nothing", () => {
