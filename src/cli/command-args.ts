@@ -29,6 +29,11 @@ export const SEND_OPTIONS = {
   port: OPTIONS.port,
   host: OPTIONS.host,
   name: { type: "string", value: "NAME", help: "the saved name for - (default: stdin)" },
+  text: {
+    type: "string",
+    value: "TEXT",
+    help: "send TEXT as one message instead of files (a chat line; a plain wormhole receiver's text message)",
+  },
   checksum: OPTIONS.checksum,
   "limit-rate": OPTIONS["limit-rate"],
   json: OPTIONS.json,
@@ -57,7 +62,7 @@ export const RECEIVE_OPTIONS = {
   version: OPTIONS.version,
 } as const satisfies OptionSpecs;
 
-export const SEND_USAGE = "Usage: parley send <paths...> [--to CODE] [options]";
+export const SEND_USAGE = "Usage: parley send (<paths...> | --text TEXT) [--to CODE] [options]";
 export const RECEIVE_USAGE = "Usage: parley receive [CODE] [options]";
 
 /** `parley send --help` (made when asked). */
@@ -65,7 +70,8 @@ export const sendHelp = (): string => `${SEND_USAGE}
 
 Sends the files and folders (several at once), waits until the receiver has verified each
 one, exits. Without --to it listens, shows its code and waits for \`parley receive CODE\`.
-\`-\` sends standard input (give it a name with --name).
+\`-\` sends standard input (give it a name with --name). --text TEXT sends one message
+instead: a chat line for a Parley receiver, the text message of a plain \`wormhole receive\`.
 
 Options:
 ${formatOptions(SEND_OPTIONS)}
@@ -107,6 +113,8 @@ export interface SendOptions extends CommonCommandOptions {
   readonly streamName: string;
   /** --limit-rate in bytes/s. */
   readonly limitRate?: number;
+  /** --text: one message instead of paths (`paths` is then empty). */
+  readonly text?: string;
 }
 
 export interface ReceiveOptions extends CommonCommandOptions {
@@ -149,7 +157,13 @@ export function parseSendArgs(argv: readonly string[], env: Env = process.env): 
   const { values, positionals } = parseFlags(argv, SEND_OPTIONS, true);
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
-  if (positionals.length === 0) throw new UsageError("send needs at least one path (or - for standard input)");
+  const text = values.text as string | undefined;
+  if (text !== undefined && positionals.length > 0)
+    throw new UsageError("--text is sent instead of paths, not with them");
+  if (text === "") throw new UsageError("--text needs a message");
+  if (text === undefined && positionals.length === 0) {
+    throw new UsageError("send needs at least one path (or - for standard input, or --text TEXT)");
+  }
   if (positionals.filter((p) => p === "-").length > 1) throw new UsageError("- (standard input) can be sent once");
   const name = nameFlag(values);
   const limitRate = rateFlag(values);
@@ -159,6 +173,7 @@ export function parseSendArgs(argv: readonly string[], env: Env = process.env): 
       ...common(values, values.to !== undefined, env),
       ...(limitRate === undefined ? {} : { limitRate }),
       paths: positionals,
+      ...(text === undefined ? {} : { text }),
       streamName: name ?? "stdin",
       ...(values.to === undefined ? {} : { to: values.to as string }),
     },

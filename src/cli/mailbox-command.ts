@@ -74,6 +74,8 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
         : { folders: plainFolders(asks) }),
     });
   }
+  const text = (options as SendOptions).text;
+  if (text !== undefined) return sendToPlain(peer, { kind: "text", text }, out);
   const paths = (options as SendOptions).paths;
   const path = paths[0];
   if (paths.length !== 1 || path === undefined || path === "-") {

@@ -158,6 +158,7 @@ class OneShotRun {
 
 export async function runSend(options: SendOptions, io: CliIo): Promise<number> {
   const reporter = makeReporter({ json: options.json, progress: options.progress, stdoutTaken: false }, io);
+  if (options.text !== undefined) return runSendText(options, options.text, reporter, io);
   let plan: SendPlan;
   try {
     plan = planSends(
@@ -198,6 +199,32 @@ export async function runSend(options: SendOptions, io: CliIo): Promise<number> 
       },
       settled: settle,
       allDone: () => settled === plan.sends.length,
+    },
+    io,
+    { refuseOffers: { code: "E_SEND_ONLY", reason: "parley send takes no files" } },
+  );
+  return run.run(options.to, io.cwd);
+}
+
+/** `parley send --text TEXT`: one chat line, then the session ends (the receiver prints it). */
+async function runSendText(options: SendOptions, text: string, reporter: Reporter, io: CliIo): Promise<number> {
+  const { chatFits } = await import("../protocol/index.ts");
+  if (!chatFits(text)) {
+    reporter.error("E_TOO_LONG", "--text is longer than a chat line may be (64 KiB)");
+    return EXIT_TRANSFER;
+  }
+  const run = new OneShotRun(
+    "send",
+    options,
+    reporter,
+    {
+      start: (session) => {
+        session.sendChat(text);
+        reporter.note("Text message sent.");
+        session.exit(); // BYE goes out behind the line
+      },
+      settled: () => {},
+      allDone: () => true,
     },
     io,
     { refuseOffers: { code: "E_SEND_ONLY", reason: "parley send takes no files" } },

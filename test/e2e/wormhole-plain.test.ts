@@ -211,6 +211,27 @@ describe.skipIf(!available)("text with a plain wormhole client", () => {
     expect(await a.exitCode(WAIT_MS)).toBe(0);
   }, 60_000);
 
+  test("parley send --text -> wormhole receive: the text on its stdout; connected through the mailbox", async () => {
+    const s = startCli("parley-send", ["send", "--text", "build 1234 is green ✓", ...mailbox(), "--json"]);
+    const code = await parleyCode(s);
+    const w = wormhole("wormhole-receive", ["receive", code], makeTempDir());
+    w.endInput();
+    expect(await w.exitCode(30_000)).toBe(0);
+    expect(w.stdout).toBe("build 1234 is green ✓\n");
+    expect(await s.exitCode(30_000)).toBe(0);
+    expectConnected(events(s), "mailbox");
+  }, 60_000);
+
+  test("parley send --text -> parley receive (a Parley peer): one chat event, both exit 0", async () => {
+    const s = startCli("parley-send", ["send", "--text", "hello from a script", ...mailbox(), "--json"]);
+    const code = await parleyCode(s);
+    const r = startCli("parley-receive", ["receive", code, ...mailbox(), "--dir", makeTempDir(), "--json"]);
+    expect(await r.exitCode(30_000)).toBe(0);
+    expect(await s.exitCode(30_000)).toBe(0);
+    expect(events(r).filter((e) => e.type === "chat")).toEqual([{ type: "chat", text: "hello from a script" }]);
+    expect(events(r).find((e) => e.type === "bye")?.reason).toBe("exit"); // the sender left when done
+  }, 60_000);
+
   test("transfer PATH in the chat sends one file to wormhole receive", async () => {
     const src = fileOf(UNICODE_NAME, 5000);
     const a = startCli("alice", [...mailbox(), "--no-progress", "--dir", makeTempDir()]);

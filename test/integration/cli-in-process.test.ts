@@ -30,7 +30,7 @@ test("help and usage errors: written to the injected streams, exit codes returne
   const bad = testIo(tempDir());
   expect(await runCli(["send", "--frobnicate"], bad)).toBe(1);
   expect(bad.err.text).toBe(
-    "parley: unknown option --frobnicate\nUsage: parley send <paths...> [--to CODE] [options]   (parley send --help lists the options)\n",
+    "parley: unknown option --frobnicate\nUsage: parley send (<paths...> | --text TEXT) [--to CODE] [options]   (parley send --help lists the options)\n",
   );
 });
 
