@@ -5,7 +5,6 @@
  * process only through `io`, so tests run commands in-process (main.ts passes the real one).
  */
 
-import pkg from "../../package.json" with { type: "json" };
 import { CHAT_OPTIONS, CHAT_USAGE, type ChatOptions, chatHelp, parseChatArgs } from "./args.ts";
 import {
   parseReceiveArgs,
@@ -48,7 +47,9 @@ async function parsedThen<T>(
     return EXIT_OK;
   }
   if (parsed.kind === "version") {
-    io.stdout.write(`parley ${pkg.version}\n`);
+    // Read when asked: the chat's start-up does without it.
+    const { version } = require("../../package.json") as { version: string };
+    io.stdout.write(`parley ${version}\n`);
     return EXIT_OK;
   }
   return run(parsed.options);

@@ -1,6 +1,6 @@
 /** Flag parsing shared by every command: strict parsing, and the checks of common flags. */
 
-import { CHECKSUM_ALGOS, type ChecksumAlgo, DEFAULT_CHECKSUM, isChecksumAlgo } from "../transfer/checksum.ts";
+import { CHECKSUM_ALGOS, type ChecksumAlgo, DEFAULT_CHECKSUM, isChecksumAlgo } from "../transfer/checksum-algos.ts";
 
 export class UsageError extends Error {
   override name = "UsageError";

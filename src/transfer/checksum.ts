@@ -9,7 +9,10 @@
  *   2-core machine halves throughput. Same digest as `sha256sum`.
  */
 
+import type { ChecksumAlgo } from "./checksum-algos.ts";
 import { TransferError } from "./errors.ts";
+
+export { CHECKSUM_ALGOS, type ChecksumAlgo, DEFAULT_CHECKSUM, isChecksumAlgo } from "./checksum-algos.ts";
 
 type Xxh3 = typeof import("@node-rs/xxhash").xxh3;
 let xxh3Api: Xxh3 | undefined;
@@ -25,19 +28,10 @@ function xxh3(): Xxh3 {
   return xxh3Api;
 }
 
-export type ChecksumAlgo = "xxh3" | "sha256";
-
-export const CHECKSUM_ALGOS: readonly ChecksumAlgo[] = ["xxh3", "sha256"];
-export const DEFAULT_CHECKSUM: ChecksumAlgo = "xxh3";
-
 export interface RunningDigest {
   update(bytes: Uint8Array): void;
   /** Lowercase hex digest of everything passed to `update`. Call once. */
   hex(): string;
-}
-
-export function isChecksumAlgo(name: string): name is ChecksumAlgo {
-  return (CHECKSUM_ALGOS as readonly string[]).includes(name);
 }
 
 /** Human name of an algorithm, as printed next to "checksum matched". */

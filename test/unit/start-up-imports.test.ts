@@ -77,6 +77,8 @@ test.each([
   "cli/reason-words.ts",
   "ui/progress.ts",
   "crypto/wormhole-code.ts",
+  "transfer/checksum.ts",
+  "transfer/errors.ts",
 ])("%s is not loaded before the code is shown", (module) => {
   expect(startPath).not.toContain(module);
 });
