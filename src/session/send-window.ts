@@ -21,11 +21,11 @@
  *   data, so a chat line waits about 1 ms (with both directions busy, each side's rate halves
  *   and so does its window: both-ways chat p99 5.6-11 ms against 9-12 at a fixed floor).
  *
- * A transfer starts (and starts over after an idle second) at SHORT_MIN_BYTES, and the window
- * grows by at most START_GAIN a round trip (the ACK of what was in flight when the round began)
- * while below the floor: a cold receiver's first round trips are long (JIT, file
- * open) and read as a long path, and going straight to the floor put 1.5 MiB ahead of the
- * first chat lines of every transfer (15-28 ms on loopback).
+ * A transfer starts (and starts over after an idle second) at SHORT_MIN_BYTES, and while below
+ * the floor the window grows by at most START_GAIN a round trip (a round ends with the ACK of
+ * what was in flight when it began): a cold receiver's first round trips are long (file open,
+ * JIT) and read as a long path, and going straight to the floor put 1.5 MiB and more ahead of
+ * the first chat lines of every transfer (15-28 ms on loopback).
  *
  * Pure bookkeeping: the caller passes the clock and its received-DATA count; no I/O.
  */
@@ -70,14 +70,15 @@ export class SendWindow {
   private lastAcked = 0;
   private lastAckAt = Number.NEGATIVE_INFINITY;
   private size: number;
-  /** The window when the current round began (it grows by at most GAIN a round)... */
+  /** The window when the current round began (below the floor it at most doubles a round)... */
   private roundStartSize: number;
   /** ...which ends once this many bytes are ACKed (what had been sent when it began). */
   private roundEnd = 0;
   private sentTotal = 0;
 
   /**
-   * @param floor - the window never shrinks below this (what loopback needs for full speed)
+   * @param floor - a long path's window never shrinks below this once it got there (a short
+   *   path's stays between SHORT_MIN_BYTES and it)
    * @param cap - nor grows beyond this (in-flight bytes sit in kernel buffers)
    */
   constructor(floor = WINDOW_BYTES, cap = WINDOW_CAP_BYTES) {
