@@ -16,8 +16,8 @@ import { NetError } from "../net/errors.ts";
 import type { Rendezvous, RendezvousOptions, Session } from "../session/index.ts";
 import { MAX_WRONG_CODES } from "../session/limits.ts";
 import { connectionCode, dialWords, WHOLE_CODE_NEEDED } from "./codes.ts";
-import { DropLines } from "./drop-lines.ts";
-import { dropWords } from "./drop-words.ts";
+import type { DropLines } from "./drop-lines.ts";
+import type { dropWords } from "./drop-words.ts";
 import { EXIT_CONNECTION, EXIT_SIGINT, EXIT_SIGTERM } from "./exit-codes.ts";
 import { parsePeerAddress } from "./input.ts";
 import type { CliIo, Signal } from "./io.ts";
@@ -89,7 +89,8 @@ export class PeerLink {
   private loadedRendezvous: Rendezvous | undefined;
   private loadingRendezvous: Promise<Rendezvous> | undefined;
   private listener: Listener | undefined;
-  private readonly drops: DropLines;
+  /** The dropped-connection lines: made with the rendezvous, after the code is shown. */
+  private drops: DropLines | undefined;
   private session: Session | undefined;
   /** Why the last dialed connection was dropped (said once, by dial()). */
   private dialFailure: string | undefined;
@@ -109,7 +110,6 @@ export class PeerLink {
     /** Runs before the exit code resolves (a terminal to close). */
     private readonly beforeExit: () => Promise<void> = async () => {},
   ) {
-    this.drops = new DropLines((line) => output.note(line));
     this.unsubscribe = io.onSignal((signal) => this.signal(signal));
   }
 
@@ -130,12 +130,18 @@ export class PeerLink {
   }
 
   private async load(): Promise<Rendezvous> {
-    const [m] = await Promise.all([import("../session/rendezvous.ts"), this.options.loadWithSession?.()]);
+    const [{ Rendezvous: RendezvousClass }, { DropLines }, words] = await Promise.all([
+      import("../session/rendezvous.ts"),
+      import("./drop-lines.ts"),
+      import("./drop-words.ts"),
+      this.options.loadWithSession?.(),
+    ]);
     setImmediate(() => void import("../session/preload.ts").then((p) => p.preloadSessionCode()));
-    return this.makeRendezvous(m.Rendezvous);
+    this.drops = new DropLines((line) => this.output.note(line));
+    return this.makeRendezvous(RendezvousClass, this.drops, words.dropWords);
   }
 
-  private makeRendezvous(RendezvousClass: typeof Rendezvous): Rendezvous {
+  private makeRendezvous(RendezvousClass: typeof Rendezvous, drops: DropLines, wordsFor: typeof dropWords): Rendezvous {
     const { options, output } = this;
     this.loadedRendezvous = new RendezvousClass({
       ...options.session,
@@ -148,8 +154,8 @@ export class PeerLink {
           output.connected(session);
         },
         dropped: (address, reason, dialed) => {
-          if (dialed) this.dialFailure = dropWords(reason);
-          else this.drops.dropped(address, dropWords(reason));
+          if (dialed) this.dialFailure = wordsFor(reason);
+          else drops.dropped(address, wordsFor(reason));
         },
         wrongCode: (address, side, attempts) => this.onWrongCode(address, side, attempts),
       },
@@ -242,7 +248,7 @@ export class PeerLink {
     if (this.finishing) return;
     this.finishing = true;
     this.listener?.stop();
-    this.drops.close();
+    this.drops?.close();
     this.unsubscribe();
     const exit = this.pendingSignalCode ?? code;
     void this.beforeExit().then(() => this.resolveExit(exit));

@@ -7,7 +7,6 @@
  * meeting" stay chat lines; `transfer` alone is the command (its usage is shown), not chat.
  */
 
-import { homedir } from "node:os";
 import { isCodeWords, normalizeCodeWords } from "../crypto/codes.ts";
 
 export type InputLine =
@@ -63,6 +62,11 @@ export function expandHome(path: string): string {
   if (path === "~") return homedir();
   if (path.startsWith("~/")) return homedir() + path.slice(1);
   return path;
+}
+
+/** node:os is loaded only for a `~` path: loading it cost the chat's start-up a millisecond or two. */
+function homedir(): string {
+  return (require("node:os") as typeof import("node:os")).homedir();
 }
 
 function splitShellWords(text: string): string[] {

@@ -1,6 +1,5 @@
 /** Where a listener can be reached: the addresses to show for a wildcard host. */
 
-import { networkInterfaces } from "node:os";
 import { formatAddress } from "../net/endpoints.ts";
 
 /** Hosts that mean "every interface". */
@@ -9,6 +8,8 @@ export const WILDCARD_HOSTS: ReadonlySet<string> = new Set(["0.0.0.0", "::", "[:
 /** "addr:port" for each local address a peer on another machine could use (IPv4 only for 0.0.0.0). */
 export function reachableAddresses(host: string, port: number): string[] {
   const v6 = host.includes(":");
+  // node:os only for a wildcard host: a loopback listener's start-up does without it.
+  const { networkInterfaces } = require("node:os") as typeof import("node:os");
   return Object.values(networkInterfaces())
     .flat()
     .filter((a) => a !== undefined && (v6 || a.family === "IPv4"))

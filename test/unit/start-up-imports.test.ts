@@ -79,6 +79,9 @@ test.each([
   "crypto/wormhole-code.ts",
   "transfer/checksum.ts",
   "transfer/errors.ts",
+  "node:os",
+  "cli/drop-lines.ts",
+  "cli/drop-words.ts",
 ])("%s is not loaded before the code is shown", (module) => {
   expect(startPath).not.toContain(module);
 });
