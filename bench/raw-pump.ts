@@ -1,7 +1,9 @@
 /**
  * Baseline for `bun run bench`: the plainest fast Bun pump, no framing, no hashing, no chat.
  * Sender: fs.readSync 1 MiB into a reused buffer, socket.write honouring short writes.
- * Receiver: fs.writeSync every data event into a new file.
+ * Receiver: fs.writeSync every data event into a new file, then releases the event's buffer
+ * (ArrayBuffer.transfer(0)) so the next read reuses warm memory, as Parley's record reader does:
+ * without that line each read faults its pages in again (receiver 1.40 -> 0.88 s/GiB measured).
  *
  *   bun bench/raw-pump.ts receive <out-file>     prints "PORT <n>", exits after the sender closes
  *   bun bench/raw-pump.ts send <port> <in-file>
@@ -22,6 +24,7 @@ if (mode === "receive" && a) {
         let done = 0;
         while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
         bytes += chunk.length;
+        chunk.buffer.transfer(0);
       },
       close() {
         closeSync(fd);
