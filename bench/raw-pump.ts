@@ -24,7 +24,7 @@ if (mode === "receive" && a) {
         let done = 0;
         while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
         bytes += chunk.length;
-        chunk.buffer.transfer(0);
+        (chunk.buffer as ArrayBuffer).transfer(0);
       },
       close() {
         closeSync(fd);
