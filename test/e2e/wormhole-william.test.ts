@@ -20,6 +20,8 @@ import { events, parleyCode, useWormholeServers } from "./wormhole-kit.ts";
 const kit = useWormholeServers("wormhole-william tests (test/e2e/wormhole-william.test.ts)");
 const goClient = kit.available && Bun.which("wormhole-william") !== null;
 if (kit.available && !goClient) {
+  if (process.env.PARLEY_REQUIRE_WORMHOLE === "1")
+    throw new Error("PARLEY_REQUIRE_WORMHOLE=1 but no wormhole-william (Debian wormhole-william)");
   console.warn("\n*** SKIPPED: wormhole-william tests: the Go client (Debian wormhole-william) is missing ***\n");
 }
 afterEach(cleanup);
