@@ -38,11 +38,17 @@ function memorySink(): PlainSink & { aborted: boolean } {
   return sink;
 }
 
-test("no record for idleMs after some bytes: E_CONNECTION, the sink aborted, the pipe destroyed", async () => {
+/** A receive of `size` bytes with an idle limit of `idleMs` on a clock that moves only when told. */
+function receiveOnManualClock(size: number, idleMs: number) {
   const pipe = fakePipe();
   const sink = memorySink();
   const clock = new ManualClock();
-  const receiving = receiveOverTransit(pipe, sink, 100_000, () => {}, 50, clock);
+  const receiving = receiveOverTransit(pipe, sink, size, () => {}, idleMs, clock);
+  return { pipe, sink, clock, receiving };
+}
+
+test("no record for idleMs after some bytes: E_CONNECTION, the sink aborted, the pipe destroyed", async () => {
+  const { pipe, sink, clock, receiving } = receiveOnManualClock(100_000, 50);
   pipe.deliver(new Uint8Array(1000));
   clock.advance(49);
   expect(pipe.destroyed).toBe(false);
@@ -56,10 +62,7 @@ test("no record for idleMs after some bytes: E_CONNECTION, the sink aborted, the
 });
 
 test("records that keep coming, each within idleMs, reach the end", async () => {
-  const pipe = fakePipe();
-  const sink = memorySink();
-  const clock = new ManualClock();
-  const receiving = receiveOverTransit(pipe, sink, 4000, () => {}, 80, clock);
+  const { pipe, sink, clock, receiving } = receiveOnManualClock(4000, 80);
   for (let i = 0; i < 4; i++) {
     clock.advance(79); // each gap is shorter than idleMs, the whole far longer
     pipe.deliver(new Uint8Array(1000));
@@ -70,10 +73,7 @@ test("records that keep coming, each within idleMs, reach the end", async () => 
 });
 
 test("the stamp, not the first timer, decides: a record just before the timer fires buys a full idleMs", async () => {
-  const pipe = fakePipe();
-  const sink = memorySink();
-  const clock = new ManualClock();
-  const receiving = receiveOverTransit(pipe, sink, 2000, () => {}, 80, clock);
+  const { pipe, sink, clock, receiving } = receiveOnManualClock(2000, 80);
   clock.advance(70);
   pipe.deliver(new Uint8Array(1000));
   clock.advance(70); // the first timer fired at 80 and re-armed for the record at 70
