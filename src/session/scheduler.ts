@@ -52,8 +52,6 @@ export class Scheduler {
   private ackedBulk = 0;
   private receivedBulk = 0;
   private consumedBulk = 0;
-  /** An ACK waits for the end of this turn's socket reads (see consumed). */
-  private ackQueued = false;
   private ackedToPeer = 0;
 
   constructor(
@@ -122,30 +120,16 @@ export class Scheduler {
 
   /**
    * `bytes` of the peer's DATA were taken (stored, or dropped for a cancelled transfer): the
-   * peer may send that much more. Once ACK_EVERY_BYTES are owed an ACK goes at the end of
-   * the turn (one for all the records of a socket read, about half as many ACKs per GiB),
-   * and with `now` at once (the end of a transfer), so the peer's window never keeps an
-   * entry we owe it.
+   * peer may send that much more. ACKs go every ACK_EVERY_BYTES, and with `now` at once (the
+   * end of a transfer), so the peer's window never keeps an entry we owe it.
    */
   consumed(bytes: number, now = false): void {
     this.consumedBulk += bytes;
     const owed = this.consumedBulk - this.ackedToPeer;
-    if (now && owed > 0) this.sendAck();
-    else if (owed >= ACK_EVERY_BYTES && !this.ackQueued) {
-      // One ACK for all the records of one socket read: it goes once the read's records are
-      // all taken (the clock's setImmediate: after this turn's I/O), covering all they freed.
-      this.ackQueued = true;
-      this.clock.setImmediate(() => {
-        this.ackQueued = false;
-        if (!this.stopped) this.sendAck();
-      });
+    if (owed >= ACK_EVERY_BYTES || (now && owed > 0)) {
+      this.ackedToPeer = this.consumedBulk;
+      this.send({ kind: "ack", bytes: this.consumedBulk });
     }
-  }
-
-  private sendAck(): void {
-    if (this.consumedBulk <= this.ackedToPeer) return;
-    this.ackedToPeer = this.consumedBulk;
-    this.send({ kind: "ack", bytes: this.consumedBulk });
   }
 
   /** Writes what may be written now: control first, then DATA within the window. */

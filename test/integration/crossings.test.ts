@@ -184,22 +184,6 @@ function run(a: MemorySide, b: MemorySide, clock: { advance(ms: number): void },
   expect(done()).toBe(true);
 }
 
-test("DATA taken in one turn of reads is ACKed once, after the turn, not every ACK_EVERY_BYTES within it", () => {
-  const { a, b, clock } = pair();
-  const acks = () => b.pendingTypes().filter((t) => t === FrameType.Ack).length;
-  a.session.sendFile(file(a, "big.bin", 16 * ACK_EVERY_BYTES));
-  a.conn.deliver(); // OFFER
-  b.conn.deliver(); // ACCEPT
-  const written = a.conn.outbox.length;
-  expect(written).toBeGreaterThan(0);
-  a.conn.deliver(); // the first window of DATA, all in one turn
-  const taken = SHORT_MIN_BYTES - (SHORT_MIN_BYTES % ACK_EVERY_BYTES);
-  expect(taken).toBeGreaterThanOrEqual(2 * ACK_EVERY_BYTES); // enough for two ACKs one by one
-  expect(acks()).toBe(0);
-  clock.advance(0); // the turn ends
-  expect(acks()).toBe(1);
-});
-
 test("11.20: the receiver ACKs at END, so nothing stays un-ACKed and a long path's window starts over after idling", () => {
   const { a, b, clock } = pair();
   const finished = () => b.seen.filter((e) => e.type === "finished").length;
