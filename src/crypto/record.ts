@@ -24,6 +24,7 @@ import {
   type GcmSealer,
 } from "./aes-gcm.ts";
 import { CryptoError } from "./errors.ts";
+import { releaseBuffer, wholeBufferOf } from "./read-buffers.ts";
 import { readU32, writeU32 } from "./u32.ts";
 
 /** Bytes of the length field. */
@@ -148,8 +149,8 @@ export class RecordOpener {
   /** Where sealed records are opened: PLAINTEXT_OFFSET + the largest record, sized once. */
   private plaintext: Uint8Array = new Uint8Array(0);
   private pending: Uint8Array[] = [];
-  /** Per entry of `pending`: its chunk was fed whole and may be released once read. */
-  private pendingWhole: boolean[] = [];
+  /** Per entry of `pending`: the buffer to release once it is read, for a chunk fed whole. */
+  private pendingWhole: Array<ArrayBuffer | undefined> = [];
   private pendingBytes = 0;
   /** Whole chunks read to their end, to release once nothing refers to them any more. */
   private readonly spent: ArrayBuffer[] = [];
@@ -194,7 +195,7 @@ export class RecordOpener {
   feed(chunk: Uint8Array): void {
     if (this.destroyed || chunk.length === 0) return;
     this.pending.push(chunk);
-    this.pendingWhole.push(this.releasing && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength);
+    this.pendingWhole.push(this.releasing ? wholeBufferOf(chunk) : undefined);
     this.pendingBytes += chunk.length;
   }
 
@@ -290,14 +291,15 @@ export class RecordOpener {
   }
 
   private releaseSpent(): void {
-    for (const buffer of this.spent) if (!buffer.detached) buffer.transfer(0);
+    for (const buffer of this.spent) releaseBuffer(buffer);
     this.spent.length = 0;
   }
 
   /** Drops the first pending chunk (read to its end), keeping it for release when it was fed whole. */
   private shiftChunk(): void {
-    const chunk = this.pending.shift() as Uint8Array;
-    if (this.pendingWhole.shift() && chunk.buffer instanceof ArrayBuffer) this.spent.push(chunk.buffer);
+    this.pending.shift();
+    const whole = this.pendingWhole.shift();
+    if (whole) this.spent.push(whole);
   }
 
   private peekLength(): number {

@@ -6,6 +6,7 @@
  */
 
 import { CryptoError } from "../crypto/index.ts";
+import { releaseBuffer, wholeBufferOf } from "../crypto/read-buffers.ts";
 import {
   TRANSIT_RECORD_OVERHEAD,
   TransitRecordOpener,
@@ -24,14 +25,6 @@ export interface TransitPipeEvents {
   drained(): void;
   /** The connection is gone: `error` is a CryptoError for a bad record, else undefined or the socket's. */
   closed(error?: Error): void;
-}
-
-/** Detaches a read buffer of its own (a whole ArrayBuffer, as a socket read is). */
-function release(chunk: Uint8Array): void {
-  const buffer = chunk.buffer;
-  if (buffer instanceof ArrayBuffer && chunk.byteOffset === 0 && chunk.byteLength === buffer.byteLength) {
-    if (!buffer.detached) buffer.transfer(0);
-  }
 }
 
 const NO_EVENTS: TransitPipeEvents = { record() {}, drained() {}, closed() {} };
@@ -82,7 +75,8 @@ export class TransitPipe {
         } finally {
           // The opener keeps no view of a read (a record split across reads is copied): a
           // socket's read buffer goes straight back to the allocator, warm for the next read.
-          if (this.conn.freshChunks) release(chunk);
+          const whole = this.conn.freshChunks ? wholeBufferOf(chunk) : undefined;
+          if (whole) releaseBuffer(whole);
         }
       },
       onDrain: () => this.events.drained(),
