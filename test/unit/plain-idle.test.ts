@@ -73,7 +73,7 @@ test("records that keep coming, each within idleMs, reach the end", async () => 
 });
 
 test("the stamp, not the first timer, decides: a record just before the timer fires buys a full idleMs", async () => {
-  const { pipe, sink, clock, receiving } = receiveOnManualClock(2000, 80);
+  const { pipe, clock, receiving } = receiveOnManualClock(2000, 80);
   clock.advance(70);
   pipe.deliver(new Uint8Array(1000));
   clock.advance(70); // the first timer fired at 80 and re-armed for the record at 70
