@@ -14,7 +14,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "bun";
 import { type BenchContext, CASES, CLI_CHAT_MS, PEER_CHAT_MS, type RunResult } from "./lib/cases.ts";
-import { longLinkRate, smallFilesRate, timeToListening } from "./lib/extras.ts";
+import { formatLongLink, longLinkRate, smallFilesRate, timeToListening } from "./lib/extras.ts";
 import { FLAGS_HELP, parseBenchFlags } from "./lib/flags.ts";
 import { formatTables, summarise } from "./lib/report.ts";
 import { type Sshd, startSshd } from "./lib/sshd.ts";
@@ -125,13 +125,7 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
   );
   out(`time to "Listening on": median ${f(startup.median)} ms (${f(startup.min)}-${f(startup.max)})`);
   out(`small files: ${small.files} × ${flags.smallFileSize} B one after another: ${f(small.perSecond)} transfers/s`);
-  if (longLink) {
-    out(
-      `over a ${longLink.roundTripMs} ms round trip (bench/delay-relay.ts), ${f(longLink.mib)} MiB: ${f(longLink.mibps)} MiB/s` +
-        ` (socat through the same relay ${f(longLink.socatMibps)}, x${f(longLink.vsSocat, 2)}),` +
-        ` chat p50/p99 ${f(longLink.rttP50, 1)}/${f(longLink.rttP99, 1)} ms`,
-    );
-  }
+  if (longLink) out(formatLongLink(longLink));
   if (wormhole) out(formatWormholeBench(wormhole));
   if (plainWormhole) out(formatPlainWormholeBench(plainWormhole));
   if (doc.big) {

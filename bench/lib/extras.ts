@@ -1,7 +1,8 @@
 /**
  * The bench's figures beyond the case table: time to the CLI's "Listening on" line, many
  * small files one after another, and a long round trip (bench/delay-relay.ts) for encrypted
- * Parley and for socat through the same relay.
+ * Parley and for socat through the same relay, on both of its path models (`tcp`: a TCP
+ * window's ramp and cap end to end, the figure to judge; `unbounded`: the relay of before).
  */
 
 import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeSync } from "node:fs";
@@ -35,7 +36,9 @@ async function peerTransfer(
   out: string,
   sendArgs: string[],
   relayMs = 0,
-): Promise<{ transferMs: number; rttP50: number; rttP99: number }> {
+  relayModel: LinkModel = "tcp",
+  peerScript = "bench/peer.ts",
+): Promise<{ transferMs: number; rttP50: number; rttP99: number; rtts: number[] }> {
   mkdirSync(out);
   const procs: Proc[] = [];
   const run = (args: string[]) => {
@@ -44,10 +47,10 @@ async function peerTransfer(
     return proc;
   };
   try {
-    const receiver = run(["bench/peer.ts", "receive", out]);
+    const receiver = run([peerScript, "receive", out]);
     let [, port] = await new LineReader(receiver.stdout).waitFor(/^PORT (\d+)/);
-    if (relayMs > 0) [, port] = await relayTo(port as string, relayMs, run);
-    const sender = run(["bench/peer.ts", "send", port as string, ...sendArgs]);
+    if (relayMs > 0) [, port] = await relayTo(port as string, relayMs, relayModel, run);
+    const sender = run([peerScript, "send", port as string, ...sendArgs]);
     const [code] = await Promise.all([sender.exited, receiver.exited]);
     if (code !== 0) throw new Error(`${label}: sender exit ${code}: ${await new Response(sender.stderr).text()}`);
     const text = await new Response(sender.stdout).text();
@@ -57,9 +60,12 @@ async function peerTransfer(
   }
 }
 
+/** bench/delay-relay.ts's path models: a TCP window end to end, or the unlimited hold of before. */
+export type LinkModel = "tcp" | "unbounded";
+
 /** Starts bench/delay-relay.ts in front of `port`; resolves with the relay's port match. */
-async function relayTo(port: string, relayMs: number, run: (args: string[]) => Proc) {
-  const relay = run(["bench/delay-relay.ts", port, String(relayMs)]);
+async function relayTo(port: string, relayMs: number, model: LinkModel, run: (args: string[]) => Proc) {
+  const relay = run(["bench/delay-relay.ts", port, String(relayMs), "--model", model]);
   return new LineReader(relay.stdout).waitFor(/^RELAY (\d+)/);
 }
 
@@ -83,7 +89,7 @@ export async function smallFilesRate(work: string, files: number, fileSize: numb
 }
 
 /** socat through the delay relay: MiB/s of `file` to a new file. */
-async function socatThroughRelay(work: string, file: string, relayMs: number): Promise<number> {
+async function socatThroughRelay(work: string, file: string, relayMs: number, model: LinkModel): Promise<number> {
   const out = join(work, "long-link-socat.bin");
   rmSync(out, { force: true });
   const procs: Proc[] = [];
@@ -100,7 +106,7 @@ async function socatThroughRelay(work: string, file: string, relayMs: number): P
     ]);
     procs.push(receiver);
     await new LineReader(receiver.stderr).waitFor(/listening on/);
-    const [, relayPort] = await relayTo(String(port), relayMs, (args) => {
+    const [, relayPort] = await relayTo(String(port), relayMs, model, (args) => {
       const proc = start([BUN, ...args]);
       procs.push(proc);
       return proc;
@@ -119,10 +125,43 @@ async function socatThroughRelay(work: string, file: string, relayMs: number): P
   }
 }
 
+/** One long-link run of Parley: MiB/s and its chat round trips. */
+export interface LongLinkRun {
+  readonly mibps: number;
+  readonly rttP50: number;
+  readonly rttP99: number;
+  /** Every chat round trip in the order sent (with `keepRtts`). */
+  readonly rtts?: readonly number[];
+}
+
+/** One path model's figures: Parley's best run (its chat with it), socat's best, and every run. */
+export interface LongLinkModelFigures extends LongLinkRun {
+  readonly model: LinkModel;
+  readonly socatMibps: number | undefined;
+  readonly vsSocat: number | undefined;
+  readonly parleyRuns: readonly LongLinkRun[];
+  readonly socatRuns: readonly number[];
+}
+
+function modelFigures(model: LinkModel, parley: LongLinkRun[], socat: number[]): LongLinkModelFigures {
+  const best = parley.reduce((a, b) => (b.mibps > a.mibps ? b : a));
+  const socatBest = socat.length > 0 ? Math.max(...socat) : undefined;
+  return {
+    model,
+    ...best,
+    socatMibps: socatBest,
+    vsSocat: socatBest ? best.mibps / socatBest : undefined,
+    parleyRuns: parley,
+    socatRuns: socat,
+  };
+}
+
 /**
  * Encrypted Parley (bench peers, a chat line every PEER_CHAT_MS) and, when installed, socat,
- * both through bench/delay-relay.ts holding every chunk `linkMs` each way: a long round trip
- * on loopback. Interleaved, best of `runs` each, `bytes` of the source file.
+ * both through bench/delay-relay.ts holding every byte `linkMs` each way: a long round trip
+ * on loopback, on each of `models` (the first is the one reported at the top level).
+ * Interleaved run by run (Parley, socat, then the next model), best of `runs` each, `bytes` of
+ * the source file. `peerScript`: another tree's bench/peer.ts (A/B pairs on the same relay).
  */
 export async function longLinkRate(
   work: string,
@@ -131,28 +170,50 @@ export async function longLinkRate(
   bytes: number,
   runs: number,
   socat: boolean,
+  options: { models?: readonly LinkModel[]; peerScript?: string; keepRtts?: boolean } = {},
 ) {
+  const models = options.models ?? (["tcp", "unbounded"] as const);
   const file = join(work, "long-link.bin");
   spawnSync(["sh", "-c", `head -c ${bytes} "${source}" > "${file}"`]);
-  const parley: Array<{ mibps: number; rttP50: number; rttP99: number }> = [];
-  const socatMibps: number[] = [];
+  const parley = new Map<LinkModel, LongLinkRun[]>(models.map((m) => [m, []]));
+  const socatMibps = new Map<LinkModel, number[]>(models.map((m) => [m, []]));
   for (let i = 0; i < runs; i++) {
-    const out = join(work, "long-link-out");
-    const stats = await peerTransfer("long link", out, ["xxh3", String(PEER_CHAT_MS), file], linkMs);
-    rmSync(out, { recursive: true, force: true });
-    parley.push({ mibps: bytes / 2 ** 20 / (stats.transferMs / 1000), rttP50: stats.rttP50, rttP99: stats.rttP99 });
-    if (socat) socatMibps.push(await socatThroughRelay(work, file, linkMs));
+    for (const model of models) {
+      const out = join(work, "long-link-out");
+      const stats = await peerTransfer(
+        "long link",
+        out,
+        ["xxh3", String(PEER_CHAT_MS), file],
+        linkMs,
+        model,
+        options.peerScript,
+      );
+      rmSync(out, { recursive: true, force: true });
+      const run = {
+        mibps: bytes / 2 ** 20 / (stats.transferMs / 1000),
+        rttP50: stats.rttP50,
+        rttP99: stats.rttP99,
+        ...(options.keepRtts ? { rtts: stats.rtts } : {}),
+      };
+      parley.get(model)?.push(run);
+      if (socat) socatMibps.get(model)?.push(await socatThroughRelay(work, file, linkMs, model));
+    }
   }
   rmSync(file, { force: true });
-  const best = parley.reduce((a, b) => (b.mibps > a.mibps ? b : a));
-  const socatBest = socatMibps.length > 0 ? Math.max(...socatMibps) : undefined;
-  return {
-    linkMs,
-    roundTripMs: 2 * linkMs,
-    mib: bytes / 2 ** 20,
-    runs,
-    ...best,
-    socatMibps: socatBest,
-    vsSocat: socatBest ? best.mibps / socatBest : undefined,
-  };
+  const figures = models.map((m) => modelFigures(m, parley.get(m) ?? [], socatMibps.get(m) ?? []));
+  return { linkMs, roundTripMs: 2 * linkMs, mib: bytes / 2 ** 20, runs, ...figures[0], models: figures };
+}
+
+/** The long-link lines of the bench's text report, one per path model. */
+export function formatLongLink(longLink: Awaited<ReturnType<typeof longLinkRate>>): string {
+  const f = (n: number | undefined, d = 0) => (n === undefined || Number.isNaN(n) ? "-" : n.toFixed(d));
+  const what = { tcp: "TCP window end to end", unbounded: "unbounded hold, as before" };
+  return longLink.models
+    .map(
+      (m) =>
+        `over a ${longLink.roundTripMs} ms round trip (bench/delay-relay.ts --model ${m.model}: ${what[m.model]}), ` +
+        `${f(longLink.mib)} MiB: ${f(m.mibps)} MiB/s (socat through the same relay ${f(m.socatMibps)}, ` +
+        `x${f(m.vsSocat, 2)}), chat p50/p99 ${f(m.rttP50, 1)}/${f(m.rttP99, 1)} ms`,
+    )
+    .join("\n");
 }

@@ -1,0 +1,111 @@
+/**
+ * TcpPathWindow: how many bytes one direction of a TCP connection may have in flight on a long
+ * path, as Linux's TCP would allow them, for bench/delay-relay.ts's `tcp` model. Pure
+ * bookkeeping (the relay passes the clock and the bytes); no I/O.
+ *
+ * Why: a relay on loopback that reads everything at once acts as a TCP-splitting proxy. The
+ * sender's kernel sees a loopback peer (ACKs within microseconds, no slow start to speak of,
+ * no window to fill), so a plain TCP stream through it runs at the relay's own speed from the
+ * first byte, while an application window (Parley's) must carry the whole bandwidth-delay
+ * product. On a real path of the same round trip both are TCP, end to end:
+ *
+ * - the congestion window starts at 10 segments (RFC 6928; Linux's TCP_INIT_CWND) and in slow
+ *   start grows by the bytes each ACK covers, so it doubles a round trip (RFC 5681). A lossless
+ *   path with no bottleneck queue never ends slow start: the window grows until a limit below;
+ * - it grows only while it is the limit: Linux counts a slow-start window as limiting while it
+ *   is below twice the most that was in flight in the last round (tcp_is_cwnd_limited), so an
+ *   application that sends less than the window keeps it at most twice what it used;
+ * - what is in flight is bounded by the sender's socket buffer (un-ACKed data stays queued in
+ *   it; autotuned up to net.ipv4.tcp_wmem's maximum) and by the receiver's advertised window
+ *   (autotuned up to net.ipv4.tcp_rmem's maximum, of which it advertises about half:
+ *   tcp_adv_win_scale = 1); the smaller of the two caps the stream at cap / round trip;
+ * - after an idle retransmission timeout (tcp_slow_start_after_idle = 1) the window halves for
+ *   each one idle, down to the initial window (tcp_cwnd_restart).
+ *
+ * An ACK comes back one round trip after its bytes were sent (the relay releases them at the
+ * far end after half of it, the ACK takes the other half): the ACK clock.
+ */
+
+/** A path's TCP limits, in bytes (as on a 1500-byte-MTU path). */
+export interface TcpPathLimits {
+  /** Bytes in a segment: 1448 on a 1500-byte-MTU path with timestamps. */
+  readonly mss: number;
+  /** The initial window, segments. */
+  readonly initialSegments: number;
+  /** The most that may be in flight: min(send buffer cap, advertised receive window cap). */
+  readonly capBytes: number;
+  /** The path's round trip, ms (for the idle restart's retransmission timeout). */
+  readonly rttMs: number;
+}
+
+/** Linux's smallest retransmission timeout (TCP_RTO_MIN), ms: an idle path's RTO is about RTT + this. */
+const RTO_MIN_MS = 200;
+
+export class TcpPathWindow {
+  private readonly limits: TcpPathLimits;
+  private cwnd: number;
+  private inFlight = 0;
+  private sentTotal = 0;
+  private ackedTotal = 0;
+  /** A round ends once the bytes sent when it began are ACKed. */
+  private roundEnd = 0;
+  private maxInFlightThisRound = 0;
+  private maxInFlightLastRound = 0;
+  private lastSendAt = Number.NEGATIVE_INFINITY;
+
+  constructor(limits: TcpPathLimits) {
+    this.limits = limits;
+    this.cwnd = this.initialWindow;
+  }
+
+  private get initialWindow(): number {
+    return Math.min(this.limits.mss * this.limits.initialSegments, this.limits.capBytes);
+  }
+
+  /** The congestion window now, bytes. */
+  get congestionWindow(): number {
+    return this.cwnd;
+  }
+
+  /** Bytes sent and not yet ACKed. */
+  get bytesInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** Bytes that may be sent now. */
+  room(now: number): number {
+    this.restartAfterIdle(now);
+    return Math.max(0, Math.min(this.cwnd, this.limits.capBytes) - this.inFlight);
+  }
+
+  sent(bytes: number, now: number): void {
+    this.restartAfterIdle(now);
+    this.inFlight += bytes;
+    this.sentTotal += bytes;
+    this.lastSendAt = now;
+    this.maxInFlightThisRound = Math.max(this.maxInFlightThisRound, this.inFlight);
+  }
+
+  /** `bytes` sent earlier were ACKed (one round trip after they were sent). */
+  acked(bytes: number): void {
+    this.inFlight = Math.max(0, this.inFlight - bytes);
+    this.ackedTotal += bytes;
+    const usedMost = Math.max(this.maxInFlightThisRound, this.maxInFlightLastRound);
+    if (this.cwnd < 2 * usedMost) this.cwnd = Math.min(this.limits.capBytes, this.cwnd + bytes);
+    if (this.ackedTotal >= this.roundEnd) {
+      this.maxInFlightLastRound = this.maxInFlightThisRound;
+      this.maxInFlightThisRound = this.inFlight;
+      this.roundEnd = this.sentTotal;
+    }
+  }
+
+  /** tcp_cwnd_restart: idle (nothing in flight) for RTOs, the window halves per RTO, not below the initial. */
+  private restartAfterIdle(now: number): void {
+    if (this.inFlight > 0) return;
+    const rto = this.limits.rttMs + RTO_MIN_MS;
+    const idleRtos = Math.floor((now - this.lastSendAt) / rto);
+    if (idleRtos < 1 || !Number.isFinite(idleRtos)) return;
+    this.cwnd = Math.max(this.initialWindow, Math.floor(this.cwnd / 2 ** Math.min(idleRtos, 30)));
+    this.lastSendAt = now; // counted: the next restart needs another RTO of idleness
+  }
+}

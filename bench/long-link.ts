@@ -1,0 +1,75 @@
+/**
+ * The bench's long-link figures alone (bench/lib/extras.ts longLinkRate): encrypted Parley and
+ * socat through bench/delay-relay.ts, on its `tcp` model and its `unbounded` one, interleaved.
+ *
+ *   bun bench/long-link.ts [--size 256M] [--runs 2] [--link-ms 20] [--models tcp,unbounded]
+ *                          [--peer-root DIR] [--json [--rtts]]
+ *   --peer-root: run DIR/bench/peer.ts (another tree, e.g. main's) through this tree's relay
+ *   --rtts: the JSON keeps every chat round trip of every run, in the order sent
+ */
+
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { spawnSync } from "bun";
+import { formatLongLink, type LinkModel, longLinkRate } from "./lib/extras.ts";
+import { parseSize } from "./lib/flags.ts";
+
+function fail(message: string): never {
+  process.stderr.write(`long-link: ${message}\n`);
+  process.exit(2);
+}
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      args: process.argv.slice(2),
+      options: {
+        size: { type: "string", default: "256M" },
+        runs: { type: "string", default: "2" },
+        "link-ms": { type: "string", default: "20" },
+        models: { type: "string", default: "tcp,unbounded" },
+        "peer-root": { type: "string" },
+        json: { type: "boolean", default: false },
+        rtts: { type: "boolean", default: false },
+      },
+    });
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+})();
+const models = (values.models as string).split(",") as LinkModel[];
+if (models.length === 0 || models.some((m) => m !== "tcp" && m !== "unbounded")) fail(`bad --models ${values.models}`);
+const runs = Number(values.runs);
+const linkMs = Number(values["link-ms"]);
+if (!(runs >= 1) || !(linkMs > 0)) fail("--runs and --link-ms must be positive");
+const size = (() => {
+  try {
+    return parseSize(values.size as string);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+})();
+
+const work = mkdtempSync(join(tmpdir(), "parley-long-link-"));
+try {
+  const source = join(work, "source.bin");
+  const fd = openSync(source, "w");
+  const block = new Uint8Array(1 << 20);
+  for (let done = 0; done < size; done += block.length) {
+    for (let at = 0; at < block.length; at += 65536) crypto.getRandomValues(block.subarray(at, at + 65536));
+    writeSync(fd, block, 0, Math.min(block.length, size - done));
+  }
+  closeSync(fd);
+  const socat = spawnSync(["sh", "-c", "command -v socat"]).exitCode === 0;
+  const peerScript = values["peer-root"] ? join(resolve(values["peer-root"]), "bench/peer.ts") : undefined;
+  const result = await longLinkRate(work, source, linkMs, size, runs, socat, {
+    models,
+    peerScript,
+    keepRtts: values.rtts as boolean,
+  });
+  process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatLongLink(result)}\n`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
