@@ -13,7 +13,7 @@ import type { ChatOptions } from "./args.ts";
 import type { ChatWithPeer } from "./chat-connected.ts";
 import { codeOnCommandLineNote, WHOLE_CODE_NEEDED } from "./codes.ts";
 import { dialTarget, PeerLink } from "./connect.ts";
-import { prepareDownloadDir } from "./download-dir.ts";
+import { prepareDownloadDirSoon } from "./download-dir.ts";
 import { EXIT_OK } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
 import { parseInputLine } from "./input.ts";
@@ -42,7 +42,7 @@ export async function runChat(options: ChatOptions, io: CliIo): Promise<number> 
     const target = dialTarget(options.connect, options);
     if ("problem" in target) throw new UsageError(`--connect: ${target.problem}`);
   }
-  const downloadDir = prepareDownloadDir(options.dir);
+  const downloadDir = await prepareDownloadDirSoon(options.dir);
   const chat = new ChatController(options, downloadDir, io);
   return chat.run();
 }
@@ -77,7 +77,7 @@ class ChatController {
           `${n} chat line${n === 1 ? "" : "s"} from the peer not shown: the output could not keep up.`,
       },
       () => ({ input: io.stdin, output: io.stdout }),
-      io.writeStdoutNow,
+      io.writeLineNow,
     );
     this.link = new PeerLink(
       {

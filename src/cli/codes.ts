@@ -1,6 +1,5 @@
 /** Connection codes in the CLI: how a listener's code is shown, where a dialer's comes from. */
 
-import { readFileSync } from "node:fs";
 import { isCodeWords, normalizeCodeWords } from "../crypto/codes.ts";
 import { formatAddress } from "../net/endpoints.ts";
 import { isLoopbackHost, UsageError } from "./flags.ts";
@@ -67,7 +66,8 @@ export function peerCodeFromEnvironment(
   if (codeFile !== undefined) {
     source = `--code-file ${codeFile}`;
     try {
-      code = readFileSync(codeFile, "utf8").trim();
+      // node:fs only for a code file: the chat's start-up does without it.
+      code = (require("node:fs") as typeof import("node:fs")).readFileSync(codeFile, "utf8").trim();
     } catch (err) {
       throw new UsageError(`cannot read ${source}: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -4,8 +4,6 @@
  * command runs in-process with no subprocess.
  */
 
-import { writeSync } from "node:fs";
-
 export type Signal = "SIGINT" | "SIGTERM";
 
 /** A stream the command prints to (process.stdout/stderr or a test's capture). */
@@ -27,10 +25,11 @@ export interface CliIo {
   /** Standard input as a byte stream (`send -`). */
   stdinBytes(): ReadableStream<Uint8Array>;
   /**
-   * Writes to standard output at once, without setting up the stdout stream (Node's stdio
-   * streams cost tens of ms at start-up): the chat's first lines. Absent: use `stdout`.
+   * Writes one line (the newline is added) to standard output at once, without setting up the
+   * stdout stream (Node's stdio streams cost tens of ms at start-up): the chat's first lines.
+   * Absent: use `stdout`.
    */
-  readonly writeStdoutNow?: (text: string) => void;
+  readonly writeLineNow?: (line: string) => void;
   /** Calls `handler` on SIGINT and SIGTERM until the returned function is called. */
   onSignal(handler: (signal: Signal) => void): () => void;
 }
@@ -51,7 +50,7 @@ export function processIo(): CliIo {
     cwd: process.cwd(),
     env: process.env,
     stdinBytes: () => Bun.stdin.stream(),
-    writeStdoutNow,
+    writeLineNow,
     onSignal: (handler) => {
       const onInt = (): void => handler("SIGINT");
       const onTerm = (): void => handler("SIGTERM");
@@ -65,14 +64,12 @@ export function processIo(): CliIo {
   };
 }
 
-/** Writes `text` to fd 1 synchronously; what a full non-blocking stdout does not take goes through process.stdout. */
-function writeStdoutNow(text: string): void {
-  const bytes = Buffer.from(text);
-  let done = 0;
-  try {
-    while (done < bytes.length) done += writeSync(1, bytes, done);
-  } catch (err) {
-    if ((err as { code?: string }).code !== "EAGAIN") throw err;
-    process.stdout.write(bytes.subarray(done));
-  }
+/**
+ * Writes `line` and a newline to fd 1 before returning, through Bun's console: a string alone
+ * is written as it is (no format directives), a full non-blocking pipe is waited for, and fd 1
+ * is left as it was. Not node:fs's writeSync: loading node:fs cost the start-up 5-10 ms. A
+ * reader that went away loses the lines, as with the chat's later output.
+ */
+function writeLineNow(line: string): void {
+  console.log(line);
 }

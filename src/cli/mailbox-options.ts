@@ -4,7 +4,6 @@
  * Nothing is contacted unless one of them (or its environment variable) is given.
  */
 
-import { readFileSync } from "node:fs";
 import type * as WormholeCode from "../crypto/wormhole-code.ts";
 import { type FlagValues, type OptionSpecs, UsageError } from "./flags.ts";
 
@@ -96,7 +95,8 @@ export function mailboxCodeFromEnvironment(
   const source = codeFile === undefined ? "PARLEY_CODE" : `--code-file ${codeFile}`;
   if (codeFile !== undefined) {
     try {
-      code = readFileSync(codeFile, "utf8");
+      // node:fs only for a code file: the chat's start-up does without it.
+      code = (require("node:fs") as typeof import("node:fs")).readFileSync(codeFile, "utf8");
     } catch (err) {
       throw new UsageError(`cannot read ${source}: ${err instanceof Error ? err.message : String(err)}`);
     }

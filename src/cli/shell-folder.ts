@@ -7,7 +7,6 @@
  * starts in the shell's folder already.
  */
 
-import { statSync } from "node:fs";
 import { isAbsolute } from "node:path";
 
 /** What package.json's `chat` and `parley` scripts run. */
@@ -15,15 +14,15 @@ const OUR_SCRIPT = "src/cli/main.ts";
 
 /**
  * @returns the shell's folder when Parley runs as a package script and the runner said where
- *   the shell was (an existing absolute directory); undefined otherwise (the process's own
- *   folder is the shell's then)
+ *   the shell was (an absolute path; whether it is a directory is for chdir to find out);
+ *   undefined otherwise (the process's own folder is the shell's then)
  */
 export function shellFolder(env: NodeJS.ProcessEnv): string | undefined {
   // Only when a script of ours started this process itself (not, say, a test runner's child).
   if (!env.npm_lifecycle_script?.includes(OUR_SCRIPT)) return undefined;
   const byBun = env.npm_config_user_agent?.startsWith("bun/") ?? false;
   const candidate = byBun ? env.npm_config_local_prefix : env.INIT_CWD;
-  return candidate && isAbsolute(candidate) && isDirectory(candidate) ? candidate : undefined;
+  return candidate && isAbsolute(candidate) ? candidate : undefined;
 }
 
 /** Moves the process into the shell's folder when it is known (see shellFolder). */
@@ -33,19 +32,12 @@ export function enterShellFolder(): void {
   try {
     process.chdir(folder);
   } catch {
-    // Not enterable (permissions): paths stay relative to where the process started.
+    // Not a directory (gone, a file) or not enterable: paths stay relative to where the
+    // process started. (chdir checks it: no stat, and no node:fs at start-up.)
   }
 }
 
 /** The start-up line saying what relative paths are relative to. */
 export function relativePathsLine(cwd: string): string {
   return `Relative paths (transfer, --dir) are resolved from ${cwd}.`;
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }

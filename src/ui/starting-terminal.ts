@@ -1,6 +1,6 @@
 /**
  * The terminal as the chat starts: the first lines ("Listening on ... · code ...") are written
- * at once by a plain writer (the process's: fd 1, synchronously), and the real terminal
+ * at once by a plain line writer (the process's: fd 1, before it returns), and the real terminal
  * (terminal.ts: node:readline on the streams, the TTY check) is opened on the next turn of the
  * event loop, once those lines are out. Setting up Node's stdio streams and readline takes
  * longer than everything else before the code is shown (tens of ms); the user cannot type in
@@ -21,17 +21,17 @@ export interface TerminalOptions {
 }
 
 /**
- * A Terminal that writes its first lines with `writeNow` and opens the real one (on
- * `streams()`) on the next turn, or at once when there is no `writeNow`.
+ * A Terminal that writes its first lines with `writeLineNow` and opens the real one (on
+ * `streams()`) on the next turn, or at once when there is no `writeLineNow`.
  */
 export function openTerminalSoon(
   handlers: TerminalHandlers,
   options: TerminalOptions,
   streams: () => TerminalStreams,
-  writeNow?: (text: string) => void,
+  writeLineNow?: (line: string) => void,
 ): Terminal {
-  const terminal = new StartingTerminal(handlers, options, streams, writeNow);
-  if (!writeNow) terminal.open();
+  const terminal = new StartingTerminal(handlers, options, streams, writeLineNow);
+  if (!writeLineNow) terminal.open();
   return terminal;
 }
 
@@ -45,9 +45,9 @@ class StartingTerminal implements Terminal {
     private readonly handlers: TerminalHandlers,
     private readonly options: TerminalOptions,
     private readonly streams: () => TerminalStreams,
-    private readonly writeNow: ((text: string) => void) | undefined,
+    private readonly writeLineNow: ((line: string) => void) | undefined,
   ) {
-    if (writeNow) this.timer = setImmediate(() => this.open());
+    if (writeLineNow) this.timer = setImmediate(() => this.open());
   }
 
   get interactive(): boolean {
@@ -59,8 +59,8 @@ class StartingTerminal implements Terminal {
   }
 
   print(line: string): void {
-    if (this.real || !this.writeNow) this.opened().print(line);
-    else this.writeNow(`${line}\n`);
+    if (this.real || !this.writeLineNow) this.opened().print(line);
+    else this.writeLineNow(line);
   }
 
   printFromPeer(line: string): void {
