@@ -7,8 +7,6 @@
  * starts in the shell's folder already.
  */
 
-import { isAbsolute } from "node:path";
-
 /** What package.json's `chat` and `parley` scripts run. */
 const OUR_SCRIPT = "src/cli/main.ts";
 
@@ -22,7 +20,8 @@ export function shellFolder(env: NodeJS.ProcessEnv): string | undefined {
   if (!env.npm_lifecycle_script?.includes(OUR_SCRIPT)) return undefined;
   const byBun = env.npm_config_user_agent?.startsWith("bun/") ?? false;
   const candidate = byBun ? env.npm_config_local_prefix : env.INIT_CWD;
-  return candidate && isAbsolute(candidate) ? candidate : undefined;
+  // Absolute: it begins with "/" (node:path's isAbsolute on POSIX, without loading node:path).
+  return candidate?.startsWith("/") ? candidate : undefined;
 }
 
 /** Moves the process into the shell's folder when it is known (see shellFolder). */

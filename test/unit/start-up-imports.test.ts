@@ -3,10 +3,10 @@
  * static imports from src/cli/main.ts and from src/cli/chat.ts (which the chat command imports
  * first). The session layer, the record crypto and the PAKE, node:readline with Node's stdio
  * streams, the progress-bar and hash packages, the protocol, the transfers' wording
- * (cli/chat-connected.ts), node:util, node:fs and the mailbox's word lists are loaded after the code is
- * shown, or only when used (dynamic import or require at first use): each of them cost
- * milliseconds of start-up, and every module on the path costs some. Read from the source
- * files, so a new static import that pulls one of them back in fails here by name.
+ * (cli/chat-connected.ts), node:util, node:fs, node:path and the mailbox's word lists are loaded
+ * after the code is shown, or only when used (dynamic import or require at first use): each of
+ * them cost milliseconds of start-up, and every module on the path costs some. Read from the
+ * source files, so a new static import that pulls one of them back in fails here by name.
  */
 
 import { expect, test } from "bun:test";
@@ -83,6 +83,7 @@ test.each([
   "cli/drop-lines.ts",
   "cli/drop-words.ts",
   "node:fs",
+  "node:path",
 ])("%s is not loaded before the code is shown", (module) => {
   expect(startPath).not.toContain(module);
 });

@@ -1,0 +1,65 @@
+/**
+ * download-dir.ts: absolutePath is node:path's resolve for POSIX paths (the chat's start-up
+ * does without node:path), checked on every path of up to four awkward segments against
+ * several working directories; prepareDownloadDirSoon gives prepareDownloadDir's results and
+ * errors.
+ */
+
+import { expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, posix } from "node:path";
+import { absolutePath, prepareDownloadDir, prepareDownloadDirSoon } from "../../src/cli/download-dir.ts";
+
+const SEGMENTS = ["", ".", "..", "...", "a", "b c", ".x", "x.", "~", "a/", "/", "//", "../..", "./b"];
+const CWDS = ["/", "/w", "/w/x y", "/w/x/", "/.."];
+
+function* paths(depth: number): Generator<string> {
+  if (depth === 0) {
+    yield "";
+    return;
+  }
+  for (const head of paths(depth - 1)) for (const s of SEGMENTS) yield head === "" ? s : `${head}/${s}`;
+}
+
+test("absolutePath is node:path's resolve on every path of up to four segments", () => {
+  let checked = 0;
+  for (const cwd of CWDS) {
+    for (let depth = 1; depth <= 4; depth++) {
+      for (const p of paths(depth)) {
+        for (const path of [p, `/${p}`]) {
+          const ours = absolutePath(path, cwd);
+          if (ours !== posix.resolve(cwd, path))
+            expect({ cwd, path, ours }).toEqual({ cwd, path, ours: posix.resolve(cwd, path) });
+          checked++;
+        }
+      }
+    }
+  }
+  expect(checked).toBeGreaterThan(300_000);
+});
+
+test("absolutePath defaults to the process's folder", () => {
+  expect(absolutePath("some/dir")).toBe(posix.resolve("some/dir"));
+  expect(absolutePath("")).toBe(process.cwd());
+});
+
+test("prepareDownloadDirSoon: an existing folder, a new one (made), a file and an unusable path as prepareDownloadDir", async () => {
+  const root = mkdtempSync(join(tmpdir(), "parley-dir-"));
+  writeFileSync(join(root, "file"), "x");
+  expect(await prepareDownloadDirSoon(root)).toBe(root);
+  expect(await prepareDownloadDirSoon(`${root}/new/deeper/`)).toBe(`${root}/new/deeper`);
+  expect(prepareDownloadDir(`${root}/new/deeper`)).toBe(`${root}/new/deeper`);
+  for (const bad of [`${root}/file`, `${root}/file/below`]) {
+    const sync = (() => {
+      try {
+        prepareDownloadDir(bad);
+        return "no error";
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    expect(sync).not.toBe("no error");
+    await expect(prepareDownloadDirSoon(bad)).rejects.toThrow(sync);
+  }
+});
