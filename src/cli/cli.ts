@@ -6,16 +6,7 @@
  */
 
 import { CHAT_OPTIONS, CHAT_USAGE, type ChatOptions, chatHelp, parseChatArgs } from "./args.ts";
-import {
-  parseReceiveArgs,
-  parseSendArgs,
-  RECEIVE_OPTIONS,
-  RECEIVE_USAGE,
-  receiveHelp,
-  SEND_OPTIONS,
-  SEND_USAGE,
-  sendHelp,
-} from "./command-args.ts";
+import type * as CommandArgs from "./command-args.ts";
 import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 import { type OptionSpecs, UsageError } from "./flags.ts";
 import type { CliIo } from "./io.ts";
@@ -55,6 +46,11 @@ async function parsedThen<T>(
   return run(parsed.options);
 }
 
+/** send's and receive's options and parsers: loaded when one of them is asked for, not by the chat. */
+function commandArgs(): typeof CommandArgs {
+  return require("./command-args.ts") as typeof CommandArgs;
+}
+
 export const COMMANDS: readonly Command[] = [
   {
     name: "chat",
@@ -71,24 +67,36 @@ export const COMMANDS: readonly Command[] = [
   {
     name: "send",
     summary: "send files and folders, then exit",
-    args: SEND_OPTIONS,
-    help: sendHelp,
-    usage: SEND_USAGE,
-    run: (argv, io) =>
-      parsedThen(parseSendArgs(argv, io.env), sendHelp, io, async (options) =>
+    get args() {
+      return commandArgs().SEND_OPTIONS;
+    },
+    help: () => commandArgs().sendHelp(),
+    get usage() {
+      return commandArgs().SEND_USAGE;
+    },
+    run: (argv, io) => {
+      const { parseSendArgs, sendHelp } = commandArgs();
+      return parsedThen(parseSendArgs(argv, io.env), sendHelp, io, async (options) =>
         (await import("./transfer-command.ts")).runSend(options, io),
-      ),
+      );
+    },
   },
   {
     name: "receive",
     summary: "receive files, then exit",
-    args: RECEIVE_OPTIONS,
-    help: receiveHelp,
-    usage: RECEIVE_USAGE,
-    run: (argv, io) =>
-      parsedThen(parseReceiveArgs(argv, io.env, io.cwd), receiveHelp, io, async (options) =>
+    get args() {
+      return commandArgs().RECEIVE_OPTIONS;
+    },
+    help: () => commandArgs().receiveHelp(),
+    get usage() {
+      return commandArgs().RECEIVE_USAGE;
+    },
+    run: (argv, io) => {
+      const { parseReceiveArgs, receiveHelp } = commandArgs();
+      return parsedThen(parseReceiveArgs(argv, io.env, io.cwd), receiveHelp, io, async (options) =>
         (await import("./transfer-command.ts")).runReceive(options, io),
-      ),
+      );
+    },
   },
 ];
 

@@ -14,7 +14,7 @@ import type { SocketConnection } from "../net/connection.ts";
 import { dial, formatAddress, type Listener, listen } from "../net/endpoints.ts";
 import { NetError } from "../net/errors.ts";
 import type { Rendezvous, RendezvousOptions, Session } from "../session/index.ts";
-import { MAX_WRONG_CODES } from "../session/limits.ts";
+import type * as Limits from "../session/limits.ts";
 import { connectionCode, dialWords, WHOLE_CODE_NEEDED } from "./codes.ts";
 import type { DropLines } from "./drop-lines.ts";
 import type { dropWords } from "./drop-words.ts";
@@ -265,6 +265,8 @@ export class PeerLink {
       if (!this.options.dialerRetries) this.finish(EXIT_CONNECTION);
       return;
     }
+    // From the session layer's limits, loaded with the rendezvous that reports wrong codes.
+    const { MAX_WRONG_CODES } = require("../session/limits.ts") as typeof Limits;
     this.output.note(
       `Wrong code from ${address} (${attempts} of ${MAX_WRONG_CODES}): no chat or file data was exchanged.`,
     );

@@ -4,10 +4,16 @@
  */
 
 import type { Socket, SocketHandler, TCPSocketListener } from "bun";
-import { SocketConnection } from "./connection.ts";
+import type * as Connection from "./connection.ts";
+import type { SocketConnection } from "./connection.ts";
 import { NetError } from "./errors.ts";
 
 type Handle = { conn?: SocketConnection };
+
+/** connection.ts, loaded when the first socket opens: the chat's start-up (a listener) does without it. */
+function connectionClass(): typeof SocketConnection {
+  return (require("./connection.ts") as typeof Connection).SocketConnection;
+}
 
 /** How long a dial may take before it counts as failed. */
 const DIAL_TIMEOUT_MS = 10_000;
@@ -16,7 +22,7 @@ function handlers(onOpen: (conn: SocketConnection) => void): SocketHandler<Handl
   return {
     open(socket: Socket<Handle>) {
       socket.setNoDelay(true);
-      const conn = new SocketConnection(
+      const conn = new (connectionClass())(
         socket as Socket<unknown>,
         formatAddress(socket.remoteAddress, socket.remotePort),
       );

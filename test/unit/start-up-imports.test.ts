@@ -84,6 +84,9 @@ test.each([
   "cli/drop-words.ts",
   "node:fs",
   "node:path",
+  "cli/command-args.ts",
+  "net/connection.ts",
+  "session/limits.ts",
 ])("%s is not loaded before the code is shown", (module) => {
   expect(startPath).not.toContain(module);
 });
