@@ -3,7 +3,9 @@
  * vs Parley on the direct path found through the same mailbox vs the wormhole CLI
  * (`wormhole send --no-listen` -> `wormhole receive --no-listen`) through the same relay, one
  * file of --size, --runs interleaved runs; and the time from starting the joining side to its
- * `connected` event. Timed from the sender's start until both processes have exited.
+ * `connected` event. Timed from the sender's start until both processes have exited. Also CPU
+ * (user+sys, start-up included) per GiB of each end and of the relay process, which shares the
+ * two cores with them: on the relay path the ends' CPU is what bounds the rate.
  *
  *   npx bun bench/wormhole.ts [--size 1G] [--runs 3] [--json]
  *
@@ -12,9 +14,10 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
 import { WormholeServers, wormholeServersMissing } from "../test/wormhole-servers.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -23,6 +26,8 @@ const MAIN = join(ROOT, "src/cli/main.ts");
 export interface WormholeBenchResult {
   readonly name: string;
   readonly mibPerSecond: number[];
+  /** CPU seconds per GiB of each run: sender, receiver, and the transit relay (0 when unused). */
+  readonly cpuPerGiB?: Array<{ send: number; receive: number; relay: number }>;
 }
 
 export interface WormholeBench {
@@ -71,11 +76,34 @@ export function lineWatcher(stream: ReadableStream<Uint8Array>) {
   };
 }
 
+/** User+sys CPU seconds of a process so far, from /proc (0 where there is none). */
+function procCpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** User+sys CPU seconds of an exited child. */
+function childCpuSeconds(proc: Subprocess): number {
+  const usage = proc.resourceUsage();
+  if (!usage) return 0;
+  return Number(usage.cpuTime.user + usage.cpuTime.system) / 1e6;
+}
+
+interface RunFigures {
+  ms: number;
+  cpu: { send: number; receive: number; relay: number };
+}
+
 async function parleyRun(
   servers: WormholeServers,
   file: string,
   noListen: boolean,
-): Promise<{ ms: number; connectMs: number }> {
+): Promise<RunFigures & { connectMs: number }> {
   const dir = mkdtempSync(join(tmpdir(), "parley-wbench-"));
   try {
     const flags = ["--relay-url", servers.mailboxUrl, "--transit-helper", servers.transitHelper, "--json"];
@@ -85,6 +113,7 @@ async function parleyRun(
       stderr: "ignore",
     });
     const code = (JSON.parse(await lineWatcher(recv.stdout).wait(/"type":"code"/)) as { code: string }).code;
+    const relayCpu = procCpuSeconds(servers.relay.proc.pid);
     const start = performance.now();
     const send = Bun.spawn([process.execPath, MAIN, "send", file, "--to", code, ...flags], {
       stdout: "pipe",
@@ -97,18 +126,24 @@ async function parleyRun(
     const ms = performance.now() - start;
     if (a !== 0 || b !== 0) throw new Error(`parley exited ${a}/${b}`);
     if (statSync(join(dir, "payload.bin")).size !== statSync(file).size) throw new Error("size differs");
-    return { ms, connectMs: await connected };
+    const cpu = {
+      send: childCpuSeconds(send),
+      receive: childCpuSeconds(recv),
+      relay: procCpuSeconds(servers.relay.proc.pid) - relayCpu,
+    };
+    return { ms, cpu, connectMs: await connected };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 let wormholeCodes = 0;
-async function wormholeRun(servers: WormholeServers, file: string): Promise<number> {
+async function wormholeRun(servers: WormholeServers, file: string): Promise<RunFigures> {
   const dir = mkdtempSync(join(tmpdir(), "parley-wbench-"));
   try {
     const code = `${900 + (wormholeCodes++ % 90)}-bench-${Math.random().toString(36).slice(2, 8).replace(/\d/g, "x")}`;
     const common = ["wormhole", "--relay-url", servers.mailboxUrl, "--transit-helper", servers.transitHelper];
+    const relayCpu = procCpuSeconds(servers.relay.proc.pid);
     const start = performance.now();
     const send = Bun.spawn([...common, "send", "--no-listen", "--hide-progress", "--code", code, file], {
       stdout: "ignore",
@@ -122,7 +157,12 @@ async function wormholeRun(servers: WormholeServers, file: string): Promise<numb
     const ms = performance.now() - start;
     if (a !== 0 || b !== 0) throw new Error(`wormhole exited ${a}/${b}`);
     if (statSync(join(dir, "out.bin")).size !== statSync(file).size) throw new Error("size differs");
-    return ms;
+    const cpu = {
+      send: childCpuSeconds(send),
+      receive: childCpuSeconds(recv),
+      relay: procCpuSeconds(servers.relay.proc.pid) - relayCpu,
+    };
+    return { ms, cpu };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -142,31 +182,41 @@ export async function runWormholeBench(sizeBytes: number, runs: number): Promise
   try {
     const file = makeFile(work, sizeBytes);
     const mib = sizeBytes / 1024 / 1024;
-    const relay: number[] = [];
-    const direct: number[] = [];
-    const wormhole: number[] = [];
+    const gib = sizeBytes / 1024 ** 3;
+    const perGiB = (f: RunFigures) => ({
+      send: f.cpu.send / gib,
+      receive: f.cpu.receive / gib,
+      relay: f.cpu.relay / gib,
+    });
+    const relay = { name: "parley-relay", mibPerSecond: [] as number[], cpuPerGiB: [] as RunFigures["cpu"][] };
+    const direct = {
+      name: "parley-mailbox-direct",
+      mibPerSecond: [] as number[],
+      cpuPerGiB: [] as RunFigures["cpu"][],
+    };
+    const wormhole = { name: "wormhole-relay", mibPerSecond: [] as number[], cpuPerGiB: [] as RunFigures["cpu"][] };
     const connectMs: number[] = [];
+    const record = (into: typeof relay, f: RunFigures) => {
+      into.mibPerSecond.push(mib / (f.ms / 1000));
+      into.cpuPerGiB.push(perGiB(f));
+    };
     for (let i = 0; i < runs; i++) {
       const r = await parleyRun(servers, file, true);
-      relay.push(mib / (r.ms / 1000));
+      record(relay, r);
       connectMs.push(r.connectMs);
       const d = await parleyRun(servers, file, false);
-      direct.push(mib / (d.ms / 1000));
+      record(direct, d);
       connectMs.push(d.connectMs);
-      wormhole.push(mib / ((await wormholeRun(servers, file)) / 1000));
+      record(wormhole, await wormholeRun(servers, file));
+      const cpu = (c: typeof relay) => {
+        const last = c.cpuPerGiB.at(-1);
+        return last ? ` (cpu/GiB ${last.send.toFixed(2)}+${last.receive.toFixed(2)}+${last.relay.toFixed(2)})` : "";
+      };
       console.error(
-        `run ${i + 1}/${runs}: relay ${relay.at(-1)?.toFixed(0)} direct ${direct.at(-1)?.toFixed(0)} wormhole ${wormhole.at(-1)?.toFixed(0)} MiB/s`,
+        `run ${i + 1}/${runs}: relay ${relay.mibPerSecond.at(-1)?.toFixed(0)}${cpu(relay)} direct ${direct.mibPerSecond.at(-1)?.toFixed(0)}${cpu(direct)} wormhole ${wormhole.mibPerSecond.at(-1)?.toFixed(0)}${cpu(wormhole)} MiB/s`,
       );
     }
-    return {
-      sizeBytes,
-      cases: [
-        { name: "parley-mailbox-direct", mibPerSecond: direct },
-        { name: "parley-relay", mibPerSecond: relay },
-        { name: "wormhole-relay", mibPerSecond: wormhole },
-      ],
-      connectMs,
-    };
+    return { sizeBytes, cases: [direct, relay, wormhole], connectMs };
   } finally {
     await servers.stop();
     rmSync(work, { recursive: true, force: true });
@@ -184,8 +234,15 @@ export function formatWormholeBench(b: WormholeBench): string {
     const m = median(c.mibPerSecond);
     const min = Math.min(...c.mibPerSecond);
     const max = Math.max(...c.mibPerSecond);
+    const cpu = c.cpuPerGiB ?? [];
+    const side = (pick: (x: { send: number; receive: number; relay: number }) => number) =>
+      median(cpu.map(pick)).toFixed(2);
+    const cpuText =
+      cpu.length > 0
+        ? `\tcpu s/GiB send=${side((x) => x.send)} receive=${side((x) => x.receive)} relay=${side((x) => x.relay)}`
+        : "";
     lines.push(
-      `RESULT\t${c.name}\tmedian=${m.toFixed(0)}\tmin=${min.toFixed(0)}\tmax=${max.toFixed(0)}\tMiB/s\tx direct=${(m / direct).toFixed(2)}\tx wormhole=${(m / wormhole).toFixed(2)}`,
+      `RESULT\t${c.name}\tmedian=${m.toFixed(0)}\tmin=${min.toFixed(0)}\tmax=${max.toFixed(0)}\tMiB/s\tx direct=${(m / direct).toFixed(2)}\tx wormhole=${(m / wormhole).toFixed(2)}${cpuText}`,
     );
   }
   const sorted = [...b.connectMs].sort((x, y) => x - y);

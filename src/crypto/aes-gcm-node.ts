@@ -23,6 +23,12 @@ export class NodeGcmSealer implements GcmSealer {
     out.set(cipher.getAuthTag(), plaintext.length);
   }
 
+  sealRecord(nonce: Uint8Array, record: Uint8Array, aadBytes: number, plaintext: Uint8Array): void {
+    const n = plaintext.length;
+    if (record.length < aadBytes + n + 16) throw new RangeError("seal record too small");
+    this.seal(nonce, record.subarray(0, aadBytes), plaintext, record.subarray(aadBytes, aadBytes + n + 16));
+  }
+
   destroy(): void {
     this.key.fill(0);
   }
@@ -46,6 +52,14 @@ export class NodeGcmOpener implements GcmOpener {
     const plain = (this.decipher as DecipherGCM).update(piece);
     out.set(plain, 0);
     return out.subarray(0, plain.length);
+  }
+
+  updateAt(source: Uint8Array, sourceAt: number, n: number, out: Uint8Array, outAt: number): number {
+    if (n === 0) return 0;
+    if (sourceAt < 0 || sourceAt + n > source.length || outAt < 0 || outAt + n > out.length) {
+      throw new RangeError("open piece out of bounds");
+    }
+    return this.update(source.subarray(sourceAt, sourceAt + n), out.subarray(outAt)).length;
   }
 
   finish(tag: Uint8Array): boolean {

@@ -18,6 +18,13 @@ export interface GcmSealer {
    * exactly n + 16 bytes and must not overlap `plaintext` (unless it starts at the same byte).
    */
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array): void;
+  /**
+   * Seals a record where it lies: the AAD is `record[0, aadBytes)`, the ciphertext of `plaintext`
+   * goes to `record[aadBytes, aadBytes + n)` and the tag right after it (`record` may be longer:
+   * the rest is left alone; it must not overlap `plaintext`). Makes no view and no buffer, so a
+   * record sealed this way allocates nothing (the libcrypto backend passes addresses).
+   */
+  sealRecord(nonce: Uint8Array, record: Uint8Array, aadBytes: number, plaintext: Uint8Array): void;
   /** Forgets the key (the object is unusable afterwards). */
   destroy(): void;
 }
@@ -31,6 +38,11 @@ export interface GcmOpener {
    * the plaintext view. Unauthenticated until `finish` says so: the caller must not use it before.
    */
   update(piece: Uint8Array, out: Uint8Array): Uint8Array;
+  /**
+   * `update` without views: decrypts `source[sourceAt, sourceAt + n)` into `out` at `outAt`
+   * (room for n bytes) and returns how many bytes it wrote. Unauthenticated until `finish`.
+   */
+  updateAt(source: Uint8Array, sourceAt: number, n: number, out: Uint8Array, outAt: number): number;
   /** True when `tag` authenticates everything since `begin`. */
   finish(tag: Uint8Array): boolean;
   destroy(): void;

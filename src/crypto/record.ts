@@ -23,9 +23,9 @@ import {
   type GcmOpener,
   type GcmSealer,
 } from "./aes-gcm.ts";
+import { ChunkQueue } from "./chunk-queue.ts";
 import { CryptoError } from "./errors.ts";
-import { releaseBuffer, wholeBufferOf } from "./read-buffers.ts";
-import { readU32, writeU32 } from "./u32.ts";
+import { writeU32 } from "./u32.ts";
 
 /** Bytes of the length field. */
 export const RECORD_HEADER_BYTES = 4;
@@ -65,6 +65,9 @@ export class RecordSealer {
   private readonly nonce = new Uint8Array(GCM_NONCE_BYTES);
   private readonly nonceView = new DataView(this.nonce.buffer);
   private destroyed = false;
+  /** The last record's view of a scratch (viewOf), and that scratch. */
+  private lastView: Uint8Array | undefined;
+  private lastScratch: Uint8Array | undefined;
 
   /**
    * @param key - 32 bytes to seal from the start; none: plain records until `setKey`
@@ -98,21 +101,36 @@ export class RecordSealer {
    * been written), else in a new buffer. One buffer means one write, one TCP segment train:
    * header, ciphertext and tag as three writes cost two extra syscalls and two tiny segments
    * per record on both ends. The plaintext may be reused as soon as this returns.
+   *
+   * In a scratch nothing is allocated: the record is sealed where it lies (no views of its
+   * parts), and the view handed back is the one of the previous record when the scratch and
+   * the length are the same (a file's full DATA records). A few small objects per record kept
+   * the garbage collector taking fresh blocks, each page of them a fault (DESIGN-NOTES.md).
    */
   seal(plaintext: Uint8Array, scratch?: Uint8Array): Uint8Array {
     if (this.destroyed) throw new Error("record sealer used after destroy");
     if (plaintext.length > MAX_RECORD_PLAINTEXT_BYTES) throw new RangeError("record plaintext too large");
     const total = this.recordBytes(plaintext.length);
-    const out = scratch && scratch.length >= total ? scratch.subarray(0, total) : new Uint8Array(total);
-    const header = out.subarray(0, RECORD_HEADER_BYTES);
-    writeU32(header, 0, total - RECORD_HEADER_BYTES);
-    if (!this.aead) {
-      out.set(plaintext, RECORD_HEADER_BYTES);
-      return out;
+    const inScratch = scratch !== undefined && scratch.length >= total;
+    const buffer = inScratch ? scratch : new Uint8Array(total);
+    writeU32(buffer, 0, total - RECORD_HEADER_BYTES);
+    if (this.aead) {
+      writeNonce(this.nonceView, this.counter++);
+      this.aead.sealRecord(this.nonce, buffer, RECORD_HEADER_BYTES, plaintext);
+    } else {
+      buffer.set(plaintext, RECORD_HEADER_BYTES);
     }
-    writeNonce(this.nonceView, this.counter++);
-    this.aead.seal(this.nonce, header, plaintext, out.subarray(RECORD_HEADER_BYTES));
-    return out;
+    return inScratch ? this.viewOf(buffer, total) : buffer;
+  }
+
+  /** `scratch[0, total)`, the same view object as last time when it would be the same bytes. */
+  private viewOf(scratch: Uint8Array, total: number): Uint8Array {
+    const last = this.lastView;
+    if (last !== undefined && this.lastScratch === scratch && last.length === total) return last;
+    const view = scratch.subarray(0, total);
+    this.lastScratch = scratch;
+    this.lastView = view;
+    return view;
   }
 
   destroy(): void {
@@ -148,13 +166,15 @@ export class RecordOpener {
   private readonly nonceView = new DataView(this.nonce.buffer);
   /** Where sealed records are opened: PLAINTEXT_OFFSET + the largest record, sized once. */
   private plaintext: Uint8Array = new Uint8Array(0);
-  private pending: Uint8Array[] = [];
-  /** Per entry of `pending`: the buffer to release once it is read, for a chunk fed whole. */
-  private pendingWhole: Array<ArrayBuffer | undefined> = [];
-  private pendingBytes = 0;
-  /** Whole chunks read to their end, to release once nothing refers to them any more. */
-  private readonly spent: ArrayBuffer[] = [];
-  private releasing = false;
+  /** Received bytes not yet opened, as they came (chunk-queue.ts). */
+  private readonly queue = new ChunkQueue();
+  /** A sealed record's length field (its AAD) and tag, copied out of the chunks. */
+  private readonly header = new Uint8Array(RECORD_HEADER_BYTES);
+  private readonly tag = new Uint8Array(RECORD_TAG_BYTES);
+  /** The last plaintext view handed out: the next record of the same length gets it again. */
+  private lastPlain: Uint8Array = new Uint8Array(0);
+  /** What `nextParts` hands back for a sealed record: one array, reused. */
+  private readonly sealedParts: Uint8Array[] = [];
   private failed = false;
   private destroyed = false;
 
@@ -188,15 +208,13 @@ export class RecordOpener {
    * for a source whose every chunk is a buffer of its own (Connection.freshChunks).
    */
   releaseReadChunks(): void {
-    this.releasing = true;
+    this.queue.releasing = true;
   }
 
   /** Buffers received bytes (a view: the chunk must not change until its records are out). */
   feed(chunk: Uint8Array): void {
-    if (this.destroyed || chunk.length === 0) return;
-    this.pending.push(chunk);
-    this.pendingWhole.push(this.releasing ? wholeBufferOf(chunk) : undefined);
-    this.pendingBytes += chunk.length;
+    if (this.destroyed) return;
+    this.queue.push(chunk);
   }
 
   /**
@@ -214,31 +232,33 @@ export class RecordOpener {
   /**
    * Like `next`, but a plain record split across chunks comes as its pieces (in order),
    * views of the chunks, instead of a copy. A sealed record is always one piece (in the
-   * opener's buffer), returned only once the whole record has been authenticated.
+   * opener's buffer), returned only once the whole record has been authenticated, in an array
+   * that is reused (valid, like the plaintext, until the next call).
    */
   nextParts(): Uint8Array[] | undefined {
     // The previous record's views (a plain record's pieces) are no longer valid.
-    this.releaseSpent();
+    this.queue.releaseSpent();
     if (this.failed) throw integrityError();
-    if (this.destroyed || this.pendingBytes < RECORD_HEADER_BYTES) return undefined;
-    const length = this.peekLength();
+    if (this.destroyed || this.queue.bytes < RECORD_HEADER_BYTES) return undefined;
+    const length = this.queue.peekU32();
     const limit = this.aead ? MAX_RECORD_PLAINTEXT_BYTES + RECORD_TAG_BYTES : this.plainLimit;
     if (length < (this.aead ? RECORD_TAG_BYTES : 0) || length > limit) {
       this.failed = true;
       throw integrityError();
     }
-    if (this.pendingBytes < RECORD_HEADER_BYTES + length) return undefined;
+    if (this.queue.bytes < RECORD_HEADER_BYTES + length) return undefined;
     if (!this.aead) {
-      this.take(RECORD_HEADER_BYTES);
+      this.queue.copyInto(this.header); // the length field, maybe split across chunks
       const parts: Uint8Array[] = [];
       for (let left = length; left > 0; ) {
-        const piece = this.take(Math.min(left, (this.pending[0] as Uint8Array).length));
+        const piece = this.queue.take(Math.min(left, this.queue.headBytes()));
         parts.push(piece);
         left -= piece.length;
       }
       return parts;
     }
-    return [this.openSealed(this.aead, length)];
+    this.sealedParts[0] = this.openSealed(this.aead, length);
+    return this.sealedParts;
   }
 
   /** Feeds `chunk` and returns every record it completes, each a copy (no key change in between). */
@@ -251,91 +271,56 @@ export class RecordOpener {
 
   /** True when no partial record is buffered (a close here cut nothing in half). */
   get atRecordBoundary(): boolean {
-    return this.pendingBytes === 0;
+    return this.queue.bytes === 0;
   }
 
   destroy(): void {
     this.destroyed = true;
     this.aead?.destroy();
     this.plaintext.fill(0);
-    this.releaseSpent();
-    this.pending = [];
-    this.pendingWhole = [];
-    this.pendingBytes = 0;
+    this.queue.clear();
   }
 
-  /** Opens the sealed record (whole in `pending`) whose length field says `length`. */
+  /**
+   * Opens the sealed record (whole in the queue) whose length field says `length`. Straight
+   * from the chunks into our buffer, piece by piece, making no view of them: the header and the
+   * tag are copied into small buffers of ours, and the plaintext view is the last record's when
+   * the length is the same (a heap object per piece and per record kept the garbage collector
+   * taking fresh, page-faulting blocks; DESIGN-NOTES.md).
+   */
   private openSealed(aead: GcmOpener, length: number): Uint8Array {
     const bodyBytes = length - RECORD_TAG_BYTES;
     const out = this.plaintext;
+    const queue = this.queue;
     try {
       writeNonce(this.nonceView, this.counter++);
-      aead.begin(this.nonce, this.take(RECORD_HEADER_BYTES));
+      queue.copyInto(this.header);
+      aead.begin(this.nonce, this.header);
       let at = PLAINTEXT_OFFSET;
       for (let left = bodyBytes; left > 0; ) {
-        const piece = this.take(Math.min(left, (this.pending[0] as Uint8Array).length));
-        at += aead.update(piece, out.subarray(at)).length;
-        left -= piece.length;
+        const n = Math.min(left, queue.headBytes());
+        at += aead.updateAt(queue.head, queue.headOffset, n, out, at);
+        queue.advance(n);
+        left -= n;
       }
-      if (!aead.finish(this.take(RECORD_TAG_BYTES)) || at !== PLAINTEXT_OFFSET + bodyBytes) {
-        throw integrityError();
-      }
-      return out.subarray(PLAINTEXT_OFFSET, at);
+      queue.copyInto(this.tag);
+      if (!aead.finish(this.tag) || at !== PLAINTEXT_OFFSET + bodyBytes) throw integrityError();
+      return this.plainView(bodyBytes);
     } catch (err) {
       this.failed = true;
       throw err instanceof CryptoError ? err : integrityError(err);
     } finally {
       // The plaintext is in our own buffer: the chunks it came from are free now.
-      this.releaseSpent();
+      queue.releaseSpent();
     }
   }
 
-  private releaseSpent(): void {
-    for (const buffer of this.spent) releaseBuffer(buffer);
-    this.spent.length = 0;
-  }
-
-  /** Drops the first pending chunk (read to its end), keeping it for release when it was fed whole. */
-  private shiftChunk(): void {
-    this.pending.shift();
-    const whole = this.pendingWhole.shift();
-    if (whole) this.spent.push(whole);
-  }
-
-  private peekLength(): number {
-    const first = this.pending[0] as Uint8Array;
-    return readU32(first.length >= RECORD_HEADER_BYTES ? first : this.copyOut(RECORD_HEADER_BYTES, false));
-  }
-
-  /** Removes and returns the next `n` bytes: a view when they sit in one chunk, else one copy. */
-  private take(n: number): Uint8Array {
-    const first = this.pending[0] as Uint8Array;
-    if (first.length >= n) {
-      const out = first.subarray(0, n);
-      if (first.length === n) this.shiftChunk();
-      else this.pending[0] = first.subarray(n);
-      this.pendingBytes -= n;
-      return out;
+  /** `plaintext[PLAINTEXT_OFFSET, + n)`: the same view object as last time for the same length. */
+  private plainView(n: number): Uint8Array {
+    if (this.lastPlain.length !== n || this.lastPlain.buffer !== this.plaintext.buffer) {
+      this.lastPlain = this.plaintext.subarray(PLAINTEXT_OFFSET, PLAINTEXT_OFFSET + n);
     }
-    return this.copyOut(n, true);
-  }
-
-  private copyOut(n: number, consume: boolean): Uint8Array {
-    const out = new Uint8Array(n);
-    let filled = 0;
-    let i = 0;
-    while (filled < n) {
-      const chunk = this.pending[i] as Uint8Array;
-      const part = Math.min(chunk.length, n - filled);
-      out.set(chunk.subarray(0, part), filled);
-      filled += part;
-      if (consume) {
-        if (part === chunk.length) this.shiftChunk();
-        else this.pending[0] = chunk.subarray(part);
-      } else i++;
-    }
-    if (consume) this.pendingBytes -= n;
-    return out;
+    return this.lastPlain;
   }
 }
 

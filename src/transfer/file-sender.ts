@@ -68,6 +68,9 @@ export class FileSender implements FrameSource {
 
   private fd: number | undefined;
   private readonly buffer: Uint8Array;
+  /** The payload and the frame of a full chunk, made once: the same views serve every full frame. */
+  private readonly fullPayload: Uint8Array;
+  private readonly fullFrame: Uint8Array;
   private digest: RunningDigest;
   private eof = false;
 
@@ -102,6 +105,8 @@ export class FileSender implements FrameSource {
       token: resumeTokenFor(path),
     };
     this.buffer = new Uint8Array(PAYLOAD_OFFSET + chunkBytes);
+    this.fullPayload = this.buffer.subarray(PAYLOAD_OFFSET);
+    this.fullFrame = this.buffer.subarray(PAYLOAD_OFFSET - DATA_HEADER_BYTES);
     this.digest = createDigest(algo);
   }
 
@@ -135,12 +140,14 @@ export class FileSender implements FrameSource {
         `${this.path} shrank while it was being sent (${this.sent} of ${this.size} bytes were there)`,
       );
     }
-    const payload = this.buffer.subarray(PAYLOAD_OFFSET, PAYLOAD_OFFSET + n);
+    // A full chunk reuses the views made once (no heap object per frame: see RecordSealer.seal).
+    const full = n === this.chunkBytes;
+    const payload = full ? this.fullPayload : this.buffer.subarray(PAYLOAD_OFFSET, PAYLOAD_OFFSET + n);
     this.digest.update(payload);
     this.sent += n;
     const start = PAYLOAD_OFFSET - DATA_HEADER_BYTES;
     writeDataHeader(this.buffer, start, this.id, n);
-    return this.buffer.subarray(start, PAYLOAD_OFFSET + n);
+    return full ? this.fullFrame : this.buffer.subarray(start, PAYLOAD_OFFSET + n);
   }
 
   async resumeFrom(offset: number, prefix: string): Promise<boolean> {

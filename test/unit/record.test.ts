@@ -47,6 +47,20 @@ describe("records", () => {
     }
   });
 
+  test("plain records (before keys) split anywhere, in three pieces, open whole", () => {
+    const messages = ["a", "hello", "", "xyz".repeat(50)];
+    const sealer = new RecordSealer();
+    const stream = concat(messages.map((m) => sealer.seal(text(m))));
+    for (let cut = 0; cut <= stream.length; cut++) {
+      for (let cut2 = cut; cut2 <= Math.min(stream.length, cut + 9); cut2++) {
+        const opener = new RecordOpener();
+        const pieces = [stream.subarray(0, cut), stream.subarray(cut, cut2), stream.subarray(cut2)];
+        expect(pieces.flatMap((p) => opener.push(p)).map(str)).toEqual(messages);
+        expect(opener.atRecordBoundary).toBe(true);
+      }
+    }
+  });
+
   test("one byte at a time", () => {
     const stream = concat(sealAll(["one", "two"]));
     const opener = new RecordOpener(KEY);

@@ -1,0 +1,48 @@
+/**
+ * FileSender's frames: each DATA frame is the 9-byte header and the next chunk of the file,
+ * the last one short; the trailer's digest is the file's; and full frames come in the same
+ * view every time (no heap object per frame on the hot path).
+ */
+
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DATA_HEADER_BYTES } from "../../src/protocol/index.ts";
+import { createDigest } from "../../src/transfer/checksum.ts";
+import { FileSender } from "../../src/transfer/file-sender.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "parley-file-sender-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test("frames carry the file in chunks behind their headers; full frames reuse one view", () => {
+  const chunk = 4096;
+  const content = crypto.getRandomValues(new Uint8Array(3 * chunk + 100));
+  const path = join(dir, "three-and-a-bit.bin");
+  writeFileSync(path, content);
+  const sender = new FileSender(7, path, content.length, "xxh3", chunk);
+  const frames: Uint8Array[] = [];
+  const copies: Uint8Array[] = [];
+  for (let frame = sender.nextFrame(); frame; frame = sender.nextFrame()) {
+    frames.push(frame);
+    copies.push(Uint8Array.from(frame));
+  }
+  expect(copies.map((f) => f.length)).toEqual([chunk, chunk, chunk, 100].map((n) => n + DATA_HEADER_BYTES));
+  // The same object for every full frame: the caller writes each before asking for the next.
+  expect(frames[1]).toBe(frames[0] as Uint8Array);
+  expect(frames[2]).toBe(frames[0] as Uint8Array);
+  expect(frames[3]).not.toBe(frames[0] as Uint8Array);
+  let at = 0;
+  for (const frame of copies) {
+    const n = frame.length - DATA_HEADER_BYTES;
+    // length u32 (type byte + id + payload), type, id u32
+    expect(new DataView(frame.buffer).getUint32(0)).toBe(n + 5);
+    expect(new DataView(frame.buffer).getUint32(5)).toBe(7);
+    expect(Buffer.from(frame.subarray(DATA_HEADER_BYTES)).equals(Buffer.from(content.subarray(at, at + n)))).toBe(true);
+    at += n;
+  }
+  expect(at).toBe(content.length);
+  const digest = createDigest("xxh3");
+  digest.update(content);
+  expect(sender.trailer()).toEqual({ bytes: content.length, algo: "xxh3", digest: digest.hex() });
+});
