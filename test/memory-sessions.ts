@@ -136,6 +136,8 @@ export function memorySessions(options: { a?: SideOptions; b?: SideOptions } = {
       checksum: "xxh3",
       events: recorder(seen),
       clock,
+      // Writes finish when they return: nothing completes outside the manual clock.
+      writeBehind: false,
       ...extra,
     });
     return { session, conn, seen, dir, pendingTypes: () => conn.outbox.map((f) => f[4] as number) };

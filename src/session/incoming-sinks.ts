@@ -1,7 +1,8 @@
 /**
  * Where an accepted incoming file goes: a file in the download folder, or an entry of a folder
  * transfer under the folder made for it (an unfinished folder sent again checks the copies it
- * already has instead of taking them again).
+ * already has instead of taking them again). With `writeBehind`, slow file writes leave the
+ * event loop (FileReceiver): incoming.ts ACKs bytes only once they are in the file.
  */
 
 import {
@@ -20,12 +21,20 @@ export class IncomingSinks {
   /** Folder entries' destinations, made on their first entry. */
   private folderTargets: FolderTargets | undefined;
 
-  constructor(private readonly downloadDir: string) {}
+  private readonly fileOptions: { readonly writeBehind: boolean };
+
+  constructor(
+    private readonly downloadDir: string,
+    writeBehind = false,
+  ) {
+    this.fileOptions = { writeBehind };
+  }
 
   /** @throws TransferError when the file or its folder cannot be made */
   open(offered: TransferInfo, algo: ChecksumAlgo, meta: FileMeta): IncomingSink {
     const { folder } = offered;
-    if (!folder) return FileReceiver.open(this.downloadDir, offered.name, offered.id, offered.size, algo, meta);
+    if (!folder)
+      return FileReceiver.open(this.downloadDir, offered.name, offered.id, offered.size, algo, meta, this.fileOptions);
     this.folderTargets ??= new FolderTargets(this.downloadDir);
     if (folder.dir) {
       if (offered.size !== 0) throw new TransferError("E_SIZE_MISMATCH", "an empty folder with data");
@@ -37,7 +46,7 @@ export class IncomingSinks {
     const copy = this.folderTargets.isResumed(folder)
       ? ExistingCopy.open(parent, name, offered.id, offered.size, algo, meta)
       : undefined;
-    return copy ?? FileReceiver.open(parent, name, offered.id, offered.size, algo, meta);
+    return copy ?? FileReceiver.open(parent, name, offered.id, offered.size, algo, meta, this.fileOptions);
   }
 
   /** An incoming folder entry ended: the folder is finished once all have ended well. */

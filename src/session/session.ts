@@ -68,6 +68,11 @@ export interface SessionOptions {
   readonly limitRate?: number;
   /** Where an accepted file goes. Default: a FileReceiver in `downloadDir`. @throws TransferError */
   readonly openSink?: (offer: TransferInfo, algo: ChecksumAlgo) => IncomingSink;
+  /**
+   * Slow file writes leave the event loop (FileReceiver's writeBehind: their completion comes
+   * from the real event loop). Default: on; tests on a manual clock turn it off.
+   */
+  readonly writeBehind?: boolean;
   /** Time and timers (tests pass a manual clock). Default: the real one. */
   readonly clock?: Clock;
 }
@@ -112,7 +117,7 @@ export class Session {
     this.incoming = new IncomingTransfers(
       {
         ...host,
-        sinks: new IncomingSinks(options.downloadDir),
+        sinks: new IncomingSinks(options.downloadDir, options.writeBehind ?? true),
         ...(options.decideOffer ? { decide: options.decideOffer } : {}),
         ...(options.openSink ? { openSink: options.openSink } : {}),
         ...(options.refuseOffers ? { refuseAll: options.refuseOffers } : {}),

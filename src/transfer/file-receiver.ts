@@ -5,18 +5,19 @@
  * final name never holds a partial or unverified file, and no existing file is ever replaced.
  *
  * Writes use fs.writeSync: it throws a catchable error on a full disk (Bun's FileSink instead
- * rejects Promises that crash the process when unhandled and may lose bytes silently).
+ * rejects Promises that crash the process when unhandled and may lose bytes silently). A
+ * session's receiver opens with `writeBehind`: after a slow write the next ones go through
+ * write-behind.ts (fs.write on Bun's thread pool), bytes in flight are the `backlog` the
+ * session ACKs only once written, and a failed write ends the transfer through `onFailed`.
  */
 
 import {
   closeSync,
-  constants,
   fchmodSync,
   fstatSync,
   ftruncateSync,
   futimesSync,
   linkSync,
-  lstatSync,
   openSync,
   renameSync,
   unlinkSync,
@@ -31,12 +32,13 @@ import {
   type RunningDigest,
 } from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
-import { errnoName, LockError, tryLockExclusive } from "./file-lock.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
-import { isMarkedFor, markAsOurs } from "./part-mark.ts";
+import { createExclusive, exists, lockNewPart, openResumable } from "./part-files.ts";
+import { markAsOurs } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
 import { SpaceClaim } from "./space-claims.ts";
+import { type FileWrites, WriteBehind } from "./write-behind.ts";
 
 /** Suffix of files still being received. */
 export const PART_SUFFIX = ".part";
@@ -65,13 +67,26 @@ export interface FileMeta {
   readonly token?: string;
 }
 
+export interface FileReceiverOptions {
+  /**
+   * Slow writes leave the event loop (write-behind.ts): the caller honours `backlog`,
+   * `onFlushed` and `onFailed`. Tests pass their own file calls and clock.
+   */
+  readonly writeBehind?: boolean | FileWrites;
+}
+
 export class FileReceiver implements ResumableSink {
   /** Bytes in the file so far (a resumed prefix included). */
   received = 0;
   /** Bytes that were already in the `.part` when this transfer began (0 for a new file). */
   readonly resumeOffset: number;
+  /** Set by the session: bytes in flight were written (writeBehind). */
+  onFlushed?: () => void;
+  /** Set by the session: a write in flight failed (writeBehind). */
+  onFailed?: (err: TransferError) => void;
   private fd: number | undefined;
   private digest: RunningDigest;
+  private readonly writer: WriteBehind | undefined;
 
   private constructor(
     readonly id: number,
@@ -88,8 +103,18 @@ export class FileReceiver implements ResumableSink {
     private readonly meta: FileMeta,
     /** Free space promised to this transfer (released when it ends). */
     private readonly space: SpaceClaim,
+    options: FileReceiverOptions,
   ) {
     this.fd = fd;
+    this.writer = options.writeBehind
+      ? new WriteBehind(
+          fd,
+          WRITE_PIECE_BYTES,
+          () => this.onFlushed?.(),
+          (err) => this.onFailed?.(this.writeError(err)),
+          options.writeBehind === true ? undefined : options.writeBehind,
+        )
+      : undefined;
     partsInUse.add(partPath);
     this.digest = createDigest(algo);
     // A `.part` left by an interrupted attempt: `hashPrefix` hashes what is there.
@@ -123,11 +148,12 @@ export class FileReceiver implements ResumableSink {
     size: number | null,
     algo: ChecksumAlgo,
     meta: FileMeta = {},
+    options: FileReceiverOptions = {},
   ): FileReceiver {
     const safe = sanitizeFileName(offeredName);
     const space = SpaceClaim.take(dir, size);
     try {
-      return FileReceiver.openFree(dir, safe, id, size, algo, meta, space);
+      return FileReceiver.openFree(dir, safe, id, size, algo, meta, space, options);
     } catch (err) {
       space.release();
       throw err;
@@ -143,6 +169,7 @@ export class FileReceiver implements ResumableSink {
     algo: ChecksumAlgo,
     meta: FileMeta,
     space: SpaceClaim,
+    options: FileReceiverOptions,
   ): FileReceiver {
     for (let n = 0; n < MAX_NAME_TRIES; n++) {
       const name = numberedName(safe, n);
@@ -155,14 +182,14 @@ export class FileReceiver implements ResumableSink {
         // (one that took it for a resume in the instant since it was made keeps it).
         if (lockNewPart(fd, partPath, dir)) {
           markAsOurs(fd, meta.token);
-          return new FileReceiver(id, dir, safe, n, size, algo, fd, partPath, meta, space);
+          return new FileReceiver(id, dir, safe, n, size, algo, fd, partPath, meta, space, options);
         }
         closeSync(fd);
         continue;
       }
       const resumable = storedThisRun.has(partPath) ? undefined : openResumable(partPath, size, dir, meta.token);
       if (resumable !== undefined)
-        return new FileReceiver(id, dir, safe, n, size, algo, resumable, partPath, meta, space);
+        return new FileReceiver(id, dir, safe, n, size, algo, resumable, partPath, meta, space, options);
       // Not resumable, or being written by another process right now: the next name.
     }
     throw new TransferError("E_WRITE", `no free name for ${safe} in ${dir}`);
@@ -198,10 +225,13 @@ export class FileReceiver implements ResumableSink {
       let done = 0;
       while (done < bytes.length) {
         const n = Math.min(bytes.length - done, WRITE_PIECE_BYTES);
-        done += writeSync(fd, bytes, done, n, this.received + done);
+        if (this.writer) {
+          this.writer.write(bytes.subarray(done, done + n), this.received + done);
+          done += n;
+        } else done += writeSync(fd, bytes, done, n, this.received + done);
       }
     } catch (err) {
-      throw new TransferError("E_WRITE", `cannot write ${this.name}: ${osReason(err)}`, { cause: err });
+      throw this.writeError(err);
     }
     this.digest.update(bytes);
     this.received += bytes.length;
@@ -216,6 +246,7 @@ export class FileReceiver implements ResumableSink {
    */
   finish(trailer?: { bytes: number; algo: string; digest: string }): ReceivedFile {
     try {
+      if (this.backlog > 0) throw new TransferError("E_WRITE", `${this.name} still has bytes on their way to the disk`);
       checkTrailerCount(trailer?.bytes ?? this.received, this.received, this.size);
       const digest = trailer ? checkTrailerDigest(trailer, this.algo, this.digest) : this.digest.hex();
       if (this.fd !== undefined) this.applyMeta(this.fd);
@@ -248,6 +279,15 @@ export class FileReceiver implements ResumableSink {
     }
   }
 
+  /** Bytes taken by `write` and still on their way into the file (writeBehind). */
+  get backlog(): number {
+    return this.writer?.backlog ?? 0;
+  }
+
+  private writeError(err: unknown): TransferError {
+    return new TransferError("E_WRITE", `cannot write ${this.name}: ${osReason(err)}`, { cause: err });
+  }
+
   /** The name this file is meant to get (a later variant if that is taken at the end). */
   get name(): string {
     return numberedName(this.baseName, this.nameIndex);
@@ -259,7 +299,8 @@ export class FileReceiver implements ResumableSink {
     if (this.fd === undefined) return;
     const fd = this.fd;
     this.fd = undefined;
-    closeSync(fd);
+    if (this.writer) this.writer.close(() => closeSync(fd));
+    else closeSync(fd);
   }
 
   /** The sender's modification time and executable bit; best effort (some file systems refuse). */
@@ -304,81 +345,5 @@ export class FileReceiver implements ResumableSink {
       return path;
     }
     throw new TransferError("E_WRITE", `no free name for ${this.name} in ${this.dir}`);
-  }
-}
-
-/**
- * Opens an existing `.part` for resuming, if it is a regular file no bigger than the offer,
- * no other process holds it (locked: being written right now) and it is Parley's (marked).
- */
-function openResumable(
-  partPath: string,
-  offered: number | null,
-  dir: string,
-  token: string | undefined,
-): number | undefined {
-  let fd: number;
-  try {
-    fd = openSync(partPath, constants.O_RDWR | constants.O_NOFOLLOW);
-  } catch {
-    return undefined; // a symlink, a directory, unreadable: leave it alone
-  }
-  const stats = fstatSync(fd);
-  const usable = stats.isFile() && (offered === null || stats.size <= offered);
-  try {
-    // Locked: another process is writing it. Not marked for this offer's token: another
-    // sender's (never probed, truncated or deleted), or not Parley's (a browser's download...).
-    if (usable && tryLockExclusive(fd) && isMarkedFor(fd, token) === true) return fd;
-  } catch (err) {
-    closeSync(fd);
-    throw lockFailed(err, dir);
-  }
-  closeSync(fd);
-  return undefined;
-}
-
-/**
- * Creates `partPath` exclusively. @returns its descriptor, or undefined when the name exists
- * @throws TransferError E_WRITE when it cannot be created
- */
-function createExclusive(partPath: string, dir: string): number | undefined {
-  try {
-    return openSync(partPath, "wx", 0o644);
-  } catch (err) {
-    if ((err as { code?: string }).code === "EEXIST") return undefined;
-    throw new TransferError("E_WRITE", `cannot create a file in ${dir}: ${osReason(err)}`, { cause: err });
-  }
-}
-
-/**
- * Locks the `.part` just created. @returns false when another process took it meanwhile
- * @throws TransferError E_WRITE when locking fails outright; the `.part` is removed then
- */
-function lockNewPart(fd: number, partPath: string, dir: string): boolean {
-  try {
-    return tryLockExclusive(fd);
-  } catch (err) {
-    closeSync(fd);
-    try {
-      unlinkSync(partPath);
-    } catch {
-      // Gone already: nothing left behind either way.
-    }
-    throw lockFailed(err, dir);
-  }
-}
-
-/** A flock failure other than "held by someone else", as the offer's failure. */
-function lockFailed(err: unknown, dir: string): TransferError {
-  if (!(err instanceof LockError)) throw err;
-  return new TransferError("E_WRITE", `cannot lock files in ${dir}: ${errnoName(err.errno)}`, { cause: err });
-}
-
-function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -1,0 +1,183 @@
+/**
+ * WriteBehind on fake file calls and a fake clock: synchronous while writes are quick, the
+ * thread pool for a span after a slow one, bounded memory, the descriptor kept open while
+ * writes are in flight, and errors reported once. Then a FileReceiver on a real file whose
+ * writes are made to look slow: the bytes it holds back count as its backlog until written.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, write, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FileReceiver } from "../../src/transfer/file-receiver.ts";
+import { ASYNC_SPAN_BYTES, type FileWrites, SLOW_WRITE_MS, WriteBehind } from "../../src/transfer/write-behind.ts";
+
+const PIECE = 256 * 1024;
+
+type Done = (err: NodeJS.ErrnoException | null, written: number) => void;
+
+/** Records every call; synchronous writes take `syncMs` of the fake clock; async ones wait for `complete`. */
+class FakeFile implements FileWrites {
+  t = 0;
+  syncMs = 0;
+  readonly syncWrites: number[] = [];
+  readonly pending: Array<{ position: number; bytes: Uint8Array; done: Done }> = [];
+  now(): number {
+    return this.t;
+  }
+  writeSync(_fd: number, bytes: Uint8Array, offset: number, length: number, position: number): number {
+    this.syncWrites.push(position);
+    this.t += this.syncMs;
+    expect(offset + length).toBeLessThanOrEqual(bytes.length);
+    return length;
+  }
+  write(_fd: number, bytes: Uint8Array, offset: number, length: number, position: number, done: Done): void {
+    this.pending.push({ position, bytes: bytes.slice(offset, offset + length), done });
+  }
+  /** Completes the oldest async write (`written` bytes of it, all by default), or fails it. */
+  complete(err: NodeJS.ErrnoException | null = null, written?: number): void {
+    const next = this.pending.shift();
+    if (!next) throw new Error("no write in flight");
+    next.done(err, written ?? (err ? 0 : next.bytes.length));
+  }
+}
+
+function setup(poolBuffers?: number) {
+  const file = new FakeFile();
+  const events = { flushed: 0, failed: [] as unknown[], closed: 0 };
+  const writer = new WriteBehind(
+    7,
+    PIECE,
+    () => events.flushed++,
+    (err) => events.failed.push(err),
+    file,
+    poolBuffers,
+  );
+  return { file, events, writer };
+}
+
+const piece = (fill: number) => new Uint8Array(PIECE).fill(fill);
+
+test("quick writes stay synchronous: nothing is held back", () => {
+  const { file, writer } = setup();
+  file.syncMs = SLOW_WRITE_MS / 10;
+  for (let i = 0; i < 10; i++) writer.write(piece(i), i * PIECE);
+  expect(file.syncWrites).toHaveLength(10);
+  expect(file.pending).toHaveLength(0);
+  expect(writer.backlog).toBe(0);
+});
+
+test("after a slow write the next ones go to the thread pool, copied, and count as backlog until written", () => {
+  const { file, events, writer } = setup();
+  file.syncMs = SLOW_WRITE_MS;
+  writer.write(piece(1), 0); // slow: the next ones are handed off
+  const second = piece(2);
+  writer.write(second, PIECE);
+  second.fill(9); // the caller reuses its buffer at once
+  expect(file.syncWrites).toEqual([0]);
+  expect(file.pending.map((w) => w.position)).toEqual([PIECE]);
+  expect(file.pending[0]?.bytes[0]).toBe(2);
+  expect(writer.backlog).toBe(PIECE);
+  expect(writer.busy).toBe(true);
+  file.complete();
+  expect(writer.backlog).toBe(0);
+  expect(events.flushed).toBe(1);
+});
+
+test("the hand-off lasts ASYNC_SPAN_BYTES, then a synchronous write measures again", () => {
+  const { file, writer } = setup();
+  file.syncMs = SLOW_WRITE_MS;
+  writer.write(piece(0), 0);
+  file.syncMs = 0;
+  const span = ASYNC_SPAN_BYTES / PIECE;
+  for (let i = 1; i <= span + 1; i++) {
+    writer.write(piece(i), i * PIECE);
+    while (file.pending.length > 0) file.complete();
+  }
+  expect(file.syncWrites).toEqual([0, (span + 1) * PIECE]);
+});
+
+test("with every pooled buffer in flight a write is synchronous: memory stays bounded", () => {
+  const { file, writer } = setup(2);
+  file.syncMs = SLOW_WRITE_MS;
+  writer.write(piece(0), 0);
+  file.syncMs = 0;
+  for (let i = 1; i <= 3; i++) writer.write(piece(i), i * PIECE);
+  expect(file.pending.map((w) => w.position)).toEqual([PIECE, 2 * PIECE]);
+  expect(file.syncWrites).toEqual([0, 3 * PIECE]);
+  expect(writer.backlog).toBe(2 * PIECE);
+});
+
+test("close waits for the writes in flight before the descriptor goes", () => {
+  const { file, events, writer } = setup();
+  file.syncMs = SLOW_WRITE_MS;
+  writer.write(piece(0), 0);
+  writer.write(piece(1), PIECE);
+  writer.write(piece(2), 2 * PIECE);
+  writer.close(() => events.closed++);
+  writer.write(piece(3), 3 * PIECE); // after close: dropped
+  expect(events.closed).toBe(0);
+  file.complete();
+  expect(events.closed).toBe(0);
+  file.complete();
+  expect(events.closed).toBe(1);
+  expect(file.pending).toHaveLength(0);
+  expect(file.syncWrites).toEqual([0]);
+});
+
+test("a short write is finished; a failed one is reported once and nothing more is written", () => {
+  const { file, events, writer } = setup();
+  file.syncMs = SLOW_WRITE_MS;
+  writer.write(piece(0), 0);
+  writer.write(piece(1), PIECE);
+  writer.write(piece(2), 2 * PIECE);
+  file.complete(null, 1000); // short: the rest goes out from where it stopped
+  expect(file.pending.map((w) => w.position)).toEqual([2 * PIECE, PIECE + 1000]);
+  const full = Object.assign(new Error("no space"), { code: "ENOSPC" });
+  file.complete(full);
+  file.complete(full);
+  expect(events.failed).toEqual([full]);
+  expect(writer.backlog).toBe(0);
+  writer.write(piece(3), 3 * PIECE);
+  expect(file.pending).toHaveLength(0);
+  expect(file.syncWrites).toEqual([0]);
+});
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+test("a FileReceiver with slow writes holds bytes back as backlog, says when they are out, and stores them whole", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "parley-write-behind-"));
+  dirs.push(dir);
+  let t = 0;
+  // Real file calls; the clock says every synchronous write took SLOW_WRITE_MS.
+  const slow: FileWrites = {
+    now: () => t,
+    writeSync: (...args) => {
+      t += SLOW_WRITE_MS;
+      return writeSync(...args);
+    },
+    write: (fd, bytes, offset, length, position, done) => write(fd, bytes, offset, length, position, done),
+  };
+  const size = 3 * PIECE;
+  const receiver = FileReceiver.open(dir, "f.bin", 1, size, "xxh3", {}, { writeBehind: slow });
+  let flushed = 0;
+  const allOut = new Promise<void>((resolve) => {
+    receiver.onFlushed = () => {
+      flushed++;
+      if (receiver.backlog === 0) resolve();
+    };
+  });
+  const chunk = new Uint8Array(PIECE);
+  for (let i = 0; i < 3; i++) receiver.write(chunk.fill(i + 1));
+  expect(receiver.received).toBe(size);
+  expect(receiver.backlog).toBe(2 * PIECE); // the first write was slow: the other two are in flight
+  await allOut;
+  expect(flushed).toBe(2);
+  const stored = receiver.finish();
+  const bytes = readFileSync(stored.path);
+  expect(bytes.length).toBe(size);
+  for (let i = 0; i < 3; i++) expect(bytes[i * PIECE + 5]).toBe(i + 1);
+});
