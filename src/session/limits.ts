@@ -16,11 +16,18 @@ export const ACK_EVERY_BYTES = WINDOW_BYTES / 8;
 /** Largest file payload put in one DATA frame. */
 export const CHUNK_BYTES = 256 * 1024;
 /**
- * The scheduler yields to the event loop after this long in one pump, so chat and timers run.
- * A chat line can wait one slice on each side: 1 ms took the bench's chat max from 6.6 to
- * 4.8 ms at equal throughput (2 ms before).
+ * The scheduler yields to the event loop after this long writing DATA in one turn of it, so
+ * chat and timers run. A chat line can wait one slice on each side: 1 ms took the bench's chat
+ * max from 6.6 to 4.8 ms at equal throughput (2 ms before).
  */
 export const PUMP_SLICE_MS = 1;
+/**
+ * ...and after this much DATA in one turn, however fast. Without it each ACK of a turn (the
+ * receiver sends several at once) let a pump refill the whole window, so the sender wrote its
+ * whole window (3-5 frames, up to 9) per turn before it read its input again, and a typed
+ * line waited for that.
+ */
+export const TURN_DATA_BYTES = 2 * CHUNK_BYTES;
 /** A side that has sent nothing for this long sends PING. */
 export const PING_INTERVAL_MS = 5_000;
 /** A peer silent for this long is lost. */

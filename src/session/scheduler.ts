@@ -3,7 +3,10 @@
  * END, ...) go first, switching only at frame boundaries; then the one pending PONG; then DATA
  * pulled from the outgoing transfers, only while fewer than the send window (send-window.ts)
  * are un-ACKed, the rate limit allows, and the connection has nothing queued. So a chat line
- * never waits behind more than about one window of file bytes, and memory stays flat.
+ * never waits behind more than about one window of file bytes, and memory stays flat. DATA
+ * in one turn of the event loop stops at PUMP_SLICE_MS or TURN_DATA_BYTES, whichever comes
+ * first (however many ACKs the turn brought); the turn's continuation (setImmediate) goes on,
+ * after the input, timers and socket reads that were waiting.
  *
  * It also keeps the flow-control counts of both directions: DATA sent and ACKed (the window),
  * DATA received and consumed (the ACKs we owe the peer).
@@ -12,7 +15,7 @@
 import type { Connection } from "../net/index.ts";
 import { DATA_HEADER_BYTES, encodeMessage, type Message, ProtocolError } from "../protocol/index.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
-import { ACK_EVERY_BYTES, MAX_QUEUED_CONTROL_BYTES, PUMP_SLICE_MS } from "./limits.ts";
+import { ACK_EVERY_BYTES, MAX_QUEUED_CONTROL_BYTES, PUMP_SLICE_MS, TURN_DATA_BYTES } from "./limits.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { SendWindow } from "./send-window.ts";
 
@@ -46,6 +49,9 @@ export class Scheduler {
   private limitTimer: TimerHandle | undefined;
   private pumping = false;
   private pumpScheduled = false;
+  /** DATA payload written in this turn of the event loop, and when the turn's first went. */
+  private turnBytes = 0;
+  private turnStartedAt = 0;
   private stopped = false;
   /** DATA payload bytes: sent by us, ACKed by the peer, received from it, consumed here, ACKed by us. */
   private sentBulk = 0;
@@ -167,7 +173,6 @@ export class Scheduler {
 
   private pumpSlice(): void {
     const conn = this.conn;
-    const started = this.clock.now();
     while (!conn.closed && conn.queuedBytes === 0) {
       let frame = this.control.shift();
       if (frame !== undefined) this.controlBytes -= frame.length;
@@ -183,15 +188,19 @@ export class Scheduler {
       if (!this.hooks.bulkAllowed()) return;
       if (this.sentBulk - this.ackedBulk >= this.window.bytes) return;
       if (this.mustWaitForRate()) return;
+      // This turn's share of DATA is out: the continuation goes on next turn. Reads that
+      // resolve at once would otherwise starve timers, input and ACK handling.
+      if (this.turnSpent()) return;
       const bulk = this.hooks.nextBulk();
       if (bulk === undefined) return;
       if (bulk !== "again") this.write(bulk);
-      if (this.clock.now() - started > PUMP_SLICE_MS) {
-        // Reads that resolve at once would otherwise starve timers, input and ACK handling.
-        this.schedulePump();
-        return;
-      }
     }
+  }
+
+  /** True when this turn has written its share of DATA (the continuation is scheduled then). */
+  private turnSpent(): boolean {
+    if (this.turnBytes === 0) return false;
+    return this.turnBytes >= TURN_DATA_BYTES || this.clock.now() - this.turnStartedAt > PUMP_SLICE_MS;
   }
 
   private write(bulk: BulkFrame): void {
@@ -199,11 +208,17 @@ export class Scheduler {
     // frame late, and a round trip shorter than the path's would set the window's minimum
     // (24 ms samples on a 40 ms link under load).
     const now = this.clock.now();
+    if (this.turnBytes === 0) {
+      // The turn's first DATA: its continuation ends the turn (and goes on if there is more).
+      this.turnStartedAt = now;
+      this.schedulePump();
+    }
     // One write per frame. The frame lives in the sender's reused buffer: safe because the
     // scheduler only gets here when the connection has nothing queued, so the previous frame
     // has been taken by the kernel in full.
     this.conn.write(bulk.frame);
     const payload = bulk.frame.length - DATA_HEADER_BYTES;
+    this.turnBytes += payload;
     this.sentBulk += payload;
     this.window.sent(this.sentBulk, now, this.receivedBulk);
     this.limiter?.spend(payload, now);
@@ -228,6 +243,7 @@ export class Scheduler {
     this.pumpScheduled = true;
     this.clock.setImmediate(() => {
       this.pumpScheduled = false;
+      this.turnBytes = 0;
       this.pump();
     });
   }

@@ -173,13 +173,20 @@ test("11.16: a side that only sends declines every offer unasked, with its own c
   expect(readdirSync(b.dir)).toEqual([]);
 });
 
-/** Runs `a` -> `b` transfers with a round trip of `rttMs` on the manual clock until `done`. */
+/**
+ * Runs `a` -> `b` transfers with a round trip of `rttMs` on the manual clock until `done`; the
+ * clock moves a millisecond at a time, each a turn of the event loop (a sender writes a turn's
+ * share of DATA in each).
+ */
 function run(a: MemorySide, b: MemorySide, clock: { advance(ms: number): void }, rttMs: number, done: () => boolean) {
+  const wait = (ms: number) => {
+    for (let t = 0; t < ms; t++) clock.advance(1);
+  };
   for (let i = 0; i < 10_000 && !done(); i++) {
     a.conn.deliver();
-    clock.advance(rttMs / 2);
+    wait(rttMs / 2);
     b.conn.deliver();
-    clock.advance(rttMs / 2);
+    wait(rttMs / 2);
   }
   expect(done()).toBe(true);
 }

@@ -40,6 +40,7 @@ test("11.21: a full output pipe holds the sender back at its window; the file ar
   for (let i = 0; i < 50; i++) {
     a.conn.deliver();
     b.conn.deliver();
+    p.clock.advance(1); // a turn of the event loop: the sender's continuation runs
   }
   // Nobody reads: the sender sent at most a window beyond what went into the pipe, and stopped.
   const sentSoFar = b.seen.filter((e) => e.type === "progress").at(-1);
@@ -62,6 +63,7 @@ test("11.21: a full output pipe holds the sender back at its window; the file ar
     }
     a.conn.deliver();
     b.conn.deliver();
+    p.clock.advance(1);
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   expect(a.seen.some((e) => e.type === "finished")).toBe(true);

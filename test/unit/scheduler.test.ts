@@ -21,7 +21,7 @@ class SlowWriteConnection implements Connection {
   ) {}
   write(bytes: Uint8Array): void {
     this.written.push(bytes);
-    this.clock.advance(this.writeMs);
+    if (this.writeMs > 0) this.clock.advance(this.writeMs);
   }
   end(): void {}
   destroy(): void {}
@@ -48,4 +48,27 @@ test("a frame's round trip counts from before its write, not after it", () => {
   // Stamped after its write, the frame would show a 20 ms round trip: shorter than the path's,
   // and the window's minimum never rises again.
   expect(scheduler.minRttMs).toBe(40);
+});
+
+test("DATA stops at a turn's share however many ACKs the turn brings; chat still goes at once", () => {
+  const clock = new ManualClock();
+  const conn = new SlowWriteConnection(clock, 0);
+  const scheduler = new Scheduler(conn, clock, {
+    nextBulk: (): BulkFrame => ({ frame: new Uint8Array(DATA_HEADER_BYTES + PAYLOAD), written() {} }),
+    bulkAllowed: () => true,
+    wrote() {},
+    overflowed() {},
+  });
+  const dataFrames = () => conn.written.filter((f) => f.length > PAYLOAD).length;
+  scheduler.pump();
+  expect(dataFrames()).toBe(2); // the window's start (and a turn's share)
+  // Two ACKs in the same turn (a receiver sends several at once): each opens the window again,
+  // but this turn has written its share; before, each ACK's pump refilled the window.
+  scheduler.acked(PAYLOAD);
+  scheduler.acked(2 * PAYLOAD);
+  expect(dataFrames()).toBe(2);
+  scheduler.send({ kind: "chat", text: "hi" });
+  expect(conn.written).toHaveLength(3);
+  clock.advance(0); // the turn's continuation
+  expect(dataFrames()).toBe(4);
 });
