@@ -47,6 +47,18 @@ interface Outgoing {
   trailer?: SendTrailer;
   /** Bytes the receiver already had and kept (resume); 0 for a whole transfer. */
   resumedFrom: number;
+  /** This transfer's DATA frame as handed to the scheduler: one object, refilled per frame. */
+  readonly bulk: ReusableBulk;
+}
+
+/**
+ * A BulkFrame that is refilled for every DATA frame of one transfer. The scheduler writes a
+ * frame before it asks for the next, so one object (and one `written` callback) serves them
+ * all: a new object and closure per frame were garbage the collector kept faulting pages in for.
+ */
+class ReusableBulk implements BulkFrame {
+  frame: Uint8Array = new Uint8Array(0);
+  constructor(readonly written: () => void) {}
 }
 
 export interface OutgoingHost {
@@ -65,6 +77,8 @@ export class OutgoingTransfers {
   private readonly ended = new Map<number, Outgoing>();
   private readonly waiting: Array<() => void> = [];
   private rrIndex = 0;
+  /** nextBulk's list of sending transfers, refilled in place on every call. */
+  private readonly sendingNow: Outgoing[] = [];
 
   constructor(private readonly host: OutgoingHost) {}
 
@@ -142,27 +156,34 @@ export class OutgoingTransfers {
 
   /** Round-robin over sending transfers: the next DATA frame, or END queued ("again"). */
   nextBulk(): BulkFrame | "again" | undefined {
-    const sending = [...this.live.values()].filter((t) => t.state === "sending");
-    for (let tried = 0; tried < sending.length; tried++) {
-      const t = sending[this.rrIndex++ % sending.length] as Outgoing;
-      let frame: Uint8Array | null | undefined;
-      try {
-        frame = t.sender.nextFrame();
-      } catch (err) {
-        if (!(err instanceof TransferError)) throw err;
-        this.end(t, "failed", failureOf(err));
-        return "again";
+    const sending = this.sendingNow;
+    sending.length = 0;
+    for (const t of this.live.values()) if (t.state === "sending") sending.push(t);
+    try {
+      for (let tried = 0; tried < sending.length; tried++) {
+        const t = sending[this.rrIndex++ % sending.length] as Outgoing;
+        let frame: Uint8Array | null | undefined;
+        try {
+          frame = t.sender.nextFrame();
+        } catch (err) {
+          if (!(err instanceof TransferError)) throw err;
+          this.end(t, "failed", failureOf(err));
+          return "again";
+        }
+        if (frame === null) continue; // a stream waiting for input: its onReadable pumps again
+        if (frame === undefined) {
+          t.state = "ended";
+          t.trailer = t.sender.trailer();
+          this.host.scheduler.queue({ kind: "end", id: t.info.id, ...t.trailer });
+          return "again";
+        }
+        t.bulk.frame = frame;
+        return t.bulk;
       }
-      if (frame === null) continue; // a stream waiting for input: its onReadable pumps again
-      if (frame === undefined) {
-        t.state = "ended";
-        t.trailer = t.sender.trailer();
-        this.host.scheduler.queue({ kind: "end", id: t.info.id, ...t.trailer });
-        return "again";
-      }
-      return { frame, written: () => this.host.events.transferProgressed(t.info, t.sender.sent) };
+      return undefined;
+    } finally {
+      sending.length = 0; // holds no ended transfer (and its buffers) until the next call
     }
-    return undefined;
   }
 
   private offerMore(): void {
@@ -183,7 +204,8 @@ export class OutgoingTransfers {
       ...(folder ? { folder } : {}),
     };
     sender.onReadable = () => this.host.scheduler.pump();
-    this.live.set(info.id, { info, sender, state: "offered", resumedFrom: 0 });
+    const bulk = new ReusableBulk(() => this.host.events.transferProgressed(info, sender.sent));
+    this.live.set(info.id, { info, sender, state: "offered", resumedFrom: 0, bulk });
     this.host.scheduler.send({
       kind: "offer",
       id: info.id,
