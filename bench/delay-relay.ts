@@ -20,13 +20,20 @@
  * event loop's time at the start of its turn, so a chunk read late in a busy turn left up to
  * that turn's length early (round trips of 28 ms on a 40 ms link under load).
  *
+ * In the `tcp` model the relay's sockets keep a receive buffer of --recv-buffer bytes (the
+ * kernel doubles it; 0: its own autotuning). Bytes the window has no room for must wait in the
+ * sender's kernel, as on a real path, where TCP_NOTSENT_LOWAT can hold them back: autotuned on
+ * loopback, the relay's buffer took 0.5-4 MiB of them (the sender saw them as sent).
+ *
  *   bun bench/delay-relay.ts <target-port> <delay-ms> [--model tcp|unbounded] [--cap BYTES]
+ *                            [--recv-buffer BYTES]
  *   prints "RELAY <port>" and runs until killed; --cap overrides the in-flight cap of `tcp`
  */
 
 import { readFileSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
 import { parseArgs } from "node:util";
+import { setReceiveBuffer } from "./lib/receive-buffer.ts";
 import { TcpPathWindow } from "./lib/tcp-path-window.ts";
 
 /** A 1500-byte-MTU path's segment payload with TCP timestamps on. */
@@ -36,7 +43,7 @@ const INITIAL_SEGMENTS = 10;
 
 function usage(message: string): never {
   process.stderr.write(
-    `delay-relay: ${message}\nusage: delay-relay.ts <target-port> <delay-ms> [--model tcp|unbounded] [--cap BYTES]\n`,
+    `delay-relay: ${message}\nusage: delay-relay.ts <target-port> <delay-ms> [--model tcp|unbounded] [--cap BYTES] [--recv-buffer BYTES]\n`,
   );
   process.exit(2);
 }
@@ -46,7 +53,11 @@ const { values, positionals } = (() => {
     return parseArgs({
       args: process.argv.slice(2),
       allowPositionals: true,
-      options: { model: { type: "string", default: "tcp" }, cap: { type: "string" } },
+      options: {
+        model: { type: "string", default: "tcp" },
+        cap: { type: "string" },
+        "recv-buffer": { type: "string", default: String(128 * 1024) },
+      },
     });
   } catch (error) {
     return usage((error as Error).message);
@@ -79,6 +90,8 @@ function inFlightCap(): number {
 }
 const capBytes = values.cap ? Number(values.cap) : inFlightCap();
 if (!(capBytes > 0)) usage(`bad --cap ${values.cap}`);
+const receiveBufferBytes = Number(values["recv-buffer"]);
+if (!(receiveBufferBytes >= 0)) usage(`bad --recv-buffer ${values["recv-buffer"]}`);
 
 /** Items in due order, one timer: `leave` gets each once performance.now() reaches its due time. */
 class DueQueue<T> {
@@ -171,6 +184,10 @@ function forwardTcp(from: Socket, to: Socket): void {
 const forward = values.model === "tcp" ? forwardTcp : forwardUnbounded;
 const server = createServer((client) => {
   const upstream = connect(target, "127.0.0.1");
+  if (values.model === "tcp" && receiveBufferBytes > 0) {
+    setReceiveBuffer(client, receiveBufferBytes);
+    upstream.once("connect", () => setReceiveBuffer(upstream, receiveBufferBytes));
+  }
   forward(client, upstream);
   forward(upstream, client);
 });
