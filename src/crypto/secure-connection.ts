@@ -88,6 +88,10 @@ export class SecureConnection implements Connection {
     this.inner.write(this.sealer.seal(bytes, this.scratch));
   }
 
+  limitUnsent(bytes: number): boolean {
+    return this.inner.limitUnsent?.(bytes) ?? false;
+  }
+
   end(timeoutMs?: number): void {
     this.inner.end(timeoutMs);
   }

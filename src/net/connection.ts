@@ -8,6 +8,7 @@
  */
 
 import type { Socket } from "bun";
+import { setNotSentLowWater } from "./tcp-options.ts";
 
 export interface ConnectionEvents {
   /**
@@ -37,6 +38,12 @@ export interface Connection {
   readonly freshChunks?: boolean;
   /** Queues `bytes` after what is already queued. `bytes` must not change until written. */
   write(bytes: Uint8Array): void;
+  /**
+   * Caps the bytes the kernel holds not yet sent (TCP_NOTSENT_LOWAT) at `bytes`, 0 lifts the cap:
+   * what the path cannot take yet then waits in this queue, where the next frame may go first.
+   * Absent, or false: not capped (not a TCP socket, not Linux).
+   */
+  limitUnsent?(bytes: number): boolean;
   /**
    * Graceful close: flushes the queue, sends FIN, keeps reading until the peer closes too (so
    * unread bytes never make the kernel answer with a reset that would discard what we sent
@@ -121,6 +128,16 @@ export class SocketConnection implements Connection {
       this.queue.push(rest);
       this.queued += rest.length;
     }
+  }
+
+  limitUnsent(bytes: number): boolean {
+    if (this.isClosed) return false;
+    return setNotSentLowWater(this.fd, bytes);
+  }
+
+  /** The socket's descriptor (Bun has it at run time, its types do not), -1 when unknown. */
+  get fd(): number {
+    return (this.socket as unknown as { fd?: number }).fd ?? -1;
   }
 
   end(timeoutMs = 2000): void {

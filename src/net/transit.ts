@@ -87,6 +87,9 @@ class HandedOver implements Connection {
   write(bytes: Uint8Array) {
     this.inner.write(bytes);
   }
+  limitUnsent(bytes: number) {
+    return this.inner.limitUnsent?.(bytes) ?? false;
+  }
   end(timeoutMs?: number) {
     this.inner.end(timeoutMs);
   }

@@ -15,9 +15,15 @@
 import type { Connection } from "../net/index.ts";
 import { DATA_HEADER_BYTES, encodeMessage, type Message, ProtocolError } from "../protocol/index.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
-import { ACK_EVERY_BYTES, MAX_QUEUED_CONTROL_BYTES, PUMP_SLICE_MS, TURN_DATA_BYTES } from "./limits.ts";
+import {
+  ACK_EVERY_BYTES,
+  LONG_PATH_UNSENT_BYTES,
+  MAX_QUEUED_CONTROL_BYTES,
+  PUMP_SLICE_MS,
+  TURN_DATA_BYTES,
+} from "./limits.ts";
 import { RateLimiter } from "./rate-limiter.ts";
-import { SendWindow } from "./send-window.ts";
+import { GROW_RTT_MS, SendWindow } from "./send-window.ts";
 
 /** One DATA frame an outgoing transfer has ready, and what to do once it is written. */
 export interface BulkFrame {
@@ -53,6 +59,8 @@ export class Scheduler {
   private turnBytes = 0;
   private turnStartedAt = 0;
   private stopped = false;
+  /** The connection's unsent bytes are capped (a long path: see LONG_PATH_UNSENT_BYTES). */
+  private unsentCapped = false;
   /** DATA payload bytes: sent by us, ACKed by the peer, received from it, consumed here, ACKed by us. */
   private sentBulk = 0;
   private ackedBulk = 0;
@@ -116,6 +124,7 @@ export class Scheduler {
     }
     this.ackedBulk = bytes;
     this.window.acked(bytes, this.clock.now(), this.receivedBulk);
+    this.capUnsentOnLongPath();
     this.pump();
   }
 
@@ -195,6 +204,14 @@ export class Scheduler {
       if (bulk === undefined) return;
       if (bulk !== "again") this.write(bulk);
     }
+  }
+
+  /** Caps the kernel's unsent bytes once the path reads as long; lifts the cap if it turns out short. */
+  private capUnsentOnLongPath(): void {
+    const long = this.window.minRtt >= GROW_RTT_MS && Number.isFinite(this.window.minRtt);
+    if (long === this.unsentCapped || !this.conn.limitUnsent) return;
+    this.unsentCapped = long;
+    this.conn.limitUnsent(long ? LONG_PATH_UNSENT_BYTES : 0);
   }
 
   /** True when this turn has written its share of DATA (the continuation is scheduled then). */

@@ -36,8 +36,8 @@ import { WINDOW_BYTES, WINDOW_CAP_BYTES } from "./limits.ts";
 const GAIN = 1.25;
 /** Growth per round trip while the window is still below the floor (a transfer's start). */
 const START_GAIN = 2;
-/** Shortest round trip at which the window grows past the floor. */
-const GROW_RTT_MS = 5;
+/** Shortest round trip at which the window grows past the floor: a long path. */
+export const GROW_RTT_MS = 5;
 /** On a short path the window holds about this much time of data... */
 const SHORT_QUEUE_MS = 1;
 /** ...but never less than this (a few records: fewer would stall the pipe between ACKs). */

@@ -1,0 +1,58 @@
+/**
+ * TCP socket options Bun's socket API does not offer, set through bun:ffi on the socket's
+ * descriptor (Linux only; elsewhere, or without libc, they are skipped and report false).
+ *
+ * TCP_NOTSENT_LOWAT: the most the kernel holds of a socket's bytes not yet sent. Past it a
+ * non-blocking write takes no more (about one segment may go over), and the socket reads as
+ * writable again once that backlog falls under half of it. Bytes the path cannot take yet then
+ * wait in userspace, where a later frame may still go ahead of them.
+ */
+
+import { dlopen, FFIType, ptr } from "bun:ffi";
+
+const IPPROTO_TCP = 6;
+const TCP_NOTSENT_LOWAT = 25;
+
+const SYMBOLS = {
+  setsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  getsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+} as const;
+
+type SockoptCalls = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
+
+let calls: SockoptCalls | null | undefined;
+
+function sockoptCalls(): SockoptCalls | null {
+  if (calls !== undefined) return calls;
+  calls = null;
+  if (process.platform !== "linux") return calls;
+  for (const name of ["libc.so.6", "libc.so"]) {
+    try {
+      calls = dlopen(name, SYMBOLS).symbols;
+      break;
+    } catch {
+      // Not this name: try the next.
+    }
+  }
+  return calls;
+}
+
+/**
+ * Sets the socket's TCP_NOTSENT_LOWAT to `bytes` (0: back to the system's default, no limit).
+ * False when it could not be set (not Linux, no libc, not a TCP socket).
+ */
+export function setNotSentLowWater(fd: number, bytes: number): boolean {
+  const libc = sockoptCalls();
+  if (!libc || !(fd >= 0)) return false;
+  const value = new Int32Array([bytes]);
+  return libc.setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, ptr(value), 4) === 0;
+}
+
+/** The socket's TCP_NOTSENT_LOWAT as set on it (0: never set), or undefined when unreadable. */
+export function notSentLowWater(fd: number): number | undefined {
+  const libc = sockoptCalls();
+  if (!libc || !(fd >= 0)) return undefined;
+  const value = new Int32Array(1);
+  const length = new Uint32Array([4]);
+  return libc.getsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, ptr(value), ptr(length)) === 0 ? value[0] : undefined;
+}
