@@ -29,7 +29,7 @@ export const PUMP_SLICE_MS = 1;
  */
 export const TURN_DATA_BYTES = 2 * CHUNK_BYTES;
 /**
- * On a long path (the send window's minRtt at or above LONG_PATH_RTT_MS) the kernel holds at
+ * On a long path (SendWindow.longPath: its shortest round trip is 5 ms or more) the kernel holds at
  * most this much of the socket's bytes not yet sent (TCP_NOTSENT_LOWAT): the window's surplus
  * over what the path carries waits unwritten, so a chat line goes ahead of it. Short paths
  * (loopback, a LAN) keep the kernel's default: their window is already about 1 ms of data.

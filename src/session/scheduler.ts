@@ -23,7 +23,7 @@ import {
   TURN_DATA_BYTES,
 } from "./limits.ts";
 import { RateLimiter } from "./rate-limiter.ts";
-import { GROW_RTT_MS, SendWindow } from "./send-window.ts";
+import { SendWindow } from "./send-window.ts";
 
 /** One DATA frame an outgoing transfer has ready, and what to do once it is written. */
 export interface BulkFrame {
@@ -208,7 +208,7 @@ export class Scheduler {
 
   /** Caps the kernel's unsent bytes once the path reads as long; lifts the cap if it turns out short. */
   private capUnsentOnLongPath(): void {
-    const long = this.window.minRtt >= GROW_RTT_MS && Number.isFinite(this.window.minRtt);
+    const long = this.window.longPath;
     if (long === this.unsentCapped || !this.conn.limitUnsent) return;
     this.unsentCapped = long;
     this.conn.limitUnsent(long ? LONG_PATH_UNSENT_BYTES : 0);

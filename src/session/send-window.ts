@@ -37,7 +37,7 @@ const GAIN = 1.25;
 /** Growth per round trip while the window is still below the floor (a transfer's start). */
 const START_GAIN = 2;
 /** Shortest round trip at which the window grows past the floor: a long path. */
-export const GROW_RTT_MS = 5;
+const GROW_RTT_MS = 5;
 /** On a short path the window holds about this much time of data... */
 const SHORT_QUEUE_MS = 1;
 /** ...but never less than this (a few records: fewer would stall the pipe between ACKs). */
@@ -91,6 +91,11 @@ export class SendWindow {
   /** Bytes that may be un-ACKed now. */
   get bytes(): number {
     return this.size;
+  }
+
+  /** The path reads as long: its shortest clean round trip is GROW_RTT_MS or more. */
+  get longPath(): boolean {
+    return Number.isFinite(this.minRttMs) && this.minRttMs >= GROW_RTT_MS;
   }
 
   /** The shortest clean round trip seen so far, ms (Infinity before the first). */
@@ -164,7 +169,7 @@ export class SendWindow {
     const maxRate = this.rates[0]?.bytesPerMs;
     if (maxRate === undefined) return; // no delivery rate yet: the window stays where it is
     let wanted: number;
-    if (!Number.isFinite(this.minRttMs) || this.minRttMs < GROW_RTT_MS) {
+    if (!this.longPath) {
       // A short path: about SHORT_QUEUE_MS of data at the delivery rate, so a chat line waits
       // about that long behind it whatever the rate (both ways at once halves each side's).
       wanted = Math.min(this.floor, Math.max(SHORT_MIN_BYTES, maxRate * SHORT_QUEUE_MS));
