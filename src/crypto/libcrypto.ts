@@ -11,7 +11,8 @@
  * of its first element; the call is synchronous, so the memory cannot move or go away during it.
  */
 
-import { dlopen, FFIType } from "bun:ffi";
+import { FFIType } from "bun:ffi";
+import { type LibrarySymbols, lazyLibrary } from "../native/library.ts";
 
 const LIBCRYPTO_NAMES = [
   "libcrypto.so.3",
@@ -40,25 +41,12 @@ const SYMBOLS = {
 export const EVP_CTRL_GCM_GET_TAG = 0x10;
 export const EVP_CTRL_GCM_SET_TAG = 0x11;
 
-export type Libcrypto = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
+export type Libcrypto = LibrarySymbols<typeof SYMBOLS>;
 
-let libcrypto: Libcrypto | null | undefined;
-
-/** libcrypto's EVP calls, or null when none of the usual names loads. */
-export function loadLibcrypto(): Libcrypto | null {
-  if (libcrypto !== undefined) return libcrypto;
-  libcrypto = null;
-  for (const name of LIBCRYPTO_NAMES) {
-    try {
-      const symbols = dlopen(name, SYMBOLS).symbols;
-      // OpenSSL 1.1 has the same names; anything without AES-GCM is of no use.
-      if (symbols.EVP_aes_256_gcm()) {
-        libcrypto = symbols;
-        break;
-      }
-    } catch {
-      // Not this one.
-    }
-  }
-  return libcrypto;
-}
+/**
+ * libcrypto's EVP calls, or null when none of the usual names loads. OpenSSL 1.1 has the same
+ * names; one without AES-GCM is of no use.
+ */
+export const loadLibcrypto: () => Libcrypto | null = lazyLibrary(LIBCRYPTO_NAMES, SYMBOLS, (lib) =>
+  Boolean(lib.EVP_aes_256_gcm()),
+);

@@ -16,8 +16,9 @@
  * element; the call is synchronous, so the memory cannot move or go away during it.
  */
 
-import { dlopen, FFIType } from "bun:ffi";
+import { FFIType } from "bun:ffi";
 import { xsalsa20poly1305 } from "@noble/ciphers/salsa.js";
+import { type LibrarySymbols, lazyLibrary } from "../native/library.ts";
 
 export type SecretBoxBackend = "libsodium" | "noble";
 
@@ -41,28 +42,10 @@ const SYMBOLS = {
   crypto_secretbox_easy: { args: [ptr, ptr, u64, ptr, ptr], returns: i32 },
   crypto_secretbox_open_easy: { args: [ptr, ptr, u64, ptr, ptr], returns: i32 },
 } as const;
-type Sodium = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
+type Sodium = LibrarySymbols<typeof SYMBOLS>;
 
-let sodium: Sodium | null | undefined;
-
-/** libsodium's SecretBox calls, or null when no libsodium loads. */
-export function loadSodium(): Sodium | null {
-  if (sodium !== undefined) return sodium;
-  sodium = null;
-  for (const name of SODIUM_NAMES) {
-    try {
-      const symbols = dlopen(name, SYMBOLS).symbols;
-      // 0: initialised now, 1: already; -1: unusable.
-      if (symbols.sodium_init() >= 0) {
-        sodium = symbols;
-        break;
-      }
-    } catch {
-      // Not this one.
-    }
-  }
-  return sodium;
-}
+/** libsodium's SecretBox calls, or null when no libsodium loads (sodium_init: 0 now, 1 already, -1 unusable). */
+export const loadSodium: () => Sodium | null = lazyLibrary(SODIUM_NAMES, SYMBOLS, (lib) => lib.sodium_init() >= 0);
 
 /** The backend transit records use unless told otherwise: libsodium where it loads. */
 export function defaultSecretBoxBackend(): SecretBoxBackend {

@@ -8,7 +8,8 @@
  * wait in userspace, where a later frame may still go ahead of them.
  */
 
-import { dlopen, FFIType, ptr } from "bun:ffi";
+import { FFIType, ptr } from "bun:ffi";
+import { lazyLibrary } from "../native/library.ts";
 
 const IPPROTO_TCP = 6;
 const TCP_NOTSENT_LOWAT = 25;
@@ -18,23 +19,10 @@ const SYMBOLS = {
   getsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
 } as const;
 
-type SockoptCalls = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
+const loadSockoptLibc = lazyLibrary(["libc.so.6", "libc.so"], SYMBOLS);
 
-let calls: SockoptCalls | null | undefined;
-
-function sockoptCalls(): SockoptCalls | null {
-  if (calls !== undefined) return calls;
-  calls = null;
-  if (process.platform !== "linux") return calls;
-  for (const name of ["libc.so.6", "libc.so"]) {
-    try {
-      calls = dlopen(name, SYMBOLS).symbols;
-      break;
-    } catch {
-      // Not this name: try the next.
-    }
-  }
-  return calls;
+function sockoptCalls() {
+  return process.platform === "linux" ? loadSockoptLibc() : null;
 }
 
 /**

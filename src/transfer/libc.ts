@@ -4,7 +4,8 @@
  * part-mark.ts).
  */
 
-import { dlopen, FFIType } from "bun:ffi";
+import { FFIType } from "bun:ffi";
+import { type LibrarySymbols, lazyLibrary } from "../native/library.ts";
 
 const LIBC_NAMES = ["libc.so.6", "libc.so", "libc.dylib", "/usr/lib/libSystem.B.dylib"];
 
@@ -17,20 +18,6 @@ const SYMBOLS = {
   __errno_location: { args: [], returns: FFIType.ptr },
 } as const;
 
-export type Libc = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
+export type Libc = LibrarySymbols<typeof SYMBOLS>;
 
-let libc: Libc | null | undefined;
-
-export function loadLibc(): Libc | null {
-  if (libc !== undefined) return libc;
-  libc = null;
-  for (const name of LIBC_NAMES) {
-    try {
-      libc = dlopen(name, SYMBOLS).symbols;
-      break;
-    } catch {
-      // Not this one (or not every symbol there, as on macOS for the Linux xattr calls).
-    }
-  }
-  return libc;
-}
+export const loadLibc: () => Libc | null = lazyLibrary(LIBC_NAMES, SYMBOLS);

@@ -3,9 +3,11 @@
  * the folders listed here, so no import runs upward. Read from the source files themselves;
  * a new upward import fails with the file and the line.
  *
- *   protocol, net          nothing in src/ (pure codec; sockets only)
- *   crypto                 net (the Connection it wraps, as a type)
- *   transfer               protocol (files in and out; never the connection)
+ *   native                 nothing in src/ (opening C libraries through bun:ffi)
+ *   protocol               nothing in src/ (pure codec)
+ *   net                    native (sockets only; socket options through libc)
+ *   crypto                 net (the Connection it wraps, as a type), native
+ *   transfer               protocol (files in and out; never the connection), native
  *   session                protocol, crypto, net, transfer (it drives the transfers)
  *   ui                     session, transfer, protocol: types only (it renders events)
  *   cli                    everything
@@ -18,10 +20,11 @@ import { join, resolve } from "node:path";
 const SRC = resolve(import.meta.dir, "../../src");
 
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
+  native: [],
   protocol: [],
-  net: [],
-  crypto: ["net"],
-  transfer: ["protocol"],
+  net: ["native"],
+  crypto: ["net", "native"],
+  transfer: ["protocol", "native"],
   session: ["protocol", "crypto", "net", "transfer"],
   ui: ["protocol", "session", "transfer"],
   cli: ["protocol", "crypto", "net", "session", "transfer", "ui"],
