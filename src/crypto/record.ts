@@ -269,6 +269,16 @@ export class RecordOpener {
     return out;
   }
 
+  /**
+   * Bytes that must still arrive before the next record is whole: the rest of the record begun,
+   * or of its length field (then the record's own size is not known yet).
+   */
+  get bytesAwaited(): number {
+    const have = this.queue.bytes;
+    if (have < RECORD_HEADER_BYTES) return RECORD_HEADER_BYTES - have;
+    return Math.max(0, RECORD_HEADER_BYTES + this.queue.peekU32() - have);
+  }
+
   /** True when no partial record is buffered (a close here cut nothing in half). */
   get atRecordBoundary(): boolean {
     return this.queue.bytes === 0;

@@ -127,6 +127,8 @@ export class SecureConnection implements Connection {
     } finally {
       this.delivering = false;
     }
+    // Until the record begun is whole nothing can go up: the socket may wait for all of it.
+    if (!this.inner.closed && !this.failure) this.inner.expectBytes?.(this.opener.bytesAwaited);
   }
 
   private deliverRecords(events: ConnectionEvents): void {

@@ -8,7 +8,8 @@
  */
 
 import type { Socket } from "bun";
-import { setNotSentLowWater } from "./tcp-options.ts";
+import { ReceiveLowWater } from "./receive-low-water.ts";
+import { setNotSentLowWater, setReceiveLowWater } from "./tcp-options.ts";
 
 export interface ConnectionEvents {
   /**
@@ -45,6 +46,13 @@ export interface Connection {
    */
   limitUnsent?(bytes: number): boolean;
   /**
+   * The reader can use nothing until `bytes` more bytes have arrived (the rest of a record it has
+   * begun; a small number once it could use any byte again): the connection may hold back its
+   * next onData until then (SO_RCVLOWAT, receive-low-water.ts), one read instead of one per
+   * piece. Absent: every byte is handed up as it comes.
+   */
+  expectBytes?(bytes: number): void;
+  /**
    * Graceful close: flushes the queue, sends FIN, keeps reading until the peer closes too (so
    * unread bytes never make the kernel answer with a reset that would discard what we sent
    * last, such as BYE), or destroys after `timeoutMs` at the latest.
@@ -80,6 +88,7 @@ export class SocketConnection implements Connection {
   private released = false;
   private replaying = false;
   private closeError: Error | undefined;
+  private readonly lowWater = new ReceiveLowWater((bytes) => setReceiveLowWater(this.fd, bytes));
 
   constructor(
     private readonly socket: Socket<unknown>,
@@ -133,6 +142,10 @@ export class SocketConnection implements Connection {
   limitUnsent(bytes: number): boolean {
     if (this.isClosed) return false;
     return setNotSentLowWater(this.fd, bytes);
+  }
+
+  expectBytes(bytes: number): void {
+    if (!this.isClosed) this.lowWater.expect(bytes);
   }
 
   /** The socket's descriptor (Bun has it at run time, its types do not), -1 when unknown. */

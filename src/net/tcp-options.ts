@@ -44,3 +44,30 @@ export function notSentLowWater(fd: number): number | undefined {
   const length = new Uint32Array([4]);
   return libc.getsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, ptr(value), ptr(length)) === 0 ? value[0] : undefined;
 }
+
+const SOL_SOCKET = 1;
+const SO_RCVLOWAT = 18;
+/** The value setReceiveLowWater passes (set about once a record: no new array each time). */
+const lowWaterValue = new Int32Array(1);
+
+/**
+ * Sets the socket's SO_RCVLOWAT to `bytes` (at least 1): the socket reads as readable only once
+ * that many bytes are waiting (or on end of stream, an error, or a receive window too small to
+ * let that many in: Linux wakes the reader then anyway), and Linux caps it at half the receive
+ * buffer. False when it could not be set (not Linux, no libc, not a socket).
+ */
+export function setReceiveLowWater(fd: number, bytes: number): boolean {
+  const libc = sockoptCalls();
+  if (!libc || !(fd >= 0)) return false;
+  lowWaterValue[0] = Math.max(1, bytes);
+  return libc.setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, ptr(lowWaterValue), 4) === 0;
+}
+
+/** The socket's SO_RCVLOWAT (1 unless set), or undefined when unreadable. */
+export function receiveLowWater(fd: number): number | undefined {
+  const libc = sockoptCalls();
+  if (!libc || !(fd >= 0)) return undefined;
+  const value = new Int32Array(1);
+  const length = new Uint32Array([4]);
+  return libc.getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, ptr(value), ptr(length)) === 0 ? value[0] : undefined;
+}

@@ -90,6 +90,9 @@ class HandedOver implements Connection {
   limitUnsent(bytes: number) {
     return this.inner.limitUnsent?.(bytes) ?? false;
   }
+  expectBytes(bytes: number) {
+    this.inner.expectBytes?.(bytes);
+  }
   end(timeoutMs?: number) {
     this.inner.end(timeoutMs);
   }
