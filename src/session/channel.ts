@@ -6,6 +6,7 @@
 
 import type { Connection } from "../net/index.ts";
 import { type Frame, FrameDecoder, ProtocolError } from "../protocol/index.ts";
+import { chatTrace } from "./chat-trace.ts";
 
 /** Why a channel closed. `protocol` means the peer broke the protocol and we hung up. */
 export interface ChannelClose {
@@ -73,6 +74,7 @@ export class FrameChannel {
 
   private handleData(chunk: Uint8Array): void {
     if (this.protocolError) return;
+    chatTrace?.recordHandled();
     let frames: Frame[];
     try {
       frames = this.decoder.push(chunk);

@@ -23,6 +23,7 @@ import {
   type ResumableSink,
   TransferError,
 } from "../transfer/index.ts";
+import { chatTrace } from "./chat-trace.ts";
 import type { SessionEvents, TransferInfo } from "./events.ts";
 import { type Failure, failureOf, MAX_REMEMBERED_ENDED, ownFailure, peerFailure, reportFailure } from "./failure.ts";
 import type { IncomingSinks } from "./incoming-sinks.ts";
@@ -175,8 +176,10 @@ export class IncomingTransfers {
       // peer's window does not keep it.
       return this.host.scheduler.consumed(bytes.length, true);
     }
+    const started = chatTrace?.begin();
     try {
       (t.sink as IncomingSink).write(bytes);
+      if (started) chatTrace?.took("sinkWrite", started);
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
       this.end(t, "failed", failureOf(err));

@@ -14,6 +14,7 @@
 
 import type { Connection } from "../net/index.ts";
 import { DATA_HEADER_BYTES, encodeMessage, type Message, ProtocolError } from "../protocol/index.ts";
+import { chatTrace } from "./chat-trace.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import {
   ACK_EVERY_BYTES,
@@ -151,10 +152,12 @@ export class Scheduler {
   pump(): void {
     if (this.pumping || this.stopped) return;
     this.pumping = true;
+    const started = chatTrace?.begin();
     try {
       this.pumpSlice();
     } finally {
       this.pumping = false;
+      if (started) chatTrace?.took("pump", started);
     }
   }
 

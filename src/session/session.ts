@@ -30,6 +30,7 @@ import {
   UnsendableEntry,
 } from "../transfer/index.ts";
 import type { ChannelClose, FrameChannel } from "./channel.ts";
+import { chatTrace } from "./chat-trace.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Direction, SessionEvents, TransferInfo } from "./events.ts";
 import { type Failure, ownFailure } from "./failure.ts";
@@ -185,7 +186,10 @@ export class Session {
   }
 
   sendChat(text: string): void {
-    if (this.isActive) this.scheduler.send({ kind: "chat", text });
+    if (!this.isActive) return;
+    chatTrace?.stamp("in", text);
+    this.scheduler.send({ kind: "chat", text });
+    chatTrace?.stamp(this.scheduler.controlIdle ? "out" : "queued", text);
   }
 
   /**
@@ -279,7 +283,10 @@ export class Session {
     const message = parseMessage(frame);
     switch (message.kind) {
       case "chat":
-        return this.options.events.chatReceived(message.text);
+        if (!chatTrace) return this.options.events.chatReceived(message.text);
+        chatTrace.chatDecoded(message.text);
+        this.options.events.chatReceived(message.text);
+        return chatTrace.stamp("shown", message.text);
       case "ack":
         return this.scheduler.acked(message.bytes);
       case "ping":
