@@ -9,8 +9,10 @@
  * Stages: `in` the sender's line handler has the line; `out` its frame was handed to the
  * connection (or `queued` behind other frames); `read` the receiver began handling the socket
  * read that held it (extra: records handled before it in that read); `decoded` the session
- * has the chat message; `shown` it was written to the terminal. Epoch times come from
- * performance.timeOrigin, so two processes on one machine share a clock.
+ * has the chat message; `shown` it was written to the terminal. Times are epoch ms, from
+ * performance.now() set against the moment the wall clock's millisecond ticks over (each
+ * process's performance.timeOrigin was measured 1 ms off another's), so two processes on one
+ * machine share a clock to a few microseconds.
  *
  * Besides the lines (text `-`, extra `wall/cpu/queued` ms, stamped at the end): `stall` the
  * event loop was held 4 ms or more (a 2 ms interval fired late); `pump` a scheduler pump,
@@ -42,6 +44,33 @@ function mark(): TraceMark {
   return { at: performance.now(), cpu, queued };
 }
 
+/**
+ * Epoch ms at performance.now() == 0, to a few microseconds: the moment Date.now() ticks over,
+ * taken between two performance.now() readings close together (a preempted reading is
+ * skipped). Tracing only: it spins for a few milliseconds at most, once.
+ */
+function epochOrigin(): number {
+  let before = performance.now();
+  let ms = Date.now();
+  for (let edges = 0; edges < MAX_CLOCK_EDGES; ) {
+    const a = performance.now();
+    const now = Date.now();
+    const b = performance.now();
+    if (now !== ms) {
+      edges++;
+      if (b - before <= CLOCK_EDGE_US / 1000) return now - (before + b) / 2;
+    }
+    ms = now;
+    before = a;
+  }
+  return performance.timeOrigin;
+}
+
+/** A wall-clock tick bracketed this closely (microseconds) sets the origin... */
+const CLOCK_EDGE_US = 20;
+/** ...within this many ticks, else performance.timeOrigin (about 1 ms off) stands. */
+const MAX_CLOCK_EDGES = 20;
+
 /** Loop stalls at least this long are kept. */
 const STALL_MS = 4;
 /** Work at least this long is kept. */
@@ -62,6 +91,8 @@ export class ChatTrace {
   /** When the socket read being handled began (set by the first record of the read). */
   private readStartedAt = 0;
   private recordsInRead = 0;
+  /** Epoch ms at performance.now() == 0. */
+  private readonly origin = epochOrigin();
 
   /** @param path - where `save` writes (the process id is appended) */
   constructor(private readonly path: string) {}
@@ -91,7 +122,7 @@ export class ChatTrace {
   private keep(what: string, a: TraceMark, b: TraceMark): void {
     this.stamps.push({
       stage: what,
-      at: performance.timeOrigin + b.at,
+      at: this.origin + b.at,
       extra: b.at - a.at,
       text: "-",
       cpu: b.cpu - a.cpu,
@@ -101,7 +132,7 @@ export class ChatTrace {
 
   /** A stamp for `text` at `stage`, now. */
   stamp(stage: string, text: string, extra = 0): void {
-    this.stamps.push({ stage, at: performance.timeOrigin + performance.now(), extra, text });
+    this.stamps.push({ stage, at: this.origin + performance.now(), extra, text });
   }
 
   /**
@@ -111,7 +142,7 @@ export class ChatTrace {
   recordHandled(): void {
     if (this.recordsInRead++ > 0) return;
     const start = mark();
-    this.readStartedAt = performance.timeOrigin + start.at;
+    this.readStartedAt = this.origin + start.at;
     queueMicrotask(() => {
       this.took(`read${this.recordsInRead}`, start);
       this.recordsInRead = 0;

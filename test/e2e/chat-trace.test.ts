@@ -46,11 +46,14 @@ test(
     const receiver = files.find((s) => s.has("decoded")) as Map<string, number>;
     expect([...sender.keys()]).toEqual(["in", "out"]);
     expect([...receiver.keys()]).toEqual(["read", "decoded", "shown"]);
-    const order = [sender.get("in"), sender.get("out"), receiver.get("read"), receiver.get("decoded")];
-    order.push(receiver.get("shown"));
-    // One clock for both processes (epoch ms); 1 ms of slack for the two processes' time origins.
-    for (let i = 1; i < order.length; i++)
-      expect(order[i] as number).toBeGreaterThanOrEqual((order[i - 1] as number) - 1);
+    const at = (stages: Map<string, number>, stage: string) => stages.get(stage) as number;
+    // In each process, in the order passed.
+    expect(at(sender, "out")).toBeGreaterThanOrEqual(at(sender, "in"));
+    expect(at(receiver, "decoded")).toBeGreaterThanOrEqual(at(receiver, "read"));
+    expect(at(receiver, "shown")).toBeGreaterThanOrEqual(at(receiver, "decoded"));
+    // Across them, on one clock: decoded after the line handler had it (the receiver may start
+    // its read before the sender has stamped its write: no order between "out" and "read").
+    expect(at(receiver, "decoded")).toBeGreaterThanOrEqual(at(sender, "in") - 0.5);
   },
   TEST_MS,
 );
