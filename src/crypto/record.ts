@@ -71,7 +71,7 @@ export class RecordSealer {
 
   /**
    * @param key - 32 bytes to seal from the start; none: plain records until `setKey`
-   * @param backend - which AES-GCM implementation (default: libcrypto where it loads)
+   * @param backend - which AES-GCM implementation (default: aes-gcm.ts chooses)
    */
   constructor(
     key?: Uint8Array,
@@ -180,7 +180,7 @@ export class RecordOpener {
 
   /**
    * @param key - 32 bytes to open sealed records from the start; none: plain until `setKey`
-   * @param backend - which AES-GCM implementation (default: libcrypto where it loads)
+   * @param backend - which AES-GCM implementation (default: aes-gcm.ts chooses)
    */
   constructor(
     key?: Uint8Array,

@@ -5,7 +5,15 @@
  */
 
 import { describe, expect, test } from "bun:test";
-import { type AeadBackend, createGcmOpener, createGcmSealer, defaultAeadBackend } from "../../src/crypto/aes-gcm.ts";
+import { createCipheriv } from "node:crypto";
+import {
+  type AeadBackend,
+  createGcmOpener,
+  createGcmSealer,
+  defaultAeadBackend,
+  defaultSealBackend,
+} from "../../src/crypto/aes-gcm.ts";
+import { releaseOwnBuffer } from "../../src/crypto/aes-gcm-node.ts";
 import { loadLibcrypto } from "../../src/crypto/libcrypto.ts";
 import { RecordOpener, RecordSealer } from "../../src/crypto/record.ts";
 import { concat } from "./helpers.ts";
@@ -28,17 +36,65 @@ const VECTOR_PLAINTEXTS = ["hello, parley", "", "x".repeat(40)];
 
 const backends: AeadBackend[] = loadLibcrypto() ? ["libcrypto", "node"] : ["node"];
 
-test("libcrypto is the default wherever it loads, and PARLEY_CRYPTO_BACKEND=node forces the fallback", () => {
-  expect(defaultAeadBackend()).toBe(loadLibcrypto() ? "libcrypto" : "node");
+function withBackendEnv(value: string | undefined, run: () => void): void {
   const saved = process.env.PARLEY_CRYPTO_BACKEND;
-  process.env.PARLEY_CRYPTO_BACKEND = "node";
+  if (value === undefined) delete process.env.PARLEY_CRYPTO_BACKEND;
+  else process.env.PARLEY_CRYPTO_BACKEND = value;
   try {
-    expect(defaultAeadBackend()).toBe("node");
-    expect(createGcmSealer(KEY).backend).toBe("node");
+    run();
   } finally {
     if (saved === undefined) delete process.env.PARLEY_CRYPTO_BACKEND;
     else process.env.PARLEY_CRYPTO_BACKEND = saved;
   }
+}
+
+test("records are sealed through node:crypto and opened through libcrypto where it loads", () => {
+  withBackendEnv(undefined, () => {
+    expect(defaultSealBackend()).toBe("node");
+    expect(createGcmSealer(KEY).backend).toBe("node");
+    expect(defaultAeadBackend()).toBe(loadLibcrypto() ? "libcrypto" : "node");
+    expect(createGcmOpener(KEY).backend).toBe(loadLibcrypto() ? "libcrypto" : "node");
+  });
+});
+
+test("PARLEY_CRYPTO_BACKEND=node or =libcrypto forces one backend both ways", () => {
+  withBackendEnv("node", () => {
+    expect(createGcmSealer(KEY).backend).toBe("node");
+    expect(createGcmOpener(KEY).backend).toBe("node");
+  });
+  withBackendEnv("libcrypto", () => {
+    const expected = loadLibcrypto() ? "libcrypto" : "node";
+    expect(createGcmSealer(KEY).backend).toBe(expected);
+    expect(createGcmOpener(KEY).backend).toBe(expected);
+  });
+});
+
+describe("releaseOwnBuffer", () => {
+  test("releases node:crypto's output (a buffer of its own): its memory goes back at once", () => {
+    const cipher = createCipheriv("aes-256-gcm", KEY, new Uint8Array(12));
+    const out = cipher.update(new Uint8Array(256 * 1024));
+    expect(out.length).toBe(256 * 1024);
+    expect(releaseOwnBuffer(out)).toBe(true);
+    expect(out.length).toBe(0);
+    expect(out.buffer.byteLength).toBe(0);
+  });
+
+  test("leaves a view into a larger or shared buffer alone", () => {
+    const whole = new Uint8Array(4096).fill(7);
+    expect(releaseOwnBuffer(whole.subarray(16, 32))).toBe(false);
+    expect(releaseOwnBuffer(whole.subarray(0, 1024))).toBe(false);
+    expect(whole.length).toBe(4096);
+    expect(whole[100]).toBe(7);
+    const shared = new Uint8Array(new SharedArrayBuffer(64));
+    expect(releaseOwnBuffer(shared)).toBe(false);
+    expect(shared.length).toBe(64);
+  });
+
+  test("releases a whole buffer of its own", () => {
+    const own = new Uint8Array(1000);
+    expect(releaseOwnBuffer(own)).toBe(true);
+    expect(own.length).toBe(0);
+  });
 });
 
 describe.each(backends)("backend %s", (backend) => {
