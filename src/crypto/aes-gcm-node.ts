@@ -6,9 +6,9 @@
  * instead of fresh pages the garbage collector would free some time later (without the
  * release: about 6,600 page faults per GiB sealed; with it: about 300, the same as libcrypto).
  *
- * Sealing defaults to this backend (aes-gcm.ts): BoringSSL's AES-GCM uses this CPU's wide
- * vector instructions, OpenSSL 3.0's does not (1 GiB in 256 KiB records, one core: 120-130 ms
- * here against 260-450 ms through libcrypto, copy included).
+ * Records are sealed and opened through this backend by default (aes-gcm.ts): BoringSSL's
+ * AES-GCM uses this CPU's wide vector instructions, OpenSSL 3.0's does not (1 GiB in 256 KiB
+ * records, one core: 120-130 ms here against 260-450 ms through libcrypto, copy included).
  */
 
 import { createCipheriv, createDecipheriv, type DecipherGCM } from "node:crypto";

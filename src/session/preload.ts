@@ -1,18 +1,18 @@
 /**
- * Loads, ahead of need, the native code a session uses at its first bytes: libcrypto (records),
+ * Loads, ahead of need, the native code a session uses at its first bytes: the record cipher,
  * libc (file writes, locks), the XXH3 module (digests) and the PAKE. Each is loaded lazily,
  * which keeps it out of start-up, but loaded at its first use it would stall the event loop
  * for milliseconds (tens under load) right when a transfer starts, and chat lines wait behind
  * it. The CLI calls this once the listening code is shown, on a later turn of the event loop.
  */
 
+import { preloadAead } from "../crypto/aes-gcm.ts";
 import { loadPake } from "../crypto/index.ts";
-import { loadLibcrypto } from "../crypto/libcrypto.ts";
 import { loadDigests } from "../transfer/checksum.ts";
 import { loadLibc } from "../transfer/libc.ts";
 
 export function preloadSessionCode(): Promise<void> {
-  loadLibcrypto();
+  preloadAead();
   loadLibc();
   loadDigests();
   return loadPake();

@@ -48,12 +48,12 @@ function withBackendEnv(value: string | undefined, run: () => void): void {
   }
 }
 
-test("records are sealed through node:crypto and opened through libcrypto where it loads", () => {
+test("records are sealed and opened through node:crypto by default", () => {
   withBackendEnv(undefined, () => {
     expect(defaultSealBackend()).toBe("node");
     expect(createGcmSealer(KEY).backend).toBe("node");
-    expect(defaultAeadBackend()).toBe(loadLibcrypto() ? "libcrypto" : "node");
-    expect(createGcmOpener(KEY).backend).toBe(loadLibcrypto() ? "libcrypto" : "node");
+    expect(defaultAeadBackend()).toBe("node");
+    expect(createGcmOpener(KEY).backend).toBe("node");
   });
 });
 
