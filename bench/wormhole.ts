@@ -5,7 +5,9 @@
  * file of --size, --runs interleaved runs; and the time from starting the joining side to its
  * `connected` event. Timed from the sender's start until both processes have exited. Also CPU
  * (user+sys, start-up included) per GiB of each end and of the relay process, which shares the
- * two cores with them: on the relay path the ends' CPU is what bounds the rate.
+ * two cores with them: on the relay path the ends' CPU is what bounds the rate. One line
+ * gives each run's relay/direct and relay/wormhole ratios, beside what the CPU alone predicts
+ * for relay/direct, (S_d + R_d) / (S_r + R_r + L): medians of two runs hide how they paired up.
  *
  *   npx bun bench/wormhole.ts [--size 1G] [--runs 3] [--json]
  *
@@ -223,6 +225,29 @@ export async function runWormholeBench(sizeBytes: number, runs: number): Promise
   }
 }
 
+/**
+ * Per interleaved run: the relayed transfer's throughput over the direct one's and over the
+ * wormhole pair's, and what CPU alone predicts for the first on two cores when every process
+ * is CPU-bound: (S_d + R_d) / (S_r + R_r + L), each side's CPU seconds per GiB in that run.
+ */
+export function relayRatiosPerRun(b: WormholeBench): Array<{ direct: number; wormhole: number; cpuModel: number }> {
+  const byName = (name: string) => b.cases.find((c) => c.name === name);
+  const relay = byName("parley-relay");
+  const direct = byName("parley-mailbox-direct");
+  const wormhole = byName("wormhole-relay");
+  if (!relay || !direct || !wormhole) return [];
+  return relay.mibPerSecond.map((r, i) => {
+    const rc = relay.cpuPerGiB?.[i];
+    const dc = direct.cpuPerGiB?.[i];
+    const cpuModel = rc && dc ? (dc.send + dc.receive) / (rc.send + rc.receive + rc.relay) : Number.NaN;
+    return {
+      direct: r / (direct.mibPerSecond[i] ?? Number.NaN),
+      wormhole: r / (wormhole.mibPerSecond[i] ?? Number.NaN),
+      cpuModel,
+    };
+  });
+}
+
 export function formatWormholeBench(b: WormholeBench): string {
   const get = (name: string) => median(b.cases.find((c) => c.name === name)?.mibPerSecond ?? []);
   const direct = get("parley-mailbox-direct");
@@ -243,6 +268,13 @@ export function formatWormholeBench(b: WormholeBench): string {
         : "";
     lines.push(
       `RESULT\t${c.name}\tmedian=${m.toFixed(0)}\tmin=${min.toFixed(0)}\tmax=${max.toFixed(0)}\tMiB/s\tx direct=${(m / direct).toFixed(2)}\tx wormhole=${(m / wormhole).toFixed(2)}${cpuText}`,
+    );
+  }
+  const perRun = relayRatiosPerRun(b);
+  if (perRun.length > 0) {
+    const list = (pick: (x: (typeof perRun)[number]) => number) => perRun.map((x) => pick(x).toFixed(2)).join(",");
+    lines.push(
+      `RESULT\tparley-relay-per-run\tx direct=${list((x) => x.direct)}\tx wormhole=${list((x) => x.wormhole)}\tcpu model x direct=${list((x) => x.cpuModel)}`,
     );
   }
   const sorted = [...b.connectMs].sort((x, y) => x - y);
