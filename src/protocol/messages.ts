@@ -288,11 +288,20 @@ export function wireDetail(text: string | undefined): string | undefined {
   return DETAIL_PATTERN.test(text) ? text : undefined;
 }
 
+/**
+ * HELLO features (names a peer ignores if it does not know them). "early-acks": this side ACKs
+ * early in a session (every quarter of the DATA consumed so far, at least 4 KiB, until the
+ * usual cadence), so a sender may start with a window smaller than the usual ACK cadence.
+ */
+export const Feature = { EarlyAcks: "early-acks" } as const;
+/** The features this build offers in its HELLO. */
+export const OWN_FEATURES: readonly string[] = [Feature.EarlyAcks];
+
 /** The HELLO this build sends. */
 export function makeHello(
   nonce: string,
   name: string | undefined,
-  features: readonly string[] = [],
+  features: readonly string[] = OWN_FEATURES,
   mode?: HelloMode,
 ): Hello {
   return {

@@ -37,6 +37,7 @@ import {
   HEADER_BYTES,
   type Hello,
   makeHello,
+  OWN_FEATURES,
   PROTOCOL_VERSION,
   ProtocolError,
   parseMessage,
@@ -145,7 +146,7 @@ export class Handshake {
   start(): HandshakeStep {
     const { role, words } = this.options;
     const mode = role === "listener" ? "listen" : words ? "code" : "port";
-    const hello = encodeMessage(makeHello(this.options.nonce, this.options.name, [], mode));
+    const hello = encodeMessage(makeHello(this.options.nonce, this.options.name, OWN_FEATURES, mode));
     this.ownHelloBody = hello.subarray(HEADER_BYTES);
     return { send: [hello] };
   }

@@ -29,10 +29,12 @@ export const PUMP_SLICE_MS = 1;
  */
 export const TURN_DATA_BYTES = 2 * CHUNK_BYTES;
 /**
- * On a long path (SendWindow.longPath: its shortest round trip is 5 ms or more) the kernel holds at
- * most this much of the socket's bytes not yet sent (TCP_NOTSENT_LOWAT): the window's surplus
- * over what the path carries waits unwritten, so a chat line goes ahead of it. Short paths
- * (loopback, a LAN) keep the kernel's default: their window is already about 1 ms of data.
+ * Off a short path (from a transfer's first frame until a round trip shows a short path, and
+ * on a long one) the kernel holds at most a sixteenth of the send window, and never more than
+ * this, of the socket's bytes not yet sent (TCP_NOTSENT_LOWAT; SendWindow.unsentCap): the
+ * window's surplus over what the path carries waits unwritten, so a chat line goes ahead of
+ * it. Short paths (loopback, a LAN) keep the kernel's default: their window is already about
+ * 1 ms of data.
  */
 export const LONG_PATH_UNSENT_BYTES = 128 * 1024;
 /** A side that has sent nothing for this long sends PING. */

@@ -33,6 +33,7 @@ import {
   HEADER_BYTES,
   type Hello,
   makeHello,
+  OWN_FEATURES,
   PROTOCOL_VERSION,
   parseHints,
   parseMessage,
@@ -156,7 +157,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Pr
 export async function meetThroughMailbox(options: MailboxRendezvousOptions): Promise<MailboxMeeting> {
   const nonce = options.nonce ?? Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex");
   const joining = options.code !== undefined;
-  const hello = encodeMessage(makeHello(nonce, options.name, [], joining ? "code" : "listen"));
+  const hello = encodeMessage(makeHello(nonce, options.name, OWN_FEATURES, joining ? "code" : "listen"));
   const versions = {
     app_versions: { parley: { v: PROTOCOL_VERSION, hello: Buffer.from(hello.subarray(HEADER_BYTES)).toString("hex") } },
   };

@@ -154,8 +154,11 @@ export class OutgoingTransfers {
     for (const t of [...this.live.values()]) this.end(t, "failed", f);
   }
 
-  /** Round-robin over sending transfers: the next DATA frame, or END queued ("again"). */
-  nextBulk(): BulkFrame | "again" | undefined {
+  /**
+   * Round-robin over sending transfers: the next DATA frame (at most `maxPayloadBytes` of file
+   * bytes: the scheduler's frame size for the send window's age), or END queued ("again").
+   */
+  nextBulk(maxPayloadBytes?: number): BulkFrame | "again" | undefined {
     const sending = this.sendingNow;
     sending.length = 0;
     for (const t of this.live.values()) if (t.state === "sending") sending.push(t);
@@ -164,7 +167,7 @@ export class OutgoingTransfers {
         const t = sending[this.rrIndex++ % sending.length] as Outgoing;
         let frame: Uint8Array | null | undefined;
         try {
-          frame = t.sender.nextFrame();
+          frame = t.sender.nextFrame(maxPayloadBytes);
         } catch (err) {
           if (!(err instanceof TransferError)) throw err;
           this.end(t, "failed", failureOf(err));

@@ -16,15 +16,9 @@ import type { Connection } from "../net/index.ts";
 import { DATA_HEADER_BYTES, encodeMessage, type Message, ProtocolError } from "../protocol/index.ts";
 import { chatTrace } from "./chat-trace.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
-import {
-  ACK_EVERY_BYTES,
-  LONG_PATH_UNSENT_BYTES,
-  MAX_QUEUED_CONTROL_BYTES,
-  PUMP_SLICE_MS,
-  TURN_DATA_BYTES,
-} from "./limits.ts";
+import { MAX_QUEUED_CONTROL_BYTES, PUMP_SLICE_MS, TURN_DATA_BYTES } from "./limits.ts";
 import { RateLimiter } from "./rate-limiter.ts";
-import { SendWindow } from "./send-window.ts";
+import { ackThresholdBytes, SendWindow } from "./send-window.ts";
 
 /** One DATA frame an outgoing transfer has ready, and what to do once it is written. */
 export interface BulkFrame {
@@ -36,9 +30,10 @@ export interface SchedulerHooks {
   /**
    * The next DATA frame (round-robin over the transfers that are sending); "again" when the
    * provider queued control instead (END, CANCEL) and wants to be asked again; undefined when
-   * none is ready (a stream waiting for input pumps again when it has some).
+   * none is ready (a stream waiting for input pumps again when it has some). Its payload is at
+   * most `maxPayloadBytes` (small while the send window is young: SendWindow.frameBytes).
    */
-  nextBulk(): BulkFrame | "again" | undefined;
+  nextBulk(maxPayloadBytes: number): BulkFrame | "again" | undefined;
   /** Whether DATA may go now (the session is open or leaving). */
   bulkAllowed(): boolean;
   /** Something was written (keepalive: no PING needed). */
@@ -51,7 +46,7 @@ export class Scheduler {
   private readonly control: Uint8Array[] = [];
   private controlBytes = 0;
   private pendingPong: Uint8Array | undefined;
-  private readonly window = new SendWindow();
+  private readonly window: SendWindow;
   private readonly limiter: RateLimiter | undefined;
   private limitTimer: TimerHandle | undefined;
   private pumping = false;
@@ -60,8 +55,8 @@ export class Scheduler {
   private turnBytes = 0;
   private turnStartedAt = 0;
   private stopped = false;
-  /** The connection's unsent bytes are capped (a long path: see LONG_PATH_UNSENT_BYTES). */
-  private unsentCapped = false;
+  /** The cap last set on the connection's unsent bytes (0: none; see SendWindow.unsentCap). */
+  private unsentCap = 0;
   /** DATA payload bytes: sent by us, ACKed by the peer, received from it, consumed here, ACKed by us. */
   private sentBulk = 0;
   private ackedBulk = 0;
@@ -74,7 +69,10 @@ export class Scheduler {
     private readonly clock: Clock,
     private readonly hooks: SchedulerHooks,
     rate?: { readonly bytesPerSecond: number; readonly chunkBytes: number },
+    options: { readonly peerAcksEarly?: boolean } = {},
   ) {
+    // A young send window needs the peer's early ACKs (SendWindow: ackThresholdBytes).
+    this.window = new SendWindow(undefined, undefined, { young: options.peerAcksEarly === true });
     if (rate) this.limiter = new RateLimiter(rate.bytesPerSecond, rate.chunkBytes, clock.now());
   }
 
@@ -125,7 +123,7 @@ export class Scheduler {
     }
     this.ackedBulk = bytes;
     this.window.acked(bytes, this.clock.now(), this.receivedBulk);
-    this.capUnsentOnLongPath();
+    this.capUnsent();
     this.pump();
   }
 
@@ -136,13 +134,14 @@ export class Scheduler {
 
   /**
    * `bytes` of the peer's DATA were taken (stored, or dropped for a cancelled transfer): the
-   * peer may send that much more. ACKs go every ACK_EVERY_BYTES, and with `now` at once (the
+   * peer may send that much more. ACKs go every ACK_EVERY_BYTES (more often early in a session,
+   * for the peer's young window: ackThresholdBytes), and with `now` at once (the
    * end of a transfer), so the peer's window never keeps an entry we owe it.
    */
   consumed(bytes: number, now = false): void {
     this.consumedBulk += bytes;
     const owed = this.consumedBulk - this.ackedToPeer;
-    if (owed >= ACK_EVERY_BYTES || (now && owed > 0)) {
+    if (owed >= ackThresholdBytes(this.consumedBulk) || (now && owed > 0)) {
       this.ackedToPeer = this.consumedBulk;
       this.send({ kind: "ack", bytes: this.consumedBulk });
     }
@@ -203,18 +202,23 @@ export class Scheduler {
       // This turn's share of DATA is out: the continuation goes on next turn. Reads that
       // resolve at once would otherwise starve timers, input and ACK handling.
       if (this.turnSpent()) return;
-      const bulk = this.hooks.nextBulk();
+      if (this.sentBulk === 0) this.capUnsent(); // from the first DATA frame: the path is not known yet
+      const bulk = this.hooks.nextBulk(this.window.frameBytes());
       if (bulk === undefined) return;
       if (bulk !== "again") this.write(bulk);
     }
   }
 
-  /** Caps the kernel's unsent bytes once the path reads as long; lifts the cap if it turns out short. */
-  private capUnsentOnLongPath(): void {
-    const long = this.window.longPath;
-    if (long === this.unsentCapped || !this.conn.limitUnsent) return;
-    this.unsentCapped = long;
-    this.conn.limitUnsent(long ? LONG_PATH_UNSENT_BYTES : 0);
+  /**
+   * Caps the kernel's unsent bytes as the send window says: small from the first DATA frame
+   * until a round trip shows the path, then growing with the delivery rate on a long path, and
+   * lifted on a short one.
+   */
+  private capUnsent(): void {
+    const cap = this.window.unsentCap;
+    if (cap === this.unsentCap || !this.conn.limitUnsent) return;
+    this.unsentCap = cap;
+    this.conn.limitUnsent(cap);
   }
 
   /** True when this turn has written its share of DATA (the continuation is scheduled then). */

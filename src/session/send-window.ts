@@ -27,10 +27,27 @@
  * JIT) and read as a long path, and going straight to the floor put 1.5 MiB and more ahead of
  * the first chat lines of every transfer (15-28 ms on loopback).
  *
+ * A young window (the session's first bytes, with a peer that ACKs early: ackThresholdBytes)
+ * starts at YOUNG_WINDOW_BYTES and grows by YOUNG_GROWTH of each byte ACKed up to
+ * SHORT_MIN_BYTES (or until a round trip shows a short path), then as any window does: below
+ * TCP's own slow start (10 segments, + each byte ACKed), so a long path's congestion window
+ * has room for a chat segment. A window that starts at 512 KiB hands TCP 5 round trips of
+ * data at once, and every chat line written meanwhile waited behind it (200-290 ms on a 40 ms
+ * path). Growing by three quarters of what TCP grows by still keeps TCP's window growing
+ * (Linux grows it while at least half of it is in use), and leaves it ahead of the doubling
+ * that follows.
+ *
+ * Until a round trip says the path is short, frames and the kernel's unsent bytes are kept in
+ * proportion to the window (frameBytes: a quarter of it, unsentCap: a sixteenth, within
+ * bounds), so what a chat line may find ahead of it shrinks with the window; a short path
+ * drops both limits at its first clean ACK. Round trips of frames written before the first
+ * ACK are not sampled: they include the receiver's cold start (JIT, file open), which read as
+ * a long path on loopback.
+ *
  * Pure bookkeeping: the caller passes the clock and its received-DATA count; no I/O.
  */
 
-import { WINDOW_BYTES, WINDOW_CAP_BYTES } from "./limits.ts";
+import { ACK_EVERY_BYTES, CHUNK_BYTES, LONG_PATH_UNSENT_BYTES, WINDOW_BYTES, WINDOW_CAP_BYTES } from "./limits.ts";
 
 /** Growth per round trip while the window is the limit. */
 const GAIN = 1.25;
@@ -48,6 +65,32 @@ const MIN_SAMPLE_MS = 5;
 const RATE_MEMORY_MS = 1_000;
 /** DATA frames remembered for RTT samples (more in flight: the oldest are dropped). */
 const MAX_TRACKED_FRAMES = 4_096;
+/** A young window's start: under TCP's initial 10 segments with a frame of overshoot. */
+export const YOUNG_WINDOW_BYTES = 8 * 1024;
+/** A young window grows by this much per byte ACKed (TCP's slow start: 1). */
+const YOUNG_GROWTH = 0.75;
+/** Off a short path frames are a quarter of the window, in steps of this, at least this. */
+const FRAME_STEP_BYTES = 4 * 1024;
+/** Off a short path the kernel holds at most a sixteenth of the window unsent, in steps of this, at least this. */
+const UNSENT_STEP_BYTES = 16 * 1024;
+
+/** `fraction` of `bytes`, rounded down to whole `step`s, within [step, most]. */
+export function stepsOf(bytes: number, fraction: number, step: number, most: number): number {
+  return Math.min(most, Math.max(1, Math.floor((bytes * fraction) / step)) * step);
+}
+
+/**
+ * The receiver's ACK cadence: every ACK_EVERY_BYTES consumed, but early in a session every
+ * quarter of what it consumed so far (at least FRAME_STEP_BYTES), so a young window (which
+ * is smaller than ACK_EVERY_BYTES) hears back. Never a deadlock: a blocked young window
+ * W = YOUNG_WINDOW_BYTES + YOUNG_GROWTH x acked has at least W owed once all is consumed,
+ * which is more than FRAME_STEP_BYTES and more than a quarter of all sent; any other window is
+ * at least SHORT_MIN_BYTES, more than ACK_EVERY_BYTES.
+ * @param consumedTotal - DATA bytes consumed in the session so far
+ */
+export function ackThresholdBytes(consumedTotal: number): number {
+  return Math.min(ACK_EVERY_BYTES, Math.max(FRAME_STEP_BYTES, Math.floor(consumedTotal / 4)));
+}
 
 interface Frame {
   /** Running DATA byte count once this frame was written. */
@@ -55,6 +98,8 @@ interface Frame {
   readonly sentAt: number;
   /** The peer's DATA bytes we had received when it was written. */
   readonly receivedMark: number;
+  /** Written before the first ACK: its round trip holds the receiver's cold start. */
+  readonly cold: boolean;
 }
 
 export class SendWindow {
@@ -75,16 +120,19 @@ export class SendWindow {
   /** ...which ends once this many bytes are ACKed (what had been sent when it began). */
   private roundEnd = 0;
   private sentTotal = 0;
+  /** Growing from YOUNG_WINDOW_BYTES by the bytes ACKed (see the header), until SHORT_MIN_BYTES. */
+  private young: boolean;
 
   /**
    * @param floor - a long path's window never shrinks below this once it got there (a short
    *   path's stays between SHORT_MIN_BYTES and it)
    * @param cap - nor grows beyond this (in-flight bytes sit in kernel buffers)
    */
-  constructor(floor = WINDOW_BYTES, cap = WINDOW_CAP_BYTES) {
+  constructor(floor = WINDOW_BYTES, cap = WINDOW_CAP_BYTES, options: { readonly young?: boolean } = {}) {
     this.floor = floor;
     this.cap = Math.max(cap, floor);
-    this.size = Math.min(SHORT_MIN_BYTES, floor);
+    this.young = options.young === true && YOUNG_WINDOW_BYTES < Math.min(SHORT_MIN_BYTES, floor);
+    this.size = this.young ? YOUNG_WINDOW_BYTES : Math.min(SHORT_MIN_BYTES, floor);
     this.roundStartSize = this.size;
   }
 
@@ -98,6 +146,31 @@ export class SendWindow {
     return Number.isFinite(this.minRttMs) && this.minRttMs >= GROW_RTT_MS;
   }
 
+  /** The path reads as short: its shortest clean round trip is under GROW_RTT_MS. */
+  get shortPath(): boolean {
+    return this.minRttMs < GROW_RTT_MS;
+  }
+
+  /**
+   * DATA payload bytes for the next frame: `most` on a short path; else a quarter of the
+   * window (at least FRAME_STEP_BYTES), so while the window is young a chat line waits behind
+   * a small record, not a whole CHUNK_BYTES one.
+   */
+  frameBytes(most = CHUNK_BYTES): number {
+    if (this.shortPath) return most;
+    return stepsOf(this.size, 1 / 4, FRAME_STEP_BYTES, most);
+  }
+
+  /**
+   * The most the kernel should hold unsent (TCP_NOTSENT_LOWAT), 0 for no limit: none on a short
+   * path; else a sixteenth of the window (UNSENT_STEP_BYTES at least, LONG_PATH_UNSENT_BYTES
+   * at most), so it is small from a transfer's first frame until a round trip shows the path.
+   */
+  get unsentCap(): number {
+    if (this.shortPath) return 0;
+    return stepsOf(this.size, 1 / 16, UNSENT_STEP_BYTES, LONG_PATH_UNSENT_BYTES);
+  }
+
   /** The shortest clean round trip seen so far, ms (Infinity before the first). */
   get minRtt(): number {
     return this.minRttMs;
@@ -109,7 +182,7 @@ export class SendWindow {
    * @param received - the running count of DATA bytes received from the peer
    */
   sent(sentTotal: number, now: number, received = 0): void {
-    if (this.frames.length === 0 && now - this.lastAckAt > RATE_MEMORY_MS) {
+    if (!this.young && this.frames.length === 0 && now - this.lastAckAt > RATE_MEMORY_MS) {
       // Idle for a while: what the path delivered then says little now. Start small again.
       this.size = Math.min(SHORT_MIN_BYTES, this.floor);
       this.roundStartSize = this.size;
@@ -119,7 +192,7 @@ export class SendWindow {
     }
     this.sentTotal = sentTotal;
     if (this.frames.length >= MAX_TRACKED_FRAMES) this.frames.shift();
-    this.frames.push({ end: sentTotal, sentAt: now, receivedMark: received });
+    this.frames.push({ end: sentTotal, sentAt: now, receivedMark: received, cold: this.lastAcked === 0 });
   }
 
   /**
@@ -134,7 +207,7 @@ export class SendWindow {
     // Round trip: from writing the last frame this ACK covers in full to now.
     let covered: Frame | undefined;
     while (this.frames.length > 0 && (this.frames[0] as Frame).end <= ackedTotal) covered = this.frames.shift();
-    if (covered && covered.receivedMark === received) {
+    if (covered && !covered.cold && covered.receivedMark === received) {
       this.minRttMs = Math.min(this.minRttMs, Math.max(now - covered.sentAt, 0));
     }
     if (ackedTotal >= this.roundEnd) {
@@ -142,6 +215,22 @@ export class SendWindow {
       this.roundEnd = this.sentTotal;
     }
     this.sampleRate(ackedTotal, now);
+    if (this.young && !this.shortPath) {
+      const grown = Math.min(SHORT_MIN_BYTES, this.floor);
+      this.size = Math.min(grown, Math.round(YOUNG_WINDOW_BYTES + YOUNG_GROWTH * ackedTotal));
+      this.young = this.size < grown;
+      this.roundStartSize = this.size;
+      this.roundEnd = this.sentTotal;
+      return;
+    }
+    if (this.young) {
+      // A short path: from here its window is sized as always, from SHORT_MIN_BYTES up (which
+      // is also what keeps the usual ACK cadence from stalling it).
+      this.young = false;
+      this.size = Math.max(this.size, Math.min(SHORT_MIN_BYTES, this.floor));
+      this.roundStartSize = this.size;
+      this.roundEnd = this.sentTotal;
+    }
     this.resize();
   }
 

@@ -12,6 +12,7 @@ import { basename } from "node:path";
 import {
   boundedReason,
   encodeMessage,
+  Feature,
   type FolderEntry,
   type Frame,
   FrameType,
@@ -100,12 +101,13 @@ export class Session {
       channel.conn,
       clock,
       {
-        nextBulk: () => this.outgoing.nextBulk(),
+        nextBulk: (maxPayloadBytes) => this.outgoing.nextBulk(maxPayloadBytes),
         bulkAllowed: () => this.isActive,
         wrote: () => this.keepalive.spoke(),
         overflowed: (error) => this.channel.fail(error),
       },
       rate,
+      { peerAcksEarly: options.peer.features.includes(Feature.EarlyAcks) },
     );
     const host = {
       events: options.events,

@@ -116,11 +116,11 @@ export class FileSender implements FrameSource {
   }
 
   /** See FrameSource.nextFrame; never null for a file. */
-  nextFrame(): Uint8Array | undefined {
+  nextFrame(maxPayloadBytes = this.chunkBytes): Uint8Array | undefined {
     const fd = this.fd;
     if (fd === undefined || this.eof) return undefined;
     // The offer promised `size` bytes: exactly those go, even if the file grows meanwhile.
-    const want = Math.min(this.chunkBytes, this.size - this.sent);
+    const want = Math.min(this.chunkBytes, maxPayloadBytes, this.size - this.sent);
     if (want <= 0) {
       this.eof = true;
       this.closeFile();

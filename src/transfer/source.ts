@@ -31,8 +31,10 @@ export interface FrameSource {
    * The next DATA frame (header and bytes, a view of a reused buffer that must be written in
    * full before the next call); null when none is ready yet (`onReadable` fires later);
    * undefined at the end. @throws TransferError when reading fails
+   * @param maxPayloadBytes - at most this many file bytes in it (default and upper bound: the
+   *   source's chunk size); the scheduler sends small frames while its window is young
    */
-  nextFrame(): Uint8Array | null | undefined;
+  nextFrame(maxPayloadBytes?: number): Uint8Array | null | undefined;
   /** Total and digest of the bytes handed out. Call once, at the end. */
   trailer(): SendTrailer;
   /**

@@ -42,7 +42,7 @@ export class StreamSender implements FrameSource {
     this.readAhead();
   }
 
-  nextFrame(): Uint8Array | null | undefined {
+  nextFrame(maxPayloadBytes = this.chunkBytes): Uint8Array | null | undefined {
     if (this.failure) throw this.failure;
     const chunk = this.pending;
     if (chunk === undefined) {
@@ -50,7 +50,7 @@ export class StreamSender implements FrameSource {
       this.readAhead();
       return null;
     }
-    const n = Math.min(chunk.length, this.chunkBytes);
+    const n = Math.min(chunk.length, this.chunkBytes, maxPayloadBytes);
     this.buffer.set(chunk.subarray(0, n), PAYLOAD_OFFSET);
     this.pending = n < chunk.length ? chunk.subarray(n) : undefined;
     if (this.pending === undefined) this.readAhead();

@@ -1,5 +1,5 @@
 /**
- * A link with a long round trip (a relay on 127.0.0.1 that holds every chunk 100 ms each way):
+ * A link with a long round trip (a relay on 127.0.0.1 that holds every chunk 400 ms each way):
  * the send window, sized in time, grows past its loopback floor so the link is not capped at
  * floor / round trip, the file arrives intact, and chat still goes both ways meanwhile.
  */
@@ -19,30 +19,33 @@ afterEach(() => {
   for (const p of peers.splice(0)) p.close();
 });
 
-test("over a 200 ms round trip the send window grows past its floor; file intact, chat flows", async () => {
+test("over an 800 ms round trip the send window grows past its floor; file intact, chat flows", async () => {
   const alice = new TestPeer("alice", "xxh3");
   const bob = new TestPeer("bob", "xxh3");
   peers.push(alice, bob);
-  const relay = await startRelay(bob.listener.port, undefined, undefined, { delayMs: 100 });
+  // The window grows past its floor only where the path carries more than the floor per round
+  // trip: this test's relay shares one process with both peers, and under load it carried 2.6 MB/s,
+  // 0.57 MB per 200 ms (the window rightly stayed at its 1.5 MiB floor); at 800 ms that is 2 MB.
+  const relay = await startRelay(bob.listener.port, undefined, undefined, { delayMs: 400 });
   relays.push(relay);
   await alice.rendezvous.dialed(await dial("127.0.0.1", relay.port), bob.codeWords);
   const [sending] = await Promise.all([alice.waitForSession(), bob.waitForSession()]);
 
   const path = join(alice.dir, "far.bin");
-  const bytes = writeRandomFile(path, 32 * 1024 * 1024);
+  const bytes = writeRandomFile(path, 16 * 1024 * 1024);
   let widest = 0;
   alice.onProgress = () => {
     widest = Math.max(widest, sending.sendWindowBytes);
   };
   sending.sendFile(path);
   sending.sendChat("over the long link");
-  const done = await bob.waitFor("finished", () => true, 60_000);
+  const done = await bob.waitFor("finished", () => true, 110_000);
 
   expect(done.done.bytes).toBe(bytes.length);
   expect(Buffer.compare(readFileSync(join(bob.dir, "far.bin")), Buffer.from(bytes))).toBe(0);
-  // A fixed window would have stayed at WINDOW_BYTES (and the link at 1.5 MiB per 200 ms): any
+  // A fixed window would have stayed at WINDOW_BYTES (and the link at 1.5 MiB per 800 ms): any
   // growth past it is the behaviour under test. How far it grows follows the delivery rate, a
   // speed: 2.8 MB on an idle machine, 1.97 MB with the load average at 15, so no bound on that.
   expect(widest).toBeGreaterThan(WINDOW_BYTES);
   expect(bob.events.some((e) => e.type === "chat" && e.text === "over the long link")).toBe(true);
-}, 60_000);
+}, 120_000);

@@ -1,7 +1,9 @@
 /**
- * The kernel's unsent bytes on a long path (TCP_NOTSENT_LOWAT): the scheduler caps them once the
- * send window's round trip reads as long, leaves a short path's socket as it was, and lifts the
- * cap if the path turns out short; a real socket on 127.0.0.1 reads the cap back.
+ * The kernel's unsent bytes and the size of DATA frames while the path is not known yet
+ * (TCP_NOTSENT_LOWAT, SendWindow.unsentCap / frameBytes): the scheduler caps the unsent bytes
+ * from the first DATA frame, lifts the cap at the first ACK that shows a short path, keeps it
+ * on a long one; with a peer that ACKs early the window starts young, with small frames that
+ * grow as ACKs come; a real socket on 127.0.0.1 reads the cap back.
  */
 
 import { afterEach, expect, test } from "bun:test";
@@ -15,11 +17,10 @@ import {
 } from "../../src/net/index.ts";
 import { notSentLowWater } from "../../src/net/tcp-options.ts";
 import { DATA_HEADER_BYTES } from "../../src/protocol/index.ts";
-import { LONG_PATH_UNSENT_BYTES } from "../../src/session/limits.ts";
+import { CHUNK_BYTES, LONG_PATH_UNSENT_BYTES } from "../../src/session/limits.ts";
 import { type BulkFrame, Scheduler } from "../../src/session/scheduler.ts";
+import { SHORT_MIN_BYTES, YOUNG_WINDOW_BYTES } from "../../src/session/send-window.ts";
 import { ManualClock } from "../memory-sessions.ts";
-
-const PAYLOAD = 256 * 1024;
 
 /** Takes every write at once and records each cap asked for. */
 class CapRecordingConnection implements Connection {
@@ -37,35 +38,83 @@ class CapRecordingConnection implements Connection {
   setEvents(_events: ConnectionEvents): void {}
 }
 
-/** A scheduler with DATA always ready, one frame ACKed after each of `roundTripsMs` (the clock advances that much first): the caps it asked for. */
-function sendWithRoundTrips(roundTripsMs: number[]): number[] {
+/**
+ * A scheduler with DATA always ready (frames as large as it asks for, CHUNK_BYTES at most);
+ * after each of `roundTripsMs` (the clock advances that much first) everything sent is ACKed.
+ * @returns the caps it asked for, the payload of every frame, and its window at the start
+ */
+function sendWithRoundTrips(
+  roundTripsMs: number[],
+  peerAcksEarly = false,
+): { caps: number[]; payloads: number[]; firstWindow: number } {
   const clock = new ManualClock();
   const conn = new CapRecordingConnection();
-  const scheduler = new Scheduler(conn, clock, {
-    nextBulk: (): BulkFrame => ({ frame: new Uint8Array(DATA_HEADER_BYTES + PAYLOAD), written() {} }),
-    bulkAllowed: () => true,
-    wrote() {},
-    overflowed() {},
-  });
+  const payloads: number[] = [];
+  const scheduler = new Scheduler(
+    conn,
+    clock,
+    {
+      nextBulk: (max?: number): BulkFrame => {
+        const payload = Math.min(CHUNK_BYTES, max ?? CHUNK_BYTES);
+        payloads.push(payload);
+        return { frame: new Uint8Array(DATA_HEADER_BYTES + payload), written() {} };
+      },
+      bulkAllowed: () => true,
+      wrote() {},
+      overflowed() {},
+    },
+    undefined,
+    { peerAcksEarly },
+  );
+  const firstWindow = scheduler.windowBytes;
   scheduler.pump();
-  let acked = 0;
+  let sent = 0;
   for (const ms of roundTripsMs) {
+    sent = payloads.reduce((a, b) => a + b, 0);
     clock.advance(ms); // also runs the turn's continuation, which writes more
-    acked += PAYLOAD;
-    scheduler.acked(acked);
+    scheduler.acked(sent);
   }
   scheduler.stop();
-  return conn.caps;
+  return { caps: conn.caps, payloads, firstWindow };
 }
 
-test("a long path's socket gets the unsent cap at its first ACK; a short path's is left alone", () => {
-  expect(sendWithRoundTrips([40])).toEqual([LONG_PATH_UNSENT_BYTES]);
-  expect(sendWithRoundTrips([40, 40, 40])).toEqual([LONG_PATH_UNSENT_BYTES]);
-  expect(sendWithRoundTrips([1, 1, 1])).toEqual([]);
+test("the unsent cap is on from the first DATA frame and lifted at the first ACK that shows a short path", () => {
+  const { caps } = sendWithRoundTrips([1, 1, 1]);
+  expect(caps).toHaveLength(2);
+  expect(caps[0]).toBeGreaterThan(0);
+  expect(caps[0]).toBeLessThanOrEqual(LONG_PATH_UNSENT_BYTES / 2);
+  expect(caps[1]).toBe(0);
 });
 
-test("a path that read as long (a cold receiver's first ACK) and then as short gets the cap lifted", () => {
-  expect(sendWithRoundTrips([12, 0, 1, 1])).toEqual([LONG_PATH_UNSENT_BYTES, 0]);
+test("a long path keeps the cap from the first frame, growing with the window up to LONG_PATH_UNSENT_BYTES", () => {
+  const { caps } = sendWithRoundTrips(Array(12).fill(40));
+  expect(caps.length).toBeGreaterThan(1);
+  expect(caps.every((c) => c > 0 && c <= LONG_PATH_UNSENT_BYTES)).toBe(true);
+  expect(caps).toEqual([...caps].sort((a, b) => a - b)); // it only grows here
+  expect(caps.at(-1) as number).toBeGreaterThan(caps[0] as number);
+});
+
+test("a cold receiver's slow first ACK does not read as a long path: the cap is lifted at the next", () => {
+  const { caps } = sendWithRoundTrips([12, 1, 1]);
+  expect(caps).toHaveLength(2);
+  expect(caps[0]).toBeLessThan(LONG_PATH_UNSENT_BYTES); // as set at the first frame, not raised by the 12 ms
+  expect(caps[1]).toBe(0);
+});
+
+test("with a peer that ACKs early the window starts young: small frames that grow as ACKs come", () => {
+  const { payloads, firstWindow } = sendWithRoundTrips(Array(12).fill(40), true);
+  expect(firstWindow).toBe(YOUNG_WINDOW_BYTES);
+  expect(payloads[0]).toBeLessThanOrEqual(YOUNG_WINDOW_BYTES);
+  expect(payloads).toEqual([...payloads].sort((a, b) => a - b)); // never shrink on the way up
+  expect(payloads.at(-1)).toBe(CHUNK_BYTES);
+  // Without the peer's early ACKs the window starts where it always did (its ACKs come every 192 KiB).
+  expect(sendWithRoundTrips([40], false).firstWindow).toBe(SHORT_MIN_BYTES);
+});
+
+test("a young window on a short path goes to whole frames at the first clean ACK", () => {
+  const { payloads } = sendWithRoundTrips([0.2, 0.2, 0.2], true);
+  expect(payloads[0]).toBeLessThanOrEqual(YOUNG_WINDOW_BYTES);
+  expect(payloads.at(-1)).toBe(CHUNK_BYTES);
 });
 
 const listeners: Listener[] = [];

@@ -7,7 +7,7 @@
 
 import { expect, test } from "bun:test";
 import { ACK_EVERY_BYTES, CHUNK_BYTES, WINDOW_BYTES } from "../../src/session/limits.ts";
-import { SHORT_MIN_BYTES } from "../../src/session/send-window.ts";
+import { ackThresholdBytes, SendWindow, SHORT_MIN_BYTES } from "../../src/session/send-window.ts";
 
 test("the receiver ACKs well before the smallest send window is used up", () => {
   const smallestWindow = Math.min(SHORT_MIN_BYTES, WINDOW_BYTES);
@@ -15,4 +15,35 @@ test("the receiver ACKs well before the smallest send window is used up", () => 
   expect(ACK_EVERY_BYTES).toBeLessThanOrEqual(smallestWindow / 2);
   // And a window holds at least two records, so the pipe never empties between ACKs.
   expect(smallestWindow).toBeGreaterThanOrEqual(2 * CHUNK_BYTES);
+});
+
+test("a young window (smaller than ACK_EVERY_BYTES) always hears back from a receiver with the early cadence", () => {
+  // Lossless and instant: the sender fills its window, the receiver consumes all of it and ACKs
+  // when ackThresholdBytes says so. A blocked sender with no ACK due would be a hang.
+  const window = new SendWindow(undefined, undefined, { young: true });
+  expect(window.bytes).toBeLessThan(ACK_EVERY_BYTES);
+  let sent = 0;
+  let acked = 0;
+  let now = 0;
+  let sizes = 0;
+  while (sent < 64 * 2 ** 20) {
+    while (sent - acked < window.bytes) {
+      sent += window.frameBytes();
+      window.sent(sent, now);
+    }
+    const owed = sent - acked; // all consumed at once
+    expect(owed).toBeGreaterThanOrEqual(ackThresholdBytes(sent));
+    now += 40;
+    acked = sent;
+    window.acked(acked, now);
+    sizes++;
+  }
+  expect(window.bytes).toBeGreaterThanOrEqual(WINDOW_BYTES); // grown up
+  expect(sizes).toBeGreaterThan(5);
+});
+
+test("the early ACK cadence: a quarter of what was consumed, from 4 KiB up to ACK_EVERY_BYTES", () => {
+  expect(ackThresholdBytes(0)).toBe(4096);
+  expect(ackThresholdBytes(64 * 1024)).toBe(16 * 1024);
+  expect(ackThresholdBytes(10 * 2 ** 20)).toBe(ACK_EVERY_BYTES);
 });

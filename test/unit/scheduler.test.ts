@@ -17,7 +17,7 @@ class SlowWriteConnection implements Connection {
   readonly written: Uint8Array[] = [];
   constructor(
     private readonly clock: ManualClock,
-    private readonly writeMs: number,
+    public writeMs: number,
   ) {}
   write(bytes: Uint8Array): void {
     this.written.push(bytes);
@@ -32,7 +32,7 @@ const PAYLOAD = 256 * 1024;
 
 test("a frame's round trip counts from before its write, not after it", () => {
   const clock = new ManualClock();
-  const conn = new SlowWriteConnection(clock, 20);
+  const conn = new SlowWriteConnection(clock, 0);
   let frames = 1;
   const scheduler = new Scheduler(conn, clock, {
     nextBulk: (): BulkFrame | undefined =>
@@ -41,10 +41,16 @@ test("a frame's round trip counts from before its write, not after it", () => {
     wrote() {},
     overflowed() {},
   });
-  scheduler.pump(); // writes the frame at t=0; the write returns at t=20
-  expect(conn.written).toHaveLength(1);
-  clock.advance(20); // the ACK arrives at t=40: 40 ms after the frame went out
-  scheduler.acked(PAYLOAD);
+  scheduler.pump(); // the first frame, at t=0
+  clock.advance(5);
+  scheduler.acked(PAYLOAD); // the first ACK: not sampled, the receiver's cold start is in it
+  expect(scheduler.minRttMs).toBe(Number.POSITIVE_INFINITY);
+  conn.writeMs = 20;
+  frames = 1;
+  scheduler.pump(); // writes the next frame at t=5; the write returns at t=25
+  expect(conn.written).toHaveLength(2);
+  clock.advance(20); // the ACK arrives at t=45: 40 ms after the frame went out
+  scheduler.acked(2 * PAYLOAD);
   // Stamped after its write, the frame would show a 20 ms round trip: shorter than the path's,
   // and the window's minimum never rises again.
   expect(scheduler.minRttMs).toBe(40);

@@ -5,7 +5,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { WINDOW_BYTES, WINDOW_CAP_BYTES } from "../../src/session/limits.ts";
-import { SendWindow, SHORT_MIN_BYTES } from "../../src/session/send-window.ts";
+import { SendWindow, SHORT_MIN_BYTES, stepsOf, YOUNG_WINDOW_BYTES } from "../../src/session/send-window.ts";
 
 const FRAME = 256 * 1024;
 const ACK_EVERY = 192 * 1024;
@@ -153,17 +153,61 @@ describe("SendWindow", () => {
   test("a duplicate ACK changes nothing", () => {
     const window = new SendWindow();
     window.sent(FRAME, 0);
-    window.acked(FRAME, 10);
-    window.acked(FRAME, 20);
+    window.acked(FRAME, 5); // the first ACK: its frame's round trip is not sampled (below)
+    window.sent(2 * FRAME, 10);
+    window.acked(2 * FRAME, 20);
+    window.acked(2 * FRAME, 30);
     expect(window.minRtt).toBe(10);
   });
 
   test("its round trip never rises: samples taken behind a full window do not feed it", () => {
     const window = new SendWindow();
     window.sent(FRAME, 0);
-    window.acked(FRAME, 1); // 1 ms round trip with an empty path
+    window.acked(FRAME, 1);
     window.sent(2 * FRAME, 1);
-    window.acked(2 * FRAME, 50); // a queued frame: 49 ms
+    window.acked(2 * FRAME, 2); // 1 ms round trip with an empty path
+    window.sent(3 * FRAME, 2);
+    window.acked(3 * FRAME, 51); // a queued frame: 49 ms
     expect(window.minRtt).toBe(1);
+  });
+
+  test("frames written before the first ACK give no round trip (the receiver's cold start is in it)", () => {
+    const window = new SendWindow();
+    window.sent(FRAME, 0);
+    window.sent(2 * FRAME, 0);
+    window.acked(FRAME, 30); // a cold receiver: 30 ms on loopback
+    expect(window.minRtt).toBe(Number.POSITIVE_INFINITY);
+    expect(window.longPath).toBe(false);
+    window.sent(3 * FRAME, 30);
+    window.acked(3 * FRAME, 30.5);
+    expect(window.minRtt).toBe(0.5);
+    expect(window.shortPath).toBe(true);
+  });
+});
+
+describe("SendWindow, young (a peer that ACKs early)", () => {
+  test("starts under TCP's initial window, grows by three quarters of each byte ACKed, then on to the floor", () => {
+    const window = new SendWindow(undefined, undefined, { young: true });
+    expect(window.bytes).toBe(YOUNG_WINDOW_BYTES);
+    expect(window.frameBytes()).toBe(4096);
+    expect(window.unsentCap).toBe(16 * 1024);
+    window.sent(8192, 0);
+    window.acked(8192, 40); // the first ACK: no round trip yet, the path is not known
+    expect(window.bytes).toBe(YOUNG_WINDOW_BYTES + 6144);
+    let sent = 8192;
+    for (let now = 80; window.bytes < WINDOW_BYTES; now += 40) {
+      sent += window.bytes;
+      window.sent(sent, now - 40);
+      window.acked(sent, now);
+    }
+    expect(window.bytes).toBe(WINDOW_BYTES);
+    expect(window.longPath).toBe(true);
+    expect(window.frameBytes()).toBe(FRAME);
+  });
+
+  test("stepsOf: a fraction in whole steps, at least one step, at most the bound", () => {
+    expect(stepsOf(8192, 1 / 4, 4096, FRAME)).toBe(4096);
+    expect(stepsOf(100_000, 1 / 4, 4096, FRAME)).toBe(24_576);
+    expect(stepsOf(16 * 2 ** 20, 1 / 4, 4096, FRAME)).toBe(FRAME);
   });
 });
