@@ -2,7 +2,8 @@
  * Chat trace: a debugging aid that timestamps each chat line at the stages it passes, so a
  * slow line can be pinned on the stage that held it. Off unless PARLEY_CHAT_TRACE names a
  * file prefix; then each process keeps its stamps in memory (no I/O on the path it measures)
- * and writes them at exit to `<prefix>.<pid>`, one line per stamp:
+ * and writes them at exit to a new file `<prefix>.<pid>` (mode 0600: it holds the chat text; a
+ * file or link already there is never overwritten), one line per stamp:
  *
  *   <stage> <epoch ms, fractional> <extra> <chat text>
  *
@@ -22,7 +23,7 @@
  * updates a running thread's CPU time at scheduler ticks, so `cpu` is coarse (a few ms).
  */
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync, writeSync } from "node:fs";
 
 /** A moment: wall time (ms), and the main thread's time on a CPU and waiting for one (ms, Linux schedstat). */
 export interface TraceMark {
@@ -94,8 +95,14 @@ export class ChatTrace {
   /** Epoch ms at performance.now() == 0. */
   private readonly origin = epochOrigin();
 
-  /** @param path - where `save` writes (the process id is appended) */
-  constructor(private readonly path: string) {}
+  /**
+   * @param path - where `save` writes (the process id is appended)
+   * @param warn - told, in one line, when the trace cannot be written (default: stderr)
+   */
+  constructor(
+    private readonly path: string,
+    private readonly warn: (line: string) => void = (line) => writeSync(2, `${line}\n`),
+  ) {}
 
   /** Saves at exit, and from now on keeps event-loop stalls (a 2 ms interval that fires late). */
   start(): this {
@@ -155,14 +162,28 @@ export class ChatTrace {
     this.stamp("decoded", text);
   }
 
-  /** Writes the stamps to `<path>.<pid>`. */
-  save(): void {
+  /**
+   * Writes the stamps to `<path>.<pid>`, a new file only the user can read (it holds the chat
+   * text): one that exists already, or a link of that name (a guessable name in a shared
+   * folder), is left as it is. A trace that cannot be written costs one line on stderr, never
+   * the exit code. @returns whether it was written
+   */
+  save(): boolean {
+    const file = `${this.path}.${process.pid}`;
     const lines = this.stamps.map((s) =>
       s.cpu === undefined
         ? `${s.stage} ${s.at.toFixed(3)} ${s.extra.toFixed(2)} ${s.text}`
         : `${s.stage} ${s.at.toFixed(3)} ${s.extra.toFixed(2)}/${s.cpu.toFixed(1)}/${(s.queued ?? 0).toFixed(1)} ${s.text}`,
     );
-    writeFileSync(`${this.path}.${process.pid}`, `${lines.join("\n")}\n`);
+    try {
+      // "wx": O_CREAT | O_EXCL, which also refuses to follow a link at the name.
+      writeFileSync(file, `${lines.join("\n")}\n`, { flag: "wx", mode: 0o600 });
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      this.warn(`parley: chat trace not written to ${file} (${code})`);
+      return false;
+    }
   }
 }
 

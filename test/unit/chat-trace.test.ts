@@ -1,5 +1,12 @@
+/**
+ * The chat trace (src/session/chat-trace.ts): off unless PARLEY_CHAT_TRACE is set; the stamps it
+ * saves, in order, on one clock; slow work kept, quick work not; and where it saves them: a new
+ * file only its owner can read, never over a file or through a link already at that name, and
+ * a trace it cannot write costs one line, not the exit code or a stack trace.
+ */
+
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChatTrace, chatTrace } from "../../src/session/chat-trace.ts";
@@ -9,10 +16,12 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function traceIn(): { trace: ChatTrace; file: string } {
+function traceIn(): { trace: ChatTrace; file: string; dir: string; warnings: string[] } {
   const dir = mkdtempSync(join(tmpdir(), "chat-trace-"));
   dirs.push(dir);
-  return { trace: new ChatTrace(join(dir, "t")), file: join(dir, `t.${process.pid}`) };
+  const warnings: string[] = [];
+  const trace = new ChatTrace(join(dir, "t"), (line) => warnings.push(line));
+  return { trace, file: join(dir, `t.${process.pid}`), dir, warnings };
 }
 
 /** The saved lines as [stage, epoch ms, extra, text]. */
@@ -77,5 +86,49 @@ describe("chat trace", () => {
     // wall ms / on-CPU ms / waiting-for-CPU ms
     const [wall] = String(kept[0]?.[2]).split("/").map(Number);
     expect(wall).toBeGreaterThanOrEqual(2);
+  });
+
+  test("saves to a new file only its owner can read (the chat text is in it)", () => {
+    const { trace, file } = traceIn();
+    trace.stamp("in", "a private line");
+    expect(trace.save()).toBe(true);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  test("never overwrites a file already at its name, nor writes through a link there", () => {
+    const { trace, file, dir, warnings } = traceIn();
+    trace.stamp("in", "c 1");
+    writeFileSync(file, "precious\n");
+    expect(trace.save()).toBe(false);
+    expect(readFileSync(file, "utf8")).toBe("precious\n");
+
+    // A link planted at the guessable name (a shared folder, a known pid) to someone's file.
+    rmSync(file);
+    const victim = join(dir, "victim");
+    writeFileSync(victim, "victim's own\n");
+    symlinkSync(victim, file);
+    expect(trace.save()).toBe(false);
+    expect(readFileSync(victim, "utf8")).toBe("victim's own\n");
+    expect(warnings.length).toBe(2);
+    expect(warnings[0]).toBe(`parley: chat trace not written to ${file} (EEXIST)`);
+  });
+
+  test("a trace it cannot write at exit costs one line on stderr, not the exit code or a stack trace", () => {
+    const dir = mkdtempSync(join(tmpdir(), "chat-trace-"));
+    dirs.push(dir);
+    const module = join(import.meta.dir, "../../src/session/chat-trace.ts");
+    const run = Bun.spawnSync({
+      cmd: [
+        process.execPath,
+        "-e",
+        `import { chatTrace } from ${JSON.stringify(module)}; chatTrace?.stamp("in", "x");`,
+      ],
+      env: { ...process.env, PARLEY_CHAT_TRACE: join(dir, "missing-folder", "t") },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const stderr = run.stderr.toString();
+    expect(run.exitCode).toBe(0);
+    expect(stderr).toMatch(/^parley: chat trace not written to .*missing-folder\/t\.\d+ \(ENOENT\)\n$/);
   });
 });
