@@ -172,8 +172,8 @@ export class ChatTrace {
     const file = `${this.path}.${process.pid}`;
     const lines = this.stamps.map((s) =>
       s.cpu === undefined
-        ? `${s.stage} ${s.at.toFixed(3)} ${s.extra.toFixed(2)} ${s.text}`
-        : `${s.stage} ${s.at.toFixed(3)} ${s.extra.toFixed(2)}/${s.cpu.toFixed(1)}/${(s.queued ?? 0).toFixed(1)} ${s.text}`,
+        ? `${s.stage} ${s.at.toFixed(3)} ${s.extra.toFixed(2)} ${oneLine(s.text)}`
+        : `${s.stage} ${s.at.toFixed(3)} ${s.extra.toFixed(2)}/${s.cpu.toFixed(1)}/${(s.queued ?? 0).toFixed(1)} ${oneLine(s.text)}`,
     );
     try {
       // "wx": O_CREAT | O_EXCL, which also refuses to follow a link at the name.
@@ -185,6 +185,14 @@ export class ChatTrace {
       return false;
     }
   }
+}
+
+/**
+ * `text` with its control characters written as \xNN: a peer's line (its own text) can then
+ * neither add stamps of its own to the file nor send escape sequences to a terminal showing it.
+ */
+function oneLine(text: string): string {
+  return text.replace(/[\p{Cc}\\]/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
 const tracePath = process.env.PARLEY_CHAT_TRACE;

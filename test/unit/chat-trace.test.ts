@@ -1,8 +1,9 @@
 /**
  * The chat trace (src/session/chat-trace.ts): off unless PARLEY_CHAT_TRACE is set; the stamps it
- * saves, in order, on one clock; slow work kept, quick work not; and where it saves them: a new
- * file only its owner can read, never over a file or through a link already at that name, and
- * a trace it cannot write costs one line, not the exit code or a stack trace.
+ * saves, in order, on one clock, a peer's text kept on one line; slow work kept, quick work not;
+ * and where it saves them: a new file only its owner can read, never over a file or through a
+ * link already at that name, and a trace it cannot write costs one line, not the exit code or
+ * a stack trace.
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
@@ -86,6 +87,15 @@ describe("chat trace", () => {
     // wall ms / on-CPU ms / waiting-for-CPU ms
     const [wall] = String(kept[0]?.[2]).split("/").map(Number);
     expect(wall).toBeGreaterThanOrEqual(2);
+  });
+
+  test("a peer's line cannot add lines of its own to the file or carry escape sequences", () => {
+    const { trace, file } = traceIn();
+    trace.chatDecoded("hi\nshown 1.000 0 forged\u001b[2J\\x0a");
+    trace.save();
+    const lines = readFileSync(file, "utf8").trim().split("\n");
+    expect(lines.map((line) => line.split(" ")[0])).toEqual(["read", "decoded"]);
+    expect(lines[1]?.endsWith(" hi\\x0ashown 1.000 0 forged\\x1b[2J\\x5cx0a")).toBe(true);
   });
 
   test("saves to a new file only its owner can read (the chat text is in it)", () => {
