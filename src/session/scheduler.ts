@@ -202,10 +202,12 @@ export class Scheduler {
       // This turn's share of DATA is out: the continuation goes on next turn. Reads that
       // resolve at once would otherwise starve timers, input and ACK handling.
       if (this.turnSpent()) return;
-      if (this.sentBulk === 0) this.capUnsent(); // from the first DATA frame: the path is not known yet
       const bulk = this.hooks.nextBulk(this.window.frameBytes());
       if (bulk === undefined) return;
-      if (bulk !== "again") this.write(bulk);
+      if (bulk === "again") continue;
+      // From the first DATA frame (the path is not known yet); a session without DATA is left alone.
+      if (this.sentBulk === 0) this.capUnsent();
+      this.write(bulk);
     }
   }
 

@@ -94,6 +94,28 @@ test("a long path keeps the cap from the first frame, growing with the window up
   expect(caps.at(-1) as number).toBeGreaterThan(caps[0] as number);
 });
 
+test("a session that sends no DATA (chat, ACKs for the peer's transfer) never caps its socket's unsent bytes", () => {
+  const clock = new ManualClock();
+  const conn = new CapRecordingConnection();
+  let asked = 0;
+  const scheduler = new Scheduler(conn, clock, {
+    nextBulk: () => {
+      asked++;
+      return undefined; // no transfer of ours
+    },
+    bulkAllowed: () => true,
+    wrote() {},
+    overflowed() {},
+  });
+  scheduler.send({ kind: "chat", text: "only chat here" });
+  scheduler.consumed(1024 * 1024, true); // an ACK for the peer's DATA
+  clock.advance(40);
+  scheduler.send({ kind: "chat", text: "and more" });
+  scheduler.stop();
+  expect(asked).toBeGreaterThan(0); // the scheduler did look for DATA
+  expect(conn.caps).toEqual([]);
+});
+
 test("a cold receiver's slow first ACK does not read as a long path: the cap is lifted at the next", () => {
   const { caps } = sendWithRoundTrips([12, 1, 1]);
   expect(caps).toHaveLength(2);
