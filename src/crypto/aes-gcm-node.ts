@@ -35,6 +35,7 @@ const OWN_BUFFER_SLACK = 64;
 export class NodeGcmSealer implements GcmSealer {
   readonly backend = "node";
   private readonly key: Buffer;
+  private destroyed = false;
   /** A record's AAD (its length field), copied out of the record being sealed. */
   private aad = new Uint8Array(0);
 
@@ -59,7 +60,9 @@ export class NodeGcmSealer implements GcmSealer {
 
   /** Ciphertext to `out[at, at + n)`, the tag right after it; node:crypto's outputs released. */
   private sealTo(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, at: number): void {
-    const cipher = createCipheriv("aes-256-gcm", this.key, nonce);
+    // After destroy the key is zeros: sealing with it would be worse than failing.
+    if (this.destroyed) throw new Error("sealer used after destroy");
+    const cipher = createCipheriv("aes-256-gcm", this.key, nonce, { authTagLength: GCM_TAG_BYTES });
     cipher.setAAD(aad);
     if (plaintext.length > 0) {
       const ciphertext = cipher.update(plaintext);
@@ -72,12 +75,14 @@ export class NodeGcmSealer implements GcmSealer {
 
   destroy(): void {
     this.key.fill(0);
+    this.destroyed = true;
   }
 }
 
 export class NodeGcmOpener implements GcmOpener {
   readonly backend = "node";
   private readonly key: Buffer;
+  private destroyed = false;
   private decipher: DecipherGCM | undefined;
 
   constructor(key: Uint8Array) {
@@ -85,7 +90,9 @@ export class NodeGcmOpener implements GcmOpener {
   }
 
   begin(nonce: Uint8Array, aad: Uint8Array): void {
-    this.decipher = createDecipheriv("aes-256-gcm", this.key, nonce);
+    if (this.destroyed) throw new Error("opener used after destroy");
+    // The tag length pinned: a shorter tag given to finish() is refused, never checked short.
+    this.decipher = createDecipheriv("aes-256-gcm", this.key, nonce, { authTagLength: GCM_TAG_BYTES });
     this.decipher.setAAD(aad);
   }
 
@@ -119,6 +126,7 @@ export class NodeGcmOpener implements GcmOpener {
 
   destroy(): void {
     this.key.fill(0);
+    this.destroyed = true;
     this.decipher = undefined;
   }
 }

@@ -28,11 +28,12 @@ export function lazyLibrary<S extends Record<string, FFIFunction>>(
     library = null;
     for (const name of names) {
       try {
-        const opened = dlopen(name, symbols).symbols;
-        if (usable(opened)) {
-          library = opened;
+        const opened = dlopen(name, symbols);
+        if (usable(opened.symbols)) {
+          library = opened.symbols;
           break;
         }
+        opened.close();
       } catch {
         // Not under this name, or without one of the symbols (as macOS's libc lacks Linux's
         // xattr calls): try the next.

@@ -6,15 +6,14 @@
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RecordSealer } from "../../src/crypto/record.ts";
 import { SecureConnection } from "../../src/crypto/secure-connection.ts";
 import { type Connection, type ConnectionEvents, dial, listen, type SocketConnection } from "../../src/net/index.ts";
 import { receiveLowWater } from "../../src/net/tcp-options.ts";
-import { FrameChannel, Session, type SessionEvents } from "../../src/session/index.ts";
 import { writeRandomFile } from "./peers.ts";
+import { type SecureSide, secureSessionSide } from "./secure-session-side.ts";
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i * 7 + 3);
 const KEY_B = Uint8Array.from({ length: 32 }, (_, i) => 250 - i);
@@ -154,38 +153,10 @@ test.if(canMark)("the mark follows the record in hand and is 1 between records",
   expect(marks).toEqual([record.length - 1028, 1]);
 });
 
-interface Side {
-  session: Session;
-  events: Array<{ type: string; detail?: unknown }>;
-  dir: string;
-}
+type Side = SecureSide;
 
 function side(conn: Connection, origin: "dialed" | "accepted", sendKey: Uint8Array, receiveKey: Uint8Array): Side {
-  const dir = mkdtempSync(join(tmpdir(), "parley-lowat-"));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const events: Side["events"] = [];
-  const record = (type: string) => (detail?: unknown) => events.push({ type, detail });
-  const sessionEvents: SessionEvents = {
-    chatReceived: record("chat"),
-    transferStarted: () => {},
-    transferProgressed: () => {},
-    transferFinished: record("finished"),
-    transferFailed: record("failed"),
-    peerLeft: record("peerLeft"),
-    connectionLost: record("lost"),
-    closed: record("closed"),
-  };
-  const secure = new SecureConnection(conn);
-  secure.startSealing(sendKey);
-  secure.startOpening(receiveKey);
-  const session = new Session(new FrameChannel(secure, origin), {
-    peer: { kind: "hello", v: 1, app: "parley", nonce: "0000000000000000", features: [] },
-    downloadDir: dir,
-    checksum: "xxh3",
-    events: sessionEvents,
-  });
-  cleanups.push(() => session.abort("test over"));
-  return { session, events, dir };
+  return secureSessionSide(conn, origin, sendKey, receiveKey, cleanups);
 }
 
 test("a session with the mark: chat during and right after a 32 MiB transfer arrives, the file verifies", async () => {

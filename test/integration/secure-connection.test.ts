@@ -5,13 +5,11 @@
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SecureConnection } from "../../src/crypto/secure-connection.ts";
 import { type Connection, dial, listen } from "../../src/net/index.ts";
-import { FrameChannel, Session, type SessionEvents } from "../../src/session/index.ts";
 import { writeRandomFile } from "./peers.ts";
+import { type SecureSide, secureSessionSide } from "./secure-session-side.ts";
 
 const KEY_A = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
 const KEY_B = Uint8Array.from({ length: 32 }, (_, i) => 200 - i);
@@ -20,38 +18,10 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-interface Side {
-  session: Session;
-  events: Array<{ type: string; detail?: unknown }>;
-  dir: string;
-}
+type Side = SecureSide;
 
 function side(conn: Connection, origin: "dialed" | "accepted", sendKey: Uint8Array, receiveKey: Uint8Array): Side {
-  const dir = mkdtempSync(join(tmpdir(), "parley-secure-"));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const events: Side["events"] = [];
-  const record = (type: string) => (detail?: unknown) => events.push({ type, detail });
-  const sessionEvents: SessionEvents = {
-    chatReceived: record("chat"),
-    transferStarted: () => {},
-    transferProgressed: () => {},
-    transferFinished: record("finished"),
-    transferFailed: record("failed"),
-    peerLeft: record("peerLeft"),
-    connectionLost: record("lost"),
-    closed: record("closed"),
-  };
-  const secure = new SecureConnection(conn);
-  secure.startSealing(sendKey);
-  secure.startOpening(receiveKey);
-  const session = new Session(new FrameChannel(secure, origin), {
-    peer: { kind: "hello", v: 1, app: "parley", nonce: "0000000000000000", features: [] },
-    downloadDir: dir,
-    checksum: "xxh3",
-    events: sessionEvents,
-  });
-  cleanups.push(() => session.abort("test over"));
-  return { session, events, dir };
+  return secureSessionSide(conn, origin, sendKey, receiveKey, cleanups);
 }
 
 async function until(s: Side, type: string, timeoutMs = 20_000): Promise<{ type: string; detail?: unknown }> {
