@@ -38,11 +38,16 @@ export function setNotSentLowWater(fd: number, bytes: number): boolean {
 
 /** The socket's TCP_NOTSENT_LOWAT as set on it (0: never set), or undefined when unreadable. */
 export function notSentLowWater(fd: number): number | undefined {
+  return intOption(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT);
+}
+
+/** An int socket option's value, or undefined when unreadable (not Linux, no libc, not a socket). */
+function intOption(fd: number, level: number, name: number): number | undefined {
   const libc = sockoptCalls();
   if (!libc || !(fd >= 0)) return undefined;
   const value = new Int32Array(1);
   const length = new Uint32Array([4]);
-  return libc.getsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, ptr(value), ptr(length)) === 0 ? value[0] : undefined;
+  return libc.getsockopt(fd, level, name, ptr(value), ptr(length)) === 0 ? value[0] : undefined;
 }
 
 const SOL_SOCKET = 1;
@@ -65,9 +70,5 @@ export function setReceiveLowWater(fd: number, bytes: number): boolean {
 
 /** The socket's SO_RCVLOWAT (1 unless set), or undefined when unreadable. */
 export function receiveLowWater(fd: number): number | undefined {
-  const libc = sockoptCalls();
-  if (!libc || !(fd >= 0)) return undefined;
-  const value = new Int32Array(1);
-  const length = new Uint32Array([4]);
-  return libc.getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, ptr(value), ptr(length)) === 0 ? value[0] : undefined;
+  return intOption(fd, SOL_SOCKET, SO_RCVLOWAT);
 }
