@@ -30,15 +30,23 @@ function sockoptCalls() {
  * False when it could not be set (not Linux, no libc, not a TCP socket).
  */
 export function setNotSentLowWater(fd: number, bytes: number): boolean {
-  const libc = sockoptCalls();
-  if (!libc || !(fd >= 0)) return false;
-  const value = new Int32Array([bytes]);
-  return libc.setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, ptr(value), 4) === 0;
+  return setIntOption(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, bytes);
 }
 
 /** The socket's TCP_NOTSENT_LOWAT as set on it (0: never set), or undefined when unreadable. */
 export function notSentLowWater(fd: number): number | undefined {
   return intOption(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT);
+}
+
+/** The value setIntOption passes (set about once a record: no new array each time). */
+const optionValue = new Int32Array(1);
+
+/** Sets an int socket option; false when it could not (not Linux, no libc, not a socket). */
+function setIntOption(fd: number, level: number, name: number, value: number): boolean {
+  const libc = sockoptCalls();
+  if (!libc || !(fd >= 0)) return false;
+  optionValue[0] = value;
+  return libc.setsockopt(fd, level, name, ptr(optionValue), 4) === 0;
 }
 
 /** An int socket option's value, or undefined when unreadable (not Linux, no libc, not a socket). */
@@ -52,8 +60,6 @@ function intOption(fd: number, level: number, name: number): number | undefined 
 
 const SOL_SOCKET = 1;
 const SO_RCVLOWAT = 18;
-/** The value setReceiveLowWater passes (set about once a record: no new array each time). */
-const lowWaterValue = new Int32Array(1);
 
 /**
  * Sets the socket's SO_RCVLOWAT to `bytes` (at least 1): the socket reads as readable only once
@@ -62,10 +68,7 @@ const lowWaterValue = new Int32Array(1);
  * buffer. False when it could not be set (not Linux, no libc, not a socket).
  */
 export function setReceiveLowWater(fd: number, bytes: number): boolean {
-  const libc = sockoptCalls();
-  if (!libc || !(fd >= 0)) return false;
-  lowWaterValue[0] = Math.max(1, bytes);
-  return libc.setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, ptr(lowWaterValue), 4) === 0;
+  return setIntOption(fd, SOL_SOCKET, SO_RCVLOWAT, Math.max(1, bytes));
 }
 
 /** The socket's SO_RCVLOWAT (1 unless set), or undefined when unreadable. */
