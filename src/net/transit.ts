@@ -17,6 +17,7 @@
 import { networkInterfaces } from "node:os";
 import type { Connection, ConnectionEvents, SocketConnection } from "./connection.ts";
 import { dial, type Listener, listen } from "./endpoints.ts";
+import { ForwardingConnection } from "./forwarding-connection.ts";
 
 /** A host and port to try. */
 export interface TransitHint {
@@ -67,39 +68,14 @@ const NEVERMIND = new TextEncoder().encode("nevermind\n");
 const OK = new TextEncoder().encode("ok\n");
 
 /** A connection whose first bytes (already read during the handshake) are handed to its next owner. */
-class HandedOver implements Connection {
+class HandedOver extends ForwardingConnection {
   constructor(
-    private readonly inner: Connection,
+    inner: Connection,
     private leftover: Uint8Array | undefined,
-  ) {}
-  get remoteAddress() {
-    return this.inner.remoteAddress;
+  ) {
+    super(inner);
   }
-  get queuedBytes() {
-    return this.inner.queuedBytes;
-  }
-  get closed() {
-    return this.inner.closed;
-  }
-  get freshChunks() {
-    return this.inner.freshChunks;
-  }
-  write(bytes: Uint8Array) {
-    this.inner.write(bytes);
-  }
-  limitUnsent(bytes: number) {
-    return this.inner.limitUnsent?.(bytes) ?? false;
-  }
-  expectBytes(bytes: number) {
-    this.inner.expectBytes?.(bytes);
-  }
-  end(timeoutMs?: number) {
-    this.inner.end(timeoutMs);
-  }
-  destroy() {
-    this.inner.destroy();
-  }
-  setEvents(events: ConnectionEvents) {
+  override setEvents(events: ConnectionEvents) {
     const leftover = this.leftover;
     this.leftover = undefined;
     if (leftover && leftover.length > 0) events.onData(leftover);

@@ -10,7 +10,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RecordSealer } from "../../src/crypto/record.ts";
 import { SecureConnection } from "../../src/crypto/secure-connection.ts";
-import { type Connection, type ConnectionEvents, dial, listen, type SocketConnection } from "../../src/net/index.ts";
+import {
+  type Connection,
+  type ConnectionEvents,
+  dial,
+  ForwardingConnection,
+  listen,
+  type SocketConnection,
+} from "../../src/net/index.ts";
 import { receiveLowWater } from "../../src/net/tcp-options.ts";
 import { writeRandomFile } from "./peers.ts";
 import { type SecureSide, secureSessionSide } from "./secure-session-side.ts";
@@ -25,34 +32,9 @@ afterEach(() => {
 const canMark = process.platform === "linux";
 
 /** A connection that counts the reads handed up by the one it wraps (everything else passes through). */
-class CountingConnection implements Connection {
+class CountingConnection extends ForwardingConnection {
   reads = 0;
-  constructor(private readonly inner: SocketConnection) {}
-  get remoteAddress() {
-    return this.inner.remoteAddress;
-  }
-  get queuedBytes() {
-    return this.inner.queuedBytes;
-  }
-  get closed() {
-    return this.inner.closed;
-  }
-  get freshChunks() {
-    return this.inner.freshChunks;
-  }
-  write(bytes: Uint8Array) {
-    this.inner.write(bytes);
-  }
-  expectBytes(bytes: number) {
-    this.inner.expectBytes(bytes);
-  }
-  end(timeoutMs?: number) {
-    this.inner.end(timeoutMs);
-  }
-  destroy() {
-    this.inner.destroy();
-  }
-  setEvents(events: ConnectionEvents) {
+  override setEvents(events: ConnectionEvents) {
     this.inner.setEvents({
       ...events,
       onData: (chunk) => {
