@@ -22,14 +22,9 @@ import { loadLibcrypto } from "./libcrypto.ts";
 
 export { type AeadBackend, GCM_NONCE_BYTES, GCM_TAG_BYTES, type GcmOpener, type GcmSealer } from "./gcm.ts";
 
-/** The backend records are opened with unless told otherwise: node:crypto. */
+/** The backend records are sealed and opened with unless told otherwise: node:crypto. */
 export function defaultAeadBackend(): AeadBackend {
   return process.env.PARLEY_CRYPTO_BACKEND === "libcrypto" && loadLibcrypto() ? "libcrypto" : "node";
-}
-
-/** The backend records are sealed with unless told otherwise: node:crypto, as they are opened. */
-export function defaultSealBackend(): AeadBackend {
-  return defaultAeadBackend();
 }
 
 /**
@@ -42,7 +37,7 @@ export function preloadAead(): void {
 }
 
 /** @param key - 32 bytes (copied or expanded at once; the caller may wipe its copy) */
-export function createGcmSealer(key: Uint8Array, backend = defaultSealBackend()): GcmSealer {
+export function createGcmSealer(key: Uint8Array, backend = defaultAeadBackend()): GcmSealer {
   const lib = backend === "libcrypto" ? loadLibcrypto() : null;
   return lib ? new LibcryptoGcmSealer(lib, key) : new NodeGcmSealer(key);
 }
