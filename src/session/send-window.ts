@@ -105,6 +105,8 @@ interface Frame {
 export class SendWindow {
   private readonly floor: number;
   private readonly cap: number;
+  /** Where a transfer's window starts (and starts over after an idle second; a young one grows to it). */
+  private readonly startBytes: number;
   /** Frames not yet ACKed, oldest first. */
   private readonly frames: Frame[] = [];
   private minRttMs = Number.POSITIVE_INFINITY;
@@ -131,8 +133,9 @@ export class SendWindow {
   constructor(floor = WINDOW_BYTES, cap = WINDOW_CAP_BYTES, options: { readonly young?: boolean } = {}) {
     this.floor = floor;
     this.cap = Math.max(cap, floor);
-    this.young = options.young === true && YOUNG_WINDOW_BYTES < Math.min(SHORT_MIN_BYTES, floor);
-    this.size = this.young ? YOUNG_WINDOW_BYTES : Math.min(SHORT_MIN_BYTES, floor);
+    this.startBytes = Math.min(SHORT_MIN_BYTES, floor);
+    this.young = options.young === true && YOUNG_WINDOW_BYTES < this.startBytes;
+    this.size = this.young ? YOUNG_WINDOW_BYTES : this.startBytes;
     this.roundStartSize = this.size;
   }
 
@@ -182,15 +185,14 @@ export class SendWindow {
    * @param received - the running count of DATA bytes received from the peer
    */
   sent(sentTotal: number, now: number, received = 0): void {
+    this.sentTotal = sentTotal;
     if (!this.young && this.frames.length === 0 && now - this.lastAckAt > RATE_MEMORY_MS) {
       // Idle for a while: what the path delivered then says little now. Start small again.
-      this.size = Math.min(SHORT_MIN_BYTES, this.floor);
-      this.roundStartSize = this.size;
-      this.roundEnd = sentTotal;
+      this.size = this.startBytes;
+      this.startRound();
       this.rates.length = 0;
       this.sampleStartAt = Number.NaN;
     }
-    this.sentTotal = sentTotal;
     if (this.frames.length >= MAX_TRACKED_FRAMES) this.frames.shift();
     this.frames.push({ end: sentTotal, sentAt: now, receivedMark: received, cold: this.lastAcked === 0 });
   }
@@ -210,28 +212,28 @@ export class SendWindow {
     if (covered && !covered.cold && covered.receivedMark === received) {
       this.minRttMs = Math.min(this.minRttMs, Math.max(now - covered.sentAt, 0));
     }
-    if (ackedTotal >= this.roundEnd) {
-      this.roundStartSize = this.size;
-      this.roundEnd = this.sentTotal;
-    }
+    if (ackedTotal >= this.roundEnd) this.startRound();
     this.sampleRate(ackedTotal, now);
     if (this.young && !this.shortPath) {
-      const grown = Math.min(SHORT_MIN_BYTES, this.floor);
-      this.size = Math.min(grown, Math.round(YOUNG_WINDOW_BYTES + YOUNG_GROWTH * ackedTotal));
-      this.young = this.size < grown;
-      this.roundStartSize = this.size;
-      this.roundEnd = this.sentTotal;
+      this.size = Math.min(this.startBytes, Math.round(YOUNG_WINDOW_BYTES + YOUNG_GROWTH * ackedTotal));
+      this.young = this.size < this.startBytes;
+      this.startRound();
       return;
     }
     if (this.young) {
       // A short path: from here its window is sized as always, from SHORT_MIN_BYTES up (which
       // is also what keeps the usual ACK cadence from stalling it).
       this.young = false;
-      this.size = Math.max(this.size, Math.min(SHORT_MIN_BYTES, this.floor));
-      this.roundStartSize = this.size;
-      this.roundEnd = this.sentTotal;
+      this.size = Math.max(this.size, this.startBytes);
+      this.startRound();
     }
     this.resize();
+  }
+
+  /** A round begins now: it ends once everything sent so far is ACKed. */
+  private startRound(): void {
+    this.roundStartSize = this.size;
+    this.roundEnd = this.sentTotal;
   }
 
   /** Delivery rate over spans of at least one round trip, kept as a running maximum. */
