@@ -58,6 +58,14 @@ function setup(poolBuffers?: number) {
 
 const piece = (fill: number) => new Uint8Array(PIECE).fill(fill);
 
+/** Pieces 0, 1 and 2 at their places, the first one slow: 1 and 2 go to the pool and stay in flight. */
+function slowThenTwoInFlight(file: FakeFile, writer: WriteBehind): void {
+  file.syncMs = SLOW_WRITE_MS;
+  writer.write(piece(0), 0);
+  writer.write(piece(1), PIECE);
+  writer.write(piece(2), 2 * PIECE);
+}
+
 test("quick writes stay synchronous: nothing is held back", () => {
   const { file, writer } = setup();
   file.syncMs = SLOW_WRITE_MS / 10;
@@ -110,10 +118,7 @@ test("with every pooled buffer in flight a write is synchronous: memory stays bo
 
 test("close waits for the writes in flight before the descriptor goes", () => {
   const { file, events, writer } = setup();
-  file.syncMs = SLOW_WRITE_MS;
-  writer.write(piece(0), 0);
-  writer.write(piece(1), PIECE);
-  writer.write(piece(2), 2 * PIECE);
+  slowThenTwoInFlight(file, writer);
   writer.close(() => events.closed++);
   writer.write(piece(3), 3 * PIECE); // after close: dropped
   expect(events.closed).toBe(0);
@@ -127,10 +132,7 @@ test("close waits for the writes in flight before the descriptor goes", () => {
 
 test("a short write is finished; a failed one is reported once and nothing more is written", () => {
   const { file, events, writer } = setup();
-  file.syncMs = SLOW_WRITE_MS;
-  writer.write(piece(0), 0);
-  writer.write(piece(1), PIECE);
-  writer.write(piece(2), 2 * PIECE);
+  slowThenTwoInFlight(file, writer);
   file.complete(null, 1000); // short: the rest goes out from where it stopped
   expect(file.pending.map((w) => w.position)).toEqual([2 * PIECE, PIECE + 1000]);
   const full = Object.assign(new Error("no space"), { code: "ENOSPC" });
