@@ -140,6 +140,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     command = COMMANDS[0] as Command;
     args = argv;
   }
+  // A debugging aid (src/cli/chat-trace-file.ts), loaded only when asked for.
+  const tracePrefix = io.env.PARLEY_CHAT_TRACE;
+  if (tracePrefix) (await import("./chat-trace-file.ts")).startChatTraceFile(tracePrefix);
   try {
     return await command.run(args, io);
   } catch (err) {

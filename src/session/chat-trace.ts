@@ -1,9 +1,9 @@
 /**
  * Chat trace: a debugging aid that timestamps each chat line at the stages it passes, so a
- * slow line can be pinned on the stage that held it. Off unless PARLEY_CHAT_TRACE names a
- * file prefix; then each process keeps its stamps in memory (no I/O on the path it measures)
- * and writes them at exit to a new file `<prefix>.<pid>` (mode 0600: it holds the chat text; a
- * file or link already there is never overwritten), one line per stamp:
+ * slow line can be pinned on the stage that held it. Off unless the CLI installs one
+ * (`installChatTrace`; src/cli/chat-trace-file.ts does when PARLEY_CHAT_TRACE names a file
+ * prefix). The stamps are kept in memory (no I/O on the path they measure) and handed to the
+ * installer as text at the end (`text()`), one line per stamp:
  *
  *   <stage> <epoch ms, fractional> <extra> <chat text>
  *
@@ -13,17 +13,17 @@
  * has the chat message; `shown` it was written to the terminal. Times are epoch ms, from
  * performance.now() set against the moment the wall clock's millisecond ticks over (each
  * process's performance.timeOrigin was measured 1 ms off another's), so two processes on one
- * machine share a clock to a few microseconds.
+ * machine share a clock to a few microseconds. A line's text is kept with its control
+ * characters (and backslashes) as \xNN: a peer's line can neither add stamps of its own nor
+ * carry escape sequences to a terminal that shows the trace.
  *
  * Besides the lines (text `-`, extra `wall/cpu/queued` ms, stamped at the end): `stall` the
- * event loop was held 4 ms or more (a 2 ms interval fired late); `pump` a scheduler pump,
- * `sinkWrite` a DATA write into its file, `readN` a socket read's N records, each when it took
- * 1 ms or more. `cpu` and `queued` are the main thread's time on a CPU and waiting for one
- * (Linux schedstat): a stall mostly `queued` is the machine's load, not ours. The kernel
- * updates a running thread's CPU time at scheduler ticks, so `cpu` is coarse (a few ms).
+ * event loop was held 4 ms or more (kept by the installer's timer: `span`); `pump` a scheduler
+ * pump, `sinkWrite` a DATA write into its file, `readN` a socket read's N records, each when it
+ * took 1 ms or more. `cpu` and `queued` are the main thread's time on a CPU and waiting for one,
+ * from the installer's `threadTimes` (Linux schedstat): a stall mostly `queued` is the
+ * machine's load, not ours.
  */
-
-import { readFileSync, writeFileSync, writeSync } from "node:fs";
 
 /** A moment: wall time (ms), and the main thread's time on a CPU and waiting for one (ms, Linux schedstat). */
 export interface TraceMark {
@@ -32,18 +32,8 @@ export interface TraceMark {
   readonly queued: number;
 }
 
-function mark(): TraceMark {
-  let cpu = 0;
-  let queued = 0;
-  try {
-    const [run, wait] = readFileSync("/proc/thread-self/schedstat", "utf8").split(" ");
-    cpu = Number(run) / 1e6;
-    queued = Number(wait) / 1e6;
-  } catch {
-    // Not Linux: wall time only.
-  }
-  return { at: performance.now(), cpu, queued };
-}
+/** The main thread's time so far on a CPU and waiting for one (ms); zeros where unknown. */
+export type ThreadTimes = () => { readonly cpu: number; readonly queued: number };
 
 /**
  * Epoch ms at performance.now() == 0, to a few microseconds: the moment Date.now() ticks over,
@@ -72,8 +62,6 @@ const CLOCK_EDGE_US = 20;
 /** ...within this many ticks, else performance.timeOrigin (about 1 ms off) stands. */
 const MAX_CLOCK_EDGES = 20;
 
-/** Loop stalls at least this long are kept. */
-const STALL_MS = 4;
 /** Work at least this long is kept. */
 const SLOW_WORK_MS = 1;
 
@@ -95,38 +83,22 @@ export class ChatTrace {
   /** Epoch ms at performance.now() == 0. */
   private readonly origin = epochOrigin();
 
-  /**
-   * @param path - where `save` writes (the process id is appended)
-   * @param warn - told, in one line, when the trace cannot be written (default: stderr)
-   */
-  constructor(
-    private readonly path: string,
-    private readonly warn: (line: string) => void = (line) => writeSync(2, `${line}\n`),
-  ) {}
+  /** @param threadTimes - the main thread's CPU and run-queue time (the CLI reads them from /proc) */
+  constructor(private readonly threadTimes: ThreadTimes = () => ({ cpu: 0, queued: 0 })) {}
 
-  /** Saves at exit, and from now on keeps event-loop stalls (a 2 ms interval that fires late). */
-  start(): this {
-    process.on("exit", () => this.save());
-    let last = mark();
-    setInterval(() => {
-      const now = mark();
-      if (now.at - last.at >= STALL_MS) this.keep("stall", last, now);
-      last = now;
-    }, 2).unref();
-    return this;
-  }
-
-  /** The start of some work, for `took`. */
+  /** Now, for `took` and `span`. */
   begin(): TraceMark {
-    return mark();
+    const { cpu, queued } = this.threadTimes();
+    return { at: performance.now(), cpu, queued };
   }
 
   /** Work begun at `start` ended: kept when it took long enough to matter. */
   took(what: string, start: TraceMark): void {
-    if (performance.now() - start.at >= SLOW_WORK_MS) this.keep(what, start, mark());
+    if (performance.now() - start.at >= SLOW_WORK_MS) this.span(what, start, this.begin());
   }
 
-  private keep(what: string, a: TraceMark, b: TraceMark): void {
+  /** Keeps `what`, from `a` to `b` (a stall the installer's timer saw, or slow work). */
+  span(what: string, a: TraceMark, b: TraceMark): void {
     this.stamps.push({
       stage: what,
       at: this.origin + b.at,
@@ -148,7 +120,7 @@ export class ChatTrace {
    */
   recordHandled(): void {
     if (this.recordsInRead++ > 0) return;
-    const start = mark();
+    const start = this.begin();
     this.readStartedAt = this.origin + start.at;
     queueMicrotask(() => {
       this.took(`read${this.recordsInRead}`, start);
@@ -162,28 +134,14 @@ export class ChatTrace {
     this.stamp("decoded", text);
   }
 
-  /**
-   * Writes the stamps to `<path>.<pid>`, a new file only the user can read (it holds the chat
-   * text): one that exists already, or a link of that name (a guessable name in a shared
-   * folder), is left as it is. A trace that cannot be written costs one line on stderr, never
-   * the exit code. @returns whether it was written
-   */
-  save(): boolean {
-    const file = `${this.path}.${process.pid}`;
+  /** The stamps so far, one line each (see the header), the text of each on one line. */
+  text(): string {
     const lines = this.stamps.map((s) =>
       s.cpu === undefined
         ? `${s.stage} ${s.at.toFixed(3)} ${s.extra.toFixed(2)} ${oneLine(s.text)}`
         : `${s.stage} ${s.at.toFixed(3)} ${s.extra.toFixed(2)}/${s.cpu.toFixed(1)}/${(s.queued ?? 0).toFixed(1)} ${oneLine(s.text)}`,
     );
-    try {
-      // "wx": O_CREAT | O_EXCL, which also refuses to follow a link at the name.
-      writeFileSync(file, `${lines.join("\n")}\n`, { flag: "wx", mode: 0o600 });
-      return true;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? String(err);
-      this.warn(`parley: chat trace not written to ${file} (${code})`);
-      return false;
-    }
+    return `${lines.join("\n")}\n`;
   }
 }
 
@@ -195,7 +153,14 @@ function oneLine(text: string): string {
   return text.replace(/[\p{Cc}\\]/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
-const tracePath = process.env.PARLEY_CHAT_TRACE;
+/**
+ * The trace the session's hooks stamp into, or undefined (the normal case): a live binding set
+ * by `installChatTrace`, so each hook in the channel, scheduler and receiver costs one
+ * undefined check when tracing is off.
+ */
+export let chatTrace: ChatTrace | undefined;
 
-/** The trace, or undefined when PARLEY_CHAT_TRACE is not set (the normal case). */
-export const chatTrace: ChatTrace | undefined = tracePath ? new ChatTrace(tracePath).start() : undefined;
+/** Has the session stamp into `trace` from now on (the CLI's PARLEY_CHAT_TRACE; tests). */
+export function installChatTrace(trace: ChatTrace | undefined): void {
+  chatTrace = trace;
+}
