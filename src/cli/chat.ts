@@ -75,6 +75,8 @@ class ChatController {
         progress: options.progress,
         skippedLine: (n) =>
           `${n} chat line${n === 1 ? "" : "s"} from the peer not shown: the output could not keep up.`,
+        tooLongLine:
+          "Not read: an input line of more than 256 KiB (a chat line can be at most 64 KiB); send a file instead.",
       },
       () => ({ input: io.stdin, output: io.stdout }),
       io.writeLineNow,

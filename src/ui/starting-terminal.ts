@@ -18,6 +18,8 @@ type TerminalModule = typeof import("./terminal.ts");
 export interface TerminalOptions {
   progress: boolean;
   skippedLine: (n: number) => string;
+  /** Printed when a piped input line longer than terminal.ts's MAX_INPUT_LINE_CHARS was dropped. */
+  tooLongLine: string;
 }
 
 /**

@@ -12,6 +12,7 @@
  */
 
 import { clearScreenDown, createInterface, cursorTo, type Interface, moveCursor } from "node:readline";
+import { LineSplitter } from "./line-splitter.ts";
 import { type GatedStream, OutputGate } from "./output-gate.ts";
 import { TransferProgress } from "./progress.ts";
 import { RecentLines } from "./recent-lines.ts";
@@ -52,32 +53,62 @@ export interface Terminal {
 const REPAINT_MS = 100;
 
 /** @param options.skippedLine - the line that says `n` lines from the peer were not shown */
+/** @param options.tooLongLine - the line that says an input line over MAX_INPUT_LINE_CHARS was dropped */
 export function openTerminal(
   handlers: TerminalHandlers,
-  options: { progress: boolean; skippedLine: (n: number) => string },
+  options: { progress: boolean; skippedLine: (n: number) => string; tooLongLine: string },
   streams: TerminalStreams,
 ): Terminal {
   const { input, output } = streams;
   return input.isTTY && output.isTTY
     ? new TtyTerminal(handlers, options.progress, input as NodeJS.ReadStream, output as unknown as NodeJS.WriteStream)
-    : new PlainTerminal(handlers, (n) => `${options.skippedLine(n)}\n`, streams);
+    : new PlainTerminal(handlers, options, streams);
 }
+
+/**
+ * The most characters of one input line held in plain mode: four times what a chat line may
+ * be (every character is at least one byte), so no line that could be sent is cut, and a
+ * stream without line breaks costs at most this.
+ */
+export const MAX_INPUT_LINE_CHARS = 256 * 1024;
 
 class PlainTerminal implements Terminal {
   readonly interactive = false;
   readonly typing = false;
-  private readonly rl: Interface;
   private readonly gate: OutputGate;
+  private readonly stopReading: () => void;
 
   constructor(
     handlers: TerminalHandlers,
-    skippedLine: (n: number) => string,
+    options: { skippedLine: (n: number) => string; tooLongLine: string },
     private readonly streams: TerminalStreams,
   ) {
-    this.rl = createInterface({ input: streams.input, terminal: false });
-    this.rl.on("line", (line) => handlers.line(line));
-    this.rl.on("close", () => handlers.end());
-    this.gate = new OutputGate(streams.output, skippedLine);
+    this.gate = new OutputGate(streams.output, (n) => `${options.skippedLine(n)}\n`);
+    const lines = new LineSplitter(MAX_INPUT_LINE_CHARS, {
+      line: (text) => handlers.line(text),
+      tooLong: () => this.print(options.tooLongLine),
+    });
+    const input = streams.input;
+    const decoder = new TextDecoder();
+    const onData = (chunk: Uint8Array | string) =>
+      lines.push(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
+    let ended = false;
+    const onEnd = () => {
+      if (ended) return;
+      ended = true;
+      lines.push(decoder.decode());
+      lines.end();
+      handlers.end();
+    };
+    input.on("data", onData);
+    input.on("end", onEnd);
+    // A read error (EIO when the terminal went away) ends the input like Ctrl-D.
+    input.on("error", onEnd);
+    this.stopReading = () => {
+      input.off("data", onData);
+      input.off("end", onEnd);
+      input.off("error", onEnd);
+    };
   }
 
   print(line: string): void {
@@ -94,8 +125,7 @@ class PlainTerminal implements Terminal {
   endProgress(): void {}
 
   close(): Promise<void> {
-    this.rl.removeAllListeners("close");
-    this.rl.close();
+    this.stopReading();
     this.streams.input.pause();
     return flush(this.streams.output);
   }

@@ -458,6 +458,30 @@ describe("chat edge cases", () => {
   );
 
   test(
+    "256 MiB piped in without a line break is dropped with one line, in bounded memory; chat goes on",
+    async () => {
+      const { a, b } = await connectedPair();
+      const start = a.cli.lines.length;
+      const piece = "x".repeat(MIB);
+      for (let i = 0; i < 256; i++) {
+        a.cli.proc.stdin.write(piece);
+        await a.cli.proc.stdin.flush();
+      }
+      a.cli.send("");
+      await a.cli.waitForLine(/^Not read: an input line of more than 256 KiB/, undefined, start);
+      const status = readFileSync(`/proc/${a.cli.proc.pid}/status`, "utf8");
+      const peakKiB = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]);
+      // Holding the line costs 256 MiB or more; reading and dropping it, a few chunks.
+      expect(peakKiB).toBeGreaterThan(0);
+      expect(peakKiB).toBeLessThan(200 * 1024);
+      expect(a.cli.linesMatching(/^Not read/)).toHaveLength(1);
+      await chat(a, b, "alice", "after the endless line");
+      expect(b.cli.linesMatching(/x{100}/)).toEqual([]);
+    },
+    TEST_MS,
+  );
+
+  test(
     "a long chat line from the peer is shown bounded, with the rest counted",
     async () => {
       const { a, b } = await connectedPair();
