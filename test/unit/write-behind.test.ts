@@ -145,6 +145,82 @@ test("a short write is finished; a failed one is reported once and nothing more 
   expect(file.syncWrites).toEqual([0]);
 });
 
+/** A FakeFile with a thread clock: each synchronous write uses `cpuMs` of this thread's CPU and sleeps `sleeps` times. */
+class FakeFileWithThreadClock extends FakeFile {
+  cpu = 0;
+  slept = 0;
+  cpuMs = 0;
+  sleeps = 0;
+  override writeSync(fd: number, bytes: Uint8Array, offset: number, length: number, position: number): number {
+    this.cpu += this.cpuMs;
+    this.slept += this.sleeps;
+    return super.writeSync(fd, bytes, offset, length, position);
+  }
+  threadUsage(): { cpuMs: number; sleeps: number } {
+    return { cpuMs: this.cpu, sleeps: this.slept };
+  }
+}
+
+function setupWithThreadClock() {
+  const file = new FakeFileWithThreadClock();
+  const writer = new WriteBehind(
+    7,
+    PIECE,
+    () => {},
+    () => {},
+    file,
+  );
+  return { file, writer };
+}
+
+test("writes slow only because the thread waited for a CPU stay synchronous", () => {
+  const { file, writer } = setupWithThreadClock();
+  file.syncMs = 5 * SLOW_WRITE_MS; // by the clock
+  file.cpuMs = SLOW_WRITE_MS / 10; // of its own CPU: preempted, not copying
+  for (let i = 0; i < 6; i++) writer.write(piece(i), i * PIECE);
+  expect(file.syncWrites).toHaveLength(6);
+  expect(file.pending).toHaveLength(0);
+  expect(writer.backlog).toBe(0);
+});
+
+test("a write that copies slowly on its own CPU sends the next ones to the pool, after one probe", () => {
+  const { file, writer } = setupWithThreadClock();
+  file.syncMs = 2 * SLOW_WRITE_MS;
+  file.cpuMs = 2 * SLOW_WRITE_MS;
+  for (let i = 0; i < 4; i++) writer.write(piece(i), i * PIECE);
+  // The first is slow by the clock; the second, timed on the thread's clock too, is slow on its own.
+  expect(file.syncWrites).toEqual([0, PIECE]);
+  expect(file.pending.map((w) => w.position)).toEqual([2 * PIECE, 3 * PIECE]);
+  expect(writer.backlog).toBe(2 * PIECE);
+});
+
+test("a write that sleeps in the kernel (writeback, I/O) sends the next ones to the pool", () => {
+  const { file, writer } = setupWithThreadClock();
+  file.syncMs = 2 * SLOW_WRITE_MS;
+  file.sleeps = 1;
+  for (let i = 0; i < 3; i++) writer.write(piece(i), i * PIECE);
+  expect(file.syncWrites).toEqual([0, PIECE]);
+  expect(file.pending.map((w) => w.position)).toEqual([2 * PIECE]);
+});
+
+test("a probe that comes out quick ends the probing: the next slow-by-the-clock write starts over", () => {
+  const { file, writer } = setupWithThreadClock();
+  file.syncMs = 2 * SLOW_WRITE_MS;
+  file.cpuMs = 2 * SLOW_WRITE_MS;
+  writer.write(piece(0), 0); // slow by the clock: probe the next
+  file.syncMs = 0;
+  file.cpuMs = 0;
+  writer.write(piece(1), PIECE); // the probe: quick
+  file.syncMs = 2 * SLOW_WRITE_MS;
+  file.cpuMs = 2 * SLOW_WRITE_MS;
+  writer.write(piece(2), 2 * PIECE); // slow by the clock again: only a probe follows
+  expect(file.syncWrites).toEqual([0, PIECE, 2 * PIECE]);
+  expect(file.pending).toHaveLength(0);
+  writer.write(piece(3), 3 * PIECE); // the probe: slow on its own
+  writer.write(piece(4), 4 * PIECE);
+  expect(file.pending.map((w) => w.position)).toEqual([4 * PIECE]);
+});
+
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
