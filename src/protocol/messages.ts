@@ -292,10 +292,12 @@ export function wireDetail(text: string | undefined): string | undefined {
  * HELLO features (names a peer ignores if it does not know them). "early-acks": this side ACKs
  * early in a session (every quarter of the DATA consumed so far, at least 4 KiB, until the
  * usual cadence), so a sender may start with a window smaller than the usual ACK cadence.
+ * "relay-window": on a connection through a relay this side's send window stays at 1 MiB or
+ * more once past its young start, so its peer may ACK it every 512 KiB there (session/limits.ts).
  */
-export const Feature = { EarlyAcks: "early-acks" } as const;
+export const Feature = { EarlyAcks: "early-acks", RelayWindow: "relay-window" } as const;
 /** The features this build offers in its HELLO. */
-export const OWN_FEATURES: readonly string[] = [Feature.EarlyAcks];
+export const OWN_FEATURES: readonly string[] = [Feature.EarlyAcks, Feature.RelayWindow];
 
 /** The HELLO this build sends. */
 export function makeHello(

@@ -45,6 +45,8 @@ export class FrameChannel {
     readonly conn: Connection,
     /** "dialed": we connected out; "accepted": the peer connected to our listener. */
     readonly origin: "dialed" | "accepted",
+    /** The connection goes through a relay (each of our frames costs a third process a read and a write). */
+    readonly relayed = false,
   ) {}
 
   /**

@@ -16,6 +16,18 @@ export const ACK_EVERY_BYTES = WINDOW_BYTES / 8;
 /** Largest file payload put in one DATA frame. */
 export const CHUNK_BYTES = 256 * 1024;
 /**
+ * Through a relay (a third process splicing two TCP connections: magic-wormhole's transit
+ * relay) every ACK costs the relay a read and a write of its own and wakes the sender. There a
+ * send window stays at RELAY_MIN_WINDOW_BYTES or more once past its young start (four records
+ * instead of two), and a receiver whose peer keeps that window (HELLO feature "relay-window")
+ * ACKs every RELAY_ACK_EVERY_BYTES (two records) instead of every record: half the ACKs, and
+ * still two records in flight when an ACK leaves, as one is with the usual window and cadence.
+ * The cadence must stay below the window minimum (a blocked window at the minimum must always
+ * be owed an ACK), and at most half of it (or the pipe drains every round).
+ */
+export const RELAY_MIN_WINDOW_BYTES = 4 * CHUNK_BYTES;
+export const RELAY_ACK_EVERY_BYTES = RELAY_MIN_WINDOW_BYTES / 2;
+/**
  * The scheduler yields to the event loop after this long writing DATA in one turn of it, so
  * chat and timers run. A chat line can wait one slice on each side: 1 ms took the bench's chat
  * max from 6.6 to 4.8 ms at equal throughput (2 ms before).

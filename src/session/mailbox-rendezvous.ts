@@ -223,7 +223,7 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
     keys.receiveKey.fill(0);
     return {
       kind: "parley",
-      channel: new FrameChannel(secure, role === "sender" ? "accepted" : "dialed"),
+      channel: new FrameChannel(secure, role === "sender" ? "accepted" : "dialed", transit.path === "relay"),
       peer,
       security: { mode: "code", verification: keys.verification },
       path: transit.path,

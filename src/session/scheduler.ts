@@ -16,7 +16,14 @@ import type { Connection } from "../net/index.ts";
 import { DATA_HEADER_BYTES, encodeMessage, type Message, ProtocolError } from "../protocol/index.ts";
 import { chatTrace } from "./chat-trace.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
-import { MAX_QUEUED_CONTROL_BYTES, PUMP_SLICE_MS, TURN_DATA_BYTES } from "./limits.ts";
+import {
+  ACK_EVERY_BYTES,
+  MAX_QUEUED_CONTROL_BYTES,
+  PUMP_SLICE_MS,
+  RELAY_ACK_EVERY_BYTES,
+  RELAY_MIN_WINDOW_BYTES,
+  TURN_DATA_BYTES,
+} from "./limits.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { ackThresholdBytes, SendWindow } from "./send-window.ts";
 
@@ -63,16 +70,28 @@ export class Scheduler {
   private receivedBulk = 0;
   private consumedBulk = 0;
   private ackedToPeer = 0;
+  /** The steady ACK cadence we keep (ackThresholdBytes). */
+  private readonly ackEvery: number;
 
+  /**
+   * @param options.peerAcksEarly - the peer ACKs early (HELLO "early-acks"): our window may start young
+   * @param options.relayed - the connection goes through a relay: our window keeps
+   *   RELAY_MIN_WINDOW_BYTES at least, and with `peerRelayWindow` (the peer's HELLO
+   *   "relay-window": its window does too) we ACK every RELAY_ACK_EVERY_BYTES
+   */
   constructor(
     private readonly conn: Connection,
     private readonly clock: Clock,
     private readonly hooks: SchedulerHooks,
     rate?: { readonly bytesPerSecond: number; readonly chunkBytes: number },
-    options: { readonly peerAcksEarly?: boolean } = {},
+    options: { readonly peerAcksEarly?: boolean; readonly relayed?: boolean; readonly peerRelayWindow?: boolean } = {},
   ) {
     // A young send window needs the peer's early ACKs (SendWindow: ackThresholdBytes).
-    this.window = new SendWindow(undefined, undefined, { young: options.peerAcksEarly === true });
+    this.window = new SendWindow(undefined, undefined, {
+      young: options.peerAcksEarly === true,
+      ...(options.relayed ? { shortMinBytes: RELAY_MIN_WINDOW_BYTES } : {}),
+    });
+    this.ackEvery = options.relayed && options.peerRelayWindow ? RELAY_ACK_EVERY_BYTES : ACK_EVERY_BYTES;
     if (rate) this.limiter = new RateLimiter(rate.bytesPerSecond, rate.chunkBytes, clock.now());
   }
 
@@ -134,14 +153,15 @@ export class Scheduler {
 
   /**
    * `bytes` of the peer's DATA were taken (stored, or dropped for a cancelled transfer): the
-   * peer may send that much more. ACKs go every ACK_EVERY_BYTES (more often early in a session,
-   * for the peer's young window: ackThresholdBytes), and with `now` at once (the
+   * peer may send that much more. ACKs go every ACK_EVERY_BYTES (RELAY_ACK_EVERY_BYTES through a
+   * relay, to a peer whose window allows it; more often early in a session, for the peer's
+   * young window: ackThresholdBytes), and with `now` at once (the
    * end of a transfer), so the peer's window never keeps an entry we owe it.
    */
   consumed(bytes: number, now = false): void {
     this.consumedBulk += bytes;
     const owed = this.consumedBulk - this.ackedToPeer;
-    if (owed >= ackThresholdBytes(this.consumedBulk) || (now && owed > 0)) {
+    if (owed >= ackThresholdBytes(this.consumedBulk, this.ackEvery) || (now && owed > 0)) {
       this.ackedToPeer = this.consumedBulk;
       this.send({ kind: "ack", bytes: this.consumedBulk });
     }

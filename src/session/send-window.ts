@@ -44,6 +44,9 @@
  * ACK are not sampled: they include the receiver's cold start (JIT, file open), which read as
  * a long path on loopback.
  *
+ * Through a relay the short-path minimum is RELAY_MIN_WINDOW_BYTES instead (limits.ts: the
+ * relay's cost per ACK; the peer then ACKs every RELAY_ACK_EVERY_BYTES).
+ *
  * Pure bookkeeping: the caller passes the clock and its received-DATA count; no I/O.
  */
 
@@ -80,16 +83,19 @@ export function stepsOf(bytes: number, fraction: number, step: number, most: num
 }
 
 /**
- * The receiver's ACK cadence: every ACK_EVERY_BYTES consumed, but early in a session every
- * quarter of what it consumed so far (at least FRAME_STEP_BYTES), so a young window (which
- * is smaller than ACK_EVERY_BYTES) hears back. Never a deadlock: a blocked young window
- * W = YOUNG_WINDOW_BYTES + YOUNG_GROWTH x acked has at least W owed once all is consumed,
- * which is more than FRAME_STEP_BYTES and more than a quarter of all sent; any other window is
- * at least SHORT_MIN_BYTES, more than ACK_EVERY_BYTES.
+ * The receiver's ACK cadence: every `every` bytes consumed (ACK_EVERY_BYTES, or
+ * RELAY_ACK_EVERY_BYTES through a relay with a peer that keeps RELAY_MIN_WINDOW_BYTES), but
+ * early in a session every quarter of what it consumed so far (at least FRAME_STEP_BYTES), so
+ * a young window (which is smaller than `every`) hears back. Never a deadlock: a blocked young
+ * window W = YOUNG_WINDOW_BYTES + YOUNG_GROWTH x acked has at least W owed once all is
+ * consumed, which is more than FRAME_STEP_BYTES and more than a quarter of all sent; any other
+ * window is at least its short-path minimum (SHORT_MIN_BYTES, or RELAY_MIN_WINDOW_BYTES through
+ * a relay), more than `every`.
  * @param consumedTotal - DATA bytes consumed in the session so far
+ * @param every - the steady cadence, bytes
  */
-export function ackThresholdBytes(consumedTotal: number): number {
-  return Math.min(ACK_EVERY_BYTES, Math.max(FRAME_STEP_BYTES, Math.floor(consumedTotal / 4)));
+export function ackThresholdBytes(consumedTotal: number, every = ACK_EVERY_BYTES): number {
+  return Math.min(every, Math.max(FRAME_STEP_BYTES, Math.floor(consumedTotal / 4)));
 }
 
 interface Frame {
@@ -105,6 +111,8 @@ interface Frame {
 export class SendWindow {
   private readonly floor: number;
   private readonly cap: number;
+  /** A short path's window stays at this or more (SHORT_MIN_BYTES; more through a relay). */
+  private readonly shortMin: number;
   /** Where a transfer's window starts (and starts over after an idle second; a young one grows to it). */
   private readonly startBytes: number;
   /** Frames not yet ACKed, oldest first. */
@@ -129,11 +137,18 @@ export class SendWindow {
    * @param floor - a long path's window never shrinks below this once it got there (a short
    *   path's stays between SHORT_MIN_BYTES and it)
    * @param cap - nor grows beyond this (in-flight bytes sit in kernel buffers)
+   * @param options.shortMinBytes - a short path's smallest window, SHORT_MIN_BYTES unless given
+   *   (RELAY_MIN_WINDOW_BYTES through a relay: limits.ts)
    */
-  constructor(floor = WINDOW_BYTES, cap = WINDOW_CAP_BYTES, options: { readonly young?: boolean } = {}) {
+  constructor(
+    floor = WINDOW_BYTES,
+    cap = WINDOW_CAP_BYTES,
+    options: { readonly young?: boolean; readonly shortMinBytes?: number } = {},
+  ) {
     this.floor = floor;
     this.cap = Math.max(cap, floor);
-    this.startBytes = Math.min(SHORT_MIN_BYTES, floor);
+    this.shortMin = Math.min(options.shortMinBytes ?? SHORT_MIN_BYTES, floor);
+    this.startBytes = this.shortMin;
     this.young = options.young === true && YOUNG_WINDOW_BYTES < this.startBytes;
     this.size = this.young ? YOUNG_WINDOW_BYTES : this.startBytes;
     this.roundStartSize = this.size;
@@ -263,7 +278,7 @@ export class SendWindow {
     if (!this.longPath) {
       // A short path: about SHORT_QUEUE_MS of data at the delivery rate, so a chat line waits
       // about that long behind it whatever the rate (both ways at once halves each side's).
-      wanted = Math.min(this.floor, Math.max(SHORT_MIN_BYTES, maxRate * SHORT_QUEUE_MS));
+      wanted = Math.min(this.floor, Math.max(this.shortMin, maxRate * SHORT_QUEUE_MS));
     } else {
       wanted = Math.min(this.cap, Math.max(this.floor, GAIN * maxRate * this.minRttMs));
     }

@@ -107,7 +107,11 @@ export class Session {
         overflowed: (error) => this.channel.fail(error),
       },
       rate,
-      { peerAcksEarly: options.peer.features.includes(Feature.EarlyAcks) },
+      {
+        peerAcksEarly: options.peer.features.includes(Feature.EarlyAcks),
+        relayed: channel.relayed,
+        peerRelayWindow: options.peer.features.includes(Feature.RelayWindow),
+      },
     );
     const host = {
       events: options.events,

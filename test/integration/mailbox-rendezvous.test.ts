@@ -122,12 +122,15 @@ describe.skipIf(!available)("mailbox rendezvous (real mailbox and relay)", () =>
   test("the direct path by default: chat and files both ways", async () => {
     const [a, b] = await meetPair({ transitHelper: relayHint() }, { transitHelper: relayHint() });
     expect([a.path, b.path]).toEqual(["direct", "direct"]);
+    expect([a.channel.relayed, b.channel.relayed]).toEqual([false, false]);
     await talk(a, b);
   });
 
   test("--no-listen on both sides: through the relay, reported with its address", async () => {
     const [a, b] = await meetPair({ transitHelper: relayHint(), noListen: true }, { noListen: true });
     expect([a.path, b.path]).toEqual(["relay", "relay"]);
+    // The session's window and ACK cadence follow (session/limits.ts RELAY_ACK_EVERY_BYTES).
+    expect([a.channel.relayed, b.channel.relayed]).toEqual([true, true]);
     expect(a.address).toBe(`127.0.0.1:${servers.relay.port}`);
     expect(b.address).toBe(`127.0.0.1:${servers.relay.port}`);
     await talk(a, b);

@@ -19,6 +19,8 @@ export interface SecureSide {
 /**
  * A session on `conn` sealing with `sendKey` and opening with `receiveKey`, downloading into a
  * new temporary folder; the folder's removal and the session's end are pushed onto `cleanups`.
+ * @param options.relayed - the channel is marked as going through a relay
+ * @param options.peerFeatures - the HELLO features the peer is taken to have offered (none)
  */
 export function secureSessionSide(
   conn: Connection,
@@ -26,6 +28,7 @@ export function secureSessionSide(
   sendKey: Uint8Array,
   receiveKey: Uint8Array,
   cleanups: Array<() => void>,
+  options: { readonly relayed?: boolean; readonly peerFeatures?: readonly string[] } = {},
 ): SecureSide {
   const dir = mkdtempSync(join(tmpdir(), "parley-secure-"));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,8 +47,8 @@ export function secureSessionSide(
   const secure = new SecureConnection(conn);
   secure.startSealing(sendKey);
   secure.startOpening(receiveKey);
-  const session = new Session(new FrameChannel(secure, origin), {
-    peer: { kind: "hello", v: 1, app: "parley", nonce: "0000000000000000", features: [] },
+  const session = new Session(new FrameChannel(secure, origin, options.relayed === true), {
+    peer: { kind: "hello", v: 1, app: "parley", nonce: "0000000000000000", features: options.peerFeatures ?? [] },
     downloadDir: dir,
     checksum: "xxh3",
     events: sessionEvents,

@@ -6,7 +6,13 @@
  */
 
 import { expect, test } from "bun:test";
-import { ACK_EVERY_BYTES, CHUNK_BYTES, WINDOW_BYTES } from "../../src/session/limits.ts";
+import {
+  ACK_EVERY_BYTES,
+  CHUNK_BYTES,
+  RELAY_ACK_EVERY_BYTES,
+  RELAY_MIN_WINDOW_BYTES,
+  WINDOW_BYTES,
+} from "../../src/session/limits.ts";
 import { ackThresholdBytes, SendWindow, SHORT_MIN_BYTES } from "../../src/session/send-window.ts";
 
 test("the receiver ACKs well before the smallest send window is used up", () => {
@@ -46,4 +52,47 @@ test("the early ACK cadence: a quarter of what was consumed, from 4 KiB up to AC
   expect(ackThresholdBytes(0)).toBe(4096);
   expect(ackThresholdBytes(64 * 1024)).toBe(16 * 1024);
   expect(ackThresholdBytes(10 * 2 ** 20)).toBe(ACK_EVERY_BYTES);
+});
+
+test("through a relay the ACK cadence fits the relay window minimum as the usual one fits the usual minimum", () => {
+  // Half the window at most (an ACK leaves while the rest is in flight), a record left in flight.
+  expect(RELAY_ACK_EVERY_BYTES).toBeLessThanOrEqual(RELAY_MIN_WINDOW_BYTES / 2);
+  expect(RELAY_MIN_WINDOW_BYTES - RELAY_ACK_EVERY_BYTES).toBeGreaterThanOrEqual(2 * CHUNK_BYTES);
+  // Fewer ACKs than one per record, or there is nothing to gain.
+  expect(RELAY_ACK_EVERY_BYTES).toBeGreaterThanOrEqual(2 * CHUNK_BYTES);
+  expect(RELAY_MIN_WINDOW_BYTES).toBeLessThanOrEqual(WINDOW_BYTES);
+  expect(ackThresholdBytes(64 * 2 ** 20, RELAY_ACK_EVERY_BYTES)).toBe(RELAY_ACK_EVERY_BYTES);
+  expect(ackThresholdBytes(64 * 1024, RELAY_ACK_EVERY_BYTES)).toBe(16 * 1024);
+});
+
+/**
+ * A young window on a short path (1 ms round trips) at 32 MB/s, whose 1 ms of data is far below
+ * any minimum: every time the sender is blocked with everything consumed, the receiver must owe
+ * an ACK at cadence `ackEvery`. @returns the smallest window once 4 MiB were sent
+ */
+function slowShortPath(window: SendWindow, ackEvery: number): number {
+  let sent = 0;
+  let acked = 0;
+  let now = 0;
+  let smallest = Number.POSITIVE_INFINITY;
+  while (sent < 64 * 2 ** 20) {
+    while (sent - acked < window.bytes) {
+      sent += Math.min(window.frameBytes(), 64 * 1024);
+      window.sent(sent, now);
+    }
+    const owed = sent - acked;
+    expect(owed).toBeGreaterThanOrEqual(ackThresholdBytes(sent, ackEvery));
+    now += 1 + owed / (32 * 1024);
+    acked = sent;
+    window.acked(acked, now);
+    if (sent > 4 * 2 ** 20) smallest = Math.min(smallest, window.bytes);
+  }
+  return smallest;
+}
+
+test("a relayed window, young or slow, is never blocked without an ACK due at the relay cadence", () => {
+  const relayed = new SendWindow(undefined, undefined, { young: true, shortMinBytes: RELAY_MIN_WINDOW_BYTES });
+  expect(slowShortPath(relayed, RELAY_ACK_EVERY_BYTES)).toBe(RELAY_MIN_WINDOW_BYTES);
+  // The same path without the option keeps the usual minimum: the option is what holds it up.
+  expect(slowShortPath(new SendWindow(undefined, undefined, { young: true }), ACK_EVERY_BYTES)).toBe(SHORT_MIN_BYTES);
 });
