@@ -8,14 +8,6 @@
  * buffers. Chat, ACKs and the terminal then go on while the copy into the page cache runs
  * elsewhere. After that span a synchronous write measures again.
  *
- * A write slow by the clock may only have waited for a CPU (two cores shared by sender,
- * receiver and whatever else runs: preempted in the middle of its copy). Handing writes to the
- * pool then helps nothing and costs a thread hand-off and wake-up each (measured: the receiver's
- * CPU per GiB about a tenth higher). So where this thread's own CPU time can be read
- * (thread-usage.ts), the next write is timed on it as well: only if that one copies slowly
- * (SLOW_WRITE_MS of its own CPU) or sleeps in the kernel (writeback throttling, I/O) does the
- * span go to the pool.
- *
  * Bytes handed off and not yet written are the `backlog`: the session ACKs them only once
  * written, so the sender's window bounds them. With every pooled buffer in flight a write is
  * synchronous, so memory stays bounded. The descriptor must stay open while writes are in
@@ -24,7 +16,6 @@
  */
 
 import { write, writeSync } from "node:fs";
-import { type ThreadUsage, threadUsage } from "./thread-usage.ts";
 
 /** A synchronous write this slow sends the next writes to the thread pool. */
 export const SLOW_WRITE_MS = 1;
@@ -45,11 +36,9 @@ export interface FileWrites {
     done: (err: NodeJS.ErrnoException | null, written: number) => void,
   ): void;
   now(): number;
-  /** This thread's CPU time and sleeps; absent or undefined: a write slow by the clock counts as slow. */
-  threadUsage?(): ThreadUsage | undefined;
 }
 
-const realFileWrites: FileWrites = { writeSync, write, now: () => performance.now(), threadUsage };
+const realFileWrites: FileWrites = { writeSync, write, now: () => performance.now() };
 
 export class WriteBehind {
   /** Bytes handed to the thread pool and not yet in the file. */
@@ -59,8 +48,6 @@ export class WriteBehind {
   private inFlight = 0;
   /** Bytes still to go to the thread pool before a synchronous write measures again. */
   private asyncLeft = 0;
-  /** The last synchronous write was slow by the clock: time the next one on this thread's own clock. */
-  private probeNext = false;
   private failure: unknown;
   private closeWhenDone: (() => void) | undefined;
 
@@ -103,29 +90,14 @@ export class WriteBehind {
     this.closeWhenDone = closeFd;
   }
 
-  /**
-   * A synchronous write, timed: one slow on this thread's own clock (or slow by the clock where
-   * that cannot be read) sends the next ASYNC_SPAN_BYTES to the pool; one slow only by the clock
-   * has the next write probed.
-   */
+  /** A synchronous write, timed: a slow one sends the next ASYNC_SPAN_BYTES to the pool. */
   private writeNow(bytes: Uint8Array, position: number): void {
-    const before = this.probeNext ? this.io.threadUsage?.() : undefined;
-    this.probeNext = false;
     const started = this.io.now();
     let done = 0;
     while (done < bytes.length) {
       done += this.io.writeSync(this.fd, bytes, done, bytes.length - done, position + done);
     }
-    if (this.io.now() - started < SLOW_WRITE_MS) return;
-    if (before) {
-      const after = this.io.threadUsage?.();
-      const slowOnItsOwn = !after || after.cpuMs - before.cpuMs >= SLOW_WRITE_MS || after.sleeps > before.sleeps;
-      if (slowOnItsOwn) this.asyncLeft = ASYNC_SPAN_BYTES;
-      else this.probeNext = true; // it only waited for a CPU: stay here, and look again next time
-      return;
-    }
-    if (this.io.threadUsage?.() === undefined) this.asyncLeft = ASYNC_SPAN_BYTES;
-    else this.probeNext = true;
+    if (this.io.now() - started >= SLOW_WRITE_MS) this.asyncLeft = ASYNC_SPAN_BYTES;
   }
 
   private take(): Uint8Array | undefined {
