@@ -20,6 +20,7 @@ import { describeMeetFailure, MailboxMeet } from "./mailbox-meet.ts";
 import type { MailboxConfig } from "./mailbox-options.ts";
 import type { PlainOutput } from "./plain-run.ts";
 import type { Reporter } from "./reporter.ts";
+import { openStreamOutput, type StreamOutput } from "./stream-output.ts";
 
 export interface MailboxCommandIo {
   readonly role: "send" | "receive";
@@ -66,13 +67,23 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
       // A plain peer's offer cannot be withdrawn while we ask: it is wanted until answered.
       ...(decide ? { decide: async (info: TransferInfo) => decide(info, () => true) } : {}),
     };
-    return receiveFromPlain(peer, out, {
-      ...asks,
-      // The file's bytes go to fd 1 itself, as in the direct flow (transfer-command.ts): see there.
-      ...(toStdout
-        ? { openSink: (info: TransferInfo) => new StreamReceiver(1, info.name, info.size, "sha256") }
-        : { folders: plainFolders(asks) }),
-    });
+    // The file's bytes go to standard output itself, as in the direct flow (transfer-command.ts).
+    let output: StreamOutput | undefined;
+    try {
+      return await receiveFromPlain(peer, out, {
+        ...asks,
+        ...(toStdout
+          ? {
+              openSink: (info: TransferInfo) => {
+                output ??= openStreamOutput();
+                return new StreamReceiver(output.fd, info.name, info.size, "sha256");
+              },
+            }
+          : { folders: plainFolders(asks) }),
+      });
+    } finally {
+      output?.close();
+    }
   }
   const text = (options as SendOptions).text;
   if (text !== undefined) return sendToPlain(peer, { kind: "text", text }, out);

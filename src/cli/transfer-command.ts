@@ -20,6 +20,7 @@ import { runWithMailbox } from "./mailbox-command.ts";
 import { failureWords } from "./reason-words.ts";
 import { makeReporter, type Reporter } from "./reporter.ts";
 import { planSends, type SendPlan, startSends, unitsOf } from "./send-plan.ts";
+import { openStreamOutput, type StreamOutput } from "./stream-output.ts";
 
 type Role = "send" | "receive";
 
@@ -238,6 +239,7 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
   // Questions on stderr, answers from stdin, one offer at a time.
   const asker = options.ask ? new Asker(io.stdin, io.stderr) : undefined;
   let streamed = false;
+  let output: StreamOutput | undefined;
   const decideOffer = async (offer: TransferInfo, stillWanted: () => boolean): Promise<OfferDecision> => {
     // JSON readers get the offer as an event at once; a person sees "Receiving" only after a yes.
     const announceNow = !asker || options.json;
@@ -262,13 +264,20 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
     // queue: the speed of `receive --stdout > file`), not to io.stdout; with another io (a test
     // in-process) they still go to the real standard output. Everything else printed goes to
     // stderr then (stdoutTaken), so nothing interleaves with the file.
+    // A pipe is written through a non-blocking descriptor of our own (stream-output.ts).
     ...(options.stdout
-      ? { openSink: (offer: TransferInfo, algo) => new StreamReceiver(1, offer.name, offer.size, algo) }
+      ? {
+          openSink: (offer: TransferInfo, algo) => {
+            output ??= openStreamOutput();
+            return new StreamReceiver(output.fd, offer.name, offer.size, algo);
+          },
+        }
       : {}),
   });
   try {
     return await run.run(options.peer, dir);
   } finally {
     asker?.close();
+    output?.close();
   }
 }
