@@ -65,12 +65,7 @@ export function peerCodeFromEnvironment(
   let source: string;
   if (codeFile !== undefined) {
     source = `--code-file ${codeFile}`;
-    try {
-      // node:fs only for a code file: the chat's start-up does without it.
-      code = (require("node:fs") as typeof import("node:fs")).readFileSync(codeFile, "utf8").trim();
-    } catch (err) {
-      throw new UsageError(`cannot read ${source}: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    code = readCodeFile(codeFile).trim();
   } else {
     source = "PARLEY_CODE";
     code = env.PARLEY_CODE?.trim();
@@ -80,4 +75,37 @@ export function peerCodeFromEnvironment(
     throw new UsageError(`${source} does not hold a valid code (port-word-word, like 40123-ribbon-walnut)`);
   }
   return code;
+}
+
+/** A code file holds a line; more than this is not a code file (`--code-file /dev/zero` would fill memory). */
+export const MAX_CODE_FILE_BYTES = 4096;
+
+/**
+ * The text of `--code-file FILE`, read up to MAX_CODE_FILE_BYTES.
+ * @throws UsageError when it cannot be read or holds more
+ */
+export function readCodeFile(codeFile: string): string {
+  const source = `--code-file ${codeFile}`;
+  // node:fs only for a code file: the chat's start-up does without it.
+  const fs = require("node:fs") as typeof import("node:fs");
+  const buffer = new Uint8Array(MAX_CODE_FILE_BYTES + 1);
+  let length = 0;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(codeFile, "r");
+    for (;;) {
+      const n = fs.readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > MAX_CODE_FILE_BYTES) {
+        throw new UsageError(`${source} holds more than ${MAX_CODE_FILE_BYTES} bytes: not a code file`);
+      }
+    }
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`cannot read ${source}: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+  return new TextDecoder().decode(buffer.subarray(0, length));
 }

@@ -5,6 +5,7 @@
  */
 
 import type * as WormholeCode from "../crypto/wormhole-code.ts";
+import { readCodeFile } from "./codes.ts";
 import { type FlagValues, type OptionSpecs, UsageError } from "./flags.ts";
 
 /** The public magic-wormhole servers (`--relay`). */
@@ -93,14 +94,8 @@ export function mailboxCodeFromEnvironment(
 ): string | undefined {
   let code: string | undefined;
   const source = codeFile === undefined ? "PARLEY_CODE" : `--code-file ${codeFile}`;
-  if (codeFile !== undefined) {
-    try {
-      // node:fs only for a code file: the chat's start-up does without it.
-      code = (require("node:fs") as typeof import("node:fs")).readFileSync(codeFile, "utf8");
-    } catch (err) {
-      throw new UsageError(`cannot read ${source}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  } else code = env.PARLEY_CODE;
+  if (codeFile !== undefined) code = readCodeFile(codeFile);
+  else code = env.PARLEY_CODE;
   if (code === undefined || (codeFile === undefined && code.trim() === "")) return undefined;
   // Loaded here, with a mailbox only: the direct chat's start-up does without its word lists.
   const { parseWormholeCode } = require("../crypto/wormhole-code.ts") as typeof WormholeCode;
