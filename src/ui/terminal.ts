@@ -31,6 +31,7 @@ export interface TerminalStreams {
   readonly input: NodeJS.ReadableStream & { readonly isTTY?: boolean };
   readonly output: GatedStream & {
     write(text: string, callback?: (err?: Error | null) => void): boolean;
+    on?(event: "error", listener: (err: NodeJS.ErrnoException) => void): unknown;
     readonly isTTY?: boolean;
   };
 }
@@ -84,6 +85,11 @@ class PlainTerminal implements Terminal {
     private readonly streams: TerminalStreams,
   ) {
     this.gate = new OutputGate(streams.output, (n) => `${options.skippedLine(n)}\n`);
+    // A reader that went away (`parley | head -1`): stop printing, go on, as send and receive
+    // do; the chat ends as it would have (input's end, exit, the peer), with its goodbye.
+    streams.output.on?.("error", (err) => {
+      if (err.code !== "EPIPE") throw err;
+    });
     const lines = new LineSplitter(MAX_INPUT_LINE_CHARS, {
       line: (text) => handlers.line(text),
       tooLong: () => this.print(options.tooLongLine),
