@@ -29,8 +29,25 @@ export function sanitizeFileName(offered: string): string {
   let name = lastComponent.replace(UNSTORABLE, "").trim();
   name = name.replace(/^\.+$/, "");
   name = name.replace(/^\.+/, (dots) => LEADING_DOT_REPLACEMENT.repeat(dots.length));
-  name = truncateUtf8(name, MAX_SAFE_NAME_BYTES);
+  name = shortenKeepingExtension(name, MAX_SAFE_NAME_BYTES);
   return name.length > 0 ? name : "received-file";
+}
+
+/** Longest extension kept whole when a long name is cut ("report ... .pdf" stays a .pdf). */
+const MAX_KEPT_EXTENSION_BYTES = 16;
+
+/**
+ * `name` cut to at most `maxBytes` of UTF-8; a short extension (the part from the last dot,
+ * not a leading dot) survives the cut, so a long name keeps its type.
+ */
+function shortenKeepingExtension(name: string, maxBytes: number): string {
+  const whole = truncateUtf8(name, maxBytes);
+  if (whole === name) return name;
+  const dot = name.lastIndexOf(".");
+  const extension = dot > 0 ? name.slice(dot) : "";
+  const extensionBytes = utf8.encode(extension).length;
+  if (extension === "" || extensionBytes > MAX_KEPT_EXTENSION_BYTES) return whole;
+  return truncateUtf8(name.slice(0, dot), maxBytes - extensionBytes) + extension;
 }
 
 /**

@@ -64,6 +64,21 @@ describe("sanitizeFileName", () => {
     expect(offered.startsWith(safe)).toBe(true);
   });
 
+  test.each([
+    ["a 254-byte name", `${"é".repeat(125)}.txt`, `${"é".repeat(118)}.txt`],
+    ["a 300-byte ASCII name", `${"a".repeat(296)}.pdf`, `${"a".repeat(236)}.pdf`],
+    ["a long name with two dots", `${"b".repeat(300)}.tar.gz`, `${"b".repeat(237)}.gz`],
+  ])("%s cut to MAX_SAFE_NAME_BYTES keeps its extension", (_what, offered, expected) => {
+    const safe = sanitizeFileName(offered);
+    expect(safe).toBe(expected);
+    expect(utf8Bytes(safe)).toBeLessThanOrEqual(MAX_SAFE_NAME_BYTES);
+  });
+
+  test("an extension too long to be one is cut with the rest", () => {
+    const offered = `name.${"x".repeat(300)}`;
+    expect(sanitizeFileName(offered)).toBe(offered.slice(0, MAX_SAFE_NAME_BYTES));
+  });
+
   test("a name of exactly MAX_SAFE_NAME_BYTES is kept whole", () => {
     const name = `${"é".repeat((MAX_SAFE_NAME_BYTES - 4) / 2)}.txt`;
     expect(utf8Bytes(name)).toBe(MAX_SAFE_NAME_BYTES);
