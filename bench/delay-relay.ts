@@ -26,8 +26,10 @@
  * loopback, the relay's buffer took 0.5-4 MiB of them (the sender saw them as sent).
  *
  *   bun bench/delay-relay.ts <target-port> <delay-ms> [--model tcp|unbounded] [--cap BYTES]
- *                            [--recv-buffer BYTES]
- *   prints "RELAY <port>" and runs until killed; --cap overrides the in-flight cap of `tcp`
+ *                            [--recv-buffer BYTES] [--also PORT]
+ *   prints "RELAY <port>" and runs until killed; --cap overrides the in-flight cap of `tcp`;
+ *   --also PORT: a second listening port, in front of PORT, through the same hop (the same
+ *   process, model and delay; each connection its own TCP window): "RELAY <port> <also-port>"
  */
 
 import { readFileSync } from "node:fs";
@@ -43,7 +45,7 @@ const INITIAL_SEGMENTS = 10;
 
 function usage(message: string): never {
   process.stderr.write(
-    `delay-relay: ${message}\nusage: delay-relay.ts <target-port> <delay-ms> [--model tcp|unbounded] [--cap BYTES] [--recv-buffer BYTES]\n`,
+    `delay-relay: ${message}\nusage: delay-relay.ts <target-port> <delay-ms> [--model tcp|unbounded] [--cap BYTES] [--recv-buffer BYTES] [--also PORT]\n`,
   );
   process.exit(2);
 }
@@ -57,6 +59,7 @@ const { values, positionals } = (() => {
         model: { type: "string", default: "tcp" },
         cap: { type: "string" },
         "recv-buffer": { type: "string", default: String(128 * 1024) },
+        also: { type: "string" },
       },
     });
   } catch (error) {
@@ -67,6 +70,8 @@ const [target, delay] = positionals.map(Number);
 if (!target || delay === undefined || Number.isNaN(delay)) usage("a target port and a delay in ms are needed");
 if (values.model !== "tcp" && values.model !== "unbounded") usage(`unknown model ${values.model}`);
 const holdMs: number = delay;
+const alsoTarget = values.also === undefined ? undefined : Number(values.also);
+if (alsoTarget !== undefined && !(alsoTarget > 0)) usage(`bad --also ${values.also}`);
 
 /** The third number of a /proc/sys triple (net/ipv4/tcp_wmem: min, default, max). */
 function sysctlMax(path: string): number | undefined {
@@ -182,16 +187,26 @@ function forwardTcp(from: Socket, to: Socket): void {
 }
 
 const forward = values.model === "tcp" ? forwardTcp : forwardUnbounded;
-const server = createServer((client) => {
-  const upstream = connect(target, "127.0.0.1");
-  if (values.model === "tcp" && receiveBufferBytes > 0) {
-    setReceiveBuffer(client, receiveBufferBytes);
-    upstream.once("connect", () => setReceiveBuffer(upstream, receiveBufferBytes));
-  }
-  forward(client, upstream);
-  forward(upstream, client);
-});
-server.listen(0, "127.0.0.1", () => {
-  const address = server.address();
-  process.stdout.write(`RELAY ${typeof address === "object" && address ? address.port : 0}\n`);
-});
+
+/** Listens on a free port of 127.0.0.1; each connection is relayed to `targetPort` through the hop. */
+function relayTo(targetPort: number): Promise<number> {
+  const server = createServer((client) => {
+    const upstream = connect(targetPort, "127.0.0.1");
+    if (values.model === "tcp" && receiveBufferBytes > 0) {
+      setReceiveBuffer(client, receiveBufferBytes);
+      upstream.once("connect", () => setReceiveBuffer(upstream, receiveBufferBytes));
+    }
+    forward(client, upstream);
+    forward(upstream, client);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      resolve(typeof address === "object" && address ? address.port : 0);
+    }),
+  );
+}
+
+const ports = [await relayTo(target)];
+if (alsoTarget !== undefined) ports.push(await relayTo(alsoTarget));
+process.stdout.write(`RELAY ${ports.join(" ")}\n`);

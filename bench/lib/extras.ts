@@ -2,13 +2,16 @@
  * The bench's figures beyond the case table: time to the CLI's "Listening on" line, many
  * small files one after another, and a long round trip (bench/delay-relay.ts) for encrypted
  * Parley and for socat through the same relay, on both of its path models (`tcp`: a TCP
- * window's ramp and cap end to end, the figure to judge; `unbounded`: the relay of before).
+ * window's ramp and cap end to end, the figure to judge; `unbounded`: the relay of before),
+ * with a line echoed on a connection of its own beside socat's stream: what the hop allows a
+ * chat line that no stream's bytes sit ahead of.
  */
 
 import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "bun";
 import { PEER_CHAT_MS } from "./cases.ts";
+import { type EchoProbe, startEchoProbe, startEchoServer } from "./echo-probe.ts";
 import { BUN, freePort, LineReader, type Proc, start, stopAll } from "./procs.ts";
 import { percentile, spread } from "./stats.ts";
 
@@ -63,10 +66,20 @@ async function peerTransfer(
 /** bench/delay-relay.ts's path models: a TCP window end to end, or the unlimited hold of before. */
 export type LinkModel = "tcp" | "unbounded";
 
-/** Starts bench/delay-relay.ts in front of `port`; resolves with the relay's port match. */
-async function relayTo(port: string, relayMs: number, model: LinkModel, run: (args: string[]) => Proc) {
-  const relay = run(["bench/delay-relay.ts", port, String(relayMs), "--model", model]);
-  return new LineReader(relay.stdout).waitFor(/^RELAY (\d+)/);
+/**
+ * Starts bench/delay-relay.ts in front of `port` (and of `alsoPort` on a second port of the same
+ * hop); resolves with the match of its "RELAY <port> [<also-port>]" line.
+ */
+async function relayTo(
+  port: string,
+  relayMs: number,
+  model: LinkModel,
+  run: (args: string[]) => Proc,
+  alsoPort?: number,
+) {
+  const also = alsoPort === undefined ? [] : ["--also", String(alsoPort)];
+  const relay = run(["bench/delay-relay.ts", port, String(relayMs), "--model", model, ...also]);
+  return new LineReader(relay.stdout).waitFor(/^RELAY (\d+)(?: (\d+))?/);
 }
 
 export async function smallFilesRate(work: string, files: number, fileSize: number) {
@@ -88,11 +101,22 @@ export async function smallFilesRate(work: string, files: number, fileSize: numb
   return { files, perSecond: files / (stats.transferMs / 1000) };
 }
 
-/** socat through the delay relay: MiB/s of `file` to a new file. */
-async function socatThroughRelay(work: string, file: string, relayMs: number, model: LinkModel): Promise<number> {
+/**
+ * socat through the delay relay: MiB/s of `file` to a new file, and the round trips of a line
+ * every PEER_CHAT_MS echoed over a TCP connection of its own through the same hop meanwhile
+ * (echo-probe.ts: what a dedicated chat connection would get beside the stream).
+ */
+async function socatThroughRelay(
+  work: string,
+  file: string,
+  relayMs: number,
+  model: LinkModel,
+): Promise<{ mibps: number; echoRtts: number[] }> {
   const out = join(work, "long-link-socat.bin");
   rmSync(out, { force: true });
   const procs: Proc[] = [];
+  const echoServer = startEchoServer();
+  let probe: EchoProbe | undefined;
   try {
     const port = freePort();
     const receiver = start([
@@ -106,23 +130,59 @@ async function socatThroughRelay(work: string, file: string, relayMs: number, mo
     ]);
     procs.push(receiver);
     await new LineReader(receiver.stderr).waitFor(/listening on/);
-    const [, relayPort] = await relayTo(String(port), relayMs, model, (args) => {
-      const proc = start([BUN, ...args]);
-      procs.push(proc);
-      return proc;
-    });
+    const [, relayPort, echoPort] = await relayTo(
+      String(port),
+      relayMs,
+      model,
+      (args) => {
+        const proc = start([BUN, ...args]);
+        procs.push(proc);
+        return proc;
+      },
+      echoServer.port,
+    );
+    probe = await startEchoProbe(Number(echoPort), PEER_CHAT_MS);
     const t0 = performance.now();
     const sender = start(["socat", "-u", "-b131072", `OPEN:${file},rdonly`, `TCP:127.0.0.1:${relayPort}`]);
     procs.push(sender);
     await Promise.all([sender.exited, receiver.exited]);
     const seconds = (performance.now() - t0) / 1000;
+    const echoRtts = probe.stop();
+    probe = undefined;
     const bytes = statSync(file).size;
     if (spawnSync(["cmp", "-s", file, out]).exitCode !== 0) throw new Error("long link: socat's output differs");
-    return bytes / 2 ** 20 / seconds;
+    return { mibps: bytes / 2 ** 20 / seconds, echoRtts };
   } finally {
+    probe?.stop();
+    echoServer.stop(true);
     await stopAll(procs);
     rmSync(out, { force: true });
   }
+}
+
+/** The round trips of the lines sent after the first second (one line every PEER_CHAT_MS). */
+function afterFirstSecond(rtts: readonly number[]): readonly number[] {
+  return rtts.slice(Math.ceil(1000 / PEER_CHAT_MS));
+}
+
+/** The echo beside socat, over all of a model's socat runs: what a chat connection of its own gets. */
+export interface EchoBaseline {
+  readonly lines: number;
+  readonly rttP50: number;
+  readonly rttP99: number;
+  /** p99 of the lines sent after the first second of each run (as for Parley's). */
+  readonly rttP99AfterFirstSecond: number;
+}
+
+function echoBaseline(runs: readonly (readonly number[])[]): EchoBaseline | undefined {
+  if (runs.length === 0) return undefined;
+  const all = runs.flat();
+  return {
+    lines: all.length,
+    rttP50: percentile(all, 50),
+    rttP99: percentile(all, 99),
+    rttP99AfterFirstSecond: percentile(runs.flatMap(afterFirstSecond), 99),
+  };
 }
 
 /** One long-link run of Parley: MiB/s and its chat round trips. */
@@ -146,18 +206,26 @@ export interface LongLinkModelFigures extends LongLinkRun {
   readonly vsSocat: number | undefined;
   readonly parleyRuns: readonly LongLinkRun[];
   readonly socatRuns: readonly number[];
+  /** A line echoed over a TCP connection of its own through the same hop beside socat's stream. */
+  readonly echoBesideSocat: EchoBaseline | undefined;
 }
 
-function modelFigures(model: LinkModel, parley: LongLinkRun[], socat: number[]): LongLinkModelFigures {
+function modelFigures(
+  model: LinkModel,
+  parley: LongLinkRun[],
+  socat: readonly { readonly mibps: number; readonly echoRtts: readonly number[] }[],
+): LongLinkModelFigures {
   const best = parley.reduce((a, b) => (b.mibps > a.mibps ? b : a));
-  const socatBest = socat.length > 0 ? Math.max(...socat) : undefined;
+  const socatRuns = socat.map((run) => run.mibps);
+  const socatBest = socatRuns.length > 0 ? Math.max(...socatRuns) : undefined;
   return {
     model,
     ...best,
     socatMibps: socatBest,
     vsSocat: socatBest ? best.mibps / socatBest : undefined,
     parleyRuns: parley,
-    socatRuns: socat,
+    socatRuns,
+    echoBesideSocat: echoBaseline(socat.map((run) => run.echoRtts)),
   };
 }
 
@@ -181,7 +249,7 @@ export async function longLinkRate(
   const file = join(work, "long-link.bin");
   spawnSync(["sh", "-c", `head -c ${bytes} "${source}" > "${file}"`]);
   const parley = new Map<LinkModel, LongLinkRun[]>(models.map((m) => [m, []]));
-  const socatMibps = new Map<LinkModel, number[]>(models.map((m) => [m, []]));
+  const socatMibps = new Map<LinkModel, Array<{ mibps: number; echoRtts: number[] }>>(models.map((m) => [m, []]));
   for (let i = 0; i < runs; i++) {
     for (const model of models) {
       const out = join(work, "long-link-out");
@@ -198,7 +266,7 @@ export async function longLinkRate(
         mibps: bytes / 2 ** 20 / (stats.transferMs / 1000),
         rttP50: stats.rttP50,
         rttP99: stats.rttP99,
-        rttP99AfterFirstSecond: percentile(stats.rtts.slice(Math.ceil(1000 / PEER_CHAT_MS)), 99),
+        rttP99AfterFirstSecond: percentile(afterFirstSecond(stats.rtts), 99),
         ...(options.keepRtts ? { rtts: stats.rtts } : {}),
       };
       parley.get(model)?.push(run);
@@ -220,7 +288,12 @@ export function formatLongLink(longLink: Awaited<ReturnType<typeof longLinkRate>
         `over a ${longLink.roundTripMs} ms round trip (bench/delay-relay.ts --model ${m.model}: ${what[m.model]}), ` +
         `${f(longLink.mib)} MiB: ${f(m.mibps)} MiB/s (socat through the same relay ${f(m.socatMibps)}, ` +
         `x${f(m.vsSocat, 2)}), chat p50/p99 ${f(m.rttP50, 1)}/${f(m.rttP99, 1)} ms ` +
-        `(p99 of the lines after the first second ${f(m.rttP99AfterFirstSecond, 1)})`,
+        `(p99 of the lines after the first second ${f(m.rttP99AfterFirstSecond, 1)})` +
+        (m.echoBesideSocat
+          ? `; a line echoed on a TCP connection of its own beside socat: p50/p99 ` +
+            `${f(m.echoBesideSocat.rttP50, 1)}/${f(m.echoBesideSocat.rttP99, 1)} ms ` +
+            `(after the first second ${f(m.echoBesideSocat.rttP99AfterFirstSecond, 1)})`
+          : ""),
     )
     .join("\n");
 }
