@@ -25,7 +25,7 @@ import {
   TURN_DATA_BYTES,
 } from "./limits.ts";
 import { RateLimiter } from "./rate-limiter.ts";
-import { ackThresholdBytes, SendWindow } from "./send-window.ts";
+import { ACK_CADENCE_RESTART_MS, ackThresholdBytes, SendWindow } from "./send-window.ts";
 
 /** One DATA frame an outgoing transfer has ready, and what to do once it is written. */
 export interface BulkFrame {
@@ -72,6 +72,9 @@ export class Scheduler {
   private ackedToPeer = 0;
   /** The steady ACK cadence we keep (ackThresholdBytes). */
   private readonly ackEvery: number;
+  /** Received DATA bytes when the early ACK cadence's stretch began, and when DATA last came. */
+  private stretchStart = 0;
+  private lastReceivedAt = Number.NEGATIVE_INFINITY;
 
   /**
    * @param options.peerAcksEarly - the peer ACKs early (HELLO "early-acks"): our window may start young
@@ -146,22 +149,29 @@ export class Scheduler {
     this.pump();
   }
 
-  /** `bytes` of the peer's DATA arrived (for the window's clean round-trip samples). */
+  /**
+   * `bytes` of the peer's DATA arrived (for the window's clean round-trip samples; after a pause
+   * a new stretch of the early ACK cadence, for a sender that starts young again).
+   */
   received(bytes: number): void {
+    const now = this.clock.now();
+    if (now - this.lastReceivedAt >= ACK_CADENCE_RESTART_MS) this.stretchStart = this.receivedBulk;
+    this.lastReceivedAt = now;
     this.receivedBulk += bytes;
   }
 
   /**
    * `bytes` of the peer's DATA were taken (stored, or dropped for a cancelled transfer): the
    * peer may send that much more. ACKs go every ACK_EVERY_BYTES (RELAY_ACK_EVERY_BYTES through a
-   * relay, to a peer whose window allows it; more often early in a session, for the peer's
-   * young window: ackThresholdBytes), and with `now` at once (the
+   * relay, to a peer whose window allows it; more often early in a stretch of DATA, for the
+   * peer's young window: ackThresholdBytes), and with `now` at once (the
    * end of a transfer), so the peer's window never keeps an entry we owe it.
    */
   consumed(bytes: number, now = false): void {
     this.consumedBulk += bytes;
     const owed = this.consumedBulk - this.ackedToPeer;
-    if (owed >= ackThresholdBytes(this.consumedBulk, this.ackEvery) || (now && owed > 0)) {
+    const inStretch = Math.max(0, this.consumedBulk - this.stretchStart);
+    if (owed >= ackThresholdBytes(inStretch, this.ackEvery) || (now && owed > 0)) {
       this.ackedToPeer = this.consumedBulk;
       this.send({ kind: "ack", bytes: this.consumedBulk });
     }
@@ -217,6 +227,8 @@ export class Scheduler {
         continue;
       }
       if (!this.hooks.bulkAllowed()) return;
+      // After a pause the window (and so the next frame and the unsent cap) starts over first.
+      if (this.sentBulk > 0 && this.window.restartIfIdle(this.clock.now())) this.capUnsent();
       if (this.sentBulk - this.ackedBulk >= this.window.bytes) return;
       if (this.mustWaitForRate()) return;
       // This turn's share of DATA is out: the continuation goes on next turn. Reads that

@@ -27,9 +27,10 @@
  * JIT) and read as a long path, and going straight to the floor put 1.5 MiB and more ahead of
  * the first chat lines of every transfer (15-28 ms on loopback).
  *
- * A young window (the session's first bytes, with a peer that ACKs early: ackThresholdBytes)
- * starts at YOUNG_WINDOW_BYTES and grows by YOUNG_GROWTH of each byte ACKed up to
- * SHORT_MIN_BYTES (or until a round trip shows a short path), then as any window does: below
+ * A young window (the session's first bytes, and again after an idle second off a short path,
+ * with a peer that ACKs early: ackThresholdBytes) starts at YOUNG_WINDOW_BYTES and grows by
+ * YOUNG_GROWTH of each byte ACKed up to SHORT_MIN_BYTES (or until a round trip shows a short
+ * path), then as any window does: below
  * TCP's own slow start (10 segments, + each byte ACKed), so a long path's congestion window
  * has room for a chat segment. A window that starts at 512 KiB hands TCP 5 round trips of
  * data at once, and every chat line written meanwhile waited behind it (200-290 ms on a 40 ms
@@ -85,18 +86,29 @@ export function stepsOf(bytes: number, fraction: number, step: number, most: num
 /**
  * The receiver's ACK cadence: every `every` bytes consumed (ACK_EVERY_BYTES, or
  * RELAY_ACK_EVERY_BYTES through a relay with a peer that keeps RELAY_MIN_WINDOW_BYTES), but
- * early in a session every quarter of what it consumed so far (at least FRAME_STEP_BYTES), so
- * a young window (which is smaller than `every`) hears back. Never a deadlock: a blocked young
- * window W = YOUNG_WINDOW_BYTES + YOUNG_GROWTH x acked has at least W owed once all is
- * consumed, which is more than FRAME_STEP_BYTES and more than a quarter of all sent; any other
- * window is at least its short-path minimum (SHORT_MIN_BYTES, or RELAY_MIN_WINDOW_BYTES through
- * a relay), more than `every`.
- * @param consumedTotal - DATA bytes consumed in the session so far
+ * early in a stretch of DATA every quarter of what it consumed so far (at least
+ * FRAME_STEP_BYTES), so a young window (which is smaller than `every`) hears back. Never a
+ * deadlock: a blocked young window W = YOUNG_WINDOW_BYTES + YOUNG_GROWTH x acked has at least W
+ * owed once all is consumed, which is more than FRAME_STEP_BYTES and more than a quarter of all
+ * sent; any other window is at least its short-path minimum (SHORT_MIN_BYTES, or
+ * RELAY_MIN_WINDOW_BYTES through a relay), more than `every`.
+ * A stretch begins with the session and again with DATA that comes after ACK_CADENCE_RESTART_MS
+ * without any (the sender goes young again after idling: SendWindow.restartIfIdle).
+ * @param consumedInStretch - DATA bytes consumed since the stretch began
  * @param every - the steady cadence, bytes
  */
-export function ackThresholdBytes(consumedTotal: number, every = ACK_EVERY_BYTES): number {
-  return Math.min(every, Math.max(FRAME_STEP_BYTES, Math.floor(consumedTotal / 4)));
+export function ackThresholdBytes(consumedInStretch: number, every = ACK_EVERY_BYTES): number {
+  return Math.min(every, Math.max(FRAME_STEP_BYTES, Math.floor(consumedInStretch / 4)));
 }
+
+/**
+ * DATA after this long without any begins a new stretch of the receiver's early ACK cadence.
+ * Half the sender's idle time: the sender starts young again only after RATE_MEMORY_MS without
+ * an ACK, and the last ACK went after the last DATA arrived, so the receiver's gap is longer
+ * than the sender's by both trips; whenever the sender is young again, so is the cadence. The
+ * other way round (a receiver's longer gap, a sender not young) only costs a few ACKs.
+ */
+export const ACK_CADENCE_RESTART_MS = RATE_MEMORY_MS / 2;
 
 interface Frame {
   /** Running DATA byte count once this frame was written. */
@@ -132,6 +144,10 @@ export class SendWindow {
   private sentTotal = 0;
   /** Growing from YOUNG_WINDOW_BYTES by the bytes ACKed (see the header), until SHORT_MIN_BYTES. */
   private young: boolean;
+  /** The peer ACKs early (ackThresholdBytes), so the window may be young (again after idling). */
+  private readonly mayBeYoung: boolean;
+  /** Bytes ACKed when the window last became young: its growth counts from there. */
+  private youngSince = 0;
 
   /**
    * @param floor - a long path's window never shrinks below this once it got there (a short
@@ -149,7 +165,8 @@ export class SendWindow {
     this.cap = Math.max(cap, floor);
     this.shortMin = Math.min(options.shortMinBytes ?? SHORT_MIN_BYTES, floor);
     this.startBytes = this.shortMin;
-    this.young = options.young === true && YOUNG_WINDOW_BYTES < this.startBytes;
+    this.mayBeYoung = options.young === true && YOUNG_WINDOW_BYTES < this.startBytes;
+    this.young = this.mayBeYoung;
     this.size = this.young ? YOUNG_WINDOW_BYTES : this.startBytes;
     this.roundStartSize = this.size;
   }
@@ -195,19 +212,32 @@ export class SendWindow {
   }
 
   /**
+   * Starts the window over when nothing is in flight and no ACK came for RATE_MEMORY_MS: what
+   * the path delivered then says little now. Young again (off a short path, with a peer that
+   * ACKs early), as TCP beneath restarts its own window after idling: a 512 KiB start put its
+   * round trips ahead of the first lines. The caller asks before sizing the next frame (the
+   * first frame after a pause was a whole CHUNK_BYTES one, sized by the window of before).
+   * @returns true when it started over
+   */
+  restartIfIdle(now: number): boolean {
+    if (this.young || this.frames.length > 0 || now - this.lastAckAt <= RATE_MEMORY_MS) return false;
+    this.young = this.mayBeYoung && !this.shortPath;
+    this.youngSince = this.lastAcked;
+    this.size = this.young ? YOUNG_WINDOW_BYTES : this.startBytes;
+    this.startRound();
+    this.rates.length = 0;
+    this.sampleStartAt = Number.NaN;
+    return true;
+  }
+
+  /**
    * A DATA frame was written.
    * @param sentTotal - the running count of DATA bytes sent, this frame included
    * @param received - the running count of DATA bytes received from the peer
    */
   sent(sentTotal: number, now: number, received = 0): void {
     this.sentTotal = sentTotal;
-    if (!this.young && this.frames.length === 0 && now - this.lastAckAt > RATE_MEMORY_MS) {
-      // Idle for a while: what the path delivered then says little now. Start small again.
-      this.size = this.startBytes;
-      this.startRound();
-      this.rates.length = 0;
-      this.sampleStartAt = Number.NaN;
-    }
+    this.restartIfIdle(now);
     if (this.frames.length >= MAX_TRACKED_FRAMES) this.frames.shift();
     this.frames.push({ end: sentTotal, sentAt: now, receivedMark: received, cold: this.lastAcked === 0 });
   }
@@ -230,7 +260,8 @@ export class SendWindow {
     if (ackedTotal >= this.roundEnd) this.startRound();
     this.sampleRate(ackedTotal, now);
     if (this.young && !this.shortPath) {
-      this.size = Math.min(this.startBytes, Math.round(YOUNG_WINDOW_BYTES + YOUNG_GROWTH * ackedTotal));
+      const grown = YOUNG_WINDOW_BYTES + YOUNG_GROWTH * (ackedTotal - this.youngSince);
+      this.size = Math.min(this.startBytes, Math.round(grown));
       this.young = this.size < this.startBytes;
       this.startRound();
       return;

@@ -13,7 +13,7 @@ import {
   RELAY_MIN_WINDOW_BYTES,
   WINDOW_BYTES,
 } from "../../src/session/limits.ts";
-import { ackThresholdBytes, SendWindow, SHORT_MIN_BYTES } from "../../src/session/send-window.ts";
+import { ackThresholdBytes, SendWindow, SHORT_MIN_BYTES, YOUNG_WINDOW_BYTES } from "../../src/session/send-window.ts";
 
 test("the receiver ACKs well before the smallest send window is used up", () => {
   const smallestWindow = Math.min(SHORT_MIN_BYTES, WINDOW_BYTES);
@@ -95,4 +95,39 @@ test("a relayed window, young or slow, is never blocked without an ACK due at th
   expect(slowShortPath(relayed, RELAY_ACK_EVERY_BYTES)).toBe(RELAY_MIN_WINDOW_BYTES);
   // The same path without the option keeps the usual minimum: the option is what holds it up.
   expect(slowShortPath(new SendWindow(undefined, undefined, { young: true }), ACK_EVERY_BYTES)).toBe(SHORT_MIN_BYTES);
+});
+
+test("a window young again after an idle second hears back from the receiver's new stretch of early ACKs", () => {
+  // As above, twice: a first transfer grows the window on a 40 ms path, then nothing for 2 s,
+  // then a second one. The receiver's cadence counts from the second stretch's first byte
+  // (scheduler.ts received: DATA after ACK_CADENCE_RESTART_MS without any).
+  const window = new SendWindow(undefined, undefined, { young: true });
+  let sent = 0;
+  let acked = 0;
+  let now = 0;
+  let stretchStart = 0;
+  const transfer = (bytes: number): number => {
+    let smallest = Number.POSITIVE_INFINITY;
+    const end = sent + bytes;
+    while (acked < end) {
+      while (sent - acked < window.bytes && sent < end) {
+        sent = Math.min(end, sent + window.frameBytes());
+        window.sent(sent, now);
+        smallest = Math.min(smallest, window.bytes);
+      }
+      const owed = sent - acked;
+      // Owed enough for an ACK, or the transfer's end (ACKed at once).
+      expect(owed >= ackThresholdBytes(sent - stretchStart) || sent === end).toBe(true);
+      now += 40;
+      acked = sent;
+      window.acked(acked, now);
+    }
+    return smallest;
+  };
+  transfer(32 * 2 ** 20);
+  expect(window.bytes).toBeGreaterThanOrEqual(WINDOW_BYTES);
+  now += 2_000;
+  stretchStart = sent;
+  expect(transfer(32 * 2 ** 20)).toBe(YOUNG_WINDOW_BYTES);
+  expect(window.bytes).toBeGreaterThanOrEqual(WINDOW_BYTES);
 });

@@ -78,3 +78,81 @@ test("DATA stops at a turn's share however many ACKs the turn brings; chat still
   clock.advance(0); // the turn's continuation
   expect(dataFrames()).toBe(4);
 });
+
+test("DATA after half a second without any begins the early ACK cadence again (a sender young again)", () => {
+  const clock = new ManualClock();
+  const conn = new SlowWriteConnection(clock, 0);
+  const scheduler = new Scheduler(conn, clock, {
+    nextBulk: () => undefined,
+    bulkAllowed: () => true,
+    wrote() {},
+    overflowed() {},
+  });
+  // A first transfer of 8 MiB, taken as it comes; its end is ACKed at once.
+  for (let i = 0; i < 32; i++) {
+    scheduler.received(PAYLOAD);
+    scheduler.consumed(PAYLOAD);
+    clock.advance(3);
+  }
+  scheduler.consumed(0, true);
+  const acksBefore = conn.written.length;
+  // Within half a second: 4 KiB is far below the cadence of the session's stretch (192 KiB).
+  clock.advance(100);
+  scheduler.received(4096);
+  scheduler.consumed(4096);
+  expect(conn.written.length).toBe(acksBefore);
+  // After a pause: a new stretch, whose first 4 KiB are ACKed at once (a young window of 8 KiB
+  // waits for them).
+  clock.advance(600);
+  scheduler.received(4096);
+  scheduler.consumed(4096);
+  expect(conn.written.length).toBe(acksBefore + 1);
+});
+
+test("after an idle second on a long path the next frame is sized by the young window again, not the old one", () => {
+  const clock = new ManualClock();
+  const caps: number[] = [];
+  const conn = Object.assign(new SlowWriteConnection(clock, 0), {
+    limitUnsent(bytes: number): boolean {
+      caps.push(bytes);
+      return true;
+    },
+  });
+  const asked: number[] = [];
+  let sending = true;
+  let sentTotal = 0;
+  const scheduler = new Scheduler(
+    conn,
+    clock,
+    {
+      nextBulk(maxPayloadBytes: number): BulkFrame | undefined {
+        if (!sending) return undefined;
+        asked.push(maxPayloadBytes);
+        sentTotal += maxPayloadBytes;
+        return { frame: new Uint8Array(DATA_HEADER_BYTES + maxPayloadBytes), written() {} };
+      },
+      bulkAllowed: () => true,
+      wrote() {},
+      overflowed() {},
+    },
+    undefined,
+    { peerAcksEarly: true },
+  );
+  // A first transfer on a 40 ms path, ACKed in full each round trip, until frames are whole chunks.
+  for (let round = 0; round < 40 && asked.at(-1) !== PAYLOAD; round++) {
+    scheduler.pump();
+    clock.advance(40);
+    scheduler.acked(sentTotal);
+  }
+  expect(asked.at(-1)).toBe(PAYLOAD);
+  sending = false;
+  clock.advance(40);
+  scheduler.acked(sentTotal); // all ACKed: the transfer's end
+  clock.advance(2_000);
+  sending = true;
+  asked.length = 0;
+  caps.length = 0;
+  scheduler.pump();
+  expect(asked[0]).toBe(4096);
+  expect(caps).toEqual([16 * 1024]);
+});

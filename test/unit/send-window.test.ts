@@ -211,3 +211,55 @@ describe("SendWindow, young (a peer that ACKs early)", () => {
     expect(stepsOf(16 * 2 ** 20, 1 / 4, 4096, FRAME)).toBe(FRAME);
   });
 });
+
+describe("SendWindow, young again after idling (a peer that ACKs early)", () => {
+  /** A young window grown to the floor on a 40 ms path, everything ACKed by t = ends. */
+  function grownOnLongPath(): { window: SendWindow; sent: number; ends: number } {
+    const window = new SendWindow(undefined, undefined, { young: true });
+    let sent = 0;
+    let now = 0;
+    while (window.bytes < WINDOW_BYTES) {
+      sent += window.bytes;
+      window.sent(sent, now);
+      now += 40;
+      window.acked(sent, now);
+    }
+    return { window, sent, ends: now };
+  }
+
+  test("a transfer after an idle second on a long path starts young again, counting from there", () => {
+    const { window, sent, ends } = grownOnLongPath();
+    expect(window.longPath).toBe(true);
+    window.sent(sent + 4096, ends + 1_500); // the next transfer's first frame
+    expect(window.bytes).toBe(YOUNG_WINDOW_BYTES);
+    expect(window.frameBytes()).toBe(4096);
+    expect(window.unsentCap).toBe(16 * 1024);
+    window.acked(sent + 4096, ends + 1_540);
+    // Grown by three quarters of what this stretch had ACKed, not of the session's total.
+    expect(window.bytes).toBe(YOUNG_WINDOW_BYTES + 3072);
+  });
+
+  test("not within the idle second, and not with a peer that does not ACK early", () => {
+    const { window, sent, ends } = grownOnLongPath();
+    const before = window.bytes;
+    window.sent(sent + 4096, ends + 500);
+    expect(window.bytes).toBe(before);
+
+    const old = new SendWindow();
+    simulate(old, 40, 100_000, 2_000);
+    old.acked(Number.MAX_SAFE_INTEGER / 2, 2_000);
+    old.sent(Number.MAX_SAFE_INTEGER / 2 + FRAME, 10_000);
+    expect(old.bytes).toBe(SHORT_MIN_BYTES);
+  });
+
+  test("a short path starts over at SHORT_MIN_BYTES, not young", () => {
+    const window = new SendWindow(undefined, undefined, { young: true });
+    window.sent(8192, 0);
+    window.acked(8192, 1); // cold: not sampled
+    window.sent(16384, 1);
+    window.acked(16384, 1.5); // 0.5 ms: a short path
+    expect(window.shortPath).toBe(true);
+    window.sent(20480, 3_000);
+    expect(window.bytes).toBe(SHORT_MIN_BYTES);
+  });
+});
