@@ -1,6 +1,8 @@
 /**
  * The bench's long-link figures alone (bench/lib/extras.ts longLinkRate): encrypted Parley and
- * socat through bench/delay-relay.ts, on its `tcp` model and its `unbounded` one, interleaved.
+ * socat through bench/delay-relay.ts, on its `tcp` model and its `unbounded` one, interleaved;
+ * beside socat, a line echoed on a TCP connection of its own through the same relay (the hop's
+ * own round trips, next to Parley's in-stream chat).
  *
  *   bun bench/long-link.ts [--size 256M] [--runs 2] [--link-ms 20] [--models tcp,unbounded]
  *                          [--peer-root DIR] [--json [--rtts]]
