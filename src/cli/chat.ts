@@ -119,8 +119,13 @@ class ChatController {
     if (this.options.mailbox) {
       await this.link.ready();
       const { MailboxChat } = await import("./mailbox-chat.ts");
-      this.mailbox = new MailboxChat(this.options, this.link, this.terminal, this.downloadDir);
-      return this.mailbox.run();
+      this.mailbox = new MailboxChat(this.options, this.link, this.terminal, this.downloadDir, () =>
+        this.releaseHeld(),
+      );
+      // run() joins a code given up front at once; lines piped meanwhile follow it.
+      const exitCode = this.mailbox.run();
+      this.releaseHeld();
+      return exitCode;
     }
     if (!this.link.listen()) return this.link.exitCode;
     this.terminal.print(relativePathsLine(this.io.cwd));
@@ -189,6 +194,25 @@ class ChatController {
     }
   }
 
+  /**
+   * Mailbox flow: lines (and the end of input) that came before the mailbox was set up, or
+   * while it joins the peer's code, wait as they do while a dial runs: a script may pipe
+   * `code`, or chat lines after --connect CODE, and end its input at once.
+   */
+  private get heldForMailbox(): boolean {
+    return this.options.mailbox !== undefined && !this.session && (!this.mailbox || this.mailbox.waiting);
+  }
+
+  /** Mailbox flow: the held lines and end of input, now that they can be handled. */
+  private releaseHeld(): void {
+    if (this.dialing) return;
+    for (const line of this.heldLines.splice(0)) this.onLine(line);
+    if (this.heldInputEnd && !this.heldForMailbox) {
+      this.heldInputEnd = false;
+      this.onInputEnd();
+    }
+  }
+
   private onConnected(session: Session): void {
     this.session = session;
     // Half a code typed when the peer connected: that line must not go out as chat.
@@ -208,6 +232,7 @@ class ChatController {
       );
     }
     this.terminal.setPrompt("> ");
+    if (this.options.mailbox !== undefined) this.releaseHeld();
   }
 
   private peerName(): string {
@@ -235,7 +260,7 @@ class ChatController {
           this.terminal.print("Enter the code the peer's Parley shows (port-word-word). exit quits.");
           return;
         default:
-          if (this.dialing) {
+          if (this.dialing || this.heldForMailbox) {
             this.heldLines.push(text);
             return;
           }
@@ -271,7 +296,7 @@ class ChatController {
 
   private onInputEnd(): void {
     if (this.link.finished) return;
-    if (!this.session && this.dialing) {
+    if (!this.session && (this.dialing || this.heldForMailbox)) {
       this.heldInputEnd = true;
       return;
     }

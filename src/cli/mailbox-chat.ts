@@ -24,7 +24,14 @@ export class MailboxChat {
     private readonly terminal: Terminal,
     /** Where files from a plain wormhole client go. */
     private readonly downloadDir: string,
+    /** A plain wormhole client's chat started: lines held while joining can go to it. */
+    private readonly plainStarted: () => void = () => {},
   ) {}
+
+  /** A code is being joined and neither a session nor a plain peer is there yet. */
+  get waiting(): boolean {
+    return this.joining && !this.plain;
+  }
 
   /**
    * Starts (joining the code given, else allocating one) and resolves with the chat's exit
@@ -73,6 +80,7 @@ export class MailboxChat {
         void import("./plain-chat.ts").then(({ PlainChat }) => {
           this.plain = new PlainChat(peer, this.terminal, this.downloadDir, (exitCode) => this.link.finish(exitCode));
           this.plain.start();
+          this.plainStarted();
         });
       },
     });
