@@ -3,7 +3,8 @@
  * END, ...) go first, switching only at frame boundaries; then the one pending PONG; then DATA
  * pulled from the outgoing transfers, only while fewer than the send window (send-window.ts)
  * are un-ACKed, the rate limit allows, and the connection has nothing queued. So a chat line
- * never waits behind more than about one window of file bytes, and memory stays flat. DATA
+ * never waits behind more than about one window of file bytes (on a short path, while we are
+ * chatting, CHAT_WINDOW_BYTES), and memory stays flat. DATA
  * in one turn of the event loop stops at PUMP_SLICE_MS or TURN_DATA_BYTES, whichever comes
  * first (however many ACKs the turn brought); the turn's continuation (setImmediate) goes on,
  * after the input, timers and socket reads that were waiting.
@@ -18,6 +19,8 @@ import { chatTrace } from "./chat-trace.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import {
   ACK_EVERY_BYTES,
+  CHAT_ACTIVE_MS,
+  CHAT_WINDOW_BYTES,
   MAX_QUEUED_CONTROL_BYTES,
   PUMP_SLICE_MS,
   RELAY_ACK_EVERY_BYTES,
@@ -75,6 +78,10 @@ export class Scheduler {
   /** Received DATA bytes when the early ACK cadence's stretch began, and when DATA last came. */
   private stretchStart = 0;
   private lastReceivedAt = Number.NEGATIVE_INFINITY;
+  /** When we last sent a chat line (clock ms). */
+  private chatSentAt = Number.NEGATIVE_INFINITY;
+  /** DATA un-ACKed allowed while we chat on a short path (unackedAllowed). */
+  private readonly chatWindowBytes: number;
 
   /**
    * @param options.peerAcksEarly - the peer ACKs early (HELLO "early-acks"): our window may start young
@@ -95,6 +102,7 @@ export class Scheduler {
       ...(options.relayed ? { shortMinBytes: RELAY_MIN_WINDOW_BYTES } : {}),
     });
     this.ackEvery = options.relayed && options.peerRelayWindow ? RELAY_ACK_EVERY_BYTES : ACK_EVERY_BYTES;
+    this.chatWindowBytes = options.relayed ? RELAY_MIN_WINDOW_BYTES : CHAT_WINDOW_BYTES;
     if (rate) this.limiter = new RateLimiter(rate.bytesPerSecond, rate.chunkBytes, clock.now());
   }
 
@@ -120,6 +128,7 @@ export class Scheduler {
 
   /** Queues a control message behind the others and writes what may be written. */
   send(message: Message): void {
+    if (message.kind === "chat") this.chatSentAt = this.clock.now();
     this.push(encodeMessage(message));
     this.pump();
   }
@@ -229,7 +238,7 @@ export class Scheduler {
       if (!this.hooks.bulkAllowed()) return;
       // After a pause the window (and so the next frame and the unsent cap) starts over first.
       if (this.sentBulk > 0 && this.window.restartIfIdle(this.clock.now())) this.capUnsent();
-      if (this.sentBulk - this.ackedBulk >= this.window.bytes) return;
+      if (this.sentBulk - this.ackedBulk >= this.unackedAllowed()) return;
       if (this.mustWaitForRate()) return;
       // This turn's share of DATA is out: the continuation goes on next turn. Reads that
       // resolve at once would otherwise starve timers, input and ACK handling.
@@ -253,6 +262,21 @@ export class Scheduler {
     if (cap === this.unsentCap || !this.conn.limitUnsent) return;
     this.unsentCap = cap;
     this.conn.limitUnsent(cap);
+  }
+
+  /**
+   * DATA bytes that may be un-ACKed now: the send window, held to CHAT_WINDOW_BYTES on a short
+   * path while we are chatting (through a relay to RELAY_MIN_WINDOW_BYTES, its window's minimum:
+   * less and the relay's ACK cadence would drain the pipe every round). A line waits behind everything un-ACKed (in the kernel's
+   * buffers and the peer's turn); through the CLI at full speed the slowest lines waited
+   * behind the peer handling up to a window's records. A long path keeps its window (a
+   * smaller one there would cut its throughput in proportion, for no shorter wait than its
+   * round trip).
+   */
+  private unackedAllowed(): number {
+    const window = this.window.bytes;
+    if (!this.window.shortPath || this.clock.now() - this.chatSentAt >= CHAT_ACTIVE_MS) return window;
+    return Math.min(window, this.chatWindowBytes);
   }
 
   /** True when this turn has written its share of DATA (the continuation is scheduled then). */

@@ -6,6 +6,7 @@
 import { expect, test } from "bun:test";
 import type { Connection, ConnectionEvents } from "../../src/net/index.ts";
 import { DATA_HEADER_BYTES } from "../../src/protocol/index.ts";
+import { CHAT_ACTIVE_MS, CHAT_WINDOW_BYTES, WINDOW_BYTES } from "../../src/session/limits.ts";
 import { type BulkFrame, Scheduler } from "../../src/session/scheduler.ts";
 import { ManualClock } from "../memory-sessions.ts";
 
@@ -155,4 +156,49 @@ test("after an idle second on a long path the next frame is sized by the young w
   scheduler.pump();
   expect(asked[0]).toBe(4096);
   expect(caps).toEqual([16 * 1024]);
+});
+
+/**
+ * A scheduler always ready with DATA on a fast short path: `flow(ms)` lets that much time go by,
+ * every frame ACKed a quarter of a millisecond after it went, each turn writing what it may.
+ */
+function shortPathFlow(): { scheduler: Scheduler; flow: (ms: number) => void } {
+  const clock = new ManualClock();
+  const conn = new SlowWriteConnection(clock, 0);
+  let sent = 0;
+  const scheduler = new Scheduler(conn, clock, {
+    nextBulk: (): BulkFrame => ({
+      frame: new Uint8Array(DATA_HEADER_BYTES + PAYLOAD),
+      written: () => (sent += PAYLOAD),
+    }),
+    bulkAllowed: () => true,
+    wrote() {},
+    overflowed() {},
+  });
+  const flow = (ms: number) => {
+    for (let t = 0; t < ms; t += 0.25) {
+      clock.advance(0.25);
+      scheduler.acked(sent);
+      for (let turn = 0; turn < 8; turn++) clock.advance(0); // the turns' continuations
+    }
+  };
+  scheduler.pump();
+  return { scheduler, flow };
+}
+
+test("while we chat, a short path's DATA un-ACKed is held to CHAT_WINDOW_BYTES; later the window again", () => {
+  const { scheduler, flow } = shortPathFlow();
+  flow(50);
+  expect(scheduler.windowBytes).toBe(WINDOW_BYTES);
+  expect(scheduler.unackedBytes).toBe(WINDOW_BYTES); // no chat: the whole window
+
+  scheduler.send({ kind: "chat", text: "hi" });
+  flow(1);
+  expect(scheduler.unackedBytes).toBe(CHAT_WINDOW_BYTES);
+  flow(CHAT_ACTIVE_MS - 2);
+  expect(scheduler.unackedBytes).toBe(CHAT_WINDOW_BYTES);
+
+  flow(2); // CHAT_ACTIVE_MS since the line
+  expect(scheduler.windowBytes).toBe(WINDOW_BYTES);
+  expect(scheduler.unackedBytes).toBe(WINDOW_BYTES);
 });
