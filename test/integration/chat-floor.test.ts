@@ -1,0 +1,44 @@
+/**
+ * bench/chat-floor.ts on a small file for a second: socat streams it both ways while lines go
+ * through two socat line paths, and the one result line has its shape (lines carried, the file
+ * streamed through in full). Skipped without socat. Never asserts a latency.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+test.skipIf(!Bun.which("socat"))(
+  "chat-floor carries lines beside streams both ways and prints one result line",
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "chat-floor-"));
+    dirs.push(dir);
+    const file = join(dir, "bulk.bin");
+    writeFileSync(file, new Uint8Array(4 * 1024 * 1024));
+    const proc = Bun.spawn([process.execPath, "bench/chat-floor.ts", file, "--both", "--seconds", "1"], {
+      cwd: resolve(import.meta.dir, "../.."),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [out, err, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    expect(code, err).toBe(0);
+    const fields = out.trim().split("\t");
+    expect(fields.slice(0, 2)).toEqual(["chat-floor", "both ways"]);
+    const value = (name: string) => Number(fields.find((f) => f.startsWith(`${name}=`))?.slice(name.length + 1));
+    // A line every 20 ms on each of the two paths for a second.
+    expect(value("lines")).toBeGreaterThan(10);
+    expect(value("p99")).toBeGreaterThanOrEqual(value("p50"));
+    expect(value("streamed")).toBeGreaterThanOrEqual(1);
+  },
+  30_000,
+);
