@@ -34,7 +34,7 @@ export const RELAY_ACK_EVERY_BYTES = RELAY_MIN_WINDOW_BYTES / 2;
  * a relay the window's own minimum (RELAY_MIN_WINDOW_BYTES) stands instead.
  */
 export const CHAT_WINDOW_BYTES = 2 * CHUNK_BYTES;
-/** How long after our last chat line the DATA un-ACKed stays at CHAT_WINDOW_BYTES. */
+/** How long after our last chat line the chat limits (CHAT_WINDOW_BYTES, CHAT_TURN_DATA_BYTES) hold. */
 export const CHAT_ACTIVE_MS = 2_000;
 /**
  * The scheduler yields to the event loop after this long writing DATA in one turn of it, so
@@ -49,6 +49,11 @@ export const PUMP_SLICE_MS = 1;
  * line waited for that.
  */
 export const TURN_DATA_BYTES = 2 * CHUNK_BYTES;
+/**
+ * ...and while we are chatting, this much: the event loop reads the next typed line after one
+ * record's write instead of two.
+ */
+export const CHAT_TURN_DATA_BYTES = CHUNK_BYTES;
 /**
  * Off a short path (from a transfer's first frame until a round trip shows a short path, and
  * on a long one) the kernel holds at most a sixteenth of the send window, and never more than

@@ -5,8 +5,8 @@
  * are un-ACKed, the rate limit allows, and the connection has nothing queued. So a chat line
  * never waits behind more than about one window of file bytes (on a short path, while we are
  * chatting, CHAT_WINDOW_BYTES), and memory stays flat. DATA
- * in one turn of the event loop stops at PUMP_SLICE_MS or TURN_DATA_BYTES, whichever comes
- * first (however many ACKs the turn brought); the turn's continuation (setImmediate) goes on,
+ * in one turn of the event loop stops at PUMP_SLICE_MS or TURN_DATA_BYTES (CHAT_TURN_DATA_BYTES
+ * while we chat), whichever comes first (however many ACKs the turn brought); the turn's continuation (setImmediate) goes on,
  * after the input, timers and socket reads that were waiting.
  *
  * It also keeps the flow-control counts of both directions: DATA sent and ACKed (the window),
@@ -20,6 +20,7 @@ import type { Clock, TimerHandle } from "./clock.ts";
 import {
   ACK_EVERY_BYTES,
   CHAT_ACTIVE_MS,
+  CHAT_TURN_DATA_BYTES,
   CHAT_WINDOW_BYTES,
   MAX_QUEUED_CONTROL_BYTES,
   PUMP_SLICE_MS,
@@ -275,14 +276,20 @@ export class Scheduler {
    */
   private unackedAllowed(): number {
     const window = this.window.bytes;
-    if (!this.window.shortPath || this.clock.now() - this.chatSentAt >= CHAT_ACTIVE_MS) return window;
+    if (!this.window.shortPath || !this.chatting()) return window;
     return Math.min(window, this.chatWindowBytes);
   }
 
   /** True when this turn has written its share of DATA (the continuation is scheduled then). */
   private turnSpent(): boolean {
     if (this.turnBytes === 0) return false;
-    return this.turnBytes >= TURN_DATA_BYTES || this.clock.now() - this.turnStartedAt > PUMP_SLICE_MS;
+    const share = this.chatting() ? CHAT_TURN_DATA_BYTES : TURN_DATA_BYTES;
+    return this.turnBytes >= share || this.clock.now() - this.turnStartedAt > PUMP_SLICE_MS;
+  }
+
+  /** We sent a chat line in the last CHAT_ACTIVE_MS: the next one may come soon. */
+  private chatting(): boolean {
+    return this.clock.now() - this.chatSentAt < CHAT_ACTIVE_MS;
   }
 
   private write(bulk: BulkFrame): void {

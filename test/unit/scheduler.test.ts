@@ -76,7 +76,26 @@ test("DATA stops at a turn's share however many ACKs the turn brings; chat still
   expect(dataFrames()).toBe(2);
   scheduler.send({ kind: "chat", text: "hi" });
   expect(conn.written).toHaveLength(3);
-  clock.advance(0); // the turn's continuation
+  clock.advance(0); // the turn's continuation: one frame, a turn's share while we chat
+  expect(dataFrames()).toBe(3);
+});
+
+test("while we chat, a turn writes one record of DATA, so the next typed line is read sooner", () => {
+  const clock = new ManualClock();
+  const conn = new SlowWriteConnection(clock, 0);
+  const scheduler = new Scheduler(conn, clock, {
+    nextBulk: (): BulkFrame => ({ frame: new Uint8Array(DATA_HEADER_BYTES + PAYLOAD), written() {} }),
+    bulkAllowed: () => true,
+    wrote() {},
+    overflowed() {},
+  });
+  const dataFrames = () => conn.written.filter((f) => f.length > PAYLOAD).length;
+  scheduler.send({ kind: "chat", text: "hi" });
+  expect(dataFrames()).toBe(1); // not 2: TURN_DATA_BYTES when not chatting
+  clock.advance(0);
+  expect(dataFrames()).toBe(2);
+  clock.advance(CHAT_ACTIVE_MS); // no line for CHAT_ACTIVE_MS: a turn's share is two records again
+  scheduler.acked(2 * PAYLOAD);
   expect(dataFrames()).toBe(4);
 });
 
