@@ -37,11 +37,11 @@ export async function startRelay(
       s.on("close", () => sockets.delete(s));
     }
     client.on("data", (chunk: Buffer) => {
-      const out = toServer(Uint8Array.from(chunk));
+      const out = toServer(new Uint8Array(chunk));
       later(() => up.write(out));
     });
     up.on("data", (chunk: Buffer) => {
-      const out = toClient(Uint8Array.from(chunk));
+      const out = toClient(new Uint8Array(chunk));
       later(() => client.write(out));
     });
     client.on("end", () => later(() => up.end()));
