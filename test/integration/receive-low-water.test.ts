@@ -10,17 +10,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RecordSealer } from "../../src/crypto/record.ts";
 import { SecureConnection } from "../../src/crypto/secure-connection.ts";
-import {
-  type Connection,
-  type ConnectionEvents,
-  dial,
-  ForwardingConnection,
-  listen,
-  type SocketConnection,
-} from "../../src/net/index.ts";
+import { type Connection, type ConnectionEvents, ForwardingConnection } from "../../src/net/index.ts";
 import { receiveLowWater } from "../../src/net/tcp-options.ts";
 import { writeRandomFile } from "./peers.ts";
 import { type SecureSide, secureSessionSide } from "./secure-session-side.ts";
+import { socketPair } from "./socket-pair.ts";
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i * 7 + 3);
 const KEY_B = Uint8Array.from({ length: 32 }, (_, i) => 250 - i);
@@ -45,22 +39,6 @@ class CountingConnection extends ForwardingConnection {
   }
 }
 
-async function socketPair(): Promise<[SocketConnection, SocketConnection]> {
-  let accepted: (c: SocketConnection) => void = () => {};
-  const acceptedConn = new Promise<SocketConnection>((resolve) => {
-    accepted = resolve;
-  });
-  const listener = listen("127.0.0.1", 0, (c) => accepted(c));
-  cleanups.push(() => listener.stop());
-  const dialed = await dial("127.0.0.1", listener.port);
-  const other = await acceptedConn;
-  cleanups.push(() => {
-    dialed.destroy();
-    other.destroy();
-  });
-  return [dialed, other];
-}
-
 async function waitFor(what: string, done: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
@@ -75,7 +53,7 @@ const PIECES = [3, 1, 4093, 16381, 7, 9001, 16384, 511];
 test.if(canMark)(
   "a record in odd pieces from a slow relay: a few reads, not one a piece; a short record right after it comes up at once",
   async () => {
-    const [writer, reader] = await socketPair();
+    const [writer, reader] = await socketPair(cleanups);
     const counting = new CountingConnection(reader);
     const secure = new SecureConnection(counting);
     secure.startOpening(KEY);
@@ -111,7 +89,7 @@ test.if(canMark)(
 );
 
 test.if(canMark)("the mark follows the record in hand and is 1 between records", async () => {
-  const [writer, reader] = await socketPair();
+  const [writer, reader] = await socketPair(cleanups);
   const secure = new SecureConnection(reader);
   secure.startOpening(KEY);
   const marks: number[] = [];
@@ -142,7 +120,7 @@ function side(conn: Connection, origin: "dialed" | "accepted", sendKey: Uint8Arr
 }
 
 test("a session with the mark: chat during and right after a 32 MiB transfer arrives, the file verifies", async () => {
-  const [ca, cb] = await socketPair();
+  const [ca, cb] = await socketPair(cleanups);
   const a = side(ca, "dialed", KEY, KEY_B);
   const b = side(cb, "accepted", KEY_B, KEY);
   const src = join(a.dir, "lowat.bin");

@@ -10,10 +10,11 @@
 import { afterEach, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { dial, ForwardingConnection, listen, type SocketConnection } from "../../src/net/index.ts";
+import { ForwardingConnection } from "../../src/net/index.ts";
 import { Feature } from "../../src/protocol/index.ts";
 import { writeRandomFile } from "./peers.ts";
 import { secureSessionSide } from "./secure-session-side.ts";
+import { socketPair } from "./socket-pair.ts";
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i * 5 + 1);
 const KEY_B = Uint8Array.from({ length: 32 }, (_, i) => 200 - i);
@@ -31,22 +32,6 @@ class WriteCounting extends ForwardingConnection {
   }
 }
 
-async function socketPair(): Promise<[SocketConnection, SocketConnection]> {
-  let accepted: (c: SocketConnection) => void = () => {};
-  const acceptedConn = new Promise<SocketConnection>((resolve) => {
-    accepted = resolve;
-  });
-  const listener = listen("127.0.0.1", 0, (c) => accepted(c));
-  cleanups.push(() => listener.stop());
-  const dialed = await dial("127.0.0.1", listener.port);
-  const other = await acceptedConn;
-  cleanups.push(() => {
-    dialed.destroy();
-    other.destroy();
-  });
-  return [dialed, other];
-}
-
 async function waitFor(what: string, done: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
@@ -62,7 +47,7 @@ const FILE_BYTES = 24 * 1024 * 1024;
  * `features`. @returns the records b wrote (its ACKs, and RECEIVED)
  */
 async function relayedTransfer(features: readonly string[]): Promise<number> {
-  const [ca, cb] = await socketPair();
+  const [ca, cb] = await socketPair(cleanups);
   const counted = new WriteCounting(cb);
   const a = secureSessionSide(ca, "dialed", KEY, KEY_B, cleanups, { relayed: true, peerFeatures: features });
   const b = secureSessionSide(counted, "accepted", KEY_B, KEY, cleanups, { relayed: true, peerFeatures: features });
