@@ -215,7 +215,16 @@ export class Session {
       this.offer(name, 0, folder, (id) => new UnsendableEntry(id, name, this.options.checksum, err));
       return;
     }
-    this.offer(path, size, folder, (id) => new FileSender(id, path, size, this.options.checksum, this.chunkBytes));
+    this.offer(path, size, folder, (id) => {
+      try {
+        return new FileSender(id, path, size, this.options.checksum, this.chunkBytes);
+      } catch (err) {
+        // Gone (or changed) between here and its turn to be offered (a folder's later entries
+        // wait for earlier ones): the peer was promised it too, so it hears which and why.
+        if (!(err instanceof TransferError) || !folder) throw err;
+        return new UnsendableEntry(id, basename(path), this.options.checksum, err);
+      }
+    });
   }
 
   /** Offers a byte stream of unknown length (stdin) under `name`. */

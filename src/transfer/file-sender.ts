@@ -91,6 +91,9 @@ export class FileSender implements FrameSource {
       // hang; fstat then says what was really opened.
       fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (err) {
+      // Gone since checkReadableFile: said as it says it.
+      if ((err as { code?: string }).code === "ENOENT")
+        throw new TransferError("E_NOT_FOUND", `no such file: ${resolve(path)}`, { cause: err });
       throw new TransferError("E_UNREADABLE", `cannot read ${path}: ${osReason(err)}`, { cause: err });
     }
     const stats = fstatSync(fd);
