@@ -47,6 +47,9 @@ export async function runChat(options: ChatOptions, io: CliIo): Promise<number> 
   return chat.run();
 }
 
+/** Lines held while a dial runs or the mailbox joins a code, before input is paused. */
+export const MAX_HELD_LINES = 1_000;
+
 class ChatController {
   private readonly terminal: Terminal;
   private readonly link: PeerLink;
@@ -56,6 +59,8 @@ class ChatController {
   private session: Session | undefined;
   private dialing = false;
   private readonly heldLines: string[] = [];
+  /** Input is paused: MAX_HELD_LINES lines are held (a dial runs, or the mailbox joins a code). */
+  private inputPaused = false;
   private heldInputEnd = false;
   /** A line half typed at the code prompt when the peer connected: it is not chat. */
   private codeLineOpen = false;
@@ -76,7 +81,7 @@ class ChatController {
         skippedLine: (n) =>
           `${n} chat line${n === 1 ? "" : "s"} from the peer not shown: the output could not keep up.`,
         tooLongLine:
-          "Not read: an input line of more than 256 KiB (a chat line can be at most 64 KiB); send a file instead.",
+          "Not read: an input line longer than 256 Ki characters (a chat line can be at most 64 KiB); send a file instead.",
       },
       () => ({ input: io.stdin, output: io.stdout }),
       io.writeLineNow,
@@ -187,6 +192,7 @@ class ChatController {
   private dialEnded(failed: boolean): void {
     this.dialing = false;
     for (const line of this.heldLines.splice(0)) this.onLine(line);
+    this.resumeIfRoom();
     if (this.heldInputEnd) {
       this.heldInputEnd = false;
       if (!this.session && failed) return this.link.finish(EXIT_FAILURE);
@@ -203,10 +209,31 @@ class ChatController {
     return this.options.mailbox !== undefined && !this.session && (!this.mailbox || this.mailbox.waiting);
   }
 
+  /**
+   * A line kept until the dial ends or the mailbox has joined; at MAX_HELD_LINES the input is
+   * paused (a pipe then holds the rest), so `yes | parley --connect CODE` waiting for an absent
+   * peer does not grow without bound.
+   */
+  private hold(text: string): void {
+    this.heldLines.push(text);
+    if (this.heldLines.length >= MAX_HELD_LINES && !this.inputPaused) {
+      this.inputPaused = true;
+      this.terminal.pauseInput();
+    }
+  }
+
+  private resumeIfRoom(): void {
+    if (this.inputPaused && this.heldLines.length < MAX_HELD_LINES) {
+      this.inputPaused = false;
+      this.terminal.resumeInput();
+    }
+  }
+
   /** Mailbox flow: the held lines and end of input, now that they can be handled. */
   private releaseHeld(): void {
     if (this.dialing) return;
     for (const line of this.heldLines.splice(0)) this.onLine(line);
+    this.resumeIfRoom();
     if (this.heldInputEnd && !this.heldForMailbox) {
       this.heldInputEnd = false;
       this.onInputEnd();
@@ -261,7 +288,7 @@ class ChatController {
           return;
         default:
           if (this.dialing || this.heldForMailbox) {
-            this.heldLines.push(text);
+            this.hold(text);
             return;
           }
           return this.mailbox ? this.mailbox.join(text) : this.connectTo(text);

@@ -69,6 +69,14 @@ class StartingTerminal implements Terminal {
     this.opened().printFromPeer(line);
   }
 
+  pauseInput(): void {
+    this.opened().pauseInput();
+  }
+
+  resumeInput(): void {
+    this.opened().resumeInput();
+  }
+
   setPrompt(prompt: string): void {
     if (this.real) this.real.setPrompt(prompt);
     else this.prompt = prompt;

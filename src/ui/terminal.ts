@@ -47,6 +47,9 @@ export interface Terminal {
   startProgress(key: number, label: string, total: number | null): void;
   updateProgress(key: number, bytes: number): void;
   endProgress(key: number): void;
+  /** Reads no more input until resumeInput (lines held elsewhere are at their bound); lines of a chunk already read still come. */
+  pauseInput(): void;
+  resumeInput(): void;
   /** Stops reading input and flushes output. */
   close(): Promise<void>;
 }
@@ -123,6 +126,14 @@ class PlainTerminal implements Terminal {
 
   printFromPeer(line: string): void {
     this.gate.writeFromPeer(`${line}\n`);
+  }
+
+  pauseInput(): void {
+    this.streams.input.pause();
+  }
+
+  resumeInput(): void {
+    this.streams.input.resume();
   }
 
   setPrompt(): void {}
@@ -207,6 +218,14 @@ class TtyTerminal implements Terminal {
    */
   printFromPeer(line: string): void {
     this.print(line);
+  }
+
+  pauseInput(): void {
+    this.rl.pause();
+  }
+
+  resumeInput(): void {
+    this.rl.resume();
   }
 
   setPrompt(prompt: string): void {

@@ -468,7 +468,7 @@ describe("chat edge cases", () => {
         await a.cli.proc.stdin.flush();
       }
       a.cli.send("");
-      await a.cli.waitForLine(/^Not read: an input line of more than 256 KiB/, undefined, start);
+      await a.cli.waitForLine(/^Not read: an input line longer than 256 Ki characters/, undefined, start);
       const status = readFileSync(`/proc/${a.cli.proc.pid}/status`, "utf8");
       const peakKiB = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]);
       // Holding the line costs 256 MiB or more; reading and dropping it, a few chunks.

@@ -48,3 +48,47 @@ describe.skipIf(!kit.available)("bun run chat with a mailbox, input piped and en
     TEST_MS,
   );
 });
+
+describe.skipIf(!kit.available)("bun run chat with a mailbox, waiting for a peer that does not answer", () => {
+  test(
+    "endless piped lines while it joins: reading pauses at the held-line bound, memory stays bounded",
+    async () => {
+      const alice = startCli("alice", [...kit.mailbox(), "--name", "alice", "--no-progress", "--dir", makeTempDir()]);
+      const { match } = await alice.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/, 30_000);
+      // Alice holds the nameplate but never answers: Bob's join waits as long as that lasts.
+      alice.kill("SIGSTOP");
+      const bob = startCli("bob", [
+        ...kit.mailbox(),
+        "--name",
+        "bob",
+        "--no-progress",
+        "--dir",
+        makeTempDir(),
+        "--connect",
+        match[1] as string,
+      ]);
+      await bob.waitForLine(/^Joining /, 30_000);
+      const piece = `${"z".repeat(1023)}\n`.repeat(1024); // 1 MiB of 1 KiB lines
+      // Up to 128 MiB offered; with reading paused the pipe fills and a flush stops completing.
+      let stalled = false;
+      for (let i = 0; i < 128 && !stalled; i++) {
+        bob.proc.stdin.write(piece);
+        const flushed = await Promise.race([
+          Promise.resolve(bob.proc.stdin.flush()).then(() => true),
+          Bun.sleep(3_000).then(() => false),
+        ]);
+        stalled = !flushed;
+      }
+      const status = await Bun.file(`/proc/${bob.proc.pid}/status`).text();
+      const peakKiB = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]);
+      alice.kill("SIGKILL");
+      bob.kill("SIGKILL");
+      // Held whole, 128 MiB of lines cost more than that; paused, about a thousand lines and a pipe.
+      expect(peakKiB).toBeGreaterThan(0);
+      expect(peakKiB).toBeLessThan(150 * 1024);
+      expect(stalled).toBe(true);
+      expect(bob.stderr).toBe("");
+    },
+    TEST_MS,
+  );
+});
