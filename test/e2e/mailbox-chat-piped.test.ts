@@ -16,6 +16,18 @@ afterEach(cleanup);
 
 const TEST_MS = 60_000;
 
+/** `bun run chat` with the test's mailbox, plain output, its own download folder. */
+function mailboxChat(name: string, extra: readonly string[] = []) {
+  return startCli(name, [...kit.mailbox(), "--name", name, "--no-progress", "--dir", makeTempDir(), ...extra]);
+}
+
+/** Alice in the mailbox, and the code she shows. */
+async function aliceWaiting() {
+  const alice = mailboxChat("alice");
+  const { match } = await alice.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/, 30_000);
+  return { alice, code: match[1] as string };
+}
+
 describe.skipIf(!kit.available)("bun run chat with a mailbox, input piped and ended at once", () => {
   test.each([
     ["--connect CODE, then a chat line", true],
@@ -23,19 +35,8 @@ describe.skipIf(!kit.available)("bun run chat with a mailbox, input piped and en
   ])(
     "%s: the line reaches the peer, then a goodbye; exit 0",
     async (_what, onCommandLine) => {
-      const alice = startCli("alice", [...kit.mailbox(), "--name", "alice", "--no-progress", "--dir", makeTempDir()]);
-      const { match } = await alice.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/, 30_000);
-      const code = match[1] as string;
-      const connect = onCommandLine ? ["--connect", code] : [];
-      const bob = startCli("bob", [
-        ...kit.mailbox(),
-        "--name",
-        "bob",
-        "--no-progress",
-        "--dir",
-        makeTempDir(),
-        ...connect,
-      ]);
+      const { alice, code } = await aliceWaiting();
+      const bob = mailboxChat("bob", onCommandLine ? ["--connect", code] : []);
       if (!onCommandLine) bob.send(code);
       bob.send("hello alice, from a script");
       bob.endInput();
@@ -53,20 +54,10 @@ describe.skipIf(!kit.available)("bun run chat with a mailbox, waiting for a peer
   test(
     "endless piped lines while it joins: reading pauses at the held-line bound, memory stays bounded",
     async () => {
-      const alice = startCli("alice", [...kit.mailbox(), "--name", "alice", "--no-progress", "--dir", makeTempDir()]);
-      const { match } = await alice.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/, 30_000);
+      const { alice, code } = await aliceWaiting();
       // Alice holds the nameplate but never answers: Bob's join waits as long as that lasts.
       alice.kill("SIGSTOP");
-      const bob = startCli("bob", [
-        ...kit.mailbox(),
-        "--name",
-        "bob",
-        "--no-progress",
-        "--dir",
-        makeTempDir(),
-        "--connect",
-        match[1] as string,
-      ]);
+      const bob = mailboxChat("bob", ["--connect", code]);
       await bob.waitForLine(/^Joining /, 30_000);
       const piece = `${"z".repeat(1023)}\n`.repeat(1024); // 1 MiB of 1 KiB lines
       // Up to 128 MiB offered; with reading paused the pipe fills and a flush stops completing.

@@ -5,22 +5,19 @@
 
 import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { runBenchScript } from "./bench-script.ts";
 
 test("bench runs end to end on a small file and reports every case", async () => {
-  const root = resolve(import.meta.dir, "../..");
-  const proc = Bun.spawn(
-    [process.execPath, "bench/run.ts", "--size", "4M", "--runs", "1", "--files", "20", "--json", "--no-external"],
-    {
-      cwd: root,
-      stdout: "pipe",
-      stderr: "pipe",
-    },
-  );
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
+  const { out, err, code } = await runBenchScript([
+    "bench/run.ts",
+    "--size",
+    "4M",
+    "--runs",
+    "1",
+    "--files",
+    "20",
+    "--json",
+    "--no-external",
   ]);
   expect(code, err).toBe(0);
   const doc = JSON.parse(out);

@@ -7,30 +7,22 @@
 import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { runBenchScript, socatAvailable } from "./bench-script.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-test.skipIf(!Bun.which("socat"))(
+test.skipIf(!socatAvailable("bench/chat-floor.ts (test/integration/chat-floor.test.ts)"))(
   "chat-floor carries lines beside streams both ways and prints one result line",
   async () => {
     const dir = mkdtempSync(join(tmpdir(), "chat-floor-"));
     dirs.push(dir);
     const file = join(dir, "bulk.bin");
     writeFileSync(file, new Uint8Array(4 * 1024 * 1024));
-    const proc = Bun.spawn([process.execPath, "bench/chat-floor.ts", file, "--both", "--seconds", "1"], {
-      cwd: resolve(import.meta.dir, "../.."),
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const [out, err, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
+    const { out, err, code } = await runBenchScript(["bench/chat-floor.ts", file, "--both", "--seconds", "1"]);
     expect(code, err).toBe(0);
     const fields = out.trim().split("\t");
     expect(fields.slice(0, 2)).toEqual(["chat-floor", "both ways"]);

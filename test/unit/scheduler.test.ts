@@ -57,7 +57,8 @@ test("a frame's round trip counts from before its write, not after it", () => {
   expect(scheduler.minRttMs).toBe(40);
 });
 
-test("DATA stops at a turn's share however many ACKs the turn brings; chat still goes at once", () => {
+/** A scheduler over an instant connection with DATA frames of PAYLOAD bytes always ready. */
+function endlessDataScheduler() {
   const clock = new ManualClock();
   const conn = new SlowWriteConnection(clock, 0);
   const scheduler = new Scheduler(conn, clock, {
@@ -67,6 +68,11 @@ test("DATA stops at a turn's share however many ACKs the turn brings; chat still
     overflowed() {},
   });
   const dataFrames = () => conn.written.filter((f) => f.length > PAYLOAD).length;
+  return { clock, conn, scheduler, dataFrames };
+}
+
+test("DATA stops at a turn's share however many ACKs the turn brings; chat still goes at once", () => {
+  const { clock, conn, scheduler, dataFrames } = endlessDataScheduler();
   scheduler.pump();
   expect(dataFrames()).toBe(2); // the window's start (and a turn's share)
   // Two ACKs in the same turn (a receiver sends several at once): each opens the window again,
@@ -81,15 +87,7 @@ test("DATA stops at a turn's share however many ACKs the turn brings; chat still
 });
 
 test("while we chat, a turn writes one record of DATA, so the next typed line is read sooner", () => {
-  const clock = new ManualClock();
-  const conn = new SlowWriteConnection(clock, 0);
-  const scheduler = new Scheduler(conn, clock, {
-    nextBulk: (): BulkFrame => ({ frame: new Uint8Array(DATA_HEADER_BYTES + PAYLOAD), written() {} }),
-    bulkAllowed: () => true,
-    wrote() {},
-    overflowed() {},
-  });
-  const dataFrames = () => conn.written.filter((f) => f.length > PAYLOAD).length;
+  const { clock, conn, scheduler, dataFrames } = endlessDataScheduler();
   scheduler.send({ kind: "chat", text: "hi" });
   expect(dataFrames()).toBe(1); // not 2: TURN_DATA_BYTES when not chatting
   clock.advance(0);
