@@ -87,7 +87,7 @@ test("DATA stops at a turn's share however many ACKs the turn brings; chat still
 });
 
 test("while we chat, a turn writes one record of DATA, so the next typed line is read sooner", () => {
-  const { clock, conn, scheduler, dataFrames } = endlessDataScheduler();
+  const { clock, scheduler, dataFrames } = endlessDataScheduler();
   scheduler.send({ kind: "chat", text: "hi" });
   expect(dataFrames()).toBe(1); // not 2: TURN_DATA_BYTES when not chatting
   clock.advance(0);
