@@ -47,7 +47,10 @@ export interface Terminal {
   startProgress(key: number, label: string, total: number | null): void;
   updateProgress(key: number, bytes: number): void;
   endProgress(key: number): void;
-  /** Reads no more input until resumeInput (lines held elsewhere are at their bound); lines of a chunk already read still come. */
+  /**
+   * Reads no more input until resumeInput (the lines held elsewhere are at their bound); the
+   * lines of a chunk already read still come.
+   */
   pauseInput(): void;
   resumeInput(): void;
   /** Stops reading input and flushes output. */
@@ -56,8 +59,10 @@ export interface Terminal {
 
 const REPAINT_MS = 100;
 
-/** @param options.skippedLine - the line that says `n` lines from the peer were not shown */
-/** @param options.tooLongLine - the line that says an input line over MAX_INPUT_LINE_CHARS was dropped */
+/**
+ * @param options.skippedLine - the line that says `n` lines from the peer were not shown
+ * @param options.tooLongLine - the line that says an input line over MAX_INPUT_LINE_CHARS was dropped
+ */
 export function openTerminal(
   handlers: TerminalHandlers,
   options: { progress: boolean; skippedLine: (n: number) => string; tooLongLine: string },
