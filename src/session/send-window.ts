@@ -123,9 +123,11 @@ interface Frame {
 export class SendWindow {
   private readonly floor: number;
   private readonly cap: number;
-  /** A short path's window stays at this or more (SHORT_MIN_BYTES; more through a relay). */
-  private readonly shortMin: number;
-  /** Where a transfer's window starts (and starts over after an idle second; a young one grows to it). */
+  /**
+   * Where a transfer's window starts (and starts over after an idle second; a young one grows
+   * to it), and what a short path's window stays at or above (SHORT_MIN_BYTES; more through a
+   * relay).
+   */
   private readonly startBytes: number;
   /** Frames not yet ACKed, oldest first. */
   private readonly frames: Frame[] = [];
@@ -163,8 +165,7 @@ export class SendWindow {
   ) {
     this.floor = floor;
     this.cap = Math.max(cap, floor);
-    this.shortMin = Math.min(options.shortMinBytes ?? SHORT_MIN_BYTES, floor);
-    this.startBytes = this.shortMin;
+    this.startBytes = Math.min(options.shortMinBytes ?? SHORT_MIN_BYTES, floor);
     this.mayBeYoung = options.young === true && YOUNG_WINDOW_BYTES < this.startBytes;
     this.young = this.mayBeYoung;
     this.size = this.young ? YOUNG_WINDOW_BYTES : this.startBytes;
@@ -309,7 +310,7 @@ export class SendWindow {
     if (!this.longPath) {
       // A short path: about SHORT_QUEUE_MS of data at the delivery rate, so a chat line waits
       // about that long behind it whatever the rate (both ways at once halves each side's).
-      wanted = Math.min(this.floor, Math.max(this.shortMin, maxRate * SHORT_QUEUE_MS));
+      wanted = Math.min(this.floor, Math.max(this.startBytes, maxRate * SHORT_QUEUE_MS));
     } else {
       wanted = Math.min(this.cap, Math.max(this.floor, GAIN * maxRate * this.minRttMs));
     }
