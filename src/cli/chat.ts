@@ -191,8 +191,7 @@ class ChatController {
    */
   private dialEnded(failed: boolean): void {
     this.dialing = false;
-    for (const line of this.heldLines.splice(0)) this.onLine(line);
-    this.resumeIfRoom();
+    this.handleHeldLines();
     if (this.heldInputEnd) {
       this.heldInputEnd = false;
       if (!this.session && failed) return this.link.finish(EXIT_FAILURE);
@@ -222,6 +221,12 @@ class ChatController {
     }
   }
 
+  /** The held lines, handled now (as chat, commands or codes); input goes on if it was paused. */
+  private handleHeldLines(): void {
+    for (const line of this.heldLines.splice(0)) this.onLine(line);
+    this.resumeIfRoom();
+  }
+
   private resumeIfRoom(): void {
     if (this.inputPaused && this.heldLines.length < MAX_HELD_LINES) {
       this.inputPaused = false;
@@ -232,8 +237,7 @@ class ChatController {
   /** Mailbox flow: the held lines and end of input, now that they can be handled. */
   private releaseHeld(): void {
     if (this.dialing) return;
-    for (const line of this.heldLines.splice(0)) this.onLine(line);
-    this.resumeIfRoom();
+    this.handleHeldLines();
     if (this.heldInputEnd && !this.heldForMailbox) {
       this.heldInputEnd = false;
       this.onInputEnd();
