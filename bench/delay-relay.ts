@@ -20,10 +20,14 @@
  * event loop's time at the start of its turn, so a chunk read late in a busy turn left up to
  * that turn's length early (round trips of 28 ms on a 40 ms link under load).
  *
- * In the `tcp` model the relay's sockets keep a receive buffer of --recv-buffer bytes (the
- * kernel doubles it; 0: its own autotuning). Bytes the window has no room for must wait in the
- * sender's kernel, as on a real path, where TCP_NOTSENT_LOWAT can hold them back: autotuned on
- * loopback, the relay's buffer took 0.5-4 MiB of them (the sender saw them as sent).
+ * In the `tcp` model the relay's sockets keep a receive buffer of --recv-buffer bytes (32 KiB
+ * by default; the kernel doubles it; 0: its own autotuning). Bytes the window has no room for
+ * must wait in the sender's kernel, as on a real path, where TCP_NOTSENT_LOWAT can hold them
+ * back: autotuned on loopback, the relay's buffer took 0.5-4 MiB of them (the sender saw them
+ * as sent). At 128 KiB (before) it still held ~200 KB in its kernel and read 90-200 KB more
+ * than the window had room for, about half of what sat ahead of a chat line on the stream
+ * (~590 KB at the median): a queue no real path has outside the sender. At 32 KiB that is ~60
+ * KB and ~33 KB, and plain TCP (socat) through it is no slower; 16 KiB stalled runs.
  *
  *   bun bench/delay-relay.ts <target-port> <delay-ms> [--model tcp|unbounded] [--cap BYTES]
  *                            [--recv-buffer BYTES] [--also PORT]
@@ -58,7 +62,7 @@ const { values, positionals } = (() => {
       options: {
         model: { type: "string", default: "tcp" },
         cap: { type: "string" },
-        "recv-buffer": { type: "string", default: String(128 * 1024) },
+        "recv-buffer": { type: "string", default: String(32 * 1024) },
         also: { type: "string" },
       },
     });

@@ -5,8 +5,9 @@
  * own round trips, next to Parley's in-stream chat).
  *
  *   bun bench/long-link.ts [--size 256M] [--runs 2] [--link-ms 20] [--models tcp,unbounded]
- *                          [--peer-root DIR] [--json [--rtts]]
+ *                          [--peer-root DIR] [--relay-recv-buffer BYTES] [--json [--rtts]]
  *   --peer-root: run DIR/bench/peer.ts (another tree, e.g. main's) through this tree's relay
+ *   --relay-recv-buffer: the relay's --recv-buffer (bench/delay-relay.ts; its default, 32 KiB, when absent)
  *   --rtts: the JSON keeps every chat round trip of every run, in the order sent
  */
 
@@ -33,6 +34,7 @@ const { values } = (() => {
         "link-ms": { type: "string", default: "20" },
         models: { type: "string", default: "tcp,unbounded" },
         "peer-root": { type: "string" },
+        "relay-recv-buffer": { type: "string" },
         json: { type: "boolean", default: false },
         rtts: { type: "boolean", default: false },
       },
@@ -46,6 +48,8 @@ if (models.length === 0 || models.some((m) => m !== "tcp" && m !== "unbounded"))
 const runs = Number(values.runs);
 const linkMs = Number(values["link-ms"]);
 if (!(runs >= 1) || !(linkMs > 0)) fail("--runs and --link-ms must be positive");
+const relayReceiveBuffer = values["relay-recv-buffer"] === undefined ? undefined : Number(values["relay-recv-buffer"]);
+if (relayReceiveBuffer !== undefined && !(relayReceiveBuffer >= 0)) fail("--relay-recv-buffer must be 0 or more");
 const size = (() => {
   try {
     return parseSize(values.size as string);
@@ -70,6 +74,7 @@ try {
     models,
     peerScript,
     keepRtts: values.rtts as boolean,
+    ...(relayReceiveBuffer === undefined ? {} : { relayReceiveBuffer }),
   });
   process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatLongLink(result)}\n`);
 } finally {

@@ -41,7 +41,15 @@ async function peerTransfer(
   relayMs = 0,
   relayModel: LinkModel = "tcp",
   peerScript = "bench/peer.ts",
-): Promise<{ transferMs: number; rttP50: number; rttP99: number; rtts: number[] }> {
+  relayReceiveBuffer?: number,
+): Promise<{
+  transferMs: number;
+  rttP50: number;
+  rttP99: number;
+  rtts: number[];
+  transferUserS?: number;
+  transferSysS?: number;
+}> {
   mkdirSync(out);
   const procs: Proc[] = [];
   const run = (args: string[]) => {
@@ -52,7 +60,9 @@ async function peerTransfer(
   try {
     const receiver = run([peerScript, "receive", out]);
     let [, port] = await new LineReader(receiver.stdout).waitFor(/^PORT (\d+)/);
-    if (relayMs > 0) [, port] = await relayTo(port as string, relayMs, relayModel, run);
+    if (relayMs > 0) {
+      [, port] = await relayTo(port as string, relayMs, relayModel, run, undefined, relayReceiveBuffer);
+    }
     const sender = run([peerScript, "send", port as string, ...sendArgs]);
     const [code] = await Promise.all([sender.exited, receiver.exited]);
     if (code !== 0) throw new Error(`${label}: sender exit ${code}: ${await new Response(sender.stderr).text()}`);
@@ -76,9 +86,11 @@ async function relayTo(
   model: LinkModel,
   run: (args: string[]) => Proc,
   alsoPort?: number,
+  receiveBuffer?: number,
 ) {
   const also = alsoPort === undefined ? [] : ["--also", String(alsoPort)];
-  const relay = run(["bench/delay-relay.ts", port, String(relayMs), "--model", model, ...also]);
+  const buffer = receiveBuffer === undefined ? [] : ["--recv-buffer", String(receiveBuffer)];
+  const relay = run(["bench/delay-relay.ts", port, String(relayMs), "--model", model, ...also, ...buffer]);
   return new LineReader(relay.stdout).waitFor(/^RELAY (\d+)(?: (\d+))?/);
 }
 
@@ -111,6 +123,7 @@ async function socatThroughRelay(
   file: string,
   relayMs: number,
   model: LinkModel,
+  relayReceiveBuffer?: number,
 ): Promise<{ mibps: number; echoRtts: number[] }> {
   const out = join(work, "long-link-socat.bin");
   rmSync(out, { force: true });
@@ -140,6 +153,7 @@ async function socatThroughRelay(
         return proc;
       },
       echoServer.port,
+      relayReceiveBuffer,
     );
     probe = await startEchoProbe(Number(echoPort), PEER_CHAT_MS);
     const t0 = performance.now();
@@ -195,6 +209,8 @@ export interface LongLinkRun {
    * first round trips hold the first record, and every line written meanwhile, on any stream.
    */
   readonly rttP99AfterFirstSecond: number;
+  /** The sender's CPU (user + sys) from the session's start to its end, seconds per GiB sent. */
+  readonly senderCpuSPerGiB: number;
   /** Every chat round trip in the order sent (with `keepRtts`). */
   readonly rtts?: readonly number[];
 }
@@ -243,7 +259,13 @@ export async function longLinkRate(
   bytes: number,
   runs: number,
   socat: boolean,
-  options: { models?: readonly LinkModel[]; peerScript?: string; keepRtts?: boolean } = {},
+  options: {
+    models?: readonly LinkModel[];
+    peerScript?: string;
+    keepRtts?: boolean;
+    /** The relay's --recv-buffer (bytes; its own default when absent). */
+    relayReceiveBuffer?: number;
+  } = {},
 ) {
   const models = options.models ?? (["tcp", "unbounded"] as const);
   const file = join(work, "long-link.bin");
@@ -260,6 +282,7 @@ export async function longLinkRate(
         linkMs,
         model,
         options.peerScript,
+        options.relayReceiveBuffer,
       );
       rmSync(out, { recursive: true, force: true });
       const run = {
@@ -267,10 +290,14 @@ export async function longLinkRate(
         rttP50: stats.rttP50,
         rttP99: stats.rttP99,
         rttP99AfterFirstSecond: percentile(afterFirstSecond(stats.rtts), 99),
+        senderCpuSPerGiB:
+          ((stats.transferUserS ?? Number.NaN) + (stats.transferSysS ?? Number.NaN)) / (bytes / 2 ** 30),
         ...(options.keepRtts ? { rtts: stats.rtts } : {}),
       };
       parley.get(model)?.push(run);
-      if (socat) socatMibps.get(model)?.push(await socatThroughRelay(work, file, linkMs, model));
+      if (socat) {
+        socatMibps.get(model)?.push(await socatThroughRelay(work, file, linkMs, model, options.relayReceiveBuffer));
+      }
     }
   }
   rmSync(file, { force: true });
