@@ -22,9 +22,9 @@
  * ISK is an intermediate key: feed it to HKDF before use (§10.3), and never expose K.
  */
 
+import { ristretto255, ristretto255_hasher } from "@noble/curves/ed25519.js";
 import { bytesToNumberLE, numberToBytesLE } from "@noble/curves/utils.js";
 import { sha512 } from "@noble/hashes/sha2.js";
-import { ristretto255, ristretto255_hasher } from "./ed25519-subset.js";
 import { CryptoError } from "./errors.ts";
 
 /** Bytes of an encoded ristretto255 element: a public share Y, the generator, K. */

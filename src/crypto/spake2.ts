@@ -16,10 +16,10 @@
  * passwords they get unrelated keys (found out later, when a phase message fails to open).
  */
 
+import { ed25519 } from "@noble/curves/ed25519.js";
 import { bytesToNumberBE } from "@noble/curves/utils.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { ed25519 } from "./ed25519-subset.js";
 import { CryptoError } from "./errors.ts";
 
 const Point = ed25519.Point;
