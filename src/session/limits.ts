@@ -28,6 +28,18 @@ export const CHUNK_BYTES = 256 * 1024;
 export const RELAY_MIN_WINDOW_BYTES = 4 * CHUNK_BYTES;
 export const RELAY_ACK_EVERY_BYTES = RELAY_MIN_WINDOW_BYTES / 2;
 /**
+ * Through a relay, on a short path, the send window itself (past its start): twelve records,
+ * with the ACK cadence above. Three processes share the machine's cores there (sender, relay,
+ * receiver; on two cores, and wake-ups over sockets pull them onto one), and each waits for the
+ * others' turns: with RELAY_MIN_WINDOW_BYTES an ACK left with two records in flight, about 1 ms
+ * of the receiver's work, less than a turn of the others, so all three slept 40-50% of a 1 GiB
+ * transfer. With 3 MiB an ACK leaves ten records (about 5 ms) behind it. While we chat the
+ * un-ACKed DATA is still held to RELAY_MIN_WINDOW_BYTES (unackedAllowed), so a line typed during
+ * a chat waits behind no more than before; the first line after a silent stretch waits behind
+ * up to this much. Long paths are sized by their round trip as always (send-window.ts).
+ */
+export const RELAY_WINDOW_BYTES = 12 * CHUNK_BYTES;
+/**
  * While we are chatting (a line sent in the last CHAT_ACTIVE_MS), a short path's DATA un-ACKed
  * is held to this, whatever the window: the next line waits behind at most this much of the
  * peer's work (opening, hashing and writing about two records), not a whole window's. Through

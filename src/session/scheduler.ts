@@ -26,6 +26,7 @@ import {
   PUMP_SLICE_MS,
   RELAY_ACK_EVERY_BYTES,
   RELAY_MIN_WINDOW_BYTES,
+  RELAY_WINDOW_BYTES,
   TURN_DATA_BYTES,
 } from "./limits.ts";
 import { RateLimiter } from "./rate-limiter.ts";
@@ -87,8 +88,9 @@ export class Scheduler {
   /**
    * @param options.peerAcksEarly - the peer ACKs early (HELLO "early-acks"): our window may start young
    * @param options.relayed - the connection goes through a relay: our window keeps
-   *   RELAY_MIN_WINDOW_BYTES at least, and with `peerRelayWindow` (the peer's HELLO
-   *   "relay-window": its window does too) we ACK every RELAY_ACK_EVERY_BYTES
+   *   RELAY_MIN_WINDOW_BYTES at least (RELAY_WINDOW_BYTES on a short path), and with
+   *   `peerRelayWindow` (the peer's HELLO "relay-window": its window does too) we ACK every
+   *   RELAY_ACK_EVERY_BYTES
    */
   constructor(
     private readonly conn: Connection,
@@ -100,7 +102,7 @@ export class Scheduler {
     // A young send window needs the peer's early ACKs (SendWindow: ackThresholdBytes).
     this.window = new SendWindow(undefined, undefined, {
       young: options.peerAcksEarly === true,
-      ...(options.relayed ? { shortMinBytes: RELAY_MIN_WINDOW_BYTES } : {}),
+      ...(options.relayed ? { shortMinBytes: RELAY_MIN_WINDOW_BYTES, shortBytes: RELAY_WINDOW_BYTES } : {}),
     });
     this.ackEvery = options.relayed && options.peerRelayWindow ? RELAY_ACK_EVERY_BYTES : ACK_EVERY_BYTES;
     this.chatWindowBytes = options.relayed ? RELAY_MIN_WINDOW_BYTES : CHAT_WINDOW_BYTES;

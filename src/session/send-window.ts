@@ -46,7 +46,8 @@
  * a long path on loopback.
  *
  * Through a relay the short-path minimum is RELAY_MIN_WINDOW_BYTES instead (limits.ts: the
- * relay's cost per ACK; the peer then ACKs every RELAY_ACK_EVERY_BYTES).
+ * relay's cost per ACK; the peer then ACKs every RELAY_ACK_EVERY_BYTES), and once past its start
+ * a short path's window is RELAY_WINDOW_BYTES (`shortBytes`: three processes share the cores).
  *
  * Pure bookkeeping: the caller passes the clock and its received-DATA count; no I/O.
  */
@@ -129,6 +130,8 @@ export class SendWindow {
    * relay).
    */
   private readonly startBytes: number;
+  /** A short path's window once sized from ACKs is at least this (0: no such minimum). */
+  private readonly shortBytes: number;
   /** Frames not yet ACKed, oldest first. */
   private readonly frames: Frame[] = [];
   private minRttMs = Number.POSITIVE_INFINITY;
@@ -157,15 +160,19 @@ export class SendWindow {
    * @param cap - nor grows beyond this (in-flight bytes sit in kernel buffers)
    * @param options.shortMinBytes - a short path's smallest window, SHORT_MIN_BYTES unless given
    *   (RELAY_MIN_WINDOW_BYTES through a relay: limits.ts)
+   * @param options.shortBytes - once sized from ACKs, a short path's window is at least this,
+   *   even above the floor (RELAY_WINDOW_BYTES through a relay); from the start it grows there
+   *   as from below the floor, doubling a round at most
    */
   constructor(
     floor = WINDOW_BYTES,
     cap = WINDOW_CAP_BYTES,
-    options: { readonly young?: boolean; readonly shortMinBytes?: number } = {},
+    options: { readonly young?: boolean; readonly shortMinBytes?: number; readonly shortBytes?: number } = {},
   ) {
     this.floor = floor;
     this.cap = Math.max(cap, floor);
     this.startBytes = Math.min(options.shortMinBytes ?? SHORT_MIN_BYTES, floor);
+    this.shortBytes = Math.min(options.shortBytes ?? 0, this.cap);
     this.mayBeYoung = options.young === true && YOUNG_WINDOW_BYTES < this.startBytes;
     this.young = this.mayBeYoung;
     this.size = this.young ? YOUNG_WINDOW_BYTES : this.startBytes;
@@ -310,12 +317,17 @@ export class SendWindow {
     if (!this.longPath) {
       // A short path: about SHORT_QUEUE_MS of data at the delivery rate, so a chat line waits
       // about that long behind it whatever the rate (both ways at once halves each side's).
-      wanted = Math.min(this.floor, Math.max(this.startBytes, maxRate * SHORT_QUEUE_MS));
+      // Through a relay at least shortBytes (three processes on the cores: limits.ts).
+      wanted = Math.max(this.shortBytes, Math.min(this.floor, Math.max(this.startBytes, maxRate * SHORT_QUEUE_MS)));
     } else {
       wanted = Math.min(this.cap, Math.max(this.floor, GAIN * maxRate * this.minRttMs));
     }
-    // From below the floor it at most doubles a round (a long path is at the floor after two).
-    const most = this.roundStartSize < this.floor ? START_GAIN * this.roundStartSize : wanted;
+    // From below the floor (or a short path's shortBytes) it at most doubles a round (a long
+    // path is at the floor after two).
+    const most =
+      this.roundStartSize < Math.max(this.floor, this.longPath ? 0 : this.shortBytes)
+        ? START_GAIN * this.roundStartSize
+        : wanted;
     this.size = Math.round(Math.min(wanted, most));
   }
 }

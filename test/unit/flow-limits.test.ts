@@ -11,6 +11,7 @@ import {
   CHUNK_BYTES,
   RELAY_ACK_EVERY_BYTES,
   RELAY_MIN_WINDOW_BYTES,
+  RELAY_WINDOW_BYTES,
   WINDOW_BYTES,
 } from "../../src/session/limits.ts";
 import { ackThresholdBytes, SendWindow, SHORT_MIN_BYTES, YOUNG_WINDOW_BYTES } from "../../src/session/send-window.ts";
@@ -93,6 +94,14 @@ function slowShortPath(window: SendWindow, ackEvery: number): number {
 test("a relayed window, young or slow, is never blocked without an ACK due at the relay cadence", () => {
   const relayed = new SendWindow(undefined, undefined, { young: true, shortMinBytes: RELAY_MIN_WINDOW_BYTES });
   expect(slowShortPath(relayed, RELAY_ACK_EVERY_BYTES)).toBe(RELAY_MIN_WINDOW_BYTES);
+  // With the relay's short-path window on top, never below that minimum either.
+  const grown = new SendWindow(undefined, undefined, {
+    young: true,
+    shortMinBytes: RELAY_MIN_WINDOW_BYTES,
+    shortBytes: RELAY_WINDOW_BYTES,
+  });
+  expect(slowShortPath(grown, RELAY_ACK_EVERY_BYTES)).toBeGreaterThanOrEqual(RELAY_MIN_WINDOW_BYTES);
+  expect(RELAY_WINDOW_BYTES).toBeGreaterThanOrEqual(RELAY_MIN_WINDOW_BYTES);
   // The same path without the option keeps the usual minimum: the option is what holds it up.
   expect(slowShortPath(new SendWindow(undefined, undefined, { young: true }), ACK_EVERY_BYTES)).toBe(SHORT_MIN_BYTES);
 });

@@ -6,7 +6,13 @@
 import { expect, test } from "bun:test";
 import type { Connection, ConnectionEvents } from "../../src/net/index.ts";
 import { DATA_HEADER_BYTES } from "../../src/protocol/index.ts";
-import { CHAT_ACTIVE_MS, CHAT_WINDOW_BYTES, WINDOW_BYTES } from "../../src/session/limits.ts";
+import {
+  CHAT_ACTIVE_MS,
+  CHAT_WINDOW_BYTES,
+  RELAY_MIN_WINDOW_BYTES,
+  RELAY_WINDOW_BYTES,
+  WINDOW_BYTES,
+} from "../../src/session/limits.ts";
 import { type BulkFrame, Scheduler } from "../../src/session/scheduler.ts";
 import { ManualClock } from "../memory-sessions.ts";
 
@@ -179,19 +185,28 @@ test("after an idle second on a long path the next frame is sized by the young w
  * A scheduler always ready with DATA on a fast short path: `flow(ms)` lets that much time go by,
  * every frame ACKed a quarter of a millisecond after it went, each turn writing what it may.
  */
-function shortPathFlow(): { scheduler: Scheduler; flow: (ms: number) => void } {
+function shortPathFlow(options?: ConstructorParameters<typeof Scheduler>[4]): {
+  scheduler: Scheduler;
+  flow: (ms: number) => void;
+} {
   const clock = new ManualClock();
   const conn = new SlowWriteConnection(clock, 0);
   let sent = 0;
-  const scheduler = new Scheduler(conn, clock, {
-    nextBulk: (): BulkFrame => ({
-      frame: new Uint8Array(DATA_HEADER_BYTES + PAYLOAD),
-      written: () => (sent += PAYLOAD),
-    }),
-    bulkAllowed: () => true,
-    wrote() {},
-    overflowed() {},
-  });
+  const scheduler = new Scheduler(
+    conn,
+    clock,
+    {
+      nextBulk: (): BulkFrame => ({
+        frame: new Uint8Array(DATA_HEADER_BYTES + PAYLOAD),
+        written: () => (sent += PAYLOAD),
+      }),
+      bulkAllowed: () => true,
+      wrote() {},
+      overflowed() {},
+    },
+    undefined,
+    options,
+  );
   const flow = (ms: number) => {
     for (let t = 0; t < ms; t += 0.25) {
       clock.advance(0.25);
@@ -218,4 +233,18 @@ test("while we chat, a short path's DATA un-ACKed is held to CHAT_WINDOW_BYTES; 
   flow(2); // CHAT_ACTIVE_MS since the line
   expect(scheduler.windowBytes).toBe(WINDOW_BYTES);
   expect(scheduler.unackedBytes).toBe(WINDOW_BYTES);
+});
+
+test("through a relay a short path's window is RELAY_WINDOW_BYTES; while we chat DATA un-ACKed is held to RELAY_MIN_WINDOW_BYTES", () => {
+  const { scheduler, flow } = shortPathFlow({ relayed: true, peerRelayWindow: true, peerAcksEarly: true });
+  flow(50);
+  // Above the usual short path's window (WINDOW_BYTES at most): three processes share the cores.
+  expect(RELAY_WINDOW_BYTES).toBeGreaterThan(WINDOW_BYTES);
+  expect(scheduler.windowBytes).toBe(RELAY_WINDOW_BYTES);
+  expect(scheduler.unackedBytes).toBe(RELAY_WINDOW_BYTES);
+
+  scheduler.send({ kind: "chat", text: "hi" });
+  flow(1);
+  expect(scheduler.unackedBytes).toBe(RELAY_MIN_WINDOW_BYTES); // no more ahead of a line than before
+  expect(scheduler.windowBytes).toBe(RELAY_WINDOW_BYTES); // the window itself stays
 });

@@ -4,7 +4,12 @@
  */
 
 import { describe, expect, test } from "bun:test";
-import { WINDOW_BYTES, WINDOW_CAP_BYTES } from "../../src/session/limits.ts";
+import {
+  RELAY_MIN_WINDOW_BYTES,
+  RELAY_WINDOW_BYTES,
+  WINDOW_BYTES,
+  WINDOW_CAP_BYTES,
+} from "../../src/session/limits.ts";
 import { SendWindow, SHORT_MIN_BYTES, stepsOf, YOUNG_WINDOW_BYTES } from "../../src/session/send-window.ts";
 
 const FRAME = 256 * 1024;
@@ -261,5 +266,30 @@ describe("SendWindow, young again after idling (a peer that ACKs early)", () => 
     expect(window.shortPath).toBe(true);
     window.sent(20480, 3_000);
     expect(window.bytes).toBe(SHORT_MIN_BYTES);
+  });
+});
+
+describe("SendWindow through a relay (shortBytes: RELAY_WINDOW_BYTES)", () => {
+  const relayed = () =>
+    new SendWindow(undefined, undefined, { shortMinBytes: RELAY_MIN_WINDOW_BYTES, shortBytes: RELAY_WINDOW_BYTES });
+
+  test("a short path's window goes from its start to shortBytes, where 1 ms of data is less", () => {
+    const window = relayed();
+    expect(window.bytes).toBe(RELAY_MIN_WINDOW_BYTES);
+    // 1 ms round trips at 1 GB/s: 1 ms of data is under the start (1 MiB), far under shortBytes.
+    const windows = simulate(window, 1, 1_000_000, 200);
+    expect(window.shortPath).toBe(true);
+    expect(windows.at(-1)).toBe(RELAY_WINDOW_BYTES);
+    // Without the option the same path stays at its minimum.
+    const plain = new SendWindow(undefined, undefined, { shortMinBytes: RELAY_MIN_WINDOW_BYTES });
+    expect(simulate(plain, 1, 1_000_000, 200).at(-1)).toBe(RELAY_MIN_WINDOW_BYTES);
+  });
+
+  test("a long path through a relay is sized by its round trip as before: shortBytes does not raise its floor", () => {
+    // 40 ms at 20 MB/s: GAIN x rate x RTT is about 1 MB, under the floor.
+    const window = relayed();
+    const windows = simulate(window, 40, 20_000, 4_000);
+    expect(window.longPath).toBe(true);
+    expect(windows.at(-1)).toBe(WINDOW_BYTES);
   });
 });
