@@ -19,6 +19,9 @@ import { BUN, freePort, LineReader, type Proc, start, stopAll } from "./procs.ts
 import { type Sshd, scpCommand } from "./sshd.ts";
 import { readUsage, type SideUsage } from "./usage.ts";
 
+/** The environment the product's launchers give Bun (src/cli/launch-env.cjs). */
+const LAUNCH_ENV = require("../../src/cli/launch-env.cjs") as Record<string, string>;
+
 /** Chat line interval of the bench-peer cases (round trips, echoed by the receiver). */
 export const PEER_CHAT_MS = 15;
 /** Chat line interval of the CLI cases (one way, each direction that sends). */
@@ -229,10 +232,11 @@ async function runCli(
       bothWays,
       chatMs: CLI_CHAT_MS,
       startSide: (side, args) => {
-        const proc = start(
-          [BUN, "src/cli/main.ts", "--no-progress", "--dir", dirs[side], ...args],
-          side === "recv" ? r : s,
-        );
+        // Started as `bun run chat` and the `parley` command start it (src/cli/launch-env.cjs).
+        const proc = start([BUN, "src/cli/main.ts", "--no-progress", "--dir", dirs[side], ...args], {
+          ...(side === "recv" ? r : s),
+          env: LAUNCH_ENV,
+        });
         procs.push(proc);
         return proc;
       },

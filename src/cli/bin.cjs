@@ -6,6 +6,7 @@
 const { spawn } = require("node:child_process");
 const { constants } = require("node:os");
 const path = require("node:path");
+const LAUNCH_ENV = require("./launch-env.cjs");
 
 function findBun() {
   if (process.versions.bun) return process.execPath;
@@ -16,7 +17,10 @@ function findBun() {
   }
 }
 
-const child = spawn(findBun(), [path.join(__dirname, "main.ts"), ...process.argv.slice(2)], { stdio: "inherit" });
+const child = spawn(findBun(), [path.join(__dirname, "main.ts"), ...process.argv.slice(2)], {
+  stdio: "inherit",
+  env: { ...LAUNCH_ENV, ...process.env },
+});
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(signal, () => child.kill(signal));
 }

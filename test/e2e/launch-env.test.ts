@@ -1,0 +1,64 @@
+/**
+ * The environment Parley's launchers give Bun (src/cli/launch-env.cjs: JavaScriptCore's FTL tier
+ * off): the `parley` command (bin.cjs) starts Bun with it, a variable the caller set wins, and
+ * package.json's `chat` and `parley` scripts say the same. Read from the running Bun's
+ * /proc/PID/environ (Linux).
+ */
+
+import { expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dir, "../..");
+const LAUNCH_ENV = require("../../src/cli/launch-env.cjs") as Record<string, string>;
+const NODE = Bun.which("node");
+
+test("package.json's chat and parley scripts start Bun with the launch environment", () => {
+  const scripts = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts as Record<string, string>;
+  const prefix = Object.entries(LAUNCH_ENV)
+    .map(([k, v]) => `${k}=${v} `)
+    .join("");
+  expect(Object.keys(LAUNCH_ENV)).toContain("BUN_JSC_useFTLJIT");
+  for (const name of ["chat", "parley"]) expect(scripts[name]).toBe(`${prefix}bun src/cli/main.ts`);
+});
+
+/** Starts `parley` through bin.cjs under node, listening; returns the environment of the Bun it started. */
+async function environOfBun(extraEnv: Record<string, string>): Promise<Map<string, string>> {
+  const dir = mkdtempSync(join(tmpdir(), "parley-launch-env-"));
+  const launcher = Bun.spawn([NODE as string, join(ROOT, "src/cli/bin.cjs"), "--no-progress", "--dir", dir], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, ...extraEnv },
+  });
+  try {
+    const reader = launcher.stdout.getReader();
+    let seen = "";
+    while (!seen.includes("Listening on")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`parley ended before listening: ${seen}`);
+      seen += new TextDecoder().decode(value);
+    }
+    const children = readFileSync(`/proc/${launcher.pid}/task/${launcher.pid}/children`, "utf8").trim().split(" ");
+    const environ = readFileSync(`/proc/${children[0]}/environ`, "utf8").split("\0");
+    return new Map(environ.filter(Boolean).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+  } finally {
+    launcher.kill();
+    await launcher.exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test.skipIf(process.platform !== "linux" || !NODE)(
+  "the parley command starts Bun with the launch environment",
+  async () => {
+    const environ = await environOfBun({});
+    for (const [k, v] of Object.entries(LAUNCH_ENV)) expect(environ.get(k)).toBe(v);
+  },
+);
+
+test.skipIf(process.platform !== "linux" || !NODE)("a launch variable the caller set wins", async () => {
+  const environ = await environOfBun({ BUN_JSC_useFTLJIT: "1" });
+  expect(environ.get("BUN_JSC_useFTLJIT")).toBe("1");
+});
