@@ -20,6 +20,7 @@ import { receiveOverTransit, sendOverTransit } from "../session/plain-transfer.t
 import type { TransitPipe } from "../session/transit-pipe.ts";
 import {
   type DirectoryOffer,
+  openPieceReader,
   sanitizeFileName,
   TransferError,
   ZipError,
@@ -202,7 +203,12 @@ async function sendFolder(peer: PlainPeer, path: string, out: PlainOutput): Prom
     if (!pipe) throw new TransferError("E_READ", "no transit connection");
     reportTransit(out, pipe);
     try {
-      const sent = await sendOverTransit(pipe, zip.path, zip.zipsize, (bytes) => out.progressed(info, bytes));
+      const sent = await sendOverTransit(
+        pipe,
+        () => openPieceReader(zip.path),
+        zip.zipsize,
+        (bytes) => out.progressed(info, bytes),
+      );
       out.done({ ...info, bytes: sent.bytes, resumedFrom: 0, algo: "sha256", digest: sent.digest });
       out.note(`${count(zip.files, "file")} (${zip.numbytes} bytes) sent as a ${zip.zipsize}-byte zip`);
       return EXIT_OK;

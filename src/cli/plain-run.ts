@@ -11,7 +11,7 @@ import type { OfferDecision, TransferDone, TransferInfo } from "../session/index
 import { type PlainPeer, PlainPeerError } from "../session/plain-peer.ts";
 import { type PlainSink, PlainTransferError, receiveOverTransit, sendOverTransit } from "../session/plain-transfer.ts";
 import type { TransitPipe } from "../session/transit-pipe.ts";
-import { checkReadableFile, FileReceiver, TransferError } from "../transfer/index.ts";
+import { checkReadableFile, FileReceiver, openPieceReader, TransferError } from "../transfer/index.ts";
 import { EXIT_CONNECTION, EXIT_INTEGRITY, EXIT_OK, EXIT_TRANSFER } from "./exit-codes.ts";
 import { describeMeetFailure } from "./mailbox-meet.ts";
 
@@ -245,7 +245,12 @@ export async function sendToPlain(
   if (!pipe) return reportPlainFailure(new PlainPeerError("E_PEER_PROTOCOL", "no transit connection"), out, info);
   reportTransit(out, pipe);
   try {
-    const sent = await sendOverTransit(pipe, what.path, size, (bytes) => out.progressed(info, bytes));
+    const sent = await sendOverTransit(
+      pipe,
+      () => openPieceReader(what.path),
+      size,
+      (bytes) => out.progressed(info, bytes),
+    );
     out.done({ ...info, bytes: sent.bytes, resumedFrom: 0, algo: "sha256", digest: sent.digest });
     return EXIT_OK;
   } catch (err) {

@@ -10,13 +10,13 @@
  *
  * A bad record (does not open, out of order) ends the connection and the transfer
  * (E_AUTH_FAILED / E_BAD_NONCE); the sink is aborted, so nothing is left under a final name.
- * Plain peers cannot resume: a broken transfer removes its `.part`.
+ * Plain peers cannot resume: a broken transfer removes its `.part`. The files are the caller's:
+ * bytes arrive through a PlainSink and leave through a PieceReader (transfer/piece-reader.ts).
  */
 
-import { closeSync, openSync, readSync } from "node:fs";
 import { CryptoError } from "../crypto/index.ts";
 import { encodeTransitAck, ProtocolError, parseTransitAck } from "../protocol/index.ts";
-import { createDigest, osReason, type ReceivedFile, TransferError } from "../transfer/index.ts";
+import { createDigest, type PieceReader, type ReceivedFile, TransferError } from "../transfer/index.ts";
 import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
 import type { TransitPipe } from "./transit-pipe.ts";
 
@@ -176,26 +176,27 @@ export interface PlainSent {
 }
 
 /**
- * Sends the file at `path` (`size` bytes, as offered) and checks the receiver's ack.
+ * Sends `size` bytes (as offered) read through the reader `open` gives, and checks the
+ * receiver's ack. The reader is opened once the pipe has started and closed at the end.
  * @throws PlainTransferError E_BAD_CHECKSUM (the ack's SHA-256 is not ours), E_PEER_REFUSED (it
  *   said something else than ok), E_CONNECTION, E_READ
  */
 export function sendOverTransit(
   pipe: TransitPipe,
-  path: string,
+  open: () => PieceReader,
   size: number,
   progressed: (bytes: number) => void,
 ): Promise<PlainSent> {
   return new Promise((resolve, reject) => {
-    let fd: number | undefined;
+    let reader: PieceReader | undefined;
     let sent = 0;
     let settled = false;
     let digest = "";
     const hash = createDigest("sha256");
     const buffer = new Uint8Array(SEND_PIECE_BYTES);
     const closeFile = (): void => {
-      if (fd !== undefined) closeSync(fd);
-      fd = undefined;
+      reader?.close();
+      reader = undefined;
     };
     const fail = (err: unknown): void => {
       if (settled) return;
@@ -210,7 +211,7 @@ export function sendOverTransit(
         // Only while the socket has taken everything: the kernel's send buffer is the queue,
         // and the pipe reuses one buffer for its records.
         while (!settled && sent < size && pipe.queuedBytes === 0) {
-          const n = readSync(fd as number, buffer, 0, Math.min(buffer.length, size - sent), sent);
+          const n = (reader as PieceReader).read(buffer.subarray(0, Math.min(buffer.length, size - sent)), sent);
           if (n === 0) throw new PlainTransferError("E_READ", `the file shrank while it was sent (${sent} of ${size})`);
           const chunk = buffer.subarray(0, n);
           hash.update(chunk);
@@ -227,8 +228,7 @@ export function sendOverTransit(
           }
         }
       } catch (err) {
-        if (err instanceof PlainTransferError) return fail(err);
-        return fail(new PlainTransferError("E_READ", `cannot read ${path}: ${osReason(err)}`, { cause: err }));
+        return fail(err);
       }
     };
     pipe.start({
@@ -266,9 +266,9 @@ export function sendOverTransit(
       },
     });
     try {
-      fd = openSync(path, "r");
+      reader = open();
     } catch (err) {
-      return fail(new PlainTransferError("E_READ", `cannot read ${path}: ${osReason(err)}`, { cause: err }));
+      return fail(err);
     }
     if (size === 0) {
       closeFile();

@@ -11,6 +11,9 @@
  *   session                protocol, crypto, net, transfer (it drives the transfers)
  *   ui                     session, transfer, protocol: types only (it renders events)
  *   cli                    everything
+ *
+ * Files are read and written only in transfer/ and cli/: the session gets its files as sinks
+ * and readers (FileReceiver, PieceReader, ...), so it can be driven over memory in tests.
  */
 
 import { expect, test } from "bun:test";
@@ -81,6 +84,24 @@ test.each(Object.keys(MAY_IMPORT))("src/%s imports only the layers below it", (f
     else if (TYPES_ONLY.has(folder) && !/^(import|export) type\b/.test(imp.text)) {
       wrong.push(`${imp.file}:${imp.line} must import ${layer} as types only: ${imp.text}`);
     }
+  }
+  expect(wrong).toEqual([]);
+});
+
+/** The folders that may touch the file system (node:fs, Bun.file, Bun.write). */
+const FILE_IO = new Set(["transfer", "cli"]);
+
+test.each(folders.filter((f) => !FILE_IO.has(f)))("src/%s does no file I/O of its own", (folder) => {
+  const wrong: string[] = [];
+  for (const imp of importsOf(folder)) {
+    if (/^node:fs(\/|$)|^fs(\/|$)/.test(imp.target)) wrong.push(`${imp.file}:${imp.line} ${imp.text}`);
+  }
+  for (const name of readdirSync(join(SRC, folder))) {
+    if (!name.endsWith(".ts")) continue;
+    const lines = readFileSync(join(SRC, folder, name), "utf8").split("\n");
+    lines.forEach((line, i) => {
+      if (/\bBun\.(file|write)\(|require\("(node:)?fs/.test(line)) wrong.push(`${folder}/${name}:${i + 1} ${line.trim()}`);
+    });
   }
   expect(wrong).toEqual([]);
 });

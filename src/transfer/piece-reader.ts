@@ -1,0 +1,41 @@
+/**
+ * A file read by position, opened for one send to a plain wormhole peer: the session
+ * (session/plain-transfer.ts) asks for pieces and never touches the file system itself.
+ */
+
+import { closeSync, openSync, readSync } from "node:fs";
+import { osReason, TransferError } from "./errors.ts";
+
+export interface PieceReader {
+  /**
+   * Reads into `into` from byte `position`; @returns the bytes read (0 at the end of the file).
+   * @throws TransferError E_READ
+   */
+  read(into: Uint8Array, position: number): number;
+  /** Closes the file; further calls do nothing. */
+  close(): void;
+}
+
+/** @throws TransferError E_READ when the file cannot be opened */
+export function openPieceReader(path: string): PieceReader {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+  } catch (err) {
+    throw new TransferError("E_READ", `cannot read ${path}: ${osReason(err)}`, { cause: err });
+  }
+  return {
+    read(into, position) {
+      if (fd === undefined) throw new TransferError("E_READ", `cannot read ${path}: the file is closed`);
+      try {
+        return readSync(fd, into, 0, into.length, position);
+      } catch (err) {
+        throw new TransferError("E_READ", `cannot read ${path}: ${osReason(err)}`, { cause: err });
+      }
+    },
+    close() {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
+}
