@@ -13,7 +13,7 @@ import type { ChatOptions } from "./args.ts";
 import type { ChatWithPeer } from "./chat-connected.ts";
 import { codeOnCommandLineNote, WHOLE_CODE_NEEDED } from "./codes.ts";
 import { dialTarget, PeerLink } from "./connect.ts";
-import { prepareDownloadDirSoon } from "./download-dir.ts";
+import { cannotSaveIn, downloadDirProblem, prepareDownloadDirSoon } from "./download-dir.ts";
 import { EXIT_OK } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
 import { parseInputLine } from "./input.ts";
@@ -122,6 +122,7 @@ class ChatController {
 
   async run(): Promise<number> {
     if (this.options.mailbox) {
+      if (this.cannotSave()) return this.link.exitCode;
       await this.link.ready();
       const { MailboxChat } = await import("./mailbox-chat.ts");
       this.mailbox = new MailboxChat(this.options, this.link, this.terminal, this.downloadDir, () =>
@@ -133,6 +134,7 @@ class ChatController {
       return exitCode;
     }
     if (!this.link.listen()) return this.link.exitCode;
+    if (this.cannotSave()) return this.link.exitCode;
     this.terminal.print(relativePathsLine(this.io.cwd));
     const target = this.options.connect ?? this.options.peerCode;
     const note = codeOnCommandLineNote(this.options.connect);
@@ -140,6 +142,18 @@ class ChatController {
     if (target !== undefined) this.connectTo(target);
     else this.askForPeer();
     return this.link.exitCode;
+  }
+
+  /**
+   * The download folder's last check, once the code is shown (it loads node:fs): what its mode
+   * bits did not show (a read-only mount, an ACL) ends the chat here, not when a file comes.
+   */
+  private cannotSave(): boolean {
+    const problem = downloadDirProblem(this.downloadDir);
+    if (problem === undefined) return false;
+    this.terminal.print(`Error: ${cannotSaveIn(this.options.dir, problem)}.`);
+    this.link.finish(EXIT_FAILURE);
+    return true;
   }
 
   private onLinkError(code: string, message: string): void {

@@ -1,4 +1,8 @@
-/** The download directory: `~` expanded, made absolute, created if missing, checked. */
+/**
+ * The download directory: `~` expanded, made absolute, created if missing, checked to be a
+ * directory this process can create files in (a run that could not save what it receives
+ * fails at start, not when the first file arrives).
+ */
 
 import { UsageError } from "./flags.ts";
 import { expandHome } from "./input.ts";
@@ -10,27 +14,84 @@ export function prepareDownloadDir(dir: string): string {
   const { existsSync, mkdirSync, statSync } = require("node:fs") as typeof import("node:fs");
   try {
     if (!existsSync(path)) mkdirSync(path, { recursive: true });
+  } catch (err) {
+    throw new UsageError(`cannot create --dir ${dir}: ${osWords(err)}`);
+  }
+  try {
     if (!statSync(path).isDirectory()) throw new UsageError(`--dir ${dir} is not a directory`);
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new UsageError(`cannot use --dir ${dir}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new UsageError(`cannot use --dir ${dir}: ${osWords(err)}`);
   }
+  const problem = downloadDirProblem(path);
+  if (problem !== undefined) throw new UsageError(cannotSaveIn(dir, problem));
   return path;
+}
+
+/** The OS's words for a failed file call (errno's text), without Node's "ECODE: " and path. */
+function osWords(err: unknown): string {
+  const code = (err as { code?: string }).code ?? "";
+  const words: Record<string, string> = {
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    EROFS: "read-only file system",
+    ENOENT: "no such file or directory",
+    ENOTDIR: "a part of the path is not a directory",
+    ENOSPC: "no space left on device",
+    ELOOP: "too many symbolic links",
+    ENAMETOOLONG: "name too long",
+  };
+  return words[code] ?? (err instanceof Error ? err.message : String(err));
+}
+
+/** The line saying received files cannot go into `dir` (as the user gave it), and why. */
+export function cannotSaveIn(dir: string, problem: string): string {
+  return `cannot save received files in ${dir}: ${problem} (--dir chooses another folder)`;
+}
+
+/**
+ * Why no file can be created in the directory `path` ("permission denied", "read-only file
+ * system"), or undefined when one can: access(2) with W_OK | X_OK, as this process's user.
+ */
+export function downloadDirProblem(path: string): string | undefined {
+  const { accessSync, constants } = require("node:fs") as typeof import("node:fs");
+  try {
+    accessSync(path, constants.W_OK | constants.X_OK);
+    return undefined;
+  } catch (err) {
+    return osWords(err);
+  }
 }
 
 /**
  * prepareDownloadDir for the chat's start-up: an existing directory (the usual case, the
- * default being the current one) is seen with Bun's stat, without loading node:fs (5-10 ms
- * before the code is shown); anything else goes through prepareDownloadDir, same errors.
+ * default being the current one) whose mode bits let this user create files is seen with
+ * Bun's stat, without loading node:fs (5-10 ms before the code is shown); anything else goes
+ * through prepareDownloadDir, same errors. What mode bits cannot show (a read-only mount, an
+ * ACL) is for downloadDirProblem once the code is shown.
  */
 export async function prepareDownloadDirSoon(dir: string): Promise<string> {
   const path = absolutePath(expandHome(dir));
   try {
-    if ((await Bun.file(path).stat()).isDirectory()) return path;
+    const stats = await Bun.file(path).stat();
+    if (stats.isDirectory() && modeLetsUsWrite(stats)) return path;
   } catch {
     // Missing or not reachable: prepareDownloadDir creates it or says why not.
   }
   return prepareDownloadDir(dir);
+}
+
+/**
+ * Whether a directory's owner, group and mode say this process may create files in it (write
+ * and search), by the class that applies (owner, then group, then others; root: always).
+ * Only a hint: access(2) has the last word (downloadDirProblem).
+ */
+export function modeLetsUsWrite(stats: { uid: number; gid: number; mode: number }): boolean {
+  const uid = process.getuid?.();
+  if (uid === undefined || uid === 0) return true;
+  const inGroup = stats.gid === process.getgid?.() || (process.getgroups?.() ?? []).includes(stats.gid);
+  const bits = stats.uid === uid ? 0o300 : inGroup ? 0o030 : 0o003;
+  return (stats.mode & bits) === bits;
 }
 
 /**

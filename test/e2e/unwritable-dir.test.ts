@@ -1,0 +1,84 @@
+/**
+ * A download folder nobody can write to (`--dir` on a read-only mount, or a folder without
+ * write permission for this user) ends `parley receive` and the chat at start, with one line
+ * and exit 1, instead of listening and failing when the first file arrives.
+ */
+
+import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Cli, cleanup, WAIT_MS } from "./helpers.ts";
+
+afterEach(cleanup);
+
+/** A folder this process cannot create files in: a read-only tmpfs as root, else mode 0555. */
+let unwritable: { path: string; release: () => void } | undefined;
+
+beforeAll(() => {
+  // Not makeTempDir: cleanup() removes those after each test, and a mount point cannot go.
+  const path = mkdtempSync(join(tmpdir(), "parley-unwritable-"));
+  const remove = () => rmSync(path, { recursive: true, force: true });
+  if (process.getuid?.() !== 0) {
+    chmodSync(path, 0o555);
+    unwritable = {
+      path,
+      release: () => {
+        chmodSync(path, 0o755);
+        remove();
+      },
+    };
+    return;
+  }
+  // Root writes through any mode bits: only a read-only mount is unwritable for it.
+  const mounted = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", path], { stderr: "pipe" });
+  if (mounted.exitCode !== 0) {
+    remove();
+    if (process.env.PARLEY_REQUIRE_WORMHOLE === "1")
+      throw new Error(`cannot mount a read-only tmpfs: ${mounted.stderr}`);
+    console.warn("\n*** SKIPPED: unwritable --dir: root here cannot mount a read-only tmpfs ***\n");
+    return;
+  }
+  unwritable = {
+    path,
+    release: () => {
+      Bun.spawnSync(["umount", path]);
+      remove();
+    },
+  };
+});
+
+afterAll(() => unwritable?.release());
+
+/** Runs the CLI with `args` (stdin left open) and waits for its exit, at most WAIT_MS. */
+async function exitOf(args: readonly string[]): Promise<{ code: number; cli: Cli }> {
+  const cli = new Cli("parley", args);
+  const timer = setTimeout(() => cli.proc.kill("SIGKILL"), WAIT_MS);
+  const code = await cli.exited;
+  clearTimeout(timer);
+  return { code, cli };
+}
+
+test("receive --dir UNWRITABLE: one line, exit 1, never listens", async () => {
+  if (!unwritable) return;
+  const { code, cli } = await exitOf(["receive", "--dir", unwritable.path]);
+  expect(code, cli.stdout + cli.stderr).toBe(1);
+  expect(cli.stderr).toContain(`parley: cannot save received files in ${unwritable.path}: `);
+  expect(cli.stdout).not.toContain("Listening on");
+}, 20_000);
+
+test("chat --dir UNWRITABLE: an error line, exit 1, before any peer can come", async () => {
+  if (!unwritable) return;
+  const { code, cli } = await exitOf(["--dir", unwritable.path, "--no-progress"]);
+  expect(code, cli.stdout + cli.stderr).toBe(1);
+  expect(cli.stdout + cli.stderr).toMatch(new RegExp(`cannot save received files in ${unwritable.path}: `));
+  expect(cli.stdout).not.toContain("Enter the code");
+}, 20_000);
+
+test("chat in the mailbox flow with --dir UNWRITABLE: exit 1 before the mailbox is asked", async () => {
+  if (!unwritable) return;
+  const { code, cli } = await exitOf(["--dir", unwritable.path, "--relay-url", "ws://127.0.0.1:9/v1"]);
+  expect(code, cli.stdout + cli.stderr).toBe(1);
+  expect(cli.stdout + cli.stderr).toMatch(new RegExp(`cannot save received files in ${unwritable.path}: `));
+  expect(cli.stdout + cli.stderr).not.toContain("mailbox server");
+}, 20_000);
