@@ -30,6 +30,8 @@ export interface CliIo {
    * Absent: use `stdout`.
    */
   readonly writeLineNow?: (line: string) => void;
+  /** True when standard output was closed at start (`>&-`; stream-output.ts). Absent: open. */
+  readonly stdoutClosed?: () => boolean;
   /** Calls `handler` on SIGINT and SIGTERM until the returned function is called. */
   onSignal(handler: (signal: Signal) => void): () => void;
 }
@@ -51,6 +53,8 @@ export function processIo(): CliIo {
     env: process.env,
     stdinBytes: () => Bun.stdin.stream(),
     writeLineNow,
+    // Loaded when asked (receive --stdout): node:fs is not for the chat's start-up.
+    stdoutClosed: () => (require("./stream-output.ts") as typeof import("./stream-output.ts")).stdoutIsClosed(),
     onSignal: (handler) => {
       const onInt = (): void => handler("SIGINT");
       const onTerm = (): void => handler("SIGTERM");

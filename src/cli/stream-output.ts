@@ -8,9 +8,13 @@
  * sharing that pipe (the shell, `(parley receive --stdout; echo done) | x`), so the pipe is
  * opened again through /proc/self/fd/1: a file description of our own on the same pipe.
  * Anything else (a file, a terminal), or where that open fails, is fd 1 as it is.
+ *
+ * A closed stdout (`>&-`) is not an output: the runtime (Bun, and Node under the `parley` bin)
+ * puts /dev/null there, opened read-write, before our code runs. stdoutIsClosed() tells it from
+ * a chosen `> /dev/null` (a shell opens that write-only), so the file is not thrown away unsaid.
  */
 
-import { closeSync, constants, fstatSync, openSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from "node:fs";
 
 export interface StreamOutput {
   /** The descriptor to write the file to. */
@@ -34,4 +38,24 @@ export function openStreamOutput(): StreamOutput {
       fd = 1;
     },
   };
+}
+
+/**
+ * True when fd 1 was closed when the process started: it is /dev/null opened read-write (what
+ * Bun and Node put in place of a closed descriptor; a shell's `> /dev/null` opens write-only).
+ * A parent that hands over /dev/null read-write itself (Node's and Python's "ignore"/DEVNULL)
+ * looks the same: the error says how to throw the file away. Linux only (it reads
+ * /proc/self/fdinfo/1); elsewhere false.
+ */
+/** The access-mode bits of open(2)'s flags (node:fs's constants lack it). */
+const O_ACCMODE = 0o3;
+
+export function stdoutIsClosed(): boolean {
+  try {
+    if (fstatSync(1).rdev !== statSync("/dev/null").rdev || !fstatSync(1).isCharacterDevice()) return false;
+    const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync("/proc/self/fdinfo/1", "utf8"));
+    return flags !== null && (Number.parseInt(flags[1] as string, 8) & O_ACCMODE) === constants.O_RDWR;
+  } catch {
+    return false; // no /proc: as if open
+  }
 }

@@ -235,6 +235,11 @@ async function runSendText(options: SendOptions, text: string, reporter: Reporte
 
 export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<number> {
   const reporter = makeReporter({ json: options.json, progress: options.progress, stdoutTaken: options.stdout }, io);
+  if (options.stdout && io.stdoutClosed?.()) {
+    throw new UsageError(
+      "--stdout: standard output is closed (>&-): the file would go nowhere (to throw it away: > /dev/null)",
+    );
+  }
   const dir = options.stdout ? io.cwd : prepareDownloadDir(resolve(io.cwd, options.dir));
   // Questions on stderr, answers from stdin, one offer at a time.
   const asker = options.ask ? new Asker(io.stdin, io.stderr) : undefined;

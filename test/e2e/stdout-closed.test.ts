@@ -1,0 +1,46 @@
+/**
+ * `parley receive --stdout >&-`: standard output closed, so the runtime puts /dev/null there
+ * and the file would be thrown away while both sides report it saved. It is a usage error at
+ * start (one line, exit 1). A shell's `> /dev/null` (chosen) still receives.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { BUN, Cli, cleanup, MAIN, WAIT_MS } from "./helpers.ts";
+
+afterEach(cleanup);
+
+/** The CLI with `args`, its stdout as the shell `redirect` leaves it. */
+function withStdout(redirect: string, args: readonly string[]): Cli {
+  return new Cli("receiver", [], ["bash", "-c", `exec "$0" "$@" ${redirect}`, BUN, MAIN, ...args]);
+}
+
+test.each([
+  ["bun itself", [] as string[]],
+  ["through the parley bin (Node)", ["--via-bin"]],
+])(
+  "receive --stdout >&- (%s): one line on stderr, exit 1, never listens",
+  async (_label, via) => {
+    const args = ["receive", "--stdout"];
+    const cli =
+      via.length === 0
+        ? withStdout(">&-", args)
+        : new Cli(
+            "receiver",
+            [],
+            ["bash", "-c", `exec node "$0" "$@" >&-`, MAIN.replace(/main\.ts$/, "bin.cjs"), ...args],
+          );
+    // SIGTERM: the bin passes it on to its Bun (a SIGKILL would leave that one running).
+  const timer = setTimeout(() => cli.proc.kill("SIGTERM"), WAIT_MS);
+    const code = await cli.exited;
+    clearTimeout(timer);
+    expect(code, cli.stderr).toBe(1);
+    expect(cli.stderr).toContain("parley: --stdout: standard output is closed (>&-)");
+    expect(cli.stderr).not.toContain("Listening on");
+  },
+  20_000,
+);
+
+test("receive --stdout > /dev/null: listens as usual (the user chose to throw the file away)", async () => {
+  const cli = withStdout("> /dev/null", ["receive", "--stdout"]);
+  await cli.waitForStderr(/Listening on 127\.0\.0\.1:\d+ · code /);
+}, 20_000);
