@@ -15,14 +15,30 @@ import { join } from "node:path";
 import { spawnSync } from "bun";
 import { type BenchContext, CASES, CLI_CHAT_MS, PEER_CHAT_MS, type RunResult } from "./lib/cases.ts";
 import { formatLongLink, longLinkRate, smallFilesRate, timeToListening } from "./lib/extras.ts";
-import { FLAGS_HELP, parseBenchFlags } from "./lib/flags.ts";
+import { type BenchFlags, FLAGS_HELP, parseBenchFlags } from "./lib/flags.ts";
 import { formatTables, summarise } from "./lib/report.ts";
 import { type Sshd, startSshd } from "./lib/sshd.ts";
 import { HAS_GNU_TIME } from "./lib/usage.ts";
 import { formatWormholeBench, runWormholeBench } from "./wormhole.ts";
 import { formatPlainWormholeBench, runPlainWormholeBench } from "./wormhole-plain.ts";
 
-const flags = parseBenchFlags(process.argv.slice(2));
+function flagsOrExit(argv: readonly string[]): BenchFlags {
+  try {
+    return parseBenchFlags(argv);
+  } catch (err) {
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n${FLAGS_HELP}\n`);
+    process.exit(1);
+  }
+}
+
+const flags = flagsOrExit(process.argv.slice(2));
+const unknownCases = flags.cases?.filter((name) => !CASES.some((c) => c.name === name)) ?? [];
+if (unknownCases.length > 0) {
+  process.stderr.write(
+    `bench: no case named ${unknownCases.join(", ")} (cases: ${CASES.map((c) => c.name).join(", ")})\n`,
+  );
+  process.exit(1);
+}
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
@@ -75,7 +91,7 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
     }
   }
   const startup = await timeToListening(work);
-  const small = await smallFilesRate(work, flags.smallFiles, flags.smallFileSize);
+  const small = flags.smallFiles > 0 ? await smallFilesRate(work, flags.smallFiles, flags.smallFileSize) : undefined;
   const longLink =
     flags.linkMs > 0
       ? await longLinkRate(work, source, flags.linkMs, Math.min(flags.size, 256 * 2 ** 20), 2, hasSocat)
@@ -124,7 +140,9 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
     `${doc.date} · ${doc.machine} · ${doc.fileMiB} MiB file · chat every ${PEER_CHAT_MS} ms (peers), ${CLI_CHAT_MS} ms (CLI)`,
   );
   out(`time to "Listening on": median ${f(startup.median)} ms (${f(startup.min)}-${f(startup.max)})`);
-  out(`small files: ${small.files} × ${flags.smallFileSize} B one after another: ${f(small.perSecond)} transfers/s`);
+  if (small) {
+    out(`small files: ${small.files} × ${flags.smallFileSize} B one after another: ${f(small.perSecond)} transfers/s`);
+  }
   if (longLink) out(formatLongLink(longLink));
   if (wormhole) out(formatWormholeBench(wormhole));
   if (plainWormhole) out(formatPlainWormholeBench(plainWormhole));

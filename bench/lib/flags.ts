@@ -6,6 +6,7 @@ export interface BenchFlags {
   /** Bytes of the source file. */
   readonly size: number;
   readonly runs: number;
+  /** Files of the small-files case; 0 skips it. */
   readonly smallFiles: number;
   readonly smallFileSize: number;
   /** An extra parley run on a sparse file this large (peak RSS), or undefined. */
@@ -23,7 +24,7 @@ export interface BenchFlags {
   readonly profile: boolean;
 }
 
-export const FLAGS_HELP = `Flags: --size 1G  --runs 5  --files 1000  --file-size 4K  --json  --keep  --no-external
+export const FLAGS_HELP = `Flags: --size 1G  --runs 5  --files 1000 (0: skip)  --file-size 4K  --json  --keep  --no-external
        --cases raw,parley,...  (a subset, in the table's order)
        --link-ms 20  (the long-link figures: a relay holding each chunk that long each way; 0: skip)
        --big 8G  (one extra parley run on a sparse file of that size, for peak RSS)
@@ -32,11 +33,21 @@ export const FLAGS_HELP = `Flags: --size 1G  --runs 5  --files 1000  --file-size
 /** "1G", "256M", "4K", "1.5GiB" → bytes. */
 export function parseSize(text: string): number {
   const m = /^(\d+(?:\.\d+)?)([KMG]?)i?B?$/i.exec(text.trim());
-  if (!m) throw new Error(`bad size: ${text}`);
+  if (!m) throw new Error(`bad size: "${text}" (like 4K, 256M, 1G)`);
   const unit = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[(m[2] ?? "").toUpperCase() as "" | "K" | "M" | "G"];
   return Math.round(Number(m[1]) * unit);
 }
 
+/** A whole number of at least `min`, from the flag `--name`'s text. @throws Error naming the flag */
+function wholeNumber(name: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min) {
+    throw new Error(`--${name} wants a whole number >= ${min}, not "${text}"`);
+  }
+  return n;
+}
+
+/** @throws Error with a one-line message (an unknown flag, a bad number or size) */
 export function parseBenchFlags(argv: readonly string[]): BenchFlags {
   const { values } = parseArgs({
     args: [...argv],
@@ -55,17 +66,19 @@ export function parseBenchFlags(argv: readonly string[]): BenchFlags {
       help: { type: "boolean", default: false },
     },
   });
+  const size = parseSize(values.size as string);
+  if (size === 0) throw new Error("--size wants at least 1 byte");
   return {
-    size: parseSize(values.size as string),
-    runs: Number(values.runs),
-    smallFiles: Number(values.files),
+    size,
+    runs: wholeNumber("runs", values.runs as string, 1),
+    smallFiles: wholeNumber("files", values.files as string, 0),
     smallFileSize: parseSize(values["file-size"] as string),
     big: values.big ? parseSize(values.big) : undefined,
     bigLabel: values.big,
     json: values.json as boolean,
     external: !values["no-external"],
     cases: values.cases ? values.cases.split(",") : undefined,
-    linkMs: Number(values["link-ms"]),
+    linkMs: wholeNumber("link-ms", values["link-ms"] as string, 0),
     keep: values.keep as boolean,
     profile: values.profile as boolean,
   };

@@ -30,7 +30,7 @@ test.each([
             ["bash", "-c", `exec node "$0" "$@" >&-`, MAIN.replace(/main\.ts$/, "bin.cjs"), ...args],
           );
     // SIGTERM: the bin passes it on to its Bun (a SIGKILL would leave that one running).
-  const timer = setTimeout(() => cli.proc.kill("SIGTERM"), WAIT_MS);
+    const timer = setTimeout(() => cli.proc.kill("SIGTERM"), WAIT_MS);
     const code = await cli.exited;
     clearTimeout(timer);
     expect(code, cli.stderr).toBe(1);

@@ -100,7 +100,8 @@ test.each(folders.filter((f) => !FILE_IO.has(f)))("src/%s does no file I/O of it
     if (!name.endsWith(".ts")) continue;
     const lines = readFileSync(join(SRC, folder, name), "utf8").split("\n");
     lines.forEach((line, i) => {
-      if (/\bBun\.(file|write)\(|require\("(node:)?fs/.test(line)) wrong.push(`${folder}/${name}:${i + 1} ${line.trim()}`);
+      if (/\bBun\.(file|write)\(|require\("(node:)?fs/.test(line))
+        wrong.push(`${folder}/${name}:${i + 1} ${line.trim()}`);
     });
   }
   expect(wrong).toEqual([]);
