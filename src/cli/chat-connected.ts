@@ -15,7 +15,7 @@ import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { Terminal } from "../ui/terminal.ts";
 import { parseTransferPaths } from "./input.ts";
 import { failureWords } from "./reason-words.ts";
-import { planSends, type SendPlan, startSends, unitsOf } from "./send-plan.ts";
+import { planSends, type SendPlan, skippedLine, startSends, unitsOf } from "./send-plan.ts";
 import { TransferPresenter } from "./transfer-presenter.ts";
 
 export type TransferEvents = Pick<
@@ -81,8 +81,7 @@ export class ChatWithPeer {
       this.terminal.print("Error: - (standard input) is the chat's own input here; use parley send - instead.");
       return;
     }
-    for (const rel of plan.skipped)
-      this.terminal.print(`Skipped ${sanitizeForTerminal(rel)}: not a regular file (links are not followed).`);
+    for (const entry of plan.skipped) this.terminal.print(skippedLine(entry));
     this.presenter.commandStarted(unitsOf(plan), plan.sends.length);
     startSends(
       session,

@@ -356,7 +356,8 @@ class ChatController {
     const session = this.session;
     if (!session) return this.link.finish(EXIT_OK);
     const active = session.activeTransfers.length;
-    if (active > 0) this.terminal.print(`Waiting for ${active} transfer(s) to finish before leaving...`);
+    if (active > 0)
+      this.terminal.print(`Waiting for ${active} transfer${active === 1 ? "" : "s"} to finish before leaving...`);
     session.exit();
   }
 

@@ -28,6 +28,7 @@ import {
   ZipPart,
 } from "../transfer/index.ts";
 import type { BuiltZip } from "../transfer/zip-build.ts";
+import { count } from "./counts.ts";
 import { EXIT_OK, EXIT_TRANSFER } from "./exit-codes.ts";
 import {
   type PlainFolders,
@@ -36,6 +37,7 @@ import {
   reportPlainFailure,
   reportTransit,
 } from "./plain-run.ts";
+import { skippedLine } from "./send-plan.ts";
 
 /** The one mode wormhole clients write. */
 const ZIP_MODE = "zipfile/deflated";
@@ -70,10 +72,6 @@ export function zipRefusalWords(err: ZipError): string {
   return `refused: ${ZIP_WORDS[err.zipCode]}${entry}; nothing was stored`;
 }
 
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
-}
-
 export function plainFolders(options: PlainFolderOptions): PlainFolders {
   return {
     receive: (peer, offer, out) => receiveFolder(peer, offer, out, options),
@@ -103,7 +101,7 @@ async function receiveFolder(
     size: offer.zipSize,
   };
   out.note(
-    `The wormhole peer offers the folder ${offered.name}: ${count(offer.numFiles, "file")}, ${offer.numBytes} bytes unpacked, sent as a ${offer.zipSize}-byte zip.`,
+    `The wormhole peer offers the folder ${offered.name}: ${count(offer.numFiles, "file")}, ${count(offer.numBytes, "byte")} unpacked, sent as a ${offer.zipSize}-byte zip.`,
   );
   if (offer.mode !== ZIP_MODE) {
     await peer.decline("unknown mode");
@@ -159,7 +157,7 @@ async function receiveFolder(
       digest: zip.digest,
     });
     out.note(
-      `${count(folder.files, "file")} and ${count(folder.dirs, "folder")} (${folder.bytes} bytes unpacked) in ${folder.path}`,
+      `${count(folder.files, "file")} and ${count(folder.dirs, "folder")} (${count(folder.bytes, "byte")} unpacked) in ${folder.path}`,
     );
     return EXIT_OK;
   } catch (err) {
@@ -183,7 +181,7 @@ async function sendFolder(peer: PlainPeer, path: string, out: PlainOutput): Prom
     return reportPlainFailure(err, out);
   }
   try {
-    for (const skipped of zip.skipped) out.note(`Left out ${skipped}: not a regular file or folder, or unreadable`);
+    for (const entry of zip.skipped) out.note(skippedLine({ ...entry, rel: `${zip.dirname}/${entry.rel}` }));
     const info: TransferInfo = { id: 1, direction: "send", name: `${zip.dirname}/`, size: zip.zipsize };
     out.offered(info);
     let pipe: TransitPipe | undefined;
@@ -210,7 +208,7 @@ async function sendFolder(peer: PlainPeer, path: string, out: PlainOutput): Prom
         (bytes) => out.progressed(info, bytes),
       );
       out.done({ ...info, bytes: sent.bytes, resumedFrom: 0, algo: "sha256", digest: sent.digest });
-      out.note(`${count(zip.files, "file")} (${zip.numbytes} bytes) sent as a ${zip.zipsize}-byte zip`);
+      out.note(`${count(zip.files, "file")} (${count(zip.numbytes, "byte")}) sent as a ${zip.zipsize}-byte zip`);
       return EXIT_OK;
     } catch (err) {
       return reportPlainFailure(err, out, info);

@@ -9,6 +9,7 @@
 import type { FailureWhy, OwnReason, PeerReason, TransferInfo } from "../session/index.ts";
 import { MAX_INCOMING_TRANSFERS } from "../session/limits.ts";
 import { osReason } from "../transfer/errors.ts";
+import { count } from "./counts.ts";
 
 type Words = (ctx: {
   readonly peerRole: string;
@@ -34,7 +35,7 @@ const WORDS: Readonly<Record<string, Words>> = {
   E_TOO_MANY_FOLDERS: ({ peerRole }) => `the ${peerRole} has too many folders under way at once`,
   E_UNSUPPORTED_CHECKSUM: ({ detail }) => `unsupported checksum${detail ? ` ${detail}` : ""}`,
   E_NO_SPACE: ({ peerRole, info }) =>
-    `not enough space at the ${peerRole}${info.size === null ? "" : `: ${info.size} bytes offered`}`,
+    `not enough space at the ${peerRole}${info.size === null ? "" : `: ${count(info.size, "byte")} offered`}`,
   E_WRITE: ({ peerRole, detail }) => `the ${peerRole} could not write the file${errnoWords(detail)}`,
   E_READ: ({ peerRole, detail }) => `the ${peerRole} could not read the file${errnoWords(detail)}`,
   E_UNREADABLE: ({ peerRole, detail }) => `the ${peerRole} could not read the file${errnoWords(detail)}`,

@@ -9,7 +9,8 @@ import type { FolderEntry } from "../protocol/index.ts";
 import type { Session } from "../session/index.ts";
 import { TransferError } from "../transfer/errors.ts";
 import type { checkReadableFile as CheckReadableFile } from "../transfer/file-sender.ts";
-import { walkFolder } from "../transfer/folder-walk.ts";
+import { type SkipKind, type SkippedEntry, walkFolder } from "../transfer/folder-walk.ts";
+import { sanitizeForTerminal } from "../ui/sanitize.ts";
 
 export type PlannedSend =
   | { readonly kind: "file"; readonly path: string; readonly folder?: FolderEntry }
@@ -20,8 +21,8 @@ export interface SendPlan {
   readonly sends: readonly PlannedSend[];
   /** Per folder: its name, entries and bytes, for one line each. */
   readonly folders: ReadonlyArray<{ readonly root: string; readonly entries: number; readonly bytes: number }>;
-  /** Folder members left out (symbolic links, special files). */
-  readonly skipped: readonly string[];
+  /** Folder members left out (symbolic links, special files), their paths starting with the folder's name. */
+  readonly skipped: readonly SkippedEntry[];
 }
 
 /** The file sender's check, loaded at the first send (it brings the sender's code; not needed at start-up). */
@@ -39,7 +40,7 @@ let nextGroup = 1;
 export function planSends(paths: readonly string[], stdinName: string): SendPlan {
   const sends: PlannedSend[] = [];
   const folders: Array<{ root: string; entries: number; bytes: number }> = [];
-  const skipped: string[] = [];
+  const skipped: SkippedEntry[] = [];
   for (const path of paths) {
     if (path === "-") {
       sends.push({ kind: "stdin", name: stdinName });
@@ -54,7 +55,7 @@ export function planSends(paths: readonly string[], stdinName: string): SendPlan
     const group = nextGroup++;
     const entries = listing.items.length;
     folders.push({ root: listing.root, entries, bytes: listing.bytes });
-    skipped.push(...listing.skipped.map((rel) => `${listing.root}/${rel}`));
+    skipped.push(...listing.skipped.map((s) => ({ ...s, rel: `${listing.root}/${s.rel}` })));
     for (const item of listing.items) {
       const folder: FolderEntry = {
         group,
@@ -68,6 +69,20 @@ export function planSends(paths: readonly string[], stdinName: string): SendPlan
     }
   }
   return { sends, folders, skipped };
+}
+
+const SKIP_WORDS: Record<SkipKind, string> = {
+  link: "a symbolic link (links are not followed)",
+  fifo: "a named pipe (FIFO), not a file",
+  socket: "a socket, not a file",
+  device: "a device, not a file",
+  unreadable: "unreadable, or no longer a file",
+  backslash: "its name holds a backslash, which the peer would take for a folder",
+};
+
+/** "Skipped photos/link: a symbolic link (links are not followed)." */
+export function skippedLine(entry: SkippedEntry): string {
+  return `Skipped ${sanitizeForTerminal(entry.rel)}: ${SKIP_WORDS[entry.kind]}.`;
 }
 
 /** Files and folders the plan names (a folder counts once, however many entries it has). */

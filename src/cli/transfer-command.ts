@@ -19,7 +19,7 @@ import type { CliIo } from "./io.ts";
 import { runWithMailbox } from "./mailbox-command.ts";
 import { failureWords } from "./reason-words.ts";
 import { makeReporter, type Reporter } from "./reporter.ts";
-import { planSends, type SendPlan, startSends, unitsOf } from "./send-plan.ts";
+import { planSends, type SendPlan, skippedLine, startSends, unitsOf } from "./send-plan.ts";
 import { openStreamOutput, type StreamOutput } from "./stream-output.ts";
 
 type Role = "send" | "receive";
@@ -171,7 +171,6 @@ export async function runSend(options: SendOptions, io: CliIo): Promise<number> 
     reporter.error(err.code, err.message);
     return EXIT_TRANSFER;
   }
-  for (const rel of plan.skipped) reporter.note(`Skipped ${rel}: not a regular file (links are not followed).`);
   // Everything is handed to the session at once (it pipelines); the run ends when each
   // planned send has finished or failed.
   let settled = 0;
@@ -185,6 +184,9 @@ export async function runSend(options: SendOptions, io: CliIo): Promise<number> 
     reporter,
     {
       start: (session) => {
+        // Said once the peer is a Parley: a plain wormhole peer's folder is zipped, and its
+        // own skipped lines come with that (plain-folders.ts).
+        for (const entry of plan.skipped) reporter.note(skippedLine(entry));
         reporter.commandStarted(unitsOf(plan), plan.sends.length);
         startSends(
           session,

@@ -10,8 +10,8 @@ import { checksumLabel, isChecksumAlgo } from "../transfer/checksum.ts";
 import { sanitizeFileName } from "../transfer/file-names.ts";
 import { type CommandSummary, CommandTally } from "../ui/command-tally.ts";
 import { type FolderSummary, FolderTally } from "../ui/folder-tally.ts";
-import { formatBytes } from "../ui/progress.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
+import { count, sizeWords } from "./counts.ts";
 
 /** Where the lines and bars go (the chat's Terminal, or the send/receive reporter). */
 export interface TransferOutput {
@@ -22,23 +22,23 @@ export interface TransferOutput {
 }
 
 export function receiverTotalsLine(bytes: number): string {
-  return `The transfer command is done. The receiver has received a total of ${bytes} bytes from the sender.`;
+  return `The transfer command is done. The receiver has received a total of ${count(bytes, "byte")} from the sender.`;
 }
 
 /** The line that ends a command that sent several files or folders. */
 export function commandSummaryLine(s: CommandSummary): string {
   const failed = s.failed > 0 ? `, ${s.failed} failed` : "";
-  return `All ${s.transfers} transfers of this command have ended: ${s.saved} saved by the receiver${failed}; the sender has sent a total of ${s.bytes} bytes.`;
+  return `All ${s.transfers} transfers of this command have ended: ${s.saved} saved by the receiver${failed}; the sender has sent a total of ${count(s.bytes, "byte")}.`;
 }
 
 export function senderTotalsLine(bytes: number): string {
-  return `The transfer command is done. The sender has sent a total of ${bytes} bytes to the receiver.`;
+  return `The transfer command is done. The sender has sent a total of ${count(bytes, "byte")} to the receiver.`;
 }
 
 /** "Resumed ...", after an interrupted attempt. */
 export function resumedLine(d: TransferDone): string {
   const moved = d.bytes - d.resumedFrom;
-  return `Resumed ${sanitizeForTerminal(d.name)}: ${d.resumedFrom} bytes were there from an earlier attempt, ${moved} bytes moved now.`;
+  return `Resumed ${sanitizeForTerminal(d.name)}: ${count(d.resumedFrom, "byte")} ${d.resumedFrom === 1 ? "was" : "were"} there from an earlier attempt, ${count(moved, "byte")} moved now.`;
 }
 
 function algoLabel(algo: string): string {
@@ -73,12 +73,12 @@ export class TransferPresenter {
       if (!folder) return;
       const name = sanitizeForTerminal(storedName(info.direction, folder.root));
       this.out.print(
-        `${verb} folder ${name} (${folder.entries} entries, ${formatBytes(folder.bytes)}, ${folder.bytes} bytes).`,
+        `${verb} folder ${name} (${count(folder.entries, "entry", "entries")}, ${sizeWords(folder.bytes)}).`,
       );
       this.out.startProgress(folderKey(folder), `${arrow} ${name}/`, folder.bytes);
       return;
     }
-    const size = info.size === null ? "size not known yet" : `${formatBytes(info.size)}, ${info.size} bytes`;
+    const size = info.size === null ? "size not known yet" : sizeWords(info.size);
     this.out.print(`${verb} ${label(info)} (${size}).`);
     this.out.startProgress(info.id, `${arrow} ${label(info)}`, info.size);
   }
@@ -159,10 +159,10 @@ export class TransferPresenter {
     if (f.direction === "receive") {
       this.out.print(receiverTotalsLine(f.verifiedBytes));
       const where = f.savedIn ? sanitizeForTerminal(f.savedIn) : name;
-      this.out.print(`Saved folder ${where}: ${f.done} entries${verified}.${failed}`);
+      this.out.print(`Saved folder ${where}: ${count(f.done, "entry", "entries")}${verified}.${failed}`);
     } else {
       this.out.print(senderTotalsLine(f.verifiedBytes));
-      this.out.print(`Folder ${name}: the receiver saved ${f.done} entries${verified}.${failed}`);
+      this.out.print(`Folder ${name}: the receiver saved ${count(f.done, "entry", "entries")}${verified}.${failed}`);
     }
   }
 }

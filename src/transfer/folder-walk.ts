@@ -2,10 +2,11 @@
  * Lists what `transfer <folder>` sends: every regular file and every empty directory under the
  * folder, with their paths relative to it. Symbolic links are never followed (a link could
  * point anywhere, inside the folder or out of it): they are listed as skipped, as are
- * sockets, FIFOs and devices.
+ * sockets, FIFOs and devices, each with its kind. A folder that holds only skipped entries is
+ * sent as an empty folder (it exists on the receiver too).
  */
 
-import { lstatSync, readdirSync } from "node:fs";
+import { lstatSync, readdirSync, type Stats } from "node:fs";
 import { basename, join } from "node:path";
 import { osReason, TransferError } from "./errors.ts";
 
@@ -17,19 +18,32 @@ export interface FolderItem {
   readonly size: number;
 }
 
+/**
+ * Why an entry was left out: a symbolic link, a FIFO, a socket, a device; (when zipped for a
+ * plain wormhole peer, zip-build.ts) unreadable or changed since the listing, or a name with a
+ * backslash.
+ */
+export type SkipKind = "link" | "fifo" | "socket" | "device" | "unreadable" | "backslash";
+
+export interface SkippedEntry {
+  /** Path relative to the folder ("sub/link"). */
+  readonly rel: string;
+  readonly kind: SkipKind;
+}
+
 export interface FolderListing {
   /** The folder's own name. */
   readonly root: string;
   readonly items: readonly FolderItem[];
   readonly bytes: number;
-  /** Relative paths left out (links, special files), for the user to hear about. */
-  readonly skipped: readonly string[];
+  /** Entries left out (links, special files), for the user to hear about. */
+  readonly skipped: readonly SkippedEntry[];
 }
 
 /** @throws TransferError E_READ when a directory cannot be read */
 export function walkFolder(folder: string): FolderListing {
   const items: FolderItem[] = [];
-  const skipped: string[] = [];
+  const skipped: SkippedEntry[] = [];
   let bytes = 0;
   const visit = (dir: string, rel: string[]): void => {
     let names: string[];
@@ -38,7 +52,7 @@ export function walkFolder(folder: string): FolderListing {
     } catch (err) {
       throw new TransferError("E_READ", `cannot read the folder ${dir}: ${osReason(err)}`, { cause: err });
     }
-    if (names.length === 0 && rel.length > 0) items.push({ kind: "dir", path: dir, rel, size: 0 });
+    const itemsBefore = items.length;
     for (const name of names) {
       const path = join(dir, name);
       const stats = lstatSync(path);
@@ -46,11 +60,20 @@ export function walkFolder(folder: string): FolderListing {
       else if (stats.isFile()) {
         items.push({ kind: "file", path, rel: [...rel, name], size: stats.size });
         bytes += stats.size;
-      } else skipped.push([...rel, name].join("/"));
+      } else skipped.push({ rel: [...rel, name].join("/"), kind: skipKind(stats) });
     }
+    // Empty, or only links and special files inside: the folder itself still goes.
+    if (items.length === itemsBefore && rel.length > 0) items.push({ kind: "dir", path: dir, rel, size: 0 });
   };
   visit(folder, []);
   const root = basename(folder.replace(/\/+$/, "")) || "folder";
   if (items.length === 0) items.push({ kind: "dir", path: folder, rel: [], size: 0 }); // the folder itself, empty
   return { root, items, bytes, skipped };
+}
+
+function skipKind(stats: Stats): SkipKind {
+  if (stats.isSymbolicLink()) return "link";
+  if (stats.isFIFO()) return "fifo";
+  if (stats.isSocket()) return "socket";
+  return "device";
 }

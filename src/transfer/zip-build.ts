@@ -30,7 +30,7 @@ import { pipeline } from "node:stream/promises";
 import { deflateRawSync } from "node:zlib";
 import yazl from "yazl";
 import { osReason, TransferError } from "./errors.ts";
-import { type FolderItem, type FolderListing, walkFolder } from "./folder-walk.ts";
+import { type FolderItem, type FolderListing, type SkippedEntry, walkFolder } from "./folder-walk.ts";
 
 /** Bytes sampled from the start of a file to decide whether deflating it is worth it. */
 const SAMPLE_BYTES = 64 * 1024;
@@ -50,8 +50,8 @@ export interface BuiltZip {
   /** Entries: files and empty directories. */
   readonly numfiles: number;
   readonly files: number;
-  /** Relative paths left out: links, special files, unreadable files, names with a backslash. */
-  readonly skipped: readonly string[];
+  /** Entries left out: links, special files, unreadable files, names with a backslash. */
+  readonly skipped: readonly SkippedEntry[];
   /** Removes the zip and its temporary folder. */
   remove(): void;
 }
@@ -98,7 +98,7 @@ export async function buildListingZip(listing: FolderListing, tempParent: string
         continue;
       }
       if (name.includes("\\")) {
-        skipped.push(name); // yazl would turn it into a path separator, and peers refuse it
+        skipped.push({ rel: name, kind: "backslash" }); // yazl would turn it into a path separator, and peers refuse it
         continue;
       }
       if (item.kind === "dir") {
@@ -108,7 +108,7 @@ export async function buildListingZip(listing: FolderListing, tempParent: string
       }
       const probe = probeFile(item);
       if (probe === undefined) {
-        skipped.push(name);
+        skipped.push({ rel: name, kind: "unreadable" });
         continue;
       }
       zip.addReadStreamLazy(

@@ -105,7 +105,7 @@ test(
     expect(await sender.exitCode(), sender.describe()).toBe(0);
     expect(await receiver.exitCode(), receiver.describe()).toBe(0);
     const receiving = receiver.linesMatching(/^Receiving /).sort();
-    expect(receiving).toEqual(["Receiving #1 ab.txt (4 B, 4 bytes).", "Receiving #3 _env (8 B, 8 bytes)."]);
+    expect(receiving).toEqual(["Receiving #1 ab.txt (4 bytes).", "Receiving #3 _env (8 bytes)."]);
   },
   TEST_MS,
 );

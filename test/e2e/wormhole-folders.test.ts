@@ -9,7 +9,7 @@
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TransitRecordSealer } from "../../src/crypto/transit-records.ts";
 import { encodeOffer, encodeTransit } from "../../src/protocol/index.ts";
@@ -95,6 +95,33 @@ describe.skipIf(!available)("folders with the wormhole client", () => {
     },
     120_000,
   );
+});
+
+describe.skipIf(!available)("links and special files in a folder sent to the wormhole client", () => {
+  test("each is said once, in its own words; a folder holding only a link arrives empty", async () => {
+    const parent = makeTempDir();
+    const root = join(parent, "odd");
+    mkdirSync(join(root, "only-link"), { recursive: true });
+    writeFileSync(join(root, "a.txt"), "a\n");
+    symlinkSync("/etc/passwd", join(root, "link"));
+    symlinkSync("../a.txt", join(root, "only-link", "rel"));
+    Bun.spawnSync(["mkfifo", join(root, "pipe")]);
+    const s = startCli("parley-send", ["send", root, ...mailbox(), "--json"]);
+    const code = await parleyCode(s);
+    const dir = makeTempDir();
+    const w = wormhole("wormhole-receive", ["receive", "--accept-file", code], dir);
+    w.endInput();
+    expect(await s.exitCode(LONG_MS)).toBe(0);
+    expect(await w.exitCode(LONG_MS)).toBe(0);
+    const said = s.stderr.split("\n").filter((line) => /^(Skipped|Left out) /.test(line));
+    expect(said.sort()).toEqual([
+      "Skipped odd/link: a symbolic link (links are not followed).",
+      "Skipped odd/only-link/rel: a symbolic link (links are not followed).",
+      "Skipped odd/pipe: a named pipe (FIFO), not a file.",
+    ]);
+    const tree = snapshotTree(join(dir, "odd")).map((entry) => entry.split("\t")[0]);
+    expect(tree).toEqual(["a.txt", "only-link/"]);
+  }, 120_000);
 });
 
 describe.skipIf(!available)("an empty folder with the wormhole client", () => {

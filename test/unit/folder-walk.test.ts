@@ -1,0 +1,45 @@
+/**
+ * walkFolder (transfer/folder-walk.ts): links and special files are left out with their kind,
+ * so the user hears "a symbolic link" or "a named pipe" rather than one line for all; a folder
+ * holding only such entries is still listed (it arrives empty), as an empty folder is.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { walkFolder } from "../../src/transfer/folder-walk.ts";
+
+const made: string[] = [];
+afterEach(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+test("links, FIFOs and sockets are skipped with their kind; a folder of only a link stays as a folder", () => {
+  const parent = mkdtempSync(join(tmpdir(), "parley-walk-"));
+  made.push(parent);
+  const root = join(parent, "root");
+  mkdirSync(join(root, "only-link"), { recursive: true });
+  mkdirSync(join(root, "empty"));
+  writeFileSync(join(root, "a.txt"), "a");
+  symlinkSync("/etc/passwd", join(root, "link"));
+  symlinkSync("../a.txt", join(root, "only-link", "rel"));
+  expect(Bun.spawnSync(["mkfifo", join(root, "pipe")]).exitCode).toBe(0);
+  const server = Bun.listen({ unix: join(root, "sock"), socket: { data() {} } });
+  try {
+    const listing = walkFolder(root);
+    expect([...listing.skipped].sort((a, b) => a.rel.localeCompare(b.rel))).toEqual([
+      { rel: "link", kind: "link" },
+      { rel: "only-link/rel", kind: "link" },
+      { rel: "pipe", kind: "fifo" },
+      { rel: "sock", kind: "socket" },
+    ]);
+    expect(listing.items.map((i) => `${i.kind} ${i.rel.join("/")}`).sort()).toEqual([
+      "dir empty",
+      "dir only-link",
+      "file a.txt",
+    ]);
+  } finally {
+    server.stop(true);
+  }
+});

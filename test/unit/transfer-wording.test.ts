@@ -1,0 +1,80 @@
+/**
+ * The transfer lines count in words: "1 byte", not "1 B, 1 bytes"; "1 entry", not "1 entries";
+ * a size under 1 KiB once ("900 bytes"), larger ones in both units ("1.0 KiB, 1024 bytes").
+ */
+
+import { expect, test } from "bun:test";
+import { count, sizeWords } from "../../src/cli/counts.ts";
+import { TransferPresenter } from "../../src/cli/transfer-presenter.ts";
+import type { TransferDone, TransferInfo } from "../../src/session/index.ts";
+
+function presenter(): { lines: string[]; p: TransferPresenter } {
+  const lines: string[] = [];
+  const p = new TransferPresenter({
+    print: (line) => lines.push(line),
+    startProgress: () => {},
+    updateProgress: () => {},
+    endProgress: () => {},
+  });
+  return { lines, p };
+}
+
+const done = (info: TransferInfo, extra: Partial<TransferDone> = {}): TransferDone => ({
+  ...info,
+  bytes: info.size ?? 0,
+  resumedFrom: 0,
+  algo: "xxh3",
+  digest: "0123456789abcdef",
+  ...extra,
+});
+
+test.each([
+  [0, "0 bytes"],
+  [1, "1 byte"],
+  [1023, "1023 bytes"],
+  [1024, "1.0 KiB, 1024 bytes"],
+])("sizeWords(%p) is %p", (bytes, words) => {
+  expect(sizeWords(bytes)).toBe(words);
+});
+
+test("count: singular only for exactly 1", () => {
+  expect([0, 1, 2].map((n) => count(n, "entry", "entries"))).toEqual(["0 entries", "1 entry", "2 entries"]);
+});
+
+test("a 1-byte file, received: one byte, said once", () => {
+  const { lines, p } = presenter();
+  const info: TransferInfo = { id: 1, direction: "receive", name: "a.txt", size: 1 };
+  p.started(info);
+  p.finished(done(info, { path: "/in/a.txt" }));
+  expect(lines).toEqual([
+    "Receiving #1 a.txt (1 byte).",
+    "The transfer command is done. The receiver has received a total of 1 byte from the sender.",
+    "Saved /in/a.txt; XXH3-64 checksum matched (0123456789abcdef).",
+  ]);
+});
+
+test("a 1-byte file, sent, resumed from 1 byte: 'was there', '0 bytes moved'", () => {
+  const { lines, p } = presenter();
+  const info: TransferInfo = { id: 1, direction: "send", name: "a.txt", size: 1 };
+  p.started(info);
+  p.finished(done(info, { resumedFrom: 1 }));
+  expect(lines).toEqual([
+    "Sending #1 a.txt (1 byte).",
+    "Resumed a.txt: 1 byte was there from an earlier attempt, 0 bytes moved now.",
+    "The transfer command is done. The sender has sent a total of 1 byte to the receiver.",
+    "#1 a.txt: the receiver saved it and its XXH3-64 checksum matched (0123456789abcdef).",
+  ]);
+});
+
+test("a folder of one entry: '1 entry' at the start and the end", () => {
+  const { lines, p } = presenter();
+  const folder = { group: 1, root: "d", path: ["only.txt"], entries: 1, bytes: 5 };
+  const info: TransferInfo = { id: 1, direction: "send", name: "only.txt", size: 5, folder };
+  p.started(info);
+  p.finished(done(info));
+  expect(lines).toEqual([
+    "Sending folder d (1 entry, 5 bytes).",
+    "The transfer command is done. The sender has sent a total of 5 bytes to the receiver.",
+    "Folder d: the receiver saved 1 entry, each XXH3-64 checksum matched.",
+  ]);
+});
