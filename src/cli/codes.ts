@@ -103,7 +103,9 @@ export function readCodeFile(codeFile: string): string {
     }
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new UsageError(`cannot read ${source}: ${err instanceof Error ? err.message : String(err)}`);
+    // The OS's words, loaded on this error path only (not at start-up).
+    const { osReason } = require("../transfer/errors.ts") as typeof import("../transfer/errors.ts");
+    throw new UsageError(`cannot read ${source}: ${osReason(err)}`);
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }

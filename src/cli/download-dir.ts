@@ -28,20 +28,9 @@ export function prepareDownloadDir(dir: string): string {
   return path;
 }
 
-/** The OS's words for a failed file call (errno's text), without Node's "ECODE: " and path. */
+/** The OS's words for a failed file call; loaded on this error path only (not at start-up). */
 function osWords(err: unknown): string {
-  const code = (err as { code?: string }).code ?? "";
-  const words: Record<string, string> = {
-    EACCES: "permission denied",
-    EPERM: "operation not permitted",
-    EROFS: "read-only file system",
-    ENOENT: "no such file or directory",
-    ENOTDIR: "a part of the path is not a directory",
-    ENOSPC: "no space left on device",
-    ELOOP: "too many symbolic links",
-    ENAMETOOLONG: "name too long",
-  };
-  return words[code] ?? (err instanceof Error ? err.message : String(err));
+  return (require("../transfer/errors.ts") as typeof import("../transfer/errors.ts")).osReason(err);
 }
 
 /** The line saying received files cannot go into `dir` (as the user gave it), and why. */

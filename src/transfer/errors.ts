@@ -39,6 +39,10 @@ export function osReason(err: unknown): string {
     EISDIR: "is a directory",
     EROFS: "read-only file system",
     EIO: "input/output error",
+    ENOTDIR: "a part of the path is not a directory",
+    ELOOP: "too many symbolic links",
+    ENAMETOOLONG: "name too long",
+    ENXIO: "no such device or address",
   };
   if (code && known[code]) return known[code];
   return err instanceof Error ? err.message : String(err);

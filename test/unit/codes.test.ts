@@ -135,4 +135,11 @@ describe("a code given out of argv (PARLEY_CODE, --code-file)", () => {
     expect(() => peerCodeFromEnvironment(codeFile(""))).toThrow(UsageError);
     expect(() => peerCodeFromEnvironment("/nonexistent/code")).toThrow(UsageError);
   });
+
+  test("an unreadable code file is said in words, without Node's error code and call", () => {
+    expect(() => peerCodeFromEnvironment("/nonexistent/code")).toThrow(
+      /^cannot read --code-file \/nonexistent\/code: no such file or directory$/,
+    );
+    expect(() => peerCodeFromEnvironment(tmpdir())).toThrow(/^cannot read --code-file \S+: is a directory$/);
+  });
 });

@@ -63,3 +63,12 @@ test("prepareDownloadDirSoon: an existing folder, a new one (made), a file and a
     await expect(prepareDownloadDirSoon(bad)).rejects.toThrow(sync);
   }
 });
+
+test("a --dir that cannot be made or used is said in words (no 'ENOTDIR: ..., mkdir')", () => {
+  const root = mkdtempSync(join(tmpdir(), "parley-dir-"));
+  writeFileSync(join(root, "file"), "x");
+  expect(() => prepareDownloadDir(`${root}/file/below`)).toThrow(
+    new RegExp(`^cannot create --dir ${root}/file/below: a part of the path is not a directory$`),
+  );
+  expect(() => prepareDownloadDir(`${root}/file`)).toThrow(new RegExp(`^--dir ${root}/file is not a directory$`));
+});
