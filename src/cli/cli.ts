@@ -148,6 +148,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     io.stderr.write(`parley: ${err.message}\n${command.usage}   (parley ${command.name} --help lists the options)\n`);
+    // A --json reader learns it from its events too (stdout, or stderr under receive --stdout).
+    if (command.name !== "chat" && args.includes("--json")) {
+      const { jsonLine } = await import("./reporter.ts");
+      const events = args.includes("--stdout") ? io.stderr : io.stdout;
+      events.write(`${jsonLine({ type: "error", code: "E_USAGE", message: err.message })}\n`);
+    }
     return EXIT_USAGE;
   }
 }
