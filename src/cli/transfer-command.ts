@@ -10,7 +10,7 @@ import { StreamReceiver, TransferError } from "../transfer/index.ts";
 import { Asker, formatBytes, sanitizeForTerminal } from "../ui/index.ts";
 import { codeOnCommandLineNote } from "./codes.ts";
 import type { ReceiveOptions, SendOptions } from "./command-args.ts";
-import { PeerLink } from "./connect.ts";
+import { dialTarget, PeerLink } from "./connect.ts";
 import { prepareDownloadDir } from "./download-dir.ts";
 import { EXIT_INTEGRITY, EXIT_OK, EXIT_TRANSFER, INTEGRITY_CODES } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
@@ -159,6 +159,11 @@ class OneShotRun {
 
 export async function runSend(options: SendOptions, io: CliIo): Promise<number> {
   const reporter = makeReporter({ json: options.json, progress: options.progress, stdoutTaken: false }, io);
+  // A --to that is not a code is said before a big folder is walked (the walk can take seconds).
+  if (!options.mailbox && options.to !== undefined) {
+    const target = dialTarget(options.to, options);
+    if ("problem" in target) throw new UsageError(target.problem);
+  }
   if (options.text !== undefined) return runSendText(options, options.text, reporter, io);
   let plan: SendPlan;
   try {

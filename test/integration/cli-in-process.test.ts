@@ -34,6 +34,26 @@ test("help and usage errors: written to the injected streams, exit codes returne
   );
 });
 
+test("a usage error under --json is an error event too (E_USAGE), on stdout, or on stderr under --stdout", async () => {
+  const io = testIo(tempDir());
+  expect(await runCli(["send", "--text", "hi", "--json", "--to", "nonsense"], io)).toBe(1);
+  expect(io.out.text).toBe(
+    `{"type":"error","code":"E_USAGE","message":"\\"nonsense\\" is not a code, a port or host:port"}\n`,
+  );
+  expect(io.err.text).toStartWith('parley: "nonsense" is not a code, a port or host:port\n');
+  const streamed = testIo(tempDir());
+  expect(await runCli(["receive", "--stdout", "--json", "--port", "99999"], streamed)).toBe(1);
+  expect(streamed.out.text).toBe("");
+  expect(streamed.err.text).toContain('{"type":"error","code":"E_USAGE","message":"--port must be');
+});
+
+test("send checks --to before it looks at the paths (a big folder's walk can take seconds)", async () => {
+  const io = testIo(tempDir());
+  // The path does not exist: the plan would fail with exit 3 if it came first.
+  expect(await runCli(["send", "no-such-folder", "--to", "40123"], io)).toBe(1);
+  expect(io.err.text).toStartWith("parley: 40123 is only a port: ");
+});
+
 test("receive and send in one process: the file arrives byte for byte, both exit 0", async () => {
   const inbox = tempDir();
   const src = tempDir();
