@@ -264,7 +264,7 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
       const size = offer.size === null ? "size unknown" : formatBytes(offer.size);
       // An offer cancelled while an earlier question waits for its answer is never asked.
       const yes = await asker.ask(`Accept ${sanitizeForTerminal(offer.name)} (${size})? [y/N] `, stillWanted);
-      if (!yes) return "the receiver said no";
+      if (!yes) return asker.inputEnded ? "nobody answered (the receiver's input ended)" : "the receiver said no";
       if (!announceNow) reporter.offered(offer);
     }
     if (options.stdout) streamed = true;

@@ -2,7 +2,7 @@
  * Yes/no questions on a stream of answer lines (node:readline/promises), one at a time: a
  * question is shown only when the one before it has its answer, so each answer belongs to
  * the question just shown. Lines typed ahead (a script's piped answers) wait their turn.
- * The end of input answers "no" to whatever is left.
+ * The end of input answers "no" to whatever is left, and ends the question's line.
  */
 
 import { createInterface, type Interface } from "node:readline/promises";
@@ -16,6 +16,8 @@ export class Asker {
   private lines: AsyncIterator<string> | undefined;
   /** The question being asked, and those waiting for it: each waits for the one before. */
   private turn: Promise<unknown> = Promise.resolve();
+  /** True once the input has ended: every question since was answered no by it, not by a person. */
+  inputEnded = false;
 
   constructor(
     private readonly input: NodeJS.ReadableStream,
@@ -32,7 +34,12 @@ export class Asker {
       if (!stillWanted()) return false;
       this.output.write(question);
       const line = await this.nextLine();
-      return line !== undefined && /^\s*y(es)?\s*$/i.test(line);
+      if (line === undefined) {
+        this.inputEnded = true;
+        this.output.write("\n"); // no Enter was typed: the next line starts on its own
+        return false;
+      }
+      return /^\s*y(es)?\s*$/i.test(line);
     });
     this.turn = answer.catch(() => false);
     return answer;

@@ -40,6 +40,20 @@ test("answers piped ahead are used in order; the end of input answers no", async
   asker.close();
 });
 
+test("the end of input ends the question's line and is told apart from a typed no", async () => {
+  const { input, shown, asker } = setup();
+  const typed = asker.ask("a? ");
+  input.write("n\n");
+  expect(await typed).toBe(false);
+  expect(asker.inputEnded).toBe(false);
+  const unanswered = asker.ask("b? ");
+  input.end();
+  expect(await unanswered).toBe(false);
+  expect(asker.inputEnded).toBe(true);
+  expect(shown).toEqual(["a? ", "b? ", "\n"]);
+  asker.close();
+});
+
 test("a question no longer wanted when its turn comes is skipped", async () => {
   const { input, shown, asker } = setup();
   const first = asker.ask("first? ");
