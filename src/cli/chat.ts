@@ -167,7 +167,8 @@ class ChatController {
   }
 
   private onInterrupted(signal: Signal, active: boolean): void {
-    const what = signal === "SIGINT" ? "Interrupted (Ctrl-C)" : "Terminated (SIGTERM)";
+    const what =
+      signal === "SIGINT" ? "Interrupted (Ctrl-C)" : signal === "SIGHUP" ? "Hung up (SIGHUP)" : "Terminated (SIGTERM)";
     this.terminal.print(active ? `${what}: telling the peer and closing the connection.` : `${what}. Bye.`);
   }
 

@@ -18,7 +18,7 @@ import type * as Limits from "../session/limits.ts";
 import { connectionCode, dialWords, WHOLE_CODE_NEEDED } from "./codes.ts";
 import type { DropLines } from "./drop-lines.ts";
 import type { dropWords } from "./drop-words.ts";
-import { EXIT_CONNECTION, EXIT_SIGINT, EXIT_SIGTERM } from "./exit-codes.ts";
+import { EXIT_CONNECTION, EXIT_SIGHUP, EXIT_SIGINT, EXIT_SIGTERM } from "./exit-codes.ts";
 import { parsePeerAddress } from "./input.ts";
 import type { CliIo, Signal } from "./io.ts";
 import { dialHostFor, listenerReach } from "./listening.ts";
@@ -82,6 +82,13 @@ export function dialTarget(
 
 /** How a dial ended. */
 export type DialOutcome = "session" | "failed" | "invalid";
+
+/** Each signal's exit code and the reason the peer hears. */
+const SIGNAL_ENDS: Record<Signal, { code: number; reason: string }> = {
+  SIGINT: { code: EXIT_SIGINT, reason: "interrupted" },
+  SIGTERM: { code: EXIT_SIGTERM, reason: "terminated" },
+  SIGHUP: { code: EXIT_SIGHUP, reason: "hung up" },
+};
 
 export class PeerLink {
   /** The words of our code: the password a dialer must know. */
@@ -232,14 +239,18 @@ export class PeerLink {
     this.listener?.stop();
   }
 
-  /** SIGINT/SIGTERM (or Ctrl-C at a terminal): tell the peer and close, else end at once. */
+  /** SIGINT/SIGTERM/SIGHUP (or Ctrl-C at a terminal): tell the peer and close, else end at once. */
   signal(signal: Signal): void {
     if (this.finishing) return;
-    const code = signal === "SIGINT" ? EXIT_SIGINT : EXIT_SIGTERM;
+    const { code, reason } = SIGNAL_ENDS[signal];
     const active = this.session?.isActive === true;
-    this.output.interrupted(signal, active);
+    try {
+      this.output.interrupted(signal, active);
+    } catch {
+      // A hung-up terminal may refuse the line (EIO): nobody is there to read it; the peer is still told.
+    }
     this.pendingSignalCode = code;
-    if (active) this.session?.abort(signal === "SIGINT" ? "interrupted" : "terminated");
+    if (active) this.session?.abort(reason);
     else this.finish(code);
   }
 

@@ -10,6 +10,7 @@ export const EXIT_TRANSFER = 3;
 /** A file arrived but did not verify (checksum or size mismatch). */
 export const EXIT_INTEGRITY = 4;
 export const EXIT_INTERNAL = 70;
+export const EXIT_SIGHUP = 129;
 export const EXIT_SIGINT = 130;
 export const EXIT_SIGTERM = 143;
 
@@ -18,4 +19,4 @@ export const INTEGRITY_CODES: ReadonlySet<string> = new Set(["E_BAD_CHECKSUM", "
 
 /** The exit codes as every help text shows them (written once). */
 export const EXIT_CODES_HELP = `Exit codes: 0 ok, 1 usage, 2 connection failed, 3 a transfer failed or was rejected,
-4 integrity failure, 130 interrupted (SIGINT), 143 terminated (SIGTERM).`;
+4 integrity failure, 129 hung up (SIGHUP), 130 interrupted (SIGINT), 143 terminated (SIGTERM).`;

@@ -4,7 +4,8 @@
  * command runs in-process with no subprocess.
  */
 
-export type Signal = "SIGINT" | "SIGTERM";
+/** SIGHUP: the terminal went away (its window closed, the ssh connection dropped). */
+export type Signal = "SIGINT" | "SIGTERM" | "SIGHUP";
 
 /** A stream the command prints to (process.stdout/stderr or a test's capture). */
 export interface OutStream {
@@ -32,7 +33,7 @@ export interface CliIo {
   readonly writeLineNow?: (line: string) => void;
   /** True when standard output was closed at start (`>&-`; stream-output.ts). Absent: open. */
   readonly stdoutClosed?: () => boolean;
-  /** Calls `handler` on SIGINT and SIGTERM until the returned function is called. */
+  /** Calls `handler` on SIGINT, SIGTERM and SIGHUP until the returned function is called. */
   onSignal(handler: (signal: Signal) => void): () => void;
 }
 
@@ -58,11 +59,14 @@ export function processIo(): CliIo {
     onSignal: (handler) => {
       const onInt = (): void => handler("SIGINT");
       const onTerm = (): void => handler("SIGTERM");
+      const onHup = (): void => handler("SIGHUP");
       process.on("SIGINT", onInt);
       process.on("SIGTERM", onTerm);
+      process.on("SIGHUP", onHup);
       return () => {
         process.off("SIGINT", onInt);
         process.off("SIGTERM", onTerm);
+        process.off("SIGHUP", onHup);
       };
     },
   };

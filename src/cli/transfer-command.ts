@@ -79,7 +79,14 @@ class OneShotRun {
         },
         note: (line) => reporter.note(line),
         error: (code, message) => reporter.error(code, message),
-        interrupted: (signal) => reporter.note(signal === "SIGINT" ? "Interrupted (Ctrl-C)." : "Terminated (SIGTERM)."),
+        interrupted: (signal) =>
+          reporter.note(
+            signal === "SIGINT"
+              ? "Interrupted (Ctrl-C)."
+              : signal === "SIGHUP"
+                ? "Hung up (SIGHUP)."
+                : "Terminated (SIGTERM).",
+          ),
       },
       this.io,
     );

@@ -176,6 +176,7 @@ class TtyTerminal implements Terminal {
     private readonly out: NodeJS.WriteStream,
   ) {
     this.drawnWidth = columns(out);
+    survivesHangUp(input, out);
     this.rl = createInterface({ input, output: out, terminal: true, prompt: "> " });
     this.rl.on("line", (line) => {
       // readline has already moved below the typed line: redraw it as history above the
@@ -329,4 +330,26 @@ function columns(out: { readonly columns?: number }): number {
 
 function flush(out: TerminalStreams["output"]): Promise<void> {
   return new Promise((resolve) => out.write("", () => resolve()));
+}
+
+/**
+ * A terminal that hung up (its window closed, the ssh connection dropped): writes fail with EIO
+ * (an error event; later writes are dropped), and setRawMode throws it when readline lets go of
+ * the input. Nobody is there to read: both are let pass, so the chat still tells the peer
+ * (SIGHUP follows) and exits with its own code instead of an internal error.
+ */
+function survivesHangUp(input: NodeJS.ReadStream, out: NodeJS.WriteStream): void {
+  const setRawMode = input.setRawMode?.bind(input);
+  if (setRawMode) {
+    input.setRawMode = (mode: boolean) => {
+      try {
+        return setRawMode(mode);
+      } catch {
+        return input;
+      }
+    };
+  }
+  out.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EIO") throw err;
+  });
 }

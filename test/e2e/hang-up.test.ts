@@ -1,0 +1,68 @@
+/**
+ * SIGHUP (the terminal window closed, the ssh connection dropped) ends a chat as Ctrl-C does:
+ * the peer is told ("alice left (hung up)"), exit 129. Before, the default action killed the
+ * process and the peer saw "Connection lost: ... without saying goodbye". In a real terminal
+ * that hangs up, the writes and readline's setRawMode that fail with EIO end nothing early
+ * (they became "internal error: setRawMode failed with errno: 5", exit 70).
+ */
+
+import { afterAll, afterEach, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { BUN, cleanup, connectedPair, MAIN, makeTempDir, startPeer, WAIT_MS } from "./helpers.ts";
+
+afterEach(cleanup);
+
+const TMUX = Bun.which("tmux");
+const SOCKET = `parley-hup-${randomBytes(6).toString("hex")}`;
+afterAll(() => {
+  if (TMUX) Bun.spawnSync([TMUX, "-L", SOCKET, "kill-server"], { stderr: "ignore" });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test("kill -HUP a connected chat: the peer hears it left (hung up), exit 129", async () => {
+  const { a, b } = await connectedPair();
+  a.cli.proc.kill("SIGHUP");
+  await b.cli.waitForLine(/^alice left \(hung up\)\. Connection closed\.$/);
+  expect(await a.cli.exited).toBe(129);
+  expect(await b.cli.exited).toBe(0);
+}, 30_000);
+
+test.skipIf(!TMUX)(
+  "a real terminal hanging up mid-transfer: the peer is told, no internal error",
+  async () => {
+    const tmux = (...args: string[]) => Bun.spawnSync([TMUX as string, "-L", SOCKET, ...args], { stdout: "pipe" });
+    const bob = await startPeer("bob");
+    const work = makeTempDir();
+    const big = join(work, "big.bin");
+    await Bun.write(big, randomBytes(8 * 1024 * 1024));
+    const stderr = join(work, "alice.stderr");
+    const alice = [BUN, MAIN, "--name", "alice", "--dir", work, "--limit-rate", "1M", "--connect", bob.code];
+    const line = `exec ${alice.map((w) => `'${w}'`).join(" ")} 2>'${stderr}'`;
+    tmux("new-session", "-d", "-s", "alice", "-x", "100", "-y", "30", line);
+    const pid = Number(tmux("display-message", "-p", "-t", "alice", "#{pane_pid}").stdout.toString());
+    // A second session keeps the server up once alice's window is gone.
+    tmux("new-session", "-d", "-s", "keep", "sleep 60");
+    await bob.cli.waitForLine(/^Connected to alice /);
+    tmux("send-keys", "-t", "alice", "-l", `transfer ${big}`);
+    tmux("send-keys", "-t", "alice", "Enter");
+    await bob.cli.waitForLine(/^Receiving #1 big\.bin /);
+    tmux("kill-session", "-t", "alice"); // the pane's terminal closes: SIGHUP, and EIO on its tty
+    await bob.cli.waitForLine(/^alice left \(hung up\)\. Connection closed\.$/, WAIT_MS);
+    // Alice's own end comes after the peer was told: wait for her process to be gone.
+    const deadline = Date.now() + WAIT_MS;
+    while (isAlive(pid) && Date.now() < deadline) await Bun.sleep(50);
+    expect(isAlive(pid)).toBe(false);
+    expect(readFileSync(stderr, "utf8")).not.toContain("internal error");
+  },
+  40_000,
+);
