@@ -60,16 +60,38 @@ export function processIo(): CliIo {
       const onInt = (): void => handler("SIGINT");
       const onTerm = (): void => handler("SIGTERM");
       const onHup = (): void => handler("SIGHUP");
+      let subscribed = true;
       process.on("SIGINT", onInt);
       process.on("SIGTERM", onTerm);
-      process.on("SIGHUP", onHup);
+      // Not under nohup (SIGHUP ignored when we started): a listener would undo that.
+      void sigHupIgnored().then((ignored) => {
+        if (!ignored && subscribed) process.on("SIGHUP", onHup);
+      });
       return () => {
+        subscribed = false;
         process.off("SIGINT", onInt);
         process.off("SIGTERM", onTerm);
         process.off("SIGHUP", onHup);
       };
     },
   };
+}
+
+/**
+ * Whether this process started with SIGHUP ignored (`nohup parley ...`), from /proc/self/status
+ * (read off the start-up path: Bun reads it on its own thread). Unknown (no /proc): treated as
+ * ignored, so the default is never undone.
+ */
+function sigHupIgnored(): Promise<boolean> {
+  return Bun.file("/proc/self/status")
+    .text()
+    .then(
+      (status) => {
+        const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+        return mask === undefined || (BigInt(`0x${mask}`) & 1n) === 1n;
+      },
+      () => true,
+    );
 }
 
 /**

@@ -10,7 +10,7 @@ import { afterAll, afterEach, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, cleanup, connectedPair, MAIN, makeTempDir, startPeer, WAIT_MS } from "./helpers.ts";
+import { BUN, Cli, cleanup, connectedPair, MAIN, makeTempDir, startPeer, WAIT_MS } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -35,6 +35,34 @@ test("kill -HUP a connected chat: the peer hears it left (hung up), exit 129", a
   await b.cli.waitForLine(/^alice left \(hung up\)\. Connection closed\.$/);
   expect(await a.cli.exited).toBe(129);
   expect(await b.cli.exited).toBe(0);
+}, 30_000);
+
+test("under nohup (SIGHUP ignored from the start) a SIGHUP changes nothing: the chat goes on", async () => {
+  const bob = await startPeer("bob");
+  const alice = new Cli(
+    "alice",
+    [],
+    [
+      "bash",
+      "-c",
+      `trap '' HUP; exec "$0" "$@"`,
+      BUN,
+      MAIN,
+      "--name",
+      "alice",
+      "--dir",
+      makeTempDir(),
+      "--no-progress",
+    ],
+  );
+  await alice.waitForLine(/^Listening on /);
+  alice.send(bob.code);
+  await bob.cli.waitForLine(/^Connected to alice /);
+  alice.proc.kill("SIGHUP");
+  alice.send("still here");
+  await bob.cli.waitForLine(/^<alice> still here$/);
+  alice.send("exit");
+  expect(await alice.exited).toBe(0);
 }, 30_000);
 
 test.skipIf(!TMUX)(
