@@ -91,17 +91,13 @@ test.each(Object.keys(MAY_IMPORT))("src/%s imports only the layers below it", (f
 /** The folders that may touch the file system (node:fs, Bun.file, Bun.write). */
 const FILE_IO = new Set(["transfer", "cli"]);
 
-/** Scripts run by hand to generate a module (`*.build.ts`): never loaded by Parley itself. */
-const isBuildScript = (file: string): boolean => file.endsWith(".build.ts");
-
 test.each(folders.filter((f) => !FILE_IO.has(f)))("src/%s does no file I/O of its own", (folder) => {
   const wrong: string[] = [];
   for (const imp of importsOf(folder)) {
-    if (isBuildScript(imp.file)) continue;
     if (/^node:fs(\/|$)|^fs(\/|$)/.test(imp.target)) wrong.push(`${imp.file}:${imp.line} ${imp.text}`);
   }
   for (const name of readdirSync(join(SRC, folder))) {
-    if (!name.endsWith(".ts") || isBuildScript(name)) continue;
+    if (!name.endsWith(".ts")) continue;
     const lines = readFileSync(join(SRC, folder, name), "utf8").split("\n");
     lines.forEach((line, i) => {
       if (/\bBun\.(file|write)\(|require\("(node:)?fs/.test(line))
