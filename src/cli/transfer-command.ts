@@ -7,10 +7,11 @@
 import { resolve } from "node:path";
 import type { OfferDecision, Session, SessionEvents, SessionOptions, TransferInfo } from "../session/index.ts";
 import { StreamReceiver, TransferError } from "../transfer/index.ts";
-import { Asker, formatBytes, sanitizeForTerminal } from "../ui/index.ts";
+import { Asker, sanitizeForTerminal } from "../ui/index.ts";
 import { codeOnCommandLineNote } from "./codes.ts";
 import type { ReceiveOptions, SendOptions } from "./command-args.ts";
 import { dialTarget, PeerLink } from "./connect.ts";
+import { sizeWords } from "./counts.ts";
 import { prepareDownloadDir } from "./download-dir.ts";
 import { EXIT_INTEGRITY, EXIT_OK, EXIT_TRANSFER, INTEGRITY_CODES } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
@@ -268,7 +269,7 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
     }
     if (options.stdout && streamed) return { code: "E_STDOUT_ONE_FILE", reason: "--stdout takes one file" };
     if (asker) {
-      const size = offer.size === null ? "size unknown" : formatBytes(offer.size);
+      const size = offer.size === null ? "size unknown" : sizeWords(offer.size);
       // An offer cancelled while an earlier question waits for its answer is never asked.
       const yes = await asker.ask(`Accept ${sanitizeForTerminal(offer.name)} (${size})? [y/N] `, stillWanted);
       if (!yes) return asker.inputEnded ? "nobody answered (the receiver's input ended)" : "the receiver said no";

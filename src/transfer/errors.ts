@@ -43,6 +43,7 @@ export function osReason(err: unknown): string {
     ELOOP: "too many symbolic links",
     ENAMETOOLONG: "name too long",
     ENXIO: "no such device or address",
+    EPIPE: "broken pipe: its reader went away",
   };
   if (code && known[code]) return known[code];
   return err instanceof Error ? err.message : String(err);

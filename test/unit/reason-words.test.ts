@@ -19,6 +19,11 @@ test.each([
     { by: "peer", said: "cancel", code: "E_WRITE", detail: "EFBIG" },
     "the peer cancelled it: the receiver could not write the file (file too large)",
   ],
+  [
+    sent,
+    { by: "peer", said: "cancel", code: "E_WRITE", detail: "EPIPE" },
+    "the peer cancelled it: the receiver could not write the file (broken pipe: its reader went away)",
+  ],
   [received, { by: "peer", said: "cancel", code: "E_CANCELLED" }, "the peer cancelled it: cancelled by the sender"],
   [
     sent,
