@@ -76,6 +76,8 @@ const SKIP_WORDS: Record<SkipKind, string> = {
   fifo: "a named pipe (FIFO), not a file",
   socket: "a socket, not a file",
   device: "a device, not a file",
+  name: "its name is not UTF-8 text, so it cannot be named to the peer",
+  gone: "it was gone before it could be sent",
   unreadable: "unreadable, or no longer a file",
   backslash: "its name holds a backslash, which the peer would take for a folder",
 };

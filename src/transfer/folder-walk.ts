@@ -19,11 +19,12 @@ export interface FolderItem {
 }
 
 /**
- * Why an entry was left out: a symbolic link, a FIFO, a socket, a device; (when zipped for a
+ * Why an entry was left out: a symbolic link, a FIFO, a socket, a device, a name that is not
+ * UTF-8 (the peer is sent names as text), gone before it could be looked at; (when zipped for a
  * plain wormhole peer, zip-build.ts) unreadable or changed since the listing, or a name with a
  * backslash.
  */
-export type SkipKind = "link" | "fifo" | "socket" | "device" | "unreadable" | "backslash";
+export type SkipKind = "link" | "fifo" | "socket" | "device" | "name" | "gone" | "unreadable" | "backslash";
 
 export interface SkippedEntry {
   /** Path relative to the folder ("sub/link"). */
@@ -46,16 +47,32 @@ export function walkFolder(folder: string): FolderListing {
   const skipped: SkippedEntry[] = [];
   let bytes = 0;
   const visit = (dir: string, rel: string[]): void => {
-    let names: string[];
+    let raw: Buffer[];
     try {
-      names = readdirSync(dir).sort();
+      raw = readdirSync(dir, { encoding: "buffer" });
     } catch (err) {
       throw new TransferError("E_READ", `cannot read the folder ${dir}: ${osReason(err)}`, { cause: err });
     }
+    const names: string[] = [];
+    for (const bytes of raw) {
+      const name = utf8Name(bytes);
+      // Not UTF-8: as a string it names another path (U+FFFD for the bad bytes), never this file.
+      if (name === undefined) skipped.push({ rel: [...rel, bytes.toString("utf8")].join("/"), kind: "name" });
+      else names.push(name);
+    }
+    names.sort();
     const itemsBefore = items.length;
     for (const name of names) {
       const path = join(dir, name);
-      const stats = lstatSync(path);
+      let stats: Stats;
+      try {
+        stats = lstatSync(path);
+      } catch (err) {
+        // Deleted between the listing and now (or no longer reachable): left out, said.
+        const gone = (err as { code?: string }).code === "ENOENT";
+        skipped.push({ rel: [...rel, name].join("/"), kind: gone ? "gone" : "unreadable" });
+        continue;
+      }
       if (stats.isDirectory()) visit(path, [...rel, name]);
       else if (stats.isFile()) {
         items.push({ kind: "file", path, rel: [...rel, name], size: stats.size });
@@ -69,6 +86,17 @@ export function walkFolder(folder: string): FolderListing {
   const root = basename(folder.replace(/\/+$/, "")) || "folder";
   if (items.length === 0) items.push({ kind: "dir", path: folder, rel: [], size: 0 }); // the folder itself, empty
   return { root, items, bytes, skipped };
+}
+
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The name as text, or undefined when its bytes are not UTF-8. */
+function utf8Name(bytes: Buffer): string | undefined {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
 }
 
 function skipKind(stats: Stats): SkipKind {

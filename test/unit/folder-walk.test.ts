@@ -43,3 +43,20 @@ test("links, FIFOs and sockets are skipped with their kind; a folder of only a l
     server.stop(true);
   }
 });
+
+test("a name that is not UTF-8 is skipped as such (it crashed the walk with ENOENT: its string named no file)", () => {
+  const parent = mkdtempSync(join(tmpdir(), "parley-walk-"));
+  made.push(parent);
+  const root = join(parent, "root");
+  mkdirSync(root);
+  writeFileSync(join(root, "ok.txt"), "ok");
+  const bad = (name: string) => Buffer.concat([Buffer.from(`${root}/${name}`), Buffer.from([0xff])]);
+  writeFileSync(bad("file"), "x");
+  mkdirSync(bad("dir"));
+  const listing = walkFolder(root);
+  expect([...listing.skipped].sort((a, b) => a.rel.localeCompare(b.rel))).toEqual([
+    { rel: "dir\uFFFD", kind: "name" },
+    { rel: "file\uFFFD", kind: "name" },
+  ]);
+  expect(listing.items.map((i) => i.rel.join("/"))).toEqual(["ok.txt"]);
+});
