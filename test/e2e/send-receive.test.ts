@@ -213,7 +213,7 @@ describe("parley send / receive", () => {
       const receiver = startCli("receiver", ["receive", "--ask", "--dir", dir, "--json"]);
       const code = await listeningCode(receiver);
       const sender = startCli("sender", ["send", file.path, "--to", code, "--json"]);
-      await receiver.waitForStderr(/Accept unwanted\.bin \(1000 B\)\? \[y\/N\]/);
+      await receiver.waitForStderr(/Accept unwanted\.bin \(1000 bytes\)\? \[y\/N\]/);
       receiver.send("n");
       expect(await sender.exitCode()).toBe(3);
       expect(await receiver.exitCode()).toBe(3);
