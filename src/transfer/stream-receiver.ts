@@ -67,6 +67,7 @@ export class StreamReceiver implements IncomingSink {
 
   abort(): void {
     clearTimeout(this.retryTimer);
+    for (const chunk of this.held) releaseCopy(chunk);
     this.held.length = 0;
     this.backlog = 0;
   }
@@ -105,6 +106,10 @@ export class StreamReceiver implements IncomingSink {
           break;
         }
         this.held.shift();
+        // Our own copy (hold), now all written: hand its memory back at once rather than leave
+        // it to the collector, which the session's GC budget keeps from running by allocation
+        // (piled up: receiver RSS 82 -> 120 MB and twice the page faults per 512 MiB to a pipe).
+        releaseCopy(chunk);
       }
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
@@ -124,4 +129,10 @@ export class StreamReceiver implements IncomingSink {
     }
     if (wrote > 0) this.onFlushed?.();
   }
+}
+
+/** Detaches the ArrayBuffer under a held copy (a subarray of it shares it: only when done with all). */
+function releaseCopy(chunk: Uint8Array): void {
+  const buffer = chunk.buffer;
+  if (buffer instanceof ArrayBuffer && !buffer.detached) buffer.transfer(0);
 }

@@ -71,3 +71,50 @@ test("a full pipe holds bytes back without blocking; they go out, in order, once
   digest.update(data);
   expect(sink.finish({ bytes: data.length, algo: "xxh3", digest: digest.hex() }).bytes).toBe(data.length);
 });
+
+/** The copies (Uint8Array.prototype.slice) made while `run` runs: StreamReceiver's held bytes. */
+function slicesMadeBy(run: () => void): Uint8Array[] {
+  const copies: Uint8Array[] = [];
+  const slice = Uint8Array.prototype.slice;
+  Uint8Array.prototype.slice = function (this: Uint8Array, ...args: [number?, number?]) {
+    const copy = slice.apply(this, args);
+    copies.push(copy);
+    return copy;
+  };
+  try {
+    run();
+  } finally {
+    Uint8Array.prototype.slice = slice;
+  }
+  return copies;
+}
+
+test("the copies it holds back are handed back once written, not left to the collector", async () => {
+  const [r, w] = fifo();
+  const data = new Uint8Array(1 << 20).fill(3);
+  const sink = new StreamReceiver(w, "out", data.length, "xxh3");
+  const copies = slicesMadeBy(() => {
+    for (let at = 0; at < data.length; at += 256 * 1024) sink.write(data.subarray(at, at + 256 * 1024));
+  });
+  expect(copies.length).toBeGreaterThan(0); // the pipe (64 KiB) refused most of 1 MiB
+  const got: number[] = [];
+  while (got.length < data.length) {
+    drain(r, got);
+    await new Promise((resolve) => setTimeout(resolve, 3));
+  }
+  expect(sink.backlog).toBe(0);
+  expect(
+    copies.every((c) => (c.buffer as ArrayBuffer).detached),
+    "every written copy is detached",
+  ).toBe(true);
+});
+
+test("abort hands back the copies still held", () => {
+  const [, w] = fifo();
+  const sink = new StreamReceiver(w, "out", 1 << 20, "xxh3");
+  const copies = slicesMadeBy(() => sink.write(new Uint8Array(1 << 20)));
+  expect(sink.backlog).toBeGreaterThan(0);
+  sink.abort();
+  expect(copies.length).toBeGreaterThan(0);
+  expect(copies.every((c) => (c.buffer as ArrayBuffer).detached)).toBe(true);
+});
