@@ -4,17 +4,14 @@
  * which keeps it out of start-up, but loaded at its first use it would stall the event loop
  * for milliseconds (tens under load) right when a transfer starts, and chat lines wait behind
  * it. The CLI calls this once the listening code is shown, on a later turn of the event loop.
- * It also reserves the garbage collector's budget (gc-budget.ts) a transfer's records need.
  */
 
 import { preloadAead } from "../crypto/aes-gcm.ts";
 import { loadPake } from "../crypto/index.ts";
 import { loadDigests } from "../transfer/checksum.ts";
 import { loadLibc } from "../transfer/libc.ts";
-import { reserveGcBudget } from "./gc-budget.ts";
 
 export function preloadSessionCode(): Promise<void> {
-  reserveGcBudget();
   preloadAead();
   loadLibc();
   loadDigests();
