@@ -17,7 +17,7 @@ import { cannotSaveIn, downloadDirProblem, prepareDownloadDirSoon } from "./down
 import { EXIT_OK } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
 import { parseInputLine } from "./input.ts";
-import type { CliIo, Signal } from "./io.ts";
+import { type CliIo, SIGNAL_WORDS, type Signal } from "./io.ts";
 import type { MailboxChat } from "./mailbox-chat.ts";
 import { relativePathsLine } from "./shell-folder.ts";
 
@@ -167,8 +167,7 @@ class ChatController {
   }
 
   private onInterrupted(signal: Signal, active: boolean): void {
-    const what =
-      signal === "SIGINT" ? "Interrupted (Ctrl-C)" : signal === "SIGHUP" ? "Hung up (SIGHUP)" : "Terminated (SIGTERM)";
+    const what = SIGNAL_WORDS[signal];
     this.terminal.print(active ? `${what}: telling the peer and closing the connection.` : `${what}. Bye.`);
   }
 

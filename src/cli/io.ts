@@ -7,6 +7,13 @@
 /** SIGHUP: the terminal went away (its window closed, the ssh connection dropped). */
 export type Signal = "SIGINT" | "SIGTERM" | "SIGHUP";
 
+/** How each signal is named to the user ("Interrupted (Ctrl-C): telling the peer ..."). */
+export const SIGNAL_WORDS: Readonly<Record<Signal, string>> = {
+  SIGINT: "Interrupted (Ctrl-C)",
+  SIGTERM: "Terminated (SIGTERM)",
+  SIGHUP: "Hung up (SIGHUP)",
+};
+
 /** A stream the command prints to (process.stdout/stderr or a test's capture). */
 export interface OutStream {
   write(text: string | Uint8Array, callback?: (err?: Error | null) => void): boolean;

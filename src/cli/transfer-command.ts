@@ -16,7 +16,7 @@ import { prepareDownloadDir } from "./download-dir.ts";
 import { EXIT_INTEGRITY, EXIT_OK, EXIT_TRANSFER, INTEGRITY_CODES } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
 import { expandHome } from "./input.ts";
-import type { CliIo } from "./io.ts";
+import { type CliIo, SIGNAL_WORDS } from "./io.ts";
 import { runWithMailbox } from "./mailbox-command.ts";
 import { failureWords } from "./reason-words.ts";
 import { makeReporter, type Reporter } from "./reporter.ts";
@@ -80,14 +80,7 @@ class OneShotRun {
         },
         note: (line) => reporter.note(line),
         error: (code, message) => reporter.error(code, message),
-        interrupted: (signal) =>
-          reporter.note(
-            signal === "SIGINT"
-              ? "Interrupted (Ctrl-C)."
-              : signal === "SIGHUP"
-                ? "Hung up (SIGHUP)."
-                : "Terminated (SIGTERM).",
-          ),
+        interrupted: (signal) => reporter.note(`${SIGNAL_WORDS[signal]}.`),
       },
       this.io,
     );
