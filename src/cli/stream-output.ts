@@ -40,6 +40,9 @@ export function openStreamOutput(): StreamOutput {
   };
 }
 
+/** The access-mode bits of open(2)'s flags (node:fs's constants lack it). */
+const O_ACCMODE = 0o3;
+
 /**
  * True when fd 1 was closed when the process started: it is /dev/null opened read-write (what
  * Bun and Node put in place of a closed descriptor; a shell's `> /dev/null` opens write-only).
@@ -47,12 +50,10 @@ export function openStreamOutput(): StreamOutput {
  * looks the same: the error says how to throw the file away. Linux only (it reads
  * /proc/self/fdinfo/1); elsewhere false.
  */
-/** The access-mode bits of open(2)'s flags (node:fs's constants lack it). */
-const O_ACCMODE = 0o3;
-
 export function stdoutIsClosed(): boolean {
   try {
-    if (fstatSync(1).rdev !== statSync("/dev/null").rdev || !fstatSync(1).isCharacterDevice()) return false;
+    const out = fstatSync(1);
+    if (!out.isCharacterDevice() || out.rdev !== statSync("/dev/null").rdev) return false;
     const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync("/proc/self/fdinfo/1", "utf8"));
     return flags !== null && (Number.parseInt(flags[1] as string, 8) & O_ACCMODE) === constants.O_RDWR;
   } catch {
