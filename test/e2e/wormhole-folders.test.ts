@@ -29,6 +29,21 @@ const LONG_MS = 90_000;
 const wormhole = (label: string, args: string[], cwd: string): Cli => wormholeCli(kit, label, args, cwd);
 
 /** A folder `album` with nesting, 0-byte files, an executable, `count` small files, and (optionally) an empty folder. */
+/**
+ * `parley send FOLDER` to `wormhole receive` through the test mailbox (with `flags` on both), both
+ * ended with 0. @returns the sender (its output) and the folder the wormhole client received into
+ */
+async function sendFolderToWormhole(folder: string, flags: string[] = []): Promise<{ s: Cli; dir: string }> {
+  const s = startCli("parley-send", ["send", folder, ...mailbox(), "--json", ...flags]);
+  const code = await parleyCode(s);
+  const dir = makeTempDir();
+  const w = wormhole("wormhole-receive", ["receive", ...flags, "--accept-file", code], dir);
+  w.endInput();
+  expect(await s.exitCode(LONG_MS)).toBe(0);
+  expect(await w.exitCode(LONG_MS)).toBe(0);
+  return { s, dir };
+}
+
 function albumTree(count: number, withEmptyFolder: boolean): { parent: string; root: string } {
   const parent = makeTempDir();
   const root = join(parent, "album");
@@ -80,13 +95,7 @@ describe.skipIf(!available)("folders with the wormhole client", () => {
     async (_how, noListen) => {
       const { root } = albumTree(250, true);
       const flag = noListen ? ["--no-listen"] : [];
-      const s = startCli("parley-send", ["send", root, ...mailbox(), "--json", ...flag]);
-      const code = await parleyCode(s);
-      const dir = makeTempDir();
-      const w = wormhole("wormhole-receive", ["receive", ...flag, "--accept-file", code], dir);
-      w.endInput();
-      expect(await s.exitCode(LONG_MS)).toBe(0);
-      expect(await w.exitCode(LONG_MS)).toBe(0);
+      const { s, dir } = await sendFolderToWormhole(root, flag);
       expect(readdirSync(dir)).toEqual(["album"]);
       expect(snapshotTree(join(dir, "album"))).toEqual(snapshotTree(root));
       const list = events(s);
@@ -106,13 +115,7 @@ describe.skipIf(!available)("links and special files in a folder sent to the wor
     symlinkSync("/etc/passwd", join(root, "link"));
     symlinkSync("../a.txt", join(root, "only-link", "rel"));
     Bun.spawnSync(["mkfifo", join(root, "pipe")]);
-    const s = startCli("parley-send", ["send", root, ...mailbox(), "--json"]);
-    const code = await parleyCode(s);
-    const dir = makeTempDir();
-    const w = wormhole("wormhole-receive", ["receive", "--accept-file", code], dir);
-    w.endInput();
-    expect(await s.exitCode(LONG_MS)).toBe(0);
-    expect(await w.exitCode(LONG_MS)).toBe(0);
+    const { s, dir } = await sendFolderToWormhole(root);
     const said = s.stderr.split("\n").filter((line) => /^(Skipped|Left out) /.test(line));
     expect(said.sort()).toEqual([
       "Skipped odd/link: a symbolic link (links are not followed).",
@@ -128,13 +131,7 @@ describe.skipIf(!available)("an empty folder with the wormhole client", () => {
   test('parley send EMPTY -> wormhole receive: the folder arrives, empty (one "./" entry)', async () => {
     const parent = makeTempDir();
     mkdirSync(join(parent, "nothing here"));
-    const s = startCli("parley-send", ["send", join(parent, "nothing here"), ...mailbox(), "--json"]);
-    const code = await parleyCode(s);
-    const dir = makeTempDir();
-    const w = wormhole("wormhole-receive", ["receive", "--accept-file", code], dir);
-    w.endInput();
-    expect(await s.exitCode(LONG_MS)).toBe(0);
-    expect(await w.exitCode(LONG_MS)).toBe(0);
+    const { dir } = await sendFolderToWormhole(join(parent, "nothing here"));
     expect(readdirSync(dir)).toEqual(["nothing here"]);
     expect(statSync(join(dir, "nothing here")).isDirectory()).toBe(true);
     expect(readdirSync(join(dir, "nothing here"))).toEqual([]);
