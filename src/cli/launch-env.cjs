@@ -8,7 +8,17 @@
 // no faster steady state. Real CLI, 1 GiB, 6 interleaved pairs at load 8-11: 398-592 against
 // 224-522 MiB/s (faster in 6 of 6), JIT threads 0.07-0.13 against 0.11-0.20 s a side, page faults
 // 600-1,450 fewer a side; a JavaScript loop (buffer-crc32) 177 against 200 ms per 64 MiB.
-// (DFG off as well lost: that loop took 489 ms.) Read at Bun's start only: it cannot be set later.
+// (DFG off as well lost: that loop took 489 ms.)
+//
+// BUN_JSC_numberOfGCMarkers=1: the garbage collector marks on the thread it stops, with no
+// helper. A transfer runs a young-generation collection every few MB (node:crypto's outputs and
+// the socket's reads, each counted though released at once), 100-250 a GiB a side, and with two
+// markers each one woke a helper thread (futex calls per 1 GiB sealed 798 against 159) that on
+// two busy cores had to wait for a CPU while the process stood still. Real CLI, 1 GiB, 3
+// interleaved pairs each way at load 5-8: pause sums per side one way 172-203/281-322 against
+// 105-144/146-208 ms, the longest pause 10.7-21.5/13.8-22.8 against 5.7-7.3/6.3-9.4 ms, both ways
+// 412-660/382-490 against 273-374/277-342 ms; CPU per side and MiB/s the same or better.
+// Both are read at Bun's start only: they cannot be set later.
 "use strict";
 
-module.exports = { BUN_JSC_useFTLJIT: "0" };
+module.exports = { BUN_JSC_useFTLJIT: "0", BUN_JSC_numberOfGCMarkers: "1" };

@@ -1,6 +1,6 @@
 /**
  * The environment Parley's launchers give Bun (src/cli/launch-env.cjs: JavaScriptCore's FTL tier
- * off): the `parley` command (bin.cjs) starts Bun with it, a variable the caller set wins, and
+ * off, one garbage-collector marker): the `parley` command (bin.cjs) starts Bun with it, a variable the caller set wins, and
  * package.json's `chat` and `parley` scripts say the same. Read from the running Bun's
  * /proc/PID/environ (Linux).
  */
@@ -19,7 +19,7 @@ test("package.json's chat and parley scripts start Bun with the launch environme
   const prefix = Object.entries(LAUNCH_ENV)
     .map(([k, v]) => `${k}=${v} `)
     .join("");
-  expect(Object.keys(LAUNCH_ENV)).toContain("BUN_JSC_useFTLJIT");
+  expect(LAUNCH_ENV).toEqual({ BUN_JSC_useFTLJIT: "0", BUN_JSC_numberOfGCMarkers: "1" });
   for (const name of ["chat", "parley"]) expect(scripts[name]).toBe(`${prefix}bun src/cli/main.ts`);
 });
 
