@@ -22,6 +22,7 @@ import {
   CHAT_ACTIVE_MS,
   CHAT_TURN_DATA_BYTES,
   CHAT_WINDOW_BYTES,
+  CHUNK_BYTES,
   MAX_QUEUED_CONTROL_BYTES,
   PUMP_SLICE_MS,
   RELAY_ACK_EVERY_BYTES,
@@ -246,7 +247,7 @@ export class Scheduler {
       // This turn's share of DATA is out: the continuation goes on next turn. Reads that
       // resolve at once would otherwise starve timers, input and ACK handling.
       if (this.turnSpent()) return;
-      const bulk = this.hooks.nextBulk(this.window.frameBytes());
+      const bulk = this.hooks.nextBulk(this.window.frameBytes(CHUNK_BYTES, this.chatting()));
       if (bulk === undefined) return;
       if (bulk === "again") continue;
       // From the first DATA frame (the path is not known yet); a session without DATA is left alone.

@@ -40,10 +40,10 @@
  *
  * Until a round trip says the path is short, frames and the kernel's unsent bytes are kept in
  * proportion to the window (frameBytes: a quarter of it, unsentCap: a sixteenth, within
- * bounds), so what a chat line may find ahead of it shrinks with the window; a short path
- * drops both limits at its first clean ACK. Round trips of frames written before the first
- * ACK are not sampled: they include the receiver's cold start (JIT, file open), which read as
- * a long path on loopback.
+ * bounds; while we chat a frame is at most half the unsent cap), so what a chat line may find
+ * ahead of it shrinks with the window; a short path drops these limits at its first clean ACK.
+ * Round trips of frames written before the first ACK are not sampled: they include the
+ * receiver's cold start (JIT, file open), which read as a long path on loopback.
  *
  * Through a relay the short-path minimum is RELAY_MIN_WINDOW_BYTES instead (limits.ts: the
  * relay's cost per ACK; the peer then ACKs every RELAY_ACK_EVERY_BYTES), and once past its start
@@ -197,11 +197,21 @@ export class SendWindow {
   /**
    * DATA payload bytes for the next frame: `most` on a short path; else a quarter of the
    * window (at least FRAME_STEP_BYTES), so while the window is young a chat line waits behind
-   * a small record, not a whole CHUNK_BYTES one.
+   * a small record, not a whole CHUNK_BYTES one. While we chat (`chatting`), off a short path
+   * a frame is also at most half the unsent cap: the socket reads as writable once its unsent
+   * bytes fall under half the cap (TCP_NOTSENT_LOWAT), and it takes bytes until they reach the
+   * cap, so a frame that size is mostly taken whole and at most half of one waits in userspace
+   * ahead of the next line (a line is written only once that queue is empty). On the bench's
+   * 40 ms path with 256 KiB frames that tail was 107-131 KB at the median (p90 229 KB), with
+   * these frames 4-10 KB (p90 33 KB). The frames are cut from one 256 KiB read (FileSender), but
+   * each is a record and a write of its own: the sender's CPU per GiB there rose by about a
+   * third (docs/DESIGN-NOTES.md, "The long link"), so not while only the file goes.
    */
-  frameBytes(most = CHUNK_BYTES): number {
+  frameBytes(most = CHUNK_BYTES, chatting = false): number {
     if (this.shortPath) return most;
-    return stepsOf(this.size, 1 / 4, FRAME_STEP_BYTES, most);
+    const quarter = stepsOf(this.size, 1 / 4, FRAME_STEP_BYTES, most);
+    if (!chatting) return quarter;
+    return Math.min(quarter, Math.max(FRAME_STEP_BYTES, this.unsentCap / 2));
   }
 
   /**

@@ -6,7 +6,11 @@
  * The buffer has a 64-byte slot in front of the payload. Each chunk is read with
  * `fs.readSync` straight to offset 64 (64-byte aligned: misaligned kernel copies were up to 5x
  * slower on this CPU) and the 9-byte DATA header is written just before it, at [55, 64), so a
- * frame goes out in one `socket.write` with no copy and no allocation. Measured here against
+ * frame goes out in one `socket.write` with no copy and no allocation. A frame asked smaller
+ * than a chunk (a young send window, or a long path while we chat: send-window.ts) is cut from
+ * the chunk already read, its header written over the last 9 bytes of the frame before it,
+ * so one read serves all the frames of a chunk: a read per frame was a quarter of what 64 KiB
+ * frames cost the sender (docs/DESIGN-NOTES.md, "The long link"). Measured here against
  * `Bun.file().stream()` (512 KiB chunks Bun allocates, header written separately), the
  * stream's reader machinery cost about 0.3 s of CPU per GiB on the sender, which is the
  * bottleneck side; see docs/DESIGN-NOTES.md.
@@ -73,6 +77,9 @@ export class FileSender implements FrameSource {
   private readonly fullFrame: Uint8Array;
   private digest: RunningDigest;
   private eof = false;
+  /** The file's bytes [readFrom, readTo) sit in the buffer from PAYLOAD_OFFSET (the last read). */
+  private readFrom = 0;
+  private readTo = 0;
 
   /**
    * Opens `path` for reading. @throws TransferError when it cannot be opened
@@ -118,17 +125,36 @@ export class FileSender implements FrameSource {
     return basename(this.path);
   }
 
-  /** See FrameSource.nextFrame; never null for a file. */
+  /**
+   * See FrameSource.nextFrame; never null for a file. The frame is a view of the reused buffer:
+   * the caller must have written the previous frame in full (its last 9 bytes may hold this
+   * frame's header), as the scheduler does (it asks only when the connection has nothing queued).
+   */
   nextFrame(maxPayloadBytes = this.chunkBytes): Uint8Array | undefined {
     const fd = this.fd;
     if (fd === undefined || this.eof) return undefined;
     // The offer promised `size` bytes: exactly those go, even if the file grows meanwhile.
-    const want = Math.min(this.chunkBytes, maxPayloadBytes, this.size - this.sent);
-    if (want <= 0) {
+    const left = this.size - this.sent;
+    if (left <= 0) {
       this.eof = true;
       this.closeFile();
       return undefined;
     }
+    if (this.sent >= this.readTo) this.readChunk(fd, Math.min(this.chunkBytes, left));
+    const at = PAYLOAD_OFFSET + (this.sent - this.readFrom);
+    const n = Math.min(maxPayloadBytes, this.readTo - this.sent);
+    // A full chunk reuses the views made once (no heap object per frame: see RecordSealer.seal).
+    const full = n === this.chunkBytes;
+    const payload = full ? this.fullPayload : this.buffer.subarray(at, at + n);
+    this.digest.update(payload);
+    this.sent += n;
+    // Safe over the frame before's tail: it has been written (see above).
+    writeDataHeader(this.buffer, at - DATA_HEADER_BYTES, this.id, n);
+    return full ? this.fullFrame : this.buffer.subarray(at - DATA_HEADER_BYTES, at + n);
+  }
+
+  /** Reads the file's next `want` bytes (at this.sent) into the buffer. @throws TransferError */
+  private readChunk(fd: number, want: number): void {
     let n: number;
     try {
       n = readSync(fd, this.buffer, PAYLOAD_OFFSET, want, this.sent);
@@ -143,14 +169,8 @@ export class FileSender implements FrameSource {
         `${this.path} shrank while it was being sent (${this.sent} of ${this.size} bytes were there)`,
       );
     }
-    // A full chunk reuses the views made once (no heap object per frame: see RecordSealer.seal).
-    const full = n === this.chunkBytes;
-    const payload = full ? this.fullPayload : this.buffer.subarray(PAYLOAD_OFFSET, PAYLOAD_OFFSET + n);
-    this.digest.update(payload);
-    this.sent += n;
-    const start = PAYLOAD_OFFSET - DATA_HEADER_BYTES;
-    writeDataHeader(this.buffer, start, this.id, n);
-    return full ? this.fullFrame : this.buffer.subarray(start, PAYLOAD_OFFSET + n);
+    this.readFrom = this.sent;
+    this.readTo = this.sent + n;
   }
 
   async resumeFrom(offset: number, prefix: string): Promise<boolean> {
@@ -168,6 +188,8 @@ export class FileSender implements FrameSource {
     if (this.fd === undefined || hashed !== offset || check.hex() !== prefix) return false;
     this.digest = running;
     this.sent = offset;
+    // The prefix's hashing went through the buffer: nothing read for sending is in it.
+    this.readFrom = this.readTo = offset;
     return true;
   }
 

@@ -40,12 +40,14 @@ class CapRecordingConnection implements Connection {
 
 /**
  * A scheduler with DATA always ready (frames as large as it asks for, CHUNK_BYTES at most);
- * after each of `roundTripsMs` (the clock advances that much first) everything sent is ACKed.
+ * after each of `roundTripsMs` (the clock advances that much first) everything sent is ACKed;
+ * with `chatting`, a chat line is sent at the start of each.
  * @returns the caps it asked for, the payload of every frame, and its window at the start
  */
 function sendWithRoundTrips(
   roundTripsMs: number[],
   peerAcksEarly = false,
+  chatting = false,
 ): { caps: number[]; payloads: number[]; firstWindow: number } {
   const clock = new ManualClock();
   const conn = new CapRecordingConnection();
@@ -70,6 +72,8 @@ function sendWithRoundTrips(
   scheduler.pump();
   let sent = 0;
   for (const ms of roundTripsMs) {
+    // A line each round trip keeps us chatting (a line in the last CHAT_ACTIVE_MS).
+    if (chatting) scheduler.send({ kind: "chat", text: "still here" });
     sent = payloads.reduce((a, b) => a + b, 0);
     clock.advance(ms); // also runs the turn's continuation, which writes more
     scheduler.acked(sent);
@@ -131,6 +135,18 @@ test("with a peer that ACKs early the window starts young: small frames that gro
   expect(payloads.at(-1)).toBe(CHUNK_BYTES);
   // Without the peer's early ACKs the window starts where it always did (its ACKs come every 192 KiB).
   expect(sendWithRoundTrips([40], false).firstWindow).toBe(SHORT_MIN_BYTES);
+});
+
+test("while we chat on a long path, frames are at most half the unsent cap, so the kernel takes each whole", () => {
+  const { caps, payloads } = sendWithRoundTrips(Array(24).fill(40), true, true);
+  // (One turn's share while chatting, CHAT_TURN_DATA_BYTES, per round trip here: the window
+  // stays near its floor, whose cap is below LONG_PATH_UNSENT_BYTES.)
+  const cap = caps.at(-1) as number;
+  expect(cap).toBeGreaterThan(0);
+  expect(payloads.at(-1)).toBe(cap / 2);
+  expect(payloads.every((p) => p <= LONG_PATH_UNSENT_BYTES / 2)).toBe(true);
+  // Without chat the same path gets whole records (the test above).
+  expect(sendWithRoundTrips(Array(12).fill(40), true).payloads.at(-1)).toBe(CHUNK_BYTES);
 });
 
 test("a young window on a short path goes to whole frames at the first clean ACK", () => {

@@ -46,3 +46,40 @@ test("frames carry the file in chunks behind their headers; full frames reuse on
   digest.update(content);
   expect(sender.trailer()).toEqual({ bytes: content.length, algo: "xxh3", digest: digest.hex() });
 });
+
+test("frames asked smaller than a chunk are cut from one read of the chunk", () => {
+  const chunk = 64 * 1024;
+  const content = crypto.getRandomValues(new Uint8Array(2 * chunk + 5000));
+  const path = join(dir, "cut.bin");
+  writeFileSync(path, content);
+  const sender = new FileSender(3, path, content.length, "xxh3", chunk);
+  const sizes = [4096, 16 * 1024, chunk, chunk, 1000, chunk, chunk];
+  const frames: Uint8Array[] = [];
+  for (const [i, size] of sizes.entries()) {
+    const frame = sender.nextFrame(size);
+    if (!frame) break;
+    frames.push(Uint8Array.from(frame));
+    // Changed on disk after the first frame: frames from the chunk already read keep the bytes
+    // read with it (one read per chunk), later chunks read the new bytes.
+    if (i === 0) {
+      const changed = Uint8Array.from(content).fill(0xee, 0, 2 * chunk);
+      writeFileSync(path, changed);
+    }
+  }
+  // 4096 + 16 KiB + the chunk's rest; then a whole chunk; then 1000 and the last 4000 of 5000.
+  expect(frames.map((f) => f.length - DATA_HEADER_BYTES)).toEqual([4096, 16384, chunk - 20480, chunk, 1000, 4000]);
+  const sent = Buffer.concat(frames.map((f) => f.subarray(DATA_HEADER_BYTES)));
+  expect(sent.length).toBe(content.length);
+  // The first chunk as it was read, the second one as changed, the tail (unchanged) as it is.
+  expect(sent.subarray(0, chunk).equals(Buffer.from(content.subarray(0, chunk)))).toBe(true);
+  expect(sent.subarray(chunk, 2 * chunk).every((b) => b === 0xee)).toBe(true);
+  expect(sent.subarray(2 * chunk).equals(Buffer.from(content.subarray(2 * chunk)))).toBe(true);
+  for (const [i, frame] of frames.entries()) {
+    const view = new DataView(frame.buffer);
+    expect(view.getUint32(0)).toBe(frame.length - DATA_HEADER_BYTES + 5);
+    expect(view.getUint32(5), `frame ${i}'s id`).toBe(3);
+  }
+  const digest = createDigest("xxh3");
+  digest.update(sent);
+  expect(sender.trailer()).toEqual({ bytes: content.length, algo: "xxh3", digest: digest.hex() });
+});

@@ -5,6 +5,7 @@
 
 import { describe, expect, test } from "bun:test";
 import {
+  LONG_PATH_UNSENT_BYTES,
   RELAY_MIN_WINDOW_BYTES,
   RELAY_WINDOW_BYTES,
   WINDOW_BYTES,
@@ -131,6 +132,22 @@ describe("SendWindow", () => {
     const window = new SendWindow();
     const rounds = simulate(window, 100, 2_000_000, 3_000);
     expect(rounds.at(-1)).toBe(WINDOW_CAP_BYTES);
+  });
+
+  test("while we chat on a long path a frame is at most half the unsent cap; not chatting, a whole record", () => {
+    // The socket reads as writable once its unsent bytes fall under half the cap: a frame no
+    // larger than that is taken whole, so no record's tail waits in userspace ahead of a line.
+    const window = new SendWindow();
+    simulate(window, 40, 100_000, 2_000);
+    expect(window.longPath).toBe(true);
+    expect(window.unsentCap).toBe(LONG_PATH_UNSENT_BYTES);
+    expect(window.frameBytes()).toBe(FRAME);
+    expect(window.frameBytes(FRAME, true)).toBe(LONG_PATH_UNSENT_BYTES / 2);
+    // A short path keeps whole records either way (no unsent cap there).
+    const short = new SendWindow();
+    simulate(short, 0.3, 500_000, 100);
+    expect(short.shortPath).toBe(true);
+    expect(short.frameBytes(FRAME, true)).toBe(FRAME);
   });
 
   test("below a 5 ms round trip (a LAN, a busy loopback) it never grows past the floor", () => {
