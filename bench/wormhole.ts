@@ -8,6 +8,9 @@
  * two cores with them: on the relay path the ends' CPU is what bounds the rate. One line
  * gives each run's relay/direct and relay/wormhole ratios, beside what the CPU alone predicts
  * for relay/direct, (S_d + R_d) / (S_r + R_r + L): medians of two runs hide how they paired up.
+ * Each round also runs bench/raw-pump.ts through the same relay and direct: plain bytes, no
+ * records, crypto or window, so the same line shows what the relay's hop costs any byte stream
+ * on these two cores beside Parley's relay/direct.
  *
  *   npx bun bench/wormhole.ts [--size 1G] [--runs 3] [--json]
  *
@@ -139,6 +142,46 @@ async function parleyRun(
   }
 }
 
+/** A random token of the relay's handshake: 64 hex digits. */
+function relayToken(): string {
+  return randomBytes(32).toString("hex");
+}
+
+/**
+ * bench/raw-pump.ts through the relay (both ends dial it) or direct: no records, no crypto, no
+ * window, so what the relay's hop costs any byte stream on these cores, beside Parley's ratio.
+ */
+async function pumpRun(servers: WormholeServers, file: string, throughRelay: boolean): Promise<RunFigures> {
+  const dir = mkdtempSync(join(tmpdir(), "parley-wbench-"));
+  const pump = join(ROOT, "bench/raw-pump.ts");
+  try {
+    const out = join(dir, "out.bin");
+    const relay = servers.transitHelper.replace(/^tcp:/, "");
+    const token = relayToken();
+    const recv = Bun.spawn([process.execPath, pump, "receive", out, ...(throughRelay ? [relay, token] : [])], {
+      stdout: "pipe",
+      stderr: "ignore",
+    });
+    const first = await lineWatcher(recv.stdout).wait(/^(PORT \d+|READY)$/);
+    const relayCpu = procCpuSeconds(servers.relay.proc.pid);
+    const start = performance.now();
+    const to = throughRelay ? [relay, file, token] : [first.split(" ")[1] as string, file];
+    const send = Bun.spawn([process.execPath, pump, "send", ...to], { stdout: "ignore", stderr: "ignore" });
+    const [a, b] = await Promise.all([send.exited, recv.exited]);
+    const ms = performance.now() - start;
+    if (a !== 0 || b !== 0) throw new Error(`raw pump exited ${a}/${b}`);
+    if (statSync(out).size !== statSync(file).size) throw new Error("size differs");
+    const cpu = {
+      send: childCpuSeconds(send),
+      receive: childCpuSeconds(recv),
+      relay: throughRelay ? procCpuSeconds(servers.relay.proc.pid) - relayCpu : 0,
+    };
+    return { ms, cpu };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 let wormholeCodes = 0;
 async function wormholeRun(servers: WormholeServers, file: string): Promise<RunFigures> {
   const dir = mkdtempSync(join(tmpdir(), "parley-wbench-"));
@@ -197,6 +240,8 @@ export async function runWormholeBench(sizeBytes: number, runs: number): Promise
       cpuPerGiB: [] as RunFigures["cpu"][],
     };
     const wormhole = { name: "wormhole-relay", mibPerSecond: [] as number[], cpuPerGiB: [] as RunFigures["cpu"][] };
+    const pumpRelay = { name: "pump-relay", mibPerSecond: [] as number[], cpuPerGiB: [] as RunFigures["cpu"][] };
+    const pumpDirect = { name: "pump-direct", mibPerSecond: [] as number[], cpuPerGiB: [] as RunFigures["cpu"][] };
     const connectMs: number[] = [];
     const record = (into: typeof relay, f: RunFigures) => {
       into.mibPerSecond.push(mib / (f.ms / 1000));
@@ -210,15 +255,17 @@ export async function runWormholeBench(sizeBytes: number, runs: number): Promise
       record(direct, d);
       connectMs.push(d.connectMs);
       record(wormhole, await wormholeRun(servers, file));
+      record(pumpRelay, await pumpRun(servers, file, true));
+      record(pumpDirect, await pumpRun(servers, file, false));
       const cpu = (c: typeof relay) => {
         const last = c.cpuPerGiB.at(-1);
         return last ? ` (cpu/GiB ${last.send.toFixed(2)}+${last.receive.toFixed(2)}+${last.relay.toFixed(2)})` : "";
       };
       console.error(
-        `run ${i + 1}/${runs}: relay ${relay.mibPerSecond.at(-1)?.toFixed(0)}${cpu(relay)} direct ${direct.mibPerSecond.at(-1)?.toFixed(0)}${cpu(direct)} wormhole ${wormhole.mibPerSecond.at(-1)?.toFixed(0)}${cpu(wormhole)} MiB/s`,
+        `run ${i + 1}/${runs}: relay ${relay.mibPerSecond.at(-1)?.toFixed(0)}${cpu(relay)} direct ${direct.mibPerSecond.at(-1)?.toFixed(0)}${cpu(direct)} wormhole ${wormhole.mibPerSecond.at(-1)?.toFixed(0)}${cpu(wormhole)} pump relay ${pumpRelay.mibPerSecond.at(-1)?.toFixed(0)}${cpu(pumpRelay)} direct ${pumpDirect.mibPerSecond.at(-1)?.toFixed(0)}${cpu(pumpDirect)} MiB/s`,
       );
     }
-    return { sizeBytes, cases: [direct, relay, wormhole], connectMs };
+    return { sizeBytes, cases: [direct, relay, wormhole, pumpDirect, pumpRelay], connectMs };
   } finally {
     await servers.stop();
     rmSync(work, { recursive: true, force: true });
@@ -228,13 +275,19 @@ export async function runWormholeBench(sizeBytes: number, runs: number): Promise
 /**
  * Per interleaved run: the relayed transfer's throughput over the direct one's and over the
  * wormhole pair's, and what CPU alone predicts for the first on two cores when every process
- * is CPU-bound: (S_d + R_d) / (S_r + R_r + L), each side's CPU seconds per GiB in that run.
+ * is CPU-bound: (S_d + R_d) / (S_r + R_r + L), each side's CPU seconds per GiB in that run;
+ * beside them the raw pump's relay/direct in the same round: what the hop costs a byte stream
+ * that does nothing else (NaN where a run has no pump).
  */
-export function relayRatiosPerRun(b: WormholeBench): Array<{ direct: number; wormhole: number; cpuModel: number }> {
+export function relayRatiosPerRun(
+  b: WormholeBench,
+): Array<{ direct: number; wormhole: number; cpuModel: number; pump: number }> {
   const byName = (name: string) => b.cases.find((c) => c.name === name);
   const relay = byName("parley-relay");
   const direct = byName("parley-mailbox-direct");
   const wormhole = byName("wormhole-relay");
+  const pumpRelay = byName("pump-relay");
+  const pumpDirect = byName("pump-direct");
   if (!relay || !direct || !wormhole) return [];
   return relay.mibPerSecond.map((r, i) => {
     const rc = relay.cpuPerGiB?.[i];
@@ -244,6 +297,7 @@ export function relayRatiosPerRun(b: WormholeBench): Array<{ direct: number; wor
       direct: r / (direct.mibPerSecond[i] ?? Number.NaN),
       wormhole: r / (wormhole.mibPerSecond[i] ?? Number.NaN),
       cpuModel,
+      pump: (pumpRelay?.mibPerSecond[i] ?? Number.NaN) / (pumpDirect?.mibPerSecond[i] ?? Number.NaN),
     };
   });
 }
@@ -252,6 +306,7 @@ export function formatWormholeBench(b: WormholeBench): string {
   const get = (name: string) => median(b.cases.find((c) => c.name === name)?.mibPerSecond ?? []);
   const direct = get("parley-mailbox-direct");
   const wormhole = get("wormhole-relay");
+  const pumpDirect = get("pump-direct");
   const lines = [
     `mailbox flow, ${(b.sizeBytes / 1024 / 1024).toFixed(0)} MiB, ${b.cases[0]?.mibPerSecond.length} runs`,
   ];
@@ -266,15 +321,19 @@ export function formatWormholeBench(b: WormholeBench): string {
       cpu.length > 0
         ? `\tcpu s/GiB send=${side((x) => x.send)} receive=${side((x) => x.receive)} relay=${side((x) => x.relay)}`
         : "";
+    // The raw pump is its own baseline: its relay case against its direct one.
+    const ratios = c.name.startsWith("pump-")
+      ? `x pump direct=${(m / pumpDirect).toFixed(2)}`
+      : `x direct=${(m / direct).toFixed(2)}\tx wormhole=${(m / wormhole).toFixed(2)}`;
     lines.push(
-      `RESULT\t${c.name}\tmedian=${m.toFixed(0)}\tmin=${min.toFixed(0)}\tmax=${max.toFixed(0)}\tMiB/s\tx direct=${(m / direct).toFixed(2)}\tx wormhole=${(m / wormhole).toFixed(2)}${cpuText}`,
+      `RESULT\t${c.name}\tmedian=${m.toFixed(0)}\tmin=${min.toFixed(0)}\tmax=${max.toFixed(0)}\tMiB/s\t${ratios}${cpuText}`,
     );
   }
   const perRun = relayRatiosPerRun(b);
   if (perRun.length > 0) {
     const list = (pick: (x: (typeof perRun)[number]) => number) => perRun.map((x) => pick(x).toFixed(2)).join(",");
     lines.push(
-      `RESULT\tparley-relay-per-run\tx direct=${list((x) => x.direct)}\tx wormhole=${list((x) => x.wormhole)}\tcpu model x direct=${list((x) => x.cpuModel)}`,
+      `RESULT\tparley-relay-per-run\tx direct=${list((x) => x.direct)}\tx wormhole=${list((x) => x.wormhole)}\tcpu model x direct=${list((x) => x.cpuModel)}\tpump relay x direct=${list((x) => x.pump)}`,
     );
   }
   const sorted = [...b.connectMs].sort((x, y) => x - y);
