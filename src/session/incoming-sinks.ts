@@ -11,23 +11,31 @@ import {
   ExistingCopy,
   type FileMeta,
   FileReceiver,
+  type FileReceiverOptions,
   FolderTargets,
   type IncomingSink,
   TransferError,
 } from "../transfer/index.ts";
+import type { FileWrites } from "../transfer/write-behind.ts";
 import type { TransferInfo } from "./events.ts";
 
 export class IncomingSinks {
   /** Folder entries' destinations, made on their first entry. */
   private folderTargets: FolderTargets | undefined;
 
-  private readonly fileOptions: { readonly writeBehind: boolean };
+  private readonly fileOptions: FileReceiverOptions;
 
+  /**
+   * @param writeBehind - FileReceiverOptions.writeBehind (tests pass their own file calls and clock)
+   * @param slowWriteMs - with writeBehind, how slow a write sends the next ones off the loop
+   *   (default: FileReceiver's)
+   */
   constructor(
     private readonly downloadDir: string,
-    writeBehind = false,
+    writeBehind: boolean | FileWrites = false,
+    slowWriteMs?: number,
   ) {
-    this.fileOptions = { writeBehind };
+    this.fileOptions = slowWriteMs === undefined ? { writeBehind } : { writeBehind, slowWriteMs };
   }
 
   /** @throws TransferError when the file or its folder cannot be made */

@@ -40,6 +40,19 @@ export const RELAY_ACK_EVERY_BYTES = RELAY_MIN_WINDOW_BYTES / 2;
  */
 export const RELAY_WINDOW_BYTES = 12 * CHUNK_BYTES;
 /**
+ * Through a relay, how slow a synchronous file write must be before the receiver sends the next
+ * 16 MiB of writes to the thread pool (transfer/write-behind.ts; 1 ms elsewhere). There three
+ * processes share two cores, so a 256 KiB write that takes 1-8 ms is nearly always one whose
+ * thread lost its CPU in the middle (with no pool, 20-40 of a GiB's 4,102 writes took 1 ms or
+ * more, none 8), and the pool only adds its copy and hand-offs to the slowest of the three: the
+ * relay path went to it 2-3 times as often as the direct one, and the receiver's context
+ * switches per GiB fell from 3,200-3,900 to 2,600-2,700 with this mark. A copy slow in itself
+ * (page cache the VM's host must fault back in: tens of ms) still leaves the event loop. The cost:
+ * a chat line can wait behind such a write of up to 8 ms, beside the up to 1 MiB of DATA it waits
+ * behind in the relay's hop anyway.
+ */
+export const RELAY_SLOW_WRITE_MS = 8;
+/**
  * While we are chatting (a line sent in the last CHAT_ACTIVE_MS), a short path's DATA un-ACKed
  * is held to this, whatever the window: the next line waits behind at most this much of the
  * peer's work (opening, hashing and writing about two records), not a whole window's. Through

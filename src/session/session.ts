@@ -38,7 +38,7 @@ import { type Failure, ownFailure } from "./failure.ts";
 import { type Decline, IncomingTransfers, type OfferDecision } from "./incoming.ts";
 import { IncomingSinks } from "./incoming-sinks.ts";
 import { Keepalive } from "./keepalive.ts";
-import { BYE_FLUSH_MS, CHUNK_BYTES } from "./limits.ts";
+import { BYE_FLUSH_MS, CHUNK_BYTES, RELAY_SLOW_WRITE_MS } from "./limits.ts";
 import { OutgoingTransfers } from "./outgoing.ts";
 import { chunkBytesForRate } from "./rate-limiter.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -124,7 +124,11 @@ export class Session {
     this.incoming = new IncomingTransfers(
       {
         ...host,
-        sinks: new IncomingSinks(options.downloadDir, options.writeBehind ?? true),
+        sinks: new IncomingSinks(
+          options.downloadDir,
+          options.writeBehind ?? true,
+          channel.relayed ? RELAY_SLOW_WRITE_MS : undefined,
+        ),
         ...(options.decideOffer ? { decide: options.decideOffer } : {}),
         ...(options.openSink ? { openSink: options.openSink } : {}),
         ...(options.refuseOffers ? { refuseAll: options.refuseOffers } : {}),

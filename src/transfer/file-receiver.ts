@@ -73,6 +73,8 @@ export interface FileReceiverOptions {
    * `onFlushed` and `onFailed`. Tests pass their own file calls and clock.
    */
   readonly writeBehind?: boolean | FileWrites;
+  /** With writeBehind: a write this slow sends the next ones to the pool (default SLOW_WRITE_MS). */
+  readonly slowWriteMs?: number;
 }
 
 export class FileReceiver implements ResumableSink {
@@ -113,6 +115,8 @@ export class FileReceiver implements ResumableSink {
           () => this.onFlushed?.(),
           (err) => this.onFailed?.(this.writeError(err)),
           options.writeBehind === true ? undefined : options.writeBehind,
+          undefined,
+          options.slowWriteMs,
         )
       : undefined;
     partsInUse.add(partPath);

@@ -17,7 +17,7 @@
 
 import { write, writeSync } from "node:fs";
 
-/** A synchronous write this slow sends the next writes to the thread pool. */
+/** A synchronous write this slow sends the next writes to the thread pool (the default). */
 export const SLOW_WRITE_MS = 1;
 /** How many bytes go to the thread pool after a slow write, before measuring again. */
 export const ASYNC_SPAN_BYTES = 16 * 1024 * 1024;
@@ -61,6 +61,8 @@ export class WriteBehind {
     private readonly failed: (err: unknown) => void,
     private readonly io: FileWrites = realFileWrites,
     private readonly poolBuffers = POOL_BUFFERS,
+    /** A synchronous write this slow or slower sends the next ASYNC_SPAN_BYTES to the pool. */
+    private readonly slowWriteMs = SLOW_WRITE_MS,
   ) {}
 
   /** Writes handed to the thread pool are still running. */
@@ -97,7 +99,7 @@ export class WriteBehind {
     while (done < bytes.length) {
       done += this.io.writeSync(this.fd, bytes, done, bytes.length - done, position + done);
     }
-    if (this.io.now() - started >= SLOW_WRITE_MS) this.asyncLeft = ASYNC_SPAN_BYTES;
+    if (this.io.now() - started >= this.slowWriteMs) this.asyncLeft = ASYNC_SPAN_BYTES;
   }
 
   private take(): Uint8Array | undefined {

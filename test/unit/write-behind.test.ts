@@ -9,6 +9,8 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, write, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { IncomingSinks } from "../../src/session/incoming-sinks.ts";
+import { RELAY_SLOW_WRITE_MS } from "../../src/session/limits.ts";
 import { FileReceiver } from "../../src/transfer/file-receiver.ts";
 import { ASYNC_SPAN_BYTES, type FileWrites, SLOW_WRITE_MS, WriteBehind } from "../../src/transfer/write-behind.ts";
 
@@ -42,7 +44,7 @@ class FakeFile implements FileWrites {
   }
 }
 
-function setup(poolBuffers?: number) {
+function setup(poolBuffers?: number, slowWriteMs?: number) {
   const file = new FakeFile();
   const events = { flushed: 0, failed: [] as unknown[], closed: 0 };
   const writer = new WriteBehind(
@@ -52,6 +54,7 @@ function setup(poolBuffers?: number) {
     (err) => events.failed.push(err),
     file,
     poolBuffers,
+    slowWriteMs,
   );
   return { file, events, writer };
 }
@@ -73,6 +76,20 @@ test("quick writes stay synchronous: nothing is held back", () => {
   expect(file.syncWrites).toHaveLength(10);
   expect(file.pending).toHaveLength(0);
   expect(writer.backlog).toBe(0);
+});
+
+test("with a higher mark (through a relay) writes under it stay synchronous, one at it sends the next to the pool", () => {
+  const { file, writer } = setup(undefined, RELAY_SLOW_WRITE_MS);
+  expect(RELAY_SLOW_WRITE_MS).toBeGreaterThan(SLOW_WRITE_MS);
+  file.syncMs = RELAY_SLOW_WRITE_MS - SLOW_WRITE_MS; // slow by the default mark, not by this one
+  for (let i = 0; i < 4; i++) writer.write(piece(i), i * PIECE);
+  expect(file.syncWrites).toHaveLength(4);
+  expect(file.pending).toHaveLength(0);
+  file.syncMs = RELAY_SLOW_WRITE_MS;
+  writer.write(piece(4), 4 * PIECE);
+  writer.write(piece(5), 5 * PIECE);
+  expect(file.syncWrites).toHaveLength(5);
+  expect(file.pending.map((w) => w.position)).toEqual([5 * PIECE]);
 });
 
 test("after a slow write the next ones go to the thread pool, copied, and count as backlog until written", () => {
@@ -182,4 +199,27 @@ test("a FileReceiver with slow writes holds bytes back as backlog, says when the
   const bytes = readFileSync(stored.path);
   expect(bytes.length).toBe(size);
   for (let i = 0; i < 3; i++) expect(bytes[i * PIECE + 5]).toBe(i + 1);
+});
+
+test("IncomingSinks hands its slow-write mark to the files it opens (a relayed session's RELAY_SLOW_WRITE_MS)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "parley-write-behind-"));
+  dirs.push(dir);
+  let t = 0;
+  // Real file calls; every synchronous write takes a little under the relay's mark on this clock.
+  const clocked: FileWrites = {
+    now: () => t,
+    writeSync: (...args) => {
+      t += RELAY_SLOW_WRITE_MS - SLOW_WRITE_MS;
+      return writeSync(...args);
+    },
+    write: (fd, bytes, offset, length, position, done) => write(fd, bytes, offset, length, position, done),
+  };
+  const offer = (id: number, name: string) => ({ id, name, size: 2 * PIECE, direction: "receive" as const });
+  const chunk = new Uint8Array(PIECE);
+  const relayed = new IncomingSinks(dir, clocked, RELAY_SLOW_WRITE_MS).open(offer(1, "r.bin"), "xxh3", {});
+  for (let i = 0; i < 2; i++) relayed.write(chunk);
+  expect(relayed.backlog).toBe(0); // both written at once: neither was slow by the relay's mark
+  const plain = new IncomingSinks(dir, clocked).open(offer(3, "p.bin"), "xxh3", {});
+  for (let i = 0; i < 2; i++) plain.write(chunk);
+  expect(plain.backlog).toBe(PIECE); // by the default mark the first was slow: the second is in flight
 });
