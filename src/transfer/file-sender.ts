@@ -16,8 +16,8 @@
  * bottleneck side; see docs/DESIGN-NOTES.md.
  */
 
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync } from "node:fs";
+import { basename, resolve, sep } from "node:path";
 import { DATA_HEADER_BYTES, writeDataHeader } from "../protocol/index.ts";
 import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
@@ -34,6 +34,14 @@ export function checkReadableFile(path: string): number {
     stats = statSync(path);
   } catch (err) {
     const code = (err as { code?: string }).code;
+    const undecodable = code === "ENOENT" || code === "ENOTDIR" ? undecodableEntryIn(path) : undefined;
+    if (undecodable !== undefined) {
+      const why =
+        undecodable === resolve(path)
+          ? "its name is not UTF-8 text, so Parley can neither open it nor name it to the peer (rename it first)"
+          : `the name of the folder ${undecodable} is not UTF-8 text, so Parley cannot open it (rename that folder first)`;
+      throw new TransferError("E_BAD_NAME", `cannot send ${resolve(path)}: ${why}`);
+    }
     // The absolute path: "no such file: package.json" does not say which folder was looked in.
     if (code === "ENOENT" || code === "ENOTDIR")
       throw new TransferError("E_NOT_FOUND", `no such file: ${resolve(path)}`);
@@ -61,6 +69,61 @@ export function checkReadableFile(path: string): number {
     );
   }
   return stats.size;
+}
+
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+/** Lossy decodings differ in how many U+FFFD a bad sequence makes: compare with runs as one. */
+const lossyKey = (text: string): string => text.replace(/\uFFFD+/g, "\uFFFD");
+
+/**
+ * When `path` (text with U+FFFD where its bytes were not UTF-8: Bun decodes argv and input
+ * lines that way) is the lossy spelling of an existing entry whose real name, or a folder's on
+ * its way, is not UTF-8, the first such component's absolute path (as text); else undefined.
+ * Such a string names no file, so "no such file" would be wrong; this finds the entry byte by byte.
+ */
+function undecodableEntryIn(path: string): string | undefined {
+  if (!path.includes("\uFFFD")) return undefined;
+  let at = Buffer.from(sep);
+  let first: string | undefined;
+  for (const part of resolve(path)
+    .split(sep)
+    .filter((p) => p !== "")) {
+    const direct = Buffer.concat([at, Buffer.from(at.length > 1 ? sep + part : part)]);
+    if (exists(direct)) {
+      at = direct;
+      continue;
+    }
+    if (!part.includes("\uFFFD")) return undefined;
+    let names: Buffer[];
+    try {
+      names = readdirSync(at, { encoding: "buffer" });
+    } catch {
+      return undefined;
+    }
+    const match = names.find((n) => !isUtf8(n) && lossyKey(n.toString("utf8")) === lossyKey(part));
+    if (!match) return undefined;
+    at = Buffer.concat([at, Buffer.from(at.length > 1 ? sep : ""), match]);
+    first ??= at.toString("utf8");
+  }
+  return first;
+}
+
+function exists(path: Buffer): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isUtf8(bytes: Buffer): boolean {
+  try {
+    STRICT_UTF8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export class FileSender implements FrameSource {

@@ -1,0 +1,61 @@
+/**
+ * Paths that cannot be sent, named on the command line or in the chat. A file whose name is
+ * not UTF-8 (byte 0xff): Bun hands Parley the name with U+FFFD for the bad byte, a string that
+ * names no file; Parley must say what is wrong with the name (the file exists), not "no such
+ * file". Real processes; the raw bytes go through bash's $'\xff' and straight into the chat's
+ * stdin.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BUN, Cli, cleanup, connectedPair, MAIN, makeTempDir } from "./helpers.ts";
+
+afterEach(cleanup);
+
+const NOT_TEXT = "its name is not UTF-8 text, so Parley can neither open it nor name it to the peer (rename it first)";
+
+/** A temp dir holding a file named 0xff ".bin" (written through a Buffer path: raw bytes). */
+function undecodableFile(): string {
+  const dir = makeTempDir();
+  writeFileSync(Buffer.concat([Buffer.from(`${dir}/`), Buffer.from([0xff]), Buffer.from(".bin")]), "hi");
+  return dir;
+}
+
+test("parley send with a file named by non-UTF-8 bytes says so (not 'no such file'), exit 3", async () => {
+  const dir = undecodableFile();
+  const human = new Cli("send", [], ["bash", "-c", `exec '${BUN}' '${MAIN}' send $'\\xff.bin'`], dir);
+  expect(await human.exitCode()).toBe(3);
+  expect(human.lines).toEqual([`Error: cannot send ${join(dir, "\uFFFD.bin")}: ${NOT_TEXT}.`]);
+  expect(human.stderr).toBe("");
+
+  const json = new Cli("send", [], ["bash", "-c", `exec '${BUN}' '${MAIN}' send --json $'\\xff.bin'`], dir);
+  expect(await json.exitCode()).toBe(3);
+  expect(json.lines.map((l) => JSON.parse(l))).toEqual([
+    { type: "error", code: "E_BAD_NAME", message: `cannot send ${join(dir, "\uFFFD.bin")}: ${NOT_TEXT}` },
+  ]);
+}, 30_000);
+
+test("parley send through a folder whose name is not UTF-8 names that folder", async () => {
+  const dir = makeTempDir();
+  const folder = Buffer.concat([Buffer.from(`${dir}/d`), Buffer.from([0xfe])]);
+  mkdirSync(folder);
+  writeFileSync(Buffer.concat([folder, Buffer.from("/a.txt")]), "a");
+  const cli = new Cli("send", [], ["bash", "-c", `exec '${BUN}' '${MAIN}' send $'d\\xfe/a.txt'`], dir);
+  expect(await cli.exitCode()).toBe(3);
+  expect(cli.lines).toEqual([
+    `Error: cannot send ${join(dir, "d\uFFFD", "a.txt")}: the name of the folder ${join(dir, "d\uFFFD")} is not UTF-8 text, so Parley cannot open it (rename that folder first).`,
+  ]);
+}, 30_000);
+
+test("chat: transfer of a non-UTF-8 name says so, nothing is offered, the chat goes on", async () => {
+  const dir = undecodableFile();
+  const { a, b } = await connectedPair();
+  a.cli.proc.stdin.write(Buffer.concat([Buffer.from(`transfer ${dir}/`), Buffer.from([0xff]), Buffer.from(".bin\n")]));
+  a.cli.proc.stdin.flush();
+  const { line } = await a.cli.waitForLine(/^Error: /);
+  expect(line).toBe(`Error: cannot send ${join(dir, "\uFFFD.bin")}: ${NOT_TEXT}`);
+  a.cli.send("still here");
+  await b.cli.waitForLine(/^<alice> still here$/);
+  expect(b.cli.linesMatching(/Receiving/)).toEqual([]);
+}, 30_000);
