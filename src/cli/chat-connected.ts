@@ -15,7 +15,15 @@ import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { Terminal } from "../ui/terminal.ts";
 import { parseTransferPaths } from "./input.ts";
 import { failureWords } from "./reason-words.ts";
-import { planSends, type SendPlan, skippedLine, startSends, unitsOf } from "./send-plan.ts";
+import {
+  NOTHING_SENT,
+  planSends,
+  type SendPlan,
+  skippedLine,
+  startSends,
+  UnsendablePaths,
+  unitsOf,
+} from "./send-plan.ts";
 import { TransferPresenter } from "./transfer-presenter.ts";
 
 export type TransferEvents = Pick<
@@ -68,13 +76,13 @@ export class ChatWithPeer {
   /** `transfer <path>...`: plans the sends and hands them to the session. */
   startTransfers(session: Session, args: string): void {
     let plan: SendPlan;
+    const paths = parseTransferPaths(args, (p) => existsSync(p));
     try {
-      plan = planSends(
-        parseTransferPaths(args, (p) => existsSync(p)),
-        "stdin",
-      );
+      plan = planSends(paths, "stdin");
     } catch (err) {
-      this.terminal.print(`Error: ${err instanceof Error ? err.message : String(err)}`);
+      if (!(err instanceof UnsendablePaths)) throw err;
+      for (const problem of err.problems) this.terminal.print(`Error: ${sanitizeForTerminal(problem.message)}`);
+      if (err.problems.length < paths.length) this.terminal.print(NOTHING_SENT);
       return;
     }
     if (plan.sends.some((send) => send.kind === "stdin")) {

@@ -30,28 +30,57 @@ function checkReadableFile(): typeof CheckReadableFile {
   return (require("../transfer/file-sender.ts") as typeof import("../transfer/file-sender.ts")).checkReadableFile;
 }
 
+/**
+ * Paths of one command that cannot be sent (missing, unreadable, not UTF-8...): the whole
+ * command is refused and nothing is sent, so the peer never gets part of what was asked.
+ */
+export class UnsendablePaths extends Error {
+  override name = "UnsendablePaths";
+  constructor(readonly problems: readonly TransferError[]) {
+    super(problems.map((p) => p.message).join("; "));
+  }
+}
+
+/** Said after UnsendablePaths' errors when the command also named paths that could be sent. */
+export const NOTHING_SENT =
+  "Nothing was sent: a command sends all of its paths or none (fix the ones above and try again).";
+
 /** Folder transfer ids, unique within this process (one session per process). */
 let nextGroup = 1;
 
 /**
+ * Every path is looked at, so one refusal names each path that cannot be sent.
  * @param stdinName - the name standard input (`-`) is sent under
- * @throws TransferError for a path that is missing or neither a file nor a folder
+ * @throws UnsendablePaths for paths that are missing, unreadable, or neither a file nor a folder
  */
 export function planSends(paths: readonly string[], stdinName: string): SendPlan {
   const sends: PlannedSend[] = [];
   const folders: Array<{ root: string; entries: number; bytes: number }> = [];
   const skipped: SkippedEntry[] = [];
+  const problems: TransferError[] = [];
   for (const path of paths) {
     if (path === "-") {
       sends.push({ kind: "stdin", name: stdinName });
       continue;
     }
     if (!isDirectory(path)) {
-      checkReadableFile()(path);
+      try {
+        checkReadableFile()(path);
+      } catch (err) {
+        if (!(err instanceof TransferError)) throw err;
+        problems.push(err);
+      }
       sends.push({ kind: "file", path });
       continue;
     }
-    const listing = walkFolder(path);
+    let listing: ReturnType<typeof walkFolder>;
+    try {
+      listing = walkFolder(path);
+    } catch (err) {
+      if (!(err instanceof TransferError)) throw err;
+      problems.push(err);
+      continue;
+    }
     const group = nextGroup++;
     const entries = listing.items.length;
     folders.push({ root: listing.root, entries, bytes: listing.bytes });
@@ -68,6 +97,7 @@ export function planSends(paths: readonly string[], stdinName: string): SendPlan
       sends.push(item.kind === "dir" ? { kind: "dir", folder } : { kind: "file", path: item.path, folder });
     }
   }
+  if (problems.length > 0) throw new UnsendablePaths(problems);
   return { sends, folders, skipped };
 }
 

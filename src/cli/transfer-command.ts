@@ -6,7 +6,7 @@
 
 import { resolve } from "node:path";
 import type { OfferDecision, Session, SessionEvents, SessionOptions, TransferInfo } from "../session/index.ts";
-import { StreamReceiver, TransferError } from "../transfer/index.ts";
+import { StreamReceiver } from "../transfer/index.ts";
 import { Asker, sanitizeForTerminal } from "../ui/index.ts";
 import { codeOnCommandLineNote } from "./codes.ts";
 import type { ReceiveOptions, SendOptions } from "./command-args.ts";
@@ -20,7 +20,15 @@ import { type CliIo, SIGNAL_WORDS } from "./io.ts";
 import { runWithMailbox } from "./mailbox-command.ts";
 import { failureWords } from "./reason-words.ts";
 import { makeReporter, type Reporter } from "./reporter.ts";
-import { planSends, type SendPlan, skippedLine, startSends, unitsOf } from "./send-plan.ts";
+import {
+  NOTHING_SENT,
+  planSends,
+  type SendPlan,
+  skippedLine,
+  startSends,
+  UnsendablePaths,
+  unitsOf,
+} from "./send-plan.ts";
 import { openStreamOutput, type StreamOutput } from "./stream-output.ts";
 
 type Role = "send" | "receive";
@@ -173,8 +181,9 @@ export async function runSend(options: SendOptions, io: CliIo): Promise<number> 
       options.streamName,
     );
   } catch (err) {
-    if (!(err instanceof TransferError)) throw err;
-    reporter.error(err.code, err.message);
+    if (!(err instanceof UnsendablePaths)) throw err;
+    for (const problem of err.problems) reporter.error(problem.code, problem.message);
+    if (err.problems.length < options.paths.length) reporter.note(NOTHING_SENT);
     return EXIT_TRANSFER;
   }
   // Everything is handed to the session at once (it pipelines); the run ends when each

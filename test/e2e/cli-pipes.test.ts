@@ -179,18 +179,31 @@ describe("parley chat over pipes", () => {
       expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
       a.cli.send(`transfer ${fifo}`);
       await a.cli.waitForLine(/is not a regular file/);
+      // One command naming a file that exists and two that cannot be sent: each problem is
+      // said, and so is that the existing file was not sent either (all or nothing).
+      const real = join(makeTempDir(), "real.txt");
+      writeFileSync(real, "real");
+      a.cli.send(`transfer ${real} /nonexistent2 ${fifo}`);
+      await a.cli.waitForLine(/^Nothing was sent/);
       a.cli.send("/bogus");
       await a.cli.waitForLine(/Unknown command/);
-      // A later chat line is still delivered, so the process survived all three.
+      // A later chat line is still delivered, so the process survived all of them.
       await chat(a, b, "alice", "still here");
 
-      expect(a.cli.linesMatching(/no such file/)).toEqual(["Error: no such file: /nonexistent"]);
-      expect(a.cli.linesMatching(/is not a regular file/)).toHaveLength(1);
+      expect(a.cli.linesMatching(/no such file/)).toEqual([
+        "Error: no such file: /nonexistent",
+        "Error: no such file: /nonexistent2",
+      ]);
+      expect(a.cli.linesMatching(/is not a regular file/)).toHaveLength(2);
+      expect(a.cli.linesMatching(/^Nothing was sent/)).toEqual([
+        "Nothing was sent: a command sends all of its paths or none (fix the ones above and try again).",
+      ]);
+      expect(a.cli.linesMatching(/real\.txt|Sending/)).toEqual([]);
       expect(a.cli.linesMatching(/Unknown command/)).toHaveLength(1);
       expect(a.cli.linesMatching(/Unknown command/)[0]).toStartWith("Unknown command /bogus");
       // Nothing of the failed commands reached the peer, and nothing was offered.
       expect(b.cli.linesMatching(/^<alice>/)).toEqual(["<alice> still here"]);
-      expect(b.cli.linesMatching(/Receiving|bogus|nonexistent/)).toEqual([]);
+      expect(b.cli.linesMatching(/Receiving|bogus|nonexistent|real/)).toEqual([]);
       expect(readdirSync(b.dir)).toEqual([]);
       expectNoStackTrace(a);
       expectNoStackTrace(b);

@@ -2,8 +2,9 @@
  * Paths that cannot be sent, named on the command line or in the chat. A file whose name is
  * not UTF-8 (byte 0xff): Bun hands Parley the name with U+FFFD for the bad byte, a string that
  * names no file; Parley must say what is wrong with the name (the file exists), not "no such
- * file". Real processes; the raw bytes go through bash's $'\xff' and straight into the chat's
- * stdin.
+ * file". A command naming several paths, some of which cannot be sent: each problem is said and
+ * nothing is sent (the chat's side of that is in cli-pipes.test.ts). Real processes; the raw
+ * bytes go through bash's $'\xff' and straight into the chat's stdin.
  */
 
 import { afterEach, expect, test } from "bun:test";
@@ -58,4 +59,17 @@ test("chat: transfer of a non-UTF-8 name says so, nothing is offered, the chat g
   a.cli.send("still here");
   await b.cli.waitForLine(/^<alice> still here$/);
   expect(b.cli.linesMatching(/Receiving/)).toEqual([]);
+}, 30_000);
+
+test("parley send with an existing file and two that cannot be sent: both said, nothing sent, exit 3", async () => {
+  const dir = undecodableFile();
+  writeFileSync(join(dir, "ok.txt"), "ok");
+  const cli = new Cli("send", [], ["bash", "-c", `exec '${BUN}' '${MAIN}' send ok.txt nope.txt $'\\xff.bin'`], dir);
+  expect(await cli.exitCode()).toBe(3);
+  expect(cli.lines).toEqual([
+    `Error: no such file: ${join(dir, "nope.txt")}.`,
+    `Error: cannot send ${join(dir, "\uFFFD.bin")}: ${NOT_TEXT}.`,
+    "Nothing was sent: a command sends all of its paths or none (fix the ones above and try again).",
+  ]);
+  expect(cli.stdout).not.toMatch(/Listening|code/);
 }, 30_000);
