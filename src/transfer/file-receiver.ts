@@ -87,6 +87,8 @@ export class FileReceiver implements ResumableSink {
   /** Set by the session: a write in flight failed (writeBehind). */
   onFailed?: (err: TransferError) => void;
   private fd: number | undefined;
+  /** restart() started an earlier attempt's `.part` over: its bytes are this transfer's now. */
+  private restarted = false;
   private digest: RunningDigest;
   private readonly writer: WriteBehind | undefined;
 
@@ -209,6 +211,7 @@ export class FileReceiver implements ResumableSink {
     }
     this.digest = createDigest(this.algo);
     this.received = 0;
+    this.restarted = true;
     this.space.rewind();
   }
 
@@ -270,12 +273,15 @@ export class FileReceiver implements ResumableSink {
   /**
    * Ends the transfer unfinished. `keepPart`: leave the `.part` for a later resume (the
    * connection broke, the user interrupted); otherwise it is removed, unless an earlier
-   * attempt made it. Safe to call twice.
+   * attempt made it. A stream (size unknown) can never resume, so its `.part` always goes.
+   * Safe to call twice.
    */
   abort(keepPart = false): void {
     this.closeFile();
-    // A `.part` an earlier attempt left stays: this transfer did not make it, so it does not remove it.
-    if (this.resumeOffset > 0 || (keepPart && this.received > 0)) return;
+    // A `.part` an earlier attempt left stays: this transfer did not make it, so it does not
+    // remove it (a stream that started it over from byte 0 made what is in it now).
+    if (this.resumeOffset > 0 && !(this.size === null && this.restarted)) return;
+    if (keepPart && this.received > 0 && this.size !== null) return;
     try {
       unlinkSync(this.partPath);
     } catch {
@@ -289,7 +295,10 @@ export class FileReceiver implements ResumableSink {
   }
 
   private writeError(err: unknown): TransferError {
-    return new TransferError("E_WRITE", `cannot write ${this.name}: ${osReason(err)}`, { cause: err });
+    // A file's `.part` stays for a resume; a stream's is removed (abort): say so, or the user
+    // looks for a `.part` that is not there, or waits for a resume that cannot come.
+    const removed = this.size === null ? "; a stream cannot resume, so what arrived was removed" : "";
+    return new TransferError("E_WRITE", `cannot write ${this.name}: ${osReason(err)}${removed}`, { cause: err });
   }
 
   /** The name this file is meant to get (a later variant if that is taken at the end). */

@@ -1,6 +1,6 @@
 /**
- * Real processes in the real world: `transfers` and `cancel`, a receiver whose disk is full,
- * a receiver stopped with SIGSTOP (the sender's memory must stay flat), a connection cut by a
+ * Real processes in the real world: `transfers` and `cancel`, a receiver whose disk is full
+ * (a file's `.part` stays, a stream's goes), a receiver stopped with SIGSTOP (the sender's memory must stay flat), a connection cut by a
  * proxy mid-stream (both report it; the next attempt resumes), metadata kept.
  */
 
@@ -19,8 +19,11 @@ import {
 import { join } from "node:path";
 import { startRelay } from "../relay.ts";
 import {
+  BUN,
+  Cli,
   cleanup,
   connectedPair,
+  MAIN,
   makeTempDir,
   type Peer,
   randomFile,
@@ -88,6 +91,26 @@ describe("faults", () => {
       expect(await a.cli.exitCode()).toBe(0);
       expect(await b.exitCode()).toBe(0);
       expect(a.cli.stderr + b.stderr).not.toContain("    at ");
+    },
+    TEST_MS,
+  );
+
+  test(
+    "a stream (send -) cut by a full disk: its .part is removed (it can never resume) and the line says so",
+    async () => {
+      const dir = makeTempDir();
+      const b = startCliWithFileLimit("receiver", ["receive", "--dir", dir, "--no-progress"], 1024 * 1024);
+      const { match } = await b.waitForLine(/^Listening on 127\.0\.0\.1:(\d+) · code (\d+-[a-z]+-[a-z]+)$/);
+      const file = randomFile("source.bin", 4 * 1024 * 1024);
+      const send = `PARLEY_CODE=${match[2]} exec '${BUN}' '${MAIN}' send - --name s.bin --no-progress --to ${match[1]}`;
+      const a = new Cli("sender", [], ["bash", "-c", `${send} < '${file.path}'`]);
+      await b.waitForLine(
+        /^Receiving #1 s\.bin failed: cannot write s\.bin: file too large; a stream cannot resume, so what arrived was removed\.$/,
+      );
+      expect(await a.exitCode()).toBe(3);
+      expect(await b.exitCode()).toBe(3);
+      expect(readdirSync(dir)).toEqual([]); // no s.bin, no s.bin.part
+      expect(a.stderr + b.stderr).not.toContain("    at ");
     },
     TEST_MS,
   );
