@@ -31,27 +31,31 @@ export interface MeetFailure {
   readonly code: string;
 }
 
-/** The failures of the mailbox flow, worded (all exit EXIT_CONNECTION = 2, as connection failures do). */
-const WORDS: Record<string, string> = {
-  E_MAILBOX_UNREACHABLE: "cannot reach the mailbox server",
-  E_MAILBOX_LOST: "the connection to the mailbox server was lost",
-  E_MAILBOX_REFUSED: "the mailbox server refused",
-  E_NAMEPLATE_UNKNOWN: "no one is waiting with that code (unknown nameplate)",
-  E_NAMEPLATE_TAKEN: "that code is already in use by two others (nameplate taken)",
-  E_WRONG_CODE: "wrong code",
-  E_PEER_GONE: "the peer left",
-  E_PEER_PROTOCOL: "the peer broke the protocol",
-  E_RELAY_UNREACHABLE: "cannot reach the transit relay",
-  E_NO_PATH: "no way to reach the peer (no direct address worked and no relay is configured or working)",
+/**
+ * The failures of the mailbox flow, worded (all exit EXIT_CONNECTION = 2, as connection
+ * failures do). `detail` is the error's message, used where it adds what the words lack (which
+ * URL, what answered there, which relay); where it would only say the same again, it is left out.
+ */
+const WORDS: Record<string, (detail: string) => string> = {
+  E_MAILBOX_UNREACHABLE: (detail) => `cannot reach the mailbox server: ${detail}`,
+  E_MAILBOX_LOST: () => "the connection to the mailbox server was lost",
+  E_MAILBOX_REFUSED: (detail) => `the mailbox server refused: ${detail}`,
+  E_NAMEPLATE_UNKNOWN: () => "no one is waiting with that code (unknown nameplate)",
+  E_NAMEPLATE_TAKEN: () => "that code is already in use by two others (nameplate taken)",
+  E_WRONG_CODE: () => "wrong code",
+  E_PEER_GONE: (detail) => `the peer left: ${detail}`,
+  E_PEER_PROTOCOL: (detail) => `the peer broke the protocol: ${detail}`,
+  E_RELAY_UNREACHABLE: (detail) => `cannot reach the transit relay ${detail}`,
+  E_NO_PATH: (detail) => `no way to reach the peer: ${detail}`,
 };
 
 export function describeMeetFailure(err: unknown): MeetFailure | undefined {
   const code = (err as { code?: unknown } | undefined)?.code;
   const name = (err as { name?: unknown } | undefined)?.name;
   if (typeof code !== "string" || (name !== "WormholeError" && name !== "TransitError")) return undefined;
-  const words = WORDS[code] ?? "the mailbox flow failed";
-  const detail = err instanceof Error && code !== "E_WRONG_CODE" ? `: ${err.message}` : "";
-  return { line: `Error: ${words}${detail}`, exitCode: EXIT_CONNECTION, code };
+  const detail = err instanceof Error ? err.message : "";
+  const words = WORDS[code]?.(detail) ?? `the mailbox flow failed: ${detail}`;
+  return { line: `Error: ${words}`, exitCode: EXIT_CONNECTION, code };
 }
 
 /** A meeting under way; `release` lets go of the mailbox (call when the session is over). */

@@ -35,14 +35,16 @@ export function openMailboxSocket(url: string, events: MailboxSocketEvents): Pro
     try {
       ws = new WebSocket(url);
     } catch (cause) {
-      reject(new NetError("E_CONNECT", `cannot reach the mailbox at ${url}: not a WebSocket address`, { cause }));
+      reject(new NetError("E_CONNECT", `${url} is not a WebSocket address`, { cause }));
       return;
     }
     ws.binaryType = "arraybuffer";
     let opened = false;
     let closed = false;
+    /** Why the WebSocket did not open, from its error event (what answered, or nothing). */
+    let whyNot = `${url} did not open a WebSocket`;
     const timer = setTimeout(() => {
-      reject(new NetError("E_CONNECT", `cannot reach the mailbox at ${url}: no answer within 10 s`));
+      reject(new NetError("E_CONNECT", `${url} did not answer within 10 s`));
       ws.close();
     }, OPEN_TIMEOUT_MS);
     const socket: MailboxSocket = {
@@ -63,7 +65,7 @@ export function openMailboxSocket(url: string, events: MailboxSocketEvents): Pro
       closed = true;
       clearTimeout(timer);
       if (opened) events.onClose();
-      else reject(new NetError("E_CONNECT", `cannot reach the mailbox at ${url}`));
+      else reject(new NetError("E_CONNECT", whyNot));
     };
     ws.addEventListener("open", () => {
       opened = true;
@@ -85,6 +87,39 @@ export function openMailboxSocket(url: string, events: MailboxSocketEvents): Pro
       }
     });
     ws.addEventListener("close", finish);
-    ws.addEventListener("error", finish);
+    ws.addEventListener("error", (event) => {
+      if (!opened) whyNot = notOpened(url, event);
+      finish();
+    });
   });
+}
+
+/**
+ * Why opening `url` failed, in words: nothing listening, something that is not a web server (the
+ * transit relay's port?), or a web server that does not upgrade this path (a mailbox URL without
+ * its /v1, as the wormhole client's error "upgrade failed [200]" leaves the user to guess).
+ * Bun's error event gives no code for an HTTP status, only its message text: read that here.
+ */
+function notOpened(url: string, event: Event): string {
+  const error = (event as Event & { error?: { code?: string; message?: string } }).error;
+  const status = /Expected 101 status code: (\d+)/.exec(error?.message ?? "")?.[1];
+  if (status !== undefined) {
+    const { protocol, host, pathname } = new URL(url);
+    if (!/\/v1\/?$/.test(pathname)) {
+      const like = pathname === "/" ? `${protocol}//${host}/v1` : "ws://HOST:PORT/v1";
+      return `${url} answered HTTP ${status}, not as a WebSocket: a mailbox URL ends in /v1 (${like})`;
+    }
+    return `${url} answered HTTP ${status}, not as a WebSocket: no magic-wormhole mailbox server is there`;
+  }
+  switch (error?.code) {
+    case "ECONNREFUSED":
+      return `${url} refused the connection (nothing listens there)`;
+    case "ENOTFOUND":
+    case "EAI_NONAME":
+      return `${url}: no such host`;
+    case "HPE_INVALID_CONSTANT":
+      return `what answers at ${url} is not a web server (the transit relay's port? the mailbox is the other one)`;
+    default:
+      return error?.message ? `${url}: ${error.message}` : `${url} did not open a WebSocket`;
+  }
 }

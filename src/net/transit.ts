@@ -53,6 +53,7 @@ export interface TransitResult {
 
 export type TransitErrorCode = "E_RELAY_UNREACHABLE" | "E_NO_PATH";
 
+/** No path to the peer; the message names the relay or the time waited (the CLI says what failed). */
 export class TransitError extends Error {
   override name = "TransitError";
   constructor(
@@ -125,8 +126,8 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
     const checkExhausted = (): void => {
       if (finished || !noMoreContenders()) return;
       if (plan.relays.length > 0 && !relayReached) {
-        finish(new TransitError("E_RELAY_UNREACHABLE", `cannot reach the transit relay ${describe(plan.relays)}`));
-      } else finish(new TransitError("E_NO_PATH", "no connection to the peer: no direct address or relay worked"));
+        finish(new TransitError("E_RELAY_UNREACHABLE", describe(plan.relays)));
+      } else finish(new TransitError("E_NO_PATH", "no direct address or relay worked"));
     };
 
     const negotiate = (conn: Connection, path: TransitPath, viaRelay: boolean, address: string): void => {
@@ -226,8 +227,8 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
     relayTimer = setTimeout(startRelays, plan.direct.length > 0 ? plan.relayDelayMs : 0);
     timeoutTimer = setTimeout(() => {
       if (plan.relays.length > 0 && !relayReached && relayStarted) {
-        finish(new TransitError("E_RELAY_UNREACHABLE", `cannot reach the transit relay ${describe(plan.relays)}`));
-      } else finish(new TransitError("E_NO_PATH", `no connection to the peer within ${plan.timeoutMs / 1000} s`));
+        finish(new TransitError("E_RELAY_UNREACHABLE", describe(plan.relays)));
+      } else finish(new TransitError("E_NO_PATH", `nothing connected within ${plan.timeoutMs / 1000} s`));
     }, plan.timeoutMs);
     for (const hint of plan.direct) {
       dialing++;

@@ -35,7 +35,11 @@ export type WormholeErrorCode =
   | "E_PEER_GONE"
   | "E_PEER_PROTOCOL";
 
-/** A failure to meet through the mailbox, with a stable code (the CLI words it). */
+/**
+ * A failure to meet through the mailbox, with a stable code (the CLI words it: cli/mailbox-meet.ts).
+ * The message gives the specifics the code does not (the server's own words, what answered
+ * where), without repeating what the code already says.
+ */
 export class WormholeError extends Error {
   override name = "WormholeError";
   constructor(
@@ -126,7 +130,7 @@ export class MailboxClient {
       case "welcome": {
         const welcome = message.welcome as { error?: unknown } | undefined;
         if (welcome && typeof welcome.error === "string") {
-          this.fail(new WormholeError("E_MAILBOX_REFUSED", `the mailbox refused us: ${welcome.error}`));
+          this.fail(new WormholeError("E_MAILBOX_REFUSED", welcome.error));
         }
         return;
       }
@@ -162,7 +166,7 @@ export class MailboxClient {
         const text = typeof message.error === "string" ? message.error : "an error";
         if (/crowded|too many sides|re-claim/.test(text)) {
           this.fail(new WormholeError("E_NAMEPLATE_TAKEN", `nameplate ${this.nameplate} is already in use`));
-        } else this.fail(new WormholeError("E_MAILBOX_REFUSED", `the mailbox said: ${text}`));
+        } else this.fail(new WormholeError("E_MAILBOX_REFUSED", text));
         return;
       }
       case "closed":

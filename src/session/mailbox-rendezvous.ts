@@ -174,7 +174,7 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
       ? withTimeout(
           wormhole.verified.promise,
           timeoutMs,
-          () => new WormholeError("E_PEER_GONE", "the peer did not answer in the mailbox (it may have left)"),
+          () => new WormholeError("E_PEER_GONE", `it did not answer in the mailbox within ${timeoutMs / 1000} s`),
         )
       : wormhole.verified.promise;
     const { key, versions: theirs } = await verified;
