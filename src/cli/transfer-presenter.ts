@@ -154,8 +154,8 @@ export class TransferPresenter {
     this.out.endProgress(folderKey(f));
     const name = sanitizeForTerminal(storedName(f.direction, f.root));
     const failed = f.failed > 0 ? ` ${f.failed} of ${f.entries} entries failed (see above).` : "";
-    // "each XXH3-64 checksum matched" only when something was saved (and so verified).
-    const verified = f.done > 0 && f.algo ? `, each ${algoLabel(f.algo)} checksum matched` : "";
+    // "each XXH3-64 checksum matched" only when a file was saved (and so verified).
+    const verified = f.algo ? `, each ${algoLabel(f.algo)} checksum matched` : "";
     if (f.direction === "receive") {
       this.out.print(receiverTotalsLine(f.verifiedBytes));
       const where = f.savedIn ? sanitizeForTerminal(f.savedIn) : name;

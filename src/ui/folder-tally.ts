@@ -20,6 +20,7 @@ export interface FolderSummary {
   readonly failed: number;
   /** Receiver: the folder the entries were saved in. */
   readonly savedIn?: string;
+  /** The checksum of the files verified; unset while no file (only empty folders) was. */
   readonly algo?: string;
 }
 
@@ -73,7 +74,8 @@ export class FolderTally {
       ...s,
       done: s.done + 1,
       verifiedBytes: s.verifiedBytes + done.bytes,
-      algo: done.algo,
+      // Only a file has a checksum: a folder of empty folders never says one matched.
+      ...(done.folder?.dir ? {} : { algo: done.algo }),
       ...(savedIn === undefined ? {} : { savedIn }),
     };
     return this.completed(done, tally);

@@ -91,4 +91,6 @@ test("parley send <folder> into parley receive: identical tree, exit 0; an empty
   expect(tree(join(dir, "photos"))).toEqual(tree(folder));
   expect(readdirSync(join(dir, "nothing-here"))).toEqual([]);
   expect(sender.linesMatching(/^Folder photos: the receiver saved 25 entries/)).toHaveLength(1);
+  // No file in it, so no checksum: the line does not claim one matched.
+  expect(sender.linesMatching(/^Folder nothing-here/)).toEqual(["Folder nothing-here: the receiver saved 1 entry."]);
 }, 60_000);
