@@ -40,6 +40,8 @@ interface RoleHooks {
   settled(session: Session): void;
   /** Sender: every path has been dealt with. */
   allDone?: () => boolean;
+  /** A signal ends the run: called before it is said (a question on the screen ends its line). */
+  interrupted?: () => void;
 }
 
 /** The parts of a send or receive run that do not depend on the direction. */
@@ -88,7 +90,10 @@ class OneShotRun {
         },
         note: (line) => reporter.note(line),
         error: (code, message) => reporter.error(code, message),
-        interrupted: (signal) => reporter.note(`${SIGNAL_WORDS[signal]}.`),
+        interrupted: (signal) => {
+          this.hooks.interrupted?.();
+          reporter.note(`${SIGNAL_WORDS[signal]}.`);
+        },
       },
       this.io,
     );
@@ -280,7 +285,8 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
     if (options.stdout) streamed = true;
     return true;
   };
-  const run = new OneShotRun("receive", options, reporter, { start() {}, settled() {} }, io, {
+  const hooks: RoleHooks = { start() {}, settled() {}, interrupted: () => asker?.endLine() };
+  const run = new OneShotRun("receive", options, reporter, hooks, io, {
     decideOffer,
     // --stdout: the file's bytes are written to fd 1 itself (writeSync, no copy into a stream's
     // queue: the speed of `receive --stdout > file`), not to io.stdout; with another io (a test

@@ -18,6 +18,8 @@ export class Asker {
   private turn: Promise<unknown> = Promise.resolve();
   /** True once the input has ended: every question since was answered no by it, not by a person. */
   inputEnded = false;
+  /** A question is on the screen without its answer: the cursor is at the end of its line. */
+  private open = false;
 
   constructor(
     private readonly input: NodeJS.ReadableStream,
@@ -33,7 +35,9 @@ export class Asker {
     const answer = this.turn.then(async () => {
       if (!stillWanted()) return false;
       this.output.write(question);
+      this.open = true;
       const line = await this.nextLine();
+      this.open = false;
       if (line === undefined) {
         this.inputEnded = true;
         this.output.write("\n"); // no Enter was typed: the next line starts on its own
@@ -43,6 +47,17 @@ export class Asker {
     });
     this.turn = answer.catch(() => false);
     return answer;
+  }
+
+  /**
+   * Something else is about to be printed (a signal's "Interrupted (Ctrl-C)."): a question still
+   * waiting for its answer gets its line ended first, so the message starts a line of its own
+   * instead of following "[y/N] ^C".
+   */
+  endLine(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.output.write("\n");
   }
 
   close(): void {

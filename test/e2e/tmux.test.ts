@@ -9,7 +9,7 @@
 
 import { afterAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { closeSync, ftruncateSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, ftruncateSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeMessage } from "../../src/protocol/index.ts";
 import { processUsage } from "../attacks.ts";
@@ -376,6 +376,35 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       raw.socket.destroy();
     }
   }, 90_000);
+
+  test("Ctrl-C at receive --ask's question: the Interrupted line starts a line of its own, exit 130", async () => {
+    const dir = makeTempDir();
+    // exec: Ctrl-C at a question (the terminal not in raw mode) signals the whole foreground
+    // group, and a shell around the CLI would die of it before it could print the exit code;
+    // the pane stays (remain-on-exit) and tmux keeps the exit status.
+    const cli = [BUN, MAIN, "receive", "--ask", "--dir", dir].map(shQuote).join(" ");
+    tmux("new-session", "-d", "-s", "ask", "-x", "160", "-y", "30", "-c", ROOT, "sh", "-c", `exec ${cli}`);
+    tmux("set-option", "-w", "-t", "ask", "remain-on-exit", "on");
+    const [, code] = await waitForText("ask", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+    const src = join(makeTempDir(), "offered.txt");
+    writeFileSync(src, "offered");
+    const sender = Bun.spawn([BUN, MAIN, "send", src, "--to", code as string], { stdout: "pipe", stderr: "pipe" });
+    try {
+      await waitForScreen("ask", (t) => lastRow(t).endsWith("[y/N] "), "the question");
+      tmux("send-keys", "-t", "ask", "C-c");
+      const status = () => tmux("display-message", "-p", "-t", "ask", "#{pane_dead} #{pane_dead_status}").trim();
+      await waitForScreen("ask", () => status().startsWith("1 "), "the receiver's exit");
+      expect(status()).toBe("1 130");
+      const rows = screen("ask").split("\n");
+      const question = rows.findIndex((r) => r.startsWith("Accept offered.txt (7 bytes)? [y/N]"));
+      expect(rows[question]?.trimEnd(), rows.join("\n")).toBe("Accept offered.txt (7 bytes)? [y/N] ^C");
+      expect(rows[question + 1]).toBe("Interrupted (Ctrl-C).");
+      expect(await sender.exited).not.toBe(0);
+    } finally {
+      sender.kill();
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  }, 30_000);
 
   test("parley send's bar on stderr: resizing the terminal narrower and wider leaves one bar row", async () => {
     const dir = makeTempDir();

@@ -64,3 +64,19 @@ test("a question no longer wanted when its turn comes is skipped", async () => {
   expect(shown).toEqual(["first? ", "third? "]);
   asker.close();
 });
+
+test("endLine ends a question's line only while it waits for its answer", async () => {
+  const { input, shown, asker } = setup();
+  asker.endLine(); // nothing asked: nothing to end
+  expect(shown).toEqual([]);
+  const answer = asker.ask("a? ");
+  await Bun.sleep(0);
+  asker.endLine(); // a signal's line is about to be printed
+  asker.endLine();
+  expect(shown).toEqual(["a? ", "\n"]);
+  input.write("y\n");
+  await answer;
+  asker.endLine(); // answered: its line was ended by the Enter
+  expect(shown).toEqual(["a? ", "\n"]);
+  asker.close();
+});
