@@ -233,8 +233,10 @@ export async function runSend(options: SendOptions, io: CliIo): Promise<number> 
 async function runSendText(options: SendOptions, text: string, reporter: Reporter, io: CliIo): Promise<number> {
   const { chatFits } = await import("../protocol/index.ts");
   if (!chatFits(text)) {
-    reporter.error("E_TOO_LONG", "--text is longer than a chat line may be (64 KiB)");
-    return EXIT_TRANSFER;
+    // Known before anything is contacted, as the other --text mistakes are: wrong usage (exit 1).
+    throw new UsageError(
+      "--text is longer than a chat line may be (64 KiB of UTF-8): send it as a file, or from standard input with parley send - --name NAME",
+    );
   }
   const run = new OneShotRun(
     "send",

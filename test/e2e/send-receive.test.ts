@@ -353,3 +353,17 @@ describe("parley send / receive", () => {
     TEST_MS,
   );
 });
+
+test("send --text over 64 KiB is wrong usage: one line and the usage line, exit 1, nothing contacted", async () => {
+  const text = "a".repeat(64 * 1024 + 1);
+  const human = startCli("send", ["send", "--text", text, "--to", `${closedPort()}-ribbon-walnut`]);
+  expect(await human.exitCode()).toBe(1);
+  expect(human.stdout).toBe("");
+  expect(human.stderr.split("\n")[0]).toBe(
+    "parley: --text is longer than a chat line may be (64 KiB of UTF-8): send it as a file, or from standard input with parley send - --name NAME",
+  );
+  expect(human.stderr).toMatch(/^Usage: parley send /m);
+  const json = startCli("send", ["send", "--json", "--text", text]);
+  expect(await json.exitCode()).toBe(1);
+  expect(JSON.parse(json.lines[0] as string)).toMatchObject({ type: "error", code: "E_USAGE" });
+}, 30_000);
