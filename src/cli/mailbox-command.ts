@@ -50,6 +50,7 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
       else reporter.chat(text);
     },
     offered: (info) => reporter.offered(info),
+    receiving: (info) => reporter.receiving(info),
     progressed: (info, bytes) => reporter.progressed(info, bytes),
     done: (done) => reporter.done(done),
     failed: (info, reason, code) => reporter.failed(info, reason, code),

@@ -40,7 +40,11 @@ export class PlainChat {
     this.out = {
       note: (line) => terminal.print(line),
       text: (text) => terminal.printFromPeer(`<wormhole> ${displayText(text)}`),
-      offered: (info) => presenter.started(info),
+      // A received file is said once it has its place, under the name it is stored as.
+      offered: (info) => {
+        if (info.direction === "send") presenter.started(info);
+      },
+      receiving: (info) => presenter.started(info),
       progressed: (info, bytes) => presenter.progressed(info, bytes),
       done: (done) => presenter.finished(done),
       failed: (info, reason) => presenter.failed(info, reason),

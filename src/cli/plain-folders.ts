@@ -116,6 +116,7 @@ async function receiveFolder(
     out.failed(offered, `declined: ${why}`, "E_REJECTED");
     return EXIT_TRANSFER;
   }
+  out.receiving(offered);
   let part: ZipPart;
   try {
     part = ZipPart.open(options.dir, wanted);

@@ -21,6 +21,8 @@ export interface PlainOutput {
   /** The peer's text message. */
   text(text: string): void;
   offered(info: TransferInfo): void;
+  /** A received file's place is open: `info.name` is the name it is stored under. */
+  receiving(info: TransferInfo): void;
   progressed(info: TransferInfo, bytes: number): void;
   done(done: TransferDone): void;
   failed(info: TransferInfo, reason: string, code: string): void;
@@ -174,6 +176,7 @@ async function receiveFile(
     return reportPlainFailure(err, out, offered);
   }
   const info: TransferInfo = { ...offered, name: sink.name };
+  out.receiving(info);
   let live = true;
   options.started?.(() => {
     if (live) sink.abort(false);

@@ -30,6 +30,11 @@ export interface Reporter {
   plainConnected(path: "direct" | "relay" | "mailbox", address?: string): void;
   chat(text: string): void;
   offered(info: TransferInfo): void;
+  /**
+   * A received file's place is open: `info.name` is the name it is stored under ("a (1).txt"
+   * when "a.txt" exists), which the offer could not know.
+   */
+  receiving(info: TransferInfo): void;
   /** The command is about to hand `transfers` sends for `units` files and folders to the session. */
   commandStarted(units: number, transfers: number): void;
   /** One of those could not be handed over (reported with error()). */
@@ -140,6 +145,7 @@ class JsonReporter implements Reporter {
     this.folders.started(i);
     this.emit({ type: "offer", ...info(i) });
   }
+  receiving(): void {}
   commandStarted(): void {}
   sendNotTaken(): void {}
   progressed(i: TransferInfo, bytes: number): void {
@@ -194,6 +200,11 @@ class HumanReporter implements Reporter, TransferOutput {
   private readonly bars = new Map<number, { bar: TransferProgress; drawnAt: number }>();
   private readonly barsOn: boolean;
   private readonly presenter = new TransferPresenter(this);
+  /**
+   * Received files offered but not yet said: "Receiving #1 a (1).txt" waits for the name it is
+   * stored under (receiving); a declined one is said by its failed line alone.
+   */
+  private readonly unsaid = new Set<number>();
   /** The bar line on stderr now ("" when none): cleared by rows, as wide as it is. */
   private drawn = "";
   private readonly gate: OutputGate;
@@ -290,7 +301,12 @@ class HumanReporter implements Reporter, TransferOutput {
     this.print(`<peer> ${displayText(text)}`, true);
   }
   offered(i: TransferInfo): void {
-    this.presenter.started(i);
+    // A folder is said by its root at its first entry (its lines name it as offered).
+    if (i.direction === "receive" && !i.folder) this.unsaid.add(i.id);
+    else this.presenter.started(i);
+  }
+  receiving(i: TransferInfo): void {
+    if (this.unsaid.delete(i.id)) this.presenter.started(i);
   }
   commandStarted(units: number, transfers: number): void {
     this.presenter.commandStarted(units, transfers);
@@ -299,12 +315,15 @@ class HumanReporter implements Reporter, TransferOutput {
     this.presenter.sendNotTaken();
   }
   progressed(i: TransferInfo, bytes: number): void {
+    this.receiving(i); // a path that did not say where the file goes still gets its line first
     this.presenter.progressed(i, bytes);
   }
   done(d: TransferDone): void {
+    this.receiving(d);
     this.presenter.finished(d);
   }
   failed(i: TransferInfo, reason: string): void {
+    this.unsaid.delete(i.id);
     this.presenter.failed(i, reason);
   }
   sessionEnded(): number {

@@ -136,6 +136,7 @@ class OneShotRun {
       chatReceived: (text) => this.reporter.chat(text),
       transferStarted: (info) => {
         if (info.direction === "send") this.reporter.offered(info);
+        else this.reporter.receiving(info);
       },
       transferProgressed: (info, bytes) => this.reporter.progressed(info, bytes),
       transferFinished: (done) => {

@@ -9,7 +9,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanup, jsonReceiver, makeTempDir, startCli } from "./helpers.ts";
+import { cleanup, connectedPair, jsonReceiver, makeTempDir, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 const TEST_MS = 30_000;
@@ -98,14 +98,40 @@ test(
     const src = makeTempDir();
     writeFileSync(join(src, TRICKY), "data");
     writeFileSync(join(src, ".env"), "SECRET=1");
+    writeFileSync(join(src, "a.txt"), "new");
     const dir = makeTempDir();
-    const receiver = startCli("receiver", ["receive", "--dir", dir, "--no-progress"]);
-    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
-    const sender = startCli("sender", ["send", join(src, TRICKY), join(src, ".env"), "--to", match[1] as string]);
-    expect(await sender.exitCode(), sender.describe()).toBe(0);
-    expect(await receiver.exitCode(), receiver.describe()).toBe(0);
-    const receiving = receiver.linesMatching(/^Receiving /).sort();
-    expect(receiving).toEqual(["Receiving #1 ab.txt (4 bytes).", "Receiving #3 _env (8 bytes)."]);
+    writeFileSync(join(dir, "a.txt"), "already here"); // so the new one is stored as "a (1).txt"
+    for (const ask of [[], ["--ask"]]) {
+      const receiver = startCli("receiver", ["receive", "--dir", dir, "--no-progress", ...ask]);
+      const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+      const paths = [join(src, TRICKY), join(src, ".env"), join(src, "a.txt")];
+      const sender = startCli("sender", ["send", ...paths, "--to", match[1] as string]);
+      if (ask.length > 0) receiver.send("y\ny\ny");
+      expect(await sender.exitCode(), sender.describe()).toBe(0);
+      expect(await receiver.exitCode(), receiver.describe()).toBe(0);
+      const receiving = receiver.linesMatching(/^Receiving /).sort();
+      const [ab, env, a] = ask.length > 0 ? ["ab (1).txt", "_env (1)", "a (2).txt"] : ["ab.txt", "_env", "a (1).txt"];
+      expect(receiving).toEqual([
+        `Receiving #1 ${ab} (4 bytes).`,
+        `Receiving #3 ${env} (8 bytes).`,
+        `Receiving #5 ${a} (3 bytes).`,
+      ]);
+    }
+  },
+  TEST_MS,
+);
+
+test(
+  "chat: the Receiving line names the file as it is stored when its name is taken",
+  async () => {
+    const { a, b } = await connectedPair();
+    writeFileSync(join(b.dir, "a.txt"), "already here");
+    const src = join(makeTempDir(), "a.txt");
+    writeFileSync(src, "new");
+    a.cli.send(`transfer ${src}`);
+    await b.cli.waitForLine(/^Saved /);
+    expect(b.cli.linesMatching(/^Receiving /)).toEqual(["Receiving #1 a (1).txt (3 bytes)."]);
+    expect(readFileSync(join(b.dir, "a (1).txt"), "utf8")).toBe("new");
   },
   TEST_MS,
 );
