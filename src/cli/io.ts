@@ -70,10 +70,14 @@ export function processIo(): CliIo {
       let subscribed = true;
       process.on("SIGINT", onInt);
       process.on("SIGTERM", onTerm);
-      // Not under nohup (SIGHUP ignored when we started): a listener would undo that.
-      void sigHupIgnored().then((ignored) => {
-        if (!ignored && subscribed) process.on("SIGHUP", onHup);
-      });
+      // Not under nohup (SIGHUP ignored when we started): a listener would undo that. Known by
+      // now (read when this module loaded), so SIGHUP is caught from here on, like the others.
+      if (hupIgnoredAtStart === false) process.on("SIGHUP", onHup);
+      else if (hupIgnoredAtStart === undefined) {
+        void hupIgnoredKnown.then((ignored) => {
+          if (!ignored && subscribed) process.on("SIGHUP", onHup);
+        });
+      }
       return () => {
         subscribed = false;
         process.off("SIGINT", onInt);
@@ -87,8 +91,18 @@ export function processIo(): CliIo {
 /**
  * Whether this process started with SIGHUP ignored (`nohup parley ...`), from /proc/self/status
  * (read off the start-up path: Bun reads it on its own thread). Unknown (no /proc): treated as
- * ignored, so the default is never undone.
+ * ignored, so the default is never undone. Read when this module loads, long before the run
+ * subscribes to signals: a listener installed first would change what /proc says (caught, not
+ * ignored), and the subscription waiting for the read left SIGHUP deadly for its first
+ * milliseconds. (node:fs's synchronous read would cost about 4 ms of start-up.)
  */
+let hupIgnoredAtStart: boolean | undefined;
+const hupIgnoredKnown: Promise<boolean> = sigHupIgnored().then((ignored) => {
+  hupIgnoredAtStart = ignored;
+  return ignored;
+});
+
+/** See hupIgnoredAtStart. */
 function sigHupIgnored(): Promise<boolean> {
   return Bun.file("/proc/self/status")
     .text()

@@ -8,9 +8,9 @@
 
 import { afterAll, afterEach, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, Cli, cleanup, connectedPair, MAIN, makeTempDir, startPeer, WAIT_MS } from "./helpers.ts";
+import { BUN, Cli, cleanup, connectedPair, MAIN, makeTempDir, ROOT, startPeer, WAIT_MS } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -35,6 +35,24 @@ test("kill -HUP a connected chat: the peer hears it left (hung up), exit 129", a
   await b.cli.waitForLine(/^alice left \(hung up\)\. Connection closed\.$/);
   expect(await a.cli.exited).toBe(129);
   expect(await b.cli.exited).toBe(0);
+}, 30_000);
+
+test("a SIGHUP the moment the run subscribes to signals is caught, not deadly", async () => {
+  // The CLI's start-up (its modules, the folder checks) comes between loading io.ts and
+  // subscribing: 200 ms stands for it. Then SIGHUP at once, before anything else can run.
+  const script = join(makeTempDir(), "hup-first.ts");
+  writeFileSync(
+    script,
+    `import { processIo } from ${JSON.stringify(join(ROOT, "src/cli/io.ts"))};
+await Bun.sleep(200);
+processIo().onSignal((signal) => { console.log("handled " + signal); process.exit(0); });
+process.kill(process.pid, "SIGHUP");
+setTimeout(() => process.exit(3), 5000);
+`,
+  );
+  const child = Bun.spawn([BUN, script], { stdout: "pipe", stderr: "pipe" });
+  expect(await child.exited).toBe(0);
+  expect(await new Response(child.stdout).text()).toBe("handled SIGHUP\n");
 }, 30_000);
 
 test("under nohup (SIGHUP ignored from the start) a SIGHUP changes nothing: the chat goes on", async () => {
