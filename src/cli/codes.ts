@@ -3,6 +3,7 @@
 import { isCodeWords, normalizeCodeWords } from "../crypto/codes.ts";
 import { formatAddress } from "../net/endpoints.ts";
 import { isLoopbackHost, UsageError } from "./flags.ts";
+import { osWords } from "./os-words.ts";
 
 export { isLoopbackHost };
 
@@ -103,9 +104,7 @@ export function readCodeFile(codeFile: string): string {
     }
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    // The OS's words, loaded on this error path only (not at start-up).
-    const { osReason } = require("../transfer/errors.ts") as typeof import("../transfer/errors.ts");
-    throw new UsageError(`cannot read ${source}: ${osReason(err)}`);
+    throw new UsageError(`cannot read ${source}: ${osWords(err)}`);
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }

@@ -6,6 +6,7 @@
 
 import { UsageError } from "./flags.ts";
 import { expandHome } from "./input.ts";
+import { osWords } from "./os-words.ts";
 
 /** @returns the absolute path; @throws UsageError when it is not a usable directory */
 export function prepareDownloadDir(dir: string): string {
@@ -26,11 +27,6 @@ export function prepareDownloadDir(dir: string): string {
   const problem = downloadDirProblem(path);
   if (problem !== undefined) throw new UsageError(cannotSaveIn(dir, problem));
   return path;
-}
-
-/** The OS's words for a failed file call; loaded on this error path only (not at start-up). */
-function osWords(err: unknown): string {
-  return (require("../transfer/errors.ts") as typeof import("../transfer/errors.ts")).osReason(err);
 }
 
 /** The line saying received files cannot go into `dir` (as the user gave it), and why. */

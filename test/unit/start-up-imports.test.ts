@@ -10,7 +10,7 @@
  */
 
 import { expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
 const SRC = resolve(import.meta.dir, "../../src");
@@ -97,4 +97,13 @@ test("no layer's index.ts (which loads the whole layer) is on the path", () => {
 
 test("the chat command itself is loaded only when it runs", () => {
   expect(reachable(["cli/main.ts"])).not.toContain("cli/chat.ts");
+});
+
+test("the CLI loads the OS's error words lazily in one place (cli/os-words.ts), not once per caller", () => {
+  const lazy = readdirSync(resolve(SRC, "cli"))
+    .filter((f) => f.endsWith(".ts"))
+    .filter((f) => readFileSync(resolve(SRC, "cli", f), "utf8").includes('require("../transfer/errors.ts")'));
+  expect(lazy).toEqual(["os-words.ts"]);
+  expect(startPath).toContain("cli/os-words.ts"); // on the path, and light: it loads nothing itself
+  expect(staticImports(resolve(SRC, "cli/os-words.ts"))).toEqual([]);
 });
