@@ -8,6 +8,8 @@
  * two cores with them: on the relay path the ends' CPU is what bounds the rate. One line
  * gives each run's relay/direct and relay/wormhole ratios, beside what the CPU alone predicts
  * for relay/direct, (S_d + R_d) / (S_r + R_r + L): medians of two runs hide how they paired up.
+ * Parley is started with the environment its launchers give Bun (src/cli/launch-env.cjs), as
+ * the `parley` command and the bench's CLI cases start it.
  * Each round also runs bench/raw-pump.ts through the same relay and direct: plain bytes, no
  * records, crypto or window, so the same line shows what the relay's hop costs any byte stream
  * on these two cores beside Parley's relay/direct.
@@ -27,6 +29,8 @@ import { WormholeServers, wormholeServersMissing } from "../test/wormhole-server
 
 const ROOT = resolve(import.meta.dir, "..");
 const MAIN = join(ROOT, "src/cli/main.ts");
+/** Parley is started as its launchers start it (`parley`, `bun run chat`: src/cli/launch-env.cjs). */
+const PARLEY_ENV = { ...process.env, ...(require("../src/cli/launch-env.cjs") as Record<string, string>) };
 
 export interface WormholeBenchResult {
   readonly name: string;
@@ -116,6 +120,7 @@ async function parleyRun(
     const recv = Bun.spawn([process.execPath, MAIN, "receive", ...flags, "--dir", dir], {
       stdout: "pipe",
       stderr: "ignore",
+      env: PARLEY_ENV,
     });
     const code = (JSON.parse(await lineWatcher(recv.stdout).wait(/"type":"code"/)) as { code: string }).code;
     const relayCpu = procCpuSeconds(servers.relay.proc.pid);
@@ -123,6 +128,7 @@ async function parleyRun(
     const send = Bun.spawn([process.execPath, MAIN, "send", file, "--to", code, ...flags], {
       stdout: "pipe",
       stderr: "ignore",
+      env: PARLEY_ENV,
     });
     const connected = lineWatcher(send.stdout)
       .wait(/"type":"connected"/)
