@@ -5,9 +5,11 @@
  * own round trips, next to Parley's in-stream chat).
  *
  *   bun bench/long-link.ts [--size 256M] [--runs 2] [--link-ms 20] [--models tcp,unbounded]
- *                          [--peer-root DIR] [--relay-recv-buffer BYTES] [--json [--rtts]]
+ *                          [--peer-root DIR] [--relay-recv-buffer BYTES] [--relay-cap BYTES] [--json [--rtts]]
  *   --peer-root: run DIR/bench/peer.ts (another tree, e.g. main's) through this tree's relay
  *   --relay-recv-buffer: the relay's --recv-buffer (bench/delay-relay.ts; its default, 32 KiB, when absent)
+ *   --relay-cap: the tcp model's in-flight cap (the relay's --cap; default: this machine's TCP
+ *     buffers, 4 MiB here): a slower path, e.g. 512K for about 512 KiB / 44 ms = 11 MiB/s
  *   --rtts: the JSON keeps every chat round trip of every run, in the order sent
  */
 
@@ -35,6 +37,7 @@ const { values } = (() => {
         models: { type: "string", default: "tcp,unbounded" },
         "peer-root": { type: "string" },
         "relay-recv-buffer": { type: "string" },
+        "relay-cap": { type: "string" },
         json: { type: "boolean", default: false },
         rtts: { type: "boolean", default: false },
       },
@@ -50,6 +53,14 @@ const linkMs = Number(values["link-ms"]);
 if (!(runs >= 1) || !(linkMs > 0)) fail("--runs and --link-ms must be positive");
 const relayReceiveBuffer = values["relay-recv-buffer"] === undefined ? undefined : Number(values["relay-recv-buffer"]);
 if (relayReceiveBuffer !== undefined && !(relayReceiveBuffer >= 0)) fail("--relay-recv-buffer must be 0 or more");
+const relayCap = (() => {
+  if (values["relay-cap"] === undefined) return undefined;
+  try {
+    return parseSize(values["relay-cap"] as string);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+})();
 const size = (() => {
   try {
     return parseSize(values.size as string);
@@ -74,7 +85,10 @@ try {
     models,
     peerScript,
     keepRtts: values.rtts as boolean,
-    ...(relayReceiveBuffer === undefined ? {} : { relayReceiveBuffer }),
+    relay: {
+      ...(relayReceiveBuffer === undefined ? {} : { receiveBuffer: relayReceiveBuffer }),
+      ...(relayCap === undefined ? {} : { cap: relayCap }),
+    },
   });
   process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatLongLink(result)}\n`);
 } finally {

@@ -41,7 +41,7 @@ async function peerTransfer(
   relayMs = 0,
   relayModel: LinkModel = "tcp",
   peerScript = "bench/peer.ts",
-  relayReceiveBuffer?: number,
+  relay: RelayOptions = {},
 ): Promise<{
   transferMs: number;
   rttP50: number;
@@ -61,7 +61,7 @@ async function peerTransfer(
     const receiver = run([peerScript, "receive", out]);
     let [, port] = await new LineReader(receiver.stdout).waitFor(/^PORT (\d+)/);
     if (relayMs > 0) {
-      [, port] = await relayTo(port as string, relayMs, relayModel, run, undefined, relayReceiveBuffer);
+      [, port] = await relayTo(port as string, relayMs, relayModel, run, undefined, relay);
     }
     const sender = run([peerScript, "send", port as string, ...sendArgs]);
     const [code] = await Promise.all([sender.exited, receiver.exited]);
@@ -77,6 +77,15 @@ async function peerTransfer(
 export type LinkModel = "tcp" | "unbounded";
 
 /**
+ * bench/delay-relay.ts's options: its sockets' receive buffer (--recv-buffer, bytes) and the
+ * tcp model's in-flight cap (--cap, bytes: a slower path, cap / round trip); its defaults when absent.
+ */
+export interface RelayOptions {
+  readonly receiveBuffer?: number;
+  readonly cap?: number;
+}
+
+/**
  * Starts bench/delay-relay.ts in front of `port` (and of `alsoPort` on a second port of the same
  * hop); resolves with the match of its "RELAY <port> [<also-port>]" line.
  */
@@ -86,11 +95,12 @@ async function relayTo(
   model: LinkModel,
   run: (args: string[]) => Proc,
   alsoPort?: number,
-  receiveBuffer?: number,
+  options: RelayOptions = {},
 ) {
   const also = alsoPort === undefined ? [] : ["--also", String(alsoPort)];
-  const buffer = receiveBuffer === undefined ? [] : ["--recv-buffer", String(receiveBuffer)];
-  const relay = run(["bench/delay-relay.ts", port, String(relayMs), "--model", model, ...also, ...buffer]);
+  const buffer = options.receiveBuffer === undefined ? [] : ["--recv-buffer", String(options.receiveBuffer)];
+  const cap = options.cap === undefined ? [] : ["--cap", String(options.cap)];
+  const relay = run(["bench/delay-relay.ts", port, String(relayMs), "--model", model, ...also, ...buffer, ...cap]);
   return new LineReader(relay.stdout).waitFor(/^RELAY (\d+)(?: (\d+))?/);
 }
 
@@ -123,7 +133,7 @@ async function socatThroughRelay(
   file: string,
   relayMs: number,
   model: LinkModel,
-  relayReceiveBuffer?: number,
+  relay: RelayOptions = {},
 ): Promise<{ mibps: number; echoRtts: number[] }> {
   const out = join(work, "long-link-socat.bin");
   rmSync(out, { force: true });
@@ -153,7 +163,7 @@ async function socatThroughRelay(
         return proc;
       },
       echoServer.port,
-      relayReceiveBuffer,
+      relay,
     );
     probe = await startEchoProbe(Number(echoPort), PEER_CHAT_MS);
     const t0 = performance.now();
@@ -263,8 +273,8 @@ export async function longLinkRate(
     models?: readonly LinkModel[];
     peerScript?: string;
     keepRtts?: boolean;
-    /** The relay's --recv-buffer (bytes; its own default when absent). */
-    relayReceiveBuffer?: number;
+    /** The relay's --recv-buffer and --cap (its own defaults when absent). */
+    relay?: RelayOptions;
   } = {},
 ) {
   const models = options.models ?? (["tcp", "unbounded"] as const);
@@ -282,7 +292,7 @@ export async function longLinkRate(
         linkMs,
         model,
         options.peerScript,
-        options.relayReceiveBuffer,
+        options.relay,
       );
       rmSync(out, { recursive: true, force: true });
       const run = {
@@ -296,7 +306,7 @@ export async function longLinkRate(
       };
       parley.get(model)?.push(run);
       if (socat) {
-        socatMibps.get(model)?.push(await socatThroughRelay(work, file, linkMs, model, options.relayReceiveBuffer));
+        socatMibps.get(model)?.push(await socatThroughRelay(work, file, linkMs, model, options.relay));
       }
     }
   }

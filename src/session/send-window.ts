@@ -78,6 +78,12 @@ const YOUNG_GROWTH = 0.75;
 const FRAME_STEP_BYTES = 4 * 1024;
 /** Off a short path the kernel holds at most a sixteenth of the window unsent, in steps of this, at least this. */
 const UNSENT_STEP_BYTES = 16 * 1024;
+/**
+ * ...and on a long path at most this long at the delivery rate: a chat line waits behind all
+ * of it. The socket reads as writable again once half is left, so the sender has half this
+ * long to refill it before the path runs dry.
+ */
+const UNSENT_MS = 6;
 
 /** `fraction` of `bytes`, rounded down to whole `step`s, within [step, most]. */
 export function stepsOf(bytes: number, fraction: number, step: number, most: number): number {
@@ -217,11 +223,17 @@ export class SendWindow {
   /**
    * The most the kernel should hold unsent (TCP_NOTSENT_LOWAT), 0 for no limit: none on a short
    * path; else a sixteenth of the window (UNSENT_STEP_BYTES at least, LONG_PATH_UNSENT_BYTES
-   * at most), so it is small from a transfer's first frame until a round trip shows the path.
+   * at most), so it is small from a transfer's first frame until a round trip shows the path;
+   * and on a long path no more than UNSENT_MS at the highest delivery rate of the last second.
+   * A window never shrinks below its floor (1.5 MiB), so on a slow path a sixteenth of it was
+   * many milliseconds of the path: 96 KiB is 8 ms at 12 MB/s (100 Mbit/s), 80 ms at 1.2.
    */
   get unsentCap(): number {
     if (this.shortPath) return 0;
-    return stepsOf(this.size, 1 / 16, UNSENT_STEP_BYTES, LONG_PATH_UNSENT_BYTES);
+    const ofWindow = stepsOf(this.size, 1 / 16, UNSENT_STEP_BYTES, LONG_PATH_UNSENT_BYTES);
+    const rate = this.rates[0]?.bytesPerMs;
+    if (rate === undefined || !this.longPath) return ofWindow;
+    return Math.min(ofWindow, stepsOf(rate * UNSENT_MS, 1, UNSENT_STEP_BYTES, LONG_PATH_UNSENT_BYTES));
   }
 
   /** The shortest clean round trip seen so far, ms (Infinity before the first). */

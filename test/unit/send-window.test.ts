@@ -134,6 +134,24 @@ describe("SendWindow", () => {
     expect(rounds.at(-1)).toBe(WINDOW_CAP_BYTES);
   });
 
+  test("on a slow long path the unsent cap is a few ms of the path, not a sixteenth of the window's floor", () => {
+    // 12 MB/s (100 Mbit/s) over 40 ms: the window stays at its floor (1.5 MiB, a sixteenth of
+    // which is 96 KiB: 8 ms of this path ahead of every chat line); the cap is 6 ms of it.
+    const slow = new SendWindow();
+    simulate(slow, 40, 12_000, 3_000);
+    expect(slow.longPath).toBe(true);
+    expect(slow.bytes).toBe(WINDOW_BYTES);
+    expect(slow.unsentCap).toBe(64 * 1024); // 72 KB in 16 KiB steps
+    // At 1.2 MB/s, the smallest step.
+    const slower = new SendWindow();
+    simulate(slower, 40, 1_200, 6_000);
+    expect(slower.unsentCap).toBe(16 * 1024);
+    // A fast path keeps the cap (6 ms of 100 MB/s is far above it).
+    const fast = new SendWindow();
+    simulate(fast, 40, 100_000, 2_000);
+    expect(fast.unsentCap).toBe(LONG_PATH_UNSENT_BYTES);
+  });
+
   test("while we chat on a long path a frame is at most half the unsent cap; not chatting, a whole record", () => {
     // The socket reads as writable once its unsent bytes fall under half the cap: a frame no
     // larger than that is taken whole, so no record's tail waits in userspace ahead of a line.
