@@ -2,8 +2,9 @@
  * The mailbox flow's bench: Parley through a local transit relay (--no-listen on both sides)
  * vs Parley on the direct path found through the same mailbox vs the wormhole CLI
  * (`wormhole send --no-listen` -> `wormhole receive --no-listen`) through the same relay, one
- * file of --size, --runs interleaved runs; and the time from starting the joining side to its
- * `connected` event. Timed from the sender's start until both processes have exited. Also CPU
+ * file of --size, --runs interleaved runs (relay first, then direct; the other way round every
+ * other round); and the time from starting the joining side to its `connected` event. Timed
+ * from the sender's start until both processes have exited. Also CPU
  * (user+sys, start-up included) per GiB of each end and of the relay process, which shares the
  * two cores with them: on the relay path the ends' CPU is what bounds the rate. One line
  * gives each run's relay/direct and relay/wormhole ratios, beside what the CPU alone predicts
@@ -254,15 +255,16 @@ export async function runWormholeBench(sizeBytes: number, runs: number): Promise
       into.cpuPerGiB.push(perGiB(f));
     };
     for (let i = 0; i < runs; i++) {
-      const r = await parleyRun(servers, file, true);
-      record(relay, r);
-      connectMs.push(r.connectMs);
-      const d = await parleyRun(servers, file, false);
-      record(direct, d);
-      connectMs.push(d.connectMs);
+      // Every other round the direct runs go first, so neither path always follows the same case.
+      const paths = i % 2 === 0 ? [true, false] : [false, true];
+      for (const throughRelay of paths) {
+        const p = await parleyRun(servers, file, throughRelay);
+        record(throughRelay ? relay : direct, p);
+        connectMs.push(p.connectMs);
+      }
       record(wormhole, await wormholeRun(servers, file));
-      record(pumpRelay, await pumpRun(servers, file, true));
-      record(pumpDirect, await pumpRun(servers, file, false));
+      for (const throughRelay of paths)
+        record(throughRelay ? pumpRelay : pumpDirect, await pumpRun(servers, file, throughRelay));
       const cpu = (c: typeof relay) => {
         const last = c.cpuPerGiB.at(-1);
         return last ? ` (cpu/GiB ${last.send.toFixed(2)}+${last.receive.toFixed(2)}+${last.relay.toFixed(2)})` : "";
