@@ -8,6 +8,7 @@
 import { parseWormholeCode } from "../crypto/wormhole-code.ts";
 import type { Terminal } from "../ui/index.ts";
 import type { ChatOptions } from "./args.ts";
+import { codeOnCommandLineNote } from "./codes.ts";
 import type { PeerLink } from "./connect.ts";
 import { describeMeetFailure, MailboxMeet } from "./mailbox-meet.ts";
 import type { MailboxConfig } from "./mailbox-options.ts";
@@ -39,6 +40,8 @@ export class MailboxChat {
    */
   async run(): Promise<number> {
     const given = this.options.connect ?? this.options.peerCode;
+    const note = codeOnCommandLineNote(this.options.connect);
+    if (note) this.terminal.print(note);
     if (given !== undefined) this.join(given);
     else {
       this.start(undefined);

@@ -11,6 +11,7 @@ import type { OfferDecision, TransferInfo } from "../session/index.ts";
 import type { PlainPeer } from "../session/plain-peer.ts";
 import { StreamReceiver } from "../transfer/index.ts";
 import type { ReceiveOptions, SendOptions } from "./command-args.ts";
+import { codeOnCommandLineNote } from "./codes.ts";
 import type { PeerLink } from "./connect.ts";
 import { EXIT_TRANSFER } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
@@ -110,6 +111,8 @@ export async function runWithMailbox(io: MailboxCommandIo, peer: string | undefi
   if (given !== undefined && code === undefined) {
     throw new UsageError(`"${given}" is not a mailbox code (like 7-purple-sausage)`);
   }
+  const note = codeOnCommandLineNote(peer);
+  if (note) reporter.note(note);
   const other = (c: string) =>
     io.role === "send"
       ? `parley receive ${c} (with the same mailbox), or wormhole receive ${c}`

@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { WormholeServer } from "../wormhole-servers.ts";
-import { type Cli, cleanup, closedPort, makeTempDir, startCli, WAIT_MS } from "./helpers.ts";
+import { BUN, Cli, cleanup, closedPort, MAIN, makeTempDir, startCli, WAIT_MS } from "./helpers.ts";
 import { events, type JsonEvent, parleyCode, useWormholeServers } from "./wormhole-kit.ts";
 
 const kit = useWormholeServers("mailbox CLI tests (test/e2e/mailbox-cli.test.ts)");
@@ -148,6 +148,31 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
       }
     }
   }, 60_000);
+
+  test("a mailbox code on the command line is said to be visible (ps), as in the direct flow; PARLEY_CODE is not", async () => {
+    const note =
+      "Note: the code is on this command line, which other users of this machine can see (ps); PARLEY_CODE or --code-file keep it private.";
+    const onArgv = [
+      startCli("receive", ["receive", "99999-purple-sausage", ...mailbox(), "--dir", makeTempDir()]),
+      startCli("send", ["send", "--text", "hi", "--to", "99999-purple-sausage", ...mailbox()]),
+      startCli("chat", ["--connect", "99999-purple-sausage", ...mailbox(), "--dir", makeTempDir()]),
+    ];
+    for (const cli of onArgv) {
+      cli.endInput();
+      expect(await cli.exitCode()).toBe(2);
+      expect(
+        cli.lines.filter((l) => l.startsWith("Note:")),
+        cli.describe(),
+      ).toEqual([note]);
+    }
+    const cli = new Cli(
+      "receive",
+      [],
+      ["env", "PARLEY_CODE=99999-purple-sausage", BUN, MAIN, "receive", ...mailbox(), "--dir", makeTempDir()],
+    );
+    expect(await cli.exitCode()).toBe(2);
+    expect(cli.stdout).not.toContain("Note:");
+  }, 30_000);
 
   test("the relay killed mid-transfer: both sides fail clearly, the .part stays; the same send with a new code resumes", async () => {
     const relay = await WormholeServer.start("transitrelay");
