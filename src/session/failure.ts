@@ -45,3 +45,23 @@ export function reportFailure(events: SessionEvents, info: TransferInfo, f: Fail
 
 /** Ids of transfers that ended, kept so late frames for them are known (bounded, oldest dropped). */
 export const MAX_REMEMBERED_ENDED = 1024;
+
+/**
+ * A socket's error in words, from its OS code: the runtime's own text ("ECONNRESET: connection
+ * reset by peer, read") is not for people. Unknown codes keep that text.
+ */
+export function socketErrorWords(err: Error): string {
+  switch ((err as { code?: unknown }).code) {
+    case "ECONNRESET":
+      return "the peer's side reset it (its program ended without closing it, or something on the way cut it)";
+    case "ETIMEDOUT":
+      return "it timed out (no answer from the peer's machine)";
+    case "EPIPE":
+      return "the peer's side had already closed it";
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return "the peer's network cannot be reached any more";
+    default:
+      return err.message;
+  }
+}

@@ -34,7 +34,7 @@ import type { ChannelClose, FrameChannel } from "./channel.ts";
 import { chatTrace } from "./chat-trace.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Direction, SessionEvents, TransferInfo } from "./events.ts";
-import { type Failure, ownFailure } from "./failure.ts";
+import { type Failure, ownFailure, socketErrorWords } from "./failure.ts";
 import { type Decline, IncomingTransfers, type OfferDecision } from "./incoming.ts";
 import { IncomingSinks } from "./incoming-sinks.ts";
 import { Keepalive } from "./keepalive.ts";
@@ -383,7 +383,7 @@ export class Session {
     const reason = why.protocol
       ? `the peer broke the protocol (${why.protocol.message})`
       : why.error
-        ? `connection lost: ${why.error.message}`
+        ? `connection lost: ${socketErrorWords(why.error)}`
         : "connection lost: the peer closed the connection without saying goodbye";
     this.state = "closed";
     this.stopTimers();

@@ -2,6 +2,7 @@
 
 import { expect, test } from "bun:test";
 import { failureWords, peerReasonWords } from "../../src/cli/reason-words.ts";
+import { socketErrorWords } from "../../src/session/failure.ts";
 import type { TransferInfo } from "../../src/session/index.ts";
 
 const sent: TransferInfo = { id: 1, direction: "send", name: "a.bin", size: 1234 };
@@ -61,4 +62,15 @@ test.each([
   [received, { by: "us", code: "E_LEAVING", declined: true }, "declined: the receiver is leaving"],
 ] as const)("our own %o %o -> %s", (info, why, words) => {
   expect(failureWords(info, why.code, why)).toBe(words);
+});
+
+test("a lost socket's error is said from its OS code, not in the runtime's text", () => {
+  const reset = Object.assign(new Error("ECONNRESET: connection reset by peer, read"), { code: "ECONNRESET" });
+  expect(socketErrorWords(reset)).toBe(
+    "the peer's side reset it (its program ended without closing it, or something on the way cut it)",
+  );
+  expect(socketErrorWords(Object.assign(new Error("x"), { code: "ETIMEDOUT" }))).toBe(
+    "it timed out (no answer from the peer's machine)",
+  );
+  expect(socketErrorWords(new Error("something else"))).toBe("something else");
 });
