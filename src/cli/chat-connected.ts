@@ -14,7 +14,7 @@ import { formatBytes } from "../ui/progress.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { Terminal } from "../ui/terminal.ts";
 import { parseTransferPaths } from "./input.ts";
-import { failureWords } from "./reason-words.ts";
+import { failureWords, resumeHint } from "./reason-words.ts";
 import {
   NOTHING_SENT,
   planSends,
@@ -106,7 +106,8 @@ export class ChatWithPeer {
     transferStarted: (info) => this.presenter.started(info),
     transferProgressed: (info, bytes) => this.presenter.progressed(info, bytes),
     transferFinished: (done) => this.presenter.finished(done),
-    transferFailed: (info, reason, _code, peer) => this.presenter.failed(info, failureWords(info, reason, peer)),
+    transferFailed: (info, reason, code, peer) =>
+      this.presenter.failed(info, failureWords(info, reason, peer) + resumeHint(info, code, peer)),
   };
 
   /** The session ended: a folder still missing entries ends with its summary. */

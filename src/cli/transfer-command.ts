@@ -18,7 +18,7 @@ import { UsageError } from "./flags.ts";
 import { expandHome } from "./input.ts";
 import { type CliIo, SIGNAL_WORDS } from "./io.ts";
 import { runWithMailbox } from "./mailbox-command.ts";
-import { failureWords } from "./reason-words.ts";
+import { failureWords, resumeHint } from "./reason-words.ts";
 import { makeReporter, type Reporter } from "./reporter.ts";
 import {
   NOTHING_SENT,
@@ -144,7 +144,7 @@ class OneShotRun {
         if (done.direction === "send" && this.session) this.hooks.settled(this.session);
       },
       transferFailed: (info, reason, code, peer) => {
-        this.reporter.failed(info, failureWords(info, reason, peer), code);
+        this.reporter.failed(info, failureWords(info, reason, peer) + resumeHint(info, code, peer), code);
         // A file offered to a one-shot sender is declined: that is not the send failing.
         if (this.role === "send" && info.direction === "receive") return;
         this.record(INTEGRITY_CODES.has(code) ? EXIT_INTEGRITY : EXIT_TRANSFER);

@@ -1,7 +1,7 @@
 /** The CLI's one map from a peer's reason code (and token) to words. */
 
 import { expect, test } from "bun:test";
-import { failureWords, peerReasonWords } from "../../src/cli/reason-words.ts";
+import { failureWords, peerReasonWords, resumeHint } from "../../src/cli/reason-words.ts";
 import { socketErrorWords } from "../../src/session/failure.ts";
 import type { TransferInfo } from "../../src/session/index.ts";
 
@@ -62,6 +62,20 @@ test.each([
   [received, { by: "us", code: "E_LEAVING", declined: true }, "declined: the receiver is leaving"],
 ] as const)("our own %o %o -> %s", (info, why, words) => {
   expect(failureWords(info, why.code, why)).toBe(words);
+});
+
+test("resumeHint: a file cut by a lost connection or the peer's Ctrl-C; never a stream, a folder entry or another failure", () => {
+  const file: TransferInfo = { id: 1, direction: "receive", name: "a.bin", size: 10 };
+  const mine: TransferInfo = { ...file, direction: "send" };
+  const interrupted = { by: "peer", said: "cancel", code: "E_INTERRUPTED" } as const;
+  expect(resumeHint(file, "E_CONNECTION")).toBe(" (the sender sending it again resumes it)");
+  expect(resumeHint(mine, "E_CONNECTION")).toBe(" (sending it again resumes it)");
+  expect(resumeHint(file, "E_CANCELLED", interrupted)).toBe(" (the sender sending it again resumes it)");
+  expect(resumeHint({ ...file, size: null }, "E_CONNECTION")).toBe("");
+  const folder = { group: 1, root: "p", path: ["a.bin"], entries: 2, bytes: 10 };
+  expect(resumeHint({ ...file, folder }, "E_CONNECTION")).toBe("");
+  expect(resumeHint(file, "E_BAD_CHECKSUM")).toBe("");
+  expect(resumeHint(file, "E_CANCELLED", { by: "peer", said: "cancel", code: "E_CANCELLED" })).toBe("");
 });
 
 test("a lost socket's error is said from its OS code, not in the runtime's text", () => {
