@@ -44,6 +44,23 @@ import { type FileWrites, WriteBehind } from "./write-behind.ts";
 export const PART_SUFFIX = ".part";
 /** Largest single write() into the file. */
 const WRITE_PIECE_BYTES = 256 * 1024;
+/** A piece that would start on a WRITE_PIECE_BYTES boundary writes this much (a page) first, alone. */
+const ALIGNED_LEAD_BYTES = 4096;
+
+/**
+ * Bytes of the next write() at file offset `position` with `left` bytes to go: at most
+ * WRITE_PIECE_BYTES, but a piece that starts on a WRITE_PIECE_BYTES boundary is its first page
+ * only (the next piece, a page further, is not on one). Whole 256 KiB writes at 256 KiB-aligned
+ * offsets let the page cache take one 256 KiB folio each, and on this VM kind (memory the host
+ * has taken back, faulted in again on first touch) their copy cost several times more: both ways
+ * through the CLI the receiving side's page-cache copy was 22% of its samples against 3%, system
+ * time 1.4-2.3 against 0.9-1.2 s a side (docs/DESIGN-NOTES.md, "Writes that start on a 256 KiB
+ * boundary"). The sender's frames are aligned so whenever its first frames are whole chunks.
+ */
+export function writePieceBytes(position: number, left: number): number {
+  const n = Math.min(left, WRITE_PIECE_BYTES);
+  return position % WRITE_PIECE_BYTES === 0 && n > ALIGNED_LEAD_BYTES ? ALIGNED_LEAD_BYTES : n;
+}
 /** An executable file's mode before the umask (rwxr-xr-x). */
 const EXEC_MODE = 0o755;
 /** Names tried before giving up ("name (1).ext" ... "name (999).ext"): each try is a file system call. */
@@ -228,10 +245,11 @@ export class FileReceiver implements ResumableSink {
     try {
       // At most WRITE_PIECE_BYTES a call: 512 KiB-1 MiB write()s into a new file were 3-7x
       // slower on this kind of VM (shared/notes/bun-measurements.md, pitfall 5); 64 KiB pieces
-      // cost measurably more syscalls (paired runs: 256 KiB was 6% faster end to end).
+      // cost measurably more syscalls (paired runs: 256 KiB was 6% faster end to end). None
+      // starts on a 256 KiB boundary with more than a page (writePieceBytes).
       let done = 0;
       while (done < bytes.length) {
-        const n = Math.min(bytes.length - done, WRITE_PIECE_BYTES);
+        const n = writePieceBytes(this.received + done, bytes.length - done);
         if (this.writer) {
           this.writer.write(bytes.subarray(done, done + n), this.received + done);
           done += n;

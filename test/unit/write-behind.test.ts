@@ -2,7 +2,8 @@
  * WriteBehind on fake file calls and a fake clock: synchronous while writes are quick, the
  * thread pool for a span after a slow one, bounded memory, the descriptor kept open while
  * writes are in flight, and errors reported once. Then a FileReceiver on a real file whose
- * writes are made to look slow: the bytes it holds back count as its backlog until written.
+ * writes are made to look slow: the bytes it holds back count as its backlog until written; and
+ * one whose writes are recorded: none starts on a 256 KiB boundary with more than a page.
  */
 
 import { afterEach, expect, test } from "bun:test";
@@ -15,6 +16,8 @@ import { FileReceiver } from "../../src/transfer/file-receiver.ts";
 import { ASYNC_SPAN_BYTES, type FileWrites, SLOW_WRITE_MS, WriteBehind } from "../../src/transfer/write-behind.ts";
 
 const PIECE = 256 * 1024;
+/** What FileReceiver writes alone from a 256 KiB boundary (writePieceBytes): a page. */
+const LEAD = 4096;
 
 type Done = (err: NodeJS.ErrnoException | null, written: number) => void;
 
@@ -192,13 +195,56 @@ test("a FileReceiver with slow writes holds bytes back as backlog, says when the
   const chunk = new Uint8Array(PIECE);
   for (let i = 0; i < 3; i++) receiver.write(chunk.fill(i + 1));
   expect(receiver.received).toBe(size);
-  expect(receiver.backlog).toBe(2 * PIECE); // the first write was slow: the other two are in flight
+  // The first write (the first record's first page: writePieceBytes) was slow: the rest of the
+  // bytes are in flight, in five writes (each record's first page apart).
+  expect(receiver.backlog).toBe(size - LEAD);
   await allOut;
-  expect(flushed).toBe(2);
+  expect(flushed).toBe(5);
   const stored = receiver.finish();
   const bytes = readFileSync(stored.path);
   expect(bytes.length).toBe(size);
   for (let i = 0; i < 3; i++) expect(bytes[i * PIECE + 5]).toBe(i + 1);
+});
+
+test("a FileReceiver never writes more than a page from a 256 KiB boundary: such a piece's first page goes alone", () => {
+  const dir = mkdtempSync(join(tmpdir(), "parley-write-behind-"));
+  dirs.push(dir);
+  const calls: Array<[position: number, length: number]> = [];
+  const recording: FileWrites = {
+    now: () => 0,
+    writeSync: (fd, bytes, offset, length, position) => {
+      calls.push([position, length]);
+      return writeSync(fd, bytes, offset, length, position);
+    },
+    write: (fd, bytes, offset, length, position, done) => {
+      calls.push([position, length]);
+      write(fd, bytes, offset, length, position, done);
+    },
+  };
+  // Three records from the file's start (every piece on a boundary), then 1,000 bytes and a
+  // record that crosses the next boundary.
+  const size = 3 * PIECE + 1_000 + PIECE;
+  const receiver = FileReceiver.open(dir, "g.bin", 1, size, "xxh3", {}, { writeBehind: recording });
+  const chunk = new Uint8Array(PIECE);
+  for (let i = 0; i < 3; i++) receiver.write(chunk.fill(i + 1));
+  receiver.write(new Uint8Array(1_000).fill(9));
+  receiver.write(chunk.fill(4));
+  for (const [position, length] of calls) {
+    expect(length).toBeLessThanOrEqual(PIECE);
+    if (position % PIECE === 0) expect(length).toBeLessThanOrEqual(LEAD);
+  }
+  expect(calls.slice(0, 2)).toEqual([
+    [0, LEAD],
+    [LEAD, PIECE - LEAD],
+  ]);
+  // 1,000 bytes at 768 KiB: a page alone is more than them, so they go in one write.
+  expect(calls).toContainEqual([3 * PIECE, 1_000]);
+  expect(calls.reduce((sum, [, length]) => sum + length, 0)).toBe(size);
+  const bytes = readFileSync(receiver.finish().path);
+  expect(bytes.length).toBe(size);
+  for (let i = 0; i < 3; i++)
+    expect([bytes[i * PIECE], bytes[i * PIECE + LEAD], bytes[(i + 1) * PIECE - 1]]).toEqual([i + 1, i + 1, i + 1]);
+  expect([bytes[3 * PIECE], bytes[3 * PIECE + 999], bytes[3 * PIECE + 1_000], bytes[size - 1]]).toEqual([9, 9, 4, 4]);
 });
 
 test("IncomingSinks hands its slow-write mark to the files it opens (a relayed session's RELAY_SLOW_WRITE_MS)", () => {
@@ -221,5 +267,6 @@ test("IncomingSinks hands its slow-write mark to the files it opens (a relayed s
   expect(relayed.backlog).toBe(0); // both written at once: neither was slow by the relay's mark
   const plain = new IncomingSinks(dir, clocked).open(offer(3, "p.bin"), "xxh3", {});
   for (let i = 0; i < 2; i++) plain.write(chunk);
-  expect(plain.backlog).toBe(PIECE); // by the default mark the first was slow: the second is in flight
+  // By the default mark the first write (the first record's first page) was slow: the rest is in flight.
+  expect(plain.backlog).toBe(2 * PIECE - LEAD);
 });
