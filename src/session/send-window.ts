@@ -84,6 +84,11 @@ const UNSENT_STEP_BYTES = 16 * 1024;
  * long to refill it before the path runs dry.
  */
 const UNSENT_MS = 6;
+/**
+ * On a long path a frame is at most this long at the delivery rate (FRAME_STEP_BYTES steps): the
+ * first line after a silence waits behind the rest of the frame being written.
+ */
+const FRAME_MS = 10;
 
 /** `fraction` of `bytes`, rounded down to whole `step`s, within [step, most]. */
 export function stepsOf(bytes: number, fraction: number, step: number, most: number): number {
@@ -212,12 +217,20 @@ export class SendWindow {
    * these frames 4-10 KB (p90 33 KB). The frames are cut from one 256 KiB read (FileSender), but
    * each is a record and a write of its own: the sender's CPU per GiB there rose by about a
    * third (docs/DESIGN-NOTES.md, "The long link"), so not while only the file goes.
+   * And on a long path a frame is at most FRAME_MS at the highest delivery rate of the last
+   * second: a line typed after a silence (not chatting) waits behind the rest of a whole frame,
+   * and on a slow path a 256 KiB one was 45 ms of 5.7 MB/s, 210 ms of 1.2. Paths above 26 MB/s
+   * keep whole records.
    */
   frameBytes(most = CHUNK_BYTES, chatting = false): number {
     if (this.shortPath) return most;
-    const quarter = stepsOf(this.size, 1 / 4, FRAME_STEP_BYTES, most);
-    if (!chatting) return quarter;
-    return Math.min(quarter, Math.max(FRAME_STEP_BYTES, this.unsentCap / 2));
+    let bytes = stepsOf(this.size, 1 / 4, FRAME_STEP_BYTES, most);
+    const rate = this.rates[0]?.bytesPerMs;
+    if (rate !== undefined && this.longPath) {
+      bytes = Math.min(bytes, stepsOf(rate * FRAME_MS, 1, FRAME_STEP_BYTES, most));
+    }
+    if (!chatting) return bytes;
+    return Math.min(bytes, Math.max(FRAME_STEP_BYTES, this.unsentCap / 2));
   }
 
   /**

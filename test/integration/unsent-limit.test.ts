@@ -128,7 +128,10 @@ test("a cold receiver's slow first ACK does not read as a long path: the cap is 
 });
 
 test("with a peer that ACKs early the window starts young: small frames that grow as ACKs come", () => {
-  const { payloads, firstWindow } = sendWithRoundTrips(Array(12).fill(40), true);
+  // 8 ms round trips: a long path that carries a turn's 512 KiB a round (64 MB/s), fast enough
+  // that frames are not held to 10 ms of its rate (send-window.ts FRAME_MS; at 40 ms a round
+  // this one would be a 13 MB/s path).
+  const { payloads, firstWindow } = sendWithRoundTrips(Array(12).fill(8), true);
   expect(firstWindow).toBe(YOUNG_WINDOW_BYTES);
   expect(payloads[0]).toBeLessThanOrEqual(YOUNG_WINDOW_BYTES);
   expect(payloads).toEqual([...payloads].sort((a, b) => a - b)); // never shrink on the way up
@@ -145,8 +148,8 @@ test("while we chat on a long path, frames are at most half the unsent cap, so t
   expect(cap).toBeGreaterThan(0);
   expect(payloads.at(-1)).toBe(cap / 2);
   expect(payloads.every((p) => p <= LONG_PATH_UNSENT_BYTES / 2)).toBe(true);
-  // Without chat the same path gets whole records (the test above).
-  expect(sendWithRoundTrips(Array(12).fill(40), true).payloads.at(-1)).toBe(CHUNK_BYTES);
+  // Without chat a path fast enough gets whole records (the test above).
+  expect(sendWithRoundTrips(Array(12).fill(8), true).payloads.at(-1)).toBe(CHUNK_BYTES);
 });
 
 test("a young window on a short path goes to whole frames at the first clean ACK", () => {

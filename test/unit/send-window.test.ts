@@ -152,6 +152,22 @@ describe("SendWindow", () => {
     expect(fast.unsentCap).toBe(LONG_PATH_UNSENT_BYTES);
   });
 
+  test("on a slow long path a frame is at most 10 ms of the path, chatting or not", () => {
+    // 5.7 MB/s over 40 ms: a quarter of the window (256 KiB) would be 45 ms of this path
+    // ahead of a line typed after a silence. (The rate the window reads off bunched ACKs is
+    // a little above the path's, hence a range.)
+    const slow = new SendWindow();
+    simulate(slow, 40, 5_700, 3_000);
+    expect(slow.longPath).toBe(true);
+    expect(slow.frameBytes()).toBeGreaterThanOrEqual(48 * 1024);
+    expect(slow.frameBytes()).toBeLessThanOrEqual(72 * 1024);
+    expect(slow.frameBytes(FRAME, true)).toBeLessThanOrEqual(slow.unsentCap / 2);
+    // A fast long path keeps whole records.
+    const fast = new SendWindow();
+    simulate(fast, 40, 100_000, 2_000);
+    expect(fast.frameBytes()).toBe(FRAME);
+  });
+
   test("while we chat on a long path a frame is at most half the unsent cap; not chatting, a whole record", () => {
     // The socket reads as writable once its unsent bytes fall under half the cap: a frame no
     // larger than that is taken whole, so no record's tail waits in userspace ahead of a line.
