@@ -7,7 +7,7 @@
  */
 
 import { lstatSync, readdirSync, type Stats } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { osReason, TransferError } from "./errors.ts";
 
 export interface FolderItem {
@@ -83,7 +83,9 @@ export function walkFolder(folder: string): FolderListing {
     if (items.length === itemsBefore && rel.length > 0) items.push({ kind: "dir", path: dir, rel, size: 0 });
   };
   visit(folder, []);
-  const root = basename(folder.replace(/\/+$/, "")) || "folder";
+  // The folder's own name, also for "." or "..": its name from the path as given would be "."
+  // or "..", which the receiver cannot store (it became "received-file").
+  const root = basename(resolve(folder)) || "folder";
   if (items.length === 0) items.push({ kind: "dir", path: folder, rel: [], size: 0 }); // the folder itself, empty
   return { root, items, bytes, skipped };
 }

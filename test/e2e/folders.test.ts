@@ -9,7 +9,7 @@ import { afterEach, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { cleanup, connectedPair, makeTempDir, startCli } from "./helpers.ts";
+import { BUN, Cli, cleanup, connectedPair, MAIN, makeTempDir, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -93,4 +93,25 @@ test("parley send <folder> into parley receive: identical tree, exit 0; an empty
   expect(sender.linesMatching(/^Folder photos: the receiver saved 25 entries/)).toHaveLength(1);
   // No file in it, so no checksum: the line does not claim one matched.
   expect(sender.linesMatching(/^Folder nothing-here/)).toEqual(["Folder nothing-here: the receiver saved 1 entry."]);
+}, 60_000);
+
+test("parley send . (and ..) sends the folder under its own name, not as '.'", async () => {
+  const trip = join(makeTempDir(), "trip");
+  mkdirSync(join(trip, "day1"), { recursive: true });
+  writeFileSync(join(trip, "day1", "a.txt"), "a");
+  for (const [path, cwd] of [
+    [".", trip],
+    ["..", join(trip, "day1")],
+  ] as const) {
+    const dir = makeTempDir();
+    const receiver = startCli("receiver", ["receive", "--dir", dir, "--json"]);
+    const { line } = await receiver.waitForLine(/"type":"listening"/);
+    const code = (JSON.parse(line) as { code: string }).code;
+    const sender = new Cli("sender", [], [BUN, MAIN, "send", path, "--to", code], cwd);
+    expect(await sender.exitCode()).toBe(0);
+    expect(await receiver.exitCode()).toBe(0);
+    expect(readdirSync(dir)).toEqual(["trip"]);
+    expect(readFileSync(join(dir, "trip", "day1", "a.txt"), "utf8")).toBe("a");
+    expect(sender.linesMatching(/^Sending folder /)).toEqual(["Sending folder trip (1 entry, 1 byte)."]);
+  }
 }, 60_000);
