@@ -48,7 +48,10 @@ export const RECEIVE_OPTIONS = {
   dir: { type: "string", value: "DIR", help: "where files are saved (default: current directory); never overwrites" },
   stdout: { type: "boolean", help: "write the one received file to standard output (messages to stderr)" },
   "code-file": OPTIONS["code-file"],
-  ask: { type: "boolean", help: "show each offer (name, size) and ask y/n before accepting, one at a time" },
+  ask: {
+    type: "boolean",
+    help: "show each offer (name, size; a folder once) and ask y/n before accepting, one at a time",
+  },
   yes: { type: "boolean", help: "accept without asking (overrides --ask)" },
   port: OPTIONS.port,
   host: OPTIONS.host,

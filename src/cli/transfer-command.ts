@@ -11,7 +11,7 @@ import { Asker, sanitizeForTerminal } from "../ui/index.ts";
 import { codeOnCommandLineNote } from "./codes.ts";
 import type { ReceiveOptions, SendOptions } from "./command-args.ts";
 import { dialTarget, PeerLink } from "./connect.ts";
-import { sizeWords } from "./counts.ts";
+import { count, sizeWords } from "./counts.ts";
 import { prepareDownloadDir } from "./download-dir.ts";
 import { EXIT_INTEGRITY, EXIT_OK, EXIT_TRANSFER, INTEGRITY_CODES } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
@@ -258,6 +258,32 @@ async function runSendText(options: SendOptions, text: string, reporter: Reporte
   return run.run(options.to, io.cwd);
 }
 
+/**
+ * --ask: "Accept a.txt (6 bytes)?" for a file; for a folder, whose entries come as offers of
+ * their own, "Accept folder photos (2,005 entries, 1.2 GiB)?" once, its answer for them all.
+ * An offer cancelled while an earlier question waits for its answer is never asked.
+ * @param folderAnswers - this run's answers for folders, by the sender's folder id
+ */
+function askFor(
+  asker: Asker,
+  offer: TransferInfo,
+  stillWanted: () => boolean,
+  folderAnswers: Map<number, Promise<boolean>>,
+): Promise<boolean> {
+  const folder = offer.folder;
+  if (!folder) {
+    const size = offer.size === null ? "size unknown" : sizeWords(offer.size);
+    return asker.ask(`Accept ${sanitizeForTerminal(offer.name)} (${size})? [y/N] `, stillWanted);
+  }
+  let answer = folderAnswers.get(folder.group);
+  if (!answer) {
+    const what = `${count(folder.entries, "entry", "entries")}, ${sizeWords(folder.bytes)}`;
+    answer = asker.ask(`Accept folder ${sanitizeForTerminal(folder.root)} (${what})? [y/N] `, stillWanted);
+    folderAnswers.set(folder.group, answer);
+  }
+  return answer;
+}
+
 export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<number> {
   const reporter = makeReporter({ json: options.json, progress: options.progress, stdoutTaken: options.stdout }, io);
   if (options.stdout && io.stdoutClosed?.()) {
@@ -268,6 +294,7 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
   const dir = options.stdout ? io.cwd : prepareDownloadDir(resolve(io.cwd, options.dir));
   // Questions on stderr, answers from stdin, one offer at a time.
   const asker = options.ask ? new Asker(io.stdin, io.stderr) : undefined;
+  const folderAnswers = new Map<number, Promise<boolean>>();
   let streamed = false;
   let output: StreamOutput | undefined;
   const decideOffer = async (offer: TransferInfo, stillWanted: () => boolean): Promise<OfferDecision> => {
@@ -279,9 +306,7 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
     }
     if (options.stdout && streamed) return { code: "E_STDOUT_ONE_FILE", reason: "--stdout takes one file" };
     if (asker) {
-      const size = offer.size === null ? "size unknown" : sizeWords(offer.size);
-      // An offer cancelled while an earlier question waits for its answer is never asked.
-      const yes = await asker.ask(`Accept ${sanitizeForTerminal(offer.name)} (${size})? [y/N] `, stillWanted);
+      const yes = await askFor(asker, offer, stillWanted, folderAnswers);
       if (!yes) return asker.inputEnded ? "nobody answered (the receiver's input ended)" : "the receiver said no";
       if (!announceNow) reporter.offered(offer);
     }

@@ -243,6 +243,31 @@ describe("parley send / receive", () => {
   );
 
   test(
+    "--ask with a folder asks once for the whole folder (not once per entry), then a file of the same command",
+    async () => {
+      const dir = makeTempDir();
+      const src = makeTempDir();
+      const folder = join(src, "album");
+      require("node:fs").mkdirSync(folder);
+      for (let i = 0; i < 20; i++) writeFileSync(join(folder, `${i}.txt`), `photo ${i}`);
+      writeFileSync(join(src, "notes.txt"), "notes");
+      const receiver = startCli("receiver", ["receive", "--ask", "--dir", dir]);
+      const { match } = await receiver.waitForLine(/^Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+      const sender = startCli("sender", ["send", folder, join(src, "notes.txt"), "--to", match[1] as string]);
+      await receiver.waitForStderr(/Accept folder album \(20 entries, 150 bytes\)\? \[y\/N\] $/);
+      receiver.send("y");
+      await receiver.waitForStderr(/Accept notes\.txt \(5 bytes\)\? \[y\/N\] $/);
+      receiver.send("n");
+      expect(await sender.exitCode()).toBe(3); // notes.txt was declined
+      expect(await receiver.exitCode()).toBe(3);
+      expect(receiver.stderr.match(/\[y\/N\]/g)).toHaveLength(2);
+      expect(require("node:fs").readdirSync(join(dir, "album"))).toHaveLength(20);
+      expect(require("node:fs").readdirSync(dir)).toEqual(["album"]);
+    },
+    TEST_MS,
+  );
+
+  test(
     "exit codes: usage 1 with help, missing file 3, connection refused 2, SIGINT 130",
     async () => {
       const noPaths = startCli("usage", ["send"]);
