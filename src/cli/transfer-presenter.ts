@@ -48,6 +48,12 @@ function algoLabel(algo: string): string {
 export class TransferPresenter {
   private readonly folders = new FolderTally();
   private readonly commands = new CommandTally();
+  /**
+   * Per folder under way, the failure reasons already said: a folder declined whole (--ask
+   * answered n, --stdout) fails each of its entries for the same reason, which is said once,
+   * not once per entry. Different reasons (a name each) are all said.
+   */
+  private readonly folderReasons = new Map<number, { readonly said: Set<string>; unsaid: number }>();
 
   constructor(private readonly out: TransferOutput) {}
 
@@ -123,9 +129,17 @@ export class TransferPresenter {
 
   failed(info: TransferInfo, reason: string): void {
     const verb = info.direction === "send" ? "Sending" : "Receiving";
-    this.out.print(`${verb} ${label(info)} failed: ${sanitizeForTerminal(reason)}.`);
+    const key = info.folder ? folderKey({ group: info.folder.group, direction: info.direction }) : undefined;
+    const reasons = key === undefined ? undefined : this.folderReasons.get(key);
+    if (reasons?.said.has(reason)) reasons.unsaid++;
+    else this.out.print(`${verb} ${label(info)} failed: ${sanitizeForTerminal(reason)}.`);
+    if (key !== undefined && !reasons) this.folderReasons.set(key, { said: new Set([reason]), unsaid: 0 });
+    else reasons?.said.add(reason);
     if (!info.folder) this.out.endProgress(info.id);
     else {
+      // Declined before it was announced (--ask answered n): counted all the same, so the
+      // folder still ends with its summary line.
+      this.folders.started(info);
       const folder = this.folders.failed(info);
       if (folder) this.folderDone(folder);
     }
@@ -140,6 +154,7 @@ export class TransferPresenter {
     const left = this.folders.unfinished();
     for (const f of left) {
       this.out.endProgress(folderKey(f));
+      this.folderReasons.delete(folderKey(f));
       const missing = f.entries - f.done - f.failed;
       const name = sanitizeForTerminal(storedName(f.direction, f.root));
       const verb = f.direction === "receive" ? "arrived" : "were sent";
@@ -152,14 +167,19 @@ export class TransferPresenter {
 
   private folderDone(f: FolderSummary): void {
     this.out.endProgress(folderKey(f));
+    const reasons = this.folderReasons.get(folderKey(f));
+    this.folderReasons.delete(folderKey(f));
     const name = sanitizeForTerminal(storedName(f.direction, f.root));
-    const failed = f.failed > 0 ? ` ${f.failed} of ${f.entries} entries failed (see above).` : "";
+    const same = reasons?.said.size === 1 ? "the same reason" : "the same reasons";
+    const alike = reasons && reasons.unsaid > 0 ? `; ${reasons.unsaid} more for ${same}` : "";
+    const failed = f.failed > 0 ? ` ${f.failed} of ${f.entries} entries failed (see above${alike}).` : "";
     // "each XXH3-64 checksum matched" only when a file was saved (and so verified).
     const verified = f.algo ? `, each ${algoLabel(f.algo)} checksum matched` : "";
     if (f.direction === "receive") {
       this.out.print(receiverTotalsLine(f.verifiedBytes));
       const where = f.savedIn ? sanitizeForTerminal(f.savedIn) : name;
-      this.out.print(`Saved folder ${where}: ${count(f.done, "entry", "entries")}${verified}.${failed}`);
+      if (f.done === 0) this.out.print(`Folder ${name}: nothing was saved.${failed}`);
+      else this.out.print(`Saved folder ${where}: ${count(f.done, "entry", "entries")}${verified}.${failed}`);
     } else {
       this.out.print(senderTotalsLine(f.verifiedBytes));
       this.out.print(`Folder ${name}: the receiver saved ${count(f.done, "entry", "entries")}${verified}.${failed}`);

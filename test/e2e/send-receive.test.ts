@@ -268,6 +268,33 @@ describe("parley send / receive", () => {
   );
 
   test(
+    "--ask answered n for a folder: its entries' refusal said once on each side, not once per entry",
+    async () => {
+      const dir = makeTempDir();
+      const folder = join(makeTempDir(), "album");
+      require("node:fs").mkdirSync(folder);
+      for (let i = 0; i < 20; i++) writeFileSync(join(folder, `${i}.txt`), `photo ${i}`);
+      const receiver = startCli("receiver", ["receive", "--ask", "--dir", dir]);
+      const { match } = await receiver.waitForLine(/^Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+      const sender = startCli("sender", ["send", folder, "--to", match[1] as string]);
+      await receiver.waitForStderr(/Accept folder album \(20 entries, 150 bytes\)\? \[y\/N\] $/);
+      receiver.send("n");
+      expect(await sender.exitCode()).toBe(3);
+      expect(await receiver.exitCode()).toBe(3);
+      expect(sender.linesMatching(/failed/)).toEqual([
+        expect.stringMatching(/^Sending #\d+ album\/\d+\.txt failed: the peer declined: the receiver said no\.$/),
+        "Folder album: the receiver saved 0 entries. 20 of 20 entries failed (see above; 19 more for the same reason).",
+      ]);
+      expect(receiver.linesMatching(/failed/)).toEqual([
+        expect.stringMatching(/^Receiving #\d+ album\/\d+\.txt failed: declined: the receiver said no\.$/),
+        "Folder album: nothing was saved. 20 of 20 entries failed (see above; 19 more for the same reason).",
+      ]);
+      expect(require("node:fs").readdirSync(dir)).toEqual([]);
+    },
+    TEST_MS,
+  );
+
+  test(
     "exit codes: usage 1 with help, missing file 3, connection refused 2, SIGINT 130",
     async () => {
       const noPaths = startCli("usage", ["send"]);
