@@ -121,7 +121,10 @@ export function parsePeerAddress(text: string, defaultHost: string): PeerAddress
   if (withWords) {
     where = `${withWords[1]}${withWords[2]}`;
     words = normalizeCodeWords(withWords[3] as string);
-    if (!isCodeWords(words)) return `"${t}" is not a valid code (port-word-word, as the peer's Parley shows it)`;
+    if (!isCodeWords(words)) {
+      const mailbox = isMailboxCode(t) ? MAILBOX_CODE_HINT : "";
+      return `"${t}" is not a valid code (port-word-word, as the peer's Parley shows it)${mailbox}`;
+    }
   }
   let host = defaultHost;
   let portText = where;
@@ -140,4 +143,22 @@ export function parsePeerAddress(text: string, defaultHost: string): PeerAddress
   if (port < 1 || port > 65535) return `port ${port} is out of range (1-65535)`;
   if (host === "") return `"${t}" has an empty host`;
   return { host, port, ...(words === undefined ? {} : { words }) };
+}
+
+/** Said of a mailbox code given where no mailbox is configured. */
+const MAILBOX_CODE_HINT = "; a mailbox code like this one needs the peer's mailbox: --relay, or --relay-url URL";
+
+/**
+ * Whether `text` (not a valid direct code) looks like `<nameplate>-<word>-<word>`, a code made
+ * through a mailbox: a number below 1024 (a nameplate; a listener's port is one the OS hands
+ * out, far above), or magic-wormhole's PGP words. The word lists are loaded on this error path
+ * only (not at start-up).
+ */
+function isMailboxCode(text: string): boolean {
+  const parts = text.trim().toLowerCase().split("-");
+  if (parts.length !== 3 || !/^\d{1,9}$/.test(parts[0] as string)) return false;
+  if (Number(parts[0]) < 1024) return true;
+  const { EVEN_WORDS, ODD_WORDS } =
+    require("../crypto/wormhole-words.ts") as typeof import("../crypto/wormhole-words.ts");
+  return ODD_WORDS.includes(parts[1] as string) && EVEN_WORDS.includes(parts[2] as string);
 }

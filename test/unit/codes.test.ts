@@ -74,7 +74,17 @@ describe("showing and reading codes", () => {
 
   test("a code with a word not on the list is an error sentence", () => {
     expect(parsePeerAddress("40123-ribbon-notaword", "127.0.0.1")).toContain("not a valid code");
+    expect(parsePeerAddress("40123-ribbon-notaword", "127.0.0.1")).not.toContain("mailbox");
   });
+
+  test.each(["7-purple-sausage", "40123-dinosaur-tracker", "3 inertia fallout"])(
+    "a mailbox code given without a mailbox says which flags it needs: %p",
+    (text) => {
+      expect(parsePeerAddress(text.replaceAll(" ", "-"), "127.0.0.1")).toEndWith(
+        "; a mailbox code like this one needs the peer's mailbox: --relay, or --relay-url URL",
+      );
+    },
+  );
 
   test.each([
     ["127.0.0.1", true],
