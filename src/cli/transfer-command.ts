@@ -172,6 +172,10 @@ class OneShotRun {
   }
 }
 
+/** Said when `-` (standard input) is this terminal: a new user may have meant to pipe a file in. */
+const STDIN_IS_TERMINAL =
+  "Note: standard input (-) is this terminal: what you type is sent, and Ctrl-D ends it (to send a file: parley send FILE, or cmd | parley send -).";
+
 export async function runSend(options: SendOptions, io: CliIo): Promise<number> {
   const reporter = makeReporter({ json: options.json, progress: options.progress, stdoutTaken: false }, io);
   // A --to that is not a code is said before a big folder is walked (the walk can take seconds).
@@ -191,6 +195,10 @@ export async function runSend(options: SendOptions, io: CliIo): Promise<number> 
     for (const problem of err.problems) reporter.error(problem.code, problem.message);
     if (err.problems.length < options.paths.length) reporter.note(NOTHING_SENT);
     return EXIT_TRANSFER;
+  }
+  // `parley send -` typed at a terminal with nothing piped in: what is typed is the stream.
+  if (plan.sends.some((send) => send.kind === "stdin") && (io.stdin as { isTTY?: boolean }).isTTY) {
+    reporter.note(STDIN_IS_TERMINAL);
   }
   // Everything is handed to the session at once (it pipelines); the run ends when each
   // planned send has finished or failed.

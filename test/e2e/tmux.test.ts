@@ -406,6 +406,50 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     expect(readdirSync(dir)).toEqual([]);
   }, 30_000);
 
+  test("parley send - at a terminal says that what is typed is sent and Ctrl-D ends it; it is", async () => {
+    const dir = makeTempDir();
+    const receiver = Bun.spawn([BUN, MAIN, "receive", "--dir", dir, "--json"], { stdout: "pipe", stderr: "pipe" });
+    try {
+      const reader = receiver.stdout.getReader();
+      let out = "";
+      while (!/"code":"[^"]+"/.test(out)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the receiver ended: ${out}`);
+        out += new TextDecoder().decode(value);
+      }
+      const code = /"code":"([^"]+)"/.exec(out)?.[1] as string;
+      const cli = [BUN, MAIN, "send", "-", "--name", "typed.txt", "--no-progress", "--to", code].map(shQuote).join(" ");
+      tmux(
+        "new-session",
+        "-d",
+        "-s",
+        "typed",
+        "-x",
+        "200",
+        "-y",
+        "30",
+        "-c",
+        ROOT,
+        "sh",
+        "-c",
+        `${cli}; echo EXIT=$?; sleep 5`,
+      );
+      tmux("set-option", "-w", "-t", "typed", "remain-on-exit", "on");
+      await waitForText(
+        "typed",
+        /^Note: standard input \(-\) is this terminal: what you type is sent, and Ctrl-D ends it \(to send a file: parley send FILE, or cmd \| parley send -\)\.$/m,
+      );
+      await waitForText("typed", /^Sending #1 typed\.txt/m);
+      type("typed", "hello from the terminal");
+      tmux("send-keys", "-t", "typed", "C-d");
+      await waitForText("typed", /^EXIT=0$/m);
+      expect(await receiver.exited).toBe(0);
+      expect(readFileSync(join(dir, "typed.txt"), "utf8")).toBe("hello from the terminal\n");
+    } finally {
+      receiver.kill();
+    }
+  }, 30_000);
+
   test("parley send's bar on stderr: resizing the terminal narrower and wider leaves one bar row", async () => {
     const dir = makeTempDir();
     const receiver = Bun.spawn([BUN, MAIN, "receive", "--dir", dir], { stdout: "pipe", stderr: "pipe" });
