@@ -21,22 +21,16 @@
  *   data, so a chat line waits about 1 ms (with both directions busy, each side's rate halves
  *   and so does its window: both-ways chat p99 5.6-11 ms against 9-12 at a fixed floor).
  *
- * A transfer starts (and starts over after an idle second) at SHORT_MIN_BYTES, and while below
- * the floor the window grows by at most START_GAIN a round trip (a round ends with the ACK of
- * what was in flight when it began): a cold receiver's first round trips are long (file open,
- * JIT) and read as a long path, and going straight to the floor put 1.5 MiB and more ahead of
- * the first chat lines of every transfer (15-28 ms on loopback).
- *
- * A young window (the session's first bytes, and again after an idle second off a short path,
- * with a peer that ACKs early: ackThresholdBytes) starts at YOUNG_WINDOW_BYTES and grows by
- * YOUNG_GROWTH of each byte ACKed up to SHORT_MIN_BYTES (or until a round trip shows a short
- * path), then as any window does: below
- * TCP's own slow start (10 segments, + each byte ACKed), so a long path's congestion window
- * has room for a chat segment. A window that starts at 512 KiB hands TCP 5 round trips of
- * data at once, and every chat line written meanwhile waited behind it (200-290 ms on a 40 ms
- * path). Growing by three quarters of what TCP grows by still keeps TCP's window growing
- * (Linux grows it while at least half of it is in use), and leaves it ahead of the doubling
- * that follows.
+ * A transfer starts (and starts over after an idle second) at SHORT_MIN_BYTES, or young (off a
+ * short path, with a peer that ACKs early: ackThresholdBytes) at YOUNG_WINDOW_BYTES, growing by
+ * YOUNG_GROWTH of each byte ACKed: below TCP's own slow start (10 segments, + each byte ACKed;
+ * Linux grows it while half is in use), so a long path's congestion window keeps room for a chat
+ * segment (a 512 KiB start handed TCP 5 round trips of data at once: lines waited 200-290 ms on a
+ * 40 ms path). On a long path that growth goes on past SHORT_MIN_BYTES and the floor (the
+ * start-up) until the delivery rate stops growing, then the rule above. Otherwise below the
+ * floor the window grows by at most START_GAIN a round trip (a round ends with the ACK of what
+ * was in flight when it began): a cold receiver's first round trips (file open, JIT) read as a
+ * long path, and going straight to the floor put 1.5 MiB ahead of the first lines (15-28 ms).
  *
  * Until a round trip says the path is short, frames and the kernel's unsent bytes are kept in
  * proportion to the window (frameBytes: a quarter of it, unsentCap: a sixteenth, within
@@ -58,6 +52,13 @@ import { ACK_EVERY_BYTES, CHUNK_BYTES, LONG_PATH_UNSENT_BYTES, WINDOW_BYTES, WIN
 const GAIN = 1.25;
 /** Growth per round trip while the window is still below the floor (a transfer's start). */
 const START_GAIN = 2;
+/**
+ * A long path's start-up grows by YOUNG_GROWTH of each byte ACKed, to at most STARTUP_GAIN x rate x
+ * round trip, until the rate grew by less than STARTUP_RATE_GROWTH in STARTUP_FLAT_ROUNDS rounds.
+ */
+const STARTUP_RATE_GROWTH = 1.25;
+const STARTUP_FLAT_ROUNDS = 3;
+const STARTUP_GAIN = 2;
 /** Shortest round trip at which the window grows past the floor: a long path. */
 const GROW_RTT_MS = 5;
 /** On a short path the window holds about this much time of data... */
@@ -164,6 +165,11 @@ export class SendWindow {
   private readonly mayBeYoung: boolean;
   /** Bytes ACKed when the window last became young: its growth counts from there. */
   private youngSince = 0;
+  /** A long path's start-up: on; the rate it last grew past; round trips since; its round's end. */
+  private startingUp = true;
+  private startupRate = 0;
+  private flatRounds = 0;
+  private startupRoundEnd = 0;
 
   /**
    * @param floor - a long path's window never shrinks below this once it got there (a short
@@ -212,11 +218,9 @@ export class SendWindow {
    * a frame is also at most half the unsent cap: the socket reads as writable once its unsent
    * bytes fall under half the cap (TCP_NOTSENT_LOWAT), and it takes bytes until they reach the
    * cap, so a frame that size is mostly taken whole and at most half of one waits in userspace
-   * ahead of the next line (a line is written only once that queue is empty). On the bench's
-   * 40 ms path with 256 KiB frames that tail was 107-131 KB at the median (p90 229 KB), with
-   * these frames 4-10 KB (p90 33 KB). The frames are cut from one 256 KiB read (FileSender), but
-   * each is a record and a write of its own: the sender's CPU per GiB there rose by about a
-   * third (docs/DESIGN-NOTES.md, "The long link"), so not while only the file goes.
+   * ahead of the next line (on the bench's 40 ms path: 4-10 KB at the median, 107-131 KB with
+   * 256 KiB frames). Each is a record and a write of its own (the sender's CPU per GiB rose by
+   * about a third: docs/DESIGN-NOTES.md, "The long link"), so not while only the file goes.
    * And on a long path a frame is at most FRAME_MS at the highest delivery rate of the last
    * second: a line typed after a silence (not chatting) waits behind the rest of a whole frame,
    * and on a slow path a 256 KiB one was 45 ms of 5.7 MB/s, 210 ms of 1.2. Paths above 26 MB/s
@@ -268,6 +272,9 @@ export class SendWindow {
     this.youngSince = this.lastAcked;
     this.size = this.young ? YOUNG_WINDOW_BYTES : this.startBytes;
     this.startRound();
+    this.startingUp = true;
+    this.startupRate = 0;
+    this.flatRounds = 0;
     this.rates.length = 0;
     this.sampleStartAt = Number.NaN;
     return true;
@@ -292,6 +299,7 @@ export class SendWindow {
    */
   acked(ackedTotal: number, now: number, received = 0): void {
     if (ackedTotal <= this.lastAcked) return; // nothing new (a duplicate ACK)
+    const ackedBefore = this.lastAcked;
     this.lastAcked = ackedTotal;
     this.lastAckAt = now;
     // Round trip: from writing the last frame this ACK covers in full to now.
@@ -302,6 +310,7 @@ export class SendWindow {
     }
     if (ackedTotal >= this.roundEnd) this.startRound();
     this.sampleRate(ackedTotal, now);
+    if (ackedTotal >= this.startupRoundEnd) this.endStartupRound();
     if (this.young && !this.shortPath) {
       const grown = YOUNG_WINDOW_BYTES + YOUNG_GROWTH * (ackedTotal - this.youngSince);
       this.size = Math.min(this.startBytes, Math.round(grown));
@@ -316,7 +325,20 @@ export class SendWindow {
       this.size = Math.max(this.size, this.startBytes);
       this.startRound();
     }
-    this.resize();
+    this.resize(ackedTotal - ackedBefore, this.sentTotal - ackedBefore);
+  }
+
+  /** A start-up round trip ended (a window's growth shows in the rate a round later: several). */
+  private endStartupRound(): void {
+    this.startupRoundEnd = this.sentTotal;
+    if (!this.startingUp || !this.longPath) return;
+    const rate = this.rates[0]?.bytesPerMs ?? 0;
+    if (rate >= this.startupRate * STARTUP_RATE_GROWTH) {
+      this.startupRate = rate;
+      this.flatRounds = 0;
+    } else if (++this.flatRounds >= STARTUP_FLAT_ROUNDS) {
+      this.startingUp = false;
+    }
   }
 
   /** A round begins now: it ends once everything sent so far is ACKed. */
@@ -345,7 +367,17 @@ export class SendWindow {
     this.rates.push({ at: now, bytesPerMs });
   }
 
-  private resize(): void {
+  /** `newlyAcked`: bytes this ACK covered; `inFlight`: un-ACKed before it. */
+  private resize(newlyAcked: number, inFlight: number): void {
+    if (this.startingUp && this.longPath) {
+      // As the young window, ACK by ACK (not a round's doubling at once: a burst past TCP's own
+      // window), while half of it is in use (Linux's test). The rule below grew ~1.2x every
+      // second round trip past the floor: 12 from 1.5 to 4.2 MB on a 40 ms path (TCP: 2).
+      const most = STARTUP_GAIN * (this.rates[0]?.bytesPerMs ?? Number.POSITIVE_INFINITY) * this.minRttMs;
+      const grown = Math.min(this.size + YOUNG_GROWTH * newlyAcked, Math.max(this.size, this.floor, most));
+      if (2 * inFlight >= this.size) this.size = Math.round(Math.min(this.cap, grown));
+      return;
+    }
     const maxRate = this.rates[0]?.bytesPerMs;
     if (maxRate === undefined) return; // no delivery rate yet: the window stays where it is
     let wanted: number;

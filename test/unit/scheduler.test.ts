@@ -162,13 +162,14 @@ test("after an idle second on a long path the next frame is sized by the young w
     undefined,
     { peerAcksEarly: true },
   );
-  // A first transfer on a 40 ms path, ACKed in full each round trip, until frames are whole chunks.
-  for (let round = 0; round < 40 && asked.at(-1) !== PAYLOAD; round++) {
+  // A first transfer on a 40 ms path, ACKed in full each round trip, until frames are far past
+  // a young window's (whole chunks, or 10 ms of the rate this harness sends at).
+  for (let round = 0; round < 40 && (asked.at(-1) ?? 0) < PAYLOAD / 2; round++) {
     scheduler.pump();
     clock.advance(40);
     scheduler.acked(sentTotal);
   }
-  expect(asked.at(-1)).toBe(PAYLOAD);
+  expect(asked.at(-1)).toBeGreaterThanOrEqual(PAYLOAD / 2);
   sending = false;
   clock.advance(40);
   scheduler.acked(sentTotal); // all ACKed: the transfer's end
