@@ -44,8 +44,12 @@ export interface Reporter {
   failed(info: TransferInfo, reason: string, code: string): void;
   /** The session is over: says which folders are incomplete. @returns how many */
   sessionEnded(): number;
-  /** A failure not tied to one transfer (connection refused, lost, ...). */
-  error(code: string, message: string): void;
+  /**
+   * A failure not tied to one transfer (connection refused, lost, ...).
+   * @param saidAbove - a transfer's failed line already gave this message: JSON readers still
+   *   get the event, people no second line
+   */
+  error(code: string, message: string, saidAbove?: boolean): void;
   bye(reason: string): void;
   /** A human message (stderr in JSON mode). */
   note(message: string): void;
@@ -329,8 +333,8 @@ class HumanReporter implements Reporter, TransferOutput {
   sessionEnded(): number {
     return this.presenter.sessionEnded();
   }
-  error(_code: string, message: string): void {
-    this.print(`Error: ${sanitizeForTerminal(message)}.`);
+  error(_code: string, message: string, saidAbove = false): void {
+    if (!saidAbove) this.print(`Error: ${sanitizeForTerminal(message)}.`);
   }
   bye(reason: string): void {
     this.print(`Connection closed (${sanitizeForTerminal(reason)}).`);

@@ -49,6 +49,8 @@ class OneShotRun {
   private session: Session | undefined;
   private worst = EXIT_OK;
   private link: PeerLink | undefined;
+  /** The reason a lost connection gave the transfers it cut: their lines said it already. */
+  private lostSaid: string | undefined;
 
   constructor(
     private readonly role: Role,
@@ -144,7 +146,11 @@ class OneShotRun {
         if (done.direction === "send" && this.session) this.hooks.settled(this.session);
       },
       transferFailed: (info, reason, code, peer) => {
-        this.reporter.failed(info, failureWords(info, reason, peer) + resumeHint(info, code, peer), code);
+        // --stdout keeps nothing of a cut file: no resume to promise.
+        const canResume = this.role === "send" || !(this.options as ReceiveOptions).stdout;
+        const hint = canResume ? resumeHint(info, code, peer) : "";
+        this.reporter.failed(info, failureWords(info, reason, peer) + hint, code);
+        if (code === "E_CONNECTION" && !peer) this.lostSaid = reason;
         // A file offered to a one-shot sender is declined: that is not the send failing.
         if (this.role === "send" && info.direction === "receive") return;
         this.record(INTEGRITY_CODES.has(code) ? EXIT_INTEGRITY : EXIT_TRANSFER);
@@ -160,7 +166,8 @@ class OneShotRun {
       },
       connectionLost: (reason) => {
         this.reporter.sessionEnded();
-        this.reporter.error("E_CONNECTION", reason);
+        // Said once: a file's failed line that gave this reason is where people read it.
+        this.reporter.error("E_CONNECTION", reason, reason === this.lostSaid);
         this.finish(Math.max(this.worst, EXIT_TRANSFER));
       },
       closed: () => {

@@ -1,0 +1,71 @@
+/**
+ * How `parley receive` ends when its sender vanishes mid-transfer (SIGKILL): the file's failed
+ * line says the connection was lost once, not again on an `Error:` line after it; and a
+ * `--stdout` receiver, which cannot resume (the bytes went to its output, nothing is kept), is
+ * not told that sending again resumes the file.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { type Cli, cleanup, makeTempDir, randomFile, startCli } from "./helpers.ts";
+
+afterEach(cleanup);
+const TEST_MS = 30_000;
+const MIB = 1024 * 1024;
+
+/**
+ * Starts `receive` with `args`, a rate-limited sender of 16 MiB to it, and kills the sender
+ * once `bytesArrived`; resolves with the receiver (exited 3) and its human lines.
+ */
+async function senderVanishes(
+  args: readonly string[],
+  bytesArrived: (receiver: Cli) => boolean,
+): Promise<{ receiver: Cli; human: () => string[] }> {
+  const receiver = startCli("receiver", ["receive", "--no-progress", ...args]);
+  // With --stdout the file has stdout: the human lines are on stderr.
+  const human = () => (args.includes("--stdout") ? receiver.stderr.split("\n") : receiver.lines);
+  const waitFor = async (re: RegExp) => {
+    for (let i = 0; i < 1000 && !human().some((l) => re.test(l)); i++) await Bun.sleep(10);
+    const line = human().find((l) => re.test(l));
+    if (line === undefined) throw new Error(`no line matching ${re}\n${receiver.describe()}`);
+    return line;
+  };
+  const code = (await waitFor(/· code \d+-[a-z]+-[a-z]+$/)).replace(/.* · code /, "");
+  const src = randomFile("cut.bin", 16 * MIB);
+  const sender = startCli("sender", ["send", src.path, "--to", code, "--limit-rate", "2M", "--no-progress"]);
+  await waitFor(/^Receiving #1 cut\.bin/);
+  for (let i = 0; i < 500 && !bytesArrived(receiver); i++) await Bun.sleep(10);
+  sender.kill("SIGKILL");
+  expect(await receiver.exitCode(), receiver.describe()).toBe(3);
+  return { receiver, human };
+}
+
+test(
+  "receive: a sender that vanishes mid-file is said once (the file's line), with the resume hint",
+  async () => {
+    const dir = makeTempDir();
+    const part = join(dir, "cut.bin.part");
+    const { receiver, human } = await senderVanishes(["--dir", dir], () => existsSync(part) && statSync(part).size > 0);
+    const said = human().filter((l) => /connection lost|lost the connection/i.test(l));
+    expect(said, receiver.describe()).toHaveLength(1);
+    expect(said[0]).toMatch(
+      /^Receiving #1 cut\.bin failed: connection lost: .* \(the sender sending it again resumes it\)\.$/,
+    );
+    expect(receiver.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+  },
+  TEST_MS,
+);
+
+test(
+  "receive --stdout: a sender that vanishes mid-file is said once, with no resume hint (nothing is kept)",
+  async () => {
+    // The file's bytes are the receiver's stdout here.
+    const { receiver, human } = await senderVanishes(["--stdout"], (r) => r.stdout.length > 0);
+    const said = human().filter((l) => /connection lost|lost the connection/i.test(l));
+    expect(said, receiver.describe()).toHaveLength(1);
+    expect(said[0]).toMatch(/^Receiving #1 cut\.bin failed: connection lost: [^(]*(\([^)]*\))?[^(]*\.$/);
+    expect(receiver.stderr).not.toContain("resumes");
+  },
+  TEST_MS,
+);
