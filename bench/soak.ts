@@ -8,18 +8,17 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { ATTACKS, type AttackName, processUsage, startAttack } from "../test/attacks.ts";
+import { spawnParley } from "./lib/parley-command.ts";
 
-const ROOT = resolve(import.meta.dir, "..");
-const MAIN = join(ROOT, "src/cli/main.ts");
 const seconds = Number(process.argv[2] ?? 60);
 const chosen = (process.argv.slice(3) as AttackName[]).filter((a) => ATTACKS.includes(a));
 const CONNECTIONS = 17;
 
 async function soak(name: AttackName): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "parley-soak-"));
-  const receiver = Bun.spawn([process.execPath, MAIN, "receive", "--dir", join(dir, "in"), "--json"], {
+  const receiver = spawnParley(["receive", "--dir", join(dir, "in"), "--json"], {
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -45,7 +44,7 @@ async function soak(name: AttackName): Promise<void> {
     // The real peer, during the attack.
     const file = join(dir, "real.bin");
     writeFileSync(file, randomBytes(1 << 20));
-    const sender = Bun.spawn([process.execPath, MAIN, "send", file, "--to", code], { stdout: "pipe", stderr: "pipe" });
+    const sender = spawnParley(["send", file, "--to", code], { stdout: "pipe", stderr: "pipe" });
     const timer = setTimeout(() => sender.kill("SIGKILL"), 20_000);
     const senderExit = await sender.exited;
     clearTimeout(timer);

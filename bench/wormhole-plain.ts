@@ -18,12 +18,12 @@
 
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { WormholeServers, wormholeServersMissing } from "../test/wormhole-servers.ts";
+import { spawnParley } from "./lib/parley-command.ts";
 import { lineWatcher, makeFile, median, sizeArg } from "./wormhole.ts";
 
-const MAIN = join(resolve(import.meta.dir, ".."), "src/cli/main.ts");
 const GIB = 1024 ** 3;
 
 type Direction = "parley-to-wormhole" | "wormhole-to-parley" | "wormhole-to-wormhole";
@@ -70,7 +70,7 @@ async function oneRun(servers: WormholeServers, file: string, direction: Directi
     let procs: Subprocess[];
     let start: number;
     if (direction === "parley-to-wormhole") {
-      parley = Bun.spawn([process.execPath, MAIN, "send", file, ...mailbox, ...noListen, "--json"], {
+      parley = spawnParley(["send", file, ...mailbox, ...noListen, "--json"], {
         stdout: "pipe",
         stderr: "ignore",
       });
@@ -96,7 +96,7 @@ async function oneRun(servers: WormholeServers, file: string, direction: Directi
       start = performance.now();
       const recv =
         direction === "wormhole-to-parley"
-          ? Bun.spawn([process.execPath, MAIN, "receive", code, ...mailbox, ...noListen, "--dir", dir, "--json"], quiet)
+          ? spawnParley(["receive", code, ...mailbox, ...noListen, "--dir", dir, "--json"], quiet)
           : Bun.spawn([...wormhole, "receive", ...noListen, "--hide-progress", "--accept-file", "-o", out, code], {
               ...quiet,
               stdin: "ignore",

@@ -27,11 +27,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { WormholeServers, wormholeServersMissing } from "../test/wormhole-servers.ts";
+import { spawnParley } from "./lib/parley-command.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
-const MAIN = join(ROOT, "src/cli/main.ts");
-/** Parley is started as its launchers start it (`parley`, `bun run chat`: src/cli/launch-env.cjs). */
-const PARLEY_ENV = { ...process.env, ...(require("../src/cli/launch-env.cjs") as Record<string, string>) };
 
 export interface WormholeBenchResult {
   readonly name: string;
@@ -118,19 +116,11 @@ async function parleyRun(
   try {
     const flags = ["--relay-url", servers.mailboxUrl, "--transit-helper", servers.transitHelper, "--json"];
     if (noListen) flags.push("--no-listen");
-    const recv = Bun.spawn([process.execPath, MAIN, "receive", ...flags, "--dir", dir], {
-      stdout: "pipe",
-      stderr: "ignore",
-      env: PARLEY_ENV,
-    });
+    const recv = spawnParley(["receive", ...flags, "--dir", dir], { stdout: "pipe", stderr: "ignore" });
     const code = (JSON.parse(await lineWatcher(recv.stdout).wait(/"type":"code"/)) as { code: string }).code;
     const relayCpu = procCpuSeconds(servers.relay.proc.pid);
     const start = performance.now();
-    const send = Bun.spawn([process.execPath, MAIN, "send", file, "--to", code, ...flags], {
-      stdout: "pipe",
-      stderr: "ignore",
-      env: PARLEY_ENV,
-    });
+    const send = spawnParley(["send", file, "--to", code, ...flags], { stdout: "pipe", stderr: "ignore" });
     const connected = lineWatcher(send.stdout)
       .wait(/"type":"connected"/)
       .then(() => performance.now() - start);

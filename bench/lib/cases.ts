@@ -15,12 +15,9 @@ import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "bun";
 import { runCliTransfer } from "./cli-case.ts";
-import { BUN, freePort, LineReader, type Proc, start, stopAll } from "./procs.ts";
+import { BUN, freePort, LineReader, type Proc, start, startParley, stopAll } from "./procs.ts";
 import { type Sshd, scpCommand } from "./sshd.ts";
 import { readUsage, type SideUsage } from "./usage.ts";
-
-/** The environment the product's launchers give Bun (src/cli/launch-env.cjs). */
-const LAUNCH_ENV = require("../../src/cli/launch-env.cjs") as Record<string, string>;
 
 /** Chat line interval of the bench-peer cases (round trips, echoed by the receiver). */
 export const PEER_CHAT_MS = 15;
@@ -233,10 +230,7 @@ async function runCli(
       chatMs: CLI_CHAT_MS,
       startSide: (side, args) => {
         // Started as `bun run chat` and the `parley` command start it (src/cli/launch-env.cjs).
-        const proc = start([BUN, "src/cli/main.ts", "--no-progress", "--dir", dirs[side], ...args], {
-          ...(side === "recv" ? r : s),
-          env: LAUNCH_ENV,
-        });
+        const proc = startParley(["--no-progress", "--dir", dirs[side], ...args], side === "recv" ? r : s);
         procs.push(proc);
         return proc;
       },

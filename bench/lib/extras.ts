@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { spawnSync } from "bun";
 import { PEER_CHAT_MS } from "./cases.ts";
 import { type EchoProbe, startEchoProbe, startEchoServer } from "./echo-probe.ts";
-import { BUN, freePort, LineReader, type Proc, start, stopAll } from "./procs.ts";
+import { BUN, freePort, LineReader, type Proc, start, startParley, stopAll } from "./procs.ts";
 import { percentile, spread } from "./stats.ts";
 
 /** ms from starting the CLI to its "Listening on" line, `times` times. */
@@ -20,7 +20,7 @@ export async function timeToListening(work: string, times = 5) {
   const ms: number[] = [];
   for (let i = 0; i < times; i++) {
     const t0 = performance.now();
-    const proc = start([BUN, "src/cli/main.ts", "--no-progress", "--dir", work]);
+    const proc = startParley(["--no-progress", "--dir", work]);
     await new LineReader(proc.stdout).waitFor(/^Listening on /);
     ms.push(performance.now() - t0);
     await stopAll([proc]);

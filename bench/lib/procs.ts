@@ -4,6 +4,7 @@
  */
 
 import { type Subprocess, spawn } from "bun";
+import { LAUNCH_ENV, parleyArgv } from "./parley-command.ts";
 import { HAS_GNU_TIME, PERF_EVENTS, TIME_FORMAT } from "./usage.ts";
 
 export const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
@@ -17,6 +18,11 @@ export interface StartOptions {
   readonly timeFile?: string;
   /** `perf stat` writes its counters here (--profile). */
   readonly perfFile?: string;
+}
+
+/** Parley with `args`, started as start() starts anything, with the launchers' environment (parley-command.ts). */
+export function startParley(args: readonly string[], options: StartOptions = {}): Proc {
+  return start(parleyArgv(args), { ...options, env: { ...LAUNCH_ENV, ...options.env } });
 }
 
 /** Spawns `cmd` in the repository root, wrapped for measuring as asked. */
