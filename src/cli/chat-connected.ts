@@ -15,15 +15,7 @@ import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { Terminal } from "../ui/terminal.ts";
 import { parseTransferPaths } from "./input.ts";
 import { failureWords, resumeHint } from "./reason-words.ts";
-import {
-  NOTHING_SENT,
-  planSends,
-  type SendPlan,
-  skippedLine,
-  startSends,
-  UnsendablePaths,
-  unitsOf,
-} from "./send-plan.ts";
+import { NOTHING_SENT, planSends, type SendPlan, skippedLine, startSends, UnsendablePaths } from "./send-plan.ts";
 import { TransferPresenter } from "./transfer-presenter.ts";
 
 export type TransferEvents = Pick<
@@ -90,15 +82,11 @@ export class ChatWithPeer {
       return;
     }
     for (const entry of plan.skipped) this.terminal.print(skippedLine(entry));
-    this.presenter.commandStarted(unitsOf(plan), plan.sends.length);
     startSends(
       session,
       plan,
       () => new ReadableStream(),
-      (err) => {
-        this.terminal.print(`Error: ${err.message}`);
-        this.presenter.sendNotTaken();
-      },
+      (err) => this.terminal.print(`Error: ${err.message}`),
     );
   }
 

@@ -35,10 +35,6 @@ export interface Reporter {
    * when "a.txt" exists), which the offer could not know.
    */
   receiving(info: TransferInfo): void;
-  /** The command is about to hand `transfers` sends for `units` files and folders to the session. */
-  commandStarted(units: number, transfers: number): void;
-  /** One of those could not be handed over (reported with error()). */
-  sendNotTaken(): void;
   progressed(info: TransferInfo, bytes: number): void;
   done(done: TransferDone): void;
   failed(info: TransferInfo, reason: string, code: string): void;
@@ -150,8 +146,6 @@ class JsonReporter implements Reporter {
     this.emit({ type: "offer", ...info(i) });
   }
   receiving(): void {}
-  commandStarted(): void {}
-  sendNotTaken(): void {}
   progressed(i: TransferInfo, bytes: number): void {
     const now = Date.now();
     if (now - (this.lastProgress.get(i.id) ?? 0) < PROGRESS_EVERY_MS) return;
@@ -311,12 +305,6 @@ class HumanReporter implements Reporter, TransferOutput {
   }
   receiving(i: TransferInfo): void {
     if (this.unsaid.delete(i.id)) this.presenter.started(i);
-  }
-  commandStarted(units: number, transfers: number): void {
-    this.presenter.commandStarted(units, transfers);
-  }
-  sendNotTaken(): void {
-    this.presenter.sendNotTaken();
   }
   progressed(i: TransferInfo, bytes: number): void {
     this.receiving(i); // a path that did not say where the file goes still gets its line first

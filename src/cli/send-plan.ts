@@ -122,8 +122,13 @@ export function unitsOf(plan: SendPlan): number {
   return plan.sends.filter((send) => send.kind === "stdin" || !send.folder).length + plan.folders.length;
 }
 
+/** Commands of several sends, numbered within this process (one session per process). */
+let nextCommand = 1;
+
 /**
- * Hands every planned send to the session (which pipelines them).
+ * Hands every planned send to the session (which pipelines them). A plan of several files and
+ * folders tags each offer with its command and the command's number of transfers, so the
+ * receiver can say the command's totals once, at its end.
  * @param failed - told about a send that could not start (a file gone since it was planned)
  */
 export function startSends(
@@ -132,11 +137,12 @@ export function startSends(
   stdin: () => ReadableStream<Uint8Array>,
   failed: (err: TransferError) => void,
 ): void {
+  const command = unitsOf(plan) > 1 ? { seq: nextCommand++, transfers: plan.sends.length } : undefined;
   for (const send of plan.sends) {
     try {
-      if (send.kind === "stdin") session.sendStream(send.name, stdin());
-      else if (send.kind === "dir") session.sendEmptyDir(send.folder);
-      else session.sendFile(send.path, send.folder);
+      if (send.kind === "stdin") session.sendStream(send.name, stdin(), command);
+      else if (send.kind === "dir") session.sendEmptyDir(send.folder, command);
+      else session.sendFile(send.path, send.folder, command);
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
       failed(err);

@@ -20,15 +20,7 @@ import { type CliIo, SIGNAL_WORDS } from "./io.ts";
 import { runWithMailbox } from "./mailbox-command.ts";
 import { failureWords, resumeHint } from "./reason-words.ts";
 import { makeReporter, type Reporter } from "./reporter.ts";
-import {
-  NOTHING_SENT,
-  planSends,
-  type SendPlan,
-  skippedLine,
-  startSends,
-  UnsendablePaths,
-  unitsOf,
-} from "./send-plan.ts";
+import { NOTHING_SENT, planSends, type SendPlan, skippedLine, startSends, UnsendablePaths } from "./send-plan.ts";
 import { openStreamOutput, type StreamOutput } from "./stream-output.ts";
 
 type Role = "send" | "receive";
@@ -223,14 +215,12 @@ export async function runSend(options: SendOptions, io: CliIo): Promise<number> 
         // Said once the peer is a Parley: a plain wormhole peer's folder is zipped, and its
         // own skipped lines come with that (plain-folders.ts).
         for (const entry of plan.skipped) reporter.note(skippedLine(entry));
-        reporter.commandStarted(unitsOf(plan), plan.sends.length);
         startSends(
           session,
           plan,
           () => io.stdinBytes(),
           (err) => {
             reporter.error(err.code, err.message);
-            reporter.sendNotTaken();
             run.record(EXIT_TRANSFER);
             settle(session);
           },

@@ -2,7 +2,9 @@
  * The human wording of transfer events, shared by the chat and `parley send/receive`: the
  * start line, the two totals lines ("The transfer command is done. ..."), the checksum line,
  * failures, and for folders one start line, one progress bar and one set of totals per folder
- * (FolderTally) instead of one per file.
+ * (FolderTally) instead of one per file. The totals line is said once per command: after its
+ * one file or folder, or for a command of several (Offer.command, on both sides) once all of
+ * them have ended, with the command's total.
  */
 
 import type { TransferDone, TransferInfo } from "../session/index.ts";
@@ -25,10 +27,10 @@ export function receiverTotalsLine(bytes: number): string {
   return `The transfer command is done. The receiver has received a total of ${count(bytes, "byte")} from the sender.`;
 }
 
-/** The line that ends a command that sent several files or folders. */
+/** The sender's line that ends a command that sent several files or folders (before its totals line). */
 export function commandSummaryLine(s: CommandSummary): string {
   const failed = s.failed > 0 ? `, ${s.failed} failed` : "";
-  return `All ${s.transfers} transfers of this command have ended: ${s.saved} saved by the receiver${failed}; the sender has sent a total of ${count(s.bytes, "byte")}.`;
+  return `All ${s.transfers} transfers of this command have ended: ${s.saved} saved by the receiver${failed}.`;
 }
 
 export function senderTotalsLine(bytes: number): string {
@@ -57,21 +59,7 @@ export class TransferPresenter {
 
   constructor(private readonly out: TransferOutput) {}
 
-  /**
-   * One command is about to hand `transfers` sends to the session, for `units` files and
-   * folders; when there are several, a summary line ends it.
-   */
-  commandStarted(units: number, transfers: number): void {
-    if (units > 1) this.commands.started(units, transfers);
-  }
-
-  /** A send of that command could not be handed over (its error is printed apart). */
-  sendNotTaken(): void {
-    this.commandEnded(this.commands.notTaken());
-  }
-
   started(info: TransferInfo): void {
-    if (info.direction === "send") this.commands.offered(info.id);
     const verb = info.direction === "send" ? "Sending" : "Receiving";
     const arrow = info.direction === "send" ? "↑" : "↓";
     if (info.folder) {
@@ -98,28 +86,34 @@ export class TransferPresenter {
 
   finished(done: TransferDone): void {
     this.fileFinished(done);
-    if (done.direction === "send") this.commandEnded(this.commands.saved(done.id, done.bytes));
+    this.commandEnded(done.direction, this.commands.ended(done, done.bytes));
   }
 
-  private commandEnded(summary: CommandSummary | undefined): void {
-    if (summary) this.out.print(commandSummaryLine(summary));
+  /** A command of several ended: the sender's summary, then either side's totals (when anything arrived). */
+  private commandEnded(direction: TransferInfo["direction"], summary: CommandSummary | undefined): void {
+    if (!summary) return;
+    if (direction === "send") this.out.print(commandSummaryLine(summary));
+    if (summary.saved === 0) return;
+    this.out.print(direction === "send" ? senderTotalsLine(summary.bytes) : receiverTotalsLine(summary.bytes));
   }
 
   private fileFinished(done: TransferDone): void {
     if (done.folder) {
       const folder = this.folders.finished(done);
-      if (folder) this.folderDone(folder);
+      if (folder) this.folderDone(folder, done);
       return;
     }
     this.out.endProgress(done.id);
     if (done.resumedFrom > 0) this.out.print(resumedLine(done));
     const algo = algoLabel(done.algo);
+    // A command's several files: its totals come once, when the last has ended.
+    const totals = done.command === undefined;
     if (done.direction === "receive") {
-      this.out.print(receiverTotalsLine(done.bytes));
+      if (totals) this.out.print(receiverTotalsLine(done.bytes));
       const where = done.path === "-" ? "to standard output" : sanitizeForTerminal(done.path ?? "");
       this.out.print(`Saved ${where}; ${algo} checksum matched (${done.digest}).`);
     } else {
-      this.out.print(senderTotalsLine(done.bytes));
+      if (totals) this.out.print(senderTotalsLine(done.bytes));
       // Under another name than offered ("mid50 (1).bin", "_env"): say which.
       const as =
         done.storedAs !== undefined && done.storedAs !== done.name ? ` as ${sanitizeForTerminal(done.storedAs)}` : "";
@@ -141,9 +135,9 @@ export class TransferPresenter {
       // folder still ends with its summary line.
       this.folders.started(info);
       const folder = this.folders.failed(info);
-      if (folder) this.folderDone(folder);
+      if (folder) this.folderDone(folder, info);
     }
-    if (info.direction === "send") this.commandEnded(this.commands.failed(info.id));
+    this.commandEnded(info.direction, this.commands.ended(info, undefined));
   }
 
   /**
@@ -165,7 +159,9 @@ export class TransferPresenter {
     return left.length;
   }
 
-  private folderDone(f: FolderSummary): void {
+  /** @param last - the folder's entry that ended it (a command's folder leaves its totals to the command) */
+  private folderDone(f: FolderSummary, last: TransferInfo): void {
+    const totals = last.command === undefined;
     this.out.endProgress(folderKey(f));
     const reasons = this.folderReasons.get(folderKey(f));
     this.folderReasons.delete(folderKey(f));
@@ -176,12 +172,12 @@ export class TransferPresenter {
     // "each XXH3-64 checksum matched" only when a file was saved (and so verified).
     const verified = f.algo ? `, each ${algoLabel(f.algo)} checksum matched` : "";
     if (f.direction === "receive") {
-      this.out.print(receiverTotalsLine(f.verifiedBytes));
+      if (totals) this.out.print(receiverTotalsLine(f.verifiedBytes));
       const where = f.savedIn ? sanitizeForTerminal(f.savedIn) : name;
       if (f.done === 0) this.out.print(`Folder ${name}: nothing was saved.${failed}`);
       else this.out.print(`Saved folder ${where}: ${count(f.done, "entry", "entries")}${verified}.${failed}`);
     } else {
-      this.out.print(senderTotalsLine(f.verifiedBytes));
+      if (totals) this.out.print(senderTotalsLine(f.verifiedBytes));
       this.out.print(`Folder ${name}: the receiver saved ${count(f.done, "entry", "entries")}${verified}.${failed}`);
     }
   }

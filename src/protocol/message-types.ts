@@ -78,6 +78,22 @@ export interface Offer {
   readonly token?: string;
   /** Set when the file is one entry of a folder being sent. */
   readonly folder?: FolderEntry;
+  /**
+   * Set on every offer of a command that sends several files or folders (`transfer a b`,
+   * `parley send a b`): which command, and how many transfers it offers (every planned send is
+   * offered; one that cannot be read fails at once). The receiver says the command's totals
+   * once, when that many of its transfers have ended. Absent: a command of one file or folder
+   * (or a peer from before this field).
+   */
+  readonly command?: CommandPlace;
+}
+
+/** The command an offer belongs to (see Offer.command). */
+export interface CommandPlace {
+  /** The command's number, unique among the sender's commands in one session. */
+  readonly seq: number;
+  /** Transfers the command offers (a folder's entries each count), >= 2. */
+  readonly transfers: number;
 }
 
 /** Where an OFFER sits in a folder transfer: the receiver recreates the tree under a new folder. */

@@ -125,6 +125,17 @@ export const MESSAGE_SCHEMAS: { readonly [K in Kind]: MessageSchema } = {
       { key: "exec", spec: { type: "bool" }, optional: true },
       { key: "token", spec: { type: "text", minChars: 32, maxChars: 32, pattern: /^[0-9a-f]{32}$/ }, optional: true },
       {
+        key: "command",
+        optional: true,
+        spec: {
+          type: "object",
+          fields: [
+            { key: "seq", spec: id.spec },
+            { key: "transfers", spec: { type: "uint", min: 2, max: U64 } },
+          ],
+        },
+      },
+      {
         key: "folder",
         optional: true,
         spec: {

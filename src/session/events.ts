@@ -1,6 +1,6 @@
 /** Events a Session emits; the UI renders them. Past-tense names, plain data. */
 
-import type { FolderEntry } from "../protocol/index.ts";
+import type { CommandPlace, FolderEntry } from "../protocol/index.ts";
 
 export type Direction = "send" | "receive";
 
@@ -13,6 +13,8 @@ export interface TransferInfo {
   readonly size: number | null;
   /** Set for an entry of a folder transfer. */
   readonly folder?: FolderEntry;
+  /** Set when this transfer is one of a command's several (Offer.command). */
+  readonly command?: CommandPlace;
 }
 
 export interface TransferDone extends TransferInfo {

@@ -141,7 +141,7 @@ export class IncomingTransfers {
   }
 
   /** @throws ProtocolError for an id of the wrong parity or one used before */
-  onOffer({ id, name, size, algo, mtime, exec, token, folder }: Offer): void {
+  onOffer({ id, name, size, algo, mtime, exec, token, folder, command }: Offer): void {
     if (id % 2 !== this.peerParity) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} has the wrong parity`);
     if (id <= this.lastPeerId) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} reused`);
     this.lastPeerId = id;
@@ -151,7 +151,7 @@ export class IncomingTransfers {
       ...(token === undefined ? {} : { token }),
     };
     const t: Incoming = {
-      info: { id, direction: "receive", name, size, ...(folder ? { folder } : {}) },
+      info: { id, direction: "receive", name, size, ...(folder ? { folder } : {}), ...(command ? { command } : {}) },
       state: "deciding",
       counted: 0,
       resumedFrom: 0,

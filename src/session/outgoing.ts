@@ -12,13 +12,24 @@
  * pipelined without opening them all.
  */
 
-import type { Accept, FolderEntry, Received, Reject, WireReason } from "../protocol/index.ts";
+import type { Accept, CommandPlace, FolderEntry, Received, Reject, WireReason } from "../protocol/index.ts";
 import { ProtocolError } from "../protocol/index.ts";
 import { type FrameSource, type SendTrailer, TransferError } from "../transfer/index.ts";
 import type { SessionEvents, TransferInfo } from "./events.ts";
 import { type Failure, failureOf, MAX_REMEMBERED_ENDED, ownFailure, peerFailure, reportFailure } from "./failure.ts";
 import { MAX_OUTGOING_TRANSFERS } from "./limits.ts";
 import type { BulkFrame, Scheduler } from "./scheduler.ts";
+
+/** Where an offer sits: in a folder, and among a command's several sends (Offer.command). */
+export interface OfferPlace {
+  readonly folder?: FolderEntry | undefined;
+  readonly command?: CommandPlace | undefined;
+}
+
+/** The offer's (and TransferInfo's) fields for `place`, only those set. */
+function placeFields({ folder, command }: OfferPlace): { folder?: FolderEntry; command?: CommandPlace } {
+  return { ...(folder ? { folder } : {}), ...(command ? { command } : {}) };
+}
 
 export type OutgoingState = "offered" | "checking" | "sending" | "ended" | "done" | "failed" | "cancelled";
 type Input = "accept" | "reject" | "received" | "cancel";
@@ -100,7 +111,7 @@ export class OutgoingTransfers {
   enqueue(
     name: string,
     size: number | null,
-    folder: FolderEntry | undefined,
+    place: OfferPlace,
     id: () => number,
     open: (id: number) => FrameSource,
   ): void {
@@ -111,11 +122,11 @@ export class OutgoingTransfers {
         sender = open(transferId);
       } catch (err) {
         if (!(err instanceof TransferError)) throw err;
-        const info: TransferInfo = { id: transferId, direction: "send", name, size, ...(folder ? { folder } : {}) };
+        const info: TransferInfo = { id: transferId, direction: "send", name, size, ...placeFields(place) };
         this.host.events.transferFailed(info, err.message, err.code);
         return;
       }
-      this.offer(sender, folder);
+      this.offer(sender, place);
     });
     this.offerMore();
   }
@@ -198,13 +209,13 @@ export class OutgoingTransfers {
     this.host.settled();
   }
 
-  private offer(sender: FrameSource, folder: FolderEntry | undefined): void {
+  private offer(sender: FrameSource, place: OfferPlace): void {
     const info: TransferInfo = {
       id: sender.id,
       direction: "send",
       name: sender.name,
       size: sender.size,
-      ...(folder ? { folder } : {}),
+      ...placeFields(place),
     };
     sender.onReadable = () => this.host.scheduler.pump();
     const bulk = new ReusableBulk(() => this.host.events.transferProgressed(info, sender.sent));
@@ -216,7 +227,7 @@ export class OutgoingTransfers {
       size: info.size,
       algo: sender.algo,
       ...sender.meta,
-      ...(folder ? { folder } : {}),
+      ...placeFields(place),
     });
     this.host.events.transferStarted(info);
   }

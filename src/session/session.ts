@@ -11,6 +11,7 @@
 import { basename } from "node:path";
 import {
   boundedReason,
+  type CommandPlace,
   encodeMessage,
   Feature,
   type FolderEntry,
@@ -39,7 +40,7 @@ import { type Decline, IncomingTransfers, type OfferDecision } from "./incoming.
 import { IncomingSinks } from "./incoming-sinks.ts";
 import { Keepalive } from "./keepalive.ts";
 import { BYE_FLUSH_MS, CHUNK_BYTES, RELAY_SLOW_WRITE_MS } from "./limits.ts";
-import { OutgoingTransfers } from "./outgoing.ts";
+import { type OfferPlace, OutgoingTransfers } from "./outgoing.ts";
 import { chunkBytesForRate } from "./rate-limiter.ts";
 import { Scheduler } from "./scheduler.ts";
 
@@ -204,49 +205,53 @@ export class Session {
 
   /**
    * Offers the file at `path` to the peer.
-   * @throws TransferError when it is missing, not a regular file, or unreadable
+   * @param command - set when this is one of a command's several sends (Offer.command)
+   * @throws TransferError when it is missing, not a regular file, or unreadable (a lone file
+   *   that is not part of a command of several)
    */
-  sendFile(path: string, folder?: FolderEntry): void {
+  sendFile(path: string, folder?: FolderEntry, command?: CommandPlace): void {
     this.mustBeOpen();
+    // A folder entry, or a send of a command of several: the peer was promised it (it counts
+    // the command's transfers), so one that cannot be read is offered anyway and fails at once,
+    // and the peer hears which will not come and why. A lone file is just refused here.
+    const promised = folder !== undefined || command !== undefined;
     let size: number;
     try {
       size = checkReadableFile(path);
     } catch (err) {
-      // A folder entry the peer was promised: it is offered anyway and fails at once, so the
-      // peer hears which entry will not come and why (a lone file is just refused here).
-      if (!(err instanceof TransferError) || !folder) throw err;
+      if (!(err instanceof TransferError) || !promised) throw err;
       const name = basename(path);
-      this.offer(name, 0, folder, (id) => new UnsendableEntry(id, name, this.options.checksum, err));
+      this.offer(name, 0, { folder, command }, (id) => new UnsendableEntry(id, name, this.options.checksum, err));
       return;
     }
-    this.offer(path, size, folder, (id) => {
+    this.offer(path, size, { folder, command }, (id) => {
       try {
         return new FileSender(id, path, size, this.options.checksum, this.chunkBytes);
       } catch (err) {
-        // Gone (or changed) between here and its turn to be offered (a folder's later entries
-        // wait for earlier ones): the peer was promised it too, so it hears which and why.
-        if (!(err instanceof TransferError) || !folder) throw err;
+        // Gone (or changed) between here and its turn to be offered (later sends wait for
+        // earlier ones): promised all the same.
+        if (!(err instanceof TransferError) || !promised) throw err;
         return new UnsendableEntry(id, basename(path), this.options.checksum, err);
       }
     });
   }
 
   /** Offers a byte stream of unknown length (stdin) under `name`. */
-  sendStream(name: string, stream: ReadableStream<Uint8Array>): void {
+  sendStream(name: string, stream: ReadableStream<Uint8Array>, command?: CommandPlace): void {
     this.mustBeOpen();
     this.offer(
       name,
       null,
-      undefined,
+      { command },
       (id) => new StreamSender(id, name, stream, this.options.checksum, this.chunkBytes),
     );
   }
 
   /** Offers an empty directory of a folder being sent. */
-  sendEmptyDir(folder: FolderEntry): void {
+  sendEmptyDir(folder: FolderEntry, command?: CommandPlace): void {
     this.mustBeOpen();
     const name = folder.path.at(-1) ?? folder.root;
-    this.offer(name, 0, folder, (id) => new EmptySource(id, name, this.options.checksum));
+    this.offer(name, 0, { folder, command }, (id) => new EmptySource(id, name, this.options.checksum));
   }
 
   /**
@@ -281,10 +286,10 @@ export class Session {
   private offer(
     name: string,
     size: number | null,
-    folder: FolderEntry | undefined,
+    place: OfferPlace,
     open: Parameters<OutgoingTransfers["enqueue"]>[4],
   ): void {
-    this.outgoing.enqueue(name, size, folder, () => this.takeId(), open);
+    this.outgoing.enqueue(name, size, place, () => this.takeId(), open);
   }
 
   private takeId(): number {

@@ -1,16 +1,14 @@
 /**
- * One `transfer a b c` (or `parley send a b c`) command sends several transfers: this keeps
- * count per command, so the UI can end it with one summary line. Pure bookkeeping.
- *
- * Which transfer belongs to which command: the session gives ids to a command's sends in the
- * order they were handed to it, first come first served, so each new outgoing id belongs to
- * the oldest command that still has sends without an id.
+ * One `transfer a b c` (or `parley send a b c`) command sends several transfers, each tagged
+ * with the command's number and its count of transfers (Offer.command): this counts them as
+ * they end, on either side, so the UI says the command's totals once, when its last one has
+ * ended. Pure bookkeeping.
  */
 
+import type { TransferInfo } from "../session/index.ts";
+
 export interface CommandSummary {
-  /** Files and folders the command named (a folder counts once). */
-  readonly units: number;
-  /** Transfers handed to the session (a folder's entries each count). */
+  /** Transfers the command offered (a folder's entries each count). */
   readonly transfers: number;
   /** Of those: saved by the receiver, and failed. */
   readonly saved: number;
@@ -19,68 +17,34 @@ export interface CommandSummary {
   readonly bytes: number;
 }
 
-interface Command {
-  summary: CommandSummary;
-  /** Sends that have no id yet. */
-  unclaimed: number;
-}
+/**
+ * Commands under way that a peer may leave unfinished (tags that promise more transfers than
+ * come): beyond this many the oldest is forgotten (its totals are not said), so a peer cannot
+ * make the tally grow.
+ */
+export const MAX_OPEN_COMMANDS = 64;
 
 export class CommandTally {
-  private readonly waiting: Command[] = [];
-  private readonly byId = new Map<number, Command>();
-
-  /** A command handed `transfers` sends (for `units` files and folders) to the session. */
-  started(units: number, transfers: number): void {
-    if (transfers === 0) return;
-    this.waiting.push({ summary: { units, transfers, saved: 0, failed: 0, bytes: 0 }, unclaimed: transfers });
-  }
+  private readonly open = new Map<string, CommandSummary>();
 
   /**
-   * A send of the newest command could not be handed to the session (the file went away):
-   * it takes no id and counts as failed. @returns the summary if that ended the command
+   * A transfer ended: saved with `bytes` verified, or failed (`bytes` undefined).
+   * @returns its command's summary when this was the command's last transfer to end;
+   *   undefined while others are under way, or for a transfer that is no command's
    */
-  notTaken(): CommandSummary | undefined {
-    const command = this.waiting.at(-1);
+  ended(info: Pick<TransferInfo, "direction" | "command">, bytes: number | undefined): CommandSummary | undefined {
+    const command = info.command;
     if (!command) return undefined;
-    command.unclaimed--;
-    if (command.unclaimed === 0) this.waiting.pop();
-    command.summary = { ...command.summary, failed: command.summary.failed + 1 };
-    const s = command.summary;
-    return s.saved + s.failed === s.transfers ? s : undefined;
-  }
-
-  /** An outgoing transfer was offered (or failed to open): it takes its place in its command. */
-  offered(id: number): void {
-    this.claim(id);
-  }
-
-  /** @returns the command's summary when this was its last transfer to end */
-  saved(id: number, bytes: number): CommandSummary | undefined {
-    return this.ended(id, (s) => ({ ...s, saved: s.saved + 1, bytes: s.bytes + bytes }));
-  }
-
-  /** @returns the command's summary when this was its last transfer to end */
-  failed(id: number): CommandSummary | undefined {
-    return this.ended(id, (s) => ({ ...s, failed: s.failed + 1 }));
-  }
-
-  private ended(id: number, count: (s: CommandSummary) => CommandSummary): CommandSummary | undefined {
-    const command = this.claim(id);
-    if (!command) return undefined;
-    this.byId.delete(id);
-    command.summary = count(command.summary);
-    const s = command.summary;
-    return s.saved + s.failed === s.transfers ? s : undefined;
-  }
-
-  private claim(id: number): Command | undefined {
-    const known = this.byId.get(id);
-    if (known) return known;
-    const command = this.waiting[0];
-    if (!command) return undefined;
-    command.unclaimed--;
-    if (command.unclaimed === 0) this.waiting.shift();
-    this.byId.set(id, command);
-    return command;
+    const key = `${info.direction} ${command.seq}`;
+    const before = this.open.get(key) ?? { transfers: command.transfers, saved: 0, failed: 0, bytes: 0 };
+    const now =
+      bytes === undefined
+        ? { ...before, failed: before.failed + 1 }
+        : { ...before, saved: before.saved + 1, bytes: before.bytes + bytes };
+    this.open.delete(key);
+    if (now.saved + now.failed >= now.transfers) return now;
+    this.open.set(key, now);
+    if (this.open.size > MAX_OPEN_COMMANDS) this.open.delete(this.open.keys().next().value as string);
+    return undefined;
   }
 }

@@ -562,14 +562,15 @@ describe("chat edge cases", () => {
       a.cli.send(`transfer ${join(folder, "one.bin")} ${join(folder, "two.bin")}`);
       b.cli.send(`transfer ${join(folder, "two.bin")}`);
       await chat(a, b, "alice", "chat while files fly");
+      // Each command's totals once, with its total: alice's two files, bob's one.
       await Promise.all([
-        b.cli.waitForLine(exactLine(receiverTotal(one.length))),
-        b.cli.waitForLine(exactLine(receiverTotal(two.length))),
+        b.cli.waitForLine(exactLine(receiverTotal(one.length + two.length))),
         a.cli.waitForLine(exactLine(receiverTotal(two.length))),
-        a.cli.waitForLine(exactLine(senderTotal(one.length))),
-        a.cli.waitForLine(exactLine(senderTotal(two.length))),
+        a.cli.waitForLine(exactLine(senderTotal(one.length + two.length))),
         b.cli.waitForLine(exactLine(senderTotal(two.length))),
       ]);
+      expect(b.cli.linesMatching(/^The transfer command is done\. The receiver/)).toHaveLength(1);
+      expect(a.cli.linesMatching(/^The transfer command is done\. The sender/)).toHaveLength(1);
       expect(readFileSync(join(b.dir, "one.bin")).equals(one)).toBe(true);
       expect(readFileSync(join(b.dir, "two.bin")).equals(two)).toBe(true);
       expect(readFileSync(join(a.dir, "two.bin")).equals(two)).toBe(true);

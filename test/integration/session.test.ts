@@ -91,6 +91,20 @@ describe("transfer", () => {
     expect(() => a.session?.sendFile(a.dir)).toThrow(expect.objectContaining({ code: "E_NOT_A_FILE" }));
   });
 
+  test("a command of several: each offer carries the command, and a file that cannot be read is offered anyway and fails at once, so the receiver's count closes", async () => {
+    const [a, b] = await pair();
+    const command = { seq: 7, transfers: 2 };
+    writeRandomFile(join(a.dir, "here.bin"), 1000);
+    a.session?.sendFile(join(a.dir, "gone.bin"), undefined, command); // not thrown: promised
+    a.session?.sendFile(join(a.dir, "here.bin"), undefined, command);
+    const failed = await b.waitFor("failed");
+    const finished = await b.waitFor("finished");
+    expect(failed.info.command).toEqual(command);
+    expect(failed.info.name).toBe("gone.bin");
+    expect(finished.done.command).toEqual(command);
+    expect((await a.waitFor("finished")).done.command).toEqual(command);
+  });
+
   test("a file that says it is empty but is not (/proc) is refused, not sent as 0 bytes", async () => {
     const [a] = await pair();
     expect(() => a.session?.sendFile("/proc/self/status")).toThrow(

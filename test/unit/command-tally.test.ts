@@ -1,28 +1,33 @@
-/** CommandTally: which outgoing transfer belongs to which command, and when a command has ended. */
+/** CommandTally: a command of several transfers ends once, when as many as its tag says have ended. */
 
 import { expect, test } from "bun:test";
-import { CommandTally } from "../../src/ui/command-tally.ts";
+import { CommandTally, MAX_OPEN_COMMANDS } from "../../src/ui/command-tally.ts";
 
-test("ids go to commands in the order the sends were handed over; each command ends once", () => {
+const send = (seq: number, transfers: number) => ({ direction: "send" as const, command: { seq, transfers } });
+
+test("each command ends once, when its last transfer ends, whatever the order across commands", () => {
   const t = new CommandTally();
-  t.started(2, 2);
-  t.started(3, 3);
-  for (const id of [1, 3, 5, 7, 9]) t.offered(id);
-  expect(t.saved(3, 10)).toBeUndefined();
-  expect(t.saved(1, 5)).toEqual({ units: 2, transfers: 2, saved: 2, failed: 0, bytes: 15 });
-  expect(t.failed(9)).toBeUndefined();
-  expect(t.saved(5, 1)).toBeUndefined();
-  expect(t.saved(7, 1)).toEqual({ units: 3, transfers: 3, saved: 2, failed: 1, bytes: 2 });
-  expect(t.saved(11, 1)).toBeUndefined(); // not a command's
+  expect(t.ended(send(1, 2), 5)).toBeUndefined();
+  expect(t.ended(send(2, 3), 10)).toBeUndefined();
+  expect(t.ended(send(1, 2), 5)).toEqual({ transfers: 2, saved: 2, failed: 0, bytes: 10 });
+  expect(t.ended(send(2, 3), undefined)).toBeUndefined();
+  expect(t.ended(send(2, 3), 1)).toEqual({ transfers: 3, saved: 2, failed: 1, bytes: 11 });
+  expect(t.ended({ direction: "send" }, 7)).toBeUndefined(); // no command's
 });
 
-test("a send that was never handed over counts as failed and takes no id", () => {
+test("the same number in the other direction is another command (the peer numbers its own)", () => {
   const t = new CommandTally();
-  t.started(2, 2);
-  t.offered(1);
-  expect(t.notTaken()).toBeUndefined();
-  t.started(2, 2);
-  t.offered(3);
-  t.offered(5);
-  expect(t.saved(1, 4)).toEqual({ units: 2, transfers: 2, saved: 1, failed: 1, bytes: 4 });
+  expect(t.ended(send(1, 2), 1)).toBeUndefined();
+  expect(t.ended({ direction: "receive", command: { seq: 1, transfers: 2 } }, 1)).toBeUndefined();
+  expect(t.ended(send(1, 2), 1)?.saved).toBe(2);
+});
+
+test("commands a peer never finishes are bounded: the oldest is forgotten", () => {
+  const t = new CommandTally();
+  expect(t.ended(send(1, 2), 1)).toBeUndefined();
+  for (let seq = 2; seq <= MAX_OPEN_COMMANDS + 1; seq++) t.ended(send(seq, 1e9), 1);
+  // Command 1 was forgotten: its second transfer starts a count of its own, so it does not end it.
+  expect(t.ended(send(1, 2), 1)).toBeUndefined();
+  // Still remembered: the newest.
+  expect(t.ended(send(MAX_OPEN_COMMANDS + 1, 1e9), 1)).toBeUndefined();
 });

@@ -50,7 +50,7 @@ test("each transfer hands out one BulkFrame, refilled per frame, in turn with th
   const outgoing = new OutgoingTransfers(host);
   let nextId = 1;
   const open = (id: number) => frames(id, 3);
-  for (const n of [1, 2]) outgoing.enqueue(`f${n}`, 12, undefined, () => nextId++, open);
+  for (const n of [1, 2]) outgoing.enqueue(`f${n}`, 12, {}, () => nextId++, open);
   for (const id of [1, 2]) outgoing.onMessage({ kind: "accept", id, offset: 0 } as never);
 
   const seen: BulkFrame[] = [];
