@@ -89,14 +89,15 @@ export function failureWords(info: TransferInfo, reason: string, why?: FailureWh
 }
 
 /**
- * For a file cut off by a lost connection or by the peer's Ctrl-C, that sending it again
- * resumes it (the receiver keeps what arrived, for that sender): a new user cannot guess that
- * a second try does not start over. Not for a stream (it cannot resume) or a folder's entries
- * (one line each; the folder sent again resumes as a whole). Empty when it does not apply.
+ * For a file cut off by a lost connection or by either side's Ctrl-C (SIGTERM, SIGHUP), that
+ * sending it again resumes it (the receiver keeps what arrived, for that sender): a new user
+ * cannot guess that a second try does not start over. Not for a stream (it cannot resume), a
+ * folder's entries (one line each; the folder sent again resumes as a whole) or an offer
+ * declined before it began. Empty when it does not apply.
  */
 export function resumeHint(info: TransferInfo, code: string, why?: FailureWhy): string {
   if (info.size === null || info.folder) return "";
-  const peerStopped = why?.by === "peer" && why.code === "E_INTERRUPTED";
-  if (code !== "E_CONNECTION" && !peerStopped) return "";
+  const stopped = why?.code === "E_INTERRUPTED" && !(why.by === "us" && why.declined);
+  if (code !== "E_CONNECTION" && !stopped) return "";
   return info.direction === "send" ? " (sending it again resumes it)" : " (the sender sending it again resumes it)";
 }

@@ -78,6 +78,16 @@ test("resumeHint: a file cut by a lost connection or the peer's Ctrl-C; never a 
   expect(resumeHint(file, "E_CANCELLED", { by: "peer", said: "cancel", code: "E_CANCELLED" })).toBe("");
 });
 
+test("resumeHint: a file this side's own Ctrl-C, SIGTERM or SIGHUP cut keeps what arrived too; an offer it declined has nothing", () => {
+  const file: TransferInfo = { id: 1, direction: "receive", name: "a.bin", size: 10 };
+  const mine: TransferInfo = { ...file, direction: "send" };
+  const hungUp = { by: "us", code: "E_INTERRUPTED", detail: "hung up" } as const;
+  expect(resumeHint(file, "E_INTERRUPTED", hungUp)).toBe(" (the sender sending it again resumes it)");
+  expect(resumeHint(mine, "E_INTERRUPTED", hungUp)).toBe(" (sending it again resumes it)");
+  expect(resumeHint(file, "E_INTERRUPTED", { ...hungUp, declined: true })).toBe("");
+  expect(resumeHint(file, "E_CANCELLED", { by: "us", code: "E_CANCELLED" })).toBe("");
+});
+
 test("a lost socket's error is said from its OS code, not in the runtime's text", () => {
   const reset = Object.assign(new Error("ECONNRESET: connection reset by peer, read"), { code: "ECONNRESET" });
   expect(socketErrorWords(reset)).toBe(
