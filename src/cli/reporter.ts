@@ -7,7 +7,7 @@
 
 import { clearScreenDown } from "node:readline";
 import type { Security, TransferDone, TransferInfo } from "../session/index.ts";
-import { displayText, FolderTally, OutputGate, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
+import { FolderTally, OutputGate, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
 import type { OutStream } from "./io.ts";
 import { type TransferOutput, TransferPresenter } from "./transfer-presenter.ts";
 
@@ -296,7 +296,9 @@ class HumanReporter implements Reporter, TransferOutput {
     this.print(path === "direct" ? `Connected directly to ${address}` : `Connected through the relay ${address}`);
   }
   chat(text: string): void {
-    this.print(`<peer> ${displayText(text)}`, true);
+    // A one-shot run's text message is what it was run for: all of it, made safe (the chat
+    // cuts a long line at MAX_DISPLAY_CHARS; here nothing else is being typed).
+    this.print(`<peer> ${sanitizeForTerminal(text)}`, true);
   }
   offered(i: TransferInfo): void {
     // A folder is said by its root at its first entry (its lines name it as offered).
