@@ -43,17 +43,22 @@ export function parseInputLine(line: string): InputLine {
   return { kind: "chat", text: line };
 }
 
+/** The arguments of a `transfer` line cannot be read as paths (a quote left open, no path): one line for the user. */
+export class TransferArgsError extends Error {
+  override name = "TransferArgsError";
+}
+
 /**
  * The paths named by the arguments of `transfer`. When the whole rest of the line names an
  * existing file it is that one file (as users of the classic program type names with spaces);
  * otherwise it is split shell-style: "double" and 'single' quotes, backslash escapes.
- * @throws Error with a user-facing message on an unterminated quote or no path
+ * @throws TransferArgsError with a user-facing message on an unterminated quote or no path
  */
 export function parseTransferPaths(args: string, exists: (path: string) => boolean): string[] {
   const whole = expandHome(args.trim());
   if (whole !== "" && exists(whole)) return [whole];
   const words = splitShellWords(args);
-  if (words.length === 0) throw new Error("transfer needs a file: transfer <path>");
+  if (words.length === 0) throw new TransferArgsError("transfer needs a file: transfer <path>");
   return words.map(expandHome);
 }
 
@@ -95,7 +100,7 @@ function splitShellWords(text: string): string[] {
       inWord = true;
     }
   }
-  if (quote) throw new Error(`unterminated ${quote} quote in: ${text}`);
+  if (quote) throw new TransferArgsError(`the ${quote} quote is not closed, so nothing was sent: ${text.trim()}`);
   if (inWord) words.push(word);
   return words;
 }

@@ -196,6 +196,9 @@ describe("parley chat over pipes", () => {
       await a.cli.waitForLine(/^Nothing was sent/);
       a.cli.send("/bogus");
       await a.cli.waitForLine(/Unknown command/);
+      // A quote left open is a typo, not the end of the chat.
+      a.cli.send('transfer "my file.txt');
+      await a.cli.waitForLine(/^Error: .*quote/);
       // A later chat line is still delivered, so the process survived all of them.
       await chat(a, b, "alice", "still here");
 

@@ -78,7 +78,7 @@ describe("parseTransferPaths", () => {
   });
 
   test.each(['"unterminated', "'unterminated", 'a "b c'])("an unterminated quote in %p throws", (args) => {
-    expect(() => parseTransferPaths(args, none)).toThrow(/unterminated/);
+    expect(() => parseTransferPaths(args, none)).toThrow(/quote is not closed, so nothing was sent/);
   });
 
   test.each(["", "   "])("no path at all (%p) throws", (args) => {
