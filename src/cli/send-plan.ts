@@ -63,6 +63,11 @@ export function planSends(paths: readonly string[], stdinName: string): SendPlan
       sends.push({ kind: "stdin", name: stdinName });
       continue;
     }
+    if (path === "") {
+      // It would resolve to the current folder: "no such file: /the/current/folder" misleads.
+      problems.push(new TransferError("E_NOT_FOUND", 'an empty name ("") is not a path'));
+      continue;
+    }
     if (!isDirectory(path)) {
       try {
         checkReadableFile()(path);

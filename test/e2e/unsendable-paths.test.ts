@@ -73,3 +73,16 @@ test("parley send with an existing file and two that cannot be sent: both said, 
   ]);
   expect(cli.stdout).not.toMatch(/Listening|code/);
 }, 30_000);
+
+test('an empty name (parley send "", transfer "") is said as such, not as \'no such file: <the current folder>\'', async () => {
+  const dir = makeTempDir();
+  const send = new Cli("send", [], [BUN, MAIN, "send", ""], dir);
+  expect(await send.exitCode()).toBe(3);
+  expect(send.lines).toEqual(['Error: an empty name ("") is not a path.']);
+  const { a, b } = await connectedPair();
+  a.cli.send('transfer ""');
+  await a.cli.waitForLine(/^Error: an empty name/);
+  a.cli.send("still here");
+  await b.cli.waitForLine(/^<alice> still here$/);
+  expect(a.cli.linesMatching(/^Error:/)).toEqual(['Error: an empty name ("") is not a path']);
+}, 30_000);
