@@ -29,8 +29,15 @@
  * (~590 KB at the median): a queue no real path has outside the sender. At 32 KiB that is ~60
  * KB and ~33 KB, and plain TCP (socat) through it is no slower; 16 KiB stalled runs.
  *
+ * With --pace 1 the `tcp` model also paces each direction as Linux paces a TCP socket whose
+ * congestion control asks for it (BBR, this machine's): at most 2x the window a round trip while
+ * it grows, 1.2x once at its cap, in bursts of 1 ms of that (bench/lib/tcp-path-window.ts).
+ * Without it bytes go through in the lumps the relay's timers make (a late timer releases all
+ * that is due; the ACKs of a lump come back as one a round trip later). Off by default: on this
+ * busy 2-core host a userspace pacer's timers fall behind its pace (DESIGN-NOTES, the long link).
+ *
  *   bun bench/delay-relay.ts <target-port> <delay-ms> [--model tcp|unbounded] [--cap BYTES]
- *                            [--recv-buffer BYTES] [--also PORT]
+ *                            [--recv-buffer BYTES] [--also PORT] [--pace 0|1]
  *   prints "RELAY <port>" and runs until killed; --cap overrides the in-flight cap of `tcp`;
  *   --also PORT: a second listening port, in front of PORT, through the same hop (the same
  *   process, model and delay; each connection its own TCP window): "RELAY <port> <also-port>"
@@ -49,7 +56,7 @@ const INITIAL_SEGMENTS = 10;
 
 function usage(message: string): never {
   process.stderr.write(
-    `delay-relay: ${message}\nusage: delay-relay.ts <target-port> <delay-ms> [--model tcp|unbounded] [--cap BYTES] [--recv-buffer BYTES] [--also PORT]\n`,
+    `delay-relay: ${message}\nusage: delay-relay.ts <target-port> <delay-ms> [--model tcp|unbounded] [--cap BYTES] [--recv-buffer BYTES] [--also PORT] [--pace 0|1]\n`,
   );
   process.exit(2);
 }
@@ -64,6 +71,7 @@ const { values, positionals } = (() => {
         cap: { type: "string" },
         "recv-buffer": { type: "string", default: String(32 * 1024) },
         also: { type: "string" },
+        pace: { type: "string", default: "0" },
       },
     });
   } catch (error) {
@@ -99,6 +107,8 @@ function inFlightCap(): number {
 }
 const capBytes = values.cap ? Number(values.cap) : inFlightCap();
 if (!(capBytes > 0)) usage(`bad --cap ${values.cap}`);
+const paced = values.pace === "1";
+if (values.pace !== "0" && values.pace !== "1") usage(`bad --pace ${values.pace}`);
 const receiveBufferBytes = Number(values["recv-buffer"]);
 if (!(receiveBufferBytes >= 0)) usage(`bad --recv-buffer ${values["recv-buffer"]}`);
 
@@ -143,7 +153,9 @@ function forwardUnbounded(from: Socket, to: Socket): void {
 
 /** The TCP model: at most a TCP window in flight; its room comes back a round trip after sending. */
 function forwardTcp(from: Socket, to: Socket): void {
-  const window = new TcpPathWindow({ mss: MSS, initialSegments: INITIAL_SEGMENTS, capBytes, rttMs: 2 * holdMs });
+  const window = new TcpPathWindow({ mss: MSS, initialSegments: INITIAL_SEGMENTS, capBytes, rttMs: 2 * holdMs, paced });
+  /** A pacing timer is set: admit() runs again when the pace allows the next burst. */
+  let paceTimer = false;
   /** Read but not yet sent: the window was full (the sender's socket buffer, in a real path). */
   const unsent: Buffer[] = [];
   let endRead = false;
@@ -159,9 +171,9 @@ function forwardTcp(from: Socket, to: Socket): void {
     // The far end's ACK leaves once its kernel has the bytes, and takes holdMs to come back.
     to.write(chunk, () => acks.push(performance.now() + holdMs, chunk.length));
   });
-  const admit = (): void => {
+  const admit = (lateMs = 0): void => {
     const now = performance.now();
-    let room = window.room(now);
+    let room = window.room(now, lateMs);
     while (unsent.length > 0 && room > 0) {
       const head = unsent[0] as Buffer;
       const piece = head.length > room ? head.subarray(0, room) : head;
@@ -171,7 +183,22 @@ function forwardTcp(from: Socket, to: Socket): void {
       window.sent(piece.length, now);
       line.push(now + holdMs, piece);
     }
-    if (unsent.length > 0) return;
+    if (unsent.length > 0) {
+      // Held back by the pace (not the window): try again once it allows the next burst.
+      const wait = window.paceWaitMs((unsent[0] as Buffer).length, performance.now());
+      if (wait > 0 && !paceTimer && window.bytesInFlight < Math.min(window.congestionWindow, capBytes)) {
+        paceTimer = true;
+        const due = performance.now() + wait;
+        setTimeout(
+          () => {
+            paceTimer = false;
+            admit(performance.now() - due);
+          },
+          Math.max(1, Math.ceil(wait)),
+        );
+      }
+      return;
+    }
     if (endRead) {
       endRead = false;
       line.push(now + holdMs, null);

@@ -5,11 +5,13 @@
  * own round trips, next to Parley's in-stream chat).
  *
  *   bun bench/long-link.ts [--size 256M] [--runs 2] [--link-ms 20] [--models tcp,unbounded]
- *                          [--peer-root DIR] [--relay-recv-buffer BYTES] [--relay-cap BYTES] [--json [--rtts]]
+ *                          [--peer-root DIR] [--relay-recv-buffer BYTES] [--relay-cap BYTES] [--relay-pace 0|1]
+ *                          [--json [--rtts]]
  *   --peer-root: run DIR/bench/peer.ts (another tree, e.g. main's) through this tree's relay
  *   --relay-recv-buffer: the relay's --recv-buffer (bench/delay-relay.ts; its default, 32 KiB, when absent)
  *   --relay-cap: the tcp model's in-flight cap (the relay's --cap; default: this machine's TCP
  *     buffers, 4 MiB here): a slower path, e.g. 512K for about 512 KiB / 44 ms = 11 MiB/s
+ *   --relay-pace 1: the tcp model paces as Linux does (the relay's --pace; not by default)
  *   --rtts: the JSON keeps every chat round trip of every run, in the order sent
  */
 
@@ -38,6 +40,7 @@ const { values } = (() => {
         "peer-root": { type: "string" },
         "relay-recv-buffer": { type: "string" },
         "relay-cap": { type: "string" },
+        "relay-pace": { type: "string" },
         json: { type: "boolean", default: false },
         rtts: { type: "boolean", default: false },
       },
@@ -88,6 +91,7 @@ try {
     relay: {
       ...(relayReceiveBuffer === undefined ? {} : { receiveBuffer: relayReceiveBuffer }),
       ...(relayCap === undefined ? {} : { cap: relayCap }),
+      ...(values["relay-pace"] === undefined ? {} : { pace: values["relay-pace"] === "1" ? 1 : 0 }),
     },
   });
   process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatLongLink(result)}\n`);

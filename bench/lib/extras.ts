@@ -83,6 +83,8 @@ export type LinkModel = "tcp" | "unbounded";
 export interface RelayOptions {
   readonly receiveBuffer?: number;
   readonly cap?: number;
+  /** The tcp model's pacing gain (--pace; 0: not paced). */
+  readonly pace?: number;
 }
 
 /**
@@ -100,7 +102,18 @@ async function relayTo(
   const also = alsoPort === undefined ? [] : ["--also", String(alsoPort)];
   const buffer = options.receiveBuffer === undefined ? [] : ["--recv-buffer", String(options.receiveBuffer)];
   const cap = options.cap === undefined ? [] : ["--cap", String(options.cap)];
-  const relay = run(["bench/delay-relay.ts", port, String(relayMs), "--model", model, ...also, ...buffer, ...cap]);
+  const pace = options.pace === undefined ? [] : ["--pace", String(options.pace)];
+  const relay = run([
+    "bench/delay-relay.ts",
+    port,
+    String(relayMs),
+    "--model",
+    model,
+    ...also,
+    ...buffer,
+    ...cap,
+    ...pace,
+  ]);
   return new LineReader(relay.stdout).waitFor(/^RELAY (\d+)(?: (\d+))?/);
 }
 

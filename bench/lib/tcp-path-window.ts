@@ -34,9 +34,21 @@ export interface TcpPathLimits {
   readonly initialSegments: number;
   /** The most that may be in flight: min(send buffer cap, advertised receive window cap). */
   readonly capBytes: number;
-  /** The path's round trip, ms (for the idle restart's retransmission timeout). */
+  /** The path's round trip, ms (for the idle restart's retransmission timeout, and pacing). */
   readonly rttMs: number;
+  /**
+   * Paced as Linux paces a TCP socket whose congestion control asks for it (BBR, this machine's):
+   * bytes leave at most at PACING_SLOW_START_GAIN (PACING_GAIN once the window stopped growing)
+   * x the window a round trip, in bursts of at most PACING_BURST_MS of that rate.
+   */
+  readonly paced?: boolean;
 }
+
+/** Linux's tcp_pacing_ss_ratio and tcp_pacing_ca_ratio (200% and 120% of cwnd / srtt). */
+export const PACING_SLOW_START_GAIN = 2;
+export const PACING_GAIN = 1.2;
+/** A paced sender's largest burst, ms of its pacing rate (Linux sizes a TSO burst at ~1 ms). */
+export const PACING_BURST_MS = 1;
 
 /** Linux's smallest retransmission timeout (TCP_RTO_MIN), ms: an idle path's RTO is about RTT + this. */
 const RTO_MIN_MS = 200;
@@ -52,6 +64,9 @@ export class TcpPathWindow {
   private maxInFlightThisRound = 0;
   private maxInFlightLastRound = 0;
   private lastSendAt = Number.NEGATIVE_INFINITY;
+  /** Pacing: bytes that may leave now, as of `creditAt`. */
+  private credit = 0;
+  private creditAt = Number.NEGATIVE_INFINITY;
 
   constructor(limits: TcpPathLimits) {
     this.limits = limits;
@@ -72,14 +87,46 @@ export class TcpPathWindow {
     return this.inFlight;
   }
 
-  /** Bytes that may be sent now. */
-  room(now: number): number {
+  /**
+   * Bytes that may be sent now: the window's room and, paced, what the pace allows.
+   * @param lateMs - paced: the caller (a timer) came this late, so the pace would have let that
+   *   much more out meanwhile (the burst limit is for a sender that had nothing to send)
+   */
+  room(now: number, lateMs = 0): number {
     this.restartAfterIdle(now);
-    return Math.max(0, Math.min(this.cwnd, this.limits.capBytes) - this.inFlight);
+    const room = Math.max(0, Math.min(this.cwnd, this.limits.capBytes) - this.inFlight);
+    return this.limits.paced ? Math.min(room, Math.floor(this.pacingCredit(now, lateMs))) : room;
+  }
+
+  /** Paced: ms from `now` until `bytes` (at most a burst) may leave; 0 when not paced. */
+  paceWaitMs(bytes: number, now: number): number {
+    if (!this.limits.paced) return 0;
+    const wanted = Math.min(bytes, this.burst);
+    return Math.max(0, (wanted - this.pacingCredit(now)) / this.pacingRate);
+  }
+
+  /** Bytes per ms: the pacing gain x the congestion window a round trip. */
+  private get pacingRate(): number {
+    const window = Math.min(this.cwnd, this.limits.capBytes);
+    const gain = window < this.limits.capBytes ? PACING_SLOW_START_GAIN : PACING_GAIN;
+    return (gain * window) / this.limits.rttMs;
+  }
+
+  private get burst(): number {
+    return Math.max(2 * this.limits.mss, this.pacingRate * PACING_BURST_MS);
+  }
+
+  private pacingCredit(now: number, lateMs = 0): number {
+    const elapsed = Number.isFinite(this.creditAt) ? now - this.creditAt : Number.POSITIVE_INFINITY;
+    const most = this.burst + Math.max(0, lateMs) * this.pacingRate;
+    this.credit = Math.min(most, this.credit + elapsed * this.pacingRate);
+    this.creditAt = now;
+    return this.credit;
   }
 
   sent(bytes: number, now: number): void {
     this.restartAfterIdle(now);
+    if (this.limits.paced) this.credit = this.pacingCredit(now) - bytes;
     this.inFlight += bytes;
     this.sentTotal += bytes;
     this.lastSendAt = now;

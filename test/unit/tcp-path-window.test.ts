@@ -4,7 +4,12 @@
  */
 
 import { describe, expect, test } from "bun:test";
-import { TcpPathWindow } from "../../bench/lib/tcp-path-window.ts";
+import {
+  PACING_BURST_MS,
+  PACING_GAIN,
+  PACING_SLOW_START_GAIN,
+  TcpPathWindow,
+} from "../../bench/lib/tcp-path-window.ts";
 
 const MSS = 1448;
 const RTT = 40;
@@ -54,5 +59,48 @@ describe("TcpPathWindow", () => {
     expect(window.room(11 * RTT + 100)).toBe(open); // idle less than an RTO (RTT + 200 ms)
     expect(window.room(11 * RTT + 250)).toBe(open / 2);
     expect(window.room(11 * RTT + 10_000)).toBe(10 * MSS);
+  });
+
+  test("paced, a full-grown window leaves at 1.2x its size a round trip, in bursts of a millisecond of that", () => {
+    const cap = 2 ** 20;
+    // 1,000 segments at first: the window starts at its cap (grown).
+    const window = new TcpPathWindow({ mss: MSS, initialSegments: 1_000, capBytes: cap, rttMs: RTT, paced: true });
+    const rate = (PACING_GAIN * cap) / RTT; // bytes a ms
+    const burst = Math.floor(rate * PACING_BURST_MS);
+    expect(window.room(0)).toBe(burst); // not the whole window at once
+    window.sent(burst, 0);
+    expect(window.room(0)).toBe(0);
+    expect(window.paceWaitMs(burst, 0)).toBeCloseTo(PACING_BURST_MS, 3);
+    expect(window.room(0.5)).toBe(Math.floor(rate * 0.5));
+    // Idle a while: still one burst at most...
+    expect(window.room(30)).toBe(burst);
+    window.sent(burst, 30);
+    // ...unless the caller (a timer) came late: then what the pace would have let out meanwhile.
+    expect(window.room(33, 2)).toBe(Math.floor(rate * 3));
+    // Not paced: the whole window at once.
+    const unpaced = new TcpPathWindow({ mss: MSS, initialSegments: 1_000, capBytes: cap, rttMs: RTT });
+    expect(unpaced.room(0)).toBe(cap);
+    expect(unpaced.paceWaitMs(cap, 0)).toBe(0);
+  });
+
+  test("paced in slow start at twice the window a round trip, which lets it double a round trip as before", () => {
+    const window = new TcpPathWindow({ mss: MSS, initialSegments: 10, capBytes: 4 * 2 ** 20, rttMs: RTT, paced: true });
+    const rate = (PACING_SLOW_START_GAIN * 10 * MSS) / RTT;
+    expect(window.room(0)).toBe(Math.floor(Math.max(2 * MSS, rate * PACING_BURST_MS)));
+    // Sent as the pace allows, a millisecond at a time, every round's window goes out within it.
+    const sent: number[] = [];
+    for (let round = 0; round < 6; round++) {
+      let bytes = 0;
+      for (let ms = 0; ms < RTT; ms++) {
+        const now = round * RTT + ms;
+        const room = window.room(now);
+        window.sent(room, now);
+        bytes += room;
+      }
+      sent.push(bytes);
+      window.acked(bytes);
+    }
+    expect(sent[0]).toBe(10 * MSS);
+    expect(sent[5]).toBe(320 * MSS);
   });
 });
