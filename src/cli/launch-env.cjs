@@ -18,7 +18,21 @@
 // interleaved pairs each way at load 5-8: pause sums per side one way 172-203/281-322 against
 // 105-144/146-208 ms, the longest pause 10.7-21.5/13.8-22.8 against 5.7-7.3/6.3-9.4 ms, both ways
 // 412-660/382-490 against 273-374/277-342 ms; CPU per side and MiB/s the same or better.
-// Both are read at Bun's start only: they cannot be set later.
+//
+// BUN_JSC_largeHeapSize=32 MiB: the heap size below which JavaScriptCore does not grow its
+// young-generation budget. Every record's 256 KiB output from node:crypto (and, receiving, every
+// socket read) counts toward that budget though released at once, so with Bun's default a bench
+// sender ran 111-117 young collections a GiB and a receiver 160-171 (BUN_JSC_logGC, 0.5-0.6 ms
+// each): that is the sender's "Bun runtime, neither AES nor XXH3" time in perf (under
+// cipher.update, which allocates). With 32 MiB: 63-65 and 89-99 (64 MiB gave no fewer; 16 MiB
+// 82/146). Garbage a collection leaves is bounded by it: peak RSS of a 1 GiB transfer unchanged
+// (61-64 MB a side), of 256 MiB piped in without a line break 99-101 -> 107-121 MB, of the soak's
+// garbage/oversize attacks 70-87 -> 102-110 MB (64 MiB: 141-157 MB piped: not taken).
+// All are read at Bun's start only: they cannot be set later.
 "use strict";
 
-module.exports = { BUN_JSC_useFTLJIT: "0", BUN_JSC_numberOfGCMarkers: "1" };
+module.exports = {
+  BUN_JSC_useFTLJIT: "0",
+  BUN_JSC_numberOfGCMarkers: "1",
+  BUN_JSC_largeHeapSize: String(32 * 1024 * 1024),
+};

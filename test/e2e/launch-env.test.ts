@@ -1,6 +1,6 @@
 /**
  * The environment Parley's launchers give Bun (src/cli/launch-env.cjs: JavaScriptCore's FTL tier
- * off, one garbage-collector marker): the `parley` command (bin.cjs) starts Bun with it, a variable the caller set wins, and
+ * off, one garbage-collector marker, a 32 MiB heap before the young generation's budget grows): the `parley` command (bin.cjs) starts Bun with it, a variable the caller set wins, and
  * package.json's `chat` and `parley` scripts say the same. Read from the running Bun's
  * /proc/PID/environ (Linux).
  */
@@ -19,7 +19,11 @@ test("package.json's chat and parley scripts start Bun with the launch environme
   const prefix = Object.entries(LAUNCH_ENV)
     .map(([k, v]) => `${k}=${v} `)
     .join("");
-  expect(LAUNCH_ENV).toEqual({ BUN_JSC_useFTLJIT: "0", BUN_JSC_numberOfGCMarkers: "1" });
+  expect(LAUNCH_ENV).toEqual({
+    BUN_JSC_useFTLJIT: "0",
+    BUN_JSC_numberOfGCMarkers: "1",
+    BUN_JSC_largeHeapSize: "33554432",
+  });
   for (const name of ["chat", "parley"]) expect(scripts[name]).toBe(`${prefix}bun src/cli/main.ts`);
 });
 
@@ -61,4 +65,32 @@ test.skipIf(process.platform !== "linux" || !NODE)(
 test.skipIf(process.platform !== "linux" || !NODE)("a launch variable the caller set wins", async () => {
   const environ = await environOfBun({ BUN_JSC_useFTLJIT: "1" });
   expect(environ.get("BUN_JSC_useFTLJIT")).toBe("1");
+});
+
+/** Young collections a Bun with `env` runs while node:crypto seals 256 MiB, each output released at once. */
+function youngCollections(env: Record<string, string>): number {
+  const script = `
+    const { createCipheriv } = require("node:crypto");
+    const key = new Uint8Array(32), iv = new Uint8Array(12), data = new Uint8Array(256 * 1024);
+    for (let i = 0; i < 1024; i++) createCipheriv("aes-256-gcm", key, iv).update(data).buffer.transfer(0);
+  `;
+  const run = Bun.spawnSync([process.execPath, "-e", script], {
+    env: { ...process.env, ...env, BUN_JSC_logGC: "1" },
+    stderr: "pipe",
+    stdout: "ignore",
+  });
+  expect(run.exitCode).toBe(0);
+  return run.stderr
+    .toString()
+    .split("\n")
+    .filter((line) => line.includes("=> EdenCollection")).length;
+}
+
+test("the launch environment's heap size halves the young collections a transfer's outputs start", () => {
+  const { BUN_JSC_largeHeapSize, ...withoutHeapSize } = LAUNCH_ENV;
+  const launched = youngCollections(LAUNCH_ENV);
+  const bunDefault = youngCollections(withoutHeapSize);
+  // 8 against 31-32 here (each 256 KiB output counts toward the budget though released at once).
+  expect(launched).toBeGreaterThan(0);
+  expect(launched * 2).toBeLessThanOrEqual(bunDefault);
 });
