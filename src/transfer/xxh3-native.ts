@@ -44,8 +44,11 @@ export function selfTestBytes(length: number): Uint8Array {
   return bytes;
 }
 
-/** Frees each digest's native state once its object is gone (a digest abandoned before hex()). */
-let states: FinalizationRegistry<Pointer> | undefined;
+/**
+ * Frees each digest's native state once its object is gone (a digest abandoned before hex()),
+ * through the library that made it (a library refused by its self-test is closed again).
+ */
+const states = new FinalizationRegistry<{ lib: Xxhash; state: Pointer }>(({ lib, state }) => lib.XXH3_freeState(state));
 
 /** A running XXH3-64 over the library's state (see checksum.ts's RunningDigest). */
 export class NativeXxh3 {
@@ -55,8 +58,7 @@ export class NativeXxh3 {
     const state = lib.XXH3_createState() as Pointer | null;
     if (state === null || lib.XXH3_64bits_reset(state) !== 0) throw new Error("XXH3 state could not be made");
     this.state = state;
-    states ??= new FinalizationRegistry((s) => lib.XXH3_freeState(s));
-    states.register(this, state, this);
+    states.register(this, { lib, state }, this);
   }
 
   update(bytes: Uint8Array): void {
@@ -69,7 +71,7 @@ export class NativeXxh3 {
   hex(): string {
     if (this.state === null) throw new Error("XXH3 digest used after hex()");
     const digest = BigInt(this.lib.XXH3_64bits_digest(this.state));
-    states?.unregister(this);
+    states.unregister(this);
     this.lib.XXH3_freeState(this.state);
     this.state = null;
     return digest.toString(16).padStart(16, "0");

@@ -87,3 +87,24 @@ test.skipIf(!hasLibxxhash)("a native digest hashes views at their offset, and re
   expect(() => native.update(view)).toThrow();
   expect(() => native.hex()).toThrow();
 });
+
+test.skipIf(!hasLibxxhash)(
+  "digests abandoned before hex() are freed by the collector, and hashing goes on",
+  async () => {
+    const lib = loadNativeXxh3();
+    if (!lib) throw new Error("libxxhash did not load");
+    const bytes = selfTestBytes(5000);
+    for (let i = 0; i < 2000; i++) {
+    const dropped = new NativeXxh3(lib);
+    dropped.update(bytes);
+    if (i % 2 === 0) dropped.hex(); // freed now: the collector must not free it again
+  }
+    Bun.gc(true);
+    await Bun.sleep(10); // finalization callbacks run on a later turn
+    Bun.gc(true);
+    await Bun.sleep(10);
+    const digest = new NativeXxh3(lib);
+    digest.update(bytes);
+    expect(digest.hex()).toBe(XXH3_SELF_TEST[3]?.[1] as string);
+  },
+);
