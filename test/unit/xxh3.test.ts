@@ -95,10 +95,10 @@ test.skipIf(!hasLibxxhash)(
     if (!lib) throw new Error("libxxhash did not load");
     const bytes = selfTestBytes(5000);
     for (let i = 0; i < 2000; i++) {
-    const dropped = new NativeXxh3(lib);
-    dropped.update(bytes);
-    if (i % 2 === 0) dropped.hex(); // freed now: the collector must not free it again
-  }
+      const dropped = new NativeXxh3(lib);
+      dropped.update(bytes);
+      if (i % 2 === 0) dropped.hex(); // freed now: the collector must not free it again
+    }
     Bun.gc(true);
     await Bun.sleep(10); // finalization callbacks run on a later turn
     Bun.gc(true);
