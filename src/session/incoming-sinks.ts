@@ -16,8 +16,19 @@ import {
   type IncomingSink,
   TransferError,
 } from "../transfer/index.ts";
-import type { FileWrites } from "../transfer/write-behind.ts";
+import { type FileWrites, SLOW_WRITE_MS } from "../transfer/write-behind.ts";
 import type { TransferInfo } from "./events.ts";
+import { CHAT_SLOW_WRITE_MS, RELAY_SLOW_WRITE_MS } from "./limits.ts";
+
+/**
+ * How slow a synchronous file write must be before the next ones leave the event loop: through
+ * a relay RELAY_SLOW_WRITE_MS; on a direct path CHAT_SLOW_WRITE_MS while we chat (asked at each
+ * write), else FileReceiver's default (SLOW_WRITE_MS).
+ */
+export function slowWriteMark(relayed: boolean, chatting: () => boolean): number | (() => number) {
+  if (relayed) return RELAY_SLOW_WRITE_MS;
+  return () => (chatting() ? CHAT_SLOW_WRITE_MS : SLOW_WRITE_MS);
+}
 
 export class IncomingSinks {
   /** Folder entries' destinations, made on their first entry. */
@@ -28,12 +39,12 @@ export class IncomingSinks {
   /**
    * @param writeBehind - FileReceiverOptions.writeBehind (tests pass their own file calls and clock)
    * @param slowWriteMs - with writeBehind, how slow a write sends the next ones off the loop
-   *   (default: FileReceiver's)
+   *   (default: FileReceiver's); a function is asked at each write
    */
   constructor(
     private readonly downloadDir: string,
     writeBehind: boolean | FileWrites = false,
-    slowWriteMs?: number,
+    slowWriteMs?: number | (() => number),
   ) {
     this.fileOptions = slowWriteMs === undefined ? { writeBehind } : { writeBehind, slowWriteMs };
   }

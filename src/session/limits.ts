@@ -53,13 +53,22 @@ export const RELAY_WINDOW_BYTES = 12 * CHUNK_BYTES;
  */
 export const RELAY_SLOW_WRITE_MS = 8;
 /**
+ * While we are chatting (CHAT_ACTIVE_MS) on a direct path, how slow a synchronous file write must
+ * be before the next 16 MiB of writes go to the thread pool (1 ms otherwise: SLOW_WRITE_MS). Both
+ * ways, a receiver's loop also reads our typed lines and sends our file, and writes of 0.3-1 ms
+ * (fresh page cache, both cores busy) held it: through the CLI, 26 interleaved pairs on two
+ * cores, lines over 5 ms 11.6% -> 6.9%, MiB/s and CPU per side the same at the median
+ * (DESIGN-NOTES.md, "Both ways on a two-core Xeon"). A receiver that does not chat keeps 1 ms.
+ */
+export const CHAT_SLOW_WRITE_MS = 0.3;
+/**
  * While we are chatting (a line sent in the last CHAT_ACTIVE_MS), a short path's DATA un-ACKed
  * is held to this, whatever the window: the next line waits behind at most this much of the
  * peer's work (opening, hashing and writing about two records), not a whole window's. Through
  * a relay the window's own minimum (RELAY_MIN_WINDOW_BYTES) stands instead.
  */
 export const CHAT_WINDOW_BYTES = 2 * CHUNK_BYTES;
-/** How long after our last chat line the chat limits (CHAT_WINDOW_BYTES, CHAT_TURN_DATA_BYTES) hold. */
+/** How long after our last chat line the chat limits (CHAT_WINDOW_BYTES, CHAT_TURN_DATA_BYTES, CHAT_SLOW_WRITE_MS) hold. */
 export const CHAT_ACTIVE_MS = 2_000;
 /**
  * The scheduler yields to the event loop after this long writing DATA in one turn of it, so

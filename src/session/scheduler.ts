@@ -291,7 +291,7 @@ export class Scheduler {
   }
 
   /** We sent a chat line in the last CHAT_ACTIVE_MS: the next one may come soon. */
-  private chatting(): boolean {
+  chatting(): boolean {
     return this.clock.now() - this.chatSentAt < CHAT_ACTIVE_MS;
   }
 

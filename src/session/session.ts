@@ -37,9 +37,9 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { Direction, SessionEvents, TransferInfo } from "./events.ts";
 import { type Failure, ownFailure, socketErrorWords } from "./failure.ts";
 import { type Decline, IncomingTransfers, type OfferDecision } from "./incoming.ts";
-import { IncomingSinks } from "./incoming-sinks.ts";
+import { IncomingSinks, slowWriteMark } from "./incoming-sinks.ts";
 import { Keepalive } from "./keepalive.ts";
-import { BYE_FLUSH_MS, CHUNK_BYTES, RELAY_SLOW_WRITE_MS } from "./limits.ts";
+import { BYE_FLUSH_MS, CHUNK_BYTES } from "./limits.ts";
 import { type OfferPlace, OutgoingTransfers } from "./outgoing.ts";
 import { chunkBytesForRate } from "./rate-limiter.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -128,7 +128,7 @@ export class Session {
         sinks: new IncomingSinks(
           options.downloadDir,
           options.writeBehind ?? true,
-          channel.relayed ? RELAY_SLOW_WRITE_MS : undefined,
+          slowWriteMark(channel.relayed, () => this.scheduler.chatting()),
         ),
         ...(options.decideOffer ? { decide: options.decideOffer } : {}),
         ...(options.openSink ? { openSink: options.openSink } : {}),

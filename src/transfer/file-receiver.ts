@@ -90,8 +90,11 @@ export interface FileReceiverOptions {
    * `onFlushed` and `onFailed`. Tests pass their own file calls and clock.
    */
   readonly writeBehind?: boolean | FileWrites;
-  /** With writeBehind: a write this slow sends the next ones to the pool (default SLOW_WRITE_MS). */
-  readonly slowWriteMs?: number;
+  /**
+   * With writeBehind: a write this slow sends the next ones to the pool (default SLOW_WRITE_MS);
+   * a function is asked at each write.
+   */
+  readonly slowWriteMs?: number | (() => number);
 }
 
 export class FileReceiver implements ResumableSink {

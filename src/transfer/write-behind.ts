@@ -6,7 +6,8 @@
  * copying at once: 0.3 ms to tens of ms a write) switches the next ASYNC_SPAN_BYTES to
  * `fs.write` on Bun's thread pool, each write's bytes copied into one of a few pooled
  * buffers. Chat, ACKs and the terminal then go on while the copy into the page cache runs
- * elsewhere. After that span a synchronous write measures again.
+ * elsewhere. After that span a synchronous write measures again. The mark may be asked at each
+ * write: a session's is lower while we chat (session/limits.ts, CHAT_SLOW_WRITE_MS).
  *
  * Bytes handed off and not yet written are the `backlog`: the session ACKs them only once
  * written, so the sender's window bounds them. With every pooled buffer in flight a write is
@@ -61,8 +62,11 @@ export class WriteBehind {
     private readonly failed: (err: unknown) => void,
     private readonly io: FileWrites = realFileWrites,
     private readonly poolBuffers = POOL_BUFFERS,
-    /** A synchronous write this slow or slower sends the next ASYNC_SPAN_BYTES to the pool. */
-    private readonly slowWriteMs = SLOW_WRITE_MS,
+    /**
+     * A synchronous write this slow or slower sends the next ASYNC_SPAN_BYTES to the pool: a
+     * number, or asked at each write (the session's is lower while we chat).
+     */
+    private readonly slowWriteMs: number | (() => number) = SLOW_WRITE_MS,
   ) {}
 
   /** Writes handed to the thread pool are still running. */
@@ -99,7 +103,8 @@ export class WriteBehind {
     while (done < bytes.length) {
       done += this.io.writeSync(this.fd, bytes, done, bytes.length - done, position + done);
     }
-    if (this.io.now() - started >= this.slowWriteMs) this.asyncLeft = ASYNC_SPAN_BYTES;
+    const slow = typeof this.slowWriteMs === "number" ? this.slowWriteMs : this.slowWriteMs();
+    if (this.io.now() - started >= slow) this.asyncLeft = ASYNC_SPAN_BYTES;
   }
 
   private take(): Uint8Array | undefined {

@@ -1,6 +1,6 @@
 /**
  * WriteBehind on fake file calls and a fake clock: synchronous while writes are quick, the
- * thread pool for a span after a slow one, bounded memory, the descriptor kept open while
+ * thread pool for a span after a slow one (slow by a mark that may change: lower while we chat), bounded memory, the descriptor kept open while
  * writes are in flight, and errors reported once. Then a FileReceiver on a real file whose
  * writes are made to look slow: the bytes it holds back count as its backlog until written; and
  * one whose writes are recorded: none starts on a 256 KiB boundary with more than a page.
@@ -10,8 +10,8 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, write, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { IncomingSinks } from "../../src/session/incoming-sinks.ts";
-import { RELAY_SLOW_WRITE_MS } from "../../src/session/limits.ts";
+import { IncomingSinks, slowWriteMark } from "../../src/session/incoming-sinks.ts";
+import { CHAT_SLOW_WRITE_MS, RELAY_SLOW_WRITE_MS } from "../../src/session/limits.ts";
 import { FileReceiver } from "../../src/transfer/file-receiver.ts";
 import { ASYNC_SPAN_BYTES, type FileWrites, SLOW_WRITE_MS, WriteBehind } from "../../src/transfer/write-behind.ts";
 
@@ -47,7 +47,7 @@ class FakeFile implements FileWrites {
   }
 }
 
-function setup(poolBuffers?: number, slowWriteMs?: number) {
+function setup(poolBuffers?: number, slowWriteMs?: number | (() => number)) {
   const file = new FakeFile();
   const events = { flushed: 0, failed: [] as unknown[], closed: 0 };
   const writer = new WriteBehind(
@@ -93,6 +93,20 @@ test("with a higher mark (through a relay) writes under it stay synchronous, one
   writer.write(piece(5), 5 * PIECE);
   expect(file.syncWrites).toHaveLength(5);
   expect(file.pending.map((w) => w.position)).toEqual([5 * PIECE]);
+});
+
+test("a mark given as a function is asked at each write (the session's is lower while we chat)", () => {
+  let mark = SLOW_WRITE_MS;
+  const { file, writer } = setup(undefined, () => mark);
+  file.syncMs = (CHAT_SLOW_WRITE_MS + SLOW_WRITE_MS) / 2; // slow by the chat's mark only
+  for (let i = 0; i < 3; i++) writer.write(piece(i), i * PIECE);
+  expect(file.syncWrites).toHaveLength(3);
+  expect(file.pending).toHaveLength(0);
+  mark = CHAT_SLOW_WRITE_MS;
+  writer.write(piece(3), 3 * PIECE);
+  writer.write(piece(4), 4 * PIECE);
+  expect(file.syncWrites).toHaveLength(4);
+  expect(file.pending.map((w) => w.position)).toEqual([4 * PIECE]);
 });
 
 test("after a slow write the next ones go to the thread pool, copied, and count as backlog until written", () => {
@@ -269,4 +283,38 @@ test("IncomingSinks hands its slow-write mark to the files it opens (a relayed s
   for (let i = 0; i < 2; i++) plain.write(chunk);
   // By the default mark the first write (the first record's first page) was slow: the rest is in flight.
   expect(plain.backlog).toBe(2 * PIECE - LEAD);
+});
+
+test("a session's mark: the relay's through a relay; on a direct path CHAT_SLOW_WRITE_MS while it chats, else the default", () => {
+  expect(slowWriteMark(true, () => true)).toBe(RELAY_SLOW_WRITE_MS);
+  let chatting = false;
+  const mark = slowWriteMark(false, () => chatting);
+  const now = () => (typeof mark === "number" ? mark : mark());
+  expect(now()).toBe(SLOW_WRITE_MS);
+  chatting = true;
+  expect(now()).toBe(CHAT_SLOW_WRITE_MS);
+  expect(CHAT_SLOW_WRITE_MS).toBeLessThan(SLOW_WRITE_MS);
+  // Through IncomingSinks to the files it opens: 0.65 ms writes are slow only while we chat.
+  const dir = mkdtempSync(join(tmpdir(), "parley-write-behind-"));
+  dirs.push(dir);
+  let t = 0;
+  const clocked: FileWrites = {
+    now: () => t,
+    writeSync: (...args) => {
+      t += (CHAT_SLOW_WRITE_MS + SLOW_WRITE_MS) / 2;
+      return writeSync(...args);
+    },
+    write: (fd, bytes, offset, length, position, done) => write(fd, bytes, offset, length, position, done),
+  };
+  const offer = (id: number, name: string) => ({ id, name, size: 2 * PIECE, direction: "receive" as const });
+  const chunk = new Uint8Array(PIECE);
+  chatting = false;
+  const quiet = new IncomingSinks(dir, clocked, mark).open(offer(1, "q.bin"), "xxh3", {});
+  for (let i = 0; i < 2; i++) quiet.write(chunk);
+  expect(quiet.backlog).toBe(0);
+  chatting = true;
+  const chatty = new IncomingSinks(dir, clocked, mark).open(offer(3, "c.bin"), "xxh3", {});
+  for (let i = 0; i < 2; i++) chatty.write(chunk);
+  // The first record's first page was slow by the chat's mark: the rest is in flight.
+  expect(chatty.backlog).toBe(2 * PIECE - LEAD);
 });
