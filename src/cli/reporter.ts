@@ -7,6 +7,7 @@
 
 import { clearScreenDown } from "node:readline";
 import type { Security, TransferDone, TransferInfo } from "../session/index.ts";
+import type { Asker } from "../ui/asker.ts";
 import { FolderTally, OutputGate, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
 import type { OutStream } from "./io.ts";
 import { type TransferOutput, TransferPresenter } from "./transfer-presenter.ts";
@@ -49,6 +50,8 @@ export interface Reporter {
   bye(reason: string): void;
   /** A human message (stderr in JSON mode). */
   note(message: string): void;
+  /** --ask: questions share the terminal with the lines; a line printed while one waits keeps it whole. */
+  shareLinesWith(asker: Asker): void;
 }
 
 /**
@@ -192,6 +195,7 @@ class JsonReporter implements Reporter {
   note(message: string): void {
     this.err.write(`${message}\n`);
   }
+  shareLinesWith(): void {}
 }
 
 class HumanReporter implements Reporter, TransferOutput {
@@ -205,11 +209,13 @@ class HumanReporter implements Reporter, TransferOutput {
   private readonly unsaid = new Set<number>();
   /** The bar line on stderr now ("" when none): cleared by rows, as wide as it is. */
   private drawn = "";
+  /** --ask's questions, on the same terminal: no bar is drawn after a question waiting for its answer. */
+  private asker: Asker | undefined;
   private readonly gate: OutputGate;
 
   constructor(
     progress: boolean,
-    out: OutStream,
+    private readonly out: OutStream,
     private readonly err: OutStream,
   ) {
     this.gate = new OutputGate(
@@ -223,9 +229,18 @@ class HumanReporter implements Reporter, TransferOutput {
   }
 
   print(text: string, fromPeer = false): void {
-    this.clearBar();
-    if (fromPeer) this.gate.writeFromPeer(`${text}\n`);
-    else this.gate.write(`${text}\n`);
+    const write = () => {
+      this.clearBar();
+      if (fromPeer) this.gate.writeFromPeer(`${text}\n`);
+      else this.gate.write(`${text}\n`);
+    };
+    // Only where the lines share the questions' terminal (not `receive --ask > log`).
+    if (this.asker && this.out.isTTY) this.asker.aroundLine(write);
+    else write();
+  }
+
+  shareLinesWith(asker: Asker): void {
+    this.asker = asker;
   }
 
   startProgress(key: number, label: string, total: number | null): void {
@@ -254,6 +269,7 @@ class HumanReporter implements Reporter, TransferOutput {
    * the cursor along with the text it sits on.
    */
   private draw(bar: TransferProgress): void {
+    if (this.asker?.asking) return;
     this.clearBar();
     this.drawn = bar.render(this.err.columns || 80);
     this.err.write(`${AUTOWRAP_OFF}${this.drawn}${AUTOWRAP_ON}\r`);

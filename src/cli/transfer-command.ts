@@ -299,6 +299,7 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
   const dir = options.stdout ? io.cwd : prepareDownloadDir(resolve(io.cwd, options.dir));
   // Questions on stderr, answers from stdin, one offer at a time.
   const asker = options.ask ? new Asker(io.stdin, io.stderr) : undefined;
+  if (asker) reporter.shareLinesWith(asker);
   const folderAnswers = new Map<number, Promise<boolean>>();
   let streamed = false;
   let output: StreamOutput | undefined;

@@ -20,6 +20,8 @@ export class Asker {
   inputEnded = false;
   /** A question is on the screen without its answer: the cursor is at the end of its line. */
   private open = false;
+  /** That question's text, to show it again below a line printed meanwhile. */
+  private question = "";
 
   constructor(
     private readonly input: NodeJS.ReadableStream,
@@ -35,6 +37,7 @@ export class Asker {
     const answer = this.turn.then(async () => {
       if (!stillWanted()) return false;
       this.output.write(question);
+      this.question = question;
       this.open = true;
       const line = await this.nextLine();
       this.open = false;
@@ -58,6 +61,23 @@ export class Asker {
     if (!this.open) return;
     this.open = false;
     this.output.write("\n");
+  }
+
+  /** A question is waiting for its answer. */
+  get asking(): boolean {
+    return this.open;
+  }
+
+  /**
+   * Runs `print` (which prints whole lines to the same terminal) so that a question waiting for
+   * its answer is not left mid-line with the text after it: its line is ended first, and the
+   * question is shown again below what was printed.
+   */
+  aroundLine(print: () => void): void {
+    if (!this.open) return print();
+    this.output.write("\n");
+    print();
+    this.output.write(this.question);
   }
 
   close(): void {

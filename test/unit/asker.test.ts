@@ -80,3 +80,52 @@ test("endLine ends a question's line only while it waits for its answer", async 
   expect(shown).toEqual(["a? ", "\n"]);
   asker.close();
 });
+
+test("--ask at a terminal: a line printed while a question waits ends the question's line, and the question is shown again below it", async () => {
+  const { makeReporter } = await import("../../src/cli/reporter.ts");
+  const input = new PassThrough();
+  const screen: string[] = [];
+  const terminal = { isTTY: true, columns: 80, write: (t: string | Uint8Array) => screen.push(String(t)) > 0 };
+  const asker = new Asker(input, terminal);
+  const reporter = makeReporter(
+    { json: false, progress: false, stdoutTaken: false },
+    { stdout: terminal, stderr: terminal },
+  );
+  reporter.shareLinesWith(asker);
+  reporter.note("Before any question.");
+  const answer = asker.ask("Accept b.txt (3 bytes)? [y/N] ");
+  await Bun.sleep(0);
+  reporter.note("Saved /in/a.txt; XXH3-64 checksum matched (b34d1a3ab2bece70).");
+  expect(screen.join("")).toBe(
+    "Before any question.\nAccept b.txt (3 bytes)? [y/N] \nSaved /in/a.txt; XXH3-64 checksum matched (b34d1a3ab2bece70).\nAccept b.txt (3 bytes)? [y/N] ",
+  );
+  input.write("y\n");
+  expect(await answer).toBe(true);
+  reporter.note("After.");
+  expect(screen.at(-1)).toBe("After.\n");
+  asker.close();
+});
+
+test("--ask with the lines going elsewhere (receive --ask > log): the question is not repeated", async () => {
+  const { makeReporter } = await import("../../src/cli/reporter.ts");
+  const input = new PassThrough();
+  const screen: string[] = [];
+  const log: string[] = [];
+  const asker = new Asker(input, { write: (t: string) => screen.push(t) });
+  const reporter = makeReporter(
+    { json: false, progress: false, stdoutTaken: false },
+    {
+      stdout: { isTTY: false, write: (t: string | Uint8Array) => log.push(String(t)) > 0 },
+      stderr: { isTTY: true, write: (t: string | Uint8Array) => screen.push(String(t)) > 0 },
+    },
+  );
+  reporter.shareLinesWith(asker);
+  const answer = asker.ask("Accept b.txt? [y/N] ");
+  await Bun.sleep(0);
+  reporter.note("Saved a.txt.");
+  expect(screen).toEqual(["Accept b.txt? [y/N] "]);
+  expect(log).toEqual(["Saved a.txt.\n"]);
+  input.end();
+  expect(await answer).toBe(false);
+  asker.close();
+});
