@@ -26,6 +26,7 @@ function errnoWords(detail: string | undefined): string {
 
 const WORDS: Readonly<Record<string, Words>> = {
   E_REJECTED: ({ peerRole }) => `the ${peerRole} said no`,
+  E_NO_ANSWER: ({ peerRole }) => `nobody answered at the ${peerRole} (its input ended)`,
   E_CANCELLED: ({ peerRole }) => `cancelled by the ${peerRole}`,
   E_SEND_ONLY: () => "the peer is sending, not receiving: it takes no files",
   E_STDOUT_FOLDER: () => "--stdout takes one file, not a folder",

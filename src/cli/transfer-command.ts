@@ -313,7 +313,11 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
     if (options.stdout && streamed) return { code: "E_STDOUT_ONE_FILE", reason: "--stdout takes one file" };
     if (asker) {
       const yes = await askFor(asker, offer, stillWanted, folderAnswers);
-      if (!yes) return asker.inputEnded ? "nobody answered (the receiver's input ended)" : "the receiver said no";
+      if (!yes) {
+        // The peer hears which: a closed terminal (or < /dev/null) is not a no.
+        if (asker.inputEnded) return { code: "E_NO_ANSWER", reason: "nobody answered (the receiver's input ended)" };
+        return "the receiver said no";
+      }
       if (!announceNow) reporter.offered(offer);
     }
     if (options.stdout) streamed = true;

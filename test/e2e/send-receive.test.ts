@@ -226,6 +226,28 @@ describe("parley send / receive", () => {
   );
 
   test(
+    "--ask whose input ends (a closed terminal, < /dev/null): the sender is told nobody answered, not that the receiver said no",
+    async () => {
+      const dir = makeTempDir();
+      const file = randomFile("unasked.bin", 1000);
+      const receiver = startCli("receiver", ["receive", "--ask", "--dir", dir]);
+      const { match } = await receiver.waitForLine(/^Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+      const sender = startCli("sender", ["send", file.path, "--to", match[1] as string]);
+      await receiver.waitForStderr(/\[y\/N\]/);
+      receiver.endInput();
+      expect(await sender.exitCode()).toBe(3);
+      expect(await receiver.exitCode()).toBe(3);
+      expect(sender.linesMatching(/failed/)).toEqual([
+        "Sending #1 unasked.bin failed: the peer declined: nobody answered at the receiver (its input ended).",
+      ]);
+      expect(receiver.linesMatching(/failed/)).toEqual([
+        "Receiving #1 unasked.bin failed: declined: nobody answered (the receiver's input ended).",
+      ]);
+    },
+    TEST_MS,
+  );
+
+  test(
     "--ask answered y accepts",
     async () => {
       const dir = makeTempDir();
