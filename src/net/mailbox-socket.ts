@@ -6,8 +6,8 @@
 
 import { NetError } from "./errors.ts";
 
-/** How long opening the WebSocket may take. */
-const OPEN_TIMEOUT_MS = 10_000;
+/** How long opening the WebSocket, up to the server's welcome, may take. */
+export const OPEN_TIMEOUT_MS = 10_000;
 
 export type MailboxMessage = Record<string, unknown> & { readonly type: string };
 
@@ -26,10 +26,18 @@ export interface MailboxSocket {
 }
 
 /**
- * Opens the WebSocket at `url` (ws:// or wss://).
- * @throws NetError E_CONNECT when it cannot be opened (nothing there, not a WebSocket, timeout)
+ * Opens the WebSocket at `url` (ws:// or wss://). It is open once the server has said its
+ * "welcome" (a mailbox server says it first, unasked): a WebSocket of some other service would
+ * otherwise be waited on for ever, in silence. The welcome is handed to onMessage too.
+ * @param openTimeoutMs - how long until the welcome
+ * @throws NetError E_CONNECT when it cannot be opened (nothing there, not a WebSocket, no
+ *   welcome in time)
  */
-export function openMailboxSocket(url: string, events: MailboxSocketEvents): Promise<MailboxSocket> {
+export function openMailboxSocket(
+  url: string,
+  events: MailboxSocketEvents,
+  openTimeoutMs = OPEN_TIMEOUT_MS,
+): Promise<MailboxSocket> {
   return new Promise((resolve, reject) => {
     let ws: WebSocket;
     try {
@@ -39,14 +47,25 @@ export function openMailboxSocket(url: string, events: MailboxSocketEvents): Pro
       return;
     }
     ws.binaryType = "arraybuffer";
+    /** The WebSocket opened; welcomed: the server said its welcome (the socket is ours). */
     let opened = false;
+    let welcomed = false;
     let closed = false;
     /** Why the WebSocket did not open, from its error event (what answered, or nothing). */
     let whyNot = `${url} did not open a WebSocket`;
+    const notMailbox = () =>
+      `${url} opened a WebSocket but did not greet as a magic-wormhole mailbox server does: no mailbox server is there`;
     const timer = setTimeout(() => {
-      reject(new NetError("E_CONNECT", `${url} did not answer within 10 s`));
+      const seconds = Math.round(openTimeoutMs / 100) / 10;
+      reject(
+        new NetError(
+          "E_CONNECT",
+          opened ? `${notMailbox()} (no welcome within ${seconds} s)` : `${url} did not answer within ${seconds} s`,
+        ),
+      );
+      closed = true;
       ws.close();
-    }, OPEN_TIMEOUT_MS);
+    }, openTimeoutMs);
     const socket: MailboxSocket = {
       send(message) {
         if (!closed) ws.send(JSON.stringify(message));
@@ -64,13 +83,11 @@ export function openMailboxSocket(url: string, events: MailboxSocketEvents): Pro
       if (closed) return;
       closed = true;
       clearTimeout(timer);
-      if (opened) events.onClose();
-      else reject(new NetError("E_CONNECT", whyNot));
+      if (welcomed) events.onClose();
+      else reject(new NetError("E_CONNECT", opened ? notMailbox() : whyNot));
     };
     ws.addEventListener("open", () => {
       opened = true;
-      clearTimeout(timer);
-      resolve(socket);
     });
     ws.addEventListener("message", (event) => {
       if (closed) return;
@@ -82,9 +99,16 @@ export function openMailboxSocket(url: string, events: MailboxSocketEvents): Pro
       } catch {
         return; // not JSON: ignored, as the protocol asks of unknown input
       }
-      if (typeof message === "object" && message !== null && typeof (message as MailboxMessage).type === "string") {
-        events.onMessage(message as MailboxMessage);
+      if (typeof message !== "object" || message === null || typeof (message as MailboxMessage).type !== "string") {
+        return;
       }
+      if (!welcomed) {
+        if ((message as MailboxMessage).type !== "welcome") return; // nothing is asked before it
+        welcomed = true;
+        clearTimeout(timer);
+        resolve(socket);
+      }
+      events.onMessage(message as MailboxMessage);
     });
     ws.addEventListener("close", finish);
     ws.addEventListener("error", (event) => {

@@ -4,7 +4,7 @@
  * for the server's answer (bounded).
  */
 
-import { type MailboxSocket, NetError, openMailboxSocket } from "../net/index.ts";
+import { type MailboxMessage, type MailboxSocket, NetError, openMailboxSocket } from "../net/index.ts";
 import { MailboxClient, WormholeError } from "./mailbox-client.ts";
 
 /** How long close() waits for the server to confirm. */
@@ -64,9 +64,11 @@ export class Wormhole {
    */
   static async open(url: string, versions: Record<string, unknown>, code?: string): Promise<Wormhole> {
     const wormhole = new Wormhole(versions, code);
+    // The server's welcome comes with the socket, before the client has started: it waits for it.
+    let early: MailboxMessage[] | undefined = [];
     try {
       wormhole.socket = await openMailboxSocket(url, {
-        onMessage: (m) => wormhole.client.handle(m),
+        onMessage: (m) => (early ? early.push(m) : wormhole.client.handle(m)),
         onClose: () => {
           wormhole.closedByServer.resolve();
           wormhole.fail(new WormholeError("E_MAILBOX_LOST", "the connection to the mailbox was lost"));
@@ -77,6 +79,9 @@ export class Wormhole {
       throw err;
     }
     wormhole.client.start();
+    const waiting = early;
+    early = undefined;
+    for (const m of waiting) wormhole.client.handle(m);
     return wormhole;
   }
 
