@@ -118,8 +118,10 @@ export class TcpPathWindow {
 
   private pacingCredit(now: number, lateMs = 0): number {
     const elapsed = Number.isFinite(this.creditAt) ? now - this.creditAt : Number.POSITIVE_INFINITY;
+    // Grows up to a burst (and what a late caller missed), never cut back to it: the credit a
+    // late caller was given is spent by sent(), which asks again without the lateness.
     const most = this.burst + Math.max(0, lateMs) * this.pacingRate;
-    this.credit = Math.min(most, this.credit + elapsed * this.pacingRate);
+    this.credit = Math.min(Math.max(this.credit, most), this.credit + elapsed * this.pacingRate);
     this.creditAt = now;
     return this.credit;
   }

@@ -77,6 +77,9 @@ describe("TcpPathWindow", () => {
     window.sent(burst, 30);
     // ...unless the caller (a timer) came late: then what the pace would have let out meanwhile.
     expect(window.room(33, 2)).toBe(Math.floor(rate * 3));
+    window.sent(Math.floor(rate * 3), 33);
+    // Spent, not owed: the next burst is a burst's time away (not three).
+    expect(window.paceWaitMs(burst, 33)).toBeCloseTo(PACING_BURST_MS, 2);
     // Not paced: the whole window at once.
     const unpaced = new TcpPathWindow({ mss: MSS, initialSegments: 1_000, capBytes: cap, rttMs: RTT });
     expect(unpaced.room(0)).toBe(cap);
