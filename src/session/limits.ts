@@ -56,9 +56,10 @@ export const RELAY_SLOW_WRITE_MS = 8;
  * While we are chatting (CHAT_ACTIVE_MS) on a direct path, how slow a synchronous file write must
  * be before the next 16 MiB of writes go to the thread pool (1 ms otherwise: SLOW_WRITE_MS). Both
  * ways, a receiver's loop also reads our typed lines and sends our file, and writes of 0.3-1 ms
- * (fresh page cache, both cores busy) held it: through the CLI, 26 interleaved pairs on two
- * cores, lines over 5 ms 11.6% -> 6.9%, MiB/s and CPU per side the same at the median
- * (DESIGN-NOTES.md, "Both ways on a two-core Xeon"). A receiver that does not chat keeps 1 ms.
+ * (fresh page cache, both cores busy) held it: through the CLI on two cores, 58 interleaved
+ * pairs in four sets, fewer lines over 5 ms in 37 (pooled 11.6% -> 6.9% in the first set, 7.1% ->
+ * 6.2% in the last), the median line 0.1-0.4 ms sooner, CPU a side 0-5% more (DESIGN-NOTES.md,
+ * "Both ways on a two-core Xeon"). A receiver that does not chat keeps 1 ms.
  */
 export const CHAT_SLOW_WRITE_MS = 0.3;
 /**
