@@ -161,7 +161,8 @@ export class TransferPresenter {
 
   /** @param last - the folder's entry that ended it (a command's folder leaves its totals to the command) */
   private folderDone(f: FolderSummary, last: TransferInfo): void {
-    const totals = last.command === undefined;
+    // Nothing saved: no totals line, as for one file that failed.
+    const totals = last.command === undefined && f.done > 0;
     this.out.endProgress(folderKey(f));
     const reasons = this.folderReasons.get(folderKey(f));
     this.folderReasons.delete(folderKey(f));

@@ -311,6 +311,9 @@ describe("parley send / receive", () => {
         expect.stringMatching(/^Receiving #\d+ album\/\d+\.txt failed: declined: the receiver said no\.$/),
         "Folder album: nothing was saved. 20 of 20 entries failed (see above; 19 more for the same reason).",
       ]);
+      // Nothing arrived: no totals line ("a total of 0 bytes"), as for one file that failed.
+      expect(sender.linesMatching(/^The transfer command is done/)).toEqual([]);
+      expect(receiver.linesMatching(/^The transfer command is done/)).toEqual([]);
       expect(require("node:fs").readdirSync(dir)).toEqual([]);
     },
     TEST_MS,
