@@ -14,7 +14,7 @@ import { formatBytes } from "../ui/progress.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { Terminal } from "../ui/terminal.ts";
 import { parseTransferPaths, TransferArgsError } from "./input.ts";
-import { failureWords, resumeHint } from "./reason-words.ts";
+import { failureWords, resumable, resumeHint } from "./reason-words.ts";
 import { NOTHING_SENT, planSends, type SendPlan, skippedLine, startSends, UnsendablePaths } from "./send-plan.ts";
 import { TransferPresenter } from "./transfer-presenter.ts";
 
@@ -102,7 +102,11 @@ export class ChatWithPeer {
     transferProgressed: (info, bytes) => this.presenter.progressed(info, bytes),
     transferFinished: (done) => this.presenter.finished(done),
     transferFailed: (info, reason, code, peer) =>
-      this.presenter.failed(info, failureWords(info, reason, peer) + resumeHint(info, code, peer)),
+      this.presenter.failed(
+        info,
+        failureWords(info, reason, peer) + resumeHint(info, code, peer),
+        resumable(info, code, peer),
+      ),
   };
 
   /** The session ended: a folder still missing entries ends with its summary. */

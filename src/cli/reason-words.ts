@@ -97,8 +97,20 @@ export function failureWords(info: TransferInfo, reason: string, why?: FailureWh
  * declined before it began. Empty when it does not apply.
  */
 export function resumeHint(info: TransferInfo, code: string, why?: FailureWhy): string {
-  if (info.size === null || info.folder) return "";
-  const stopped = why?.code === "E_INTERRUPTED" && !(why.by === "us" && why.declined);
-  if (code !== "E_CONNECTION" && !stopped) return "";
+  if (info.folder || !resumable(info, code, why)) return "";
   return info.direction === "send" ? " (sending it again resumes it)" : " (the sender sending it again resumes it)";
+}
+
+/** A transfer cut so that what arrived is kept for that sender (see resumeHint; folder entries too). */
+export function resumable(info: TransferInfo, code: string, why?: FailureWhy): boolean {
+  if (info.size === null) return false;
+  const stopped = why?.code === "E_INTERRUPTED" && !(why.by === "us" && why.declined);
+  return code === "E_CONNECTION" || stopped;
+}
+
+/** After a folder's summary when it was cut: sending it again continues it (its unfinished folder is kept). */
+export function folderResumeHint(direction: TransferInfo["direction"]): string {
+  return direction === "send"
+    ? " Sending the folder again continues it."
+    : " The sender sending the folder again continues it.";
 }

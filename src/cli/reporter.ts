@@ -38,7 +38,8 @@ export interface Reporter {
   receiving(info: TransferInfo): void;
   progressed(info: TransferInfo, bytes: number): void;
   done(done: TransferDone): void;
-  failed(info: TransferInfo, reason: string, code: string): void;
+  /** @param cut - cut by a lost connection or an interrupt (what arrived is kept: sending again resumes) */
+  failed(info: TransferInfo, reason: string, code: string, cut?: boolean): void;
   /** The session is over: says which folders are incomplete. @returns how many */
   sessionEnded(): number;
   /**
@@ -332,9 +333,9 @@ class HumanReporter implements Reporter, TransferOutput {
     this.receiving(d);
     this.presenter.finished(d);
   }
-  failed(i: TransferInfo, reason: string): void {
+  failed(i: TransferInfo, reason: string, _code: string, cut = false): void {
     this.unsaid.delete(i.id);
-    this.presenter.failed(i, reason);
+    this.presenter.failed(i, reason, cut);
   }
   sessionEnded(): number {
     return this.presenter.sessionEnded();

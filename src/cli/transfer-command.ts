@@ -18,7 +18,7 @@ import { UsageError } from "./flags.ts";
 import { expandHome } from "./input.ts";
 import { type CliIo, SIGNAL_WORDS } from "./io.ts";
 import { runWithMailbox } from "./mailbox-command.ts";
-import { failureWords, resumeHint } from "./reason-words.ts";
+import { failureWords, resumable, resumeHint } from "./reason-words.ts";
 import { makeReporter, type Reporter } from "./reporter.ts";
 import { NOTHING_SENT, planSends, type SendPlan, skippedLine, startSends, UnsendablePaths } from "./send-plan.ts";
 import { openStreamOutput, type StreamOutput } from "./stream-output.ts";
@@ -141,7 +141,12 @@ class OneShotRun {
         // --stdout keeps nothing of a cut file: no resume to promise.
         const canResume = this.role === "send" || !(this.options as ReceiveOptions).stdout;
         const hint = canResume ? resumeHint(info, code, peer) : "";
-        this.reporter.failed(info, failureWords(info, reason, peer) + hint, code);
+        this.reporter.failed(
+          info,
+          failureWords(info, reason, peer) + hint,
+          code,
+          canResume && resumable(info, code, peer),
+        );
         if (code === "E_CONNECTION" && !peer) this.lostSaid = reason;
         // A file offered to a one-shot sender is declined: that is not the send failing.
         if (this.role === "send" && info.direction === "receive") return;

@@ -14,6 +14,7 @@ import { type CommandSummary, CommandTally } from "../ui/command-tally.ts";
 import { type FolderSummary, FolderTally } from "../ui/folder-tally.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import { count, sizeWords } from "./counts.ts";
+import { folderResumeHint } from "./reason-words.ts";
 
 /** Where the lines and bars go (the chat's Terminal, or the send/receive reporter). */
 export interface TransferOutput {
@@ -55,7 +56,10 @@ export class TransferPresenter {
    * answered n, --stdout) fails each of its entries for the same reason, which is said once,
    * not once per entry. Different reasons (a name each) are all said.
    */
-  private readonly folderReasons = new Map<number, { readonly said: Set<string>; unsaid: number }>();
+  private readonly folderReasons = new Map<
+    number,
+    { readonly said: Set<string>; unsaid: number /** an entry was cut, not refused */; cut?: boolean }
+  >();
 
   constructor(private readonly out: TransferOutput) {}
 
@@ -121,14 +125,18 @@ export class TransferPresenter {
     }
   }
 
-  failed(info: TransferInfo, reason: string): void {
+  /** @param cut - cut by a lost connection or an interrupt: what arrived is kept (reason-words resumable) */
+  failed(info: TransferInfo, reason: string, cut = false): void {
     const verb = info.direction === "send" ? "Sending" : "Receiving";
     const key = info.folder ? folderKey({ group: info.folder.group, direction: info.direction }) : undefined;
     const reasons = key === undefined ? undefined : this.folderReasons.get(key);
     if (reasons?.said.has(reason)) reasons.unsaid++;
     else this.out.print(`${verb} ${label(info)} failed: ${sanitizeForTerminal(reason)}.`);
-    if (key !== undefined && !reasons) this.folderReasons.set(key, { said: new Set([reason]), unsaid: 0 });
-    else reasons?.said.add(reason);
+    if (key !== undefined && !reasons) this.folderReasons.set(key, { said: new Set([reason]), unsaid: 0, cut });
+    else if (reasons) {
+      reasons.said.add(reason);
+      reasons.cut ||= cut;
+    }
     if (!info.folder) this.out.endProgress(info.id);
     else {
       // Declined before it was announced (--ask answered n): counted all the same, so the
@@ -152,8 +160,9 @@ export class TransferPresenter {
       const missing = f.entries - f.done - f.failed;
       const name = sanitizeForTerminal(storedName(f.direction, f.root));
       const verb = f.direction === "receive" ? "arrived" : "were sent";
+      // The receiver keeps the unfinished folder (its marker): the same folder sent again continues it.
       this.out.print(
-        `Folder ${name} is incomplete: ${f.done} of ${f.entries} entries ${verb}, ${f.failed} failed, ${missing} never came.`,
+        `Folder ${name} is incomplete: ${f.done} of ${f.entries} entries ${verb}, ${f.failed} failed, ${missing} never came.${folderResumeHint(f.direction)}`,
       );
     }
     return left.length;
@@ -169,7 +178,8 @@ export class TransferPresenter {
     const name = sanitizeForTerminal(storedName(f.direction, f.root));
     const same = reasons?.said.size === 1 ? "the same reason" : "the same reasons";
     const alike = reasons && reasons.unsaid > 0 ? `; ${reasons.unsaid} more for ${same}` : "";
-    const failed = f.failed > 0 ? ` ${f.failed} of ${f.entries} entries failed (see above${alike}).` : "";
+    const again = reasons?.cut ? folderResumeHint(f.direction) : "";
+    const failed = f.failed > 0 ? ` ${f.failed} of ${f.entries} entries failed (see above${alike}).${again}` : "";
     // "each XXH3-64 checksum matched" only when a file was saved (and so verified).
     const verified = f.algo ? `, each ${algoLabel(f.algo)} checksum matched` : "";
     if (f.direction === "receive") {

@@ -6,9 +6,9 @@
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Cli, cleanup, makeTempDir, randomFile, startCli } from "./helpers.ts";
+import { type Cli, cleanup, makeTempDir, randomFile, seededBytes, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 const TEST_MS = 30_000;
@@ -66,6 +66,35 @@ test(
     expect(said, receiver.describe()).toHaveLength(1);
     expect(said[0]).toMatch(/^Receiving #1 cut\.bin failed: connection lost: [^(]*(\([^)]*\))?[^(]*\.$/);
     expect(receiver.stderr).not.toContain("resumes");
+  },
+  TEST_MS,
+);
+
+test(
+  "receive: a folder cut by a vanished sender ends with its summary saying that sending it again continues it, and it does",
+  async () => {
+    const dir = makeTempDir();
+    const src = join(makeTempDir(), "album");
+    mkdirSync(src);
+    const bytes = [0, 1, 2, 3].map((i) => seededBytes(4 * MIB, i + 1));
+    for (const [i, b] of bytes.entries()) writeFileSync(join(src, `p${i}.bin`), b);
+    const receiver = startCli("receiver", ["receive", "--no-progress", "--dir", dir]);
+    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+    const sender = startCli("sender", ["send", src, "--to", match[1] as string, "--limit-rate", "2M", "--no-progress"]);
+    await receiver.waitForLine(/^Receiving folder album/);
+    await Bun.sleep(600);
+    sender.kill("SIGKILL");
+    expect(await receiver.exitCode(), receiver.describe()).toBe(3);
+    const [summary] = receiver.linesMatching(/^Folder album/);
+    expect(summary, receiver.describe()).toMatch(/\. The sender sending the folder again continues it\.$/);
+    // As it says: the same sender sends it again, into the same folder.
+    const again = startCli("receiver", ["receive", "--no-progress", "--dir", dir]);
+    const second = await again.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+    const resend = startCli("sender", ["send", src, "--to", second.match[1] as string, "--no-progress"]);
+    expect(await resend.exitCode(), resend.describe()).toBe(0);
+    expect(await again.exitCode(), again.describe()).toBe(0);
+    for (const [i, b] of bytes.entries()) expect(readFileSync(join(dir, "album", `p${i}.bin`)).equals(b)).toBe(true);
+    expect(readdirSync(dir)).toEqual(["album"]);
   },
   TEST_MS,
 );
