@@ -11,6 +11,7 @@ import { osWords } from "./os-words.ts";
 /** @returns the absolute path; @throws UsageError when it is not a usable directory */
 export function prepareDownloadDir(dir: string): string {
   const path = absolutePath(expandHome(dir));
+  refuseUndecodable(dir, path);
   // node:fs when used: the chat's start-up checks an existing directory without it (below).
   const { existsSync, mkdirSync, statSync } = require("node:fs") as typeof import("node:fs");
   try {
@@ -27,6 +28,27 @@ export function prepareDownloadDir(dir: string): string {
   const problem = downloadDirProblem(path);
   if (problem !== undefined) throw new UsageError(cannotSaveIn(dir, problem));
   return path;
+}
+
+/**
+ * Bun hands argv over with U+FFFD for bytes that are not UTF-8, so `--dir $'\xff'` arrives as a
+ * path that names no folder: creating it would make a look-alike folder and save there. When
+ * such a path spells a folder whose real name is not UTF-8, that is said instead (loaded only
+ * for a path holding U+FFFD).
+ * @throws UsageError
+ */
+function refuseUndecodable(dir: string, path: string): void {
+  if (!path.includes("\uFFFD")) return;
+  const { undecodableEntryIn } = require("../transfer/file-sender.ts") as typeof import("../transfer/file-sender.ts");
+  // The folder itself, or one on its way (`--dir $'\xff'/new`: the rest is created below it).
+  let folder: string | undefined;
+  for (let at = path; folder === undefined && at.includes("\uFFFD"); at = at.slice(0, at.lastIndexOf("/")) || "/") {
+    folder = undecodableEntryIn(at);
+  }
+  if (folder === undefined) return;
+  throw new UsageError(
+    `cannot use --dir ${dir}: the name of the folder ${folder} is not UTF-8 text, so Parley cannot open it (rename that folder, or choose another --dir)`,
+  );
 }
 
 /** The line saying received files cannot go into `dir` (as the user gave it), and why. */

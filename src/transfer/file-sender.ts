@@ -81,7 +81,7 @@ const lossyKey = (text: string): string => text.replace(/\uFFFD+/g, "\uFFFD");
  * its way, is not UTF-8, the first such component's absolute path (as text); else undefined.
  * Such a string names no file, so "no such file" would be wrong; this finds the entry byte by byte.
  */
-function undecodableEntryIn(path: string): string | undefined {
+export function undecodableEntryIn(path: string): string | undefined {
   if (!path.includes("\uFFFD")) return undefined;
   let at = Buffer.from(sep);
   let first: string | undefined;

@@ -6,7 +6,7 @@
  */
 
 import { expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { absolutePath, prepareDownloadDir, prepareDownloadDirSoon } from "../../src/cli/download-dir.ts";
@@ -71,4 +71,22 @@ test("a --dir that cannot be made or used is said in words (no 'ENOTDIR: ..., mk
     new RegExp(`^cannot create --dir ${root}/file/below: a part of the path is not a directory$`),
   );
   expect(() => prepareDownloadDir(`${root}/file`)).toThrow(new RegExp(`^--dir ${root}/file is not a directory$`));
+});
+
+test("--dir naming a folder whose name is not UTF-8 (Bun hands it over with U+FFFD) is refused: no look-alike folder is made and used instead", async () => {
+  const parent = mkdtempSync(join(tmpdir(), "parley-dl-"));
+  mkdirSync(Buffer.concat([Buffer.from(`${parent}/`), Buffer.from([0xff])]));
+  const asGiven = join(parent, "\uFFFD");
+  for (const prepare of [prepareDownloadDir, prepareDownloadDirSoon]) {
+    await expect(async () => prepare(asGiven)).toThrow(
+      `cannot use --dir ${asGiven}: the name of the folder ${asGiven} is not UTF-8 text, so Parley cannot open it (rename that folder, or choose another --dir)`,
+    );
+  }
+  // Or a folder on its way, the rest to be created.
+  expect(() => prepareDownloadDir(join(asGiven, "new"))).toThrow(`the name of the folder ${asGiven} is not UTF-8 text`);
+  expect(readdirSync(parent, { encoding: "buffer" })).toEqual([Buffer.from([0xff])]);
+  // A folder really named U+FFFD (valid UTF-8) is fine.
+  mkdirSync(join(parent, "ok \uFFFD"));
+  expect(prepareDownloadDir(join(parent, "ok \uFFFD"))).toBe(join(parent, "ok \uFFFD"));
+  rmSync(parent, { recursive: true });
 });
