@@ -14,6 +14,7 @@
 import {
   closeSync,
   constants,
+  fstatSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -29,6 +30,7 @@ import { createDigest } from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
 import { errnoName, LockError, tryLockExclusive } from "./file-lock.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
+import { ownedByUs } from "./part-files.ts";
 import type { IncomingSink, ReceivedFile } from "./source.ts";
 
 const MAX_ROOT_TRIES = 1_000;
@@ -149,17 +151,23 @@ export class FolderTargets {
 }
 
 /**
- * The marker of `path`, open and locked, when `path` is a real directory (not a link) holding
- * it as a regular file written for this same folder transfer (name, entries and bytes as
- * offered now) and no other process is using it; undefined otherwise (another folder of that
- * name, this one changed meanwhile, or one being received right now is not merged into).
+ * The marker of `path`, open and locked, when `path` is a real directory (not a link) of this
+ * user holding it as a regular file of this user written for this same folder transfer (name,
+ * entries and bytes as offered now) and no other process is using it; undefined otherwise
+ * (another folder of that name, this one changed meanwhile, one being received right now, or
+ * another user's in a shared folder, who could swap its subfolders for links, is not merged into).
  */
 function openUnfinishedFor(path: string, entry: FolderEntry): number | undefined {
   let fd: number;
   try {
-    if (!lstatSync(path).isDirectory()) return undefined;
+    const dir = lstatSync(path);
+    if (!dir.isDirectory() || !ownedByUs(dir)) return undefined;
     fd = openSync(join(path, UNFINISHED_MARKER), constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch {
+    return undefined;
+  }
+  if (!ownedByUs(fstatSync(fd))) {
+    closeSync(fd);
     return undefined;
   }
   try {

@@ -10,8 +10,10 @@ import { errnoName, LockError, tryLockExclusive } from "./file-lock.ts";
 import { isMarkedFor } from "./part-mark.ts";
 
 /**
- * Opens an existing `.part` for resuming, if it is a regular file no bigger than the offer,
- * no other process holds it (locked: being written right now) and it is Parley's (marked).
+ * Opens an existing `.part` for resuming, if it is a regular file of this user no bigger than
+ * the offer, no other process holds it (locked: being written right now) and it is Parley's
+ * (marked). Another user's is never taken, however marked: our bytes would go into an inode
+ * they own and can change after it was verified.
  */
 export function openResumable(
   partPath: string,
@@ -26,7 +28,7 @@ export function openResumable(
     return undefined; // a symlink, a directory, unreadable: leave it alone
   }
   const stats = fstatSync(fd);
-  const usable = stats.isFile() && (offered === null || stats.size <= offered);
+  const usable = stats.isFile() && ownedByUs(stats) && (offered === null || stats.size <= offered);
   try {
     // Locked: another process is writing it. Not marked for this offer's token: another
     // sender's (never probed, truncated or deleted), or not Parley's (a browser's download...).
@@ -74,6 +76,12 @@ export function lockNewPart(fd: number, partPath: string, dir: string): boolean 
 function lockFailed(err: unknown, dir: string): TransferError {
   if (!(err instanceof LockError)) throw err;
   return new TransferError("E_WRITE", `cannot lock files in ${dir}: ${errnoName(err.errno)}`, { cause: err });
+}
+
+/** The file is this process's user's (always true where there are no user ids). */
+export function ownedByUs(stats: { uid: number }): boolean {
+  const uid = process.getuid?.();
+  return uid === undefined || stats.uid === uid;
 }
 
 export function exists(path: string): boolean {

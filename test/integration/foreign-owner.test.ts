@@ -1,0 +1,58 @@
+/**
+ * Another user of the machine, in a download folder both can write (/tmp, a shared folder):
+ * an unfinished folder or a `.part` that user made is never taken up, however well it is
+ * marked (a marker's text is easy to copy; a `.part`'s mark can be read off an earlier one, and
+ * a token-less offer's mark is "1"). Otherwise our files would be written into their inode or
+ * their folder, where they can change them after they were verified, or swap a subfolder for a
+ * link. Needs root (to make files another user owns); skipped otherwise.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { chownSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FolderEntry } from "../../src/protocol/index.ts";
+import { FolderTargets, UNFINISHED_MARKER, unfinishedMarkerText } from "../../src/transfer/folder-target.ts";
+import { openResumable } from "../../src/transfer/part-files.ts";
+import { markAsOurs } from "../../src/transfer/part-mark.ts";
+
+const ROOT = process.getuid?.() === 0;
+const NOBODY = 65534;
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "parley-foreign-"));
+  dirs.push(d);
+  return d;
+}
+
+test.skipIf(!ROOT)("a marked .part another user owns is not resumed into; our own is", () => {
+  const dir = tempDir();
+  const part = join(dir, "a.bin.part");
+  writeFileSync(part, "abc");
+  const fd = openSync(part, "r+");
+  markAsOurs(fd, "0123456789abcdef0123456789abcdef");
+  closeSync(fd);
+  chownSync(part, NOBODY, NOBODY);
+  expect(openResumable(part, 10, dir, "0123456789abcdef0123456789abcdef")).toBeUndefined();
+  chownSync(part, 0, 0);
+  const ours = openResumable(part, 10, dir, "0123456789abcdef0123456789abcdef");
+  expect(ours).toBeNumber();
+  closeSync(ours as number);
+});
+
+test.skipIf(!ROOT)("an unfinished folder another user owns is not taken up: the folder goes to a new one", () => {
+  const dir = tempDir();
+  const entry: FolderEntry = { group: 1, root: "photos", path: ["a.jpg"], entries: 2, bytes: 10 };
+  mkdirSync(join(dir, "photos"));
+  writeFileSync(join(dir, "photos", UNFINISHED_MARKER), unfinishedMarkerText(entry));
+  chownSync(join(dir, "photos"), NOBODY, NOBODY);
+  chownSync(join(dir, "photos", UNFINISHED_MARKER), NOBODY, NOBODY);
+  expect(new FolderTargets(dir).rootFor(entry)).toBe(join(dir, "photos (1)"));
+  // Ours (the same folder and marker, owned by us) is taken up.
+  chownSync(join(dir, "photos"), 0, 0);
+  chownSync(join(dir, "photos", UNFINISHED_MARKER), 0, 0);
+  expect(new FolderTargets(dir).rootFor({ ...entry, group: 3 })).toBe(join(dir, "photos"));
+});
