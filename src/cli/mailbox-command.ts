@@ -135,6 +135,7 @@ export async function runWithMailbox(io: MailboxCommandIo, peer: string | undefi
     },
   });
   meet.meet(code).catch((err: unknown) => {
+    if (meet.abandoned) return; // the run is over (a signal): nothing more to say
     const failure = describeMeetFailure(err);
     if (!failure) throw err;
     reporter.error(failure.code, failure.line.replace(/^Error: /, ""));

@@ -58,10 +58,17 @@ export function describeMeetFailure(err: unknown): MeetFailure | undefined {
   return { line: `Error: ${words}`, exitCode: EXIT_CONNECTION, code };
 }
 
+/** How long the end of a run waits for the mailbox to let go of a code no peer joined. */
+const LET_GO_WAIT_MS = 3_000;
+
 /** A meeting under way; `release` lets go of the mailbox (call when the session is over). */
 export class MailboxMeet {
   private releaseMeeting: (() => Promise<void>) | undefined;
   private readonly abort = new AbortController();
+  /** meet() has been called and has not handed a connection over. */
+  private meeting = false;
+  /** After abandon(): settles once the mailbox has let go of the code. */
+  private readonly letGo = Promise.withResolvers<void>();
 
   constructor(private readonly io: MailboxMeetIo) {}
 
@@ -71,10 +78,12 @@ export class MailboxMeet {
    * @throws WormholeError | TransitError (see describeMeetFailure)
    */
   async meet(code?: string): Promise<void> {
+    this.meeting = true;
     const { meetThroughMailbox }: MeetModule = await import("../session/mailbox-rendezvous.ts");
     const { config } = this.io;
     const meeting = await meetThroughMailbox({
       signal: this.abort.signal,
+      onLetGo: (closed) => void closed.then(this.letGo.resolve, this.letGo.resolve),
       mailboxUrl: config.mailboxUrl,
       nonce: this.io.rendezvous.nonce,
       noListen: config.noListen,
@@ -85,6 +94,7 @@ export class MailboxMeet {
         if (!this.abandoned) this.io.code(c);
       },
     });
+    this.meeting = false; // met: what follows lets go of the mailbox its own way
     if (meeting.kind === "plain") {
       if (this.abandoned) return void meeting.peer.close("errory");
       return this.io.plainPeer(meeting.peer);
@@ -109,7 +119,18 @@ export class MailboxMeet {
     return this.abort.signal.aborted;
   }
 
+  /**
+   * Lets go of the mailbox when the run is over: the meeting's, or one still under way (a
+   * signal while waiting for the peer) is abandoned and its nameplate released, so a peer who
+   * types the code later hears that it is unknown instead of waiting for ever.
+   */
   async release(): Promise<void> {
-    await this.releaseMeeting?.();
+    if (this.releaseMeeting) return this.releaseMeeting();
+    if (!this.meeting) return;
+    this.abandon();
+    // Bounded: the mailbox may not have been reached yet (then there is nothing to let go).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.letGo.promise, new Promise((r) => (timer = setTimeout(r, LET_GO_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 }

@@ -66,6 +66,8 @@ export interface MailboxRendezvousOptions {
   readonly relayDelayMs?: number;
   /** Aborting closes the mailbox: the meeting fails with E_MAILBOX_LOST. */
   readonly signal?: AbortSignal;
+  /** After an abort: settles once the mailbox has let go (the server said so, or a short wait). */
+  readonly onLetGo?: (closed: Promise<void>) => void;
   /** The code is known (allocated, or the one given). */
   readonly onCode?: (code: string) => void;
 }
@@ -162,7 +164,9 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
     app_versions: { parley: { v: PROTOCOL_VERSION, hello: Buffer.from(hello.subarray(HEADER_BYTES)).toString("hex") } },
   };
   const wormhole = await Wormhole.open(options.mailboxUrl, versions, options.code);
-  options.signal?.addEventListener("abort", () => void wormhole.close("lonely"));
+  const letGo = (): void => options.onLetGo?.(wormhole.close("lonely"));
+  if (options.signal?.aborted) letGo();
+  else options.signal?.addEventListener("abort", letGo, { once: true });
   let listener: TransitListener | undefined;
   try {
     const code = await wormhole.code.promise;

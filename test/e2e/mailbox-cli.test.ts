@@ -100,6 +100,19 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
     expect(readdirSync(dir)).toEqual([]);
   }, 30_000);
 
+  test.each(["SIGINT", "SIGHUP", "SIGTERM"] as const)(
+    "%s while waiting in the mailbox lets go of the code: a peer joining it later hears it is unknown, not a wait for ever",
+    async (signal) => {
+      const r = await receiver(makeTempDir());
+      r.cli.kill(signal);
+      expect(await r.cli.exitCode()).toBe({ SIGINT: 130, SIGHUP: 129, SIGTERM: 143 }[signal]);
+      expect(r.cli.stderr).not.toContain("Error:");
+      const late = startCli("sender", ["send", bigFile(10), "--to", r.code, ...mailbox()]);
+      expect(await late.exitCode(), late.describe()).toBe(2);
+      expect(late.lines).toContain("Error: no one is waiting with that code (unknown nameplate).");
+    },
+  );
+
   test("an unknown nameplate, a mailbox that is down, a relay that is down, no path: one line each, exit 2", async () => {
     const closed = `ws://127.0.0.1:${closedPort()}/v1`;
     // The mailbox's address without its /v1: what answers is a web page, not a mailbox (the
