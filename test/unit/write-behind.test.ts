@@ -184,19 +184,28 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-test("a FileReceiver with slow writes holds bytes back as backlog, says when they are out, and stores them whole", async () => {
+/**
+ * A fresh folder (removed after the test) and real file calls on a clock that says every
+ * synchronous write took `msPerWrite`.
+ */
+function clockedWrites(msPerWrite: number): { dir: string; writes: FileWrites } {
   const dir = mkdtempSync(join(tmpdir(), "parley-write-behind-"));
   dirs.push(dir);
   let t = 0;
-  // Real file calls; the clock says every synchronous write took SLOW_WRITE_MS.
-  const slow: FileWrites = {
+  const writes: FileWrites = {
     now: () => t,
     writeSync: (...args) => {
-      t += SLOW_WRITE_MS;
+      t += msPerWrite;
       return writeSync(...args);
     },
     write: (fd, bytes, offset, length, position, done) => write(fd, bytes, offset, length, position, done),
   };
+  return { dir, writes };
+}
+
+test("a FileReceiver with slow writes holds bytes back as backlog, says when they are out, and stores them whole", async () => {
+  // Every synchronous write took SLOW_WRITE_MS.
+  const { dir, writes: slow } = clockedWrites(SLOW_WRITE_MS);
   const size = 3 * PIECE;
   const receiver = FileReceiver.open(dir, "f.bin", 1, size, "xxh3", {}, { writeBehind: slow });
   let flushed = 0;
@@ -262,18 +271,8 @@ test("a FileReceiver never writes more than a page from a 256 KiB boundary: such
 });
 
 test("IncomingSinks hands its slow-write mark to the files it opens (a relayed session's RELAY_SLOW_WRITE_MS)", () => {
-  const dir = mkdtempSync(join(tmpdir(), "parley-write-behind-"));
-  dirs.push(dir);
-  let t = 0;
-  // Real file calls; every synchronous write takes a little under the relay's mark on this clock.
-  const clocked: FileWrites = {
-    now: () => t,
-    writeSync: (...args) => {
-      t += RELAY_SLOW_WRITE_MS - SLOW_WRITE_MS;
-      return writeSync(...args);
-    },
-    write: (fd, bytes, offset, length, position, done) => write(fd, bytes, offset, length, position, done),
-  };
+  // Every synchronous write takes a little under the relay's mark.
+  const { dir, writes: clocked } = clockedWrites(RELAY_SLOW_WRITE_MS - SLOW_WRITE_MS);
   const offer = (id: number, name: string) => ({ id, name, size: 2 * PIECE, direction: "receive" as const });
   const chunk = new Uint8Array(PIECE);
   const relayed = new IncomingSinks(dir, clocked, RELAY_SLOW_WRITE_MS).open(offer(1, "r.bin"), "xxh3", {});
@@ -295,17 +294,7 @@ test("a session's mark: the relay's through a relay; on a direct path CHAT_SLOW_
   expect(now()).toBe(CHAT_SLOW_WRITE_MS);
   expect(CHAT_SLOW_WRITE_MS).toBeLessThan(SLOW_WRITE_MS);
   // Through IncomingSinks to the files it opens: 0.65 ms writes are slow only while we chat.
-  const dir = mkdtempSync(join(tmpdir(), "parley-write-behind-"));
-  dirs.push(dir);
-  let t = 0;
-  const clocked: FileWrites = {
-    now: () => t,
-    writeSync: (...args) => {
-      t += (CHAT_SLOW_WRITE_MS + SLOW_WRITE_MS) / 2;
-      return writeSync(...args);
-    },
-    write: (fd, bytes, offset, length, position, done) => write(fd, bytes, offset, length, position, done),
-  };
+  const { dir, writes: clocked } = clockedWrites((CHAT_SLOW_WRITE_MS + SLOW_WRITE_MS) / 2);
   const offer = (id: number, name: string) => ({ id, name, size: 2 * PIECE, direction: "receive" as const });
   const chunk = new Uint8Array(PIECE);
   chatting = false;
