@@ -34,6 +34,19 @@ export function commandSummaryLine(s: CommandSummary): string {
   return `All ${s.transfers} transfers of this command have ended: ${s.saved} saved by the receiver${failed}.`;
 }
 
+/**
+ * A command of several whose transfers did not all end before the session did (the connection
+ * was lost, or the peer promised more than it offered): what it did move, said once.
+ */
+export function commandIncompleteLine(direction: "send" | "receive", s: CommandSummary): string {
+  const never = Math.max(0, s.transfers - s.saved - s.failed);
+  const total =
+    direction === "send"
+      ? `the sender has sent a total of ${count(s.bytes, "byte")} to the receiver`
+      : `the receiver has received a total of ${count(s.bytes, "byte")} from the sender`;
+  return `The transfer command is incomplete: ${s.saved} of ${s.transfers} transfers saved by the receiver, ${s.failed} failed, ${never} never came; ${total}.`;
+}
+
 export function senderTotalsLine(bytes: number): string {
   return `The transfer command is done. The sender has sent a total of ${count(bytes, "byte")} to the receiver.`;
 }
@@ -154,6 +167,14 @@ export class TransferPresenter {
    */
   sessionEnded(): number {
     const left = this.folders.unfinished();
+    this.foldersEnded(left);
+    // A command of several cut short: its totals (of what did arrive) were never said.
+    for (const { direction, summary } of this.commands.unfinished())
+      this.out.print(commandIncompleteLine(direction, summary));
+    return left.length;
+  }
+
+  private foldersEnded(left: ReturnType<FolderTally["unfinished"]>): void {
     for (const f of left) {
       this.out.endProgress(folderKey(f));
       this.folderReasons.delete(folderKey(f));
@@ -165,7 +186,6 @@ export class TransferPresenter {
         `Folder ${name} is incomplete: ${f.done} of ${f.entries} entries ${verb}, ${f.failed} failed, ${missing} never came.${folderResumeHint(f.direction)}`,
       );
     }
-    return left.length;
   }
 
   /** @param last - the folder's entry that ended it (a command's folder leaves its totals to the command) */

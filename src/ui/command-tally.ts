@@ -26,6 +26,7 @@ export const MAX_OPEN_COMMANDS = 64;
 
 export class CommandTally {
   private readonly open = new Map<string, CommandSummary>();
+  private readonly directions = new Map<string, TransferInfo["direction"]>();
 
   /**
    * A transfer ended: saved with `bytes` verified, or failed (`bytes` undefined).
@@ -42,9 +43,30 @@ export class CommandTally {
         ? { ...before, failed: before.failed + 1 }
         : { ...before, saved: before.saved + 1, bytes: before.bytes + bytes };
     this.open.delete(key);
+    this.directions.delete(key);
     if (now.saved + now.failed >= now.transfers) return now;
     this.open.set(key, now);
-    if (this.open.size > MAX_OPEN_COMMANDS) this.open.delete(this.open.keys().next().value as string);
+    this.directions.set(key, info.direction);
+    if (this.open.size > MAX_OPEN_COMMANDS) {
+      const oldest = this.open.keys().next().value as string;
+      this.open.delete(oldest);
+      this.directions.delete(oldest);
+    }
     return undefined;
+  }
+
+  /**
+   * The session is over: the commands some of whose transfers ended and others never did (the
+   * connection was lost, or sends still waiting their turn were dropped when it ended, or a peer
+   * promised more than it offered), oldest first; forgotten from here.
+   */
+  unfinished(): Array<{ readonly direction: TransferInfo["direction"]; readonly summary: CommandSummary }> {
+    const left = [...this.open].map(([key, summary]) => ({
+      direction: this.directions.get(key) as TransferInfo["direction"],
+      summary,
+    }));
+    this.open.clear();
+    this.directions.clear();
+    return left;
   }
 }

@@ -78,3 +78,30 @@ test("a folder of one entry: '1 entry' at the start and the end", () => {
     "Folder d: the receiver saved 1 entry, each XXH3-64 checksum matched.",
   ]);
 });
+
+test("a command of several cut short says, once the session ends, what it did move on each side", () => {
+  // Its totals wait for its last transfer; when the session ends first (the connection lost,
+  // sends still waiting their turn dropped, a peer that promised more than it offered), they
+  // must still be said, not lost: before the command's tag each file said its own.
+  for (const direction of ["send", "receive"] as const) {
+    const { lines, p } = presenter();
+    const command = { seq: 1, transfers: 20 };
+    const a: TransferInfo = { id: 1, direction, name: "a.txt", size: 3, command };
+    const b: TransferInfo = { id: 3, direction, name: "b.txt", size: 7, command };
+    p.started(a);
+    p.finished(done(a, { path: "/in/a.txt" }));
+    p.started(b);
+    p.failed(b, "the connection was lost");
+    expect(lines.filter((l) => l.startsWith("The transfer command"))).toEqual([]);
+    p.sessionEnded();
+    const total =
+      direction === "send"
+        ? "the sender has sent a total of 3 bytes to the receiver"
+        : "the receiver has received a total of 3 bytes from the sender";
+    expect(lines.filter((l) => l.startsWith("The transfer command"))).toEqual([
+      `The transfer command is incomplete: 1 of 20 transfers saved by the receiver, 1 failed, 18 never came; ${total}.`,
+    ]);
+    p.sessionEnded(); // said once
+    expect(lines.filter((l) => l.startsWith("The transfer command"))).toHaveLength(1);
+  }
+});
