@@ -16,6 +16,16 @@ export const ROOT = resolve(import.meta.dir, "../..");
 /** The bun binary running this test: the pinned one from node_modules. */
 export const BUN = process.execPath;
 export const MAIN = join(ROOT, "src/cli/main.ts");
+
+/**
+ * The environment the CLI runs with in tests: this one's, over the launchers' (src/cli/launch-env.cjs,
+ * a variable set here wins, as through bin.cjs), so what a test bounds (memory above all: the
+ * launchers' 32 MiB heap before the young generation's budget grows raises peak RSS) is Parley
+ * as it is started, not Bun's defaults.
+ */
+export function launchedEnv(): Record<string, string | undefined> {
+  return { ...(require("../../src/cli/launch-env.cjs") as Record<string, string>), ...process.env };
+}
 /** Default bound for one wait; far above what a healthy run needs on a 2-core machine. */
 export const WAIT_MS = 10_000;
 
@@ -69,7 +79,7 @@ export class Cli {
       stdin: "pipe",
       stdout: "pipe",
       stderr: "pipe",
-      env: { ...process.env, NO_COLOR: "1", PARLEY_DEBUG: "" },
+      env: { ...launchedEnv(), NO_COLOR: "1", PARLEY_DEBUG: "" },
     });
     const out = this.pump(this.proc.stdout, (text) => this.onStdout(text));
     const err = this.pump(this.proc.stderr, (text) => {

@@ -9,6 +9,7 @@ import { expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { cleanup, startCli } from "./helpers.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const LAUNCH_ENV = require("../../src/cli/launch-env.cjs") as Record<string, string>;
@@ -94,3 +95,19 @@ test("the launch environment's heap size halves the young collections a transfer
   expect(launched).toBeGreaterThan(0);
   expect(launched * 2).toBeLessThanOrEqual(bunDefault);
 });
+
+test.skipIf(process.platform !== "linux")(
+  "the tests' CLI runs with the launch environment (their memory bounds are the launched Parley's)",
+  async () => {
+    const cli = startCli("launched", ["--no-progress", "--dir", mkdtempSync(join(tmpdir(), "parley-launch-env-"))]);
+    try {
+      await cli.waitForLine(/Listening on/);
+      const environ = readFileSync(`/proc/${cli.proc.pid}/environ`, "utf8").split("\0");
+      for (const [k, v] of Object.entries(LAUNCH_ENV)) {
+        if (process.env[k] === undefined) expect(environ).toContain(`${k}=${v}`);
+      }
+    } finally {
+      await cleanup();
+    }
+  },
+);

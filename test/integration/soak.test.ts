@@ -15,6 +15,7 @@ import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { encodeMessage } from "../../src/protocol/index.ts";
 import { ATTACKS, processUsage, startAttack } from "../attacks.ts";
+import { launchedEnv } from "../e2e/helpers.ts";
 import { rawParley } from "../raw-parley.ts";
 
 const MAIN = resolve(import.meta.dir, "../../src/cli/main.ts");
@@ -26,6 +27,7 @@ afterEach(() => {
 async function receiver(): Promise<{ proc: Subprocess<"ignore", "pipe", "pipe">; port: number; code: string }> {
   const dir = mkdtempSync(join(tmpdir(), "parley-soak-"));
   const proc = Bun.spawn([process.execPath, MAIN, "receive", "--dir", dir, "--json"], {
+    env: launchedEnv(), // its memory bound is Parley's as launched
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
