@@ -116,6 +116,40 @@ describe("a hostile peer with the code", () => {
     },
     TEST_MS,
   );
+
+  test(
+    "a command tag that promises transfers which never come: no hang, and the totals of what arrived are said once it leaves",
+    async () => {
+      const b = await startPeer("bob");
+      const raw = await rawParley(b.port, { leader: true, words: wordsOf(b.code) });
+      await b.cli.waitForLine(/^Encrypted and verified with the code/);
+      const { createDigest } = await import("../../src/transfer/checksum.ts");
+      // Two offers of command 1, said to have 2^53 - 1 transfers; seq 1 again for the second.
+      const command = { seq: 1, transfers: Number.MAX_SAFE_INTEGER };
+      for (const id of [1, 3]) {
+        raw.send(encodeMessage({ kind: "offer", id, name: `c${id}.txt`, size: 3, algo: "xxh3", command }));
+        while (
+          !raw.frames.some(
+            (f) => f.type === FrameType.Accept && new TextDecoder().decode(f.payload).includes(`"id":${id}`),
+          )
+        ) {
+          await Bun.sleep(5);
+        }
+        const d = createDigest("xxh3");
+        d.update(Buffer.from("abc"));
+        raw.send(Buffer.concat([encodeDataHeader(id, 3), Buffer.from("abc")]));
+        raw.send(encodeMessage({ kind: "end", id, bytes: 3, algo: "xxh3", digest: d.hex() }));
+      }
+      while (b.cli.linesMatching(/^Saved /).length < 2) await Bun.sleep(10);
+      expect(b.cli.linesMatching(/^The transfer command/)).toEqual([]);
+      raw.send(encodeMessage({ kind: "bye", reason: "done" }));
+      await b.cli.waitForLine(/^The transfer command is incomplete/);
+      expect(b.cli.linesMatching(/^The transfer command/)).toEqual([
+        `The transfer command is incomplete: 2 of ${Number.MAX_SAFE_INTEGER} transfers saved by the receiver, 0 failed, ${Number.MAX_SAFE_INTEGER - 2} never came; the receiver has received a total of 6 bytes from the sender.`,
+      ]);
+    },
+    TEST_MS,
+  );
 });
 
 describe("on the wire", () => {
