@@ -26,8 +26,9 @@
 // each): that is the sender's "Bun runtime, neither AES nor XXH3" time in perf (under
 // cipher.update, which allocates). With 32 MiB: 63-65 and 89-99 (64 MiB gave no fewer; 16 MiB
 // 82/146). Garbage a collection leaves is bounded by it: peak RSS of a 1 GiB transfer unchanged
-// (61-64 MB a side), of 256 MiB piped in without a line break 99-101 -> 107-121 MB, of the soak's
-// garbage/oversize attacks 70-87 -> 102-110 MB (64 MiB: 141-157 MB piped: not taken).
+// (61-64 MB a side), of 256 MiB piped in without a line break 99-101 -> 107-121 MB at load 5-8
+// (108-152 MiB against 95-110 at load 2: the test's bound is 200), of the soak's garbage/oversize
+// attacks 70-87 -> 102-110 MB (64 MiB: 141-157 MB piped: not taken).
 // All are read at Bun's start only: they cannot be set later.
 "use strict";
 
