@@ -40,11 +40,14 @@ export function commandSummaryLine(s: CommandSummary): string {
  */
 export function commandIncompleteLine(direction: "send" | "receive", s: CommandSummary): string {
   const never = Math.max(0, s.transfers - s.saved - s.failed);
+  const counts = `${s.saved} of ${s.transfers} transfers saved by the receiver, ${s.failed} failed, ${never} never came`;
+  // Nothing saved: no total, as a file or folder of which nothing was saved says none.
+  if (s.saved === 0) return `The transfer command is incomplete: ${counts}.`;
   const total =
     direction === "send"
       ? `the sender has sent a total of ${count(s.bytes, "byte")} to the receiver`
       : `the receiver has received a total of ${count(s.bytes, "byte")} from the sender`;
-  return `The transfer command is incomplete: ${s.saved} of ${s.transfers} transfers saved by the receiver, ${s.failed} failed, ${never} never came; ${total}.`;
+  return `The transfer command is incomplete: ${counts}; ${total}.`;
 }
 
 export function senderTotalsLine(bytes: number): string {

@@ -105,3 +105,14 @@ test("a command of several cut short says, once the session ends, what it did mo
     expect(lines.filter((l) => l.startsWith("The transfer command"))).toHaveLength(1);
   }
 });
+
+test("a command cut short of which nothing was saved says no total", () => {
+  const { lines, p } = presenter();
+  const a: TransferInfo = { id: 1, direction: "send", name: "a.txt", size: 3, command: { seq: 1, transfers: 3 } };
+  p.started(a);
+  p.failed(a, "the connection was lost");
+  p.sessionEnded();
+  expect(lines.filter((l) => l.startsWith("The transfer command"))).toEqual([
+    "The transfer command is incomplete: 0 of 3 transfers saved by the receiver, 1 failed, 2 never came.",
+  ]);
+});
