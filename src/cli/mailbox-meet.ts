@@ -93,6 +93,11 @@ export class MailboxMeet {
       onCode: (c) => {
         if (!this.abandoned) this.io.code(c);
       },
+    }).catch((err: unknown) => {
+      // Failed: meetThroughMailbox closed what it opened, so the run's end has nothing to let go
+      // of and must not wait for it (unless abandoned: then its let-go is under way).
+      if (!this.abandoned) this.meeting = false;
+      throw err;
     });
     this.meeting = false; // met: what follows lets go of the mailbox its own way
     if (meeting.kind === "plain") {
