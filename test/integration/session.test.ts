@@ -103,6 +103,7 @@ describe("transfer", () => {
     expect(failed.info.name).toBe("gone.bin");
     expect(finished.done.command).toEqual(command);
     expect((await a.waitFor("finished")).done.command).toEqual(command);
+    expect(readdirSync(b.dir)).toEqual(["here.bin"]); // nothing under the name that did not come, no .part
   });
 
   test("a file that says it is empty but is not (/proc) is refused, not sent as 0 bytes", async () => {
