@@ -163,7 +163,14 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
   const versions = {
     app_versions: { parley: { v: PROTOCOL_VERSION, hello: Buffer.from(hello.subarray(HEADER_BYTES)).toString("hex") } },
   };
-  const wormhole = await Wormhole.open(options.mailboxUrl, versions, options.code);
+  // Aborted while the mailbox is still being reached: nothing is held there yet, so the let-go
+  // is done at once (a socket that opens later is closed below).
+  const abortedEarly = (): void => options.onLetGo?.(Promise.resolve());
+  if (options.signal?.aborted) abortedEarly();
+  else options.signal?.addEventListener("abort", abortedEarly, { once: true });
+  const wormhole = await Wormhole.open(options.mailboxUrl, versions, options.code).finally(() =>
+    options.signal?.removeEventListener("abort", abortedEarly),
+  );
   const letGo = (): void => options.onLetGo?.(wormhole.close("lonely"));
   if (options.signal?.aborted) letGo();
   else options.signal?.addEventListener("abort", letGo, { once: true });
