@@ -29,6 +29,7 @@ export type WormholeErrorCode =
   | "E_MAILBOX_UNREACHABLE"
   | "E_MAILBOX_LOST"
   | "E_MAILBOX_REFUSED"
+  | "E_MAILBOX_SILENT"
   | "E_NAMEPLATE_UNKNOWN"
   | "E_NAMEPLATE_TAKEN"
   | "E_WRONG_CODE"

@@ -47,6 +47,12 @@ import { Wormhole } from "./wormhole.ts";
 
 /** How long to look for a path to the peer (direct or relay) before giving up. */
 export const TRANSIT_TIMEOUT_MS = 30_000;
+/**
+ * How long the mailbox server has to answer our first requests (allocate, or list and claim)
+ * once it has welcomed us: a real one answers in milliseconds. Without a bound, a server that
+ * welcomes and then says nothing left Parley waiting in silence for ever.
+ */
+export const SERVER_ANSWER_MS = 10_000;
 /** How long direct hints have before the relay is tried as well (transit.py waits 2 s). */
 export const RELAY_DELAY_MS = 2_000;
 
@@ -63,6 +69,8 @@ export interface MailboxRendezvousOptions {
   readonly code?: string;
   readonly name?: string;
   readonly timeoutMs?: number;
+  /** How long the server has to answer with a nameplate (SERVER_ANSWER_MS). */
+  readonly serverAnswerMs?: number;
   readonly relayDelayMs?: number;
   /** Aborting closes the mailbox: the meeting fails with E_MAILBOX_LOST. */
   readonly signal?: AbortSignal;
@@ -176,7 +184,16 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
   else options.signal?.addEventListener("abort", letGo, { once: true });
   let listener: TransitListener | undefined;
   try {
-    const code = await wormhole.code.promise;
+    const answerMs = options.serverAnswerMs ?? SERVER_ANSWER_MS;
+    const code = await withTimeout(
+      wormhole.code.promise,
+      answerMs,
+      () =>
+        new WormholeError(
+          "E_MAILBOX_SILENT",
+          `${options.mailboxUrl} welcomed us but did not answer ${joining ? "which codes are in use" : "with a code"} within ${answerMs / 1000} s`,
+        ),
+    );
     options.onCode?.(code);
     const timeoutMs = options.timeoutMs ?? TRANSIT_TIMEOUT_MS;
     // The side that made the code waits for its peer as long as it takes; the side given the

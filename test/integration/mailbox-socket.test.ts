@@ -3,11 +3,16 @@
  * --relay-url pointing at some other service): one that never says "welcome", one that sends
  * only text that is not the mailbox's, one that closes at once. Each is one E_CONNECT error in
  * time, not a wait for ever in silence; a server that welcomes is open, its welcome delivered.
+ * A server that welcomes and then answers nothing (neither allocate nor list) ends the meeting
+ * with E_MAILBOX_SILENT on both the side making a code and the side joining one.
  */
 
 import { afterEach, expect, test } from "bun:test";
 import type { Server } from "bun";
+import { describeMeetFailure } from "../../src/cli/mailbox-meet.ts";
 import { type MailboxMessage, NetError, openMailboxSocket } from "../../src/net/index.ts";
+import { WormholeError } from "../../src/session/mailbox-client.ts";
+import { meetThroughMailbox } from "../../src/session/mailbox-rendezvous.ts";
 
 let server: Server<undefined> | undefined;
 afterEach(() => {
@@ -73,4 +78,23 @@ test("a server that welcomes: open, and the welcome is delivered", async () => {
   const socket = await openMailboxSocket(url, { onMessage: (m) => got.push(m), onClose() {} }, 2_000);
   expect(got).toEqual([{ type: "welcome", welcome: { motd: "hi" } }]);
   socket.close();
+});
+
+test("a server that welcomes, then answers nothing: E_MAILBOX_SILENT in its time, making a code and joining one", async () => {
+  const url = wsServer(JSON.stringify({ type: "welcome", welcome: {} }));
+  for (const code of [undefined, "7-purple-sausage"]) {
+    const started = performance.now();
+    const err = await meetThroughMailbox({ mailboxUrl: url, serverAnswerMs: 300, ...(code ? { code } : {}) }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WormholeError);
+    expect((err as WormholeError).code).toBe("E_MAILBOX_SILENT");
+    expect(performance.now() - started).toBeLessThan(5_000);
+    const told = describeMeetFailure(err);
+    expect(told?.exitCode).toBe(2);
+    expect(told?.line).toBe(
+      `Error: the mailbox server stopped answering: ${url} welcomed us but did not answer ${code ? "which codes are in use" : "with a code"} within 0.3 s`,
+    );
+  }
 });
