@@ -90,6 +90,11 @@ const SIGNAL_ENDS: Record<Signal, { code: number; reason: string }> = {
   SIGHUP: { code: EXIT_SIGHUP, reason: "hung up" },
 };
 
+/** The exit code a run ended by `signal` returns (128 + its number, as a shell reports it). */
+export function signalExitCode(signal: Signal): number {
+  return SIGNAL_ENDS[signal].code;
+}
+
 export class PeerLink {
   /** The words of our code: the password a dialer must know. */
   readonly codeWords = randomCodeWords();

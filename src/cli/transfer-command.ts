@@ -10,13 +10,13 @@ import { StreamReceiver } from "../transfer/index.ts";
 import { Asker, sanitizeForTerminal } from "../ui/index.ts";
 import { codeOnCommandLineNote } from "./codes.ts";
 import type { ReceiveOptions, SendOptions } from "./command-args.ts";
-import { dialTarget, PeerLink } from "./connect.ts";
+import { dialTarget, PeerLink, signalExitCode } from "./connect.ts";
 import { count, sizeWords } from "./counts.ts";
 import { prepareDownloadDir } from "./download-dir.ts";
 import { EXIT_INTEGRITY, EXIT_OK, EXIT_TRANSFER, INTEGRITY_CODES } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
 import { expandHome } from "./input.ts";
-import { type CliIo, SIGNAL_WORDS } from "./io.ts";
+import { type CliIo, SIGNAL_WORDS, type Signal } from "./io.ts";
 import { runWithMailbox } from "./mailbox-command.ts";
 import { failureWords, resumable, resumeHint } from "./reason-words.ts";
 import { makeReporter, type Reporter } from "./reporter.ts";
@@ -188,6 +188,12 @@ export async function runSend(options: SendOptions, io: CliIo): Promise<number> 
     if ("problem" in target) throw new UsageError(target.problem);
   }
   if (options.text !== undefined) return runSendText(options, options.text, reporter, io);
+  // A big folder's walk is synchronous and can take seconds: a signal meanwhile is caught (not
+  // the default end without a word), said once the walk is over, and nothing is contacted.
+  let signalled: Signal | undefined;
+  const stopCatching = io.onSignal((signal) => {
+    signalled ??= signal;
+  });
   let plan: SendPlan;
   try {
     plan = planSends(
@@ -195,10 +201,18 @@ export async function runSend(options: SendOptions, io: CliIo): Promise<number> 
       options.streamName,
     );
   } catch (err) {
+    stopCatching();
     if (!(err instanceof UnsendablePaths)) throw err;
     for (const problem of err.problems) reporter.error(problem.code, problem.message);
     if (err.problems.length < options.paths.length) reporter.note(NOTHING_SENT);
     return EXIT_TRANSFER;
+  }
+  // A signal that came during the walk reaches its listener on a later turn of the event loop.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  if (signalled !== undefined) {
+    stopCatching();
+    reporter.note(`${SIGNAL_WORDS[signalled]}: nothing was sent.`);
+    return signalExitCode(signalled);
   }
   // `parley send -` typed at a terminal with nothing piped in: what is typed is the stream.
   if (plan.sends.some((send) => send.kind === "stdin") && (io.stdin as { isTTY?: boolean }).isTTY) {
@@ -237,7 +251,12 @@ export async function runSend(options: SendOptions, io: CliIo): Promise<number> 
     io,
     { refuseOffers: { code: "E_SEND_ONLY", reason: "parley send takes no files" } },
   );
-  return run.run(options.to, io.cwd);
+  // Caught until the run's own handler takes over (it stays subscribed to the end of the run).
+  try {
+    return await run.run(options.to, io.cwd);
+  } finally {
+    stopCatching();
+  }
 }
 
 /** `parley send --text TEXT`: one chat line, then the session ends (the receiver prints it). */

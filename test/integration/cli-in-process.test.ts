@@ -100,3 +100,43 @@ test("two chats in one process on injected streams: code typed on one side, a li
   expect(await bob).toBe(0);
   expect(aliceIo.out.text).not.toContain("\x1b"); // plain streams: no escape codes
 });
+
+test("a signal while send walks its folders (before any connection): said, exit 130 or 143, nothing contacted", async () => {
+  const src = tempDir();
+  writeFileSync(join(src, "a.txt"), "a");
+  const dials: number[] = [];
+  const listener = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: { open: () => void dials.push(1), data() {} },
+  });
+  try {
+    for (const [signal, code, words] of [
+      ["SIGINT", 130, "Interrupted (Ctrl-C)"],
+      ["SIGTERM", 143, "Terminated (SIGTERM)"],
+    ] as const) {
+      const base = testIo(tempDir());
+      // The signal comes while the paths are planned: the walk is synchronous, so a real one is
+      // handed to the listener once it is over; here it is handed over as the listener is added.
+      let fired = false;
+      const io: TestIo = {
+        ...base,
+        onSignal: (handler) => {
+          const off = base.onSignal(handler);
+          if (!fired) {
+            fired = true;
+            handler(signal);
+          }
+          return off;
+        },
+      };
+      const exit = await runCli(["send", src, "--to", `127.0.0.1:${listener.port}-arena-surface`], io);
+      expect(exit).toBe(code);
+      expect(`${io.out.text}${io.err.text}`).toContain(`${words}: nothing was sent.`);
+    }
+    await Bun.sleep(50);
+    expect(dials).toEqual([]);
+  } finally {
+    listener.stop(true);
+  }
+});
