@@ -19,15 +19,20 @@ async function refusedPort(): Promise<number> {
   return port;
 }
 
-test("after a meeting that failed, release() lets the run end at once", async () => {
-  const port = await refusedPort();
-  const meet = new MailboxMeet({
+/** A meeting through the mailbox at 127.0.0.1:port (nothing listens for the transit). */
+function meetAt(port: number): MailboxMeet {
+  return new MailboxMeet({
     rendezvous: { nonce: "0123456789abcdef" } as never,
     config: { mailboxUrl: `ws://127.0.0.1:${port}/v1`, noListen: true } as never,
     code: () => {},
     path: () => {},
     plainPeer: () => {},
   });
+}
+
+test("after a meeting that failed, release() lets the run end at once", async () => {
+  const port = await refusedPort();
+  const meet = meetAt(port);
   await expect(meet.meet()).rejects.toThrow();
   // Settled before any timer runs: it waits for nothing.
   const first = await Promise.race([meet.release().then(() => "released"), Bun.sleep(0).then(() => "still waiting")]);
@@ -41,13 +46,7 @@ test("release() while the mailbox is still being reached (it does not answer) le
   await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
   const { port } = silent.address() as { port: number };
   try {
-    const meet = new MailboxMeet({
-      rendezvous: { nonce: "0123456789abcdef" } as never,
-      config: { mailboxUrl: `ws://127.0.0.1:${port}/v1`, noListen: true } as never,
-      code: () => {},
-      path: () => {},
-      plainPeer: () => {},
-    });
+    const meet = meetAt(port);
     const meeting = meet.meet().catch(() => {});
     while (sockets.length === 0) await Bun.sleep(5);
     const first = await Promise.race([meet.release().then(() => "released"), Bun.sleep(0).then(() => "still waiting")]);
