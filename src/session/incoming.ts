@@ -28,6 +28,7 @@ import type { SessionEvents, TransferInfo } from "./events.ts";
 import { type Failure, failureOf, MAX_REMEMBERED_ENDED, ownFailure, peerFailure, reportFailure } from "./failure.ts";
 import type { IncomingSinks } from "./incoming-sinks.ts";
 import { MAX_INCOMING_TRANSFERS } from "./limits.ts";
+import { PeerFolders } from "./peer-folders.ts";
 import type { Scheduler } from "./scheduler.ts";
 
 export type IncomingState =
@@ -117,6 +118,8 @@ export class IncomingTransfers {
   private readonly ended = new Map<number, Incoming>();
   /** The peer's ids only grow: an id at or below this one is a reused id. */
   private lastPeerId = 0;
+  /** The peer's folders: no entry past a folder's announced count (peer-folders.ts). */
+  private readonly folders = new PeerFolders();
 
   /** @param peerParity - 0 or 1: the parity of the peer's ids (the dialer's are odd) */
   constructor(
@@ -140,11 +143,12 @@ export class IncomingTransfers {
       }));
   }
 
-  /** @throws ProtocolError for an id of the wrong parity or one used before */
+  /** @throws ProtocolError for an id of the wrong parity or one used before, or a folder entry past its count (peer-folders.ts) */
   onOffer({ id, name, size, algo, mtime, exec, token, folder, command }: Offer): void {
     if (id % 2 !== this.peerParity) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} has the wrong parity`);
     if (id <= this.lastPeerId) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} reused`);
     this.lastPeerId = id;
+    if (folder) this.folders.offered(folder);
     const meta: FileMeta = {
       ...(mtime === undefined ? {} : { mtime }),
       ...(exec === undefined ? {} : { exec }),

@@ -110,6 +110,8 @@ export const BYE_FLUSH_MS = 1_000;
 export const MAX_QUEUED_CONTROL_BYTES = 8 * 1024 * 1024;
 /** Incoming transfers at once; more offers are declined. */
 export const MAX_INCOMING_TRANSFERS = 64;
+/** Folders a peer may send in one session (each is remembered: its entries are counted). */
+export const MAX_PEER_FOLDERS = 100_000;
 /** A leader waits this long at most for a dial of its own before picking an accepted connection. */
 export const DIAL_WAIT_MS = 1_000;
 /** Outgoing transfers offered at once; more wait their turn (a folder's files are pipelined). */

@@ -150,6 +150,58 @@ describe("a hostile peer with the code", () => {
     },
     TEST_MS,
   );
+
+  test(
+    "a folder accepted as a whole cannot grow: an entry past its announced count, or telling its folder otherwise, ends the connection; nothing of it is stored",
+    async () => {
+      const { createDigest } = await import("../../src/transfer/checksum.ts");
+      const d = createDigest("xxh3");
+      d.update(Buffer.from("abc"));
+      const digest = d.hex();
+      const album = { group: 1, root: "album", entries: 2, bytes: 6 };
+      for (const [extra, reason] of [
+        [{ ...album, path: ["c.txt"] }, "announced 2 entries, then offered more"],
+        [{ ...album, bytes: 6_000_000_000, path: ["c.txt"] }, "tells another name, count or size"],
+      ] as const) {
+        const b = await startPeer("bob");
+        const raw = await rawParley(b.port, { leader: true, words: wordsOf(b.code) });
+        await b.cli.waitForLine(/^Encrypted and verified with the code/);
+        const entries = reason.startsWith("announced") ? [["a.txt"], ["b.txt"]] : [["a.txt"]];
+        let id = 1;
+        for (const path of entries) {
+          raw.send(
+            encodeMessage({
+              kind: "offer",
+              id,
+              name: path[0] as string,
+              size: 3,
+              algo: "xxh3",
+              folder: { ...album, path },
+            }),
+          );
+          while (
+            !raw.frames.some(
+              (f) => f.type === FrameType.Accept && new TextDecoder().decode(f.payload).includes(`"id":${id}`),
+            )
+          ) {
+            await Bun.sleep(5);
+          }
+          raw.send(Buffer.concat([encodeDataHeader(id, 3), Buffer.from("abc")]));
+          raw.send(encodeMessage({ kind: "end", id, bytes: 3, algo: "xxh3", digest }));
+          id += 2;
+        }
+        // The whole folder ended (its line), or the one entry sent so far was taken in.
+        if (entries.length === 2) await b.cli.waitForLine(/^Saved folder .*album: 2 entries/);
+        raw.send(encodeMessage({ kind: "offer", id, name: "c.txt", size: 3, algo: "xxh3", folder: extra }));
+        await b.cli.waitForLine(new RegExp(`^Connection lost: the peer broke the protocol \\(.*${reason}`));
+        expect(await b.cli.exitCode()).toBe(1);
+        expect(b.cli.stderr).not.toContain("    at ");
+        expect(readdirSync(join(b.dir, "album")).filter((n) => n.startsWith("c"))).toEqual([]);
+        raw.socket.destroy();
+      }
+    },
+    TEST_MS,
+  );
 });
 
 describe("on the wire", () => {
