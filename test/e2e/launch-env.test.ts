@@ -5,24 +5,14 @@
  * /proc/PID/environ (Linux).
  */
 
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { cleanup, startCli } from "./helpers.ts";
+import { cleanup, makeTempDir, startCli } from "./helpers.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 
-/** Download folders the CLIs here were given, removed at the end. */
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function downloadDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "parley-launch-env-"));
-  made.push(dir);
-  return dir;
-}
 const LAUNCH_ENV = require("../../src/cli/launch-env.cjs") as Record<string, string>;
 const NODE = Bun.which("node");
 
@@ -41,7 +31,7 @@ test("package.json's chat and parley scripts start Bun with the launch environme
 
 /** Starts `parley` through bin.cjs under node, listening; returns the environment of the Bun it started. */
 async function environOfBun(extraEnv: Record<string, string>): Promise<Map<string, string>> {
-  const dir = downloadDir();
+  const dir = mkdtempSync(join(tmpdir(), "parley-launch-env-"));
   const launcher = Bun.spawn([NODE as string, join(ROOT, "src/cli/bin.cjs"), "--no-progress", "--dir", dir], {
     stdin: "pipe",
     stdout: "pipe",
@@ -110,7 +100,7 @@ test("the launch environment's heap size halves the young collections a transfer
 test.skipIf(process.platform !== "linux")(
   "the tests' CLI runs with the launch environment (their memory bounds are the launched Parley's)",
   async () => {
-    const cli = startCli("launched", ["--no-progress", "--dir", downloadDir()]);
+    const cli = startCli("launched", ["--no-progress", "--dir", makeTempDir()]);
     try {
       await cli.waitForLine(/Listening on/);
       const environ = readFileSync(`/proc/${cli.proc.pid}/environ`, "utf8").split("\0");

@@ -3,25 +3,16 @@
  * directory, environment and signals are the test's own.
  */
 
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PassThrough } from "node:stream";
 import { runCli } from "../../src/cli/cli.ts";
 import { type TestIo, testIo } from "../in-process-io.ts";
+import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "parley-inproc-"));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirsRemovedAfterEach("parley-inproc-");
 
 test("help and usage errors: written to the injected streams, exit codes returned", async () => {
   const io = testIo(tempDir());

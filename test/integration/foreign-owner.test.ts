@@ -7,26 +7,18 @@
  * link. Needs root (to make files another user owns); skipped otherwise.
  */
 
-import { afterEach, expect, test } from "bun:test";
-import { chownSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { expect, test } from "bun:test";
+import { chownSync, closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FolderEntry } from "../../src/protocol/index.ts";
 import { FolderTargets, UNFINISHED_MARKER, unfinishedMarkerText } from "../../src/transfer/folder-target.ts";
 import { openResumable } from "../../src/transfer/part-files.ts";
 import { markAsOurs } from "../../src/transfer/part-mark.ts";
+import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
 const ROOT = process.getuid?.() === 0;
 const NOBODY = 65534;
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "parley-foreign-"));
-  dirs.push(d);
-  return d;
-}
+const tempDir = tempDirsRemovedAfterEach("parley-foreign-");
 
 test.skipIf(!ROOT)("a marked .part another user owns is not resumed into; our own is", () => {
   const dir = tempDir();

@@ -6,13 +6,12 @@
  * as `wormhole send DIR` builds it extracts identically with ours.
  */
 
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import {
   chmodSync,
   closeSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   openSync,
   readdirSync,
   renameSync,
@@ -20,7 +19,6 @@ import {
   writeFileSync,
   writeSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   type DirectoryOffer,
@@ -33,20 +31,11 @@ import {
 import { buildFolderZip, buildListingZip } from "../../src/transfer/zip-build.ts";
 import { extractZipFolder, MAX_CENTRAL_DIRECTORY_BYTES } from "../../src/transfer/zip-extract.ts";
 import { seededBytes } from "../e2e/helpers.ts";
+import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 import { type CraftEntry, craftZip, snapshotTree } from "../zip-craft.ts";
 
 const PYTHON = "/usr/bin/python3";
-const temps: string[] = [];
-
-afterEach(() => {
-  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "zip-test-"));
-  temps.push(dir);
-  return dir;
-}
+const tempDir = tempDirsRemovedAfterEach("zip-test-");
 
 /** A scratch area: `outer/` holds the zip and `outer/downloads/` is where it is extracted. */
 function scene(entries: readonly CraftEntry[]): { outer: string; downloads: string; zipPath: string; zip: Uint8Array } {

@@ -5,23 +5,13 @@
  * errors.
  */
 
-import { afterEach, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { expect, test } from "bun:test";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, posix } from "node:path";
 import { absolutePath, prepareDownloadDir, prepareDownloadDirSoon } from "../../src/cli/download-dir.ts";
+import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
-/** Folders a test made under the temporary folder, removed after it. */
-const made: string[] = [];
-afterEach(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function tempRoot(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
-
+const tempDir = tempDirsRemovedAfterEach("parley-dir-");
 const SEGMENTS = ["", ".", "..", "...", "a", "b c", ".x", "x.", "~", "a/", "/", "//", "../..", "./b"];
 const CWDS = ["/", "/w", "/w/x y", "/w/x/", "/.."];
 
@@ -56,7 +46,7 @@ test("absolutePath defaults to the process's folder", () => {
 });
 
 test("prepareDownloadDirSoon: an existing folder, a new one (made), a file and an unusable path as prepareDownloadDir", async () => {
-  const root = tempRoot("parley-dir-");
+  const root = tempDir();
   writeFileSync(join(root, "file"), "x");
   expect(await prepareDownloadDirSoon(root)).toBe(root);
   expect(await prepareDownloadDirSoon(`${root}/new/deeper/`)).toBe(`${root}/new/deeper`);
@@ -76,7 +66,7 @@ test("prepareDownloadDirSoon: an existing folder, a new one (made), a file and a
 });
 
 test("a --dir that cannot be made or used is said in words (no 'ENOTDIR: ..., mkdir')", () => {
-  const root = tempRoot("parley-dir-");
+  const root = tempDir();
   writeFileSync(join(root, "file"), "x");
   expect(() => prepareDownloadDir(`${root}/file/below`)).toThrow(
     new RegExp(`^cannot create --dir ${root}/file/below: a part of the path is not a directory$`),
@@ -85,7 +75,7 @@ test("a --dir that cannot be made or used is said in words (no 'ENOTDIR: ..., mk
 });
 
 test("--dir naming a folder whose name is not UTF-8 (Bun hands it over with U+FFFD) is refused: no look-alike folder is made and used instead", async () => {
-  const parent = tempRoot("parley-dl-");
+  const parent = tempDir();
   mkdirSync(Buffer.concat([Buffer.from(`${parent}/`), Buffer.from([0xff])]));
   const asGiven = join(parent, "\uFFFD");
   for (const prepare of [prepareDownloadDir, prepareDownloadDirSoon]) {
