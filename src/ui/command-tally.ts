@@ -25,8 +25,11 @@ export interface CommandSummary {
 export const MAX_OPEN_COMMANDS = 64;
 
 export class CommandTally {
-  private readonly open = new Map<string, CommandSummary>();
-  private readonly directions = new Map<string, TransferInfo["direction"]>();
+  /** Commands some of whose transfers have ended, by direction and number (oldest first). */
+  private readonly open = new Map<
+    string,
+    { readonly direction: TransferInfo["direction"]; readonly summary: CommandSummary }
+  >();
 
   /**
    * A transfer ended: saved with `bytes` verified, or failed (`bytes` undefined).
@@ -37,21 +40,15 @@ export class CommandTally {
     const command = info.command;
     if (!command) return undefined;
     const key = `${info.direction} ${command.seq}`;
-    const before = this.open.get(key) ?? { transfers: command.transfers, saved: 0, failed: 0, bytes: 0 };
+    const before = this.open.get(key)?.summary ?? { transfers: command.transfers, saved: 0, failed: 0, bytes: 0 };
     const now =
       bytes === undefined
         ? { ...before, failed: before.failed + 1 }
         : { ...before, saved: before.saved + 1, bytes: before.bytes + bytes };
     this.open.delete(key);
-    this.directions.delete(key);
     if (now.saved + now.failed >= now.transfers) return now;
-    this.open.set(key, now);
-    this.directions.set(key, info.direction);
-    if (this.open.size > MAX_OPEN_COMMANDS) {
-      const oldest = this.open.keys().next().value as string;
-      this.open.delete(oldest);
-      this.directions.delete(oldest);
-    }
+    this.open.set(key, { direction: info.direction, summary: now });
+    if (this.open.size > MAX_OPEN_COMMANDS) this.open.delete(this.open.keys().next().value as string);
     return undefined;
   }
 
@@ -61,12 +58,8 @@ export class CommandTally {
    * promised more than it offered), oldest first; forgotten from here.
    */
   unfinished(): Array<{ readonly direction: TransferInfo["direction"]; readonly summary: CommandSummary }> {
-    const left = [...this.open].map(([key, summary]) => ({
-      direction: this.directions.get(key) as TransferInfo["direction"],
-      summary,
-    }));
+    const left = [...this.open.values()];
     this.open.clear();
-    this.directions.clear();
     return left;
   }
 }
