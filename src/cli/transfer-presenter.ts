@@ -64,6 +64,14 @@ function algoLabel(algo: string): string {
   return isChecksumAlgo(algo) ? checksumLabel(algo) : sanitizeForTerminal(algo);
 }
 
+/** A folder's failure reasons: those said, how many more entries failed for one of them. */
+interface FolderReasons {
+  readonly said: Set<string>;
+  unsaid: number;
+  /** An entry was cut (a lost connection, an interrupt), not refused: sending again continues it. */
+  cut?: boolean;
+}
+
 export class TransferPresenter {
   private readonly folders = new FolderTally();
   private readonly commands = new CommandTally();
@@ -72,10 +80,7 @@ export class TransferPresenter {
    * answered n, --stdout) fails each of its entries for the same reason, which is said once,
    * not once per entry. Different reasons (a name each) are all said.
    */
-  private readonly folderReasons = new Map<
-    number,
-    { readonly said: Set<string>; unsaid: number /** an entry was cut, not refused */; cut?: boolean }
-  >();
+  private readonly folderReasons = new Map<number, FolderReasons>();
 
   constructor(private readonly out: TransferOutput) {}
 
