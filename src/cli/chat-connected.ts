@@ -13,7 +13,7 @@ import type { Session, SessionEvents } from "../session/index.ts";
 import { formatBytes } from "../ui/progress.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { Terminal } from "../ui/terminal.ts";
-import { parseTransferPaths, TransferArgsError } from "./input.ts";
+import { transferPathsOrSay } from "./input.ts";
 import { failureWords, resumable, resumeHint } from "./reason-words.ts";
 import { NOTHING_SENT, planSends, type SendPlan, skippedLine, startSends, UnsendablePaths } from "./send-plan.ts";
 import { TransferPresenter } from "./transfer-presenter.ts";
@@ -68,14 +68,12 @@ export class ChatWithPeer {
   /** `transfer <path>...`: plans the sends and hands them to the session. */
   startTransfers(session: Session, args: string): void {
     let plan: SendPlan;
-    let paths: string[];
-    try {
-      paths = parseTransferPaths(args, (p) => existsSync(p));
-    } catch (err) {
-      if (!(err instanceof TransferArgsError)) throw err;
-      this.terminal.print(`Error: ${sanitizeForTerminal(err.message)}`);
-      return;
-    }
+    const paths = transferPathsOrSay(
+      args,
+      (p) => existsSync(p),
+      (line) => this.terminal.print(line),
+    );
+    if (!paths) return;
     try {
       plan = planSends(paths, "stdin");
     } catch (err) {

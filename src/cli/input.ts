@@ -8,6 +8,7 @@
  */
 
 import { isCodeWords, normalizeCodeWords } from "../crypto/codes.ts";
+import { sanitizeForTerminal } from "../ui/sanitize.ts";
 
 export type InputLine =
   | { readonly kind: "empty" }
@@ -60,6 +61,24 @@ export function parseTransferPaths(args: string, exists: (path: string) => boole
   const words = splitShellWords(args);
   if (words.length === 0) throw new TransferArgsError("transfer needs a file: transfer <path>");
   return words.map(expandHome);
+}
+
+/**
+ * parseTransferPaths for a chat's `transfer` line: arguments that cannot be read as paths are
+ * said as one Error line (`say`) and give undefined; the chat goes on.
+ */
+export function transferPathsOrSay(
+  args: string,
+  exists: (path: string) => boolean,
+  say: (line: string) => void,
+): string[] | undefined {
+  try {
+    return parseTransferPaths(args, exists);
+  } catch (err) {
+    if (!(err instanceof TransferArgsError)) throw err;
+    say(`Error: ${sanitizeForTerminal(err.message)}`);
+    return undefined;
+  }
 }
 
 /** "~" and "~/x" mean the home directory. */

@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import type { PlainPeer } from "../session/plain-peer.ts";
 import { displayText, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
-import { parseInputLine, parseTransferPaths, TransferArgsError } from "./input.ts";
+import { parseInputLine, transferPathsOrSay } from "./input.ts";
 import { plainFolders } from "./plain-folders.ts";
 import {
   PLAIN_PEER_LINE,
@@ -95,14 +95,12 @@ export class PlainChat {
     let what: PlainSendWhat;
     if (input.kind === "chat") what = { kind: "text", text: input.text };
     else if (input.kind === "transfer" && input.args !== "") {
-      let paths: string[];
-      try {
-        paths = parseTransferPaths(input.args, (p) => existsSync(p));
-      } catch (err) {
-        if (!(err instanceof TransferArgsError)) throw err;
-        this.terminal.print(`Error: ${sanitizeForTerminal(err.message)}`);
-        return;
-      }
+      const paths = transferPathsOrSay(
+        input.args,
+        (p) => existsSync(p),
+        (line) => this.terminal.print(line),
+      );
+      if (!paths) return;
       if (paths.length !== 1) {
         this.terminal.print("Error: a plain wormhole client takes one file per code.");
         return;
