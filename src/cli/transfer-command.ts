@@ -190,10 +190,26 @@ export async function runSend(options: SendOptions, io: CliIo): Promise<number> 
   if (options.text !== undefined) return runSendText(options, options.text, reporter, io);
   // A big folder's walk is synchronous and can take seconds: a signal meanwhile is caught (not
   // the default end without a word), said once the walk is over, and nothing is contacted.
+  // Caught until the run's own handler takes over (it stays subscribed to the end of the run);
+  // every way out of here lets go of it (the finally).
   let signalled: Signal | undefined;
   const stopCatching = io.onSignal((signal) => {
     signalled ??= signal;
   });
+  try {
+    return await sendPlanned(options, reporter, io, () => signalled);
+  } finally {
+    stopCatching();
+  }
+}
+
+/** runSend once the --to check is over: walks the paths, then sends what they hold. */
+async function sendPlanned(
+  options: SendOptions,
+  reporter: Reporter,
+  io: CliIo,
+  signalled: () => Signal | undefined,
+): Promise<number> {
   let plan: SendPlan;
   try {
     plan = planSends(
@@ -201,7 +217,6 @@ export async function runSend(options: SendOptions, io: CliIo): Promise<number> 
       options.streamName,
     );
   } catch (err) {
-    stopCatching();
     if (!(err instanceof UnsendablePaths)) throw err;
     for (const problem of err.problems) reporter.error(problem.code, problem.message);
     if (err.problems.length < options.paths.length) reporter.note(NOTHING_SENT);
@@ -209,10 +224,10 @@ export async function runSend(options: SendOptions, io: CliIo): Promise<number> 
   }
   // A signal that came during the walk reaches its listener on a later turn of the event loop.
   await new Promise((resolve) => setTimeout(resolve, 0));
-  if (signalled !== undefined) {
-    stopCatching();
-    reporter.note(`${SIGNAL_WORDS[signalled]}: nothing was sent.`);
-    return signalExitCode(signalled);
+  const signal = signalled();
+  if (signal !== undefined) {
+    reporter.note(`${SIGNAL_WORDS[signal]}: nothing was sent.`);
+    return signalExitCode(signal);
   }
   // `parley send -` typed at a terminal with nothing piped in: what is typed is the stream.
   if (plan.sends.some((send) => send.kind === "stdin") && (io.stdin as { isTTY?: boolean }).isTTY) {
@@ -251,12 +266,7 @@ export async function runSend(options: SendOptions, io: CliIo): Promise<number> 
     io,
     { refuseOffers: { code: "E_SEND_ONLY", reason: "parley send takes no files" } },
   );
-  // Caught until the run's own handler takes over (it stays subscribed to the end of the run).
-  try {
-    return await run.run(options.to, io.cwd);
-  } finally {
-    stopCatching();
-  }
+  return run.run(options.to, io.cwd);
 }
 
 /** `parley send --text TEXT`: one chat line, then the session ends (the receiver prints it). */

@@ -131,3 +131,38 @@ test("a signal while send walks its folders (before any connection): said, exit 
     listener.stop(true);
   }
 });
+
+test("send lets go of its walk-time signal listener on every way out: paths unsendable, a signal in the walk, a run that ends", async () => {
+  const src = tempDir();
+  writeFileSync(join(src, "a.txt"), "a");
+  /** An io that counts the signal listeners still subscribed; `fireAtOnce` hands one over as it is added. */
+  const counting = (fireAtOnce?: "SIGINT") => {
+    const base = testIo(tempDir());
+    let subscribed = 0;
+    const io: TestIo = {
+      ...base,
+      onSignal: (handler) => {
+        const off = base.onSignal(handler);
+        subscribed++;
+        if (fireAtOnce) handler(fireAtOnce);
+        let on = true;
+        return () => {
+          if (on) subscribed--;
+          on = false;
+          return off();
+        };
+      },
+    };
+    return { io, subscribed: () => subscribed };
+  };
+  const missing = counting();
+  expect(await runCli(["send", join(src, "no-such-file")], missing.io)).toBe(3);
+  expect(missing.subscribed()).toBe(0);
+  const interrupted = counting("SIGINT");
+  expect(await runCli(["send", src, "--to", "127.0.0.1:9-arena-surface"], interrupted.io)).toBe(130);
+  expect(interrupted.subscribed()).toBe(0);
+  const refused = counting();
+  // Nothing listens on the discard port: the run ends with a refused dial (exit 2).
+  expect(await runCli(["send", src, "--to", "127.0.0.1:9-arena-surface"], refused.io)).toBe(2);
+  expect(refused.subscribed(), refused.io.err.text + refused.io.out.text).toBe(0);
+});
