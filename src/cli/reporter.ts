@@ -8,9 +8,14 @@
 import { clearScreenDown } from "node:readline";
 import type { Security, TransferDone, TransferInfo } from "../session/index.ts";
 import type { Asker } from "../ui/asker.ts";
-import { FolderTally, OutputGate, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
+import { CommandTally, FolderTally, OutputGate, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
 import type { OutStream } from "./io.ts";
-import { type TransferOutput, TransferPresenter } from "./transfer-presenter.ts";
+import {
+  commandIncompleteWords,
+  folderBytesWords,
+  type TransferOutput,
+  TransferPresenter,
+} from "./transfer-presenter.ts";
 
 const PROGRESS_EVERY_MS = 100;
 /** DECAWM: with autowrap off, text past the last column stays on the row. */
@@ -80,7 +85,15 @@ export function makeReporter(
 
 function info(i: TransferInfo) {
   const folder = i.folder && { root: i.folder.root, path: i.folder.path.join("/"), group: i.folder.group };
-  return { id: i.id, direction: i.direction, name: i.name, size: i.size, ...(folder ? { folder } : {}) };
+  return {
+    id: i.id,
+    direction: i.direction,
+    name: i.name,
+    size: i.size,
+    ...(folder ? { folder } : {}),
+    // The command's place as the offer carries it (Offer.command): its number and count.
+    ...(i.command ? { command: { seq: i.command.seq, transfers: i.command.transfers } } : {}),
+  };
 }
 
 /**
@@ -104,6 +117,7 @@ export function jsonLine(event: Record<string, unknown>): string {
 class JsonReporter implements Reporter {
   private readonly lastProgress = new Map<number, number>();
   private readonly folders = new FolderTally();
+  private readonly commands = new CommandTally();
   private readonly gate: OutputGate;
 
   constructor(
@@ -151,6 +165,7 @@ class JsonReporter implements Reporter {
   }
   receiving(): void {}
   progressed(i: TransferInfo, bytes: number): void {
+    this.folders.progressed(i, bytes); // a folder cut short says what had moved
     const now = Date.now();
     if (now - (this.lastProgress.get(i.id) ?? 0) < PROGRESS_EVERY_MS) return;
     this.lastProgress.set(i.id, now);
@@ -159,6 +174,7 @@ class JsonReporter implements Reporter {
   done(d: TransferDone): void {
     this.lastProgress.delete(d.id);
     this.folders.finished(d);
+    this.commands.ended(d, d.bytes);
     this.emit({
       type: "done",
       ...info(d),
@@ -175,17 +191,36 @@ class JsonReporter implements Reporter {
       this.emit({
         type: "error",
         code: "E_FOLDER_INCOMPLETE",
-        message: `folder ${f.root}: ${f.done} of ${f.entries} entries done, ${f.failed} failed, ${f.entries - f.done - f.failed} never came`,
-        folder: { root: f.root, group: f.group, entries: f.entries, done: f.done, failed: f.failed },
+        message: `folder ${f.root}: ${f.done} of ${f.entries} entries done, ${f.failed} failed, ${f.entries - f.done - f.failed} never came; ${folderBytesWords(f)}`,
+        folder: {
+          root: f.root,
+          group: f.group,
+          entries: f.entries,
+          done: f.done,
+          failed: f.failed,
+          bytes: f.verifiedBytes + f.cutBytes,
+        },
+      });
+    }
+    // A command of several cut short: the counts and total the human line says.
+    for (const { direction, seq, summary } of this.commands.unfinished()) {
+      this.emit({
+        type: "error",
+        code: "E_COMMAND_INCOMPLETE",
+        message: `transfer command ${seq}: ${commandIncompleteWords(direction, summary)}`,
+        direction,
+        command: { seq, ...summary },
       });
     }
     return left.length;
   }
-  failed(i: TransferInfo, message: string, code: string): void {
+  failed(i: TransferInfo, message: string, code: string, cut = false): void {
     this.lastProgress.delete(i.id);
     this.folders.started(i);
-    this.folders.failed(i);
-    this.emit({ type: "error", code, message, id: i.id, direction: i.direction, name: i.name });
+    this.folders.failed(i, cut);
+    this.commands.ended(i, undefined);
+    const command = i.command && { command: { seq: i.command.seq, transfers: i.command.transfers } };
+    this.emit({ type: "error", code, message, id: i.id, direction: i.direction, name: i.name, ...command });
   }
   error(code: string, message: string): void {
     this.emit({ type: "error", code, message });

@@ -39,15 +39,20 @@ export function commandSummaryLine(s: CommandSummary): string {
  * was lost, or the peer promised more than it offered): what it did move, said once.
  */
 export function commandIncompleteLine(direction: "send" | "receive", s: CommandSummary): string {
+  return `The transfer command is incomplete: ${commandIncompleteWords(direction, s)}.`;
+}
+
+/** commandIncompleteLine's counts and total (also the JSON event's message). */
+export function commandIncompleteWords(direction: "send" | "receive", s: CommandSummary): string {
   const never = Math.max(0, s.transfers - s.saved - s.failed);
   const counts = `${s.saved} of ${s.transfers} transfers saved by the receiver, ${s.failed} failed, ${never} never came`;
   // Nothing saved: no total, as a file or folder of which nothing was saved says none.
-  if (s.saved === 0) return `The transfer command is incomplete: ${counts}.`;
+  if (s.saved === 0) return counts;
   const total =
     direction === "send"
       ? `the sender has sent a total of ${count(s.bytes, "byte")} to the receiver`
       : `the receiver has received a total of ${count(s.bytes, "byte")} from the sender`;
-  return `The transfer command is incomplete: ${counts}; ${total}.`;
+  return `${counts}; ${total}`;
 }
 
 export function senderTotalsLine(bytes: number): string {
@@ -163,7 +168,7 @@ export class TransferPresenter {
       // Declined before it was announced (--ask answered n): counted all the same, so the
       // folder still ends with its summary line.
       this.folders.started(info);
-      const folder = this.folders.failed(info);
+      const folder = this.folders.failed(info, cut);
       if (folder) this.folderDone(folder, info);
     }
     this.commandEnded(info.direction, this.commands.ended(info, undefined));
@@ -191,7 +196,7 @@ export class TransferPresenter {
       const verb = f.direction === "receive" ? "arrived" : "were sent";
       // The receiver keeps the unfinished folder (its marker): the same folder sent again continues it.
       this.out.print(
-        `Folder ${name} is incomplete: ${f.done} of ${f.entries} entries ${verb}, ${f.failed} failed, ${missing} never came.${folderResumeHint(f.direction)}`,
+        `Folder ${name} is incomplete: ${f.done} of ${f.entries} entries ${verb}, ${f.failed} failed, ${missing} never came; ${folderBytesWords(f)}.${folderResumeHint(f.direction)}`,
       );
     }
   }
@@ -206,7 +211,8 @@ export class TransferPresenter {
     const name = sanitizeForTerminal(storedName(f.direction, f.root));
     const same = reasons?.said.size === 1 ? "the same reason" : "the same reasons";
     const alike = reasons && reasons.unsaid > 0 ? `; ${reasons.unsaid} more for ${same}` : "";
-    const again = reasons?.cut ? folderResumeHint(f.direction) : "";
+    // Cut short: how much of it moved (kept to resume), then that sending it again continues it.
+    const again = reasons?.cut ? ` ${folderBytesWords(f)}.${folderResumeHint(f.direction)}` : "";
     const failed = f.failed > 0 ? ` ${f.failed} of ${f.entries} entries failed (see above${alike}).${again}` : "";
     // "each XXH3-64 checksum matched" only when a file was saved (and so verified).
     const verified = f.algo ? `, each ${algoLabel(f.algo)} checksum matched` : "";
@@ -220,6 +226,16 @@ export class TransferPresenter {
       this.out.print(`Folder ${name}: the receiver saved ${count(f.done, "entry", "entries")}${verified}.${failed}`);
     }
   }
+}
+
+/**
+ * How much of a folder cut short moved: its verified entries' bytes and what its cut entries had
+ * moved ("8807988 of its 16777216 bytes arrived"; the sender: "were sent").
+ */
+export function folderBytesWords(f: FolderSummary): string {
+  const moved = f.verifiedBytes + f.cutBytes;
+  const verb = f.direction === "receive" ? "arrived" : "were sent";
+  return `${moved} of its ${count(f.bytes, "byte")} ${moved === 1 ? verb.replace("were", "was") : verb}`;
 }
 
 /**

@@ -17,6 +17,13 @@ export interface CommandSummary {
   readonly bytes: number;
 }
 
+/** A command some of whose transfers ended and others not yet: its side, its number (Offer.command.seq). */
+export interface UnfinishedCommand {
+  readonly direction: TransferInfo["direction"];
+  readonly seq: number;
+  readonly summary: CommandSummary;
+}
+
 /**
  * Commands under way that a peer may leave unfinished (tags that promise more transfers than
  * come): beyond this many the oldest is forgotten (its totals are not said), so a peer cannot
@@ -26,10 +33,7 @@ export const MAX_OPEN_COMMANDS = 64;
 
 export class CommandTally {
   /** Commands some of whose transfers have ended, by direction and number (oldest first). */
-  private readonly open = new Map<
-    string,
-    { readonly direction: TransferInfo["direction"]; readonly summary: CommandSummary }
-  >();
+  private readonly open = new Map<string, UnfinishedCommand>();
 
   /**
    * A transfer ended: saved with `bytes` verified, or failed (`bytes` undefined).
@@ -47,7 +51,7 @@ export class CommandTally {
         : { ...before, saved: before.saved + 1, bytes: before.bytes + bytes };
     this.open.delete(key);
     if (now.saved + now.failed >= now.transfers) return now;
-    this.open.set(key, { direction: info.direction, summary: now });
+    this.open.set(key, { direction: info.direction, seq: command.seq, summary: now });
     if (this.open.size > MAX_OPEN_COMMANDS) this.open.delete(this.open.keys().next().value as string);
     return undefined;
   }
@@ -57,7 +61,7 @@ export class CommandTally {
    * connection was lost, or sends still waiting their turn were dropped when it ended, or a peer
    * promised more than it offered), oldest first; forgotten from here.
    */
-  unfinished(): Array<{ readonly direction: TransferInfo["direction"]; readonly summary: CommandSummary }> {
+  unfinished(): UnfinishedCommand[] {
     const left = [...this.open.values()];
     this.open.clear();
     return left;

@@ -18,6 +18,12 @@ export interface FolderSummary {
   readonly done: number;
   readonly verifiedBytes: number;
   readonly failed: number;
+  /**
+   * Bytes of entries cut short (a lost connection, an interrupt) when they were cut, and of
+   * entries still under way when the session ended: received (receiver, kept in their `.part`
+   * to resume) or sent (sender).
+   */
+  readonly cutBytes: number;
   /** Receiver: the folder the entries were saved in. */
   readonly savedIn?: string;
   /** The checksum of the files verified; unset while no file (only empty folders) was. */
@@ -48,6 +54,7 @@ export class FolderTally {
       done: 0,
       verifiedBytes: 0,
       failed: 0,
+      cutBytes: 0,
     };
     this.tallies.set(key, { summary, inFlight: new Map() });
     return summary;
@@ -81,12 +88,20 @@ export class FolderTally {
     return this.completed(done, tally);
   }
 
-  /** @returns the summary once every entry has finished or failed, else undefined */
-  failed(info: TransferInfo): FolderSummary | undefined {
+  /**
+   * @param cut - cut short (not refused or unverified): the bytes it had moved are counted in cutBytes
+   * @returns the summary once every entry has finished or failed, else undefined
+   */
+  failed(info: TransferInfo, cut = false): FolderSummary | undefined {
     const tally = this.tallyOf(info);
     if (!tally) return undefined;
+    const moved = cut ? (tally.inFlight.get(info.id) ?? 0) : 0;
     tally.inFlight.delete(info.id);
-    tally.summary = { ...tally.summary, failed: tally.summary.failed + 1 };
+    tally.summary = {
+      ...tally.summary,
+      failed: tally.summary.failed + 1,
+      cutBytes: tally.summary.cutBytes + moved,
+    };
     return this.completed(info, tally);
   }
 
@@ -95,7 +110,11 @@ export class FolderTally {
    * left early, an entry it never offered), forgotten now. @returns their summaries
    */
   unfinished(): FolderSummary[] {
-    const left = [...this.tallies.values()].map((t) => t.summary);
+    const left = [...this.tallies.values()].map((t) => {
+      let under = 0;
+      for (const b of t.inFlight.values()) under += b;
+      return { ...t.summary, cutBytes: t.summary.cutBytes + under };
+    });
     this.tallies.clear();
     return left;
   }

@@ -116,3 +116,53 @@ test("a command cut short of which nothing was saved says no total", () => {
     "The transfer command is incomplete: 0 of 3 transfers saved by the receiver, 1 failed, 2 never came.",
   ]);
 });
+
+test("a folder cut short says how many of its bytes moved, on each side: what its saved and its cut entries had", () => {
+  for (const [direction, moved] of [
+    ["receive", "arrived"],
+    ["send", "were sent"],
+  ] as const) {
+    const { lines, p } = presenter();
+    const folder = (name: string) => ({ group: 1, root: "d", path: [name], entries: 4, bytes: 4000 });
+    const [a, b, c] = ["a", "b", "c"].map(
+      (name, i): TransferInfo => ({ id: 2 * i + 1, direction, name, size: 1000, folder: folder(name) }),
+    ) as [TransferInfo, TransferInfo, TransferInfo];
+    for (const entry of [a, b, c]) p.started(entry);
+    p.progressed(a, 1000);
+    p.finished(done(a, { path: "/in/d/a" }));
+    p.progressed(b, 300);
+    p.progressed(c, 250);
+    p.failed(b, "connection lost", true); // cut: its 300 bytes are kept to resume
+    p.failed(c, "connection lost", true);
+    p.sessionEnded(); // the fourth never came
+    const hint = direction === "send" ? "Sending" : "The sender sending";
+    expect(lines.filter((l) => l.startsWith("Folder d"))).toEqual([
+      `Folder d is incomplete: 1 of 4 entries ${direction === "send" ? "were sent" : "arrived"}, 2 failed, 1 never came; 1550 of its 4000 bytes ${moved}. ${hint} the folder again continues it.`,
+    ]);
+  }
+});
+
+test("a folder whose every entry was cut says the bytes its entries had moved; one refused says none", () => {
+  const { lines, p } = presenter();
+  const folder = (name: string) => ({ group: 1, root: "d", path: [name], entries: 2, bytes: 2000 });
+  const [a, b] = ["a", "b"].map(
+    (name, i): TransferInfo => ({ id: 2 * i + 1, direction: "receive", name, size: 1000, folder: folder(name) }),
+  ) as [TransferInfo, TransferInfo];
+  p.started(a);
+  p.started(b);
+  p.progressed(a, 700);
+  p.progressed(b, 1);
+  p.failed(a, "the peer left (interrupted)", true);
+  p.failed(b, "the peer left (interrupted)", true);
+  expect(lines.at(-1)).toBe(
+    "Folder d: nothing was saved. 2 of 2 entries failed (see above; 1 more for the same reason). 701 of its 2000 bytes arrived. The sender sending the folder again continues it.",
+  );
+  const refused = presenter();
+  refused.p.started(a);
+  refused.p.progressed(a, 700);
+  refused.p.failed(a, "the checksum did not match");
+  refused.p.failed(b, "the checksum did not match");
+  expect(refused.lines.at(-1)).toBe(
+    "Folder d: nothing was saved. 2 of 2 entries failed (see above; 1 more for the same reason).",
+  );
+});

@@ -1,0 +1,108 @@
+/**
+ * Transfers cut short by the sender's Ctrl-C, real processes on both sides: a single folder
+ * says how many of its bytes had moved (the receiver's figure is what its `.part` files hold),
+ * and under --json a command of several cut short is an event on both sides
+ * (E_COMMAND_INCOMPLETE), as its human line "The transfer command is incomplete: ..." is.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Cli, cleanup, jsonReceiver, makeTempDir, seededBytes, startCli } from "./helpers.ts";
+
+afterEach(cleanup);
+const TEST_MS = 40_000;
+const MIB = 1024 * 1024;
+
+/** A folder of `entries` files of 1 MiB: more than the 16 offers in flight, so some never come. */
+function folderOf(entries: number): string {
+  const src = join(makeTempDir(), "album");
+  mkdirSync(src);
+  for (let i = 0; i < entries; i++) writeFileSync(join(src, `p${10 + i}.bin`), seededBytes(MIB, i + 1));
+  return src;
+}
+
+/** Bytes in the `.part` files of `folder` (0 while it is not there). */
+function partBytes(folder: string): number {
+  if (!existsSync(folder)) return 0;
+  let sum = 0;
+  for (const name of readdirSync(folder)) if (name.endsWith(".part")) sum += statSync(join(folder, name)).size;
+  return sum;
+}
+
+/** Waits until `folder`'s `.part` files hold more than `bytes`, then interrupts `sender` (exit 130). */
+async function interruptOnceArrived(sender: Cli, folder: string, bytes: number): Promise<void> {
+  for (let i = 0; i < 1500 && partBytes(folder) <= bytes; i++) await Bun.sleep(10);
+  expect(partBytes(folder), sender.describe()).toBeGreaterThan(bytes);
+  sender.kill("SIGINT");
+  expect(await sender.exitCode(), sender.describe()).toBe(130);
+}
+
+test(
+  "a single folder cut short says on both sides how many of its bytes moved; the receiver's are its .part files'",
+  async () => {
+    const dir = makeTempDir();
+    const src = folderOf(20);
+    const receiver = startCli("receiver", ["receive", "--no-progress", "--dir", dir]);
+    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+    const sender = startCli("sender", ["send", src, "--to", match[1] as string, "--limit-rate", "2M", "--no-progress"]);
+    await interruptOnceArrived(sender, join(dir, "album"), MIB);
+    expect(await receiver.exitCode(), receiver.describe()).toBe(3);
+    const total = 20 * MIB;
+    const [received] = receiver.linesMatching(/^Folder album is incomplete/);
+    const kept = partBytes(join(dir, "album"));
+    expect(received, receiver.describe()).toBe(
+      `Folder album is incomplete: 0 of 20 entries arrived, 16 failed, 4 never came; ${kept} of its ${total} bytes arrived. The sender sending the folder again continues it.`,
+    );
+    const [sent] = sender.linesMatching(/^Folder album is incomplete/);
+    const said = sent?.match(/; (\d+) of its (\d+) bytes were sent\. Sending the folder again continues it\.$/);
+    expect(said, sender.describe()).not.toBeNull();
+    // The sender has sent at least what arrived; not more than the 16 entries it offered.
+    expect(Number(said?.[1])).toBeGreaterThanOrEqual(kept);
+    expect(Number(said?.[1])).toBeLessThanOrEqual(16 * MIB);
+    expect(Number(said?.[2])).toBe(total);
+  },
+  TEST_MS,
+);
+
+test(
+  "--json: a command of several cut short is one E_COMMAND_INCOMPLETE event on each side, with its counts and total",
+  async () => {
+    const dir = makeTempDir();
+    const src = folderOf(20);
+    const small = join(makeTempDir(), "small.txt");
+    writeFileSync(small, "0123456789");
+    const receiver = await jsonReceiver(dir);
+    const sender = startCli("sender", ["send", small, src, "--json", "--to", receiver.code, "--limit-rate", "2M"]);
+    await receiver.cli.waitForLine(/"type":"done".*"name":"small\.txt"/);
+    await interruptOnceArrived(sender, join(dir, "album"), MIB);
+    expect(await receiver.cli.exitCode(), receiver.cli.describe()).toBe(3);
+    for (const [cli, direction] of [
+      [sender, "send"],
+      [receiver.cli, "receive"],
+    ] as const) {
+      const events = cli.linesMatching(/^\{/).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const incomplete = events.filter((e) => e.code === "E_COMMAND_INCOMPLETE");
+      expect(incomplete, cli.describe()).toHaveLength(1);
+      const total =
+        direction === "send"
+          ? "the sender has sent a total of 10 bytes to the receiver"
+          : "the receiver has received a total of 10 bytes from the sender";
+      expect(incomplete[0]).toEqual({
+        type: "error",
+        code: "E_COMMAND_INCOMPLETE",
+        message: `transfer command 1: 1 of 21 transfers saved by the receiver, 16 failed, 4 never came; ${total}`,
+        direction,
+        command: { seq: 1, transfers: 21, saved: 1, failed: 16, bytes: 10 },
+      });
+      // It comes after the folder's own event, before bye: the session's end says both.
+      const types = events.map((e) => (e.type === "error" ? e.code : e.type));
+      expect(types.slice(-3)).toEqual(["E_FOLDER_INCOMPLETE", "E_COMMAND_INCOMPLETE", "bye"]);
+      // Each offer names its command as the wire's Offer.command does.
+      const offers = events.filter((e) => e.type === "offer");
+      expect(offers.length).toBeGreaterThanOrEqual(17);
+      for (const offer of offers) expect(offer.command).toEqual({ seq: 1, transfers: 21 });
+    }
+  },
+  TEST_MS,
+);
