@@ -1,7 +1,7 @@
 /** Command-line flags of `parley chat` (`bun run chat`): option specs, parsing, the help text. */
 
 import type { ChecksumAlgo } from "../transfer/index.ts";
-import { peerCodeFromEnvironment } from "./codes.ts";
+import { peerCodeFromEnvironment, type Warn } from "./codes.ts";
 import { EXIT_CODES_HELP } from "./exit-codes.ts";
 import {
   checksumFlag,
@@ -88,11 +88,15 @@ In the chat:
 
 ${EXIT_CODES_HELP}`;
 
-/** @param env, cwd - the process's own unless a test passes others */
+/**
+ * @param env, cwd - the process's own unless a test passes others
+ * @param warn - told when the --code-file is not private (one line; parsing goes on)
+ */
 export function parseChatArgs(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>> = process.env,
   cwd: string = process.cwd(),
+  warn: Warn = () => {},
 ): ParsedArgs {
   const { values } = parseFlags(argv, CHAT_OPTIONS, false);
   if (values.help) return { kind: "help" };
@@ -101,7 +105,9 @@ export function parseChatArgs(
   const limitRate = rateFlag(values);
   const mailbox = mailboxFlags(values, env);
   const codeFile = values["code-file"] as string | undefined;
-  const peerCode = mailbox ? mailboxCodeFromEnvironment(codeFile, env) : peerCodeFromEnvironment(codeFile, env);
+  const peerCode = mailbox
+    ? mailboxCodeFromEnvironment(codeFile, env, warn)
+    : peerCodeFromEnvironment(codeFile, env, warn);
   const host = hostFlag(values);
   return {
     kind: "chat",

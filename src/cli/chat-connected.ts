@@ -15,7 +15,15 @@ import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { Terminal } from "../ui/terminal.ts";
 import { transferPathsOrSay } from "./input.ts";
 import { failureWords, resumable, resumeHint } from "./reason-words.ts";
-import { NOTHING_SENT, planSends, type SendPlan, skippedLine, startSends, UnsendablePaths } from "./send-plan.ts";
+import {
+  NOTHING_SENT,
+  planSends,
+  resumeSecretWarning,
+  type SendPlan,
+  skippedLine,
+  startSends,
+  UnsendablePaths,
+} from "./send-plan.ts";
 import { TransferPresenter } from "./transfer-presenter.ts";
 
 export type TransferEvents = Pick<
@@ -86,6 +94,8 @@ export class ChatWithPeer {
       this.terminal.print("Error: - (standard input) is the chat's own input here; use parley send - instead.");
       return;
     }
+    const exposed = resumeSecretWarning();
+    if (exposed) this.terminal.print(exposed);
     for (const entry of plan.skipped) this.terminal.print(skippedLine(entry));
     startSends(
       session,

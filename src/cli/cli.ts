@@ -46,6 +46,11 @@ async function parsedThen<T>(
   return run(parsed.options);
 }
 
+/** A warning found while the flags are read (a --code-file others can read): one line on stderr, before anything else. */
+function warnOn(io: CliIo): (line: string) => void {
+  return (line) => io.stderr.write(`${line}\n`);
+}
+
 /** send's and receive's options and parsers: loaded when one of them is asked for, not by the chat. */
 function commandArgs(): typeof CommandArgs {
   return require("./command-args.ts") as typeof CommandArgs;
@@ -59,7 +64,7 @@ export const COMMANDS: readonly Command[] = [
     help: chatHelp,
     usage: CHAT_USAGE,
     run: (argv, io) => {
-      const parsed = parseChatArgs(argv, io.env, io.cwd);
+      const parsed = parseChatArgs(argv, io.env, io.cwd, warnOn(io));
       const asRun: Parsed<ChatOptions> = parsed.kind === "chat" ? { kind: "run", options: parsed.options } : parsed;
       return parsedThen(asRun, chatHelp, io, async (options) => (await import("./chat.ts")).runChat(options, io));
     },
@@ -76,7 +81,7 @@ export const COMMANDS: readonly Command[] = [
     },
     run: (argv, io) => {
       const { parseSendArgs, sendHelp } = commandArgs();
-      return parsedThen(parseSendArgs(argv, io.env), sendHelp, io, async (options) =>
+      return parsedThen(parseSendArgs(argv, io.env, warnOn(io)), sendHelp, io, async (options) =>
         (await import("./transfer-command.ts")).runSend(options, io),
       );
     },
@@ -93,7 +98,7 @@ export const COMMANDS: readonly Command[] = [
     },
     run: (argv, io) => {
       const { parseReceiveArgs, receiveHelp } = commandArgs();
-      return parsedThen(parseReceiveArgs(argv, io.env, io.cwd), receiveHelp, io, async (options) =>
+      return parsedThen(parseReceiveArgs(argv, io.env, io.cwd, warnOn(io)), receiveHelp, io, async (options) =>
         (await import("./transfer-command.ts")).runReceive(options, io),
       );
     },

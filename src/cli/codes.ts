@@ -4,6 +4,10 @@ import { isCodeWords, normalizeCodeWords } from "../crypto/codes.ts";
 import { formatAddress } from "../net/endpoints.ts";
 import { isLoopbackHost, UsageError } from "./flags.ts";
 import { osWords } from "./os-words.ts";
+import { secretFileWarning } from "./secret-files.ts";
+
+/** Where a warning about a secret file goes (stderr, before the command starts). */
+export type Warn = (line: string) => void;
 
 export { isLoopbackHost };
 
@@ -56,17 +60,19 @@ export function codeWordsOf(code: string | undefined): string | undefined {
  * The peer's code given out of the command line (ps shows argv): `--code-file FILE`, else
  * the PARLEY_CODE environment variable. A code given there that holds no valid words is a
  * mistake to report, never a reason to fall back to the unverified port-only mode.
+ * @param warn - told when other users can read or change the code file (secret-files.ts)
  * @throws UsageError when the file cannot be read, or the code is not valid
  */
 export function peerCodeFromEnvironment(
   codeFile: string | undefined,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  warn: Warn = () => {},
 ): string | undefined {
   let code: string | undefined;
   let source: string;
   if (codeFile !== undefined) {
     source = `--code-file ${codeFile}`;
-    code = readCodeFile(codeFile).trim();
+    code = readCodeFile(codeFile, warn).trim();
   } else {
     source = "PARLEY_CODE";
     code = env.PARLEY_CODE?.trim();
@@ -82,10 +88,11 @@ export function peerCodeFromEnvironment(
 export const MAX_CODE_FILE_BYTES = 4096;
 
 /**
- * The text of `--code-file FILE`, read up to MAX_CODE_FILE_BYTES.
+ * The text of `--code-file FILE`, read up to MAX_CODE_FILE_BYTES; `warn` is told (one line,
+ * and the file is read all the same) when other users of the machine can read or change it.
  * @throws UsageError when it cannot be read or holds more
  */
-export function readCodeFile(codeFile: string): string {
+export function readCodeFile(codeFile: string, warn: Warn = () => {}): string {
   const source = `--code-file ${codeFile}`;
   // node:fs only for a code file: the chat's start-up does without it.
   const fs = require("node:fs") as typeof import("node:fs");
@@ -102,6 +109,9 @@ export function readCodeFile(codeFile: string): string {
         throw new UsageError(`${source} holds more than ${MAX_CODE_FILE_BYTES} bytes: not a code file`);
       }
     }
+    // Said once it was read as a code file. The file opened, not the name looked up again.
+    const warning = secretFileWarning(source, codeFile, fs.fstatSync(fd), process.getuid?.());
+    if (warning) warn(warning);
   } catch (err) {
     if (err instanceof UsageError) throw err;
     throw new UsageError(`cannot read ${source}: ${osWords(err)}`);

@@ -1,7 +1,7 @@
 /** `parley send` and `parley receive`: option specs, flags, positionals and help texts. */
 
 import type { ChecksumAlgo } from "../transfer/index.ts";
-import { peerCodeFromEnvironment } from "./codes.ts";
+import { peerCodeFromEnvironment, type Warn } from "./codes.ts";
 import { EXIT_CODES_HELP } from "./exit-codes.ts";
 import {
   checksumFlag,
@@ -135,13 +135,13 @@ export type CommandArgs<T> =
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** @param dials - the command connects out: only then is the peer's code read (and checked) */
-function common(values: FlagValues, dials: boolean, env: Env): CommonCommandOptions {
+function common(values: FlagValues, dials: boolean, env: Env, warn: Warn): CommonCommandOptions {
   const mailbox = mailboxFlags(values, env);
   const codeFile = values["code-file"] as string | undefined;
   const peerCode = mailbox
-    ? mailboxCodeFromEnvironment(codeFile, env)
+    ? mailboxCodeFromEnvironment(codeFile, env, warn)
     : dials
-      ? peerCodeFromEnvironment(codeFile, env)
+      ? peerCodeFromEnvironment(codeFile, env, warn)
       : undefined;
   const host = hostFlag(values);
   return {
@@ -156,7 +156,12 @@ function common(values: FlagValues, dials: boolean, env: Env): CommonCommandOpti
   };
 }
 
-export function parseSendArgs(argv: readonly string[], env: Env = process.env): CommandArgs<SendOptions> {
+/** @param warn - told when the --code-file is not private (one line; parsing goes on) */
+export function parseSendArgs(
+  argv: readonly string[],
+  env: Env = process.env,
+  warn: Warn = () => {},
+): CommandArgs<SendOptions> {
   const { values, positionals } = parseFlags(argv, SEND_OPTIONS, true);
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
@@ -173,7 +178,7 @@ export function parseSendArgs(argv: readonly string[], env: Env = process.env): 
   return {
     kind: "run",
     options: {
-      ...common(values, values.to !== undefined, env),
+      ...common(values, values.to !== undefined, env, warn),
       ...(limitRate === undefined ? {} : { limitRate }),
       paths: positionals,
       ...(text === undefined ? {} : { text }),
@@ -183,10 +188,12 @@ export function parseSendArgs(argv: readonly string[], env: Env = process.env): 
   };
 }
 
+/** @param warn - told when the --code-file is not private (one line; parsing goes on) */
 export function parseReceiveArgs(
   argv: readonly string[],
   env: Env = process.env,
   cwd: string = process.cwd(),
+  warn: Warn = () => {},
 ): CommandArgs<ReceiveOptions> {
   const { values, positionals } = parseFlags(argv, RECEIVE_OPTIONS, true);
   if (values.help) return { kind: "help" };
@@ -197,7 +204,7 @@ export function parseReceiveArgs(
   return {
     kind: "run",
     options: {
-      ...common(values, positionals[0] !== undefined, env),
+      ...common(values, positionals[0] !== undefined, env, warn),
       dir: (values.dir as string | undefined) ?? cwd,
       stdout: values.stdout === true,
       ask: values.ask === true && values.yes !== true,

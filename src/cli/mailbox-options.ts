@@ -5,7 +5,7 @@
  */
 
 import type * as WormholeCode from "../crypto/wormhole-code.ts";
-import { readCodeFile } from "./codes.ts";
+import { readCodeFile, type Warn } from "./codes.ts";
 import { type FlagValues, type OptionSpecs, UsageError } from "./flags.ts";
 
 /** The public magic-wormhole servers (`--relay`). */
@@ -91,10 +91,11 @@ export function mailboxFlags(
 export function mailboxCodeFromEnvironment(
   codeFile: string | undefined,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  warn: Warn = () => {},
 ): string | undefined {
   let code: string | undefined;
   const source = codeFile === undefined ? "PARLEY_CODE" : `--code-file ${codeFile}`;
-  if (codeFile !== undefined) code = readCodeFile(codeFile);
+  if (codeFile !== undefined) code = readCodeFile(codeFile, warn);
   else code = env.PARLEY_CODE;
   if (code === undefined || (codeFile === undefined && code.trim() === "")) return undefined;
   // Loaded here, with a mailbox only: the direct chat's start-up does without its word lists.

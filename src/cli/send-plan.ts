@@ -11,6 +11,7 @@ import { TransferError } from "../transfer/errors.ts";
 import type { checkReadableFile as CheckReadableFile } from "../transfer/file-sender.ts";
 import { type SkipKind, type SkippedEntry, walkFolder } from "../transfer/folder-walk.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
+import { secretFileWarning } from "./secret-files.ts";
 
 export type PlannedSend =
   | { readonly kind: "file"; readonly path: string; readonly folder?: FolderEntry }
@@ -44,6 +45,22 @@ export class UnsendablePaths extends Error {
 /** Said after UnsendablePaths' errors when the command also named paths that could be sent. */
 export const NOTHING_SENT =
   "Nothing was sent: a command sends all of its paths or none (fix the ones above and try again).";
+
+let resumeSecretChecked = false;
+
+/**
+ * Once per process, before the first send: the warning line when other users can read or
+ * change the resume secret (who reads it can make this account's resume tokens, and so
+ * resume into, or learn the digest of, its interrupted transfers), else undefined.
+ */
+export function resumeSecretWarning(): string | undefined {
+  if (resumeSecretChecked) return undefined;
+  resumeSecretChecked = true;
+  const { resumeSecretFile } = require("../transfer/resume-token.ts") as typeof import("../transfer/resume-token.ts");
+  const file = resumeSecretFile();
+  if (!file) return undefined;
+  return secretFileWarning(`the resume secret ${file.path}`, file.path, file, process.getuid?.());
+}
 
 /** Folder transfer ids, unique within this process (one session per process). */
 let nextGroup = 1;

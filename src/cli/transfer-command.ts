@@ -20,7 +20,15 @@ import { type CliIo, SIGNAL_WORDS, type Signal } from "./io.ts";
 import { runWithMailbox } from "./mailbox-command.ts";
 import { failureWords, resumable, resumeHint } from "./reason-words.ts";
 import { makeReporter, type Reporter } from "./reporter.ts";
-import { NOTHING_SENT, planSends, type SendPlan, skippedLine, startSends, UnsendablePaths } from "./send-plan.ts";
+import {
+  NOTHING_SENT,
+  planSends,
+  resumeSecretWarning,
+  type SendPlan,
+  skippedLine,
+  startSends,
+  UnsendablePaths,
+} from "./send-plan.ts";
 import { openStreamOutput, type StreamOutput } from "./stream-output.ts";
 
 type Role = "send" | "receive";
@@ -229,6 +237,8 @@ async function sendPlanned(
     reporter.note(`${SIGNAL_WORDS[signal]}: nothing was sent.`);
     return signalExitCode(signal);
   }
+  const exposed = resumeSecretWarning();
+  if (exposed) reporter.note(exposed);
   // `parley send -` typed at a terminal with nothing piped in: what is typed is the stream.
   if (plan.sends.some((send) => send.kind === "stdin") && (io.stdin as { isTTY?: boolean }).isTTY) {
     reporter.note(STDIN_IS_TERMINAL);

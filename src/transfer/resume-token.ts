@@ -12,7 +12,7 @@
  */
 
 import { createHmac, randomBytes } from "node:crypto";
-import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -21,6 +21,8 @@ export const RESUME_TOKEN_PATTERN = /^[0-9a-f]{32}$/;
 const SECRET_BYTES = 32;
 
 let secret: Buffer | undefined;
+/** The stat of the secret's file as it was read (undefined: made now, or kept in memory only). */
+let secretStat: { readonly mode: number; readonly uid: number } | undefined;
 
 /** Where the secret lives: $XDG_STATE_HOME/parley or ~/.local/state/parley. */
 function secretPath(): string {
@@ -36,8 +38,18 @@ function resumeSecret(): Buffer {
   if (secret) return secret;
   const path = secretPath();
   try {
-    secret = readFileSync(path);
-    if (secret.length === SECRET_BYTES) return secret;
+    const fd = openSync(path, "r");
+    try {
+      const bytes = Buffer.alloc(SECRET_BYTES + 1);
+      const length = readSync(fd, bytes, 0, bytes.length, 0);
+      if (length === SECRET_BYTES) {
+        secretStat = fstatSync(fd);
+        secret = bytes.subarray(0, SECRET_BYTES);
+        return secret;
+      }
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     // Not made yet (or unreadable): make one below.
   }
@@ -60,6 +72,16 @@ function resumeSecret(): Buffer {
     }
   }
   return secret;
+}
+
+/**
+ * The secret's file and its mode and owner as read, for the CLI's warning when other users
+ * can read it (they could make this account's tokens) or change it; reads (or makes) the
+ * secret. Undefined when the secret was made now (0600) or cannot be stored.
+ */
+export function resumeSecretFile(): { path: string; mode: number; uid: number } | undefined {
+  resumeSecret();
+  return secretStat && { path: secretPath(), mode: secretStat.mode, uid: secretStat.uid };
 }
 
 /** The token this account offers `path` with (see the header). */

@@ -2,12 +2,15 @@
  * `--code-file` given something that is not a small code file (`/dev/zero`, a big file): a
  * one-line usage error and exit 1, read no further than a code file could be. Before, the
  * whole file was read into memory: `/dev/zero` grew the process without end (210 MB in 7 s).
+ *
+ * A code file, or the resume secret, that other users can read or change: one warning line on
+ * stderr, and the run goes on (README: warn, not refuse). Before, nothing was said.
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanup, makeTempDir, startCli } from "./helpers.ts";
+import { BUN, Cli, cleanup, jsonReceiver, MAIN, makeTempDir, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -30,6 +33,69 @@ test.each(Object.keys(COMMANDS))(
       expect(ended).toBe(1);
       expect(cli.stderr).toStartWith(`parley: --code-file ${file} holds more than 4096 bytes: not a code file\n`);
       expect(cli.stderr).not.toContain("    at ");
+    }
+  },
+  TEST_MS,
+);
+
+/** `parley send --text hi` to a fresh receiver, the code in `codeFile` (mode `mode`); resolves with the sender, exited 0. */
+async function sendWithCodeFile(mode: number, env: readonly string[] = []): Promise<Cli> {
+  const receiver = await jsonReceiver(makeTempDir());
+  const codeFile = join(makeTempDir(), "code.txt");
+  writeFileSync(codeFile, `${receiver.code}\n`);
+  chmodSync(codeFile, mode);
+  const args = ["send", "--text", "hi", "--to", String(receiver.port), "--code-file", codeFile];
+  const sender = new Cli("sender", args, ["env", ...env, BUN, MAIN, ...args]);
+  expect(await sender.exitCode(), sender.describe()).toBe(0);
+  expect(await receiver.cli.exitCode(), receiver.cli.describe()).toBe(0);
+  return sender;
+}
+
+test(
+  "a code file other users can read gets one warning line on stderr, and the code is used all the same; a private one none",
+  async () => {
+    const open = await sendWithCodeFile(0o644);
+    const warnings = open.stderr.split("\n").filter((l) => l.startsWith("Warning:"));
+    expect(warnings, open.describe()).toEqual([
+      expect.stringMatching(
+        /^Warning: --code-file \S+code\.txt can be read by other users of this machine \(mode 0644\): chmod 600 \S+code\.txt$/,
+      ),
+    ]);
+    const private_ = await sendWithCodeFile(0o600);
+    expect(private_.stderr, private_.describe()).not.toContain("Warning:");
+  },
+  TEST_MS,
+);
+
+test(
+  "a file sent with a resume secret other users can read gets one warning line naming it; a private one none",
+  async () => {
+    const state = makeTempDir();
+    mkdirSync(join(state, "parley"), { mode: 0o700 });
+    const secret = join(state, "parley", "resume-secret");
+    writeFileSync(secret, Buffer.alloc(32, 7));
+    chmodSync(secret, 0o644);
+    const file = join(makeTempDir(), "a.txt");
+    writeFileSync(file, "resumable");
+    for (const [mode, said] of [
+      [
+        0o644,
+        [
+          `Warning: the resume secret ${secret} can be read by other users of this machine (mode 0644): chmod 600 ${secret}`,
+        ],
+      ],
+      [0o600, []],
+    ] as const) {
+      chmodSync(secret, mode);
+      const receiver = await jsonReceiver(makeTempDir());
+      const args = ["send", file, "--to", receiver.code, "--no-progress"];
+      const sender = new Cli("sender", args, ["env", `XDG_STATE_HOME=${state}`, BUN, MAIN, ...args]);
+      expect(await sender.exitCode(), sender.describe()).toBe(0);
+      expect(await receiver.cli.exitCode()).toBe(0);
+      expect(
+        sender.lines.filter((l) => l.startsWith("Warning:")),
+        sender.describe(),
+      ).toEqual([...said]);
     }
   },
   TEST_MS,

@@ -1,0 +1,51 @@
+/**
+ * Files Parley reads a secret from (`--code-file`, the resume secret): one warning line when
+ * other users of the machine can read or change one, as ssh says of a key file. Parley warns
+ * and goes on (it does not refuse, as ssh does): a connection code is good for one listener's
+ * run, the file may sit on a mount whose modes mean nothing (vfat, a CI runner's secrets), and
+ * the user, told, decides. Pure: the caller stats the file.
+ */
+
+import { sanitizeForTerminal } from "../ui/sanitize.ts";
+
+/** What the check needs of a file's stat. */
+export interface SecretFileStat {
+  /** st_mode: only the type and permission bits are looked at. */
+  readonly mode: number;
+  readonly uid: number;
+}
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+
+/**
+ * The warning for a secret file others can reach, or undefined when it is private. Only a
+ * regular file is judged: a pipe (`--code-file <(pass show code)`) or a terminal is no file to chmod.
+ * @param label - how the line names the file (`--code-file code.txt`, the resume secret's path)
+ * @param path - the path chmod is told to fix
+ * @param ownUid - this process's uid; a file of another user (not root) is theirs to change
+ */
+export function secretFileWarning(
+  label: string,
+  path: string,
+  stat: SecretFileStat,
+  ownUid: number | undefined,
+): string | undefined {
+  if ((stat.mode & S_IFMT) !== S_IFREG) return undefined;
+  const readable = (stat.mode & 0o044) !== 0;
+  const writable = (stat.mode & 0o022) !== 0;
+  const foreign = ownUid !== undefined && stat.uid !== ownUid && stat.uid !== 0;
+  if (!readable && !writable && !foreign) return undefined;
+  label = sanitizeForTerminal(label);
+  const mode = `mode ${(stat.mode & 0o777).toString(8).padStart(4, "0")}`;
+  if (foreign) {
+    return `Warning: ${label} belongs to another user (uid ${stat.uid}, ${mode}), who can change it: keep a secret in a file of your own (chmod 600).`;
+  }
+  const can = readable && writable ? "read and changed" : readable ? "read" : "changed";
+  return `Warning: ${label} can be ${can} by other users of this machine (${mode}): chmod 600 ${sanitizeForTerminal(shellQuoted(path))}`;
+}
+
+/** `path` as a shell word: bare when it is plain, else in single quotes. */
+function shellQuoted(path: string): string {
+  return /^[\w./~+-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
+}

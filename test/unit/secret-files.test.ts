@@ -1,0 +1,44 @@
+/**
+ * secretFileWarning: one line when other users of the machine can read or change a file a
+ * secret is read from (--code-file, the resume secret), none when it is private or no file
+ * (a pipe, a terminal).
+ */
+
+import { expect, test } from "bun:test";
+import { secretFileWarning } from "../../src/cli/secret-files.ts";
+
+const FILE = 0o100000;
+const ME = 1000;
+
+test.each([
+  [0o600, undefined],
+  [0o400, undefined],
+  [0o700, undefined],
+  [0o640, "Warning: --code-file c.txt can be read by other users of this machine (mode 0640): chmod 600 c.txt"],
+  [0o604, "Warning: --code-file c.txt can be read by other users of this machine (mode 0604): chmod 600 c.txt"],
+  [0o620, "Warning: --code-file c.txt can be changed by other users of this machine (mode 0620): chmod 600 c.txt"],
+  [
+    0o666,
+    "Warning: --code-file c.txt can be read and changed by other users of this machine (mode 0666): chmod 600 c.txt",
+  ],
+])("a regular file of mode %o: %p", (mode, line) => {
+  expect(secretFileWarning("--code-file c.txt", "c.txt", { mode: FILE | mode, uid: ME }, ME)).toBe(line);
+});
+
+test("a pipe or a terminal is no file to chmod: nothing said", () => {
+  expect(secretFileWarning("--code-file /dev/fd/63", "/dev/fd/63", { mode: 0o010600, uid: ME }, ME)).toBeUndefined();
+  expect(secretFileWarning("--code-file /dev/tty", "/dev/tty", { mode: 0o020620, uid: ME }, ME)).toBeUndefined();
+});
+
+test("a file of another user (not root) is theirs to change, whatever its mode; root's is not", () => {
+  expect(secretFileWarning("--code-file c", "c", { mode: FILE | 0o600, uid: 1001 }, ME)).toBe(
+    "Warning: --code-file c belongs to another user (uid 1001, mode 0600), who can change it: keep a secret in a file of your own (chmod 600).",
+  );
+  expect(secretFileWarning("--code-file c", "c", { mode: FILE | 0o600, uid: 0 }, ME)).toBeUndefined();
+});
+
+test("the chmod hint quotes a path with spaces or quotes, and control characters are made visible", () => {
+  const line = secretFileWarning("--code-file my code\x1b[2J", "my code's\x1b[2J", { mode: FILE | 0o644, uid: ME }, ME);
+  expect(line).not.toContain("\x1b");
+  expect(line).toContain("chmod 600 'my code'\\''s");
+});
