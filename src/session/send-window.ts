@@ -23,11 +23,13 @@
  *
  * A transfer starts (and starts over after an idle second) at SHORT_MIN_BYTES, or young (off a
  * short path, with a peer that ACKs early: ackThresholdBytes) at YOUNG_WINDOW_BYTES, growing by
- * YOUNG_GROWTH of each byte ACKed: below TCP's own slow start (10 segments, + each byte ACKed;
- * Linux grows it while half is in use), so a long path's congestion window keeps room for a chat
- * segment (a 512 KiB start handed TCP 5 round trips of data at once: lines waited 200-290 ms on a
- * 40 ms path). On a long path that growth goes on past SHORT_MIN_BYTES and the floor (the
- * start-up) until the delivery rate stops growing, then the rule above. Otherwise below the
+ * each byte ACKed as TCP's own slow start does (10 segments, + each byte ACKed; Linux grows it
+ * while half is in use) but from below it, and a little after it (our ACKs come once the peer
+ * has read the bytes), so a long path's congestion window keeps room for a chat segment (a
+ * 512 KiB start handed TCP 5 round trips of data at once: lines waited 200-290 ms on a 40 ms
+ * path). On a long path that growth goes on past SHORT_MIN_BYTES and the floor (the start-up)
+ * until the delivery rate stops growing or the round trips show a queue, then the rule above
+ * ("The long link", tenth session, in docs/DESIGN-NOTES.md). Otherwise below the
  * floor the window grows by at most START_GAIN a round trip (a round ends with the ACK of what
  * was in flight when it began): a cold receiver's first round trips (file open, JIT) read as a
  * long path, and going straight to the floor put 1.5 MiB ahead of the first lines (15-28 ms).
@@ -54,11 +56,26 @@ const GAIN = 1.25;
 const START_GAIN = 2;
 /**
  * A long path's start-up grows by YOUNG_GROWTH of each byte ACKed, to at most STARTUP_GAIN x rate x
- * round trip, until the rate grew by less than STARTUP_RATE_GROWTH in STARTUP_FLAT_ROUNDS rounds.
+ * round trip (x STARTUP_RATE_LAG: below), until the rate grew by less than STARTUP_RATE_GROWTH
+ * in STARTUP_FLAT_ROUNDS rounds...
  */
 const STARTUP_RATE_GROWTH = 1.25;
 const STARTUP_FLAT_ROUNDS = 3;
 const STARTUP_GAIN = 2;
+/**
+ * While the window doubles a round trip the delivery rate shows the window of a round before:
+ * half of it, so a bound of 2 x that rate held the window back each round (flat for a round at
+ * the floor and again at 2.3 MB on the bench's 40 ms path). The bound is this much higher while
+ * the last clean round trip shows no queue (startupQueueMs); with one it is 2 x the rate again,
+ * which caps the overshoot into a deep queue at about twice the path's bytes in flight.
+ */
+const STARTUP_RATE_LAG = 2;
+/**
+ * ...or until a round's shortest clean round trip stood this far above the path's (a queue that
+ * stayed all round): minRtt / 8 within these bounds (HyStart's delay test, RFC 9406).
+ */
+const STARTUP_QUEUE_MIN_MS = 4;
+const STARTUP_QUEUE_MAX_MS = 16;
 /** Shortest round trip at which the window grows past the floor: a long path. */
 const GROW_RTT_MS = 5;
 /** On a short path the window holds about this much time of data... */
@@ -73,8 +90,8 @@ const RATE_MEMORY_MS = 1_000;
 const MAX_TRACKED_FRAMES = 4_096;
 /** A young window's start: under TCP's initial 10 segments with a frame of overshoot. */
 export const YOUNG_WINDOW_BYTES = 8 * 1024;
-/** A young window grows by this much per byte ACKed (TCP's slow start: 1). */
-const YOUNG_GROWTH = 0.75;
+/** A young window grows by this much per byte ACKed: TCP's slow start (doubling a round trip). */
+const YOUNG_GROWTH = 1;
 /** Off a short path frames are a quarter of the window, in steps of this, at least this. */
 const FRAME_STEP_BYTES = 4 * 1024;
 /** Off a short path the kernel holds at most a sixteenth of the window unsent, in steps of this, at least this. */
@@ -99,11 +116,12 @@ export function stepsOf(bytes: number, fraction: number, step: number, most: num
 /**
  * The receiver's ACK cadence: every `every` bytes consumed (ACK_EVERY_BYTES, or
  * RELAY_ACK_EVERY_BYTES through a relay with a peer that keeps RELAY_MIN_WINDOW_BYTES), but
- * early in a stretch of DATA every quarter of what it consumed so far (at least
- * FRAME_STEP_BYTES), so a young window (which is smaller than `every`) hears back. Never a
- * deadlock: a blocked young window W = YOUNG_WINDOW_BYTES + YOUNG_GROWTH x acked has at least W
- * owed once all is consumed, which is more than FRAME_STEP_BYTES and more than a quarter of all
- * sent; any other window is at least its short-path minimum (SHORT_MIN_BYTES, or
+ * early in a stretch of DATA every eighth of what it consumed so far (at least
+ * FRAME_STEP_BYTES), so a young window (which is smaller than `every`) hears back, often enough
+ * to double a round trip (every quarter: about 1.75x, the bytes since the last ACK waiting a
+ * round more). Never a deadlock: a blocked young window W = YOUNG_WINDOW_BYTES + YOUNG_GROWTH x
+ * acked has at least W owed once all is consumed, which is more than FRAME_STEP_BYTES and more
+ * than an eighth of all sent; any other window is at least its short-path minimum (SHORT_MIN_BYTES, or
  * RELAY_MIN_WINDOW_BYTES through a relay), more than `every`.
  * A stretch begins with the session and again with DATA that comes after ACK_CADENCE_RESTART_MS
  * without any (the sender goes young again after idling: SendWindow.restartIfIdle).
@@ -111,7 +129,7 @@ export function stepsOf(bytes: number, fraction: number, step: number, most: num
  * @param every - the steady cadence, bytes
  */
 export function ackThresholdBytes(consumedInStretch: number, every = ACK_EVERY_BYTES): number {
-  return Math.min(every, Math.max(FRAME_STEP_BYTES, Math.floor(consumedInStretch / 4)));
+  return Math.min(every, Math.max(FRAME_STEP_BYTES, Math.floor(consumedInStretch / 8)));
 }
 
 /**
@@ -170,6 +188,10 @@ export class SendWindow {
   private startupRate = 0;
   private flatRounds = 0;
   private startupRoundEnd = 0;
+  /** The shortest clean round trip of this start-up round (Infinity: none yet). */
+  private roundMinRttMs = Number.POSITIVE_INFINITY;
+  /** The last clean round trip stood a queue's worth above the path's (startupQueueMs). */
+  private lastRttQueued = false;
 
   /**
    * @param floor - a long path's window never shrinks below this once it got there (a short
@@ -275,6 +297,8 @@ export class SendWindow {
     this.startingUp = true;
     this.startupRate = 0;
     this.flatRounds = 0;
+    this.roundMinRttMs = Number.POSITIVE_INFINITY;
+    this.lastRttQueued = false;
     this.rates.length = 0;
     this.sampleStartAt = Number.NaN;
     return true;
@@ -306,7 +330,10 @@ export class SendWindow {
     let covered: Frame | undefined;
     while (this.frames.length > 0 && (this.frames[0] as Frame).end <= ackedTotal) covered = this.frames.shift();
     if (covered && !covered.cold && covered.receivedMark === received) {
-      this.minRttMs = Math.min(this.minRttMs, Math.max(now - covered.sentAt, 0));
+      const rtt = Math.max(now - covered.sentAt, 0);
+      this.minRttMs = Math.min(this.minRttMs, rtt);
+      this.roundMinRttMs = Math.min(this.roundMinRttMs, rtt);
+      this.lastRttQueued = rtt > this.minRttMs + this.startupQueueMs;
     }
     if (ackedTotal >= this.roundEnd) this.startRound();
     this.sampleRate(ackedTotal, now);
@@ -331,7 +358,13 @@ export class SendWindow {
   /** A start-up round trip ended (a window's growth shows in the rate a round later: several). */
   private endStartupRound(): void {
     this.startupRoundEnd = this.sentTotal;
+    const roundMinRtt = this.roundMinRttMs;
+    this.roundMinRttMs = Number.POSITIVE_INFINITY;
     if (!this.startingUp || !this.longPath) return;
+    if (roundMinRtt > this.minRttMs + this.startupQueueMs && Number.isFinite(roundMinRtt)) {
+      this.startingUp = false;
+      return;
+    }
     const rate = this.rates[0]?.bytesPerMs ?? 0;
     if (rate >= this.startupRate * STARTUP_RATE_GROWTH) {
       this.startupRate = rate;
@@ -339,6 +372,11 @@ export class SendWindow {
     } else if (++this.flatRounds >= STARTUP_FLAT_ROUNDS) {
       this.startingUp = false;
     }
+  }
+
+  /** How far above the path's round trip a start-up round trip reads as a queue, ms. */
+  private get startupQueueMs(): number {
+    return Math.min(STARTUP_QUEUE_MAX_MS, Math.max(STARTUP_QUEUE_MIN_MS, this.minRttMs / 8));
   }
 
   /** A round begins now: it ends once everything sent so far is ACKed. */
@@ -373,7 +411,9 @@ export class SendWindow {
       // As the young window, ACK by ACK (not a round's doubling at once: a burst past TCP's own
       // window), while half of it is in use (Linux's test). The rule below grew ~1.2x every
       // second round trip past the floor: 12 from 1.5 to 4.2 MB on a 40 ms path (TCP: 2).
-      const most = STARTUP_GAIN * (this.rates[0]?.bytesPerMs ?? Number.POSITIVE_INFINITY) * this.minRttMs;
+      // Bounded by the rate a round old (x STARTUP_RATE_LAG while no queue shows).
+      const lag = this.lastRttQueued ? 1 : STARTUP_RATE_LAG;
+      const most = lag * STARTUP_GAIN * (this.rates[0]?.bytesPerMs ?? Number.POSITIVE_INFINITY) * this.minRttMs;
       const grown = Math.min(this.size + YOUNG_GROWTH * newlyAcked, Math.max(this.size, this.floor, most));
       if (2 * inFlight >= this.size) this.size = Math.round(Math.min(this.cap, grown));
       return;

@@ -49,9 +49,9 @@ test("a young window (smaller than ACK_EVERY_BYTES) always hears back from a rec
   expect(sizes).toBeGreaterThan(5);
 });
 
-test("the early ACK cadence: a quarter of what was consumed, from 4 KiB up to ACK_EVERY_BYTES", () => {
+test("the early ACK cadence: an eighth of what was consumed, from 4 KiB up to ACK_EVERY_BYTES", () => {
   expect(ackThresholdBytes(0)).toBe(4096);
-  expect(ackThresholdBytes(64 * 1024)).toBe(16 * 1024);
+  expect(ackThresholdBytes(64 * 1024)).toBe(8 * 1024);
   expect(ackThresholdBytes(10 * 2 ** 20)).toBe(ACK_EVERY_BYTES);
 });
 
@@ -63,7 +63,7 @@ test("through a relay the ACK cadence fits the relay window minimum as the usual
   expect(RELAY_ACK_EVERY_BYTES).toBeGreaterThanOrEqual(2 * CHUNK_BYTES);
   expect(RELAY_MIN_WINDOW_BYTES).toBeLessThanOrEqual(WINDOW_BYTES);
   expect(ackThresholdBytes(64 * 2 ** 20, RELAY_ACK_EVERY_BYTES)).toBe(RELAY_ACK_EVERY_BYTES);
-  expect(ackThresholdBytes(64 * 1024, RELAY_ACK_EVERY_BYTES)).toBe(16 * 1024);
+  expect(ackThresholdBytes(64 * 1024, RELAY_ACK_EVERY_BYTES)).toBe(8 * 1024);
 });
 
 /**
