@@ -177,13 +177,23 @@ export class FileReceiver implements ResumableSink {
     options: FileReceiverOptions = {},
   ): FileReceiver {
     const safe = sanitizeFileName(offeredName);
-    const space = SpaceClaim.take(dir, size);
+    // Checked once the `.part` is open: an earlier attempt's bytes there need no new space (a
+    // `.part` kept by a full disk resumes once the rest fits, not only once all of it does).
+    const space = SpaceClaim.unchecked(dir, size);
+    let receiver: FileReceiver;
     try {
-      return FileReceiver.openFree(dir, safe, id, size, algo, meta, space, options);
+      receiver = FileReceiver.openFree(dir, safe, id, size, algo, meta, space, options);
     } catch (err) {
       space.release();
       throw err;
     }
+    try {
+      space.admit();
+    } catch (err) {
+      receiver.abort(); // a `.part` made now goes; an earlier attempt's stays
+      throw err;
+    }
+    return receiver;
   }
 
   /** The first free name's `.part` (new, or an earlier attempt's to resume). */

@@ -56,27 +56,49 @@ export class SpaceClaim {
    *   under way, does not hold them
    */
   static take(dir: string, offered: number | null, present = 0): SpaceClaim {
+    const space = SpaceClaim.unchecked(dir, offered);
+    space.wrote(present);
+    space.admit();
+    return space;
+  }
+
+  /**
+   * A claim of `offered` bytes in `dir` not checked nor promised yet: the receiver first opens
+   * its `.part` (an earlier attempt's, to resume, holds bytes that need no new space), reports
+   * them with `wrote`, then calls `admit`.
+   */
+  static unchecked(dir: string, offered: number | null): SpaceClaim {
     let device: number;
     try {
       device = statSync(dir).dev;
     } catch {
       return new SpaceClaim(dir, undefined); // unknown: the writes will tell
     }
-    const claim: Claim = { device, offered, written: present };
-    const free = freeBytes(dir);
-    const needed = offered === null ? 0 : offered - present;
+    return new SpaceClaim(dir, { device, offered, written: 0 });
+  }
+
+  /**
+   * Promises what the offer still needs (offered less what was written: a resumed `.part`).
+   * @throws TransferError E_NO_SPACE when the free space, less what is promised to transfers
+   *   under way, does not hold it
+   */
+  admit(): void {
+    const claim = this.claim;
+    if (claim === undefined || claims.has(claim)) return;
+    const free = freeBytes(this.dir);
+    const needed = claim.offered === null ? 0 : claim.offered - claim.written;
     if (free !== undefined && needed > 0) {
-      const others = promised(device);
+      const others = promised(claim.device);
       if (needed > free - others) {
         const under = others > 0 ? `, ${others} of them promised to transfers under way` : "";
+        const there = claim.written > 0 ? ` (${claim.written} more already there)` : "";
         throw new TransferError(
           "E_NO_SPACE",
-          `not enough space in ${dir}: ${needed} bytes needed, ${free} free${under}`,
+          `not enough space in ${this.dir}: ${needed} bytes needed${there}, ${free} free${under}`,
         );
       }
     }
     claims.add(claim);
-    return new SpaceClaim(dir, claim);
   }
 
   /**

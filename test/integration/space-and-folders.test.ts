@@ -74,3 +74,22 @@ test(`at most ${MAX_OPEN_FOLDERS} folder transfers under way per session; an end
   targets.parentFor(entry(MAX_OPEN_FOLDERS + 1));
   for (let g = 2; g <= MAX_OPEN_FOLDERS + 1; g++) targets.entryEnded(entry(g), false); // markers closed
 });
+
+test("a .part kept from an earlier attempt needs no new space: the same file offered again fits once the rest does", () => {
+  const dir = tempDir();
+  const MIB = 1024 * 1024;
+  const token = "0123456789abcdef0123456789abcdef";
+  const first = FileReceiver.open(dir, "a.bin", 1, 64 * MIB, "xxh3", { token });
+  for (let i = 0; i < 32; i++) first.write(new Uint8Array(MIB));
+  first.abort(true); // cut (a full disk, a lost connection): its 32 MiB stay for a resume
+  expect(readdirSync(dir)).toEqual(["a.bin.part"]);
+  // Promised to another transfer: all but 48 MiB of the free space. The resume needs 32 more.
+  receive(dir, "blocker.bin", freeBytes(dir) - 48 * MIB, 3);
+  const again = FileReceiver.open(dir, "a.bin", 5, 64 * MIB, "xxh3", { token });
+  open.push(again);
+  expect(again.resumeOffset).toBe(32 * MIB);
+  // A new file of the same size does not fit: 64 MiB needed.
+  const err = thrownBy(() => receive(dir, "b.bin", 64 * MIB, 7));
+  expect((err as TransferError).code).toBe("E_NO_SPACE");
+  expect(readdirSync(dir).sort()).toEqual(["a.bin.part", "blocker.bin.part"]); // no b.bin.part left
+});
