@@ -5,6 +5,7 @@ import { peerCodeFromEnvironment, type Warn } from "./codes.ts";
 import { EXIT_CODES_HELP } from "./exit-codes.ts";
 import {
   checksumFlag,
+  dirFlag,
   formatOptions,
   hostFlag,
   insecurePortOnlyFlag,
@@ -115,7 +116,7 @@ export function parseChatArgs(
       host,
       insecurePortOnly: insecurePortOnlyFlag(values, host),
       port: portFlag(values),
-      dir: (values.dir as string | undefined) ?? cwd,
+      dir: dirFlag(values, cwd),
       progress: !values["no-progress"],
       checksum: checksumFlag(values),
       ...(values.connect === undefined ? {} : { connect: values.connect as string }),

@@ -5,6 +5,7 @@ import { peerCodeFromEnvironment, type Warn } from "./codes.ts";
 import { EXIT_CODES_HELP } from "./exit-codes.ts";
 import {
   checksumFlag,
+  dirFlag,
   type FlagValues,
   formatOptions,
   hostFlag,
@@ -205,7 +206,7 @@ export function parseReceiveArgs(
     kind: "run",
     options: {
       ...common(values, positionals[0] !== undefined, env, warn),
-      dir: (values.dir as string | undefined) ?? cwd,
+      dir: dirFlag(values, cwd),
       stdout: values.stdout === true,
       ask: values.ask === true && values.yes !== true,
       ...(positionals[0] === undefined ? {} : { peer: positionals[0] }),

@@ -156,6 +156,17 @@ export function hostFlag(values: FlagValues): string {
   return host;
 }
 
+/**
+ * --dir, else `cwd`. An empty one (`--dir "$OUT"` with OUT unset) is a mistake, not the current
+ * folder: files would land where nobody meant them to.
+ */
+export function dirFlag(values: FlagValues, cwd: string): string {
+  const dir = values.dir as string | undefined;
+  if (dir === undefined) return cwd;
+  if (dir.trim() === "") throw new UsageError("--dir must not be empty (leave it out for the current folder)");
+  return dir;
+}
+
 export function checksumFlag(values: FlagValues): ChecksumAlgo {
   const checksum = (values.checksum as string | undefined) ?? DEFAULT_CHECKSUM;
   if (!isChecksumAlgo(checksum)) {

@@ -1,7 +1,8 @@
 /**
  * A download folder nobody can write to (`--dir` on a read-only mount, or a folder without
  * write permission for this user) ends `parley receive` and the chat at start, with one line
- * and exit 1, instead of listening and failing when the first file arrives.
+ * and exit 1, instead of listening and failing when the first file arrives. An empty `--dir ""`
+ * (a variable left unset) is wrong usage too, not the current folder.
  */
 
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
@@ -82,3 +83,14 @@ test("chat in the mailbox flow with --dir UNWRITABLE: exit 1 before the mailbox 
   expect(cli.stdout + cli.stderr).toMatch(new RegExp(`cannot save received files in ${unwritable.path}: `));
   expect(cli.stdout + cli.stderr).not.toContain("mailbox server");
 }, 20_000);
+
+test.each([["receive"], ["chat"]])(
+  '%s --dir "" (a variable left unset): one line, exit 1, never listens; it is not the current folder',
+  async (command) => {
+    const { code, cli } = await exitOf([command, "--dir", "", "--no-progress"]);
+    expect(code, cli.stdout + cli.stderr).toBe(1);
+    expect(cli.stderr).toStartWith("parley: --dir must not be empty (leave it out for the current folder)\n");
+    expect(cli.stdout).not.toContain("Listening on");
+  },
+  20_000,
+);

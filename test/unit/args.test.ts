@@ -82,6 +82,8 @@ describe("parseChatArgs", () => {
     ["--name", ""],
     ["--name", "n".repeat(65)],
     ["--host", " "],
+    ["--dir", ""],
+    ["--dir", " "],
     ["--checksum", "md5"],
     ["--insecure-port-only", "--host", "0.0.0.0"],
   ];
