@@ -108,6 +108,10 @@ export class PeerLink {
   private dialFailure: string | undefined;
   private finishing = false;
   private pendingSignalCode: number | undefined;
+  /** The connection dial() is running a handshake on: cut when the run ends meanwhile. */
+  private handshaking: SocketConnection | undefined;
+  /** What the peer hears when the run ended by a signal (SIGNAL_ENDS' reason). */
+  private endReason: string | undefined;
   private readonly unsubscribe: () => void;
   private resolveExit: (code: number) => void = () => {};
   /** Resolves once with the exit code. */
@@ -161,6 +165,12 @@ export class PeerLink {
       allowPortOnly: options.insecurePortOnly,
       rendezvousEvents: {
         connected: (session) => {
+          if (this.finishing) {
+            // The run ended (a signal) while this handshake was under way: the peer is told
+            // why, and nothing starts (no "Connected" after "Interrupted", no offers).
+            session.abort(this.endReason ?? "leaving");
+            return;
+          }
           this.session = session;
           this.listener?.stop();
           output.connected(session);
@@ -219,19 +229,30 @@ export class PeerLink {
     // each only the time the real peer needs to answer at once.
     const rendezvous = await this.ready();
     await (await import("../crypto/key-schedule.ts")).loadPake();
+    // Ended meanwhile (Ctrl-C while the session code loaded): nobody is dialed.
+    if (this.finishing) return "failed";
     const handshake = rendezvous.dialStarted(target.words);
     const where = formatAddress(target.host, target.port);
     this.dialFailure = undefined;
     let code = "E_CONNECT";
     try {
       const conn = await dial(target.host, target.port);
+      if (this.finishing) {
+        // Ended while the connection was being made: no handshake is begun on it.
+        conn.destroy();
+        await handshake(undefined);
+        return "failed";
+      }
+      this.handshaking = conn;
       await handshake(conn);
     } catch (err) {
+      this.handshaking = undefined;
       await handshake(undefined);
       if (!(err instanceof NetError)) throw err;
       code = err.code;
       this.dialFailure = err.code === "E_CONNECT_REFUSED" ? "connection refused" : err.message.replace(/^.*?: /, "");
     }
+    this.handshaking = undefined;
     if (this.session) return "session";
     if (this.finishing) return "failed";
     // A wrong code was said already (onWrongCode); anything else is said here, once.
@@ -255,6 +276,7 @@ export class PeerLink {
       // A hung-up terminal may refuse the line (EIO): nobody is there to read it; the peer is still told.
     }
     this.pendingSignalCode = code;
+    this.endReason = reason;
     if (active) this.session?.abort(reason);
     else this.finish(code);
   }
@@ -264,6 +286,9 @@ export class PeerLink {
     if (this.finishing) return;
     this.finishing = true;
     this.listener?.stop();
+    // A handshake under way ends now (the run does not wait for it); one that was already
+    // through is told by the `connected` event (abort).
+    this.handshaking?.destroy();
     this.drops?.close();
     this.unsubscribe();
     const exit = this.pendingSignalCode ?? code;
