@@ -1,5 +1,6 @@
 /** `parley send` and `parley receive`: option specs, flags, positionals and help texts. */
 
+import { MAX_FILE_NAME_BYTES } from "../protocol/message-types.ts";
 import type { ChecksumAlgo } from "../transfer/index.ts";
 import { peerCodeFromEnvironment, type Warn } from "./codes.ts";
 import { EXIT_CODES_HELP } from "./exit-codes.ts";
@@ -157,6 +158,23 @@ function common(values: FlagValues, dials: boolean, env: Env, warn: Warn): Commo
   };
 }
 
+/**
+ * send's --name: the file name standard input is saved under, so a file name's bounds (the
+ * offer's: 1 to MAX_FILE_NAME_BYTES bytes of UTF-8, no `/`), not a peer name's 64 characters.
+ */
+function streamNameFlag(values: FlagValues): string | undefined {
+  const name = values.name as string | undefined;
+  if (name === undefined) return undefined;
+  const bytes = new TextEncoder().encode(name).length;
+  if (bytes === 0 || bytes > MAX_FILE_NAME_BYTES) {
+    throw new UsageError(`--name must be a file name of 1 to ${MAX_FILE_NAME_BYTES} bytes, not ${bytes}`);
+  }
+  if (name.includes("/") || name === "." || name === "..") {
+    throw new UsageError("--name is the name the file is saved under: a name, not a path");
+  }
+  return name;
+}
+
 /** @param warn - told when the --code-file is not private (one line; parsing goes on) */
 export function parseSendArgs(
   argv: readonly string[],
@@ -174,7 +192,7 @@ export function parseSendArgs(
     throw new UsageError("send needs at least one path (or - for standard input, or --text TEXT)");
   }
   if (positionals.filter((p) => p === "-").length > 1) throw new UsageError("- (standard input) can be sent once");
-  const name = nameFlag(values);
+  const name = streamNameFlag(values);
   const limitRate = rateFlag(values);
   return {
     kind: "run",

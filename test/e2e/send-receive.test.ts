@@ -444,3 +444,27 @@ test("send --text over 64 KiB is wrong usage: one line and the usage line, exit 
   expect(await json.exitCode()).toBe(1);
   expect(JSON.parse(json.lines[0] as string)).toMatchObject({ type: "error", code: "E_USAGE" });
 }, 30_000);
+
+test("send - --name takes a file name's length (more than a peer name's 64 characters), and refuses a path", async () => {
+  const dir = makeTempDir();
+  const name = `backup-of-the-whole-project-folder-${"x".repeat(40)}-2026-12-03.tar.gz`;
+  const receiver = startCli("receiver", ["receive", "--dir", dir, "--json"]);
+  const code = await listeningCode(receiver);
+  const sender = Bun.spawn([BUN, MAIN, "send", "-", "--name", name, "--to", code], {
+    cwd: ROOT,
+    stdin: new Blob(["piped bytes"]),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  expect(await sender.exited, await new Response(sender.stderr).text()).toBe(0);
+  expect(await receiver.exitCode()).toBe(0);
+  expect(readFileSync(join(dir, name), "utf8")).toBe("piped bytes");
+  for (const [bad, said] of [
+    ["../x.tar", "--name is the name the file is saved under: a name, not a path"],
+    ["n".repeat(256), "--name must be a file name of 1 to 255 bytes, not 256"],
+  ] as const) {
+    const refused = startCli("send", ["send", "-", "--name", bad, "--to", code]);
+    expect(await refused.exitCode()).toBe(1);
+    expect(refused.stderr).toStartWith(`parley: ${said}\n`);
+  }
+}, 30_000);
