@@ -5,6 +5,11 @@
  * file written at exit: `<prefix>.<pid>`, a new file only its owner can read (it holds the chat
  * text), never over a file or through a link already at that name (a guessable name in a
  * shared folder). A trace that cannot be written costs one line on stderr, never the exit code.
+ *
+ * With PARLEY_CHAT_TRACE_LIGHT=1 only the stamps are kept (no thread times, no stall timer: a
+ * schedstat read at each pump and socket read, and 500 wake-ups a second, are load of their own
+ * on two busy cores): what the bench's CLI cases use to time a line from the typing CLI's line
+ * handler to the other CLI's terminal write without adding to what they time.
  */
 
 import { readFileSync, writeFileSync, writeSync } from "node:fs";
@@ -46,13 +51,19 @@ export function saveChatTrace(trace: ChatTrace, file: string, warn: (line: strin
 
 /**
  * Starts tracing this process's chat lines into `<prefix>.<pid>` (written at exit) and
- * installs the trace for the session's hooks. @returns the trace
+ * installs the trace for the session's hooks; `light`: the stamps only (see the header).
+ * @returns the trace
  */
-export function startChatTraceFile(prefix: string, warn: (line: string) => void = warnOnStderr): ChatTrace {
-  const trace = new ChatTrace(threadTimes);
+export function startChatTraceFile(
+  prefix: string,
+  warn: (line: string) => void = warnOnStderr,
+  light = false,
+): ChatTrace {
+  const trace = light ? new ChatTrace() : new ChatTrace(threadTimes);
   installChatTrace(trace);
   const file = `${prefix}.${process.pid}`;
   process.on("exit", () => saveChatTrace(trace, file, warn));
+  if (light) return trace;
   let last: TraceMark = trace.begin();
   setInterval(() => {
     const now = trace.begin();

@@ -147,7 +147,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   // A debugging aid (src/cli/chat-trace-file.ts), loaded only when asked for.
   const tracePrefix = io.env.PARLEY_CHAT_TRACE;
-  if (tracePrefix) (await import("./chat-trace-file.ts")).startChatTraceFile(tracePrefix);
+  if (tracePrefix) {
+    const light = io.env.PARLEY_CHAT_TRACE_LIGHT === "1";
+    (await import("./chat-trace-file.ts")).startChatTraceFile(tracePrefix, undefined, light);
+  }
   try {
     return await command.run(args, io);
   } catch (err) {

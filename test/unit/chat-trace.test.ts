@@ -169,17 +169,46 @@ describe("chat trace", () => {
     expect(saved(file).map(([stage, , , text]) => `${stage} ${text}`)).toEqual(["in x"]);
     expect(statSync(file).mode & 0o777).toBe(0o600);
   });
+
+  test("a light trace (PARLEY_CHAT_TRACE_LIGHT) keeps the stamps and slow work, without thread times or loop stalls", () => {
+    const dir = mkdtempSync(join(tmpdir(), "chat-trace-"));
+    dirs.push(dir);
+    const rows = (light: boolean) => {
+      const run = startedInChild(join(dir, light ? "light" : "full"), light, 30);
+      expect(run.exitCode).toBe(0);
+      return saved(join(dir, `${light ? "light" : "full"}.${run.pid}`));
+    };
+    const full = rows(false);
+    expect(full.some(([stage]) => stage === "stall")).toBe(true);
+    expect(full.find(([stage]) => stage === "pump")?.[2]).toMatch(/^\d+\.\d\d\/[1-9]\d*\.\d\/\d+\.\d$/); // wall/cpu/queued
+    const light = rows(true);
+    expect(light.map(([stage, , , text]) => `${stage} ${text}`)).toEqual(["pump -", "in x"]);
+    expect(light[0]?.[2]).toMatch(/^\d+\.\d\d\/0\.0\/0\.0$/); // the wall time, no thread times
+  });
 });
 
-/** A process that starts the CLI's trace into `prefix`, stamps one line and exits. */
-function startedInChild(prefix: string): { exitCode: number | null; stderr: string; pid: number } {
+/**
+ * A process that starts the CLI's trace into `prefix` (`light`: the stamps only), stamps one
+ * line and exits; with `holdMs` it first holds its event loop that long, twice.
+ */
+function startedInChild(
+  prefix: string,
+  light = false,
+  holdMs = 0,
+): { exitCode: number | null; stderr: string; pid: number } {
   const module = join(import.meta.dir, "../../src/cli/chat-trace-file.ts");
   const run = Bun.spawnSync({
     cmd: [
       process.execPath,
       "-e",
       `import { startChatTraceFile } from ${JSON.stringify(module)};
-       startChatTraceFile(process.argv[1]).stamp("in", "x");
+       const trace = startChatTraceFile(process.argv[1], undefined, ${light});
+       const hold = () => { const end = performance.now() + ${holdMs}; while (performance.now() < end) {} };
+       if (${holdMs} > 0) {
+         await Bun.sleep(10); hold(); await Bun.sleep(10); hold(); await Bun.sleep(10);
+         const start = trace.begin(); hold(); trace.took("pump", start);
+       }
+       trace.stamp("in", "x");
        console.log(process.pid);`,
       prefix,
     ],
