@@ -15,7 +15,10 @@
  * - minRtt is the minimum over the whole session and never rises (samples taken behind a full
  *   window include the time that window takes to drain);
  * - a sample counts only if no DATA arrived from the peer meanwhile: when both sides send,
- *   our ACKs come back behind the peer's DATA, megabytes of it on loopback;
+ *   our ACKs come back behind the peer's DATA, megabytes of it on loopback; such a sample can
+ *   only overstate the round trip, so one under GROW_RTT_MS still says the path is short (both
+ *   ways on loopback nearly every sample has the peer's DATA in it: without them the path read
+ *   as short only after 0.25-0.75 s, and until then a chatting sender's frames were 16 KiB);
  * - below GROW_RTT_MS the floor already carries 300 MB/s and more, so short paths (loopback,
  *   LANs) never grow past it whatever a noisy sample says; there the window is about 1 ms of
  *   data, so a chat line waits about 1 ms (with both directions busy, each side's rate halves
@@ -334,6 +337,11 @@ export class SendWindow {
       this.minRttMs = Math.min(this.minRttMs, rtt);
       this.roundMinRttMs = Math.min(this.roundMinRttMs, rtt);
       this.lastRttQueued = rtt > this.minRttMs + this.startupQueueMs;
+    } else if (covered && !covered.cold && now - covered.sentAt < GROW_RTT_MS) {
+      // A sample with the peer's DATA in it holds that queue too, so it only ever overstates the
+      // round trip: it sizes nothing, but one under GROW_RTT_MS still shows a short path (both
+      // ways at once nearly every sample has the peer's DATA in it).
+      this.minRttMs = Math.min(this.minRttMs, Math.max(now - covered.sentAt, 0));
     }
     if (ackedTotal >= this.roundEnd) this.startRound();
     this.sampleRate(ackedTotal, now);

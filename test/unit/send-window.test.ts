@@ -233,6 +233,30 @@ describe("SendWindow", () => {
     expect(window.minRtt).toBe(Number.POSITIVE_INFINITY);
   });
 
+  test("both ways on a short path, a round trip with the peer's DATA in it still shows the path short", () => {
+    // Both ways at once nearly every ACK comes back behind the peer's DATA: without these samples
+    // the path never read as short, so while chatting frames stayed at half the unsent cap (16 KiB).
+    const window = new SendWindow(undefined, undefined, { young: true });
+    simulate(window, 1, 300_000, 50, { peerSends: true });
+    expect(window.shortPath).toBe(true);
+    expect(window.frameBytes(FRAME, true)).toBe(FRAME);
+    expect(window.unsentCap).toBe(0);
+    expect(window.bytes).toBeLessThanOrEqual(WINDOW_BYTES);
+  });
+
+  test("a round trip with the peer's DATA in it, 5 ms or more, neither shows a short path nor sizes a long one", () => {
+    const window = new SendWindow();
+    window.sent(FRAME, 0, 0);
+    window.acked(FRAME, 1, 0); // the first ACK: not sampled (cold)
+    window.sent(2 * FRAME, 10, 0);
+    window.acked(2 * FRAME, 16, 64 * 1024); // 6 ms with the peer's DATA in it
+    expect(window.minRtt).toBe(Number.POSITIVE_INFINITY);
+    expect(window.shortPath).toBe(false);
+    window.sent(3 * FRAME, 20, 64 * 1024);
+    window.acked(3 * FRAME, 24, 128 * 1024); // 4 ms with the peer's DATA in it: short
+    expect(window.shortPath).toBe(true);
+  });
+
   test("after a second of idleness it starts over small", () => {
     const window = new SendWindow();
     simulate(window, 40, 100_000, 2_000);
