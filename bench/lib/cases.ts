@@ -14,7 +14,7 @@
 import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "bun";
-import { runCliTransfer } from "./cli-case.ts";
+import { type ChatSplit, runCliTransfer } from "./cli-case.ts";
 import { BUN, freePort, LineReader, type Proc, start, startParley, stopAll } from "./procs.ts";
 import { type Sshd, scpCommand } from "./sshd.ts";
 import { readUsage, type SideUsage } from "./usage.ts";
@@ -39,6 +39,10 @@ export interface ChatFigures {
   readonly ms: number[];
   readonly lost: number;
   readonly outOfOrder: number;
+  /** CLI cases: whether the harness ran above the CLIs (harness-priority.ts). */
+  readonly harnessRaised?: boolean;
+  /** CLI cases: each line's time up to the receiving CLI's terminal write (cli-case.ts). */
+  readonly split?: ChatSplit;
 }
 
 export interface RunResult {
@@ -207,6 +211,9 @@ async function runPeers(
   };
 }
 
+/** CLI runs so far (each writes its trace under a prefix of its own). */
+let cliRuns = 0;
+
 async function runCli(
   ctx: BenchContext,
   name: string,
@@ -222,15 +229,21 @@ async function runCli(
   const r = usageFiles(ctx, "recv");
   const s = usageFiles(ctx, "send");
   const procs: Proc[] = [];
+  // The CLIs' light trace for each line's split, unless a full trace was asked for (PARLEY_CHAT_TRACE set).
+  const tracePrefix = process.env.PARLEY_CHAT_TRACE ? undefined : join(ctx.work, `chat-${name}-${++cliRuns}`);
   try {
     const result = await runCliTransfer({
       file,
       size,
       bothWays,
       chatMs: CLI_CHAT_MS,
-      startSide: (side, args) => {
+      ...(tracePrefix ? { tracePrefix } : {}),
+      startSide: (side, args, env) => {
         // Started as `bun run chat` and the `parley` command start it (src/cli/launch-env.cjs).
-        const proc = startParley(["--no-progress", "--dir", dirs[side], ...args], side === "recv" ? r : s);
+        const proc = startParley(["--no-progress", "--dir", dirs[side], ...args], {
+          ...(side === "recv" ? r : s),
+          env,
+        });
         procs.push(proc);
         return proc;
       },

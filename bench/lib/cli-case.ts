@@ -6,8 +6,20 @@
  * harness writing it to one side's stdin until the harness reads it from the other side's
  * stdout (one clock, this process). A direction is done when its sender prints that the
  * peer verified the file.
+ *
+ * The harness runs above the CLIs' priority meanwhile (harness-priority.ts: it stands for the
+ * users' terminals, which would not wait for a CPU behind them). With `tracePrefix` both CLIs
+ * keep their light chat trace (PARLEY_CHAT_TRACE with PARLEY_CHAT_TRACE_LIGHT: the stamps
+ * only), and each line's time is also split at the receiving CLI's terminal write: from the
+ * harness typing it to that write ("typed to shown": all of the CLIs' part, the wait in the
+ * typing CLI's input pipe too, without the harness's own read), and from the typing CLI's line
+ * handler to that write ("CLI to CLI").
  */
 
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { epochOrigin } from "../../src/session/chat-trace.ts";
+import { raiseHarnessPriority } from "./harness-priority.ts";
 import { LineReader, type Proc } from "./procs.ts";
 import { percentile } from "./stats.ts";
 
@@ -25,21 +37,53 @@ export interface CliTransferOptions {
   readonly size: number;
   readonly bothWays: boolean;
   readonly chatMs: number;
-  /** Starts one side's CLI with these extra arguments (the caller measures and stops it). */
-  startSide(side: "recv" | "send", args: string[]): Proc;
+  /** Both CLIs write their light chat trace under this prefix (a fresh one per run), for the split. */
+  readonly tracePrefix?: string;
+  /** Starts one side's CLI with these extra arguments and environment (the caller measures and stops it). */
+  startSide(side: "recv" | "send", args: string[], env: Record<string, string>): Proc;
+}
+
+/** Each chat line's own split (epoch ms stamps matched by the line's text, as chat-trace.ts writes them). */
+export interface ChatSplit {
+  /** From the harness writing the line to the receiving CLI's terminal write, ms. */
+  readonly typedToShown: number[];
+  /** From the typing CLI's line handler to the receiving CLI's terminal write, ms. */
+  readonly cliToCli: number[];
+}
+
+/** The `in` and `shown` stamps of every line in the trace files `prefix.<pid>`, by the line's text. */
+export function lineStamps(prefix: string): Map<string, { in?: number; shown?: number }> {
+  const stamps = new Map<string, { in?: number; shown?: number }>();
+  const stem = `${basename(prefix)}.`;
+  for (const name of readdirSync(dirname(prefix))) {
+    if (!name.startsWith(stem) || !/^\d+$/.test(name.slice(stem.length))) continue;
+    for (const row of readFileSync(join(dirname(prefix), name), "utf8").split("\n")) {
+      const [stage, at, , ...words] = row.split(" ");
+      if (stage !== "in" && stage !== "shown") continue;
+      const text = words.join(" ");
+      const line = stamps.get(text) ?? {};
+      line[stage] = Number(at);
+      stamps.set(text, line);
+    }
+  }
+  return stamps;
 }
 
 interface Direction {
+  /** "c" one way, "d" back. */
+  readonly tag: string;
   /** Chat lines written and when (performance.now()). */
   readonly sentAt: Map<number, number>;
   readonly ms: number[];
+  /** The lines read, in order. */
+  readonly seqs: number[];
   outOfOrder: number;
   next: number;
   doneAt?: number;
 }
 
-function newDirection(): Direction {
-  return { sentAt: new Map(), ms: [], outOfOrder: 0, next: 0 };
+function newDirection(tag: string): Direction {
+  return { tag, sentAt: new Map(), ms: [], seqs: [], outOfOrder: 0, next: 0 };
 }
 
 function write(proc: Proc, line: string): void {
@@ -54,7 +98,10 @@ async function watch(lines: LineReader, incoming: Direction, outgoing: Direction
     if (chat && chat[1] === tag) {
       const seq = Number(chat[2]);
       const sentAt = incoming.sentAt.get(seq);
-      if (sentAt !== undefined) incoming.ms.push(performance.now() - sentAt);
+      if (sentAt !== undefined) {
+        incoming.ms.push(performance.now() - sentAt);
+        incoming.seqs.push(seq);
+      }
       if (seq !== incoming.next) incoming.outOfOrder++;
       incoming.next = seq + 1;
     } else if (VERIFIED.test(line)) {
@@ -63,17 +110,61 @@ async function watch(lines: LineReader, incoming: Direction, outgoing: Direction
   }
 }
 
+/** Each read line's split, from the trace's stamps and the harness's own (epoch ms at performance.now() 0: `origin`). */
+function splitOf(directions: readonly Direction[], stamps: ReturnType<typeof lineStamps>, origin: number): ChatSplit {
+  const split: ChatSplit = { typedToShown: [], cliToCli: [] };
+  for (const d of directions) {
+    for (const seq of d.seqs) {
+      const at = stamps.get(`${d.tag} ${seq}`);
+      const sentAt = d.sentAt.get(seq);
+      if (at?.shown === undefined || sentAt === undefined) continue;
+      split.typedToShown.push(at.shown - (origin + sentAt));
+      if (at.in !== undefined) split.cliToCli.push(at.shown - at.in);
+    }
+  }
+  return split;
+}
+
 export async function runCliTransfer(options: CliTransferOptions) {
-  const receiver = options.startSide("recv", []);
+  const env: Record<string, string> = options.tracePrefix
+    ? { PARLEY_CHAT_TRACE: options.tracePrefix, PARLEY_CHAT_TRACE_LIGHT: "1" }
+    : {};
+  const receiver = options.startSide("recv", [], env);
   const recvLines = new LineReader(receiver.stdout);
   // The code, as a user would type it: the PAKE and the verified path, as in real use.
   const [, code] = await recvLines.waitFor(/^Listening on .* code (\S+)$/);
-  const sender = options.startSide("send", ["--connect", code as string]);
+  const sender = options.startSide("send", ["--connect", code as string], env);
   const sendLines = new LineReader(sender.stdout);
   await Promise.all([sendLines.waitFor(/^Connected to /), recvLines.waitFor(/^Connected to /)]);
+  const origin = epochOrigin();
+  // Above the CLIs from here (both are started: they keep their own priority) until the end.
+  const restorePriority = raiseHarnessPriority();
+  try {
+    return await chatAndTransfer(
+      options,
+      receiver,
+      recvLines,
+      sender,
+      sendLines,
+      origin,
+      restorePriority !== undefined,
+    );
+  } finally {
+    restorePriority?.();
+  }
+}
 
-  const forward = newDirection(); // sender -> receiver: file and "c" lines
-  const back = newDirection(); // receiver -> sender: "d" lines (and the file, both ways)
+async function chatAndTransfer(
+  options: CliTransferOptions,
+  receiver: Proc,
+  recvLines: LineReader,
+  sender: Proc,
+  sendLines: LineReader,
+  origin: number,
+  harnessRaised: boolean,
+) {
+  const forward = newDirection("c"); // sender -> receiver: file and "c" lines
+  const back = newDirection("d"); // receiver -> sender: "d" lines (and the file, both ways)
   const watching = Promise.all([watch(recvLines, forward, back, "c"), watch(sendLines, back, forward, "d")]);
   const t0 = performance.now();
   write(sender, `transfer ${options.file}`);
@@ -120,6 +211,8 @@ export async function runCliTransfer(options: CliTransferOptions) {
       lost: directions.reduce((n, d) => n + d.sentAt.size - d.ms.length, 0),
       outOfOrder: directions.reduce((n, d) => n + d.outOfOrder, 0),
       p99: percentile(ms, 99),
+      harnessRaised,
+      ...(options.tracePrefix ? { split: splitOf(directions, lineStamps(options.tracePrefix), origin) } : {}),
     },
   };
 }

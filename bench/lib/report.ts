@@ -22,6 +22,13 @@ export interface CaseSummary {
     readonly max: number;
     readonly lost: number;
     readonly outOfOrder: number;
+    /** Lines over 5 ms (issue 13's bound for the p99). */
+    readonly over5: number;
+    /** CLI cases: whether the harness ran above the CLIs in every run (bench/lib/harness-priority.ts). */
+    readonly harnessRaised?: boolean;
+    /** CLI cases with the light trace: the same lines timed to the receiving CLI's terminal write. */
+    readonly typedToShown?: Figures;
+    readonly cliToCli?: Figures;
   };
   /** Medians per side; peak RSS is the largest of any run. */
   readonly sides: Record<Side, SideSummary>;
@@ -42,6 +49,25 @@ export interface SideSummary {
   /** Faults while the transfer ran (bench peers only). */
   readonly transferFaults?: number;
   readonly perf?: Record<string, number>;
+}
+
+/** A set of line times, pooled. */
+export interface Figures {
+  readonly samples: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly over5: number;
+}
+
+function figures(ms: readonly number[]): Figures {
+  return {
+    samples: ms.length,
+    p50: percentile(ms, 50),
+    p99: percentile(ms, 99),
+    max: Math.max(...ms),
+    over5: ms.filter((x) => x > 5).length,
+  };
 }
 
 function sideSummary(rs: readonly RunResult[], side: Side): SideSummary {
@@ -68,6 +94,8 @@ export function summarise(names: readonly string[], results: readonly RunResult[
     const rs = results.filter((x) => x.case === name);
     const chats = rs.map((r) => r.chat).filter((c): c is ChatFigures => c !== undefined);
     const ms = chats.flatMap((c) => c.ms); // every line of every run, pooled
+    const splits = chats.map((c) => c.split).filter((x) => x !== undefined);
+    const raised = chats.map((c) => c.harnessRaised).filter((x) => x !== undefined);
     return {
       case: name,
       runs: rs.length,
@@ -82,6 +110,14 @@ export function summarise(names: readonly string[], results: readonly RunResult[
               max: Math.max(...ms),
               lost: chats.reduce((n, c) => n + c.lost, 0),
               outOfOrder: chats.reduce((n, c) => n + c.outOfOrder, 0),
+              over5: ms.filter((x) => x > 5).length,
+              ...(raised.length > 0 ? { harnessRaised: raised.every(Boolean) } : {}),
+              ...(splits.length > 0
+                ? {
+                    typedToShown: figures(splits.flatMap((x) => x.typedToShown)),
+                    cliToCli: figures(splits.flatMap((x) => x.cliToCli)),
+                  }
+                : {}),
             },
           }
         : {}),
@@ -111,6 +147,30 @@ function table(rows: string[][]): string {
         .trimEnd(),
     )
     .join("\n");
+}
+
+const figs = (x: Figures | undefined) =>
+  x ? `${f(x.p50, 2)}/${f(x.p99, 2)}/${f(x.max, 2)}  ${x.over5} of ${x.samples}` : "-";
+
+/**
+ * The CLI cases' chat, each line timed three ways (p50/p99/max ms, lines over 5 ms): as the
+ * harness saw it (typed -> read from the other CLI's output, the figure above); typed -> the
+ * receiving CLI's terminal write (all the CLIs' part, the typing CLI's input pipe included); the
+ * typing CLI's line handler -> that write. And whether the harness ran above the CLIs.
+ */
+function chatSplitTable(cases: readonly CaseSummary[]): string {
+  const rows = [["chat of the CLI cases", "harness-seen", "typed -> shown", "CLI -> CLI", "harness above the CLIs"]];
+  for (const s of cases) {
+    const chat = s.chat as NonNullable<CaseSummary["chat"]>;
+    rows.push([
+      s.case,
+      `${f(chat.p50, 2)}/${f(chat.p99, 2)}/${f(chat.max, 2)}  ${chat.over5} of ${chat.samples}`,
+      figs(chat.typedToShown),
+      figs(chat.cliToCli),
+      chat.harnessRaised === undefined ? "-" : chat.harnessRaised ? "yes (nice -19)" : "no (not allowed)",
+    ]);
+  }
+  return table(rows);
 }
 
 /** Two tables: speed and chat; then churn per side ("r/s": receiver/sender). */
@@ -151,6 +211,8 @@ export function formatTables(cases: readonly CaseSummary[]): string {
     ]);
   }
   let out = `${table(speed)}\n\n${table(churn)}\n`;
+  const split = cases.filter((c) => c.chat?.typedToShown || c.chat?.harnessRaised !== undefined);
+  if (split.length > 0) out += `\n${chatSplitTable(split)}\n`;
   if (cases.some((s) => s.sides.send.perf)) {
     const events = Object.keys(cases.find((s) => s.sides.send.perf)?.sides.send.perf ?? {});
     const perf = [["perf stat (r/s)", ...events]];

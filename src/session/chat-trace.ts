@@ -38,9 +38,10 @@ export type ThreadTimes = () => { readonly cpu: number; readonly queued: number 
 /**
  * Epoch ms at performance.now() == 0, to a few microseconds: the moment Date.now() ticks over,
  * taken between two performance.now() readings close together (a preempted reading is
- * skipped). Tracing only: it spins for a few milliseconds at most, once.
+ * skipped). Tracing only: it spins for a few milliseconds at most, once. (The bench's CLI cases
+ * take their own with it, to set their times against a trace's.)
  */
-function epochOrigin(): number {
+export function epochOrigin(): number {
   let before = performance.now();
   let ms = Date.now();
   for (let edges = 0; edges < MAX_CLOCK_EDGES; ) {

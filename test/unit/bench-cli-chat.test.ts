@@ -1,0 +1,43 @@
+/**
+ * The bench's CLI cases: each line's split comes from the CLIs' trace files (the `in` and
+ * `shown` stamps of its text, whichever process wrote them), and the harness's raised priority
+ * is put back as it was.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { getPriority, tmpdir } from "node:os";
+import { join } from "node:path";
+import { lineStamps } from "../../bench/lib/cli-case.ts";
+import { raiseHarnessPriority } from "../../bench/lib/harness-priority.ts";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+test("lineStamps: a line's in and shown stamps from the two processes' files, other runs' files and stages left out", () => {
+  const dir = mkdtempSync(join(tmpdir(), "bench-cli-chat-"));
+  dirs.push(dir);
+  writeFileSync(
+    join(dir, "chat-1.100"),
+    "in 1000.500 0.00 c 0\nout 1000.600 0.00 c 0\nshown 1003.000 0.00 d 0\npump 1004.000 1.50/0.0/0.0 -\n",
+  );
+  writeFileSync(join(dir, "chat-1.200"), "in 1001.000 0.00 d 0\nread 1001.900 0 c 0\nshown 1002.250 0.00 c 0\n");
+  writeFileSync(join(dir, "chat-11.300"), "shown 9999.000 0.00 c 0\n"); // another run's prefix
+  writeFileSync(join(dir, "chat-1.notes"), "shown 9999.000 0.00 c 0\n"); // not a process's file
+  const stamps = lineStamps(join(dir, "chat-1"));
+  expect(stamps.get("c 0")).toEqual({ in: 1000.5, shown: 1002.25 });
+  expect(stamps.get("d 0")).toEqual({ in: 1001, shown: 1003 });
+  expect(stamps.has("-")).toBe(false);
+});
+
+test("raiseHarnessPriority puts every thread back as it was", () => {
+  const before = getPriority(0);
+  const restore = raiseHarnessPriority(before - 1);
+  if (restore) {
+    expect(getPriority(0)).toBe(before - 1);
+    restore();
+  }
+  expect(getPriority(0)).toBe(before);
+});
