@@ -15,6 +15,7 @@
 
 import type { Connection } from "../net/index.ts";
 import { DATA_HEADER_BYTES, encodeMessage, type Message, ProtocolError } from "../protocol/index.ts";
+import { ACK_CADENCE_RESTART_MS, ackThresholdBytes } from "./ack-cadence.ts";
 import { chatTrace } from "./chat-trace.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import {
@@ -31,7 +32,7 @@ import {
   TURN_DATA_BYTES,
 } from "./limits.ts";
 import { RateLimiter } from "./rate-limiter.ts";
-import { ACK_CADENCE_RESTART_MS, ackThresholdBytes, SendWindow } from "./send-window.ts";
+import { SendWindow } from "./send-window.ts";
 
 /** One DATA frame an outgoing transfer has ready, and what to do once it is written. */
 export interface BulkFrame {

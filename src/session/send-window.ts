@@ -25,14 +25,13 @@
  *   and so does its window: both-ways chat p99 5.6-11 ms against 9-12 at a fixed floor).
  *
  * A transfer starts (and starts over after an idle second) at SHORT_MIN_BYTES, or young (off a
- * short path, with a peer that ACKs early: ackThresholdBytes) at YOUNG_WINDOW_BYTES, growing by
- * each byte ACKed as TCP's own slow start does (10 segments, + each byte ACKed; Linux grows it
- * while half is in use) but from below it, and a little after it (our ACKs come once the peer
- * has read the bytes), so a long path's congestion window keeps room for a chat segment (a
- * 512 KiB start handed TCP 5 round trips of data at once: lines waited 200-290 ms on a 40 ms
- * path). On a long path that growth goes on past SHORT_MIN_BYTES and the floor (the start-up)
- * until the delivery rate stops growing or the round trips show a queue, then the rule above
- * ("The long link", tenth session, in docs/DESIGN-NOTES.md). Otherwise below the
+ * short path, with a peer that ACKs early: ack-cadence.ts) at YOUNG_WINDOW_BYTES, growing by each
+ * byte ACKed as TCP's slow start (10 segments, + each byte ACKed, while half is in use) but from
+ * below it and a little after it (our ACKs come once the peer read the bytes), so a long path's
+ * congestion window keeps room for a chat segment (a 512 KiB start handed TCP 5 round trips of
+ * data at once: lines waited 200-290 ms on a 40 ms path). On a long path that growth goes on
+ * past SHORT_MIN_BYTES and the floor (the start-up) until the rate stops growing or the round
+ * trips show a queue, then the rule above. Otherwise below the
  * floor the window grows by at most START_GAIN a round trip (a round ends with the ACK of what
  * was in flight when it began): a cold receiver's first round trips (file open, JIT) read as a
  * long path, and going straight to the floor put 1.5 MiB ahead of the first lines (15-28 ms).
@@ -51,7 +50,7 @@
  * Pure bookkeeping: the caller passes the clock and its received-DATA count; no I/O.
  */
 
-import { ACK_EVERY_BYTES, CHUNK_BYTES, LONG_PATH_UNSENT_BYTES, WINDOW_BYTES, WINDOW_CAP_BYTES } from "./limits.ts";
+import { CHUNK_BYTES, LONG_PATH_UNSENT_BYTES, WINDOW_BYTES, WINDOW_CAP_BYTES } from "./limits.ts";
 
 /** Growth per round trip while the window is the limit. */
 const GAIN = 1.25;
@@ -59,24 +58,16 @@ const GAIN = 1.25;
 const START_GAIN = 2;
 /**
  * A long path's start-up grows by YOUNG_GROWTH of each byte ACKed, to at most STARTUP_GAIN x rate x
- * round trip (x STARTUP_RATE_LAG: below), until the rate grew by less than STARTUP_RATE_GROWTH
- * in STARTUP_FLAT_ROUNDS rounds...
+ * round trip (x STARTUP_RATE_LAG while the last clean round trip shows no queue: a doubling
+ * window's rate shows the window of a round before, half of it; a bound of 2 x that held it flat
+ * a round at the floor and at 2.3 MB on a 40 ms path), until the rate grew by less than
+ * STARTUP_RATE_GROWTH in STARTUP_FLAT_ROUNDS rounds or a round's shortest clean round trip stood
+ * minRtt / 8 (within STARTUP_QUEUE_*_MS) above the path's: a queue all round (HyStart, RFC 9406).
  */
 const STARTUP_RATE_GROWTH = 1.25;
 const STARTUP_FLAT_ROUNDS = 3;
 const STARTUP_GAIN = 2;
-/**
- * While the window doubles a round trip the delivery rate shows the window of a round before:
- * half of it, so a bound of 2 x that rate held the window back each round (flat for a round at
- * the floor and again at 2.3 MB on the bench's 40 ms path). The bound is this much higher while
- * the last clean round trip shows no queue (startupQueueMs); with one it is 2 x the rate again,
- * which caps the overshoot into a deep queue at about twice the path's bytes in flight.
- */
 const STARTUP_RATE_LAG = 2;
-/**
- * ...or until a round's shortest clean round trip stood this far above the path's (a queue that
- * stayed all round): minRtt / 8 within these bounds (HyStart's delay test, RFC 9406).
- */
 const STARTUP_QUEUE_MIN_MS = 4;
 const STARTUP_QUEUE_MAX_MS = 16;
 /** Shortest round trip at which the window grows past the floor: a long path. */
@@ -88,7 +79,7 @@ export const SHORT_MIN_BYTES = 512 * 1024;
 /** A delivery-rate sample spans at least this long (and at least one round trip). */
 const MIN_SAMPLE_MS = 5;
 /** How long a rate sample counts towards the maximum; idle longer and the window starts over. */
-const RATE_MEMORY_MS = 1_000;
+export const RATE_MEMORY_MS = 1_000;
 /** DATA frames remembered for RTT samples (more in flight: the oldest are dropped). */
 const MAX_TRACKED_FRAMES = 4_096;
 /** A young window's start: under TCP's initial 10 segments with a frame of overshoot. */
@@ -96,7 +87,7 @@ export const YOUNG_WINDOW_BYTES = 8 * 1024;
 /** A young window grows by this much per byte ACKed: TCP's slow start (doubling a round trip). */
 const YOUNG_GROWTH = 1;
 /** Off a short path frames are a quarter of the window, in steps of this, at least this. */
-const FRAME_STEP_BYTES = 4 * 1024;
+export const FRAME_STEP_BYTES = 4 * 1024;
 /** Off a short path the kernel holds at most a sixteenth of the window unsent, in steps of this, at least this. */
 const UNSENT_STEP_BYTES = 16 * 1024;
 /**
@@ -115,34 +106,6 @@ const FRAME_MS = 10;
 export function stepsOf(bytes: number, fraction: number, step: number, most: number): number {
   return Math.min(most, Math.max(1, Math.floor((bytes * fraction) / step)) * step);
 }
-
-/**
- * The receiver's ACK cadence: every `every` bytes consumed (ACK_EVERY_BYTES, or
- * RELAY_ACK_EVERY_BYTES through a relay with a peer that keeps RELAY_MIN_WINDOW_BYTES), but
- * early in a stretch of DATA every eighth of what it consumed so far (at least
- * FRAME_STEP_BYTES), so a young window (which is smaller than `every`) hears back, often enough
- * to double a round trip (every quarter: about 1.75x, the bytes since the last ACK waiting a
- * round more). Never a deadlock: a blocked young window W = YOUNG_WINDOW_BYTES + YOUNG_GROWTH x
- * acked has at least W owed once all is consumed, which is more than FRAME_STEP_BYTES and more
- * than an eighth of all sent; any other window is at least its short-path minimum (SHORT_MIN_BYTES, or
- * RELAY_MIN_WINDOW_BYTES through a relay), more than `every`.
- * A stretch begins with the session and again with DATA that comes after ACK_CADENCE_RESTART_MS
- * without any (the sender goes young again after idling: SendWindow.restartIfIdle).
- * @param consumedInStretch - DATA bytes consumed since the stretch began
- * @param every - the steady cadence, bytes
- */
-export function ackThresholdBytes(consumedInStretch: number, every = ACK_EVERY_BYTES): number {
-  return Math.min(every, Math.max(FRAME_STEP_BYTES, Math.floor(consumedInStretch / 8)));
-}
-
-/**
- * DATA after this long without any begins a new stretch of the receiver's early ACK cadence.
- * Half the sender's idle time: the sender starts young again only after RATE_MEMORY_MS without
- * an ACK, and the last ACK went after the last DATA arrived, so the receiver's gap is longer
- * than the sender's by both trips; whenever the sender is young again, so is the cadence. The
- * other way round (a receiver's longer gap, a sender not young) only costs a few ACKs.
- */
-export const ACK_CADENCE_RESTART_MS = RATE_MEMORY_MS / 2;
 
 interface Frame {
   /** Running DATA byte count once this frame was written. */
@@ -182,18 +145,19 @@ export class SendWindow {
   private sentTotal = 0;
   /** Growing from YOUNG_WINDOW_BYTES by the bytes ACKed (see the header), until SHORT_MIN_BYTES. */
   private young: boolean;
-  /** The peer ACKs early (ackThresholdBytes), so the window may be young (again after idling). */
+  /** The peer ACKs early (ack-cadence.ts), so the window may be young (again after idling). */
   private readonly mayBeYoung: boolean;
   /** Bytes ACKed when the window last became young: its growth counts from there. */
   private youngSince = 0;
-  /** A long path's start-up: on; the rate it last grew past; round trips since; its round's end. */
+  /**
+   * A long path's start-up: on; the rate it last grew past; round trips since; its round's end;
+   * the round's shortest clean round trip; whether the last stood a queue above the path's.
+   */
   private startingUp = true;
   private startupRate = 0;
   private flatRounds = 0;
   private startupRoundEnd = 0;
-  /** The shortest clean round trip of this start-up round (Infinity: none yet). */
   private roundMinRttMs = Number.POSITIVE_INFINITY;
-  /** The last clean round trip stood a queue's worth above the path's (startupQueueMs). */
   private lastRttQueued = false;
 
   /**
@@ -366,15 +330,13 @@ export class SendWindow {
   /** A start-up round trip ended (a window's growth shows in the rate a round later: several). */
   private endStartupRound(): void {
     this.startupRoundEnd = this.sentTotal;
-    const roundMinRtt = this.roundMinRttMs;
+    const queued = Number.isFinite(this.roundMinRttMs) && this.roundMinRttMs > this.minRttMs + this.startupQueueMs;
     this.roundMinRttMs = Number.POSITIVE_INFINITY;
     if (!this.startingUp || !this.longPath) return;
-    if (roundMinRtt > this.minRttMs + this.startupQueueMs && Number.isFinite(roundMinRtt)) {
-      this.startingUp = false;
-      return;
-    }
     const rate = this.rates[0]?.bytesPerMs ?? 0;
-    if (rate >= this.startupRate * STARTUP_RATE_GROWTH) {
+    if (queued) {
+      this.startingUp = false;
+    } else if (rate >= this.startupRate * STARTUP_RATE_GROWTH) {
       this.startupRate = rate;
       this.flatRounds = 0;
     } else if (++this.flatRounds >= STARTUP_FLAT_ROUNDS) {
@@ -416,10 +378,8 @@ export class SendWindow {
   /** `newlyAcked`: bytes this ACK covered; `inFlight`: un-ACKed before it. */
   private resize(newlyAcked: number, inFlight: number): void {
     if (this.startingUp && this.longPath) {
-      // As the young window, ACK by ACK (not a round's doubling at once: a burst past TCP's own
-      // window), while half of it is in use (Linux's test). The rule below grew ~1.2x every
-      // second round trip past the floor: 12 from 1.5 to 4.2 MB on a 40 ms path (TCP: 2).
-      // Bounded by the rate a round old (x STARTUP_RATE_LAG while no queue shows).
+      // As the young window, ACK by ACK (no burst past TCP's own window), while half of it is in
+      // use (Linux's test). The rule below grew ~1.2x every second round trip past the floor.
       const lag = this.lastRttQueued ? 1 : STARTUP_RATE_LAG;
       const most = lag * STARTUP_GAIN * (this.rates[0]?.bytesPerMs ?? Number.POSITIVE_INFINITY) * this.minRttMs;
       const grown = Math.min(this.size + YOUNG_GROWTH * newlyAcked, Math.max(this.size, this.floor, most));

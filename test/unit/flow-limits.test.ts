@@ -6,6 +6,7 @@
  */
 
 import { expect, test } from "bun:test";
+import { ackThresholdBytes } from "../../src/session/ack-cadence.ts";
 import {
   ACK_EVERY_BYTES,
   CHUNK_BYTES,
@@ -14,7 +15,7 @@ import {
   RELAY_WINDOW_BYTES,
   WINDOW_BYTES,
 } from "../../src/session/limits.ts";
-import { ackThresholdBytes, SendWindow, SHORT_MIN_BYTES, YOUNG_WINDOW_BYTES } from "../../src/session/send-window.ts";
+import { SendWindow, SHORT_MIN_BYTES, YOUNG_WINDOW_BYTES } from "../../src/session/send-window.ts";
 
 test("the receiver ACKs well before the smallest send window is used up", () => {
   const smallestWindow = Math.min(SHORT_MIN_BYTES, WINDOW_BYTES);

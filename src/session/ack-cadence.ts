@@ -1,0 +1,35 @@
+/**
+ * The receiver's side of the send window (session/send-window.ts): how often it ACKs early in a
+ * stretch of DATA, so that a young window hears back. Pure arithmetic; no I/O.
+ */
+
+import { ACK_EVERY_BYTES } from "./limits.ts";
+import { FRAME_STEP_BYTES, RATE_MEMORY_MS } from "./send-window.ts";
+
+/**
+ * The receiver's ACK cadence: every `every` bytes consumed (ACK_EVERY_BYTES, or
+ * RELAY_ACK_EVERY_BYTES through a relay with a peer that keeps RELAY_MIN_WINDOW_BYTES), but
+ * early in a stretch of DATA every eighth of what it consumed so far (at least
+ * FRAME_STEP_BYTES), so a young window (which is smaller than `every`) hears back, often enough
+ * to double a round trip (every quarter: about 1.75x, the bytes since the last ACK waiting a
+ * round more). Never a deadlock: a blocked young window W = YOUNG_WINDOW_BYTES + YOUNG_GROWTH x
+ * acked has at least W owed once all is consumed, which is more than FRAME_STEP_BYTES and more
+ * than an eighth of all sent; any other window is at least its short-path minimum (SHORT_MIN_BYTES, or
+ * RELAY_MIN_WINDOW_BYTES through a relay), more than `every`.
+ * A stretch begins with the session and again with DATA that comes after ACK_CADENCE_RESTART_MS
+ * without any (the sender goes young again after idling: SendWindow.restartIfIdle).
+ * @param consumedInStretch - DATA bytes consumed since the stretch began
+ * @param every - the steady cadence, bytes
+ */
+export function ackThresholdBytes(consumedInStretch: number, every = ACK_EVERY_BYTES): number {
+  return Math.min(every, Math.max(FRAME_STEP_BYTES, Math.floor(consumedInStretch / 8)));
+}
+
+/**
+ * DATA after this long without any begins a new stretch of the receiver's early ACK cadence.
+ * Half the sender's idle time: the sender starts young again only after RATE_MEMORY_MS without
+ * an ACK, and the last ACK went after the last DATA arrived, so the receiver's gap is longer
+ * than the sender's by both trips; whenever the sender is young again, so is the cadence. The
+ * other way round (a receiver's longer gap, a sender not young) only costs a few ACKs.
+ */
+export const ACK_CADENCE_RESTART_MS = RATE_MEMORY_MS / 2;
