@@ -51,25 +51,12 @@
  */
 
 import { CHUNK_BYTES, LONG_PATH_UNSENT_BYTES, WINDOW_BYTES, WINDOW_CAP_BYTES } from "./limits.ts";
+import { StartUp } from "./start-up.ts";
 
 /** Growth per round trip while the window is the limit. */
 const GAIN = 1.25;
 /** Growth per round trip while the window is still below the floor (a transfer's start). */
 const START_GAIN = 2;
-/**
- * A long path's start-up grows by YOUNG_GROWTH of each byte ACKed, to at most STARTUP_GAIN x rate x
- * round trip (x STARTUP_RATE_LAG while the last clean round trip shows no queue: a doubling
- * window's rate shows the window of a round before, half of it; a bound of 2 x that held it flat
- * a round at the floor and at 2.3 MB on a 40 ms path), until the rate grew by less than
- * STARTUP_RATE_GROWTH in STARTUP_FLAT_ROUNDS rounds or a round's shortest clean round trip stood
- * minRtt / 8 (within STARTUP_QUEUE_*_MS) above the path's: a queue all round (HyStart, RFC 9406).
- */
-const STARTUP_RATE_GROWTH = 1.25;
-const STARTUP_FLAT_ROUNDS = 3;
-const STARTUP_GAIN = 2;
-const STARTUP_RATE_LAG = 2;
-const STARTUP_QUEUE_MIN_MS = 4;
-const STARTUP_QUEUE_MAX_MS = 16;
 /** Shortest round trip at which the window grows past the floor: a long path. */
 const GROW_RTT_MS = 5;
 /** On a short path the window holds about this much time of data... */
@@ -149,16 +136,8 @@ export class SendWindow {
   private readonly mayBeYoung: boolean;
   /** Bytes ACKed when the window last became young: its growth counts from there. */
   private youngSince = 0;
-  /**
-   * A long path's start-up: on; the rate it last grew past; round trips since; its round's end;
-   * the round's shortest clean round trip; whether the last stood a queue above the path's.
-   */
-  private startingUp = true;
-  private startupRate = 0;
-  private flatRounds = 0;
-  private startupRoundEnd = 0;
-  private roundMinRttMs = Number.POSITIVE_INFINITY;
-  private lastRttQueued = false;
+  /** A long path's start-up (start-up.ts). */
+  private readonly startUp = new StartUp();
 
   /**
    * @param floor - a long path's window never shrinks below this once it got there (a short
@@ -261,11 +240,7 @@ export class SendWindow {
     this.youngSince = this.lastAcked;
     this.size = this.young ? YOUNG_WINDOW_BYTES : this.startBytes;
     this.startRound();
-    this.startingUp = true;
-    this.startupRate = 0;
-    this.flatRounds = 0;
-    this.roundMinRttMs = Number.POSITIVE_INFINITY;
-    this.lastRttQueued = false;
+    this.startUp.restart();
     this.rates.length = 0;
     this.sampleStartAt = Number.NaN;
     return true;
@@ -299,8 +274,7 @@ export class SendWindow {
     if (covered && !covered.cold && covered.receivedMark === received) {
       const rtt = Math.max(now - covered.sentAt, 0);
       this.minRttMs = Math.min(this.minRttMs, rtt);
-      this.roundMinRttMs = Math.min(this.roundMinRttMs, rtt);
-      this.lastRttQueued = rtt > this.minRttMs + this.startupQueueMs;
+      this.startUp.sampled(rtt, this.minRttMs);
     } else if (covered && !covered.cold && now - covered.sentAt < GROW_RTT_MS) {
       // A sample with the peer's DATA in it holds that queue too, so it only ever overstates the
       // round trip: it sizes nothing, but one under GROW_RTT_MS still shows a short path (both
@@ -309,7 +283,7 @@ export class SendWindow {
     }
     if (ackedTotal >= this.roundEnd) this.startRound();
     this.sampleRate(ackedTotal, now);
-    if (ackedTotal >= this.startupRoundEnd) this.endStartupRound();
+    this.startUp.acked(ackedTotal, this.sentTotal, this.rates[0]?.bytesPerMs ?? 0, this.minRttMs, this.longPath);
     if (this.young && !this.shortPath) {
       const grown = YOUNG_WINDOW_BYTES + YOUNG_GROWTH * (ackedTotal - this.youngSince);
       this.size = Math.min(this.startBytes, Math.round(grown));
@@ -325,28 +299,6 @@ export class SendWindow {
       this.startRound();
     }
     this.resize(ackedTotal - ackedBefore, this.sentTotal - ackedBefore);
-  }
-
-  /** A start-up round trip ended (a window's growth shows in the rate a round later: several). */
-  private endStartupRound(): void {
-    this.startupRoundEnd = this.sentTotal;
-    const queued = Number.isFinite(this.roundMinRttMs) && this.roundMinRttMs > this.minRttMs + this.startupQueueMs;
-    this.roundMinRttMs = Number.POSITIVE_INFINITY;
-    if (!this.startingUp || !this.longPath) return;
-    const rate = this.rates[0]?.bytesPerMs ?? 0;
-    if (queued) {
-      this.startingUp = false;
-    } else if (rate >= this.startupRate * STARTUP_RATE_GROWTH) {
-      this.startupRate = rate;
-      this.flatRounds = 0;
-    } else if (++this.flatRounds >= STARTUP_FLAT_ROUNDS) {
-      this.startingUp = false;
-    }
-  }
-
-  /** How far above the path's round trip a start-up round trip reads as a queue, ms. */
-  private get startupQueueMs(): number {
-    return Math.min(STARTUP_QUEUE_MAX_MS, Math.max(STARTUP_QUEUE_MIN_MS, this.minRttMs / 8));
   }
 
   /** A round begins now: it ends once everything sent so far is ACKed. */
@@ -377,11 +329,10 @@ export class SendWindow {
 
   /** `newlyAcked`: bytes this ACK covered; `inFlight`: un-ACKed before it. */
   private resize(newlyAcked: number, inFlight: number): void {
-    if (this.startingUp && this.longPath) {
+    if (this.startUp.on && this.longPath) {
       // As the young window, ACK by ACK (no burst past TCP's own window), while half of it is in
       // use (Linux's test). The rule below grew ~1.2x every second round trip past the floor.
-      const lag = this.lastRttQueued ? 1 : STARTUP_RATE_LAG;
-      const most = lag * STARTUP_GAIN * (this.rates[0]?.bytesPerMs ?? Number.POSITIVE_INFINITY) * this.minRttMs;
+      const most = this.startUp.most(this.rates[0]?.bytesPerMs, this.minRttMs);
       const grown = Math.min(this.size + YOUNG_GROWTH * newlyAcked, Math.max(this.size, this.floor, most));
       if (2 * inFlight >= this.size) this.size = Math.round(Math.min(this.cap, grown));
       return;
