@@ -5,6 +5,8 @@
  * --profile), and checks the output.
  *
  *   raw        bench/raw-pump.ts: readSync 1 MiB, socket.write, writeSync per chunk (Bun's ceiling)
+ *   raw-sealed bench/raw-sealed.ts: the raw pump plus Parley's per-byte work (256 KiB reads, XXH3,
+ *              AES-GCM records through Parley's own modules) and nothing else: the encrypted ceiling
  *   socat      socat -u -b131072 file to file (the tuned classic)
  *   scp        scp -c aes128-gcm@openssh.com to the bench's own sshd (the encrypted classic)
  *   parley*    bench/peer.ts: the CLI's stack with the terminal replaced by a measuring driver
@@ -15,6 +17,7 @@ import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "bun";
 import { type ChatSplit, runCliTransfer } from "./cli-case.ts";
+import { LAUNCH_ENV } from "./parley-command.ts";
 import { BUN, freePort, LineReader, type Proc, start, startParley, stopAll } from "./procs.ts";
 import { type Sshd, scpCommand } from "./sshd.ts";
 import { readUsage, type SideUsage } from "./usage.ts";
@@ -70,6 +73,7 @@ interface PeerOptions {
 
 export const CASES: readonly BenchCase[] = [
   { name: "raw", run: (ctx, file, size) => runRaw(ctx, file, size) },
+  { name: "raw-sealed", run: (ctx, file, size) => runRawSealed(ctx, file, size) },
   { name: "socat", needs: "socat", run: (ctx, file, size) => runSocat(ctx, file, size) },
   { name: "scp", needs: "sshd", run: (ctx, file, size) => runScp(ctx, file, size) },
   peerCase("parley-unsealed", { checksum: "xxh3", unsealed: true }),
@@ -132,6 +136,32 @@ async function runRaw(ctx: BenchContext, file: string, size: number): Promise<Ru
   checkOutput(out, "raw", size, file);
   rmSync(out, { force: true });
   return { case: "raw", mibps: size / 2 ** 20 / seconds, recv: sideUsage(r), send: sideUsage(s) };
+}
+
+/**
+ * raw-sealed.ts: the raw pump with Parley's reads, digest and records, started with Parley's
+ * launch environment; both sides' digests must agree.
+ */
+async function runRawSealed(ctx: BenchContext, file: string, size: number): Promise<RunResult> {
+  const out = join(ctx.work, "out-raw-sealed");
+  rmSync(out, { force: true });
+  const r = usageFiles(ctx, "recv");
+  const s = usageFiles(ctx, "send");
+  // Parley's launch environment (src/cli/launch-env.cjs: the JIT tiers and the collector's sizing).
+  const receiver = start([BUN, "bench/raw-sealed.ts", "receive", out], { ...r, env: LAUNCH_ENV });
+  const recvLines = new LineReader(receiver.stdout);
+  const [, port] = await recvLines.waitFor(/^PORT (\d+)/);
+  const { seconds, sender } = await timedPair("raw-sealed", receiver, () =>
+    start([BUN, "bench/raw-sealed.ts", "send", port as string, file], { ...s, env: LAUNCH_ENV }),
+  );
+  const sent = (await new Response(sender.stdout).text()).trim().split(" ");
+  const [, got] = await recvLines.waitFor(/^DONE (\d+ \w+)/);
+  if (sent[0] !== "SENT" || `${sent[1]} ${sent[2]}` !== got || Number(sent[1]) !== size) {
+    throw new Error(`raw-sealed: sent ${sent.join(" ")}, received ${got}`);
+  }
+  checkOutput(out, "raw-sealed", size);
+  rmSync(out, { force: true });
+  return { case: "raw-sealed", mibps: size / 2 ** 20 / seconds, recv: sideUsage(r), send: sideUsage(s) };
 }
 
 async function runSocat(ctx: BenchContext, file: string, size: number): Promise<RunResult> {

@@ -24,6 +24,7 @@ test("bench runs end to end on a small file and reports every case", async () =>
   const names = doc.cases.map((c: { case: string }) => c.case);
   expect(names).toEqual([
     "raw",
+    "raw-sealed",
     "parley-unsealed",
     "parley-unsealed-sha256",
     "parley",
