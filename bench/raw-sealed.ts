@@ -10,7 +10,7 @@
  * Receiver: every socket read fed to a RecordOpener that releases it once opened (as Parley's
  * Connection does), the receive low-water mark set to the rest of the record begun
  * (ReceiveLowWater, as Parley's Connection does), each record opened, its file bytes hashed and
- * written with fs.writeSync. Both sides print their digest; the bench compares them.
+ * written with fs.writeSync at their position, split as FileReceiver splits them (writePieceBytes). Both sides print their digest; the bench compares them.
  *
  *   bun bench/raw-sealed.ts receive <out-file>     prints "PORT <n>", then "DONE <bytes> <xxh3>"
  *   bun bench/raw-sealed.ts send <port> <in-file>  prints "SENT <bytes> <xxh3>"
@@ -22,6 +22,7 @@ import { ReceiveLowWater } from "../src/net/receive-low-water.ts";
 import { setReceiveLowWater } from "../src/net/tcp-options.ts";
 import { DATA_HEADER_BYTES, writeDataHeader } from "../src/protocol/index.ts";
 import { createDigest } from "../src/transfer/checksum.ts";
+import { writePieceBytes } from "../src/transfer/file-receiver.ts";
 
 /** A fixed key (both ends): the ceiling measures the work, not the key exchange. */
 const KEY = new Uint8Array(32).fill(7);
@@ -48,7 +49,12 @@ if (mode === "receive" && a) {
       const frame = parts[0] as Uint8Array;
       const payload = frame.subarray(HEADER);
       digest.update(payload);
-      for (let at = 0; at < payload.length; ) at += writeSync(fd, payload, at, payload.length - at);
+      // Written as FileReceiver writes: at its position, no write starting on a 256 KiB boundary
+      // with more than a page (writePieceBytes: whole aligned 256 KiB writes cost the page
+      // cache several times more here).
+      for (let at = 0; at < payload.length; ) {
+        at += writeSync(fd, payload, at, writePieceBytes(bytes + at, payload.length - at), bytes + at);
+      }
       bytes += payload.length;
     }
     lowWater.expect(opener.bytesAwaited);
