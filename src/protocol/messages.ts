@@ -252,9 +252,7 @@ export function encodeMessage(message: Message): Uint8Array {
     }
     case "u64": {
       if (misfit({ type: "uint", min: 0, max: U64 }, value)) refuse(message.kind, "counter out of range");
-      const body = new Uint8Array(COUNTER_BODY_BYTES);
-      new DataView(body.buffer).setBigUint64(0, BigInt(value as number));
-      return encodeFrame(schema.type, body);
+      return encodeFrame(schema.type, u64Bytes(value as number));
     }
     case "bytes": {
       const bytes = value as Uint8Array;
@@ -344,9 +342,28 @@ function parseJson(payload: Uint8Array, what: string): JsonObject {
   return value as JsonObject;
 }
 
+/** A counter (0 to 2^53 - 1) as a u64 big-endian, written as two u32 halves: no DataView, no BigInt per ACK. */
+function u64Bytes(value: number): Uint8Array {
+  const body = new Uint8Array(COUNTER_BODY_BYTES);
+  const high = Math.floor(value / 2 ** 32);
+  const low = value >>> 0; // ToUint32: the value modulo 2^32
+  body[0] = high >>> 24;
+  body[1] = high >>> 16;
+  body[2] = high >>> 8;
+  body[3] = high;
+  body[4] = low >>> 24;
+  body[5] = low >>> 16;
+  body[6] = low >>> 8;
+  body[7] = low;
+  return body;
+}
+
+/** A u64 big-endian counter (an ACK's), read as two u32 halves: no DataView, no BigInt per ACK. */
 function readU64(p: Uint8Array): number {
   if (p.length !== COUNTER_BODY_BYTES) bad(`counter must be ${COUNTER_BODY_BYTES} bytes`);
-  const value = new DataView(p.buffer, p.byteOffset, p.byteLength).getBigUint64(0);
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) bad("counter exceeds 2^53 - 1");
-  return Number(value);
+  const high = (((p[0] as number) << 24) | ((p[1] as number) << 16) | ((p[2] as number) << 8) | (p[3] as number)) >>> 0;
+  const low = (((p[4] as number) << 24) | ((p[5] as number) << 16) | ((p[6] as number) << 8) | (p[7] as number)) >>> 0;
+  // 2^53 - 1 is 0x001fffff_ffffffff: any high half above 0x1fffff is beyond it.
+  if (high > 0x1fffff) bad("counter exceeds 2^53 - 1");
+  return high * 2 ** 32 + low;
 }

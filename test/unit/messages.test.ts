@@ -117,6 +117,7 @@ describe("round trip encodeMessage -> FrameDecoder -> parseMessage", () => {
     ["cancel", { kind: "cancel", id: 7, code: "E_CANCELLED" }],
     ["ack 0", { kind: "ack", bytes: 0 }],
     ["ack above 2^32", { kind: "ack", bytes: 2 ** 32 + 5 }],
+    ["ack whose low half has its top bit set", { kind: "ack", bytes: 3 * 2 ** 32 + 0x80000001 }],
     ["ack 2^53-1", { kind: "ack", bytes: Number.MAX_SAFE_INTEGER }],
     ["ping", { kind: "ping", token: hex("0102030405060708") }],
     ["pong", { kind: "pong", token: hex("ffeeddccbbaa9988") }],
@@ -155,6 +156,11 @@ describe("golden bytes", () => {
   test.each([
     ["ack 2^32", { kind: "ack", bytes: 2 ** 32 } as Message, "00000009 0a 0000000100000000"],
     ["ack 2^53-1", { kind: "ack", bytes: Number.MAX_SAFE_INTEGER } as Message, "00000009 0a 001fffffffffffff"],
+    [
+      "ack 0x12_89abcdef",
+      { kind: "ack", bytes: 0x12 * 2 ** 32 + 0x89abcdef } as Message,
+      "00000009 0a 0000001289abcdef",
+    ],
     ["ping", { kind: "ping", token: hex("0102030405060708") } as Message, "00000009 0b 0102030405060708"],
     ["pong", { kind: "pong", token: hex("0102030405060708") } as Message, "00000009 0c 0102030405060708"],
     ["chat hi", { kind: "chat", text: "hi" } as Message, "00000003 02 6869"],
