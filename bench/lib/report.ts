@@ -33,6 +33,8 @@ export interface CaseSummary {
   /** Medians per side; peak RSS is the largest of any run. */
   readonly sides: Record<Side, SideSummary>;
   vsRaw?: number;
+  /** Against the encrypted ceiling (raw-sealed: the raw pump plus Parley's per-byte work). */
+  vsSealed?: number;
   vsSocat?: number;
   vsUnsealed?: number;
   vsScp?: number;
@@ -125,9 +127,10 @@ export function summarise(names: readonly string[], results: readonly RunResult[
     };
   });
   const base = (name: string) => summary.find((s) => s.case === name)?.mibps.median;
-  const [raw, socat, unsealed, scp] = ["raw", "socat", "parley-unsealed", "scp"].map(base);
+  const [raw, sealed, socat, unsealed, scp] = ["raw", "raw-sealed", "socat", "parley-unsealed", "scp"].map(base);
   for (const s of summary) {
     s.vsRaw = raw && s.mibps.median / raw;
+    s.vsSealed = sealed && s.mibps.median / sealed;
     s.vsSocat = socat && s.mibps.median / socat;
     s.vsUnsealed = unsealed && s.mibps.median / unsealed;
     s.vsScp = scp && s.mibps.median / scp;
@@ -176,13 +179,24 @@ function chatSplitTable(cases: readonly CaseSummary[]): string {
 /** Two tables: speed and chat; then churn per side ("r/s": receiver/sender). */
 export function formatTables(cases: readonly CaseSummary[]): string {
   const speed = [
-    ["case", "MiB/s median (min-max)", "x raw", "x socat", "x unsealed", "x scp", "chat p50/p99/max ms", "lost"],
+    [
+      "case",
+      "MiB/s median (min-max)",
+      "x raw",
+      "x raw-sealed",
+      "x socat",
+      "x unsealed",
+      "x scp",
+      "chat p50/p99/max ms",
+      "lost",
+    ],
   ];
   for (const s of cases) {
     speed.push([
       s.case,
       `${f(s.mibps.median)} (${f(s.mibps.min)}-${f(s.mibps.max)})`,
       f(s.vsRaw, 2),
+      f(s.vsSealed, 2),
       f(s.vsSocat, 2),
       f(s.vsUnsealed, 2),
       f(s.vsScp, 2),
