@@ -69,6 +69,16 @@ export const CHAT_SLOW_WRITE_MS = 0.3;
  * a relay the window's own minimum (RELAY_MIN_WINDOW_BYTES) stands instead.
  */
 export const CHAT_WINDOW_BYTES = 2 * CHUNK_BYTES;
+/**
+ * ...and while the peer's DATA comes to us too (both ways at once: some in the last
+ * BOTH_WAYS_MS), one record: each side's loop then also sends its own file, so each record of
+ * the peer's ahead of a line waits behind our own turns as well. One way a record would cost
+ * the sender a third of its throughput (it waits for each ACK); both ways the other direction's
+ * work fills that wait.
+ */
+export const BOTH_WAYS_CHAT_WINDOW_BYTES = CHUNK_BYTES;
+/** DATA from the peer this recently means both directions are sending (BOTH_WAYS_CHAT_WINDOW_BYTES). */
+export const BOTH_WAYS_MS = 100;
 /** How long after our last chat line the chat limits (CHAT_WINDOW_BYTES, CHAT_TURN_DATA_BYTES, CHAT_SLOW_WRITE_MS) hold. */
 export const CHAT_ACTIVE_MS = 2_000;
 /**

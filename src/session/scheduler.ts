@@ -4,7 +4,7 @@
  * pulled from the outgoing transfers, only while fewer than the send window (send-window.ts)
  * are un-ACKed, the rate limit allows, and the connection has nothing queued. So a chat line
  * never waits behind more than about one window of file bytes (on a short path, while we are
- * chatting, CHAT_WINDOW_BYTES), and memory stays flat. DATA
+ * chatting, CHAT_WINDOW_BYTES; both ways at once BOTH_WAYS_CHAT_WINDOW_BYTES), and memory stays flat. DATA
  * in one turn of the event loop stops at PUMP_SLICE_MS or TURN_DATA_BYTES (CHAT_TURN_DATA_BYTES
  * while we chat), whichever comes first (however many ACKs the turn brought); the turn's continuation (setImmediate) goes on,
  * after the input, timers and socket reads that were waiting.
@@ -20,6 +20,8 @@ import { chatTrace } from "./chat-trace.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import {
   ACK_EVERY_BYTES,
+  BOTH_WAYS_CHAT_WINDOW_BYTES,
+  BOTH_WAYS_MS,
   CHAT_ACTIVE_MS,
   CHAT_TURN_DATA_BYTES,
   CHAT_WINDOW_BYTES,
@@ -86,6 +88,8 @@ export class Scheduler {
   private chatSentAt = Number.NEGATIVE_INFINITY;
   /** DATA un-ACKed allowed while we chat on a short path (unackedAllowed). */
   private readonly chatWindowBytes: number;
+  /** ...and while the peer's DATA comes too (not through a relay: its window's minimum stands). */
+  private readonly bothWaysChatWindowBytes: number;
 
   /**
    * @param options.peerAcksEarly - the peer ACKs early (HELLO "early-acks"): our window may start young
@@ -108,6 +112,7 @@ export class Scheduler {
     });
     this.ackEvery = options.relayed && options.peerRelayWindow ? RELAY_ACK_EVERY_BYTES : ACK_EVERY_BYTES;
     this.chatWindowBytes = options.relayed ? RELAY_MIN_WINDOW_BYTES : CHAT_WINDOW_BYTES;
+    this.bothWaysChatWindowBytes = options.relayed ? RELAY_MIN_WINDOW_BYTES : BOTH_WAYS_CHAT_WINDOW_BYTES;
     if (rate) this.limiter = new RateLimiter(rate.bytesPerSecond, rate.chunkBytes, clock.now());
   }
 
@@ -271,7 +276,8 @@ export class Scheduler {
 
   /**
    * DATA bytes that may be un-ACKed now: the send window, held to CHAT_WINDOW_BYTES on a short
-   * path while we are chatting (through a relay to RELAY_MIN_WINDOW_BYTES, its window's minimum:
+   * path while we are chatting (BOTH_WAYS_CHAT_WINDOW_BYTES while the peer's DATA comes too;
+   * through a relay to RELAY_MIN_WINDOW_BYTES, its window's minimum:
    * less and the relay's ACK cadence would drain the pipe every round). A line waits behind everything un-ACKed (in the kernel's
    * buffers and the peer's turn); through the CLI at full speed the slowest lines waited
    * behind the peer handling up to a window's records. A long path keeps its window (a
@@ -281,7 +287,8 @@ export class Scheduler {
   private unackedAllowed(): number {
     const window = this.window.bytes;
     if (!this.window.shortPath || !this.chatting()) return window;
-    return Math.min(window, this.chatWindowBytes);
+    const bothWays = this.clock.now() - this.lastReceivedAt < BOTH_WAYS_MS;
+    return Math.min(window, bothWays ? this.bothWaysChatWindowBytes : this.chatWindowBytes);
   }
 
   /** True when this turn has written its share of DATA (the continuation is scheduled then). */

@@ -7,6 +7,8 @@ import { expect, test } from "bun:test";
 import type { Connection, ConnectionEvents } from "../../src/net/index.ts";
 import { DATA_HEADER_BYTES } from "../../src/protocol/index.ts";
 import {
+  BOTH_WAYS_CHAT_WINDOW_BYTES,
+  BOTH_WAYS_MS,
   CHAT_ACTIVE_MS,
   CHAT_WINDOW_BYTES,
   RELAY_MIN_WINDOW_BYTES,
@@ -188,7 +190,7 @@ test("after an idle second on a long path the next frame is sized by the young w
  */
 function shortPathFlow(options?: ConstructorParameters<typeof Scheduler>[4]): {
   scheduler: Scheduler;
-  flow: (ms: number) => void;
+  flow: (ms: number, peerSends?: boolean) => void;
 } {
   const clock = new ManualClock();
   const conn = new SlowWriteConnection(clock, 0);
@@ -208,9 +210,11 @@ function shortPathFlow(options?: ConstructorParameters<typeof Scheduler>[4]): {
     undefined,
     options,
   );
-  const flow = (ms: number) => {
+  /** `peerSends`: the peer's DATA comes too, 64 KiB each step (both ways at once). */
+  const flow = (ms: number, peerSends = false) => {
     for (let t = 0; t < ms; t += 0.25) {
       clock.advance(0.25);
+      if (peerSends) scheduler.received(64 * 1024);
       scheduler.acked(sent);
       for (let turn = 0; turn < 8; turn++) clock.advance(0); // the turns' continuations
     }
@@ -234,6 +238,30 @@ test("while we chat, a short path's DATA un-ACKed is held to CHAT_WINDOW_BYTES; 
   flow(2); // CHAT_ACTIVE_MS since the line
   expect(scheduler.windowBytes).toBe(WINDOW_BYTES);
   expect(scheduler.unackedBytes).toBe(WINDOW_BYTES);
+});
+
+test("while we chat and the peer's DATA comes too, a short path's DATA un-ACKed is held to one record; the peer's DATA gone, CHAT_WINDOW_BYTES again", () => {
+  const { scheduler, flow } = shortPathFlow();
+  flow(50, true);
+  expect(scheduler.unackedBytes).toBe(WINDOW_BYTES); // no chat: the whole window, both ways too
+
+  scheduler.send({ kind: "chat", text: "hi" });
+  flow(1, true);
+  expect(BOTH_WAYS_CHAT_WINDOW_BYTES).toBe(PAYLOAD);
+  expect(scheduler.unackedBytes).toBe(BOTH_WAYS_CHAT_WINDOW_BYTES);
+  flow(20, true);
+  expect(scheduler.unackedBytes).toBe(BOTH_WAYS_CHAT_WINDOW_BYTES);
+
+  flow(BOTH_WAYS_MS + 1); // the peer's file is done: one way again, still chatting
+  expect(scheduler.unackedBytes).toBe(CHAT_WINDOW_BYTES);
+});
+
+test("through a relay, both ways, DATA un-ACKed while we chat is still RELAY_MIN_WINDOW_BYTES", () => {
+  const { scheduler, flow } = shortPathFlow({ relayed: true, peerRelayWindow: true, peerAcksEarly: true });
+  flow(50, true);
+  scheduler.send({ kind: "chat", text: "hi" });
+  flow(1, true);
+  expect(scheduler.unackedBytes).toBe(RELAY_MIN_WINDOW_BYTES);
 });
 
 test("through a relay a short path's window is RELAY_WINDOW_BYTES; while we chat DATA un-ACKed is held to RELAY_MIN_WINDOW_BYTES", () => {
