@@ -37,7 +37,13 @@ const WORDS: Readonly<Record<string, Words>> = {
   E_UNSUPPORTED_CHECKSUM: ({ detail }) => `unsupported checksum${detail ? ` ${detail}` : ""}`,
   E_NO_SPACE: ({ peerRole, info }) =>
     `not enough space at the ${peerRole}${info.size === null ? "" : `: ${count(info.size, "byte")} offered`}`,
-  E_WRITE: ({ peerRole, detail }) => `the ${peerRole} could not write the file${errnoWords(detail)}`,
+  E_WRITE: ({ peerRole, detail, info }) =>
+    `the ${peerRole} could not write the file${errnoWords(detail)}${
+      // A full disk at the receiver keeps what arrived (not a stream's): room, then the same file.
+      peerRole === "receiver" && info.size !== null && (detail === "ENOSPC" || detail === "EDQUOT")
+        ? "; once it has room, sending it again resumes it"
+        : ""
+    }`,
   E_READ: ({ peerRole, detail }) => `the ${peerRole} could not read the file${errnoWords(detail)}`,
   E_UNREADABLE: ({ peerRole, detail }) => `the ${peerRole} could not read the file${errnoWords(detail)}`,
   E_NOT_FOUND: ({ peerRole }) => `the ${peerRole}'s file is gone`,

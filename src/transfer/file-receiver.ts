@@ -327,9 +327,17 @@ export class FileReceiver implements ResumableSink {
 
   private writeError(err: unknown): TransferError {
     // A file's `.part` stays for a resume; a stream's is removed (abort): say so, or the user
-    // looks for a `.part` that is not there, or waits for a resume that cannot come.
-    const removed = this.size === null ? "; a stream cannot resume, so what arrived was removed" : "";
-    return new TransferError("E_WRITE", `cannot write ${this.name}: ${osReason(err)}${removed}`, { cause: err });
+    // looks for a `.part` that is not there, or waits for a resume that cannot come. A full
+    // disk is the one cause whose cure is plain: room, then the same file again.
+    const code = (err as { code?: string }).code;
+    const full = code === "ENOSPC" || code === "EDQUOT";
+    const after =
+      this.size === null
+        ? "; a stream cannot resume, so what arrived was removed"
+        : full && this.received > 0
+          ? `; what arrived is kept in ${this.name}${PART_SUFFIX}: once there is room, the sender sending it again resumes it`
+          : "";
+    return new TransferError("E_WRITE", `cannot write ${this.name}: ${osReason(err)}${after}`, { cause: err });
   }
 
   /** The name this file is meant to get (a later variant if that is taken at the end). */

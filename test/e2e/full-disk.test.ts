@@ -1,0 +1,88 @@
+/**
+ * A download folder that fills up while a file arrives (real processes, a small tmpfs as
+ * root): both sides say that what arrived is kept and that sending the file again once there is
+ * room resumes it, and it does, on that same nearly full file system (the resend needs only the
+ * rest). Before, neither line said so, and the resend was declined: the space check counted the
+ * whole file, not what the kept `.part` still lacked.
+ */
+
+import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cleanup, randomFile, startCli } from "./helpers.ts";
+
+afterEach(cleanup);
+
+const MIB = 1024 * 1024;
+/** A 6 MiB tmpfs as root, else undefined (the test says it skipped). */
+let small: { path: string; release: () => void } | undefined;
+
+beforeAll(() => {
+  // Not makeTempDir: cleanup() removes those after each test, and a mount point cannot go.
+  const path = mkdtempSync(join(tmpdir(), "parley-full-disk-"));
+  const remove = () => rmSync(path, { recursive: true, force: true });
+  const mounted =
+    process.getuid?.() === 0
+      ? Bun.spawnSync(["mount", "-t", "tmpfs", "-o", `size=${6 * MIB}`, "tmpfs", path], { stderr: "pipe" })
+      : undefined;
+  if (mounted?.exitCode !== 0) {
+    remove();
+    if (process.env.PARLEY_REQUIRE_WORMHOLE === "1") throw new Error("cannot mount a tmpfs for the full-disk test");
+    console.warn("\n*** SKIPPED: full disk (test/e2e/full-disk.test.ts): needs root to mount a small tmpfs ***\n");
+    return;
+  }
+  small = {
+    path,
+    release: () => {
+      Bun.spawnSync(["umount", path]);
+      remove();
+    },
+  };
+});
+
+afterAll(() => small?.release());
+
+/** `parley receive --dir DIR` once it listens, and its code. */
+async function receiverIn(dir: string) {
+  const receiver = startCli("receiver", ["receive", "--dir", dir, "--no-progress"]);
+  const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+  return { receiver, code: match[1] as string };
+}
+
+test("a disk that fills up mid-file: both sides say sending again resumes it, and it does once there is room", async () => {
+  if (!small) return;
+  const dir = small.path;
+  const src = randomFile("photo.raw", 4 * MIB);
+  const part = join(dir, "photo.raw.part");
+  const first = await receiverIn(dir);
+  const sender = startCli("sender", ["send", src.path, "--to", first.code, "--limit-rate", "1M", "--no-progress"]);
+  for (let i = 0; i < 1000 && !(existsSync(part) && statSync(part).size >= MIB); i++) await Bun.sleep(10);
+  // Another program takes the rest of the disk (tmpfs stops it at the size: a short file).
+  const filler = join(dir, "filler");
+  try {
+    writeFileSync(filler, new Uint8Array(6 * MIB));
+  } catch {
+    // ENOSPC: what was written stays, the disk is full.
+  }
+  expect(await sender.exitCode(), sender.describe()).toBe(3);
+  expect(await first.receiver.exitCode(), first.receiver.describe()).toBe(3);
+  expect(first.receiver.linesMatching(/^Receiving #1 photo\.raw failed/), first.receiver.describe()).toEqual([
+    "Receiving #1 photo.raw failed: cannot write photo.raw: no space left on device; what arrived is kept in photo.raw.part: once there is room, the sender sending it again resumes it.",
+  ]);
+  expect(sender.linesMatching(/^Sending #1 photo\.raw failed/), sender.describe()).toEqual([
+    "Sending #1 photo.raw failed: the peer cancelled it: the receiver could not write the file (no space left on device); once it has room, sending it again resumes it.",
+  ]);
+  const kept = statSync(part).size;
+  expect(kept).toBeGreaterThan(0);
+  // Room for the rest, not for the whole file: 1.5 MiB taken leaves 4.5 MiB less the .part free,
+  // half a MiB more than the rest needs and (the .part holding at least 1 MiB) less than 4 MiB.
+  rmSync(filler);
+  writeFileSync(filler, new Uint8Array(1.5 * MIB));
+  const second = await receiverIn(dir);
+  const resend = startCli("sender", ["send", src.path, "--to", second.code, "--no-progress"]);
+  expect(await resend.exitCode(), resend.describe() + second.receiver.describe()).toBe(0);
+  expect(await second.receiver.exitCode()).toBe(0);
+  expect(second.receiver.linesMatching(/^Resumed photo\.raw: /)).toHaveLength(1);
+  expect(readFileSync(join(dir, "photo.raw")).equals(src.bytes)).toBe(true);
+}, 40_000);
