@@ -76,9 +76,12 @@ export function listen(hostname: string, port: number, onAccept: (conn: SocketCo
           ? "permission denied (ports below 1024 need privileges)"
           : code === "EADDRNOTAVAIL"
             ? "no such address on this machine"
-            : err instanceof Error
-              ? err.message
-              : String(err);
+            : code === undefined
+              ? // What Bun says of a host name that does not resolve too, without a code.
+                "no such address on this machine (or a host name that does not resolve)"
+              : err instanceof Error
+                ? err.message
+                : String(err);
     throw new NetError("E_LISTEN", `cannot listen on ${formatAddress(hostname, port)}: ${reason}`, { cause: err });
   }
   return {
@@ -120,7 +123,15 @@ export async function dial(hostname: string, port: number, timeoutMs = DIAL_TIME
     const code = (err as { code?: string }).code;
     if (code === "ECONNREFUSED")
       throw new NetError("E_CONNECT_REFUSED", `connection refused by ${where}`, { cause: err });
-    const reason = err instanceof Error ? err.message : String(err);
+    // getaddrinfo's codes, in words ("getaddrinfo ENOTFOUND host" says nothing to most people).
+    const reason =
+      code === "ENOTFOUND"
+        ? "no such host (the name does not resolve)"
+        : code === "EAI_AGAIN"
+          ? "the host name could not be resolved now (no answer from DNS)"
+          : err instanceof Error
+            ? err.message
+            : String(err);
     throw new NetError("E_CONNECT", `cannot connect to ${where}: ${reason}`, { cause: err });
   } finally {
     clearTimeout(timer);

@@ -135,3 +135,22 @@ test("a mailbox code given to a command without a mailbox: exit 1, the line says
     `parley: "7-purple-sausage" is not a valid code (port-word-word, as the peer's Parley shows it); a mailbox code like this one needs the peer's mailbox: --relay, or --relay-url URL`,
   );
 }, 30_000);
+
+test("a host name that does not resolve is said in words, dialing (exit 2) and listening (exit 2)", async () => {
+  // .invalid never resolves (RFC 2606); offline, the resolver's "no answer" is worded too.
+  const file = join(makeTempDir(), "a.txt");
+  writeFileSync(file, "a");
+  const sender = startCli("sender", ["send", file, "--to", "nosuch.invalid:40123-arena-surface", "--no-progress"]);
+  expect(await sender.exitCode(), sender.describe()).toBe(2);
+  expect(sender.linesMatching(/^Error: /), sender.describe()).toEqual([
+    expect.stringMatching(
+      /^Error: Could not connect to nosuch\.invalid:40123: (no such host \(the name does not resolve\)|the host name could not be resolved now \(no answer from DNS\))\.$/,
+    ),
+  ]);
+  const receiver = startCli("receiver", ["receive", "--host", "nosuch.invalid"]);
+  expect(await receiver.exitCode(), receiver.describe()).toBe(2);
+  expect(receiver.stdout + receiver.stderr).toContain(
+    "cannot listen on nosuch.invalid:0: no such address on this machine (or a host name that does not resolve)",
+  );
+  expect(receiver.stdout + receiver.stderr + sender.stdout).not.toMatch(/getaddrinfo|ENOTFOUND|Failed to listen/);
+}, 30_000);
