@@ -40,6 +40,8 @@ export interface CliIo {
   readonly writeLineNow?: (line: string) => void;
   /** True when standard output was closed at start (`>&-`; stream-output.ts). Absent: open. */
   readonly stdoutClosed?: () => boolean;
+  /** Why standard input cannot be sent as `-` (closed at start, a folder; stream-output.ts). Absent: none. */
+  readonly stdinProblem?: () => string | undefined;
   /** Calls `handler` on SIGINT, SIGTERM and SIGHUP until the returned function is called. */
   onSignal(handler: (signal: Signal) => void): () => void;
 }
@@ -63,6 +65,7 @@ export function processIo(): CliIo {
     writeLineNow,
     // Loaded when asked (receive --stdout): node:fs is not for the chat's start-up.
     stdoutClosed: () => (require("./stream-output.ts") as typeof import("./stream-output.ts")).stdoutIsClosed(),
+    stdinProblem: () => (require("./stream-output.ts") as typeof import("./stream-output.ts")).stdinProblem(),
     onSignal: (handler) => {
       const onInt = (): void => handler("SIGINT");
       const onTerm = (): void => handler("SIGTERM");

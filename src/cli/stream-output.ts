@@ -12,6 +12,7 @@
  * A closed stdout (`>&-`) is not an output: the runtime (Bun, and Node under the `parley` bin)
  * puts /dev/null there, opened read-write, before our code runs. stdoutIsClosed() tells it from
  * a chosen `> /dev/null` (a shell opens that write-only), so the file is not thrown away unsaid.
+ * The same holds for `parley send -` with standard input closed (`<&-`): stdinProblem().
  */
 
 import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from "node:fs";
@@ -51,12 +52,32 @@ const O_ACCMODE = 0o3;
  * /proc/self/fdinfo/1); elsewhere false.
  */
 export function stdoutIsClosed(): boolean {
+  return closedAtStart(1);
+}
+
+/** The runtime's stand-in for descriptor `fd` closed at start (see stdoutIsClosed). */
+function closedAtStart(fd: number): boolean {
   try {
-    const out = fstatSync(1);
-    if (!out.isCharacterDevice() || out.rdev !== statSync("/dev/null").rdev) return false;
-    const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync("/proc/self/fdinfo/1", "utf8"));
+    const stat = fstatSync(fd);
+    if (!stat.isCharacterDevice() || stat.rdev !== statSync("/dev/null").rdev) return false;
+    const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"));
     return flags !== null && (Number.parseInt(flags[1] as string, 8) & O_ACCMODE) === constants.O_RDWR;
   } catch {
     return false; // no /proc: as if open
   }
+}
+
+/**
+ * Why standard input cannot be sent as `-` ("- (standard input) " goes in front), or undefined: closed at start (`<&-`: the runtime's
+ * /dev/null would send an empty file nobody asked for; a shell's `< /dev/null` is read-only and
+ * allowed), or a directory (`< dir`: reading it fails).
+ */
+export function stdinProblem(): string | undefined {
+  if (closedAtStart(0)) return "is closed (<&-): there is nothing to send (for an empty file: < /dev/null)";
+  try {
+    if (fstatSync(0).isDirectory()) return "is a folder: send the folder by its path instead";
+  } catch {
+    // Not to be looked at here: reading it says what is wrong.
+  }
+  return undefined;
 }

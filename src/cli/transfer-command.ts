@@ -196,6 +196,8 @@ export async function runSend(options: SendOptions, io: CliIo): Promise<number> 
     if ("problem" in target) throw new UsageError(target.problem);
   }
   if (options.text !== undefined) return runSendText(options, options.text, reporter, io);
+  const stdinProblem = options.paths.includes("-") ? io.stdinProblem?.() : undefined;
+  if (stdinProblem) throw new UsageError(`- (standard input) ${stdinProblem}`);
   // A big folder's walk is synchronous and can take seconds: a signal meanwhile is caught (not
   // the default end without a word), said once the walk is over, and nothing is contacted.
   // Caught until the run's own handler takes over (it stays subscribed to the end of the run);
