@@ -329,8 +329,7 @@ export class FileReceiver implements ResumableSink {
     // A file's `.part` stays for a resume; a stream's is removed (abort): say so, or the user
     // looks for a `.part` that is not there, or waits for a resume that cannot come. A full
     // disk is the one cause whose cure is plain: room, then the same file again.
-    const code = (err as { code?: string }).code;
-    const full = code === "ENOSPC" || code === "EDQUOT";
+    const full = ["ENOSPC", "EDQUOT"].includes((err as { code?: string }).code ?? "");
     const after =
       this.size === null
         ? "; a stream cannot resume, so what arrived was removed"
