@@ -30,8 +30,8 @@
  * below it and a little after it (our ACKs come once the peer read the bytes), so a long path's
  * congestion window keeps room for a chat segment (a 512 KiB start handed TCP 5 round trips of
  * data at once: lines waited 200-290 ms on a 40 ms path). On a long path that growth goes on
- * past SHORT_MIN_BYTES and the floor (the start-up) until the rate stops growing or the round
- * trips show a queue, then the rule above. Otherwise below the
+ * past SHORT_MIN_BYTES and the floor (the start-up: start-up.ts) until the rate stops growing,
+ * then the rule above. Otherwise below the
  * floor the window grows by at most START_GAIN a round trip (a round ends with the ACK of what
  * was in flight when it began): a cold receiver's first round trips (file open, JIT) read as a
  * long path, and going straight to the floor put 1.5 MiB ahead of the first lines (15-28 ms).
@@ -283,7 +283,7 @@ export class SendWindow {
     }
     if (ackedTotal >= this.roundEnd) this.startRound();
     this.sampleRate(ackedTotal, now);
-    this.startUp.acked(ackedTotal, this.sentTotal, this.rates[0]?.bytesPerMs ?? 0, this.minRttMs, this.longPath);
+    this.startUp.acked(ackedTotal, this.sentTotal, this.rates[0]?.bytesPerMs ?? 0, this.longPath);
     if (this.young && !this.shortPath) {
       const grown = YOUNG_WINDOW_BYTES + YOUNG_GROWTH * (ackedTotal - this.youngSince);
       this.size = Math.min(this.startBytes, Math.round(grown));

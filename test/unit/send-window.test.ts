@@ -147,14 +147,17 @@ describe("SendWindow", () => {
     expect(youngFull).toBeLessThanOrEqual(7);
   });
 
-  test("its start-up ends once a round's round trips all stand above the path's (a queue), growing no further", () => {
-    // A path far faster than the window (the rate grows with it, so the rate rule would go on
-    // to the cap), whose round trip goes from 40 to 60 ms after 150 ms: a queue that stays.
-    const rttAt = (now: number) => (now < 150 ? 40 : 60);
-    const steady = simulate(new SendWindow(), 40, 1_000_000, 1_000);
-    expect(Math.max(...steady)).toBe(WINDOW_CAP_BYTES);
-    const queued = simulate(new SendWindow(), 40, 1_000_000, 1_000, { rttAt });
-    expect(Math.max(...queued)).toBeLessThan(WINDOW_CAP_BYTES / 2);
+  test("a stall in its first rounds (round trips 25 ms late for a round) does not end its start-up", () => {
+    // A loaded host's receiver, cold, answered a round late in its first rounds; a start-up that
+    // ended on a round of late round trips (a queue, as HyStart reads it) left the window to the
+    // rate rule at ~1 MB: 0.82-0.84x socat on the bench's path. The bound falls back to 2 x the
+    // rate while the round trips stand high, and the growth goes on after.
+    const rttAt = (now: number) => (now >= 100 && now < 150 ? 65 : 40);
+    const rounds = simulate(new SendWindow(), 40, 100_000, 1_200, { rttAt });
+    // 7 round trips to the path's 4 MB (5 without the stall); ended at the stall, 13.
+    const full = rounds.findIndex((bytes) => bytes >= 4_000_000);
+    expect(full).toBeGreaterThan(0);
+    expect(full).toBeLessThanOrEqual(8);
   });
 
   test("its start-up does not grow a window of which less than half is in use (a sender short of data or CPU)", () => {
