@@ -5,6 +5,7 @@
  * process only through `io`, so tests run commands in-process (main.ts passes the real one).
  */
 
+import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import { CHAT_OPTIONS, CHAT_USAGE, type ChatOptions, chatHelp, parseChatArgs } from "./args.ts";
 import type * as CommandArgs from "./command-args.ts";
 import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
@@ -138,7 +139,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   let args: readonly string[] = rest;
   if (!command) {
     if (first !== undefined && !first.startsWith("-")) {
-      io.stderr.write(`parley: unknown command "${first}" (parley --help lists the commands)\n`);
+      io.stderr.write(`parley: unknown command "${sanitizeForTerminal(first)}" (parley --help lists the commands)\n`);
       return EXIT_USAGE;
     }
     // No command word: the chat, as `bun run chat [options]` always was.
@@ -155,7 +156,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return await command.run(args, io);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    io.stderr.write(`parley: ${err.message}\n${command.usage}   (parley ${command.name} --help lists the options)\n`);
+    // The message quotes what was typed (a path, a code): escape sequences in it are shown, not
+    // run, as everything else Parley prints, and it stays one line.
+    io.stderr.write(
+      `parley: ${sanitizeForTerminal(err.message)}\n${command.usage}   (parley ${command.name} --help lists the options)\n`,
+    );
     // A --json reader learns it from its events too (stdout, or stderr under receive --stdout).
     if (command.name !== "chat" && args.includes("--json")) {
       const { jsonLine } = await import("./reporter.ts");

@@ -94,3 +94,16 @@ test.each([["receive"], ["chat"]])(
   },
   20_000,
 );
+
+test("a usage error quoting what was typed shows its escape sequences and line breaks, never runs them", async () => {
+  const typed = "/proc/parley-no-such\x1b[2J\nsecond line";
+  const { code, cli } = await exitOf(["receive", "--dir", typed]);
+  expect(code, cli.stderr).toBe(1);
+  expect(cli.stderr).not.toContain("\x1b");
+  const [first, second] = cli.stderr.split("\n");
+  expect(first).toStartWith("parley: cannot create --dir /proc/parley-no-such^[[2J^Jsecond line: ");
+  expect(second).toStartWith("Usage: parley receive ");
+  const unknown = await exitOf(["\x1b[31mred"]);
+  expect(unknown.code).toBe(1);
+  expect(unknown.cli.stderr).toBe('parley: unknown command "^[[31mred" (parley --help lists the commands)\n');
+}, 20_000);
