@@ -87,6 +87,7 @@ export class MailboxMeet {
       onLetGo: (closed) => void closed.then(this.letGo.resolve, this.letGo.resolve),
       mailboxUrl: config.mailboxUrl,
       nonce: this.io.rendezvous.nonce,
+      features: this.io.rendezvous.helloFeatures,
       noListen: config.noListen,
       ...(config.transitHelper ? { transitHelper: config.transitHelper } : {}),
       ...(code === undefined ? {} : { code }),

@@ -77,6 +77,8 @@ class OneShotRun {
           ...("limitRate" in options && options.limitRate !== undefined ? { limitRate: options.limitRate } : {}),
           ...(options.peerName === undefined ? {} : { name: options.peerName }),
           events: this.sessionEvents(),
+          // A receiver's HELLO says it sends nothing: a peer that only receives too can tell.
+          ...(this.role === "receive" ? { receiveOnly: true } : {}),
           ...this.extra,
         },
       },
@@ -335,6 +337,9 @@ function askFor(
   return answer;
 }
 
+const BOTH_RECEIVING =
+  "the peer is receiving too (parley receive): nothing will come; run parley send on one side (with the code)";
+
 export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<number> {
   const reporter = makeReporter({ json: options.json, progress: options.progress, stdoutTaken: options.stdout }, io);
   if (options.stdout && io.stdoutClosed?.()) {
@@ -369,7 +374,18 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
     if (options.stdout) streamed = true;
     return true;
   };
-  const hooks: RoleHooks = { start() {}, settled() {}, interrupted: () => asker?.endLine() };
+  const hooks: RoleHooks = {
+    start(session) {
+      // Two receivers (the other side meant to run parley send): nothing would ever come, and
+      // both would wait in silence. Both say so and leave.
+      if (!session.peerReceivesOnly) return;
+      reporter.error("E_BOTH_RECEIVING", BOTH_RECEIVING);
+      run.record(EXIT_TRANSFER);
+      session.exit();
+    },
+    settled() {},
+    interrupted: () => asker?.endLine(),
+  };
   const run = new OneShotRun("receive", options, reporter, hooks, io, {
     decideOffer,
     // --stdout: the file's bytes are written to fd 1 itself (writeSync, no copy into a stream's

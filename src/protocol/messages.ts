@@ -303,8 +303,10 @@ export function wireDetail(text: string | undefined): string | undefined {
  * usual cadence), so a sender may start with a window smaller than the usual ACK cadence.
  * "relay-window": on a connection through a relay this side's send window stays at 1 MiB or
  * more once past its young start, so its peer may ACK it every 512 KiB there (session/limits.ts).
+ * "receive-only": this side will send nothing (`parley receive`): a peer that only receives too
+ * knows at once that nothing will come, instead of both waiting in silence.
  */
-export const Feature = { EarlyAcks: "early-acks", RelayWindow: "relay-window" } as const;
+export const Feature = { EarlyAcks: "early-acks", RelayWindow: "relay-window", ReceiveOnly: "receive-only" } as const;
 /** The features this build offers in its HELLO. */
 export const OWN_FEATURES: readonly string[] = [Feature.EarlyAcks, Feature.RelayWindow];
 

@@ -106,6 +106,8 @@ export interface HandshakeOptions {
   readonly allowPortOnly?: boolean;
   /** Listener: asked before a share is tried against our code; false refuses it (guess budget). */
   readonly mayGuess?: () => boolean;
+  /** The features our HELLO offers (default OWN_FEATURES). */
+  readonly features?: readonly string[];
 }
 
 const NOTHING: HandshakeStep = { send: [] };
@@ -146,7 +148,8 @@ export class Handshake {
   start(): HandshakeStep {
     const { role, words } = this.options;
     const mode = role === "listener" ? "listen" : words ? "code" : "port";
-    const hello = encodeMessage(makeHello(this.options.nonce, this.options.name, OWN_FEATURES, mode));
+    const features = this.options.features ?? OWN_FEATURES;
+    const hello = encodeMessage(makeHello(this.options.nonce, this.options.name, features, mode));
     this.ownHelloBody = hello.subarray(HEADER_BYTES);
     return { send: [hello] };
   }

@@ -65,6 +65,8 @@ export interface MailboxRendezvousOptions {
   readonly noListen?: boolean;
   /** Our HELLO nonce (the rendezvous's, so it can tell which side leads). */
   readonly nonce?: string;
+  /** The features our HELLO offers (the rendezvous's; default OWN_FEATURES). */
+  readonly features?: readonly string[];
   /** Join this code; without it, a code is allocated. */
   readonly code?: string;
   readonly name?: string;
@@ -167,7 +169,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Pr
 export async function meetThroughMailbox(options: MailboxRendezvousOptions): Promise<MailboxMeeting> {
   const nonce = options.nonce ?? Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex");
   const joining = options.code !== undefined;
-  const hello = encodeMessage(makeHello(nonce, options.name, OWN_FEATURES, joining ? "code" : "listen"));
+  const features = options.features ?? OWN_FEATURES;
+  const hello = encodeMessage(makeHello(nonce, options.name, features, joining ? "code" : "listen"));
   const versions = {
     app_versions: { parley: { v: PROTOCOL_VERSION, hello: Buffer.from(hello.subarray(HEADER_BYTES)).toString("hex") } },
   };

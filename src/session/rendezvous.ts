@@ -17,7 +17,15 @@
 
 import { type HandshakeRole, loadPake, SecureConnection } from "../crypto/index.ts";
 import { type Connection, hostOfAddress } from "../net/index.ts";
-import { encodeMessage, FrameType, type Hello, ProtocolError, parseMessage } from "../protocol/index.ts";
+import {
+  encodeMessage,
+  Feature,
+  FrameType,
+  type Hello,
+  OWN_FEATURES,
+  ProtocolError,
+  parseMessage,
+} from "../protocol/index.ts";
 import { type Arrival as AdmissionArrival, silentToDrop, spokenToDrop } from "./admission.ts";
 import { displaces, holdsReady, pickCandidate } from "./candidate-choice.ts";
 import { FrameChannel } from "./channel.ts";
@@ -47,6 +55,8 @@ export interface RendezvousEvents {
 
 export interface RendezvousOptions extends Omit<SessionOptions, "peer" | "security"> {
   readonly name?: string;
+  /** This side will send nothing (`parley receive`): its HELLO says so (Feature.ReceiveOnly). */
+  readonly receiveOnly?: boolean;
   readonly rendezvousEvents: RendezvousEvents;
   /** The words of our listener's code (the PAKE password for dialers that give the code). */
   readonly codeWords?: string;
@@ -93,6 +103,11 @@ interface Arrival extends AdmissionArrival {
 export class Rendezvous {
   /** This process's HELLO nonce: 64 random bits as hex. */
   readonly nonce: string;
+
+  /** The features our HELLO offers (a mailbox meeting's HELLO offers the same). */
+  get helloFeatures(): readonly string[] {
+    return this.options.receiveOnly ? [...OWN_FEATURES, Feature.ReceiveOnly] : OWN_FEATURES;
+  }
   private session: Session | undefined;
   private readonly candidates = new Set<Candidate>();
   /** Dials started whose handshake has not finished yet; and those of them with the code. */
@@ -226,6 +241,7 @@ export class Rendezvous {
           ...(this.options.name === undefined ? {} : { name: this.options.name }),
           words: role === "listener" ? (this.options.codeWords ?? "") : (dialerWords ?? ""),
           allowPortOnly: this.options.allowPortOnly === true,
+          features: this.helloFeatures,
           ...(this.options.unsealedForBenchmark ? { unsealedForBenchmark: true } : {}),
           ...(this.options.loadPake ? { loadPake: this.options.loadPake } : {}),
           clock: this.clock,

@@ -468,3 +468,16 @@ test("send - --name takes a file name's length (more than a peer name's 64 chara
     expect(refused.stderr).toStartWith(`parley: ${said}\n`);
   }
 }, 30_000);
+
+test("two receivers (the other side meant to send): both say nothing will come and exit 3, not wait in silence", async () => {
+  const first = startCli("first", ["receive", "--dir", makeTempDir(), "--json"]);
+  const code = await listeningCode(first);
+  const second = startCli("second", ["receive", code, "--dir", makeTempDir(), "--no-progress"]);
+  expect(await second.exitCode(), second.describe()).toBe(3);
+  expect(await first.exitCode(), first.describe()).toBe(3);
+  expect(second.linesMatching(/^Error: /)).toEqual([
+    "Error: the peer is receiving too (parley receive): nothing will come; run parley send on one side (with the code).",
+  ]);
+  const events = first.lines.map((l) => JSON.parse(l) as { type: string; code?: string });
+  expect(events.filter((e) => e.type === "error").map((e) => e.code)).toEqual(["E_BOTH_RECEIVING"]);
+}, 30_000);
