@@ -5,13 +5,14 @@
  */
 
 import { resolve } from "node:path";
+import { receivesOnly } from "../protocol/index.ts";
 import type { OfferDecision, Session, SessionEvents, SessionOptions, TransferInfo } from "../session/index.ts";
 import { StreamReceiver } from "../transfer/index.ts";
-import { Asker, sanitizeForTerminal } from "../ui/index.ts";
+import { Asker } from "../ui/index.ts";
+import { askFor } from "./ask-offers.ts";
 import { codeOnCommandLineNote } from "./codes.ts";
 import type { ReceiveOptions, SendOptions } from "./command-args.ts";
 import { dialTarget, PeerLink, signalExitCode } from "./connect.ts";
-import { count, sizeWords } from "./counts.ts";
 import { prepareDownloadDir } from "./download-dir.ts";
 import { EXIT_INTEGRITY, EXIT_OK, EXIT_TRANSFER, INTEGRITY_CODES } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
@@ -311,32 +312,6 @@ async function runSendText(options: SendOptions, text: string, reporter: Reporte
   return run.run(options.to, io.cwd);
 }
 
-/**
- * --ask: "Accept a.txt (6 bytes)?" for a file; for a folder, whose entries come as offers of
- * their own, "Accept folder photos (2,005 entries, 1.2 GiB)?" once, its answer for them all.
- * An offer cancelled while an earlier question waits for its answer is never asked.
- * @param folderAnswers - this run's answers for folders, by the sender's folder id
- */
-function askFor(
-  asker: Asker,
-  offer: TransferInfo,
-  stillWanted: () => boolean,
-  folderAnswers: Map<number, Promise<boolean>>,
-): Promise<boolean> {
-  const folder = offer.folder;
-  if (!folder) {
-    const size = offer.size === null ? "size unknown" : sizeWords(offer.size);
-    return asker.ask(`Accept ${sanitizeForTerminal(offer.name)} (${size})? [y/N] `, stillWanted);
-  }
-  let answer = folderAnswers.get(folder.group);
-  if (!answer) {
-    const what = `${count(folder.entries, "entry", "entries")}, ${sizeWords(folder.bytes)}`;
-    answer = asker.ask(`Accept folder ${sanitizeForTerminal(folder.root)} (${what})? [y/N] `, stillWanted);
-    folderAnswers.set(folder.group, answer);
-  }
-  return answer;
-}
-
 const BOTH_RECEIVING =
   "the peer is receiving too (parley receive): nothing will come; run parley send on one side (with the code)";
 
@@ -378,7 +353,7 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
     start(session) {
       // Two receivers (the other side meant to run parley send): nothing would ever come, and
       // both would wait in silence. Both say so and leave.
-      if (!session.peerReceivesOnly) return;
+      if (!receivesOnly(session.peer)) return;
       reporter.error("E_BOTH_RECEIVING", BOTH_RECEIVING);
       run.record(EXIT_TRANSFER);
       session.exit();

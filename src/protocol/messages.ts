@@ -310,6 +310,11 @@ export const Feature = { EarlyAcks: "early-acks", RelayWindow: "relay-window", R
 /** The features this build offers in its HELLO. */
 export const OWN_FEATURES: readonly string[] = [Feature.EarlyAcks, Feature.RelayWindow];
 
+/** The peer's HELLO says it will send nothing (`parley receive`: Feature.ReceiveOnly). */
+export function receivesOnly(hello: Hello): boolean {
+  return hello.features.includes(Feature.ReceiveOnly);
+}
+
 /** The HELLO this build sends. */
 export function makeHello(
   nonce: string,

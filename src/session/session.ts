@@ -156,11 +156,6 @@ export class Session {
     return this.options.peer;
   }
 
-  /** The peer said it will send nothing (`parley receive`, HELLO feature "receive-only"). */
-  get peerReceivesOnly(): boolean {
-    return this.options.peer.features.includes(Feature.ReceiveOnly);
-  }
-
   get security(): SessionOptions["security"] {
     return this.options.security;
   }
