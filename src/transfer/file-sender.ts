@@ -16,7 +16,17 @@
  * bottleneck side; see docs/DESIGN-NOTES.md.
  */
 
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  statfsSync,
+  statSync,
+} from "node:fs";
 import { basename, resolve, sep } from "node:path";
 import { DATA_HEADER_BYTES, writeDataHeader } from "../protocol/index.ts";
 import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.ts";
@@ -68,7 +78,27 @@ export function checkReadableFile(path: string): number {
       `${path} says it is empty but is not (a /proc or /sys file?): send it as a stream, \`cat ${path} | parley send - --name NAME\``,
     );
   }
+  // A /sys file says 4096 bytes and holds a line: the size is no promise there either. Such a
+  // file takes no blocks; a file with bytes on a disk does, so only those are asked about.
+  if (stats.size > 0 && stats.blocks === 0 && onKernelFileSystem(path)) {
+    throw new TransferError(
+      "E_NOT_A_FILE",
+      `${path} is a kernel file (/proc, /sys) whose size says nothing of its content: send it as a stream, \`cat ${path} | parley send - --name NAME\``,
+    );
+  }
   return stats.size;
+}
+
+/** statfs(2) f_type of sysfs and procfs (linux/magic.h). */
+const KERNEL_FILE_SYSTEMS: ReadonlySet<number> = new Set([0x62656572, 0x9fa0]);
+
+/** `path` is on sysfs or procfs (false where that cannot be told). */
+function onKernelFileSystem(path: string): boolean {
+  try {
+    return KERNEL_FILE_SYSTEMS.has(Number(statfsSync(path).type));
+  } catch {
+    return false;
+  }
 }
 
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });

@@ -86,3 +86,27 @@ test('an empty name (parley send "", transfer "") is said as such, not as \'no s
   await b.cli.waitForLine(/^<alice> still here$/);
   expect(a.cli.linesMatching(/^Error:/)).toEqual(['Error: an empty name ("") is not a path']);
 }, 30_000);
+
+/** A /sys file (its size says 4096, it holds a line), or undefined where /sys has none of these. */
+function sysFile(): string | undefined {
+  const { existsSync } = require("node:fs") as typeof import("node:fs");
+  return [
+    "/sys/devices/system/cpu/online",
+    "/sys/kernel/uevent_seqnum",
+    "/sys/kernel/mm/transparent_hugepage/enabled",
+  ].find(existsSync);
+}
+
+test("send of a /sys file (size 4096, a line in it) is refused up front with the stream hint: exit 3, nothing contacted", async () => {
+  const path = sysFile();
+  if (!path) {
+    console.warn("\n*** SKIPPED: /sys file test (test/e2e/unsendable-paths.test.ts): no known /sys file here ***\n");
+    return;
+  }
+  // Port 9 (discard): nothing listens; a dial would fail with exit 2, not 3.
+  const cli = new Cli("sender", ["send", path, "--to", "127.0.0.1:9-arena-surface"]);
+  expect(await cli.exitCode(), cli.describe()).toBe(3);
+  expect(cli.linesMatching(/^Error: /), cli.describe()).toEqual([
+    `Error: ${path} is a kernel file (/proc, /sys) whose size says nothing of its content: send it as a stream, \`cat ${path} | parley send - --name NAME\`.`,
+  ]);
+}, 20_000);
