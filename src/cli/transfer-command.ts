@@ -52,6 +52,8 @@ class OneShotRun {
   private link: PeerLink | undefined;
   /** The reason a lost connection gave the transfers it cut: their lines said it already. */
   private lostSaid: string | undefined;
+  /** Received files whose place was opened (accepted): only they keep anything to resume. */
+  private readonly opened = new Set<number>();
 
   constructor(
     private readonly role: Role,
@@ -141,16 +143,22 @@ class OneShotRun {
       chatReceived: (text) => this.reporter.chat(text),
       transferStarted: (info) => {
         if (info.direction === "send") this.reporter.offered(info);
-        else this.reporter.receiving(info);
+        else {
+          this.opened.add(info.id);
+          this.reporter.receiving(info);
+        }
       },
       transferProgressed: (info, bytes) => this.reporter.progressed(info, bytes),
       transferFinished: (done) => {
+        this.opened.delete(done.id);
         this.reporter.done(done);
         if (done.direction === "send" && this.session) this.hooks.settled(this.session);
       },
       transferFailed: (info, reason, code, peer) => {
-        // --stdout keeps nothing of a cut file: no resume to promise.
-        const canResume = this.role === "send" || !(this.options as ReceiveOptions).stdout;
+        // --stdout keeps nothing of a cut file, nor does an offer still waiting for --ask's
+        // answer: no resume to promise.
+        const kept = info.direction === "send" || this.opened.delete(info.id);
+        const canResume = kept && (this.role === "send" || !(this.options as ReceiveOptions).stdout);
         const hint = canResume ? resumeHint(info, code, peer) : "";
         this.reporter.failed(
           info,

@@ -98,3 +98,22 @@ test(
   },
   TEST_MS,
 );
+
+test(
+  "receive --ask interrupted while its question waits: the offer's line promises no resume (nothing was kept)",
+  async () => {
+    const dir = makeTempDir();
+    const receiver = startCli("receiver", ["receive", "--ask", "--no-progress", "--dir", dir]);
+    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+    const src = randomFile("asked.bin", 1024);
+    const sender = startCli("sender", ["send", src.path, "--to", match[1] as string, "--no-progress"]);
+    await receiver.waitForStderr(/Accept asked\.bin \(1\.0 KiB, 1024 bytes\)\? \[y\/N\] /);
+    receiver.kill("SIGINT");
+    expect(await receiver.exitCode(), receiver.describe()).toBe(130);
+    expect(await sender.exitCode(), sender.describe()).toBe(3);
+    const [line] = receiver.linesMatching(/^Receiving #1 asked\.bin failed/);
+    expect(line, receiver.describe()).toBe("Receiving #1 asked.bin failed: cancelled: interrupted.");
+    expect(readdirSync(dir)).toEqual([]);
+  },
+  TEST_MS,
+);
