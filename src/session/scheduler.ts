@@ -84,8 +84,9 @@ export class Scheduler {
   /** Received DATA bytes when the early ACK cadence's stretch began, and when DATA last came. */
   private stretchStart = 0;
   private lastReceivedAt = Number.NEGATIVE_INFINITY;
-  /** When we last sent a chat line (clock ms). */
+  /** When we last sent a chat line, and when the peer's last came (clock ms). */
   private chatSentAt = Number.NEGATIVE_INFINITY;
+  private peerChatAt = Number.NEGATIVE_INFINITY;
   /** DATA un-ACKed allowed while we chat on a short path (unackedAllowed). */
   private readonly chatWindowBytes: number;
   /** ...and while the peer's DATA comes too (not through a relay: its window's minimum stands). */
@@ -253,7 +254,7 @@ export class Scheduler {
       // This turn's share of DATA is out: the continuation goes on next turn. Reads that
       // resolve at once would otherwise starve timers, input and ACK handling.
       if (this.turnSpent()) return;
-      const bulk = this.hooks.nextBulk(this.window.frameBytes(CHUNK_BYTES, this.chatting()));
+      const bulk = this.hooks.nextBulk(this.window.frameBytes(CHUNK_BYTES, this.conversing()));
       if (bulk === undefined) return;
       if (bulk === "again") continue;
       // From the first DATA frame (the path is not known yet); a session without DATA is left alone.
@@ -286,7 +287,7 @@ export class Scheduler {
    */
   private unackedAllowed(): number {
     const window = this.window.bytes;
-    if (!this.window.shortPath || !this.chatting()) return window;
+    if (!this.window.shortPath || !this.conversing()) return window;
     const bothWays = this.clock.now() - this.lastReceivedAt < BOTH_WAYS_MS;
     return Math.min(window, bothWays ? this.bothWaysChatWindowBytes : this.chatWindowBytes);
   }
@@ -294,13 +295,32 @@ export class Scheduler {
   /** True when this turn has written its share of DATA (the continuation is scheduled then). */
   private turnSpent(): boolean {
     if (this.turnBytes === 0) return false;
-    const share = this.chatting() ? CHAT_TURN_DATA_BYTES : TURN_DATA_BYTES;
+    const share = this.conversing() ? CHAT_TURN_DATA_BYTES : TURN_DATA_BYTES;
     return this.turnBytes >= share || this.clock.now() - this.turnStartedAt > PUMP_SLICE_MS;
   }
 
   /** We sent a chat line in the last CHAT_ACTIVE_MS: the next one may come soon. */
   chatting(): boolean {
     return this.clock.now() - this.chatSentAt < CHAT_ACTIVE_MS;
+  }
+
+  /**
+   * The peer sent us a chat line: its next may come soon, and its loop reads it between the
+   * turns our DATA gives it, so our DATA is held as for a line of ours (conversing).
+   */
+  peerChatted(): void {
+    this.peerChatAt = this.clock.now();
+  }
+
+  /**
+   * A line went either way in the last CHAT_ACTIVE_MS: the window, a turn's share and (off a
+   * short path) the frames are held as while we chat. Both ways with only one side typing, the
+   * other's whole window and two-record turns reached the typist's loop: its lines p50/p99/max
+   * 1.52/9.32/55.3 ms, 6.7% over 5, against 1.05/4.31/17.7 (0.5%) with both typing (6 runs each).
+   */
+  private conversing(): boolean {
+    const now = this.clock.now();
+    return now - this.chatSentAt < CHAT_ACTIVE_MS || now - this.peerChatAt < CHAT_ACTIVE_MS;
   }
 
   private write(bulk: BulkFrame): void {

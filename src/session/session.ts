@@ -307,6 +307,7 @@ export class Session {
     const message = parseMessage(frame);
     switch (message.kind) {
       case "chat":
+        this.scheduler.peerChatted();
         if (!chatTrace) return this.options.events.chatReceived(message.text);
         chatTrace.chatDecoded(message.text);
         this.options.events.chatReceived(message.text);

@@ -256,6 +256,20 @@ test("while we chat and the peer's DATA comes too, a short path's DATA un-ACKed 
   expect(scheduler.unackedBytes).toBe(CHAT_WINDOW_BYTES);
 });
 
+test("a line from the peer holds our DATA as a line of ours does: one record both ways, a record a turn; the window again after CHAT_ACTIVE_MS", () => {
+  const { scheduler, flow } = shortPathFlow();
+  flow(50, true);
+  expect(scheduler.unackedBytes).toBe(WINDOW_BYTES);
+  scheduler.peerChatted(); // the peer typed; we did not
+  flow(1, true);
+  expect(scheduler.unackedBytes).toBe(BOTH_WAYS_CHAT_WINDOW_BYTES);
+  expect(scheduler.chatting()).toBe(false); // our own typing (the slow-write mark) is another matter
+  flow(BOTH_WAYS_MS + 1); // the peer's file is done, its chat goes on
+  expect(scheduler.unackedBytes).toBe(CHAT_WINDOW_BYTES);
+  flow(CHAT_ACTIVE_MS);
+  expect(scheduler.unackedBytes).toBe(WINDOW_BYTES);
+});
+
 test("through a relay, both ways, DATA un-ACKed while we chat is still RELAY_MIN_WINDOW_BYTES", () => {
   const { scheduler, flow } = shortPathFlow({ relayed: true, peerRelayWindow: true, peerAcksEarly: true });
   flow(50, true);
