@@ -58,6 +58,8 @@ class ChatController {
   private mailbox: MailboxChat | undefined;
   private session: Session | undefined;
   private dialing = false;
+  /** The last dial failed (and none connected since): input ending now ends with exit 1. */
+  private dialFailed = false;
   private readonly heldLines: string[] = [];
   /** Input is paused: MAX_HELD_LINES lines are held (a dial runs, or the mailbox joins a code). */
   private inputPaused = false;
@@ -205,6 +207,7 @@ class ChatController {
    */
   private dialEnded(failed: boolean): void {
     this.dialing = false;
+    this.dialFailed = failed;
     this.handleHeldLines();
     if (this.heldInputEnd) {
       this.heldInputEnd = false;
@@ -347,7 +350,9 @@ class ChatController {
     }
     if (!this.session) {
       this.terminal.print("End of input before a peer connected: nothing was sent. Bye.");
-      return this.link.finish(EXIT_OK);
+      // After a dial that failed, whether the input ended during it or just after (a script's
+      // `parley --connect CODE < commands`): the same exit code, 1.
+      return this.link.finish(this.dialFailed ? EXIT_FAILURE : EXIT_OK);
     }
     this.leave();
   }

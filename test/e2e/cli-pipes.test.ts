@@ -365,6 +365,20 @@ describe("scripted use", () => {
   );
 
   test(
+    "--connect to a port where nothing listens, input ending only after the refusal was said: exit 1 all the same",
+    async () => {
+      // The exit code of `parley --connect CODE < commands` did not depend on the code but on
+      // whether the input ended before the refusal came back (0 when after).
+      const a = startCli("alice", ["--connect", `${closedPort()}-ribbon-walnut`, "--dir", makeTempDir()]);
+      await a.waitForLine(/connection refused/);
+      a.endInput();
+      expect(await a.exitCode(), a.describe()).toBe(1);
+      expect(a.linesMatching(/^End of input before a peer connected/)).toHaveLength(1);
+    },
+    TEST_MS,
+  );
+
+  test(
     "--host 0.0.0.0 shows the addresses a peer can use",
     async () => {
       const a = startCli("alice", ["--host", "0.0.0.0", "--dir", makeTempDir(), "--no-progress"]);
