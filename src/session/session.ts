@@ -228,8 +228,7 @@ export class Session {
       try {
         return new FileSender(id, path, size, this.options.checksum, this.chunkBytes);
       } catch (err) {
-        // Gone (or changed) between here and its turn to be offered (later sends wait for
-        // earlier ones): promised all the same.
+        // Gone (or changed) before its turn to be offered (sends queue): promised all the same.
         if (!(err instanceof TransferError) || !promised) throw err;
         return new UnsendableEntry(id, basename(path), this.options.checksum, err);
       }
