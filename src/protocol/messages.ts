@@ -20,6 +20,7 @@ import {
   FrameType,
   type FrameTypeValue,
   HANDSHAKE_BODY_BYTES,
+  HEADER_BYTES,
   MAX_CHAT_BYTES,
   PROTOCOL_VERSION,
 } from "./frame-types.ts";
@@ -349,20 +350,39 @@ function parseJson(payload: Uint8Array, what: string): JsonObject {
   return value as JsonObject;
 }
 
-/** A counter (0 to 2^53 - 1) as a u64 big-endian, written as two u32 halves: no DataView, no BigInt per ACK. */
+/**
+ * An ACK frame for `bytes` consumed: the same bytes as encodeMessage({ kind: "ack", bytes }), built
+ * in one buffer with no message object, schema walk or body copy (the receiver sends one a record).
+ * @throws RangeError when `bytes` is not an integer in 0..2^53 - 1
+ */
+export function encodeAck(bytes: number): Uint8Array {
+  if (!Number.isInteger(bytes) || bytes < 0 || bytes > U64) refuse("ack", "counter out of range");
+  const frame = new Uint8Array(HEADER_BYTES + COUNTER_BODY_BYTES);
+  frame[3] = COUNTER_BODY_BYTES + 1; // the u32 length (type byte and body) is under 256
+  frame[4] = FrameType.Ack;
+  writeU64(frame, HEADER_BYTES, bytes);
+  return frame;
+}
+
+/** A counter (0 to 2^53 - 1) as a u64 big-endian body. */
 function u64Bytes(value: number): Uint8Array {
   const body = new Uint8Array(COUNTER_BODY_BYTES);
+  writeU64(body, 0, value);
+  return body;
+}
+
+/** Writes a counter as a u64 big-endian at `at`, as two u32 halves: no DataView, no BigInt per ACK. */
+function writeU64(target: Uint8Array, at: number, value: number): void {
   const high = Math.floor(value / 2 ** 32);
   const low = value >>> 0; // ToUint32: the value modulo 2^32
-  body[0] = high >>> 24;
-  body[1] = high >>> 16;
-  body[2] = high >>> 8;
-  body[3] = high;
-  body[4] = low >>> 24;
-  body[5] = low >>> 16;
-  body[6] = low >>> 8;
-  body[7] = low;
-  return body;
+  target[at] = high >>> 24;
+  target[at + 1] = high >>> 16;
+  target[at + 2] = high >>> 8;
+  target[at + 3] = high;
+  target[at + 4] = low >>> 24;
+  target[at + 5] = low >>> 16;
+  target[at + 6] = low >>> 8;
+  target[at + 7] = low;
 }
 
 /** A u64 big-endian counter (an ACK's), read as two u32 halves: no DataView, no BigInt per ACK. */

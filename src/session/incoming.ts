@@ -174,7 +174,9 @@ export class IncomingTransfers {
   /** DATA for transfer `id`. @throws ProtocolError when it makes no sense now */
   onData(id: number, bytes: Uint8Array): void {
     this.host.scheduler.received(bytes.length);
-    const t = this.at(id, "data");
+    // A receiving transfer's DATA (every record of a file) skips the table: its action is "write".
+    const live = this.live.get(id);
+    const t = live !== undefined && live.state === "receiving" ? live : this.at(id, "data");
     if (!t) {
       // Dropped (the transfer ended here): taken all the same, and ACKed at once, so the
       // peer's window does not keep it.

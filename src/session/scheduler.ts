@@ -14,7 +14,7 @@
  */
 
 import type { Connection } from "../net/index.ts";
-import { DATA_HEADER_BYTES, encodeMessage, type Message, ProtocolError } from "../protocol/index.ts";
+import { DATA_HEADER_BYTES, encodeAck, encodeMessage, type Message, ProtocolError } from "../protocol/index.ts";
 import { ACK_CADENCE_RESTART_MS, ackThresholdBytes } from "./ack-cadence.ts";
 import { chatTrace } from "./chat-trace.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
@@ -193,7 +193,9 @@ export class Scheduler {
     const inStretch = Math.max(0, this.consumedBulk - this.stretchStart);
     if (owed >= ackThresholdBytes(inStretch, this.ackEvery) || (now && owed > 0)) {
       this.ackedToPeer = this.consumedBulk;
-      this.send({ kind: "ack", bytes: this.consumedBulk });
+      // One a record: the frame built directly (encodeAck), queued and pumped as send() does.
+      this.push(encodeAck(this.consumedBulk));
+      this.pump();
     }
   }
 

@@ -8,6 +8,7 @@ import {
   APP_NAME,
   type ControlFrame,
   chatFits,
+  encodeAck,
   encodeFrame,
   encodeMessage,
   FrameDecoder,
@@ -170,6 +171,22 @@ describe("golden bytes", () => {
   ])("%s encodes to %s", (_what, message, golden) => {
     expect(toHex(encodeMessage(message))).toBe(golden.replace(/\s+/g, ""));
   });
+
+  // The receiver's ACK path (one a record) builds the frame directly: the same bytes, the same refusals.
+  test.each([0, 1, 255, 256 * 1024, 2 ** 32 - 1, 2 ** 32, 0x12 * 2 ** 32 + 0x89abcdef, Number.MAX_SAFE_INTEGER])(
+    "encodeAck(%d) is encodeMessage's ACK",
+    (bytes) => {
+      expect(toHex(encodeAck(bytes))).toBe(toHex(encodeMessage({ kind: "ack", bytes })));
+    },
+  );
+
+  test.each([-1, 1.5, Number.MAX_SAFE_INTEGER + 1, Number.NaN, Number.POSITIVE_INFINITY])(
+    "encodeAck(%d) is refused as encodeMessage refuses it",
+    (bytes) => {
+      expect(() => encodeMessage({ kind: "ack", bytes })).toThrow(RangeError);
+      expect(() => encodeAck(bytes)).toThrow("cannot encode ACK: counter out of range");
+    },
+  );
 
   test("an ACK body is read as u64 big-endian", () => {
     expect(parseBody(FrameType.Ack, hex("0000000100000002"))).toEqual({ kind: "ack", bytes: 2 ** 32 + 2 });
