@@ -38,6 +38,9 @@ export type Frame = ControlFrame | DataPiece;
 
 type State = "header" | "control-body" | "data-body";
 
+/** Control bodies up to this long are copied byte by byte (no subarray view). */
+const SHORT_COPY_BYTES = 32;
+
 export class FrameDecoder {
   private state: State = "header";
   /** Header bytes gathered so far (a header may be split across chunks). */
@@ -105,7 +108,8 @@ export class FrameDecoder {
     // The first HEADER_BYTES say the type; a DATA frame then needs its 4-byte id as well.
     const need = this.headerFilled < HEADER_BYTES ? HEADER_BYTES : DATA_HEADER_BYTES;
     const n = Math.min(need - this.headerFilled, chunk.length - at);
-    this.header.set(chunk.subarray(at, at + n), this.headerFilled);
+    // Byte by byte (at most DATA_HEADER_BYTES): no view made a frame.
+    for (let k = 0; k < n; k++) this.header[this.headerFilled + k] = chunk[at + k] as number;
     this.headerFilled += n;
     at += n;
     if (this.headerFilled < need) return at;
@@ -157,7 +161,9 @@ export class FrameDecoder {
 
   private readControlBody(chunk: Uint8Array, at: number, frames: Frame[]): number {
     const n = Math.min(this.body.length - this.bodyFilled, chunk.length - at);
-    this.body.set(chunk.subarray(at, at + n), this.bodyFilled);
+    // A short body (an ACK's 8 bytes) byte by byte; a long run is worth its view.
+    if (n > SHORT_COPY_BYTES) this.body.set(chunk.subarray(at, at + n), this.bodyFilled);
+    else for (let k = 0; k < n; k++) this.body[this.bodyFilled + k] = chunk[at + k] as number;
     this.bodyFilled += n;
     at += n;
     if (this.bodyFilled === this.body.length) {
