@@ -40,6 +40,8 @@ export interface CliIo {
   readonly writeLineNow?: (line: string) => void;
   /** True when standard output was closed at start (`>&-`; stream-output.ts). Absent: open. */
   readonly stdoutClosed?: () => boolean;
+  /** The stat of standard output (`err`: of standard error), where the code is printed; absent or undefined: unknown. */
+  readonly outputStat?: (err: boolean) => { readonly mode: number; readonly uid: number } | undefined;
   /** Why standard input cannot be sent as `-` (closed at start, a folder; stream-output.ts). Absent: none. */
   readonly stdinProblem?: () => string | undefined;
   /** Calls `handler` on SIGINT, SIGTERM and SIGHUP until the returned function is called. */
@@ -65,6 +67,13 @@ export function processIo(): CliIo {
     writeLineNow,
     // Loaded when asked (receive --stdout): node:fs is not for the chat's start-up.
     stdoutClosed: () => (require("./stream-output.ts") as typeof import("./stream-output.ts")).stdoutIsClosed(),
+    outputStat: (err) => {
+      try {
+        return (require("node:fs") as typeof import("node:fs")).fstatSync(err ? 2 : 1);
+      } catch {
+        return undefined;
+      }
+    },
     stdinProblem: () => (require("./stream-output.ts") as typeof import("./stream-output.ts")).stdinProblem(),
     onSignal: (handler) => {
       const onInt = (): void => handler("SIGINT");

@@ -21,6 +21,7 @@ import { describeMeetFailure, MailboxMeet } from "./mailbox-meet.ts";
 import type { MailboxConfig } from "./mailbox-options.ts";
 import type { PlainOutput } from "./plain-run.ts";
 import type { Reporter } from "./reporter.ts";
+import { codeOutputWarning } from "./secret-files.ts";
 import { openStreamOutput, type StreamOutput } from "./stream-output.ts";
 
 export interface MailboxCommandIo {
@@ -29,7 +30,7 @@ export interface MailboxCommandIo {
   readonly link: PeerLink;
   readonly reporter: Reporter;
   /** The command's io: a plain peer's text goes to its stdout under --stdout. */
-  readonly cli: Pick<CliIo, "stdout">;
+  readonly cli: Pick<CliIo, "stdout" | "stderr" | "outputStat">;
   /** Where received files go. */
   readonly downloadDir: string;
   /** Receive: asks (--ask) or checks (--stdout) an offer before it is taken. */
@@ -122,7 +123,10 @@ export async function runWithMailbox(io: MailboxCommandIo, peer: string | undefi
     config: options.mailbox as MailboxConfig,
     ...(options.peerName === undefined ? {} : { name: options.peerName }),
     code: (c) => {
-      if (code === undefined) reporter.mailboxCode(c, `Waiting for the peer: ${other(c)}`);
+      if (code !== undefined) return;
+      reporter.mailboxCode(c, `Waiting for the peer: ${other(c)}`);
+      const exposed = codeOutputWarning(io.cli.outputStat?.("stdout" in options && options.stdout));
+      if (exposed) io.cli.stderr.write(`${exposed}\n`);
     },
     path: (_line, path, address) => reporter.path(path, address),
     plainPeer: (plain) => {

@@ -45,6 +45,17 @@ export function secretFileWarning(
   return `Warning: ${label} can be ${can} by other users of this machine (${mode}): chmod 600 ${sanitizeForTerminal(shellQuoted(path))}`;
 }
 
+/**
+ * The warning for a listener's code printed into a regular file other users can read
+ * (`parley receive --json > recv.jsonl`, as scripts do): one of them could dial with it before
+ * the peer does. Undefined for a private file, a pipe or a terminal.
+ */
+export function codeOutputWarning(stat: SecretFileStat | undefined): string | undefined {
+  if (stat === undefined || (stat.mode & S_IFMT) !== S_IFREG || (stat.mode & 0o044) === 0) return undefined;
+  const mode = `mode ${(stat.mode & 0o777).toString(8).padStart(4, "0")}`;
+  return `Warning: the code goes to a file other users of this machine can read (${mode}): one of them could dial with it before your peer does; make the file private first (umask 077).`;
+}
+
 /** `path` as a shell word: bare when it is plain, else in single quotes. */
 function shellQuoted(path: string): string {
   return /^[\w./~+-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;

@@ -21,6 +21,7 @@ import { type CliIo, SIGNAL_WORDS, type Signal } from "./io.ts";
 import { runWithMailbox } from "./mailbox-command.ts";
 import { failureWords, resumable, resumeHint } from "./reason-words.ts";
 import { makeReporter, type Reporter } from "./reporter.ts";
+import { codeOutputWarning } from "./secret-files.ts";
 import {
   NOTHING_SENT,
   planSends,
@@ -89,6 +90,9 @@ class OneShotRun {
         listening: (host, port, reach, code) => {
           const other = this.role === "send" ? "parley receive <code>" : "parley send <paths> --to <code>";
           reporter.listening(host, port, reach, code, `Waiting for the peer: ${other} (with the code above)`);
+          // Said on stderr: nobody reads a warning inside the file that holds the code.
+          const exposed = codeOutputWarning(this.io.outputStat?.("stdout" in options && options.stdout));
+          if (exposed) this.io.stderr.write(`${exposed}\n`);
         },
         connected: (session) => {
           this.session = session;

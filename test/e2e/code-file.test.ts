@@ -100,3 +100,35 @@ test(
   },
   TEST_MS,
 );
+
+test(
+  "a listener's code printed into a file other users can read (receive --json > recv.jsonl, umask 022) is warned about on stderr; a private file (umask 077) is not",
+  async () => {
+    for (const [umask, warned] of [
+      ["022", true],
+      ["077", false],
+    ] as const) {
+      const out = join(makeTempDir(), "recv.jsonl");
+      const dir = makeTempDir();
+      const cli = new Cli(
+        "receiver",
+        [],
+        ["bash", "-c", `umask ${umask}; exec "$0" "$@" > '${out}'`, BUN, MAIN, "receive", "--json", "--dir", dir],
+      );
+      const { readFileSync } = await import("node:fs");
+      for (let i = 0; i < 500 && !readFileSync(out, "utf8").includes('"listening"'); i++) await Bun.sleep(10);
+      expect(readFileSync(out, "utf8")).toContain('"listening"');
+      cli.kill("SIGTERM");
+      expect(await cli.exitCode()).toBe(143);
+      const lines = cli.stderr.split("\n").filter((l) => l.startsWith("Warning:"));
+      expect(lines, cli.describe()).toEqual(
+        warned
+          ? [
+              "Warning: the code goes to a file other users of this machine can read (mode 0644): one of them could dial with it before your peer does; make the file private first (umask 077).",
+            ]
+          : [],
+      );
+    }
+  },
+  TEST_MS,
+);
