@@ -115,8 +115,10 @@ test(
         [],
         ["bash", "-c", `umask ${umask}; exec "$0" "$@" > '${out}'`, BUN, MAIN, "receive", "--json", "--dir", dir],
       );
-      const { readFileSync } = await import("node:fs");
-      for (let i = 0; i < 500 && !readFileSync(out, "utf8").includes('"listening"'); i++) await Bun.sleep(10);
+      const { existsSync, readFileSync } = await import("node:fs");
+      // bash makes the file first, then Parley writes its listening line into it.
+      const listening = () => existsSync(out) && readFileSync(out, "utf8").includes('"listening"');
+      for (let i = 0; i < 500 && !listening(); i++) await Bun.sleep(10);
       expect(readFileSync(out, "utf8")).toContain('"listening"');
       cli.kill("SIGTERM");
       expect(await cli.exitCode()).toBe(143);
