@@ -15,7 +15,9 @@ import { FRAME_STEP_BYTES, RATE_MEMORY_MS } from "./send-window.ts";
  * round more). Never a deadlock: a blocked young window W = YOUNG_WINDOW_BYTES + YOUNG_GROWTH x
  * acked has at least W owed once all is consumed, which is more than FRAME_STEP_BYTES and more
  * than an eighth of all sent; any other window is at least its short-path minimum (SHORT_MIN_BYTES, or
- * RELAY_MIN_WINDOW_BYTES through a relay), more than `every`.
+ * RELAY_MIN_WINDOW_BYTES through a relay), more than `every`, and so is what the scheduler holds
+ * DATA un-ACKed to while chatting (CHAT_WINDOW_BYTES, BOTH_WAYS_CHAT_WINDOW_BYTES: a record or more;
+ * through a relay RELAY_MIN_WINDOW_BYTES), whatever the frames' size (scheduler.test.ts).
  * A stretch begins with the session and again with DATA that comes after ACK_CADENCE_RESTART_MS
  * without any (the sender goes young again after idling: SendWindow.restartIfIdle).
  * @param consumedInStretch - DATA bytes consumed since the stretch began

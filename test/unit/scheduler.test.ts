@@ -6,7 +6,9 @@
 import { expect, test } from "bun:test";
 import type { Connection, ConnectionEvents } from "../../src/net/index.ts";
 import { DATA_HEADER_BYTES } from "../../src/protocol/index.ts";
+import { ackThresholdBytes } from "../../src/session/ack-cadence.ts";
 import {
+  ACK_EVERY_BYTES,
   BOTH_WAYS_CHAT_WINDOW_BYTES,
   BOTH_WAYS_MS,
   CHAT_ACTIVE_MS,
@@ -290,4 +292,57 @@ test("through a relay a short path's window is RELAY_WINDOW_BYTES; while we chat
   flow(1);
   expect(scheduler.unackedBytes).toBe(RELAY_MIN_WINDOW_BYTES); // no more ahead of a line than before
   expect(scheduler.windowBytes).toBe(RELAY_WINDOW_BYTES); // the window itself stays
+});
+
+test("while chatting (both ways, then one way), a sender of small frames (a stream) is never held with no ACK due from the receiver", () => {
+  // The receiver ACKs only at its cadence (ackThresholdBytes: up to ACK_EVERY_BYTES). Small
+  // frames fill the held window (BOTH_WAYS_CHAT_WINDOW_BYTES, CHAT_WINDOW_BYTES) in small steps:
+  // held below the cadence, the sender would wait for an ACK the receiver does not owe yet.
+  const clock = new ManualClock();
+  const conn = new SlowWriteConnection(clock, 0);
+  const SMALL = 16 * 1024;
+  const frame = new Uint8Array(DATA_HEADER_BYTES + SMALL);
+  let sent = 0;
+  const scheduler = new Scheduler(conn, clock, {
+    nextBulk: (): BulkFrame => ({ frame, written: () => (sent += SMALL) }),
+    bulkAllowed: () => true,
+    wrote() {},
+    overflowed() {},
+  });
+  let ackedToPeer = 0;
+  let consumed = 0;
+  /** The receiver consumes what came (everything sent), ACKing at its cadence; `ms` goes by. */
+  const flow = (ms: number, peerSends = true) => {
+    for (let t = 0; t < ms; t += 0.25) {
+      clock.advance(0.25);
+      if (peerSends) scheduler.received(64 * 1024); // the peer's DATA: both ways
+      consumed = sent;
+      if (consumed - ackedToPeer >= ackThresholdBytes(consumed)) {
+        ackedToPeer = consumed;
+        scheduler.acked(consumed);
+      }
+      for (let turn = 0; turn < 8; turn++) clock.advance(0);
+    }
+  };
+  scheduler.pump();
+  flow(200); // past the early cadence: the receiver ACKs every ACK_EVERY_BYTES now
+  expect(ackThresholdBytes(consumed)).toBe(ACK_EVERY_BYTES);
+  scheduler.send({ kind: "chat", text: "hi" });
+  for (let step = 0; step < 20; step++) {
+    const before = sent;
+    flow(5);
+    expect(sent).toBeGreaterThan(before); // not stuck
+  }
+  scheduler.peerChatted(); // the peer's line holds it as well
+  for (let step = 0; step < 20; step++) {
+    const before = sent;
+    flow(5);
+    expect(sent).toBeGreaterThan(before);
+  }
+  flow(BOTH_WAYS_MS, false); // the peer's file is done (CHAT_WINDOW_BYTES from here), the chat goes on
+  for (let step = 0; step < 20; step++) {
+    const before = sent;
+    flow(5, false);
+    expect(sent).toBeGreaterThan(before);
+  }
 });
