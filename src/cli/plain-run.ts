@@ -168,9 +168,15 @@ async function receiveFile(
     sink = options.openSink
       ? options.openSink(offered)
       : // A token of its own: no earlier `.part` is ever taken for this transfer (plain peers cannot resume).
-        FileReceiver.open(options.dir, offer.name, 1, offer.size, "sha256", {
-          token: randomBytes(16).toString("hex"),
-        });
+        FileReceiver.open(
+          options.dir,
+          offer.name,
+          1,
+          offer.size,
+          "sha256",
+          { token: randomBytes(16).toString("hex") },
+          { resumable: false },
+        );
   } catch (err) {
     await peer.decline("the receiver cannot store the file");
     return reportPlainFailure(err, out, offered);

@@ -95,6 +95,8 @@ export interface FileReceiverOptions {
    * a function is asked at each write.
    */
   readonly slowWriteMs?: number | (() => number);
+  /** false: the sender cannot resume (a plain wormhole client), so a full disk's error names no `.part`. */
+  readonly resumable?: boolean;
 }
 
 export class FileReceiver implements ResumableSink {
@@ -127,7 +129,7 @@ export class FileReceiver implements ResumableSink {
     private readonly meta: FileMeta,
     /** Free space promised to this transfer (released when it ends). */
     private readonly space: SpaceClaim,
-    options: FileReceiverOptions,
+    private readonly options: FileReceiverOptions,
   ) {
     this.fd = fd;
     this.writer = options.writeBehind
@@ -326,14 +328,12 @@ export class FileReceiver implements ResumableSink {
   }
 
   private writeError(err: unknown): TransferError {
-    // A file's `.part` stays for a resume; a stream's is removed (abort): say so, or the user
-    // looks for a `.part` that is not there, or waits for a resume that cannot come. A full
-    // disk is the one cause whose cure is plain: room, then the same file again.
+    // Say whether the `.part` stays for a resume (a stream's goes); a full disk: room, then the same file again.
     const full = ["ENOSPC", "EDQUOT"].includes((err as { code?: string }).code ?? "");
     const after =
       this.size === null
         ? "; a stream cannot resume, so what arrived was removed"
-        : full && this.received > 0
+        : full && this.received > 0 && this.options.resumable !== false
           ? `; what arrived is kept in ${this.name}${PART_SUFFIX}: once there is room, the sender sending it again resumes it`
           : "";
     return new TransferError("E_WRITE", `cannot write ${this.name}: ${osReason(err)}${after}`, { cause: err });
