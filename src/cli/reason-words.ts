@@ -40,7 +40,8 @@ const WORDS: Readonly<Record<string, Words>> = {
   E_WRITE: ({ peerRole, detail, info }) =>
     `the ${peerRole} could not write the file${errnoWords(detail)}${
       // A full disk at the receiver keeps what arrived (not a stream's): room, then the same file.
-      peerRole === "receiver" && info.size !== null && (detail === "ENOSPC" || detail === "EDQUOT")
+      // Not a folder's entry (as resumeHint): sent alone it would land beside the folder, not resume.
+      peerRole === "receiver" && info.size !== null && !info.folder && (detail === "ENOSPC" || detail === "EDQUOT")
         ? "; once it has room, sending it again resumes it"
         : ""
     }`,

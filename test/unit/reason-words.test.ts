@@ -64,6 +64,15 @@ test.each([
   expect(failureWords(info, why.code, why)).toBe(words);
 });
 
+test("a receiver's full disk: sending the file again resumes it; not said of a stream or a folder's entry", () => {
+  const full = { by: "peer", said: "cancel", code: "E_WRITE", detail: "ENOSPC" } as const;
+  const cut = "the peer cancelled it: the receiver could not write the file (no space left on device)";
+  expect(peerReasonWords(sent, full)).toBe(`${cut}; once it has room, sending it again resumes it`);
+  expect(peerReasonWords({ ...sent, size: null }, full)).toBe(cut);
+  const folder = { group: 1, root: "p", path: ["a.bin"], entries: 2, bytes: 10 };
+  expect(peerReasonWords({ ...sent, folder }, full)).toBe(cut);
+});
+
 test("resumeHint: a file cut by a lost connection or the peer's Ctrl-C; never a stream, a folder entry or another failure", () => {
   const file: TransferInfo = { id: 1, direction: "receive", name: "a.bin", size: 10 };
   const mine: TransferInfo = { ...file, direction: "send" };
