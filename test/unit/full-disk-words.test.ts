@@ -4,22 +4,18 @@
  * (plain-run.ts: a token of its own, abort), so the line must not send the user looking for it.
  */
 
-import { afterEach, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, write, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { expect, test } from "bun:test";
+import { existsSync, write, writeSync } from "node:fs";
 import { join } from "node:path";
 import { FileReceiver } from "../../src/transfer/file-receiver.ts";
 import type { FileWrites } from "../../src/transfer/write-behind.ts";
+import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirsRemovedAfterEach("parley-full-disk-words-");
 
 /** A fresh folder whose file takes `room` bytes, then says ENOSPC (synchronous writes). */
 function fillingDisk(room: number): { dir: string; writes: FileWrites } {
-  const dir = mkdtempSync(join(tmpdir(), "parley-full-disk-words-"));
-  dirs.push(dir);
+  const dir = tempDir();
   let left = room;
   const writes: FileWrites = {
     writeSync(fd, bytes, offset, length, position) {

@@ -6,14 +6,13 @@
  * one whose writes are recorded: none starts on a 256 KiB boundary with more than a page.
  */
 
-import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, write, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { expect, test } from "bun:test";
+import { readFileSync, write, writeSync } from "node:fs";
 import { IncomingSinks, slowWriteMark } from "../../src/session/incoming-sinks.ts";
 import { CHAT_SLOW_WRITE_MS, RELAY_SLOW_WRITE_MS } from "../../src/session/limits.ts";
 import { FileReceiver } from "../../src/transfer/file-receiver.ts";
 import { ASYNC_SPAN_BYTES, type FileWrites, SLOW_WRITE_MS, WriteBehind } from "../../src/transfer/write-behind.ts";
+import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
 const PIECE = 256 * 1024;
 /** What FileReceiver writes alone from a 256 KiB boundary (writePieceBytes): a page. */
@@ -179,18 +178,14 @@ test("a short write is finished; a failed one is reported once and nothing more 
   expect(file.syncWrites).toEqual([0]);
 });
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirsRemovedAfterEach("parley-write-behind-");
 
 /**
  * A fresh folder (removed after the test) and real file calls on a clock that says every
  * synchronous write took `msPerWrite`.
  */
 function clockedWrites(msPerWrite: number): { dir: string; writes: FileWrites } {
-  const dir = mkdtempSync(join(tmpdir(), "parley-write-behind-"));
-  dirs.push(dir);
+  const dir = tempDir();
   let t = 0;
   const writes: FileWrites = {
     now: () => t,
@@ -230,8 +225,7 @@ test("a FileReceiver with slow writes holds bytes back as backlog, says when the
 });
 
 test("a FileReceiver never writes more than a page from a 256 KiB boundary: such a piece's first page goes alone", () => {
-  const dir = mkdtempSync(join(tmpdir(), "parley-write-behind-"));
-  dirs.push(dir);
+  const dir = tempDir();
   const calls: Array<[position: number, length: number]> = [];
   const recording: FileWrites = {
     now: () => 0,
