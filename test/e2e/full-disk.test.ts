@@ -7,38 +7,26 @@
  */
 
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanup, randomFile, startCli } from "./helpers.ts";
+import { type Mounted, mountTmpfs } from "./tmpfs.ts";
 
 afterEach(cleanup);
 
 const MIB = 1024 * 1024;
 /** A 6 MiB tmpfs as root, else undefined (the test says it skipped). */
-let small: { path: string; release: () => void } | undefined;
+let small: Mounted | undefined;
 
 beforeAll(() => {
-  // Not makeTempDir: cleanup() removes those after each test, and a mount point cannot go.
-  const path = mkdtempSync(join(tmpdir(), "parley-full-disk-"));
-  const remove = () => rmSync(path, { recursive: true, force: true });
-  const mounted =
-    process.getuid?.() === 0
-      ? Bun.spawnSync(["mount", "-t", "tmpfs", "-o", `size=${6 * MIB}`, "tmpfs", path], { stderr: "pipe" })
-      : undefined;
-  if (mounted?.exitCode !== 0) {
-    remove();
-    if (process.env.PARLEY_REQUIRE_WORMHOLE === "1") throw new Error("cannot mount a tmpfs for the full-disk test");
+  const mount = mountTmpfs("parley-full-disk-", `size=${6 * MIB}`);
+  if (typeof mount === "string") {
+    if (process.env.PARLEY_REQUIRE_WORMHOLE === "1")
+      throw new Error(`cannot mount a tmpfs for the full-disk test: ${mount}`);
     console.warn("\n*** SKIPPED: full disk (test/e2e/full-disk.test.ts): needs root to mount a small tmpfs ***\n");
     return;
   }
-  small = {
-    path,
-    release: () => {
-      Bun.spawnSync(["umount", path]);
-      remove();
-    },
-  };
+  small = mount;
 });
 
 afterAll(() => small?.release());

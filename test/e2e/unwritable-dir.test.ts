@@ -10,43 +10,34 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Cli, cleanup, WAIT_MS } from "./helpers.ts";
+import { type Mounted, mountTmpfs } from "./tmpfs.ts";
 
 afterEach(cleanup);
 
 /** A folder this process cannot create files in: a read-only tmpfs as root, else mode 0555. */
-let unwritable: { path: string; release: () => void } | undefined;
+let unwritable: Mounted | undefined;
 
 beforeAll(() => {
-  // Not makeTempDir: cleanup() removes those after each test, and a mount point cannot go.
-  const path = mkdtempSync(join(tmpdir(), "parley-unwritable-"));
-  const remove = () => rmSync(path, { recursive: true, force: true });
   if (process.getuid?.() !== 0) {
+    const path = mkdtempSync(join(tmpdir(), "parley-unwritable-"));
     chmodSync(path, 0o555);
     unwritable = {
       path,
       release: () => {
         chmodSync(path, 0o755);
-        remove();
+        rmSync(path, { recursive: true, force: true });
       },
     };
     return;
   }
   // Root writes through any mode bits: only a read-only mount is unwritable for it.
-  const mounted = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", path], { stderr: "pipe" });
-  if (mounted.exitCode !== 0) {
-    remove();
-    if (process.env.PARLEY_REQUIRE_WORMHOLE === "1")
-      throw new Error(`cannot mount a read-only tmpfs: ${mounted.stderr}`);
+  const mount = mountTmpfs("parley-unwritable-", "ro,size=64k");
+  if (typeof mount === "string") {
+    if (process.env.PARLEY_REQUIRE_WORMHOLE === "1") throw new Error(`cannot mount a read-only tmpfs: ${mount}`);
     console.warn("\n*** SKIPPED: unwritable --dir: root here cannot mount a read-only tmpfs ***\n");
     return;
   }
-  unwritable = {
-    path,
-    release: () => {
-      Bun.spawnSync(["umount", path]);
-      remove();
-    },
-  };
+  unwritable = mount;
 });
 
 afterAll(() => unwritable?.release());
