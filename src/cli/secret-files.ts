@@ -31,13 +31,13 @@ export function secretFileWarning(
   stat: SecretFileStat,
   ownUid: number | undefined,
 ): string | undefined {
-  if ((stat.mode & S_IFMT) !== S_IFREG) return undefined;
+  if (!isRegularFile(stat)) return undefined;
   const readable = (stat.mode & 0o044) !== 0;
   const writable = (stat.mode & 0o022) !== 0;
   const foreign = ownUid !== undefined && stat.uid !== ownUid && stat.uid !== 0;
   if (!readable && !writable && !foreign) return undefined;
   label = sanitizeForTerminal(label);
-  const mode = `mode ${(stat.mode & 0o777).toString(8).padStart(4, "0")}`;
+  const mode = modeWords(stat);
   if (foreign) {
     return `Warning: ${label} belongs to another user (uid ${stat.uid}, ${mode}), who can change it: keep a secret in a file of your own (chmod 600).`;
   }
@@ -51,9 +51,18 @@ export function secretFileWarning(
  * the peer does. Undefined for a private file, a pipe or a terminal.
  */
 export function codeOutputWarning(stat: SecretFileStat | undefined): string | undefined {
-  if (stat === undefined || (stat.mode & S_IFMT) !== S_IFREG || (stat.mode & 0o044) === 0) return undefined;
-  const mode = `mode ${(stat.mode & 0o777).toString(8).padStart(4, "0")}`;
-  return `Warning: the code goes to a file other users of this machine can read (${mode}): one of them could dial with it before your peer does; make the file private first (umask 077).`;
+  if (stat === undefined || !isRegularFile(stat) || (stat.mode & 0o044) === 0) return undefined;
+  return `Warning: the code goes to a file other users of this machine can read (${modeWords(stat)}): one of them could dial with it before your peer does; make the file private first (umask 077).`;
+}
+
+/** A regular file (not a pipe, a terminal or a folder): one that chmod can make private. */
+function isRegularFile(stat: SecretFileStat): boolean {
+  return (stat.mode & S_IFMT) === S_IFREG;
+}
+
+/** The permission bits as the line says them: "mode 0644". */
+function modeWords(stat: SecretFileStat): string {
+  return `mode ${(stat.mode & 0o777).toString(8).padStart(4, "0")}`;
 }
 
 /** `path` as a shell word: bare when it is plain, else in single quotes. */
