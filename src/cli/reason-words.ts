@@ -39,10 +39,10 @@ const WORDS: Readonly<Record<string, Words>> = {
     `not enough space at the ${peerRole}${info.size === null ? "" : `: ${count(info.size, "byte")} offered`}`,
   E_WRITE: ({ peerRole, detail, info }) =>
     `the ${peerRole} could not write the file${errnoWords(detail)}${
-      // A full disk at the receiver keeps what arrived (not a stream's): room, then the same file.
-      // Not a folder's entry (as resumeHint): sent alone it would land beside the folder, not resume.
-      peerRole === "receiver" && info.size !== null && !info.folder && (detail === "ENOSPC" || detail === "EDQUOT")
-        ? "; once it has room, sending it again resumes it"
+      // A full disk at the receiver keeps what arrived (not a stream's): room, then the same file;
+      // for a folder's entry the same folder (sent alone the file would land beside the folder).
+      peerRole === "receiver" && info.size !== null && (detail === "ENOSPC" || detail === "EDQUOT")
+        ? `; once it has room, sending ${info.folder ? "the folder again continues it" : "it again resumes it"}`
         : ""
     }`,
   E_READ: ({ peerRole, detail }) => `the ${peerRole} could not read the file${errnoWords(detail)}`,

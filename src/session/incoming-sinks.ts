@@ -65,7 +65,9 @@ export class IncomingSinks {
     const copy = this.folderTargets.isResumed(folder)
       ? ExistingCopy.open(parent, name, offered.id, offered.size, algo, meta)
       : undefined;
-    return copy ?? FileReceiver.open(parent, name, offered.id, offered.size, algo, meta, this.fileOptions);
+    // A full disk's `.part` resumes when the folder is sent again (into this unfinished folder).
+    const options: FileReceiverOptions = { ...this.fileOptions, resumable: "folder" };
+    return copy ?? FileReceiver.open(parent, name, offered.id, offered.size, algo, meta, options);
   }
 
   /** An incoming folder entry ended: the folder is finished once all have ended well. */

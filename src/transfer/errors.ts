@@ -48,3 +48,17 @@ export function osReason(err: unknown): string {
   if (code && known[code]) return known[code];
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Said after a received file's failed write: what stays of it. A stream's `.part` goes (it cannot
+ * resume); after a full disk what arrived stays for a resume once there is room: the file sent
+ * again, or for a folder's entry the folder sent again (sent alone, the file would land beside
+ * the folder, not into its `.part`). `resume` false: nothing resumes it (or nothing arrived).
+ */
+export function keptAfterWriteError(err: unknown, part: string, resume: "file" | "folder" | "stream" | false): string {
+  if (resume === "stream") return "; a stream cannot resume, so what arrived was removed";
+  const full = ["ENOSPC", "EDQUOT"].includes((err as { code?: string }).code ?? "");
+  if (!full || resume === false) return "";
+  const again = resume === "folder" ? "the folder again continues it" : "it again resumes it";
+  return `; what arrived is kept in ${part}: once there is room, the sender sending ${again}`;
+}

@@ -92,7 +92,10 @@ export class ExistingCopy implements ResumableSink {
 
   restart(): void {
     this.close();
-    this.fresh = FileReceiver.open(this.dir, this.fileName, this.id, this.size, this.algo, this.meta);
+    // Only a folder's entries are checked copies: a full disk's `.part` resumes with the folder.
+    this.fresh = FileReceiver.open(this.dir, this.fileName, this.id, this.size, this.algo, this.meta, {
+      resumable: "folder",
+    });
   }
 
   write(bytes: Uint8Array): void {

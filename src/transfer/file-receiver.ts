@@ -31,7 +31,7 @@ import {
   createDigest,
   type RunningDigest,
 } from "./checksum.ts";
-import { osReason, TransferError } from "./errors.ts";
+import { keptAfterWriteError, osReason, TransferError } from "./errors.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { createExclusive, exists, lockNewPart, openResumable } from "./part-files.ts";
 import { markAsOurs } from "./part-mark.ts";
@@ -95,8 +95,11 @@ export interface FileReceiverOptions {
    * a function is asked at each write.
    */
   readonly slowWriteMs?: number | (() => number);
-  /** false: the sender cannot resume (a plain wormhole client), so a full disk's error names no `.part`. */
-  readonly resumable?: boolean;
+  /**
+   * What resumes a `.part` kept by a full disk (keptAfterWriteError): the file sent again (default),
+   * the folder sent again (a folder's entry), or nothing (false: a plain wormhole client).
+   */
+  readonly resumable?: "file" | "folder" | false;
 }
 
 export class FileReceiver implements ResumableSink {
@@ -328,14 +331,8 @@ export class FileReceiver implements ResumableSink {
   }
 
   private writeError(err: unknown): TransferError {
-    // Say whether the `.part` stays for a resume (a stream's goes); a full disk: room, then the same file again.
-    const full = ["ENOSPC", "EDQUOT"].includes((err as { code?: string }).code ?? "");
-    const after =
-      this.size === null
-        ? "; a stream cannot resume, so what arrived was removed"
-        : full && this.received > 0 && this.options.resumable !== false
-          ? `; what arrived is kept in ${this.name}${PART_SUFFIX}: once there is room, the sender sending it again resumes it`
-          : "";
+    const resume = this.size === null ? "stream" : this.received > 0 ? (this.options.resumable ?? "file") : false;
+    const after = keptAfterWriteError(err, `${this.name}${PART_SUFFIX}`, resume);
     return new TransferError("E_WRITE", `cannot write ${this.name}: ${osReason(err)}${after}`, { cause: err });
   }
 

@@ -7,9 +7,9 @@
  */
 
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanup, randomFile, startCli } from "./helpers.ts";
+import { cleanup, makeTempDir, randomFile, seededBytes, startCli } from "./helpers.ts";
 import { type Mounted, mountTmpfs } from "./tmpfs.ts";
 
 afterEach(cleanup);
@@ -73,4 +73,71 @@ test("a disk that fills up mid-file: both sides say sending again resumes it, an
   expect(await second.receiver.exitCode()).toBe(0);
   expect(second.receiver.linesMatching(/^Resumed photo\.raw: /)).toHaveLength(1);
   expect(readFileSync(join(dir, "photo.raw")).equals(src.bytes)).toBe(true);
+}, 40_000);
+
+/** Bytes in the `.part` files directly under `dir` (0 while it does not exist). */
+function partBytes(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir)
+    .filter((name) => name.endsWith(".part"))
+    .reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
+}
+
+test("a disk that fills up mid-folder: both sides say sending the folder again continues it, and it does once there is room", async () => {
+  if (!small) return;
+  const dir = small.path;
+  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true }); // the test before's files
+  const folder = join(makeTempDir(), "shots");
+  mkdirSync(folder);
+  const files = { a: seededBytes(3 * MIB, 1), b: seededBytes(2 * MIB, 2) };
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(folder, name), bytes);
+  const first = await receiverIn(dir);
+  const sender = startCli("sender", ["send", folder, "--to", first.code, "--limit-rate", "1M", "--no-progress"]);
+  const target = join(dir, "shots");
+  for (let i = 0; i < 1000 && partBytes(target) < MIB; i++) await Bun.sleep(10);
+  const filler = join(dir, "filler");
+  try {
+    writeFileSync(filler, new Uint8Array(6 * MIB));
+  } catch {
+    // ENOSPC: what was written stays, the disk is full.
+  }
+  expect(await sender.exitCode(), sender.describe()).toBe(3);
+  expect(await first.receiver.exitCode(), first.receiver.describe()).toBe(3);
+  const said = [first.receiver, sender].map((cli) => cli.linesMatching(/^(Receiving|Sending) #\d+ shots\/. failed/));
+  const [received, sent] = said as [string[], string[]];
+  // Sent alone, a file would land beside the folder, not into its `.part`: the folder is what resumes.
+  for (const line of [...received, ...sent]) expect(line).not.toContain("sending it again resumes it");
+  expect(
+    received.some((l) =>
+      /: no space left on device; what arrived is kept in .\.part: once there is room, the sender sending the folder again continues it\.$/.test(
+        l,
+      ),
+    ),
+    first.receiver.describe(),
+  ).toBe(true);
+  expect(
+    sent.some((l) =>
+      l.endsWith(
+        ": the peer cancelled it: the receiver could not write the file (no space left on device); once it has room, sending the folder again continues it.",
+      ),
+    ),
+    sender.describe(),
+  ).toBe(true);
+  const kept = partBytes(target);
+  expect(kept).toBeGreaterThan(0);
+  // Room for the rest, not for the whole folder: with half a MiB taken, 5.5 MiB less the `.part`s
+  // (at least 1 MiB) are free.
+  rmSync(filler);
+  writeFileSync(filler, new Uint8Array(MIB / 2));
+  const second = await receiverIn(dir);
+  const resend = startCli("sender", ["send", folder, "--to", second.code, "--json"]);
+  expect(await resend.exitCode(), resend.describe() + second.receiver.describe()).toBe(0);
+  expect(await second.receiver.exitCode()).toBe(0);
+  const resumed = resend.lines
+    .map((l) => JSON.parse(l) as { type: string; resumedFrom?: number })
+    .filter((e) => e.type === "done")
+    .reduce((sum, e) => sum + (e.resumedFrom ?? 0), 0);
+  expect(resumed).toBe(kept);
+  for (const [name, bytes] of Object.entries(files)) expect(readFileSync(join(target, name)).equals(bytes)).toBe(true);
+  expect(readdirSync(target).sort()).toEqual(["a", "b"]);
 }, 40_000);

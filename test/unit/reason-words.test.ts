@@ -64,13 +64,15 @@ test.each([
   expect(failureWords(info, why.code, why)).toBe(words);
 });
 
-test("a receiver's full disk: sending the file again resumes it; not said of a stream or a folder's entry", () => {
+test("a receiver's full disk: sending the file again resumes it, a folder's entry the folder; not said of a stream", () => {
   const full = { by: "peer", said: "cancel", code: "E_WRITE", detail: "ENOSPC" } as const;
   const cut = "the peer cancelled it: the receiver could not write the file (no space left on device)";
   expect(peerReasonWords(sent, full)).toBe(`${cut}; once it has room, sending it again resumes it`);
   expect(peerReasonWords({ ...sent, size: null }, full)).toBe(cut);
   const folder = { group: 1, root: "p", path: ["a.bin"], entries: 2, bytes: 10 };
-  expect(peerReasonWords({ ...sent, folder }, full)).toBe(cut);
+  expect(peerReasonWords({ ...sent, folder }, full)).toBe(
+    `${cut}; once it has room, sending the folder again continues it`,
+  );
 });
 
 test("resumeHint: a file cut by a lost connection or the peer's Ctrl-C; never a stream, a folder entry or another failure", () => {
