@@ -15,6 +15,8 @@ type Words = (ctx: {
   readonly peerRole: string;
   readonly detail: string | undefined;
   readonly info: TransferInfo;
+  /** PeerReason.bytes: what reached the receiver's output (it writes the file there, keeping nothing). */
+  readonly reached?: number | undefined;
 }) => string;
 
 /** An errno name ("EFBIG") as the OS says it ("file too large"); unknown ones as they are. */
@@ -37,14 +39,16 @@ const WORDS: Readonly<Record<string, Words>> = {
   E_UNSUPPORTED_CHECKSUM: ({ detail }) => `unsupported checksum${detail ? ` ${detail}` : ""}`,
   E_NO_SPACE: ({ peerRole, info }) =>
     `not enough space at the ${peerRole}${info.size === null ? "" : `: ${count(info.size, "byte")} offered`}`,
-  E_WRITE: ({ peerRole, detail, info }) =>
-    `the ${peerRole} could not write the file${errnoWords(detail)}${
-      // A full disk at the receiver keeps what arrived (not a stream's): room, then the same file;
-      // for a folder's entry the same folder (sent alone the file would land beside the folder).
-      peerRole === "receiver" && info.size !== null && (detail === "ENOSPC" || detail === "EDQUOT")
-        ? `; once it has room, sending ${info.folder ? "the folder again continues it" : "it again resumes it"}`
-        : ""
-    }`,
+  E_WRITE: ({ peerRole, detail, info, reached }) =>
+    reached !== undefined
+      ? outputWords(peerRole, detail, info, reached)
+      : `the ${peerRole} could not write the file${errnoWords(detail)}${
+          // A full disk at the receiver keeps what arrived (not a stream's): room, then the same file;
+          // for a folder's entry the same folder (sent alone the file would land beside the folder).
+          peerRole === "receiver" && info.size !== null && (detail === "ENOSPC" || detail === "EDQUOT")
+            ? `; once it has room, sending ${info.folder ? "the folder again continues it" : "it again resumes it"}`
+            : ""
+        }`,
   E_READ: ({ peerRole, detail }) => `the ${peerRole} could not read the file${errnoWords(detail)}`,
   E_UNREADABLE: ({ peerRole, detail }) => `the ${peerRole} could not read the file${errnoWords(detail)}`,
   E_NOT_FOUND: ({ peerRole }) => `the ${peerRole}'s file is gone`,
@@ -54,6 +58,15 @@ const WORDS: Readonly<Record<string, Words>> = {
   E_SIZE_MISMATCH: () => "size mismatch: the bytes received differ from the bytes sent",
   E_INTERRUPTED: ({ peerRole }) => `the ${peerRole} was interrupted`,
 };
+
+/**
+ * A receiver that writes the file to its output (`receive --stdout`) could not: what reached it,
+ * and that nothing resumes (it keeps no `.part`), whatever the reason (a full disk too).
+ */
+function outputWords(peerRole: string, detail: string | undefined, info: TransferInfo, reached: number): string {
+  const of = info.size === null ? count(reached, "byte") : `${reached} of the ${count(info.size, "byte")}`;
+  return `the ${peerRole} could not write to its output${errnoWords(detail)}: ${of} reached it; a file written to an output cannot resume (sending it again sends it whole)`;
+}
 
 const LEAD: Readonly<Record<PeerReason["said"], string>> = {
   reject: "the peer declined",
@@ -66,7 +79,7 @@ export function peerReasonWords(info: TransferInfo, peer: PeerReason): string {
   const peerRole = info.direction === "send" ? "receiver" : "sender";
   const words = WORDS[peer.code];
   const why = words
-    ? words({ peerRole, detail: peer.detail, info })
+    ? words({ peerRole, detail: peer.detail, info, reached: peer.bytes })
     : `${peer.code}${peer.detail ? ` ${peer.detail}` : ""}`;
   return `${LEAD[peer.said]}: ${why}`;
 }

@@ -133,6 +133,11 @@ export interface WireReason {
   readonly code: string;
   /** DETAIL_PATTERN, at most MAX_DETAIL_CHARS */
   readonly detail?: string;
+  /**
+   * CANCEL only: the bytes of the file that reached the receiver's output when it writes the file
+   * there as it comes (`parley receive --stdout`) and keeps nothing to resume. Older peers ignore it.
+   */
+  readonly bytes?: number;
 }
 export interface Reject extends WireReason {
   readonly kind: "reject";

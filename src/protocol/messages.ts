@@ -190,7 +190,7 @@ export const MESSAGE_SCHEMAS: { readonly [K in Kind]: MessageSchema } = {
       },
     ],
   },
-  cancel: { type: FrameType.Cancel, body: "json", fields: [id, code(), detail] },
+  cancel: { type: FrameType.Cancel, body: "json", fields: [id, code(), detail, { ...count("bytes"), optional: true }] },
   ack: { type: FrameType.Ack, body: "u64", key: "bytes" },
   ping: { type: FrameType.Ping, body: "bytes", key: "token", length: COUNTER_BODY_BYTES },
   pong: { type: FrameType.Pong, body: "bytes", key: "token", length: COUNTER_BODY_BYTES },

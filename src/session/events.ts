@@ -47,6 +47,8 @@ export interface PeerReason {
   readonly said: "reject" | "cancel" | "received";
   readonly code: string;
   readonly detail?: string;
+  /** CANCEL's bytes: the receiver wrote the file to its output, and this much reached it (nothing is kept). */
+  readonly bytes?: number;
 }
 
 /**

@@ -20,12 +20,19 @@ export interface Failure {
 export function failureOf(err: TransferError): Failure {
   const errno = (err.cause as { code?: unknown } | undefined)?.code;
   const detail = typeof errno === "string" ? wireDetail(errno) : undefined;
-  return { reason: err.message, code: err.code, tell: { code: err.code, ...(detail ? { detail } : {}) } };
+  const reached = err.reached === undefined ? {} : { bytes: err.reached };
+  return { reason: err.message, code: err.code, tell: { code: err.code, ...(detail ? { detail } : {}), ...reached } };
 }
 
 /** What the peer said, as a Failure: the words are the CLI's (PeerReason), not ours. */
 export function peerFailure(said: PeerReason["said"], wire: WireReason, code: string): Failure {
-  const why: PeerReason = { by: "peer", said, code: wire.code, ...(wire.detail ? { detail: wire.detail } : {}) };
+  const why: PeerReason = {
+    by: "peer",
+    said,
+    code: wire.code,
+    ...(wire.detail ? { detail: wire.detail } : {}),
+    ...(said === "cancel" && wire.bytes !== undefined ? { bytes: wire.bytes } : {}),
+  };
   return { reason: wire.detail ? `${wire.code} ${wire.detail}` : wire.code, code, why };
 }
 

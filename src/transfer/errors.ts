@@ -17,12 +17,15 @@ export type TransferErrorCode =
 
 export class TransferError extends Error {
   override name = "TransferError";
+  /** A file written to an output as it came (StreamReceiver): the bytes that reached it; nothing is kept. */
+  readonly reached?: number;
   constructor(
     readonly code: TransferErrorCode,
     message: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { readonly reached?: number },
   ) {
     super(message, options);
+    if (options?.reached !== undefined) this.reached = options.reached;
   }
 }
 

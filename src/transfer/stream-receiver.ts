@@ -30,6 +30,8 @@ export class StreamReceiver implements IncomingSink {
   received = 0;
   /** Bytes taken but not yet written out (the pipe was full). */
   backlog = 0;
+  /** Bytes that reached the output. */
+  private written = 0;
   onFlushed?: () => void;
   onFailed?: (err: TransferError) => void;
   private readonly digest: RunningDigest;
@@ -77,13 +79,25 @@ export class StreamReceiver implements IncomingSink {
     let done = 0;
     while (done < bytes.length) {
       try {
-        done += writeSync(this.fd, bytes, done, bytes.length - done);
+        const n = writeSync(this.fd, bytes, done, bytes.length - done);
+        done += n;
+        this.written += n;
       } catch (err) {
         if ((err as { code?: string }).code === "EAGAIN") return done;
-        throw new TransferError("E_WRITE", `cannot write to the output: ${osReason(err)}`, { cause: err });
+        throw this.outputError(`cannot write to the output: ${osReason(err)}`, err);
       }
     }
     return done;
+  }
+
+  /**
+   * The output failed: what reached it (the peer hears the count too: TransferError.reached), and
+   * that nothing resumes it (no `.part` is kept; whatever ended it, a full disk too).
+   */
+  private outputError(why: string, cause?: unknown): TransferError {
+    const of = this.size === null ? `${this.written} bytes` : `${this.written} of its ${this.size} bytes`;
+    const words = `${why}; ${of} reached it; a file written to the output cannot resume (the sender sending it again sends it whole)`;
+    return new TransferError("E_WRITE", words, { cause, reached: this.written });
   }
 
   private hold(rest: Uint8Array): void {
@@ -120,9 +134,7 @@ export class StreamReceiver implements IncomingSink {
     if (wrote > 0) this.lastProgressAt = now;
     if (this.backlog > 0) {
       if (now - this.lastProgressAt > OUTPUT_STALL_MS) {
-        return this.onFailed?.(
-          new TransferError("E_WRITE", `the output has not been read for ${OUTPUT_STALL_MS / 1000} s`),
-        );
+        return this.onFailed?.(this.outputError(`the output has not been read for ${OUTPUT_STALL_MS / 1000} s`));
       }
       this.retryTimer = setTimeout(() => this.retry(), RETRY_MS);
     }

@@ -9,7 +9,7 @@
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanup, makeTempDir, randomFile, seededBytes, startCli } from "./helpers.ts";
+import { BUN, Cli, cleanup, MAIN, makeTempDir, randomFile, seededBytes, startCli } from "./helpers.ts";
 import { type Mounted, mountTmpfs } from "./tmpfs.ts";
 
 afterEach(cleanup);
@@ -140,4 +140,36 @@ test("a disk that fills up mid-folder: both sides say sending the folder again c
   expect(resumed).toBe(kept);
   for (const [name, bytes] of Object.entries(files)) expect(readFileSync(join(target, name)).equals(bytes)).toBe(true);
   expect(readdirSync(target).sort()).toEqual(["a", "b"]);
+}, 40_000);
+
+test("receive --stdout > a file on a full disk: both sides say how many bytes reached the output, and promise no resume", async () => {
+  if (!small) return;
+  const dir = small.path;
+  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true }); // the tests before's files
+  const out = join(dir, "out.bin");
+  const receiver = new Cli(
+    "receiver",
+    [],
+    ["bash", "-c", `exec "$0" "$1" receive --stdout --no-progress > "$2"`, BUN, MAIN, out],
+  );
+  const listening = /· code (\d+-[a-z]+-[a-z]+)$/m;
+  await receiver.waitForStderr(listening);
+  const match = listening.exec(receiver.stderr) as RegExpExecArray;
+  const src = randomFile("big.bin", 8 * MIB);
+  const sender = startCli("sender", ["send", src.path, "--to", match[1] as string, "--no-progress"]);
+  expect(await sender.exitCode(), sender.describe()).toBe(3);
+  expect(await receiver.exitCode(), receiver.describe()).toBe(3);
+  const reached = statSync(out).size;
+  expect(reached).toBeGreaterThan(0);
+  expect(reached).toBeLessThan(8 * MIB);
+  expect(readFileSync(out).equals(src.bytes.subarray(0, reached))).toBe(true);
+  expect(
+    receiver.stderr.split("\n").filter((l) => l.startsWith("Receiving #1 big.bin failed")),
+    receiver.describe(),
+  ).toEqual([
+    `Receiving #1 big.bin failed: cannot write to the output: no space left on device; ${reached} of its 8388608 bytes reached it; a file written to the output cannot resume (the sender sending it again sends it whole).`,
+  ]);
+  expect(sender.linesMatching(/^Sending #1 big\.bin failed/), sender.describe()).toEqual([
+    `Sending #1 big.bin failed: the peer cancelled it: the receiver could not write to its output (no space left on device): ${reached} of the 8388608 bytes reached it; a file written to an output cannot resume (sending it again sends it whole).`,
+  ]);
 }, 40_000);

@@ -116,6 +116,7 @@ describe("round trip encodeMessage -> FrameDecoder -> parseMessage", () => {
     ["received ok without reason", { kind: "received", id: 6, bytes: 1234, ok: true }],
     ["received failed with a code", { kind: "received", id: 6, bytes: 10, ok: false, code: "E_BAD_CHECKSUM" }],
     ["cancel", { kind: "cancel", id: 7, code: "E_CANCELLED" }],
+    ["cancel with what reached an output", { kind: "cancel", id: 7, code: "E_WRITE", detail: "ENOSPC", bytes: 4096 }],
     ["ack 0", { kind: "ack", bytes: 0 }],
     ["ack above 2^32", { kind: "ack", bytes: 2 ** 32 + 5 }],
     ["ack whose low half has its top bit set", { kind: "ack", bytes: 3 * 2 ** 32 + 0x80000001 }],

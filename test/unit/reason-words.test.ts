@@ -75,6 +75,17 @@ test("a receiver's full disk: sending the file again resumes it, a folder's entr
   );
 });
 
+test("a receiver writing to its output (CANCEL with bytes): what reached it, and no resume, whatever the reason", () => {
+  const full = { by: "peer", said: "cancel", code: "E_WRITE", detail: "ENOSPC", bytes: 1000 } as const;
+  expect(peerReasonWords(sent, full)).toBe(
+    "the peer cancelled it: the receiver could not write to its output (no space left on device): 1000 of the 1234 bytes reached it; a file written to an output cannot resume (sending it again sends it whole)",
+  );
+  const stalled = { by: "peer", said: "cancel", code: "E_WRITE", bytes: 0 } as const;
+  expect(peerReasonWords({ ...sent, size: null }, stalled)).toBe(
+    "the peer cancelled it: the receiver could not write to its output: 0 bytes reached it; a file written to an output cannot resume (sending it again sends it whole)",
+  );
+});
+
 test("resumeHint: a file cut by a lost connection or the peer's Ctrl-C; never a stream, a folder entry or another failure", () => {
   const file: TransferInfo = { id: 1, direction: "receive", name: "a.bin", size: 10 };
   const mine: TransferInfo = { ...file, direction: "send" };
