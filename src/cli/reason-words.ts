@@ -37,8 +37,10 @@ const WORDS: Readonly<Record<string, Words>> = {
   E_TOO_MANY_TRANSFERS: ({ detail }) => `more than ${detail ?? MAX_INCOMING_TRANSFERS} transfers at once`,
   E_TOO_MANY_FOLDERS: ({ peerRole }) => `the ${peerRole} has too many folders under way at once`,
   E_UNSUPPORTED_CHECKSUM: ({ detail }) => `unsupported checksum${detail ? ` ${detail}` : ""}`,
-  E_NO_SPACE: ({ peerRole, info }) =>
-    `not enough space at the ${peerRole}${info.size === null ? "" : `: ${count(info.size, "byte")} offered`}`,
+  E_NO_SPACE: ({ peerRole, info, detail }) =>
+    info.folder && detail === "folder"
+      ? `not enough space at the ${peerRole} for the whole folder: ${count(info.folder.bytes, "byte")} offered`
+      : `not enough space at the ${peerRole}${info.size === null ? "" : `: ${count(info.size, "byte")} offered`}`,
   E_WRITE: ({ peerRole, detail, info, reached }) =>
     reached !== undefined
       ? outputWords(peerRole, detail, info, reached)

@@ -18,7 +18,7 @@ export interface Failure {
 
 /** A TransferError as a Failure: its message stays here; the peer gets its code and errno name. */
 export function failureOf(err: TransferError): Failure {
-  const errno = (err.cause as { code?: unknown } | undefined)?.code;
+  const errno = err.detail ?? (err.cause as { code?: unknown } | undefined)?.code;
   const detail = typeof errno === "string" ? wireDetail(errno) : undefined;
   const reached = err.reached === undefined ? {} : { bytes: err.reached };
   return { reason: err.message, code: err.code, tell: { code: err.code, ...(detail ? { detail } : {}), ...reached } };

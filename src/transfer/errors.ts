@@ -19,13 +19,16 @@ export class TransferError extends Error {
   override name = "TransferError";
   /** A file written to an output as it came (StreamReceiver): the bytes that reached it; nothing is kept. */
   readonly reached?: number;
+  /** The token the peer is told with the code, when not the cause's errno ("folder": a whole folder's space). */
+  readonly detail?: string;
   constructor(
     readonly code: TransferErrorCode,
     message: string,
-    options?: ErrorOptions & { readonly reached?: number },
+    options?: ErrorOptions & { readonly reached?: number; readonly detail?: string },
   ) {
     super(message, options);
     if (options?.reached !== undefined) this.reached = options.reached;
+    if (options?.detail !== undefined) this.detail = options.detail;
   }
 }
 

@@ -32,6 +32,7 @@ import { errnoName, LockError, tryLockExclusive } from "./file-lock.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { ownedByUs } from "./part-files.ts";
 import type { IncomingSink, ReceivedFile } from "./source.ts";
+import { checkFolderRoom } from "./space-claims.ts";
 
 const MAX_ROOT_TRIES = 1_000;
 /** Folder transfers one session may have under way at once (each holds a descriptor and a folder). */
@@ -56,9 +57,14 @@ export function unfinishedMarkerText(entry: FolderEntry): string {
   return `${id}\nA Parley folder transfer into this folder has not finished. Sending the same folder\nagain continues it; this file goes when it is complete.\n`;
 }
 
+/** Folders refused for want of space remembered (each later entry is refused the same way); oldest forgotten. */
+const MAX_REFUSED_FOLDERS = 1_024;
+
 export class FolderTargets {
   /** group -> the top-level folder made or taken up for it. */
   private readonly roots = new Map<number, Root>();
+  /** group -> why a new folder was refused up front (not enough space for all of it). */
+  private readonly refused = new Map<number, TransferError>();
 
   constructor(private readonly downloadDir: string) {}
 
@@ -107,6 +113,8 @@ export class FolderTargets {
   rootFor(entry: FolderEntry): string {
     const known = this.roots.get(entry.group);
     if (known) return known.path;
+    const refused = this.refused.get(entry.group);
+    if (refused) throw refused;
     const name = sanitizeFileName(entry.root);
     // Folders of this session's transfers still under way (an ended one may be taken up again).
     const taken = new Set([...this.roots.values()].filter((r) => r.ended < r.entries).map((r) => r.path));
@@ -128,11 +136,29 @@ export class FolderTargets {
         this.roots.set(entry.group, { path, resumed: true, entries: entry.entries, ended: 0, failed: 0, markerFd });
         return path;
       }
+      this.checkRoom(path, entry);
       const markerFd = markUnfinished(path, entry);
       this.roots.set(entry.group, { path, resumed: false, entries: entry.entries, ended: 0, failed: 0, markerFd });
       return path;
     }
     throw new TransferError("E_WRITE", `no free folder name for ${name} in ${this.downloadDir}`);
+  }
+
+  /**
+   * A new folder must fit whole in the free space (less what is promised to transfers under way),
+   * as a file's offer must: else it is removed again and every entry of it is refused, with the
+   * same words, before a byte is written. A folder taken up again is not checked here: what it
+   * already holds needs no new space, and each entry still checks what it needs.
+   */
+  private checkRoom(path: string, entry: FolderEntry): void {
+    try {
+      checkFolderRoom(this.downloadDir, entry.bytes, `the folder ${sanitizeFileName(entry.root)}`);
+    } catch (err) {
+      rmdirSync(path);
+      if (this.refused.size >= MAX_REFUSED_FOLDERS) this.refused.delete(this.refused.keys().next().value as number);
+      this.refused.set(entry.group, err as TransferError);
+      throw err;
+    }
   }
 
   /** `parent/component`, created if missing; it must be a real directory (not a link). */

@@ -41,6 +41,28 @@ function promised(device: number, except?: Claim): number {
   return sum;
 }
 
+/**
+ * Checks up front that `bytes` fit in the free space of `dir` less what is promised to transfers
+ * under way, promising nothing (a folder's entries each claim their own when they come).
+ * @param what - what needs them, for the words ("the folder photos")
+ * @throws TransferError E_NO_SPACE (detail "folder") when they do not
+ */
+export function checkFolderRoom(dir: string, bytes: number, what: string): void {
+  const free = freeBytes(dir);
+  if (free === undefined || bytes === 0) return;
+  let device: number;
+  try {
+    device = statSync(dir).dev;
+  } catch {
+    return; // unknown: the writes will tell
+  }
+  const others = promised(device);
+  if (bytes <= free - others) return;
+  const under = others > 0 ? `, ${others} of them promised to transfers under way` : "";
+  const words = `not enough space in ${dir} for ${what}: ${bytes} bytes needed, ${free} free${under}`;
+  throw new TransferError("E_NO_SPACE", words, { detail: "folder" });
+}
+
 export class SpaceClaim {
   private sinceCheck = 0;
 

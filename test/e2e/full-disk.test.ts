@@ -173,3 +173,32 @@ test("receive --stdout > a file on a full disk: both sides say how many bytes re
     `Sending #1 big.bin failed: the peer cancelled it: the receiver could not write to its output (no space left on device): ${reached} of the 8388608 bytes reached it; a file written to an output cannot resume (sending it again sends it whole).`,
   ]);
 }, 40_000);
+
+test("a folder bigger than the free space is refused up front: one line on each side, nothing written", async () => {
+  if (!small) return;
+  const dir = small.path;
+  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true }); // the tests before's files
+  const folder = join(makeTempDir(), "album");
+  mkdirSync(folder);
+  for (let i = 0; i < 4; i++) writeFileSync(join(folder, `f${i}`), seededBytes(2 * MIB, i));
+  const { receiver, code } = await receiverIn(dir);
+  const sender = startCli("sender", ["send", folder, "--to", code, "--no-progress"]);
+  expect(await sender.exitCode(), sender.describe()).toBe(3);
+  expect(await receiver.exitCode(), receiver.describe()).toBe(3);
+  expect(readdirSync(dir)).toEqual([]);
+  const refused = receiver.linesMatching(/^Receiving #\d+ album\/f\d failed/);
+  expect(refused, receiver.describe()).toHaveLength(1);
+  expect(refused[0]).toMatch(
+    new RegExp(
+      `failed: declined: not enough space in ${dir} for the folder album: 8388608 bytes needed, \\d+ free\\.$`,
+    ),
+  );
+  expect(receiver.linesMatching(/^Folder album: /)).toEqual([
+    "Folder album: nothing was saved. 4 of 4 entries failed (see above; 3 more for the same reason).",
+  ]);
+  const declined = sender.linesMatching(/^Sending #\d+ album\/f\d failed/);
+  expect(declined, sender.describe()).toHaveLength(1);
+  expect(declined[0]).toEndWith(
+    " failed: the peer declined: not enough space at the receiver for the whole folder: 8388608 bytes offered.",
+  );
+}, 40_000);

@@ -93,3 +93,22 @@ test("a .part kept from an earlier attempt needs no new space: the same file off
   expect((err as TransferError).code).toBe("E_NO_SPACE");
   expect(readdirSync(dir).sort()).toEqual(["a.bin.part", "blocker.bin.part"]); // no b.bin.part left
 });
+
+test("a new folder bigger than the free space is refused up front, each of its entries alike, and nothing is made", () => {
+  const dir = tempDir();
+  const targets = new FolderTargets(dir);
+  const bytes = freeBytes(dir) * 2;
+  const entry = (name: string): FolderEntry => ({ group: 7, root: "huge", path: [name], entries: 2, bytes });
+  const first = thrownBy(() => targets.parentFor(entry("a")));
+  expect(first).toBeInstanceOf(TransferError);
+  expect((first as TransferError).code).toBe("E_NO_SPACE");
+  expect((first as TransferError).detail).toBe("folder");
+  expect((first as TransferError).message).toStartWith(
+    `not enough space in ${dir} for the folder huge: ${bytes} bytes needed, `,
+  );
+  expect(thrownBy(() => targets.parentFor(entry("b")))).toBe(first); // the same words for the rest
+  expect(readdirSync(dir)).toEqual([]);
+  // One that fits is made as before.
+  targets.parentFor({ group: 8, root: "small", path: ["a"], entries: 1, bytes: 1 });
+  expect(readdirSync(dir)).toEqual(["small"]);
+});

@@ -75,6 +75,18 @@ test("a receiver's full disk: sending the file again resumes it, a folder's entr
   );
 });
 
+test("a folder refused up front for want of space names the whole folder's size; an entry refused alone its own", () => {
+  const folder = { group: 1, root: "p", path: ["a.bin"], entries: 2, bytes: 5000 };
+  const whole = { by: "peer", said: "reject", code: "E_NO_SPACE", detail: "folder" } as const;
+  expect(peerReasonWords({ ...sent, folder }, whole)).toBe(
+    "the peer declined: not enough space at the receiver for the whole folder: 5000 bytes offered",
+  );
+  const alone = { by: "peer", said: "reject", code: "E_NO_SPACE" } as const;
+  expect(peerReasonWords({ ...sent, folder }, alone)).toBe(
+    "the peer declined: not enough space at the receiver: 1234 bytes offered",
+  );
+});
+
 test("a receiver writing to its output (CANCEL with bytes): what reached it, and no resume, whatever the reason", () => {
   const full = { by: "peer", said: "cancel", code: "E_WRITE", detail: "ENOSPC", bytes: 1000 } as const;
   expect(peerReasonWords(sent, full)).toBe(
