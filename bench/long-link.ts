@@ -6,13 +6,15 @@
  *
  *   bun bench/long-link.ts [--size 256M] [--runs 2] [--link-ms 20] [--models tcp,unbounded]
  *                          [--peer-root DIR] [--relay-recv-buffer BYTES] [--relay-cap BYTES] [--relay-pace 0|1]
- *                          [--json [--rtts]]
+ *                          [--both-ways] [--json [--rtts]]
  *   --peer-root: run DIR/bench/peer.ts (another tree, e.g. main's) through this tree's relay
  *   --relay-recv-buffer: the relay's --recv-buffer (bench/delay-relay.ts; its default, 32 KiB, when absent)
  *   --relay-cap: the tcp model's in-flight cap (the relay's --cap; default: this machine's TCP
  *     buffers, 4 MiB here): a slower path, e.g. 512K for about 512 KiB / 44 ms = 11 MiB/s
  *   --relay-pace 1: the tcp model paces as Linux does (the relay's --pace; not by default)
  *   --rtts: the JSON keeps every chat round trip of every run, in the order sent
+ *   --both-ways: the receiver sends the same file back meanwhile; each run's line and JSON give
+ *     that direction's MiB/s too (`backMibps`; socat's stream and the echo stay one way)
  */
 
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
@@ -43,6 +45,7 @@ const { values } = (() => {
         "relay-pace": { type: "string" },
         json: { type: "boolean", default: false },
         rtts: { type: "boolean", default: false },
+        "both-ways": { type: "boolean", default: false },
       },
     });
   } catch (error) {
@@ -88,6 +91,7 @@ try {
     models,
     peerScript,
     keepRtts: values.rtts as boolean,
+    bothWays: values["both-ways"] as boolean,
     relay: {
       ...(relayReceiveBuffer === undefined ? {} : { receiveBuffer: relayReceiveBuffer }),
       ...(relayCap === undefined ? {} : { cap: relayCap }),

@@ -8,7 +8,8 @@
  *       peer leaves; prints one JSON line of stats
  *   bun bench/peer.ts send <port> <checksum> <chat-ms> <file>...
  *       dials, sends the files one after another while sending a chat line every <chat-ms>
- *       (0: none), then exits; prints one JSON line: bytes, transfer ms, chat round trips
+ *       (0: none), then exits; prints one JSON line: bytes, transfer ms, chat round trips (both
+ *       ways at once, after the file sent back has arrived too: also `backBytes`, `backMs`)
  *   Both JSON lines carry `transferFaults`, `transferUserS` and `transferSysS`: page faults
  *   and CPU seconds from the session's start to the end (the process's start-up, about 4,700
  *   faults of module loading and the handshake, left out)
@@ -152,41 +153,52 @@ if (mode === "receive" && args[0]) {
   let bytes = 0;
   let next = 0;
   let startedAt = 0;
+  /** Our own files' time, ms, once all are sent. */
+  let transferMs: number | undefined;
+  /** The file sent back (both ways at once): its bytes and its time from the session's start, ms. */
+  let backBytes = 0;
+  let backMs: number | undefined;
   let chatTimer: ReturnType<typeof setInterval> | undefined;
   let session: Session | undefined;
   const sendNext = (): void => {
     const file = files[next++];
     if (file === undefined) {
-      const transferMs = performance.now() - startedAt;
-      clearInterval(chatTimer);
-      // Give the last chat lines in flight a moment to come back before counting them lost.
-      const deadline = performance.now() + 500;
-      const report = (): void => {
-        if (rtts.length < chatsSent && performance.now() < deadline) {
-          setTimeout(report, 5);
-          return;
-        }
-        const sorted = [...rtts].sort((x, y) => x - y);
-        const stats = {
-          role: "sender",
-          files: files.length,
-          bytes,
-          transferMs,
-          chatsSent,
-          chatsEchoed: rtts.length,
-          outOfOrder,
-          rttP50: percentile(sorted, 50),
-          rttP99: percentile(sorted, 99),
-          rttMax: sorted.at(-1) ?? Number.NaN,
-          rtts,
-        };
-        writeSync(1, `${JSON.stringify({ ...stats, ...resourceStats() })}\n`);
-        session?.exit(); // may close (and exit) at once: report first
-      };
-      report();
+      transferMs = performance.now() - startedAt;
+      reportOnceDone();
       return;
     }
     session?.sendFile(file);
+  };
+  /** Reports once our files are sent and (both ways at once) the file sent back has arrived. */
+  const reportOnceDone = (): void => {
+    if (transferMs === undefined || (sendBack && backMs === undefined)) return;
+    clearInterval(chatTimer);
+    // Give the last chat lines in flight a moment to come back before counting them lost.
+    const deadline = performance.now() + 500;
+    const report = (): void => {
+      if (rtts.length < chatsSent && performance.now() < deadline) {
+        setTimeout(report, 5);
+        return;
+      }
+      const sorted = [...rtts].sort((x, y) => x - y);
+      const stats = {
+        role: "sender",
+        files: files.length,
+        bytes,
+        transferMs,
+        chatsSent,
+        chatsEchoed: rtts.length,
+        outOfOrder,
+        rttP50: percentile(sorted, 50),
+        rttP99: percentile(sorted, 99),
+        rttMax: sorted.at(-1) ?? Number.NaN,
+        rtts,
+        ...(sendBack ? { backBytes, backMs } : {}),
+      };
+      writeSync(1, `${JSON.stringify({ ...stats, ...resourceStats() })}\n`);
+      session?.exit(); // may close (and exit) at once: report first
+    };
+    report();
   };
   const rendezvous = new Rendezvous({
     downloadDir: inbox,
@@ -200,7 +212,13 @@ if (mode === "receive" && args[0]) {
         rtts.push(performance.now() - sentAt);
       },
       transferFinished: (done) => {
-        if (done.direction !== "send") return; // a file the receiver sends back (both ways at once)
+        if (done.direction !== "send") {
+          // The file the receiver sends back (both ways at once).
+          backBytes += done.bytes;
+          backMs = performance.now() - startedAt;
+          reportOnceDone();
+          return;
+        }
         bytes += done.bytes;
         sendNext();
       },

@@ -42,8 +42,10 @@ async function peerTransfer(
   relayModel: LinkModel = "tcp",
   peerScript = "bench/peer.ts",
   relay: RelayOptions = {},
+  env: Record<string, string> = {},
 ): Promise<{
   transferMs: number;
+  backMs?: number;
   rttP50: number;
   rttP99: number;
   rtts: number[];
@@ -52,18 +54,18 @@ async function peerTransfer(
 }> {
   mkdirSync(out);
   const procs: Proc[] = [];
-  const run = (args: string[]) => {
-    const proc = start([BUN, ...args]);
+  const run = (args: string[], peer = false) => {
+    const proc = start([BUN, ...args], peer ? { env } : {});
     procs.push(proc);
     return proc;
   };
   try {
-    const receiver = run([peerScript, "receive", out]);
+    const receiver = run([peerScript, "receive", out], true);
     let [, port] = await new LineReader(receiver.stdout).waitFor(/^PORT (\d+)/);
     if (relayMs > 0) {
       [, port] = await relayTo(port as string, relayMs, relayModel, run, undefined, relay);
     }
-    const sender = run([peerScript, "send", port as string, ...sendArgs]);
+    const sender = run([peerScript, "send", port as string, ...sendArgs], true);
     const [code] = await Promise.all([sender.exited, receiver.exited]);
     if (code !== 0) throw new Error(`${label}: sender exit ${code}: ${await new Response(sender.stderr).text()}`);
     const text = await new Response(sender.stdout).text();
@@ -236,6 +238,8 @@ export interface LongLinkRun {
   readonly senderCpuSPerGiB: number;
   /** Every chat round trip in the order sent (with `keepRtts`). */
   readonly rtts?: readonly number[];
+  /** Both ways at once (`bothWays`): MiB/s of the same file sent back by the receiver meanwhile. */
+  readonly backMibps?: number;
 }
 
 /**
@@ -363,6 +367,8 @@ export async function longLinkRate(
     keepRtts?: boolean;
     /** The relay's --recv-buffer and --cap (its own defaults when absent). */
     relay?: RelayOptions;
+    /** Both ways at once: the receiver sends the same file back meanwhile (bench/peer.ts PARLEY_BENCH_SEND_BACK). */
+    bothWays?: boolean;
   } = {},
 ) {
   const models = options.models ?? (["tcp", "unbounded"] as const);
@@ -381,6 +387,7 @@ export async function longLinkRate(
         model,
         options.peerScript,
         options.relay,
+        options.bothWays ? { PARLEY_BENCH_SEND_BACK: file } : {},
       );
       rmSync(out, { recursive: true, force: true });
       const run = {
@@ -391,6 +398,7 @@ export async function longLinkRate(
         senderCpuSPerGiB:
           ((stats.transferUserS ?? Number.NaN) + (stats.transferSysS ?? Number.NaN)) / (bytes / 2 ** 30),
         ...(options.keepRtts ? { rtts: stats.rtts } : {}),
+        ...(stats.backMs === undefined ? {} : { backMibps: bytes / 2 ** 20 / (stats.backMs / 1000) }),
       };
       parley.get(model)?.push(run);
       if (socat) {
@@ -422,7 +430,9 @@ export function formatLongLink(longLink: Awaited<ReturnType<typeof longLinkRate>
     .map(
       (m) =>
         `over a ${longLink.roundTripMs} ms round trip (bench/delay-relay.ts --model ${m.model}: ${what[m.model]}), ` +
-        `${f(longLink.mib)} MiB: ${f(m.mibps)} MiB/s (socat through the same relay ${f(m.socatMibps)}, ` +
+        `${f(longLink.mib)} MiB: ${f(m.mibps)} MiB/s ` +
+        (m.backMibps === undefined ? "" : `(both ways at once: back ${f(m.backMibps)} MiB/s) `) +
+        `(socat through the same relay ${f(m.socatMibps)}, ` +
         `x${f(m.vsSocat, 2)}), chat p50/p99 ${f(m.rttP50, 1)}/${f(m.rttP99, 1)} ms ` +
         `(p99 of the lines after the first second ${f(m.rttP99AfterFirstSecond, 1)})` +
         (m.echoBesideSocat
