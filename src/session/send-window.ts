@@ -18,7 +18,9 @@
  *   our ACKs come back behind the peer's DATA, megabytes of it on loopback; such a sample can
  *   only overstate the round trip, so one under GROW_RTT_MS still says the path is short (both
  *   ways on loopback nearly every sample has the peer's DATA in it: without them the path read
- *   as short only after 0.25-0.75 s, and until then a chatting sender's frames were 16 KiB);
+ *   as short only after 0.25-0.75 s, and until then a chatting sender's frames were 16 KiB),
+ *   and with no minimum yet only a steady streak of them stands for a long path (peer-data-rtt.ts:
+ *   both ways on a long path no sample is clean; a queue's samples are not steady);
  * - below GROW_RTT_MS the floor already carries 300 MB/s and more, so short paths (loopback,
  *   LANs) never grow past it whatever a noisy sample says; there the window is about 1 ms of
  *   data, so a chat line waits about 1 ms (with both directions busy, each side's rate halves
@@ -51,6 +53,7 @@
  */
 
 import { CHUNK_BYTES, LONG_PATH_UNSENT_BYTES, WINDOW_BYTES, WINDOW_CAP_BYTES } from "./limits.ts";
+import { PeerDataRtt } from "./peer-data-rtt.ts";
 import { StartUp } from "./start-up.ts";
 
 /** Growth per round trip while the window is the limit. */
@@ -138,6 +141,8 @@ export class SendWindow {
   private youngSince = 0;
   /** A long path's start-up (start-up.ts). */
   private readonly startUp = new StartUp();
+  /** Round trips with the peer's DATA in them, while no minimum is known (peer-data-rtt.ts). */
+  private readonly peerDataRtt = new PeerDataRtt();
 
   /**
    * @param floor - a long path's window never shrinks below this once it got there (a short
@@ -271,15 +276,12 @@ export class SendWindow {
     // Round trip: from writing the last frame this ACK covers in full to now.
     let covered: Frame | undefined;
     while (this.frames.length > 0 && (this.frames[0] as Frame).end <= ackedTotal) covered = this.frames.shift();
-    if (covered && !covered.cold && covered.receivedMark === received) {
+    if (covered && !covered.cold) {
       const rtt = Math.max(now - covered.sentAt, 0);
-      this.minRttMs = Math.min(this.minRttMs, rtt);
-      this.startUp.sampled(rtt, this.minRttMs);
-    } else if (covered && !covered.cold && now - covered.sentAt < GROW_RTT_MS) {
-      // A sample with the peer's DATA in it holds that queue too, so it only ever overstates the
-      // round trip: it sizes nothing, but one under GROW_RTT_MS still shows a short path (both
-      // ways at once nearly every sample has the peer's DATA in it).
-      this.minRttMs = Math.min(this.minRttMs, Math.max(now - covered.sentAt, 0));
+      if (covered.receivedMark === received) {
+        this.minRttMs = Math.min(this.minRttMs, rtt);
+        this.startUp.sampled(rtt, this.minRttMs);
+      } else this.sampledBehindPeerData(rtt, now);
     }
     if (ackedTotal >= this.roundEnd) this.startRound();
     this.sampleRate(ackedTotal, now);
@@ -299,6 +301,23 @@ export class SendWindow {
       this.startRound();
     }
     this.resize(ackedTotal - ackedBefore, this.sentTotal - ackedBefore);
+  }
+
+  /**
+   * A round trip with the peer's DATA in it: the path plus the ACK's wait behind that DATA, so
+   * only ever above the path's. One under GROW_RTT_MS still shows a short path (both ways at once
+   * nearly every sample has the peer's DATA in it), one under a known minimum lowers it; with no
+   * minimum yet, a steady streak of them stands for a long path (peer-data-rtt.ts: both ways on
+   * a long path no sample is clean), an unsteady one (a queue's depth, as on loopback) for nothing.
+   */
+  private sampledBehindPeerData(rtt: number, now: number): void {
+    if (rtt < GROW_RTT_MS || Number.isFinite(this.minRttMs)) {
+      this.minRttMs = Math.min(this.minRttMs, rtt);
+      if (this.longPath) this.startUp.sampled(rtt, this.minRttMs);
+      return;
+    }
+    const path = this.peerDataRtt.sampled(rtt, now);
+    if (path !== undefined) this.minRttMs = path;
   }
 
   /** A round begins now: it ends once everything sent so far is ACKed. */

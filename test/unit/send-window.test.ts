@@ -25,13 +25,22 @@ function simulate(
   rttMs: number,
   bytesPerMs: number,
   ms: number,
-  options: { peerSends?: boolean; mostInFlight?: number; rttAt?: (now: number) => number } = {},
+  options: {
+    peerSends?: boolean;
+    mostInFlight?: number;
+    rttAt?: (now: number) => number;
+    /** The receiver ACKs every this many bytes (ACK_EVERY unless given). */
+    ackEvery?: number;
+    /** ms an ACK written `now` waits behind the peer's DATA before its half round trip back. */
+    ackQueueAt?: (now: number) => number;
+  } = {},
 ): number[] {
   const step = 0.05;
   let sent = 0;
   let acked = 0;
   let linkFreeAt = 0;
-  let nextAck = ACK_EVERY;
+  const ackEvery = options.ackEvery ?? ACK_EVERY;
+  let nextAck = ackEvery;
   const arrivals: Array<{ at: number; end: number }> = []; // frames reaching the receiver
   const pendingAcks: Array<{ at: number; bytes: number }> = []; // ACKs on their way back
   let consumed = 0;
@@ -46,8 +55,11 @@ function simulate(
     }
     while (consumed >= nextAck) {
       const ackBytes = nextAck;
-      nextAck += ACK_EVERY;
-      pendingAcks.push({ at: now + (options.rttAt?.(now) ?? rttMs) / 2, bytes: ackBytes });
+      nextAck += ackEvery;
+      const queued = options.ackQueueAt?.(now) ?? 0;
+      // Behind the ACKs before it (one stream): never earlier than the last.
+      const at = Math.max(now + queued + (options.rttAt?.(now) ?? rttMs) / 2, pendingAcks.at(-1)?.at ?? 0);
+      pendingAcks.push({ at, bytes: ackBytes });
     }
     while (pendingAcks.length > 0 && (pendingAcks[0] as { at: number }).at <= now) {
       acked = (pendingAcks.shift() as { bytes: number }).bytes;
@@ -229,11 +241,33 @@ describe("SendWindow", () => {
     expect(Math.max(...rounds)).toBeLessThanOrEqual(WINDOW_BYTES);
   });
 
-  test("while the peer sends DATA too, round trips (behind its queue) are not sampled", () => {
+  test("both ways on a 40 ms path (no clean round trip: the peer's DATA never stops) it grows until the link is the limit", () => {
+    // Every ACK comes back behind some of the peer's DATA (0-3 ms of it here). Counting only
+    // clean samples the window stayed at its 512 KiB start: 12 MiB/s on the bench's 40 ms path.
+    const ackQueueAt = (now: number) => (Math.floor(now) % 7) * 0.5;
     const window = new SendWindow();
-    const rounds = simulate(window, 40, 100_000, 2_000, { peerSends: true });
-    expect(Math.max(...rounds)).toBeLessThanOrEqual(WINDOW_BYTES); // never grows
-    expect(window.minRtt).toBe(Number.POSITIVE_INFINITY);
+    const rounds = simulate(window, 40, 100_000, 2_000, { peerSends: true, ackQueueAt, ackEvery: 64 * 1024 });
+    expect(window.longPath).toBe(true);
+    expect(window.minRtt).toBeGreaterThanOrEqual(40); // an upper bound on the path's: never below it
+    expect(window.minRtt).toBeLessThanOrEqual(43);
+    expect(rounds.at(-1) as number).toBeGreaterThan(4_000_000);
+    // Seen after a few round trips (a streak of steady samples), not at the first.
+    expect(rounds.findIndex((bytes) => bytes > SHORT_MIN_BYTES)).toBeGreaterThanOrEqual(4);
+  });
+
+  test("both ways on loopback, ACKs behind an unsteady queue of the peer's DATA (5-25 ms) never read as a long path", () => {
+    // A review measured this: megabytes of the peer's DATA ahead of our ACKs read as a long path,
+    // the window grew to 5x the floor and chat p99 went from 9-12 ms to 23-83. Traced on loopback
+    // such samples go up and down with the queue's depth (5.0, 6.1, 10.1, 11.5, 8.9 ms ...).
+    let seed = 7;
+    const ackQueueAt = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return 5 + (seed / 2 ** 31) * 20;
+    };
+    const window = new SendWindow(undefined, undefined, { young: true });
+    const rounds = simulate(window, 0.3, 300_000, 1_000, { peerSends: true, ackQueueAt, ackEvery: 64 * 1024 });
+    expect(window.longPath).toBe(false);
+    expect(Math.max(...rounds)).toBeLessThanOrEqual(WINDOW_BYTES);
   });
 
   test("both ways on a short path, a round trip with the peer's DATA in it still shows the path short", () => {
