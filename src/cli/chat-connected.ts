@@ -16,7 +16,10 @@ import type { Terminal } from "../ui/terminal.ts";
 import { transferPathsOrSay } from "./input.ts";
 import { failureWords, resumable, resumeHint } from "./reason-words.ts";
 import {
+  type FolderListings,
+  listFoldersSoon,
   NOTHING_SENT,
+  namesAFolder,
   planSends,
   resumeSecretWarning,
   type SendPlan,
@@ -31,8 +34,14 @@ export type TransferEvents = Pick<
   "transferStarted" | "transferProgressed" | "transferFinished" | "transferFailed"
 >;
 
+/** A folder still being listed after this long says so (and again every LISTING_NOTE_EVERY_MS). */
+const LISTING_NOTE_AFTER_MS = 1_000;
+const LISTING_NOTE_EVERY_MS = 5_000;
+
 export class ChatWithPeer {
   private readonly presenter: TransferPresenter;
+  /** `transfer` commands naming a folder being listed, and any typed after them, in order. */
+  private listing: Promise<void> | undefined;
 
   constructor(private readonly terminal: Terminal) {
     this.presenter = new TransferPresenter(terminal);
@@ -73,17 +82,59 @@ export class ChatWithPeer {
     }
   }
 
-  /** `transfer <path>...`: plans the sends and hands them to the session. */
+  /**
+   * `transfer <path>...`: plans the sends and hands them to the session. A folder is listed a
+   * slice at a time (a home folder takes seconds), so chat lines go on both ways meanwhile; a
+   * command typed behind it waits its turn, so offers keep the order typed.
+   */
   startTransfers(session: Session, args: string): void {
-    let plan: SendPlan;
     const paths = transferPathsOrSay(
       args,
       (p) => existsSync(p),
       (line) => this.terminal.print(line),
     );
     if (!paths) return;
+    if (!this.listing && !namesAFolder(paths)) return this.plan(session, paths);
+    const done: Promise<void> = (this.listing ?? Promise.resolve())
+      .then(() => this.listThenPlan(session, paths))
+      .finally(() => {
+        if (this.listing === done) this.listing = undefined;
+      });
+    this.listing = done;
+  }
+
+  /**
+   * `exit` (or the end of input) while a folder is listed: it is offered first, then `leave` runs
+   * (exit waits for transfers under way). @returns false when nothing is being listed
+   */
+  afterListing(leave: () => void): boolean {
+    if (!this.listing) return false;
+    this.terminal.print("Waiting for the folder being listed to be offered before leaving...");
+    void this.listing.then(leave);
+    return true;
+  }
+
+  private async listThenPlan(session: Session, paths: readonly string[]): Promise<void> {
+    const started = performance.now();
+    let saidAt = 0;
+    const listed = await listFoldersSoon(paths, (path, entries) => {
+      const now = performance.now();
+      if (now - started < LISTING_NOTE_AFTER_MS || (saidAt > 0 && now - saidAt < LISTING_NOTE_EVERY_MS)) return;
+      saidAt = now;
+      const what = `${sanitizeForTerminal(path)}: ${entries} entries so far`;
+      this.terminal.print(`Listing ${what} (chat goes on; the folder is offered once it is listed).`);
+    });
+    if (!session.isOpen) {
+      this.terminal.print("Not sent: the session closed while the folder was being listed.");
+      return;
+    }
+    this.plan(session, paths, listed);
+  }
+
+  private plan(session: Session, paths: readonly string[], listed?: FolderListings): void {
+    let plan: SendPlan;
     try {
-      plan = planSends(paths, "stdin");
+      plan = planSends(paths, "stdin", listed);
     } catch (err) {
       if (!(err instanceof UnsendablePaths)) throw err;
       for (const problem of err.problems) this.terminal.print(`Error: ${sanitizeForTerminal(problem.message)}`);

@@ -21,8 +21,7 @@ import { type CliIo, SIGNAL_WORDS, type Signal } from "./io.ts";
 import type { MailboxChat } from "./mailbox-chat.ts";
 import { relativePathsLine } from "./shell-folder.ts";
 
-/** A lost connection or a failed --connect ends the chat with 1. */
-const EXIT_FAILURE = 1;
+const EXIT_FAILURE = 1; // a lost connection or a failed --connect ends the chat with 1
 
 const IN_CHAT_HELP = `Commands:
   transfer <path>...  send files to the peer (quote names with spaces)
@@ -360,6 +359,7 @@ class ChatController {
   private leave(): void {
     const session = this.session;
     if (!session) return this.link.finish(EXIT_OK);
+    if (this.withPeer.afterListing(() => this.leave())) return; // a folder being listed is offered first
     const active = session.activeTransfers.length;
     if (active > 0)
       this.terminal.print(`Waiting for ${active} transfer${active === 1 ? "" : "s"} to finish before leaving...`);

@@ -9,7 +9,13 @@ import type { FolderEntry } from "../protocol/index.ts";
 import type { Session } from "../session/index.ts";
 import { TransferError } from "../transfer/errors.ts";
 import type { checkReadableFile as CheckReadableFile } from "../transfer/file-sender.ts";
-import { type SkipKind, type SkippedEntry, walkFolder } from "../transfer/folder-walk.ts";
+import {
+  type FolderListing,
+  type SkipKind,
+  type SkippedEntry,
+  walkFolder,
+  walkFolderSoon,
+} from "../transfer/folder-walk.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import { secretFileWarning } from "./secret-files.ts";
 
@@ -68,9 +74,10 @@ let nextGroup = 1;
 /**
  * Every path is looked at, so one refusal names each path that cannot be sent.
  * @param stdinName - the name standard input (`-`) is sent under
+ * @param listed - folders already walked (listFoldersSoon); the others are walked here
  * @throws UnsendablePaths for paths that are missing, unreadable, or neither a file nor a folder
  */
-export function planSends(paths: readonly string[], stdinName: string): SendPlan {
+export function planSends(paths: readonly string[], stdinName: string, listed?: FolderListings): SendPlan {
   const sends: PlannedSend[] = [];
   const folders: Array<{ root: string; entries: number; bytes: number }> = [];
   const skipped: SkippedEntry[] = [];
@@ -95,9 +102,11 @@ export function planSends(paths: readonly string[], stdinName: string): SendPlan
       sends.push({ kind: "file", path });
       continue;
     }
-    let listing: ReturnType<typeof walkFolder>;
+    let listing: FolderListing;
     try {
-      listing = walkFolder(path);
+      const walked = listed?.get(path);
+      if (walked instanceof TransferError) throw walked;
+      listing = walked ?? walkFolder(path);
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
       problems.push(err);
@@ -121,6 +130,36 @@ export function planSends(paths: readonly string[], stdinName: string): SendPlan
   }
   if (problems.length > 0) throw new UnsendablePaths(problems);
   return { sends, folders, skipped };
+}
+
+/** Folders walked ahead of planSends: each listing, or why it could not be made. */
+export type FolderListings = ReadonlyMap<string, FolderListing | TransferError>;
+
+/**
+ * Walks the folders among `paths` a slice at a time (walkFolderSoon), so the chat goes on while
+ * a big one is listed; planSends then plans with them.
+ * @param listing - told between slices: the folder's path and the entries listed so far
+ */
+export async function listFoldersSoon(
+  paths: readonly string[],
+  listing: (path: string, entries: number) => void,
+): Promise<FolderListings> {
+  const listed = new Map<string, FolderListing | TransferError>();
+  for (const path of paths) {
+    if (path === "" || path === "-" || listed.has(path) || !isDirectory(path)) continue;
+    try {
+      listed.set(path, await walkFolderSoon(path, (entries) => listing(path, entries)));
+    } catch (err) {
+      if (!(err instanceof TransferError)) throw err;
+      listed.set(path, err);
+    }
+  }
+  return listed;
+}
+
+/** True when `paths` names a folder (a walk to wait for). */
+export function namesAFolder(paths: readonly string[]): boolean {
+  return paths.some((path) => path !== "" && path !== "-" && isDirectory(path));
 }
 
 const SKIP_WORDS: Record<SkipKind, string> = {

@@ -43,10 +43,41 @@ export interface FolderListing {
 
 /** @throws TransferError E_READ when a directory cannot be read */
 export function walkFolder(folder: string): FolderListing {
+  const walk = folderWalk(folder);
+  for (;;) {
+    const step = walk.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** How long walkFolderSoon lists before it hands the event loop back (chat lines, PINGs, signals). */
+export const WALK_SLICE_MS = 4;
+
+/**
+ * walkFolder in slices of WALK_SLICE_MS, handing the event loop back between them: a home
+ * folder takes seconds to list (100,000 entries ~0.3 s here), and the chat must not freeze meanwhile.
+ * @param listed - told between slices how many entries are listed so far
+ * @throws TransferError E_READ when a directory cannot be read
+ */
+export async function walkFolderSoon(folder: string, listed?: (entries: number) => void): Promise<FolderListing> {
+  const walk = folderWalk(folder);
+  let sliceStart = performance.now();
+  for (;;) {
+    const step = walk.next();
+    if (step.done) return step.value;
+    if (performance.now() - sliceStart < WALK_SLICE_MS) continue;
+    listed?.(step.value);
+    await new Promise((resolve) => setImmediate(resolve));
+    sliceStart = performance.now();
+  }
+}
+
+/** The walk, one step an entry looked at: each step yields the entries listed so far. */
+function* folderWalk(folder: string): Generator<number, FolderListing> {
   const items: FolderItem[] = [];
   const skipped: SkippedEntry[] = [];
   let bytes = 0;
-  const visit = (dir: string, rel: string[]): void => {
+  const visit = function* (dir: string, rel: string[]): Generator<number> {
     let raw: Buffer[];
     try {
       raw = readdirSync(dir, { encoding: "buffer" });
@@ -63,6 +94,7 @@ export function walkFolder(folder: string): FolderListing {
     names.sort();
     const itemsBefore = items.length;
     for (const name of names) {
+      yield items.length + skipped.length;
       const path = join(dir, name);
       let stats: Stats;
       try {
@@ -73,7 +105,7 @@ export function walkFolder(folder: string): FolderListing {
         skipped.push({ rel: [...rel, name].join("/"), kind: gone ? "gone" : "unreadable" });
         continue;
       }
-      if (stats.isDirectory()) visit(path, [...rel, name]);
+      if (stats.isDirectory()) yield* visit(path, [...rel, name]);
       else if (stats.isFile()) {
         items.push({ kind: "file", path, rel: [...rel, name], size: stats.size });
         bytes += stats.size;
@@ -82,7 +114,7 @@ export function walkFolder(folder: string): FolderListing {
     // Empty, or only links and special files inside: the folder itself still goes.
     if (items.length === itemsBefore && rel.length > 0) items.push({ kind: "dir", path: dir, rel, size: 0 });
   };
-  visit(folder, []);
+  yield* visit(folder, []);
   // The folder's own name, also for "." or "..": its name from the path as given would be "."
   // or "..", which the receiver cannot store (it became "received-file").
   const root = basename(resolve(folder)) || "folder";

@@ -8,7 +8,7 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { walkFolder } from "../../src/transfer/folder-walk.ts";
+import { WALK_SLICE_MS, walkFolder, walkFolderSoon } from "../../src/transfer/folder-walk.ts";
 
 const made: string[] = [];
 afterEach(() => {
@@ -59,4 +59,33 @@ test("a name that is not UTF-8 is skipped as such (it crashed the walk with ENOE
     { rel: "file\uFFFD", kind: "name" },
   ]);
   expect(listing.items.map((i) => i.rel.join("/"))).toEqual(["ok.txt"]);
+});
+
+test("walkFolderSoon lists what walkFolder lists, handing the event loop back between slices", async () => {
+  const parent = mkdtempSync(join(tmpdir(), "parley-walk-"));
+  made.push(parent);
+  const root = join(parent, "root");
+  for (let d = 0; d < 20; d++) {
+    mkdirSync(join(root, `d${d}`), { recursive: true });
+    for (let f = 0; f < 500; f++) writeFileSync(join(root, `d${d}`, `f${f}`), "");
+  }
+  mkdirSync(join(root, "empty"));
+  const started = performance.now();
+  const whole = walkFolder(root);
+  const slices = Math.floor((performance.now() - started) / WALK_SLICE_MS);
+  let turns = 0;
+  let counted = 0;
+  const timer = setInterval(() => turns++, 0);
+  try {
+    const soon = await walkFolderSoon(root, (entries) => {
+      expect(entries).toBeGreaterThanOrEqual(counted);
+      counted = entries;
+    });
+    expect(soon).toEqual(whole);
+  } finally {
+    clearInterval(timer);
+  }
+  // The event loop ran while it walked (a synchronous walk of this takes several slices here).
+  if (slices >= 2) expect(turns, `${slices} slices`).toBeGreaterThan(0);
+  expect(counted).toBeGreaterThan(0);
 });
