@@ -23,7 +23,7 @@ import {
   planSends,
   resumeSecretWarning,
   type SendPlan,
-  skippedLine,
+  skippedLines,
   startSends,
   UnsendablePaths,
 } from "./send-plan.ts";
@@ -147,7 +147,7 @@ export class ChatWithPeer {
     }
     const exposed = resumeSecretWarning();
     if (exposed) this.terminal.print(exposed);
-    for (const entry of plan.skipped) this.terminal.print(skippedLine(entry));
+    for (const line of skippedLines(plan.skipped)) this.terminal.print(line);
     startSends(
       session,
       plan,

@@ -37,7 +37,7 @@ import {
   reportPlainFailure,
   reportTransit,
 } from "./plain-run.ts";
-import { skippedLine } from "./send-plan.ts";
+import { skippedLines } from "./send-plan.ts";
 
 /** The one mode wormhole clients write. */
 const ZIP_MODE = "zipfile/deflated";
@@ -182,7 +182,7 @@ async function sendFolder(peer: PlainPeer, path: string, out: PlainOutput): Prom
     return reportPlainFailure(err, out);
   }
   try {
-    for (const entry of zip.skipped) out.note(skippedLine({ ...entry, rel: `${zip.dirname}/${entry.rel}` }));
+    for (const line of skippedLines(zip.skipped.map((e) => ({ ...e, rel: `${zip.dirname}/${e.rel}` })))) out.note(line);
     const info: TransferInfo = { id: 1, direction: "send", name: `${zip.dirname}/`, size: zip.zipsize };
     out.offered(info);
     let pipe: TransitPipe | undefined;

@@ -178,6 +178,35 @@ export function skippedLine(entry: SkippedEntry): string {
   return `Skipped ${sanitizeForTerminal(entry.rel)}: ${SKIP_WORDS[entry.kind]}.`;
 }
 
+/** Skipped entries named one a line; the rest are counted in one more line (a home folder has thousands of links). */
+export const MAX_SKIPPED_NAMED = 10;
+
+const SKIP_KINDS: Record<SkipKind, string> = {
+  link: "symbolic links",
+  fifo: "named pipes",
+  socket: "sockets",
+  device: "devices",
+  name: "names that are not UTF-8",
+  gone: "gone",
+  unreadable: "unreadable",
+  backslash: "names with a backslash",
+};
+
+/**
+ * skippedLine for the first MAX_SKIPPED_NAMED entries, then one line counting the rest by kind:
+ * "Skipped 1881 more entries: 1879 symbolic links, 2 sockets."
+ */
+export function skippedLines(entries: readonly SkippedEntry[]): string[] {
+  const lines = entries.slice(0, MAX_SKIPPED_NAMED).map(skippedLine);
+  const rest = entries.slice(MAX_SKIPPED_NAMED);
+  if (rest.length === 0) return lines;
+  const kinds = new Map<SkipKind, number>();
+  for (const entry of rest) kinds.set(entry.kind, (kinds.get(entry.kind) ?? 0) + 1);
+  const counts = [...kinds].map(([kind, n]) => `${n} ${SKIP_KINDS[kind]}`).join(", ");
+  lines.push(`Skipped ${rest.length} more ${rest.length === 1 ? "entry" : "entries"}: ${counts}.`);
+  return lines;
+}
+
 /** Files and folders the plan names (a folder counts once, however many entries it has). */
 export function unitsOf(plan: SendPlan): number {
   return plan.sends.filter((send) => send.kind === "stdin" || !send.folder).length + plan.folders.length;

@@ -27,7 +27,7 @@ import {
   planSends,
   resumeSecretWarning,
   type SendPlan,
-  skippedLine,
+  skippedLines,
   startSends,
   UnsendablePaths,
 } from "./send-plan.ts";
@@ -275,7 +275,7 @@ async function sendPlanned(
       start: (session) => {
         // Said once the peer is a Parley: a plain wormhole peer's folder is zipped, and its
         // own skipped lines come with that (plain-folders.ts).
-        for (const entry of plan.skipped) reporter.note(skippedLine(entry));
+        for (const line of skippedLines(plan.skipped)) reporter.note(line);
         startSends(
           session,
           plan,

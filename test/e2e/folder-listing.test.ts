@@ -2,13 +2,14 @@
  * `transfer <big folder>` in the chat: the folder is listed a slice at a time, so chat lines go
  * on both ways while it is walked, and `exit` typed meanwhile still offers it first. Before, the
  * walk was synchronous: the chat froze (no line in or out) until every entry had been looked at,
- * and the folder's offers went out ahead of a line typed just after the command.
+ * and the folder's offers went out ahead of a line typed just after the command. And a folder
+ * with thousands of links (a home folder, /usr: 1,891) names the first ten, then counts the rest.
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanup, connectedPair, makeTempDir } from "./helpers.ts";
+import { cleanup, connectedPair, makeTempDir, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -49,3 +50,20 @@ test("chat: exit typed while a folder is listed offers the folder first, then wa
   expect(await a.cli.exitCode(), a.cli.describe()).toBe(0);
   expect(await b.cli.exitCode(), b.cli.describe()).toBe(0);
 }, 90_000);
+
+test("parley send of a folder with many links names the first 10 skipped and counts the rest in one line", async () => {
+  const folder = join(makeTempDir(), "links");
+  mkdirSync(folder);
+  writeFileSync(join(folder, "real.txt"), "real");
+  for (let i = 0; i < 25; i++) symlinkSync("/etc/passwd", join(folder, `l${String(i).padStart(2, "0")}`));
+  const receiver = startCli("receiver", ["receive", "--dir", makeTempDir(), "--no-progress"]);
+  const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+  const sender = startCli("sender", ["send", folder, "--to", match[1] as string, "--no-progress"]);
+  expect(await sender.exitCode(), sender.describe()).toBe(0);
+  const said = `${sender.lines.join("\n")}\n${sender.stderr}`.split("\n").filter((l) => l.startsWith("Skipped "));
+  expect(said).toEqual([
+    ...Array.from({ length: 10 }, (_, i) => `Skipped links/l0${i}: a symbolic link (links are not followed).`),
+    "Skipped 15 more entries: 15 symbolic links.",
+  ]);
+  expect(await receiver.exitCode()).toBe(0);
+}, 30_000);
