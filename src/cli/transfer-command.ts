@@ -5,7 +5,7 @@
  */
 
 import { resolve } from "node:path";
-import { receivesOnly } from "../protocol/index.ts";
+import { keepsNothing, receiverFeatures, receivesOnly } from "../protocol/index.ts";
 import type { OfferDecision, Session, SessionEvents, SessionOptions, TransferInfo } from "../session/index.ts";
 import { StreamReceiver } from "../transfer/index.ts";
 import { Asker } from "../ui/index.ts";
@@ -81,8 +81,8 @@ class OneShotRun {
           ...("limitRate" in options && options.limitRate !== undefined ? { limitRate: options.limitRate } : {}),
           ...(options.peerName === undefined ? {} : { name: options.peerName }),
           events: this.sessionEvents(),
-          // A receiver's HELLO says it sends nothing: a peer that only receives too can tell.
-          ...(this.role === "receive" ? { receiveOnly: true } : {}),
+          // A receiver's HELLO says it sends nothing (a peer that only receives too can tell), and --stdout that it keeps nothing.
+          ...(this.role === "receive" ? { features: receiverFeatures((options as ReceiveOptions).stdout) } : {}),
           ...this.extra,
         },
       },
@@ -159,9 +159,10 @@ class OneShotRun {
         if (done.direction === "send" && this.session) this.hooks.settled(this.session);
       },
       transferFailed: (info, reason, code, peer) => {
-        // --stdout keeps nothing of a cut file, nor does an offer still waiting for --ask's
-        // answer: no resume to promise.
-        const kept = info.direction === "send" || this.opened.delete(info.id);
+        // --stdout keeps nothing of a cut file (its HELLO tells our sender), nor does an offer
+        // still waiting for --ask's answer: no resume to promise.
+        const kept =
+          info.direction === "send" ? !(this.session && keepsNothing(this.session.peer)) : this.opened.delete(info.id);
         const canResume = kept && (this.role === "send" || !(this.options as ReceiveOptions).stdout);
         const hint = canResume ? resumeHint(info, code, peer) : "";
         this.reporter.failed(

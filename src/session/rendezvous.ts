@@ -17,15 +17,7 @@
 
 import { type HandshakeRole, loadPake, SecureConnection } from "../crypto/index.ts";
 import { type Connection, hostOfAddress } from "../net/index.ts";
-import {
-  encodeMessage,
-  Feature,
-  FrameType,
-  type Hello,
-  OWN_FEATURES,
-  ProtocolError,
-  parseMessage,
-} from "../protocol/index.ts";
+import { encodeMessage, FrameType, type Hello, OWN_FEATURES, ProtocolError, parseMessage } from "../protocol/index.ts";
 import { type Arrival as AdmissionArrival, silentToDrop, spokenToDrop } from "./admission.ts";
 import { displaces, holdsReady, pickCandidate } from "./candidate-choice.ts";
 import { FrameChannel } from "./channel.ts";
@@ -55,8 +47,8 @@ export interface RendezvousEvents {
 
 export interface RendezvousOptions extends Omit<SessionOptions, "peer" | "security"> {
   readonly name?: string;
-  /** This side will send nothing (`parley receive`): its HELLO says so (Feature.ReceiveOnly). */
-  readonly receiveOnly?: boolean;
+  /** Features our HELLO offers besides OWN_FEATURES (`parley receive`: Feature.ReceiveOnly, ...). */
+  readonly features?: readonly string[];
   readonly rendezvousEvents: RendezvousEvents;
   /** The words of our listener's code (the PAKE password for dialers that give the code). */
   readonly codeWords?: string;
@@ -106,7 +98,7 @@ export class Rendezvous {
 
   /** The features our HELLO offers (a mailbox meeting's HELLO offers the same). */
   get helloFeatures(): readonly string[] {
-    return this.options.receiveOnly ? [...OWN_FEATURES, Feature.ReceiveOnly] : OWN_FEATURES;
+    return this.options.features ? [...OWN_FEATURES, ...this.options.features] : OWN_FEATURES;
   }
   private session: Session | undefined;
   private readonly candidates = new Set<Candidate>();

@@ -117,3 +117,22 @@ test(
   },
   TEST_MS,
 );
+
+test.each(["SIGKILL", "SIGINT"] as const)(
+  "receive --stdout ended by %s mid-file: its sender promises no resume either (its HELLO says it keeps nothing)",
+  async (signal) => {
+    const receiver = startCli("receiver", ["receive", "--stdout", "--no-progress"]);
+    await receiver.waitForStderr(/· code \d+-[a-z]+-[a-z]+$/m);
+    const code = (/· code (\d+-[a-z]+-[a-z]+)$/m.exec(receiver.stderr) as RegExpExecArray)[1] as string;
+    const src = randomFile("cut.bin", 16 * MIB);
+    const sender = startCli("sender", ["send", src.path, "--to", code, "--limit-rate", "2M", "--no-progress"]);
+    for (let i = 0; i < 1000 && receiver.stdout.length === 0; i++) await Bun.sleep(10);
+    expect(receiver.stdout.length, receiver.describe()).toBeGreaterThan(0);
+    receiver.kill(signal);
+    expect(await sender.exitCode(), sender.describe()).toBe(3);
+    const [line] = sender.linesMatching(/^Sending #1 cut\.bin failed/);
+    expect(line, sender.describe()).toBeDefined();
+    expect(line).not.toContain("resumes");
+  },
+  TEST_MS,
+);
