@@ -12,6 +12,7 @@
  * DATA never passes through here (see FrameDecoder).
  */
 
+import { OWN_FEATURES } from "./features.ts";
 import type { ControlFrame } from "./frame-decoder.ts";
 import { encodeFrame } from "./frame-encoder.ts";
 import {
@@ -296,41 +297,6 @@ export function boundedReason(text: string): string {
 export function wireDetail(text: string | undefined): string | undefined {
   if (text === undefined || text.length === 0 || text.length > MAX_DETAIL_CHARS) return undefined;
   return DETAIL_PATTERN.test(text) ? text : undefined;
-}
-
-/**
- * HELLO features (names a peer ignores if it does not know them). "early-acks": this side ACKs
- * early in a session (every quarter of the DATA consumed so far, at least 4 KiB, until the
- * usual cadence), so a sender may start with a window smaller than the usual ACK cadence.
- * "relay-window": on a connection through a relay this side's send window stays at 1 MiB or
- * more once past its young start, so its peer may ACK it every 512 KiB there (session/limits.ts).
- * "receive-only": this side will send nothing (`parley receive`): a peer that only receives too
- * knows at once that nothing will come, instead of both waiting in silence. "keeps-nothing": this
- * side writes what it receives to its output as it comes (`receive --stdout`) and keeps nothing of
- * a file cut short, so its sender never promises that sending again resumes it.
- */
-export const Feature = {
-  EarlyAcks: "early-acks",
-  RelayWindow: "relay-window",
-  ReceiveOnly: "receive-only",
-  KeepsNothing: "keeps-nothing",
-} as const;
-/** The features this build offers in its HELLO. */
-export const OWN_FEATURES: readonly string[] = [Feature.EarlyAcks, Feature.RelayWindow];
-
-/** The peer's HELLO says it will send nothing (`parley receive`: Feature.ReceiveOnly). */
-export function receivesOnly(hello: Hello): boolean {
-  return hello.features.includes(Feature.ReceiveOnly);
-}
-
-/** The features a `parley receive` adds to its HELLO; `toOutput`: it writes the file to its output (--stdout). */
-export function receiverFeatures(toOutput: boolean): string[] {
-  return toOutput ? [Feature.ReceiveOnly, Feature.KeepsNothing] : [Feature.ReceiveOnly];
-}
-
-/** The peer's HELLO says it keeps nothing of a file cut short (`receive --stdout`: Feature.KeepsNothing). */
-export function keepsNothing(hello: Hello): boolean {
-  return hello.features.includes(Feature.KeepsNothing);
 }
 
 /** The HELLO this build sends. */

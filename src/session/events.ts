@@ -15,6 +15,8 @@ export interface TransferInfo {
   readonly folder?: FolderEntry;
   /** Set when this transfer is one of a command's several (Offer.command). */
   readonly command?: CommandPlace;
+  /** Sender, in transferFailed: it ended before the peer accepted it, so nothing of it is kept there. */
+  readonly unanswered?: boolean;
 }
 
 export interface TransferDone extends TransferInfo {

@@ -276,10 +276,12 @@ export class OutgoingTransfers {
   /** A live transfer ends badly: stop reading, tell the peer if `f` says so, report. */
   private end(t: Outgoing, state: "failed" | "cancelled", f: Failure): void {
     if (!LIVE.has(t.state)) return;
+    // Never accepted (an offer --ask still weighed): the peer keeps nothing of it to resume.
+    const info = t.state === "offered" ? { ...t.info, unanswered: true } : t.info;
     this.settle(t, state);
     t.sender.stop();
     if (f.tell) this.host.scheduler.send({ kind: "cancel", id: t.info.id, ...f.tell });
-    reportFailure(this.host.events, t.info, f);
+    reportFailure(this.host.events, info, f);
     this.offerMore();
   }
 

@@ -100,7 +100,7 @@ test(
 );
 
 test(
-  "receive --ask interrupted while its question waits: the offer's line promises no resume (nothing was kept)",
+  "receive --ask interrupted while its question waits: neither side's line promises a resume (nothing was kept)",
   async () => {
     const dir = makeTempDir();
     const receiver = startCli("receiver", ["receive", "--ask", "--no-progress", "--dir", dir]);
@@ -114,6 +114,9 @@ test(
     const [line] = receiver.linesMatching(/^Receiving #1 asked\.bin failed/);
     expect(line, receiver.describe()).toBe("Receiving #1 asked.bin failed: cancelled: interrupted.");
     expect(readdirSync(dir)).toEqual([]);
+    // The offer was never accepted: the sender is not told that sending it again resumes it.
+    const [sent] = sender.linesMatching(/^Sending #1 asked\.bin failed/);
+    expect(sent, sender.describe()).toBe("Sending #1 asked.bin failed: the peer left (interrupted).");
   },
   TEST_MS,
 );
