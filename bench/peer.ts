@@ -147,6 +147,8 @@ if (mode === "receive" && args[0]) {
   const checksum: ChecksumAlgo = checksumText;
   const chatMs = Number(chatMsText);
   const rtts: number[] = [];
+  /** When each chat line was sent, ms from the session's start (the transfer's: transferMs counts from there). */
+  const chatSentMs: number[] = [];
   let chatsSent = 0;
   let nextExpected = 0;
   let outOfOrder = 0;
@@ -193,6 +195,7 @@ if (mode === "receive" && args[0]) {
         rttP99: percentile(sorted, 99),
         rttMax: sorted.at(-1) ?? Number.NaN,
         rtts,
+        chatSentMs,
         ...(sendBack ? { backBytes, backMs } : {}),
       };
       writeSync(1, `${JSON.stringify({ ...stats, ...resourceStats() })}\n`);
@@ -230,7 +233,11 @@ if (mode === "receive" && args[0]) {
         markConnect();
         startedAt = performance.now();
         if (chatMs > 0) {
-          chatTimer = setInterval(() => s.sendChat(`${chatsSent++} ${performance.now()}`), chatMs);
+          chatTimer = setInterval(() => {
+            const now = performance.now();
+            chatSentMs.push(now - startedAt);
+            s.sendChat(`${chatsSent++} ${now}`);
+          }, chatMs);
         }
         sendNext();
       },

@@ -29,6 +29,8 @@ export interface EchoProbe {
   /** The round trips so far, ms, in the order sent (the probe goes on). */
   peek(): number[];
   stop(): number[];
+  /** When each line was written (performance.now() in this process, ms), in the order sent. */
+  sentAt(): number[];
 }
 
 /**
@@ -37,6 +39,7 @@ export interface EchoProbe {
  */
 export async function startEchoProbe(port: number, everyMs: number): Promise<EchoProbe> {
   const rtts: number[] = [];
+  const sentAt: number[] = [];
   let pending = "";
   const socket: Socket<undefined> = await Bun.connect({
     hostname: "127.0.0.1",
@@ -53,9 +56,14 @@ export async function startEchoProbe(port: number, everyMs: number): Promise<Ech
   });
   socket.setNoDelay(true);
   let seq = 0;
-  const timer = setInterval(() => socket.write(`${seq++} ${performance.now()}\n`), everyMs);
+  const timer = setInterval(() => {
+    const now = performance.now();
+    sentAt.push(now);
+    socket.write(`${seq++} ${now}\n`);
+  }, everyMs);
   return {
     peek: () => [...rtts],
+    sentAt: () => [...sentAt],
     stop() {
       clearInterval(timer);
       socket.end();

@@ -49,6 +49,7 @@ async function peerTransfer(
   rttP50: number;
   rttP99: number;
   rtts: number[];
+  chatSentMs?: number[];
   transferUserS?: number;
   transferSysS?: number;
 }> {
@@ -149,7 +150,7 @@ async function socatThroughRelay(
   relayMs: number,
   model: LinkModel,
   relay: RelayOptions = {},
-): Promise<{ mibps: number; echoRtts: number[] }> {
+): Promise<{ mibps: number; echo: EchoRun }> {
   const out = join(work, "long-link-socat.bin");
   rmSync(out, { force: true });
   const procs: Proc[] = [];
@@ -186,11 +187,12 @@ async function socatThroughRelay(
     procs.push(sender);
     await Promise.all([sender.exited, receiver.exited]);
     const seconds = (performance.now() - t0) / 1000;
-    const echoRtts = probe.stop();
+    const rtts = probe.stop();
+    const sentMs = probe.sentAt().map((at) => at - t0);
     probe = undefined;
     const bytes = statSync(file).size;
     if (spawnSync(["cmp", "-s", file, out]).exitCode !== 0) throw new Error("long link: socat's output differs");
-    return { mibps: bytes / 2 ** 20 / seconds, echoRtts };
+    return { mibps: bytes / 2 ** 20 / seconds, echo: { rtts, sentMs } };
   } finally {
     probe?.stop();
     echoServer.stop(true);
@@ -199,9 +201,26 @@ async function socatThroughRelay(
   }
 }
 
-/** The round trips of the lines sent after the first second (one line every PEER_CHAT_MS). */
-function afterFirstSecond(rtts: readonly number[]): readonly number[] {
-  return rtts.slice(Math.ceil(1000 / PEER_CHAT_MS));
+/**
+ * A run's chat round trips, in the order sent, and when each line was sent, ms from its
+ * transfer's start (Parley's session, socat's launch); without send times (an older bench peer),
+ * line i counts as sent at (i + 1) x PEER_CHAT_MS.
+ */
+export interface EchoRun {
+  readonly rtts: readonly number[];
+  readonly sentMs?: readonly number[];
+}
+
+/**
+ * The round trips of the lines sent after the transfer's first second, by their send times. By
+ * index alone (the first 1000 / PEER_CHAT_MS lines left out) the echo's second counted from the
+ * probe's start, not socat's launch (0.2 ms apart here), and a busy sender's late timer put lines
+ * written past the second among the first 67 (lines 63-65 on, in 3 quiet runs: the same p99).
+ */
+export function afterFirstSecond(run: EchoRun): readonly number[] {
+  const { rtts, sentMs } = run;
+  if (sentMs === undefined) return rtts.slice(Math.ceil(1000 / PEER_CHAT_MS));
+  return rtts.filter((_, i) => (sentMs[i] ?? Number.NEGATIVE_INFINITY) >= 1000);
 }
 
 /** The echo beside socat, over all of a model's socat runs: what a chat connection of its own gets. */
@@ -213,9 +232,9 @@ export interface EchoBaseline {
   readonly rttP99AfterFirstSecond: number;
 }
 
-function echoBaseline(runs: readonly (readonly number[])[]): EchoBaseline | undefined {
+function echoBaseline(runs: readonly EchoRun[]): EchoBaseline | undefined {
   if (runs.length === 0) return undefined;
-  const all = runs.flat();
+  const all = runs.flatMap((run) => run.rtts);
   return {
     lines: all.length,
     rttP50: percentile(all, 50),
@@ -281,7 +300,7 @@ const median = (xs: readonly number[]): number => {
  */
 export function chatOverEcho(
   parley: readonly LongLinkRun[],
-  echoRtts: readonly (readonly number[])[],
+  echoRtts: readonly EchoRun[],
   roundTripMs: number,
 ): ChatOverEcho | undefined {
   const rounds = Math.min(parley.length, echoRtts.length);
@@ -290,10 +309,10 @@ export function chatOverEcho(
   let echoAboveGoalRuns = 0;
   for (let i = 0; i < rounds; i++) {
     const run = parley[i] as LongLinkRun;
-    const echo = echoRtts[i] as readonly number[];
-    if (echo.length === 0) continue;
+    const echo = echoRtts[i] as EchoRun;
+    if (echo.rtts.length === 0) continue;
     const echoP99 = percentile(afterFirstSecond(echo), 99);
-    p50.push(run.rttP50 - percentile(echo, 50));
+    p50.push(run.rttP50 - percentile(echo.rtts, 50));
     p99.push(run.rttP99AfterFirstSecond - echoP99);
     if (echoP99 > roundTripMs + 10) echoAboveGoalRuns++;
   }
@@ -325,7 +344,7 @@ export interface LongLinkModelFigures extends LongLinkRun {
 function modelFigures(
   model: LinkModel,
   parley: LongLinkRun[],
-  socat: readonly { readonly mibps: number; readonly echoRtts: readonly number[] }[],
+  socat: readonly { readonly mibps: number; readonly echo: EchoRun }[],
   roundTripMs: number,
 ): LongLinkModelFigures {
   const best = parley.reduce((a, b) => (b.mibps > a.mibps ? b : a));
@@ -338,10 +357,10 @@ function modelFigures(
     vsSocat: socatBest ? best.mibps / socatBest : undefined,
     parleyRuns: parley,
     socatRuns,
-    echoBesideSocat: echoBaseline(socat.map((run) => run.echoRtts)),
+    echoBesideSocat: echoBaseline(socat.map((run) => run.echo)),
     chatOverEcho: chatOverEcho(
       parley,
-      socat.map((run) => run.echoRtts),
+      socat.map((run) => run.echo),
       roundTripMs,
     ),
   };
@@ -375,7 +394,7 @@ export async function longLinkRate(
   const file = join(work, "long-link.bin");
   spawnSync(["sh", "-c", `head -c ${bytes} "${source}" > "${file}"`]);
   const parley = new Map<LinkModel, LongLinkRun[]>(models.map((m) => [m, []]));
-  const socatMibps = new Map<LinkModel, Array<{ mibps: number; echoRtts: number[] }>>(models.map((m) => [m, []]));
+  const socatMibps = new Map<LinkModel, Array<{ mibps: number; echo: EchoRun }>>(models.map((m) => [m, []]));
   for (let i = 0; i < runs; i++) {
     for (const model of models) {
       const out = join(work, "long-link-out");
@@ -394,7 +413,10 @@ export async function longLinkRate(
         mibps: bytes / 2 ** 20 / (stats.transferMs / 1000),
         rttP50: stats.rttP50,
         rttP99: stats.rttP99,
-        rttP99AfterFirstSecond: percentile(afterFirstSecond(stats.rtts), 99),
+        rttP99AfterFirstSecond: percentile(
+          afterFirstSecond({ rtts: stats.rtts, ...(stats.chatSentMs ? { sentMs: stats.chatSentMs } : {}) }),
+          99,
+        ),
         senderCpuSPerGiB:
           ((stats.transferUserS ?? Number.NaN) + (stats.transferSysS ?? Number.NaN)) / (bytes / 2 ** 30),
         ...(options.keepRtts ? { rtts: stats.rtts } : {}),

@@ -2,12 +2,18 @@
 
 import { expect, test } from "bun:test";
 import { PEER_CHAT_MS } from "../../bench/lib/cases.ts";
-import { chatOverEcho, formatChatOverEcho, type LongLinkRun } from "../../bench/lib/extras.ts";
+import {
+  afterFirstSecond,
+  chatOverEcho,
+  type EchoRun,
+  formatChatOverEcho,
+  type LongLinkRun,
+} from "../../bench/lib/extras.ts";
 
 /** A run's round trips: the first second's lines at `first` ms, 200 more at `rest`, the slowest 5 of them at `tail`. */
-function rtts(first: number, rest: number, tail = rest): number[] {
+function rtts(first: number, rest: number, tail = rest): EchoRun {
   const early = Math.ceil(1000 / PEER_CHAT_MS);
-  return [...Array(early).fill(first), ...Array(195).fill(rest), ...Array(5).fill(tail)];
+  return { rtts: [...Array(early).fill(first), ...Array(195).fill(rest), ...Array(5).fill(tail)] };
 }
 
 function run(p50: number, p99AfterFirstSecond: number): LongLinkRun {
@@ -29,11 +35,23 @@ test("round by round: Parley's p50 and p99 past the first second less the same r
 });
 
 test("met when both medians are within +3 and +10 ms; a round without an echo is left out", () => {
-  const c = chatOverEcho([run(44, 50), run(45, 52), run(99, 999)], [rtts(41, 42), rtts(41, 43), []], 40);
+  const c = chatOverEcho([run(44, 50), run(45, 52), run(99, 999)], [rtts(41, 42), rtts(41, 43), { rtts: [] }], 40);
   expect(c?.runs).toBe(2);
   expect(c?.met).toBe(true);
   expect(c?.echoAboveGoalRuns).toBe(0);
   expect(chatOverEcho([run(44, 50)], [], 40)).toBeUndefined();
+});
+
+test("past the first second is counted from the transfer's start by each line's send time, not by its index", () => {
+  // The echo probe started 200 ms before socat (its lines 0-12 before the transfer): by index its
+  // 67th line (sent at 805 ms of the transfer) counted as past the second. A busy sender's late
+  // timer, the other way: its 60th line went at 1,030 ms.
+  const sentMs = Array.from({ length: 100 }, (_, i) => (i + 1) * PEER_CHAT_MS - 200);
+  const run = { rtts: sentMs.map((at) => (at < 1000 ? 90 : 42)), sentMs };
+  expect(afterFirstSecond(run)).toEqual(Array(sentMs.filter((at) => at >= 1000).length).fill(42));
+  expect(Math.max(...afterFirstSecond({ rtts: run.rtts }))).toBe(90); // by index: 13 of the first second's lines
+  const late = { rtts: [50, 60, 70], sentMs: [990, 1_030, 1_045] };
+  expect(afterFirstSecond(late)).toEqual([60, 70]);
 });
 
 test("the bench line says the margins, the verdict and the echo's own runs above RTT + 10", () => {
