@@ -41,6 +41,20 @@ export function openStreamOutput(): StreamOutput {
   };
 }
 
+/**
+ * Why `receive --stdout` cannot write the file to standard output, or undefined: it was closed at
+ * start (stdoutIsClosed: the file would go nowhere), or it is a terminal: the peer's bytes raw
+ * there would run as escape sequences (clear the screen, set the title, write the clipboard),
+ * where everything else the peer sends is shown made safe.
+ */
+export function stdoutProblem(closed: boolean, terminal: boolean): string | undefined {
+  if (closed) return "standard output is closed (>&-): the file would go nowhere (to throw it away: > /dev/null)";
+  if (terminal) {
+    return "standard output is a terminal, where the peer's bytes would run as escape sequences; redirect it (> file, | program)";
+  }
+  return undefined;
+}
+
 /** The access-mode bits of open(2)'s flags (node:fs's constants lack it). */
 const O_ACCMODE = 0o3;
 

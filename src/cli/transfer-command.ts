@@ -31,7 +31,7 @@ import {
   startSends,
   UnsendablePaths,
 } from "./send-plan.ts";
-import { openStreamOutput, type StreamOutput } from "./stream-output.ts";
+import { openStreamOutput, type StreamOutput, stdoutProblem } from "./stream-output.ts";
 
 type Role = "send" | "receive";
 
@@ -330,11 +330,8 @@ const BOTH_RECEIVING =
 
 export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<number> {
   const reporter = makeReporter({ json: options.json, progress: options.progress, stdoutTaken: options.stdout }, io);
-  if (options.stdout && io.stdoutClosed?.()) {
-    throw new UsageError(
-      "--stdout: standard output is closed (>&-): the file would go nowhere (to throw it away: > /dev/null)",
-    );
-  }
+  const unfit = options.stdout && stdoutProblem(io.stdoutClosed?.() === true, io.stdout.isTTY === true);
+  if (unfit) throw new UsageError(`--stdout: ${unfit}`);
   const dir = options.stdout ? io.cwd : prepareDownloadDir(resolve(io.cwd, options.dir));
   // Questions on stderr, answers from stdin, one offer at a time.
   const asker = options.ask ? new Asker(io.stdin, io.stderr) : undefined;

@@ -44,3 +44,18 @@ test("receive --stdout > /dev/null: listens as usual (the user chose to throw th
   const cli = withStdout("> /dev/null", ["receive", "--stdout"]);
   await cli.waitForStderr(/Listening on 127\.0\.0\.1:\d+ · code /);
 }, 20_000);
+
+test("receive --stdout at a terminal: refused at start (the peer's escape sequences would run there), exit 1", async () => {
+  // script(1) gives the CLI a terminal (a pty) for its standard streams; -e passes its exit code on.
+  const command = `exec '${BUN}' '${MAIN}' receive --stdout`;
+  const cli = new Cli("receiver", [], ["script", "-qec", command, "/dev/null"]);
+  const timer = setTimeout(() => cli.proc.kill("SIGKILL"), WAIT_MS);
+  const code = await cli.exited;
+  clearTimeout(timer);
+  const said = cli.stdout + cli.stderr; // the pty carries both
+  expect(code, said).toBe(1);
+  expect(said).toContain(
+    "parley: --stdout: standard output is a terminal, where the peer's bytes would run as escape sequences",
+  );
+  expect(said).not.toContain("Listening on");
+});
