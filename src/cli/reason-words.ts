@@ -125,7 +125,7 @@ export function resumeHint(info: TransferInfo, code: string, why?: FailureWhy): 
 
 /** A transfer cut so that what arrived is kept for that sender (see resumeHint; folder entries too). */
 export function resumable(info: TransferInfo, code: string, why?: FailureWhy): boolean {
-  if (info.size === null || info.unanswered) return false;
+  if (info.size === null || info.nothingKept) return false;
   const stopped = why?.code === "E_INTERRUPTED" && !(why.by === "us" && why.declined);
   return code === "E_CONNECTION" || stopped;
 }

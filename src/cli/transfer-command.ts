@@ -5,7 +5,7 @@
  */
 
 import { resolve } from "node:path";
-import { keepsNothing, receiverFeatures, receivesOnly } from "../protocol/index.ts";
+import { receiverFeatures, receivesOnly } from "../protocol/index.ts";
 import type { OfferDecision, Session, SessionEvents, SessionOptions, TransferInfo } from "../session/index.ts";
 import { StreamReceiver } from "../transfer/index.ts";
 import { Asker } from "../ui/index.ts";
@@ -159,10 +159,9 @@ class OneShotRun {
         if (done.direction === "send" && this.session) this.hooks.settled(this.session);
       },
       transferFailed: (info, reason, code, peer) => {
-        // --stdout keeps nothing of a cut file (its HELLO tells our sender), nor does an offer
-        // still waiting for --ask's answer: no resume to promise.
-        const kept =
-          info.direction === "send" ? !(this.session && keepsNothing(this.session.peer)) : this.opened.delete(info.id);
+        // --stdout keeps nothing of a cut file, nor does an offer still waiting for --ask's answer:
+        // no resume to promise (our sender hears it from the session: info.nothingKept).
+        const kept = info.direction === "send" || this.opened.delete(info.id);
         const canResume = kept && (this.role === "send" || !(this.options as ReceiveOptions).stdout);
         const hint = canResume ? resumeHint(info, code, peer) : "";
         this.reporter.failed(

@@ -15,8 +15,11 @@ export interface TransferInfo {
   readonly folder?: FolderEntry;
   /** Set when this transfer is one of a command's several (Offer.command). */
   readonly command?: CommandPlace;
-  /** Sender, in transferFailed: it ended before the peer accepted it, so nothing of it is kept there. */
-  readonly unanswered?: boolean;
+  /**
+   * Sender, in transferFailed: the peer keeps nothing of it to resume (it ended before the peer
+   * accepted it, or the peer writes what comes to its output: HELLO feature keeps-nothing).
+   */
+  readonly nothingKept?: boolean;
 }
 
 export interface TransferDone extends TransferInfo {

@@ -12,8 +12,8 @@
  * pipelined without opening them all.
  */
 
-import type { Accept, CommandPlace, FolderEntry, Received, Reject, WireReason } from "../protocol/index.ts";
-import { ProtocolError } from "../protocol/index.ts";
+import type { Accept, CommandPlace, FolderEntry, Hello, Received, Reject, WireReason } from "../protocol/index.ts";
+import { keepsNothing, ProtocolError } from "../protocol/index.ts";
 import { type FrameSource, type SendTrailer, TransferError } from "../transfer/index.ts";
 import type { SessionEvents, TransferInfo } from "./events.ts";
 import { type Failure, failureOf, MAX_REMEMBERED_ENDED, ownFailure, peerFailure, reportFailure } from "./failure.ts";
@@ -79,6 +79,8 @@ export interface OutgoingHost {
   isActive(): boolean;
   /** Something ended: the session may leave if it was waiting for that. */
   settled(): void;
+  /** The peer's HELLO: one that keeps nothing of a file cut short (`receive --stdout`) is promised no resume. */
+  readonly peer?: Hello;
 }
 
 export class OutgoingTransfers {
@@ -276,8 +278,10 @@ export class OutgoingTransfers {
   /** A live transfer ends badly: stop reading, tell the peer if `f` says so, report. */
   private end(t: Outgoing, state: "failed" | "cancelled", f: Failure): void {
     if (!LIVE.has(t.state)) return;
-    // Never accepted (an offer --ask still weighed): the peer keeps nothing of it to resume.
-    const info = t.state === "offered" ? { ...t.info, unanswered: true } : t.info;
+    // Never accepted (an offer --ask still weighed), or a peer that writes what comes to its
+    // output (`receive --stdout`): it keeps nothing of it to resume.
+    const nothingKept = t.state === "offered" || (this.host.peer !== undefined && keepsNothing(this.host.peer));
+    const info = nothingKept ? { ...t.info, nothingKept } : t.info;
     this.settle(t, state);
     t.sender.stop();
     if (f.tell) this.host.scheduler.send({ kind: "cancel", id: t.info.id, ...f.tell });

@@ -121,7 +121,7 @@ export class Session {
       isActive: () => this.isActive,
       settled: () => this.leaveIfIdle(),
     };
-    this.outgoing = new OutgoingTransfers(host);
+    this.outgoing = new OutgoingTransfers({ ...host, peer: options.peer });
     this.incoming = new IncomingTransfers(
       {
         ...host,

@@ -139,3 +139,24 @@ test.each(["SIGKILL", "SIGINT"] as const)(
   },
   TEST_MS,
 );
+
+test(
+  "receive --stdout killed mid-file while the chat sends to it: the chat's line promises no resume either",
+  async () => {
+    const receiver = startCli("receiver", ["receive", "--stdout", "--no-progress"]);
+    await receiver.waitForStderr(/· code \d+-[a-z]+-[a-z]+$/m);
+    const code = (/· code (\d+-[a-z]+-[a-z]+)$/m.exec(receiver.stderr) as RegExpExecArray)[1] as string;
+    const src = randomFile("cut.bin", 16 * MIB);
+    const chat = startCli("chat", ["--connect", code, "--limit-rate", "2M", "--no-progress", "--dir", makeTempDir()]);
+    await chat.waitForLine(/^Connected to /);
+    chat.send(`transfer ${src.path}`);
+    for (let i = 0; i < 1000 && receiver.stdout.length === 0; i++) await Bun.sleep(10);
+    expect(receiver.stdout.length, receiver.describe()).toBeGreaterThan(0);
+    receiver.kill("SIGKILL");
+    const { line } = await chat.waitForLine(/^Sending #1 cut\.bin failed/);
+    expect(line, chat.describe()).toMatch(/connection lost/);
+    expect(line, chat.describe()).not.toContain("resumes");
+    expect(await chat.exitCode(), chat.describe()).toBe(1);
+  },
+  TEST_MS,
+);
