@@ -325,6 +325,13 @@ describe("validation failures are E_BAD_MESSAGE", () => {
     },
   );
 
+  test.each([-1, 1.5, "5", null, true, 2 ** 53, 1e300])("a CANCEL whose bytes is %p is refused", (bytes) => {
+    expect(parseBody(FrameType.Cancel, json({ id: 1, code: "E_WRITE", bytes: 2 ** 53 - 1 }))).toMatchObject({
+      bytes: 2 ** 53 - 1,
+    });
+    expectBadMessage(() => parseBody(FrameType.Cancel, json({ id: 1, code: "E_WRITE", bytes })));
+  });
+
   test("an OFFER name of 100 é (200 UTF-8 bytes) is accepted, 130 é (260 bytes) is not", () => {
     expect(parseBody(FrameType.Offer, json({ ...offer, name: "é".repeat(100) }))).toMatchObject({
       name: "é".repeat(100),
