@@ -4,7 +4,7 @@
  * the peer is sent (a code and a path-free token), `peer` what the peer said when it ended it.
  */
 
-import { type WireReason, wireDetail } from "../protocol/index.ts";
+import { ProtocolError, type WireReason, wireDetail } from "../protocol/index.ts";
 import type { TransferError } from "../transfer/index.ts";
 import type { FailureWhy, OwnReason, PeerReason, SessionEvents, TransferInfo } from "./events.ts";
 
@@ -24,14 +24,27 @@ export function failureOf(err: TransferError): Failure {
   return { reason: err.message, code: err.code, tell: { code: err.code, ...(detail ? { detail } : {}), ...reached } };
 }
 
-/** What the peer said, as a Failure: the words are the CLI's (PeerReason), not ours. */
-export function peerFailure(said: PeerReason["said"], wire: WireReason, code: string): Failure {
+/**
+ * What the peer said, as a Failure: the words are the CLI's (PeerReason), not ours.
+ * @param sentBytes - for the peer's CANCEL of a file we send: the bytes we have sent of it, which
+ *   bound CANCEL's `bytes` (what reached the receiver's output). Absent: a CANCEL's `bytes` is
+ *   dropped (a sender writes nothing to an output of ours).
+ * @throws ProtocolError E_BAD_MESSAGE when CANCEL says more reached the output than was sent
+ */
+export function peerFailure(said: PeerReason["said"], wire: WireReason, code: string, sentBytes?: number): Failure {
+  const reached = said === "cancel" && sentBytes !== undefined ? wire.bytes : undefined;
+  if (reached !== undefined && sentBytes !== undefined && reached > sentBytes) {
+    throw new ProtocolError(
+      "E_BAD_MESSAGE",
+      `CANCEL says ${reached} bytes reached the receiver's output, more than the ${sentBytes} sent`,
+    );
+  }
   const why: PeerReason = {
     by: "peer",
     said,
     code: wire.code,
     ...(wire.detail ? { detail: wire.detail } : {}),
-    ...(said === "cancel" && wire.bytes !== undefined ? { bytes: wire.bytes } : {}),
+    ...(reached !== undefined ? { bytes: reached } : {}),
   };
   return { reason: wire.detail ? `${wire.code} ${wire.detail}` : wire.code, code, why };
 }

@@ -149,7 +149,7 @@ export class OutgoingTransfers {
       case "received":
         return this.received(t, message);
       case "cancel":
-        return this.end(t, "cancelled", peerFailure("cancel", message, "E_CANCELLED"));
+        return this.end(t, "cancelled", peerFailure("cancel", message, "E_CANCELLED", t.sender.sent));
     }
   }
 

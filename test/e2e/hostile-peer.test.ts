@@ -204,6 +204,38 @@ describe("a hostile peer with the code", () => {
   );
 });
 
+describe("a hostile peer's CANCEL bytes", () => {
+  test(
+    "more bytes said to reach the receiver's output than were sent end the connection; a sender's are not shown",
+    async () => {
+      const b = await startPeer("bob");
+      const raw = await rawParley(b.port, { leader: true, words: wordsOf(b.code) });
+      await b.cli.waitForLine(/^Encrypted and verified with the code/);
+      // raw as a sender: its CANCEL names what reached an output, which only a receiver has.
+      raw.send(encodeMessage({ kind: "offer", id: 1, name: "s.txt", size: 3, algo: "xxh3" }));
+      while (!raw.frames.some((f) => f.type === FrameType.Accept)) await Bun.sleep(5);
+      raw.send(encodeMessage({ kind: "cancel", id: 1, code: "E_WRITE", detail: "EIO", bytes: 5 }));
+      await b.cli.waitForLine(/the sender could not/);
+      expect(b.cli.stdout).not.toContain("reached it");
+      // raw as a receiver of bob's 3-byte file: 4,096 bytes "reached its output".
+      const src = join(makeTempDir(), "r.txt");
+      writeFileSync(src, "abc");
+      b.cli.send(`transfer ${src}`);
+      const offerOf = () => raw.frames.find((f) => f.type === FrameType.Offer);
+      while (!offerOf()) await Bun.sleep(5);
+      const id = JSON.parse(new TextDecoder().decode(offerOf()?.payload)).id as number;
+      raw.send(encodeMessage({ kind: "accept", id, offset: 0 }));
+      raw.send(encodeMessage({ kind: "cancel", id, code: "E_WRITE", detail: "ENOSPC", bytes: 4096 }));
+      await b.cli.waitForLine(
+        /^Connection lost: the peer broke the protocol \(CANCEL says 4096 bytes reached the receiver's output, more than the [03] sent/,
+      );
+      expect(b.cli.stdout).not.toContain("4096 of the");
+      expect(await b.cli.exitCode()).toBe(1);
+    },
+    TEST_MS,
+  );
+});
+
 describe("on the wire", () => {
   test(
     "a recording proxy sees neither the chat text nor the file bytes in clear",
