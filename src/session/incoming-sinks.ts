@@ -60,6 +60,7 @@ export class IncomingSinks {
       return new DirReceiver(this.folderTargets.dirFor(folder), offered.name, algo);
     }
     const parent = this.folderTargets.parentFor(folder);
+    this.folderTargets.passSpaceOn(folder, offered.size ?? 0);
     const name = folder.path.at(-1) ?? offered.name;
     // Sent again into its unfinished folder: a file stored whole last time is checked, not resent.
     const copy = this.folderTargets.isResumed(folder)
@@ -68,6 +69,11 @@ export class IncomingSinks {
     // A full disk's `.part` resumes when the folder is sent again (into this unfinished folder).
     const options: FileReceiverOptions = { ...this.fileOptions, resumable: "folder" };
     return copy ?? FileReceiver.open(parent, name, offered.id, offered.size, algo, meta, options);
+  }
+
+  /** The connection is gone: unfinished folders' space is promised no more. */
+  connectionEnded(): void {
+    this.folderTargets?.releaseSpace();
   }
 
   /** An incoming folder entry ended: the folder is finished once all have ended well. */

@@ -266,6 +266,7 @@ export class IncomingTransfers {
   /** Ends every live transfer (the connection is going), telling the peer nothing. */
   failAll(f: Failure): void {
     for (const t of [...this.live.values()]) this.end(t, "failed", f);
+    this.host.sinks.connectionEnded();
   }
 
   /** The transfer `id` if `input` acts on it now; undefined when it is to be ignored. */

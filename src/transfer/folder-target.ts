@@ -32,7 +32,7 @@ import { errnoName, LockError, tryLockExclusive } from "./file-lock.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { ownedByUs } from "./part-files.ts";
 import type { IncomingSink, ReceivedFile } from "./source.ts";
-import { checkFolderRoom } from "./space-claims.ts";
+import { SpaceClaim } from "./space-claims.ts";
 
 const MAX_ROOT_TRIES = 1_000;
 /** Folder transfers one session may have under way at once (each holds a descriptor and a folder). */
@@ -49,6 +49,8 @@ interface Root {
   failed: number;
   /** The marker, open and locked while this session uses the folder (another process skips it). */
   markerFd: number | undefined;
+  /** A new folder's promise of its announced bytes, until its last entry ends; none when taken up again. */
+  space?: SpaceClaim | undefined;
 }
 
 /** What the marker says: the folder transfer it belongs to (name, entries, bytes). */
@@ -97,6 +99,7 @@ export class FolderTargets {
     root.ended++;
     if (!ok) root.failed++;
     if (root.ended < root.entries) return;
+    root.space?.release();
     if (root.failed === 0) {
       try {
         unlinkSync(join(root.path, UNFINISHED_MARKER));
@@ -136,23 +139,51 @@ export class FolderTargets {
         this.roots.set(entry.group, { path, resumed: true, entries: entry.entries, ended: 0, failed: 0, markerFd });
         return path;
       }
-      this.checkRoom(path, entry);
-      const markerFd = markUnfinished(path, entry);
-      this.roots.set(entry.group, { path, resumed: false, entries: entry.entries, ended: 0, failed: 0, markerFd });
+      const space = this.claimRoom(path, entry);
+      let markerFd: number;
+      try {
+        markerFd = markUnfinished(path, entry);
+      } catch (err) {
+        space.release();
+        throw err;
+      }
+      this.roots.set(entry.group, {
+        path,
+        resumed: false,
+        entries: entry.entries,
+        ended: 0,
+        failed: 0,
+        markerFd,
+        space,
+      });
       return path;
     }
     throw new TransferError("E_WRITE", `no free folder name for ${name} in ${this.downloadDir}`);
   }
 
   /**
-   * A new folder must fit whole in the free space (less what is promised to transfers under way),
-   * as a file's offer must: else it is removed again and every entry of it is refused, with the
-   * same words, before a byte is written. A folder taken up again is not checked here: what it
-   * already holds needs no new space, and each entry still checks what it needs.
+   * A file entry of `bytes` is about to claim them: the folder's promise gives them up first,
+   * so the entry is not checked against its own folder's promise.
    */
-  private checkRoom(path: string, entry: FolderEntry): void {
+  passSpaceOn(entry: FolderEntry, bytes: number): void {
+    this.roots.get(entry.group)?.space?.passOn(bytes);
+  }
+
+  /** The connection is gone: folders not finished promise nothing more (their entries will not come). */
+  releaseSpace(): void {
+    for (const root of this.roots.values()) root.space?.release();
+  }
+
+  /**
+   * A new folder must fit whole in the free space (less what is promised to transfers under way),
+   * as a file's offer must, and its announced size is promised to it until its entries have
+   * ended: else it is removed again and every entry of it is refused, with the same words, before
+   * a byte is written. A folder taken up again is not checked here: what it already holds needs
+   * no new space, and each entry still checks what it needs.
+   */
+  private claimRoom(path: string, entry: FolderEntry): SpaceClaim {
     try {
-      checkFolderRoom(this.downloadDir, entry.bytes, `the folder ${sanitizeFileName(entry.root)}`);
+      return SpaceClaim.forFolder(this.downloadDir, entry.bytes, `the folder ${sanitizeFileName(entry.root)}`);
     } catch (err) {
       rmdirSync(path);
       if (this.refused.size >= MAX_REFUSED_FOLDERS) this.refused.delete(this.refused.keys().next().value as number);

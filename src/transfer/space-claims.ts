@@ -41,28 +41,6 @@ function promised(device: number, except?: Claim): number {
   return sum;
 }
 
-/**
- * Checks up front that `bytes` fit in the free space of `dir` less what is promised to transfers
- * under way, promising nothing (a folder's entries each claim their own when they come).
- * @param what - what needs them, for the words ("the folder photos")
- * @throws TransferError E_NO_SPACE (detail "folder") when they do not
- */
-export function checkFolderRoom(dir: string, bytes: number, what: string): void {
-  const free = freeBytes(dir);
-  if (free === undefined || bytes === 0) return;
-  let device: number;
-  try {
-    device = statSync(dir).dev;
-  } catch {
-    return; // unknown: the writes will tell
-  }
-  const others = promised(device);
-  if (bytes <= free - others) return;
-  const under = others > 0 ? `, ${others} of them promised to transfers under way` : "";
-  const words = `not enough space in ${dir} for ${what}: ${bytes} bytes needed, ${free} free${under}`;
-  throw new TransferError("E_NO_SPACE", words, { detail: "folder" });
-}
-
 export class SpaceClaim {
   private sinceCheck = 0;
 
@@ -82,6 +60,34 @@ export class SpaceClaim {
     space.wrote(present);
     space.admit();
     return space;
+  }
+
+  /**
+   * Promises a whole new folder's announced `bytes` in `dir` (less what is promised to transfers
+   * under way, they must fit, as a file's offer must). Its entries each claim their own size as
+   * they come: `passOn` moves that much off the folder's promise first, so nothing counts twice;
+   * `release` once its last entry has ended (or the connection has).
+   * @param what - what needs them, for the words ("the folder photos")
+   * @throws TransferError E_NO_SPACE (detail "folder") when they do not fit
+   */
+  static forFolder(dir: string, bytes: number, what: string): SpaceClaim {
+    const space = SpaceClaim.unchecked(dir, bytes);
+    const claim = space.claim;
+    const free = freeBytes(dir);
+    if (claim === undefined || free === undefined || bytes === 0) return space; // unknown: the writes will tell
+    const others = promised(claim.device);
+    if (bytes > free - others) {
+      const under = others > 0 ? `, ${others} of them promised to transfers under way` : "";
+      const words = `not enough space in ${dir} for ${what}: ${bytes} bytes needed, ${free} free${under}`;
+      throw new TransferError("E_NO_SPACE", words, { detail: "folder" });
+    }
+    claims.add(claim);
+    return space;
+  }
+
+  /** A folder's entry of `bytes` takes over that much of the folder's promise (it claims it itself). */
+  passOn(bytes: number): void {
+    if (this.claim?.offered != null) this.claim.written = Math.min(this.claim.offered, this.claim.written + bytes);
   }
 
   /**

@@ -9,6 +9,8 @@
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { encodeMessage, FrameType } from "../../src/protocol/index.ts";
+import { rawParley } from "../raw-parley.ts";
 import { BUN, Cli, cleanup, MAIN, makeTempDir, randomFile, seededBytes, startCli } from "./helpers.ts";
 import { type Mounted, mountTmpfs } from "./tmpfs.ts";
 
@@ -201,4 +203,37 @@ test("a folder bigger than the free space is refused up front: one line on each 
   expect(declined[0]).toEndWith(
     " failed: the peer declined: not enough space at the receiver for the whole folder: 8388608 bytes offered.",
   );
+}, 40_000);
+
+test("a folder's announced size is promised to it: a second folder offered meanwhile that fits only alone is refused whole", async () => {
+  if (!small) return;
+  const dir = small.path;
+  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true }); // the tests before's files
+  const { receiver, code } = await receiverIn(dir);
+  const raw = await rawParley(Number(code.split("-")[0]), { leader: true, words: code.replace(/^\d+-/, "") });
+  // Two folders of 4 MiB each on a 6 MiB disk, their first entries (1 KiB) offered one after the other.
+  const answer = (id: number) =>
+    raw.frames.find(
+      (f) =>
+        (f.type === FrameType.Accept || f.type === FrameType.Reject) &&
+        JSON.parse(new TextDecoder().decode(f.payload)).id === id,
+    );
+  for (const [id, root] of [
+    [1, "one"],
+    [3, "two"],
+  ] as const) {
+    const folder = { group: id, root, path: ["a"], entries: 2, bytes: 4 * MIB };
+    raw.send(encodeMessage({ kind: "offer", id, name: "a", size: 1024, algo: "xxh3", folder }));
+    while (!answer(id)) await Bun.sleep(5);
+  }
+  expect(answer(1)?.type).toBe(FrameType.Accept);
+  expect(answer(3)?.type, receiver.describe()).toBe(FrameType.Reject);
+  expect(JSON.parse(new TextDecoder().decode(answer(3)?.payload))).toEqual({
+    id: 3,
+    code: "E_NO_SPACE",
+    detail: "folder",
+  });
+  expect(readdirSync(dir)).toEqual(["one"]);
+  raw.socket.destroy();
+  await receiver.exitCode();
 }, 40_000);

@@ -10,6 +10,8 @@ import { mkdtempSync, readdirSync, rmSync, statfsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FolderEntry } from "../../src/protocol/index.ts";
+import { IncomingSinks } from "../../src/session/incoming-sinks.ts";
+import type { TransferInfo } from "../../src/session/index.ts";
 import { FileReceiver, FolderTargets, MAX_OPEN_FOLDERS, TransferError } from "../../src/transfer/index.ts";
 import { thrownBy } from "../unit/helpers.ts";
 
@@ -111,4 +113,39 @@ test("a new folder bigger than the free space is refused up front, each of its e
   // One that fits is made as before.
   targets.parentFor({ group: 8, root: "small", path: ["a"], entries: 1, bytes: 1 });
   expect(readdirSync(dir)).toEqual(["small"]);
+});
+
+test("a new folder's announced size stays promised until its entries end: a second that fits only alone is refused, its own entries are not counted twice", () => {
+  const dir = tempDir();
+  const sinks = new IncomingSinks(dir);
+  const share = Math.floor(freeBytes(dir) * 0.6);
+  const entry = (group: number, root: string, name: string, size: number): TransferInfo => ({
+    id: group * 10 + name.length,
+    direction: "receive",
+    name,
+    size,
+    folder: { group, root, path: [name], entries: 2, bytes: share },
+  });
+  const a1 = entry(1, "a", "x", 1024);
+  const first = sinks.open(a1, "xxh3", {});
+  // 1 KiB written at most, but 60% of the free space is promised to "a": "b" (60% too) is refused whole.
+  const err = thrownBy(() => sinks.open(entry(3, "b", "x", 1024), "xxh3", {}));
+  expect((err as TransferError).code).toBe("E_NO_SPACE");
+  expect((err as TransferError).detail).toBe("folder");
+  expect(readdirSync(dir)).toEqual(["a"]);
+  // The rest of "a" fits beside "a"'s own promise: it is not counted twice.
+  const a2 = entry(1, "a", "yy", share - 1024);
+  const second = sinks.open(a2, "xxh3", {});
+  // Both entries of "a" end: its promise goes, and "b" fits.
+  for (const [r, info] of [
+    [first, a1],
+    [second, a2],
+  ] as const) {
+    r.abort(false);
+    sinks.entryEnded(info, false);
+  }
+  const again = sinks.open(entry(5, "b", "x", 1024), "xxh3", {});
+  expect(readdirSync(dir).sort()).toEqual(["a", "b"]);
+  again.abort(false);
+  sinks.connectionEnded();
 });
