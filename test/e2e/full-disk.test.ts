@@ -40,6 +40,22 @@ async function receiverIn(dir: string) {
   return { receiver, code: match[1] as string };
 }
 
+/**
+ * Another program takes the rest of the disk `dir` (tmpfs stops it at its size: a short file)
+ * mid-transfer; both sides then end with 3. @returns the filler's path
+ */
+async function fillUp(dir: string, sender: Cli, receiver: Cli): Promise<string> {
+  const filler = join(dir, "filler");
+  try {
+    writeFileSync(filler, new Uint8Array(6 * MIB));
+  } catch {
+    // ENOSPC: what was written stays, the disk is full.
+  }
+  expect(await sender.exitCode(), sender.describe()).toBe(3);
+  expect(await receiver.exitCode(), receiver.describe()).toBe(3);
+  return filler;
+}
+
 test("a disk that fills up mid-file: both sides say sending again resumes it, and it does once there is room", async () => {
   if (!small) return;
   const dir = small.path;
@@ -48,15 +64,7 @@ test("a disk that fills up mid-file: both sides say sending again resumes it, an
   const first = await receiverIn(dir);
   const sender = startCli("sender", ["send", src.path, "--to", first.code, "--limit-rate", "1M", "--no-progress"]);
   for (let i = 0; i < 1000 && !(existsSync(part) && statSync(part).size >= MIB); i++) await Bun.sleep(10);
-  // Another program takes the rest of the disk (tmpfs stops it at the size: a short file).
-  const filler = join(dir, "filler");
-  try {
-    writeFileSync(filler, new Uint8Array(6 * MIB));
-  } catch {
-    // ENOSPC: what was written stays, the disk is full.
-  }
-  expect(await sender.exitCode(), sender.describe()).toBe(3);
-  expect(await first.receiver.exitCode(), first.receiver.describe()).toBe(3);
+  const filler = await fillUp(dir, sender, first.receiver);
   expect(first.receiver.linesMatching(/^Receiving #1 photo\.raw failed/), first.receiver.describe()).toEqual([
     "Receiving #1 photo.raw failed: cannot write photo.raw: no space left on device; what arrived is kept in photo.raw.part: once there is room, the sender sending it again resumes it.",
   ]);
@@ -97,14 +105,7 @@ test("a disk that fills up mid-folder: both sides say sending the folder again c
   const sender = startCli("sender", ["send", folder, "--to", first.code, "--limit-rate", "1M", "--no-progress"]);
   const target = join(dir, "shots");
   for (let i = 0; i < 1000 && partBytes(target) < MIB; i++) await Bun.sleep(10);
-  const filler = join(dir, "filler");
-  try {
-    writeFileSync(filler, new Uint8Array(6 * MIB));
-  } catch {
-    // ENOSPC: what was written stays, the disk is full.
-  }
-  expect(await sender.exitCode(), sender.describe()).toBe(3);
-  expect(await first.receiver.exitCode(), first.receiver.describe()).toBe(3);
+  const filler = await fillUp(dir, sender, first.receiver);
   const said = [first.receiver, sender].map((cli) => cli.linesMatching(/^(Receiving|Sending) #\d+ shots\/. failed/));
   const [received, sent] = said as [string[], string[]];
   // Sent alone, a file would land beside the folder, not into its `.part`: the folder is what resumes.
