@@ -42,8 +42,7 @@ const WORDS: Readonly<Record<string, Words>> = {
       ? `not enough space at the ${peerRole} for the whole folder: ${count(info.folder.bytes, "byte")} offered`
       : `not enough space at the ${peerRole}${info.size === null ? "" : `: ${count(info.size, "byte")} offered`}`,
   E_WRITE: ({ peerRole, detail, info, reached }) =>
-    // Only a receiver writes to an output (a sender's count would speak for our own .part).
-    reached !== undefined && peerRole === "receiver"
+    reached !== undefined
       ? outputWords(peerRole, detail, info, reached)
       : `the ${peerRole} could not write the file${errnoWords(detail)}${
           // A full disk at the receiver keeps what arrived (not a stream's): room, then the same file;
@@ -68,9 +67,7 @@ const WORDS: Readonly<Record<string, Words>> = {
  */
 function outputWords(peerRole: string, detail: string | undefined, info: TransferInfo, reached: number): string {
   const of = info.size === null ? count(reached, "byte") : `${reached} of the ${count(info.size, "byte")}`;
-  // More than the file is no count of it (a peer's word, unchecked): not shown.
-  const said = info.size !== null && reached > info.size ? "" : `: ${of} reached it`;
-  return `the ${peerRole} could not write to its output${errnoWords(detail)}${said}; a file written to an output cannot resume (sending it again sends it whole)`;
+  return `the ${peerRole} could not write to its output${errnoWords(detail)}: ${of} reached it; a file written to an output cannot resume (sending it again sends it whole)`;
 }
 
 const LEAD: Readonly<Record<PeerReason["said"], string>> = {

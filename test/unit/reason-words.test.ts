@@ -87,18 +87,6 @@ test("a folder refused up front for want of space names the whole folder's size;
   );
 });
 
-test("CANCEL bytes that cannot be a receiver's output count (from a sender, or over the file's size) are not shown", () => {
-  const fromSender = { by: "peer", said: "cancel", code: "E_WRITE", detail: "ENOSPC", bytes: 10 } as const;
-  // Our receiver keeps its .part: the sender's word that nothing resumes would be a lie about us.
-  expect(peerReasonWords({ ...received, size: 1234 }, fromSender)).toBe(
-    "the peer cancelled it: the sender could not write the file (no space left on device)",
-  );
-  const over = { by: "peer", said: "cancel", code: "E_WRITE", bytes: 5000 } as const;
-  expect(peerReasonWords(sent, over)).toBe(
-    "the peer cancelled it: the receiver could not write to its output; a file written to an output cannot resume (sending it again sends it whole)",
-  );
-});
-
 test("a receiver writing to its output (CANCEL with bytes): what reached it, and no resume, whatever the reason", () => {
   const full = { by: "peer", said: "cancel", code: "E_WRITE", detail: "ENOSPC", bytes: 1000 } as const;
   expect(peerReasonWords(sent, full)).toBe(
