@@ -22,6 +22,8 @@ export class Asker {
   private open = false;
   /** That question's text, to show it again below a line printed meanwhile. */
   private question = "";
+  /** That question's stillWanted: an offer gone meanwhile (the peer left) is not shown again. */
+  private wanted: () => boolean = () => true;
 
   constructor(
     private readonly input: NodeJS.ReadableStream,
@@ -38,12 +40,15 @@ export class Asker {
       if (!stillWanted()) return false;
       this.output.write(question);
       this.question = question;
+      this.wanted = stillWanted;
       this.open = true;
       const line = await this.nextLine();
+      const onScreen = this.open;
       this.open = false;
       if (line === undefined) {
         this.inputEnded = true;
-        this.output.write("\n"); // no Enter was typed: the next line starts on its own
+        // No Enter was typed: the next line starts on its own (unless endLine or aroundLine ended it).
+        if (onScreen) this.output.write("\n");
         return false;
       }
       return /^\s*y(es)?\s*$/i.test(line);
@@ -71,13 +76,15 @@ export class Asker {
   /**
    * Runs `print` (which prints whole lines to the same terminal) so that a question waiting for
    * its answer is not left mid-line with the text after it: its line is ended first, and the
-   * question is shown again below what was printed.
+   * question is shown again below what was printed, while its offer is still wanted (not after
+   * "Connection closed").
    */
   aroundLine(print: () => void): void {
     if (!this.open) return print();
     this.output.write("\n");
     print();
-    this.output.write(this.question);
+    if (this.wanted()) this.output.write(this.question);
+    else this.open = false;
   }
 
   close(): void {
