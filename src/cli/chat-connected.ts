@@ -42,6 +42,8 @@ export class ChatWithPeer {
   private readonly presenter: TransferPresenter;
   /** `transfer` commands naming a folder being listed, and any typed after them, in order. */
   private listing: Promise<void> | undefined;
+  /** Those commands not yet planned, as typed: said if the session ends first (the process then exits). */
+  private readonly waiting = new Set<{ readonly args: string }>();
 
   constructor(private readonly terminal: Terminal) {
     this.presenter = new TransferPresenter(terminal);
@@ -95,8 +97,10 @@ export class ChatWithPeer {
     );
     if (!paths) return;
     if (!this.listing && !namesAFolder(paths)) return this.plan(session, paths);
+    const command = { args };
+    this.waiting.add(command);
     const done: Promise<void> = (this.listing ?? Promise.resolve())
-      .then(() => this.listThenPlan(session, paths))
+      .then(() => this.listThenPlan(session, paths, command))
       .finally(() => {
         if (this.listing === done) this.listing = undefined;
       });
@@ -114,7 +118,7 @@ export class ChatWithPeer {
     return true;
   }
 
-  private async listThenPlan(session: Session, paths: readonly string[]): Promise<void> {
+  private async listThenPlan(session: Session, paths: readonly string[], command: { args: string }): Promise<void> {
     const started = performance.now();
     let saidAt = 0;
     const listed = await listFoldersSoon(paths, (path, entries) => {
@@ -124,8 +128,9 @@ export class ChatWithPeer {
       const what = `${sanitizeForTerminal(path)}: ${entries} entries so far`;
       this.terminal.print(`Listing ${what} (chat goes on; the folder is offered once it is listed).`);
     });
+    const told = !this.waiting.delete(command); // by sessionEnded
     if (!session.isOpen) {
-      this.terminal.print("Not sent: the session closed while the folder was being listed.");
+      if (!told) this.terminal.print("Not sent: the session closed while the folder was being listed.");
       return;
     }
     this.plan(session, paths, listed);
@@ -168,8 +173,14 @@ export class ChatWithPeer {
       ),
   };
 
-  /** The session ended: a folder still missing entries ends with its summary. */
+  /** The session ended: a folder still missing entries ends with its summary; commands waiting for a listing are not sent. */
   sessionEnded(): void {
+    for (const { args } of this.waiting) {
+      this.terminal.print(
+        `Not sent: transfer ${sanitizeForTerminal(args)} (the session ended while a folder was being listed).`,
+      );
+    }
+    this.waiting.clear();
     this.presenter.sessionEnded();
   }
 }
