@@ -185,6 +185,24 @@ describe("SendWindow", () => {
     expect(rounds.at(-1)).toBe(WINDOW_CAP_BYTES);
   });
 
+  test("a peer that sends DATA and holds every ACK a steady 100 ms gets no bigger window than one that only holds its ACKs", () => {
+    // A hostile peer on loopback: its held ACKs make a steady streak (peer-data-rtt.ts), so the
+    // path reads as 100 ms long. Without DATA of its own the same hold already read as a long
+    // path (clean samples); either way the window stops at the cap.
+    const hold = () => 100;
+    const withData = new SendWindow();
+    const rounds = simulate(withData, 0.3, 2_000_000, 3_000, {
+      peerSends: true,
+      ackQueueAt: hold,
+      ackEvery: 64 * 1024,
+    });
+    const clean = new SendWindow();
+    const cleanRounds = simulate(clean, 0.3, 2_000_000, 3_000, { ackQueueAt: hold, ackEvery: 64 * 1024 });
+    expect(withData.longPath && clean.longPath).toBe(true);
+    expect(Math.max(...rounds)).toBeLessThanOrEqual(Math.max(...cleanRounds));
+    expect(Math.max(...cleanRounds)).toBe(WINDOW_CAP_BYTES);
+  });
+
   test("on a slow long path the unsent cap is a few ms of the path, not a sixteenth of the window's floor", () => {
     // 12 MB/s (100 Mbit/s) over 40 ms: the window stays at its floor (1.5 MiB, a sixteenth of
     // which is 96 KiB: 8 ms of this path ahead of every chat line); the cap is 6 ms of it.
