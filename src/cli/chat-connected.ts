@@ -65,8 +65,11 @@ export class ChatWithPeer {
   /** `transfers`: one line per transfer in progress. */
   listTransfers(session: Session): void {
     const list = session.transferStatus;
+    for (const { args } of this.waiting) {
+      this.terminal.print(`transfer ${sanitizeForTerminal(args)}: not offered yet (a folder is being listed)`);
+    }
     if (list.length === 0) {
-      this.terminal.print("No transfers in progress.");
+      if (this.waiting.size === 0) this.terminal.print("No transfers in progress.");
       return;
     }
     for (const { info, bytes, checking } of list) {

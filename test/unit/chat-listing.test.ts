@@ -46,3 +46,20 @@ test("the session ending while a folder is listed says at once which commands we
   await new Promise<void>((resolve) => chat.afterListing(resolve));
   expect(lines.filter((line) => line.startsWith("Not sent"))).toHaveLength(2);
 });
+
+test("transfers while a folder is listed names the commands waiting for it (not 'No transfers in progress')", async () => {
+  const parent = mkdtempSync(join(tmpdir(), "parley-chat-listing-"));
+  made.push(parent);
+  const folder = join(parent, "album");
+  mkdirSync(folder);
+  const lines: string[] = [];
+  const chat = new ChatWithPeer(recordingTerminal(lines));
+  const fake = { isOpen: true, transferStatus: [] };
+  const session = fake as unknown as Session;
+  chat.startTransfers(session, folder);
+  chat.listTransfers(session);
+  expect(lines).toEqual([`transfer ${folder}: not offered yet (a folder is being listed)`]);
+  fake.isOpen = false; // the listing then ends without planning (the fake session cannot send)
+  chat.sessionEnded();
+  await new Promise<void>((resolve) => chat.afterListing(resolve));
+});
