@@ -149,3 +149,34 @@ test("a new folder's announced size stays promised until its entries end: a seco
   again.abort(false);
   sinks.connectionEnded();
 });
+
+test("a folder's promise goes at its last entry even when its entries came to less than announced, and at the connection's end when they never all came", () => {
+  const dir = tempDir();
+  const sinks = new IncomingSinks(dir);
+  const share = Math.floor(freeBytes(dir) * 0.6);
+  const entry = (group: number, root: string, name: string, size: number): TransferInfo => ({
+    id: group * 10 + name.length,
+    direction: "receive",
+    name,
+    size,
+    folder: { group, root, path: [name], entries: 2, bytes: share },
+  });
+  const refusedWhole = (group: number, root: string) => {
+    const err = thrownBy(() => sinks.open(entry(group, root, "x", 1024), "xxh3", {}));
+    expect((err as TransferError).detail, String(err)).toBe("folder");
+  };
+  // "a": its second entry was gone at the sender, which offers it anyway with 0 bytes (UnsendableEntry).
+  const a1 = entry(1, "a", "x", 1024);
+  const a2 = entry(1, "a", "yy", 0);
+  for (const info of [a1, a2]) {
+    sinks.open(info, "xxh3", {}).abort(false);
+    if (info === a1) refusedWhole(3, "b"); // "a"'s promise still holds
+    sinks.entryEnded(info, false);
+  }
+  sinks.open(entry(5, "c", "x", 1024), "xxh3", {}).abort(false); // "a" ended: its promise went
+  // "c" never gets its second entry: promised until the connection ends.
+  refusedWhole(7, "d");
+  sinks.connectionEnded();
+  sinks.open(entry(9, "e", "x", 1024), "xxh3", {}).abort(false);
+  expect(readdirSync(dir).sort()).toEqual(["a", "c", "e"]);
+});
