@@ -93,6 +93,11 @@ export class ChatWithPeer {
    * command typed behind it waits its turn, so offers keep the order typed.
    */
   startTransfers(session: Session, args: string): void {
+    if (!session.isOpen) {
+      // `exit` waits for transfers: said once, as for a chat line (not once per file, nor after a listing).
+      this.terminal.print("Not sent: the session is closing.");
+      return;
+    }
     const paths = transferPathsOrSay(
       args,
       (p) => existsSync(p),

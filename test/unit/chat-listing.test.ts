@@ -63,3 +63,18 @@ test("transfers while a folder is listed names the commands waiting for it (not 
   chat.sessionEnded();
   await new Promise<void>((resolve) => chat.afterListing(resolve));
 });
+
+test("transfer typed while the session is leaving (exit waits for transfers) is refused at once, in one line", async () => {
+  const parent = mkdtempSync(join(tmpdir(), "parley-chat-listing-"));
+  made.push(parent);
+  const folder = join(parent, "album");
+  mkdirSync(folder);
+  closeSync(openSync(join(folder, "a.jpg"), "w"));
+  const lines: string[] = [];
+  const chat = new ChatWithPeer(recordingTerminal(lines));
+  const session = { isOpen: false, transferStatus: [] } as unknown as Session;
+  chat.startTransfers(session, folder);
+  // Not after listing the whole folder (a home folder: seconds), nor as if the session had closed meanwhile.
+  expect(lines).toEqual(["Not sent: the session is closing."]);
+  expect(chat.afterListing(() => {})).toBe(false); // nothing listed
+});
