@@ -115,17 +115,22 @@ test("a new folder bigger than the free space is refused up front, each of its e
   expect(readdirSync(dir)).toEqual(["small"]);
 });
 
-test("a new folder's announced size stays promised until its entries end: a second that fits only alone is refused, its own entries are not counted twice", () => {
-  const dir = tempDir();
-  const sinks = new IncomingSinks(dir);
-  const share = Math.floor(freeBytes(dir) * 0.6);
-  const entry = (group: number, root: string, name: string, size: number): TransferInfo => ({
+/** An incoming entry `name` of `size` bytes of a folder of 2 entries announced at `bytes`. */
+function folderEntryOf(bytes: number): (group: number, root: string, name: string, size: number) => TransferInfo {
+  return (group, root, name, size) => ({
     id: group * 10 + name.length,
     direction: "receive",
     name,
     size,
-    folder: { group, root, path: [name], entries: 2, bytes: share },
+    folder: { group, root, path: [name], entries: 2, bytes },
   });
+}
+
+test("a new folder's announced size stays promised until its entries end: a second that fits only alone is refused, its own entries are not counted twice", () => {
+  const dir = tempDir();
+  const sinks = new IncomingSinks(dir);
+  const share = Math.floor(freeBytes(dir) * 0.6);
+  const entry = folderEntryOf(share);
   const a1 = entry(1, "a", "x", 1024);
   const first = sinks.open(a1, "xxh3", {});
   // 1 KiB written at most, but 60% of the free space is promised to "a": "b" (60% too) is refused whole.
@@ -154,13 +159,7 @@ test("a folder's promise goes at its last entry even when its entries came to le
   const dir = tempDir();
   const sinks = new IncomingSinks(dir);
   const share = Math.floor(freeBytes(dir) * 0.6);
-  const entry = (group: number, root: string, name: string, size: number): TransferInfo => ({
-    id: group * 10 + name.length,
-    direction: "receive",
-    name,
-    size,
-    folder: { group, root, path: [name], entries: 2, bytes: share },
-  });
+  const entry = folderEntryOf(share);
   const refusedWhole = (group: number, root: string) => {
     const err = thrownBy(() => sinks.open(entry(group, root, "x", 1024), "xxh3", {}));
     expect((err as TransferError).detail, String(err)).toBe("folder");

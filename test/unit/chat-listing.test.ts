@@ -24,12 +24,18 @@ function recordingTerminal(lines: string[]): Terminal {
   return new Proxy({ print }, { get: (target, key) => (key === "print" ? target.print : () => {}) }) as never;
 }
 
-test("the session ending while a folder is listed says at once which commands were not sent, and only once", async () => {
+/** A temporary folder holding "album/a.jpg": the folder's path, and its parent's. */
+function album(): { folder: string; parent: string } {
   const parent = mkdtempSync(join(tmpdir(), "parley-chat-listing-"));
   made.push(parent);
   const folder = join(parent, "album");
   mkdirSync(folder);
   closeSync(openSync(join(folder, "a.jpg"), "w"));
+  return { folder, parent };
+}
+
+test("the session ending while a folder is listed says at once which commands were not sent, and only once", async () => {
+  const { folder, parent } = album();
   const file = join(parent, "notes.txt");
   closeSync(openSync(file, "w"));
   const lines: string[] = [];
@@ -48,10 +54,7 @@ test("the session ending while a folder is listed says at once which commands we
 });
 
 test("transfers while a folder is listed names the commands waiting for it (not 'No transfers in progress')", async () => {
-  const parent = mkdtempSync(join(tmpdir(), "parley-chat-listing-"));
-  made.push(parent);
-  const folder = join(parent, "album");
-  mkdirSync(folder);
+  const { folder } = album();
   const lines: string[] = [];
   const chat = new ChatWithPeer(recordingTerminal(lines));
   const fake = { isOpen: true, transferStatus: [] };
@@ -65,11 +68,7 @@ test("transfers while a folder is listed names the commands waiting for it (not 
 });
 
 test("transfer typed while the session is leaving (exit waits for transfers) is refused at once, in one line", async () => {
-  const parent = mkdtempSync(join(tmpdir(), "parley-chat-listing-"));
-  made.push(parent);
-  const folder = join(parent, "album");
-  mkdirSync(folder);
-  closeSync(openSync(join(folder, "a.jpg"), "w"));
+  const { folder } = album();
   const lines: string[] = [];
   const chat = new ChatWithPeer(recordingTerminal(lines));
   const session = { isOpen: false, transferStatus: [] } as unknown as Session;
