@@ -38,6 +38,8 @@ export async function rawParley(
     beforeShare?: () => Promise<void>;
     /** Leader: resolve once confirmed but never send READY (a candidate that holds its place). */
     holdReady?: boolean;
+    /** Our HELLO's features (default: this build's, OWN_FEATURES): an older peer's. */
+    features?: readonly string[];
   },
 ): Promise<RawParley> {
   await loadPake();
@@ -50,7 +52,13 @@ export async function rawParley(
   const frames: Frame[] = [];
   let ready = false;
   // The project's own pure handshake, as the dialer; only the socket is ours.
-  const handshake = new Handshake({ role: "dialer", nonce, name: "raw", words: options.words ?? "" });
+  const handshake = new Handshake({
+    role: "dialer",
+    nonce,
+    name: "raw",
+    words: options.words ?? "",
+    ...(options.features ? { features: options.features } : {}),
+  });
   const write = (frame: Uint8Array) => socket.write(sealer.seal(frame));
   const done = new Promise<void>((resolve, reject) => {
     socket.on("close", () => reject(new Error("closed during the handshake")));

@@ -217,10 +217,13 @@ class JsonReporter implements Reporter {
   failed(i: TransferInfo, message: string, code: string, cut = false): void {
     this.lastProgress.delete(i.id);
     this.folders.started(i);
-    this.folders.failed(i, cut);
-    this.commands.ended(i, undefined);
+    // A folder refused whole: its entries never offered ended with this one (folderRest).
+    const rest = i.folderRest ?? 0;
+    this.folders.failed(i, cut, 1 + rest);
+    this.commands.ended(i, undefined, 1 + rest);
     const command = i.command && { command: { seq: i.command.seq, transfers: i.command.transfers } };
-    this.emit({ type: "error", code, message, id: i.id, direction: i.direction, name: i.name, ...command });
+    const place = { ...command, ...(rest > 0 ? { folderRest: rest } : {}) };
+    this.emit({ type: "error", code, message, id: i.id, direction: i.direction, name: i.name, ...place });
   }
   error(code: string, message: string): void {
     this.emit({ type: "error", code, message });

@@ -38,8 +38,8 @@ type Role = "send" | "receive";
 interface RoleHooks {
   /** The session began. */
   start(session: Session): void;
-  /** A transfer of ours finished or failed: the sender moves on. */
-  settled(session: Session): void;
+  /** `sends` transfers of ours finished or failed (more than one: a folder refused whole): the sender moves on. */
+  settled(session: Session, sends?: number): void;
   /** Sender: every path has been dealt with. */
   allDone?: () => boolean;
   /** A signal ends the run: called before it is said (a question on the screen ends its line). */
@@ -174,7 +174,8 @@ class OneShotRun {
         // A file offered to a one-shot sender is declined: that is not the send failing.
         if (this.role === "send" && info.direction === "receive") return;
         this.record(INTEGRITY_CODES.has(code) ? EXIT_INTEGRITY : EXIT_TRANSFER);
-        if (info.direction === "send" && this.session?.isActive) this.hooks.settled(this.session);
+        if (info.direction === "send" && this.session?.isActive)
+          this.hooks.settled(this.session, 1 + (info.folderRest ?? 0));
       },
       peerLeft: (reason) => {
         // A folder that did not get every announced entry failed, whatever else went well.
@@ -263,8 +264,8 @@ async function sendPlanned(
   // Everything is handed to the session at once (it pipelines); the run ends when each
   // planned send has finished or failed.
   let settled = 0;
-  const settle = (session: Session): void => {
-    settled++;
+  const settle = (session: Session, sends = 1): void => {
+    settled += sends;
     if (settled === plan.sends.length) session.exit();
   };
   const run = new OneShotRun(

@@ -156,10 +156,13 @@ export class TransferPresenter {
     const verb = info.direction === "send" ? "Sending" : "Receiving";
     const key = info.folder ? folderKey({ group: info.folder.group, direction: info.direction }) : undefined;
     const reasons = key === undefined ? undefined : this.folderReasons.get(key);
-    if (reasons?.said.has(reason)) reasons.unsaid++;
+    // A folder refused whole: its entries never offered failed with this one, for its reason.
+    const rest = info.folderRest ?? 0;
+    if (reasons?.said.has(reason)) reasons.unsaid += 1 + rest;
     else this.out.print(`${verb} ${label(info)} failed: ${sanitizeForTerminal(reason)}.`);
-    if (key !== undefined && !reasons) this.folderReasons.set(key, { said: new Set([reason]), unsaid: 0, cut });
+    if (key !== undefined && !reasons) this.folderReasons.set(key, { said: new Set([reason]), unsaid: rest, cut });
     else if (reasons) {
+      if (!reasons.said.has(reason)) reasons.unsaid += rest;
       reasons.said.add(reason);
       reasons.cut ||= cut;
     }
@@ -168,10 +171,10 @@ export class TransferPresenter {
       // Declined before it was announced (--ask answered n): counted all the same, so the
       // folder still ends with its summary line.
       this.folders.started(info);
-      const folder = this.folders.failed(info, cut);
+      const folder = this.folders.failed(info, cut, 1 + rest);
       if (folder) this.folderDone(folder, info);
     }
-    this.commandEnded(info.direction, this.commands.ended(info, undefined));
+    this.commandEnded(info.direction, this.commands.ended(info, undefined, 1 + rest));
   }
 
   /**

@@ -14,15 +14,20 @@ import type { Hello } from "./message-types.ts";
  * knows at once that nothing will come, instead of both waiting in silence. "keeps-nothing": this
  * side writes what it receives to its output as it comes (`receive --stdout`) and keeps nothing of
  * a file cut short, so its sender never promises that sending again resumes it.
+ * "refused-folder-ends" (session 11): sending, this side offers no more entries of a folder the
+ * peer refused whole (REJECT E_NO_SPACE, detail "folder"); receiving, it counts the entries not
+ * offered yet of a folder it refused whole as refused with it. Each side does so only when the
+ * peer's HELLO says it too: with an older peer the folder is offered and declined entry by entry.
  */
 export const Feature = {
   EarlyAcks: "early-acks",
   RelayWindow: "relay-window",
   ReceiveOnly: "receive-only",
   KeepsNothing: "keeps-nothing",
+  RefusedFolderEnds: "refused-folder-ends",
 } as const;
 /** The features this build offers in its HELLO. */
-export const OWN_FEATURES: readonly string[] = [Feature.EarlyAcks, Feature.RelayWindow];
+export const OWN_FEATURES: readonly string[] = [Feature.EarlyAcks, Feature.RelayWindow, Feature.RefusedFolderEnds];
 
 /** The peer's HELLO says it will send nothing (`parley receive`: Feature.ReceiveOnly). */
 export function receivesOnly(hello: Hello): boolean {
@@ -37,4 +42,9 @@ export function receiverFeatures(toOutput: boolean): string[] {
 /** The peer's HELLO says it keeps nothing of a file cut short (`receive --stdout`: Feature.KeepsNothing). */
 export function keepsNothing(hello: Hello): boolean {
   return hello.features.includes(Feature.KeepsNothing);
+}
+
+/** The peer's HELLO says a folder refused whole ends there (Feature.RefusedFolderEnds). */
+export function endsRefusedFolders(hello: Hello | undefined): boolean {
+  return hello?.features.includes(Feature.RefusedFolderEnds) ?? false;
 }

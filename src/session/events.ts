@@ -16,6 +16,11 @@ export interface TransferInfo {
   /** Set when this transfer is one of a command's several (Offer.command). */
   readonly command?: CommandPlace;
   /**
+   * In transferFailed of a folder's entry refused with its whole folder (Feature.RefusedFolderEnds):
+   * this many more of its entries will not come (never offered), refused for the same reason.
+   */
+  readonly folderRest?: number;
+  /**
    * Sender, in transferFailed: the peer keeps nothing of it to resume (it ended before the peer
    * accepted it, or the peer writes what comes to its output: HELLO feature keeps-nothing).
    */

@@ -13,7 +13,7 @@
  */
 
 import { basename } from "node:path";
-import { type Offer, ProtocolError, type WireReason, wireDetail } from "../protocol/index.ts";
+import { type Hello, type Offer, ProtocolError, type WireReason, wireDetail } from "../protocol/index.ts";
 import {
   type ChecksumAlgo,
   type FileMeta,
@@ -28,7 +28,7 @@ import type { SessionEvents, TransferInfo } from "./events.ts";
 import { type Failure, failureOf, MAX_REMEMBERED_ENDED, ownFailure, peerFailure, reportFailure } from "./failure.ts";
 import type { IncomingSinks } from "./incoming-sinks.ts";
 import { MAX_INCOMING_TRANSFERS } from "./limits.ts";
-import { PeerFolders } from "./peer-folders.ts";
+import { PeerFolders, REFUSED_WHOLE } from "./peer-folders.ts";
 import type { Scheduler } from "./scheduler.ts";
 
 export type IncomingState =
@@ -111,6 +111,7 @@ export interface IncomingHost {
   openSink?: (offer: TransferInfo, algo: ChecksumAlgo) => IncomingSink;
   /** Set: every offer is declined with this (a one-shot sender takes no files). */
   refuseAll?: Decline;
+  readonly peer?: Hello; // its features (a folder refused whole ends there: peer-folders.ts)
 }
 
 export class IncomingTransfers {
@@ -148,7 +149,8 @@ export class IncomingTransfers {
     if (id % 2 !== this.peerParity) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} has the wrong parity`);
     if (id <= this.lastPeerId) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} reused`);
     this.lastPeerId = id;
-    if (folder) this.folders.offered(folder);
+    if (folder && this.folders.offered(folder))
+      return this.host.scheduler.send({ kind: "reject", id, ...REFUSED_WHOLE });
     const meta: FileMeta = {
       ...(mtime === undefined ? {} : { mtime }),
       ...(exec === undefined ? {} : { exec }),
@@ -317,6 +319,7 @@ export class IncomingTransfers {
       sink = this.host.openSink ? this.host.openSink(t.info, algo) : this.host.sinks.open(t.info, algo, meta);
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
+      t.info = this.folders.declined(t.info, err, this.host.peer);
       return this.end(t, "declined", failureOf(err));
     }
     t.sink = sink;

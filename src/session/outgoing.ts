@@ -13,7 +13,7 @@
  */
 
 import type { Accept, CommandPlace, FolderEntry, Hello, Received, Reject, WireReason } from "../protocol/index.ts";
-import { keepsNothing, ProtocolError } from "../protocol/index.ts";
+import { endsRefusedFolders, keepsNothing, ProtocolError } from "../protocol/index.ts";
 import { type FrameSource, type SendTrailer, TransferError } from "../transfer/index.ts";
 import type { SessionEvents, TransferInfo } from "./events.ts";
 import { type Failure, failureOf, MAX_REMEMBERED_ENDED, ownFailure, peerFailure, reportFailure } from "./failure.ts";
@@ -92,6 +92,10 @@ export class OutgoingTransfers {
   private rrIndex = 0;
   /** nextBulk's list of sending transfers, refilled in place on every call. */
   private readonly sendingNow: Outgoing[] = [];
+  /** Our folders by group: entries offered so far (or failed before their offer). */
+  private readonly told = new Map<number, number>();
+  /** Our folders the receiver refused whole and ends there (Feature.RefusedFolderEnds): the rest is not offered. */
+  private readonly refusedFolders = new Set<number>();
 
   constructor(private readonly host: OutgoingHost) {}
 
@@ -118,6 +122,11 @@ export class OutgoingTransfers {
     open: (id: number) => FrameSource,
   ): void {
     this.waiting.push(() => {
+      const group = place.folder?.group;
+      if (group !== undefined) {
+        if (this.refusedFolders.has(group)) return; // counted in the refusal's folderRest
+        this.told.set(group, (this.told.get(group) ?? 0) + 1);
+      }
       const transferId = id();
       let sender: FrameSource;
       try {
@@ -145,7 +154,7 @@ export class OutgoingTransfers {
       case "accept":
         return this.accepted(t, message);
       case "reject":
-        return this.end(t, "failed", peerFailure("reject", message, "E_REJECTED"));
+        return this.end(t, "failed", peerFailure("reject", message, "E_REJECTED"), this.folderRefused(t, message));
       case "received":
         return this.received(t, message);
       case "cancel":
@@ -275,13 +284,31 @@ export class OutgoingTransfers {
     this.offerMore();
   }
 
-  /** A live transfer ends badly: stop reading, tell the peer if `f` says so, report. */
-  private end(t: Outgoing, state: "failed" | "cancelled", f: Failure): void {
+  /**
+   * A REJECT of a folder's entry: when it refuses the whole folder (for space) and the receiver
+   * ends it there (Feature.RefusedFolderEnds), its entries not offered yet never are.
+   * @returns how many they are (TransferInfo.folderRest), or undefined
+   */
+  private folderRefused(t: Outgoing, { code, detail }: Reject): number | undefined {
+    const folder = t.info.folder;
+    if (!folder || code !== "E_NO_SPACE" || detail !== "folder" || !endsRefusedFolders(this.host.peer))
+      return undefined;
+    if (this.refusedFolders.has(folder.group)) return undefined; // an entry offered before the first REJECT
+    this.refusedFolders.add(folder.group);
+    return Math.max(0, folder.entries - (this.told.get(folder.group) ?? 0));
+  }
+
+  /**
+   * A live transfer ends badly: stop reading, tell the peer if `f` says so, report.
+   * @param folderRest - TransferInfo.folderRest: its folder's entries that will not be offered
+   */
+  private end(t: Outgoing, state: "failed" | "cancelled", f: Failure, folderRest?: number): void {
     if (!LIVE.has(t.state)) return;
     // Never accepted (an offer --ask still weighed), or a peer that writes what comes to its
     // output (`receive --stdout`): it keeps nothing of it to resume.
     const nothingKept = t.state === "offered" || (this.host.peer !== undefined && keepsNothing(this.host.peer));
-    const info = nothingKept ? { ...t.info, nothingKept } : t.info;
+    const rest = folderRest === undefined ? {} : { folderRest };
+    const info = nothingKept ? { ...t.info, ...rest, nothingKept } : { ...t.info, ...rest };
     this.settle(t, state);
     t.sender.stop();
     if (f.tell) this.host.scheduler.send({ kind: "cancel", id: t.info.id, ...f.tell });

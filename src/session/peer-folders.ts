@@ -6,15 +6,27 @@
  * does otherwise is breaking the protocol (pure: no I/O).
  */
 
-import { type FolderEntry, ProtocolError } from "../protocol/index.ts";
+import { endsRefusedFolders, type FolderEntry, type Hello, ProtocolError } from "../protocol/index.ts";
+import type { TransferError } from "../transfer/index.ts";
+import type { TransferInfo } from "./events.ts";
 import { MAX_PEER_FOLDERS } from "./limits.ts";
+
+/** A folder refused whole (not enough space for all of it): REJECT's code and detail. */
+export const REFUSED_WHOLE = { code: "E_NO_SPACE", detail: "folder" } as const;
 
 export class PeerFolders {
   /** By the peer's folder id: what the first entry announced, and how many entries came. */
   private readonly folders = new Map<number, { root: string; entries: number; bytes: number; offered: number }>();
+  /** Folders refused whole whose sender ends them there: their later entries were counted with the refusal. */
+  private readonly refused = new Set<number>();
 
-  /** Counts one offered entry. @throws ProtocolError past the count, or for a folder told otherwise */
-  offered(folder: FolderEntry): void {
+  /**
+   * Counts one offered entry.
+   * @returns true when its folder was refused whole and its sender ends it there (the entry, in
+   *   flight then, was counted in the refusal's folderRest: it is declined unsaid)
+   * @throws ProtocolError past the count, or for a folder told otherwise
+   */
+  offered(folder: FolderEntry): boolean {
     if (folder.entries < 1) throw new ProtocolError("E_BAD_MESSAGE", `folder ${folder.group} announced no entries`);
     const known = this.folders.get(folder.group);
     if (!known) {
@@ -22,7 +34,7 @@ export class PeerFolders {
         throw new ProtocolError("E_BAD_MESSAGE", `more than ${MAX_PEER_FOLDERS} folders in one session`);
       }
       this.folders.set(folder.group, { root: folder.root, entries: folder.entries, bytes: folder.bytes, offered: 1 });
-      return;
+      return false;
     }
     if (known.root !== folder.root || known.entries !== folder.entries || known.bytes !== folder.bytes) {
       throw new ProtocolError("E_BAD_MESSAGE", `an entry of folder ${folder.group} tells another name, count or size`);
@@ -33,5 +45,19 @@ export class PeerFolders {
         `folder ${folder.group} announced ${known.entries} entries, then offered more`,
       );
     }
+    return this.refused.has(folder.group);
+  }
+
+  /**
+   * An entry declined for `err`. When that refuses its whole folder for space (detail "folder")
+   * and the peer (`peer`) ends a refused folder there (Feature.RefusedFolderEnds), the folder's
+   * entries not offered yet end with this one: `info` with folderRest, their count.
+   */
+  declined(info: TransferInfo, err: TransferError, peer: Hello | undefined): TransferInfo {
+    const known = info.folder && this.folders.get(info.folder.group);
+    if (!known || !info.folder || err.code !== "E_NO_SPACE" || err.detail !== "folder") return info;
+    if (!endsRefusedFolders(peer) || this.refused.has(info.folder.group)) return info;
+    this.refused.add(info.folder.group);
+    return { ...info, folderRest: known.entries - known.offered };
   }
 }

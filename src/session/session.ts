@@ -120,8 +120,9 @@ export class Session {
       isOpen: () => this.state === "open",
       isActive: () => this.isActive,
       settled: () => this.leaveIfIdle(),
+      peer: options.peer,
     };
-    this.outgoing = new OutgoingTransfers({ ...host, peer: options.peer });
+    this.outgoing = new OutgoingTransfers(host);
     this.incoming = new IncomingTransfers(
       {
         ...host,
@@ -254,8 +255,7 @@ export class Session {
   }
 
   /**
-   * Stops transfer `id` (either direction, an offer still being decided included); the peer
-   * is told and says so too.
+   * Stops transfer `id` (either direction, an offer still being decided included); the peer is told and says so too.
    * @returns false when there is no such transfer in progress
    */
   cancel(id: number): boolean {

@@ -7,9 +7,18 @@
  */
 
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
-import { encodeMessage, FrameType } from "../../src/protocol/index.ts";
+import { encodeMessage, Feature, FrameType, OWN_FEATURES } from "../../src/protocol/index.ts";
 import { rawParley } from "../raw-parley.ts";
 import { BUN, Cli, cleanup, MAIN, makeTempDir, randomFile, seededBytes, startCli } from "./helpers.ts";
 import { type Mounted, mountTmpfs } from "./tmpfs.ts";
@@ -237,4 +246,62 @@ test("a folder's announced size is promised to it: a second folder offered meanw
   expect(readdirSync(dir)).toEqual(["one"]);
   raw.socket.destroy();
   await receiver.exitCode();
+}, 40_000);
+
+test("a folder refused whole is not offered entry by entry: the sender stops, both sides count the rest with it", async () => {
+  if (!small) return;
+  const dir = small.path;
+  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true }); // the tests before's files
+  const folder = join(makeTempDir(), "many");
+  mkdirSync(folder);
+  // 400 entries of 1 MiB each (sparse: they take no room here), 400 MiB for a 6 MiB disk.
+  for (let i = 0; i < 400; i++) {
+    writeFileSync(join(folder, `f${i}`), "");
+    truncateSync(join(folder, `f${i}`), MIB);
+  }
+  const { receiver, code } = await receiverIn(dir);
+  const sender = startCli("sender", ["send", folder, "--to", code, "--json"]);
+  expect(await sender.exitCode(), sender.describe()).toBe(3);
+  expect(await receiver.exitCode(), receiver.describe()).toBe(3);
+  expect(readdirSync(dir)).toEqual([]);
+  // Each entry the sender offered and had declined is an event: the 16 in flight at most, not 400.
+  const declined = sender.stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as { type: string; id?: number; folderRest?: number })
+    .filter((e) => e.type === "error" && e.id !== undefined);
+  expect(declined.length, sender.describe()).toBeLessThanOrEqual(17);
+  expect(declined.map((e) => e.folderRest ?? 0).reduce((a, b) => a + b, 0) + declined.length).toBe(400);
+  expect(receiver.linesMatching(/^Receiving #\d+ many\/f\d+ failed/), receiver.describe()).toHaveLength(1);
+  expect(receiver.linesMatching(/^Folder many: /)).toEqual([
+    "Folder many: nothing was saved. 400 of 400 entries failed (see above; 399 more for the same reason).",
+  ]);
+}, 40_000);
+
+test("an older sender (no refused-folder-ends) offering a folder refused whole: each entry is declined and counted, as before", async () => {
+  if (!small) return;
+  const dir = small.path;
+  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true }); // the tests before's files
+  const { receiver, code } = await receiverIn(dir);
+  const older = OWN_FEATURES.filter((f) => f !== Feature.RefusedFolderEnds);
+  const raw = await rawParley(Number(code.split("-")[0]), {
+    leader: true,
+    words: code.replace(/^\d+-/, ""),
+    features: older,
+  });
+  const folder = { group: 1, root: "old", entries: 3, bytes: 400 * MIB };
+  for (const [i, id] of [1, 3, 5].entries()) {
+    const path = [`f${i}`];
+    raw.send(
+      encodeMessage({ kind: "offer", id, name: `f${i}`, size: 1024, algo: "xxh3", folder: { ...folder, path } }),
+    );
+  }
+  const rejects = () => raw.frames.filter((f) => f.type === FrameType.Reject).length;
+  for (let i = 0; i < 1000 && rejects() < 3; i++) await Bun.sleep(5);
+  expect(rejects(), receiver.describe()).toBe(3);
+  raw.send(encodeMessage({ kind: "bye", reason: "done" }));
+  await receiver.exitCode();
+  expect(receiver.linesMatching(/^Folder old: /)).toEqual([
+    "Folder old: nothing was saved. 3 of 3 entries failed (see above; 2 more for the same reason).",
+  ]);
 }, 40_000);
