@@ -38,6 +38,8 @@ export interface CaseSummary {
   vsSocat?: number;
   vsUnsealed?: number;
   vsScp?: number;
+  /** A both-ways case against its one-way case in the same bench run (issue 13: >= 0.45 a direction). */
+  vsOneWay?: number;
 }
 
 export interface SideSummary {
@@ -134,9 +136,18 @@ export function summarise(names: readonly string[], results: readonly RunResult[
     s.vsSocat = socat && s.mibps.median / socat;
     s.vsUnsealed = unsealed && s.mibps.median / unsealed;
     s.vsScp = scp && s.mibps.median / scp;
+    const oneWay = ONE_WAY_OF[s.case];
+    const alone = oneWay === undefined ? undefined : base(oneWay);
+    s.vsOneWay = alone && s.mibps.median / alone;
   }
   return summary;
 }
+
+/** Each both-ways case's one-way case: its MiB/s a direction is set against that one's (x one way). */
+const ONE_WAY_OF: Readonly<Record<string, string>> = {
+  "parley-both-ways": "parley",
+  "parley-cli-both-ways": "parley-cli",
+};
 
 const f = (n: number | undefined, d = 0) => (n === undefined || Number.isNaN(n) ? "-" : n.toFixed(d));
 
@@ -187,6 +198,7 @@ export function formatTables(cases: readonly CaseSummary[]): string {
       "x socat",
       "x unsealed",
       "x scp",
+      "x one way",
       "chat p50/p99/max ms",
       "lost",
     ],
@@ -200,6 +212,7 @@ export function formatTables(cases: readonly CaseSummary[]): string {
       f(s.vsSocat, 2),
       f(s.vsUnsealed, 2),
       f(s.vsScp, 2),
+      f(s.vsOneWay, 2),
       s.chat
         ? `${f(s.chat.p50, 2)}/${f(s.chat.p99, 2)}/${f(s.chat.max, 2)}${s.chat.kind === "one way" ? " (1-way)" : ""}`
         : "-",

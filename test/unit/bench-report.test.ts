@@ -42,3 +42,30 @@ test("without the ceiling in the run its column is empty, not a ratio", () => {
     .map((line) => line.split(/ {2,}/));
   expect(row?.[header?.indexOf("x raw-sealed") ?? -1]).toBe("-");
 });
+
+test("a both-ways case is set against its one-way case of the same run, by median (issue 13: each direction >= 0.45x)", () => {
+  const results = [
+    run("parley-cli", 800),
+    run("parley-cli", 700),
+    run("parley-cli", 900),
+    run("parley-cli-both-ways", 300),
+    run("parley-cli-both-ways", 360),
+    run("parley-cli-both-ways", 344),
+    run("parley", 1000),
+    run("parley-both-ways", 450),
+  ];
+  const [cli, cliBoth, peer, peerBoth] = summarise(
+    ["parley-cli", "parley-cli-both-ways", "parley", "parley-both-ways"],
+    results,
+  );
+  expect(cliBoth?.vsOneWay).toBeCloseTo(344 / 800, 10);
+  expect(peerBoth?.vsOneWay).toBeCloseTo(450 / 1000, 10);
+  expect(cli?.vsOneWay).toBeUndefined(); // a one-way case has none
+  const [header, , row] = formatTables([cli, cliBoth, peer, peerBoth].filter((c) => c !== undefined))
+    .split("\n")
+    .map((line) => line.split(/ {2,}/));
+  expect(row?.[header?.indexOf("x one way") ?? -1]).toBe("0.43");
+  // Without its one-way case in the run: no ratio.
+  const [alone] = summarise(["parley-cli-both-ways"], [run("parley-cli-both-ways", 300)]);
+  expect(alone?.vsOneWay).toBeUndefined();
+});
