@@ -9,11 +9,13 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync, statfsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { FolderEntry } from "../../src/protocol/index.ts";
+import { encodeMessage, type FolderEntry } from "../../src/protocol/index.ts";
 import { IncomingSinks } from "../../src/session/incoming-sinks.ts";
 import type { TransferInfo } from "../../src/session/index.ts";
 import { FileReceiver, FolderTargets, MAX_OPEN_FOLDERS, TransferError } from "../../src/transfer/index.ts";
+import { rawParley } from "../raw-parley.ts";
 import { thrownBy } from "../unit/helpers.ts";
+import { TestPeer } from "./peers.ts";
 
 const dirs: string[] = [];
 const open: FileReceiver[] = [];
@@ -178,4 +180,26 @@ test("a folder's promise goes at its last entry even when its entries came to le
   sinks.connectionEnded();
   sinks.open(entry(9, "e", "x", 1024), "xxh3", {}).abort(false);
   expect(readdirSync(dir).sort()).toEqual(["a", "c", "e"]);
+  sinks.connectionEnded(); // "e" promises nothing to the tests after (claims are the process's)
+});
+
+test("a folder's space promise goes when its connection is lost before its entries came (the session's failAll)", async () => {
+  const bob = new TestPeer("bob");
+  try {
+    const raw = await rawParley(bob.listener.port, { leader: true, words: bob.codeWords });
+    await bob.waitForSession();
+    const share = Math.floor(freeBytes(bob.dir) * 0.6);
+    const folder = { group: 1, root: "cut", path: ["a"], entries: 2, bytes: share };
+    raw.send(encodeMessage({ kind: "offer", id: 1, name: "a", size: 1024, algo: "xxh3", folder }));
+    await bob.waitFor("started");
+    // Promised to "cut": another folder of 60% does not fit now.
+    const other = () => new FolderTargets(tempDir()).parentFor({ ...folder, group: 9, root: "other" });
+    expect((thrownBy(other) as TransferError).code).toBe("E_NO_SPACE");
+    raw.socket.destroy(); // the second entry never comes
+    await bob.waitFor("lost");
+    expect(readdirSync(join(bob.dir, "cut"))).toContain(".parley-unfinished");
+    other(); // the promise went with the connection
+  } finally {
+    bob.close();
+  }
 });
