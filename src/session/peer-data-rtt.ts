@@ -16,6 +16,14 @@
  * shortest is then the round trip (still an upper bound; any later sample under it lowers it,
  * and one under SendWindow's 5 ms still shows a short path).
  *
+ * And a path's samples come every round trip: while the window is in use each ACK frees room for
+ * the next frame, whose ACK comes a round trip later (traced, 40 ms both ways: the next sample
+ * at most 1.06 of the shortest later). A starved loopback's come in bursts far apart: two hogs
+ * beside both sides reading at ~43 MB/s, a streak of 47.3-51.3 ms samples in pairs 170-186 ms
+ * apart (3.5-8.8 of its shortest) stood for a 47 ms path and grew a window past the floor (1.9
+ * MB). So a sample more than GAP_ROUNDS of the streak's shortest after the one before it starts
+ * a new streak.
+ *
  * Pure bookkeeping: SendWindow passes each sample and the clock.
  */
 
@@ -23,6 +31,8 @@
 export const STREAK_SAMPLES = 8;
 /** ...over at least this many of their shortest round trip. */
 export const STREAK_ROUNDS = 4;
+/** A sample this many of the streak's shortest after the one before it breaks the streak. */
+export const GAP_ROUNDS = 2;
 const BAND_MIN_MS = 2;
 const BAND_MAX_MS = 16;
 
@@ -36,6 +46,7 @@ export class PeerDataRtt {
   private startedAt = 0;
   private min = Number.POSITIVE_INFINITY;
   private max = 0;
+  private lastAt = 0;
 
   /**
    * A round trip `rttMs` with the peer's DATA in it, ending `now`.
@@ -44,8 +55,11 @@ export class PeerDataRtt {
   sampled(rttMs: number, now: number): number | undefined {
     const min = Math.min(this.min, rttMs);
     const max = Math.max(this.max, rttMs);
-    if (this.count === 0 || max > min + bandMs(min)) {
-      // The first, or one that disagrees: a new streak from this sample (a queue's depth moved).
+    const late = now - this.lastAt > GAP_ROUNDS * min;
+    this.lastAt = now;
+    if (this.count === 0 || max > min + bandMs(min) || late) {
+      // The first, one that disagrees (a queue's depth moved) or one long after the one before it
+      // (ACKs in bursts, not a round trip's clock): a new streak from this sample.
       this.count = 1;
       this.startedAt = now - rttMs; // from the write of its frame: the span covers its round trip
       this.min = rttMs;

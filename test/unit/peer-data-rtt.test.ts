@@ -5,7 +5,7 @@
  */
 
 import { expect, test } from "bun:test";
-import { bandMs, PeerDataRtt, STREAK_ROUNDS, STREAK_SAMPLES } from "../../src/session/peer-data-rtt.ts";
+import { bandMs, GAP_ROUNDS, PeerDataRtt, STREAK_ROUNDS, STREAK_SAMPLES } from "../../src/session/peer-data-rtt.ts";
 
 /** Feeds `samples` (rtt ms, arriving at `at` ms); the results in order. */
 function feed(rtt: PeerDataRtt, samples: ReadonlyArray<readonly [number, number]>): Array<number | undefined> {
@@ -56,4 +56,49 @@ test("one sample out of the band starts a new streak from it", () => {
   );
   expect(again).toEqual(Array(6).fill(undefined));
   expect(rtt.sampled(46, 1_420)).toBe(45.5);
+});
+
+test("a starved loopback's samples, steady but in bursts rounds apart, never stand for a path", () => {
+  // Traced (session 11): both CLIs on loopback both ways, each reading ~43 MB/s beside two CPU
+  // hogs. Eight samples within the band over 12 of their shortest: without the gap rule they
+  // stood for a 47.27 ms path and the window grew past the floor (1.9 MB).
+  const traced: Array<readonly [number, number]> = [
+    [47.27, 910.6],
+    [47.28, 910.9],
+    [51.06, 1_096.8],
+    [51.31, 1_097.2],
+    [48.68, 1_266.9],
+    [48.55, 1_267.0],
+    [48.43, 1_435.8],
+    [48.37, 1_435.9],
+  ];
+  expect(feed(new PeerDataRtt(), traced)).toEqual(Array(8).fill(undefined));
+});
+
+test("a sample more than GAP_ROUNDS of the streak's shortest after the one before it starts a new streak", () => {
+  expect(GAP_ROUNDS).toBe(2);
+  // 40 ms samples: 80 ms apart keeps the streak (it stands at the eighth)...
+  const kept = feed(
+    new PeerDataRtt(),
+    Array.from({ length: 8 }, (_, i) => [40, 1_000 + 80 * i] as const),
+  );
+  expect(kept.at(-1)).toBe(40);
+  // ...81 ms apart breaks it every time.
+  const broken = feed(
+    new PeerDataRtt(),
+    Array.from({ length: 12 }, (_, i) => [40, 1_000 + 81 * i] as const),
+  );
+  expect(broken).toEqual(Array(12).fill(undefined));
+  // One late sample in a streak: eight more from it are needed.
+  const rtt = new PeerDataRtt();
+  feed(
+    rtt,
+    Array.from({ length: 7 }, (_, i) => [40, 1_000 + 30 * i] as const),
+  );
+  const after = feed(
+    rtt,
+    Array.from({ length: 8 }, (_, i) => [40, 1_261 + 30 * i] as const),
+  );
+  expect(after.slice(0, 7)).toEqual(Array(7).fill(undefined));
+  expect(after[7]).toBe(40);
 });
