@@ -54,14 +54,18 @@ export const RELAY_WINDOW_BYTES = 12 * CHUNK_BYTES;
 export const RELAY_SLOW_WRITE_MS = 8;
 /**
  * While we are chatting (CHAT_ACTIVE_MS) on a direct path, how slow a synchronous file write must
- * be before the next 16 MiB of writes go to the thread pool (1 ms otherwise: SLOW_WRITE_MS). Both
- * ways, a receiver's loop also reads our typed lines and sends our file, and writes of 0.3-1 ms
- * (fresh page cache, both cores busy) held it: through the CLI on two cores, 58 interleaved
- * pairs in four sets, fewer lines over 5 ms in 37 (pooled 11.6% -> 6.9% in the first set, 7.1% ->
- * 6.2% in the last), the median line 0.1-0.4 ms sooner, CPU a side 0-5% more (DESIGN-NOTES.md,
- * "Both ways on a two-core Xeon"). A receiver that does not chat keeps 1 ms.
+ * be before the next writes go to the thread pool (1 ms otherwise: SLOW_WRITE_MS): 0, so while we
+ * chat every write goes to the pool (while a pooled buffer is free) and the loop that reads the
+ * peer's lines and sends ours never waits on the file system. A synchronous write waits as long
+ * as the file system makes it: both ways through the CLI, `perf trace` saw main-thread writes of
+ * 8.6-11.9 ms and pool writes of 123-138 ms (the ext4 journal), and at 0.3 ms (session 9-10) a
+ * synchronous write measured again after each 16 MiB the pool took. Both ways through the CLI, 1
+ * GiB, 20 ABBA pairs against 0.3 (session 11): chat p99 8.5 -> 3.9 ms (better in 19), max 11.7 ->
+ * 7.1 ms (15), for 9% of both ways' throughput (282 -> 256 MiB/s) and ~4% more CPU (the pool's
+ * hand-offs); one way the same (DESIGN-NOTES.md, "Both ways through the CLI (session 11)"). A
+ * receiver that does not chat keeps 1 ms.
  */
-export const CHAT_SLOW_WRITE_MS = 0.3;
+export const CHAT_SLOW_WRITE_MS = 0;
 /**
  * While we are chatting (a line sent in the last CHAT_ACTIVE_MS), a short path's DATA un-ACKed
  * is held to this, whatever the window: the next line waits behind at most this much of the

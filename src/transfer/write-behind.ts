@@ -7,7 +7,8 @@
  * `fs.write` on Bun's thread pool, each write's bytes copied into one of a few pooled
  * buffers. Chat, ACKs and the terminal then go on while the copy into the page cache runs
  * elsewhere. After that span a synchronous write measures again. The mark may be asked at each
- * write: a session's is lower while we chat (session/limits.ts, CHAT_SLOW_WRITE_MS).
+ * write: a session's is 0 while we chat (session/limits.ts, CHAT_SLOW_WRITE_MS), and at 0 every
+ * write goes to the pool while a buffer is free, none synchronous to measure.
  *
  * Bytes handed off and not yet written are the `backlog`: the session ACKs them only once
  * written, so the sender's window bounds them. With every pooled buffer in flight a write is
@@ -81,7 +82,7 @@ export class WriteBehind {
    */
   write(bytes: Uint8Array, position: number): void {
     if (this.failure !== undefined || this.closeWhenDone) return;
-    const buffer = this.asyncLeft > 0 ? this.take() : undefined;
+    const buffer = this.asyncLeft > 0 || this.mark() <= 0 ? this.take() : undefined;
     if (!buffer) return this.writeNow(bytes, position);
     this.asyncLeft -= bytes.length;
     buffer.set(bytes);
@@ -103,8 +104,12 @@ export class WriteBehind {
     while (done < bytes.length) {
       done += this.io.writeSync(this.fd, bytes, done, bytes.length - done, position + done);
     }
-    const slow = typeof this.slowWriteMs === "number" ? this.slowWriteMs : this.slowWriteMs();
-    if (this.io.now() - started >= slow) this.asyncLeft = ASYNC_SPAN_BYTES;
+    if (this.io.now() - started >= this.mark()) this.asyncLeft = ASYNC_SPAN_BYTES;
+  }
+
+  /** The slow-write mark now: 0 sends every write to the pool while a buffer is free. */
+  private mark(): number {
+    return typeof this.slowWriteMs === "number" ? this.slowWriteMs : this.slowWriteMs();
   }
 
   private take(): Uint8Array | undefined {

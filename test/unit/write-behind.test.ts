@@ -94,18 +94,39 @@ test("with a higher mark (through a relay) writes under it stay synchronous, one
   expect(file.pending.map((w) => w.position)).toEqual([5 * PIECE]);
 });
 
-test("a mark given as a function is asked at each write (the session's is lower while we chat)", () => {
+test("a mark given as a function is asked at each write: at 0 (while we chat) every write goes to the pool, none waits", () => {
   let mark = SLOW_WRITE_MS;
   const { file, writer } = setup(undefined, () => mark);
-  file.syncMs = (CHAT_SLOW_WRITE_MS + SLOW_WRITE_MS) / 2; // slow by the chat's mark only
+  file.syncMs = SLOW_WRITE_MS / 2; // quick by the default mark
   for (let i = 0; i < 3; i++) writer.write(piece(i), i * PIECE);
   expect(file.syncWrites).toHaveLength(3);
   expect(file.pending).toHaveLength(0);
   mark = CHAT_SLOW_WRITE_MS;
-  writer.write(piece(3), 3 * PIECE);
-  writer.write(piece(4), 4 * PIECE);
-  expect(file.syncWrites).toHaveLength(4);
-  expect(file.pending.map((w) => w.position)).toEqual([4 * PIECE]);
+  expect(CHAT_SLOW_WRITE_MS).toBe(0);
+  for (let i = 3; i < 5; i++) writer.write(piece(i), i * PIECE);
+  // No synchronous write to measure first: the main thread never waits on the file system.
+  expect(file.syncWrites).toHaveLength(3);
+  expect(file.pending.map((w) => w.position)).toEqual([3 * PIECE, 4 * PIECE]);
+  expect(writer.backlog).toBe(2 * PIECE);
+  // Past ASYNC_SPAN_BYTES too (a span measures again only by a non-zero mark).
+  for (let i = 0; i < 2; i++) file.complete();
+  const span = ASYNC_SPAN_BYTES / PIECE + 2;
+  for (let i = 5; i < 5 + span; i++) {
+    writer.write(piece(i), i * PIECE);
+    file.complete();
+  }
+  expect(file.syncWrites).toHaveLength(3);
+  mark = SLOW_WRITE_MS; // the chat over: quick writes are synchronous again
+  writer.write(piece(99), 99 * PIECE);
+  expect(file.syncWrites).toEqual([0, PIECE, 2 * PIECE, 99 * PIECE]);
+});
+
+test("at a mark of 0 memory stays bounded: with every pooled buffer in flight a write is synchronous", () => {
+  const { file, writer } = setup(2, 0);
+  for (let i = 0; i < 3; i++) writer.write(piece(i), i * PIECE);
+  expect(file.pending.map((w) => w.position)).toEqual([0, PIECE]);
+  expect(file.syncWrites).toEqual([2 * PIECE]);
+  expect(writer.backlog).toBe(2 * PIECE);
 });
 
 test("after a slow write the next ones go to the thread pool, copied, and count as backlog until written", () => {
@@ -287,7 +308,7 @@ test("a session's mark: the relay's through a relay; on a direct path CHAT_SLOW_
   chatting = true;
   expect(now()).toBe(CHAT_SLOW_WRITE_MS);
   expect(CHAT_SLOW_WRITE_MS).toBeLessThan(SLOW_WRITE_MS);
-  // Through IncomingSinks to the files it opens: 0.65 ms writes are slow only while we chat.
+  // Through IncomingSinks to the files it opens: quick writes stay synchronous unless we chat.
   const { dir, writes: clocked } = clockedWrites((CHAT_SLOW_WRITE_MS + SLOW_WRITE_MS) / 2);
   const offer = (id: number, name: string) => ({ id, name, size: 2 * PIECE, direction: "receive" as const });
   const chunk = new Uint8Array(PIECE);
@@ -298,6 +319,6 @@ test("a session's mark: the relay's through a relay; on a direct path CHAT_SLOW_
   chatting = true;
   const chatty = new IncomingSinks(dir, clocked, mark).open(offer(3, "c.bin"), "xxh3", {});
   for (let i = 0; i < 2; i++) chatty.write(chunk);
-  // The first record's first page was slow by the chat's mark: the rest is in flight.
-  expect(chatty.backlog).toBe(2 * PIECE - LEAD);
+  // While we chat no write is synchronous: both records are in flight, none measured first.
+  expect(chatty.backlog).toBe(2 * PIECE);
 });
