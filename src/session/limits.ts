@@ -61,7 +61,7 @@ export const RELAY_SLOW_WRITE_MS = 8;
  * 8.6-11.9 ms and pool writes of 123-138 ms (the ext4 journal), and at 0.3 ms (session 9-10) a
  * synchronous write measured again after each 16 MiB the pool took. Both ways through the CLI, 1
  * GiB, 20 ABBA pairs against 0.3 (session 11): chat p99 8.5 -> 3.9 ms (better in 19), max 11.7 ->
- * 7.1 ms (15), for 9% of both ways' throughput (282 -> 256 MiB/s) and ~4% more CPU (the pool's
+ * 7.1 ms (15), for 9% of both ways' throughput (282 -> 256 MiB/s) and 5% more CPU (the pool's
  * hand-offs); one way the same (DESIGN-NOTES.md, "Both ways through the CLI (session 11)"). A
  * receiver that does not chat keeps 1 ms.
  */
