@@ -42,6 +42,19 @@ beforeAll(() => {
 
 afterAll(() => small?.release());
 
+/** The small disk, emptied of the tests before's files; undefined when it could not be mounted (skipped). */
+function emptiedDisk(): string | undefined {
+  if (!small) return undefined;
+  for (const name of readdirSync(small.path)) rmSync(join(small.path, name), { recursive: true });
+  return small.path;
+}
+
+/** A raw Parley that meets `code`'s receiver as the leader, offering `features` in its HELLO. */
+function rawPeerOf(code: string, features?: readonly string[]) {
+  const words = code.replace(/^\d+-/, "");
+  return rawParley(Number(code.split("-")[0]), { leader: true, words, ...(features ? { features } : {}) });
+}
+
 /** `parley receive --dir DIR` once it listens, and its code. */
 async function receiverIn(dir: string) {
   const receiver = startCli("receiver", ["receive", "--dir", dir, "--no-progress"]);
@@ -66,8 +79,8 @@ async function fillUp(dir: string, sender: Cli, receiver: Cli): Promise<string> 
 }
 
 test("a disk that fills up mid-file: both sides say sending again resumes it, and it does once there is room", async () => {
-  if (!small) return;
-  const dir = small.path;
+  const dir = emptiedDisk();
+  if (!dir) return;
   const src = randomFile("photo.raw", 4 * MIB);
   const part = join(dir, "photo.raw.part");
   const first = await receiverIn(dir);
@@ -103,9 +116,8 @@ function partBytes(dir: string): number {
 }
 
 test("a disk that fills up mid-folder: both sides say sending the folder again continues it, and it does once there is room", async () => {
-  if (!small) return;
-  const dir = small.path;
-  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true }); // the test before's files
+  const dir = emptiedDisk();
+  if (!dir) return;
   const folder = join(makeTempDir(), "shots");
   mkdirSync(folder);
   const files = { a: seededBytes(3 * MIB, 1), b: seededBytes(2 * MIB, 2) };
@@ -155,9 +167,8 @@ test("a disk that fills up mid-folder: both sides say sending the folder again c
 }, 40_000);
 
 test("receive --stdout > a file on a full disk: both sides say how many bytes reached the output, and promise no resume", async () => {
-  if (!small) return;
-  const dir = small.path;
-  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true }); // the tests before's files
+  const dir = emptiedDisk();
+  if (!dir) return;
   const out = join(dir, "out.bin");
   const receiver = new Cli(
     "receiver",
@@ -187,9 +198,8 @@ test("receive --stdout > a file on a full disk: both sides say how many bytes re
 }, 40_000);
 
 test("a folder bigger than the free space is refused up front: one line on each side, nothing written", async () => {
-  if (!small) return;
-  const dir = small.path;
-  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true }); // the tests before's files
+  const dir = emptiedDisk();
+  if (!dir) return;
   const folder = join(makeTempDir(), "album");
   mkdirSync(folder);
   for (let i = 0; i < 4; i++) writeFileSync(join(folder, `f${i}`), seededBytes(2 * MIB, i));
@@ -216,11 +226,10 @@ test("a folder bigger than the free space is refused up front: one line on each 
 }, 40_000);
 
 test("a folder's announced size is promised to it: a second folder offered meanwhile that fits only alone is refused whole", async () => {
-  if (!small) return;
-  const dir = small.path;
-  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true }); // the tests before's files
+  const dir = emptiedDisk();
+  if (!dir) return;
   const { receiver, code } = await receiverIn(dir);
-  const raw = await rawParley(Number(code.split("-")[0]), { leader: true, words: code.replace(/^\d+-/, "") });
+  const raw = await rawPeerOf(code);
   // Two folders of 4 MiB each on a 6 MiB disk, their first entries (1 KiB) offered one after the other.
   const answer = (id: number) =>
     raw.frames.find(
@@ -249,9 +258,8 @@ test("a folder's announced size is promised to it: a second folder offered meanw
 }, 40_000);
 
 test("a folder refused whole is not offered entry by entry: the sender stops, both sides count the rest with it", async () => {
-  if (!small) return;
-  const dir = small.path;
-  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true }); // the tests before's files
+  const dir = emptiedDisk();
+  if (!dir) return;
   const folder = join(makeTempDir(), "many");
   mkdirSync(folder);
   // 400 entries of 1 MiB each (sparse: they take no room here), 400 MiB for a 6 MiB disk.
@@ -279,16 +287,11 @@ test("a folder refused whole is not offered entry by entry: the sender stops, bo
 }, 40_000);
 
 test("an older sender (no refused-folder-ends) offering a folder refused whole: each entry is declined and counted, as before", async () => {
-  if (!small) return;
-  const dir = small.path;
-  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true }); // the tests before's files
+  const dir = emptiedDisk();
+  if (!dir) return;
   const { receiver, code } = await receiverIn(dir);
   const older = OWN_FEATURES.filter((f) => f !== Feature.RefusedFolderEnds);
-  const raw = await rawParley(Number(code.split("-")[0]), {
-    leader: true,
-    words: code.replace(/^\d+-/, ""),
-    features: older,
-  });
+  const raw = await rawPeerOf(code, older);
   const folder = { group: 1, root: "old", entries: 3, bytes: 400 * MIB };
   for (const [i, id] of [1, 3, 5].entries()) {
     const path = [`f${i}`];
