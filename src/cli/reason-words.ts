@@ -8,7 +8,7 @@
 
 import type { FailureWhy, OwnReason, PeerReason, TransferInfo } from "../session/index.ts";
 import { MAX_INCOMING_TRANSFERS } from "../session/limits.ts";
-import { osReason } from "../transfer/errors.ts";
+import { isFullDiskErrno, osReason, resendWords } from "../transfer/errors.ts";
 import { count } from "./counts.ts";
 
 type Words = (ctx: {
@@ -47,8 +47,8 @@ const WORDS: Readonly<Record<string, Words>> = {
       : `the ${peerRole} could not write the file${errnoWords(detail)}${
           // A full disk at the receiver keeps what arrived (not a stream's): room, then the same file;
           // for a folder's entry the same folder (sent alone the file would land beside the folder).
-          peerRole === "receiver" && info.size !== null && (detail === "ENOSPC" || detail === "EDQUOT")
-            ? `; once it has room, sending ${info.folder ? "the folder again continues it" : "it again resumes it"}`
+          peerRole === "receiver" && info.size !== null && isFullDiskErrno(detail)
+            ? `; once it has room, sending ${resendWords(info.folder !== undefined)}`
             : ""
         }`,
   E_READ: ({ peerRole, detail }) => `the ${peerRole} could not read the file${errnoWords(detail)}`,

@@ -55,6 +55,11 @@ export function osReason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** An errno name (an error's code, or the detail a peer was told) that says the disk or the quota is full. */
+export function isFullDiskErrno(code: unknown): boolean {
+  return code === "ENOSPC" || code === "EDQUOT";
+}
+
 /**
  * Said after a received file's failed write: what stays of it. A stream's `.part` goes (it cannot
  * resume); after a full disk what arrived stays for a resume once there is room: the file sent
@@ -63,8 +68,11 @@ export function osReason(err: unknown): string {
  */
 export function keptAfterWriteError(err: unknown, part: string, resume: "file" | "folder" | "stream" | false): string {
   if (resume === "stream") return "; a stream cannot resume, so what arrived was removed";
-  const full = ["ENOSPC", "EDQUOT"].includes((err as { code?: string }).code ?? "");
-  if (!full || resume === false) return "";
-  const again = resume === "folder" ? "the folder again continues it" : "it again resumes it";
-  return `; what arrived is kept in ${part}: once there is room, the sender sending ${again}`;
+  if (!isFullDiskErrno((err as { code?: unknown }).code) || resume === false) return "";
+  return `; what arrived is kept in ${part}: once there is room, the sender sending ${resendWords(resume === "folder")}`;
+}
+
+/** What sending again does to a cut file kept as a `.part`: the file resumes; a folder's entry, with the folder. */
+export function resendWords(ofFolder: boolean): string {
+  return ofFolder ? "the folder again continues it" : "it again resumes it";
 }
