@@ -18,6 +18,7 @@ import { type FrameSource, type SendTrailer, TransferError } from "../transfer/i
 import type { SessionEvents, TransferInfo } from "./events.ts";
 import { type Failure, failureOf, MAX_REMEMBERED_ENDED, ownFailure, peerFailure, reportFailure } from "./failure.ts";
 import { MAX_OUTGOING_TRANSFERS } from "./limits.ts";
+import { refusesWhole } from "./peer-folders.ts";
 import type { BulkFrame, Scheduler } from "./scheduler.ts";
 
 /** Where an offer sits: in a folder, and among a command's several sends (Offer.command). */
@@ -289,10 +290,9 @@ export class OutgoingTransfers {
    * ends it there (Feature.RefusedFolderEnds), its entries not offered yet never are.
    * @returns how many they are (TransferInfo.folderRest), or undefined
    */
-  private folderRefused(t: Outgoing, { code, detail }: Reject): number | undefined {
+  private folderRefused(t: Outgoing, reject: Reject): number | undefined {
     const folder = t.info.folder;
-    if (!folder || code !== "E_NO_SPACE" || detail !== "folder" || !endsRefusedFolders(this.host.peer))
-      return undefined;
+    if (!folder || !refusesWhole(reject) || !endsRefusedFolders(this.host.peer)) return undefined;
     if (this.refusedFolders.has(folder.group)) return undefined; // an entry offered before the first REJECT
     this.refusedFolders.add(folder.group);
     return Math.max(0, folder.entries - (this.told.get(folder.group) ?? 0));

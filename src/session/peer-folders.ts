@@ -14,6 +14,11 @@ import { MAX_PEER_FOLDERS } from "./limits.ts";
 /** A folder refused whole (not enough space for all of it): REJECT's code and detail. */
 export const REFUSED_WHOLE = { code: "E_NO_SPACE", detail: "folder" } as const;
 
+/** A refusal (a peer's REJECT, or our own TransferError) that is REFUSED_WHOLE. */
+export function refusesWhole(reason: { readonly code: string; readonly detail?: string | undefined }): boolean {
+  return reason.code === REFUSED_WHOLE.code && reason.detail === REFUSED_WHOLE.detail;
+}
+
 export class PeerFolders {
   /** By the peer's folder id: what the first entry announced, and how many entries came. */
   private readonly folders = new Map<number, { root: string; entries: number; bytes: number; offered: number }>();
@@ -55,7 +60,7 @@ export class PeerFolders {
    */
   declined(info: TransferInfo, err: TransferError, peer: Hello | undefined): TransferInfo {
     const known = info.folder && this.folders.get(info.folder.group);
-    if (!known || !info.folder || err.code !== "E_NO_SPACE" || err.detail !== "folder") return info;
+    if (!known || !info.folder || !refusesWhole(err)) return info;
     if (!endsRefusedFolders(peer) || this.refused.has(info.folder.group)) return info;
     this.refused.add(info.folder.group);
     return { ...info, folderRest: known.entries - known.offered };
