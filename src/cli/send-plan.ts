@@ -146,7 +146,7 @@ export async function listFoldersSoon(
 ): Promise<FolderListings> {
   const listed = new Map<string, FolderListing | TransferError>();
   for (const path of paths) {
-    if (path === "" || path === "-" || listed.has(path) || !isDirectory(path)) continue;
+    if (listed.has(path) || !namesFolder(path)) continue;
     try {
       listed.set(path, await walkFolderSoon(path, (entries) => listing(path, entries)));
     } catch (err) {
@@ -159,7 +159,7 @@ export async function listFoldersSoon(
 
 /** True when `paths` names a folder (a walk to wait for). */
 export function namesAFolder(paths: readonly string[]): boolean {
-  return paths.some((path) => path !== "" && path !== "-" && isDirectory(path));
+  return paths.some(namesFolder);
 }
 
 const SKIP_WORDS: Record<SkipKind, string> = {
@@ -238,6 +238,11 @@ export function startSends(
       failed(err);
     }
   }
+}
+
+/** A path typed that is a folder (not "-", standard input, nor "", which would resolve to the current folder). */
+function namesFolder(path: string): boolean {
+  return path !== "" && path !== "-" && isDirectory(path);
 }
 
 function isDirectory(path: string): boolean {
