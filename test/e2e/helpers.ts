@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { type RawParley, rawParley } from "../raw-parley.ts";
 
 /** The repository root (the CLI is started from here). */
 export const ROOT = resolve(import.meta.dir, "../..");
@@ -260,6 +261,13 @@ export interface Peer {
   readonly port: number;
   /** Its connection code (port-word-word). */
   readonly code: string;
+}
+
+/** A raw Parley (test/raw-parley.ts) that dials `peer` with its code as the leader, once `peer` says the code was verified. */
+export async function rawLeaderInto(peer: Peer): Promise<RawParley> {
+  const raw = await rawParley(peer.port, { leader: true, words: peer.code.replace(/^\d+-/, "") });
+  await peer.cli.waitForLine(/^Encrypted and verified with the code/);
+  return raw;
 }
 
 /** Starts alice and bob, has alice dial bob with bob's code, and waits until both say "Connected to". */

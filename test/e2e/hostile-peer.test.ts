@@ -10,9 +10,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeDataHeader, encodeFrame, encodeMessage, FrameType } from "../../src/protocol/index.ts";
-import { rawParley } from "../raw-parley.ts";
 import { startRelay } from "../relay.ts";
-import { cleanup, makeTempDir, startPeer } from "./helpers.ts";
+import { cleanup, makeTempDir, rawLeaderInto, startPeer } from "./helpers.ts";
 
 afterEach(cleanup);
 const TEST_MS = 30_000;
@@ -23,8 +22,7 @@ describe("a hostile peer with the code", () => {
     "names with ../, absolute paths and escape codes, and escape-laden chat, are neutralised",
     async () => {
       const b = await startPeer("bob");
-      const raw = await rawParley(b.port, { leader: true, words: wordsOf(b.code) });
-      await b.cli.waitForLine(/^Encrypted and verified with the code/);
+      const raw = await rawLeaderInto(b);
       const names = ["../../x.txt", "/etc/passwd", "\x1b]0;pwned\x07evil\x1b[31m.txt", "..", "a\\b\\c.txt"];
       let id = 1;
       for (const name of names) {
@@ -63,8 +61,7 @@ describe("a hostile peer with the code", () => {
     "an oversized frame: the connection closes with the reason, the CLI says so in one line",
     async () => {
       const b = await startPeer("bob");
-      const raw = await rawParley(b.port, { leader: true, words: wordsOf(b.code) });
-      await b.cli.waitForLine(/^Encrypted and verified with the code/);
+      const raw = await rawLeaderInto(b);
       raw.send(encodeFrame(FrameType.Chat, new Uint8Array(0)).fill(0x7f, 0, 4));
       await b.cli.waitForLine(/^Connection lost: the peer broke the protocol \(frame of \d+ bytes exceeds the limit/);
       expect(await b.cli.exitCode()).toBe(1);
@@ -95,8 +92,7 @@ describe("a hostile peer with the code", () => {
       let rounds = 0;
       while (Date.now() < deadline) {
         const b = await startPeer(`target${rounds}`);
-        const raw = await rawParley(b.port, { leader: true, words: wordsOf(b.code) });
-        await b.cli.waitForLine(/^Encrypted and verified with the code/);
+        const raw = await rawLeaderInto(b);
         for (let i = 0; i < 50; i++) {
           const base = Uint8Array.from(valid[Math.floor(rand() * valid.length)] as Uint8Array);
           const mutated =
@@ -121,8 +117,7 @@ describe("a hostile peer with the code", () => {
     "a command tag that promises transfers which never come: no hang, and the totals of what arrived are said once it leaves",
     async () => {
       const b = await startPeer("bob");
-      const raw = await rawParley(b.port, { leader: true, words: wordsOf(b.code) });
-      await b.cli.waitForLine(/^Encrypted and verified with the code/);
+      const raw = await rawLeaderInto(b);
       const { createDigest } = await import("../../src/transfer/checksum.ts");
       // Two offers of command 1, said to have 2^53 - 1 transfers; seq 1 again for the second.
       const command = { seq: 1, transfers: Number.MAX_SAFE_INTEGER };
@@ -164,8 +159,7 @@ describe("a hostile peer with the code", () => {
         [{ ...album, bytes: 6_000_000_000, path: ["c.txt"] }, "tells another name, count or size"],
       ] as const) {
         const b = await startPeer("bob");
-        const raw = await rawParley(b.port, { leader: true, words: wordsOf(b.code) });
-        await b.cli.waitForLine(/^Encrypted and verified with the code/);
+        const raw = await rawLeaderInto(b);
         const entries = reason.startsWith("announced") ? [["a.txt"], ["b.txt"]] : [["a.txt"]];
         let id = 1;
         for (const path of entries) {
@@ -209,8 +203,7 @@ describe("a hostile peer's CANCEL bytes", () => {
     "more bytes said to reach the receiver's output than were sent end the connection; a sender's are not shown",
     async () => {
       const b = await startPeer("bob");
-      const raw = await rawParley(b.port, { leader: true, words: wordsOf(b.code) });
-      await b.cli.waitForLine(/^Encrypted and verified with the code/);
+      const raw = await rawLeaderInto(b);
       // raw as a sender: its CANCEL names what reached an output, which only a receiver has.
       raw.send(encodeMessage({ kind: "offer", id: 1, name: "s.txt", size: 3, algo: "xxh3" }));
       while (!raw.frames.some((f) => f.type === FrameType.Accept)) await Bun.sleep(5);

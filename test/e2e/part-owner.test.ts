@@ -12,12 +12,10 @@ import { join } from "node:path";
 import { encodeMessage, type Frame, FrameType } from "../../src/protocol/index.ts";
 import { resumeTokenFor } from "../../src/transfer/index.ts";
 import { markAsParleyPart } from "../integration/peers.ts";
-import { rawParley } from "../raw-parley.ts";
-import { cleanup, seededBytes, startPeer } from "./helpers.ts";
+import { cleanup, rawLeaderInto, seededBytes, startPeer } from "./helpers.ts";
 
 afterEach(cleanup);
 const TEST_MS = 30_000;
-const wordsOf = (code: string) => code.replace(/^\d+-/, "");
 const jsonOf = (f: Frame) => JSON.parse(new TextDecoder().decode(f.payload));
 /** Where the earlier peer's file was: its resume token is made from this path. */
 const EARLIER_SOURCE = "/home/earlier-peer/contract.pdf";
@@ -29,8 +27,7 @@ async function bobWithEarlierPart() {
   const earlier = seededBytes(4096, 7);
   writeFileSync(part, earlier);
   markAsParleyPart(part, EARLIER_SOURCE);
-  const raw = await rawParley(b.port, { leader: true, words: wordsOf(b.code) });
-  await b.cli.waitForLine(/^Encrypted and verified with the code/);
+  const raw = await rawLeaderInto(b);
   return { b, part, earlier, raw };
 }
 

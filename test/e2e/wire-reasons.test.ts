@@ -8,12 +8,10 @@ import { afterEach, expect, test } from "bun:test";
 import { closeSync, ftruncateSync, openSync, statfsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeMessage, type Frame, FrameType } from "../../src/protocol/index.ts";
-import { rawParley } from "../raw-parley.ts";
-import { cleanup, makeTempDir, startPeer } from "./helpers.ts";
+import { cleanup, makeTempDir, rawLeaderInto, startPeer } from "./helpers.ts";
 
 afterEach(cleanup);
 const TEST_MS = 30_000;
-const wordsOf = (code: string) => code.replace(/^\d+-/, "");
 const textOf = (f: Frame) => new TextDecoder().decode(f.payload);
 
 async function frameOf(frames: Frame[], type: number): Promise<Frame> {
@@ -28,8 +26,7 @@ test(
   "11.10: a receiver short of space declines with a code: no download folder, no free bytes go to the peer",
   async () => {
     const b = await startPeer("bob");
-    const raw = await rawParley(b.port, { leader: true, words: wordsOf(b.code) });
-    await b.cli.waitForLine(/^Encrypted and verified with the code/);
+    const raw = await rawLeaderInto(b);
     raw.send(encodeMessage({ kind: "offer", id: 1, name: "huge.img", size: 2 ** 50, algo: "xxh3" }));
     const reject = textOf(await frameOf(raw.frames, FrameType.Reject));
     expect(JSON.parse(reject)).toEqual({ id: 1, code: "E_NO_SPACE" });
@@ -47,8 +44,7 @@ test(
   "11.10: a sender whose file shrank cancels with a code: its absolute path does not go to the peer",
   async () => {
     const a = await startPeer("alice");
-    const raw = await rawParley(a.port, { leader: true, words: wordsOf(a.code) });
-    await a.cli.waitForLine(/^Encrypted and verified with the code/);
+    const raw = await rawLeaderInto(a);
     const dir = join(makeTempDir(), "a-private-folder");
     require("node:fs").mkdirSync(dir);
     const path = join(dir, "shrinks.bin");
