@@ -78,6 +78,9 @@ export class IncomingSinks {
 
   /** An incoming folder entry ended: the folder is finished once all have ended well. */
   entryEnded(info: TransferInfo, ok: boolean): void {
-    if (info.folder) this.folderTargets?.entryEnded(info.folder, ok);
+    if (!info.folder) return;
+    // Also one declined before any folder was made: its folder counts it when made.
+    this.folderTargets ??= new FolderTargets(this.downloadDir);
+    this.folderTargets.entryEnded(info.folder, ok);
   }
 }

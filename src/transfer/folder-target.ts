@@ -59,7 +59,10 @@ export function unfinishedMarkerText(entry: FolderEntry): string {
   return `${id}\nA Parley folder transfer into this folder has not finished. Sending the same folder\nagain continues it; this file goes when it is complete.\n`;
 }
 
-/** Folders refused for want of space remembered (each later entry is refused the same way); oldest forgotten. */
+/**
+ * Folders refused for want of space remembered (each later entry is refused the same way), and
+ * folders with entries ended before they were made; oldest forgotten.
+ */
 const MAX_REFUSED_FOLDERS = 1_024;
 
 export class FolderTargets {
@@ -67,6 +70,8 @@ export class FolderTargets {
   private readonly roots = new Map<number, Root>();
   /** group -> why a new folder was refused up front (not enough space for all of it). */
   private readonly refused = new Map<number, TransferError>();
+  /** group -> its entries that ended (declined) before its folder was made: they count when it is. */
+  private readonly endedEarly = new Map<number, number>();
 
   constructor(private readonly downloadDir: string) {}
 
@@ -95,7 +100,12 @@ export class FolderTargets {
    */
   entryEnded(entry: FolderEntry, ok: boolean): void {
     const root = this.roots.get(entry.group);
-    if (!root) return;
+    if (!root) {
+      if (this.refused.has(entry.group)) return;
+      if (this.endedEarly.size >= MAX_REFUSED_FOLDERS) this.forgetOldest(this.endedEarly);
+      this.endedEarly.set(entry.group, (this.endedEarly.get(entry.group) ?? 0) + 1);
+      return;
+    }
     root.ended++;
     if (!ok) root.failed++;
     if (root.ended < root.entries) return;
@@ -136,7 +146,8 @@ export class FolderTargets {
         }
         const markerFd = openUnfinishedFor(path, entry);
         if (markerFd === undefined) continue;
-        this.roots.set(entry.group, { path, resumed: true, entries: entry.entries, ended: 0, failed: 0, markerFd });
+        const early = this.takeEndedEarly(entry);
+        this.roots.set(entry.group, { path, resumed: true, entries: entry.entries, ...early, markerFd });
         return path;
       }
       const space = this.claimRoom(path, entry);
@@ -151,8 +162,7 @@ export class FolderTargets {
         path,
         resumed: false,
         entries: entry.entries,
-        ended: 0,
-        failed: 0,
+        ...this.takeEndedEarly(entry),
         markerFd,
         space,
       });
@@ -177,7 +187,8 @@ export class FolderTargets {
   /**
    * A new folder must fit whole in the free space (less what is promised to transfers under way),
    * as a file's offer must, and its announced size is promised to it until its entries have
-   * ended: else it is removed again and every entry of it is refused, with the same words, before
+   * ended: else it is removed again (unless another local process wrote into it meanwhile: then it
+   * stays, with their files) and every entry of it is refused, with the same words, before
    * a byte is written. A folder taken up again is not checked here: what it already holds needs
    * no new space, and each entry still checks what it needs.
    */
@@ -185,11 +196,26 @@ export class FolderTargets {
     try {
       return SpaceClaim.forFolder(this.downloadDir, entry.bytes, `the folder ${sanitizeFileName(entry.root)}`);
     } catch (err) {
-      rmdirSync(path);
-      if (this.refused.size >= MAX_REFUSED_FOLDERS) this.refused.delete(this.refused.keys().next().value as number);
+      try {
+        rmdirSync(path);
+      } catch {
+        // Another local process wrote into it meanwhile: its files stay, and so does the folder.
+      }
+      if (this.refused.size >= MAX_REFUSED_FOLDERS) this.forgetOldest(this.refused);
       this.refused.set(entry.group, err as TransferError);
       throw err;
     }
+  }
+
+  /** Entries of the group that ended before its folder was made (a peer's, declined), each failed. */
+  private takeEndedEarly(entry: FolderEntry): { ended: number; failed: number } {
+    const ended = this.endedEarly.get(entry.group) ?? 0;
+    this.endedEarly.delete(entry.group);
+    return { ended, failed: ended };
+  }
+
+  private forgetOldest(map: Map<number, unknown>): void {
+    map.delete(map.keys().next().value as number);
   }
 
   /** `parent/component`, created if missing; it must be a real directory (not a link). */

@@ -23,7 +23,18 @@ interface Claim {
 const claims = new Set<Claim>();
 
 /** Free bytes of the file system holding `dir`, or undefined when it cannot be told. */
+export type FreeSpaceReader = (dir: string) => number | undefined;
+
+let freeSpaceReader: FreeSpaceReader | undefined;
+
+/** Replaces statfs(2) here (tests inject a free space, or a race, here); undefined restores it. */
+export function replaceFreeSpaceForTests(reader: FreeSpaceReader | undefined): void {
+  freeSpaceReader = reader;
+}
+
+/** Free bytes of the file system holding `dir` (statfs), or undefined when it cannot be told. */
 function freeBytes(dir: string): number | undefined {
+  if (freeSpaceReader) return freeSpaceReader(dir);
   try {
     const stats = statfsSync(dir);
     return stats.bavail * stats.bsize;
