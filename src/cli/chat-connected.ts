@@ -45,7 +45,13 @@ export class ChatWithPeer {
   /** Those commands not yet planned, as typed: said if the session ends first (the process then exits). */
   private readonly waiting = new Set<{ readonly args: string }>();
 
-  constructor(private readonly terminal: Terminal) {
+  /**
+   * @param now - the clock of the listing's slices and notes, milliseconds (tests pass their own)
+   */
+  constructor(
+    private readonly terminal: Terminal,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.presenter = new TransferPresenter(terminal);
   }
 
@@ -127,15 +133,16 @@ export class ChatWithPeer {
   }
 
   private async listThenPlan(session: Session, paths: readonly string[], command: { args: string }): Promise<void> {
-    const started = performance.now();
+    const started = this.now();
     let saidAt = 0;
-    const listed = await listFoldersSoon(paths, (path, entries) => {
-      const now = performance.now();
+    const note = (path: string, entries: number) => {
+      const now = this.now();
       if (now - started < LISTING_NOTE_AFTER_MS || (saidAt > 0 && now - saidAt < LISTING_NOTE_EVERY_MS)) return;
       saidAt = now;
       const what = `${sanitizeForTerminal(path)}: ${entries} entries so far`;
       this.terminal.print(`Listing ${what} (chat goes on; the folder is offered once it is listed).`);
-    });
+    };
+    const listed = await listFoldersSoon(paths, note, this.now);
     const told = !this.waiting.delete(command); // by sessionEnded
     if (!session.isOpen) {
       if (!told) this.terminal.print("Not sent: the session closed while the folder was being listed.");

@@ -139,16 +139,18 @@ export type FolderListings = ReadonlyMap<string, FolderListing | TransferError>;
  * Walks the folders among `paths` a slice at a time (walkFolderSoon), so the chat goes on while
  * a big one is listed; planSends then plans with them.
  * @param listing - told between slices: the folder's path and the entries listed so far
+ * @param now - the slices' clock, milliseconds (walkFolderSoon)
  */
 export async function listFoldersSoon(
   paths: readonly string[],
   listing: (path: string, entries: number) => void,
+  now?: () => number,
 ): Promise<FolderListings> {
   const listed = new Map<string, FolderListing | TransferError>();
   for (const path of paths) {
     if (listed.has(path) || !namesFolder(path)) continue;
     try {
-      listed.set(path, await walkFolderSoon(path, (entries) => listing(path, entries)));
+      listed.set(path, await walkFolderSoon(path, (entries) => listing(path, entries), now));
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
       listed.set(path, err);

@@ -57,18 +57,23 @@ export const WALK_SLICE_MS = 4;
  * walkFolder in slices of WALK_SLICE_MS, handing the event loop back between them: a home
  * folder takes seconds to list (100,000 entries ~0.3 s here), and the chat must not freeze meanwhile.
  * @param listed - told between slices how many entries are listed so far
+ * @param now - the slices' clock, milliseconds (tests pass their own)
  * @throws TransferError E_READ when a directory cannot be read
  */
-export async function walkFolderSoon(folder: string, listed?: (entries: number) => void): Promise<FolderListing> {
+export async function walkFolderSoon(
+  folder: string,
+  listed?: (entries: number) => void,
+  now: () => number = () => performance.now(),
+): Promise<FolderListing> {
   const walk = folderWalk(folder);
-  let sliceStart = performance.now();
+  let sliceStart = now();
   for (;;) {
     const step = walk.next();
     if (step.done) return step.value;
-    if (performance.now() - sliceStart < WALK_SLICE_MS) continue;
+    if (now() - sliceStart < WALK_SLICE_MS) continue;
     listed?.(step.value);
     await new Promise((resolve) => setImmediate(resolve));
-    sliceStart = performance.now();
+    sliceStart = now();
   }
 }
 

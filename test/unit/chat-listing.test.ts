@@ -2,7 +2,8 @@
  * The chat's `transfer <folder>` lists the folder a slice at a time (ChatWithPeer, walkFolderSoon).
  * When the session ends meanwhile (the peer left, the connection was lost) the process exits at
  * once, before the listing ends: the commands still waiting for it are said not sent then, not
- * after (when nothing would be left to print them).
+ * after (when nothing would be left to print them). A listing over a second says how far it
+ * got, then every 5 s (the chat's clock injected).
  */
 
 import { afterEach, expect, test } from "bun:test";
@@ -76,4 +77,43 @@ test("transfer typed while the session is leaving (exit waits for transfers) is 
   // Not after listing the whole folder (a home folder: seconds), nor as if the session had closed meanwhile.
   expect(lines).toEqual(["Not sent: the session is closing."]);
   expect(chat.afterListing(() => {})).toBe(false); // nothing listed
+});
+
+test("a folder listed for over a second says so, then every 5 s (on the chat's own clock)", async () => {
+  const { folder } = album();
+  for (let i = 0; i < 150; i++) closeSync(openSync(join(folder, `f${i}`), "w"));
+  // Each look at the clock is 100 ms later: the listing's 151 entries take about 30 s on it.
+  let clock = 0;
+  const tick = () => (clock += 100);
+  const lines: string[] = [];
+  const saidAt: number[] = [];
+  const terminal = recordingTerminal(lines);
+  const print = terminal.print.bind(terminal);
+  terminal.print = (line: string) => {
+    if (line.startsWith("Listing")) saidAt.push(clock);
+    print(line);
+  };
+  const chat = new ChatWithPeer(terminal, tick);
+  const send = () => {};
+  const session = { isOpen: true, transferStatus: [], sendFile: send, sendEmptyDir: send } as unknown as Session;
+  const started = clock;
+  chat.startTransfers(session, folder);
+  await new Promise<void>((resolve) => chat.afterListing(resolve));
+  const notes = lines.filter((line) => line.startsWith("Listing"));
+  expect(notes.length, lines.join("\n")).toBeGreaterThanOrEqual(4);
+  const counts = notes.map((line) => {
+    const m = /^Listing (.+): (\d+) entries so far \(chat goes on; the folder is offered once it is listed\)\.$/.exec(line);
+    expect(m?.[1], line).toBe(folder);
+    return Number(m?.[2]);
+  });
+  expect(counts).toEqual([...counts].sort((a, b) => a - b));
+  expect(counts.at(-1)).toBeLessThanOrEqual(151);
+  // The first once a second has gone by (not before), each next one 5 s after the one before (not sooner, nor much later).
+  expect((saidAt[0] as number) - started).toBeGreaterThanOrEqual(1_000);
+  expect((saidAt[0] as number) - started).toBeLessThan(1_500);
+  for (let i = 1; i < saidAt.length; i++) {
+    const gap = (saidAt[i] as number) - (saidAt[i - 1] as number);
+    expect(gap).toBeGreaterThanOrEqual(5_000);
+    expect(gap).toBeLessThan(5_500);
+  }
 });
