@@ -102,7 +102,9 @@ test("a folder listed for over a second says so, then every 5 s (on the chat's o
   const notes = lines.filter((line) => line.startsWith("Listing"));
   expect(notes.length, lines.join("\n")).toBeGreaterThanOrEqual(4);
   const counts = notes.map((line) => {
-    const m = /^Listing (.+): (\d+) entries so far \(chat goes on; the folder is offered once it is listed\)\.$/.exec(line);
+    const m = /^Listing (.+): (\d+) entries so far \(chat goes on; the folder is offered once it is listed\)\.$/.exec(
+      line,
+    );
     expect(m?.[1], line).toBe(folder);
     return Number(m?.[2]);
   });
