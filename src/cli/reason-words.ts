@@ -8,7 +8,7 @@
 
 import type { FailureWhy, OwnReason, PeerReason, TransferInfo } from "../session/index.ts";
 import { MAX_INCOMING_TRANSFERS } from "../session/limits.ts";
-import { isFullDiskErrno, osReason, resendWords } from "../transfer/errors.ts";
+import { isFullDiskErrno, OUTPUT_STALLED, osReason, resendWords } from "../transfer/errors.ts";
 import { count } from "./counts.ts";
 
 type Words = (ctx: {
@@ -22,6 +22,7 @@ type Words = (ctx: {
 /** An errno name ("EFBIG") as the OS says it ("file too large"); unknown ones as they are. */
 function errnoWords(detail: string | undefined): string {
   if (detail === undefined) return "";
+  if (detail === OUTPUT_STALLED) return " (its reader stopped reading it)";
   const words = osReason(Object.assign(new Error(detail), { code: detail }));
   return ` (${words})`;
 }

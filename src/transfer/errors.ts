@@ -32,6 +32,12 @@ export class TransferError extends Error {
   }
 }
 
+/**
+ * The detail a `receive --stdout` receiver tells with E_WRITE when nothing read its output for a
+ * while (StreamReceiver): there is no errno for it, and without it the sender heard no reason.
+ */
+export const OUTPUT_STALLED = "stalled";
+
 /** The OS's words for a failed file call ("no space left on device"), from a Node-style error. */
 export function osReason(err: unknown): string {
   const code = (err as { code?: string }).code;

@@ -18,7 +18,7 @@ import {
   createDigest,
   type RunningDigest,
 } from "./checksum.ts";
-import { osReason, TransferError } from "./errors.ts";
+import { OUTPUT_STALLED, osReason, TransferError } from "./errors.ts";
 import type { IncomingSink, ReceivedFile } from "./source.ts";
 
 /** How long a full output pipe may stay full before the transfer fails. */
@@ -93,11 +93,12 @@ export class StreamReceiver implements IncomingSink {
   /**
    * The output failed: what reached it (the peer hears the count too: TransferError.reached), and
    * that nothing resumes it (no `.part` is kept; whatever ended it, a full disk too).
+   * @param detail - told to the peer when there is no errno (the cause's) to tell
    */
-  private outputError(why: string, cause?: unknown): TransferError {
+  private outputError(why: string, cause?: unknown, detail?: string): TransferError {
     const of = this.size === null ? `${this.written} bytes` : `${this.written} of its ${this.size} bytes`;
     const words = `${why}; ${of} reached it; a file written to the output cannot resume (the sender sending it again sends it whole)`;
-    return new TransferError("E_WRITE", words, { cause, reached: this.written });
+    return new TransferError("E_WRITE", words, { cause, reached: this.written, ...(detail ? { detail } : {}) });
   }
 
   private hold(rest: Uint8Array): void {
@@ -134,7 +135,8 @@ export class StreamReceiver implements IncomingSink {
     if (wrote > 0) this.lastProgressAt = now;
     if (this.backlog > 0) {
       if (now - this.lastProgressAt > OUTPUT_STALL_MS) {
-        return this.onFailed?.(this.outputError(`the output has not been read for ${OUTPUT_STALL_MS / 1000} s`));
+        const why = `the output has not been read for ${OUTPUT_STALL_MS / 1000} s`;
+        return this.onFailed?.(this.outputError(why, undefined, OUTPUT_STALLED));
       }
       this.retryTimer = setTimeout(() => this.retry(), RETRY_MS);
     }

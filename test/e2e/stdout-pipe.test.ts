@@ -39,6 +39,10 @@ test(
     await receiver.waitForStderr(/has not been read for 10 s/, 40_000);
     expect(await receiver.exited).toBe(3);
     expect(await sender.exited).toBe(3);
+    // The sender is told why (the CANCEL's detail), not only that the output could not be written.
+    expect(sender.stderr + sender.stdout).toMatch(
+      /Sending #1 big\.bin failed: the peer cancelled it: the receiver could not write to its output \(its reader stopped reading it\): \d+ of the 8388608 bytes reached it; a file written to an output cannot resume/,
+    );
   },
   TEST_MS,
 );

@@ -96,6 +96,11 @@ test("a receiver writing to its output (CANCEL with bytes): what reached it, and
   expect(peerReasonWords({ ...sent, size: null }, stalled)).toBe(
     "the peer cancelled it: the receiver could not write to its output: 0 bytes reached it; a file written to an output cannot resume (sending it again sends it whole)",
   );
+  // Nothing read its output for 10 s (StreamReceiver): no errno, so the detail says it.
+  const unread = { by: "peer", said: "cancel", code: "E_WRITE", detail: "stalled", bytes: 1000 } as const;
+  expect(peerReasonWords(sent, unread)).toBe(
+    "the peer cancelled it: the receiver could not write to its output (its reader stopped reading it): 1000 of the 1234 bytes reached it; a file written to an output cannot resume (sending it again sends it whole)",
+  );
 });
 
 test("resumeHint: a file cut by a lost connection or the peer's Ctrl-C; never a stream, a folder entry or another failure", () => {
