@@ -5,10 +5,20 @@
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { WALK_SLICE_MS, walkFolder, walkFolderSoon } from "../../src/transfer/folder-walk.ts";
+import { BIG_DIR_BYTES, WALK_SLICE_MS, walkFolder, walkFolderSoon } from "../../src/transfer/folder-walk.ts";
 
 const made: string[] = [];
 afterEach(() => {
@@ -62,7 +72,7 @@ test("a name that is not UTF-8 is skipped as such (it crashed the walk with ENOE
 });
 
 test("walkFolderSoon lists what walkFolder lists, handing the event loop back between slices", async () => {
-  const parent = mkdtempSync(join(tmpdir(), "parley-walk-"));
+  const parent = mkdtempSync(join(MANY_FILES_DIR, "parley-walk-"));
   made.push(parent);
   const root = join(parent, "root");
   for (let d = 0; d < 20; d++) {
@@ -88,4 +98,59 @@ test("walkFolderSoon lists what walkFolder lists, handing the event loop back be
   // The event loop ran while it walked (a synchronous walk of this takes several slices here).
   if (slices >= 2) expect(turns, `${slices} slices`).toBeGreaterThan(0);
   expect(counted).toBeGreaterThan(0);
+});
+
+/** Where folders of thousands of files are made: a memory file system when there is one (/tmp's disk: 0.5 ms a file here). */
+const MANY_FILES_DIR = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+
+/** A folder "flat" of `count` empty files (and `extra` names given as bytes): its path. */
+function flatFolder(count: number, extra: Buffer[] = []): string {
+  const parent = mkdtempSync(join(MANY_FILES_DIR, "parley-walk-"));
+  made.push(parent);
+  const root = join(parent, "flat");
+  mkdirSync(root);
+  for (let i = 0; i < count; i++) closeSync(openSync(join(root, `name-${(i * 7919) % count}`), "w"));
+  for (const name of extra) closeSync(openSync(Buffer.concat([Buffer.from(`${root}/`), name]), "w"));
+  return root;
+}
+
+test("walkFolderSoon checks and sorts a directory's names a slice at a time, not in one go", async () => {
+  const root = flatFolder(5_000);
+  // A clock 1 s later at each look: every step of the walk ends a slice.
+  let clock = 0;
+  let before = 0; // slices ended before the first entry was looked at
+  const soon = await walkFolderSoon(
+    root,
+    (entries) => {
+      if (entries === 0) before++;
+    },
+    () => (clock += 1_000),
+  );
+  expect(soon).toEqual(walkFolder(root)); // the same order: Array.prototype.sort's
+  // 5,000 names: checked in 5 steps of 1,024, sorted in 5 runs and merged in 3 rounds of 5 steps.
+  expect(before).toBeGreaterThanOrEqual(20);
+});
+
+test("walkFolderSoon reads a big directory off the event loop, and finds its names that are not UTF-8 as walkFolder does", async () => {
+  const bad = Buffer.concat([Buffer.from("bad-"), Buffer.from([0xff])]);
+  const replacement = Buffer.from("real-\uFFFD-name"); // U+FFFD as UTF-8: a good name
+  let count = 2_000;
+  const root = flatFolder(count, [bad, replacement]);
+  // Enough names for the file system to call it big (ext4: ~26 bytes a name; tmpfs: 20).
+  while (statSync(root).size < BIG_DIR_BYTES) {
+    for (let i = count; i < count * 2; i++) closeSync(openSync(join(root, `more-${i}`), "w"));
+    count *= 2;
+    if (count > 200_000) return; // a file system that does not grow its directories: nothing to read elsewhere
+  }
+  let turned = false;
+  setImmediate(() => {
+    turned = true;
+  });
+  // A clock that never moves: no slice ends by time, so only a read off the loop lets it turn.
+  const soon = await walkFolderSoon(root, undefined, () => 0);
+  expect(turned).toBe(true);
+  const whole = walkFolder(root);
+  expect(soon).toEqual(whole);
+  expect(whole.skipped).toEqual([{ rel: "bad-\uFFFD", kind: "name" }]);
+  expect(whole.items.some((item) => item.rel[0] === "real-\uFFFD-name")).toBe(true);
 });
