@@ -278,7 +278,9 @@ function mkdirOrFail(path: string): void {
 function createExclusive(path: string, mode: number): number {
   try {
     const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
-    fchmodSync(fd, mode); // the umask would otherwise drop the executable bits we mean to keep
+    // The mode under the umask, as for Parley's own files (umask 077: rw------- and rwx------):
+    // a received folder is no more readable by others than the user's own new files.
+    fchmodSync(fd, mode & ~process.umask());
     return fd;
   } catch (err) {
     throw new TransferError("E_WRITE", `cannot create ${path}: ${osReason(err)}`, { cause: err });
@@ -303,7 +305,7 @@ function giveFinalName(work: string, downloadDir: string, offered: string): { pa
     }
     try {
       renameSync(work, path);
-      chmodSync(path, 0o755); // mkdtemp made it 0700, for while it was being filled
+      chmodSync(path, 0o755 & ~process.umask()); // mkdtemp made it 0700, for while it was being filled
       return { path, name };
     } catch (err) {
       const code = (err as { code?: string }).code;

@@ -16,6 +16,7 @@ import {
   readdirSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
@@ -233,6 +234,24 @@ describe("names are stored as Parley stores its own folders", () => {
     expect(done.path.startsWith(`${downloads}/`)).toBe(true);
     expect(readdirSync(outer).sort()).toEqual(["downloads", "in.zip.part"]);
   });
+});
+
+test("a received folder's files and folders are made under the receiver's umask (077: nothing for other users)", async () => {
+  const entries: CraftEntry[] = [
+    { name: "sub/", mode: 0o040755 },
+    { name: "sub/plain.txt", data: small("plain"), mode: 0o100644 },
+    { name: "run.sh", data: small("#!/bin/sh\n"), mode: 0o100755 },
+  ];
+  const { downloads, zipPath, zip } = scene(entries);
+  const before = process.umask(0o077);
+  let done: Awaited<ReturnType<typeof extractZipFolder>>;
+  try {
+    done = await extractZipFolder(zipPath, downloads, honestOffer(entries, zip.length));
+  } finally {
+    process.umask(before);
+  }
+  const mode = (path: string) => (statSync(join(done.path, path)).mode & 0o777).toString(8);
+  expect([mode("."), mode("sub"), mode("sub/plain.txt"), mode("run.sh")]).toEqual(["700", "700", "600", "700"]);
 });
 
 /** A tree with nesting, an empty folder, a 0-byte file, an executable and `count` small files. */
