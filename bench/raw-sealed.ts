@@ -10,19 +10,20 @@
  * Receiver: every socket read fed to a RecordOpener that releases it once opened (as Parley's
  * Connection does), the receive low-water mark set to the rest of the record begun
  * (ReceiveLowWater, as Parley's Connection does), each record opened, its file bytes hashed and
- * written with fs.writeSync at their position, split as FileReceiver splits them (writePieceBytes). Both sides print their digest; the bench compares them.
+ * written with fs.writeSync at their position, cut as FileReceiver cuts them (write-pieces.ts). Both sides print their digest; the bench compares them.
  *
  *   bun bench/raw-sealed.ts receive <out-file>     prints "PORT <n>", then "DONE <bytes> <xxh3>"
  *   bun bench/raw-sealed.ts send <port> <in-file>  prints "SENT <bytes> <xxh3>"
  */
 
-import { closeSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, openSync, readSync, writeSync, writevSync } from "node:fs";
 import { RecordOpener, RecordSealer } from "../src/crypto/record.ts";
 import { ReceiveLowWater } from "../src/net/receive-low-water.ts";
 import { setReceiveLowWater } from "../src/net/tcp-options.ts";
 import { DATA_HEADER_BYTES, writeDataHeader } from "../src/protocol/index.ts";
 import { createDigest } from "../src/transfer/checksum.ts";
-import { writePieceBytes } from "../src/transfer/file-receiver.ts";
+import { writeJoinedSync } from "../src/transfer/write-behind.ts";
+import { WritePieces } from "../src/transfer/write-pieces.ts";
 
 /** A fixed key (both ends): the ceiling measures the work, not the key exchange. */
 const KEY = new Uint8Array(32).fill(7);
@@ -42,6 +43,7 @@ if (mode === "receive" && a) {
   const digest = createDigest("xxh3");
   let bytes = 0;
   let lowWater: ReceiveLowWater | undefined;
+  const pieces = new WritePieces((head, body, at) => writeJoinedSync({ writeSync, writevSync }, fd, head, body, at));
   const data = (socket: { fd?: number }, chunk: Uint8Array): void => {
     lowWater ??= new ReceiveLowWater((n) => setReceiveLowWater(socket.fd ?? -1, n));
     opener.feed(chunk);
@@ -50,11 +52,9 @@ if (mode === "receive" && a) {
       const payload = frame.subarray(HEADER);
       digest.update(payload);
       // Written as FileReceiver writes: at its position, no write starting on a 256 KiB boundary
-      // with more than a page (writePieceBytes: whole aligned 256 KiB writes cost the page
-      // cache several times more here).
-      for (let at = 0; at < payload.length; ) {
-        at += writeSync(fd, payload, at, writePieceBytes(bytes + at, payload.length - at), bytes + at);
-      }
+      // with more than a page (whole aligned 256 KiB writes cost the page cache several times
+      // more here), one write a record (write-pieces.ts: a record's last page goes with the next).
+      pieces.take(payload, bytes, true);
       bytes += payload.length;
     }
     lowWater.expect(opener.bytesAwaited);
@@ -66,6 +66,7 @@ if (mode === "receive" && a) {
       data: (socket, chunk) => data(socket as unknown as { fd?: number }, chunk),
       close() {
         server.stop(true);
+        pieces.flush(bytes);
         closeSync(fd);
         if (!opener.atRecordBoundary) {
           process.stderr.write("raw-sealed: the stream ended inside a record\n");

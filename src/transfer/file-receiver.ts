@@ -22,6 +22,7 @@ import {
   renameSync,
   unlinkSync,
   writeSync,
+  writevSync,
 } from "node:fs";
 import { join } from "node:path";
 import {
@@ -38,29 +39,11 @@ import { markAsOurs } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
 import { SpaceClaim } from "./space-claims.ts";
-import { type FileWrites, WriteBehind } from "./write-behind.ts";
+import { type FileWrites, WriteBehind, writeJoinedSync } from "./write-behind.ts";
+import { WRITE_PIECE_BYTES, WritePieces } from "./write-pieces.ts";
 
 /** Suffix of files still being received. */
 export const PART_SUFFIX = ".part";
-/** Largest single write() into the file. */
-const WRITE_PIECE_BYTES = 256 * 1024;
-/** A piece that would start on a WRITE_PIECE_BYTES boundary writes this much (a page) first, alone. */
-const ALIGNED_LEAD_BYTES = 4096;
-
-/**
- * Bytes of the next write() at file offset `position` with `left` bytes to go: at most
- * WRITE_PIECE_BYTES, but a piece that starts on a WRITE_PIECE_BYTES boundary is its first page
- * only (the next piece, a page further, is not on one). Whole 256 KiB writes at 256 KiB-aligned
- * offsets let the page cache take one 256 KiB folio each, and on this VM kind (memory the host
- * has taken back, faulted in again on first touch) their copy cost several times more: both ways
- * through the CLI the receiving side's page-cache copy was 22% of its samples against 3%, system
- * time 1.4-2.3 against 0.9-1.2 s a side (docs/DESIGN-NOTES.md, "Writes that start on a 256 KiB
- * boundary"). The sender's frames are aligned so whenever its first frames are whole chunks.
- */
-export function writePieceBytes(position: number, left: number): number {
-  const n = Math.min(left, WRITE_PIECE_BYTES);
-  return position % WRITE_PIECE_BYTES === 0 && n > ALIGNED_LEAD_BYTES ? ALIGNED_LEAD_BYTES : n;
-}
 /** An executable file's mode before the umask (rwxr-xr-x). */
 const EXEC_MODE = 0o755;
 /** Names tried before giving up ("name (1).ext" ... "name (999).ext"): each try is a file system call. */
@@ -116,6 +99,10 @@ export class FileReceiver implements ResumableSink {
   private restarted = false;
   private digest: RunningDigest;
   private readonly writer: WriteBehind | undefined;
+  private readonly pieces = new WritePieces((head, body, at) => {
+    if (this.writer) this.writer.write(body, at, head);
+    else this.writeNow(head, body, at);
+  });
 
   private constructor(
     readonly id: number,
@@ -245,6 +232,7 @@ export class FileReceiver implements ResumableSink {
       throw new TransferError("E_WRITE", `cannot write ${this.name}: ${osReason(err)}`, { cause: err });
     }
     this.digest = createDigest(this.algo);
+    this.pieces.drop();
     this.received = 0;
     this.restarted = true;
     this.space.rewind();
@@ -255,24 +243,16 @@ export class FileReceiver implements ResumableSink {
    * when the peer sends more than it offered
    */
   write(bytes: Uint8Array): void {
-    const fd = this.fd;
-    if (fd === undefined) return;
+    if (this.fd === undefined) return;
     if (this.size !== null && this.received + bytes.length > this.size) {
       throw new TransferError("E_SIZE_MISMATCH", `received more than the ${this.size} bytes offered`);
     }
     try {
-      // At most WRITE_PIECE_BYTES a call: 512 KiB-1 MiB write()s into a new file were 3-7x
-      // slower on this kind of VM (shared/notes/bun-measurements.md, pitfall 5); 64 KiB pieces
-      // cost measurably more syscalls (paired runs: 256 KiB was 6% faster end to end). None
-      // starts on a 256 KiB boundary with more than a page (writePieceBytes).
-      let done = 0;
-      while (done < bytes.length) {
-        const n = writePieceBytes(this.received + done, bytes.length - done);
-        if (this.writer) {
-          this.writer.write(bytes.subarray(done, done + n), this.received + done);
-          done += n;
-        } else done += writeSync(fd, bytes, done, n, this.received + done);
-      }
+      // Pieces of at most 256 KiB, none from a 256 KiB boundary with more than a page, one a
+      // record (write-pieces.ts; 64 KiB pieces cost measurably more syscalls: 256 KiB was 6%
+      // faster end to end).
+      const more = this.size === null || this.received + bytes.length < this.size;
+      this.pieces.take(bytes, this.received, more);
     } catch (err) {
       throw this.writeError(err);
     }
@@ -290,6 +270,7 @@ export class FileReceiver implements ResumableSink {
   finish(trailer?: { bytes: number; algo: string; digest: string }): ReceivedFile {
     try {
       if (this.backlog > 0) throw new TransferError("E_WRITE", `${this.name} still has bytes on their way to the disk`);
+      this.pieces.flush(this.received, (head, body, at) => this.writeNow(head, body, at)); // a stream's last page
       checkTrailerCount(trailer?.bytes ?? this.received, this.received, this.size);
       const digest = trailer ? checkTrailerDigest(trailer, this.algo, this.digest) : this.digest.hex();
       if (this.fd !== undefined) this.applyMeta(this.fd);
@@ -313,6 +294,11 @@ export class FileReceiver implements ResumableSink {
    * Safe to call twice.
    */
   abort(keepPart = false): void {
+    try {
+      if (keepPart) this.pieces.flush(this.received, (head, body, at) => this.writeNow(head, body, at));
+    } catch {
+      // Resuming starts from what is in the `.part`.
+    }
     this.closeFile();
     // A `.part` an earlier attempt left stays: this transfer did not make it, so it does not
     // remove it (a stream that started it over from byte 0 made what is in it now).
@@ -323,6 +309,11 @@ export class FileReceiver implements ResumableSink {
     } catch {
       // Already gone (finished, or removed by the user): nothing left to clean.
     }
+  }
+
+  /** A synchronous write of `head` then `body` from `at` (the `.part` is open). */
+  private writeNow(head: Uint8Array, body: Uint8Array, at: number): void {
+    if (this.fd !== undefined) writeJoinedSync({ writeSync, writevSync }, this.fd, head, body, at);
   }
 
   /** Bytes taken by `write` and still on their way into the file (writeBehind). */

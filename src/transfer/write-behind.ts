@@ -10,6 +10,9 @@
  * write: a session's is 0 while we chat (session/limits.ts, CHAT_SLOW_WRITE_MS), and at 0 every
  * write goes to the pool while a buffer is free, none synchronous to measure.
  *
+ * A write may come in two parts (write-pieces.ts: a carried page in front of a record): one
+ * pooled buffer and one pool job for both, or one `pwritev` when synchronous.
+ *
  * Bytes handed off and not yet written are the `backlog`: the session ACKs them only once
  * written, so the sender's window bounds them. With every pooled buffer in flight a write is
  * synchronous, so memory stays bounded. The descriptor must stay open while writes are in
@@ -17,7 +20,7 @@
  * waits for them.
  */
 
-import { write, writeSync } from "node:fs";
+import { write, writeSync, writevSync } from "node:fs";
 
 /** A synchronous write this slow sends the next writes to the thread pool (the default). */
 export const SLOW_WRITE_MS = 1;
@@ -38,9 +41,12 @@ export interface FileWrites {
     done: (err: NodeJS.ErrnoException | null, written: number) => void,
   ): void;
   now(): number;
+  /** `head` then `body` in one call from `position` (without it: two writeSync calls). */
+  writevSync?(fd: number, parts: readonly Uint8Array[], position: number): number;
 }
 
-const realFileWrites: FileWrites = { writeSync, write, now: () => performance.now() };
+const realFileWrites: FileWrites = { writeSync, write, writevSync, now: () => performance.now() };
+const NO_BYTES = new Uint8Array(0);
 
 export class WriteBehind {
   /** Bytes handed to the thread pool and not yet in the file. */
@@ -76,19 +82,21 @@ export class WriteBehind {
   }
 
   /**
-   * Writes `bytes` (at most `pieceBytes`) at `position`; `bytes` may be reused once this
-   * returns. Nothing is written after a failure or `close`.
+   * Writes `head` then `bytes` (at most `pieceBytes` together) from `position`; both may be
+   * reused once this returns. Nothing is written after a failure or `close`.
    * @throws the OS error of a synchronous write (disk full, ...)
    */
-  write(bytes: Uint8Array, position: number): void {
+  write(bytes: Uint8Array, position: number, head: Uint8Array = NO_BYTES): void {
     if (this.failure !== undefined || this.closeWhenDone) return;
     const buffer = this.asyncLeft > 0 || this.mark() <= 0 ? this.take() : undefined;
-    if (!buffer) return this.writeNow(bytes, position);
-    this.asyncLeft -= bytes.length;
-    buffer.set(bytes);
-    this.backlog += bytes.length;
+    if (!buffer) return this.writeNow(head, bytes, position);
+    const length = head.length + bytes.length;
+    this.asyncLeft -= length;
+    buffer.set(head);
+    buffer.set(bytes, head.length);
+    this.backlog += length;
     this.inFlight++;
-    this.send(buffer, 0, bytes.length, position);
+    this.send(buffer, 0, length, position);
   }
 
   /** Closes the descriptor (with `closeFd`) now, or once the writes in flight are done. */
@@ -98,12 +106,9 @@ export class WriteBehind {
   }
 
   /** A synchronous write, timed: a slow one sends the next ASYNC_SPAN_BYTES to the pool. */
-  private writeNow(bytes: Uint8Array, position: number): void {
+  private writeNow(head: Uint8Array, bytes: Uint8Array, position: number): void {
     const started = this.io.now();
-    let done = 0;
-    while (done < bytes.length) {
-      done += this.io.writeSync(this.fd, bytes, done, bytes.length - done, position + done);
-    }
+    writeJoinedSync(this.io, this.fd, head, bytes, position);
     if (this.io.now() - started >= this.mark()) this.asyncLeft = ASYNC_SPAN_BYTES;
   }
 
@@ -143,5 +148,23 @@ export class WriteBehind {
       }
       this.flushed();
     });
+  }
+}
+
+/** Writes `head` then `body` from `position`, synchronously: one `pwritev` when both have bytes. */
+export function writeJoinedSync(
+  io: Pick<FileWrites, "writeSync" | "writevSync">,
+  fd: number,
+  head: Uint8Array,
+  body: Uint8Array,
+  position: number,
+): void {
+  let done = 0;
+  if (head.length > 0 && body.length > 0 && io.writevSync) done = io.writevSync(fd, [head, body], position);
+  // What is left of the head, then of the body (a short write: the disk filling up).
+  while (done < head.length) done += io.writeSync(fd, head, done, head.length - done, position + done);
+  const from = done - head.length;
+  for (let at = from; at < body.length; ) {
+    at += io.writeSync(fd, body, at, body.length - at, position + head.length + at);
   }
 }

@@ -3,11 +3,12 @@
  * thread pool for a span after a slow one (slow by a mark that may change: lower while we chat), bounded memory, the descriptor kept open while
  * writes are in flight, and errors reported once. Then a FileReceiver on a real file whose
  * writes are made to look slow: the bytes it holds back count as its backlog until written; and
- * one whose writes are recorded: none starts on a 256 KiB boundary with more than a page.
+ * one whose writes are recorded: none starts on a 256 KiB boundary with more than a page, and each
+ * record after the first is one write.
  */
 
 import { expect, test } from "bun:test";
-import { readFileSync, write, writeSync } from "node:fs";
+import { readFileSync, write, writeSync, writevSync } from "node:fs";
 import { IncomingSinks, slowWriteMark } from "../../src/session/incoming-sinks.ts";
 import { CHAT_SLOW_WRITE_MS, RELAY_SLOW_WRITE_MS } from "../../src/session/limits.ts";
 import { FileReceiver } from "../../src/transfer/file-receiver.ts";
@@ -15,7 +16,7 @@ import { ASYNC_SPAN_BYTES, type FileWrites, SLOW_WRITE_MS, WriteBehind } from ".
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
 const PIECE = 256 * 1024;
-/** What FileReceiver writes alone from a 256 KiB boundary (writePieceBytes): a page. */
+/** What FileReceiver writes alone from a 256 KiB boundary (write-pieces.ts): a page. */
 const LEAD = 4096;
 
 type Done = (err: NodeJS.ErrnoException | null, written: number) => void;
@@ -215,6 +216,10 @@ function clockedWrites(msPerWrite: number): { dir: string; writes: FileWrites } 
       return writeSync(...args);
     },
     write: (fd, bytes, offset, length, position, done) => write(fd, bytes, offset, length, position, done),
+    writevSync: (fd, parts, position) => {
+      t += msPerWrite;
+      return writevSync(fd, parts, position);
+    },
   };
   return { dir, writes };
 }
@@ -234,18 +239,19 @@ test("a FileReceiver with slow writes holds bytes back as backlog, says when the
   const chunk = new Uint8Array(PIECE);
   for (let i = 0; i < 3; i++) receiver.write(chunk.fill(i + 1));
   expect(receiver.received).toBe(size);
-  // The first write (the first record's first page: writePieceBytes) was slow: the rest of the
-  // bytes are in flight, in five writes (each record's first page apart).
+  // The first write (the first record's first page: write-pieces.ts) was slow: the rest of the
+  // bytes are in flight, in four writes: the first record's rest but its last page, each later
+  // record with the page before it in front (one pool job a record), and the last page.
   expect(receiver.backlog).toBe(size - LEAD);
   await allOut;
-  expect(flushed).toBe(5);
+  expect(flushed).toBe(4);
   const stored = receiver.finish();
   const bytes = readFileSync(stored.path);
   expect(bytes.length).toBe(size);
   for (let i = 0; i < 3; i++) expect(bytes[i * PIECE + 5]).toBe(i + 1);
 });
 
-test("a FileReceiver never writes more than a page from a 256 KiB boundary: such a piece's first page goes alone", () => {
+test("a FileReceiver never writes more than a page from a 256 KiB boundary, and writes each record after the first in one call", () => {
   const dir = tempDir();
   const calls: Array<[position: number, length: number]> = [];
   const recording: FileWrites = {
@@ -257,6 +263,10 @@ test("a FileReceiver never writes more than a page from a 256 KiB boundary: such
     write: (fd, bytes, offset, length, position, done) => {
       calls.push([position, length]);
       write(fd, bytes, offset, length, position, done);
+    },
+    writevSync: (fd, parts, position) => {
+      calls.push([position, parts.reduce((sum, part) => sum + part.length, 0)]);
+      return writevSync(fd, parts, position);
     },
   };
   // Three records from the file's start (every piece on a boundary), then 1,000 bytes and a
@@ -271,12 +281,16 @@ test("a FileReceiver never writes more than a page from a 256 KiB boundary: such
     expect(length).toBeLessThanOrEqual(PIECE);
     if (position % PIECE === 0) expect(length).toBeLessThanOrEqual(LEAD);
   }
-  expect(calls.slice(0, 2)).toEqual([
+  // The file's first page alone, then the first record's rest but its last page; each later
+  // record is one write, from the page below its boundary (that page carried in front of it).
+  expect(calls.slice(0, 4)).toEqual([
     [0, LEAD],
-    [LEAD, PIECE - LEAD],
+    [LEAD, PIECE - 2 * LEAD],
+    [PIECE - LEAD, PIECE],
+    [2 * PIECE - LEAD, PIECE],
   ]);
-  // 1,000 bytes at 768 KiB: a page alone is more than them, so they go in one write.
-  expect(calls).toContainEqual([3 * PIECE, 1_000]);
+  // 1,000 bytes at 768 KiB: one write with the page before them.
+  expect(calls).toContainEqual([3 * PIECE - LEAD, LEAD + 1_000]);
   expect(calls.reduce((sum, [, length]) => sum + length, 0)).toBe(size);
   const bytes = readFileSync(receiver.finish().path);
   expect(bytes.length).toBe(size);
