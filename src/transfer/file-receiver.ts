@@ -295,7 +295,10 @@ export class FileReceiver implements ResumableSink {
    */
   abort(keepPart = false): void {
     try {
-      if (keepPart) this.pieces.flush(this.received, (head, body, at) => this.writeNow(head, body, at));
+      // The carried page goes in only behind bytes known to be there: after a failed write or
+      // beside writes in flight (one may fail yet) it would leave a hole, the resume's prefix
+      // check would fail and it would start over. Left out, resuming sends that page again.
+      if (keepPart && !this.writer?.busy) this.pieces.flush(this.received);
     } catch {
       // Resuming starts from what is in the `.part`.
     }

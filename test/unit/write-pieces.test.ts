@@ -6,9 +6,10 @@
  */
 
 import { expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeSync, writevSync } from "node:fs";
 import { join } from "node:path";
 import { FileReceiver } from "../../src/transfer/file-receiver.ts";
+import type { FileWrites } from "../../src/transfer/write-behind.ts";
 import { ALIGNED_LEAD_BYTES, WRITE_PIECE_BYTES, WritePieces } from "../../src/transfer/write-pieces.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
@@ -111,3 +112,48 @@ test("a FileReceiver stopped mid-file keeps every byte it took in its .part, the
   receiver.abort(true); // the connection broke: the .part stays for a resume
   expect(readFileSync(join(dir, "h.bin.part"))).toEqual(Buffer.from(bytesAt(0, 2 * PIECE)));
 });
+
+/** Real file calls on a clock that makes every synchronous write slow: all but a file's first page goes to the pool, whose jobs wait in `pool`; the job of the second record (from PIECE - PAGE) fails (a full disk), later ones would not. */
+function fillingDisk() {
+  const pool: Array<() => void> = [];
+  let t = 0;
+  const io: FileWrites = {
+    now: () => t,
+    writeSync: (...args) => {
+      t += 10;
+      return writeSync(...args);
+    },
+    writevSync: (fd, parts, position) => {
+      t += 10;
+      return writevSync(fd, parts, position);
+    },
+    write: (fd, bytes, offset, length, position, done) => {
+      pool.push(() =>
+        position !== PIECE - PAGE
+          ? done(null, writeSync(fd, bytes, offset, length, position))
+          : done(Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" }), 0),
+      );
+    },
+  };
+  return { pool, io };
+}
+
+for (const when of ["after the failure is reported", "while the writes are in flight"]) {
+  test(`a .part kept when a pool write fails ends where its bytes end: no carried page past the hole (abort ${when})`, () => {
+    const dir = tempDir();
+    const { pool, io } = fillingDisk();
+    const receiver = FileReceiver.open(dir, "k.bin", 1, 4 * PIECE, "xxh3", {}, { writeBehind: io });
+    receiver.onFailed = () => receiver.abort(true); // as the session ends it: E_WRITE keeps the .part
+    receiver.write(bytesAt(0, PIECE));
+    receiver.write(bytesAt(PIECE, PIECE));
+    expect(pool).toHaveLength(2);
+    if (when.startsWith("while")) receiver.abort(true); // the connection broke
+    for (const run of pool) run();
+    // The second record (from PIECE - PAGE) never reached the file: the .part must end there, a
+    // prefix of the file. Its carried page written at 2 * PIECE - PAGE would leave zeros below
+    // it: a resume would find its prefix different from the sender's and start over from byte 0.
+    const part = readFileSync(join(dir, "k.bin.part"));
+    expect(part.length).toBe(PIECE - PAGE);
+    expect(part).toEqual(Buffer.from(bytesAt(0, PIECE - PAGE)));
+  });
+}
