@@ -104,7 +104,7 @@ test("a local process writing into a new folder before its space is refused: sti
   expect(readdirSync(join(dir, "race"))).toEqual(["theirs.txt"]); // not ours to remove
 });
 
-test("a folder whose first entry was declined before its folder was made gives its promise up at its last entry", () => {
+test("a folder whose first entry was declined before its folder was made gives its promise up at its last entry, its marker kept", () => {
   const dir = tempDir();
   replaceFreeSpaceForTests(() => 100 * MIB); // the figures below, whatever the host has free
   const sinks = new IncomingSinks(dir);
@@ -115,7 +115,8 @@ test("a folder whose first entry was declined before its folder was made gives i
     sinks.entryEnded(a1, false);
     sinks.open(a2, "xxh3", {}).abort(false); // the folder is made, 60 MiB promised to it
     expect((thrownBy(() => sinks.open(entry(3, "b", "x", 1024), "xxh3", {})) as TransferError).detail).toBe("folder");
-    sinks.entryEnded(a2, false); // its last entry: the folder is over
+    // Its last entry, even one stored well: the folder is over, but not complete (a1 never came).
+    sinks.entryEnded(a2, true);
     sinks.open(entry(5, "c", "x", 1024), "xxh3", {}).abort(false);
     expect(readdirSync(dir).sort()).toEqual(["a", "c"]);
     expect(readdirSync(join(dir, "a"))).toContain(".parley-unfinished"); // not complete: a resume may come
