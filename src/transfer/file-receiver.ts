@@ -17,9 +17,6 @@ import {
   fstatSync,
   ftruncateSync,
   futimesSync,
-  linkSync,
-  openSync,
-  renameSync,
   unlinkSync,
   writeSync,
   writevSync,
@@ -34,7 +31,7 @@ import {
 } from "./checksum.ts";
 import { keptAfterWriteError, osReason, TransferError } from "./errors.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
-import { createExclusive, exists, lockNewPart, openResumable } from "./part-files.ts";
+import { createExclusive, exists, linkToFreeName, lockNewPart, MAX_NAME_TRIES, openResumable } from "./part-files.ts";
 import { markAsOurs } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
@@ -46,8 +43,6 @@ import { WRITE_PIECE_BYTES, WritePieces } from "./write-pieces.ts";
 export const PART_SUFFIX = ".part";
 /** An executable file's mode before the umask (rwxr-xr-x). */
 const EXEC_MODE = 0o755;
-/** Names tried before giving up ("name (1).ext" ... "name (999).ext"): each try is a file system call. */
-const MAX_NAME_TRIES = 1_000;
 
 /** `.part` paths this process is writing: two transfers of one name must not share one. */
 const partsInUse = new Set<string>();
@@ -276,7 +271,7 @@ export class FileReceiver implements ResumableSink {
       if (this.fd !== undefined) this.applyMeta(this.fd);
       // Named while still open and locked: closing first would let another receiver process
       // take the `.part` for a resume in between.
-      const path = this.linkToFreeName();
+      const path = linkToFreeName(this.fd as number, this.partPath, this.dir, this.baseName, this.nameIndex);
       storedThisRun.add(path);
       this.closeFile();
       return { path, bytes: this.received, algo: this.algo, digest };
@@ -354,38 +349,5 @@ export class FileReceiver implements ResumableSink {
     } catch {
       // The file's content is what was verified; metadata is a courtesy.
     }
-  }
-
-  /**
-   * link(2) never replaces an existing name, so a name taken meanwhile just moves us on. File
-   * systems without hard links (FAT, exFAT, some network mounts) get an exclusively created
-   * placeholder that the .part is then renamed over: still no existing file is ever replaced.
-   */
-  private linkToFreeName(): string {
-    for (let n = this.nameIndex; n < MAX_NAME_TRIES; n++) {
-      const path = join(this.dir, numberedName(this.baseName, n));
-      try {
-        linkSync(this.partPath, path);
-        try {
-          unlinkSync(this.partPath);
-        } catch {
-          // The file is stored and verified under its name; a leftover .part is only clutter.
-        }
-        return path;
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code === "EEXIST") continue;
-        if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw err;
-      }
-      try {
-        closeSync(openSync(path, "wx"));
-      } catch (err) {
-        if ((err as { code?: string }).code === "EEXIST") continue;
-        throw err;
-      }
-      renameSync(this.partPath, path);
-      return path;
-    }
-    throw new TransferError("E_WRITE", `no free name for ${this.name} in ${this.dir}`);
   }
 }

@@ -8,10 +8,12 @@
  */
 
 import { expect, test } from "bun:test";
-import { chownSync, closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FolderEntry } from "../../src/protocol/index.ts";
+import { createDigest } from "../../src/transfer/checksum.ts";
 import { FolderTargets, UNFINISHED_MARKER, unfinishedMarkerText } from "../../src/transfer/folder-target.ts";
+import { FileReceiver, TransferError } from "../../src/transfer/index.ts";
 import { openResumable } from "../../src/transfer/part-files.ts";
 import { markAsOurs } from "../../src/transfer/part-mark.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
@@ -47,4 +49,27 @@ test.skipIf(!ROOT)("an unfinished folder another user owns is not taken up: the 
   chownSync(join(dir, "photos"), 0, 0);
   chownSync(join(dir, "photos", UNFINISHED_MARKER), 0, 0);
   expect(new FolderTargets(dir).rootFor({ ...entry, group: 3 })).toBe(join(dir, "photos"));
+});
+
+test("a .part another process put in place of ours (a folder without the sticky bit) is not stored as the verified file", () => {
+  const dir = tempDir();
+  const bytes = new TextEncoder().encode("the sender's verified bytes");
+  const receiver = FileReceiver.open(dir, "report.pdf", 1, bytes.length, "xxh3");
+  receiver.write(bytes);
+  // Another user who can rename entries of the folder swaps the .part for a file of their own.
+  renameSync(join(dir, "report.pdf.part"), join(dir, ".theirs-now"));
+  writeFileSync(join(dir, "report.pdf.part"), "EVIL");
+  const digest = createDigest("xxh3");
+  digest.update(bytes);
+  let err: unknown;
+  try {
+    receiver.finish({ bytes: bytes.length, algo: "xxh3", digest: digest.hex() });
+  } catch (e) {
+    err = e;
+  }
+  expect(err, "finish stored the other process's file").toBeInstanceOf(TransferError);
+  expect((err as TransferError).code).toBe("E_WRITE");
+  expect((err as TransferError).message).toContain("another process replaced");
+  expect(existsSync(join(dir, "report.pdf"))).toBe(false);
+  expect(readdirSync(dir).filter((name) => name.startsWith("report"))).toEqual([]);
 });
