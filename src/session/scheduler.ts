@@ -33,6 +33,7 @@ import {
   RELAY_WINDOW_BYTES,
   TURN_DATA_BYTES,
 } from "./limits.ts";
+import { QueueBound } from "./queue-bound.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { SendWindow } from "./send-window.ts";
 
@@ -63,6 +64,8 @@ export class Scheduler {
   private controlBytes = 0;
   private pendingPong: Uint8Array | undefined;
   private readonly window: SendWindow;
+  /** While we chat one way on a long path, DATA un-ACKed is also held to this (queue-bound.ts). */
+  private readonly queueBound = new QueueBound();
   private readonly limiter: RateLimiter | undefined;
   private limitTimer: TimerHandle | undefined;
   private pumping = false;
@@ -164,7 +167,13 @@ export class Scheduler {
       throw new ProtocolError("E_BAD_MESSAGE", "ACK outside the bytes sent");
     }
     this.ackedBulk = bytes;
-    this.window.acked(bytes, this.clock.now(), this.receivedBulk);
+    const now = this.clock.now();
+    this.window.acked(bytes, now, this.receivedBulk);
+    // Both ways no sample is clean (send-window.ts), so the bound would never move: not then.
+    const figures =
+      this.conversing() && now - this.lastReceivedAt >= BOTH_WAYS_MS ? this.window.pathFigures : undefined;
+    if (figures) this.queueBound.acked(bytes, this.sentBulk, this.window.lastSample, figures, now);
+    else this.queueBound.reset();
     this.capUnsent();
     this.pump();
   }
@@ -283,13 +292,15 @@ export class Scheduler {
    * through a relay to RELAY_MIN_WINDOW_BYTES, its window's minimum:
    * less and the relay's ACK cadence would drain the pipe every round). A line waits behind everything un-ACKed (in the kernel's
    * buffers and the peer's turn); through the CLI at full speed the slowest lines waited
-   * behind the peer handling up to a window's records. A long path keeps its window (a
-   * smaller one there would cut its throughput in proportion, for no shorter wait than its
-   * round trip).
+   * behind the peer handling up to a window's records. A long path keeps its window while
+   * we chat one way but for QueueBound (queue-bound.ts): about the path's bytes in flight and
+   * a short queue, from how far its round trips rise (a line waited ~3 ms behind the window's
+   * surplus for the path's room; a fixed smaller window would cut its throughput in proportion).
    */
   private unackedAllowed(): number {
     const window = this.window.bytes;
-    if (!this.window.shortPath || !this.conversing()) return window;
+    if (!this.conversing()) return window;
+    if (!this.window.shortPath) return Math.min(window, this.queueBound.bytes);
     const bothWays = this.clock.now() - this.lastReceivedAt < BOTH_WAYS_MS;
     return Math.min(window, bothWays ? this.bothWaysChatWindowBytes : this.chatWindowBytes);
   }

@@ -54,6 +54,7 @@
 
 import { CHUNK_BYTES, LONG_PATH_UNSENT_BYTES, WINDOW_BYTES, WINDOW_CAP_BYTES } from "./limits.ts";
 import { PeerDataRtt } from "./peer-data-rtt.ts";
+import type { PathFigures } from "./queue-bound.ts";
 import { StartUp } from "./start-up.ts";
 
 /** Growth per round trip while the window is the limit. */
@@ -121,6 +122,8 @@ export class SendWindow {
   /** Frames not yet ACKed, oldest first. */
   private readonly frames: Frame[] = [];
   private minRttMs = Number.POSITIVE_INFINITY;
+  /** The last ACK's clean round trip, ms (undefined: it gave none). */
+  private sampleMs: number | undefined;
   /** Rate samples (bytes per ms), each smaller than every one before it: the first is the maximum. */
   private readonly rates: Array<{ readonly at: number; readonly bytesPerMs: number }> = [];
   private sampleStartAt = Number.NaN;
@@ -231,6 +234,17 @@ export class SendWindow {
     return this.minRttMs;
   }
 
+  /** The last ACK's clean round-trip sample, ms (undefined: it gave none). */
+  get lastSample(): number | undefined {
+    return this.sampleMs;
+  }
+
+  /** What QueueBound (queue-bound.ts) sizes from; undefined until a long path's start-up is over. */
+  get pathFigures(): PathFigures | undefined {
+    if (!this.longPath || this.startUp.on || this.young) return undefined;
+    return { window: this.size, minRttMs: this.minRttMs, rate: this.rates[0]?.bytesPerMs, floor: this.floor };
+  }
+
   /**
    * Starts the window over when nothing is in flight and no ACK came for RATE_MEMORY_MS: what
    * the path delivered then says little now. Young again (off a short path, with a peer that
@@ -275,10 +289,12 @@ export class SendWindow {
     this.lastAckAt = now;
     // Round trip: from writing the last frame this ACK covers in full to now.
     let covered: Frame | undefined;
+    this.sampleMs = undefined;
     while (this.frames.length > 0 && (this.frames[0] as Frame).end <= ackedTotal) covered = this.frames.shift();
     if (covered && !covered.cold) {
       const rtt = Math.max(now - covered.sentAt, 0);
       if (covered.receivedMark === received) {
+        this.sampleMs = rtt;
         this.minRttMs = Math.min(this.minRttMs, rtt);
         this.startUp.sampled(rtt, this.minRttMs);
       } else this.sampledBehindPeerData(rtt, now);
