@@ -157,3 +157,23 @@ for (const when of ["after the failure is reported", "while the writes are in fl
     expect(part).toEqual(Buffer.from(bytesAt(0, PIECE - PAGE)));
   });
 }
+
+test("a FileReceiver whose writes go to the thread pool stores every byte in place, the carried pages too", async () => {
+  const dir = tempDir();
+  const size = 6 * PIECE + 5_000;
+  // slowWriteMs 0: every write goes to the pool while a pooled buffer is free (as while we chat).
+  const receiver = FileReceiver.open(dir, "p.bin", 1, size, "xxh3", {}, { writeBehind: true, slowWriteMs: 0 });
+  const written = new Promise<void>((resolve) => {
+    receiver.onFlushed = () => {
+      if (receiver.backlog === 0 && receiver.received === size) resolve();
+    };
+  });
+  // Records on the boundaries (each after the first carries a page in front), then odd ones.
+  for (let at = 0; at < 4 * PIECE; at += PIECE) receiver.write(bytesAt(at, PIECE));
+  for (const n of [1_000, PIECE - 1_000, 3 * PAGE, PIECE + 5_000 - 3 * PAGE]) {
+    receiver.write(bytesAt(receiver.received, n));
+  }
+  expect(receiver.received).toBe(size);
+  await written;
+  expect(readFileSync(receiver.finish().path)).toEqual(Buffer.from(bytesAt(0, size)));
+});
