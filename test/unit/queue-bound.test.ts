@@ -85,6 +85,35 @@ describe("QueueBound on a path model", () => {
   });
 });
 
+describe("QueueBound's step", () => {
+  const figures = (rate: number): PathFigures => ({ window: 6_000_000, minRttMs: RTT_MS, rate, floor: FLOOR });
+
+  test("moves once a round (when what was un-ACKed at its start is ACKed), by at most a sixteenth", () => {
+    const q = new QueueBound();
+    q.acked(0, 5_000_000, undefined, figures(RATE), 0); // starts at 5 MB; the round ends at 5 MB ACKed
+    q.acked(1_000_000, 6_000_000, RTT_MS + 30, figures(RATE), 10); // mid-round: a 30 ms queue, no move yet
+    expect(q.bytes).toBe(5_000_000);
+    q.acked(5_000_000, 7_000_000, RTT_MS + 30, figures(RATE), 40);
+    // rate x (0.7 - 30) / 2 is -1.46 MB; a sixteenth of 5 MB is the most a round moves it.
+    expect(q.bytes).toBe(5_000_000 - 5_000_000 / 16);
+  });
+
+  test("never below the highest rate of the last second x the path's round trip, though the rate fell since", () => {
+    const q = new QueueBound();
+    let sent = 5_000_000;
+    q.acked(0, sent, undefined, figures(RATE), 0); // 100 MB/s: the path holds 4 MB
+    let now = 0;
+    for (let round = 0; round < 40; round++) {
+      now += 45;
+      q.acked(sent, sent + 1_000_000, RTT_MS + 30, figures(RATE / 2), now); // a 30 ms queue, half the rate
+      sent += 1_000_000;
+      if (now <= 900) expect(q.bytes).toBeGreaterThanOrEqual(RATE * RTT_MS);
+    }
+    // Past the second the higher rate is forgotten: the bound goes down to the rate now x the round trip.
+    expect(q.bytes).toBe(Math.max(FLOOR, (RATE / 2) * RTT_MS));
+  });
+});
+
 /** Takes every write at once. */
 class InstantConnection implements Connection {
   readonly remoteAddress = "memory";
