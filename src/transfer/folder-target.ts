@@ -42,6 +42,8 @@ export const UNFINISHED_MARKER = ".parley-unfinished";
 
 interface Root {
   readonly path: string;
+  /** The folder as made or taken up (device:inode): checked again at each entry. */
+  readonly id: string;
   /** An unfinished earlier attempt's folder, taken up again. */
   readonly resumed: boolean;
   readonly entries: number;
@@ -125,7 +127,15 @@ export class FolderTargets {
   /** The top-level folder of this entry's group: made (or taken up) on its first entry. */
   rootFor(entry: FolderEntry): string {
     const known = this.roots.get(entry.group);
-    if (known) return known.path;
+    if (known) {
+      // In a download folder other users can change (no sticky bit), one could rename ours and
+      // put a link to anywhere in its place: the entries still to come would follow it.
+      if (folderId(known.path) !== known.id) {
+        const where = `other users can change ${this.downloadDir}`;
+        throw new TransferError("E_WRITE", `${known.path} was moved or replaced by another process (${where})`);
+      }
+      return known.path;
+    }
     const refused = this.refused.get(entry.group);
     if (refused) throw refused;
     const name = sanitizeFileName(entry.root);
@@ -147,7 +157,8 @@ export class FolderTargets {
         const markerFd = openUnfinishedFor(path, entry);
         if (markerFd === undefined) continue;
         const early = this.takeEndedEarly(entry);
-        this.roots.set(entry.group, { path, resumed: true, entries: entry.entries, ...early, markerFd });
+        const id = folderId(path);
+        this.roots.set(entry.group, { path, id, resumed: true, entries: entry.entries, ...early, markerFd });
         return path;
       }
       const space = this.claimRoom(path, entry);
@@ -160,6 +171,7 @@ export class FolderTargets {
       }
       this.roots.set(entry.group, {
         path,
+        id: folderId(path),
         resumed: false,
         entries: entry.entries,
         ...this.takeEndedEarly(entry),
@@ -230,6 +242,16 @@ export class FolderTargets {
       if (!lstatSync(path).isDirectory()) throw new TransferError("E_WRITE", `${path} exists and is not a folder`);
     }
     return path;
+  }
+}
+
+/** `path`'s device and inode when it is a real directory (not a link), else "". */
+function folderId(path: string): string {
+  try {
+    const stats = lstatSync(path);
+    return stats.isDirectory() ? `${stats.dev}:${stats.ino}` : "";
+  } catch {
+    return ""; // gone, or no longer reachable
   }
 }
 

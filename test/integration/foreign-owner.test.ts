@@ -8,7 +8,17 @@
  */
 
 import { expect, test } from "bun:test";
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { FolderEntry } from "../../src/protocol/index.ts";
 import { createDigest } from "../../src/transfer/checksum.ts";
@@ -72,4 +82,34 @@ test("a .part another process put in place of ours (a folder without the sticky 
   expect((err as TransferError).message).toContain("another process replaced");
   expect(existsSync(join(dir, "report.pdf"))).toBe(false);
   expect(readdirSync(dir).filter((name) => name.startsWith("report"))).toEqual([]);
+});
+
+test("a folder being received that another process moves and replaces with a link takes no more entries (they would follow the link)", () => {
+  const dir = tempDir();
+  const elsewhere = tempDir(); // /etc/cron.d, say: anywhere the receiver can write
+  const targets = new FolderTargets(dir);
+  const entry = (name: string): FolderEntry => ({
+    group: 1,
+    root: "photos",
+    path: ["sub", name],
+    entries: 3,
+    bytes: 30,
+  });
+  expect(targets.parentFor(entry("a.jpg"))).toBe(join(dir, "photos", "sub"));
+  // Another user who can rename entries of the download folder (no sticky bit) swaps ours for a link.
+  renameSync(join(dir, "photos"), join(dir, "photos-moved"));
+  symlinkSync(elsewhere, join(dir, "photos"));
+  let err: unknown;
+  try {
+    targets.parentFor(entry("b.jpg"));
+  } catch (e) {
+    err = e;
+  }
+  expect(err, "the entry went through the link").toBeInstanceOf(TransferError);
+  expect((err as TransferError).code).toBe("E_WRITE");
+  expect((err as TransferError).message).toContain("was moved or replaced by another process");
+  expect(readdirSync(elsewhere)).toEqual([]);
+  targets.entryEnded(entry("a.jpg"), false);
+  targets.entryEnded(entry("b.jpg"), false);
+  targets.entryEnded(entry("c.jpg"), false); // marker closed
 });
