@@ -29,6 +29,20 @@
 // (61-64 MB a side), of 256 MiB piped in without a line break 99-101 -> 107-121 MB at load 5-8
 // (108-152 MiB against 95-110 at load 2: the test's bound is 200), of the soak's garbage/oversize
 // attacks 70-87 -> 102-110 MB (64 MiB: 141-157 MB piped: not taken).
+//
+// BUN_JSC_maxNumberOfWorklistThreads=1: one JIT compiler thread instead of two. A transfer's first
+// 300 ms compile about 175 functions with the Baseline JIT and 125 with the DFG in each process
+// (55-80 ms of compiler CPU a side, BUN_JSC_reportDFGCompileTimes): every function of the record
+// path reaches the DFG within the first ~70 records. With two compiler threads a process could
+// put three runnable threads on two cores the two main threads already fill, and the chat lines
+// of those moments waited for a CPU (perf sched: behind the JIT workers as long as behind the
+// other CLI). Real CLI, 1 GiB, 16 ABBA pairs one way against two threads at load 1.2-5.6 (session
+// 12, DESIGN-NOTES "The one-way chat's tail through the CLI"): chat p99 6.59 -> 5.44 ms and max
+// 7.10 -> 5.44 (better in 11), the worst of a run's first 10 lines 6.58 -> 4.42 (13), lines over
+// 5 ms 70 -> 27; MiB/s 536 -> 673.5, CPU a side 1.11/1.37 -> 1.09/1.31 s. Both ways, 4 pairs: p99
+// 10.17 -> 4.77 ms, 218 -> 241.5 MiB/s, CPU a side 2.92/2.99 -> 2.80/2.80 s. (Session 8's 4 pairs
+// at load 4.5-9 had shown nothing either way.)
+//
 // All are read at Bun's start only: they cannot be set later.
 "use strict";
 
@@ -36,4 +50,5 @@ module.exports = {
   BUN_JSC_useFTLJIT: "0",
   BUN_JSC_numberOfGCMarkers: "1",
   BUN_JSC_largeHeapSize: String(32 * 1024 * 1024),
+  BUN_JSC_maxNumberOfWorklistThreads: "1",
 };

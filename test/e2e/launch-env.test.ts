@@ -1,12 +1,13 @@
 /**
  * The environment Parley's launchers give Bun (src/cli/launch-env.cjs: JavaScriptCore's FTL tier
- * off, one garbage-collector marker, a 32 MiB heap before the young generation's budget grows): the `parley` command (bin.cjs) starts Bun with it, a variable the caller set wins, and
+ * off, one garbage-collector marker, a 32 MiB heap before the young generation's budget grows,
+ * one JIT compiler thread): the `parley` command (bin.cjs) starts Bun with it, a variable the caller set wins, and
  * package.json's `chat` and `parley` scripts say the same. Read from the running Bun's
  * /proc/PID/environ (Linux).
  */
 
 import { expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { cleanup, makeTempDir, startCli } from "./helpers.ts";
@@ -25,6 +26,7 @@ test("package.json's chat and parley scripts start Bun with the launch environme
     BUN_JSC_useFTLJIT: "0",
     BUN_JSC_numberOfGCMarkers: "1",
     BUN_JSC_largeHeapSize: "33554432",
+    BUN_JSC_maxNumberOfWorklistThreads: "1",
   });
   for (const name of ["chat", "parley"]) expect(scripts[name]).toBe(`${prefix}bun src/cli/main.ts`);
 });
@@ -96,6 +98,50 @@ test("the launch environment's heap size halves the young collections a transfer
   expect(launched).toBeGreaterThan(0);
   expect(launched * 2).toBeLessThanOrEqual(bunDefault);
 });
+
+/**
+ * JIT compiler threads ("JITWorker") of a Bun with `env` after it has made many new functions hot
+ * at once, as a transfer's first records do (Linux: read from /proc/self/task).
+ */
+function compilerThreads(env: Record<string, string>): number {
+  const script = `
+    const { readdirSync, readFileSync } = require("node:fs");
+    let sum = 0;
+    for (let n = 0; n < 60; n++) {
+      const f = new Function("x", "let s = " + n + "; for (let i = 0; i < x; i++) s += (i * " + (n + 3) + ") ^ (s >> 1); return s;");
+      for (let r = 0; r < 300; r++) sum += f(200);
+    }
+    const names = readdirSync("/proc/self/task").map((t) => readFileSync("/proc/self/task/" + t + "/comm", "utf8").trim());
+    console.log(names.filter((n) => n === "JITWorker").length, sum & 1);
+  `;
+  // From a file: code run by `bun -e` here was never handed to a compiler thread.
+  const dir = mkdtempSync(join(tmpdir(), "parley-jit-threads-"));
+  try {
+    writeFileSync(join(dir, "hot.js"), script);
+    // The caller's setting (a test run started with the launch environment) is not the one asked for.
+    const { BUN_JSC_maxNumberOfWorklistThreads: _, ...inherited } = process.env;
+    const run = Bun.spawnSync([process.execPath, join(dir, "hot.js")], {
+      env: { ...inherited, ...env },
+      stderr: "pipe",
+      stdout: "pipe",
+    });
+    expect(run.exitCode).toBe(0);
+    return Number(run.stdout.toString().split(" ")[0]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test.skipIf(process.platform !== "linux")(
+  "the launch environment keeps one JIT compiler thread where Bun starts two",
+  () => {
+    const { BUN_JSC_maxNumberOfWorklistThreads, ...bunDefault } = LAUNCH_ENV;
+    // A transfer's first records make ~300 functions hot in each process at once: with two
+    // compiler threads it had three runnable threads for two cores (DESIGN-NOTES, session 12).
+    expect(compilerThreads(bunDefault)).toBe(2);
+    expect(compilerThreads(LAUNCH_ENV)).toBe(1);
+  },
+);
 
 test.skipIf(process.platform !== "linux")(
   "the tests' CLI runs with the launch environment (their memory bounds are the launched Parley's)",
