@@ -126,16 +126,18 @@ export class FolderTargets {
 
   /** The top-level folder of this entry's group: made (or taken up) on its first entry. */
   rootFor(entry: FolderEntry): string {
-    const known = this.roots.get(entry.group);
-    if (known) {
-      // In a download folder other users can change (no sticky bit), one could rename ours and
-      // put a link to anywhere in its place: the entries still to come would follow it.
-      if (folderId(known.path) !== known.id) {
-        const where = `other users can change ${this.downloadDir}`;
-        throw new TransferError("E_WRITE", `${known.path} was moved or replaced by another process (${where})`);
-      }
-      return known.path;
+    const root = this.roots.get(entry.group) ?? this.makeRoot(entry);
+    // In a download folder other users can change (no sticky bit), one could rename ours and put
+    // a link to anywhere in its place (also while we make it): the entries would follow it.
+    if (root.id === "" || folderId(root.path) !== root.id) {
+      const where = `other users can change ${this.downloadDir}`;
+      throw new TransferError("E_WRITE", `${root.path} was moved or replaced by another process (${where})`);
     }
+    return root.path;
+  }
+
+  /** Makes (or takes up) the top-level folder of a group's first entry. */
+  private makeRoot(entry: FolderEntry): Root {
     const refused = this.refused.get(entry.group);
     if (refused) throw refused;
     const name = sanitizeFileName(entry.root);
@@ -154,13 +156,15 @@ export class FolderTargets {
         if ((err as { code?: string }).code !== "EEXIST") {
           throw new TransferError("E_WRITE", `cannot create ${path}: ${osReason(err)}`, { cause: err });
         }
+        const id = folderId(path);
         const markerFd = openUnfinishedFor(path, entry);
         if (markerFd === undefined) continue;
         const early = this.takeEndedEarly(entry);
-        const id = folderId(path);
-        this.roots.set(entry.group, { path, id, resumed: true, entries: entry.entries, ...early, markerFd });
-        return path;
+        const root = { path, id, resumed: true, entries: entry.entries, ...early, markerFd };
+        this.roots.set(entry.group, root);
+        return root;
       }
+      const id = folderId(path); // at once: rootFor checks it is still this folder once it is made
       const space = this.claimRoom(path, entry);
       let markerFd: number;
       try {
@@ -169,16 +173,9 @@ export class FolderTargets {
         space.release();
         throw err;
       }
-      this.roots.set(entry.group, {
-        path,
-        id: folderId(path),
-        resumed: false,
-        entries: entry.entries,
-        ...this.takeEndedEarly(entry),
-        markerFd,
-        space,
-      });
-      return path;
+      const root = { path, id, resumed: false, entries: entry.entries, ...this.takeEndedEarly(entry), markerFd, space };
+      this.roots.set(entry.group, root);
+      return root;
     }
     throw new TransferError("E_WRITE", `no free folder name for ${name} in ${this.downloadDir}`);
   }
@@ -245,7 +242,7 @@ export class FolderTargets {
   }
 }
 
-/** `path`'s device and inode when it is a real directory (not a link), else "". */
+/** `path`'s device and inode when it is a real directory (not a link), else "" (never matches). */
 function folderId(path: string): string {
   try {
     const stats = lstatSync(path);

@@ -26,6 +26,7 @@ import { FolderTargets, UNFINISHED_MARKER, unfinishedMarkerText } from "../../sr
 import { FileReceiver, TransferError } from "../../src/transfer/index.ts";
 import { openResumable } from "../../src/transfer/part-files.ts";
 import { markAsOurs } from "../../src/transfer/part-mark.ts";
+import { replaceFreeSpaceForTests } from "../../src/transfer/space-claims.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
 const ROOT = process.getuid?.() === 0;
@@ -112,4 +113,36 @@ test("a folder being received that another process moves and replaces with a lin
   targets.entryEnded(entry("a.jpg"), false);
   targets.entryEnded(entry("b.jpg"), false);
   targets.entryEnded(entry("c.jpg"), false); // marker closed
+});
+
+test("a folder swapped for a link while it is being made (before its device:inode is read) takes no entries either", () => {
+  const dir = tempDir();
+  const elsewhere = tempDir();
+  const targets = new FolderTargets(dir);
+  const entry = (name: string): FolderEntry => ({ group: 1, root: "photos", path: [name], entries: 2, bytes: 30 });
+  // The folder's space is checked between its mkdir and the rest of its making: the swap happens there.
+  replaceFreeSpaceForTests(() => {
+    renameSync(join(dir, "photos"), join(dir, "photos-moved"));
+    symlinkSync(elsewhere, join(dir, "photos"));
+    return 2 ** 60; // room enough, whatever other tests promised meanwhile
+  });
+  const tries: unknown[] = [];
+  try {
+    for (const name of ["a.jpg", "b.jpg"]) {
+      try {
+        tries.push(targets.parentFor(entry(name)));
+      } catch (err) {
+        tries.push(err);
+      }
+    }
+  } finally {
+    replaceFreeSpaceForTests(undefined);
+    for (const name of ["a.jpg", "b.jpg"]) targets.entryEnded(entry(name), false); // promise and marker go
+  }
+  // Neither entry may be given the link as its folder (the second was: an id never read matched one never read).
+  for (const outcome of tries) {
+    expect(outcome, "an entry went through the link").toBeInstanceOf(TransferError);
+    expect((outcome as TransferError).message).toContain("was moved or replaced by another process");
+  }
+  expect(readdirSync(elsewhere).filter((name) => name !== UNFINISHED_MARKER)).toEqual([]);
 });
