@@ -336,7 +336,8 @@ export class FileReceiver implements ResumableSink {
     if (this.fd === undefined) return;
     const fd = this.fd;
     this.fd = undefined;
-    if (this.writer) this.writer.close(() => closeSync(fd));
+    const writer = this.writer;
+    if (writer) writer.close(() => closeSync(cutAt(fd, writer.holeAt)));
     else closeSync(fd);
   }
 
@@ -350,4 +351,17 @@ export class FileReceiver implements ResumableSink {
       // The file's content is what was verified; metadata is a courtesy.
     }
   }
+}
+
+/**
+ * Cuts the file open as `fd` back to `holeAt` (a pooled write there failed: the bytes past it are
+ * not a prefix, and a resume would find its prefix changed and start over); returns `fd`.
+ */
+function cutAt(fd: number, holeAt: number | undefined): number {
+  try {
+    if (holeAt !== undefined && fstatSync(fd).size > holeAt) ftruncateSync(fd, holeAt);
+  } catch {
+    // Resuming checks the prefix: at worst the file starts over.
+  }
+  return fd;
 }

@@ -58,6 +58,11 @@ export class WriteBehind {
   private asyncLeft = 0;
   private failure: unknown;
   private closeWhenDone: (() => void) | undefined;
+  /**
+   * The first file offset a pooled write failed (or, closing, left) to write: what lies past it
+   * is not a prefix of the file, though a later write in flight beside it went in.
+   */
+  holeAt: number | undefined;
 
   constructor(
     private readonly fd: number,
@@ -132,6 +137,8 @@ export class WriteBehind {
         // A short write (the disk filling up): the rest; the next try reports the error.
         return this.send(buffer, from + written, to, position + written, length);
       }
+      const unwritten = err ? position : from + written < to ? position + written : undefined;
+      if (unwritten !== undefined) this.holeAt = Math.min(this.holeAt ?? unwritten, unwritten);
       this.inFlight--;
       this.free.push(buffer);
       this.backlog -= length;

@@ -177,3 +177,18 @@ test("a FileReceiver whose writes go to the thread pool stores every byte in pla
   await written;
   expect(readFileSync(receiver.finish().path)).toEqual(Buffer.from(bytesAt(0, size)));
 });
+
+test("a .part kept after a failed pool write ends where the failed write began, though a later one in flight was written", () => {
+  const dir = tempDir();
+  const { pool, io } = fillingDisk(); // the second record's job fails; the third's, in flight beside it, is written
+  const receiver = FileReceiver.open(dir, "m.bin", 1, 4 * PIECE, "xxh3", {}, { writeBehind: io });
+  receiver.onFailed = () => receiver.abort(true); // as the session ends it: E_WRITE keeps the .part
+  for (let at = 0; at < 3 * PIECE; at += PIECE) receiver.write(bytesAt(at, PIECE));
+  expect(pool).toHaveLength(3);
+  for (const run of pool) run();
+  // Zeros where the second record belongs, under the third's bytes, would make the resume's
+  // prefix differ from the sender's: it would start the file over. The .part is cut back instead.
+  const part = readFileSync(join(dir, "m.bin.part"));
+  expect(part.length).toBe(PIECE - PAGE);
+  expect(part).toEqual(Buffer.from(bytesAt(0, PIECE - PAGE)));
+});
