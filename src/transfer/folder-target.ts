@@ -243,7 +243,7 @@ export class FolderTargets {
 }
 
 /** `path`'s device and inode when it is a real directory (not a link), else "" (never matches). */
-function folderId(path: string): string {
+export function folderId(path: string): string {
   try {
     const stats = lstatSync(path);
     return stats.isDirectory() ? `${stats.dev}:${stats.ino}` : "";

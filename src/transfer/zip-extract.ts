@@ -32,6 +32,7 @@ import { crc32 } from "node:zlib";
 import yauzl from "yauzl";
 import { osReason, TransferError } from "./errors.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
+import { folderId } from "./folder-target.ts";
 import {
   type DirectoryOffer,
   MAX_ZIP_ENTRIES,
@@ -94,8 +95,10 @@ export async function extractZipFolder(
     const plan = planZip(entries, offer, opened.centralDirectoryOffset);
     work = makeWorkFolder(downloadDir);
     options.onWorkFolder?.(work);
-    const bytes = await extractInto(opened.file, raw, plan, work, options);
+    const id = folderId(work);
+    const bytes = await extractInto(opened.file, raw, plan, work, options, id);
     const { path, name } = giveFinalName(work, downloadDir, offer.dirname);
+    checkSameFolder(path, id, downloadDir);
     work = undefined;
     return { path, name, files: plan.files, dirs: plan.folders, bytes };
   } finally {
@@ -189,9 +192,11 @@ async function extractInto(
   plan: ZipPlan,
   work: string,
   options: ExtractOptions,
+  id: string,
 ): Promise<number> {
   let total = 0;
   for (const [index, item] of plan.items.entries()) {
+    checkSameFolder(work, id, join(work, ".."));
     const path = join(work, ...plannedPath(plan, index));
     if (item.kind === "dir") {
       // Every directory on the way is one made here, in order: none can be a link.
@@ -209,6 +214,19 @@ async function extractInto(
     }
   }
   return total;
+}
+
+/**
+ * `path` is still the folder we made (`id`, folderId): in a download folder other users can
+ * change (no sticky bit), one could rename ours and put a link in its place, and what we write
+ * next would follow it. @throws TransferError E_WRITE when it is not
+ */
+function checkSameFolder(path: string, id: string, downloadDir: string): void {
+  if (id !== "" && folderId(path) === id) return;
+  throw new TransferError(
+    "E_WRITE",
+    `${path} was moved or replaced by another process (other users can change ${downloadDir})`,
+  );
 }
 
 /** Inflates one entry into `fd`, counting bytes and CRC-32 against the central directory. */

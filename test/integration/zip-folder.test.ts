@@ -17,6 +17,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
@@ -252,6 +253,27 @@ test("a received folder's files and folders are made under the receiver's umask 
   }
   const mode = (path: string) => (statSync(join(done.path, path)).mode & 0o777).toString(8);
   expect([mode("."), mode("sub"), mode("sub/plain.txt"), mode("run.sh")]).toEqual(["700", "700", "600", "700"]);
+});
+
+test("a working folder another process moves and replaces with a link gets nothing more (it would follow the link)", async () => {
+  const entries: CraftEntry[] = [
+    { name: "a.txt", data: small("a") },
+    { name: "b.txt", data: small("b") },
+  ];
+  const { downloads, zipPath, zip } = scene(entries);
+  const elsewhere = tempDir(); // /etc/cron.d, say: anywhere the receiver can write
+  // Another user who can rename entries of the download folder (no sticky bit) swaps ours for a link.
+  const onWorkFolder = (work: string) => {
+    renameSync(work, `${work}-moved`);
+    symlinkSync(elsewhere, work);
+  };
+  const err = await extractZipFolder(zipPath, downloads, honestOffer(entries, zip.length), { onWorkFolder }).catch(
+    (e: unknown) => e,
+  );
+  expect(err, "the zip was extracted through the link").toBeInstanceOf(TransferError);
+  expect((err as TransferError).code).toBe("E_WRITE");
+  expect((err as TransferError).message).toContain("was moved or replaced by another process");
+  expect(readdirSync(elsewhere)).toEqual([]);
 });
 
 /** A tree with nesting, an empty folder, a 0-byte file, an executable and `count` small files. */
