@@ -15,10 +15,10 @@
  */
 
 import {
-  chmodSync,
   closeSync,
   constants,
   fchmodSync,
+  fstatSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -73,6 +73,8 @@ export interface ExtractOptions {
    * early (a signal) can remove it; once the folder has its final name there is nothing to remove.
    */
   readonly onWorkFolder?: (path: string) => void;
+  /** Called once the folder has its final name (tests swap it for a link there). */
+  readonly onNamed?: (path: string) => void;
 }
 
 /**
@@ -97,7 +99,9 @@ export async function extractZipFolder(
     options.onWorkFolder?.(work);
     const id = folderId(work);
     const bytes = await extractInto(opened.file, raw, plan, work, options, id);
+    openUp(work, id, downloadDir);
     const { path, name } = giveFinalName(work, downloadDir, offer.dirname);
+    options.onNamed?.(path);
     checkSameFolder(path, id, downloadDir);
     work = undefined;
     return { path, name, files: plan.files, dirs: plan.folders, bytes };
@@ -229,6 +233,34 @@ function checkSameFolder(path: string, id: string, downloadDir: string): void {
   );
 }
 
+/**
+ * Gives the filled working folder (`id`) its final mode, under the umask (mkdtemp made it 0700
+ * for while it was filled), through a descriptor of that very folder: by name, after the rename,
+ * a link another user put in its place (no sticky bit) had its target's mode changed, a root
+ * receiver's /etc/shadow say. @throws TransferError E_WRITE
+ */
+function openUp(work: string, id: string, downloadDir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(work, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    const stats = fstatSync(fd);
+    if (`${stats.dev}:${stats.ino}` !== id) {
+      closeSync(fd);
+      fd = undefined;
+    }
+  } catch {
+    // A link (ELOOP), or gone: not ours.
+  }
+  if (fd === undefined) return checkSameFolder(work, "", downloadDir); // "" never matches: it throws
+  try {
+    fchmodSync(fd, 0o755 & ~process.umask());
+  } catch (err) {
+    throw new TransferError("E_WRITE", `cannot open up ${work}: ${osReason(err)}`, { cause: err });
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Inflates one entry into `fd`, counting bytes and CRC-32 against the central directory. */
 async function inflateEntry(
   file: yauzl.ZipFile,
@@ -323,7 +355,6 @@ function giveFinalName(work: string, downloadDir: string, offered: string): { pa
     }
     try {
       renameSync(work, path);
-      chmodSync(path, 0o755 & ~process.umask()); // mkdtemp made it 0700, for while it was being filled
       return { path, name };
     } catch (err) {
       const code = (err as { code?: string }).code;

@@ -457,3 +457,21 @@ describe("bounds on what a zip can make us hold", () => {
     expect(snapshotTree(done.path).map((l) => l.split("\t")[0])).toEqual(["real.txt"]);
   });
 });
+
+test("a received folder's mode is set through the folder itself: a link put in place of its final name is not followed", async () => {
+  const entries = [{ name: "a.txt", data: Buffer.from("hello\n") }];
+  const { downloads, zipPath, zip } = scene(entries);
+  const victim = join(tempDir(), "shadow"); // a file of the receiver's another user wants to read
+  writeFileSync(victim, "secret\n");
+  chmodSync(victim, 0o600);
+  const onNamed = (path: string) => {
+    renameSync(path, `${path}-moved`);
+    symlinkSync(victim, path);
+  };
+  const err = await extractZipFolder(zipPath, downloads, honestOffer(entries, zip.length), { onNamed }).catch(
+    (e: unknown) => e,
+  );
+  expect(statSync(victim).mode & 0o777).toBe(0o600);
+  expect(err, "the swapped name was taken for the folder").toBeInstanceOf(TransferError);
+  expect((err as TransferError).message).toContain("was moved or replaced by another process");
+});
