@@ -129,10 +129,7 @@ export class FolderTargets {
     const root = this.roots.get(entry.group) ?? this.makeRoot(entry);
     // In a download folder other users can change (no sticky bit), one could rename ours and put
     // a link to anywhere in its place (also while we make it): the entries would follow it.
-    if (root.id === "" || folderId(root.path) !== root.id) {
-      const where = `other users can change ${this.downloadDir}`;
-      throw new TransferError("E_WRITE", `${root.path} was moved or replaced by another process (${where})`);
-    }
+    checkSameFolder(root.path, root.id, this.downloadDir);
     return root.path;
   }
 
@@ -240,6 +237,19 @@ export class FolderTargets {
     }
     return path;
   }
+}
+
+/**
+ * `path` is still the folder we made or took up (`id`, folderId): in a download folder other
+ * users can change (no sticky bit), one could rename ours and put a link in its place, and what
+ * we write next would follow it. @throws TransferError E_WRITE when it is not
+ */
+export function checkSameFolder(path: string, id: string, downloadDir: string): void {
+  if (id !== "" && folderId(path) === id) return;
+  throw new TransferError(
+    "E_WRITE",
+    `${path} was moved or replaced by another process (other users can change ${downloadDir})`,
+  );
 }
 
 /** `path`'s device and inode when it is a real directory (not a link), else "" (never matches). */

@@ -32,7 +32,7 @@ import { crc32 } from "node:zlib";
 import yauzl from "yauzl";
 import { osReason, TransferError } from "./errors.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
-import { folderId } from "./folder-target.ts";
+import { checkSameFolder, folderId } from "./folder-target.ts";
 import {
   type DirectoryOffer,
   MAX_ZIP_ENTRIES,
@@ -218,19 +218,6 @@ async function extractInto(
     }
   }
   return total;
-}
-
-/**
- * `path` is still the folder we made (`id`, folderId): in a download folder other users can
- * change (no sticky bit), one could rename ours and put a link in its place, and what we write
- * next would follow it. @throws TransferError E_WRITE when it is not
- */
-function checkSameFolder(path: string, id: string, downloadDir: string): void {
-  if (id !== "" && folderId(path) === id) return;
-  throw new TransferError(
-    "E_WRITE",
-    `${path} was moved or replaced by another process (other users can change ${downloadDir})`,
-  );
 }
 
 /**
