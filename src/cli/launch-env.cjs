@@ -41,7 +41,9 @@
 // 7.10 -> 5.44 (better in 11), the worst of a run's first 10 lines 6.58 -> 4.42 (13), lines over
 // 5 ms 70 -> 27; MiB/s 536 -> 673.5, CPU a side 1.11/1.37 -> 1.09/1.31 s. Both ways, 4 pairs: p99
 // 10.17 -> 4.77 ms, 218 -> 241.5 MiB/s, CPU a side 2.92/2.99 -> 2.80/2.80 s. (Session 8's 4 pairs
-// at load 4.5-9 had shown nothing either way.)
+// at load 4.5-9 had shown nothing either way; the lead's 14 pairs of main with and without it at load
+// 2.2-2.9 neither: p99 4.24 -> 4.10, better in 7, lines over 5 ms 12 -> 18. Kept: it never cost
+// throughput or CPU, and keeps a third runnable thread off two busy cores at a start.)
 //
 // All are read at Bun's start only: they cannot be set later.
 "use strict";
