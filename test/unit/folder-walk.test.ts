@@ -143,7 +143,13 @@ test("walkFolderSoon reads a big directory off the event loop, and finds its nam
   while (statSync(root).size < BIG_DIR_BYTES) {
     for (let i = count; i < count * 2; i++) closeSync(openSync(join(root, `more-${i}`), "w"));
     count *= 2;
-    if (count > 200_000) return; // a file system that does not grow its directories: nothing to read elsewhere
+    if (count > 200_000) {
+      // A file system that does not grow its directories: the read off the loop is never reached.
+      const why = `${MANY_FILES_DIR} does not grow a directory's size with its names: the big-directory read is not tested`;
+      if (process.env.CI) throw new Error(why);
+      console.warn(`\n*** SKIPPED: ${why} ***\n`);
+      return;
+    }
   }
   let turned = false;
   setImmediate(() => {
