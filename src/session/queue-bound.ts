@@ -26,6 +26,8 @@
  * Pure bookkeeping: the scheduler passes the clock, its totals and the window's figures.
  */
 
+import { RunningMax } from "./running-max.ts";
+
 /** The queue the bound aims at, ms of the delivery rate (the shortest round trip's rise over the path's). */
 export const TARGET_QUEUE_MS = 0.7;
 /** The bound never goes below the highest delivery rate of this long x the path's round trip. */
@@ -50,8 +52,8 @@ export class QueueBound {
   private roundEnd = 0;
   /** The current round's shortest clean round trip, ms. */
   private roundMinRtt = Number.POSITIVE_INFINITY;
-  /** The window's rates (its highest of the last second) as it gave them, each lower than every one before it. */
-  private readonly rates: Array<{ readonly at: number; readonly bytesPerMs: number }> = [];
+  /** The highest of the window's rates (its own highest of the last second) over RATE_MEMORY_MS. */
+  private readonly rates = new RunningMax(RATE_MEMORY_MS);
 
   /** Bytes that may be un-ACKed (Infinity until it has started). */
   get bytes(): number {
@@ -62,7 +64,7 @@ export class QueueBound {
   reset(): void {
     this.bound = Number.NaN;
     this.roundMinRtt = Number.POSITIVE_INFINITY;
-    this.rates.length = 0;
+    this.rates.clear();
   }
 
   /**
@@ -85,7 +87,7 @@ export class QueueBound {
       const rise = Math.max(0, this.roundMinRtt - path.minRttMs);
       const most = this.bound / STEP_DIVISOR;
       const step = Math.max(-most, Math.min(most, (rate * (TARGET_QUEUE_MS - rise)) / 2));
-      const lowest = Math.max(path.floor, (this.rates[0]?.bytesPerMs ?? rate) * path.minRttMs);
+      const lowest = Math.max(path.floor, (this.rates.highest ?? rate) * path.minRttMs);
       this.bound = Math.round(Math.min(path.window, Math.max(lowest, this.bound + step)));
     }
     this.startRound(sentTotal);
@@ -93,12 +95,8 @@ export class QueueBound {
 
   /** Keeps the highest rate of the last RATE_MEMORY_MS. */
   private remember(bytesPerMs: number | undefined, now: number): void {
-    while (this.rates.length > 0 && now - (this.rates[0] as { at: number }).at > RATE_MEMORY_MS) this.rates.shift();
-    if (bytesPerMs === undefined) return;
-    while (this.rates.length > 0 && (this.rates.at(-1) as { bytesPerMs: number }).bytesPerMs <= bytesPerMs) {
-      this.rates.pop();
-    }
-    this.rates.push({ at: now, bytesPerMs });
+    this.rates.expire(now);
+    if (bytesPerMs !== undefined) this.rates.add(bytesPerMs, now);
   }
 
   private startRound(sentTotal: number): void {

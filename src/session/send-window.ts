@@ -55,6 +55,7 @@
 import { CHUNK_BYTES, LONG_PATH_UNSENT_BYTES, WINDOW_BYTES, WINDOW_CAP_BYTES } from "./limits.ts";
 import { PeerDataRtt } from "./peer-data-rtt.ts";
 import type { PathFigures } from "./queue-bound.ts";
+import { RunningMax } from "./running-max.ts";
 import { StartUp } from "./start-up.ts";
 
 /** Growth per round trip while the window is the limit. */
@@ -124,8 +125,8 @@ export class SendWindow {
   private minRttMs = Number.POSITIVE_INFINITY;
   /** The last ACK's clean round trip, ms (undefined: it gave none). */
   private sampleMs: number | undefined;
-  /** Rate samples (bytes per ms), each smaller than every one before it: the first is the maximum. */
-  private readonly rates: Array<{ readonly at: number; readonly bytesPerMs: number }> = [];
+  /** Delivery rate samples (bytes per ms): the highest of the last RATE_MEMORY_MS. */
+  private readonly rates = new RunningMax(RATE_MEMORY_MS);
   private sampleStartAt = Number.NaN;
   private sampleStartBytes = 0;
   private lastAcked = 0;
@@ -205,7 +206,7 @@ export class SendWindow {
   frameBytes(most = CHUNK_BYTES, chatting = false): number {
     if (this.shortPath) return most;
     let bytes = stepsOf(this.size, 1 / 4, FRAME_STEP_BYTES, most);
-    const rate = this.rates[0]?.bytesPerMs;
+    const rate = this.rates.highest;
     if (rate !== undefined && this.longPath) {
       bytes = Math.min(bytes, stepsOf(rate * FRAME_MS, 1, FRAME_STEP_BYTES, most));
     }
@@ -224,7 +225,7 @@ export class SendWindow {
   get unsentCap(): number {
     if (this.shortPath) return 0;
     const ofWindow = stepsOf(this.size, 1 / 16, UNSENT_STEP_BYTES, LONG_PATH_UNSENT_BYTES);
-    const rate = this.rates[0]?.bytesPerMs;
+    const rate = this.rates.highest;
     if (rate === undefined || !this.longPath) return ofWindow;
     return Math.min(ofWindow, stepsOf(rate * UNSENT_MS, 1, UNSENT_STEP_BYTES, LONG_PATH_UNSENT_BYTES));
   }
@@ -242,7 +243,7 @@ export class SendWindow {
   /** What QueueBound (queue-bound.ts) sizes from; undefined until a long path's start-up is over. */
   get pathFigures(): PathFigures | undefined {
     if (!this.longPath || this.startUp.on || this.young) return undefined;
-    return { window: this.size, minRttMs: this.minRttMs, rate: this.rates[0]?.bytesPerMs, floor: this.floor };
+    return { window: this.size, minRttMs: this.minRttMs, rate: this.rates.highest, floor: this.floor };
   }
 
   /**
@@ -260,7 +261,7 @@ export class SendWindow {
     this.size = this.young ? YOUNG_WINDOW_BYTES : this.startBytes;
     this.startRound();
     this.startUp.restart();
-    this.rates.length = 0;
+    this.rates.clear();
     this.sampleStartAt = Number.NaN;
     return true;
   }
@@ -301,7 +302,7 @@ export class SendWindow {
     }
     if (ackedTotal >= this.roundEnd) this.startRound();
     this.sampleRate(ackedTotal, now);
-    this.startUp.acked(ackedTotal, this.sentTotal, this.rates[0]?.bytesPerMs ?? 0, this.longPath);
+    this.startUp.acked(ackedTotal, this.sentTotal, this.rates.highest ?? 0, this.longPath);
     if (this.young && !this.shortPath) {
       const grown = YOUNG_WINDOW_BYTES + YOUNG_GROWTH * (ackedTotal - this.youngSince);
       this.size = Math.min(this.startBytes, Math.round(grown));
@@ -344,7 +345,7 @@ export class SendWindow {
 
   /** Delivery rate over spans of at least one round trip, kept as a running maximum. */
   private sampleRate(ackedTotal: number, now: number): void {
-    while (this.rates.length > 0 && now - (this.rates[0] as { at: number }).at > RATE_MEMORY_MS) this.rates.shift();
+    this.rates.expire(now);
     if (Number.isNaN(this.sampleStartAt)) {
       this.sampleStartAt = now;
       this.sampleStartBytes = ackedTotal;
@@ -355,11 +356,7 @@ export class SendWindow {
     const bytesPerMs = (ackedTotal - this.sampleStartBytes) / span;
     this.sampleStartAt = now;
     this.sampleStartBytes = ackedTotal;
-    // A sample no larger than a newer one can never be the maximum again: drop it.
-    while (this.rates.length > 0 && (this.rates.at(-1) as { bytesPerMs: number }).bytesPerMs <= bytesPerMs) {
-      this.rates.pop();
-    }
-    this.rates.push({ at: now, bytesPerMs });
+    this.rates.add(bytesPerMs, now);
   }
 
   /** `newlyAcked`: bytes this ACK covered; `inFlight`: un-ACKed before it. */
@@ -367,12 +364,12 @@ export class SendWindow {
     if (this.startUp.on && this.longPath) {
       // As the young window, ACK by ACK (no burst past TCP's own window), while half of it is in
       // use (Linux's test). The rule below grew ~1.2x every second round trip past the floor.
-      const most = this.startUp.most(this.rates[0]?.bytesPerMs, this.minRttMs);
+      const most = this.startUp.most(this.rates.highest, this.minRttMs);
       const grown = Math.min(this.size + YOUNG_GROWTH * newlyAcked, Math.max(this.size, this.floor, most));
       if (2 * inFlight >= this.size) this.size = Math.round(Math.min(this.cap, grown));
       return;
     }
-    const maxRate = this.rates[0]?.bytesPerMs;
+    const maxRate = this.rates.highest;
     if (maxRate === undefined) return; // no delivery rate yet: the window stays where it is
     let wanted: number;
     if (!this.longPath) {
