@@ -41,7 +41,7 @@ export async function runChat(options: ChatOptions, io: CliIo): Promise<number> 
     const target = dialTarget(options.connect, options);
     if ("problem" in target) throw new UsageError(`--connect: ${target.problem}`);
   }
-  const downloadDir = await prepareDownloadDirSoon(options.dir);
+  const downloadDir = await prepareDownloadDirSoon(options.dir, io.stderr);
   const chat = new ChatController(options, downloadDir, io);
   return chat.run();
 }

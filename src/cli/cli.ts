@@ -163,7 +163,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     );
     // A --json reader learns it from its events too (stdout, or stderr under receive --stdout).
     if (command.name !== "chat" && args.includes("--json")) {
-      const { jsonLine } = await import("./reporter.ts");
+      const { jsonLine } = await import("./json-line.ts");
       const events = args.includes("--stdout") ? io.stderr : io.stdout;
       events.write(`${jsonLine({ type: "error", code: "E_USAGE", message: err.message })}\n`);
     }

@@ -7,6 +7,7 @@
 import { UsageError } from "./flags.ts";
 import { expandHome } from "./input.ts";
 import { osWords } from "./os-words.ts";
+import { downloadDirWarning } from "./shared-dir.ts";
 
 /** @returns the absolute path; @throws UsageError when it is not a usable directory */
 export function prepareDownloadDir(dir: string): string {
@@ -75,9 +76,17 @@ export function downloadDirProblem(path: string): string | undefined {
  * default being the current one) whose mode bits let this user create files is seen with
  * Bun's stat, without loading node:fs (5-10 ms before the code is shown); anything else goes
  * through prepareDownloadDir, same errors. What mode bits cannot show (a read-only mount, an
- * ACL) is for downloadDirProblem once the code is shown.
+ * ACL) is for downloadDirProblem once the code is shown. A folder other users can change gets
+ * its warning line (shared-dir.ts) on `warnTo`.
  */
-export async function prepareDownloadDirSoon(dir: string): Promise<string> {
+export async function prepareDownloadDirSoon(dir: string, warnTo?: { write(text: string): unknown }): Promise<string> {
+  const path = await prepared(dir);
+  const shared = warnTo && (await downloadDirWarning(path));
+  if (shared) warnTo?.write(`${shared}\n`);
+  return path;
+}
+
+async function prepared(dir: string): Promise<string> {
   const path = absolutePath(expandHome(dir));
   try {
     const stats = await Bun.file(path).stat();

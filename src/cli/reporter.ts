@@ -10,6 +10,7 @@ import type { Security, TransferDone, TransferInfo } from "../session/index.ts";
 import type { Asker } from "../ui/asker.ts";
 import { CommandTally, FolderTally, OutputGate, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
 import type { OutStream } from "./io.ts";
+import { jsonLine } from "./json-line.ts";
 import {
   commandIncompleteWords,
   folderBytesWords,
@@ -56,6 +57,11 @@ export interface Reporter {
   bye(reason: string): void;
   /** A human message (stderr in JSON mode). */
   note(message: string): void;
+  /**
+   * A warning at the start (the download folder others can change): a line on stderr, and with
+   * --json a `warning` event too, after the first event (scripts read the first line's port and code).
+   */
+  warning(code: string, message: string): void;
   /** --ask: questions share the terminal with the lines; a line printed while one waits keeps it whole. */
   shareLinesWith(asker: Asker): void;
 }
@@ -96,24 +102,6 @@ function info(i: TransferInfo) {
   };
 }
 
-/**
- * Characters JSON.stringify leaves raw that break or disguise a line of JSON for its reader:
- * DEL and C1 controls (U+0085 is a line break to some readers, U+009B a terminal escape), the
- * line and paragraph separators (U+2028/2029), and format characters (bidi overrides,
- * zero-width spaces, U+FEFF...). They only occur inside strings, so escaping them keeps the JSON
- * valid and the text the same.
- */
-const UNSAFE_IN_JSON = /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}]/gu;
-
-/** One event as a line of JSON holding only printable characters outside the escapes. */
-export function jsonLine(event: Record<string, unknown>): string {
-  return JSON.stringify(event).replace(UNSAFE_IN_JSON, (ch) => {
-    let escaped = "";
-    for (let i = 0; i < ch.length; i++) escaped += `\\u${ch.charCodeAt(i).toString(16).padStart(4, "0")}`;
-    return escaped;
-  });
-}
-
 class JsonReporter implements Reporter {
   private readonly lastProgress = new Map<number, number>();
   private readonly folders = new FolderTally();
@@ -127,8 +115,14 @@ class JsonReporter implements Reporter {
     this.gate = new OutputGate(out, (count) => `${JSON.stringify({ type: "chat-skipped", count })}\n`);
   }
 
+  /** Warning events waiting for the first event; undefined once it is out. */
+  private held: Record<string, unknown>[] | undefined = [];
+
   private emit(event: Record<string, unknown>): void {
     this.gate.write(`${jsonLine(event)}\n`);
+    const held = this.held;
+    this.held = undefined;
+    for (const warning of held ?? []) this.emit(warning);
   }
 
   listening(host: string, port: number, reachableAt: readonly string[], code: string): void {
@@ -233,6 +227,12 @@ class JsonReporter implements Reporter {
   }
   note(message: string): void {
     this.err.write(`${message}\n`);
+  }
+  warning(code: string, message: string): void {
+    this.err.write(`${message}\n`);
+    const event = { type: "warning", code, message };
+    if (this.held) this.held.push(event);
+    else this.emit(event);
   }
   shareLinesWith(): void {}
 }
@@ -386,5 +386,8 @@ class HumanReporter implements Reporter, TransferOutput {
   }
   note(message: string): void {
     this.print(message);
+  }
+  warning(_code: string, message: string): void {
+    this.err.write(`${message}\n`);
   }
 }

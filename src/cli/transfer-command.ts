@@ -31,6 +31,7 @@ import {
   startSends,
   UnsendablePaths,
 } from "./send-plan.ts";
+import { downloadDirWarning, SHARED_DIR_CODE } from "./shared-dir.ts";
 import { openStreamOutput, type StreamOutput, stdoutProblem } from "./stream-output.ts";
 
 type Role = "send" | "receive";
@@ -333,6 +334,8 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
   const unfit = options.stdout && stdoutProblem(io.stdoutClosed?.() === true, io.stdout.isTTY === true);
   if (unfit) throw new UsageError(`--stdout: ${unfit}`);
   const dir = options.stdout ? io.cwd : prepareDownloadDir(resolve(io.cwd, options.dir));
+  const shared = options.stdout ? undefined : await downloadDirWarning(dir);
+  if (shared) reporter.warning(SHARED_DIR_CODE, shared);
   // Questions on stderr, answers from stdin, one offer at a time.
   const asker = options.ask ? new Asker(io.stdin, io.stderr) : undefined;
   if (asker) reporter.shareLinesWith(asker);
