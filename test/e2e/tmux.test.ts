@@ -379,11 +379,27 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
 
   test("Ctrl-C at receive --ask's question: the Interrupted line starts a line of its own, exit 130", async () => {
     const dir = makeTempDir();
-    // exec: Ctrl-C at a question (the terminal not in raw mode) signals the whole foreground
-    // group, and a shell around the CLI would die of it before it could print the exit code;
-    // the pane stays (remain-on-exit) and tmux keeps the exit status.
+    // Ctrl-C at a question (the terminal not in raw mode) signals the whole foreground group:
+    // the shell around the CLI ignores SIGINT to live on and print the exit code (the CLI
+    // handles SIGINT itself all the same). Not `exec` and tmux's pane_dead_status: tmux 3.3a
+    // sometimes loses the status when the pane's terminal closes before the process is reaped
+    // (the test failed 2 runs in 4 so, the CLI having exited 130 every time).
     const cli = [BUN, MAIN, "receive", "--ask", "--dir", dir].map(shQuote).join(" ");
-    tmux("new-session", "-d", "-s", "ask", "-x", "160", "-y", "30", "-c", ROOT, "sh", "-c", `exec ${cli}`);
+    tmux(
+      "new-session",
+      "-d",
+      "-s",
+      "ask",
+      "-x",
+      "160",
+      "-y",
+      "30",
+      "-c",
+      ROOT,
+      "sh",
+      "-c",
+      `trap '' INT; ${cli}; echo EXIT=$?; sleep 5`,
+    );
     tmux("set-option", "-w", "-t", "ask", "remain-on-exit", "on");
     const [, code] = await waitForText("ask", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
     const src = join(makeTempDir(), "offered.txt");
@@ -392,9 +408,8 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     try {
       await waitForScreen("ask", (t) => lastRow(t).endsWith("[y/N] "), "the question");
       tmux("send-keys", "-t", "ask", "C-c");
-      const status = () => tmux("display-message", "-p", "-t", "ask", "#{pane_dead} #{pane_dead_status}").trim();
-      await waitForScreen("ask", () => status().startsWith("1 "), "the receiver's exit");
-      expect(status()).toBe("1 130");
+      await waitForText("ask", /^EXIT=\d+$/m);
+      expect(screen("ask")).toMatch(/^EXIT=130$/m);
       const rows = screen("ask").split("\n");
       const question = rows.findIndex((r) => r.startsWith("Accept offered.txt (7 bytes)? [y/N]"));
       expect(rows[question]?.trimEnd(), rows.join("\n")).toBe("Accept offered.txt (7 bytes)? [y/N] ^C");
