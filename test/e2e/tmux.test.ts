@@ -102,27 +102,34 @@ function visibleRows(target: string): string[] {
   return tmux("capture-pane", "-p", "-t", target).split("\n");
 }
 
-/** Starts `parley --name <name>` in a new tmux session called `session`, `width` columns wide. */
-function startPane(session: string, name: string, dir: string, extra: string[] = [], width = 160): void {
-  const cli = [BUN, MAIN, "--dir", dir, "--name", name, ...extra].map(shQuote).join(" ");
-  // The wrapper shows the exit code in the pane and keeps it open long enough to read it.
+/**
+ * Runs `argv` in a new tmux session called `session`, `width` x `height`: the wrapper shows the
+ * exit code in the pane (EXIT=N) and keeps it open long enough to read it, and the pane stays
+ * (remain-on-exit) even if the checks come after that. `before`: shell words run first.
+ */
+function startCommandPane(session: string, argv: string[], width: number, height: number, before = ""): void {
+  const cli = argv.map(shQuote).join(" ");
   tmux(
     "new-session",
     "-d",
     "-s",
     session,
     "-x",
-    String(width),
+    `${width}`,
     "-y",
-    "40",
+    `${height}`,
     "-c",
     ROOT,
     "sh",
     "-c",
-    `${cli}; echo EXIT=$?; sleep 5`,
+    `${before}${cli}; echo EXIT=$?; sleep 5`,
   );
-  // Keep the pane (and its EXIT= line) even if the checks come after the sleep.
   tmux("set-option", "-w", "-t", session, "remain-on-exit", "on");
+}
+
+/** Starts `parley --name <name>` in a new tmux session called `session`, `width` columns wide. */
+function startPane(session: string, name: string, dir: string, extra: string[] = [], width = 160): void {
+  startCommandPane(session, [BUN, MAIN, "--dir", dir, "--name", name, ...extra], width, 40);
 }
 
 describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
@@ -384,23 +391,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     // handles SIGINT itself all the same). Not `exec` and tmux's pane_dead_status: tmux 3.3a
     // sometimes loses the status when the pane's terminal closes before the process is reaped
     // (the test failed 2 runs in 4 so, the CLI having exited 130 every time).
-    const cli = [BUN, MAIN, "receive", "--ask", "--dir", dir].map(shQuote).join(" ");
-    tmux(
-      "new-session",
-      "-d",
-      "-s",
-      "ask",
-      "-x",
-      "160",
-      "-y",
-      "30",
-      "-c",
-      ROOT,
-      "sh",
-      "-c",
-      `trap '' INT; ${cli}; echo EXIT=$?; sleep 5`,
-    );
-    tmux("set-option", "-w", "-t", "ask", "remain-on-exit", "on");
+    startCommandPane("ask", [BUN, MAIN, "receive", "--ask", "--dir", dir], 160, 30, "trap '' INT; ");
     const [, code] = await waitForText("ask", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
     const src = join(makeTempDir(), "offered.txt");
     writeFileSync(src, "offered");
@@ -433,23 +424,12 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
         out += new TextDecoder().decode(value);
       }
       const code = /"code":"([^"]+)"/.exec(out)?.[1] as string;
-      const cli = [BUN, MAIN, "send", "-", "--name", "typed.txt", "--no-progress", "--to", code].map(shQuote).join(" ");
-      tmux(
-        "new-session",
-        "-d",
-        "-s",
+      startCommandPane(
         "typed",
-        "-x",
-        "200",
-        "-y",
-        "30",
-        "-c",
-        ROOT,
-        "sh",
-        "-c",
-        `${cli}; echo EXIT=$?; sleep 5`,
+        [BUN, MAIN, "send", "-", "--name", "typed.txt", "--no-progress", "--to", code],
+        200,
+        30,
       );
-      tmux("set-option", "-w", "-t", "typed", "remain-on-exit", "on");
       await waitForText(
         "typed",
         /^Note: standard input \(-\) is this terminal: what you type is sent, and Ctrl-D ends it \(to send a file: parley send FILE, or cmd \| parley send -\)\.$/m,
@@ -482,23 +462,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       const fd = openSync(src, "w");
       ftruncateSync(fd, 48 * 1024 * 1024); // about 4 s at 12 MiB/s
       closeSync(fd);
-      const cli = [BUN, MAIN, "send", src, "--to", code, "--limit-rate", "12M"].map(shQuote).join(" ");
-      tmux(
-        "new-session",
-        "-d",
-        "-s",
-        "bar",
-        "-x",
-        "160",
-        "-y",
-        "30",
-        "-c",
-        ROOT,
-        "sh",
-        "-c",
-        `${cli}; echo EXIT=$?; sleep 5`,
-      );
-      tmux("set-option", "-w", "-t", "bar", "remain-on-exit", "on");
+      startCommandPane("bar", [BUN, MAIN, "send", src, "--to", code, "--limit-rate", "12M"], 160, 30);
       const barRows = () => visibleRows("bar").filter((r) => /\[[=-]|[=-]\]|ETA/.test(r));
       await waitForScreen("bar", () => barRows().some((r) => r.length > 100), "a bar wider than 100 columns");
       for (const width of [60, 120, 45, 90]) {
