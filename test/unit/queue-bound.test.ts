@@ -21,8 +21,8 @@ const FLOOR = 1536 * 1024;
 const WINDOW = 1.25 * PATH_BYTES;
 
 /** The round trip a sender holding `unacked` un-ACKed sees: the path's, plus the queue beyond it. */
-function rttWith(unacked: number): number {
-  return RTT_MS + Math.max(0, unacked - PATH_BYTES) / RATE;
+function rttWith(unacked: number, rate = RATE): number {
+  return RTT_MS + Math.max(0, unacked - RTT_MS * rate) / rate;
 }
 
 /**
@@ -133,6 +133,8 @@ class InstantConnection implements Connection {
  */
 function longPathSender() {
   const clock = new ManualClock();
+  /** The path's rate now, bytes per ms (a test may change it). */
+  const path = { rate: RATE };
   let sent = 0;
   const pending: Array<{ end: number; due: number }> = [];
   let acked = 0;
@@ -146,7 +148,7 @@ function longPathSender() {
           frame,
           written: () => {
             sent += maxPayloadBytes;
-            pending.push({ end: sent, due: clock.now() + rttWith(sent - acked) });
+            pending.push({ end: sent, due: clock.now() + rttWith(sent - acked, path.rate) });
           },
         };
       },
@@ -158,11 +160,13 @@ function longPathSender() {
     { peerAcksEarly: true },
   );
   scheduler.pump();
-  const run = (ms: number, chatEveryMs = 0) => {
+  /** `peerBytesPerMs`: the peer's DATA arriving meanwhile (both ways), every ms. */
+  const run = (ms: number, chatEveryMs = 0, peerBytesPerMs = 0) => {
     const rises: number[] = [];
     const ackedBefore = acked;
     for (let t = 1; t <= ms; t++) {
       if (chatEveryMs > 0 && t % chatEveryMs === 0) scheduler.send({ kind: "chat", text: "hi" });
+      if (peerBytesPerMs > 0) scheduler.received(peerBytesPerMs);
       clock.advance(1);
       let last: { end: number; due: number } | undefined;
       while (pending.length > 0 && (pending[0] as { due: number }).due <= clock.now()) last = pending.shift();
@@ -172,12 +176,12 @@ function longPathSender() {
       }
       for (let turn = 0; turn < 8; turn++) clock.advance(0);
       const unacked = sent - acked;
-      rises.push(rttWith(unacked) - RTT_MS);
+      rises.push(rttWith(unacked, path.rate) - RTT_MS);
     }
     rises.sort((a, b) => a - b);
     return { riseMs: rises[rises.length >> 1] as number, ackedBytes: acked - ackedBefore };
   };
-  return { scheduler, run };
+  return { scheduler, run, path };
 }
 
 describe("QueueBound through the Scheduler", () => {
@@ -197,5 +201,18 @@ describe("QueueBound through the Scheduler", () => {
     // Chat over: the window again (the queue of before).
     run(2_500);
     expect(run(1_000).riseMs).toBeGreaterThan(5);
+  });
+
+  test("not while the peer's DATA comes too: both ways the window follows a path that got faster", () => {
+    const { run, path } = longPathSender();
+    run(3_000);
+    expect(run(2_000, 15).riseMs).toBeLessThanOrEqual(2 * TARGET_QUEUE_MS); // one way: the bound holds
+    // Both ways no round trip is clean, so a bound would never move again: it must not apply
+    // (neither started then nor kept from the one-way chat before).
+    run(1_000, 15, 64);
+    path.rate = 2 * RATE;
+    run(3_000, 15, 64);
+    const last = run(1_000, 15, 64);
+    expect(last.ackedBytes).toBeGreaterThanOrEqual(0.9 * path.rate * 1_000);
   });
 });
