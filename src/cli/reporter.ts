@@ -212,9 +212,9 @@ class JsonReporter implements Reporter {
     this.lastProgress.delete(i.id);
     this.folders.started(i);
     // A folder refused whole: its entries never offered ended with this one (folderRest).
+    this.folders.failed(i, cut);
+    this.commands.ended(i, undefined);
     const rest = i.folderRest ?? 0;
-    this.folders.failed(i, cut, 1 + rest);
-    this.commands.ended(i, undefined, 1 + rest);
     const command = i.command && { command: { seq: i.command.seq, transfers: i.command.transfers } };
     const place = { ...command, ...(rest > 0 ? { folderRest: rest } : {}) };
     this.emit({ type: "error", code, message, id: i.id, direction: i.direction, name: i.name, ...place });

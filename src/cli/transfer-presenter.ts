@@ -171,10 +171,10 @@ export class TransferPresenter {
       // Declined before it was announced (--ask answered n): counted all the same, so the
       // folder still ends with its summary line.
       this.folders.started(info);
-      const folder = this.folders.failed(info, cut, 1 + rest);
+      const folder = this.folders.failed(info, cut);
       if (folder) this.folderDone(folder, info);
     }
-    this.commandEnded(info.direction, this.commands.ended(info, undefined, 1 + rest));
+    this.commandEnded(info.direction, this.commands.ended(info, undefined));
   }
 
   /**

@@ -36,15 +36,14 @@ export class CommandTally {
   private readonly open = new Map<string, UnfinishedCommand>();
 
   /**
-   * A transfer ended: saved with `bytes` verified, or failed (`bytes` undefined).
-   * @param transfers - transfers that ended with it: 1, or more for a folder refused whole (TransferInfo.folderRest)
+   * A transfer ended: saved with `bytes` verified, or failed (`bytes` undefined; a folder's entry
+   * refused with its whole folder fails with its entries never offered: TransferInfo.folderRest).
    * @returns its command's summary when this was the command's last transfer to end;
    *   undefined while others are under way, or for a transfer that is no command's
    */
   ended(
-    info: Pick<TransferInfo, "direction" | "command">,
+    info: Pick<TransferInfo, "direction" | "command" | "folderRest">,
     bytes: number | undefined,
-    transfers = 1,
   ): CommandSummary | undefined {
     const command = info.command;
     if (!command) return undefined;
@@ -52,7 +51,7 @@ export class CommandTally {
     const before = this.open.get(key)?.summary ?? { transfers: command.transfers, saved: 0, failed: 0, bytes: 0 };
     const now =
       bytes === undefined
-        ? { ...before, failed: before.failed + transfers }
+        ? { ...before, failed: before.failed + 1 + (info.folderRest ?? 0) }
         : { ...before, saved: before.saved + 1, bytes: before.bytes + bytes };
     this.open.delete(key);
     if (now.saved + now.failed >= now.transfers) return now;

@@ -89,18 +89,19 @@ export class FolderTally {
   }
 
   /**
+   * An entry failed; one refused with its whole folder fails with the entries never offered
+   * (TransferInfo.folderRest).
    * @param cut - cut short (not refused or unverified): the bytes it had moved are counted in cutBytes
-   * @param entries - entries that failed with it: 1, or more for a folder refused whole (TransferInfo.folderRest)
    * @returns the summary once every entry has finished or failed, else undefined
    */
-  failed(info: TransferInfo, cut = false, entries = 1): FolderSummary | undefined {
+  failed(info: TransferInfo, cut = false): FolderSummary | undefined {
     const tally = this.tallyOf(info);
     if (!tally) return undefined;
     const moved = cut ? (tally.inFlight.get(info.id) ?? 0) : 0;
     tally.inFlight.delete(info.id);
     tally.summary = {
       ...tally.summary,
-      failed: tally.summary.failed + entries,
+      failed: tally.summary.failed + 1 + (info.folderRest ?? 0),
       cutBytes: tally.summary.cutBytes + moved,
     };
     return this.completed(info, tally);

@@ -31,3 +31,10 @@ test("commands a peer never finishes are bounded: the oldest is forgotten", () =
   // Still remembered: the newest.
   expect(t.ended(send(MAX_OPEN_COMMANDS + 1, 1e9), 1)).toBeUndefined();
 });
+
+test("an entry refused with its whole folder fails with the entries never offered (folderRest)", () => {
+  const t = new CommandTally();
+  expect(t.ended(send(1, 5), 3)).toBeUndefined();
+  // The folder's second entry refused whole: it and the 3 never offered end the command.
+  expect(t.ended({ ...send(1, 5), folderRest: 3 }, undefined)).toEqual({ transfers: 5, saved: 1, failed: 4, bytes: 3 });
+});
