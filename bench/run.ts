@@ -16,6 +16,7 @@ import { spawnSync } from "bun";
 import { type BenchContext, CASES, CLI_CHAT_MS, PEER_CHAT_MS, type RunResult } from "./lib/cases.ts";
 import { formatLongLink, longLinkRate, smallFilesRate, timeToListening } from "./lib/extras.ts";
 import { type BenchFlags, FLAGS_HELP, parseBenchFlags } from "./lib/flags.ts";
+import { formatGoals, type GoalVerdict, judgeIssue13 } from "./lib/goals.ts";
 import { formatTables, summarise } from "./lib/report.ts";
 import { type Sshd, startSshd } from "./lib/sshd.ts";
 import { HAS_GNU_TIME } from "./lib/usage.ts";
@@ -124,12 +125,18 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
     longLink,
     wormhole,
     plainWormhole,
+    goals: [] as GoalVerdict[],
     big: big && {
       case: `parley ${flags.bigLabel} sparse`,
       mibps: big.mibps,
       peakRssMiB: { recv: big.recv.rssMiB, send: big.send.rssMiB },
     },
   };
+  doc.goals = judgeIssue13({
+    cases: doc.cases,
+    startupMedianMs: startup.median,
+    ...(longLink ? { longLink } : {}),
+  });
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return;
@@ -151,6 +158,7 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
       `${doc.big.case}: ${f(doc.big.mibps)} MiB/s, peak RSS recv/send ${doc.big.peakRssMiB.recv}/${doc.big.peakRssMiB.send} MiB`,
     );
   }
+  out(formatGoals(doc.goals));
 }
 
 const work = mkdtempSync(join(tmpdir(), "parley-bench-"));

@@ -1,0 +1,162 @@
+/**
+ * Issue 13's goals judged against one bench run: each goal, the figure this run measured for it,
+ * and met / not met / not measured (its cases were not run). Pure: the summaries in, verdicts
+ * out. The goals as the issue states them, plus the two restated in its spirit (the CLI against
+ * the encrypted ceiling; the long link's chat against an echo beside socat), marked as such.
+ */
+
+import type { CaseSummary } from "./report.ts";
+
+export interface GoalVerdict {
+  readonly goal: string;
+  /** What this run measured, in words ("0.67x", "p99 5.47 / max 6.49 ms"); "-" when not measured. */
+  readonly measured: string;
+  /** undefined: not measured in this run. */
+  readonly met: boolean | undefined;
+}
+
+export interface GoalInputs {
+  readonly cases: readonly CaseSummary[];
+  readonly startupMedianMs?: number;
+  readonly longLink?: {
+    readonly vsSocat?: number | undefined;
+    readonly chatOverEcho?: { readonly p50Ms: number; readonly p99AfterFirstSecondMs: number; readonly met: boolean };
+  };
+}
+
+/** Issue 13's bounds. */
+export const GOALS = {
+  cliVsSocat: 0.7,
+  cliVsSealed: 0.8,
+  senderTransferFaults: 3000,
+  receiverFaultsVsRaw: 1.5,
+  sysVsRaw: 1.5,
+  peakRssMiB: 128,
+  chatP99Ms: 5,
+  chatMaxMs: 20,
+  bothWaysVsOneWay: 0.45,
+  startupMs: 50,
+  longLinkVsSocat: 0.9,
+} as const;
+
+const x = (n: number) => `${n.toFixed(2)}x`;
+const ms = (n: number) => n.toFixed(2);
+
+function verdict(goal: string, value: number | undefined, show: (v: number) => string, met: (v: number) => boolean) {
+  return value === undefined || Number.isNaN(value)
+    ? { goal, measured: "-", met: undefined }
+    : { goal, measured: show(value), met: met(value) };
+}
+
+function chatVerdict(goal: string, s: CaseSummary | undefined): GoalVerdict {
+  const chat = s?.chat;
+  if (!chat || chat.samples === 0) return { goal, measured: "-", met: undefined };
+  return {
+    goal,
+    measured: `p99 ${ms(chat.p99)} / max ${ms(chat.max)} ms (${chat.over5} of ${chat.samples} lines over 5)`,
+    met: chat.p99 <= GOALS.chatP99Ms && chat.max <= GOALS.chatMaxMs,
+  };
+}
+
+/** The larger of a side pair's ratios (receiver, sender) to the same side of another case. */
+function worseSide(
+  a: CaseSummary | undefined,
+  b: CaseSummary | undefined,
+  of: (s: CaseSummary["sides"]["recv"]) => number,
+) {
+  if (!a || !b) return undefined;
+  return Math.max(of(a.sides.recv) / of(b.sides.recv), of(a.sides.send) / of(b.sides.send));
+}
+
+export function judgeIssue13(inputs: GoalInputs): GoalVerdict[] {
+  const byName = (name: string) => inputs.cases.find((c) => c.case === name);
+  const cli = byName("parley-cli");
+  const peers = byName("parley");
+  const raw = byName("raw");
+  const parleyCases = inputs.cases.filter((c) => c.case.startsWith("parley"));
+  const rss =
+    parleyCases.length > 0
+      ? Math.max(...parleyCases.flatMap((c) => [c.sides.recv.peakRssMiB, c.sides.send.peakRssMiB]))
+      : undefined;
+  const senderFaults = peers?.sides.send.transferFaults;
+  const receiverFaults = peers?.sides.recv.transferFaults;
+  const overEcho = inputs.longLink?.chatOverEcho;
+  return [
+    verdict(`the real CLI >= ${GOALS.cliVsSocat}x socat`, cli?.vsSocat, x, (v) => v >= GOALS.cliVsSocat),
+    verdict(
+      `restated: the real CLI >= ${GOALS.cliVsSealed}x raw-sealed (the encrypted ceiling)`,
+      cli?.vsSealed,
+      x,
+      (v) => v >= GOALS.cliVsSealed,
+    ),
+    verdict(
+      `sender's page faults in the transfer <= ${GOALS.senderTransferFaults} (bench peers)`,
+      senderFaults,
+      (v) => v.toFixed(0),
+      (v) => v <= GOALS.senderTransferFaults,
+    ),
+    verdict(
+      `receiver's page faults in the transfer <= ${GOALS.receiverFaultsVsRaw}x the raw pump receiver's (bench peers)`,
+      receiverFaults !== undefined && raw ? receiverFaults / raw.sides.recv.minorFaults : undefined,
+      x,
+      (v) => v <= GOALS.receiverFaultsVsRaw,
+    ),
+    verdict(
+      `kernel time a side <= ${GOALS.sysVsRaw}x the raw pump's (the real CLI, the worse side)`,
+      worseSide(cli, raw, (s) => s.sysS),
+      x,
+      (v) => v <= GOALS.sysVsRaw,
+    ),
+    verdict(
+      `peak RSS <= ${GOALS.peakRssMiB} MiB (every Parley case)`,
+      rss,
+      (v) => `${v.toFixed(0)} MiB`,
+      (v) => v <= GOALS.peakRssMiB,
+    ),
+    chatVerdict(`chat one way (the real CLI) p99 <= ${GOALS.chatP99Ms} ms, max <= ${GOALS.chatMaxMs}`, cli),
+    chatVerdict(
+      `chat both ways (the real CLI) p99 <= ${GOALS.chatP99Ms} ms, max <= ${GOALS.chatMaxMs}`,
+      byName("parley-cli-both-ways"),
+    ),
+    verdict(
+      `both ways (the real CLI) each direction >= ${GOALS.bothWaysVsOneWay}x one way`,
+      byName("parley-cli-both-ways")?.vsOneWay,
+      x,
+      (v) => v >= GOALS.bothWaysVsOneWay,
+    ),
+    verdict(
+      `start-up to "Listening on" <= ${GOALS.startupMs} ms`,
+      inputs.startupMedianMs,
+      (v) => `${v.toFixed(0)} ms`,
+      (v) => v <= GOALS.startupMs,
+    ),
+    verdict(
+      `long link >= ${GOALS.longLinkVsSocat}x socat through the same hop`,
+      inputs.longLink?.vsSocat,
+      x,
+      (v) => v >= GOALS.longLinkVsSocat,
+    ),
+    overEcho
+      ? {
+          goal: "restated: long link chat p50 <= echo + 3 ms, p99 after the first second <= echo + 10",
+          measured: `+${overEcho.p50Ms.toFixed(1)} / +${overEcho.p99AfterFirstSecondMs.toFixed(1)} ms`,
+          met: overEcho.met,
+        }
+      : {
+          goal: "restated: long link chat p50 <= echo + 3 ms, p99 after the first second <= echo + 10",
+          measured: "-",
+          met: undefined,
+        },
+  ];
+}
+
+/** The text report's goal lines: a count, then one line a goal. */
+export function formatGoals(verdicts: readonly GoalVerdict[]): string {
+  const judged = verdicts.filter((v) => v.met !== undefined);
+  const met = judged.filter((v) => v.met).length;
+  const word = (v: GoalVerdict) => (v.met === undefined ? "not measured" : v.met ? "met" : "NOT met");
+  return [
+    `issue 13's goals in this run: ${met} of ${judged.length} met`,
+    ...verdicts.map((v) => `  ${word(v).padEnd(12)} ${v.goal}: ${v.measured}`),
+  ].join("\n");
+}

@@ -1,0 +1,83 @@
+/** Issue 13's goals judged against a bench run's summaries: each bound, its figure, and "not measured" without its cases. */
+
+import { expect, test } from "bun:test";
+import type { RunResult } from "../../bench/lib/cases.ts";
+import { formatGoals, judgeIssue13 } from "../../bench/lib/goals.ts";
+import { summarise } from "../../bench/lib/report.ts";
+
+const usage = (sysS: number, minorFaults: number, rssMiB = 60) => ({
+  userS: 0.5,
+  sysS,
+  minorFaults,
+  majorFaults: 0,
+  voluntarySwitches: 1,
+  involuntarySwitches: 1,
+  rssMiB,
+});
+
+function run(name: string, mibps: number, extra: Partial<RunResult> = {}): RunResult {
+  return { case: name, mibps, recv: usage(0.5, 2000), send: usage(0.5, 2000), ...extra };
+}
+
+const lines = (p99: number, max: number) => ({
+  kind: "one way" as const,
+  ms: [...Array.from({ length: 198 }, () => 1), p99, max],
+  lost: 0,
+  outOfOrder: 0,
+});
+
+function verdicts(overrides: { cliMibps?: number; bothMibps?: number; bothChatMax?: number; rss?: number } = {}) {
+  const results = [
+    run("raw", 1700, { recv: usage(0.4, 2000), send: usage(0.4, 1500) }),
+    run("raw-sealed", 1000),
+    run("socat", 1500),
+    run("parley", 500, { transferFaults: { send: 2500, recv: 2900 } }),
+    run("parley-cli", overrides.cliMibps ?? 820, {
+      recv: usage(0.58, 6000, overrides.rss),
+      send: usage(0.66, 7000),
+      chat: lines(4.5, 6),
+    }),
+    run("parley-cli-both-ways", overrides.bothMibps ?? 300, { chat: lines(4.9, overrides.bothChatMax ?? 9) }),
+  ];
+  const cases = summarise(["raw", "raw-sealed", "socat", "parley", "parley-cli", "parley-cli-both-ways"], results);
+  return judgeIssue13({
+    cases,
+    startupMedianMs: 35,
+    longLink: { vsSocat: 0.93, chatOverEcho: { p50Ms: 1.7, p99AfterFirstSecondMs: 7.2, met: true } },
+  });
+}
+
+const find = (vs: ReturnType<typeof verdicts>, words: string) => vs.find((v) => v.goal.includes(words));
+
+test("each goal gets the figure this run measured for it and its verdict", () => {
+  const vs = verdicts();
+  expect(find(vs, "x socat")?.met).toBe(false); // 820 / 1500 = 0.55x
+  expect(find(vs, "raw-sealed")).toMatchObject({ measured: "0.82x", met: true });
+  expect(find(vs, "sender's page faults")).toMatchObject({ measured: "2500", met: true });
+  expect(find(vs, "receiver's page faults")).toMatchObject({ measured: "1.45x", met: true }); // 2900 / 2000
+  expect(find(vs, "kernel time")).toMatchObject({ measured: "1.65x", met: false }); // sender 0.66 / 0.4
+  expect(find(vs, "chat one way")?.met).toBe(true);
+  expect(find(vs, "chat both ways")?.met).toBe(true);
+  expect(find(vs, "each direction")).toMatchObject({ measured: "0.37x", met: false }); // 300 / 820
+  expect(find(vs, "Listening on")?.met).toBe(true);
+  expect(find(vs, "long link >=")?.met).toBe(true);
+  expect(find(vs, "long link chat")).toMatchObject({ measured: "+1.7 / +7.2 ms", met: true });
+});
+
+test("each bound is judged at its edge: the ceiling ratio, a chat line's max, both ways' ratio, RSS", () => {
+  expect(find(verdicts({ cliMibps: 790 }), "raw-sealed")?.met).toBe(false);
+  expect(find(verdicts({ bothChatMax: 21 }), "chat both ways")?.met).toBe(false);
+  expect(find(verdicts({ bothChatMax: 20 }), "chat both ways")?.met).toBe(true);
+  expect(find(verdicts({ bothMibps: 369, cliMibps: 820 }), "each direction")?.met).toBe(true); // 0.45x
+  expect(find(verdicts({ rss: 129 }), "peak RSS")).toMatchObject({ measured: "129 MiB", met: false });
+});
+
+test("goals whose cases did not run are not measured, and the count leaves them out", () => {
+  const cases = summarise(["parley-cli"], [run("parley-cli", 700, { chat: lines(3, 4) })]);
+  const vs = judgeIssue13({ cases });
+  expect(find(vs, "raw-sealed")).toMatchObject({ measured: "-", met: undefined });
+  expect(find(vs, "long link chat")?.met).toBeUndefined();
+  const text = formatGoals(vs);
+  expect(text.split("\n")[0]).toBe("issue 13's goals in this run: 2 of 2 met"); // peak RSS and the one-way chat
+  expect(text).toContain("not measured");
+});
