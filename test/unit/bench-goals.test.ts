@@ -81,3 +81,12 @@ test("goals whose cases did not run are not measured, and the count leaves them 
   expect(text.split("\n")[0]).toBe("issue 13's goals in this run: 2 of 2 met"); // peak RSS and the one-way chat
   expect(text).toContain("not measured");
 });
+
+test("the chat is judged as the harness saw it; the CLIs' own part (typed -> shown) is shown beside, not judged", () => {
+  const split = { typedToShown: [...Array.from({ length: 199 }, () => 1), 4], cliToCli: [1] };
+  const chat = { ...lines(7, 8), split };
+  const cases = summarise(["parley-cli"], [run("parley-cli", 700, { chat })]);
+  const verdict = find(judgeIssue13({ cases }), "chat one way");
+  expect(verdict?.met).toBe(false);
+  expect(verdict?.measured).toContain("typed -> shown (the CLIs' part, no harness read) p99 ");
+});
