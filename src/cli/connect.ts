@@ -67,7 +67,10 @@ export interface TargetProblem {
 
 /**
  * Where a typed code points and with which words (those typed, else PARLEY_CODE's); a port
- * alone only with --insecure-port-only. Pure: commands check --connect with it up front.
+ * alone only with --insecure-port-only. A port typed alone must be the port of PARLEY_CODE's
+ * code when it names one: another port (a typo) reached another listener with these words,
+ * spent one of its guesses and said "wrong code" of a right code. Words alone there complete
+ * any port (one forwarded to the peer's). Pure: commands check --connect with it up front.
  */
 export function dialTarget(
   text: string,
@@ -77,7 +80,18 @@ export function dialTarget(
   if (typeof address === "string") return { problem: address, onlyPort: false };
   const words = dialWords(address.words, options.peerCode, options.insecurePortOnly);
   if (words === undefined) return { problem: `${text.trim()} is only a port: ${WHOLE_CODE_NEEDED}`, onlyPort: true };
+  const codePort = address.words === undefined && options.peerCode ? portOfCode(options.peerCode) : undefined;
+  if (codePort !== undefined && codePort !== address.port) {
+    const problem = `the code in PARLEY_CODE or --code-file is for port ${codePort}, not ${address.port}: give that port, or (a port forwarded to the peer's) put only the code's words there`;
+    return { problem, onlyPort: false };
+  }
   return { host: address.host, port: address.port, words };
+}
+
+/** The port a code names (`40123-ribbon-walnut`, `host:40123-...`), or undefined (words alone). */
+function portOfCode(code: string): number | undefined {
+  const address = parsePeerAddress(code, "127.0.0.1");
+  return typeof address === "string" ? undefined : address.port;
 }
 
 /** How a dial ended. */

@@ -41,6 +41,33 @@ test(
 );
 
 test(
+  "send --to PORT with --code-file holding another port's code: exit 1 saying so, the listener at PORT is not dialed",
+  async () => {
+    const file = join(makeTempDir(), "a.bin");
+    writeFileSync(file, randomBytes(1000));
+    const receiver = startCli("receiver", ["receive", "--dir", makeTempDir(), "--no-progress"]);
+    const { match } = await receiver.waitForLine(/· code ((\d+)-[a-z]+-[a-z]+)$/);
+    const port = Number(match[2]);
+    const codeFile = join(makeTempDir(), "code.txt");
+    // The code of a listener at another port, and a typo in --to: before, this listener was dialed
+    // with that code's words, counted a wrong code (1 of 3), and the sender said "wrong code".
+    const otherPort = port === 65535 ? port - 1 : port + 1;
+    const otherWords = (match[1] as string).endsWith("-ribbon-walnut") ? "oyster-velvet" : "ribbon-walnut";
+    writeFileSync(codeFile, `${otherPort}-${otherWords}\n`, { mode: 0o600 });
+    const typo = startCli("sender", ["send", file, "--to", String(port), "--code-file", codeFile]);
+    expect(await typo.exitCode(), typo.describe()).toBe(1);
+    expect(typo.stderr).toContain(`is for port ${otherPort}, not ${port}`);
+    // The listener heard nothing: the right code afterwards is its first and only handshake.
+    writeFileSync(codeFile, `${match[1]}\n`);
+    const sender = startCli("sender2", ["send", file, "--to", String(port), "--code-file", codeFile]);
+    expect(await sender.exitCode(), sender.describe()).toBe(0);
+    expect(await receiver.exitCode()).toBe(0);
+    expect(receiver.lines.filter((l) => /wrong code/i.test(l))).toEqual([]);
+  },
+  TEST_MS,
+);
+
+test(
   "--connect with something that is not a code, input piped: exit 1 with the usage error, nothing else",
   async () => {
     for (const bad of ["not-a-code!", "40123", "40123-foo-bar"]) {
