@@ -193,6 +193,12 @@ export function parseSendArgs(
   }
   if (positionals.filter((p) => p === "-").length > 1) throw new UsageError("- (standard input) can be sent once");
   const name = streamNameFlag(values);
+  if (name !== undefined && !positionals.includes("-")) {
+    // Not ignored: `send report.pdf --name final.pdf` stored report.pdf without a word.
+    throw new UsageError(
+      "--name is the name standard input (-) is saved under; a file or folder is sent under its own name (link or copy it to another name first)",
+    );
+  }
   const limitRate = rateFlag(values);
   return {
     kind: "run",

@@ -20,3 +20,15 @@ test("--text with paths, or an empty --text, is a usage error; no paths and no -
   const plain = parseSendArgs(["a.txt"], {});
   expect(plain.kind === "run" && "text" in plain.options).toBe(false);
 });
+
+test("--name names standard input only: with no `-` among the paths (or with --text) it is a usage error, not ignored", () => {
+  // Before, `parley send report.pdf --name final.pdf` sent report.pdf under its own name, without a word.
+  expect(() => parseSendArgs(["report.pdf", "--name", "final.pdf"], {})).toThrow(
+    "--name is the name standard input (-) is saved under; a file or folder is sent under its own name (link or copy it to another name first)",
+  );
+  expect(() => parseSendArgs(["--text", "hi", "--name", "x"], {})).toThrow(/--name is the name standard input/);
+  expect(parseSendArgs(["-", "a.txt", "--name", "s.bin"], {})).toMatchObject({
+    kind: "run",
+    options: { paths: ["-", "a.txt"], streamName: "s.bin" },
+  });
+});
