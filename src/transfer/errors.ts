@@ -38,6 +38,12 @@ export class TransferError extends Error {
  */
 export const OUTPUT_STALLED = "stalled";
 
+/**
+ * The detail a sender tells with E_READ when the file it sends was changed in place while it was
+ * read (FileSender): the bytes read would mix two versions of it, and there is no errno for that.
+ */
+export const SOURCE_CHANGED = "changed";
+
 /** The OS's words for a failed file call ("no space left on device"), from a Node-style error. */
 export function osReason(err: unknown): string {
   const code = (err as { code?: string }).code;

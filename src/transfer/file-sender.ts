@@ -30,7 +30,7 @@ import {
 import { basename, resolve, sep } from "node:path";
 import { DATA_HEADER_BYTES, writeDataHeader } from "../protocol/index.ts";
 import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.ts";
-import { osReason, TransferError } from "./errors.ts";
+import { osReason, SOURCE_CHANGED, TransferError } from "./errors.ts";
 import { hashFilePrefix } from "./prefix-hash.ts";
 import { resumeTokenFor } from "./resume-token.ts";
 import type { FrameSource, SendTrailer } from "./source.ts";
@@ -173,6 +173,8 @@ export class FileSender implements FrameSource {
   /** The file's bytes [readFrom, readTo) sit in the buffer from PAYLOAD_OFFSET (the last read). */
   private readFrom = 0;
   private readTo = 0;
+  /** The file's modification time when opened (fstat's, unrounded): a write since moves it. */
+  private readonly openedMtimeMs: number;
 
   /**
    * Opens `path` for reading. @throws TransferError when it cannot be opened
@@ -202,6 +204,7 @@ export class FileSender implements FrameSource {
       throw new TransferError("E_NOT_A_FILE", `${path} is not a regular file`);
     }
     this.fd = fd;
+    this.openedMtimeMs = stats.mtimeMs;
     this.meta = {
       mtime: Math.max(0, Math.round(stats.mtimeMs)),
       exec: (stats.mode & 0o111) !== 0,
@@ -229,8 +232,15 @@ export class FileSender implements FrameSource {
     // The offer promised `size` bytes: exactly those go, even if the file grows meanwhile.
     const left = this.size - this.sent;
     if (left <= 0) {
-      this.eof = true;
-      this.closeFile();
+      const rewritten = this.rewrittenSinceOpened(fd);
+      this.stop();
+      if (rewritten) {
+        throw new TransferError(
+          "E_READ",
+          `${this.path} was changed while it was being sent: what was read mixes its old and new bytes, so it is not stored (send it again once nothing writes to it)`,
+          { detail: SOURCE_CHANGED },
+        );
+      }
       return undefined;
     }
     if (this.sent >= this.readTo) this.readChunk(fd, Math.min(this.chunkBytes, left));
@@ -264,6 +274,20 @@ export class FileSender implements FrameSource {
     }
     this.readFrom = this.sent;
     this.readTo = this.sent + n;
+  }
+
+  /**
+   * Whether the file was written in place since it was opened (`cp new old` while old is sent):
+   * its mtime moved and it did not grow. A file that grew (a log appended to) keeps the offer's
+   * contract: the offered bytes go. Checked once, at the end (one fstat a file).
+   */
+  private rewrittenSinceOpened(fd: number): boolean {
+    try {
+      const now = fstatSync(fd);
+      return now.mtimeMs !== this.openedMtimeMs && now.size <= this.size;
+    } catch {
+      return false; // every byte was read: nothing says otherwise
+    }
   }
 
   async resumeFrom(offset: number, prefix: string): Promise<boolean> {

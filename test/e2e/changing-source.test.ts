@@ -1,13 +1,14 @@
 /**
  * A source file that changes while it is being sent: the offer is the contract. If it grows,
  * exactly the offered bytes go and verify (what was appended is not part of this transfer);
- * if it shrinks, the sender says so and both sides fail the transfer (exit 3), with nothing
- * stored under the final name.
+ * if it shrinks, or is rewritten in place (as `cp new old` does while old is sent: the bytes read
+ * would mix both versions), the sender says so and both sides fail the transfer (exit 3), with
+ * nothing stored under the final name.
  */
 
 import { afterEach, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, existsSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Cli, cleanup, jsonReceiver, makeTempDir, startCli } from "./helpers.ts";
 
@@ -46,4 +47,24 @@ test("a file that shrinks while it is sent: the sender says so, both exit 3, not
   expect(await r.cli.exitCode()).toBe(3);
   expect(s.lines.some((l) => l.includes('"code":"E_READ"') && l.includes("shrank while it was being sent"))).toBe(true);
   expect(existsSync(join(dir, "data.bin"))).toBe(false);
+}, 60_000);
+
+test("a file rewritten in place while it is sent (same size): the sender says so, both exit 3, nothing stored", async () => {
+  // Before, both sides said "checksum matched" and exited 0: the stored file was the old first
+  // part and the new rest, neither version, stamped with the old modification time.
+  const dir = makeTempDir();
+  const src = join(makeTempDir(), "disk.img");
+  writeFileSync(src, randomBytes(SIZE));
+  utimesSync(src, new Date(2_000_000_000), new Date(2_000_000_000)); // the rewrite moves its mtime
+  const r = await receiver(dir);
+  const s = await sendingSlowly(src, r.code);
+  writeFileSync(src, randomBytes(SIZE), { flag: "r+" });
+  expect(await s.exitCode()).toBe(3);
+  expect(await r.cli.exitCode()).toBe(3);
+  expect(s.lines.some((l) => l.includes('"code":"E_READ"') && l.includes("was changed while it was being sent"))).toBe(
+    true,
+  );
+  const told = r.cli.lines.find((l) => l.includes('"type":"error"') && l.includes("disk.img"));
+  expect(told, r.cli.describe()).toContain("it changed while it was being sent");
+  expect(existsSync(join(dir, "disk.img"))).toBe(false);
 }, 60_000);

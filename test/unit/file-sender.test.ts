@@ -5,11 +5,12 @@
  */
 
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DATA_HEADER_BYTES } from "../../src/protocol/index.ts";
 import { createDigest } from "../../src/transfer/checksum.ts";
+import { SOURCE_CHANGED, TransferError } from "../../src/transfer/errors.ts";
 import { FileSender } from "../../src/transfer/file-sender.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "parley-file-sender-"));
@@ -52,11 +53,18 @@ test("frames asked smaller than a chunk are cut from one read of the chunk", () 
   const content = crypto.getRandomValues(new Uint8Array(2 * chunk + 5000));
   const path = join(dir, "cut.bin");
   writeFileSync(path, content);
+  utimesSync(path, new Date(2_000_000_000), new Date(2_000_000_000)); // the change below moves its mtime
   const sender = new FileSender(3, path, content.length, "xxh3", chunk);
   const sizes = [4096, 16 * 1024, chunk, chunk, 1000, chunk, chunk];
   const frames: Uint8Array[] = [];
+  let endError: unknown;
   for (const [i, size] of sizes.entries()) {
-    const frame = sender.nextFrame(size);
+    let frame: Uint8Array | undefined;
+    try {
+      frame = sender.nextFrame(size);
+    } catch (err) {
+      endError = err; // the file changed meanwhile: its end says so (next test)
+    }
     if (!frame) break;
     frames.push(Uint8Array.from(frame));
     // Changed on disk after the first frame: frames from the chunk already read keep the bytes
@@ -68,6 +76,7 @@ test("frames asked smaller than a chunk are cut from one read of the chunk", () 
   }
   // 4096 + 16 KiB + the chunk's rest; then a whole chunk; then 1000 and the last 4000 of 5000.
   expect(frames.map((f) => f.length - DATA_HEADER_BYTES)).toEqual([4096, 16384, chunk - 20480, chunk, 1000, 4000]);
+  expect((endError as TransferError | undefined)?.detail).toBe(SOURCE_CHANGED);
   const sent = Buffer.concat(frames.map((f) => f.subarray(DATA_HEADER_BYTES)));
   expect(sent.length).toBe(content.length);
   // The first chunk as it was read, the second one as changed, the tail (unchanged) as it is.
@@ -82,4 +91,45 @@ test("frames asked smaller than a chunk are cut from one read of the chunk", () 
   const digest = createDigest("xxh3");
   digest.update(sent);
   expect(sender.trailer()).toEqual({ bytes: content.length, algo: "xxh3", digest: digest.hex() });
+});
+
+/** Reads `sender` to its end; the error it throws there, if any. */
+function readToEnd(sender: FileSender): unknown {
+  try {
+    while (sender.nextFrame()) {}
+    return undefined;
+  } catch (err) {
+    return err;
+  }
+}
+
+test("a file rewritten in place while it is read (same size) fails at its end: the bytes read mix two versions", () => {
+  const chunk = 4096;
+  const path = join(dir, "rewritten.bin");
+  writeFileSync(path, crypto.getRandomValues(new Uint8Array(4 * chunk)));
+  utimesSync(path, new Date(2_000_000_000), new Date(2_000_000_000)); // any write now moves its mtime
+  const sender = new FileSender(1, path, 4 * chunk, "xxh3", chunk);
+  sender.nextFrame(); // the first chunk is read and gone
+  writeFileSync(path, crypto.getRandomValues(new Uint8Array(4 * chunk)), { flag: "r+" }); // as cp over it does
+  const err = readToEnd(sender);
+  expect(err).toBeInstanceOf(TransferError);
+  expect((err as TransferError).code).toBe("E_READ");
+  expect((err as TransferError).detail).toBe(SOURCE_CHANGED);
+  expect((err as TransferError).message).toBe(
+    `${path} was changed while it was being sent: what was read mixes its old and new bytes, so it is not stored (send it again once nothing writes to it)`,
+  );
+});
+
+test("a file that is only read, or grows while it is read (the offered bytes go), ends well", () => {
+  const chunk = 4096;
+  const path = join(dir, "growing.log");
+  writeFileSync(path, crypto.getRandomValues(new Uint8Array(2 * chunk)));
+  utimesSync(path, new Date(2_000_000_000), new Date(2_000_000_000));
+  const still = new FileSender(1, path, 2 * chunk, "xxh3", chunk);
+  expect(readToEnd(still)).toBeUndefined();
+  const growing = new FileSender(3, path, 2 * chunk, "xxh3", chunk);
+  growing.nextFrame();
+  appendFileSync(path, "a line more\n");
+  expect(readToEnd(growing)).toBeUndefined();
+  expect(growing.trailer().bytes).toBe(2 * chunk);
 });
