@@ -58,6 +58,7 @@ export const RECEIVE_OPTIONS = {
   port: OPTIONS.port,
   host: OPTIONS.host,
   name: OPTIONS.name,
+  // Taken, but not in the help: a receiver checks the digest the sender names (a note says so).
   checksum: OPTIONS.checksum,
   json: OPTIONS.json,
   "no-progress": OPTIONS["no-progress"],
@@ -91,7 +92,7 @@ code; or its port with the code in PARLEY_CODE or --code-file) it dials the send
 it listens, shows its code, and waits for \`parley send --to CODE\`.
 
 Options:
-${formatOptions(RECEIVE_OPTIONS)}
+${formatOptions(Object.fromEntries(Object.entries(RECEIVE_OPTIONS).filter(([name]) => name !== "checksum")))}
 
 ${EXIT_CODES_HELP}`;
 
@@ -226,6 +227,11 @@ export function parseReceiveArgs(
   if (positionals.length > 1) throw new UsageError(`receive takes one PEER, not ${positionals.length}`);
   const name = nameFlag(values);
   if (values.stdout && values.dir !== undefined) throw new UsageError("--stdout and --dir do not go together");
+  if (values.checksum !== undefined) {
+    warn(
+      "Note: --checksum is the sender's choice (parley send --checksum sha256): a receiver checks the digest the sender names, so it is ignored here.",
+    );
+  }
   return {
     kind: "run",
     options: {
