@@ -176,6 +176,7 @@ class JsonReporter implements Reporter {
       resumedFrom: d.resumedFrom,
       ...(d.path === undefined ? {} : { path: d.path }),
       ...(d.storedAs === undefined ? {} : { storedAs: d.storedAs }),
+      ...(d.storedRoot === undefined ? {} : { storedRoot: d.storedRoot }),
       checksum: { algo: d.algo, digest: d.digest },
     });
   }

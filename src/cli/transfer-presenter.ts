@@ -226,7 +226,11 @@ export class TransferPresenter {
       else this.out.print(`Saved folder ${where}: ${count(f.done, "entry", "entries")}${verified}.${failed}`);
     } else {
       if (totals) this.out.print(senderTotalsLine(f.verifiedBytes));
-      this.out.print(`Folder ${name}: the receiver saved ${count(f.done, "entry", "entries")}${verified}.${failed}`);
+      // Stored under another name (photos taken, or .config): said, as a file's "saved it as".
+      const as = f.storedRoot && f.storedRoot !== f.root ? ` in ${sanitizeForTerminal(f.storedRoot)}` : "";
+      this.out.print(
+        `Folder ${name}: the receiver saved ${count(f.done, "entry", "entries")}${as}${verified}.${failed}`,
+      );
     }
   }
 }

@@ -163,6 +163,11 @@ export interface Received {
    * never a path), so that the sender can say where it went.
    */
   readonly name?: string;
+  /**
+   * When `ok`, for an entry of a folder: the name the receiver stored the folder under ("photos (1)",
+   * "_config"; a base name). Session 13: older peers neither send nor read it.
+   */
+  readonly root?: string;
 }
 export interface Cancel extends WireReason {
   readonly kind: "cancel";

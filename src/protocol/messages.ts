@@ -74,6 +74,13 @@ const fileName = (minChars: number): Field["spec"] => ({
 /** A stored name: one path component (no separator, no control character). */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
 const STORED_NAME_PATTERN = /^[^/\\\u0000-\u001f\u007f]+$/;
+const storedName: Field["spec"] = {
+  type: "text",
+  minChars: 1,
+  maxChars: MAX_FILE_NAME_BYTES,
+  maxBytes: MAX_FILE_NAME_BYTES,
+  pattern: STORED_NAME_PATTERN,
+};
 
 type Kind = Message["kind"];
 type BinaryKey = "text" | "bytes" | "token" | "share" | "mac";
@@ -178,17 +185,8 @@ export const MESSAGE_SCHEMAS: { readonly [K in Kind]: MessageSchema } = {
       { key: "ok", spec: { type: "bool" } },
       code(true),
       detail,
-      {
-        key: "name",
-        spec: {
-          type: "text",
-          minChars: 1,
-          maxChars: MAX_FILE_NAME_BYTES,
-          maxBytes: MAX_FILE_NAME_BYTES,
-          pattern: STORED_NAME_PATTERN,
-        },
-        optional: true,
-      },
+      { key: "name", spec: storedName, optional: true },
+      { key: "root", spec: storedName, optional: true },
     ],
   },
   cancel: { type: FrameType.Cancel, body: "json", fields: [id, code(), detail, { ...count("bytes"), optional: true }] },

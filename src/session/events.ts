@@ -34,6 +34,8 @@ export interface TransferDone extends TransferInfo {
   readonly path?: string;
   /** Sender: the name the receiver stored it under, when it said (its base name, "mid50 (1).bin"). */
   readonly storedAs?: string;
+  /** Sender, for an entry of a folder: the name the receiver stored the folder under, when it said ("photos (1)"). */
+  readonly storedRoot?: string;
   /** Bytes an earlier, interrupted attempt had already delivered (resume); 0 for a whole transfer. */
   readonly resumedFrom: number;
   /** Algorithm that verified the file ("sha256"). */

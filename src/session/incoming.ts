@@ -12,7 +12,6 @@
  * CANCEL that arrives while the user is still deciding is honoured (no ACCEPT follows).
  */
 
-import { basename } from "node:path";
 import { type Hello, type Offer, ProtocolError, type WireReason, wireDetail } from "../protocol/index.ts";
 import {
   type ChecksumAlgo,
@@ -30,6 +29,7 @@ import type { IncomingSinks } from "./incoming-sinks.ts";
 import { MAX_INCOMING_TRANSFERS } from "./limits.ts";
 import { PeerFolders, REFUSED_WHOLE } from "./peer-folders.ts";
 import type { Scheduler } from "./scheduler.ts";
+import { storedNames } from "./stored-names.ts";
 
 export type IncomingState =
   | "deciding"
@@ -236,9 +236,8 @@ export class IncomingTransfers {
       const stored = sink.finish(trailer);
       this.settle(t, "done");
       this.host.scheduler.consumed(0, true);
-      // The stored name tells the sender where it went ("mid50 (1).bin"); never the folder.
-      const name = stored.path === undefined || stored.path === "-" ? undefined : basename(stored.path);
-      this.host.scheduler.send({ kind: "received", id, bytes: stored.bytes, ok: true, ...(name ? { name } : {}) });
+      // The stored names tell the sender where it went ("mid50 (1).bin"; a folder's "photos (1)").
+      this.host.scheduler.send({ kind: "received", id, bytes: stored.bytes, ok: true, ...storedNames(t.info, stored) });
       this.host.sinks.entryEnded(t.info, true);
       this.host.events.transferFinished({ ...t.info, ...stored, resumedFrom: t.resumedFrom });
     } catch (err) {

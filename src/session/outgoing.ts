@@ -280,7 +280,10 @@ export class OutgoingTransfers {
     if (message.bytes !== trailer.bytes)
       throw new ProtocolError("E_BAD_MESSAGE", "RECEIVED with a byte count not sent");
     this.settle(t, "done");
-    const storedAs = message.name === undefined ? {} : { storedAs: message.name };
+    const storedAs = {
+      ...(message.name === undefined ? {} : { storedAs: message.name }),
+      ...(message.root === undefined || !t.info.folder ? {} : { storedRoot: message.root }),
+    };
     this.host.events.transferFinished({ ...t.info, ...trailer, resumedFrom: t.resumedFrom, ...storedAs });
     this.offerMore();
   }

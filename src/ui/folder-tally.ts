@@ -26,6 +26,8 @@ export interface FolderSummary {
   readonly cutBytes: number;
   /** Receiver: the folder the entries were saved in. */
   readonly savedIn?: string;
+  /** Sender: the name the receiver stored the folder under, when it said (TransferDone.storedRoot). */
+  readonly storedRoot?: string;
   /** The checksum of the files verified; unset while no file (only empty folders) was. */
   readonly algo?: string;
 }
@@ -84,6 +86,7 @@ export class FolderTally {
       // Only a file has a checksum: a folder of empty folders never says one matched.
       ...(done.folder?.dir ? {} : { algo: done.algo }),
       ...(savedIn === undefined ? {} : { savedIn }),
+      ...(done.storedRoot === undefined ? {} : { storedRoot: done.storedRoot }),
     };
     return this.completed(done, tally);
   }

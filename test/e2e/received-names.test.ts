@@ -170,3 +170,43 @@ test(
   },
   TEST_MS,
 );
+
+test(
+  "a folder stored under another name (its name taken, or a dot replaced): the sender's summary and --json say which",
+  async () => {
+    // Before, the receiver said "Saved folder .../photos (1)" and the sender "Folder photos: the
+    // receiver saved 2 entries", as if it were in photos (a file's line says "saved it as x (1).bin").
+    const src = makeTempDir();
+    mkdirSync(join(src, "photos", "sub"), { recursive: true });
+    writeFileSync(join(src, "photos", "a.jpg"), "a");
+    writeFileSync(join(src, "photos", "sub", "b.jpg"), "b");
+    mkdirSync(join(src, ".config"));
+    writeFileSync(join(src, ".config", "c"), "c");
+    const dir = makeTempDir();
+    mkdirSync(join(dir, "photos")); // a finished folder of that name is there: never merged into
+    const receiver = await jsonReceiver(dir);
+    const sender = startCli("sender", ["send", join(src, "photos"), join(src, ".config"), "--to", receiver.code]);
+    expect(await sender.exitCode(), sender.describe()).toBe(0);
+    expect(await receiver.cli.exitCode(), receiver.cli.describe()).toBe(0);
+    expect(listTree(dir)).toEqual([
+      "_config/",
+      "_config/c",
+      "photos (1)/",
+      "photos (1)/a.jpg",
+      "photos (1)/sub/",
+      "photos (1)/sub/b.jpg",
+      "photos/",
+    ]);
+    expect(sender.linesMatching(/^Folder /).sort()).toEqual([
+      "Folder .config: the receiver saved 1 entry in _config, each XXH3-64 checksum matched.",
+      "Folder photos: the receiver saved 2 entries in photos (1), each XXH3-64 checksum matched.",
+    ]);
+    const json = startCli("sender2", ["send", join(src, "photos"), "--json", "--to", (await jsonReceiver(dir)).code]);
+    expect(await json.exitCode(), json.describe()).toBe(0);
+    const done = json.lines
+      .map((l) => JSON.parse(l) as { type: string; storedRoot?: string })
+      .filter((e) => e.type === "done");
+    expect(done.map((e) => e.storedRoot)).toEqual(["photos (2)", "photos (2)"]);
+  },
+  TEST_MS,
+);

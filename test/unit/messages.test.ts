@@ -115,6 +115,10 @@ describe("round trip encodeMessage -> FrameDecoder -> parseMessage", () => {
     ["end with empty digest", { kind: "end", id: 5, bytes: 0, algo: "none", digest: "" }],
     ["received ok without reason", { kind: "received", id: 6, bytes: 1234, ok: true }],
     ["received failed with a code", { kind: "received", id: 6, bytes: 10, ok: false, code: "E_BAD_CHECKSUM" }],
+    [
+      "received of a folder's entry, with the names stored",
+      { kind: "received", id: 6, bytes: 1, ok: true, name: "a (1).jpg", root: "photos (1)" },
+    ],
     ["cancel", { kind: "cancel", id: 7, code: "E_CANCELLED" }],
     ["cancel with what reached an output", { kind: "cancel", id: 7, code: "E_WRITE", detail: "ENOSPC", bytes: 4096 }],
     ["ack 0", { kind: "ack", bytes: 0 }],
@@ -284,6 +288,12 @@ describe("validation failures are E_BAD_MESSAGE", () => {
     ["RECEIVED with ok as a string", FrameType.Received, json({ id: 1, bytes: 0, ok: "true" })],
     ["RECEIVED with code as a number", FrameType.Received, json({ id: 1, bytes: 0, ok: false, code: 5 })],
     ["RECEIVED with id above 2^32-1", FrameType.Received, json({ id: 2 ** 32 + 1, bytes: 0, ok: true })],
+    [
+      "RECEIVED with a stored folder name that is a path",
+      FrameType.Received,
+      json({ id: 1, bytes: 0, ok: true, root: "a/b" }),
+    ],
+    ["RECEIVED with an empty stored folder name", FrameType.Received, json({ id: 1, bytes: 0, ok: true, root: "" })],
     ["CANCEL with id 0", FrameType.Cancel, json({ id: 0, code: "E_CANCELLED" })],
     ["CANCEL with code null", FrameType.Cancel, json({ id: 1, code: null })],
     ["BYE without reason", FrameType.Bye, json({})],
