@@ -27,6 +27,9 @@ export const PLAIN_RECORD_BYTES = 64 * 1024;
  * pread, one hash update and one socket write per 256 KiB instead of per record.
  */
 const SEND_PIECE_BYTES = 4 * PLAIN_RECORD_BYTES;
+/** Said when the file was written over in place while it was sent (PieceReader.rewritten). */
+const REWRITTEN =
+  "the file was changed while it was sent: what was read mixes its old and new bytes, so its end was not sent (send it again once nothing writes to it)";
 /** A send loop gives the event loop a turn this often (chat, signals, timers). */
 const YIELD_EVERY_MS = 10;
 /** A sender that sends nothing for this long, before the last byte, has gone. */
@@ -213,6 +216,9 @@ export function sendOverTransit(
         while (!settled && sent < size && pipe.queuedBytes === 0) {
           const n = (reader as PieceReader).read(buffer.subarray(0, Math.min(buffer.length, size - sent)), sent);
           if (n === 0) throw new PlainTransferError("E_READ", `the file shrank while it was sent (${sent} of ${size})`);
+          // Its last piece waits for this: a file written over in place (`cp new old`) would be stored as neither version.
+          if (sent + n === size && (reader as PieceReader).rewritten?.(size))
+            throw new PlainTransferError("E_READ", REWRITTEN);
           const chunk = buffer.subarray(0, n);
           hash.update(chunk);
           pipe.send(chunk, PLAIN_RECORD_BYTES);

@@ -3,7 +3,7 @@
  * (session/plain-transfer.ts) asks for pieces and never touches the file system itself.
  */
 
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { osReason, TransferError } from "./errors.ts";
 
 export interface PieceReader {
@@ -14,6 +14,11 @@ export interface PieceReader {
   read(into: Uint8Array, position: number): number;
   /** Closes the file; further calls do nothing. */
   close(): void;
+  /**
+   * Whether the file was written over in place since it was opened: its mtime moved and it is
+   * not larger than `size` (the offer's; one that grew, a log, keeps the offer's bytes).
+   */
+  rewritten?(size: number): boolean;
 }
 
 /** @throws TransferError E_READ when the file cannot be opened */
@@ -24,6 +29,7 @@ export function openPieceReader(path: string): PieceReader {
   } catch (err) {
     throw new TransferError("E_READ", `cannot read ${path}: ${osReason(err)}`, { cause: err });
   }
+  const openedMtimeMs = fstatSync(fd).mtimeMs;
   return {
     read(into, position) {
       if (fd === undefined) throw new TransferError("E_READ", `cannot read ${path}: the file is closed`);
@@ -36,6 +42,11 @@ export function openPieceReader(path: string): PieceReader {
     close() {
       if (fd !== undefined) closeSync(fd);
       fd = undefined;
+    },
+    rewritten(size) {
+      if (fd === undefined) return false;
+      const now = fstatSync(fd);
+      return now.mtimeMs !== openedMtimeMs && now.size <= size;
     },
   };
 }
