@@ -172,6 +172,7 @@ const SKIP_WORDS: Record<SkipKind, string> = {
   name: "its name is not UTF-8 text, so it cannot be named to the peer",
   gone: "it was gone before it could be sent",
   unreadable: "unreadable, or no longer a file",
+  "unreadable-folder": "a folder this user cannot read: left out with all it holds",
   backslash: "its name holds a backslash, which the peer would take for a folder",
 };
 
@@ -191,6 +192,7 @@ const SKIP_KINDS: Record<SkipKind, string> = {
   name: "names that are not UTF-8",
   gone: "gone",
   unreadable: "unreadable",
+  "unreadable-folder": "unreadable folders",
   backslash: "names with a backslash",
 };
 

@@ -25,7 +25,16 @@ export interface FolderItem {
  * plain wormhole peer, zip-build.ts) unreadable or changed since the listing, or a name with a
  * backslash.
  */
-export type SkipKind = "link" | "fifo" | "socket" | "device" | "name" | "gone" | "unreadable" | "backslash";
+export type SkipKind =
+  | "link"
+  | "fifo"
+  | "socket"
+  | "device"
+  | "name"
+  | "gone"
+  | "unreadable"
+  | "unreadable-folder"
+  | "backslash";
 
 export interface SkippedEntry {
   /** Path relative to the folder ("sub/link"). */
@@ -146,7 +155,15 @@ function* folderWalk(folder: string): Generator<WalkStep, FolderListing, Readonl
     try {
       raw = (yield { read: dir, bytes: dirBytes }) ?? [];
     } catch (err) {
-      throw new TransferError("E_READ", `cannot read the folder ${dir}: ${osReason(err)}`, { cause: err });
+      // The folder sent must be readable; a subfolder that is not (another user's, mode 0700; or
+      // gone meanwhile) is left out with what it holds and said, as an entry that cannot be
+      // looked at: one such folder in a home folder made the whole send fail.
+      if (rel.length === 0) {
+        throw new TransferError("E_READ", `cannot read the folder ${dir}: ${osReason(err)}`, { cause: err });
+      }
+      const gone = (err as { code?: string }).code === "ENOENT";
+      skipped.push({ rel: rel.join("/"), kind: gone ? "gone" : "unreadable-folder" });
+      return;
     }
     const names: string[] = [];
     for (const bytes of raw) {
