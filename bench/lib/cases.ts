@@ -7,6 +7,8 @@
  *   raw        bench/raw-pump.ts: readSync 1 MiB, socket.write, writeSync per chunk (Bun's ceiling)
  *   raw-sealed bench/raw-sealed.ts: the raw pump plus Parley's per-byte work (256 KiB reads, XXH3,
  *              AES-GCM records through Parley's own modules) and nothing else: the encrypted ceiling
+ *   raw-sealed-both-ways bench/raw-sealed-both-ways.ts: that work both ways at once on one
+ *              connection, a process a side (no ACKs, no window): the ceiling of both ways
  *   socat      socat -u -b131072 file to file (the tuned classic)
  *   scp        scp -c aes128-gcm@openssh.com to the bench's own sshd (the encrypted classic)
  *   parley*    bench/peer.ts: the CLI's stack with the terminal replaced by a measuring driver
@@ -74,6 +76,7 @@ interface PeerOptions {
 export const CASES: readonly BenchCase[] = [
   { name: "raw", run: (ctx, file, size) => runRaw(ctx, file, size) },
   { name: "raw-sealed", run: (ctx, file, size) => runRawSealed(ctx, file, size) },
+  { name: "raw-sealed-both-ways", run: (ctx, file, size) => runRawSealedBothWays(ctx, file, size) },
   { name: "socat", needs: "socat", run: (ctx, file, size) => runSocat(ctx, file, size) },
   { name: "scp", needs: "sshd", run: (ctx, file, size) => runScp(ctx, file, size) },
   peerCase("parley-unsealed", { checksum: "xxh3", unsealed: true }),
@@ -162,6 +165,37 @@ async function runRawSealed(ctx: BenchContext, file: string, size: number): Prom
   checkOutput(out, "raw-sealed", size);
   rmSync(out, { force: true });
   return { case: "raw-sealed", mibps: size / 2 ** 20 / seconds, recv: sideUsage(r), send: sideUsage(s) };
+}
+
+/**
+ * raw-sealed-both-ways.ts: each side sends `file` and stores the other's, on one connection, with
+ * Parley's launch environment; each side's sent digest must be what the other received. MiB/s a
+ * direction: the file over the time until both sides are done.
+ */
+async function runRawSealedBothWays(ctx: BenchContext, file: string, size: number): Promise<RunResult> {
+  const name = "raw-sealed-both-ways";
+  const outs = { recv: join(ctx.work, `out-${name}-r`), send: join(ctx.work, `out-${name}-s`) };
+  for (const out of Object.values(outs)) rmSync(out, { force: true });
+  const r = usageFiles(ctx, "recv");
+  const s = usageFiles(ctx, "send");
+  const script = "bench/raw-sealed-both-ways.ts";
+  const listener = start([BUN, script, "listen", file, outs.recv], { ...r, env: LAUNCH_ENV });
+  const listenLines = new LineReader(listener.stdout);
+  const [, port] = await listenLines.waitFor(/^PORT (\d+)/);
+  const { seconds, sender } = await timedPair(name, listener, () =>
+    start([BUN, script, "connect", port as string, file, outs.send], { ...s, env: LAUNCH_ENV }),
+  );
+  const done = /^DONE SENT (\d+ \w+) GOT (\d+ \w+)$/;
+  const [, listenSent, listenGot] = await listenLines.waitFor(done);
+  const [, connectSent, connectGot] = done.exec((await new Response(sender.stdout).text()).trim()) ?? [];
+  if (listenSent !== connectGot || connectSent !== listenGot || Number(listenSent?.split(" ")[0]) !== size) {
+    throw new Error(`${name}: sent ${listenSent} and ${connectSent}, received ${connectGot} and ${listenGot}`);
+  }
+  for (const out of Object.values(outs)) {
+    checkOutput(out, name, size);
+    rmSync(out, { force: true });
+  }
+  return { case: name, mibps: size / 2 ** 20 / seconds, recv: sideUsage(r), send: sideUsage(s) };
 }
 
 async function runSocat(ctx: BenchContext, file: string, size: number): Promise<RunResult> {

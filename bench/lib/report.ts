@@ -145,6 +145,7 @@ export function summarise(names: readonly string[], results: readonly RunResult[
 
 /** Each both-ways case's one-way case: its MiB/s a direction is set against that one's (x one way). */
 const ONE_WAY_OF: Readonly<Record<string, string>> = {
+  "raw-sealed-both-ways": "raw-sealed",
   "parley-both-ways": "parley",
   "parley-cli-both-ways": "parley-cli",
 };

@@ -25,6 +25,7 @@ test("bench runs end to end on a small file and reports every case", async () =>
   expect(names).toEqual([
     "raw",
     "raw-sealed",
+    "raw-sealed-both-ways",
     "parley-unsealed",
     "parley-unsealed-sha256",
     "parley",

@@ -69,3 +69,12 @@ test("a both-ways case is set against its one-way case of the same run, by media
   const [alone] = summarise(["parley-cli-both-ways"], [run("parley-cli-both-ways", 300)]);
   expect(alone?.vsOneWay).toBeUndefined();
 });
+
+test("the ceiling both ways is set against the ceiling one way (raw-sealed) of the same run", () => {
+  const results = [run("raw-sealed", 900), run("raw-sealed-both-ways", 450), run("parley-cli", 600)];
+  const [sealed, both, cli] = summarise(["raw-sealed", "raw-sealed-both-ways", "parley-cli"], results);
+  expect(both?.vsOneWay).toBeCloseTo(0.5, 10);
+  expect(both?.vsSealed).toBeCloseTo(0.5, 10);
+  expect(sealed?.vsOneWay).toBeUndefined();
+  expect(cli?.vsOneWay).toBeUndefined();
+});
