@@ -1,8 +1,8 @@
 /**
  * Issue 13's goals judged against one bench run: each goal, the figure this run measured for it,
  * and met / not met / not measured (its cases were not run). The goals as the issue states them,
- * plus the two restated in its spirit (the CLI against the encrypted ceiling; the long link's chat
- * against an echo beside socat), marked as such. The chat is judged as the harness saw it (its
+ * plus those restated in its spirit (the CLI against the encrypted ceiling, one way and both ways;
+ * the long link's chat against an echo beside socat), marked as such. The chat is judged as the harness saw it (its
  * own late reads included: the stricter figure), the CLIs' part shown beside. Pure: the
  * summaries in, verdicts out.
  */
@@ -37,6 +37,7 @@ export const GOALS = {
   chatP99Ms: 5,
   chatMaxMs: 20,
   bothWaysVsOneWay: 0.45,
+  bothWaysVsCeiling: 0.8,
   startupMs: 50,
   longLinkVsSocat: 0.9,
 } as const;
@@ -72,6 +73,19 @@ function worseSide(
 ) {
   if (!a || !b) return undefined;
   return Math.max(of(a.sides.recv) / of(b.sides.recv), of(a.sides.send) / of(b.sides.send));
+}
+
+/**
+ * Both ways against what the same per-byte work reaches both ways on two cores (raw-sealed-both-ways:
+ * no ACKs, no window, no chat), a direction, as the one-way goal is restated against raw-sealed;
+ * the ceiling's own ratio to its one way shown beside (docs/DESIGN-NOTES.md, "Both ways (session 13)").
+ */
+function bothWaysVsCeiling(both: CaseSummary | undefined, ceiling: CaseSummary | undefined): GoalVerdict {
+  const goal = `restated: both ways (the real CLI) >= ${GOALS.bothWaysVsCeiling}x raw-sealed-both-ways (the ceiling both ways), a direction`;
+  if (!both || !ceiling) return { goal, measured: "-", met: undefined };
+  const ratio = both.mibps.median / ceiling.mibps.median;
+  const own = ceiling.vsOneWay === undefined ? "" : ` (the ceiling both ways: ${x(ceiling.vsOneWay)} its one way)`;
+  return { goal, measured: `${x(ratio)}${own}`, met: ratio >= GOALS.bothWaysVsCeiling };
 }
 
 export function judgeIssue13(inputs: GoalInputs): GoalVerdict[] {
@@ -130,6 +144,7 @@ export function judgeIssue13(inputs: GoalInputs): GoalVerdict[] {
       x,
       (v) => v >= GOALS.bothWaysVsOneWay,
     ),
+    bothWaysVsCeiling(byName("parley-cli-both-ways"), byName("raw-sealed-both-ways")),
     verdict(
       `start-up to "Listening on" <= ${GOALS.startupMs} ms`,
       inputs.startupMedianMs,

@@ -90,3 +90,21 @@ test("the chat is judged as the harness saw it; the CLIs' own part (typed -> sho
   expect(verdict?.met).toBe(false);
   expect(verdict?.measured).toContain("typed -> shown (the CLIs' part, no harness read) p99 ");
 });
+
+test("restated both ways: the CLI both ways against the ceiling both ways of the same run, the ceiling's own ratio beside", () => {
+  const results = [run("raw-sealed", 900), run("raw-sealed-both-ways", 450), run("parley-cli-both-ways", 359)];
+  const judge = (names: string[]) => find(judgeIssue13({ cases: summarise(names, results) }), "restated: both ways");
+  // 359 / 450 = 0.798: just under the edge; the ceiling's 450 / 900 beside it.
+  expect(judge(["raw-sealed", "raw-sealed-both-ways", "parley-cli-both-ways"])).toMatchObject({
+    measured: "0.80x (the ceiling both ways: 0.50x its one way)",
+    met: false,
+  });
+  const at = [run("raw-sealed-both-ways", 450), run("parley-cli-both-ways", 360)];
+  expect(
+    find(
+      judgeIssue13({ cases: summarise(["raw-sealed-both-ways", "parley-cli-both-ways"], at) }),
+      "restated: both ways",
+    ),
+  ).toMatchObject({ measured: "0.80x", met: true });
+  expect(judge(["parley-cli-both-ways"])).toMatchObject({ measured: "-", met: undefined });
+});
