@@ -58,6 +58,9 @@ export interface Terminal {
 }
 
 const REPAINT_MS = 100;
+/** Said on Ctrl-Z at the chat's input line (TtyTerminal): the chat goes on. */
+export const SUSPEND_REFUSED =
+  "Ctrl-Z: Parley does not suspend (the peer would wait on a stopped chat); type exit or press Ctrl-C to leave.";
 
 /**
  * @param options.skippedLine - the line that says `n` lines from the peer were not shown
@@ -193,6 +196,9 @@ class TtyTerminal implements Terminal {
       handlers.end();
     });
     this.rl.on("SIGINT", () => handlers.interrupt());
+    // Without a listener readline stops this process alone on Ctrl-Z: under a launcher (npx, the
+    // parley command) the parent goes on waiting and the terminal hangs with no shell to resume it.
+    this.rl.on("SIGTSTP", () => this.print(SUSPEND_REFUSED));
     this.out.on("resize", this.onResize);
     this.rl.prompt();
   }

@@ -247,6 +247,22 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText("g", /^EXIT=0$/m);
   }, 40_000);
 
+  test("Ctrl-Z in the chat says it does not suspend, and the chat goes on (it stopped itself alone: a hung terminal)", async () => {
+    // readline stopped only its own process on Ctrl-Z; under the launchers (npx bun run chat, the
+    // parley command) and here under sh, the parent went on waiting: no prompt, no chat, and Ctrl-C
+    // did nothing until someone sent SIGCONT from elsewhere.
+    startPane("z", "zoe", makeTempDir());
+    await waitForScreen("z", (t) => lastRow(t).trimEnd() === "peer code>", "the code prompt");
+    tmux("send-keys", "-t", "z", "C-z");
+    await waitForText(
+      "z",
+      /^Ctrl-Z: Parley does not suspend \(the peer would wait on a stopped chat\); type exit or press Ctrl-C to leave\.$/m,
+    );
+    tmux("send-keys", "-t", "z", "C-d");
+    await waitForText("z", /^End of input before a peer connected: nothing was sent\. Bye\.$/m);
+    await waitForText("z", /^EXIT=0$/m);
+  }, 40_000);
+
   test("progress bars show during a transfer and lines typed meanwhile leave none behind", async () => {
     const dirA = makeTempDir();
     const dirB = makeTempDir();
