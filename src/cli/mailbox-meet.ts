@@ -43,7 +43,9 @@ const WORDS: Record<string, (detail: string) => string> = {
   E_MAILBOX_SILENT: (detail) => `the mailbox server stopped answering: ${detail}`,
   E_NAMEPLATE_UNKNOWN: () => "no one is waiting with that code (unknown nameplate)",
   E_NAMEPLATE_TAKEN: () => "that code is already in use by two others (nameplate taken)",
-  E_WRONG_CODE: () => "wrong code",
+  // Both sides: the side that made the code typed nothing, and must learn that it is used up.
+  E_WRONG_CODE: () =>
+    "wrong code: the two sides' codes differ (a typo, or someone guessing), and a mailbox code is good for one try: start again for a new one",
   E_PEER_GONE: (detail) => `the peer left: ${detail}`,
   E_PEER_PROTOCOL: (detail) => `the peer broke the protocol: ${detail}`,
   E_RELAY_UNREACHABLE: (detail) => `cannot reach the transit relay ${detail}`,

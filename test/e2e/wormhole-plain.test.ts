@@ -136,7 +136,9 @@ describe.skipIf(!available)("wormhole send -> parley receive", () => {
     const dir = makeTempDir();
     const r = startCli("parley-receive", ["receive", `${nameplate}-wrong-words`, ...mailbox(), "--dir", dir]);
     expect(await r.exitCode(30_000)).toBe(2);
-    expect(r.lines.filter((l) => l.startsWith("Error:"))).toEqual(["Error: wrong code."]);
+    expect(r.lines.filter((l) => l.startsWith("Error:"))).toEqual([
+      "Error: wrong code: the two sides' codes differ (a typo, or someone guessing), and a mailbox code is good for one try: start again for a new one.",
+    ]);
     expect(await w.exitCode(30_000)).not.toBe(0);
     expect(readdirSync(dir)).toEqual([]);
   }, 60_000);
