@@ -53,8 +53,13 @@ export function checkReadableFile(path: string): number {
       throw new TransferError("E_BAD_NAME", `cannot send ${resolve(path)}: ${why}`);
     }
     // The absolute path: "no such file: package.json" does not say which folder was looked in.
-    if (code === "ENOENT" || code === "ENOTDIR")
-      throw new TransferError("E_NOT_FOUND", `no such file: ${resolve(path)}`);
+    if (code === "ENOENT" || code === "ENOTDIR") {
+      // A pattern the shell found nothing for (it passes it on as typed), or typed in the chat.
+      const wildcard = /[*?[]/.test(path)
+        ? " (nothing matched the wildcard; Parley's chat does not expand *, ? or [...]: name the files)"
+        : "";
+      throw new TransferError("E_NOT_FOUND", `no such file: ${resolve(path)}${wildcard}`);
+    }
     throw new TransferError("E_UNREADABLE", `cannot read ${path}: ${osReason(err)}`, { cause: err });
   }
   if (stats.isDirectory()) throw new TransferError("E_NOT_A_FILE", `${path} is a directory, not a file`);

@@ -110,3 +110,14 @@ test("send of a /sys file (size 4096, a line in it) is refused up front with the
     `Error: ${path} is a kernel file (/proc, /sys) whose size says nothing of its content: send it as a stream, \`cat ${path} | parley send - --name NAME\`.`,
   ]);
 }, 20_000);
+
+test("a wildcard nothing matched (the shell passed it on as typed; the chat never expands one) says so", async () => {
+  // Before: "Error: no such file: /dir/*.jpg", which reads as if a file of that name was looked for.
+  const dir = makeTempDir();
+  writeFileSync(join(dir, "a.png"), "a");
+  const cli = new Cli("send", [], ["bash", "-c", `exec '${BUN}' '${MAIN}' send *.jpg`], dir);
+  expect(await cli.exitCode()).toBe(3);
+  expect(cli.lines[0]).toBe(
+    `Error: no such file: ${join(dir, "*.jpg")} (nothing matched the wildcard; Parley's chat does not expand *, ? or [...]: name the files).`,
+  );
+}, 30_000);
