@@ -13,6 +13,7 @@ import type { Session, SessionEvents } from "../session/index.ts";
 import { formatBytes } from "../ui/progress.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { Terminal } from "../ui/terminal.ts";
+import { count } from "./counts.ts";
 import { transferPathsOrSay } from "./input.ts";
 import { failureWords, resumable, resumeHint } from "./reason-words.ts";
 import {
@@ -187,6 +188,16 @@ export class ChatWithPeer {
         resumable(info, code, peer),
       ),
   };
+
+  /** `exit` with transfers under way: it waits for them, and Ctrl-C does not (a big file can take hours). */
+  sayWaitingToLeave(session: Session): void {
+    const active = session.activeTransfers.length;
+    if (active === 0) return;
+    const them = active === 1 ? "it" : "them";
+    this.terminal.print(
+      `Waiting for ${count(active, "transfer")} to finish before leaving (Ctrl-C leaves at once, cancelling ${them})...`,
+    );
+  }
 
   /** The session ended: a folder still missing entries ends with its summary; commands waiting for a listing are not sent. */
   sessionEnded(): void {

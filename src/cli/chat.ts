@@ -360,9 +360,7 @@ class ChatController {
     const session = this.session;
     if (!session) return this.link.finish(EXIT_OK);
     if (this.withPeer.afterListing(() => this.leave())) return; // a folder being listed is offered first
-    const active = session.activeTransfers.length;
-    if (active > 0)
-      this.terminal.print(`Waiting for ${active} transfer${active === 1 ? "" : "s"} to finish before leaving...`);
+    this.withPeer.sayWaitingToLeave(session);
     session.exit();
   }
 

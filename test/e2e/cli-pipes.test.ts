@@ -319,6 +319,33 @@ describe("parley chat over pipes", () => {
   );
 });
 
+describe("leaving while a transfer runs", () => {
+  test(
+    "exit during a transfer says it waits, and that Ctrl-C leaves at once",
+    async () => {
+      // Before: "Waiting for 1 transfer to finish before leaving..." and nothing on how not to wait
+      // (a big file over a slow link can take hours).
+      // At 1 MiB/s the 4 MiB file is surely still on its way when exit is typed.
+      const [a, b] = await Promise.all([startPeer("alice", ["--limit-rate", "1M"]), startPeer("bob")]);
+      a.cli.send(b.code);
+      await b.cli.waitForLine(/^Connected to alice /);
+      const src = join(makeTempDir(), "slow.bin");
+      writeFileSync(src, randomBytes(4 * MIB));
+      a.cli.send(`transfer ${src}`);
+      await a.cli.waitForLine(/^Sending #\d+ slow\.bin/);
+      await b.cli.waitForLine(/^Receiving #\d+ slow\.bin/);
+      a.cli.send("exit");
+      await a.cli.waitForLine(
+        /^Waiting for 1 transfer to finish before leaving \(Ctrl-C leaves at once, cancelling it\)\.\.\.$/,
+      );
+      a.cli.kill("SIGINT");
+      expect(await a.cli.exitCode()).toBe(130);
+      expect(await b.cli.exitCode()).toBe(0);
+    },
+    TEST_MS,
+  );
+});
+
 describe("scripted use", () => {
   test(
     "--connect with the commands piped in at once: they wait for the connection, then EOF exits 0",
