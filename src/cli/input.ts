@@ -162,7 +162,11 @@ export function parsePeerAddress(text: string, defaultHost: string): PeerAddress
     portText = where.slice(at + 1);
     if (host.includes(":")) return `"${t}": write an IPv6 address in brackets, e.g. [::1]:40123`;
   }
-  if (!/^\d{1,5}$/.test(portText)) return `"${t}" is not a code, a port or host:port`;
+  if (!/^\d{1,5}$/.test(portText)) {
+    // Typed at the chat's code prompt before any peer is there.
+    if (/^\/?transfer(\s|$)/.test(t)) return 'not connected yet: "transfer" works once the peer is connected';
+    return `"${t}" is not a code, a port or host:port`;
+  }
   const port = Number(portText);
   if (port < 1 || port > 65535) return `port ${port} is out of range (1-65535)`;
   if (host === "") return `"${t}" has an empty host`;

@@ -72,6 +72,16 @@ describe("showing and reading codes", () => {
     expect(parsePeerAddress(text, "127.0.0.1")).toEqual(expected);
   });
 
+  test("a transfer command where a code is wanted (the chat's code prompt) says there is no peer yet", () => {
+    // Before: '"transfer a.txt" is not a code, a port or host:port'.
+    for (const text of ["transfer a.txt", "/transfer a.txt b.bin", "transfer"]) {
+      expect(parsePeerAddress(text, "127.0.0.1")).toBe(
+        'not connected yet: "transfer" works once the peer is connected',
+      );
+    }
+    expect(parsePeerAddress("transfers-ribbon-walnut", "127.0.0.1")).toContain("is not a code");
+  });
+
   test("a code with a word not on the list is an error sentence", () => {
     expect(parsePeerAddress("40123-ribbon-notaword", "127.0.0.1")).toContain("not a valid code");
     expect(parsePeerAddress("40123-ribbon-notaword", "127.0.0.1")).not.toContain("mailbox");
