@@ -28,7 +28,7 @@ import {
   startSends,
   UnsendablePaths,
 } from "./send-plan.ts";
-import { TransferPresenter } from "./transfer-presenter.ts";
+import { shownName, TransferPresenter } from "./transfer-presenter.ts";
 
 export type TransferEvents = Pick<
   SessionEvents,
@@ -81,7 +81,7 @@ export class ChatWithPeer {
     }
     for (const { info, bytes, checking } of list) {
       const arrow = info.direction === "send" ? "sending" : "receiving";
-      const name = sanitizeForTerminal(info.name);
+      const name = shownName(info); // a folder's entry with its folder, as the other lines name it
       if (checking) {
         this.terminal.print(`#${info.id} ${arrow} ${name}: checking what an earlier attempt left, to resume`);
         continue;

@@ -250,8 +250,13 @@ export function folderBytesWords(f: FolderSummary): string {
  * stored (a numbered "name (1).ext" shows once the receiver has picked it).
  */
 export function label(info: TransferInfo): string {
+  return `#${info.id} ${shownName(info)}`;
+}
+
+/** `name`, or `folder/path/name` for an entry of a folder, made safe (label's, without the id). */
+export function shownName(info: TransferInfo): string {
   const parts = info.folder ? [info.folder.root, ...info.folder.path] : [info.name];
-  return `#${info.id} ${sanitizeForTerminal(parts.map((p) => storedName(info.direction, p)).join("/"))}`;
+  return sanitizeForTerminal(parts.map((p) => storedName(info.direction, p)).join("/"));
 }
 
 /** A received name or folder component as the receiver stores it; a sent one as it is. */

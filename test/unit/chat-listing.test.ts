@@ -119,3 +119,19 @@ test("a folder listed for over a second says so, then every 5 s (on the chat's o
     expect(gap).toBeLessThan(5_500);
   }
 });
+
+test("transfers names a folder's entry with its folder, as the other lines do", () => {
+  // Before: "#3 receiving a.jpg: ...", with nothing to tell which folder (or a file of that name) it was.
+  const lines: string[] = [];
+  const chat = new ChatWithPeer(recordingTerminal(lines));
+  const folder = { group: 1, root: "photos", path: ["2024", "a.jpg"], entries: 9, bytes: 9 };
+  const status = [
+    { info: { id: 3, direction: "receive", name: "a.jpg", size: 1000, folder }, bytes: 250, checking: false },
+    { info: { id: 4, direction: "send", name: "notes.txt", size: 10, folder: undefined }, bytes: 10, checking: false },
+  ];
+  chat.listTransfers({ transferStatus: status } as unknown as Session);
+  expect(lines).toEqual([
+    "#3 receiving photos/2024/a.jpg: 250 B of 1000 B (25%)",
+    "#4 sending notes.txt: 10 B of 10 B (100%)",
+  ]);
+});
