@@ -13,7 +13,9 @@ import {
   FileReceiver,
   type FileReceiverOptions,
   FolderTargets,
+  HeldDir,
   type IncomingSink,
+  osReason,
   TransferError,
 } from "../transfer/index.ts";
 import { type FileWrites, SLOW_WRITE_MS } from "../transfer/write-behind.ts";
@@ -33,6 +35,7 @@ export function slowWriteMark(relayed: boolean, chatting: () => boolean): number
 export class IncomingSinks {
   /** Folder entries' destinations, made on their first entry. */
   private folderTargets: FolderTargets | undefined;
+  private download: HeldDir | undefined;
 
   private readonly fileOptions: FileReceiverOptions;
 
@@ -52,28 +55,49 @@ export class IncomingSinks {
   /** @throws TransferError when the file or its folder cannot be made */
   open(offered: TransferInfo, algo: ChecksumAlgo, meta: FileMeta): IncomingSink {
     const { folder } = offered;
+    const download = this.held();
     if (!folder)
-      return FileReceiver.open(this.downloadDir, offered.name, offered.id, offered.size, algo, meta, this.fileOptions);
-    this.folderTargets ??= new FolderTargets(this.downloadDir);
+      return FileReceiver.open(download, offered.name, offered.id, offered.size, algo, meta, this.fileOptions);
+    this.folderTargets ??= new FolderTargets(download);
     if (folder.dir) {
       if (offered.size !== 0) throw new TransferError("E_SIZE_MISMATCH", "an empty folder with data");
-      return new DirReceiver(this.folderTargets.dirFor(folder), offered.name, algo);
+      const made = this.folderTargets.dirFor(folder);
+      return new DirReceiver(made.parent, made.name, offered.name, algo);
     }
-    const parent = this.folderTargets.parentFor(folder);
-    this.folderTargets.passSpaceOn(folder, offered.size ?? 0);
-    const name = folder.path.at(-1) ?? offered.name;
-    // Sent again into its unfinished folder: a file stored whole last time is checked, not resent.
-    const copy = this.folderTargets.isResumed(folder)
-      ? ExistingCopy.open(parent, name, offered.id, offered.size, algo, meta)
-      : undefined;
-    // A full disk's `.part` resumes when the folder is sent again (into this unfinished folder).
-    const options: FileReceiverOptions = { ...this.fileOptions, resumable: "folder" };
-    return copy ?? FileReceiver.open(parent, name, offered.id, offered.size, algo, meta, options);
+    // Held while the entry's file is opened in it (the receiver holds it on).
+    const parent = this.folderTargets.parentDirFor(folder);
+    try {
+      this.folderTargets.passSpaceOn(folder, offered.size ?? 0);
+      const name = folder.path.at(-1) ?? offered.name;
+      // Sent again into its unfinished folder: a file stored whole last time is checked, not resent.
+      const copy = this.folderTargets.isResumed(folder)
+        ? ExistingCopy.open(parent, name, offered.id, offered.size, algo, meta)
+        : undefined;
+      // A full disk's `.part` resumes when the folder is sent again (into this unfinished folder).
+      const options: FileReceiverOptions = { ...this.fileOptions, resumable: "folder" };
+      return copy ?? FileReceiver.open(parent, name, offered.id, offered.size, algo, meta, options);
+    } finally {
+      parent.release();
+    }
   }
 
-  /** The connection is gone: unfinished folders' space is promised no more. */
+  /** The connection is gone: unfinished folders' space is promised no more, held folders are let go. */
   connectionEnded(): void {
     this.folderTargets?.releaseSpace();
+    this.folderTargets?.close();
+    this.download?.release();
+    this.download = undefined;
+  }
+
+  /** The download folder, held (held-dir.ts) from the first file to the connection's end. */
+  private held(): HeldDir {
+    if (this.download) return this.download;
+    try {
+      this.download = HeldDir.open(this.downloadDir);
+    } catch (err) {
+      throw new TransferError("E_WRITE", `cannot open ${this.downloadDir}: ${osReason(err)}`, { cause: err });
+    }
+    return this.download;
   }
 
   /** An incoming folder entry ended: the folder is finished once all have ended well. */

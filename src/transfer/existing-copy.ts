@@ -7,8 +7,7 @@
  * the existing copy is only ever read.
  */
 
-import { closeSync, constants, fstatSync, openSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, constants, fstatSync } from "node:fs";
 import {
   type ChecksumAlgo,
   checkTrailerCount,
@@ -19,6 +18,7 @@ import {
 import { TransferError } from "./errors.ts";
 import { sanitizeFileName } from "./file-names.ts";
 import { type FileMeta, FileReceiver } from "./file-receiver.ts";
+import { HeldDir } from "./held-dir.ts";
 import { isMarkedFor } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
@@ -30,8 +30,11 @@ export class ExistingCopy implements ResumableSink {
   /** After a restart: the new file, received beside the copy. */
   private fresh: FileReceiver | undefined;
 
+  /** Until the transfer ends: the folder is held (held-dir.ts). */
+  private held = true;
+
   private constructor(
-    private readonly dir: string,
+    private readonly dir: HeldDir,
     private readonly fileName: string,
     private readonly id: number,
     private readonly size: number,
@@ -53,7 +56,7 @@ export class ExistingCopy implements ResumableSink {
    * usual, beside it).
    */
   static open(
-    dir: string,
+    dir: string | HeldDir,
     offeredName: string,
     id: number,
     size: number | null,
@@ -63,18 +66,26 @@ export class ExistingCopy implements ResumableSink {
     if (size === null) return undefined;
     const name = sanitizeFileName(offeredName);
     let fd: number;
+    let held: HeldDir;
     try {
-      fd = openSync(join(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      held = typeof dir === "string" ? HeldDir.open(dir) : dir.retain();
     } catch {
+      return undefined; // not reachable: received as usual, which says why
+    }
+    try {
+      fd = held.openFile(name, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch {
+      held.release();
       return undefined; // missing, a link, unreadable
     }
     const stats = fstatSync(fd);
     // Only for its own sender: a stored file keeps its `.part`'s mark (the same inode), and
     // anyone else sending a folder of that name, count and size learns nothing of it.
     if (stats.isFile() && stats.size === size && isMarkedFor(fd, meta.token) === true) {
-      return new ExistingCopy(dir, name, id, size, algo, meta, fd, stats.mtimeMs);
+      return new ExistingCopy(held, name, id, size, algo, meta, fd, stats.mtimeMs);
     }
     closeSync(fd);
+    held.release();
     return undefined;
   }
 
@@ -93,9 +104,11 @@ export class ExistingCopy implements ResumableSink {
   restart(): void {
     this.close();
     // Only a folder's entries are checked copies: a full disk's `.part` resumes with the folder.
+    // In the folder held since the copy was opened: its path may lead elsewhere by now.
     this.fresh = FileReceiver.open(this.dir, this.fileName, this.id, this.size, this.algo, this.meta, {
       resumable: "folder",
     });
+    this.letGo();
   }
 
   write(bytes: Uint8Array): void {
@@ -107,15 +120,23 @@ export class ExistingCopy implements ResumableSink {
     if (this.fresh) return this.fresh.finish(trailer);
     const unchanged = this.fd !== undefined && sameAsOpened(fstatSync(this.fd), this.size, this.mtimeMs);
     this.close();
+    this.letGo();
     if (!unchanged) throw new TransferError("E_WRITE", `${this.fileName} changed while it was being checked`);
     checkTrailerCount(trailer.bytes, this.size, this.size);
     const digest = checkTrailerDigest(trailer, this.algo, this.digest);
-    return { path: join(this.dir, this.fileName), bytes: this.size, algo: this.algo, digest };
+    return { path: this.dir.pathOf(this.fileName), bytes: this.size, algo: this.algo, digest };
   }
 
   abort(keepPart?: boolean): void {
     this.close();
+    this.letGo();
     this.fresh?.abort(keepPart);
+  }
+
+  /** The folder is held no more by this copy (a fresh receiver holds it itself). */
+  private letGo(): void {
+    if (this.held) this.dir.release();
+    this.held = false;
   }
 
   private close(): void {

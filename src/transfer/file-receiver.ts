@@ -11,17 +11,7 @@
  * session ACKs only once written, and a failed write ends the transfer through `onFailed`.
  */
 
-import {
-  closeSync,
-  fchmodSync,
-  fstatSync,
-  ftruncateSync,
-  futimesSync,
-  unlinkSync,
-  writeSync,
-  writevSync,
-} from "node:fs";
-import { join } from "node:path";
+import { closeSync, fchmodSync, fstatSync, ftruncateSync, futimesSync, writeSync, writevSync } from "node:fs";
 import {
   type ChecksumAlgo,
   checkTrailerCount,
@@ -31,7 +21,8 @@ import {
 } from "./checksum.ts";
 import { keptAfterWriteError, osReason, TransferError } from "./errors.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
-import { createExclusive, exists, linkToFreeName, lockNewPart, MAX_NAME_TRIES, openResumable } from "./part-files.ts";
+import { HeldDir } from "./held-dir.ts";
+import { createExclusive, linkToFreeName, lockNewPart, MAX_NAME_TRIES, openResumable } from "./part-files.ts";
 import { markAsOurs } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
@@ -90,6 +81,8 @@ export class FileReceiver implements ResumableSink {
   /** Set by the session: a write in flight failed (writeBehind). */
   onFailed?: (err: TransferError) => void;
   private fd: number | undefined;
+  /** Where the `.part` was made (the key of partsInUse; messages). */
+  private readonly partPath: string;
   /** restart() started an earlier attempt's `.part` over: its bytes are this transfer's now. */
   private restarted = false;
   private digest: RunningDigest;
@@ -101,7 +94,8 @@ export class FileReceiver implements ResumableSink {
 
   private constructor(
     readonly id: number,
-    readonly dir: string,
+    /** The folder the file goes in, held (held-dir.ts) until the transfer ends. */
+    private readonly dir: HeldDir,
     /** The sanitised offered name; the file gets it or a numbered variant ("name (1).ext"). */
     private readonly baseName: string,
     /** Which numbered variant was free when the transfer began. */
@@ -110,7 +104,8 @@ export class FileReceiver implements ResumableSink {
     readonly size: number | null,
     readonly algo: ChecksumAlgo,
     fd: number,
-    private readonly partPath: string,
+    /** The `.part`'s name in `dir`. */
+    private readonly partName: string,
     private readonly meta: FileMeta,
     /** Free space promised to this transfer (released when it ends). */
     private readonly space: SpaceClaim,
@@ -128,7 +123,8 @@ export class FileReceiver implements ResumableSink {
           options.slowWriteMs,
         )
       : undefined;
-    partsInUse.add(partPath);
+    this.partPath = dir.pathOf(partName);
+    partsInUse.add(this.partPath);
     this.digest = createDigest(algo);
     // A `.part` left by an interrupted attempt: `hashPrefix` hashes what is there.
     const existing = fstatSync(fd).size;
@@ -155,7 +151,7 @@ export class FileReceiver implements ResumableSink {
    * @throws TransferError E_WRITE when no file can be created there
    */
   static open(
-    dir: string,
+    dir: string | HeldDir,
     offeredName: string,
     id: number,
     size: number | null,
@@ -164,14 +160,22 @@ export class FileReceiver implements ResumableSink {
     options: FileReceiverOptions = {},
   ): FileReceiver {
     const safe = sanitizeFileName(offeredName);
+    // A folder given by path (a plain peer's file, tests) is held for this file alone.
+    let held: HeldDir;
+    try {
+      held = typeof dir === "string" ? HeldDir.open(dir) : dir.retain();
+    } catch (err) {
+      throw new TransferError("E_WRITE", `cannot open ${dir}: ${osReason(err)}`, { cause: err });
+    }
     // Checked once the `.part` is open: an earlier attempt's bytes there need no new space (a
     // `.part` kept by a full disk resumes once the rest fits, not only once all of it does).
-    const space = SpaceClaim.unchecked(dir, size);
+    const space = SpaceClaim.unchecked(held.path, size);
     let receiver: FileReceiver;
     try {
-      receiver = FileReceiver.openFree(dir, safe, id, size, algo, meta, space, options);
+      receiver = FileReceiver.openFree(held, safe, id, size, algo, meta, space, options);
     } catch (err) {
       space.release();
+      held.release();
       throw err;
     }
     try {
@@ -185,7 +189,7 @@ export class FileReceiver implements ResumableSink {
 
   /** The first free name's `.part` (new, or an earlier attempt's to resume). */
   private static openFree(
-    dir: string,
+    dir: HeldDir,
     safe: string,
     id: number,
     size: number | null,
@@ -196,26 +200,27 @@ export class FileReceiver implements ResumableSink {
   ): FileReceiver {
     for (let n = 0; n < MAX_NAME_TRIES; n++) {
       const name = numberedName(safe, n);
-      if (exists(join(dir, name))) continue;
-      const partPath = join(dir, name + PART_SUFFIX);
+      if (dir.stat(name) !== undefined) continue;
+      const partName = name + PART_SUFFIX;
+      const partPath = dir.pathOf(partName);
       if (partsInUse.has(partPath)) continue;
-      const fd = createExclusive(partPath, dir);
+      const fd = createExclusive(dir, partName);
       if (fd !== undefined) {
         // Locked so that another Parley process receiving into this folder leaves it alone
         // (one that took it for a resume in the instant since it was made keeps it).
-        if (lockNewPart(fd, partPath, dir)) {
+        if (lockNewPart(fd, dir, partName)) {
           markAsOurs(fd, meta.token);
-          return new FileReceiver(id, dir, safe, n, size, algo, fd, partPath, meta, space, options);
+          return new FileReceiver(id, dir, safe, n, size, algo, fd, partName, meta, space, options);
         }
         closeSync(fd);
         continue;
       }
-      const resumable = storedThisRun.has(partPath) ? undefined : openResumable(partPath, size, dir, meta.token);
+      const resumable = storedThisRun.has(partPath) ? undefined : openResumable(dir, partName, size, meta.token);
       if (resumable !== undefined)
-        return new FileReceiver(id, dir, safe, n, size, algo, resumable, partPath, meta, space, options);
+        return new FileReceiver(id, dir, safe, n, size, algo, resumable, partName, meta, space, options);
       // Not resumable, or being written by another process right now: the next name.
     }
-    throw new TransferError("E_WRITE", `no free name for ${safe} in ${dir}`);
+    throw new TransferError("E_WRITE", `no free name for ${safe} in ${dir.path}`);
   }
 
   /** The sender's file differs from our prefix: start the `.part` over from byte 0. */
@@ -271,7 +276,7 @@ export class FileReceiver implements ResumableSink {
       if (this.fd !== undefined) this.applyMeta(this.fd);
       // Named while still open and locked: closing first would let another receiver process
       // take the `.part` for a resume in between.
-      const path = linkToFreeName(this.fd as number, this.partPath, this.dir, this.baseName, this.nameIndex);
+      const path = linkToFreeName(this.fd as number, this.dir, this.partName, this.baseName, this.nameIndex);
       storedThisRun.add(path);
       this.closeFile();
       return { path, bytes: this.received, algo: this.algo, digest };
@@ -297,16 +302,18 @@ export class FileReceiver implements ResumableSink {
     } catch {
       // Resuming starts from what is in the `.part`.
     }
-    this.closeFile();
+    if (this.fd === undefined) return; // ended already (stored, or aborted before)
     // A `.part` an earlier attempt left stays: this transfer did not make it, so it does not
     // remove it (a stream that started it over from byte 0 made what is in it now).
-    if (this.resumeOffset > 0 && !(this.size === null && this.restarted)) return;
-    if (keepPart && this.received > 0 && this.size !== null) return;
-    try {
-      unlinkSync(this.partPath);
-    } catch {
-      // Already gone (finished, or removed by the user): nothing left to clean.
+    const earlier = this.resumeOffset > 0 && !(this.size === null && this.restarted);
+    if (!earlier && !(keepPart && this.received > 0 && this.size !== null)) {
+      try {
+        this.dir.unlink(this.partName);
+      } catch {
+        // Already gone (removed by the user): nothing left to clean.
+      }
     }
+    this.closeFile();
   }
 
   /** A synchronous write of `head` then `body` from `at` (the `.part` is open). */
@@ -336,6 +343,7 @@ export class FileReceiver implements ResumableSink {
     if (this.fd === undefined) return;
     const fd = this.fd;
     this.fd = undefined;
+    this.dir.release();
     const writer = this.writer;
     if (writer) writer.close(() => closeSync(cutAt(fd, writer.holeAt)));
     else closeSync(fd);

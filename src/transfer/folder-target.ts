@@ -3,46 +3,40 @@
  * named after the sender's folder (or "name (1)", ... if that exists: created with mkdir,
  * which fails rather than reuse an existing folder), and inside it the sender's tree, each
  * component sanitised like a file name. Nothing is ever written outside that folder: every
- * directory on the way is one we created, and is checked to be a real directory.
+ * directory on the way is one we created or checked, a real directory of ours (not a link),
+ * and held open (held-dir.ts): each level is opened relative to the one above it, so a folder
+ * renamed away and replaced by a link meanwhile takes nothing through the link.
  *
- * Resume: a new top-level folder gets a hidden marker file, removed once every entry of the
- * folder transfer has arrived verified. A folder of the same name that still has its marker
- * is an unfinished earlier attempt: the same folder sent again goes into it, where a `.part`
- * resumes and a file already stored whole is checked instead of sent again (ExistingCopy).
+ * Resume: a new top-level folder gets a hidden marker file (folder-marker.ts), removed once
+ * every entry of the folder transfer has arrived verified. A folder of the same name that still
+ * has its marker is an unfinished earlier attempt: the same folder sent again goes into it,
+ * where a `.part` resumes and a file already stored whole is checked instead of sent again
+ * (ExistingCopy).
  */
 
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  rmdirSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
-import { join } from "node:path";
+import { closeSync } from "node:fs";
 import type { FolderEntry } from "../protocol/index.ts";
-import type { ChecksumAlgo } from "./checksum.ts";
-import { createDigest } from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
-import { errnoName, LockError, tryLockExclusive } from "./file-lock.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
+import { markUnfinished, openUnfinishedFor, UNFINISHED_MARKER } from "./folder-marker.ts";
+import { HeldDir } from "./held-dir.ts";
 import { ownedByUs } from "./part-files.ts";
-import type { IncomingSink, ReceivedFile } from "./source.ts";
 import { SpaceClaim } from "./space-claims.ts";
 
+export { DirReceiver } from "./dir-receiver.ts";
+export { UNFINISHED_MARKER, unfinishedMarkerText } from "./folder-marker.ts";
+
 const MAX_ROOT_TRIES = 1_000;
-/** Folder transfers one session may have under way at once (each holds a descriptor and a folder). */
+/** Folder transfers one session may have under way at once (each holds descriptors and a folder). */
 export const MAX_OPEN_FOLDERS = 32;
-/** In a top-level folder whose transfer has not finished: its presence means "unfinished". */
-export const UNFINISHED_MARKER = ".parley-unfinished";
 
 interface Root {
+  /** Its name in the download folder, and the path that was then. */
+  readonly name: string;
   readonly path: string;
-  /** The folder as made or taken up (device:inode): checked again at each entry. */
+  /** The folder, held until its last entry ends; undefined after. */
+  dir: HeldDir | undefined;
+  /** The folder as made or taken up (device:inode): its name is checked to still be it at each entry. */
   readonly id: string;
   /** An unfinished earlier attempt's folder, taken up again. */
   readonly resumed: boolean;
@@ -53,12 +47,6 @@ interface Root {
   markerFd: number | undefined;
   /** A new folder's promise of its announced bytes, until its last entry ends; none when taken up again. */
   space?: SpaceClaim | undefined;
-}
-
-/** What the marker says: the folder transfer it belongs to (name, entries, bytes). */
-export function unfinishedMarkerText(entry: FolderEntry): string {
-  const id = JSON.stringify({ root: entry.root, entries: entry.entries, bytes: entry.bytes });
-  return `${id}\nA Parley folder transfer into this folder has not finished. Sending the same folder\nagain continues it; this file goes when it is complete.\n`;
 }
 
 /**
@@ -74,21 +62,57 @@ export class FolderTargets {
   private readonly refused = new Map<number, TransferError>();
   /** group -> its entries that ended (declined) before its folder was made: they count when it is. */
   private readonly endedEarly = new Map<number, number>();
+  private download: HeldDir | undefined;
+  private readonly downloadPath: string;
 
-  constructor(private readonly downloadDir: string) {}
+  /** `downloadDir`: its path (held on first use), or the held folder (one more holder). */
+  constructor(downloadDir: string | HeldDir) {
+    if (typeof downloadDir !== "string") this.download = downloadDir.retain();
+    this.downloadPath = typeof downloadDir === "string" ? downloadDir : downloadDir.path;
+  }
 
-  /** The directory the entry's file goes in (created as needed). @throws TransferError E_WRITE */
+  /** The path of the directory the entry's file goes in (created as needed). @throws TransferError E_WRITE */
   parentFor(entry: FolderEntry): string {
+    const dir = this.parentDirFor(entry);
+    dir.release();
+    return dir.path;
+  }
+
+  /**
+   * The directory the entry's file goes in (created as needed), held for the caller, who
+   * releases it. @throws TransferError E_WRITE
+   */
+  parentDirFor(entry: FolderEntry): HeldDir {
     let dir = this.rootFor(entry);
-    for (const component of entry.path.slice(0, -1)) dir = this.subdir(dir, component);
+    for (const component of entry.path.slice(0, -1)) {
+      const parent = dir;
+      try {
+        dir = this.subdir(parent, component);
+      } finally {
+        parent.release();
+      }
+    }
     return dir;
   }
 
-  /** An empty-directory entry: the directory itself, created. @throws TransferError E_WRITE */
-  dirFor(entry: FolderEntry): string {
+  /**
+   * An empty-directory entry: the directory itself, created; `parent` is held for the caller
+   * (it removes the directory again through it when cancelled). @throws TransferError E_WRITE
+   */
+  dirFor(entry: FolderEntry): { parent: HeldDir; name: string } {
     const last = entry.path.at(-1);
-    const parent = this.parentFor(entry);
-    return last === undefined ? parent : this.subdir(parent, last);
+    if (last === undefined) {
+      this.rootFor(entry).release();
+      return { parent: this.held().retain(), name: (this.roots.get(entry.group) as Root).name };
+    }
+    const parent = this.parentDirFor(entry);
+    try {
+      this.subdir(parent, last).release();
+    } catch (err) {
+      parent.release();
+      throw err;
+    }
+    return { parent, name: sanitizeFileName(last) };
   }
 
   /** True when the entry's top-level folder is an unfinished earlier attempt, taken up again. */
@@ -114,7 +138,7 @@ export class FolderTargets {
     root.space?.release();
     if (root.failed === 0) {
       try {
-        unlinkSync(join(root.path, UNFINISHED_MARKER));
+        root.dir?.unlink(UNFINISHED_MARKER); // in the folder we made, wherever it is now
       } catch {
         // Already gone: nothing to do.
       }
@@ -122,59 +146,111 @@ export class FolderTargets {
     // Ended, well or not: another attempt (this process or another) may take it up now.
     if (root.markerFd !== undefined) closeSync(root.markerFd);
     root.markerFd = undefined;
+    root.dir?.release();
+    root.dir = undefined;
   }
 
-  /** The top-level folder of this entry's group: made (or taken up) on its first entry. */
-  rootFor(entry: FolderEntry): string {
+  /**
+   * The top-level folder of this entry's group, made (or taken up) on its first entry; held
+   * for the caller, who releases it. @throws TransferError E_WRITE
+   */
+  rootFor(entry: FolderEntry): HeldDir {
     const root = this.roots.get(entry.group) ?? this.makeRoot(entry);
     // In a download folder other users can change (no sticky bit), one could rename ours and put
-    // a link to anywhere in its place (also while we make it): the entries would follow it.
-    checkSameFolder(root.path, root.id, this.downloadDir);
-    return root.path;
+    // a link to anywhere in its place: what is held takes nothing through it, but the entry's
+    // path would no longer say where it is, so the entry fails.
+    const now = root.dir && this.held().stat(root.name);
+    if (root.dir === undefined || !now?.isDir || now.id !== root.id) throw this.moved(root.path);
+    return root.dir.retain();
+  }
+
+  /** The folder transfers are over (the connection ended): the folders still held are let go. */
+  close(): void {
+    for (const root of this.roots.values()) {
+      root.dir?.release();
+      root.dir = undefined;
+    }
+    this.download?.release();
+    this.download = undefined;
   }
 
   /** Makes (or takes up) the top-level folder of a group's first entry. */
   private makeRoot(entry: FolderEntry): Root {
     const refused = this.refused.get(entry.group);
     if (refused) throw refused;
-    const name = sanitizeFileName(entry.root);
+    const download = this.held();
+    const safe = sanitizeFileName(entry.root);
     // Folders of this session's transfers still under way (an ended one may be taken up again).
-    const taken = new Set([...this.roots.values()].filter((r) => r.ended < r.entries).map((r) => r.path));
+    const taken = new Set([...this.roots.values()].filter((r) => r.ended < r.entries).map((r) => r.name));
     // Each holds its marker open: a peer opening folder after folder would run us out of descriptors.
     if (taken.size >= MAX_OPEN_FOLDERS) {
       throw new TransferError("E_TOO_MANY_FOLDERS", `more than ${MAX_OPEN_FOLDERS} folders under way at once`);
     }
     for (let n = 0; n < MAX_ROOT_TRIES; n++) {
-      const path = join(this.downloadDir, numberedName(name, n));
-      if (taken.has(path)) continue;
-      try {
-        mkdirSync(path);
-      } catch (err) {
-        if ((err as { code?: string }).code !== "EEXIST") {
-          throw new TransferError("E_WRITE", `cannot create ${path}: ${osReason(err)}`, { cause: err });
-        }
-        const id = folderId(path);
-        const markerFd = openUnfinishedFor(path, entry);
-        if (markerFd === undefined) continue;
-        const early = this.takeEndedEarly(entry);
-        const root = { path, id, resumed: true, entries: entry.entries, ...early, markerFd };
-        this.roots.set(entry.group, root);
-        return root;
-      }
-      const id = folderId(path); // at once: rootFor checks it is still this folder once it is made
-      const space = this.claimRoom(path, entry);
-      let markerFd: number;
-      try {
-        markerFd = markUnfinished(path, entry);
-      } catch (err) {
-        space.release();
-        throw err;
-      }
-      const root = { path, id, resumed: false, entries: entry.entries, ...this.takeEndedEarly(entry), markerFd, space };
+      const name = numberedName(safe, n);
+      if (taken.has(name)) continue;
+      const root = this.makeOrTakeUp(download, name, entry);
+      if (root === undefined) continue;
       this.roots.set(entry.group, root);
       return root;
     }
-    throw new TransferError("E_WRITE", `no free folder name for ${name} in ${this.downloadDir}`);
+    throw new TransferError("E_WRITE", `no free folder name for ${safe} in ${download.path}`);
+  }
+
+  /** The folder `name` made new, or taken up (ours, unfinished, for this transfer); else undefined. */
+  private makeOrTakeUp(download: HeldDir, name: string, entry: FolderEntry): Root | undefined {
+    const path = download.pathOf(name);
+    try {
+      download.makeDir(name);
+    } catch (err) {
+      if ((err as { code?: string }).code !== "EEXIST") {
+        throw new TransferError("E_WRITE", `cannot create ${path}: ${osReason(err)}`, { cause: err });
+      }
+      const dir = ownDir(download, name);
+      const id = dir?.own().id; // at once: by name, `own` looks the path up again
+      const markerFd = dir && openUnfinishedFor(dir, entry);
+      if (dir === undefined || id === undefined || markerFd === undefined) {
+        dir?.release();
+        return undefined;
+      }
+      return {
+        name,
+        path,
+        dir,
+        id,
+        resumed: true,
+        entries: entry.entries,
+        ...this.early(entry),
+        markerFd,
+      };
+    }
+    // Held at once: swapped for a link or another's folder before this, it is refused here; after
+    // this, the marker and every entry go into the folder made, wherever it is moved.
+    const dir = ownDir(download, name);
+    if (dir === undefined) throw this.moved(path);
+    const id = dir.own().id; // at once: by name, `own` looks the path up again
+    let space: SpaceClaim | undefined;
+    try {
+      space = this.claimRoom(download, name, entry);
+      const markerFd = markUnfinished(dir, entry);
+      return {
+        name,
+        path,
+        dir,
+        id,
+        resumed: false,
+        entries: entry.entries,
+        ...this.early(entry),
+        markerFd,
+        space,
+      };
+    } catch (err) {
+      dir.release();
+      if (space === undefined) throw err;
+      space.release();
+      removeEmpty(download, name);
+      throw err;
+    }
   }
 
   /**
@@ -198,15 +274,11 @@ export class FolderTargets {
    * a byte is written. A folder taken up again is not checked here: what it already holds needs
    * no new space, and each entry still checks what it needs.
    */
-  private claimRoom(path: string, entry: FolderEntry): SpaceClaim {
+  private claimRoom(download: HeldDir, name: string, entry: FolderEntry): SpaceClaim {
     try {
-      return SpaceClaim.forFolder(this.downloadDir, entry.bytes, `the folder ${sanitizeFileName(entry.root)}`);
+      return SpaceClaim.forFolder(download.path, entry.bytes, `the folder ${sanitizeFileName(entry.root)}`);
     } catch (err) {
-      try {
-        rmdirSync(path);
-      } catch {
-        // Another local process wrote into it meanwhile: its files stay, and so does the folder.
-      }
+      removeEmpty(download, name);
       if (this.refused.size >= MAX_REFUSED_FOLDERS) this.forgetOldest(this.refused);
       this.refused.set(entry.group, err as TransferError);
       throw err;
@@ -214,7 +286,7 @@ export class FolderTargets {
   }
 
   /** Entries of the group that ended before its folder was made (a peer's, declined), each failed. */
-  private takeEndedEarly(entry: FolderEntry): { ended: number; failed: number } {
+  private early(entry: FolderEntry): { ended: number; failed: number } {
     const ended = this.endedEarly.get(entry.group) ?? 0;
     this.endedEarly.delete(entry.group);
     return { ended, failed: ended };
@@ -224,127 +296,61 @@ export class FolderTargets {
     map.delete(map.keys().next().value as number);
   }
 
-  /** `parent/component`, created if missing; it must be a real directory (not a link). */
-  subdir(parent: string, component: string): string {
-    const path = join(parent, sanitizeFileName(component));
+  /** The download folder, held on first use. @throws TransferError E_WRITE */
+  private held(): HeldDir {
+    if (this.download) return this.download;
     try {
-      mkdirSync(path);
+      this.download = HeldDir.open(this.downloadPath);
+    } catch (err) {
+      throw new TransferError("E_WRITE", `cannot open ${this.downloadPath}: ${osReason(err)}`, { cause: err });
+    }
+    return this.download;
+  }
+
+  /** `parent/component`, created if missing; it must be a real directory of ours (not a link): held. */
+  private subdir(parent: HeldDir, component: string): HeldDir {
+    const name = sanitizeFileName(component);
+    const path = parent.pathOf(name);
+    let dir = ownDir(parent, name);
+    if (dir !== undefined) return dir;
+    try {
+      parent.makeDir(name);
     } catch (err) {
       if ((err as { code?: string }).code !== "EEXIST") {
         throw new TransferError("E_WRITE", `cannot create ${path}: ${osReason(err)}`, { cause: err });
       }
-      if (!lstatSync(path).isDirectory()) throw new TransferError("E_WRITE", `${path} exists and is not a folder`);
     }
-    return path;
+    dir = ownDir(parent, name);
+    if (dir === undefined) throw new TransferError("E_WRITE", `${path} exists and is not a folder of ours`);
+    return dir;
+  }
+
+  private moved(path: string): TransferError {
+    return new TransferError(
+      "E_WRITE",
+      `${path} was moved or replaced by another process (other users can change ${this.downloadPath})`,
+    );
   }
 }
 
-/**
- * `path` is still the folder we made or took up (`id`, folderId): in a download folder other
- * users can change (no sticky bit), one could rename ours and put a link in its place, and what
- * we write next would follow it. @throws TransferError E_WRITE when it is not
- */
-export function checkSameFolder(path: string, id: string, downloadDir: string): void {
-  if (id !== "" && folderId(path) === id) return;
-  throw new TransferError(
-    "E_WRITE",
-    `${path} was moved or replaced by another process (other users can change ${downloadDir})`,
-  );
-}
-
-/** `path`'s device and inode when it is a real directory (not a link), else "" (never matches). */
-export function folderId(path: string): string {
+/** The folder `name` in `parent`, held, when it is a real directory (not a link) of this user. */
+function ownDir(parent: HeldDir, name: string): HeldDir | undefined {
+  let dir: HeldDir;
   try {
-    const stats = lstatSync(path);
-    return stats.isDirectory() ? `${stats.dev}:${stats.ino}` : "";
+    dir = parent.openDir(name);
   } catch {
-    return ""; // gone, or no longer reachable
+    return undefined; // missing, a link, not a folder
   }
-}
-
-/**
- * The marker of `path`, open and locked, when `path` is a real directory (not a link) of this
- * user holding it as a regular file of this user written for this same folder transfer (name,
- * entries and bytes as offered now) and no other process is using it; undefined otherwise
- * (another folder of that name, this one changed meanwhile, one being received right now, or
- * another user's in a shared folder, who could swap its subfolders for links, is not merged into).
- */
-function openUnfinishedFor(path: string, entry: FolderEntry): number | undefined {
-  let fd: number;
-  try {
-    const dir = lstatSync(path);
-    if (!dir.isDirectory() || !ownedByUs(dir)) return undefined;
-    fd = openSync(join(path, UNFINISHED_MARKER), constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch {
-    return undefined;
-  }
-  if (!ownedByUs(fstatSync(fd))) {
-    closeSync(fd);
-    return undefined;
-  }
-  try {
-    const text = Buffer.alloc(4096);
-    const n = readSync(fd, text, 0, text.length, 0);
-    // Locked: another process is receiving into it right now.
-    if (text.subarray(0, n).toString("utf8") === unfinishedMarkerText(entry) && tryLockExclusive(fd)) return fd;
-  } catch (err) {
-    if (err instanceof LockError) {
-      closeSync(fd);
-      throw new TransferError("E_WRITE", `cannot lock files in ${path}: ${errnoName(err.errno)}`, { cause: err });
-    }
-    // Unreadable: not one to take up.
-  }
-  closeSync(fd);
+  if (ownedByUs(dir.own())) return dir;
+  dir.release();
   return undefined;
 }
 
-/** Puts the marker into a folder we just created; returns it open and locked. @throws TransferError E_WRITE */
-function markUnfinished(path: string, entry: FolderEntry): number {
-  let fd: number | undefined;
+/** Removes the folder `name` we made if it is still empty (another process may have written in it). */
+function removeEmpty(parent: HeldDir, name: string): void {
   try {
-    fd = openSync(join(path, UNFINISHED_MARKER), "wx", 0o644);
-    writeSync(fd, unfinishedMarkerText(entry));
-    tryLockExclusive(fd); // just made, in a folder just made: nobody else can hold it
-    return fd;
-  } catch (err) {
-    // A full disk, or locks failing outright: neither the marker nor the folder is left behind.
-    if (fd !== undefined) closeSync(fd);
-    for (const remove of [() => unlinkSync(join(path, UNFINISHED_MARKER)), () => rmdirSync(path)]) {
-      try {
-        remove();
-      } catch {
-        // Never made, or not empty: leave it.
-      }
-    }
-    const reason = err instanceof LockError ? errnoName(err.errno) : osReason(err);
-    throw new TransferError("E_WRITE", `cannot create a file in ${path}: ${reason}`, { cause: err });
-  }
-}
-
-/** An empty directory of a folder transfer: made when accepted; no data; verified by END of 0 bytes. */
-export class DirReceiver implements IncomingSink {
-  readonly received = 0;
-
-  constructor(
-    readonly path: string,
-    readonly name: string,
-    private readonly algo: ChecksumAlgo,
-  ) {}
-
-  write(): void {
-    throw new TransferError("E_SIZE_MISMATCH", "data for an empty folder");
-  }
-
-  finish(trailer: { bytes: number }): ReceivedFile {
-    if (trailer.bytes !== 0) throw new TransferError("E_SIZE_MISMATCH", "data for an empty folder");
-    return { path: this.path, bytes: 0, algo: this.algo, digest: createDigest(this.algo).hex() };
-  }
-
-  abort(): void {
-    try {
-      rmdirSync(this.path); // only if still empty
-    } catch {
-      // Not empty or gone: leave it.
-    }
+    parent.rmdir(name);
+  } catch {
+    // Another local process wrote into it meanwhile: its files stay, and so does the folder.
   }
 }

@@ -11,6 +11,7 @@ export * from "./file-receiver.ts";
 export * from "./file-sender.ts";
 export * from "./folder-target.ts";
 export * from "./folder-walk.ts";
+export * from "./held-dir.ts";
 export * from "./piece-reader.ts";
 export * from "./resume-token.ts";
 export * from "./source.ts";

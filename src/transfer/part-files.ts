@@ -5,28 +5,28 @@
  * its final name. FileReceiver's helpers.
  */
 
-import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, renameSync, unlinkSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, constants, fstatSync } from "node:fs";
 import { osReason, TransferError } from "./errors.ts";
 import { errnoName, LockError, tryLockExclusive } from "./file-lock.ts";
 import { numberedName } from "./file-names.ts";
+import type { HeldDir } from "./held-dir.ts";
 import { isMarkedFor } from "./part-mark.ts";
 
 /**
- * Opens an existing `.part` for resuming, if it is a regular file of this user no bigger than
- * the offer, no other process holds it (locked: being written right now) and it is Parley's
- * (marked). Another user's is never taken, however marked: our bytes would go into an inode
- * they own and can change after it was verified.
+ * Opens an existing `.part` (`partName` in `dir`) for resuming, if it is a regular file of this
+ * user no bigger than the offer, no other process holds it (locked: being written right now) and
+ * it is Parley's (marked). Another user's is never taken, however marked: our bytes would go into
+ * an inode they own and can change after it was verified.
  */
 export function openResumable(
-  partPath: string,
+  dir: HeldDir,
+  partName: string,
   offered: number | null,
-  dir: string,
   token: string | undefined,
 ): number | undefined {
   let fd: number;
   try {
-    fd = openSync(partPath, constants.O_RDWR | constants.O_NOFOLLOW);
+    fd = dir.openFile(partName, constants.O_RDWR);
   } catch {
     return undefined; // a symlink, a directory, unreadable: leave it alone
   }
@@ -38,22 +38,22 @@ export function openResumable(
     if (usable && tryLockExclusive(fd) && isMarkedFor(fd, token) === true) return fd;
   } catch (err) {
     closeSync(fd);
-    throw lockFailed(err, dir);
+    throw lockFailed(err, dir.path);
   }
   closeSync(fd);
   return undefined;
 }
 
 /**
- * Creates `partPath` exclusively. @returns its descriptor, or undefined when the name exists
+ * Creates `partName` in `dir` exclusively. @returns its descriptor, or undefined when the name exists
  * @throws TransferError E_WRITE when it cannot be created
  */
-export function createExclusive(partPath: string, dir: string): number | undefined {
+export function createExclusive(dir: HeldDir, partName: string): number | undefined {
   try {
-    return openSync(partPath, "wx", 0o644);
+    return dir.openFile(partName, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
   } catch (err) {
     if ((err as { code?: string }).code === "EEXIST") return undefined;
-    throw new TransferError("E_WRITE", `cannot create a file in ${dir}: ${osReason(err)}`, { cause: err });
+    throw new TransferError("E_WRITE", `cannot create a file in ${dir.path}: ${osReason(err)}`, { cause: err });
   }
 }
 
@@ -61,17 +61,17 @@ export function createExclusive(partPath: string, dir: string): number | undefin
  * Locks the `.part` just created. @returns false when another process took it meanwhile
  * @throws TransferError E_WRITE when locking fails outright; the `.part` is removed then
  */
-export function lockNewPart(fd: number, partPath: string, dir: string): boolean {
+export function lockNewPart(fd: number, dir: HeldDir, partName: string): boolean {
   try {
     return tryLockExclusive(fd);
   } catch (err) {
     closeSync(fd);
     try {
-      unlinkSync(partPath);
+      dir.unlink(partName);
     } catch {
       // Gone already: nothing left behind either way.
     }
-    throw lockFailed(err, dir);
+    throw lockFailed(err, dir.path);
   }
 }
 
@@ -87,76 +87,82 @@ export function ownedByUs(stats: { uid: number }): boolean {
   return uid === undefined || stats.uid === uid;
 }
 
-export function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Names tried before giving up ("name (1).ext" ... "name (999).ext"): each try is a file system call. */
 export const MAX_NAME_TRIES = 1_000;
 
 /**
- * Gives the verified `.part` (open as `fd`) the first free name from `baseName`'s `index`th
- * variant on. link(2) never replaces an existing name, so a name taken meanwhile just moves us
- * on. File systems without hard links (FAT, exFAT, some network mounts) get an exclusively
- * created placeholder that the .part is then renamed over: still no existing file is ever
- * replaced. Both go by the `.part`'s name, so the name made is checked to be the file written
- * and verified: in a folder other users can change (no sticky bit), another process could have
- * put its own file under the `.part`'s name meanwhile.
+ * Gives the verified `.part` (open as `fd`, called `partName` in `dir`) the first free name
+ * from `baseName`'s `index`th variant on. link(2) never replaces an existing name, so a name
+ * taken meanwhile just moves us on. The link is made from the descriptor where it can be
+ * (held-dir.ts): the name made is then the file written and verified, whatever another process
+ * did to the `.part`'s name meanwhile. Else (by name; file systems without hard links, FAT,
+ * exFAT, some network mounts, which get a rename that never replaces, or an exclusively created
+ * placeholder renamed over) the name made is checked to be that file: in a folder other users
+ * can change (no sticky bit), another process could have put its own file under the `.part`'s name.
  * @returns the final path
  * @throws TransferError E_WRITE when no name is free or the `.part` was replaced (its name is removed then)
  */
-export function linkToFreeName(fd: number, partPath: string, dir: string, baseName: string, index: number): string {
+export function linkToFreeName(fd: number, dir: HeldDir, partName: string, baseName: string, index: number): string {
   for (let n = index; n < MAX_NAME_TRIES; n++) {
-    const path = join(dir, numberedName(baseName, n));
+    const name = numberedName(baseName, n);
     try {
-      linkSync(partPath, path);
-      checkSameFile(fd, path, partPath);
-      try {
-        unlinkSync(partPath);
-      } catch {
-        // The file is stored and verified under its name; a leftover .part is only clutter.
-      }
-      return path;
+      if (!dir.link(fd, partName, name)) checkSameFile(fd, dir, name, partName);
+      removePart(fd, dir, partName);
+      return dir.pathOf(name);
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === "EEXIST") continue;
       if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw err;
     }
-    try {
-      closeSync(openSync(path, "wx"));
-    } catch (err) {
-      if ((err as { code?: string }).code === "EEXIST") continue;
-      throw err;
-    }
-    renameSync(partPath, path);
-    checkSameFile(fd, path, partPath);
-    return path;
+    if (!renamedWithoutReplacing(dir, partName, name)) continue;
+    checkSameFile(fd, dir, name, partName);
+    return dir.pathOf(name);
   }
-  throw new TransferError("E_WRITE", `no free name for ${numberedName(baseName, index)} in ${dir}`);
+  throw new TransferError("E_WRITE", `no free name for ${numberedName(baseName, index)} in ${dir.path}`);
 }
 
-/** The name just made holds the file open as `fd`, else it is removed. @throws TransferError E_WRITE */
-function checkSameFile(fd: number, path: string, partPath: string): void {
-  const ours = fstatSync(fd);
-  let named: { dev: number; ino: number } | undefined;
+/** The `.part`'s name goes once the file has its own, if it still names our file (else it is another's). */
+function removePart(fd: number, dir: HeldDir, partName: string): void {
   try {
-    named = lstatSync(path);
+    if (dir.stat(partName)?.id === dir.openStats(fd).id) dir.unlink(partName);
   } catch {
-    // Gone already: not ours either.
+    // The file is stored and verified under its name; a leftover .part is only clutter.
   }
-  if (named && named.dev === ours.dev && named.ino === ours.ino) return;
+}
+
+/**
+ * Renames the `.part` to `name` without replacing anything: rename's no-replace flag, or an
+ * exclusively created placeholder it is renamed over. @returns false when `name` is taken
+ */
+function renamedWithoutReplacing(dir: HeldDir, partName: string, name: string): boolean {
   try {
-    unlinkSync(path);
+    dir.renameNoReplace(partName, name);
+    return true;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === "EEXIST") return false;
+    if (code !== "ENOSYS" && code !== "EINVAL") throw err;
+  }
+  try {
+    closeSync(dir.openFile(name, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL));
+  } catch (err) {
+    if ((err as { code?: string }).code === "EEXIST") return false;
+    throw err;
+  }
+  dir.rename(partName, name);
+  return true;
+}
+
+/** `name` in `dir` holds the file open as `fd`, else it is removed. @throws TransferError E_WRITE */
+function checkSameFile(fd: number, dir: HeldDir, name: string, partName: string): void {
+  if (dir.stat(name)?.id === dir.openStats(fd).id) return;
+  try {
+    dir.unlink(name);
   } catch {
     // Gone already.
   }
   throw new TransferError(
     "E_WRITE",
-    `another process replaced ${partPath} before it got its name (other users can change the folder it is in): nothing was stored`,
+    `another process replaced ${dir.pathOf(partName)} before it got its name (other users can change the folder it is in): nothing was stored`,
   );
 }

@@ -5,34 +5,22 @@
  *   1. read the central directory only (yauzl) and check it against the offer (zip-plan.ts):
  *      nothing is inflated from a zip that names a path outside the folder, a link, more
  *      files or bytes than offered, overlapping data...;
- *   2. inflate each file into a hidden working folder made for this zip alone (mkdtemp, mode
- *      0700), every file created exclusively and without following links, counting its real
- *      inflated bytes and CRC-32: more bytes than the entry declares stops at once;
+ *   2. inflate each file into a hidden working folder made for this zip alone (mode 0700),
+ *      every file created exclusively and without following links, each through the folder
+ *      above it held open (zip-folder.ts, held-dir.ts), counting its real inflated bytes and
+ *      CRC-32: more bytes than the entry declares stops at once;
  *   3. give the folder its final name only once complete: the sanitised offered name, or
  *      "name (1)", ... if taken; an existing folder is never merged into or replaced.
  *
  * Any failure removes the working folder: nothing of a refused zip stays behind.
  */
 
-import {
-  closeSync,
-  constants,
-  fchmodSync,
-  fstatSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  renameSync,
-  rmdirSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
-import { join } from "node:path";
+import { closeSync, rmSync, writeSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import yauzl from "yauzl";
 import { osReason, TransferError } from "./errors.ts";
-import { numberedName, sanitizeFileName } from "./file-names.ts";
-import { checkSameFolder, folderId } from "./folder-target.ts";
+import { HeldDir } from "./held-dir.ts";
+import { ZipFolder } from "./zip-folder.ts";
 import {
   type DirectoryOffer,
   MAX_ZIP_ENTRIES,
@@ -43,9 +31,8 @@ import {
   type ZipPlan,
 } from "./zip-plan.ts";
 
-/** Prefix of the working folder (hidden) that a zip is inflated into before it gets its name. */
-export const UNZIP_WORK_PREFIX = ".parley-unzip-";
-const MAX_ROOT_TRIES = 1_000;
+export { UNZIP_WORK_PREFIX } from "./zip-folder.ts";
+
 const YIELD_EVERY_ITEMS = 1_000;
 /** Largest central directory read (its records are kept while extracting): 64 MiB. */
 export const MAX_CENTRAL_DIRECTORY_BYTES = 64 * 1024 * 1024;
@@ -86,29 +73,44 @@ export interface ExtractOptions {
  */
 export async function extractZipFolder(
   zip: ZipSource,
-  downloadDir: string,
+  downloadDir: string | HeldDir,
   offer: DirectoryOffer,
   options: ExtractOptions = {},
 ): Promise<ExtractedFolder> {
   const opened = await openZip(zip);
-  let work: string | undefined;
+  let download: HeldDir | undefined;
+  let work: ZipFolder | undefined;
+  let named = false;
   try {
     const { entries, raw } = await readCentralDirectory(opened);
     const plan = planZip(entries, offer, opened.centralDirectoryOffset);
-    work = makeWorkFolder(downloadDir);
-    options.onWorkFolder?.(work);
-    const id = folderId(work);
-    const bytes = await extractInto(opened.file, raw, plan, work, options, id);
-    openUp(work, id, downloadDir);
-    const { path, name } = giveFinalName(work, downloadDir, offer.dirname);
+    download = holdDownload(downloadDir);
+    work = ZipFolder.make(download);
+    options.onWorkFolder?.(work.path);
+    const bytes = await extractInto(opened.file, raw, plan, work, options);
+    work.openUp();
+    const { path, name } = work.giveFinalName(offer.dirname);
+    named = true;
     options.onNamed?.(path);
-    checkSameFolder(path, id, downloadDir);
-    work = undefined;
+    work.check(name);
     return { path, name, files: plan.files, dirs: plan.folders, bytes };
   } finally {
     // yauzl's close() would close a descriptor we were lent; left open, its reader just goes.
     if (typeof zip !== "number") opened.file.close();
-    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+    work?.close();
+    // Unfinished: what is under the working folder's name goes (a link put there: only the link).
+    if (work !== undefined && !named) rmSync(work.path, { recursive: true, force: true });
+    download?.release();
+  }
+}
+
+/** The download folder held: its path opened, or one more holder of a held one. @throws TransferError E_WRITE */
+function holdDownload(downloadDir: string | HeldDir): HeldDir {
+  if (typeof downloadDir !== "string") return downloadDir.retain();
+  try {
+    return HeldDir.open(downloadDir);
+  } catch (err) {
+    throw new TransferError("E_WRITE", `cannot open ${downloadDir}: ${osReason(err)}`, { cause: err });
   }
 }
 
@@ -180,37 +182,28 @@ async function readCentralDirectory(zip: OpenZip): Promise<{ entries: ZipEntryIn
   return { entries, raw };
 }
 
-/** A new hidden folder in `downloadDir`, ours alone (mode 0700). @throws TransferError E_WRITE */
-function makeWorkFolder(downloadDir: string): string {
-  try {
-    return mkdtempSync(join(downloadDir, UNZIP_WORK_PREFIX));
-  } catch (err) {
-    throw new TransferError("E_WRITE", `cannot create a folder in ${downloadDir}: ${osReason(err)}`, { cause: err });
-  }
-}
-
-/** Creates the plan's directories and files under `work`; returns the inflated bytes written. */
+/** Creates the plan's directories and files in `work`; returns the inflated bytes written. */
 async function extractInto(
   file: yauzl.ZipFile,
   raw: readonly yauzl.Entry[],
   plan: ZipPlan,
-  work: string,
+  work: ZipFolder,
   options: ExtractOptions,
-  id: string,
 ): Promise<number> {
   let total = 0;
   for (const [index, item] of plan.items.entries()) {
-    checkSameFolder(work, id, join(work, ".."));
-    const path = join(work, ...plannedPath(plan, index));
+    work.check();
+    const components = plannedPath(plan, index);
+    const parentComponents = item.parent < 0 ? [] : plannedPath(plan, item.parent);
     if (item.kind === "dir") {
-      // Every directory on the way is one made here, in order: none can be a link.
-      mkdirOrFail(path);
+      // Every directory on the way is one made here, in order, and opened without following links.
+      work.makeDir(components, item.parent, parentComponents);
       // Folders alone never await: let signals and timers in now and then.
       if (index % YIELD_EVERY_ITEMS === 0) await new Promise((resolve) => setImmediate(resolve));
       continue;
     }
     const entry = raw[item.entry] as yauzl.Entry;
-    const fd = createExclusive(path, item.exec ? EXEC_MODE : FILE_MODE);
+    const fd = work.createFile(components, item.parent, parentComponents, item.exec ? EXEC_MODE : FILE_MODE);
     try {
       total = await inflateEntry(file, entry, item.size, fd, total, options);
     } finally {
@@ -218,34 +211,6 @@ async function extractInto(
     }
   }
   return total;
-}
-
-/**
- * Gives the filled working folder (`id`) its final mode, under the umask (mkdtemp made it 0700
- * for while it was filled), through a descriptor of that very folder: by name, after the rename,
- * a link another user put in its place (no sticky bit) had its target's mode changed, a root
- * receiver's /etc/shadow say. @throws TransferError E_WRITE
- */
-function openUp(work: string, id: string, downloadDir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(work, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
-    const stats = fstatSync(fd);
-    if (`${stats.dev}:${stats.ino}` !== id) {
-      closeSync(fd);
-      fd = undefined;
-    }
-  } catch {
-    // A link (ELOOP), or gone: not ours.
-  }
-  if (fd === undefined) return checkSameFolder(work, "", downloadDir); // "" never matches: it throws
-  try {
-    fchmodSync(fd, 0o755 & ~process.umask());
-  } catch (err) {
-    throw new TransferError("E_WRITE", `cannot open up ${work}: ${osReason(err)}`, { cause: err });
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Inflates one entry into `fd`, counting bytes and CRC-32 against the central directory. */
@@ -300,64 +265,5 @@ function writeAll(fd: number, bytes: Uint8Array): void {
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
   } catch (err) {
     throw new TransferError("E_WRITE", `cannot write: ${osReason(err)}`, { cause: err });
-  }
-}
-
-function mkdirOrFail(path: string): void {
-  try {
-    mkdirSync(path, 0o755);
-  } catch (err) {
-    throw new TransferError("E_WRITE", `cannot create ${path}: ${osReason(err)}`, { cause: err });
-  }
-}
-
-/** A new file, never an existing one and never through a link. */
-function createExclusive(path: string, mode: number): number {
-  try {
-    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
-    // The mode under the umask, as for Parley's own files (umask 077: rw------- and rwx------):
-    // a received folder is no more readable by others than the user's own new files.
-    fchmodSync(fd, mode & ~process.umask());
-    return fd;
-  } catch (err) {
-    throw new TransferError("E_WRITE", `cannot create ${path}: ${osReason(err)}`, { cause: err });
-  }
-}
-
-/**
- * Moves the finished `work` folder to its final name in `downloadDir`. The name is first made
- * with mkdir, which fails when anything of that name exists; rename then replaces only that
- * empty folder of ours (and fails if someone filled it meanwhile: the next name is tried).
- */
-function giveFinalName(work: string, downloadDir: string, offered: string): { path: string; name: string } {
-  const base = sanitizeFileName(offered);
-  for (let n = 0; n < MAX_ROOT_TRIES; n++) {
-    const name = numberedName(base, n);
-    const path = join(downloadDir, name);
-    try {
-      mkdirSync(path);
-    } catch (err) {
-      if ((err as { code?: string }).code === "EEXIST") continue;
-      throw new TransferError("E_WRITE", `cannot create ${path}: ${osReason(err)}`, { cause: err });
-    }
-    try {
-      renameSync(work, path);
-      return { path, name };
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code !== "ENOTEMPTY" && code !== "EEXIST") {
-        rmEmpty(path);
-        throw new TransferError("E_WRITE", `cannot rename to ${path}: ${osReason(err)}`, { cause: err });
-      }
-    }
-  }
-  throw new TransferError("E_WRITE", `no free folder name for ${base} in ${downloadDir}`);
-}
-
-function rmEmpty(path: string): void {
-  try {
-    rmdirSync(path);
-  } catch {
-    // Not ours any more, or gone: leave it.
   }
 }

@@ -8,11 +8,11 @@
  * while the folder is extracted.
  */
 
-import { closeSync, constants, openSync, unlinkSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, constants, writeSync } from "node:fs";
 import { createDigest, type RunningDigest } from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
 import { sanitizeFileName } from "./file-names.ts";
+import { HeldDir } from "./held-dir.ts";
 import type { ReceivedFile } from "./source.ts";
 import { SpaceClaim } from "./space-claims.ts";
 import type { DirectoryOffer } from "./zip-plan.ts";
@@ -25,16 +25,22 @@ export class ZipPart {
   /** The offered folder name, sanitised (what the folder will be called, unless taken). */
   readonly name: string;
   private fd: number | undefined;
+  private removed = false;
   private readonly digest: RunningDigest = createDigest("sha256");
 
+  readonly path: string;
+
   private constructor(
-    readonly path: string,
+    /** The download folder, held until the zip is removed. */
+    private readonly dir: HeldDir,
+    private readonly fileName: string,
     fd: number,
     private readonly zipsize: number,
     private readonly space: SpaceClaim,
     dirname: string,
   ) {
     this.fd = fd;
+    this.path = dir.pathOf(fileName);
     this.name = sanitizeFileName(dirname);
   }
 
@@ -44,14 +50,17 @@ export class ZipPart {
    */
   static open(dir: string, offer: DirectoryOffer): ZipPart {
     const space = SpaceClaim.take(dir, offer.zipsize + offer.numbytes);
+    let held: HeldDir | undefined;
     for (;;) {
-      const path = join(dir, `${ZIP_PART_PREFIX}${crypto.randomUUID().slice(0, 8)}.part`);
+      const name = `${ZIP_PART_PREFIX}${crypto.randomUUID().slice(0, 8)}.part`;
       try {
-        const flags = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-        return new ZipPart(path, openSync(path, flags, 0o600), offer.zipsize, space, offer.dirname);
+        held ??= HeldDir.open(dir);
+        const flags = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL;
+        return new ZipPart(held, name, held.openFile(name, flags, 0o600), offer.zipsize, space, offer.dirname);
       } catch (err) {
         if ((err as { code?: string }).code === "EEXIST") continue;
         space.release();
+        held?.release();
         throw new TransferError("E_WRITE", `cannot create a file in ${dir}: ${osReason(err)}`, { cause: err });
       }
     }
@@ -100,12 +109,15 @@ export class ZipPart {
 
   /** Removes the zip (extracted, or refused) and gives its space back. Safe to call twice. */
   remove(): void {
+    if (this.removed) return;
     this.close();
+    this.removed = true;
     try {
-      unlinkSync(this.path);
+      this.dir.unlink(this.fileName);
     } catch {
       // Already gone.
     }
+    this.dir.release();
     this.space.release();
   }
 

@@ -7,7 +7,7 @@
  * link. Needs root (to make files another user owns); skipped otherwise.
  */
 
-import { expect, test } from "bun:test";
+import { afterEach, expect, test } from "bun:test";
 import {
   chownSync,
   closeSync,
@@ -15,6 +15,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  readFileSync,
   renameSync,
   symlinkSync,
   writeFileSync,
@@ -22,8 +23,9 @@ import {
 import { join } from "node:path";
 import type { FolderEntry } from "../../src/protocol/index.ts";
 import { createDigest } from "../../src/transfer/checksum.ts";
+import { forceForTests } from "../../src/transfer/dir-calls.ts";
 import { FolderTargets, UNFINISHED_MARKER, unfinishedMarkerText } from "../../src/transfer/folder-target.ts";
-import { FileReceiver, TransferError } from "../../src/transfer/index.ts";
+import { FileReceiver, HeldDir, TransferError } from "../../src/transfer/index.ts";
 import { openResumable } from "../../src/transfer/part-files.ts";
 import { markAsOurs } from "../../src/transfer/part-mark.ts";
 import { replaceFreeSpaceForTests } from "../../src/transfer/space-claims.ts";
@@ -32,6 +34,7 @@ import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 const ROOT = process.getuid?.() === 0;
 const NOBODY = 65534;
 const tempDir = tempDirsRemovedAfterEach("parley-foreign-");
+afterEach(() => forceForTests(undefined));
 
 test.skipIf(!ROOT)("a marked .part another user owns is not resumed into; our own is", () => {
   const dir = tempDir();
@@ -41,11 +44,13 @@ test.skipIf(!ROOT)("a marked .part another user owns is not resumed into; our ow
   markAsOurs(fd, "0123456789abcdef0123456789abcdef");
   closeSync(fd);
   chownSync(part, NOBODY, NOBODY);
-  expect(openResumable(part, 10, dir, "0123456789abcdef0123456789abcdef")).toBeUndefined();
+  const held = HeldDir.open(dir);
+  expect(openResumable(held, "a.bin.part", 10, "0123456789abcdef0123456789abcdef")).toBeUndefined();
   chownSync(part, 0, 0);
-  const ours = openResumable(part, 10, dir, "0123456789abcdef0123456789abcdef");
+  const ours = openResumable(held, "a.bin.part", 10, "0123456789abcdef0123456789abcdef");
   expect(ours).toBeNumber();
   closeSync(ours as number);
+  held.release();
 });
 
 test.skipIf(!ROOT)("an unfinished folder another user owns is not taken up: the folder goes to a new one", () => {
@@ -55,94 +60,112 @@ test.skipIf(!ROOT)("an unfinished folder another user owns is not taken up: the 
   writeFileSync(join(dir, "photos", UNFINISHED_MARKER), unfinishedMarkerText(entry));
   chownSync(join(dir, "photos"), NOBODY, NOBODY);
   chownSync(join(dir, "photos", UNFINISHED_MARKER), NOBODY, NOBODY);
-  expect(new FolderTargets(dir).rootFor(entry)).toBe(join(dir, "photos (1)"));
+  expect(new FolderTargets(dir).parentFor(entry)).toBe(join(dir, "photos (1)"));
   // Ours (the same folder and marker, owned by us) is taken up.
   chownSync(join(dir, "photos"), 0, 0);
   chownSync(join(dir, "photos", UNFINISHED_MARKER), 0, 0);
-  expect(new FolderTargets(dir).rootFor({ ...entry, group: 3 })).toBe(join(dir, "photos"));
+  expect(new FolderTargets(dir).parentFor({ ...entry, group: 3 })).toBe(join(dir, "photos"));
 });
 
-test("a .part another process put in place of ours (a folder without the sticky bit) is not stored as the verified file", () => {
-  const dir = tempDir();
-  const bytes = new TextEncoder().encode("the sender's verified bytes");
-  const receiver = FileReceiver.open(dir, "report.pdf", 1, bytes.length, "xxh3");
-  receiver.write(bytes);
-  // Another user who can rename entries of the folder swaps the .part for a file of their own.
-  renameSync(join(dir, "report.pdf.part"), join(dir, ".theirs-now"));
-  writeFileSync(join(dir, "report.pdf.part"), "EVIL");
-  const digest = createDigest("xxh3");
-  digest.update(bytes);
-  let err: unknown;
-  try {
-    receiver.finish({ bytes: bytes.length, algo: "xxh3", digest: digest.hex() });
-  } catch (e) {
-    err = e;
-  }
-  expect(err, "finish stored the other process's file").toBeInstanceOf(TransferError);
-  expect((err as TransferError).code).toBe("E_WRITE");
-  expect((err as TransferError).message).toContain("another process replaced");
-  expect(existsSync(join(dir, "report.pdf"))).toBe(false);
-  expect(readdirSync(dir).filter((name) => name.startsWith("report"))).toEqual([]);
-});
-
-test("a folder being received that another process moves and replaces with a link takes no more entries (they would follow the link)", () => {
-  const dir = tempDir();
-  const elsewhere = tempDir(); // /etc/cron.d, say: anywhere the receiver can write
-  const targets = new FolderTargets(dir);
-  const entry = (name: string): FolderEntry => ({
-    group: 1,
-    root: "photos",
-    path: ["sub", name],
-    entries: 3,
-    bytes: 30,
+for (const byName of [false, true]) {
+  const how = byName ? "by name (no directory-relative calls)" : "through the held folder";
+  test(`a .part another process put in place of ours (a folder without the sticky bit) is not stored as the verified file: ${how}`, () => {
+    forceForTests(byName ? "by-name" : undefined);
+    const dir = tempDir();
+    const bytes = new TextEncoder().encode("the sender's verified bytes");
+    const receiver = FileReceiver.open(dir, "report.pdf", 1, bytes.length, "xxh3");
+    receiver.write(bytes);
+    // Another user who can rename entries of the folder swaps the .part for a file of their own.
+    renameSync(join(dir, "report.pdf.part"), join(dir, ".theirs-now"));
+    writeFileSync(join(dir, "report.pdf.part"), "EVIL");
+    const digest = createDigest("xxh3");
+    digest.update(bytes);
+    let err: unknown;
+    try {
+      receiver.finish({ bytes: bytes.length, algo: "xxh3", digest: digest.hex() });
+    } catch (e) {
+      err = e;
+    } finally {
+      forceForTests(undefined);
+    }
+    if (!byName) {
+      // The open file itself is given its name (linkat by descriptor): the verified bytes, theirs left as they were.
+      expect(err).toBeUndefined();
+      expect(readFileSync(join(dir, "report.pdf"), "utf8")).toBe("the sender's verified bytes");
+      expect(readFileSync(join(dir, "report.pdf.part"), "utf8")).toBe("EVIL");
+      return;
+    }
+    expect(err, "finish stored the other process's file").toBeInstanceOf(TransferError);
+    expect((err as TransferError).code).toBe("E_WRITE");
+    expect((err as TransferError).message).toContain("another process replaced");
+    expect(existsSync(join(dir, "report.pdf"))).toBe(false);
+    expect(readdirSync(dir).filter((name) => name.startsWith("report"))).toEqual([]);
   });
-  expect(targets.parentFor(entry("a.jpg"))).toBe(join(dir, "photos", "sub"));
-  // Another user who can rename entries of the download folder (no sticky bit) swaps ours for a link.
-  renameSync(join(dir, "photos"), join(dir, "photos-moved"));
-  symlinkSync(elsewhere, join(dir, "photos"));
-  let err: unknown;
-  try {
-    targets.parentFor(entry("b.jpg"));
-  } catch (e) {
-    err = e;
-  }
-  expect(err, "the entry went through the link").toBeInstanceOf(TransferError);
-  expect((err as TransferError).code).toBe("E_WRITE");
-  expect((err as TransferError).message).toContain("was moved or replaced by another process");
-  expect(readdirSync(elsewhere)).toEqual([]);
-  targets.entryEnded(entry("a.jpg"), false);
-  targets.entryEnded(entry("b.jpg"), false);
-  targets.entryEnded(entry("c.jpg"), false); // marker closed
-});
+}
 
-test("a folder swapped for a link while it is being made (before its device:inode is read) takes no entries either", () => {
-  const dir = tempDir();
-  const elsewhere = tempDir();
-  const targets = new FolderTargets(dir);
-  const entry = (name: string): FolderEntry => ({ group: 1, root: "photos", path: [name], entries: 2, bytes: 30 });
-  // The folder's space is checked between its mkdir and the rest of its making: the swap happens there.
-  replaceFreeSpaceForTests(() => {
+for (const byName of [false, true]) {
+  const how = byName ? "by name (no directory-relative calls)" : "through the held folders";
+  test(`a folder being received that another process moves and replaces with a link takes no more entries (they would follow the link): ${how}`, () => {
+    forceForTests(byName ? "by-name" : undefined);
+    const dir = tempDir();
+    const elsewhere = tempDir(); // /etc/cron.d, say: anywhere the receiver can write
+    const targets = new FolderTargets(dir);
+    const entry = (name: string): FolderEntry => ({
+      group: 1,
+      root: "photos",
+      path: ["sub", name],
+      entries: 3,
+      bytes: 30,
+    });
+    expect(targets.parentFor(entry("a.jpg"))).toBe(join(dir, "photos", "sub"));
+    // Another user who can rename entries of the download folder (no sticky bit) swaps ours for a link.
     renameSync(join(dir, "photos"), join(dir, "photos-moved"));
     symlinkSync(elsewhere, join(dir, "photos"));
-    return 2 ** 60; // room enough, whatever other tests promised meanwhile
-  });
-  const tries: unknown[] = [];
-  try {
-    for (const name of ["a.jpg", "b.jpg"]) {
-      try {
-        tries.push(targets.parentFor(entry(name)));
-      } catch (err) {
-        tries.push(err);
-      }
+    let err: unknown;
+    try {
+      targets.parentFor(entry("b.jpg"));
+    } catch (e) {
+      err = e;
     }
-  } finally {
-    replaceFreeSpaceForTests(undefined);
-    for (const name of ["a.jpg", "b.jpg"]) targets.entryEnded(entry(name), false); // promise and marker go
-  }
-  // Neither entry may be given the link as its folder (the second was: an id never read matched one never read).
-  for (const outcome of tries) {
-    expect(outcome, "an entry went through the link").toBeInstanceOf(TransferError);
-    expect((outcome as TransferError).message).toContain("was moved or replaced by another process");
-  }
-  expect(readdirSync(elsewhere).filter((name) => name !== UNFINISHED_MARKER)).toEqual([]);
-});
+    expect(err, "the entry went through the link").toBeInstanceOf(TransferError);
+    expect((err as TransferError).code).toBe("E_WRITE");
+    expect((err as TransferError).message).toContain("was moved or replaced by another process");
+    expect(readdirSync(elsewhere)).toEqual([]);
+    targets.entryEnded(entry("a.jpg"), false);
+    targets.entryEnded(entry("b.jpg"), false);
+    targets.entryEnded(entry("c.jpg"), false); // marker closed
+  });
+
+  test(`a folder swapped for a link while it is being made (before its device:inode is read) takes no entries either: ${how}`, () => {
+    forceForTests(byName ? "by-name" : undefined);
+    const dir = tempDir();
+    const elsewhere = tempDir();
+    const targets = new FolderTargets(dir);
+    const entry = (name: string): FolderEntry => ({ group: 1, root: "photos", path: [name], entries: 2, bytes: 30 });
+    // The folder's space is checked between its mkdir and the rest of its making: the swap happens there.
+    replaceFreeSpaceForTests(() => {
+      renameSync(join(dir, "photos"), join(dir, "photos-moved"));
+      symlinkSync(elsewhere, join(dir, "photos"));
+      return 2 ** 60; // room enough, whatever other tests promised meanwhile
+    });
+    const tries: unknown[] = [];
+    try {
+      for (const name of ["a.jpg", "b.jpg"]) {
+        try {
+          tries.push(targets.parentFor(entry(name)));
+        } catch (err) {
+          tries.push(err);
+        }
+      }
+    } finally {
+      replaceFreeSpaceForTests(undefined);
+      for (const name of ["a.jpg", "b.jpg"]) targets.entryEnded(entry(name), false); // promise and marker go
+    }
+    // Neither entry may be given the link as its folder (the second was: an id never read matched one never read).
+    for (const outcome of tries) {
+      expect(outcome, "an entry went through the link").toBeInstanceOf(TransferError);
+      expect((outcome as TransferError).message).toContain("was moved or replaced by another process");
+    }
+    expect(readdirSync(elsewhere).filter((name) => name !== UNFINISHED_MARKER)).toEqual([]);
+  });
+}

@@ -1,0 +1,200 @@
+/**
+ * HeldDir: a folder received files go into, held open, and every call in it made relative to
+ * that descriptor (dir-calls.ts): the download folder, each folder of a folder transfer, a zip's
+ * working folder. A name is looked up in the folder we hold, one component at a time, never
+ * following a symbolic link; so in a download folder other users can change (no sticky bit),
+ * renaming our folder away and putting a link in its place sends nothing through the link:
+ * what we make, open, link, rename or remove lands in the folder we made, wherever it is now.
+ *
+ * Where those calls cannot be had (not Linux; a libc without them), the same methods go by path
+ * (node:fs), as before: each call looks the path up again. The callers' checks (a folder's
+ * device:inode at each entry, a final name against the open file) still run either way; by
+ * name they are all there is, and a swap in the microseconds between a check and a call
+ * passes them (docs/DESIGN-NOTES.md, "Directory-relative file calls (session 13)").
+ *
+ * Held folders are counted: each holder calls `release` once, and the last closes it.
+ */
+
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmdirSync,
+  unlinkSync,
+} from "node:fs";
+import { join } from "node:path";
+import { AT_FDCWD, type DirCalls, dirCalls } from "./dir-calls.ts";
+
+/** What a name (not followed) or an open file is: `id` is device and inode. */
+export interface NameStats {
+  readonly id: string;
+  readonly uid: number;
+  readonly isDir: boolean;
+  readonly isFile: boolean;
+}
+
+const O_DIR_NOFOLLOW = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+
+export class HeldDir {
+  private holders = 1;
+
+  private constructor(
+    /** Where the folder was when we opened it (for messages and reports). */
+    readonly path: string,
+    /** Its descriptor; undefined by name; -1 once closed. */
+    private fd: number | undefined,
+    private readonly calls: DirCalls | null,
+  ) {}
+
+  /**
+   * Holds the folder `path` (the download folder: links on its way are followed, as the user
+   * gave it). @throws a Node-style error when it cannot be opened
+   */
+  static open(path: string): HeldDir {
+    const calls = dirCalls();
+    if (calls === null) return new HeldDir(path, undefined, null);
+    return new HeldDir(path, calls.openat(AT_FDCWD, path, constants.O_RDONLY | constants.O_DIRECTORY, 0), calls);
+  }
+
+  /** True when calls go by path (no directory-relative calls here). */
+  get byName(): boolean {
+    return this.calls === null;
+  }
+
+  /** `name`'s path, for messages and reports. */
+  pathOf(name: string): string {
+    return join(this.path, name);
+  }
+
+  /** Opens (or with O_CREAT makes) the file `name`, never through a link. @returns its descriptor */
+  openFile(name: string, flags: number, mode = 0o644): number {
+    const nofollow = flags | constants.O_NOFOLLOW;
+    return this.calls
+      ? this.calls.openat(this.held(), name, nofollow, mode)
+      : openSync(this.pathOf(name), nofollow, mode);
+  }
+
+  /** mkdir of `name` (mode under the umask). @throws EEXIST when anything has that name */
+  makeDir(name: string, mode = 0o777): void {
+    if (this.calls) this.calls.mkdirat(this.held(), name, mode);
+    else mkdirSync(this.pathOf(name), mode);
+  }
+
+  /**
+   * Holds the folder `name` in this one: a real directory, not a link (ELOOP, ENOTDIR).
+   * By name it is checked with lstat, and later calls look its path up again.
+   */
+  openDir(name: string): HeldDir {
+    const path = this.pathOf(name);
+    if (this.calls) return new HeldDir(path, this.calls.openat(this.held(), name, O_DIR_NOFOLLOW, 0), this.calls);
+    if (!lstatSync(path).isDirectory()) throw Object.assign(new Error(`ENOTDIR: ${path}`), { code: "ENOTDIR" });
+    return new HeldDir(path, undefined, null);
+  }
+
+  /** What `name` is (a link is not followed), or undefined when there is nothing of that name. */
+  stat(name: string): NameStats | undefined {
+    try {
+      return this.calls ? this.statAt(name) : statsOf(lstatSync(this.pathOf(name)));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** What the held folder itself is. */
+  own(): NameStats {
+    return this.calls ? this.statAt("") : statsOf(lstatSync(this.path));
+  }
+
+  /** What the open file `fd` is, in the terms `stat` uses (to compare a name with it). */
+  openStats(fd: number): NameStats {
+    return this.calls ? this.statAt("", fd) : statsOf(fstatSync(fd));
+  }
+
+  unlink(name: string): void {
+    if (this.calls) this.calls.unlinkat(this.held(), name, false);
+    else unlinkSync(this.pathOf(name));
+  }
+
+  rmdir(name: string): void {
+    if (this.calls) this.calls.unlinkat(this.held(), name, true);
+    else rmdirSync(this.pathOf(name));
+  }
+
+  /**
+   * Gives the open file `fd`, now called `from` here, the new name `to` here (never replacing
+   * anything: EEXIST). @returns true when `to` is sure to be that very file (linked by its
+   * descriptor); false when it went by `from`'s name, which another process could have
+   * swapped meanwhile (the caller compares them)
+   */
+  link(fd: number, from: string, to: string): boolean {
+    if (this.calls) {
+      try {
+        this.calls.linkFd(fd, this.held(), to);
+        return true;
+      } catch (err) {
+        // No hard links (EPERM...) or no way to link a descriptor (no /proc): by name below.
+        if ((err as { code?: string }).code === "EEXIST") throw err;
+      }
+      this.calls.linkat(this.held(), from, to);
+      return false;
+    }
+    linkSync(this.pathOf(from), this.pathOf(to));
+    return false;
+  }
+
+  /** rename(2) of `from` to `to`, both here (replaces `to` as rename does). */
+  rename(from: string, to: string): void {
+    if (this.calls) this.calls.renameat(this.held(), from, this.held(), to);
+    else renameSync(this.pathOf(from), this.pathOf(to));
+  }
+
+  /** rename that fails EEXIST rather than replace `to`; ENOSYS (or EINVAL) where it cannot be had. */
+  renameNoReplace(from: string, to: string): void {
+    if (!this.calls) throw Object.assign(new Error("ENOSYS: renameat2"), { code: "ENOSYS" });
+    this.calls.renameNoReplace(this.held(), from, to);
+  }
+
+  /** chmod of the held folder itself (by name: opened without following a link, as before). */
+  chmod(mode: number): void {
+    if (this.calls) return fchmodSync(this.held(), mode);
+    const fd = openSync(this.path, O_DIR_NOFOLLOW);
+    try {
+      fchmodSync(fd, mode);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** One more holder (each calls `release`). */
+  retain(): this {
+    this.holders++;
+    return this;
+  }
+
+  /** This holder is done; the last closes the folder. Calls after that fail (EBADF). */
+  release(): void {
+    if (--this.holders > 0 || this.fd === undefined || this.fd < 0) return;
+    closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  private held(): number {
+    if (this.fd === undefined || this.fd < 0) throw Object.assign(new Error(`EBADF: ${this.path}`), { code: "EBADF" });
+    return this.fd;
+  }
+
+  private statAt(name: string, fd = this.held()): NameStats {
+    const s = (this.calls as DirCalls).stat(fd, name);
+    return { id: `${s.dev}:${s.ino}`, uid: s.uid, isDir: s.isDir, isFile: s.isFile };
+  }
+}
+
+function statsOf(s: { dev: number; ino: number; uid: number; isDirectory(): boolean; isFile(): boolean }): NameStats {
+  return { id: `${s.dev}:${s.ino}`, uid: s.uid, isDir: s.isDirectory(), isFile: s.isFile() };
+}

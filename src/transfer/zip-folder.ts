@@ -1,0 +1,189 @@
+/**
+ * The folder a received zip is extracted into (zip-extract.ts): a hidden working folder of the
+ * download directory made for this zip alone (mode 0700), its directories and files made
+ * through held folders (held-dir.ts: each level opened relative to the one above, never
+ * following a link), and once complete opened up to the umask's mode and given its final name
+ * in the download directory without replacing anything.
+ */
+
+import { randomBytes } from "node:crypto";
+import { constants, fchmodSync } from "node:fs";
+import { osReason, TransferError } from "./errors.ts";
+import { numberedName, sanitizeFileName } from "./file-names.ts";
+import type { HeldDir } from "./held-dir.ts";
+
+/** Prefix of the working folder (hidden) that a zip is inflated into before it gets its name. */
+export const UNZIP_WORK_PREFIX = ".parley-unzip-";
+const MAX_ROOT_TRIES = 1_000;
+
+export class ZipFolder {
+  /** The working folder's id (device:inode), as made. */
+  readonly id: string;
+  /** The last directory a file went in (zips list a folder's files together), held. */
+  private parent: { readonly at: number; readonly dir: HeldDir } | undefined;
+
+  private constructor(
+    private readonly download: HeldDir,
+    /** The working folder's name in the download folder. */
+    readonly workName: string,
+    private readonly work: HeldDir,
+  ) {
+    this.id = work.own().id;
+  }
+
+  /** The working folder's path (for removing it if the run ends early). */
+  get path(): string {
+    return this.work.path;
+  }
+
+  /** A new hidden folder in `download`, ours alone (mode 0700), held. @throws TransferError E_WRITE */
+  static make(download: HeldDir): ZipFolder {
+    for (let n = 0; n < MAX_ROOT_TRIES; n++) {
+      const name = `${UNZIP_WORK_PREFIX}${randomBytes(6).toString("base64url")}`;
+      try {
+        download.makeDir(name, 0o700);
+        return new ZipFolder(download, name, download.openDir(name));
+      } catch (err) {
+        if ((err as { code?: string }).code === "EEXIST") continue;
+        throw new TransferError("E_WRITE", `cannot create a folder in ${download.path}: ${osReason(err)}`, {
+          cause: err,
+        });
+      }
+    }
+    throw new TransferError("E_WRITE", `no free working folder name in ${download.path}`);
+  }
+
+  /**
+   * The working folder's name still names it. @throws TransferError E_WRITE when it does not: in a
+   * download folder other users can change, one could rename it and put a link in its place
+   * (what is held takes nothing through it, but its name would no longer name it)
+   */
+  check(name = this.workName): void {
+    if (this.download.stat(name)?.id === this.id) return;
+    throw new TransferError(
+      "E_WRITE",
+      `${this.download.pathOf(name)} was moved or replaced by another process (other users can change ${this.download.path})`,
+    );
+  }
+
+  /** Makes the directory `components` (its parents made before it, in the plan's order). */
+  makeDir(components: readonly string[], parentAt: number, parentComponents: readonly string[]): void {
+    const name = components.at(-1) as string;
+    try {
+      this.dirAt(parentAt, parentComponents).makeDir(name, 0o755);
+    } catch (err) {
+      throw new TransferError("E_WRITE", `cannot create ${components.join("/")}: ${osReason(err)}`, { cause: err });
+    }
+  }
+
+  /**
+   * A new file, never an existing one and never through a link, its mode under the umask (as
+   * Parley's own files: umask 077 gives rw-------). @returns its descriptor
+   */
+  createFile(
+    components: readonly string[],
+    parentAt: number,
+    parentComponents: readonly string[],
+    mode: number,
+  ): number {
+    const name = components.at(-1) as string;
+    try {
+      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
+      const fd = this.dirAt(parentAt, parentComponents).openFile(name, flags, mode);
+      fchmodSync(fd, mode & ~process.umask());
+      return fd;
+    } catch (err) {
+      throw new TransferError("E_WRITE", `cannot create ${components.join("/")}: ${osReason(err)}`, { cause: err });
+    }
+  }
+
+  /**
+   * Gives the filled folder its final mode, under the umask (0700 while it was filled), through
+   * its descriptor: by name, after the rename, a link another user put in its place (no sticky
+   * bit) had its target's mode changed. @throws TransferError E_WRITE
+   */
+  openUp(): void {
+    this.check();
+    try {
+      this.work.chmod(0o755 & ~process.umask());
+    } catch (err) {
+      throw new TransferError("E_WRITE", `cannot open up ${this.path}: ${osReason(err)}`, { cause: err });
+    }
+  }
+
+  /**
+   * Moves the finished folder to its final name in the download directory: the offered name
+   * sanitised, or "name (1)", ... if taken; never replacing anything (rename's no-replace flag,
+   * else an empty folder made first with mkdir, which rename may replace only while it is empty).
+   */
+  giveFinalName(offered: string): { path: string; name: string } {
+    const base = sanitizeFileName(offered);
+    for (let n = 0; n < MAX_ROOT_TRIES; n++) {
+      const name = numberedName(base, n);
+      if (this.renamed(name)) return { path: this.download.pathOf(name), name };
+    }
+    throw new TransferError("E_WRITE", `no free folder name for ${base} in ${this.download.path}`);
+  }
+
+  /** Lets go of the folders held. */
+  close(): void {
+    this.parent?.dir.release();
+    this.parent = undefined;
+    this.work.release();
+  }
+
+  /** @returns false when `name` is taken */
+  private renamed(name: string): boolean {
+    const path = this.download.pathOf(name);
+    try {
+      this.download.renameNoReplace(this.workName, name);
+      return true;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === "EEXIST") return false;
+      if (code !== "ENOSYS" && code !== "EINVAL") {
+        throw new TransferError("E_WRITE", `cannot rename to ${path}: ${osReason(err)}`, { cause: err });
+      }
+    }
+    try {
+      this.download.makeDir(name);
+    } catch (err) {
+      if ((err as { code?: string }).code === "EEXIST") return false;
+      throw new TransferError("E_WRITE", `cannot create ${path}: ${osReason(err)}`, { cause: err });
+    }
+    try {
+      this.download.rename(this.workName, name);
+      return true;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === "ENOTEMPTY" || code === "EEXIST") return false; // someone filled it meanwhile
+      try {
+        this.download.rmdir(name);
+      } catch {
+        // Not ours any more, or gone: leave it.
+      }
+      throw new TransferError("E_WRITE", `cannot rename to ${path}: ${osReason(err)}`, { cause: err });
+    }
+  }
+
+  /** The directory of item `at` (-1: the working folder), held: the last one is kept for the next file. */
+  private dirAt(at: number, components: readonly string[]): HeldDir {
+    if (at < 0) return this.work;
+    if (this.parent?.at === at) return this.parent.dir;
+    this.parent?.dir.release();
+    this.parent = undefined;
+    let dir = this.work.retain();
+    try {
+      for (const component of components) {
+        const next = dir.openDir(component);
+        dir.release();
+        dir = next;
+      }
+    } catch (err) {
+      dir.release();
+      throw err;
+    }
+    this.parent = { at, dir };
+    return dir;
+  }
+}
