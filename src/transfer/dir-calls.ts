@@ -68,8 +68,8 @@ export interface DirCalls {
   renameat(dirfd: number, from: string, toDirfd: number, to: string): void;
   /** rename that fails EEXIST rather than replace; throws ENOSYS where libc lacks it. */
   renameNoReplace(dirfd: number, from: string, to: string): void;
-  /** statx of `dirfd/name` (links not followed), or of `dirfd` itself when `name` is "". */
-  stat(dirfd: number, name: string): AtStats;
+  /** statx of `dirfd/name` (links not followed), or of `dirfd` itself when `name` is ""; undefined when it fails. */
+  stat(dirfd: number, name: string): AtStats | undefined;
 }
 
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, value]) => [value, name]));
@@ -153,7 +153,8 @@ function makeCalls(libc: AtLibc): DirCalls {
     },
     stat(dirfd, name) {
       const flags = name === "" ? AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW : AT_SYMLINK_NOFOLLOW;
-      if (libc.statx(dirfd, cString(name), flags, STATX_MASK, ptr(statBuffer)) !== 0) fail("statx", name);
+      // No error built for a name that is not there: the usual answer when a free name is looked for.
+      if (libc.statx(dirfd, cString(name), flags, STATX_MASK, ptr(statBuffer)) !== 0) return undefined;
       const type = view.getUint16(28, true) & 0o170000;
       return {
         // stx_dev_major:stx_dev_minor; stx_ino

@@ -99,8 +99,9 @@ export class HeldDir {
 
   /** What `name` is (a link is not followed), or undefined when there is nothing of that name. */
   stat(name: string): NameStats | undefined {
+    if (this.calls) return this.fd === undefined || this.fd < 0 ? undefined : this.statAt(name);
     try {
-      return this.calls ? this.statAt(name) : statsOf(lstatSync(this.pathOf(name)));
+      return statsOf(lstatSync(this.pathOf(name)));
     } catch {
       return undefined;
     }
@@ -108,12 +109,12 @@ export class HeldDir {
 
   /** What the held folder itself is. */
   own(): NameStats {
-    return this.calls ? this.statAt("") : statsOf(lstatSync(this.path));
+    return this.calls ? this.statOrThrow("", this.held()) : statsOf(lstatSync(this.path));
   }
 
   /** What the open file `fd` is, in the terms `stat` uses (to compare a name with it). */
   openStats(fd: number): NameStats {
-    return this.calls ? this.statAt("", fd) : statsOf(fstatSync(fd));
+    return this.calls ? this.statOrThrow("", fd) : statsOf(fstatSync(fd));
   }
 
   unlink(name: string): void {
@@ -189,9 +190,15 @@ export class HeldDir {
     return this.fd;
   }
 
-  private statAt(name: string, fd = this.held()): NameStats {
+  private statAt(name: string, fd = this.held()): NameStats | undefined {
     const s = (this.calls as DirCalls).stat(fd, name);
-    return { id: `${s.dev}:${s.ino}`, uid: s.uid, isDir: s.isDir, isFile: s.isFile };
+    return s && { id: `${s.dev}:${s.ino}`, uid: s.uid, isDir: s.isDir, isFile: s.isFile };
+  }
+
+  private statOrThrow(name: string, fd: number): NameStats {
+    const stats = this.statAt(name, fd);
+    if (stats === undefined) throw Object.assign(new Error(`statx failed: ${this.path}`), { code: "EIO" });
+    return stats;
   }
 }
 
