@@ -38,6 +38,13 @@ async function refusedBy(features: readonly string[]) {
   const timer = setInterval(refuse, 5);
   try {
     await sender.waitForLine(/^Folder many: /);
+    // Every planned send counted as settled, the sender leaves by itself (its BYE): a miscount
+    // (the refusal's folderRest) left it waiting for ever, which destroying the socket hid.
+    const deadline = Date.now() + 10_000;
+    while (!raw.frames.some((f) => f.type === FrameType.Bye)) {
+      if (Date.now() > deadline) throw new Error(`the sender never said BYE:\n${sender.describe()}`);
+      await Bun.sleep(10);
+    }
   } finally {
     clearInterval(timer);
   }
