@@ -229,6 +229,12 @@ export class FolderTargets {
     const dir = ownDir(download, name);
     if (dir === undefined) throw this.moved(path);
     const id = dir.own().id; // at once: by name, `own` looks the path up again
+    // Swapped before it was opened for another folder of ours (one the other user can move): a
+    // folder just made is empty, so one with anything in it is not ours to fill.
+    if (!dir.isEmpty()) {
+      dir.release();
+      throw this.moved(path);
+    }
     let space: SpaceClaim | undefined;
     try {
       space = this.claimRoom(download, name, entry);

@@ -24,6 +24,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   renameSync,
   rmdirSync,
   unlinkSync,
@@ -104,6 +105,18 @@ export class HeldDir {
       return statsOf(lstatSync(this.pathOf(name)));
     } catch {
       return undefined;
+    }
+  }
+
+  /**
+   * False when the held folder has entries; true when it has none or that cannot be told (no
+   * /proc). Read through /proc/self/fd (the held folder, not its name); by name, its path.
+   */
+  isEmpty(): boolean {
+    try {
+      return readdirSync(this.calls ? `/proc/self/fd/${this.held()}` : this.path).length === 0;
+    } catch {
+      return true;
     }
   }
 

@@ -15,8 +15,7 @@ import type { FolderEntry } from "../../src/protocol/index.ts";
 import type { TransferInfo } from "../../src/session/events.ts";
 import { IncomingSinks } from "../../src/session/incoming-sinks.ts";
 import { createDigest } from "../../src/transfer/checksum.ts";
-import type { IncomingSink, ResumableSink } from "../../src/transfer/index.ts";
-import { UNFINISHED_MARKER } from "../../src/transfer/index.ts";
+import { HeldDir, type IncomingSink, type ResumableSink, UNFINISHED_MARKER } from "../../src/transfer/index.ts";
 import { replaceFreeSpaceForTests, SpaceClaim } from "../../src/transfer/space-claims.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
@@ -187,4 +186,34 @@ test("a file stored whole last time, checked, found changed and received anew af
   expect(readFileSync(join(dl, "photos-moved", "a (1).bin")).equals(fresh)).toBe(true);
   expect(readFileSync(join(dl, "photos-moved", "a.bin")).equals(old)).toBe(true);
   again.connectionEnded();
+});
+
+test("swapped between the folder's mkdir and its open for another folder of ours it can move: refused, nothing written in it", () => {
+  const { dl, elsewhere, before } = setUp();
+  // A folder of ours the other user can move (it sits in the download folder they can change).
+  mkdirSync(join(dl, "ours-too"));
+  writeFileSync(join(dl, "ours-too", "notes.txt"), "ours");
+  const was = before();
+  const sinks = new IncomingSinks(dl);
+  const realOpenDir = HeldDir.prototype.openDir;
+  HeldDir.prototype.openDir = function (this: HeldDir, name: string) {
+    if (name === "photos") {
+      HeldDir.prototype.openDir = realOpenDir;
+      renameSync(join(dl, "photos"), join(dl, "photos-moved"));
+      renameSync(join(dl, "ours-too"), join(dl, "photos"));
+    }
+    return realOpenDir.call(this, name);
+  };
+  try {
+    expect(() => sinks.open(entryInfo(1, ["a.bin"], 10), "xxh3", {})).toThrow(
+      "was moved or replaced by another process",
+    );
+  } finally {
+    HeldDir.prototype.openDir = realOpenDir;
+  }
+  expect(readdirSync(join(dl, "photos")), "the entry or the marker went into the folder swapped in").toEqual([
+    "notes.txt",
+  ]);
+  expect(snapshot(elsewhere)).toEqual(was);
+  sinks.connectionEnded();
 });
