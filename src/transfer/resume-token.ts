@@ -12,7 +12,17 @@
  */
 
 import { createHmac, randomBytes } from "node:crypto";
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -32,46 +42,73 @@ function secretPath(): string {
 
 /**
  * This account's secret, made on first use. Where it cannot be stored, one for this process
- * only (resuming then works until the process ends).
+ * only (resuming then works until the process ends). It is written whole under a temporary
+ * name and then linked to its own, so a run that dies or finds the disk full meanwhile never
+ * leaves a short secret; one found of another length anyway (an older version's) is replaced:
+ * kept, it made every later run use a secret of its own, and nothing resumed again.
  */
 function resumeSecret(): Buffer {
   if (secret) return secret;
   const path = secretPath();
+  const found = readSecret(path);
+  if (found && found !== "wrong-length") {
+    secretStat = found.stat;
+    secret = found.bytes;
+    return secret;
+  }
+  secret = randomBytes(SECRET_BYTES);
+  const temp = `${path}.${process.pid}.new`;
+  try {
+    mkdirSync(join(path, ".."), { recursive: true, mode: 0o700 });
+    const fd = openSync(temp, "wx", 0o600);
+    try {
+      for (let done = 0; done < SECRET_BYTES; ) done += writeSync(fd, secret, done);
+    } finally {
+      closeSync(fd);
+    }
+    if (found === "wrong-length") renameSync(temp, path);
+    else linkOrRename(temp, path); // EEXIST: another process made it meanwhile
+  } catch {
+    // Made meanwhile, or cannot be stored: read below.
+  } finally {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Renamed, or never made.
+    }
+  }
+  // What is there now, so that processes racing to make it give the same tokens.
+  const now = readSecret(path);
+  if (now && now !== "wrong-length") secret = now.bytes;
+  return secret;
+}
+
+/** link(2), which never replaces; where the file system has no hard links, rename (the name still free). */
+function linkOrRename(temp: string, path: string): void {
+  try {
+    linkSync(temp, path);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw err;
+    if (readSecret(path) === undefined) renameSync(temp, path);
+  }
+}
+
+/** The secret in `path`, "wrong-length" when the file holds another length, undefined when it cannot be read. */
+function readSecret(path: string): { bytes: Buffer; stat: { mode: number; uid: number } } | "wrong-length" | undefined {
   try {
     const fd = openSync(path, "r");
     try {
       const bytes = Buffer.alloc(SECRET_BYTES + 1);
       const length = readSync(fd, bytes, 0, bytes.length, 0);
-      if (length === SECRET_BYTES) {
-        secretStat = fstatSync(fd);
-        secret = bytes.subarray(0, SECRET_BYTES);
-        return secret;
-      }
+      if (length !== SECRET_BYTES) return "wrong-length";
+      return { bytes: bytes.subarray(0, SECRET_BYTES), stat: fstatSync(fd) };
     } finally {
       closeSync(fd);
     }
   } catch {
-    // Not made yet (or unreadable): make one below.
+    return undefined;
   }
-  secret = randomBytes(SECRET_BYTES);
-  try {
-    mkdirSync(join(path, ".."), { recursive: true, mode: 0o700 });
-    const fd = openSync(path, "wx", 0o600);
-    try {
-      writeSync(fd, secret);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Another process made it meanwhile: use theirs, so that both give the same tokens.
-    try {
-      const theirs = readFileSync(path);
-      if (theirs.length === SECRET_BYTES) secret = theirs;
-    } catch {
-      // Cannot be stored: this process's own secret stands.
-    }
-  }
-  return secret;
 }
 
 /**

@@ -1,0 +1,63 @@
+/**
+ * The resume secret's file (resume-token.ts), as processes see it. A file of the wrong length (a
+ * first run that died, or found its disk or quota full, between creating the file and writing
+ * the secret leaves it empty) was never mended: every later run made a secret of its own, for
+ * that process only, so no `.part` was ever resumed again, silently. Now such a file is replaced
+ * whole, and the secret is never written short under its name.
+ */
+
+import { afterAll, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const state = mkdtempSync(join(tmpdir(), "parley-resume-secret-"));
+afterAll(() => rmSync(state, { recursive: true, force: true }));
+
+const MODULE = join(import.meta.dir, "../../src/transfer/resume-token.ts");
+
+/** The token a new process (its own module state) gives `path`, with XDG_STATE_HOME = `home`. */
+function tokenInNewProcess(home: string, path: string): string {
+  const run = Bun.spawnSync(
+    [
+      process.execPath,
+      "-e",
+      `import { resumeTokenFor } from ${JSON.stringify(MODULE)}; console.log(resumeTokenFor(${JSON.stringify(path)}));`,
+    ],
+    { env: { ...process.env, XDG_STATE_HOME: home }, stderr: "pipe" },
+  );
+  expect(run.exitCode, run.stderr.toString()).toBe(0);
+  return run.stdout.toString().trim();
+}
+
+test("an empty secret file left by a failed first run is replaced: two runs give the same token again", () => {
+  const home = join(state, "empty");
+  mkdirSync(join(home, "parley"), { recursive: true, mode: 0o700 });
+  const file = join(home, "parley", "resume-secret");
+  writeFileSync(file, "", { mode: 0o600 });
+  const first = tokenInNewProcess(home, "/srv/big.iso");
+  const second = tokenInNewProcess(home, "/srv/big.iso");
+  expect(second).toBe(first);
+  expect(readFileSync(file).length).toBe(32);
+  expect(statSync(file).mode & 0o777).toBe(0o600);
+});
+
+test("a secret file of the right length is kept as it is", () => {
+  const home = join(state, "kept");
+  mkdirSync(join(home, "parley"), { recursive: true, mode: 0o700 });
+  const file = join(home, "parley", "resume-secret");
+  const secret = Buffer.alloc(32, 7);
+  writeFileSync(file, secret, { mode: 0o600 });
+  expect(tokenInNewProcess(home, "/a")).toBe(tokenInNewProcess(home, "/a"));
+  expect(readFileSync(file).equals(secret)).toBe(true);
+});
+
+test("no secret yet: the first run makes it (0600, whole), the next one reads it", () => {
+  const home = join(state, "fresh");
+  const first = tokenInNewProcess(home, "/srv/big.iso");
+  expect(tokenInNewProcess(home, "/srv/big.iso")).toBe(first);
+  const file = join(home, "parley", "resume-secret");
+  expect(readFileSync(file).length).toBe(32);
+  expect(statSync(file).mode & 0o777).toBe(0o600);
+  expect(readdirSync(join(home, "parley"))).toEqual(["resume-secret"]); // no temporary file left
+});
