@@ -13,7 +13,6 @@
  * folder, its files and its unpacked bytes.
  */
 
-import { rmSync } from "node:fs";
 import type { OfferDecision, TransferInfo } from "../session/index.ts";
 import type { PlainPeer } from "../session/plain-peer.ts";
 import { receiveOverTransit, sendOverTransit } from "../session/plain-transfer.ts";
@@ -125,10 +124,10 @@ async function receiveFolder(
     return reportPlainFailure(err, out, offered);
   }
   const info: TransferInfo = { ...offered, name: part.name };
-  let work: string | undefined;
+  let removeWork: (() => void) | undefined;
   options.started?.(() => {
     part.remove();
-    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+    removeWork?.();
   });
   let pipe: TransitPipe;
   try {
@@ -143,11 +142,11 @@ async function receiveFolder(
     out.note("Checking and unpacking the folder's zip...");
     const { extractZipFolder } = await import("../transfer/zip-extract.ts");
     const folder = await extractZipFolder(part.openFd, options.dir, wanted, {
-      onWorkFolder: (path) => {
-        work = path;
+      onWorkFolder: (_path, remove) => {
+        removeWork = remove;
       },
     });
-    work = undefined; // renamed into place: complete, nothing to remove any more
+    removeWork = undefined; // renamed into place: complete, nothing to remove any more
     out.done({
       ...info,
       name: folder.name,

@@ -120,6 +120,11 @@ export class HeldDir {
     }
   }
 
+  /** The names in the held folder, read through /proc/self/fd (by name: its path). */
+  names(): string[] {
+    return readdirSync(this.calls ? `/proc/self/fd/${this.held()}` : this.path);
+  }
+
   /** What the held folder itself is. */
   own(): NameStats {
     return this.calls ? this.statOrThrow("", this.held()) : statsOf(lstatSync(this.path));

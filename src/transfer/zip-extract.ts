@@ -15,7 +15,7 @@
  * Any failure removes the working folder: nothing of a refused zip stays behind.
  */
 
-import { closeSync, rmSync, writeSync } from "node:fs";
+import { closeSync, writeSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import yauzl from "yauzl";
 import { osReason, TransferError } from "./errors.ts";
@@ -56,10 +56,11 @@ export interface ExtractOptions {
   /** Called as inflated bytes are written (running total). */
   readonly onProgress?: (bytes: number) => void;
   /**
-   * Called with the hidden working folder once it exists, so that a caller ending the process
-   * early (a signal) can remove it; once the folder has its final name there is nothing to remove.
+   * Called with the hidden working folder once it exists, and what removes it (through the
+   * folders held, never by its path), so that a caller ending the process early (a signal) can;
+   * once the folder has its final name there is nothing to remove.
    */
-  readonly onWorkFolder?: (path: string) => void;
+  readonly onWorkFolder?: (path: string, remove: () => void) => void;
   /** Called once the folder has its final name (tests swap it for a link there). */
   readonly onNamed?: (path: string) => void;
 }
@@ -86,7 +87,8 @@ export async function extractZipFolder(
     const plan = planZip(entries, offer, opened.centralDirectoryOffset);
     download = holdDownload(downloadDir);
     work = ZipFolder.make(download);
-    options.onWorkFolder?.(work.path);
+    const made = work;
+    options.onWorkFolder?.(work.path, () => made.remove());
     const bytes = await extractInto(opened.file, raw, plan, work, options);
     work.openUp();
     const { path, name } = work.giveFinalName(offer.dirname);
@@ -97,9 +99,9 @@ export async function extractZipFolder(
   } finally {
     // yauzl's close() would close a descriptor we were lent; left open, its reader just goes.
     if (typeof zip !== "number") opened.file.close();
+    // Unfinished: what it made goes, through the folders held (never what is now under its name).
+    if (!named) work?.remove();
     work?.close();
-    // Unfinished: what is under the working folder's name goes (a link put there: only the link).
-    if (work !== undefined && !named) rmSync(work.path, { recursive: true, force: true });
     download?.release();
   }
 }

@@ -21,6 +21,7 @@ export class ZipFolder {
   readonly id: string;
   /** The last directory a file went in (zips list a folder's files together), held. */
   private parent: { readonly at: number; readonly dir: HeldDir } | undefined;
+  private closed = false;
 
   private constructor(
     private readonly download: HeldDir,
@@ -127,9 +128,27 @@ export class ZipFolder {
 
   /** Lets go of the folders held. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.parent?.dir.release();
     this.parent = undefined;
     this.work.release();
+  }
+
+  /**
+   * An unfinished run: removes what it made through the folder held, then the working folder's
+   * name if it still names that folder (rmdir: only an empty one). Not by path: another user who
+   * can change the download folder could rename a folder of ours there (one received earlier)
+   * to the working folder's name, and rm -r of that name would empty it. Never throws.
+   */
+  remove(): void {
+    if (this.closed) return;
+    try {
+      emptyOut(this.work);
+      if (this.download.stat(this.workName)?.id === this.id) this.download.rmdir(this.workName);
+    } catch {
+      // Gone, or not ours to remove: left as it is.
+    }
   }
 
   /** @returns false when `name` is taken */
@@ -185,5 +204,22 @@ export class ZipFolder {
     }
     this.parent = { at, dir };
     return dir;
+  }
+}
+
+/** Removes everything in the held folder `dir`, each level opened without following a link (MAX_ZIP_DEPTH deep at most). */
+function emptyOut(dir: HeldDir): void {
+  for (const name of dir.names()) {
+    if (dir.stat(name)?.isDir !== true) {
+      dir.unlink(name);
+      continue;
+    }
+    const sub = dir.openDir(name);
+    try {
+      emptyOut(sub);
+    } finally {
+      sub.release();
+    }
+    dir.rmdir(name);
   }
 }

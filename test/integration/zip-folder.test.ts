@@ -276,6 +276,63 @@ test("a working folder another process moves and replaces with a link gets nothi
   expect(readdirSync(elsewhere)).toEqual([]);
 });
 
+test("a zip that fails never empties a folder of ours another process put under the working folder's name", async () => {
+  const entries: CraftEntry[] = [
+    { name: "a.txt", data: small("a") },
+    { name: "b.txt", data: small("b") },
+  ];
+  const { downloads, zipPath, zip } = scene(entries);
+  // An earlier received folder of the receiver's: another user of the download folder (no
+  // sticky bit) can rename it, not empty it (it is 0755, ours).
+  const photos = join(downloads, "photos");
+  mkdirSync(photos);
+  writeFileSync(join(photos, "keep.jpg"), "precious");
+  let workPath = "";
+  const onWorkFolder = (work: string) => {
+    workPath = work;
+    renameSync(work, `${work}-moved`);
+    renameSync(photos, work); // the next item's check fails: the run ends unfinished
+  };
+  const err = await extractZipFolder(zipPath, downloads, honestOffer(entries, zip.length), { onWorkFolder }).catch(
+    (e: unknown) => e,
+  );
+  expect((err as TransferError).code).toBe("E_WRITE");
+  expect(readdirSync(workPath), "our folder under that name was emptied by path").toEqual(["keep.jpg"]);
+  expect(readdirSync(`${workPath}-moved`), "what the zip made is removed through the folder held").toEqual([]);
+});
+
+test("the working folder's remover (a signal's) removes what the zip made, never the folder now under its name", async () => {
+  const entries: CraftEntry[] = [
+    { name: "d/a.txt", data: small("a") },
+    { name: "b.txt", data: small("b") },
+  ];
+  const { downloads, zipPath, zip } = scene(entries);
+  const photos = join(downloads, "photos");
+  mkdirSync(photos);
+  writeFileSync(join(photos, "keep.jpg"), "precious");
+  let workPath = "";
+  let removeWork = () => {};
+  const onWorkFolder = (work: string, remove: () => void) => {
+    workPath = work;
+    removeWork = remove;
+  };
+  let removed = false;
+  const onProgress = () => {
+    if (removed) return;
+    removed = true;
+    // Mid-run (d/a.txt is being written): swapped, then the process ends (Ctrl-C) and removes.
+    renameSync(workPath, `${workPath}-moved`);
+    renameSync(photos, workPath);
+    removeWork();
+  };
+  await extractZipFolder(zipPath, downloads, honestOffer(entries, zip.length), { onWorkFolder, onProgress }).catch(
+    () => undefined,
+  );
+  expect(removed).toBe(true);
+  expect(readdirSync(workPath)).toEqual(["keep.jpg"]);
+  expect(readdirSync(`${workPath}-moved`)).toEqual([]);
+});
+
 /** A tree with nesting, an empty folder, a 0-byte file, an executable and `count` small files. */
 function sampleTree(count: number): string {
   const root = join(tempDir(), "tree");
