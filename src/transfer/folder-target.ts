@@ -164,11 +164,14 @@ export class FolderTargets {
     return root.dir.retain();
   }
 
-  /** The folder transfers are over (the connection ended): the folders still held are let go. */
+  /** The folder transfers are over (the connection ended): the folders and markers still held are let go. */
   close(): void {
     for (const root of this.roots.values()) {
       root.dir?.release();
       root.dir = undefined;
+      // Unlocked: another attempt (this process or another) may take the folder up now.
+      if (root.markerFd !== undefined) closeSync(root.markerFd);
+      root.markerFd = undefined;
     }
     this.download?.release();
     this.download = undefined;

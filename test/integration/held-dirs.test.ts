@@ -9,7 +9,16 @@
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { FolderEntry } from "../../src/protocol/index.ts";
 import type { TransferInfo } from "../../src/session/events.ts";
@@ -216,4 +225,22 @@ test("swapped between the folder's mkdir and its open for another folder of ours
   ]);
   expect(snapshot(elsewhere)).toEqual(was);
   sinks.connectionEnded();
+});
+
+test("the connection ends with a folder unfinished: nothing of it stays open (its folders nor its locked marker)", () => {
+  const { dl } = setUp();
+  const sinks = new IncomingSinks(dl);
+  const sink = sinks.open(entryInfo(1, ["sub", "a.bin"], 100, 3), "xxh3", { token: TOKEN });
+  sink.write(bytesOf(10, 3));
+  sink.abort(true);
+  sinks.entryEnded(entryInfo(1, ["sub", "a.bin"], 100, 3), false);
+  sinks.connectionEnded(); // two entries never came
+  const open = readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dl);
+    } catch {
+      return false;
+    }
+  });
+  expect(open, "still open: the marker (locked, so this process could not take the folder up again)").toEqual([]);
 });
