@@ -144,6 +144,8 @@ export class ZipFolder {
   remove(): void {
     if (this.closed) return;
     try {
+      // By name (no directory-relative calls) its path is all there is: only while it names ours.
+      if (this.work.byName && this.download.stat(this.workName)?.id !== this.id) return;
       emptyOut(this.work);
       if (this.download.stat(this.workName)?.id === this.id) this.download.rmdir(this.workName);
     } catch {

@@ -22,6 +22,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
+import { forceForTests } from "../../src/transfer/dir-calls.ts";
 import {
   type DirectoryOffer,
   TransferError,
@@ -276,30 +277,35 @@ test("a working folder another process moves and replaces with a link gets nothi
   expect(readdirSync(elsewhere)).toEqual([]);
 });
 
-test("a zip that fails never empties a folder of ours another process put under the working folder's name", async () => {
-  const entries: CraftEntry[] = [
-    { name: "a.txt", data: small("a") },
-    { name: "b.txt", data: small("b") },
-  ];
-  const { downloads, zipPath, zip } = scene(entries);
-  // An earlier received folder of the receiver's: another user of the download folder (no
-  // sticky bit) can rename it, not empty it (it is 0755, ours).
-  const photos = join(downloads, "photos");
-  mkdirSync(photos);
-  writeFileSync(join(photos, "keep.jpg"), "precious");
-  let workPath = "";
-  const onWorkFolder = (work: string) => {
-    workPath = work;
-    renameSync(work, `${work}-moved`);
-    renameSync(photos, work); // the next item's check fails: the run ends unfinished
-  };
-  const err = await extractZipFolder(zipPath, downloads, honestOffer(entries, zip.length), { onWorkFolder }).catch(
-    (e: unknown) => e,
-  );
-  expect((err as TransferError).code).toBe("E_WRITE");
-  expect(readdirSync(workPath), "our folder under that name was emptied by path").toEqual(["keep.jpg"]);
-  expect(readdirSync(`${workPath}-moved`), "what the zip made is removed through the folder held").toEqual([]);
-});
+for (const mode of ["held", "by-name"] as const)
+  test(`a zip that fails never empties a folder of ours another process put under the working folder's name (${mode})`, async () => {
+    forceForTests(mode === "held" ? undefined : mode);
+    const entries: CraftEntry[] = [
+      { name: "a.txt", data: small("a") },
+      { name: "b.txt", data: small("b") },
+    ];
+    const { downloads, zipPath, zip } = scene(entries);
+    // An earlier received folder of the receiver's: another user of the download folder (no
+    // sticky bit) can rename it, not empty it (it is 0755, ours).
+    const photos = join(downloads, "photos");
+    mkdirSync(photos);
+    writeFileSync(join(photos, "keep.jpg"), "precious");
+    let workPath = "";
+    const onWorkFolder = (work: string) => {
+      workPath = work;
+      renameSync(work, `${work}-moved`);
+      renameSync(photos, work); // the next item's check fails: the run ends unfinished
+    };
+    const err = await extractZipFolder(zipPath, downloads, honestOffer(entries, zip.length), { onWorkFolder }).catch(
+      (e: unknown) => e,
+    );
+    forceForTests(undefined);
+    expect((err as TransferError).code).toBe("E_WRITE");
+    expect(readdirSync(workPath), "our folder under that name was emptied by path").toEqual(["keep.jpg"]);
+    // By name (no directory-relative calls) what the zip made stays in the moved folder.
+    if (mode === "held")
+      expect(readdirSync(`${workPath}-moved`), "what the zip made, removed through the folder held").toEqual([]);
+  });
 
 test("the working folder's remover (a signal's) removes what the zip made, never the folder now under its name", async () => {
   const entries: CraftEntry[] = [
