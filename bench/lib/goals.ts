@@ -42,13 +42,20 @@ export const GOALS = {
   longLinkVsSocat: 0.9,
 } as const;
 
-const x = (n: number) => `${n.toFixed(2)}x`;
-const ms = (n: number) => n.toFixed(2);
+/** Figures are shown with `digits` decimals, one more where that rounding would land on the bound's other side. */
+type Show = (v: number, digits?: number) => string;
+const x: Show = (n, digits = 2) => `${n.toFixed(digits)}x`;
+const ms: Show = (n, digits = 2) => n.toFixed(digits);
 
-function verdict(goal: string, value: number | undefined, show: (v: number) => string, met: (v: number) => boolean) {
+/** `value` shown so that the figure read agrees with the verdict: 0.798 against >= 0.8 is "0.798x", not "0.80x". */
+function shown(value: number, show: Show, met: (v: number) => boolean, digits: number): string {
+  return met(Number(value.toFixed(digits))) === met(value) ? show(value) : show(value, digits + 1);
+}
+
+function verdict(goal: string, value: number | undefined, show: Show, met: (v: number) => boolean, digits = 2) {
   return value === undefined || Number.isNaN(value)
     ? { goal, measured: "-", met: undefined }
-    : { goal, measured: show(value), met: met(value) };
+    : { goal, measured: shown(value, show, met, digits), met: met(value) };
 }
 
 function chatVerdict(goal: string, s: CaseSummary | undefined): GoalVerdict {
@@ -57,7 +64,7 @@ function chatVerdict(goal: string, s: CaseSummary | undefined): GoalVerdict {
   return {
     goal,
     measured:
-      `p99 ${ms(chat.p99)} / max ${ms(chat.max)} ms (${chat.over5} of ${chat.samples} lines over 5)` +
+      `p99 ${shown(chat.p99, ms, (v) => v <= GOALS.chatP99Ms, 2)} / max ${shown(chat.max, ms, (v) => v <= GOALS.chatMaxMs, 2)} ms (${chat.over5} of ${chat.samples} lines over 5)` +
       (chat.typedToShown
         ? `; typed -> shown (the CLIs' part, no harness read) p99 ${ms(chat.typedToShown.p99)} / max ${ms(chat.typedToShown.max)}`
         : ""),
@@ -85,7 +92,8 @@ function bothWaysVsCeiling(both: CaseSummary | undefined, ceiling: CaseSummary |
   if (!both || !ceiling) return { goal, measured: "-", met: undefined };
   const ratio = both.mibps.median / ceiling.mibps.median;
   const own = ceiling.vsOneWay === undefined ? "" : ` (the ceiling both ways: ${x(ceiling.vsOneWay)} its one way)`;
-  return { goal, measured: `${x(ratio)}${own}`, met: ratio >= GOALS.bothWaysVsCeiling };
+  const met = (v: number) => v >= GOALS.bothWaysVsCeiling;
+  return { goal, measured: `${shown(ratio, x, met, 2)}${own}`, met: met(ratio) };
 }
 
 export function judgeIssue13(inputs: GoalInputs): GoalVerdict[] {
@@ -112,8 +120,9 @@ export function judgeIssue13(inputs: GoalInputs): GoalVerdict[] {
     verdict(
       `sender's page faults in the transfer <= ${GOALS.senderTransferFaults} (bench peers)`,
       senderFaults,
-      (v) => v.toFixed(0),
+      (v, digits = 0) => v.toFixed(digits),
       (v) => v <= GOALS.senderTransferFaults,
+      0,
     ),
     verdict(
       `receiver's page faults in the transfer <= ${GOALS.receiverFaultsVsRaw}x the raw pump receiver's (bench peers)`,
@@ -130,8 +139,9 @@ export function judgeIssue13(inputs: GoalInputs): GoalVerdict[] {
     verdict(
       `peak RSS <= ${GOALS.peakRssMiB} MiB (every Parley case)`,
       rss,
-      (v) => `${v.toFixed(0)} MiB`,
+      (v, digits = 0) => `${v.toFixed(digits)} MiB`,
       (v) => v <= GOALS.peakRssMiB,
+      0,
     ),
     chatVerdict(`chat one way (the real CLI) p99 <= ${GOALS.chatP99Ms} ms, max <= ${GOALS.chatMaxMs}`, cli),
     chatVerdict(
@@ -148,8 +158,9 @@ export function judgeIssue13(inputs: GoalInputs): GoalVerdict[] {
     verdict(
       `start-up to "Listening on" <= ${GOALS.startupMs} ms`,
       inputs.startupMedianMs,
-      (v) => `${v.toFixed(0)} ms`,
+      (v, digits = 0) => `${v.toFixed(digits)} ms`,
       (v) => v <= GOALS.startupMs,
+      0,
     ),
     verdict(
       `long link >= ${GOALS.longLinkVsSocat}x socat through the same hop`,

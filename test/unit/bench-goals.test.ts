@@ -94,9 +94,9 @@ test("the chat is judged as the harness saw it; the CLIs' own part (typed -> sho
 test("restated both ways: the CLI both ways against the ceiling both ways of the same run, the ceiling's own ratio beside", () => {
   const results = [run("raw-sealed", 900), run("raw-sealed-both-ways", 450), run("parley-cli-both-ways", 359)];
   const judge = (names: string[]) => find(judgeIssue13({ cases: summarise(names, results) }), "restated: both ways");
-  // 359 / 450 = 0.798: just under the edge; the ceiling's 450 / 900 beside it.
+  // 359 / 450 = 0.798: just under the edge (shown so, not rounded up onto it); the ceiling's 450 / 900 beside it.
   expect(judge(["raw-sealed", "raw-sealed-both-ways", "parley-cli-both-ways"])).toMatchObject({
-    measured: "0.80x (the ceiling both ways: 0.50x its one way)",
+    measured: "0.798x (the ceiling both ways: 0.50x its one way)",
     met: false,
   });
   const at = [run("raw-sealed-both-ways", 450), run("parley-cli-both-ways", 360)];
@@ -107,4 +107,10 @@ test("restated both ways: the CLI both ways against the ceiling both ways of the
     ),
   ).toMatchObject({ measured: "0.80x", met: true });
   expect(judge(["parley-cli-both-ways"])).toMatchObject({ measured: "-", met: undefined });
+});
+
+test("a figure just past a bound is not rounded onto it: the figure read agrees with the verdict", () => {
+  const vs = verdicts({ rss: 128.4 });
+  expect(find(vs, "peak RSS")).toMatchObject({ measured: "128.4 MiB", met: false });
+  expect(find(verdicts({ rss: 128 }), "peak RSS")).toMatchObject({ measured: "128 MiB", met: true });
 });
