@@ -52,6 +52,8 @@ export interface AtStats {
   readonly dev: string;
   readonly ino: bigint;
   readonly uid: number;
+  /** Permission bits (mode & 0o7777). */
+  readonly mode: number;
   readonly isDir: boolean;
   readonly isFile: boolean;
 }
@@ -161,6 +163,7 @@ function makeCalls(libc: AtLibc): DirCalls {
         dev: `${view.getUint32(136, true)}:${view.getUint32(140, true)}`,
         ino: view.getBigUint64(32, true),
         uid: view.getUint32(20, true),
+        mode: view.getUint16(28, true) & 0o7777,
         isDir: type === 0o040000,
         isFile: type === 0o100000,
       };

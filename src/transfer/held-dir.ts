@@ -36,6 +36,8 @@ import { AT_FDCWD, type DirCalls, dirCalls } from "./dir-calls.ts";
 export interface NameStats {
   readonly id: string;
   readonly uid: number;
+  /** Permission bits (mode & 0o7777). */
+  readonly mode: number;
   readonly isDir: boolean;
   readonly isFile: boolean;
 }
@@ -210,7 +212,7 @@ export class HeldDir {
 
   private statAt(name: string, fd = this.held()): NameStats | undefined {
     const s = (this.calls as DirCalls).stat(fd, name);
-    return s && { id: `${s.dev}:${s.ino}`, uid: s.uid, isDir: s.isDir, isFile: s.isFile };
+    return s && { id: `${s.dev}:${s.ino}`, uid: s.uid, mode: s.mode, isDir: s.isDir, isFile: s.isFile };
   }
 
   private statOrThrow(name: string, fd: number): NameStats {
@@ -220,6 +222,13 @@ export class HeldDir {
   }
 }
 
-function statsOf(s: { dev: number; ino: number; uid: number; isDirectory(): boolean; isFile(): boolean }): NameStats {
-  return { id: `${s.dev}:${s.ino}`, uid: s.uid, isDir: s.isDirectory(), isFile: s.isFile() };
+function statsOf(s: {
+  dev: number;
+  ino: number;
+  uid: number;
+  mode: number;
+  isDirectory(): boolean;
+  isFile(): boolean;
+}): NameStats {
+  return { id: `${s.dev}:${s.ino}`, uid: s.uid, mode: s.mode & 0o7777, isDir: s.isDirectory(), isFile: s.isFile() };
 }

@@ -11,6 +11,7 @@ import { constants, fchmodSync } from "node:fs";
 import { osReason, TransferError } from "./errors.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import type { HeldDir } from "./held-dir.ts";
+import { ownedByUs } from "./part-files.ts";
 
 /** Prefix of the working folder (hidden) that a zip is inflated into before it gets its name. */
 export const UNZIP_WORK_PREFIX = ".parley-unzip-";
@@ -43,9 +44,10 @@ export class ZipFolder {
       const name = `${UNZIP_WORK_PREFIX}${randomBytes(6).toString("base64url")}`;
       try {
         download.makeDir(name, 0o700);
-        return new ZipFolder(download, name, download.openDir(name));
+        return new ZipFolder(download, name, madeNow(download, name));
       } catch (err) {
         if ((err as { code?: string }).code === "EEXIST") continue;
+        if (err instanceof TransferError) throw err;
         throw new TransferError("E_WRITE", `cannot create a folder in ${download.path}: ${osReason(err)}`, {
           cause: err,
         });
@@ -224,4 +226,21 @@ function emptyOut(dir: HeldDir): void {
     }
     dir.rmdir(name);
   }
+}
+
+/**
+ * The folder `name` just made, held: ours, empty and writable by us alone, as mkdir made it.
+ * Another user who can change the download folder could have renamed a folder of ours into its
+ * place before it was opened (an earlier received one): filled, or removed on a failure, it
+ * would be ours that is changed. @throws TransferError E_WRITE when it is not the folder made
+ */
+function madeNow(download: HeldDir, name: string): HeldDir {
+  const dir = download.openDir(name);
+  const own = dir.own();
+  if (ownedByUs(own) && (own.mode & 0o077) === 0 && dir.isEmpty()) return dir;
+  dir.release();
+  throw new TransferError(
+    "E_WRITE",
+    `${download.pathOf(name)} was moved or replaced by another process (other users can change ${download.path})`,
+  );
 }

@@ -23,6 +23,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { forceForTests } from "../../src/transfer/dir-calls.ts";
+import { HeldDir } from "../../src/transfer/held-dir.ts";
 import {
   type DirectoryOffer,
   TransferError,
@@ -32,7 +33,7 @@ import {
   ZipPart,
 } from "../../src/transfer/index.ts";
 import { buildFolderZip, buildListingZip } from "../../src/transfer/zip-build.ts";
-import { extractZipFolder, MAX_CENTRAL_DIRECTORY_BYTES } from "../../src/transfer/zip-extract.ts";
+import { extractZipFolder, MAX_CENTRAL_DIRECTORY_BYTES, UNZIP_WORK_PREFIX } from "../../src/transfer/zip-extract.ts";
 import { seededBytes } from "../e2e/helpers.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 import { type CraftEntry, craftZip, snapshotTree } from "../zip-craft.ts";
@@ -337,6 +338,39 @@ test("the working folder's remover (a signal's) removes what the zip made, never
   expect(removed).toBe(true);
   expect(readdirSync(workPath)).toEqual(["keep.jpg"]);
   expect(readdirSync(`${workPath}-moved`)).toEqual([]);
+});
+
+test("a folder of ours swapped in between the working folder's mkdir and its open is refused, and left whole", async () => {
+  const entries: CraftEntry[] = [
+    { name: "keep.jpg", data: small("a") }, // the same name as the victim's: the zip fails on it
+    { name: "b.txt", data: small("b") },
+  ];
+  const { downloads, zipPath, zip } = scene(entries);
+  const photos = join(downloads, "photos");
+  mkdirSync(photos);
+  writeFileSync(join(photos, "keep.jpg"), "precious");
+  const realOpenDir = HeldDir.prototype.openDir;
+  let swapped = "";
+  HeldDir.prototype.openDir = function (this: HeldDir, name: string) {
+    if (name.startsWith(UNZIP_WORK_PREFIX)) {
+      HeldDir.prototype.openDir = realOpenDir;
+      swapped = this.pathOf(name);
+      renameSync(swapped, `${swapped}-moved`);
+      renameSync(photos, swapped);
+    }
+    return realOpenDir.call(this, name);
+  };
+  let err: unknown;
+  try {
+    err = await extractZipFolder(zipPath, downloads, honestOffer(entries, zip.length)).catch((e: unknown) => e);
+  } finally {
+    HeldDir.prototype.openDir = realOpenDir;
+  }
+  expect(swapped).not.toBe("");
+  expect((err as TransferError).code).toBe("E_WRITE");
+  expect(readdirSync(swapped), "the zip was extracted into the folder swapped in, then it was emptied").toEqual([
+    "keep.jpg",
+  ]);
 });
 
 /** A tree with nesting, an empty folder, a 0-byte file, an executable and `count` small files. */
