@@ -14,7 +14,7 @@
  * (ExistingCopy).
  */
 
-import { closeSync } from "node:fs";
+import { closeSync, fstatSync } from "node:fs";
 import type { FolderEntry } from "../protocol/index.ts";
 import { osReason, TransferError } from "./errors.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
@@ -40,6 +40,8 @@ interface Root {
   readonly id: string;
   /** An unfinished earlier attempt's folder, taken up again. */
   readonly resumed: boolean;
+  /** The owner this file system gives what we make in it (its marker's): not always our uid (sshfs, NFS). */
+  readonly owner: number;
   readonly entries: number;
   ended: number;
   failed: number;
@@ -84,10 +86,11 @@ export class FolderTargets {
    */
   parentDirFor(entry: FolderEntry): HeldDir {
     let dir = this.rootFor(entry);
+    const owner = this.roots.get(entry.group)?.owner;
     for (const component of entry.path.slice(0, -1)) {
       const parent = dir;
       try {
-        dir = this.subdir(parent, component);
+        dir = this.subdir(parent, component, owner);
       } finally {
         parent.release();
       }
@@ -107,7 +110,7 @@ export class FolderTargets {
     }
     const parent = this.parentDirFor(entry);
     try {
-      this.subdir(parent, last).release();
+      this.subdir(parent, last, this.roots.get(entry.group)?.owner).release();
     } catch (err) {
       parent.release();
       throw err;
@@ -222,14 +225,16 @@ export class FolderTargets {
         dir,
         id,
         resumed: true,
+        owner: fstatSync(markerFd).uid,
         entries: entry.entries,
         ...this.early(entry),
         markerFd,
       };
     }
-    // Held at once: swapped for a link or another's folder before this, it is refused here; after
-    // this, the marker and every entry go into the folder made, wherever it is moved.
-    const dir = ownDir(download, name);
+    // Held at once: swapped for a link before this, it is refused here (another's folder: below,
+    // once the marker shows who owns what we make here); after this, the marker and every entry
+    // go into the folder made, wherever it is moved.
+    const dir = ownDir(download, name, "any");
     if (dir === undefined) throw this.moved(path);
     const id = dir.own().id; // at once: by name, `own` looks the path up again
     // Swapped before it was opened for another folder of ours (one the other user can move): a
@@ -242,12 +247,20 @@ export class FolderTargets {
     try {
       space = this.claimRoom(download, name, entry);
       const markerFd = markUnfinished(dir, entry);
+      const owner = fstatSync(markerFd).uid;
+      if (dir.own().uid !== owner) {
+        // Another user's folder, swapped in before it was opened: nothing of ours goes into it.
+        closeSync(markerFd);
+        dir.unlink(UNFINISHED_MARKER);
+        throw this.moved(path);
+      }
       return {
         name,
         path,
         dir,
         id,
         resumed: false,
+        owner,
         entries: entry.entries,
         ...this.early(entry),
         markerFd,
@@ -317,10 +330,10 @@ export class FolderTargets {
   }
 
   /** `parent/component`, created if missing; it must be a real directory of ours (not a link): held. */
-  private subdir(parent: HeldDir, component: string): HeldDir {
+  private subdir(parent: HeldDir, component: string, owner: number | undefined): HeldDir {
     const name = sanitizeFileName(component);
     const path = parent.pathOf(name);
-    let dir = ownDir(parent, name);
+    let dir = ownDir(parent, name, owner);
     if (dir !== undefined) return dir;
     try {
       parent.makeDir(name);
@@ -329,7 +342,7 @@ export class FolderTargets {
         throw new TransferError("E_WRITE", `cannot create ${path}: ${osReason(err)}`, { cause: err });
       }
     }
-    dir = ownDir(parent, name);
+    dir = ownDir(parent, name, owner);
     if (dir === undefined) throw new TransferError("E_WRITE", `${path} exists and is not a folder of ours`);
     return dir;
   }
@@ -342,15 +355,19 @@ export class FolderTargets {
   }
 }
 
-/** The folder `name` in `parent`, held, when it is a real directory (not a link) of this user. */
-function ownDir(parent: HeldDir, name: string): HeldDir | undefined {
+/**
+ * The folder `name` in `parent`, held, when it is a real directory (not a link) of this user, or
+ * of `owner` (what the file system makes ours show as), or of anyone ("any": checked after).
+ */
+function ownDir(parent: HeldDir, name: string, owner?: number | "any"): HeldDir | undefined {
   let dir: HeldDir;
   try {
     dir = parent.openDir(name);
   } catch {
     return undefined; // missing, a link, not a folder
   }
-  if (ownedByUs(dir.own())) return dir;
+  const uid = dir.own().uid;
+  if (owner === "any" || (owner === undefined ? ownedByUs({ uid }) : uid === owner)) return dir;
   dir.release();
   return undefined;
 }

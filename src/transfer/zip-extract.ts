@@ -15,7 +15,7 @@
  * Any failure removes the working folder: nothing of a refused zip stays behind.
  */
 
-import { closeSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, writeSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import yauzl from "yauzl";
 import { osReason, TransferError } from "./errors.ts";
@@ -86,7 +86,8 @@ export async function extractZipFolder(
     const { entries, raw } = await readCentralDirectory(opened);
     const plan = planZip(entries, offer, opened.centralDirectoryOffset);
     download = holdDownload(downloadDir);
-    work = ZipFolder.make(download);
+    // The zip's `.part` (a descriptor: ours, just made here) shows who owns what we make here.
+    work = ZipFolder.make(download, typeof zip === "number" ? fstatSync(zip).uid : undefined);
     const made = work;
     options.onWorkFolder?.(work.path, () => made.remove());
     const bytes = await extractInto(opened.file, raw, plan, work, options);

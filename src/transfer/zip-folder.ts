@@ -38,13 +38,17 @@ export class ZipFolder {
     return this.work.path;
   }
 
-  /** A new hidden folder in `download`, ours alone (mode 0700), held. @throws TransferError E_WRITE */
-  static make(download: HeldDir): ZipFolder {
+  /**
+   * A new hidden folder in `download`, ours alone (mode 0700), held. `owner`: the owner this file
+   * system gives what we make (the zip's `.part`'s; sshfs or NFS may show another than our uid).
+   * @throws TransferError E_WRITE
+   */
+  static make(download: HeldDir, owner?: number): ZipFolder {
     for (let n = 0; n < MAX_ROOT_TRIES; n++) {
       const name = `${UNZIP_WORK_PREFIX}${randomBytes(6).toString("base64url")}`;
       try {
         download.makeDir(name, 0o700);
-        return new ZipFolder(download, name, madeNow(download, name));
+        return new ZipFolder(download, name, madeNow(download, name, owner));
       } catch (err) {
         if ((err as { code?: string }).code === "EEXIST") continue;
         if (err instanceof TransferError) throw err;
@@ -234,10 +238,11 @@ function emptyOut(dir: HeldDir): void {
  * place before it was opened (an earlier received one): filled, or removed on a failure, it
  * would be ours that is changed. @throws TransferError E_WRITE when it is not the folder made
  */
-function madeNow(download: HeldDir, name: string): HeldDir {
+function madeNow(download: HeldDir, name: string, owner: number | undefined): HeldDir {
   const dir = download.openDir(name);
   const own = dir.own();
-  if (ownedByUs(own) && (own.mode & 0o077) === 0 && dir.isEmpty()) return dir;
+  const ours = owner === undefined ? ownedByUs(own) : own.uid === owner;
+  if (ours && (own.mode & 0o077) === 0 && dir.isEmpty()) return dir;
   dir.release();
   throw new TransferError(
     "E_WRITE",

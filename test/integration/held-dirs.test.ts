@@ -244,3 +244,19 @@ test("the connection ends with a folder unfinished: nothing of it stays open (it
   });
   expect(open, "still open: the marker (locked, so this process could not take the folder up again)").toEqual([]);
 });
+
+test("a file system that shows what we make under another owner (sshfs, root-squashed NFS, a FAT mount's uid=) takes folders", () => {
+  const { dl } = setUp();
+  const real = process.getuid;
+  // Here what this process makes is owned by its real uid; told another, it sees its own folders as someone else's.
+  process.getuid = () => (real?.() ?? 0) + 4242;
+  try {
+    const sinks = new IncomingSinks(dl);
+    const bytes = bytesOf(10, 4);
+    sendInto(sinks.open(entryInfo(1, ["sub", "a.bin"], bytes.length, 1), "xxh3", {}), bytes);
+    sinks.connectionEnded();
+    expect(readFileSync(join(dl, "photos", "sub", "a.bin")).equals(bytes)).toBe(true);
+  } finally {
+    process.getuid = real;
+  }
+});

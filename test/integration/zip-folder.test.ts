@@ -373,6 +373,21 @@ test("a folder of ours swapped in between the working folder's mkdir and its ope
   ]);
 });
 
+test("a file system that shows what we make under another owner (sshfs, NFS) still takes a zip given by descriptor", async () => {
+  const entries: CraftEntry[] = [{ name: "a.txt", data: small("a") }];
+  const { downloads, zipPath, zip } = scene(entries);
+  const fd = openSync(zipPath, "r");
+  const real = process.getuid;
+  process.getuid = () => (real?.() ?? 0) + 4242;
+  try {
+    const done = await extractZipFolder(fd, downloads, honestOffer(entries, zip.length));
+    expect(readdirSync(done.path)).toEqual(["a.txt"]);
+  } finally {
+    process.getuid = real;
+    closeSync(fd);
+  }
+});
+
 /** A tree with nesting, an empty folder, a 0-byte file, an executable and `count` small files. */
 function sampleTree(count: number): string {
   const root = join(tempDir(), "tree");
