@@ -81,7 +81,7 @@ ${formatOptions(CHAT_OPTIONS)}
 In the chat:
   transfer <path>...  send files and folders (quotes for names with spaces)
   transfers           list transfers in progress with their ids
-  cancel <id>         stop one transfer (either side may)
+  cancel <id>         stop a transfer, either side (a folder's entry: its whole folder)
   exit                finish transfers, say goodbye, quit (also Ctrl-D)
   help                list commands
   \\text               send text that starts like a command as chat

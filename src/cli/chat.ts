@@ -26,7 +26,7 @@ const EXIT_FAILURE = 1; // a lost connection or a failed --connect ends the chat
 const IN_CHAT_HELP = `Commands:
   transfer <path>...  send files to the peer (quote names with spaces)
   transfers           list transfers in progress, with their ids
-  cancel <id>         stop one transfer (either direction); the rest goes on
+  cancel <id>         stop a transfer (either direction; a folder's entry: its whole folder)
   exit                wait for transfers to finish, say goodbye, quit (also Ctrl-D)
   help                this list
   \\text               send text that looks like a command as chat

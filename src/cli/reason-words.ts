@@ -28,10 +28,15 @@ function errnoWords(detail: string | undefined): string {
   return ` (${words})`;
 }
 
+/** A folder's entry cancelled with its whole folder (CANCEL's detail "folder", session/peer-folders.ts). */
+function wholeFolder(info: TransferInfo, detail: string | undefined): string {
+  return info.folder && detail === "folder" ? ", with its whole folder" : "";
+}
+
 const WORDS: Readonly<Record<string, Words>> = {
   E_REJECTED: ({ peerRole }) => `the ${peerRole} said no`,
   E_NO_ANSWER: ({ peerRole }) => `nobody answered at the ${peerRole} (its input ended)`,
-  E_CANCELLED: ({ peerRole }) => `cancelled by the ${peerRole}`,
+  E_CANCELLED: ({ peerRole, info, detail }) => `cancelled by the ${peerRole}${wholeFolder(info, detail)}`,
   E_SEND_ONLY: () => "the peer is sending, not receiving: it takes no files",
   E_STDOUT_FOLDER: () => "--stdout takes one file, not a folder",
   E_STDOUT_ONE_FILE: () => "--stdout takes one file",
@@ -94,7 +99,7 @@ export function ownReasonWords(info: TransferInfo, own: OwnReason): string {
   let words: string;
   switch (own.code) {
     case "E_CANCELLED":
-      words = `cancelled by the ${ourRole}`;
+      words = `cancelled by the ${ourRole}${wholeFolder(info, own.detail)}`;
       break;
     case "E_INTERRUPTED":
       words = `cancelled: ${own.detail ?? "interrupted"}`;

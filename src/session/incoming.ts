@@ -12,12 +12,11 @@
  * CANCEL that arrives while the user is still deciding is honoured (no ACCEPT follows).
  */
 
-import { type Hello, type Offer, ProtocolError, type WireReason, wireDetail } from "../protocol/index.ts";
+import { type Hello, type Offer, ProtocolError, type WireReason } from "../protocol/index.ts";
 import {
   type ChecksumAlgo,
   type FileMeta,
   type IncomingSink,
-  isChecksumAlgo,
   isResumableSink,
   type ResumableSink,
   TransferError,
@@ -26,9 +25,12 @@ import { chatTrace } from "./chat-trace.ts";
 import type { SessionEvents, TransferInfo } from "./events.ts";
 import { type Failure, failureOf, MAX_REMEMBERED_ENDED, ownFailure, peerFailure, reportFailure } from "./failure.ts";
 import type { IncomingSinks } from "./incoming-sinks.ts";
-import { MAX_INCOMING_TRANSFERS } from "./limits.ts";
-import { PeerFolders, REFUSED_WHOLE } from "./peer-folders.ts";
+import { type Decline, offerRefusal } from "./offer-refusal.ts";
+import { CANCELLED_WHOLE, cancelsWhole, PeerFolders } from "./peer-folders.ts";
 import type { Scheduler } from "./scheduler.ts";
+
+export type { Decline };
+
 import { storedNames } from "./stored-names.ts";
 
 export type IncomingState =
@@ -80,11 +82,6 @@ const KEEP_PART_CODES: ReadonlySet<string> = new Set(["E_CONNECTION", "E_INTERRU
 
 export type OfferDecision = true | string | Decline;
 /** A declined offer: `code` goes to the peer (REASON_CODE_PATTERN), `reason` is this side's words. */
-export interface Decline {
-  readonly code: string;
-  readonly reason: string;
-}
-
 interface Incoming {
   info: TransferInfo;
   state: IncomingState;
@@ -149,8 +146,8 @@ export class IncomingTransfers {
     if (id % 2 !== this.peerParity) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} has the wrong parity`);
     if (id <= this.lastPeerId) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} reused`);
     this.lastPeerId = id;
-    if (folder && this.folders.offered(folder))
-      return this.host.scheduler.send({ kind: "reject", id, ...REFUSED_WHOLE });
+    const ended = folder && this.folders.offered(folder); // refused or cancelled whole
+    if (ended) return this.host.scheduler.send({ kind: "reject", id, ...ended });
     const meta: FileMeta = {
       ...(mtime === undefined ? {} : { mtime }),
       ...(exec === undefined ? {} : { exec }),
@@ -162,7 +159,7 @@ export class IncomingTransfers {
       counted: 0,
       resumedFrom: 0,
     };
-    const refuse = this.refusal(algo);
+    const refuse = offerRefusal(algo, this.live.size, this.host.isOpen(), this.host.refuseAll);
     this.live.set(id, t);
     if (refuse) return this.end(t, "declined", refuse);
     const decision = this.host.decide?.(t.info, () => t.state === "deciding" && this.host.isActive()) ?? true;
@@ -253,14 +250,16 @@ export class IncomingTransfers {
 
   onCancel(id: number, wire: WireReason): void {
     const t = this.at(id, "cancel");
+    if (t && cancelsWhole(wire)) t.info = this.folders.cancelled(t.info); // its later entries are declined
     if (t) this.end(t, "cancelled", peerFailure("cancel", wire, "E_CANCELLED"));
   }
 
-  /** `cancel ID` typed here (an offer still being decided included). @returns false when none is live */
+  /** `cancel ID` typed here (an offer being decided too; a folder's entry: the whole folder). @returns false when none is live */
   cancel(id: number): boolean {
     const t = this.live.get(id);
     if (!t) return false;
-    this.end(t, "cancelled", ownFailure("E_CANCELLED", { code: "E_CANCELLED" }, { code: "E_CANCELLED" }));
+    const tell = t.info.folder ? CANCELLED_WHOLE : { code: "E_CANCELLED" };
+    for (const u of this.folders.cancelling(t, this.live)) this.end(u, "cancelled", ownFailure(tell.code, tell, tell));
     return true;
   }
 
@@ -283,25 +282,6 @@ export class IncomingTransfers {
       throw new ProtocolError("E_UNEXPECTED", `${input.toUpperCase()} for ${what}`);
     }
     return t;
-  }
-
-  /** Why an offer is declined before anyone is asked, or undefined. */
-  private refusal(algo: string): Failure | undefined {
-    const { refuseAll } = this.host;
-    if (refuseAll) return { reason: refuseAll.reason, code: "E_REJECTED", tell: { code: refuseAll.code } };
-    if (!isChecksumAlgo(algo)) {
-      const detail = wireDetail(algo);
-      const tell = { code: "E_UNSUPPORTED_CHECKSUM", ...(detail ? { detail } : {}) };
-      return ownFailure("E_REJECTED", { code: "E_UNSUPPORTED_CHECKSUM", detail: algo, declined: true }, tell);
-    }
-    if (this.live.size >= MAX_INCOMING_TRANSFERS) {
-      const tell = { code: "E_TOO_MANY_TRANSFERS", detail: String(MAX_INCOMING_TRANSFERS) };
-      return ownFailure("E_REJECTED", { code: "E_TOO_MANY_TRANSFERS", declined: true }, tell);
-    }
-    if (!this.host.isOpen()) {
-      return ownFailure("E_REJECTED", { code: "E_LEAVING", declined: true }, { code: "E_LEAVING" });
-    }
-    return undefined;
   }
 
   private decided(t: Incoming, algo: ChecksumAlgo, meta: FileMeta, decision: OfferDecision): void {

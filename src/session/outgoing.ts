@@ -18,7 +18,7 @@ import { type FrameSource, type SendTrailer, TransferError } from "../transfer/i
 import type { SessionEvents, TransferInfo } from "./events.ts";
 import { type Failure, failureOf, MAX_REMEMBERED_ENDED, ownFailure, peerFailure, reportFailure } from "./failure.ts";
 import { MAX_OUTGOING_TRANSFERS } from "./limits.ts";
-import { refusesWhole } from "./peer-folders.ts";
+import { CANCELLED_WHOLE, cancelsWhole, refusesWhole } from "./peer-folders.ts";
 import type { BulkFrame, Scheduler } from "./scheduler.ts";
 
 /** Where an offer sits: in a folder, and among a command's several sends (Offer.command). */
@@ -95,7 +95,10 @@ export class OutgoingTransfers {
   private readonly sendingNow: Outgoing[] = [];
   /** Our folders by group: entries offered so far (or failed before their offer). */
   private readonly told = new Map<number, number>();
-  /** Our folders the receiver refused whole and ends there (Feature.RefusedFolderEnds): the rest is not offered. */
+  /**
+   * Our folders the receiver refused whole and ends there (Feature.RefusedFolderEnds), and those
+   * cancelled whole (either side): the rest is not offered.
+   */
   private readonly refusedFolders = new Set<number>();
 
   constructor(private readonly host: OutgoingHost) {}
@@ -125,7 +128,7 @@ export class OutgoingTransfers {
     this.waiting.push(() => {
       const group = place.folder?.group;
       if (group !== undefined) {
-        if (this.refusedFolders.has(group)) return; // counted in the refusal's folderRest
+        if (this.refusedFolders.has(group)) return; // counted in the refusal's or the cancel's folderRest
         this.told.set(group, (this.told.get(group) ?? 0) + 1);
       }
       const transferId = id();
@@ -158,17 +161,42 @@ export class OutgoingTransfers {
         return this.end(t, "failed", peerFailure("reject", message, "E_REJECTED"), this.folderRefused(t, message));
       case "received":
         return this.received(t, message);
-      case "cancel":
-        return this.end(t, "cancelled", peerFailure("cancel", message, "E_CANCELLED", t.sender.sent));
+      case "cancel": {
+        const f = peerFailure("cancel", message, "E_CANCELLED", t.sender.sent);
+        // The receiver cancelled the whole folder: it ended its live entries itself (no CANCEL to it).
+        const { tell: _none, ...untold } = f;
+        if (cancelsWhole(message) && t.info.folder) return this.cancelFolder(t, f, untold);
+        return this.end(t, "cancelled", f);
+      }
     }
   }
 
-  /** `cancel ID` typed here. @returns false when no such transfer is live */
+  /**
+   * `cancel ID` typed here. A folder's entry: the whole folder (its live entries cancelled, the
+   * rest never offered; the receiver hears CANCELLED_WHOLE). @returns false when no such transfer is live
+   */
   cancel(id: number): boolean {
     const t = this.live.get(id);
     if (!t) return false;
-    this.end(t, "cancelled", ownFailure("E_CANCELLED", { code: "E_CANCELLED" }, { code: "E_CANCELLED" }));
+    const tell = t.info.folder ? CANCELLED_WHOLE : { code: "E_CANCELLED" };
+    const f = ownFailure("E_CANCELLED", tell, tell);
+    if (t.info.folder) this.cancelFolder(t, f, f);
+    else this.end(t, "cancelled", f);
     return true;
+  }
+
+  /**
+   * The folder of `t` is cancelled whole: `t` ends with `f` and the folder's entries never to be
+   * offered (folderRest), its other live entries with `others`.
+   */
+  private cancelFolder(t: Outgoing, f: Failure, others: Failure): void {
+    const folder = t.info.folder as FolderEntry;
+    const first = !this.refusedFolders.has(folder.group);
+    this.refusedFolders.add(folder.group);
+    const rest = first ? Math.max(0, folder.entries - (this.told.get(folder.group) ?? 0)) : undefined;
+    const siblings = [...this.live.values()].filter((o) => o !== t && o.info.folder?.group === folder.group);
+    this.end(t, "cancelled", f, rest);
+    for (const o of siblings) this.end(o, "cancelled", others);
   }
 
   /** Ends every live transfer (the connection is going), telling the peer nothing. */

@@ -14,6 +14,18 @@ import { MAX_PEER_FOLDERS } from "./limits.ts";
 /** A folder refused whole (not enough space for all of it): REJECT's code and detail. */
 export const REFUSED_WHOLE = { code: "E_NO_SPACE", detail: "folder" } as const;
 
+/**
+ * A folder cancelled whole (`cancel ID` on one of its entries, either side): CANCEL's code and
+ * detail, and REJECT's for an entry of it offered after. An older peer ignores the detail: it
+ * ends that entry alone (a receiver then declines the rest; a sender offers no more).
+ */
+export const CANCELLED_WHOLE = { code: "E_CANCELLED", detail: "folder" } as const;
+
+/** A peer's CANCEL that is CANCELLED_WHOLE. */
+export function cancelsWhole(reason: { readonly code: string; readonly detail?: string | undefined }): boolean {
+  return reason.code === CANCELLED_WHOLE.code && reason.detail === CANCELLED_WHOLE.detail;
+}
+
 /** A refusal (a peer's REJECT, or our own TransferError) that is REFUSED_WHOLE. */
 export function refusesWhole(reason: { readonly code: string; readonly detail?: string | undefined }): boolean {
   return reason.code === REFUSED_WHOLE.code && reason.detail === REFUSED_WHOLE.detail;
@@ -22,16 +34,20 @@ export function refusesWhole(reason: { readonly code: string; readonly detail?: 
 export class PeerFolders {
   /** By the peer's folder id: what the first entry announced, and how many entries came. */
   private readonly folders = new Map<number, { root: string; entries: number; bytes: number; offered: number }>();
-  /** Folders refused whole whose sender ends them there: their later entries were counted with the refusal. */
-  private readonly refused = new Set<number>();
+  /**
+   * Folders refused whole whose sender ends them there, and folders cancelled whole: their later
+   * entries were counted with the refusal or the cancel; by group, what REJECTs one still offered.
+   */
+  private readonly refused = new Map<number, { readonly code: string; readonly detail: string }>();
 
   /**
    * Counts one offered entry.
-   * @returns true when its folder was refused whole and its sender ends it there (the entry, in
-   *   flight then, was counted in the refusal's folderRest: it is declined unsaid)
+   * @returns REJECT's reason when its folder was refused whole and its sender ends it there, or
+   *   was cancelled whole (the entry, in flight then or from an older sender, was counted in the
+   *   refusal's or the cancel's folderRest: it is declined unsaid); else undefined
    * @throws ProtocolError past the count, or for a folder told otherwise
    */
-  offered(folder: FolderEntry): boolean {
+  offered(folder: FolderEntry): { readonly code: string; readonly detail: string } | undefined {
     if (folder.entries < 1) throw new ProtocolError("E_BAD_MESSAGE", `folder ${folder.group} announced no entries`);
     const known = this.folders.get(folder.group);
     if (!known) {
@@ -39,7 +55,7 @@ export class PeerFolders {
         throw new ProtocolError("E_BAD_MESSAGE", `more than ${MAX_PEER_FOLDERS} folders in one session`);
       }
       this.folders.set(folder.group, { root: folder.root, entries: folder.entries, bytes: folder.bytes, offered: 1 });
-      return false;
+      return undefined;
     }
     if (known.root !== folder.root || known.entries !== folder.entries || known.bytes !== folder.bytes) {
       throw new ProtocolError("E_BAD_MESSAGE", `an entry of folder ${folder.group} tells another name, count or size`);
@@ -50,7 +66,30 @@ export class PeerFolders {
         `folder ${folder.group} announced ${known.entries} entries, then offered more`,
       );
     }
-    return this.refused.has(folder.group);
+    return this.refused.get(folder.group);
+  }
+
+  /**
+   * `cancel ID` here on `first`: for a folder's entry, the whole folder is cancelled (cancelled(),
+   * first.info gets its folderRest). @returns `first` and every other live entry of its folder
+   */
+  cancelling<T extends { info: TransferInfo }>(first: T, live: ReadonlyMap<number, T>): T[] {
+    const group = first.info.folder?.group;
+    if (group === undefined) return [first];
+    first.info = this.cancelled(first.info);
+    return [first, ...[...live.values()].filter((t) => t !== first && t.info.folder?.group === group)];
+  }
+
+  /**
+   * The folder of `info` is cancelled whole (here, or by the peer's CANCELLED_WHOLE): its entries
+   * not offered yet end with this one, `info` with folderRest (their count), the first time;
+   * those still offered are declined unsaid.
+   */
+  cancelled(info: TransferInfo): TransferInfo {
+    const known = info.folder && this.folders.get(info.folder.group);
+    if (!known || !info.folder || this.refused.has(info.folder.group)) return info;
+    this.refused.set(info.folder.group, CANCELLED_WHOLE);
+    return { ...info, folderRest: known.entries - known.offered };
   }
 
   /**
@@ -62,7 +101,7 @@ export class PeerFolders {
     const known = info.folder && this.folders.get(info.folder.group);
     if (!known || !info.folder || !refusesWhole(err)) return info;
     if (!endsRefusedFolders(peer) || this.refused.has(info.folder.group)) return info;
-    this.refused.add(info.folder.group);
+    this.refused.set(info.folder.group, REFUSED_WHOLE);
     return { ...info, folderRest: known.entries - known.offered };
   }
 }

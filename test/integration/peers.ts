@@ -119,6 +119,15 @@ export class TestPeer {
     }
   }
 
+  /** Resolves once `cond()` holds, looked at again after every recorded event. */
+  async waitUntil(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!cond()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting; have ${JSON.stringify(this.events)}`);
+      await this.nextEvent(deadline - Date.now());
+    }
+  }
+
   async waitForSession(timeoutMs = 10_000): Promise<Session> {
     const deadline = Date.now() + timeoutMs;
     while (!this.session) {

@@ -138,3 +138,16 @@ test("a lost socket's error is said from its OS code, not in the runtime's text"
   );
   expect(socketErrorWords(new Error("something else"))).toBe("something else");
 });
+
+test("a folder's entry cancelled with its whole folder says so, on both sides; a file alone does not", () => {
+  const folder = { group: 1, root: "p", path: ["a.bin"], entries: 3, bytes: 10 };
+  const entry: TransferInfo = { ...sent, folder };
+  const whole = { by: "peer", said: "cancel", code: "E_CANCELLED", detail: "folder" } as const;
+  expect(failureWords(entry, "E_CANCELLED folder", whole)).toBe(
+    "the peer cancelled it: cancelled by the receiver, with its whole folder",
+  );
+  expect(failureWords(entry, "E_CANCELLED", { by: "us", code: "E_CANCELLED", detail: "folder" })).toBe(
+    "cancelled by the sender, with its whole folder",
+  );
+  expect(failureWords(sent, "E_CANCELLED folder", whole)).toBe("the peer cancelled it: cancelled by the receiver");
+});
