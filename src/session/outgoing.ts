@@ -180,21 +180,24 @@ export class OutgoingTransfers {
     if (!t) return false;
     const tell = t.info.folder ? CANCELLED_WHOLE : { code: "E_CANCELLED" };
     const f = ownFailure("E_CANCELLED", tell, tell);
-    if (t.info.folder) this.cancelFolder(t, f, f);
+    if (t.info.folder) this.cancelFolder(t, f, f, true);
     else this.end(t, "cancelled", f);
     return true;
   }
 
   /**
    * The folder of `t` is cancelled whole: `t` ends with `f` and the folder's entries never to be
-   * offered (folderRest), its other live entries with `others`.
+   * offered (folderRest), its other live entries with `others`. `own`: typed here, where an
+   * entry sent whole (END out) is left to the receiver's answer: it may be stored there already.
    */
-  private cancelFolder(t: Outgoing, f: Failure, others: Failure): void {
+  private cancelFolder(t: Outgoing, f: Failure, others: Failure, own = false): void {
     const folder = t.info.folder as FolderEntry;
     const first = !this.refusedFolders.has(folder.group);
     this.refusedFolders.add(folder.group);
     const rest = first ? Math.max(0, folder.entries - (this.told.get(folder.group) ?? 0)) : undefined;
-    const siblings = [...this.live.values()].filter((o) => o !== t && o.info.folder?.group === folder.group);
+    const siblings = [...this.live.values()].filter(
+      (o) => o !== t && o.info.folder?.group === folder.group && !(own && o.state === "ended"),
+    );
     this.end(t, "cancelled", f, rest);
     for (const o of siblings) this.end(o, "cancelled", others);
   }

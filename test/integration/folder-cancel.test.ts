@@ -166,3 +166,49 @@ function tryParse(frame: ControlFrame): ReturnType<typeof parseMessage> | undefi
     return undefined;
   }
 }
+
+test("the sender's folder cancel leaves an entry it has sent whole (END out) to the receiver's answer: stored there, done here", async () => {
+  const sender = new TestPeer("sender");
+  peers.push(sender);
+  const raw = await rawFollower(sender);
+  sockets.push(raw.socket);
+  const src = join(sender.dir, "src");
+  mkdirSync(src);
+  const names = ["a.txt", "b.bin", "c.bin"];
+  for (const name of names) {
+    writeRandomFile(join(src, name), 10);
+    const folder: FolderEntry = { group: 1, root: "photos", path: [name], entries: 3, bytes: 30 };
+    sender.session?.sendFile(join(src, name), folder);
+  }
+  const messages = () => raw.frames.flatMap((f) => (f.type === undefined ? [] : [tryParse(f as ControlFrame)]));
+  const said = async (pred: (m: NonNullable<ReturnType<typeof tryParse>>) => boolean) => {
+    for (let i = 0; i < 500; i++) {
+      const hit = messages().find((m) => m !== undefined && pred(m));
+      if (hit) return hit;
+      await Bun.sleep(10);
+    }
+    throw new Error("not said");
+  };
+  const offerOf = async (name: string) => {
+    const m = await said((m) => m.kind === "offer" && m.name === name);
+    return (m as { id: number }).id;
+  };
+  const [a, b, c] = [await offerOf("a.txt"), await offerOf("b.bin"), await offerOf("c.bin")];
+  // a.txt accepted and sent whole (its END is out); b.bin and c.bin wait for an answer.
+  raw.send(encodeMessage({ kind: "accept", id: a, offset: 0 }));
+  await said((m) => m.kind === "end" && m.id === a);
+  expect(sender.session?.cancel(b)).toBe(true);
+  // The receiver had stored a.txt when the cancel came: it says so.
+  raw.send(encodeMessage({ kind: "received", id: a, bytes: 10, ok: true }));
+  await sender.waitUntil(() => ended(sender) >= 3);
+  expect(sender.events.some((e) => e.type === "finished" && e.done.id === a)).toBe(true);
+  expect(sender.events.some((e) => e.type === "failed" && e.info.id === a)).toBe(false);
+  for (const id of [b, c]) {
+    expect(await said((m) => m.kind === "cancel" && m.id === id)).toMatchObject({
+      code: "E_CANCELLED",
+      detail: "folder",
+    });
+  }
+  expect(messages().some((m) => m?.kind === "cancel" && m.id === a)).toBe(false);
+  expect(ended(sender)).toBe(3);
+});
