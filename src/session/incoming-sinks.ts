@@ -13,9 +13,9 @@ import {
   FileReceiver,
   type FileReceiverOptions,
   FolderTargets,
-  HeldDir,
+  type HeldDir,
+  holdDownloadFolder,
   type IncomingSink,
-  osReason,
   TransferError,
 } from "../transfer/index.ts";
 import { type FileWrites, SLOW_WRITE_MS } from "../transfer/write-behind.ts";
@@ -91,12 +91,7 @@ export class IncomingSinks {
 
   /** The download folder, held (held-dir.ts) from the first file to the connection's end. */
   private held(): HeldDir {
-    if (this.download) return this.download;
-    try {
-      this.download = HeldDir.open(this.downloadDir);
-    } catch (err) {
-      throw new TransferError("E_WRITE", `cannot open ${this.downloadDir}: ${osReason(err)}`, { cause: err });
-    }
+    this.download ??= holdDownloadFolder(this.downloadDir);
     return this.download;
   }
 

@@ -19,7 +19,7 @@ import type { FolderEntry } from "../protocol/index.ts";
 import { osReason, TransferError } from "./errors.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { markUnfinished, openUnfinishedFor, UNFINISHED_MARKER } from "./folder-marker.ts";
-import { HeldDir } from "./held-dir.ts";
+import { type HeldDir, holdDownloadFolder } from "./held-dir.ts";
 import { ownedByUs } from "./part-files.ts";
 import { SpaceClaim } from "./space-claims.ts";
 
@@ -320,12 +320,7 @@ export class FolderTargets {
 
   /** The download folder, held on first use. @throws TransferError E_WRITE */
   private held(): HeldDir {
-    if (this.download) return this.download;
-    try {
-      this.download = HeldDir.open(this.downloadPath);
-    } catch (err) {
-      throw new TransferError("E_WRITE", `cannot open ${this.downloadPath}: ${osReason(err)}`, { cause: err });
-    }
+    this.download ??= holdDownloadFolder(this.downloadPath);
     return this.download;
   }
 

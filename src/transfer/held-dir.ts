@@ -31,6 +31,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { AT_FDCWD, type DirCalls, dirCalls } from "./dir-calls.ts";
+import { osReason, TransferError } from "./errors.ts";
 
 /** What a name (not followed) or an open file is: `id` is device and inode. */
 export interface NameStats {
@@ -219,6 +220,15 @@ export class HeldDir {
     const stats = this.statAt(name, fd);
     if (stats === undefined) throw Object.assign(new Error(`statx failed: ${this.path}`), { code: "EIO" });
     return stats;
+  }
+}
+
+/** Holds the download folder `path`, as HeldDir.open. @throws TransferError E_WRITE ("cannot open PATH: why") */
+export function holdDownloadFolder(path: string): HeldDir {
+  try {
+    return HeldDir.open(path);
+  } catch (err) {
+    throw new TransferError("E_WRITE", `cannot open ${path}: ${osReason(err)}`, { cause: err });
   }
 }
 
