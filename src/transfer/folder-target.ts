@@ -124,19 +124,20 @@ export class FolderTargets {
   }
 
   /**
-   * One entry of a folder transfer ended (`ok`: stored and verified). Once all have ended
-   * well, the folder's marker goes: it is finished.
+   * One entry of a folder transfer ended (`ok`: stored and verified), or `count` of them (one
+   * ended with the entries that will never be offered: a folder cancelled whole). Once all have
+   * ended well, the folder's marker goes: it is finished; once all have ended, it is let go.
    */
-  entryEnded(entry: FolderEntry, ok: boolean): void {
+  entryEnded(entry: FolderEntry, ok: boolean, count = 1): void {
     const root = this.roots.get(entry.group);
     if (!root) {
       if (this.refused.has(entry.group)) return;
       if (this.endedEarly.size >= MAX_REFUSED_FOLDERS) this.forgetOldest(this.endedEarly);
-      this.endedEarly.set(entry.group, (this.endedEarly.get(entry.group) ?? 0) + 1);
+      this.endedEarly.set(entry.group, (this.endedEarly.get(entry.group) ?? 0) + count);
       return;
     }
-    root.ended++;
-    if (!ok) root.failed++;
+    root.ended += count;
+    if (!ok) root.failed += count;
     if (root.ended < root.entries) return;
     root.space?.release();
     if (root.failed === 0) {

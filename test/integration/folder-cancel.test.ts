@@ -212,3 +212,29 @@ test("the sender's folder cancel leaves an entry it has sent whole (END out) to 
   expect(messages().some((m) => m?.kind === "cancel" && m.id === a)).toBe(false);
   expect(ended(sender)).toBe(3);
 });
+
+for (const side of ["sender", "receiver"] as const)
+  test(`a folder cancelled whole (by the ${side}) lets go of its folder at once: sent again in the same session, it is taken up again`, async () => {
+    const [a, b] = await connectedPair();
+    peers.push(a, b);
+    let cancelled = false;
+    const canceller = side === "sender" ? a : b;
+    canceller.onProgress = (info, bytes) => {
+      if (cancelled || info.name !== "e02.bin" || bytes === 0) return;
+      cancelled = true;
+      canceller.session?.cancel(info.id);
+    };
+    const names = sendFolder(a, 1);
+    await a.waitUntil(() => ended(a) >= ENTRIES);
+    await b.waitUntil(() => ended(b) >= ENTRIES);
+    // The same folder again (a new transfer of it): into photos/, not beside it.
+    const bytes = (ENTRIES - 1) * ENTRY_BYTES + 10;
+    for (const name of names) {
+      const folder: FolderEntry = { group: 2, root: "photos", path: [name], entries: ENTRIES, bytes };
+      a.session?.sendFile(join(a.dir, "src", name), folder);
+    }
+    const again = (e: Recorded) => e.type === "finished" && e.done.folder?.group === 2;
+    await b.waitUntil(() => b.events.filter(again).length >= ENTRIES, 30_000);
+    expect(readdirSync(b.dir)).toEqual(["photos"]);
+    expect(readdirSync(join(b.dir, "photos")).sort()).toEqual([...names].sort());
+  });
