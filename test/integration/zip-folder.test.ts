@@ -52,6 +52,17 @@ function scene(entries: readonly CraftEntry[]): { outer: string; downloads: stri
   return { outer, downloads, zipPath, zip };
 }
 
+/**
+ * An earlier received folder of the receiver's, `photos/` with keep.jpg, in the download folder:
+ * another user of that folder (no sticky bit) can rename it, not empty it (it is 0755, ours).
+ */
+function ourPhotosFolder(downloads: string): string {
+  const photos = join(downloads, "photos");
+  mkdirSync(photos);
+  writeFileSync(join(photos, "keep.jpg"), "precious");
+  return photos;
+}
+
 function honestOffer(entries: readonly CraftEntry[], zipsize: number): DirectoryOffer {
   const files = entries.filter((e) => !e.name.endsWith("/"));
   const numbytes = files.reduce((n, e) => n + (e.declaredSize ?? e.data?.length ?? 0), 0);
@@ -286,11 +297,7 @@ for (const mode of ["held", "by-name"] as const)
       { name: "b.txt", data: small("b") },
     ];
     const { downloads, zipPath, zip } = scene(entries);
-    // An earlier received folder of the receiver's: another user of the download folder (no
-    // sticky bit) can rename it, not empty it (it is 0755, ours).
-    const photos = join(downloads, "photos");
-    mkdirSync(photos);
-    writeFileSync(join(photos, "keep.jpg"), "precious");
+    const photos = ourPhotosFolder(downloads);
     let workPath = "";
     const onWorkFolder = (work: string) => {
       workPath = work;
@@ -314,9 +321,7 @@ test("the working folder's remover (a signal's) removes what the zip made, never
     { name: "b.txt", data: small("b") },
   ];
   const { downloads, zipPath, zip } = scene(entries);
-  const photos = join(downloads, "photos");
-  mkdirSync(photos);
-  writeFileSync(join(photos, "keep.jpg"), "precious");
+  const photos = ourPhotosFolder(downloads);
   let workPath = "";
   let removeWork = () => {};
   const onWorkFolder = (work: string, remove: () => void) => {
@@ -346,9 +351,7 @@ test("a folder of ours swapped in between the working folder's mkdir and its ope
     { name: "b.txt", data: small("b") },
   ];
   const { downloads, zipPath, zip } = scene(entries);
-  const photos = join(downloads, "photos");
-  mkdirSync(photos);
-  writeFileSync(join(photos, "keep.jpg"), "precious");
+  const photos = ourPhotosFolder(downloads);
   const realOpenDir = HeldDir.prototype.openDir;
   let swapped = "";
   HeldDir.prototype.openDir = function (this: HeldDir, name: string) {
