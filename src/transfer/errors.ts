@@ -72,6 +72,11 @@ export function isFullDiskErrno(code: unknown): boolean {
   return code === "ENOSPC" || code === "EDQUOT";
 }
 
+/** An errno name from link(2) that says the file system has no hard links (FAT, exFAT, some network mounts). */
+export function isNoHardLinksErrno(code: unknown): boolean {
+  return code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" || code === "ENOSYS";
+}
+
 /**
  * Said after a received file's failed write: what stays of it. A stream's `.part` goes (it cannot
  * resume); after a full disk what arrived stays for a resume once there is room: the file sent

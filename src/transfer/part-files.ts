@@ -6,7 +6,7 @@
  */
 
 import { closeSync, constants, fstatSync } from "node:fs";
-import { osReason, TransferError } from "./errors.ts";
+import { isNoHardLinksErrno, osReason, TransferError } from "./errors.ts";
 import { errnoName, LockError, tryLockExclusive } from "./file-lock.ts";
 import { numberedName } from "./file-names.ts";
 import type { HeldDir } from "./held-dir.ts";
@@ -112,7 +112,7 @@ export function linkToFreeName(fd: number, dir: HeldDir, partName: string, baseN
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === "EEXIST") continue;
-      if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw err;
+      if (!isNoHardLinksErrno(code)) throw err;
     }
     if (!renamedWithoutReplacing(dir, partName, name)) continue;
     checkSameFile(fd, dir, name, partName);

@@ -25,6 +25,7 @@ import {
 } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { isNoHardLinksErrno } from "./errors.ts";
 
 /** Token text: 32 lowercase hex characters (128 bits). */
 export const RESUME_TOKEN_PATTERN = /^[0-9a-f]{32}$/;
@@ -88,8 +89,7 @@ function linkOrRename(temp: string, path: string): void {
   try {
     linkSync(temp, path);
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw err;
+    if (!isNoHardLinksErrno((err as { code?: string }).code)) throw err;
     if (readSecret(path) === undefined) renameSync(temp, path);
   }
 }
