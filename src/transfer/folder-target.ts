@@ -20,7 +20,7 @@ import { osReason, TransferError } from "./errors.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { markUnfinished, openUnfinishedFor, UNFINISHED_MARKER } from "./folder-marker.ts";
 import { type HeldDir, holdDownloadFolder } from "./held-dir.ts";
-import { ownedByUs } from "./part-files.ts";
+import { ownedByUsAs } from "./part-files.ts";
 import { SpaceClaim } from "./space-claims.ts";
 
 export { DirReceiver } from "./dir-receiver.ts";
@@ -362,8 +362,7 @@ function ownDir(parent: HeldDir, name: string, owner?: number | "any"): HeldDir 
   } catch {
     return undefined; // missing, a link, not a folder
   }
-  const uid = dir.own().uid;
-  if (owner === "any" || (owner === undefined ? ownedByUs({ uid }) : uid === owner)) return dir;
+  if (owner === "any" || ownedByUsAs(dir.own(), owner)) return dir;
   dir.release();
   return undefined;
 }

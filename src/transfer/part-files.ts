@@ -87,6 +87,14 @@ export function ownedByUs(stats: { uid: number }): boolean {
   return uid === undefined || stats.uid === uid;
 }
 
+/**
+ * Made by us where the file system shows what we make under `owner` (sshfs, NFS: the owner of
+ * a file we just made there); this user's when that is not known.
+ */
+export function ownedByUsAs(stats: { uid: number }, owner: number | undefined): boolean {
+  return owner === undefined ? ownedByUs(stats) : stats.uid === owner;
+}
+
 /** Names tried before giving up ("name (1).ext" ... "name (999).ext"): each try is a file system call. */
 export const MAX_NAME_TRIES = 1_000;
 

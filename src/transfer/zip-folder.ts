@@ -11,7 +11,7 @@ import { constants, fchmodSync } from "node:fs";
 import { osReason, TransferError } from "./errors.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import type { HeldDir } from "./held-dir.ts";
-import { ownedByUs } from "./part-files.ts";
+import { ownedByUsAs } from "./part-files.ts";
 
 /** Prefix of the working folder (hidden) that a zip is inflated into before it gets its name. */
 export const UNZIP_WORK_PREFIX = ".parley-unzip-";
@@ -241,8 +241,7 @@ function emptyOut(dir: HeldDir): void {
 function madeNow(download: HeldDir, name: string, owner: number | undefined): HeldDir {
   const dir = download.openDir(name);
   const own = dir.own();
-  const ours = owner === undefined ? ownedByUs(own) : own.uid === owner;
-  if (ours && (own.mode & 0o077) === 0 && dir.isEmpty()) return dir;
+  if (ownedByUsAs(own, owner) && (own.mode & 0o077) === 0 && dir.isEmpty()) return dir;
   dir.release();
   throw new TransferError(
     "E_WRITE",
