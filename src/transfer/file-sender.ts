@@ -37,6 +37,20 @@ import type { FrameSource, SendTrailer } from "./source.ts";
 
 /** Payload offset in the read buffer: 64-byte aligned, with room for the DATA header before it. */
 const PAYLOAD_OFFSET = 64;
+/**
+ * Whether a file being sent was written over in place since it was opened (`cp new old` while
+ * old is sent): its mtime moved and it is not larger than the offered `size`. A file that grew (a
+ * log appended to) keeps the offer's contract: the offered bytes go. FileSender's and the plain
+ * peers' piece reader's rule.
+ */
+export function writtenOverInPlace(
+  openedMtimeMs: number,
+  now: { readonly mtimeMs: number; readonly size: number },
+  size: number,
+): boolean {
+  return now.mtimeMs !== openedMtimeMs && now.size <= size;
+}
+
 /** Checks that `path` is a readable regular file and returns its size. @throws TransferError */
 export function checkReadableFile(path: string): number {
   let stats: ReturnType<typeof statSync>;
@@ -281,15 +295,10 @@ export class FileSender implements FrameSource {
     this.readTo = this.sent + n;
   }
 
-  /**
-   * Whether the file was written in place since it was opened (`cp new old` while old is sent):
-   * its mtime moved and it did not grow. A file that grew (a log appended to) keeps the offer's
-   * contract: the offered bytes go. Checked once, at the end (one fstat a file).
-   */
+  /** writtenOverInPlace, checked once, at the end (one fstat a file). */
   private rewrittenSinceOpened(fd: number): boolean {
     try {
-      const now = fstatSync(fd);
-      return now.mtimeMs !== this.openedMtimeMs && now.size <= this.size;
+      return writtenOverInPlace(this.openedMtimeMs, fstatSync(fd), this.size);
     } catch {
       return false; // every byte was read: nothing says otherwise
     }

@@ -5,6 +5,7 @@
 
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { osReason, TransferError } from "./errors.ts";
+import { writtenOverInPlace } from "./file-sender.ts";
 
 export interface PieceReader {
   /**
@@ -45,8 +46,7 @@ export function openPieceReader(path: string): PieceReader {
     },
     rewritten(size) {
       if (fd === undefined) return false;
-      const now = fstatSync(fd);
-      return now.mtimeMs !== openedMtimeMs && now.size <= size;
+      return writtenOverInPlace(openedMtimeMs, fstatSync(fd), size);
     },
   };
 }
