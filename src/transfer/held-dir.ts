@@ -117,7 +117,7 @@ export class HeldDir {
    */
   isEmpty(): boolean {
     try {
-      return readdirSync(this.calls ? `/proc/self/fd/${this.held()}` : this.path).length === 0;
+      return this.names().length === 0;
     } catch {
       return true;
     }
