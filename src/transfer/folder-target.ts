@@ -19,7 +19,7 @@ import type { FolderEntry } from "../protocol/index.ts";
 import { osReason, TransferError } from "./errors.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { markUnfinished, openUnfinishedFor, UNFINISHED_MARKER } from "./folder-marker.ts";
-import { type HeldDir, holdDownloadFolder } from "./held-dir.ts";
+import { type HeldDir, holdDownloadFolder, movedOrReplaced } from "./held-dir.ts";
 import { ownedByUsAs } from "./part-files.ts";
 import { SpaceClaim } from "./space-claims.ts";
 
@@ -344,10 +344,7 @@ export class FolderTargets {
   }
 
   private moved(path: string): TransferError {
-    return new TransferError(
-      "E_WRITE",
-      `${path} was moved or replaced by another process (other users can change ${this.downloadPath})`,
-    );
+    return movedOrReplaced(path, this.downloadPath);
   }
 }
 

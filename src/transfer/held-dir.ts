@@ -232,6 +232,17 @@ export function holdDownloadFolder(path: string): HeldDir {
   }
 }
 
+/**
+ * The error for a folder or file of ours at `path` that another process moved or replaced (a swap
+ * in a download folder, `downloadPath`, other users can change).
+ */
+export function movedOrReplaced(path: string, downloadPath: string): TransferError {
+  return new TransferError(
+    "E_WRITE",
+    `${path} was moved or replaced by another process (other users can change ${downloadPath})`,
+  );
+}
+
 function statsOf(s: {
   dev: number;
   ino: number;

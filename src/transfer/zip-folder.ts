@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { constants, fchmodSync } from "node:fs";
 import { osReason, TransferError } from "./errors.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
-import type { HeldDir } from "./held-dir.ts";
+import { type HeldDir, movedOrReplaced } from "./held-dir.ts";
 import { ownedByUsAs } from "./part-files.ts";
 
 /** Prefix of the working folder (hidden) that a zip is inflated into before it gets its name. */
@@ -67,10 +67,7 @@ export class ZipFolder {
    */
   check(name = this.workName): void {
     if (this.download.stat(name)?.id === this.id) return;
-    throw new TransferError(
-      "E_WRITE",
-      `${this.download.pathOf(name)} was moved or replaced by another process (other users can change ${this.download.path})`,
-    );
+    throw movedOrReplaced(this.download.pathOf(name), this.download.path);
   }
 
   /** Makes the directory `components` (its parents made before it, in the plan's order). */
@@ -243,8 +240,5 @@ function madeNow(download: HeldDir, name: string, owner: number | undefined): He
   const own = dir.own();
   if (ownedByUsAs(own, owner) && (own.mode & 0o077) === 0 && dir.isEmpty()) return dir;
   dir.release();
-  throw new TransferError(
-    "E_WRITE",
-    `${download.pathOf(name)} was moved or replaced by another process (other users can change ${download.path})`,
-  );
+  throw movedOrReplaced(download.pathOf(name), download.path);
 }
