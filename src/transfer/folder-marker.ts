@@ -11,7 +11,7 @@ import type { FolderEntry } from "../protocol/index.ts";
 import { osReason, TransferError } from "./errors.ts";
 import { errnoName, LockError, tryLockExclusive } from "./file-lock.ts";
 import type { HeldDir } from "./held-dir.ts";
-import { ownedByUs } from "./part-files.ts";
+import { lockFailed, ownedByUs } from "./part-files.ts";
 
 /** In a top-level folder whose transfer has not finished: its presence means "unfinished". */
 export const UNFINISHED_MARKER = ".parley-unfinished";
@@ -49,7 +49,7 @@ export function openUnfinishedFor(dir: HeldDir, entry: FolderEntry): number | un
   } catch (err) {
     if (err instanceof LockError) {
       closeSync(fd);
-      throw new TransferError("E_WRITE", `cannot lock files in ${dir.path}: ${errnoName(err.errno)}`, { cause: err });
+      throw lockFailed(err, dir.path);
     }
     // Unreadable: not one to take up.
   }

@@ -76,7 +76,7 @@ export function lockNewPart(fd: number, dir: HeldDir, partName: string): boolean
 }
 
 /** A flock failure other than "held by someone else", as the offer's failure. */
-function lockFailed(err: unknown, dir: string): TransferError {
+export function lockFailed(err: unknown, dir: string): TransferError {
   if (!(err instanceof LockError)) throw err;
   return new TransferError("E_WRITE", `cannot lock files in ${dir}: ${errnoName(err.errno)}`, { cause: err });
 }
