@@ -218,7 +218,10 @@ class JsonReporter implements Reporter {
     const rest = i.folderRest ?? 0;
     const command = i.command && { command: { seq: i.command.seq, transfers: i.command.transfers } };
     const place = { ...command, ...(rest > 0 ? { folderRest: rest } : {}) };
-    this.emit({ type: "error", code, message, id: i.id, direction: i.direction, name: i.name, ...place });
+    // A folder ended whole with no entry to carry it (folderOnly): the folder, not one transfer.
+    const { id, direction, name } = i;
+    const what = i.folderOnly ? { direction, folder: { root: name, group: id } } : { id, direction, name };
+    this.emit({ type: "error", code, message, ...what, ...place });
   }
   error(code: string, message: string): void {
     this.emit({ type: "error", code, message });

@@ -176,7 +176,7 @@ class OneShotRun {
         if (this.role === "send" && info.direction === "receive") return;
         this.record(INTEGRITY_CODES.has(code) ? EXIT_INTEGRITY : EXIT_TRANSFER);
         if (info.direction === "send" && this.session?.isActive)
-          this.hooks.settled(this.session, 1 + (info.folderRest ?? 0));
+          this.hooks.settled(this.session, (info.folderOnly ? 0 : 1) + (info.folderRest ?? 0));
       },
       peerLeft: (reason) => {
         // A folder that did not get every announced entry failed, whatever else went well.

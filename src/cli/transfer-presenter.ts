@@ -156,13 +156,19 @@ export class TransferPresenter {
     const verb = info.direction === "send" ? "Sending" : "Receiving";
     const key = info.folder ? folderKey({ group: info.folder.group, direction: info.direction }) : undefined;
     const reasons = key === undefined ? undefined : this.folderReasons.get(key);
-    // A folder refused whole: its entries never offered failed with this one, for its reason.
+    // A folder refused whole: its entries never offered failed with this one, for its reason;
+    // a folderOnly failure is those alone, and its line names the folder.
     const rest = info.folderRest ?? 0;
-    if (reasons?.said.has(reason)) reasons.unsaid += 1 + rest;
-    else this.out.print(`${verb} ${label(info)} failed: ${sanitizeForTerminal(reason)}.`);
-    if (key !== undefined && !reasons) this.folderReasons.set(key, { said: new Set([reason]), unsaid: rest, cut });
+    const beyondLine = info.folderOnly ? 0 : rest;
+    if (reasons?.said.has(reason)) reasons.unsaid += (info.folderOnly ? 0 : 1) + rest;
+    else
+      this.out.print(
+        `${verb} ${info.folderOnly ? `folder ${shownName(info)}` : label(info)} failed: ${sanitizeForTerminal(reason)}.`,
+      );
+    if (key !== undefined && !reasons)
+      this.folderReasons.set(key, { said: new Set([reason]), unsaid: beyondLine, cut });
     else if (reasons) {
-      if (!reasons.said.has(reason)) reasons.unsaid += rest;
+      if (!reasons.said.has(reason)) reasons.unsaid += beyondLine;
       reasons.said.add(reason);
       reasons.cut ||= cut;
     }

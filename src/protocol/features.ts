@@ -18,6 +18,8 @@ import type { Hello } from "./message-types.ts";
  * peer refused whole (REJECT E_NO_SPACE, detail "folder"); receiving, it counts the entries not
  * offered yet of a folder it refused whole as refused with it. Each side does so only when the
  * peer's HELLO says it too: with an older peer the folder is offered and declined entry by entry.
+ * "folder-end" (session 14): this side reads FOLDER_END (a folder its sender ended whole); a
+ * sender sends it only to a peer that says so (an older one ends the connection on the tag).
  */
 export const Feature = {
   EarlyAcks: "early-acks",
@@ -25,9 +27,15 @@ export const Feature = {
   ReceiveOnly: "receive-only",
   KeepsNothing: "keeps-nothing",
   RefusedFolderEnds: "refused-folder-ends",
+  FolderEnd: "folder-end",
 } as const;
 /** The features this build offers in its HELLO. */
-export const OWN_FEATURES: readonly string[] = [Feature.EarlyAcks, Feature.RelayWindow, Feature.RefusedFolderEnds];
+export const OWN_FEATURES: readonly string[] = [
+  Feature.EarlyAcks,
+  Feature.RelayWindow,
+  Feature.RefusedFolderEnds,
+  Feature.FolderEnd,
+];
 
 /** The peer's HELLO says it will send nothing (`parley receive`: Feature.ReceiveOnly). */
 export function receivesOnly(hello: Hello): boolean {
@@ -47,4 +55,9 @@ export function keepsNothing(hello: Hello): boolean {
 /** The peer's HELLO says a folder refused whole ends there (Feature.RefusedFolderEnds). */
 export function endsRefusedFolders(hello: Hello | undefined): boolean {
   return hello?.features.includes(Feature.RefusedFolderEnds) ?? false;
+}
+
+/** The peer's HELLO says it reads FOLDER_END (Feature.FolderEnd). */
+export function readsFolderEnd(hello: Hello | undefined): boolean {
+  return hello?.features.includes(Feature.FolderEnd) ?? false;
 }

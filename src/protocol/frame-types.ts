@@ -34,6 +34,8 @@ export const FrameType = {
   Start: 0x0f,
   Share: 0x10,
   Confirm: 0x11,
+  /** Session 14: sent only to a peer whose HELLO says "folder-end" (features.ts); older peers end the connection on an unknown tag. */
+  FolderEnd: 0x12,
 } as const;
 
 export type FrameTypeValue = (typeof FrameType)[keyof typeof FrameType];

@@ -173,6 +173,18 @@ export interface Cancel extends WireReason {
   readonly kind: "cancel";
   readonly id: number;
 }
+/**
+ * FOLDER_END (session 14): the sender's folder `group` ends here, whole: its entries not offered
+ * yet never will be (a `cancel` typed at the sender: E_CANCELLED, detail "folder"). Its entries
+ * under way got a CANCEL each before it; those sent whole keep the receiver's answer. It names
+ * the folder, not an entry, so a receiver with no entry of it under way learns it too. Sent only
+ * to a peer whose HELLO says "folder-end".
+ */
+export interface FolderEnd extends WireReason {
+  readonly kind: "folderEnd";
+  /** The folder's group (FolderEntry.group: the sender's id of its first entry). */
+  readonly group: number;
+}
 export interface Ack {
   readonly kind: "ack";
   /** Running total of DATA payload bytes the receiver has consumed. */
@@ -203,6 +215,7 @@ export type Message =
   | End
   | Received
   | Cancel
+  | FolderEnd
   | Ack
   | Ping
   | Bye

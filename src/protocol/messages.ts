@@ -4,7 +4,7 @@
  * peer of this build accepts (a peer is untrusted input: every field is checked). Pure: no I/O.
  *
  * Bodies:
- *   json   HELLO OFFER ACCEPT START REJECT END RECEIVED CANCEL BYE READY: a UTF-8 JSON object,
+ *   json   HELLO OFFER ACCEPT START REJECT END RECEIVED CANCEL FOLDER_END BYE READY: a UTF-8 JSON object,
  *          keys in schema order, unknown keys ignored on the way in
  *   text   CHAT: UTF-8 text (invalid bytes shown as U+FFFD, never refused)
  *   u64    ACK: a u64 big-endian running total
@@ -190,6 +190,7 @@ export const MESSAGE_SCHEMAS: { readonly [K in Kind]: MessageSchema } = {
     ],
   },
   cancel: { type: FrameType.Cancel, body: "json", fields: [id, code(), detail, { ...count("bytes"), optional: true }] },
+  folderEnd: { type: FrameType.FolderEnd, body: "json", fields: [{ key: "group", spec: id.spec }, code(), detail] },
   ack: { type: FrameType.Ack, body: "u64", key: "bytes" },
   ping: { type: FrameType.Ping, body: "bytes", key: "token", length: COUNTER_BODY_BYTES },
   pong: { type: FrameType.Pong, body: "bytes", key: "token", length: COUNTER_BODY_BYTES },

@@ -21,6 +21,13 @@ export interface TransferInfo {
    */
   readonly folderRest?: number;
   /**
+   * In transferFailed: a folder, not an entry of it (session 14): the folder was ended whole when
+   * none of its entries was left to carry that (a sender's cancel when each entry still open had
+   * been sent whole, FOLDER_END): only its folderRest entries end, never offered. `id` is the
+   * folder's group, `name` its root, `folder.path` empty.
+   */
+  readonly folderOnly?: true;
+  /**
    * Sender, in transferFailed: the peer keeps nothing of it to resume (it ended before the peer
    * accepted it, or the peer writes what comes to its output: HELLO feature keeps-nothing).
    */

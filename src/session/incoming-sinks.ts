@@ -97,12 +97,12 @@ export class IncomingSinks {
 
   /**
    * An incoming folder entry ended: the folder is finished once all have ended well. One that
-   * ended with its whole folder (folderRest) ends those never to be offered too.
+   * ended with its whole folder (folderRest) ends those never to be offered too (a folderOnly one, only those).
    */
   entryEnded(info: TransferInfo, ok: boolean): void {
     if (!info.folder) return;
     // Also one declined before any folder was made: its folder counts it when made.
     this.folderTargets ??= new FolderTargets(this.downloadDir);
-    this.folderTargets.entryEnded(info.folder, ok, 1 + (info.folderRest ?? 0));
+    this.folderTargets.entryEnded(info.folder, ok, (info.folderOnly ? 0 : 1) + (info.folderRest ?? 0));
   }
 }

@@ -12,7 +12,7 @@
  * CANCEL that arrives while the user is still deciding is honoured (no ACCEPT follows).
  */
 
-import { type Hello, type Offer, ProtocolError, type WireReason } from "../protocol/index.ts";
+import { type FolderEnd, type Hello, type Offer, ProtocolError, type WireReason } from "../protocol/index.ts";
 import {
   type ChecksumAlgo,
   type FileMeta,
@@ -146,7 +146,7 @@ export class IncomingTransfers {
     if (id % 2 !== this.peerParity) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} has the wrong parity`);
     if (id <= this.lastPeerId) throw new ProtocolError("E_BAD_MESSAGE", `OFFER id ${id} reused`);
     this.lastPeerId = id;
-    const ended = folder && this.folders.offered(folder); // refused or cancelled whole
+    const ended = folder && this.folders.offered(folder, command); // refused or cancelled whole
     if (ended) return this.host.scheduler.send({ kind: "reject", id, ...ended });
     const meta: FileMeta = {
       ...(mtime === undefined ? {} : { mtime }),
@@ -252,6 +252,26 @@ export class IncomingTransfers {
     const t = this.at(id, "cancel");
     if (t && cancelsWhole(wire)) t.info = this.folders.cancelled(t.info); // its later entries are declined
     if (t) this.end(t, "cancelled", peerFailure("cancel", wire, "E_CANCELLED"));
+  }
+
+  /**
+   * FOLDER_END: the sender ended its folder whole. Its entries under way had a CANCEL each before
+   * (any still live ends here, the first with the entries never offered); with none live, the
+   * folder itself fails with those (TransferInfo.folderOnly), said as its cancel is said otherwise.
+   */
+  onFolderEnd({ group, ...wire }: FolderEnd): void {
+    const rest = this.folders.endedWhole(group);
+    const f = peerFailure("cancel", wire, "E_CANCELLED");
+    const live = [...this.live.values()].filter((t) => t.info.folder?.group === group);
+    for (const [i, t] of live.entries()) {
+      if (i === 0 && rest !== undefined) t.info = { ...t.info, folderRest: rest };
+      this.end(t, "cancelled", f);
+    }
+    if (live.length > 0 || !rest) return;
+    const info = this.folders.wholeInfo(group, rest);
+    this.host.sinks.entryEnded(info, false);
+    reportFailure(this.host.events, info, f);
+    this.host.settled();
   }
 
   /** `cancel ID` typed here (an offer being decided too; a folder's entry: the whole folder). @returns false when none is live */

@@ -13,12 +13,12 @@
  */
 
 import type { Accept, CommandPlace, FolderEntry, Hello, Received, Reject, WireReason } from "../protocol/index.ts";
-import { endsRefusedFolders, keepsNothing, ProtocolError } from "../protocol/index.ts";
+import { endsRefusedFolders, keepsNothing, ProtocolError, readsFolderEnd } from "../protocol/index.ts";
 import { type FrameSource, type SendTrailer, TransferError } from "../transfer/index.ts";
 import type { SessionEvents, TransferInfo } from "./events.ts";
 import { type Failure, failureOf, MAX_REMEMBERED_ENDED, ownFailure, peerFailure, reportFailure } from "./failure.ts";
 import { MAX_OUTGOING_TRANSFERS } from "./limits.ts";
-import { CANCELLED_WHOLE, cancelsWhole, refusesWhole } from "./peer-folders.ts";
+import { CANCELLED_WHOLE, cancelsWhole, refusesWhole, wholeFolderInfo } from "./peer-folders.ts";
 import type { BulkFrame, Scheduler } from "./scheduler.ts";
 
 /** Where an offer sits: in a folder, and among a command's several sends (Offer.command). */
@@ -188,18 +188,25 @@ export class OutgoingTransfers {
   /**
    * The folder of `t` is cancelled whole: `t` ends with `f` and the folder's entries never to be
    * offered (folderRest), its other live entries with `others`. `own`: typed here, where an
-   * entry sent whole (END out) is left to the receiver's answer: it may be stored there already.
+   * entry sent whole (END out) is left to the receiver's answer: it may be stored there already;
+   * to a peer that reads FOLDER_END `t` too, the first entry ended carries the rest, and
+   * FOLDER_END follows the CANCELs: the receiver learns it with no entry of it under way there.
    */
   private cancelFolder(t: Outgoing, f: Failure, others: Failure, own = false): void {
     const folder = t.info.folder as FolderEntry;
     const first = !this.refusedFolders.has(folder.group);
     this.refusedFolders.add(folder.group);
     const rest = first ? Math.max(0, folder.entries - (this.told.get(folder.group) ?? 0)) : undefined;
-    const siblings = [...this.live.values()].filter(
-      (o) => o !== t && o.info.folder?.group === folder.group && !(own && o.state === "ended"),
-    );
-    this.end(t, "cancelled", f, rest);
-    for (const o of siblings) this.end(o, "cancelled", others);
+    const endSaid = own && readsFolderEnd(this.host.peer);
+    // Typed here: an entry sent whole waits for the receiver's answer (`t` too, when FOLDER_END tells the end).
+    const waits = (o: Outgoing) => own && o.state === "ended" && (o !== t || endSaid);
+    const siblings = [...this.live.values()].filter((o) => o !== t && o.info.folder?.group === folder.group);
+    const ending = [t, ...siblings].filter((o) => !waits(o));
+    for (const [i, o] of ending.entries()) this.end(o, "cancelled", i === 0 ? f : others, i === 0 ? rest : undefined);
+    if (!endSaid || !first) return;
+    this.host.scheduler.send({ kind: "folderEnd", group: folder.group, ...CANCELLED_WHOLE });
+    if (ending.length === 0 && rest)
+      reportFailure(this.host.events, wholeFolderInfo("send", folder, rest, t.info.command), f);
   }
 
   /** Ends every live transfer (the connection is going), telling the peer nothing. */

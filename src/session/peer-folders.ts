@@ -6,7 +6,13 @@
  * does otherwise is breaking the protocol (pure: no I/O).
  */
 
-import { endsRefusedFolders, type FolderEntry, type Hello, ProtocolError } from "../protocol/index.ts";
+import {
+  type CommandPlace,
+  endsRefusedFolders,
+  type FolderEntry,
+  type Hello,
+  ProtocolError,
+} from "../protocol/index.ts";
 import type { TransferError } from "../transfer/index.ts";
 import type { TransferInfo } from "./events.ts";
 import { MAX_PEER_FOLDERS } from "./limits.ts";
@@ -31,9 +37,35 @@ export function refusesWhole(reason: { readonly code: string; readonly detail?: 
   return reason.code === REFUSED_WHOLE.code && reason.detail === REFUSED_WHOLE.detail;
 }
 
+/**
+ * The TransferInfo of `folder` itself, ended whole with no entry of it to carry that
+ * (TransferInfo.folderOnly): its `rest` entries never offered end with it.
+ */
+export function wholeFolderInfo(
+  direction: TransferInfo["direction"],
+  folder: Pick<FolderEntry, "group" | "root" | "entries" | "bytes">,
+  rest: number,
+  command: CommandPlace | undefined,
+): TransferInfo {
+  const { group, root, entries, bytes } = folder;
+  return {
+    id: group,
+    direction,
+    name: root,
+    size: bytes,
+    folder: { group, root, path: [], entries, bytes },
+    ...(command ? { command } : {}),
+    folderRest: rest,
+    folderOnly: true,
+  };
+}
+
 export class PeerFolders {
   /** By the peer's folder id: what the first entry announced, and how many entries came. */
-  private readonly folders = new Map<number, { root: string; entries: number; bytes: number; offered: number }>();
+  private readonly folders = new Map<
+    number,
+    { root: string; entries: number; bytes: number; offered: number; command: CommandPlace | undefined }
+  >();
   /**
    * Folders refused whole whose sender ends them there, and folders cancelled whole: their later
    * entries were counted with the refusal or the cancel; by group, what REJECTs one still offered.
@@ -47,14 +79,15 @@ export class PeerFolders {
    *   refusal's or the cancel's folderRest: it is declined unsaid); else undefined
    * @throws ProtocolError past the count, or for a folder told otherwise
    */
-  offered(folder: FolderEntry): { readonly code: string; readonly detail: string } | undefined {
+  offered(folder: FolderEntry, command?: CommandPlace): { readonly code: string; readonly detail: string } | undefined {
     if (folder.entries < 1) throw new ProtocolError("E_BAD_MESSAGE", `folder ${folder.group} announced no entries`);
     const known = this.folders.get(folder.group);
     if (!known) {
       if (this.folders.size >= MAX_PEER_FOLDERS) {
         throw new ProtocolError("E_BAD_MESSAGE", `more than ${MAX_PEER_FOLDERS} folders in one session`);
       }
-      this.folders.set(folder.group, { root: folder.root, entries: folder.entries, bytes: folder.bytes, offered: 1 });
+      const { root, entries, bytes } = folder;
+      this.folders.set(folder.group, { root, entries, bytes, offered: 1, command });
       return undefined;
     }
     if (known.root !== folder.root || known.entries !== folder.entries || known.bytes !== folder.bytes) {
@@ -90,6 +123,24 @@ export class PeerFolders {
     if (!known || !info.folder || this.refused.has(info.folder.group)) return info;
     this.refused.set(info.folder.group, CANCELLED_WHOLE);
     return { ...info, folderRest: known.entries - known.offered };
+  }
+
+  /**
+   * FOLDER_END: the peer's folder `group` is ended whole by its sender. @returns how many of its
+   * entries were never offered (they end now), or undefined when it is not a folder of the peer's
+   * or already ended whole (refused, cancelled)
+   */
+  endedWhole(group: number): number | undefined {
+    const known = this.folders.get(group);
+    if (!known || this.refused.has(group)) return undefined;
+    this.refused.set(group, CANCELLED_WHOLE);
+    return known.entries - known.offered;
+  }
+
+  /** wholeFolderInfo of the peer's folder `group` (known: endedWhole said so), with `rest` entries never offered. */
+  wholeInfo(group: number, rest: number): TransferInfo {
+    const known = this.folders.get(group) as { root: string; entries: number; bytes: number; command?: CommandPlace };
+    return wholeFolderInfo("receive", { group, ...known }, rest, known.command);
   }
 
   /**

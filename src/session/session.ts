@@ -56,13 +56,9 @@ export interface SessionOptions {
   readonly checksum: ChecksumAlgo;
   readonly events: SessionEvents;
   /**
-   * Decides an incoming offer: true accepts; a Decline rejects (its code goes to the peer, its
-   * reason is shown here); a string rejects as E_REJECTED with that local reason. Default:
-   * accept (as the classic chat program did).
-   */
-  /**
-   * Asked for each offer. `stillWanted()` turns false when the offer is cancelled (or the
-   * session goes) before the answer: a question still waiting its turn need not be shown.
+   * Decides each incoming offer: true accepts; a Decline rejects (its code goes to the peer, its
+   * reason is shown here); a string rejects as E_REJECTED with that local reason. Default: accept.
+   * `stillWanted()` turns false when the offer is cancelled (or the session goes) before the answer.
    */
   readonly decideOffer?: (offer: TransferInfo, stillWanted: () => boolean) => Promise<OfferDecision> | OfferDecision;
   /** Set: every incoming offer is declined with it, unasked (a one-shot `parley send` takes no files). */
@@ -333,6 +329,8 @@ export class Session {
         // Ids of the two directions have different parities: ours are the outgoing ones.
         if (message.id % 2 === this.nextId % 2) return this.outgoing.onMessage(message);
         return this.incoming.onCancel(message.id, message);
+      case "folderEnd":
+        return this.incoming.onFolderEnd(message);
       case "bye":
         this.state = "closed";
         this.failAll({ reason: `the peer left (${message.reason})`, code: "E_CONNECTION" });

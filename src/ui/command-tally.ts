@@ -42,7 +42,7 @@ export class CommandTally {
    *   undefined while others are under way, or for a transfer that is no command's
    */
   ended(
-    info: Pick<TransferInfo, "direction" | "command" | "folderRest">,
+    info: Pick<TransferInfo, "direction" | "command" | "folderRest" | "folderOnly">,
     bytes: number | undefined,
   ): CommandSummary | undefined {
     const command = info.command;
@@ -51,7 +51,7 @@ export class CommandTally {
     const before = this.open.get(key)?.summary ?? { transfers: command.transfers, saved: 0, failed: 0, bytes: 0 };
     const now =
       bytes === undefined
-        ? { ...before, failed: before.failed + 1 + (info.folderRest ?? 0) }
+        ? { ...before, failed: before.failed + (info.folderOnly ? 0 : 1) + (info.folderRest ?? 0) }
         : { ...before, saved: before.saved + 1, bytes: before.bytes + bytes };
     this.open.delete(key);
     if (now.saved + now.failed >= now.transfers) return now;

@@ -93,7 +93,7 @@ export class FolderTally {
 
   /**
    * An entry failed; one refused with its whole folder fails with the entries never offered
-   * (TransferInfo.folderRest).
+   * (TransferInfo.folderRest); a folderOnly one is those alone.
    * @param cut - cut short (not refused or unverified): the bytes it had moved are counted in cutBytes
    * @returns the summary once every entry has finished or failed, else undefined
    */
@@ -101,10 +101,10 @@ export class FolderTally {
     const tally = this.tallyOf(info);
     if (!tally) return undefined;
     const moved = cut ? (tally.inFlight.get(info.id) ?? 0) : 0;
-    tally.inFlight.delete(info.id);
+    if (!info.folderOnly) tally.inFlight.delete(info.id); // a folder's own failure: its id is its group's
     tally.summary = {
       ...tally.summary,
-      failed: tally.summary.failed + 1 + (info.folderRest ?? 0),
+      failed: tally.summary.failed + (info.folderOnly ? 0 : 1) + (info.folderRest ?? 0),
       cutBytes: tally.summary.cutBytes + moved,
     };
     return this.completed(info, tally);

@@ -68,6 +68,7 @@ const sample = {
   end: { kind: "end", id: 1, bytes: 300, algo: "sha256", digest: "ab".repeat(32) },
   received: { kind: "received", id: 1, bytes: 300, ok: true },
   cancel: { kind: "cancel", id: 5, code: "E_WRITE", detail: "EFBIG" },
+  folderEnd: { kind: "folderEnd", group: 5, code: "E_CANCELLED", detail: "folder" },
   ack: { kind: "ack", bytes: 2 ** 40 + 7 },
   ping: { kind: "ping", token: hex("0102030405060708") },
   pong: { kind: "pong", token: hex("0102030405060708") },
@@ -110,6 +111,7 @@ function buildStream(): { parts: Uint8Array[]; expected: Expected[] } {
   control(sample.received);
   control(sample.reject);
   control(sample.cancel);
+  control(sample.folderEnd);
   control(sample.ack);
   control(sample.pong);
   control(sample.ready);

@@ -93,6 +93,12 @@ const GOLDEN: [string, Message, string, string][] = [
     '{"id":1,"bytes":10,"ok":true,"name":"mid50 (1).bin"}',
   ],
   ["cancel", { kind: "cancel", id: 1, code: "E_CANCELLED" }, "0000001e09", '{"id":1,"code":"E_CANCELLED"}'],
+  [
+    "folderEnd",
+    { kind: "folderEnd", group: 3, code: "E_CANCELLED", detail: "folder" },
+    "0000003312",
+    '{"group":3,"code":"E_CANCELLED","detail":"folder"}',
+  ],
   ["bye", { kind: "bye", reason: "exit" }, "000000120d", '{"reason":"exit"}'],
   ["ready", { kind: "ready" }, "000000030e", "{}"],
   ["chat", { kind: "chat", text: "hé" }, "0000000402", "hé"],

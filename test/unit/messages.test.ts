@@ -120,6 +120,7 @@ describe("round trip encodeMessage -> FrameDecoder -> parseMessage", () => {
       { kind: "received", id: 6, bytes: 1, ok: true, name: "a (1).jpg", root: "photos (1)" },
     ],
     ["cancel", { kind: "cancel", id: 7, code: "E_CANCELLED" }],
+    ["folderEnd", { kind: "folderEnd", group: 7, code: "E_CANCELLED", detail: "folder" }],
     ["cancel with what reached an output", { kind: "cancel", id: 7, code: "E_WRITE", detail: "ENOSPC", bytes: 4096 }],
     ["ack 0", { kind: "ack", bytes: 0 }],
     ["ack above 2^32", { kind: "ack", bytes: 2 ** 32 + 5 }],
