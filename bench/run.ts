@@ -13,7 +13,7 @@ import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } fr
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "bun";
-import { type BenchContext, CASES, CLI_CHAT_MS, PEER_CHAT_MS, type RunResult } from "./lib/cases.ts";
+import { type BenchContext, CASES, CLI_CHAT_MS, PEER_CHAT_MS, PINNED_CPUS, type RunResult } from "./lib/cases.ts";
 import { formatLongLink, longLinkRate, smallFilesRate, timeToListening } from "./lib/extras.ts";
 import { type BenchFlags, FLAGS_HELP, parseBenchFlags } from "./lib/flags.ts";
 import { formatGoals, type GoalVerdict, judgeIssue13 } from "./lib/goals.ts";
@@ -38,6 +38,18 @@ if (unknownCases.length > 0) {
   process.stderr.write(
     `bench: no case named ${unknownCases.join(", ")} (cases: ${CASES.map((c) => c.name).join(", ")})\n`,
   );
+  process.exit(1);
+}
+/** What a flag needs and this machine lacks, as one line, or undefined. */
+function missingForFlags(): string | undefined {
+  if (flags.profile && !has("perf")) return "--profile needs perf (apt-get install linux-perf)";
+  if (flags.pin && (cpus().length < 2 || !has("taskset")))
+    return "--pin needs two CPUs and taskset (apt-get install util-linux)";
+  return undefined;
+}
+const missing = missingForFlags();
+if (missing) {
+  process.stderr.write(`bench: ${missing}\n`);
   process.exit(1);
 }
 const log = (line: string): void => {
@@ -72,7 +84,6 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
   log(`bench: ${(flags.size / 2 ** 20).toFixed(0)} MiB file, ${flags.runs} runs, in ${work}`);
   if (!hasSocat && flags.external) log("bench: socat is not installed (apt-get install socat): no socat baseline");
   if (!HAS_GNU_TIME) log("bench: /usr/bin/time is missing (apt-get install time): no CPU, fault, RSS figures");
-  if (flags.profile && !has("perf")) throw new Error("--profile needs perf (apt-get install linux-perf)");
   writeRandomFile(source, flags.size);
   const sshd = flags.external ? startSshd(work) : undefined;
   sshdBox.sshd = sshd;
@@ -80,7 +91,7 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
     log("bench: no sshd/scp (apt-get install openssh-server openssh-client): no scp baseline");
   spawnSync(["cat", source], { stdout: "ignore" }); // into the page cache, untimed
 
-  const ctx: BenchContext = { work, source, size: flags.size, sshd, hasSocat, profile: flags.profile };
+  const ctx: BenchContext = { work, source, size: flags.size, sshd, hasSocat, profile: flags.profile, pin: flags.pin };
   const available = CASES.filter((c) => (c.needs === "socat" ? hasSocat : c.needs === "sshd" ? sshd : true));
   const cases = flags.cases ? available.filter((c) => flags.cases?.includes(c.name)) : available;
   const results: RunResult[] = [];
@@ -115,6 +126,7 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
     date: new Date().toISOString(),
     machine: `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Bun ${Bun.version}`,
     fileMiB: flags.size / 2 ** 20,
+    pinned: flags.pin ? PINNED_CPUS : undefined,
     chatIntervalMs: { peers: PEER_CHAT_MS, cli: CLI_CHAT_MS },
     cases: summarise(
       cases.map((c) => c.name),
@@ -146,6 +158,11 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
   out(
     `${doc.date} · ${doc.machine} · ${doc.fileMiB} MiB file · chat every ${PEER_CHAT_MS} ms (peers), ${CLI_CHAT_MS} ms (CLI)`,
   );
+  if (flags.pin) {
+    out(
+      `--pin: each case's sender on CPU ${PINNED_CPUS.send}, its receiver on CPU ${PINNED_CPUS.recv} (the goals below are judged on these runs)`,
+    );
+  }
   out(`time to "Listening on": median ${f(startup.median)} ms (${f(startup.min)}-${f(startup.max)})`);
   if (small) {
     out(`small files: ${small.files} × ${flags.smallFileSize} B one after another: ${f(small.perSecond)} transfers/s`);

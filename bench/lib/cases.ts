@@ -36,7 +36,17 @@ export interface BenchContext {
   readonly sshd: Sshd | undefined;
   readonly hasSocat: boolean;
   readonly profile: boolean;
+  /** --pin: each side started on a CPU of its own (PINNED_CPUS). */
+  readonly pin: boolean;
 }
+
+/**
+ * With --pin, the CPU each side runs on. On one host the kernel places the two ends by its own
+ * rules: a receiver woken by its sender's bytes is often moved to the sender's CPU, and the two
+ * then share one while the other serves whatever else runs. Two users' machines never do that;
+ * pinned, each end has a CPU to itself and what it costs is its own (bench/README.md, "Pinned").
+ */
+export const PINNED_CPUS = { send: 0, recv: 1 } as const;
 
 export interface ChatFigures {
   /** "round trip" (bench peers: echoed) or "one way" (CLI: harness to the other side's screen). */
@@ -98,7 +108,7 @@ function usageFiles(ctx: BenchContext, side: "recv" | "send") {
   const perfFile = ctx.profile ? join(ctx.work, `${side}.perf`) : undefined;
   rmSync(timeFile, { force: true });
   if (perfFile) rmSync(perfFile, { force: true });
-  return { timeFile, ...(perfFile ? { perfFile } : {}) };
+  return { timeFile, ...(perfFile ? { perfFile } : {}), ...(ctx.pin ? { cpu: PINNED_CPUS[side] } : {}) };
 }
 
 function sideUsage(files: { timeFile: string; perfFile?: string }): SideUsage {

@@ -22,13 +22,16 @@ export interface BenchFlags {
   readonly keep: boolean;
   /** Run the two peers of each case under `perf stat`. */
   readonly profile: boolean;
+  /** Each case's two ends on a CPU of their own (sender 0, receiver 1), as on two machines. */
+  readonly pin: boolean;
 }
 
 export const FLAGS_HELP = `Flags: --size 1G  --runs 5  --files 1000 (0: skip)  --file-size 4K  --json  --keep  --no-external
        --cases raw,parley,...  (a subset, in the table's order)
        --link-ms 20  (the long-link figures: a relay holding each chunk that long each way; 0: skip)
        --big 8G  (one extra parley run on a sparse file of that size, for peak RSS)
-       --profile  (both peers of every case under perf stat: task-clock, faults, switches)`;
+       --profile  (both peers of every case under perf stat: task-clock, faults, switches)
+       --pin  (each case's sender on CPU 0, its receiver on CPU 1: two machines' ends, not one host's)`;
 
 /** "1G", "256M", "4K", "1.5GiB" → bytes. */
 export function parseSize(text: string): number {
@@ -63,6 +66,7 @@ export function parseBenchFlags(argv: readonly string[]): BenchFlags {
       "link-ms": { type: "string", default: "20" },
       keep: { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
+      pin: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -81,5 +85,6 @@ export function parseBenchFlags(argv: readonly string[]): BenchFlags {
     linkMs: wholeNumber("link-ms", values["link-ms"] as string, 0),
     keep: values.keep as boolean,
     profile: values.profile as boolean,
+    pin: values.pin as boolean,
   };
 }

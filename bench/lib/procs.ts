@@ -1,6 +1,7 @@
 /**
  * Starting and reading the bench's processes: every measured process is wrapped in GNU time
- * (and `perf stat` with --profile), its lines can be awaited, and a free port picked.
+ * (and `perf stat` with --profile, `taskset` with --pin), its lines can be awaited, and a free
+ * port picked.
  */
 
 import { type Subprocess, spawn } from "bun";
@@ -18,6 +19,8 @@ export interface StartOptions {
   readonly timeFile?: string;
   /** `perf stat` writes its counters here (--profile). */
   readonly perfFile?: string;
+  /** The one CPU the process and every thread and child it starts may run on (--pin). */
+  readonly cpu?: number;
 }
 
 /** Parley with `args`, started as start() starts anything, with the launchers' environment (parley-command.ts). */
@@ -28,6 +31,7 @@ export function startParley(args: readonly string[], options: StartOptions = {})
 /** Spawns `cmd` in the repository root, wrapped for measuring as asked. */
 export function start(cmd: string[], options: StartOptions = {}): Proc {
   let argv = cmd;
+  if (options.cpu !== undefined) argv = ["taskset", "--cpu-list", String(options.cpu), ...argv];
   if (options.perfFile) argv = ["perf", "stat", "-x,", "-e", PERF_EVENTS, "-o", options.perfFile, "--", ...argv];
   if (options.timeFile && HAS_GNU_TIME) argv = ["/usr/bin/time", "-f", TIME_FORMAT, "-o", options.timeFile, ...argv];
   return spawn(argv, {

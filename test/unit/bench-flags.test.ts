@@ -21,3 +21,8 @@ test.each([
 ])("%p is refused with one line naming the flag", (argv, message) => {
   expect(() => parseBenchFlags(argv)).toThrow(message);
 });
+
+test("--pin is off unless asked for", () => {
+  expect(parseBenchFlags([]).pin).toBe(false);
+  expect(parseBenchFlags(["--pin"]).pin).toBe(true);
+});
