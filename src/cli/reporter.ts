@@ -11,6 +11,7 @@ import type { Asker } from "../ui/asker.ts";
 import { CommandTally, FolderTally, OutputGate, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
 import type { OutStream } from "./io.ts";
 import { jsonLine } from "./json-line.ts";
+import { takenName } from "./renamed-entries.ts";
 import {
   commandIncompleteWords,
   folderBytesWords,
@@ -177,6 +178,7 @@ class JsonReporter implements Reporter {
       ...(d.path === undefined ? {} : { path: d.path }),
       ...(d.storedAs === undefined ? {} : { storedAs: d.storedAs }),
       ...(d.storedRoot === undefined ? {} : { storedRoot: d.storedRoot }),
+      ...(takenName(d) === undefined ? {} : { nameTaken: takenName(d) }), // stored numbered: this was taken
       checksum: { algo: d.algo, digest: d.digest },
     });
   }

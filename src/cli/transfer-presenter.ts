@@ -15,6 +15,7 @@ import { type FolderSummary, FolderTally } from "../ui/folder-tally.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import { count, sizeWords } from "./counts.ts";
 import { folderResumeHint } from "./reason-words.ts";
+import { RenamedEntries } from "./renamed-entries.ts";
 
 /** Where the lines and bars go (the chat's Terminal, or the send/receive reporter). */
 export interface TransferOutput {
@@ -86,6 +87,8 @@ export class TransferPresenter {
    * not once per entry. Different reasons (a name each) are all said.
    */
   private readonly folderReasons = new Map<number, FolderReasons>();
+  /** Entries stored under a numbered name (the name made safe was taken): which went where. */
+  private readonly renamed = new RenamedEntries();
 
   constructor(private readonly out: TransferOutput) {}
 
@@ -129,6 +132,7 @@ export class TransferPresenter {
 
   private fileFinished(done: TransferDone): void {
     if (done.folder) {
+      for (const line of this.renamed.finished(done)) this.out.print(line);
       const folder = this.folders.finished(done);
       if (folder) this.folderDone(folder, done);
       return;
@@ -200,6 +204,7 @@ export class TransferPresenter {
     for (const f of left) {
       this.out.endProgress(folderKey(f));
       this.folderReasons.delete(folderKey(f));
+      this.renamed.forget(f.direction, f.group);
       const missing = f.entries - f.done - f.failed;
       const name = sanitizeForTerminal(storedName(f.direction, f.root));
       const verb = f.direction === "receive" ? "arrived" : "were sent";
@@ -217,6 +222,7 @@ export class TransferPresenter {
     this.out.endProgress(folderKey(f));
     const reasons = this.folderReasons.get(folderKey(f));
     this.folderReasons.delete(folderKey(f));
+    this.renamed.forget(f.direction, f.group);
     const name = sanitizeForTerminal(storedName(f.direction, f.root));
     const same = reasons?.said.size === 1 ? "the same reason" : "the same reasons";
     const alike = reasons && reasons.unsaid > 0 ? `; ${reasons.unsaid} more for ${same}` : "";

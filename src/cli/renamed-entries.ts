@@ -1,0 +1,107 @@
+/**
+ * Folder entries whose names are the same once made safe (`.env` and `_env`, `a<LF>b` and `ab`):
+ * the receiver stores the second under a numbered name (`_env (1)`). This says which entry went
+ * where, on either side: the numbered one ("Stored "photos/_env" as photos/_env (1): photos/_env
+ * was taken."), and the one holding the name when it too was stored under another name than sent
+ * (`.env` as `_env`), whichever of the two ends first. The sender reads the names from RECEIVED
+ * (TransferDone.storedAs, storedRoot). Pure bookkeeping: no I/O.
+ */
+
+import { basename } from "node:path";
+import type { TransferDone } from "../session/index.ts";
+import { numberedName, sanitizeFileName } from "../transfer/file-names.ts";
+import { sanitizeForTerminal } from "../ui/sanitize.ts";
+
+/** Where a folder's entry was stored, beside the names it was sent as and would have had. */
+interface Placed {
+  /** As sent, root-relative ("photos/.env"). */
+  readonly sent: string;
+  /** As stored, root-relative under the stored root ("photos (1)/_env (1)"). */
+  readonly stored: string;
+  /** The name it would have had, made safe and not numbered ("photos (1)/_env"). */
+  readonly safe: string;
+}
+
+/** Where a finished folder entry (a file) went; undefined when the peer did not say (an older receiver). */
+function placed(done: TransferDone): Placed | undefined {
+  const folder = done.folder;
+  const last = folder?.path.at(-1);
+  if (!folder || folder.dir || last === undefined) return undefined;
+  let root: string | undefined;
+  let base: string | undefined;
+  if (done.direction === "receive") {
+    const parts = done.path?.split("/") ?? [];
+    root = parts.at(-1 - folder.path.length);
+    base = parts.at(-1);
+  } else {
+    root = done.storedRoot ?? sanitizeFileName(folder.root);
+    base = done.storedAs;
+  }
+  if (root === undefined || base === undefined) return undefined;
+  // Subfolders are never numbered: names the same once made safe share one.
+  const dirs = folder.path.slice(0, -1).map(sanitizeFileName);
+  const at = (name: string) => [root, ...dirs, name].join("/");
+  return { sent: [folder.root, ...folder.path].join("/"), stored: at(base), safe: at(sanitizeFileName(last)) };
+}
+
+/** True when `stored` is `safe` numbered ("_env (1)" of "_env"). */
+function isNumbered(stored: string, safe: string): boolean {
+  const n = / \((\d{1,9})\)(?:\.[^.]*)?$/.exec(stored)?.[1];
+  return n !== undefined && Number(n) > 0 && numberedName(safe, Number(n)) === stored;
+}
+
+/**
+ * For the JSON `done` event: the root-relative name a numbered folder entry would have had, which
+ * was taken ("photos/_env"); undefined for any other transfer.
+ */
+export function takenName(done: TransferDone): string | undefined {
+  const p = placed(done);
+  return p && isNumbered(basename(p.stored), basename(p.safe)) ? p.safe : undefined;
+}
+
+/** A name as sent, quoted, every character a name made safe drops shown as an escape ("a\nb"). */
+function quoted(name: string): string {
+  const escaped = JSON.stringify(name).replace(
+    /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu,
+    (ch) => `\\u${(ch.codePointAt(0) as number).toString(16).padStart(4, "0")}`,
+  );
+  return sanitizeForTerminal(escaped);
+}
+
+export class RenamedEntries {
+  /**
+   * Per folder (direction and group): entries stored under their safe name though sent under
+   * another, not said yet (by that name), and the names a numbered entry found taken.
+   */
+  private readonly folders = new Map<string, { renamed: Map<string, Placed>; taken: Set<string> }>();
+
+  /** A folder's entry was stored: @returns the lines that say where it (and the entry holding its name) went */
+  finished(done: TransferDone): string[] {
+    const p = placed(done);
+    if (!p || !done.folder) return [];
+    const key = `${done.direction}:${done.folder.group}`;
+    const numbered = p.stored !== p.safe && isNumbered(basename(p.stored), basename(p.safe));
+    const renamed = p.stored === p.safe && basename(p.sent) !== basename(p.safe);
+    if (!numbered && !renamed) return [];
+    const f = this.folders.get(key) ?? { renamed: new Map<string, Placed>(), taken: new Set<string>() };
+    this.folders.set(key, f);
+    const lead = done.direction === "receive" ? "Stored" : "The receiver stored";
+    const line = (e: Placed, why = "") => `${lead} ${quoted(e.sent)} as ${sanitizeForTerminal(e.stored)}${why}.`;
+    if (renamed) {
+      if (f.taken.has(p.safe)) return [line(p)];
+      f.renamed.set(p.safe, p);
+      return [];
+    }
+    f.taken.add(p.safe);
+    const lines = [line(p, `: ${sanitizeForTerminal(p.safe)} was taken`)];
+    const holder = f.renamed.get(p.safe);
+    if (holder) lines.push(line(holder));
+    f.renamed.delete(p.safe);
+    return lines;
+  }
+
+  /** The folder ended (or the session): forgotten. */
+  forget(direction: TransferDone["direction"], group: number): void {
+    this.folders.delete(`${direction}:${group}`);
+  }
+}

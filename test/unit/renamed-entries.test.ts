@@ -1,0 +1,99 @@
+/**
+ * RenamedEntries: which folder entry went where when names are the same once made safe (`.env`
+ * and `_env`, `a<LF>b` and `ab`), whichever ends first, on either side; takenName for --json.
+ */
+
+import { expect, test } from "bun:test";
+import { RenamedEntries, takenName } from "../../src/cli/renamed-entries.ts";
+import type { TransferDone } from "../../src/session/index.ts";
+
+const folder = (path: string[]) => ({ group: 1, root: "photos", path, entries: 9, bytes: 90 });
+
+/** A received entry sent as photos/...`path`, stored at /in/`stored` (root-relative). */
+function received(path: string[], stored: string): TransferDone {
+  return {
+    id: 1,
+    direction: "receive",
+    name: stored.split("/").at(-1) as string,
+    size: 10,
+    folder: folder(path),
+    bytes: 10,
+    path: `/in/${stored}`,
+    resumedFrom: 0,
+    algo: "xxh3",
+    digest: "00",
+  };
+}
+
+/** A sent entry the receiver said it stored as `storedAs` in `storedRoot`. */
+function sent(path: string[], storedAs: string | undefined, storedRoot = "photos"): TransferDone {
+  return {
+    id: 2,
+    direction: "send",
+    name: path.at(-1) as string,
+    size: 10,
+    folder: folder(path),
+    bytes: 10,
+    ...(storedAs === undefined ? {} : { storedAs, storedRoot }),
+    resumedFrom: 0,
+    algo: "xxh3",
+    digest: "00",
+  };
+}
+
+test("the renamed one first, then the numbered one: both said when the second ends", () => {
+  const r = new RenamedEntries();
+  expect(r.finished(received([".env"], "photos/_env"))).toEqual([]);
+  expect(r.finished(received(["_env"], "photos/_env (1)"))).toEqual([
+    'Stored "photos/_env" as photos/_env (1): photos/_env was taken.',
+    'Stored "photos/.env" as photos/_env.',
+  ]);
+});
+
+test("the numbered one first: it is said, and the renamed one when it ends", () => {
+  const r = new RenamedEntries();
+  expect(r.finished(received([".env"], "photos/_env (1)"))).toEqual([
+    'Stored "photos/.env" as photos/_env (1): photos/_env was taken.',
+  ]);
+  expect(r.finished(received(["\u200b_env"], "photos/_env"))).toEqual(['Stored "photos/\\u200b_env" as photos/_env.']);
+  expect(r.finished(received(["_env"], "photos/_env (2)"))).toEqual([
+    'Stored "photos/_env" as photos/_env (2): photos/_env was taken.',
+  ]);
+});
+
+test("a name with a line feed, in a subfolder made safe, in a folder stored as photos (1): escaped, never raw", () => {
+  const r = new RenamedEntries();
+  expect(r.finished(received([".cfg", "a\nb.txt"], "photos (1)/_cfg/ab.txt"))).toEqual([]);
+  expect(r.finished(received([".cfg", "ab.txt"], "photos (1)/_cfg/ab (1).txt"))).toEqual([
+    'Stored "photos/.cfg/ab.txt" as photos (1)/_cfg/ab (1).txt: photos (1)/_cfg/ab.txt was taken.',
+    'Stored "photos/.cfg/a\\nb.txt" as photos (1)/_cfg/ab.txt.',
+  ]);
+});
+
+test("the sender says the same from RECEIVED's names; nothing when the receiver did not say", () => {
+  const r = new RenamedEntries();
+  expect(r.finished(sent([".env"], "_env"))).toEqual([]);
+  expect(r.finished(sent(["_env"], "_env (1)"))).toEqual([
+    'The receiver stored "photos/_env" as photos/_env (1): photos/_env was taken.',
+    'The receiver stored "photos/.env" as photos/_env.',
+  ]);
+  expect(r.finished(sent(["x"], undefined))).toEqual([]);
+});
+
+test("not numbered: a name sent as 'x (1).txt', a name kept, a folder's empty directory, a forgotten folder", () => {
+  const r = new RenamedEntries();
+  expect(r.finished(received(["x (1).txt"], "photos/x (1).txt"))).toEqual([]);
+  expect(r.finished(received(["plain.txt"], "photos/plain.txt"))).toEqual([]);
+  expect(r.finished({ ...received(["d"], "photos/d (1)"), folder: { ...folder(["d"]), dir: true } })).toEqual([]);
+  expect(r.finished(received([".env"], "photos/_env"))).toEqual([]);
+  r.forget("receive", 1);
+  expect(r.finished(received(["_env"], "photos/_env (1)"))).toHaveLength(1); // the renamed one is no longer known
+});
+
+test("takenName: the safe name a numbered entry found taken, for --json; none otherwise", () => {
+  expect(takenName(received(["_env"], "photos/_env (1)"))).toBe("photos/_env");
+  expect(takenName(sent(["a.tar.gz"], "a.tar (3).gz"))).toBe("photos/a.tar.gz");
+  expect(takenName(received([".env"], "photos/_env"))).toBeUndefined();
+  expect(takenName(received(["x (1).txt"], "photos/x (1).txt"))).toBeUndefined();
+  expect(takenName({ ...received(["f"], "f"), folder: undefined } as TransferDone)).toBeUndefined();
+});
