@@ -28,10 +28,9 @@ import type { IncomingSinks } from "./incoming-sinks.ts";
 import { type Decline, offerRefusal } from "./offer-refusal.ts";
 import { CANCELLED_WHOLE, cancelsWhole, PeerFolders } from "./peer-folders.ts";
 import type { Scheduler } from "./scheduler.ts";
+import { storedNames } from "./stored-names.ts";
 
 export type { Decline };
-
-import { storedNames } from "./stored-names.ts";
 
 export type IncomingState =
   | "deciding"
@@ -248,8 +247,11 @@ export class IncomingTransfers {
     this.host.settled();
   }
 
+  /** CANCEL. A folder's for an entry ended here (an older sender's, when each entry still open had been sent whole): the folder ends. */
   onCancel(id: number, wire: WireReason): void {
     const t = this.at(id, "cancel");
+    const group = t || !cancelsWhole(wire) ? undefined : this.ended.get(id)?.info.folder?.group;
+    if (group !== undefined) return this.onFolderEnd({ kind: "folderEnd", group, ...wire });
     if (t && cancelsWhole(wire)) t.info = this.folders.cancelled(t.info); // its later entries are declined
     if (t) this.end(t, "cancelled", peerFailure("cancel", wire, "E_CANCELLED"));
   }

@@ -233,3 +233,20 @@ test("FOLDER_END with an entry still under way ends that entry, which carries th
   expect(ended(receiver)).toBe(4);
   expect(readdirSync(join(receiver.dir, "photos")).sort()).toEqual([".parley-unfinished", "a.txt"]);
 });
+
+test("an older sender (no folder-end) cancels the folder with a CANCEL for an entry stored here: the folder ends as if told FOLDER_END", async () => {
+  const receiver = new TestPeer("receiver", "xxh3");
+  peers.push(receiver);
+  const raw = await rawPeer(receiver, OLD_FEATURES);
+  await rawSendsWhole(receiver, raw, ["a.txt", "b.txt", "c.txt"], 5);
+  // A session-13 sender's cancel typed on b.txt once it was sent whole: a CANCEL for it, nothing else.
+  raw.send(encodeMessage({ kind: "cancel", id: 3, code: "E_CANCELLED", detail: "folder" }));
+  const failed = await receiver.waitFor("failed", (e) => e.info.folderOnly === true);
+  expect(failed.info).toMatchObject({ id: 1, name: "photos", folderRest: 2 });
+  // A plain CANCEL (no "folder") for a stored entry is still ignored.
+  raw.send(encodeMessage({ kind: "cancel", id: 5, code: "E_CANCELLED" }));
+  raw.send(encodeMessage({ kind: "chat", text: "still here" }));
+  await receiver.waitFor("chat", (e) => e.text === "still here");
+  expect(ended(receiver)).toBe(5);
+  expect(receiver.events.filter((e) => e.type === "failed")).toHaveLength(1);
+});
