@@ -36,6 +36,7 @@ import {
   reportPlainFailure,
   reportTransit,
 } from "./plain-run.ts";
+import { storedLine } from "./renamed-entries.ts";
 import { skippedLines } from "./send-plan.ts";
 
 /** The one mode wormhole clients write. */
@@ -159,6 +160,7 @@ async function receiveFolder(
     out.note(
       `${count(folder.files, "file")} and ${count(folder.dirs, "folder")} (${count(folder.bytes, "byte")} unpacked) in ${folder.path}`,
     );
+    for (const r of folder.renamed) out.note(storedLine("receive", r.sent, r.stored, r.taken));
     return EXIT_OK;
   } catch (err) {
     if (err instanceof ZipError) {

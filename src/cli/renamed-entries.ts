@@ -68,6 +68,16 @@ function quoted(name: string): string {
   return sanitizeForTerminal(escaped);
 }
 
+/**
+ * "Stored "photos/_env" as photos/_env (1): photos/_env was taken." (`taken` set: a numbered
+ * entry), or "Stored "photos/.env" as photos/_env."; the sender's start "The receiver stored".
+ */
+export function storedLine(direction: TransferDone["direction"], sent: string, stored: string, taken?: string): string {
+  const lead = direction === "receive" ? "Stored" : "The receiver stored";
+  const why = taken === undefined ? "" : `: ${sanitizeForTerminal(taken)} was taken`;
+  return `${lead} ${quoted(sent)} as ${sanitizeForTerminal(stored)}${why}.`;
+}
+
 export class RenamedEntries {
   /**
    * Per folder (direction and group): entries stored under their safe name though sent under
@@ -85,15 +95,14 @@ export class RenamedEntries {
     if (!numbered && !renamed) return [];
     const f = this.folders.get(key) ?? { renamed: new Map<string, Placed>(), taken: new Set<string>() };
     this.folders.set(key, f);
-    const lead = done.direction === "receive" ? "Stored" : "The receiver stored";
-    const line = (e: Placed, why = "") => `${lead} ${quoted(e.sent)} as ${sanitizeForTerminal(e.stored)}${why}.`;
+    const line = (e: Placed, taken?: string) => storedLine(done.direction, e.sent, e.stored, taken);
     if (renamed) {
       if (f.taken.has(p.safe)) return [line(p)];
       f.renamed.set(p.safe, p);
       return [];
     }
     f.taken.add(p.safe);
-    const lines = [line(p, `: ${sanitizeForTerminal(p.safe)} was taken`)];
+    const lines = [line(p, p.safe)];
     const holder = f.renamed.get(p.safe);
     if (holder) lines.push(line(holder));
     f.renamed.delete(p.safe);

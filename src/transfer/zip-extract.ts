@@ -30,6 +30,7 @@ import {
   ZipError,
   type ZipPlan,
 } from "./zip-plan.ts";
+import { type ZipRename, zipRenames } from "./zip-renames.ts";
 
 export { UNZIP_WORK_PREFIX } from "./zip-folder.ts";
 
@@ -50,6 +51,8 @@ export interface ExtractedFolder {
   readonly dirs: number;
   /** Inflated bytes written. */
   readonly bytes: number;
+  /** Entries stored under a numbered name (their name made safe was taken), and the ones holding those names. */
+  readonly renamed: readonly ZipRename[];
 }
 
 export interface ExtractOptions {
@@ -96,7 +99,8 @@ export async function extractZipFolder(
     named = true;
     options.onNamed?.(path);
     work.check(name);
-    return { path, name, files: plan.files, dirs: plan.folders, bytes };
+    const renamed = zipRenames(plan, offer.dirname, name);
+    return { path, name, files: plan.files, dirs: plan.folders, bytes, renamed };
   } finally {
     // yauzl's close() would close a descriptor we were lent; left open, its reader just goes.
     if (typeof zip !== "number") opened.file.close();

@@ -95,6 +95,8 @@ export interface PlannedItem {
   readonly parent: number;
   /** Its sanitised name in that directory. */
   readonly name: string;
+  /** Its name as the zip gives it, when that is not `name` (made safe, or numbered: zip-renames.ts). */
+  readonly sent?: string;
   /** Declared inflated bytes (0 for a directory). */
   readonly size: number;
   readonly exec: boolean;
@@ -183,14 +185,9 @@ export function planZip(
             from.name,
           );
         }
-        items.push({
-          kind: "dir",
-          entry: -1,
-          parent: node.index,
-          name: freeName(node, component),
-          size: 0,
-          exec: false,
-        });
+        const name = freeName(node, component);
+        const sent = name === component ? {} : { sent: component };
+        items.push({ kind: "dir", entry: -1, parent: node.index, name, ...sent, size: 0, exec: false });
         child = newDir(items.length - 1);
         node.children.set(component, child);
       }
@@ -220,9 +217,11 @@ export function planZip(
       throw new ZipError("E_ZIP_TOO_LARGE", `more than the ${offer.numbytes} bytes offered`, info.name);
     }
     const parent = dirFor(components, components.length - 1, info);
-    const name = freeName(parent, components.at(-1) ?? "");
+    const last = components.at(-1) ?? "";
+    const name = freeName(parent, last);
     const exec = info.versionMadeBy >> 8 === HOST_UNIX && ((info.externalAttributes >>> 16) & 0o111) !== 0;
-    items.push({ kind: "file", entry: index, parent: parent.index, name, size: info.uncompressedSize, exec });
+    const sent = name === last ? {} : { sent: last };
+    items.push({ kind: "file", entry: index, parent: parent.index, name, ...sent, size: info.uncompressedSize, exec });
   });
   return { items, files, folders, bytes };
 }

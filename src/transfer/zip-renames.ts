@@ -1,0 +1,51 @@
+/**
+ * A wormhole folder's zip entries stored under a numbered name: their name made safe was taken in
+ * their folder (by `.env` made `_env`, say). Which went where, from the extraction plan, for the
+ * lines Parley's own folders get too (cli/renamed-entries.ts): the numbered entry, and the one
+ * holding the name when it too was stored under another name than the zip gives. Pure.
+ */
+
+import { sanitizeFileName } from "./file-names.ts";
+import type { ZipPlan } from "./zip-plan.ts";
+
+/** Root-relative paths ("photos/.env" as sent, "photos (1)/_env" as stored), "/"-joined. */
+export interface ZipRename {
+  readonly sent: string;
+  readonly stored: string;
+  /** A numbered entry's: the name it would have had, which was taken. */
+  readonly taken?: string;
+}
+
+/**
+ * @param sentRoot - the folder's name as offered
+ * @param storedRoot - the folder's name as stored ("photos (1)")
+ */
+export function zipRenames(plan: ZipPlan, sentRoot: string, storedRoot: string): ZipRename[] {
+  const items = plan.items;
+  const at = new Map<string, number>(); // "parent/name" -> item
+  items.forEach((item, i) => {
+    at.set(`${item.parent}/${item.name}`, i);
+  });
+  const path = (index: number, sent: boolean, last?: string): string => {
+    const parts: string[] = [];
+    for (let i = index; i >= 0; ) {
+      const item = items[i] as ZipPlan["items"][number];
+      parts.push(i === index && last !== undefined ? last : sent ? (item.sent ?? item.name) : item.name);
+      i = item.parent;
+    }
+    return [sent ? sentRoot : storedRoot, ...parts.reverse()].join("/");
+  };
+  const out: ZipRename[] = [];
+  const said = new Set<number>();
+  items.forEach((item, i) => {
+    if (item.sent === undefined) return;
+    const safe = sanitizeFileName(item.sent);
+    if (item.name === safe) return; // made safe only: said beside the entry numbered after it
+    out.push({ sent: path(i, true), stored: path(i, false), taken: path(i, false, safe) });
+    const holder = at.get(`${item.parent}/${safe}`);
+    if (holder === undefined || said.has(holder) || items[holder]?.sent === undefined) return;
+    said.add(holder);
+    out.push({ sent: path(holder, true), stored: path(holder, false) });
+  });
+  return out;
+}

@@ -1,0 +1,62 @@
+/**
+ * `wormhole send DIR` (the Debian magic-wormhole client) -> `parley receive CODE`, through the
+ * test mailbox on 127.0.0.1, of a folder holding names the same once made safe (`.env` and
+ * `_env`, `ab` and `ab` with a zero-width space in it): the zip's entries are stored one of each pair numbered, and the
+ * receiver says which went where as it does for Parley's own folders; every stored file is
+ * compared byte for byte with the entry the lines name. (A line feed is no test here: the client
+ * writes an ASCII name without the zip's UTF-8 flag, read as code page 437, where 0x0a is "◙".)
+ */
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { closePeerKit } from "../wormhole-peer-kit.ts";
+import { cleanup, makeTempDir, startCli } from "./helpers.ts";
+import { useWormholeServers, wormholeCli, wormholeCode } from "./wormhole-kit.ts";
+
+const kit = useWormholeServers("wormhole renamed-entries test (test/e2e/wormhole-renamed.test.ts)", { client: true });
+afterEach(async () => {
+  await closePeerKit();
+  await cleanup();
+});
+const LONG_MS = 90_000;
+
+describe.skipIf(!kit.available)("a wormhole folder with names the same once made safe", () => {
+  test(
+    "parley receive says which zip entry went where; the files are what it says",
+    async () => {
+      const parent = makeTempDir();
+      const root = join(parent, "dots");
+      mkdirSync(root);
+      const contents = new Map([
+        [".env", "the dot env\n"],
+        ["_env", "the underscore env\n"],
+        ["a\u200bb", "a zero-width space in my name\n"],
+        ["ab", "plain ab\n"],
+        ["kept.txt", "kept\n"],
+      ]);
+      for (const [name, text] of contents) writeFileSync(join(root, name), text);
+      const w = wormholeCli(kit, "wormhole-send", ["send", "dots"], parent);
+      const code = await wormholeCode(w);
+      const dir = makeTempDir();
+      const r = startCli("parley-receive", ["receive", code, ...kit.mailbox(), "--dir", dir, "--no-progress"]);
+      expect(await r.exitCode(LONG_MS), r.describe()).toBe(0);
+      expect(await w.exitCode(LONG_MS)).toBe(0);
+      const where = new Map<string, string>();
+      const re = /^Stored ("(?:[^"\\]|\\.)*") as dots\/(.+?)(?:: dots\/.+ was taken)?\.$/;
+      for (const line of r.linesMatching(/^Stored "/)) {
+        const m = re.exec(line);
+        if (!m) throw new Error(`not a stored line: ${line}`);
+        where.set((JSON.parse(m[1] as string) as string).replace(/^dots\//, ""), m[2] as string);
+      }
+      expect([...where.values()].filter((s) => / \(1\)$/.test(s)).sort(), r.describe()).toEqual(["_env (1)", "ab (1)"]);
+      expect(where.has(".env") && where.has("a\u200bb")).toBe(true);
+      const stored = join(dir, "dots");
+      const placed = new Map([...contents.keys()].map((name) => [name, where.get(name) ?? name]));
+      expect(readdirSync(stored).sort()).toEqual([...placed.values()].sort());
+      for (const [name, text] of contents)
+        expect(readFileSync(join(stored, placed.get(name) as string), "utf8")).toBe(text);
+    },
+    LONG_MS,
+  );
+});
