@@ -257,14 +257,14 @@ export class IncomingTransfers {
   }
 
   /**
-   * FOLDER_END: the sender ended its folder whole. Its entries under way had a CANCEL each before
-   * (any still live ends here, the first with the entries never offered); with none live, the
-   * folder itself fails with those (TransferInfo.folderOnly), said as its cancel is said otherwise.
+   * FOLDER_END: the sender ended its folder whole. Its live entries end, the first with the rest never offered,
+   * but for one whose END came (still being written: its sender waits for the answer); with none, the folder
+   * itself fails with the rest (TransferInfo.folderOnly), said as its cancel is said otherwise.
    */
   onFolderEnd({ group, ...wire }: FolderEnd): void {
     const rest = this.folders.endedWhole(group);
     const f = peerFailure("cancel", wire, "E_CANCELLED");
-    const live = [...this.live.values()].filter((t) => t.info.folder?.group === group);
+    const live = [...this.live.values()].filter((t) => t.info.folder?.group === group && t.state !== "finishing");
     for (const [i, t] of live.entries()) {
       if (i === 0 && rest !== undefined) t.info = { ...t.info, folderRest: rest };
       this.end(t, "cancelled", f);

@@ -25,6 +25,7 @@ import {
   parseMessage,
 } from "../../src/protocol/index.ts";
 import { createDigest } from "../../src/transfer/checksum.ts";
+import type { TransferError } from "../../src/transfer/index.ts";
 import { type RawParley, rawParley } from "../raw-parley.ts";
 import { type Recorded, TestPeer, writeRandomFile } from "./peers.ts";
 
@@ -249,4 +250,64 @@ test("an older sender (no folder-end) cancels the folder with a CANCEL for an en
   await receiver.waitFor("chat", (e) => e.text === "still here");
   expect(ended(receiver)).toBe(5);
   expect(receiver.events.filter((e) => e.type === "failed")).toHaveLength(1);
+});
+
+/** A sink that holds back every byte written until `release()`: an entry whose END came while its bytes are still on their way to the disk. */
+class HeldBackSink {
+  received = 0;
+  backlog = 0;
+  onFlushed?: () => void;
+  onFailed?: (err: TransferError) => void;
+  aborted = false;
+  constructor(readonly name: string) {}
+  write(bytes: Uint8Array): void {
+    this.received += bytes.length;
+    this.backlog += bytes.length;
+  }
+  release(): void {
+    this.backlog = 0;
+    this.onFlushed?.();
+  }
+  finish(trailer: { bytes: number; algo: string; digest: string }) {
+    return {
+      path: `/nowhere/photos/${this.name}`,
+      bytes: trailer.bytes,
+      algo: "xxh3" as const,
+      digest: trailer.digest,
+    };
+  }
+  abort(): void {
+    this.aborted = true;
+  }
+}
+
+test("FOLDER_END while an entry sent whole is still being written: that entry is stored and answered, the rest fail", async () => {
+  let sink: HeldBackSink | undefined;
+  const receiver = new TestPeer("receiver", "xxh3", {
+    session: { openSink: (offer) => (sink = new HeldBackSink(offer.name)) },
+  });
+  peers.push(receiver);
+  const raw = await rawPeer(receiver, OWN_FEATURES);
+  const folder: FolderEntry = { group: 1, root: "photos", path: ["b.bin"], entries: 3, bytes: 30 };
+  raw.send(encodeMessage({ kind: "offer", id: 1, name: "b.bin", size: 10, algo: "xxh3", folder }));
+  await until("ACCEPT 1", () => messages(raw).find((m) => m.kind === "accept" && m.id === 1));
+  const bytes = Buffer.from("0123456789");
+  const digest = createDigest("xxh3");
+  digest.update(bytes);
+  raw.send(
+    Buffer.concat([
+      encodeDataHeader(1, 10),
+      bytes,
+      encodeMessage({ kind: "end", id: 1, bytes: 10, algo: "xxh3", digest: digest.hex() }),
+      folderEnd(1),
+    ]),
+  );
+  const failed = await receiver.waitFor("failed", (e) => e.info.folderOnly === true);
+  expect(failed.info.folderRest).toBe(2);
+  expect(sink?.aborted).toBe(false);
+  sink?.release();
+  const received = await until("RECEIVED 1", () => messages(raw).find((m) => m.kind === "received" && m.id === 1));
+  expect(received).toMatchObject({ ok: true, bytes: 10 });
+  await receiver.waitFor("finished", (e) => e.done.id === 1);
+  expect(ended(receiver)).toBe(3);
 });
