@@ -49,6 +49,25 @@ export interface ChatSplit {
   readonly typedToShown: number[];
   /** From the typing CLI's line handler to the receiving CLI's terminal write, ms. */
   readonly cliToCli: number[];
+  /** The lines over SLOW_LINE_MS as the harness saw them, each counted where most of its time went. */
+  readonly slowHeldBy: Record<SlowLineHolder, number>;
+}
+
+/** Issue 13's bound for a chat line (its p99 goal). */
+export const SLOW_LINE_MS = 5;
+
+/**
+ * Where a slow line spent most of its time: "typing" before the typing CLI's line handler had
+ * it (its input pipe, its loop busy or off the CPU), "between" from that handler to the
+ * receiving CLI's terminal write (both CLIs and the connection), "harness" after that write until
+ * the harness read it (the bench's own terminal stand-in).
+ */
+export type SlowLineHolder = "typing" | "between" | "harness";
+
+/** The largest of a line's three parts, ms (ties go to the earlier part). */
+export function slowLineHolder(typedToIn: number, inToShown: number, shownToRead: number): SlowLineHolder {
+  if (typedToIn >= inToShown && typedToIn >= shownToRead) return "typing";
+  return inToShown >= shownToRead ? "between" : "harness";
 }
 
 /** The `in` and `shown` stamps of every line in the trace files `prefix.<pid>`, by the line's text. */
@@ -112,15 +131,21 @@ async function watch(lines: LineReader, incoming: Direction, outgoing: Direction
 
 /** Each read line's split, from the trace's stamps and the harness's own (epoch ms at performance.now() 0: `origin`). */
 function splitOf(directions: readonly Direction[], stamps: ReturnType<typeof lineStamps>, origin: number): ChatSplit {
-  const split: ChatSplit = { typedToShown: [], cliToCli: [] };
+  const split: ChatSplit = { typedToShown: [], cliToCli: [], slowHeldBy: { typing: 0, between: 0, harness: 0 } };
   for (const d of directions) {
-    for (const seq of d.seqs) {
+    d.seqs.forEach((seq, i) => {
       const at = stamps.get(`${d.tag} ${seq}`);
       const sentAt = d.sentAt.get(seq);
-      if (at?.shown === undefined || sentAt === undefined) continue;
-      split.typedToShown.push(at.shown - (origin + sentAt));
-      if (at.in !== undefined) split.cliToCli.push(at.shown - at.in);
-    }
+      if (at?.shown === undefined || sentAt === undefined) return;
+      const typedToShown = at.shown - (origin + sentAt);
+      split.typedToShown.push(typedToShown);
+      if (at.in === undefined) return;
+      split.cliToCli.push(at.shown - at.in);
+      const seen = d.ms[i] as number;
+      if (seen > SLOW_LINE_MS) {
+        split.slowHeldBy[slowLineHolder(at.in - (origin + sentAt), at.shown - at.in, seen - typedToShown)]++;
+      }
+    });
   }
   return split;
 }

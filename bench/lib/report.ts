@@ -5,6 +5,7 @@
  */
 
 import type { ChatFigures, RunResult } from "./cases.ts";
+import type { SlowLineHolder } from "./cli-case.ts";
 import { median, percentile, type Spread, spread } from "./stats.ts";
 import type { SideUsage } from "./usage.ts";
 
@@ -29,6 +30,8 @@ export interface CaseSummary {
     /** CLI cases with the light trace: the same lines timed to the receiving CLI's terminal write. */
     readonly typedToShown?: Figures;
     readonly cliToCli?: Figures;
+    /** ...and the lines over 5 ms counted by where most of their time went (cli-case.ts slowLineHolder). */
+    readonly slowHeldBy?: Record<SlowLineHolder, number>;
   };
   /** Medians per side; peak RSS is the largest of any run. */
   readonly sides: Record<Side, SideSummary>;
@@ -62,6 +65,12 @@ export interface Figures {
   readonly p99: number;
   readonly max: number;
   readonly over5: number;
+}
+
+/** The runs' slow-line counts, added up. */
+function pooledHolders(runs: readonly Record<SlowLineHolder, number>[]): Record<SlowLineHolder, number> {
+  const sum = (k: SlowLineHolder) => runs.reduce((n, r) => n + r[k], 0);
+  return { typing: sum("typing"), between: sum("between"), harness: sum("harness") };
 }
 
 function figures(ms: readonly number[]): Figures {
@@ -120,6 +129,7 @@ export function summarise(names: readonly string[], results: readonly RunResult[
                 ? {
                     typedToShown: figures(splits.flatMap((x) => x.typedToShown)),
                     cliToCli: figures(splits.flatMap((x) => x.cliToCli)),
+                    slowHeldBy: pooledHolders(splits.map((x) => x.slowHeldBy)),
                   }
                 : {}),
             },
@@ -174,7 +184,16 @@ const figs = (x: Figures | undefined) =>
  * typing CLI's line handler -> that write. And whether the harness ran above the CLIs.
  */
 function chatSplitTable(cases: readonly CaseSummary[]): string {
-  const rows = [["chat of the CLI cases", "harness-seen", "typed -> shown", "CLI -> CLI", "harness above the CLIs"]];
+  const rows = [
+    [
+      "chat of the CLI cases",
+      "harness-seen",
+      "typed -> shown",
+      "CLI -> CLI",
+      "over 5 ms held by typing/between/harness",
+      "harness above the CLIs",
+    ],
+  ];
   for (const s of cases) {
     const chat = s.chat as NonNullable<CaseSummary["chat"]>;
     rows.push([
@@ -182,6 +201,7 @@ function chatSplitTable(cases: readonly CaseSummary[]): string {
       `${f(chat.p50, 2)}/${f(chat.p99, 2)}/${f(chat.max, 2)}  ${chat.over5} of ${chat.samples}`,
       figs(chat.typedToShown),
       figs(chat.cliToCli),
+      chat.slowHeldBy ? `${chat.slowHeldBy.typing}/${chat.slowHeldBy.between}/${chat.slowHeldBy.harness}` : "-",
       chat.harnessRaised === undefined ? "-" : chat.harnessRaised ? "yes (nice -19)" : "no (not allowed)",
     ]);
   }

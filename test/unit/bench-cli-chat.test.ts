@@ -1,14 +1,14 @@
 /**
  * The bench's CLI cases: each line's split comes from the CLIs' trace files (the `in` and
- * `shown` stamps of its text, whichever process wrote them), and the harness's raised priority
- * is put back as it was.
+ * `shown` stamps of its text, whichever process wrote them), a slow line is counted where most of
+ * its time went, and the harness's raised priority is put back as it was.
  */
 
 import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
-import { lineStamps } from "../../bench/lib/cli-case.ts";
+import { lineStamps, slowLineHolder } from "../../bench/lib/cli-case.ts";
 import { raiseHarnessPriority } from "../../bench/lib/harness-priority.ts";
 
 const dirs: string[] = [];
@@ -40,4 +40,12 @@ test("raiseHarnessPriority puts every thread back as it was", () => {
     restore();
   }
   expect(getPriority(0)).toBe(before);
+});
+
+test("slowLineHolder: a slow line is counted where most of its time went", () => {
+  expect(slowLineHolder(6.2, 0.4, 0.1)).toBe("typing"); // before the typing CLI's line handler
+  expect(slowLineHolder(0.3, 5.5, 0.2)).toBe("between"); // from that handler to the receiving CLI's write
+  expect(slowLineHolder(0.2, 1.0, 8.6)).toBe("harness"); // the harness read it late
+  expect(slowLineHolder(3, 3, 0)).toBe("typing"); // a tie goes to the earlier part
+  expect(slowLineHolder(0, 3, 3)).toBe("between");
 });

@@ -83,7 +83,11 @@ test("goals whose cases did not run are not measured, and the count leaves them 
 });
 
 test("the chat is judged as the harness saw it; the CLIs' own part (typed -> shown) is shown beside, not judged", () => {
-  const split = { typedToShown: [...Array.from({ length: 199 }, () => 1), 4], cliToCli: [1] };
+  const split = {
+    typedToShown: [...Array.from({ length: 199 }, () => 1), 4],
+    cliToCli: [1],
+    slowHeldBy: { typing: 0, between: 0, harness: 2 },
+  };
   const chat = { ...lines(7, 8), split };
   const cases = summarise(["parley-cli"], [run("parley-cli", 700, { chat })]);
   const verdict = find(judgeIssue13({ cases }), "chat one way");

@@ -78,3 +78,22 @@ test("the ceiling both ways is set against the ceiling one way (raw-sealed) of t
   expect(sealed?.vsOneWay).toBeUndefined();
   expect(cli?.vsOneWay).toBeUndefined();
 });
+
+test("the CLI cases' slow lines are added up over the runs by where their time went", () => {
+  const chatRun = (typing: number, between: number, harness: number): RunResult => ({
+    ...run("parley-cli", 700),
+    chat: {
+      kind: "one way",
+      ms: [1, 6, 7],
+      lost: 0,
+      outOfOrder: 0,
+      split: { typedToShown: [1, 6, 6], cliToCli: [0.5, 1, 5], slowHeldBy: { typing, between, harness } },
+    },
+  });
+  const [cli] = summarise(["parley-cli"], [chatRun(1, 1, 0), chatRun(0, 1, 1)]);
+  expect(cli?.chat?.slowHeldBy).toEqual({ typing: 1, between: 2, harness: 1 });
+  const table = formatTables(cli ? [cli] : []).split("\n");
+  const at = table.findIndex((line) => line.startsWith("chat of the CLI cases"));
+  expect(table[at]).toContain("over 5 ms held by typing/between/harness");
+  expect(table[at + 1]).toMatch(/ {2}1\/2\/1 {2}/);
+});
