@@ -127,12 +127,14 @@ export class PeerFolders {
 
   /**
    * FOLDER_END: the peer's folder `group` is ended whole by its sender. @returns how many of its
-   * entries were never offered (they end now), or undefined when it is not a folder of the peer's
-   * or already ended whole (refused, cancelled)
+   * entries were never offered (they end now), or undefined when already ended whole (refused,
+   * cancelled: that may cross)
+   * @throws ProtocolError for a folder the peer never offered (its OFFER always goes first)
    */
   endedWhole(group: number): number | undefined {
     const known = this.folders.get(group);
-    if (!known || this.refused.has(group)) return undefined;
+    if (!known) throw new ProtocolError("E_UNEXPECTED", `FOLDER_END for folder ${group}, never offered`);
+    if (this.refused.has(group)) return undefined;
     this.refused.set(group, CANCELLED_WHOLE);
     return known.entries - known.offered;
   }

@@ -60,13 +60,13 @@ test("this build says folder-end in its HELLO; a HELLO without it (an older peer
   expect(readsFolderEnd(undefined)).toBe(false);
 });
 
-test("PeerFolders.endedWhole: the entries never offered, once; unknown or already cancelled folders: none", () => {
+test("PeerFolders.endedWhole: the entries never offered, once; already cancelled folders: none; a folder never offered: a protocol error", () => {
   const folders = new PeerFolders();
   const photos = { group: 3, root: "photos", entries: 5, bytes: 50 };
   const command = { seq: 1, transfers: 6 };
   folders.offered({ ...photos, path: ["a"] }, command);
   folders.offered({ ...photos, path: ["b"] }, command);
-  expect(folders.endedWhole(9)).toBeUndefined();
+  expect(() => folders.endedWhole(9)).toThrow("FOLDER_END for folder 9, never offered");
   expect(folders.endedWhole(3)).toBe(3);
   expect(folders.endedWhole(3)).toBeUndefined();
   expect(folders.offered({ ...photos, path: ["c"] })).toEqual({ code: "E_CANCELLED", detail: "folder" });
