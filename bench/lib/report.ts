@@ -5,7 +5,7 @@
  */
 
 import type { ChatFigures, RunResult } from "./cases.ts";
-import type { SlowLineHolder } from "./cli-case.ts";
+import { SLOW_LINE_MS, type SlowLineHolder } from "./cli-case.ts";
 import { median, percentile, type Spread, spread } from "./stats.ts";
 import type { SideUsage } from "./usage.ts";
 
@@ -79,7 +79,7 @@ function figures(ms: readonly number[]): Figures {
     p50: percentile(ms, 50),
     p99: percentile(ms, 99),
     max: Math.max(...ms),
-    over5: ms.filter((x) => x > 5).length,
+    over5: ms.filter((x) => x > SLOW_LINE_MS).length,
   };
 }
 
@@ -123,7 +123,7 @@ export function summarise(names: readonly string[], results: readonly RunResult[
               max: Math.max(...ms),
               lost: chats.reduce((n, c) => n + c.lost, 0),
               outOfOrder: chats.reduce((n, c) => n + c.outOfOrder, 0),
-              over5: ms.filter((x) => x > 5).length,
+              over5: ms.filter((x) => x > SLOW_LINE_MS).length,
               ...(raised.length > 0 ? { harnessRaised: raised.every(Boolean) } : {}),
               ...(splits.length > 0
                 ? {
