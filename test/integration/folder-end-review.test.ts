@@ -6,7 +6,15 @@
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { write as fsWrite, writeSync as fsWriteSync, readdirSync, readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import {
+  write as fsWrite,
+  writeSync as fsWriteSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import type { Socket } from "node:net";
 import { join } from "node:path";
 import {
@@ -21,10 +29,10 @@ import {
   parseMessage,
 } from "../../src/protocol/index.ts";
 import { createDigest } from "../../src/transfer/checksum.ts";
-import { FileReceiver } from "../../src/transfer/index.ts";
+import { FileReceiver, resumeTokenFor, UNFINISHED_MARKER, unfinishedMarkerText } from "../../src/transfer/index.ts";
 import type { FileWrites } from "../../src/transfer/write-behind.ts";
 import { type RawParley, rawParley } from "../raw-parley.ts";
-import { TestPeer } from "./peers.ts";
+import { markAsParleyPart, TestPeer } from "./peers.ts";
 
 const peers: TestPeer[] = [];
 const sockets: Socket[] = [];
@@ -184,3 +192,118 @@ test.each([
     ]);
   },
 );
+
+/** Entries of folders ended on `p`'s side: finished, failed (an entry and its folderRest; a folderOnly failure, only those). */
+function endedEntries(p: TestPeer): number {
+  let n = 0;
+  for (const e of p.events) {
+    if (e.type === "finished" && e.done.folder) n++;
+    if (e.type === "failed" && e.info.folder) n += (e.info.folderOnly ? 0 : 1) + (e.info.folderRest ?? 0);
+  }
+  return n;
+}
+
+test("a plain CANCEL of an entry under way, then FOLDER_END: each entry counted once, the folder let go, only the marker left", async () => {
+  const receiver = new TestPeer("receiver", "xxh3");
+  peers.push(receiver);
+  const raw = await rawPeer(receiver);
+  const folder: FolderEntry = { group: 1, root: "photos", path: ["a.bin"], entries: 3, bytes: 30 };
+  raw.send(encodeMessage({ kind: "offer", id: 1, name: "a.bin", size: 10, algo: "xxh3", folder }));
+  await until("ACCEPT 1", () => messages(raw).find((m) => m.kind === "accept" && m.id === 1));
+  raw.send(
+    Buffer.concat([
+      encodeDataHeader(1, 4),
+      Buffer.from("half"),
+      encodeMessage({ kind: "cancel", id: 1, code: "E_CANCELLED" }),
+      folderEnd(1),
+      folderEnd(1),
+      encodeMessage({ kind: "chat", text: "after" }),
+    ]),
+  );
+  await receiver.waitFor("chat", (e) => e.text === "after");
+  expect(endedEntries(receiver)).toBe(3);
+  const failed = receiver.events.flatMap((e) => (e.type === "failed" ? [e.info] : []));
+  expect(failed.map((i) => [i.id, i.folderRest, i.folderOnly])).toEqual([
+    [1, undefined, undefined],
+    [1, 2, true],
+  ]);
+  expect(readdirSync(join(receiver.dir, "photos"))).toEqual([".parley-unfinished"]);
+  expect(receiver.session?.transferStatus).toEqual([]);
+  // Let go: the same folder sent again in this session is taken up (no "photos (1)").
+  const again: FolderEntry = { group: 3, root: "photos", path: ["a.bin"], entries: 3, bytes: 30 };
+  raw.send(encodeMessage({ kind: "offer", id: 3, name: "a.bin", size: 10, algo: "xxh3", folder: again }));
+  await until("ACCEPT 3", () => messages(raw).find((m) => m.kind === "accept" && m.id === 3));
+  expect(readdirSync(receiver.dir).filter((n) => n.startsWith("photos"))).toEqual(["photos"]);
+});
+
+test("the receiver's own folder cancel crossing the sender's FOLDER_END: each entry counted once, nothing more sent", async () => {
+  const receiver = new TestPeer("receiver", "xxh3");
+  peers.push(receiver);
+  const raw = await rawPeer(receiver);
+  const folder: FolderEntry = { group: 1, root: "photos", path: ["a.bin"], entries: 4, bytes: 40 };
+  raw.send(encodeMessage({ kind: "offer", id: 1, name: "a.bin", size: 10, algo: "xxh3", folder }));
+  await until("ACCEPT 1", () => messages(raw).find((m) => m.kind === "accept" && m.id === 1));
+  expect(receiver.session?.cancel(1)).toBe(true);
+  await until("CANCEL 1", () => messages(raw).find((m) => m.kind === "cancel" && m.id === 1));
+  // The sender's own cancel crossed it: a CANCEL of the entry, then FOLDER_END.
+  raw.send(
+    Buffer.concat([
+      encodeMessage({ kind: "cancel", id: 1, code: "E_CANCELLED", detail: "folder" }),
+      folderEnd(1),
+      encodeMessage({ kind: "chat", text: "after" }),
+    ]),
+  );
+  await receiver.waitFor("chat", (e) => e.text === "after");
+  expect(endedEntries(receiver)).toBe(4);
+  expect(receiver.events.filter((e) => e.type === "lost")).toEqual([]);
+  expect(messages(raw).filter((m) => m.kind === "cancel" || m.kind === "reject" || m.kind === "received").length).toBe(
+    1,
+  );
+});
+
+test("FOLDER_END while a folder taken up again is checking its copies: the stored copy and the earlier .part stay as they were", async () => {
+  const receiver = new TestPeer("receiver", "xxh3");
+  peers.push(receiver);
+  const raw = await rawPeer(receiver);
+  const KiB = 1024;
+  const sizes = { "a.bin": 600 * KiB, "b.bin": 1500 * KiB, "c.bin": 300 * KiB };
+  const bytes = 2400 * KiB;
+  // What an interrupted first attempt left: a.bin whole, b.bin 700 KiB in its .part, the marker.
+  const dir = join(receiver.dir, "photos");
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, UNFINISHED_MARKER),
+    unfinishedMarkerText({ group: 0, root: "photos", path: [], entries: 3, bytes }),
+  );
+  const a = randomBytes(sizes["a.bin"]);
+  const bPart = randomBytes(700 * KiB);
+  writeFileSync(join(dir, "a.bin"), a);
+  markAsParleyPart(join(dir, "a.bin"), "/src/photos/a.bin");
+  writeFileSync(join(dir, "b.bin.part"), bPart);
+  markAsParleyPart(join(dir, "b.bin.part"), "/src/photos/b.bin");
+  const offer = (id: number, name: "a.bin" | "b.bin") =>
+    encodeMessage({
+      kind: "offer",
+      id,
+      name,
+      size: sizes[name],
+      algo: "xxh3",
+      token: resumeTokenFor(`/src/photos/${name}`),
+      folder: { group: 1, root: "photos", path: [name], entries: 3, bytes },
+    });
+  // Both offers and, out of place (a sender of this build cancels each first), FOLDER_END at once.
+  raw.send(Buffer.concat([offer(1, "a.bin"), offer(3, "b.bin"), folderEnd(1)]));
+  raw.send(encodeMessage({ kind: "chat", text: "after" }));
+  await receiver.waitFor("chat", (e) => e.text === "after");
+  await receiver.waitUntil(() => endedEntries(receiver) >= 3);
+  expect(endedEntries(receiver)).toBe(3);
+  expect(receiver.events.filter((e) => e.type === "lost")).toEqual([]);
+  expect(readdirSync(dir).sort()).toEqual([UNFINISHED_MARKER, "a.bin", "b.bin.part"]);
+  expect(readFileSync(join(dir, "a.bin")).equals(a)).toBe(true);
+  expect(readFileSync(join(dir, "b.bin.part")).equals(bPart)).toBe(true);
+  // The case: both were taken up (a copy to check, a .part to resume) before FOLDER_END ended them.
+  const started = receiver.events.flatMap((e) => (e.type === "started" ? [e.info.id] : []));
+  expect(started).toEqual([1, 3]);
+  expect(messages(raw).filter((m) => m.kind === "reject")).toEqual([]);
+  expect(receiver.session?.transferStatus).toEqual([]);
+});
