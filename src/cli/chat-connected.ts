@@ -28,7 +28,7 @@ import {
   startSends,
   UnsendablePaths,
 } from "./send-plan.ts";
-import { shownName, TransferPresenter } from "./transfer-presenter.ts";
+import { label, shownName, TransferPresenter } from "./transfer-presenter.ts";
 
 export type TransferEvents = Pick<
   SessionEvents,
@@ -67,6 +67,17 @@ export class ChatWithPeer {
       return;
     }
     session.sendChat(text);
+  }
+
+  /**
+   * `cancel ID`. A folder's entry the sender had sent whole stays, left to the receiver's answer
+   * (outgoing.ts): said now, as no other line comes then when nothing else of the folder was left.
+   */
+  cancel(session: Session, id: number): void {
+    if (!session.cancel(id)) return this.terminal.print(`No transfer #${id} in progress (see transfers).`);
+    const left = session.transferStatus.find((t) => t.info.id === id && t.info.direction === "send");
+    if (left)
+      this.terminal.print(`${label(left.info)} had been sent whole: the receiver's answer says whether it is saved.`);
   }
 
   /** `transfers`: one line per transfer in progress. */

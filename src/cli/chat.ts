@@ -325,8 +325,7 @@ class ChatController {
       case "transfers":
         return this.withPeer.listTransfers(session);
       case "cancel":
-        if (!session.cancel(input.id)) this.terminal.print(`No transfer #${input.id} in progress (see transfers).`);
-        return;
+        return this.withPeer.cancel(session, input.id);
       case "unknown":
         this.terminal.print(`Unknown command ${sanitizeForTerminal(input.word)}. ${IN_CHAT_HELP}`);
         return;
