@@ -1,12 +1,21 @@
 /**
  * Test helper: a hand-made Parley client on a plain node:net socket, speaking the real
  * handshake (the project's own pure Handshake over plain records, then READY), and then
- * whatever frames a test wants, sealed: a peer that is authenticated and hostile.
+ * whatever frames a test wants, sealed: a peer that is authenticated and hostile. Also what it
+ * was told (its control messages) and a poll for what a test waits on.
  */
 
 import { connect, type Socket } from "node:net";
 import { loadPake, RecordOpener, RecordSealer } from "../src/crypto/index.ts";
-import { encodeMessage, type Frame, FrameDecoder, FrameType } from "../src/protocol/index.ts";
+import {
+  type ControlFrame,
+  encodeMessage,
+  type Frame,
+  FrameDecoder,
+  FrameType,
+  type Message,
+  parseMessage,
+} from "../src/protocol/index.ts";
 import { Handshake } from "../src/session/handshake.ts";
 
 export interface RawParley {
@@ -119,4 +128,28 @@ export async function rawParley(
     stopReading: () => socket.pause(),
     startReading: () => socket.resume(),
   };
+}
+
+/** The control messages `raw` has received so far, in order (DATA left out). */
+export function messagesOf(raw: RawParley): Message[] {
+  return raw.frames.flatMap((f) => (f.type === FrameType.Data ? [] : [parseMessage(f as ControlFrame)]));
+}
+
+/**
+ * Polls `get` every 5 ms until it gives a value, `tries` times at most.
+ * @throws Error "never: WHAT" (with `describe()`'s text, e.g. a CLI's output) when it never does
+ */
+export async function until<T>(
+  what: string,
+  get: () => T | undefined,
+  tries: number,
+  describe: () => string = () => "",
+): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const v = get();
+    if (v !== undefined) return v;
+    await Bun.sleep(5);
+  }
+  const more = describe();
+  throw new Error(`never: ${what}${more ? `\n${more}` : ""}`);
 }

@@ -8,32 +8,15 @@
 import { afterEach, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  type ControlFrame,
-  encodeMessage,
-  FrameType,
-  type Message,
-  OWN_FEATURES,
-  parseMessage,
-} from "../../src/protocol/index.ts";
-import { type RawParley, rawParley } from "../raw-parley.ts";
+import { encodeMessage, OWN_FEATURES } from "../../src/protocol/index.ts";
+import { messagesOf, until as pollUntil, rawParley } from "../raw-parley.ts";
 import { type Cli, cleanup, makeTempDir, startPeer } from "./helpers.ts";
 
 afterEach(cleanup);
 const ENTRIES = 5; // all offered at once (16 in flight)
 
-function messages(raw: RawParley): Message[] {
-  return raw.frames.flatMap((f) => (f.type === FrameType.Data ? [] : [parseMessage(f as ControlFrame)]));
-}
-
-async function until<T>(what: string, get: () => T | undefined, cli: Cli): Promise<T> {
-  for (let i = 0; i < 2000; i++) {
-    const v = get();
-    if (v !== undefined) return v;
-    await Bun.sleep(5);
-  }
-  throw new Error(`never: ${what}\n${cli.describe()}`);
-}
+/** A poll of 10 s; on failure the CLI's output is in the error. */
+const until = <T>(what: string, get: () => T | undefined, cli: Cli) => pollUntil(what, get, 2000, () => cli.describe());
 
 test("cancel typed on an entry of a folder sent whole entry by entry: the chat says the receiver's answer decides, then counts the answers", async () => {
   const alice = await startPeer("alice");
@@ -51,12 +34,12 @@ test("cancel typed on an entry of a folder sent whole entry by entry: the chat s
   const ends = await until(
     "every entry sent whole",
     () => {
-      for (const m of messages(raw)) {
+      for (const m of messagesOf(raw)) {
         if (m.kind !== "offer" || accepted.has(m.id)) continue;
         accepted.add(m.id);
         raw.send(encodeMessage({ kind: "accept", id: m.id, offset: 0 }));
       }
-      const ends = messages(raw).flatMap((m) => (m.kind === "end" ? [m] : []));
+      const ends = messagesOf(raw).flatMap((m) => (m.kind === "end" ? [m] : []));
       return ends.length === ENTRIES ? ends : undefined;
     },
     alice.cli,
@@ -70,7 +53,7 @@ test("cancel typed on an entry of a folder sent whole entry by entry: the chat s
       `^#${id} photos/${name.replace(".", "\\.")} had been sent whole: the receiver's answer says whether it is saved\\.$`,
     ),
   );
-  await until("FOLDER_END", () => messages(raw).find((m) => m.kind === "folderEnd"), alice.cli);
+  await until("FOLDER_END", () => messagesOf(raw).find((m) => m.kind === "folderEnd"), alice.cli);
   for (const e of ends) raw.send(encodeMessage({ kind: "received", id: e.id, bytes: e.bytes, ok: true }));
   await alice.cli.waitForLine(/^Folder photos: the receiver saved 5 entries, each .* checksum matched\.$/);
   expect(alice.cli.linesMatching(/failed/)).toEqual([]);

@@ -11,36 +11,23 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  type ControlFrame,
   encodeDataHeader,
   encodeFrame,
   encodeMessage,
   Feature,
   FrameType,
-  type Message,
   OWN_FEATURES,
-  parseMessage,
 } from "../../src/protocol/index.ts";
 import { createDigest } from "../../src/transfer/checksum.ts";
-import { type RawParley, rawParley } from "../raw-parley.ts";
+import { messagesOf, until as pollUntil, rawParley } from "../raw-parley.ts";
 import { type Cli, cleanup, makeTempDir, startCli, startPeer } from "./helpers.ts";
 
 afterEach(cleanup);
 const TEST_MS = 60_000;
 const ENTRIES = 20; // 16 offers in flight: 4 wait their turn
 
-function messages(raw: RawParley): Message[] {
-  return raw.frames.flatMap((f) => (f.type === FrameType.Data ? [] : [parseMessage(f as ControlFrame)]));
-}
-
-async function until<T>(what: string, get: () => T | undefined, cli: Cli): Promise<T> {
-  for (let i = 0; i < 2000; i++) {
-    const v = get();
-    if (v !== undefined) return v;
-    await Bun.sleep(5);
-  }
-  throw new Error(`never: ${what}\n${cli.describe()}`);
-}
+/** A poll of 10 s; on failure the CLI's output is in the error. */
+const until = <T>(what: string, get: () => T | undefined, cli: Cli) => pollUntil(what, get, 2000, () => cli.describe());
 
 /** A chat sends photos/ (ENTRIES small files) to a raw receiver that accepts each and answers none until told. */
 async function chatCancelsAllSentWhole(features: readonly string[]) {
@@ -55,12 +42,12 @@ async function chatCancelsAllSentWhole(features: readonly string[]) {
   const ends = await until(
     "16 entries sent whole",
     () => {
-      for (const m of messages(raw)) {
+      for (const m of messagesOf(raw)) {
         if (m.kind !== "offer" || accepted.has(m.id)) continue;
         accepted.add(m.id);
         raw.send(encodeMessage({ kind: "accept", id: m.id, offset: 0 }));
       }
-      const ends = messages(raw).flatMap((m) => (m.kind === "end" ? [m] : []));
+      const ends = messagesOf(raw).flatMap((m) => (m.kind === "end" ? [m] : []));
       return ends.length === 16 ? ends : undefined;
     },
     alice.cli,
@@ -77,9 +64,9 @@ test(
   async () => {
     const { alice, raw, ends } = await chatCancelsAllSentWhole(OWN_FEATURES);
     await alice.cli.waitForLine(/^Sending folder photos failed: cancelled by the sender, with its whole folder\.$/);
-    const end = await until("FOLDER_END", () => messages(raw).find((m) => m.kind === "folderEnd"), alice.cli);
+    const end = await until("FOLDER_END", () => messagesOf(raw).find((m) => m.kind === "folderEnd"), alice.cli);
     expect(end).toMatchObject({ code: "E_CANCELLED", detail: "folder" });
-    expect(messages(raw).filter((m) => m.kind === "cancel")).toEqual([]);
+    expect(messagesOf(raw).filter((m) => m.kind === "cancel")).toEqual([]);
     for (const e of ends) raw.send(encodeMessage({ kind: "received", id: e.id, bytes: e.bytes, ok: true }));
     await alice.cli.waitForLine(
       /^Folder photos: the receiver saved 16 entries, each .* checksum matched\. 4 of 20 entries failed \(see above\)\.$/,
@@ -101,11 +88,11 @@ test(
         `^Sending #${id} photos/${name.replace(".", "\\.")} failed: cancelled by the sender, with its whole folder\\.$`,
       ),
     );
-    await until("CANCEL", () => messages(raw).find((m) => m.kind === "cancel" && m.id === id), alice.cli);
+    await until("CANCEL", () => messagesOf(raw).find((m) => m.kind === "cancel" && m.id === id), alice.cli);
     for (const e of ends) raw.send(encodeMessage({ kind: "received", id: e.id, bytes: e.bytes, ok: true }));
     await alice.cli.waitForLine(/^Folder photos: the receiver saved 15 entries.* 5 of 20 entries failed/);
     alice.cli.send("still talking");
-    await until("the chat line", () => messages(raw).find((m) => m.kind === "chat"), alice.cli);
+    await until("the chat line", () => messagesOf(raw).find((m) => m.kind === "chat"), alice.cli);
     expect(raw.frames.some((f) => f.type === FrameType.FolderEnd)).toBe(false);
   },
   TEST_MS,
@@ -136,7 +123,7 @@ async function receiveTold(json: boolean) {
     files.set(name, bytes);
     const folder = { group: 1, root: "photos", path: [name], entries, bytes: 1000 };
     raw.send(encodeMessage({ kind: "offer", id, name, size: bytes.length, algo: "xxh3", folder }));
-    await until(`ACCEPT ${id}`, () => messages(raw).find((m) => m.kind === "accept" && m.id === id), cli);
+    await until(`ACCEPT ${id}`, () => messagesOf(raw).find((m) => m.kind === "accept" && m.id === id), cli);
     const digest = createDigest("xxh3");
     digest.update(bytes);
     raw.send(
@@ -146,7 +133,7 @@ async function receiveTold(json: boolean) {
         encodeMessage({ kind: "end", id, bytes: bytes.length, algo: "xxh3", digest: digest.hex() }),
       ]),
     );
-    await until(`RECEIVED ${id}`, () => messages(raw).find((m) => m.kind === "received" && m.id === id), cli);
+    await until(`RECEIVED ${id}`, () => messagesOf(raw).find((m) => m.kind === "received" && m.id === id), cli);
   }
   // FOLDER_END's bytes made here (tag 0x12, its JSON body): test/unit/folder-end.test.ts pins encodeMessage to them.
   const body = JSON.stringify({ group: 1, code: "E_CANCELLED", detail: "folder" });

@@ -18,20 +18,17 @@ import {
 import type { Socket } from "node:net";
 import { join } from "node:path";
 import {
-  type ControlFrame,
   encodeDataHeader,
   encodeFrame,
   encodeMessage,
   type FolderEntry,
   FrameType,
-  type Message,
   OWN_FEATURES,
-  parseMessage,
 } from "../../src/protocol/index.ts";
 import { createDigest } from "../../src/transfer/checksum.ts";
 import { FileReceiver, resumeTokenFor, UNFINISHED_MARKER, unfinishedMarkerText } from "../../src/transfer/index.ts";
 import type { FileWrites } from "../../src/transfer/write-behind.ts";
-import { type RawParley, rawParley } from "../raw-parley.ts";
+import { messagesOf, until as pollUntil, type RawParley, rawParley } from "../raw-parley.ts";
 import { markAsParleyPart, TestPeer } from "./peers.ts";
 
 const peers: TestPeer[] = [];
@@ -48,18 +45,8 @@ async function rawPeer(target: TestPeer): Promise<RawParley> {
   return raw;
 }
 
-function messages(raw: RawParley): Message[] {
-  return raw.frames.flatMap((f) => (f.type === FrameType.Data ? [] : [parseMessage(f as ControlFrame)]));
-}
-
-async function until<T>(what: string, get: () => T | undefined): Promise<T> {
-  for (let i = 0; i < 1000; i++) {
-    const v = get();
-    if (v !== undefined) return v;
-    await Bun.sleep(5);
-  }
-  throw new Error(`never: ${what}`);
-}
+/** A poll of 5 s for what this file's tests wait on. */
+const until = <T>(what: string, get: () => T | undefined) => pollUntil(what, get, 1000);
 
 function folderEnd(group: number): Uint8Array {
   return encodeMessage({ kind: "folderEnd", group, code: "E_CANCELLED", detail: "folder" });
@@ -98,7 +85,7 @@ test("FOLDER_END right behind an entry's END, its bytes still on their way to th
   const raw = await rawPeer(receiver);
   const folder: FolderEntry = { group: 1, root: "photos", path: ["a.bin"], entries: 3, bytes: 30 };
   raw.send(encodeMessage({ kind: "offer", id: 1, name: "a.bin", size: 10, algo: "xxh3", folder }));
-  await until("ACCEPT 1", () => messages(raw).find((m) => m.kind === "accept" && m.id === 1));
+  await until("ACCEPT 1", () => messagesOf(raw).find((m) => m.kind === "accept" && m.id === 1));
   const bytes = Buffer.from("0123456789");
   const digest = createDigest("xxh3");
   digest.update(bytes);
@@ -116,7 +103,7 @@ test("FOLDER_END right behind an entry's END, its bytes still on their way to th
   await receiver.waitFor("chat", (e) => e.text === "after");
   expect(writes.held.length).toBeGreaterThan(0); // the case: END came while bytes were held
   writes.release();
-  const received = await until("RECEIVED 1", () => messages(raw).find((m) => m.kind === "received" && m.id === 1));
+  const received = await until("RECEIVED 1", () => messagesOf(raw).find((m) => m.kind === "received" && m.id === 1));
   expect(received).toMatchObject({ ok: true, bytes: 10 });
   expect(readFileSync(join(dir, "a.bin")).equals(bytes)).toBe(true);
   expect(readdirSync(dir).filter((n) => n.endsWith(".part"))).toEqual([]);
@@ -209,7 +196,7 @@ test("a plain CANCEL of an entry under way, then FOLDER_END: each entry counted 
   const raw = await rawPeer(receiver);
   const folder: FolderEntry = { group: 1, root: "photos", path: ["a.bin"], entries: 3, bytes: 30 };
   raw.send(encodeMessage({ kind: "offer", id: 1, name: "a.bin", size: 10, algo: "xxh3", folder }));
-  await until("ACCEPT 1", () => messages(raw).find((m) => m.kind === "accept" && m.id === 1));
+  await until("ACCEPT 1", () => messagesOf(raw).find((m) => m.kind === "accept" && m.id === 1));
   raw.send(
     Buffer.concat([
       encodeDataHeader(1, 4),
@@ -232,7 +219,7 @@ test("a plain CANCEL of an entry under way, then FOLDER_END: each entry counted 
   // Let go: the same folder sent again in this session is taken up (no "photos (1)").
   const again: FolderEntry = { group: 3, root: "photos", path: ["a.bin"], entries: 3, bytes: 30 };
   raw.send(encodeMessage({ kind: "offer", id: 3, name: "a.bin", size: 10, algo: "xxh3", folder: again }));
-  await until("ACCEPT 3", () => messages(raw).find((m) => m.kind === "accept" && m.id === 3));
+  await until("ACCEPT 3", () => messagesOf(raw).find((m) => m.kind === "accept" && m.id === 3));
   expect(readdirSync(receiver.dir).filter((n) => n.startsWith("photos"))).toEqual(["photos"]);
 });
 
@@ -242,9 +229,9 @@ test("the receiver's own folder cancel crossing the sender's FOLDER_END: each en
   const raw = await rawPeer(receiver);
   const folder: FolderEntry = { group: 1, root: "photos", path: ["a.bin"], entries: 4, bytes: 40 };
   raw.send(encodeMessage({ kind: "offer", id: 1, name: "a.bin", size: 10, algo: "xxh3", folder }));
-  await until("ACCEPT 1", () => messages(raw).find((m) => m.kind === "accept" && m.id === 1));
+  await until("ACCEPT 1", () => messagesOf(raw).find((m) => m.kind === "accept" && m.id === 1));
   expect(receiver.session?.cancel(1)).toBe(true);
-  await until("CANCEL 1", () => messages(raw).find((m) => m.kind === "cancel" && m.id === 1));
+  await until("CANCEL 1", () => messagesOf(raw).find((m) => m.kind === "cancel" && m.id === 1));
   // The sender's own cancel crossed it: a CANCEL of the entry, then FOLDER_END.
   raw.send(
     Buffer.concat([
@@ -256,9 +243,9 @@ test("the receiver's own folder cancel crossing the sender's FOLDER_END: each en
   await receiver.waitFor("chat", (e) => e.text === "after");
   expect(endedEntries(receiver)).toBe(4);
   expect(receiver.events.filter((e) => e.type === "lost")).toEqual([]);
-  expect(messages(raw).filter((m) => m.kind === "cancel" || m.kind === "reject" || m.kind === "received").length).toBe(
-    1,
-  );
+  expect(
+    messagesOf(raw).filter((m) => m.kind === "cancel" || m.kind === "reject" || m.kind === "received").length,
+  ).toBe(1);
 });
 
 test("FOLDER_END while a folder taken up again is checking its copies: the stored copy and the earlier .part stay as they were", async () => {
@@ -304,6 +291,6 @@ test("FOLDER_END while a folder taken up again is checking its copies: the store
   // The case: both were taken up (a copy to check, a .part to resume) before FOLDER_END ended them.
   const started = receiver.events.flatMap((e) => (e.type === "started" ? [e.info.id] : []));
   expect(started).toEqual([1, 3]);
-  expect(messages(raw).filter((m) => m.kind === "reject")).toEqual([]);
+  expect(messagesOf(raw).filter((m) => m.kind === "reject")).toEqual([]);
   expect(receiver.session?.transferStatus).toEqual([]);
 });

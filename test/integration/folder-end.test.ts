@@ -13,7 +13,6 @@ import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import { join } from "node:path";
 import {
-  type ControlFrame,
   encodeDataHeader,
   encodeFrame,
   encodeMessage,
@@ -22,11 +21,10 @@ import {
   FrameType,
   type Message,
   OWN_FEATURES,
-  parseMessage,
 } from "../../src/protocol/index.ts";
 import { createDigest } from "../../src/transfer/checksum.ts";
 import type { TransferError } from "../../src/transfer/index.ts";
-import { type RawParley, rawParley } from "../raw-parley.ts";
+import { messagesOf, until as pollUntil, type RawParley, rawParley } from "../raw-parley.ts";
 import { type Recorded, TestPeer, writeRandomFile } from "./peers.ts";
 
 const ENTRIES = 20; // 16 offers in flight: 4 wait their turn
@@ -56,18 +54,8 @@ function folderEnd(group: number): Uint8Array {
   return encodeFrame(0x12 as never, new TextEncoder().encode(body));
 }
 
-function messages(raw: RawParley): Message[] {
-  return raw.frames.flatMap((f) => (f.type === FrameType.Data ? [] : [parseMessage(f as ControlFrame)]));
-}
-
-async function until<T>(what: string, get: () => T | undefined): Promise<T> {
-  for (let i = 0; i < 1000; i++) {
-    const v = get();
-    if (v !== undefined) return v;
-    await Bun.sleep(5);
-  }
-  throw new Error(`never: ${what}`);
-}
+/** A poll of 5 s for what this file's tests wait on. */
+const until = <T>(what: string, get: () => T | undefined) => pollUntil(what, get, 1000);
 
 /** Entries of folders ended on this side: finished, failed (an entry and its folderRest; a folderOnly failure, only those). */
 function ended(p: TestPeer): number {
@@ -95,15 +83,15 @@ async function allSentWholeThenCancel(sender: TestPeer, raw: RawParley) {
   }
   const accepted = new Set<number>();
   const ends = await until("16 entries sent whole", () => {
-    for (const m of messages(raw)) {
+    for (const m of messagesOf(raw)) {
       if (m.kind !== "offer" || accepted.has(m.id)) continue;
       accepted.add(m.id);
       raw.send(encodeMessage({ kind: "accept", id: m.id, offset: 0 }));
     }
-    const ends = messages(raw).filter((m) => m.kind === "end");
+    const ends = messagesOf(raw).filter((m) => m.kind === "end");
     return ends.length === 16 ? ends : undefined;
   });
-  const offered = messages(raw).flatMap((m) => (m.kind === "offer" ? [m.id] : []));
+  const offered = messagesOf(raw).flatMap((m) => (m.kind === "offer" ? [m.id] : []));
   expect(offered.length).toBe(16);
   expect(sender.session?.cancel(offered[1] as number)).toBe(true);
   return { offered, ends };
@@ -120,12 +108,12 @@ test("a sender's folder cancel with every open entry sent whole tells the receiv
   peers.push(sender);
   const raw = await rawPeer(sender, OWN_FEATURES);
   const { offered, ends } = await allSentWholeThenCancel(sender, raw);
-  const end = await until("FOLDER_END", () => messages(raw).find((m) => m.kind === "folderEnd"));
+  const end = await until("FOLDER_END", () => messagesOf(raw).find((m) => m.kind === "folderEnd"));
   expect(end).toEqual({ kind: "folderEnd", group: 1, code: "E_CANCELLED", detail: "folder" });
   // The four never offered fail here at once, said of the folder; no entry sent whole is cancelled.
   const own = await sender.waitFor("failed", (e) => e.info.folderOnly === true);
   expect(own.info).toMatchObject({ direction: "send", name: "photos", folderRest: ENTRIES - 16 });
-  expect(messages(raw).filter((m) => m.kind === "cancel")).toEqual([]);
+  expect(messagesOf(raw).filter((m) => m.kind === "cancel")).toEqual([]);
   answerAll(raw, ends);
   await sender.waitUntil(() => ended(sender) >= ENTRIES);
   const done = sender.events.flatMap((e) => (e.type === "finished" ? [e.done.id] : []));
@@ -139,7 +127,7 @@ test("to an older receiver (no folder-end) the sender cancels as before: a CANCE
   peers.push(sender);
   const raw = await rawPeer(sender, OLD_FEATURES);
   const { offered, ends } = await allSentWholeThenCancel(sender, raw);
-  const cancel = await until("CANCEL", () => messages(raw).find((m) => m.kind === "cancel"));
+  const cancel = await until("CANCEL", () => messagesOf(raw).find((m) => m.kind === "cancel"));
   expect(cancel).toEqual({ kind: "cancel", id: offered[1] as number, code: "E_CANCELLED", detail: "folder" });
   answerAll(raw, ends);
   await sender.waitUntil(() => ended(sender) >= ENTRIES);
@@ -167,7 +155,7 @@ async function rawSendsWhole(target: TestPeer, raw: RawParley, names: string[], 
     const bytes = Buffer.from(`${name}`.padEnd(10, "#"));
     files.set(name, bytes);
     raw.send(encodeMessage({ kind: "offer", id, name, size: 10, algo: "xxh3", folder: folder(name) }));
-    await until(`ACCEPT ${id}`, () => messages(raw).find((m) => m.kind === "accept" && m.id === id));
+    await until(`ACCEPT ${id}`, () => messagesOf(raw).find((m) => m.kind === "accept" && m.id === id));
     const digest = createDigest("xxh3");
     digest.update(bytes);
     raw.send(
@@ -177,7 +165,7 @@ async function rawSendsWhole(target: TestPeer, raw: RawParley, names: string[], 
         encodeMessage({ kind: "end", id, bytes: 10, algo: "xxh3", digest: digest.hex() }),
       ]),
     );
-    await until(`RECEIVED ${id}`, () => messages(raw).find((m) => m.kind === "received" && m.id === id));
+    await until(`RECEIVED ${id}`, () => messagesOf(raw).find((m) => m.kind === "received" && m.id === id));
   }
   expect(target.events.filter((e) => e.type === "finished").length).toBe(names.length);
   return files;
@@ -211,7 +199,7 @@ test("a receiver told FOLDER_END with every entry of it stored fails the folder'
       folder: { group: 1, root: "photos", path: ["d.txt"], entries: 5, bytes: 50 },
     }),
   );
-  const reject = await until("REJECT 7", () => messages(raw).find((m) => m.kind === "reject" && m.id === 7));
+  const reject = await until("REJECT 7", () => messagesOf(raw).find((m) => m.kind === "reject" && m.id === 7));
   expect(reject).toMatchObject({ code: "E_CANCELLED", detail: "folder" });
   expect(ended(receiver)).toBe(5);
   expect(receiver.session?.transferStatus).toEqual([]);
@@ -224,7 +212,7 @@ test("FOLDER_END with an entry still under way ends that entry, which carries th
   await rawSendsWhole(receiver, raw, ["a.txt"], 4);
   const folder: FolderEntry = { group: 1, root: "photos", path: ["b.bin"], entries: 4, bytes: 40 };
   raw.send(encodeMessage({ kind: "offer", id: 3, name: "b.bin", size: 10, algo: "xxh3", folder }));
-  await until("ACCEPT 3", () => messages(raw).find((m) => m.kind === "accept" && m.id === 3));
+  await until("ACCEPT 3", () => messagesOf(raw).find((m) => m.kind === "accept" && m.id === 3));
   raw.send(Buffer.concat([encodeDataHeader(3, 4), Buffer.from("half")]));
   raw.send(folderEnd(1));
   const failed = await receiver.waitFor("failed", (e) => e.info.id === 3);
@@ -289,7 +277,7 @@ test("FOLDER_END while an entry sent whole is still being written: that entry is
   const raw = await rawPeer(receiver, OWN_FEATURES);
   const folder: FolderEntry = { group: 1, root: "photos", path: ["b.bin"], entries: 3, bytes: 30 };
   raw.send(encodeMessage({ kind: "offer", id: 1, name: "b.bin", size: 10, algo: "xxh3", folder }));
-  await until("ACCEPT 1", () => messages(raw).find((m) => m.kind === "accept" && m.id === 1));
+  await until("ACCEPT 1", () => messagesOf(raw).find((m) => m.kind === "accept" && m.id === 1));
   const bytes = Buffer.from("0123456789");
   const digest = createDigest("xxh3");
   digest.update(bytes);
@@ -305,7 +293,7 @@ test("FOLDER_END while an entry sent whole is still being written: that entry is
   expect(failed.info.folderRest).toBe(2);
   expect(sink?.aborted).toBe(false);
   sink?.release();
-  const received = await until("RECEIVED 1", () => messages(raw).find((m) => m.kind === "received" && m.id === 1));
+  const received = await until("RECEIVED 1", () => messagesOf(raw).find((m) => m.kind === "received" && m.id === 1));
   expect(received).toMatchObject({ ok: true, bytes: 10 });
   await receiver.waitFor("finished", (e) => e.done.id === 1);
   expect(ended(receiver)).toBe(3);
