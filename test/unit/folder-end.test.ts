@@ -6,7 +6,6 @@
 
 import { expect, test } from "bun:test";
 import { failureWords } from "../../src/cli/reason-words.ts";
-import { TransferPresenter } from "../../src/cli/transfer-presenter.ts";
 import {
   type ControlFrame,
   encodeMessage,
@@ -21,6 +20,7 @@ import {
 import type { TransferDone, TransferInfo } from "../../src/session/index.ts";
 import { PeerFolders, wholeFolderInfo } from "../../src/session/peer-folders.ts";
 import { CommandTally } from "../../src/ui/command-tally.ts";
+import { linePresenter } from "../presenter-lines.ts";
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 const utf8 = new TextEncoder();
@@ -88,13 +88,7 @@ test("PeerFolders.endedWhole: the entries never offered, once; already cancelled
 
 test("a folder failed with no entry to carry it: one line naming the folder, its rest counted once in the folder's and the command's tallies", () => {
   for (const direction of ["receive", "send"] as const) {
-    const lines: string[] = [];
-    const p = new TransferPresenter({
-      print: (line) => lines.push(line),
-      startProgress: () => {},
-      updateProgress: () => {},
-      endProgress: () => {},
-    });
+    const { lines, p } = linePresenter();
     const folder = { group: 1, root: ".photos", entries: 5, bytes: 50 };
     const entry = (i: number): TransferInfo => ({
       id: 2 * i + 1,

@@ -5,19 +5,8 @@
 
 import { expect, test } from "bun:test";
 import { count, sizeWords } from "../../src/cli/counts.ts";
-import { TransferPresenter } from "../../src/cli/transfer-presenter.ts";
 import type { TransferDone, TransferInfo } from "../../src/session/index.ts";
-
-function presenter(): { lines: string[]; p: TransferPresenter } {
-  const lines: string[] = [];
-  const p = new TransferPresenter({
-    print: (line) => lines.push(line),
-    startProgress: () => {},
-    updateProgress: () => {},
-    endProgress: () => {},
-  });
-  return { lines, p };
-}
+import { linePresenter } from "../presenter-lines.ts";
 
 const done = (info: TransferInfo, extra: Partial<TransferDone> = {}): TransferDone => ({
   ...info,
@@ -42,7 +31,7 @@ test("count: singular only for exactly 1", () => {
 });
 
 test("a 1-byte file, received: one byte, said once", () => {
-  const { lines, p } = presenter();
+  const { lines, p } = linePresenter();
   const info: TransferInfo = { id: 1, direction: "receive", name: "a.txt", size: 1 };
   p.started(info);
   p.finished(done(info, { path: "/in/a.txt" }));
@@ -54,7 +43,7 @@ test("a 1-byte file, received: one byte, said once", () => {
 });
 
 test("a 1-byte file, sent, resumed from 1 byte: 'was there', '0 bytes moved'", () => {
-  const { lines, p } = presenter();
+  const { lines, p } = linePresenter();
   const info: TransferInfo = { id: 1, direction: "send", name: "a.txt", size: 1 };
   p.started(info);
   p.finished(done(info, { resumedFrom: 1 }));
@@ -67,7 +56,7 @@ test("a 1-byte file, sent, resumed from 1 byte: 'was there', '0 bytes moved'", (
 });
 
 test("a folder of one entry: '1 entry' at the start and the end", () => {
-  const { lines, p } = presenter();
+  const { lines, p } = linePresenter();
   const folder = { group: 1, root: "d", path: ["only.txt"], entries: 1, bytes: 5 };
   const info: TransferInfo = { id: 1, direction: "send", name: "only.txt", size: 5, folder };
   p.started(info);
@@ -84,7 +73,7 @@ test("a command of several cut short says, once the session ends, what it did mo
   // sends still waiting their turn dropped, a peer that promised more than it offered), they
   // must still be said, not lost: before the command's tag each file said its own.
   for (const direction of ["send", "receive"] as const) {
-    const { lines, p } = presenter();
+    const { lines, p } = linePresenter();
     const command = { seq: 1, transfers: 20 };
     const a: TransferInfo = { id: 1, direction, name: "a.txt", size: 3, command };
     const b: TransferInfo = { id: 3, direction, name: "b.txt", size: 7, command };
@@ -107,7 +96,7 @@ test("a command of several cut short says, once the session ends, what it did mo
 });
 
 test("a command cut short of which nothing was saved says no total", () => {
-  const { lines, p } = presenter();
+  const { lines, p } = linePresenter();
   const a: TransferInfo = { id: 1, direction: "send", name: "a.txt", size: 3, command: { seq: 1, transfers: 3 } };
   p.started(a);
   p.failed(a, "the connection was lost");
@@ -122,7 +111,7 @@ test("a folder cut short says how many of its bytes moved, on each side: what it
     ["receive", "arrived"],
     ["send", "were sent"],
   ] as const) {
-    const { lines, p } = presenter();
+    const { lines, p } = linePresenter();
     const folder = (name: string) => ({ group: 1, root: "d", path: [name], entries: 4, bytes: 4000 });
     const [a, b, c] = ["a", "b", "c"].map(
       (name, i): TransferInfo => ({ id: 2 * i + 1, direction, name, size: 1000, folder: folder(name) }),
@@ -143,7 +132,7 @@ test("a folder cut short says how many of its bytes moved, on each side: what it
 });
 
 test("a folder whose every entry was cut says the bytes its entries had moved; one refused says none", () => {
-  const { lines, p } = presenter();
+  const { lines, p } = linePresenter();
   const folder = (name: string) => ({ group: 1, root: "d", path: [name], entries: 2, bytes: 2000 });
   const [a, b] = ["a", "b"].map(
     (name, i): TransferInfo => ({ id: 2 * i + 1, direction: "receive", name, size: 1000, folder: folder(name) }),
@@ -157,7 +146,7 @@ test("a folder whose every entry was cut says the bytes its entries had moved; o
   expect(lines.at(-1)).toBe(
     "Folder d: nothing was saved. 2 of 2 entries failed (see above; 1 more for the same reason). 701 of its 2000 bytes arrived. The sender sending the folder again continues it.",
   );
-  const refused = presenter();
+  const refused = linePresenter();
   refused.p.started(a);
   refused.p.progressed(a, 700);
   refused.p.failed(a, "the checksum did not match");
