@@ -96,6 +96,12 @@ export const CASES: readonly BenchCase[] = [
   peerCase("parley-both-ways", { checksum: "xxh3", bothWays: true }),
   { name: "parley-cli", run: (ctx, file, size) => runCli(ctx, "parley-cli", file, size, false) },
   { name: "parley-cli-both-ways", run: (ctx, file, size) => runCli(ctx, "parley-cli-both-ways", file, size, true) },
+  // The same without a chat line (the chat's own limits off): what the transfer alone reaches, one way and both.
+  { name: "parley-cli-no-chat", run: (ctx, file, size) => runCli(ctx, "parley-cli-no-chat", file, size, false, 0) },
+  {
+    name: "parley-cli-both-ways-no-chat",
+    run: (ctx, file, size) => runCli(ctx, "parley-cli-both-ways-no-chat", file, size, true, 0),
+  },
 ];
 
 function peerCase(name: string, options: PeerOptions): BenchCase {
@@ -294,6 +300,7 @@ async function runCli(
   file: string,
   size: number,
   bothWays: boolean,
+  chatMs = CLI_CHAT_MS,
 ): Promise<RunResult> {
   const dirs = { recv: join(ctx.work, `out-${name}-r`), send: join(ctx.work, `out-${name}-s`) };
   for (const dir of Object.values(dirs)) {
@@ -310,7 +317,7 @@ async function runCli(
       file,
       size,
       bothWays,
-      chatMs: CLI_CHAT_MS,
+      chatMs,
       ...(tracePrefix ? { tracePrefix } : {}),
       startSide: (side, args, env) => {
         // Started as `bun run chat` and the `parley` command start it (src/cli/launch-env.cjs).
@@ -326,7 +333,8 @@ async function runCli(
       const [stored] = readdirSync(dir);
       checkOutput(join(dir, stored as string), name, size); // verified by its own digest
     }
-    return { case: name, mibps: result.mibps, recv: sideUsage(r), send: sideUsage(s), chat: result.chat };
+    const chat = result.chat ? { chat: result.chat } : {};
+    return { case: name, mibps: result.mibps, recv: sideUsage(r), send: sideUsage(s), ...chat };
   } finally {
     await stopAll(procs);
     for (const dir of Object.values(dirs)) rmSync(dir, { recursive: true, force: true });

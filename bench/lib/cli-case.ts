@@ -1,7 +1,7 @@
 /**
  * A transfer through the real CLI: two `parley` chat processes fed through pipes the way a
  * user types. The receiver listens; the sender connects with its code, is told
- * `transfer FILE`, and gets a chat line every `chatMs` meanwhile; with `bothWays` the
+ * `transfer FILE`, and gets a chat line every `chatMs` meanwhile (or none); with `bothWays` the
  * receiver does the same in the other direction. A chat line's one-way time runs from the
  * harness writing it to one side's stdin until the harness reads it from the other side's
  * stdout (one clock, this process). A direction is done when its sender prints that the
@@ -36,6 +36,7 @@ export interface CliTransferOptions {
   readonly file: string;
   readonly size: number;
   readonly bothWays: boolean;
+  /** 0: no chat lines at all (what the chat's own limits cost is the difference). */
   readonly chatMs: number;
   /** Both CLIs write their light chat trace under this prefix (a fresh one per run), for the split. */
   readonly tracePrefix?: string;
@@ -195,7 +196,8 @@ async function chatAndTransfer(
   write(sender, `transfer ${options.file}`);
   if (options.bothWays) write(receiver, `transfer ${options.file}`);
   let seq = 0;
-  const chatTimer = setInterval(() => {
+  const typing = options.chatMs > 0;
+  const typeLine = () => {
     forward.sentAt.set(seq, performance.now());
     write(sender, `c ${seq}`);
     if (options.bothWays) {
@@ -203,7 +205,8 @@ async function chatAndTransfer(
       write(receiver, `d ${seq}`);
     }
     seq++;
-  }, options.chatMs);
+  };
+  const chatTimer = typing ? setInterval(typeLine, options.chatMs) : undefined;
   const deadline = t0 + TRANSFER_TIMEOUT_MS;
   const finished = () => forward.doneAt !== undefined && (!options.bothWays || back.doneAt !== undefined);
   try {
@@ -227,9 +230,10 @@ async function chatAndTransfer(
   const seconds = Math.max(forward.doneAt as number, back.doneAt ?? 0) - t0;
   const directions = options.bothWays ? [forward, back] : [forward];
   const ms = directions.flatMap((d) => d.ms);
+  const mibps = options.size / 2 ** 20 / (seconds / 1000); // of the slower direction
+  if (!typing) return { mibps };
   return {
-    /** MiB/s of the slower direction. */
-    mibps: options.size / 2 ** 20 / (seconds / 1000),
+    mibps,
     chat: {
       kind: "one way" as const,
       ms,

@@ -155,6 +155,15 @@ export function judgeIssue13(inputs: GoalInputs): GoalVerdict[] {
       (v) => v >= GOALS.bothWaysVsOneWay,
     ),
     bothWaysVsCeiling(byName("parley-cli-both-ways"), byName("raw-sealed-both-ways")),
+    // The issue's both-ways line names no chat (its one-way CLI line does): with a line every 20 ms each
+    // way the chat's own limits (one record in flight while both sides send) decide it, so also judged
+    // without them, against the one way without them (bench/README.md, "Both ways without chat lines").
+    verdict(
+      `restated: both ways without chat lines (the real CLI) each direction >= ${GOALS.bothWaysVsOneWay}x one way without them`,
+      byName("parley-cli-both-ways-no-chat")?.vsOneWay,
+      x,
+      (v) => v >= GOALS.bothWaysVsOneWay,
+    ),
     verdict(
       `start-up to "Listening on" <= ${GOALS.startupMs} ms`,
       inputs.startupMedianMs,

@@ -158,6 +158,7 @@ const ONE_WAY_OF: Readonly<Record<string, string>> = {
   "raw-sealed-both-ways": "raw-sealed",
   "parley-both-ways": "parley",
   "parley-cli-both-ways": "parley-cli",
+  "parley-cli-both-ways-no-chat": "parley-cli-no-chat",
 };
 
 const f = (n: number | undefined, d = 0) => (n === undefined || Number.isNaN(n) ? "-" : n.toFixed(d));

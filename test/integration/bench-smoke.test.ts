@@ -33,6 +33,8 @@ test("bench runs end to end on a small file and reports every case", async () =>
     "parley-both-ways",
     "parley-cli",
     "parley-cli-both-ways",
+    "parley-cli-no-chat",
+    "parley-cli-both-ways-no-chat",
   ]);
   for (const c of doc.cases) {
     expect(c.runs).toBe(1);
@@ -44,6 +46,11 @@ test("bench runs end to end on a small file and reports every case", async () =>
     expect(c.chat.lost, name).toBe(0);
     expect(c.chat.outOfOrder, name).toBe(0);
   }
+  // Without chat lines the CLI cases type none (and report no chat), and each direction is set against its one way.
+  for (const name of ["parley-cli-no-chat", "parley-cli-both-ways-no-chat"]) {
+    expect(doc.cases.find((x: { case: string }) => x.case === name).chat, name).toBeUndefined();
+  }
+  expect(doc.cases.find((x: { case: string }) => x.case === "parley-cli-both-ways-no-chat").vsOneWay).toBeGreaterThan(0);
   // The churn columns: GNU time's figures per side, and the peers' own count of faults in the transfer.
   const parley = doc.cases.find((c: { case: string }) => c.case === "parley");
   for (const side of ["recv", "send"]) {

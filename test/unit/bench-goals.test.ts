@@ -118,3 +118,19 @@ test("a figure just past a bound is not rounded onto it: the figure read agrees 
   expect(find(vs, "peak RSS")).toMatchObject({ measured: "128.4 MiB", met: false });
   expect(find(verdicts({ rss: 128 }), "peak RSS")).toMatchObject({ measured: "128 MiB", met: true });
 });
+
+test("restated both ways without chat lines: that case against the one way without them, the chat cases' verdicts apart", () => {
+  const results = [
+    run("parley-cli", 600),
+    run("parley-cli-both-ways", 200),
+    run("parley-cli-no-chat", 800),
+    run("parley-cli-both-ways-no-chat", 370),
+  ];
+  const verdicts = judgeIssue13({ cases: summarise(results.map((r) => r.case), results) });
+  // 370 / 800 = 0.4625: met, while with chat lines 200 / 600 = 0.33 is not.
+  expect(find(verdicts, "restated: both ways without chat lines")).toMatchObject({ measured: "0.46x", met: true });
+  expect(find(verdicts, "both ways (the real CLI) each direction")?.met).toBe(false);
+  // Without the no-chat cases in the run: not measured.
+  const withChatOnly = judgeIssue13({ cases: summarise(["parley-cli", "parley-cli-both-ways"], results.slice(0, 2)) });
+  expect(find(withChatOnly, "restated: both ways without chat lines")).toMatchObject({ measured: "-", met: undefined });
+});
