@@ -73,8 +73,8 @@ export const CHAT_SLOW_WRITE_MS = 0;
  * Through a relay the window's own minimum (RELAY_MIN_WINDOW_BYTES) stands instead. Four, not
  * two (session 14): with two the sender slept for nearly every ACK, and those wake-ups cost the
  * chat more than two more records ahead of a line do. Real CLI, one way, a line every 20 ms, 1 GiB,
- * interleaved (17 pairs at load 0.2-1.9): 693.5/754 -> 770/834 MiB/s (faster in 15 of 17), sender
- * sleeps 4,648/4,212 -> 2,680/2,948, lines over 5 ms 34/47 -> 17/40, chat p50 1.04/0.94 ->
+ * interleaved (17 pairs at load 0.2-1.9): 693.5/754 -> 770/834 MiB/s (faster in 15 of 17), both
+ * CLIs' voluntary switches 4,648/4,212 -> 2,680/2,948, lines over 5 ms 34/47 -> 17/40, chat p50 1.04/0.94 ->
  * 1.04/1.03 ms, CPU the same; six records gave 840 MiB/s and 17 lines over 5 ms but p50 1.39 ms.
  */
 export const CHAT_WINDOW_BYTES = 4 * CHUNK_BYTES;
