@@ -50,7 +50,9 @@ test("bench runs end to end on a small file and reports every case", async () =>
   for (const name of ["parley-cli-no-chat", "parley-cli-both-ways-no-chat"]) {
     expect(doc.cases.find((x: { case: string }) => x.case === name).chat, name).toBeUndefined();
   }
-  expect(doc.cases.find((x: { case: string }) => x.case === "parley-cli-both-ways-no-chat").vsOneWay).toBeGreaterThan(0);
+  expect(doc.cases.find((x: { case: string }) => x.case === "parley-cli-both-ways-no-chat").vsOneWay).toBeGreaterThan(
+    0,
+  );
   // The churn columns: GNU time's figures per side, and the peers' own count of faults in the transfer.
   const parley = doc.cases.find((c: { case: string }) => c.case === "parley");
   for (const side of ["recv", "send"]) {

@@ -126,7 +126,12 @@ test("restated both ways without chat lines: that case against the one way witho
     run("parley-cli-no-chat", 800),
     run("parley-cli-both-ways-no-chat", 370),
   ];
-  const verdicts = judgeIssue13({ cases: summarise(results.map((r) => r.case), results) });
+  const verdicts = judgeIssue13({
+    cases: summarise(
+      results.map((r) => r.case),
+      results,
+    ),
+  });
   // 370 / 800 = 0.4625: met, while with chat lines 200 / 600 = 0.33 is not.
   expect(find(verdicts, "restated: both ways without chat lines")).toMatchObject({ measured: "0.46x", met: true });
   expect(find(verdicts, "both ways (the real CLI) each direction")?.met).toBe(false);
