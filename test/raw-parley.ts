@@ -9,6 +9,7 @@ import { connect, type Socket } from "node:net";
 import { loadPake, RecordOpener, RecordSealer } from "../src/crypto/index.ts";
 import {
   type ControlFrame,
+  encodeDataHeader,
   encodeMessage,
   type Frame,
   FrameDecoder,
@@ -17,6 +18,7 @@ import {
   parseMessage,
 } from "../src/protocol/index.ts";
 import { Handshake } from "../src/session/handshake.ts";
+import { createDigest } from "../src/transfer/checksum.ts";
 
 export interface RawParley {
   readonly socket: Socket;
@@ -152,4 +154,21 @@ export async function until<T>(
   }
   const more = describe();
   throw new Error(`never: ${what}${more ? `\n${more}` : ""}`);
+}
+
+/** A file's whole bytes as a sender of this build sends them: DATA, then END with their XXH3 digest. */
+export function dataAndEnd(id: number, bytes: Uint8Array): Buffer {
+  const digest = createDigest("xxh3");
+  digest.update(bytes);
+  const end = encodeMessage({ kind: "end", id, bytes: bytes.length, algo: "xxh3", digest: digest.hex() });
+  return Buffer.concat([encodeDataHeader(id, bytes.length), bytes, end]);
+}
+
+/** ACCEPTs every OFFER `raw` has received and not yet answered (`answered` keeps the ids). */
+export function acceptOffers(raw: RawParley, answered: Set<number>): void {
+  for (const m of messagesOf(raw)) {
+    if (m.kind !== "offer" || answered.has(m.id)) continue;
+    answered.add(m.id);
+    raw.send(encodeMessage({ kind: "accept", id: m.id, offset: 0 }));
+  }
 }

@@ -9,7 +9,7 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeMessage, OWN_FEATURES } from "../../src/protocol/index.ts";
-import { messagesOf, until as pollUntil, rawParley } from "../raw-parley.ts";
+import { acceptOffers, messagesOf, until as pollUntil, rawParley } from "../raw-parley.ts";
 import { type Cli, cleanup, makeTempDir, startPeer } from "./helpers.ts";
 
 afterEach(cleanup);
@@ -34,11 +34,7 @@ test("cancel typed on an entry of a folder sent whole entry by entry: the chat s
   const ends = await until(
     "every entry sent whole",
     () => {
-      for (const m of messagesOf(raw)) {
-        if (m.kind !== "offer" || accepted.has(m.id)) continue;
-        accepted.add(m.id);
-        raw.send(encodeMessage({ kind: "accept", id: m.id, offset: 0 }));
-      }
+      acceptOffers(raw, accepted);
       const ends = messagesOf(raw).flatMap((m) => (m.kind === "end" ? [m] : []));
       return ends.length === ENTRIES ? ends : undefined;
     },

@@ -19,7 +19,7 @@ import {
   OWN_FEATURES,
 } from "../../src/protocol/index.ts";
 import { createDigest } from "../../src/transfer/checksum.ts";
-import { messagesOf, until as pollUntil, rawParley } from "../raw-parley.ts";
+import { acceptOffers, messagesOf, until as pollUntil, rawParley } from "../raw-parley.ts";
 import { type Cli, cleanup, makeTempDir, startCli, startPeer } from "./helpers.ts";
 
 afterEach(cleanup);
@@ -42,11 +42,7 @@ async function chatCancelsAllSentWhole(features: readonly string[]) {
   const ends = await until(
     "16 entries sent whole",
     () => {
-      for (const m of messagesOf(raw)) {
-        if (m.kind !== "offer" || accepted.has(m.id)) continue;
-        accepted.add(m.id);
-        raw.send(encodeMessage({ kind: "accept", id: m.id, offset: 0 }));
-      }
+      acceptOffers(raw, accepted);
       const ends = messagesOf(raw).flatMap((m) => (m.kind === "end" ? [m] : []));
       return ends.length === 16 ? ends : undefined;
     },

@@ -25,10 +25,9 @@ import {
   FrameType,
   OWN_FEATURES,
 } from "../../src/protocol/index.ts";
-import { createDigest } from "../../src/transfer/checksum.ts";
 import { FileReceiver, resumeTokenFor, UNFINISHED_MARKER, unfinishedMarkerText } from "../../src/transfer/index.ts";
 import type { FileWrites } from "../../src/transfer/write-behind.ts";
-import { messagesOf, until as pollUntil, type RawParley, rawParley } from "../raw-parley.ts";
+import { dataAndEnd, messagesOf, until as pollUntil, type RawParley, rawParley } from "../raw-parley.ts";
 import { markAsParleyPart, TestPeer } from "./peers.ts";
 
 const peers: TestPeer[] = [];
@@ -87,19 +86,9 @@ test("FOLDER_END right behind an entry's END, its bytes still on their way to th
   raw.send(encodeMessage({ kind: "offer", id: 1, name: "a.bin", size: 10, algo: "xxh3", folder }));
   await until("ACCEPT 1", () => messagesOf(raw).find((m) => m.kind === "accept" && m.id === 1));
   const bytes = Buffer.from("0123456789");
-  const digest = createDigest("xxh3");
-  digest.update(bytes);
   // What a sender of this build sends when `cancel` is typed once a.bin is sent whole: its END,
   // then (no entry left under way) FOLDER_END, in that order, here in one record.
-  raw.send(
-    Buffer.concat([
-      encodeDataHeader(1, 10),
-      bytes,
-      encodeMessage({ kind: "end", id: 1, bytes: 10, algo: "xxh3", digest: digest.hex() }),
-      folderEnd(1),
-      encodeMessage({ kind: "chat", text: "after" }),
-    ]),
-  );
+  raw.send(Buffer.concat([dataAndEnd(1, bytes), folderEnd(1), encodeMessage({ kind: "chat", text: "after" })]));
   await receiver.waitFor("chat", (e) => e.text === "after");
   expect(writes.held.length).toBeGreaterThan(0); // the case: END came while bytes were held
   writes.release();

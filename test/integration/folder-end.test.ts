@@ -22,9 +22,8 @@ import {
   type Message,
   OWN_FEATURES,
 } from "../../src/protocol/index.ts";
-import { createDigest } from "../../src/transfer/checksum.ts";
 import type { TransferError } from "../../src/transfer/index.ts";
-import { messagesOf, until as pollUntil, type RawParley, rawParley } from "../raw-parley.ts";
+import { dataAndEnd, messagesOf, until as pollUntil, type RawParley, rawParley } from "../raw-parley.ts";
 import { type Recorded, TestPeer, writeRandomFile } from "./peers.ts";
 
 const ENTRIES = 20; // 16 offers in flight: 4 wait their turn
@@ -156,15 +155,7 @@ async function rawSendsWhole(target: TestPeer, raw: RawParley, names: string[], 
     files.set(name, bytes);
     raw.send(encodeMessage({ kind: "offer", id, name, size: 10, algo: "xxh3", folder: folder(name) }));
     await until(`ACCEPT ${id}`, () => messagesOf(raw).find((m) => m.kind === "accept" && m.id === id));
-    const digest = createDigest("xxh3");
-    digest.update(bytes);
-    raw.send(
-      Buffer.concat([
-        encodeDataHeader(id, 10),
-        bytes,
-        encodeMessage({ kind: "end", id, bytes: 10, algo: "xxh3", digest: digest.hex() }),
-      ]),
-    );
+    raw.send(dataAndEnd(id, bytes));
     await until(`RECEIVED ${id}`, () => messagesOf(raw).find((m) => m.kind === "received" && m.id === id));
   }
   expect(target.events.filter((e) => e.type === "finished").length).toBe(names.length);
@@ -279,16 +270,7 @@ test("FOLDER_END while an entry sent whole is still being written: that entry is
   raw.send(encodeMessage({ kind: "offer", id: 1, name: "b.bin", size: 10, algo: "xxh3", folder }));
   await until("ACCEPT 1", () => messagesOf(raw).find((m) => m.kind === "accept" && m.id === 1));
   const bytes = Buffer.from("0123456789");
-  const digest = createDigest("xxh3");
-  digest.update(bytes);
-  raw.send(
-    Buffer.concat([
-      encodeDataHeader(1, 10),
-      bytes,
-      encodeMessage({ kind: "end", id: 1, bytes: 10, algo: "xxh3", digest: digest.hex() }),
-      folderEnd(1),
-    ]),
-  );
+  raw.send(Buffer.concat([dataAndEnd(1, bytes), folderEnd(1)]));
   const failed = await receiver.waitFor("failed", (e) => e.info.folderOnly === true);
   expect(failed.info.folderRest).toBe(2);
   expect(sink?.aborted).toBe(false);
