@@ -28,6 +28,28 @@ function photos(): string {
   return root;
 }
 
+/**
+ * The second entry of photos/ that `transfers` lists going `verb`, asked again until two are
+ * listed: the receiver may list the folder's first entry before the next offers have come. Each
+ * listing is closed by the line an unknown command prints, typed right after it.
+ */
+async function secondListed(peer: Peer, verb: string): Promise<RegExpExecArray> {
+  const entry = new RegExp(`^#(\\d+) ${verb} photos/(\\S+): `);
+  for (let asked = 0; asked < 100; asked++) {
+    const from = peer.cli.lines.length;
+    peer.cli.send("transfers");
+    peer.cli.send("/listed");
+    const end = await peer.cli.waitForLine(/^Unknown command \/listed\./, undefined, from);
+    const listed = peer.cli.lines
+      .slice(from, end.index)
+      .map((line) => entry.exec(line))
+      .filter((m) => m !== null);
+    if (listed.length >= 2) return listed[1] as RegExpExecArray;
+    await Bun.sleep(20);
+  }
+  throw new Error(`${peer.cli.describe()}\nnever two entries of photos/ listed ${verb}`);
+}
+
 for (const side of ["sender", "receiver"] as const) {
   test(
     `the ${side}'s cancel on the folder's 2nd entry stops the whole folder; both sides say so`,
@@ -38,11 +60,8 @@ for (const side of ["sender", "receiver"] as const) {
       await b.cli.waitForLine(/^Receiving folder photos/);
       const canceller = side === "sender" ? a : b;
       const verb = side === "sender" ? "sending" : "receiving";
-      canceller.cli.send("transfers");
       // The second entry listed (the walk's order, not the names'): its id, and its name.
-      const entry = new RegExp(`^#(\\d+) ${verb} photos/(\\S+): `);
-      const first = await canceller.cli.waitForLine(entry);
-      const { match } = await canceller.cli.waitForLine(entry, undefined, first.index + 1);
+      const match = await secondListed(canceller, verb);
       const [id, name] = [match[1] as string, (match[2] as string).replace(".", "\\.")];
       canceller.cli.send(`cancel ${id}`);
       const Verb = side === "sender" ? "Sending" : "Receiving";
