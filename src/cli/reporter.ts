@@ -170,6 +170,7 @@ class JsonReporter implements Reporter {
     this.lastProgress.delete(d.id);
     this.folders.finished(d);
     this.commands.ended(d, d.bytes);
+    const nameTaken = takenName(d); // stored numbered: this was taken
     this.emit({
       type: "done",
       ...info(d),
@@ -178,7 +179,7 @@ class JsonReporter implements Reporter {
       ...(d.path === undefined ? {} : { path: d.path }),
       ...(d.storedAs === undefined ? {} : { storedAs: d.storedAs }),
       ...(d.storedRoot === undefined ? {} : { storedRoot: d.storedRoot }),
-      ...(takenName(d) === undefined ? {} : { nameTaken: takenName(d) }), // stored numbered: this was taken
+      ...(nameTaken === undefined ? {} : { nameTaken }),
       checksum: { algo: d.algo, digest: d.digest },
     });
   }
