@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { receiverFeatures, receivesOnly } from "../protocol/index.ts";
 import type { OfferDecision, Session, SessionEvents, SessionOptions, TransferInfo } from "../session/index.ts";
 import { StreamReceiver } from "../transfer/index.ts";
-import { Asker } from "../ui/index.ts";
+import { Asker, entriesEnded } from "../ui/index.ts";
 import { askFor } from "./ask-offers.ts";
 import { codeOnCommandLineNote } from "./codes.ts";
 import type { ReceiveOptions, SendOptions } from "./command-args.ts";
@@ -175,8 +175,7 @@ class OneShotRun {
         // A file offered to a one-shot sender is declined: that is not the send failing.
         if (this.role === "send" && info.direction === "receive") return;
         this.record(INTEGRITY_CODES.has(code) ? EXIT_INTEGRITY : EXIT_TRANSFER);
-        if (info.direction === "send" && this.session?.isActive)
-          this.hooks.settled(this.session, (info.folderOnly ? 0 : 1) + (info.folderRest ?? 0));
+        if (info.direction === "send" && this.session?.isActive) this.hooks.settled(this.session, entriesEnded(info));
       },
       peerLeft: (reason) => {
         // A folder that did not get every announced entry failed, whatever else went well.

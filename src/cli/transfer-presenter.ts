@@ -11,7 +11,7 @@ import type { TransferDone, TransferInfo } from "../session/index.ts";
 import { checksumLabel, isChecksumAlgo } from "../transfer/checksum.ts";
 import { sanitizeFileName } from "../transfer/file-names.ts";
 import { type CommandSummary, CommandTally } from "../ui/command-tally.ts";
-import { type FolderSummary, FolderTally } from "../ui/folder-tally.ts";
+import { entriesEnded, type FolderSummary, FolderTally } from "../ui/folder-tally.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import { count, sizeWords } from "./counts.ts";
 import { folderResumeHint } from "./reason-words.ts";
@@ -164,7 +164,7 @@ export class TransferPresenter {
     // a folderOnly failure is those alone, and its line names the folder.
     const rest = info.folderRest ?? 0;
     const beyondLine = info.folderOnly ? 0 : rest;
-    if (reasons?.said.has(reason)) reasons.unsaid += (info.folderOnly ? 0 : 1) + rest;
+    if (reasons?.said.has(reason)) reasons.unsaid += entriesEnded(info);
     else
       this.out.print(
         `${verb} ${info.folderOnly ? `folder ${shownName(info)}` : label(info)} failed: ${sanitizeForTerminal(reason)}.`,

@@ -6,6 +6,7 @@
  */
 
 import type { TransferInfo } from "../session/index.ts";
+import { entriesEnded } from "./folder-tally.ts";
 
 export interface CommandSummary {
   /** Transfers the command offered (a folder's entries each count). */
@@ -51,7 +52,7 @@ export class CommandTally {
     const before = this.open.get(key)?.summary ?? { transfers: command.transfers, saved: 0, failed: 0, bytes: 0 };
     const now =
       bytes === undefined
-        ? { ...before, failed: before.failed + (info.folderOnly ? 0 : 1) + (info.folderRest ?? 0) }
+        ? { ...before, failed: before.failed + entriesEnded(info) }
         : { ...before, saved: before.saved + 1, bytes: before.bytes + bytes };
     this.open.delete(key);
     if (now.saved + now.failed >= now.transfers) return now;

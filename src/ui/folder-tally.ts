@@ -6,6 +6,16 @@
 
 import type { TransferDone, TransferInfo } from "../session/index.ts";
 
+/**
+ * How many of a folder's entries a failure ends: the entry itself and those never to be offered
+ * with it (TransferInfo.folderRest); a folderOnly failure (the folder, no entry) only those. The
+ * session keeps the same count for its folder targets (session/incoming-sinks.ts: it cannot
+ * import the UI).
+ */
+export function entriesEnded(info: Pick<TransferInfo, "folderOnly" | "folderRest">): number {
+  return (info.folderOnly ? 0 : 1) + (info.folderRest ?? 0);
+}
+
 export interface FolderSummary {
   /** The folder transfer's group id. */
   readonly group: number;
@@ -104,7 +114,7 @@ export class FolderTally {
     if (!info.folderOnly) tally.inFlight.delete(info.id); // a folder's own failure: its id is its group's
     tally.summary = {
       ...tally.summary,
-      failed: tally.summary.failed + (info.folderOnly ? 0 : 1) + (info.folderRest ?? 0),
+      failed: tally.summary.failed + entriesEnded(info),
       cutBytes: tally.summary.cutBytes + moved,
     };
     return this.completed(info, tally);
