@@ -55,6 +55,7 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
     receiving: (info) => reporter.receiving(info),
     progressed: (info, bytes) => reporter.progressed(info, bytes),
     done: (done) => reporter.done(done),
+    entryStored: (done, root, entry) => reporter.entryStored(done, root, entry),
     failed: (info, reason, code) => reporter.failed(info, reason, code),
     error: (code, message) => reporter.error(code, message),
     path: (path, address) => reporter.path(path, address),

@@ -47,6 +47,7 @@ export class PlainChat {
       receiving: (info) => presenter.started(info),
       progressed: (info, bytes) => presenter.progressed(info, bytes),
       done: (done) => presenter.finished(done),
+      entryStored: () => {}, // the notes say it
       failed: (info, reason) => presenter.failed(info, reason),
       error: (_code, message) => terminal.print(`Error: ${sanitizeForTerminal(message)}.`),
       path: (path, address) =>

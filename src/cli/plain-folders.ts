@@ -148,7 +148,7 @@ async function receiveFolder(
       },
     });
     removeWork = undefined; // renamed into place: complete, nothing to remove any more
-    out.done({
+    const done = {
       ...info,
       name: folder.name,
       bytes: zip.bytes,
@@ -156,7 +156,9 @@ async function receiveFolder(
       resumedFrom: 0,
       algo: "sha256",
       digest: zip.digest,
-    });
+    };
+    out.done(done);
+    for (const entry of folder.stored) out.entryStored(done, offer.name, entry);
     out.note(
       `${count(folder.files, "file")} and ${count(folder.dirs, "folder")} (${count(folder.bytes, "byte")} unpacked) in ${folder.path}`,
     );

@@ -12,6 +12,7 @@ import { type PlainPeer, PlainPeerError } from "../session/plain-peer.ts";
 import { type PlainSink, PlainTransferError, receiveOverTransit, sendOverTransit } from "../session/plain-transfer.ts";
 import type { TransitPipe } from "../session/transit-pipe.ts";
 import { checkReadableFile, FileReceiver, openPieceReader, TransferError } from "../transfer/index.ts";
+import type { ZipStored } from "../transfer/zip-renames.ts";
 import { EXIT_CONNECTION, EXIT_INTEGRITY, EXIT_OK, EXIT_TRANSFER } from "./exit-codes.ts";
 import { describeMeetFailure } from "./mailbox-meet.ts";
 
@@ -25,6 +26,11 @@ export interface PlainOutput {
   receiving(info: TransferInfo): void;
   progressed(info: TransferInfo, bytes: number): void;
   done(done: TransferDone): void;
+  /**
+   * A received folder's (`done`'s) entry stored under another name than its zip gives: `root` is
+   * the folder's name as offered. For --json events; people read the "Stored ... as" notes.
+   */
+  entryStored(done: TransferDone, root: string, entry: ZipStored): void;
   failed(info: TransferInfo, reason: string, code: string): void;
   error(code: string, message: string): void;
   path(path: "direct" | "relay", address: string): void;

@@ -7,19 +7,13 @@
 
 import { clearScreenDown } from "node:readline";
 import type { Security, TransferDone, TransferInfo } from "../session/index.ts";
+import type { ZipStored } from "../transfer/zip-renames.ts";
 import type { Asker } from "../ui/asker.ts";
-import { CommandTally, FolderTally, OutputGate, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
+import { OutputGate, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
 import type { OutStream } from "./io.ts";
-import { jsonLine } from "./json-line.ts";
-import { takenName } from "./renamed-entries.ts";
-import {
-  commandIncompleteWords,
-  folderBytesWords,
-  type TransferOutput,
-  TransferPresenter,
-} from "./transfer-presenter.ts";
+import { JsonReporter, PROGRESS_EVERY_MS } from "./json-reporter.ts";
+import { type TransferOutput, TransferPresenter } from "./transfer-presenter.ts";
 
-const PROGRESS_EVERY_MS = 100;
 /** DECAWM: with autowrap off, text past the last column stays on the row. */
 const AUTOWRAP_OFF = "\x1b[?7l";
 const AUTOWRAP_ON = "\x1b[?7h";
@@ -45,6 +39,12 @@ export interface Reporter {
   receiving(info: TransferInfo): void;
   progressed(info: TransferInfo, bytes: number): void;
   done(done: TransferDone): void;
+  /**
+   * A plain wormhole client's folder (`done`, its zip) has this entry stored under another name
+   * than the zip gives (`root`: the folder's name as offered). JSON only: people read the
+   * "Stored ... as" lines.
+   */
+  entryStored(done: TransferDone, root: string, entry: ZipStored): void;
   /** @param cut - cut by a lost connection or an interrupt (what arrived is kept: sending again resumes) */
   failed(info: TransferInfo, reason: string, code: string, cut?: boolean): void;
   /** The session is over: says which folders are incomplete. @returns how many */
@@ -88,160 +88,6 @@ export function makeReporter(
   return options.json
     ? new JsonReporter(options.stdoutTaken ? io.stderr : io.stdout, io.stderr)
     : new HumanReporter(options.progress, options.stdoutTaken ? io.stderr : io.stdout, io.stderr);
-}
-
-function info(i: TransferInfo) {
-  const folder = i.folder && { root: i.folder.root, path: i.folder.path.join("/"), group: i.folder.group };
-  return {
-    id: i.id,
-    direction: i.direction,
-    name: i.name,
-    size: i.size,
-    ...(folder ? { folder } : {}),
-    // The command's place as the offer carries it (Offer.command): its number and count.
-    ...(i.command ? { command: { seq: i.command.seq, transfers: i.command.transfers } } : {}),
-  };
-}
-
-class JsonReporter implements Reporter {
-  private readonly lastProgress = new Map<number, number>();
-  private readonly folders = new FolderTally();
-  private readonly commands = new CommandTally();
-  private readonly gate: OutputGate;
-
-  constructor(
-    out: OutStream,
-    private readonly err: OutStream,
-  ) {
-    this.gate = new OutputGate(out, (count) => `${JSON.stringify({ type: "chat-skipped", count })}\n`);
-  }
-
-  /** Warning events waiting for the first event; undefined once it is out. */
-  private held: Record<string, unknown>[] | undefined = [];
-
-  private emit(event: Record<string, unknown>): void {
-    this.gate.write(`${jsonLine(event)}\n`);
-    const held = this.held;
-    this.held = undefined;
-    for (const warning of held ?? []) this.emit(warning);
-  }
-
-  listening(host: string, port: number, reachableAt: readonly string[], code: string): void {
-    this.emit({ type: "listening", host, port, code, reachableAt });
-  }
-  connected(peerName: string | undefined, address: string, security?: Security): void {
-    this.emit({
-      type: "connected",
-      peer: { address, ...(peerName === undefined ? {} : { name: peerName }) },
-      ...(security ? { verified: security.mode === "code", verification: security.verification } : {}),
-    });
-  }
-  mailboxCode(code: string): void {
-    this.emit({ type: "code", code });
-  }
-  path(path: "direct" | "relay", address: string): void {
-    this.emit({ type: "path", path, address });
-  }
-  plainConnected(path: "direct" | "relay" | "mailbox", address?: string): void {
-    // As a Parley peer's `connected`; the code was its check (the mailbox's PAKE keys every record).
-    this.emit({
-      type: "connected",
-      peer: { ...(address === undefined ? {} : { address }), client: "wormhole" },
-      path,
-      verified: true,
-    });
-  }
-  chat(text: string): void {
-    this.gate.writeFromPeer(`${jsonLine({ type: "chat", text })}\n`);
-  }
-  offered(i: TransferInfo): void {
-    this.folders.started(i);
-    this.emit({ type: "offer", ...info(i) });
-  }
-  receiving(): void {}
-  progressed(i: TransferInfo, bytes: number): void {
-    this.folders.progressed(i, bytes); // a folder cut short says what had moved
-    const now = Date.now();
-    if (now - (this.lastProgress.get(i.id) ?? 0) < PROGRESS_EVERY_MS) return;
-    this.lastProgress.set(i.id, now);
-    this.emit({ type: "progress", id: i.id, direction: i.direction, bytes, size: i.size });
-  }
-  done(d: TransferDone): void {
-    this.lastProgress.delete(d.id);
-    this.folders.finished(d);
-    this.commands.ended(d, d.bytes);
-    const nameTaken = takenName(d); // stored numbered: this was taken
-    this.emit({
-      type: "done",
-      ...info(d),
-      bytes: d.bytes,
-      resumedFrom: d.resumedFrom,
-      ...(d.path === undefined ? {} : { path: d.path }),
-      ...(d.storedAs === undefined ? {} : { storedAs: d.storedAs }),
-      ...(d.storedRoot === undefined ? {} : { storedRoot: d.storedRoot }),
-      ...(nameTaken === undefined ? {} : { nameTaken }),
-      checksum: { algo: d.algo, digest: d.digest },
-    });
-  }
-  sessionEnded(): number {
-    const left = this.folders.unfinished();
-    for (const f of left) {
-      this.emit({
-        type: "error",
-        code: "E_FOLDER_INCOMPLETE",
-        message: `folder ${f.root}: ${f.done} of ${f.entries} entries done, ${f.failed} failed, ${f.entries - f.done - f.failed} never came; ${folderBytesWords(f)}`,
-        folder: {
-          root: f.root,
-          group: f.group,
-          entries: f.entries,
-          done: f.done,
-          failed: f.failed,
-          bytes: f.verifiedBytes + f.cutBytes,
-        },
-      });
-    }
-    // A command of several cut short: the counts and total the human line says.
-    for (const { direction, seq, summary } of this.commands.unfinished()) {
-      this.emit({
-        type: "error",
-        code: "E_COMMAND_INCOMPLETE",
-        message: `transfer command ${seq}: ${commandIncompleteWords(direction, summary)}`,
-        direction,
-        command: { seq, ...summary },
-      });
-    }
-    return left.length;
-  }
-  failed(i: TransferInfo, message: string, code: string, cut = false): void {
-    this.lastProgress.delete(i.id);
-    this.folders.started(i);
-    // A folder refused whole: its entries never offered ended with this one (folderRest).
-    this.folders.failed(i, cut);
-    this.commands.ended(i, undefined);
-    const rest = i.folderRest ?? 0;
-    const command = i.command && { command: { seq: i.command.seq, transfers: i.command.transfers } };
-    const place = { ...command, ...(rest > 0 ? { folderRest: rest } : {}) };
-    // A folder ended whole with no entry to carry it (folderOnly): the folder, not one transfer.
-    const { id, direction, name } = i;
-    const what = i.folderOnly ? { direction, folder: { root: name, group: id } } : { id, direction, name };
-    this.emit({ type: "error", code, message, ...what, ...place });
-  }
-  error(code: string, message: string): void {
-    this.emit({ type: "error", code, message });
-  }
-  bye(reason: string): void {
-    this.emit({ type: "bye", reason });
-  }
-  note(message: string): void {
-    this.err.write(`${message}\n`);
-  }
-  warning(code: string, message: string): void {
-    this.err.write(`${message}\n`);
-    const event = { type: "warning", code, message };
-    if (this.held) this.held.push(event);
-    else this.emit(event);
-  }
-  shareLinesWith(): void {}
 }
 
 class HumanReporter implements Reporter, TransferOutput {
@@ -378,6 +224,7 @@ class HumanReporter implements Reporter, TransferOutput {
     this.receiving(d);
     this.presenter.finished(d);
   }
+  entryStored(): void {}
   failed(i: TransferInfo, reason: string, _code: string, cut = false): void {
     this.unsaid.delete(i.id);
     this.presenter.failed(i, reason, cut);

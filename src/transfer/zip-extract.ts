@@ -30,7 +30,7 @@ import {
   ZipError,
   type ZipPlan,
 } from "./zip-plan.ts";
-import { type ZipRename, zipRenames } from "./zip-renames.ts";
+import { type ZipRename, type ZipStored, zipRenames, zipStoredNames } from "./zip-renames.ts";
 
 export { UNZIP_WORK_PREFIX } from "./zip-folder.ts";
 
@@ -53,6 +53,8 @@ export interface ExtractedFolder {
   readonly bytes: number;
   /** Entries stored under a numbered name (their name made safe was taken), and the ones holding those names. */
   readonly renamed: readonly ZipRename[];
+  /** Every entry whose own name is not the zip's (made safe, or numbered), for --json. */
+  readonly stored: readonly ZipStored[];
 }
 
 export interface ExtractOptions {
@@ -100,7 +102,7 @@ export async function extractZipFolder(
     options.onNamed?.(path);
     work.check(name);
     const renamed = zipRenames(plan, offer.dirname, name);
-    return { path, name, files: plan.files, dirs: plan.folders, bytes, renamed };
+    return { path, name, files: plan.files, dirs: plan.folders, bytes, renamed, stored: zipStoredNames(plan) };
   } finally {
     // yauzl's close() would close a descriptor we were lent; left open, its reader just goes.
     if (typeof zip !== "number") opened.file.close();

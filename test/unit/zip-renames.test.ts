@@ -2,7 +2,7 @@
 
 import { expect, test } from "bun:test";
 import { type DirectoryOffer, planZip, type ZipEntryInfo } from "../../src/transfer/index.ts";
-import { zipRenames } from "../../src/transfer/zip-renames.ts";
+import { zipRenames, zipStoredNames } from "../../src/transfer/zip-renames.ts";
 
 let offset = 0;
 function file(name: string): ZipEntryInfo {
@@ -44,5 +44,19 @@ test("three the same once made safe: the holder said once", () => {
     { sent: "d/_env", stored: "d/_env (1)", taken: "d/_env" },
     { sent: "d/.env", stored: "d/_env" },
     { sent: "d/\u200b_env", stored: "d/_env (2)", taken: "d/_env" },
+  ]);
+});
+
+test("for --json, every entry whose own name is not the zip's, in the zip's order, below the folder", () => {
+  const plan = planZip([".env", "_env", "x\u200b/c", "kept", ".cfg/a"].map(file), OFFER, 1e9);
+  expect(zipStoredNames(plan)).toEqual([
+    { sent: ".env", stored: "_env", dir: false },
+    { sent: "_env", stored: "_env (1)", taken: "_env", dir: false },
+    { sent: "x\u200b", stored: "x", dir: true },
+    { sent: ".cfg", stored: "_cfg", dir: true },
+  ]);
+  expect(zipStoredNames(planZip([".d/.e"].map(file), OFFER, 1e9))).toEqual([
+    { sent: ".d", stored: "_d", dir: true },
+    { sent: ".d/.e", stored: "_d/_e", dir: false },
   ]);
 });
