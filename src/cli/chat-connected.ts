@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { MAX_CHAT_BYTES } from "../protocol/frame-types.ts";
 import { chatFits } from "../protocol/messages.ts";
 import type { Session, SessionEvents } from "../session/index.ts";
+import type { NamesRead } from "../transfer/index.ts";
 import { formatBytes } from "../ui/progress.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { Terminal } from "../ui/terminal.ts";
@@ -38,6 +39,21 @@ export type TransferEvents = Pick<
 /** A folder still being listed after this long says so (and again every LISTING_NOTE_EVERY_MS). */
 const LISTING_NOTE_AFTER_MS = 1_000;
 const LISTING_NOTE_EVERY_MS = 5_000;
+
+/**
+ * How far a folder's listing is: "photos: 1234 entries so far", or while a directory's names are
+ * read or sorted (the count stands still meanwhile: a million names take seconds), that:
+ * "photos: reading the names in photos/raw, 3072 so far, after 1234 entries".
+ */
+export function listingWords(path: string, entries: number, reading?: NamesRead): string {
+  const folder = sanitizeForTerminal(path);
+  if (!reading) return `${folder}: ${entries} entries so far`;
+  const dir = sanitizeForTerminal(reading.dir);
+  const after = entries > 0 ? `, after ${entries} entries` : "";
+  return reading.sorting
+    ? `${folder}: sorting the ${reading.names} names in ${dir}${after}`
+    : `${folder}: reading the names in ${dir}, ${reading.names} so far${after}`;
+}
 
 export class ChatWithPeer {
   private readonly presenter: TransferPresenter;
@@ -147,12 +163,13 @@ export class ChatWithPeer {
   private async listThenPlan(session: Session, paths: readonly string[], command: { args: string }): Promise<void> {
     const started = this.now();
     let saidAt = 0;
-    const note = (path: string, entries: number) => {
+    const note = (path: string, entries: number, reading?: NamesRead) => {
       const now = this.now();
       if (now - started < LISTING_NOTE_AFTER_MS || (saidAt > 0 && now - saidAt < LISTING_NOTE_EVERY_MS)) return;
       saidAt = now;
-      const what = `${sanitizeForTerminal(path)}: ${entries} entries so far`;
-      this.terminal.print(`Listing ${what} (chat goes on; the folder is offered once it is listed).`);
+      this.terminal.print(
+        `Listing ${listingWords(path, entries, reading)} (chat goes on; the folder is offered once it is listed).`,
+      );
     };
     const listed = await listFoldersSoon(paths, note, this.now);
     const told = !this.waiting.delete(command); // by sessionEnded

@@ -11,6 +11,7 @@ import { TransferError } from "../transfer/errors.ts";
 import type { checkReadableFile as CheckReadableFile } from "../transfer/file-sender.ts";
 import {
   type FolderListing,
+  type NamesRead,
   type SkipKind,
   type SkippedEntry,
   walkFolder,
@@ -138,19 +139,20 @@ export type FolderListings = ReadonlyMap<string, FolderListing | TransferError>;
 /**
  * Walks the folders among `paths` a slice at a time (walkFolderSoon), so the chat goes on while
  * a big one is listed; planSends then plans with them.
- * @param listing - told between slices: the folder's path and the entries listed so far
+ * @param listing - told between slices: the folder's path and the entries listed so far, and
+ *   while a directory's names are read or sorted, which (walkFolderSoon)
  * @param now - the slices' clock, milliseconds (walkFolderSoon)
  */
 export async function listFoldersSoon(
   paths: readonly string[],
-  listing: (path: string, entries: number) => void,
+  listing: (path: string, entries: number, reading?: NamesRead) => void,
   now?: () => number,
 ): Promise<FolderListings> {
   const listed = new Map<string, FolderListing | TransferError>();
   for (const path of paths) {
     if (listed.has(path) || !namesFolder(path)) continue;
     try {
-      listed.set(path, await walkFolderSoon(path, (entries) => listing(path, entries), now));
+      listed.set(path, await walkFolderSoon(path, (entries, reading) => listing(path, entries, reading), now));
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
       listed.set(path, err);

@@ -73,6 +73,19 @@ function readNow(walk: ReturnType<typeof folderWalk>, dir: string): ReturnType<t
 }
 
 /**
+ * A directory's names being read and sorted, before any of its entries is looked at (a million
+ * names in one directory take seconds): what walkFolderSoon's listener is told meanwhile, as
+ * the count of entries stands still.
+ */
+export interface NamesRead {
+  /** The directory's path. */
+  readonly dir: string;
+  /** Its names read so far; all of them once sorting. */
+  readonly names: number;
+  readonly sorting: boolean;
+}
+
+/**
  * A directory this big (its size as stat gives it: ~10,000 names on ext4 or tmpfs) is read off
  * the event loop by walkFolderSoon; a smaller one at once (reading it elsewhere costs more than
  * it: /usr's 20,000 directories all read off the loop took 2.1-2.8 s to list instead of 0.8).
@@ -87,16 +100,18 @@ export const WALK_SLICE_MS = 4;
  * folder takes seconds to list (100,000 entries ~0.3 s here), and the chat must not freeze
  * meanwhile. A big directory (BIG_DIR_BYTES) is read off the event loop (readdir of a million
  * names: 0.7 s here), its names checked and sorted a slice at a time.
- * @param listed - told between slices how many entries are listed so far
+ * @param listed - told between slices how many entries are listed so far, and while a
+ *   directory's names are read or sorted, which and how many (NamesRead)
  * @param now - the slices' clock, milliseconds (tests pass their own)
  * @throws TransferError E_READ when a directory cannot be read
  */
 export async function walkFolderSoon(
   folder: string,
-  listed?: (entries: number) => void,
+  listed?: (entries: number, reading?: NamesRead) => void,
   now: () => number = () => performance.now(),
 ): Promise<FolderListing> {
-  const walk = folderWalk(folder);
+  const progress: WalkProgress = {};
+  const walk = folderWalk(folder, progress);
   let sliceStart = now();
   let step = walk.next();
   for (;;) {
@@ -123,7 +138,7 @@ export async function walkFolderSoon(
     const entries = step.value;
     step = walk.next();
     if (now() - sliceStart < WALK_SLICE_MS) continue;
-    listed?.(entries);
+    listed?.(entries, progress.reading);
     await new Promise((resolve) => setImmediate(resolve));
     sliceStart = now();
   }
@@ -135,6 +150,11 @@ export async function walkFolderSoon(
  */
 type WalkStep = number | { readonly read: string; readonly bytes: number };
 
+/** Where the walk is, beyond its steps' count: set while a directory's names are read or sorted. */
+interface WalkProgress {
+  reading?: NamesRead | undefined;
+}
+
 /** Names decoded, or runs sorted or merged, between two steps of the walk. */
 const NAMES_A_STEP = 1_024;
 
@@ -142,7 +162,10 @@ const NAMES_A_STEP = 1_024;
  * The walk, one step an entry looked at (or NAMES_A_STEP names decoded or sorted): each step
  * yields the entries listed so far, or asks for a directory's names (its reader sends them back).
  */
-function* folderWalk(folder: string): Generator<WalkStep, FolderListing, ReadonlyArray<string | Buffer> | undefined> {
+function* folderWalk(
+  folder: string,
+  progress: WalkProgress = {},
+): Generator<WalkStep, FolderListing, ReadonlyArray<string | Buffer> | undefined> {
   const items: FolderItem[] = [];
   const skipped: SkippedEntry[] = [];
   let bytes = 0;
@@ -166,19 +189,24 @@ function* folderWalk(folder: string): Generator<WalkStep, FolderListing, Readonl
       return;
     }
     const names: string[] = [];
+    const reading = (sorting: boolean) => {
+      progress.reading = { dir, names: names.length, sorting };
+      return items.length + skipped.length;
+    };
     for (const bytes of raw) {
       if (typeof bytes === "string") {
         names.push(bytes); // read as text: no U+FFFD in any (walkFolderSoon)
-        if (names.length % NAMES_A_STEP === 0) yield items.length + skipped.length;
+        if (names.length % NAMES_A_STEP === 0) yield reading(false);
         continue;
       }
       const name = utf8Name(bytes);
       // Not UTF-8: as a string it names another path (U+FFFD for the bad bytes), never this file.
       if (name === undefined) skipped.push({ rel: [...rel, bytes.toString("utf8")].join("/"), kind: "name" });
       else names.push(name);
-      if (names.length % NAMES_A_STEP === 0) yield items.length + skipped.length;
+      if (names.length % NAMES_A_STEP === 0) yield reading(false);
     }
-    const sorted = yield* sortSoon(names, items.length + skipped.length);
+    const sorted = yield* sortSoon(names, reading(true));
+    progress.reading = undefined; // its entries are looked at now: the count moves
     const itemsBefore = items.length;
     for (const name of sorted) {
       yield items.length + skipped.length;

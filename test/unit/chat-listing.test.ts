@@ -3,14 +3,15 @@
  * When the session ends meanwhile (the peer left, the connection was lost) the process exits at
  * once, before the listing ends: the commands still waiting for it are said not sent then, not
  * after (when nothing would be left to print them). A listing over a second says how far it
- * got, then every 5 s (the chat's clock injected).
+ * got, then every 5 s (the chat's clock injected): while a directory's names are still read or
+ * sorted, that, not "0 entries so far".
  */
 
 import { afterEach, expect, test } from "bun:test";
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ChatWithPeer } from "../../src/cli/chat-connected.ts";
+import { ChatWithPeer, listingWords } from "../../src/cli/chat-connected.ts";
 import type { Session } from "../../src/session/index.ts";
 import type { Terminal } from "../../src/ui/terminal.ts";
 
@@ -118,6 +119,41 @@ test("a folder listed for over a second says so, then every 5 s (on the chat's o
     expect(gap).toBeGreaterThanOrEqual(5_000);
     expect(gap).toBeLessThan(5_500);
   }
+});
+
+test("while a folder's names are still read and sorted, the note says so, not '0 entries so far'", async () => {
+  const { folder } = album();
+  // 3,000 names in one directory: read in steps of 1,024 names, sorted in runs, before any entry is looked at.
+  for (let i = 0; i < 2_999; i++) closeSync(openSync(join(folder, `f${i}`), "w"));
+  let clock = 0;
+  const lines: string[] = [];
+  const chat = new ChatWithPeer(recordingTerminal(lines), () => (clock += 100));
+  const send = () => {};
+  const session = { isOpen: true, transferStatus: [], sendFile: send, sendEmptyDir: send } as unknown as Session;
+  chat.startTransfers(session, folder);
+  await new Promise<void>((resolve) => chat.afterListing(resolve));
+  const notes = lines.filter((line) => line.startsWith("Listing"));
+  const tail = " (chat goes on; the folder is offered once it is listed).";
+  expect(notes[0], lines.join("\n")).toMatch(
+    new RegExp(`^Listing ${folder}: (reading the names in ${folder}, \\d+ so far|sorting the 3000 names in ${folder})`),
+  );
+  expect(
+    notes.some((line) => line.includes(": 0 entries so far")),
+    notes.join("\n"),
+  ).toBe(false);
+  expect(notes.at(-1)).toMatch(new RegExp(`^Listing ${folder}: [1-9]\\d* entries so far \\(`));
+  for (const line of notes) expect(line.endsWith(tail), line).toBe(true);
+});
+
+test("a listing's words: entries so far, or the names being read or sorted in which folder, after how many entries", () => {
+  expect(listingWords("big", 12)).toBe("big: 12 entries so far");
+  expect(listingWords("big", 0, { dir: "big", names: 3072, sorting: false })).toBe(
+    "big: reading the names in big, 3072 so far",
+  );
+  expect(listingWords("big", 12, { dir: "big/raw", names: 5000, sorting: true })).toBe(
+    "big: sorting the 5000 names in big/raw, after 12 entries",
+  );
+  expect(listingWords("b\x1big", 0, { dir: "b\x1big/r", names: 1, sorting: false })).not.toContain("\x1b");
 });
 
 test("transfers names a folder's entry with its folder, as the other lines do", () => {
