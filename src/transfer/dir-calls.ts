@@ -28,6 +28,11 @@ export const O_CLOEXEC = 0o2000000;
 const RENAME_NOREPLACE = 1;
 /** STATX_TYPE | STATX_MODE | STATX_UID | STATX_INO. */
 const STATX_MASK = 0x1 | 0x2 | 0x8 | 0x100;
+const STATX_CTIME = 0x80;
+const STATX_BTIME = 0x800;
+/** struct statx: stx_btime and stx_ctime (each tv_sec i64, tv_nsec u32, 4 spare bytes). */
+const BTIME_AT = 80;
+const CTIME_AT = 96;
 const STATX_BYTES = 256;
 
 const i32 = FFIType.i32;
@@ -72,6 +77,11 @@ export interface DirCalls {
   renameNoReplace(dirfd: number, from: string, to: string): void;
   /** statx of `dirfd/name` (links not followed), or of `dirfd` itself when `name` is ""; undefined when it fails. */
   stat(dirfd: number, name: string): AtStats | undefined;
+  /**
+   * statx of the open `fd` itself: how long after it was made its status last changed (a rename,
+   * a chmod, an entry added...), ms; undefined where the file system keeps no birth time.
+   */
+  changedAfterMade(fd: number): number | undefined;
 }
 
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, value]) => [value, name]));
@@ -105,6 +115,11 @@ export function forceForTests(mode: "by-name" | "proc-links" | undefined): void 
 }
 
 type AtLibc = NonNullable<ReturnType<typeof loadAt>>;
+
+/** A struct statx_timestamp at `at`, in ms since the epoch. */
+function msAt(view: DataView, at: number): number {
+  return (view.getInt32(at + 4, true) * 2 ** 32 + view.getUint32(at, true)) * 1000 + view.getUint32(at + 8, true) / 1e6;
+}
 
 function makeCalls(libc: AtLibc): DirCalls {
   const errno = (): number => {
@@ -167,6 +182,13 @@ function makeCalls(libc: AtLibc): DirCalls {
         isDir: type === 0o040000,
         isFile: type === 0o100000,
       };
+    },
+    changedAfterMade(fd) {
+      const times = STATX_BTIME | STATX_CTIME;
+      const flags = AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW;
+      if (libc.statx(fd, cString(""), flags, times, ptr(statBuffer)) !== 0) return undefined;
+      if ((view.getUint32(0, true) & times) !== times) return undefined; // stx_mask: no birth time here
+      return msAt(view, CTIME_AT) - msAt(view, BTIME_AT);
     },
   };
 }

@@ -19,7 +19,7 @@ import type { FolderEntry } from "../protocol/index.ts";
 import { osReason, TransferError } from "./errors.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { markUnfinished, openUnfinishedFor, UNFINISHED_MARKER } from "./folder-marker.ts";
-import { type HeldDir, holdDownloadFolder, movedOrReplaced } from "./held-dir.ts";
+import { type HeldDir, holdDownloadFolder, justMade, movedOrReplaced } from "./held-dir.ts";
 import { ownedByUsAs } from "./part-files.ts";
 import { SpaceClaim } from "./space-claims.ts";
 
@@ -239,8 +239,9 @@ export class FolderTargets {
     if (dir === undefined) throw this.moved(path);
     const id = dir.own().id; // at once: by name, `own` looks the path up again
     // Swapped before it was opened for another folder of ours (one the other user can move): a
-    // folder just made is empty, so one with anything in it is not ours to fill.
-    if (!dir.isEmpty()) {
+    // folder just made is empty, and was not renamed since it was made (justMade), so one with
+    // anything in it, or an empty one of ours from before, is not ours to fill.
+    if (!justMade(dir) || !dir.isEmpty()) {
       dir.release();
       throw this.moved(path);
     }

@@ -43,6 +43,25 @@ export interface NameStats {
   readonly isFile: boolean;
 }
 
+/**
+ * A folder's status may change this long after it was made and it still counts as just made:
+ * ext4, XFS, btrfs and tmpfs give a new folder the same birth and change time; FAT keeps the
+ * change in 2 s steps, rounded down (before its birth time); a network file system may set a new
+ * folder's mode in a second call.
+ */
+export const JUST_MADE_SLACK_MS = 1_000;
+
+/**
+ * False when the held folder (one mkdir just made, opened) is a folder whose status changed well
+ * after it was made: one made earlier and renamed into its place between the mkdir and the open
+ * (a rename changes the status; nothing can set it back). True where the file system keeps no
+ * birth time (NFS without it, FUSE): there a swap cannot be told, as before. By name the times
+ * are node:fs's (and, as every check by name, the calls after it look the path up again).
+ */
+export function justMade(dir: HeldDir): boolean {
+  return (dir.changedAfterMadeMs() ?? 0) <= JUST_MADE_SLACK_MS;
+}
+
 const O_DIR_NOFOLLOW = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 
 export class HeldDir {
@@ -131,6 +150,16 @@ export class HeldDir {
   /** What the held folder itself is. */
   own(): NameStats {
     return this.calls ? this.statOrThrow("", this.held()) : statsOf(lstatSync(this.path));
+  }
+
+  /**
+   * How long after the held folder was made its status last changed, ms; undefined where the
+   * file system keeps no birth time (justMade).
+   */
+  changedAfterMadeMs(): number | undefined {
+    if (this.calls) return this.calls.changedAfterMade(this.held());
+    const s = lstatSync(this.path);
+    return s.birthtimeMs > 0 ? s.ctimeMs - s.birthtimeMs : undefined; // 0: none kept
   }
 
   /** What the open file `fd` is, in the terms `stat` uses (to compare a name with it). */

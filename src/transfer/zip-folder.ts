@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { constants, fchmodSync } from "node:fs";
 import { osReason, TransferError } from "./errors.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
-import { type HeldDir, movedOrReplaced } from "./held-dir.ts";
+import { type HeldDir, justMade, movedOrReplaced } from "./held-dir.ts";
 import { ownedByUsAs } from "./part-files.ts";
 
 /** Prefix of the working folder (hidden) that a zip is inflated into before it gets its name. */
@@ -230,15 +230,16 @@ function emptyOut(dir: HeldDir): void {
 }
 
 /**
- * The folder `name` just made, held: ours, empty and writable by us alone, as mkdir made it.
- * Another user who can change the download folder could have renamed a folder of ours into its
- * place before it was opened (an earlier received one): filled, or removed on a failure, it
- * would be ours that is changed. @throws TransferError E_WRITE when it is not the folder made
+ * The folder `name` just made, held: ours, empty, writable by us alone and not renamed since it
+ * was made (justMade), as mkdir made it. Another user who can change the download folder could
+ * have renamed a folder of ours into its place before it was opened (an earlier received one,
+ * or an empty one of ours): filled, or removed on a failure, it would be ours that is changed.
+ * @throws TransferError E_WRITE when it is not the folder made
  */
 function madeNow(download: HeldDir, name: string, owner: number | undefined): HeldDir {
   const dir = download.openDir(name);
   const own = dir.own();
-  if (ownedByUsAs(own, owner) && (own.mode & 0o077) === 0 && dir.isEmpty()) return dir;
+  if (ownedByUsAs(own, owner) && (own.mode & 0o077) === 0 && justMade(dir) && dir.isEmpty()) return dir;
   dir.release();
   throw movedOrReplaced(download.pathOf(name), download.path);
 }

@@ -24,8 +24,10 @@ import type { FolderEntry } from "../../src/protocol/index.ts";
 import type { TransferInfo } from "../../src/session/events.ts";
 import { IncomingSinks } from "../../src/session/incoming-sinks.ts";
 import { createDigest } from "../../src/transfer/checksum.ts";
+import { JUST_MADE_SLACK_MS } from "../../src/transfer/held-dir.ts";
 import { HeldDir, type IncomingSink, type ResumableSink, UNFINISHED_MARKER } from "../../src/transfer/index.ts";
 import { replaceFreeSpaceForTests, SpaceClaim } from "../../src/transfer/space-claims.ts";
+import { changedAfterMadeMs, emptyFolderMadeEarlier, noBirthTimes } from "../birth-times.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
 const tempDir = tempDirsRemovedAfterEach("parley-held-");
@@ -225,6 +227,40 @@ test("swapped between the folder's mkdir and its open for another folder of ours
   ]);
   expect(snapshot(elsewhere)).toEqual(was);
   sinks.connectionEnded();
+});
+
+test("swapped between the folder's mkdir and its open for an EMPTY folder of ours made earlier: refused, left empty", async () => {
+  const { dl } = setUp();
+  // An empty folder of ours the other user can move, made a while before (an empty folder received earlier, say).
+  const empty = await emptyFolderMadeEarlier(dl, "empty-before");
+  const sinks = new IncomingSinks(dl);
+  const realOpenDir = HeldDir.prototype.openDir;
+  let changedAfterMade: number | undefined;
+  HeldDir.prototype.openDir = function (this: HeldDir, name: string) {
+    if (name === "photos") {
+      HeldDir.prototype.openDir = realOpenDir;
+      renameSync(join(dl, "photos"), join(dl, "photos-moved"));
+      renameSync(empty, join(dl, "photos"));
+      changedAfterMade = changedAfterMadeMs(join(dl, "photos"));
+    }
+    return realOpenDir.call(this, name);
+  };
+  let thrown: unknown;
+  try {
+    sinks.open(entryInfo(1, ["a.bin"], 10), "xxh3", {});
+  } catch (err) {
+    thrown = err;
+  } finally {
+    HeldDir.prototype.openDir = realOpenDir;
+    sinks.connectionEnded();
+  }
+  if (noBirthTimes(changedAfterMade)) return;
+  expect((thrown as Error | undefined)?.message).toContain("was moved or replaced by another process");
+  expect(changedAfterMade, "the folder swapped in was made more than the slack before").toBeGreaterThan(
+    JUST_MADE_SLACK_MS,
+  );
+  expect(readdirSync(join(dl, "photos")), "the entry or the marker went into the folder swapped in").toEqual([]);
+  expect(readdirSync(join(dl, "photos-moved"))).toEqual([]);
 });
 
 test("the connection ends with a folder unfinished: nothing of it stays open (its folders nor its locked marker)", () => {

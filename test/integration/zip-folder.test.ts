@@ -21,7 +21,7 @@ import {
   writeFileSync,
   writeSync,
 } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { forceForTests } from "../../src/transfer/dir-calls.ts";
 import { HeldDir } from "../../src/transfer/held-dir.ts";
 import {
@@ -34,6 +34,7 @@ import {
 } from "../../src/transfer/index.ts";
 import { buildFolderZip, buildListingZip } from "../../src/transfer/zip-build.ts";
 import { extractZipFolder, MAX_CENTRAL_DIRECTORY_BYTES, UNZIP_WORK_PREFIX } from "../../src/transfer/zip-extract.ts";
+import { changedAfterMadeMs, emptyFolderMadeEarlier, noBirthTimes } from "../birth-times.ts";
 import { seededBytes } from "../e2e/helpers.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 import { type CraftEntry, craftZip, snapshotTree } from "../zip-craft.ts";
@@ -375,6 +376,45 @@ test("a folder of ours swapped in between the working folder's mkdir and its ope
     "keep.jpg",
   ]);
 });
+
+test.each([
+  ["directory-relative calls", undefined],
+  ["by name", "by-name"],
+] as const)(
+  "an EMPTY folder of ours made earlier (0700, as a working folder is) swapped in before the open: refused, left empty (%s)",
+  async (_how, mode) => {
+    forceForTests(mode);
+    const entries: CraftEntry[] = [{ name: "b.txt", data: small("b") }];
+    const { downloads, zipPath, zip } = scene(entries);
+    const empty = await emptyFolderMadeEarlier(downloads, "private");
+    chmodSync(empty, 0o700);
+    const realOpenDir = HeldDir.prototype.openDir;
+    let swapped = "";
+    let changedAfterMade: number | undefined;
+    HeldDir.prototype.openDir = function (this: HeldDir, name: string) {
+      if (name.startsWith(UNZIP_WORK_PREFIX)) {
+        HeldDir.prototype.openDir = realOpenDir;
+        swapped = this.pathOf(name);
+        renameSync(swapped, `${swapped}-moved`);
+        renameSync(empty, swapped);
+        changedAfterMade = changedAfterMadeMs(swapped);
+      }
+      return realOpenDir.call(this, name);
+    };
+    let err: unknown;
+    try {
+      err = await extractZipFolder(zipPath, downloads, honestOffer(entries, zip.length)).catch((e: unknown) => e);
+    } finally {
+      HeldDir.prototype.openDir = realOpenDir;
+      forceForTests(undefined);
+    }
+    expect(swapped).not.toBe("");
+    if (noBirthTimes(changedAfterMade)) return;
+    expect((err as TransferError).code, String(err)).toBe("E_WRITE");
+    expect(readdirSync(swapped), "the zip was extracted into the empty folder swapped in").toEqual([]);
+    expect(readdirSync(downloads).sort()).toEqual([basename(swapped), `${basename(swapped)}-moved`].sort());
+  },
+);
 
 test("a file system that shows what we make under another owner (sshfs, NFS) still takes a zip given by descriptor", async () => {
   const entries: CraftEntry[] = [{ name: "a.txt", data: small("a") }];
