@@ -6,6 +6,9 @@
  * checks device:inode before it uses them (part-files.ts, folder-target.ts), but a swap between
  * that check and the use stays possible: so the user is told, and the run goes on (people
  * receive into shared folders on purpose). `/tmp` (sticky, root's) is not warned about.
+ * The folders above it are judged the same way: in one others can change, they could put
+ * another folder (or a link to one of ours) in place of the download folder, or of a folder on
+ * its way, before it is opened.
  */
 
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
@@ -26,8 +29,8 @@ const OTHERS_WRITE = 0o002;
 export const SHARED_DIR_CODE = "W_SHARED_DIR";
 
 /**
- * The warning for the download folder `path`, or undefined when only we (or root) can change
- * it. Pure: the caller stats the folder.
+ * The warning for the download folder `path`, or for `path` a folder above the download folder
+ * `below`; undefined when only we (or root) can change it. Pure: the caller stats the folder.
  * @param ownUid - this process's uid (undefined where there are none: no warning)
  * @param groupHasOthers - whether users other than us and root are in the folder's group
  *   (asked only for a group-writable folder)
@@ -37,20 +40,26 @@ export function sharedDirWarning(
   stat: DirStat,
   ownUid: number | undefined,
   groupHasOthers: () => boolean,
+  below?: string,
 ): string | undefined {
   if (ownUid === undefined) return undefined;
   const mode = `mode ${(stat.mode & 0o7777).toString(8).padStart(4, "0")}`;
   const shown = sanitizeForTerminal(path);
-  const risk = "files received there could be swapped before they are stored; use a folder only you can write to.";
+  const above = below === undefined ? "" : `, a folder above the download folder ${sanitizeForTerminal(below)},`;
+  const risk =
+    below === undefined
+      ? "files received there could be swapped before they are stored; use a folder only you can write to."
+      : "the download folder could be swapped for another (or a link to one of yours) before it is opened; use a folder only you can write to.";
   if (stat.uid !== ownUid && stat.uid !== 0) {
-    return `Warning: ${shown} belongs to another user (uid ${stat.uid}, ${mode}), who can change it: ${risk}`;
+    return `Warning: ${shown}${above} belongs to another user (uid ${stat.uid}, ${mode}), who can change it: ${risk}`;
   }
   if ((stat.mode & STICKY) !== 0) return undefined;
+  const tail = above.slice(0, -1); // ", a folder above ...", before the colon
   if ((stat.mode & OTHERS_WRITE) !== 0) {
-    return `Warning: other users can change ${shown} (${mode}, no sticky bit): ${risk}`;
+    return `Warning: other users can change ${shown} (${mode}, no sticky bit)${tail}: ${risk}`;
   }
   if ((stat.mode & GROUP_WRITE) !== 0 && groupHasOthers()) {
-    return `Warning: other users can change ${shown} (${mode}, writable by group ${stat.gid}, no sticky bit): ${risk}`;
+    return `Warning: other users can change ${shown} (${mode}, writable by group ${stat.gid}, no sticky bit)${tail}: ${risk}`;
   }
   return undefined;
 }
@@ -70,19 +79,27 @@ export function othersInGroup(gid: number, ownUid: number, passwd: string, group
 }
 
 /**
- * The warning for the download folder at `path` (absolute), stat'ed here; undefined when it
- * is private, or cannot be stat'ed (the command's own checks say why).
+ * The warning for the download folder at `path` (absolute, no `..`), or else for the first
+ * folder above it others can change (each stat'ed here, following links: a link's target is
+ * judged, and the folder holding the link); undefined when all are private, or the download
+ * folder cannot be stat'ed (the command's own checks say why).
  */
 export async function downloadDirWarning(path: string): Promise<string | undefined> {
-  let stat: DirStat;
-  try {
-    stat = await Bun.file(path).stat();
-  } catch {
-    return undefined;
-  }
   const ownUid = process.getuid?.();
-  const groupHasOthers = () => othersInGroup(stat.gid, ownUid ?? -1, readText("/etc/passwd"), readText("/etc/group"));
-  return sharedDirWarning(path, stat, ownUid, groupHasOthers);
+  for (let at = path; ; at = at.slice(0, at.lastIndexOf("/")) || "/") {
+    const stat = await Bun.file(at)
+      .stat()
+      .catch(() => undefined);
+    if (stat === undefined && at === path) return undefined;
+    // A folder above we may not look at is passed over: the next one up is judged.
+    if (stat !== undefined) {
+      const { gid } = stat;
+      const groupHasOthers = () => othersInGroup(gid, ownUid ?? -1, readText("/etc/passwd"), readText("/etc/group"));
+      const warning = sharedDirWarning(at, stat, ownUid, groupHasOthers, at === path ? undefined : path);
+      if (warning !== undefined) return warning;
+    }
+    if (at === "/") return undefined;
+  }
 }
 
 /** A small system file's text, "" when it cannot be read (node:fs loaded only then). */

@@ -2,7 +2,9 @@
  * A download folder other users can change (mode 0777, no sticky bit): `parley receive` and the
  * chat say so in one warning line on stderr at start, and go on (README: warn, not refuse);
  * with --json a `warning` event follows the first event (`listening`, which scripts read first).
- * A folder only we can write to (0700) gets no line. Before, nothing was said.
+ * A folder only we can write to (0700) gets no line. Before, nothing was said. A folder of ours
+ * inside a 0777 one gets the line for the folder above it (they could swap ours for another
+ * before it is opened): before session 15, none.
  */
 
 import { afterEach, expect, test } from "bun:test";
@@ -65,6 +67,22 @@ test(
         expect(warnings, cli.describe()).toEqual(expected === 1 ? [LINE(dir)] : []);
         expect(cli.stdout).not.toContain("Warning:");
       }
+    }
+  },
+  TEST_MS,
+);
+
+test(
+  "parley receive into a folder of ours inside a 0777 one: the warning names the folder above; the chat's too",
+  async () => {
+    const open = folderOfMode(0o777);
+    const dir = join(open, "mine");
+    mkdirSync(dir, { mode: 0o700 });
+    const line = `Warning: other users can change ${open} (mode 0777, no sticky bit), a folder above the download folder ${dir}: the download folder could be swapped for another (or a link to one of yours) before it is opened; use a folder only you can write to.`;
+    for (const args of [["receive", "--no-progress"], ["--no-progress"]]) {
+      const cli = startCli(args[0] as string, [...args, "--host", "127.0.0.1", "--dir", dir]);
+      await cli.waitForLine(/^Listening on 127\.0\.0\.1:\d+/);
+      expect(await warningsOf(cli), cli.describe()).toEqual([line]);
     }
   },
   TEST_MS,

@@ -93,3 +93,22 @@ test("othersInGroup: by membership and by primary group; us and root do not coun
   expect(othersInGroup(0, 1000, PASSWD, GROUP)).toBe(false); // root's only
   expect(othersInGroup(4242, 1000, PASSWD, GROUP)).toBe(false); // unknown here
 });
+
+test("a folder above the download folder: the same rule, said of that folder, with what it risks", () => {
+  const ABOVE =
+    "the download folder could be swapped for another (or a link to one of yours) before it is opened; use a folder only you can write to.";
+  const above = (mode: number, uid = ME, gid = MY_GROUP, others = gid !== MY_GROUP) =>
+    sharedDirWarning("/srv", { mode: DIR | mode, uid, gid }, ME, () => others, "/srv/dl");
+  expect(above(0o777)).toBe(
+    `Warning: other users can change /srv (mode 0777, no sticky bit), a folder above the download folder /srv/dl: ${ABOVE}`,
+  );
+  expect(above(0o775, ME, STAFF)).toBe(
+    `Warning: other users can change /srv (mode 0775, writable by group 50, no sticky bit), a folder above the download folder /srv/dl: ${ABOVE}`,
+  );
+  expect(above(0o755, 1001, 1001)).toBe(
+    `Warning: /srv, a folder above the download folder /srv/dl, belongs to another user (uid 1001, mode 0755), who can change it: ${ABOVE}`,
+  );
+  expect(above(0o1777, 0, 0)).toBeUndefined(); // /tmp
+  expect(above(0o755, 0, 0)).toBeUndefined(); // /home
+  expect(above(0o700)).toBeUndefined();
+});
