@@ -116,6 +116,18 @@ export function forceForTests(mode: "by-name" | "proc-links" | undefined): void 
 
 type AtLibc = NonNullable<ReturnType<typeof loadAt>>;
 
+/**
+ * From a struct statx filled for STATX_BTIME | STATX_CTIME: its change time less its birth time,
+ * ms; undefined when stx_mask says no birth time, or gives the epoch (a file system that says it
+ * keeps one but does not). Pure (tests give it a buffer).
+ */
+export function changedAfterMadeIn(view: DataView): number | undefined {
+  const times = STATX_BTIME | STATX_CTIME;
+  if ((view.getUint32(0, true) & times) !== times) return undefined;
+  const made = msAt(view, BTIME_AT);
+  return made === 0 ? undefined : msAt(view, CTIME_AT) - made;
+}
+
 /** A struct statx_timestamp at `at`, in ms since the epoch. */
 function msAt(view: DataView, at: number): number {
   return (view.getInt32(at + 4, true) * 2 ** 32 + view.getUint32(at, true)) * 1000 + view.getUint32(at + 8, true) / 1e6;
@@ -184,11 +196,9 @@ function makeCalls(libc: AtLibc): DirCalls {
       };
     },
     changedAfterMade(fd) {
-      const times = STATX_BTIME | STATX_CTIME;
       const flags = AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW;
-      if (libc.statx(fd, cString(""), flags, times, ptr(statBuffer)) !== 0) return undefined;
-      if ((view.getUint32(0, true) & times) !== times) return undefined; // stx_mask: no birth time here
-      return msAt(view, CTIME_AT) - msAt(view, BTIME_AT);
+      if (libc.statx(fd, cString(""), flags, STATX_BTIME | STATX_CTIME, ptr(statBuffer)) !== 0) return undefined;
+      return changedAfterMadeIn(view);
     },
   };
 }
