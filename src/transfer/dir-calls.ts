@@ -74,7 +74,7 @@ export interface DirCalls {
   linkat(dirfd: number, from: string, to: string): void;
   renameat(dirfd: number, from: string, toDirfd: number, to: string): void;
   /** rename that fails EEXIST rather than replace; throws ENOSYS where libc lacks it. */
-  renameNoReplace(dirfd: number, from: string, to: string): void;
+  renameNoReplace(dirfd: number, from: string, toDirfd: number, to: string): void;
   /** statx of `dirfd/name` (links not followed), or of `dirfd` itself when `name` is ""; undefined when it fails. */
   stat(dirfd: number, name: string): AtStats | undefined;
   /**
@@ -175,10 +175,10 @@ function makeCalls(libc: AtLibc): DirCalls {
     renameat(dirfd, from, toDirfd, to) {
       if (libc.renameat(dirfd, cString(from), toDirfd, cString(to)) !== 0) fail("renameat", to);
     },
-    renameNoReplace(dirfd, from, to) {
+    renameNoReplace(dirfd, from, toDirfd, to) {
       const rename2 = loadRename2();
       if (rename2 === null) throw Object.assign(new Error("ENOSYS: renameat2"), { code: "ENOSYS" });
-      if (rename2.renameat2(dirfd, cString(from), dirfd, cString(to), RENAME_NOREPLACE) !== 0) fail("renameat2", to);
+      if (rename2.renameat2(dirfd, cString(from), toDirfd, cString(to), RENAME_NOREPLACE) !== 0) fail("renameat2", to);
     },
     stat(dirfd, name) {
       const flags = name === "" ? AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW : AT_SYMLINK_NOFOLLOW;

@@ -199,16 +199,19 @@ export class HeldDir {
     return false;
   }
 
-  /** rename(2) of `from` to `to`, both here (replaces `to` as rename does). */
-  rename(from: string, to: string): void {
-    if (this.calls) this.calls.renameat(this.held(), from, this.held(), to);
-    else renameSync(this.pathOf(from), this.pathOf(to));
+  /** rename(2) of `from` here to `to` in `toDir` (this one by default; replaces `to` as rename does). */
+  rename(from: string, to: string, toDir: HeldDir = this): void {
+    if (this.calls) this.calls.renameat(this.held(), from, toDir.held(), to);
+    else renameSync(this.pathOf(from), toDir.pathOf(to));
   }
 
-  /** rename that fails EEXIST rather than replace `to`; ENOSYS (or EINVAL) where it cannot be had. */
-  renameNoReplace(from: string, to: string): void {
+  /**
+   * rename of `from` here to `to` in `toDir` (this one by default) that fails EEXIST rather than
+   * replace `to`; ENOSYS (or EINVAL) where it cannot be had.
+   */
+  renameNoReplace(from: string, to: string, toDir: HeldDir = this): void {
     if (!this.calls) throw Object.assign(new Error("ENOSYS: renameat2"), { code: "ENOSYS" });
-    this.calls.renameNoReplace(this.held(), from, to);
+    this.calls.renameNoReplace(this.held(), from, toDir.held(), to);
   }
 
   /** chmod of the held folder itself (by name: opened without following a link, as before). */

@@ -1,9 +1,11 @@
 /**
- * The folder a received zip is extracted into (zip-extract.ts): a hidden working folder of the
- * download directory made for this zip alone (mode 0700), its directories and files made
- * through held folders (held-dir.ts: each level opened relative to the one above, never
- * following a link), and once complete opened up to the umask's mode and given its final name
- * in the download directory without replacing anything.
+ * The folder a received zip is extracted into (zip-extract.ts): a folder made inside a hidden
+ * working folder of the download directory made for this zip alone (mode 0700), its directories
+ * and files made through held folders (held-dir.ts: each level opened relative to the one above,
+ * never following a link), and once complete opened up to the umask's mode and moved to its
+ * final name in the download directory without replacing anything. The move is named from the
+ * working folder held, which only we can change: another user of the download folder who puts
+ * something under the working folder's name meanwhile is not what gets the final name.
  */
 
 import { randomBytes } from "node:crypto";
@@ -15,27 +17,37 @@ import { ownedByUsAs } from "./part-files.ts";
 
 /** Prefix of the working folder (hidden) that a zip is inflated into before it gets its name. */
 export const UNZIP_WORK_PREFIX = ".parley-unzip-";
+/** The folder inside the working folder that gets the final name. */
+const UNZIPPED = "folder";
 const MAX_ROOT_TRIES = 1_000;
 
 export class ZipFolder {
   /** The working folder's id (device:inode), as made. */
   readonly id: string;
+  /** The id of the folder inside it that gets the final name. */
+  private readonly folderId: string;
   /** The last directory a file went in (zips list a folder's files together), held. */
   private parent: { readonly at: number; readonly dir: HeldDir } | undefined;
   private closed = false;
+  /** The folder was moved to its final name: the working folder is empty. */
+  private moved = false;
 
   private constructor(
     private readonly download: HeldDir,
     /** The working folder's name in the download folder. */
     readonly workName: string,
+    /** The working folder, held. */
+    private readonly outer: HeldDir,
+    /** The folder inside it the zip goes into, held. */
     private readonly work: HeldDir,
   ) {
-    this.id = work.own().id;
+    this.id = outer.own().id;
+    this.folderId = work.own().id;
   }
 
   /** The working folder's path (for removing it if the run ends early). */
   get path(): string {
-    return this.work.path;
+    return this.outer.path;
   }
 
   /**
@@ -48,7 +60,17 @@ export class ZipFolder {
       const name = `${UNZIP_WORK_PREFIX}${randomBytes(6).toString("base64url")}`;
       try {
         download.makeDir(name, 0o700);
-        return new ZipFolder(download, name, madeNow(download, name, owner));
+        const outer = madeNow(download, name, owner);
+        let inner: HeldDir;
+        try {
+          // In a folder only we can change: the folder made here is the one opened.
+          outer.makeDir(UNZIPPED, 0o700);
+          inner = outer.openDir(UNZIPPED);
+        } catch (err) {
+          outer.release();
+          throw err;
+        }
+        return new ZipFolder(download, name, outer, inner);
       } catch (err) {
         if ((err as { code?: string }).code === "EEXIST") continue;
         if (err instanceof TransferError) throw err;
@@ -61,13 +83,15 @@ export class ZipFolder {
   }
 
   /**
-   * The working folder's name still names it. @throws TransferError E_WRITE when it does not: in a
-   * download folder other users can change, one could rename it and put a link in its place
-   * (what is held takes nothing through it, but its name would no longer name it)
+   * The working folder's name still names it, or the final name `name` the folder moved there.
+   * @throws TransferError E_WRITE when it does not: in a download folder other users can change,
+   *   one could rename it and put a link in its place (what is held takes nothing through it,
+   *   but its name would no longer name it)
    */
-  check(name = this.workName): void {
-    if (this.download.stat(name)?.id === this.id) return;
-    throw movedOrReplaced(this.download.pathOf(name), this.download.path);
+  check(name?: string): void {
+    const id = name === undefined ? this.id : this.folderId;
+    if (this.download.stat(name ?? this.workName)?.id === id) return;
+    throw movedOrReplaced(this.download.pathOf(name ?? this.workName), this.download.path);
   }
 
   /** Makes the directory `components` (its parents made before it, in the plan's order). */
@@ -124,7 +148,10 @@ export class ZipFolder {
     const base = sanitizeFileName(offered);
     for (let n = 0; n < MAX_ROOT_TRIES; n++) {
       const name = numberedName(base, n);
-      if (this.renamed(name)) return { path: this.download.pathOf(name), name };
+      if (!this.renamed(name)) continue;
+      this.moved = true;
+      this.removeWorkingFolder();
+      return { path: this.download.pathOf(name), name };
     }
     throw new TransferError("E_WRITE", `no free folder name for ${base} in ${this.download.path}`);
   }
@@ -136,6 +163,7 @@ export class ZipFolder {
     this.parent?.dir.release();
     this.parent = undefined;
     this.work.release();
+    this.outer.release();
   }
 
   /**
@@ -145,11 +173,21 @@ export class ZipFolder {
    * to the working folder's name, and rm -r of that name would empty it. Never throws.
    */
   remove(): void {
-    if (this.closed) return;
+    if (this.closed || this.moved) return;
     try {
       // By name (no directory-relative calls) its path is all there is: only while it names ours.
       if (this.work.byName && this.download.stat(this.workName)?.id !== this.id) return;
       emptyOut(this.work);
+      this.outer.rmdir(UNZIPPED);
+      this.removeWorkingFolder();
+    } catch {
+      // Gone, or not ours to remove: left as it is.
+    }
+  }
+
+  /** The working folder, empty now, goes if its name still names it (rmdir: only an empty one). */
+  private removeWorkingFolder(): void {
+    try {
       if (this.download.stat(this.workName)?.id === this.id) this.download.rmdir(this.workName);
     } catch {
       // Gone, or not ours to remove: left as it is.
@@ -160,7 +198,7 @@ export class ZipFolder {
   private renamed(name: string): boolean {
     const path = this.download.pathOf(name);
     try {
-      this.download.renameNoReplace(this.workName, name);
+      this.outer.renameNoReplace(UNZIPPED, name, this.download);
       return true;
     } catch (err) {
       const code = (err as { code?: string }).code;
@@ -176,7 +214,7 @@ export class ZipFolder {
       throw new TransferError("E_WRITE", `cannot create ${path}: ${osReason(err)}`, { cause: err });
     }
     try {
-      this.download.rename(this.workName, name);
+      this.outer.rename(UNZIPPED, name, this.download);
       return true;
     } catch (err) {
       const code = (err as { code?: string }).code;

@@ -416,6 +416,49 @@ test.each([
   },
 );
 
+for (const mode of ["held", "by-name"] as const)
+  test(`another process's folder put under the working folder's name just before the final rename is not what gets the name (${mode})`, async () => {
+    forceForTests(mode === "held" ? undefined : mode);
+    const entries: CraftEntry[] = [{ name: "a.txt", data: small("a") }];
+    const { downloads, zipPath, zip } = scene(entries);
+    const theirs = join(tempDir(), "theirs");
+    mkdirSync(theirs);
+    writeFileSync(join(theirs, "evil.txt"), "not what was sent");
+    // The folder is opened up (chmod) right before it gets its name: the swap happens there.
+    const realChmod = HeldDir.prototype.chmod;
+    let working = "";
+    HeldDir.prototype.chmod = function (this: HeldDir, mode: number) {
+      HeldDir.prototype.chmod = realChmod;
+      working = join(downloads, readdirSync(downloads).find((n) => n.startsWith(UNZIP_WORK_PREFIX)) as string);
+      renameSync(working, `${working}-moved`);
+      renameSync(theirs, working);
+      return realChmod.call(this, mode);
+    };
+    let done: Awaited<ReturnType<typeof extractZipFolder>> | undefined;
+    let err: unknown;
+    try {
+      done = await extractZipFolder(zipPath, downloads, honestOffer(entries, zip.length));
+    } catch (e) {
+      err = e;
+    } finally {
+      HeldDir.prototype.chmod = realChmod;
+      forceForTests(undefined);
+    }
+    expect(working).not.toBe("");
+    if (mode === "by-name") {
+      // By name there is only the path: the move fails (their folder holds no "folder"), in words.
+      expect((err as TransferError).code, String(err)).toBe("E_WRITE");
+      expect(existsSync(join(downloads, "gift")) && readdirSync(join(downloads, "gift")).includes("evil.txt")).toBe(
+        false,
+      );
+      return;
+    }
+    expect(err, String(err)).toBeUndefined();
+    expect(done?.path).toBe(join(downloads, "gift"));
+    expect(readdirSync(join(downloads, "gift")), "their folder got the name").toEqual(["a.txt"]);
+    expect(readdirSync(working)).toEqual(["evil.txt"]);
+  });
+
 test("a file system that shows what we make under another owner (sshfs, NFS) still takes a zip given by descriptor", async () => {
   const entries: CraftEntry[] = [{ name: "a.txt", data: small("a") }];
   const { downloads, zipPath, zip } = scene(entries);
