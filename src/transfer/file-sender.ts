@@ -38,6 +38,12 @@ import type { FrameSource, SendTrailer } from "./source.ts";
 /** Payload offset in the read buffer: 64-byte aligned, with room for the DATA header before it. */
 const PAYLOAD_OFFSET = 64;
 /**
+ * The first bytes read for sending get a CRC-32 (about 60 ns a file): a file that grew while it
+ * was sent is read there again at its end, so a rewrite (which changes them) is told from an
+ * append (which never does).
+ */
+const HEAD_BYTES = 4096;
+/**
  * Whether a file being sent was written over in place since it was opened (`cp new old` while
  * old is sent): its mtime moved and it is not larger than the offered `size`. A file that grew (a
  * log appended to) keeps the offer's contract: the offered bytes go. FileSender's and the plain
@@ -194,6 +200,10 @@ export class FileSender implements FrameSource {
   private readTo = 0;
   /** The file's modification time when opened (fstat's, unrounded): a write since moves it. */
   private readonly openedMtimeMs: number;
+  /** Where the first read for sending began (-1: none yet), how many of its bytes the CRC-32 covers, and it. */
+  private headAt = -1;
+  private headBytes = 0;
+  private headCrc = 0;
 
   /**
    * Opens `path` for reading. @throws TransferError when it cannot be opened
@@ -293,15 +303,35 @@ export class FileSender implements FrameSource {
     }
     this.readFrom = this.sent;
     this.readTo = this.sent + n;
+    if (this.headAt < 0) {
+      this.headAt = this.sent;
+      this.headBytes = Math.min(n, HEAD_BYTES);
+      this.headCrc = Bun.hash.crc32(this.buffer.subarray(PAYLOAD_OFFSET, PAYLOAD_OFFSET + this.headBytes));
+    }
   }
 
-  /** writtenOverInPlace, checked once, at the end (one fstat a file). */
+  /**
+   * writtenOverInPlace, checked once, at the end (one fstat a file); and a file that grew and was
+   * written to (appended to, or rewritten longer: `cp longer.log this.log`) is told apart by its
+   * first bytes read, read again (one pread, only then): a rewrite that began after they were
+   * read changed them. One that left them as they were is not caught.
+   */
   private rewrittenSinceOpened(fd: number): boolean {
     try {
-      return writtenOverInPlace(this.openedMtimeMs, fstatSync(fd), this.size);
+      const now = fstatSync(fd);
+      if (writtenOverInPlace(this.openedMtimeMs, now, this.size)) return true;
+      return now.mtimeMs !== this.openedMtimeMs && this.headChanged(fd);
     } catch {
       return false; // every byte was read: nothing says otherwise
     }
+  }
+
+  /** The first bytes read for sending are not what the file holds there now. */
+  private headChanged(fd: number): boolean {
+    if (this.headAt < 0) return false;
+    const head = new Uint8Array(this.headBytes);
+    const n = readSync(fd, head, 0, head.length, this.headAt);
+    return n !== head.length || Bun.hash.crc32(head) !== this.headCrc;
   }
 
   async resumeFrom(offset: number, prefix: string): Promise<boolean> {

@@ -120,6 +120,20 @@ test("a file rewritten in place while it is read (same size) fails at its end: t
   );
 });
 
+test("a file rewritten in place with more bytes while it is read fails at its end too (not taken for an append)", () => {
+  const chunk = 4096;
+  const path = join(dir, "rewritten-longer.bin");
+  writeFileSync(path, crypto.getRandomValues(new Uint8Array(4 * chunk)));
+  utimesSync(path, new Date(2_000_000_000), new Date(2_000_000_000));
+  const sender = new FileSender(1, path, 4 * chunk, "xxh3", chunk);
+  sender.nextFrame(); // the first chunk is read and gone
+  // As `cp longer.bin rewritten-longer.bin` does: the same file, truncated and written anew, longer.
+  writeFileSync(path, crypto.getRandomValues(new Uint8Array(5 * chunk)));
+  const err = readToEnd(sender);
+  expect(err, "taken for a file appended to").toBeInstanceOf(TransferError);
+  expect((err as TransferError).detail).toBe(SOURCE_CHANGED);
+});
+
 test("a file that is only read, or grows while it is read (the offered bytes go), ends well", () => {
   const chunk = 4096;
   const path = join(dir, "growing.log");
