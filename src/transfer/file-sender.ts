@@ -43,6 +43,26 @@ const PAYLOAD_OFFSET = 64;
  * append (which never does).
  */
 const HEAD_BYTES = 4096;
+
+/** The first bytes read for sending, fingerprinted: where they start, how many, their CRC-32. */
+export interface HeadPrint {
+  readonly at: number;
+  readonly bytes: number;
+  readonly crc: number;
+}
+
+/** The HeadPrint of a first read of `bytes` at `at` (only its first HEAD_BYTES are taken). */
+export function headPrint(at: number, bytes: Uint8Array): HeadPrint {
+  const head = bytes.subarray(0, HEAD_BYTES);
+  return { at, bytes: head.length, crc: Bun.hash.crc32(head) };
+}
+
+/** The file open as `fd` no longer holds the bytes `print` was taken of (read again: one pread). */
+export function headChanged(fd: number, print: HeadPrint): boolean {
+  const head = new Uint8Array(print.bytes);
+  const n = readSync(fd, head, 0, head.length, print.at);
+  return n !== head.length || Bun.hash.crc32(head) !== print.crc;
+}
 /**
  * Whether a file being sent was written over in place since it was opened (`cp new old` while
  * old is sent): its mtime moved and it is not larger than the offered `size`. A file that grew (a
@@ -200,10 +220,8 @@ export class FileSender implements FrameSource {
   private readTo = 0;
   /** The file's modification time when opened (fstat's, unrounded): a write since moves it. */
   private readonly openedMtimeMs: number;
-  /** Where the first read for sending began (-1: none yet), how many of its bytes the CRC-32 covers, and it. */
-  private headAt = -1;
-  private headBytes = 0;
-  private headCrc = 0;
+  /** The first bytes read for sending (HEAD_BYTES at most), fingerprinted; undefined before. */
+  private head: HeadPrint | undefined;
 
   /**
    * Opens `path` for reading. @throws TransferError when it cannot be opened
@@ -303,11 +321,7 @@ export class FileSender implements FrameSource {
     }
     this.readFrom = this.sent;
     this.readTo = this.sent + n;
-    if (this.headAt < 0) {
-      this.headAt = this.sent;
-      this.headBytes = Math.min(n, HEAD_BYTES);
-      this.headCrc = Bun.hash.crc32(this.buffer.subarray(PAYLOAD_OFFSET, PAYLOAD_OFFSET + this.headBytes));
-    }
+    this.head ??= headPrint(this.sent, this.buffer.subarray(PAYLOAD_OFFSET, PAYLOAD_OFFSET + n));
   }
 
   /**
@@ -320,18 +334,10 @@ export class FileSender implements FrameSource {
     try {
       const now = fstatSync(fd);
       if (writtenOverInPlace(this.openedMtimeMs, now, this.size)) return true;
-      return now.mtimeMs !== this.openedMtimeMs && this.headChanged(fd);
+      return now.mtimeMs !== this.openedMtimeMs && this.head !== undefined && headChanged(fd, this.head);
     } catch {
       return false; // every byte was read: nothing says otherwise
     }
-  }
-
-  /** The first bytes read for sending are not what the file holds there now. */
-  private headChanged(fd: number): boolean {
-    if (this.headAt < 0) return false;
-    const head = new Uint8Array(this.headBytes);
-    const n = readSync(fd, head, 0, head.length, this.headAt);
-    return n !== head.length || Bun.hash.crc32(head) !== this.headCrc;
   }
 
   async resumeFrom(offset: number, prefix: string): Promise<boolean> {

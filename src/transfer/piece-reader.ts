@@ -5,7 +5,7 @@
 
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { osReason, TransferError } from "./errors.ts";
-import { writtenOverInPlace } from "./file-sender.ts";
+import { type HeadPrint, headChanged, headPrint, writtenOverInPlace } from "./file-sender.ts";
 
 export interface PieceReader {
   /**
@@ -17,7 +17,8 @@ export interface PieceReader {
   close(): void;
   /**
    * Whether the file was written over in place since it was opened: its mtime moved and it is
-   * not larger than `size` (the offer's; one that grew, a log, keeps the offer's bytes).
+   * not larger than `size` (the offer's), or it is larger and its first bytes read are not what
+   * they were (a rewrite; one that only grew, a log, keeps the offer's bytes).
    */
   rewritten?(size: number): boolean;
 }
@@ -31,11 +32,14 @@ export function openPieceReader(path: string): PieceReader {
     throw new TransferError("E_READ", `cannot read ${path}: ${osReason(err)}`, { cause: err });
   }
   const openedMtimeMs = fstatSync(fd).mtimeMs;
+  let head: HeadPrint | undefined;
   return {
     read(into, position) {
       if (fd === undefined) throw new TransferError("E_READ", `cannot read ${path}: the file is closed`);
       try {
-        return readSync(fd, into, 0, into.length, position);
+        const n = readSync(fd, into, 0, into.length, position);
+        if (n > 0) head ??= headPrint(position, into.subarray(0, n));
+        return n;
       } catch (err) {
         throw new TransferError("E_READ", `cannot read ${path}: ${osReason(err)}`, { cause: err });
       }
@@ -46,7 +50,9 @@ export function openPieceReader(path: string): PieceReader {
     },
     rewritten(size) {
       if (fd === undefined) return false;
-      return writtenOverInPlace(openedMtimeMs, fstatSync(fd), size);
+      const now = fstatSync(fd);
+      if (writtenOverInPlace(openedMtimeMs, now, size)) return true;
+      return now.mtimeMs !== openedMtimeMs && head !== undefined && headChanged(fd, head);
     },
   };
 }

@@ -73,6 +73,20 @@ test("written over in place after its first piece: the last piece is held back, 
   expect(got()).toBeLessThan(size);
 });
 
+test("written over in place with more bytes after its first piece: held back too (not taken for a log)", async () => {
+  const size = 3 * PIECE;
+  const path = oldFile("longer.img", size);
+  const { pipe, got } = fakePipe(size, () => writeFileSync(path, crypto.getRandomValues(new Uint8Array(size + PIECE))));
+  const sent = sendOverTransit(
+    pipe,
+    () => openPieceReader(path),
+    size,
+    () => {},
+  );
+  await expect(sent).rejects.toMatchObject({ code: "E_READ" });
+  expect(got()).toBeLessThan(size);
+});
+
 test("only read, or grown after its first piece: every offered byte goes and the ack is taken", async () => {
   const size = 3 * PIECE;
   const still = oldFile("still.bin", size);
