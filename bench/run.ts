@@ -91,7 +91,16 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
     log("bench: no sshd/scp (apt-get install openssh-server openssh-client): no scp baseline");
   spawnSync(["cat", source], { stdout: "ignore" }); // into the page cache, untimed
 
-  const ctx: BenchContext = { work, source, size: flags.size, sshd, hasSocat, profile: flags.profile, pin: flags.pin };
+  const ctx: BenchContext = {
+    work,
+    source,
+    size: flags.size,
+    sshd,
+    hasSocat,
+    profile: flags.profile,
+    pin: flags.pin,
+    cliPauseMs: flags.cliPauseMs,
+  };
   const available = CASES.filter((c) => (c.needs === "socat" ? hasSocat : c.needs === "sshd" ? sshd : true));
   const cases = flags.cases ? available.filter((c) => flags.cases?.includes(c.name)) : available;
   const results: RunResult[] = [];
@@ -127,6 +136,7 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
     machine: `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Bun ${Bun.version}`,
     fileMiB: flags.size / 2 ** 20,
     pinned: flags.pin ? PINNED_CPUS : undefined,
+    cliPauseMs: flags.cliPauseMs,
     chatIntervalMs: { peers: PEER_CHAT_MS, cli: CLI_CHAT_MS },
     cases: summarise(
       cases.map((c) => c.name),
@@ -162,6 +172,9 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
     out(
       `--pin: each case's sender on CPU ${PINNED_CPUS.send}, its receiver on CPU ${PINNED_CPUS.recv} (the goals below are judged on these runs)`,
     );
+  }
+  if (flags.cliPauseMs > 0) {
+    out(`--cli-pause: the CLI cases typed \`transfer\` ${flags.cliPauseMs} ms after both CLIs said "Connected"`);
   }
   out(`time to "Listening on": median ${f(startup.median)} ms (${f(startup.min)}-${f(startup.max)})`);
   if (small) {

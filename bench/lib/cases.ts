@@ -38,6 +38,8 @@ export interface BenchContext {
   readonly profile: boolean;
   /** --pin: each side started on a CPU of its own (PINNED_CPUS). */
   readonly pin: boolean;
+  /** --cli-pause: the CLI cases' wait between "Connected" and `transfer`, ms. */
+  readonly cliPauseMs: number;
 }
 
 /**
@@ -318,6 +320,7 @@ async function runCli(
       size,
       bothWays,
       chatMs,
+      pauseMs: ctx.cliPauseMs,
       ...(tracePrefix ? { tracePrefix } : {}),
       startSide: (side, args, env) => {
         // Started as `bun run chat` and the `parley` command start it (src/cli/launch-env.cjs).

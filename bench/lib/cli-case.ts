@@ -40,6 +40,8 @@ export interface CliTransferOptions {
   readonly chatMs: number;
   /** Both CLIs write their light chat trace under this prefix (a fresh one per run), for the split. */
   readonly tracePrefix?: string;
+  /** `transfer` is typed this long after both CLIs said they are connected (bench --cli-pause; 0: at once). */
+  readonly pauseMs?: number;
   /** Starts one side's CLI with these extra arguments and environment (the caller measures and stops it). */
   startSide(side: "recv" | "send", args: string[], env: Record<string, string>): Proc;
 }
@@ -192,6 +194,7 @@ async function chatAndTransfer(
   const forward = newDirection("c"); // sender -> receiver: file and "c" lines
   const back = newDirection("d"); // receiver -> sender: "d" lines (and the file, both ways)
   const watching = Promise.all([watch(recvLines, forward, back, "c"), watch(sendLines, back, forward, "d")]);
+  if (options.pauseMs) await Bun.sleep(options.pauseMs); // a user reading "Connected"
   const t0 = performance.now();
   write(sender, `transfer ${options.file}`);
   if (options.bothWays) write(receiver, `transfer ${options.file}`);

@@ -24,6 +24,8 @@ export interface BenchFlags {
   readonly profile: boolean;
   /** Each case's two ends on a CPU of their own (sender 0, receiver 1), as on two machines. */
   readonly pin: boolean;
+  /** The CLI cases type `transfer` this long after both CLIs say they are connected (0: at once). */
+  readonly cliPauseMs: number;
 }
 
 export const FLAGS_HELP = `Flags: --size 1G  --runs 5  --files 1000 (0: skip)  --file-size 4K  --json  --keep  --no-external
@@ -31,7 +33,8 @@ export const FLAGS_HELP = `Flags: --size 1G  --runs 5  --files 1000 (0: skip)  -
        --link-ms 20  (the long-link figures: a relay holding each chunk that long each way; 0: skip)
        --big 8G  (one extra parley run on a sparse file of that size, for peak RSS)
        --profile  (both peers of every case under perf stat: task-clock, faults, switches)
-       --pin  (each case's sender on CPU 0, its receiver on CPU 1: two machines' ends, not one host's)`;
+       --pin  (each case's sender on CPU 0, its receiver on CPU 1: two machines' ends, not one host's)
+       --cli-pause 1000  (the CLI cases type \`transfer\` this many ms after "Connected", as a user reading it would; default 0: at once)`;
 
 /** "1G", "256M", "4K", "1.5GiB" → bytes. */
 export function parseSize(text: string): number {
@@ -67,6 +70,7 @@ export function parseBenchFlags(argv: readonly string[]): BenchFlags {
       keep: { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
       pin: { type: "boolean", default: false },
+      "cli-pause": { type: "string", default: "0" },
       help: { type: "boolean", default: false },
     },
   });
@@ -86,5 +90,6 @@ export function parseBenchFlags(argv: readonly string[]): BenchFlags {
     keep: values.keep as boolean,
     profile: values.profile as boolean,
     pin: values.pin as boolean,
+    cliPauseMs: wholeNumber("cli-pause", values["cli-pause"] as string, 0),
   };
 }

@@ -26,3 +26,9 @@ test("--pin is off unless asked for", () => {
   expect(parseBenchFlags([]).pin).toBe(false);
   expect(parseBenchFlags(["--pin"]).pin).toBe(true);
 });
+
+test("--cli-pause is 0 (transfer typed at once) unless given, in whole ms", () => {
+  expect(parseBenchFlags([]).cliPauseMs).toBe(0);
+  expect(parseBenchFlags(["--cli-pause", "1000"]).cliPauseMs).toBe(1000);
+  expect(() => parseBenchFlags(["--cli-pause", "1s"])).toThrow(/--cli-pause wants a whole number >= 0, not "1s"/);
+});
