@@ -22,6 +22,7 @@ import { EXIT_CONNECTION, EXIT_SIGHUP, EXIT_SIGINT, EXIT_SIGTERM } from "./exit-
 import { parsePeerAddress } from "./input.ts";
 import type { CliIo, Signal } from "./io.ts";
 import { dialHostFor, listenerReach } from "./listening.ts";
+import type { WarmUp } from "./warm-up.ts";
 
 /** What the command prints for the link's events (wording stays with the command). */
 export interface LinkOutput {
@@ -127,6 +128,8 @@ export class PeerLink {
   /** What the peer hears when the run ended by a signal (SIGNAL_ENDS' reason). */
   private endReason: string | undefined;
   private readonly unsubscribe: () => void;
+  /** The record path's warm-up, while it runs (warm-up.ts): stopped once a peer connects, or the run ends. */
+  private warmUp: WarmUp | undefined;
   private resolveExit: (code: number) => void = () => {};
   /** Resolves once with the exit code. */
   readonly exitCode = new Promise<number>((resolve) => {
@@ -166,9 +169,17 @@ export class PeerLink {
       import("./drop-words.ts"),
       this.options.loadWithSession?.(),
     ]);
-    setImmediate(() => void import("../session/preload.ts").then((p) => p.preloadSessionCode()));
+    setImmediate(() => void this.preloadAndWarmUp());
     this.drops = new DropLines((line) => this.output.note(line));
     return this.makeRendezvous(RendezvousClass, this.drops, words.dropWords);
+  }
+
+  /** The native code a session needs, then (unless turned off) the record path warmed (warm-up.ts). */
+  private async preloadAndWarmUp(): Promise<void> {
+    await import("../session/preload.ts").then((p) => p.preloadSessionCode());
+    const { startWarmUp, warmUpWanted } = await import("./warm-up.ts");
+    if (this.finishing || this.session || !warmUpWanted()) return;
+    this.warmUp = startWarmUp();
   }
 
   private makeRendezvous(RendezvousClass: typeof Rendezvous, drops: DropLines, wordsFor: typeof dropWords): Rendezvous {
@@ -187,6 +198,7 @@ export class PeerLink {
           }
           this.session = session;
           this.listener?.stop();
+          this.warmUp?.stop(); // the peer's work comes first
           output.connected(session);
         },
         dropped: (address, reason, dialed) => {
@@ -303,6 +315,7 @@ export class PeerLink {
     // A handshake under way ends now (the run does not wait for it); one that was already
     // through is told by the `connected` event (abort).
     this.handshaking?.destroy();
+    this.warmUp?.stop();
     this.drops?.close();
     this.unsubscribe();
     const exit = this.pendingSignalCode ?? code;

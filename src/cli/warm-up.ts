@@ -1,0 +1,142 @@
+/**
+ * The record path warmed before the first transfer: one transfer (WARM_UP_BYTES) inside this process,
+ * between two sessions over a loopback TCP pair of our own, sealed with throwaway keys, from a
+ * sparse file in a private temporary folder to that folder, which is removed after.
+ *
+ * Why: JavaScriptCore compiles a function with its optimising tier only after some tens of
+ * calls, and the functions a record passes through (the pump, the file read and its digest,
+ * sealing, the socket write; reading, opening, decoding, the digest, the file write, the ACK)
+ * are each called once a record. Cold, a transfer's first ~100 records run in the slower tiers
+ * while the compiler thread takes a CPU of its own, and on two cores chat lines waited behind
+ * both: in the bench's CLI cases most lines over 5 ms came in a transfer's first 300 ms
+ * (docs/DESIGN-NOTES.md, "The transfer's cold start (session 15)"). Warmed here while the
+ * users read out the code, the first real record runs compiled code. It stops when a peer
+ * connects: its CPU then belongs to the peer's work (run through the connect, it made a transfer
+ * typed at once worse: the two shared the cores).
+ *
+ * The warm-up is invisible: its sessions report to no one, nothing is written outside its own
+ * folder, and any failure only ends it early. `stop()` ends it at once (a real transfer or the
+ * end of the run must not wait for it). PARLEY_WARM_UP=0 turns it off (the bench's A/B).
+ */
+
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SecureConnection } from "../crypto/index.ts";
+import { dial, type Listener, listen, type SocketConnection } from "../net/index.ts";
+import { makeHello } from "../protocol/index.ts";
+import { FrameChannel, Session, type SessionEvents } from "../session/index.ts";
+
+/**
+ * Bytes sent: 256 records of CHUNK_BYTES, each per-record function well past the optimising tier's
+ * threshold (about 67 calls). 24 MiB (96 records) bought less than a 64 MiB transfer did.
+ */
+export const WARM_UP_BYTES = 64 * 1024 * 1024;
+/** The most a warm-up may take (a loaded host): it is abandoned after this. */
+const WARM_UP_LIMIT_MS = 5_000;
+
+export interface WarmUp {
+  /** Resolves with the bytes the receiving session verified (0 when it ended early), once everything is removed. */
+  readonly done: Promise<number>;
+  /** Ends the warm-up now (its sockets closed, its folder removed). */
+  stop(): void;
+}
+
+/** Whether this run warms up (PARLEY_WARM_UP=0 turns it off). */
+export function warmUpWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.PARLEY_WARM_UP !== "0";
+}
+
+/** Starts the warm-up; it never throws and prints nothing. */
+export function startWarmUp(bytes = WARM_UP_BYTES): WarmUp {
+  let stop: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    stop = resolve;
+  });
+  const done = warmUp(bytes, stopped).catch(() => 0);
+  return { done, stop: () => stop() };
+}
+
+async function warmUp(bytes: number, stopped: Promise<void>): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), "parley-warm-"));
+  let listener: Listener | undefined;
+  const sockets: SocketConnection[] = [];
+  const sessions: Session[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const source = join(dir, "source");
+    const fd = openSync(source, "wx", 0o600);
+    try {
+      ftruncateSync(fd, bytes); // a hole: its reads are zeros, with no disk
+    } finally {
+      closeSync(fd);
+    }
+    const downloads = join(dir, "in");
+    mkdirSync(downloads, { mode: 0o700 });
+
+    let accepted: (conn: SocketConnection) => void = () => {};
+    const acceptedConn = new Promise<SocketConnection>((resolve) => {
+      accepted = resolve;
+    });
+    listener = listen("127.0.0.1", 0, (conn) => {
+      sockets.push(conn);
+      accepted(conn);
+    });
+    const dialed = await dial("127.0.0.1", listener.port);
+    sockets.push(dialed);
+    const theirs = await acceptedConn;
+    listener.stop();
+
+    let finished: (verified: number) => void = () => {};
+    const outcome = new Promise<number>((resolve) => {
+      finished = resolve;
+    });
+    const quiet: SessionEvents = {
+      chatReceived() {},
+      transferStarted() {},
+      transferProgressed() {},
+      transferFinished: (result) => {
+        if (result.direction === "receive") finished(result.bytes);
+      },
+      transferFailed: () => finished(0),
+      peerLeft: () => finished(0),
+      connectionLost: () => finished(0),
+      closed() {},
+    };
+    const there = randomKey();
+    const back = randomKey();
+    const ends: Array<[SocketConnection, "dialed" | "accepted", Uint8Array, Uint8Array]> = [
+      [dialed, "dialed", there, back],
+      [theirs, "accepted", back, there],
+    ];
+    for (const [conn, origin, sealKey, openKey] of ends) {
+      const secure = new SecureConnection(conn);
+      secure.startSealing(sealKey);
+      secure.startOpening(openKey);
+      const peerNonce = origin === "dialed" ? "00000000000000bb" : "00000000000000aa";
+      sessions.push(
+        new Session(new FrameChannel(secure, origin), {
+          peer: makeHello(peerNonce, undefined),
+          downloadDir: downloads,
+          checksum: "xxh3",
+          events: quiet,
+        }),
+      );
+    }
+    (sessions[0] as Session).sendFile(source);
+    const limit = new Promise<number>((resolve) => {
+      timer = setTimeout(() => resolve(0), WARM_UP_LIMIT_MS);
+    });
+    return await Promise.race([outcome, limit, stopped.then(() => 0)]);
+  } finally {
+    clearTimeout(timer);
+    for (const session of sessions) session.abort("warm-up over");
+    for (const socket of sockets) socket.destroy();
+    listener?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function randomKey(): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(32));
+}

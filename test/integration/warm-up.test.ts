@@ -1,0 +1,107 @@
+/**
+ * The record path's warm-up (src/cli/warm-up.ts): a whole sealed transfer inside the process,
+ * over real loopback sockets, that leaves nothing behind; and the CLI runs it once its code is
+ * shown, invisibly, removing its folder however the run ends.
+ */
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { type FSWatcher, readdirSync, watch } from "node:fs";
+import { startWarmUp, WARM_UP_BYTES, warmUpWanted } from "../../src/cli/warm-up.ts";
+import { BUN, launchedEnv, MAIN, WAIT_MS } from "../e2e/helpers.ts";
+import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
+
+const tempDir = tempDirsRemovedAfterEach("parley-warm-test-");
+const savedTmp = process.env.TMPDIR;
+afterEach(() => {
+  if (savedTmp === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = savedTmp;
+});
+
+describe("startWarmUp", () => {
+  test("sends its whole file through two sealed sessions and removes its folder", async () => {
+    const tmp = tempDir();
+    process.env.TMPDIR = tmp;
+    const warm = startWarmUp();
+    // Its folder exists while it runs...
+    expect(readdirSync(tmp).filter((name) => name.startsWith("parley-warm-"))).toHaveLength(1);
+    expect(await warm.done).toBe(WARM_UP_BYTES); // verified by the receiving session's digest
+    // ...and is gone once it is done.
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  test("stop() ends it early, with its folder removed", async () => {
+    const tmp = tempDir();
+    process.env.TMPDIR = tmp;
+    const warm = startWarmUp(1024 * 1024 * 1024); // far more than it can send before the stop
+    await Bun.sleep(20);
+    warm.stop();
+    expect(await warm.done).toBe(0);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  test("with no temporary folder to work in it ends quietly", async () => {
+    process.env.TMPDIR = "/nonexistent/parley-warm-test";
+    expect(await startWarmUp().done).toBe(0);
+  });
+
+  test("PARLEY_WARM_UP=0 turns it off; anything else leaves it on", () => {
+    expect(warmUpWanted({ PARLEY_WARM_UP: "0" })).toBe(false);
+    expect(warmUpWanted({})).toBe(true);
+    expect(warmUpWanted({ PARLEY_WARM_UP: "1" })).toBe(true);
+  });
+});
+
+describe("the CLI's warm-up", () => {
+  async function chatSeesWarmUp(exitAtOnce: boolean): Promise<{ lines: string; code: number; left: string[] }> {
+    const tmp = tempDir();
+    const downloads = tempDir();
+    const seen: string[] = [];
+    const watcher: FSWatcher = watch(tmp, (_event, name) => {
+      if (name) seen.push(String(name));
+    });
+    const proc = Bun.spawn([BUN, MAIN, "--host", "127.0.0.1", "--dir", downloads, "--no-progress"], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...launchedEnv(), TMPDIR: tmp },
+    });
+    try {
+      const deadline = Date.now() + WAIT_MS;
+      const warmedFolder = () => seen.some((name) => name.startsWith("parley-warm-"));
+      if (!exitAtOnce) {
+        // It made its folder (the warm-up ran)...
+        while (!warmedFolder() && Date.now() < deadline) await Bun.sleep(5);
+        expect(warmedFolder()).toBe(true);
+        // ...and removed it when done, while the chat still runs.
+        while (readdirSync(tmp).length > 0 && Date.now() < deadline) await Bun.sleep(5);
+        expect(readdirSync(tmp)).toEqual([]);
+      }
+      proc.stdin.write("exit\n");
+      proc.stdin.flush();
+      const code = await proc.exited;
+      return { lines: await new Response(proc.stdout).text(), code, left: readdirSync(tmp) };
+    } finally {
+      watcher.close();
+      proc.kill();
+    }
+  }
+
+  test("runs once the code is shown, prints nothing, and leaves nothing", async () => {
+    const { lines, code, left } = await chatSeesWarmUp(false);
+    expect(code).toBe(0);
+    expect(left).toEqual([]);
+    // The chat's own lines, no more: the code, where relative paths go, the prompt, and "Bye.".
+    const shown = lines.trimEnd().split("\n");
+    expect(shown).toHaveLength(4);
+    expect(shown[0]).toMatch(/^Listening on 127\.0\.0\.1:\d+ · code /);
+    expect(shown[1]).toStartWith("Relative paths");
+    expect(shown[2]).toStartWith("Enter the code");
+    expect(shown[3]).toBe("Bye.");
+  });
+
+  test("an exit typed at once, while it may still run, leaves nothing either", async () => {
+    const { code, left } = await chatSeesWarmUp(true);
+    expect(code).toBe(0);
+    expect(left).toEqual([]);
+  });
+});
