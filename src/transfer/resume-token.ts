@@ -121,6 +121,21 @@ export function resumeSecretFile(): { path: string; mode: number; uid: number } 
   return secretStat && { path: secretPath(), mode: secretStat.mode, uid: secretStat.uid };
 }
 
+/**
+ * Runs `fn` with a secret made now and never stored, the one loaded before (if any) back
+ * after: the tokens made meanwhile match no `.part`, and no secret is read or written in the
+ * state folder (the CLI's warm-up sends a file of its own before any real send).
+ */
+export function withThrowawaySecret<T>(fn: () => T): T {
+  const kept = secret;
+  secret = randomBytes(SECRET_BYTES);
+  try {
+    return fn();
+  } finally {
+    secret = kept;
+  }
+}
+
 /** The token this account offers `path` with (see the header). */
 export function resumeTokenFor(path: string): string {
   return createHmac("sha256", resumeSecret())

@@ -52,9 +52,13 @@ describe("startWarmUp", () => {
 });
 
 describe("the CLI's warm-up", () => {
-  async function chatSeesWarmUp(exitAtOnce: boolean): Promise<{ lines: string; code: number; left: string[] }> {
+  async function chatSeesWarmUp(
+    exitAtOnce: boolean,
+  ): Promise<{ lines: string; errors: string; code: number; left: string[]; state: string[] }> {
     const tmp = tempDir();
     const downloads = tempDir();
+    // The user's state folder (the resume secret's): the warm-up's send must not make one.
+    const state = tempDir();
     const seen: string[] = [];
     const watcher: FSWatcher = watch(tmp, (_event, name) => {
       if (name) seen.push(String(name));
@@ -63,7 +67,7 @@ describe("the CLI's warm-up", () => {
       stdin: "pipe",
       stdout: "pipe",
       stderr: "pipe",
-      env: { ...launchedEnv(), TMPDIR: tmp },
+      env: { ...launchedEnv(), TMPDIR: tmp, XDG_STATE_HOME: state },
     });
     try {
       const deadline = Date.now() + WAIT_MS;
@@ -79,7 +83,8 @@ describe("the CLI's warm-up", () => {
       proc.stdin.write("exit\n");
       proc.stdin.flush();
       const code = await proc.exited;
-      return { lines: await new Response(proc.stdout).text(), code, left: readdirSync(tmp) };
+      const [lines, errors] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+      return { lines, errors, code, left: readdirSync(tmp), state: readdirSync(state) };
     } finally {
       watcher.close();
       proc.kill();
@@ -87,9 +92,12 @@ describe("the CLI's warm-up", () => {
   }
 
   test("runs once the code is shown, prints nothing, and leaves nothing", async () => {
-    const { lines, code, left } = await chatSeesWarmUp(false);
+    const { lines, errors, code, left, state } = await chatSeesWarmUp(false);
     expect(code).toBe(0);
     expect(left).toEqual([]);
+    expect(errors).toBe("");
+    // Its file went with a throwaway resume token: no secret was made in the state folder.
+    expect(state).toEqual([]);
     // The chat's own lines, no more: the code, where relative paths go, the prompt, and "Bye.".
     const shown = lines.trimEnd().split("\n");
     expect(shown).toHaveLength(4);

@@ -61,3 +61,35 @@ test("no secret yet: the first run makes it (0600, whole), the next one reads it
   expect(statSync(file).mode & 0o777).toBe(0o600);
   expect(readdirSync(join(home, "parley"))).toEqual(["resume-secret"]); // no temporary file left
 });
+
+test("a throwaway secret (the CLI's warm-up's send) makes no file, and the account's tokens are back after it", () => {
+  const home = join(state, "throwaway");
+  mkdirSync(home);
+  const run = Bun.spawnSync(
+    [
+      process.execPath,
+      "-e",
+      `import { resumeTokenFor, withThrowawaySecret } from ${JSON.stringify(MODULE)};
+       console.log(withThrowawaySecret(() => resumeTokenFor("/srv/a")));`,
+    ],
+    { env: { ...process.env, XDG_STATE_HOME: home }, stderr: "pipe" },
+  );
+  expect(run.exitCode, run.stderr.toString()).toBe(0);
+  const throwaway = run.stdout.toString().trim();
+  expect(readdirSync(home)).toEqual([]); // nothing made in the state folder
+  const account = tokenInNewProcess(home, "/srv/a");
+  expect(throwaway).not.toBe(account);
+  const both = Bun.spawnSync(
+    [
+      process.execPath,
+      "-e",
+      `import { resumeTokenFor, withThrowawaySecret } from ${JSON.stringify(MODULE)};
+       const before = resumeTokenFor("/srv/a");
+       withThrowawaySecret(() => resumeTokenFor("/srv/a"));
+       console.log(before === resumeTokenFor("/srv/a") ? "same" : "changed");`,
+    ],
+    { env: { ...process.env, XDG_STATE_HOME: home }, stderr: "pipe" },
+  );
+  expect(both.stdout.toString().trim()).toBe("same");
+  expect(tokenInNewProcess(home, "/srv/a")).toBe(account);
+});
