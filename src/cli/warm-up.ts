@@ -60,6 +60,9 @@ export function startWarmUp(bytes = WARM_UP_BYTES): WarmUp {
 
 async function warmUp(bytes: number, stopped: Promise<void>): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "parley-warm-"));
+  // The run may exit (process.exit) before the stop's cleanup below has run: the folder goes then.
+  const removeAtExit = () => removeFolder(dir);
+  process.on("exit", removeAtExit);
   let listener: Listener | undefined;
   const sockets: SocketConnection[] = [];
   const sessions: Session[] = [];
@@ -135,7 +138,17 @@ async function warmUp(bytes: number, stopped: Promise<void>): Promise<number> {
     for (const session of sessions) session.abort("warm-up over");
     for (const socket of sockets) socket.destroy();
     listener?.stop();
+    process.off("exit", removeAtExit);
+    removeFolder(dir);
+  }
+}
+
+/** Removes the warm-up's folder; never throws (at exit, nothing may). */
+function removeFolder(dir: string): void {
+  try {
     rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // Left to the system's cleaning of its temporary folder.
   }
 }
 

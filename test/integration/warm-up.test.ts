@@ -5,7 +5,8 @@
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { type FSWatcher, readdirSync, watch } from "node:fs";
+import { type FSWatcher, readdirSync, watch, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { startWarmUp, WARM_UP_BYTES, warmUpWanted } from "../../src/cli/warm-up.ts";
 import { BUN, launchedEnv, MAIN, WAIT_MS } from "../e2e/helpers.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
@@ -36,6 +37,21 @@ describe("startWarmUp", () => {
     await Bun.sleep(20);
     warm.stop();
     expect(await warm.done).toBe(0);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  test("a run that exits while it starts (before its stop's cleanup could run) leaves no folder", async () => {
+    const tmp = tempDir();
+    const script = join(tempDir(), "exit-at-once.ts");
+    const warmUpModule = join(import.meta.dir, "../../src/cli/warm-up.ts");
+    // As PeerLink's end: the stop, then process.exit (main.ts) before the loopback pair is made.
+    writeFileSync(
+      script,
+      `import { startWarmUp } from ${JSON.stringify(warmUpModule)};\nstartWarmUp().stop();\nprocess.exit(0);\n`,
+    );
+    const proc = Bun.spawn([BUN, script], { env: { ...process.env, TMPDIR: tmp }, stderr: "pipe" });
+    expect(await proc.exited).toBe(0);
+    expect(await new Response(proc.stderr).text()).toBe("");
     expect(readdirSync(tmp)).toEqual([]);
   });
 
