@@ -174,11 +174,17 @@ export class PeerLink {
     return this.makeRendezvous(RendezvousClass, this.drops, words.dropWords);
   }
 
-  /** The native code a session needs, then (unless turned off) the record path warmed (warm-up.ts). */
+  /**
+   * The native code a session needs, then (unless turned off) the record path warmed (warm-up.ts),
+   * WARM_UP_DELAY_MS after the code is shown, if no peer has connected by then.
+   */
   private async preloadAndWarmUp(): Promise<void> {
     await import("../session/preload.ts").then((p) => p.preloadSessionCode());
-    const { startWarmUp, warmUpWanted } = await import("./warm-up.ts");
-    if (this.finishing || this.session || !warmUpWanted()) return;
+    const { startWarmUp, WARM_UP_DELAY_MS, warmUpWanted } = await import("./warm-up.ts");
+    if (!warmUpWanted()) return;
+    // Unref'd: a run that ends meanwhile does not wait for it.
+    await new Promise((resolve) => setTimeout(resolve, WARM_UP_DELAY_MS).unref());
+    if (this.finishing || this.session) return;
     this.warmUp = startWarmUp();
   }
 

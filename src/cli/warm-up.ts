@@ -33,6 +33,13 @@ import { withThrowawaySecret } from "../transfer/resume-token.ts";
  * threshold (about 67 calls). 24 MiB (96 records) bought less than a 64 MiB transfer did.
  */
 export const WARM_UP_BYTES = 64 * 1024 * 1024;
+/**
+ * It starts this long after the code is shown: a code is read out and typed in seconds, while a
+ * peer that connects sooner is a script or a code given on the command line, and a warm-up then
+ * delays the connect (through the mailbox, started at once: 167-182 against 207-236 ms to
+ * connected, 3 pairs) and shares the cores with the transfer that follows.
+ */
+export const WARM_UP_DELAY_MS = 1_000;
 /** The most a warm-up may take (a loaded host): it is abandoned after this. */
 const WARM_UP_LIMIT_MS = 5_000;
 
