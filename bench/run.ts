@@ -174,7 +174,9 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
     );
   }
   if (flags.cliPauseMs > 0) {
-    out(`--cli-pause: the CLI cases typed \`transfer\` ${flags.cliPauseMs} ms after both CLIs said "Connected"`);
+    out(
+      `--cli-pause: in the CLI cases the code was typed ${flags.cliPauseMs} ms after the sender's "Listening on", \`transfer\` ${flags.cliPauseMs} ms after both said "Connected"`,
+    );
   }
   out(`time to "Listening on": median ${f(startup.median)} ms (${f(startup.min)}-${f(startup.max)})`);
   if (small) {

@@ -40,7 +40,11 @@ export interface CliTransferOptions {
   readonly chatMs: number;
   /** Both CLIs write their light chat trace under this prefix (a fresh one per run), for the split. */
   readonly tracePrefix?: string;
-  /** `transfer` is typed this long after both CLIs said they are connected (bench --cli-pause; 0: at once). */
+  /**
+   * Users' pauses (bench --cli-pause; 0: none, the sender dials with --connect at start and
+   * `transfer` comes the moment both say "Connected"): the sender's code is typed this long after
+   * its Parley said "Listening on", and `transfer` this long after both said "Connected".
+   */
   readonly pauseMs?: number;
   /** Starts one side's CLI with these extra arguments and environment (the caller measures and stops it). */
   startSide(side: "recv" | "send", args: string[], env: Record<string, string>): Proc;
@@ -161,8 +165,19 @@ export async function runCliTransfer(options: CliTransferOptions) {
   const recvLines = new LineReader(receiver.stdout);
   // The code, as a user would type it: the PAKE and the verified path, as in real use.
   const [, code] = await recvLines.waitFor(/^Listening on .* code (\S+)$/);
-  const sender = options.startSide("send", ["--connect", code as string], env);
-  const sendLines = new LineReader(sender.stdout);
+  let sender: Proc;
+  let sendLines: LineReader;
+  if (options.pauseMs) {
+    // As two users: the sender's Parley starts, its user hears the code and types it.
+    sender = options.startSide("send", [], env);
+    sendLines = new LineReader(sender.stdout);
+    await sendLines.waitFor(/^Listening on /);
+    await Bun.sleep(options.pauseMs);
+    write(sender, code as string);
+  } else {
+    sender = options.startSide("send", ["--connect", code as string], env);
+    sendLines = new LineReader(sender.stdout);
+  }
   await Promise.all([sendLines.waitFor(/^Connected to /), recvLines.waitFor(/^Connected to /)]);
   const origin = epochOrigin();
   // Above the CLIs from here (both are started: they keep their own priority) until the end.

@@ -24,7 +24,7 @@ export interface BenchFlags {
   readonly profile: boolean;
   /** Each case's two ends on a CPU of their own (sender 0, receiver 1), as on two machines. */
   readonly pin: boolean;
-  /** The CLI cases type `transfer` this long after both CLIs say they are connected (0: at once). */
+  /** The CLI cases' users' pauses: before typing the code, and before `transfer` (0: neither). */
   readonly cliPauseMs: number;
 }
 
@@ -34,7 +34,7 @@ export const FLAGS_HELP = `Flags: --size 1G  --runs 5  --files 1000 (0: skip)  -
        --big 8G  (one extra parley run on a sparse file of that size, for peak RSS)
        --profile  (both peers of every case under perf stat: task-clock, faults, switches)
        --pin  (each case's sender on CPU 0, its receiver on CPU 1: two machines' ends, not one host's)
-       --cli-pause 1000  (the CLI cases type \`transfer\` this many ms after "Connected", as a user reading it would; default 0: at once)`;
+       --cli-pause 1000  (the CLI cases as users: the code typed this many ms after the sender's "Listening on", \`transfer\` as long after "Connected"; default 0: --connect and \`transfer\` at once)`;
 
 /** "1G", "256M", "4K", "1.5GiB" → bytes. */
 export function parseSize(text: string): number {

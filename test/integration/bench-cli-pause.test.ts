@@ -1,7 +1,8 @@
 /**
- * `bun run bench --cli-pause MS`: the CLI cases type `transfer` that long after both CLIs said
- * "Connected", as a user reading the screen would (0: at once). Two stand-in CLIs log when they
- * said it and when each typed line came.
+ * `bun run bench --cli-pause MS`: the CLI cases as two users. The sender's Parley starts without
+ * --connect and its code is typed MS after its "Listening on"; `transfer` comes MS after both
+ * said "Connected" (0: --connect at start, `transfer` at once). Two stand-in CLIs log when they
+ * said what and when each typed line came.
  */
 
 import { expect, test } from "bun:test";
@@ -13,28 +14,39 @@ import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
 const tempDir = tempDirsRemovedAfterEach("bench-cli-pause-");
 
-/** A stand-in for the chat CLI: the lines the harness waits for, and a log of when each typed line came. */
+/**
+ * A stand-in for the chat CLI: the lines the harness waits for, and a log of when it said them
+ * and when each typed line came. The sender says "Connected" once given a code, on its command
+ * line (--connect) or typed; the receiver once the sender has.
+ */
 const STAND_IN = `
 const { appendFileSync, existsSync, readFileSync } = require("node:fs");
-const [side, log, senderLog] = process.argv.slice(2);
+const [side, log, senderLog, ...args] = process.argv.slice(2);
+const stamp = (what) => appendFileSync(log, \`\${what} \${performance.timeOrigin + performance.now()}\\n\`);
+const connected = () => {
+  console.log("Connected to the stand-in");
+  stamp("connected");
+};
+console.log(\`Listening on 127.0.0.1:1 · code 1-\${side}\`);
+stamp("listening");
 if (side === "recv") {
-  console.log("Listening on 127.0.0.1:1 · code 1-stand-in");
-  while (!existsSync(senderLog)) await Bun.sleep(2); // "connected" once the sender is there
-}
-console.log("Connected to the stand-in");
-if (side === "recv") {
+  while (!existsSync(senderLog) || !readFileSync(senderLog, "utf8").includes("connected ")) await Bun.sleep(2);
+  connected();
   // As the real CLI: the sender's exit ends the connection, and this side with it.
   setInterval(() => readFileSync(senderLog, "utf8").includes("exit ") && process.exit(0), 5);
+} else if (args[0] === "--connect") {
+  connected();
 }
-appendFileSync(log, \`connected \${performance.timeOrigin + performance.now()}\\n\`);
 for await (const line of console) {
-  appendFileSync(log, \`\${line.split(" ")[0]} \${performance.timeOrigin + performance.now()}\\n\`);
+  stamp(line.split(" ")[0]);
+  if (side === "send" && line === "1-recv") connected();
   if (line.startsWith("transfer ")) console.log("#1 stand-in: digest matched");
   if (line === "exit") process.exit(0);
 }
 `;
 
-async function typedAfterConnected(pauseMs: number): Promise<number> {
+/** The sender's log: ms from each stamp to the next one named, for the pauses. */
+async function senderStamps(pauseMs: number): Promise<(from: string, to: string) => number> {
   const dir = tempDir();
   const script = join(dir, "stand-in.ts");
   writeFileSync(script, STAND_IN);
@@ -45,22 +57,22 @@ async function typedAfterConnected(pauseMs: number): Promise<number> {
     bothWays: false,
     chatMs: 0,
     pauseMs,
-    startSide: (side) => start([process.execPath, script, side, logs[side], logs.send]),
+    startSide: (side, args) => start([process.execPath, script, side, logs[side], logs.send, ...args]),
   });
-  const at = (event: string) => {
-    const line = readFileSync(logs.send, "utf8")
-      .split("\n")
-      .find((l) => l.startsWith(`${event} `));
-    return Number(line?.split(" ")[1]);
-  };
-  return at("transfer") - at("connected");
+  const lines = readFileSync(logs.send, "utf8").split("\n");
+  const at = (event: string) => Number(lines.find((l) => l.startsWith(`${event} `))?.split(" ")[1]);
+  return (from, to) => at(to) - at(from);
 }
 
-test("--cli-pause 400: `transfer` comes 400 ms or more after Connected", async () => {
-  expect(await typedAfterConnected(400)).toBeGreaterThanOrEqual(400);
+test("--cli-pause 400: the code typed 400 ms or more after Listening, `transfer` as long after Connected", async () => {
+  const between = await senderStamps(400);
+  expect(between("listening", "1-recv")).toBeGreaterThanOrEqual(400);
+  expect(between("connected", "transfer")).toBeGreaterThanOrEqual(400);
 });
 
-test("without it `transfer` is typed at once", async () => {
+test("without it the sender dials with --connect and `transfer` is typed at once", async () => {
+  const between = await senderStamps(0);
+  expect(Number.isNaN(between("listening", "1-recv"))).toBe(true); // no code typed
   // At once: well under the pause above (bounded loosely: only the harness's own turns).
-  expect(await typedAfterConnected(0)).toBeLessThan(400);
+  expect(between("connected", "transfer")).toBeLessThan(400);
 });
