@@ -346,13 +346,16 @@ test("the working folder's remover (a signal's) removes what the zip made, never
   expect(readdirSync(`${workPath}-moved`)).toEqual([]);
 });
 
-test("a folder of ours swapped in between the working folder's mkdir and its open is refused, and left whole", async () => {
-  const entries: CraftEntry[] = [
-    { name: "keep.jpg", data: small("a") }, // the same name as the victim's: the zip fails on it
-    { name: "b.txt", data: small("b") },
-  ];
-  const { downloads, zipPath, zip } = scene(entries);
-  const photos = ourPhotosFolder(downloads);
+/**
+ * Runs `extract` with `ours` renamed into the working folder's place the moment the working folder
+ * is opened (the working folder itself moved to "<name>-moved"), as another process could between
+ * the mkdir and the open; `swappedIn` sees the path right after. @returns that path and the error.
+ */
+async function extractWithSwapAtOpen(
+  ours: string,
+  extract: () => Promise<unknown>,
+  swappedIn: (path: string) => void = () => {},
+): Promise<{ swapped: string; err: unknown }> {
   const realOpenDir = HeldDir.prototype.openDir;
   let swapped = "";
   HeldDir.prototype.openDir = function (this: HeldDir, name: string) {
@@ -360,16 +363,29 @@ test("a folder of ours swapped in between the working folder's mkdir and its ope
       HeldDir.prototype.openDir = realOpenDir;
       swapped = this.pathOf(name);
       renameSync(swapped, `${swapped}-moved`);
-      renameSync(photos, swapped);
+      renameSync(ours, swapped);
+      swappedIn(swapped);
     }
     return realOpenDir.call(this, name);
   };
-  let err: unknown;
   try {
-    err = await extractZipFolder(zipPath, downloads, honestOffer(entries, zip.length)).catch((e: unknown) => e);
+    const err = await extract().catch((e: unknown) => e);
+    return { swapped, err };
   } finally {
     HeldDir.prototype.openDir = realOpenDir;
   }
+}
+
+test("a folder of ours swapped in between the working folder's mkdir and its open is refused, and left whole", async () => {
+  const entries: CraftEntry[] = [
+    { name: "keep.jpg", data: small("a") }, // the same name as the victim's: the zip fails on it
+    { name: "b.txt", data: small("b") },
+  ];
+  const { downloads, zipPath, zip } = scene(entries);
+  const photos = ourPhotosFolder(downloads);
+  const { swapped, err } = await extractWithSwapAtOpen(photos, () =>
+    extractZipFolder(zipPath, downloads, honestOffer(entries, zip.length)),
+  );
   expect(swapped).not.toBe("");
   expect((err as TransferError).code).toBe("E_WRITE");
   expect(readdirSync(swapped), "the zip was extracted into the folder swapped in, then it was emptied").toEqual([
@@ -388,24 +404,18 @@ test.each([
     const { downloads, zipPath, zip } = scene(entries);
     const empty = await emptyFolderMadeEarlier(downloads, "private");
     chmodSync(empty, 0o700);
-    const realOpenDir = HeldDir.prototype.openDir;
-    let swapped = "";
     let changedAfterMade: number | undefined;
-    HeldDir.prototype.openDir = function (this: HeldDir, name: string) {
-      if (name.startsWith(UNZIP_WORK_PREFIX)) {
-        HeldDir.prototype.openDir = realOpenDir;
-        swapped = this.pathOf(name);
-        renameSync(swapped, `${swapped}-moved`);
-        renameSync(empty, swapped);
-        changedAfterMade = changedAfterMadeMs(swapped);
-      }
-      return realOpenDir.call(this, name);
-    };
+    let swapped = "";
     let err: unknown;
     try {
-      err = await extractZipFolder(zipPath, downloads, honestOffer(entries, zip.length)).catch((e: unknown) => e);
+      ({ swapped, err } = await extractWithSwapAtOpen(
+        empty,
+        () => extractZipFolder(zipPath, downloads, honestOffer(entries, zip.length)),
+        (path) => {
+          changedAfterMade = changedAfterMadeMs(path);
+        },
+      ));
     } finally {
-      HeldDir.prototype.openDir = realOpenDir;
       forceForTests(undefined);
     }
     expect(swapped).not.toBe("");
