@@ -58,7 +58,7 @@ export function headPrint(at: number, bytes: Uint8Array): HeadPrint {
 }
 
 /** The file open as `fd` no longer holds the bytes `print` was taken of (read again: one pread). */
-export function headChanged(fd: number, print: HeadPrint): boolean {
+function headChanged(fd: number, print: HeadPrint): boolean {
   const head = new Uint8Array(print.bytes);
   const n = readSync(fd, head, 0, head.length, print.at);
   return n !== head.length || Bun.hash.crc32(head) !== print.crc;
@@ -69,12 +69,24 @@ export function headChanged(fd: number, print: HeadPrint): boolean {
  * log appended to) keeps the offer's contract: the offered bytes go. FileSender's and the plain
  * peers' piece reader's rule.
  */
-export function writtenOverInPlace(
+function writtenOverInPlace(
   openedMtimeMs: number,
   now: { readonly mtimeMs: number; readonly size: number },
   size: number,
 ): boolean {
   return now.mtimeMs !== openedMtimeMs && now.size <= size;
+}
+
+/**
+ * Whether the file open as `fd` (its mtime `openedMtimeMs` when opened, offered as `size`) was
+ * written over since: in place (writtenOverInPlace), or written to and grown with its first bytes
+ * read (`head`) no longer what they were (one pread, only then). FileSender's and the plain
+ * peers' piece reader's rule, checked once a file is read. @throws what fstat throws
+ */
+export function rewrittenSince(fd: number, openedMtimeMs: number, size: number, head: HeadPrint | undefined): boolean {
+  const now = fstatSync(fd);
+  if (writtenOverInPlace(openedMtimeMs, now, size)) return true;
+  return now.mtimeMs !== openedMtimeMs && head !== undefined && headChanged(fd, head);
 }
 
 /** Checks that `path` is a readable regular file and returns its size. @throws TransferError */
@@ -332,9 +344,7 @@ export class FileSender implements FrameSource {
    */
   private rewrittenSinceOpened(fd: number): boolean {
     try {
-      const now = fstatSync(fd);
-      if (writtenOverInPlace(this.openedMtimeMs, now, this.size)) return true;
-      return now.mtimeMs !== this.openedMtimeMs && this.head !== undefined && headChanged(fd, this.head);
+      return rewrittenSince(fd, this.openedMtimeMs, this.size, this.head);
     } catch {
       return false; // every byte was read: nothing says otherwise
     }

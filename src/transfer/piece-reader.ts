@@ -5,7 +5,7 @@
 
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { osReason, TransferError } from "./errors.ts";
-import { type HeadPrint, headChanged, headPrint, writtenOverInPlace } from "./file-sender.ts";
+import { type HeadPrint, headPrint, rewrittenSince } from "./file-sender.ts";
 
 export interface PieceReader {
   /**
@@ -50,9 +50,7 @@ export function openPieceReader(path: string): PieceReader {
     },
     rewritten(size) {
       if (fd === undefined) return false;
-      const now = fstatSync(fd);
-      if (writtenOverInPlace(openedMtimeMs, now, size)) return true;
-      return now.mtimeMs !== openedMtimeMs && head !== undefined && headChanged(fd, head);
+      return rewrittenSince(fd, openedMtimeMs, size, head);
     },
   };
 }
