@@ -38,17 +38,23 @@ function dots(): { parent: string; contents: Map<string, string> } {
   return { parent, contents };
 }
 
+/** `wormhole send dots` received by `parley receive` with `flags`; both have exited 0. */
+async function dotsReceivedWith(flags: readonly string[]) {
+  const { parent, contents } = dots();
+  const w = wormholeCli(kit, "wormhole-send", ["send", "dots"], parent);
+  const code = await wormholeCode(w);
+  const dir = makeTempDir();
+  const r = startCli("parley-receive", ["receive", code, ...kit.mailbox(), "--dir", dir, ...flags]);
+  expect(await r.exitCode(LONG_MS), r.describe()).toBe(0);
+  expect(await w.exitCode(LONG_MS)).toBe(0);
+  return { r, dir, contents };
+}
+
 describe.skipIf(!kit.available)("a wormhole folder with names the same once made safe", () => {
   test(
     "parley receive says which zip entry went where; the files are what it says",
     async () => {
-      const { parent, contents } = dots();
-      const w = wormholeCli(kit, "wormhole-send", ["send", "dots"], parent);
-      const code = await wormholeCode(w);
-      const dir = makeTempDir();
-      const r = startCli("parley-receive", ["receive", code, ...kit.mailbox(), "--dir", dir, "--no-progress"]);
-      expect(await r.exitCode(LONG_MS), r.describe()).toBe(0);
-      expect(await w.exitCode(LONG_MS)).toBe(0);
+      const { r, dir, contents } = await dotsReceivedWith(["--no-progress"]);
       const where = new Map<string, string>();
       const re = /^Stored ("(?:[^"\\]|\\.)*") as dots\/(.+?)(?:: dots\/.+ was taken)?\.$/;
       for (const line of r.linesMatching(/^Stored "/)) {
@@ -70,13 +76,7 @@ describe.skipIf(!kit.available)("a wormhole folder with names the same once made
   test(
     "parley receive --json: a stored event for each entry stored under another name, as a Parley folder's done events",
     async () => {
-      const { parent, contents } = dots();
-      const w = wormholeCli(kit, "wormhole-send", ["send", "dots"], parent);
-      const code = await wormholeCode(w);
-      const dir = makeTempDir();
-      const r = startCli("parley-receive", ["receive", code, ...kit.mailbox(), "--dir", dir, "--json"]);
-      expect(await r.exitCode(LONG_MS), r.describe()).toBe(0);
-      expect(await w.exitCode(LONG_MS)).toBe(0);
+      const { r, dir, contents } = await dotsReceivedWith(["--json"]);
       const all = events(r);
       expect(all.length, "stdout is JSON only").toBe(r.lines.length);
       const done = all.find((e) => e.type === "done") as unknown as { id: number; path: string };
