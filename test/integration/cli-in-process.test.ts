@@ -166,3 +166,29 @@ test("send lets go of its walk-time signal listener on every way out: paths unse
   expect(await runCli(["send", src, "--to", "127.0.0.1:9-arena-surface"], refused.io)).toBe(2);
   expect(refused.subscribed(), refused.io.err.text + refused.io.out.text).toBe(0);
 });
+
+test("the chat shows its code before it asks for stderr or stdout (Node's stdio streams cost ms at start-up)", async () => {
+  const base = testIo(tempDir());
+  const asked: string[] = [];
+  const shown: string[] = [];
+  const io: TestIo = {
+    ...base,
+    get stdout() {
+      asked.push("stdout");
+      return base.stdout;
+    },
+    get stderr() {
+      asked.push("stderr");
+      return base.stderr;
+    },
+    writeLineNow: (line) => {
+      shown.push(`${line} (streams asked for before: ${asked.join(",") || "none"})`);
+      base.stdout.write(`${line}\n`);
+    },
+  };
+  const chat = runCli(["--dir", tempDir()], io);
+  await base.out.waitFor(/^Listening on /m);
+  expect(shown[0]).toMatch(/^Listening on \S+ · code \S+ \(streams asked for before: none\)$/);
+  io.signal("SIGINT");
+  expect(await chat).toBe(130);
+});
