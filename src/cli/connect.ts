@@ -128,8 +128,10 @@ export class PeerLink {
   /** What the peer hears when the run ended by a signal (SIGNAL_ENDS' reason). */
   private endReason: string | undefined;
   private readonly unsubscribe: () => void;
-  /** The record path's warm-up, while it runs (warm-up.ts): stopped once a peer connects, or the run ends. */
+  /** The record path's warm-up, while it runs (warm-up.ts): stopped once a peer is met, or the run ends. */
   private warmUp: WarmUp | undefined;
+  /** A peer was met (peerMet): the warm-up no longer starts. */
+  private met = false;
   private resolveExit: (code: number) => void = () => {};
   /** Resolves once with the exit code. */
   readonly exitCode = new Promise<number>((resolve) => {
@@ -176,7 +178,7 @@ export class PeerLink {
 
   /**
    * The native code a session needs, then (unless turned off) the record path warmed (warm-up.ts),
-   * WARM_UP_DELAY_MS after the code is shown, if no peer has connected by then.
+   * WARM_UP_DELAY_MS after the code is shown, if no peer has been met by then (peerMet).
    */
   private async preloadAndWarmUp(): Promise<void> {
     await import("../session/preload.ts").then((p) => p.preloadSessionCode());
@@ -184,8 +186,18 @@ export class PeerLink {
     if (!warmUpWanted()) return;
     // Unref'd: a run that ends meanwhile does not wait for it.
     await new Promise((resolve) => setTimeout(resolve, WARM_UP_DELAY_MS).unref());
-    if (this.finishing || this.session) return;
+    if (this.finishing || this.met) return;
     this.warmUp = startWarmUp();
+  }
+
+  /**
+   * A peer is here and its work begins: a Parley session (the rendezvous' `connected`), or a
+   * plain wormhole client met through the mailbox (its one transfer, no Session). The warm-up
+   * stops, or never starts: the cores belong to the peer's work now.
+   */
+  peerMet(): void {
+    this.met = true;
+    this.warmUp?.stop();
   }
 
   private makeRendezvous(RendezvousClass: typeof Rendezvous, drops: DropLines, wordsFor: typeof dropWords): Rendezvous {
@@ -204,7 +216,7 @@ export class PeerLink {
           }
           this.session = session;
           this.listener?.stop();
-          this.warmUp?.stop(); // the peer's work comes first
+          this.peerMet(); // the peer's work comes first
           output.connected(session);
         },
         dropped: (address, reason, dialed) => {

@@ -80,6 +80,7 @@ export class MailboxChat {
       },
       path: (line) => this.terminal.print(line),
       plainPeer: (peer) => {
+        this.link.peerMet(); // no Session will say so: the warm-up stops here
         void import("./plain-chat.ts").then(({ PlainChat }) => {
           this.plain = new PlainChat(peer, this.terminal, this.downloadDir, (exitCode) => this.link.finish(exitCode));
           this.plain.start();

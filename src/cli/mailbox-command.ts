@@ -131,6 +131,7 @@ export async function runWithMailbox(io: MailboxCommandIo, peer: string | undefi
     },
     path: (_line, path, address) => reporter.path(path, address),
     plainPeer: (plain) => {
+      io.link.peerMet(); // no Session will say so: the warm-up stops here
       runPlain(io, plain).then(
         (exitCode) => io.link.finish(exitCode),
         (err: unknown) => {

@@ -10,9 +10,10 @@
  * while the compiler thread takes a CPU of its own, and on two cores chat lines waited behind
  * both: in the bench's CLI cases most lines over 5 ms came in a transfer's first 300 ms
  * (docs/DESIGN-NOTES.md, "The transfer's cold start (session 15)"). Warmed here while the
- * users read out the code, the first real record runs compiled code. It stops when a peer
- * connects: its CPU then belongs to the peer's work (run through the connect, it made a transfer
- * typed at once worse: the two shared the cores).
+ * users read out the code, the first real record runs compiled code. It stops when a peer is
+ * met (PeerLink.peerMet: a Parley session, or a plain wormhole client's transfer): its CPU then
+ * belongs to the peer's work (run through the connect, it made a transfer typed at once worse:
+ * the two shared the cores).
  *
  * The warm-up is invisible: its sessions report to no one, nothing is written outside its own
  * folder, and any failure only ends it early. `stop()` ends it at once (a real transfer or the
