@@ -16,11 +16,13 @@
  * the two shared the cores).
  *
  * The warm-up is invisible: its sessions report to no one, nothing is written outside its own
- * folder, and any failure only ends it early. `stop()` ends it at once (a real transfer or the
- * end of the run must not wait for it). PARLEY_WARM_UP=0 turns it off (the bench's A/B).
+ * folder, and any failure only ends it early. It does not start where the temporary folder's
+ * file system has less than WARM_UP_ROOM_FACTOR times its bytes free (a small tmpfs that others
+ * use must not look full, even for the 0.3 s it takes). `stop()` ends it at once (a real transfer
+ * or the end of the run must not wait for it). PARLEY_WARM_UP=0 turns it off (the bench's A/B).
  */
 
-import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SecureConnection } from "../crypto/index.ts";
@@ -41,6 +43,12 @@ export const WARM_UP_BYTES = 64 * 1024 * 1024;
  * connected, 3 pairs) and shares the cores with the transfer that follows.
  */
 export const WARM_UP_DELAY_MS = 1_000;
+/**
+ * The free space a warm-up needs where it writes, in multiples of its bytes: with 4, its file
+ * takes at most a quarter of what is free (256 MiB free for 64 MiB), so others writing there
+ * meanwhile still find room; a warm-up is a nicety, not worth a full file system to anyone.
+ */
+export const WARM_UP_ROOM_FACTOR = 4;
 /** The most a warm-up may take (a loaded host): it is abandoned after this. */
 const WARM_UP_LIMIT_MS = 5_000;
 
@@ -56,18 +64,46 @@ export function warmUpWanted(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.PARLEY_WARM_UP !== "0";
 }
 
-/** Starts the warm-up; it never throws and prints nothing. */
-export function startWarmUp(bytes = WARM_UP_BYTES): WarmUp {
+/**
+ * Whether a warm-up of `bytes` may write where `freeBytes` are free (undefined: not known, so no).
+ * @param freeBytes - bytes an unprivileged user may still write on that file system
+ */
+export function roomForWarmUp(freeBytes: number | undefined, bytes = WARM_UP_BYTES): boolean {
+  return freeBytes !== undefined && freeBytes >= WARM_UP_ROOM_FACTOR * bytes;
+}
+
+/** The bytes an unprivileged user may still write on the file system holding `dir` (statfs f_bavail), or undefined. */
+export function freeBytesAt(dir: string): number | undefined {
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * (fs.frsize || fs.bsize); // f_bavail counts fragments (statvfs, POSIX); Linux fills frsize
+  } catch {
+    return undefined; // no such folder, or no statfs: the warm-up is skipped
+  }
+}
+
+/**
+ * Starts the warm-up, unless the temporary folder's file system lacks the room (roomForWarmUp):
+ * then `done` resolves with 0 and nothing is made. It never throws and prints nothing.
+ * @param freeBytes - reads the free bytes where the temporary folder is (tests inject it)
+ */
+export function startWarmUp(bytes = WARM_UP_BYTES, freeBytes = freeBytesAt): WarmUp {
   let stop: () => void = () => {};
   const stopped = new Promise<void>((resolve) => {
     stop = resolve;
   });
-  const done = warmUp(bytes, stopped).catch(() => 0);
+  const done = warmUp(bytes, stopped, freeBytes).catch(() => 0);
   return { done, stop: () => stop() };
 }
 
-async function warmUp(bytes: number, stopped: Promise<void>): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), "parley-warm-"));
+async function warmUp(
+  bytes: number,
+  stopped: Promise<void>,
+  freeBytes: (dir: string) => number | undefined,
+): Promise<number> {
+  const base = tmpdir();
+  if (!roomForWarmUp(freeBytes(base), bytes)) return 0;
+  const dir = mkdtempSync(join(base, "parley-warm-"));
   // The run may exit (process.exit) before the stop's cleanup below has run: the folder goes then.
   const removeAtExit = () => removeFolder(dir);
   process.on("exit", removeAtExit);

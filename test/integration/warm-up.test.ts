@@ -7,8 +7,17 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { type FSWatcher, readdirSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startWarmUp, WARM_UP_BYTES, WARM_UP_DELAY_MS, warmUpWanted } from "../../src/cli/warm-up.ts";
+import {
+  freeBytesAt,
+  roomForWarmUp,
+  startWarmUp,
+  WARM_UP_BYTES,
+  WARM_UP_DELAY_MS,
+  WARM_UP_ROOM_FACTOR,
+  warmUpWanted,
+} from "../../src/cli/warm-up.ts";
 import { BUN, launchedEnv, MAIN, WAIT_MS } from "../e2e/helpers.ts";
+import { mountTmpfs } from "../e2e/tmpfs.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
 const tempDir = tempDirsRemovedAfterEach("parley-warm-test-");
@@ -64,6 +73,67 @@ describe("startWarmUp", () => {
     expect(warmUpWanted({ PARLEY_WARM_UP: "0" })).toBe(false);
     expect(warmUpWanted({})).toBe(true);
     expect(warmUpWanted({ PARLEY_WARM_UP: "1" })).toBe(true);
+  });
+});
+
+describe("the room it needs where it writes", () => {
+  const MIB = 1024 * 1024;
+  test.each([
+    ["not known (no statfs, no folder)", undefined, false],
+    ["nothing free", 0, false],
+    ["a byte short of four times its bytes", WARM_UP_ROOM_FACTOR * WARM_UP_BYTES - 1, false],
+    ["four times its bytes", WARM_UP_ROOM_FACTOR * WARM_UP_BYTES, true],
+    ["80 GiB", 80 * 1024 * MIB, true],
+  ])("%s: %p free -> runs %p", (_what, free, runs) => {
+    expect(roomForWarmUp(free)).toBe(runs);
+  });
+
+  test("the margin scales with the bytes asked for", () => {
+    expect(roomForWarmUp(4 * MIB - 1, MIB)).toBe(false);
+    expect(roomForWarmUp(4 * MIB, MIB)).toBe(true);
+  });
+
+  test("too little free where TMPDIR is: it does not start, and makes nothing", async () => {
+    const tmp = tempDir();
+    process.env.TMPDIR = tmp;
+    const asked: string[] = [];
+    const warm = startWarmUp(WARM_UP_BYTES, (dir) => {
+      asked.push(dir);
+      return WARM_UP_ROOM_FACTOR * WARM_UP_BYTES - 1;
+    });
+    // Its folder is made at once when it runs (the first test): none here.
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(await warm.done).toBe(0);
+    expect(asked).toEqual([tmp]);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  test("a real 128 MiB tmpfs as TMPDIR: read as too small, nothing written there", async () => {
+    const mount = mountTmpfs("parley-warm-small-", `size=${128 * MIB}`);
+    if (typeof mount === "string") {
+      console.warn(`\n*** SKIPPED: the warm-up on a small tmpfs (warm-up.test.ts): ${mount} ***\n`);
+      return;
+    }
+    const made: string[] = [];
+    const watcher: FSWatcher = watch(mount.path, (_event, name) => {
+      if (name) made.push(String(name));
+    });
+    try {
+      expect(freeBytesAt(mount.path)).toBe(128 * MIB); // statfs read through node:fs, empty
+      process.env.TMPDIR = mount.path;
+      expect(await startWarmUp().done).toBe(0);
+      // One probe file after, so the watcher has reported what came before it.
+      writeFileSync(join(mount.path, "probe"), "");
+      const deadline = Date.now() + WAIT_MS;
+      while (!made.includes("probe") && Date.now() < deadline) await Bun.sleep(5);
+      expect(
+        made.filter((name) => name !== "probe"),
+        "nothing but the probe was made there",
+      ).toEqual([]);
+    } finally {
+      watcher.close();
+      mount.release();
+    }
   });
 });
 
