@@ -50,7 +50,12 @@ const SYMBOLS = {
 const RENAME2 = { renameat2: { args: [i32, p, i32, p, FFIType.u32], returns: i32 } } as const;
 const LIBC_NAMES = ["libc.so.6", "libc.so"];
 const loadAt = lazyLibrary(LINUX ? LIBC_NAMES : [], SYMBOLS);
-const loadRename2 = lazyLibrary(LINUX ? LIBC_NAMES : [], RENAME2);
+const loadRename2Once = lazyLibrary(LINUX ? LIBC_NAMES : [], RENAME2);
+let rename2Tried = false;
+function loadRename2(): ReturnType<typeof loadRename2Once> {
+  rename2Tried = true;
+  return loadRename2Once();
+}
 
 /** What statx says of a name (not followed when a link) or of an open descriptor. */
 export interface AtStats {
@@ -103,6 +108,21 @@ export function dirCalls(): DirCalls | null {
   const libc = loadAt();
   calls = libc === null ? null : makeCalls(libc);
   return calls;
+}
+
+/**
+ * Opens libc for these calls (and the optional renameat2) ahead of need: session/preload.ts
+ * calls it once the code is shown. Else the dlopens (about 1 ms each here) fall in a transfer's
+ * first OFFER and its first stored file, while the event loop holds the chat lines that came
+ * with them.
+ */
+export function preloadDirCalls(): void {
+  if (dirCalls() !== null) loadRename2();
+}
+
+/** Whether preloadDirCalls (or a first use) has opened what it opens; for tests. */
+export function dirCallsLoaded(): boolean {
+  return calls !== undefined && (calls === null || rename2Tried);
 }
 
 /**
