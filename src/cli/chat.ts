@@ -35,11 +35,12 @@ Any other line is sent to the peer as chat.`;
 const CODE_PROMPT = "peer code> ";
 
 export async function runChat(options: ChatOptions, io: CliIo): Promise<number> {
-  // A --connect that is not a code at all is a usage error when no one can type a better one.
+  // A --connect that is not a code at all is a usage error when no one can type a better one
+  // (asked only then: io.stdin and io.stdout are made when first asked for, see below).
   const interactive = () => Boolean((io.stdin as { isTTY?: boolean }).isTTY && io.stdout.isTTY);
-  if (options.connect !== undefined && !options.mailbox && !interactive()) {
+  if (options.connect !== undefined && !options.mailbox) {
     const target = dialTarget(options.connect, options);
-    if ("problem" in target) throw new UsageError(`--connect: ${target.problem}`);
+    if ("problem" in target && !interactive()) throw new UsageError(`--connect: ${target.problem}`);
   }
   // stderr is asked for only to write a warning: the first Node stdio stream made costs 14-16 ms
   // before the code is shown where page faults are costly (session 16).

@@ -167,12 +167,20 @@ test("send lets go of its walk-time signal listener on every way out: paths unse
   expect(refused.subscribed(), refused.io.err.text + refused.io.out.text).toBe(0);
 });
 
-test("the chat shows its code before it asks for stderr or stdout (Node's stdio streams cost ms at start-up)", async () => {
+/**
+ * The chat run in-process on an io that notes each stream asked for, and the streams asked for
+ * before each line written with writeLineNow (as main.ts's io writes the chat's first lines).
+ */
+function chatNotingStreams(args: readonly string[]): { io: TestIo; run: Promise<number>; shown: string[] } {
   const base = testIo(tempDir());
   const asked: string[] = [];
   const shown: string[] = [];
   const io: TestIo = {
     ...base,
+    get stdin() {
+      asked.push("stdin");
+      return base.stdin;
+    },
     get stdout() {
       asked.push("stdout");
       return base.stdout;
@@ -186,9 +194,18 @@ test("the chat shows its code before it asks for stderr or stdout (Node's stdio 
       base.stdout.write(`${line}\n`);
     },
   };
-  const chat = runCli(["--dir", tempDir()], io);
-  await base.out.waitFor(/^Listening on /m);
+  return { io, run: runCli(args, io), shown };
+}
+
+// Node's stdio streams cost 14-16 ms each at start-up here: none is made before the code is shown.
+test.each([
+  ["waiting for the peer", [] as string[]],
+  // A good code given up front: the terminal is asked about only for a bad one (exit 1 if no one can retype it).
+  ["with --connect CODE", ["--connect", "127.0.0.1:9-arena-surface"]],
+])("the chat %s shows its code before it asks for stdin, stdout or stderr", async (_what, args) => {
+  const { io, run, shown } = chatNotingStreams(["--dir", tempDir(), ...args]);
+  await io.out.waitFor(/^Listening on /m);
   expect(shown[0]).toMatch(/^Listening on \S+ · code \S+ \(streams asked for before: none\)$/);
   io.signal("SIGINT");
-  expect(await chat).toBe(130);
+  expect(await run).toBe(130);
 });
