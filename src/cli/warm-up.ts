@@ -22,7 +22,7 @@
  * or the end of the run must not wait for it). PARLEY_WARM_UP=0 turns it off (the bench's A/B).
  */
 
-import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync } from "node:fs";
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SecureConnection } from "../crypto/index.ts";
@@ -30,6 +30,7 @@ import { dial, type Listener, listen, type SocketConnection } from "../net/index
 import { makeHello } from "../protocol/index.ts";
 import { FrameChannel, Session, type SessionEvents } from "../session/index.ts";
 import { withThrowawaySecret } from "../transfer/resume-token.ts";
+import { freeBytesAt } from "../transfer/space-claims.ts";
 
 /**
  * Bytes sent: 256 records of CHUNK_BYTES, each per-record function well past the optimising tier's
@@ -72,20 +73,11 @@ export function roomForWarmUp(freeBytes: number | undefined, bytes = WARM_UP_BYT
   return freeBytes !== undefined && freeBytes >= WARM_UP_ROOM_FACTOR * bytes;
 }
 
-/** The bytes an unprivileged user may still write on the file system holding `dir` (statfs f_bavail), or undefined. */
-export function freeBytesAt(dir: string): number | undefined {
-  try {
-    const fs = statfsSync(dir);
-    return fs.bavail * (fs.frsize || fs.bsize); // f_bavail counts fragments (statvfs, POSIX); Linux fills frsize
-  } catch {
-    return undefined; // no such folder, or no statfs: the warm-up is skipped
-  }
-}
-
 /**
  * Starts the warm-up, unless the temporary folder's file system lacks the room (roomForWarmUp):
  * then `done` resolves with 0 and nothing is made. It never throws and prints nothing.
- * @param freeBytes - reads the free bytes where the temporary folder is (tests inject it)
+ * @param freeBytes - reads the free bytes where the temporary folder is (undefined: not known,
+ *   so it is skipped); the transfers' own reader unless a test injects one
  */
 export function startWarmUp(bytes = WARM_UP_BYTES, freeBytes = freeBytesAt): WarmUp {
   let stop: () => void = () => {};

@@ -32,12 +32,19 @@ export function replaceFreeSpaceForTests(reader: FreeSpaceReader | undefined): v
   freeSpaceReader = reader;
 }
 
-/** Free bytes of the file system holding `dir` (statfs), or undefined when it cannot be told. */
+/** Free bytes of the file system holding `dir` (freeBytesAt, or what a test put in its place). */
 function freeBytes(dir: string): number | undefined {
-  if (freeSpaceReader) return freeSpaceReader(dir);
+  return (freeSpaceReader ?? freeBytesAt)(dir);
+}
+
+/**
+ * The bytes an unprivileged user may still write on the file system holding `dir` (statfs
+ * f_bavail), or undefined when it cannot be told (no such folder, no statfs). Also the warm-up's.
+ */
+export function freeBytesAt(dir: string): number | undefined {
   try {
     const stats = statfsSync(dir);
-    return stats.bavail * stats.bsize;
+    return stats.bavail * (stats.frsize || stats.bsize); // f_bavail counts fragments (statvfs, POSIX); Linux fills frsize
   } catch {
     return undefined;
   }

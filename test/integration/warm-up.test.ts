@@ -8,7 +8,6 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { type FSWatcher, readdirSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  freeBytesAt,
   roomForWarmUp,
   startWarmUp,
   WARM_UP_BYTES,
@@ -16,6 +15,7 @@ import {
   WARM_UP_ROOM_FACTOR,
   warmUpWanted,
 } from "../../src/cli/warm-up.ts";
+import { freeBytesAt } from "../../src/transfer/space-claims.ts";
 import { BUN, launchedEnv, MAIN, WAIT_MS } from "../e2e/helpers.ts";
 import { mountTmpfs } from "../e2e/tmpfs.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
