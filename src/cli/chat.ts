@@ -42,8 +42,7 @@ export async function runChat(options: ChatOptions, io: CliIo): Promise<number> 
     const target = dialTarget(options.connect, options);
     if ("problem" in target && !interactive()) throw new UsageError(`--connect: ${target.problem}`);
   }
-  // stderr is asked for only to write a warning: the first Node stdio stream made costs 14-16 ms
-  // before the code is shown where page faults are costly (session 16).
+  // stderr only to write a warning: a first Node stdio stream costs 14-16 ms before the code (session 16).
   const downloadDir = await prepareDownloadDirSoon(options.dir, { write: (text) => io.stderr.write(text) });
   const chat = new ChatController(options, downloadDir, io);
   return chat.run();
@@ -97,6 +96,7 @@ class ChatController {
         insecurePortOnly: options.insecurePortOnly,
         ...(options.peerCode === undefined ? {} : { peerCode: options.peerCode }),
         dialerRetries: true,
+        warmFirstPass: true,
         loadWithSession: async () => {
           const { ChatWithPeer } = await import("./chat-connected.ts");
           this.loadedWithPeer = new ChatWithPeer(this.terminal);

@@ -45,6 +45,12 @@ export interface LinkOptions {
   /** A failed dial or a wrong code as the dialer: true (chat) lets the user try again; false ends the run. */
   readonly dialerRetries: boolean;
   /**
+   * The warm-up's first pass at once (warm-up.ts FIRST_PASS_BYTES): the chat, whose lines are
+   * typed while transfers run. Not send/receive: no lines, and a script's meeting through the
+   * mailbox waited for it (time to connected +25 ms).
+   */
+  readonly warmFirstPass?: boolean;
+  /**
    * The command's own code that only a session needs, loaded with the session layer after
    * the code is shown: no connection is handed on, and no session event comes, before it has.
    */
@@ -177,15 +183,21 @@ export class PeerLink {
   }
 
   /**
-   * The native code a session needs, then (unless turned off) the record path warmed (warm-up.ts),
-   * WARM_UP_DELAY_MS after the code is shown, if no peer has been met by then (peerMet).
+   * The native code a session needs, then (unless turned off) the record path warmed (warm-up.ts):
+   * a first pass at once (warmFirstPass), the whole warm-up WARM_UP_DELAY_MS after the code is
+   * shown; each only while no peer has been met (peerMet).
    */
   private async preloadAndWarmUp(): Promise<void> {
     await import("../session/preload.ts").then((p) => p.preloadSessionCode());
-    const { startWarmUp, WARM_UP_DELAY_MS, warmUpWanted } = await import("./warm-up.ts");
+    const { startWarmUp, FIRST_PASS_BYTES, WARM_UP_DELAY_MS, warmUpWanted } = await import("./warm-up.ts");
     if (!warmUpWanted()) return;
     // Unref'd: a run that ends meanwhile does not wait for it.
-    await new Promise((resolve) => setTimeout(resolve, WARM_UP_DELAY_MS).unref());
+    const delayed = new Promise((resolve) => setTimeout(resolve, WARM_UP_DELAY_MS).unref());
+    if (this.options.warmFirstPass && !this.finishing && !this.met) {
+      this.warmUp = startWarmUp(FIRST_PASS_BYTES);
+      await this.warmUp.done;
+    }
+    await delayed;
     if (this.finishing || this.met) return;
     this.warmUp = startWarmUp();
   }

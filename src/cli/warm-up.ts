@@ -38,6 +38,21 @@ import { freeBytesAt } from "../transfer/space-claims.ts";
  */
 export const WARM_UP_BYTES = 64 * 1024 * 1024;
 /**
+ * ...but first, in the chat (PeerLink's warmFirstPass), at once (as soon as the session's native
+ * code is loaded), a pass of 4 records: every function a transfer's first moments call (the offer
+ * and its answer, the file opened and its .part made, the first records sealed, opened, hashed and
+ * written, the file stored) gets its bytecode and first calls here, not in the turn that handles a
+ * real transfer's first OFFER. That turn took 4.4 ms cold on the receiving side (bun --cpu-prof),
+ * and a chat line typed with `transfer` waited behind it: in the bench's flow (a peer connecting
+ * at once, `transfer` typed at once) the first line was its run's slowest. Session 16, the first
+ * line's handler-to-screen time, medians of 8 ABBA pairs: 4.3 -> 1.85 ms (better in 8 of 8; a
+ * scratch switch), then the built change with the preloaded directory calls against neither:
+ * 4.45 -> 2.45 ms (better in 4, worse in 3). It costs 40-50 ms of CPU once (cold; 20 ms warm):
+ * a peer meeting us within that time waits for it (through the mailbox, a script's meeting: time
+ * to connected 239-261 -> 271-278 ms, 4 pairs), hence the chat only.
+ */
+export const FIRST_PASS_BYTES = 4 * 256 * 1024;
+/**
  * It starts this long after the code is shown: a code is read out and typed in seconds, while a
  * peer that connects sooner is a script or a code given on the command line, and a warm-up then
  * delays the connect (through the mailbox, started at once: 167-182 against 207-236 ms to
