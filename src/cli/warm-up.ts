@@ -47,7 +47,9 @@ export const WARM_UP_BYTES = 64 * 1024 * 1024;
  * at once, `transfer` typed at once) the first line was its run's slowest. Session 16, the first
  * line's handler-to-screen time, medians of 8 ABBA pairs: 4.3 -> 1.85 ms (better in 8 of 8; a
  * scratch switch), then the built change with the preloaded directory calls against neither:
- * 4.45 -> 2.45 ms (better in 4, worse in 3). It costs 40-50 ms of CPU once (cold; 20 ms warm):
+ * 4.45 -> 2.45 ms (better in 4, worse in 3). The bench's own verdicts, an env switch on the built
+ * tree, 10 pairs of the one-way CLI case without and with it: chat p99 5.55 -> 4.03 ms (better in
+ * 8), lines over 5 ms 10 -> 3, runs meeting the chat goal 4 -> 8 of 10, 1,220 / 1,219 MiB/s. It costs 40-50 ms of CPU once (cold; 20 ms warm):
  * a peer meeting us within that time waits for it (through the mailbox, a script's meeting: time
  * to connected 239-261 -> 271-278 ms, 4 pairs), hence the chat only.
  */
