@@ -1,7 +1,8 @@
 /**
  * The record path warmed before the first transfer: one transfer (WARM_UP_BYTES) inside this process,
  * between two sessions over a loopback TCP pair of our own, sealed with throwaway keys, from a
- * sparse file in a private temporary folder to that folder, which is removed after.
+ * sparse file in a private temporary folder to that folder, which is removed after (a killed
+ * run's by the next run: warm-up-leftovers.ts).
  *
  * Why: JavaScriptCore compiles a function with its optimising tier only after some tens of
  * calls, and the functions a record passes through (the pump, the file read and its digest,
@@ -31,6 +32,7 @@ import { makeHello } from "../protocol/index.ts";
 import { FrameChannel, Session, type SessionEvents } from "../session/index.ts";
 import { withThrowawaySecret } from "../transfer/resume-token.ts";
 import { freeBytesAt } from "../transfer/space-claims.ts";
+import { removeLeftoverWarmUps, warmUpFolderPrefix } from "./warm-up-leftovers.ts";
 
 /**
  * Bytes sent: 256 records of CHUNK_BYTES, each per-record function well past the optimising tier's
@@ -105,6 +107,9 @@ export function startWarmUp(bytes = WARM_UP_BYTES, freeBytes = freeBytesAt): War
   return { done, stop: () => stop() };
 }
 
+/** A run removes the folders killed runs left (warm-up-leftovers.ts) once, at its first warm-up. */
+let leftoversSwept = false;
+
 async function warmUp(
   bytes: number,
   stopped: Promise<void>,
@@ -112,7 +117,11 @@ async function warmUp(
 ): Promise<number> {
   const base = tmpdir();
   if (!roomForWarmUp(freeBytes(base), bytes)) return 0;
-  const dir = mkdtempSync(join(base, "parley-warm-"));
+  if (!leftoversSwept) {
+    leftoversSwept = true;
+    removeLeftoverWarmUps(base);
+  }
+  const dir = mkdtempSync(join(base, warmUpFolderPrefix()));
   // The run may exit (process.exit) before the stop's cleanup below has run: the folder goes then.
   const removeAtExit = () => removeFolder(dir);
   process.on("exit", removeAtExit);
