@@ -119,7 +119,9 @@ async function warmUp(
   if (!roomForWarmUp(freeBytes(base), bytes)) return 0;
   if (!leftoversSwept) {
     leftoversSwept = true;
-    removeLeftoverWarmUps(base);
+    // Not awaited: its listing is read off the event loop, and this run's folder (our pid) is
+    // never its; it never rejects.
+    void removeLeftoverWarmUps(base);
   }
   const dir = mkdtempSync(join(base, warmUpFolderPrefix()));
   // The run may exit (process.exit) before the stop's cleanup below has run: the folder goes then.

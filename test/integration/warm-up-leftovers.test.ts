@@ -4,9 +4,14 @@
  */
 
 import { expect, test } from "bun:test";
-import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { removeLeftoverWarmUps, warmUpFolderPrefix } from "../../src/cli/warm-up-leftovers.ts";
+import {
+  LEFTOVER_MIN_AGE_MS,
+  MAX_CANDIDATES,
+  removeLeftoverWarmUps,
+  warmUpFolderPrefix,
+} from "../../src/cli/warm-up-leftovers.ts";
 import { BUN, launchedEnv, MAIN, WAIT_MS } from "../e2e/helpers.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
@@ -19,12 +24,14 @@ async function deadPid(): Promise<number> {
   return proc.pid;
 }
 
-/** A folder as a killed warm-up leaves it: a source and a received file inside. */
-function leftover(base: string, pid: number, suffix = "AbC123"): string {
+/** A folder as a killed warm-up leaves it: a source and a received file inside, unchanged for `ageMs`. */
+function leftover(base: string, pid: number, suffix = "AbC123", ageMs = 2 * LEFTOVER_MIN_AGE_MS): string {
   const name = `${warmUpFolderPrefix(pid)}${suffix}`;
   mkdirSync(join(base, name, "in"), { recursive: true, mode: 0o700 });
   writeFileSync(join(base, name, "source"), "x");
   writeFileSync(join(base, name, "in", "source"), "x");
+  const then = new Date(Date.now() - ageMs);
+  utimesSync(join(base, name), then, then);
   return name;
 }
 
@@ -43,7 +50,7 @@ test("a gone process's folder is removed; a live one's, our own, other names, li
     const others = ["parley-warm-Old123", "parley-warm-12-short", "parley-warm-12-AbC123x", "warm-12-AbC123"];
     for (const name of others) mkdirSync(join(base, name));
 
-    expect(removeLeftoverWarmUps(base)).toEqual([gone]);
+    expect(await removeLeftoverWarmUps(base)).toEqual([gone]);
     expect(readdirSync(base).sort()).toEqual([live, ours, linked, file, ...others].sort());
     expect(readdirSync(target)).toEqual([]); // the link was not followed (nothing there to lose, nothing touched)
   } finally {
@@ -52,8 +59,64 @@ test("a gone process's folder is removed; a live one's, our own, other names, li
   }
 });
 
-test("a folder that cannot be read is not an error", () => {
-  expect(removeLeftoverWarmUps(join(tempDir(), "missing"))).toEqual([]);
+test("a folder that cannot be read is not an error", async () => {
+  expect(await removeLeftoverWarmUps(join(tempDir(), "missing"))).toEqual([]);
+});
+
+test.each([
+  ["other-writable, not sticky", 0o777],
+  ["group-writable, not sticky", 0o770],
+])("nothing is removed in a temporary folder that is %s (another user could swap a folder in)", async (_, mode) => {
+  const base = tempDir();
+  const gone = leftover(base, await deadPid());
+  chmodSync(base, mode);
+  expect(await removeLeftoverWarmUps(base)).toEqual([]);
+  expect(readdirSync(base)).toEqual([gone]);
+});
+
+test("a sticky shared folder (as /tmp), and one reached through a link, are swept", async () => {
+  const base = tempDir();
+  const gone = leftover(base, await deadPid());
+  chmodSync(base, 0o1777);
+  const link = join(tempDir(), "tmp-link");
+  symlinkSync(base, link);
+  expect(await removeLeftoverWarmUps(link)).toEqual([gone]);
+});
+
+test("a folder changed in the last minute stays: its process may live in another pid namespace or host", async () => {
+  const base = tempDir();
+  const recent = leftover(base, await deadPid(), "Rec123", 1_000);
+  const old = leftover(base, await deadPid(), "Old123");
+  expect(await removeLeftoverWarmUps(base)).toEqual([old]);
+  expect(readdirSync(base)).toEqual([recent]);
+});
+
+test("links inside a removed folder are removed, their targets left", async () => {
+  const base = tempDir();
+  const target = tempDir();
+  writeFileSync(join(target, "keep"), "precious");
+  mkdirSync(join(target, "sub"));
+  const gone = `${warmUpFolderPrefix(await deadPid())}Lin123`;
+  mkdirSync(join(base, gone, "in"), { recursive: true });
+  symlinkSync(target, join(base, gone, "dir-link"));
+  symlinkSync(join(target, "keep"), join(base, gone, "in", "file-link"));
+  const then = new Date(Date.now() - 2 * LEFTOVER_MIN_AGE_MS);
+  utimesSync(join(base, gone), then, then);
+  expect(await removeLeftoverWarmUps(base)).toEqual([gone]);
+  expect(readdirSync(base)).toEqual([]);
+  expect(readdirSync(target).sort()).toEqual(["keep", "sub"]);
+});
+
+test("at most MAX_CANDIDATES names are looked at a run, however many another user made", async () => {
+  const base = tempDir();
+  for (let i = 0; i < 3 * MAX_CANDIDATES; i++) mkdirSync(join(base, `${warmUpFolderPrefix(4_000_000 + i)}AbC123`));
+  let asked = 0;
+  const alive = () => {
+    asked++;
+    return true;
+  };
+  expect(await removeLeftoverWarmUps(base, alive)).toEqual([]);
+  expect(asked).toBe(MAX_CANDIDATES);
 });
 
 test("the chat's first warm-up removes what a killed run left in its temporary folder", async () => {
