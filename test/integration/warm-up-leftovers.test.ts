@@ -24,14 +24,19 @@ async function deadPid(): Promise<number> {
   return proc.pid;
 }
 
+/** Sets `path`'s times `ageMs` back (old enough to be swept by default). */
+function backDate(path: string, ageMs = 2 * LEFTOVER_MIN_AGE_MS): void {
+  const then = new Date(Date.now() - ageMs);
+  utimesSync(path, then, then);
+}
+
 /** A folder as a killed warm-up leaves it: a source and a received file inside, unchanged for `ageMs`. */
-function leftover(base: string, pid: number, suffix = "AbC123", ageMs = 2 * LEFTOVER_MIN_AGE_MS): string {
+function leftover(base: string, pid: number, suffix = "AbC123", ageMs?: number): string {
   const name = `${warmUpFolderPrefix(pid)}${suffix}`;
   mkdirSync(join(base, name, "in"), { recursive: true, mode: 0o700 });
   writeFileSync(join(base, name, "source"), "x");
   writeFileSync(join(base, name, "in", "source"), "x");
-  const then = new Date(Date.now() - ageMs);
-  utimesSync(join(base, name), then, then);
+  backDate(join(base, name), ageMs);
   return name;
 }
 
@@ -100,8 +105,7 @@ test("links inside a removed folder are removed, their targets left", async () =
   mkdirSync(join(base, gone, "in"), { recursive: true });
   symlinkSync(target, join(base, gone, "dir-link"));
   symlinkSync(join(target, "keep"), join(base, gone, "in", "file-link"));
-  const then = new Date(Date.now() - 2 * LEFTOVER_MIN_AGE_MS);
-  utimesSync(join(base, gone), then, then);
+  backDate(join(base, gone));
   expect(await removeLeftoverWarmUps(base)).toEqual([gone]);
   expect(readdirSync(base)).toEqual([]);
   expect(readdirSync(target).sort()).toEqual(["keep", "sub"]);
