@@ -30,6 +30,7 @@ import { SecureConnection } from "../crypto/index.ts";
 import { dial, type Listener, listen, type SocketConnection } from "../net/index.ts";
 import { makeHello } from "../protocol/index.ts";
 import { FrameChannel, Session, type SessionEvents } from "../session/index.ts";
+import { CHUNK_BYTES } from "../session/limits.ts";
 import { withThrowawaySecret } from "../transfer/resume-token.ts";
 import { freeBytesAt } from "../transfer/space-claims.ts";
 import { removeLeftoverWarmUps, warmUpFolderPrefix } from "./warm-up-leftovers.ts";
@@ -51,11 +52,12 @@ export const WARM_UP_BYTES = 64 * 1024 * 1024;
  * scratch switch), then the built change with the preloaded directory calls against neither:
  * 4.45 -> 2.45 ms (better in 4, worse in 3). The bench's own verdicts, an env switch on the built
  * tree, 10 pairs of the one-way CLI case without and with it: chat p99 5.55 -> 4.03 ms (better in
- * 8), lines over 5 ms 10 -> 3, runs meeting the chat goal 4 -> 8 of 10, 1,220 / 1,219 MiB/s. It costs 40-50 ms of CPU once (cold; 20 ms warm):
- * a peer meeting us within that time waits for it (through the mailbox, a script's meeting: time
- * to connected 239-261 -> 271-278 ms, 4 pairs), hence the chat only.
+ * 8), lines over 5 ms 10 -> 3, runs meeting the chat goal 4 -> 8 of 10, 1,220 / 1,219 MiB/s. It
+ * costs 40-50 ms of CPU once (cold; 20 ms warm): a peer meeting us within that time waits for it
+ * (through the mailbox, a script's meeting: time to connected 239-261 -> 271-278 ms, 4 pairs),
+ * hence the chat only.
  */
-export const FIRST_PASS_BYTES = 4 * 256 * 1024;
+export const FIRST_PASS_BYTES = 4 * CHUNK_BYTES;
 /**
  * It starts this long after the code is shown: a code is read out and typed in seconds, while a
  * peer that connects sooner is a script or a code given on the command line, and a warm-up then
