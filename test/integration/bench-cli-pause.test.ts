@@ -23,12 +23,15 @@ const STAND_IN = `
 const { appendFileSync, existsSync, readFileSync } = require("node:fs");
 const [side, log, senderLog, ...args] = process.argv.slice(2);
 const stamp = (what) => appendFileSync(log, \`\${what} \${performance.timeOrigin + performance.now()}\\n\`);
+// Each line stamped before it is said: a stamp is never later than the harness's sight of its line,
+// however long this process is held between the two (a loaded host), so the pauses measured are
+// never short of the ones the harness kept.
 const connected = () => {
-  console.log("Connected to the stand-in");
   stamp("connected");
+  console.log("Connected to the stand-in");
 };
-console.log(\`Listening on 127.0.0.1:1 · code 1-\${side}\`);
 stamp("listening");
+console.log(\`Listening on 127.0.0.1:1 · code 1-\${side}\`);
 if (side === "recv") {
   while (!existsSync(senderLog) || !readFileSync(senderLog, "utf8").includes("connected ")) await Bun.sleep(2);
   connected();
