@@ -22,7 +22,7 @@ import type { MailboxConfig } from "./mailbox-options.ts";
 import type { PlainOutput } from "./plain-run.ts";
 import type { Reporter } from "./reporter.ts";
 import { codeOutputWarning } from "./secret-files.ts";
-import { openStreamOutput, type StreamOutput } from "./stream-output.ts";
+import { openStreamOutput, outputStallMs, type StreamOutput } from "./stream-output.ts";
 
 export interface MailboxCommandIo {
   readonly role: "send" | "receive";
@@ -30,7 +30,7 @@ export interface MailboxCommandIo {
   readonly link: PeerLink;
   readonly reporter: Reporter;
   /** The command's io: a plain peer's text goes to its stdout under --stdout. */
-  readonly cli: Pick<CliIo, "stdout" | "stderr" | "outputStat">;
+  readonly cli: Pick<CliIo, "stdout" | "stderr" | "outputStat" | "env">;
   /** Where received files go. */
   readonly downloadDir: string;
   /** Receive: asks (--ask) or checks (--stdout) an offer before it is taken. */
@@ -80,7 +80,7 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
           ? {
               openSink: (info: TransferInfo) => {
                 output ??= openStreamOutput();
-                return new StreamReceiver(output.fd, info.name, info.size, "sha256");
+                return new StreamReceiver(output.fd, info.name, info.size, "sha256", outputStallMs(io.cli.env));
               },
             }
           : { folders: plainFolders(asks) }),

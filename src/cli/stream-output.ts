@@ -42,6 +42,17 @@ export function openStreamOutput(): StreamOutput {
 }
 
 /**
+ * How long the output may stay full before the transfer fails (StreamReceiver's stallMs):
+ * PARLEY_OUTPUT_STALL_MS when that is a whole number of ms above 0, so a test reaches the stall
+ * without waiting the 10 s out; else undefined: StreamReceiver's documented 10 s
+ * (OUTPUT_STALL_MS; not imported here, so that start-up loads nothing of the transfer layer).
+ */
+export function outputStallMs(env: Readonly<Record<string, string | undefined>>): number | undefined {
+  const ms = Number(env.PARLEY_OUTPUT_STALL_MS);
+  return Number.isInteger(ms) && ms > 0 ? ms : undefined;
+}
+
+/**
  * Why `receive --stdout` cannot write the file to standard output, or undefined: it was closed at
  * start (stdoutIsClosed: the file would go nowhere), or it is a terminal: the peer's bytes raw
  * there would run as escape sequences (clear the screen, set the title, write the clipboard),

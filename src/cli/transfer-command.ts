@@ -32,7 +32,7 @@ import {
   UnsendablePaths,
 } from "./send-plan.ts";
 import { downloadDirWarning, SHARED_DIR_CODE } from "./shared-dir.ts";
-import { openStreamOutput, type StreamOutput, stdoutProblem } from "./stream-output.ts";
+import { openStreamOutput, outputStallMs, type StreamOutput, stdoutProblem } from "./stream-output.ts";
 
 type Role = "send" | "receive";
 
@@ -384,7 +384,7 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
       ? {
           openSink: (offer: TransferInfo, algo) => {
             output ??= openStreamOutput();
-            return new StreamReceiver(output.fd, offer.name, offer.size, algo);
+            return new StreamReceiver(output.fd, offer.name, offer.size, algo, outputStallMs(io.env));
           },
         }
       : {}),

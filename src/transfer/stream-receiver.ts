@@ -21,8 +21,8 @@ import {
 import { OUTPUT_STALLED, osReason, TransferError } from "./errors.ts";
 import type { IncomingSink, ReceivedFile } from "./source.ts";
 
-/** How long a full output pipe may stay full before the transfer fails. */
-const OUTPUT_STALL_MS = 10_000;
+/** How long a full output pipe may stay full before the transfer fails, by default (the README's 10 s). */
+export const OUTPUT_STALL_MS = 10_000;
 /** How often a full pipe is tried again. */
 const RETRY_MS = 2;
 
@@ -44,6 +44,8 @@ export class StreamReceiver implements IncomingSink {
     readonly name: string,
     readonly size: number | null,
     readonly algo: ChecksumAlgo,
+    /** ms a full output may stay full before the transfer fails (> 0) */
+    private readonly stallMs = OUTPUT_STALL_MS,
   ) {
     this.digest = createDigest(algo);
   }
@@ -134,8 +136,8 @@ export class StreamReceiver implements IncomingSink {
     const now = performance.now();
     if (wrote > 0) this.lastProgressAt = now;
     if (this.backlog > 0) {
-      if (now - this.lastProgressAt > OUTPUT_STALL_MS) {
-        const why = `the output has not been read for ${OUTPUT_STALL_MS / 1000} s`;
+      if (now - this.lastProgressAt > this.stallMs) {
+        const why = `the output has not been read for ${this.stallMs / 1000} s`;
         return this.onFailed?.(this.outputError(why, undefined, OUTPUT_STALLED));
       }
       this.retryTimer = setTimeout(() => this.retry(), RETRY_MS);

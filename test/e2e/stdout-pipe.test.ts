@@ -2,7 +2,9 @@
  * `parley receive --stdout` into a pipe whose reader stops reading, as a shell sets it up
  * (`> fifo`, `| reader`: fd 1 blocking). The README promises that the process is not stuck
  * there: Ctrl-C works, and output not read for 10 s fails the transfer (exit 3). Before the
- * fix the receiver sat in write(2) on fd 1 until the reader went away.
+ * fix the receiver sat in write(2) on fd 1 until the reader went away. The stall is set to 1 s
+ * here (PARLEY_OUTPUT_STALL_MS): the same check, 9 s sooner; the 10 s default is the unit
+ * tests' (stream-receiver.test.ts).
  */
 
 import { afterEach, expect, test } from "bun:test";
@@ -19,7 +21,7 @@ afterEach(async () => {
 });
 
 test(
-  "receive --stdout into a shell's fifo that nobody reads: the 10 s stall fails the transfer (exit 3), the process is not stuck in write",
+  "receive --stdout into a shell's fifo that nobody reads: the stall (1 s here) fails the transfer (exit 3), the process is not stuck in write",
   async () => {
     const dir = makeTempDir();
     const fifo = join(dir, "out");
@@ -29,14 +31,14 @@ test(
     const receiver = new Cli(
       "receiver",
       [],
-      ["bash", "-c", `exec "$0" "$1" receive --stdout --json > "$2"`, BUN, MAIN, fifo],
+      ["bash", "-c", `PARLEY_OUTPUT_STALL_MS=1000 exec "$0" "$1" receive --stdout --json > "$2"`, BUN, MAIN, fifo],
     );
     await receiver.waitForStderr(/"type":"listening"/);
     const listening = JSON.parse(receiver.stderr.split("\n").find((l) => l.includes('"listening"')) as string);
     // Far more than the pipe (64 KiB) and the send window hold.
     const file = randomFile("big.bin", 8 * 1024 * 1024);
     const sender = startCli("sender", ["send", file.path, "--to", listening.code as string]);
-    await receiver.waitForStderr(/has not been read for 10 s/, 40_000);
+    await receiver.waitForStderr(/has not been read for 1 s/, 40_000);
     expect(await receiver.exited).toBe(3);
     expect(await sender.exited).toBe(3);
     // The sender is told why (the CANCEL's detail), not only that the output could not be written.

@@ -8,8 +8,9 @@ import { afterEach, expect, test } from "bun:test";
 import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { outputStallMs } from "../../src/cli/stream-output.ts";
 import { createDigest } from "../../src/transfer/checksum.ts";
-import { StreamReceiver } from "../../src/transfer/index.ts";
+import { OUTPUT_STALL_MS, StreamReceiver, type TransferError } from "../../src/transfer/index.ts";
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -117,4 +118,33 @@ test("abort hands back the copies still held", () => {
   sink.abort();
   expect(copies.length).toBeGreaterThan(0);
   expect(copies.every((c) => (c.buffer as ArrayBuffer).detached)).toBe(true);
+});
+
+test("an output not read for the stall time fails the transfer, once, saying for how long", async () => {
+  const [, w] = fifo(); // its reader never reads
+  const sink = new StreamReceiver(w, "out", 1 << 20, "xxh3", 50);
+  const failed: TransferError[] = [];
+  sink.onFailed = (err) => failed.push(err);
+  const started = performance.now();
+  sink.write(new Uint8Array(1 << 20));
+  while (failed.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  // Not before the stall time: a full pipe is not a stalled one until then.
+  expect(performance.now() - started).toBeGreaterThanOrEqual(50);
+  expect(failed.map((e) => [e.code, e.detail])).toEqual([["E_WRITE", "stalled"]]);
+  expect(failed[0]?.message).toMatch(/^the output has not been read for 0\.05 s; \d+ of its 1048576 bytes reached it/);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(failed).toHaveLength(1); // no retry after the failure
+});
+
+test("the stall time: 10 s unless PARLEY_OUTPUT_STALL_MS gives a whole number of ms above 0", () => {
+  expect(OUTPUT_STALL_MS).toBe(10_000); // the README's "output that is not read for 10 s fails the transfer"
+  const [, w] = fifo();
+  const stallOf = (sink: StreamReceiver) => (sink as unknown as { stallMs: number }).stallMs;
+  expect(stallOf(new StreamReceiver(w, "out", 1, "xxh3"))).toBe(OUTPUT_STALL_MS);
+  // The CLI passes outputStallMs(env): undefined, so the default, unless the variable is set.
+  expect(stallOf(new StreamReceiver(w, "out", 1, "xxh3", outputStallMs({})))).toBe(OUTPUT_STALL_MS);
+  expect(outputStallMs({ PARLEY_OUTPUT_STALL_MS: "1000" })).toBe(1_000);
+  for (const bad of ["", "0", "-5", "1.5", "ten", "1e400"]) {
+    expect(outputStallMs({ PARLEY_OUTPUT_STALL_MS: bad }), bad).toBeUndefined();
+  }
 });
