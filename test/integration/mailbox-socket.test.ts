@@ -41,35 +41,46 @@ function wsServer(onOpen: "silent" | "close" | string): string {
 
 const ignore = { onMessage() {}, onClose() {} };
 
-async function openFails(url: string): Promise<string> {
-  const started = performance.now();
-  const err = await openMailboxSocket(url, ignore, 400).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(NetError);
-  expect((err as NetError).code).toBe("E_CONNECT");
-  expect(performance.now() - started).toBeLessThan(5_000);
-  return (err as NetError).message;
+/**
+ * The E_CONNECT message of opening `url` with a 400 ms open time. The open time counts from the
+ * dial, so a host that holds this process that long before the WebSocket opens makes the other
+ * message ("did not answer within 0.4 s": a 450 ms stall there did); the case here is a WebSocket
+ * that opened, so it is tried again with twice the time (up to 6.4 s), never with a looser check.
+ */
+async function openFails(url: string): Promise<{ message: string; seconds: number }> {
+  for (let ms = 400; ; ms *= 2) {
+    const started = performance.now();
+    const err = await openMailboxSocket(url, ignore, ms).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(NetError);
+    expect((err as NetError).code).toBe("E_CONNECT");
+    expect(performance.now() - started).toBeLessThan(ms + 4_600); // in its time, not a wait for ever
+    const message = (err as NetError).message;
+    if (message === `${url} did not answer within ${ms / 1000} s` && ms < 6_400) continue;
+    return { message, seconds: ms / 1000 };
+  }
 }
 
 test("a WebSocket that never says welcome: E_CONNECT once the open time is up, saying no mailbox server is there", async () => {
   const url = wsServer("silent");
-  expect(await openFails(url)).toBe(
-    `${url} opened a WebSocket but did not greet as a magic-wormhole mailbox server does: no mailbox server is there (no welcome within 0.4 s)`,
+  const { message, seconds } = await openFails(url);
+  expect(message).toBe(
+    `${url} opened a WebSocket but did not greet as a magic-wormhole mailbox server does: no mailbox server is there (no welcome within ${seconds} s)`,
   );
 });
 
 test("a WebSocket that sends text that is not the mailbox's: the same", async () => {
   const url = wsServer("this is not json");
-  expect(await openFails(url)).toContain("did not greet as a magic-wormhole mailbox server does");
+  expect((await openFails(url)).message).toContain("did not greet as a magic-wormhole mailbox server does");
   const other = wsServer(JSON.stringify({ type: "hello", from: "another service" }));
-  expect(await openFails(other)).toContain("did not greet as a magic-wormhole mailbox server does");
+  expect((await openFails(other)).message).toContain("did not greet as a magic-wormhole mailbox server does");
 });
 
 test("a WebSocket that closes at once: E_CONNECT, not a lost mailbox", async () => {
   const url = wsServer("close");
-  expect(await openFails(url)).toContain("did not greet as a magic-wormhole mailbox server does");
+  expect((await openFails(url)).message).toContain("did not greet as a magic-wormhole mailbox server does");
 });
 
 test("a server that welcomes: open, and the welcome is delivered", async () => {
