@@ -188,8 +188,13 @@ describe("the CLI's warm-up", () => {
   test("a first pass at once, the whole warm-up a while after the code is shown; prints nothing, leaves nothing", async () => {
     const { lines, errors, code, left, state, startedAfterMs } = await chatSeesWarmUp(false);
     const [firstPass, whole] = startedAfterMs as [number, number];
-    // The first pass (FIRST_PASS_BYTES) as soon as the native code is loaded...
-    expect(firstPass).toBeLessThan(WARM_UP_DELAY_MS);
+    // The first pass (FIRST_PASS_BYTES) as soon as the native code is loaded, the whole one
+    // WARM_UP_DELAY_MS after it: not measured from the spawn (a loaded host takes 0.5 s to start
+    // the chat, and the first pass was seen over 1 s after the spawn with a 1 s stall injected
+    // before the native code loads), but from each other. Seen late only when this process is
+    // held while the first folder is made: up to half the delay is allowed for that; a first pass
+    // held back with the whole one (the behaviour this rules out) is seen a few ms before it.
+    expect(whole - firstPass).toBeGreaterThan(WARM_UP_DELAY_MS / 2);
     // ...the whole one not at once: a peer that connects within WARM_UP_DELAY_MS never shares the cores with it.
     expect(whole).toBeGreaterThanOrEqual(WARM_UP_DELAY_MS);
     expect(code).toBe(0);
