@@ -1,7 +1,9 @@
 /**
- * Test helper: magic-wormhole's own servers on free ports of 127.0.0.1, one pair per test file
- * (start in beforeAll, stop in afterAll). The mailbox server and the transit relay are the
- * Debian packages python3-magic-wormhole-mailbox-server and magic-wormhole-transit-relay, run
+ * Test helper: magic-wormhole's own servers on free ports of 127.0.0.1: one pair the test files
+ * share (WormholeServers.shared(): `bun test` runs every file in one process, and a pair took
+ * 1-4 s to start, once per file before; stopped after the run by test/run-hooks.ts), and pairs
+ * of their own for tests that kill one. The mailbox server and the transit relay are the Debian
+ * packages python3-magic-wormhole-mailbox-server and magic-wormhole-transit-relay, run
  * with twistd3 in the foreground; each is ready when its port accepts a connection and is
  * stopped by its pid.
  *
@@ -132,6 +134,9 @@ export class WormholeServer {
   }
 }
 
+/** The pair the test files share, once started. */
+let shared: Promise<WormholeServers> | undefined;
+
 /** A mailbox server and a transit relay, started together. */
 export class WormholeServers {
   private constructor(
@@ -147,6 +152,17 @@ export class WormholeServers {
     return new WormholeServers(mailbox, relay);
   }
 
+  /**
+   * The pair every test file may use (a mailbox keeps each code's state apart, and the files run
+   * one after the other): started by the first that asks, stopped once every file has run
+   * (stopSharedWormholeServers, test/run-hooks.ts). Not to be stopped by a file, nor killed: a
+   * test that kills a server starts one of its own.
+   */
+  static shared(): Promise<WormholeServers> {
+    shared ??= WormholeServers.start();
+    return shared;
+  }
+
   /** ws://127.0.0.1:PORT/v1 */
   get mailboxUrl(): string {
     return `ws://127.0.0.1:${this.mailbox.port}/v1`;
@@ -160,4 +176,11 @@ export class WormholeServers {
   async stop(): Promise<void> {
     await Promise.all([this.mailbox.stop(), this.relay.stop()]);
   }
+}
+
+/** Stops the shared pair, if one was started (after the whole run: test/run-hooks.ts). */
+export async function stopSharedWormholeServers(): Promise<void> {
+  const pair = await shared?.catch(() => undefined);
+  shared = undefined;
+  await pair?.stop();
 }

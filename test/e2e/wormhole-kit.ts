@@ -1,12 +1,12 @@
 /**
- * Shared set-up of the end-to-end tests that meet through magic-wormhole's servers: one
- * mailbox server and transit relay per test file (started in beforeAll, stopped in afterAll,
- * skipped loudly where the Debian packages are missing, a failure with PARLEY_REQUIRE_WORMHOLE=1),
+ * Shared set-up of the end-to-end tests that meet through magic-wormhole's servers: the
+ * mailbox server and transit relay the test files share (WormholeServers.shared, asked for in
+ * beforeAll; skipped loudly where the Debian packages are missing, a failure with PARLEY_REQUIRE_WORMHOLE=1),
  * the CLI flags that point at them, the `wormhole` client as a process, and the `--json` events.
  * The in-process wormhole peer that tests make misbehave is test/wormhole-peer-kit.ts.
  */
 
-import { afterAll, beforeAll } from "bun:test";
+import { beforeAll } from "bun:test";
 import { WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
 import { Cli } from "./helpers.ts";
 
@@ -20,7 +20,7 @@ export interface WormholeTestServers {
 }
 
 /**
- * Registers beforeAll/afterAll that run the servers for this test file. `what` names the tests
+ * Registers a beforeAll that gets the shared servers for this test file. `what` names the tests
  * in the skip notice; `client: true` also needs the `wormhole` client (Debian magic-wormhole).
  */
 export function useWormholeServers(what: string, options: { client?: boolean } = {}): WormholeTestServers {
@@ -33,10 +33,7 @@ export function useWormholeServers(what: string, options: { client?: boolean } =
   }
   let running: WormholeServers | undefined;
   beforeAll(async () => {
-    if (available) running = await WormholeServers.start();
-  }, 90_000);
-  afterAll(async () => {
-    await running?.stop();
+    if (available) running = await WormholeServers.shared();
   }, 90_000);
   const servers = (): WormholeServers => {
     if (!running) throw new Error("the wormhole servers are not running");

@@ -27,11 +27,10 @@ let servers: WormholeServers;
 const cleanups: Array<() => unknown> = [];
 
 beforeAll(async () => {
-  if (available) servers = await WormholeServers.start();
+  if (available) servers = await WormholeServers.shared();
 }, 90_000);
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
-  await servers?.stop();
 }, 90_000);
 
 const relayHint = () => ({ host: "127.0.0.1", port: servers.relay.port });

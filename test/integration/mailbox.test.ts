@@ -14,11 +14,10 @@ let servers: WormholeServers;
 const opened: Wormhole[] = [];
 
 beforeAll(async () => {
-  if (available) servers = await WormholeServers.start();
+  if (available) servers = await WormholeServers.shared();
 }, 90_000);
 afterAll(async () => {
   await Promise.all(opened.map((w) => w.close()));
-  await servers?.stop();
 }, 90_000);
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
