@@ -33,11 +33,11 @@ export interface CliIo {
   /** Standard input as a byte stream (`send -`). */
   stdinBytes(): ReadableStream<Uint8Array>;
   /**
-   * Writes one line (the newline is added) to standard output at once, without setting up the
-   * stdout stream (Node's stdio streams cost tens of ms at start-up): the chat's first lines.
-   * Absent: use `stdout`.
+   * Writes one line (the newline is added) to standard output (`fd` 2: standard error) at once,
+   * without setting up that stream (Node's stdio streams cost tens of ms at start-up): the
+   * chat's, send's and receive's first lines. Absent: use `stdout` and `stderr`.
    */
-  readonly writeLineNow?: (line: string) => void;
+  readonly writeLineNow?: (line: string, fd?: 1 | 2) => void;
   /** True when standard output was closed at start (`>&-`; stream-output.ts). Absent: open. */
   readonly stdoutClosed?: () => boolean;
   /** The stat of standard output (`err`: of standard error), where the code is printed; absent or undefined: unknown. */
@@ -128,11 +128,12 @@ function sigHupIgnored(): Promise<boolean> {
 }
 
 /**
- * Writes `line` and a newline to fd 1 before returning, through Bun's console: a string alone
- * is written as it is (no format directives), a full non-blocking pipe is waited for, and fd 1
- * is left as it was. Not node:fs's writeSync: loading node:fs cost the start-up 5-10 ms. A
- * reader that went away loses the lines, as with the chat's later output.
+ * Writes `line` and a newline to fd 1 (`fd` 2: fd 2) before returning, through Bun's console: a
+ * string alone is written as it is (no format directives), a full non-blocking pipe is waited
+ * for, and the descriptor is left as it was. Not node:fs's writeSync: loading node:fs cost the
+ * start-up 5-10 ms. A reader that went away loses the lines, as with the later output.
  */
-function writeLineNow(line: string): void {
-  console.log(line);
+function writeLineNow(line: string, fd: 1 | 2 = 1): void {
+  if (fd === 2) console.error(line);
+  else console.log(line);
 }

@@ -10,6 +10,7 @@ import type { OutStream } from "./io.ts";
 import { jsonLine } from "./json-line.ts";
 import { takenName } from "./renamed-entries.ts";
 import type { Reporter } from "./reporter.ts";
+import { listeningEvent } from "./starting-reporter.ts";
 import { commandIncompleteWords, folderBytesWords } from "./transfer-presenter.ts";
 
 /** At most one progress event (or bar redraw) per transfer this often. */
@@ -34,15 +35,18 @@ export class JsonReporter implements Reporter {
   private readonly commands = new CommandTally();
   private readonly gate: OutputGate;
 
+  /** Warning events waiting for the first event; undefined once it is out. */
+  private held: Record<string, unknown>[] | undefined;
+
+  /** @param eventOut - the first event was written already (starting-reporter.ts wrote `listening`) */
   constructor(
     out: OutStream,
     private readonly err: OutStream,
+    eventOut = false,
   ) {
     this.gate = new OutputGate(out, (count) => `${JSON.stringify({ type: "chat-skipped", count })}\n`);
+    this.held = eventOut ? undefined : [];
   }
-
-  /** Warning events waiting for the first event; undefined once it is out. */
-  private held: Record<string, unknown>[] | undefined = [];
 
   private emit(event: Record<string, unknown>): void {
     this.gate.write(`${jsonLine(event)}\n`);
@@ -52,7 +56,7 @@ export class JsonReporter implements Reporter {
   }
 
   listening(host: string, port: number, reachableAt: readonly string[], code: string): void {
-    this.emit({ type: "listening", host, port, code, reachableAt });
+    this.emit(listeningEvent(host, port, reachableAt, code));
   }
   connected(peerName: string | undefined, address: string, security?: Security): void {
     this.emit({

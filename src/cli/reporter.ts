@@ -12,6 +12,7 @@ import type { Asker } from "../ui/asker.ts";
 import { OutputGate, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
 import type { OutStream } from "./io.ts";
 import { JsonReporter, PROGRESS_EVERY_MS } from "./json-reporter.ts";
+import { listeningLine, type ReporterOptions } from "./starting-reporter.ts";
 import { type TransferOutput, TransferPresenter } from "./transfer-presenter.ts";
 
 /** DECAWM: with autowrap off, text past the last column stays on the row. */
@@ -78,15 +79,19 @@ function ignoreClosedReader(stream: OutStream): void {
   });
 }
 
-/** @param options.stdoutTaken - the received file goes to stdout: print everything to stderr */
+/**
+ * @param options.stdoutTaken - the received file goes to stdout: print everything to stderr
+ * @param eventOut - a `--json` event was written already (by starting-reporter.ts)
+ */
 export function makeReporter(
-  options: { json: boolean; progress: boolean; stdoutTaken: boolean },
+  options: ReporterOptions,
   io: { readonly stdout: OutStream; readonly stderr: OutStream },
+  eventOut = false,
 ): Reporter {
   ignoreClosedReader(io.stderr);
   if (!options.stdoutTaken) ignoreClosedReader(io.stdout);
   return options.json
-    ? new JsonReporter(options.stdoutTaken ? io.stderr : io.stdout, io.stderr)
+    ? new JsonReporter(options.stdoutTaken ? io.stderr : io.stdout, io.stderr, eventOut)
     : new HumanReporter(options.progress, options.stdoutTaken ? io.stderr : io.stdout, io.stderr);
 }
 
@@ -181,9 +186,7 @@ class HumanReporter implements Reporter, TransferOutput {
   }
 
   listening(host: string, port: number, reachableAt: readonly string[], code: string, hint: string): void {
-    const where = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-    const extra = reachableAt.length > 0 ? ` (a peer can use: ${reachableAt.join(", ")})` : "";
-    this.print(`Listening on ${where}${extra} · code ${code}`);
+    this.print(listeningLine(host, port, reachableAt, code));
     this.print(hint);
   }
   connected(peerName: string | undefined, address: string, security?: Security): void {

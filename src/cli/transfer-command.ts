@@ -4,24 +4,20 @@
  * an exit code that says how it went (exit-codes.ts). Events go to a Reporter (human or JSON).
  */
 
-import { resolve } from "node:path";
-import { receiverFeatures, receivesOnly } from "../protocol/index.ts";
-import type { OfferDecision, Session, SessionEvents, SessionOptions, TransferInfo } from "../session/index.ts";
-import { StreamReceiver } from "../transfer/index.ts";
-import { Asker, entriesEnded } from "../ui/index.ts";
-import { askFor } from "./ask-offers.ts";
-import { codeOnCommandLineNote } from "./codes.ts";
+import { receiverFeatures, receivesOnly } from "../protocol/features.ts";
+import type { OfferDecision, Session, TransferInfo } from "../session/index.ts";
+import type * as StreamReceiverModule from "../transfer/stream-receiver.ts";
+import type * as AskerModule from "../ui/asker.ts";
+import type { Asker } from "../ui/asker.ts";
+import type * as AskOffers from "./ask-offers.ts";
 import type { ReceiveOptions, SendOptions } from "./command-args.ts";
-import { dialTarget, PeerLink, signalExitCode } from "./connect.ts";
-import { prepareDownloadDir } from "./download-dir.ts";
-import { EXIT_INTEGRITY, EXIT_OK, EXIT_TRANSFER, INTEGRITY_CODES } from "./exit-codes.ts";
+import { dialTarget, signalExitCode } from "./connect.ts";
+import { absolutePath, prepareDownloadDir } from "./download-dir.ts";
+import { EXIT_TRANSFER } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
 import { expandHome } from "./input.ts";
 import { type CliIo, SIGNAL_WORDS, type Signal } from "./io.ts";
-import { runWithMailbox } from "./mailbox-command.ts";
-import { failureWords, resumable, resumeHint } from "./reason-words.ts";
-import { makeReporter, type Reporter } from "./reporter.ts";
-import { codeOutputWarning } from "./secret-files.ts";
+import { OneShotRun, type RoleHooks } from "./one-shot-run.ts";
 import {
   NOTHING_SENT,
   planSends,
@@ -32,172 +28,13 @@ import {
   UnsendablePaths,
 } from "./send-plan.ts";
 import { downloadDirWarning, SHARED_DIR_CODE } from "./shared-dir.ts";
-import { openStreamOutput, outputStallMs, type StreamOutput, stdoutProblem } from "./stream-output.ts";
+import { StartingReporter } from "./starting-reporter.ts";
+import type * as StreamOutputModule from "./stream-output.ts";
+import type { StreamOutput } from "./stream-output.ts";
 
-type Role = "send" | "receive";
-
-interface RoleHooks {
-  /** The session began. */
-  start(session: Session): void;
-  /** `sends` transfers of ours finished or failed (more than one: a folder refused whole): the sender moves on. */
-  settled(session: Session, sends?: number): void;
-  /** Sender: every path has been dealt with. */
-  allDone?: () => boolean;
-  /** A signal ends the run: called before it is said (a question on the screen ends its line). */
-  interrupted?: () => void;
-}
-
-/** The parts of a send or receive run that do not depend on the direction. */
-class OneShotRun {
-  private session: Session | undefined;
-  private worst = EXIT_OK;
-  private link: PeerLink | undefined;
-  /** The reason a lost connection gave the transfers it cut: their lines said it already. */
-  private lostSaid: string | undefined;
-  /** Received files whose place was opened (accepted): only they keep anything to resume. */
-  private readonly opened = new Set<number>();
-
-  constructor(
-    private readonly role: Role,
-    private readonly options: SendOptions | ReceiveOptions,
-    readonly reporter: Reporter,
-    private readonly hooks: RoleHooks,
-    private readonly io: CliIo,
-    private readonly extra: Partial<Pick<SessionOptions, "decideOffer" | "openSink" | "refuseOffers">> = {},
-  ) {}
-
-  /** Listens, or dials `peer`; resolves with the exit code. */
-  async run(peer: string | undefined, downloadDir: string): Promise<number> {
-    const { options, reporter } = this;
-    const link = new PeerLink(
-      {
-        host: options.host,
-        port: options.port,
-        insecurePortOnly: options.insecurePortOnly,
-        ...(options.peerCode === undefined ? {} : { peerCode: options.peerCode }),
-        dialerRetries: false,
-        session: {
-          downloadDir,
-          checksum: options.checksum,
-          ...("limitRate" in options && options.limitRate !== undefined ? { limitRate: options.limitRate } : {}),
-          ...(options.peerName === undefined ? {} : { name: options.peerName }),
-          events: this.sessionEvents(),
-          // A receiver's HELLO says it sends nothing (a peer that only receives too can tell), and --stdout that it keeps nothing.
-          ...(this.role === "receive" ? { features: receiverFeatures((options as ReceiveOptions).stdout) } : {}),
-          ...this.extra,
-        },
-      },
-      {
-        listening: (host, port, reach, code) => {
-          const other = this.role === "send" ? "parley receive <code>" : "parley send <paths> --to <code>";
-          reporter.listening(host, port, reach, code, `Waiting for the peer: ${other} (with the code above)`);
-          // Said on stderr: nobody reads a warning inside the file that holds the code.
-          const exposed = codeOutputWarning(this.io.outputStat?.("stdout" in options && options.stdout));
-          if (exposed) this.io.stderr.write(`${exposed}\n`);
-        },
-        connected: (session) => {
-          this.session = session;
-          reporter.connected(session.peer.name, session.remoteAddress, session.security);
-          this.hooks.start(session);
-        },
-        note: (line) => reporter.note(line),
-        error: (code, message) => reporter.error(code, message),
-        interrupted: (signal) => {
-          this.hooks.interrupted?.();
-          reporter.note(`${SIGNAL_WORDS[signal]}.`);
-        },
-      },
-      this.io,
-    );
-    this.link = link;
-    if (options.mailbox) {
-      await link.ready();
-      const decide = this.extra.decideOffer;
-      return runWithMailbox(
-        { role: this.role, options, link, reporter, cli: this.io, downloadDir, ...(decide ? { decide } : {}) },
-        peer,
-      );
-    }
-    if (peer === undefined) {
-      link.listen();
-    } else {
-      const target = link.target(peer);
-      if ("problem" in target) {
-        link.finish(EXIT_OK);
-        await link.exitCode;
-        throw new UsageError(target.problem);
-      }
-      const note = codeOnCommandLineNote(peer);
-      if (note) reporter.note(note);
-      await link.dial(target);
-    }
-    return link.exitCode;
-  }
-
-  /** Records a transfer's outcome; the exit code is the worst one. */
-  record(code: number): void {
-    this.worst = Math.max(this.worst, code);
-  }
-
-  finish(code: number): void {
-    this.link?.finish(code);
-  }
-
-  private sessionEvents(): SessionEvents {
-    return {
-      chatReceived: (text) => this.reporter.chat(text),
-      transferStarted: (info) => {
-        if (info.direction === "send") this.reporter.offered(info);
-        else {
-          this.opened.add(info.id);
-          this.reporter.receiving(info);
-        }
-      },
-      transferProgressed: (info, bytes) => this.reporter.progressed(info, bytes),
-      transferFinished: (done) => {
-        this.opened.delete(done.id);
-        this.reporter.done(done);
-        if (done.direction === "send" && this.session) this.hooks.settled(this.session);
-      },
-      transferFailed: (info, reason, code, peer) => {
-        // --stdout keeps nothing of a cut file, nor does an offer still waiting for --ask's answer:
-        // no resume to promise (our sender hears it from the session: info.nothingKept).
-        const kept = info.direction === "send" || this.opened.delete(info.id);
-        const canResume = kept && (this.role === "send" || !(this.options as ReceiveOptions).stdout);
-        const hint = canResume ? resumeHint(info, code, peer) : "";
-        this.reporter.failed(
-          info,
-          failureWords(info, reason, peer) + hint,
-          code,
-          canResume && resumable(info, code, peer),
-        );
-        if (code === "E_CONNECTION" && !peer) this.lostSaid = reason;
-        // A file offered to a one-shot sender is declined: that is not the send failing.
-        if (this.role === "send" && info.direction === "receive") return;
-        this.record(INTEGRITY_CODES.has(code) ? EXIT_INTEGRITY : EXIT_TRANSFER);
-        if (info.direction === "send" && this.session?.isActive) this.hooks.settled(this.session, entriesEnded(info));
-      },
-      peerLeft: (reason) => {
-        // A folder that did not get every announced entry failed, whatever else went well.
-        if (this.reporter.sessionEnded() > 0) this.record(EXIT_TRANSFER);
-        this.reporter.bye(reason);
-        // The receiver is done when the sender leaves; a sender whose receiver left early failed.
-        if (this.role === "send" && !this.hooks.allDone?.()) this.record(EXIT_TRANSFER);
-        this.finish(this.worst);
-      },
-      connectionLost: (reason) => {
-        this.reporter.sessionEnded();
-        // Said once: a file's failed line that gave this reason is where people read it.
-        this.reporter.error("E_CONNECTION", reason, reason === this.lostSaid);
-        this.finish(Math.max(this.worst, EXIT_TRANSFER));
-      },
-      closed: () => {
-        if (this.reporter.sessionEnded() > 0) this.record(EXIT_TRANSFER);
-        this.reporter.bye(this.link?.signalCode === undefined ? "done" : "interrupted");
-        this.finish(this.worst);
-      },
-    };
-  }
+/** --stdout's checks and output (node:fs), loaded only for --stdout. */
+function streamOutput(): typeof StreamOutputModule {
+  return require("./stream-output.ts") as typeof StreamOutputModule;
 }
 
 /** Said when `-` (standard input) is this terminal: a new user may have meant to pipe a file in. */
@@ -205,7 +42,7 @@ const STDIN_IS_TERMINAL =
   "Note: standard input (-) is this terminal: what you type is sent, and Ctrl-D ends it (to send a file: parley send FILE, or cmd | parley send -).";
 
 export async function runSend(options: SendOptions, io: CliIo): Promise<number> {
-  const reporter = makeReporter({ json: options.json, progress: options.progress, stdoutTaken: false }, io);
+  const reporter = new StartingReporter({ json: options.json, progress: options.progress, stdoutTaken: false }, io);
   // A --to that is not a code is said before a big folder is walked (the walk can take seconds).
   if (!options.mailbox && options.to !== undefined) {
     const target = dialTarget(options.to, options);
@@ -232,7 +69,7 @@ export async function runSend(options: SendOptions, io: CliIo): Promise<number> 
 /** runSend once the --to check is over: walks the paths, then sends what they hold. */
 async function sendPlanned(
   options: SendOptions,
-  reporter: Reporter,
+  reporter: StartingReporter,
   io: CliIo,
   signalled: () => Signal | undefined,
 ): Promise<number> {
@@ -298,8 +135,8 @@ async function sendPlanned(
 }
 
 /** `parley send --text TEXT`: one chat line, then the session ends (the receiver prints it). */
-async function runSendText(options: SendOptions, text: string, reporter: Reporter, io: CliIo): Promise<number> {
-  const { chatFits } = await import("../protocol/index.ts");
+async function runSendText(options: SendOptions, text: string, reporter: StartingReporter, io: CliIo): Promise<number> {
+  const { chatFits } = await import("../protocol/messages.ts");
   if (!chatFits(text)) {
     // Known before anything is contacted, as the other --text mistakes are: wrong usage (exit 1).
     throw new UsageError(
@@ -329,15 +166,18 @@ const BOTH_RECEIVING =
   "the peer is receiving too (parley receive): nothing will come; run parley send on one side (with the code)";
 
 export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<number> {
-  const reporter = makeReporter({ json: options.json, progress: options.progress, stdoutTaken: options.stdout }, io);
-  const unfit = options.stdout && stdoutProblem(io.stdoutClosed?.() === true, io.stdout.isTTY === true);
+  const reporter = new StartingReporter(
+    { json: options.json, progress: options.progress, stdoutTaken: options.stdout },
+    io,
+  );
+  const unfit = options.stdout && streamOutput().stdoutProblem(io.stdoutClosed?.() === true, io.stdout.isTTY === true);
   if (unfit) throw new UsageError(`--stdout: ${unfit}`);
-  const dir = options.stdout ? io.cwd : prepareDownloadDir(resolve(io.cwd, options.dir));
+  const dir = options.stdout ? io.cwd : prepareDownloadDir(absolutePath(options.dir, io.cwd));
   const shared = options.stdout ? undefined : await downloadDirWarning(dir);
   if (shared) reporter.warning(SHARED_DIR_CODE, shared);
-  // Questions on stderr, answers from stdin, one offer at a time.
-  const asker = options.ask ? new Asker(io.stdin, io.stderr) : undefined;
-  if (asker) reporter.shareLinesWith(asker);
+  // Questions on stderr, answers from stdin, one offer at a time: made once the code is shown
+  // (hooks.loaded), before any offer can come.
+  let asker: Asker | undefined;
   const folderAnswers = new Map<number, Promise<boolean>>();
   let streamed = false;
   let output: StreamOutput | undefined;
@@ -350,6 +190,7 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
     }
     if (options.stdout && streamed) return { code: "E_STDOUT_ONE_FILE", reason: "--stdout takes one file" };
     if (asker) {
+      const { askFor } = require("./ask-offers.ts") as typeof AskOffers;
       const yes = await askFor(asker, offer, stillWanted, folderAnswers);
       if (!yes) {
         // The peer hears which: a closed terminal (or < /dev/null) is not a no.
@@ -372,9 +213,17 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
     },
     settled() {},
     interrupted: () => asker?.endLine(),
+    loaded: () => {
+      if (!options.ask) return;
+      const { Asker } = require("../ui/asker.ts") as typeof AskerModule;
+      asker = new Asker(io.stdin, io.stderr);
+      reporter.shareLinesWith(asker);
+    },
   };
   const run = new OneShotRun("receive", options, reporter, hooks, io, {
     decideOffer,
+    // A receiver's HELLO says it sends nothing (a peer that only receives too can tell), and --stdout that it keeps nothing.
+    features: receiverFeatures(options.stdout),
     // --stdout: the file's bytes are written to fd 1 itself (writeSync, no copy into a stream's
     // queue: the speed of `receive --stdout > file`), not to io.stdout; with another io (a test
     // in-process) they still go to the real standard output. Everything else printed goes to
@@ -383,7 +232,9 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
     ...(options.stdout
       ? {
           openSink: (offer: TransferInfo, algo) => {
+            const { openStreamOutput, outputStallMs } = streamOutput();
             output ??= openStreamOutput();
+            const { StreamReceiver } = require("../transfer/stream-receiver.ts") as typeof StreamReceiverModule;
             return new StreamReceiver(output.fd, offer.name, offer.size, algo, outputStallMs(io.env));
           },
         }

@@ -168,11 +168,16 @@ test("send lets go of its walk-time signal listener on every way out: paths unse
 });
 
 /**
- * The chat run in-process on an io that notes each stream asked for, and the streams asked for
- * before each line written with writeLineNow (as main.ts's io writes the chat's first lines).
+ * A command run in-process on an io that notes each stream asked for, and the streams asked for
+ * before each line written with writeLineNow (as main.ts's io writes the first lines), a line
+ * on fd 2 marked "[fd 2]". `lineWriter: false`: an io without writeLineNow (the streams only).
  */
-function chatNotingStreams(args: readonly string[]): { io: TestIo; run: Promise<number>; shown: string[] } {
-  const base = testIo(tempDir());
+function notingStreams(
+  args: readonly string[],
+  lineWriter = true,
+  cwd = tempDir(),
+): { io: TestIo; run: Promise<number>; shown: string[] } {
+  const base = testIo(cwd);
   const asked: string[] = [];
   const shown: string[] = [];
   const io: TestIo = {
@@ -189,10 +194,14 @@ function chatNotingStreams(args: readonly string[]): { io: TestIo; run: Promise<
       asked.push("stderr");
       return base.stderr;
     },
-    writeLineNow: (line) => {
-      shown.push(`${line} (streams asked for before: ${asked.join(",") || "none"})`);
-      base.stdout.write(`${line}\n`);
-    },
+    ...(lineWriter
+      ? {
+          writeLineNow: (line: string, fd: 1 | 2 = 1) => {
+            shown.push(`${fd === 2 ? "[fd 2] " : ""}${line} (streams asked for before: ${asked.join(",") || "none"})`);
+            (fd === 2 ? base.stderr : base.stdout).write(`${line}\n`);
+          },
+        }
+      : {}),
   };
   return { io, run: runCli(args, io), shown };
 }
@@ -203,9 +212,90 @@ test.each([
   // A good code given up front: the terminal is asked about only for a bad one (exit 1 if no one can retype it).
   ["with --connect CODE", ["--connect", "127.0.0.1:9-arena-surface"]],
 ])("the chat %s shows its code before it asks for stdin, stdout or stderr", async (_what, args) => {
-  const { io, run, shown } = chatNotingStreams(["--dir", tempDir(), ...args]);
+  const { io, run, shown } = notingStreams(["--dir", tempDir(), ...args]);
   await io.out.waitFor(/^Listening on /m);
   expect(shown[0]).toMatch(/^Listening on \S+ · code \S+ \(streams asked for before: none\)$/);
   io.signal("SIGINT");
   expect(await run).toBe(130);
+});
+
+/** A listener that takes connections and never answers: a dialer's handshake waits there. */
+function silentListener() {
+  return Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+}
+
+const NONE = "(streams asked for before: none)";
+const HINT_FOR_SEND = "Waiting for the peer: parley receive <code> (with the code above)";
+const HINT_FOR_RECEIVE = "Waiting for the peer: parley send <paths> --to <code> (with the code above)";
+const ON_COMMAND_LINE =
+  "Note: the code is on this command line, which other users of this machine can see (ps); PARLEY_CODE or --code-file keep it private.";
+
+// As the chat (session 16), send and receive show their code (or, given a code, their first line)
+// before any stdio stream is made; the streams come with the session layer, once it is shown.
+test.each([
+  [
+    "send FILE",
+    ["send", "FILE"],
+    [`Listening on 127.0.0.1:PORT · code PORT-WORDS ${NONE}`, `${HINT_FOR_SEND} ${NONE}`],
+  ],
+  [
+    "send FILE --json",
+    ["send", "FILE", "--json"],
+    [`{"type":"listening","host":"127.0.0.1","port":PORT,"code":"PORT-WORDS","reachableAt":[]} ${NONE}`],
+  ],
+  ["receive", ["receive"], [`Listening on 127.0.0.1:PORT · code PORT-WORDS ${NONE}`, `${HINT_FOR_RECEIVE} ${NONE}`]],
+  [
+    "receive --json",
+    ["receive", "--json"],
+    [`{"type":"listening","host":"127.0.0.1","port":PORT,"code":"PORT-WORDS","reachableAt":[]} ${NONE}`],
+  ],
+  ["send FILE --to CODE", ["send", "FILE", "--to", "CODE"], [`${ON_COMMAND_LINE} ${NONE}`]],
+  ["send FILE --to CODE --json", ["send", "FILE", "--to", "CODE", "--json"], [`[fd 2] ${ON_COMMAND_LINE} ${NONE}`]],
+  ["receive CODE", ["receive", "CODE"], [`${ON_COMMAND_LINE} ${NONE}`]],
+  ["receive CODE --json", ["receive", "CODE", "--json"], [`[fd 2] ${ON_COMMAND_LINE} ${NONE}`]],
+])("parley %s shows its first line before it asks for stdin, stdout or stderr", async (_what, template, expected) => {
+  const peer = silentListener();
+  try {
+    const src = tempDir();
+    writeFileSync(join(src, "a.txt"), "a");
+    const file = join(src, "a.txt");
+    const args = template.map((a) => (a === "FILE" ? file : a === "CODE" ? `127.0.0.1:${peer.port}-arena-surface` : a));
+    const { io, run, shown } = notingStreams(args, true, src);
+    await Promise.race([io.out.waitFor(/\n/), io.err.waitFor(/\n/)]);
+    await Bun.sleep(0); // a second line written at once (the hint) is written by now
+    const lines = shown
+      .slice(0, expected.length)
+      .map((line) => line.replace(/\b(\d{4,5})-[a-z]+-[a-z]+/, "PORT-WORDS").replace(/\b\d{4,5}\b/g, "PORT"));
+    expect(lines).toEqual(expected);
+    io.signal("SIGINT");
+    expect(await run).toBe(130);
+  } finally {
+    peer.stop(true);
+  }
+});
+
+/** `text` with the listener's port and code words in it made the same from run to run. */
+const samePortAndCode = (text: string) =>
+  text.replace(/\b(\d{4,5})-[a-z]+-[a-z]+\b/g, "PORT-WORDS").replace(/("port":|127\.0\.0\.1:)\d+/g, "$1PORT");
+
+// What is printed, on which stream and in which order, is the same whether the first lines go
+// out through the line writer (main.ts's io) or through the streams (a test's io, as before).
+test.each([
+  ["send FILE", ["send", "FILE"]],
+  ["send FILE --json", ["send", "FILE", "--json"]],
+  ["receive", ["receive"]],
+  ["receive --json", ["receive", "--json"]],
+])("parley %s: the same lines on the same streams with the line writer as without", async (_what, template) => {
+  const outputs: string[] = [];
+  for (const lineWriter of [true, false]) {
+    const src = tempDir();
+    writeFileSync(join(src, "a.txt"), "a");
+    const args = template.map((a) => (a === "FILE" ? join(src, "a.txt") : a));
+    const { io, run } = notingStreams(args, lineWriter, src);
+    await io.out.waitFor(/^(Listening on |\{"type":"listening")/m);
+    io.signal("SIGINT");
+    expect(await run).toBe(130);
+    outputs.push(`stdout:\n${samePortAndCode(io.out.text)}stderr:\n${samePortAndCode(io.err.text)}`);
+  }
+  expect(outputs[0]).toBe(outputs[1] as string);
 });

@@ -1,0 +1,215 @@
+/**
+ * What `parley send` and `parley receive` share: one run that listens (and shows the code) or
+ * dials, turns session events into the reporter's lines, and resolves the worst exit code.
+ *
+ * Start-up: as the chat (DESIGN-NOTES "Start-up: the code first, the rest after"), the code
+ * line is shown before the session layer, the reporters' modules and Node's stdio streams are
+ * loaded or made (starting-reporter.ts); they load with the session layer (PeerLink's
+ * `loadWithSession`), before any connection is handed on or any session event comes. So this
+ * module imports the session layer's types only, and what its events need is loaded then.
+ */
+
+import type { Session, SessionEvents, SessionOptions } from "../session/index.ts";
+import type * as FolderTally from "../ui/folder-tally.ts";
+import { codeOnCommandLineNote } from "./codes.ts";
+import type { ReceiveOptions, SendOptions } from "./command-args.ts";
+import { PeerLink } from "./connect.ts";
+import { EXIT_INTEGRITY, EXIT_OK, EXIT_TRANSFER, INTEGRITY_CODES } from "./exit-codes.ts";
+import { UsageError } from "./flags.ts";
+import { type CliIo, SIGNAL_WORDS } from "./io.ts";
+import type * as ReasonWords from "./reason-words.ts";
+import { codeOutputWarning } from "./secret-files.ts";
+import type { StartingReporter } from "./starting-reporter.ts";
+
+export type Role = "send" | "receive";
+
+export interface RoleHooks {
+  /** The session began. */
+  start(session: Session): void;
+  /** `sends` transfers of ours finished or failed (more than one: a folder refused whole): the sender moves on. */
+  settled(session: Session, sends?: number): void;
+  /** Sender: every path has been dealt with. */
+  allDone?: () => boolean;
+  /** A signal ends the run: called before it is said (a question on the screen ends its line). */
+  interrupted?: () => void;
+  /** The session layer and the reporter are loaded (the code is shown): no session event came yet. */
+  loaded?: () => void;
+}
+
+/** The session's options a role adds (receive: its offers decided, --stdout's sink). */
+export type RoleSessionOptions = Partial<Pick<SessionOptions, "decideOffer" | "openSink" | "refuseOffers">> & {
+  readonly features?: readonly string[];
+};
+
+/** The wording of failed transfers, loaded with the session layer (it brings the transfers' limits and errors). */
+function reasonWords(): typeof ReasonWords {
+  return require("./reason-words.ts") as typeof ReasonWords;
+}
+
+/** The parts of a send or receive run that do not depend on the direction. */
+export class OneShotRun {
+  private session: Session | undefined;
+  private worst = EXIT_OK;
+  private link: PeerLink | undefined;
+  /** The reason a lost connection gave the transfers it cut: their lines said it already. */
+  private lostSaid: string | undefined;
+  /** Received files whose place was opened (accepted): only they keep anything to resume. */
+  private readonly opened = new Set<number>();
+
+  constructor(
+    private readonly role: Role,
+    private readonly options: SendOptions | ReceiveOptions,
+    readonly reporter: StartingReporter,
+    private readonly hooks: RoleHooks,
+    private readonly io: CliIo,
+    private readonly extra: RoleSessionOptions = {},
+  ) {}
+
+  /** Listens, or dials `peer`; resolves with the exit code. */
+  async run(peer: string | undefined, downloadDir: string): Promise<number> {
+    const { options, reporter } = this;
+    const link = new PeerLink(
+      {
+        host: options.host,
+        port: options.port,
+        insecurePortOnly: options.insecurePortOnly,
+        ...(options.peerCode === undefined ? {} : { peerCode: options.peerCode }),
+        dialerRetries: false,
+        loadWithSession: () => this.loadWithSession(),
+        session: {
+          downloadDir,
+          checksum: options.checksum,
+          ...("limitRate" in options && options.limitRate !== undefined ? { limitRate: options.limitRate } : {}),
+          ...(options.peerName === undefined ? {} : { name: options.peerName }),
+          events: this.sessionEvents(),
+          ...this.extra,
+        },
+      },
+      {
+        listening: (host, port, reach, code) => {
+          const other = this.role === "send" ? "parley receive <code>" : "parley send <paths> --to <code>";
+          reporter.listening(host, port, reach, code, `Waiting for the peer: ${other} (with the code above)`);
+          // Said on stderr: nobody reads a warning inside the file that holds the code. Through
+          // the streams, as every line after it (the line writer's could overtake a stream's).
+          const exposed = codeOutputWarning(this.io.outputStat?.("stdout" in options && options.stdout));
+          if (exposed) {
+            reporter.open();
+            this.io.stderr.write(`${exposed}\n`);
+          }
+        },
+        connected: (session) => {
+          this.session = session;
+          reporter.connected(session.peer.name, session.remoteAddress, session.security);
+          this.hooks.start(session);
+        },
+        note: (line) => reporter.note(line),
+        error: (code, message) => reporter.error(code, message),
+        interrupted: (signal) => {
+          this.hooks.interrupted?.();
+          reporter.note(`${SIGNAL_WORDS[signal]}.`);
+        },
+      },
+      this.io,
+    );
+    this.link = link;
+    if (options.mailbox) {
+      await link.ready();
+      const decide = this.extra.decideOffer;
+      const { runWithMailbox } = await import("./mailbox-command.ts");
+      return runWithMailbox(
+        { role: this.role, options, link, reporter, cli: this.io, downloadDir, ...(decide ? { decide } : {}) },
+        peer,
+      );
+    }
+    if (peer === undefined) {
+      link.listen();
+    } else {
+      const target = link.target(peer);
+      if ("problem" in target) {
+        link.finish(EXIT_OK);
+        await link.exitCode;
+        throw new UsageError(target.problem);
+      }
+      const note = codeOnCommandLineNote(peer);
+      if (note) reporter.note(note);
+      await link.dial(target);
+    }
+    return link.exitCode;
+  }
+
+  /** Records a transfer's outcome; the exit code is the worst one. */
+  record(code: number): void {
+    this.worst = Math.max(this.worst, code);
+  }
+
+  finish(code: number): void {
+    this.link?.finish(code);
+  }
+
+  /** What the session events need, loaded with the session layer; the real reporter is made then. */
+  private async loadWithSession(): Promise<void> {
+    await Promise.all([import("./reason-words.ts"), import("../ui/folder-tally.ts"), import("./reporter.ts")]);
+    this.reporter.open();
+    this.hooks.loaded?.();
+  }
+
+  private sessionEvents(): SessionEvents {
+    return {
+      chatReceived: (text) => this.reporter.chat(text),
+      transferStarted: (info) => {
+        if (info.direction === "send") this.reporter.offered(info);
+        else {
+          this.opened.add(info.id);
+          this.reporter.receiving(info);
+        }
+      },
+      transferProgressed: (info, bytes) => this.reporter.progressed(info, bytes),
+      transferFinished: (done) => {
+        this.opened.delete(done.id);
+        this.reporter.done(done);
+        if (done.direction === "send" && this.session) this.hooks.settled(this.session);
+      },
+      transferFailed: (info, reason, code, peer) => {
+        const { failureWords, resumable, resumeHint } = reasonWords();
+        // --stdout keeps nothing of a cut file, nor does an offer still waiting for --ask's answer:
+        // no resume to promise (our sender hears it from the session: info.nothingKept).
+        const kept = info.direction === "send" || this.opened.delete(info.id);
+        const canResume = kept && (this.role === "send" || !(this.options as ReceiveOptions).stdout);
+        const hint = canResume ? resumeHint(info, code, peer) : "";
+        this.reporter.failed(
+          info,
+          failureWords(info, reason, peer) + hint,
+          code,
+          canResume && resumable(info, code, peer),
+        );
+        if (code === "E_CONNECTION" && !peer) this.lostSaid = reason;
+        // A file offered to a one-shot sender is declined: that is not the send failing.
+        if (this.role === "send" && info.direction === "receive") return;
+        this.record(INTEGRITY_CODES.has(code) ? EXIT_INTEGRITY : EXIT_TRANSFER);
+        if (info.direction === "send" && this.session?.isActive) {
+          const { entriesEnded } = require("../ui/folder-tally.ts") as typeof FolderTally;
+          this.hooks.settled(this.session, entriesEnded(info));
+        }
+      },
+      peerLeft: (reason) => {
+        // A folder that did not get every announced entry failed, whatever else went well.
+        if (this.reporter.sessionEnded() > 0) this.record(EXIT_TRANSFER);
+        this.reporter.bye(reason);
+        // The receiver is done when the sender leaves; a sender whose receiver left early failed.
+        if (this.role === "send" && !this.hooks.allDone?.()) this.record(EXIT_TRANSFER);
+        this.finish(this.worst);
+      },
+      connectionLost: (reason) => {
+        this.reporter.sessionEnded();
+        // Said once: a file's failed line that gave this reason is where people read it.
+        this.reporter.error("E_CONNECTION", reason, reason === this.lostSaid);
+        this.finish(Math.max(this.worst, EXIT_TRANSFER));
+      },
+      closed: () => {
+        if (this.reporter.sessionEnded() > 0) this.record(EXIT_TRANSFER);
+        this.reporter.bye(this.link?.signalCode === undefined ? "done" : "interrupted");
+        this.finish(this.worst);
+      },
+    };
+  }
+}
