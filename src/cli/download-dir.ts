@@ -40,7 +40,8 @@ export function prepareDownloadDir(dir: string): string {
  */
 function refuseUndecodable(dir: string, path: string): void {
   if (!path.includes("\uFFFD")) return;
-  const { undecodableEntryIn } = require("../transfer/file-sender.ts") as typeof import("../transfer/file-sender.ts");
+  const { undecodableEntryIn } =
+    require("../transfer/readable-file.ts") as typeof import("../transfer/readable-file.ts");
   // The folder itself, or one on its way (`--dir $'\xff'/new`: the rest is created below it).
   let folder: string | undefined;
   for (let at = path; folder === undefined && at.includes("\uFFFD"); at = at.slice(0, at.lastIndexOf("/")) || "/") {

@@ -8,15 +8,9 @@ import { statSync } from "node:fs";
 import type { FolderEntry } from "../protocol/index.ts";
 import type { Session } from "../session/index.ts";
 import { TransferError } from "../transfer/errors.ts";
-import type { checkReadableFile as CheckReadableFile } from "../transfer/file-sender.ts";
-import {
-  type FolderListing,
-  type NamesRead,
-  type SkipKind,
-  type SkippedEntry,
-  walkFolder,
-  walkFolderSoon,
-} from "../transfer/folder-walk.ts";
+import type * as FolderWalk from "../transfer/folder-walk.ts";
+import type { FolderListing, NamesRead, SkipKind, SkippedEntry } from "../transfer/folder-walk.ts";
+import { checkReadableFile } from "../transfer/readable-file.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import { secretFileWarning } from "./secret-files.ts";
 
@@ -33,9 +27,9 @@ export interface SendPlan {
   readonly skipped: readonly SkippedEntry[];
 }
 
-/** The file sender's check, loaded at the first send (it brings the sender's code; not needed at start-up). */
-function checkReadableFile(): typeof CheckReadableFile {
-  return (require("../transfer/file-sender.ts") as typeof import("../transfer/file-sender.ts")).checkReadableFile;
+/** The folder walker (node:path, node:fs/promises), loaded when a folder is named: `send FILE`'s start-up does without it. */
+function folderWalk(): typeof FolderWalk {
+  return require("../transfer/folder-walk.ts") as typeof FolderWalk;
 }
 
 /**
@@ -95,7 +89,7 @@ export function planSends(paths: readonly string[], stdinName: string, listed?: 
     }
     if (!isDirectory(path)) {
       try {
-        checkReadableFile()(path);
+        checkReadableFile(path);
       } catch (err) {
         if (!(err instanceof TransferError)) throw err;
         problems.push(err);
@@ -107,7 +101,7 @@ export function planSends(paths: readonly string[], stdinName: string, listed?: 
     try {
       const walked = listed?.get(path);
       if (walked instanceof TransferError) throw walked;
-      listing = walked ?? walkFolder(path);
+      listing = walked ?? folderWalk().walkFolder(path);
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
       problems.push(err);
@@ -152,7 +146,10 @@ export async function listFoldersSoon(
   for (const path of paths) {
     if (listed.has(path) || !namesFolder(path)) continue;
     try {
-      listed.set(path, await walkFolderSoon(path, (entries, reading) => listing(path, entries, reading), now));
+      listed.set(
+        path,
+        await folderWalk().walkFolderSoon(path, (entries, reading) => listing(path, entries, reading), now),
+      );
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
       listed.set(path, err);

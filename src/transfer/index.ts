@@ -13,6 +13,7 @@ export * from "./folder-target.ts";
 export * from "./folder-walk.ts";
 export * from "./held-dir.ts";
 export * from "./piece-reader.ts";
+export * from "./readable-file.ts";
 export * from "./resume-token.ts";
 export * from "./source.ts";
 export * from "./stream-receiver.ts";

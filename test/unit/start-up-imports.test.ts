@@ -107,3 +107,67 @@ test("the CLI loads the OS's error words lazily in one place (cli/os-words.ts), 
   expect(startPath).toContain("cli/os-words.ts"); // on the path, and light: it loads nothing itself
   expect(staticImports(resolve(SRC, "cli/os-words.ts"))).toEqual([]);
 });
+
+/**
+ * `parley send` and `parley receive` before their code line (session 17): the command's parser
+ * (required by cli.ts), the command and what it imports. The reporters, the session layer and
+ * the protocol's codec, the file sender (digests), the folder walker, node:crypto and the
+ * mailbox load with the session layer after the line, or only when used.
+ */
+const transferStartPath = reachable(["cli/main.ts", "cli/command-args.ts", "cli/transfer-command.ts"]);
+
+test("the path to send's and receive's code line reaches the listener, the plan and the first lines", () => {
+  for (const needed of [
+    "cli/connect.ts",
+    "cli/send-plan.ts",
+    "transfer/readable-file.ts",
+    "cli/starting-reporter.ts",
+  ]) {
+    expect(transferStartPath).toContain(needed);
+  }
+});
+
+test.each([
+  "session/rendezvous.ts",
+  "session/session.ts",
+  "crypto/key-schedule.ts",
+  "cli/reporter.ts",
+  "cli/json-reporter.ts",
+  "cli/transfer-presenter.ts",
+  "cli/reason-words.ts",
+  "cli/ask-offers.ts",
+  "cli/mailbox-command.ts",
+  "cli/stream-output.ts",
+  "ui/asker.ts",
+  "ui/progress.ts",
+  "node:readline",
+  "node:readline/promises",
+  "node:crypto",
+  "node:path",
+  "node:os",
+  "cli-progress",
+  "@node-rs/xxhash",
+  "protocol/messages.ts",
+  "transfer/file-sender.ts",
+  "transfer/folder-walk.ts",
+  "transfer/resume-token.ts",
+  "transfer/stream-receiver.ts",
+  "transfer/checksum.ts",
+  "session/limits.ts",
+])("%s is not loaded before send or receive shows its code", (module) => {
+  expect(transferStartPath).not.toContain(module);
+});
+
+test("no layer's index.ts is on send's or receive's path to the code line", () => {
+  expect([...transferStartPath].filter((m) => m.endsWith("/index.ts"))).toEqual([]);
+});
+
+test("the resume secret's check before send's code line (required by send-plan.ts) loads no node:crypto", () => {
+  // resumeSecretWarning requires resume-token.ts at its first call, before the code is shown.
+  const resumeToken = reachable(["transfer/resume-token.ts"]);
+  expect(resumeToken).not.toContain("node:crypto");
+  expect([...resumeToken].filter((m) => !m.startsWith("node:"))).toEqual([
+    "transfer/resume-token.ts",
+    "transfer/errors.ts",
+  ]);
+});
