@@ -83,7 +83,7 @@ export const COMMANDS: readonly Command[] = [
     run: (argv, io) => {
       const { parseSendArgs, sendHelp } = commandArgs();
       return parsedThen(parseSendArgs(argv, io.env, warnOn(io)), sendHelp, io, async (options) =>
-        (await import("./transfer-command.ts")).runSend(options, io),
+        (await import("./send-command.ts")).runSend(options, io),
       );
     },
   },
@@ -100,7 +100,7 @@ export const COMMANDS: readonly Command[] = [
     run: (argv, io) => {
       const { parseReceiveArgs, receiveHelp } = commandArgs();
       return parsedThen(parseReceiveArgs(argv, io.env, io.cwd, warnOn(io)), receiveHelp, io, async (options) =>
-        (await import("./transfer-command.ts")).runReceive(options, io),
+        (await import("./receive-command.ts")).runReceive(options, io),
       );
     },
   },

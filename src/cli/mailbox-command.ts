@@ -71,7 +71,7 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
       // A plain peer's offer cannot be withdrawn while we ask: it is wanted until answered.
       ...(decide ? { decide: async (info: TransferInfo) => decide(info, () => true) } : {}),
     };
-    // The file's bytes go to standard output itself, as in the direct flow (transfer-command.ts).
+    // The file's bytes go to standard output itself, as in the direct flow (receive-command.ts).
     let output: StreamOutput | undefined;
     try {
       return await receiveFromPlain(peer, out, {

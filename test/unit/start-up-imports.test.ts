@@ -59,7 +59,8 @@ test.each([
   "crypto/record.ts",
   "crypto/cpace.ts",
   "ui/terminal.ts",
-  "cli/transfer-command.ts",
+  "cli/send-command.ts",
+  "cli/receive-command.ts",
   "cli/mailbox-chat.ts",
   "node:readline",
   "node:readline/promises",
@@ -114,7 +115,12 @@ test("the CLI loads the OS's error words lazily in one place (cli/os-words.ts), 
  * the protocol's codec, the file sender (digests), the folder walker, node:crypto and the
  * mailbox load with the session layer after the line, or only when used.
  */
-const transferStartPath = reachable(["cli/main.ts", "cli/command-args.ts", "cli/transfer-command.ts"]);
+const transferStartPath = reachable([
+  "cli/main.ts",
+  "cli/command-args.ts",
+  "cli/send-command.ts",
+  "cli/receive-command.ts",
+]);
 
 test("the path to send's and receive's code line reaches the listener, the plan and the first lines", () => {
   for (const needed of [
@@ -160,6 +166,13 @@ test.each([
 
 test("no layer's index.ts is on send's or receive's path to the code line", () => {
   expect([...transferStartPath].filter((m) => m.endsWith("/index.ts"))).toEqual([]);
+});
+
+test("receive's path to the code line has no send plan (nor node:fs before the download folder's check)", () => {
+  const receivePath = reachable(["cli/main.ts", "cli/command-args.ts", "cli/receive-command.ts"]);
+  for (const module of ["cli/send-command.ts", "cli/send-plan.ts", "transfer/readable-file.ts", "node:fs"]) {
+    expect(receivePath).not.toContain(module);
+  }
 });
 
 test("the resume secret's check before send's code line (required by send-plan.ts) loads no node:crypto", () => {
