@@ -81,6 +81,7 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
     loaded: () => {
       if (!options.ask) return;
       const { Asker } = require("../ui/asker.ts") as typeof AskerModule;
+      require("./ask-offers.ts"); // loaded now, not while the first offer waits for its question
       asker = new Asker(io.stdin, io.stderr);
       reporter.shareLinesWith(asker);
     },
