@@ -8,6 +8,7 @@
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { cleanup, makeTempDir, startCli } from "./helpers.ts";
 import { useWormholeServers } from "./wormhole-kit.ts";
 
@@ -19,6 +20,25 @@ const TEST_MS = 60_000;
 /** `bun run chat` with the test's mailbox, plain output, its own download folder. */
 function mailboxChat(name: string, extra: readonly string[] = []) {
   return startCli(name, [...kit.mailbox(), "--name", name, "--no-progress", "--dir", makeTempDir(), ...extra]);
+}
+
+/**
+ * Resolves once process `pid` has read (its rchar: pipes, sockets and files alike) less than a
+ * pipe's worth (64 KiB) in `quietMs`: it is not reading its input. Never, once `done()` is true.
+ */
+async function readingStops(pid: number, quietMs: number, done: () => boolean): Promise<void> {
+  const readBytes = () => Number(/rchar:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, "utf8"))?.[1]);
+  let from = readBytes();
+  let since = performance.now();
+  while (!done()) {
+    await Bun.sleep(50);
+    const now = readBytes();
+    if (now - from >= 64 * 1024) {
+      from = now;
+      since = performance.now();
+    } else if (performance.now() - since >= quietMs) return;
+  }
+  await new Promise(() => {}); // the flush won the race: this one never resolves
 }
 
 /** Alice in the mailbox, and the code she shows. */
@@ -60,13 +80,18 @@ describe.skipIf(!kit.available)("bun run chat with a mailbox, waiting for a peer
       const bob = mailboxChat("bob", ["--connect", code]);
       await bob.waitForLine(/^Joining /, 30_000);
       const piece = `${"z".repeat(1023)}\n`.repeat(1024); // 1 MiB of 1 KiB lines
-      // Up to 128 MiB offered; with reading paused the pipe fills and a flush stops completing.
+      // Up to 128 MiB offered; with reading paused the pipe fills and a flush stops completing:
+      // stalled once Bob has read less than a pipe's worth in 500 ms while a flush waits (not
+      // after a fixed 3 s, as before; a Bob that reads on, holding every line, flushes on).
       let stalled = false;
       for (let i = 0; i < 128 && !stalled; i++) {
         bob.proc.stdin.write(piece);
-        const flushed = await Promise.race([
-          Promise.resolve(bob.proc.stdin.flush()).then(() => true),
-          Bun.sleep(3_000).then(() => false),
+        let flushed = false;
+        await Promise.race([
+          Promise.resolve(bob.proc.stdin.flush()).then(() => {
+            flushed = true;
+          }),
+          readingStops(bob.proc.pid, 500, () => flushed),
         ]);
         stalled = !flushed;
       }
