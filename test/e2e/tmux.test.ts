@@ -385,9 +385,16 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
         const burst = Buffer.concat(Array(16).fill(encodeMessage({ kind: "chat", text: "y".repeat(20_000) })));
         for (let i = 0; i < 150; i++) raw.send(burst); // 48 MB of chat lines
         raw.send(encodeMessage({ kind: "chat", text: "after the flood" }));
-        for (let sample = 0; sample < 10; sample++) {
+        // Sampled until the chat has taken nothing more from its socket for 400 ms (most of the
+        // flood still queued here: it stopped reading, so its memory cannot grow), for 2 s at most.
+        let queued = raw.socket.writableLength;
+        let still = 0;
+        for (let sample = 0; sample < 10 && still < 2; sample++) {
           await Bun.sleep(200);
           peak = Math.max(peak, processUsage(chatPid).rssBytes);
+          const now = raw.socket.writableLength;
+          still = now > 0 && now === queued ? still + 1 : 0;
+          queued = now;
         }
       } finally {
         process.kill(server, "SIGCONT");
