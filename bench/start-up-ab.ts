@@ -16,6 +16,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { parleyArgvIn } from "./lib/parley-command.ts";
 
 function flag(name: string, fallback?: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -73,7 +74,7 @@ async function seen(stream: ReadableStream<Uint8Array>, re: RegExp): Promise<voi
 /** ms from spawn to the case's first line in `tree`. */
 async function once(tree: string, c: Case): Promise<number> {
   const t0 = performance.now();
-  const proc = Bun.spawn([process.execPath, join(tree, "src/cli/main.ts"), ...c.args], {
+  const proc = Bun.spawn(parleyArgvIn(tree, c.args), {
     cwd: tree,
     stdin: "pipe",
     stdout: "pipe",
