@@ -11,6 +11,7 @@ import type * as CommandArgs from "./command-args.ts";
 import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 import { type OptionSpecs, UsageError } from "./flags.ts";
 import type { CliIo } from "./io.ts";
+import type * as OptionHints from "./option-hints.ts";
 
 export interface Command {
   readonly name: "chat" | "send" | "receive";
@@ -55,6 +56,11 @@ function warnOn(io: CliIo): (line: string) => void {
 /** send's and receive's options and parsers: loaded when one of them is asked for, not by the chat. */
 function commandArgs(): typeof CommandArgs {
   return require("./command-args.ts") as typeof CommandArgs;
+}
+
+/** Hints for a mistyped command line: loaded on that error only. */
+function optionHints(): typeof OptionHints {
+  return require("./option-hints.ts") as typeof OptionHints;
 }
 
 export const COMMANDS: readonly Command[] = [
@@ -139,7 +145,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   let args: readonly string[] = rest;
   if (!command) {
     if (first !== undefined && !first.startsWith("-")) {
-      io.stderr.write(`parley: unknown command "${sanitizeForTerminal(first)}" (parley --help lists the commands)\n`);
+      const hint = optionHints().unknownCommandHint(first);
+      const more = hint === undefined ? "" : `; ${hint}`;
+      io.stderr.write(
+        sanitizeForTerminal(`parley: unknown command "${first}" (parley --help lists the commands${more})`),
+      );
+      io.stderr.write("\n");
       return EXIT_USAGE;
     }
     // No command word: the chat, as `bun run chat [options]` always was.
@@ -156,16 +167,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return await command.run(args, io);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
+    const hint =
+      err.unknownOption === undefined
+        ? undefined
+        : optionHints().unknownOptionHint(err.unknownOption, command.name, COMMANDS);
+    const message = hint === undefined ? err.message : `${err.message} (${hint})`;
     // The message quotes what was typed (a path, a code): escape sequences in it are shown, not
     // run, as everything else Parley prints, and it stays one line.
     io.stderr.write(
-      `parley: ${sanitizeForTerminal(err.message)}\n${command.usage}   (parley ${command.name} --help lists the options)\n`,
+      `parley: ${sanitizeForTerminal(message)}\n${command.usage}   (parley ${command.name} --help lists the options)\n`,
     );
     // A --json reader learns it from its events too (stdout, or stderr under receive --stdout).
     if (command.name !== "chat" && args.includes("--json")) {
       const { jsonLine } = await import("./json-line.ts");
       const events = args.includes("--stdout") ? io.stderr : io.stdout;
-      events.write(`${jsonLine({ type: "error", code: "E_USAGE", message: err.message })}\n`);
+      events.write(`${jsonLine({ type: "error", code: "E_USAGE", message })}\n`);
     }
     return EXIT_USAGE;
   }

@@ -224,7 +224,9 @@ export function parseReceiveArgs(
   const { values, positionals } = parseFlags(argv, RECEIVE_OPTIONS, true);
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
-  if (positionals.length > 1) throw new UsageError(`receive takes one PEER, not ${positionals.length}`);
+  if (positionals.length > 1) {
+    throw new UsageError(`receive takes one CODE (the sender's), not ${positionals.length} arguments`);
+  }
   const name = nameFlag(values);
   if (values.stdout && values.dir !== undefined) throw new UsageError("--stdout and --dir do not go together");
   if (values.checksum !== undefined) {

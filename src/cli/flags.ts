@@ -5,6 +5,16 @@ import { CHECKSUM_ALGOS, type ChecksumAlgo, DEFAULT_CHECKSUM, isChecksumAlgo } f
 export class UsageError extends Error {
   override name = "UsageError";
   readonly code = "E_USAGE";
+  /**
+   * @param unknownOption - the option's name without dashes when it is one this command does not
+   *   take: cli.ts then adds a hint (a near name, the command it belongs to), off the start-up path
+   */
+  constructor(
+    message: string,
+    readonly unknownOption?: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -123,7 +133,7 @@ export function parseFlags(
     const eq = arg.indexOf("=");
     const name = eq > 2 ? arg.slice(2, eq) : arg.slice(2);
     const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
-    if (spec === undefined) throw new UsageError(`unknown option --${name}`);
+    if (spec === undefined) throw new UsageError(`unknown option --${name}`, name);
     if (spec.type === "boolean") {
       if (eq > 2) throw new UsageError(`--${name} takes no value`);
       values[name] = true;

@@ -1,0 +1,76 @@
+/**
+ * A mistyped command line, as a new user (or one used to croc or magic-wormhole) types it: the
+ * one line says what was probably meant, and nothing listens or dials (exit 1). Before, each of
+ * these said only "unknown option --dri" / "unknown command "sned"", and `receive a b` spoke of
+ * a PEER the usage line does not name.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { Cli, cleanup, WAIT_MS } from "./helpers.ts";
+
+afterEach(cleanup);
+
+async function firstLineOf(args: readonly string[]): Promise<{ code: number; line: string; stderr: string }> {
+  const cli = new Cli("parley", args);
+  const timer = setTimeout(() => cli.proc.kill("SIGKILL"), WAIT_MS);
+  const code = await cli.exited;
+  clearTimeout(timer);
+  return { code, line: cli.stderr.split("\n")[0] as string, stderr: cli.stderr };
+}
+
+const CASES: readonly (readonly [string[], string])[] = [
+  // A typo of the command's own option.
+  [["receive", "--dri", "in"], "parley: unknown option --dri (did you mean --dir?)"],
+  [["send", "a.txt", "--no-progres"], "parley: unknown option --no-progres (did you mean --no-progress?)"],
+  [["--conect", "40123-ribbon-walnut"], "parley: unknown option --conect (did you mean --connect?)"],
+  // Another command's option.
+  [
+    ["send", "a.txt", "--dir", "in"],
+    "parley: unknown option --dir (an option of parley chat and parley receive, not of parley send)",
+  ],
+  [
+    ["receive", "--limit-rate", "1M"],
+    "parley: unknown option --limit-rate (an option of parley chat and parley send, not of parley receive)",
+  ],
+  // Where the peer's code goes, for each command.
+  [
+    ["receive", "--to", "40123-ribbon-walnut"],
+    "parley: unknown option --to (the sender's code goes alone after receive: parley receive CODE)",
+  ],
+  [
+    ["send", "a.txt", "--code", "7-purple-sausage"],
+    "parley: unknown option --code (the receiver's code goes after --to: parley send PATHS --to CODE; without --to, send shows a code of its own)",
+  ],
+  [
+    ["--to", "40123-ribbon-walnut"],
+    "parley: unknown option --to (the peer's code goes after --connect: parley --connect CODE)",
+  ],
+  // The command word.
+  [["sned", "a.txt"], 'parley: unknown command "sned" (parley --help lists the commands; did you mean parley send?)'],
+  [["recv"], 'parley: unknown command "recv" (parley --help lists the commands; did you mean parley receive?)'],
+  [
+    ["40123-ribbon-walnut"],
+    'parley: unknown command "40123-ribbon-walnut" (parley --help lists the commands; to receive from the peer with that code: parley receive 40123-ribbon-walnut; to chat: parley --connect 40123-ribbon-walnut)',
+  ],
+  // The usage line names CODE; the message did not.
+  [["receive", "40123", "ribbon-walnut"], "parley: receive takes one CODE (the sender's), not 2 arguments"],
+  // Nothing near: the line stays as it was.
+  [["send", "a.txt", "--frobnicate"], "parley: unknown option --frobnicate"],
+];
+
+test("a mistyped option or command: one line saying what was probably meant, exit 1", async () => {
+  const results = await Promise.all(CASES.map(([args]) => firstLineOf(args)));
+  CASES.forEach(([args, expected], i) => {
+    const result = results[i] as { code: number; line: string; stderr: string };
+    expect(result.line, `parley ${args.join(" ")}: ${result.stderr}`).toBe(expected);
+    expect(result.code, `parley ${args.join(" ")}`).toBe(1);
+  });
+}, 30_000);
+
+test("under --json the hint is in the E_USAGE event's message too", async () => {
+  const cli = new Cli("parley", ["receive", "--json", "--dri", "in"]);
+  expect(await cli.exited).toBe(1);
+  expect(cli.lines).toEqual([
+    '{"type":"error","code":"E_USAGE","message":"unknown option --dri (did you mean --dir?)"}',
+  ]);
+}, 20_000);
