@@ -176,6 +176,19 @@ function streamNameFlag(values: FlagValues): string | undefined {
   return name;
 }
 
+/**
+ * A --code-file the direct flow would never read: the command listens unless it is given the
+ * peer's port, and it was not. Refused, not ignored: `send big.iso --code-file code.txt` listened
+ * and showed a new code of its own without a word, while the peer's code sat unread in the file.
+ * (In the mailbox flow a code file alone joins that code: common() reads it.)
+ */
+function unreadCodeFile(values: FlagValues, dials: boolean, env: Env, withPort: string, otherwise: string): void {
+  if (values["code-file"] === undefined || dials || mailboxFlags(values, env) !== undefined) return;
+  throw new UsageError(
+    `--code-file is read to dial the peer: give the code's port too (${withPort}); without it, ${otherwise}`,
+  );
+}
+
 /** @param warn - told when the --code-file is not private (one line; parsing goes on) */
 export function parseSendArgs(
   argv: readonly string[],
@@ -200,6 +213,7 @@ export function parseSendArgs(
       "--name is the name standard input (-) is saved under; a file or folder is sent under its own name (link or copy it to another name first)",
     );
   }
+  unreadCodeFile(values, values.to !== undefined, env, "--to 40123", "send listens and shows a code of its own");
   const limitRate = rateFlag(values);
   return {
     kind: "run",
@@ -227,6 +241,13 @@ export function parseReceiveArgs(
   if (positionals.length > 1) {
     throw new UsageError(`receive takes one CODE (the sender's), not ${positionals.length} arguments`);
   }
+  unreadCodeFile(
+    values,
+    positionals[0] !== undefined,
+    env,
+    "parley receive 40123 --code-file F",
+    "receive listens and shows a code of its own",
+  );
   const name = nameFlag(values);
   if (values.stdout && values.dir !== undefined) throw new UsageError("--stdout and --dir do not go together");
   if (values.checksum !== undefined) {

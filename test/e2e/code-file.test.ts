@@ -134,3 +134,25 @@ test(
   },
   TEST_MS,
 );
+
+test.each([
+  [["send", "--text", "hi"], "--to 40123", "send"],
+  [["receive"], "parley receive 40123 --code-file F", "receive"],
+] as const)(
+  "%p with --code-file but not the port: exit 1 at once, never listening with a code of its own",
+  async (args, withPort, command) => {
+    // Before: the file went unread and the command listened and showed a new code, without a
+    // word, while the peer waited to be dialed with the code in the file.
+    const codeFile = join(makeTempDir(), "code.txt");
+    writeFileSync(codeFile, "40123-ribbon-walnut\n");
+    chmodSync(codeFile, 0o600);
+    const cli = startCli("cli", [...args, "--code-file", codeFile]);
+    const ended = await Promise.race([cli.exited, Bun.sleep(10_000).then(() => "still running after 10 s")]);
+    expect(ended, cli.describe()).toBe(1);
+    expect(cli.lines, cli.describe()).toEqual([]);
+    expect(cli.stderr.split("\n")[0]).toBe(
+      `parley: --code-file is read to dial the peer: give the code's port too (${withPort}); without it, ${command} listens and shows a code of its own`,
+    );
+  },
+  TEST_MS,
+);
