@@ -22,7 +22,6 @@ import type { MailboxChat } from "./mailbox-chat.ts";
 import { relativePathsLine } from "./shell-folder.ts";
 
 const EXIT_FAILURE = 1; // a lost connection or a failed --connect ends the chat with 1
-
 const IN_CHAT_HELP = `Commands:
   transfer <path>...  send files to the peer (quote names with spaces)
   transfers           list transfers in progress, with their ids
@@ -166,7 +165,8 @@ class ChatController {
     } else if (code === "E_WRONG_CODE" || code === "E_LISTEN") {
       this.terminal.print(code === "E_LISTEN" ? `Error: ${message}` : `${message}.`);
     } else {
-      this.terminal.print(`${message}. Check the code and that the peer's Parley is running, then type it again.`);
+      const dial = message.charAt(0).toUpperCase() + message.slice(1); // PeerLink.dial's "could not connect to ..."
+      this.terminal.print(`${dial}. Check the code and that the peer's Parley is running, then type it again.`);
     }
   }
 

@@ -278,7 +278,8 @@ export class PeerLink {
 
   /**
    * Dials the peer and runs the handshake; resolves when the connection became the session or
-   * did not. A failed dial says "Could not connect to HOST:PORT: reason".
+   * did not. A failed dial says "could not connect to HOST:PORT: reason" (lower case, as every
+   * error message: after "Error: ", or a sentence of the chat's own that capitalises it).
    */
   async dial(target: DialTarget): Promise<DialOutcome> {
     // The PAKE code first: once connected, a listener under a flood of half handshakes gives
@@ -312,7 +313,7 @@ export class PeerLink {
     if (this.session) return "session";
     if (this.finishing) return "failed";
     // A wrong code was said already (onWrongCode); anything else is said here, once.
-    if (this.dialFailure !== undefined) this.output.error(code, `Could not connect to ${where}: ${this.dialFailure}`);
+    if (this.dialFailure !== undefined) this.output.error(code, `could not connect to ${where}: ${this.dialFailure}`);
     if (!this.options.dialerRetries) this.finish(EXIT_CONNECTION);
     return "failed";
   }

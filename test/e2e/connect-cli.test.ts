@@ -95,7 +95,8 @@ test(
 
     const json = startCli("json", ["send", "/etc/hostname", "--to", `${dead}-ribbon-walnut`, "--json"]);
     expect(await json.exitCode()).toBe(2);
-    expect(json.lines.join("\n")).toContain(`Could not connect to 127.0.0.1:${dead}: connection refused`);
+    // Lower case after "Error:" (as every other error line) and in the event; the chat's own sentence above capitalises it.
+    expect(json.lines.join("\n")).toContain(`"message":"could not connect to 127.0.0.1:${dead}: connection refused"`);
   },
   TEST_MS,
 );
@@ -171,7 +172,7 @@ test("a host name that does not resolve is said in words, dialing (exit 2) and l
   expect(await sender.exitCode(), sender.describe()).toBe(2);
   expect(sender.linesMatching(/^Error: /), sender.describe()).toEqual([
     expect.stringMatching(
-      /^Error: Could not connect to nosuch\.invalid:40123: (no such host \(the name does not resolve\)|the host name could not be resolved now \(no answer from DNS\))\.$/,
+      /^Error: could not connect to nosuch\.invalid:40123: (no such host \(the name does not resolve\)|the host name could not be resolved now \(no answer from DNS\))\.$/,
     ),
   ]);
   const receiver = startCli("receiver", ["receive", "--host", "nosuch.invalid"]);
