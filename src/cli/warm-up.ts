@@ -19,7 +19,8 @@
  * The warm-up is invisible: its sessions report to no one, nothing is written outside its own
  * folder, and any failure only ends it early. It does not start where the temporary folder's
  * file system has less than WARM_UP_ROOM_FACTOR times its bytes free (a small tmpfs that others
- * use must not look full, even for the 0.3 s it takes). `stop()` ends it at once (a real transfer
+ * use must not look full, even for the 0.3 s it takes); one with no size (a tmpfs mounted
+ * size=0, unlimited) has room (freeBytesAt). `stop()` ends it at once (a real transfer
  * or the end of the run must not wait for it). PARLEY_WARM_UP=0 turns it off (the bench's A/B).
  */
 

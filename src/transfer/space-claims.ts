@@ -39,11 +39,14 @@ function freeBytes(dir: string): number | undefined {
 
 /**
  * The bytes an unprivileged user may still write on the file system holding `dir` (statfs
- * f_bavail), or undefined when it cannot be told (no such folder, no statfs). Also the warm-up's.
+ * f_bavail), Infinity when it has no size (0 blocks in all: a tmpfs mounted with size=0, which
+ * Linux leaves unlimited, reads 0 blocks and 0 free), or undefined when it cannot be told (no
+ * such folder, no statfs). Also the warm-up's.
  */
 export function freeBytesAt(dir: string): number | undefined {
   try {
     const stats = statfsSync(dir);
+    if (stats.blocks === 0) return Number.POSITIVE_INFINITY; // no limit to check against: the writes will tell
     return stats.bavail * (stats.frsize || stats.bsize); // f_bavail counts fragments (statvfs, POSIX); Linux fills frsize
   } catch {
     return undefined;

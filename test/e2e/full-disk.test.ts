@@ -308,3 +308,23 @@ test("an older sender (no refused-folder-ends) offering a folder refused whole: 
     "Folder old: nothing was saved. 3 of 3 entries failed (see above; 2 more for the same reason).",
   ]);
 }, 40_000);
+
+test("a download folder on a tmpfs with no size limit (size=0) takes the file: its statfs reads 0 blocks and 0 free, which is no limit, not a full disk", async () => {
+  // Before, the space check read "0 free" and declined every offer there with E_NO_SPACE.
+  const mount = mountTmpfs("parley-unlimited-", "size=0");
+  if (typeof mount === "string") {
+    if (process.env.PARLEY_REQUIRE_WORMHOLE === "1") throw new Error(`cannot mount a tmpfs: ${mount}`);
+    console.warn(`\n*** SKIPPED: a size=0 tmpfs (test/e2e/full-disk.test.ts): ${mount} ***\n`);
+    return;
+  }
+  try {
+    const src = randomFile("unlimited.bin", MIB);
+    const { receiver, code } = await receiverIn(mount.path);
+    const sender = startCli("sender", ["send", src.path, "--to", code, "--no-progress"]);
+    expect(await sender.exitCode(), sender.describe() + receiver.describe()).toBe(0);
+    expect(await receiver.exitCode(), receiver.describe()).toBe(0);
+    expect(readFileSync(join(mount.path, "unlimited.bin")).equals(src.bytes)).toBe(true);
+  } finally {
+    mount.release();
+  }
+}, 30_000);
