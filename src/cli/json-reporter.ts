@@ -7,6 +7,7 @@ import type { Security, TransferDone, TransferInfo } from "../session/index.ts";
 import type { ZipStored } from "../transfer/zip-renames.ts";
 import { CommandTally, FolderTally, OutputGate } from "../ui/index.ts";
 import type { OutStream } from "./io.ts";
+import { jsonErrorCode } from "./json-error-codes.ts";
 import { jsonLine } from "./json-line.ts";
 import { takenName } from "./renamed-entries.ts";
 import type { Reporter } from "./reporter.ts";
@@ -166,10 +167,10 @@ export class JsonReporter implements Reporter {
     // A folder ended whole with no entry to carry it (folderOnly): the folder, not one transfer.
     const { id, direction, name } = i;
     const what = i.folderOnly ? { direction, folder: { root: name, group: id } } : { id, direction, name };
-    this.emit({ type: "error", code, message, ...what, ...place });
+    this.emit({ type: "error", code: jsonErrorCode(code), message, ...what, ...place });
   }
   error(code: string, message: string): void {
-    this.emit({ type: "error", code, message });
+    this.emit({ type: "error", code: jsonErrorCode(code), message });
   }
   bye(reason: string): void {
     this.emit({ type: "bye", reason });
