@@ -138,6 +138,8 @@ export class PeerLink {
   private warmUp: WarmUp | undefined;
   /** A peer was met (peerMet): the warm-up no longer starts. */
   private met = false;
+  /** The mailbox flow's code line once it is to come (codeComing): resolves with when it was shown. */
+  private codeLine: PromiseWithResolvers<number> | undefined;
   private resolveExit: (code: number) => void = () => {};
   /** Resolves once with the exit code. */
   readonly exitCode = new Promise<number>((resolve) => {
@@ -185,21 +187,38 @@ export class PeerLink {
   /**
    * The native code a session needs, then (unless turned off) the record path warmed (warm-up.ts):
    * a first pass at once (warmFirstPass), the whole warm-up WARM_UP_DELAY_MS after the code is
-   * shown; each only while no peer has been met (peerMet).
+   * shown; each only while no peer has been met (peerMet). The direct flow shows its code before
+   * this load, so the delay counts from the load; the mailbox flow's code comes a round trip or
+   * more after it (codeComing, codeShown): the delay waits for that line and counts from it.
    */
   private async preloadAndWarmUp(): Promise<void> {
+    const loadedAt = performance.now();
     await import("../session/preload.ts").then((p) => p.preloadSessionCode());
     const { startWarmUp, FIRST_PASS_BYTES, WARM_UP_DELAY_MS, warmUpWanted } = await import("./warm-up.ts");
     if (!warmUpWanted()) return;
-    // Unref'd: a run that ends meanwhile does not wait for it.
-    const delayed = new Promise((resolve) => setTimeout(resolve, WARM_UP_DELAY_MS).unref());
     if (this.options.warmFirstPass && !this.finishing && !this.met) {
       this.warmUp = startWarmUp(FIRST_PASS_BYTES);
       await this.warmUp.done;
     }
-    await delayed;
+    for (;;) {
+      const from = this.codeLine ? await this.codeLine.promise : loadedAt;
+      const left = from + WARM_UP_DELAY_MS - performance.now();
+      if (left <= 0) break;
+      // Unref'd: a run that ends meanwhile does not wait for it.
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil(left)).unref());
+    }
     if (this.finishing || this.met) return;
     this.warmUp = startWarmUp();
+  }
+
+  /** The mailbox flow is getting a code to show: the warm-up waits for its line (preloadAndWarmUp). */
+  codeComing(): void {
+    this.codeLine ??= Promise.withResolvers<number>();
+  }
+
+  /** The mailbox flow's code line is out: the warm-up's delay counts from it. */
+  codeShown(): void {
+    this.codeLine?.resolve(performance.now());
   }
 
   /**

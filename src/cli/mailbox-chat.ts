@@ -77,6 +77,7 @@ export class MailboxChat {
         if (code !== undefined) return;
         this.terminal.print(`Waiting in the mailbox · code ${c}`);
         this.terminal.print("Give the peer this code, or type the code its Parley shows.");
+        this.link.codeShown();
       },
       path: (line) => this.terminal.print(line),
       plainPeer: (peer) => {
@@ -89,6 +90,7 @@ export class MailboxChat {
       },
     });
     this.current = meet;
+    if (code === undefined) this.link.codeComing(); // the warm-up's delay counts from its line
     meet.meet(code).catch((err: unknown) => {
       if (meet.abandoned) return;
       const failure = describeMeetFailure(err);

@@ -126,6 +126,7 @@ export async function runWithMailbox(io: MailboxCommandIo, peer: string | undefi
     code: (c) => {
       if (code !== undefined) return;
       reporter.mailboxCode(c, `Waiting for the peer: ${other(c)}`);
+      io.link.codeShown();
       const exposed = codeOutputWarning(io.cli.outputStat?.("stdout" in options && options.stdout));
       if (exposed) io.cli.stderr.write(`${exposed}\n`);
     },
@@ -140,6 +141,7 @@ export async function runWithMailbox(io: MailboxCommandIo, peer: string | undefi
       );
     },
   });
+  if (code === undefined) io.link.codeComing(); // the warm-up's delay counts from its line
   meet.meet(code).catch((err: unknown) => {
     if (meet.abandoned) return; // the run is over (a signal): nothing more to say
     const failure = describeMeetFailure(err);

@@ -60,8 +60,9 @@ export const WARM_UP_BYTES = 64 * 1024 * 1024;
  */
 export const FIRST_PASS_BYTES = 4 * CHUNK_BYTES;
 /**
- * It starts this long after the code is shown: a code is read out and typed in seconds, while a
- * peer that connects sooner is a script or a code given on the command line, and a warm-up then
+ * It starts this long after the code is shown (the mailbox's too, a round trip or more after the
+ * load: PeerLink.codeShown): a code is read out and typed in seconds, while a peer that connects
+ * sooner is a script or a code given on the command line, and a warm-up then
  * delays the connect (through the mailbox, started at once: 167-182 against 207-236 ms to
  * connected, 3 pairs) and shares the cores with the transfer that follows.
  */
