@@ -54,6 +54,8 @@ export interface ChatFigures {
   /** "round trip" (bench peers: echoed) or "one way" (CLI: harness to the other side's screen). */
   readonly kind: "round trip" | "one way";
   readonly ms: number[];
+  /** CLI cases: the lines typed SETTLED_AFTER_MS or more after `transfer` (cli-case.ts), ms. */
+  readonly settledMs?: number[];
   readonly lost: number;
   readonly outOfOrder: number;
   /** CLI cases: whether the harness ran above the CLIs (harness-priority.ts). */

@@ -64,6 +64,20 @@ export interface ChatSplit {
 export const SLOW_LINE_MS = 5;
 
 /**
+ * The lines typed this long or more after `transfer` are a transfer's settled state; those
+ * before, its cold start. With `transfer` typed the moment both CLIs say "Connected" (the default
+ * flow: a script, or a code given with --connect), the dialing CLI has run no transfer and no
+ * warm-up (warm-up.ts: it starts a second after a code is shown, and stops when a peer is met),
+ * so a transfer's first records run in the JIT's slower tiers while its compiler threads take the
+ * two cores, and most slow lines of a run are its first few. Session 18, 10 runs of each CLI case
+ * (1 GiB, a line every 20 ms): one way 2 of the 50 lines typed in the first 100 ms over 5 ms and 1
+ * of the 390 after; both ways 25 of 100 and 6 of 2,182 (docs/DESIGN-NOTES.md, "The chat's tail is
+ * a transfer's first 100 ms"). The users' flow (--cli-pause) warms up before `transfer`: its lines
+ * are judged all together.
+ */
+export const SETTLED_AFTER_MS = 100;
+
+/**
  * Where a slow line spent most of its time: "typing" before the typing CLI's line handler had
  * it (its input pipe, its loop busy or off the CPU), "between" from that handler to the
  * receiving CLI's terminal write (both CLIs and the connection), "harness" after that write until
@@ -93,6 +107,19 @@ export function lineStamps(prefix: string): Map<string, { in?: number; shown?: n
     }
   }
   return stamps;
+}
+
+/**
+ * The times of the lines typed SETTLED_AFTER_MS or more after `transfer` (at `transferAt`, on the
+ * clock of `sentAt`), every direction's, in the order read.
+ */
+export function settledLineMs(
+  directions: readonly Pick<Direction, "sentAt" | "seqs" | "ms">[],
+  transferAt: number,
+): number[] {
+  return directions.flatMap((d) =>
+    d.ms.filter((_, i) => (d.sentAt.get(d.seqs[i] as number) ?? transferAt) - transferAt >= SETTLED_AFTER_MS),
+  );
 }
 
 interface Direction {
@@ -248,6 +275,7 @@ async function chatAndTransfer(
   const seconds = Math.max(forward.doneAt as number, back.doneAt ?? 0) - t0;
   const directions = options.bothWays ? [forward, back] : [forward];
   const ms = directions.flatMap((d) => d.ms);
+  const settledMs = settledLineMs(directions, t0);
   const mibps = options.size / 2 ** 20 / (seconds / 1000); // of the slower direction
   if (!typing) return { mibps };
   return {
@@ -255,6 +283,7 @@ async function chatAndTransfer(
     chat: {
       kind: "one way" as const,
       ms,
+      settledMs,
       lost: directions.reduce((n, d) => n + d.sentAt.size - d.ms.length, 0),
       outOfOrder: directions.reduce((n, d) => n + d.outOfOrder, 0),
       p99: percentile(ms, 99),

@@ -7,7 +7,8 @@
  * summaries in, verdicts out.
  */
 
-import type { CaseSummary } from "./report.ts";
+import { SETTLED_AFTER_MS } from "./cli-case.ts";
+import type { CaseSummary, Figures } from "./report.ts";
 
 export interface GoalVerdict {
   readonly goal: string;
@@ -69,6 +70,22 @@ function chatVerdict(goal: string, s: CaseSummary | undefined): GoalVerdict {
         ? `; typed -> shown (the CLIs' part, no harness read) p99 ${ms(chat.typedToShown.p99)} / max ${ms(chat.typedToShown.max)}`
         : ""),
     met: chat.p99 <= GOALS.chatP99Ms && chat.max <= GOALS.chatMaxMs,
+  };
+}
+
+/**
+ * The chat goal judged on the lines typed past the transfer's first SETTLED_AFTER_MS only: restated
+ * (cli-case.ts, SETTLED_AFTER_MS): in the default flow a transfer typed the moment a peer dialed
+ * with --connect starts in the JIT's cold tiers, and its first lines carry most of a run's tail.
+ */
+function settledChatVerdict(goal: string, s: CaseSummary | undefined): GoalVerdict {
+  const settled: Figures | undefined = s?.chat?.settled;
+  if (!settled || settled.samples === 0) return { goal, measured: "-", met: undefined };
+  const met = settled.p99 <= GOALS.chatP99Ms && settled.max <= GOALS.chatMaxMs;
+  return {
+    goal,
+    measured: `p99 ${shown(settled.p99, ms, (v) => v <= GOALS.chatP99Ms, 2)} / max ${shown(settled.max, ms, (v) => v <= GOALS.chatMaxMs, 2)} ms (${settled.over5} of ${settled.samples} lines over 5)`,
+    met,
   };
 }
 
@@ -146,6 +163,14 @@ export function judgeIssue13(inputs: GoalInputs): GoalVerdict[] {
     chatVerdict(`chat one way (the real CLI) p99 <= ${GOALS.chatP99Ms} ms, max <= ${GOALS.chatMaxMs}`, cli),
     chatVerdict(
       `chat both ways (the real CLI) p99 <= ${GOALS.chatP99Ms} ms, max <= ${GOALS.chatMaxMs}`,
+      byName("parley-cli-both-ways"),
+    ),
+    settledChatVerdict(
+      `restated: chat one way (the real CLI), the lines typed past the transfer's first ${SETTLED_AFTER_MS} ms: p99 <= ${GOALS.chatP99Ms} ms, max <= ${GOALS.chatMaxMs}`,
+      cli,
+    ),
+    settledChatVerdict(
+      `restated: chat both ways (the real CLI), the lines typed past the transfer's first ${SETTLED_AFTER_MS} ms: p99 <= ${GOALS.chatP99Ms} ms, max <= ${GOALS.chatMaxMs}`,
       byName("parley-cli-both-ways"),
     ),
     verdict(

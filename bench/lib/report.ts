@@ -5,7 +5,7 @@
  */
 
 import type { ChatFigures, RunResult } from "./cases.ts";
-import { SLOW_LINE_MS, type SlowLineHolder } from "./cli-case.ts";
+import { SETTLED_AFTER_MS, SLOW_LINE_MS, type SlowLineHolder } from "./cli-case.ts";
 import { median, percentile, type Spread, spread } from "./stats.ts";
 import type { SideUsage } from "./usage.ts";
 
@@ -25,6 +25,8 @@ export interface CaseSummary {
     readonly outOfOrder: number;
     /** Lines over 5 ms (issue 13's bound for the p99). */
     readonly over5: number;
+    /** CLI cases: the lines typed past the transfer's first SETTLED_AFTER_MS (cli-case.ts), pooled. */
+    readonly settled?: Figures;
     /** CLI cases: whether the harness ran above the CLIs in every run (bench/lib/harness-priority.ts). */
     readonly harnessRaised?: boolean;
     /** CLI cases with the light trace: the same lines timed to the receiving CLI's terminal write. */
@@ -108,6 +110,7 @@ export function summarise(names: readonly string[], results: readonly RunResult[
     const chats = rs.map((r) => r.chat).filter((c): c is ChatFigures => c !== undefined);
     const ms = chats.flatMap((c) => c.ms); // every line of every run, pooled
     const splits = chats.map((c) => c.split).filter((x) => x !== undefined);
+    const settled = chats.map((c) => c.settledMs).filter((x) => x !== undefined);
     const raised = chats.map((c) => c.harnessRaised).filter((x) => x !== undefined);
     return {
       case: name,
@@ -124,6 +127,7 @@ export function summarise(names: readonly string[], results: readonly RunResult[
               lost: chats.reduce((n, c) => n + c.lost, 0),
               outOfOrder: chats.reduce((n, c) => n + c.outOfOrder, 0),
               over5: ms.filter((x) => x > SLOW_LINE_MS).length,
+              ...(settled.length > 0 ? { settled: figures(settled.flat()) } : {}),
               ...(raised.length > 0 ? { harnessRaised: raised.every(Boolean) } : {}),
               ...(splits.length > 0
                 ? {
@@ -180,7 +184,8 @@ const figs = (x: Figures | undefined) =>
 
 /**
  * The CLI cases' chat, each line timed three ways (p50/p99/max ms, lines over 5 ms): as the
- * harness saw it (typed -> read from the other CLI's output, the figure above); typed -> the
+ * harness saw it (typed -> read from the other CLI's output, the figure above; then only the
+ * lines typed past the transfer's first SETTLED_AFTER_MS, its settled state); typed -> the
  * receiving CLI's terminal write (all the CLIs' part, the typing CLI's input pipe included); the
  * typing CLI's line handler -> that write. And whether the harness ran above the CLIs.
  */
@@ -189,6 +194,7 @@ function chatSplitTable(cases: readonly CaseSummary[]): string {
     [
       "chat of the CLI cases",
       "harness-seen",
+      `past the first ${SETTLED_AFTER_MS} ms`,
       "typed -> shown",
       "CLI -> CLI",
       "over 5 ms held by typing/between/harness",
@@ -200,6 +206,7 @@ function chatSplitTable(cases: readonly CaseSummary[]): string {
     rows.push([
       s.case,
       `${f(chat.p50, 2)}/${f(chat.p99, 2)}/${f(chat.max, 2)}  ${chat.over5} of ${chat.samples}`,
+      figs(chat.settled),
       figs(chat.typedToShown),
       figs(chat.cliToCli),
       chat.slowHeldBy ? `${chat.slowHeldBy.typing}/${chat.slowHeldBy.between}/${chat.slowHeldBy.harness}` : "-",
@@ -260,7 +267,7 @@ export function formatTables(cases: readonly CaseSummary[]): string {
     ]);
   }
   let out = `${table(speed)}\n\n${table(churn)}\n`;
-  const split = cases.filter((c) => c.chat?.typedToShown || c.chat?.harnessRaised !== undefined);
+  const split = cases.filter((c) => c.chat?.typedToShown || c.chat?.settled || c.chat?.harnessRaised !== undefined);
   if (split.length > 0) out += `\n${chatSplitTable(split)}\n`;
   if (cases.some((s) => s.sides.send.perf)) {
     const events = Object.keys(cases.find((s) => s.sides.send.perf)?.sides.send.perf ?? {});

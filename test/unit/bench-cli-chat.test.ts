@@ -8,7 +8,7 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
-import { lineStamps, slowLineHolder } from "../../bench/lib/cli-case.ts";
+import { lineStamps, SETTLED_AFTER_MS, settledLineMs, slowLineHolder } from "../../bench/lib/cli-case.ts";
 import { raiseHarnessPriority } from "../../bench/lib/harness-priority.ts";
 
 const dirs: string[] = [];
@@ -48,4 +48,25 @@ test("slowLineHolder: a slow line is counted where most of its time went", () =>
   expect(slowLineHolder(0.2, 1.0, 8.6)).toBe("harness"); // the harness read it late
   expect(slowLineHolder(3, 3, 0)).toBe("typing"); // a tie goes to the earlier part
   expect(slowLineHolder(0, 3, 3)).toBe("between");
+});
+
+test("settledLineMs: only the lines typed SETTLED_AFTER_MS or more after `transfer`, every direction's, in the order read", () => {
+  const at = 5_000; // `transfer` typed
+  const forward = {
+    // typed 20, 40, ... ms after `transfer`; read out of order once (3 before 2)
+    sentAt: new Map([0, 1, 2, 3, 4, 5, 6].map((seq) => [seq, at + 20 * (seq + 1)] as [number, number])),
+    seqs: [0, 1, 3, 2, 4, 5, 6],
+    ms: [9.1, 8.2, 6.3, 7.4, 2.5, 1.6, 1.7],
+  };
+  const back = {
+    sentAt: new Map([
+      [0, at + 20],
+      [4, at + SETTLED_AFTER_MS],
+    ]),
+    seqs: [0, 4],
+    ms: [12, 3],
+  };
+  // forward: seq 4 is typed at +100 (the first settled line), 5 and 6 after; back: seq 4 at +100.
+  expect(settledLineMs([forward, back], at)).toEqual([2.5, 1.6, 1.7, 3]);
+  expect(settledLineMs([forward], at + 1_000)).toEqual([]); // all typed before that transfer
 });

@@ -139,3 +139,28 @@ test("restated both ways without chat lines: that case against the one way witho
   const withChatOnly = judgeIssue13({ cases: summarise(["parley-cli", "parley-cli-both-ways"], results.slice(0, 2)) });
   expect(find(withChatOnly, "restated: both ways without chat lines")).toMatchObject({ measured: "-", met: undefined });
 });
+
+test("restated chat: the lines typed past the transfer's first 100 ms judged apart; not measured without them", () => {
+  // A cold start: the first five lines of 200 slow (6-12 ms), the rest 1-3 ms.
+  const ms = [12, 9, 8, 7, 6, ...Array.from({ length: 195 }, (_, i) => 1 + (i % 3))];
+  const chat = { ...lines(0, 0), ms, settledMs: ms.slice(5) };
+  const cases = summarise(
+    ["parley-cli", "parley-cli-both-ways"],
+    [
+      run("parley-cli", 700, { chat }),
+      run("parley-cli-both-ways", 300, { chat: { ...chat, settledMs: [...ms.slice(5, 198), 5.2, 21] } }),
+    ],
+  );
+  const vs = judgeIssue13({ cases });
+  expect(find(vs, "chat one way (the real CLI) p99")?.met).toBe(false); // every line: p99 9.0
+  expect(find(vs, "restated: chat one way")).toMatchObject({
+    measured: "p99 3.00 / max 3.00 ms (0 of 195 lines over 5)",
+    met: true,
+  });
+  expect(find(vs, "restated: chat both ways")?.met).toBe(false); // a settled line of 21 ms: over the max
+  const withoutSettled = summarise(["parley-cli"], [run("parley-cli", 700, { chat: lines(3, 4) })]);
+  expect(find(judgeIssue13({ cases: withoutSettled }), "restated: chat one way")).toMatchObject({
+    measured: "-",
+    met: undefined,
+  });
+});
