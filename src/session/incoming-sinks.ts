@@ -18,18 +18,50 @@ import {
   type IncomingSink,
   TransferError,
 } from "../transfer/index.ts";
-import { type FileWrites, SLOW_WRITE_MS } from "../transfer/write-behind.ts";
+import { type FileWrites, SLOW_WRITE_MS, type SlowWriteMark } from "../transfer/write-behind.ts";
 import type { TransferInfo } from "./events.ts";
-import { CHAT_SLOW_WRITE_MS, RELAY_SLOW_WRITE_MS } from "./limits.ts";
+import { CHAT_SLOW_WRITE_MS, FS_STALL_MS, RELAY_SLOW_WRITE_MS } from "./limits.ts";
 
 /**
  * How slow a synchronous file write must be before the next ones leave the event loop: through
- * a relay RELAY_SLOW_WRITE_MS; on a direct path CHAT_SLOW_WRITE_MS while we chat (asked at each
- * write), else FileReceiver's default (SLOW_WRITE_MS).
+ * a relay RELAY_SLOW_WRITE_MS; on a direct path CHAT_SLOW_WRITE_MS while we chat, else
+ * FileReceiver's default (SLOW_WRITE_MS), asked at each write. While only the peer chats, the
+ * default too, until a synchronous write stalls on the file system (FS_STALL_MS or more): then
+ * CHAT_SLOW_WRITE_MS for as long as a line goes either way (CHAT_ACTIVE_MS), since the lines that
+ * come meanwhile wait for such a write in our loop.
  */
-export function slowWriteMark(relayed: boolean, chatting: () => boolean): number | (() => number) {
-  if (relayed) return RELAY_SLOW_WRITE_MS;
-  return () => (chatting() ? CHAT_SLOW_WRITE_MS : SLOW_WRITE_MS);
+export class SessionWriteMark implements SlowWriteMark {
+  /** A write stalled on the file system in this stretch of lines (while conversing). */
+  private stalled = false;
+
+  constructor(
+    private readonly chatting: () => boolean,
+    /** A line went either way in the last CHAT_ACTIVE_MS. */
+    private readonly conversing: () => boolean,
+  ) {}
+
+  ms(): number {
+    if (this.chatting()) return CHAT_SLOW_WRITE_MS;
+    if (!this.conversing()) this.stalled = false;
+    return this.stalled ? CHAT_SLOW_WRITE_MS : SLOW_WRITE_MS;
+  }
+
+  tookSync(ms: number): void {
+    if (ms >= FS_STALL_MS && this.conversing()) this.stalled = true;
+  }
+}
+
+/** The session's mark: a relay's fixed one, or a SessionWriteMark on whether lines go (the scheduler's). */
+export function slowWriteMark(
+  relayed: boolean,
+  talk: { chatting(): boolean; conversing(): boolean },
+): number | SlowWriteMark {
+  return relayed
+    ? RELAY_SLOW_WRITE_MS
+    : new SessionWriteMark(
+        () => talk.chatting(),
+        () => talk.conversing(),
+      );
 }
 
 export class IncomingSinks {
@@ -47,7 +79,7 @@ export class IncomingSinks {
   constructor(
     private readonly downloadDir: string,
     writeBehind: boolean | FileWrites = false,
-    slowWriteMs?: number | (() => number),
+    slowWriteMs?: number | (() => number) | SlowWriteMark,
   ) {
     this.fileOptions = slowWriteMs === undefined ? { writeBehind } : { writeBehind, slowWriteMs };
   }

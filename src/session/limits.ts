@@ -67,6 +67,18 @@ export const RELAY_SLOW_WRITE_MS = 8;
  */
 export const CHAT_SLOW_WRITE_MS = 0;
 /**
+ * A synchronous file write this slow stalled on the file system (its thread slept: writeback, the
+ * journal), not on a CPU taken away (1-8 ms: RELAY_SLOW_WRITE_MS). While only the peer chats
+ * (a receiver whose user types nothing), the writes stay on the loop (SLOW_WRITE_MS: the pool's
+ * copy and later ACK cost one way 15% of its throughput, 1,037.9 -> 885.9 MiB/s in 10 of 10 pairs,
+ * session 18) until one stalls this long; then they go to the pool while lines go either way
+ * (incoming-sinks.ts SessionWriteMark), instead of one more such write every ASYNC_SPAN_BYTES.
+ * Session 18, 4 GiB one way through the CLI (the writeback under way from ~2.3 GB dirty here):
+ * traced, such writes took 30-38 ms off the CPU in the receiver's loop, each holding the lines
+ * meanwhile; up to 483 ms once.
+ */
+export const FS_STALL_MS = 8;
+/**
  * While we are chatting (a line sent in the last CHAT_ACTIVE_MS), a short path's DATA un-ACKed
  * is held to this, whatever the window: the next line waits behind at most this much of the
  * peer's work (opening, hashing and writing about four records, ~1 ms), not a whole window's.

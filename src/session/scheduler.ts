@@ -331,7 +331,7 @@ export class Scheduler {
    * other's whole window and two-record turns reached the typist's loop: its lines p50/p99/max
    * 1.52/9.32/55.3 ms, 6.7% over 5, against 1.05/4.31/17.7 (0.5%) with both typing (6 runs each).
    */
-  private conversing(): boolean {
+  conversing(): boolean {
     const now = this.clock.now();
     return now - this.chatSentAt < CHAT_ACTIVE_MS || now - this.peerChatAt < CHAT_ACTIVE_MS;
   }

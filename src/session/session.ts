@@ -31,6 +31,7 @@ import {
   TransferError,
   UnsendableEntry,
 } from "../transfer/index.ts";
+import type { FileWrites } from "../transfer/write-behind.ts";
 import type { ChannelClose, FrameChannel } from "./channel.ts";
 import { chatTrace } from "./chat-trace.ts";
 import { type Clock, systemClock } from "./clock.ts";
@@ -69,9 +70,9 @@ export interface SessionOptions {
   readonly openSink?: (offer: TransferInfo, algo: ChecksumAlgo) => IncomingSink;
   /**
    * Slow file writes leave the event loop (FileReceiver's writeBehind: their completion comes
-   * from the real event loop). Default: on; tests on a manual clock turn it off.
+   * from the real event loop). Default: on; tests on a manual clock turn it off or pass theirs.
    */
-  readonly writeBehind?: boolean;
+  readonly writeBehind?: boolean | FileWrites;
   /** Time and timers (tests pass a manual clock). Default: the real one. */
   readonly clock?: Clock;
 }
@@ -125,7 +126,7 @@ export class Session {
         sinks: new IncomingSinks(
           options.downloadDir,
           options.writeBehind ?? true,
-          slowWriteMark(channel.relayed, () => this.scheduler.chatting()),
+          slowWriteMark(channel.relayed, this.scheduler),
         ),
         ...(options.decideOffer ? { decide: options.decideOffer } : {}),
         ...(options.openSink ? { openSink: options.openSink } : {}),

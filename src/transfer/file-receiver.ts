@@ -27,7 +27,7 @@ import { markAsOurs } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
 import { SpaceClaim } from "./space-claims.ts";
-import { type FileWrites, WriteBehind, writeJoinedSync } from "./write-behind.ts";
+import { type FileWrites, type SlowWriteMark, WriteBehind, writeJoinedSync } from "./write-behind.ts";
 import { WRITE_PIECE_BYTES, WritePieces } from "./write-pieces.ts";
 
 /** Suffix of files still being received. */
@@ -61,9 +61,9 @@ export interface FileReceiverOptions {
   readonly writeBehind?: boolean | FileWrites;
   /**
    * With writeBehind: a write this slow sends the next ones to the pool (default SLOW_WRITE_MS);
-   * a function is asked at each write.
+   * a function or a SlowWriteMark is asked at each write.
    */
-  readonly slowWriteMs?: number | (() => number);
+  readonly slowWriteMs?: number | (() => number) | SlowWriteMark;
   /**
    * What resumes a `.part` kept by a full disk (keptAfterWriteError): the file sent again (default),
    * the folder sent again (a folder's entry), or nothing (false: a plain wormhole client).

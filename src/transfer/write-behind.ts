@@ -45,6 +45,15 @@ export interface FileWrites {
   writevSync?(fd: number, parts: readonly Uint8Array[], position: number): number;
 }
 
+/**
+ * A slow-write mark that may change: asked at each write (`ms`), and told how long each
+ * synchronous write took (`tookSync`), so that what a write showed can move it.
+ */
+export interface SlowWriteMark {
+  ms(): number;
+  tookSync(ms: number): void;
+}
+
 const realFileWrites: FileWrites = { writeSync, write, writevSync, now: () => performance.now() };
 const NO_BYTES = new Uint8Array(0);
 
@@ -76,9 +85,10 @@ export class WriteBehind {
     private readonly poolBuffers = POOL_BUFFERS,
     /**
      * A synchronous write this slow or slower sends the next ASYNC_SPAN_BYTES to the pool: a
-     * number, or asked at each write (the session's is lower while we chat).
+     * number, or asked at each write (the session's is lower while we chat, and told each
+     * synchronous write's time: a SlowWriteMark).
      */
-    private readonly slowWriteMs: number | (() => number) = SLOW_WRITE_MS,
+    private readonly slowWriteMs: number | (() => number) | SlowWriteMark = SLOW_WRITE_MS,
   ) {}
 
   /** Writes handed to the thread pool are still running. */
@@ -114,12 +124,15 @@ export class WriteBehind {
   private writeNow(head: Uint8Array, bytes: Uint8Array, position: number): void {
     const started = this.io.now();
     writeJoinedSync(this.io, this.fd, head, bytes, position);
-    if (this.io.now() - started >= this.mark()) this.asyncLeft = ASYNC_SPAN_BYTES;
+    const took = this.io.now() - started;
+    if (typeof this.slowWriteMs === "object") this.slowWriteMs.tookSync(took);
+    if (took >= this.mark()) this.asyncLeft = ASYNC_SPAN_BYTES;
   }
 
   /** The slow-write mark now: 0 sends every write to the pool while a buffer is free. */
   private mark(): number {
-    return typeof this.slowWriteMs === "number" ? this.slowWriteMs : this.slowWriteMs();
+    const mark = this.slowWriteMs;
+    return typeof mark === "number" ? mark : typeof mark === "function" ? mark() : mark.ms();
   }
 
   private take(): Uint8Array | undefined {

@@ -9,10 +9,16 @@
 
 import { expect, test } from "bun:test";
 import { readFileSync, write, writeSync, writevSync } from "node:fs";
-import { IncomingSinks, slowWriteMark } from "../../src/session/incoming-sinks.ts";
-import { CHAT_SLOW_WRITE_MS, RELAY_SLOW_WRITE_MS } from "../../src/session/limits.ts";
+import { IncomingSinks, SessionWriteMark, slowWriteMark } from "../../src/session/incoming-sinks.ts";
+import { CHAT_SLOW_WRITE_MS, FS_STALL_MS, RELAY_SLOW_WRITE_MS } from "../../src/session/limits.ts";
 import { FileReceiver } from "../../src/transfer/file-receiver.ts";
-import { ASYNC_SPAN_BYTES, type FileWrites, SLOW_WRITE_MS, WriteBehind } from "../../src/transfer/write-behind.ts";
+import {
+  ASYNC_SPAN_BYTES,
+  type FileWrites,
+  SLOW_WRITE_MS,
+  type SlowWriteMark,
+  WriteBehind,
+} from "../../src/transfer/write-behind.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
 const PIECE = 256 * 1024;
@@ -47,7 +53,7 @@ class FakeFile implements FileWrites {
   }
 }
 
-function setup(poolBuffers?: number, slowWriteMs?: number | (() => number)) {
+function setup(poolBuffers?: number, slowWriteMs?: number | (() => number) | SlowWriteMark) {
   const file = new FakeFile();
   const events = { flushed: 0, failed: [] as unknown[], closed: 0 };
   const writer = new WriteBehind(
@@ -314,10 +320,10 @@ test("IncomingSinks hands its slow-write mark to the files it opens (a relayed s
 });
 
 test("a session's mark: the relay's through a relay; on a direct path CHAT_SLOW_WRITE_MS while it chats, else the default", () => {
-  expect(slowWriteMark(true, () => true)).toBe(RELAY_SLOW_WRITE_MS);
+  expect(slowWriteMark(true, { chatting: () => true, conversing: () => true })).toBe(RELAY_SLOW_WRITE_MS);
   let chatting = false;
-  const mark = slowWriteMark(false, () => chatting);
-  const now = () => (typeof mark === "number" ? mark : mark());
+  const mark = slowWriteMark(false, { chatting: () => chatting, conversing: () => chatting }) as SlowWriteMark;
+  const now = () => mark.ms();
   expect(now()).toBe(SLOW_WRITE_MS);
   chatting = true;
   expect(now()).toBe(CHAT_SLOW_WRITE_MS);
@@ -335,4 +341,57 @@ test("a session's mark: the relay's through a relay; on a direct path CHAT_SLOW_
   for (let i = 0; i < 2; i++) chatty.write(chunk);
   // While we chat no write is synchronous: both records are in flight, none measured first.
   expect(chatty.backlog).toBe(2 * PIECE);
+});
+
+test("while only the peer chats, writes stay on the loop until one stalls on the file system; then none does while lines go on", () => {
+  let peerChatting = true;
+  const mark = new SessionWriteMark(
+    () => false,
+    () => peerChatting,
+  );
+  const { file, writer } = setup(undefined, mark);
+  file.syncMs = RELAY_SLOW_WRITE_MS - SLOW_WRITE_MS; // slow by the default mark, not a stall
+  expect(RELAY_SLOW_WRITE_MS - SLOW_WRITE_MS).toBeLessThan(FS_STALL_MS);
+  writer.write(piece(0), 0); // slow: the next ASYNC_SPAN_BYTES go to the pool, then a write measures again
+  let at = 1;
+  const span = ASYNC_SPAN_BYTES / PIECE;
+  const through = (n: number) => {
+    for (const end = at + n; at < end; at++) {
+      writer.write(piece(at), at * PIECE);
+      while (file.pending.length > 0) file.complete();
+    }
+  };
+  through(span + 1);
+  expect(file.syncWrites).toHaveLength(2); // the first, and one measuring again after the span
+  expect(mark.ms()).toBe(SLOW_WRITE_MS);
+  file.syncMs = FS_STALL_MS; // that write slept on the file system (writeback, the journal)
+  through(span + 1); // the span's first write is still synchronous: it measures
+  expect(file.syncWrites).toHaveLength(3);
+  expect(mark.ms()).toBe(CHAT_SLOW_WRITE_MS);
+  through(3 * span); // past any span: while the peer's lines go on, no write waits in our loop
+  expect(file.syncWrites).toHaveLength(3);
+  peerChatting = false; // the lines stopped: writes measure again, and a new stretch starts unstalled
+  file.syncMs = 0;
+  through(1);
+  expect(file.syncWrites).toHaveLength(4);
+  peerChatting = true;
+  expect(mark.ms()).toBe(SLOW_WRITE_MS);
+});
+
+test("a file system stall while no line goes either way leaves the mark as it was (one span, as before)", () => {
+  const mark = new SessionWriteMark(
+    () => false,
+    () => false,
+  );
+  mark.tookSync(10 * FS_STALL_MS);
+  expect(mark.ms()).toBe(SLOW_WRITE_MS);
+  const { file, writer } = setup(undefined, mark);
+  file.syncMs = 10 * FS_STALL_MS;
+  writer.write(piece(0), 0);
+  const span = ASYNC_SPAN_BYTES / PIECE;
+  for (let i = 1; i <= span + 1; i++) {
+    writer.write(piece(i), i * PIECE);
+    while (file.pending.length > 0) file.complete();
+  }
+  expect(file.syncWrites).toHaveLength(2); // the span, then a measuring write again
 });
