@@ -182,7 +182,7 @@ const MAILBOX_CODE_HINT = "; a mailbox code like this one needs the peer's mailb
  * out, far above), or magic-wormhole's PGP words. The word lists are loaded on this error path
  * only (not at start-up).
  */
-function isMailboxCode(text: string): boolean {
+export function isMailboxCode(text: string): boolean {
   const parts = text.trim().toLowerCase().split("-");
   if (parts.length !== 3 || !/^\d{1,9}$/.test(parts[0] as string)) return false;
   if (Number(parts[0]) < 1024) return true;

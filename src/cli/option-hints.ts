@@ -7,6 +7,7 @@
  */
 
 import type { OptionSpecs } from "./flags.ts";
+import { isMailboxCode } from "./input.ts";
 
 type CommandName = "chat" | "send" | "receive";
 
@@ -90,6 +91,10 @@ export function unknownOptionHint(
 export function unknownCommandHint(word: string): string | undefined {
   // croc takes the code as its first word (`croc CODE`); magic-wormhole users may try it too.
   if (/^([^\s:]+:)?\d+-[a-z]+-[a-z]+/i.test(word)) {
+    // A mailbox code is refused without the peer's mailbox (input.ts): the command given says which.
+    if (isMailboxCode(word)) {
+      return `to receive from the peer with that mailbox code: parley receive ${word} --relay; to chat: parley --connect ${word} --relay; or --relay-url URL instead of --relay, for the peer's own mailbox server`;
+    }
     return `to receive from the peer with that code: parley receive ${word}; to chat: parley --connect ${word}`;
   }
   if (word === "recv") return "did you mean parley receive?";

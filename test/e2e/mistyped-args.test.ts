@@ -52,6 +52,12 @@ const CASES: readonly (readonly [string[], string])[] = [
     ["40123-ribbon-walnut"],
     'parley: unknown command "40123-ribbon-walnut" (parley --help lists the commands; to receive from the peer with that code: parley receive 40123-ribbon-walnut; to chat: parley --connect 40123-ribbon-walnut)',
   ],
+  // A mailbox code as the command: the commands named take it only with the peer's mailbox
+  // (`parley receive 7-purple-sausage` alone is refused: "a mailbox code like this one needs ...").
+  [
+    ["7-purple-sausage"],
+    'parley: unknown command "7-purple-sausage" (parley --help lists the commands; to receive from the peer with that mailbox code: parley receive 7-purple-sausage --relay; to chat: parley --connect 7-purple-sausage --relay; or --relay-url URL instead of --relay, for the peer\'s own mailbox server)',
+  ],
   // The usage line names CODE; the message did not.
   [["receive", "40123", "ribbon-walnut"], "parley: receive takes one CODE (the sender's), not 2 arguments"],
   // Nothing near: the line stays as it was.
