@@ -177,16 +177,39 @@ function streamNameFlag(values: FlagValues): string | undefined {
 }
 
 /**
- * A --code-file the direct flow would never read: the command listens unless it is given the
- * peer's port, and it was not. Refused, not ignored: `send big.iso --code-file code.txt` listened
- * and showed a new code of its own without a word, while the peer's code sat unread in the file.
- * (In the mailbox flow a code file alone joins that code: common() reads it.)
+ * A code the direct flow would never read: the command listens unless it is given the peer's
+ * port, and it was not. A --code-file is refused, not ignored: `send big.iso --code-file code.txt`
+ * listened and showed a new code of its own without a word, while the peer's code sat unread in
+ * the file. PARLEY_CODE is said in a note and the command goes on: it may be left over in the
+ * shell from an earlier dial (a listener must still start), but the one-off
+ * `PARLEY_CODE=... parley send big.iso` listened just as silently. (In the mailbox flow a code
+ * alone joins that code: common() reads it.)
+ * @param withPort - the command given the code's port ("--to 40123", "parley receive 40123")
  */
-function unreadCodeFile(values: FlagValues, dials: boolean, env: Env, withPort: string, otherwise: string): void {
-  if (values["code-file"] === undefined || dials || mailboxFlags(values, env) !== undefined) return;
-  throw new UsageError(
-    `--code-file is read to dial the peer: give the code's port too (${withPort}); without it, ${otherwise}`,
-  );
+function unreadCode(
+  values: FlagValues,
+  dials: boolean,
+  env: Env,
+  warn: Warn,
+  withPort: string,
+  otherwise: string,
+): void {
+  if (dials || mailboxFlags(values, env) !== undefined) return;
+  if (values["code-file"] !== undefined) {
+    const example = withPort.startsWith("--") ? withPort : `${withPort} --code-file F`;
+    throw new UsageError(
+      `--code-file is read to dial the peer: give the code's port too (${example}); without it, ${otherwise}`,
+    );
+  }
+  const code = env.PARLEY_CODE?.trim();
+  if (code) {
+    // Its own port where it has one ("40123-ribbon-walnut"; words alone go with any port).
+    const port = /^(?:\S*:)?(\d{1,5})-/.exec(code)?.[1];
+    const given = port === undefined ? withPort : withPort.replace("40123", port);
+    warn(
+      `Note: PARLEY_CODE is set but not read: it is read to dial the peer, given the code's port (${given}); without it, ${otherwise}.`,
+    );
+  }
 }
 
 /** @param warn - told when the --code-file is not private (one line; parsing goes on) */
@@ -213,7 +236,7 @@ export function parseSendArgs(
       "--name is the name standard input (-) is saved under; a file or folder is sent under its own name (link or copy it to another name first)",
     );
   }
-  unreadCodeFile(values, values.to !== undefined, env, "--to 40123", "send listens and shows a code of its own");
+  unreadCode(values, values.to !== undefined, env, warn, "--to 40123", "send listens and shows a code of its own");
   const limitRate = rateFlag(values);
   return {
     kind: "run",
@@ -241,11 +264,12 @@ export function parseReceiveArgs(
   if (positionals.length > 1) {
     throw new UsageError(`receive takes one CODE (the sender's), not ${positionals.length} arguments`);
   }
-  unreadCodeFile(
+  unreadCode(
     values,
     positionals[0] !== undefined,
     env,
-    "parley receive 40123 --code-file F",
+    warn,
+    "parley receive 40123",
     "receive listens and shows a code of its own",
   );
   const name = nameFlag(values);

@@ -151,6 +151,33 @@ describe("a code given out of argv (PARLEY_CODE, --code-file)", () => {
     expect(() => parseReceiveArgs(["127.0.0.1:40123"])).toThrow(UsageError);
   });
 
+  test("a PARLEY_CODE a listener does not read is said in a note, and the listener starts", () => {
+    // `PARLEY_CODE=40123-ribbon-walnut parley send big.iso` (no --to) listened with a code of its
+    // own without a word, the peer waiting to be dialed; a --code-file there is refused.
+    const env = { PARLEY_CODE: "40123-ribbon-walnut" };
+    const notes: string[] = [];
+    const note = (line: string) => notes.push(line);
+    expect(parseSendArgs(["a.txt"], env, note).kind).toBe("run");
+    expect(parseReceiveArgs(["--dir", "."], env, ".", note).kind).toBe("run");
+    expect(notes).toEqual([
+      "Note: PARLEY_CODE is set but not read: it is read to dial the peer, given the code's port (--to 40123); without it, send listens and shows a code of its own.",
+      "Note: PARLEY_CODE is set but not read: it is read to dial the peer, given the code's port (parley receive 40123); without it, receive listens and shows a code of its own.",
+    ]);
+    // Read (dialing, or joined in a mailbox), or not set: no note.
+    notes.length = 0;
+    parseSendArgs(["a.txt", "--to", "40123"], env, note);
+    parseReceiveArgs(["40123"], env, ".", note);
+    parseReceiveArgs(["--relay-url", "ws://127.0.0.1:9/v1"], { PARLEY_CODE: "7-purple-sausage" }, ".", note);
+    parseSendArgs(["a.txt"], { PARLEY_CODE: " " }, note);
+    expect(notes).toEqual([]);
+    // The port named is the code's own.
+    parseSendArgs(["a.txt"], { PARLEY_CODE: "127.0.0.1:45554-ribbon-walnut" }, note);
+    expect(notes[0]).toContain("given the code's port (--to 45554);");
+    notes.length = 0;
+    parseReceiveArgs([], {}, ".", note);
+    expect(notes).toEqual([]);
+  });
+
   test("an empty or unreadable code file is refused", () => {
     expect(() => peerCodeFromEnvironment(codeFile(""))).toThrow(UsageError);
     expect(() => peerCodeFromEnvironment("/nonexistent/code")).toThrow(UsageError);
