@@ -122,6 +122,12 @@ export function parseFlags(
       continue;
     }
     if (!arg.startsWith("--")) {
+      // `-dir in`, `-json`: a long name after one dash (Go's flags take it so, wormhole-william
+      // among them) is not read letter by letter ("unknown option -d" named what was not typed).
+      const long = arg.slice(1).split("=")[0] as string;
+      if (long.length > 1 && Object.hasOwn(specs, long)) {
+        throw new UsageError(`unknown option -${long} (did you mean --${long}?)`);
+      }
       // -h, -hv: short names stand for boolean options only.
       for (const letter of arg.slice(1)) {
         const name = Object.keys(specs).find((n) => specs[n]?.short === letter);

@@ -23,6 +23,9 @@ const CASES: readonly (readonly [string[], string])[] = [
   [["receive", "--dri", "in"], "parley: unknown option --dri (did you mean --dir?)"],
   [["send", "a.txt", "--no-progres"], "parley: unknown option --no-progres (did you mean --no-progress?)"],
   [["--conect", "40123-ribbon-walnut"], "parley: unknown option --conect (did you mean --connect?)"],
+  // A long option after one dash (Go's flag style): not read as -d, -i, -r.
+  [["receive", "-dir", "in"], "parley: unknown option -dir (did you mean --dir?)"],
+  [["send", "a.txt", "-json"], "parley: unknown option -json (did you mean --json?)"],
   // Another command's option.
   [
     ["send", "a.txt", "--dir", "in"],
