@@ -31,36 +31,43 @@ import { CHAT_SLOW_WRITE_MS, FS_STALL_MS, RELAY_SLOW_WRITE_MS } from "./limits.t
  * come meanwhile wait for such a write in our loop.
  */
 export class SessionWriteMark implements SlowWriteMark {
-  /** A write stalled on the file system in this stretch of lines (while conversing). */
-  private stalled = false;
+  /**
+   * The stretch of lines in which a write stalled on the file system. Kept by stretch, not as a
+   * flag reset when a write sees the lines stopped: with no write between two stretches (a file
+   * received while the peer chatted, another a minute later) a flag carried the stall over.
+   */
+  private stalledIn: number | undefined;
 
   constructor(
     private readonly chatting: () => boolean,
     /** A line went either way in the last CHAT_ACTIVE_MS. */
     private readonly conversing: () => boolean,
+    /** Which stretch of lines this is (Scheduler.lineStretch). */
+    private readonly stretch: () => number,
   ) {}
 
   ms(): number {
     if (this.chatting()) return CHAT_SLOW_WRITE_MS;
-    if (!this.conversing()) this.stalled = false;
-    return this.stalled ? CHAT_SLOW_WRITE_MS : SLOW_WRITE_MS;
+    const stalled = this.stalledIn !== undefined && this.conversing() && this.stalledIn === this.stretch();
+    return stalled ? CHAT_SLOW_WRITE_MS : SLOW_WRITE_MS;
   }
 
   tookSync(ms: number): void {
-    if (ms >= FS_STALL_MS && this.conversing()) this.stalled = true;
+    if (ms >= FS_STALL_MS && this.conversing()) this.stalledIn = this.stretch();
   }
 }
 
 /** The session's mark: a relay's fixed one, or a SessionWriteMark on whether lines go (the scheduler's). */
 export function slowWriteMark(
   relayed: boolean,
-  talk: { chatting(): boolean; conversing(): boolean },
+  talk: { chatting(): boolean; conversing(): boolean; lineStretch(): number },
 ): number | SlowWriteMark {
   return relayed
     ? RELAY_SLOW_WRITE_MS
     : new SessionWriteMark(
         () => talk.chatting(),
         () => talk.conversing(),
+        () => talk.lineStretch(),
       );
 }
 

@@ -90,6 +90,8 @@ export class Scheduler {
   /** When we last sent a chat line, and when the peer's last came (clock ms). */
   private chatSentAt = Number.NEGATIVE_INFINITY;
   private peerChatAt = Number.NEGATIVE_INFINITY;
+  /** Stretches of lines begun (lineStretch). */
+  private stretches = 0;
   /** DATA un-ACKed allowed while we chat on a short path (unackedAllowed). */
   private readonly chatWindowBytes: number;
   /** ...and while the peer's DATA comes too (not through a relay: its window's minimum stands). */
@@ -142,7 +144,7 @@ export class Scheduler {
 
   /** Queues a control message behind the others and writes what may be written. */
   send(message: Message): void {
-    if (message.kind === "chat") this.chatSentAt = this.clock.now();
+    if (message.kind === "chat") this.chatSentAt = this.lineWent();
     this.push(encodeMessage(message));
     this.pump();
   }
@@ -322,7 +324,19 @@ export class Scheduler {
    * turns our DATA gives it, so our DATA is held as for a line of ours (conversing).
    */
   peerChatted(): void {
-    this.peerChatAt = this.clock.now();
+    this.peerChatAt = this.lineWent();
+  }
+
+  /** Which stretch of lines either way this is: one begins with a line after CHAT_ACTIVE_MS without any. */
+  lineStretch(): number {
+    return this.stretches;
+  }
+
+  /** A line goes either way now: @returns now */
+  private lineWent(): number {
+    const now = this.clock.now();
+    if (now - Math.max(this.chatSentAt, this.peerChatAt) >= CHAT_ACTIVE_MS) this.stretches++;
+    return now;
   }
 
   /**

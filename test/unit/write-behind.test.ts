@@ -320,9 +320,15 @@ test("IncomingSinks hands its slow-write mark to the files it opens (a relayed s
 });
 
 test("a session's mark: the relay's through a relay; on a direct path CHAT_SLOW_WRITE_MS while it chats, else the default", () => {
-  expect(slowWriteMark(true, { chatting: () => true, conversing: () => true })).toBe(RELAY_SLOW_WRITE_MS);
+  expect(slowWriteMark(true, { chatting: () => true, conversing: () => true, lineStretch: () => 1 })).toBe(
+    RELAY_SLOW_WRITE_MS,
+  );
   let chatting = false;
-  const mark = slowWriteMark(false, { chatting: () => chatting, conversing: () => chatting }) as SlowWriteMark;
+  const mark = slowWriteMark(false, {
+    chatting: () => chatting,
+    conversing: () => chatting,
+    lineStretch: () => 1,
+  }) as SlowWriteMark;
   const now = () => mark.ms();
   expect(now()).toBe(SLOW_WRITE_MS);
   chatting = true;
@@ -345,9 +351,11 @@ test("a session's mark: the relay's through a relay; on a direct path CHAT_SLOW_
 
 test("while only the peer chats, writes stay on the loop until one stalls on the file system; then none does while lines go on", () => {
   let peerChatting = true;
+  let stretch = 1;
   const mark = new SessionWriteMark(
     () => false,
     () => peerChatting,
+    () => stretch,
   );
   const { file, writer } = setup(undefined, mark);
   file.syncMs = RELAY_SLOW_WRITE_MS - SLOW_WRITE_MS; // slow by the default mark, not a stall
@@ -375,13 +383,35 @@ test("while only the peer chats, writes stay on the loop until one stalls on the
   through(1);
   expect(file.syncWrites).toHaveLength(4);
   peerChatting = true;
+  stretch++;
   expect(mark.ms()).toBe(SLOW_WRITE_MS);
+});
+
+test("a stall is held for its own stretch of lines only, though no write came between the stretches", () => {
+  let peerChatting = true;
+  let stretch = 1;
+  const mark = new SessionWriteMark(
+    () => false,
+    () => peerChatting,
+    () => stretch,
+  );
+  mark.tookSync(FS_STALL_MS);
+  expect(mark.ms()).toBe(CHAT_SLOW_WRITE_MS);
+  peerChatting = false; // the lines stop, and no write asks the mark meanwhile
+  peerChatting = true; // a minute later, the peer chats again: a new stretch
+  stretch++;
+  expect(mark.ms()).toBe(SLOW_WRITE_MS);
+  mark.tookSync(FS_STALL_MS - 1); // slow, not a stall
+  expect(mark.ms()).toBe(SLOW_WRITE_MS);
+  mark.tookSync(FS_STALL_MS);
+  expect(mark.ms()).toBe(CHAT_SLOW_WRITE_MS);
 });
 
 test("a file system stall while no line goes either way leaves the mark as it was (one span, as before)", () => {
   const mark = new SessionWriteMark(
     () => false,
     () => false,
+    () => 0,
   );
   mark.tookSync(10 * FS_STALL_MS);
   expect(mark.ms()).toBe(SLOW_WRITE_MS);
