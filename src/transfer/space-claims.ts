@@ -38,15 +38,25 @@ function freeBytes(dir: string): number | undefined {
 }
 
 /**
+ * statfs(2) f_type of tmpfs and ramfs (linux/magic.h): 0 blocks there is no limit (tmpfs mounted
+ * size=0, ramfs always). Elsewhere 0 blocks says nothing (procfs, sysfs, a FUSE file system
+ * without statfs: libfuse then answers zeros), not that the room is unlimited.
+ */
+const UNLIMITED_WITHOUT_BLOCKS: ReadonlySet<number> = new Set([0x01021994, 0x858458f6]);
+
+/**
  * The bytes an unprivileged user may still write on the file system holding `dir` (statfs
- * f_bavail), Infinity when it has no size (0 blocks in all: a tmpfs mounted with size=0, which
- * Linux leaves unlimited, reads 0 blocks and 0 free), or undefined when it cannot be told (no
- * such folder, no statfs). Also the warm-up's.
+ * f_bavail), Infinity when it has no limit (0 blocks in all on a tmpfs mounted with size=0, which
+ * Linux leaves unlimited, or on ramfs), or undefined when it cannot be told (no such folder, no
+ * statfs, 0 blocks on another file system). Also the warm-up's, which runs only where it is told.
  */
 export function freeBytesAt(dir: string): number | undefined {
   try {
     const stats = statfsSync(dir);
-    if (stats.blocks === 0) return Number.POSITIVE_INFINITY; // no limit to check against: the writes will tell
+    if (stats.blocks === 0) {
+      // No limit to check against, or none told: the writes will tell (the warm-up is skipped on the latter).
+      return UNLIMITED_WITHOUT_BLOCKS.has(Number(stats.type)) ? Number.POSITIVE_INFINITY : undefined;
+    }
     return stats.bavail * (stats.frsize || stats.bsize); // f_bavail counts fragments (statvfs, POSIX); Linux fills frsize
   } catch {
     return undefined;

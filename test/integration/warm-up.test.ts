@@ -5,7 +5,7 @@
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { type FSWatcher, readdirSync, watch, writeFileSync } from "node:fs";
+import { type FSWatcher, readdirSync, statfsSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   roomForWarmUp,
@@ -135,6 +135,14 @@ describe("the room it needs where it writes", () => {
       watcher.close();
       mount.release();
     }
+  });
+
+  test("a file system of 0 blocks that is not tmpfs or ramfs tells no size: unknown, no warm-up there", () => {
+    // procfs here, as a FUSE file system without statfs (libfuse answers zeros) that may be a
+    // network's or a small disk's: 0 blocks says nothing of its room, unlike an unlimited tmpfs.
+    expect(statfsSync("/proc").blocks).toBe(0);
+    expect(freeBytesAt("/proc")).toBeUndefined();
+    expect(roomForWarmUp(freeBytesAt("/proc"))).toBe(false);
   });
 
   test("a real tmpfs mounted size=0 (no limit) as TMPDIR: read as unlimited, the warm-up runs there", async () => {
