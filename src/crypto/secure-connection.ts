@@ -3,8 +3,8 @@
  * Every write becomes one record, every record read is handed up as one chunk. Records are
  * plain until the handshake calls `startSealing` / `startOpening` with the keys it agreed on;
  * the session above never knows the difference. A record that does not open closes the
- * connection with "integrity error" (the owner's onClose gets the CryptoError); so does a
- * close in the middle of a sealed record.
+ * connection with "integrity error" (the owner's onClose gets the CryptoError); a close in the
+ * middle of a record is a close as any other (the partial record is dropped, never handed up).
  *
  * Nothing is allocated per record on the hot path: records are sealed into one reused
  * scratch buffer and opened into the opener's own buffer (record.ts). So the chunk handed to
@@ -105,9 +105,9 @@ export class SecureConnection implements Connection {
       onData: (chunk) => this.onData(chunk, events),
       onDrain: () => events.onDrain(),
       onClose: (error) => {
-        if (!this.failure && this.opening && !this.opener.atRecordBoundary) {
-          this.failure = new CryptoError("E_AUTH_FAILED", "integrity error");
-        }
+        // A close in the middle of a record drops what came of it (nothing of a record goes up
+        // before its tag is checked) and is a lost connection as any other: a peer killed between
+        // the two parts of a short write, not tampered bytes (a cut at a record's end is no safer).
         this.sealer.destroy();
         this.opener.destroy();
         events.onClose(this.failure ?? error);

@@ -34,8 +34,13 @@ async function until(s: Side, type: string, timeoutMs = 20_000): Promise<{ type:
   }
 }
 
-/** Two connections joined over loopback, optionally through a tampering relay. */
-async function pair(tamper?: (chunk: Uint8Array, total: number) => void): Promise<[Connection, Connection]> {
+/**
+ * Two connections joined over loopback, optionally through a tampering relay: `tamper` may change
+ * the dialer's bytes in place, or return how many of them to pass before ending the stream there.
+ */
+async function pair(
+  tamper?: (chunk: Uint8Array, total: number) => number | undefined | void,
+): Promise<[Connection, Connection]> {
   let accepted: (c: Connection) => void = () => {};
   const acceptedConn = new Promise<Connection>((resolve) => {
     accepted = resolve;
@@ -45,7 +50,7 @@ async function pair(tamper?: (chunk: Uint8Array, total: number) => void): Promis
   let target = listener.port;
   if (tamper) {
     let seen = 0;
-    const relay = Bun.listen<{ up?: import("bun").Socket<undefined> }>({
+    const relay = Bun.listen<{ up?: import("bun").Socket<undefined>; cut?: boolean }>({
       hostname: "127.0.0.1",
       port: 0,
       data: {},
@@ -65,10 +70,15 @@ async function pair(tamper?: (chunk: Uint8Array, total: number) => void): Promis
           });
         },
         data(client, chunk) {
+          if (client.data.cut) return;
           const copy = Uint8Array.from(chunk);
-          tamper(copy, seen);
+          const keep = tamper(copy, seen) ?? copy.length;
           seen += copy.length;
-          client.data.up?.write(copy);
+          client.data.up?.write(copy.subarray(0, keep));
+          if (keep < copy.length) {
+            client.data.cut = true;
+            client.data.up?.end();
+          }
         },
         close(client) {
           client.data.up?.end();
@@ -113,6 +123,23 @@ test("one byte flipped on the wire: the receiver closes with integrity error, no
   expect(String(lost.detail)).toContain("integrity error");
   expect(b.events.some((e) => e.type === "finished")).toBe(false);
   expect(readdirNoPart(b.dir)).toEqual([]);
+});
+
+test("a stream cut in the middle of a record is a lost connection, not an integrity error; nothing of it used", async () => {
+  // The dialer's stream ends 100 KiB in (inside the file's first record), with a FIN: what a
+  // sender killed between the two parts of a short write leaves.
+  const [ca, cb] = await pair((chunk, total) => {
+    const at = 100 * 1024 - total;
+    return at >= 0 && at < chunk.length ? at : undefined;
+  });
+  const a = side(ca, "dialed", KEY_A, KEY_B);
+  const b = side(cb, "accepted", KEY_B, KEY_A);
+  const src = join(a.dir, "cut.bin");
+  writeRandomFile(src, 4 * 1024 * 1024);
+  a.session.sendFile(src);
+  const lost = await until(b, "lost");
+  expect(String(lost.detail)).not.toContain("integrity error");
+  expect(b.events.some((e) => e.type === "finished")).toBe(false);
 });
 
 test("wrong keys: the first record fails and the connection ends with integrity error", async () => {
