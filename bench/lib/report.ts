@@ -179,8 +179,9 @@ function table(rows: string[][]): string {
     .join("\n");
 }
 
+/** A set's p50/p99/max and lines over 5 ms; "-" for none (a transfer over before its first 100 ms: no settled line). */
 const figs = (x: Figures | undefined) =>
-  x ? `${f(x.p50, 2)}/${f(x.p99, 2)}/${f(x.max, 2)}  ${x.over5} of ${x.samples}` : "-";
+  x && x.samples > 0 ? `${f(x.p50, 2)}/${f(x.p99, 2)}/${f(x.max, 2)}  ${x.over5} of ${x.samples}` : "-";
 
 /**
  * The CLI cases' chat, each line timed three ways (p50/p99/max ms, lines over 5 ms): as the

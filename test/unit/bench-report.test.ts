@@ -97,3 +97,16 @@ test("the CLI cases' slow lines are added up over the runs by where their time w
   expect(table[at]).toContain("over 5 ms held by typing/between/harness");
   expect(table[at + 1]).toMatch(/ {2}1\/2\/1 {2}/);
 });
+
+test("a run with no line typed past the transfer's first 100 ms shows '-' in that column, not NaN", () => {
+  const quick: RunResult = {
+    ...run("parley-cli", 700),
+    chat: { kind: "one way", ms: [1, 2], settledMs: [], lost: 0, outOfOrder: 0 },
+  };
+  const [cli] = summarise(["parley-cli"], [quick]);
+  expect(cli?.chat?.settled?.samples).toBe(0);
+  const table = formatTables(cli ? [cli] : []).split("\n");
+  const row = table[table.findIndex((line) => line.startsWith("chat of the CLI cases")) + 1] as string;
+  expect(row).not.toMatch(/NaN|Infinity/);
+  expect(row).toMatch(/ {2}0 of 2 {2}- {2}/);
+});
