@@ -349,14 +349,19 @@ test("a session's mark: the relay's through a relay; on a direct path CHAT_SLOW_
   expect(chatty.backlog).toBe(2 * PIECE);
 });
 
-test("while only the peer chats, writes stay on the loop until one stalls on the file system; then none does while lines go on", () => {
-  let peerChatting = true;
-  let stretch = 1;
+/** A SessionWriteMark whose user types nothing; the peer's lines and their stretch set by the test. */
+function peerOnlyMark() {
+  const lines = { peerChatting: true, stretch: 1 };
   const mark = new SessionWriteMark(
     () => false,
-    () => peerChatting,
-    () => stretch,
+    () => lines.peerChatting,
+    () => lines.stretch,
   );
+  return { lines, mark };
+}
+
+test("while only the peer chats, writes stay on the loop until one stalls on the file system; then none does while lines go on", () => {
+  const { lines, mark } = peerOnlyMark();
   const { file, writer } = setup(undefined, mark);
   file.syncMs = RELAY_SLOW_WRITE_MS - SLOW_WRITE_MS; // slow by the default mark, not a stall
   expect(RELAY_SLOW_WRITE_MS - SLOW_WRITE_MS).toBeLessThan(FS_STALL_MS);
@@ -378,28 +383,22 @@ test("while only the peer chats, writes stay on the loop until one stalls on the
   expect(mark.ms()).toBe(CHAT_SLOW_WRITE_MS);
   through(3 * span); // past any span: while the peer's lines go on, no write waits in our loop
   expect(file.syncWrites).toHaveLength(3);
-  peerChatting = false; // the lines stopped: writes measure again, and a new stretch starts unstalled
+  lines.peerChatting = false; // the lines stopped: writes measure again, and a new stretch starts unstalled
   file.syncMs = 0;
   through(1);
   expect(file.syncWrites).toHaveLength(4);
-  peerChatting = true;
-  stretch++;
+  lines.peerChatting = true;
+  lines.stretch++;
   expect(mark.ms()).toBe(SLOW_WRITE_MS);
 });
 
 test("a stall is held for its own stretch of lines only, though no write came between the stretches", () => {
-  let peerChatting = true;
-  let stretch = 1;
-  const mark = new SessionWriteMark(
-    () => false,
-    () => peerChatting,
-    () => stretch,
-  );
+  const { lines, mark } = peerOnlyMark();
   mark.tookSync(FS_STALL_MS);
   expect(mark.ms()).toBe(CHAT_SLOW_WRITE_MS);
-  peerChatting = false; // the lines stop, and no write asks the mark meanwhile
-  peerChatting = true; // a minute later, the peer chats again: a new stretch
-  stretch++;
+  lines.peerChatting = false; // the lines stop, and no write asks the mark meanwhile
+  lines.peerChatting = true; // a minute later, the peer chats again: a new stretch
+  lines.stretch++;
   expect(mark.ms()).toBe(SLOW_WRITE_MS);
   mark.tookSync(FS_STALL_MS - 1); // slow, not a stall
   expect(mark.ms()).toBe(SLOW_WRITE_MS);
