@@ -39,7 +39,7 @@ async function until(s: Side, type: string, timeoutMs = 20_000): Promise<{ type:
  * the dialer's bytes in place, or return how many of them to pass before ending the stream there.
  */
 async function pair(
-  tamper?: (chunk: Uint8Array, total: number) => number | undefined | void,
+  tamper?: (chunk: Uint8Array, total: number) => number | undefined,
 ): Promise<[Connection, Connection]> {
   let accepted: (c: Connection) => void = () => {};
   const acceptedConn = new Promise<Connection>((resolve) => {
@@ -108,18 +108,24 @@ test("a session over sealed records: chat both ways and a 16 MiB transfer verify
   expect(readFileSync(join(b.dir, "sealed.bin")).equals(bytes)).toBe(true);
 });
 
+/** A 4 MiB file sent from the dialer through pair(tamper): the receiving side, once its connection is lost. */
+async function fileThrough(tamper: Parameters<typeof pair>[0], name: string) {
+  const [ca, cb] = await pair(tamper);
+  const a = side(ca, "dialed", KEY_A, KEY_B);
+  const b = side(cb, "accepted", KEY_B, KEY_A);
+  const src = join(a.dir, name);
+  writeRandomFile(src, 4 * 1024 * 1024);
+  a.session.sendFile(src);
+  return { b, lost: await until(b, "lost") };
+}
+
 test("one byte flipped on the wire: the receiver closes with integrity error, nothing of it used", async () => {
-  const [ca, cb] = await pair((chunk, total) => {
+  const { b, lost } = await fileThrough((chunk, total) => {
     // Flip a byte 100 KiB into the sender's stream (inside the file's records).
     const at = 100 * 1024 - total;
     if (at >= 0 && at < chunk.length) chunk[at] = (chunk[at] as number) ^ 0x40;
-  });
-  const a = side(ca, "dialed", KEY_A, KEY_B);
-  const b = side(cb, "accepted", KEY_B, KEY_A);
-  const src = join(a.dir, "flip.bin");
-  writeRandomFile(src, 4 * 1024 * 1024);
-  a.session.sendFile(src);
-  const lost = await until(b, "lost");
+    return undefined;
+  }, "flip.bin");
   expect(String(lost.detail)).toContain("integrity error");
   expect(b.events.some((e) => e.type === "finished")).toBe(false);
   expect(readdirNoPart(b.dir)).toEqual([]);
@@ -128,18 +134,13 @@ test("one byte flipped on the wire: the receiver closes with integrity error, no
 test("a stream cut in the middle of a record is a lost connection, not an integrity error; nothing of it used", async () => {
   // The dialer's stream ends 100 KiB in (inside the file's first record), with a FIN: what a
   // sender killed between the two parts of a short write leaves.
-  const [ca, cb] = await pair((chunk, total) => {
+  const { b, lost } = await fileThrough((chunk, total) => {
     const at = 100 * 1024 - total;
     return at >= 0 && at < chunk.length ? at : undefined;
-  });
-  const a = side(ca, "dialed", KEY_A, KEY_B);
-  const b = side(cb, "accepted", KEY_B, KEY_A);
-  const src = join(a.dir, "cut.bin");
-  writeRandomFile(src, 4 * 1024 * 1024);
-  a.session.sendFile(src);
-  const lost = await until(b, "lost");
+  }, "cut.bin");
   expect(String(lost.detail)).not.toContain("integrity error");
   expect(b.events.some((e) => e.type === "finished")).toBe(false);
+  expect(readdirNoPart(b.dir)).toEqual([]);
 });
 
 test("wrong keys: the first record fails and the connection ends with integrity error", async () => {
