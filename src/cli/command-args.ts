@@ -262,7 +262,10 @@ export function parseReceiveArgs(
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
   if (positionals.length > 1) {
-    throw new UsageError(`receive takes one CODE (the sender's), not ${positionals.length} arguments`);
+    // A code read out and typed with spaces ("3 inertia fallout", "40123 ribbon walnut"): say how it is written.
+    const joined = positionals.join("-");
+    const hint = /^\d{1,9}(-[a-z]+){2}$/i.test(joined) ? ` (a code is one word, joined by dashes: ${joined})` : "";
+    throw new UsageError(`receive takes one CODE (the sender's), not ${positionals.length} arguments${hint}`);
   }
   unreadCode(
     values,

@@ -61,8 +61,16 @@ const CASES: readonly (readonly [string[], string])[] = [
     ["7-purple-sausage"],
     'parley: unknown command "7-purple-sausage" (parley --help lists the commands; to receive from the peer with that mailbox code: parley receive 7-purple-sausage --relay; to chat: parley --connect 7-purple-sausage --relay; or --relay-url URL instead of --relay, for the peer\'s own mailbox server)',
   ],
-  // The usage line names CODE; the message did not.
-  [["receive", "40123", "ribbon-walnut"], "parley: receive takes one CODE (the sender's), not 2 arguments"],
+  // The usage line names CODE; the message did not. A code typed with spaces is shown joined.
+  [
+    ["receive", "40123", "ribbon-walnut"],
+    "parley: receive takes one CODE (the sender's), not 2 arguments (a code is one word, joined by dashes: 40123-ribbon-walnut)",
+  ],
+  [
+    ["receive", "3", "inertia", "fallout"],
+    "parley: receive takes one CODE (the sender's), not 3 arguments (a code is one word, joined by dashes: 3-inertia-fallout)",
+  ],
+  [["receive", "a.txt", "b.txt"], "parley: receive takes one CODE (the sender's), not 2 arguments"],
   // Nothing near: the line stays as it was.
   [["send", "a.txt", "--frobnicate"], "parley: unknown option --frobnicate"],
 ];
