@@ -38,37 +38,33 @@ export class SessionWriteMark implements SlowWriteMark {
    */
   private stalledIn: number | undefined;
 
-  constructor(
-    private readonly chatting: () => boolean,
-    /** A line went either way in the last CHAT_ACTIVE_MS. */
-    private readonly conversing: () => boolean,
-    /** Which stretch of lines this is (Scheduler.lineStretch). */
-    private readonly stretch: () => number,
-  ) {}
+  constructor(private readonly lines: ChatLines) {}
 
   ms(): number {
-    if (this.chatting()) return CHAT_SLOW_WRITE_MS;
-    const stalled = this.stalledIn !== undefined && this.conversing() && this.stalledIn === this.stretch();
+    if (this.lines.chatting()) return CHAT_SLOW_WRITE_MS;
+    const { stalledIn } = this;
+    const stalled = stalledIn !== undefined && this.lines.conversing() && stalledIn === this.lines.lineStretch();
     return stalled ? CHAT_SLOW_WRITE_MS : SLOW_WRITE_MS;
   }
 
   tookSync(ms: number): void {
-    if (ms >= FS_STALL_MS && this.conversing()) this.stalledIn = this.stretch();
+    if (ms >= FS_STALL_MS && this.lines.conversing()) this.stalledIn = this.lines.lineStretch();
   }
 }
 
-/** The session's mark: a relay's fixed one, or a SessionWriteMark on whether lines go (the scheduler's). */
-export function slowWriteMark(
-  relayed: boolean,
-  talk: { chatting(): boolean; conversing(): boolean; lineStretch(): number },
-): number | SlowWriteMark {
-  return relayed
-    ? RELAY_SLOW_WRITE_MS
-    : new SessionWriteMark(
-        () => talk.chatting(),
-        () => talk.conversing(),
-        () => talk.lineStretch(),
-      );
+/** Whether chat lines go (the session's Scheduler). */
+export interface ChatLines {
+  /** We sent a line in the last CHAT_ACTIVE_MS. */
+  chatting(): boolean;
+  /** A line went either way in the last CHAT_ACTIVE_MS. */
+  conversing(): boolean;
+  /** Which stretch of lines this is: one begins with a line after CHAT_ACTIVE_MS without any. */
+  lineStretch(): number;
+}
+
+/** The session's mark: a relay's fixed one, or a SessionWriteMark on the scheduler's lines. */
+export function slowWriteMark(relayed: boolean, lines: ChatLines): number | SlowWriteMark {
+  return relayed ? RELAY_SLOW_WRITE_MS : new SessionWriteMark(lines);
 }
 
 export class IncomingSinks {
@@ -86,7 +82,7 @@ export class IncomingSinks {
   constructor(
     private readonly downloadDir: string,
     writeBehind: boolean | FileWrites = false,
-    slowWriteMs?: number | (() => number) | SlowWriteMark,
+    slowWriteMs?: number | SlowWriteMark,
   ) {
     this.fileOptions = slowWriteMs === undefined ? { writeBehind } : { writeBehind, slowWriteMs };
   }

@@ -61,9 +61,9 @@ export interface FileReceiverOptions {
   readonly writeBehind?: boolean | FileWrites;
   /**
    * With writeBehind: a write this slow sends the next ones to the pool (default SLOW_WRITE_MS);
-   * a function or a SlowWriteMark is asked at each write.
+   * a SlowWriteMark is asked at each write.
    */
-  readonly slowWriteMs?: number | (() => number) | SlowWriteMark;
+  readonly slowWriteMs?: number | SlowWriteMark;
   /**
    * What resumes a `.part` kept by a full disk (keptAfterWriteError): the file sent again (default),
    * the folder sent again (a folder's entry), or nothing (false: a plain wormhole client).

@@ -85,10 +85,10 @@ export class WriteBehind {
     private readonly poolBuffers = POOL_BUFFERS,
     /**
      * A synchronous write this slow or slower sends the next ASYNC_SPAN_BYTES to the pool: a
-     * number, or asked at each write (the session's is lower while we chat, and told each
-     * synchronous write's time: a SlowWriteMark).
+     * number, or a SlowWriteMark asked at each write and told each synchronous write's time (the
+     * session's: lower while we chat).
      */
-    private readonly slowWriteMs: number | (() => number) | SlowWriteMark = SLOW_WRITE_MS,
+    private readonly slowWriteMs: number | SlowWriteMark = SLOW_WRITE_MS,
   ) {}
 
   /** Writes handed to the thread pool are still running. */
@@ -125,14 +125,13 @@ export class WriteBehind {
     const started = this.io.now();
     writeJoinedSync(this.io, this.fd, head, bytes, position);
     const took = this.io.now() - started;
-    if (typeof this.slowWriteMs === "object") this.slowWriteMs.tookSync(took);
+    if (typeof this.slowWriteMs !== "number") this.slowWriteMs.tookSync(took);
     if (took >= this.mark()) this.asyncLeft = ASYNC_SPAN_BYTES;
   }
 
   /** The slow-write mark now: 0 sends every write to the pool while a buffer is free. */
   private mark(): number {
-    const mark = this.slowWriteMs;
-    return typeof mark === "number" ? mark : typeof mark === "function" ? mark() : mark.ms();
+    return typeof this.slowWriteMs === "number" ? this.slowWriteMs : this.slowWriteMs.ms();
   }
 
   private take(): Uint8Array | undefined {

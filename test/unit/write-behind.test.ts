@@ -53,7 +53,7 @@ class FakeFile implements FileWrites {
   }
 }
 
-function setup(poolBuffers?: number, slowWriteMs?: number | (() => number) | SlowWriteMark) {
+function setup(poolBuffers?: number, slowWriteMs?: number | SlowWriteMark) {
   const file = new FakeFile();
   const events = { flushed: 0, failed: [] as unknown[], closed: 0 };
   const writer = new WriteBehind(
@@ -101,9 +101,9 @@ test("with a higher mark (through a relay) writes under it stay synchronous, one
   expect(file.pending.map((w) => w.position)).toEqual([5 * PIECE]);
 });
 
-test("a mark given as a function is asked at each write: at 0 (while we chat) every write goes to the pool, none waits", () => {
+test("a SlowWriteMark is asked at each write: at 0 (while we chat) every write goes to the pool, none waits", () => {
   let mark = SLOW_WRITE_MS;
-  const { file, writer } = setup(undefined, () => mark);
+  const { file, writer } = setup(undefined, { ms: () => mark, tookSync: () => {} });
   file.syncMs = SLOW_WRITE_MS / 2; // quick by the default mark
   for (let i = 0; i < 3; i++) writer.write(piece(i), i * PIECE);
   expect(file.syncWrites).toHaveLength(3);
@@ -352,11 +352,11 @@ test("a session's mark: the relay's through a relay; on a direct path CHAT_SLOW_
 /** A SessionWriteMark whose user types nothing; the peer's lines and their stretch set by the test. */
 function peerOnlyMark() {
   const lines = { peerChatting: true, stretch: 1 };
-  const mark = new SessionWriteMark(
-    () => false,
-    () => lines.peerChatting,
-    () => lines.stretch,
-  );
+  const mark = new SessionWriteMark({
+    chatting: () => false,
+    conversing: () => lines.peerChatting,
+    lineStretch: () => lines.stretch,
+  });
   return { lines, mark };
 }
 
@@ -407,11 +407,7 @@ test("a stall is held for its own stretch of lines only, though no write came be
 });
 
 test("a file system stall while no line goes either way leaves the mark as it was (one span, as before)", () => {
-  const mark = new SessionWriteMark(
-    () => false,
-    () => false,
-    () => 0,
-  );
+  const mark = new SessionWriteMark({ chatting: () => false, conversing: () => false, lineStretch: () => 0 });
   mark.tookSync(10 * FS_STALL_MS);
   expect(mark.ms()).toBe(SLOW_WRITE_MS);
   const { file, writer } = setup(undefined, mark);
