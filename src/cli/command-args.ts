@@ -20,6 +20,7 @@ import {
   UsageError,
 } from "./flags.ts";
 import { MAILBOX_FLAGS, type MailboxConfig, mailboxCodeFromEnvironment, mailboxFlags } from "./mailbox-options.ts";
+import type * as OptionHints from "./option-hints.ts";
 
 export const SEND_OPTIONS = {
   to: {
@@ -262,10 +263,11 @@ export function parseReceiveArgs(
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
   if (positionals.length > 1) {
-    // A code read out and typed with spaces ("3 inertia fallout", "40123 ribbon walnut"): say how it is written.
-    const joined = positionals.join("-");
-    const hint = /^\d{1,9}(-[a-z]+){2}$/i.test(joined) ? ` (a code is one word, joined by dashes: ${joined})` : "";
-    throw new UsageError(`receive takes one CODE (the sender's), not ${positionals.length} arguments${hint}`);
+    // A code read out and typed with spaces ("3 inertia fallout"): the hints load on this error only.
+    const hint = (require("./option-hints.ts") as typeof OptionHints).spacedCodeHint(positionals);
+    throw new UsageError(
+      `receive takes one CODE (the sender's), not ${positionals.length} arguments${hint ? ` (${hint})` : ""}`,
+    );
   }
   unreadCode(
     values,

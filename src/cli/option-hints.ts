@@ -87,10 +87,21 @@ export function unknownOptionHint(
   return near === undefined ? undefined : `did you mean --${near}?`;
 }
 
+/** A code's shape: [host:]port-word-word, a direct code or a mailbox code (nameplate-word-word). */
+function looksLikeCode(text: string): boolean {
+  return /^([^\s:]+:)?\d+-[a-z]+-[a-z]+/i.test(text);
+}
+
+/** The hint for a code typed as separate words (`receive 3 inertia fallout`), or undefined. */
+export function spacedCodeHint(words: readonly string[]): string | undefined {
+  const joined = words.join("-");
+  return looksLikeCode(joined) ? `a code is one word, joined by dashes: ${joined}` : undefined;
+}
+
 /** The hint for an unknown command word `word`, or undefined. */
 export function unknownCommandHint(word: string): string | undefined {
   // croc takes the code as its first word (`croc CODE`); magic-wormhole users may try it too.
-  if (/^([^\s:]+:)?\d+-[a-z]+-[a-z]+/i.test(word)) {
+  if (looksLikeCode(word)) {
     // A mailbox code is refused without the peer's mailbox (input.ts): the command given says which.
     if (isMailboxCode(word)) {
       return `to receive from the peer with that mailbox code: parley receive ${word} --relay; to chat: parley --connect ${word} --relay; or --relay-url URL instead of --relay, for the peer's own mailbox server`;
