@@ -59,18 +59,27 @@ function verdict(goal: string, value: number | undefined, show: Show, met: (v: n
     : { goal, measured: shown(value, show, met, digits), met: met(value) };
 }
 
-function chatVerdict(goal: string, s: CaseSummary | undefined): GoalVerdict {
-  const chat = s?.chat;
-  if (!chat || chat.samples === 0) return { goal, measured: "-", met: undefined };
+/**
+ * The chat goal on a set of lines (p99 and max against the bounds); `beside` is shown after the
+ * figures, not judged.
+ */
+function linesVerdict(goal: string, lines: Figures | undefined, beside = ""): GoalVerdict {
+  if (!lines || lines.samples === 0) return { goal, measured: "-", met: undefined };
   return {
     goal,
-    measured:
-      `p99 ${shown(chat.p99, ms, (v) => v <= GOALS.chatP99Ms, 2)} / max ${shown(chat.max, ms, (v) => v <= GOALS.chatMaxMs, 2)} ms (${chat.over5} of ${chat.samples} lines over 5)` +
-      (chat.typedToShown
-        ? `; typed -> shown (the CLIs' part, no harness read) p99 ${ms(chat.typedToShown.p99)} / max ${ms(chat.typedToShown.max)}`
-        : ""),
-    met: chat.p99 <= GOALS.chatP99Ms && chat.max <= GOALS.chatMaxMs,
+    measured: `p99 ${shown(lines.p99, ms, (v) => v <= GOALS.chatP99Ms, 2)} / max ${shown(lines.max, ms, (v) => v <= GOALS.chatMaxMs, 2)} ms (${lines.over5} of ${lines.samples} lines over 5)${beside}`,
+    met: lines.p99 <= GOALS.chatP99Ms && lines.max <= GOALS.chatMaxMs,
   };
+}
+
+/** Every line as the harness saw it; the CLIs' own part (typed -> shown) beside. */
+function chatVerdict(goal: string, s: CaseSummary | undefined): GoalVerdict {
+  const split = s?.chat?.typedToShown;
+  return linesVerdict(
+    goal,
+    s?.chat,
+    split ? `; typed -> shown (the CLIs' part, no harness read) p99 ${ms(split.p99)} / max ${ms(split.max)}` : "",
+  );
 }
 
 /**
@@ -79,14 +88,7 @@ function chatVerdict(goal: string, s: CaseSummary | undefined): GoalVerdict {
  * with --connect starts in the JIT's cold tiers, and its first lines carry most of a run's tail.
  */
 function settledChatVerdict(goal: string, s: CaseSummary | undefined): GoalVerdict {
-  const settled: Figures | undefined = s?.chat?.settled;
-  if (!settled || settled.samples === 0) return { goal, measured: "-", met: undefined };
-  const met = settled.p99 <= GOALS.chatP99Ms && settled.max <= GOALS.chatMaxMs;
-  return {
-    goal,
-    measured: `p99 ${shown(settled.p99, ms, (v) => v <= GOALS.chatP99Ms, 2)} / max ${shown(settled.max, ms, (v) => v <= GOALS.chatMaxMs, 2)} ms (${settled.over5} of ${settled.samples} lines over 5)`,
-    met,
-  };
+  return linesVerdict(goal, s?.chat?.settled);
 }
 
 /** The larger of a side pair's ratios (receiver, sender) to the same side of another case. */
