@@ -2,6 +2,7 @@
 
 import { expect, test } from "bun:test";
 import type { RunResult } from "../../bench/lib/cases.ts";
+import type { FixedCost } from "../../bench/lib/fixed-cost.ts";
 import { formatGoals, judgeIssue13 } from "../../bench/lib/goals.ts";
 import { summarise } from "../../bench/lib/report.ts";
 
@@ -26,7 +27,15 @@ const lines = (p99: number, max: number) => ({
   outOfOrder: 0,
 });
 
-function verdicts(overrides: { cliMibps?: number; bothMibps?: number; bothChatMax?: number; rss?: number } = {}) {
+interface Overrides {
+  cliMibps?: number;
+  bothMibps?: number;
+  bothChatMax?: number;
+  rss?: number;
+  fixedCosts?: Record<string, FixedCost>;
+}
+
+function verdicts(overrides: Overrides = {}) {
   const results = [
     run("raw", 1700, { recv: usage(0.4, 2000), send: usage(0.4, 1500) }),
     run("raw-sealed", 1000),
@@ -43,6 +52,7 @@ function verdicts(overrides: { cliMibps?: number; bothMibps?: number; bothChatMa
   return judgeIssue13({
     cases,
     startupMedianMs: 35,
+    ...(overrides.fixedCosts ? { fixedCosts: overrides.fixedCosts } : {}),
     longLink: { vsSocat: 0.93, chatOverEcho: { p50Ms: 1.7, p99AfterFirstSecondMs: 7.2, met: true } },
   });
 }
@@ -70,6 +80,28 @@ test("each bound is judged at its edge: the ceiling ratio, a chat line's max, bo
   expect(find(verdicts({ bothChatMax: 20 }), "chat both ways")?.met).toBe(true);
   expect(find(verdicts({ bothMibps: 369, cliMibps: 820 }), "each direction")?.met).toBe(true); // 0.45x
   expect(find(verdicts({ rss: 129 }), "peak RSS")).toMatchObject({ measured: "129 MiB", met: false });
+});
+
+const fixed = (sysS: number): FixedCost => ({
+  recv: { userS: 0.1, sysS, minorFaults: 1000 },
+  send: { userS: 0.1, sysS, minorFaults: 1000 },
+});
+
+test("kernel time a GiB: each side's system time less its fixed cost, against the raw pump's the same way", () => {
+  const restated = "kernel time a GiB";
+  // Receiver (0.58 - 0.1) / (0.4 - 0.02) = 1.26x, sender (0.66 - 0.1) / (0.4 - 0.02) = 1.47x: the worse side.
+  const vs = verdicts({ fixedCosts: { raw: fixed(0.02), "parley-cli": fixed(0.1) } });
+  expect(find(vs, restated)).toMatchObject({ measured: "1.47x", met: true });
+  expect(find(vs, "kernel time a side")).toMatchObject({ measured: "1.65x", met: false }); // the literal one stays
+  // A smaller fixed cost leaves more to the GiB: (0.66 - 0.05) / 0.38 = 1.61x.
+  expect(find(verdicts({ fixedCosts: { raw: fixed(0.02), "parley-cli": fixed(0.05) } }), restated)).toMatchObject({
+    measured: "1.61x",
+    met: false,
+  });
+  // Not measured: no fixed costs, one case's missing, or a raw run no longer than its fixed part.
+  expect(find(verdicts(), restated)).toMatchObject({ measured: "-", met: undefined });
+  expect(find(verdicts({ fixedCosts: { raw: fixed(0.02) } }), restated)?.met).toBeUndefined();
+  expect(find(verdicts({ fixedCosts: { raw: fixed(0.4), "parley-cli": fixed(0.1) } }), restated)?.met).toBeUndefined();
 });
 
 test("goals whose cases did not run are not measured, and the count leaves them out", () => {
