@@ -177,6 +177,19 @@ function streamNameFlag(values: FlagValues): string | undefined {
   return name;
 }
 
+/** The lines of unreadCode for one command, each example built from a port. */
+interface UnreadCodeWording {
+  /** The command given the code's port, for a PARLEY_CODE ("--to 45554", "parley receive 45554"). */
+  readonly withPort: (port: string) => string;
+  /** The command given the port beside its --code-file ("--to 40123", "parley receive 40123 --code-file F"). */
+  readonly withCodeFile: (port: string) => string;
+  /** What the command does instead ("send listens and shows a code of its own"). */
+  readonly otherwise: string;
+}
+
+/** The port in the examples when the code's own is not known (a file left unread, words alone). */
+const EXAMPLE_PORT = "40123";
+
 /**
  * A code the direct flow would never read: the command listens unless it is given the peer's
  * port, and it was not. A --code-file is refused, not ignored: `send big.iso --code-file code.txt`
@@ -185,30 +198,20 @@ function streamNameFlag(values: FlagValues): string | undefined {
  * shell from an earlier dial (a listener must still start), but the one-off
  * `PARLEY_CODE=... parley send big.iso` listened just as silently. (In the mailbox flow a code
  * alone joins that code: common() reads it.)
- * @param withPort - the command given the code's port ("--to 40123", "parley receive 40123")
  */
-function unreadCode(
-  values: FlagValues,
-  dials: boolean,
-  env: Env,
-  warn: Warn,
-  withPort: string,
-  otherwise: string,
-): void {
+function unreadCode(values: FlagValues, dials: boolean, env: Env, warn: Warn, wording: UnreadCodeWording): void {
   if (dials || mailboxFlags(values, env) !== undefined) return;
   if (values["code-file"] !== undefined) {
-    const example = withPort.startsWith("--") ? withPort : `${withPort} --code-file F`;
     throw new UsageError(
-      `--code-file is read to dial the peer: give the code's port too (${example}); without it, ${otherwise}`,
+      `--code-file is read to dial the peer: give the code's port too (${wording.withCodeFile(EXAMPLE_PORT)}); without it, ${wording.otherwise}`,
     );
   }
   const code = env.PARLEY_CODE?.trim();
   if (code) {
     // Its own port where it has one ("40123-ribbon-walnut"; words alone go with any port).
-    const port = /^(?:\S*:)?(\d{1,5})-/.exec(code)?.[1];
-    const given = port === undefined ? withPort : withPort.replace("40123", port);
+    const port = /^(?:\S*:)?(\d{1,5})-/.exec(code)?.[1] ?? EXAMPLE_PORT;
     warn(
-      `Note: PARLEY_CODE is set but not read: it is read to dial the peer, given the code's port (${given}); without it, ${otherwise}.`,
+      `Note: PARLEY_CODE is set but not read: it is read to dial the peer, given the code's port (${wording.withPort(port)}); without it, ${wording.otherwise}.`,
     );
   }
 }
@@ -237,7 +240,11 @@ export function parseSendArgs(
       "--name is the name standard input (-) is saved under; a file or folder is sent under its own name (link or copy it to another name first)",
     );
   }
-  unreadCode(values, values.to !== undefined, env, warn, "--to 40123", "send listens and shows a code of its own");
+  unreadCode(values, values.to !== undefined, env, warn, {
+    withPort: (port) => `--to ${port}`,
+    withCodeFile: (port) => `--to ${port}`,
+    otherwise: "send listens and shows a code of its own",
+  });
   const limitRate = rateFlag(values);
   return {
     kind: "run",
@@ -269,14 +276,11 @@ export function parseReceiveArgs(
       `receive takes one CODE (the sender's), not ${positionals.length} arguments${hint ? ` (${hint})` : ""}`,
     );
   }
-  unreadCode(
-    values,
-    positionals[0] !== undefined,
-    env,
-    warn,
-    "parley receive 40123",
-    "receive listens and shows a code of its own",
-  );
+  unreadCode(values, positionals[0] !== undefined, env, warn, {
+    withPort: (port) => `parley receive ${port}`,
+    withCodeFile: (port) => `parley receive ${port} --code-file F`,
+    otherwise: "receive listens and shows a code of its own",
+  });
   const name = nameFlag(values);
   if (values.stdout && values.dir !== undefined) throw new UsageError("--stdout and --dir do not go together");
   if (values.checksum !== undefined) {

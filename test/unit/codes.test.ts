@@ -11,6 +11,7 @@ import { UsageError } from "../../src/cli/flags.ts";
 import { parsePeerAddress } from "../../src/cli/input.ts";
 import codeWordList from "../../src/crypto/bip39-english.json" with { type: "json" };
 import { isCodeWords, normalizeCodeWords, randomCodeWords } from "../../src/crypto/codes.ts";
+import { thrownBy } from "./helpers.ts";
 
 describe("code words", () => {
   test("the code's word list is @scure/bip39's English list, word for word", () => {
@@ -176,6 +177,35 @@ describe("a code given out of argv (PARLEY_CODE, --code-file)", () => {
     notes.length = 0;
     parseReceiveArgs([], {}, ".", note);
     expect(notes).toEqual([]);
+  });
+
+  const SEND_LISTENS = "send listens and shows a code of its own";
+  const RECEIVE_LISTENS = "receive listens and shows a code of its own";
+  test.each([
+    ["45554-ribbon-walnut", "--to 45554", "parley receive 45554"],
+    ["127.0.0.1:45554-ribbon-walnut", "--to 45554", "parley receive 45554"],
+    // Words alone go with any port: the example's.
+    ["ribbon-walnut", "--to 40123", "parley receive 40123"],
+  ])("a listener's note for PARLEY_CODE=%p names the code's port in each command's form", (code, send, receive) => {
+    const notes: string[] = [];
+    const note = (line: string) => notes.push(line);
+    parseSendArgs(["a.txt"], { PARLEY_CODE: code }, note);
+    parseReceiveArgs([], { PARLEY_CODE: code }, ".", note);
+    const line = (given: string, otherwise: string) =>
+      `Note: PARLEY_CODE is set but not read: it is read to dial the peer, given the code's port (${given}); without it, ${otherwise}.`;
+    expect(notes).toEqual([line(send, SEND_LISTENS), line(receive, RECEIVE_LISTENS)]);
+  });
+
+  test("a listener's --code-file is refused with each command's form of the port (the file is not read)", () => {
+    const unread = "/nonexistent/code";
+    const line = (given: string, otherwise: string) =>
+      `--code-file is read to dial the peer: give the code's port too (${given}); without it, ${otherwise}`;
+    const sendErr = thrownBy(() => parseSendArgs(["a.txt", "--code-file", unread], {}));
+    expect(sendErr).toBeInstanceOf(UsageError);
+    expect((sendErr as UsageError).message).toBe(line("--to 40123", SEND_LISTENS));
+    const receiveErr = thrownBy(() => parseReceiveArgs(["--code-file", unread], {}));
+    expect(receiveErr).toBeInstanceOf(UsageError);
+    expect((receiveErr as UsageError).message).toBe(line("parley receive 40123 --code-file F", RECEIVE_LISTENS));
   });
 
   test("an empty or unreadable code file is refused", () => {
