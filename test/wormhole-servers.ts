@@ -4,14 +4,16 @@
  * 1-4 s to start, once per file before; stopped after the run by test/run-hooks.ts), and pairs
  * of their own for tests that kill one. The mailbox server and the transit relay are the Debian
  * packages python3-magic-wormhole-mailbox-server and magic-wormhole-transit-relay, run
- * with twistd3 in the foreground; each is ready when its port accepts a connection and is
- * stopped by its pid.
+ * with twistd3 in the foreground; each binds a port of the OS's choice itself (port 0: no window
+ * between choosing a port and binding it for another process to take it), is ready when its log
+ * says which port it listens on, and is stopped by its pid. A start that fails says why in one
+ * line: the command, and twistd's reason or the end of its output.
  *
  * Where they are not installed the tests that need them are skipped, and say so loudly; with
  * PARLEY_REQUIRE_WORMHOLE=1 (set by .ci/run) their absence is a failure instead.
  */
 
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -51,36 +53,22 @@ export function freePort(): number {
   return port;
 }
 
-/** Resolves once something accepts TCP connections on host:port. */
-export async function waitForPort(
-  port: number,
-  proc: Subprocess,
-  host = "127.0.0.1",
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`the server on port ${port} exited with ${proc.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      Bun.connect({
-        hostname: host,
-        port,
-        socket: {
-          open(s) {
-            s.end();
-            resolve(true);
-          },
-          data() {},
-          connectError() {
-            resolve(false);
-          },
-        },
-      }).catch(() => resolve(false));
-    });
-    if (ok) return;
-    await Bun.sleep(50); // polling a port that is still coming up; the deadline bounds it
-  }
-  throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs / 1000} s`);
+/** How long a server may take to say it listens: 0.6-0.8 s idle here, 3.6-4.4 s beside 8 busy loops. */
+const START_TIMEOUT_MS = 45_000;
+
+/** The last lines of a server's output, its timestamps cut, as one line. */
+function outputTail(text: string, lines = 3): string {
+  const kept = text
+    .split("\n")
+    .map((line) => line.replace(/^\S+ \[[^\]]*\] /, "").trim())
+    .filter((line) => line !== "")
+    .slice(-lines);
+  return kept.length === 0 ? "(no output)" : kept.join(" | ");
+}
+
+/** A file's text, or "" while it does not exist yet. */
+function readIfAny(path: string): string {
+  return existsSync(path) ? readFileSync(path, "utf8") : "";
 }
 
 const running = new Set<Subprocess>();
@@ -96,29 +84,49 @@ export class WormholeServer {
     private readonly dir: string,
   ) {}
 
-  /** Starts `twistd3 -n --pidfile= PLUGIN --port=tcp:PORT:interface=HOST ...`. */
-  static async start(plugin: "wormhole-mailbox" | "transitrelay", host = "127.0.0.1"): Promise<WormholeServer> {
+  /**
+   * Starts `twistd3 -n --pidfile= --logfile=- PLUGIN --port=tcp:PORT:interface=HOST ...` and
+   * resolves once its log says "... starting on PORT" (it then accepts connections).
+   * @param port - 0 (the default): the port twistd binds is the OS's choice, read from that line.
+   *   A port chosen beforehand could be taken by another process before twistd binds it, and
+   *   twistd does not exit then: it logs CannotListenError and idles, while whatever had taken
+   *   the port answered in its place.
+   * @throws Error with one line: the command and what went wrong (twistd's CannotListenError; or,
+   *   with the end of its output, an exit or no word for START_TIMEOUT_MS); the process is stopped first
+   */
+  static async start(
+    plugin: "wormhole-mailbox" | "transitrelay",
+    host = "127.0.0.1",
+    port = 0,
+  ): Promise<WormholeServer> {
     const dir = mkdtempSync(join(tmpdir(), "parley-wormhole-"));
-    const port = freePort();
-    const args = [
-      "twistd3",
-      "-n",
-      "--pidfile=",
-      "--logfile=twistd.log",
-      plugin,
-      `--port=tcp:${port}:interface=${host}`,
-    ];
+    const endpoint = `--port=tcp:${port}:interface=${host}`;
+    const args = ["twistd3", "-n", "--pidfile=", "--logfile=-", plugin, endpoint];
     if (plugin === "wormhole-mailbox") args.push(`--channel-db=${join(dir, "mailbox.sqlite")}`);
-    const proc = Bun.spawn(args, { cwd: dir, stdout: "ignore", stderr: "ignore" });
+    // Files, not pipes: the log grows with every connection, and a pipe nobody reads would block it.
+    const log = join(dir, "twistd.log");
+    const errors = join(dir, "stderr.txt");
+    const proc = Bun.spawn(args, { cwd: dir, stdout: Bun.file(log), stderr: Bun.file(errors) });
     running.add(proc);
-    const server = new WormholeServer(proc, port, dir);
-    try {
-      await waitForPort(port, proc, host);
-    } catch (err) {
-      await server.stop();
-      throw err;
+    /** @param tail - add the end of its output (not when `why` is already twistd's own line) */
+    const failed = async (why: string, tail = true): Promise<never> => {
+      const output = tail ? `; its output ends: ${outputTail(`${readIfAny(errors)}\n${readIfAny(log)}`)}` : "";
+      await new WormholeServer(proc, port, dir).stop();
+      throw new Error(`twistd3 ${plugin} ${endpoint} ${why}${output}`);
+    };
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      const text = readIfAny(log);
+      const listening = / starting on (\d+)\n/.exec(text); // a whole line: the file may end mid-line
+      if (listening) return new WormholeServer(proc, Number(listening[1]), dir);
+      const cannot = /Couldn't listen on (\S+?): (.*)\n/.exec(text);
+      if (cannot) return failed(`cannot listen on ${cannot[1]}: ${cannot[2]}`, false);
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        return failed(`exited (${proc.exitCode ?? proc.signalCode}) before listening`);
+      }
+      if (Date.now() > deadline) return failed(`said it listens on no port within ${START_TIMEOUT_MS / 1000} s`);
+      await Bun.sleep(25); // polling the log of a server still coming up; the deadline bounds it
     }
-    return server;
   }
 
   /** Stops the server by its pid (SIGTERM, then SIGKILL after 5 s) and removes its folder. */
@@ -144,12 +152,18 @@ export class WormholeServers {
     readonly relay: WormholeServer,
   ) {}
 
+  /** @throws the first failed start's Error, once the other server (if it started) is stopped */
   static async start(): Promise<WormholeServers> {
-    const [mailbox, relay] = await Promise.all([
+    const [mailbox, relay] = await Promise.allSettled([
       WormholeServer.start("wormhole-mailbox"),
       WormholeServer.start("transitrelay"),
     ]);
-    return new WormholeServers(mailbox, relay);
+    if (mailbox.status === "fulfilled" && relay.status === "fulfilled") {
+      return new WormholeServers(mailbox.value, relay.value);
+    }
+    // Not left running: nothing else would stop the one that started.
+    for (const one of [mailbox, relay]) if (one.status === "fulfilled") await one.value.stop();
+    throw mailbox.status === "rejected" ? mailbox.reason : (relay as PromiseRejectedResult).reason;
   }
 
   /**
