@@ -63,7 +63,9 @@ test.skipIf(!available)(
     const listen = Bun.listen;
     let raced = false;
     Bun.listen = ((options: Parameters<typeof Bun.listen>[0]) => {
-      if (raced || !("port" in options) || options.port !== 0) return listen(options);
+      const { hostname, port } = options as { hostname?: string; port?: number };
+      const freePortListen = hostname === "127.0.0.1" && port === 0;
+      if (raced || !freePortListen) return listen(options);
       raced = true;
       return { port: holder.port, stop() {} };
     }) as typeof Bun.listen;
