@@ -19,6 +19,7 @@ import {
   rateFlag,
   UsageError,
 } from "./flags.ts";
+import { isMailboxCode } from "./input.ts";
 import { MAILBOX_FLAGS, type MailboxConfig, mailboxCodeFromEnvironment, mailboxFlags } from "./mailbox-options.ts";
 import type * as OptionHints from "./option-hints.ts";
 
@@ -207,7 +208,12 @@ function unreadCode(values: FlagValues, dials: boolean, env: Env, warn: Warn, wo
     );
   }
   const code = env.PARLEY_CODE?.trim();
-  if (code) {
+  if (code && isMailboxCode(code)) {
+    // "7-purple-sausage": its number is a mailbox's nameplate, not a port.
+    warn(
+      `Note: PARLEY_CODE is set but not read: it holds a mailbox code, read with --relay (or --relay-url URL); without it, ${wording.otherwise}.`,
+    );
+  } else if (code) {
     // Its own port where it has one ("40123-ribbon-walnut"; words alone go with any port).
     const port = /^(?:\S*:)?(\d{1,5})-/.exec(code)?.[1] ?? EXAMPLE_PORT;
     warn(

@@ -196,6 +196,17 @@ describe("a code given out of argv (PARLEY_CODE, --code-file)", () => {
     expect(notes).toEqual([line(send, SEND_LISTENS), line(receive, RECEIVE_LISTENS)]);
   });
 
+  test("a listener's note for a mailbox code in PARLEY_CODE names --relay, not its nameplate as a port", () => {
+    // "7-purple-sausage" was said as "(--to 7)": the nameplate read as a port.
+    const notes: string[] = [];
+    const note = (line: string) => notes.push(line);
+    parseSendArgs(["a.txt"], { PARLEY_CODE: "7-purple-sausage" }, note);
+    parseReceiveArgs([], { PARLEY_CODE: " 7-purple-sausage\n" }, ".", note);
+    const line = (otherwise: string) =>
+      `Note: PARLEY_CODE is set but not read: it holds a mailbox code, read with --relay (or --relay-url URL); without it, ${otherwise}.`;
+    expect(notes).toEqual([line(SEND_LISTENS), line(RECEIVE_LISTENS)]);
+  });
+
   test("a listener's --code-file is refused with each command's form of the port (the file is not read)", () => {
     const unread = "/nonexistent/code";
     const line = (given: string, otherwise: string) =>
