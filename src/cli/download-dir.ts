@@ -59,16 +59,26 @@ export function cannotSaveIn(dir: string, problem: string): string {
 }
 
 /**
- * Why no file can be created in the directory `path` ("permission denied", "read-only file
- * system"), or undefined when one can: access(2) with W_OK | X_OK, as this process's user.
+ * Why received files cannot be saved in the directory `path` ("permission denied", "read-only
+ * file system"), or undefined when they can: access(2) as this process's user, W_OK | X_OK to
+ * create files, and R_OK too, as the receiver opens the folder it saves into (O_RDONLY, held-dir.ts):
+ * a write-only folder (mode 0300, a drop folder) passed the start and then declined every file.
+ * Root passes every mode check, so only a normal user ever met that.
+ * @param access - access(2) (node:fs's accessSync), or a test's stand-in
  */
-export function downloadDirProblem(path: string): string | undefined {
+export function downloadDirProblem(path: string, access?: (path: string, mode: number) => void): string | undefined {
   const { accessSync, constants } = require("node:fs") as typeof import("node:fs");
+  const check = access ?? accessSync;
   try {
-    accessSync(path, constants.W_OK | constants.X_OK);
-    return undefined;
+    check(path, constants.W_OK | constants.X_OK);
   } catch (err) {
     return osWords(err);
+  }
+  try {
+    check(path, constants.R_OK);
+    return undefined;
+  } catch (err) {
+    return `this user may create files in it but not read it (${osWords(err)}), and Parley opens the folder it saves into`;
   }
 }
 
@@ -91,7 +101,7 @@ async function prepared(dir: string): Promise<string> {
   const path = absolutePath(expandHome(dir));
   try {
     const stats = await Bun.file(path).stat();
-    if (stats.isDirectory() && modeLetsUsWrite(stats)) return path;
+    if (stats.isDirectory() && modeLetsUsSave(stats)) return path;
   } catch {
     // Missing or not reachable: prepareDownloadDir creates it or says why not.
   }
@@ -99,15 +109,18 @@ async function prepared(dir: string): Promise<string> {
 }
 
 /**
- * Whether a directory's owner, group and mode say this process may create files in it (write
- * and search), by the class that applies (owner, then group, then others; root: always).
- * Only a hint: access(2) has the last word (downloadDirProblem).
+ * Whether a directory's owner, group and mode say this process may save files in it (read,
+ * write and search: downloadDirProblem), by the class that applies (owner, then group, then
+ * others; root: always). Only a hint: access(2) has the last word (downloadDirProblem).
+ * @param uid - this process's (a test gives another)
  */
-export function modeLetsUsWrite(stats: { uid: number; gid: number; mode: number }): boolean {
-  const uid = process.getuid?.();
+export function modeLetsUsSave(
+  stats: { uid: number; gid: number; mode: number },
+  uid: number | undefined = process.getuid?.(),
+): boolean {
   if (uid === undefined || uid === 0) return true;
   const inGroup = stats.gid === process.getgid?.() || (process.getgroups?.() ?? []).includes(stats.gid);
-  const bits = stats.uid === uid ? 0o300 : inGroup ? 0o030 : 0o003;
+  const bits = stats.uid === uid ? 0o700 : inGroup ? 0o070 : 0o007;
   return (stats.mode & bits) === bits;
 }
 

@@ -98,3 +98,28 @@ test("a usage error quoting what was typed shows its escape sequences and line b
   expect(unknown.code).toBe(1);
   expect(unknown.cli.stderr).toBe('parley: unknown command "^[[31mred" (parley --help lists the commands)\n');
 }, 20_000);
+
+const asRoot = process.getuid?.() === 0;
+if (asRoot)
+  console.warn(
+    "unwritable-dir.test.ts: as root, the write-only --dir (0300) cases are skipped (root reads any folder)",
+  );
+test.skipIf(asRoot).each([["receive"], ["chat"]])(
+  "%s --dir WRITE-ONLY (0300: files could be made, but the receiver opens the folder): one line, exit 1, never listens",
+  async (command) => {
+    const dir = mkdtempSync(join(tmpdir(), "parley-write-only-"));
+    chmodSync(dir, 0o300);
+    try {
+      const { code, cli } = await exitOf([command, "--dir", dir, "--no-progress"]);
+      expect(code, cli.stdout + cli.stderr).toBe(1);
+      expect(cli.stderr).toStartWith(
+        `parley: cannot save received files in ${dir}: this user may create files in it but not read it (permission denied), and Parley opens the folder it saves into (--dir chooses another folder)\n`,
+      );
+      expect(cli.stdout).not.toContain("Listening on");
+    } finally {
+      chmodSync(dir, 0o700);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  20_000,
+);

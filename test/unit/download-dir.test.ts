@@ -6,9 +6,15 @@
  */
 
 import { expect, test } from "bun:test";
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, constants, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, posix } from "node:path";
-import { absolutePath, prepareDownloadDir, prepareDownloadDirSoon } from "../../src/cli/download-dir.ts";
+import {
+  absolutePath,
+  downloadDirProblem,
+  modeLetsUsSave,
+  prepareDownloadDir,
+  prepareDownloadDirSoon,
+} from "../../src/cli/download-dir.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
 const tempDir = tempDirsRemovedAfterEach("parley-dir-");
@@ -91,3 +97,49 @@ test("--dir naming a folder whose name is not UTF-8 (Bun hands it over with U+FF
   expect(prepareDownloadDir(join(parent, "ok \uFFFD"))).toBe(join(parent, "ok \uFFFD"));
   rmSync(parent, { recursive: true });
 });
+
+/** access(2) that refuses the bits in `denied` (EACCES), as the kernel does for a normal user. */
+function accessDenying(denied: number): (path: string, mode: number) => void {
+  return (_path, mode) => {
+    if ((mode & denied) !== 0) throw Object.assign(new Error("EACCES: permission denied, access"), { code: "EACCES" });
+  };
+}
+
+test("a folder this user may write in but not read (0300, a drop folder) cannot take files: the receiver opens the folder it saves into", () => {
+  expect(downloadDirProblem("/d", accessDenying(0))).toBeUndefined();
+  expect(downloadDirProblem("/d", accessDenying(constants.W_OK))).toBe("permission denied");
+  expect(downloadDirProblem("/d", accessDenying(constants.R_OK))).toBe(
+    "this user may create files in it but not read it (permission denied), and Parley opens the folder it saves into",
+  );
+});
+
+test("the chat's quick look by mode bits asks read, write and search of the class that applies; root passes", () => {
+  const DIR = 0o040000;
+  const me = 1000;
+  const other = 1001;
+  expect(modeLetsUsSave({ uid: me, gid: 4242, mode: DIR | 0o700 }, me)).toBe(true);
+  expect(modeLetsUsSave({ uid: me, gid: 4242, mode: DIR | 0o300 }, me)).toBe(false);
+  expect(modeLetsUsSave({ uid: me, gid: 4242, mode: DIR | 0o500 }, me)).toBe(false);
+  expect(modeLetsUsSave({ uid: other, gid: 4242, mode: DIR | 0o1733 }, me)).toBe(false); // a drop folder of another user
+  expect(modeLetsUsSave({ uid: other, gid: 4242, mode: DIR | 0o1777 }, me)).toBe(true);
+  expect(modeLetsUsSave({ uid: other, gid: 4242, mode: DIR | 0o300 }, 0)).toBe(true);
+});
+
+const root = process.getuid?.() === 0;
+if (root)
+  console.warn("download-dir.test.ts: as root, the real write-only --dir case is skipped (root reads any folder)");
+test.skipIf(root)(
+  "a real write-only --dir (0300) is refused at start, in one line, as a normal user meets it",
+  async () => {
+    const dir = join(tempDir(), "drop");
+    mkdirSync(dir);
+    chmodSync(dir, 0o300);
+    try {
+      const line = `cannot save received files in ${dir}: this user may create files in it but not read it (permission denied), and Parley opens the folder it saves into (--dir chooses another folder)`;
+      expect(() => prepareDownloadDir(dir)).toThrow(line);
+      await expect(prepareDownloadDirSoon(dir)).rejects.toThrow(line);
+    } finally {
+      chmodSync(dir, 0o700);
+    }
+  },
+);
