@@ -57,10 +57,23 @@ let resumeSecretChecked = false;
 export function resumeSecretWarning(): string | undefined {
   if (resumeSecretChecked) return undefined;
   resumeSecretChecked = true;
-  const { resumeSecretFile } = require("../transfer/resume-token.ts") as typeof import("../transfer/resume-token.ts");
+  const { resumeSecretFile, resumeSecretUnstored } =
+    require("../transfer/resume-token.ts") as typeof import("../transfer/resume-token.ts");
+  const unstored = resumeSecretUnstored();
+  if (unstored) return unstoredSecretWarning(unstored.path, unstored.reason);
   const file = resumeSecretFile();
   if (!file) return undefined;
   return secretFileWarning(`the resume secret ${file.path}`, file.path, file, process.getuid?.());
+}
+
+/**
+ * The line for a resume secret that could be neither read nor stored at `path` (a read-only
+ * home, a state folder one `sudo parley` left root's): the lines saying "sending it again
+ * resumes it" hold only within this run then.
+ */
+export function unstoredSecretWarning(path: string, reason: string): string {
+  const folder = sanitizeForTerminal(path.slice(0, path.lastIndexOf("/")) || "/");
+  return `Warning: the resume secret cannot be read or stored in ${folder} (${reason}): a file cut short resumes only if sent again before this run ends; make that folder yours and writable, or set XDG_STATE_HOME to a folder of your own.`;
 }
 
 /** Folder transfer ids, unique within this process (one session per process). */

@@ -24,7 +24,7 @@ import {
 } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { isNoHardLinksErrno } from "./errors.ts";
+import { isNoHardLinksErrno, osReason } from "./errors.ts";
 
 type NodeCrypto = typeof import("node:crypto");
 
@@ -46,6 +46,12 @@ const SECRET_BYTES = 32;
 let secret: Buffer | undefined;
 /** The stat of the secret's file as it was read (undefined: made now, or kept in memory only). */
 let secretStat: { readonly mode: number; readonly uid: number } | undefined;
+/**
+ * Why the secret could be neither read nor stored (the OS's words), when it is this process's
+ * only: a state folder not writable by this user (a read-only home; one `sudo parley` left
+ * root's). Root never meets it, reading and writing anything: so it went unsaid.
+ */
+let unstoredBecause: string | undefined;
 
 /** Where the secret lives: $XDG_STATE_HOME/parley or ~/.local/state/parley. */
 function secretPath(): string {
@@ -71,6 +77,7 @@ function resumeSecret(): Buffer {
   }
   secret = nodeCrypto().randomBytes(SECRET_BYTES);
   const temp = `${path}.${process.pid}.new`;
+  let madeFailure: unknown;
   try {
     mkdirSync(join(path, ".."), { recursive: true, mode: 0o700 });
     const fd = openSync(temp, "wx", 0o600);
@@ -81,8 +88,9 @@ function resumeSecret(): Buffer {
     }
     if (found === "wrong-length") renameSync(temp, path);
     else linkOrRename(temp, path); // EEXIST: another process made it meanwhile
-  } catch {
-    // Made meanwhile, or cannot be stored: read below.
+  } catch (err) {
+    // Made meanwhile (EEXIST), or cannot be stored: read below.
+    madeFailure = err;
   } finally {
     try {
       unlinkSync(temp);
@@ -91,8 +99,18 @@ function resumeSecret(): Buffer {
     }
   }
   // What is there now, so that processes racing to make it give the same tokens.
-  const now = readSecret(path);
-  if (now && now !== "wrong-length") secret = now.bytes;
+  let readFailure: unknown;
+  const now = readSecret(path, (err) => {
+    readFailure = err;
+  });
+  if (now && now !== "wrong-length") {
+    secret = now.bytes;
+    return secret;
+  }
+  // Neither read nor stored: this process's own. Making it says why, unless all it met was a
+  // file there already (then reading that says why).
+  const made = (madeFailure as { code?: string } | undefined)?.code;
+  unstoredBecause = osReason(made !== undefined && made !== "EEXIST" ? madeFailure : (readFailure ?? madeFailure));
   return secret;
 }
 
@@ -106,8 +124,14 @@ function linkOrRename(temp: string, path: string): void {
   }
 }
 
-/** The secret in `path`, "wrong-length" when the file holds another length, undefined when it cannot be read. */
-function readSecret(path: string): { bytes: Buffer; stat: { mode: number; uid: number } } | "wrong-length" | undefined {
+/**
+ * The secret in `path`, "wrong-length" when the file holds another length, undefined when it
+ * cannot be read (`failed` is told why).
+ */
+function readSecret(
+  path: string,
+  failed?: (err: unknown) => void,
+): { bytes: Buffer; stat: { mode: number; uid: number } } | "wrong-length" | undefined {
   try {
     const fd = openSync(path, "r");
     try {
@@ -118,7 +142,8 @@ function readSecret(path: string): { bytes: Buffer; stat: { mode: number; uid: n
     } finally {
       closeSync(fd);
     }
-  } catch {
+  } catch (err) {
+    failed?.(err);
     return undefined;
   }
 }
@@ -131,6 +156,16 @@ function readSecret(path: string): { bytes: Buffer; stat: { mode: number; uid: n
 export function resumeSecretFile(): { path: string; mode: number; uid: number } | undefined {
   resumeSecret();
   return secretStat && { path: secretPath(), mode: secretStat.mode, uid: secretStat.uid };
+}
+
+/**
+ * Where the secret should be and why it is this process's only (it could be neither read nor
+ * stored there: a transfer cut short resumes only while this process runs), else undefined.
+ * Reads (or makes) the secret.
+ */
+export function resumeSecretUnstored(): { path: string; reason: string } | undefined {
+  resumeSecret();
+  return unstoredBecause === undefined ? undefined : { path: secretPath(), reason: unstoredBecause };
 }
 
 /**

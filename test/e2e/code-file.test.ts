@@ -102,6 +102,30 @@ test(
 );
 
 test(
+  "a file sent where the resume secret can be neither read nor stored (a state folder not this user's) gets one warning line saying resuming lasts this run only",
+  async () => {
+    // A file in the way fails for root too; for a normal user a read-only home, or a state
+    // folder one `sudo parley` left root's, does the same (unit test: resume-secret.test.ts).
+    const state = join(makeTempDir(), "not-a-folder");
+    writeFileSync(state, "");
+    const file = join(makeTempDir(), "a.txt");
+    writeFileSync(file, "resumable");
+    const receiver = await jsonReceiver(makeTempDir());
+    const args = ["send", file, "--to", receiver.code, "--no-progress"];
+    const sender = new Cli("sender", args, ["env", `XDG_STATE_HOME=${state}`, BUN, MAIN, ...args]);
+    expect(await sender.exitCode(), sender.describe()).toBe(0);
+    expect(await receiver.cli.exitCode()).toBe(0);
+    expect(
+      sender.lines.filter((l) => l.startsWith("Warning:")),
+      sender.describe(),
+    ).toEqual([
+      `Warning: the resume secret cannot be read or stored in ${state}/parley (a part of the path is not a directory): a file cut short resumes only if sent again before this run ends; make that folder yours and writable, or set XDG_STATE_HOME to a folder of your own.`,
+    ]);
+  },
+  TEST_MS,
+);
+
+test(
   "a listener's code printed into a file other users can read (receive --json > recv.jsonl, umask 022) is warned about on stderr; a private file (umask 077) is not",
   async () => {
     for (const [umask, warned] of [

@@ -93,3 +93,56 @@ test("a throwaway secret (the CLI's warm-up's send) makes no file, and the accou
   expect(both.stdout.toString().trim()).toBe("same");
   expect(tokenInNewProcess(home, "/srv/a")).toBe(account);
 });
+
+/** resumeSecretUnstored in a new process with XDG_STATE_HOME = `home`, and the token it gives `/srv/a`. */
+function unstoredInNewProcess(home: string): { unstored: { path: string; reason: string } | null; token: string } {
+  const run = Bun.spawnSync(
+    [
+      process.execPath,
+      "-e",
+      `import { resumeSecretUnstored, resumeTokenFor } from ${JSON.stringify(MODULE)};
+       console.log(JSON.stringify({ unstored: resumeSecretUnstored() ?? null, token: resumeTokenFor("/srv/a") }));`,
+    ],
+    { env: { ...process.env, XDG_STATE_HOME: home }, stderr: "pipe" },
+  );
+  expect(run.exitCode, run.stderr.toString()).toBe(0);
+  return JSON.parse(run.stdout.toString());
+}
+
+test("a secret that can be neither read nor stored is this process's only, and says why (every user: a file in the way)", () => {
+  const blocker = join(state, "not-a-folder");
+  writeFileSync(blocker, "");
+  const first = unstoredInNewProcess(blocker);
+  expect(first.unstored).toEqual({
+    path: join(blocker, "parley", "resume-secret"),
+    reason: "a part of the path is not a directory",
+  });
+  // Why it must be said: the next run's tokens differ, so nothing cut short resumes across runs.
+  expect(unstoredInNewProcess(blocker).token).not.toBe(first.token);
+  const home = join(state, "stored");
+  expect(unstoredInNewProcess(home).unstored).toBeNull();
+  expect(unstoredInNewProcess(home).unstored).toBeNull(); // read now, not made
+});
+
+test("a secret's name taken by a folder: it cannot be read, and the reason is the reading's, not 'file exists'", () => {
+  const home = join(state, "folder-in-the-way");
+  mkdirSync(join(home, "parley", "resume-secret"), { recursive: true });
+  expect(unstoredInNewProcess(home).unstored?.reason).toBe("is a directory");
+});
+
+const root = process.getuid?.() === 0;
+if (root)
+  console.warn(
+    "resume-secret.test.ts: as root, the case of a state folder this user cannot write is skipped (root writes anywhere)",
+  );
+test.skipIf(root)(
+  "a state folder this user cannot write (a home left read-only, a folder sudo made root's): said, with why",
+  () => {
+    const home = join(state, "read-only");
+    mkdirSync(home, { mode: 0o500 });
+    expect(unstoredInNewProcess(home).unstored).toEqual({
+      path: join(home, "parley", "resume-secret"),
+      reason: "permission denied",
+    });
+  },
+);
