@@ -42,7 +42,13 @@ export function secretFileWarning(
     return `Warning: ${label} belongs to another user (uid ${stat.uid}, ${mode}), who can change it: keep a secret in a file of your own (chmod 600).`;
   }
   const can = readable && writable ? "read and changed" : readable ? "read" : "changed";
-  return `Warning: ${label} can be ${can} by other users of this machine (${mode}): chmod 600 ${sanitizeForTerminal(shellQuoted(path))}`;
+  const exposed = `Warning: ${label} can be ${can} by other users of this machine (${mode})`;
+  // Root's file, read by another user: only root may chmod it (EPERM), and made 0600 it could
+  // not be read at all.
+  if (ownUid !== undefined && stat.uid !== ownUid) {
+    return `${exposed}, and it is root's, so only root can chmod it: keep a secret in a file of your own (chmod 600).`;
+  }
+  return `${exposed}: chmod 600 ${sanitizeForTerminal(shellQuoted(path))}`;
 }
 
 /**

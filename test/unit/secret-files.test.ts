@@ -37,6 +37,16 @@ test("a file of another user (not root) is theirs to change, whatever its mode; 
   expect(secretFileWarning("--code-file c", "c", { mode: FILE | 0o600, uid: 0 }, ME)).toBeUndefined();
 });
 
+test("root's file that others can read, read by a normal user: no chmod hint it could not follow (EPERM)", () => {
+  expect(secretFileWarning("--code-file c", "c", { mode: FILE | 0o644, uid: 0 }, ME)).toBe(
+    "Warning: --code-file c can be read by other users of this machine (mode 0644), and it is root's, so only root can chmod it: keep a secret in a file of your own (chmod 600).",
+  );
+  // Root reading its own file can chmod it: the usual hint.
+  expect(secretFileWarning("--code-file c", "c", { mode: FILE | 0o644, uid: 0 }, 0)).toBe(
+    "Warning: --code-file c can be read by other users of this machine (mode 0644): chmod 600 c",
+  );
+});
+
 test("the chmod hint quotes a path with spaces or quotes, and control characters are made visible", () => {
   const line = secretFileWarning("--code-file my code\x1b[2J", "my code's\x1b[2J", { mode: FILE | 0o644, uid: ME }, ME);
   expect(line).not.toContain("\x1b");
