@@ -45,7 +45,11 @@ export class JsonReporter implements Reporter {
     private readonly err: OutStream,
     eventOut = false,
   ) {
-    this.gate = new OutputGate(out, (count) => `${JSON.stringify({ type: "chat-skipped", count })}\n`);
+    this.gate = new OutputGate(
+      out,
+      (count) => `${JSON.stringify({ type: "chat-skipped", count })}\n`,
+      (count) => `${JSON.stringify({ type: "events-skipped", count })}\n`,
+    );
     this.held = eventOut ? undefined : [];
   }
 

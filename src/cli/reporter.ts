@@ -9,7 +9,7 @@ import { clearScreenDown } from "node:readline";
 import type { Security, TransferDone, TransferInfo } from "../session/index.ts";
 import type { ZipStored } from "../transfer/zip-renames.ts";
 import type { Asker } from "../ui/asker.ts";
-import { OutputGate, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
+import { lostLinesLine, OutputGate, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
 import type { OutStream } from "./io.ts";
 import { JsonReporter, PROGRESS_EVERY_MS } from "./json-reporter.ts";
 import { listeningLine, type ReporterOptions } from "./starting-reporter.ts";
@@ -118,6 +118,7 @@ class HumanReporter implements Reporter, TransferOutput {
     this.gate = new OutputGate(
       out,
       (n) => `${n} chat line${n === 1 ? "" : "s"} from the peer not shown: the output could not keep up.\n`,
+      lostLinesLine,
     );
     // Bars go to stderr, and only to a terminal.
     this.barsOn = progress && Boolean(err.isTTY);

@@ -13,7 +13,7 @@
 
 import { clearScreenDown, createInterface, cursorTo, type Interface, moveCursor } from "node:readline";
 import { LineSplitter } from "./line-splitter.ts";
-import { type GatedStream, OutputGate } from "./output-gate.ts";
+import { type GatedStream, lostLinesLine, OutputGate } from "./output-gate.ts";
 import { TransferProgress } from "./progress.ts";
 import { RecentLines } from "./recent-lines.ts";
 import { rowsOf } from "./width.ts";
@@ -95,7 +95,7 @@ class PlainTerminal implements Terminal {
     options: { skippedLine: (n: number) => string; tooLongLine: string },
     private readonly streams: TerminalStreams,
   ) {
-    this.gate = new OutputGate(streams.output, (n) => `${options.skippedLine(n)}\n`);
+    this.gate = new OutputGate(streams.output, (n) => `${options.skippedLine(n)}\n`, lostLinesLine);
     // A reader that went away (`parley | head -1`): stop printing, go on, as send and receive
     // do; the chat ends as it would have (input's end, exit, the peer), with its goodbye.
     streams.output.on?.("error", (err) => {

@@ -16,7 +16,7 @@ import type { Subprocess } from "bun";
 import { encodeMessage } from "../../src/protocol/index.ts";
 import { ATTACKS, processUsage, startAttack } from "../attacks.ts";
 import { launchedEnv } from "../e2e/helpers.ts";
-import { rawParley } from "../raw-parley.ts";
+import { rawParley, until } from "../raw-parley.ts";
 
 const MAIN = resolve(import.meta.dir, "../../src/cli/main.ts");
 const cleanups: Array<() => void> = [];
@@ -101,4 +101,33 @@ test("a chat flood into a receiver whose output nobody reads: lines are skipped 
   }
   expect(out).toMatch(/"type":"chat-skipped","count":[1-9]/);
   expect(maxRss).toBeLessThan(256 * 1024 * 1024);
+}, 60_000);
+
+test("a flood of offers declined at once into a receiver whose output nobody reads: its lines stop, counted", async () => {
+  // Bun held every line a stalled stdout could not take: 300k such offers grew a receiver 56 -> 240 MB.
+  const r = await receiver();
+  const raw = await rawParley(r.port, { leader: true, words: r.code.replace(/^\d+-/, "") });
+  cleanups.push(() => raw.socket.destroy());
+  // Each offer is declined at once (a checksum this build does not know) and each decline is an
+  // event of ours: 40,000 lines of ~150 characters, well past MAX_BACKED_UP_CHARS.
+  const OFFERS = 40_000;
+  for (let first = 0; first < OFFERS; first += 1_000) {
+    const offers = Array.from({ length: 1_000 }, (_, i) =>
+      encodeMessage({ kind: "offer", id: 2 * (first + i) + 1, name: "f.bin", size: 1, algo: "nope" }),
+    );
+    raw.send(Buffer.concat(offers));
+  }
+  const last = 2 * OFFERS - 1;
+  const rejected = (f: { payload: Uint8Array }) => new TextDecoder().decode(f.payload).includes(`"id":${last},`);
+  await until("the last offer declined", () => (raw.frames.slice(-8).some(rejected) ? true : undefined), 6_000);
+  // Now read: the receiver has said what it had to; read until the last offer's line or the count.
+  let out = "";
+  for await (const chunk of r.proc.stdout) {
+    out += new TextDecoder().decode(chunk);
+    if (out.includes('"type":"events-skipped"') || out.includes(`"id":${last},`)) break;
+  }
+  const declined = out.split("\n").filter((l) => l.includes('"code":"E_REJECTED"')).length;
+  const skipped = Number(/"type":"events-skipped","count":(\d+)/.exec(out)?.[1] ?? 0);
+  expect(declined, "declines written while nobody read").toBeLessThan(OFFERS / 2);
+  expect(skipped, "declines counted instead").toBeGreaterThan(0);
 }, 60_000);
