@@ -20,7 +20,9 @@ const S_IFREG = 0o100000;
 
 /**
  * The warning for a secret file others can reach, or undefined when it is private. Only a
- * regular file is judged: a pipe (`--code-file <(pass show code)`) or a terminal is no file to chmod.
+ * regular file's mode is judged: a pipe (`--code-file <(pass show code)`) or a terminal is no file
+ * to chmod. Any file of another user is: a named pipe another user made where the file was to be
+ * (`mkfifo /tmp/code` in a shared folder) hands us whatever code they write into it, without a word.
  * @param label - how the line names the file (`--code-file code.txt`, the resume secret's path)
  * @param path - the path chmod is told to fix
  * @param ownUid - this process's uid; a file of another user (not root) is theirs to change
@@ -31,13 +33,16 @@ export function secretFileWarning(
   stat: SecretFileStat,
   ownUid: number | undefined,
 ): string | undefined {
-  if (!isRegularFile(stat)) return undefined;
+  const foreign = ownUid !== undefined && stat.uid !== ownUid && stat.uid !== 0;
+  if (!foreign && !isRegularFile(stat)) return undefined;
   const readable = (stat.mode & 0o044) !== 0;
   const writable = (stat.mode & 0o022) !== 0;
-  const foreign = ownUid !== undefined && stat.uid !== ownUid && stat.uid !== 0;
   if (!readable && !writable && !foreign) return undefined;
   label = sanitizeForTerminal(label);
   const mode = modeWords(stat);
+  if (foreign && !isRegularFile(stat)) {
+    return `Warning: ${label} is not a file but a pipe or device of another user (uid ${stat.uid}), who chooses what is read from it: keep a secret in a file of your own (chmod 600).`;
+  }
   if (foreign) {
     return `Warning: ${label} belongs to another user (uid ${stat.uid}, ${mode}), who can change it: keep a secret in a file of your own (chmod 600).`;
   }

@@ -47,6 +47,14 @@ test("root's file that others can read, read by a normal user: no chmod hint it 
   );
 });
 
+test("a named pipe of another user (mkfifo where the code file was to be) hands us their code: said", () => {
+  expect(secretFileWarning("--code-file /tmp/code", "/tmp/code", { mode: 0o010644, uid: 1001 }, ME)).toBe(
+    "Warning: --code-file /tmp/code is not a file but a pipe or device of another user (uid 1001), who chooses what is read from it: keep a secret in a file of your own (chmod 600).",
+  );
+  // A pipe of root's (a system's) or of our own (<(pass show code)) is nothing to warn about.
+  expect(secretFileWarning("--code-file /dev/fd/63", "/dev/fd/63", { mode: 0o010600, uid: 0 }, ME)).toBeUndefined();
+});
+
 test("the chmod hint quotes a path with spaces or quotes, and control characters are made visible", () => {
   const line = secretFileWarning("--code-file my code\x1b[2J", "my code's\x1b[2J", { mode: FILE | 0o644, uid: ME }, ME);
   expect(line).not.toContain("\x1b");
