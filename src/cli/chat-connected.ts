@@ -23,6 +23,7 @@ import {
   NOTHING_SENT,
   namesAFolder,
   planSends,
+  resumeSecretKept,
   resumeSecretWarning,
   type SendPlan,
   skippedLines,
@@ -209,12 +210,14 @@ export class ChatWithPeer {
     transferStarted: (info) => this.presenter.started(info),
     transferProgressed: (info, bytes) => this.presenter.progressed(info, bytes),
     transferFinished: (done) => this.presenter.finished(done),
-    transferFailed: (info, reason, code, peer) =>
+    transferFailed: (info, reason, code, peer) => {
+      const secretKept = info.direction !== "send" || resumeSecretKept();
       this.presenter.failed(
         info,
-        failureWords(info, reason, peer) + resumeHint(info, code, peer),
-        resumable(info, code, peer),
-      ),
+        failureWords(info, reason, peer) + resumeHint(info, code, peer, secretKept),
+        resumable(info, code, peer, secretKept),
+      );
+    },
   };
 
   /** `exit` with transfers under way: it waits for them, and Ctrl-C does not (a big file can take hours). */

@@ -19,6 +19,7 @@ import { UsageError } from "./flags.ts";
 import { type CliIo, SIGNAL_WORDS } from "./io.ts";
 import type * as ReasonWords from "./reason-words.ts";
 import { codeOutputWarning } from "./secret-files.ts";
+import type * as SendPlan from "./send-plan.ts";
 import type { StartingReporter } from "./starting-reporter.ts";
 
 export type Role = "send" | "receive";
@@ -44,6 +45,11 @@ export type RoleSessionOptions = Partial<Pick<SessionOptions, "decideOffer" | "o
 /** The wording of failed transfers, loaded with the session layer (it brings the transfers' limits and errors). */
 function reasonWords(): typeof ReasonWords {
   return require("./reason-words.ts") as typeof ReasonWords;
+}
+
+/** The send plan's module (a send run has loaded it: a file of ours failed). */
+function sendPlan(): typeof SendPlan {
+  return require("./send-plan.ts") as typeof SendPlan;
 }
 
 /** The parts of a send or receive run that do not depend on the direction. */
@@ -175,12 +181,13 @@ export class OneShotRun {
         // no resume to promise (our sender hears it from the session: info.nothingKept).
         const kept = info.direction === "send" || this.opened.delete(info.id);
         const canResume = kept && (this.role === "send" || !(this.options as ReceiveOptions).stdout);
-        const hint = canResume ? resumeHint(info, code, peer) : "";
+        const secretKept = info.direction !== "send" || sendPlan().resumeSecretKept();
+        const hint = canResume ? resumeHint(info, code, peer, secretKept) : "";
         this.reporter.failed(
           info,
           failureWords(info, reason, peer) + hint,
           code,
-          canResume && resumable(info, code, peer),
+          canResume && resumable(info, code, peer, secretKept),
         );
         if (code === "E_CONNECTION" && !peer) this.lostSaid = reason;
         // A file offered to a one-shot sender is declined: that is not the send failing.

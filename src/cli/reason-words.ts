@@ -125,14 +125,20 @@ export function failureWords(info: TransferInfo, reason: string, why?: FailureWh
  * folder's entries (one line each; the folder sent again resumes as a whole) or an offer
  * declined before it began. Empty when it does not apply.
  */
-export function resumeHint(info: TransferInfo, code: string, why?: FailureWhy): string {
-  if (info.folder || !resumable(info, code, why)) return "";
+export function resumeHint(info: TransferInfo, code: string, why?: FailureWhy, secretKept = true): string {
+  if (info.folder || !resumable(info, code, why, secretKept)) return "";
   return info.direction === "send" ? " (sending it again resumes it)" : " (the sender sending it again resumes it)";
 }
 
-/** A transfer cut so that what arrived is kept for that sender (see resumeHint; folder entries too). */
-export function resumable(info: TransferInfo, code: string, why?: FailureWhy): boolean {
+/**
+ * A transfer cut so that what arrived is kept for that sender (see resumeHint; folder entries too).
+ * @param secretKept - for a file we send: our resume secret is stored (send-plan.ts
+ *   resumeSecretKept); one this process made for itself alone matches no later run's offer, so a
+ *   file of ours cut short then resumes in no later run
+ */
+export function resumable(info: TransferInfo, code: string, why?: FailureWhy, secretKept = true): boolean {
   if (info.size === null || info.nothingKept) return false;
+  if (info.direction === "send" && !secretKept) return false;
   const stopped = why?.code === "E_INTERRUPTED" && !(why.by === "us" && why.declined);
   return code === "E_CONNECTION" || stopped;
 }

@@ -67,6 +67,17 @@ export function resumeSecretWarning(): string | undefined {
 }
 
 /**
+ * Whether a file this process sends and sees cut short resumes when sent again later: not when the
+ * resume secret could be neither read nor stored (resumeSecretUnstored: the next run has a secret
+ * of its own). Only asked once a file of ours was offered, so the secret is loaded by then.
+ */
+export function resumeSecretKept(): boolean {
+  const { resumeSecretUnstored } =
+    require("../transfer/resume-token.ts") as typeof import("../transfer/resume-token.ts");
+  return resumeSecretUnstored() === undefined;
+}
+
+/**
  * The line for a resume secret that could be neither read nor stored at `path` (a read-only
  * home, a state folder one `sudo parley` left root's): the lines saying "sending it again
  * resumes it" hold only within this run then.

@@ -2,13 +2,14 @@
  * How `parley receive` ends when its sender vanishes mid-transfer (SIGKILL): the file's failed
  * line says the connection was lost once, not again on an `Error:` line after it; and a
  * `--stdout` receiver, which cannot resume (the bytes went to its output, nothing is kept), is
- * not told that sending again resumes the file.
+ * not told that sending again resumes the file. And how `parley send` ends when its receiver
+ * vanishes: the resume hint only where a later run can resume (its resume secret stored).
  */
 
 import { afterEach, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Cli, cleanup, makeTempDir, randomFile, seededBytes, startCli } from "./helpers.ts";
+import { BUN, Cli, cleanup, MAIN, makeTempDir, randomFile, seededBytes, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 const TEST_MS = 30_000;
@@ -157,6 +158,40 @@ test(
     expect(line, chat.describe()).toMatch(/connection lost/);
     expect(line, chat.describe()).not.toContain("resumes");
     expect(await chat.exitCode(), chat.describe()).toBe(1);
+  },
+  TEST_MS,
+);
+
+/** `send` of 16 MiB at 2 MiB/s with XDG_STATE_HOME=`state`, its receiver killed mid-file: the sender's failed line. */
+async function receiverVanishes(state: string): Promise<string> {
+  const dir = makeTempDir();
+  const receiver = startCli("receiver", ["receive", "--no-progress", "--dir", dir]);
+  const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+  const src = randomFile("cut.bin", 16 * MIB);
+  const args = ["send", src.path, "--to", match[1] as string, "--limit-rate", "2M", "--no-progress"];
+  const sender = new Cli("sender", args, ["env", `XDG_STATE_HOME=${state}`, BUN, MAIN, ...args]);
+  const part = join(dir, "cut.bin.part");
+  for (let i = 0; i < 1000 && !(existsSync(part) && statSync(part).size > 0); i++) await Bun.sleep(10);
+  expect(existsSync(part), receiver.describe()).toBe(true);
+  receiver.kill("SIGKILL");
+  expect(await sender.exitCode(), sender.describe()).toBe(3);
+  const [line] = sender.linesMatching(/^Sending #1 cut\.bin failed/);
+  return line ?? sender.describe();
+}
+
+test(
+  "send: a receiver that vanishes mid-file gets the resume hint only where the resume secret is stored (else a later run cannot resume)",
+  async () => {
+    // Stored (a state folder of our own): sending it again resumes it, as it says.
+    expect(await receiverVanishes(makeTempDir())).toMatch(
+      /^Sending #1 cut\.bin failed: connection lost: .* \(sending it again resumes it\)\.$/,
+    );
+    // A file where the state folder should be: the secret is this run's alone (a warning says so at the start).
+    const blocked = join(makeTempDir(), "not-a-folder");
+    writeFileSync(blocked, "");
+    const line = await receiverVanishes(blocked);
+    expect(line).toMatch(/^Sending #1 cut\.bin failed: connection lost: /);
+    expect(line).not.toContain("resumes it");
   },
   TEST_MS,
 );

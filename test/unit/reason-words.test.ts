@@ -1,7 +1,7 @@
 /** The CLI's one map from a peer's reason code (and token) to words. */
 
 import { expect, test } from "bun:test";
-import { failureWords, peerReasonWords, resumeHint } from "../../src/cli/reason-words.ts";
+import { failureWords, peerReasonWords, resumable, resumeHint } from "../../src/cli/reason-words.ts";
 import { socketErrorWords } from "../../src/session/failure.ts";
 import type { TransferInfo } from "../../src/session/index.ts";
 
@@ -116,6 +116,17 @@ test("resumeHint: a file cut by a lost connection or the peer's Ctrl-C; never a 
   expect(resumeHint({ ...file, folder }, "E_CONNECTION")).toBe("");
   expect(resumeHint(file, "E_BAD_CHECKSUM")).toBe("");
   expect(resumeHint(file, "E_CANCELLED", { by: "peer", said: "cancel", code: "E_CANCELLED" })).toBe("");
+});
+
+test("resumeHint and resumable: a file we send resumes later only with our resume secret stored; a file we receive as before", () => {
+  const file: TransferInfo = { id: 1, direction: "receive", name: "a.bin", size: 10 };
+  const mine: TransferInfo = { ...file, direction: "send" };
+  expect(resumeHint(mine, "E_CONNECTION", undefined, false)).toBe("");
+  expect(resumable(mine, "E_CONNECTION", undefined, false)).toBe(false);
+  expect(resumable(mine, "E_CONNECTION", undefined, true)).toBe(true);
+  // The receiver cannot know the sender's secret: its line stays.
+  expect(resumeHint(file, "E_CONNECTION", undefined, false)).toBe(" (the sender sending it again resumes it)");
+  expect(resumable(file, "E_CONNECTION", undefined, false)).toBe(true);
 });
 
 test("resumeHint: a file this side's own Ctrl-C, SIGTERM or SIGHUP cut keeps what arrived too; an offer it declined has nothing", () => {
