@@ -8,16 +8,20 @@
 
 import { afterAll, afterEach, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUN, Cli, cleanup, connectedPair, MAIN, makeTempDir, ROOT, startPeer, WAIT_MS } from "./helpers.ts";
 
 afterEach(cleanup);
 
 const TMUX = Bun.which("tmux");
-const SOCKET = `parley-hup-${randomBytes(6).toString("hex")}`;
+// The server's socket in a folder of its own, removed after: tmux 3.3a leaves it after kill-server.
+const SOCKET_DIR = mkdtempSync(join(tmpdir(), "parley-hup-"));
+const SOCKET = join(SOCKET_DIR, "socket");
 afterAll(() => {
-  if (TMUX) Bun.spawnSync([TMUX, "-L", SOCKET, "kill-server"], { stderr: "ignore" });
+  if (TMUX) Bun.spawnSync([TMUX, "-S", SOCKET, "kill-server"], { stderr: "ignore" });
+  rmSync(SOCKET_DIR, { recursive: true, force: true });
 });
 
 function isAlive(pid: number): boolean {
@@ -86,7 +90,7 @@ test("under nohup (SIGHUP ignored from the start) a SIGHUP changes nothing: the 
 test.skipIf(!TMUX)(
   "a real terminal hanging up mid-transfer: the peer is told, no internal error",
   async () => {
-    const tmux = (...args: string[]) => Bun.spawnSync([TMUX as string, "-L", SOCKET, ...args], { stdout: "pipe" });
+    const tmux = (...args: string[]) => Bun.spawnSync([TMUX as string, "-S", SOCKET, ...args], { stdout: "pipe" });
     const bob = await startPeer("bob");
     const work = makeTempDir();
     const big = join(work, "big.bin");

@@ -3,13 +3,25 @@
  * `send-keys`, and the screen is read back with `capture-pane` until the expected text shows.
  * This is the TTY path: readline prompt, printing above a half-typed line, progress bars, Ctrl-C.
  *
- * A private tmux server (`-L parley-test-<random>`) is used and killed in afterAll, together
- * with any process its panes started, so nothing is left behind.
+ * A private tmux server (its socket in a temporary folder of its own: `-S`) is used and killed in
+ * afterAll, together with any process its panes started, and the folder removed, so nothing is
+ * left behind (tmux 3.3a leaves its socket file after kill-server: with `-L` one a run piled up
+ * in /tmp/tmux-<uid>).
  */
 
 import { afterAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { closeSync, ftruncateSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  ftruncateSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeMessage } from "../../src/protocol/index.ts";
 import { processUsage } from "../attacks.ts";
@@ -17,12 +29,13 @@ import { rawParley } from "../raw-parley.ts";
 import { BUN, cleanup, MAIN, makeTempDir, ROOT } from "./helpers.ts";
 
 const TMUX = Bun.which("tmux") ?? "/usr/bin/tmux";
-const SOCKET = `parley-test-${randomBytes(6).toString("hex")}`;
+const SOCKET_DIR = mkdtempSync(join(tmpdir(), "parley-tmux-"));
+const SOCKET = join(SOCKET_DIR, "socket");
 const POLL_MS = 50;
 const SCREEN_WAIT_MS = 10_000;
 
 function tmux(...args: string[]): string {
-  const r = Bun.spawnSync([TMUX, "-L", SOCKET, ...args], { stdout: "pipe", stderr: "pipe" });
+  const r = Bun.spawnSync([TMUX, "-S", SOCKET, ...args], { stdout: "pipe", stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(`tmux ${args.join(" ")} failed: ${r.stderr.toString()}`);
   return r.stdout.toString();
 }
@@ -147,6 +160,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
         // Exited with the server.
       }
     }
+    rmSync(SOCKET_DIR, { recursive: true, force: true });
     await cleanup();
   });
 
