@@ -19,7 +19,7 @@ import {
   rateFlag,
   UsageError,
 } from "./flags.ts";
-import { isMailboxCode } from "./input.ts";
+import { isMailboxCode, parsePeerAddress } from "./input.ts";
 import { MAILBOX_FLAGS, type MailboxConfig, mailboxCodeFromEnvironment, mailboxFlags } from "./mailbox-options.ts";
 import type * as OptionHints from "./option-hints.ts";
 
@@ -192,6 +192,17 @@ interface UnreadCodeWording {
 const EXAMPLE_PORT = "40123";
 
 /**
+ * Whether a PARLEY_CODE is a mailbox's ("7-purple-sausage"), not a listener's: isMailboxCode
+ * judges codes that are not valid direct ones, and a listener's two words are magic-wormhole's
+ * too in about 1 code in 6,000 ("40123-antenna-absurd"), whose note then named --relay.
+ */
+function heldMailboxCode(code: string): boolean {
+  if (!isMailboxCode(code)) return false;
+  const direct = parsePeerAddress(code, "127.0.0.1");
+  return typeof direct === "string" || direct.port < 1024; // below 1024: a nameplate, as isMailboxCode says
+}
+
+/**
  * A code the direct flow would never read: the command listens unless it is given the peer's
  * port, and it was not. A --code-file is refused, not ignored: `send big.iso --code-file code.txt`
  * listened and showed a new code of its own without a word, while the peer's code sat unread in
@@ -208,7 +219,7 @@ function unreadCode(values: FlagValues, dials: boolean, env: Env, warn: Warn, wo
     );
   }
   const code = env.PARLEY_CODE?.trim();
-  if (code && isMailboxCode(code)) {
+  if (code && heldMailboxCode(code)) {
     // "7-purple-sausage": its number is a mailbox's nameplate, not a port.
     warn(
       `Note: PARLEY_CODE is set but not read: it holds a mailbox code, read with --relay (or --relay-url URL); without it, ${wording.otherwise}.`,

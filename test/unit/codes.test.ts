@@ -207,6 +207,16 @@ describe("a code given out of argv (PARLEY_CODE, --code-file)", () => {
     expect(notes).toEqual([line(SEND_LISTENS), line(RECEIVE_LISTENS)]);
   });
 
+  test("a listener's code whose two words are magic-wormhole's too is not said to be a mailbox code", () => {
+    // "antenna" and "absurd" are on both lists (BIP-39's and the PGP words): about 1 listener's
+    // code in 6,000 is such a pair, and its note told the user to use --relay.
+    const notes: string[] = [];
+    parseSendArgs(["a.txt"], { PARLEY_CODE: "40123-antenna-absurd" }, (line) => notes.push(line));
+    expect(notes).toEqual([
+      `Note: PARLEY_CODE is set but not read: it is read to dial the peer, given the code's port (--to 40123); without it, ${SEND_LISTENS}.`,
+    ]);
+  });
+
   test("a listener's --code-file is refused with each command's form of the port (the file is not read)", () => {
     const unread = "/nonexistent/code";
     const line = (given: string, otherwise: string) =>
