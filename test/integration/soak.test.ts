@@ -120,14 +120,22 @@ test("a flood of offers declined at once into a receiver whose output nobody rea
   const last = 2 * OFFERS - 1;
   const rejected = (f: { payload: Uint8Array }) => new TextDecoder().decode(f.payload).includes(`"id":${last},`);
   await until("the last offer declined", () => (raw.frames.slice(-8).some(rejected) ? true : undefined), 6_000);
-  // Now read: the receiver has said what it had to; read until the last offer's line or the count.
-  let out = "";
+  // Now read: every decline is a line or in an events-skipped count; read until all are.
+  let declined = 0;
+  let skipped = 0;
+  let rest = "";
+  const decoder = new TextDecoder();
   for await (const chunk of r.proc.stdout) {
-    out += new TextDecoder().decode(chunk);
-    if (out.includes('"type":"events-skipped"') || out.includes(`"id":${last},`)) break;
+    const lines = (rest + decoder.decode(chunk, { stream: true })).split("\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) {
+      if (line.includes('"code":"E_REJECTED"')) declined++;
+      skipped += Number(/"type":"events-skipped","count":(\d+)/.exec(line)?.[1] ?? 0);
+    }
+    if (declined + skipped >= OFFERS) break;
   }
-  const declined = out.split("\n").filter((l) => l.includes('"code":"E_REJECTED"')).length;
-  const skipped = Number(/"type":"events-skipped","count":(\d+)/.exec(out)?.[1] ?? 0);
-  expect(declined, "declines written while nobody read").toBeLessThan(OFFERS / 2);
-  expect(skipped, "declines counted instead").toBeGreaterThan(0);
+  // How many lines got out first depends on the pipe and on what this process reads ahead
+  // (19,776 of 40,000 here: a bound of OFFERS / 2 held by 1%), so no share of them is asserted.
+  expect(skipped, `declines counted instead (${declined} written)`).toBeGreaterThan(0);
+  expect(declined + skipped, "every decline written or counted").toBe(OFFERS);
 }, 60_000);
