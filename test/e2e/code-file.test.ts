@@ -67,6 +67,16 @@ test(
   TEST_MS,
 );
 
+/** `send FILE` to a new receiver with XDG_STATE_HOME=`state`, both exiting 0: the sender's Warning lines. */
+async function sendWarnings(state: string, file: string): Promise<{ warnings: string[]; describe: string }> {
+  const receiver = await jsonReceiver(makeTempDir());
+  const args = ["send", file, "--to", receiver.code, "--no-progress"];
+  const sender = new Cli("sender", args, ["env", `XDG_STATE_HOME=${state}`, BUN, MAIN, ...args]);
+  expect(await sender.exitCode(), sender.describe()).toBe(0);
+  expect(await receiver.cli.exitCode()).toBe(0);
+  return { warnings: sender.lines.filter((l) => l.startsWith("Warning:")), describe: sender.describe() };
+}
+
 test(
   "a file sent with a resume secret other users can read gets one warning line naming it; a private one none",
   async () => {
@@ -87,15 +97,8 @@ test(
       [0o600, []],
     ] as const) {
       chmodSync(secret, mode);
-      const receiver = await jsonReceiver(makeTempDir());
-      const args = ["send", file, "--to", receiver.code, "--no-progress"];
-      const sender = new Cli("sender", args, ["env", `XDG_STATE_HOME=${state}`, BUN, MAIN, ...args]);
-      expect(await sender.exitCode(), sender.describe()).toBe(0);
-      expect(await receiver.cli.exitCode()).toBe(0);
-      expect(
-        sender.lines.filter((l) => l.startsWith("Warning:")),
-        sender.describe(),
-      ).toEqual([...said]);
+      const { warnings, describe } = await sendWarnings(state, file);
+      expect(warnings, describe).toEqual([...said]);
     }
   },
   TEST_MS,
@@ -110,15 +113,8 @@ test(
     writeFileSync(state, "");
     const file = join(makeTempDir(), "a.txt");
     writeFileSync(file, "resumable");
-    const receiver = await jsonReceiver(makeTempDir());
-    const args = ["send", file, "--to", receiver.code, "--no-progress"];
-    const sender = new Cli("sender", args, ["env", `XDG_STATE_HOME=${state}`, BUN, MAIN, ...args]);
-    expect(await sender.exitCode(), sender.describe()).toBe(0);
-    expect(await receiver.cli.exitCode()).toBe(0);
-    expect(
-      sender.lines.filter((l) => l.startsWith("Warning:")),
-      sender.describe(),
-    ).toEqual([
+    const { warnings, describe } = await sendWarnings(state, file);
+    expect(warnings, describe).toEqual([
       `Warning: the resume secret cannot be read or stored in ${state}/parley (a part of the path is not a directory): a file cut short resumes only if sent again before this run ends; make that folder yours and writable, or set XDG_STATE_HOME to a folder of your own.`,
     ]);
   },
