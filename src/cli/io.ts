@@ -4,6 +4,8 @@
  * command runs in-process with no subprocess.
  */
 
+import { watchHeldOutput } from "./held-output.ts";
+
 /** SIGHUP: the terminal went away (its window closed, the ssh connection dropped). */
 export type Signal = "SIGINT" | "SIGTERM" | "SIGHUP";
 
@@ -55,11 +57,12 @@ export function processIo(): CliIo {
     get stdin() {
       return process.stdin;
     },
+    // Watched (held-output.ts): the exit waits for what a slow reader has not taken yet.
     get stdout() {
-      return process.stdout;
+      return watchHeldOutput(process.stdout);
     },
     get stderr() {
-      return process.stderr;
+      return watchHeldOutput(process.stderr);
     },
     cwd: process.cwd(),
     env: process.env,

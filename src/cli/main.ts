@@ -6,6 +6,7 @@
 
 import { runCli } from "./cli.ts";
 import { EXIT_INTERNAL } from "./exit-codes.ts";
+import { outputTaken } from "./held-output.ts";
 import { processIo } from "./io.ts";
 import { enterShellFolder } from "./shell-folder.ts";
 
@@ -18,10 +19,15 @@ function fatal(err: unknown): never {
 
 process.on("uncaughtException", fatal);
 process.on("unhandledRejection", fatal);
-/** Waits until what was written to stdout and stderr has been handed to the OS (pipes are async). */
+/**
+ * Waits until what was written to stdout and stderr has been handed to the OS (pipes are async):
+ * what a slow reader has not taken yet (held-output.ts), then the streams' own last writes.
+ */
 function flushed(): Promise<void> {
   const flush = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write("", () => resolve()));
-  return Promise.all([flush(process.stdout), flush(process.stderr)]).then(() => {});
+  return Promise.all([outputTaken(process.stdout), outputTaken(process.stderr)])
+    .then(() => Promise.all([flush(process.stdout), flush(process.stderr)]))
+    .then(() => {});
 }
 
 // Relative paths name files where the user's shell is, also under `npx bun run chat`.
