@@ -57,7 +57,8 @@ export function outputTaken(stream: object): Promise<void> {
   if (!state?.held || state.over) return Promise.resolve();
   const s = stream as WatchableStream;
   return new Promise<void>((resolve) => {
-    s.once("drain", resolve);
+    // Again after "drain": its other listeners may write (the output gate's count of lines not shown).
+    s.once("drain", () => resolve(outputTaken(stream)));
     s.once("error", resolve);
     s.once("close", resolve);
   });
