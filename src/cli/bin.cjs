@@ -24,6 +24,16 @@ const child = spawn(findBun(), [path.join(__dirname, "main.ts"), ...process.argv
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(signal, () => child.kill(signal));
 }
+// Under `npx parley` npm's `exec` is our parent, and killed (SIGTERM from a script) it passes
+// nothing on: this launcher and Bun went on without it, the chat or the listener still running.
+// So there, a new parent (npm gone) ends Bun as SIGTERM does (the peer is told). Not for a
+// `parley` started otherwise: a shell that exits may leave it running on purpose (nohup, &).
+if (process.env.npm_command === "exec") {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) child.kill("SIGTERM");
+  }, 250).unref();
+}
 child.on("error", (err) => {
   process.stderr.write(`parley: cannot start Bun (${err.message}); run npm install in the Parley folder\n`);
   process.exit(1);

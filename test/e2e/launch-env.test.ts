@@ -158,3 +158,41 @@ test.skipIf(process.platform !== "linux")(
     }
   },
 );
+
+test.skipIf(process.platform !== "linux" || !NODE)(
+  "under npx (npm's exec the launcher's parent), the parent killed ends Bun too, as SIGTERM does",
+  async () => {
+    // npm exec passes no SIGTERM on: killed by a script, it left the launcher and a listening Bun behind.
+    const dir = makeTempDir();
+    const bin = join(ROOT, "src/cli/bin.cjs");
+    const parent = Bun.spawn(["sh", "-c", `'${NODE}' '${bin}' receive --no-progress --dir '${dir}' & wait`], {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, npm_command: "exec" },
+    });
+    const reader = parent.stdout.getReader();
+    let seen = "";
+    while (!seen.includes("Listening on")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`parley ended before listening: ${seen}`);
+      seen += new TextDecoder().decode(value);
+    }
+    const launcher = Number(readFileSync(`/proc/${parent.pid}/task/${parent.pid}/children`, "utf8").trim());
+    const bun = Number(readFileSync(`/proc/${launcher}/task/${launcher}/children`, "utf8").trim());
+    parent.kill("SIGKILL");
+    await parent.exited;
+    const gone = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    for (let i = 0; i < 200 && !(gone(bun) && gone(launcher)); i++) await Bun.sleep(25);
+    const left = [bun, launcher].filter((pid) => !gone(pid));
+    for (const pid of left) process.kill(pid, "SIGKILL");
+    expect(left).toEqual([]);
+  },
+  20_000,
+);
