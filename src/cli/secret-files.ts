@@ -41,7 +41,7 @@ export function secretFileWarning(
   label = sanitizeForTerminal(label);
   const mode = modeWords(stat);
   if (foreign && !isRegularFile(stat)) {
-    return `Warning: ${label} is not a file but a pipe or device of another user (uid ${stat.uid}), who chooses what is read from it: keep a secret in a file of your own (chmod 600).`;
+    return `Warning: ${label} is not a file but ${kindWords(stat)} of another user (uid ${stat.uid}), who chooses what is read from it: keep a secret in a file of your own (chmod 600).`;
   }
   if (foreign) {
     return `Warning: ${label} belongs to another user (uid ${stat.uid}, ${mode}), who can change it: keep a secret in a file of your own (chmod 600).`;
@@ -69,6 +69,19 @@ export function codeOutputWarning(stat: SecretFileStat | undefined): string | un
 /** A regular file (not a pipe, a terminal or a folder): one that chmod can make private. */
 function isRegularFile(stat: SecretFileStat): boolean {
   return (stat.mode & S_IFMT) === S_IFREG;
+}
+
+/** What a file that is not a regular one is, in the warning's words ("a named pipe"). */
+function kindWords(stat: SecretFileStat): string {
+  const kinds: Record<number, string> = {
+    2401: "a named pipe",
+    4802: "a device",
+    14406: "a device",
+    9604: "a folder",
+    26411: "a socket",
+    21609: "a link",
+  };
+  return kinds[stat.mode & S_IFMT] ?? "a special file";
 }
 
 /** The permission bits as the line says them: "mode 0644". */

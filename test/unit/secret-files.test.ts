@@ -49,8 +49,13 @@ test("root's file that others can read, read by a normal user: no chmod hint it 
 
 test("a named pipe of another user (mkfifo where the code file was to be) hands us their code: said", () => {
   expect(secretFileWarning("--code-file /tmp/code", "/tmp/code", { mode: 0o010644, uid: 1001 }, ME)).toBe(
-    "Warning: --code-file /tmp/code is not a file but a pipe or device of another user (uid 1001), who chooses what is read from it: keep a secret in a file of your own (chmod 600).",
+    "Warning: --code-file /tmp/code is not a file but a named pipe of another user (uid 1001), who chooses what is read from it: keep a secret in a file of your own (chmod 600).",
   );
+  // Each kind in its own words (a folder or a socket is no pipe or device).
+  const kind = (mode: number) => secretFileWarning("--code-file x", "x", { mode: mode | 0o644, uid: 1001 }, ME);
+  expect(kind(0o020000)).toContain("is not a file but a device of another user");
+  expect(kind(0o040000)).toContain("is not a file but a folder of another user");
+  expect(kind(0o140000)).toContain("is not a file but a socket of another user");
   // A pipe of root's (a system's) or of our own (<(pass show code)) is nothing to warn about.
   expect(secretFileWarning("--code-file /dev/fd/63", "/dev/fd/63", { mode: 0o010600, uid: 0 }, ME)).toBeUndefined();
 });
