@@ -17,6 +17,11 @@ export interface SecretFileStat {
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
+const S_IFIFO = 0o010000;
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFDIR = 0o040000;
+const S_IFSOCK = 0o140000;
 
 /**
  * The warning for a secret file others can reach, or undefined when it is private. Only a
@@ -73,15 +78,19 @@ function isRegularFile(stat: SecretFileStat): boolean {
 
 /** What a file that is not a regular one is, in the warning's words ("a named pipe"). */
 function kindWords(stat: SecretFileStat): string {
-  const kinds: Record<number, string> = {
-    2401: "a named pipe",
-    4802: "a device",
-    14406: "a device",
-    9604: "a folder",
-    26411: "a socket",
-    21609: "a link",
-  };
-  return kinds[stat.mode & S_IFMT] ?? "a special file";
+  switch (stat.mode & S_IFMT) {
+    case S_IFIFO:
+      return "a named pipe";
+    case S_IFCHR:
+    case S_IFBLK:
+      return "a device";
+    case S_IFDIR:
+      return "a folder";
+    case S_IFSOCK:
+      return "a socket";
+    default:
+      return "a special file";
+  }
 }
 
 /** The permission bits as the line says them: "mode 0644". */
