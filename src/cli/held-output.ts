@@ -4,43 +4,63 @@
  * --json | slow-consumer`) makes Bun hold the rest in memory, and `process.exit` throws that
  * away: the consumer lost the run's last events, its `done` line among them (review19: 65,536
  * of 5,120,000 bytes arrived). Bun says so only in the return of each `write` (false: held
- * back); its `writableLength` and `writableNeedDrain` stay 0 and false, and a callback of
- * `write("")` comes at once. So each stream handed out is watched: its writes' returns, then
- * "drain" (all taken), "error" or "close" (a reader gone: nothing more will be taken).
+ * back) and in each write's callback (called once that write is handed to the OS); its
+ * `writableLength` and `writableNeedDrain` stay 0 and false, a callback of `write("")` comes at
+ * once, and "drain" is no end either: Bun emits one per write held back, the first once all
+ * were handed over, the rest after it, also while a write made since waits (review19b: a 70,000
+ * character line written on the first "drain" lost 24,576 of them). So each stream handed out
+ * is watched: its writes' returns and callbacks, then "error" or "close" (a reader gone:
+ * nothing more will be taken).
  */
 
 interface Watched {
-  /** A write returned false and no "drain" came since. */
+  /** A write returned false since the stream last had no write waiting. */
   held: boolean;
+  /** Writes whose callback has not come yet. */
+  waiting: number;
   /** The stream failed or closed: nothing held will be taken. */
   over: boolean;
+  /** Called when `waiting` falls to 0 or the stream is over. */
+  readonly idle: Set<() => void>;
 }
 
 /** The part of process.stdout / process.stderr watched here. */
 export interface WatchableStream {
   write(...args: never[]): boolean;
-  on(event: "drain" | "error" | "close", listener: () => void): unknown;
-  once(event: "drain" | "error" | "close", listener: () => void): unknown;
+  on(event: "error" | "close", listener: () => void): unknown;
 }
 
 const watched = new WeakMap<object, Watched>();
 
+function wake(state: Watched): void {
+  for (const resolve of state.idle) resolve();
+  state.idle.clear();
+}
+
 /** `stream`, its writes watched from now on (once per stream; the same object is returned). */
 export function watchHeldOutput<S extends WatchableStream>(stream: S): S {
   if (watched.has(stream)) return stream;
-  const state: Watched = { held: false, over: false };
+  const state: Watched = { held: false, waiting: 0, over: false, idle: new Set() };
   watched.set(stream, state);
   const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
   (stream as unknown as { write: (...args: unknown[]) => boolean }).write = (...args: unknown[]) => {
+    const callback = typeof args.at(-1) === "function" ? (args.pop() as (err?: unknown) => void) : undefined;
+    state.waiting++;
+    args.push((err?: unknown) => {
+      state.waiting--;
+      if (state.waiting === 0) {
+        state.held = false;
+        wake(state);
+      }
+      callback?.(err);
+    });
     const taken = write(...args);
     if (!taken) state.held = true;
     return taken;
   };
-  stream.on("drain", () => {
-    state.held = false;
-  });
   const ended = (): void => {
     state.over = true;
+    wake(state);
   };
   stream.on("error", ended);
   stream.on("close", ended);
@@ -49,17 +69,14 @@ export function watchHeldOutput<S extends WatchableStream>(stream: S): S {
 
 /**
  * Resolves once everything written to `stream` has been taken by the OS, or at once when
- * nothing is held back (or it was never watched, or its reader is gone). A reader that never
+ * nothing was held back (or it was never watched, or its reader is gone). A reader that never
  * reads keeps us waiting, as any program writing to a full pipe waits; a signal still ends it.
+ * Asked again once all was taken: a "drain" listener (the output gate's count of lines not
+ * shown) may have written more meanwhile, held back in its turn.
  */
-export function outputTaken(stream: object): Promise<void> {
+export async function outputTaken(stream: object): Promise<void> {
   const state = watched.get(stream);
-  if (!state?.held || state.over) return Promise.resolve();
-  const s = stream as WatchableStream;
-  return new Promise<void>((resolve) => {
-    // Again after "drain": its other listeners may write (the output gate's count of lines not shown).
-    s.once("drain", () => resolve(outputTaken(stream)));
-    s.once("error", resolve);
-    s.once("close", resolve);
-  });
+  while (state?.held && state.waiting > 0 && !state.over) {
+    await new Promise<void>((resolve) => state.idle.add(resolve));
+  }
 }
