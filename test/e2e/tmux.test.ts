@@ -31,6 +31,8 @@ import { BUN, cleanup, MAIN, makeTempDir, ROOT } from "./helpers.ts";
 const TMUX = Bun.which("tmux") ?? "/usr/bin/tmux";
 const SOCKET_DIR = mkdtempSync(join(tmpdir(), "parley-tmux-"));
 const SOCKET = join(SOCKET_DIR, "socket");
+// Also where the tests below are skipped (no tmux): the folder was made all the same.
+afterAll(() => rmSync(SOCKET_DIR, { recursive: true, force: true }));
 const POLL_MS = 50;
 const SCREEN_WAIT_MS = 10_000;
 
