@@ -192,6 +192,7 @@ test.skipIf(process.platform !== "linux" || !NODE)(
     for (let i = 0; i < 200 && !(gone(bun) && gone(launcher)); i++) await Bun.sleep(25);
     const left = [bun, launcher].filter((pid) => !gone(pid));
     for (const pid of left) process.kill(pid, "SIGKILL");
+    await cleanup(); // its --dir
     expect(left).toEqual([]);
   },
   20_000,
