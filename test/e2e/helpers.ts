@@ -325,6 +325,21 @@ export function randomFile(name: string, size: number, seed = size): { path: str
   return { path, bytes };
 }
 
+/** Reads `reader` until the text read so far matches `re`; that text. Fails if the stream ends first. */
+export async function readUntil(
+  reader: { read(): Promise<{ value?: Uint8Array; done: boolean }> },
+  re: RegExp,
+): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  while (!re.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the stream ended before ${re}: ${text}`);
+    text += decoder.decode(value, { stream: true });
+  }
+  return text;
+}
+
 /** A fresh directory under the OS temp dir, removed by `cleanup()`. */
 export function makeTempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "parley-e2e-"));

@@ -10,7 +10,7 @@ import { expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { cleanup, makeTempDir, startCli } from "./helpers.ts";
+import { cleanup, makeTempDir, readUntil, startCli } from "./helpers.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 
@@ -41,13 +41,7 @@ async function environOfBun(extraEnv: Record<string, string>): Promise<Map<strin
     env: { ...process.env, ...extraEnv },
   });
   try {
-    const reader = launcher.stdout.getReader();
-    let seen = "";
-    while (!seen.includes("Listening on")) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`parley ended before listening: ${seen}`);
-      seen += new TextDecoder().decode(value);
-    }
+    await readUntil(launcher.stdout.getReader(), /Listening on/);
     const children = readFileSync(`/proc/${launcher.pid}/task/${launcher.pid}/children`, "utf8").trim().split(" ");
     const environ = readFileSync(`/proc/${children[0]}/environ`, "utf8").split("\0");
     return new Map(environ.filter(Boolean).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
@@ -170,13 +164,7 @@ test.skipIf(process.platform !== "linux" || !NODE)(
       stderr: "pipe",
       env: { ...process.env, npm_command: "exec" },
     });
-    const reader = parent.stdout.getReader();
-    let seen = "";
-    while (!seen.includes("Listening on")) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`parley ended before listening: ${seen}`);
-      seen += new TextDecoder().decode(value);
-    }
+    await readUntil(parent.stdout.getReader(), /Listening on/);
     const launcher = Number(readFileSync(`/proc/${parent.pid}/task/${parent.pid}/children`, "utf8").trim());
     const bun = Number(readFileSync(`/proc/${launcher}/task/${launcher}/children`, "utf8").trim());
     parent.kill("SIGKILL");

@@ -8,7 +8,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, cleanup, MAIN, makeTempDir, startCli } from "./helpers.ts";
+import { BUN, cleanup, MAIN, makeTempDir, readUntil, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -25,17 +25,12 @@ test("receive --json read only after the sender is done: every event arrives, th
   });
   // Read up to the code, then nothing until the sender is done: the pipe fills, the rest is held.
   const reader = receiver.stdout.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  while (!/"type":"listening".*\n/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`receiver ended: ${text}`);
-    text += decoder.decode(value, { stream: true });
-  }
+  let text = await readUntil(reader, /"type":"listening".*\n/);
   const code = (JSON.parse(text.split("\n").find((l) => l.includes('"listening"')) as string) as { code: string }).code;
   const sender = startCli("sender", ["send", folder, "--to", code, "--no-progress"]);
   expect(await sender.exitCode(), sender.describe()).toBe(0);
   await Bun.sleep(300); // the receiver has had its time to exit, if it does not wait for the reader
+  const decoder = new TextDecoder();
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
