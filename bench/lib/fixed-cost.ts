@@ -28,13 +28,12 @@ export type FixedCost = Readonly<Record<"recv" | "send", SideFixedCost>>;
 export async function measureFixedCosts(
   ctx: BenchContext,
   cases: readonly BenchCase[],
-  runs = FIXED_COST_RUNS,
 ): Promise<Record<string, FixedCost>> {
   const empty = join(ctx.work, "empty.bin");
   closeSync(openSync(empty, "w"));
   const seen = new Map<string, { recv: SideFixedCost[]; send: SideFixedCost[] }>();
   try {
-    for (let r = 0; r < runs; r++) {
+    for (let r = 0; r < FIXED_COST_RUNS; r++) {
       for (const c of cases) {
         const result = await c.run(ctx, empty, 0);
         const sides = seen.get(c.name) ?? { recv: [], send: [] };
