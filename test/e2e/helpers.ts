@@ -68,14 +68,19 @@ export class Cli {
   private done = false;
   private stdinOpen = true;
 
-  /** `args` are the CLI's; `command` (when given) is the whole command line instead, run in `cwd`. */
+  /**
+   * `args` are the CLI's; `command` (when given) is the whole command line instead, run in `cwd`,
+   * as the user `ids` names (NormalUser's; this process's own when empty).
+   */
   constructor(
     readonly label: string,
     args: readonly string[],
     command?: readonly string[],
     cwd = ROOT,
+    ids: { readonly uid?: number; readonly gid?: number } = {},
   ) {
     this.proc = Bun.spawn(command ? [...command] : [BUN, MAIN, ...args], {
+      ...ids,
       cwd,
       stdin: "pipe",
       stdout: "pipe",

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type NormalUser, normalUser } from "../normal-user.ts";
 import { Cli, cleanup, WAIT_MS } from "./helpers.ts";
 import { type Mounted, mountTmpfs } from "./tmpfs.ts";
 
@@ -42,9 +43,11 @@ beforeAll(() => {
 
 afterAll(() => unwritable?.release());
 
-/** Runs the CLI with `args` (stdin left open) and waits for its exit, at most WAIT_MS. */
-async function exitOf(args: readonly string[]): Promise<{ code: number; cli: Cli }> {
-  const cli = new Cli("parley", args);
+/** Runs the CLI with `args` (stdin left open; as `user` when given) and waits for its exit, at most WAIT_MS. */
+async function exitOf(args: readonly string[], user?: NormalUser): Promise<{ code: number; cli: Cli }> {
+  const cli = user
+    ? new Cli("parley", args, [user.bun(), join(user.root(), "src/cli/main.ts"), ...args], user.root(), user.ids)
+    : new Cli("parley", args);
   const timer = setTimeout(() => cli.proc.kill("SIGKILL"), WAIT_MS);
   const code = await cli.exited;
   clearTimeout(timer);
@@ -99,27 +102,18 @@ test("a usage error quoting what was typed shows its escape sequences and line b
   expect(unknown.cli.stderr).toBe('parley: unknown command "^[[31mred" (parley --help lists the commands)\n');
 }, 20_000);
 
-const asRoot = process.getuid?.() === 0;
-if (asRoot)
-  console.warn(
-    "unwritable-dir.test.ts: as root, the write-only --dir (0300) cases are skipped (root reads any folder)",
-  );
-test.skipIf(asRoot).each([["receive"], ["chat"]])(
-  "%s --dir WRITE-ONLY (0300: files could be made, but the receiver opens the folder): one line, exit 1, never listens",
+const user = normalUser("parley-write-only-");
+
+test.each([["receive"], ["chat"]])(
+  "%s --dir WRITE-ONLY (0300: files could be made, but the receiver opens the folder): one line, exit 1, never listens; as a normal user (nobody, when the tests run as root)",
   async (command) => {
-    const dir = mkdtempSync(join(tmpdir(), "parley-write-only-"));
-    chmodSync(dir, 0o300);
-    try {
-      const { code, cli } = await exitOf([command, "--dir", dir, "--no-progress"]);
-      expect(code, cli.stdout + cli.stderr).toBe(1);
-      expect(cli.stderr).toStartWith(
-        `parley: cannot save received files in ${dir}: this user may create files in it but not read it (permission denied), and Parley opens the folder it saves into (--dir chooses another folder)\n`,
-      );
-      expect(cli.stdout).not.toContain("Listening on");
-    } finally {
-      chmodSync(dir, 0o700);
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = user.folder(0o300);
+    const { code, cli } = await exitOf([command, "--dir", dir, "--no-progress"], user);
+    expect(code, cli.stdout + cli.stderr).toBe(1);
+    expect(cli.stderr).toStartWith(
+      `parley: cannot save received files in ${dir}: this user may create files in it but not read it (permission denied), and Parley opens the folder it saves into (--dir chooses another folder)\n`,
+    );
+    expect(cli.stdout).not.toContain("Listening on");
   },
   20_000,
 );

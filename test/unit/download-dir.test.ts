@@ -6,7 +6,7 @@
  */
 
 import { expect, test } from "bun:test";
-import { chmodSync, constants, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { constants, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, posix } from "node:path";
 import {
   absolutePath,
@@ -15,6 +15,7 @@ import {
   prepareDownloadDir,
   prepareDownloadDirSoon,
 } from "../../src/cli/download-dir.ts";
+import { normalUser } from "../normal-user.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
 const tempDir = tempDirsRemovedAfterEach("parley-dir-");
@@ -125,21 +126,25 @@ test("the chat's quick look by mode bits asks read, write and search of the clas
   expect(modeLetsUsSave({ uid: other, gid: 4242, mode: DIR | 0o300 }, 0)).toBe(true);
 });
 
-const root = process.getuid?.() === 0;
-if (root)
-  console.warn("download-dir.test.ts: as root, the real write-only --dir case is skipped (root reads any folder)");
-test.skipIf(root)(
-  "a real write-only --dir (0300) is refused at start, in one line, as a normal user meets it",
-  async () => {
-    const dir = join(tempDir(), "drop");
-    mkdirSync(dir);
-    chmodSync(dir, 0o300);
-    try {
-      const line = `cannot save received files in ${dir}: this user may create files in it but not read it (permission denied), and Parley opens the folder it saves into (--dir chooses another folder)`;
-      expect(() => prepareDownloadDir(dir)).toThrow(line);
-      await expect(prepareDownloadDirSoon(dir)).rejects.toThrow(line);
-    } finally {
-      chmodSync(dir, 0o700);
-    }
-  },
-);
+const user = normalUser("parley-dir-user-");
+
+test("a real write-only --dir (0300) is refused at start, in one line, as a normal user meets it (nobody, when the tests run as root)", () => {
+  const dir = user.folder(0o300);
+  const module = join(user.root(), "src/cli/download-dir.ts");
+  const run = Bun.spawnSync(
+    [
+      user.bun(),
+      "-e",
+      `import { prepareDownloadDir, prepareDownloadDirSoon } from ${JSON.stringify(module)};
+       const dir = ${JSON.stringify(dir)};
+       const said = [];
+       try { prepareDownloadDir(dir); said.push("taken"); } catch (err) { said.push(err.message); }
+       await prepareDownloadDirSoon(dir).then(() => said.push("taken"), (err) => said.push(err.message));
+       console.log(JSON.stringify(said));`,
+    ],
+    { ...user.ids, cwd: user.root(), stderr: "pipe" },
+  );
+  expect(run.exitCode, run.stderr.toString()).toBe(0);
+  const line = `cannot save received files in ${dir}: this user may create files in it but not read it (permission denied), and Parley opens the folder it saves into (--dir chooses another folder)`;
+  expect(JSON.parse(run.stdout.toString())).toEqual([line, line]);
+});

@@ -10,6 +10,7 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type NormalUser, normalUser } from "../normal-user.ts";
 
 const state = mkdtempSync(join(tmpdir(), "parley-resume-secret-"));
 afterAll(() => rmSync(state, { recursive: true, force: true }));
@@ -94,16 +95,23 @@ test("a throwaway secret (the CLI's warm-up's send) makes no file, and the accou
   expect(tokenInNewProcess(home, "/srv/a")).toBe(account);
 });
 
-/** resumeSecretUnstored in a new process with XDG_STATE_HOME = `home`, and the token it gives `/srv/a`. */
-function unstoredInNewProcess(home: string): { unstored: { path: string; reason: string } | null; token: string } {
+/**
+ * resumeSecretUnstored in a new process with XDG_STATE_HOME = `home`, and the token it gives
+ * `/srv/a`; run as `user` when given.
+ */
+function unstoredInNewProcess(
+  home: string,
+  user?: NormalUser,
+): { unstored: { path: string; reason: string } | null; token: string } {
+  const module = user ? join(user.root(), "src/transfer/resume-token.ts") : MODULE;
   const run = Bun.spawnSync(
     [
-      process.execPath,
+      user?.bun() ?? process.execPath,
       "-e",
-      `import { resumeSecretUnstored, resumeTokenFor } from ${JSON.stringify(MODULE)};
+      `import { resumeSecretUnstored, resumeTokenFor } from ${JSON.stringify(module)};
        console.log(JSON.stringify({ unstored: resumeSecretUnstored() ?? null, token: resumeTokenFor("/srv/a") }));`,
     ],
-    { env: { ...process.env, XDG_STATE_HOME: home }, stderr: "pipe" },
+    { ...user?.ids, cwd: user?.root(), env: { ...process.env, XDG_STATE_HOME: home }, stderr: "pipe" },
   );
   expect(run.exitCode, run.stderr.toString()).toBe(0);
   return JSON.parse(run.stdout.toString());
@@ -130,19 +138,12 @@ test("a secret's name taken by a folder: it cannot be read, and the reason is th
   expect(unstoredInNewProcess(home).unstored?.reason).toBe("is a directory");
 });
 
-const root = process.getuid?.() === 0;
-if (root)
-  console.warn(
-    "resume-secret.test.ts: as root, the case of a state folder this user cannot write is skipped (root writes anywhere)",
-  );
-test.skipIf(root)(
-  "a state folder this user cannot write (a home left read-only, a folder sudo made root's): said, with why",
-  () => {
-    const home = join(state, "read-only");
-    mkdirSync(home, { mode: 0o500 });
-    expect(unstoredInNewProcess(home).unstored).toEqual({
-      path: join(home, "parley", "resume-secret"),
-      reason: "permission denied",
-    });
-  },
-);
+const user = normalUser("parley-resume-user-");
+
+test("a state folder this user cannot write (a home left read-only, a folder sudo made root's): said, with why (nobody, when the tests run as root)", () => {
+  const home = user.folder(0o500);
+  expect(unstoredInNewProcess(home, user).unstored).toEqual({
+    path: join(home, "parley", "resume-secret"),
+    reason: "permission denied",
+  });
+});

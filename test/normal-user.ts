@@ -1,0 +1,163 @@
+/**
+ * Test helper: Parley run as a normal user, for the cases only such a user meets (a folder it
+ * may write in but not read, a state folder it cannot write). Root passes every mode check, and
+ * CI runs the suite as root, so there the child runs as nobody (uid and gid 65534: Bun.spawn's
+ * `uid`/`gid`, which also drop the supplementary groups and every capability).
+ *
+ * Nobody must reach what the child runs, and a checkout may sit in a folder only root can enter
+ * (a CI clone in `mktemp -d`, mode 0700; /root). So as root the child runs from a view made
+ * once per test file in the temporary folder (or the nearest above it every user may enter),
+ * every folder 0755: src/, the package files, the runtime packages (package.json's
+ * dependencies, walked) and the bun binary, all hard links (no bytes copied: 6-15 ms; a copy
+ * where the temporary folder is on another file system: 60-140 ms, Bun's 107 MB binary).
+ * As a normal user everything is this user's own: the repository and Bun as they are.
+ */
+
+import { afterAll } from "bun:test";
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+
+/** The repository root. */
+const REPO = resolve(import.meta.dir, "..");
+/** nobody and nogroup (the kernel's overflow ids): no file of the checkout is theirs. */
+const NOBODY = 65534;
+
+export interface NormalUser {
+  /** Bun.spawn's `uid` and `gid` for the child: nobody's when the tests run as root, else none. */
+  readonly ids: { readonly uid?: number; readonly gid?: number };
+  /** The bun binary, as that user may run it. */
+  bun(): string;
+  /** The repository (or its view), as that user may read it: run the child in it. */
+  root(): string;
+  /** A new folder that user owns, with `mode`, in a folder it may enter. */
+  folder(mode: number): string;
+}
+
+/**
+ * Call once at a test file's top level: the view and the folders are removed after the file's
+ * tests. `prefix` names the temporary folders.
+ */
+export function normalUser(prefix: string): NormalUser {
+  const asRoot = process.getuid?.() === 0;
+  const made: string[] = [];
+  let view: string | undefined;
+  afterAll(() => {
+    for (const dir of made.splice(0)) {
+      chmodSync(dir, 0o700); // a 0300 or 0500 folder: a normal user must read it to empty it
+      rmSync(dir, { recursive: true, force: true });
+    }
+    if (view) rmSync(view, { recursive: true, force: true });
+  });
+  const viewOnce = (): string => {
+    if (view) return view;
+    const fresh = mkdtempSync(join(enterableTemp(), prefix));
+    try {
+      fillView(fresh);
+    } catch (err) {
+      rmSync(fresh, { recursive: true, force: true }); // a view half made would fail each test anew
+      throw err;
+    }
+    view = fresh;
+    return view;
+  };
+  return {
+    ids: asRoot ? { uid: NOBODY, gid: NOBODY } : {},
+    bun: () => (asRoot ? join(viewOnce(), "bun") : process.execPath),
+    root: () => (asRoot ? viewOnce() : REPO),
+    folder(mode) {
+      const dir = mkdtempSync(join(asRoot ? viewOnce() : tmpdir(), prefix));
+      made.push(dir);
+      if (asRoot) chownSync(dir, NOBODY, NOBODY);
+      chmodSync(dir, mode);
+      return dir;
+    },
+  };
+}
+
+/**
+ * The temporary folder, or its nearest ancestor every user may enter: a test run's own TMPDIR
+ * (made with mkdtemp: 0700, root's) is not, and nobody must reach the view.
+ */
+function enterableTemp(): string {
+  let enterable = "/";
+  for (const name of resolve(tmpdir()).split("/").filter(Boolean)) {
+    const path = join(enterable, name);
+    if ((statSync(path).mode & 0o001) === 0) break;
+    enterable = path;
+  }
+  return enterable;
+}
+
+/** Makes `view` a folder every user may enter, holding what `bun src/...` needs, as hard links. */
+function fillView(view: string): void {
+  chmodSync(view, 0o755);
+  link(process.execPath, join(view, "bun"));
+  for (const file of ["package.json", "tsconfig.json", "bunfig.toml"]) link(join(REPO, file), join(view, file));
+  linkTree(join(REPO, "src"), join(view, "src"));
+  makeDir(join(view, "node_modules"));
+  for (const name of runtimePackages()) {
+    const to = join(view, "node_modules", name);
+    if (name.startsWith("@")) makeDir(dirname(to));
+    linkTree(join(REPO, "node_modules", name), to);
+  }
+}
+
+/**
+ * The installed packages src/ may load: package.json's dependencies and theirs (optional ones
+ * too: a native build), found at node_modules' top (npm hoists them). Bun, the runtime, is not one.
+ */
+function runtimePackages(): Set<string> {
+  const found = new Set<string>();
+  const walk = (packageDir: string): void => {
+    const meta = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8"));
+    for (const name of Object.keys({ ...meta.dependencies, ...meta.optionalDependencies })) {
+      if (name === "bun" || found.has(name) || !existsSync(join(REPO, "node_modules", name))) continue;
+      found.add(name);
+      walk(join(REPO, "node_modules", name));
+    }
+  };
+  walk(REPO);
+  return found;
+}
+
+function makeDir(path: string): void {
+  if (existsSync(path)) return;
+  mkdirSync(path);
+  chmodSync(path, 0o755); // whatever the umask
+}
+
+function link(from: string, to: string): void {
+  try {
+    linkSync(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err;
+    copyFileSync(from, to);
+    chmodSync(to, statSync(from).mode & 0o777);
+  }
+}
+
+function linkTree(from: string, to: string): void {
+  makeDir(to);
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const source = join(from, entry.name);
+    const target = join(to, entry.name);
+    if (entry.isDirectory()) linkTree(source, target);
+    else if (entry.isSymbolicLink()) symlinkSync(readlinkSync(source), target);
+    else link(source, target);
+  }
+}
