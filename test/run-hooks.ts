@@ -1,10 +1,25 @@
 /**
  * Hooks for a whole `bun test` run, preloaded (bunfig.toml [test] preload): a top-level afterAll
  * here runs once, after every file. (The process's "exit" event does not fire under `bun test`.)
+ *
+ * The run's temporary folder: TMPDIR is set, before any test file loads, to a folder of the run's
+ * own (made in the one the run was given), so what the tests make there and what the CLIs they
+ * spawn make there (the environment is passed on) goes with it at the end. A CLI a test SIGKILLs
+ * cannot remove its warm-up folder (`parley-warm-<pid>-*`: a later run's sweep does, by design,
+ * src/cli/warm-up-leftovers.ts): six of them were left in /tmp after each run.
  */
 
 import { afterAll } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { stopSharedWormholeServers } from "./wormhole-servers.ts";
 
-// The magic-wormhole servers the test files shared (test/wormhole-servers.ts), by their pids.
-afterAll(stopSharedWormholeServers, 90_000);
+const runTmp = mkdtempSync(join(tmpdir(), "parley-test-run-"));
+process.env.TMPDIR = runTmp;
+
+afterAll(async () => {
+  // The magic-wormhole servers the test files shared (test/wormhole-servers.ts), by their pids.
+  await stopSharedWormholeServers();
+  rmSync(runTmp, { recursive: true, force: true });
+}, 90_000);
