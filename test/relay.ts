@@ -10,6 +10,8 @@ export interface Relay {
   readonly port: number;
   /** Cuts every relayed connection at once (both sides see a reset). */
   cut(): void;
+  /** Holds what comes from now on `ms` each way (what was held before keeps its time, so order is kept). */
+  setDelayMs(ms: number): void;
   stop(): void;
 }
 
@@ -25,8 +27,9 @@ export async function startRelay(
   toClient: (chunk: Uint8Array) => Uint8Array = (c) => c,
   options: { delayMs?: number } = {},
 ): Promise<Relay> {
-  const delayMs = options.delayMs ?? 0;
-  // Timers of equal delay fire in the order they were set, so order is kept.
+  let delayMs = options.delayMs ?? 0;
+  // Timers of equal delay fire in the order they were set, so order is kept (a delay only grows
+  // once a test sets it: a chunk held longer never overtakes one held shorter before it).
   const later = (f: () => void) => (delayMs > 0 ? setTimeout(f, delayMs) : f());
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
@@ -52,6 +55,10 @@ export async function startRelay(
   const port = typeof address === "object" && address ? address.port : 0;
   return {
     port,
+    setDelayMs: (ms) => {
+      if (ms < delayMs) throw new Error("the relay's delay may only grow: order would not be kept");
+      delayMs = ms;
+    },
     cut: () => {
       for (const s of sockets) s.resetAndDestroy();
     },
