@@ -279,40 +279,6 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText("z", /^EXIT=0$/m);
   }, 40_000);
 
-  test("progress bars show during a transfer and lines typed meanwhile leave none behind", async () => {
-    const dirA = makeTempDir();
-    const dirB = makeTempDir();
-    // 64 MiB at 16 MiB/s keeps the transfer on screen for about 4 s on any machine (1 GiB at full
-    // speed took a second on an idle machine and over 30 s on a loaded one).
-    startPane("c", "carol", dirA, ["--checksum", "sha256", "--limit-rate", "16M"]);
-    startPane("d", "dave", dirB);
-    const [, codeD] = await waitForText("d", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
-    await waitForText("c", /peer code> $/m);
-    type("c", codeD as string);
-    await waitForText("d", /^Connected to carol/m);
-
-    const src = join(makeTempDir(), "big.bin");
-    const fd = openSync(src, "w");
-    ftruncateSync(fd, 64 << 20); // sparse: no time spent writing the source
-    closeSync(fd);
-    type("c", `transfer ${src}`);
-    // A bar on both sides: direction, id, name, bar, percent, bytes, speed, ETA.
-    const barC = await waitForText("c", /^↑ #1 big\.bin \[[=-]+\]\s+\d+% \| .+ \| .+\/s \| ETA/m);
-    await waitForText("d", /^↓ #1 big\.bin \[[=-]+\]\s+\d+% \|/m);
-    expect(barC).toBeTruthy();
-    type("c", "typed during the transfer");
-    await waitForText("d", /^<carol> typed during the transfer$/m);
-    await waitForText("c", /The sender has sent a total of 67108864 bytes/, 30_000);
-    await waitForText("d", /The receiver has received a total of 67108864 bytes/, 30_000);
-    await waitForScreen("c", (t) => lastRow(t).trimEnd() === ">", "c's prompt after the transfer");
-    const finalC = screen("c");
-    expect(finalC).not.toMatch(/\[[=-]{24}\]/); // no bar row left behind, finished or stale
-    expect(finalC).toMatch(/^> typed during the transfer$/m); // the typed line stays as history
-    type("c", "exit");
-    await waitForText("c", /^EXIT=0$/m);
-    await waitForText("d", /^EXIT=0$/m);
-  }, 40_000);
-
   /** Two panes `width` wide, connected; the first dialled the second. */
   async function pair(one: string, two: string, width: number, extra: string[] = []): Promise<void> {
     startPane(one, `${one}-peer`, makeTempDir(), extra, width);
@@ -349,7 +315,44 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText("cjk2", /^EXIT=0$/m);
   }, 40_000);
 
-  test("shrinking the terminal during a bar leaves no old bar rows behind", async () => {
+  // The three bar tests wait on rate-limited transfers (about 4 s each, so a bar outlasts the
+  // checks on a loaded machine): they run at once, each in its own tmux sessions, together about
+  // as long as one. None stops the tmux server (the flood test below does, alone, after them).
+  test.concurrent("progress bars show during a transfer and lines typed meanwhile leave none behind", async () => {
+    const dirA = makeTempDir();
+    const dirB = makeTempDir();
+    // 64 MiB at 16 MiB/s keeps the transfer on screen for about 4 s on any machine (1 GiB at full
+    // speed took a second on an idle machine and over 30 s on a loaded one).
+    startPane("c", "carol", dirA, ["--checksum", "sha256", "--limit-rate", "16M"]);
+    startPane("d", "dave", dirB);
+    const [, codeD] = await waitForText("d", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+    await waitForText("c", /peer code> $/m);
+    type("c", codeD as string);
+    await waitForText("d", /^Connected to carol/m);
+
+    const src = join(makeTempDir(), "big.bin");
+    const fd = openSync(src, "w");
+    ftruncateSync(fd, 64 << 20); // sparse: no time spent writing the source
+    closeSync(fd);
+    type("c", `transfer ${src}`);
+    // A bar on both sides: direction, id, name, bar, percent, bytes, speed, ETA.
+    const barC = await waitForText("c", /^↑ #1 big\.bin \[[=-]+\]\s+\d+% \| .+ \| .+\/s \| ETA/m);
+    await waitForText("d", /^↓ #1 big\.bin \[[=-]+\]\s+\d+% \|/m);
+    expect(barC).toBeTruthy();
+    type("c", "typed during the transfer");
+    await waitForText("d", /^<carol> typed during the transfer$/m);
+    await waitForText("c", /The sender has sent a total of 67108864 bytes/, 30_000);
+    await waitForText("d", /The receiver has received a total of 67108864 bytes/, 30_000);
+    await waitForScreen("c", (t) => lastRow(t).trimEnd() === ">", "c's prompt after the transfer");
+    const finalC = screen("c");
+    expect(finalC).not.toMatch(/\[[=-]{24}\]/); // no bar row left behind, finished or stale
+    expect(finalC).toMatch(/^> typed during the transfer$/m); // the typed line stays as history
+    type("c", "exit");
+    await waitForText("c", /^EXIT=0$/m);
+    await waitForText("d", /^EXIT=0$/m);
+  }, 40_000);
+
+  test.concurrent("shrinking the terminal during a bar leaves no old bar rows behind", async () => {
     await pair("shrink1", "shrink2", 160, ["--limit-rate", "12M"]);
     const src = join(makeTempDir(), `${"a-long-file-name-".repeat(5)}.bin`);
     const fd = openSync(src, "w");
@@ -377,6 +380,49 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     expect(barRows(), visibleRows("shrink1").join("\n")).toEqual([]);
     type("shrink1", "exit");
     await waitForText("shrink1", /^EXIT=0$/m);
+  }, 40_000);
+
+  test.concurrent("parley send's bar on stderr: resizing the terminal narrower and wider leaves one bar row", async () => {
+    const dir = makeTempDir();
+    const receiver = Bun.spawn([BUN, MAIN, "receive", "--dir", dir], { stdout: "pipe", stderr: "pipe" });
+    try {
+      let out = "";
+      const reader = receiver.stdout.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the receiver ended: ${out}`);
+        out += new TextDecoder().decode(value);
+        if (/· code \S+\n/.test(out)) break;
+      }
+      const code = /· code (\S+)\n/.exec(out)?.[1] as string;
+      const src = join(makeTempDir(), `${"a-long-file-name-".repeat(5)}.bin`);
+      const fd = openSync(src, "w");
+      ftruncateSync(fd, 48 * 1024 * 1024); // about 4 s at 12 MiB/s
+      closeSync(fd);
+      startCommandPane("bar", [BUN, MAIN, "send", src, "--to", code, "--limit-rate", "12M"], 160, 30);
+      const barRows = () => visibleRows("bar").filter((r) => /\[[=-]|[=-]\]|ETA/.test(r));
+      await waitForScreen("bar", () => barRows().some((r) => r.length > 100), "a bar wider than 100 columns");
+      for (const width of [60, 120, 45, 90]) {
+        tmux("resize-window", "-t", "bar", "-x", String(width));
+        await waitForScreen(
+          "bar",
+          () => {
+            const rows = barRows(); // read once: the screen may change between two reads
+            return rows.length === 1 && (rows[0] as string).length <= width;
+          },
+          `one bar row within ${width} columns`,
+        );
+        for (let i = 0; i < 3; i++) {
+          expect(barRows().length, visibleRows("bar").join("\n")).toBeLessThanOrEqual(1);
+          await Bun.sleep(100);
+        }
+      }
+      await waitForText("bar", /The sender has sent a total of 50331648 bytes/, 30_000);
+      await waitForText("bar", /^EXIT=0$/m);
+      expect(barRows(), visibleRows("bar").join("\n")).toEqual([]);
+    } finally {
+      receiver.kill();
+    }
   }, 40_000);
 
   test("a peer's chat flood into a terminal that stopped reading: the chat waits, memory stays flat, then goes on (11.13)", async () => {
@@ -483,47 +529,4 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       receiver.kill();
     }
   }, 30_000);
-
-  test("parley send's bar on stderr: resizing the terminal narrower and wider leaves one bar row", async () => {
-    const dir = makeTempDir();
-    const receiver = Bun.spawn([BUN, MAIN, "receive", "--dir", dir], { stdout: "pipe", stderr: "pipe" });
-    try {
-      let out = "";
-      const reader = receiver.stdout.getReader();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`the receiver ended: ${out}`);
-        out += new TextDecoder().decode(value);
-        if (/· code \S+\n/.test(out)) break;
-      }
-      const code = /· code (\S+)\n/.exec(out)?.[1] as string;
-      const src = join(makeTempDir(), `${"a-long-file-name-".repeat(5)}.bin`);
-      const fd = openSync(src, "w");
-      ftruncateSync(fd, 48 * 1024 * 1024); // about 4 s at 12 MiB/s
-      closeSync(fd);
-      startCommandPane("bar", [BUN, MAIN, "send", src, "--to", code, "--limit-rate", "12M"], 160, 30);
-      const barRows = () => visibleRows("bar").filter((r) => /\[[=-]|[=-]\]|ETA/.test(r));
-      await waitForScreen("bar", () => barRows().some((r) => r.length > 100), "a bar wider than 100 columns");
-      for (const width of [60, 120, 45, 90]) {
-        tmux("resize-window", "-t", "bar", "-x", String(width));
-        await waitForScreen(
-          "bar",
-          () => {
-            const rows = barRows(); // read once: the screen may change between two reads
-            return rows.length === 1 && (rows[0] as string).length <= width;
-          },
-          `one bar row within ${width} columns`,
-        );
-        for (let i = 0; i < 3; i++) {
-          expect(barRows().length, visibleRows("bar").join("\n")).toBeLessThanOrEqual(1);
-          await Bun.sleep(100);
-        }
-      }
-      await waitForText("bar", /The sender has sent a total of 50331648 bytes/, 30_000);
-      await waitForText("bar", /^EXIT=0$/m);
-      expect(barRows(), visibleRows("bar").join("\n")).toEqual([]);
-    } finally {
-      receiver.kill();
-    }
-  }, 40_000);
 });
