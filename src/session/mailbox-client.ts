@@ -73,6 +73,30 @@ type State = "binding" | "allocating" | "listing" | "claiming" | "open" | "closi
 
 const utf8 = new TextEncoder();
 const fromHex = (hex: string) => Uint8Array.from(Buffer.from(hex, "hex"));
+/**
+ * Longest text of the server's own (its `error`, its welcome's) put in a WormholeError: the
+ * server's words are shown to the user, and a server may send megabytes of them.
+ */
+export const MAX_SERVER_WORDS = 300;
+
+/**
+ * `hex` decoded, or undefined unless it is an even number of hex digits. Buffer.from stops at
+ * the first non-hex pair, so the lengths tell. Not a regex: JSC's `/^([0-9a-f]{2})*$/` gives up
+ * (no match) on a string of about 3.7 million characters, and a real `wormhole send --text` of
+ * 400,000 CJK characters (its JSON escapes each as \uXXXX) is a body longer than that.
+ */
+function hexBytes(hex: string): Uint8Array | undefined {
+  if (hex.length % 2 !== 0) return undefined;
+  const bytes = fromHex(hex);
+  return bytes.length * 2 === hex.length ? bytes : undefined;
+}
+
+/** The server's words, bounded (MAX_SERVER_WORDS). */
+function serverWords(text: string): string {
+  return text.length <= MAX_SERVER_WORDS
+    ? text
+    : `${text.slice(0, MAX_SERVER_WORDS)}… (${text.length - MAX_SERVER_WORDS} more characters)`;
+}
 const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 
 export class MailboxClient {
@@ -131,7 +155,7 @@ export class MailboxClient {
       case "welcome": {
         const welcome = message.welcome as { error?: unknown } | undefined;
         if (welcome && typeof welcome.error === "string") {
-          this.fail(new WormholeError("E_MAILBOX_REFUSED", welcome.error));
+          this.fail(new WormholeError("E_MAILBOX_REFUSED", serverWords(welcome.error)));
         }
         return;
       }
@@ -167,7 +191,7 @@ export class MailboxClient {
         const text = typeof message.error === "string" ? message.error : "an error";
         if (/crowded|too many sides|re-claim/.test(text)) {
           this.fail(new WormholeError("E_NAMEPLATE_TAKEN", `nameplate ${this.nameplate} is already in use`));
-        } else this.fail(new WormholeError("E_MAILBOX_REFUSED", text));
+        } else this.fail(new WormholeError("E_MAILBOX_REFUSED", serverWords(text)));
         return;
       }
       case "closed":
@@ -234,8 +258,8 @@ export class MailboxClient {
     if (typeof side !== "string" || typeof phase !== "string" || typeof body !== "string") return;
     if (side === this.side || this.state !== "open") return; // our own echo
     if (this.peerSide !== undefined && side !== this.peerSide) return; // not our peer (crowded mailboxes refuse)
-    if (!/^([0-9a-f]{2})*$/i.test(body)) return this.fail(new WormholeError("E_PEER_PROTOCOL", "a malformed message"));
-    const bytes = fromHex(body);
+    const bytes = hexBytes(body);
+    if (!bytes) return this.fail(new WormholeError("E_PEER_PROTOCOL", "a malformed message"));
     if (phase === "pake") return this.gotPake(side, bytes);
     if (!this.key) {
       this.early.push({ phase, side, body: bytes });

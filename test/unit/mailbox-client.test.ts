@@ -1,0 +1,131 @@
+/**
+ * MailboxClient (session/mailbox-client.ts) against an in-memory mailbox server: the part of
+ * server-protocol.md two clients need (allocate, list, claim, open, add -> message to both
+ * sides), so what a client does with large messages and with the server's own words is tested
+ * without a WebSocket.
+ */
+
+import { expect, test } from "bun:test";
+import { MAX_SERVER_WORDS, MailboxClient, type WormholeError } from "../../src/session/mailbox-client.ts";
+
+type Message = Record<string, unknown> & { type: string };
+
+/** Two clients on one in-memory mailbox: A makes the code, B joins it. */
+function pair() {
+  const received: Uint8Array[] = [];
+  const failures: WormholeError[] = [];
+  const verified = { a: false, b: false };
+  const clients: MailboxClient[] = [];
+  const deliver = (to: number, message: Message) => queueMicrotask(() => clients[to]?.handle(message));
+  /** What was added so far: a side that opens the mailbox later gets it all first, as from a real server. */
+  const log: Message[] = [];
+  /** The server: one nameplate "4", one mailbox; every add goes to every side that opened it (the adder too). */
+  const server = (from: number, m: Record<string, unknown>) => {
+    switch (m.type) {
+      case "allocate":
+        return deliver(from, { type: "allocated", nameplate: "4" });
+      case "list":
+        return deliver(from, { type: "nameplates", nameplates: [{ id: "4" }] });
+      case "claim":
+        return deliver(from, { type: "claimed", mailbox: "m1" });
+      case "open":
+        for (const message of log) deliver(from, message);
+        return;
+      case "add": {
+        const message = { type: "message", side: clients[from]?.side, phase: m.phase, body: m.body };
+        log.push(message);
+        for (const to of clients.keys()) deliver(to, message);
+        return;
+      }
+    }
+  };
+  const events = (name: "a" | "b") => ({
+    codeKnown: () => {},
+    verified: () => {
+      verified[name] = true;
+    },
+    received: (data: Uint8Array) => received.push(data),
+    failed: (error: WormholeError) => failures.push(error),
+    closed: () => {},
+  });
+  const a = new MailboxClient({ send: (m) => server(0, m) }, events("a"), { app_versions: {} });
+  clients.push(a);
+  a.start();
+  return {
+    received,
+    failures,
+    verified,
+    a,
+    /** B joins once A has its code. */
+    async join(): Promise<MailboxClient> {
+      while (a.currentCode === undefined) await Bun.sleep(0);
+      const b = new MailboxClient({ send: (m) => server(1, m) }, events("b"), { app_versions: {} }, a.currentCode);
+      clients.push(b);
+      b.start();
+      while (!(verified.a && verified.b) && failures.length === 0) await Bun.sleep(0);
+      return b;
+    },
+  };
+}
+
+test("a 2 MB application message (a long text offer) arrives whole, not as 'a malformed message'", async () => {
+  // `wormhole send --text` of 400,000 CJK characters is 2.4 MB of JSON (each escaped as \uXXXX):
+  // its hex body, over 3.7 million characters, was past what the old regex check could match.
+  const p = pair();
+  const b = await p.join();
+  expect(p.failures).toEqual([]);
+  const text = JSON.stringify({ offer: { message: "\\u4e2d".repeat(2_000_000 / 6) } });
+  b.send(new TextEncoder().encode(text));
+  while (p.received.length === 0 && p.failures.length === 0) await Bun.sleep(0);
+  expect(p.failures.map((f) => f.message)).toEqual([]);
+  expect(new TextDecoder().decode(p.received[0])).toBe(text);
+});
+
+test("a body that is not whole hex pairs still fails the meeting (E_PEER_PROTOCOL)", () => {
+  for (const body of ["abc", "zz", `${"ab".repeat(10)}g0`]) {
+    const failures: WormholeError[] = [];
+    const client = new MailboxClient(
+      { send: () => {} },
+      {
+        codeKnown: () => {},
+        verified: () => {},
+        received: () => {},
+        failed: (e) => failures.push(e),
+        closed: () => {},
+      },
+      {},
+      "4-purple-sausage",
+    );
+    client.start();
+    client.handle({ type: "nameplates", nameplates: [{ id: "4" }] });
+    client.handle({ type: "claimed", mailbox: "m1" });
+    client.handle({ type: "message", side: "0123456789abcdef", phase: "pake", body });
+    expect(failures.map((f) => f.code)).toEqual(["E_PEER_PROTOCOL"]);
+  }
+});
+
+test("the server's own words (its error, its welcome's) are cut to MAX_SERVER_WORDS characters", () => {
+  for (const message of [
+    { type: "error", error: "x".repeat(5_000_000) },
+    { type: "welcome", welcome: { error: "y".repeat(5_000_000) } },
+  ]) {
+    const failures: WormholeError[] = [];
+    const client = new MailboxClient(
+      { send: () => {} },
+      {
+        codeKnown: () => {},
+        verified: () => {},
+        received: () => {},
+        failed: (e) => failures.push(e),
+        closed: () => {},
+      },
+      {},
+    );
+    client.start();
+    client.handle(message);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.code).toBe("E_MAILBOX_REFUSED");
+    expect(failures[0]?.message.length).toBeLessThan(MAX_SERVER_WORDS + 60);
+    expect(failures[0]?.message).toEndWith("(4999700 more characters)");
+  }
+});
