@@ -78,6 +78,15 @@ const fromHex = (hex: string) => Uint8Array.from(Buffer.from(hex, "hex"));
  * server's words are shown to the user, and a server may send megabytes of them.
  */
 export const MAX_SERVER_WORDS = 300;
+/**
+ * Most messages held before the peer's PAKE message arrives. A real server never sends one
+ * (the PAKE message is each side's first add, and a mailbox delivers in order); without a
+ * bound, a hostile server, or a second client that claimed the nameplate and sent anything but
+ * a PAKE message, grew a waiting Parley by every byte it sent (600,000 messages: 1.1 GB).
+ */
+export const MAX_EARLY_MESSAGES = 16;
+/** Most application messages held waiting for an earlier phase (a real peer sends them in order). */
+export const MAX_PENDING_MESSAGES = 64;
 
 /**
  * `hex` decoded, or undefined unless it is an even number of hex digits. Buffer.from stops at
@@ -262,6 +271,14 @@ export class MailboxClient {
     if (!bytes) return this.fail(new WormholeError("E_PEER_PROTOCOL", "a malformed message"));
     if (phase === "pake") return this.gotPake(side, bytes);
     if (!this.key) {
+      if (this.early.length >= MAX_EARLY_MESSAGES) {
+        return this.fail(
+          new WormholeError(
+            "E_PEER_PROTOCOL",
+            `more than ${MAX_EARLY_MESSAGES} mailbox messages before any key exchange`,
+          ),
+        );
+      }
       this.early.push({ phase, side, body: bytes });
       return;
     }
@@ -286,7 +303,8 @@ export class MailboxClient {
     if (!this.nameplateAllocated) this.releaseNameplate();
     const version = utf8.encode(JSON.stringify(this.versions));
     this.add("version", sealPhaseMessage(derivePhaseKey(this.key, this.side, "version"), version));
-    for (const m of this.early.splice(0)) this.gotEncrypted(m.phase, m.side, m.body);
+    // Only the peer's: another side's message (the server's doing) is not for us.
+    for (const m of this.early.splice(0)) if (m.side === side) this.gotEncrypted(m.phase, m.side, m.body);
   }
 
   private gotEncrypted(phase: string, side: string, body: Uint8Array): void {
@@ -317,6 +335,11 @@ export class MailboxClient {
     }
     const n = Number(phase);
     if (n < this.nextReceivePhase || this.pending.has(n)) return; // delivered twice by the server
+    if (this.pending.size >= MAX_PENDING_MESSAGES) {
+      return this.fail(
+        new WormholeError("E_PEER_PROTOCOL", `more than ${MAX_PENDING_MESSAGES} mailbox messages out of order`),
+      );
+    }
     this.pending.set(n, plaintext);
     this.deliver();
   }

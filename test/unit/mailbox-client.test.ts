@@ -6,12 +6,18 @@
  */
 
 import { expect, test } from "bun:test";
-import { MAX_SERVER_WORDS, MailboxClient, type WormholeError } from "../../src/session/mailbox-client.ts";
+import {
+  MAX_EARLY_MESSAGES,
+  MAX_PENDING_MESSAGES,
+  MAX_SERVER_WORDS,
+  MailboxClient,
+  type WormholeError,
+} from "../../src/session/mailbox-client.ts";
 
 type Message = Record<string, unknown> & { type: string };
 
-/** Two clients on one in-memory mailbox: A makes the code, B joins it. */
-function pair() {
+/** Two clients on one in-memory mailbox: A makes the code, B joins it. `lost` adds are never delivered. */
+function pair(lost: (phase: unknown) => boolean = () => false) {
   const received: Uint8Array[] = [];
   const failures: WormholeError[] = [];
   const verified = { a: false, b: false };
@@ -33,6 +39,7 @@ function pair() {
         return;
       case "add": {
         const message = { type: "message", side: clients[from]?.side, phase: m.phase, body: m.body };
+        if (lost(m.phase)) return;
         log.push(message);
         for (const to of clients.keys()) deliver(to, message);
         return;
@@ -128,4 +135,42 @@ test("the server's own words (its error, its welcome's) are cut to MAX_SERVER_WO
     expect(failures[0]?.message.length).toBeLessThan(MAX_SERVER_WORDS + 60);
     expect(failures[0]?.message).toEndWith("(4999700 more characters)");
   }
+});
+
+/** A client that joined "4-purple-sausage" and has opened its mailbox; its failures. */
+function opened() {
+  const failures: WormholeError[] = [];
+  const client = new MailboxClient(
+    { send: () => {} },
+    { codeKnown: () => {}, verified: () => {}, received: () => {}, failed: (e) => failures.push(e), closed: () => {} },
+    {},
+    "4-purple-sausage",
+  );
+  client.start();
+  client.handle({ type: "nameplates", nameplates: [{ id: "4" }] });
+  client.handle({ type: "claimed", mailbox: "m1" });
+  return { client, failures };
+}
+
+test("messages before any PAKE message (a hostile server, a second claimant): held up to MAX_EARLY_MESSAGES, then the meeting fails", () => {
+  const { client, failures } = opened();
+  const body = "ab".repeat(512);
+  let sent = 0;
+  while (failures.length === 0 && sent < 100_000) {
+    client.handle({ type: "message", side: `${sent}`.padStart(16, "0"), phase: "version", body });
+    sent++;
+  }
+  expect(failures.map((f) => f.code)).toEqual(["E_PEER_PROTOCOL"]);
+  expect(sent).toBe(MAX_EARLY_MESSAGES + 1);
+});
+
+test("application messages out of order: held up to MAX_PENDING_MESSAGES, then the meeting fails", async () => {
+  const p = pair((phase) => phase === "0"); // phase 0 never arrives: every later one waits for it
+  const b = await p.join();
+  for (let i = 0; i <= MAX_PENDING_MESSAGES + 1; i++) b.send(Uint8Array.of(i));
+  await Bun.sleep(0); // the in-memory server delivers in microtasks: all of them are in now
+  expect(p.received).toEqual([]);
+  expect(p.failures.map((f) => [f.code, f.message])).toEqual([
+    ["E_PEER_PROTOCOL", `more than ${MAX_PENDING_MESSAGES} mailbox messages out of order`],
+  ]);
 });
