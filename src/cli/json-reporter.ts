@@ -115,6 +115,7 @@ export class JsonReporter implements Reporter {
       ...(d.storedRoot === undefined ? {} : { storedRoot: d.storedRoot }),
       ...(nameTaken === undefined ? {} : { nameTaken }),
       checksum: { algo: d.algo, digest: d.digest },
+      ...(d.unverified ? { unverified: true } : {}),
     });
   }
   entryStored(d: TransferDone, root: string, entry: ZipStored): void {

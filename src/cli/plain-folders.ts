@@ -15,7 +15,7 @@
 
 import type { OfferDecision, TransferInfo } from "../session/index.ts";
 import type { PlainPeer } from "../session/plain-peer.ts";
-import { receiveOverTransit, sendOverTransit } from "../session/plain-transfer.ts";
+import { plainAckWaitMs, receiveOverTransit, sendOverTransit } from "../session/plain-transfer.ts";
 import type { TransitPipe } from "../session/transit-pipe.ts";
 import {
   type DirectoryOffer,
@@ -210,8 +210,17 @@ async function sendFolder(peer: PlainPeer, path: string, out: PlainOutput): Prom
         () => openPieceReader(zip.path),
         zip.zipsize,
         (bytes) => out.progressed(info, bytes),
+        // wormhole receive unpacks the zip before it acks it.
+        { ackMs: plainAckWaitMs(zip.numbytes) },
       );
-      out.done({ ...info, bytes: sent.bytes, resumedFrom: 0, algo: "sha256", digest: sent.digest });
+      out.done({
+        ...info,
+        bytes: sent.bytes,
+        resumedFrom: 0,
+        algo: "sha256",
+        digest: sent.digest,
+        ...(sent.verified ? {} : { unverified: true }),
+      });
       out.note(`${count(zip.files, "file")} (${count(zip.numbytes, "byte")}) sent as a ${zip.zipsize}-byte zip`);
       return EXIT_OK;
     } catch (err) {

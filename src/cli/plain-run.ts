@@ -266,7 +266,14 @@ export async function sendToPlain(
       size,
       (bytes) => out.progressed(info, bytes),
     );
-    out.done({ ...info, bytes: sent.bytes, resumedFrom: 0, algo: "sha256", digest: sent.digest });
+    out.done({
+      ...info,
+      bytes: sent.bytes,
+      resumedFrom: 0,
+      algo: "sha256",
+      digest: sent.digest,
+      ...(sent.verified ? {} : { unverified: true }),
+    });
     return EXIT_OK;
   } catch (err) {
     return reportPlainFailure(err, out, info);

@@ -151,7 +151,11 @@ export class TransferPresenter {
       // Under another name than offered ("mid50 (1).bin", "_env"): say which.
       const as =
         done.storedAs !== undefined && done.storedAs !== done.name ? ` as ${sanitizeForTerminal(done.storedAs)}` : "";
-      this.out.print(`${label(done)}: the receiver saved it${as} and its ${algo} checksum matched (${done.digest}).`);
+      this.out.print(
+        done.unverified
+          ? `${label(done)}: the receiver said it saved it${as}, without a checksum to compare (ours: ${algo} ${done.digest}).`
+          : `${label(done)}: the receiver saved it${as} and its ${algo} checksum matched (${done.digest}).`,
+      );
     }
   }
 

@@ -48,6 +48,11 @@ export interface TransferDone extends TransferInfo {
   /** Algorithm that verified the file ("sha256"). */
   readonly algo: string;
   readonly digest: string;
+  /**
+   * Sender: the receiver said it saved the file without a checksum to compare (a plain wormhole
+   * client's ack without its SHA-256): `digest` is ours alone, nothing matched it.
+   */
+  readonly unverified?: true;
 }
 
 /**

@@ -32,8 +32,31 @@ const REWRITTEN =
   "the file was changed while it was sent: what was read mixes its old and new bytes, so its end was not sent (send it again once nothing writes to it)";
 /** A send loop gives the event loop a turn this often (chat, signals, timers). */
 const YIELD_EVERY_MS = 10;
-/** A sender that sends nothing for this long, before the last byte, has gone. */
+/**
+ * A sender that sends nothing for this long, before the last byte, has gone; so has a receiver
+ * that takes nothing for this long, or does not ack a file this long after its last byte.
+ */
 export const PLAIN_IDLE_MS = 120_000;
+
+/** How long a receiver may wait to ack, and to take bytes, before the sender gives up. */
+export interface PlainSendLimits {
+  /** No byte taken for this long, before the last: the receiver has gone (PLAIN_IDLE_MS). */
+  readonly idleMs?: number;
+  /**
+   * After the last byte was taken, this long for the ack (PLAIN_IDLE_MS): `wormhole receive`
+   * acks a file at once, a folder's zip only once it has unpacked it (plainAckWaitMs).
+   */
+  readonly ackMs?: number;
+  readonly clock?: Clock;
+}
+
+/** Unpacking speed assumed for the ack of a folder's zip: far below python3 zipfile's (225 MiB/s here). */
+const UNPACK_BYTES_PER_SECOND = 8 * 1024 * 1024;
+
+/** How long `wormhole receive` may take to ack a zip of `unpackedBytes`: it unpacks it first. */
+export function plainAckWaitMs(unpackedBytes: number): number {
+  return PLAIN_IDLE_MS + Math.ceil((unpackedBytes / UNPACK_BYTES_PER_SECOND) * 1000);
+}
 
 export type PlainTransferErrorCode =
   | "E_CONNECTION"
@@ -176,20 +199,28 @@ export function receiveOverTransit(
 export interface PlainSent {
   readonly bytes: number;
   readonly digest: string;
+  /**
+   * The receiver's ack carried a SHA-256 and it was ours. An ack of just `"ok"` (no SHA-256:
+   * wormhole clients take one, as from older receivers) confirms the bytes, not their content.
+   */
+  readonly verified: boolean;
 }
 
 /**
  * Sends `size` bytes (as offered) read through the reader `open` gives, and checks the
  * receiver's ack. The reader is opened once the pipe has started and closed at the end.
  * @throws PlainTransferError E_BAD_CHECKSUM (the ack's SHA-256 is not ours), E_PEER_REFUSED (it
- *   said something else than ok), E_CONNECTION, E_READ
+ *   said something else than ok), E_CONNECTION (also: nothing taken for `limits.idleMs`, no ack
+ *   `limits.ackMs` after the last byte), E_READ
  */
 export function sendOverTransit(
-  pipe: TransitPipe,
+  pipe: Pick<TransitPipe, "start" | "send" | "end" | "destroy" | "queuedBytes">,
   open: () => PieceReader,
   size: number,
   progressed: (bytes: number) => void,
+  limits: PlainSendLimits = {},
 ): Promise<PlainSent> {
+  const { idleMs = PLAIN_IDLE_MS, ackMs = PLAIN_IDLE_MS, clock = systemClock } = limits;
   return new Promise((resolve, reject) => {
     let reader: PieceReader | undefined;
     let sent = 0;
@@ -204,9 +235,33 @@ export function sendOverTransit(
     const fail = (err: unknown): void => {
       if (settled) return;
       settled = true;
+      clock.clearTimeout(quietTimer);
       closeFile();
       pipe.destroy();
       reject(failureOf(err));
+    };
+    // A receiver that stops reading (its window stays shut) or never acks must not hold us for
+    // ever: the socket taking bytes stamps the time, and one timer looks at the stamp.
+    let lastTakenAt = clock.now();
+    let quietTimer: TimerHandle | undefined;
+    const checkQuiet = (): void => {
+      if (settled) return;
+      const waitingForAck = sent === size && pipe.queuedBytes === 0;
+      const limit = waitingForAck ? ackMs : idleMs;
+      const quietMs = clock.now() - lastTakenAt;
+      if (quietMs < limit) {
+        quietTimer = clock.setTimeout(checkQuiet, limit - quietMs);
+        return;
+      }
+      const seconds = Math.round(limit / 1000);
+      fail(
+        new PlainTransferError(
+          "E_CONNECTION",
+          waitingForAck
+            ? `the receiver did not acknowledge the file within ${seconds} s of its last byte`
+            : `the receiver took nothing for ${seconds} s, after ${sent} of ${size} bytes`,
+        ),
+      );
     };
     const pump = (): void => {
       const started = performance.now();
@@ -222,6 +277,7 @@ export function sendOverTransit(
           const chunk = buffer.subarray(0, n);
           hash.update(chunk);
           pipe.send(chunk, PLAIN_RECORD_BYTES);
+          if (pipe.queuedBytes === 0) lastTakenAt = clock.now();
           sent += n;
           if (sent === size) {
             closeFile();
@@ -253,10 +309,12 @@ export function sendOverTransit(
           return fail(new PlainTransferError("E_BAD_CHECKSUM", "the receiver's SHA-256 is not the file's"));
         }
         settled = true;
+        clock.clearTimeout(quietTimer);
         pipe.end();
-        resolve({ bytes: sent, digest });
+        resolve({ bytes: sent, digest, verified: ack.sha256 !== undefined });
       },
       drained: () => {
+        lastTakenAt = clock.now();
         if (!settled && sent < size) pump();
       },
       closed: (error) => {
@@ -280,6 +338,7 @@ export function sendOverTransit(
       closeFile();
       digest = hash.hex();
     }
+    quietTimer = clock.setTimeout(checkQuiet, Math.min(idleMs, ackMs));
     pump();
   });
 }

@@ -155,3 +155,14 @@ test("a folder whose every entry was cut says the bytes its entries had moved; o
     "Folder d: nothing was saved. 2 of 2 entries failed (see above; 1 more for the same reason).",
   );
 });
+
+test("sent to a plain wormhole receiver whose ack had no SHA-256: not said to have matched", () => {
+  const { lines, p } = linePresenter();
+  const info: TransferInfo = { id: 1, direction: "send", name: "a.bin", size: 1 };
+  p.started(info);
+  p.finished(done(info, { algo: "sha256", digest: "ab12", unverified: true }));
+  expect(lines.at(-1)).toBe(
+    "#1 a.bin: the receiver said it saved it, without a checksum to compare (ours: SHA-256 ab12).",
+  );
+  expect(lines.join("\n")).not.toContain("matched");
+});

@@ -1,0 +1,116 @@
+/**
+ * Sending to a plain wormhole peer (sendOverTransit): a receiver that stops reading, or takes
+ * every byte and never acks, ends the send after a bound instead of holding it for ever. Before,
+ * `parley send` to a `wormhole receive` that was stopped (SIGSTOP) mid-file, or to a crafted
+ * receiver that kept the connection open without an ack, waited without end.
+ */
+
+import { expect, test } from "bun:test";
+import { encodeTransitAck } from "../../src/protocol/index.ts";
+import { PlainTransferError, plainAckWaitMs, sendOverTransit } from "../../src/session/plain-transfer.ts";
+import type { TransitPipeEvents } from "../../src/session/transit-pipe.ts";
+import { createDigest, type PieceReader } from "../../src/transfer/index.ts";
+import { ManualClock } from "../memory-sessions.ts";
+
+const PIECE = 256 * 1024;
+
+/** A file of zeros in memory. */
+const zeros = (): PieceReader => ({
+  read: (into) => {
+    into.fill(0);
+    return into.length;
+  },
+  close: () => {},
+});
+
+/**
+ * A pipe whose socket takes `takes` bytes, then nothing (its queue stays full: no drain) until
+ * `drain()`; `ack()` answers with the SHA-256 of what was sent, as a wormhole receiver does.
+ */
+function fakePipe(takes: number) {
+  let events: TransitPipeEvents | undefined;
+  const hash = createDigest("sha256");
+  const pipe = {
+    queuedBytes: 0,
+    sent: 0,
+    destroyed: false,
+    start: (e: TransitPipeEvents) => {
+      events = e;
+    },
+    send: (plain: Uint8Array) => {
+      hash.update(plain);
+      pipe.sent += plain.length;
+      if (pipe.sent > takes) pipe.queuedBytes = pipe.sent - takes;
+    },
+    end: () => {},
+    destroy: () => {
+      pipe.destroyed = true;
+    },
+    drain: () => {
+      takes = pipe.sent;
+      pipe.queuedBytes = 0;
+      events?.drained();
+    },
+    ack: () => events?.record(encodeTransitAck(hash.hex())),
+    /** An ack of just "ok", no SHA-256 (what wormhole clients still take). */
+    bareAck: () => events?.record(new TextEncoder().encode('{"ack": "ok"}')),
+  };
+  return pipe;
+}
+
+function send(takes: number, size: number, limits: { idleMs: number; ackMs: number }) {
+  const pipe = fakePipe(takes);
+  const clock = new ManualClock();
+  const sending = sendOverTransit(pipe, zeros, size, () => {}, { ...limits, clock });
+  return { pipe, clock, sending };
+}
+
+test("a receiver that stops taking bytes: E_CONNECTION after idleMs without a drain", async () => {
+  const { pipe, clock, sending } = send(PIECE, 4 * PIECE, { idleMs: 50, ackMs: 1000 });
+  expect(pipe.sent).toBe(2 * PIECE); // the second piece waits in the queue
+  clock.advance(49);
+  expect(pipe.destroyed).toBe(false);
+  clock.advance(1);
+  const err = await sending.catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(PlainTransferError);
+  expect((err as PlainTransferError).code).toBe("E_CONNECTION");
+  expect((err as Error).message).toBe(`the receiver took nothing for 0 s, after ${2 * PIECE} of ${4 * PIECE} bytes`);
+  expect(pipe.destroyed).toBe(true);
+});
+
+test("a receiver that takes every byte and never acks: E_CONNECTION ackMs after the last byte", async () => {
+  const { pipe, clock, sending } = send(Number.MAX_SAFE_INTEGER, 2 * PIECE, { idleMs: 50, ackMs: 300 });
+  expect(pipe.sent).toBe(2 * PIECE);
+  clock.advance(299); // far past idleMs: waiting for an ack is not being idle
+  expect(pipe.destroyed).toBe(false);
+  clock.advance(1);
+  const err = (await sending.catch((e: unknown) => e)) as PlainTransferError;
+  expect(err.code).toBe("E_CONNECTION");
+  expect(err.message).toBe("the receiver did not acknowledge the file within 0 s of its last byte");
+});
+
+test("a slow receiver that drains within idleMs each time, then acks late within ackMs, succeeds", async () => {
+  const { pipe, clock, sending } = send(PIECE, 3 * PIECE, { idleMs: 50, ackMs: 300 });
+  for (let i = 0; i < 4; i++) {
+    clock.advance(49); // each gap shorter than idleMs, the whole far longer
+    pipe.drain();
+  }
+  expect(pipe.sent).toBe(3 * PIECE);
+  clock.advance(299);
+  pipe.ack();
+  expect(await sending).toMatchObject({ bytes: 3 * PIECE, verified: true });
+  expect(pipe.destroyed).toBe(false);
+  clock.advance(10_000); // no timer left to fire
+  expect(pipe.destroyed).toBe(false);
+});
+
+test("a folder's zip: wormhole receive unpacks before it acks, so the wait grows with the unpacked bytes", () => {
+  expect(plainAckWaitMs(0)).toBe(120_000);
+  expect(plainAckWaitMs(10 * 1024 ** 3)).toBe(120_000 + 1280_000);
+});
+
+test('an ack of just "ok" (no SHA-256) is taken, as wormhole clients take it, but not as verified', async () => {
+  const { pipe, sending } = send(Number.MAX_SAFE_INTEGER, PIECE, { idleMs: 50, ackMs: 300 });
+  pipe.bareAck();
+  expect(await sending).toMatchObject({ bytes: PIECE, verified: false });
+});
