@@ -41,6 +41,7 @@ const WORDS: Record<string, (detail: string) => string> = {
   E_MAILBOX_LOST: () => "the connection to the mailbox server was lost",
   E_MAILBOX_REFUSED: (detail) => `the mailbox server refused: ${detail}`,
   E_MAILBOX_SILENT: (detail) => `the mailbox server stopped answering: ${detail}`,
+  E_MAILBOX_PROTOCOL: (detail) => `the mailbox server broke the protocol: ${detail}`,
   E_NAMEPLATE_UNKNOWN: () => "no one is waiting with that code (unknown nameplate)",
   E_NAMEPLATE_TAKEN: () => "that code is already in use by two others (nameplate taken)",
   // Both sides: the side that made the code typed nothing, and must learn that it is used up.

@@ -8,14 +8,24 @@ import { NetError } from "./errors.ts";
 
 /** How long opening the WebSocket, up to the server's welcome, may take. */
 export const OPEN_TIMEOUT_MS = 10_000;
+/**
+ * Longest message taken from the server, in characters (bytes for a binary one). The longest a
+ * real peer makes is a text offer of the 1 Mi characters Parley takes, each escaped (\uXXXX),
+ * sealed and hex-encoded: about 12.6 Mi. Bun's client takes messages of 100 MB and more, and
+ * JSON.parse of one (5.5 million nameplates, 95 MB) took a joining Parley to 873 MB.
+ */
+export const MAX_MESSAGE_CHARS = 32 * 1024 * 1024;
 
 export type MailboxMessage = Record<string, unknown> & { readonly type: string };
 
 export interface MailboxSocketEvents {
   /** One message from the server (an object with a string `type`). */
   onMessage(message: MailboxMessage): void;
-  /** The socket closed (by either side); fires once. */
-  onClose(): void;
+  /**
+   * The socket closed (by either side); fires once. `broken`: we closed it because the server
+   * broke the protocol (what it sent, in words).
+   */
+  onClose(broken?: string): void;
 }
 
 export interface MailboxSocket {
@@ -30,6 +40,7 @@ export interface MailboxSocket {
  * "welcome" (a mailbox server says it first, unasked): a WebSocket of some other service would
  * otherwise be waited on for ever, in silence. The welcome is handed to onMessage too.
  * @param openTimeoutMs - how long until the welcome
+ * @param maxMessageChars - a longer message closes the socket (onClose says why): MAX_MESSAGE_CHARS
  * @throws NetError E_CONNECT when it cannot be opened (nothing there, not a WebSocket, no
  *   welcome in time)
  */
@@ -37,6 +48,7 @@ export function openMailboxSocket(
   url: string,
   events: MailboxSocketEvents,
   openTimeoutMs = OPEN_TIMEOUT_MS,
+  maxMessageChars = MAX_MESSAGE_CHARS,
 ): Promise<MailboxSocket> {
   return new Promise((resolve, reject) => {
     let ws: WebSocket;
@@ -79,11 +91,11 @@ export function openMailboxSocket(
         return closed;
       },
     };
-    const finish = (): void => {
+    const finish = (broken?: string): void => {
       if (closed) return;
       closed = true;
       clearTimeout(timer);
-      if (welcomed) events.onClose();
+      if (welcomed) events.onClose(broken);
       else reject(new NetError("E_CONNECT", opened ? notMailbox() : whyNot));
     };
     ws.addEventListener("open", () => {
@@ -92,6 +104,12 @@ export function openMailboxSocket(
     ws.addEventListener("message", (event) => {
       if (closed) return;
       const data = event.data;
+      const size = typeof data === "string" ? data.length : (data as ArrayBuffer).byteLength;
+      if (size > maxMessageChars) {
+        ws.close();
+        finish(`it sent a message of ${size} characters, more than the ${maxMessageChars} taken`);
+        return;
+      }
       const text = typeof data === "string" ? data : new TextDecoder().decode(data as ArrayBuffer);
       let message: unknown;
       try {
@@ -110,7 +128,7 @@ export function openMailboxSocket(
       }
       events.onMessage(message as MailboxMessage);
     });
-    ws.addEventListener("close", finish);
+    ws.addEventListener("close", () => finish());
     ws.addEventListener("error", (event) => {
       if (!opened) whyNot = notOpened(url, event);
       finish();

@@ -30,6 +30,8 @@ export type WormholeErrorCode =
   | "E_MAILBOX_LOST"
   | "E_MAILBOX_REFUSED"
   | "E_MAILBOX_SILENT"
+  /** The server sent what no mailbox server sends (a huge message; messages before any PAKE). */
+  | "E_MAILBOX_PROTOCOL"
   | "E_NAMEPLATE_UNKNOWN"
   | "E_NAMEPLATE_TAKEN"
   | "E_WRONG_CODE"
@@ -274,8 +276,8 @@ export class MailboxClient {
       if (this.early.length >= MAX_EARLY_MESSAGES) {
         return this.fail(
           new WormholeError(
-            "E_PEER_PROTOCOL",
-            `more than ${MAX_EARLY_MESSAGES} mailbox messages before any key exchange`,
+            "E_MAILBOX_PROTOCOL",
+            `more than ${MAX_EARLY_MESSAGES} messages came before any key exchange (from the server, or from someone else who claimed this code's nameplate)`,
           ),
         );
       }

@@ -69,9 +69,13 @@ export class Wormhole {
     try {
       wormhole.socket = await openMailboxSocket(url, {
         onMessage: (m) => (early ? early.push(m) : wormhole.client.handle(m)),
-        onClose: () => {
+        onClose: (broken) => {
           wormhole.closedByServer.resolve();
-          wormhole.fail(new WormholeError("E_MAILBOX_LOST", "the connection to the mailbox was lost"));
+          wormhole.fail(
+            broken === undefined
+              ? new WormholeError("E_MAILBOX_LOST", "the connection to the mailbox was lost")
+              : new WormholeError("E_MAILBOX_PROTOCOL", broken),
+          );
         },
       });
     } catch (err) {

@@ -11,6 +11,7 @@ import { afterEach, expect, test } from "bun:test";
 import type { Server } from "bun";
 import { describeMeetFailure } from "../../src/cli/mailbox-meet.ts";
 import { type MailboxMessage, NetError, openMailboxSocket } from "../../src/net/index.ts";
+import { MAX_MESSAGE_CHARS } from "../../src/net/mailbox-socket.ts";
 import { WormholeError } from "../../src/session/mailbox-client.ts";
 import { meetThroughMailbox } from "../../src/session/mailbox-rendezvous.ts";
 
@@ -20,8 +21,8 @@ afterEach(() => {
   server = undefined;
 });
 
-/** A WebSocket server on 127.0.0.1 that sends `greeting` (or closes, or says nothing) on open. */
-function wsServer(onOpen: "silent" | "close" | string): string {
+/** A WebSocket server on 127.0.0.1 that sends `greeting` (or closes, or says nothing) on open, then `more`. */
+function wsServer(onOpen: "silent" | "close" | string, more: readonly string[] = []): string {
   server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -32,6 +33,7 @@ function wsServer(onOpen: "silent" | "close" | string): string {
       open(ws) {
         if (onOpen === "close") ws.close(1011, "go away");
         else if (onOpen !== "silent") ws.send(onOpen);
+        for (const message of more) ws.send(message);
       },
       message() {},
     },
@@ -108,4 +110,25 @@ test("a server that welcomes, then answers nothing: E_MAILBOX_SILENT in its time
       `Error: the mailbox server stopped answering: ${url} welcomed us but did not answer ${code ? "which codes are in use" : "with a code"} within 0.3 s`,
     );
   }
+});
+
+test("a message over the limit (a server's flood of nameplates) closes the socket before it is parsed, saying why", async () => {
+  const huge = JSON.stringify({ type: "nameplates", nameplates: [], pad: "y".repeat(2000) });
+  const url = wsServer(JSON.stringify({ type: "welcome", welcome: {} }), [huge, JSON.stringify({ type: "ack" })]);
+  const got: string[] = [];
+  const closed = Promise.withResolvers<string | undefined>();
+  await openMailboxSocket(url, { onMessage: (m) => got.push(m.type), onClose: closed.resolve }, 2_000, 1000);
+  expect(await closed.promise).toBe(`it sent a message of ${huge.length} characters, more than the 1000 taken`);
+  expect(got).toEqual(["welcome"]);
+  expect(MAX_MESSAGE_CHARS).toBe(32 * 1024 * 1024); // a 1 Mi-character text offer, escaped and sealed, is ~12.6 Mi
+});
+
+test("a Wormhole whose socket was closed for a message over the limit fails E_MAILBOX_PROTOCOL, worded", () => {
+  const err = new WormholeError(
+    "E_MAILBOX_PROTOCOL",
+    "it sent a message of 40000000 characters, more than the 33554432 taken",
+  );
+  expect(describeMeetFailure(err)?.line).toBe(
+    "Error: the mailbox server broke the protocol: it sent a message of 40000000 characters, more than the 33554432 taken",
+  );
 });

@@ -160,7 +160,7 @@ test("messages before any PAKE message (a hostile server, a second claimant): he
     client.handle({ type: "message", side: `${sent}`.padStart(16, "0"), phase: "version", body });
     sent++;
   }
-  expect(failures.map((f) => f.code)).toEqual(["E_PEER_PROTOCOL"]);
+  expect(failures.map((f) => f.code)).toEqual(["E_MAILBOX_PROTOCOL"]);
   expect(sent).toBe(MAX_EARLY_MESSAGES + 1);
 });
 
