@@ -9,6 +9,13 @@ import { MailboxClient, WormholeError } from "./mailbox-client.ts";
 
 /** How long close() waits for the server to confirm. */
 const CLOSE_WAIT_MS = 2000;
+/**
+ * Most application messages kept unread. A Parley peer's mailbox stays open for the session and
+ * nothing reads it after the transit hints: without a bound, a peer with the code could add
+ * messages there for as long as the session lasts and each stayed here. The protocols read one
+ * or two at a time.
+ */
+export const MAX_UNREAD_MESSAGES = 64;
 
 export interface WormholeVerified {
   readonly key: Uint8Array;
@@ -45,7 +52,15 @@ export class Wormhole {
         received: (data) => {
           const reader = this.readers.shift();
           if (reader) reader.resolve(data);
-          else this.inbox.push(data);
+          else if (this.inbox.length < MAX_UNREAD_MESSAGES) this.inbox.push(data);
+          else {
+            this.fail(
+              new WormholeError(
+                "E_PEER_PROTOCOL",
+                `more than ${MAX_UNREAD_MESSAGES} mailbox messages nobody asked for`,
+              ),
+            );
+          }
         },
         failed: (error) => this.fail(error),
         closed: () => {

@@ -6,7 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { WormholeError } from "../../src/session/mailbox-client.ts";
-import { Wormhole } from "../../src/session/wormhole.ts";
+import { MAX_UNREAD_MESSAGES, Wormhole } from "../../src/session/wormhole.ts";
 import { freePort, WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
 
 const available = wormholeServersAvailable("mailbox client tests (test/integration/mailbox.test.ts)");
@@ -57,6 +57,22 @@ describe.skipIf(!available)("mailbox client (real mailbox server)", () => {
       "three",
     ]);
     expect(text(await a.nextMessage())).toBe("back");
+  });
+
+  test("a peer that adds messages nobody reads: kept up to MAX_UNREAD_MESSAGES, then the mailbox is given up", async () => {
+    // A Parley peer's mailbox stays open for the session, unread after the transit hints.
+    const a = await open({ app_versions: {} });
+    const b = await open({ app_versions: {} }, await a.code.promise);
+    await Promise.all([a.verified.promise, b.verified.promise]);
+    for (let i = 0; i <= MAX_UNREAD_MESSAGES; i++) b.send(utf8(`m${i}`));
+    // Nothing reads until A has given up (or 10 s: before, it kept all 65 and never did).
+    const failed = () => (a as unknown as { failure?: WormholeError }).failure;
+    for (const deadline = Date.now() + 10_000; !failed() && Date.now() < deadline; ) await Bun.sleep(10);
+    expect(failed()?.code).toBe("E_PEER_PROTOCOL");
+    const read: string[] = [];
+    for (let i = 0; i < MAX_UNREAD_MESSAGES; i++) read.push(text(await a.nextMessage()));
+    expect(read.at(-1)).toBe(`m${MAX_UNREAD_MESSAGES - 1}`);
+    expect(await failure(a.nextMessage())).toBe("E_PEER_PROTOCOL");
   });
 
   test("a wrong code fails on both sides, and nothing is delivered", async () => {
