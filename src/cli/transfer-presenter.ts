@@ -145,7 +145,11 @@ export class TransferPresenter {
     if (done.direction === "receive") {
       if (totals) this.out.print(receiverTotalsLine(done.bytes));
       const where = done.path === "-" ? "to standard output" : sanitizeForTerminal(done.path ?? "");
-      this.out.print(`Saved ${where}; ${algo} checksum matched (${done.digest}).`);
+      this.out.print(
+        done.unverified
+          ? `Saved ${where}; ${algo} ${done.digest}, with no checksum from the sender to compare.`
+          : `Saved ${where}; ${algo} checksum matched (${done.digest}).`,
+      );
     } else {
       if (totals) this.out.print(senderTotalsLine(done.bytes));
       // Under another name than offered ("mid50 (1).bin", "_env"): say which.

@@ -49,8 +49,9 @@ export interface TransferDone extends TransferInfo {
   readonly algo: string;
   readonly digest: string;
   /**
-   * Sender: the receiver said it saved the file without a checksum to compare (a plain wormhole
-   * client's ack without its SHA-256): `digest` is ours alone, nothing matched it.
+   * Nothing matched `digest`, which is ours alone. Sender: the receiver said it saved the file
+   * without a checksum to compare (a plain wormhole client's ack without its SHA-256). Receiver:
+   * a plain wormhole sender sends no checksum of its own; ours goes back for it to check.
    */
   readonly unverified?: true;
 }

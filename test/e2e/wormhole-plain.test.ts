@@ -49,6 +49,8 @@ async function wormholeToParley(name: string, size: number, noListen: boolean): 
   expect(w.stderr).toContain("Confirmation received. Transfer complete.");
   expect(readdirSync(dir)).toEqual([name]);
   expect(readFileSync(join(dir, name)).equals(src.bytes)).toBe(true);
+  // A plain sender sends no checksum: ours is not said to match anything.
+  expect(events(r).find((e) => e.type === "done")?.unverified).toBe(true);
   return events(r);
 }
 
@@ -262,6 +264,10 @@ describe.skipIf(!available)("text with a plain wormhole client", () => {
     expect(a.lines).toContain(
       "The transfer command is done. The receiver has received a total of 3000 bytes from the sender.",
     );
+    expect(
+      a.linesMatching(/^Saved .*to-chat\.bin; SHA-256 [0-9a-f]{64}, with no checksum from the sender to compare\.$/),
+    ).toHaveLength(1);
+    expect(a.linesMatching(/checksum matched/)).toEqual([]);
     expect(readFileSync(join(dir, "to-chat.bin")).equals(src.bytes)).toBe(true);
   }, 60_000);
 });
