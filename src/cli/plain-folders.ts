@@ -33,6 +33,7 @@ import {
   type PlainFolders,
   type PlainOfferOf,
   type PlainOutput,
+  plainSentDone,
   reportPlainFailure,
   reportTransit,
 } from "./plain-run.ts";
@@ -214,14 +215,7 @@ async function sendFolder(peer: PlainPeer, path: string, out: PlainOutput): Prom
         // wormhole receive unpacks the zip before it acks it.
         { ackMs: plainAckWaitMs(zip.numbytes) },
       );
-      out.done({
-        ...info,
-        bytes: sent.bytes,
-        resumedFrom: 0,
-        algo: "sha256",
-        digest: sent.digest,
-        ...(sent.verified ? {} : { unverified: true }),
-      });
+      out.done(plainSentDone(info, sent));
       out.note(`${count(zip.files, "file")} (${count(zip.numbytes, "byte")}) sent as a ${zip.zipsize}-byte zip`);
       return EXIT_OK;
     } catch (err) {

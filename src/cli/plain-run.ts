@@ -9,7 +9,13 @@ import { randomBytes } from "node:crypto";
 import { basename } from "node:path";
 import type { OfferDecision, TransferDone, TransferInfo } from "../session/index.ts";
 import { type PlainPeer, PlainPeerError } from "../session/plain-peer.ts";
-import { type PlainSink, PlainTransferError, receiveOverTransit, sendOverTransit } from "../session/plain-transfer.ts";
+import {
+  type PlainSent,
+  type PlainSink,
+  PlainTransferError,
+  receiveOverTransit,
+  sendOverTransit,
+} from "../session/plain-transfer.ts";
 import type { TransitPipe } from "../session/transit-pipe.ts";
 import { checkReadableFile, FileReceiver, openPieceReader, TransferError } from "../transfer/index.ts";
 import type { ZipStored } from "../transfer/zip-renames.ts";
@@ -42,6 +48,18 @@ export interface PlainOutput {
 export function reportTransit(out: PlainOutput, pipe: Pick<TransitPipe, "path" | "address">): void {
   out.path(pipe.path, pipe.address);
   out.connected(pipe.path, pipe.address);
+}
+
+/** A send to a plain peer ended well: its done, `unverified` when the ack had no SHA-256 to compare. */
+export function plainSentDone(info: TransferInfo, sent: PlainSent): TransferDone {
+  return {
+    ...info,
+    bytes: sent.bytes,
+    resumedFrom: 0,
+    algo: "sha256",
+    digest: sent.digest,
+    ...(sent.verified ? {} : { unverified: true }),
+  };
 }
 
 /** A folder offer's handler (a zip both ways), plugged in by the folder code. */
@@ -274,14 +292,7 @@ export async function sendToPlain(
       size,
       (bytes) => out.progressed(info, bytes),
     );
-    out.done({
-      ...info,
-      bytes: sent.bytes,
-      resumedFrom: 0,
-      algo: "sha256",
-      digest: sent.digest,
-      ...(sent.verified ? {} : { unverified: true }),
-    });
+    out.done(plainSentDone(info, sent));
     return EXIT_OK;
   } catch (err) {
     return reportPlainFailure(err, out, info);

@@ -88,24 +88,30 @@ test("a 2 MB application message (a long text offer) arrives whole, not as 'a ma
   expect(new TextDecoder().decode(p.received[0])).toBe(text);
 });
 
+/** A started client whose server is the test (it answers nothing by itself): joining `code`, else making one; its failures. */
+function started(code?: string) {
+  const failures: WormholeError[] = [];
+  const client = new MailboxClient(
+    { send: () => {} },
+    { codeKnown: () => {}, verified: () => {}, received: () => {}, failed: (e) => failures.push(e), closed: () => {} },
+    {},
+    code,
+  );
+  client.start();
+  return { client, failures };
+}
+
+/** A client that joined "4-purple-sausage" and has opened its mailbox; its failures. */
+function opened() {
+  const opened = started("4-purple-sausage");
+  opened.client.handle({ type: "nameplates", nameplates: [{ id: "4" }] });
+  opened.client.handle({ type: "claimed", mailbox: "m1" });
+  return opened;
+}
+
 test("a body that is not whole hex pairs still fails the meeting (E_PEER_PROTOCOL)", () => {
   for (const body of ["abc", "zz", `${"ab".repeat(10)}g0`]) {
-    const failures: WormholeError[] = [];
-    const client = new MailboxClient(
-      { send: () => {} },
-      {
-        codeKnown: () => {},
-        verified: () => {},
-        received: () => {},
-        failed: (e) => failures.push(e),
-        closed: () => {},
-      },
-      {},
-      "4-purple-sausage",
-    );
-    client.start();
-    client.handle({ type: "nameplates", nameplates: [{ id: "4" }] });
-    client.handle({ type: "claimed", mailbox: "m1" });
+    const { client, failures } = opened();
     client.handle({ type: "message", side: "0123456789abcdef", phase: "pake", body });
     expect(failures.map((f) => f.code)).toEqual(["E_PEER_PROTOCOL"]);
   }
@@ -116,19 +122,7 @@ test("the server's own words (its error, its welcome's) are cut to MAX_SERVER_WO
     { type: "error", error: "x".repeat(5_000_000) },
     { type: "welcome", welcome: { error: "y".repeat(5_000_000) } },
   ]) {
-    const failures: WormholeError[] = [];
-    const client = new MailboxClient(
-      { send: () => {} },
-      {
-        codeKnown: () => {},
-        verified: () => {},
-        received: () => {},
-        failed: (e) => failures.push(e),
-        closed: () => {},
-      },
-      {},
-    );
-    client.start();
+    const { client, failures } = started();
     client.handle(message);
     expect(failures).toHaveLength(1);
     expect(failures[0]?.code).toBe("E_MAILBOX_REFUSED");
@@ -136,21 +130,6 @@ test("the server's own words (its error, its welcome's) are cut to MAX_SERVER_WO
     expect(failures[0]?.message).toEndWith("(4999700 more characters)");
   }
 });
-
-/** A client that joined "4-purple-sausage" and has opened its mailbox; its failures. */
-function opened() {
-  const failures: WormholeError[] = [];
-  const client = new MailboxClient(
-    { send: () => {} },
-    { codeKnown: () => {}, verified: () => {}, received: () => {}, failed: (e) => failures.push(e), closed: () => {} },
-    {},
-    "4-purple-sausage",
-  );
-  client.start();
-  client.handle({ type: "nameplates", nameplates: [{ id: "4" }] });
-  client.handle({ type: "claimed", mailbox: "m1" });
-  return { client, failures };
-}
 
 test("messages before any PAKE message (a hostile server, a second claimant): held up to MAX_EARLY_MESSAGES, then the meeting fails", () => {
   const { client, failures } = opened();
