@@ -255,22 +255,42 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
 }
 
 /**
+ * Most connections our listener holds open at once: waiting for the race, or in its handshake.
+ * It listens on every address, and a real peer makes one a hint; more are refused at once.
+ * Unbounded, anyone who reaches the port held a file descriptor each (19,000 idle connections:
+ * 19,009 open, against a limit of 20,000, past which no file can be opened) and up to 1 MiB each
+ * of bytes sent before the race reads them (SocketConnection's early bytes). A peer refused here still
+ * meets us through our own dials and the relay.
+ */
+export const MAX_HELD_CONNECTIONS = 64;
+
+/**
  * Our listening socket for direct connections, opened before our hints go out; connections it
- * accepts wait for `connectTransit` to take them.
+ * accepts wait for `connectTransit` to take them, at most MAX_HELD_CONNECTIONS open at once.
  */
 export class TransitListener {
   private handler: ((conn: SocketConnection) => void) | undefined;
-  private readonly waiting: SocketConnection[] = [];
+  private waiting: SocketConnection[] = [];
+  private held: SocketConnection[] = [];
   private readonly listener: Listener;
   private stopped = false;
 
   /** @throws NetError E_LISTEN */
   constructor(host = "0.0.0.0") {
     this.listener = listen(host, 0, (conn) => {
-      if (this.stopped) conn.destroy();
-      else if (this.handler) this.handler(conn);
+      if (this.stopped) return conn.destroy();
+      this.held = this.held.filter((c) => !c.closed);
+      if (this.held.length >= MAX_HELD_CONNECTIONS) return conn.destroy();
+      this.waiting = this.waiting.filter((c) => !c.closed);
+      this.held.push(conn);
+      if (this.handler) this.handler(conn);
       else this.waiting.push(conn);
     });
+  }
+
+  /** Connections accepted and still open (the race's, and those waiting for it). */
+  get heldCount(): number {
+    return this.held.filter((c) => !c.closed).length;
   }
 
   get port(): number {
