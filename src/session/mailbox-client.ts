@@ -87,8 +87,19 @@ export const MAX_SERVER_WORDS = 300;
  * a PAKE message, grew a waiting Parley by every byte it sent (600,000 messages: 1.1 GB).
  */
 export const MAX_EARLY_MESSAGES = 16;
+/**
+ * Most bytes held before the peer's PAKE message (none come from a real server). The count alone
+ * let a second claimant, who needs no code, make us hold 16 messages of up to 16 MiB each
+ * (the socket takes 32 Mi hex characters): 256 MiB.
+ */
+export const MAX_EARLY_BYTES = 1024 * 1024;
 /** Most application messages held waiting for an earlier phase (a real peer sends them in order). */
 export const MAX_PENDING_MESSAGES = 64;
+/**
+ * Most bytes held waiting for an earlier phase: once this much waits, the next message ends the
+ * meeting (64 messages of up to 16 MiB were 1 GiB). A real peer's messages never wait here.
+ */
+export const MAX_PENDING_BYTES = 1024 * 1024;
 
 /**
  * `hex` decoded, or undefined unless it is an even number of hex digits. Buffer.from stops at
@@ -124,7 +135,9 @@ export class MailboxClient {
   private nextSendPhase = 0;
   private nextReceivePhase = 0;
   private readonly early: Array<{ phase: string; side: string; body: Uint8Array }> = [];
+  private earlyBytes = 0;
   private readonly pending = new Map<number, Uint8Array>();
+  private pendingBytes = 0;
   private releasedNameplate = false;
   /** True on the side that asked the server for the nameplate (it keeps it until it closes). */
   private nameplateAllocated = false;
@@ -273,14 +286,15 @@ export class MailboxClient {
     if (!bytes) return this.fail(new WormholeError("E_PEER_PROTOCOL", "a malformed message"));
     if (phase === "pake") return this.gotPake(side, bytes);
     if (!this.key) {
-      if (this.early.length >= MAX_EARLY_MESSAGES) {
+      if (this.early.length >= MAX_EARLY_MESSAGES || this.earlyBytes + bytes.length > MAX_EARLY_BYTES) {
         return this.fail(
           new WormholeError(
             "E_MAILBOX_PROTOCOL",
-            `more than ${MAX_EARLY_MESSAGES} messages came before any key exchange (from the server, or from someone else who claimed this code's nameplate)`,
+            `more than ${MAX_EARLY_MESSAGES} messages or ${MAX_EARLY_BYTES} bytes came before any key exchange (from the server, or from someone else who claimed this code's nameplate)`,
           ),
         );
       }
+      this.earlyBytes += bytes.length;
       this.early.push({ phase, side, body: bytes });
       return;
     }
@@ -306,6 +320,7 @@ export class MailboxClient {
     const version = utf8.encode(JSON.stringify(this.versions));
     this.add("version", sealPhaseMessage(derivePhaseKey(this.key, this.side, "version"), version));
     // Only the peer's: another side's message (the server's doing) is not for us.
+    this.earlyBytes = 0;
     for (const m of this.early.splice(0)) if (m.side === side) this.gotEncrypted(m.phase, m.side, m.body);
   }
 
@@ -337,11 +352,15 @@ export class MailboxClient {
     }
     const n = Number(phase);
     if (n < this.nextReceivePhase || this.pending.has(n)) return; // delivered twice by the server
-    if (this.pending.size >= MAX_PENDING_MESSAGES) {
+    if (this.pending.size >= MAX_PENDING_MESSAGES || this.pendingBytes >= MAX_PENDING_BYTES) {
       return this.fail(
-        new WormholeError("E_PEER_PROTOCOL", `more than ${MAX_PENDING_MESSAGES} mailbox messages out of order`),
+        new WormholeError(
+          "E_PEER_PROTOCOL",
+          `more than ${MAX_PENDING_MESSAGES} mailbox messages or ${MAX_PENDING_BYTES} bytes out of order`,
+        ),
       );
     }
+    this.pendingBytes += plaintext.length;
     this.pending.set(n, plaintext);
     this.deliver();
   }
@@ -353,6 +372,7 @@ export class MailboxClient {
       const next = this.pending.get(this.nextReceivePhase);
       if (!next || this.state !== "open") return;
       this.pending.delete(this.nextReceivePhase++);
+      this.pendingBytes -= next.length;
       this.events.received(next);
     }
   }

@@ -7,7 +7,9 @@
 
 import { expect, test } from "bun:test";
 import {
+  MAX_EARLY_BYTES,
   MAX_EARLY_MESSAGES,
+  MAX_PENDING_BYTES,
   MAX_PENDING_MESSAGES,
   MAX_SERVER_WORDS,
   MailboxClient,
@@ -150,6 +152,38 @@ test("application messages out of order: held up to MAX_PENDING_MESSAGES, then t
   await Bun.sleep(0); // the in-memory server delivers in microtasks: all of them are in now
   expect(p.received).toEqual([]);
   expect(p.failures.map((f) => [f.code, f.message])).toEqual([
-    ["E_PEER_PROTOCOL", `more than ${MAX_PENDING_MESSAGES} mailbox messages out of order`],
+    [
+      "E_PEER_PROTOCOL",
+      `more than ${MAX_PENDING_MESSAGES} mailbox messages or ${MAX_PENDING_BYTES} bytes out of order`,
+    ],
   ]);
+});
+
+test("a few large messages before any PAKE message: held up to MAX_EARLY_BYTES, not 16 of up to 16 MiB", () => {
+  // A second claimant needs no code: the count alone let it make us hold 256 MiB.
+  const { client, failures } = opened();
+  const body = "ab".repeat((MAX_EARLY_BYTES * 3) / 4); // 0.75 MiB each
+  client.handle({ type: "message", side: "0000000000000001", phase: "version", body });
+  expect(failures).toEqual([]);
+  client.handle({ type: "message", side: "0000000000000001", phase: "1", body });
+  expect(failures.map((f) => f.code)).toEqual(["E_MAILBOX_PROTOCOL"]);
+});
+
+test("large application messages out of order: once MAX_PENDING_BYTES wait, the next fails the meeting", async () => {
+  const p = pair((phase) => phase === "0"); // phase 0 never arrives: every later one waits for it
+  const b = await p.join();
+  const piece = new Uint8Array((MAX_PENDING_BYTES * 3) / 4);
+  for (let i = 0; i < 4; i++) b.send(piece); // phase 0 lost; 1 and 2 wait (1.5 MiB), 3 fails
+  await Bun.sleep(0); // the in-memory server delivers in microtasks: all of them are in now
+  expect(p.received).toEqual([]);
+  expect(p.failures.map((f) => f.code)).toEqual(["E_PEER_PROTOCOL"]);
+});
+
+test("messages in order, each larger than MAX_PENDING_BYTES, all arrive (only what waits is bounded)", async () => {
+  const p = pair();
+  const b = await p.join();
+  for (let i = 0; i < 3; i++) b.send(new Uint8Array(MAX_PENDING_BYTES + 1).fill(i));
+  while (p.received.length < 3 && p.failures.length === 0) await Bun.sleep(0);
+  expect(p.failures).toEqual([]);
+  expect(p.received.map((r) => [r.length, r[0]])).toEqual([0, 1, 2].map((i) => [MAX_PENDING_BYTES + 1, i]));
 });
