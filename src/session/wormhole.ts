@@ -16,6 +16,12 @@ const CLOSE_WAIT_MS = 2000;
  * or two at a time.
  */
 export const MAX_UNREAD_MESSAGES = 64;
+/**
+ * Once this many bytes wait unread, the next message fails the Wormhole. Each message may be
+ * 16 MiB (the socket takes 32 Mi hex characters): the count alone let a peer make us hold 1 GiB.
+ * A plain peer's largest, a text offer of 1 Mi characters, is under 7 MiB.
+ */
+export const MAX_UNREAD_BYTES = 16 * 1024 * 1024;
 
 export interface WormholeVerified {
   readonly key: Uint8Array;
@@ -37,13 +43,18 @@ export class Wormhole {
   readonly code = deferred<string>();
   readonly verified = deferred<WormholeVerified>();
   private readonly inbox: Uint8Array[] = [];
+  private inboxBytes = 0;
   private readonly readers: Array<{ resolve: (d: Uint8Array) => void; reject: (e: Error) => void }> = [];
   private readonly closedByServer = deferred<void>();
   private failure: WormholeError | undefined;
   private socket: MailboxSocket | undefined;
   private readonly client: MailboxClient;
 
-  private constructor(versions: Record<string, unknown>, code: string | undefined) {
+  private constructor(
+    versions: Record<string, unknown>,
+    code: string | undefined,
+    private readonly maxUnreadBytes: number,
+  ) {
     this.client = new MailboxClient(
       { send: (m) => this.socket?.send(m) },
       {
@@ -52,12 +63,14 @@ export class Wormhole {
         received: (data) => {
           const reader = this.readers.shift();
           if (reader) reader.resolve(data);
-          else if (this.inbox.length < MAX_UNREAD_MESSAGES) this.inbox.push(data);
-          else {
+          else if (this.inbox.length < MAX_UNREAD_MESSAGES && this.inboxBytes < this.maxUnreadBytes) {
+            this.inbox.push(data);
+            this.inboxBytes += data.length;
+          } else {
             this.fail(
               new WormholeError(
                 "E_PEER_PROTOCOL",
-                `more than ${MAX_UNREAD_MESSAGES} mailbox messages nobody asked for`,
+                `more than ${MAX_UNREAD_MESSAGES} mailbox messages or ${this.maxUnreadBytes} bytes nobody asked for`,
               ),
             );
           }
@@ -75,10 +88,16 @@ export class Wormhole {
 
   /**
    * Connects to the mailbox at `url` and starts: allocates a code (no `code`) or joins `code`.
+   * @param maxUnreadBytes - unread bytes that fail the next message: MAX_UNREAD_BYTES (tests lower it)
    * @throws WormholeError E_MAILBOX_UNREACHABLE
    */
-  static async open(url: string, versions: Record<string, unknown>, code?: string): Promise<Wormhole> {
-    const wormhole = new Wormhole(versions, code);
+  static async open(
+    url: string,
+    versions: Record<string, unknown>,
+    code?: string,
+    maxUnreadBytes = MAX_UNREAD_BYTES,
+  ): Promise<Wormhole> {
+    const wormhole = new Wormhole(versions, code, maxUnreadBytes);
     // The server's welcome comes with the socket, before the client has started: it waits for it.
     let early: MailboxMessage[] | undefined = [];
     try {
@@ -118,7 +137,10 @@ export class Wormhole {
   /** The peer's next application message. */
   nextMessage(): Promise<Uint8Array> {
     const ready = this.inbox.shift();
-    if (ready) return Promise.resolve(ready);
+    if (ready) {
+      this.inboxBytes -= ready.length;
+      return Promise.resolve(ready);
+    }
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => this.readers.push({ resolve, reject }));
   }

@@ -6,7 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { WormholeError } from "../../src/session/mailbox-client.ts";
-import { MAX_UNREAD_MESSAGES, Wormhole } from "../../src/session/wormhole.ts";
+import { MAX_UNREAD_BYTES, MAX_UNREAD_MESSAGES, Wormhole } from "../../src/session/wormhole.ts";
 import { freePort, WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
 
 const available = wormholeServersAvailable("mailbox client tests (test/integration/mailbox.test.ts)");
@@ -23,8 +23,8 @@ afterAll(async () => {
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
-async function open(versions: Record<string, unknown>, code?: string): Promise<Wormhole> {
-  const w = await Wormhole.open(servers.mailboxUrl, versions, code);
+async function open(versions: Record<string, unknown>, code?: string, maxUnreadBytes?: number): Promise<Wormhole> {
+  const w = await Wormhole.open(servers.mailboxUrl, versions, code, maxUnreadBytes);
   opened.push(w);
   return w;
 }
@@ -73,6 +73,21 @@ describe.skipIf(!available)("mailbox client (real mailbox server)", () => {
     for (let i = 0; i < MAX_UNREAD_MESSAGES; i++) read.push(text(await a.nextMessage()));
     expect(read.at(-1)).toBe(`m${MAX_UNREAD_MESSAGES - 1}`);
     expect(await failure(a.nextMessage())).toBe("E_PEER_PROTOCOL");
+  });
+
+  test("a peer that adds a few large messages nobody reads: once the unread bytes reach the bound, the next fails", async () => {
+    // Each message may be 16 MiB: 64 of them were 1 GiB. The bound is lowered to 1000 bytes here.
+    const a = await open({ app_versions: {} }, undefined, 1000);
+    const b = await open({ app_versions: {} }, await a.code.promise);
+    await Promise.all([a.verified.promise, b.verified.promise]);
+    for (let i = 0; i < 3; i++) b.send(utf8(`${i}`.repeat(600)));
+    const failed = () => (a as unknown as { failure?: WormholeError }).failure;
+    for (const deadline = Date.now() + 10_000; !failed() && Date.now() < deadline; ) await Bun.sleep(10);
+    expect(failed()?.code).toBe("E_PEER_PROTOCOL");
+    expect(text(await a.nextMessage())).toBe("0".repeat(600));
+    expect(text(await a.nextMessage())).toBe("1".repeat(600));
+    expect(await failure(a.nextMessage())).toBe("E_PEER_PROTOCOL");
+    expect(MAX_UNREAD_BYTES).toBe(16 * 1024 * 1024); // a plain text offer of 1 Mi characters is under 7 MiB
   });
 
   test("a wrong code fails on both sides, and nothing is delivered", async () => {
