@@ -254,12 +254,14 @@ export function sendOverTransit(
         return;
       }
       const seconds = Math.round(limit / 1000);
+      // What the socket took: `sent` counts the piece still in our queue too (up to 256 KiB).
+      const taken = sent - pipe.queuedBytes;
       fail(
         new PlainTransferError(
           "E_CONNECTION",
           waitingForAck
             ? `the receiver did not acknowledge the file within ${seconds} s of its last byte`
-            : `the receiver took nothing for ${seconds} s, after ${sent} of ${size} bytes`,
+            : `the receiver took nothing for ${seconds} s, after ${taken} of ${size} bytes`,
         ),
       );
     };
