@@ -213,7 +213,7 @@ async function sendFolder(peer: PlainPeer, path: string, out: PlainOutput): Prom
         zip.zipsize,
         (bytes) => out.progressed(info, bytes),
         // wormhole receive unpacks the zip before it acks it.
-        { ackMs: plainAckWaitMs(zip.numbytes) },
+        { ackMs: plainAckWaitMs(zip.numbytes, zip.numfiles) },
       );
       out.done(plainSentDone(info, sent));
       out.note(`${count(zip.files, "file")} (${count(zip.numbytes, "byte")}) sent as a ${zip.zipsize}-byte zip`);
