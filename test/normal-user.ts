@@ -13,7 +13,7 @@
  * As a normal user everything is this user's own: the repository and Bun as they are.
  */
 
-import { afterAll } from "bun:test";
+import { afterAll, test } from "bun:test";
 import {
   chmodSync,
   chownSync,
@@ -38,6 +38,11 @@ const REPO = resolve(import.meta.dir, "..");
 const NOBODY = 65534;
 
 export interface NormalUser {
+  /**
+   * `test`, or a skipping one (said on stderr) where root cannot start a child as nobody: a
+   * container that may not switch users, or that has no user 65534.
+   */
+  readonly test: typeof test;
   /** Bun.spawn's `uid` and `gid` for the child: nobody's when the tests run as root, else none. */
   readonly ids: { readonly uid?: number; readonly gid?: number };
   /** The bun binary, as that user may run it. */
@@ -75,7 +80,14 @@ export function normalUser(prefix: string): NormalUser {
     view = fresh;
     return view;
   };
+  const unavailable = asRoot ? nobodyUnavailable() : undefined;
+  if (unavailable !== undefined) {
+    process.stderr.write(
+      `SKIPPED (${prefix}): the cases of a normal user need a child run as nobody, and ${unavailable}\n`,
+    );
+  }
   return {
+    test: test.skipIf(unavailable !== undefined),
     ids: asRoot ? { uid: NOBODY, gid: NOBODY } : {},
     bun: () => (asRoot ? join(viewOnce(), "bun") : process.execPath),
     root: () => (asRoot ? viewOnce() : REPO),
@@ -87,6 +99,16 @@ export function normalUser(prefix: string): NormalUser {
       return dir;
     },
   };
+}
+
+/** Why root cannot start a child as nobody here, or undefined when it can. */
+function nobodyUnavailable(): string | undefined {
+  try {
+    const run = Bun.spawnSync(["true"], { uid: NOBODY, gid: NOBODY });
+    return run.exitCode === 0 ? undefined : `\`true\` run as uid ${NOBODY} exited ${run.exitCode}`;
+  } catch (err) {
+    return `none can be started as uid ${NOBODY} here (${(err as Error).message})`;
+  }
 }
 
 /**

@@ -20,6 +20,9 @@ process.env.TMPDIR = runTmp;
 
 afterAll(async () => {
   // The magic-wormhole servers the test files shared (test/wormhole-servers.ts), by their pids.
-  await stopSharedWormholeServers();
-  rmSync(runTmp, { recursive: true, force: true });
+  try {
+    await stopSharedWormholeServers();
+  } finally {
+    rmSync(runTmp, { recursive: true, force: true });
+  }
 }, 90_000);

@@ -104,7 +104,7 @@ test("a usage error quoting what was typed shows its escape sequences and line b
 
 const user = normalUser("parley-write-only-");
 
-test.each([["receive"], ["chat"]])(
+user.test.each([["receive"], ["chat"]])(
   "%s --dir WRITE-ONLY (0300: files could be made, but the receiver opens the folder): one line, exit 1, never listens; as a normal user (nobody, when the tests run as root)",
   async (command) => {
     const dir = user.folder(0o300);

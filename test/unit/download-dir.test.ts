@@ -128,23 +128,26 @@ test("the chat's quick look by mode bits asks read, write and search of the clas
 
 const user = normalUser("parley-dir-user-");
 
-test("a real write-only --dir (0300) is refused at start, in one line, as a normal user meets it (nobody, when the tests run as root)", () => {
-  const dir = user.folder(0o300);
-  const module = join(user.root(), "src/cli/download-dir.ts");
-  const run = Bun.spawnSync(
-    [
-      user.bun(),
-      "-e",
-      `import { prepareDownloadDir, prepareDownloadDirSoon } from ${JSON.stringify(module)};
+user.test(
+  "a real write-only --dir (0300) is refused at start, in one line, as a normal user meets it (nobody, when the tests run as root)",
+  () => {
+    const dir = user.folder(0o300);
+    const module = join(user.root(), "src/cli/download-dir.ts");
+    const run = Bun.spawnSync(
+      [
+        user.bun(),
+        "-e",
+        `import { prepareDownloadDir, prepareDownloadDirSoon } from ${JSON.stringify(module)};
        const dir = ${JSON.stringify(dir)};
        const said = [];
        try { prepareDownloadDir(dir); said.push("taken"); } catch (err) { said.push(err.message); }
        await prepareDownloadDirSoon(dir).then(() => said.push("taken"), (err) => said.push(err.message));
        console.log(JSON.stringify(said));`,
-    ],
-    { ...user.ids, cwd: user.root(), stderr: "pipe" },
-  );
-  expect(run.exitCode, run.stderr.toString()).toBe(0);
-  const line = `cannot save received files in ${dir}: this user may create files in it but not read it (permission denied), and Parley opens the folder it saves into (--dir chooses another folder)`;
-  expect(JSON.parse(run.stdout.toString())).toEqual([line, line]);
-});
+      ],
+      { ...user.ids, cwd: user.root(), stderr: "pipe" },
+    );
+    expect(run.exitCode, run.stderr.toString()).toBe(0);
+    const line = `cannot save received files in ${dir}: this user may create files in it but not read it (permission denied), and Parley opens the folder it saves into (--dir chooses another folder)`;
+    expect(JSON.parse(run.stdout.toString())).toEqual([line, line]);
+  },
+);

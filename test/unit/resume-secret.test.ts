@@ -140,10 +140,13 @@ test("a secret's name taken by a folder: it cannot be read, and the reason is th
 
 const user = normalUser("parley-resume-user-");
 
-test("a state folder this user cannot write (a home left read-only, a folder sudo made root's): said, with why (nobody, when the tests run as root)", () => {
-  const home = user.folder(0o500);
-  expect(unstoredInNewProcess(home, user).unstored).toEqual({
-    path: join(home, "parley", "resume-secret"),
-    reason: "permission denied",
-  });
-});
+user.test(
+  "a state folder this user cannot write (a home left read-only, a folder sudo made root's): said, with why (nobody, when the tests run as root)",
+  () => {
+    const home = user.folder(0o500);
+    expect(unstoredInNewProcess(home, user).unstored).toEqual({
+      path: join(home, "parley", "resume-secret"),
+      reason: "permission denied",
+    });
+  },
+);
