@@ -147,7 +147,7 @@ export class TransferPresenter {
       const where = done.path === "-" ? "to standard output" : sanitizeForTerminal(done.path ?? "");
       this.out.print(
         done.unverified
-          ? `Saved ${where}; ${algo} ${done.digest}, with no checksum from the sender to compare.`
+          ? `Saved ${where}, without a checksum from the sender to compare (ours: ${algo} ${done.digest}).`
           : `Saved ${where}; ${algo} checksum matched (${done.digest}).`,
       );
     } else {

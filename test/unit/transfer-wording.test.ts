@@ -47,7 +47,9 @@ test("a file from a plain wormhole sender (no checksum of its own): ours is show
   const info: TransferInfo = { id: 1, direction: "receive", name: "a.txt", size: 1 };
   p.started(info);
   p.finished(done(info, { path: "/in/a.txt", unverified: true }));
-  expect(lines.at(-1)).toBe("Saved /in/a.txt; XXH3-64 0123456789abcdef, with no checksum from the sender to compare.");
+  expect(lines.at(-1)).toBe(
+    "Saved /in/a.txt, without a checksum from the sender to compare (ours: XXH3-64 0123456789abcdef).",
+  );
 });
 
 test("a 1-byte file, sent, resumed from 1 byte: 'was there', '0 bytes moved'", () => {
