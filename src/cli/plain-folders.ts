@@ -162,7 +162,7 @@ async function receiveFolder(
     out.done(done);
     for (const entry of folder.stored) out.entryStored(done, offer.name, entry);
     out.note(
-      `${count(folder.files, "file")} and ${count(folder.dirs, "folder")} (${count(folder.bytes, "byte")} unpacked) in ${folder.path}`,
+      `${count(folder.files, "file")} and ${count(folder.dirs, "folder")} (${count(folder.bytes, "byte")} unpacked) in ${folder.path}; the SHA-256 above is of the zip they came in.`,
     );
     for (const r of folder.renamed) out.note(storedLine("receive", r.sent, r.stored, r.taken));
     return EXIT_OK;

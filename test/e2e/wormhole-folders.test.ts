@@ -191,6 +191,13 @@ describe.skipIf(!available)("folders with the wormhole client from the chat", ()
     expect(await w.exitCode(LONG_MS)).toBe(0);
     expect(await a.exitCode(LONG_MS)).toBe(0);
     expect(a.lines.some((l) => l.startsWith("25 files and 9 folders ("))).toBe(true);
+    // The digest shown is the zip's (removed once unpacked), not one of the folder: say so.
+    expect(
+      a.linesMatching(
+        /^Saved .*album, without a checksum from the sender to compare \(ours: SHA-256 [0-9a-f]{64}\)\.$/,
+      ),
+    ).toHaveLength(1);
+    expect(a.linesMatching(/ in .*album; the SHA-256 above is of the zip they came in\.$/)).toHaveLength(1);
     expect(snapshotTree(join(dir, "album"))).toEqual(snapshotTree(root));
   }, 120_000);
 });
