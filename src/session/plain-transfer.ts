@@ -252,11 +252,20 @@ export function sendOverTransit(
       reject(failureOf(err));
     };
     // A receiver that stops reading (its window stays shut) or never acks must not hold us for
-    // ever: the socket taking bytes stamps the time, and one timer looks at the stamp.
+    // ever: the socket taking bytes stamps the time, and one timer looks at the stamp. Taking
+    // part of what waits in our queue counts too: a drain comes only once all of it is taken,
+    // and a 256 KiB piece takes 120 s at 2 KB/s.
     let lastTakenAt = clock.now();
+    /** Our queue's bytes at the stamp: fewer later means the socket took some meanwhile. */
+    let queuedAtStamp = 0;
+    const stamp = (): void => {
+      lastTakenAt = clock.now();
+      queuedAtStamp = pipe.queuedBytes;
+    };
     let quietTimer: TimerHandle | undefined;
     const checkQuiet = (): void => {
       if (settled) return;
+      if (pipe.queuedBytes < queuedAtStamp) stamp();
       const waitingForAck = sent === size && pipe.queuedBytes === 0;
       const limit = waitingForAck ? ackMs : idleMs;
       const quietMs = clock.now() - lastTakenAt;
@@ -290,7 +299,8 @@ export function sendOverTransit(
           const chunk = buffer.subarray(0, n);
           hash.update(chunk);
           pipe.send(chunk, PLAIN_RECORD_BYTES);
-          if (pipe.queuedBytes === 0) lastTakenAt = clock.now();
+          // Sent only once the queue was empty: the socket has taken everything before this piece.
+          stamp();
           sent += n;
           if (sent === size) {
             closeFile();
@@ -327,7 +337,7 @@ export function sendOverTransit(
         resolve({ bytes: sent, digest, verified: ack.sha256 !== undefined });
       },
       drained: () => {
-        lastTakenAt = clock.now();
+        stamp();
         if (!settled && sent < size) pump();
       },
       closed: (error) => {

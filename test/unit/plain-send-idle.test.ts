@@ -51,6 +51,11 @@ function fakePipe(takes: number) {
       pipe.queuedBytes = 0;
       events?.drained();
     },
+    /** The socket takes `n` more of the queue, not all of it: no drain. */
+    take: (n: number) => {
+      takes += n;
+      pipe.queuedBytes -= n;
+    },
     ack: () => events?.record(encodeTransitAck(hash.hex())),
     /** An ack of just "ok", no SHA-256 (what wormhole clients still take). */
     bareAck: () => events?.record(new TextEncoder().encode('{"ack": "ok"}')),
@@ -87,6 +92,20 @@ test("a receiver that stops taking bytes: E_CONNECTION after idleMs without a dr
   // The socket took one piece; the second still sits in our queue, not taken.
   expect((err as Error).message).toBe(`the receiver took nothing for 0 s, after ${PIECE} of ${4 * PIECE} bytes`);
   expect(pipe.destroyed).toBe(true);
+});
+
+test("a receiver slower than a piece per idleMs (a slow link) is not taken for gone while it takes part of the queue", async () => {
+  const { pipe, clock, sending } = send(PIECE, 2 * PIECE, { idleMs: 50, ackMs: 300 });
+  await sentUpTo(pipe, 2 * PIECE);
+  for (let i = 0; i < 6; i++) {
+    clock.advance(40); // 240 ms in all, no drain: the second piece is taken 1,000 bytes at a time
+    pipe.take(1000);
+  }
+  expect(pipe.destroyed).toBe(false);
+  clock.advance(100); // then nothing for longer than idleMs
+  const err = (await sending.catch((e: unknown) => e)) as PlainTransferError;
+  expect(err.code).toBe("E_CONNECTION");
+  expect(err.message).toBe(`the receiver took nothing for 0 s, after ${PIECE + 6000} of ${2 * PIECE} bytes`);
 });
 
 test("a receiver that takes every byte and never acks: E_CONNECTION ackMs after the last byte", async () => {
