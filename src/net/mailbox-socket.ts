@@ -107,7 +107,8 @@ export function openMailboxSocket(
       const size = typeof data === "string" ? data.length : (data as ArrayBuffer).byteLength;
       if (size > maxMessageChars) {
         ws.close();
-        finish(`it sent a message of ${size} characters, more than the ${maxMessageChars} taken`);
+        const unit = typeof data === "string" ? "characters" : "bytes";
+        finish(`it sent a message of ${size} ${unit}, more than the ${maxMessageChars} taken`);
         return;
       }
       const text = typeof data === "string" ? data : new TextDecoder().decode(data as ArrayBuffer);

@@ -113,11 +113,12 @@ function hexBytes(hex: string): Uint8Array | undefined {
   return bytes.length * 2 === hex.length ? bytes : undefined;
 }
 
-/** The server's words, bounded (MAX_SERVER_WORDS). */
+/** The server's words, bounded (MAX_SERVER_WORDS), never cut inside a surrogate pair. */
 function serverWords(text: string): string {
-  return text.length <= MAX_SERVER_WORDS
-    ? text
-    : `${text.slice(0, MAX_SERVER_WORDS)}… (${text.length - MAX_SERVER_WORDS} more characters)`;
+  if (text.length <= MAX_SERVER_WORDS) return text;
+  const last = text.charCodeAt(MAX_SERVER_WORDS - 1);
+  const kept = last >= 0xd800 && last <= 0xdbff ? MAX_SERVER_WORDS - 1 : MAX_SERVER_WORDS;
+  return `${text.slice(0, kept)}… (${text.length - kept} more characters)`;
 }
 const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 

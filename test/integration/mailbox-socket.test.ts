@@ -22,7 +22,7 @@ afterEach(() => {
 });
 
 /** A WebSocket server on 127.0.0.1 that sends `greeting` (or closes, or says nothing) on open, then `more`. */
-function wsServer(onOpen: "silent" | "close" | string, more: readonly string[] = []): string {
+function wsServer(onOpen: "silent" | "close" | string, more: readonly (string | Uint8Array)[] = []): string {
   server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -121,6 +121,13 @@ test("a message over the limit (a server's flood of nameplates) closes the socke
   expect(await closed.promise).toBe(`it sent a message of ${huge.length} characters, more than the 1000 taken`);
   expect(got).toEqual(["welcome"]);
   expect(MAX_MESSAGE_CHARS).toBe(32 * 1024 * 1024); // a 1 Mi-character text offer, escaped and sealed, is ~12.6 Mi
+});
+
+test("a binary message over the limit is counted in bytes", async () => {
+  const url = wsServer(JSON.stringify({ type: "welcome", welcome: {} }), [new Uint8Array(2000).fill(0x20)]);
+  const closed = Promise.withResolvers<string | undefined>();
+  await openMailboxSocket(url, { onMessage() {}, onClose: closed.resolve }, 2_000, 1000);
+  expect(await closed.promise).toBe("it sent a message of 2000 bytes, more than the 1000 taken");
 });
 
 test("a Wormhole whose socket was closed for a message over the limit fails E_MAILBOX_PROTOCOL, worded", () => {

@@ -133,6 +133,14 @@ test("the server's own words (its error, its welcome's) are cut to MAX_SERVER_WO
   }
 });
 
+test("the server's words are not cut inside a character of two UTF-16 units (an emoji at the bound)", () => {
+  const { client, failures } = started();
+  client.handle({ type: "error", error: `${"a".repeat(MAX_SERVER_WORDS - 1)}\u{1F600}${"b".repeat(10)}` });
+  const message = failures[0]?.message ?? "";
+  expect(message).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/u);
+  expect(message).toContain(`${"a".repeat(MAX_SERVER_WORDS - 1)}… (12 more characters)`);
+});
+
 test("messages before any PAKE message (a hostile server, a second claimant): held up to MAX_EARLY_MESSAGES, then the meeting fails", () => {
   const { client, failures } = opened();
   const body = "ab".repeat(512);
