@@ -17,7 +17,8 @@
 import { CryptoError } from "../crypto/index.ts";
 import { encodeTransitAck, ProtocolError, parseTransitAck } from "../protocol/index.ts";
 import { createDigest, type PieceReader, type ReceivedFile, TransferError } from "../transfer/index.ts";
-import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { QuietWatch } from "./quiet-watch.ts";
 import type { TransitPipe } from "./transit-pipe.ts";
 
 /** File bytes per record we send (the Python receiver copies its buffer per read: keep records modest). */
@@ -128,41 +129,34 @@ export function receiveOverTransit(
 ): Promise<ReceivedFile> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    let idle: TimerHandle | undefined;
     const fail = (err: unknown): void => {
       if (settled) return;
       settled = true;
-      clock.clearTimeout(idle);
+      idle.stop();
       sink.abort(false);
       pipe.destroy();
       reject(failureOf(err));
     };
-    // A peer gone silent mid-transfer (no close, no bytes) must not hold us for ever. Records
-    // only stamp the time; the one timer looks at the stamp when it fires (no timer per record).
-    let lastRecordAt = clock.now();
-    const checkIdle = (): void => {
-      const quietMs = clock.now() - lastRecordAt;
-      if (quietMs < idleMs) {
-        idle = clock.setTimeout(checkIdle, idleMs - quietMs);
-        return;
-      }
-      const seconds = Math.round(idleMs / 1000);
-      fail(
-        new PlainTransferError(
-          "E_CONNECTION",
-          `nothing arrived for ${seconds} s after ${sink.received} of ${size} bytes`,
+    // A peer gone silent mid-transfer (no close, no bytes) must not hold us for ever: records stamp the watch.
+    const idle = new QuietWatch(
+      clock,
+      () => idleMs,
+      (limit) =>
+        fail(
+          new PlainTransferError(
+            "E_CONNECTION",
+            `nothing arrived for ${Math.round(limit / 1000)} s after ${sink.received} of ${size} bytes`,
+          ),
         ),
-      );
-    };
+    );
     const complete = (): void => {
       if (settled) return;
-      clock.clearTimeout(idle); // every byte is in: what is left is ours (a full output), not the peer's
+      idle.stop(); // every byte is in: what is left is ours (a full output), not the peer's
       if ((sink.backlog ?? 0) > 0) {
         sink.onFlushed = complete;
         return;
       }
       settled = true;
-      clock.clearTimeout(idle);
       let file: ReceivedFile;
       try {
         file = sink.finish();
@@ -178,7 +172,7 @@ export function receiveOverTransit(
       {
         record: (plain) => {
           if (settled) return;
-          lastRecordAt = clock.now();
+          idle.stamp();
           try {
             if (sink.received + plain.length > size) {
               throw new PlainTransferError("E_SIZE_MISMATCH", `the sender sent more than the ${size} bytes it offered`);
@@ -203,7 +197,7 @@ export function receiveOverTransit(
       true,
     );
     if (size === 0) complete();
-    else idle = clock.setTimeout(checkIdle, idleMs);
+    else idle.start();
   });
 }
 
@@ -246,45 +240,41 @@ export function sendOverTransit(
     const fail = (err: unknown): void => {
       if (settled) return;
       settled = true;
-      clock.clearTimeout(quietTimer);
+      quiet.stop();
       closeFile();
       pipe.destroy();
       reject(failureOf(err));
     };
     // A receiver that stops reading (its window stays shut) or never acks must not hold us for
-    // ever: the socket taking bytes stamps the time, and one timer looks at the stamp. Taking
-    // part of what waits in our queue counts too: a drain comes only once all of it is taken,
-    // and a 256 KiB piece takes 120 s at 2 KB/s.
-    let lastTakenAt = clock.now();
+    // ever: the socket taking bytes stamps the watch. Taking part of what waits in our queue
+    // counts too: a drain comes only once all of it is taken, and a 256 KiB piece takes 120 s at 2 KB/s.
+    const waitingForAck = (): boolean => sent === size && pipe.queuedBytes === 0;
     /** Our queue's bytes at the stamp: fewer later means the socket took some meanwhile. */
     let queuedAtStamp = 0;
     const stamp = (): void => {
-      lastTakenAt = clock.now();
+      quiet.stamp();
       queuedAtStamp = pipe.queuedBytes;
     };
-    let quietTimer: TimerHandle | undefined;
-    const checkQuiet = (): void => {
-      if (settled) return;
-      if (pipe.queuedBytes < queuedAtStamp) stamp();
-      const waitingForAck = sent === size && pipe.queuedBytes === 0;
-      const limit = waitingForAck ? ackMs : idleMs;
-      const quietMs = clock.now() - lastTakenAt;
-      if (quietMs < limit) {
-        quietTimer = clock.setTimeout(checkQuiet, limit - quietMs);
-        return;
-      }
-      const seconds = Math.round(limit / 1000);
-      // What the socket took: `sent` counts the piece still in our queue too (up to 256 KiB).
-      const taken = sent - pipe.queuedBytes;
-      fail(
-        new PlainTransferError(
-          "E_CONNECTION",
-          waitingForAck
-            ? `the receiver did not acknowledge the file within ${seconds} s of its last byte`
-            : `the receiver took nothing for ${seconds} s, after ${taken} of ${size} bytes`,
-        ),
-      );
-    };
+    const quiet = new QuietWatch(
+      clock,
+      () => (waitingForAck() ? ackMs : idleMs),
+      (limit) => {
+        const seconds = Math.round(limit / 1000);
+        // What the socket took: `sent` counts the piece still in our queue too (up to 256 KiB).
+        const taken = sent - pipe.queuedBytes;
+        fail(
+          new PlainTransferError(
+            "E_CONNECTION",
+            waitingForAck()
+              ? `the receiver did not acknowledge the file within ${seconds} s of its last byte`
+              : `the receiver took nothing for ${seconds} s, after ${taken} of ${size} bytes`,
+          ),
+        );
+      },
+      () => {
+        if (pipe.queuedBytes < queuedAtStamp) stamp();
+      },
+    );
     const pump = (): void => {
       const started = performance.now();
       try {
@@ -332,7 +322,7 @@ export function sendOverTransit(
           return fail(new PlainTransferError("E_BAD_CHECKSUM", "the receiver's SHA-256 is not the file's"));
         }
         settled = true;
-        clock.clearTimeout(quietTimer);
+        quiet.stop();
         pipe.end();
         resolve({ bytes: sent, digest, verified: ack.sha256 !== undefined });
       },
@@ -361,7 +351,7 @@ export function sendOverTransit(
       closeFile();
       digest = hash.hex();
     }
-    quietTimer = clock.setTimeout(checkQuiet, Math.min(idleMs, ackMs));
+    quiet.start(Math.min(idleMs, ackMs));
     pump();
   });
 }
