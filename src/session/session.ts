@@ -224,7 +224,7 @@ export class Session {
     }
     this.offer(path, size, { folder, command }, (id) => {
       try {
-        return new FileSender(id, path, size, this.options.checksum, this.chunkBytes);
+        return new FileSender(id, path, size, this.options.checksum, this.chunkBytes, folder !== undefined);
       } catch (err) {
         // Gone (or changed) before its turn to be offered (sends queue): promised all the same.
         if (!(err instanceof TransferError) || !promised) throw err;

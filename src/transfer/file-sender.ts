@@ -104,6 +104,8 @@ export class FileSender implements FrameSource {
   /**
    * Opens `path` for reading. @throws TransferError when it cannot be opened
    * @param chunkBytes - file bytes per DATA frame, at most MAX_DATA_PAYLOAD_BYTES
+   * @param noFollow - `path` is a folder's entry, listed as a regular file: a symbolic link
+   *   found there now is not followed (folder-walk.ts never follows one)
    */
   constructor(
     readonly id: number,
@@ -111,16 +113,25 @@ export class FileSender implements FrameSource {
     readonly size: number,
     readonly algo: ChecksumAlgo,
     private readonly chunkBytes: number,
+    noFollow = false,
   ) {
     let fd: number;
     try {
       // O_NONBLOCK: if the path was swapped for a FIFO since it was checked, opening must not
       // hang; fstat then says what was really opened.
-      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | (noFollow ? constants.O_NOFOLLOW : 0));
     } catch (err) {
+      const code = (err as { code?: string }).code;
       // Gone since checkReadableFile: said as it says it.
-      if ((err as { code?: string }).code === "ENOENT")
-        throw new TransferError("E_NOT_FOUND", `no such file: ${resolve(path)}`, { cause: err });
+      if (code === "ENOENT") throw new TransferError("E_NOT_FOUND", `no such file: ${resolve(path)}`, { cause: err });
+      // A folder's file swapped for a link since the listing: the link's target (anywhere,
+      // another user's pick in a folder they can write) would go under the entry's name.
+      if (noFollow && code === "ELOOP")
+        throw new TransferError(
+          "E_NOT_A_FILE",
+          `${path} became a symbolic link after the folder was listed: links in a folder are never followed`,
+          { cause: err },
+        );
       throw new TransferError("E_UNREADABLE", `cannot read ${path}: ${osReason(err)}`, { cause: err });
     }
     const stats = fstatSync(fd);

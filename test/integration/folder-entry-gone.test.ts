@@ -7,7 +7,7 @@
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { mkdirSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FolderEntry } from "../../src/protocol/index.ts";
 import { MAX_OUTGOING_TRANSFERS } from "../../src/session/limits.ts";
@@ -40,4 +40,35 @@ test("an entry gone before its turn to be offered: the receiver is told which an
   expect(failed.reason).toContain("E_NOT_FOUND");
   await alice.waitFor("failed", (e) => e.info.name === last);
   for (const name of names.slice(0, -1)) await bob.waitFor("finished", (e) => e.done.name === name);
+}, 30_000);
+
+test("an entry swapped for a symbolic link before its turn: the link is not followed, the receiver is told why", async () => {
+  // Before, the link was followed: the first `size` bytes of its target (a file outside the
+  // folder, another user's pick where they can write the folder) were stored under the entry's
+  // name and verified, though the walk lists links as skipped and never follows one.
+  const [alice, bob] = await connectedPair();
+  peers.push(alice, bob);
+  const entries = MAX_OUTGOING_TRANSFERS + 1;
+  const folderPath = join(alice.dir, "d");
+  mkdirSync(folderPath);
+  const names = Array.from({ length: entries }, (_, i) => `f${String(i).padStart(2, "0")}.bin`);
+  for (const name of names) writeFileSync(join(folderPath, name), `entry ${name}`);
+  const bytes = names.reduce((sum, name) => sum + `entry ${name}`.length, 0);
+  const secret = join(alice.dir, "secret.txt");
+  writeFileSync(secret, "a secret outside the folder");
+  for (const name of names) {
+    const folder: FolderEntry = { group: 1, root: "d", path: [name], entries, bytes };
+    alice.session?.sendFile(join(folderPath, name), folder);
+  }
+  // The last entry waits for one of the first ones to end: a link when its turn comes.
+  const last = names.at(-1) as string;
+  unlinkSync(join(folderPath, last));
+  symlinkSync(secret, join(folderPath, last));
+
+  const failed = await bob.waitFor("failed", (e) => e.info.name === last, 10_000);
+  expect(failed.reason).toContain("E_NOT_A_FILE");
+  const told = await alice.waitFor("failed", (e) => e.info.name === last);
+  expect(told.reason).toContain("became a symbolic link after the folder was listed");
+  for (const name of names.slice(0, -1)) await bob.waitFor("finished", (e) => e.done.name === name);
+  expect(existsSync(join(bob.dir, "d", last))).toBe(false);
 }, 30_000);
