@@ -43,8 +43,7 @@ export async function runChat(options: ChatOptions, io: CliIo): Promise<number> 
   }
   // stderr only to write a warning: a first Node stdio stream costs 14-16 ms before the code (session 16).
   const downloadDir = await prepareDownloadDirSoon(options.dir, { write: (text) => io.stderr.write(text) });
-  const chat = new ChatController(options, downloadDir, io);
-  return chat.run();
+  return new ChatController(options, downloadDir, io).run();
 }
 
 /** Lines held while a dial runs or the mailbox joins a code, before input is paused. */
@@ -77,6 +76,7 @@ class ChatController {
         line: (text) => this.onLine(text),
         end: () => this.onInputEnd(),
         interrupt: () => this.link.signal("SIGINT"),
+        outputFailed: (err) => this.link.outputFailed(err),
       },
       {
         progress: options.progress,

@@ -15,13 +15,17 @@ import { dial, formatAddress, type Listener, listen } from "../net/endpoints.ts"
 import { NetError } from "../net/errors.ts";
 import type { Rendezvous, RendezvousOptions, Session } from "../session/index.ts";
 import type * as Limits from "../session/limits.ts";
-import { connectionCode, dialWords, WHOLE_CODE_NEEDED } from "./codes.ts";
+import { connectionCode } from "./codes.ts";
+import { type DialTarget, dialTarget, type TargetProblem } from "./dial-target.ts";
+
+export { type DialTarget, dialTarget, type TargetProblem } from "./dial-target.ts";
+
 import type { DropLines } from "./drop-lines.ts";
 import type { dropWords } from "./drop-words.ts";
-import { EXIT_CONNECTION, EXIT_SIGHUP, EXIT_SIGINT, EXIT_SIGTERM } from "./exit-codes.ts";
-import { parsePeerAddress } from "./input.ts";
+import { EXIT_CONNECTION, EXIT_OUTPUT_FAILED, SIGNAL_ENDS } from "./exit-codes.ts";
 import type { CliIo, Signal } from "./io.ts";
-import { dialHostFor, listenerReach } from "./listening.ts";
+import { listenerReach } from "./listening.ts";
+import { OUTPUT_FAILED_REASON, outputFailedLine } from "./output-failure.ts";
 import type { WarmUp } from "./warm-up.ts";
 
 /** What the command prints for the link's events (wording stays with the command). */
@@ -59,62 +63,8 @@ export interface LinkOptions {
   readonly session: Omit<RendezvousOptions, "rendezvousEvents" | "codeWords" | "allowPortOnly">;
 }
 
-/** Where to dial, with the code's words ("" for --insecure-port-only). */
-export interface DialTarget {
-  readonly host: string;
-  readonly port: number;
-  readonly words: string;
-}
-
-/** What is wrong with a typed code (`onlyPort`: a port without the code's words). */
-export interface TargetProblem {
-  readonly problem: string;
-  readonly onlyPort: boolean;
-}
-
-/**
- * Where a typed code points and with which words (those typed, else PARLEY_CODE's); a port
- * alone only with --insecure-port-only. A port typed alone must be the port of PARLEY_CODE's
- * code when it names one: another port (a typo) reached another listener with these words,
- * spent one of its guesses and said "wrong code" of a right code. Words alone there complete
- * any port (one forwarded to the peer's). Pure: commands check --connect with it up front.
- */
-export function dialTarget(
-  text: string,
-  options: Pick<LinkOptions, "host" | "peerCode" | "insecurePortOnly">,
-): DialTarget | TargetProblem {
-  const address = parsePeerAddress(text, dialHostFor(options.host));
-  if (typeof address === "string") return { problem: address, onlyPort: false };
-  const words = dialWords(address.words, options.peerCode, options.insecurePortOnly);
-  if (words === undefined) return { problem: `${text.trim()} is only a port: ${WHOLE_CODE_NEEDED}`, onlyPort: true };
-  const codePort = address.words === undefined && options.peerCode ? portOfCode(options.peerCode) : undefined;
-  if (codePort !== undefined && codePort !== address.port) {
-    const problem = `the code in PARLEY_CODE or --code-file is for port ${codePort}, not ${address.port}: give that port, or (a port forwarded to the peer's) put only the code's words there`;
-    return { problem, onlyPort: false };
-  }
-  return { host: address.host, port: address.port, words };
-}
-
-/** The port a code names (`40123-ribbon-walnut`, `host:40123-...`), or undefined (words alone). */
-function portOfCode(code: string): number | undefined {
-  const address = parsePeerAddress(code, "127.0.0.1");
-  return typeof address === "string" ? undefined : address.port;
-}
-
 /** How a dial ended. */
 export type DialOutcome = "session" | "failed" | "invalid";
-
-/** Each signal's exit code and the reason the peer hears. */
-const SIGNAL_ENDS: Record<Signal, { code: number; reason: string }> = {
-  SIGINT: { code: EXIT_SIGINT, reason: "interrupted" },
-  SIGTERM: { code: EXIT_SIGTERM, reason: "terminated" },
-  SIGHUP: { code: EXIT_SIGHUP, reason: "hung up" },
-};
-
-/** The exit code a run ended by `signal` returns (128 + its number, as a shell reports it). */
-export function signalExitCode(signal: Signal): number {
-  return SIGNAL_ENDS[signal].code;
-}
 
 export class PeerLink {
   /** The words of our code: the password a dialer must know. */
@@ -129,6 +79,8 @@ export class PeerLink {
   private dialFailure: string | undefined;
   private finishing = false;
   private pendingSignalCode: number | undefined;
+  /** EXIT_OUTPUT_FAILED once standard output failed (outputFailed). */
+  private outputFailure: number | undefined;
   /** The connection dial() is running a handshake on: cut when the run ends meanwhile. */
   private handshaking: SocketConnection | undefined;
   /** What the peer hears when the run ended by a signal (SIGNAL_ENDS' reason). */
@@ -141,15 +93,19 @@ export class PeerLink {
   /** The mailbox flow's code line once it is to come (codeComing): resolves with when it was shown. */
   private codeLine: PromiseWithResolvers<number> | undefined;
   private resolveExit: (code: number) => void = () => {};
+  private exited = false;
   /** Resolves once with the exit code. */
   readonly exitCode = new Promise<number>((resolve) => {
-    this.resolveExit = resolve;
+    this.resolveExit = (code) => {
+      this.exited = true;
+      resolve(code);
+    };
   });
 
   constructor(
     private readonly options: LinkOptions,
     private readonly output: LinkOutput,
-    io: CliIo,
+    private readonly io: CliIo,
     /** Runs before the exit code resolves (a terminal to close). */
     private readonly beforeExit: () => Promise<void> = async () => {},
   ) {
@@ -352,12 +308,29 @@ export class PeerLink {
       // A hung-up terminal may refuse the line (EIO): nobody is there to read it; the peer is still told.
     }
     this.pendingSignalCode = code;
+    this.end(code, reason, active);
+  }
+
+  /**
+   * Standard output cannot be written (output-failure.ts): one line on stderr, the run ends as on a
+   * signal (the peer told), exit at least EXIT_OUTPUT_FAILED, also when already ending.
+   */
+  outputFailed(err: unknown): void {
+    if (this.outputFailure !== undefined || this.exited) return; // after the exit: main.ts says it
+    const active = !this.finishing && this.session?.isActive === true;
+    this.outputFailure = EXIT_OUTPUT_FAILED;
+    this.io.stderr.on?.("error", () => {}); // a stderr that fails too: nothing can be said anywhere
+    this.io.stderr.write(`${outputFailedLine(err, active)}\n`);
+    if (!this.finishing) this.end(EXIT_OUTPUT_FAILED, OUTPUT_FAILED_REASON, active);
+  }
+
+  private end(code: number, reason: string, active: boolean): void {
     this.endReason = reason;
     if (active) this.session?.abort(reason);
     else this.finish(code);
   }
 
-  /** Ends the run with `code` (a signal's code wins); the first call counts. */
+  /** Ends the run with `code` (a signal's code wins, a failed output's unless higher); the first call counts. */
   finish(code: number): void {
     if (this.finishing) return;
     this.finishing = true;
@@ -368,8 +341,9 @@ export class PeerLink {
     this.warmUp?.stop();
     this.drops?.close();
     this.unsubscribe();
-    const exit = this.pendingSignalCode ?? code;
-    void this.beforeExit().then(() => this.resolveExit(exit));
+    // Read once the terminal has closed: its last lines may be what failed.
+    const exit = () => this.pendingSignalCode ?? Math.max(code, this.outputFailure ?? code);
+    void this.beforeExit().then(() => this.resolveExit(exit()));
   }
 
   /** The exit code a signal asked for, if one came. */

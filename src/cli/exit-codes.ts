@@ -1,8 +1,15 @@
 /** Exit codes of every command (documented in the README). */
 
+import type { Signal } from "./io.ts";
+
 export const EXIT_OK = 0;
-/** Wrong usage (unknown flag, missing argument): help is shown. Also a lost chat connection. */
+/**
+ * Wrong usage (unknown flag, missing argument): help is shown. Also a lost chat connection, and
+ * standard output that cannot be written (EXIT_OUTPUT_FAILED).
+ */
 export const EXIT_USAGE = 1;
+/** Standard output cannot be written (a full disk; not a reader gone): the run ended, the peer told. */
+export const EXIT_OUTPUT_FAILED = EXIT_USAGE;
 /** Could not connect, or the connection failed before any transfer. */
 export const EXIT_CONNECTION = 2;
 /** A transfer failed, was rejected or cancelled, or the connection broke during one. */
@@ -13,6 +20,18 @@ export const EXIT_INTERNAL = 70;
 export const EXIT_SIGHUP = 129;
 export const EXIT_SIGINT = 130;
 export const EXIT_SIGTERM = 143;
+
+/** Each signal's exit code and the reason the peer hears. */
+export const SIGNAL_ENDS: Readonly<Record<Signal, { readonly code: number; readonly reason: string }>> = {
+  SIGINT: { code: EXIT_SIGINT, reason: "interrupted" },
+  SIGTERM: { code: EXIT_SIGTERM, reason: "terminated" },
+  SIGHUP: { code: EXIT_SIGHUP, reason: "hung up" },
+};
+
+/** The exit code a run ended by `signal` returns (128 + its number, as a shell reports it). */
+export function signalExitCode(signal: Signal): number {
+  return SIGNAL_ENDS[signal].code;
+}
 
 /** Failure codes that mean the data did not verify. */
 export const INTEGRITY_CODES: ReadonlySet<string> = new Set(["E_BAD_CHECKSUM", "E_SIZE_MISMATCH"]);

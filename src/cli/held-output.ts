@@ -22,12 +22,19 @@ interface Watched {
   over: boolean;
   /** Called when `waiting` falls to 0 or the stream is over. */
   readonly idle: Set<() => void>;
+  /** The first error of a write other than EPIPE (a reader gone): see outputFailure. */
+  failure: unknown;
+}
+
+/** Keeps `err` as the stream's failure when it is the first that is not EPIPE. */
+function noteFailure(state: Watched, err: unknown): void {
+  if (err && (err as { code?: unknown }).code !== "EPIPE") state.failure ??= err;
 }
 
 /** The part of process.stdout / process.stderr watched here. */
 export interface WatchableStream {
   write(...args: never[]): boolean;
-  on(event: "error" | "close", listener: () => void): unknown;
+  on(event: "error" | "close", listener: (err?: unknown) => void): unknown;
 }
 
 const watched = new WeakMap<object, Watched>();
@@ -40,13 +47,14 @@ function wake(state: Watched): void {
 /** `stream`, its writes watched from now on (once per stream; the same object is returned). */
 export function watchHeldOutput<S extends WatchableStream>(stream: S): S {
   if (watched.has(stream)) return stream;
-  const state: Watched = { held: false, waiting: 0, over: false, idle: new Set() };
+  const state: Watched = { held: false, waiting: 0, over: false, idle: new Set(), failure: undefined };
   watched.set(stream, state);
   const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
   (stream as unknown as { write: (...args: unknown[]) => boolean }).write = (...args: unknown[]) => {
     const callback = typeof args.at(-1) === "function" ? (args.pop() as (err?: unknown) => void) : undefined;
     state.waiting++;
     args.push((err?: unknown) => {
+      noteFailure(state, err);
       state.waiting--;
       if (state.waiting === 0) {
         state.held = false;
@@ -58,7 +66,8 @@ export function watchHeldOutput<S extends WatchableStream>(stream: S): S {
     if (!taken) state.held = true;
     return taken;
   };
-  const ended = (): void => {
+  const ended = (err?: unknown): void => {
+    noteFailure(state, err);
     state.over = true;
     wake(state);
   };
@@ -79,4 +88,14 @@ export async function outputTaken(stream: object): Promise<void> {
   while (state?.held && state.waiting > 0 && !state.over) {
     await new Promise<void>((resolve) => state.idle.add(resolve));
   }
+}
+
+/**
+ * The first error a write to `stream` failed with that is not EPIPE (a full disk: ENOSPC), or
+ * undefined. A write's error can come after the run has ended: the last lines (a goodbye) fail
+ * while main.ts waits for them, when nothing is left to hear the stream's "error" event;
+ * main.ts asks here then, so that such a run does not exit 0 unsaid.
+ */
+export function outputFailure(stream: object): unknown {
+  return watched.get(stream)?.failure;
 }

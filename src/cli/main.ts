@@ -5,9 +5,10 @@
  */
 
 import { runCli } from "./cli.ts";
-import { EXIT_INTERNAL } from "./exit-codes.ts";
-import { outputTaken } from "./held-output.ts";
+import { EXIT_INTERNAL, EXIT_OK, EXIT_OUTPUT_FAILED } from "./exit-codes.ts";
+import { outputFailure, outputTaken } from "./held-output.ts";
 import { processIo } from "./io.ts";
+import { outputFailedLine } from "./output-failure.ts";
 import { enterShellFolder } from "./shell-folder.ts";
 
 function fatal(err: unknown): never {
@@ -30,6 +31,18 @@ function flushed(): Promise<void> {
     .then(() => {});
 }
 
+/**
+ * `code`, unless the run would end 0 while a write to stdout failed (not EPIPE) unsaid: its last
+ * lines, whose error came after the run ended (PeerLink.outputFailed says the rest). Then one
+ * line on stderr and EXIT_OUTPUT_FAILED.
+ */
+function checkedCode(code: number): number {
+  const failure = code === EXIT_OK ? outputFailure(process.stdout) : undefined;
+  if (failure === undefined) return code;
+  process.stderr.write(`${outputFailedLine(failure, false)}\n`);
+  return EXIT_OUTPUT_FAILED;
+}
+
 // Relative paths name files where the user's shell is, also under `npx bun run chat`.
 enterShellFolder();
-runCli(process.argv.slice(2), processIo()).then((code) => flushed().then(() => process.exit(code)), fatal);
+runCli(process.argv.slice(2), processIo()).then((code) => flushed().then(() => process.exit(checkedCode(code))), fatal);

@@ -118,6 +118,7 @@ export class OneShotRun {
       this.io,
     );
     this.link = link;
+    reporter.outputFailed = (err) => link.outputFailed(err);
     if (options.mailbox) {
       await link.ready();
       const decide = this.extra.decideOffer;

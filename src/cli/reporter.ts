@@ -69,27 +69,32 @@ export interface Reporter {
 }
 
 /**
- * A reader that went away (`parley send ... | head -1`): stop printing, go on with the work.
+ * A reader that went away (`parley send ... | head -1`): stop printing, go on with the work. Any
+ * other error (a full disk) goes to `failed` (output-failure.ts; absent: thrown).
  * Attached only to streams we print to: touching process.stdout makes Bun switch fd 1 to
  * non-blocking, which `receive --stdout` must not have.
  */
-function ignoreClosedReader(stream: OutStream): void {
+function ignoreClosedReader(stream: OutStream, failed?: (err: NodeJS.ErrnoException) => void): void {
   stream.on?.("error", (err: NodeJS.ErrnoException) => {
-    if (err.code !== "EPIPE") throw err;
+    if (err.code === "EPIPE") return;
+    if (!failed) throw err;
+    failed(err);
   });
 }
 
 /**
  * @param options.stdoutTaken - the received file goes to stdout: print everything to stderr
  * @param eventOut - a `--json` event was written already (by starting-reporter.ts)
+ * @param outputFailed - standard output cannot be written (not EPIPE): the run ends (PeerLink.outputFailed)
  */
 export function makeReporter(
   options: ReporterOptions,
   io: { readonly stdout: OutStream; readonly stderr: OutStream },
   eventOut = false,
+  outputFailed?: (err: NodeJS.ErrnoException) => void,
 ): Reporter {
   ignoreClosedReader(io.stderr);
-  if (!options.stdoutTaken) ignoreClosedReader(io.stdout);
+  if (!options.stdoutTaken) ignoreClosedReader(io.stdout, outputFailed);
   return options.json
     ? new JsonReporter(options.stdoutTaken ? io.stderr : io.stdout, io.stderr, eventOut)
     : new HumanReporter(options.progress, options.stdoutTaken ? io.stderr : io.stdout, io.stderr);

@@ -8,8 +8,8 @@
 
 import type { Session } from "../session/index.ts";
 import type { SendOptions } from "./command-args.ts";
-import { dialTarget, signalExitCode } from "./connect.ts";
-import { EXIT_TRANSFER } from "./exit-codes.ts";
+import { dialTarget } from "./connect.ts";
+import { EXIT_TRANSFER, signalExitCode } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
 import { expandHome } from "./input.ts";
 import { type CliIo, SIGNAL_WORDS, type Signal } from "./io.ts";

@@ -40,6 +40,8 @@ export class StartingReporter implements Reporter {
   /** A `--json` event went out (the real JSON reporter holds warnings until one has). */
   private eventOut = false;
   private readonly writeLineNow: ((line: string, fd?: 1 | 2) => void) | undefined;
+  /** Standard output cannot be written (not EPIPE): handed to the real reporter's stream (set before it is made). */
+  outputFailed: ((err: NodeJS.ErrnoException) => void) | undefined;
 
   constructor(
     private readonly options: ReporterOptions,
@@ -53,7 +55,10 @@ export class StartingReporter implements Reporter {
   open(): Reporter {
     if (!this.real) {
       const { makeReporter } = require("./reporter.ts") as typeof ReporterModule;
-      this.real = makeReporter(this.options, this.io, this.eventOut);
+      this.real = makeReporter(this.options, this.io, this.eventOut, (err) => {
+        if (!this.outputFailed) throw err;
+        this.outputFailed(err);
+      });
     }
     return this.real;
   }

@@ -57,6 +57,7 @@ export function osReason(err: unknown): string {
     EISDIR: "is a directory",
     EROFS: "read-only file system",
     EIO: "input/output error",
+    EBADF: "bad file descriptor",
     ENOTDIR: "a part of the path is not a directory",
     ELOOP: "too many symbolic links",
     ENAMETOOLONG: "name too long",

@@ -24,6 +24,12 @@ export interface TerminalHandlers {
   end(): void;
   /** Ctrl-C typed at the TTY (raw mode swallows SIGINT). */
   interrupt(): void;
+  /**
+   * The output cannot be written (`> /dev/full`: ENOSPC; EFBIG, EIO, EBADF), as against a reader
+   * gone (EPIPE; at a terminal EIO, a hang-up: SIGHUP follows), where printing just stops. Called
+   * once per failed write. Absent: the error is thrown.
+   */
+  outputFailed?(err: NodeJS.ErrnoException): void;
 }
 
 /** Where the terminal reads lines and prints: process.stdin/stdout, or a test's. */
@@ -97,10 +103,9 @@ class PlainTerminal implements Terminal {
   ) {
     this.gate = new OutputGate(streams.output, (n) => `${options.skippedLine(n)}\n`, lostLinesLine);
     // A reader that went away (`parley | head -1`): stop printing, go on, as send and receive
-    // do; the chat ends as it would have (input's end, exit, the peer), with its goodbye.
-    streams.output.on?.("error", (err) => {
-      if (err.code !== "EPIPE") throw err;
-    });
+    // do; the chat ends as it would have (input's end, exit, the peer), with its goodbye. Any
+    // other error (a full disk) ends it: outputFailed.
+    streams.output.on?.("error", (err) => failedOutput(handlers, err, "EPIPE"));
     const lines = new LineSplitter(MAX_INPUT_LINE_CHARS, {
       line: (text) => handlers.line(text),
       tooLong: () => this.print(options.tooLongLine),
@@ -179,7 +184,7 @@ class TtyTerminal implements Terminal {
     private readonly out: NodeJS.WriteStream,
   ) {
     this.drawnWidth = columns(out);
-    survivesHangUp(input, out);
+    survivesHangUp(input, out, handlers);
     this.rl = createInterface({ input, output: out, terminal: true, prompt: "> " });
     this.rl.on("line", (line) => {
       // readline has already moved below the typed line: redraw it as history above the
@@ -344,7 +349,7 @@ function flush(out: TerminalStreams["output"]): Promise<void> {
  * the input. Nobody is there to read: both are let pass, so the chat still tells the peer
  * (SIGHUP follows) and exits with its own code instead of an internal error.
  */
-function survivesHangUp(input: NodeJS.ReadStream, out: NodeJS.WriteStream): void {
+function survivesHangUp(input: NodeJS.ReadStream, out: NodeJS.WriteStream, handlers: TerminalHandlers): void {
   const setRawMode = input.setRawMode?.bind(input);
   if (setRawMode) {
     input.setRawMode = (mode: boolean) => {
@@ -355,7 +360,12 @@ function survivesHangUp(input: NodeJS.ReadStream, out: NodeJS.WriteStream): void
       }
     };
   }
-  out.on("error", (err: NodeJS.ErrnoException) => {
-    if (err.code !== "EIO") throw err;
-  });
+  out.on("error", (err: NodeJS.ErrnoException) => failedOutput(handlers, err, "EIO"));
+}
+
+/** An output error: `passes` (the reader gone) lets printing stop; any other goes to `outputFailed`. */
+function failedOutput(handlers: TerminalHandlers, err: NodeJS.ErrnoException, passes: string): void {
+  if (err.code === passes) return;
+  if (!handlers.outputFailed) throw err;
+  handlers.outputFailed(err);
 }

@@ -1,0 +1,51 @@
+/**
+ * Where a typed code points: the host and port to dial and the code's words to prove (or why it
+ * cannot be dialed). Pure: commands check --connect with it up front, PeerLink dials its result.
+ */
+
+import { dialWords, WHOLE_CODE_NEEDED } from "./codes.ts";
+import type { LinkOptions } from "./connect.ts";
+import { parsePeerAddress } from "./input.ts";
+import { dialHostFor } from "./listening.ts";
+
+/** Where to dial, with the code's words ("" for --insecure-port-only). */
+export interface DialTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly words: string;
+}
+
+/** What is wrong with a typed code (`onlyPort`: a port without the code's words). */
+export interface TargetProblem {
+  readonly problem: string;
+  readonly onlyPort: boolean;
+}
+
+/**
+ * Where a typed code points and with which words (those typed, else PARLEY_CODE's); a port
+ * alone only with --insecure-port-only. A port typed alone must be the port of PARLEY_CODE's
+ * code when it names one: another port (a typo) reached another listener with these words,
+ * spent one of its guesses and said "wrong code" of a right code. Words alone there complete
+ * any port (one forwarded to the peer's). Pure: commands check --connect with it up front.
+ */
+export function dialTarget(
+  text: string,
+  options: Pick<LinkOptions, "host" | "peerCode" | "insecurePortOnly">,
+): DialTarget | TargetProblem {
+  const address = parsePeerAddress(text, dialHostFor(options.host));
+  if (typeof address === "string") return { problem: address, onlyPort: false };
+  const words = dialWords(address.words, options.peerCode, options.insecurePortOnly);
+  if (words === undefined) return { problem: `${text.trim()} is only a port: ${WHOLE_CODE_NEEDED}`, onlyPort: true };
+  const codePort = address.words === undefined && options.peerCode ? portOfCode(options.peerCode) : undefined;
+  if (codePort !== undefined && codePort !== address.port) {
+    const problem = `the code in PARLEY_CODE or --code-file is for port ${codePort}, not ${address.port}: give that port, or (a port forwarded to the peer's) put only the code's words there`;
+    return { problem, onlyPort: false };
+  }
+  return { host: address.host, port: address.port, words };
+}
+
+/** The port a code names (`40123-ribbon-walnut`, `host:40123-...`), or undefined (words alone). */
+function portOfCode(code: string): number | undefined {
+  const address = parsePeerAddress(code, "127.0.0.1");
+  return typeof address === "string" ? undefined : address.port;
+}

@@ -1,0 +1,96 @@
+/**
+ * Standard output that cannot be written (`> /dev/full`: ENOSPC; a file past `ulimit -f`:
+ * EFBIG; fd 1 opened read-only: EBADF), as against a reader gone (EPIPE, chat-output-closed and
+ * cli-pipes): one line on stderr, the peer told why, exit non-zero, and no wait. Before, the
+ * first failed write ended the chat, send and receive as "parley: internal error: ENOSPC: no
+ * space left on device, write" (exit 70) with the peer told nothing ("closed the connection
+ * without saying goodbye"), and a chat whose last lines failed (input ended before any peer
+ * came) exited 0 without a word.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { BUN, Cli, cleanup, jsonReceiver, MAIN, makeTempDir, randomFile, startPeer } from "./helpers.ts";
+
+afterEach(cleanup);
+
+const TEST_MS = 20_000;
+
+/** The CLI with `args` under bash, its stdout as `redirect` leaves it (`before`: shell commands first). */
+function withStdout(label: string, redirect: string, args: readonly string[], before = ""): Cli {
+  return new Cli(label, [], ["bash", "-c", `trap '' XFSZ; ${before} exec "$0" "$@" ${redirect}`, BUN, MAIN, ...args]);
+}
+
+test.each([
+  ["/dev/full (ENOSPC)", "> /dev/full", "", "no space left on device, ENOSPC"],
+  // 1 KiB of room: the first lines fit, the peer's lines do not.
+  ["a file past ulimit -f (EFBIG)", "> out.txt", "ulimit -f 1;", "file too large, EFBIG"],
+  ["fd 1 open read-only (EBADF)", "1< /dev/null", "", "bad file descriptor, EBADF"],
+])(
+  "chat with stdout on %s: one line on stderr, the peer told, exit 1",
+  async (_label, redirect, before, words) => {
+    const alice = await startPeer("alice");
+    const dir = makeTempDir();
+    const bob = new Cli(
+      "bob",
+      [],
+      [
+        "bash",
+        "-c",
+        `cd "$4" && trap '' XFSZ; ${before} exec "$0" "$1" --connect "$2" --name bob --dir "$3" ${redirect}`,
+        BUN,
+        MAIN,
+        alice.code,
+        dir,
+        dir,
+      ],
+    );
+    await alice.cli.waitForLine(/^Connected to bob at /);
+    for (let i = 0; i < 40; i++) alice.cli.send(`line ${i} ${"x".repeat(60)}`);
+    expect(await bob.exitCode(), bob.stderr).toBe(1);
+    expect(bob.stderr).toBe(`parley: cannot write to standard output (${words}): leaving; the peer is told.\n`);
+    await alice.cli.waitForLine(/^bob left \(its output failed\)\. Connection closed\.$/);
+  },
+  TEST_MS,
+);
+
+test("chat with stdout on /dev/full whose input ends before a peer comes: its last lines fail after the run, exit 1 with a line", async () => {
+  const cli = withStdout("alone", "> /dev/full", ["--dir", makeTempDir()]);
+  cli.endInput();
+  expect(await cli.exitCode(), cli.stderr).toBe(1);
+  expect(cli.stderr).toBe("parley: cannot write to standard output (no space left on device, ENOSPC).\n");
+});
+
+test(
+  "send --json > /dev/full: one line on stderr, the receiver hears why, both exit non-zero",
+  async () => {
+    const receiver = await jsonReceiver(makeTempDir());
+    const { path } = randomFile("x.bin", 1 << 20);
+    const args = ["send", path, "--to", String(receiver.port), "--json"];
+    const sender = withStdout("sender", "> /dev/full", args, `export PARLEY_CODE=${receiver.code};`);
+    expect(await sender.exitCode(), sender.stderr).not.toBe(0);
+    expect(sender.stderr).toBe(
+      "parley: cannot write to standard output (no space left on device, ENOSPC): leaving; the peer is told.\n",
+    );
+    await receiver.cli.waitForLine(/^\{"type":"bye","reason":"its output failed"\}$/);
+    expect(await receiver.cli.exitCode()).not.toBe(0);
+  },
+  TEST_MS,
+);
+
+test(
+  "receive > /dev/full (dialing a sender): one line on stderr, the sender hears why, exit non-zero",
+  async () => {
+    const { path } = randomFile("x.bin", 1 << 20);
+    const sender = new Cli("sender", ["send", path, "--no-progress"]);
+    const { match } = await sender.waitForLine(/ · code ((\d+)-[a-z]+-[a-z]+)$/);
+    const args = ["receive", match[2] as string, "--dir", makeTempDir()];
+    const receiver = withStdout("receiver", "> /dev/full", args, `export PARLEY_CODE=${match[1]};`);
+    expect(await receiver.exitCode(), receiver.stderr).not.toBe(0);
+    expect(receiver.stderr).toBe(
+      "parley: cannot write to standard output (no space left on device, ENOSPC): leaving; the peer is told.\n",
+    );
+    await sender.waitForLine(/^Connection closed \(its output failed\)\.$/);
+    expect(await sender.exitCode()).toBe(3);
+  },
+  TEST_MS,
+);
