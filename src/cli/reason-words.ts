@@ -8,7 +8,14 @@
 
 import type { FailureWhy, OwnReason, PeerReason, TransferInfo } from "../session/index.ts";
 import { MAX_INCOMING_TRANSFERS } from "../session/limits.ts";
-import { isFullDiskErrno, OUTPUT_STALLED, osReason, resendWords, SOURCE_CHANGED } from "../transfer/errors.ts";
+import {
+  isFullDiskErrno,
+  OUTPUT_STALLED,
+  osReason,
+  PART_CHANGED,
+  resendWords,
+  SOURCE_CHANGED,
+} from "../transfer/errors.ts";
 import { count } from "./counts.ts";
 
 type Words = (ctx: {
@@ -24,6 +31,7 @@ function errnoWords(detail: string | undefined): string {
   if (detail === undefined) return "";
   if (detail === OUTPUT_STALLED) return " (its reader stopped reading it)";
   if (detail === SOURCE_CHANGED) return " (it changed while it was being sent)";
+  if (detail === PART_CHANGED) return " (another program changed it on that disk while it was written)";
   const words = osReason(Object.assign(new Error(detail), { code: detail }));
   return ` (${words})`;
 }

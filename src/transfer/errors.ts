@@ -44,6 +44,12 @@ export const OUTPUT_STALLED = "stalled";
  */
 export const SOURCE_CHANGED = "changed";
 
+/**
+ * The detail a receiver tells with E_WRITE when its `.part` was changed by another program while
+ * it was written (part-intact.ts): what it holds is not what was sent, and no errno says that.
+ */
+export const PART_CHANGED = "part-changed";
+
 /** The OS's words for a failed file call ("no space left on device"), from a Node-style error. */
 export function osReason(err: unknown): string {
   const code = (err as { code?: string }).code;

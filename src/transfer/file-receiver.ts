@@ -19,10 +19,11 @@ import {
   createDigest,
   type RunningDigest,
 } from "./checksum.ts";
-import { keptAfterWriteError, osReason, TransferError } from "./errors.ts";
+import { keptAfterWriteError, osReason, PART_CHANGED, TransferError } from "./errors.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { HeldDir } from "./held-dir.ts";
 import { createExclusive, linkToFreeName, lockNewPart, MAX_NAME_TRIES, openResumable } from "./part-files.ts";
+import { partChangedSince } from "./part-intact.ts";
 import { markAsOurs } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
@@ -273,6 +274,15 @@ export class FileReceiver implements ResumableSink {
       this.pieces.flush(this.received, (head, body, at) => this.writeNow(head, body, at)); // a stream's last page
       checkTrailerCount(trailer?.bytes ?? this.received, this.received, this.size);
       const digest = trailer ? checkTrailerDigest(trailer, this.algo, this.digest) : this.digest.hex();
+      // The digest is of the bytes as they came: the disk must still hold them (part-intact.ts).
+      const changed = partChangedSince(this.fd as number, this.restarted ? 0 : this.resumeOffset, this.received);
+      if (changed !== undefined) {
+        throw new TransferError(
+          "E_WRITE",
+          `another program changed ${this.name}${PART_SUFFIX} while it was written (${changed}): it does not hold what was sent, so it was not stored`,
+          { detail: PART_CHANGED },
+        );
+      }
       if (this.fd !== undefined) this.applyMeta(this.fd);
       // Named while still open and locked: closing first would let another receiver process
       // take the `.part` for a resume in between.

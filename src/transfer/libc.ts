@@ -1,5 +1,5 @@
 /**
- * The few libc calls Node's fs lacks (flock and its errno, extended attributes), through bun:ffi, loaded on
+ * The few libc calls Node's fs lacks (flock and its errno, extended attributes, lseek's SEEK_HOLE), through bun:ffi, loaded on
  * first use. Null where libc cannot be loaded: callers then do without (see file-lock.ts,
  * part-mark.ts).
  */
@@ -14,6 +14,8 @@ const SYMBOLS = {
   fsetxattr: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
   fgetxattr: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   flistxattr: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  /** For SEEK_HOLE (part-intact.ts). */
+  lseek: { args: [FFIType.i32, FFIType.i64, FFIType.i32], returns: FFIType.i64 },
   /** Where this thread's errno lives (glibc and musl). */
   __errno_location: { args: [], returns: FFIType.ptr },
 } as const;

@@ -1,0 +1,68 @@
+/**
+ * Whether a `.part` still holds what was written to it, checked once before it is named: its
+ * digest is of the bytes as they arrived, not as the disk holds them, so another program that
+ * cut it short meanwhile (`truncate`, `> name.part`, a clean-up script) left zeros where the
+ * sender's bytes were, and the later writes, at their offsets, made it whole-sized again: it
+ * was named and "verified". Two cheap looks (no read back): its size, and, on file systems
+ * that keep every written byte as data, a hole (lseek SEEK_HOLE) in what this transfer wrote.
+ */
+
+import { fstatSync, statfsSync } from "node:fs";
+import { loadLibc } from "./libc.ts";
+
+/** Linux's SEEK_HOLE (macOS's differs: the hole look is Linux's). */
+const SEEK_HOLE = 4;
+const LINUX = process.platform === "linux";
+
+/**
+ * statfs f_type of file systems that store every byte written as data, so a hole in a file we
+ * wrote whole was cut by someone else: ext2/3/4, XFS, btrfs, tmpfs. Not ZFS (with compression
+ * it stores a block of zeros as a hole, and SEEK_HOLE on a file just written waits for its
+ * transaction group to be written out), nor others not known.
+ */
+const HOLES_ARE_CUTS: ReadonlySet<number> = new Set([0xef53, 0x58465342, 0x9123683e, 0x01021994]);
+
+/** Per device (fstat's dev): whether HOLES_ARE_CUTS holds there. */
+const byDevice = new Map<number, boolean>();
+
+/**
+ * Why the `.part` open as `fd` no longer holds the `written` bytes this transfer wrote from byte
+ * `from` on (what was there before, a resumed prefix, was checked by the sender's digest when
+ * it was taken up), in words; undefined when nothing says so.
+ */
+export function partChangedSince(fd: number, from: number, written: number): string | undefined {
+  let stats: ReturnType<typeof fstatSync>;
+  try {
+    stats = fstatSync(fd);
+  } catch {
+    return undefined; // nothing to tell by
+  }
+  if (stats.nlink === 0) return "it was deleted";
+  if (stats.size < written) return `it was cut to ${stats.size} bytes`;
+  if (stats.size > written) return `it grew to ${stats.size} bytes`;
+  const hole = firstHole(fd, stats.dev, from);
+  return hole !== undefined && hole < written
+    ? `its bytes from ${hole} on were cut away: it reads zeros there`
+    : undefined;
+}
+
+/** lseek(fd, from, SEEK_HOLE) where holes are cuts; undefined where that cannot be told. */
+function firstHole(fd: number, dev: number, from: number): number | undefined {
+  const libc = LINUX ? loadLibc() : null;
+  if (libc === null || !holesAreCuts(fd, dev)) return undefined;
+  const at = Number(libc.lseek(fd, from, SEEK_HOLE));
+  return at >= 0 ? at : undefined;
+}
+
+function holesAreCuts(fd: number, dev: number): boolean {
+  let known = byDevice.get(dev);
+  if (known === undefined) {
+    try {
+      known = HOLES_ARE_CUTS.has(Number(statfsSync(`/proc/self/fd/${fd}`).type));
+    } catch {
+      known = false;
+    }
+    byDevice.set(dev, known);
+  }
+  return known;
+}
