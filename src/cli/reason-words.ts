@@ -110,7 +110,8 @@ export function ownReasonWords(info: TransferInfo, own: OwnReason): string {
       words = `cancelled by the ${ourRole}${wholeFolder(info, own.detail)}`;
       break;
     case "E_INTERRUPTED":
-      words = `cancelled: ${own.detail ?? "interrupted"}`;
+      // The signal's word alone ("interrupted", "terminated", "hung up"): "cancelled: interrupted" said it twice.
+      words = own.detail ?? "interrupted";
       break;
     default: {
       const known = WORDS[own.code];
@@ -131,11 +132,13 @@ export function failureWords(info: TransferInfo, reason: string, why?: FailureWh
  * sending it again resumes it (the receiver keeps what arrived, for that sender): a new user
  * cannot guess that a second try does not start over. Not for a stream (it cannot resume), a
  * folder's entries (one line each; the folder sent again resumes as a whole) or an offer
- * declined before it began. Empty when it does not apply.
+ * declined before it began. Empty when it does not apply. A clause after a semicolon, as the
+ * full disk's "; once it has room, ...": the reason before it often ends in brackets already
+ * ("the peer left (interrupted)"), and a second pair in a row read badly (newuser20).
  */
 export function resumeHint(info: TransferInfo, code: string, why?: FailureWhy, secretKept = true): string {
   if (info.folder || !resumable(info, code, why, secretKept)) return "";
-  return info.direction === "send" ? " (sending it again resumes it)" : " (the sender sending it again resumes it)";
+  return info.direction === "send" ? "; sending it again resumes it" : "; the sender sending it again resumes it";
 }
 
 /**

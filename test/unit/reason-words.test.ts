@@ -52,7 +52,7 @@ test("a failure of our own keeps our words", () => {
 test.each([
   [sent, { by: "us", code: "E_CANCELLED" }, "cancelled by the sender"],
   [received, { by: "us", code: "E_CANCELLED" }, "cancelled by the receiver"],
-  [received, { by: "us", code: "E_INTERRUPTED", detail: "terminated" }, "cancelled: terminated"],
+  [received, { by: "us", code: "E_INTERRUPTED", detail: "terminated" }, "terminated"],
   [
     received,
     { by: "us", code: "E_UNSUPPORTED_CHECKSUM", detail: "md5", declined: true },
@@ -107,10 +107,10 @@ test("resumeHint: a file cut by a lost connection or the peer's Ctrl-C; never a 
   const file: TransferInfo = { id: 1, direction: "receive", name: "a.bin", size: 10 };
   const mine: TransferInfo = { ...file, direction: "send" };
   const interrupted = { by: "peer", said: "cancel", code: "E_INTERRUPTED" } as const;
-  expect(resumeHint(file, "E_CONNECTION")).toBe(" (the sender sending it again resumes it)");
-  expect(resumeHint(mine, "E_CONNECTION")).toBe(" (sending it again resumes it)");
+  expect(resumeHint(file, "E_CONNECTION")).toBe("; the sender sending it again resumes it");
+  expect(resumeHint(mine, "E_CONNECTION")).toBe("; sending it again resumes it");
   expect(resumeHint({ ...mine, nothingKept: true }, "E_CONNECTION")).toBe(""); // never accepted: nothing kept
-  expect(resumeHint(file, "E_CANCELLED", interrupted)).toBe(" (the sender sending it again resumes it)");
+  expect(resumeHint(file, "E_CANCELLED", interrupted)).toBe("; the sender sending it again resumes it");
   expect(resumeHint({ ...file, size: null }, "E_CONNECTION")).toBe("");
   const folder = { group: 1, root: "p", path: ["a.bin"], entries: 2, bytes: 10 };
   expect(resumeHint({ ...file, folder }, "E_CONNECTION")).toBe("");
@@ -125,7 +125,7 @@ test("resumeHint and resumable: a file we send resumes later only with our resum
   expect(resumable(mine, "E_CONNECTION", undefined, false)).toBe(false);
   expect(resumable(mine, "E_CONNECTION", undefined, true)).toBe(true);
   // The receiver cannot know the sender's secret: its line stays.
-  expect(resumeHint(file, "E_CONNECTION", undefined, false)).toBe(" (the sender sending it again resumes it)");
+  expect(resumeHint(file, "E_CONNECTION", undefined, false)).toBe("; the sender sending it again resumes it");
   expect(resumable(file, "E_CONNECTION", undefined, false)).toBe(true);
 });
 
@@ -133,8 +133,8 @@ test("resumeHint: a file this side's own Ctrl-C, SIGTERM or SIGHUP cut keeps wha
   const file: TransferInfo = { id: 1, direction: "receive", name: "a.bin", size: 10 };
   const mine: TransferInfo = { ...file, direction: "send" };
   const hungUp = { by: "us", code: "E_INTERRUPTED", detail: "hung up" } as const;
-  expect(resumeHint(file, "E_INTERRUPTED", hungUp)).toBe(" (the sender sending it again resumes it)");
-  expect(resumeHint(mine, "E_INTERRUPTED", hungUp)).toBe(" (sending it again resumes it)");
+  expect(resumeHint(file, "E_INTERRUPTED", hungUp)).toBe("; the sender sending it again resumes it");
+  expect(resumeHint(mine, "E_INTERRUPTED", hungUp)).toBe("; sending it again resumes it");
   expect(resumeHint(file, "E_INTERRUPTED", { ...hungUp, declined: true })).toBe("");
   expect(resumeHint(file, "E_CANCELLED", { by: "us", code: "E_CANCELLED" })).toBe("");
 });
@@ -161,4 +161,15 @@ test("a folder's entry cancelled with its whole folder says so, on both sides; a
     "cancelled by the sender, with its whole folder",
   );
   expect(failureWords(sent, "E_CANCELLED folder", whole)).toBe("the peer cancelled it: cancelled by the receiver");
+});
+
+test("after a Ctrl-C both lines read as plain sentences: no 'cancelled: interrupted', no two bracketed phrases in a row (newuser20)", () => {
+  const mine: TransferInfo = { id: 2, direction: "send", name: "x.bin", size: 10 };
+  const theirs: TransferInfo = { ...mine, direction: "receive" };
+  const ownCtrlC = { by: "us", code: "E_INTERRUPTED", detail: "interrupted" } as const;
+  const sender = failureWords(mine, "interrupted", ownCtrlC) + resumeHint(mine, "E_INTERRUPTED", ownCtrlC);
+  expect(sender).toBe("interrupted; sending it again resumes it");
+  // The session's own reason for a peer that said BYE (session.ts: "the peer left (REASON)").
+  const receiver = failureWords(theirs, "the peer left (interrupted)") + resumeHint(theirs, "E_CONNECTION");
+  expect(receiver).toBe("the peer left (interrupted); the sender sending it again resumes it");
 });
