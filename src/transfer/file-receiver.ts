@@ -12,6 +12,7 @@
  */
 
 import { closeSync, fchmodSync, fstatSync, ftruncateSync, futimesSync, writeSync, writevSync } from "node:fs";
+import { basename } from "node:path";
 import {
   type ChecksumAlgo,
   checkTrailerCount,
@@ -288,8 +289,10 @@ export class FileReceiver implements ResumableSink {
       // take the `.part` for a resume in between.
       const path = linkToFreeName(this.fd as number, this.dir, this.partName, this.baseName, this.nameIndex);
       storedThisRun.add(path);
+      // The folder moved meanwhile (renamed by another program): the report says where it is.
+      const where = this.dir.whereNow(basename(path));
       this.closeFile();
-      return { path, bytes: this.received, algo: this.algo, digest };
+      return { path: where, bytes: this.received, algo: this.algo, digest };
     } catch (err) {
       this.abort();
       if (err instanceof TransferError) throw err;

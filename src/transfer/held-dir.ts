@@ -25,8 +25,10 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  readlinkSync,
   renameSync,
   rmdirSync,
+  statSync,
   unlinkSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -93,6 +95,29 @@ export class HeldDir {
   /** `name`'s path, for messages and reports. */
   pathOf(name: string): string {
     return join(this.path, name);
+  }
+
+  /**
+   * `name`'s path now, for a report: pathOf(name) while `path` still names the held folder; once
+   * another program moved it (or a folder on its way) meanwhile, the path the kernel has for it
+   * now (/proc/self/fd), where what we made went. By name, or where that cannot be told: pathOf.
+   */
+  whereNow(name: string): string {
+    const then = this.pathOf(name);
+    if (!this.calls || this.fd === undefined || this.fd < 0) return then;
+    try {
+      const named = statSync(this.path); // followed, as the user gave it (a link to the folder)
+      const held = fstatSync(this.fd);
+      if (named.dev === held.dev && named.ino === held.ino) return then;
+    } catch {
+      // Nothing there now: moved away.
+    }
+    try {
+      const now = readlinkSync(`/proc/self/fd/${this.fd}`);
+      return now.startsWith("/") && !now.endsWith(" (deleted)") ? join(now, name) : then;
+    } catch {
+      return then;
+    }
   }
 
   /** Opens (or with O_CREAT makes) the file `name`, never through a link. @returns its descriptor */

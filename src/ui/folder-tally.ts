@@ -88,7 +88,8 @@ export class FolderTally {
     if (!tally) return undefined;
     tally.inFlight.delete(done.id);
     const s = tally.summary;
-    const savedIn = s.savedIn ?? (done.path && done.folder ? rootOf(done.path, done.folder.path.length) : undefined);
+    // The latest entry's: where the folder is now, should another program have moved it meanwhile.
+    const savedIn = (done.path && done.folder ? rootOf(done.path, done.folder.path.length) : undefined) ?? s.savedIn;
     tally.summary = {
       ...s,
       done: s.done + 1,
