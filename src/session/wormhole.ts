@@ -47,6 +47,12 @@ export class Wormhole {
   private readonly readers: Array<{ resolve: (d: Uint8Array) => void; reject: (e: Error) => void }> = [];
   private readonly closedByServer = deferred<void>();
   private failure: WormholeError | undefined;
+  private readonly failedWith = deferred<WormholeError>();
+  /**
+   * Resolves, once, with the error that failed this Wormhole (the peer's: E_PEER_PROTOCOL when it
+   * added more than nobody read; the server's; a lost mailbox). Never for a close() of ours.
+   */
+  readonly failed: Promise<WormholeError> = this.failedWith.promise;
   private socket: MailboxSocket | undefined;
   private readonly client: MailboxClient;
 
@@ -159,6 +165,7 @@ export class Wormhole {
   private fail(error: WormholeError): void {
     if (this.failure) return;
     this.failure = error;
+    this.failedWith.resolve(error);
     this.code.reject(error);
     this.verified.reject(error);
     this.rejectAll(error);
