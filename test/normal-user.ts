@@ -6,10 +6,15 @@
  *
  * Nobody must reach what the child runs, and a checkout may sit in a folder only root can enter
  * (a CI clone in `mktemp -d`, mode 0700; /root). So as root the child runs from a view made
- * once per test file in the temporary folder (or the nearest above it every user may enter),
- * every folder 0755: src/, the package files, the runtime packages (package.json's
- * dependencies, walked) and the bun binary, all hard links (no bytes copied: 6-15 ms; a copy
- * where the temporary folder is on another file system: 60-140 ms, Bun's 107 MB binary).
+ * once per test file in the nearest folder above the temporary folder every user may enter
+ * (viewBase: the run's own TMPDIR is 0700; /tmp when that walk would end at `/`), every folder
+ * 0755: src/, the package files, the runtime packages (package.json's dependencies, walked) and
+ * the bun binary, all hard links (no bytes copied: 6-15 ms; a copy where the temporary folder
+ * is on another file system: 60-140 ms, Bun's 107 MB binary). It is removed after the file's
+ * tests; a run killed before that leaves it, so its name carries the run's pid
+ * (`parley-view-<pid>-...`) and each run first sweeps the views of runs that are gone
+ * (sweepDeadViews), as src/cli/warm-up-leftovers.ts does for the warm-up's folders.
+ * The child gets a temporary folder of its own (env(): TMPDIR), not the run's it cannot enter.
  * As a normal user everything is this user's own: the repository and Bun as they are.
  */
 
@@ -20,6 +25,7 @@ import {
   copyFileSync,
   existsSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -31,6 +37,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { processAlive } from "../src/cli/warm-up-leftovers.ts";
 
 /** The repository root. */
 const REPO = resolve(import.meta.dir, "..");
@@ -51,7 +58,21 @@ export interface NormalUser {
   root(): string;
   /** A new folder that user owns, with `mode`, in a folder it may enter. */
   folder(mode: number): string;
+  /**
+   * What the child's environment adds: as root a TMPDIR of its own (nobody's, 0700, in the view),
+   * since the run's (0700, root's) is one it cannot enter; else nothing (the run's is this user's).
+   */
+  env(): Readonly<Record<string, string>>;
 }
+
+/** The start of a view's name: the run's pid follows, so a later run can tell a dead run's view. */
+export const VIEW_PREFIX = "parley-view-";
+const VIEW_NAME = /^parley-view-(\d+)-/;
+/**
+ * A view is swept only once unchanged this long (ms): a process gone to us may be a live run in
+ * another pid namespace sharing /tmp; a test file adds to its view within seconds.
+ */
+export const VIEW_MIN_AGE_MS = 10 * 60_000;
 
 /**
  * Call once at a test file's top level: the view and the folders are removed after the file's
@@ -68,9 +89,15 @@ export function normalUser(prefix: string): NormalUser {
     }
     if (view) rmSync(view, { recursive: true, force: true });
   });
+  let childTmp: string | undefined;
   const viewOnce = (): string => {
     if (view) return view;
-    const fresh = mkdtempSync(join(enterableTemp(), prefix));
+    const base = viewBase();
+    if (!swept) {
+      swept = true;
+      sweepDeadViews(base);
+    }
+    const fresh = mkdtempSync(join(base, `${VIEW_PREFIX}${process.pid}-${prefix}`));
     try {
       fillView(fresh);
     } catch (err) {
@@ -86,7 +113,7 @@ export function normalUser(prefix: string): NormalUser {
       `SKIPPED (${prefix}): the cases of a normal user need a child run as nobody, and ${unavailable}\n`,
     );
   }
-  return {
+  const user: NormalUser = {
     test: test.skipIf(unavailable !== undefined),
     ids: asRoot ? { uid: NOBODY, gid: NOBODY } : {},
     bun: () => (asRoot ? join(viewOnce(), "bun") : process.execPath),
@@ -98,7 +125,54 @@ export function normalUser(prefix: string): NormalUser {
       chmodSync(dir, mode);
       return dir;
     },
+    env(): Readonly<Record<string, string>> {
+      if (!asRoot) return {};
+      childTmp ??= user.folder(0o700);
+      return { TMPDIR: childTmp };
+    },
   };
+  return user;
+}
+
+/** This process swept the dead runs' views already (once a run: each test file calls normalUser). */
+let swept = false;
+
+/**
+ * Removes, in `base`, the views (`parley-view-<pid>-...`) of runs that are gone: a directory (not
+ * a link) of this user's, unchanged for VIEW_MIN_AGE_MS, whose pid no longer exists; only where
+ * others cannot rename entries (sticky, as /tmp, or not writable by them). Never throws.
+ * @returns the names removed
+ */
+export function sweepDeadViews(
+  base: string,
+  alive: (pid: number) => boolean = processAlive,
+  now = Date.now(),
+): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    // Where others may rename entries (not sticky), one could swap a folder of theirs in under a
+    // view's name between the lstat and the rm (src/cli/warm-up-leftovers.ts): no sweep there.
+    const { mode } = statSync(base);
+    if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) return removed;
+    names = readdirSync(base);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const pid = VIEW_NAME.exec(name)?.[1];
+    if (pid === undefined || alive(Number(pid))) continue;
+    const path = join(base, name);
+    try {
+      const stats = lstatSync(path);
+      if (!stats.isDirectory() || stats.uid !== process.getuid?.() || now - stats.mtimeMs < VIEW_MIN_AGE_MS) continue;
+      rmSync(path, { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      // Gone meanwhile, or not ours to remove: left.
+    }
+  }
+  return removed;
 }
 
 /** Why root cannot start a child as nobody here, or undefined when it can. */
@@ -112,17 +186,29 @@ function nobodyUnavailable(): string | undefined {
 }
 
 /**
- * The temporary folder, or its nearest ancestor every user may enter: a test run's own TMPDIR
- * (made with mkdtemp: 0700, root's) is not, and nobody must reach the view.
+ * Where views are made: the temporary folder `tmp`'s nearest ancestor every user may enter (a test
+ * run's own TMPDIR, made with mkdtemp, is 0700 and root's; nobody must reach the view). Where
+ * that walk ends at `/` (a TMPDIR under /root), /tmp, or /var/tmp: never `/` itself.
+ * @param modeOf - a path's mode bits (tests pass their own)
  */
-function enterableTemp(): string {
-  let enterable = "/";
-  for (const name of resolve(tmpdir()).split("/").filter(Boolean)) {
-    const path = join(enterable, name);
-    if ((statSync(path).mode & 0o001) === 0) break;
-    enterable = path;
+export function viewBase(tmp = tmpdir(), modeOf: (path: string) => number = (path) => statSync(path).mode): string {
+  const enterable = (path: string) => {
+    try {
+      return (modeOf(path) & 0o001) !== 0;
+    } catch {
+      return false;
+    }
+  };
+  let base = "/";
+  for (const name of resolve(tmp).split("/").filter(Boolean)) {
+    const path = join(base, name);
+    if (!enterable(path)) break;
+    base = path;
   }
-  return enterable;
+  if (base !== "/") return base;
+  const fallback = ["/tmp", "/var/tmp"].find(enterable);
+  if (fallback === undefined) throw new Error(`no folder every user may enter above ${tmp}, nor /tmp or /var/tmp`);
+  return fallback;
 }
 
 /** Makes `view` a folder every user may enter, holding what `bun src/...` needs, as hard links. */

@@ -70,22 +70,28 @@ export class Cli {
 
   /**
    * `args` are the CLI's; `command` (when given) is the whole command line instead, run in `cwd`,
-   * as the user `ids` names (NormalUser's; this process's own when empty).
+   * as the user `as` names (NormalUser's ids and env(); this process's own when empty).
    */
   constructor(
     readonly label: string,
     args: readonly string[],
     command?: readonly string[],
     cwd = ROOT,
-    ids: { readonly uid?: number; readonly gid?: number } = {},
+    as: {
+      readonly uid?: number;
+      readonly gid?: number;
+      /** Added to the environment (NormalUser's env(): a TMPDIR that user may enter). */
+      readonly env?: Readonly<Record<string, string>>;
+    } = {},
   ) {
+    const { env, ...ids } = as;
     this.proc = Bun.spawn(command ? [...command] : [BUN, MAIN, ...args], {
       ...ids,
       cwd,
       stdin: "pipe",
       stdout: "pipe",
       stderr: "pipe",
-      env: { ...launchedEnv(), NO_COLOR: "1", PARLEY_DEBUG: "" },
+      env: { ...launchedEnv(), NO_COLOR: "1", PARLEY_DEBUG: "", ...env },
     });
     const out = this.pump(this.proc.stdout, (text) => this.onStdout(text));
     const err = this.pump(this.proc.stderr, (text) => {

@@ -46,7 +46,10 @@ afterAll(() => unwritable?.release());
 /** Runs the CLI with `args` (stdin left open; as `user` when given) and waits for its exit, at most WAIT_MS. */
 async function exitOf(args: readonly string[], user?: NormalUser): Promise<{ code: number; cli: Cli }> {
   const cli = user
-    ? new Cli("parley", args, [user.bun(), join(user.root(), "src/cli/main.ts"), ...args], user.root(), user.ids)
+    ? new Cli("parley", args, [user.bun(), join(user.root(), "src/cli/main.ts"), ...args], user.root(), {
+        ...user.ids,
+        env: user.env(),
+      })
     : new Cli("parley", args);
   const timer = setTimeout(() => cli.proc.kill("SIGKILL"), WAIT_MS);
   const code = await cli.exited;

@@ -144,7 +144,7 @@ user.test(
        await prepareDownloadDirSoon(dir).then(() => said.push("taken"), (err) => said.push(err.message));
        console.log(JSON.stringify(said));`,
       ],
-      { ...user.ids, cwd: user.root(), stderr: "pipe" },
+      { ...user.ids, cwd: user.root(), env: { ...process.env, ...user.env() }, stderr: "pipe" },
     );
     expect(run.exitCode, run.stderr.toString()).toBe(0);
     const line = `cannot save received files in ${dir}: this user may create files in it but not read it (permission denied), and Parley opens the folder it saves into (--dir chooses another folder)`;

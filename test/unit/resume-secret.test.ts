@@ -111,7 +111,7 @@ function unstoredInNewProcess(
       `import { resumeSecretUnstored, resumeTokenFor } from ${JSON.stringify(module)};
        console.log(JSON.stringify({ unstored: resumeSecretUnstored() ?? null, token: resumeTokenFor("/srv/a") }));`,
     ],
-    { ...user?.ids, cwd: user?.root(), env: { ...process.env, XDG_STATE_HOME: home }, stderr: "pipe" },
+    { ...user?.ids, cwd: user?.root(), env: { ...process.env, ...user?.env(), XDG_STATE_HOME: home }, stderr: "pipe" },
   );
   expect(run.exitCode, run.stderr.toString()).toBe(0);
   return JSON.parse(run.stdout.toString());
