@@ -9,13 +9,13 @@ import type { FolderEntry } from "../protocol/index.ts";
 import type { Session } from "../session/index.ts";
 import { TransferError } from "../transfer/errors.ts";
 import type * as FolderWalk from "../transfer/folder-walk.ts";
-import type { FolderListing, NamesRead, SkipKind, SkippedEntry } from "../transfer/folder-walk.ts";
+import type { FileId, FolderListing, NamesRead, SkipKind, SkippedEntry } from "../transfer/folder-walk.ts";
 import { checkReadableFile } from "../transfer/readable-file.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import { secretFileWarning } from "./secret-files.ts";
 
 export type PlannedSend =
-  | { readonly kind: "file"; readonly path: string; readonly folder?: FolderEntry }
+  | { readonly kind: "file"; readonly path: string; readonly folder?: FolderEntry; readonly listed?: FileId }
   | { readonly kind: "dir"; readonly folder: FolderEntry }
   | { readonly kind: "stdin"; readonly name: string };
 
@@ -144,7 +144,8 @@ export function planSends(paths: readonly string[], stdinName: string, listed?: 
         bytes: listing.bytes,
         ...(item.kind === "dir" ? { dir: true } : {}),
       };
-      sends.push(item.kind === "dir" ? { kind: "dir", folder } : { kind: "file", path: item.path, folder });
+      if (item.kind === "dir") sends.push({ kind: "dir", folder });
+      else sends.push({ kind: "file", path: item.path, folder, ...(item.id ? { listed: item.id } : {}) });
     }
   }
   if (problems.length > 0) throw new UnsendablePaths(problems);
@@ -259,7 +260,7 @@ export function startSends(
     try {
       if (send.kind === "stdin") session.sendStream(send.name, stdin(), command);
       else if (send.kind === "dir") session.sendEmptyDir(send.folder, command);
-      else session.sendFile(send.path, send.folder, command);
+      else session.sendFile(send.path, send.folder, command, send.listed);
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
       failed(err);

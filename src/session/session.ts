@@ -25,6 +25,7 @@ import {
   type ChecksumAlgo,
   checkReadableFile,
   EmptySource,
+  type FileId,
   FileSender,
   type IncomingSink,
   StreamSender,
@@ -203,11 +204,11 @@ export class Session {
 
   /**
    * Offers the file at `path` to the peer.
-   * @param command - set when this is one of a command's several sends (Offer.command)
+   * @param command - one of a command's several sends (Offer.command); `listed`: a folder entry's FileId
    * @throws TransferError when it is missing, not a regular file, or unreadable (a lone file
    *   that is not part of a command of several)
    */
-  sendFile(path: string, folder?: FolderEntry, command?: CommandPlace): void {
+  sendFile(path: string, folder?: FolderEntry, command?: CommandPlace, listed?: FileId): void {
     this.mustBeOpen();
     // A folder entry, or a send of a command of several: the peer was promised it (it counts
     // the command's transfers), so one that cannot be read is offered anyway and fails at once,
@@ -224,7 +225,7 @@ export class Session {
     }
     this.offer(path, size, { folder, command }, (id) => {
       try {
-        return new FileSender(id, path, size, this.options.checksum, this.chunkBytes, folder !== undefined);
+        return new FileSender(id, path, size, this.options.checksum, this.chunkBytes, folder && (listed ?? true));
       } catch (err) {
         // Gone (or changed) before its turn to be offered (sends queue): promised all the same.
         if (!(err instanceof TransferError) || !promised) throw err;

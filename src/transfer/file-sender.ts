@@ -21,6 +21,7 @@ import { basename, resolve } from "node:path";
 import { DATA_HEADER_BYTES, writeDataHeader } from "../protocol/index.ts";
 import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.ts";
 import { osReason, SOURCE_CHANGED, TransferError } from "./errors.ts";
+import type { FileId } from "./folder-walk.ts";
 import { hashFilePrefix } from "./prefix-hash.ts";
 import { resumeTokenFor } from "./resume-token.ts";
 import type { FrameSource, SendTrailer } from "./source.ts";
@@ -104,8 +105,10 @@ export class FileSender implements FrameSource {
   /**
    * Opens `path` for reading. @throws TransferError when it cannot be opened
    * @param chunkBytes - file bytes per DATA frame, at most MAX_DATA_PAYLOAD_BYTES
-   * @param noFollow - `path` is a folder's entry, listed as a regular file: a symbolic link
-   *   found there now is not followed (folder-walk.ts never follows one)
+   * @param entry - `path` is a folder's entry, listed as a regular file: a symbolic link found
+   *   there now is not followed (folder-walk.ts never follows one), and one listed with its
+   *   identity (FileId) must still be that file (a folder on its way swapped for a link, or the
+   *   folder for another, would send another file under the entry's name)
    */
   constructor(
     readonly id: number,
@@ -113,8 +116,9 @@ export class FileSender implements FrameSource {
     readonly size: number,
     readonly algo: ChecksumAlgo,
     private readonly chunkBytes: number,
-    noFollow = false,
+    entry?: true | FileId,
   ) {
+    const noFollow = entry !== undefined;
     let fd: number;
     try {
       // O_NONBLOCK: if the path was swapped for a FIFO since it was checked, opening must not
@@ -138,6 +142,13 @@ export class FileSender implements FrameSource {
     if (!stats.isFile()) {
       closeSync(fd);
       throw new TransferError("E_NOT_A_FILE", `${path} is not a regular file`);
+    }
+    if (typeof entry === "object" && (stats.dev !== entry.dev || stats.ino !== entry.ino)) {
+      closeSync(fd);
+      throw new TransferError(
+        "E_NOT_A_FILE",
+        `${path} is not the file listed in its folder: it, or a folder on its way, was replaced since (not sent)`,
+      );
     }
     this.fd = fd;
     this.openedMtimeMs = stats.mtimeMs;

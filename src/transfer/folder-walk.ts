@@ -11,9 +11,17 @@ import { readdir } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { osReason, TransferError } from "./errors.ts";
 
+/** A file's device and inode, as lstat gave them when it was listed. */
+export interface FileId {
+  readonly dev: number;
+  readonly ino: number;
+}
+
 export interface FolderItem {
   readonly kind: "file" | "dir";
   readonly path: string;
+  /** A file's identity when listed: the one opened to be sent must be it (FileSender). */
+  readonly id?: FileId;
   /** Components relative to the folder; the last one is the item's own name. */
   readonly rel: readonly string[];
   readonly size: number;
@@ -222,7 +230,13 @@ function* folderWalk(
       }
       if (stats.isDirectory()) yield* visit(path, [...rel, name], stats.size);
       else if (stats.isFile()) {
-        items.push({ kind: "file", path, rel: [...rel, name], size: stats.size });
+        items.push({
+          kind: "file",
+          path,
+          rel: [...rel, name],
+          size: stats.size,
+          id: { dev: stats.dev, ino: stats.ino },
+        });
         bytes += stats.size;
       } else skipped.push({ rel: [...rel, name].join("/"), kind: skipKind(stats) });
     }

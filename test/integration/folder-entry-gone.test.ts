@@ -7,7 +7,7 @@
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { existsSync, mkdirSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FolderEntry } from "../../src/protocol/index.ts";
 import { MAX_OUTGOING_TRANSFERS } from "../../src/session/limits.ts";
@@ -71,4 +71,37 @@ test("an entry swapped for a symbolic link before its turn: the link is not foll
   expect(told.reason).toContain("became a symbolic link after the folder was listed");
   for (const name of names.slice(0, -1)) await bob.waitFor("finished", (e) => e.done.name === name);
   expect(existsSync(join(bob.dir, "d", last))).toBe(false);
+}, 30_000);
+
+test("a folder on an entry's way swapped for a link to another with the same names: the entry listed is not that file, not sent", async () => {
+  // O_NOFOLLOW guards the last name only: before, sub/ renamed away and a link to elsewhere/ put
+  // in its place sent elsewhere/f16.bin under the entry's name, verified.
+  const [alice, bob] = await connectedPair();
+  peers.push(alice, bob);
+  const entries = MAX_OUTGOING_TRANSFERS + 1;
+  const folderPath = join(alice.dir, "d");
+  mkdirSync(join(folderPath, "sub"), { recursive: true });
+  const elsewhere = join(alice.dir, "elsewhere");
+  mkdirSync(elsewhere);
+  const names = Array.from({ length: entries }, (_, i) => `f${String(i).padStart(2, "0")}.bin`);
+  for (const name of names) {
+    writeFileSync(join(folderPath, "sub", name), `entry ${name}`);
+    writeFileSync(join(elsewhere, name), `other ${name}`);
+  }
+  const bytes = names.reduce((sum, name) => sum + `entry ${name}`.length, 0);
+  for (const name of names) {
+    const path = join(folderPath, "sub", name);
+    const { dev, ino } = lstatSync(path);
+    const folder: FolderEntry = { group: 1, root: "d", path: ["sub", name], entries, bytes };
+    alice.session?.sendFile(path, folder, undefined, { dev, ino });
+  }
+  const last = names.at(-1) as string;
+  renameSync(join(folderPath, "sub"), join(alice.dir, "sub-away"));
+  symlinkSync(elsewhere, join(folderPath, "sub"));
+
+  const failed = await bob.waitFor("failed", (e) => e.info.name === last, 10_000);
+  expect(failed.reason).toContain("E_NOT_A_FILE");
+  const told = await alice.waitFor("failed", (e) => e.info.name === last);
+  expect(told.reason).toContain("is not the file listed in its folder");
+  expect(existsSync(join(bob.dir, "d", "sub", last))).toBe(false);
 }, 30_000);
