@@ -24,7 +24,7 @@ import { keptAfterWriteError, osReason, PART_CHANGED, TransferError } from "./er
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { HeldDir } from "./held-dir.ts";
 import { createExclusive, linkToFreeName, lockNewPart, MAX_NAME_TRIES, openResumable } from "./part-files.ts";
-import { partChangedSince } from "./part-intact.ts";
+import { firstHoleIn, partChangedSince, type TakenPrefix } from "./part-intact.ts";
 import { markAsOurs } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
@@ -87,6 +87,10 @@ export class FileReceiver implements ResumableSink {
   private readonly partPath: string;
   /** restart() started an earlier attempt's `.part` over: its bytes are this transfer's now. */
   private restarted = false;
+  /** Another program changed the `.part` (part-intact.ts): it goes, an earlier attempt's too. */
+  private changed = false;
+  /** An earlier attempt's bytes as taken up (part-intact.ts lets a hole they came with be). */
+  private readonly prefix: TakenPrefix | undefined;
   private digest: RunningDigest;
   private readonly writer: WriteBehind | undefined;
   private readonly pieces = new WritePieces((head, body, at) => {
@@ -131,6 +135,7 @@ export class FileReceiver implements ResumableSink {
     // A `.part` left by an interrupted attempt: `hashPrefix` hashes what is there.
     const existing = fstatSync(fd).size;
     this.resumeOffset = existing;
+    this.prefix = existing > 0 ? { bytes: existing, hole: firstHoleIn(fd) } : undefined;
     this.received = existing;
     space.wrote(existing);
   }
@@ -276,8 +281,11 @@ export class FileReceiver implements ResumableSink {
       checkTrailerCount(trailer?.bytes ?? this.received, this.received, this.size);
       const digest = trailer ? checkTrailerDigest(trailer, this.algo, this.digest) : this.digest.hex();
       // The digest is of the bytes as they came: the disk must still hold them (part-intact.ts).
-      const changed = partChangedSince(this.fd as number, this.restarted ? 0 : this.resumeOffset, this.received);
+      // All of it: a resumed prefix cut after it was hashed is as wrong as this transfer's bytes.
+      const prefix = this.restarted ? undefined : this.prefix;
+      const changed = partChangedSince(this.fd as number, this.received, prefix);
       if (changed !== undefined) {
+        this.changed = true; // a resume of it would meet the same hole
         throw new TransferError(
           "E_WRITE",
           `another program changed ${this.name}${PART_SUFFIX} while it was written (${changed}): it does not hold what was sent, so it was not stored`,
@@ -318,7 +326,7 @@ export class FileReceiver implements ResumableSink {
     if (this.fd === undefined) return; // ended already (stored, or aborted before)
     // A `.part` an earlier attempt left stays: this transfer did not make it, so it does not
     // remove it (a stream that started it over from byte 0 made what is in it now).
-    const earlier = this.resumeOffset > 0 && !(this.size === null && this.restarted);
+    const earlier = this.resumeOffset > 0 && !(this.size === null && this.restarted) && !this.changed;
     if (!earlier && !(keepPart && this.received > 0 && this.size !== null)) {
       try {
         this.dir.unlink(this.partName);

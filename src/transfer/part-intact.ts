@@ -4,7 +4,7 @@
  * cut it short meanwhile (`truncate`, `> name.part`, a clean-up script) left zeros where the
  * sender's bytes were, and the later writes, at their offsets, made it whole-sized again: it
  * was named and "verified". Two cheap looks (no read back): its size, and, on file systems
- * that keep every written byte as data, a hole (lseek SEEK_HOLE) in what this transfer wrote.
+ * that keep every written byte as data, a hole (lseek SEEK_HOLE) below its size.
  */
 
 import { fstatSync, statfsSync } from "node:fs";
@@ -25,12 +25,20 @@ const HOLES_ARE_CUTS: ReadonlySet<number> = new Set([0xef53, 0x58465342, 0x91236
 /** Per device (fstat's dev): whether HOLES_ARE_CUTS holds there. */
 const byDevice = new Map<number, boolean>();
 
+/** A resumed `.part`'s prefix as it was taken up: its length, and its first hole then (firstHoleIn). */
+export interface TakenPrefix {
+  readonly bytes: number;
+  readonly hole: number | undefined;
+}
+
 /**
- * Why the `.part` open as `fd` no longer holds the `written` bytes this transfer wrote from byte
- * `from` on (what was there before, a resumed prefix, was checked by the sender's digest when
- * it was taken up), in words; undefined when nothing says so.
+ * Why the `.part` open as `fd` no longer holds the `written` bytes written to it, in words;
+ * undefined when nothing says so. Parley never leaves a hole in a `.part` (a failed pooled
+ * write's is cut back, write-behind.ts), so one found was made by another program; but a
+ * resumed `prefix` may have come with one (a sparse `.part` of zeros the sender's digest
+ * matched): that one is let be, one before it (the prefix cut after its digest was taken) is not.
  */
-export function partChangedSince(fd: number, from: number, written: number): string | undefined {
+export function partChangedSince(fd: number, written: number, prefix?: TakenPrefix): string | undefined {
   let stats: ReturnType<typeof fstatSync>;
   try {
     stats = fstatSync(fd);
@@ -40,10 +48,21 @@ export function partChangedSince(fd: number, from: number, written: number): str
   if (stats.nlink === 0) return "it was deleted";
   if (stats.size < written) return `it was cut to ${stats.size} bytes`;
   if (stats.size > written) return `it grew to ${stats.size} bytes`;
-  const hole = firstHole(fd, stats.dev, from);
+  let hole = firstHole(fd, stats.dev, 0);
+  const sparse = prefix?.hole !== undefined && prefix.hole < prefix.bytes;
+  if (sparse && hole === prefix?.hole) hole = firstHole(fd, stats.dev, prefix.bytes);
   return hole !== undefined && hole < written
     ? `its bytes from ${hole} on were cut away: it reads zeros there`
     : undefined;
+}
+
+/** The first hole in the file open as `fd` (its size when none), where holes are told; else undefined. */
+export function firstHoleIn(fd: number): number | undefined {
+  try {
+    return firstHole(fd, fstatSync(fd).dev, 0);
+  } catch {
+    return undefined;
+  }
 }
 
 /** lseek(fd, from, SEEK_HOLE) where holes are cuts; undefined where that cannot be told. */

@@ -7,13 +7,25 @@
  */
 
 import { expect, test } from "bun:test";
-import { appendFileSync, existsSync, readdirSync, readFileSync, statfsSync, truncateSync, unlinkSync } from "node:fs";
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statfsSync,
+  truncateSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDigest } from "../../src/transfer/checksum.ts";
 import { PART_CHANGED, TransferError } from "../../src/transfer/errors.ts";
 import { FileReceiver } from "../../src/transfer/file-receiver.ts";
-import { partChangedSince } from "../../src/transfer/part-intact.ts";
+import { markAsOurs } from "../../src/transfer/part-mark.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
 const tempDir = tempDirsRemovedAfterEach("parley-part-intact-");
@@ -90,17 +102,54 @@ test("a .part left alone is stored as before", () => {
 });
 
 test.if(holesLooked)(
-  "a hole before `from` (a resumed prefix, checked by the sender's digest) is not this transfer's: not looked at",
-  () => {
+  "a resumed .part cut after its prefix was hashed: seen, and it goes (a resume of it would meet the same hole)",
+  async () => {
     const dir = tempDir();
-    const { openSync, writeSync, closeSync } = require("node:fs") as typeof import("node:fs");
-    const fd = openSync(join(dir, "z.bin"), "w+");
-    try {
-      writeSync(fd, content.subarray(0, PIECE), 0, PIECE, 2 * PIECE); // [0, 2 PIECE) a hole
-      expect(partChangedSince(fd, 2 * PIECE, 3 * PIECE)).toBeUndefined();
-      expect(partChangedSince(fd, 0, 3 * PIECE)).toContain("from 0 on");
-    } finally {
-      closeSync(fd);
+    const meta = { token: "t".repeat(32) };
+    const first = FileReceiver.open(dir, "r.bin", 1, SIZE, "xxh3", meta);
+    first.write(content.subarray(0, 2 * PIECE));
+    first.abort(true); // the connection broke: kept for a resume
+    const again = FileReceiver.open(dir, "r.bin", 2, SIZE, "xxh3", meta);
+    expect(again.resumeOffset, "the .part is taken up (a file system with user xattrs)").toBe(2 * PIECE);
+    await again.hashPrefix(); // the sender compares it: START at 2 PIECE
+    truncateSync(join(dir, "r.bin.part"), 0);
+    again.write(content.subarray(2 * PIECE));
+    expect(failure(() => again.finish(trailer)).message).toContain("from 0 on were cut away");
+    expect(readdirSync(dir)).toEqual([]);
+  },
+);
+
+/** A resumable s.bin.part of `data` then zeros up to 2 PIECE, the zeros a hole (sparse, as a test or a sparse image makes one). */
+function sparsePart(dir: string, data: Uint8Array, token: string): void {
+  const fd = openSync(join(dir, "s.bin.part"), "w");
+  writeSync(fd, data, 0, data.length, 0);
+  ftruncateSync(fd, 2 * PIECE);
+  markAsOurs(fd, token);
+  closeSync(fd);
+}
+
+test.if(holesLooked)(
+  "a resumed .part that came with a hole (the sender's zeros there): stored; cut before that hole afterwards: seen",
+  async () => {
+    const source = new Uint8Array(SIZE);
+    source.set(content.subarray(0, PIECE), 0); // [PIECE, 2 PIECE) zeros: the sender's too
+    source.set(content.subarray(2 * PIECE), 2 * PIECE);
+    const d = createDigest("xxh3");
+    d.update(source);
+    const sparseTrailer = { bytes: SIZE, algo: "xxh3", digest: d.hex() };
+    const meta = { token: "s".repeat(32) };
+    for (const cut of [false, true]) {
+      const dir = tempDir();
+      sparsePart(dir, source.subarray(0, PIECE), meta.token);
+      const again = FileReceiver.open(dir, "s.bin", 1, SIZE, "xxh3", meta);
+      expect(again.resumeOffset, "the .part is taken up (a file system with user xattrs)").toBe(2 * PIECE);
+      await again.hashPrefix();
+      if (cut) truncateSync(join(dir, "s.bin.part"), 1000);
+      again.write(source.subarray(2 * PIECE));
+      if (!cut) {
+        again.finish(sparseTrailer);
+        expect(readFileSync(join(dir, "s.bin")).equals(Buffer.from(source))).toBe(true);
+      } else expect(failure(() => again.finish(sparseTrailer)).message).toContain("from 4096 on were cut away");
     }
   },
 );
