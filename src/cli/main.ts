@@ -8,6 +8,7 @@ import { runCli } from "./cli.ts";
 import { EXIT_INTERNAL, EXIT_OK, EXIT_OUTPUT_FAILED } from "./exit-codes.ts";
 import { outputFailure, outputTaken } from "./held-output.ts";
 import { processIo } from "./io.ts";
+import { launchedByNpm, watchLauncher } from "./launcher-watch.ts";
 import { outputFailedLine } from "./output-failure.ts";
 import { enterShellFolder } from "./shell-folder.ts";
 
@@ -45,4 +46,8 @@ function checkedCode(code: number): number {
 
 // Relative paths name files where the user's shell is, also under `npx bun run chat`.
 enterShellFolder();
+// `npx bun run chat` killed by a script: npm passes no signal on (launcher-watch.ts).
+if (launchedByNpm(process.env)) {
+  void watchLauncher(() => process.kill(process.pid, "SIGTERM"));
+}
 runCli(process.argv.slice(2), processIo()).then((code) => flushed().then(() => process.exit(checkedCode(code))), fatal);
