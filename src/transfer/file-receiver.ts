@@ -12,7 +12,7 @@
  */
 
 import { closeSync, fchmodSync, fstatSync, ftruncateSync, futimesSync, writeSync, writevSync } from "node:fs";
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 import {
   type ChecksumAlgo,
   checkTrailerCount,
@@ -24,7 +24,7 @@ import { keptAfterWriteError, osReason, PART_CHANGED, TransferError } from "./er
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { HeldDir } from "./held-dir.ts";
 import { createExclusive, linkToFreeName, lockNewPart, MAX_NAME_TRIES, openResumable } from "./part-files.ts";
-import { firstHoleIn, partChangedSince, type TakenPrefix } from "./part-intact.ts";
+import { firstHoleIn, stillThere, type TakenPrefix } from "./part-intact.ts";
 import { markAsOurs } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
@@ -280,28 +280,20 @@ export class FileReceiver implements ResumableSink {
       this.pieces.flush(this.received, (head, body, at) => this.writeNow(head, body, at)); // a stream's last page
       checkTrailerCount(trailer?.bytes ?? this.received, this.received, this.size);
       const digest = trailer ? checkTrailerDigest(trailer, this.algo, this.digest) : this.digest.hex();
-      // The digest is of the bytes as they came: the disk must still hold them (part-intact.ts).
-      // All of it: a resumed prefix cut after it was hashed is as wrong as this transfer's bytes.
+      // The digest is of the bytes as they came: the disk must still hold them (a resumed prefix
+      // too), where a path leads (part-intact.ts; the report names where the folder is now).
       const prefix = this.restarted ? undefined : this.prefix;
-      const changed = partChangedSince(this.fd as number, this.received, prefix);
-      if (changed !== undefined) {
-        this.changed = true; // a resume of it would meet the same hole
-        throw new TransferError(
-          "E_WRITE",
-          `another program changed ${this.name}${PART_SUFFIX} while it was written (${changed}): it does not hold what was sent, so it was not stored`,
-          { detail: PART_CHANGED },
-        );
-      }
+      const folderNow = stillThere(this.fd as number, this.dir, this.name + PART_SUFFIX, this.received, prefix);
       if (this.fd !== undefined) this.applyMeta(this.fd);
       // Named while still open and locked: closing first would let another receiver process
       // take the `.part` for a resume in between.
       const path = linkToFreeName(this.fd as number, this.dir, this.partName, this.baseName, this.nameIndex);
       storedThisRun.add(path);
-      // The folder moved meanwhile (renamed by another program): the report says where it is.
-      const where = this.dir.whereNow(basename(path));
       this.closeFile();
-      return { path: where, bytes: this.received, algo: this.algo, digest };
+      return { path: join(folderNow, basename(path)), bytes: this.received, algo: this.algo, digest };
     } catch (err) {
+      // Changed by another program: it goes, an earlier attempt's too (a resume would meet the same hole).
+      this.changed = err instanceof TransferError && err.detail === PART_CHANGED;
       this.abort();
       if (err instanceof TransferError) throw err;
       throw new TransferError("E_WRITE", `cannot store ${this.name}: ${osReason(err)}`, { cause: err });

@@ -98,26 +98,31 @@ export class HeldDir {
   }
 
   /**
-   * `name`'s path now, for a report: pathOf(name) while `path` still names the held folder; once
-   * another program moved it (or a folder on its way) meanwhile, the path the kernel has for it
-   * now (/proc/self/fd), where what we made went. By name, or where that cannot be told: pathOf.
+   * The held folder's path now, for a report: `path` while it still names the folder; once another
+   * program moved it (or a folder on its way) meanwhile, the path the kernel has for it now
+   * (/proc/self/fd), checked to lead to it; undefined when no path does (unmounted with
+   * `umount -l`, removed): what is made there can be reached by nobody. By name: `path`.
    */
-  whereNow(name: string): string {
-    const then = this.pathOf(name);
-    if (!this.calls || this.fd === undefined || this.fd < 0) return then;
+  pathNow(): string | undefined {
+    if (!this.calls || this.fd === undefined || this.fd < 0) return this.path;
+    const held = fstatSync(this.fd);
+    const leadsHere = (path: string): boolean => {
+      try {
+        const named = statSync(path); // followed, as the user gave it (a link to the folder)
+        return named.dev === held.dev && named.ino === held.ino;
+      } catch {
+        return false; // nothing there now
+      }
+    };
+    if (leadsHere(this.path)) return this.path;
+    let now: string;
     try {
-      const named = statSync(this.path); // followed, as the user gave it (a link to the folder)
-      const held = fstatSync(this.fd);
-      if (named.dev === held.dev && named.ino === held.ino) return then;
+      now = readlinkSync(`/proc/self/fd/${this.fd}`);
     } catch {
-      // Nothing there now: moved away.
+      return this.path; // no /proc: as before
     }
-    try {
-      const now = readlinkSync(`/proc/self/fd/${this.fd}`);
-      return now.startsWith("/") && !now.endsWith(" (deleted)") ? join(now, name) : then;
-    } catch {
-      return then;
-    }
+    // A lazily unmounted folder reads as a path in its own detached tree ("/"): checked too.
+    return now.startsWith("/") && leadsHere(now) ? now : undefined;
   }
 
   /** Opens (or with O_CREAT makes) the file `name`, never through a link. @returns its descriptor */

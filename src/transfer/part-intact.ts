@@ -8,6 +8,8 @@
  */
 
 import { fstatSync, statfsSync } from "node:fs";
+import { PART_CHANGED, TransferError } from "./errors.ts";
+import type { HeldDir } from "./held-dir.ts";
 import { loadLibc } from "./libc.ts";
 
 /** Linux's SEEK_HOLE (macOS's differs: the hole look is Linux's). */
@@ -54,6 +56,29 @@ export function partChangedSince(fd: number, written: number, prefix?: TakenPref
   return hole !== undefined && hole < written
     ? `its bytes from ${hole} on were cut away: it reads zeros there`
     : undefined;
+}
+
+/**
+ * Checks that the verified `.part` `partName` (open as `fd`, `written` bytes, a resumed `prefix`)
+ * in `dir` still holds them and that a path still leads to `dir`. @returns that folder's path now
+ * (HeldDir.pathNow: where another program moved it) @throws TransferError E_WRITE (PART_CHANGED)
+ */
+export function stillThere(fd: number, dir: HeldDir, partName: string, written: number, prefix?: TakenPrefix): string {
+  const changed = partChangedSince(fd, written, prefix);
+  if (changed !== undefined) {
+    throw new TransferError(
+      "E_WRITE",
+      `another program changed ${partName} while it was written (${changed}): it does not hold what was sent, so it was not stored`,
+      { detail: PART_CHANGED },
+    );
+  }
+  const folderNow = dir.pathNow();
+  if (folderNow !== undefined) return folderNow;
+  throw new TransferError(
+    "E_WRITE",
+    `the folder ${dir.path} was unmounted or removed while ${partName} was written: no path leads to it, so nothing was stored`,
+    { detail: PART_CHANGED },
+  );
 }
 
 /** The first hole in the file open as `fd` (its size when none), where holes are told; else undefined. */

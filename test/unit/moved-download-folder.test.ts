@@ -6,10 +6,11 @@
  */
 
 import { expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { createDigest } from "../../src/transfer/checksum.ts";
 import { FileReceiver } from "../../src/transfer/file-receiver.ts";
+import { HeldDir } from "../../src/transfer/held-dir.ts";
 import { FolderTally } from "../../src/ui/folder-tally.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
@@ -80,4 +81,22 @@ test("a folder's summary names where its latest entry was stored", () => {
   tally.finished(done(1, "a", "/dl/f/a"));
   const summary = tally.finished(done(3, "b", "/dl-moved/f/b"));
   expect(summary?.savedIn).toBe("/dl-moved/f");
+});
+
+test("a held folder no path leads to any more (removed; `umount -l` alike): its path now is none, not the kernel's '(deleted)' name", () => {
+  // After `umount -l` the kernel's path for it is "/" in its detached tree: "Saved /big.bin" was
+  // said (real CLI, a tmpfs download folder unmounted lazily mid-file).
+  const top = tempDir();
+  const dl = join(top, "dl");
+  mkdirSync(dl);
+  const held = HeldDir.open(dl);
+  try {
+    expect(held.pathNow()).toBe(dl);
+    renameSync(dl, join(top, "moved"));
+    expect(held.pathNow()).toBe(join(top, "moved"));
+    rmdirSync(join(top, "moved"));
+    expect(held.pathNow()).toBeUndefined();
+  } finally {
+    held.release();
+  }
 });
