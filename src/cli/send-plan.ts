@@ -6,6 +6,7 @@
 
 import { statSync } from "node:fs";
 import type { FolderEntry } from "../protocol/index.ts";
+import { MAX_PATH_DEPTH } from "../protocol/message-types.ts";
 import type { Session } from "../session/index.ts";
 import { TransferError } from "../transfer/errors.ts";
 import type * as FolderWalk from "../transfer/folder-walk.ts";
@@ -125,7 +126,7 @@ export function planSends(paths: readonly string[], stdinName: string, listed?: 
     try {
       const walked = listed?.get(path);
       if (walked instanceof TransferError) throw walked;
-      listing = walked ?? folderWalk().walkFolder(path);
+      listing = walked ?? folderWalk().walkFolder(path, MAX_PATH_DEPTH);
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
       problems.push(err);
@@ -173,7 +174,12 @@ export async function listFoldersSoon(
     try {
       listed.set(
         path,
-        await folderWalk().walkFolderSoon(path, (entries, reading) => listing(path, entries, reading), now),
+        await folderWalk().walkFolderSoon(
+          path,
+          (entries, reading) => listing(path, entries, reading),
+          now,
+          MAX_PATH_DEPTH,
+        ),
       );
     } catch (err) {
       if (!(err instanceof TransferError)) throw err;
@@ -198,6 +204,7 @@ const SKIP_WORDS: Record<SkipKind, string> = {
   unreadable: "unreadable, or no longer a file",
   "unreadable-folder": "a folder this user cannot read: left out with all it holds",
   backslash: "its name holds a backslash, which the peer would take for a folder",
+  deep: `its entries would be more than ${MAX_PATH_DEPTH} folders deep, more than an offer names: left out with all it holds`,
 };
 
 /** "Skipped photos/link: a symbolic link (links are not followed)." */
@@ -218,6 +225,7 @@ const SKIP_KINDS: Record<SkipKind, string> = {
   unreadable: "unreadable",
   "unreadable-folder": "unreadable folders",
   backslash: "names with a backslash",
+  deep: "folders too deep",
 };
 
 /**

@@ -29,9 +29,10 @@ export interface FolderItem {
 
 /**
  * Why an entry was left out: a symbolic link, a FIFO, a socket, a device, a name that is not
- * UTF-8 (the peer is sent names as text), gone before it could be looked at; (when zipped for a
- * plain wormhole peer, zip-build.ts) unreadable or changed since the listing, or a name with a
- * backslash.
+ * UTF-8 (the peer is sent names as text), gone before it could be looked at, a folder whose
+ * entries would be deeper than the walk's `maxDepth` (OFFER names at most MAX_PATH_DEPTH
+ * components); (when zipped for a plain wormhole peer, zip-build.ts) unreadable or changed since
+ * the listing, or a name with a backslash.
  */
 export type SkipKind =
   | "link"
@@ -42,7 +43,8 @@ export type SkipKind =
   | "gone"
   | "unreadable"
   | "unreadable-folder"
-  | "backslash";
+  | "backslash"
+  | "deep";
 
 export interface SkippedEntry {
   /** Path relative to the folder ("sub/link"). */
@@ -59,9 +61,13 @@ export interface FolderListing {
   readonly skipped: readonly SkippedEntry[];
 }
 
-/** @throws TransferError E_READ when a directory cannot be read */
-export function walkFolder(folder: string): FolderListing {
-  const walk = folderWalk(folder);
+/**
+ * @param maxDepth - most components in an entry's path: a folder whose entries would have more is
+ *   left out with all it holds ("deep")
+ * @throws TransferError E_READ when a directory cannot be read
+ */
+export function walkFolder(folder: string, maxDepth = Number.POSITIVE_INFINITY): FolderListing {
+  const walk = folderWalk(folder, {}, maxDepth);
   let step = walk.next();
   for (;;) {
     if (step.done) return step.value;
@@ -111,15 +117,17 @@ export const WALK_SLICE_MS = 4;
  * @param listed - told between slices how many entries are listed so far, and while a
  *   directory's names are read or sorted, which and how many (NamesRead)
  * @param now - the slices' clock, milliseconds (tests pass their own)
+ * @param maxDepth - as walkFolder's
  * @throws TransferError E_READ when a directory cannot be read
  */
 export async function walkFolderSoon(
   folder: string,
   listed?: (entries: number, reading?: NamesRead) => void,
   now: () => number = () => performance.now(),
+  maxDepth = Number.POSITIVE_INFINITY,
 ): Promise<FolderListing> {
   const progress: WalkProgress = {};
-  const walk = folderWalk(folder, progress);
+  const walk = folderWalk(folder, progress, maxDepth);
   let sliceStart = now();
   let step = walk.next();
   for (;;) {
@@ -172,7 +180,8 @@ const NAMES_A_STEP = 1_024;
  */
 function* folderWalk(
   folder: string,
-  progress: WalkProgress = {},
+  progress: WalkProgress,
+  maxDepth: number,
 ): Generator<WalkStep, FolderListing, ReadonlyArray<string | Buffer> | undefined> {
   const items: FolderItem[] = [];
   const skipped: SkippedEntry[] = [];
@@ -228,7 +237,9 @@ function* folderWalk(
         skipped.push({ rel: [...rel, name].join("/"), kind: gone ? "gone" : "unreadable" });
         continue;
       }
-      if (stats.isDirectory()) yield* visit(path, [...rel, name], stats.size);
+      if (stats.isDirectory() && rel.length + 1 >= maxDepth)
+        skipped.push({ rel: [...rel, name].join("/"), kind: "deep" });
+      else if (stats.isDirectory()) yield* visit(path, [...rel, name], stats.size);
       else if (stats.isFile()) {
         items.push({
           kind: "file",

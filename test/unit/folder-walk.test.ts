@@ -163,3 +163,26 @@ test("walkFolderSoon reads a big directory off the event loop, and finds its nam
   expect(whole.skipped).toEqual([{ rel: "bad-\uFFFD", kind: "name" }]);
   expect(whole.items.some((item) => item.rel[0] === "real-\uFFFD-name")).toBe(true);
 });
+
+test("a folder whose entries would be deeper than an offer names is left out with all it holds, said; the rest goes", async () => {
+  // Before, `send` of a folder 1,100 levels deep ended in 'parley: internal error: cannot encode
+  // OFFER: ... "path" must be a list of at most 64' (exit 70), the receiver saw the connection reset.
+  const { planSends, skippedLine } = await import("../../src/cli/send-plan.ts");
+  const { MAX_PATH_DEPTH } = await import("../../src/protocol/message-types.ts");
+  const parent = mkdtempSync(join(tmpdir(), "parley-walk-"));
+  made.push(parent);
+  const root = join(parent, "deep");
+  const levels = Array.from({ length: MAX_PATH_DEPTH + 1 }, () => "d");
+  mkdirSync(join(root, ...levels), { recursive: true });
+  writeFileSync(join(root, ...levels.slice(0, MAX_PATH_DEPTH - 1), "last.txt"), "fits"); // MAX_PATH_DEPTH components
+  writeFileSync(join(root, ...levels, "too-deep.txt"), "does not");
+  const plan = planSends([root], "stdin");
+  const paths = plan.sends.map((s) => (s.kind === "stdin" ? [] : (s.folder?.path ?? [])));
+  expect(paths).toEqual([[...levels.slice(0, MAX_PATH_DEPTH - 1), "last.txt"]]);
+  expect(plan.folders).toEqual([{ root: "deep", entries: 1, bytes: 4 }]);
+  const deep = levels.slice(0, MAX_PATH_DEPTH).join("/");
+  expect(plan.skipped).toEqual([{ rel: `deep/${deep}`, kind: "deep" }]);
+  expect(skippedLine(plan.skipped[0] as (typeof plan.skipped)[0])).toContain("more than 64 folders deep");
+  // The zip path for plain peers (no such bound) lists it all.
+  expect(walkFolder(root).items.map((i) => i.rel.at(-1))).toEqual(["too-deep.txt", "last.txt"]);
+});
