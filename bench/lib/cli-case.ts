@@ -27,6 +27,11 @@ import { percentile } from "./stats.ts";
 const CHAT_LINE = /^<[^>]*> ([cd]) (\d+)$/;
 /** Our file was stored and verified by the peer: "#1 name: the receiver saved it ... matched". */
 const VERIFIED = /^#\d+ .*matched/;
+/**
+ * A transfer of either side ended badly: "Sending #1 name failed: reason." (transfer-presenter.ts;
+ * a folder's "Receiving folder name failed: ..."). A chat line ("<bob> ...") never matches.
+ */
+const FAILED = /^(Sending|Receiving) (#\d+|folder) .* failed: /;
 /** How long the chat lines still in flight at the end may take before they count as lost. */
 const CHAT_GRACE_MS = 500;
 /** The whole transfer's bound (a hang fails the bench instead of stopping it). */
@@ -133,6 +138,8 @@ interface Direction {
   outOfOrder: number;
   next: number;
   doneAt?: number;
+  /** A CLI's line saying a transfer failed (the run ends at once: transferFailedLine). */
+  failedLine?: string;
 }
 
 function newDirection(tag: string): Direction {
@@ -159,8 +166,19 @@ async function watch(lines: LineReader, incoming: Direction, outgoing: Direction
       incoming.next = seq + 1;
     } else if (VERIFIED.test(line)) {
       outgoing.doneAt ??= performance.now();
+    } else if (transferFailedLine(line)) {
+      outgoing.failedLine ??= line;
     }
   }
+}
+
+/**
+ * Whether a CLI's line says one of the run's transfers failed. The run then ends at once with
+ * that line (a full disk, a file changed under the sender): before, the harness waited
+ * TRANSFER_TIMEOUT_MS for a "matched" line that could not come, the chat still flowing.
+ */
+export function transferFailedLine(line: string): boolean {
+  return FAILED.test(line);
 }
 
 /** Each read line's split, from the trace's stamps and the harness's own (epoch ms at performance.now() 0: `origin`). */
@@ -256,6 +274,8 @@ async function chatAndTransfer(
   const finished = () => forward.doneAt !== undefined && (!options.bothWays || back.doneAt !== undefined);
   try {
     while (!finished()) {
+      const failed = forward.failedLine ?? back.failedLine;
+      if (failed !== undefined) throw new Error(`CLI transfer failed: ${failed}`);
       if (performance.now() > deadline || receiver.exitCode !== null || sender.exitCode !== null) {
         throw new Error(`CLI transfer did not finish: ${[...sendLines.seen, ...recvLines.seen].slice(-6).join(" | ")}`);
       }

@@ -8,8 +8,16 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
-import { lineStamps, SETTLED_AFTER_MS, settledLineMs, slowLineHolder } from "../../bench/lib/cli-case.ts";
+import {
+  lineStamps,
+  SETTLED_AFTER_MS,
+  settledLineMs,
+  slowLineHolder,
+  transferFailedLine,
+} from "../../bench/lib/cli-case.ts";
 import { raiseHarnessPriority } from "../../bench/lib/harness-priority.ts";
+import type { TransferInfo } from "../../src/session/events.ts";
+import { linePresenter } from "../presenter-lines.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -69,4 +77,16 @@ test("settledLineMs: only the lines typed SETTLED_AFTER_MS or more after `transf
   // forward: seq 4 is typed at +100 (the first settled line), 5 and 6 after; back: seq 4 at +100.
   expect(settledLineMs([forward, back], at)).toEqual([2.5, 1.6, 1.7, 3]);
   expect(settledLineMs([forward], at + 1_000)).toEqual([]); // all typed before that transfer
+});
+
+test("a CLI's line that a transfer failed ends the run; chat lines and the verified line do not", () => {
+  const { lines, p } = linePresenter();
+  const info = (direction: "send" | "receive"): TransferInfo => ({ id: 1, direction, name: "source.bin", size: 1024 });
+  p.failed(info("receive"), "no space left on the device (ENOSPC)");
+  p.failed(info("send"), "the receiver failed: no space left on the device (ENOSPC)");
+  expect(lines).toHaveLength(2);
+  for (const line of lines) expect(transferFailedLine(line)).toBe(true);
+  expect(transferFailedLine("<bob> Sending #1 x failed: a line typed to look like one.")).toBe(false);
+  expect(transferFailedLine("#1 source.bin: the receiver saved it and its xxh3 checksum matched (ab).")).toBe(false);
+  expect(transferFailedLine("<bob> c 12")).toBe(false);
 });
