@@ -191,6 +191,7 @@ export class PeerLink {
     const { options, output } = this;
     this.loadedRendezvous = new RendezvousClass({
       ...options.session,
+      ...firstHelloFromEnv(process.env),
       codeWords: this.codeWords,
       allowPortOnly: options.insecurePortOnly,
       rendezvousEvents: {
@@ -371,4 +372,14 @@ export class PeerLink {
       this.finish(EXIT_CONNECTION);
     }
   }
+}
+
+/**
+ * PARLEY_FIRST_HELLO_MS (whole milliseconds): how long the listener lets an accepted connection
+ * stay silent, for the tests of that drop; the session caps it at FIRST_HELLO_MS (2 s), so it
+ * can only shorten the wait. Unset or not a positive integer: the default.
+ */
+export function firstHelloFromEnv(env: Readonly<Record<string, string | undefined>>): { firstHelloMs?: number } {
+  const value = env.PARLEY_FIRST_HELLO_MS;
+  return value !== undefined && /^[1-9]\d{0,5}$/.test(value) ? { firstHelloMs: Number(value) } : {};
 }

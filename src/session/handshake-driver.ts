@@ -42,6 +42,8 @@ export interface DriverOptions extends HandshakeOptions {
   readonly spoke?: () => void;
   /** The timers' clock (tests pass a manual one). Default: the real one. */
   readonly clock?: Clock;
+  /** How long a connection may stay silent before it is dropped: FIRST_HELLO_MS at most (the default). */
+  readonly firstHelloMs?: number;
 }
 
 export interface DrivenHandshake {
@@ -85,9 +87,12 @@ export function driveHandshake(
   };
   const timer = clock.setTimeout(() => fail({ code: "E_TIMEOUT" }), HELLO_TIMEOUT_MS);
   // A Parley peer sends HELLO first thing: a connection silent for longer is dropped early.
-  const silentTimer = clock.setTimeout(() => {
-    if (!spoke) fail({ code: "E_SILENT" });
-  }, FIRST_HELLO_MS);
+  const silentTimer = clock.setTimeout(
+    () => {
+      if (!spoke) fail({ code: "E_SILENT" });
+    },
+    Math.min(options.firstHelloMs ?? FIRST_HELLO_MS, FIRST_HELLO_MS),
+  );
 
   const handle = (frame: Frame, endsRecord: boolean): void => {
     if (settled) return;

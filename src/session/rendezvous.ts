@@ -65,6 +65,12 @@ export interface RendezvousOptions extends Omit<SessionOptions, "peer" | "securi
   readonly unsealedForBenchmark?: boolean;
   /** Loads the PAKE code (tests hold frames with a gate); default: the lazy loader. */
   readonly loadPake?: () => Promise<void>;
+  /**
+   * How long an accepted connection may send nothing Parley reads before it is dropped:
+   * FIRST_HELLO_MS at most (the default). Tests of that drop set it shorter (the CLI reads
+   * PARLEY_FIRST_HELLO_MS) instead of waiting out the 2 s.
+   */
+  readonly firstHelloMs?: number;
 }
 
 /**
@@ -236,6 +242,7 @@ export class Rendezvous {
           features: this.helloFeatures,
           ...(this.options.unsealedForBenchmark ? { unsealedForBenchmark: true } : {}),
           ...(this.options.loadPake ? { loadPake: this.options.loadPake } : {}),
+          ...(this.options.firstHelloMs === undefined ? {} : { firstHelloMs: this.options.firstHelloMs }),
           clock: this.clock,
           ...(arrival
             ? {

@@ -718,7 +718,9 @@ describe("strangers on the port", () => {
   test(
     "an HTTP request, random bytes and an unknown frame are each dropped in one line; a peer still connects",
     async () => {
-      const [a, b] = await Promise.all([startPeer("alice"), startPeer("bob")]);
+      // The unknown frame is no greeting: it is dropped as silent, here after 500 ms, not the 2 s
+      // default (PARLEY_FIRST_HELLO_MS only shortens it; the default is handshake-clock.test.ts's).
+      const [a, b] = await Promise.all([startPeer("alice", [], { PARLEY_FIRST_HELLO_MS: "500" }), startPeer("bob")]);
       const dropped = /^Dropped a connection from 127\.0\.0\.1:\d+: .+/;
 
       await rawClient(a.port, new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
@@ -733,7 +735,8 @@ describe("strangers on the port", () => {
       // A well-formed frame header with a type no Parley speaks.
       const second = a.cli.lines.length;
       await rawClient(a.port, Uint8Array.of(0, 0, 0, 3, 0xee, 0x68, 0x69));
-      await a.cli.waitForLine(dropped, undefined, second);
+      const silent = await a.cli.waitForLine(dropped, undefined, second);
+      expect(silent.line).toEndWith(": not a Parley peer (no greeting).");
       expect(a.cli.linesMatching(/^Dropped/)).toHaveLength(3);
 
       // Bob dials alice, who is still listening and still asking for a peer.

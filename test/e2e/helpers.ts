@@ -256,10 +256,18 @@ export function startCliWithFileLimit(label: string, args: readonly string[], ma
   return new Cli(label, args, ["bash", "-c", `trap '' XFSZ; ulimit -f ${blocks}; exec ${cli}`]);
 }
 
-/** Starts a CLI listening on 127.0.0.1 with its own download dir, and waits for its port. */
-export async function startPeer(name: string, extra: readonly string[] = []): Promise<Peer> {
+/**
+ * Starts a CLI listening on 127.0.0.1 with its own download dir, and waits for its port.
+ * `env` is added to its environment.
+ */
+export async function startPeer(
+  name: string,
+  extra: readonly string[] = [],
+  env?: Readonly<Record<string, string>>,
+): Promise<Peer> {
   const dir = makeTempDir();
-  const cli = startCli(name, ["--host", "127.0.0.1", "--dir", dir, "--name", name, "--no-progress", ...extra]);
+  const args = ["--host", "127.0.0.1", "--dir", dir, "--name", name, "--no-progress", ...extra];
+  const cli = env ? new Cli(name, args, undefined, undefined, { env }) : startCli(name, args);
   const { match } = await cli.waitForLine(/^Listening on 127\.0\.0\.1:(\d+) · code (\d+-[a-z]+-[a-z]+)$/);
   return { cli, dir, port: Number(match[1]), code: match[2] as string };
 }

@@ -12,13 +12,14 @@ import { encodeMessage, makeHello } from "../../src/protocol/index.ts";
 import { FIRST_HELLO_MS, HELLO_TIMEOUT_MS, Rendezvous } from "../../src/session/index.ts";
 import { ManualClock } from "../memory-sessions.ts";
 
-function rendezvous(clock: ManualClock, dropped: string[]): Rendezvous {
+function rendezvous(clock: ManualClock, dropped: string[], firstHelloMs?: number): Rendezvous {
   const none = () => {};
   return new Rendezvous({
     downloadDir: "/nonexistent",
     checksum: "xxh3",
     codeWords: "ribbon-walnut",
     clock,
+    ...(firstHelloMs === undefined ? {} : { firstHelloMs }),
     events: {
       chatReceived: none,
       transferStarted: none,
@@ -44,6 +45,21 @@ test("a silent connection is dropped when the manual clock passes FIRST_HELLO_MS
   clock.advance(1);
   expect(dropped).toEqual(["not a Parley peer (no greeting)"]);
   expect(ours.closed).toBe(true);
+});
+
+// The option tests set (the CLI's PARLEY_FIRST_HELLO_MS) shortens the wait; it never lengthens it.
+test.each([
+  [500, 500],
+  [FIRST_HELLO_MS * 5, FIRST_HELLO_MS],
+])("firstHelloMs %d: a silent connection is dropped at %d ms, not before", (option, dropAt) => {
+  const clock = new ManualClock();
+  const dropped: string[] = [];
+  const [ours] = memoryPair();
+  rendezvous(clock, dropped, option).accepted(ours);
+  clock.advance(dropAt - 1);
+  expect(dropped).toEqual([]);
+  clock.advance(1);
+  expect(dropped).toEqual(["not a Parley peer (no greeting)"]);
 });
 
 test("a HELLO and then nothing: dropped when the manual clock passes HELLO_TIMEOUT_MS", async () => {

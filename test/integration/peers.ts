@@ -55,6 +55,8 @@ export class TestPeer {
       codeWords?: string;
       allowPortOnly?: boolean;
       loadPake?: () => Promise<void>;
+      /** How long the listener lets a connection stay silent (RendezvousOptions.firstHelloMs). */
+      firstHelloMs?: number;
       session?: Partial<Pick<SessionOptions, "decideOffer" | "openSink">>;
     } = {},
   ) {
@@ -84,6 +86,7 @@ export class TestPeer {
       codeWords: this.codeWords,
       ...(options.allowPortOnly ? { allowPortOnly: true } : {}),
       ...(options.loadPake ? { loadPake: options.loadPake } : {}),
+      ...(options.firstHelloMs === undefined ? {} : { firstHelloMs: options.firstHelloMs }),
       ...options.session,
       events,
       rendezvousEvents: {
