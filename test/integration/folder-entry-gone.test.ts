@@ -18,21 +18,41 @@ afterEach(() => {
   for (const p of peers.splice(0)) p.close();
 });
 
+/** The waiting folder's entry names (sendWaitingFolder). */
+function entryNames(): string[] {
+  return Array.from({ length: MAX_OUTGOING_TRANSFERS + 1 }, (_, i) => `f${String(i).padStart(2, "0")}.bin`);
+}
+
+/**
+ * Hands alice's session a folder `d` of one entry more than are offered at once
+ * (MAX_OUTGOING_TRANSFERS + 1 small files, under `under` in it), so the last waits its turn;
+ * `listed`: each with its identity (device, inode) as the walk gives it.
+ */
+function sendWaitingFolder(alice: TestPeer, under: readonly string[] = [], listed = false) {
+  const folderPath = join(alice.dir, "d");
+  const where = join(folderPath, ...under);
+  mkdirSync(where, { recursive: true });
+  const names = entryNames();
+  const entries = names.length;
+  for (const name of names) writeFileSync(join(where, name), `entry ${name}`);
+  const bytes = names.reduce((sum, name) => sum + `entry ${name}`.length, 0);
+  for (const name of names) {
+    const path = join(where, name);
+    const folder: FolderEntry = { group: 1, root: "d", path: [...under, name], entries, bytes };
+    if (!listed) alice.session?.sendFile(path, folder);
+    else {
+      const { dev, ino } = lstatSync(path);
+      alice.session?.sendFile(path, folder, undefined, { dev, ino });
+    }
+  }
+  return { folderPath, names, last: names.at(-1) as string };
+}
+
 test("an entry gone before its turn to be offered: the receiver is told which and why", async () => {
   const [alice, bob] = await connectedPair();
   peers.push(alice, bob);
-  const entries = MAX_OUTGOING_TRANSFERS + 1;
-  const folderPath = join(alice.dir, "d");
-  mkdirSync(folderPath);
-  const names = Array.from({ length: entries }, (_, i) => `f${String(i).padStart(2, "0")}.bin`);
-  for (const name of names) writeFileSync(join(folderPath, name), `entry ${name}`);
-  const bytes = names.reduce((sum, name) => sum + `entry ${name}`.length, 0);
-  for (const name of names) {
-    const folder: FolderEntry = { group: 1, root: "d", path: [name], entries, bytes };
-    alice.session?.sendFile(join(folderPath, name), folder);
-  }
+  const { folderPath, names, last } = sendWaitingFolder(alice);
   // The last entry waits for one of the first ones to end: it is gone when its turn comes.
-  const last = names.at(-1) as string;
   unlinkSync(join(folderPath, last));
 
   const failed = await bob.waitFor("failed", (e) => e.info.name === last, 10_000);
@@ -48,20 +68,10 @@ test("an entry swapped for a symbolic link before its turn: the link is not foll
   // name and verified, though the walk lists links as skipped and never follows one.
   const [alice, bob] = await connectedPair();
   peers.push(alice, bob);
-  const entries = MAX_OUTGOING_TRANSFERS + 1;
-  const folderPath = join(alice.dir, "d");
-  mkdirSync(folderPath);
-  const names = Array.from({ length: entries }, (_, i) => `f${String(i).padStart(2, "0")}.bin`);
-  for (const name of names) writeFileSync(join(folderPath, name), `entry ${name}`);
-  const bytes = names.reduce((sum, name) => sum + `entry ${name}`.length, 0);
   const secret = join(alice.dir, "secret.txt");
   writeFileSync(secret, "a secret outside the folder");
-  for (const name of names) {
-    const folder: FolderEntry = { group: 1, root: "d", path: [name], entries, bytes };
-    alice.session?.sendFile(join(folderPath, name), folder);
-  }
+  const { folderPath, names, last } = sendWaitingFolder(alice);
   // The last entry waits for one of the first ones to end: a link when its turn comes.
-  const last = names.at(-1) as string;
   unlinkSync(join(folderPath, last));
   symlinkSync(secret, join(folderPath, last));
 
@@ -78,24 +88,10 @@ test("a folder on an entry's way swapped for a link to another with the same nam
   // in its place sent elsewhere/f16.bin under the entry's name, verified.
   const [alice, bob] = await connectedPair();
   peers.push(alice, bob);
-  const entries = MAX_OUTGOING_TRANSFERS + 1;
-  const folderPath = join(alice.dir, "d");
-  mkdirSync(join(folderPath, "sub"), { recursive: true });
   const elsewhere = join(alice.dir, "elsewhere");
   mkdirSync(elsewhere);
-  const names = Array.from({ length: entries }, (_, i) => `f${String(i).padStart(2, "0")}.bin`);
-  for (const name of names) {
-    writeFileSync(join(folderPath, "sub", name), `entry ${name}`);
-    writeFileSync(join(elsewhere, name), `other ${name}`);
-  }
-  const bytes = names.reduce((sum, name) => sum + `entry ${name}`.length, 0);
-  for (const name of names) {
-    const path = join(folderPath, "sub", name);
-    const { dev, ino } = lstatSync(path);
-    const folder: FolderEntry = { group: 1, root: "d", path: ["sub", name], entries, bytes };
-    alice.session?.sendFile(path, folder, undefined, { dev, ino });
-  }
-  const last = names.at(-1) as string;
+  for (const name of entryNames()) writeFileSync(join(elsewhere, name), `other ${name}`);
+  const { folderPath, last } = sendWaitingFolder(alice, ["sub"], true);
   renameSync(join(folderPath, "sub"), join(alice.dir, "sub-away"));
   symlinkSync(elsewhere, join(folderPath, "sub"));
 
