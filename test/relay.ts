@@ -10,7 +10,10 @@ export interface Relay {
   readonly port: number;
   /** Cuts every relayed connection at once (both sides see a reset). */
   cut(): void;
-  /** Holds what comes from now on `ms` each way (what was held before keeps its time, so order is kept). */
+  /**
+   * Holds what comes from now on `ms` each way. What was held before keeps its time, and nothing
+   * overtakes what came before it: after a shorter delay a chunk waits for the ones ahead.
+   */
   setDelayMs(ms: number): void;
   stop(): void;
 }
@@ -28,12 +31,35 @@ export async function startRelay(
   options: { delayMs?: number } = {},
 ): Promise<Relay> {
   let delayMs = options.delayMs ?? 0;
-  // Timers of equal delay fire in the order they were set, so order is kept (a delay only grows
-  // once a test sets it: a chunk held longer never overtakes one held shorter before it).
-  const later = (f: () => void) => (delayMs > 0 ? setTimeout(f, delayMs) : f());
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  /**
+   * One direction's line: what is held goes out in the order it came, each at its time or once
+   * all before it went, whichever is later (so a delay may shrink: order is still kept).
+   */
+  const delayLine = (): ((f: () => void) => void) => {
+    const held: Array<{ at: number; f: () => void }> = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const release = (): void => {
+      if (timer) timers.delete(timer);
+      timer = undefined;
+      while (held.length > 0 && (held[0] as { at: number }).at <= performance.now()) held.shift()?.f();
+      const next = held[0];
+      if (next) {
+        timer = setTimeout(release, Math.max(0, next.at - performance.now()));
+        timers.add(timer);
+      }
+    };
+    return (f) => {
+      if (delayMs <= 0 && held.length === 0) return f();
+      held.push({ at: performance.now() + delayMs, f });
+      if (!timer) release();
+    };
+  };
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const up = netConnect(targetPort, "127.0.0.1");
+    const toUp = delayLine();
+    const toDown = delayLine();
     for (const s of [client, up]) {
       sockets.add(s);
       s.on("error", () => {});
@@ -41,14 +67,14 @@ export async function startRelay(
     }
     client.on("data", (chunk: Buffer) => {
       const out = toServer(new Uint8Array(chunk));
-      later(() => up.write(out));
+      toUp(() => up.write(out));
     });
     up.on("data", (chunk: Buffer) => {
       const out = toClient(new Uint8Array(chunk));
-      later(() => client.write(out));
+      toDown(() => client.write(out));
     });
-    client.on("end", () => later(() => up.end()));
-    up.on("end", () => later(() => client.end()));
+    client.on("end", () => toUp(() => up.end()));
+    up.on("end", () => toDown(() => client.end()));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   const address = server.address();
@@ -56,13 +82,13 @@ export async function startRelay(
   return {
     port,
     setDelayMs: (ms) => {
-      if (ms < delayMs) throw new Error("the relay's delay may only grow: order would not be kept");
       delayMs = ms;
     },
     cut: () => {
       for (const s of sockets) s.resetAndDestroy();
     },
     stop: () => {
+      for (const t of timers) clearTimeout(t);
       for (const s of sockets) s.destroy();
       server.close();
     },
