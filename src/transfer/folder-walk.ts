@@ -237,8 +237,7 @@ function* folderWalk(
         skipped.push({ rel: [...rel, name].join("/"), kind: gone ? "gone" : "unreadable" });
         continue;
       }
-      if (stats.isDirectory() && rel.length + 1 >= maxDepth)
-        skipped.push({ rel: [...rel, name].join("/"), kind: "deep" });
+      if (stats.isDirectory() && rel.length + 1 >= maxDepth) atDepth(path, [...rel, name]);
       else if (stats.isDirectory()) yield* visit(path, [...rel, name], stats.size);
       else if (stats.isFile()) {
         items.push({
@@ -253,6 +252,20 @@ function* folderWalk(
     }
     // Empty, or only links and special files inside: the folder itself still goes.
     if (items.length === itemsBefore && rel.length > 0) items.push({ kind: "dir", path: dir, rel, size: 0 });
+  };
+  // A folder `maxDepth` deep: its own path fits, its entries' would not. Empty, it goes (as any
+  // empty folder); holding anything, it is left out with it all, said.
+  const atDepth = (path: string, rel: string[]): void => {
+    let names: string[];
+    try {
+      names = readdirSync(path);
+    } catch (err) {
+      const gone = (err as { code?: string }).code === "ENOENT";
+      skipped.push({ rel: rel.join("/"), kind: gone ? "gone" : "unreadable-folder" });
+      return;
+    }
+    if (names.length === 0) items.push({ kind: "dir", path, rel, size: 0 });
+    else skipped.push({ rel: rel.join("/"), kind: "deep" });
   };
   yield* visit(folder, [], sizeOf(folder));
   // The folder's own name, also for "." or "..": its name from the path as given would be "."

@@ -19,6 +19,8 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { FolderEntry } from "../../src/protocol/index.ts";
+import type { Offer } from "../../src/protocol/message-types.ts";
 import { BIG_DIR_BYTES, WALK_SLICE_MS, walkFolder, walkFolderSoon } from "../../src/transfer/folder-walk.ts";
 
 const made: string[] = [];
@@ -185,4 +187,27 @@ test("a folder whose entries would be deeper than an offer names is left out wit
   expect(skippedLine(plan.skipped[0] as (typeof plan.skipped)[0])).toContain("more than 64 folders deep");
   // The zip path for plain peers (no such bound) lists it all.
   expect(walkFolder(root).items.map((i) => i.rel.at(-1))).toEqual(["too-deep.txt", "last.txt"]);
+});
+
+test("an empty folder exactly as deep as an offer names still goes; one holding anything there is left out, said", async () => {
+  // Before, a folder of MAX_PATH_DEPTH components was skipped as "its entries would be more than
+  // 64 folders deep" though it held none: as an empty folder its own path fits an offer.
+  const { planSends } = await import("../../src/cli/send-plan.ts");
+  const { MAX_PATH_DEPTH } = await import("../../src/protocol/message-types.ts");
+  const { encodeMessage } = await import("../../src/protocol/messages.ts");
+  const parent = mkdtempSync(join(tmpdir(), "parley-walk-"));
+  made.push(parent);
+  const root = join(parent, "deep");
+  const levels = Array.from({ length: MAX_PATH_DEPTH - 1 }, () => "d");
+  mkdirSync(join(root, ...levels, "empty"), { recursive: true });
+  mkdirSync(join(root, ...levels, "full"));
+  writeFileSync(join(root, ...levels, "full", "x.txt"), "x");
+  const plan = planSends([root], "stdin");
+  const sends = plan.sends.map((s) => (s.kind === "dir" ? s.folder.path : []));
+  expect(sends).toEqual([[...levels, "empty"]]);
+  expect(plan.skipped).toEqual([{ rel: `deep/${[...levels, "full"].join("/")}`, kind: "deep" }]);
+  // Its path fits an OFFER (at most MAX_PATH_DEPTH components).
+  const folder = (plan.sends[0] as { folder: FolderEntry }).folder;
+  const offer: Offer = { kind: "offer", id: 1, name: "empty", size: 0, algo: "xxh3", folder };
+  expect(() => encodeMessage(offer)).not.toThrow();
 });
