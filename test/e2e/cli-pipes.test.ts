@@ -25,6 +25,15 @@ const MIB = 1024 * 1024;
 /** Per-test bound: each wait inside is bounded too, so a hang fails with the output instead. */
 const TEST_MS = 30_000;
 
+/** The bytes in `path`, 0 while it is not there. */
+function partBytes(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
 const receiverTotal = (n: number): string =>
   `The transfer command is done. The receiver has received a total of ${n} bytes from the sender.`;
 const senderTotal = (n: number): string =>
@@ -494,6 +503,13 @@ describe("leaving in other ways", () => {
         const { a, b } = await connectedPair();
         a.cli.send(`transfer ${src}`);
         await b.cli.waitForLine(/^Receiving #1 huge\.bin/);
+        // Until bytes reach bob's .part, alice may not have read bob's ACCEPT (bob prints its line
+        // once the ACCEPT is sent): a Ctrl-C handled first, as on a busy machine, rightly says
+        // "interrupted." alone (nothing accepted, nothing kept). DATA flows only after the ACCEPT.
+        const part = join(b.dir, "huge.bin.part");
+        for (const deadline = Date.now() + 10_000; partBytes(part) === 0; await Bun.sleep(2)) {
+          expect(Date.now(), "no bytes reached bob's .part").toBeLessThan(deadline);
+        }
         a.cli.kill("SIGINT");
         const [codeA, codeB] = await Promise.all([a.cli.exitCode(), b.cli.exitCode()]);
 
