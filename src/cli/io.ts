@@ -59,7 +59,7 @@ export function processIo(): CliIo {
     },
     // Watched (held-output.ts): the exit waits for what a slow reader has not taken yet.
     get stdout() {
-      return watchHeldOutput(process.stdout);
+      return watchHeldOutput(checkLostLines(process.stdout));
     },
     get stderr() {
       return watchHeldOutput(process.stderr);
@@ -138,5 +138,31 @@ function sigHupIgnored(): Promise<boolean> {
  */
 function writeLineNow(line: string, fd: 1 | 2 = 1): void {
   if (fd === 2) console.error(line);
-  else console.log(line);
+  else {
+    console.log(line);
+    linesNotChecked = true;
+  }
+}
+
+/** writeLineNow wrote to fd 1 and checkLostLines has not looked yet. */
+let linesNotChecked = false;
+
+/**
+ * Bun's console drops a write that fails (ENOSPC of `> /dev/full`, EBADF, EIO) without a word, so
+ * writeLineNow's lines can be lost unsaid: a listener whose code line went nowhere waited for ever,
+ * printing nothing (session 21: `parley receive > /dev/full`, `parley send F`, the chat). When the
+ * stream that prints after them is first handed out, a write of nothing to fd 1 asks the OS (it
+ * fails as theirs did on /dev/full, a descriptor closed or read-only, a terminal gone; a file system
+ * that is full takes an empty write: not seen), and its error is the stream's "error" on the next
+ * turn, once its printers listen (output-failure.ts: one line on stderr, the run ends, exit 1).
+ */
+function checkLostLines(stream: NodeJS.WriteStream): NodeJS.WriteStream {
+  if (!linesNotChecked) return stream;
+  linesNotChecked = false;
+  try {
+    (require("node:fs") as typeof import("node:fs")).writeSync(1, "");
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== "EPIPE") setImmediate(() => stream.emit("error", err));
+  }
+  return stream;
 }

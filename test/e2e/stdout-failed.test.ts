@@ -21,10 +21,9 @@ function withStdout(label: string, redirect: string, args: readonly string[], be
 }
 
 test.each([
-  ["/dev/full (ENOSPC)", "> /dev/full", "", "no space left on device, ENOSPC"],
-  // 1 KiB of room: the first lines fit, the peer's lines do not.
+  // 1 KiB of room: the first lines fit, the peer's lines do not. (/dev/full and a read-only
+  // fd 1 fail the first lines: the run ends before it meets a peer, as the last cases show.)
   ["a file past ulimit -f (EFBIG)", "> out.txt", "ulimit -f 1;", "file too large, EFBIG"],
-  ["fd 1 open read-only (EBADF)", "1< /dev/null", "", "bad file descriptor, EBADF"],
 ])(
   "chat with stdout on %s: one line on stderr, the peer told, exit 1",
   async (_label, redirect, before, words) => {
@@ -93,4 +92,31 @@ test(
     expect(await sender.exitCode()).toBe(3);
   },
   TEST_MS,
+);
+
+const FULL = ["> /dev/full", "no space left on device, ENOSPC"] as const;
+const READ_ONLY = ["1< /dev/null", "bad file descriptor, EBADF"] as const;
+
+test.each([
+  ["receive", ["receive", "--dir", "DIR"], FULL],
+  ["receive --json", ["receive", "--json", "--dir", "DIR"], FULL],
+  ["send", ["send", "FILE"], FULL],
+  ["the chat, input left open", ["--dir", "DIR"], FULL],
+  ["the chat, fd 1 read-only", ["--dir", "DIR"], READ_ONLY],
+  ["the chat dialing a peer", ["--connect", "PEER", "--dir", "DIR"], FULL],
+])(
+  "a listener (%s) whose code line cannot be written: one line on stderr, exit 1, no wait for a peer",
+  async (_label, args, [redirect, words]) => {
+    // Before, the code line was lost without a word (Bun's console drops a failed write) and
+    // the run listened for ever, showing nobody its code (session 21); a chat dialing a peer
+    // met it and failed on the peer's first line.
+    const { path } = randomFile("x.bin", 1024);
+    const dir = makeTempDir();
+    const peer = args.includes("PEER") ? await startPeer("alice") : undefined;
+    const argv = args.map((a) => (a === "FILE" ? path : a === "DIR" ? dir : a === "PEER" ? (peer?.code ?? a) : a));
+    const cli = withStdout("listener", redirect, argv);
+    expect(await cli.exitCode(), cli.stderr).toBe(1);
+    expect(cli.stderr).toMatch(new RegExp(`^parley: cannot write to standard output \\(${words}\\)[.:]`));
+  },
+  5_000,
 );
