@@ -111,6 +111,7 @@ export class JsonReporter implements Reporter {
       bytes: d.bytes,
       resumedFrom: d.resumedFrom,
       ...(d.path === undefined ? {} : { path: d.path }),
+      ...(d.detached ? { detached: true } : {}),
       ...(d.storedAs === undefined ? {} : { storedAs: d.storedAs }),
       ...(d.storedRoot === undefined ? {} : { storedRoot: d.storedRoot }),
       ...(nameTaken === undefined ? {} : { nameTaken }),

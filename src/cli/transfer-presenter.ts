@@ -78,6 +78,10 @@ interface FolderReasons {
   cut?: boolean;
 }
 
+/** After a Saved line whose folder no path led to (TransferDone.detached). */
+export const DETACHED_WORDS =
+  " Its folder's file system was unmounted meanwhile: the file is there once it is mounted again.";
+
 export class TransferPresenter {
   private readonly folders = new FolderTally();
   private readonly commands = new CommandTally();
@@ -148,7 +152,7 @@ export class TransferPresenter {
       this.out.print(
         done.unverified
           ? `Saved ${where}, without a checksum from the sender to compare (ours: ${algo} ${done.digest}).`
-          : `Saved ${where}; ${algo} checksum matched (${done.digest}).`,
+          : `Saved ${where}; ${algo} checksum matched (${done.digest}).${done.detached ? DETACHED_WORDS : ""}`,
       );
     } else {
       if (totals) this.out.print(senderTotalsLine(done.bytes));

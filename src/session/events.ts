@@ -39,6 +39,8 @@ export interface TransferDone extends TransferInfo {
   readonly bytes: number;
   /** Receiver: where the file was stored. */
   readonly path?: string;
+  /** Receiver: no path led to `path`'s folder then (ReceivedFile.detached). */
+  readonly detached?: true;
   /** Sender: the name the receiver stored it under, when it said (its base name, "mid50 (1).bin"). */
   readonly storedAs?: string;
   /** Sender, for an entry of a folder: the name the receiver stored the folder under, when it said ("photos (1)"). */

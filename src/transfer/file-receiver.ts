@@ -281,7 +281,8 @@ export class FileReceiver implements ResumableSink {
       checkTrailerCount(trailer?.bytes ?? this.received, this.received, this.size);
       const digest = trailer ? checkTrailerDigest(trailer, this.algo, this.digest) : this.digest.hex();
       // The digest is of the bytes as they came: the disk must still hold them (a resumed prefix
-      // too), where a path leads (part-intact.ts; the report names where the folder is now).
+      // too: part-intact.ts). The report names where the folder is now, or where it was when no
+      // path leads to it any more (unmounted lazily: stored all the same, `detached`).
       const prefix = this.restarted ? undefined : this.prefix;
       const folderNow = stillThere(this.fd as number, this.dir, this.name + PART_SUFFIX, this.received, prefix);
       if (this.fd !== undefined) this.applyMeta(this.fd);
@@ -290,7 +291,13 @@ export class FileReceiver implements ResumableSink {
       const path = linkToFreeName(this.fd as number, this.dir, this.partName, this.baseName, this.nameIndex);
       storedThisRun.add(path);
       this.closeFile();
-      return { path: join(folderNow, basename(path)), bytes: this.received, algo: this.algo, digest };
+      const stored = {
+        path: join(folderNow ?? this.dir.path, basename(path)),
+        bytes: this.received,
+        algo: this.algo,
+        digest,
+      };
+      return folderNow === undefined ? { ...stored, detached: true } : stored;
     } catch (err) {
       // Changed by another program: it goes, an earlier attempt's too (a resume would meet the same hole).
       this.changed = err instanceof TransferError && err.detail === PART_CHANGED;

@@ -60,10 +60,19 @@ export function partChangedSince(fd: number, written: number, prefix?: TakenPref
 
 /**
  * Checks that the verified `.part` `partName` (open as `fd`, `written` bytes, a resumed `prefix`)
- * in `dir` still holds them and that a path still leads to `dir`. @returns that folder's path now
- * (HeldDir.pathNow: where another program moved it) @throws TransferError E_WRITE (PART_CHANGED)
+ * in `dir` still holds them. @returns the folder's path now (HeldDir.pathNow: where another
+ * program moved it), or undefined when no path leads to it any more (`umount -l` of its file
+ * system: the file is stored all the same, in the folder held open, and is there once that file
+ * system is mounted again; deleting it, as 8aacb1f did, lost a good file on a disk unmounted
+ * lazily) @throws TransferError E_WRITE (PART_CHANGED)
  */
-export function stillThere(fd: number, dir: HeldDir, partName: string, written: number, prefix?: TakenPrefix): string {
+export function stillThere(
+  fd: number,
+  dir: HeldDir,
+  partName: string,
+  written: number,
+  prefix?: TakenPrefix,
+): string | undefined {
   const changed = partChangedSince(fd, written, prefix);
   if (changed !== undefined) {
     throw new TransferError(
@@ -72,13 +81,7 @@ export function stillThere(fd: number, dir: HeldDir, partName: string, written: 
       { detail: PART_CHANGED },
     );
   }
-  const folderNow = dir.pathNow();
-  if (folderNow !== undefined) return folderNow;
-  throw new TransferError(
-    "E_WRITE",
-    `the folder ${dir.path} was unmounted or removed while ${partName} was written: no path leads to it, so nothing was stored`,
-    { detail: PART_CHANGED },
-  );
+  return dir.pathNow();
 }
 
 /** The first hole in the file open as `fd` (its size when none), where holes are told; else undefined. */

@@ -57,6 +57,11 @@ export interface ReceivedFile {
   readonly bytes: number;
   readonly algo: ChecksumAlgo;
   readonly digest: string;
+  /**
+   * No path led to the download folder when the file was stored (its file system unmounted
+   * lazily meanwhile): `path` is where it was, and where the file is once that is mounted again.
+   */
+  readonly detached?: true;
 }
 
 export interface IncomingSink {

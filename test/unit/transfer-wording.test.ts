@@ -52,6 +52,16 @@ test("a file from a plain wormhole sender (no checksum of its own): ours is show
   );
 });
 
+test("a file stored in a download folder unmounted lazily meanwhile: said where it was and where it will be", () => {
+  const { lines, p } = linePresenter();
+  const info: TransferInfo = { id: 1, direction: "receive", name: "a.txt", size: 1 };
+  p.started(info);
+  p.finished(done(info, { path: "/mnt/usb/a.txt", detached: true }));
+  expect(lines.at(-1)).toBe(
+    "Saved /mnt/usb/a.txt; XXH3-64 checksum matched (0123456789abcdef). Its folder's file system was unmounted meanwhile: the file is there once it is mounted again.",
+  );
+});
+
 test("a 1-byte file, sent, resumed from 1 byte: 'was there', '0 bytes moved'", () => {
   const { lines, p } = linePresenter();
   const info: TransferInfo = { id: 1, direction: "send", name: "a.txt", size: 1 };
