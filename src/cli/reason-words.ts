@@ -9,6 +9,7 @@
 import type { FailureWhy, OwnReason, PeerReason, TransferInfo } from "../session/index.ts";
 import { MAX_INCOMING_TRANSFERS } from "../session/limits.ts";
 import {
+  ENTRY_REPLACED,
   isFullDiskErrno,
   OUTPUT_STALLED,
   osReason,
@@ -69,7 +70,10 @@ const WORDS: Readonly<Record<string, Words>> = {
   E_READ: ({ peerRole, detail }) => `the ${peerRole} could not read the file${errnoWords(detail)}`,
   E_UNREADABLE: ({ peerRole, detail }) => `the ${peerRole} could not read the file${errnoWords(detail)}`,
   E_NOT_FOUND: ({ peerRole }) => `the ${peerRole}'s file is gone`,
-  E_NOT_A_FILE: ({ peerRole }) => `the ${peerRole}'s file is not a regular file`,
+  E_NOT_A_FILE: ({ peerRole, detail }) =>
+    detail === ENTRY_REPLACED
+      ? `the ${peerRole}'s file was replaced (by a link or another file) since its folder was listed: not sent`
+      : `the ${peerRole}'s file is not a regular file`,
   E_BAD_NAME: () => "the name cannot be stored",
   E_BAD_CHECKSUM: () => "checksum mismatch: the file is corrupt",
   E_SIZE_MISMATCH: () => "size mismatch: the bytes received differ from the bytes sent",

@@ -50,6 +50,13 @@ export const SOURCE_CHANGED = "changed";
  */
 export const PART_CHANGED = "part-changed";
 
+/**
+ * The detail a sender tells with E_NOT_A_FILE when a folder's entry is no longer the file listed
+ * (FileSender: swapped for a link, or it or a folder on its way replaced): without it the
+ * receiver said "the sender's file is not a regular file" of a regular file put in its place.
+ */
+export const ENTRY_REPLACED = "replaced";
+
 /** The OS's words for a failed file call ("no space left on device"), from a Node-style error. */
 export function osReason(err: unknown): string {
   const code = (err as { code?: string }).code;

@@ -20,7 +20,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { DATA_HEADER_BYTES, writeDataHeader } from "../protocol/index.ts";
 import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.ts";
-import { osReason, SOURCE_CHANGED, TransferError } from "./errors.ts";
+import { ENTRY_REPLACED, osReason, SOURCE_CHANGED, TransferError } from "./errors.ts";
 import type { FileId } from "./folder-walk.ts";
 import { hashFilePrefix } from "./prefix-hash.ts";
 import { resumeTokenFor } from "./resume-token.ts";
@@ -134,7 +134,7 @@ export class FileSender implements FrameSource {
         throw new TransferError(
           "E_NOT_A_FILE",
           `${path} became a symbolic link after the folder was listed: links in a folder are never followed`,
-          { cause: err },
+          { cause: err, detail: ENTRY_REPLACED },
         );
       throw new TransferError("E_UNREADABLE", `cannot read ${path}: ${osReason(err)}`, { cause: err });
     }
@@ -148,6 +148,7 @@ export class FileSender implements FrameSource {
       throw new TransferError(
         "E_NOT_A_FILE",
         `${path} is not the file listed in its folder: it, or a folder on its way, was replaced since (not sent)`,
+        { detail: ENTRY_REPLACED },
       );
     }
     this.fd = fd;
@@ -217,6 +218,8 @@ export class FileSender implements FrameSource {
       throw new TransferError(
         "E_READ",
         `${this.path} shrank while it was being sent (${this.sent} of ${this.size} bytes were there)`,
+        // The receiver's words: "could not read the file (it changed while it was being sent)".
+        { detail: SOURCE_CHANGED },
       );
     }
     this.readFrom = this.sent;

@@ -147,3 +147,19 @@ test("a file that is only read, or grows while it is read (the offered bytes go)
   expect(readToEnd(growing)).toBeUndefined();
   expect(growing.trailer().bytes).toBe(2 * chunk);
 });
+
+test("a file that shrank while it was sent says so to the receiver (SOURCE_CHANGED), not a bare read failure", () => {
+  const path = join(dir, "shrinks.bin");
+  writeFileSync(path, new Uint8Array(3 * 4096));
+  const sender = new FileSender(9, path, 3 * 4096, "xxh3", 4096);
+  expect(sender.nextFrame()).toBeDefined();
+  writeFileSync(path, "replaced\n"); // 9 bytes now: the next read finds nothing at 4096
+  let err: unknown;
+  try {
+    sender.nextFrame();
+  } catch (e) {
+    err = e;
+  }
+  expect((err as TransferError).message).toContain("shrank while it was being sent");
+  expect((err as TransferError).detail).toBe(SOURCE_CHANGED);
+});

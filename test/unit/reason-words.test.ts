@@ -37,6 +37,16 @@ test.each([
     "the peer declined: unsupported checksum md5",
   ],
   [
+    received,
+    { by: "peer", said: "cancel", code: "E_NOT_A_FILE", detail: "replaced" },
+    "the peer cancelled it: the sender's file was replaced (by a link or another file) since its folder was listed: not sent",
+  ],
+  [
+    received,
+    { by: "peer", said: "cancel", code: "E_NOT_A_FILE" },
+    "the peer cancelled it: the sender's file is not a regular file",
+  ],
+  [
     sent,
     { by: "peer", said: "reject", code: "E_FROM_THE_FUTURE", detail: "x1" },
     "the peer declined: E_FROM_THE_FUTURE x1",
