@@ -21,6 +21,7 @@ import { basename, resolve } from "node:path";
 import { DATA_HEADER_BYTES, writeDataHeader } from "../protocol/index.ts";
 import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.ts";
 import { ENTRY_REPLACED, osReason, SOURCE_CHANGED, TransferError } from "./errors.ts";
+import { isListedFile } from "./file-identity.ts";
 import type { FileId } from "./folder-walk.ts";
 import { hashFilePrefix } from "./prefix-hash.ts";
 import { resumeTokenFor } from "./resume-token.ts";
@@ -143,7 +144,7 @@ export class FileSender implements FrameSource {
       closeSync(fd);
       throw new TransferError("E_NOT_A_FILE", `${path} is not a regular file`);
     }
-    if (typeof entry === "object" && (stats.dev !== entry.dev || stats.ino !== entry.ino)) {
+    if (typeof entry === "object" && !isListedFile(stats, entry, path)) {
       closeSync(fd);
       throw new TransferError(
         "E_NOT_A_FILE",

@@ -30,6 +30,7 @@ import { pipeline } from "node:stream/promises";
 import { deflateRawSync } from "node:zlib";
 import yazl from "yazl";
 import { osReason, TransferError } from "./errors.ts";
+import { isListedFile } from "./file-identity.ts";
 import { type FolderItem, type FolderListing, type SkippedEntry, walkFolder } from "./folder-walk.ts";
 
 /** Bytes sampled from the start of a file to decide whether deflating it is worth it. */
@@ -151,7 +152,7 @@ function openSame(path: string, identity: Identity): number | undefined {
     return undefined;
   }
   const stats = fstatSync(fd);
-  if (stats.isFile() && stats.dev === identity.dev && stats.ino === identity.ino) return fd;
+  if (stats.isFile() && isListedFile(stats, identity, path)) return fd;
   closeSync(fd);
   return undefined;
 }
