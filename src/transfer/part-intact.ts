@@ -22,7 +22,7 @@ const LINUX = process.platform === "linux";
  * it stores a block of zeros as a hole, and SEEK_HOLE on a file just written waits for its
  * transaction group to be written out), nor others not known.
  */
-const HOLES_ARE_CUTS: ReadonlySet<number> = new Set([0xef53, 0x58465342, 0x9123683e, 0x01021994]);
+export const HOLES_ARE_CUTS: ReadonlySet<number> = new Set([0xef53, 0x58465342, 0x9123683e, 0x01021994]);
 
 /** Per device (fstat's dev): whether HOLES_ARE_CUTS holds there. */
 const byDevice = new Map<number, boolean>();

@@ -25,12 +25,13 @@ import { join } from "node:path";
 import { createDigest } from "../../src/transfer/checksum.ts";
 import { PART_CHANGED, TransferError } from "../../src/transfer/errors.ts";
 import { FileReceiver } from "../../src/transfer/file-receiver.ts";
+import { HOLES_ARE_CUTS } from "../../src/transfer/part-intact.ts";
 import { markAsOurs } from "../../src/transfer/part-mark.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
 const tempDir = tempDirsRemovedAfterEach("parley-part-intact-");
 /** The temporary folder's file system keeps written bytes as data (part-intact.ts looks for holes there). */
-const holesLooked = [0xef53, 0x58465342, 0x9123683e, 0x01021994].includes(Number(statfsSync(tmpdir()).type));
+const holesLooked = HOLES_ARE_CUTS.has(Number(statfsSync(tmpdir()).type));
 if (!holesLooked)
   console.warn(
     "\n*** SKIPPED: the .part hole cases (part-intact.test.ts): the temporary folder is on a file system not looked at ***\n",
