@@ -56,7 +56,8 @@ test(
     closeSync(fd);
     raw.send(encodeMessage({ kind: "accept", id: 2, offset: 0 }));
     const cancel = textOf(await frameOf(raw.frames, FrameType.Cancel));
-    expect(JSON.parse(cancel)).toEqual({ id: 2, code: "E_READ" });
+    // The code and a fixed word for what happened (eea9133: the receiver says the file changed), no path.
+    expect(JSON.parse(cancel)).toEqual({ id: 2, code: "E_READ", detail: "changed" });
     expect(raw.frames.map(textOf).join("\n")).not.toContain(dir);
     await a.cli.waitForLine(/^Sending #2 shrinks\.bin failed: .*shrank while it was being sent/);
   },
