@@ -60,13 +60,18 @@ const WORDS: Readonly<Record<string, Words>> = {
   E_WRITE: ({ peerRole, detail, info, reached }) =>
     reached !== undefined
       ? outputWords(peerRole, detail, info, reached)
-      : `the ${peerRole} could not write the file${errnoWords(detail)}${
-          // A full disk at the receiver keeps what arrived (not a stream's): room, then the same file;
-          // for a folder's entry the same folder (sent alone the file would land beside the folder).
-          peerRole === "receiver" && info.size !== null && isFullDiskErrno(detail)
-            ? `; once it has room, sending ${resendWords(info.folder !== undefined)}`
-            : ""
-        }`,
+      : detail === PART_CHANGED
+        ? // Its .part was removed (part-intact.ts): nothing is kept to resume.
+          `another program changed the ${peerRole}'s copy (or its folder) while it was written; sending ${
+            info.folder ? "the folder again continues it" : "it again sends it whole"
+          }`
+        : `the ${peerRole} could not write the file${errnoWords(detail)}${
+            // A full disk at the receiver keeps what arrived (not a stream's): room, then the same file;
+            // for a folder's entry the same folder (sent alone the file would land beside the folder).
+            peerRole === "receiver" && info.size !== null && isFullDiskErrno(detail)
+              ? `; once it has room, sending ${resendWords(info.folder !== undefined)}`
+              : ""
+          }`,
   E_READ: ({ peerRole, detail }) => `the ${peerRole} could not read the file${errnoWords(detail)}`,
   E_UNREADABLE: ({ peerRole, detail }) => `the ${peerRole} could not read the file${errnoWords(detail)}`,
   E_NOT_FOUND: ({ peerRole }) => `the ${peerRole}'s file is gone`,

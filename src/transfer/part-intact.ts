@@ -77,7 +77,7 @@ export function stillThere(
   if (changed !== undefined) {
     throw new TransferError(
       "E_WRITE",
-      `another program changed ${partName} while it was written (${changed}): it does not hold what was sent, so it was not stored`,
+      `another program changed ${partName} while it was written (${changed}): it does not hold what was sent, so it was not stored (and the .part was removed: sending again starts it over)`,
       { detail: PART_CHANGED },
     );
   }

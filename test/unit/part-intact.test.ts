@@ -84,6 +84,7 @@ test.each([
   expect(err.code).toBe("E_WRITE");
   expect(err.detail).toBe(PART_CHANGED);
   expect(err.message).toContain(said);
+  expect(err.message).toEndWith("(and the .part was removed: sending again starts it over)");
   expect(readdirSync(dir)).not.toContain("x.bin");
   expect(existsSync(join(dir, "x.bin.part"))).toBe(false);
 });

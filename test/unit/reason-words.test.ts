@@ -48,6 +48,11 @@ test.each([
   ],
   [
     sent,
+    { by: "peer", said: "received", code: "E_WRITE", detail: "part-changed" },
+    "the peer could not store it: another program changed the receiver's copy (or its folder) while it was written; sending it again sends it whole",
+  ],
+  [
+    sent,
     { by: "peer", said: "reject", code: "E_FROM_THE_FUTURE", detail: "x1" },
     "the peer declined: E_FROM_THE_FUTURE x1",
   ],
