@@ -54,7 +54,7 @@ export function partChangedSince(fd: number, written: number, prefix?: TakenPref
   const sparse = prefix?.hole !== undefined && prefix.hole < prefix.bytes;
   if (sparse && hole === prefix?.hole) hole = firstHole(fd, stats.dev, prefix.bytes);
   return hole !== undefined && hole < written
-    ? `its bytes from ${hole} on were cut away: it reads zeros there`
+    ? `part of it was cut away: it reads zeros from byte ${hole} or before (the file system's block holding the cut)`
     : undefined;
 }
 
