@@ -18,7 +18,13 @@ import { commandIncompleteWords, folderBytesWords } from "./transfer-presenter.t
 export const PROGRESS_EVERY_MS = 100;
 
 function info(i: TransferInfo) {
-  const folder = i.folder && { root: i.folder.root, path: i.folder.path.join("/"), group: i.folder.group };
+  // An empty folder's entry says so (`dir`): its done would read as a 0-byte file's otherwise.
+  const folder = i.folder && {
+    root: i.folder.root,
+    path: i.folder.path.join("/"),
+    group: i.folder.group,
+    ...(i.folder.dir ? { dir: true } : {}),
+  };
   return {
     id: i.id,
     direction: i.direction,
