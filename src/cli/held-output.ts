@@ -13,6 +13,8 @@
  * nothing more will be taken).
  */
 
+import { isOutputFailure } from "./output-failure.ts";
+
 interface Watched {
   /** A write returned false since the stream last had no write waiting. */
   held: boolean;
@@ -28,7 +30,7 @@ interface Watched {
 
 /** Keeps `err` as the stream's failure when it is the first that is not EPIPE. */
 function noteFailure(state: Watched, err: unknown): void {
-  if (err && (err as { code?: unknown }).code !== "EPIPE") state.failure ??= err;
+  if (isOutputFailure(err)) state.failure ??= err;
 }
 
 /** The part of process.stdout / process.stderr watched here. */

@@ -5,6 +5,7 @@
  */
 
 import { watchHeldOutput } from "./held-output.ts";
+import { isOutputFailure } from "./output-failure.ts";
 
 /** SIGHUP: the terminal went away (its window closed, the ssh connection dropped). */
 export type Signal = "SIGINT" | "SIGTERM" | "SIGHUP";
@@ -162,7 +163,7 @@ function checkLostLines(stream: NodeJS.WriteStream): NodeJS.WriteStream {
   try {
     (require("node:fs") as typeof import("node:fs")).writeSync(1, "");
   } catch (err) {
-    if ((err as { code?: unknown }).code !== "EPIPE") setImmediate(() => stream.emit("error", err));
+    if (isOutputFailure(err)) setImmediate(() => stream.emit("error", err));
   }
   return stream;
 }

@@ -13,9 +13,13 @@ import { osWords } from "./os-words.ts";
 /** What the peer hears (its line reads "bob left (its output failed). Connection closed."). */
 export const OUTPUT_FAILED_REASON = "its output failed";
 
-/** A write error that ends the run: any but EPIPE (a reader gone: printing stops, the run goes on). */
-export function outputFailure(err: NodeJS.ErrnoException): boolean {
-  return err.code !== "EPIPE";
+/**
+ * A write error that ends the run: any but EPIPE (a reader gone: printing stops, the run goes
+ * on). The one rule for the CLI's streams (reporter.ts, held-output.ts, io.ts); the terminal
+ * (ui/terminal.ts, below this layer) keeps its own, with a TTY's hang-up (EIO) let pass too.
+ */
+export function isOutputFailure(err: unknown): boolean {
+  return Boolean(err) && (err as { code?: unknown }).code !== "EPIPE";
 }
 
 /**

@@ -12,6 +12,7 @@ import type { Asker } from "../ui/asker.ts";
 import { lostLinesLine, OutputGate, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
 import type { OutStream } from "./io.ts";
 import { JsonReporter, PROGRESS_EVERY_MS } from "./json-reporter.ts";
+import { isOutputFailure } from "./output-failure.ts";
 import { listeningLine, type ReporterOptions } from "./starting-reporter.ts";
 import { type TransferOutput, TransferPresenter } from "./transfer-presenter.ts";
 
@@ -76,7 +77,7 @@ export interface Reporter {
  */
 function ignoreClosedReader(stream: OutStream, failed?: (err: NodeJS.ErrnoException) => void): void {
   stream.on?.("error", (err: NodeJS.ErrnoException) => {
-    if (err.code === "EPIPE") return;
+    if (!isOutputFailure(err)) return;
     if (!failed) throw err;
     failed(err);
   });
