@@ -33,6 +33,7 @@ import {
   type PlainFolders,
   type PlainOfferOf,
   type PlainOutput,
+  plainReceivedDone,
   plainSentDone,
   reportPlainFailure,
   reportTransit,
@@ -149,16 +150,10 @@ async function receiveFolder(
       },
     });
     removeWork = undefined; // renamed into place: complete, nothing to remove any more
-    const done = {
-      ...info,
-      name: folder.name,
-      bytes: zip.bytes,
-      path: folder.path,
-      resumedFrom: 0,
-      algo: "sha256",
-      digest: zip.digest,
-      unverified: true as const,
-    };
+    const done = plainReceivedDone(
+      { ...info, name: folder.name },
+      { bytes: zip.bytes, path: folder.path, algo: "sha256", digest: zip.digest },
+    );
     out.done(done);
     for (const entry of folder.stored) out.entryStored(done, offer.name, entry);
     out.note(

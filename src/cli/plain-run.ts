@@ -50,6 +50,25 @@ export function reportTransit(out: PlainOutput, pipe: Pick<TransitPipe, "path" |
   out.connected(pipe.path, pipe.address);
 }
 
+/**
+ * A file (or a folder's zip) received from a plain peer: its done, `unverified` always (a plain
+ * sender sends no checksum; ours went back in the ack for it to check).
+ */
+export function plainReceivedDone(
+  info: TransferInfo,
+  got: { readonly bytes: number; readonly path: string; readonly algo: string; readonly digest: string },
+): TransferDone {
+  return {
+    ...info,
+    bytes: got.bytes,
+    path: got.path,
+    resumedFrom: 0,
+    algo: got.algo,
+    digest: got.digest,
+    unverified: true,
+  };
+}
+
 /** A send to a plain peer ended well: its done, `unverified` when the ack had no SHA-256 to compare. */
 export function plainSentDone(info: TransferInfo, sent: PlainSent): TransferDone {
   return {
@@ -225,15 +244,7 @@ async function receiveFile(
         live = false;
       },
     );
-    out.done({
-      ...info,
-      bytes: file.bytes,
-      path: file.path,
-      resumedFrom: 0,
-      algo: file.algo,
-      digest: file.digest,
-      unverified: true,
-    });
+    out.done(plainReceivedDone(info, file));
     out.note("Each record was authenticated; the SHA-256 went back to the wormhole sender, which checks it.");
     return EXIT_OK;
   } catch (err) {
