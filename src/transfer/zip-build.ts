@@ -31,7 +31,7 @@ import { deflateRawSync } from "node:zlib";
 import yazl from "yazl";
 import { osReason, TransferError } from "./errors.ts";
 import { isListedFile } from "./file-identity.ts";
-import { type FolderItem, type FolderListing, type SkippedEntry, walkFolder } from "./folder-walk.ts";
+import { type FileId, type FolderItem, type FolderListing, type SkippedEntry, walkFolder } from "./folder-walk.ts";
 
 /** Bytes sampled from the start of a file to decide whether deflating it is worth it. */
 const SAMPLE_BYTES = 64 * 1024;
@@ -138,13 +138,8 @@ export async function buildListingZip(listing: FolderListing, tempParent: string
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-interface Identity {
-  readonly dev: number;
-  readonly ino: number;
-}
-
 /** `path` opened as the regular file `identity` names, or undefined (gone, a link, another file). */
-function openSame(path: string, identity: Identity): number | undefined {
+function openSame(path: string, identity: FileId): number | undefined {
   let fd: number;
   try {
     fd = openSync(path, OPEN_FLAGS);
@@ -158,7 +153,7 @@ function openSame(path: string, identity: Identity): number | undefined {
 }
 
 /** Whether the file opens as a regular file, and how to store it; undefined when it cannot be read. */
-function probeFile(item: FolderItem): { mtime: Date; exec: boolean; deflate: boolean; identity: Identity } | undefined {
+function probeFile(item: FolderItem): { mtime: Date; exec: boolean; deflate: boolean; identity: FileId } | undefined {
   let fd: number;
   try {
     fd = openSync(item.path, OPEN_FLAGS);
