@@ -30,12 +30,17 @@ test("count: singular only for exactly 1", () => {
   expect([0, 1, 2].map((n) => count(n, "entry", "entries"))).toEqual(["0 entries", "1 entry", "2 entries"]);
 });
 
-test("a 1-byte file, received: one byte, said once", () => {
+/** The lines of a 1-byte file a.txt received and finished with `extra`. */
+function receivedLines(extra: Partial<TransferDone>): string[] {
   const { lines, p } = linePresenter();
   const info: TransferInfo = { id: 1, direction: "receive", name: "a.txt", size: 1 };
   p.started(info);
-  p.finished(done(info, { path: "/in/a.txt" }));
-  expect(lines).toEqual([
+  p.finished(done(info, extra));
+  return lines;
+}
+
+test("a 1-byte file, received: one byte, said once", () => {
+  expect(receivedLines({ path: "/in/a.txt" })).toEqual([
     "Receiving #1 a.txt (1 byte).",
     "The transfer command is done. The receiver has received a total of 1 byte from the sender.",
     "Saved /in/a.txt; XXH3-64 checksum matched (0123456789abcdef).",
@@ -43,21 +48,13 @@ test("a 1-byte file, received: one byte, said once", () => {
 });
 
 test("a file from a plain wormhole sender (no checksum of its own): ours is shown, not said to match", () => {
-  const { lines, p } = linePresenter();
-  const info: TransferInfo = { id: 1, direction: "receive", name: "a.txt", size: 1 };
-  p.started(info);
-  p.finished(done(info, { path: "/in/a.txt", unverified: true }));
-  expect(lines.at(-1)).toBe(
+  expect(receivedLines({ path: "/in/a.txt", unverified: true }).at(-1)).toBe(
     "Saved /in/a.txt, without a checksum from the sender to compare (ours: XXH3-64 0123456789abcdef).",
   );
 });
 
 test("a file stored in a download folder unmounted lazily meanwhile: said where it was and where it will be", () => {
-  const { lines, p } = linePresenter();
-  const info: TransferInfo = { id: 1, direction: "receive", name: "a.txt", size: 1 };
-  p.started(info);
-  p.finished(done(info, { path: "/mnt/usb/a.txt", detached: true }));
-  expect(lines.at(-1)).toBe(
+  expect(receivedLines({ path: "/mnt/usb/a.txt", detached: true }).at(-1)).toBe(
     "Saved /mnt/usb/a.txt; XXH3-64 checksum matched (0123456789abcdef). Its folder's file system was unmounted meanwhile: the file is there once it is mounted again.",
   );
 });
