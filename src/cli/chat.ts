@@ -16,6 +16,7 @@ import { dialTarget, PeerLink } from "./connect.ts";
 import { cannotSaveIn, downloadDirProblem, prepareDownloadDirSoon } from "./download-dir.ts";
 import { EXIT_OK } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
+import { HeldInput } from "./held-input.ts";
 import { parseInputLine } from "./input.ts";
 import { type CliIo, SIGNAL_WORDS, type Signal } from "./io.ts";
 import type { MailboxChat } from "./mailbox-chat.ts";
@@ -46,9 +47,6 @@ export async function runChat(options: ChatOptions, io: CliIo): Promise<number> 
   return new ChatController(options, downloadDir, io).run();
 }
 
-/** Lines held while a dial runs or the mailbox joins a code, before input is paused. */
-export const MAX_HELD_LINES = 1_000;
-
 class ChatController {
   private readonly terminal: Terminal;
   private readonly link: PeerLink;
@@ -59,10 +57,8 @@ class ChatController {
   private dialing = false;
   /** The last dial failed (and none connected since): input ending now ends with exit 1. */
   private dialFailed = false;
-  private readonly heldLines: string[] = [];
-  /** Input is paused: MAX_HELD_LINES lines are held (a dial runs, or the mailbox joins a code). */
-  private inputPaused = false;
-  private heldInputEnd = false;
+  /** Lines (and the end of input) kept while a dial runs or the mailbox joins a code. */
+  private readonly held: HeldInput;
   /** A line half typed at the code prompt when the peer connected: it is not chat. */
   private codeLineOpen = false;
 
@@ -88,6 +84,7 @@ class ChatController {
       () => ({ input: io.stdin, output: io.stdout }),
       io.writeLineNow,
     );
+    this.held = new HeldInput(this.terminal);
     this.link = new PeerLink(
       {
         host: options.host,
@@ -210,9 +207,9 @@ class ChatController {
   private dialEnded(failed: boolean): void {
     this.dialing = false;
     this.dialFailed = failed;
-    this.handleHeldLines();
-    if (this.heldInputEnd) {
-      this.heldInputEnd = false;
+    this.held.release((line) => this.onLine(line));
+    if (this.held.inputEnded) {
+      this.held.inputEnded = false;
       if (!this.session && failed) return this.link.finish(EXIT_FAILURE);
       this.onInputEnd();
     }
@@ -227,38 +224,12 @@ class ChatController {
     return this.options.mailbox !== undefined && !this.session && (!this.mailbox || this.mailbox.waiting);
   }
 
-  /**
-   * A line kept until the dial ends or the mailbox has joined; at MAX_HELD_LINES the input is
-   * paused (a pipe then holds the rest), so `yes | parley --connect CODE` waiting for an absent
-   * peer does not grow without bound.
-   */
-  private hold(text: string): void {
-    this.heldLines.push(text);
-    if (this.heldLines.length >= MAX_HELD_LINES && !this.inputPaused) {
-      this.inputPaused = true;
-      this.terminal.pauseInput();
-    }
-  }
-
-  /** The held lines, handled now (as chat, commands or codes); input goes on if it was paused. */
-  private handleHeldLines(): void {
-    for (const line of this.heldLines.splice(0)) this.onLine(line);
-    this.resumeIfRoom();
-  }
-
-  private resumeIfRoom(): void {
-    if (this.inputPaused && this.heldLines.length < MAX_HELD_LINES) {
-      this.inputPaused = false;
-      this.terminal.resumeInput();
-    }
-  }
-
   /** Mailbox flow: the held lines and end of input, now that they can be handled. */
   private releaseHeld(): void {
     if (this.dialing) return;
-    this.handleHeldLines();
-    if (this.heldInputEnd && !this.heldForMailbox) {
-      this.heldInputEnd = false;
+    this.held.release((line) => this.onLine(line));
+    if (this.held.inputEnded && !this.heldForMailbox) {
+      this.held.inputEnded = false;
       this.onInputEnd();
     }
   }
@@ -311,7 +282,7 @@ class ChatController {
           return;
         default:
           if (this.dialing || this.heldForMailbox) {
-            this.hold(text);
+            this.held.hold(text);
             return;
           }
           return this.mailbox ? this.mailbox.join(text) : this.connectTo(text);
@@ -346,7 +317,7 @@ class ChatController {
   private onInputEnd(): void {
     if (this.link.finished) return;
     if (!this.session && (this.dialing || this.heldForMailbox)) {
-      this.heldInputEnd = true;
+      this.held.inputEnded = true;
       return;
     }
     if (!this.session) {
