@@ -28,8 +28,10 @@ export interface TransferInfo {
    */
   readonly folderOnly?: true;
   /**
-   * Sender, in transferFailed: the peer keeps nothing of it to resume (it ended before the peer
-   * accepted it, or the peer writes what comes to its output: HELLO feature keeps-nothing).
+   * In transferFailed, a file (not a folder's entry) that sending again would not resume.
+   * Sender: the peer keeps nothing of it (it ended before the peer accepted it or before any
+   * byte was sent, or the peer writes what comes to its output: HELLO feature keeps-nothing).
+   * Receiver: it holds no byte of it (the sender had sent none).
    */
   readonly nothingKept?: boolean;
 }

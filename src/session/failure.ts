@@ -58,9 +58,15 @@ export function ownFailure(code: string, own: Omit<OwnReason, "by">, tell?: Wire
   return { reason: own.code, code, why, ...(tell ? { tell } : {}) };
 }
 
-export function reportFailure(events: SessionEvents, info: TransferInfo, f: Failure): void {
-  if (f.why) events.transferFailed(info, f.reason, f.code, f.why);
-  else events.transferFailed(info, f.reason, f.code);
+/**
+ * @param held - receiver: bytes of the file it holds (an earlier `.part`'s included). 0 (a
+ *   file, not a folder's entry): TransferInfo.nothingKept, so nobody promises that sending it
+ *   again resumes it
+ */
+export function reportFailure(events: SessionEvents, info: TransferInfo, f: Failure, held?: number): void {
+  const told = held === 0 && !info.folder ? { ...info, nothingKept: true } : info;
+  if (f.why) events.transferFailed(told, f.reason, f.code, f.why);
+  else events.transferFailed(told, f.reason, f.code);
 }
 
 /** Ids of transfers that ended, kept so late frames for them are known (bounded, oldest dropped). */

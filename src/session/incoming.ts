@@ -387,7 +387,7 @@ export class IncomingTransfers {
     this.host.sinks.entryEnded(t.info, false);
     // A decline in the transfer layer's or the CLI's words says so; one the CLI words knows it.
     if (state === "declined" && !f.why) this.host.events.transferFailed(t.info, `declined: ${f.reason}`, f.code);
-    else reportFailure(this.host.events, t.info, f);
+    else reportFailure(this.host.events, t.info, f, t.sink?.received ?? 0);
     this.host.settled();
   }
 

@@ -345,9 +345,12 @@ export class OutgoingTransfers {
    */
   private end(t: Outgoing, state: "failed" | "cancelled", f: Failure, folderRest?: number): void {
     if (!LIVE.has(t.state)) return;
-    // Never accepted (an offer --ask still weighed), or a peer that writes what comes to its
-    // output (`receive --stdout`): it keeps nothing of it to resume.
-    const nothingKept = t.state === "offered" || (this.host.peer !== undefined && keepsNothing(this.host.peer));
+    // Not accepted yet (an offer --ask still weighs), or no byte of it handed out and no
+    // prefix of the receiver's being checked (a file sent whole: the receiver holds none of it,
+    // and says no resume either), or a peer that writes what comes to its output (`receive
+    // --stdout`): it keeps nothing of it to resume.
+    const untouched = t.state === "offered" || (t.state !== "checking" && t.sender.sent === 0 && !t.info.folder);
+    const nothingKept = untouched || (this.host.peer !== undefined && keepsNothing(this.host.peer));
     const rest = folderRest === undefined ? {} : { folderRest };
     const info = nothingKept ? { ...t.info, ...rest, nothingKept } : { ...t.info, ...rest };
     this.settle(t, state);

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { dropWords } from "../../src/cli/drop-words.ts";
 import { dial, type Listener, listen } from "../../src/net/index.ts";
 import {
+  type FailureWhy,
   Rendezvous,
   type Session,
   type SessionEvents,
@@ -26,7 +27,7 @@ export type Recorded =
   | { type: "chat"; text: string }
   | { type: "started"; info: TransferInfo }
   | { type: "finished"; done: TransferDone }
-  | { type: "failed"; info: TransferInfo; reason: string }
+  | { type: "failed"; info: TransferInfo; reason: string; code: string; why?: FailureWhy | undefined }
   | { type: "peerLeft"; reason: string }
   | { type: "lost"; reason: string }
   | { type: "closed" }
@@ -74,7 +75,7 @@ export class TestPeer {
         this.onProgress(info, bytes);
       },
       transferFinished: (done) => record({ type: "finished", done }),
-      transferFailed: (info, reason) => record({ type: "failed", info, reason }),
+      transferFailed: (info, reason, code, why) => record({ type: "failed", info, reason, code, why }),
       peerLeft: (reason) => record({ type: "peerLeft", reason }),
       connectionLost: (reason) => record({ type: "lost", reason }),
       closed: () => record({ type: "closed" }),

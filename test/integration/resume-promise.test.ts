@@ -1,0 +1,66 @@
+/**
+ * "Sending it again resumes it" is said only where the receiver holds some of the file: a
+ * sender's Ctrl-C before it read the receiver's ACCEPT (nothing sent, nothing stored) gets no
+ * such promise on either side (review21 item 4: the receiver promised it, the sender did not).
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { join } from "node:path";
+import { resumeHint } from "../../src/cli/reason-words.ts";
+import type { TransferInfo } from "../../src/session/index.ts";
+import { type OutgoingHost, OutgoingTransfers } from "../../src/session/outgoing.ts";
+import type { FrameSource } from "../../src/transfer/index.ts";
+import { TestPeer as Peer, type TestPeer, writeRandomFile } from "./peers.ts";
+
+const peers: TestPeer[] = [];
+afterEach(() => {
+  for (const p of peers.splice(0)) p.close();
+});
+
+test("a sender's Ctrl-C before it read the ACCEPT: neither side promises a resume", async () => {
+  let alice: TestPeer | undefined;
+  // Bob accepts; alice's Ctrl-C comes in the same turn, before bob's ACCEPT can reach her.
+  const bob = new Peer("bob", "sha256", {
+    session: {
+      decideOffer: () => {
+        alice?.session?.abort("interrupted");
+        return true;
+      },
+    },
+  });
+  alice = new Peer("alice");
+  peers.push(alice, bob);
+  await alice.dialTo(bob);
+  await Promise.all([alice.waitForSession(), bob.waitForSession()]);
+  const src = join(alice.dir, "early.bin");
+  writeRandomFile(src, 300_000);
+  alice.session?.sendFile(src);
+  const sent = await alice.waitFor("failed");
+  const received = await bob.waitFor("failed");
+  expect(received.reason).toBe("the peer left (interrupted)");
+  expect(resumeHint(sent.info, sent.code, sent.why)).toBe("");
+  expect(resumeHint(received.info, received.code, received.why)).toBe("");
+  expect(received.info.nothingKept).toBe(true);
+});
+
+test("a sender interrupted after the ACCEPT, before any byte went out: no resume promised", () => {
+  const failed: TransferInfo[] = [];
+  const host = {
+    events: { transferStarted() {}, transferFailed: (info: TransferInfo) => failed.push(info) },
+    scheduler: { send() {}, queue() {}, pump() {} }, // the window is full: nothing is handed out
+    isActive: () => true,
+    settled() {},
+  } as unknown as OutgoingHost;
+  const source = { id: 1, name: "a.bin", size: 10, algo: "xxh3", sent: 0, meta: {}, stop() {} };
+  const outgoing = new OutgoingTransfers(host);
+  outgoing.enqueue(
+    "a.bin",
+    10,
+    {},
+    () => 1,
+    () => source as unknown as FrameSource,
+  );
+  outgoing.onMessage({ kind: "accept", id: 1, offset: 0 } as never);
+  outgoing.failAll({ reason: "interrupted", code: "E_INTERRUPTED" });
+  expect(failed.map((info) => info.nothingKept)).toEqual([true]);
+});
