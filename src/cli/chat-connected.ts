@@ -1,9 +1,9 @@
 /**
- * The chat's part that only a connected peer needs: a chat line checked against the protocol's
- * limit, the `transfer` and `transfers` commands, and the transfers' events as lines (the
- * TransferPresenter). Loaded with the session layer after the code is shown (chat.ts hands
- * it to PeerLink as `loadWithSession`), so the send planner, the transfer wording and the
- * protocol's modules stay off the start-up path.
+ * The chat's part that only a connected peer needs: the lines saying it connected, a chat line
+ * checked against the protocol's limit, the `transfer` and `transfers` commands, and the
+ * transfers' events as lines (the TransferPresenter). Loaded with the session layer after the
+ * code is shown (chat.ts hands it to PeerLink as `loadWithSession`), so the send planner, the
+ * transfer wording and the protocol's modules stay off the start-up path.
  */
 
 import { existsSync } from "node:fs";
@@ -71,6 +71,23 @@ export class ChatWithPeer {
     private readonly now: () => number = () => performance.now(),
   ) {
     this.presenter = new TransferPresenter(terminal);
+  }
+
+  /** The peer connected: who, where, and how the connection is secured. */
+  sayConnected(session: Session, name: string): void {
+    this.terminal.print(
+      `Connected to ${name} at ${session.remoteAddress}. Type a message and press Enter; "help" lists commands.`,
+    );
+    const security = session.security;
+    if (security?.mode === "code") {
+      this.terminal.print(
+        `Encrypted and verified with the code. Both sides show ${security.verification}: compare them if you like.`,
+      );
+    } else if (security) {
+      this.terminal.print(
+        `Encrypted, but not verified: connected by port only (on this machine). Both sides show ${security.verification}.`,
+      );
+    }
   }
 
   /** Sends a chat line, or says why not. */

@@ -238,20 +238,7 @@ class ChatController {
     this.session = session;
     // Half a code typed when the peer connected: that line must not go out as chat.
     this.codeLineOpen = this.terminal.typing;
-    const name = this.peerName();
-    this.terminal.print(
-      `Connected to ${name} at ${session.remoteAddress}. Type a message and press Enter; "help" lists commands.`,
-    );
-    const security = session.security;
-    if (security?.mode === "code") {
-      this.terminal.print(
-        `Encrypted and verified with the code. Both sides show ${security.verification}: compare them if you like.`,
-      );
-    } else if (security) {
-      this.terminal.print(
-        `Encrypted, but not verified: connected by port only (on this machine). Both sides show ${security.verification}.`,
-      );
-    }
+    this.withPeer.sayConnected(session, this.peerName());
     this.terminal.setPrompt("> ");
     if (this.options.mailbox !== undefined) this.releaseHeld();
   }
