@@ -5,10 +5,10 @@
  * This file is the connection's lifecycle (open → leaving → closing → closed) and the
  * dispatch of each frame to its owner: the outgoing and incoming transfer machines
  * (outgoing.ts, incoming.ts, by transfer id), the scheduler (scheduler.ts, the one writer)
- * and the keepalive (keepalive.ts). Time comes from an injected Clock.
+ * and the keepalive (keepalive.ts). Our sends become offers with our ids in send-offers.ts.
+ * Time comes from an injected Clock.
  */
 
-import { basename } from "node:path";
 import {
   boundedReason,
   type CommandPlace,
@@ -21,17 +21,7 @@ import {
   ProtocolError,
   parseMessage,
 } from "../protocol/index.ts";
-import {
-  type ChecksumAlgo,
-  checkReadableFile,
-  EmptySource,
-  type FileId,
-  FileSender,
-  type IncomingSink,
-  StreamSender,
-  TransferError,
-  UnsendableEntry,
-} from "../transfer/index.ts";
+import { type ChecksumAlgo, type FileId, type IncomingSink, TransferError } from "../transfer/index.ts";
 import type { FileWrites } from "../transfer/write-behind.ts";
 import type { ChannelClose, FrameChannel } from "./channel.ts";
 import { chatTrace } from "./chat-trace.ts";
@@ -42,9 +32,10 @@ import { type Decline, IncomingTransfers, type OfferDecision } from "./incoming.
 import { IncomingSinks, slowWriteMark } from "./incoming-sinks.ts";
 import { Keepalive } from "./keepalive.ts";
 import { BYE_FLUSH_MS, CHUNK_BYTES } from "./limits.ts";
-import { type OfferPlace, OutgoingTransfers } from "./outgoing.ts";
+import { OutgoingTransfers } from "./outgoing.ts";
 import { chunkBytesForRate } from "./rate-limiter.ts";
 import { Scheduler } from "./scheduler.ts";
+import { SendOffers } from "./send-offers.ts";
 
 type State = "open" | "leaving" | "closing" | "closed";
 
@@ -84,18 +75,16 @@ export class Session {
   private readonly keepalive: Keepalive;
   private readonly outgoing: OutgoingTransfers;
   private readonly incoming: IncomingTransfers;
-  private readonly chunkBytes: number;
-  private nextId: number;
+  /** Our sends as offers, with our ids (send-offers.ts). */
+  private readonly offers: SendOffers;
 
   constructor(
     private readonly channel: FrameChannel,
     private readonly options: SessionOptions,
   ) {
     const clock = options.clock ?? systemClock;
-    this.nextId = channel.origin === "dialed" ? 1 : 2;
-    this.chunkBytes = chunkBytesForRate(options.limitRate, CHUNK_BYTES);
-    const rate =
-      options.limitRate === undefined ? undefined : { bytesPerSecond: options.limitRate, chunkBytes: this.chunkBytes };
+    const chunkBytes = chunkBytesForRate(options.limitRate, CHUNK_BYTES);
+    const rate = options.limitRate === undefined ? undefined : { bytesPerSecond: options.limitRate, chunkBytes };
     this.scheduler = new Scheduler(
       channel.conn,
       clock,
@@ -121,6 +110,7 @@ export class Session {
       peer: options.peer,
     };
     this.outgoing = new OutgoingTransfers(host);
+    this.offers = new SendOffers(channel.origin, this.outgoing, options.checksum, chunkBytes);
     this.incoming = new IncomingTransfers(
       {
         ...host,
@@ -133,7 +123,7 @@ export class Session {
         ...(options.openSink ? { openSink: options.openSink } : {}),
         ...(options.refuseOffers ? { refuseAll: options.refuseOffers } : {}),
       },
-      this.nextId % 2 === 1 ? 0 : 1, // the peer's ids have the other parity
+      this.offers.parity === 1 ? 0 : 1, // the peer's ids have the other parity
     );
     this.keepalive = new Keepalive(clock, {
       ping: (token) => this.scheduler.send({ kind: "ping", token }),
@@ -210,46 +200,19 @@ export class Session {
    */
   sendFile(path: string, folder?: FolderEntry, command?: CommandPlace, listed?: FileId): void {
     this.mustBeOpen();
-    // A folder entry, or a send of a command of several: the peer was promised it (it counts
-    // the command's transfers), so one that cannot be read is offered anyway and fails at once,
-    // and the peer hears which will not come and why. A lone file is just refused here.
-    const promised = folder !== undefined || command !== undefined;
-    let size: number;
-    try {
-      size = checkReadableFile(path);
-    } catch (err) {
-      if (!(err instanceof TransferError) || !promised) throw err;
-      const name = basename(path);
-      this.offer(name, 0, { folder, command }, (id) => new UnsendableEntry(id, name, this.options.checksum, err));
-      return;
-    }
-    this.offer(path, size, { folder, command }, (id) => {
-      try {
-        return new FileSender(id, path, size, this.options.checksum, this.chunkBytes, folder && (listed ?? true));
-      } catch (err) {
-        // Gone (or changed) before its turn to be offered (sends queue): promised all the same.
-        if (!(err instanceof TransferError) || !promised) throw err;
-        return new UnsendableEntry(id, basename(path), this.options.checksum, err);
-      }
-    });
+    this.offers.file(path, folder, command, listed); // a promised one that cannot be read fails at once
   }
 
   /** Offers a byte stream of unknown length (stdin) under `name`. */
   sendStream(name: string, stream: ReadableStream<Uint8Array>, command?: CommandPlace): void {
     this.mustBeOpen();
-    this.offer(
-      name,
-      null,
-      { command },
-      (id) => new StreamSender(id, name, stream, this.options.checksum, this.chunkBytes),
-    );
+    this.offers.stream(name, stream, command);
   }
 
   /** Offers an empty directory of a folder being sent. */
   sendEmptyDir(folder: FolderEntry, command?: CommandPlace): void {
     this.mustBeOpen();
-    const name = folder.path.at(-1) ?? folder.root;
-    this.offer(name, 0, { folder, command }, (id) => new EmptySource(id, name, this.options.checksum));
+    this.offers.emptyDir(folder, command);
   }
 
   /**
@@ -278,21 +241,6 @@ export class Session {
 
   private mustBeOpen(): void {
     if (this.state !== "open") throw new TransferError("E_READ", "the session is closing");
-  }
-
-  private offer(
-    name: string,
-    size: number | null,
-    place: OfferPlace,
-    open: Parameters<OutgoingTransfers["enqueue"]>[4],
-  ): void {
-    this.outgoing.enqueue(name, size, place, () => this.takeId(), open);
-  }
-
-  private takeId(): number {
-    const id = this.nextId;
-    this.nextId += 2;
-    return id;
   }
 
   /** Hands each frame to its owner. @throws ProtocolError when the peer broke the protocol */
@@ -329,7 +277,7 @@ export class Session {
         return this.outgoing.onMessage(message);
       case "cancel":
         // Ids of the two directions have different parities: ours are the outgoing ones.
-        if (message.id % 2 === this.nextId % 2) return this.outgoing.onMessage(message);
+        if (message.id % 2 === this.offers.parity) return this.outgoing.onMessage(message);
         return this.incoming.onCancel(message.id, message);
       case "folderEnd":
         return this.incoming.onFolderEnd(message);
