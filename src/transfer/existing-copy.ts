@@ -16,8 +16,9 @@ import {
   type RunningDigest,
 } from "./checksum.ts";
 import { TransferError } from "./errors.ts";
+import type { FileMeta } from "./file-meta.ts";
 import { sanitizeFileName } from "./file-names.ts";
-import { type FileMeta, FileReceiver } from "./file-receiver.ts";
+import { FileReceiver } from "./file-receiver.ts";
 import { HeldDir } from "./held-dir.ts";
 import { isMarkedFor } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";

@@ -11,7 +11,7 @@
  * session ACKs only once written, and a failed write ends the transfer through `onFailed`.
  */
 
-import { closeSync, fchmodSync, fstatSync, ftruncateSync, futimesSync, writeSync, writevSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, writeSync, writevSync } from "node:fs";
 import { basename, join } from "node:path";
 import {
   type ChecksumAlgo,
@@ -21,6 +21,7 @@ import {
   type RunningDigest,
 } from "./checksum.ts";
 import { keptAfterWriteError, osReason, PART_CHANGED, TransferError } from "./errors.ts";
+import { applyMeta, type FileMeta } from "./file-meta.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { HeldDir } from "./held-dir.ts";
 import { createExclusive, linkToFreeName, lockNewPart, MAX_NAME_TRIES, openResumable } from "./part-files.ts";
@@ -34,8 +35,6 @@ import { WRITE_PIECE_BYTES, WritePieces } from "./write-pieces.ts";
 
 /** Suffix of files still being received. */
 export const PART_SUFFIX = ".part";
-/** An executable file's mode before the umask (rwxr-xr-x). */
-const EXEC_MODE = 0o755;
 
 /** `.part` paths this process is writing: two transfers of one name must not share one. */
 const partsInUse = new Set<string>();
@@ -44,16 +43,6 @@ const partsInUse = new Set<string>();
  * `movie.part`): never to be taken for an interrupted transfer of `movie`.
  */
 const storedThisRun = new Set<string>();
-
-/** Metadata the sender offered, applied to the stored file. */
-export interface FileMeta {
-  /** Modification time, ms since the epoch. */
-  readonly mtime?: number;
-  /** Set the executable bits. */
-  readonly exec?: boolean;
-  /** The offer's resume token: only a `.part` marked with it is resumed. */
-  readonly token?: string;
-}
 
 export interface FileReceiverOptions {
   /**
@@ -285,7 +274,7 @@ export class FileReceiver implements ResumableSink {
       // path leads to it any more (unmounted lazily: stored all the same, `detached`).
       const prefix = this.restarted ? undefined : this.prefix;
       const folderNow = stillThere(this.fd as number, this.dir, this.name + PART_SUFFIX, this.received, prefix);
-      if (this.fd !== undefined) this.applyMeta(this.fd);
+      if (this.fd !== undefined) applyMeta(this.fd, this.meta);
       // Named while still open and locked: closing first would let another receiver process
       // take the `.part` for a resume in between.
       const path = linkToFreeName(this.fd as number, this.dir, this.partName, this.baseName, this.nameIndex);
@@ -367,17 +356,6 @@ export class FileReceiver implements ResumableSink {
     const writer = this.writer;
     if (writer) writer.close(() => closeSync(cutAt(fd, writer.holeAt)));
     else closeSync(fd);
-  }
-
-  /** The sender's modification time and executable bit; best effort (some file systems refuse). */
-  private applyMeta(fd: number): void {
-    try {
-      // The process umask applies, as it did to the mode the `.part` was created with.
-      if (this.meta.exec) fchmodSync(fd, EXEC_MODE & ~process.umask());
-      if (this.meta.mtime !== undefined) futimesSync(fd, new Date(), new Date(this.meta.mtime));
-    } catch {
-      // The file's content is what was verified; metadata is a courtesy.
-    }
   }
 }
 

@@ -6,6 +6,7 @@
 export * from "./checksum.ts";
 export * from "./errors.ts";
 export * from "./existing-copy.ts";
+export type { FileMeta } from "./file-meta.ts";
 export * from "./file-names.ts";
 export * from "./file-receiver.ts";
 export * from "./file-sender.ts";
