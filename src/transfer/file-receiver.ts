@@ -25,7 +25,7 @@ import { applyMeta, type FileMeta } from "./file-meta.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { HeldDir } from "./held-dir.ts";
 import { createExclusive, linkToFreeName, lockNewPart, MAX_NAME_TRIES, openResumable } from "./part-files.ts";
-import { firstHoleIn, stillThere, type TakenPrefix } from "./part-intact.ts";
+import { checkPartIntact, firstHoleIn, type TakenPrefix } from "./part-intact.ts";
 import { markAsOurs } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
@@ -270,10 +270,14 @@ export class FileReceiver implements ResumableSink {
       checkTrailerCount(trailer?.bytes ?? this.received, this.received, this.size);
       const digest = trailer ? checkTrailerDigest(trailer, this.algo, this.digest) : this.digest.hex();
       // The digest is of the bytes as they came: the disk must still hold them (a resumed prefix
-      // too: part-intact.ts). The report names where the folder is now, or where it was when no
-      // path leads to it any more (unmounted lazily: stored all the same, `detached`).
+      // too: part-intact.ts).
       const prefix = this.restarted ? undefined : this.prefix;
-      const folderNow = stillThere(this.fd as number, this.dir, this.name + PART_SUFFIX, this.received, prefix);
+      checkPartIntact(this.fd as number, this.name + PART_SUFFIX, this.received, prefix);
+      // The report names where the folder is now (HeldDir.pathNow: another program may have moved
+      // it), or where it was when no path leads to it any more (`umount -l`): stored all the same,
+      // `detached`, in the folder held open, there once its file system is mounted again
+      // (deleting it, as 8aacb1f did, lost a good file on a disk unmounted lazily).
+      const folderNow = this.dir.pathNow();
       if (this.fd !== undefined) applyMeta(this.fd, this.meta);
       // Named while still open and locked: closing first would let another receiver process
       // take the `.part` for a resume in between.

@@ -9,7 +9,6 @@
 
 import { fstatSync, statfsSync } from "node:fs";
 import { PART_CHANGED, TransferError } from "./errors.ts";
-import type { HeldDir } from "./held-dir.ts";
 import { loadLibc } from "./libc.ts";
 
 /** Linux's SEEK_HOLE (macOS's differs: the hole look is Linux's). */
@@ -60,19 +59,9 @@ export function partChangedSince(fd: number, written: number, prefix?: TakenPref
 
 /**
  * Checks that the verified `.part` `partName` (open as `fd`, `written` bytes, a resumed `prefix`)
- * in `dir` still holds them. @returns the folder's path now (HeldDir.pathNow: where another
- * program moved it), or undefined when no path leads to it any more (`umount -l` of its file
- * system: the file is stored all the same, in the folder held open, and is there once that file
- * system is mounted again; deleting it, as 8aacb1f did, lost a good file on a disk unmounted
- * lazily) @throws TransferError E_WRITE (PART_CHANGED)
+ * still holds them. @throws TransferError E_WRITE (PART_CHANGED) when it does not
  */
-export function stillThere(
-  fd: number,
-  dir: HeldDir,
-  partName: string,
-  written: number,
-  prefix?: TakenPrefix,
-): string | undefined {
+export function checkPartIntact(fd: number, partName: string, written: number, prefix?: TakenPrefix): void {
   const changed = partChangedSince(fd, written, prefix);
   if (changed !== undefined) {
     throw new TransferError(
@@ -81,7 +70,6 @@ export function stillThere(
       { detail: PART_CHANGED },
     );
   }
-  return dir.pathNow();
 }
 
 /** The first hole in the file open as `fd` (its size when none), where holes are told; else undefined. */
