@@ -24,17 +24,20 @@ interface Watched {
   over: boolean;
   /** Called when `waiting` falls to 0 or the stream is over. */
   readonly idle: Set<() => void>;
-  /** The first error of a write other than EPIPE (a reader gone): see outputFailure. */
+  /** The first error of a write but a reader gone (EPIPE, a terminal's EIO): see outputFailure. */
   failure: unknown;
+  /** The stream is a terminal (its EIO is a hang-up, a reader gone). */
+  readonly isTTY: boolean;
 }
 
-/** Keeps `err` as the stream's failure when it is the first that is not EPIPE. */
+/** Keeps `err` as the stream's failure when it is the first that is not a reader gone. */
 function noteFailure(state: Watched, err: unknown): void {
-  if (isOutputFailure(err)) state.failure ??= err;
+  if (isOutputFailure(err, state)) state.failure ??= err;
 }
 
 /** The part of process.stdout / process.stderr watched here. */
 export interface WatchableStream {
+  readonly isTTY?: boolean;
   write(...args: never[]): boolean;
   on(event: "error" | "close", listener: (err?: unknown) => void): unknown;
 }
@@ -49,7 +52,8 @@ function wake(state: Watched): void {
 /** `stream`, its writes watched from now on (once per stream; the same object is returned). */
 export function watchHeldOutput<S extends WatchableStream>(stream: S): S {
   if (watched.has(stream)) return stream;
-  const state: Watched = { held: false, waiting: 0, over: false, idle: new Set(), failure: undefined };
+  const isTTY = stream.isTTY === true;
+  const state: Watched = { held: false, waiting: 0, over: false, idle: new Set(), failure: undefined, isTTY };
   watched.set(stream, state);
   const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
   (stream as unknown as { write: (...args: unknown[]) => boolean }).write = (...args: unknown[]) => {
@@ -93,7 +97,7 @@ export async function outputTaken(stream: object): Promise<void> {
 }
 
 /**
- * The first error a write to `stream` failed with that is not EPIPE (a full disk: ENOSPC), or
+ * The first error a write to `stream` failed with but a reader gone (a full disk: ENOSPC), or
  * undefined. A write's error can come after the run has ended: the last lines (a goodbye) fail
  * while main.ts waits for them, when nothing is left to hear the stream's "error" event;
  * main.ts asks here then, so that such a run does not exit 0 unsaid.

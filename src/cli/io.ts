@@ -163,7 +163,7 @@ function checkLostLines(stream: NodeJS.WriteStream): NodeJS.WriteStream {
   try {
     (require("node:fs") as typeof import("node:fs")).writeSync(1, "");
   } catch (err) {
-    if (isOutputFailure(err)) setImmediate(() => stream.emit("error", err));
+    if (isOutputFailure(err, stream)) setImmediate(() => stream.emit("error", err));
   }
   return stream;
 }

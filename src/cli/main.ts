@@ -33,7 +33,7 @@ function flushed(): Promise<void> {
 }
 
 /**
- * `code`, unless the run would end 0 while a write to stdout failed (not EPIPE) unsaid: its last
+ * `code`, unless the run would end 0 while a write to stdout failed (not a reader gone) unsaid: its last
  * lines, whose error came after the run ended (PeerLink.outputFailed says the rest). Then one
  * line on stderr and EXIT_OUTPUT_FAILED.
  */

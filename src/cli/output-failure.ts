@@ -8,18 +8,20 @@
  * peer saw a connection closed without a goodbye.
  */
 
+import { readerGone } from "../ui/reader-gone.ts";
 import { osWords } from "./os-words.ts";
 
 /** What the peer hears (its line reads "bob left (its output failed). Connection closed."). */
 export const OUTPUT_FAILED_REASON = "its output failed";
 
 /**
- * A write error that ends the run: any but EPIPE (a reader gone: printing stops, the run goes
- * on). The one rule for the CLI's streams (reporter.ts, held-output.ts, io.ts); the terminal
- * (ui/terminal.ts, below this layer) keeps its own, with a TTY's hang-up (EIO) let pass too.
+ * A write error that ends the run: any but a reader gone (EPIPE, or EIO of a terminal that hung
+ * up: printing stops, the run goes on). The CLI's streams (reporter.ts, held-output.ts, io.ts)
+ * and the chat's terminal (ui/terminal.ts) share that rule: ui/reader-gone.ts.
+ * @param stream - the stream written to: a terminal's EIO is a hang-up
  */
-export function isOutputFailure(err: unknown): boolean {
-  return Boolean(err) && (err as { code?: unknown }).code !== "EPIPE";
+export function isOutputFailure(err: unknown, stream: { readonly isTTY?: boolean }): boolean {
+  return Boolean(err) && !readerGone(err, stream.isTTY === true);
 }
 
 /**

@@ -77,7 +77,7 @@ export interface Reporter {
  */
 function ignoreClosedReader(stream: OutStream, failed?: (err: NodeJS.ErrnoException) => void): void {
   stream.on?.("error", (err: NodeJS.ErrnoException) => {
-    if (!isOutputFailure(err)) return;
+    if (!isOutputFailure(err, stream)) return;
     if (!failed) throw err;
     failed(err);
   });

@@ -5,6 +5,7 @@ export * from "./command-tally.ts";
 export * from "./folder-tally.ts";
 export * from "./output-gate.ts";
 export * from "./progress.ts";
+export * from "./reader-gone.ts";
 export * from "./sanitize.ts";
 export * from "./starting-terminal.ts";
 export * from "./terminal.ts";

@@ -15,6 +15,7 @@ import { clearScreenDown, createInterface, cursorTo, type Interface, moveCursor 
 import { LineSplitter } from "./line-splitter.ts";
 import { type GatedStream, lostLinesLine, OutputGate } from "./output-gate.ts";
 import { TransferProgress } from "./progress.ts";
+import { readerGone } from "./reader-gone.ts";
 import { RecentLines } from "./recent-lines.ts";
 import { rowsOf } from "./width.ts";
 
@@ -105,7 +106,7 @@ class PlainTerminal implements Terminal {
     // A reader that went away (`parley | head -1`): stop printing, go on, as send and receive
     // do; the chat ends as it would have (input's end, exit, the peer), with its goodbye. Any
     // other error (a full disk) ends it: outputFailed.
-    streams.output.on?.("error", (err) => failedOutput(handlers, err, "EPIPE"));
+    streams.output.on?.("error", (err) => failedOutput(handlers, err, streams.output.isTTY === true));
     const lines = new LineSplitter(MAX_INPUT_LINE_CHARS, {
       line: (text) => handlers.line(text),
       tooLong: () => this.print(options.tooLongLine),
@@ -360,12 +361,12 @@ function survivesHangUp(input: NodeJS.ReadStream, out: NodeJS.WriteStream, handl
       }
     };
   }
-  out.on("error", (err: NodeJS.ErrnoException) => failedOutput(handlers, err, "EIO"));
+  out.on("error", (err: NodeJS.ErrnoException) => failedOutput(handlers, err, true));
 }
 
-/** An output error: `passes` (the reader gone) lets printing stop; any other goes to `outputFailed`. */
-function failedOutput(handlers: TerminalHandlers, err: NodeJS.ErrnoException, passes: string): void {
-  if (err.code === passes) return;
+/** An output error: the reader gone (reader-gone.ts) lets printing stop; any other goes to `outputFailed`. */
+function failedOutput(handlers: TerminalHandlers, err: NodeJS.ErrnoException, tty: boolean): void {
+  if (readerGone(err, tty)) return;
   if (!handlers.outputFailed) throw err;
   handlers.outputFailed(err);
 }

@@ -6,9 +6,10 @@
  * (they became "internal error: setRawMode failed with errno: 5", exit 70).
  */
 
+import { dlopen, FFIType } from "bun:ffi";
 import { afterAll, afterEach, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUN, Cli, cleanup, connectedPair, MAIN, makeTempDir, ROOT, startPeer, WAIT_MS } from "./helpers.ts";
@@ -115,4 +116,62 @@ test.skipIf(!TMUX)(
     expect(readFileSync(stderr, "utf8")).not.toContain("internal error");
   },
   40_000,
+);
+
+/** A pseudo-terminal of our own: its master (read without blocking) and its slave's path. */
+function openPty(): { master: number; slavePath: string } {
+  const libc = dlopen("libc.so.6", {
+    posix_openpt: { args: [FFIType.i32], returns: FFIType.i32 },
+    grantpt: { args: [FFIType.i32], returns: FFIType.i32 },
+    unlockpt: { args: [FFIType.i32], returns: FFIType.i32 },
+    ptsname: { args: [FFIType.i32], returns: FFIType.cstring },
+  });
+  try {
+    const { posix_openpt, grantpt, unlockpt, ptsname } = libc.symbols;
+    const master = posix_openpt(constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
+    if (master < 0 || grantpt(master) !== 0 || unlockpt(master) !== 0) throw new Error("no pseudo-terminal");
+    return { master, slavePath: String(ptsname(master)) };
+  } finally {
+    libc.close();
+  }
+}
+
+test.skipIf(process.platform !== "linux")(
+  "the terminal closing before a chat's last line: exit 0 all the same, as a reader gone (not 1)",
+  async () => {
+    const { master, slavePath } = openPty();
+    const slave = openSync(slavePath, constants.O_RDWR | constants.O_NOCTTY);
+    // Not its controlling terminal: no SIGHUP, only the EIO of writes to a terminal hung up.
+    const chat = Bun.spawn([BUN, MAIN, "--dir", makeTempDir(), "--no-progress"], {
+      stdin: "pipe",
+      stdout: slave,
+      stderr: "pipe",
+    });
+    closeSync(slave);
+    let shown = "";
+    const buffer = Buffer.alloc(4096);
+    const until = async (text: string) => {
+      const deadline = Date.now() + WAIT_MS;
+      while (!shown.includes(text)) {
+        if (Date.now() > deadline) throw new Error(`no "${text}" on the terminal; it shows ${JSON.stringify(shown)}`);
+        try {
+          shown += buffer.subarray(0, readSync(master, buffer)).toString();
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+          await Bun.sleep(5);
+        }
+      }
+    };
+    try {
+      await until("or wait for the peer to connect");
+      chat.stdin.write("hello\n"); // printed to the terminal: its stream is made while the terminal is there
+      await until('"hello" is not a code');
+    } finally {
+      closeSync(master); // the terminal hangs up
+    }
+    await chat.stdin.end(); // "End of input before a peer connected: ... Bye." goes nowhere (EIO)
+    expect(await chat.exited).toBe(0);
+    expect(await new Response(chat.stderr).text()).toBe("");
+  },
+  20_000,
 );

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { EventEmitter } from "node:events";
-import { outputTaken, watchHeldOutput } from "../../src/cli/held-output.ts";
+import { outputFailure, outputTaken, watchHeldOutput } from "../../src/cli/held-output.ts";
+import { isOutputFailure } from "../../src/cli/output-failure.ts";
 import { lostLinesLine, OutputGate } from "../../src/ui/output-gate.ts";
 
 /**
@@ -76,3 +77,32 @@ test("a line written on the first drain (the output gate's count), held back aga
   handOver();
   expect(await settled(taken)).toBe(true);
 });
+
+/** An error as a failed write's callback gets it. */
+function errno(code: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(code), { code });
+}
+
+test.each([
+  ["EPIPE", false, false],
+  ["EPIPE", true, false],
+  ["EIO", true, false], // a terminal that hung up: a reader gone, as the chat's terminal says
+  ["EIO", false, true],
+  ["ENOSPC", true, true],
+  ["ENOSPC", false, true],
+])(
+  "a write's %s, isTTY %p: a failure of the output %p (the CLI's streams and the terminal agree)",
+  (code, isTTY, fails) => {
+    expect(isOutputFailure(errno(code), { isTTY })).toBe(fails);
+    // held-output's note, which main.ts's exit code reads: a hung-up terminal turns no exit 0 into 1.
+    const stream = Object.assign(new EventEmitter(), {
+      isTTY,
+      write: (_text: string, callback: (err?: unknown) => void) => {
+        callback(errno(code));
+        return true;
+      },
+    });
+    watchHeldOutput(stream).write("Bye.\n", () => {});
+    expect(outputFailure(stream) !== undefined).toBe(fails);
+  },
+);
