@@ -10,6 +10,7 @@
  * Ended transfers are remembered in their final state: DATA already on its way for a
  * cancelled one is dropped (and ACKed), a CANCEL that crossed our RECEIVED is ignored, and a
  * CANCEL that arrives while the user is still deciding is honoured (no ACCEPT follows).
+ * What each frame does in each state is incoming-table.ts's table.
  */
 
 import { type FolderEnd, type Hello, type Offer, ProtocolError, type WireReason } from "../protocol/index.ts";
@@ -25,53 +26,13 @@ import { chatTrace } from "./chat-trace.ts";
 import type { SessionEvents, TransferInfo } from "./events.ts";
 import { type Failure, failureOf, MAX_REMEMBERED_ENDED, ownFailure, peerFailure, reportFailure } from "./failure.ts";
 import type { IncomingSinks } from "./incoming-sinks.ts";
+import { FRAME_ACTIONS, type FrameInput, type IncomingState, LIVE_STATES, outOfPlace } from "./incoming-table.ts";
 import { type Decline, offerRefusal } from "./offer-refusal.ts";
 import { CANCELLED_WHOLE, cancelsWhole, PeerFolders } from "./peer-folders.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { storedNames } from "./stored-names.ts";
 
 export type { Decline };
-
-export type IncomingState =
-  | "deciding"
-  | "checking"
-  | "resuming"
-  | "receiving"
-  | "finishing"
-  | "done"
-  | "declined"
-  | "failed"
-  | "cancelled";
-type Input = "data" | "start" | "end" | "cancel";
-type Action = "write" | "start" | "finish" | "peerCancelled" | "ignore" | "unexpected";
-
-/** What each frame from the peer does to an incoming transfer in each state. */
-const TABLE: { readonly [S in IncomingState | "unknown"]: { readonly [I in Input]: Action } } = {
-  deciding: { data: "unexpected", start: "unexpected", end: "unexpected", cancel: "peerCancelled" },
-  checking: { data: "unexpected", start: "unexpected", end: "unexpected", cancel: "peerCancelled" },
-  resuming: { data: "unexpected", start: "start", end: "unexpected", cancel: "peerCancelled" },
-  receiving: { data: "write", start: "unexpected", end: "finish", cancel: "peerCancelled" },
-  // END came while the sink still held bytes back (a full pipe): stored once they are out.
-  finishing: { data: "unexpected", start: "unexpected", end: "unexpected", cancel: "peerCancelled" },
-  done: { data: "unexpected", start: "unexpected", end: "unexpected", cancel: "ignore" },
-  // We ended it and told the peer: what it sent meanwhile crossed our REJECT or CANCEL.
-  declined: { data: "ignore", start: "ignore", end: "ignore", cancel: "ignore" },
-  failed: { data: "ignore", start: "ignore", end: "ignore", cancel: "ignore" },
-  cancelled: { data: "ignore", start: "ignore", end: "ignore", cancel: "ignore" },
-  unknown: { data: "unexpected", start: "unexpected", end: "unexpected", cancel: "ignore" },
-};
-
-/** Why a frame is out of place, for the protocol error. */
-const PHASE: { readonly [S in IncomingState | "unknown"]?: string } = {
-  deciding: "before ACCEPT",
-  checking: "before START",
-  resuming: "before START",
-  receiving: "that did not resume",
-  finishing: "after END",
-  done: "that already ended",
-};
-
-const LIVE: ReadonlySet<IncomingState> = new Set(["deciding", "checking", "resuming", "receiving", "finishing"]);
 
 /**
  * Failures after which the receiver keeps its `.part` for a resume: the connection broke, the
@@ -292,17 +253,12 @@ export class IncomingTransfers {
   }
 
   /** The transfer `id` if `input` acts on it now; undefined when it is to be ignored. */
-  private at(id: number, input: Input): Incoming | undefined {
+  private at(id: number, input: FrameInput): Incoming | undefined {
     const t = this.live.get(id) ?? this.ended.get(id);
     const state = t?.state ?? "unknown";
-    const action = TABLE[state][input];
+    const action = FRAME_ACTIONS[state][input];
     if (action === "ignore") return undefined;
-    if (action === "unexpected" || !t) {
-      const phase =
-        input === "start" && (state === "deciding" || state === "checking") ? "before ACCEPT" : PHASE[state];
-      const what = phase ? `transfer ${id} ${phase}` : `unknown transfer ${id}`;
-      throw new ProtocolError("E_UNEXPECTED", `${input.toUpperCase()} for ${what}`);
-    }
+    if (action === "unexpected" || !t) throw outOfPlace(id, input, state);
     return t;
   }
 
@@ -377,7 +333,7 @@ export class IncomingTransfers {
 
   /** A live transfer ends badly (or is declined): tell the peer if `f` says so, report. */
   private end(t: Incoming, state: "declined" | "failed" | "cancelled", f: Failure): void {
-    if (!LIVE.has(t.state)) return;
+    if (!LIVE_STATES.has(t.state)) return;
     this.settle(t, state);
     t.sink?.abort(KEEP_PART_CODES.has(f.code));
     // What the sink took but had not let us count (a full pipe) is dropped: ACK it.
