@@ -18,14 +18,14 @@
 import { type HandshakeRole, loadPake, SecureConnection } from "../crypto/index.ts";
 import { type Connection, hostOfAddress } from "../net/index.ts";
 import { encodeMessage, FrameType, type Hello, OWN_FEATURES, ProtocolError, parseMessage } from "../protocol/index.ts";
-import { type Arrival as AdmissionArrival, silentToDrop, spokenToDrop } from "./admission.ts";
 import { displaces, holdsReady, pickCandidate } from "./candidate-choice.ts";
 import { FrameChannel } from "./channel.ts";
 import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
 import { type DropReason, knownRefusal } from "./drop-reasons.ts";
 import { Refusal, type Security } from "./handshake.ts";
-import { type DrivenHandshake, driveHandshake, type HandshakeOutcome } from "./handshake-driver.ts";
-import { DIAL_WAIT_MS, HELLO_TIMEOUT_MS, MAX_WRONG_CODES } from "./limits.ts";
+import { driveHandshake, type HandshakeOutcome } from "./handshake-driver.ts";
+import { DIAL_WAIT_MS, HELLO_TIMEOUT_MS } from "./limits.ts";
+import { type Arrival, ListenerPlaces } from "./listener-places.ts";
 import { Session, type SessionOptions } from "./session.ts";
 
 export { Refusal, type Security } from "./handshake.ts";
@@ -93,11 +93,6 @@ interface Candidate extends Rendezvoused {
   readyHeld?: boolean;
 }
 
-/** An accepted connection whose handshake is under way. */
-interface Arrival extends AdmissionArrival {
-  driven?: DrivenHandshake;
-}
-
 export class Rendezvous {
   /** This process's HELLO nonce: 64 random bits as hex. */
   readonly nonce: string;
@@ -111,10 +106,8 @@ export class Rendezvous {
   /** Dials started whose handshake has not finished yet; and those of them with the code. */
   private dialsInProgress = 0;
   private verifiedDialsInProgress = 0;
-  /** Well-formed handshakes at our listener that failed key confirmation (a wrong code). */
-  private wrongCodes = 0;
-  /** Accepted connections in their handshake, oldest first (a Set keeps insertion order). */
-  private readonly arrivals = new Set<Arrival>();
+  /** Accepted connections in their handshake, and the guesses at our code (listener-places.ts). */
+  private readonly places = new ListenerPlaces();
   private pickTimer: TimerHandle | undefined;
   private readonly clock: Clock;
 
@@ -131,20 +124,11 @@ export class Rendezvous {
 
   /** A connection our listener accepted: it takes a place (admission.ts says who gives one up). */
   accepted(conn: Connection): void {
-    // Guessing the code must be hopeless: after MAX_WRONG_CODES failures nothing more is tried.
-    if (this.wrongCodes >= MAX_WRONG_CODES) return conn.destroy();
-    const host = hostOfAddress(conn.remoteAddress);
-    silentToDrop(this.arrivals, host)?.driven?.evict();
-    const arrival: Arrival = { host, spoke: false, guessing: false };
-    this.arrivals.add(arrival);
+    // None once MAX_WRONG_CODES wrong codes were tried: guessing the code must be hopeless.
+    const arrival = this.places.arrived(hostOfAddress(conn.remoteAddress));
+    if (!arrival) return conn.destroy();
     const secure = new SecureConnection(conn);
     void this.handshake(new FrameChannel(secure, "accepted"), secure, undefined, arrival);
-  }
-
-  /** An accepted connection spoke: it takes one of the handshake places. */
-  private spoke(arrival: Arrival): void {
-    arrival.spoke = true;
-    spokenToDrop(this.arrivals, arrival)?.driven?.evict();
   }
 
   /**
@@ -208,11 +192,7 @@ export class Rendezvous {
     const address = channel.conn.remoteAddress;
     return new Promise<void>((resolve) => {
       const ended = (outcome: HandshakeOutcome): void => {
-        if (arrival) {
-          this.arrivals.delete(arrival);
-          // The right code: that share was not a wrong guess after all.
-          if (outcome.ok && arrival.guessing) this.wrongCodes--;
-        }
+        if (arrival) this.places.ended(arrival, outcome.ok);
         handshakeDone();
         if (outcome.ok) {
           if (!this.takeCandidate(channel, outcome.peer, resolve, outcome.security)) resolve();
@@ -221,12 +201,12 @@ export class Rendezvous {
         const { failure } = outcome;
         const events = this.options.rendezvousEvents;
         if (failure.code === "E_WRONG_CODE") {
-          events.wrongCode(address, role, role === "listener" ? this.wrongCodes : 0);
+          events.wrongCode(address, role, role === "listener" ? this.places.wrongCodes : 0);
         } else if (!(failure.code === "E_OWN_PORT" && role === "listener")) {
           // Both ends ours: reported once, on the side that dialed.
           events.dropped(address, failure, role === "dialer");
           // Gone after its key share: that was a guess at the code all the same.
-          if (outcome.guessSpent) events.wrongCode(address, role, this.wrongCodes);
+          if (outcome.guessSpent) events.wrongCode(address, role, this.places.wrongCodes);
         }
         resolve();
       };
@@ -245,15 +225,7 @@ export class Rendezvous {
           ...(this.options.firstHelloMs === undefined ? {} : { firstHelloMs: this.options.firstHelloMs }),
           clock: this.clock,
           ...(arrival
-            ? {
-                spoke: () => this.spoke(arrival),
-                mayGuess: () => {
-                  if (this.wrongCodes >= MAX_WRONG_CODES) return false;
-                  this.wrongCodes++;
-                  arrival.guessing = true;
-                  return true;
-                },
-              }
+            ? { spoke: () => this.places.spoke(arrival), mayGuess: () => this.places.mayGuess(arrival) }
             : {}),
         },
         ended,
