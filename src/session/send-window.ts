@@ -55,6 +55,7 @@
 import { CHUNK_BYTES, LONG_PATH_UNSENT_BYTES, WINDOW_BYTES, WINDOW_CAP_BYTES } from "./limits.ts";
 import { PeerDataRtt } from "./peer-data-rtt.ts";
 import type { PathFigures } from "./queue-bound.ts";
+import { RateSamples } from "./rate-samples.ts";
 import { RunningMax } from "./running-max.ts";
 import { StartUp } from "./start-up.ts";
 
@@ -68,8 +69,6 @@ const GROW_RTT_MS = 5;
 const SHORT_QUEUE_MS = 1;
 /** ...but never less than this (a few records: fewer would stall the pipe between ACKs). */
 export const SHORT_MIN_BYTES = 512 * 1024;
-/** A delivery-rate sample spans at least this long (and at least one round trip). */
-const MIN_SAMPLE_MS = 5;
 /** How long a rate sample counts towards the maximum; idle longer and the window starts over. */
 export const RATE_MEMORY_MS = 1_000;
 /** DATA frames remembered for RTT samples (more in flight: the oldest are dropped). */
@@ -127,8 +126,8 @@ export class SendWindow {
   private sampleMs: number | undefined;
   /** Delivery rate samples (bytes per ms): the highest of the last RATE_MEMORY_MS. */
   private readonly rates = new RunningMax(RATE_MEMORY_MS);
-  private sampleStartAt = Number.NaN;
-  private sampleStartBytes = 0;
+  /** ...taken over spans of a round trip at least (rate-samples.ts). */
+  private readonly rateSamples = new RateSamples(this.rates);
   private lastAcked = 0;
   private lastAckAt = Number.NEGATIVE_INFINITY;
   private size: number;
@@ -261,8 +260,7 @@ export class SendWindow {
     this.size = this.young ? YOUNG_WINDOW_BYTES : this.startBytes;
     this.startRound();
     this.startUp.restart();
-    this.rates.clear();
-    this.sampleStartAt = Number.NaN;
+    this.rateSamples.restart();
     return true;
   }
 
@@ -301,7 +299,7 @@ export class SendWindow {
       } else this.sampledBehindPeerData(rtt, now);
     }
     if (ackedTotal >= this.roundEnd) this.startRound();
-    this.sampleRate(ackedTotal, now);
+    this.rateSamples.acked(ackedTotal, now, this.minRttMs);
     this.startUp.acked(ackedTotal, this.sentTotal, this.rates.highest ?? 0, this.longPath);
     if (this.young && !this.shortPath) {
       const grown = YOUNG_WINDOW_BYTES + YOUNG_GROWTH * (ackedTotal - this.youngSince);
@@ -341,22 +339,6 @@ export class SendWindow {
   private startRound(): void {
     this.roundStartSize = this.size;
     this.roundEnd = this.sentTotal;
-  }
-
-  /** Delivery rate over spans of at least one round trip, kept as a running maximum. */
-  private sampleRate(ackedTotal: number, now: number): void {
-    this.rates.expire(now);
-    if (Number.isNaN(this.sampleStartAt)) {
-      this.sampleStartAt = now;
-      this.sampleStartBytes = ackedTotal;
-      return;
-    }
-    const span = now - this.sampleStartAt;
-    if (span < Math.max(MIN_SAMPLE_MS, Number.isFinite(this.minRttMs) ? this.minRttMs : 0)) return;
-    const bytesPerMs = (ackedTotal - this.sampleStartBytes) / span;
-    this.sampleStartAt = now;
-    this.sampleStartBytes = ackedTotal;
-    this.rates.add(bytesPerMs, now);
   }
 
   /** `newlyAcked`: bytes this ACK covered; `inFlight`: un-ACKed before it. */
