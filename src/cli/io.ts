@@ -142,28 +142,52 @@ function writeLineNow(line: string, fd: 1 | 2 = 1): void {
   else {
     console.log(line);
     linesNotChecked = true;
+    if (firstLines !== undefined) firstLines += `${line}\n`;
   }
 }
 
 /** writeLineNow wrote to fd 1 and checkLostLines has not looked yet. */
 let linesNotChecked = false;
+/** What writeLineNow wrote to fd 1 before checkLostLines first looked (nothing else had written there). */
+let firstLines: string | undefined = "";
 
 /**
  * Bun's console drops a write that fails (ENOSPC of `> /dev/full`, EBADF, EIO) without a word, so
  * writeLineNow's lines can be lost unsaid: a listener whose code line went nowhere waited for ever,
  * printing nothing (session 21: `parley receive > /dev/full`, `parley send F`, the chat). When the
  * stream that prints after them is first handed out, a write of nothing to fd 1 asks the OS (it
- * fails as theirs did on /dev/full, a descriptor closed or read-only, a terminal gone; a file system
- * that is full takes an empty write: not seen), and its error is the stream's "error" on the next
- * turn, once its printers listen (output-failure.ts: one line on stderr, the run ends, exit 1).
+ * fails as theirs did on /dev/full, a descriptor closed or read-only, a terminal gone), and its
+ * error is the stream's "error" on the next turn, once its printers listen (output-failure.ts: one
+ * line on stderr, the run ends, exit 1). A file on a full file system takes an empty write (only
+ * a real one fails): there, the first lines that fd 1's offset shows did not arrive are written
+ * again, and that write fails as theirs did (newuser21: a listener on a full ext4 or tmpfs).
  */
 function checkLostLines(stream: NodeJS.WriteStream): NodeJS.WriteStream {
   if (!linesNotChecked) return stream;
   linesNotChecked = false;
+  const fs = require("node:fs") as typeof import("node:fs");
   try {
-    (require("node:fs") as typeof import("node:fs")).writeSync(1, "");
+    fs.writeSync(1, firstLines === undefined ? new Uint8Array(0) : linesNotArrived(fs, firstLines));
   } catch (err) {
     if (isOutputFailure(err, stream)) setImmediate(() => stream.emit("error", err));
   }
+  firstLines = undefined;
   return stream;
+}
+
+/**
+ * Of `lines`, the first written to fd 1, the bytes past fd 1's offset in its file (Linux's
+ * /proc/self/fdinfo/1 `pos`, which a failed write leaves where it was; also under O_APPEND):
+ * those never arrived. Empty when fd 1 is no regular file, or its offset is past them all (a
+ * file appended to that held more: a loss there is not seen), or the offset cannot be read.
+ */
+function linesNotArrived(fs: typeof import("node:fs"), lines: string): Uint8Array {
+  try {
+    if (!fs.fstatSync(1).isFile()) return new Uint8Array(0);
+    const pos = /^pos:\s*(\d+)$/m.exec(fs.readFileSync("/proc/self/fdinfo/1", "utf8"))?.[1];
+    const bytes = Buffer.from(lines);
+    return pos === undefined ? new Uint8Array(0) : bytes.subarray(Math.min(Number(pos), bytes.length));
+  } catch {
+    return new Uint8Array(0);
+  }
 }

@@ -8,10 +8,26 @@
  * came) exited 0 without a word.
  */
 
-import { afterEach, expect, test } from "bun:test";
+import { afterAll, afterEach, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { BUN, Cli, cleanup, jsonReceiver, MAIN, makeTempDir, randomFile, startPeer } from "./helpers.ts";
+import { type Mounted, mountTmpfs } from "./tmpfs.ts";
 
 afterEach(cleanup);
+
+/** A 64 KiB tmpfs filled up (root only; else why not, and the cases below skip). */
+const fullDisk: Mounted | string = mountTmpfs("parley-full-out-", "size=64k");
+afterAll(() => {
+  if (typeof fullDisk !== "string") fullDisk.release();
+});
+if (typeof fullDisk !== "string") {
+  try {
+    writeFileSync(join(fullDisk.path, "filler"), new Uint8Array(128 * 1024));
+  } catch {
+    // ENOSPC: full, as wanted
+  }
+}
 
 const TEST_MS = 20_000;
 
@@ -117,6 +133,28 @@ test.each([
     const cli = withStdout("listener", redirect, argv);
     expect(await cli.exitCode(), cli.stderr).toBe(1);
     expect(cli.stderr).toMatch(new RegExp(`^parley: cannot write to standard output \\(${words}\\)[.:]`));
+  },
+  5_000,
+);
+
+test.skipIf(typeof fullDisk === "string").each([
+  ["receive", ["receive", "--dir", "DIR"]],
+  ["receive --json", ["receive", "--json", "--dir", "DIR"]],
+  ["the chat, input left open", ["--dir", "DIR"]],
+])(
+  "a listener (%s) whose code line goes to a file on a full file system: one line on stderr, exit 1, no wait",
+  async (label, args) => {
+    // There an empty write succeeds and Bun's console dropped the failed lines: the run
+    // listened for ever, its code shown to nobody (newuser21). The lines are written again, and fail.
+    const dir = makeTempDir();
+    const out = join((fullDisk as Mounted).path, `${label.replace(/\W+/g, "-")}.out`);
+    const cli = withStdout(
+      "listener",
+      `> '${out}'`,
+      args.map((a) => (a === "DIR" ? dir : a)),
+    );
+    expect(await cli.exitCode(), cli.stderr).toBe(1);
+    expect(cli.stderr).toMatch(/^parley: cannot write to standard output \(no space left on device, ENOSPC\)[.:]/m);
   },
   5_000,
 );
