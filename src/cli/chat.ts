@@ -262,6 +262,8 @@ class ChatController {
         case "empty":
           return;
         case "exit":
+          // Behind lines held while a dial runs (a script's `hi`, `transfer f`, `exit`): they go first.
+          if (this.held.holding) return this.held.hold(text);
           this.terminal.print("Bye.");
           return this.link.finish(EXIT_OK);
         case "help":

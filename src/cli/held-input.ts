@@ -20,6 +20,11 @@ export class HeldInput {
 
   constructor(private readonly input: Pick<Terminal, "pauseInput" | "resumeInput">) {}
 
+  /** Lines are held: a line that must keep its place after them (an `exit`) is held too. */
+  get holding(): boolean {
+    return this.lines.length > 0;
+  }
+
   /** A line kept until the dial ends or the mailbox has joined; at MAX_HELD_LINES the input is paused. */
   hold(text: string): void {
     this.lines.push(text);

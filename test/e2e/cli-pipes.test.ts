@@ -384,6 +384,30 @@ describe("scripted use", () => {
   );
 
   test(
+    "the code and the commands piped in at once, ending with an exit line: the lines before it go first",
+    async () => {
+      // `printf 'CODE\nhi\ntransfer f\nexit\n' | parley`: the exit line came while the dial ran and
+      // ended the run at once ("Bye.", exit 0), dropping the chat line and the transfer held before it.
+      const b = await startPeer("bob");
+      const srcDir = makeTempDir();
+      const src = join(srcDir, "piped.bin");
+      const bytes = randomBytes(100_000);
+      writeFileSync(src, bytes);
+      const a = startCli("alice", ["--dir", srcDir, "--no-progress"]);
+      await a.waitForLine(/^Listening on /);
+      // One write: the lines after the code are read while its dial runs.
+      a.send(`${b.code}\nhi from a pipe\ntransfer ${src}\nexit`);
+      await b.cli.waitForLine(/^<peer> hi from a pipe$/);
+      await b.cli.waitForLine(/^The transfer command is done\. The receiver has received a total of 100000 bytes/);
+      expect(await a.exitCode(), a.describe()).toBe(0);
+      expect(await b.cli.exitCode()).toBe(0);
+      expect(a.lines).toContain("Connection closed. Bye.");
+      expect(readFileSync(join(b.dir, "piped.bin")).equals(bytes)).toBe(true);
+    },
+    TEST_MS,
+  );
+
+  test(
     "--connect to a port where nothing listens, with input ended: one line, exit 1",
     async () => {
       const a = startCli("alice", [
