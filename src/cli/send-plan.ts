@@ -205,6 +205,7 @@ const SKIP_WORDS: Record<SkipKind, string> = {
   "unreadable-folder": "a folder this user cannot read: left out with all it holds",
   backslash: "its name holds a backslash, which the peer would take for a folder",
   deep: `its entries would be more than ${MAX_PATH_DEPTH} folders deep, more than an offer names: left out with all it holds`,
+  "long-path": "its path is longer than this system can open (ENAMETOOLONG), so it is left out",
 };
 
 /** "Skipped photos/link: a symbolic link (links are not followed)." */
@@ -226,6 +227,7 @@ const SKIP_KINDS: Record<SkipKind, string> = {
   "unreadable-folder": "unreadable folders",
   backslash: "names with a backslash",
   deep: "folders too deep",
+  "long-path": "paths too long",
 };
 
 /**

@@ -31,8 +31,9 @@ export interface FolderItem {
  * Why an entry was left out: a symbolic link, a FIFO, a socket, a device, a name that is not
  * UTF-8 (the peer is sent names as text), gone before it could be looked at, a folder whose
  * entries would be deeper than the walk's `maxDepth` (OFFER names at most MAX_PATH_DEPTH
- * components); (when zipped for a plain wormhole peer, zip-build.ts) unreadable or changed since
- * the listing, or a name with a backslash.
+ * components), a path longer than the system opens (ENAMETOOLONG: a folder whose path is past
+ * PATH_MAX, found with what it holds); (when zipped for a plain wormhole peer, zip-build.ts)
+ * unreadable or changed since the listing, or a name with a backslash.
  */
 export type SkipKind =
   | "link"
@@ -44,7 +45,8 @@ export type SkipKind =
   | "unreadable"
   | "unreadable-folder"
   | "backslash"
-  | "deep";
+  | "deep"
+  | "long-path";
 
 export interface SkippedEntry {
   /** Path relative to the folder ("sub/link"). */
@@ -66,6 +68,12 @@ export interface FolderListing {
  *   left out with all it holds ("deep")
  * @throws TransferError E_READ when a directory cannot be read
  */
+/** Why an entry that could not be looked at is left out: gone (ENOENT), its path too long (ENAMETOOLONG), or `otherwise`. */
+function failedKind(err: unknown, otherwise: "unreadable" | "unreadable-folder"): SkipKind {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return code === "ENOENT" ? "gone" : code === "ENAMETOOLONG" ? "long-path" : otherwise;
+}
+
 export function walkFolder(folder: string, maxDepth = Number.POSITIVE_INFINITY): FolderListing {
   const walk = folderWalk(folder, {}, maxDepth);
   let step = walk.next();
@@ -201,8 +209,7 @@ function* folderWalk(
       if (rel.length === 0) {
         throw new TransferError("E_READ", `cannot read the folder ${dir}: ${osReason(err)}`, { cause: err });
       }
-      const gone = (err as { code?: string }).code === "ENOENT";
-      skipped.push({ rel: rel.join("/"), kind: gone ? "gone" : "unreadable-folder" });
+      skipped.push({ rel: rel.join("/"), kind: failedKind(err, "unreadable-folder") });
       return;
     }
     const names: string[] = [];
@@ -232,9 +239,8 @@ function* folderWalk(
       try {
         stats = lstatSync(path);
       } catch (err) {
-        // Deleted between the listing and now (or no longer reachable): left out, said.
-        const gone = (err as { code?: string }).code === "ENOENT";
-        skipped.push({ rel: [...rel, name].join("/"), kind: gone ? "gone" : "unreadable" });
+        // Deleted between the listing and now (or no longer reachable, or its path too long): left out, said.
+        skipped.push({ rel: [...rel, name].join("/"), kind: failedKind(err, "unreadable") });
         continue;
       }
       if (stats.isDirectory() && rel.length + 1 >= maxDepth) atDepth(path, [...rel, name]);
@@ -260,8 +266,7 @@ function* folderWalk(
     try {
       names = readdirSync(path);
     } catch (err) {
-      const gone = (err as { code?: string }).code === "ENOENT";
-      skipped.push({ rel: rel.join("/"), kind: gone ? "gone" : "unreadable-folder" });
+      skipped.push({ rel: rel.join("/"), kind: failedKind(err, "unreadable-folder") });
       return;
     }
     if (names.length === 0) items.push({ kind: "dir", path, rel, size: 0 });

@@ -211,3 +211,28 @@ test("an empty folder exactly as deep as an offer names still goes; one holding 
   const offer: Offer = { kind: "offer", id: 1, name: "empty", size: 0, algo: "xxh3", folder };
   expect(() => encodeMessage(offer)).not.toThrow();
 });
+
+test("an entry whose path is longer than the system opens is said so, not called unreadable", async () => {
+  // Before: "unreadable, or no longer a file" (review21: 18 levels of 250-character names).
+  const { skippedLine } = await import("../../src/cli/send-plan.ts");
+  const parent = mkdtempSync(join(tmpdir(), "parley-walk-"));
+  const name = "n".repeat(250);
+  // Made level by level from inside (a full path past PATH_MAX cannot be made); rm -rf removes it.
+  const made17 = Bun.spawnSync([
+    "bash",
+    "-c",
+    `cd "$0" && for i in $(seq 17); do mkdir ${name} && cd ${name}; done`,
+    parent,
+  ]);
+  try {
+    expect(made17.exitCode).toBe(0);
+    const { skipped } = walkFolder(parent);
+    const rel = Array.from({ length: 17 }, () => name).join("/");
+    expect(skipped).toEqual([{ rel, kind: "long-path" }]);
+    expect(skippedLine(skipped[0] as (typeof skipped)[0])).toContain(
+      "its path is longer than this system can open (ENAMETOOLONG)",
+    );
+  } finally {
+    Bun.spawnSync(["rm", "-rf", parent]);
+  }
+});
