@@ -331,7 +331,12 @@ class TtyTerminal implements Terminal {
     this.drawnWidth = width;
     this.drawnBars = [...this.bars.values()].map((bar) => bar.render(width));
     if (this.drawnBars.length > 0) this.out.write(`${this.drawnBars.join("\n")}\n`);
-    if (!this.inputEnded) this.rl.prompt(true);
+    if (this.inputEnded) return;
+    // The cursor is at the start of the prompt's first row. readline's redraw first moves up by
+    // the row it last left the cursor on (its prevRows, Node's and Bun's alike): after a half-typed
+    // line that wraps was drawn once, that climbed into the row above and wiped it.
+    (this.rl as unknown as { prevRows: number }).prevRows = 0;
+    this.rl.prompt(true);
   }
 }
 

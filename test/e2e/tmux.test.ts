@@ -289,21 +289,26 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText(two, new RegExp(`^Connected to ${one}-peer`, "m"));
   }
 
-  test("a half-typed CJK line that wraps is redrawn whole below a message: no stale row", async () => {
+  test("a half-typed CJK line that wraps is redrawn whole below each message: no stale row, none wiped", async () => {
     await pair("cjk1", "cjk2", 40);
     const half = `${"語".repeat(25)}😀`; // 2 + 50 + 2 columns: two rows at 40
     type("cjk2", half, false);
     await waitForScreen("cjk2", (t) => t.includes("😀"), "the half-typed line");
     type("cjk1", "ping");
     await waitForText("cjk2", /^<cjk1-peer> ping$/m);
+    // The second redraw of a wrapped line climbed one row too many (readline's own count of the
+    // rows it had drawn) and wiped the line above: "ping" was gone once "pong" came.
+    type("cjk1", "pong");
+    await waitForText("cjk2", /^<cjk1-peer> pong$/m);
     await waitForScreen(
       "cjk2",
       () => visibleRows("cjk2").filter((r) => r.includes("語")).length === 2,
       "two rows of input",
     );
     const rows = visibleRows("cjk2").filter((r) => r.trim() !== "");
-    expect(rows.slice(-3), rows.join("\n")).toEqual([
+    expect(rows.slice(-4), rows.join("\n")).toEqual([
       `<cjk1-peer> ping`,
+      `<cjk1-peer> pong`,
       `> ${"語".repeat(19)}`,
       `${"語".repeat(6)}😀`,
     ]);
