@@ -52,11 +52,18 @@ export function reportTransit(out: PlainOutput, pipe: Pick<TransitPipe, "path" |
 
 /**
  * A file (or a folder's zip) received from a plain peer: its done, `unverified` always (a plain
- * sender sends no checksum; ours went back in the ack for it to check).
+ * sender sends no checksum; ours went back in the ack for it to check), `detached` as the file
+ * receiver said (no path led to its folder: unmounted meanwhile), as a Parley sender's done says.
  */
 export function plainReceivedDone(
   info: TransferInfo,
-  got: { readonly bytes: number; readonly path: string; readonly algo: string; readonly digest: string },
+  got: {
+    readonly bytes: number;
+    readonly path: string;
+    readonly algo: string;
+    readonly digest: string;
+    readonly detached?: true;
+  },
 ): TransferDone {
   return {
     ...info,
@@ -66,6 +73,7 @@ export function plainReceivedDone(
     algo: got.algo,
     digest: got.digest,
     unverified: true,
+    ...(got.detached ? { detached: true } : {}),
   };
 }
 

@@ -150,9 +150,9 @@ export class TransferPresenter {
       if (totals) this.out.print(receiverTotalsLine(done.bytes));
       const where = done.path === "-" ? "to standard output" : sanitizeForTerminal(done.path ?? "");
       this.out.print(
-        done.unverified
+        (done.unverified
           ? `Saved ${where}, without a checksum from the sender to compare (ours: ${algo} ${done.digest}).`
-          : `Saved ${where}; ${algo} checksum matched (${done.digest}).${done.detached ? DETACHED_WORDS : ""}`,
+          : `Saved ${where}; ${algo} checksum matched (${done.digest}).`) + (done.detached ? DETACHED_WORDS : ""),
       );
     } else {
       if (totals) this.out.print(senderTotalsLine(done.bytes));

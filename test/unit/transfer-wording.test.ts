@@ -59,6 +59,23 @@ test("a file stored in a download folder unmounted lazily meanwhile: said where 
   );
 });
 
+test("a plain wormhole sender's file stored in a folder unmounted meanwhile: said too, and in its --json done", async () => {
+  // Before, plainReceivedDone dropped the file receiver's `detached`: the line and --json said nothing of it.
+  const { plainReceivedDone } = await import("../../src/cli/plain-run.ts");
+  const { JsonReporter } = await import("../../src/cli/json-reporter.ts");
+  const info: TransferInfo = { id: 1, direction: "receive", name: "a.txt", size: 1 };
+  const got = { bytes: 1, path: "/mnt/usb/a.txt", algo: "sha256", digest: "ab", detached: true } as const;
+  const doneOfPlain = plainReceivedDone(info, got);
+  expect(doneOfPlain.detached).toBe(true);
+  expect(receivedLines(doneOfPlain).at(-1)).toBe(
+    "Saved /mnt/usb/a.txt, without a checksum from the sender to compare (ours: SHA-256 ab). Its folder's file system was unmounted meanwhile: the file is there once it is mounted again.",
+  );
+  const written: string[] = [];
+  const out = { write: (text: string) => written.push(text) > 0 };
+  new JsonReporter(out as never, out as never).done(doneOfPlain);
+  expect(written.map((line) => JSON.parse(line)).find((e) => e.type === "done")?.detached).toBe(true);
+});
+
 test("a 1-byte file, sent, resumed from 1 byte: 'was there', '0 bytes moved'", () => {
   const { lines, p } = linePresenter();
   const info: TransferInfo = { id: 1, direction: "send", name: "a.txt", size: 1 };
