@@ -69,8 +69,9 @@ export function buildFolderZip(folder: string, tempParent: string = tmpdir()): P
 /**
  * Zips what `listing` names (made earlier by walkFolder: the files may have changed since).
  * Each file is opened without following a link and without blocking (a FIFO swapped in), must
- * still be a regular file, and when its turn comes is reopened the same way and must be the
- * same file (device and inode): a link or another file swapped in meanwhile is never read.
+ * still be a regular file and the file listed (walkFolder's lstat: device and inode, as
+ * FileSender checks a folder's entry), and when its turn comes is reopened the same way and
+ * must be that file still: a link or another file swapped in since the listing is never read.
  */
 export async function buildListingZip(listing: FolderListing, tempParent: string = tmpdir()): Promise<BuiltZip> {
   const folder = listing.root;
@@ -152,7 +153,10 @@ function openSame(path: string, identity: FileId): number | undefined {
   return undefined;
 }
 
-/** Whether the file opens as a regular file, and how to store it; undefined when it cannot be read. */
+/**
+ * Whether the file opens as the regular file listed, and how to store it; undefined when it
+ * cannot be read or is not the one listed (replaced since: another file renamed over it).
+ */
 function probeFile(item: FolderItem): { mtime: Date; exec: boolean; deflate: boolean; identity: FileId } | undefined {
   let fd: number;
   try {
@@ -163,6 +167,7 @@ function probeFile(item: FolderItem): { mtime: Date; exec: boolean; deflate: boo
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) return undefined; // a FIFO or device swapped in since the listing
+    if (item.id && !isListedFile(stats, item.id, item.path)) return undefined;
     const sample = Buffer.allocUnsafe(Math.min(SAMPLE_BYTES, item.size));
     const n = sample.length === 0 ? 0 : readSync(fd, sample, 0, sample.length, 0);
     const deflate = n > 0 && deflateRawSync(sample.subarray(0, n), { level: 1 }).length <= n * WORTH_DEFLATING;
@@ -170,7 +175,7 @@ function probeFile(item: FolderItem): { mtime: Date; exec: boolean; deflate: boo
       mtime: stats.mtime,
       exec: (stats.mode & 0o100) !== 0,
       deflate,
-      identity: { dev: stats.dev, ino: stats.ino },
+      identity: item.id ?? { dev: stats.dev, ino: stats.ino },
     };
   } catch {
     return undefined;

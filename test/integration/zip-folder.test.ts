@@ -605,6 +605,24 @@ describe("a folder that changes between its listing and its zip", () => {
       built.remove();
     }
   });
+
+  test("a file replaced by another (renamed over it) after the listing is left out, as a Parley peer's entry is", async () => {
+    // Before, the zip's check began at its own open (probeFile), so the file renamed in was zipped.
+    const root = sampleTree(2);
+    const listing = walkFolder(root);
+    const other = join(root, "other.tmp");
+    writeFileSync(other, "#!/bin/sh\necho XX\n"); // the same size: only its identity tells
+    renameSync(other, join(root, "run.sh"));
+    const built = await buildListingZip(listing, tempDir());
+    try {
+      expect(built.skipped).toEqual([{ rel: "run.sh", kind: "unreadable" }]);
+      const out = join(tempDir(), "tree");
+      python(WORMHOLE_EXTRACT, built.path, out);
+      expect(existsSync(join(out, "run.sh"))).toBe(false);
+    } finally {
+      built.remove();
+    }
+  });
 });
 
 describe("the zip's .part while it arrives", () => {
