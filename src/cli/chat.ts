@@ -80,6 +80,7 @@ class ChatController {
           `${n} chat line${n === 1 ? "" : "s"} from the peer not shown: the output could not keep up.`,
         tooLongLine:
           "Not read: an input line longer than 256 Ki characters (a chat line can be at most 64 KiB); send a file instead.",
+        dumb: io.env.TERM === "dumb",
       },
       () => ({ input: io.stdin, output: io.stdout }),
       io.writeLineNow,

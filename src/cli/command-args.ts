@@ -154,7 +154,8 @@ function common(values: FlagValues, dials: boolean, env: Env, warn: Warn): Commo
     insecurePortOnly: insecurePortOnlyFlag(values, host),
     port: portFlag(values),
     json: values.json === true,
-    progress: values["no-progress"] !== true && values.json !== true,
+    // No bars where the terminal cannot move its cursor (TERM=dumb): their escape codes would show.
+    progress: values["no-progress"] !== true && values.json !== true && env.TERM !== "dumb",
     checksum: checksumFlag(values),
     ...(peerCode === undefined ? {} : { peerCode }),
     ...(mailbox === undefined ? {} : { mailbox }),

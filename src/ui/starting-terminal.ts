@@ -20,6 +20,8 @@ export interface TerminalOptions {
   skippedLine: (n: number) => string;
   /** Printed when a piped input line longer than terminal.ts's MAX_INPUT_LINE_CHARS was dropped. */
   tooLongLine: string;
+  /** The terminal cannot move its cursor (TERM=dumb): plain lines, as for a pipe. */
+  dumb?: boolean;
 }
 
 /**

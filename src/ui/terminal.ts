@@ -7,7 +7,10 @@
  * Rows are counted in display width (a CJK character takes two columns). A terminal whose
  * width changed is repainted from the top of the screen with the last lines printed (see
  * recent-lines.ts): rows counted at the old width may have been read at the new one.
- * Plain mode (stdin or stdout not a TTY): no prompt, no bars, no escape codes; one line per event.
+ * Plain mode (stdin or stdout not a TTY, or a terminal that cannot move its cursor, TERM=dumb: an
+ * editor's shell buffer): no prompt, no bars, no escape codes; one line per event. At a dumb
+ * terminal the OS's line discipline echoes and edits what is typed (readline's dumb mode took
+ * Backspace and the arrow keys into the line as characters, and redrew the prompt without it).
  * The streams are injected (the process's, or a test's); TTY mode needs real TTY streams.
  */
 
@@ -72,14 +75,15 @@ export const SUSPEND_REFUSED =
 /**
  * @param options.skippedLine - the line that says `n` lines from the peer were not shown
  * @param options.tooLongLine - the line that says an input line over MAX_INPUT_LINE_CHARS was dropped
+ * @param options.dumb - the terminal cannot move its cursor (TERM=dumb): plain mode at a TTY too
  */
 export function openTerminal(
   handlers: TerminalHandlers,
-  options: { progress: boolean; skippedLine: (n: number) => string; tooLongLine: string },
+  options: { progress: boolean; skippedLine: (n: number) => string; tooLongLine: string; dumb?: boolean },
   streams: TerminalStreams,
 ): Terminal {
   const { input, output } = streams;
-  return input.isTTY && output.isTTY
+  return input.isTTY && output.isTTY && !options.dumb
     ? new TtyTerminal(handlers, options.progress, input as NodeJS.ReadStream, output as unknown as NodeJS.WriteStream)
     : new PlainTerminal(handlers, options, streams);
 }

@@ -279,6 +279,27 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText("z", /^EXIT=0$/m);
   }, 40_000);
 
+  test("TERM=dumb (an editor's shell buffer): plain lines, and Backspace edits the line instead of going in it", async () => {
+    // readline's dumb mode added Backspace to the line as a character (the peer got "hellp\x7fo"
+    // for "hello"), redrew the prompt without the half-typed line, and the bars' escape codes
+    // went to a terminal that cannot run them. Now the chat is in plain mode there: the OS echoes
+    // and edits the line.
+    const before = "TERM=dumb ";
+    startCommandPane("dumb1", [BUN, MAIN, "--dir", makeTempDir(), "--name", "dumb1-peer"], 100, 30, before);
+    startPane("dumb2", "dumb2-peer", makeTempDir(), [], 100);
+    const [, code] = await waitForText("dumb2", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+    await waitForText("dumb1", /or wait for the peer to connect\.$/m);
+    expect(screen("dumb1")).not.toContain("peer code>"); // no prompt drawn
+    type("dumb1", code as string);
+    await waitForText("dumb2", /^Connected to dumb1-peer/m);
+    type("dumb1", "hellp", false);
+    tmux("send-keys", "-t", "dumb1", "BSpace");
+    type("dumb1", "o");
+    await waitForText("dumb2", /^<dumb1-peer> hello$/m);
+    type("dumb1", "exit");
+    await waitForText("dumb1", /^EXIT=0$/m);
+  }, 40_000);
+
   /** Two panes `width` wide, connected; the first dialled the second. */
   async function pair(one: string, two: string, width: number, extra: string[] = []): Promise<void> {
     startPane(one, `${one}-peer`, makeTempDir(), extra, width);
