@@ -31,6 +31,8 @@ const FORMAT = "{label} [{bar}] {percentage}% | {done}/{all} | {speed} | ETA {et
 const FORMAT_UNKNOWN_TOTAL = "{label} {done} | {speed}";
 /** A name cut to fit the terminal keeps at least this many columns. */
 const MIN_LABEL_COLUMNS = 12;
+/** A bar narrowed to keep the percentage in view keeps at least this many columns. */
+const MIN_BAR_SIZE = 10;
 /** No byte for this long: the ETA says "stalled". */
 export const STALLED_MS = 3_000;
 
@@ -88,9 +90,9 @@ export class TransferProgress {
     const eta = pace > 0 ? Math.ceil((total - this.value) / pace) : 0;
     const stalled = now - this.movedAt >= STALLED_MS && this.value < total;
     const options = this.total === null ? unknownTotalOptions : barOptions;
-    const format = (label: string) =>
+    const format = (label: string, barsize = BAR_SIZE) =>
       Format().Formatter(
-        options,
+        { ...options, barsize },
         { progress, eta, startTime: this.startedAt, stopTime: null, total, value: this.value, maxWidth },
         {
           label,
@@ -101,14 +103,19 @@ export class TransferProgress {
         },
       );
     // One row: a line as wide as the terminal would wrap (and leave a row behind on redraw).
-    // A long name gives way first, so that the bar and figures stay in view.
+    // A long name gives way first, then the bar (down to MIN_BAR_SIZE), so that the percentage
+    // and figures stay in view: at 40 columns the bar had taken the row and hid the percentage.
     const room = Math.max(maxWidth - 1, 10);
-    let line = format(this.label);
-    const excess = displayWidth(line) - room;
-    if (excess > 0) {
-      const kept = Math.max(displayWidth(this.label) - excess - 1, MIN_LABEL_COLUMNS);
-      line = format(`${cutToWidth(this.label, kept)}…`);
+    let label = this.label;
+    let line = format(label);
+    let excess = displayWidth(line) - room;
+    if (excess > 0 && displayWidth(label) > MIN_LABEL_COLUMNS) {
+      // Never "…" on a name left whole: it would read as cut.
+      label = `${cutToWidth(label, Math.max(displayWidth(label) - excess - 1, MIN_LABEL_COLUMNS))}…`;
+      line = format(label);
+      excess = displayWidth(line) - room;
     }
+    if (excess > 0) line = format(label, Math.max(BAR_SIZE - excess, MIN_BAR_SIZE));
     return cutToWidth(line, room);
   }
 }

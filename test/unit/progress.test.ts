@@ -67,3 +67,20 @@ test("the line is cut to the terminal's columns, counted in display width", () =
     if (columns >= 60) expect(line, "the name gives way, the bar stays").toMatch(/… \[[=-]+\]\s+10% \|/);
   }
 });
+
+test("at 40 columns a short name stays unmarked and the bar narrows so the percentage shows", () => {
+  // Before: "↑ #1 big.bin… [=============-----------" (a name left whole marked as cut, the
+  // 24-column bar took the rest of the row: no percentage, bytes, speed or ETA).
+  const c = clock();
+  const bar = new TransferProgress("↑ #1 big.bin", 40 * MiB, c.now);
+  bar.update(0);
+  c.advance(1000);
+  bar.update(16 * MiB);
+  for (const columns of [20, 40, 80]) {
+    const line = bar.render(columns);
+    expect(displayWidth(line), line).toBeLessThan(columns);
+    expect(line, line).toStartWith("↑ #1 big.bin [");
+  }
+  expect(bar.render(40)).toMatch(/^↑ #1 big\.bin \[=+-+\]\s+40% \| 16\.0 M/);
+  expect(bar.render(80)).toMatch(/\| ETA\s+2s$/); // the whole line fits at 80
+});
