@@ -179,7 +179,7 @@ export class OneShotRun {
       transferFailed: (info, reason, code, peer) => {
         const { failureWords, resumable, resumeHint } = reasonWords();
         // --stdout keeps nothing of a cut file, nor does an offer still waiting for --ask's answer:
-        // no resume to promise (our sender hears it from the session: info.nothingKept).
+        // no resume to promise (our sender hears it from the session: info.nothingKept, unanswered).
         const kept = info.direction === "send" || this.opened.delete(info.id);
         const canResume = kept && (this.role === "send" || !(this.options as ReceiveOptions).stdout);
         const secretKept = info.direction !== "send" || sendPlan().resumeSecretKept();

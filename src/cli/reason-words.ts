@@ -147,7 +147,11 @@ export function failureWords(info: TransferInfo, reason: string, why?: FailureWh
  */
 export function resumeHint(info: TransferInfo, code: string, why?: FailureWhy, secretKept = true): string {
   if (info.folder || !resumable(info, code, why, secretKept)) return "";
-  return info.direction === "send" ? "; sending it again resumes it" : "; the sender sending it again resumes it";
+  if (info.direction !== "send") return "; the sender sending it again resumes it";
+  // Cut before the receiver answered: only it knows whether it holds an earlier try's bytes.
+  return info.unanswered
+    ? "; sending it again resumes it if the receiver kept part of it"
+    : "; sending it again resumes it";
 }
 
 /**

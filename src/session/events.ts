@@ -29,11 +29,18 @@ export interface TransferInfo {
   readonly folderOnly?: true;
   /**
    * In transferFailed, a file (not a folder's entry) that sending again would not resume.
-   * Sender: the peer keeps nothing of it (it ended before the peer accepted it or before any
-   * byte was sent, or the peer writes what comes to its output: HELLO feature keeps-nothing).
+   * Sender: the peer keeps nothing of it (accepted whole, it ended before any byte was sent; a
+   * folder's entry ended before the peer accepted it; or the peer writes what comes to its
+   * output: HELLO feature keeps-nothing). A file not answered yet: `unanswered` instead.
    * Receiver: it holds no byte of it (the sender had sent none).
    */
   readonly nothingKept?: boolean;
+  /**
+   * Sender, in transferFailed of a file (not a folder's entry): it ended before the receiver
+   * answered the offer, so whether the receiver holds part of it from an earlier try (and
+   * sending it again resumes that) cannot be known here.
+   */
+  readonly unanswered?: true;
 }
 
 export interface TransferDone extends TransferInfo {

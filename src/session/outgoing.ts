@@ -345,14 +345,18 @@ export class OutgoingTransfers {
    */
   private end(t: Outgoing, state: "failed" | "cancelled", f: Failure, folderRest?: number): void {
     if (!LIVE.has(t.state)) return;
-    // Not accepted yet (an offer --ask still weighs), or no byte of it handed out and no
-    // prefix of the receiver's being checked (a file sent whole: the receiver holds none of it,
-    // and says no resume either), or a peer that writes what comes to its output (`receive
-    // --stdout`): it keeps nothing of it to resume.
-    const untouched = t.state === "offered" || (t.state !== "checking" && t.sender.sent === 0 && !t.info.folder);
-    const nothingKept = untouched || (this.host.peer !== undefined && keepsNothing(this.host.peer));
+    // A peer that writes what comes to its output (`receive --stdout`) keeps nothing of it to
+    // resume; nor does one that accepted it whole (no prefix of its own being checked) and got
+    // no byte of it (it says no resume either). A folder's entry not accepted yet: nothing.
+    const peerKeepsNothing = this.host.peer !== undefined && keepsNothing(this.host.peer);
+    const sentNone = t.state !== "offered" && t.state !== "checking" && t.sender.sent === 0;
+    const nothingKept = peerKeepsNothing || (sentNone && !t.info.folder) || (t.state === "offered" && !!t.info.folder);
+    // A file not answered yet (an offer --ask still weighs, or the ACCEPT not read): the
+    // receiver may hold an earlier try's `.part` of it, and then says the resume is promised.
+    const unanswered = !nothingKept && t.state === "offered";
     const rest = folderRest === undefined ? {} : { folderRest };
-    const info = nothingKept ? { ...t.info, ...rest, nothingKept } : { ...t.info, ...rest };
+    const kept = nothingKept ? { nothingKept } : unanswered ? { unanswered } : {};
+    const info = { ...t.info, ...rest, ...kept };
     this.settle(t, state);
     t.sender.stop();
     if (f.tell) this.host.scheduler.send({ kind: "cancel", id: t.info.id, ...f.tell });

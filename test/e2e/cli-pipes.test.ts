@@ -528,8 +528,8 @@ describe("leaving in other ways", () => {
         a.cli.send(`transfer ${src}`);
         await b.cli.waitForLine(/^Receiving #1 huge\.bin/);
         // Until bytes reach bob's .part, alice may not have read bob's ACCEPT (bob prints its line
-        // once the ACCEPT is sent): a Ctrl-C handled first, as on a busy machine, rightly says
-        // "interrupted." alone (nothing accepted, nothing kept). DATA flows only after the ACCEPT.
+        // once the ACCEPT is sent): a Ctrl-C handled first, as on a busy machine, rightly promises
+        // the resume only "if the receiver kept part of it". DATA flows only after the ACCEPT.
         const part = join(b.dir, "huge.bin.part");
         for (const deadline = Date.now() + 10_000; partBytes(part) === 0; await Bun.sleep(2)) {
           expect(Date.now(), "no bytes reached bob's .part").toBeLessThan(deadline);

@@ -101,7 +101,7 @@ test(
 );
 
 test(
-  "receive --ask interrupted while its question waits: neither side's line promises a resume (nothing was kept)",
+  "receive --ask interrupted while its question waits: the receiver promises no resume; its sender, never answered, only if the receiver kept part of it",
   async () => {
     const dir = makeTempDir();
     const receiver = startCli("receiver", ["receive", "--ask", "--no-progress", "--dir", dir]);
@@ -115,9 +115,12 @@ test(
     const [line] = receiver.linesMatching(/^Receiving #1 asked\.bin failed/);
     expect(line, receiver.describe()).toBe("Receiving #1 asked.bin failed: interrupted.");
     expect(readdirSync(dir)).toEqual([]);
-    // The offer was never accepted: the sender is not told that sending it again resumes it.
+    // The offer was never answered: the sender cannot know whether the receiver holds an earlier
+    // try's .part of it (review22), so it promises the resume only on that condition.
     const [sent] = sender.linesMatching(/^Sending #1 asked\.bin failed/);
-    expect(sent, sender.describe()).toBe("Sending #1 asked.bin failed: the peer left (interrupted).");
+    expect(sent, sender.describe()).toBe(
+      "Sending #1 asked.bin failed: the peer left (interrupted); sending it again resumes it if the receiver kept part of it.",
+    );
   },
   TEST_MS,
 );

@@ -2,22 +2,25 @@
  * "Sending it again resumes it" is said only where the receiver holds some of the file: a
  * sender's Ctrl-C before it read the receiver's ACCEPT (nothing sent, nothing stored) gets no
  * such promise on either side (review21 item 4: the receiver promised it, the sender did not).
+ * Cut before the receiver answered, the sender cannot know whether the receiver holds part of
+ * it from an earlier try (review22): it says so instead of promising nothing.
  */
 
 import { afterEach, expect, test } from "bun:test";
+import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resumeHint } from "../../src/cli/reason-words.ts";
 import type { TransferInfo } from "../../src/session/index.ts";
 import { type OutgoingHost, OutgoingTransfers } from "../../src/session/outgoing.ts";
 import type { FrameSource } from "../../src/transfer/index.ts";
-import { TestPeer as Peer, type TestPeer, writeRandomFile } from "./peers.ts";
+import { connectedPair, markAsParleyPart, TestPeer as Peer, type TestPeer, writeRandomFile } from "./peers.ts";
 
 const peers: TestPeer[] = [];
 afterEach(() => {
   for (const p of peers.splice(0)) p.close();
 });
 
-test("a sender's Ctrl-C before it read the ACCEPT: neither side promises a resume", async () => {
+test("a sender's Ctrl-C before it read the ACCEPT: the receiver, holding none, promises no resume; the sender cannot know and says so", async () => {
   let alice: TestPeer | undefined;
   // Bob accepts; alice's Ctrl-C comes in the same turn, before bob's ACCEPT can reach her.
   const bob = new Peer("bob", "sha256", {
@@ -38,9 +41,47 @@ test("a sender's Ctrl-C before it read the ACCEPT: neither side promises a resum
   const sent = await alice.waitFor("failed");
   const received = await bob.waitFor("failed");
   expect(received.reason).toBe("the peer left (interrupted)");
-  expect(resumeHint(sent.info, sent.code, sent.why)).toBe("");
+  expect(resumeHint(sent.info, sent.code, sent.why)).toBe(UNANSWERED_HINT);
   expect(resumeHint(received.info, received.code, received.why)).toBe("");
   expect(received.info.nothingKept).toBe(true);
+});
+
+/** The sender's clause when the receiver had not answered: it may hold an earlier `.part`. */
+const UNANSWERED_HINT = "; sending it again resumes it if the receiver kept part of it";
+
+test("a receiver holding an earlier .part, its sender interrupted before the ACCEPT: the resume both sides speak of comes", async () => {
+  let alice: TestPeer | undefined;
+  const bob = new Peer("bob", "sha256", {
+    session: {
+      decideOffer: () => {
+        alice?.session?.abort("interrupted");
+        return true;
+      },
+    },
+  });
+  alice = new Peer("alice");
+  peers.push(alice, bob);
+  await alice.dialTo(bob);
+  await Promise.all([alice.waitForSession(), bob.waitForSession()]);
+  const src = join(alice.dir, "early.bin");
+  writeRandomFile(src, 300_000);
+  const part = join(bob.dir, "early.bin.part");
+  writeFileSync(part, readFileSync(src).subarray(0, 100_000));
+  markAsParleyPart(part, src);
+  alice.session?.sendFile(src);
+  const sent = await alice.waitFor("failed");
+  const received = await bob.waitFor("failed");
+  expect(resumeHint(received.info, received.code, received.why)).toBe("; the sender sending it again resumes it");
+  // The old sender said nothing here, as if the receiver held none of it (info.nothingKept).
+  expect(sent.info.nothingKept).toBeUndefined();
+  expect(resumeHint(sent.info, sent.code, sent.why)).toBe(UNANSWERED_HINT);
+  // And it does resume: the .part (moved whole, its mark with it) is taken up by a new try.
+  expect(statSync(part).size).toBe(100_000);
+  const [again, to] = await connectedPair();
+  peers.push(again, to);
+  renameSync(part, join(to.dir, "early.bin.part"));
+  again.session?.sendFile(src);
+  expect((await to.waitFor("finished")).done.resumedFrom).toBe(100_000);
 });
 
 test("a sender interrupted after the ACCEPT, before any byte went out: no resume promised", () => {

@@ -124,7 +124,11 @@ test("resumeHint: a file cut by a lost connection or the peer's Ctrl-C; never a 
   const interrupted = { by: "peer", said: "cancel", code: "E_INTERRUPTED" } as const;
   expect(resumeHint(file, "E_CONNECTION")).toBe("; the sender sending it again resumes it");
   expect(resumeHint(mine, "E_CONNECTION")).toBe("; sending it again resumes it");
-  expect(resumeHint({ ...mine, nothingKept: true }, "E_CONNECTION")).toBe(""); // never accepted: nothing kept
+  expect(resumeHint({ ...mine, nothingKept: true }, "E_CONNECTION")).toBe(""); // accepted whole, none sent: nothing kept
+  // Cut before the receiver answered: it may hold an earlier try's .part, or nothing.
+  expect(resumeHint({ ...mine, unanswered: true }, "E_CONNECTION")).toBe(
+    "; sending it again resumes it if the receiver kept part of it",
+  );
   expect(resumeHint(file, "E_CANCELLED", interrupted)).toBe("; the sender sending it again resumes it");
   expect(resumeHint({ ...file, size: null }, "E_CONNECTION")).toBe("");
   const folder = { group: 1, root: "p", path: ["a.bin"], entries: 2, bytes: 10 };
