@@ -63,17 +63,17 @@ export interface FolderListing {
   readonly skipped: readonly SkippedEntry[];
 }
 
-/**
- * @param maxDepth - most components in an entry's path: a folder whose entries would have more is
- *   left out with all it holds ("deep")
- * @throws TransferError E_READ when a directory cannot be read
- */
 /** Why an entry that could not be looked at is left out: gone (ENOENT), its path too long (ENAMETOOLONG), or `otherwise`. */
 function failedKind(err: unknown, otherwise: "unreadable" | "unreadable-folder"): SkipKind {
   const code = (err as { code?: unknown } | undefined)?.code;
   return code === "ENOENT" ? "gone" : code === "ENAMETOOLONG" ? "long-path" : otherwise;
 }
 
+/**
+ * @param maxDepth - most components in an entry's path: a folder whose entries would have more is
+ *   left out with all it holds ("deep")
+ * @throws TransferError E_READ when a directory cannot be read
+ */
 export function walkFolder(folder: string, maxDepth = Number.POSITIVE_INFINITY): FolderListing {
   const walk = folderWalk(folder, {}, maxDepth);
   let step = walk.next();
