@@ -244,6 +244,11 @@ class ChatController {
     if (this.options.mailbox !== undefined) this.releaseHeld();
   }
 
+  /** A person types the input (stdin is a terminal, TERM=dumb too), not a script. */
+  private get typedAtTerminal(): boolean {
+    return (this.io.stdin as { isTTY?: boolean }).isTTY === true;
+  }
+
   private peerName(): string {
     const name = this.session?.peer.name;
     return name ? sanitizeForTerminal(name) : "peer";
@@ -263,8 +268,9 @@ class ChatController {
         case "empty":
           return;
         case "exit":
-          // Behind lines held while a dial runs (a script's `hi`, `transfer f`, `exit`): they go first.
-          if (this.held.holding) return this.held.hold(text);
+          // Behind lines held while a dial runs (a script's `hi`, `transfer f`, `exit`): they go
+          // first. Typed at a terminal, exit means now: joining a mailbox code can take 30 s and more.
+          if (this.held.holding && !this.typedAtTerminal) return this.held.hold(text);
           this.terminal.print("Bye.");
           return this.link.finish(EXIT_OK);
         case "help":

@@ -299,3 +299,26 @@ test.each([
   }
   expect(outputs[0]).toBe(outputs[1] as string);
 });
+
+test("exit typed at a terminal while a dial runs and a line is held: it quits at once, not once the dial gives up", async () => {
+  // A listener that accepts and never speaks: the dial gives up after 2 s here (no greeting);
+  // joining a mailbox code whose peer does not answer takes 30 s (TRANSIT_TIMEOUT_MS).
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  try {
+    // A person at a terminal (TERM=dumb: plain lines on the injected streams, typed lines all the same).
+    const io = testIo(tempDir());
+    Object.assign(io.stdin, { isTTY: true });
+    Object.assign(io.stdout, { isTTY: true });
+    Object.assign(io.env, { TERM: "dumb" });
+    const chat = runCli(["--dir", tempDir(), "--connect", `127.0.0.1:${listener.port}-ribbon-walnut`], io);
+    await io.out.waitFor(/^Connecting to 127\.0\.0\.1:\d+ with the code\.\.\.$/m);
+    (io.stdin as PassThrough).write("anyone there?\n"); // held for the connection
+    (io.stdin as PassThrough).write("exit\n");
+    // Held behind that line too (fb40fc0, for scripts), it waited the dial out, silent.
+    const ended = await Promise.race([chat, Bun.sleep(1_000).then(() => "still waiting for the dial")]);
+    expect(ended).toBe(0);
+    expect(io.out.text).toContain("Bye.");
+  } finally {
+    listener.stop(true);
+  }
+});
