@@ -138,7 +138,10 @@ ${EXIT_CODES_HELP}`;
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [first, ...rest] = argv;
   if (first === "help" || (argv.length === 1 && (first === "--help" || first === "-h"))) {
-    io.stdout.write(`${TOP_HELP}\n`);
+    // `npx bun run chat --help` asks for the chat's options (its script starts main.ts with no
+    // command word): the commands' overview, in `parley` words, did not list them.
+    const chatScript = io.env.npm_lifecycle_event === "chat" && first !== "help";
+    io.stdout.write(`${chatScript ? chatHelp() : TOP_HELP}\n`);
     return EXIT_OK;
   }
   let command = COMMANDS.find((c) => c.name === first);

@@ -25,6 +25,19 @@ test("help and usage errors: written to the injected streams, exit codes returne
   );
 });
 
+test("--help under the chat script (`npx bun run chat --help`) shows the chat's options, not the commands' overview", async () => {
+  // Before: the overview in `parley ...` words, which lists no chat option (--dir, --name, --connect).
+  const io = testIo(tempDir());
+  const chatScript = { ...io, env: { npm_lifecycle_event: "chat" } };
+  expect(await runCli(["--help"], chatScript)).toBe(0);
+  expect(io.out.text).toStartWith("Parley chat: ");
+  expect(io.out.text).toContain("from a checkout: npx bun run chat [options]");
+  expect(io.out.text).toContain("--limit-rate R");
+  const parleyScript = testIo(tempDir()); // `npx bun run parley --help`: the overview
+  expect(await runCli(["--help"], { ...parleyScript, env: { npm_lifecycle_event: "parley" } })).toBe(0);
+  expect(parleyScript.out.text).toStartWith("Parley: chat and send files");
+});
+
 test("a usage error under --json is an error event too (E_USAGE), on stdout, or on stderr under --stdout", async () => {
   const io = testIo(tempDir());
   expect(await runCli(["send", "--text", "hi", "--json", "--to", "nonsense"], io)).toBe(1);
