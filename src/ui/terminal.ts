@@ -193,9 +193,16 @@ class TtyTerminal implements Terminal {
     this.rl = createInterface({ input, output: out, terminal: true, prompt: "> " });
     this.rl.on("line", (line) => {
       // readline has already moved below the typed line: redraw it as history above the
-      // progress rows, or the rows drawn above it would be left behind.
-      this.clearBottom(rowsOf(`${this.rl.getPrompt()}${line}`, columns(this.out)));
-      this.write(`${this.rl.getPrompt()}${line}`);
+      // progress rows, or the rows drawn above it would be left behind. With no rows drawn
+      // above it, it is where history goes already: written again, a line taller than the
+      // screen (a long paste) stayed twice, its top rows out of the cursor's reach.
+      const typed = `${this.rl.getPrompt()}${line}`;
+      if (this.drawnBars.length > 0 || columns(this.out) !== this.drawnWidth) {
+        this.clearBottom(rowsOf(typed, columns(this.out)));
+        this.write(typed);
+      } else {
+        this.shown.push(typed);
+      }
       handlers.line(line);
       // The handler may have printed (and so drawn the bottom already): clear and draw once more.
       this.repaint();

@@ -341,6 +341,21 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText("cjk2", /^EXIT=0$/m);
   }, 40_000);
 
+  test("a line taller than the screen (a long paste) is in the history once after Enter", async () => {
+    // It was written again below itself on Enter, and the clear before could not reach its top
+    // rows (above the screen): the whole line stayed twice.
+    await pair("tall1", "tall2", 40);
+    const long = `START${"x".repeat(2000)}END`; // 51 rows at 40 columns: more than the pane's 40
+    type("tall1", long, false);
+    await waitForScreen("tall1", (t) => t.includes("xEND"), "the long line typed");
+    type("tall1", "", true);
+    await waitForText("tall2", /^<tall1-peer> STARTx+END$/m);
+    await waitForScreen("tall1", (t) => lastRow(t).trimEnd() === ">", "the prompt after Enter");
+    expect(screen("tall1").match(/> START/g)?.length, screen("tall1")).toBe(1);
+    type("tall1", "exit");
+    await waitForText("tall1", /^EXIT=0$/m);
+  }, 40_000);
+
   // The three bar tests wait on rate-limited transfers (about 4 s each, so a bar outlasts the
   // checks on a loaded machine): they run at once, each in its own tmux sessions, together about
   // as long as one. None stops the tmux server (the flood test below does, alone, after them).
