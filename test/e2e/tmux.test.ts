@@ -9,7 +9,7 @@
  * in /tmp/tmux-<uid>).
  */
 
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import {
   closeSync,
@@ -27,6 +27,7 @@ import { encodeMessage } from "../../src/protocol/index.ts";
 import { processUsage } from "../attacks.ts";
 import { rawParley } from "../raw-parley.ts";
 import { BUN, cleanup, MAIN, makeTempDir, ROOT } from "./helpers.ts";
+import { TmuxControl } from "./tmux-control.ts";
 
 const TMUX = Bun.which("tmux") ?? "/usr/bin/tmux";
 const SOCKET_DIR = mkdtempSync(join(tmpdir(), "parley-tmux-"));
@@ -57,17 +58,32 @@ function lastRow(text: string): string {
   return rows[rows.length - 1] ?? "";
 }
 
-/** Polls the pane every POLL_MS until `check` returns a value; bounded by `timeoutMs`. */
+let control: TmuxControl | undefined;
+
+/** The pane's text as `screen` has it (`visible`: its visible rows as visibleRows has them), read through the control client. */
+async function look(target: string, visible: boolean): Promise<string> {
+  if (!control) throw new Error("no tmux control client: the describe's beforeAll starts it");
+  // "=NAME:" is that session by its exact name: the control client is attached to a session of
+  // its own, in which a bare "b" would first name a window ("bash" begins with b).
+  const lines = await control.run("capture-pane", "-p", ...(visible ? [] : ["-J", "-S", "-"]), "-t", `=${target}:`);
+  return visible ? lines.join("\n") : lines.join("\n").replace(/\n+$/, "");
+}
+
+/**
+ * Looks at the pane every POLL_MS until `check` returns a value; bounded by `timeoutMs`. `check`
+ * gets the text `screen` returns, or with `visible` the visible rows (visibleRows's).
+ */
 async function waitForScreen<T>(
   target: string,
   check: (text: string) => T | undefined | null | false,
   what: string,
   timeoutMs = SCREEN_WAIT_MS,
+  visible = false,
 ): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   let text = "";
   for (;;) {
-    text = screen(target);
+    text = await look(target, visible);
     const result = check(text);
     if (result) return result;
     if (performance.now() > deadline) {
@@ -75,6 +91,11 @@ async function waitForScreen<T>(
     }
     await Bun.sleep(POLL_MS);
   }
+}
+
+/** waitForScreen on the pane's visible rows (visibleRows's). */
+function waitForRows<T>(target: string, check: (rows: string[]) => T | undefined | null | false, what: string) {
+  return waitForScreen(target, (text) => check(text.split("\n")), what, SCREEN_WAIT_MS, true);
 }
 
 function waitForText(target: string, re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray> {
@@ -148,8 +169,14 @@ function startPane(session: string, name: string, dir: string, extra: string[] =
 }
 
 describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
+  beforeAll(async () => {
+    control = new TmuxControl(TMUX, SOCKET);
+    await control.ready;
+  });
+
   afterAll(async () => {
     const pids = paneProcesses();
+    await control?.killServer();
     try {
       tmux("kill-server");
     } catch {
@@ -166,7 +193,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await cleanup();
   });
 
-  test("connect by typing the port, chat, a half-typed line survives, transfer, Ctrl-C", async () => {
+  test.concurrent("connect by typing the port, chat, a half-typed line survives, transfer, Ctrl-C", async () => {
     const dirA = makeTempDir();
     const dirB = makeTempDir();
     startPane("a", "alice", dirA);
@@ -233,7 +260,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     expect(screen("b")).not.toContain("    at ");
   }, 40_000);
 
-  test("a line half typed at the code prompt when the peer connects is never sent as chat (11.3)", async () => {
+  test.concurrent("a line half typed at the code prompt when the peer connects is never sent as chat (11.3)", async () => {
     startPane("e", "erin", makeTempDir());
     startPane("f", "frank", makeTempDir());
     const [, codeE] = await waitForText("e", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
@@ -254,7 +281,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText("e", /^EXIT=0$/m);
   }, 40_000);
 
-  test("--connect with an invalid code at a terminal falls back to the code prompt; Ctrl-D there says so (11.19, 11.31)", async () => {
+  test.concurrent("--connect with an invalid code at a terminal falls back to the code prompt; Ctrl-D there says so (11.19, 11.31)", async () => {
     startPane("g", "gina", makeTempDir(), ["--connect", "not-a-code"]);
     await waitForText("g", /^Error: .*not-a-code.*Enter the peer's code/m);
     await waitForScreen("g", (t) => lastRow(t).trimEnd() === "peer code>", "the code prompt");
@@ -263,7 +290,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText("g", /^EXIT=0$/m);
   }, 40_000);
 
-  test("Ctrl-Z in the chat says it does not suspend, and the chat goes on (it stopped itself alone: a hung terminal)", async () => {
+  test.concurrent("Ctrl-Z in the chat says it does not suspend, and the chat goes on (it stopped itself alone: a hung terminal)", async () => {
     // readline stopped only its own process on Ctrl-Z; under the launchers (npx bun run chat, the
     // parley command) and here under sh, the parent went on waiting: no prompt, no chat, and Ctrl-C
     // did nothing until someone sent SIGCONT from elsewhere.
@@ -279,7 +306,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText("z", /^EXIT=0$/m);
   }, 40_000);
 
-  test("TERM=dumb (an editor's shell buffer): plain lines, and Backspace edits the line instead of going in it", async () => {
+  test.concurrent("TERM=dumb (an editor's shell buffer): plain lines, and Backspace edits the line instead of going in it", async () => {
     // readline's dumb mode added Backspace to the line as a character (the peer got "hellp\x7fo"
     // for "hello"), redrew the prompt without the half-typed line, and the bars' escape codes
     // went to a terminal that cannot run them. Now the chat is in plain mode there: the OS echoes
@@ -310,7 +337,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText(two, new RegExp(`^Connected to ${one}-peer`, "m"));
   }
 
-  test("a half-typed CJK line that wraps is redrawn whole below each message: no stale row, none wiped", async () => {
+  test.concurrent("a half-typed CJK line that wraps is redrawn whole below each message: no stale row, none wiped", async () => {
     await pair("cjk1", "cjk2", 40);
     const half = `${"語".repeat(25)}😀`; // 2 + 50 + 2 columns: two rows at 40
     type("cjk2", half, false);
@@ -321,11 +348,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     // rows it had drawn) and wiped the line above: "ping" was gone once "pong" came.
     type("cjk1", "pong");
     await waitForText("cjk2", /^<cjk1-peer> pong$/m);
-    await waitForScreen(
-      "cjk2",
-      () => visibleRows("cjk2").filter((r) => r.includes("語")).length === 2,
-      "two rows of input",
-    );
+    await waitForRows("cjk2", (rows) => rows.filter((r) => r.includes("語")).length === 2, "two rows of input");
     const rows = visibleRows("cjk2").filter((r) => r.trim() !== "");
     expect(rows.slice(-4), rows.join("\n")).toEqual([
       `<cjk1-peer> ping`,
@@ -341,7 +364,12 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText("cjk2", /^EXIT=0$/m);
   }, 40_000);
 
-  test("a line taller than the screen (a long paste) is in the history once after Enter", async () => {
+  // The tests above and the two below run at once (test.concurrent: bun runs adjacent ones
+  // together; this file has no afterEach, its afterAll kills the server): each in tmux sessions
+  // of its own, waiting mostly on the CLIs and the screen, which they read through one control
+  // client (ControlClient), not a process a look. The flood test then stops the tmux server,
+  // alone, before the bar tests run at once after it.
+  test.concurrent("a line taller than the screen (a long paste) is in the history once after Enter", async () => {
     // It was written again below itself on Enter, and the clear before could not reach its top
     // rows (above the screen): the whole line stayed twice.
     await pair("tall1", "tall2", 40);
@@ -356,115 +384,66 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText("tall1", /^EXIT=0$/m);
   }, 40_000);
 
-  // The three bar tests wait on rate-limited transfers (about 4 s each, so a bar outlasts the
-  // checks on a loaded machine): they run at once, each in its own tmux sessions, together about
-  // as long as one. None stops the tmux server (the flood test below does, alone, after them).
-  test.concurrent("progress bars show during a transfer and lines typed meanwhile leave none behind", async () => {
-    const dirA = makeTempDir();
-    const dirB = makeTempDir();
-    // 64 MiB at 16 MiB/s keeps the transfer on screen for about 4 s on any machine (1 GiB at full
-    // speed took a second on an idle machine and over 30 s on a loaded one).
-    startPane("c", "carol", dirA, ["--checksum", "sha256", "--limit-rate", "16M"]);
-    startPane("d", "dave", dirB);
-    const [, codeD] = await waitForText("d", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
-    await waitForText("c", /peer code> $/m);
-    type("c", codeD as string);
-    await waitForText("d", /^Connected to carol/m);
-
-    const src = join(makeTempDir(), "big.bin");
-    const fd = openSync(src, "w");
-    ftruncateSync(fd, 64 << 20); // sparse: no time spent writing the source
-    closeSync(fd);
-    type("c", `transfer ${src}`);
-    // A bar on both sides: direction, id, name, bar, percent, bytes, speed, ETA.
-    const barC = await waitForText("c", /^↑ #1 big\.bin \[[=-]+\]\s+\d+% \| .+ \| .+\/s \| ETA/m);
-    await waitForText("d", /^↓ #1 big\.bin \[[=-]+\]\s+\d+% \|/m);
-    expect(barC).toBeTruthy();
-    type("c", "typed during the transfer");
-    await waitForText("d", /^<carol> typed during the transfer$/m);
-    await waitForText("c", /The sender has sent a total of 67108864 bytes/, 30_000);
-    await waitForText("d", /The receiver has received a total of 67108864 bytes/, 30_000);
-    await waitForScreen("c", (t) => lastRow(t).trimEnd() === ">", "c's prompt after the transfer");
-    const finalC = screen("c");
-    expect(finalC).not.toMatch(/\[[=-]{24}\]/); // no bar row left behind, finished or stale
-    expect(finalC).toMatch(/^> typed during the transfer$/m); // the typed line stays as history
-    type("c", "exit");
-    await waitForText("c", /^EXIT=0$/m);
-    await waitForText("d", /^EXIT=0$/m);
-  }, 40_000);
-
-  test.concurrent("shrinking the terminal during a bar leaves no old bar rows behind", async () => {
-    await pair("shrink1", "shrink2", 160, ["--limit-rate", "12M"]);
-    const src = join(makeTempDir(), `${"a-long-file-name-".repeat(5)}.bin`);
-    const fd = openSync(src, "w");
-    ftruncateSync(fd, 48 * 1024 * 1024); // about 4 s at 12 MiB/s
-    closeSync(fd);
-    type("shrink1", `transfer ${src}`);
-    const barRows = () => visibleRows("shrink1").filter((r) => /\[[=-]|[=-]\]|ETA/.test(r));
-    await waitForScreen("shrink1", () => barRows().some((r) => r.length > 100), "a bar wider than 100 columns");
-    tmux("resize-window", "-t", "shrink1", "-x", "60");
-    // Repainted at 60 columns (10 times a second): one bar row, cut to the width.
-    await waitForScreen(
-      "shrink1",
-      () => {
-        const rows = barRows(); // read once: the screen may change between two reads
-        return rows.length === 1 && (rows[0] as string).length < 60;
-      },
-      "one narrow bar row",
-    );
-    for (let i = 0; i < 5; i++) {
-      expect(barRows().length, visibleRows("shrink1").join("\n")).toBeLessThanOrEqual(1);
-      await Bun.sleep(100);
-    }
-    await waitForText("shrink1", /The sender has sent a total of 50331648 bytes/, 30_000);
-    await waitForScreen("shrink1", (t) => lastRow(t).trimEnd() === ">", "shrink1's prompt after the transfer");
-    expect(barRows(), visibleRows("shrink1").join("\n")).toEqual([]);
-    type("shrink1", "exit");
-    await waitForText("shrink1", /^EXIT=0$/m);
-  }, 40_000);
-
-  test.concurrent("parley send's bar on stderr: resizing the terminal narrower and wider leaves one bar row", async () => {
+  test.concurrent("Ctrl-C at receive --ask's question: the Interrupted line starts a line of its own, exit 130", async () => {
     const dir = makeTempDir();
-    const receiver = Bun.spawn([BUN, MAIN, "receive", "--dir", dir], { stdout: "pipe", stderr: "pipe" });
+    // Ctrl-C at a question (the terminal not in raw mode) signals the whole foreground group:
+    // the shell around the CLI ignores SIGINT to live on and print the exit code (the CLI
+    // handles SIGINT itself all the same). Not `exec` and tmux's pane_dead_status: tmux 3.3a
+    // sometimes loses the status when the pane's terminal closes before the process is reaped
+    // (the test failed 2 runs in 4 so, the CLI having exited 130 every time).
+    startCommandPane("ask", [BUN, MAIN, "receive", "--ask", "--dir", dir], 160, 30, "trap '' INT; ");
+    const [, code] = await waitForText("ask", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+    const src = join(makeTempDir(), "offered.txt");
+    writeFileSync(src, "offered");
+    const sender = Bun.spawn([BUN, MAIN, "send", src, "--to", code as string], { stdout: "pipe", stderr: "pipe" });
     try {
-      let out = "";
+      await waitForScreen("ask", (t) => lastRow(t).endsWith("[y/N] "), "the question");
+      tmux("send-keys", "-t", "ask", "C-c");
+      await waitForText("ask", /^EXIT=\d+$/m);
+      expect(screen("ask")).toMatch(/^EXIT=130$/m);
+      const rows = screen("ask").split("\n");
+      const question = rows.findIndex((r) => r.startsWith("Accept offered.txt (7 bytes)? [y/N]"));
+      expect(rows[question]?.trimEnd(), rows.join("\n")).toBe("Accept offered.txt (7 bytes)? [y/N] ^C");
+      expect(rows[question + 1]).toBe("Interrupted (Ctrl-C).");
+      expect(await sender.exited).not.toBe(0);
+    } finally {
+      sender.kill();
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  }, 30_000);
+
+  test.concurrent("parley send - at a terminal says that what is typed is sent and Ctrl-D ends it; it is", async () => {
+    const dir = makeTempDir();
+    const receiver = Bun.spawn([BUN, MAIN, "receive", "--dir", dir, "--json"], { stdout: "pipe", stderr: "pipe" });
+    try {
       const reader = receiver.stdout.getReader();
-      for (;;) {
+      let out = "";
+      while (!/"code":"[^"]+"/.test(out)) {
         const { value, done } = await reader.read();
         if (done) throw new Error(`the receiver ended: ${out}`);
         out += new TextDecoder().decode(value);
-        if (/· code \S+\n/.test(out)) break;
       }
-      const code = /· code (\S+)\n/.exec(out)?.[1] as string;
-      const src = join(makeTempDir(), `${"a-long-file-name-".repeat(5)}.bin`);
-      const fd = openSync(src, "w");
-      ftruncateSync(fd, 48 * 1024 * 1024); // about 4 s at 12 MiB/s
-      closeSync(fd);
-      startCommandPane("bar", [BUN, MAIN, "send", src, "--to", code, "--limit-rate", "12M"], 160, 30);
-      const barRows = () => visibleRows("bar").filter((r) => /\[[=-]|[=-]\]|ETA/.test(r));
-      await waitForScreen("bar", () => barRows().some((r) => r.length > 100), "a bar wider than 100 columns");
-      for (const width of [60, 120, 45, 90]) {
-        tmux("resize-window", "-t", "bar", "-x", String(width));
-        await waitForScreen(
-          "bar",
-          () => {
-            const rows = barRows(); // read once: the screen may change between two reads
-            return rows.length === 1 && (rows[0] as string).length <= width;
-          },
-          `one bar row within ${width} columns`,
-        );
-        for (let i = 0; i < 3; i++) {
-          expect(barRows().length, visibleRows("bar").join("\n")).toBeLessThanOrEqual(1);
-          await Bun.sleep(100);
-        }
-      }
-      await waitForText("bar", /The sender has sent a total of 50331648 bytes/, 30_000);
-      await waitForText("bar", /^EXIT=0$/m);
-      expect(barRows(), visibleRows("bar").join("\n")).toEqual([]);
+      const code = /"code":"([^"]+)"/.exec(out)?.[1] as string;
+      startCommandPane(
+        "typed",
+        [BUN, MAIN, "send", "-", "--name", "typed.txt", "--no-progress", "--to", code],
+        200,
+        30,
+      );
+      await waitForText(
+        "typed",
+        /^Note: standard input \(-\) is this terminal: what you type is sent, and Ctrl-D ends it \(to send a file: parley send FILE, or cmd \| parley send -\)\.$/m,
+      );
+      await waitForText("typed", /^Sending #1 typed\.txt/m);
+      type("typed", "hello from the terminal");
+      tmux("send-keys", "-t", "typed", "C-d");
+      await waitForText("typed", /^EXIT=0$/m);
+      expect(await receiver.exited).toBe(0);
+      expect(readFileSync(join(dir, "typed.txt"), "utf8")).toBe("hello from the terminal\n");
     } finally {
       receiver.kill();
     }
-  }, 40_000);
+  }, 30_000);
 
   test("a peer's chat flood into a terminal that stopped reading: the chat waits, memory stays flat, then goes on (11.13)", async () => {
     startPane("flood", "fay", makeTempDir());
@@ -510,64 +489,113 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     }
   }, 90_000);
 
-  test("Ctrl-C at receive --ask's question: the Interrupted line starts a line of its own, exit 130", async () => {
-    const dir = makeTempDir();
-    // Ctrl-C at a question (the terminal not in raw mode) signals the whole foreground group:
-    // the shell around the CLI ignores SIGINT to live on and print the exit code (the CLI
-    // handles SIGINT itself all the same). Not `exec` and tmux's pane_dead_status: tmux 3.3a
-    // sometimes loses the status when the pane's terminal closes before the process is reaped
-    // (the test failed 2 runs in 4 so, the CLI having exited 130 every time).
-    startCommandPane("ask", [BUN, MAIN, "receive", "--ask", "--dir", dir], 160, 30, "trap '' INT; ");
-    const [, code] = await waitForText("ask", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
-    const src = join(makeTempDir(), "offered.txt");
-    writeFileSync(src, "offered");
-    const sender = Bun.spawn([BUN, MAIN, "send", src, "--to", code as string], { stdout: "pipe", stderr: "pipe" });
-    try {
-      await waitForScreen("ask", (t) => lastRow(t).endsWith("[y/N] "), "the question");
-      tmux("send-keys", "-t", "ask", "C-c");
-      await waitForText("ask", /^EXIT=\d+$/m);
-      expect(screen("ask")).toMatch(/^EXIT=130$/m);
-      const rows = screen("ask").split("\n");
-      const question = rows.findIndex((r) => r.startsWith("Accept offered.txt (7 bytes)? [y/N]"));
-      expect(rows[question]?.trimEnd(), rows.join("\n")).toBe("Accept offered.txt (7 bytes)? [y/N] ^C");
-      expect(rows[question + 1]).toBe("Interrupted (Ctrl-C).");
-      expect(await sender.exited).not.toBe(0);
-    } finally {
-      sender.kill();
-    }
-    expect(readdirSync(dir)).toEqual([]);
-  }, 30_000);
+  // The three bar tests wait on rate-limited transfers (about 4 s each, so a bar outlasts the
+  // checks on a loaded machine): they run at once, each in its own tmux sessions, together about
+  // as long as one. None stops the tmux server (the flood test above does, alone, before them).
+  test.concurrent("progress bars show during a transfer and lines typed meanwhile leave none behind", async () => {
+    const dirA = makeTempDir();
+    const dirB = makeTempDir();
+    // 64 MiB at 16 MiB/s keeps the transfer on screen for about 4 s on any machine (1 GiB at full
+    // speed took a second on an idle machine and over 30 s on a loaded one).
+    startPane("c", "carol", dirA, ["--checksum", "sha256", "--limit-rate", "16M"]);
+    startPane("d", "dave", dirB);
+    const [, codeD] = await waitForText("d", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+    await waitForText("c", /peer code> $/m);
+    type("c", codeD as string);
+    await waitForText("d", /^Connected to carol/m);
 
-  test("parley send - at a terminal says that what is typed is sent and Ctrl-D ends it; it is", async () => {
+    const src = join(makeTempDir(), "big.bin");
+    const fd = openSync(src, "w");
+    ftruncateSync(fd, 64 << 20); // sparse: no time spent writing the source
+    closeSync(fd);
+    type("c", `transfer ${src}`);
+    // A bar on both sides: direction, id, name, bar, percent, bytes, speed, ETA.
+    const barC = await waitForText("c", /^↑ #1 big\.bin \[[=-]+\]\s+\d+% \| .+ \| .+\/s \| ETA/m);
+    await waitForText("d", /^↓ #1 big\.bin \[[=-]+\]\s+\d+% \|/m);
+    expect(barC).toBeTruthy();
+    type("c", "typed during the transfer");
+    await waitForText("d", /^<carol> typed during the transfer$/m);
+    await waitForText("c", /The sender has sent a total of 67108864 bytes/, 30_000);
+    await waitForText("d", /The receiver has received a total of 67108864 bytes/, 30_000);
+    await waitForScreen("c", (t) => lastRow(t).trimEnd() === ">", "c's prompt after the transfer");
+    const finalC = screen("c");
+    expect(finalC).not.toMatch(/\[[=-]{24}\]/); // no bar row left behind, finished or stale
+    expect(finalC).toMatch(/^> typed during the transfer$/m); // the typed line stays as history
+    type("c", "exit");
+    await waitForText("c", /^EXIT=0$/m);
+    await waitForText("d", /^EXIT=0$/m);
+  }, 40_000);
+
+  test.concurrent("shrinking the terminal during a bar leaves no old bar rows behind", async () => {
+    await pair("shrink1", "shrink2", 160, ["--limit-rate", "12M"]);
+    const src = join(makeTempDir(), `${"a-long-file-name-".repeat(5)}.bin`);
+    const fd = openSync(src, "w");
+    ftruncateSync(fd, 48 * 1024 * 1024); // about 4 s at 12 MiB/s
+    closeSync(fd);
+    type("shrink1", `transfer ${src}`);
+    const barRows = (rows = visibleRows("shrink1")) => rows.filter((r) => /\[[=-]|[=-]\]|ETA/.test(r));
+    await waitForRows("shrink1", (rows) => barRows(rows).some((r) => r.length > 100), "a bar wider than 100 columns");
+    tmux("resize-window", "-t", "shrink1", "-x", "60");
+    // Repainted at 60 columns (10 times a second): one bar row, cut to the width.
+    await waitForRows(
+      "shrink1",
+      (visible) => {
+        const rows = barRows(visible); // read once: the screen may change between two reads
+        return rows.length === 1 && (rows[0] as string).length < 60;
+      },
+      "one narrow bar row",
+    );
+    for (let i = 0; i < 5; i++) {
+      expect(barRows().length, visibleRows("shrink1").join("\n")).toBeLessThanOrEqual(1);
+      await Bun.sleep(100);
+    }
+    await waitForText("shrink1", /The sender has sent a total of 50331648 bytes/, 30_000);
+    await waitForScreen("shrink1", (t) => lastRow(t).trimEnd() === ">", "shrink1's prompt after the transfer");
+    expect(barRows(), visibleRows("shrink1").join("\n")).toEqual([]);
+    type("shrink1", "exit");
+    await waitForText("shrink1", /^EXIT=0$/m);
+  }, 40_000);
+
+  test.concurrent("parley send's bar on stderr: resizing the terminal narrower and wider leaves one bar row", async () => {
     const dir = makeTempDir();
-    const receiver = Bun.spawn([BUN, MAIN, "receive", "--dir", dir, "--json"], { stdout: "pipe", stderr: "pipe" });
+    const receiver = Bun.spawn([BUN, MAIN, "receive", "--dir", dir], { stdout: "pipe", stderr: "pipe" });
     try {
-      const reader = receiver.stdout.getReader();
       let out = "";
-      while (!/"code":"[^"]+"/.test(out)) {
+      const reader = receiver.stdout.getReader();
+      for (;;) {
         const { value, done } = await reader.read();
         if (done) throw new Error(`the receiver ended: ${out}`);
         out += new TextDecoder().decode(value);
+        if (/· code \S+\n/.test(out)) break;
       }
-      const code = /"code":"([^"]+)"/.exec(out)?.[1] as string;
-      startCommandPane(
-        "typed",
-        [BUN, MAIN, "send", "-", "--name", "typed.txt", "--no-progress", "--to", code],
-        200,
-        30,
-      );
-      await waitForText(
-        "typed",
-        /^Note: standard input \(-\) is this terminal: what you type is sent, and Ctrl-D ends it \(to send a file: parley send FILE, or cmd \| parley send -\)\.$/m,
-      );
-      await waitForText("typed", /^Sending #1 typed\.txt/m);
-      type("typed", "hello from the terminal");
-      tmux("send-keys", "-t", "typed", "C-d");
-      await waitForText("typed", /^EXIT=0$/m);
-      expect(await receiver.exited).toBe(0);
-      expect(readFileSync(join(dir, "typed.txt"), "utf8")).toBe("hello from the terminal\n");
+      const code = /· code (\S+)\n/.exec(out)?.[1] as string;
+      const src = join(makeTempDir(), `${"a-long-file-name-".repeat(5)}.bin`);
+      const fd = openSync(src, "w");
+      ftruncateSync(fd, 48 * 1024 * 1024); // about 4 s at 12 MiB/s
+      closeSync(fd);
+      startCommandPane("bar", [BUN, MAIN, "send", src, "--to", code, "--limit-rate", "12M"], 160, 30);
+      const barRows = (rows = visibleRows("bar")) => rows.filter((r) => /\[[=-]|[=-]\]|ETA/.test(r));
+      await waitForRows("bar", (rows) => barRows(rows).some((r) => r.length > 100), "a bar wider than 100 columns");
+      for (const width of [60, 120, 45, 90]) {
+        tmux("resize-window", "-t", "bar", "-x", String(width));
+        await waitForRows(
+          "bar",
+          (visible) => {
+            const rows = barRows(visible); // read once: the screen may change between two reads
+            return rows.length === 1 && (rows[0] as string).length <= width;
+          },
+          `one bar row within ${width} columns`,
+        );
+        for (let i = 0; i < 3; i++) {
+          expect(barRows().length, visibleRows("bar").join("\n")).toBeLessThanOrEqual(1);
+          await Bun.sleep(100);
+        }
+      }
+      await waitForText("bar", /The sender has sent a total of 50331648 bytes/, 30_000);
+      await waitForText("bar", /^EXIT=0$/m);
+      expect(barRows(), visibleRows("bar").join("\n")).toEqual([]);
     } finally {
       receiver.kill();
     }
-  }, 30_000);
+  }, 40_000);
 });
