@@ -211,7 +211,12 @@ async function sendFolder(peer: PlainPeer, path: string, out: PlainOutput): Prom
         { ackMs: plainAckWaitMs(zip.numbytes, zip.numfiles) },
       );
       out.done(plainSentDone(info, sent));
-      out.note(`${count(zip.files, "file")} (${count(zip.numbytes, "byte")}) sent as a ${zip.zipsize}-byte zip`);
+      // numfiles counts the zip's entries: its files and empty folders (the receiver unpacks both).
+      const emptyFolders = zip.numfiles - zip.files;
+      const folders = emptyFolders > 0 ? ` and ${count(emptyFolders, "empty folder")}` : "";
+      out.note(
+        `${count(zip.files, "file")}${folders} (${count(zip.numbytes, "byte")}) sent as a ${zip.zipsize}-byte zip`,
+      );
       return EXIT_OK;
     } catch (err) {
       return reportPlainFailure(err, out, info);
