@@ -33,6 +33,8 @@ function flagsOrExit(argv: readonly string[]): BenchFlags {
   }
 }
 
+/** The long link's transfers a path model (its figure the best of them): fewer with a smaller --runs. */
+const LONG_LINK_RUNS = 2;
 const flags = flagsOrExit(process.argv.slice(2));
 const unknownCases = flags.cases?.filter((name) => !CASES.some((c) => c.name === name)) ?? [];
 if (unknownCases.length > 0) {
@@ -118,9 +120,11 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
     HAS_GNU_TIME && fixedCases.length === 2 ? await measureFixedCosts(ctx, fixedCases) : undefined;
   const startup = await timeToListening(work);
   const small = flags.smallFiles > 0 ? await smallFilesRate(work, flags.smallFiles, flags.smallFileSize) : undefined;
+  // Best of LONG_LINK_RUNS transfers a model, or of --runs if fewer (--runs 1: a quick look, as the cases).
+  const linkRuns = Math.min(LONG_LINK_RUNS, flags.runs);
   const longLink =
     flags.linkMs > 0
-      ? await longLinkRate(work, source, flags.linkMs, Math.min(flags.size, 256 * 2 ** 20), 2, hasSocat)
+      ? await longLinkRate(work, source, flags.linkMs, Math.min(flags.size, 256 * 2 ** 20), linkRuns, hasSocat)
       : undefined;
   // The mailbox flow against the wormhole CLI through the same local relay: an external baseline
   // like socat and scp (Debian's mailbox server, transit relay and client; skipped, with a line, without them).

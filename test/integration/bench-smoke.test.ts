@@ -68,5 +68,6 @@ test("bench runs end to end on a small file and reports every case", async () =>
   expect(doc.smallFiles.perSecond).toBeGreaterThan(0);
   expect(doc.startupToListeningMs.median).toBeGreaterThan(0);
   expect(doc.longLink.roundTripMs).toBe(40);
+  expect(doc.longLink.runs).toBe(1); // as --runs: one transfer a path model
   expect(doc.longLink.mibps).toBeGreaterThan(0);
 }, 120_000);
