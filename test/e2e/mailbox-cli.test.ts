@@ -138,16 +138,14 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
         `Error: cannot reach the mailbox server: what answers at ${relayPort} is not a web server (the transit relay's port? the mailbox is the other one).`,
       ],
     ];
-    for (const [args, line] of cases) {
+    // Each case its own processes, all at once: none waits on another's.
+    const one = async ([args, line]: [string[], string]): Promise<void> => {
       const cli = startCli("one", [...args, "--dir", makeTempDir()]);
       expect(await cli.exitCode()).toBe(2);
       expect(cli.lines.filter((l) => l.startsWith("Error"))).toEqual([line]);
       expect(cli.stderr).toBe("");
-    }
-    for (const [helper, code] of [
-      [["--transit-helper", `tcp:127.0.0.1:${closedPort()}`], "E_RELAY_UNREACHABLE"],
-      [[], "E_NO_PATH"],
-    ] as const) {
+    };
+    const pair = async ([helper, code]: readonly [readonly string[], string]): Promise<void> => {
       const url = ["--relay-url", kit.servers().mailboxUrl, ...helper, "--no-listen"];
       const r = await receiver(makeTempDir(), [], url);
       const s = startCli("sender", ["send", bigFile(10), "--to", r.code, ...url, "--json"]);
@@ -160,7 +158,12 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
           /^(cannot reach the transit relay 127\.0\.0\.1:\d+|no way to reach the peer: [^:]+)$/,
         );
       }
-    }
+    };
+    const pairs = [
+      [["--transit-helper", `tcp:127.0.0.1:${closedPort()}`], "E_RELAY_UNREACHABLE"],
+      [[], "E_NO_PATH"],
+    ] as const;
+    await Promise.all([...cases.map(one), ...pairs.map(pair)]);
   }, 60_000);
 
   test("a mailbox code on the command line is said to be visible (ps), as in the direct flow; PARLEY_CODE is not", async () => {
