@@ -20,9 +20,12 @@ afterEach(() => {
   for (const p of peers.splice(0)) p.close();
 });
 
-test("a sender's Ctrl-C before it read the ACCEPT: the receiver, holding none, promises no resume; the sender cannot know and says so", async () => {
+/**
+ * Alice and bob connected, and alice's early.bin (300,000 random bytes) not yet offered: bob
+ * accepts what comes, and alice's Ctrl-C comes in the same turn, before bob's ACCEPT can reach her.
+ */
+async function interruptedAtTheAccept(): Promise<{ alice: TestPeer; bob: TestPeer; src: string }> {
   let alice: TestPeer | undefined;
-  // Bob accepts; alice's Ctrl-C comes in the same turn, before bob's ACCEPT can reach her.
   const bob = new Peer("bob", "sha256", {
     session: {
       decideOffer: () => {
@@ -37,6 +40,11 @@ test("a sender's Ctrl-C before it read the ACCEPT: the receiver, holding none, p
   await Promise.all([alice.waitForSession(), bob.waitForSession()]);
   const src = join(alice.dir, "early.bin");
   writeRandomFile(src, 300_000);
+  return { alice, bob, src };
+}
+
+test("a sender's Ctrl-C before it read the ACCEPT: the receiver, holding none, promises no resume; the sender cannot know and says so", async () => {
+  const { alice, bob, src } = await interruptedAtTheAccept();
   alice.session?.sendFile(src);
   const sent = await alice.waitFor("failed");
   const received = await bob.waitFor("failed");
@@ -50,21 +58,7 @@ test("a sender's Ctrl-C before it read the ACCEPT: the receiver, holding none, p
 const UNANSWERED_HINT = "; sending it again resumes it if the receiver kept part of it";
 
 test("a receiver holding an earlier .part, its sender interrupted before the ACCEPT: the resume both sides speak of comes", async () => {
-  let alice: TestPeer | undefined;
-  const bob = new Peer("bob", "sha256", {
-    session: {
-      decideOffer: () => {
-        alice?.session?.abort("interrupted");
-        return true;
-      },
-    },
-  });
-  alice = new Peer("alice");
-  peers.push(alice, bob);
-  await alice.dialTo(bob);
-  await Promise.all([alice.waitForSession(), bob.waitForSession()]);
-  const src = join(alice.dir, "early.bin");
-  writeRandomFile(src, 300_000);
+  const { alice, bob, src } = await interruptedAtTheAccept();
   const part = join(bob.dir, "early.bin.part");
   writeFileSync(part, readFileSync(src).subarray(0, 100_000));
   markAsParleyPart(part, src);
