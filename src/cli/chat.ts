@@ -47,6 +47,11 @@ export async function runChat(options: ChatOptions, io: CliIo): Promise<number> 
   return new ChatController(options, downloadDir, io).run();
 }
 
+/** Lines typed while a dial ran, dropped by an exit typed at the terminal. */
+function notSentWords(n: number): string {
+  return n === 1 ? "Not sent: the line typed while connecting." : `Not sent: the ${n} lines typed while connecting.`;
+}
+
 class ChatController {
   private readonly terminal: Terminal;
   private readonly link: PeerLink;
@@ -271,6 +276,7 @@ class ChatController {
           // Behind lines held while a dial runs (a script's `hi`, `transfer f`, `exit`): they go
           // first. Typed at a terminal, exit means now: joining a mailbox code can take 30 s and more.
           if (this.held.holding && !this.typedAtTerminal) return this.held.hold(text);
+          if (this.held.holding) this.terminal.print(notSentWords(this.held.count));
           this.terminal.print("Bye.");
           return this.link.finish(EXIT_OK);
         case "help":

@@ -25,6 +25,11 @@ export class HeldInput {
     return this.lines.length > 0;
   }
 
+  /** How many lines are held. */
+  get count(): number {
+    return this.lines.length;
+  }
+
   /** A line kept until the dial ends or the mailbox has joined; at MAX_HELD_LINES the input is paused. */
   hold(text: string): void {
     this.lines.push(text);

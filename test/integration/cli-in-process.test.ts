@@ -330,7 +330,8 @@ test("exit typed at a terminal while a dial runs and a line is held: it quits at
     // Held behind that line too (fb40fc0, for scripts), it waited the dial out, silent.
     const ended = await Promise.race([chat, Bun.sleep(1_000).then(() => "still waiting for the dial")]);
     expect(ended).toBe(0);
-    expect(io.out.text).toContain("Bye.");
+    // The held line is dropped, and said so (it went unsaid before).
+    expect(io.out.text).toContain("Not sent: the line typed while connecting.\nBye.");
   } finally {
     listener.stop(true);
   }
