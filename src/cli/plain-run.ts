@@ -17,7 +17,13 @@ import {
   sendOverTransit,
 } from "../session/plain-transfer.ts";
 import type { TransitPipe } from "../session/transit-pipe.ts";
-import { checkReadableFile, FileReceiver, openPieceReader, TransferError } from "../transfer/index.ts";
+import {
+  checkReadableFile,
+  FileReceiver,
+  openPieceReader,
+  type ReceivedFile,
+  TransferError,
+} from "../transfer/index.ts";
 import type { ZipStored } from "../transfer/zip-renames.ts";
 import { EXIT_CONNECTION, EXIT_INTEGRITY, EXIT_OK, EXIT_TRANSFER } from "./exit-codes.ts";
 import { describeMeetFailure } from "./mailbox-meet.ts";
@@ -55,16 +61,7 @@ export function reportTransit(out: PlainOutput, pipe: Pick<TransitPipe, "path" |
  * sender sends no checksum; ours went back in the ack for it to check), `detached` as the file
  * receiver said (no path led to its folder: unmounted meanwhile), as a Parley sender's done says.
  */
-export function plainReceivedDone(
-  info: TransferInfo,
-  got: {
-    readonly bytes: number;
-    readonly path: string;
-    readonly algo: string;
-    readonly digest: string;
-    readonly detached?: true;
-  },
-): TransferDone {
+export function plainReceivedDone(info: TransferInfo, got: ReceivedFile): TransferDone {
   return {
     ...info,
     bytes: got.bytes,
