@@ -18,8 +18,6 @@ import type * as Limits from "../session/limits.ts";
 import { connectionCode } from "./codes.ts";
 import { type DialTarget, dialTarget, type TargetProblem } from "./dial-target.ts";
 
-export { type DialTarget, dialTarget, type TargetProblem } from "./dial-target.ts";
-
 import type { DropLines } from "./drop-lines.ts";
 import type { dropWords } from "./drop-words.ts";
 import { EXIT_CONNECTION, EXIT_OUTPUT_FAILED, SIGNAL_ENDS } from "./exit-codes.ts";

@@ -8,7 +8,7 @@
 
 import type { Session } from "../session/index.ts";
 import type { SendOptions } from "./command-args.ts";
-import { dialTarget } from "./connect.ts";
+import { dialTarget } from "./dial-target.ts";
 import { EXIT_TRANSFER, signalExitCode } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
 import { expandHome } from "./input.ts";

@@ -6,7 +6,7 @@
  */
 
 import { describe, expect, test } from "bun:test";
-import { dialTarget } from "../../src/cli/connect.ts";
+import { dialTarget } from "../../src/cli/dial-target.ts";
 
 const OPTIONS = { host: "127.0.0.1", insecurePortOnly: false };
 
