@@ -33,11 +33,14 @@ export function unfinishedMarkerText(entry: FolderEntry): string {
 export function openUnfinishedFor(dir: HeldDir, entry: FolderEntry): number | undefined {
   let fd: number;
   try {
-    fd = dir.openFile(UNFINISHED_MARKER, constants.O_RDONLY);
+    // O_NONBLOCK: a named pipe put in its place (by anyone who can write into the folder: a
+    // group-writable one) blocked this open, and with it the whole process, until killed.
+    fd = dir.openFile(UNFINISHED_MARKER, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
     return undefined;
   }
-  if (!ownedByUs(fstatSync(fd))) {
+  const stats = fstatSync(fd);
+  if (!stats.isFile() || !ownedByUs(stats)) {
     closeSync(fd);
     return undefined;
   }

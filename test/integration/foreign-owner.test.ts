@@ -169,3 +169,21 @@ for (const byName of [false, true]) {
     expect(readdirSync(elsewhere).filter((name) => name !== UNFINISHED_MARKER)).toEqual([]);
   });
 }
+
+test("a named pipe put in place of a folder's marker (a group-writable folder) is not opened to wait on: the folder goes to a new one", async () => {
+  const dir = tempDir();
+  mkdirSync(join(dir, "photos"));
+  Bun.spawnSync(["mkfifo", join(dir, "photos", UNFINISHED_MARKER)]);
+  // In a process of its own: on the old code the open waited for a writer, and the whole
+  // process with it (Ctrl-C too), until killed.
+  const source = join(import.meta.dir, "../../src/transfer/folder-target.ts");
+  const script = `const { FolderTargets } = await import(${JSON.stringify(source)});
+    const entry = { group: 1, root: "photos", path: ["a.jpg"], entries: 2, bytes: 10 };
+    console.log(new FolderTargets(${JSON.stringify(dir)}).parentFor(entry));`;
+  const child = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "inherit" });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  const [out, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+  clearTimeout(timer);
+  expect(code, "still waiting on the pipe after 5 s (killed)").toBe(0);
+  expect(out.trim()).toBe(join(dir, "photos (1)"));
+});
