@@ -3,7 +3,7 @@
  * (session/plain-transfer.ts) asks for pieces and never touches the file system itself.
  */
 
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { osReason, TransferError } from "./errors.ts";
 import { type HeadPrint, headPrint, rewrittenSince } from "./file-sender.ts";
 
@@ -23,15 +23,23 @@ export interface PieceReader {
   rewritten?(size: number): boolean;
 }
 
-/** @throws TransferError E_READ when the file cannot be opened */
+/** @throws TransferError E_READ when the file cannot be opened, E_NOT_A_FILE when it is no regular file (any more) */
 export function openPieceReader(path: string): PieceReader {
   let fd: number | undefined;
   try {
-    fd = openSync(path, "r");
+    // O_NONBLOCK: opened only once the peer accepted (a person's y/n later), by path: a named
+    // pipe swapped in meanwhile blocked this open, and the whole process (Ctrl-C too), until
+    // killed. fstat then says what was really opened, as FileSender does.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     throw new TransferError("E_READ", `cannot read ${path}: ${osReason(err)}`, { cause: err });
   }
-  const openedMtimeMs = fstatSync(fd).mtimeMs;
+  const stats = fstatSync(fd);
+  if (!stats.isFile()) {
+    closeSync(fd);
+    throw new TransferError("E_NOT_A_FILE", `${path} is not a regular file`);
+  }
+  const openedMtimeMs = stats.mtimeMs;
   let head: HeadPrint | undefined;
   return {
     read(into, position) {

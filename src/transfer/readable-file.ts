@@ -6,7 +6,17 @@
  * node:path only to word a failure.
  */
 
-import { closeSync, lstatSync, openSync, readdirSync, readSync, statfsSync, statSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  statfsSync,
+  statSync,
+} from "node:fs";
 import { osReason, TransferError } from "./errors.ts";
 
 type NodePath = typeof import("node:path");
@@ -44,18 +54,22 @@ export function checkReadableFile(path: string): number {
   if (stats.isDirectory()) throw new TransferError("E_NOT_A_FILE", `${path} is a directory, not a file`);
   if (!stats.isFile()) throw new TransferError("E_NOT_A_FILE", `${path} is not a regular file`);
   let hasBytes: boolean;
+  let swapped = false;
   try {
-    // Opening is the only honest readability test (permissions, ACLs, root).
-    const fd = openSync(path, "r");
+    // Opening is the only honest readability test (permissions, ACLs, root). O_NONBLOCK: a
+    // named pipe swapped in since the stat must not block the open (and the process) for ever.
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
+      swapped = !fstatSync(fd).isFile();
       // A size of 0 is a promise of no bytes: /proc and /sys files say 0 and have content.
-      hasBytes = stats.size === 0 && readSync(fd, new Uint8Array(1), 0, 1, 0) > 0;
+      hasBytes = !swapped && stats.size === 0 && readSync(fd, new Uint8Array(1), 0, 1, 0) > 0;
     } finally {
       closeSync(fd);
     }
   } catch (err) {
     throw new TransferError("E_UNREADABLE", `cannot read ${path}: ${osReason(err)}`, { cause: err });
   }
+  if (swapped) throw new TransferError("E_NOT_A_FILE", `${path} is not a regular file`);
   if (hasBytes) {
     throw new TransferError(
       "E_NOT_A_FILE",
