@@ -298,7 +298,9 @@ export class PeerLink {
 
   /** SIGINT/SIGTERM/SIGHUP (or Ctrl-C at a terminal): tell the peer and close, else end at once. */
   signal(signal: Signal): void {
-    if (this.finishing) return;
+    // The first signal counts. A second is most often the same Ctrl-C again: at a terminal it
+    // reaches the `parley` launcher and Bun alike, and the launcher passes its own on.
+    if (this.finishing || this.pendingSignalCode !== undefined) return;
     const { code, reason } = SIGNAL_ENDS[signal];
     const active = this.session?.isActive === true;
     try {

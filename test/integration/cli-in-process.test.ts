@@ -84,6 +84,32 @@ test("a signal through the injected io ends a waiting receiver with 130", async 
   expect(io.out.text).toContain("Interrupted (Ctrl-C).");
 });
 
+test("a Ctrl-C that reaches the run twice (the terminal's and the `parley` launcher's, passed on) is said once", async () => {
+  // At a terminal, Ctrl-C signals the launcher (bin.cjs) and Bun alike, and the launcher passes
+  // its own on: the sender printed "Interrupted (Ctrl-C)." twice and, the second time after the
+  // session had closed, no "Connection closed (interrupted)." line.
+  const inbox = tempDir();
+  const src = tempDir();
+  writeFileSync(join(src, "slow.bin"), randomBytes(4 * 1024 * 1024));
+  const receiverIo = testIo(inbox);
+  const receiving = runCli(["receive", "--json"], receiverIo);
+  const listening = await receiverIo.out.waitFor(/"type":"listening".*"code":"([^"]+)"/);
+  const senderIo = testIo(src);
+  const args = ["send", join(src, "slow.bin"), "--limit-rate", "1M", "--to", listening[1] as string];
+  const sending = runCli(args, senderIo);
+  await senderIo.out.waitFor(/^Sending #1 slow\.bin/m);
+  senderIo.signal("SIGINT");
+  senderIo.signal("SIGINT");
+  expect(await sending).toBe(130);
+  await receiving;
+  const said = senderIo.out.text.split("\n");
+  expect(
+    said.filter((line) => line.startsWith("Interrupted")),
+    senderIo.out.text,
+  ).toEqual(["Interrupted (Ctrl-C)."]);
+  expect(said).toContain("Connection closed (interrupted).");
+});
+
 test("two chats in one process on injected streams: code typed on one side, a line each way, exit ends both with 0", async () => {
   const aliceIo = testIo(tempDir());
   const bobIo = testIo(tempDir());
