@@ -55,7 +55,9 @@ export interface Connection {
   /**
    * Graceful close: flushes the queue, sends FIN, keeps reading until the peer closes too (so
    * unread bytes never make the kernel answer with a reset that would discard what we sent
-   * last, such as BYE), or destroys after `timeoutMs` at the latest.
+   * last, such as BYE). After `timeoutMs` at the latest it closes anyway, at once: without a
+   * reset when every byte reached the kernel (which still delivers them, also to a peer that
+   * was stopped and reads them later), with one when some never left the queue.
    */
   end(timeoutMs?: number): void;
   /** Closes now, dropping anything queued. */
@@ -77,6 +79,10 @@ export class SocketConnection implements Connection {
   private isClosed = false;
   private ending = false;
   private endTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A data handler is running (a write that fails meanwhile closes once it returns). */
+  private reading = false;
+  /** A write failed during a read: nothing more goes out; the close waits for the read's end. */
+  private writeFailed = false;
   /**
    * Data that arrived before an owner set its events (the first bytes can race the handshake,
    * and a listener may accept before its session code has loaded): handed over, in order, by
@@ -124,14 +130,14 @@ export class SocketConnection implements Connection {
 
   write(bytes: Uint8Array): void {
     // After end() nothing more goes out: the FIN is on its way or queued behind the last bytes.
-    if (this.isClosed || this.ending || bytes.length === 0) return;
+    if (this.isClosed || this.ending || this.writeFailed || bytes.length === 0) return;
     if (this.queue.length > 0) {
       this.queue.push(bytes);
       this.queued += bytes.length;
       return;
     }
     const n = this.socket.write(bytes);
-    if (n < 0) return this.handleClose();
+    if (n < 0) return this.failWrite();
     if (n < bytes.length) {
       const rest = bytes.subarray(n);
       this.queue.push(rest);
@@ -157,8 +163,25 @@ export class SocketConnection implements Connection {
     this.released = true;
     if (this.isClosed || this.ending) return;
     this.ending = true;
-    this.endTimer = setTimeout(() => this.destroy(), timeoutMs);
+    // Whatever comes now is read at once: bytes left unread in the kernel would make the close a reset.
+    this.lowWater.expect(0);
+    this.endTimer = setTimeout(() => this.closeAfterFlush(), timeoutMs);
     if (this.queue.length === 0) this.socket.shutdown();
+  }
+
+  /**
+   * end()'s budget is over and the peer has not closed (it may be stopped: SIGSTOP, a suspended
+   * laptop). Every byte in the kernel: close without a reset (Bun's end() after the shutdown is a
+   * plain close(2)); the kernel delivers them and the FIN, to a stopped peer once it runs again. A
+   * reset (terminate(): SO_LINGER 0) would make that peer's first answer fail, and a reader that
+   * treats the failed write as the end loses what it had not handled yet (the BYE). Bytes still
+   * queued here never left: the peer cannot get our last word anyway, so reset.
+   */
+  private closeAfterFlush(): void {
+    if (this.isClosed) return;
+    if (this.queue.length > 0) return this.destroy();
+    this.socket.end();
+    this.handleClose();
   }
 
   destroy(): void {
@@ -179,6 +202,7 @@ export class SocketConnection implements Connection {
       }
       return;
     }
+    this.reading = true;
     try {
       this.events.onData(chunk);
     } catch (err) {
@@ -188,7 +212,22 @@ export class SocketConnection implements Connection {
       queueMicrotask(() => {
         throw err;
       });
+    } finally {
+      this.reading = false;
     }
+    if (this.writeFailed) this.handleClose();
+  }
+
+  /**
+   * The kernel refused a write (the peer reset the connection, or it is gone). What this read
+   * brought is still the peer's (a BYE behind the OFFER whose answer failed): the reader handles
+   * the rest of it, and the connection closes when the read is over; outside a read, at once.
+   */
+  private failWrite(): void {
+    if (!this.reading) return this.handleClose();
+    this.writeFailed = true;
+    this.queue.length = 0;
+    this.queued = 0;
   }
 
   /** Socket handler: `drain`. Writes from the queue until it is empty or the kernel is full. */
@@ -196,7 +235,7 @@ export class SocketConnection implements Connection {
     while (this.queue.length > 0) {
       const head = this.queue[0] as Uint8Array;
       const n = this.socket.write(head);
-      if (n < 0) return this.handleClose();
+      if (n < 0) return this.failWrite();
       this.queued -= Math.max(n, 0);
       if (n < head.length) {
         this.queue[0] = head.subarray(n);

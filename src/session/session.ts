@@ -305,8 +305,8 @@ export class Session {
 
   /**
    * BYE goes out behind whatever is queued, and the close starts now: Connection.end flushes
-   * and destroys the socket after BYE_FLUSH_MS at the latest, so a peer that stopped reading
-   * cannot keep us from exiting.
+   * and closes the socket after BYE_FLUSH_MS at the latest, so a peer that stopped reading
+   * cannot keep us from exiting (a stopped one still gets the BYE: no reset once it is sent).
    */
   private sayBye(reason: string): void {
     this.state = "closing";

@@ -1,0 +1,55 @@
+/**
+ * The peer of stopped-peer.test.ts, in a process of its own so the test can stop it (SIGSTOP).
+ * `bun stopped-peer-child.ts PORT MODE` dials 127.0.0.1:PORT, prints "ready", and answers the
+ * line OFFER with ACCEPT as a session answers an offer. On the close it prints one JSON line:
+ * - MODE "raw" (a Bun socket): `{ lines, wrote }`, `wrote` the result of that answer's write
+ *   (-1: the kernel refused it, the peer had reset the connection);
+ * - MODE "parley" (src/net's SocketConnection): `{ lines }`, each line handled as a frame is
+ *   (FrameChannel stops at a closed connection), so a line lost to the close is missing.
+ */
+
+import { dial } from "../../src/net/index.ts";
+
+const port = Number(process.argv[2]);
+const lines: string[] = [];
+let wrote: number | undefined;
+
+function split(chunk: Uint8Array): string[] {
+  return new TextDecoder().decode(chunk).split("\n").filter(Boolean);
+}
+
+if (process.argv[3] === "raw") {
+  await Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      data(socket, chunk) {
+        for (const line of split(chunk)) {
+          lines.push(line);
+          if (line === "OFFER") wrote = socket.write("ACCEPT\n");
+        }
+      },
+      close() {
+        console.log(JSON.stringify({ lines, wrote }));
+        process.exit(0);
+      },
+    },
+  });
+} else {
+  const conn = await dial("127.0.0.1", port);
+  conn.setEvents({
+    onData(chunk) {
+      for (const line of split(chunk)) {
+        if (conn.closed) return;
+        lines.push(line);
+        if (line === "OFFER") conn.write(new TextEncoder().encode("ACCEPT\n"));
+      }
+    },
+    onDrain() {},
+    onClose() {
+      console.log(JSON.stringify({ lines }));
+      process.exit(0);
+    },
+  });
+}
+console.log("ready");
