@@ -20,7 +20,7 @@ import type { FileMeta } from "./file-meta.ts";
 import { sanitizeFileName } from "./file-names.ts";
 import { FileReceiver } from "./file-receiver.ts";
 import { HeldDir } from "./held-dir.ts";
-import { isMarkedFor } from "./part-mark.ts";
+import { isStoredFor } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
 
@@ -80,9 +80,9 @@ export class ExistingCopy implements ResumableSink {
       return undefined; // missing, a link, unreadable
     }
     const stats = fstatSync(fd);
-    // Only for its own sender: a stored file keeps its `.part`'s mark (the same inode), and
+    // Only for its own sender: a stored file keeps its `.part`'s token in its mark (the same inode), and
     // anyone else sending a folder of that name, count and size learns nothing of it.
-    if (stats.isFile() && stats.size === size && isMarkedFor(fd, meta.token) === true) {
+    if (stats.isFile() && stats.size === size && isStoredFor(fd, meta.token) === true) {
       return new ExistingCopy(held, name, id, size, algo, meta, fd, stats.mtimeMs);
     }
     closeSync(fd);

@@ -26,7 +26,7 @@ import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { HeldDir } from "./held-dir.ts";
 import { createExclusive, linkToFreeName, lockNewPart, MAX_NAME_TRIES, openResumable } from "./part-files.ts";
 import { checkPartIntact, firstHoleIn, type TakenPrefix } from "./part-intact.ts";
-import { markAsOurs } from "./part-mark.ts";
+import { markAsOurs, markStored } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
 import { SpaceClaim } from "./space-claims.ts";
@@ -278,7 +278,10 @@ export class FileReceiver implements ResumableSink {
       // `detached`, in the folder held open, there once its file system is mounted again
       // (deleting it, as 8aacb1f did, lost a good file on a disk unmounted lazily).
       const folderNow = this.dir.pathNow();
-      if (this.fd !== undefined) applyMeta(this.fd, this.meta);
+      if (this.fd !== undefined) {
+        applyMeta(this.fd, this.meta);
+        markStored(this.fd, this.meta.token); // no longer a `.part` to resume into (part-mark.ts)
+      }
       // Named while still open and locked: closing first would let another receiver process
       // take the `.part` for a resume in between.
       const path = linkToFreeName(this.fd as number, this.dir, this.partName, this.baseName, this.nameIndex);

@@ -5,7 +5,10 @@
  * holds the offer's resume token (resume-token.ts), or "1" for an offer without one: a
  * `.part` is resumed only for an offer with the same token. Where the file system keeps no
  * extended attributes (or libc cannot be loaded) nothing can be told apart, and no `.part`
- * is resumed.
+ * is resumed. A file stored verified keeps its mark as `stored:TOKEN` (markStored): one whose
+ * name ends in `.part` (`x.part`, from a peer or a stream) is then never taken for an
+ * interrupted transfer of `x`, in a later run too (before, the peer that sent it could offer
+ * `x` with its token and answer START 0: the saved file was truncated).
  */
 
 import { ptr } from "bun:ffi";
@@ -24,13 +27,32 @@ export function markAsOurs(fd: number, token?: string): void {
   if (LINUX) loadLibc()?.fsetxattr(fd, ptr(NAME), ptr(value), value.length, 0);
 }
 
+/** The prefix of a stored file's mark (markStored). */
+const STORED = "stored:";
+
+/** Marks the verified file `fd`, about to be named, as stored for the offer with `token` (best effort). */
+export function markStored(fd: number, token?: string): void {
+  markAsOurs(fd, `${STORED}${token ?? NO_TOKEN}`);
+}
+
 /**
- * @returns true when `fd` carries the mark of the offer with `token`; false when it carries
- *   another or none; undefined when the file system keeps no marks (nothing can be told)
+ * @returns true when `fd` carries the mark of the offer with `token` (a `.part` of it); false
+ *   when it carries another or none (a stored file's too); undefined when the file system
+ *   keeps no marks (nothing can be told)
  */
 export function isMarkedFor(fd: number, token?: string): boolean | undefined {
   const mark = markOf(fd);
   return mark === undefined ? undefined : mark === (token ?? NO_TOKEN);
+}
+
+/**
+ * @returns true when `fd` is a file stored for the offer with `token` (markStored; or, stored
+ *   by an older build, still its `.part`'s mark); false otherwise; undefined as isMarkedFor
+ */
+export function isStoredFor(fd: number, token?: string): boolean | undefined {
+  const mark = markOf(fd);
+  const plain = token ?? NO_TOKEN;
+  return mark === undefined ? undefined : mark === `${STORED}${plain}` || mark === plain;
 }
 
 /**
