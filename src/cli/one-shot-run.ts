@@ -178,9 +178,10 @@ export class OneShotRun {
       },
       transferFailed: (info, reason, code, peer) => {
         const { failureWords, resumable, resumeHint } = reasonWords();
-        // --stdout keeps nothing of a cut file, nor does an offer still waiting for --ask's answer:
-        // no resume to promise (our sender hears it from the session: info.nothingKept, unanswered).
-        const kept = info.direction === "send" || this.opened.delete(info.id);
+        // --stdout keeps nothing of a cut file, nor does an offer still waiting for --ask's answer
+        // unless an earlier try's .part of it is there (info.partKept): else no resume to promise
+        // (our sender hears it from the session: info.nothingKept, unanswered).
+        const kept = info.direction === "send" || this.opened.delete(info.id) || info.partKept === true;
         const canResume = kept && (this.role === "send" || !(this.options as ReceiveOptions).stdout);
         const secretKept = info.direction !== "send" || sendPlan().resumeSecretKept();
         const hint = canResume ? resumeHint(info, code, peer, secretKept) : "";

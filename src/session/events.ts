@@ -41,6 +41,11 @@ export interface TransferInfo {
    * sending it again resumes that) cannot be known here.
    */
   readonly unanswered?: true;
+  /**
+   * Receiver, in transferFailed of a file whose offer was still being decided (`receive --ask`):
+   * an earlier attempt's `.part` of it is in the folder, so the sender sending it again resumes it.
+   */
+  readonly partKept?: true;
 }
 
 export interface TransferDone extends TransferInfo {

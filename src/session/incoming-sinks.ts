@@ -116,6 +116,22 @@ export class IncomingSinks {
     }
   }
 
+  /**
+   * A lone file's offer not opened yet (its question still waits: `receive --ask`): the bytes of
+   * an earlier attempt's `.part` that accepting it would resume, so a failure can say that the
+   * sender sending it again resumes it. 0 when there is none or it cannot be told (the folder
+   * cannot be opened): then no promise is made.
+   */
+  earlierPartBytes(offered: TransferInfo, meta: FileMeta): number {
+    if (offered.folder) return 0;
+    try {
+      return FileReceiver.earlierPartBytes(this.held(), offered.name, offered.size, meta.token);
+    } catch (err) {
+      if (err instanceof TransferError) return 0;
+      throw err;
+    }
+  }
+
   /** The connection is gone: unfinished folders' space is promised no more, held folders are let go. */
   connectionEnded(): void {
     this.folderTargets?.releaseSpace();

@@ -51,6 +51,8 @@ interface Incoming {
   resumedFrom: number;
   /** END, kept while the sink still holds bytes back. */
   trailer?: Trailer;
+  /** The offer's metadata (its resume token: which earlier `.part` is its). */
+  readonly meta: FileMeta;
 }
 
 type Trailer = { readonly bytes: number; readonly algo: string; readonly digest: string };
@@ -118,6 +120,7 @@ export class IncomingTransfers {
       state: "deciding",
       counted: 0,
       resumedFrom: 0,
+      meta,
     };
     const refuse = offerRefusal(algo, this.live.size, this.host.isOpen(), this.host.refuseAll);
     this.live.set(id, t);
@@ -334,6 +337,12 @@ export class IncomingTransfers {
   /** A live transfer ends badly (or is declined): tell the peer if `f` says so, report. */
   private end(t: Incoming, state: "declined" | "failed" | "cancelled", f: Failure): void {
     if (!LIVE_STATES.has(t.state)) return;
+    // Failed while its question waits (receive --ask): no sink, but an earlier attempt's `.part`
+    // that accepting it would resume may be there; a resend resumes that (review22).
+    const earlier =
+      t.state === "deciding" && state === "failed" && !this.host.openSink
+        ? this.host.sinks.earlierPartBytes(t.info, t.meta)
+        : 0;
     this.settle(t, state);
     t.sink?.abort(KEEP_PART_CODES.has(f.code));
     // What the sink took but had not let us count (a full pipe) is dropped: ACK it.
@@ -343,7 +352,13 @@ export class IncomingTransfers {
     this.host.sinks.entryEnded(t.info, false);
     // A decline in the transfer layer's or the CLI's words says so; one the CLI words knows it.
     if (state === "declined" && !f.why) this.host.events.transferFailed(t.info, `declined: ${f.reason}`, f.code);
-    else reportFailure(this.host.events, t.info, f, t.sink?.received ?? 0);
+    else
+      reportFailure(
+        this.host.events,
+        earlier > 0 ? { ...t.info, partKept: true } : t.info,
+        f,
+        t.sink?.received ?? earlier,
+      );
     this.host.settled();
   }
 

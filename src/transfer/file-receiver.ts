@@ -24,7 +24,14 @@ import { keptAfterWriteError, osReason, PART_CHANGED, TransferError } from "./er
 import { applyMeta, type FileMeta } from "./file-meta.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { HeldDir } from "./held-dir.ts";
-import { createExclusive, linkToFreeName, lockNewPart, MAX_NAME_TRIES, openResumable } from "./part-files.ts";
+import {
+  createExclusive,
+  earlierPartBytes,
+  linkToFreeName,
+  lockNewPart,
+  MAX_NAME_TRIES,
+  openResumable,
+} from "./part-files.ts";
 import { checkPartIntact, firstHoleIn, type TakenPrefix } from "./part-intact.ts";
 import { markAsOurs, markStored } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
@@ -181,6 +188,15 @@ export class FileReceiver implements ResumableSink {
       throw err;
     }
     return receiver;
+  }
+
+  /**
+   * What accepting this offer in `dir` would resume: the bytes of an earlier attempt's `.part`
+   * (0: none, a new `.part` would be made). @throws TransferError E_WRITE when locking fails outright
+   */
+  static earlierPartBytes(dir: HeldDir, offeredName: string, size: number | null, token?: string): number {
+    const mine = (partPath: string) => partsInUse.has(partPath) || storedThisRun.has(partPath);
+    return earlierPartBytes(dir, sanitizeFileName(offeredName), size, token, mine);
   }
 
   /** The first free name's `.part` (new, or an earlier attempt's to resume). */

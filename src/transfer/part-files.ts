@@ -99,6 +99,36 @@ export function ownedByUsAs(stats: { uid: number }, owner: number | undefined): 
 export const MAX_NAME_TRIES = 1_000;
 
 /**
+ * The bytes of the earlier attempt's `.part` that FileReceiver.open would resume for this offer
+ * (the same names in the same order, each `.part` checked by openResumable), 0 when it would make
+ * a new one. Nothing is made, and nothing stays open. `mine(partPath)`: a `.part` this process is
+ * writing or stored this run (FileReceiver.open passes those by too).
+ */
+export function earlierPartBytes(
+  dir: HeldDir,
+  safe: string,
+  offered: number | null,
+  token: string | undefined,
+  mine: (partPath: string) => boolean,
+): number {
+  for (let n = 0; n < MAX_NAME_TRIES; n++) {
+    const name = numberedName(safe, n);
+    if (dir.stat(name) !== undefined) continue;
+    const partName = `${name}.part`;
+    if (mine(dir.pathOf(partName))) continue;
+    if (dir.stat(partName) === undefined) return 0; // a new `.part` would be made under this name
+    const fd = openResumable(dir, partName, offered, token);
+    if (fd === undefined) continue;
+    try {
+      return fstatSync(fd).size;
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return 0;
+}
+
+/**
  * Gives the verified `.part` (open as `fd`, called `partName` in `dir`) the first free name
  * from `baseName`'s `index`th variant on. link(2) never replaces an existing name, so a name
  * taken meanwhile just moves us on. The link is made from the descriptor where it can be

@@ -9,6 +9,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { markAsParleyPart } from "../integration/peers.ts";
 import { BUN, Cli, cleanup, MAIN, makeTempDir, randomFile, seededBytes, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
@@ -121,6 +122,32 @@ test(
     expect(sent, sender.describe()).toBe(
       "Sending #1 asked.bin failed: the peer left (interrupted); sending it again resumes it if the receiver kept part of it.",
     );
+  },
+  TEST_MS,
+);
+
+test(
+  "receive --ask whose question waits when its sender goes: with an earlier try's .part of the file there, the resume clause (review22)",
+  async () => {
+    const dir = makeTempDir();
+    const src = randomFile("asked.bin", 1024);
+    // An earlier try's .part of this file, as an interrupted transfer leaves it (marked for its sender).
+    const part = join(dir, "asked.bin.part");
+    writeFileSync(part, readFileSync(src.path).subarray(0, 512));
+    markAsParleyPart(part, src.path);
+    const receiver = startCli("receiver", ["receive", "--ask", "--no-progress", "--dir", dir]);
+    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+    const sender = startCli("sender", ["send", src.path, "--to", match[1] as string, "--no-progress"]);
+    await receiver.waitForStderr(/Accept asked\.bin \(1\.0 KiB, 1024 bytes\)\? \[y\/N\] /);
+    sender.kill("SIGINT");
+    expect(await sender.exitCode(), sender.describe()).toBe(130);
+    const { line } = await receiver.waitForLine(/^Receiving #1 asked\.bin failed/);
+    // The old receiver said no clause here: nothing of it was held in this run (no sink).
+    expect(line).toBe(
+      "Receiving #1 asked.bin failed: the peer left (interrupted); the sender sending it again resumes it.",
+    );
+    expect(statSync(part).size).toBe(512);
+    receiver.kill("SIGKILL");
   },
   TEST_MS,
 );

@@ -99,3 +99,46 @@ test("a sender interrupted after the ACCEPT, before any byte went out: no resume
   outgoing.failAll({ reason: "interrupted", code: "E_INTERRUPTED" });
   expect(failed.map((info) => info.nothingKept)).toEqual([true]);
 });
+
+/**
+ * Bob's question about alice's early.bin still waits (receive --ask) when her Ctrl-C comes; with
+ * `earlier` bytes of an earlier try's `.part` of it in bob's folder first (0: none).
+ */
+async function interruptedWhileAsked(earlier: number): Promise<TestPeer> {
+  let alice: TestPeer | undefined;
+  const bob = new Peer("bob", "sha256", {
+    session: {
+      decideOffer: () => {
+        alice?.session?.abort("interrupted");
+        return new Promise(() => {}); // never answered
+      },
+    },
+  });
+  alice = new Peer("alice");
+  peers.push(alice, bob);
+  await alice.dialTo(bob);
+  await Promise.all([alice.waitForSession(), bob.waitForSession()]);
+  const src = join(alice.dir, "early.bin");
+  writeRandomFile(src, 300_000);
+  if (earlier > 0) {
+    writeFileSync(join(bob.dir, "early.bin.part"), readFileSync(src).subarray(0, earlier));
+    markAsParleyPart(join(bob.dir, "early.bin.part"), src);
+  }
+  alice.session?.sendFile(src);
+  return bob;
+}
+
+test.each([
+  [100_000, "; the sender sending it again resumes it"],
+  [0, ""],
+])(
+  "a receiver whose question still waits when the sender goes: the resume clause only with an earlier .part (%d bytes) there",
+  async (earlier, clause) => {
+    const bob = await interruptedWhileAsked(earlier);
+    const received = await bob.waitFor("failed");
+    expect(received.reason).toBe("the peer left (interrupted)");
+    // The old receiver said nothing with the .part there: no sink, so it held none (nothingKept).
+    expect(resumeHint(received.info, received.code, received.why)).toBe(clause);
+    expect(received.info.partKept).toBe(earlier > 0 ? true : undefined);
+  },
+);
