@@ -15,8 +15,13 @@ import type { MailboxConfig } from "./mailbox-options.ts";
 import type { PlainChat } from "./plain-chat.ts";
 
 export class MailboxChat {
-  private current: MailboxMeet | undefined;
+  /** Meetings under way: our own code's, and the code typed. */
+  private readonly meets = new Set<MailboxMeet>();
+  /** Every meeting started, for the release at the end. */
+  private readonly started: MailboxMeet[] = [];
   private joining = false;
+  /** "Connected directly to ..." lines by the address they name, said with the session's. */
+  private readonly pathLines = new Map<string, string>();
   private plain: PlainChat | undefined;
 
   constructor(
@@ -49,7 +54,7 @@ export class MailboxChat {
     }
     const code = await this.link.exitCode;
     this.plain?.stop();
-    await this.current?.release();
+    await Promise.all(this.started.map((meet) => meet.release()));
     return code;
   }
 
@@ -63,7 +68,10 @@ export class MailboxChat {
     }
     if (this.joining) return;
     this.joining = true;
-    this.current?.abandon();
+    // Our own code stays in the mailbox until one meeting is the session: a peer who typed it
+    // at the same moment (each typing the other's code) finds it there and meets us through it,
+    // and the rendezvous keeps one connection, as when both dial at once in the direct flow.
+    // Let go of first, each side found the other's code gone: "no one is waiting" on both.
     this.terminal.print(`Joining ${parsed.code}...`);
     this.start(parsed.code);
   }
@@ -79,8 +87,11 @@ export class MailboxChat {
         this.terminal.print("Give the peer this code, or type the code its Parley shows.");
         this.link.codeShown();
       },
-      path: (line) => this.terminal.print(line),
+      // Both meetings may find a path (each typed the other's code): the session's is said.
+      path: (line, _path, address) => void this.pathLines.set(address, line),
       plainPeer: (peer) => {
+        this.meets.delete(meet);
+        this.abandonOthers();
         this.link.peerMet(); // no Session will say so: the warm-up stops here
         void import("./plain-chat.ts").then(({ PlainChat }) => {
           this.plain = new PlainChat(peer, this.terminal, this.downloadDir, (exitCode) => this.link.finish(exitCode));
@@ -89,14 +100,42 @@ export class MailboxChat {
         });
       },
     });
-    this.current = meet;
+    this.meets.add(meet);
+    this.started.push(meet);
     if (code === undefined) this.link.codeComing(); // the warm-up's delay counts from its line
-    meet.meet(code).catch((err: unknown) => {
-      if (meet.abandoned) return;
-      const failure = describeMeetFailure(err);
-      if (!failure) throw err;
-      this.terminal.print(failure.line);
-      this.link.finish(failure.exitCode);
-    });
+    meet.meet(code).then(
+      () => {
+        this.meets.delete(meet);
+        if (this.link.rendezvous.current) this.abandonOthers();
+      },
+      (err: unknown) => this.failed(meet, code, err),
+    );
+  }
+
+  /** The path line of the connection the session runs on (`address`: its remote address), once. */
+  pathTo(address: string): string | undefined {
+    const line = this.pathLines.get(address);
+    this.pathLines.clear();
+    return line;
+  }
+
+  /** One meeting is the session (or a plain peer's): the others are not wanted. */
+  private abandonOthers(): void {
+    for (const other of this.meets) other.abandon();
+    this.meets.clear();
+  }
+
+  private failed(meet: MailboxMeet, code: string | undefined, err: unknown): void {
+    this.meets.delete(meet);
+    if (meet.abandoned) return;
+    // Our own code's meeting, while a code typed is joined: that meeting says how it ends.
+    if (code === undefined && this.joining) {
+      if (describeMeetFailure(err)) return;
+      throw err;
+    }
+    const failure = describeMeetFailure(err);
+    if (!failure) throw err;
+    this.terminal.print(failure.line);
+    this.link.finish(failure.exitCode);
   }
 }

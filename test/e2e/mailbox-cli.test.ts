@@ -85,6 +85,34 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
     expect(await b.exitCode()).toBe(0);
   }, 60_000);
 
+  test("both type each other's code at once: one connection, chat both ways", async () => {
+    // Before: each let go of its own code before joining the other's, so each found the other's
+    // gone: "no one is waiting with that code (unknown nameplate)" on both sides, exit 2.
+    const chat = (name: string) =>
+      startCli(name, [...mailbox(), "--name", name, "--no-progress", "--no-listen", "--dir", makeTempDir()]);
+    const [a, b] = [chat("alice"), chat("bob")];
+    const shown = /^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/;
+    const [codeA, codeB] = await Promise.all([a.waitForLine(shown), b.waitForLine(shown)]);
+    a.send(codeB.match[1] as string);
+    b.send(codeA.match[1] as string);
+    await Promise.all([a.waitForLine(/^Connected to bob at /), b.waitForLine(/^Connected to alice at /)]);
+    a.send("hello bob");
+    await b.waitForLine(/^<alice> hello bob$/);
+    b.send("hi alice");
+    await a.waitForLine(/^<bob> hi alice$/);
+    b.send("exit");
+    expect(await a.exitCode()).toBe(0);
+    expect(await b.exitCode()).toBe(0);
+    for (const side of [a, b]) {
+      expect(side.stdout.match(/^Connected to (alice|bob) at /gm), side.stdout).toHaveLength(1);
+      // One path line, the session's: both meetings may find a path.
+      const path = side.stdout.match(/^Connected (?:directly to|through the relay) (\S+)$/gm);
+      expect(path, side.stdout).toHaveLength(1);
+      expect(side.stdout).toMatch(/^Connected to (?:alice|bob) at (\S+)\. /m);
+      expect(path?.[0]?.split(" ").at(-1)).toBe(side.stdout.match(/^Connected to (?:alice|bob) at (\S+)\. /m)?.[1]);
+    }
+  }, 30_000);
+
   test("a wrong code: both sides say wrong code, exit 2, nothing saved", async () => {
     const dir = makeTempDir();
     const r = await receiver(dir);
