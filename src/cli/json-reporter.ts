@@ -3,9 +3,12 @@
  * the README's "--json events"), human messages to stderr. The human lines are reporter.ts's.
  */
 
-import type { Security, TransferDone, TransferInfo } from "../session/index.ts";
+import type { TransferDone, TransferInfo } from "../session/events.ts";
+import type { Security } from "../session/rendezvous.ts";
 import type { ZipStored } from "../transfer/zip-renames.ts";
-import { CommandTally, FolderTally, OutputGate } from "../ui/index.ts";
+import { CommandTally } from "../ui/command-tally.ts";
+import { FolderTally } from "../ui/folder-tally.ts";
+import { OutputGate } from "../ui/output-gate.ts";
 import type { OutStream } from "./io.ts";
 import { jsonErrorCode } from "./json-error-codes.ts";
 import { jsonLine } from "./json-line.ts";

@@ -6,10 +6,13 @@
  */
 
 import { clearScreenDown } from "node:readline";
-import type { Security, TransferDone, TransferInfo } from "../session/index.ts";
+import type { TransferDone, TransferInfo } from "../session/events.ts";
+import type { Security } from "../session/rendezvous.ts";
 import type { ZipStored } from "../transfer/zip-renames.ts";
 import type { Asker } from "../ui/asker.ts";
-import { lostLinesLine, OutputGate, sanitizeForTerminal, TransferProgress } from "../ui/index.ts";
+import { lostLinesLine, OutputGate } from "../ui/output-gate.ts";
+import { TransferProgress } from "../ui/progress.ts";
+import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { OutStream } from "./io.ts";
 import { JsonReporter, PROGRESS_EVERY_MS } from "./json-reporter.ts";
 import { isOutputFailure } from "./output-failure.ts";

@@ -27,11 +27,14 @@
 import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SecureConnection } from "../crypto/index.ts";
-import { dial, type Listener, listen, type SocketConnection } from "../net/index.ts";
-import { makeHello } from "../protocol/index.ts";
-import { FrameChannel, Session, type SessionEvents } from "../session/index.ts";
+import { SecureConnection } from "../crypto/secure-connection.ts";
+import type { SocketConnection } from "../net/connection.ts";
+import { dial, type Listener, listen } from "../net/endpoints.ts";
+import { makeHello } from "../protocol/messages.ts";
+import { FrameChannel } from "../session/channel.ts";
+import type { SessionEvents } from "../session/events.ts";
 import { CHUNK_BYTES } from "../session/limits.ts";
+import { Session } from "../session/session.ts";
 import { withThrowawaySecret } from "../transfer/resume-token.ts";
 import { freeBytesAt } from "../transfer/space-claims.ts";
 import { removeLeftoverWarmUps, warmUpFolderPrefix } from "./warm-up-leftovers.ts";

@@ -4,8 +4,9 @@
  * peer's bad bytes into a closed connection with a reason instead of an exception.
  */
 
-import type { Connection } from "../net/index.ts";
-import { type Frame, FrameDecoder, ProtocolError } from "../protocol/index.ts";
+import type { Connection } from "../net/connection.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import { type Frame, FrameDecoder } from "../protocol/frame-decoder.ts";
 import { chatTrace } from "./chat-trace.ts";
 
 /** Why a channel closed. `protocol` means the peer broke the protocol and we hung up. */

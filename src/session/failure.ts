@@ -4,8 +4,10 @@
  * the peer is sent (a code and a path-free token), `peer` what the peer said when it ended it.
  */
 
-import { ProtocolError, type WireReason, wireDetail } from "../protocol/index.ts";
-import type { TransferError } from "../transfer/index.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import type { WireReason } from "../protocol/message-types.ts";
+import { wireDetail } from "../protocol/messages.ts";
+import type { TransferError } from "../transfer/errors.ts";
 import type { FailureWhy, OwnReason, PeerReason, SessionEvents, TransferInfo } from "./events.ts";
 
 export interface Failure {

@@ -5,8 +5,11 @@
  * (sealed) on success, for the rendezvous to take over.
  */
 
-import { CryptoError, loadPake, pakeLoaded, type SecureConnection } from "../crypto/index.ts";
-import type { Frame, Hello } from "../protocol/index.ts";
+import { CryptoError } from "../crypto/errors.ts";
+import { loadPake, pakeLoaded } from "../crypto/key-schedule.ts";
+import type { SecureConnection } from "../crypto/secure-connection.ts";
+import type { Frame } from "../protocol/frame-decoder.ts";
+import type { Hello } from "../protocol/message-types.ts";
 import type { FrameChannel } from "./channel.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Handshake, type HandshakeFailure, type HandshakeOptions, type Security } from "./handshake.ts";

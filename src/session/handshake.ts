@@ -19,29 +19,22 @@
  * The PAKE code must be loaded (loadPake) before receive() is given a HELLO.
  */
 
+import { CryptoError } from "../crypto/errors.ts";
 import {
   type ConnectionKeys,
-  CryptoError,
   confirmMatches,
   finishPake,
   type HandshakeRole,
   type PakeStart,
   sessionId,
   startPake,
-} from "../crypto/index.ts";
-import {
-  APP_NAME,
-  encodeMessage,
-  type Frame,
-  FrameType,
-  HEADER_BYTES,
-  type Hello,
-  makeHello,
-  OWN_FEATURES,
-  PROTOCOL_VERSION,
-  ProtocolError,
-  parseMessage,
-} from "../protocol/index.ts";
+} from "../crypto/key-schedule.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import { OWN_FEATURES } from "../protocol/features.ts";
+import type { Frame } from "../protocol/frame-decoder.ts";
+import { APP_NAME, FrameType, HEADER_BYTES, PROTOCOL_VERSION } from "../protocol/frame-types.ts";
+import type { Hello } from "../protocol/message-types.ts";
+import { encodeMessage, makeHello, parseMessage } from "../protocol/messages.ts";
 
 export type HandshakeState = "awaiting-hello" | "awaiting-share" | "awaiting-confirm" | "confirmed" | "failed";
 

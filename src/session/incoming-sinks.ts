@@ -5,19 +5,14 @@
  * event loop (FileReceiver): incoming.ts ACKs bytes only once they are in the file.
  */
 
-import {
-  type ChecksumAlgo,
-  DirReceiver,
-  ExistingCopy,
-  type FileMeta,
-  FileReceiver,
-  type FileReceiverOptions,
-  FolderTargets,
-  type HeldDir,
-  holdDownloadFolder,
-  type IncomingSink,
-  TransferError,
-} from "../transfer/index.ts";
+import type { ChecksumAlgo } from "../transfer/checksum.ts";
+import { TransferError } from "../transfer/errors.ts";
+import { ExistingCopy } from "../transfer/existing-copy.ts";
+import type { FileMeta } from "../transfer/file-meta.ts";
+import { FileReceiver, type FileReceiverOptions } from "../transfer/file-receiver.ts";
+import { DirReceiver, FolderTargets } from "../transfer/folder-target.ts";
+import { type HeldDir, holdDownloadFolder } from "../transfer/held-dir.ts";
+import type { IncomingSink } from "../transfer/source.ts";
 import { type FileWrites, SLOW_WRITE_MS, type SlowWriteMark } from "../transfer/write-behind.ts";
 import type { TransferInfo } from "./events.ts";
 import { CHAT_SLOW_WRITE_MS, FS_STALL_MS, RELAY_SLOW_WRITE_MS } from "./limits.ts";

@@ -5,7 +5,7 @@
  * a receiving transfer's DATA (every record of a file), which skips the table.
  */
 
-import { ProtocolError } from "../protocol/index.ts";
+import { ProtocolError } from "../protocol/errors.ts";
 
 export type IncomingState =
   | "deciding"

@@ -13,15 +13,12 @@
  * What each frame does in each state is incoming-table.ts's table.
  */
 
-import { type FolderEnd, type Hello, type Offer, ProtocolError, type WireReason } from "../protocol/index.ts";
-import {
-  type ChecksumAlgo,
-  type FileMeta,
-  type IncomingSink,
-  isResumableSink,
-  type ResumableSink,
-  TransferError,
-} from "../transfer/index.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import type { FolderEnd, Hello, Offer, WireReason } from "../protocol/message-types.ts";
+import type { ChecksumAlgo } from "../transfer/checksum.ts";
+import { TransferError } from "../transfer/errors.ts";
+import type { FileMeta } from "../transfer/file-meta.ts";
+import { type IncomingSink, isResumableSink, type ResumableSink } from "../transfer/source.ts";
 import { chatTrace } from "./chat-trace.ts";
 import type { SessionEvents, TransferInfo } from "./events.ts";
 import { type Failure, failureOf, MAX_REMEMBERED_ENDED, ownFailure, peerFailure, reportFailure } from "./failure.ts";

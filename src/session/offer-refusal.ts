@@ -3,8 +3,8 @@
  * sender, a checksum this build does not know, too many transfers at once, a session leaving.
  */
 
-import { wireDetail } from "../protocol/index.ts";
-import { isChecksumAlgo } from "../transfer/index.ts";
+import { wireDetail } from "../protocol/messages.ts";
+import { isChecksumAlgo } from "../transfer/checksum.ts";
 import { type Failure, ownFailure } from "./failure.ts";
 import { MAX_INCOMING_TRANSFERS } from "./limits.ts";
 

@@ -12,9 +12,19 @@
  * pipelined without opening them all.
  */
 
-import type { Accept, CommandPlace, FolderEntry, Hello, Received, Reject, WireReason } from "../protocol/index.ts";
-import { endsRefusedFolders, keepsNothing, ProtocolError, readsFolderEnd } from "../protocol/index.ts";
-import { type FrameSource, type SendTrailer, TransferError } from "../transfer/index.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import { endsRefusedFolders, keepsNothing, readsFolderEnd } from "../protocol/features.ts";
+import type {
+  Accept,
+  CommandPlace,
+  FolderEntry,
+  Hello,
+  Received,
+  Reject,
+  WireReason,
+} from "../protocol/message-types.ts";
+import { TransferError } from "../transfer/errors.ts";
+import type { FrameSource, SendTrailer } from "../transfer/source.ts";
 import type { SessionEvents, TransferInfo } from "./events.ts";
 import { type Failure, failureOf, MAX_REMEMBERED_ENDED, ownFailure, peerFailure, reportFailure } from "./failure.ts";
 import { MAX_OUTGOING_TRANSFERS } from "./limits.ts";

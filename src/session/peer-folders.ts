@@ -6,14 +6,10 @@
  * does otherwise is breaking the protocol (pure: no I/O).
  */
 
-import {
-  type CommandPlace,
-  endsRefusedFolders,
-  type FolderEntry,
-  type Hello,
-  ProtocolError,
-} from "../protocol/index.ts";
-import type { TransferError } from "../transfer/index.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import { endsRefusedFolders } from "../protocol/features.ts";
+import type { CommandPlace, FolderEntry, Hello } from "../protocol/message-types.ts";
+import type { TransferError } from "../transfer/errors.ts";
 import type { TransferInfo } from "./events.ts";
 import { MAX_PEER_FOLDERS } from "./limits.ts";
 

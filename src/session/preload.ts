@@ -8,7 +8,7 @@
  */
 
 import { preloadAead } from "../crypto/aes-gcm.ts";
-import { loadPake } from "../crypto/index.ts";
+import { loadPake } from "../crypto/key-schedule.ts";
 import { loadDigests } from "../transfer/checksum.ts";
 import { preloadDirCalls } from "../transfer/dir-calls.ts";
 import { loadLibc } from "../transfer/libc.ts";

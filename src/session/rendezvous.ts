@@ -15,9 +15,15 @@
  * that is about to be dropped. Once a session exists, anyone else is refused with BYE "busy".
  */
 
-import { type HandshakeRole, loadPake, SecureConnection } from "../crypto/index.ts";
-import { type Connection, hostOfAddress } from "../net/index.ts";
-import { encodeMessage, FrameType, type Hello, OWN_FEATURES, ProtocolError, parseMessage } from "../protocol/index.ts";
+import { type HandshakeRole, loadPake } from "../crypto/key-schedule.ts";
+import { SecureConnection } from "../crypto/secure-connection.ts";
+import type { Connection } from "../net/connection.ts";
+import { hostOfAddress } from "../net/endpoints.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import { OWN_FEATURES } from "../protocol/features.ts";
+import { FrameType } from "../protocol/frame-types.ts";
+import type { Hello } from "../protocol/message-types.ts";
+import { encodeMessage, parseMessage } from "../protocol/messages.ts";
 import { displaces, holdsReady, pickCandidate } from "./candidate-choice.ts";
 import { FrameChannel } from "./channel.ts";
 import { type Clock, systemClock, type TimerHandle } from "./clock.ts";

@@ -13,8 +13,11 @@
  * DATA received and consumed (the ACKs we owe the peer).
  */
 
-import type { Connection } from "../net/index.ts";
-import { DATA_HEADER_BYTES, encodeAck, encodeMessage, type Message, ProtocolError } from "../protocol/index.ts";
+import type { Connection } from "../net/connection.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import { DATA_HEADER_BYTES } from "../protocol/frame-types.ts";
+import type { Message } from "../protocol/message-types.ts";
+import { encodeAck, encodeMessage } from "../protocol/messages.ts";
 import { ACK_CADENCE_RESTART_MS, ackThresholdBytes } from "./ack-cadence.ts";
 import { chatTrace } from "./chat-trace.ts";
 import type { Clock, TimerHandle } from "./clock.ts";

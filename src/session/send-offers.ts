@@ -11,17 +11,13 @@
  */
 
 import { basename } from "node:path";
-import type { CommandPlace, FolderEntry } from "../protocol/index.ts";
-import {
-  type ChecksumAlgo,
-  checkReadableFile,
-  EmptySource,
-  type FileId,
-  FileSender,
-  StreamSender,
-  TransferError,
-  UnsendableEntry,
-} from "../transfer/index.ts";
+import type { CommandPlace, FolderEntry } from "../protocol/message-types.ts";
+import type { ChecksumAlgo } from "../transfer/checksum.ts";
+import { TransferError } from "../transfer/errors.ts";
+import { FileSender } from "../transfer/file-sender.ts";
+import type { FileId } from "../transfer/folder-walk.ts";
+import { checkReadableFile } from "../transfer/readable-file.ts";
+import { EmptySource, StreamSender, UnsendableEntry } from "../transfer/stream-sender.ts";
 import type { FrameChannel } from "./channel.ts";
 import type { OfferPlace, OutgoingTransfers } from "./outgoing.ts";
 

@@ -9,19 +9,16 @@
  * Time comes from an injected Clock.
  */
 
-import {
-  boundedReason,
-  type CommandPlace,
-  encodeMessage,
-  Feature,
-  type FolderEntry,
-  type Frame,
-  FrameType,
-  type Hello,
-  ProtocolError,
-  parseMessage,
-} from "../protocol/index.ts";
-import { type ChecksumAlgo, type FileId, type IncomingSink, TransferError } from "../transfer/index.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import { Feature } from "../protocol/features.ts";
+import type { Frame } from "../protocol/frame-decoder.ts";
+import { FrameType } from "../protocol/frame-types.ts";
+import type { CommandPlace, FolderEntry, Hello } from "../protocol/message-types.ts";
+import { boundedReason, encodeMessage, parseMessage } from "../protocol/messages.ts";
+import type { ChecksumAlgo } from "../transfer/checksum.ts";
+import { TransferError } from "../transfer/errors.ts";
+import type { FileId } from "../transfer/folder-walk.ts";
+import type { IncomingSink } from "../transfer/source.ts";
 import type { FileWrites } from "../transfer/write-behind.ts";
 import type { ChannelClose, FrameChannel } from "./channel.ts";
 import { chatTrace } from "./chat-trace.ts";

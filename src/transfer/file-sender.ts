@@ -18,7 +18,8 @@
 
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { basename, resolve } from "node:path";
-import { DATA_HEADER_BYTES, writeDataHeader } from "../protocol/index.ts";
+import { writeDataHeader } from "../protocol/frame-encoder.ts";
+import { DATA_HEADER_BYTES } from "../protocol/frame-types.ts";
 import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.ts";
 import { ENTRY_REPLACED, osReason, SOURCE_CHANGED, TransferError } from "./errors.ts";
 import { isListedFile } from "./file-identity.ts";

@@ -5,7 +5,8 @@
  * scheduler asks. The END trailer carries the total and digest, as for a file.
  */
 
-import { DATA_HEADER_BYTES, writeDataHeader } from "../protocol/index.ts";
+import { writeDataHeader } from "../protocol/frame-encoder.ts";
+import { DATA_HEADER_BYTES } from "../protocol/frame-types.ts";
 import { type ChecksumAlgo, createDigest, type RunningDigest } from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
 import type { FrameSource, SendTrailer } from "./source.ts";

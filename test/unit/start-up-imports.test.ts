@@ -184,3 +184,61 @@ test("the resume secret's check before send's code line (required by send-plan.t
     "transfer/errors.ts",
   ]);
 });
+
+/**
+ * What a direct session loads once the code is shown (session 23): the session layer
+ * (rendezvous.ts), the native code's preload and the warm-up, the reporters, the chat's connected
+ * part and the drop lines, then the PAKE. Each imports the leaf modules it uses, not a layer's
+ * index.ts, which loaded the magic-wormhole, zip and stream code with every session: 153 modules
+ * here before, 122 now (not counting the packages' own files: the SecretBox cipher's four among
+ * them), for a process that never meets a wormhole peer. Those load with the mailbox
+ * (cli/mailbox-command.ts) or at first use.
+ */
+const sessionPath = reachable([
+  "session/rendezvous.ts",
+  "session/preload.ts",
+  "cli/warm-up.ts",
+  "cli/reporter.ts",
+  "cli/json-reporter.ts",
+  "cli/chat-connected.ts",
+  "cli/drop-lines.ts",
+  "cli/drop-words.ts",
+  "crypto/cpace.ts",
+]);
+
+test("a direct session's load reaches the session, the record crypto, the PAKE and the file receiver", () => {
+  for (const needed of [
+    "session/session.ts",
+    "crypto/record.ts",
+    "crypto/secure-connection.ts",
+    "crypto/cpace.ts",
+    "transfer/file-receiver.ts",
+    "transfer/file-sender.ts",
+  ]) {
+    expect(sessionPath).toContain(needed);
+  }
+});
+
+test("no layer's index.ts is on a direct session's load", () => {
+  expect([...sessionPath].filter((m) => m.endsWith("/index.ts"))).toEqual([]);
+});
+
+test.each([
+  "crypto/secretbox.ts",
+  "crypto/transit-records.ts",
+  "crypto/wormhole-keys.ts",
+  "@noble/ciphers/salsa.js",
+  "@noble/hashes/hkdf.js",
+  "net/mailbox-socket.ts",
+  "net/transit.ts",
+  "protocol/wormhole-transfer.ts",
+  "session/mailbox-rendezvous.ts",
+  "session/plain-peer.ts",
+  "transfer/stream-receiver.ts",
+  "transfer/zip-plan.ts",
+  "transfer/zip-part.ts",
+  "ui/asker.ts",
+  "node:readline/promises",
+])("%s (the mailbox's, a wormhole peer's or --ask's) is not loaded with a direct session", (module) => {
+  expect(sessionPath).not.toContain(module);
+});
