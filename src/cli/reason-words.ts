@@ -147,10 +147,15 @@ export function failureWords(info: TransferInfo, reason: string, why?: FailureWh
  */
 export function resumeHint(info: TransferInfo, code: string, why?: FailureWhy, secretKept = true): string {
   if (info.folder || !resumable(info, code, why, secretKept)) return "";
-  if (info.direction !== "send") return "; the sender sending it again resumes it";
+  // Cut while the sender compared the receiver's bytes with its file: it may find it changed.
+  if (info.direction !== "send")
+    return info.prefixUnchecked
+      ? "; the sender sending it again resumes it if its file has not changed"
+      : "; the sender sending it again resumes it";
   // Cut before the receiver answered: only it knows whether it holds an earlier try's bytes.
-  return info.unanswered
-    ? "; sending it again resumes it if the receiver kept part of it"
+  if (info.unanswered) return "; sending it again resumes it if the receiver kept part of it";
+  return info.prefixUnchecked
+    ? "; sending it again resumes it if the file has not changed"
     : "; sending it again resumes it";
 }
 

@@ -46,6 +46,12 @@ export interface TransferInfo {
    * an earlier attempt's `.part` of it is in the folder, so the sender sending it again resumes it.
    */
   readonly partKept?: true;
+  /**
+   * In transferFailed of a file being resumed: cut while the sender compared the receiver's bytes
+   * with its file (sender: its check under way; receiver: the sender's START not in), so whether
+   * the file changed since (and a resend starts over) is not known here.
+   */
+  readonly prefixUnchecked?: true;
 }
 
 export interface TransferDone extends TransferInfo {

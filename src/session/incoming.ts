@@ -340,6 +340,14 @@ export class IncomingTransfers {
       t.state === "deciding" && state === "failed" && !this.host.openSink
         ? this.host.sinks.earlierPartBytes(t.info, t.meta)
         : 0;
+    // Waiting for the sender's START (its check of our prefix): it may find its file changed
+    // since, and a resend then starts over (review22).
+    const told =
+      earlier > 0
+        ? { ...t.info, partKept: true as const }
+        : t.state === "resuming"
+          ? { ...t.info, prefixUnchecked: true as const }
+          : t.info;
     this.settle(t, state);
     t.sink?.abort(KEEP_PART_CODES.has(f.code));
     // What the sink took but had not let us count (a full pipe) is dropped: ACK it.
@@ -349,13 +357,7 @@ export class IncomingTransfers {
     this.host.sinks.entryEnded(t.info, false);
     // A decline in the transfer layer's or the CLI's words says so; one the CLI words knows it.
     if (state === "declined" && !f.why) this.host.events.transferFailed(t.info, `declined: ${f.reason}`, f.code);
-    else
-      reportFailure(
-        this.host.events,
-        earlier > 0 ? { ...t.info, partKept: true } : t.info,
-        f,
-        t.sink?.received ?? earlier,
-      );
+    else reportFailure(this.host.events, told, f, t.sink?.received ?? earlier);
     this.host.settled();
   }
 

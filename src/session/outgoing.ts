@@ -365,7 +365,10 @@ export class OutgoingTransfers {
     // receiver may hold an earlier try's `.part` of it, and then says the resume is promised.
     const unanswered = !nothingKept && t.state === "offered";
     const rest = folderRest === undefined ? {} : { folderRest };
-    const kept = nothingKept ? { nothingKept } : unanswered ? { unanswered } : {};
+    // Cut during the check of the receiver's prefix: it may yet have found the file changed.
+    // (One that found it changed and sent nothing since is sentNone: a resend starts over.)
+    const unchecked = t.state === "checking" ? { prefixUnchecked: true as const } : {};
+    const kept = nothingKept ? { nothingKept } : unanswered ? { unanswered } : unchecked;
     const info = { ...t.info, ...rest, ...kept };
     this.settle(t, state);
     t.sender.stop();

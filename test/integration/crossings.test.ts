@@ -8,6 +8,7 @@ import { afterEach, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import { resumeHint } from "../../src/cli/reason-words.ts";
 import { encodeMessage, FrameType } from "../../src/protocol/index.ts";
 import { ACK_EVERY_BYTES, type TransferInfo, WINDOW_BYTES } from "../../src/session/index.ts";
 import { YOUNG_WINDOW_BYTES } from "../../src/session/send-window.ts";
@@ -53,6 +54,7 @@ async function until(condition: () => boolean): Promise<void> {
 }
 
 const failed = (side: MemorySide) => side.seen.filter((e) => e.type === "failed");
+type FailedSeen = Extract<MemorySide["seen"][number], { type: "failed" }>;
 
 test("ACCEPT crossing CANCEL (11.14): the sender ignores the late ACCEPT, the receiver drops the transfer", () => {
   const { a, b } = pair();
@@ -234,4 +236,51 @@ test("keepalive on the manual clock: PING after 5 s without a word from us, PONG
   // Nothing of b's reaches a any more.
   clock.advance(30_001);
   expect(a.seen).toContainEqual({ type: "lost", reason: "connection lost: no word from the peer for 30 s" });
+});
+
+/**
+ * a's x.bin (8 KiB) offered to b, which holds an earlier try's `.part` of it (4 KiB, marked for
+ * a) whose bytes a's file no longer has: b hashes it and offers the resume, a compares. Returns
+ * once `until` holds (turns of the manual clock and of the real loop: both sides hash real files).
+ */
+async function changedSinceTheEarlierTry(until: (a: MemorySide, b: MemorySide) => boolean) {
+  const p = pair();
+  const src = file(p.a, "x.bin", 8192);
+  const part = join(p.b.dir, "x.bin.part");
+  writeFileSync(part, Buffer.alloc(4096, 1));
+  markAsParleyPart(part, src);
+  p.a.session.sendFile(src);
+  for (let i = 0; i < 500 && !until(p.a, p.b); i++) {
+    // What `until` waits for is left undelivered: checked before each delivery.
+    p.a.conn.deliver();
+    p.b.conn.deliver();
+    p.clock.advance(1);
+    await Bun.sleep(0);
+  }
+  expect(until(p.a, p.b)).toBe(true);
+  return p;
+}
+
+test("review22: cut while the receiver waits for the sender's answer to its resume (START): it says the resume comes only if the file has not changed", async () => {
+  // b's ACCEPT (offset 4096, its digest) is written, not read: a's check, which finds the file
+  // changed (a resend starts over), has not begun; b cannot know its outcome.
+  const { a, b } = await changedSinceTheEarlierTry((_, b) => b.pendingTypes().includes(FrameType.Accept));
+  a.conn.destroy();
+  const [sent, received] = [failed(a)[0], failed(b)[0]] as [FailedSeen, FailedSeen];
+  // The old receiver promised the resume outright.
+  expect(resumeHint(received.info, received.code)).toBe(
+    "; the sender sending it again resumes it if its file has not changed",
+  );
+  expect(resumeHint(sent.info, sent.code)).toBe("; sending it again resumes it if the receiver kept part of it");
+});
+
+test("review22: cut while the sender compares the receiver's bytes with its file: both say the resume comes only if the file has not changed", async () => {
+  const { a, b } = await changedSinceTheEarlierTry((_, b) => b.pendingTypes().includes(FrameType.Accept));
+  b.conn.deliver(); // b's ACCEPT (offset 4096 and its digest) reaches a, whose check begins
+  a.conn.destroy();
+  const [sent, received] = [failed(a)[0], failed(b)[0]] as [FailedSeen, FailedSeen];
+  expect(resumeHint(sent.info, sent.code)).toBe("; sending it again resumes it if the file has not changed");
+  expect(resumeHint(received.info, received.code)).toBe(
+    "; the sender sending it again resumes it if its file has not changed",
+  );
 });

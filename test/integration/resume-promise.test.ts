@@ -65,7 +65,10 @@ test("a receiver holding an earlier .part, its sender interrupted before the ACC
   alice.session?.sendFile(src);
   const sent = await alice.waitFor("failed");
   const received = await bob.waitFor("failed");
-  expect(resumeHint(received.info, received.code, received.why)).toBe("; the sender sending it again resumes it");
+  // Bob waited for alice's START (her check of his bytes): whether her file changed since is hers to know.
+  expect(resumeHint(received.info, received.code, received.why)).toBe(
+    "; the sender sending it again resumes it if its file has not changed",
+  );
   // The old sender said nothing here, as if the receiver held none of it (info.nothingKept).
   expect(sent.info.nothingKept).toBeUndefined();
   expect(resumeHint(sent.info, sent.code, sent.why)).toBe(UNANSWERED_HINT);
@@ -98,6 +101,53 @@ test("a sender interrupted after the ACCEPT, before any byte went out: no resume
   outgoing.onMessage({ kind: "accept", id: 1, offset: 0 } as never);
   outgoing.failAll({ reason: "interrupted", code: "E_INTERRUPTED" });
   expect(failed.map((info) => info.nothingKept)).toEqual([true]);
+});
+
+/** An outgoing a.bin (10 bytes) whose receiver offered a resume from byte 5: its prefix check's outcome is `check`. */
+function senderAskedToResume(check: Promise<boolean>): { outgoing: OutgoingTransfers; failed: TransferInfo[] } {
+  const failed: TransferInfo[] = [];
+  const host = {
+    events: { transferStarted() {}, transferFailed: (info: TransferInfo) => failed.push(info) },
+    scheduler: { send() {}, queue() {}, pump() {} }, // the connection is backed up: START is not written
+    isActive: () => true,
+    settled() {},
+  } as unknown as OutgoingHost;
+  const source = {
+    id: 1,
+    name: "a.bin",
+    size: 10,
+    algo: "xxh3",
+    sent: 0,
+    meta: {},
+    stop() {},
+    resumeFrom: () => check,
+  };
+  const outgoing = new OutgoingTransfers(host);
+  outgoing.enqueue(
+    "a.bin",
+    10,
+    {},
+    () => 1,
+    () => source as unknown as FrameSource,
+  );
+  outgoing.onMessage({ kind: "accept", id: 1, offset: 5, prefix: "00" } as never);
+  return { outgoing, failed };
+}
+
+test("review22: a sender whose check found its file changed, cut before its START 0 went out: no resume promised (a resend starts over)", async () => {
+  const { outgoing, failed } = senderAskedToResume(Promise.resolve(false));
+  await Promise.resolve(); // the check's outcome: changed, START 0 queued
+  outgoing.failAll({ reason: "connection lost", code: "E_CONNECTION" });
+  expect(resumeHint(failed[0] as TransferInfo, "E_CONNECTION")).toBe("");
+});
+
+test("review22: a sender cut while it compares the receiver's prefix with its file: the resume only if the file has not changed", () => {
+  const { outgoing, failed } = senderAskedToResume(new Promise(() => {}));
+  outgoing.failAll({ reason: "connection lost", code: "E_CONNECTION" });
+  // The old sender promised it outright, though the check might have found the file changed.
+  expect(resumeHint(failed[0] as TransferInfo, "E_CONNECTION")).toBe(
+    "; sending it again resumes it if the file has not changed",
+  );
 });
 
 /**
