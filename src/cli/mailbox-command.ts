@@ -102,17 +102,43 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
 }
 
 /**
+ * The mailbox code to join: the one given on the command line, else PARLEY_CODE's or
+ * --code-file's. Its number alone there (`--to 7`, as a port alone goes with a direct code kept
+ * out of ps) takes the code kept there when its number is that.
+ * @throws UsageError when what is given is not a mailbox code, or not the kept code's number
+ */
+function mailboxCodeGiven(peer: string | undefined, kept: string | undefined): string | undefined {
+  if (peer !== undefined && /^\d+$/.test(peer.trim())) {
+    const number = peer.trim();
+    if (kept === undefined) {
+      throw new UsageError(
+        `"${number}" is only a mailbox code's number: give the whole code (like ${number}-purple-sausage), or put it in PARLEY_CODE or a --code-file`,
+      );
+    }
+    const nameplate = parseWormholeCode(kept)?.nameplate;
+    if (nameplate !== number) {
+      throw new UsageError(
+        `"${number}" is not the number of the mailbox code in PARLEY_CODE or --code-file (${nameplate}-...)`,
+      );
+    }
+    return parseWormholeCode(kept)?.code;
+  }
+  const given = peer ?? kept;
+  const code = given === undefined ? undefined : parseWormholeCode(given)?.code;
+  if (given !== undefined && code === undefined) {
+    throw new UsageError(`"${given}" is not a mailbox code (like 7-purple-sausage)`);
+  }
+  return code;
+}
+
+/**
  * Meets through the mailbox and resolves with the exit code once the run is over and the
  * mailbox let go.
  * @throws UsageError when the code given is not a mailbox code
  */
 export async function runWithMailbox(io: MailboxCommandIo, peer: string | undefined): Promise<number> {
   const { options, reporter } = io;
-  const given = peer ?? options.peerCode;
-  const code = given === undefined ? undefined : parseWormholeCode(given)?.code;
-  if (given !== undefined && code === undefined) {
-    throw new UsageError(`"${given}" is not a mailbox code (like 7-purple-sausage)`);
-  }
+  const code = mailboxCodeGiven(peer, options.peerCode);
   const note = codeOnCommandLineNote(peer);
   if (note) reporter.note(note);
   const other = (c: string) =>

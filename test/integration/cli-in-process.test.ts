@@ -110,6 +110,32 @@ test("a Ctrl-C that reaches the run twice (the terminal's and the `parley` launc
   expect(said).toContain("Connection closed (interrupted).");
 });
 
+test("a mailbox code kept out of ps (PARLEY_CODE) goes with its number alone on the command line, as a direct code's port does", async () => {
+  // Before: `PARLEY_CODE=8-... parley send f --to 8` was '"8" is not a mailbox code', exit 1.
+  // Nothing listens at the mailbox: a code taken is one that reaches for it (exit 2).
+  const closed = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const mailbox = ["--relay-url", `ws://127.0.0.1:${closed.port}/v1`];
+  closed.stop(true);
+  const file = join(tempDir(), "f.txt");
+  writeFileSync(file, "f");
+  const run = async (env: Record<string, string>, ...args: string[]) => {
+    const io = { ...testIo(tempDir()), env };
+    const exit = await runCli([...args, ...mailbox], io);
+    return { exit, said: `${io.out.text}${io.err.text}` };
+  };
+  const kept = { PARLEY_CODE: "8-purple-sausage" };
+  const sent = await run(kept, "send", file, "--to", "8");
+  expect(sent.said).toContain("cannot reach the mailbox server");
+  expect(sent.exit).toBe(2);
+  expect((await run(kept, "receive", "8")).exit).toBe(2);
+  const other = await run(kept, "send", file, "--to", "9");
+  expect(other.exit).toBe(1);
+  expect(other.said).toContain('"9" is not the number of the mailbox code in PARLEY_CODE or --code-file (8-...)');
+  const alone = await run({}, "send", file, "--to", "8");
+  expect(alone.exit).toBe(1);
+  expect(alone.said).toContain('"8" is only a mailbox code\'s number: give the whole code');
+});
+
 test("two chats in one process on injected streams: code typed on one side, a line each way, exit ends both with 0", async () => {
   const aliceIo = testIo(tempDir());
   const bobIo = testIo(tempDir());
