@@ -7,6 +7,7 @@
 import { UsageError } from "./flags.ts";
 import { expandHome } from "./input.ts";
 import { osWords } from "./os-words.ts";
+import { plantedLinkProblemHere } from "./planted-link.ts";
 import { downloadDirWarning } from "./shared-dir.ts";
 
 /** @returns the absolute path; @throws UsageError when it is not a usable directory */
@@ -14,7 +15,11 @@ export function prepareDownloadDir(dir: string): string {
   const path = absolutePath(expandHome(dir));
   refuseUndecodable(dir, path);
   // node:fs when used: the chat's start-up checks an existing directory without it (below).
-  const { existsSync, mkdirSync, statSync } = require("node:fs") as typeof import("node:fs");
+  const fs = require("node:fs") as typeof import("node:fs");
+  const { existsSync, mkdirSync, statSync } = fs;
+  // Before any folder is made through such a link (downloadDirProblem looks again below).
+  const planted = plantedLinkProblemHere(path, fs);
+  if (planted !== undefined) throw new UsageError(cannotSaveIn(dir, planted));
   try {
     if (!existsSync(path)) mkdirSync(path, { recursive: true });
   } catch (err) {
@@ -60,14 +65,18 @@ export function cannotSaveIn(dir: string, problem: string): string {
 
 /**
  * Why received files cannot be saved in the directory `path` ("permission denied", "read-only
- * file system"), or undefined when they can: access(2) as this process's user, W_OK | X_OK to
+ * file system", a link on its path another user planted: planted-link.ts), or undefined when
+ * they can: access(2) as this process's user, W_OK | X_OK to
  * create files, and R_OK too, as the receiver opens the folder it saves into (O_RDONLY, held-dir.ts):
  * a write-only folder (mode 0300, a drop folder) passed the start and then declined every file.
  * Root passes every mode check, so only a normal user ever met that.
  * @param access - access(2) (node:fs's accessSync), or a test's stand-in
  */
 export function downloadDirProblem(path: string, access?: (path: string, mode: number) => void): string | undefined {
-  const { accessSync, constants } = require("node:fs") as typeof import("node:fs");
+  const fs = require("node:fs") as typeof import("node:fs");
+  const { accessSync, constants } = fs;
+  const planted = plantedLinkProblemHere(path, fs);
+  if (planted !== undefined) return planted;
   const check = access ?? accessSync;
   try {
     check(path, constants.W_OK | constants.X_OK);

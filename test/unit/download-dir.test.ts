@@ -2,11 +2,11 @@
  * download-dir.ts: absolutePath is node:path's resolve for POSIX paths (the chat's start-up
  * does without node:path), checked on every path of up to four awkward segments against
  * several working directories; prepareDownloadDirSoon gives prepareDownloadDir's results and
- * errors.
+ * errors; a link another user planted on the way is refused (planted-link.ts).
  */
 
 import { expect, test } from "bun:test";
-import { constants, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, constants, lchownSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, posix } from "node:path";
 import {
   absolutePath,
@@ -15,6 +15,7 @@ import {
   prepareDownloadDir,
   prepareDownloadDirSoon,
 } from "../../src/cli/download-dir.ts";
+import { plantedLinkProblem } from "../../src/cli/planted-link.ts";
 import { normalUser } from "../normal-user.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
@@ -151,3 +152,59 @@ user.test(
     expect(JSON.parse(run.stdout.toString())).toEqual([line, line]);
   },
 );
+
+test.skipIf(process.getuid?.() !== 0)(
+  "a --dir reached through a link another user planted in a sticky world-writable folder is refused; our own link is followed",
+  () => {
+    const base = tempDir();
+    const sticky = join(base, "sticky");
+    const ours = join(base, "ours");
+    mkdirSync(sticky, { mode: 0o1777 });
+    chmodSync(sticky, 0o1777);
+    mkdirSync(ours, { mode: 0o700 });
+    symlinkSync(ours, join(sticky, "incoming"));
+    lchownSync(join(sticky, "incoming"), 65534, 65534);
+    // Before: the files went into `ours`, which uid 65534 chose, without a word.
+    expect(() => prepareDownloadDir(join(sticky, "incoming"))).toThrow(
+      `${join(sticky, "incoming")} is a symbolic link (to ${ours}) that another user (uid 65534) made in ${sticky}, a folder anyone can write`,
+    );
+    expect(() => prepareDownloadDir(join(sticky, "incoming", "deeper"))).toThrow("another user (uid 65534)");
+    expect(readdirSync(ours)).toEqual([]);
+    lchownSync(join(sticky, "incoming"), 0, 0);
+    expect(prepareDownloadDir(join(sticky, "incoming"))).toBe(join(sticky, "incoming"));
+  },
+);
+
+test("plantedLinkProblem: the kernel's protected_symlinks rule, name by name", () => {
+  const file = (uid: number, mode: number, link = false) => ({ uid, mode, isSymbolicLink: () => link });
+  const tree: Record<string, ReturnType<typeof file>> = {
+    "/": file(0, 0o755),
+    "/tmp": file(0, 0o1777),
+    "/tmp/theirs": file(65534, 0o777, true),
+    "/tmp/mine": file(1000, 0o777, true),
+    "/tmp/roots": file(0, 0o777, true),
+    "/home": file(0, 0o755),
+    "/home/bob": file(65534, 0o1777),
+    "/home/bob/link": file(65534, 0o777, true),
+    "/shared": file(0, 0o777),
+    "/shared/link": file(65534, 0o777, true),
+    "/group": file(0, 0o1775),
+    "/group/link": file(65534, 0o777, true),
+  };
+  const calls = {
+    lstat: (p: string) => tree[p],
+    stat: (p: string) => tree[p],
+    readlink: () => "/etc/cron.d\u001b[2J",
+  };
+  const problem = (path: string) => plantedLinkProblem(path, 1000, calls);
+  expect(problem("/tmp/theirs")).toStartWith(
+    "/tmp/theirs is a symbolic link (to /etc/cron.d^[[2J) that another user (uid 65534) made in /tmp",
+  );
+  expect(problem("/tmp/theirs/in/deeper")).toStartWith("/tmp/theirs is a symbolic link");
+  expect(problem("/tmp/mine")).toBeUndefined(); // ours
+  expect(problem("/tmp/roots")).toBeUndefined(); // root's
+  expect(problem("/home/bob/link")).toBeUndefined(); // the sticky folder's owner's
+  expect(problem("/shared/link")).toBeUndefined(); // not sticky: shared-dir.ts warns of that folder
+  expect(problem("/group/link")).toBeUndefined(); // not world-writable
+  expect(plantedLinkProblem("/tmp/theirs", undefined, calls)).toBeUndefined(); // no user ids
+});
