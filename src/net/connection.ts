@@ -151,7 +151,8 @@ export class SocketConnection implements Connection {
   }
 
   expectBytes(bytes: number): void {
-    if (!this.isClosed) this.lowWater.expect(bytes);
+    // Not once end() began: what comes then must be read at once (end() says why).
+    if (!this.isClosed && !this.ending) this.lowWater.expect(bytes);
   }
 
   /** The socket's descriptor (Bun has it at run time, its types do not), -1 when unknown. */
@@ -163,7 +164,8 @@ export class SocketConnection implements Connection {
     this.released = true;
     if (this.isClosed || this.ending) return;
     this.ending = true;
-    // Whatever comes now is read at once: bytes left unread in the kernel would make the close a reset.
+    // Whatever comes now is read at once (expectBytes no longer raises the mark): bytes left
+    // unread in the kernel would make the close after the budget a reset.
     this.lowWater.expect(0);
     this.endTimer = setTimeout(() => this.closeAfterFlush(), timeoutMs);
     if (this.queue.length === 0) this.socket.shutdown();
