@@ -132,8 +132,13 @@ class ChatController {
       if (this.cannotSave()) return this.link.exitCode;
       await this.link.ready();
       const { MailboxChat } = await import("./mailbox-chat.ts");
-      this.mailbox = new MailboxChat(this.options, this.link, this.terminal, this.downloadDir, () =>
-        this.releaseHeld(),
+      this.mailbox = new MailboxChat(
+        this.options,
+        this.link,
+        this.terminal,
+        this.downloadDir,
+        () => this.releaseHeld(),
+        this.typedAtTerminal ? () => this.mailboxJoinFailed() : undefined,
       );
       // run() joins a code given up front at once; lines piped meanwhile follow it.
       const exitCode = this.mailbox.run();
@@ -229,6 +234,12 @@ class ChatController {
    */
   private get heldForMailbox(): boolean {
     return this.options.mailbox !== undefined && !this.session && (!this.mailbox || this.mailbox.waiting);
+  }
+
+  /** Mailbox flow, at a terminal: a code typed failed, ours still waits; as dialEnded(true). */
+  private mailboxJoinFailed(): void {
+    this.dialFailed = true;
+    this.releaseHeld();
   }
 
   /** Mailbox flow: the held lines and end of input, now that they can be handled. */

@@ -14,12 +14,26 @@ import { describeMeetFailure, MailboxMeet } from "./mailbox-meet.ts";
 import type { MailboxConfig } from "./mailbox-options.ts";
 import type { PlainChat } from "./plain-chat.ts";
 
+/** A code typed that failed this way, while ours waits: what to do next. */
+const TYPE_AGAIN: Readonly<Record<string, string>> = {
+  E_NAMEPLATE_UNKNOWN: "Check it and type it again",
+  E_NAMEPLATE_TAKEN: "Check it and type it again",
+  E_PEER_GONE: "Type its new code",
+  E_WRONG_CODE: "Type its new one",
+};
+
+/** Said instead of describeMeetFailure's, which tells the side with no other code to start again. */
+const WRONG_CODE_TYPED =
+  "Error: wrong code: the peer's code and the one typed differ (a typo, or someone guessing), and the peer's is used up (good for one try)";
+
 export class MailboxChat {
   /** Meetings under way: our own code's, and the code typed. */
   private readonly meets = new Set<MailboxMeet>();
   /** Every meeting started, for the release at the end. */
   private readonly started: MailboxMeet[] = [];
   private joining = false;
+  /** The meeting of the code we made (none when the chat started with a code to join). */
+  private own: MailboxMeet | undefined;
   /** "Connected directly to ..." lines by the address they name, said with the session's. */
   private readonly pathLines = new Map<string, string>();
   private plain: PlainChat | undefined;
@@ -32,6 +46,12 @@ export class MailboxChat {
     private readonly downloadDir: string,
     /** A plain wormhole client's chat started: lines held while joining can go to it. */
     private readonly plainStarted: () => void = () => {},
+    /**
+     * Set where a person types (a terminal): a code typed that failed while ours still waits
+     * gives the prompt back, and this is called (lines held meanwhile go as peer codes, as after
+     * a failed dial). Unset (a script): the failure ends the chat, exit 2.
+     */
+    private readonly typeAgain?: () => void,
   ) {}
 
   /** A code is being joined and neither a session nor a plain peer is there yet. */
@@ -49,7 +69,7 @@ export class MailboxChat {
     if (note) this.terminal.print(note);
     if (given !== undefined) this.join(given);
     else {
-      this.start(undefined);
+      this.own = this.start(undefined);
       this.terminal.setPrompt("peer code> ");
     }
     const code = await this.link.exitCode;
@@ -76,7 +96,7 @@ export class MailboxChat {
     this.start(parsed.code);
   }
 
-  private start(code: string | undefined): void {
+  private start(code: string | undefined): MailboxMeet {
     const meet = new MailboxMeet({
       rendezvous: this.link.rendezvous,
       config: this.options.mailbox as MailboxConfig,
@@ -110,6 +130,7 @@ export class MailboxChat {
       },
       (err: unknown) => this.failed(meet, code, err),
     );
+    return meet;
   }
 
   /** The path line of the connection the session runs on (`address`: its remote address), once. */
@@ -135,6 +156,17 @@ export class MailboxChat {
     }
     const failure = describeMeetFailure(err);
     if (!failure) throw err;
+    const again = code !== undefined && this.own !== undefined && this.meets.has(this.own);
+    if (again && this.typeAgain && failure.code in TYPE_AGAIN) {
+      // The code typed failed, ours still waits in the mailbox: the prompt comes back, as after
+      // a failed dial in the direct flow (it ended the chat, exit 2, for a mistyped number).
+      this.joining = false;
+      const line = failure.code === "E_WRONG_CODE" ? WRONG_CODE_TYPED : failure.line;
+      this.terminal.print(`${line}. ${TYPE_AGAIN[failure.code]}, or wait for the peer to type yours.`);
+      this.terminal.setPrompt("peer code> ");
+      this.typeAgain();
+      return;
+    }
     this.terminal.print(failure.line);
     this.link.finish(failure.exitCode);
   }

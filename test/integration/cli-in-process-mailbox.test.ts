@@ -8,6 +8,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { PassThrough } from "node:stream";
 import { runCli } from "../../src/cli/cli.ts";
 import { encodeOffer } from "../../src/protocol/index.ts";
 import { useWormholeServers } from "../e2e/wormhole-kit.ts";
@@ -36,4 +37,37 @@ describe.skipIf(!kit.available)("receive --stdout from a plain wormhole client, 
     expect(io.out.text).toBe("hello from a plain client\n");
     expect(io.err.text).not.toContain("hello from a plain client");
   }, 60_000);
+});
+
+describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
+  test("at a terminal, a code typed that fails while ours waits gives the prompt back: the next one meets", async () => {
+    // Before: a mistyped number ended the chat (exit 2) though nothing was spent and its own
+    // code still waited; a failed dial in the direct flow gives the prompt back.
+    const dir = () => {
+      const d = mkdtempSync(join(tmpdir(), "parley-inproc-mailbox-"));
+      dirs.push(d);
+      return d;
+    };
+    const aliceIo = testIo(dir());
+    // A person at a terminal (TERM=dumb: plain lines on the injected streams).
+    Object.assign(aliceIo.stdin, { isTTY: true });
+    Object.assign(aliceIo.stdout, { isTTY: true });
+    Object.assign(aliceIo.env, { TERM: "dumb" });
+    const alice = runCli(["--name", "alice", "--dir", dir(), "--no-listen", ...kit.mailbox()], aliceIo);
+    const bobIo = testIo(dir());
+    const bob = runCli(["--name", "bob", "--dir", dir(), "--no-listen", ...kit.mailbox()], bobIo);
+    const shown = /^Waiting in the mailbox · code (\S+)$/m;
+    await aliceIo.out.waitFor(shown);
+    const [, bobCode] = await bobIo.out.waitFor(shown);
+    const type = (line: string) => (aliceIo.stdin as PassThrough).write(`${line}\n`);
+    type("98765-purple-sausage");
+    await aliceIo.out.waitFor(
+      /^Error: no one is waiting with that code \(unknown nameplate\)\. Check it and type it again, or wait for the peer to type yours\.$/m,
+    );
+    type(bobCode as string);
+    await aliceIo.out.waitFor(/^Connected to bob at /m);
+    type("exit");
+    expect(await alice).toBe(0);
+    expect(await bob).toBe(0);
+  }, 30_000);
 });
