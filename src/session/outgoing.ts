@@ -360,7 +360,10 @@ export class OutgoingTransfers {
     // no byte of it (it says no resume either). A folder's entry not accepted yet: nothing.
     const peerKeepsNothing = this.host.peer !== undefined && keepsNothing(this.host.peer);
     const sentNone = t.state !== "offered" && t.state !== "checking" && t.sender.sent === 0;
-    const nothingKept = peerKeepsNothing || (sentNone && !t.info.folder) || (t.state === "offered" && !!t.info.folder);
+    // The receiver's REJECT or CANCEL of the offer is its answer: a declined offer's `.part` goes.
+    const answeredNo = t.state === "offered" && f.why?.by === "peer" && f.why.said !== "received";
+    const nothingKept =
+      peerKeepsNothing || answeredNo || (sentNone && !t.info.folder) || (t.state === "offered" && !!t.info.folder);
     // A file not answered yet (an offer --ask still weighs, or the ACCEPT not read): the
     // receiver may hold an earlier try's `.part` of it, and then says the resume is promised.
     const unanswered = !nothingKept && t.state === "offered";

@@ -82,33 +82,21 @@ test("a receiver holding an earlier .part, its sender interrupted before the ACC
 });
 
 test("a sender interrupted after the ACCEPT, before any byte went out: no resume promised", () => {
-  const failed: TransferInfo[] = [];
-  const host = {
-    events: { transferStarted() {}, transferFailed: (info: TransferInfo) => failed.push(info) },
-    scheduler: { send() {}, queue() {}, pump() {} }, // the window is full: nothing is handed out
-    isActive: () => true,
-    settled() {},
-  } as unknown as OutgoingHost;
-  const source = { id: 1, name: "a.bin", size: 10, algo: "xxh3", sent: 0, meta: {}, stop() {} };
-  const outgoing = new OutgoingTransfers(host);
-  outgoing.enqueue(
-    "a.bin",
-    10,
-    {},
-    () => 1,
-    () => source as unknown as FrameSource,
-  );
+  const { outgoing, failed } = offeredFile();
   outgoing.onMessage({ kind: "accept", id: 1, offset: 0 } as never);
   outgoing.failAll({ reason: "interrupted", code: "E_INTERRUPTED" });
   expect(failed.map((info) => info.nothingKept)).toEqual([true]);
 });
 
-/** An outgoing a.bin (10 bytes) whose receiver offered a resume from byte 5: its prefix check's outcome is `check`. */
-function senderAskedToResume(check: Promise<boolean>): { outgoing: OutgoingTransfers; failed: TransferInfo[] } {
+/**
+ * An outgoing a.bin (10 bytes) offered on a stub session whose connection is backed up: nothing
+ * is written (START included). `check`: the outcome of its prefix check when a resume is asked.
+ */
+function offeredFile(check?: Promise<boolean>): { outgoing: OutgoingTransfers; failed: TransferInfo[] } {
   const failed: TransferInfo[] = [];
   const host = {
     events: { transferStarted() {}, transferFailed: (info: TransferInfo) => failed.push(info) },
-    scheduler: { send() {}, queue() {}, pump() {} }, // the connection is backed up: START is not written
+    scheduler: { send() {}, queue() {}, pump() {} },
     isActive: () => true,
     settled() {},
   } as unknown as OutgoingHost;
@@ -130,8 +118,14 @@ function senderAskedToResume(check: Promise<boolean>): { outgoing: OutgoingTrans
     () => 1,
     () => source as unknown as FrameSource,
   );
-  outgoing.onMessage({ kind: "accept", id: 1, offset: 5, prefix: "00" } as never);
   return { outgoing, failed };
+}
+
+/** offeredFile, its receiver asking to resume from byte 5. */
+function senderAskedToResume(check: Promise<boolean>): { outgoing: OutgoingTransfers; failed: TransferInfo[] } {
+  const sender = offeredFile(check);
+  sender.outgoing.onMessage({ kind: "accept", id: 1, offset: 5, prefix: "00" } as never);
+  return sender;
 }
 
 test("review22: a sender whose check found its file changed, cut before its START 0 went out: no resume promised (a resend starts over)", async () => {
@@ -190,5 +184,17 @@ test.each([
     // The old receiver said nothing with the .part there: no sink, so it held none (nothingKept).
     expect(resumeHint(received.info, received.code, received.why)).toBe(clause);
     expect(received.info.partKept).toBe(earlier > 0 ? true : undefined);
+  },
+);
+
+test.each(["reject", "cancel"] as const)(
+  "review22: an offered file the receiver answers with %s is answered: not 'unanswered', and nothing kept (even a code E_INTERRUPTED)",
+  (kind) => {
+    const { outgoing, failed } = offeredFile();
+    outgoing.onMessage({ kind, id: 1, code: "E_INTERRUPTED" } as never);
+    const [info] = failed as [TransferInfo];
+    // The old sender set unanswered here, and a hostile REJECT E_INTERRUPTED got the hedged clause.
+    expect(info.unanswered).toBeUndefined();
+    expect(info.nothingKept).toBe(true);
   },
 );
