@@ -109,15 +109,22 @@ export class TransferProgress {
     let label = this.label;
     let line = format(label);
     let excess = displayWidth(line) - room;
-    if (excess > 0 && displayWidth(label) > MIN_LABEL_COLUMNS) {
-      // Never "…" on a name left whole: it would read as cut.
-      label = `${cutToWidth(label, Math.max(displayWidth(label) - excess - 1, MIN_LABEL_COLUMNS))}…`;
+    const cut = excess > 0 && displayWidth(label) > MIN_LABEL_COLUMNS ? cutName(label, excess) : label;
+    // Never "…" on a name left whole, nor on one no narrower for it (13 columns: 12 and "…"):
+    // it would read as cut for nothing.
+    if (displayWidth(cut) < displayWidth(label)) {
+      label = cut;
       line = format(label);
       excess = displayWidth(line) - room;
     }
     if (excess > 0) line = format(label, Math.max(BAR_SIZE - excess, MIN_BAR_SIZE));
     return cutToWidth(line, room);
   }
+}
+
+/** `label` cut by `excess` columns and marked "…", down to MIN_LABEL_COLUMNS and the mark. */
+function cutName(label: string, excess: number): string {
+  return `${cutToWidth(label, Math.max(displayWidth(label) - excess - 1, MIN_LABEL_COLUMNS))}…`;
 }
 
 /** "1.5 MiB", "812 B". */

@@ -84,3 +84,18 @@ test("at 40 columns a short name stays unmarked and the bar narrows so the perce
   expect(bar.render(40)).toMatch(/^↑ #1 big\.bin \[=+-+\]\s+40% \| 16\.0 M/);
   expect(bar.render(80)).toMatch(/\| ETA\s+2s$/); // the whole line fits at 80
 });
+
+test("a name exactly 13 columns wide that would give way stays whole: 12 columns and a mark are no narrower", () => {
+  // Before: "↑ #1 abcdefg…" at 40 columns, as wide as the name and marked cut for nothing (review22).
+  const c = clock();
+  const bar = new TransferProgress("↑ #1 abcdefgh", 40 * MiB, c.now); // 13 columns
+  bar.update(0);
+  c.advance(1000);
+  bar.update(16 * MiB);
+  const line = bar.render(40);
+  expect(displayWidth(line), line).toBeLessThan(40);
+  expect(line, line).toStartWith("↑ #1 abcdefgh [");
+  // One column wider gives way: one column is gained.
+  const wider = new TransferProgress("↑ #1 abcdefghi", 40 * MiB, c.now).render(20);
+  expect(wider, wider).toStartWith("↑ #1 abcdefg…");
+});
