@@ -118,28 +118,54 @@ test.skipIf(!TMUX)(
   40_000,
 );
 
-/** A pseudo-terminal of our own: its master (read without blocking) and its slave's path. */
-function openPty(): { master: number; slavePath: string } {
-  const libc = dlopen("libc.so.6", {
-    posix_openpt: { args: [FFIType.i32], returns: FFIType.i32 },
-    grantpt: { args: [FFIType.i32], returns: FFIType.i32 },
-    unlockpt: { args: [FFIType.i32], returns: FFIType.i32 },
-    ptsname: { args: [FFIType.i32], returns: FFIType.cstring },
-  });
+/**
+ * A pseudo-terminal of our own: its master (read without blocking) and its slave's path; or why
+ * there is none (a container without devpts, a libc without these calls).
+ */
+function openPty(): { master: number; slavePath: string } | string {
+  let libc: ReturnType<typeof dlopenPty>;
+  try {
+    libc = dlopenPty();
+  } catch (err) {
+    return `no libc.so.6 to open one with (${(err as Error).message})`;
+  }
   try {
     const { posix_openpt, grantpt, unlockpt, ptsname } = libc.symbols;
     const master = posix_openpt(constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
-    if (master < 0 || grantpt(master) !== 0 || unlockpt(master) !== 0) throw new Error("no pseudo-terminal");
+    if (master < 0) return "posix_openpt failed (no /dev/ptmx or devpts here)";
+    if (grantpt(master) !== 0 || unlockpt(master) !== 0) {
+      closeSync(master);
+      return "grantpt/unlockpt failed (/dev/ptmx is not a pseudo-terminal master here)";
+    }
     return { master, slavePath: String(ptsname(master)) };
   } finally {
     libc.close();
   }
 }
 
+function dlopenPty() {
+  return dlopen("libc.so.6", {
+    posix_openpt: { args: [FFIType.i32], returns: FFIType.i32 },
+    grantpt: { args: [FFIType.i32], returns: FFIType.i32 },
+    unlockpt: { args: [FFIType.i32], returns: FFIType.i32 },
+    ptsname: { args: [FFIType.i32], returns: FFIType.cstring },
+  });
+}
+
 test.skipIf(process.platform !== "linux")(
   "the terminal closing before a chat's last line: exit 0 all the same, as a reader gone (not 1)",
   async () => {
-    const { master, slavePath } = openPty();
+    const pty = openPty();
+    if (typeof pty === "string") {
+      // CI (PARLEY_REQUIRE_WORMHOLE=1) runs where there are pseudo-terminals: a skip there hides a loss.
+      if (process.env.PARLEY_REQUIRE_WORMHOLE === "1")
+        throw new Error(`no pseudo-terminal for the hang-up test: ${pty}`);
+      console.warn(
+        `\n*** SKIPPED: a terminal closing before a chat's last line (test/e2e/hang-up.test.ts): ${pty} ***\n`,
+      );
+      return;
+    }
+    const { master, slavePath } = pty;
     const slave = openSync(slavePath, constants.O_RDWR | constants.O_NOCTTY);
     // Not its controlling terminal: no SIGHUP, only the EIO of writes to a terminal hung up.
     const chat = Bun.spawn([BUN, MAIN, "--dir", makeTempDir(), "--no-progress"], {
