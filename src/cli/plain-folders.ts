@@ -152,7 +152,13 @@ async function receiveFolder(
     removeWork = undefined; // renamed into place: complete, nothing to remove any more
     const done = plainReceivedDone(
       { ...info, name: folder.name },
-      { bytes: zip.bytes, path: folder.path, algo: "sha256", digest: zip.digest },
+      {
+        bytes: zip.bytes,
+        path: folder.path,
+        algo: "sha256",
+        digest: zip.digest,
+        ...(folder.detached ? { detached: true } : {}),
+      },
     );
     out.done(done);
     for (const entry of folder.stored) out.entryStored(done, offer.name, entry);

@@ -80,7 +80,7 @@ interface FolderReasons {
 
 /** After a Saved line whose folder no path led to (TransferDone.detached). */
 export const DETACHED_WORDS =
-  " Its folder's file system was unmounted meanwhile: the file is there once it is mounted again.";
+  " Its folder's file system was unmounted meanwhile: it is there once that is mounted again.";
 
 export class TransferPresenter {
   private readonly folders = new FolderTally();

@@ -16,6 +16,7 @@
  */
 
 import { closeSync, fstatSync, writeSync } from "node:fs";
+import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import yauzl from "yauzl";
 import { osReason, TransferError } from "./errors.ts";
@@ -42,8 +43,13 @@ const FILE_MODE = 0o644;
 const EXEC_MODE = 0o755;
 
 export interface ExtractedFolder {
-  /** Where the folder now is. */
+  /** Where the folder now is (where it was, when `detached`). */
   readonly path: string;
+  /**
+   * No path led to the download folder when the folder was named (its file system unmounted
+   * lazily meanwhile): stored all the same, there once it is mounted again (FileReceiver's too).
+   */
+  readonly detached?: true;
   /** Its name in the download directory (the offered one, sanitised, perhaps numbered). */
   readonly name: string;
   readonly files: number;
@@ -102,7 +108,12 @@ export async function extractZipFolder(
     options.onNamed?.(path);
     work.check(name);
     const renamed = zipRenames(plan, offer.dirname, name);
-    return { path, name, files: plan.files, dirs: plan.folders, bytes, renamed, stored: zipStoredNames(plan) };
+    const done = { name, files: plan.files, dirs: plan.folders, bytes, renamed, stored: zipStoredNames(plan) };
+    // Where the download folder is now (another program may have moved it), or, when no path
+    // leads to it any more (`umount -l`), where it was: `detached`, as FileReceiver.finish says.
+    const folderNow = download.pathNow();
+    if (folderNow === undefined) return { ...done, path, detached: true };
+    return { ...done, path: join(folderNow, name) };
   } finally {
     // yauzl's close() would close a descriptor we were lent; left open, its reader just goes.
     if (typeof zip !== "number") opened.file.close();

@@ -701,3 +701,47 @@ test("a received folder's mode is set through the folder itself: a link put in p
   expect(err, "the swapped name was taken for the folder").toBeInstanceOf(TransferError);
   expect((err as TransferError).message).toContain("was moved or replaced by another process");
 });
+
+describe("the download folder moved or unmounted while a zip is unpacked (fix22 Left)", () => {
+  const entries: CraftEntry[] = [{ name: "a.txt", data: small("a") }];
+
+  test("moved away (mv dl dl-moved): the folder is named where it is", async () => {
+    const { outer, downloads, zipPath, zip } = scene(entries);
+    const moved = join(outer, "dl-moved");
+    const done = await extractZipFolder(zipPath, downloads, honestOffer(entries, zip.length), {
+      onWorkFolder: () => renameSync(downloads, moved),
+    });
+    // Before: the path given, where nothing was any more.
+    expect(done.path).toBe(join(moved, "gift"));
+    expect(done.detached).toBeUndefined();
+    expect(existsSync(join(moved, "gift", "a.txt"))).toBe(true);
+  });
+
+  test("its file system unmounted lazily (a bind mount): stored all the same, at the path given, said detached", async () => {
+    if (process.getuid?.() !== 0) {
+      if (process.env.PARLEY_REQUIRE_WORMHOLE === "1") throw new Error("a bind mount needs root");
+      console.warn("\n*** SKIPPED: zip-folder's unmounted download folder: a bind mount needs root ***\n");
+      return;
+    }
+    const { outer, zipPath, zip } = scene(entries);
+    const real = join(outer, "real");
+    const dl = join(outer, "dl");
+    mkdirSync(real);
+    mkdirSync(dl);
+    expect(Bun.spawnSync(["mount", "--bind", real, dl]).exitCode).toBe(0);
+    let mounted = true;
+    try {
+      const done = await extractZipFolder(zipPath, dl, honestOffer(entries, zip.length), {
+        onWorkFolder: () => {
+          mounted = Bun.spawnSync(["umount", "-l", dl]).exitCode !== 0;
+        },
+      });
+      expect(mounted).toBe(false);
+      // Before: no word of it (the plain folder's done had no `detached`).
+      expect(done).toMatchObject({ path: join(dl, "gift"), detached: true });
+      expect(existsSync(join(real, "gift", "a.txt"))).toBe(true); // the source keeps what went through
+    } finally {
+      if (mounted) Bun.spawnSync(["umount", "-l", dl]);
+    }
+  });
+});

@@ -55,7 +55,7 @@ test("a file from a plain wormhole sender (no checksum of its own): ours is show
 
 test("a file stored in a download folder unmounted lazily meanwhile: said where it was and where it will be", () => {
   expect(receivedLines({ path: "/mnt/usb/a.txt", detached: true }).at(-1)).toBe(
-    "Saved /mnt/usb/a.txt; XXH3-64 checksum matched (0123456789abcdef). Its folder's file system was unmounted meanwhile: the file is there once it is mounted again.",
+    "Saved /mnt/usb/a.txt; XXH3-64 checksum matched (0123456789abcdef). Its folder's file system was unmounted meanwhile: it is there once that is mounted again.",
   );
 });
 
@@ -68,7 +68,7 @@ test("a plain wormhole sender's file stored in a folder unmounted meanwhile: sai
   const doneOfPlain = plainReceivedDone(info, got);
   expect(doneOfPlain.detached).toBe(true);
   expect(receivedLines(doneOfPlain).at(-1)).toBe(
-    "Saved /mnt/usb/a.txt, without a checksum from the sender to compare (ours: SHA-256 ab). Its folder's file system was unmounted meanwhile: the file is there once it is mounted again.",
+    "Saved /mnt/usb/a.txt, without a checksum from the sender to compare (ours: SHA-256 ab). Its folder's file system was unmounted meanwhile: it is there once that is mounted again.",
   );
   const written: string[] = [];
   const out = { write: (text: string) => written.push(text) > 0 };
