@@ -242,3 +242,10 @@ test.each([
 ])("%s (the mailbox's, a wormhole peer's or --ask's) is not loaded with a direct session", (module) => {
   expect(sessionPath).not.toContain(module);
 });
+
+test("send's and receive's output (reporters, loaded with the session) loads no node:readline", () => {
+  // Only the chat's terminal, --ask's asker and the mailbox's prompts need it: the progress bar's
+  // clear is written as its bytes (cli/reporter.ts CLEAR_DOWN), test/unit/progress-bar-clear.test.ts.
+  const output = reachable(["cli/reporter.ts", "cli/json-reporter.ts", "cli/one-shot-run.ts", "cli/reason-words.ts"]);
+  expect(output).not.toContain("node:readline");
+});
