@@ -728,7 +728,14 @@ describe("the download folder moved or unmounted while a zip is unpacked (fix22 
     const dl = join(outer, "dl");
     mkdirSync(real);
     mkdirSync(dl);
-    expect(Bun.spawnSync(["mount", "--bind", real, dl]).exitCode).toBe(0);
+    const bound = Bun.spawnSync(["mount", "--bind", real, dl], { stderr: "pipe" });
+    if (bound.exitCode !== 0) {
+      // Root without the right to mount (a container without CAP_SYS_ADMIN), as moved-download-folder says.
+      const why = `mount --bind failed: ${bound.stderr.toString().trim()}`;
+      if (process.env.PARLEY_REQUIRE_WORMHOLE === "1") throw new Error(why);
+      console.warn(`\n*** SKIPPED: zip-folder's unmounted download folder: ${why} ***\n`);
+      return;
+    }
     let mounted = true;
     try {
       const done = await extractZipFolder(zipPath, dl, honestOffer(entries, zip.length), {
