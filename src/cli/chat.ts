@@ -11,7 +11,7 @@ import { openTerminalSoon } from "../ui/starting-terminal.ts";
 import type { Terminal } from "../ui/terminal.ts";
 import type { ChatOptions } from "./args.ts";
 import type { ChatWithPeer } from "./chat-connected.ts";
-import { codeOnCommandLineNote, WHOLE_CODE_NEEDED } from "./codes.ts";
+import { codeOnCommandLineNote, sameCode, WHOLE_CODE_NEEDED } from "./codes.ts";
 import { PeerLink } from "./connect.ts";
 import { dialTarget } from "./dial-target.ts";
 import { cannotSaveIn, downloadDirProblem, prepareDownloadDirSoon } from "./download-dir.ts";
@@ -63,6 +63,8 @@ class ChatController {
   private dialing = false;
   /** The last dial failed (and none connected since): input ending now ends with exit 1. */
   private dialFailed = false;
+  /** The code being dialed or joined, as typed: the same typed again meanwhile is not chat. */
+  private codeTried: string | undefined;
   /** Lines (and the end of input) kept while a dial runs or the mailbox joins a code. */
   private readonly held: HeldInput;
   /** A line half typed at the code prompt when the peer connected: it is not chat. */
@@ -141,6 +143,7 @@ class ChatController {
         this.typedAtTerminal ? () => this.mailboxJoinFailed() : undefined,
       );
       // run() joins a code given up front at once; lines piped meanwhile follow it.
+      this.codeTried = this.options.connect ?? this.options.peerCode;
       const exitCode = this.mailbox.run();
       this.releaseHeld();
       return exitCode;
@@ -149,6 +152,7 @@ class ChatController {
     if (this.cannotSave()) return this.link.exitCode;
     this.terminal.print(relativePathsLine(this.io.cwd));
     const target = this.options.connect ?? this.options.peerCode;
+    this.codeTried = target;
     const note = codeOnCommandLineNote(this.options.connect);
     if (note) this.terminal.print(note);
     if (target !== undefined) this.connectTo(target);
@@ -298,9 +302,12 @@ class ChatController {
           return;
         default:
           if (this.dialing || this.heldForMailbox) {
+            // Typed again (no answer showed yet): held, it went to the peer as chat once connected.
+            if (sameCode(text, this.codeTried)) return this.terminal.print("Already connecting with that code.");
             this.held.hold(text);
             return;
           }
+          this.codeTried = text;
           return this.mailbox ? this.mailbox.join(text) : this.connectTo(text);
       }
     }

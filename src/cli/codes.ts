@@ -20,6 +20,16 @@ export function codeOnCommandLineNote(text: string | undefined): string | undefi
   return "Note: the code is on this command line, which other users of this machine can see (ps); PARLEY_CODE or --code-file keep it private.";
 }
 
+/** Two codes that are the same once spaces, dashes and case are set aside (as codes are read). */
+export function sameCode(a: string, b: string | undefined): boolean {
+  const plain = (text: string) =>
+    text
+      .trim()
+      .toLowerCase()
+      .replace(/[\s-]+/g, "-");
+  return b !== undefined && plain(a) === plain(b);
+}
+
 /** What to say when only a port was given: the code is the way in. */
 export const WHOLE_CODE_NEEDED =
   "type the whole code the peer's Parley shows, like 40123-ribbon-walnut (it begins with the port)";

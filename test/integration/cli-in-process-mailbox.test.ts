@@ -70,4 +70,32 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
     expect(await alice).toBe(0);
     expect(await bob).toBe(0);
   }, 30_000);
+  test("the code typed again while it is joined is not held as chat: the peer never sees it", async () => {
+    // Before: the second line waited with lines typed while joining and went to the peer as
+    // chat once connected ("<alice> 7-pyramid-lockup" on bob's screen).
+    const dir = () => {
+      const d = mkdtempSync(join(tmpdir(), "parley-inproc-mailbox-"));
+      dirs.push(d);
+      return d;
+    };
+    const aliceIo = testIo(dir());
+    const alice = runCli(["--name", "alice", "--dir", dir(), "--no-listen", ...kit.mailbox()], aliceIo);
+    const bobIo = testIo(dir());
+    const bob = runCli(["--name", "bob", "--dir", dir(), "--no-listen", ...kit.mailbox()], bobIo);
+    const shown = /^Waiting in the mailbox · code (\S+)$/m;
+    await aliceIo.out.waitFor(shown);
+    const [, bobCode] = await bobIo.out.waitFor(shown);
+    const type = (line: string) => (aliceIo.stdin as PassThrough).write(`${line}\n`);
+    type(bobCode as string);
+    await aliceIo.out.waitFor(/^Joining /m);
+    type(` ${(bobCode as string).toUpperCase()}`);
+    await aliceIo.out.waitFor(/^Already connecting with that code\.$/m);
+    type("hello bob");
+    await bobIo.out.waitFor(/^<alice> hello bob$/m);
+    expect(bobIo.out.text).not.toContain(`<alice> ${bobCode}`);
+    expect(bobIo.out.text.match(/^<alice> /gm)).toHaveLength(1);
+    type("exit");
+    expect(await alice).toBe(0);
+    expect(await bob).toBe(0);
+  }, 30_000);
 });
