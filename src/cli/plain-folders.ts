@@ -221,7 +221,7 @@ async function sendFolder(peer: PlainPeer, path: string, out: PlainOutput): Prom
       const emptyFolders = zip.numfiles - zip.files;
       const folders = emptyFolders > 0 ? ` and ${count(emptyFolders, "empty folder")}` : "";
       out.note(
-        `${count(zip.files, "file")}${folders} (${count(zip.numbytes, "byte")}) sent as a ${zip.zipsize}-byte zip`,
+        `${count(zip.files, "file")}${folders} (${count(zip.numbytes, "byte")}) sent as a ${zip.zipsize}-byte zip.`,
       );
       return EXIT_OK;
     } catch (err) {

@@ -172,7 +172,7 @@ describe.skipIf(!available)("folders with the wormhole client from the chat", ()
     expect(await w.exitCode(LONG_MS)).toBe(0);
     expect(await a.exitCode(LONG_MS)).toBe(0);
     // The tree's empty folder is in the zip too (it was "25 files (...)": the folder not counted).
-    expect(a.lines.some((l) => /^25 files and 1 empty folder \(\d+ bytes\) sent as a \d+-byte zip$/.test(l))).toBe(
+    expect(a.lines.some((l) => /^25 files and 1 empty folder \(\d+ bytes\) sent as a \d+-byte zip\.$/.test(l))).toBe(
       true,
     );
     expect(snapshotTree(join(dir, "album"))).toEqual(snapshotTree(root));
