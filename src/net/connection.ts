@@ -81,7 +81,7 @@ export class SocketConnection implements Connection {
   private endTimer: ReturnType<typeof setTimeout> | undefined;
   /** A data handler is running (a write that fails meanwhile closes once it returns). */
   private reading = false;
-  /** A write failed during a read: nothing more goes out; the close waits for the read's end. */
+  /** A write failed: nothing more goes out; the close waits for the read's end (failWrite). */
   private writeFailed = false;
   /**
    * Data that arrived before an owner set its events (the first bytes can race the handshake,
@@ -221,15 +221,18 @@ export class SocketConnection implements Connection {
   }
 
   /**
-   * The kernel refused a write (the peer reset the connection, or it is gone). What this read
-   * brought is still the peer's (a BYE behind the OFFER whose answer failed): the reader handles
-   * the rest of it, and the connection closes when the read is over; outside a read, at once.
+   * The kernel refused a write (the peer reset the connection, or it is gone). What it sent
+   * before is still the peer's (a BYE behind the OFFER whose answer failed): the reader handles
+   * the rest of this read, and the connection closes when the read is over. Outside a read (a
+   * drain, a file read's turn), a turn of the loop later: Bun first hands up what the kernel
+   * holds for us (the BYE of a peer that closed while we were stopped, our write after the
+   * resume drawing its reset), then closes; closed at once, it was lost.
    */
   private failWrite(): void {
-    if (!this.reading) return this.handleClose();
     this.writeFailed = true;
     this.queue.length = 0;
     this.queued = 0;
+    if (!this.reading) setTimeout(() => this.handleClose(), 0);
   }
 
   /** Socket handler: `drain`. Writes from the queue until it is empty or the kernel is full. */

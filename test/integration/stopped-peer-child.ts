@@ -5,7 +5,11 @@
  * - MODE "raw" (a Bun socket): `{ lines, wrote }`, `wrote` the result of that answer's write
  *   (-1: the kernel refused it, the peer had reset the connection);
  * - MODE "parley" (src/net's SocketConnection): `{ lines }`, each line handled as a frame is
- *   (FrameChannel stops at a closed connection), so a line lost to the close is missing.
+ *   (FrameChannel stops at a closed connection), so a line lost to the close is missing;
+ * - MODE "sending" (a SocketConnection too): writes 64 KiB pieces without end, as a file's
+ *   sender does (whenever its queue empties, and a turn after the kernel took them all), stops
+ *   itself (SIGSTOP) the first time the kernel is full (its queue waits for a drain), and prints
+ *   `{ lines }` of what it read, as "parley" does.
  */
 
 import { dial } from "../../src/net/index.ts";
@@ -35,6 +39,31 @@ if (process.argv[3] === "raw") {
       },
     },
   });
+} else if (process.argv[3] === "sending") {
+  const conn = await dial("127.0.0.1", port);
+  let text = "";
+  const piece = new Uint8Array(64 * 1024);
+  let stopped = false;
+  const pump = (): void => {
+    for (let i = 0; i < 64 && conn.queuedBytes === 0 && !conn.closed; i++) conn.write(piece);
+    if (conn.queuedBytes === 0 && !conn.closed) setTimeout(pump, 0);
+    else if (!stopped) {
+      // Backed up: resumed, the drain comes first, with what the peer sent meanwhile behind it.
+      stopped = true;
+      process.kill(process.pid, "SIGSTOP");
+    }
+  };
+  conn.setEvents({
+    onData(chunk) {
+      if (!conn.closed) text += new TextDecoder().decode(chunk);
+    },
+    onDrain: pump,
+    onClose() {
+      console.log(JSON.stringify({ lines: text.split("\n").filter(Boolean) }));
+      process.exit(0);
+    },
+  });
+  pump();
 } else {
   const conn = await dial("127.0.0.1", port);
   conn.setEvents({

@@ -3,7 +3,9 @@
  * The closing side's close after its flush budget is a plain close when every byte reached the
  * kernel, not a reset: the stopped peer, once resumed, reads the last bytes and its answer to
  * them still goes out (a reset made that write fail). And a reader whose answer fails (a peer
- * that did reset) still handles the rest of what it had read: the BYE behind the OFFER.
+ * that did reset) still handles the rest of what it had read: the BYE behind the OFFER; one
+ * that was sending, whose write after the resume fails outside any read, too (the BYE it had
+ * not read yet: the close waits a turn of the loop, which reads it first).
  * Real sockets on 127.0.0.1, the peer a process of its own (stopped-peer-child.ts).
  */
 
@@ -23,19 +25,25 @@ afterEach(() => {
 type Peer = { readonly proc: Subprocess<"ignore", "pipe", "inherit">; readonly rest: () => Promise<string> };
 
 /** The peer process dialed in and stopped: the connection's accepted end and the process. */
-async function stoppedPeer(mode: "raw" | "parley"): Promise<{ conn: SocketConnection; peer: Peer }> {
+async function stoppedPeer(
+  mode: "raw" | "parley" | "sending",
+  onAccept: (c: SocketConnection) => void = () => {},
+): Promise<{ conn: SocketConnection; peer: Peer }> {
   let accepted: (c: SocketConnection) => void = () => {};
   const conn = new Promise<SocketConnection>((resolve) => {
     accepted = resolve;
   });
-  const listener: Listener = listen("127.0.0.1", 0, (c) => accepted(c));
+  const listener: Listener = listen("127.0.0.1", 0, (c) => {
+    onAccept(c);
+    accepted(c);
+  });
   cleanups.push(() => listener.stop());
   const peer = Bun.spawn([process.execPath, CHILD, String(listener.port), mode], { stdout: "pipe" });
   cleanups.push(() => peer.kill("SIGKILL"));
   const out = peer.stdout.getReader();
   expect(new TextDecoder().decode((await out.read()).value)).toBe("ready\n");
   const c = await conn;
-  peer.kill("SIGSTOP");
+  if (mode !== "sending") peer.kill("SIGSTOP"); // that one stops itself, backed up
   // Stopped for sure before anything is written: its state in /proc reads T.
   const state = () => /\) (\S)/.exec(readFileSync(`/proc/${peer.pid}/stat`, "utf8"))?.[1];
   for (let i = 0; i < 500 && state() !== "T"; i++) await Bun.sleep(1);
@@ -78,4 +86,16 @@ test("a reader whose answer fails on a reset still handles the rest of the read:
   // The close before this fix (and of a peer that is not Parley): the last bytes, then a reset.
   conn.destroy();
   expect(await resumed(peer)).toEqual({ lines: ["OFFER", "BYE"] });
+});
+
+test("a peer stopped while it sent reads the BYE once resumed, though its next write meets the reset its first one drew", async () => {
+  // It sends from the start: read at once (bytes waiting for an owner are capped at 1 MiB).
+  const { conn, peer } = await stoppedPeer("sending", (c) => c.setEvents({ onData() {}, onDrain() {}, onClose() {} }));
+  conn.write(new TextEncoder().encode("BYE\n"));
+  conn.end(100); // what its kernel held when it stopped is read meanwhile (end() keeps reading)
+  for (let i = 0; i < 400 && !conn.closed; i++) await Bun.sleep(5);
+  expect(conn.closed, "closed at the flush budget").toBe(true);
+  // Resumed, it writes into our closed socket, which answers with a reset, and its next write
+  // fails outside any read: that closed it at once, before the BYE in its kernel was read.
+  expect(await resumed(peer)).toEqual({ lines: ["BYE"] });
 });
