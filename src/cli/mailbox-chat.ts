@@ -34,6 +34,8 @@ export class MailboxChat {
   private joining = false;
   /** The meeting of the code we made (none when the chat started with a code to join). */
   private own: MailboxMeet | undefined;
+  /** Its code's number (nameplate), once the mailbox gave it. */
+  private ownNameplate: string | undefined;
   /** "Connected directly to ..." lines by the address they name, said with the session's. */
   private readonly pathLines = new Map<string, string>();
   private plain: PlainChat | undefined;
@@ -87,6 +89,13 @@ export class MailboxChat {
       return;
     }
     if (this.joining) return;
+    if (parsed.nameplate === this.ownNameplate) {
+      // Joined, it met our own meeting, which it used up (it was kept while joining, below).
+      this.terminal.print(
+        "That is this chat's own code: give it to the peer, and type the code the peer's Parley shows.",
+      );
+      return;
+    }
     this.joining = true;
     // Our own code stays in the mailbox until one meeting is the session: a peer who typed it
     // at the same moment (each typing the other's code) finds it there and meets us through it,
@@ -103,6 +112,7 @@ export class MailboxChat {
       ...(this.options.name === undefined ? {} : { name: this.options.name }),
       code: (c) => {
         if (code !== undefined) return;
+        this.ownNameplate = parseWormholeCode(c)?.nameplate;
         this.terminal.print(`Waiting in the mailbox · code ${c}`);
         this.terminal.print("Give the peer this code, or type the code its Parley shows.");
         this.link.codeShown();

@@ -98,4 +98,29 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
     expect(await alice).toBe(0);
     expect(await bob).toBe(0);
   }, 30_000);
+  test("its own code typed is refused at once, and it still waits for the peer on it", async () => {
+    // Since its own code stays in the mailbox while a code typed is joined, the two meetings met
+    // each other and used it up: "Dropped a connection ...: no answer to the greeting", then a
+    // prompt that nothing could answer any more.
+    const dir = () => {
+      const d = mkdtempSync(join(tmpdir(), "parley-inproc-mailbox-"));
+      dirs.push(d);
+      return d;
+    };
+    const aliceIo = testIo(dir());
+    const alice = runCli(["--name", "alice", "--dir", dir(), "--no-listen", ...kit.mailbox()], aliceIo);
+    const [, aliceCode] = await aliceIo.out.waitFor(/^Waiting in the mailbox · code (\S+)$/m);
+    (aliceIo.stdin as PassThrough).write(`${aliceCode}\n`);
+    await aliceIo.out.waitFor(/^That is this chat's own code: give it to the peer/m);
+    const bobIo = testIo(dir());
+    const bob = runCli(["--name", "bob", "--dir", dir(), "--no-listen", ...kit.mailbox()], bobIo);
+    await bobIo.out.waitFor(/^Waiting in the mailbox · code /m);
+    (bobIo.stdin as PassThrough).write(`${aliceCode}\n`);
+    await aliceIo.out.waitFor(/^Connected to bob at /m);
+    await bobIo.out.waitFor(/^Connected to alice at /m); // an exit before it would leave without a word
+    (bobIo.stdin as PassThrough).write("exit\n");
+    expect(await alice, aliceIo.out.text).toBe(0);
+    expect(await bob).toBe(0);
+    expect(aliceIo.out.text).not.toContain("Joining");
+  }, 30_000);
 });
