@@ -1,7 +1,8 @@
 /**
  * `parley receive --stdout` run in-process (injected io) against a plain wormhole client played
  * by the test (test/wormhole-peer-kit.ts): the client's text message goes to the command's own
- * stdout, not around it to the process's, and the rest of the run's lines to its stderr.
+ * stdout, not around it to the process's, and the rest of the run's lines to its stderr. And the
+ * chat with a mailbox at its prompt, in-process: codes typed wrong, twice, or its own.
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
@@ -22,10 +23,33 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+/** A new temp folder, removed after the test. */
+function freshDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "parley-inproc-mailbox-"));
+  dirs.push(d);
+  return d;
+}
+
+/**
+ * Two chats waiting in the mailbox with codes of their own (`--no-listen`: the relay path);
+ * `markAlice` runs on alice's io before she starts. `type` writes a line at alice's prompt.
+ */
+async function twoChatsWaiting(markAlice: (io: ReturnType<typeof testIo>) => void = () => {}) {
+  const aliceIo = testIo(freshDir());
+  markAlice(aliceIo);
+  const alice = runCli(["--name", "alice", "--dir", freshDir(), "--no-listen", ...kit.mailbox()], aliceIo);
+  const bobIo = testIo(freshDir());
+  const bob = runCli(["--name", "bob", "--dir", freshDir(), "--no-listen", ...kit.mailbox()], bobIo);
+  const shown = /^Waiting in the mailbox · code (\S+)$/m;
+  await aliceIo.out.waitFor(shown);
+  const [, bobCode] = await bobIo.out.waitFor(shown);
+  const type = (line: string) => (aliceIo.stdin as PassThrough).write(`${line}\n`);
+  return { aliceIo, alice, bobIo, bob, bobCode: bobCode as string, type };
+}
+
 describe.skipIf(!kit.available)("receive --stdout from a plain wormhole client, in-process", () => {
   test("its text message is written to the injected stdout, the waiting line to the injected stderr", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "parley-inproc-mailbox-"));
-    dirs.push(dir);
+    const dir = freshDir();
     const io = testIo(dir);
     const receiving = runCli(["receive", "--stdout", ...kit.mailbox()], io);
     const [, code] = await io.err.waitFor(/^Waiting in the mailbox · code (\S+)$/m);
@@ -43,28 +67,17 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
   test("at a terminal, a code typed that fails while ours waits gives the prompt back: the next one meets", async () => {
     // Before: a mistyped number ended the chat (exit 2) though nothing was spent and its own
     // code still waited; a failed dial in the direct flow gives the prompt back.
-    const dir = () => {
-      const d = mkdtempSync(join(tmpdir(), "parley-inproc-mailbox-"));
-      dirs.push(d);
-      return d;
-    };
-    const aliceIo = testIo(dir());
-    // A person at a terminal (TERM=dumb: plain lines on the injected streams).
-    Object.assign(aliceIo.stdin, { isTTY: true });
-    Object.assign(aliceIo.stdout, { isTTY: true });
-    Object.assign(aliceIo.env, { TERM: "dumb" });
-    const alice = runCli(["--name", "alice", "--dir", dir(), "--no-listen", ...kit.mailbox()], aliceIo);
-    const bobIo = testIo(dir());
-    const bob = runCli(["--name", "bob", "--dir", dir(), "--no-listen", ...kit.mailbox()], bobIo);
-    const shown = /^Waiting in the mailbox · code (\S+)$/m;
-    await aliceIo.out.waitFor(shown);
-    const [, bobCode] = await bobIo.out.waitFor(shown);
-    const type = (line: string) => (aliceIo.stdin as PassThrough).write(`${line}\n`);
+    const { aliceIo, alice, bob, bobCode, type } = await twoChatsWaiting((io) => {
+      // A person at a terminal (TERM=dumb: plain lines on the injected streams).
+      Object.assign(io.stdin, { isTTY: true });
+      Object.assign(io.stdout, { isTTY: true });
+      Object.assign(io.env, { TERM: "dumb" });
+    });
     type("98765-purple-sausage");
     await aliceIo.out.waitFor(
       /^Error: no one is waiting with that code \(unknown nameplate\)\. Check it and type it again, or wait for the peer to type yours\.$/m,
     );
-    type(bobCode as string);
+    type(bobCode);
     await aliceIo.out.waitFor(/^Connected to bob at /m);
     type("exit");
     expect(await alice).toBe(0);
@@ -73,22 +86,10 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
   test("the code typed again while it is joined is not held as chat: the peer never sees it", async () => {
     // Before: the second line waited with lines typed while joining and went to the peer as
     // chat once connected ("<alice> 7-pyramid-lockup" on bob's screen).
-    const dir = () => {
-      const d = mkdtempSync(join(tmpdir(), "parley-inproc-mailbox-"));
-      dirs.push(d);
-      return d;
-    };
-    const aliceIo = testIo(dir());
-    const alice = runCli(["--name", "alice", "--dir", dir(), "--no-listen", ...kit.mailbox()], aliceIo);
-    const bobIo = testIo(dir());
-    const bob = runCli(["--name", "bob", "--dir", dir(), "--no-listen", ...kit.mailbox()], bobIo);
-    const shown = /^Waiting in the mailbox · code (\S+)$/m;
-    await aliceIo.out.waitFor(shown);
-    const [, bobCode] = await bobIo.out.waitFor(shown);
-    const type = (line: string) => (aliceIo.stdin as PassThrough).write(`${line}\n`);
-    type(bobCode as string);
+    const { aliceIo, alice, bobIo, bob, bobCode, type } = await twoChatsWaiting();
+    type(bobCode);
     await aliceIo.out.waitFor(/^Joining /m);
-    type(` ${(bobCode as string).toUpperCase()}`);
+    type(` ${bobCode.toUpperCase()}`);
     await aliceIo.out.waitFor(/^Already connecting with that code\.$/m);
     type("hello bob");
     await bobIo.out.waitFor(/^<alice> hello bob$/m);
@@ -102,18 +103,13 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
     // Since its own code stays in the mailbox while a code typed is joined, the two meetings met
     // each other and used it up: "Dropped a connection ...: no answer to the greeting", then a
     // prompt that nothing could answer any more.
-    const dir = () => {
-      const d = mkdtempSync(join(tmpdir(), "parley-inproc-mailbox-"));
-      dirs.push(d);
-      return d;
-    };
-    const aliceIo = testIo(dir());
-    const alice = runCli(["--name", "alice", "--dir", dir(), "--no-listen", ...kit.mailbox()], aliceIo);
+    const aliceIo = testIo(freshDir());
+    const alice = runCli(["--name", "alice", "--dir", freshDir(), "--no-listen", ...kit.mailbox()], aliceIo);
     const [, aliceCode] = await aliceIo.out.waitFor(/^Waiting in the mailbox · code (\S+)$/m);
     (aliceIo.stdin as PassThrough).write(`${aliceCode}\n`);
     await aliceIo.out.waitFor(/^That is this chat's own code: give it to the peer/m);
-    const bobIo = testIo(dir());
-    const bob = runCli(["--name", "bob", "--dir", dir(), "--no-listen", ...kit.mailbox()], bobIo);
+    const bobIo = testIo(freshDir());
+    const bob = runCli(["--name", "bob", "--dir", freshDir(), "--no-listen", ...kit.mailbox()], bobIo);
     await bobIo.out.waitFor(/^Waiting in the mailbox · code /m);
     (bobIo.stdin as PassThrough).write(`${aliceCode}\n`);
     await aliceIo.out.waitFor(/^Connected to bob at /m);

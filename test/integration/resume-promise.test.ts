@@ -10,7 +10,7 @@ import { afterEach, expect, test } from "bun:test";
 import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resumeHint } from "../../src/cli/reason-words.ts";
-import type { TransferInfo } from "../../src/session/index.ts";
+import type { OfferDecision, TransferInfo } from "../../src/session/index.ts";
 import { type OutgoingHost, OutgoingTransfers } from "../../src/session/outgoing.ts";
 import type { FrameSource } from "../../src/transfer/index.ts";
 import { connectedPair, markAsParleyPart, TestPeer as Peer, type TestPeer, writeRandomFile } from "./peers.ts";
@@ -22,15 +22,18 @@ afterEach(() => {
 
 /**
  * Alice and bob connected, and alice's early.bin (300,000 random bytes) not yet offered: bob
- * accepts what comes, and alice's Ctrl-C comes in the same turn, before bob's ACCEPT can reach her.
+ * answers what comes with `answer` (accepts it by default), and alice's Ctrl-C comes in the same
+ * turn as bob's decision, before bob's ACCEPT can reach her.
  */
-async function interruptedAtTheAccept(): Promise<{ alice: TestPeer; bob: TestPeer; src: string }> {
+async function interruptedAtTheAccept(
+  answer: () => OfferDecision | Promise<OfferDecision> = () => true,
+): Promise<{ alice: TestPeer; bob: TestPeer; src: string }> {
   let alice: TestPeer | undefined;
   const bob = new Peer("bob", "sha256", {
     session: {
       decideOffer: () => {
         alice?.session?.abort("interrupted");
-        return true;
+        return answer();
       },
     },
   });
@@ -149,21 +152,7 @@ test("review22: a sender cut while it compares the receiver's prefix with its fi
  * `earlier` bytes of an earlier try's `.part` of it in bob's folder first (0: none).
  */
 async function interruptedWhileAsked(earlier: number): Promise<TestPeer> {
-  let alice: TestPeer | undefined;
-  const bob = new Peer("bob", "sha256", {
-    session: {
-      decideOffer: () => {
-        alice?.session?.abort("interrupted");
-        return new Promise(() => {}); // never answered
-      },
-    },
-  });
-  alice = new Peer("alice");
-  peers.push(alice, bob);
-  await alice.dialTo(bob);
-  await Promise.all([alice.waitForSession(), bob.waitForSession()]);
-  const src = join(alice.dir, "early.bin");
-  writeRandomFile(src, 300_000);
+  const { alice, bob, src } = await interruptedAtTheAccept(() => new Promise(() => {})); // never answered
   if (earlier > 0) {
     writeFileSync(join(bob.dir, "early.bin.part"), readFileSync(src).subarray(0, earlier));
     markAsParleyPart(join(bob.dir, "early.bin.part"), src);
