@@ -1,6 +1,7 @@
 /** Connection codes in the CLI: how a listener's code is shown, where a dialer's comes from. */
 
 import { isCodeWords, normalizeCodeWords } from "../crypto/codes.ts";
+import { unwrapTypedCode } from "../crypto/typed-code.ts";
 import { formatAddress } from "../net/endpoints.ts";
 import { isLoopbackHost, UsageError } from "./flags.ts";
 import { osWords } from "./os-words.ts";
@@ -23,8 +24,7 @@ export function codeOnCommandLineNote(text: string | undefined): string | undefi
 /** Two codes that are the same once spaces, dashes and case are set aside (as codes are read). */
 export function sameCode(a: string, b: string | undefined): boolean {
   const plain = (text: string) =>
-    text
-      .trim()
+    unwrapTypedCode(text)
       .toLowerCase()
       .replace(/[\s-]+/g, "-");
   return b !== undefined && plain(a) === plain(b);

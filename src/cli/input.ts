@@ -8,6 +8,7 @@
  */
 
 import { isCodeWords, normalizeCodeWords } from "../crypto/codes.ts";
+import { unwrapTypedCode } from "../crypto/typed-code.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 
 export type InputLine =
@@ -137,7 +138,7 @@ export interface PeerAddress {
 
 /** @returns the address, or an error sentence */
 export function parsePeerAddress(text: string, defaultHost: string): PeerAddress | string {
-  const t = text.trim();
+  const t = unwrapTypedCode(text);
   // "host:port-word-word": the words start at the first "-" after the port's digits.
   const withWords = /^(.*?)(\d{1,5})-([A-Za-z][A-Za-z\s-]*)$/.exec(t);
   let where = t;

@@ -6,6 +6,7 @@
  * them), so parsing does not insist on the list.
  */
 
+import { unwrapTypedCode } from "./typed-code.ts";
 import { EVEN_WORDS, ODD_WORDS } from "./wormhole-words.ts";
 
 export interface WormholeCode {
@@ -22,13 +23,12 @@ export function randomWormholeWords(): string {
 }
 
 /**
- * Reads a code as typed: surrounding space dropped, letters lowercased, spaces between parts
+ * Reads a code as typed: quotes around it (typed-code.ts) and surrounding space dropped, letters
+ * lowercased, spaces between parts
  * taken as "-". Undefined unless it is digits, then at least one word of letters and digits.
  */
 export function parseWormholeCode(text: string): WormholeCode | undefined {
-  const code = text
-    .normalize("NFC")
-    .trim()
+  const code = unwrapTypedCode(text.normalize("NFC"))
     .toLowerCase()
     .replace(/[\s-]+/g, "-");
   const match = /^(\d{1,9})(-[\p{L}\p{N}]+)+$/u.exec(code);

@@ -115,18 +115,34 @@ describe("parsePeerAddress", () => {
     ["192.168.1.2:22", { host: "192.168.1.2", port: 22 }],
     ["[::1]:40123", { host: "::1", port: 40123 }],
     ["[fe80::1%eth0]:5000", { host: "fe80::1%eth0", port: 5000 }],
+    // Pasted from a message: one pair of quotes or backticks around it is not the code's.
+    ['"40123-ribbon-walnut"', { host: "default.host", port: 40123, words: "ribbon-walnut" }],
+    ["`localhost:40123-ribbon-walnut`", { host: "localhost", port: 40123, words: "ribbon-walnut" }],
+    ["‘40123’", { host: "default.host", port: 40123 }],
   ])("%p is %p", (text, expected) => {
     expect(parsePeerAddress(text, "default.host")).toEqual(expected);
   });
 
-  test.each(["0", "70000", "65536", "abc", ":123", "localhost:", "localhost:abc", "", "-1", "123456", "[::1]", "1.5"])(
-    "%p is an error sentence",
-    (text) => {
-      const result = parsePeerAddress(text, "default.host");
-      expect(typeof result, `result ${JSON.stringify(result)}`).toBe("string");
-      expect((result as string).length).toBeGreaterThan(0);
-    },
-  );
+  test.each([
+    "0",
+    "70000",
+    "65536",
+    "abc",
+    ":123",
+    "localhost:",
+    "localhost:abc",
+    "",
+    "-1",
+    "123456",
+    "[::1]",
+    "1.5",
+    '"40123',
+    "'40123\"",
+  ])("%p is an error sentence", (text) => {
+    const result = parsePeerAddress(text, "default.host");
+    expect(typeof result, `result ${JSON.stringify(result)}`).toBe("string");
+    expect((result as string).length).toBeGreaterThan(0);
+  });
 });
 
 test("an unbracketed IPv6 address is an error, not host ':'", () => {

@@ -30,14 +30,28 @@ describe("wormhole words and codes", () => {
     ["  12 Purple Sausage ", "12", "12-purple-sausage"],
     ["3-word", "3", "3-word"],
     ["4-a-b-c", "4", "4-a-b-c"],
+    // Pasted from a message: one pair of quotes or backticks around it is not the code's.
+    ['"7-purple-sausage"', "7", "7-purple-sausage"],
+    [" '7-purple-sausage' ", "7", "7-purple-sausage"],
+    ["`7-purple-sausage`", "7", "7-purple-sausage"],
+    ["“ 7-purple-sausage ”", "7", "7-purple-sausage"],
   ])("parses %p", (input, nameplate, code) => {
     expect(parseWormholeCode(input)).toEqual({ nameplate, code });
   });
 
-  test.each(["", "purple-sausage", "7", "7-", "-7-a", "x7-a-b", "7-a_b", "127.0.0.1:4000-a-b"])(
-    "refuses %p",
-    (input) => {
-      expect(parseWormholeCode(input)).toBeUndefined();
-    },
-  );
+  test.each([
+    "",
+    "purple-sausage",
+    "7",
+    "7-",
+    "-7-a",
+    "x7-a-b",
+    "7-a_b",
+    "127.0.0.1:4000-a-b",
+    '"7-purple-sausage',
+    "'7-a-b\"",
+    '""',
+  ])("refuses %p", (input) => {
+    expect(parseWormholeCode(input)).toBeUndefined();
+  });
 });
