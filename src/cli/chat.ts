@@ -185,6 +185,7 @@ class ChatController {
 
   private onInterrupted(signal: Signal, active: boolean): void {
     const what = SIGNAL_WORDS[signal];
+    if (!active && this.held.holding) this.terminal.print(notSentWords(this.held.count)); // as exit says
     this.terminal.print(active ? `${what}: telling the peer and closing the connection.` : `${what}. Bye.`);
   }
 

@@ -365,26 +365,36 @@ test.each([
   expect(outputs[0]).toBe(outputs[1] as string);
 });
 
-test("exit typed at a terminal while a dial runs and a line is held: it quits at once, not once the dial gives up", async () => {
-  // A listener that accepts and never speaks: the dial gives up after 2 s here (no greeting);
-  // joining a mailbox code whose peer does not answer takes 30 s (TRANSIT_TIMEOUT_MS).
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  try {
-    // A person at a terminal (TERM=dumb: plain lines on the injected streams, typed lines all the same).
-    const io = testIo(tempDir());
-    Object.assign(io.stdin, { isTTY: true });
-    Object.assign(io.stdout, { isTTY: true });
-    Object.assign(io.env, { TERM: "dumb" });
-    const chat = runCli(["--dir", tempDir(), "--connect", `127.0.0.1:${listener.port}-ribbon-walnut`], io);
-    await io.out.waitFor(/^Connecting to 127\.0\.0\.1:\d+ with the code\.\.\.$/m);
-    (io.stdin as PassThrough).write("anyone there?\n"); // held for the connection
-    (io.stdin as PassThrough).write("exit\n");
-    // Held behind that line too (fb40fc0, for scripts), it waited the dial out, silent.
-    const ended = await Promise.race([chat, Bun.sleep(1_000).then(() => "still waiting for the dial")]);
-    expect(ended).toBe(0);
-    // The held line is dropped, and said so (it went unsaid before).
-    expect(io.out.text).toContain("Not sent: the line typed while connecting.\nBye.");
-  } finally {
-    listener.stop(true);
-  }
-});
+test.each([
+  ["exit typed", 0, "Bye."],
+  ["Ctrl-C", 130, "Interrupted (Ctrl-C). Bye."],
+] as const)(
+  "%s at a terminal while a dial runs and a line is held: it quits at once, not once the dial gives up, and says the line did not go",
+  async (ending, code, lastLine) => {
+    // A listener that accepts and never speaks: the dial gives up after 2 s here (no greeting);
+    // joining a mailbox code whose peer does not answer takes 30 s (TRANSIT_TIMEOUT_MS).
+    const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      // A person at a terminal (TERM=dumb: plain lines on the injected streams, typed lines all the same).
+      const io = testIo(tempDir());
+      Object.assign(io.stdin, { isTTY: true });
+      Object.assign(io.stdout, { isTTY: true });
+      Object.assign(io.env, { TERM: "dumb" });
+      const chat = runCli(["--dir", tempDir(), "--connect", `127.0.0.1:${listener.port}-ribbon-walnut`], io);
+      await io.out.waitFor(/^Connecting to 127\.0\.0\.1:\d+ with the code\.\.\.$/m);
+      (io.stdin as PassThrough).write("anyone there?\n"); // held for the connection
+      // Lines are taken in order: help's answer shows once that line is held.
+      (io.stdin as PassThrough).write("help\n");
+      await io.out.waitFor(/^Enter the code the peer's Parley shows \(port-word-word\)\. exit quits\.$/m);
+      if (ending === "Ctrl-C") io.signal("SIGINT");
+      else (io.stdin as PassThrough).write("exit\n");
+      // Held behind that line too (fb40fc0, for scripts), exit waited the dial out, silent.
+      const ended = await Promise.race([chat, Bun.sleep(1_000).then(() => "still waiting for the dial")]);
+      expect(ended).toBe(code);
+      // The held line is dropped, and said so (it went unsaid before: after Ctrl-C until session 23).
+      expect(io.out.text).toContain(`Not sent: the line typed while connecting.\n${lastLine}`);
+    } finally {
+      listener.stop(true);
+    }
+  },
+);
