@@ -38,7 +38,8 @@ export interface MeetFailure {
  */
 const WORDS: Record<string, (detail: string) => string> = {
   E_MAILBOX_UNREACHABLE: (detail) => `cannot reach the mailbox server: ${detail}`,
-  E_MAILBOX_LOST: () => "the connection to the mailbox server was lost",
+  E_MAILBOX_LOST: () =>
+    "the connection to the mailbox server was lost before the peer was met; run Parley again (the server may be restarting)",
   E_MAILBOX_REFUSED: (detail) => `the mailbox server refused: ${detail}`,
   E_MAILBOX_SILENT: (detail) => `the mailbox server stopped answering: ${detail}`,
   E_MAILBOX_PROTOCOL: (detail) => `the mailbox server broke the protocol: ${detail}`,

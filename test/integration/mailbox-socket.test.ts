@@ -130,6 +130,14 @@ test("a binary message over the limit is counted in bytes", async () => {
   expect(await closed.promise).toBe("it sent a message of 2000 bytes, more than the 1000 taken");
 });
 
+test("a mailbox connection lost before the peer was met says what to do: run again (newuser23: a restarted server)", () => {
+  const err = new WormholeError("E_MAILBOX_LOST", "the connection to the mailbox was lost");
+  expect(describeMeetFailure(err)?.line).toBe(
+    "Error: the connection to the mailbox server was lost before the peer was met; run Parley again (the server may be restarting)",
+  );
+  expect(describeMeetFailure(err)?.exitCode).toBe(2);
+});
+
 test("a Wormhole whose socket was closed for a message over the limit fails E_MAILBOX_PROTOCOL, worded", () => {
   const err = new WormholeError(
     "E_MAILBOX_PROTOCOL",
