@@ -292,12 +292,15 @@ class ChatController {
         case "empty":
           return;
         case "exit":
-          // Behind lines held while a dial runs (a script's `hi`, `transfer f`, `exit`): they go
-          // first. Typed at a terminal, exit means now: joining a mailbox code can take 30 s and more.
-          if (this.held.holding && !this.typedAtTerminal) return this.held.hold(text);
+          // Piped while a dial runs (a script's `CODE`, `hi`, `exit`): behind the dial and the lines
+          // held meanwhile, as the end of input is; after a failed dial it ends with 1, as that does.
+          // Typed at a terminal, exit means now: joining a mailbox code can take 30 s and more.
+          if (!this.typedAtTerminal && (this.held.holding || this.dialing || this.heldForMailbox)) {
+            return this.held.hold(text);
+          }
           if (this.held.holding) this.terminal.print(notSentWords(this.held.count));
           this.terminal.print("Bye.");
-          return this.link.finish(EXIT_OK);
+          return this.link.finish(this.dialFailed && !this.typedAtTerminal ? EXIT_FAILURE : EXIT_OK);
         case "help":
           this.terminal.print("Enter the code the peer's Parley shows (port-word-word). exit quits.");
           return;

@@ -157,6 +157,31 @@ test("two chats in one process on injected streams: code typed on one side, a li
   expect(aliceIo.out.text).not.toContain("\x1b"); // plain streams: no escape codes
 });
 
+test("a script's code and exit piped at once: exit waits for the dial, the peer is told; after a failed dial, exit 1", async () => {
+  // `printf 'CODE\nexit\n' | parley`: the exit came while the dial ran and ended the run at once
+  // ("Bye.", exit 0), the peer never met; the end of input waited for the dial already.
+  const aliceIo = testIo(tempDir());
+  const bobIo = testIo(tempDir());
+  const alice = runCli(["--name", "alice", "--dir", tempDir()], aliceIo);
+  const bob = runCli(["--name", "bob", "--dir", tempDir()], bobIo);
+  const [, code] = await bobIo.out.waitFor(/^Listening on \S+ · code (\S+)$/m);
+  await aliceIo.out.waitFor(/^Listening on /m);
+  (aliceIo.stdin as PassThrough).write(`${code}\nexit\n`); // one write: exit is read while the dial runs
+  await bobIo.out.waitFor(/^alice left \(exit\)\. Connection closed\.$/m);
+  expect(await alice).toBe(0);
+  expect(await bob).toBe(0);
+  // Nothing listens at the port: the dial fails, then the held exit ends the run with 1.
+  const refused = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = refused.port;
+  refused.stop(true);
+  const carolIo = testIo(tempDir());
+  const carol = runCli(["--name", "carol", "--dir", tempDir()], carolIo);
+  await carolIo.out.waitFor(/^Listening on /m);
+  (carolIo.stdin as PassThrough).write(`${port}-ribbon-walnut\nexit\n`);
+  expect(await carol, carolIo.out.text).toBe(1);
+  expect(carolIo.out.text).toMatch(/Could not connect to 127\.0\.0\.1:\d+: connection refused/);
+});
+
 test("a signal while send walks its folders (before any connection): said, exit 130 or 143, nothing contacted", async () => {
   const src = tempDir();
   writeFileSync(join(src, "a.txt"), "a");
