@@ -136,15 +136,21 @@ test("a mailbox code kept out of ps (PARLEY_CODE) goes with its number alone on 
   expect(alone.said).toContain('"8" is only a mailbox code\'s number: give the whole code');
 });
 
-test("two chats in one process on injected streams: code typed on one side, a line each way, exit ends both with 0", async () => {
+/** Two chats listening in this process on injected streams: alice's and bob's runs, and bob's code. */
+async function twoChatsListening() {
   const aliceIo = testIo(tempDir());
   const bobIo = testIo(tempDir());
   const alice = runCli(["--name", "alice", "--dir", tempDir()], aliceIo);
   const bob = runCli(["--name", "bob", "--dir", tempDir()], bobIo);
   const [, code] = await bobIo.out.waitFor(/^Listening on \S+ · code (\S+)$/m);
   await aliceIo.out.waitFor(/^Listening on /m);
+  return { aliceIo, bobIo, alice, bob, code: code as string };
+}
+
+test("two chats in one process on injected streams: code typed on one side, a line each way, exit ends both with 0", async () => {
+  const { aliceIo, bobIo, alice, bob, code } = await twoChatsListening();
   const typeAt = (io: TestIo, line: string) => (io.stdin as PassThrough).write(`${line}\n`);
-  typeAt(aliceIo, code as string);
+  typeAt(aliceIo, code);
   await aliceIo.out.waitFor(/^Connected to bob at /m);
   await bobIo.out.waitFor(/^Connected to alice at /m);
   typeAt(aliceIo, "hello bob");
@@ -160,12 +166,7 @@ test("two chats in one process on injected streams: code typed on one side, a li
 test("a script's code and exit piped at once: exit waits for the dial, the peer is told; after a failed dial, exit 1", async () => {
   // `printf 'CODE\nexit\n' | parley`: the exit came while the dial ran and ended the run at once
   // ("Bye.", exit 0), the peer never met; the end of input waited for the dial already.
-  const aliceIo = testIo(tempDir());
-  const bobIo = testIo(tempDir());
-  const alice = runCli(["--name", "alice", "--dir", tempDir()], aliceIo);
-  const bob = runCli(["--name", "bob", "--dir", tempDir()], bobIo);
-  const [, code] = await bobIo.out.waitFor(/^Listening on \S+ · code (\S+)$/m);
-  await aliceIo.out.waitFor(/^Listening on /m);
+  const { aliceIo, bobIo, alice, bob, code } = await twoChatsListening();
   (aliceIo.stdin as PassThrough).write(`${code}\nexit\n`); // one write: exit is read while the dial runs
   await bobIo.out.waitFor(/^alice left \(exit\)\. Connection closed\.$/m);
   expect(await alice).toBe(0);
