@@ -101,15 +101,21 @@ test(
   TEST_MS,
 );
 
+/** `receive --ask` into `dir` and a sender of `path` (asked.bin, 1024 bytes), once the receiver's question shows. */
+async function askedAbout(dir: string, path: string) {
+  const receiver = startCli("receiver", ["receive", "--ask", "--no-progress", "--dir", dir]);
+  const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+  const sender = startCli("sender", ["send", path, "--to", match[1] as string, "--no-progress"]);
+  await receiver.waitForStderr(/Accept asked\.bin \(1\.0 KiB, 1024 bytes\)\? \[y\/N\] /);
+  return { receiver, sender };
+}
+
 test(
   "receive --ask interrupted while its question waits: the receiver promises no resume; its sender, never answered, only if the receiver kept part of it",
   async () => {
     const dir = makeTempDir();
-    const receiver = startCli("receiver", ["receive", "--ask", "--no-progress", "--dir", dir]);
-    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
     const src = randomFile("asked.bin", 1024);
-    const sender = startCli("sender", ["send", src.path, "--to", match[1] as string, "--no-progress"]);
-    await receiver.waitForStderr(/Accept asked\.bin \(1\.0 KiB, 1024 bytes\)\? \[y\/N\] /);
+    const { receiver, sender } = await askedAbout(dir, src.path);
     receiver.kill("SIGINT");
     expect(await receiver.exitCode(), receiver.describe()).toBe(130);
     expect(await sender.exitCode(), sender.describe()).toBe(3);
@@ -135,10 +141,7 @@ test(
     const part = join(dir, "asked.bin.part");
     writeFileSync(part, readFileSync(src.path).subarray(0, 512));
     markAsParleyPart(part, src.path);
-    const receiver = startCli("receiver", ["receive", "--ask", "--no-progress", "--dir", dir]);
-    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
-    const sender = startCli("sender", ["send", src.path, "--to", match[1] as string, "--no-progress"]);
-    await receiver.waitForStderr(/Accept asked\.bin \(1\.0 KiB, 1024 bytes\)\? \[y\/N\] /);
+    const { receiver, sender } = await askedAbout(dir, src.path);
     sender.kill("SIGINT");
     expect(await sender.exitCode(), sender.describe()).toBe(130);
     const { line } = await receiver.waitForLine(/^Receiving #1 asked\.bin failed/);
