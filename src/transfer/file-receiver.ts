@@ -29,8 +29,8 @@ import {
   earlierPartBytes,
   linkToFreeName,
   lockNewPart,
-  MAX_NAME_TRIES,
   openResumable,
+  partCandidates,
 } from "./part-files.ts";
 import { checkPartIntact, firstHoleIn, type TakenPrefix } from "./part-intact.ts";
 import { markAsOurs, markStored } from "./part-mark.ts";
@@ -210,11 +210,7 @@ export class FileReceiver implements ResumableSink {
     space: SpaceClaim,
     options: FileReceiverOptions,
   ): FileReceiver {
-    for (let n = 0; n < MAX_NAME_TRIES; n++) {
-      const name = numberedName(safe, n);
-      if (dir.stat(name) !== undefined) continue;
-      const partName = name + PART_SUFFIX;
-      const partPath = dir.pathOf(partName);
+    for (const { index: n, partName, partPath } of partCandidates(dir, safe)) {
       if (partsInUse.has(partPath)) continue;
       const fd = createExclusive(dir, partName);
       if (fd !== undefined) {

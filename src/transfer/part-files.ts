@@ -99,10 +99,27 @@ export function ownedByUsAs(stats: { uid: number }, owner: number | undefined): 
 export const MAX_NAME_TRIES = 1_000;
 
 /**
+ * The names a received file `safe` may be written under, in the order they are tried: for each
+ * numbered variant not taken in `dir` ("name", "name (1)", ...), its `.part`'s name and path, and
+ * the variant's index. FileReceiver.open and earlierPartBytes walk the same list.
+ */
+export function* partCandidates(
+  dir: HeldDir,
+  safe: string,
+): Generator<{ readonly index: number; readonly partName: string; readonly partPath: string }> {
+  for (let index = 0; index < MAX_NAME_TRIES; index++) {
+    const name = numberedName(safe, index);
+    if (dir.stat(name) !== undefined) continue;
+    const partName = `${name}.part`;
+    yield { index, partName, partPath: dir.pathOf(partName) };
+  }
+}
+
+/**
  * The bytes of the earlier attempt's `.part` that FileReceiver.open would resume for this offer
- * (the same names in the same order, each `.part` checked by openResumable), 0 when it would make
- * a new one. Nothing is made, and nothing stays open. `mine(partPath)`: a `.part` this process is
- * writing or stored this run (FileReceiver.open passes those by too).
+ * (partCandidates' names, each `.part` checked by openResumable), 0 when it would make a new one.
+ * Nothing is made, and nothing stays open. `mine(partPath)`: a `.part` this process is writing or
+ * stored this run (FileReceiver.open passes those by too).
  */
 export function earlierPartBytes(
   dir: HeldDir,
@@ -111,11 +128,8 @@ export function earlierPartBytes(
   token: string | undefined,
   mine: (partPath: string) => boolean,
 ): number {
-  for (let n = 0; n < MAX_NAME_TRIES; n++) {
-    const name = numberedName(safe, n);
-    if (dir.stat(name) !== undefined) continue;
-    const partName = `${name}.part`;
-    if (mine(dir.pathOf(partName))) continue;
+  for (const { partName, partPath } of partCandidates(dir, safe)) {
+    if (mine(partPath)) continue;
     if (dir.stat(partName) === undefined) return 0; // a new `.part` would be made under this name
     const fd = openResumable(dir, partName, offered, token);
     if (fd === undefined) continue;
