@@ -16,7 +16,7 @@
  * bottleneck side; see docs/DESIGN-NOTES.md.
  */
 
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from "node:fs";
 import { basename, resolve } from "node:path";
 import { writeDataHeader } from "../protocol/frame-encoder.ts";
 import { DATA_HEADER_BYTES } from "../protocol/frame-types.ts";
@@ -68,6 +68,17 @@ function writtenOverInPlace(
   size: number,
 ): boolean {
   return now.mtimeMs !== openedMtimeMs && now.size <= size;
+}
+
+/**
+ * What `fd` (opened from `path` non-blocking: a named pipe swapped in must not hang the open)
+ * really is: its stats when a regular file; else it is closed. @throws TransferError E_NOT_A_FILE
+ */
+export function regularFileStats(fd: number, path: string): Stats {
+  const stats = fstatSync(fd);
+  if (stats.isFile()) return stats;
+  closeSync(fd);
+  throw new TransferError("E_NOT_A_FILE", `${path} is not a regular file`);
 }
 
 /**
@@ -140,11 +151,7 @@ export class FileSender implements FrameSource {
         );
       throw new TransferError("E_UNREADABLE", `cannot read ${path}: ${osReason(err)}`, { cause: err });
     }
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) {
-      closeSync(fd);
-      throw new TransferError("E_NOT_A_FILE", `${path} is not a regular file`);
-    }
+    const stats = regularFileStats(fd, path);
     if (typeof entry === "object" && !isListedFile(stats, entry, path)) {
       closeSync(fd);
       throw new TransferError(

@@ -3,9 +3,9 @@
  * (session/plain-transfer.ts) asks for pieces and never touches the file system itself.
  */
 
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, openSync, readSync } from "node:fs";
 import { osReason, TransferError } from "./errors.ts";
-import { type HeadPrint, headPrint, rewrittenSince } from "./file-sender.ts";
+import { type HeadPrint, headPrint, regularFileStats, rewrittenSince } from "./file-sender.ts";
 
 export interface PieceReader {
   /**
@@ -34,12 +34,7 @@ export function openPieceReader(path: string): PieceReader {
   } catch (err) {
     throw new TransferError("E_READ", `cannot read ${path}: ${osReason(err)}`, { cause: err });
   }
-  const stats = fstatSync(fd);
-  if (!stats.isFile()) {
-    closeSync(fd);
-    throw new TransferError("E_NOT_A_FILE", `${path} is not a regular file`);
-  }
-  const openedMtimeMs = stats.mtimeMs;
+  const openedMtimeMs = regularFileStats(fd, path).mtimeMs;
   let head: HeadPrint | undefined;
   return {
     read(into, position) {
