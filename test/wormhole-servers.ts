@@ -98,14 +98,17 @@ export class WormholeServer {
     plugin: "wormhole-mailbox" | "transitrelay",
     host = "127.0.0.1",
     port = 0,
+    /** The folder of its database and log (restart: the one it had); a new one when not given. */
+    reuseDir?: string,
   ): Promise<WormholeServer> {
-    const dir = mkdtempSync(join(tmpdir(), "parley-wormhole-"));
+    const dir = reuseDir ?? mkdtempSync(join(tmpdir(), "parley-wormhole-"));
     const endpoint = `--port=tcp:${port}:interface=${host}`;
     const args = ["twistd3", "-n", "--pidfile=", "--logfile=-", plugin, endpoint];
     if (plugin === "wormhole-mailbox") args.push(`--channel-db=${join(dir, "mailbox.sqlite")}`);
     // Files, not pipes: the log grows with every connection, and a pipe nobody reads would block it.
     const log = join(dir, "twistd.log");
     const errors = join(dir, "stderr.txt");
+    rmSync(log, { force: true }); // a restart's log: the line waited for is this run's
     const proc = Bun.spawn(args, { cwd: dir, stdout: Bun.file(log), stderr: Bun.file(errors) });
     running.add(proc);
     /** @param tail - add the end of its output (not when `why` is already twistd's own line) */
@@ -131,6 +134,12 @@ export class WormholeServer {
 
   /** Stops the server by its pid (SIGTERM, then SIGKILL after 5 s) and removes its folder. */
   async stop(): Promise<void> {
+    await this.halt();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Stops the process (as stop()) but keeps its folder: its database, for restart(). */
+  async halt(): Promise<void> {
     if (this.proc.exitCode === null && this.proc.signalCode === null) {
       this.proc.kill("SIGTERM");
       const timer = setTimeout(() => this.proc.kill("SIGKILL"), 5000);
@@ -138,7 +147,22 @@ export class WormholeServer {
       clearTimeout(timer);
     }
     running.delete(this.proc);
-    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * A mailbox server stopped by halt() (or running: it is halted first) started again on the same
+   * port with the same database, as a server restarted by its administrator: the new one.
+   * `freshDatabase`: in a new folder instead (a server that came back without its state).
+   */
+  async restart(options: { freshDatabase?: boolean } = {}): Promise<WormholeServer> {
+    await this.halt();
+    if (options.freshDatabase) rmSync(this.dir, { recursive: true, force: true });
+    return WormholeServer.start(
+      "wormhole-mailbox",
+      "127.0.0.1",
+      this.port,
+      options.freshDatabase ? undefined : this.dir,
+    );
   }
 }
 

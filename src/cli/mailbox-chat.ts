@@ -39,6 +39,8 @@ export class MailboxChat {
   /** "Connected directly to ..." lines by the address they name, said with the session's. */
   private readonly pathLines = new Map<string, string>();
   private plain: PlainChat | undefined;
+  /** Meetings whose mailbox connection is lost: the two of one chat lose it together, said once. */
+  private readonly lost = new Set<MailboxMeet>();
 
   constructor(
     private readonly options: ChatOptions,
@@ -119,6 +121,13 @@ export class MailboxChat {
       },
       // Both meetings may find a path (each typed the other's code): the session's is said.
       path: (line, _path, address) => void this.pathLines.set(address, line),
+      mailboxLost: (line) => {
+        if (this.lost.size === 0) this.terminal.print(line);
+        this.lost.add(meet);
+      },
+      mailboxBack: (line) => {
+        if (this.lost.delete(meet) && this.lost.size === 0) this.terminal.print(line);
+      },
       plainPeer: (peer) => {
         this.meets.delete(meet);
         this.abandonOthers();
@@ -158,6 +167,7 @@ export class MailboxChat {
 
   private failed(meet: MailboxMeet, code: string | undefined, err: unknown): void {
     this.meets.delete(meet);
+    this.lost.delete(meet);
     if (meet.abandoned) return;
     // Our own code's meeting, while a code typed is joined: that meeting says how it ends.
     if (code === undefined && this.joining) {

@@ -22,7 +22,23 @@ export interface MailboxMeetIo {
   path(line: string, path: "direct" | "relay", address: string): void;
   /** A plain wormhole client joined: its one transfer is the caller's (plain-run.ts). */
   plainPeer(peer: PlainPeer): void;
+  /** The mailbox connection was lost before the peer was met: show `line` (it is being tried again). */
+  mailboxLost?(line: string): void;
+  /** It is back: show `line`. */
+  mailboxBack?(line: string): void;
 }
+
+/** "5 minutes", "1 minute", "2.5 s": how long a lost mailbox is tried again, in words. */
+export function retryWords(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return ms === 60_000 ? "1 minute" : `${ms / 60_000} minutes`;
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+/** Said once a mailbox connection is lost while the peer is not met yet. */
+export const mailboxLostLine = (withinMs: number): string =>
+  `Lost the mailbox server; reconnecting (for up to ${retryWords(withinMs)}) ...`;
+/** Said once it is back. */
+export const MAILBOX_BACK_LINE = "Reconnected to the mailbox server.";
 
 /** How a failure is told: one line, and the exit code. */
 export interface MeetFailure {
@@ -98,6 +114,13 @@ export class MailboxMeet {
       ...(this.io.name === undefined ? {} : { name: this.io.name }),
       onCode: (c) => {
         if (!this.abandoned) this.io.code(c);
+      },
+      ...(config.retryMs === undefined ? {} : { retryMs: config.retryMs }),
+      onMailboxLost: (withinMs) => {
+        if (!this.abandoned) this.io.mailboxLost?.(mailboxLostLine(withinMs));
+      },
+      onMailboxBack: () => {
+        if (!this.abandoned) this.io.mailboxBack?.(MAILBOX_BACK_LINE);
       },
     }).catch((err: unknown) => {
       // Failed: meetThroughMailbox closed what it opened, so the run's end has nothing to let go

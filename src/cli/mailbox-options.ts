@@ -35,6 +35,18 @@ export interface MailboxConfig {
   readonly mailboxUrl: string;
   readonly transitHelper?: { readonly host: string; readonly port: number };
   readonly noListen: boolean;
+  /** PARLEY_MAILBOX_RETRY_MS: how long a lost mailbox connection is tried again (ms; the session caps it). */
+  readonly retryMs?: number;
+}
+
+/**
+ * PARLEY_MAILBOX_RETRY_MS (whole milliseconds): how long a mailbox connection lost before the
+ * peer is met is tried again, for the tests of giving up; the session caps it at its 5 minutes
+ * (MAILBOX_RETRY_MS), so it can only shorten the wait. Unset or not a positive integer: the default.
+ */
+function retryFromEnv(env: Readonly<Record<string, string | undefined>>): { retryMs?: number } {
+  const value = env.PARLEY_MAILBOX_RETRY_MS;
+  return value !== undefined && /^[1-9]\d{0,8}$/.test(value) ? { retryMs: Number(value) } : {};
 }
 
 /** tcp:HOST:PORT (HOST may be [IPv6]). */
@@ -81,6 +93,7 @@ export function mailboxFlags(
     mailboxUrl: url,
     ...(helper === undefined ? {} : { transitHelper: parseTransitHelper(helper) }),
     noListen,
+    ...retryFromEnv(env),
   };
 }
 

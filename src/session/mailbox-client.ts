@@ -19,40 +19,36 @@
  * The side that made the code keeps its nameplate claimed until it closes, so nobody else can
  * claim that code while the conversation lasts (the server answers a third side "crowded"); the
  * side that joined releases it once it has the peer's PAKE message, as the wormhole client does.
+ *
+ * A lost connection is survived as the wormhole client's Mailbox and Nameplate machines do:
+ * `reconnected()` binds again with the same side, asks again what was not answered, claims
+ * again the nameplate we hold (another mailbox in the answer: the server forgot the code,
+ * E_MAILBOX_LOST), re-opens the mailbox and adds again what the server has not echoed
+ * (`unacked`); what it hands out again is dropped by side and phase (`seen`).
  */
 
 import { type Spake2Start, spake2Finish, spake2Start } from "../crypto/spake2.ts";
 import { parseWormholeCode, randomWormholeWords } from "../crypto/wormhole-code.ts";
 import { derivePhaseKey, openPhaseMessage, sealPhaseMessage, WORMHOLE_APPID } from "../crypto/wormhole-keys.ts";
+import {
+  hexBytes,
+  MAX_EARLY_BYTES,
+  MAX_EARLY_MESSAGES,
+  MAX_PENDING_BYTES,
+  MAX_PENDING_MESSAGES,
+  serverWords,
+  WormholeError,
+} from "./mailbox-input.ts";
 
-export type WormholeErrorCode =
-  | "E_MAILBOX_UNREACHABLE"
-  | "E_MAILBOX_LOST"
-  | "E_MAILBOX_REFUSED"
-  | "E_MAILBOX_SILENT"
-  /** The server sent what no mailbox server sends (a huge message; messages before any PAKE). */
-  | "E_MAILBOX_PROTOCOL"
-  | "E_NAMEPLATE_UNKNOWN"
-  | "E_NAMEPLATE_TAKEN"
-  | "E_WRONG_CODE"
-  | "E_PEER_GONE"
-  | "E_PEER_PROTOCOL";
-
-/**
- * A failure to meet through the mailbox, with a stable code (the CLI words it: cli/mailbox-meet.ts).
- * The message gives the specifics the code does not (the server's own words, what answered
- * where), without repeating what the code already says.
- */
-export class WormholeError extends Error {
-  override name = "WormholeError";
-  constructor(
-    readonly code: WormholeErrorCode,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
+export {
+  MAX_EARLY_BYTES,
+  MAX_EARLY_MESSAGES,
+  MAX_PENDING_BYTES,
+  MAX_PENDING_MESSAGES,
+  MAX_SERVER_WORDS,
+  WormholeError,
+  type WormholeErrorCode,
+} from "./mailbox-input.ts";
 
 export interface MailboxPort {
   send(message: Record<string, unknown>): void;
@@ -75,51 +71,6 @@ type State = "binding" | "allocating" | "listing" | "claiming" | "open" | "closi
 
 const utf8 = new TextEncoder();
 const fromHex = (hex: string) => Uint8Array.from(Buffer.from(hex, "hex"));
-/**
- * Longest text of the server's own (its `error`, its welcome's) put in a WormholeError: the
- * server's words are shown to the user, and a server may send megabytes of them.
- */
-export const MAX_SERVER_WORDS = 300;
-/**
- * Most messages held before the peer's PAKE message arrives. A real server never sends one
- * (the PAKE message is each side's first add, and a mailbox delivers in order); without a
- * bound, a hostile server, or a second client that claimed the nameplate and sent anything but
- * a PAKE message, grew a waiting Parley by every byte it sent (600,000 messages: 1.1 GB).
- */
-export const MAX_EARLY_MESSAGES = 16;
-/**
- * Most bytes held before the peer's PAKE message (none come from a real server). The count alone
- * let a second claimant, who needs no code, make us hold 16 messages of up to 16 MiB each
- * (the socket takes 32 Mi hex characters): 256 MiB.
- */
-export const MAX_EARLY_BYTES = 1024 * 1024;
-/** Most application messages held waiting for an earlier phase (a real peer sends them in order). */
-export const MAX_PENDING_MESSAGES = 64;
-/**
- * Most bytes held waiting for an earlier phase: once this much waits, the next message ends the
- * meeting (64 messages of up to 16 MiB were 1 GiB). A real peer's messages never wait here.
- */
-export const MAX_PENDING_BYTES = 1024 * 1024;
-
-/**
- * `hex` decoded, or undefined unless it is an even number of hex digits. Buffer.from stops at
- * the first non-hex pair, so the lengths tell. Not a regex: JSC's `/^([0-9a-f]{2})*$/` gives up
- * (no match) on a string of about 3.7 million characters, and a real `wormhole send --text` of
- * 400,000 CJK characters (its JSON escapes each as \uXXXX) is a body longer than that.
- */
-function hexBytes(hex: string): Uint8Array | undefined {
-  if (hex.length % 2 !== 0) return undefined;
-  const bytes = fromHex(hex);
-  return bytes.length * 2 === hex.length ? bytes : undefined;
-}
-
-/** The server's words, bounded (MAX_SERVER_WORDS), never cut inside a surrogate pair. */
-function serverWords(text: string): string {
-  if (text.length <= MAX_SERVER_WORDS) return text;
-  const last = text.charCodeAt(MAX_SERVER_WORDS - 1);
-  const kept = last >= 0xd800 && last <= 0xdbff ? MAX_SERVER_WORDS - 1 : MAX_SERVER_WORDS;
-  return `${text.slice(0, kept)}… (${text.length - kept} more characters)`;
-}
 const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 
 export class MailboxClient {
@@ -140,8 +91,19 @@ export class MailboxClient {
   private readonly pending = new Map<number, Uint8Array>();
   private pendingBytes = 0;
   private releasedNameplate = false;
+  /** The server answered our release (until then a new connection sends it again). */
+  private releaseAnswered = false;
+  /** A claim sent again on a new connection, before re-opening: its answer must name our mailbox. */
+  private reclaiming = false;
   /** True on the side that asked the server for the nameplate (it keeps it until it closes). */
   private nameplateAllocated = false;
+  /** Our adds the server has not echoed back yet, by phase (hex): sent again on a new connection. */
+  private readonly unacked = new Map<string, string>();
+  /**
+   * `side/phase` of each message taken: a re-opened mailbox hands all out again. Bounded by what
+   * the meeting holds before it fails (MAX_EARLY_*, MAX_PENDING_*, the Wormhole's unread bound).
+   */
+  private readonly seen = new Set<string>();
 
   /**
    * @param code - the code to join (undefined: allocate one)
@@ -163,7 +125,7 @@ export class MailboxClient {
 
   /** Sends bind and the first request; call once the socket is open. */
   start(): void {
-    this.port.send({ type: "bind", appid: WORMHOLE_APPID, side: this.side, client_version: ["parley", "1"] });
+    this.bind();
     if (this.code === undefined) {
       this.state = "allocating";
       this.port.send({ type: "allocate" });
@@ -171,6 +133,22 @@ export class MailboxClient {
       this.state = "listing";
       this.port.send({ type: "list" });
     }
+  }
+
+  /** A new connection after a lost one (see the module comment). Nothing while closing. */
+  reconnected(): void {
+    if (this.state === "binding" || this.state === "closing" || this.state === "closed") return;
+    this.bind();
+    if (this.releasedNameplate && !this.releaseAnswered) {
+      this.port.send({ type: "release", nameplate: this.nameplate });
+    }
+    if (this.state === "allocating") this.port.send({ type: "allocate" });
+    else if (this.state === "listing") this.port.send({ type: "list" });
+    else if (this.state === "claiming" || !this.releasedNameplate) {
+      // Open with the nameplate still ours: claimed again first, and the answer checked.
+      this.reclaiming = this.state === "open";
+      this.port.send({ type: "claim", nameplate: this.nameplate });
+    } else this.reopen();
   }
 
   /** One message from the server. A malformed one from the peer fails the meeting. */
@@ -202,12 +180,27 @@ export class MailboxClient {
         return;
       }
       case "claimed":
-        if (this.state !== "claiming" || typeof message.mailbox !== "string") return;
+        if (typeof message.mailbox !== "string") return;
+        if (this.state === "open" && this.reclaiming) {
+          this.reclaiming = false;
+          if (message.mailbox === this.mailbox) return this.reopen();
+          // A claim answered with a new mailbox: the server no longer knew the nameplate.
+          return this.fail(
+            new WormholeError(
+              "E_MAILBOX_LOST",
+              `the mailbox server no longer knows code ${this.nameplate}-... (it came back without it)`,
+            ),
+          );
+        }
+        if (this.state !== "claiming") return;
         this.mailbox = message.mailbox;
         this.state = "open";
         this.port.send({ type: "open", mailbox: this.mailbox });
         this.pake = spake2Start(utf8.encode(this.code as string), utf8.encode(WORMHOLE_APPID));
         this.add("pake", utf8.encode(JSON.stringify({ pake_v1: toHex(this.pake.message) })));
+        return;
+      case "released":
+        this.releaseAnswered = true;
         return;
       case "message":
         this.message(message);
@@ -226,7 +219,7 @@ export class MailboxClient {
         }
         return;
       default:
-        return; // ack, released, pong, and types we do not know
+        return; // ack, pong, and types we do not know
     }
   }
 
@@ -256,6 +249,16 @@ export class MailboxClient {
     return this.code;
   }
 
+  private bind(): void {
+    this.port.send({ type: "bind", appid: WORMHOLE_APPID, side: this.side, client_version: ["parley", "1"] });
+  }
+
+  /** Opens the mailbox again on a new connection and adds again what the server has not echoed. */
+  private reopen(): void {
+    this.port.send({ type: "open", mailbox: this.mailbox });
+    for (const [phase, body] of this.unacked) this.port.send({ type: "add", phase, body });
+  }
+
   private claim(): void {
     this.state = "claiming";
     this.events.codeKnown(this.code as string);
@@ -269,7 +272,9 @@ export class MailboxClient {
   }
 
   private add(phase: string, body: Uint8Array): void {
-    this.port.send({ type: "add", phase, body: toHex(body) });
+    const hex = toHex(body);
+    this.unacked.set(phase, hex);
+    this.port.send({ type: "add", phase, body: hex });
   }
 
   private fail(error: WormholeError): void {
@@ -281,8 +286,15 @@ export class MailboxClient {
   private message(message: Record<string, unknown>): void {
     const { side, phase, body } = message;
     if (typeof side !== "string" || typeof phase !== "string" || typeof body !== "string") return;
-    if (side === this.side || this.state !== "open") return; // our own echo
+    if (side === this.side) {
+      this.unacked.delete(phase); // our own echo: the server has it
+      return;
+    }
+    if (this.state !== "open") return;
     if (this.peerSide !== undefined && side !== this.peerSide) return; // not our peer (crowded mailboxes refuse)
+    const key = `${side}/${phase}`;
+    if (this.seen.has(key)) return; // handed out again: a re-opened mailbox, or added twice
+    this.seen.add(key);
     const bytes = hexBytes(body);
     if (!bytes) return this.fail(new WormholeError("E_PEER_PROTOCOL", "a malformed message"));
     if (phase === "pake") return this.gotPake(side, bytes);

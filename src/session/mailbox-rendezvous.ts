@@ -80,6 +80,15 @@ export interface MailboxRendezvousOptions {
   readonly onLetGo?: (closed: Promise<void>) => void;
   /** The code is known (allocated, or the one given). */
   readonly onCode?: (code: string) => void;
+  /**
+   * How long a mailbox connection lost before the peer is met (and a path found) is tried again
+   * before the meeting fails with E_MAILBOX_LOST: MAILBOX_RETRY_MS when not given, and at most.
+   */
+  readonly retryMs?: number;
+  /** The mailbox connection was lost; it is tried again for up to `withinMs` (once per loss). */
+  readonly onMailboxLost?: (withinMs: number) => void;
+  /** The mailbox connection is back. */
+  readonly onMailboxBack?: () => void;
 }
 
 export interface ParleyMeeting {
@@ -179,9 +188,11 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
   const abortedEarly = (): void => options.onLetGo?.(Promise.resolve());
   if (options.signal?.aborted) abortedEarly();
   else options.signal?.addEventListener("abort", abortedEarly, { once: true });
-  const wormhole = await Wormhole.open(options.mailboxUrl, versions, options.code).finally(() =>
-    options.signal?.removeEventListener("abort", abortedEarly),
-  );
+  const wormhole = await Wormhole.open(options.mailboxUrl, versions, options.code, undefined, {
+    ...(options.retryMs === undefined ? {} : { withinMs: options.retryMs }),
+    ...(options.onMailboxLost ? { lost: options.onMailboxLost } : {}),
+    ...(options.onMailboxBack ? { back: options.onMailboxBack } : {}),
+  }).finally(() => options.signal?.removeEventListener("abort", abortedEarly));
   const letGo = (): void => options.onLetGo?.(wormhole.close("lonely"));
   if (options.signal?.aborted) letGo();
   else options.signal?.addEventListener("abort", letGo, { once: true });
@@ -252,6 +263,9 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
     secure.startOpening(keys.receiveKey);
     keys.sendKey.fill(0);
     keys.receiveKey.fill(0);
+    // Met, and a path stands: the mailbox only holds the code now. A connection lost from here
+    // on ends nothing and is not opened again (the server prunes the nameplate we hold).
+    wormhole.quiet();
     return {
       kind: "parley",
       channel: new FrameChannel(secure, role === "sender" ? "accepted" : "dialed", transit.path === "relay"),

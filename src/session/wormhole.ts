@@ -2,9 +2,14 @@
  * Wormhole: the mailbox client joined to its WebSocket, with promises for what a rendezvous
  * waits on (the code, the verified key, the peer's messages in order) and a close that waits
  * for the server's answer (bounded).
+ *
+ * A connection lost after the first welcome is opened again, as the wormhole client's
+ * Rendezvous connector does: at once, then after growing pauses (RETRY_FIRST_MS doubling up to
+ * RETRY_MAX_MS), until `retryMs` has passed since it was lost; then the Wormhole fails with
+ * E_MAILBOX_LOST. The mailbox client picks up on the new connection (MailboxClient.reconnected).
  */
 
-import { type MailboxMessage, type MailboxSocket, NetError, openMailboxSocket } from "../net/index.ts";
+import { type MailboxMessage, type MailboxSocket, NetError, OPEN_TIMEOUT_MS, openMailboxSocket } from "../net/index.ts";
 import { MailboxClient, WormholeError } from "./mailbox-client.ts";
 
 /** How long close() waits for the server to confirm. */
@@ -22,6 +27,22 @@ export const MAX_UNREAD_MESSAGES = 64;
  * A plain peer's largest, a text offer of 1 Mi characters, is under 7 MiB.
  */
 export const MAX_UNREAD_BYTES = 16 * 1024 * 1024;
+
+/** How long a lost mailbox connection is tried again before the meeting fails (5 minutes). */
+export const MAILBOX_RETRY_MS = 5 * 60_000;
+/** The pause before the second try; each later pause doubles, up to RETRY_MAX_MS. */
+export const RETRY_FIRST_MS = 250;
+export const RETRY_MAX_MS = 5_000;
+
+/** What a Wormhole does when its connection is lost (see the module comment). */
+export interface WormholeRetry {
+  /** How long to keep trying (0: fail at once, as before): MAILBOX_RETRY_MS when not given, and at most. */
+  readonly withinMs?: number;
+  /** The connection was lost and is being opened again for up to `withinMs` (once per loss). */
+  readonly lost?: (withinMs: number) => void;
+  /** A new connection is open and the client has picked up. */
+  readonly back?: () => void;
+}
 
 export interface WormholeVerified {
   readonly key: Uint8Array;
@@ -55,11 +76,19 @@ export class Wormhole {
   readonly failed: Promise<WormholeError> = this.failedWith.promise;
   private socket: MailboxSocket | undefined;
   private readonly client: MailboxClient;
+  /** close() was called: a loss from now on is not retried. */
+  private closing = false;
+  /** No more retries after a loss (`quiet()`): the meeting no longer needs the mailbox. */
+  private settled = false;
+  /** A retry under way: stops its pause (close()). */
+  private stopRetry: (() => void) | undefined;
 
   private constructor(
+    private readonly url: string,
     versions: Record<string, unknown>,
     code: string | undefined,
     private readonly maxUnreadBytes: number,
+    private readonly retry: WormholeRetry,
   ) {
     this.client = new MailboxClient(
       { send: (m) => this.socket?.send(m) },
@@ -95,38 +124,115 @@ export class Wormhole {
   /**
    * Connects to the mailbox at `url` and starts: allocates a code (no `code`) or joins `code`.
    * @param maxUnreadBytes - unread bytes that fail the next message: MAX_UNREAD_BYTES (tests lower it)
-   * @throws WormholeError E_MAILBOX_UNREACHABLE
+   * @param retry - how a lost connection is tried again, and who hears of it
+   * @throws WormholeError E_MAILBOX_UNREACHABLE (the first connection: nothing is tried again)
    */
   static async open(
     url: string,
     versions: Record<string, unknown>,
     code?: string,
     maxUnreadBytes = MAX_UNREAD_BYTES,
+    retry: WormholeRetry = {},
   ): Promise<Wormhole> {
-    const wormhole = new Wormhole(versions, code, maxUnreadBytes);
-    // The server's welcome comes with the socket, before the client has started: it waits for it.
-    let early: MailboxMessage[] | undefined = [];
+    const wormhole = new Wormhole(url, versions, code, maxUnreadBytes, retry);
     try {
-      wormhole.socket = await openMailboxSocket(url, {
-        onMessage: (m) => (early ? early.push(m) : wormhole.client.handle(m)),
-        onClose: (broken) => {
-          wormhole.closedByServer.resolve();
-          wormhole.fail(
-            broken === undefined
-              ? new WormholeError("E_MAILBOX_LOST", "the connection to the mailbox was lost")
-              : new WormholeError("E_MAILBOX_PROTOCOL", broken),
-          );
-        },
-      });
+      await wormhole.connect(() => wormhole.client.start());
     } catch (err) {
       if (err instanceof NetError) throw new WormholeError("E_MAILBOX_UNREACHABLE", err.message, { cause: err });
       throw err;
     }
-    wormhole.client.start();
+    return wormhole;
+  }
+
+  /**
+   * Opens a WebSocket to the server and hands it to the client (`started`: bind and what follows).
+   * @throws NetError E_CONNECT
+   */
+  private async connect(started: () => void, openTimeoutMs = OPEN_TIMEOUT_MS): Promise<void> {
+    // The server's welcome comes with the socket, before the client has started: it waits for it.
+    let early: MailboxMessage[] | undefined = [];
+    let socket: MailboxSocket | undefined;
+    /** Closed between the welcome and this function's turn (the socket was not ours yet). */
+    let closedEarly: { broken?: string } | undefined;
+    socket = await openMailboxSocket(
+      this.url,
+      {
+        onMessage: (m) => (early ? early.push(m) : this.client.handle(m)),
+        onClose: (broken) => {
+          if (socket) this.socketClosed(socket, broken);
+          else closedEarly = broken === undefined ? {} : { broken };
+        },
+      },
+      openTimeoutMs,
+    );
+    if (this.closing || this.failure) {
+      socket.close(); // given up while this one was opening
+      return;
+    }
+    this.socket = socket;
+    started();
     const waiting = early;
     early = undefined;
-    for (const m of waiting) wormhole.client.handle(m);
-    return wormhole;
+    for (const m of waiting) this.client.handle(m);
+    if (closedEarly) this.socketClosed(socket, closedEarly.broken);
+  }
+
+  private socketClosed(socket: MailboxSocket, broken: string | undefined): void {
+    if (socket !== this.socket) return; // one given up on, or replaced
+    if (broken !== undefined) {
+      this.closedByServer.resolve();
+      return this.fail(new WormholeError("E_MAILBOX_PROTOCOL", broken));
+    }
+    const withinMs = Math.min(this.retry.withinMs ?? MAILBOX_RETRY_MS, MAILBOX_RETRY_MS);
+    if (this.closing || this.failure || this.settled || withinMs <= 0) {
+      this.closedByServer.resolve(); // a close under way has nobody left to confirm it
+      return this.fail(new WormholeError("E_MAILBOX_LOST", "the connection to the mailbox was lost"));
+    }
+    this.socket = undefined;
+    this.retry.lost?.(withinMs);
+    void this.reconnect(withinMs);
+  }
+
+  /** Opens the connection again, pausing longer each time, until `withinMs` have passed. */
+  private async reconnect(withinMs: number): Promise<void> {
+    const deadline = performance.now() + withinMs;
+    let pause = 0;
+    for (;;) {
+      if (pause > 0) {
+        const left = deadline - performance.now();
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(pause, Math.max(0, left)));
+          this.stopRetry = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.stopRetry = undefined;
+      }
+      if (this.closing || this.failure) return;
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      try {
+        await this.connect(() => this.client.reconnected(), Math.max(1_000, Math.min(OPEN_TIMEOUT_MS, left)));
+        if (this.socket) this.retry.back?.();
+        return;
+      } catch {
+        // not there yet: the next try after a pause
+      }
+      pause = pause === 0 ? RETRY_FIRST_MS : Math.min(pause * 2, RETRY_MAX_MS);
+    }
+    const seconds = Math.round(withinMs / 100) / 10;
+    this.fail(
+      new WormholeError("E_MAILBOX_LOST", `the connection to the mailbox was lost and not back within ${seconds} s`),
+    );
+  }
+
+  /**
+   * The meeting no longer needs the mailbox (the peer is met and a path stands): a connection
+   * lost from now on is not opened again, and nobody is told.
+   */
+  quiet(): void {
+    this.settled = true;
   }
 
   /** Our mailbox side (16 hex digits). */
@@ -151,9 +257,15 @@ export class Wormhole {
     return new Promise((resolve, reject) => this.readers.push({ resolve, reject }));
   }
 
-  /** Releases and closes on the server (waits for its answer, at most CLOSE_WAIT_MS), then the socket. */
+  /**
+   * Releases and closes on the server (waits for its answer, at most CLOSE_WAIT_MS), then the
+   * socket. Without a connection (lost, being opened again) there is nobody to tell: it stops.
+   */
   async close(mood: "happy" | "lonely" | "scary" | "errory" = "happy"): Promise<void> {
+    this.closing = true;
+    this.stopRetry?.();
     if (!this.failure) this.failure = new WormholeError("E_MAILBOX_LOST", "the mailbox connection is closed");
+    if (!this.socket || this.socket.closed) this.closedByServer.resolve();
     this.client.close(mood);
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([this.closedByServer.promise, new Promise((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);

@@ -6,6 +6,8 @@
  */
 
 import { expect, test } from "bun:test";
+import { spake2Start } from "../../src/crypto/spake2.ts";
+import { WORMHOLE_APPID } from "../../src/crypto/wormhole-keys.ts";
 import {
   MAX_EARLY_BYTES,
   MAX_EARLY_MESSAGES,
@@ -194,4 +196,85 @@ test("messages in order, each larger than MAX_PENDING_BYTES, all arrive (only wh
   while (p.received.length < 3 && p.failures.length === 0) await Bun.sleep(0);
   expect(p.failures).toEqual([]);
   expect(p.received.map((r) => [r.length, r[0]])).toEqual([0, 1, 2].map((i) => [MAX_PENDING_BYTES + 1, i]));
+});
+
+/** A client whose sends are recorded (types only, with a claim's, open's and add's argument). */
+function recorded(code?: string) {
+  const sent: string[] = [];
+  const failures: WormholeError[] = [];
+  const client = new MailboxClient(
+    {
+      send: (m) => sent.push([m.type, m.nameplate ?? m.mailbox ?? m.phase].filter((x) => x !== undefined).join(" ")),
+    },
+    { codeKnown: () => {}, verified: () => {}, received: () => {}, failed: (e) => failures.push(e), closed: () => {} },
+    {},
+    code,
+  );
+  client.start();
+  return { client, sent, failures, since: (n: number) => sent.slice(n) };
+}
+
+test("a new connection asks again for what was not answered: bind (same side), then list, allocate or claim", () => {
+  const listing = recorded("4-purple-sausage");
+  let n = listing.sent.length;
+  listing.client.reconnected();
+  expect(listing.since(n)).toEqual(["bind", "list"]);
+  listing.client.handle({ type: "nameplates", nameplates: [{ id: "4" }] });
+  n = listing.sent.length;
+  listing.client.reconnected();
+  expect(listing.since(n)).toEqual(["bind", "claim 4"]);
+
+  const allocating = recorded();
+  n = allocating.sent.length;
+  allocating.client.reconnected();
+  expect(allocating.since(n)).toEqual(["bind", "allocate"]);
+});
+
+test("an open mailbox: its nameplate claimed again; the same mailbox re-opened and unechoed adds sent again, echoed ones not", () => {
+  const r = recorded("4-purple-sausage");
+  r.client.handle({ type: "nameplates", nameplates: [{ id: "4" }] });
+  r.client.handle({ type: "claimed", mailbox: "m1" });
+  expect(r.sent.slice(-2)).toEqual(["open m1", "add pake"]);
+  let n = r.sent.length;
+  r.client.reconnected();
+  expect(r.since(n)).toEqual(["bind", "claim 4"]);
+  n = r.sent.length;
+  r.client.handle({ type: "claimed", mailbox: "m1" });
+  expect(r.since(n)).toEqual(["open m1", "add pake"]); // never echoed: added again
+  // Echoed (the server has it): not added again on the next connection.
+  r.client.handle({ type: "message", side: r.client.side, phase: "pake", body: "00" });
+  r.client.reconnected();
+  n = r.sent.length;
+  r.client.handle({ type: "claimed", mailbox: "m1" });
+  expect(r.since(n)).toEqual(["open m1"]);
+  expect(r.failures).toEqual([]);
+});
+
+test("a claim answered with another mailbox on a new connection: the server forgot the code, E_MAILBOX_LOST", () => {
+  const r = recorded("4-purple-sausage");
+  r.client.handle({ type: "nameplates", nameplates: [{ id: "4" }] });
+  r.client.handle({ type: "claimed", mailbox: "m1" });
+  r.client.reconnected();
+  r.client.handle({ type: "claimed", mailbox: "m2" });
+  expect(r.failures.map((f) => f.code)).toEqual(["E_MAILBOX_LOST"]);
+  expect(r.failures[0]?.message).toBe("the mailbox server no longer knows code 4-... (it came back without it)");
+});
+
+test("a release the server did not answer is sent again on a new connection; the mailbox re-opened without a claim", () => {
+  const r = recorded("4-purple-sausage");
+  r.client.handle({ type: "nameplates", nameplates: [{ id: "4" }] });
+  r.client.handle({ type: "claimed", mailbox: "m1" });
+  // The peer's PAKE message: the joining side releases the nameplate (the server does not answer yet).
+  const peer = spake2Start(new TextEncoder().encode("4-purple-sausage"), new TextEncoder().encode(WORMHOLE_APPID));
+  const pake = Buffer.from(JSON.stringify({ pake_v1: Buffer.from(peer.message).toString("hex") })).toString("hex");
+  r.client.handle({ type: "message", side: "0123456789abcdef", phase: "pake", body: pake });
+  expect(r.sent.slice(-2)).toEqual(["release 4", "add version"]);
+  let n = r.sent.length;
+  r.client.reconnected();
+  expect(r.since(n)).toEqual(["bind", "release 4", "open m1", "add pake", "add version"]);
+  r.client.handle({ type: "released" });
+  n = r.sent.length;
+  r.client.reconnected();
+  expect(r.since(n)).toEqual(["bind", "open m1", "add pake", "add version"]);
+  expect(r.failures).toEqual([]);
 });

@@ -1,0 +1,93 @@
+/**
+ * Wormholes that lose their mailbox server (a real one on 127.0.0.1, stopped and started again on
+ * the same port) and reconnect: messages added while it was down reach the peer once, in order;
+ * each side re-opens the mailbox and takes nothing twice; a server that came back without its
+ * database (it forgot the code) fails the waiting side at once instead of leaving it in a mailbox
+ * nobody can find. Each test has a mailbox server of its own: it kills it.
+ */
+
+import { describe, expect, test } from "bun:test";
+import type { WormholeError } from "../../src/session/mailbox-client.ts";
+import { Wormhole, type WormholeRetry } from "../../src/session/wormhole.ts";
+import { WormholeServer, wormholeServersAvailable } from "../wormhole-servers.ts";
+
+const available = wormholeServersAvailable("mailbox reconnect tests (test/integration/mailbox-reconnect.test.ts)");
+
+const utf8 = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/** A Wormhole whose losses and returns are counted; `back` resolves on its next return. */
+async function watched(server: WormholeServer, versions: Record<string, unknown>, code?: string) {
+  const seen = { lost: 0, back: 0 };
+  let nextBack = Promise.withResolvers<void>();
+  const retry: WormholeRetry = {
+    lost: () => void seen.lost++,
+    back: () => {
+      seen.back++;
+      nextBack.resolve();
+      nextBack = Promise.withResolvers<void>();
+    },
+  };
+  const wormhole = await Wormhole.open(`ws://127.0.0.1:${server.port}/v1`, versions, code, undefined, retry);
+  return { wormhole, seen, back: () => nextBack.promise };
+}
+
+/** The next message, or a rejection naming what was awaited after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe.skipIf(!available)("a mailbox server restarted under verified Wormholes (real server)", () => {
+  test("a message added while the server is down reaches the peer once both are back; nothing arrives twice", async () => {
+    let server = await WormholeServer.start("wormhole-mailbox");
+    const sides: Wormhole[] = [];
+    try {
+      const a = await watched(server, { app_versions: { who: "a" } });
+      sides.push(a.wormhole);
+      const b = await watched(server, { app_versions: { who: "b" } }, await a.wormhole.code.promise);
+      sides.push(b.wormhole);
+      await Promise.all([a.wormhole.verified.promise, b.wormhole.verified.promise]);
+      a.wormhole.send(utf8("before"));
+      expect(text(await within(b.wormhole.nextMessage(), 5_000, "before"))).toBe("before");
+      const bothBack = Promise.all([a.back(), b.back()]);
+      await server.halt();
+      a.wormhole.send(utf8("while down")); // to nowhere: kept until the server echoes it
+      server = await server.restart();
+      await within(bothBack, 20_000, "both sides back");
+      expect(a.seen).toEqual({ lost: 1, back: 1 });
+      expect(b.seen).toEqual({ lost: 1, back: 1 });
+      // The re-opened mailbox hands out pake, version, "before" and "while down" again: taken once.
+      expect(text(await within(b.wormhole.nextMessage(), 5_000, "while down"))).toBe("while down");
+      a.wormhole.send(utf8("after"));
+      b.wormhole.send(utf8("to a"));
+      expect(text(await within(b.wormhole.nextMessage(), 5_000, "after"))).toBe("after");
+      expect(text(await within(a.wormhole.nextMessage(), 5_000, "to a"))).toBe("to a");
+    } finally {
+      await Promise.all(sides.map((w) => w.close()));
+      await server.stop();
+    }
+  }, 60_000);
+
+  test("a server back without its database: the waiting side fails E_MAILBOX_LOST (it no longer knows the code)", async () => {
+    let server = await WormholeServer.start("wormhole-mailbox");
+    try {
+      const a = await watched(server, {});
+      await a.wormhole.code.promise;
+      server = await server.restart({ freshDatabase: true });
+      const error: WormholeError = await within(a.wormhole.failed, 20_000, "the failure");
+      expect(error.code).toBe("E_MAILBOX_LOST");
+      expect(error.message).toMatch(/^the mailbox server no longer knows code \d+-\.\.\. /);
+      expect(a.seen).toEqual({ lost: 1, back: 1 });
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+});
