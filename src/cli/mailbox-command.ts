@@ -49,7 +49,9 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
     note: (line) => reporter.note(line),
     text: (text) => {
       if (toStdout) io.cli.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
-      else reporter.chat(text);
+      // Labelled as the chat labels it: a wormhole client has no name to show, and a bare line
+      // could pass for one of ours (--stdout gives the bare text, as `wormhole receive` prints it).
+      else reporter.chat(text, "wormhole");
     },
     offered: (info) => reporter.offered(info),
     receiving: (info) => reporter.receiving(info),

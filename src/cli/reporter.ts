@@ -40,7 +40,8 @@ export interface Reporter {
    * relay's), or "mailbox" for a text message (no transit). JSON only: people read the path line.
    */
   plainConnected(path: "direct" | "relay" | "mailbox", address?: string): void;
-  chat(text: string): void;
+  /** The peer's text: `from` labels it (`wormhole` for a plain wormhole client; else `peer`). */
+  chat(text: string, from?: string): void;
   offered(info: TransferInfo): void;
   /**
    * A received file's place is open: `info.name` is the name it is stored under ("a (1).txt"
@@ -220,10 +221,10 @@ class HumanReporter implements Reporter, TransferOutput {
   path(path: "direct" | "relay", address: string): void {
     this.print(path === "direct" ? `Connected directly to ${address}` : `Connected through the relay ${address}`);
   }
-  chat(text: string): void {
+  chat(text: string, from = "peer"): void {
     // A one-shot run's text message is what it was run for: all of it, made safe (the chat
     // cuts a long line at MAX_DISPLAY_CHARS; here nothing else is being typed).
-    this.print(`<peer> ${sanitizeForTerminal(text)}`, true);
+    this.print(`<${from}> ${sanitizeForTerminal(text)}`, true);
   }
   offered(i: TransferInfo): void {
     // A folder is said by its root at its first entry (its lines name it as offered).

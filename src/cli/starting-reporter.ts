@@ -93,8 +93,8 @@ export class StartingReporter implements Reporter {
   plainConnected(...args: Parameters<Reporter["plainConnected"]>): void {
     this.open().plainConnected(...args);
   }
-  chat(text: string): void {
-    this.open().chat(text);
+  chat(text: string, from?: string): void {
+    this.open().chat(text, from);
   }
   offered(...args: Parameters<Reporter["offered"]>): void {
     this.open().offered(...args);

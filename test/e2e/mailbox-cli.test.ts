@@ -274,6 +274,15 @@ describe.skipIf(!wormholeClient)("a plain wormhole client joins a Parley code", 
     expect(await w.exited).toBe(0);
   }, 60_000);
 
+  test("its text in parley receive is labelled <wormhole>, as in the chat (it was <peer>)", async () => {
+    const cli = startCli("receiver", ["receive", ...mailbox(), "--dir", makeTempDir()]);
+    const { match } = await cli.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/, 30_000);
+    const w = wormholeSend(match[1] as string, "text for a person");
+    expect(await cli.exitCode(30_000)).toBe(0);
+    expect(await w.exited).toBe(0);
+    expect(cli.linesMatching(/text for a person/)).toEqual(["<wormhole> text for a person"]);
+  }, 60_000);
+
   test("its text is what parley receive --stdout writes", async () => {
     const cli = startCli("receiver", ["receive", "--stdout", ...mailbox()]);
     await cli.waitForStderr(/code (\d+-[a-z]+-[a-z]+)/);
