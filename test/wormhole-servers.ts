@@ -13,6 +13,7 @@
  * PARLEY_REQUIRE_WORMHOLE=1 (set by .ci/run) their absence is a failure instead.
  */
 
+import { Database } from "bun:sqlite";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -136,6 +137,20 @@ export class WormholeServer {
   async stop(): Promise<void> {
     await this.halt();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * How many messages a mailbox server's database holds (read-only, beside the running server):
+   * a side's PAKE message there means the server answered its claim and it opened its mailbox.
+   */
+  storedMessages(): number {
+    const db = new Database(join(this.dir, "mailbox.sqlite"), { readonly: true });
+    try {
+      db.exec("PRAGMA busy_timeout = 5000"); // the server may be writing: wait for its lock
+      return (db.query("SELECT COUNT(*) AS n FROM messages").get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
   }
 
   /** Stops the process (as stop()) but keeps its folder: its database, for restart(). */

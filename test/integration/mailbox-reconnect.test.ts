@@ -81,6 +81,14 @@ describe.skipIf(!available)("a mailbox server restarted under verified Wormholes
     try {
       const a = await watched(server, {});
       await a.wormhole.code.promise;
+      // The code is known before the server answers the claim: restarted before that answer, the
+      // side claims afresh on the new server and rightly waits there (a joiner would meet it).
+      // Restarted once its PAKE message is stored, the claim was answered and the mailbox opened.
+      const deadline = performance.now() + 10_000;
+      while (server.storedMessages() === 0) {
+        if (performance.now() > deadline) throw new Error("the side's PAKE message never reached the server");
+        await Bun.sleep(10); // polling the server's database; the deadline bounds it
+      }
       server = await server.restart({ freshDatabase: true });
       const error: WormholeError = await within(a.wormhole.failed, 20_000, "the failure");
       expect(error.code).toBe("E_MAILBOX_LOST");
