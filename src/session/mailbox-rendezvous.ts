@@ -41,6 +41,7 @@ import {
 } from "../protocol/index.ts";
 import { FrameChannel } from "./channel.ts";
 import { WormholeError } from "./mailbox-client.ts";
+import { withinConnectedTime } from "./mailbox-deadline.ts";
 import { PlainPeer } from "./plain-peer.ts";
 import type { Security } from "./rendezvous.ts";
 import { Wormhole } from "./wormhole.ts";
@@ -160,16 +161,6 @@ async function nextWith(wormhole: Wormhole, keys: string[]): Promise<Record<stri
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(error()), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Meets a peer through the mailbox and finds a path to it.
  * @throws WormholeError (mailbox unreachable, nameplate unknown or taken, wrong code, ...)
@@ -199,7 +190,8 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
   let listener: TransitListener | undefined;
   try {
     const answerMs = options.serverAnswerMs ?? SERVER_ANSWER_MS;
-    const code = await withTimeout(
+    const code = await withinConnectedTime(
+      wormhole,
       wormhole.code.promise,
       answerMs,
       () =>
@@ -213,7 +205,8 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
     // The side that made the code waits for its peer as long as it takes; the side given the
     // code finds the peer there already, or its PAKE message left behind by a peer that left.
     const verified = joining
-      ? withTimeout(
+      ? withinConnectedTime(
+          wormhole,
           wormhole.verified.promise,
           timeoutMs,
           () => new WormholeError("E_PEER_GONE", `it did not answer in the mailbox within ${timeoutMs / 1000} s`),
@@ -234,7 +227,8 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
     wormhole.send(utf8.encode(JSON.stringify({ transit: ourHints(listener, options.transitHelper) })));
     const theirHints = parseHints(
       (
-        await withTimeout(
+        await withinConnectedTime(
+          wormhole,
           nextWith(wormhole, ["transit"]),
           timeoutMs,
           () => new WormholeError("E_PEER_PROTOCOL", "the peer sent no connection hints"),

@@ -26,6 +26,7 @@ import {
   type WireHints,
 } from "../protocol/index.ts";
 import { WormholeError } from "./mailbox-client.ts";
+import { startConnectedDeadline } from "./mailbox-deadline.ts";
 import { TransitPipe } from "./transit-pipe.ts";
 import type { Wormhole } from "./wormhole.ts";
 
@@ -169,13 +170,14 @@ export class PlainPeer {
       this.pending = this.wormhole.nextMessage();
       this.pending.catch(() => {}); // a failure reaches whoever waits; nobody waiting is no crash
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let cancelDeadline: (() => void) | undefined;
     let onAbort: (() => void) | undefined;
     const stop = new Promise<never>((_, reject) => {
       if (wait.timeoutMs !== undefined) {
-        timer = setTimeout(() => {
+        // Counted while the mailbox is up: the peer cannot reach us while it is opened again.
+        cancelDeadline = startConnectedDeadline(this.wormhole, wait.timeoutMs, () => {
           reject(new PlainPeerError("E_NO_OFFER", "the wormhole peer offered nothing (is it waiting to receive too?)"));
-        }, wait.timeoutMs);
+        });
       }
       onAbort = () => reject(new DOMException("no longer waiting for the peer", "AbortError"));
       if (wait.signal?.aborted) onAbort();
@@ -185,7 +187,7 @@ export class PlainPeer {
     try {
       bytes = await Promise.race([this.pending, stop]);
     } finally {
-      clearTimeout(timer);
+      cancelDeadline?.();
       if (onAbort) wait.signal?.removeEventListener("abort", onAbort);
     }
     this.pending = undefined;

@@ -82,6 +82,8 @@ export class Wormhole {
   private settled = false;
   /** A retry under way: stops its pause (close()). */
   private stopRetry: (() => void) | undefined;
+  /** Who hears each loss and return (onConnectedChange: deadlines that pause meanwhile). */
+  private readonly connectedListeners = new Set<(connected: boolean) => void>();
 
   private constructor(
     private readonly url: string,
@@ -190,6 +192,7 @@ export class Wormhole {
     }
     this.socket = undefined;
     this.retry.lost?.(withinMs);
+    for (const listener of this.connectedListeners) listener(false);
     void this.reconnect(withinMs);
   }
 
@@ -214,7 +217,10 @@ export class Wormhole {
       if (left <= 0) break;
       try {
         await this.connect(() => this.client.reconnected(), Math.max(1_000, Math.min(OPEN_TIMEOUT_MS, left)));
-        if (this.socket) this.retry.back?.();
+        if (this.socket) {
+          this.retry.back?.();
+          for (const listener of this.connectedListeners) listener(true);
+        }
         return;
       } catch {
         // not there yet: the next try after a pause
@@ -233,6 +239,19 @@ export class Wormhole {
    */
   quiet(): void {
     this.settled = true;
+  }
+
+  /** Whether the mailbox connection is up (false while a lost one is opened again). */
+  get connected(): boolean {
+    return this.socket !== undefined;
+  }
+
+  /** Calls `listener` each time the connection is lost (false) or back (true); returns the unsubscribe. */
+  onConnectedChange(listener: (connected: boolean) => void): () => void {
+    this.connectedListeners.add(listener);
+    return () => {
+      this.connectedListeners.delete(listener);
+    };
   }
 
   /** Our mailbox side (16 hex digits). */

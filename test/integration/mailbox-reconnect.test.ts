@@ -3,11 +3,15 @@
  * the same port) and reconnect: messages added while it was down reach the peer once, in order;
  * each side re-opens the mailbox and takes nothing twice; a server that came back without its
  * database (it forgot the code) fails the waiting side at once instead of leaving it in a mailbox
- * nobody can find. Each test has a mailbox server of its own: it kills it.
+ * nobody can find; a wait for the peer's next message does not run out while the server is
+ * down. Each test has a mailbox server of its own: it kills it.
  */
 
 import { describe, expect, test } from "bun:test";
+import { TransitError } from "../../src/net/index.ts";
+import { encodeMessage, HEADER_BYTES, makeHello, PROTOCOL_VERSION, transitValue } from "../../src/protocol/index.ts";
 import type { WormholeError } from "../../src/session/mailbox-client.ts";
+import { meetThroughMailbox } from "../../src/session/mailbox-rendezvous.ts";
 import { Wormhole, type WormholeRetry } from "../../src/session/wormhole.ts";
 import { WormholeServer, wormholeServersAvailable } from "../wormhole-servers.ts";
 
@@ -94,6 +98,45 @@ describe.skipIf(!available)("a mailbox server restarted under verified Wormholes
       expect(error.code).toBe("E_MAILBOX_LOST");
       expect(error.message).toMatch(/^the mailbox server no longer knows code \d+-\.\.\. /);
       expect(a.seen).toEqual({ lost: 1, back: 1 });
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+
+  test("the wait for the peer's hints counts only connected time: an outage longer than it does not end the meeting", async () => {
+    let server = await WormholeServer.start("wormhole-mailbox");
+    const timeoutMs = 1_500;
+    try {
+      // The peer that made the code: a Parley greeting in its versions, hints sent only when told.
+      const hello = encodeMessage(makeHello("00112233aabbccdd", "a", undefined, "listen"));
+      const hex = Buffer.from(hello.subarray(HEADER_BYTES)).toString("hex");
+      const a = await watched(server, { app_versions: { parley: { v: PROTOCOL_VERSION, hello: hex } } });
+      const joined = meetThroughMailbox({
+        mailboxUrl: `ws://127.0.0.1:${server.port}/v1`,
+        code: await a.wormhole.code.promise,
+        noListen: true,
+        timeoutMs,
+      }).then(
+        () => "met",
+        (err: Error) => err,
+      );
+      await a.wormhole.verified.promise;
+      // Its hints reached us: the joiner is now waiting for ours.
+      expect(JSON.parse(text(await within(a.wormhole.nextMessage(), 5_000, "the joiner's hints")))).toHaveProperty(
+        "transit",
+      );
+      const back = a.back();
+      const downAt = performance.now();
+      await server.halt();
+      // Down for longer than the joiner's wait (the old deadline ran out here, E_PEER_PROTOCOL).
+      await new Promise((r) => setTimeout(r, timeoutMs + 1_000 - (performance.now() - downAt)));
+      server = await server.restart();
+      await within(back, 20_000, "the code's side back");
+      a.wormhole.send(utf8(JSON.stringify({ transit: transitValue([], []) })));
+      // No hint leads anywhere: the joiner got ours and went on to look for a path.
+      const outcome = await within(joined, 20_000, "the joiner's outcome");
+      expect(outcome).toBeInstanceOf(TransitError);
+      await a.wormhole.close();
     } finally {
       await server.stop();
     }

@@ -1,0 +1,63 @@
+/**
+ * Deadlines on the mailbox peer that count only connected time (session/mailbox-deadline.ts):
+ * a link that goes down stops the clock, its return starts it with what was left; the cancel
+ * ends it for good.
+ */
+
+import { expect, test } from "bun:test";
+import { type MailboxLink, startConnectedDeadline, withinConnectedTime } from "../../src/session/mailbox-deadline.ts";
+
+/** A link the test switches by hand. */
+function manualLink(connected: boolean) {
+  const listeners = new Set<(up: boolean) => void>();
+  let up = connected;
+  const link: MailboxLink & { set(to: boolean): void } = {
+    get connected() {
+      return up;
+    },
+    onConnectedChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    set(to) {
+      up = to;
+      for (const l of listeners) l(to);
+    },
+  };
+  return link;
+}
+
+test("time while the link is down does not count: the deadline runs out only after it is back", async () => {
+  const link = manualLink(true);
+  let expiredAt: number | undefined;
+  const cancel = startConnectedDeadline(link, 200, () => (expiredAt = performance.now()));
+  await Bun.sleep(50);
+  link.set(false);
+  await Bun.sleep(400); // down for twice the whole deadline
+  expect(expiredAt).toBeUndefined();
+  const backAt = performance.now();
+  link.set(true);
+  await Bun.sleep(600); // what was left (about 150 ms) has passed, with room for a slow timer
+  expect(expiredAt).toBeDefined();
+  expect((expiredAt as number) - backAt).toBeGreaterThanOrEqual(100); // not at once: only what was left
+  cancel();
+});
+
+test("a deadline started while the link is down waits for it; the cancel ends it", async () => {
+  const link = manualLink(false);
+  let expired = 0;
+  const cancel = startConnectedDeadline(link, 20, () => expired++);
+  await Bun.sleep(100);
+  expect(expired).toBe(0);
+  cancel();
+  link.set(true);
+  await Bun.sleep(100);
+  expect(expired).toBe(0);
+});
+
+test("withinConnectedTime: the promise's value when it comes first, the error when time runs out", async () => {
+  const link = manualLink(true);
+  expect(await withinConnectedTime(link, Promise.resolve("value"), 1_000, () => new Error("late"))).toBe("value");
+  const never = new Promise<string>(() => {});
+  await expect(withinConnectedTime(link, never, 20, () => new Error("late"))).rejects.toThrow("late");
+});
