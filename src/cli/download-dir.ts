@@ -16,15 +16,17 @@ export function prepareDownloadDir(dir: string): string {
   refuseUndecodable(dir, path);
   // node:fs when used: the chat's start-up checks an existing directory without it (below).
   const fs = require("node:fs") as typeof import("node:fs");
-  const { existsSync, mkdirSync, statSync } = fs;
+  const { existsSync, statSync } = fs;
   // Before any folder is made through such a link (downloadDirProblem looks again below).
   const planted = plantedLinkProblemHere(path, fs);
   if (planted !== undefined) throw new UsageError(cannotSaveIn(dir, planted));
+  let made: string | undefined;
   try {
-    if (!existsSync(path)) mkdirSync(path, { recursive: true });
+    if (!existsSync(path)) made = makeNameByName(path, fs);
   } catch (err) {
     throw new UsageError(`cannot create --dir ${dir}: ${osWords(err)}`);
   }
+  if (made !== undefined) throw new UsageError(cannotSaveIn(dir, made));
   try {
     if (!statSync(path).isDirectory()) throw new UsageError(`--dir ${dir} is not a directory`);
   } catch (err) {
@@ -34,6 +36,34 @@ export function prepareDownloadDir(dir: string): string {
   const problem = downloadDirProblem(path);
   if (problem !== undefined) throw new UsageError(cannotSaveIn(dir, problem));
   return path;
+}
+
+/**
+ * Makes the missing folders of the absolute `path` one name at a time, each looked at for a
+ * planted link (planted-link.ts) before the next is made inside it: a recursive mkdir gave
+ * another user the moment between the first look and the second to put a link in /tmp where
+ * `a` of `--dir /tmp/a/b` was still missing, and `b` was then made in the folder it led to
+ * (refused only afterwards, an empty folder left where that user chose). A link put there
+ * first makes our mkdir fail with EEXIST (mkdir follows no last link), and the look says whose
+ * it is; a folder we made in a sticky folder cannot be swapped by anyone else.
+ * @returns the planted link's problem, or undefined once every folder is there
+ * @throws the mkdir's error (EEXIST aside)
+ */
+function makeNameByName(path: string, fs: typeof import("node:fs")): string | undefined {
+  const names = path.split("/").filter((name) => name !== "");
+  for (let i = 1; i <= names.length; i++) {
+    const at = `/${names.slice(0, i).join("/")}`;
+    // Every name is looked at, one already there too: a link put in place of a missing name
+    // after the first look leads to a folder that exists.
+    try {
+      if (!fs.existsSync(at)) fs.mkdirSync(at);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    const planted = plantedLinkProblemHere(at, fs);
+    if (planted !== undefined) return planted;
+  }
+  return undefined;
 }
 
 /**

@@ -175,6 +175,40 @@ test.skipIf(process.getuid?.() !== 0)(
   },
 );
 
+test.skipIf(process.getuid?.() !== 0)(
+  "--dir a/b made while another user puts a link in place of the missing a: nothing is made where the link leads",
+  () => {
+    const base = tempDir();
+    const sticky = join(base, "sticky");
+    const theirs = join(base, "theirs");
+    mkdirSync(sticky, { mode: 0o1777 });
+    chmodSync(sticky, 0o1777);
+    mkdirSync(theirs, { mode: 0o777 });
+    const fs = require("node:fs") as typeof import("node:fs");
+    const realMkdir = fs.mkdirSync;
+    // The other user's link lands after the first look and before the first mkdir under sticky.
+    let planted = false;
+    fs.mkdirSync = ((path: string, options?: unknown) => {
+      if (!planted && String(path).startsWith(`${sticky}/`)) {
+        planted = true;
+        symlinkSync(theirs, join(sticky, "a"));
+        lchownSync(join(sticky, "a"), 65534, 65534);
+      }
+      return realMkdir(path, options as Parameters<typeof realMkdir>[1]);
+    }) as typeof fs.mkdirSync;
+    try {
+      expect(() => prepareDownloadDir(join(sticky, "a", "b"))).toThrow(
+        `${join(sticky, "a")} is a symbolic link (to ${theirs}) that another user (uid 65534) made in ${sticky}`,
+      );
+    } finally {
+      fs.mkdirSync = realMkdir;
+    }
+    expect(planted).toBe(true);
+    // Before: a recursive mkdir made b in the folder the link led to, then the second look refused it.
+    expect(readdirSync(theirs)).toEqual([]);
+  },
+);
+
 test("plantedLinkProblem: the kernel's protected_symlinks rule, name by name", () => {
   const file = (uid: number, mode: number, link = false) => ({ uid, mode, isSymbolicLink: () => link });
   const tree: Record<string, ReturnType<typeof file>> = {
