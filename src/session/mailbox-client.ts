@@ -67,6 +67,9 @@ export interface MailboxClientEvents {
   closed(): void;
 }
 
+/** A nameplate as codes carry it (parseWormholeCode). */
+const NAMEPLATE = /^\d{1,9}$/;
+
 type State = "binding" | "allocating" | "listing" | "claiming" | "open" | "closing" | "closed";
 
 const utf8 = new TextEncoder();
@@ -164,6 +167,13 @@ export class MailboxClient {
       }
       case "allocated":
         if (this.state !== "allocating" || typeof message.nameplate !== "string") return;
+        // It starts the code we show and the peer types: a mailbox server allocates numbers
+        // (parseWormholeCode reads at most 9 digits); anything else (a hostile server's escape
+        // sequences, megabytes, spaces) would print as the code and never be typed back.
+        if (!NAMEPLATE.test(message.nameplate)) {
+          this.fail(new WormholeError("E_MAILBOX_PROTOCOL", "it allocated a nameplate that is not a number"));
+          return;
+        }
         this.nameplate = message.nameplate;
         this.nameplateAllocated = true;
         this.code = `${message.nameplate}-${randomWormholeWords()}`;

@@ -1,0 +1,63 @@
+/**
+ * The real CLI against a hostile mailbox server (a `--relay-url` someone else runs) that
+ * allocates a nameplate that is not a number: one line and exit 2, no code shown that the peer
+ * could not type. (Its own words, escape sequences in its errors, were already shown made
+ * visible: reporter.ts.)
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import type { Server } from "bun";
+import { cleanup, startCli } from "./helpers.ts";
+
+let server: Server<undefined> | undefined;
+afterEach(async () => {
+  server?.stop(true);
+  server = undefined;
+  await cleanup();
+});
+
+/** A window title, a clear screen, red. */
+const ESCAPES = "\x1b]0;PWNED\x07\x1b[2J\x1b[31m";
+
+/** A mailbox server on 127.0.0.1 that welcomes, then answers allocate with `allocated`. */
+function mailbox(allocated: Record<string, unknown>): string {
+  server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(req, srv) {
+      return srv.upgrade(req) ? undefined : new Response("no", { status: 400 });
+    },
+    websocket: {
+      open(ws) {
+        ws.send(JSON.stringify({ type: "welcome", welcome: {} }));
+      },
+      message(ws, raw) {
+        const { type } = JSON.parse(String(raw)) as { type: string };
+        if (type === "allocate") ws.send(JSON.stringify(allocated));
+        if (type === "claim") ws.send(JSON.stringify({ type: "claimed", mailbox: "m1" }));
+      },
+    },
+  });
+  return `ws://127.0.0.1:${server.port}/v1`;
+}
+
+/** `parley send --text hi` through `url`: its exit code and everything it printed. */
+async function sendThrough(url: string): Promise<{ exit: number; out: string }> {
+  const cli = startCli("send", ["send", "--text", "hi", "--relay-url", url, "--no-listen"]);
+  const exit = await cli.exitCode(15_000);
+  return { exit, out: `${cli.stdout}\n${cli.stderr}` };
+}
+
+test("a nameplate that is not a number is refused at once: no code shown that the peer could not type", async () => {
+  for (const nameplate of [`4${ESCAPES}`, "9".repeat(100_000), "", "4-5 6"]) {
+    const { exit, out } = await sendThrough(mailbox({ type: "allocated", nameplate }));
+    expect(exit, out).toBe(2);
+    // Before: the code line held the nameplate as sent, and the run waited for a peer for ever
+    // (exitCode's 15 s then kill it and fail).
+    expect(out).not.toContain("code ");
+    expect(out).not.toContain("\x1b");
+    expect(out.trim()).toBe(
+      "Error: the mailbox server broke the protocol: it allocated a nameplate that is not a number.",
+    );
+  }
+});
