@@ -158,6 +158,7 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
           const r = consume(plan.expect);
           if (r === "bad") return drop();
           if (!r) return;
+          listener?.proven(conn); // it knows the key: a flood of idle connections cannot take its place
           if (plan.role === "sender") {
             if (finished) {
               conn.write(NEVERMIND);
@@ -256,13 +257,40 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
 
 /**
  * Most connections our listener holds open at once: waiting for the race, or in its handshake.
- * It listens on every address, and a real peer makes one a hint; more are refused at once.
- * Unbounded, anyone who reaches the port held a file descriptor each (19,000 idle connections:
- * 19,009 open, against a limit of 20,000, past which no file can be opened) and up to 1 MiB each
- * of bytes sent before the race reads them (SocketConnection's early bytes). A peer refused here still
- * meets us through our own dials and the relay.
+ * It listens on every address, and a real peer makes one a hint. Unbounded, anyone who reaches
+ * the port held a file descriptor each (19,000 idle connections: 19,009 open, against a limit of
+ * 20,000, past which no file can be opened) and up to 1 MiB each of bytes sent before the race
+ * reads them (SocketConnection's early bytes).
+ *
+ * When the places are full, the oldest connection that has not proven the key (its handshake
+ * line holds a token only the peer can make) gives up its place, never the newcomer: refusing
+ * newcomers let anyone who reached the port first with 64 idle connections keep the peer's
+ * dial out, and with no relay the meeting failed ("nothing connected within 30 s"; session 24,
+ * 80 idle connections from another user of the machine, who reads the port in /proc/net/tcp).
+ * Only when every place holds a proven connection is the newcomer refused.
  */
 export const MAX_HELD_CONNECTIONS = 64;
+/**
+ * Connections from one host that have not proven the key, held at once; beyond it that host's
+ * oldest goes, so a flood from one host evicts its own connections first (as the direct
+ * listener's admission does: session/admission.ts).
+ */
+export const MAX_HELD_SILENT_PER_HOST = 32;
+
+/** One connection the listener holds. */
+interface Held {
+  readonly conn: SocketConnection;
+  /** Its address without the port. */
+  readonly host: string;
+  /** Its handshake matched ours: it knows the key. */
+  proven: boolean;
+}
+
+/** "HOST:PORT" or "[V6]:PORT" without the port (and brackets). */
+function hostOf(address: string): string {
+  const host = address.slice(0, Math.max(0, address.lastIndexOf(":")));
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+}
 
 /**
  * Our listening socket for direct connections, opened before our hints go out; connections it
@@ -271,7 +299,8 @@ export const MAX_HELD_CONNECTIONS = 64;
 export class TransitListener {
   private handler: ((conn: SocketConnection) => void) | undefined;
   private waiting: SocketConnection[] = [];
-  private held: SocketConnection[] = [];
+  /** Oldest first. */
+  private held: Held[] = [];
   private readonly listener: Listener;
   private stopped = false;
 
@@ -279,18 +308,53 @@ export class TransitListener {
   constructor(host = "0.0.0.0") {
     this.listener = listen(host, 0, (conn) => {
       if (this.stopped) return conn.destroy();
-      this.held = this.held.filter((c) => !c.closed);
-      if (this.held.length >= MAX_HELD_CONNECTIONS) return conn.destroy();
+      this.held = this.held.filter((h) => !h.conn.closed);
+      const arrival: Held = { conn, host: hostOf(conn.remoteAddress), proven: false };
+      if (!this.makeRoomFor(arrival)) return conn.destroy();
       this.waiting = this.waiting.filter((c) => !c.closed);
-      this.held.push(conn);
+      this.held.push(arrival);
       if (this.handler) this.handler(conn);
       else this.waiting.push(conn);
     });
   }
 
+  /**
+   * Frees a place for `arrival` when its host's unproven places or all places are taken: the
+   * oldest unproven connection (of its host first) is closed. @returns false when every place
+   * holds a proven connection (then the newcomer is refused)
+   */
+  private makeRoomFor(arrival: Held): boolean {
+    const unproven = this.held.filter((h) => !h.proven);
+    const sameHost = unproven.filter((h) => h.host === arrival.host);
+    let victim: Held | undefined;
+    if (sameHost.length >= MAX_HELD_SILENT_PER_HOST) victim = sameHost[0];
+    else if (this.held.length >= MAX_HELD_CONNECTIONS) {
+      victim = unproven[0];
+      if (victim === undefined) return false;
+    }
+    if (victim !== undefined) {
+      const gone = victim;
+      this.held = this.held.filter((h) => h !== gone);
+      this.waiting = this.waiting.filter((c) => c !== gone.conn);
+      gone.conn.destroy();
+    }
+    return true;
+  }
+
+  /** `conn` (one we accepted) sent the peer's handshake: it keeps its place. */
+  proven(conn: Connection): void {
+    const held = this.held.find((h) => h.conn === conn);
+    if (held) held.proven = true;
+  }
+
+  /** Connections held that proved the key (tests wait on it). */
+  get provenCount(): number {
+    return this.held.filter((h) => h.proven && !h.conn.closed).length;
+  }
+
   /** Connections accepted and still open (the race's, and those waiting for it). */
   get heldCount(): number {
-    return this.held.filter((c) => !c.closed).length;
+    return this.held.filter((h) => !h.conn.closed).length;
   }
 
   get port(): number {
