@@ -22,6 +22,11 @@ export function randomWormholeWords(): string {
   return `${ODD_WORDS[a as number]}-${EVEN_WORDS[b as number]}`;
 }
 
+/** A nameplate as a code carries it (parseWormholeCode): 1-9 digits. */
+export function isNameplate(text: string): boolean {
+  return /^\d{1,9}$/.test(text);
+}
+
 /**
  * Reads a code as typed: quotes around it (typed-code.ts) and surrounding space dropped, letters
  * lowercased, spaces between parts

@@ -28,7 +28,7 @@
  */
 
 import { type Spake2Start, spake2Finish, spake2Start } from "../crypto/spake2.ts";
-import { parseWormholeCode, randomWormholeWords } from "../crypto/wormhole-code.ts";
+import { isNameplate, parseWormholeCode, randomWormholeWords } from "../crypto/wormhole-code.ts";
 import { derivePhaseKey, openPhaseMessage, sealPhaseMessage, WORMHOLE_APPID } from "../crypto/wormhole-keys.ts";
 import {
   hexBytes,
@@ -66,9 +66,6 @@ export interface MailboxClientEvents {
   /** The server confirmed our close. */
   closed(): void;
 }
-
-/** A nameplate as codes carry it (parseWormholeCode). */
-const NAMEPLATE = /^\d{1,9}$/;
 
 type State = "binding" | "allocating" | "listing" | "claiming" | "open" | "closing" | "closed";
 
@@ -167,10 +164,9 @@ export class MailboxClient {
       }
       case "allocated":
         if (this.state !== "allocating" || typeof message.nameplate !== "string") return;
-        // It starts the code we show and the peer types: a mailbox server allocates numbers
-        // (parseWormholeCode reads at most 9 digits); anything else (a hostile server's escape
-        // sequences, megabytes, spaces) would print as the code and never be typed back.
-        if (!NAMEPLATE.test(message.nameplate)) {
+        // It starts the code the peer types: a server allocates numbers; anything else (a hostile
+        // server's escapes, megabytes, spaces) would be shown as the code and never typed back.
+        if (!isNameplate(message.nameplate)) {
           this.fail(new WormholeError("E_MAILBOX_PROTOCOL", "it allocated a nameplate that is not a number"));
           return;
         }
