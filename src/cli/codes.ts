@@ -17,7 +17,7 @@ export { isLoopbackHost };
  * users of the machine can read argv. Undefined when the text holds no code words.
  */
 export function codeOnCommandLineNote(text: string | undefined): string | undefined {
-  if (text === undefined || !/\d-[A-Za-z]/.test(text)) return undefined;
+  if (text === undefined || !/\d[\s-]+[A-Za-z]/.test(text)) return undefined;
   return "Note: the code is on this command line, which other users of this machine can see (ps); PARLEY_CODE or --code-file keep it private.";
 }
 
@@ -61,7 +61,7 @@ export function connectionCode(host: string, port: number, words: string, reacha
 /** The words of a code ("40123-ribbon-walnut" or "ribbon-walnut"), or undefined. */
 export function codeWordsOf(code: string | undefined): string | undefined {
   if (code === undefined) return undefined;
-  const m = /^(?:.*?\d-)?([A-Za-z][A-Za-z\s-]*)$/.exec(code.trim());
+  const m = /^(?:.*?\d[\s-]+)?([A-Za-z][A-Za-z\s-]*)$/.exec(code.trim());
   const words = m ? normalizeCodeWords(m[1] as string) : "";
   return isCodeWords(words) ? words : undefined;
 }

@@ -227,7 +227,7 @@ function unreadCode(values: FlagValues, dials: boolean, env: Env, warn: Warn, wo
     );
   } else if (code) {
     // Its own port where it has one ("40123-ribbon-walnut"; words alone go with any port).
-    const port = /^(?:\S*:)?(\d{1,5})-/.exec(code)?.[1] ?? EXAMPLE_PORT;
+    const port = /^(?:\S*:)?(\d{1,5})[\s-]/.exec(code)?.[1] ?? EXAMPLE_PORT;
     warn(
       `Note: PARLEY_CODE is set but not read: it is read to dial the peer, given the code's port (${wording.withPort(port)}); without it, ${wording.otherwise}.`,
     );

@@ -139,8 +139,11 @@ export interface PeerAddress {
 /** @returns the address, or an error sentence */
 export function parsePeerAddress(text: string, defaultHost: string): PeerAddress | string {
   const t = unwrapTypedCode(text);
-  // "host:port-word-word": the words start at the first "-" after the port's digits.
-  const withWords = /^(.*?)(\d{1,5})-([A-Za-z][A-Za-z\s-]*)$/.exec(t);
+  // Typed at the chat's code prompt before any peer is there.
+  if (/^\/?transfer(\s|$)/.test(t)) return 'not connected yet: "transfer" works once the peer is connected';
+  // "host:port-word-word": the words start at the first "-" (or space: "40123 ribbon walnut", as
+  // a mailbox code is read) after the port's digits.
+  const withWords = /^(.*?)(\d{1,5})[\s-]+([A-Za-z][A-Za-z\s-]*)$/.exec(t);
   let where = t;
   let words: string | undefined;
   if (withWords) {
@@ -164,8 +167,6 @@ export function parsePeerAddress(text: string, defaultHost: string): PeerAddress
     if (host.includes(":")) return `"${t}": write an IPv6 address in brackets, e.g. [::1]:40123`;
   }
   if (!/^\d{1,5}$/.test(portText)) {
-    // Typed at the chat's code prompt before any peer is there.
-    if (/^\/?transfer(\s|$)/.test(t)) return 'not connected yet: "transfer" works once the peer is connected';
     return `"${t}" is not a code, a port or host:port`;
   }
   const port = Number(portText);
@@ -184,7 +185,10 @@ const MAILBOX_CODE_HINT = "; a mailbox code like this one needs the peer's mailb
  * only (not at start-up).
  */
 export function isMailboxCode(text: string): boolean {
-  const parts = text.trim().toLowerCase().split("-");
+  const parts = text
+    .trim()
+    .toLowerCase()
+    .split(/[\s-]+/);
   if (parts.length !== 3 || !/^\d{1,9}$/.test(parts[0] as string)) return false;
   if (Number(parts[0]) < 1024) return true;
   const { EVEN_WORDS, ODD_WORDS } =

@@ -163,6 +163,18 @@ test("two chats in one process on injected streams: code typed on one side, a li
   expect(aliceIo.out.text).not.toContain("\x1b"); // plain streams: no escape codes
 });
 
+test("the code typed with spaces, as read out (`40123 ribbon walnut`), connects as the mailbox's `7 purple sausage` does", async () => {
+  // Was 'Error: "40123 ribbon walnut" is not a code, a port or host:port.' and the prompt again (newuser24).
+  const { aliceIo, bobIo, alice, bob, code } = await twoChatsListening();
+  (aliceIo.stdin as PassThrough).write(`${code.replaceAll("-", " ").toUpperCase()}\n`);
+  await aliceIo.out.waitFor(/^Connected to bob at /m);
+  await bobIo.out.waitFor(/^Connected to alice at /m);
+  (aliceIo.stdin as PassThrough).write("exit\n");
+  expect(await alice).toBe(0);
+  expect(await bob).toBe(0);
+  expect(aliceIo.out.text + aliceIo.err.text).not.toContain("is not a code");
+});
+
 test("a script's code and exit piped at once: exit waits for the dial, the peer is told; after a failed dial, exit 1", async () => {
   // `printf 'CODE\nexit\n' | parley`: the exit came while the dial ran and ended the run at once
   // ("Bye.", exit 0), the peer never met; the end of input waited for the dial already.

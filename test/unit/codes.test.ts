@@ -45,6 +45,8 @@ describe("code words", () => {
     ["40123-ribbon-walnut", "ribbon-walnut"],
     ["ribbon-walnut", "ribbon-walnut"],
     ["10.0.0.5:40123-ribbon-walnut", "ribbon-walnut"],
+    // Read out or typed with spaces, as a mailbox code may be ("7 purple sausage").
+    ["40123 Ribbon Walnut", "ribbon-walnut"],
     ["40123", undefined],
     [undefined, undefined],
   ])("codeWordsOf(%p) is %p", (code, words) => {
@@ -69,13 +71,19 @@ describe("showing and reading codes", () => {
     ["192.0.2.5:40123-ribbon-walnut", { host: "192.0.2.5", port: 40123, words: "ribbon-walnut" }],
     ["[2001:db8::5]:40123-ribbon-walnut", { host: "2001:db8::5", port: 40123, words: "ribbon-walnut" }],
     ["40123-Ribbon Walnut", { host: "127.0.0.1", port: 40123, words: "ribbon-walnut" }],
+    // Spaces between all the parts, the port's too, as a mailbox code is read ("7 purple sausage"):
+    // "40123 ribbon walnut" was 'not a code, a port or host:port' (newuser24).
+    ["40123 ribbon walnut", { host: "127.0.0.1", port: 40123, words: "ribbon-walnut" }],
+    ["192.0.2.5:40123 Ribbon  Walnut", { host: "192.0.2.5", port: 40123, words: "ribbon-walnut" }],
+    ["40123 - ribbon - walnut", { host: "127.0.0.1", port: 40123, words: "ribbon-walnut" }],
   ])("every shown code parses back: %p", (text, expected) => {
     expect(parsePeerAddress(text, "127.0.0.1")).toEqual(expected);
   });
 
   test("a transfer command where a code is wanted (the chat's code prompt) says there is no peer yet", () => {
     // Before: '"transfer a.txt" is not a code, a port or host:port'.
-    for (const text of ["transfer a.txt", "/transfer a.txt b.bin", "transfer"]) {
+    // "transfer 2 ab" would read as a port and words now that a space may follow the port.
+    for (const text of ["transfer a.txt", "/transfer a.txt b.bin", "transfer", "transfer 2 ab"]) {
       expect(parsePeerAddress(text, "127.0.0.1")).toBe(
         'not connected yet: "transfer" works once the peer is connected',
       );
@@ -88,10 +96,10 @@ describe("showing and reading codes", () => {
     expect(parsePeerAddress("40123-ribbon-notaword", "127.0.0.1")).not.toContain("mailbox");
   });
 
-  test.each(["7-purple-sausage", "40123-dinosaur-tracker", "3 inertia fallout"])(
+  test.each(["7-purple-sausage", "40123-dinosaur-tracker", "3-inertia-fallout", "3 inertia fallout"])(
     "a mailbox code given without a mailbox says which flags it needs: %p",
     (text) => {
-      expect(parsePeerAddress(text.replaceAll(" ", "-"), "127.0.0.1")).toEndWith(
+      expect(parsePeerAddress(text, "127.0.0.1")).toEndWith(
         "; a mailbox code like this one needs the peer's mailbox: --relay, or --relay-url URL",
       );
     },
