@@ -50,7 +50,10 @@ export const SEND_OPTIONS = {
 
 export const RECEIVE_OPTIONS = {
   dir: { type: "string", value: "DIR", help: "where files are saved (default: current directory); never overwrites" },
-  stdout: { type: "boolean", help: "write the one received file to standard output (messages to stderr)" },
+  stdout: {
+    type: "boolean",
+    help: "write the one received file (or text message) to standard output (messages to stderr)",
+  },
   "code-file": OPTIONS["code-file"],
   ask: {
     type: "boolean",

@@ -35,6 +35,8 @@ export interface RoleHooks {
   interrupted?: () => void;
   /** The session layer and the reporter are loaded (the code is shown): no session event came yet. */
   loaded?: () => void;
+  /** The peer's text (a chat line): true when the role took it (receive --stdout writes it there), else it is reported. */
+  text?: (text: string) => boolean;
 }
 
 /** The session's options a role adds (receive: its offers decided, --stdout's sink). */
@@ -162,7 +164,9 @@ export class OneShotRun {
 
   private sessionEvents(): SessionEvents {
     return {
-      chatReceived: (text) => this.reporter.chat(text),
+      chatReceived: (text) => {
+        if (!this.hooks.text?.(text)) this.reporter.chat(text);
+      },
       transferStarted: (info) => {
         if (info.direction === "send") this.reporter.offered(info);
         else {

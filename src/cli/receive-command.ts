@@ -44,6 +44,7 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
   // (hooks.loaded), before any offer can come.
   let asker: Asker | undefined;
   const folderAnswers = new Map<number, Promise<boolean>>();
+  /** --stdout holds what the peer sent first: its one file, or its text message. */
   let streamed = false;
   let output: StreamOutput | undefined;
   const decideOffer = async (offer: TransferInfo, stillWanted: () => boolean): Promise<OfferDecision> => {
@@ -53,7 +54,9 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
     if (options.stdout && offer.folder) {
       return { code: "E_STDOUT_FOLDER", reason: "--stdout takes one file, not a folder" };
     }
-    if (options.stdout && streamed) return { code: "E_STDOUT_ONE_FILE", reason: "--stdout takes one file" };
+    if (options.stdout && streamed) {
+      return { code: "E_STDOUT_ONE_FILE", reason: "--stdout takes one file or text message, and has one already" };
+    }
     if (asker) {
       const { askFor } = require("./ask-offers.ts") as typeof AskOffers;
       const yes = await askFor(asker, offer, stillWanted, folderAnswers);
@@ -77,6 +80,15 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
       session.exit();
     },
     settled() {},
+    // `parley send --text` to `receive --stdout`: the text is the output, as a plain wormhole
+    // sender's is (mailbox-command.ts); it went to stderr as '<peer> TEXT' and stdout stayed empty.
+    // Only what comes first: after a file (or a text) there, more text is a line on stderr.
+    text: (text) => {
+      if (!options.stdout || streamed) return false;
+      streamed = true;
+      io.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+      return true;
+    },
     interrupted: () => asker?.endLine(),
     loaded: () => {
       if (!options.ask) return;
