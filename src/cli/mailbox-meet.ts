@@ -28,9 +28,10 @@ export interface MailboxMeetIo {
   mailboxBack?(line: string): void;
 }
 
-/** "5 minutes", "1 minute", "2.5 s": how long a lost mailbox is tried again, in words. */
+/** "5 minutes", "1 minute", "4.7 minutes", "2.5 s": how long a lost mailbox is tried again, in words. */
 export function retryWords(ms: number): string {
-  if (ms >= 60_000 && ms % 60_000 === 0) return ms === 60_000 ? "1 minute" : `${ms / 60_000} minutes`;
+  if (ms === 60_000) return "1 minute";
+  if (ms >= 60_000) return `${Math.round(ms / 6_000) / 10} minutes`;
   return `${Math.round(ms / 100) / 10} s`;
 }
 

@@ -7,6 +7,9 @@
  * Rendezvous connector does: at once, then after growing pauses (RETRY_FIRST_MS doubling up to
  * RETRY_MAX_MS), until `retryMs` has passed since it was lost; then the Wormhole fails with
  * E_MAILBOX_LOST. The mailbox client picks up on the new connection (MailboxClient.reconnected).
+ * A connection back that is lost again within RETRY_MAX_MS goes on with the same outage: its
+ * deadline, and the next, longer pause (a server that welcomes and closes at once is not
+ * tried in a tight loop for ever).
  */
 
 import { type MailboxMessage, type MailboxSocket, NetError, OPEN_TIMEOUT_MS, openMailboxSocket } from "../net/index.ts";
@@ -38,7 +41,10 @@ export const RETRY_MAX_MS = 5_000;
 export interface WormholeRetry {
   /** How long to keep trying (0: fail at once, as before): MAILBOX_RETRY_MS when not given, and at most. */
   readonly withinMs?: number;
-  /** The connection was lost and is being opened again for up to `withinMs` (once per loss). */
+  /**
+   * The connection was lost and is being opened again for up to `withinMs` more (once per loss:
+   * the whole time, or what is left of an outage whose connection came back only briefly).
+   */
   readonly lost?: (withinMs: number) => void;
   /** A new connection is open and the client has picked up. */
   readonly back?: () => void;
@@ -48,6 +54,9 @@ export interface WormholeVerified {
   readonly key: Uint8Array;
   readonly versions: Record<string, unknown>;
 }
+
+/** The pause after `pause` (0: the first try was at once). */
+const nextPause = (pause: number): number => (pause === 0 ? RETRY_FIRST_MS : Math.min(pause * 2, RETRY_MAX_MS));
 
 function deferred<T>() {
   let resolve!: (value: T) => void;
@@ -80,6 +89,13 @@ export class Wormhole {
   private closing = false;
   /** No more retries after a loss (`quiet()`): the meeting no longer needs the mailbox. */
   private settled = false;
+  /**
+   * The outage being retried: when its tries end, and the pause before the next. Kept once the
+   * connection is back, for a loss within RETRY_MAX_MS of the return (`upSince`).
+   */
+  private outage: { readonly deadline: number; pause: number } | undefined;
+  /** When the connection last came back (performance.now()). */
+  private upSince = 0;
   /** A retry under way: stops its pause (close()). */
   private stopRetry: (() => void) | undefined;
   /** Who hears each loss and return (onConnectedChange: deadlines that pause meanwhile). */
@@ -191,16 +207,22 @@ export class Wormhole {
       return this.fail(new WormholeError("E_MAILBOX_LOST", "the connection to the mailbox was lost"));
     }
     this.socket = undefined;
-    this.retry.lost?.(withinMs);
+    const now = performance.now();
+    if (this.outage && now - this.upSince < RETRY_MAX_MS) {
+      // Back only briefly: the same outage goes on, after a longer pause.
+      this.outage.pause = nextPause(this.outage.pause);
+    } else this.outage = { deadline: now + withinMs, pause: 0 };
+    const left = this.outage.deadline - now;
+    if (left > 0) this.retry.lost?.(left);
     for (const listener of this.connectedListeners) listener(false);
-    void this.reconnect(withinMs);
+    void this.reconnect(this.outage, withinMs);
   }
 
-  /** Opens the connection again, pausing longer each time, until `withinMs` have passed. */
-  private async reconnect(withinMs: number): Promise<void> {
-    const deadline = performance.now() + withinMs;
-    let pause = 0;
+  /** Opens the connection again, pausing longer each time, until the outage's deadline. */
+  private async reconnect(outage: { readonly deadline: number; pause: number }, withinMs: number): Promise<void> {
+    const { deadline } = outage;
     for (;;) {
+      const pause = outage.pause;
       if (pause > 0) {
         const left = deadline - performance.now();
         await new Promise<void>((resolve) => {
@@ -218,6 +240,7 @@ export class Wormhole {
       try {
         await this.connect(() => this.client.reconnected(), Math.max(1_000, Math.min(OPEN_TIMEOUT_MS, left)));
         if (this.socket) {
+          this.upSince = performance.now();
           this.retry.back?.();
           for (const listener of this.connectedListeners) listener(true);
         }
@@ -225,7 +248,7 @@ export class Wormhole {
       } catch {
         // not there yet: the next try after a pause
       }
-      pause = pause === 0 ? RETRY_FIRST_MS : Math.min(pause * 2, RETRY_MAX_MS);
+      outage.pause = nextPause(pause);
     }
     const seconds = Math.round(withinMs / 100) / 10;
     this.fail(

@@ -4,7 +4,9 @@
  * each side re-opens the mailbox and takes nothing twice; a server that came back without its
  * database (it forgot the code) fails the waiting side at once instead of leaving it in a mailbox
  * nobody can find; a wait for the peer's next message does not run out while the server is
- * down. Each test has a mailbox server of its own: it kills it.
+ * down. Each test has a mailbox server of its own: it kills it. A fake server that welcomes each
+ * new connection and closes it at once is tried at growing pauses until the outage's deadline,
+ * not in a tight loop for ever.
  */
 
 import { describe, expect, test } from "bun:test";
@@ -48,6 +50,64 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
     clearTimeout(timer);
   }
 }
+
+/**
+ * A mailbox server that answers its first connection (allocate, claim) and then closes it when
+ * told; every later connection is welcomed and closed at once.
+ */
+function flappingServer() {
+  let connections = 0;
+  let first: { close(): void } | undefined;
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (req, srv) => (srv.upgrade(req) ? undefined : new Response("not a WebSocket", { status: 400 })),
+    websocket: {
+      open(ws) {
+        connections++;
+        ws.send(JSON.stringify({ type: "welcome", welcome: {} }));
+        if (connections === 1) first = ws;
+        else ws.close();
+      },
+      message(ws, raw) {
+        const m = JSON.parse(String(raw)) as { type: string };
+        if (m.type === "allocate") ws.send(JSON.stringify({ type: "allocated", nameplate: "7" }));
+        if (m.type === "claim") ws.send(JSON.stringify({ type: "claimed", mailbox: "m1" }));
+      },
+    },
+  });
+  return {
+    url: `ws://127.0.0.1:${server.port}/v1`,
+    connections: () => connections,
+    dropFirst: () => first?.close(),
+    stop: () => server.stop(true),
+  };
+}
+
+test("a server that welcomes and closes at once: tried at growing pauses, E_MAILBOX_LOST at the outage's deadline", async () => {
+  const server = flappingServer();
+  const seen = { lost: 0, back: 0 };
+  const wormhole = await Wormhole.open(server.url, {}, undefined, undefined, {
+    withinMs: 2_000,
+    lost: () => void seen.lost++,
+    back: () => void seen.back++,
+  });
+  try {
+    await wormhole.code.promise;
+    server.dropFirst();
+    // Before: each return restarted the outage, with no pause: thousands of connections a second, for ever.
+    const error = await within(wormhole.failed, 10_000, "the failure");
+    expect(error.code).toBe("E_MAILBOX_LOST");
+    expect(error.message).toBe("the connection to the mailbox was lost and not back within 2 s");
+    // At once, then 0.25, 0.5 and 1 s (then 2 s, past the deadline): a handful of tries, each said.
+    expect(server.connections()).toBeLessThanOrEqual(8);
+    expect(seen.back).toBe(server.connections() - 1);
+    expect(seen.lost - seen.back).toBeOneOf([0, 1]); // a loss past the deadline is not said
+  } finally {
+    await wormhole.close();
+    server.stop();
+  }
+}, 30_000);
 
 describe.skipIf(!available)("a mailbox server restarted under verified Wormholes (real server)", () => {
   test("a message added while the server is down reaches the peer once both are back; nothing arrives twice", async () => {
