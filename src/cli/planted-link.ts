@@ -5,8 +5,11 @@
  * we may write. Linux's fs.protected_symlinks=1 refuses to follow such a link; where it is 0
  * (some containers and older systems; macOS has no such rule) nothing did, and no warning was
  * given (shared-dir.ts judges the folder the link leads to, ours, and the sticky folder holding
- * it). So the same rule is applied here, to each name on the folder's path: a link in a
- * sticky, world-writable folder is followed only when it is ours, or its folder's owner's.
+ * it). So the same rule is applied here, to each link met while resolving the folder's path
+ * (its own names, and since session 24 the names of each link's target in turn, as the kernel
+ * follows them: our link to /tmp/dl, where another user put a link, led there unjudged): a
+ * link in a sticky, world-writable folder is followed only when it is ours, or its folder's
+ * owner's.
  */
 
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
@@ -28,27 +31,52 @@ export interface LinkCalls {
 
 const STICKY_WORLD_WRITABLE = 0o1002;
 
+/** Links followed at most while resolving a path (the kernel's limit: beyond it, ELOOP). */
+const MAX_LINKS = 40;
+
 /**
- * Why the absolute, normalised `path` may not be used as a download folder: the first name on
- * it that is a symbolic link another user (not us, not root, not the owner of the folder
+ * Why the absolute, normalised `path` may not be used as a download folder: the first symbolic
+ * link met while resolving it, as the kernel does (on its names, and on the names of each
+ * link's target in turn), that another user (not us, not root, not the owner of the folder
  * holding it) made in a sticky, world-writable folder; undefined when there is none.
  * @param ownUid - this process's uid (undefined where there are none: never a problem)
  */
 export function plantedLinkProblem(path: string, ownUid: number | undefined, calls: LinkCalls): string | undefined {
   if (ownUid === undefined) return undefined;
-  const names = path.split("/").filter((name) => name !== "");
-  for (let i = 1; i <= names.length; i++) {
-    const at = `/${names.slice(0, i).join("/")}`;
-    const link = calls.lstat(at);
-    if (!link?.isSymbolicLink() || link.uid === ownUid || link.uid === 0) continue;
-    const parent = `/${names.slice(0, i - 1).join("/")}`;
-    const holder = calls.stat(parent);
-    if (holder === undefined || (holder.mode & STICKY_WORLD_WRITABLE) !== STICKY_WORLD_WRITABLE) continue;
-    if (holder.uid === link.uid) continue;
+  const pending = path.split("/").filter((name) => name !== "");
+  /** Where the names taken so far lead ("" is the root). */
+  let at = "";
+  let links = 0;
+  for (let name = pending.shift(); name !== undefined; name = pending.shift()) {
+    if (name === ".") continue;
+    if (name === "..") {
+      at = at.slice(0, at.lastIndexOf("/"));
+      continue;
+    }
+    const parent = at === "" ? "/" : at;
+    const here = `${at}/${name}`;
+    const link = calls.lstat(here);
+    if (!link?.isSymbolicLink()) {
+      at = here;
+      continue;
+    }
     // The other user chose the link's text: made visible, as a peer's words are.
-    const target = calls.readlink(at);
-    const to = target === undefined ? "" : ` (to ${sanitizeForTerminal(target)})`;
-    return `${sanitizeForTerminal(at)} is a symbolic link${to} that another user (uid ${link.uid}) made in ${sanitizeForTerminal(parent)}, a folder anyone can write: following it would save what you receive where that user chose (the kernel's protected_symlinks rule); name the folder itself`;
+    const target = calls.readlink(here);
+    if (link.uid !== ownUid && link.uid !== 0) {
+      const holder = calls.stat(parent);
+      const planted =
+        holder !== undefined &&
+        (holder.mode & STICKY_WORLD_WRITABLE) === STICKY_WORLD_WRITABLE &&
+        holder.uid !== link.uid;
+      if (planted) {
+        const to = target === undefined ? "" : ` (to ${sanitizeForTerminal(target)})`;
+        return `${sanitizeForTerminal(here)} is a symbolic link${to} that another user (uid ${link.uid}) made in ${sanitizeForTerminal(parent)}, a folder anyone can write: following it would save what you receive where that user chose (the kernel's protected_symlinks rule); name the folder itself`;
+      }
+    }
+    // Followed: its target's names are looked at too (a link of ours may lead to one of theirs).
+    if (target === undefined || ++links > MAX_LINKS) return undefined; // the open fails on its own
+    if (target.startsWith("/")) at = "";
+    pending.unshift(...target.split("/").filter((part) => part !== ""));
   }
   return undefined;
 }

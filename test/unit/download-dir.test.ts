@@ -209,6 +209,29 @@ test.skipIf(process.getuid?.() !== 0)(
   },
 );
 
+test.skipIf(process.getuid?.() !== 0)(
+  "a --dir that is our own link to a name where another user put a link in a sticky folder is refused: the target's names are judged too",
+  () => {
+    const base = tempDir();
+    const sticky = join(base, "sticky");
+    const theirs = join(base, "theirs");
+    mkdirSync(sticky, { mode: 0o1777 });
+    chmodSync(sticky, 0o1777);
+    mkdirSync(theirs, { mode: 0o777 });
+    // Ours (root's), relative: incoming -> dl; theirs, in the sticky folder: dl -> their folder.
+    symlinkSync("dl", join(sticky, "incoming"));
+    symlinkSync(theirs, join(sticky, "dl"));
+    lchownSync(join(sticky, "dl"), 65534, 65534);
+    // Before: taken, and what was received was saved in `theirs` (with fs.protected_symlinks=0).
+    expect(() => prepareDownloadDir(join(sticky, "incoming"))).toThrow(
+      `${join(sticky, "dl")} is a symbolic link (to ${theirs}) that another user (uid 65534) made in ${sticky}, a folder anyone can write`,
+    );
+    expect(downloadDirProblem(join(sticky, "incoming"))).toStartWith(`${join(sticky, "dl")} is a symbolic link`);
+    lchownSync(join(sticky, "dl"), 0, 0);
+    expect(prepareDownloadDir(join(sticky, "incoming"))).toBe(join(sticky, "incoming"));
+  },
+);
+
 test("plantedLinkProblem: the kernel's protected_symlinks rule, name by name", () => {
   const file = (uid: number, mode: number, link = false) => ({ uid, mode, isSymbolicLink: () => link });
   const tree: Record<string, ReturnType<typeof file>> = {
@@ -241,4 +264,32 @@ test("plantedLinkProblem: the kernel's protected_symlinks rule, name by name", (
   expect(problem("/shared/link")).toBeUndefined(); // not sticky: shared-dir.ts warns of that folder
   expect(problem("/group/link")).toBeUndefined(); // not world-writable
   expect(plantedLinkProblem("/tmp/theirs", undefined, calls)).toBeUndefined(); // no user ids
+});
+
+test("plantedLinkProblem follows each link as the kernel does: the names of its target are judged too", () => {
+  const file = (uid: number, mode: number, target?: string) => ({ uid, mode, target, isSymbolicLink: () => !!target });
+  const tree: Record<string, ReturnType<typeof file>> = {
+    "/": file(0, 0o755),
+    "/home": file(0, 0o755),
+    "/home/me": file(1000, 0o700),
+    "/home/me/in": file(1000, 0o777, "/tmp/dl/sub"), // ours, absolute
+    "/home/me/rel": file(1000, 0o777, "../../tmp/dl"), // ours, relative, with ..
+    "/home/me/loop": file(1000, 0o777, "loop"),
+    "/tmp": file(0, 0o1777),
+    "/tmp/dl": file(65534, 0o777, "/srv/theirs"), // theirs, in /tmp
+    "/tmp/ok": file(1000, 0o777, "/home/me"),
+  };
+  const calls = {
+    lstat: (p: string) => tree[p],
+    stat: (p: string) => tree[p],
+    readlink: (p: string) => tree[p]?.target,
+  };
+  const problem = (path: string) => plantedLinkProblem(path, 1000, calls);
+  expect(problem("/home/me/in")).toStartWith(
+    "/tmp/dl is a symbolic link (to /srv/theirs) that another user (uid 65534) made in /tmp",
+  );
+  expect(problem("/home/me/rel/deeper")).toStartWith("/tmp/dl is a symbolic link");
+  expect(problem("/tmp/ok/in")).toStartWith("/tmp/dl is a symbolic link"); // ours, then ours, then theirs
+  expect(problem("/tmp/ok")).toBeUndefined();
+  expect(problem("/home/me/loop")).toBeUndefined(); // a loop: the open says ELOOP itself
 });
