@@ -163,10 +163,11 @@ export class MailboxClient {
         return;
       }
       case "allocated":
-        if (this.state !== "allocating" || typeof message.nameplate !== "string") return;
+        if (this.state !== "allocating") return;
         // It starts the code the peer types: a server allocates numbers; anything else (a hostile
         // server's escapes, megabytes, spaces) would be shown as the code and never typed back.
-        if (!isNameplate(message.nameplate)) {
+        // One that is not text (5, null, none) is the same broken answer, not one to wait past.
+        if (typeof message.nameplate !== "string" || !isNameplate(message.nameplate)) {
           this.fail(new WormholeError("E_MAILBOX_PROTOCOL", "it allocated a nameplate that is not a number"));
           return;
         }

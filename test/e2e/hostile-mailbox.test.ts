@@ -61,3 +61,15 @@ test("a nameplate that is not a number is refused at once: no code shown that th
     );
   }
 });
+
+test("a nameplate that is not text (a number, null, none) is refused at once too, not waited past", async () => {
+  for (const allocated of [{ nameplate: 5 }, { nameplate: null }, {}]) {
+    const { exit, out } = await sendThrough(mailbox({ type: "allocated", ...allocated }));
+    // Before: the answer was passed over as if none had come, and 10 s later the run ended with
+    // "welcomed us but did not answer with a code within 10 s", which blamed a silent server.
+    expect(exit, out).toBe(2);
+    expect(out.trim()).toBe(
+      "Error: the mailbox server broke the protocol: it allocated a nameplate that is not a number.",
+    );
+  }
+}, 60_000);
