@@ -2,7 +2,7 @@
 
 import type { ChecksumAlgo } from "../transfer/index.ts";
 import { peerCodeFromEnvironment, type Warn } from "./codes.ts";
-import { EXIT_CODES_HELP } from "./exit-codes.ts";
+import { CHAT_EXIT_CODES_HELP } from "./exit-codes.ts";
 import {
   checksumFlag,
   dirFlag,
@@ -87,7 +87,7 @@ In the chat:
   \\text               send text that starts like a command as chat
   anything else       is sent as a chat line
 
-${EXIT_CODES_HELP}`;
+${CHAT_EXIT_CODES_HELP}`;
 
 /**
  * @param env, cwd - the process's own unless a test passes others

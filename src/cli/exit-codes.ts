@@ -36,6 +36,15 @@ export function signalExitCode(signal: Signal): number {
 /** Failure codes that mean the data did not verify. */
 export const INTEGRITY_CODES: ReadonlySet<string> = new Set(["E_BAD_CHECKSUM", "E_SIZE_MISMATCH"]);
 
-/** The exit codes as every help text shows them (written once). */
+/**
+ * The chat's exit codes (README "Exit codes of the chat"): a lost connection is 1, the peer
+ * leaving 0, and a transfer that fails does not end a Parley chat; only a plain wormhole peer's
+ * one transfer gives its code to the chat (3, 4).
+ */
+export const CHAT_EXIT_CODES_HELP = `Exit codes: 0 after exit or the peer leaving, 1 usage or a lost connection, 2 connection failed
+(three wrong codes, cannot listen, the mailbox), 3 or 4 only with a plain wormhole peer (its transfer
+failed / did not verify), 129 hung up (SIGHUP), 130 interrupted (SIGINT), 143 terminated (SIGTERM).`;
+
+/** The exit codes as the commands' help texts show them (written once). */
 export const EXIT_CODES_HELP = `Exit codes: 0 ok, 1 usage, 2 connection failed, 3 a transfer failed or was rejected,
 4 integrity failure, 129 hung up (SIGHUP), 130 interrupted (SIGINT), 143 terminated (SIGTERM).`;

@@ -107,3 +107,14 @@ describe("parseChatArgs", () => {
     expect(usageErrorOf(["--port=abc"]).message).toContain("abc");
   });
 });
+
+test("the chat's --help gives the chat's own exit codes: 1 is a lost connection too, 0 the peer leaving", async () => {
+  // It showed the one-shot commands' line ('1 usage, ... 3 a transfer failed or was rejected'):
+  // the chat's most common failure (the connection lost) was under none of them, and a failed
+  // transfer in a Parley chat does not end it with 3 (newuser24, --help beside the README).
+  const { chatHelp } = await import("../../src/cli/args.ts");
+  const help = chatHelp();
+  expect(help).toContain("0 after exit or the peer leaving");
+  expect(help).toContain("1 usage or a lost connection");
+  expect(help).toContain("3 or 4 only with a plain wormhole peer");
+});
