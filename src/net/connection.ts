@@ -128,6 +128,17 @@ export class SocketConnection implements Connection {
     if (closedBefore) events.onClose(this.closeError);
   }
 
+  /** Whether the bytes that came before an owner set its events start with all of `prefix`. */
+  earlyStartsWith(prefix: Uint8Array): boolean {
+    if (!this.early || this.earlyBytes < prefix.length) return false;
+    let at = 0;
+    for (const chunk of this.early) {
+      for (let i = 0; i < chunk.length && at < prefix.length; i++, at++) if (chunk[i] !== prefix[at]) return false;
+      if (at === prefix.length) break;
+    }
+    return true;
+  }
+
   write(bytes: Uint8Array): void {
     // After end() nothing more goes out: the FIN is on its way or queued behind the last bytes.
     if (this.isClosed || this.ending || this.writeFailed || bytes.length === 0) return;

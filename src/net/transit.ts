@@ -263,17 +263,15 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
  * reads them (SocketConnection's early bytes).
  *
  * When the places are full, the oldest connection that has not proven the key (its handshake
- * line holds a token only the peer can make) gives up its place, never the newcomer: refusing
- * newcomers let anyone who reached the port first with 64 idle connections keep the peer's
- * dial out, and with no relay the meeting failed ("nothing connected within 30 s"; session 24,
- * 80 idle connections from another user of the machine, who reads the port in /proc/net/tcp).
- * Only when every place holds a proven connection is the newcomer refused.
+ * line, which only the peer can make; read from its first bytes while it waits for our race)
+ * gives up its place, never the newcomer: refusing newcomers let 64 idle connections made first
+ * keep the peer's dial out (session 24: another user of the machine, who reads the port in
+ * /proc/net/tcp; with no relay the meeting failed). Only a listener full of proven ones refuses.
  */
 export const MAX_HELD_CONNECTIONS = 64;
 /**
- * Connections from one host that have not proven the key, held at once; beyond it that host's
- * oldest goes, so a flood from one host evicts its own connections first (as the direct
- * listener's admission does: session/admission.ts).
+ * Unproven connections from one host held at once; past it, that host's oldest goes: a flood
+ * from one host evicts its own first (as the direct listener's admission does: admission.ts).
  */
 export const MAX_HELD_SILENT_PER_HOST = 32;
 
@@ -304,8 +302,15 @@ export class TransitListener {
   private readonly listener: Listener;
   private stopped = false;
 
-  /** @throws NetError E_LISTEN */
-  constructor(host = "0.0.0.0") {
+  /**
+   * @param proofs - the peer's handshake lines (TransitPlan.expect): a dial made before our race
+   *   starts (the peer had our hints first) proves the key with one while it waits
+   * @throws NetError E_LISTEN
+   */
+  constructor(
+    host = "0.0.0.0",
+    private readonly proofs: readonly Uint8Array[] = [],
+  ) {
     this.listener = listen(host, 0, (conn) => {
       if (this.stopped) return conn.destroy();
       this.held = this.held.filter((h) => !h.conn.closed);
@@ -324,6 +329,7 @@ export class TransitListener {
    * holds a proven connection (then the newcomer is refused)
    */
   private makeRoomFor(arrival: Held): boolean {
+    this.proveWaiting();
     const unproven = this.held.filter((h) => !h.proven);
     const sameHost = unproven.filter((h) => h.host === arrival.host);
     let victim: Held | undefined;
@@ -347,8 +353,14 @@ export class TransitListener {
     if (held) held.proven = true;
   }
 
+  /** Marks proven the waiting connections whose early bytes are one of `proofs`. */
+  private proveWaiting(): void {
+    for (const h of this.held) h.proven ||= this.proofs.some((line) => h.conn.earlyStartsWith(line));
+  }
+
   /** Connections held that proved the key (tests wait on it). */
   get provenCount(): number {
+    this.proveWaiting();
     return this.held.filter((h) => h.proven && !h.conn.closed).length;
   }
 

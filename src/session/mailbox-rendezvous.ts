@@ -223,7 +223,11 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
       });
       return { kind: "plain", peer: plain };
     }
-    listener = options.noListen ? undefined : new TransitListener();
+    const role = joining ? "receiver" : "sender";
+    const secrets = transitSecrets(key, wormhole.side);
+    const expect = role === "sender" ? secrets.receiverHandshake : secrets.senderHandshake;
+    // Its line proves a dial that comes before our race starts (the peer had our hints first).
+    listener = options.noListen ? undefined : new TransitListener(undefined, [expect]);
     wormhole.send(utf8.encode(JSON.stringify({ transit: ourHints(listener, options.transitHelper) })));
     const theirHints = parseHints(
       (
@@ -235,15 +239,13 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
         )
       ).transit,
     );
-    const role = joining ? "receiver" : "sender";
-    const secrets = transitSecrets(key, wormhole.side);
     const relays = [...(options.transitHelper ? [options.transitHelper] : []), ...theirHints.relays].filter(
       (r, i, all) => all.findIndex((o) => o.host === r.host && o.port === r.port) === i,
     );
     const plan: TransitPlan = {
       role,
       send: role === "sender" ? secrets.senderHandshake : secrets.receiverHandshake,
-      expect: role === "sender" ? secrets.receiverHandshake : secrets.senderHandshake,
+      expect,
       relayHandshake: secrets.relayHandshake,
       direct: theirHints.direct,
       relays,

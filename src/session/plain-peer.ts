@@ -204,7 +204,11 @@ export class PlainPeer {
   }
 
   private ourHints(): [TransitHint[], TransitHint[]] {
-    if (!this.options.noListen && !this.listener) this.listener = new TransitListener();
+    if (!this.options.noListen && !this.listener) {
+      // Either line proves a dial made before our race starts (the role is known only then).
+      const { senderHandshake, receiverHandshake } = transitSecrets(this.key, this.wormhole.side);
+      this.listener = new TransitListener(undefined, [senderHandshake, receiverHandshake]);
+    }
     const listener = this.listener;
     const direct = listener ? localAddresses().map((host) => ({ host, port: listener.port })) : [];
     return [direct, this.options.transitHelper ? [this.options.transitHelper] : []];

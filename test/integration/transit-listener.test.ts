@@ -125,3 +125,24 @@ test("a connection that proved the key keeps its place: a flood after it closes 
   won.push(met);
   expect(met.path).toBe("direct");
 });
+
+test("the peer's dial that waits for our race (our hints out, theirs not in yet) keeps its place in a flood", async () => {
+  // The peer's line, known once the key is: the listener judges waiting connections by it.
+  const listener = new TransitListener("127.0.0.1", [SENDER]);
+  listeners.push(listener);
+  // The peer had our hints first: it dials and sends its line before our race starts.
+  const theirs = connectTransit(plan("sender", [{ host: "127.0.0.1", port: listener.port }]));
+  theirs.catch(() => {});
+  // Bounded, and asserting nothing: a flood before its line is in would fail the meeting below.
+  for (let i = 0; i < 200 && listener.provenCount === 0; i++) await Bun.sleep(5);
+  const flood = Array.from({ length: 2 * MAX_HELD_CONNECTIONS }, () => client(listener.port, "127.0.0.1", true));
+  const closed = 2 * MAX_HELD_CONNECTIONS - MAX_HELD_SILENT_PER_HOST + 1;
+  // Before: the peer's connection, unproven while it waited, was the oldest of its host and went
+  // first (its side E_NO_PATH); now only the flood's own go.
+  await until(() => flood.filter((c) => c.isClosed()).length >= closed - 1, "the flood's oldest closed");
+  const ours = connectTransit(plan("receiver", []), listener);
+  won.push(await theirs);
+  const met = await ours;
+  won.push(met);
+  expect(met.path).toBe("direct");
+}, 15_000);
