@@ -333,7 +333,14 @@ export function seededBytes(size: number, seed = 1): Buffer {
     x ^= x << 5;
     words[i] = x >>> 0;
   }
-  return Buffer.from(words.buffer, 0, size);
+  // Copied in through a view, not Buffer.from(words.buffer, 0, size): with each test file in a
+  // global object of its own (`bun test --parallel`, which implies --isolate), Bun 1.4.5's
+  // Buffer.from at times did not take this file's ArrayBuffer for one and fell through to
+  // TypedArray.from(buffer, 0, size): "TypedArray.from requires that the second argument, when
+  // provided, be a function" (24 tests of --parallel=2, every one through here).
+  const bytes = Buffer.alloc(size);
+  bytes.set(new Uint8Array(words.buffer, 0, size));
+  return bytes;
 }
 
 /** A file of `size` seeded pseudo-random bytes in a fresh temp dir (removed by `cleanup()`). */
