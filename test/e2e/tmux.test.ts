@@ -217,8 +217,16 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     type("b", "half typ", false);
     await waitForScreen("b", (t) => lastRow(t).endsWith("> half typ"), 'the prompt showing "half typ"');
     type("a", "a message while bob types");
-    const bobScreen = await waitForText("b", /^<alice> a message while bob types$/m);
-    const rows = (bobScreen.input as string).split("\n").filter((r) => r.trim() !== "");
+    // The message and the prompt's redraw are separate writes: a look between them (session 24,
+    // a loaded host) saw the message as the last row. Waited for both, in this order at the bottom.
+    const rows = await waitForScreen(
+      "b",
+      (t) => {
+        const shown = t.split("\n").filter((r) => r.trim() !== "");
+        return shown.at(-2) === "<alice> a message while bob types" && shown;
+      },
+      "alice's message above the prompt",
+    );
     expect(rows[rows.length - 1]).toBe("> half typ"); // the half line was redrawn below the message
     expect(rows[rows.length - 2]).toBe("<alice> a message while bob types");
     expect(Number(tmux("display-message", "-p", "-t", "b", "#{cursor_x}").trim())).toBe("> half typ".length);

@@ -231,7 +231,7 @@ describe("the CLI's warm-up", () => {
     expect(state).toEqual([]);
     // The chat's own lines, no more: the code, where relative paths go, the prompt, and "Bye.".
     const shown = lines.trimEnd().split("\n");
-    expect(shown).toHaveLength(4);
+    expect(shown, lines).toHaveLength(4);
     expect(shown[0]).toMatch(/^Listening on 127\.0\.0\.1:\d+ · code /);
     expect(shown[1]).toStartWith("Relative paths");
     expect(shown[2]).toStartWith("Enter the code");
