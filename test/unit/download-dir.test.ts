@@ -153,15 +153,22 @@ user.test(
   },
 );
 
+/** A sticky world-writable folder (as /tmp) and another folder of mode `mode`, side by side. */
+function stickyAndOther(mode: number): { sticky: string; other: string } {
+  const base = tempDir();
+  const sticky = join(base, "sticky");
+  const other = join(base, "other");
+  mkdirSync(sticky);
+  chmodSync(sticky, 0o1777); // mkdir's mode passes the umask
+  mkdirSync(other);
+  chmodSync(other, mode);
+  return { sticky, other };
+}
+
 test.skipIf(process.getuid?.() !== 0)(
   "a --dir reached through a link another user planted in a sticky world-writable folder is refused; our own link is followed",
   () => {
-    const base = tempDir();
-    const sticky = join(base, "sticky");
-    const ours = join(base, "ours");
-    mkdirSync(sticky, { mode: 0o1777 });
-    chmodSync(sticky, 0o1777);
-    mkdirSync(ours, { mode: 0o700 });
+    const { sticky, other: ours } = stickyAndOther(0o700);
     symlinkSync(ours, join(sticky, "incoming"));
     lchownSync(join(sticky, "incoming"), 65534, 65534);
     // Before: the files went into `ours`, which uid 65534 chose, without a word.
@@ -178,12 +185,7 @@ test.skipIf(process.getuid?.() !== 0)(
 test.skipIf(process.getuid?.() !== 0)(
   "--dir a/b made while another user puts a link in place of the missing a: nothing is made where the link leads",
   () => {
-    const base = tempDir();
-    const sticky = join(base, "sticky");
-    const theirs = join(base, "theirs");
-    mkdirSync(sticky, { mode: 0o1777 });
-    chmodSync(sticky, 0o1777);
-    mkdirSync(theirs, { mode: 0o777 });
+    const { sticky, other: theirs } = stickyAndOther(0o777);
     const fs = require("node:fs") as typeof import("node:fs");
     const realMkdir = fs.mkdirSync;
     // The other user's link lands after the first look and before the first mkdir under sticky.
@@ -212,12 +214,7 @@ test.skipIf(process.getuid?.() !== 0)(
 test.skipIf(process.getuid?.() !== 0)(
   "a --dir that is our own link to a name where another user put a link in a sticky folder is refused: the target's names are judged too",
   () => {
-    const base = tempDir();
-    const sticky = join(base, "sticky");
-    const theirs = join(base, "theirs");
-    mkdirSync(sticky, { mode: 0o1777 });
-    chmodSync(sticky, 0o1777);
-    mkdirSync(theirs, { mode: 0o777 });
+    const { sticky, other: theirs } = stickyAndOther(0o777);
     // Ours (root's), relative: incoming -> dl; theirs, in the sticky folder: dl -> their folder.
     symlinkSync("dl", join(sticky, "incoming"));
     symlinkSync(theirs, join(sticky, "dl"));
