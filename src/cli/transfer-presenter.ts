@@ -252,9 +252,12 @@ export class TransferPresenter {
       if (totals) this.out.print(senderTotalsLine(f.verifiedBytes));
       // Stored under another name (photos taken, or .config): said, as a file's "saved it as".
       const as = f.storedRoot && f.storedRoot !== f.root ? ` in ${sanitizeForTerminal(f.storedRoot)}` : "";
-      this.out.print(
-        `Folder ${name}: the receiver saved ${count(f.done, "entry", "entries")}${as}${verified}.${failed}`,
-      );
+      // Nothing saved: the words the receiver's line uses ("the receiver saved 0 entries" was the sender's).
+      if (f.done === 0) this.out.print(`Folder ${name}: nothing was saved.${failed}`);
+      else
+        this.out.print(
+          `Folder ${name}: the receiver saved ${count(f.done, "entry", "entries")}${as}${verified}.${failed}`,
+        );
     }
   }
 }

@@ -62,7 +62,7 @@ test("a receiver that ends a refused folder: the sender offers no more of it tha
     ),
   ]);
   expect(sender.linesMatching(/^Folder many: /)).toEqual([
-    `Folder many: the receiver saved 0 entries. ${ENTRIES} of ${ENTRIES} entries failed (see above; ${ENTRIES - 1} more for the same reason).`,
+    `Folder many: nothing was saved. ${ENTRIES} of ${ENTRIES} entries failed (see above; ${ENTRIES - 1} more for the same reason).`,
   ]);
 }, 30_000);
 
@@ -70,6 +70,6 @@ test("an older receiver (no refused-folder-ends): every entry is offered and dec
   const { sender, offers } = await refusedBy(OWN_FEATURES.filter((f) => f !== Feature.RefusedFolderEnds));
   expect(offers, sender.describe()).toBe(ENTRIES);
   expect(sender.linesMatching(/^Folder many: /)).toEqual([
-    `Folder many: the receiver saved 0 entries. ${ENTRIES} of ${ENTRIES} entries failed (see above; ${ENTRIES - 1} more for the same reason).`,
+    `Folder many: nothing was saved. ${ENTRIES} of ${ENTRIES} entries failed (see above; ${ENTRIES - 1} more for the same reason).`,
   ]);
 }, 30_000);

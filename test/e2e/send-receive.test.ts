@@ -305,7 +305,7 @@ describe("parley send / receive", () => {
       expect(await receiver.exitCode()).toBe(3);
       expect(sender.linesMatching(/failed/)).toEqual([
         expect.stringMatching(/^Sending #\d+ album\/\d+\.txt failed: the peer declined: the receiver said no\.$/),
-        "Folder album: the receiver saved 0 entries. 20 of 20 entries failed (see above; 19 more for the same reason).",
+        "Folder album: nothing was saved. 20 of 20 entries failed (see above; 19 more for the same reason).",
       ]);
       expect(receiver.linesMatching(/failed/)).toEqual([
         expect.stringMatching(/^Receiving #\d+ album\/\d+\.txt failed: declined: the receiver said no\.$/),

@@ -190,6 +190,23 @@ test("a folder whose every entry was cut says the bytes its entries had moved; o
   );
 });
 
+test("a folder of which nothing was saved: the sender's summary says so as the receiver's does, not 'saved 0 entries'", () => {
+  // The sender said 'Folder d: the receiver saved 0 entries. 2 of 2 entries failed ...' where the
+  // receiver said 'Folder d: nothing was saved. ...', and the README (cancel) says both sides
+  // say the latter (newuser24: receive --ask answered n to a folder).
+  const { lines, p } = linePresenter();
+  const folder = (name: string) => ({ group: 1, root: "d", path: [name], entries: 2, bytes: 2000 });
+  for (const [i, name] of ["a", "b"].entries()) {
+    p.failed(
+      { id: 2 * i + 1, direction: "send", name, size: 1000, folder: folder(name) },
+      "the peer declined: the receiver said no",
+    );
+  }
+  expect(lines.at(-1)).toBe(
+    "Folder d: nothing was saved. 2 of 2 entries failed (see above; 1 more for the same reason).",
+  );
+});
+
 test("sent to a plain wormhole receiver whose ack had no SHA-256: not said to have matched", () => {
   const { lines, p } = linePresenter();
   const info: TransferInfo = { id: 1, direction: "send", name: "a.bin", size: 1 };
