@@ -164,12 +164,10 @@ export class MailboxClient {
       }
       case "allocated":
         if (this.state !== "allocating") return;
-        // It starts the code the peer types: a server allocates numbers; anything else (a hostile
-        // server's escapes, megabytes, spaces) would be shown as the code and never typed back.
-        // One that is not text (5, null, none) is the same broken answer, not one to wait past.
+        // It starts the code the peer types: a server allocates numbers; anything else (escapes,
+        // megabytes, spaces; or no text: 5, null) would be a code nobody could type, or none.
         if (typeof message.nameplate !== "string" || !isNameplate(message.nameplate)) {
-          this.fail(new WormholeError("E_MAILBOX_PROTOCOL", "it allocated a nameplate that is not a number"));
-          return;
+          return this.failProtocol("it allocated a nameplate that is not a number");
         }
         this.nameplate = message.nameplate;
         this.nameplateAllocated = true;
@@ -187,7 +185,8 @@ export class MailboxClient {
         return;
       }
       case "claimed":
-        if (typeof message.mailbox !== "string") return;
+        // Passed over, it left the code shown and our key exchange never begun: waiting for ever.
+        if (typeof message.mailbox !== "string") return this.failProtocol("it answered the claim without a mailbox");
         if (this.state === "open" && this.reclaiming) {
           this.reclaiming = false;
           if (message.mailbox === this.mailbox) return this.reopen();
@@ -290,6 +289,11 @@ export class MailboxClient {
     this.close(error.code === "E_WRONG_CODE" ? "scary" : "errory");
   }
 
+  /** The server sent what no mailbox server sends. */
+  private failProtocol(detail: string): void {
+    this.fail(new WormholeError("E_MAILBOX_PROTOCOL", detail));
+  }
+
   private message(message: Record<string, unknown>): void {
     const { side, phase, body } = message;
     if (typeof side !== "string" || typeof phase !== "string" || typeof body !== "string") return;
@@ -307,11 +311,8 @@ export class MailboxClient {
     if (phase === "pake") return this.gotPake(side, bytes);
     if (!this.key) {
       if (this.early.length >= MAX_EARLY_MESSAGES || this.earlyBytes + bytes.length > MAX_EARLY_BYTES) {
-        return this.fail(
-          new WormholeError(
-            "E_MAILBOX_PROTOCOL",
-            `more than ${MAX_EARLY_MESSAGES} messages or ${MAX_EARLY_BYTES} bytes came before any key exchange (from the server, or from someone else who claimed this code's nameplate)`,
-          ),
+        return this.failProtocol(
+          `more than ${MAX_EARLY_MESSAGES} messages or ${MAX_EARLY_BYTES} bytes came before any key exchange (from the server, or from someone else who claimed this code's nameplate)`,
         );
       }
       this.earlyBytes += bytes.length;

@@ -19,8 +19,8 @@ afterEach(async () => {
 /** A window title, a clear screen, red. */
 const ESCAPES = "\x1b]0;PWNED\x07\x1b[2J\x1b[31m";
 
-/** A mailbox server on 127.0.0.1 that welcomes, then answers allocate with `allocated`. */
-function mailbox(allocated: Record<string, unknown>): string {
+/** A mailbox server on 127.0.0.1 that welcomes, then answers allocate with `allocated` and claim with `claimed`. */
+function mailbox(allocated: Record<string, unknown>, claimed: unknown = { type: "claimed", mailbox: "m1" }): string {
   server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -34,7 +34,7 @@ function mailbox(allocated: Record<string, unknown>): string {
       message(ws, raw) {
         const { type } = JSON.parse(String(raw)) as { type: string };
         if (type === "allocate") ws.send(JSON.stringify(allocated));
-        if (type === "claim") ws.send(JSON.stringify({ type: "claimed", mailbox: "m1" }));
+        if (type === "claim") ws.send(JSON.stringify(claimed));
       },
     },
   });
@@ -71,5 +71,17 @@ test("a nameplate that is not text (a number, null, none) is refused at once too
     expect(out.trim()).toBe(
       "Error: the mailbox server broke the protocol: it allocated a nameplate that is not a number.",
     );
+  }
+}, 60_000);
+
+test("a claim answered without a mailbox (5, null, none) ends the meeting: the code shown could never meet", async () => {
+  for (const claimed of [{ mailbox: 5 }, { mailbox: null }, {}]) {
+    const { exit, out } = await sendThrough(
+      mailbox({ type: "allocated", nameplate: "4" }, { type: "claimed", ...claimed }),
+    );
+    // Before: the answer was passed over; the code was shown and the run waited for a peer for
+    // ever, its own key exchange never begun (exitCode's 15 s then kill it and fail).
+    expect(exit, out).toBe(2);
+    expect(out).toContain("Error: the mailbox server broke the protocol: it answered the claim without a mailbox.");
   }
 }, 60_000);
