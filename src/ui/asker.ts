@@ -2,10 +2,16 @@
  * Yes/no questions on a stream of answer lines (node:readline/promises), one at a time: a
  * question is shown only when the one before it has its answer, so each answer belongs to
  * the question just shown. Lines typed ahead (a script's piped answers) wait their turn.
- * The end of input answers "no" to whatever is left, and ends the question's line.
+ * The end of input answers "no" to whatever is left, and ends the question's line. An answer
+ * read from a pipe or file (no terminal echoes it) is written after its question, as a
+ * terminal would show it, so the question's line ends and a log says what was answered.
  */
 
 import { createInterface, type Interface } from "node:readline/promises";
+import { displayText } from "./sanitize.ts";
+
+/** Longest piped answer echoed after its question; a longer line is cut (it is a no anyway). */
+const MAX_ECHO_CHARS = 40;
 
 export interface AskerOutput {
   write(text: string): unknown;
@@ -30,6 +36,11 @@ export class Asker {
     private readonly output: AskerOutput,
   ) {}
 
+  /** The answers come from a terminal, which echoes them (else a pipe, a file: echoed here). */
+  private get inputIsTerminal(): boolean {
+    return (this.input as { isTTY?: boolean }).isTTY === true;
+  }
+
   /**
    * Shows `question` once every earlier question has its answer, then waits for a line.
    * @param stillWanted - checked when its turn comes: false skips the question (answer: no)
@@ -51,6 +62,8 @@ export class Asker {
         if (onScreen) this.output.write("\n");
         return false;
       }
+      // A terminal echoed the answer and its Enter; a pipe did not: the line would go on after "[y/N] ".
+      if (onScreen && !this.inputIsTerminal) this.output.write(`${displayText(line.trim(), MAX_ECHO_CHARS)}\n`);
       return /^\s*y(es)?\s*$/i.test(line);
     });
     this.turn = answer.catch(() => false);

@@ -137,7 +137,10 @@ test(
     const sender = startCli("sender", ["send", ...names.map((n) => join(src, n)), "--to", match[1] as string]);
     const answers: Record<string, string> = { "mid50.bin": "y", "big300.bin": "n", "small.txt": "y" };
     for (let asked = 1; asked <= 3; asked++) {
-      await receiver.waitForStderr(new RegExp(`(Accept .*\\? \\[y/N\\] ){${asked}}$`));
+      // Each earlier question ends with the piped answer echoed after it; this one waits.
+      await receiver.waitForStderr(
+        new RegExp(`((Accept .*\\? \\[y/N\\] [yn]\\n)[^]*){${asked - 1}}Accept .*\\? \\[y/N\\] $`),
+      );
       const questions = receiver.stderr.match(/Accept (\S+) \(/g) ?? [];
       expect(questions).toHaveLength(asked); // the next question only after the answer
       const name = /Accept (\S+) \(/.exec(questions.at(-1) as string)?.[1] as string;

@@ -1,14 +1,16 @@
 /**
  * The y/n asker (issue 11.17): one question at a time, each answer to the question just
- * shown; answers typed ahead wait their turn; the end of input is "no".
+ * shown; answers typed ahead wait their turn; the end of input is "no"; piped answers are
+ * echoed after their question, as a terminal shows typed ones.
  */
 
 import { expect, test } from "bun:test";
 import { PassThrough } from "node:stream";
 import { Asker } from "../../src/ui/index.ts";
 
-function setup() {
-  const input = new PassThrough();
+/** Answers typed at a terminal (it echoes them), or with `piped`, from a pipe or a file. */
+function setup(piped = false) {
+  const input = Object.assign(new PassThrough(), { isTTY: !piped });
   const shown: string[] = [];
   const asker = new Asker(input, { write: (t: string) => shown.push(t) });
   return { input, shown, asker };
@@ -37,6 +39,16 @@ test("answers piped ahead are used in order; the end of input answers no", async
   input.end();
   const results = await Promise.all([asker.ask("a? "), asker.ask("b? "), asker.ask("c? ")]);
   expect(results).toEqual([true, false, false]);
+  asker.close();
+});
+
+test("answers from a pipe are written after their question, as a terminal echoes typed ones; the end of input ends the last line", async () => {
+  const { input, shown, asker } = setup(true);
+  input.write(`y\n  no  \n\u001b]0;x\u0007${"n".repeat(60)}\n`);
+  input.end();
+  const results = await Promise.all(["a? ", "b? ", "c? ", "d? "].map((q) => asker.ask(q)));
+  expect(results).toEqual([true, false, false, false]);
+  expect(shown.join("")).toBe(`a? y\nb? no\nc? ^[]0;x^G${"n".repeat(32)} … (28 more characters not shown)\nd? \n`);
   asker.close();
 });
 
