@@ -63,47 +63,43 @@ async function sendThroughRestart(
 }
 
 describe.skipIf(!kit.available)("the mailbox server restarted while a side waits (real servers)", () => {
-  test("parley send waits with its code; the server restarts; parley receive with the code gets the file byte for byte", async () => {
-    const own = await ownMailbox();
-    let server = own.server;
-    try {
-      const src = fileOf(300_000);
-      const run = await sendThroughRestart(src.path, server, own.flags);
-      server = run.server;
-      const dir = makeTempDir();
-      const receiver = startCli("parley-receive", ["receive", run.code, ...own.flags(server), "--dir", dir, "--json"]);
-      expect(await receiver.exitCode(LONG_MS)).toBe(0);
-      expect(await run.sender.exitCode(LONG_MS)).toBe(0);
-      expect(readdirSync(dir)).toEqual(["restart.bin"]);
-      expect(readFileSync(join(dir, "restart.bin")).equals(src.bytes)).toBe(true);
-    } finally {
-      await server.stop();
-    }
-  }, 120_000);
+  /** The peer that comes with the code once the server is back, receiving into `dir`. */
+  const receivers: Array<[string, (code: string, flags: string[], dir: string) => Cli]> = [
+    [
+      "parley receive",
+      (code, flags, dir) => startCli("parley-receive", ["receive", code, ...flags, "--dir", dir, "--json"]),
+    ],
+    [
+      "the real wormhole receive",
+      (code, flags, dir) => {
+        const w = new Cli("wormhole-receive", [], ["wormhole", ...flags, "receive", "--accept-file", code], dir);
+        w.endInput();
+        return w;
+      },
+    ],
+  ];
 
-  test("the same with the real wormhole receive as the peer: the file byte for byte", async () => {
-    const own = await ownMailbox();
-    let server = own.server;
-    try {
-      const src = fileOf(300_000);
-      const run = await sendThroughRestart(src.path, server, own.flags);
-      server = run.server;
-      const dir = makeTempDir();
-      const w = new Cli(
-        "wormhole-receive",
-        [],
-        ["wormhole", ...own.flags(server), "receive", "--accept-file", run.code],
-        dir,
-      );
-      w.endInput();
-      expect(await w.exitCode(LONG_MS)).toBe(0);
-      expect(await run.sender.exitCode(LONG_MS)).toBe(0);
-      expect(readdirSync(dir)).toEqual(["restart.bin"]);
-      expect(readFileSync(join(dir, "restart.bin")).equals(src.bytes)).toBe(true);
-    } finally {
-      await server.stop();
-    }
-  }, 120_000);
+  test.each(receivers)(
+    "parley send waits with its code; the server restarts; %s with the code gets the file byte for byte",
+    async (_name, receive) => {
+      const own = await ownMailbox();
+      let server = own.server;
+      try {
+        const src = fileOf(300_000);
+        const run = await sendThroughRestart(src.path, server, own.flags);
+        server = run.server;
+        const dir = makeTempDir();
+        const receiver = receive(run.code, own.flags(server), dir);
+        expect(await receiver.exitCode(LONG_MS)).toBe(0);
+        expect(await run.sender.exitCode(LONG_MS)).toBe(0);
+        expect(readdirSync(dir)).toEqual(["restart.bin"]);
+        expect(readFileSync(join(dir, "restart.bin")).equals(src.bytes)).toBe(true);
+      } finally {
+        await server.stop();
+      }
+    },
+    120_000,
+  );
 
   test("the server gone for longer than the limit: the lost line, then today's one E_MAILBOX_LOST line, exit 2, no stack trace, no file", async () => {
     const own = await ownMailbox();
