@@ -234,12 +234,12 @@ export class Wormhole {
         });
         this.stopRetry = undefined;
       }
-      if (this.closing || this.failure) return;
+      if (this.closing || this.failure || this.settled) return; // quiet(): the meeting is done
       const left = deadline - performance.now();
       if (left <= 0) break;
       try {
         await this.connect(() => this.client.reconnected(), Math.max(1_000, Math.min(OPEN_TIMEOUT_MS, left)));
-        if (this.socket) {
+        if (this.socket && !this.settled) {
           this.upSince = performance.now();
           this.retry.back?.();
           for (const listener of this.connectedListeners) listener(true);
@@ -258,10 +258,14 @@ export class Wormhole {
 
   /**
    * The meeting no longer needs the mailbox (the peer is met and a path stands): a connection
-   * lost from now on is not opened again, and nobody is told.
+   * lost from now on is not opened again, and nobody is told; one being opened again stops.
    */
   quiet(): void {
     this.settled = true;
+    // A retry under way stops too: its "Reconnected" would come in the middle of the session,
+    // and its tries would go on for minutes for nothing (kept, a connection it already opened
+    // lets close() release the nameplate).
+    this.stopRetry?.();
   }
 
   /** Whether the mailbox connection is up (false while a lost one is opened again). */

@@ -14,7 +14,7 @@ import { TransitError } from "../../src/net/index.ts";
 import { encodeMessage, HEADER_BYTES, makeHello, PROTOCOL_VERSION, transitValue } from "../../src/protocol/index.ts";
 import type { WormholeError } from "../../src/session/mailbox-client.ts";
 import { meetThroughMailbox } from "../../src/session/mailbox-rendezvous.ts";
-import { Wormhole, type WormholeRetry } from "../../src/session/wormhole.ts";
+import { RETRY_MAX_MS, Wormhole, type WormholeRetry } from "../../src/session/wormhole.ts";
 import { WormholeServer, wormholeServersAvailable } from "../wormhole-servers.ts";
 
 const available = wormholeServersAvailable("mailbox reconnect tests (test/integration/mailbox-reconnect.test.ts)");
@@ -158,6 +158,27 @@ describe.skipIf(!available)("a mailbox server restarted under verified Wormholes
       expect(error.code).toBe("E_MAILBOX_LOST");
       expect(error.message).toMatch(/^the mailbox server no longer knows code \d+-\.\.\. /);
       expect(a.seen).toEqual({ lost: 1, back: 1 });
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+
+  test("quiet() while a lost connection is being opened again stops the tries: no return once the server is back", async () => {
+    let server = await WormholeServer.start("wormhole-mailbox");
+    try {
+      const a = await watched(server, {});
+      await a.wormhole.code.promise;
+      const lost = new Promise<void>((resolve) => a.wormhole.onConnectedChange((up) => up || resolve()));
+      await server.halt();
+      await within(lost, 10_000, "the loss");
+      a.wormhole.quiet(); // the meeting's path stood meanwhile: the mailbox is no longer needed
+      server = await server.restart();
+      // Before, the tries went on: back within one pause (at most RETRY_MAX_MS) of the server's
+      // return, "Reconnected" in the middle of the session. The window is as long as any pause.
+      const back = await Promise.race([a.back().then(() => true), Bun.sleep(RETRY_MAX_MS).then(() => false)]);
+      expect(back).toBe(false);
+      expect(a.seen).toEqual({ lost: 1, back: 0 });
+      await a.wormhole.close();
     } finally {
       await server.stop();
     }
