@@ -7,6 +7,7 @@
 
 import { afterEach, expect, test } from "bun:test";
 import type { Server } from "bun";
+import { fakeMailboxServer } from "../fake-mailbox.ts";
 import { cleanup, startCli } from "./helpers.ts";
 
 let server: Server<undefined> | undefined;
@@ -21,24 +22,18 @@ const ESCAPES = "\x1b]0;PWNED\x07\x1b[2J\x1b[31m";
 
 /** A mailbox server on 127.0.0.1 that welcomes, then answers allocate with `allocated` and claim with `claimed`. */
 function mailbox(allocated: Record<string, unknown>, claimed: unknown = { type: "claimed", mailbox: "m1" }): string {
-  server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch(req, srv) {
-      return srv.upgrade(req) ? undefined : new Response("no", { status: 400 });
+  const fake = fakeMailboxServer({
+    open(ws) {
+      ws.send(JSON.stringify({ type: "welcome", welcome: {} }));
     },
-    websocket: {
-      open(ws) {
-        ws.send(JSON.stringify({ type: "welcome", welcome: {} }));
-      },
-      message(ws, raw) {
-        const { type } = JSON.parse(String(raw)) as { type: string };
-        if (type === "allocate") ws.send(JSON.stringify(allocated));
-        if (type === "claim") ws.send(JSON.stringify(claimed));
-      },
+    message(ws, raw) {
+      const { type } = JSON.parse(String(raw)) as { type: string };
+      if (type === "allocate") ws.send(JSON.stringify(allocated));
+      if (type === "claim") ws.send(JSON.stringify(claimed));
     },
   });
-  return `ws://127.0.0.1:${server.port}/v1`;
+  server = fake.server;
+  return fake.url;
 }
 
 /** `parley send --text hi` through `url`: its exit code and everything it printed. */

@@ -15,6 +15,7 @@ import { encodeMessage, HEADER_BYTES, makeHello, PROTOCOL_VERSION, transitValue 
 import type { WormholeError } from "../../src/session/mailbox-client.ts";
 import { meetThroughMailbox } from "../../src/session/mailbox-rendezvous.ts";
 import { RETRY_MAX_MS, Wormhole, type WormholeRetry } from "../../src/session/wormhole.ts";
+import { fakeMailboxServer } from "../fake-mailbox.ts";
 import { WormholeServer, wormholeServersAvailable } from "../wormhole-servers.ts";
 
 const available = wormholeServersAvailable("mailbox reconnect tests (test/integration/mailbox-reconnect.test.ts)");
@@ -58,26 +59,21 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
 function flappingServer() {
   let connections = 0;
   let first: { close(): void } | undefined;
-  const server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch: (req, srv) => (srv.upgrade(req) ? undefined : new Response("not a WebSocket", { status: 400 })),
-    websocket: {
-      open(ws) {
-        connections++;
-        ws.send(JSON.stringify({ type: "welcome", welcome: {} }));
-        if (connections === 1) first = ws;
-        else ws.close();
-      },
-      message(ws, raw) {
-        const m = JSON.parse(String(raw)) as { type: string };
-        if (m.type === "allocate") ws.send(JSON.stringify({ type: "allocated", nameplate: "7" }));
-        if (m.type === "claim") ws.send(JSON.stringify({ type: "claimed", mailbox: "m1" }));
-      },
+  const { server, url } = fakeMailboxServer({
+    open(ws) {
+      connections++;
+      ws.send(JSON.stringify({ type: "welcome", welcome: {} }));
+      if (connections === 1) first = ws;
+      else ws.close();
+    },
+    message(ws, raw) {
+      const m = JSON.parse(String(raw)) as { type: string };
+      if (m.type === "allocate") ws.send(JSON.stringify({ type: "allocated", nameplate: "7" }));
+      if (m.type === "claim") ws.send(JSON.stringify({ type: "claimed", mailbox: "m1" }));
     },
   });
   return {
-    url: `ws://127.0.0.1:${server.port}/v1`,
+    url,
     connections: () => connections,
     dropFirst: () => first?.close(),
     stop: () => server.stop(true),

@@ -14,6 +14,7 @@ import { type MailboxMessage, NetError, openMailboxSocket } from "../../src/net/
 import { MAX_MESSAGE_CHARS } from "../../src/net/mailbox-socket.ts";
 import { WormholeError } from "../../src/session/mailbox-client.ts";
 import { meetThroughMailbox } from "../../src/session/mailbox-rendezvous.ts";
+import { fakeMailboxServer } from "../fake-mailbox.ts";
 
 let server: Server<undefined> | undefined;
 afterEach(() => {
@@ -23,22 +24,16 @@ afterEach(() => {
 
 /** A WebSocket server on 127.0.0.1 that sends `greeting` (or closes, or says nothing) on open, then `more`. */
 function wsServer(onOpen: "silent" | "close" | string, more: readonly (string | Uint8Array)[] = []): string {
-  server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch(req, srv) {
-      return srv.upgrade(req) ? undefined : new Response("no", { status: 400 });
+  const fake = fakeMailboxServer({
+    open(ws) {
+      if (onOpen === "close") ws.close(1011, "go away");
+      else if (onOpen !== "silent") ws.send(onOpen);
+      for (const message of more) ws.send(message);
     },
-    websocket: {
-      open(ws) {
-        if (onOpen === "close") ws.close(1011, "go away");
-        else if (onOpen !== "silent") ws.send(onOpen);
-        for (const message of more) ws.send(message);
-      },
-      message() {},
-    },
+    message() {},
   });
-  return `ws://127.0.0.1:${server.port}/v1`;
+  server = fake.server;
+  return fake.url;
 }
 
 const ignore = { onMessage() {}, onClose() {} };
