@@ -41,6 +41,21 @@ export const mailboxLostLine = (withinMs: number): string =>
 /** Said once it is back. */
 export const MAILBOX_BACK_LINE = "Reconnected to the mailbox server.";
 
+/**
+ * E_MAILBOX_LOST by what its detail says: tried again until the limit (the server is down: run
+ * again once it is back), back without the code (it forgot it: a new code), or lost with no
+ * retry (it may be restarting).
+ */
+function lostWords(detail: string): string {
+  const limit = /not back within ([\d.]+) s$/.exec(detail);
+  if (limit) {
+    const within = retryWords(Number(limit[1]) * 1000);
+    return `the connection to the mailbox server was lost before the peer was met and was not back within ${within}; run Parley again once the server is back`;
+  }
+  if (detail.startsWith("the mailbox server no longer knows code")) return `${detail}; run Parley again for a new code`;
+  return "the connection to the mailbox server was lost before the peer was met; run Parley again (the server may be restarting)";
+}
+
 /** How a failure is told: one line, and the exit code. */
 export interface MeetFailure {
   readonly line: string;
@@ -55,8 +70,7 @@ export interface MeetFailure {
  */
 const WORDS: Record<string, (detail: string) => string> = {
   E_MAILBOX_UNREACHABLE: (detail) => `cannot reach the mailbox server: ${detail}`,
-  E_MAILBOX_LOST: () =>
-    "the connection to the mailbox server was lost before the peer was met; run Parley again (the server may be restarting)",
+  E_MAILBOX_LOST: lostWords,
   E_MAILBOX_REFUSED: (detail) => `the mailbox server refused: ${detail}`,
   E_MAILBOX_SILENT: (detail) => `the mailbox server stopped answering: ${detail}`,
   E_MAILBOX_PROTOCOL: (detail) => `the mailbox server broke the protocol: ${detail}`,

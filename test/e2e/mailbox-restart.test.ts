@@ -120,7 +120,7 @@ describe.skipIf(!kit.available)("the mailbox server restarted while a side waits
       await receiver.waitForLine(LOST);
       expect(await receiver.exitCode(WAIT_MS)).toBe(2);
       const error =
-        "Error: the connection to the mailbox server was lost before the peer was met; run Parley again (the server may be restarting).";
+        "Error: the connection to the mailbox server was lost before the peer was met and was not back within 1.5 s; run Parley again once the server is back.";
       const all = `${receiver.stdout}\n${receiver.stderr}`;
       expect(
         receiver.lines.filter((l) => l.startsWith("Error:")),

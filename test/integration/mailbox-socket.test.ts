@@ -133,6 +133,21 @@ test("a mailbox connection lost before the peer was met says what to do: run aga
   expect(describeMeetFailure(err)?.exitCode).toBe(2);
 });
 
+test("a mailbox connection not back within its retries, or back without the code, says which and what to do", () => {
+  const gone = new WormholeError("E_MAILBOX_LOST", "the connection to the mailbox was lost and not back within 300 s");
+  expect(describeMeetFailure(gone)?.line).toBe(
+    "Error: the connection to the mailbox server was lost before the peer was met and was not back within 5 minutes; run Parley again once the server is back",
+  );
+  const forgot = new WormholeError(
+    "E_MAILBOX_LOST",
+    "the mailbox server no longer knows code 7-... (it came back without it)",
+  );
+  expect(describeMeetFailure(forgot)?.line).toBe(
+    "Error: the mailbox server no longer knows code 7-... (it came back without it); run Parley again for a new code",
+  );
+  expect([describeMeetFailure(gone)?.exitCode, describeMeetFailure(forgot)?.exitCode]).toEqual([2, 2]);
+});
+
 test("a Wormhole whose socket was closed for a message over the limit fails E_MAILBOX_PROTOCOL, worded", () => {
   const err = new WormholeError(
     "E_MAILBOX_PROTOCOL",
