@@ -75,6 +75,9 @@ test(
     const receiver = await jsonReceiver(dir);
     const sender = startCli("sender", ["send", small, src, "--json", "--to", receiver.code, "--limit-rate", "2M"]);
     await receiver.cli.waitForLine(/"type":"done".*"name":"small\.txt"/);
+    // The sender counts it saved once the receiver's word is back: interrupted before that (a
+    // loaded host, two test files at once), its event said 0 of 21 saved.
+    await sender.waitForLine(/"type":"done".*"name":"small\.txt"/);
     await interruptOnceArrived(sender, join(dir, "album"), MIB);
     expect(await receiver.cli.exitCode(), receiver.cli.describe()).toBe(3);
     for (const [cli, direction] of [
