@@ -6,6 +6,7 @@
  */
 
 import type { Rendezvous } from "../session/index.ts";
+import type { LostMailbox } from "../session/mailbox-input.ts";
 import type { PlainPeer } from "../session/plain-peer.ts";
 import { EXIT_CONNECTION } from "./exit-codes.ts";
 import type { MailboxConfig } from "./mailbox-options.ts";
@@ -42,17 +43,15 @@ export const mailboxLostLine = (withinMs: number): string =>
 export const MAILBOX_BACK_LINE = "Reconnected to the mailbox server.";
 
 /**
- * E_MAILBOX_LOST by what its detail says: tried again until the limit (the server is down: run
- * again once it is back), back without the code (it forgot it: a new code), or lost with no
- * retry (it may be restarting).
+ * E_MAILBOX_LOST by which loss it was: tried again until the limit (the server is down: run again
+ * once it is back), back without the code (it forgot it: a new code), or lost with no retry (it
+ * may be restarting).
  */
-function lostWords(detail: string): string {
-  const limit = /not back within ([\d.]+) s$/.exec(detail);
-  if (limit) {
-    const within = retryWords(Number(limit[1]) * 1000);
-    return `the connection to the mailbox server was lost before the peer was met and was not back within ${within}; run Parley again once the server is back`;
+function lostWords(detail: string, lost: LostMailbox | undefined): string {
+  if (lost?.retriedMs !== undefined) {
+    return `the connection to the mailbox server was lost before the peer was met and was not back within ${retryWords(lost.retriedMs)}; run Parley again once the server is back`;
   }
-  if (detail.startsWith("the mailbox server no longer knows code")) return `${detail}; run Parley again for a new code`;
+  if (lost?.codeForgotten) return `${detail}; run Parley again for a new code`;
   return "the connection to the mailbox server was lost before the peer was met; run Parley again (the server may be restarting)";
 }
 
@@ -68,7 +67,7 @@ export interface MeetFailure {
  * failures do). `detail` is the error's message, used where it adds what the words lack (which
  * URL, what answered there, which relay); where it would only say the same again, it is left out.
  */
-const WORDS: Record<string, (detail: string) => string> = {
+const WORDS: Record<string, (detail: string, lost: LostMailbox | undefined) => string> = {
   E_MAILBOX_UNREACHABLE: (detail) => `cannot reach the mailbox server: ${detail}`,
   E_MAILBOX_LOST: lostWords,
   E_MAILBOX_REFUSED: (detail) => `the mailbox server refused: ${detail}`,
@@ -90,7 +89,7 @@ export function describeMeetFailure(err: unknown): MeetFailure | undefined {
   const name = (err as { name?: unknown } | undefined)?.name;
   if (typeof code !== "string" || (name !== "WormholeError" && name !== "TransitError")) return undefined;
   const detail = err instanceof Error ? err.message : "";
-  const words = WORDS[code]?.(detail) ?? `the mailbox flow failed: ${detail}`;
+  const words = WORDS[code]?.(detail, (err as { lost?: LostMailbox }).lost) ?? `the mailbox flow failed: ${detail}`;
   return { line: `Error: ${words}`, exitCode: EXIT_CONNECTION, code };
 }
 

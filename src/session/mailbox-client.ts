@@ -31,6 +31,7 @@ import { type Spake2Start, spake2Finish, spake2Start } from "../crypto/spake2.ts
 import { isNameplate, parseWormholeCode, randomWormholeWords } from "../crypto/wormhole-code.ts";
 import { derivePhaseKey, openPhaseMessage, sealPhaseMessage, WORMHOLE_APPID } from "../crypto/wormhole-keys.ts";
 import {
+  codeForgotten,
   hexBytes,
   MAX_EARLY_BYTES,
   MAX_EARLY_MESSAGES,
@@ -41,6 +42,7 @@ import {
 } from "./mailbox-input.ts";
 
 export {
+  type LostMailbox,
   MAX_EARLY_BYTES,
   MAX_EARLY_MESSAGES,
   MAX_PENDING_BYTES,
@@ -191,12 +193,7 @@ export class MailboxClient {
           this.reclaiming = false;
           if (message.mailbox === this.mailbox) return this.reopen();
           // A claim answered with a new mailbox: the server no longer knew the nameplate.
-          return this.fail(
-            new WormholeError(
-              "E_MAILBOX_LOST",
-              `the mailbox server no longer knows code ${this.nameplate}-... (it came back without it)`,
-            ),
-          );
+          return this.fail(codeForgotten(this.nameplate));
         }
         if (this.state !== "claiming") return;
         this.mailbox = message.mailbox;

@@ -26,14 +26,37 @@ export type WormholeErrorCode =
  */
 export class WormholeError extends Error {
   override name = "WormholeError";
+  /** For E_MAILBOX_LOST: which loss it was (the CLI words each its own way). */
+  readonly lost: LostMailbox | undefined;
   constructor(
     readonly code: WormholeErrorCode,
     message: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { readonly lost?: LostMailbox },
   ) {
     super(message, options);
+    this.lost = options?.lost;
   }
 }
+
+/**
+ * How a mailbox connection was lost for good: tried again for `retriedMs` without its return, or
+ * back without our code (`codeForgotten`: a server restarted without its database, or pruned).
+ * Neither: lost with no retry.
+ */
+export interface LostMailbox {
+  readonly retriedMs?: number;
+  readonly codeForgotten?: boolean;
+}
+
+/** The server came back without `nameplate`: waiting on in a new mailbox would wait for nobody. */
+export const codeForgotten = (nameplate: string | undefined): WormholeError =>
+  new WormholeError(
+    "E_MAILBOX_LOST",
+    `the mailbox server no longer knows code ${nameplate}-... (it came back without it)`,
+    {
+      lost: { codeForgotten: true },
+    },
+  );
 
 /**
  * Longest text of the server's own (its `error`, its welcome's) put in a WormholeError: the

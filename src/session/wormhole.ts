@@ -252,7 +252,9 @@ export class Wormhole {
     }
     const seconds = Math.round(withinMs / 100) / 10;
     this.fail(
-      new WormholeError("E_MAILBOX_LOST", `the connection to the mailbox was lost and not back within ${seconds} s`),
+      new WormholeError("E_MAILBOX_LOST", `the connection to the mailbox was lost and not back within ${seconds} s`, {
+        lost: { retriedMs: withinMs },
+      }),
     );
   }
 

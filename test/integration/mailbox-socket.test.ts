@@ -13,6 +13,7 @@ import { describeMeetFailure } from "../../src/cli/mailbox-meet.ts";
 import { type MailboxMessage, NetError, openMailboxSocket } from "../../src/net/index.ts";
 import { MAX_MESSAGE_CHARS } from "../../src/net/mailbox-socket.ts";
 import { WormholeError } from "../../src/session/mailbox-client.ts";
+import { codeForgotten } from "../../src/session/mailbox-input.ts";
 import { meetThroughMailbox } from "../../src/session/mailbox-rendezvous.ts";
 import { fakeMailboxServer } from "../fake-mailbox.ts";
 
@@ -134,14 +135,13 @@ test("a mailbox connection lost before the peer was met says what to do: run aga
 });
 
 test("a mailbox connection not back within its retries, or back without the code, says which and what to do", () => {
-  const gone = new WormholeError("E_MAILBOX_LOST", "the connection to the mailbox was lost and not back within 300 s");
+  const gone = new WormholeError("E_MAILBOX_LOST", "the connection to the mailbox was lost and not back within 300 s", {
+    lost: { retriedMs: 300_000 },
+  });
   expect(describeMeetFailure(gone)?.line).toBe(
     "Error: the connection to the mailbox server was lost before the peer was met and was not back within 5 minutes; run Parley again once the server is back",
   );
-  const forgot = new WormholeError(
-    "E_MAILBOX_LOST",
-    "the mailbox server no longer knows code 7-... (it came back without it)",
-  );
+  const forgot = codeForgotten("7");
   expect(describeMeetFailure(forgot)?.line).toBe(
     "Error: the mailbox server no longer knows code 7-... (it came back without it); run Parley again for a new code",
   );
