@@ -6,7 +6,7 @@
  * removes the temp dirs, so a failure never leaves processes behind.
  */
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
@@ -381,14 +381,35 @@ export async function cleanup(): Promise<void> {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
-/** A port on 127.0.0.1 that nothing listens on (bound, noted, released). */
+/**
+ * A port on 127.0.0.1 that nothing listens on. It is taken below the kernel's range for
+ * ports it hands out itself (ip_local_port_range), so a test file running beside this one
+ * that listens on port 0, or dials out, is never given it between our check and our dial;
+ * the check binds it once and releases it. The tests bind no port by number.
+ */
 export function closedPort(): number {
-  const server = Bun.listen({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: { data() {} },
-  });
-  const port = server.port;
-  server.stop(true);
-  return port;
+  const lowest = firstKernelPort();
+  for (let tries = 0; tries < 100; tries++) {
+    const port = 1024 + Math.floor(Math.random() * (lowest - 1024));
+    try {
+      const server = Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      server.stop(true);
+      return port;
+    } catch {
+      // Taken by a program of this machine: try another.
+    }
+  }
+  throw new Error("closedPort: no free port below the kernel's range");
+}
+
+/** The first port the kernel hands out for port 0 and outgoing connections. */
+function firstKernelPort(): number {
+  try {
+    const range = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8");
+    const first = Number(range.trim().split(/\s+/)[0]);
+    if (Number.isInteger(first) && first > 2048) return first;
+  } catch {
+    // Not Linux: 32768 is below both Linux's default range and IANA's (49152 up).
+  }
+  return 32768;
 }
