@@ -85,6 +85,16 @@ export class JsonReporter implements Reporter {
   path(path: "direct" | "relay", address: string): void {
     this.emit({ type: "path", path, address });
   }
+  // The human line on stderr as before, and the event: a script waiting minutes for its peer
+  // learns that the mailbox is gone, and for how long it is tried again.
+  mailboxLost(line: string, withinMs: number): void {
+    this.err.write(`${line}\n`);
+    this.emit({ type: "mailbox-lost", retryMs: Math.round(withinMs), message: line });
+  }
+  mailboxBack(line: string): void {
+    this.err.write(`${line}\n`);
+    this.emit({ type: "mailbox-back", message: line });
+  }
   plainConnected(path: "direct" | "relay" | "mailbox", address?: string): void {
     // As a Parley peer's `connected`; the code was its check (the mailbox's PAKE keys every record).
     this.emit({

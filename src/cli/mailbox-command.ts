@@ -159,8 +159,8 @@ export async function runWithMailbox(io: MailboxCommandIo, peer: string | undefi
       if (exposed) io.cli.stderr.write(`${exposed}\n`);
     },
     path: (_line, path, address) => reporter.path(path, address),
-    mailboxLost: (line) => reporter.note(line),
-    mailboxBack: (line) => reporter.note(line),
+    mailboxLost: (line, withinMs) => reporter.mailboxLost(line, withinMs),
+    mailboxBack: (line) => reporter.mailboxBack(line),
     plainPeer: (plain) => {
       io.link.peerMet(); // no Session will say so: the warm-up stops here
       runPlain(io, plain).then(

@@ -23,8 +23,11 @@ export interface MailboxMeetIo {
   path(line: string, path: "direct" | "relay", address: string): void;
   /** A plain wormhole client joined: its one transfer is the caller's (plain-run.ts). */
   plainPeer(peer: PlainPeer): void;
-  /** The mailbox connection was lost before the peer was met: show `line` (it is being tried again). */
-  mailboxLost?(line: string): void;
+  /**
+   * The mailbox connection was lost before the peer was met: show `line` (it is being tried again
+   * for up to `withinMs`).
+   */
+  mailboxLost?(line: string, withinMs: number): void;
   /** It is back: show `line`. */
   mailboxBack?(line: string): void;
 }
@@ -130,11 +133,10 @@ export class MailboxMeet {
         if (!this.abandoned) this.io.code(c);
       },
       ...(config.retryMs === undefined ? {} : { retryMs: config.retryMs }),
-      onMailboxLost: (withinMs) => {
-        if (!this.abandoned) this.io.mailboxLost?.(mailboxLostLine(withinMs));
-      },
-      onMailboxBack: () => {
-        if (!this.abandoned) this.io.mailboxBack?.(MAILBOX_BACK_LINE);
+      onMailboxChange: (change) => {
+        if (this.abandoned) return;
+        if (change.connected) this.io.mailboxBack?.(MAILBOX_BACK_LINE);
+        else this.io.mailboxLost?.(mailboxLostLine(change.withinMs), change.withinMs);
       },
     }).catch((err: unknown) => {
       // Failed: meetThroughMailbox closed what it opened, so the run's end has nothing to let go

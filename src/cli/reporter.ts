@@ -33,6 +33,13 @@ export interface Reporter {
   connected(peerName: string | undefined, address: string, security?: Security): void;
   /** Mailbox flow: our code (`code 7-purple-sausage`) and what the peer should run. */
   mailboxCode(code: string, hint: string): void;
+  /**
+   * Mailbox flow: the connection to the mailbox server was lost before the peer was met (`line`
+   * says so); it is tried again for up to `withinMs`.
+   */
+  mailboxLost(line: string, withinMs: number): void;
+  /** Mailbox flow: it is back (`line`). */
+  mailboxBack(line: string): void;
   /** Mailbox flow: the path in use, "direct" or "relay", and where it goes. */
   path(path: "direct" | "relay", address: string): void;
   /**
@@ -258,6 +265,12 @@ class HumanReporter implements Reporter, TransferOutput {
   }
   note(message: string): void {
     this.print(message);
+  }
+  mailboxLost(line: string): void {
+    this.print(line);
+  }
+  mailboxBack(line: string): void {
+    this.print(line);
   }
   warning(_code: string, message: string): void {
     this.err.write(`${message}\n`);

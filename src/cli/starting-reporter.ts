@@ -90,6 +90,12 @@ export class StartingReporter implements Reporter {
   path(...args: Parameters<Reporter["path"]>): void {
     this.open().path(...args);
   }
+  mailboxLost(line: string, withinMs: number): void {
+    this.open().mailboxLost(line, withinMs);
+  }
+  mailboxBack(line: string): void {
+    this.open().mailboxBack(line);
+  }
   plainConnected(...args: Parameters<Reporter["plainConnected"]>): void {
     this.open().plainConnected(...args);
   }

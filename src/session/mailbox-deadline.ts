@@ -8,8 +8,8 @@
 /** What a deadline watches: whether the connection is up, and each time it goes or comes back. */
 export interface MailboxLink {
   readonly connected: boolean;
-  /** Calls `listener` with the new state each time the connection is lost or back; returns the unsubscribe. */
-  onConnectedChange(listener: (connected: boolean) => void): () => void;
+  /** Calls `listener` with the change each time the connection is lost or back; returns the unsubscribe. */
+  onConnectedChange(listener: (change: { readonly connected: boolean }) => void): () => void;
 }
 
 /**
@@ -30,7 +30,7 @@ export function startConnectedDeadline(link: MailboxLink, ms: number, expired: (
     timer = undefined;
     left -= performance.now() - since;
   };
-  const unsubscribe = link.onConnectedChange((connected) => (connected ? timer === undefined && run() : stop()));
+  const unsubscribe = link.onConnectedChange(({ connected }) => (connected ? timer === undefined && run() : stop()));
   if (link.connected) run();
   return () => {
     unsubscribe();

@@ -44,7 +44,7 @@ import { WormholeError } from "./mailbox-client.ts";
 import { withinConnectedTime } from "./mailbox-deadline.ts";
 import { PlainPeer } from "./plain-peer.ts";
 import type { Security } from "./rendezvous.ts";
-import { Wormhole } from "./wormhole.ts";
+import { type MailboxLinkListener, Wormhole } from "./wormhole.ts";
 
 /** How long to look for a path to the peer (direct or relay) before giving up. */
 export const TRANSIT_TIMEOUT_MS = 30_000;
@@ -86,10 +86,11 @@ export interface MailboxRendezvousOptions {
    * before the meeting fails with E_MAILBOX_LOST: MAILBOX_RETRY_MS when not given, and at most.
    */
   readonly retryMs?: number;
-  /** The mailbox connection was lost; it is tried again for up to `withinMs` (once per loss). */
-  readonly onMailboxLost?: (withinMs: number) => void;
-  /** The mailbox connection is back. */
-  readonly onMailboxBack?: () => void;
+  /**
+   * The mailbox connection was lost (it is tried again for up to `withinMs`, once per loss) or is
+   * back: the Wormhole's own list of listeners, beside its deadlines.
+   */
+  readonly onMailboxChange?: MailboxLinkListener;
 }
 
 export interface ParleyMeeting {
@@ -181,8 +182,7 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
   else options.signal?.addEventListener("abort", abortedEarly, { once: true });
   const wormhole = await Wormhole.open(options.mailboxUrl, versions, options.code, undefined, {
     ...(options.retryMs === undefined ? {} : { withinMs: options.retryMs }),
-    ...(options.onMailboxLost ? { lost: options.onMailboxLost } : {}),
-    ...(options.onMailboxBack ? { back: options.onMailboxBack } : {}),
+    ...(options.onMailboxChange ? { listener: options.onMailboxChange } : {}),
   }).finally(() => options.signal?.removeEventListener("abort", abortedEarly));
   const letGo = (): void => options.onLetGo?.(wormhole.close("lonely"));
   if (options.signal?.aborted) letGo();

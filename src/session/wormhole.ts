@@ -37,22 +37,43 @@ export const MAILBOX_RETRY_MS = 5 * 60_000;
 export const RETRY_FIRST_MS = 250;
 export const RETRY_MAX_MS = 5_000;
 
+/**
+ * A loss of the mailbox connection (`connected: false`: it is opened again for up to `withinMs`
+ * more, once per loss: the whole time, or what is left of an outage whose connection came back
+ * only briefly), or its return (`connected: true`: a new connection is open and the client has
+ * picked up).
+ */
+export type MailboxLinkChange = { readonly connected: false; readonly withinMs: number } | { readonly connected: true };
+
+/** Hears each loss and return of the mailbox connection. */
+export type MailboxLinkListener = (change: MailboxLinkChange) => void;
+
 /** What a Wormhole does when its connection is lost (see the module comment). */
 export interface WormholeRetry {
   /** How long to keep trying (0: fail at once, as before): MAILBOX_RETRY_MS when not given, and at most. */
   readonly withinMs?: number;
   /**
-   * The connection was lost and is being opened again for up to `withinMs` more (once per loss:
-   * the whole time, or what is left of an outage whose connection came back only briefly).
+   * Hears each loss and return from the first connection on (a loss can come before open()
+   * resolves); the same list as onConnectedChange's.
    */
-  readonly lost?: (withinMs: number) => void;
-  /** A new connection is open and the client has picked up. */
-  readonly back?: () => void;
+  readonly listener?: MailboxLinkListener;
 }
 
 export interface WormholeVerified {
   readonly key: Uint8Array;
   readonly versions: Record<string, unknown>;
+}
+
+/** Tried again for `withinMs` without the connection's return. */
+function notBackWithin(withinMs: number): WormholeError {
+  const seconds = Math.round(withinMs / 100) / 10;
+  return new WormholeError(
+    "E_MAILBOX_LOST",
+    `the connection to the mailbox was lost and not back within ${seconds} s`,
+    {
+      lost: { retriedMs: withinMs },
+    },
+  );
 }
 
 /** The pause after `pause` (0: the first try was at once). */
@@ -98,8 +119,11 @@ export class Wormhole {
   private upSince = 0;
   /** A retry under way: stops its pause (close()). */
   private stopRetry: (() => void) | undefined;
-  /** Who hears each loss and return (onConnectedChange: deadlines that pause meanwhile). */
-  private readonly connectedListeners = new Set<(connected: boolean) => void>();
+  /**
+   * Who hears each loss and return: the deadlines that pause meanwhile (onConnectedChange), and
+   * whoever tells the user (WormholeRetry.listener). One list, told at one point each way.
+   */
+  private readonly linkListeners = new Set<MailboxLinkListener>();
 
   private constructor(
     private readonly url: string,
@@ -108,6 +132,7 @@ export class Wormhole {
     private readonly maxUnreadBytes: number,
     private readonly retry: WormholeRetry,
   ) {
+    if (retry.listener) this.linkListeners.add(retry.listener);
     this.client = new MailboxClient(
       { send: (m) => this.socket?.send(m) },
       {
@@ -213,8 +238,8 @@ export class Wormhole {
       this.outage.pause = nextPause(this.outage.pause);
     } else this.outage = { deadline: now + withinMs, pause: 0 };
     const left = this.outage.deadline - now;
-    if (left > 0) this.retry.lost?.(left);
-    for (const listener of this.connectedListeners) listener(false);
+    if (left <= 0) return this.fail(notBackWithin(withinMs)); // an outage already at its end
+    this.tell({ connected: false, withinMs: left });
     void this.reconnect(this.outage, withinMs);
   }
 
@@ -241,8 +266,7 @@ export class Wormhole {
         await this.connect(() => this.client.reconnected(), Math.max(1_000, Math.min(OPEN_TIMEOUT_MS, left)));
         if (this.socket && !this.settled) {
           this.upSince = performance.now();
-          this.retry.back?.();
-          for (const listener of this.connectedListeners) listener(true);
+          this.tell({ connected: true });
         }
         return;
       } catch {
@@ -250,12 +274,11 @@ export class Wormhole {
       }
       outage.pause = nextPause(pause);
     }
-    const seconds = Math.round(withinMs / 100) / 10;
-    this.fail(
-      new WormholeError("E_MAILBOX_LOST", `the connection to the mailbox was lost and not back within ${seconds} s`, {
-        lost: { retriedMs: withinMs },
-      }),
-    );
+    this.fail(notBackWithin(withinMs));
+  }
+
+  private tell(change: MailboxLinkChange): void {
+    for (const listener of this.linkListeners) listener(change);
   }
 
   /**
@@ -275,11 +298,11 @@ export class Wormhole {
     return this.socket !== undefined;
   }
 
-  /** Calls `listener` each time the connection is lost (false) or back (true); returns the unsubscribe. */
-  onConnectedChange(listener: (connected: boolean) => void): () => void {
-    this.connectedListeners.add(listener);
+  /** Calls `listener` each time the connection is lost or back; returns the unsubscribe. */
+  onConnectedChange(listener: MailboxLinkListener): () => void {
+    this.linkListeners.add(listener);
     return () => {
-      this.connectedListeners.delete(listener);
+      this.linkListeners.delete(listener);
     };
   }
 

@@ -45,7 +45,8 @@ function fileOf(size: number): { path: string; bytes: Buffer } {
 
 /**
  * `parley send FILE --json` waiting with its code while its mailbox server is restarted: resolves
- * once it said it lost the server and is back (with --json both go to stderr).
+ * once it said it lost the server and is back: the human lines on stderr, and with --json an
+ * event each on stdout (`mailbox-lost` with how long it is tried again, then `mailbox-back`).
  */
 async function sendThroughRestart(
   path: string,
@@ -59,6 +60,24 @@ async function sendThroughRestart(
   await sender.waitForStderr(BACK, 30_000); // tries again within 5 s of its return
   // One line each way, not one a try.
   expect(sender.stderr.match(new RegExp(LOST.source, "gm")), sender.stderr).toHaveLength(1);
+  // A script reading the events learns it too (before: the lines went to stderr only).
+  await sender.waitForLine(/"type":"mailbox-back"/);
+  const events = sender.lines.map((l) => JSON.parse(l) as { type: string } & Record<string, unknown>);
+  const told = events.filter((e) => e.type.startsWith("mailbox-"));
+  expect(told, sender.stdout).toEqual([
+    {
+      type: "mailbox-lost",
+      retryMs: expect.any(Number),
+      message: "Lost the mailbox server; reconnecting (for up to 5 minutes) ...",
+    },
+    { type: "mailbox-back", message: "Reconnected to the mailbox server." },
+  ]);
+  const retryMs = told[0]?.retryMs as number;
+  expect(retryMs).toBeGreaterThan(290_000); // the whole 5 minutes, less what passed before the line
+  expect(retryMs).toBeLessThanOrEqual(300_000);
+  expect(events.findIndex((e) => e.type === "mailbox-lost")).toBeGreaterThan(
+    events.findIndex((e) => e.type === "code"),
+  );
   return { sender, code, server: restarted };
 }
 

@@ -28,8 +28,8 @@ async function watched(server: WormholeServer, versions: Record<string, unknown>
   const seen = { lost: 0, back: 0 };
   let nextBack = Promise.withResolvers<void>();
   const retry: WormholeRetry = {
-    lost: () => void seen.lost++,
-    back: () => {
+    listener: (change) => {
+      if (!change.connected) return void seen.lost++;
       seen.back++;
       nextBack.resolve();
       nextBack = Promise.withResolvers<void>();
@@ -85,8 +85,7 @@ test("a server that welcomes and closes at once: tried at growing pauses, E_MAIL
   const seen = { lost: 0, back: 0 };
   const wormhole = await Wormhole.open(server.url, {}, undefined, undefined, {
     withinMs: 2_000,
-    lost: () => void seen.lost++,
-    back: () => void seen.back++,
+    listener: (change) => void (change.connected ? seen.back++ : seen.lost++),
   });
   try {
     await wormhole.code.promise;
@@ -164,7 +163,9 @@ describe.skipIf(!available)("a mailbox server restarted under verified Wormholes
     try {
       const a = await watched(server, {});
       await a.wormhole.code.promise;
-      const lost = new Promise<void>((resolve) => a.wormhole.onConnectedChange((up) => up || resolve()));
+      const lost = new Promise<void>((resolve) =>
+        a.wormhole.onConnectedChange(({ connected }) => connected || resolve()),
+      );
       await server.halt();
       await within(lost, 10_000, "the loss");
       a.wormhole.quiet(); // the meeting's path stood meanwhile: the mailbox is no longer needed

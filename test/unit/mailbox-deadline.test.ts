@@ -9,7 +9,7 @@ import { type MailboxLink, startConnectedDeadline, withinConnectedTime } from ".
 
 /** A link the test switches by hand. */
 function manualLink(connected: boolean) {
-  const listeners = new Set<(up: boolean) => void>();
+  const listeners = new Set<(change: { connected: boolean }) => void>();
   let up = connected;
   const link: MailboxLink & { set(to: boolean): void } = {
     get connected() {
@@ -21,7 +21,7 @@ function manualLink(connected: boolean) {
     },
     set(to) {
       up = to;
-      for (const l of listeners) l(to);
+      for (const l of listeners) l({ connected: to });
     },
   };
   return link;
