@@ -41,16 +41,23 @@ export interface MailboxSocket {
  * otherwise be waited on for ever, in silence. The welcome is handed to onMessage too.
  * @param openTimeoutMs - how long until the welcome
  * @param maxMessageChars - a longer message closes the socket (onClose says why): MAX_MESSAGE_CHARS
+ * @param signal - aborting gives up the opening: its timer and the WebSocket go at once (E_CONNECT);
+ *   an open socket is not touched
  * @throws NetError E_CONNECT when it cannot be opened (nothing there, not a WebSocket, no
- *   welcome in time)
+ *   welcome in time, given up)
  */
 export function openMailboxSocket(
   url: string,
   events: MailboxSocketEvents,
   openTimeoutMs = OPEN_TIMEOUT_MS,
   maxMessageChars = MAX_MESSAGE_CHARS,
+  signal?: AbortSignal,
 ): Promise<MailboxSocket> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new NetError("E_CONNECT", `opening ${url} was given up`));
+      return;
+    }
     let ws: WebSocket;
     try {
       ws = new WebSocket(url);
@@ -76,6 +83,7 @@ export function openMailboxSocket(
         ),
       );
       closed = true;
+      signal?.removeEventListener("abort", giveUp);
       ws.close();
     }, openTimeoutMs);
     const socket: MailboxSocket = {
@@ -95,9 +103,19 @@ export function openMailboxSocket(
       if (closed) return;
       closed = true;
       clearTimeout(timer);
+      signal?.removeEventListener("abort", giveUp);
       if (welcomed) events.onClose(broken);
       else reject(new NetError("E_CONNECT", opened ? notMailbox() : whyNot));
     };
+    // A close() of the owner while this one opens: no timer or half-open socket is left behind.
+    const giveUp = (): void => {
+      if (closed || welcomed) return;
+      closed = true;
+      clearTimeout(timer);
+      ws.close();
+      reject(new NetError("E_CONNECT", `opening ${url} was given up`));
+    };
+    signal?.addEventListener("abort", giveUp, { once: true });
     ws.addEventListener("open", () => {
       opened = true;
     });
@@ -125,6 +143,7 @@ export function openMailboxSocket(
         if ((message as MailboxMessage).type !== "welcome") return; // nothing is asked before it
         welcomed = true;
         clearTimeout(timer);
+        signal?.removeEventListener("abort", giveUp);
         resolve(socket);
       }
       events.onMessage(message as MailboxMessage);

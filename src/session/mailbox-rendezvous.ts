@@ -176,14 +176,21 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
     app_versions: { parley: { v: PROTOCOL_VERSION, hello: Buffer.from(hello.subarray(HEADER_BYTES)).toString("hex") } },
   };
   // Aborted while the mailbox is still being reached: nothing is held there yet, so the let-go
-  // is done at once (a socket that opens later is closed below).
+  // is done at once (the opening is given up: Wormhole.open throws).
   const abortedEarly = (): void => options.onLetGo?.(Promise.resolve());
   if (options.signal?.aborted) abortedEarly();
   else options.signal?.addEventListener("abort", abortedEarly, { once: true });
-  const wormhole = await Wormhole.open(options.mailboxUrl, versions, options.code, undefined, {
-    ...(options.retryMs === undefined ? {} : { withinMs: options.retryMs }),
-    ...(options.onMailboxChange ? { listener: options.onMailboxChange } : {}),
-  }).finally(() => options.signal?.removeEventListener("abort", abortedEarly));
+  const wormhole = await Wormhole.open(
+    options.mailboxUrl,
+    versions,
+    options.code,
+    undefined,
+    {
+      ...(options.retryMs === undefined ? {} : { withinMs: options.retryMs }),
+      ...(options.onMailboxChange ? { listener: options.onMailboxChange } : {}),
+    },
+    options.signal,
+  ).finally(() => options.signal?.removeEventListener("abort", abortedEarly));
   const letGo = (): void => options.onLetGo?.(wormhole.close("lonely"));
   if (options.signal?.aborted) letGo();
   else options.signal?.addEventListener("abort", letGo, { once: true });

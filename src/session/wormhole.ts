@@ -119,6 +119,8 @@ export class Wormhole {
   private upSince = 0;
   /** A retry under way: stops its pause (close()). */
   private stopRetry: (() => void) | undefined;
+  /** The connection being opened, if any: close() gives it up (its 10 s timer and socket go). */
+  private opening: AbortController | undefined;
   /**
    * Who hears each loss and return: the deadlines that pause meanwhile (onConnectedChange), and
    * whoever tells the user (WormholeRetry.listener). One list, told at one point each way.
@@ -168,6 +170,7 @@ export class Wormhole {
    * Connects to the mailbox at `url` and starts: allocates a code (no `code`) or joins `code`.
    * @param maxUnreadBytes - unread bytes that fail the next message: MAX_UNREAD_BYTES (tests lower it)
    * @param retry - how a lost connection is tried again, and who hears of it
+   * @param signal - aborting while the first connection opens gives it up (nothing is left open)
    * @throws WormholeError E_MAILBOX_UNREACHABLE (the first connection: nothing is tried again)
    */
   static async open(
@@ -176,13 +179,19 @@ export class Wormhole {
     code?: string,
     maxUnreadBytes = MAX_UNREAD_BYTES,
     retry: WormholeRetry = {},
+    signal?: AbortSignal,
   ): Promise<Wormhole> {
     const wormhole = new Wormhole(url, versions, code, maxUnreadBytes, retry);
+    const giveUp = (): void => wormhole.opening?.abort();
+    signal?.addEventListener("abort", giveUp, { once: true });
     try {
+      if (signal?.aborted) throw new NetError("E_CONNECT", `opening ${url} was given up`);
       await wormhole.connect(() => wormhole.client.start());
     } catch (err) {
       if (err instanceof NetError) throw new WormholeError("E_MAILBOX_UNREACHABLE", err.message, { cause: err });
       throw err;
+    } finally {
+      signal?.removeEventListener("abort", giveUp);
     }
     return wormhole;
   }
@@ -197,17 +206,25 @@ export class Wormhole {
     let socket: MailboxSocket | undefined;
     /** Closed between the welcome and this function's turn (the socket was not ours yet). */
     let closedEarly: { broken?: string } | undefined;
-    socket = await openMailboxSocket(
-      this.url,
-      {
-        onMessage: (m) => (early ? early.push(m) : this.client.handle(m)),
-        onClose: (broken) => {
-          if (socket) this.socketClosed(socket, broken);
-          else closedEarly = broken === undefined ? {} : { broken };
+    const opening = new AbortController();
+    this.opening = opening;
+    try {
+      socket = await openMailboxSocket(
+        this.url,
+        {
+          onMessage: (m) => (early ? early.push(m) : this.client.handle(m)),
+          onClose: (broken) => {
+            if (socket) this.socketClosed(socket, broken);
+            else closedEarly = broken === undefined ? {} : { broken };
+          },
         },
-      },
-      openTimeoutMs,
-    );
+        openTimeoutMs,
+        undefined,
+        opening.signal,
+      );
+    } finally {
+      if (this.opening === opening) this.opening = undefined;
+    }
     if (this.closing || this.failure) {
       socket.close(); // given up while this one was opening
       return;
@@ -335,6 +352,7 @@ export class Wormhole {
   async close(mood: "happy" | "lonely" | "scary" | "errory" = "happy"): Promise<void> {
     this.closing = true;
     this.stopRetry?.();
+    this.opening?.abort(); // a connection being opened again: its timer and socket go now
     if (!this.failure) this.failure = new WormholeError("E_MAILBOX_LOST", "the mailbox connection is closed");
     if (!this.socket || this.socket.closed) this.closedByServer.resolve();
     this.client.close(mood);

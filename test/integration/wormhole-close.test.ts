@@ -1,0 +1,108 @@
+/**
+ * A Wormhole closed (or a meeting aborted) while a mailbox connection is being opened leaves
+ * nothing running: no open timer (10 s, OPEN_TIMEOUT_MS) and no half-open socket, so the process
+ * that closed it, having nothing else to do, exits at once. Before, close() stopped a retry's
+ * pause but not an opening under way, and an abort did not stop the first opening: the process
+ * stayed until that opening's 10 s were up.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import { join } from "node:path";
+import type { Subprocess, TCPSocketListener } from "bun";
+import { fakeMailboxServer } from "../fake-mailbox.ts";
+
+const CHILD = join(import.meta.dir, "wormhole-close-child.ts");
+/** Well under the 10 s an opening had left: the old code's process was still there then. */
+const EXIT_WITHIN_MS = 5_000;
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+/** The child's stdout lines as they come; `line(text)` resolves once it printed that line. */
+function spawnChild(mode: string, url: string) {
+  const child: Subprocess<"pipe", "pipe", "inherit"> = Bun.spawn([process.execPath, CHILD, mode, url], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  cleanups.push(() => child.kill("SIGKILL"));
+  const lines: string[] = [];
+  const waiters: Array<{ text: string; resolve: () => void }> = [];
+  void (async () => {
+    let partial = "";
+    for await (const chunk of child.stdout) {
+      partial += new TextDecoder().decode(chunk);
+      const parts = partial.split("\n");
+      partial = parts.pop() ?? "";
+      for (const l of parts) {
+        lines.push(l);
+        for (const w of waiters.filter((w) => w.text === l)) w.resolve();
+      }
+    }
+  })();
+  const line = (text: string): Promise<void> =>
+    lines.includes(text)
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          waiters.push({ text, resolve });
+        });
+  return { child, line, lines };
+}
+
+/**
+ * Tells the child to close (its stdin ends) and expects it to have said "closed" and exited
+ * within EXIT_WITHIN_MS: nothing of the opening was left to keep it.
+ */
+async function closeAndExit(run: ReturnType<typeof spawnChild>): Promise<void> {
+  run.child.stdin.end();
+  const exited = await Promise.race([run.child.exited, Bun.sleep(EXIT_WITHIN_MS).then(() => "still running")]);
+  expect(
+    exited,
+    `the child was still running ${EXIT_WITHIN_MS} ms after it was told to close: ${run.lines.join(" | ")}`,
+  ).toBe(0);
+  expect(run.lines.at(-1)).toBe("closed");
+}
+
+test("close() while a lost connection is being opened again: the opening goes too, and the process exits", async () => {
+  let connections = 0;
+  let first: { close(): void } | undefined;
+  const opened = Promise.withResolvers<void>();
+  const { server, url } = fakeMailboxServer({
+    open(ws) {
+      connections++;
+      if (connections === 1) {
+        first = ws;
+        ws.send(JSON.stringify({ type: "welcome", welcome: {} }));
+      } else opened.resolve(); // a WebSocket that never says welcome: the opening waits for it
+    },
+    message(ws, raw) {
+      const m = JSON.parse(String(raw)) as { type: string };
+      if (m.type === "allocate") ws.send(JSON.stringify({ type: "allocated", nameplate: "7" }));
+      if (m.type === "claim") ws.send(JSON.stringify({ type: "claimed", mailbox: "m1" }));
+    },
+  });
+  cleanups.push(() => server.stop(true));
+  const run = spawnChild("reconnect", url);
+  await run.line("code");
+  first?.close();
+  await run.line("lost");
+  await opened.promise; // the retry's opening is under way (its 10 s timer runs)
+  await closeAndExit(run);
+  expect(connections).toBe(2);
+}, 30_000);
+
+test("a meeting aborted while the mailbox's first connection opens (a server that accepts and never answers): the process exits", async () => {
+  const accepted = Promise.withResolvers<void>();
+  const silent: TCPSocketListener = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: { open: () => accepted.resolve(), data() {} },
+  });
+  cleanups.push(() => silent.stop(true));
+  const run = spawnChild("first", `ws://127.0.0.1:${silent.port}/v1`);
+  await run.line("opening");
+  await accepted.promise; // the WebSocket's connection is open, its upgrade unanswered
+  await closeAndExit(run);
+}, 30_000);
