@@ -108,6 +108,8 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
     /** Dials not yet answered. */
     let dialing = 0;
     let winner: Connection | undefined;
+    /** Relays that took our connection and have not answered our line ("ok"): named if time runs out. */
+    const silentRelays = new Set<string>();
     let relayTimer: ReturnType<typeof setTimeout> | undefined;
     let timeoutTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -141,6 +143,7 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
         return true;
       };
       const drop = (): void => {
+        if (viaRelay) silentRelays.delete(address);
         live.delete(conn);
         conn.destroy();
         checkExhausted();
@@ -152,6 +155,7 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
           if (r === "bad") return drop();
           if (!r) return;
           step = "handshake";
+          silentRelays.delete(address);
           conn.write(plan.send);
         }
         if (step === "handshake") {
@@ -185,6 +189,7 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
         finish();
         resolve({ connection: new HandedOver(conn, leftover), path, address });
       };
+      if (viaRelay) silentRelays.add(address);
       // Our line goes first: attaching may replay the peer's early bytes, and GO must follow it.
       conn.write(viaRelay ? plan.relayHandshake : plan.send);
       conn.setEvents({
@@ -229,7 +234,14 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
     timeoutTimer = setTimeout(() => {
       if (plan.relays.length > 0 && !relayReached && relayStarted) {
         finish(new TransitError("E_RELAY_UNREACHABLE", describe(plan.relays)));
-      } else finish(new TransitError("E_NO_PATH", `nothing connected within ${plan.timeoutMs / 1000} s`));
+      } else {
+        // A relay that accepts and never answers (a dead or hostile one) is why, when it is the one left.
+        const silent =
+          silentRelays.size > 0
+            ? ` (the transit relay ${[...silentRelays].join(", ")} took the connection but never answered)`
+            : "";
+        finish(new TransitError("E_NO_PATH", `nothing connected within ${plan.timeoutMs / 1000} s${silent}`));
+      }
     }, plan.timeoutMs);
     for (const hint of plan.direct) {
       dialing++;

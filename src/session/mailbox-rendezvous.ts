@@ -48,12 +48,7 @@ import { type MailboxLinkListener, Wormhole } from "./wormhole.ts";
 
 /** How long to look for a path to the peer (direct or relay) before giving up. */
 export const TRANSIT_TIMEOUT_MS = 30_000;
-/**
- * How long the mailbox server has to answer our first requests (allocate, or list and claim)
- * once it has welcomed us: a real one answers in milliseconds. Without a bound, a server that
- * welcomes and then says nothing left Parley waiting in silence for ever.
- */
-export const SERVER_ANSWER_MS = 10_000;
+export { SERVER_ANSWER_MS } from "./mailbox-answers.ts";
 /** How long direct hints have before the relay is tried as well (transit.py waits 2 s). */
 export const RELAY_DELAY_MS = 2_000;
 
@@ -72,7 +67,7 @@ export interface MailboxRendezvousOptions {
   readonly code?: string;
   readonly name?: string;
   readonly timeoutMs?: number;
-  /** How long the server has to answer with a nameplate (SERVER_ANSWER_MS). */
+  /** How long the server has to answer each request, or hand back what we added (SERVER_ANSWER_MS). */
   readonly serverAnswerMs?: number;
   readonly relayDelayMs?: number;
   /** Aborting closes the mailbox: the meeting fails with E_MAILBOX_LOST. */
@@ -180,33 +175,20 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
   const abortedEarly = (): void => options.onLetGo?.(Promise.resolve());
   if (options.signal?.aborted) abortedEarly();
   else options.signal?.addEventListener("abort", abortedEarly, { once: true });
-  const wormhole = await Wormhole.open(
-    options.mailboxUrl,
-    versions,
-    options.code,
-    undefined,
-    {
-      ...(options.retryMs === undefined ? {} : { withinMs: options.retryMs }),
-      ...(options.onMailboxChange ? { listener: options.onMailboxChange } : {}),
-    },
-    options.signal,
-  ).finally(() => options.signal?.removeEventListener("abort", abortedEarly));
+  const wormhole = await Wormhole.open(options.mailboxUrl, versions, options.code, undefined, {
+    ...(options.retryMs === undefined ? {} : { withinMs: options.retryMs }),
+    ...(options.onMailboxChange ? { listener: options.onMailboxChange } : {}),
+    ...(options.serverAnswerMs === undefined ? {} : { serverAnswerMs: options.serverAnswerMs }),
+    ...(options.signal ? { signal: options.signal } : {}),
+  }).finally(() => options.signal?.removeEventListener("abort", abortedEarly));
   const letGo = (): void => options.onLetGo?.(wormhole.close("lonely"));
   if (options.signal?.aborted) letGo();
   else options.signal?.addEventListener("abort", letGo, { once: true });
   let listener: TransitListener | undefined;
   try {
-    const answerMs = options.serverAnswerMs ?? SERVER_ANSWER_MS;
-    const code = await withinConnectedTime(
-      wormhole,
-      wormhole.code.promise,
-      answerMs,
-      () =>
-        new WormholeError(
-          "E_MAILBOX_SILENT",
-          `${options.mailboxUrl} welcomed us but did not answer ${joining ? "which codes are in use" : "with a code"} within ${answerMs / 1000} s`,
-        ),
-    );
+    // A server that does not answer (the code, our claim, the key exchange message handed back)
+    // within its time fails the Wormhole (E_MAILBOX_SILENT): mailbox-answers.ts.
+    const code = await wormhole.code.promise;
     options.onCode?.(code);
     const timeoutMs = options.timeoutMs ?? TRANSIT_TIMEOUT_MS;
     // The side that made the code waits for its peer as long as it takes; the side given the

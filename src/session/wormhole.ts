@@ -13,6 +13,7 @@
  */
 
 import { type MailboxMessage, type MailboxSocket, NetError, OPEN_TIMEOUT_MS, openMailboxSocket } from "../net/index.ts";
+import { SERVER_ANSWER_MS, ServerAnswers } from "./mailbox-answers.ts";
 import { MailboxClient, WormholeError } from "./mailbox-client.ts";
 
 /** How long close() waits for the server to confirm. */
@@ -57,6 +58,14 @@ export interface WormholeRetry {
    * resolves); the same list as onConnectedChange's.
    */
   readonly listener?: MailboxLinkListener;
+}
+
+/** How a Wormhole is opened: its retries, how long the server has to answer, and its abort. */
+export interface WormholeOptions extends WormholeRetry {
+  /** How long the server has to answer a request once it welcomed us: SERVER_ANSWER_MS (mailbox-answers.ts). */
+  readonly serverAnswerMs?: number;
+  /** Aborting while the first connection opens gives it up (nothing is left open). */
+  readonly signal?: AbortSignal;
 }
 
 export interface WormholeVerified {
@@ -106,6 +115,8 @@ export class Wormhole {
   readonly failed: Promise<WormholeError> = this.failedWith.promise;
   private socket: MailboxSocket | undefined;
   private readonly client: MailboxClient;
+  /** What the server owes us: a request unanswered in time fails the Wormhole (E_MAILBOX_SILENT). */
+  private readonly answers: ServerAnswers;
   /** close() was called: a loss from now on is not retried. */
   private closing = false;
   /** No more retries after a loss (`quiet()`): the meeting no longer needs the mailbox. */
@@ -132,11 +143,17 @@ export class Wormhole {
     versions: Record<string, unknown>,
     code: string | undefined,
     private readonly maxUnreadBytes: number,
-    private readonly retry: WormholeRetry,
+    private readonly retry: WormholeOptions,
   ) {
     if (retry.listener) this.linkListeners.add(retry.listener);
     this.client = new MailboxClient(
-      { send: (m) => this.socket?.send(m) },
+      {
+        send: (m) => {
+          if (!this.socket) return;
+          this.answers.sent(m);
+          this.socket.send(m);
+        },
+      },
       {
         codeKnown: (c) => this.code.resolve(c),
         verified: (key, v) => this.verified.resolve({ key, versions: v }),
@@ -164,13 +181,20 @@ export class Wormhole {
       versions,
       code,
     );
+    const answerMs = retry.serverAnswerMs ?? SERVER_ANSWER_MS;
+    this.answers = new ServerAnswers(this.client.side, answerMs, (words) => {
+      const seconds = Math.round(answerMs / 100) / 10;
+      this.fail(
+        new WormholeError("E_MAILBOX_SILENT", `${url} welcomed us but did not answer ${words} within ${seconds} s`),
+      );
+    });
   }
 
   /**
    * Connects to the mailbox at `url` and starts: allocates a code (no `code`) or joins `code`.
    * @param maxUnreadBytes - unread bytes that fail the next message: MAX_UNREAD_BYTES (tests lower it)
-   * @param retry - how a lost connection is tried again, and who hears of it
-   * @param signal - aborting while the first connection opens gives it up (nothing is left open)
+   * @param options - how a lost connection is tried again and who hears of it, how long the
+   *   server has to answer, the abort
    * @throws WormholeError E_MAILBOX_UNREACHABLE (the first connection: nothing is tried again)
    */
   static async open(
@@ -178,10 +202,10 @@ export class Wormhole {
     versions: Record<string, unknown>,
     code?: string,
     maxUnreadBytes = MAX_UNREAD_BYTES,
-    retry: WormholeRetry = {},
-    signal?: AbortSignal,
+    options: WormholeOptions = {},
   ): Promise<Wormhole> {
-    const wormhole = new Wormhole(url, versions, code, maxUnreadBytes, retry);
+    const { signal } = options;
+    const wormhole = new Wormhole(url, versions, code, maxUnreadBytes, options);
     const giveUp = (): void => wormhole.opening?.abort();
     signal?.addEventListener("abort", giveUp, { once: true });
     try {
@@ -212,7 +236,7 @@ export class Wormhole {
       socket = await openMailboxSocket(
         this.url,
         {
-          onMessage: (m) => (early ? early.push(m) : this.client.handle(m)),
+          onMessage: (m) => (early ? early.push(m) : this.take(m)),
           onClose: (broken) => {
             if (socket) this.socketClosed(socket, broken);
             else closedEarly = broken === undefined ? {} : { broken };
@@ -233,12 +257,19 @@ export class Wormhole {
     started();
     const waiting = early;
     early = undefined;
-    for (const m of waiting) this.client.handle(m);
+    for (const m of waiting) this.take(m);
     if (closedEarly) this.socketClosed(socket, closedEarly.broken);
+  }
+
+  /** One message from the server: it answers what it owed, and the client takes it. */
+  private take(message: MailboxMessage): void {
+    this.answers.received(message);
+    this.client.handle(message);
   }
 
   private socketClosed(socket: MailboxSocket, broken: string | undefined): void {
     if (socket !== this.socket) return; // one given up on, or replaced
+    this.answers.reset(); // what it owed, the next connection is asked again
     if (broken !== undefined) {
       this.closedByServer.resolve();
       return this.fail(new WormholeError("E_MAILBOX_PROTOCOL", broken));
@@ -304,6 +335,7 @@ export class Wormhole {
    */
   quiet(): void {
     this.settled = true;
+    this.answers.stop(); // a release unanswered now ends nothing (the close is bounded)
     // A retry under way stops too: its "Reconnected" would come in the middle of the session,
     // and its tries would go on for minutes for nothing (kept, a connection it already opened
     // lets close() release the nameplate).
@@ -353,6 +385,7 @@ export class Wormhole {
     this.closing = true;
     this.stopRetry?.();
     this.opening?.abort(); // a connection being opened again: its timer and socket go now
+    this.answers.stop(); // the close has its own bound
     if (!this.failure) this.failure = new WormholeError("E_MAILBOX_LOST", "the mailbox connection is closed");
     if (!this.socket || this.socket.closed) this.closedByServer.resolve();
     this.client.close(mood);
@@ -366,6 +399,7 @@ export class Wormhole {
   private fail(error: WormholeError): void {
     if (this.failure) return;
     this.failure = error;
+    this.answers.stop();
     this.failedWith.resolve(error);
     this.code.reject(error);
     this.verified.reject(error);

@@ -8,7 +8,7 @@
 import { afterEach, expect, test } from "bun:test";
 import type { Server } from "bun";
 import { fakeMailboxServer } from "../fake-mailbox.ts";
-import { cleanup, startCli } from "./helpers.ts";
+import { type Cli, cleanup, startCli } from "./helpers.ts";
 
 let server: Server<undefined> | undefined;
 afterEach(async () => {
@@ -20,7 +20,10 @@ afterEach(async () => {
 /** A window title, a clear screen, red. */
 const ESCAPES = "\x1b]0;PWNED\x07\x1b[2J\x1b[31m";
 
-/** A mailbox server on 127.0.0.1 that welcomes, then answers allocate with `allocated` and claim with `claimed`. */
+/**
+ * A mailbox server on 127.0.0.1 that welcomes, then answers allocate with `allocated` and claim
+ * with `claimed` (null: the claim is not answered). It never hands back what is added.
+ */
 function mailbox(allocated: Record<string, unknown>, claimed: unknown = { type: "claimed", mailbox: "m1" }): string {
   const fake = fakeMailboxServer({
     open(ws) {
@@ -29,7 +32,7 @@ function mailbox(allocated: Record<string, unknown>, claimed: unknown = { type: 
     message(ws, raw) {
       const { type } = JSON.parse(String(raw)) as { type: string };
       if (type === "allocate") ws.send(JSON.stringify(allocated));
-      if (type === "claim") ws.send(JSON.stringify(claimed));
+      if (type === "claim" && claimed !== null) ws.send(JSON.stringify(claimed));
     },
   });
   server = fake.server;
@@ -37,11 +40,14 @@ function mailbox(allocated: Record<string, unknown>, claimed: unknown = { type: 
 }
 
 /** `parley send --text hi` through `url`: its exit code and everything it printed. */
-async function sendThrough(url: string): Promise<{ exit: number; out: string }> {
+async function sendThrough(url: string, waitMs = 15_000): Promise<{ exit: number; out: string; cli: Cli }> {
   const cli = startCli("send", ["send", "--text", "hi", "--relay-url", url, "--no-listen"]);
-  const exit = await cli.exitCode(15_000);
-  return { exit, out: `${cli.stdout}\n${cli.stderr}` };
+  const exit = await cli.exitCode(waitMs);
+  return { exit, out: `${cli.stdout}\n${cli.stderr}`, cli };
 }
+
+/** The server's time to answer (SERVER_ANSWER_MS) and more, for a loaded machine. */
+const SILENT_WAIT_MS = 40_000;
 
 test("a nameplate that is not a number is refused at once: no code shown that the peer could not type", async () => {
   for (const nameplate of [`4${ESCAPES}`, "9".repeat(100_000), "", "4-5 6"]) {
@@ -79,4 +85,35 @@ test("a claim answered without a mailbox (5, null, none) ends the meeting: the c
     expect(exit, out).toBe(2);
     expect(out).toContain("Error: the mailbox server broke the protocol: it answered the claim without a mailbox.");
   }
+}, 60_000);
+
+test("a --relay-url that accepts the connection and never answers: one line, exit 2, in its time (10 s)", async () => {
+  const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  try {
+    const url = `ws://127.0.0.1:${silent.port}/v1`;
+    const { exit, out } = await sendThrough(url, SILENT_WAIT_MS);
+    expect(exit, out).toBe(2);
+    expect(out.trim()).toBe(`Error: cannot reach the mailbox server: ${url} did not answer within 10 s.`);
+  } finally {
+    silent.stop(true);
+  }
+}, 60_000);
+
+test("a mailbox server that gives a code and never answers the claim: the code line, then one line, exit 2 (it waited for ever)", async () => {
+  const url = mailbox({ type: "allocated", nameplate: "4" }, null);
+  const { exit, out, cli } = await sendThrough(url, SILENT_WAIT_MS);
+  expect(exit, out).toBe(2);
+  expect(cli.lines[0]).toMatch(/^Waiting in the mailbox · code 4-[a-z]+-[a-z]+$/);
+  expect(cli.lines.filter((l) => l.startsWith("Error:"))).toEqual([
+    `Error: the mailbox server stopped answering: ${url} welcomed us but did not answer our claim of the code's number within 10 s.`,
+  ]);
+}, 60_000);
+
+test("a mailbox server that answers the claim and never hands back the key exchange message: one line, exit 2 (it waited for ever)", async () => {
+  const url = mailbox({ type: "allocated", nameplate: "4" });
+  const { exit, out, cli } = await sendThrough(url, SILENT_WAIT_MS);
+  expect(exit, out).toBe(2);
+  expect(cli.lines.filter((l) => l.startsWith("Error:"))).toEqual([
+    `Error: the mailbox server stopped answering: ${url} welcomed us but did not answer the message we added (a mailbox server hands each back at once) within 10 s.`,
+  ]);
 }, 60_000);

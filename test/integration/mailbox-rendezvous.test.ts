@@ -151,6 +151,20 @@ describe.skipIf(!available)("mailbox rendezvous (real mailbox and relay)", () =>
     expect((error as TransitError).code).toBe("E_RELAY_UNREACHABLE");
   });
 
+  test("a relay that takes the connection and never answers, the only path: no path in its time, the relay named", async () => {
+    const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    cleanups.push(() => silent.stop(true));
+    const hint = { host: "127.0.0.1", port: silent.port };
+    const opts = { transitHelper: hint, noListen: true, timeoutMs: 1_500 };
+    const error = await meetPair(opts, opts).catch((e) => e);
+    expect(error).toBeInstanceOf(TransitError);
+    expect((error as TransitError).code).toBe("E_NO_PATH");
+    // Before: "nothing connected within 1.5 s", and nothing said the relay was the one that stalled.
+    expect((error as TransitError).message).toBe(
+      `nothing connected within 1.5 s (the transit relay 127.0.0.1:${silent.port} took the connection but never answered)`,
+    );
+  });
+
   test("no relay and nobody listening: no path", async () => {
     const error = await meetPair({ noListen: true }, { noListen: true }).catch((e) => e);
     expect(error).toBeInstanceOf(TransitError);

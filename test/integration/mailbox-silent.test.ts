@@ -1,0 +1,137 @@
+/**
+ * A mailbox server that welcomes, then stops answering at a later step than the first request
+ * (mailbox-socket.test.ts has that one): the claim unanswered, the key exchange message we add
+ * never handed back, and, after a lost connection, a server back that welcomes and answers
+ * nothing. Each ends the meeting with E_MAILBOX_SILENT in its time (connected time: SERVER_ANSWER_MS,
+ * lowered here), saying which request went unanswered. Before: the side making the code waited
+ * for ever (its code shown, a code nobody could use), and the side joining blamed the peer after
+ * 30 s ("the peer left").
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import type { Server, ServerWebSocket } from "bun";
+import { describeMeetFailure } from "../../src/cli/mailbox-meet.ts";
+import { WormholeError } from "../../src/session/mailbox-client.ts";
+import { meetThroughMailbox } from "../../src/session/mailbox-rendezvous.ts";
+import { fakeMailboxServer } from "../fake-mailbox.ts";
+
+let server: Server<undefined> | undefined;
+afterEach(() => {
+  server?.stop(true);
+  server = undefined;
+});
+
+/** What a fake server answers: the steps it takes before it goes silent. */
+interface Answers {
+  readonly allocate?: boolean;
+  readonly list?: boolean;
+  readonly claim?: boolean;
+  /** Hand each add back to its side, as a real server does. */
+  readonly echo?: boolean;
+}
+
+/**
+ * A fake mailbox server that answers `first` on its first connection and `later` on each later
+ * one; `drop()` closes the first connection.
+ */
+function fakeServer(first: Answers, later: Answers = {}) {
+  let connections = 0;
+  let firstSocket: ServerWebSocket<undefined> | undefined;
+  const plan = new Map<ServerWebSocket<undefined>, Answers>();
+  const sides = new Map<ServerWebSocket<undefined>, string>();
+  const echoed = Promise.withResolvers<void>();
+  const fake = fakeMailboxServer({
+    open(ws) {
+      connections++;
+      if (connections === 1) firstSocket = ws;
+      plan.set(ws, connections === 1 ? first : later);
+      ws.send(JSON.stringify({ type: "welcome", welcome: {} }));
+    },
+    message(ws, raw) {
+      const m = JSON.parse(String(raw)) as { type: string; side?: string; phase?: string; body?: string };
+      const answers = plan.get(ws) ?? {};
+      if (m.type === "bind") sides.set(ws, m.side ?? "");
+      if (m.type === "allocate" && answers.allocate) ws.send(JSON.stringify({ type: "allocated", nameplate: "7" }));
+      if (m.type === "list" && answers.list) ws.send(JSON.stringify({ type: "nameplates", nameplates: [{ id: "7" }] }));
+      if (m.type === "claim" && answers.claim) ws.send(JSON.stringify({ type: "claimed", mailbox: "m1" }));
+      if (m.type === "add" && answers.echo) {
+        ws.send(JSON.stringify({ type: "message", side: sides.get(ws), phase: m.phase, body: m.body }));
+        echoed.resolve();
+      }
+    },
+  });
+  server = fake.server;
+  return {
+    url: fake.url,
+    connections: () => connections,
+    drop: () => firstSocket?.close(),
+    /** Resolves once an add was handed back (the first connection owes nothing more). */
+    echoed: () => echoed.promise,
+  };
+}
+
+const ANSWER_MS = 300;
+
+/** The meeting's error, and how it is told. */
+async function meetingFails(url: string, options: { code?: string; onLost?: () => void } = {}) {
+  const err = await meetThroughMailbox({
+    mailboxUrl: url,
+    serverAnswerMs: ANSWER_MS,
+    timeoutMs: 20_000, // the joiner's wait for its peer: far past the server's time
+    ...(options.code ? { code: options.code } : {}),
+    ...(options.onLost ? { onMailboxChange: (c) => c.connected || options.onLost?.() } : {}),
+  }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WormholeError);
+  return {
+    code: (err as WormholeError).code,
+    line: describeMeetFailure(err)?.line,
+    exit: describeMeetFailure(err)?.exitCode,
+  };
+}
+
+test("the claim unanswered, making a code: E_MAILBOX_SILENT naming the claim (it waited for ever with its code shown)", async () => {
+  const fake = fakeServer({ allocate: true });
+  const told = await meetingFails(fake.url);
+  expect(told).toEqual({
+    code: "E_MAILBOX_SILENT",
+    line: `Error: the mailbox server stopped answering: ${fake.url} welcomed us but did not answer our claim of the code's number within 0.3 s`,
+    exit: 2,
+  });
+}, 15_000);
+
+test("the claim unanswered, joining a code: E_MAILBOX_SILENT, not 'the peer left' after the peer's 30 s", async () => {
+  const fake = fakeServer({ list: true });
+  const told = await meetingFails(fake.url, { code: "7-purple-sausage" });
+  expect(told.code).toBe("E_MAILBOX_SILENT");
+  expect(told.line).toBe(
+    `Error: the mailbox server stopped answering: ${fake.url} welcomed us but did not answer our claim of the code's number within 0.3 s`,
+  );
+}, 15_000);
+
+test("the claim answered, our key exchange message never handed back: E_MAILBOX_SILENT (it waited for ever)", async () => {
+  const fake = fakeServer({ allocate: true, claim: true });
+  const told = await meetingFails(fake.url);
+  expect(told.code).toBe("E_MAILBOX_SILENT");
+  expect(told.line).toBe(
+    `Error: the mailbox server stopped answering: ${fake.url} welcomed us but did not answer the message we added (a mailbox server hands each back at once) within 0.3 s`,
+  );
+}, 15_000);
+
+test("a server back after a loss that welcomes and answers nothing: E_MAILBOX_SILENT (it waited for ever, connected)", async () => {
+  const fake = fakeServer({ allocate: true, claim: true, echo: true });
+  let lost = 0;
+  const failed = meetingFails(fake.url, { onLost: () => lost++ });
+  // The first connection answered everything, our key exchange message handed back: dropped then.
+  await fake.echoed();
+  expect(fake.connections()).toBe(1);
+  fake.drop();
+  const told = await failed;
+  expect(told.code).toBe("E_MAILBOX_SILENT");
+  expect(told.line).toBe(
+    `Error: the mailbox server stopped answering: ${fake.url} welcomed us but did not answer our claim of the code's number within 0.3 s`,
+  );
+  expect([lost, fake.connections()]).toEqual([1, 2]);
+}, 15_000);
