@@ -23,6 +23,7 @@ import type { PlainOutput } from "./plain-run.ts";
 import type { Reporter } from "./reporter.ts";
 import { codeOutputWarning } from "./secret-files.ts";
 import { openStreamOutput, outputStallMs, type StreamOutput } from "./stream-output.ts";
+import { textLine } from "./text-line.ts";
 
 export interface MailboxCommandIo {
   readonly role: "send" | "receive";
@@ -48,7 +49,7 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
   const out: PlainOutput = {
     note: (line) => reporter.note(line),
     text: (text) => {
-      if (toStdout) io.cli.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+      if (toStdout) io.cli.stdout.write(textLine(text));
       // Labelled as the chat labels it: a wormhole client has no name to show, and a bare line
       // could pass for one of ours (--stdout gives the bare text, as `wormhole receive` prints it).
       else reporter.chat(text, "wormhole");

@@ -21,6 +21,7 @@ import { downloadDirWarning, SHARED_DIR_CODE } from "./shared-dir.ts";
 import { StartingReporter } from "./starting-reporter.ts";
 import type * as StreamOutputModule from "./stream-output.ts";
 import type { StreamOutput } from "./stream-output.ts";
+import { textLine } from "./text-line.ts";
 
 /** --stdout's checks and output (node:fs), loaded only for --stdout. */
 function streamOutput(): typeof StreamOutputModule {
@@ -86,7 +87,7 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
     text: (text) => {
       if (!options.stdout || streamed) return false;
       streamed = true;
-      io.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+      io.stdout.write(textLine(text));
       return true;
     },
     interrupted: () => asker?.endLine(),
