@@ -175,8 +175,17 @@ export class PlainPeer {
     const stop = new Promise<never>((_, reject) => {
       if (wait.timeoutMs !== undefined) {
         // Counted while the mailbox is up: the peer cannot reach us while it is opened again.
+        const seconds = Math.round(wait.timeoutMs / 100) / 10;
         cancelDeadline = startConnectedDeadline(this.wormhole, wait.timeoutMs, () => {
-          reject(new PlainPeerError("E_NO_OFFER", "the wormhole peer offered nothing (is it waiting to receive too?)"));
+          // A mailbox server passes on neither a side's close nor its mood, so a peer that failed
+          // on its side (wormhole-william's send when its relay's name does not resolve) and one
+          // waiting to receive look the same from here: the words name both.
+          reject(
+            new PlainPeerError(
+              "E_NO_OFFER",
+              `the wormhole peer sent no offer within ${seconds} s: it failed or was stopped on its side (a wormhole client that gives up tells us nothing through the mailbox), or it is waiting to receive too`,
+            ),
+          );
         });
       }
       onAbort = () => reject(new DOMException("no longer waiting for the peer", "AbortError"));

@@ -19,7 +19,9 @@ import {
   meetThroughMailbox,
   type ParleyMeeting,
 } from "../../src/session/mailbox-rendezvous.ts";
+import type { PlainPeerError } from "../../src/session/plain-peer.ts";
 import { Session } from "../../src/session/session.ts";
+import { Wormhole } from "../../src/session/wormhole.ts";
 import { freePort, WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
 
 const available = wormholeServersAvailable("mailbox rendezvous tests (test/integration/mailbox-rendezvous.test.ts)");
@@ -162,6 +164,26 @@ describe.skipIf(!available)("mailbox rendezvous (real mailbox and relay)", () =>
     // Before: "nothing connected within 1.5 s", and nothing said the relay was the one that stalled.
     expect((error as TransitError).message).toBe(
       `nothing connected within 1.5 s (the transit relay 127.0.0.1:${silent.port} took the connection but never answered)`,
+    );
+  });
+
+  test("a plain wormhole sender that gives up after the key exchange (its mailbox closed, no offer): E_NO_OFFER names that it may have failed", async () => {
+    let gotCode!: (code: string) => void;
+    const code = new Promise<string>((r) => (gotCode = r));
+    const meeting = meetThroughMailbox({ mailboxUrl: servers.mailboxUrl, onCode: gotCode, timeoutMs: 1_000 });
+    const peer = await Wormhole.open(servers.mailboxUrl, { app_versions: {} }, await code);
+    await peer.verified.promise;
+    const met = await meeting;
+    if (met.kind !== "plain") throw new Error(`met a ${met.kind} peer`);
+    // As wormhole-william's send does when it fails after the key exchange (its transit relay's
+    // name does not resolve): mood errory, nameplate released, no word to us.
+    await peer.close("errory");
+    const error = await met.peer.receiveOffer().catch((e: unknown) => e);
+    await met.peer.close("errory");
+    expect((error as PlainPeerError).code).toBe("E_NO_OFFER");
+    // Before: "offered nothing (is it waiting to receive too?)", for a sender that had failed.
+    expect((error as PlainPeerError).message).toBe(
+      "the wormhole peer sent no offer within 1 s: it failed or was stopped on its side (a wormhole client that gives up tells us nothing through the mailbox), or it is waiting to receive too",
     );
   });
 
