@@ -76,6 +76,8 @@ interface FolderReasons {
   unsaid: number;
   /** An entry was cut (a lost connection, an interrupt), not refused: sending again continues it. */
   cut?: boolean;
+  /** The reason said in a line naming the folder: its entries that fail for it are not counted apart. */
+  whole?: string;
 }
 
 /** After a Saved line whose folder no path led to (TransferDone.detached). */
@@ -173,18 +175,26 @@ export class TransferPresenter {
     const key = info.folder ? folderKey({ group: info.folder.group, direction: info.direction }) : undefined;
     const reasons = key === undefined ? undefined : this.folderReasons.get(key);
     // A folder refused whole: its entries never offered failed with this one, for its reason;
-    // a folderOnly failure is those alone, and its line names the folder.
+    // a folderOnly failure is those alone. Either line names the folder (folderRefused: the
+    // folder was what the receiver said no to, at this entry), and covers its entries that fail
+    // for the same reason (those in flight then).
     const rest = info.folderRest ?? 0;
-    const beyondLine = info.folderOnly ? 0 : rest;
-    if (reasons?.said.has(reason)) reasons.unsaid += entriesEnded(info);
-    else
+    const wholeLine = info.folderOnly === true || info.folderRefused === true;
+    const beyondLine = wholeLine ? 0 : rest;
+    if (reasons?.said.has(reason)) {
+      if (reasons.whole !== reason) reasons.unsaid += entriesEnded(info);
+    } else
       this.out.print(
-        `${verb} ${info.folderOnly ? `folder ${shownName(info)}` : label(info)} failed: ${sanitizeForTerminal(reason)}.`,
+        `${verb} ${wholeLine ? `folder ${rootName(info)}` : label(info)} failed: ${sanitizeForTerminal(reason)}.`,
       );
+    const whole = wholeLine ? { whole: reason } : {};
     if (key !== undefined && !reasons)
-      this.folderReasons.set(key, { said: new Set([reason]), unsaid: beyondLine, cut });
+      this.folderReasons.set(key, { said: new Set([reason]), unsaid: beyondLine, cut, ...whole });
     else if (reasons) {
-      if (!reasons.said.has(reason)) reasons.unsaid += beyondLine;
+      if (!reasons.said.has(reason)) {
+        reasons.unsaid += beyondLine;
+        if (wholeLine) reasons.whole = reason;
+      }
       reasons.said.add(reason);
       reasons.cut ||= cut;
     }
@@ -284,6 +294,11 @@ export function label(info: TransferInfo): string {
 export function shownName(info: TransferInfo): string {
   const parts = info.folder ? [info.folder.root, ...info.folder.path] : [info.name];
   return sanitizeForTerminal(parts.map((p) => storedName(info.direction, p)).join("/"));
+}
+
+/** The folder of a folder's entry (or of a folderOnly failure), as shownName shows it. */
+function rootName(info: TransferInfo): string {
+  return sanitizeForTerminal(storedName(info.direction, info.folder?.root ?? info.name));
 }
 
 /** A received name or folder component as the receiver stores it; a sent one as it is. */

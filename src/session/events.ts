@@ -28,6 +28,12 @@ export interface TransferInfo {
    */
   readonly folderOnly?: true;
   /**
+   * In transferFailed of a folder's entry (with folderRest): the receiver refused its whole folder
+   * at this entry (REJECT detail "folder": no room for all of it, or the answer to the folder at
+   * `receive --ask`), so the line is about the folder, not this entry (session 25).
+   */
+  readonly folderRefused?: true;
+  /**
    * In transferFailed, a file (not a folder's entry) that sending again would not resume.
    * Sender: the peer keeps nothing of it (accepted whole, it ended before any byte was sent; a
    * folder's entry ended before the peer accepted it; or the peer writes what comes to its

@@ -25,7 +25,7 @@ import { type Failure, failureOf, MAX_REMEMBERED_ENDED, ownFailure, peerFailure,
 import type { IncomingSinks } from "./incoming-sinks.ts";
 import { FRAME_ACTIONS, type FrameInput, type IncomingState, LIVE_STATES, outOfPlace } from "./incoming-table.ts";
 import { type Decline, offerRefusal } from "./offer-refusal.ts";
-import { CANCELLED_WHOLE, cancelsWhole, PeerFolders } from "./peer-folders.ts";
+import { CANCELLED_WHOLE, cancelsWhole, PeerFolders, REFUSED_WHOLE } from "./peer-folders.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { storedNames } from "./stored-names.ts";
 
@@ -37,6 +37,10 @@ export type { Decline };
  */
 const KEEP_PART_CODES: ReadonlySet<string> = new Set(["E_CONNECTION", "E_INTERRUPTED", "E_WRITE"]);
 
+/**
+ * The answer to an offer: yes, or no (a string: the receiver's words, E_REJECTED to the peer; a
+ * Decline: its code). A no to a folder's entry is the answer to its folder: declined whole.
+ */
 export type OfferDecision = true | string | Decline;
 /** A declined offer: `code` goes to the peer (REASON_CODE_PATTERN), `reason` is this side's words. */
 interface Incoming {
@@ -265,11 +269,12 @@ export class IncomingTransfers {
   private decided(t: Incoming, algo: ChecksumAlgo, meta: FileMeta, decision: OfferDecision): void {
     // Cancelled while the user was deciding, or the session is going: nothing more to say.
     if (t.state !== "deciding" || !this.host.isActive()) return;
-    if (typeof decision === "string") {
-      return this.end(t, "declined", { reason: decision, code: "E_REJECTED", tell: { code: "E_REJECTED" } });
-    }
     if (decision !== true) {
-      return this.end(t, "declined", { reason: decision.reason, code: "E_REJECTED", tell: { code: decision.code } });
+      // A folder's entry is decided by the answer to its folder: the folder is declined whole.
+      const { reason, code } = typeof decision === "string" ? { reason: decision, code: "E_REJECTED" } : decision;
+      const tell = t.info.folder ? { code, detail: REFUSED_WHOLE.detail } : { code };
+      t.info = this.folders.declined(t.info, tell, this.host.peer);
+      return this.end(t, "declined", { reason, code: "E_REJECTED", tell });
     }
     let sink: IncomingSink;
     try {

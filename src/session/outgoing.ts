@@ -167,8 +167,10 @@ export class OutgoingTransfers {
     switch (message.kind) {
       case "accept":
         return this.accepted(t, message);
-      case "reject":
-        return this.end(t, "failed", peerFailure("reject", message, "E_REJECTED"), this.folderRefused(t, message));
+      case "reject": {
+        const rest = this.folderRefused(t, message);
+        return this.end(t, "failed", peerFailure("reject", message, "E_REJECTED"), rest, rest !== undefined);
+      }
       case "received":
         return this.received(t, message);
       case "cancel": {
@@ -337,7 +339,8 @@ export class OutgoingTransfers {
   }
 
   /**
-   * A REJECT of a folder's entry: when it refuses the whole folder (for space) and the receiver
+   * A REJECT of a folder's entry: when it refuses the whole folder (no room, or the receiver's no
+   * to the folder: peer-folders.ts refusesWhole) and the receiver
    * ends it there (Feature.RefusedFolderEnds), its entries not offered yet never are.
    * @returns how many they are (TransferInfo.folderRest), or undefined
    */
@@ -352,8 +355,9 @@ export class OutgoingTransfers {
   /**
    * A live transfer ends badly: stop reading, tell the peer if `f` says so, report.
    * @param folderRest - TransferInfo.folderRest: its folder's entries that will not be offered
+   * @param refused - TransferInfo.folderRefused: the receiver refused the whole folder at `t`
    */
-  private end(t: Outgoing, state: "failed" | "cancelled", f: Failure, folderRest?: number): void {
+  private end(t: Outgoing, state: "failed" | "cancelled", f: Failure, folderRest?: number, refused = false): void {
     if (!LIVE.has(t.state)) return;
     // A peer that writes what comes to its output (`receive --stdout`) keeps nothing of it to
     // resume; nor does one that accepted it whole (no prefix of its own being checked) and got
@@ -367,7 +371,8 @@ export class OutgoingTransfers {
     // A file not answered yet (an offer --ask still weighs, or the ACCEPT not read): the
     // receiver may hold an earlier try's `.part` of it, and then says the resume is promised.
     const unanswered = !nothingKept && t.state === "offered";
-    const rest = folderRest === undefined ? {} : { folderRest };
+    const rest =
+      folderRest === undefined ? {} : refused ? { folderRest, folderRefused: true as const } : { folderRest };
     // Cut during the check of the receiver's prefix: it may yet have found the file changed.
     // (One that found it changed and sent nothing since is sentNone: a resend starts over.)
     const unchecked = t.state === "checking" ? { prefixUnchecked: true as const } : {};

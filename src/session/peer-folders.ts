@@ -9,12 +9,23 @@
 import { ProtocolError } from "../protocol/errors.ts";
 import { endsRefusedFolders } from "../protocol/features.ts";
 import type { CommandPlace, FolderEntry, Hello } from "../protocol/message-types.ts";
-import type { TransferError } from "../transfer/errors.ts";
 import type { TransferInfo } from "./events.ts";
 import { MAX_PEER_FOLDERS } from "./limits.ts";
 
 /** A folder refused whole (not enough space for all of it): REJECT's code and detail. */
 export const REFUSED_WHOLE = { code: "E_NO_SPACE", detail: "folder" } as const;
+
+/**
+ * REJECT codes that, with detail "folder", refuse a folder whole at its first entry: no room for
+ * all of it (REFUSED_WHOLE), or the receiver's answer to the folder (session 25: `receive --ask`
+ * said no, or its input ended; `--stdout` takes no folder), which before named one of its entries.
+ */
+const WHOLE_REFUSAL_CODES: ReadonlySet<string> = new Set([
+  REFUSED_WHOLE.code,
+  "E_REJECTED",
+  "E_NO_ANSWER",
+  "E_STDOUT_FOLDER",
+]);
 
 /**
  * A folder cancelled whole (`cancel ID` on one of its entries, either side): CANCEL's code and
@@ -28,9 +39,9 @@ export function cancelsWhole(reason: { readonly code: string; readonly detail?: 
   return reason.code === CANCELLED_WHOLE.code && reason.detail === CANCELLED_WHOLE.detail;
 }
 
-/** A refusal (a peer's REJECT, or our own TransferError) that is REFUSED_WHOLE. */
+/** A refusal (a peer's REJECT, or our own decline) of a whole folder (WHOLE_REFUSAL_CODES, detail "folder"). */
 export function refusesWhole(reason: { readonly code: string; readonly detail?: string | undefined }): boolean {
-  return reason.code === REFUSED_WHOLE.code && reason.detail === REFUSED_WHOLE.detail;
+  return WHOLE_REFUSAL_CODES.has(reason.code) && reason.detail === REFUSED_WHOLE.detail;
 }
 
 /**
@@ -142,15 +153,21 @@ export class PeerFolders {
   }
 
   /**
-   * An entry declined for `err`. When that refuses its whole folder for space (detail "folder")
-   * and the peer (`peer`) ends a refused folder there (Feature.RefusedFolderEnds), the folder's
-   * entries not offered yet end with this one: `info` with folderRest, their count.
+   * An entry declined for `reason`. When that refuses its whole folder (refusesWhole: no room,
+   * or the answer to the folder) and the peer (`peer`) ends a refused folder there
+   * (Feature.RefusedFolderEnds), the folder's entries not offered yet end with this one: `info`
+   * with folderRest, their count, and folderRefused (its line names the folder); entries
+   * offered after are declined unsaid.
    */
-  declined(info: TransferInfo, err: TransferError, peer: Hello | undefined): TransferInfo {
+  declined(
+    info: TransferInfo,
+    reason: { readonly code: string; readonly detail?: string | undefined },
+    peer: Hello | undefined,
+  ): TransferInfo {
     const known = info.folder && this.folders.get(info.folder.group);
-    if (!known || !info.folder || !refusesWhole(err)) return info;
+    if (!known || !info.folder || !refusesWhole(reason)) return info;
     if (!endsRefusedFolders(peer) || this.refused.has(info.folder.group)) return info;
-    this.refused.set(info.folder.group, REFUSED_WHOLE);
-    return { ...info, folderRest: known.entries - known.offered };
+    this.refused.set(info.folder.group, { code: reason.code, detail: REFUSED_WHOLE.detail });
+    return { ...info, folderRest: known.entries - known.offered, folderRefused: true };
   }
 }

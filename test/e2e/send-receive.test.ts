@@ -290,7 +290,7 @@ describe("parley send / receive", () => {
   );
 
   test(
-    "--ask answered n for a folder: its entries' refusal said once on each side, not once per entry",
+    "--ask answered n for a folder: each side says the folder was declined, by whom, once, naming no entry",
     async () => {
       const dir = makeTempDir();
       const folder = join(makeTempDir(), "album");
@@ -303,17 +303,49 @@ describe("parley send / receive", () => {
       receiver.send("n");
       expect(await sender.exitCode()).toBe(3);
       expect(await receiver.exitCode()).toBe(3);
+      // The answer was to the folder: its line names the folder (it named the first entry of it,
+      // "Sending #1 album/0.txt failed", then "19 more for the same reason").
       expect(sender.linesMatching(/failed/)).toEqual([
-        expect.stringMatching(/^Sending #\d+ album\/\d+\.txt failed: the peer declined: the receiver said no\.$/),
-        "Folder album: nothing was saved. 20 of 20 entries failed (see above; 19 more for the same reason).",
+        "Sending folder album failed: the peer declined: the receiver said no.",
+        "Folder album: nothing was saved. 20 of 20 entries failed (see above).",
       ]);
       expect(receiver.linesMatching(/failed/)).toEqual([
-        expect.stringMatching(/^Receiving #\d+ album\/\d+\.txt failed: declined: the receiver said no\.$/),
-        "Folder album: nothing was saved. 20 of 20 entries failed (see above; 19 more for the same reason).",
+        "Receiving folder album failed: declined: the receiver said no.",
+        "Folder album: nothing was saved. 20 of 20 entries failed (see above).",
       ]);
       // Nothing arrived: no totals line ("a total of 0 bytes"), as for one file that failed.
       expect(sender.linesMatching(/^The transfer command is done/)).toEqual([]);
       expect(receiver.linesMatching(/^The transfer command is done/)).toEqual([]);
+      expect(require("node:fs").readdirSync(dir)).toEqual([]);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "--ask answered n for a folder of 40: the sender offers none of it after the answer (the rest counted with it)",
+    async () => {
+      const dir = makeTempDir();
+      const folder = join(makeTempDir(), "big");
+      require("node:fs").mkdirSync(folder);
+      for (let i = 0; i < 40; i++) writeFileSync(join(folder, `${i}.txt`), "x");
+      const receiver = startCli("receiver", ["receive", "--ask", "--dir", dir]);
+      const { match } = await receiver.waitForLine(/^Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+      const sender = startCli("sender", ["send", folder, "--json", "--to", match[1] as string]);
+      await receiver.waitForStderr(/Accept folder big \(40 entries, 40 bytes\)\? \[y\/N\] $/);
+      receiver.send("n");
+      expect(await sender.exitCode()).toBe(3);
+      expect(await receiver.exitCode()).toBe(3);
+      const sent = events(sender);
+      // 16 offers are in flight while the question waits; the answer ends the folder there (all 40 were offered before).
+      expect(sent.filter((e) => e.type === "offer").length, sender.describe()).toBeLessThanOrEqual(17);
+      const errors = sent.filter((e) => e.type === "error");
+      expect(errors[0]).toMatchObject({
+        code: "E_REJECTED",
+        folderRest: 40 - sent.filter((e) => e.type === "offer").length,
+      });
+      expect(receiver.linesMatching(/^Folder big/)).toEqual([
+        "Folder big: nothing was saved. 40 of 40 entries failed (see above).",
+      ]);
       expect(require("node:fs").readdirSync(dir)).toEqual([]);
     },
     TEST_MS,
