@@ -218,9 +218,10 @@ export class OneShotRun {
         this.reporter.error("E_CONNECTION", reason, reason === this.lostSaid);
         this.finish(Math.max(this.worst, EXIT_TRANSFER));
       },
-      closed: () => {
+      closed: (reason) => {
         if (this.reporter.sessionEnded() > 0) this.record(EXIT_TRANSFER);
-        this.reporter.bye(this.link?.signalCode === undefined ? "done" : "interrupted");
+        // The word our BYE said, which the peer shows too ("done", "terminated", ...).
+        this.reporter.bye(reason);
         this.finish(this.worst);
       },
     };

@@ -91,7 +91,7 @@ async function sendPlanned(
   let settled = 0;
   const settle = (session: Session, sends = 1): void => {
     settled += sends;
-    if (settled === plan.sends.length) session.exit();
+    if (settled === plan.sends.length) session.exit("done");
   };
   const run = new OneShotRun(
     "send",
@@ -139,7 +139,7 @@ async function runSendText(options: SendOptions, text: string, reporter: Startin
       start: (session) => {
         session.sendChat(text);
         reporter.note("Text message sent.");
-        session.exit(); // BYE goes out behind the line
+        session.exit("done"); // BYE goes out behind the line
       },
       settled: () => {},
       allDone: () => true,

@@ -137,6 +137,9 @@ export interface SessionEvents {
   peerLeft(reason: string): void;
   /** The connection ended without BYE (peer vanished, protocol error, timeout). */
   connectionLost(reason: string): void;
-  /** Our own exit or abort completed: the connection is closed. */
-  closed(): void;
+  /**
+   * Our own exit or abort completed: the connection is closed.
+   * @param reason - the word our BYE said ("exit", "done", "interrupted", ...): the peer's peerLeft has the same
+   */
+  closed(reason: string): void;
 }

@@ -68,6 +68,8 @@ export interface SessionOptions {
 
 export class Session {
   private state: State = "open";
+  /** The word our BYE says (exit's or abort's reason): the closed event shows the same, as the peer does. */
+  private byeReason = "exit";
   private readonly scheduler: Scheduler;
   private readonly keepalive: Keepalive;
   private readonly outgoing: OutgoingTransfers;
@@ -220,10 +222,14 @@ export class Session {
     return this.outgoing.cancel(id) || this.incoming.cancel(id);
   }
 
-  /** `exit`: waits for transfers in both directions to finish, then BYE and close. */
-  exit(): void {
+  /**
+   * `exit`: waits for transfers in both directions to finish, then BYE and close.
+   * @param reason - BYE's word, which both sides show: "exit" (the chat's command), "done" (`parley send` finished)
+   */
+  exit(reason = "exit"): void {
     if (this.state !== "open") return;
     this.state = "leaving";
+    this.byeReason = reason;
     this.leaveIfIdle();
   }
 
@@ -297,7 +303,7 @@ export class Session {
 
   private leaveIfIdle(): void {
     if (this.state !== "leaving" || this.outgoing.pending > 0 || this.incoming.pending > 0) return;
-    this.sayBye("exit");
+    this.sayBye(this.byeReason);
   }
 
   /**
@@ -307,8 +313,9 @@ export class Session {
    */
   private sayBye(reason: string): void {
     this.state = "closing";
+    this.byeReason = boundedReason(reason);
     this.keepalive.stop();
-    this.scheduler.flush(encodeMessage({ kind: "bye", reason: boundedReason(reason) }));
+    this.scheduler.flush(encodeMessage({ kind: "bye", reason: this.byeReason }));
     this.channel.conn.end(BYE_FLUSH_MS);
   }
 
@@ -322,7 +329,7 @@ export class Session {
       const wasClosing = this.state === "closing";
       this.state = "closed";
       this.stopTimers();
-      if (wasClosing) this.options.events.closed();
+      if (wasClosing) this.options.events.closed(this.byeReason);
       return;
     }
     this.lose(why);

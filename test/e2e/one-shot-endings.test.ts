@@ -228,3 +228,40 @@ test(
   },
   TEST_MS,
 );
+
+/** The JSON events of a --json run's stdout. */
+function jsonEvents(cli: Cli): Array<Record<string, unknown> & { type: string }> {
+  return cli.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { type: string });
+}
+
+test(
+  "one close, one word: send/receive end with the same 'Connection closed (...)' word on both sides (done, or the signal's)",
+  async () => {
+    // The sender is done: both said "done" (the sender) and "exit" (the receiver, the BYE's word).
+    const dir = makeTempDir();
+    const receiver = startCli("receiver", ["receive", "--no-progress", "--dir", dir]);
+    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+    const small = randomFile("small.bin", 1000);
+    const sender = startCli("sender", ["send", small.path, "--to", match[1] as string, "--no-progress"]);
+    expect(await sender.exitCode(), sender.describe()).toBe(0);
+    expect(await receiver.exitCode(), receiver.describe()).toBe(0);
+    expect(sender.lines.at(-1), sender.describe()).toBe("Connection closed (done).");
+    expect(receiver.lines.at(-1), receiver.describe()).toBe("Connection closed (done).");
+
+    // SIGTERM mid-file: the sender said "interrupted", its receiver "terminated". Under --json, the bye events.
+    const receiver2 = startCli("receiver", ["receive", "--json", "--dir", makeTempDir()]);
+    const { line } = await receiver2.waitForLine(/"type":"listening"/);
+    const code = (JSON.parse(line) as { code: string }).code;
+    const big = randomFile("cut.bin", 16 * MIB);
+    const args = ["send", big.path, "--to", code, "--limit-rate", "2M", "--no-progress"];
+    const sender2 = startCli("sender", args);
+    await sender2.waitForLine(/^Sending #1 cut\.bin/);
+    await receiver2.waitForLine(/"type":"progress"/);
+    sender2.kill("SIGTERM");
+    expect(await sender2.exitCode(), sender2.describe()).toBe(143);
+    expect(await receiver2.exitCode(), receiver2.describe()).toBe(3);
+    expect(sender2.lines.at(-1), sender2.describe()).toBe("Connection closed (terminated).");
+    expect(jsonEvents(receiver2).filter((e) => e.type === "bye")).toEqual([{ type: "bye", reason: "terminated" }]);
+  },
+  TEST_MS,
+);
