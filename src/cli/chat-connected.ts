@@ -73,11 +73,13 @@ export class ChatWithPeer {
     this.presenter = new TransferPresenter(terminal);
   }
 
-  /** The peer connected: who, where, and how the connection is secured. */
-  sayConnected(session: Session, name: string): void {
-    this.terminal.print(
-      `Connected to ${name} at ${session.remoteAddress}. Type a message and press Enter; "help" lists commands.`,
-    );
+  /**
+   * The peer connected: who, where, and how the connection is secured.
+   * @param throughRelay - the connection is the transit relay's (mailbox flow): its address is the relay's, not the peer's
+   */
+  sayConnected(session: Session, name: string, throughRelay = false): void {
+    const where = `${throughRelay ? "through the relay " : ""}at ${session.remoteAddress}`;
+    this.terminal.print(`Connected to ${name} ${where}. Type a message and press Enter; "help" lists commands.`);
     const security = session.security;
     if (security?.mode === "code") {
       this.terminal.print(

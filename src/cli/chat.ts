@@ -262,8 +262,8 @@ class ChatController {
     // Half a code typed when the peer connected: that line must not go out as chat.
     this.codeLineOpen = this.terminal.typing;
     const path = this.mailbox?.pathTo(session.remoteAddress);
-    if (path) this.terminal.print(path);
-    this.withPeer.sayConnected(session, this.peerName());
+    if (path) this.terminal.print(path.line);
+    this.withPeer.sayConnected(session, this.peerName(), path?.path === "relay");
     this.terminal.setPrompt("> ");
     if (this.options.mailbox !== undefined) this.releaseHeld();
   }

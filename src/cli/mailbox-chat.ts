@@ -36,8 +36,8 @@ export class MailboxChat {
   private own: MailboxMeet | undefined;
   /** Its code's number (nameplate), once the mailbox gave it. */
   private ownNameplate: string | undefined;
-  /** "Connected directly to ..." lines by the address they name, said with the session's. */
-  private readonly pathLines = new Map<string, string>();
+  /** "Connected directly to ..." lines (and which path) by the address they name, said with the session's. */
+  private readonly pathLines = new Map<string, { readonly line: string; readonly path: "direct" | "relay" }>();
   private plain: PlainChat | undefined;
   /** Meetings whose mailbox connection is lost: the two of one chat lose it together, said once. */
   private readonly lost = new Set<MailboxMeet>();
@@ -120,7 +120,7 @@ export class MailboxChat {
         this.link.codeShown();
       },
       // Both meetings may find a path (each typed the other's code): the session's is said.
-      path: (line, _path, address) => void this.pathLines.set(address, line),
+      path: (line, path, address) => void this.pathLines.set(address, { line, path }),
       mailboxLost: (line) => {
         if (this.lost.size === 0) this.terminal.print(line);
         this.lost.add(meet);
@@ -152,8 +152,8 @@ export class MailboxChat {
     return meet;
   }
 
-  /** The path line of the connection the session runs on (`address`: its remote address), once. */
-  pathTo(address: string): string | undefined {
+  /** The path line of the connection the session runs on (`address`: its remote address), and its path, once. */
+  pathTo(address: string): { readonly line: string; readonly path: "direct" | "relay" } | undefined {
     const line = this.pathLines.get(address);
     this.pathLines.clear();
     return line;

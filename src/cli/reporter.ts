@@ -128,6 +128,8 @@ class HumanReporter implements Reporter, TransferOutput {
   private readonly unsaid = new Set<number>();
   /** The bar line on stderr now ("" when none): cleared by rows, as wide as it is. */
   private drawn = "";
+  /** The transit relay's address once the path through it is said: the peer's connection then ends there. */
+  private relayAddress: string | undefined;
   /** --ask's questions, on the same terminal: no bar is drawn after a question waiting for its answer. */
   private asker: Asker | undefined;
   private readonly gate: OutputGate;
@@ -217,7 +219,9 @@ class HumanReporter implements Reporter, TransferOutput {
       : security.mode === "code"
         ? " (encrypted, verified by the code)"
         : " (encrypted, port only: not verified)";
-    this.print(`Connected to ${peerName ? sanitizeForTerminal(peerName) : "peer"} at ${address}${how}.`);
+    // Through the relay the connection's far end is the relay, not the peer: said so.
+    const where = address === this.relayAddress ? `through the relay at ${address}` : `at ${address}`;
+    this.print(`Connected to ${peerName ? sanitizeForTerminal(peerName) : "peer"} ${where}${how}.`);
     if (security) this.print(`Both sides show ${security.verification}.`);
   }
   mailboxCode(code: string, hint: string): void {
@@ -226,6 +230,7 @@ class HumanReporter implements Reporter, TransferOutput {
   }
   plainConnected(): void {}
   path(path: "direct" | "relay", address: string): void {
+    if (path === "relay") this.relayAddress = address;
     this.print(path === "direct" ? `Connected directly to ${address}` : `Connected through the relay ${address}`);
   }
   chat(text: string, from = "peer"): void {

@@ -58,6 +58,23 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
     expect(pathOf(send)).toMatchObject({ path: "relay", address: relay });
   }, 90_000);
 
+  test("--no-listen, human lines: each side says the peer's connection is through the relay, not that the peer is at its address", async () => {
+    const dir = makeTempDir();
+    const r = startCli("receiver", ["receive", ...mailbox(), "--no-listen", "--no-progress", "--dir", dir]);
+    const { match } = await r.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/);
+    const s = startCli("sender", ["send", bigFile(1000), "--to", match[1] as string, ...mailbox(), "--no-listen"]);
+    expect(await s.exitCode(), s.describe()).toBe(0);
+    expect(await r.exitCode(), r.describe()).toBe(0);
+    const relay = `127.0.0.1:${kit.servers().relay.port}`;
+    for (const side of [r, s]) {
+      // It said "Connected to peer at <the relay's address>", as if the peer were there.
+      expect(side.linesMatching(/^Connected /), side.describe()).toEqual([
+        `Connected through the relay ${relay}`,
+        `Connected to peer through the relay at ${relay} (encrypted, verified by the code).`,
+      ]);
+    }
+  }, 30_000);
+
   test("chat both ways: one side shows a code, the other types it; a third claimant is refused", async () => {
     const a = startCli("alice", [...mailbox(), "--name", "alice", "--no-progress", "--dir", makeTempDir()]);
     const { match } = await a.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/);
@@ -95,7 +112,10 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
     const [codeA, codeB] = await Promise.all([a.waitForLine(shown), b.waitForLine(shown)]);
     a.send(codeB.match[1] as string);
     b.send(codeA.match[1] as string);
-    await Promise.all([a.waitForLine(/^Connected to bob at /), b.waitForLine(/^Connected to alice at /)]);
+    await Promise.all([
+      a.waitForLine(/^Connected to bob through the relay at /),
+      b.waitForLine(/^Connected to alice through the relay at /),
+    ]);
     a.send("hello bob");
     await b.waitForLine(/^<alice> hello bob$/);
     b.send("hi alice");
@@ -104,12 +124,14 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
     expect(await a.exitCode()).toBe(0);
     expect(await b.exitCode()).toBe(0);
     for (const side of [a, b]) {
-      expect(side.stdout.match(/^Connected to (alice|bob) at /gm), side.stdout).toHaveLength(1);
+      // --no-listen on both: through the relay, which the session's line says (it said "at" the relay's address).
+      const connected = /^Connected to (?:alice|bob) through the relay at (\S+)\. /m;
+      expect(side.stdout.match(/^Connected to (alice|bob) /gm), side.stdout).toHaveLength(1);
       // One path line, the session's: both meetings may find a path.
-      const path = side.stdout.match(/^Connected (?:directly to|through the relay) (\S+)$/gm);
+      const path = side.stdout.match(/^Connected through the relay (\S+)$/gm);
       expect(path, side.stdout).toHaveLength(1);
-      expect(side.stdout).toMatch(/^Connected to (?:alice|bob) at (\S+)\. /m);
-      expect(path?.[0]?.split(" ").at(-1)).toBe(side.stdout.match(/^Connected to (?:alice|bob) at (\S+)\. /m)?.[1]);
+      expect(side.stdout).toMatch(connected);
+      expect(path?.[0]?.split(" ").at(-1)).toBe(side.stdout.match(connected)?.[1]);
     }
   }, 30_000);
 

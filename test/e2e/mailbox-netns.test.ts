@@ -121,7 +121,10 @@ describe.skipIf(!runs)("two namespaces, no route between them", () => {
       b.waitForLine(new RegExp(`^${relayAt}$`), 40_000),
     ]);
     // A line typed before the session starts is taken as a code: chat only once both are connected.
-    await Promise.all([a.waitForLine(/^Connected to bob at /), b.waitForLine(/^Connected to alice at /)]);
+    await Promise.all([
+      a.waitForLine(/^Connected to bob through the relay at /),
+      b.waitForLine(/^Connected to alice through the relay at /),
+    ]);
     a.send("through the relay");
     await b.waitForLine(/^<alice> through the relay$/);
     b.send("got it");

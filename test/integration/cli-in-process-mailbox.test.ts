@@ -78,7 +78,7 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
       /^Error: no one is waiting with that code \(unknown nameplate\)\. Check it and type it again, or wait for the peer to type yours\.$/m,
     );
     type(bobCode);
-    await aliceIo.out.waitFor(/^Connected to bob at /m);
+    await aliceIo.out.waitFor(/^Connected to bob through the relay at /m);
     type("exit");
     expect(await alice).toBe(0);
     expect(await bob).toBe(0);
@@ -112,8 +112,8 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
     const bob = runCli(["--name", "bob", "--dir", freshDir(), "--no-listen", ...kit.mailbox()], bobIo);
     await bobIo.out.waitFor(/^Waiting in the mailbox · code /m);
     (bobIo.stdin as PassThrough).write(`${aliceCode}\n`);
-    await aliceIo.out.waitFor(/^Connected to bob at /m);
-    await bobIo.out.waitFor(/^Connected to alice at /m); // an exit before it would leave without a word
+    await aliceIo.out.waitFor(/^Connected to bob through the relay at /m);
+    await bobIo.out.waitFor(/^Connected to alice through the relay at /m); // an exit before it would leave without a word
     (bobIo.stdin as PassThrough).write("exit\n");
     expect(await alice, aliceIo.out.text).toBe(0);
     expect(await bob).toBe(0);
