@@ -15,6 +15,24 @@
 import { type MailboxMessage, type MailboxSocket, NetError, OPEN_TIMEOUT_MS, openMailboxSocket } from "../net/index.ts";
 import { SERVER_ANSWER_MS, ServerAnswers } from "./mailbox-answers.ts";
 import { MailboxClient, WormholeError } from "./mailbox-client.ts";
+import {
+  MAILBOX_RETRY_MS,
+  type MailboxLinkChange,
+  type MailboxLinkListener,
+  nextPause,
+  notBackWithin,
+  RETRY_MAX_MS,
+  type WormholeRetry,
+} from "./mailbox-retry.ts";
+
+export {
+  MAILBOX_RETRY_MS,
+  type MailboxLinkChange,
+  type MailboxLinkListener,
+  RETRY_FIRST_MS,
+  RETRY_MAX_MS,
+  type WormholeRetry,
+} from "./mailbox-retry.ts";
 
 /** How long close() waits for the server to confirm. */
 const CLOSE_WAIT_MS = 2000;
@@ -32,34 +50,6 @@ export const MAX_UNREAD_MESSAGES = 64;
  */
 export const MAX_UNREAD_BYTES = 16 * 1024 * 1024;
 
-/** How long a lost mailbox connection is tried again before the meeting fails (5 minutes). */
-export const MAILBOX_RETRY_MS = 5 * 60_000;
-/** The pause before the second try; each later pause doubles, up to RETRY_MAX_MS. */
-export const RETRY_FIRST_MS = 250;
-export const RETRY_MAX_MS = 5_000;
-
-/**
- * A loss of the mailbox connection (`connected: false`: it is opened again for up to `withinMs`
- * more, once per loss: the whole time, or what is left of an outage whose connection came back
- * only briefly), or its return (`connected: true`: a new connection is open and the client has
- * picked up).
- */
-export type MailboxLinkChange = { readonly connected: false; readonly withinMs: number } | { readonly connected: true };
-
-/** Hears each loss and return of the mailbox connection. */
-export type MailboxLinkListener = (change: MailboxLinkChange) => void;
-
-/** What a Wormhole does when its connection is lost (see the module comment). */
-export interface WormholeRetry {
-  /** How long to keep trying (0: fail at once, as before): MAILBOX_RETRY_MS when not given, and at most. */
-  readonly withinMs?: number;
-  /**
-   * Hears each loss and return from the first connection on (a loss can come before open()
-   * resolves); the same list as onConnectedChange's.
-   */
-  readonly listener?: MailboxLinkListener;
-}
-
 /** How a Wormhole is opened: its retries, how long the server has to answer, and its abort. */
 export interface WormholeOptions extends WormholeRetry {
   /** How long the server has to answer a request once it welcomed us: SERVER_ANSWER_MS (mailbox-answers.ts). */
@@ -72,21 +62,6 @@ export interface WormholeVerified {
   readonly key: Uint8Array;
   readonly versions: Record<string, unknown>;
 }
-
-/** Tried again for `withinMs` without the connection's return. */
-function notBackWithin(withinMs: number): WormholeError {
-  const seconds = Math.round(withinMs / 100) / 10;
-  return new WormholeError(
-    "E_MAILBOX_LOST",
-    `the connection to the mailbox was lost and not back within ${seconds} s`,
-    {
-      lost: { retriedMs: withinMs },
-    },
-  );
-}
-
-/** The pause after `pause` (0: the first try was at once). */
-const nextPause = (pause: number): number => (pause === 0 ? RETRY_FIRST_MS : Math.min(pause * 2, RETRY_MAX_MS));
 
 function deferred<T>() {
   let resolve!: (value: T) => void;
