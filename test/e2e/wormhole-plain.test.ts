@@ -243,7 +243,7 @@ describe.skipIf(!available)("text with a plain wormhole client", () => {
     expect(await r.exitCode(30_000)).toBe(0);
     expect(await s.exitCode(30_000)).toBe(0);
     expect(events(r).filter((e) => e.type === "chat")).toEqual([{ type: "chat", text: "hello from a script" }]);
-    expect(events(r).find((e) => e.type === "bye")?.reason).toBe("exit"); // the sender left when done
+    expect(events(r).find((e) => e.type === "bye")?.reason).toBe("done"); // the sender left when done, and said so
   }, 60_000);
 
   test("transfer PATH in the chat sends one file to wormhole receive", async () => {
