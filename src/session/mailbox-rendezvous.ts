@@ -32,6 +32,7 @@ import {
   FrameType,
   HEADER_BYTES,
   type Hello,
+  MAX_CONTROL_BYTES,
   makeHello,
   OWN_FEATURES,
   PROTOCOL_VERSION,
@@ -42,6 +43,7 @@ import {
 import { FrameChannel } from "./channel.ts";
 import { WormholeError } from "./mailbox-client.ts";
 import { withinConnectedTime } from "./mailbox-deadline.ts";
+import { hexBytes } from "./mailbox-input.ts";
 import { PlainPeer } from "./plain-peer.ts";
 import type { Security } from "./rendezvous.ts";
 import { type MailboxLinkListener, Wormhole } from "./wormhole.ts";
@@ -119,17 +121,30 @@ function parseJson(bytes: Uint8Array): Record<string, unknown> {
   throw new WormholeError("E_PEER_PROTOCOL", "the peer sent a message that is not a JSON object");
 }
 
-/** The Parley HELLO in a peer's version message, or undefined for a plain wormhole client. */
-function parleyHello(versions: Record<string, unknown>): Hello | undefined {
+/** Most hex characters of a Parley greeting: a HELLO body is a control frame's (MAX_CONTROL_BYTES). */
+export const MAX_GREETING_CHARS = 2 * MAX_CONTROL_BYTES;
+
+/**
+ * The Parley HELLO in a peer's version message, or undefined for a plain wormhole client. Its
+ * length is bounded before its characters are looked at: the version message may be megabytes
+ * (the mailbox takes up to 32 Mi characters), and a regex over a million took 0.9 s.
+ * @throws WormholeError E_PEER_PROTOCOL for a greeting too long, not hex, or not a HELLO of ours
+ */
+export function parleyHello(versions: Record<string, unknown>): Hello | undefined {
   const apps = versions.app_versions as Record<string, unknown> | undefined;
   const parley = apps?.parley as { hello?: unknown } | undefined;
   if (!parley) return undefined;
-  if (typeof parley.hello !== "string" || !/^([0-9a-f]{2})+$/.test(parley.hello)) {
-    throw new WormholeError("E_PEER_PROTOCOL", "the peer's Parley greeting is malformed");
+  if (typeof parley.hello === "string" && parley.hello.length > MAX_GREETING_CHARS) {
+    throw new WormholeError(
+      "E_PEER_PROTOCOL",
+      `the peer's Parley greeting is too long (${parley.hello.length} characters, at most ${MAX_GREETING_CHARS})`,
+    );
   }
+  const body = typeof parley.hello === "string" && parley.hello.length > 0 ? hexBytes(parley.hello) : undefined;
+  if (!body) throw new WormholeError("E_PEER_PROTOCOL", "the peer's Parley greeting is malformed");
   let hello: Hello;
   try {
-    const message = parseMessage({ type: FrameType.Hello, payload: Buffer.from(parley.hello, "hex") });
+    const message = parseMessage({ type: FrameType.Hello, payload: body });
     if (message.kind !== "hello") throw new Error("not a HELLO");
     hello = message;
   } catch (cause) {
