@@ -11,11 +11,13 @@ import { join, posix } from "node:path";
 import {
   absolutePath,
   downloadDirProblem,
+  makeNameByName,
   modeLetsUsSave,
   prepareDownloadDir,
   prepareDownloadDirSoon,
 } from "../../src/cli/download-dir.ts";
 import { plantedLinkProblem } from "../../src/cli/planted-link.ts";
+import { type DirCalls, dirCalls } from "../../src/transfer/dir-calls.ts";
 import { normalUser } from "../normal-user.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
@@ -182,32 +184,104 @@ test.skipIf(process.getuid?.() !== 0)(
   },
 );
 
-test.skipIf(process.getuid?.() !== 0)(
-  "--dir a/b made while another user puts a link in place of the missing a: nothing is made where the link leads",
+/** dir-calls.ts's calls, each mkdirat and openat counted, and `beforeMkdir` run before each mkdirat (a race's stand-in). */
+function countedCalls(beforeMkdir: (dirfd: number, name: string) => void = () => {}) {
+  const real = dirCalls() as DirCalls;
+  const counted = { openat: 0, mkdirat: 0 };
+  const calls: DirCalls = {
+    ...real,
+    openat: (...args) => {
+      counted.openat++;
+      return real.openat(...args);
+    },
+    mkdirat: (dirfd, name, mode) => {
+      counted.mkdirat++;
+      beforeMkdir(dirfd, name);
+      real.mkdirat(dirfd, name, mode);
+    },
+  };
+  return { calls, counted };
+}
+
+/** rm -rf `dir` (2,000 folders deep: node:fs's recursive rmSync took 26 s on one here, GNU rm 2 s). */
+function removeDeep(dir: string): void {
+  expect(Bun.spawnSync(["rm", "-rf", dir]).exitCode).toBe(0);
+}
+
+test.skipIf(dirCalls() === null)(
+  "--dir of 2,000 missing names: each made and opened once relative to the folder before it (by path each name was a walk from /: over 60 s)",
   () => {
-    const { sticky, other: theirs } = stickyAndOther(0o777);
-    const fs = require("node:fs") as typeof import("node:fs");
-    const realMkdir = fs.mkdirSync;
-    // The other user's link lands after the first look and before the first mkdir under sticky.
+    const base = tempDir();
+    const path = `${base}${"/d".repeat(2000)}`; // 4,000 characters: under PATH_MAX, so the by-path calls after it work too
+    const { calls, counted } = countedCalls();
+    expect(makeNameByName(path, require("node:fs"), calls)).toBeUndefined();
+    const above = base.split("/").filter((n) => n !== "").length;
+    // One openat a name (and /, and the look that found the first missing), one mkdirat a missing
+    // one: not a walk from / per name for each of its calls.
+    expect(counted).toEqual({ openat: 1 + above + 1 + 2000, mkdirat: 2000 });
+    expect(prepareDownloadDir(path)).toBe(path);
+    expect(readdirSync(`${base}${"/d".repeat(1999)}`)).toEqual(["d"]);
+    removeDeep(base);
+  },
+);
+
+test.skipIf(process.getuid?.() !== 0 || dirCalls() === null)(
+  "--dir of 2,000 names while another user plants a link on the 1,000th (in a sticky folder the walk made): refused there, nothing made past it",
+  () => {
+    const { other: theirs } = stickyAndOther(0o777);
+    const base = tempDir();
+    const path = `${base}${"/d".repeat(2000)}`;
+    const middle = `${base}${"/d".repeat(1000)}`;
+    const holder = `${base}${"/d".repeat(999)}`;
     let planted = false;
-    fs.mkdirSync = ((path: string, options?: unknown) => {
-      if (!planted && String(path).startsWith(`${sticky}/`)) {
+    const { calls } = countedCalls((_, name) => {
+      // The 1,000th name is about to be made: its folder is now a /tmp of theirs to write in, and they were quicker.
+      if (planted || !require("node:fs").existsSync(holder) || require("node:fs").existsSync(middle)) return;
+      planted = true;
+      chmodSync(holder, 0o1777);
+      symlinkSync(theirs, join(holder, name));
+      lchownSync(join(holder, name), 65534, 65534);
+    });
+    expect(makeNameByName(path, require("node:fs"), calls)).toBe(
+      `${middle} is a symbolic link (to ${theirs}) that another user (uid 65534) made in ${holder}, a folder anyone can write: following it would save what you receive where that user chose (the kernel's protected_symlinks rule); name the folder itself`,
+    );
+    expect(planted).toBe(true);
+    expect(readdirSync(theirs)).toEqual([]);
+    removeDeep(base);
+  },
+);
+
+test.skipIf(process.getuid?.() !== 0)(
+  "--dir a/b made while another user puts a link in place of the missing a: nothing is made where the link leads (the walk by fd, and by path)",
+  () => {
+    for (const byPath of [false, true]) {
+      const { sticky, other: theirs } = stickyAndOther(0o777);
+      const fs = require("node:fs") as typeof import("node:fs");
+      const realMkdir = fs.mkdirSync;
+      // The other user's link lands after the first look and before the first mkdir under sticky.
+      let planted = false;
+      const plant = (at: string) => {
+        if (planted || !at.startsWith(`${sticky}/`)) return;
         planted = true;
         symlinkSync(theirs, join(sticky, "a"));
         lchownSync(join(sticky, "a"), 65534, 65534);
+      };
+      fs.mkdirSync = ((path: string, options?: unknown) => {
+        plant(String(path));
+        return realMkdir(path, options as Parameters<typeof realMkdir>[1]);
+      }) as typeof fs.mkdirSync;
+      const { calls } = countedCalls((_, name) => plant(`${sticky}/${name}`));
+      try {
+        expect(makeNameByName(join(sticky, "a", "b"), fs, byPath ? null : calls)).toBe(
+          `${join(sticky, "a")} is a symbolic link (to ${theirs}) that another user (uid 65534) made in ${sticky}, a folder anyone can write: following it would save what you receive where that user chose (the kernel's protected_symlinks rule); name the folder itself`,
+        );
+      } finally {
+        fs.mkdirSync = realMkdir;
       }
-      return realMkdir(path, options as Parameters<typeof realMkdir>[1]);
-    }) as typeof fs.mkdirSync;
-    try {
-      expect(() => prepareDownloadDir(join(sticky, "a", "b"))).toThrow(
-        `${join(sticky, "a")} is a symbolic link (to ${theirs}) that another user (uid 65534) made in ${sticky}`,
-      );
-    } finally {
-      fs.mkdirSync = realMkdir;
+      expect(planted).toBe(true);
+      // Before: a recursive mkdir made b in the folder the link led to, then the second look refused it.
+      expect(readdirSync(theirs)).toEqual([]);
     }
-    expect(planted).toBe(true);
-    // Before: a recursive mkdir made b in the folder the link led to, then the second look refused it.
-    expect(readdirSync(theirs)).toEqual([]);
   },
 );
 
