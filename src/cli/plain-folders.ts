@@ -38,7 +38,7 @@ import {
   reportPlainFailure,
   reportTransit,
 } from "./plain-run.ts";
-import { storedLine } from "./renamed-entries.ts";
+import { shortenedNameLines, storedLine } from "./renamed-entries.ts";
 import { skippedLines } from "./send-plan.ts";
 
 /** The one mode wormhole clients write. */
@@ -166,6 +166,8 @@ async function receiveFolder(
       `${count(folder.files, "file")} and ${count(folder.dirs, "folder")} (${count(folder.bytes, "byte")} unpacked) in ${folder.path}; the SHA-256 above is of the zip they came in.`,
     );
     for (const r of folder.renamed) out.note(storedLine("receive", r.sent, r.stored, r.taken));
+    const said = new Set(folder.renamed.map((r) => r.sent));
+    for (const line of shortenedNameLines(offer.name, folder.name, folder.stored, said)) out.note(line);
     return EXIT_OK;
   } catch (err) {
     if (err instanceof ZipError) {

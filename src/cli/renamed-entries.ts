@@ -11,6 +11,7 @@ import { basename } from "node:path";
 import type { TransferDone } from "../session/index.ts";
 import { numberedName, sanitizeFileName } from "../transfer/file-names.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
+import { count } from "./counts.ts";
 
 /** Where a folder's entry was stored, beside the names it was sent as and would have had. */
 interface Placed {
@@ -76,6 +77,40 @@ export function storedLine(direction: TransferDone["direction"], sent: string, s
   const lead = direction === "receive" ? "Stored" : "The receiver stored";
   const why = taken === undefined ? "" : `: ${sanitizeForTerminal(taken)} was taken`;
   return `${lead} ${quoted(sent)} as ${sanitizeForTerminal(stored)}${why}.`;
+}
+
+/** Names of a plain wormhole folder's entries said one by one before the rest are counted. */
+const MAX_SHORTENED_LINES = 10;
+
+/**
+ * A plain wormhole folder's entries whose own names lost characters on the way to the disk
+ * (control, bidi or invisible characters left out, spaces trimmed, a name cut at 240 bytes):
+ * one line each (`Stored "photos/a\nb" as photos/ab.`, the dropped characters shown escaped),
+ * then a count. A leading dot made `_` is not said (the README's rule, and often many entries);
+ * nor an entry zipRenames' lines say already (`said`: a numbered one, and the one holding its
+ * name). --json told them only in its `stored` events, so a person saw a file of another name
+ * with no word (attack24).
+ * @param sentRoot - the folder's name as offered; `storedRoot` as stored ("photos (1)")
+ * @param said - root-relative names as sent ("photos/.env") whose lines were said
+ */
+export function shortenedNameLines(
+  sentRoot: string,
+  storedRoot: string,
+  stored: readonly { readonly sent: string; readonly stored: string; readonly taken?: string }[],
+  said: ReadonlySet<string>,
+): string[] {
+  const shortened = stored.filter((e) => {
+    if (e.taken !== undefined || said.has(`${sentRoot}/${e.sent}`)) return false;
+    const own = basename(e.sent);
+    return sanitizeFileName(own) !== own.replace(/^\.+/, (dots) => "_".repeat(dots.length));
+  });
+  const lines = shortened
+    .slice(0, MAX_SHORTENED_LINES)
+    .map((e) => storedLine("receive", `${sentRoot}/${e.sent}`, `${storedRoot}/${e.stored}`));
+  const more = shortened.length - MAX_SHORTENED_LINES;
+  if (more > 0)
+    lines.push(`... and ${count(more, "more entry", "more entries")} stored with characters left out of their names.`);
+  return lines;
 }
 
 export class RenamedEntries {

@@ -289,3 +289,28 @@ describe.skipIf(!available)("Ctrl-C while a wormhole folder is unpacked", () => 
     expect(files).toEqual([]);
   }, 60_000);
 });
+
+describe.skipIf(!available)("a wormhole folder whose entry names lose characters", () => {
+  test("each is said on stderr as a person reads it (Stored ... as ...), ten, then a count; a leading dot made _ is not", async () => {
+    // Before: only --json's stored events told it; a person saw files of other names with no word.
+    const entries: CraftEntry[] = [
+      { name: ".hidden", data: text("dot") },
+      ...Array.from({ length: 12 }, (_, i) => ({
+        name: `c${String(i).padStart(2, "0")}\u0007.txt`,
+        data: text(`${i}`),
+      })),
+    ];
+    const numbytes = entries.reduce((n, e) => n + (e.data?.length ?? 0), 0);
+    const { exit, files, cli } = await craftedFolderSender(craftZip(entries), { numbytes, numfiles: entries.length });
+    expect(exit, cli.describe()).toBe(0);
+    expect(files).toEqual(["gift"]);
+    const said = cli.stderr.split("\n").filter((l) => /^(Stored |\.\.\. and )/.test(l));
+    expect(said, cli.describe()).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => {
+        const n = String(i).padStart(2, "0");
+        return `Stored "gift/c${n}\\u0007.txt" as gift/c${n}.txt.`;
+      }),
+      "... and 2 more entries stored with characters left out of their names.",
+    ]);
+  }, 60_000);
+});

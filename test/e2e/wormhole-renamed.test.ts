@@ -57,6 +57,8 @@ describe.skipIf(!kit.available)("a wormhole folder with names the same once made
       const { r, dir, contents } = await dotsReceivedWith(["--no-progress"]);
       const where = new Map<string, string>();
       const re = /^Stored ("(?:[^"\\]|\\.)*") as dots\/(.+?)(?:: dots\/.+ was taken)?\.$/;
+      // Each entry said once: the zero-width space's entry holds "ab", said with the numbered one (not again for its lost character).
+      expect(new Set(r.linesMatching(/^Stored "/)).size, r.describe()).toBe(r.linesMatching(/^Stored "/).length);
       for (const line of r.linesMatching(/^Stored "/)) {
         const m = re.exec(line);
         if (!m) throw new Error(`not a stored line: ${line}`);
