@@ -270,6 +270,8 @@ export class Wormhole {
   private async reconnect(outage: { readonly deadline: number; pause: number }, withinMs: number): Promise<void> {
     const { deadline } = outage;
     for (;;) {
+      // Closed (or done) while a try was opening: that try was given up, and no pause follows it.
+      if (this.closing || this.failure || this.settled) return;
       const pause = outage.pause;
       if (pause > 0) {
         const left = deadline - performance.now();

@@ -3,7 +3,8 @@
  * nothing running: no open timer (10 s, OPEN_TIMEOUT_MS) and no half-open socket, so the process
  * that closed it, having nothing else to do, exits at once. Before, close() stopped a retry's
  * pause but not an opening under way, and an abort did not stop the first opening: the process
- * stayed until that opening's 10 s were up.
+ * stayed until that opening's 10 s were up; and the retry, its opening given up, paused once more
+ * (up to 5 s) before it saw the close.
  */
 
 import { afterEach, expect, test } from "bun:test";
@@ -14,6 +15,8 @@ import { fakeMailboxServer } from "../fake-mailbox.ts";
 const CHILD = join(import.meta.dir, "wormhole-close-child.ts");
 /** Well under the 10 s an opening had left: the old code's process was still there then. */
 const EXIT_WITHIN_MS = 5_000;
+/** Well under the 5 s pause (RETRY_MAX_MS) the old code waited out after a close. */
+const PAUSE_AFTER_MS = 3_000;
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -55,12 +58,12 @@ function spawnChild(mode: string, url: string) {
  * Tells the child to close (its stdin ends) and expects it to have said "closed" and exited
  * within EXIT_WITHIN_MS: nothing of the opening was left to keep it.
  */
-async function closeAndExit(run: ReturnType<typeof spawnChild>): Promise<void> {
+async function closeAndExit(run: ReturnType<typeof spawnChild>, withinMs = EXIT_WITHIN_MS): Promise<void> {
   run.child.stdin.end();
-  const exited = await Promise.race([run.child.exited, Bun.sleep(EXIT_WITHIN_MS).then(() => "still running")]);
+  const exited = await Promise.race([run.child.exited, Bun.sleep(withinMs).then(() => "still running")]);
   expect(
     exited,
-    `the child was still running ${EXIT_WITHIN_MS} ms after it was told to close: ${run.lines.join(" | ")}`,
+    `the child was still running ${withinMs} ms after it was told to close: ${run.lines.join(" | ")}`,
   ).toBe(0);
   expect(run.lines.at(-1)).toBe("closed");
 }
@@ -92,6 +95,38 @@ test("close() while a lost connection is being opened again: the opening goes to
   await closeAndExit(run);
   expect(connections).toBe(2);
 }, 30_000);
+
+test("close() while a later try opens (its pause after that try would be 5 s): nothing waits out that pause", async () => {
+  // Tries 2-6 are refused at once (a WebSocket that closes before its welcome), so the pauses grow
+  // 250, 500, 1000, 2000, 4000 ms; try 7 is left opening. The old code, the opening given up,
+  // took the next pause (5 s, RETRY_MAX_MS) before it looked whether it was closed.
+  let connections = 0;
+  let first: { close(): void } | undefined;
+  const seventh = Promise.withResolvers<void>();
+  const { server, url } = fakeMailboxServer({
+    open(ws) {
+      connections++;
+      if (connections === 1) {
+        first = ws;
+        ws.send(JSON.stringify({ type: "welcome", welcome: {} }));
+      } else if (connections < 7) ws.close();
+      else seventh.resolve(); // never says welcome: the opening waits for it
+    },
+    message(ws, raw) {
+      const m = JSON.parse(String(raw)) as { type: string };
+      if (m.type === "allocate") ws.send(JSON.stringify({ type: "allocated", nameplate: "7" }));
+      if (m.type === "claim") ws.send(JSON.stringify({ type: "claimed", mailbox: "m1" }));
+    },
+  });
+  cleanups.push(() => server.stop(true));
+  const run = spawnChild("reconnect", url);
+  await run.line("code");
+  first?.close();
+  await run.line("lost");
+  await seventh.promise;
+  await closeAndExit(run, PAUSE_AFTER_MS);
+  expect(connections).toBe(7);
+}, 60_000);
 
 test("a meeting aborted while the mailbox's first connection opens (a server that accepts and never answers): the process exits", async () => {
   const accepted = Promise.withResolvers<void>();
