@@ -232,7 +232,7 @@ export class TransferPresenter {
       const verb = f.direction === "receive" ? "arrived" : "were sent";
       // The receiver keeps the unfinished folder (its marker): the same folder sent again continues it.
       this.out.print(
-        `Folder ${name} is incomplete: ${f.done} of ${f.entries} entries ${verb}, ${f.failed} failed, ${missing} never came; ${folderBytesWords(f)}.${folderResumeHint(f.direction)}`,
+        `Folder ${name} is incomplete: ${f.done} of ${f.entries} entries ${verb}, ${f.failed} failed, ${missing} never came; ${folderBytesWords(f)}.${keptHint(f)}`,
       );
     }
   }
@@ -249,7 +249,7 @@ export class TransferPresenter {
     const same = reasons?.said.size === 1 ? "the same reason" : "the same reasons";
     const alike = reasons && reasons.unsaid > 0 ? `; ${reasons.unsaid} more for ${same}` : "";
     // Cut short: how much of it moved (kept to resume), then that sending it again continues it.
-    const again = reasons?.cut ? ` ${folderBytesWords(f)}.${folderResumeHint(f.direction)}` : "";
+    const again = reasons?.cut ? ` ${folderBytesWords(f)}.${keptHint(f)}` : "";
     const failed = f.failed > 0 ? ` ${f.failed} of ${f.entries} entries failed (see above${alike}).${again}` : "";
     // "each XXH3-64 checksum matched" only when a file was saved (and so verified).
     const verified = f.algo ? `, each ${algoLabel(f.algo)} checksum matched` : "";
@@ -276,6 +276,15 @@ export class TransferPresenter {
  * How much of a folder cut short moved: its verified entries' bytes and what its cut entries had
  * moved ("8807988 of its 16777216 bytes arrived"; the sender: "were sent").
  */
+/**
+ * folderResumeHint for a folder cut short, when any of it is kept to continue: none when no entry
+ * was saved and no byte moved (cut while `receive --ask` still asked about it, or before any
+ * entry was answered), where "sending the folder again continues it" promised what was not there.
+ */
+function keptHint(f: FolderSummary): string {
+  return f.done > 0 || f.verifiedBytes + f.cutBytes > 0 ? folderResumeHint(f.direction) : "";
+}
+
 export function folderBytesWords(f: FolderSummary): string {
   const moved = f.verifiedBytes + f.cutBytes;
   const verb = f.direction === "receive" ? "arrived" : "were sent";

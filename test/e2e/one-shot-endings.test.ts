@@ -265,3 +265,30 @@ test(
   },
   TEST_MS,
 );
+
+test(
+  "a folder cut while receive --ask still asks about it: both sides say it is incomplete, and promise no continuing (nothing of it is kept)",
+  async () => {
+    const dir = makeTempDir();
+    const root = join(makeTempDir(), "album");
+    mkdirSync(root);
+    for (let i = 0; i < 20; i++) writeFileSync(join(root, `${String(i).padStart(2, "0")}.txt`), `photo ${i}`);
+    const receiver = startCli("receiver", ["receive", "--ask", "--no-progress", "--dir", dir]);
+    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+    const sender = startCli("sender", ["send", root, "--to", match[1] as string, "--no-progress"]);
+    // 16 of its 20 entries are offered while the question waits; 4 never are.
+    await receiver.waitForStderr(/Accept folder album \(20 entries, 150 bytes\)\? \[y\/N\] /);
+    sender.kill("SIGINT");
+    expect(await sender.exitCode(), sender.describe()).toBe(130);
+    expect(await receiver.exitCode(), receiver.describe()).toBe(3);
+    // Before: "... 0 of its 150 bytes arrived. The sender sending the folder again continues it.", of a folder never made.
+    expect(receiver.linesMatching(/^Folder album/), receiver.describe()).toEqual([
+      "Folder album is incomplete: 0 of 20 entries arrived, 16 failed, 4 never came; 0 of its 150 bytes arrived.",
+    ]);
+    expect(sender.linesMatching(/^Folder album/), sender.describe()).toEqual([
+      "Folder album is incomplete: 0 of 20 entries were sent, 16 failed, 4 never came; 0 of its 150 bytes were sent.",
+    ]);
+    expect(readdirSync(dir)).toEqual([]);
+  },
+  TEST_MS,
+);
