@@ -241,11 +241,22 @@ export class ChatWithPeer {
 
   /** `exit` with transfers under way: it waits for them, and Ctrl-C does not (a big file can take hours). */
   sayWaitingToLeave(session: Session): void {
-    const active = session.activeTransfers.length;
-    if (active === 0) return;
-    const them = active === 1 ? "it" : "them";
+    // A folder is one thing to the user, however many of its entries are in flight ("16 transfers" was one folder).
+    const folders = new Map<string, string>();
+    let files = 0;
+    for (const info of session.activeTransfers) {
+      if (info.folder) folders.set(`${info.direction}:${info.folder.group}`, sanitizeForTerminal(info.folder.root));
+      else files++;
+    }
+    const what = [
+      ...(files > 0 ? [count(files, "transfer")] : []),
+      ...[...folders.values()].map((root) => `the folder ${root}`),
+    ];
+    if (what.length === 0) return;
+    const them = files + folders.size === 1 ? "it" : "them";
+    const listed = what.length === 1 ? what[0] : `${what.slice(0, -1).join(", ")} and ${what.at(-1)}`;
     this.terminal.print(
-      `Waiting for ${count(active, "transfer")} to finish before leaving (Ctrl-C leaves at once, cancelling ${them})...`,
+      `Waiting for ${listed} to finish before leaving (Ctrl-C leaves at once, cancelling ${them})...`,
     );
   }
 

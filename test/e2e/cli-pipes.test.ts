@@ -355,6 +355,31 @@ describe("leaving while a transfer runs", () => {
   );
 });
 
+describe("leaving while a folder runs", () => {
+  test(
+    "exit during a folder says it waits for the folder, not for its entries in flight",
+    async () => {
+      // Before: "Waiting for 16 transfers to finish ..." of one folder (its entries in flight).
+      const [a, b] = await Promise.all([startPeer("alice", ["--limit-rate", "1M"]), startPeer("bob")]);
+      a.cli.send(b.code);
+      await b.cli.waitForLine(/^Connected to alice /);
+      const root = join(makeTempDir(), "album");
+      mkdirSync(root);
+      for (let i = 0; i < 20; i++) writeFileSync(join(root, `${i}.bin`), randomBytes(256 * 1024));
+      a.cli.send(`transfer ${root}`);
+      await b.cli.waitForLine(/^Receiving folder album /);
+      a.cli.send("exit");
+      await a.cli.waitForLine(
+        /^Waiting for the folder album to finish before leaving \(Ctrl-C leaves at once, cancelling it\)\.\.\.$/,
+      );
+      a.cli.kill("SIGINT");
+      expect(await a.cli.exitCode()).toBe(130);
+      expect(await b.cli.exitCode()).toBe(0);
+    },
+    TEST_MS,
+  );
+});
+
 describe("scripted use", () => {
   test(
     "--connect with the commands piped in at once: they wait for the connection, then EOF exits 0",
