@@ -48,6 +48,10 @@ export class Asker {
    */
   ask(question: string, stillWanted: () => boolean = () => true): Promise<boolean> {
     const answer = this.turn.then(async () => {
+      // What the answer before this one set going (its "Receiving ..." line, printed once the
+      // session has opened the file, a few promise turns on) is printed first: shown at once, this
+      // question was followed on its own line by that line where both go to one file (`> log 2>&1`).
+      await new Promise((resolve) => setImmediate(resolve));
       if (!stillWanted()) return false;
       this.output.write(question);
       this.question = question;
@@ -58,8 +62,9 @@ export class Asker {
       this.open = false;
       if (line === undefined) {
         this.inputEnded = true;
-        // No Enter was typed: the next line starts on its own (unless endLine or aroundLine ended it).
-        if (onScreen) this.output.write("\n");
+        // No Enter was typed: the next line starts on its own (unless endLine or aroundLine ended
+        // it); a pipe or file that ended is said, as its answers are (a bare "[y/N] " read as a hang).
+        if (onScreen) this.output.write(this.inputIsTerminal ? "\n" : "(input ended)\n");
         return false;
       }
       // A terminal echoed the answer and its Enter; a pipe did not: the line would go on after "[y/N] ".

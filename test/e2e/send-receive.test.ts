@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeDataHeader, encodeMessage, FrameType } from "../../src/protocol/index.ts";
 import { rawParley } from "../raw-parley.ts";
-import { BUN, type Cli, cleanup, closedPort, MAIN, makeTempDir, ROOT, randomFile, startCli } from "./helpers.ts";
+import { BUN, Cli, cleanup, closedPort, MAIN, makeTempDir, ROOT, randomFile, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 const TEST_MS = 30_000;
@@ -347,6 +347,35 @@ describe("parley send / receive", () => {
         "Folder big: nothing was saved. 40 of 40 entries failed (see above).",
       ]);
       expect(require("node:fs").readdirSync(dir)).toEqual([]);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "--ask with piped answers and its output in one file (> log 2>&1): each question and its answer on a line of their own",
+    async () => {
+      const dir = makeTempDir();
+      const src = makeTempDir();
+      writeFileSync(join(src, "a.txt"), "aaa");
+      writeFileSync(join(src, "b.txt"), "bbb");
+      writeFileSync(join(src, "c.txt"), "ccc");
+      const args = ["receive", "--ask", "--dir", dir];
+      // stderr (the questions) into stdout (the other lines), as `> log 2>&1` does.
+      const receiver = new Cli("receiver", args, ["sh", "-c", 'exec "$0" "$@" 2>&1', BUN, MAIN, ...args]);
+      const { match } = await receiver.waitForLine(/^Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+      receiver.send("y\ny"); // two answers piped; the third question meets the end of input
+      receiver.proc.stdin.end();
+      const paths = ["a.txt", "b.txt", "c.txt"].map((n) => join(src, n));
+      const sender = startCli("sender", ["send", ...paths, "--to", match[1] as string]);
+      expect(await sender.exitCode()).toBe(3); // c.txt: nobody answered
+      expect(await receiver.exitCode()).toBe(3);
+      // Before: "Accept b.txt (3 bytes)? [y/N] Receiving #1 a.txt (3 bytes)." then "y" on a line of its own.
+      expect(receiver.linesMatching(/Accept/), receiver.describe()).toEqual([
+        "Accept a.txt (3 bytes)? [y/N] y",
+        "Accept b.txt (3 bytes)? [y/N] y",
+        "Accept c.txt (3 bytes)? [y/N] (input ended)",
+      ]);
+      expect(receiver.linesMatching(/^Receiving #\d+ [ab]\.txt \(3 bytes\)\.$/)).toHaveLength(2);
     },
     TEST_MS,
   );

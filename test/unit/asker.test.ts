@@ -42,13 +42,15 @@ test("answers piped ahead are used in order; the end of input answers no", async
   asker.close();
 });
 
-test("answers from a pipe are written after their question, as a terminal echoes typed ones; the end of input ends the last line", async () => {
+test("answers from a pipe are written after their question, as a terminal echoes typed ones; the end of input is said on the last line", async () => {
   const { input, shown, asker } = setup(true);
   input.write(`y\n  no  \n\u001b]0;x\u0007${"n".repeat(60)}\n`);
   input.end();
   const results = await Promise.all(["a? ", "b? ", "c? ", "d? "].map((q) => asker.ask(q)));
   expect(results).toEqual([true, false, false, false]);
-  expect(shown.join("")).toBe(`a? y\nb? no\nc? ^[]0;x^G${"n".repeat(32)} … (28 more characters not shown)\nd? \n`);
+  expect(shown.join("")).toBe(
+    `a? y\nb? no\nc? ^[]0;x^G${"n".repeat(32)} … (28 more characters not shown)\nd? (input ended)\n`,
+  );
   asker.close();
 });
 
