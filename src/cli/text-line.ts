@@ -1,7 +1,8 @@
 /**
  * A text message written as output (`receive --stdout`): the text, one newline after it, as
- * `wormhole receive` prints it. One place for both senders, a Parley peer's `send --text`
- * (receive-command.ts) and a plain wormhole client's (mailbox-command.ts).
+ * `wormhole receive` prints it, but for a text that ends with a newline already: `wormhole
+ * receive` prints one more (Python's print), we add none. One place for both senders, a Parley
+ * peer's `send --text` (receive-command.ts) and a plain wormhole client's (mailbox-command.ts).
  */
 
 /** `text` with one newline after it: none added when it ends with one already (nor a second). */
