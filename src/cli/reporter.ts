@@ -239,8 +239,9 @@ class HumanReporter implements Reporter, TransferOutput {
     this.print(`<${from}> ${sanitizeForTerminal(text)}`, true);
   }
   offered(i: TransferInfo): void {
-    // A folder is said by its root at its first entry (its lines name it as offered).
-    if (i.direction === "receive" && !i.folder) this.unsaid.add(i.id);
+    // A received file, or folder (by its root, at its first entry), is said once its place is
+    // open: by the name it is stored under ("photos (1)": the folder's said "photos" before).
+    if (i.direction === "receive") this.unsaid.add(i.id);
     else this.presenter.started(i);
   }
   receiving(i: TransferInfo): void {

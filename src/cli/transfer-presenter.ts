@@ -104,7 +104,7 @@ export class TransferPresenter {
     if (info.folder) {
       const folder = this.folders.started(info);
       if (!folder) return;
-      const name = sanitizeForTerminal(storedName(info.direction, folder.root));
+      const name = sanitizeForTerminal(info.rootStoredAs ?? storedName(info.direction, folder.root));
       this.out.print(
         `${verb} folder ${name} (${count(folder.entries, "entry", "entries")}, ${sizeWords(folder.bytes)}).`,
       );

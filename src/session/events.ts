@@ -34,6 +34,12 @@ export interface TransferInfo {
    */
   readonly folderRefused?: true;
   /**
+   * Receiver, a folder's entry being received: the name its folder is stored under here, when
+   * another than offered (`photos (1)`: `photos` was there; `_config` for `.config`), so the
+   * folder's first line names it as stored, as a file's does (session 25).
+   */
+  readonly rootStoredAs?: string;
+  /**
    * In transferFailed, a file (not a folder's entry) that sending again would not resume.
    * Sender: the peer keeps nothing of it (accepted whole, it ended before any byte was sent; a
    * folder's entry ended before the peer accepted it; or the peer writes what comes to its

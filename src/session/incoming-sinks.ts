@@ -5,6 +5,7 @@
  * event loop (FileReceiver): incoming.ts ACKs bytes only once they are in the file.
  */
 
+import type { FolderEntry } from "../protocol/message-types.ts";
 import type { ChecksumAlgo } from "../transfer/checksum.ts";
 import { TransferError } from "../transfer/errors.ts";
 import { ExistingCopy } from "../transfer/existing-copy.ts";
@@ -109,6 +110,11 @@ export class IncomingSinks {
     } finally {
       parent.release();
     }
+  }
+
+  /** The name a folder's top-level folder is stored under here, once its first entry is opened. */
+  rootName(folder: FolderEntry): string | undefined {
+    return this.folderTargets?.rootName(folder.group);
   }
 
   /**

@@ -286,7 +286,10 @@ export class IncomingTransfers {
     }
     t.sink = sink;
     t.counted = sink.received; // a .part's bytes are already there: they are not the peer's DATA
-    t.info = { ...t.info, name: sink.name };
+    // A folder stored under another name than offered ("photos (1)") is said so from its first line.
+    const root = t.info.folder && this.host.sinks.rootName(t.info.folder);
+    const rootStoredAs = root !== undefined && root !== t.info.folder?.root ? { rootStoredAs: root } : {};
+    t.info = { ...t.info, name: sink.name, ...rootStoredAs };
     sink.onFlushed = () => this.flushed(t);
     sink.onFailed = (err) => this.end(t, "failed", failureOf(err));
     const resumable = isResumableSink(sink) && sink.resumeOffset > 0 ? sink : undefined;

@@ -118,6 +118,11 @@ export class FolderTargets {
     return { parent, name: sanitizeFileName(last) };
   }
 
+  /** The name the top-level folder of `group` is stored under, once made or taken up. */
+  rootName(group: number): string | undefined {
+    return this.roots.get(group)?.name;
+  }
+
   /** True when the entry's top-level folder is an unfinished earlier attempt, taken up again. */
   isResumed(entry: FolderEntry): boolean {
     return this.roots.get(entry.group)?.resumed ?? false;

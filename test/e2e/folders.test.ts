@@ -73,6 +73,8 @@ test("chat: transfer a file and a folder of 2,000 small files in one command; id
   ]);
   // Sent again: a new folder, nothing merged into the first.
   a.cli.send(`transfer ${folder}`);
+  // Named as stored from its first line, as a file's is (it said "Receiving folder photos (2005 entries").
+  await b.cli.waitForLine(/^Receiving folder photos \(1\) \(2005 entries, /);
   await b.cli.waitForLine(/^Saved folder .+photos \(1\): 2005 entries/, 60_000);
   expect(tree(join(b.dir, "photos (1)"))).toEqual(expected);
 }, 120_000);
@@ -93,6 +95,22 @@ test("parley send <folder> into parley receive: identical tree, exit 0; an empty
   expect(sender.linesMatching(/^Folder photos: the receiver saved 25 entries/)).toHaveLength(1);
   // No file in it, so no checksum: the line does not claim one matched.
   expect(sender.linesMatching(/^Folder nothing-here/)).toEqual(["Folder nothing-here: the receiver saved 1 entry."]);
+}, 60_000);
+
+test("parley receive of a folder whose name is taken says from its first line where it goes (photos (1))", async () => {
+  const folder = makeFolder(20);
+  const dir = makeTempDir();
+  mkdirSync(join(dir, "photos"));
+  const receiver = startCli("receiver", ["receive", "--dir", dir, "--no-progress"]);
+  const { match } = await receiver.waitForLine(/· code (\S+)$/);
+  const sender = startCli("sender", ["send", folder, "--to", match[1] as string, "--no-progress"]);
+  expect(await sender.exitCode(), sender.describe()).toBe(0);
+  expect(await receiver.exitCode(), receiver.describe()).toBe(0);
+  expect(receiver.linesMatching(/folder/), receiver.describe()).toEqual([
+    expect.stringMatching(/^Receiving folder photos \(1\) \(25 entries, /),
+    expect.stringMatching(/^Saved folder .+\/photos \(1\): 25 entries, each XXH3-64 checksum matched\.$/),
+  ]);
+  expect(tree(join(dir, "photos (1)"))).toEqual(tree(folder));
 }, 60_000);
 
 test("parley send . (and ..) sends the folder under its own name, not as '.'", async () => {
