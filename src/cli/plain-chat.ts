@@ -7,7 +7,7 @@
 
 import { existsSync } from "node:fs";
 import type { PlainPeer } from "../session/plain-peer.ts";
-import { displayText, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
+import { MAX_DISPLAY_CHARS, peerTextLines, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
 import { parseInputLine, transferPathsOrSay } from "./input.ts";
 import { plainFolders } from "./plain-folders.ts";
 import {
@@ -39,7 +39,9 @@ export class PlainChat {
     const presenter = new TransferPresenter(terminal);
     this.out = {
       note: (line) => terminal.print(line),
-      text: (text) => terminal.printFromPeer(`<wormhole> ${displayText(text)}`),
+      text: (text) => {
+        for (const line of peerTextLines(text, MAX_DISPLAY_CHARS)) terminal.printFromPeer(`<wormhole> ${line}`);
+      },
       // A received file is said once it has its place, under the name it is stored as.
       offered: (info) => {
         if (info.direction === "send") presenter.started(info);

@@ -7,6 +7,7 @@
 
 import { randomBytes } from "node:crypto";
 import { basename } from "node:path";
+import { MAX_PLAIN_TEXT_CHARS } from "../protocol/index.ts";
 import type { OfferDecision, TransferDone, TransferInfo } from "../session/index.ts";
 import { type PlainPeer, PlainPeerError } from "../session/plain-peer.ts";
 import {
@@ -191,6 +192,19 @@ export async function takeOffer(
       out.error("E_UNSUPPORTED_OFFER", "the wormhole peer offered a folder, which Parley cannot take from it yet");
       return EXIT_TRANSFER;
     case "unknown":
+      if (offer.textChars !== undefined) {
+        // A real `wormhole send --text - < big.txt` (its receiver takes any length): say what it
+        // was, to both users, instead of "unknown offer type" / "something unknown (message)".
+        const chars = offer.textChars;
+        await peer.decline(
+          `text message too long (${chars} characters; Parley takes at most ${MAX_PLAIN_TEXT_CHARS}): send it as a file`,
+        );
+        out.error(
+          "E_UNSUPPORTED_OFFER",
+          `the wormhole peer sent a text message of ${chars} characters, more than the ${MAX_PLAIN_TEXT_CHARS} Parley takes: ask them to send it as a file (wormhole send FILE)`,
+        );
+        return EXIT_TRANSFER;
+      }
       await peer.decline("unknown offer type");
       out.error("E_UNSUPPORTED_OFFER", `the wormhole peer offered something unknown (${offer.detail})`);
       return EXIT_TRANSFER;

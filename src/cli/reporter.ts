@@ -11,7 +11,7 @@ import type { ZipStored } from "../transfer/zip-renames.ts";
 import type { Asker } from "../ui/asker.ts";
 import { lostLinesLine, OutputGate } from "../ui/output-gate.ts";
 import { TransferProgress } from "../ui/progress.ts";
-import { sanitizeForTerminal } from "../ui/sanitize.ts";
+import { peerTextLines, sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { OutStream } from "./io.ts";
 import { JsonReporter, PROGRESS_EVERY_MS } from "./json-reporter.ts";
 import { isOutputFailure } from "./output-failure.ts";
@@ -236,7 +236,13 @@ class HumanReporter implements Reporter, TransferOutput {
   chat(text: string, from = "peer"): void {
     // A one-shot run's text message is what it was run for: all of it, made safe (the chat
     // cuts a long line at MAX_DISPLAY_CHARS; here nothing else is being typed).
-    this.print(`<${from}> ${sanitizeForTerminal(text)}`, true);
+    // One write, a label on each of its lines.
+    this.print(
+      peerTextLines(text)
+        .map((line) => `<${from}> ${line}`)
+        .join("\n"),
+      true,
+    );
   }
   offered(i: TransferInfo): void {
     // A received file, or folder (by its root, at its first entry), is said once its place is

@@ -55,8 +55,11 @@ export type PlainOffer =
       readonly numBytes: number;
       readonly numFiles: number;
     }
-  /** An offer of a kind we do not know (or malformed): decline it. */
-  | { readonly kind: "unknown"; readonly detail: string };
+  /**
+   * An offer of a kind we do not know (or malformed): decline it. `textChars`: a text message
+   * longer than MAX_PLAIN_TEXT_CHARS (UTF-16 units), declined with its own words.
+   */
+  | { readonly kind: "unknown"; readonly detail: string; readonly textChars?: number };
 
 export type PlainAnswer =
   | { readonly kind: "file_ack" | "message_ack"; readonly ok: boolean }
@@ -137,7 +140,8 @@ function parseOffer(offer: unknown): PlainOffer {
   if (!isObject(offer)) return { kind: "unknown", detail: "not an object" };
   if ("message" in offer) {
     const text = offer.message;
-    if (typeof text !== "string" || text.length > MAX_PLAIN_TEXT_CHARS) return { kind: "unknown", detail: "message" };
+    if (typeof text !== "string") return { kind: "unknown", detail: "message" };
+    if (text.length > MAX_PLAIN_TEXT_CHARS) return { kind: "unknown", detail: "message", textChars: text.length };
     return { kind: "message", text };
   }
   if ("file" in offer) {

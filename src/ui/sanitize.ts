@@ -25,3 +25,17 @@ export function displayText(text: string, max = MAX_DISPLAY_CHARS): string {
   if (safe.length <= max) return safe;
   return `${safe.slice(0, max)} … (${safe.length - max} more characters not shown)`;
 }
+
+/**
+ * A peer's text message as the lines it holds (split at \n and \r\n, one final newline
+ * dropped), each made safe (sanitizeForTerminal), for printing one `<peer> ` label a line: a
+ * multi-line `wormhole send --text` was one line full of ^J, and a line of its own could not
+ * pass for one of ours. At most `max` characters are shown; the rest are counted on the last line.
+ */
+export function peerTextLines(text: string, max = Number.POSITIVE_INFINITY): string[] {
+  const cut = text.length > max;
+  const shown = cut ? text.slice(0, max) : text.replace(/\r?\n$/, "");
+  const lines = shown.split(/\r?\n/).map(sanitizeForTerminal);
+  if (cut) lines[lines.length - 1] += ` … (${text.length - max} more characters not shown)`;
+  return lines;
+}

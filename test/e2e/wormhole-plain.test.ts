@@ -11,6 +11,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { MAX_PLAIN_TEXT_CHARS } from "../../src/protocol/index.ts";
 import { type Cli, cleanup, makeTempDir, startCli, WAIT_MS } from "./helpers.ts";
 import { events, type JsonEvent, parleyCode, useWormholeServers, wormholeCli, wormholeCode } from "./wormhole-kit.ts";
 
@@ -134,6 +135,36 @@ describe.skipIf(!available)("wormhole send -> parley receive", () => {
     expectConnected(list, "mailbox");
     expect(list.find((e) => e.type === "chat")?.text).toBe("hi from a script");
     expect(list.findIndex((e) => e.type === "connected")).toBeLessThan(list.findIndex((e) => e.type === "chat"));
+  }, 60_000);
+
+  test("wormhole send --text: several lines arrive as several labelled lines; past 1 Mi characters, both sides told why", async () => {
+    const lines = wormhole("wormhole-send", ["send", "--text", "first line\nsecond\n\nfourth ✓"], makeTempDir());
+    // Past what the argument list holds: its text from stdin, as `wormhole send --text - < notes.txt`.
+    const long = wormhole("wormhole-send", ["send", "--text", "-"], makeTempDir());
+    long.proc.stdin.write("y".repeat(MAX_PLAIN_TEXT_CHARS + 1));
+    long.endInput();
+    const codes = await Promise.all([wormholeCode(lines), wormholeCode(long)]);
+    const [r, rLong] = codes.map((code, i) =>
+      startCli(`parley-receive-${i}`, ["receive", code, ...mailbox(), "--dir", makeTempDir()]),
+    ) as [Cli, Cli];
+    expect(await r.exitCode(30_000)).toBe(0);
+    // It was one line, `<wormhole> first line^Jsecond^J^Jfourth ✓`.
+    expect(r.linesMatching(/^<wormhole>/)).toEqual([
+      "<wormhole> first line",
+      "<wormhole> second",
+      "<wormhole> ",
+      "<wormhole> fourth ✓",
+    ]);
+    expect(await lines.exitCode(30_000)).toBe(0);
+    expect(await rLong.exitCode(30_000)).toBe(3);
+    // It was "the wormhole peer offered something unknown (message)", and "unknown offer type" there.
+    expect(rLong.lines.filter((l) => l.startsWith("Error:"))).toEqual([
+      `Error: the wormhole peer sent a text message of ${MAX_PLAIN_TEXT_CHARS + 1} characters, more than the ${MAX_PLAIN_TEXT_CHARS} Parley takes: ask them to send it as a file (wormhole send FILE).`,
+    ]);
+    expect(await long.exitCode(30_000)).not.toBe(0);
+    expect(long.stderr).toContain(
+      `text message too long (${MAX_PLAIN_TEXT_CHARS + 1} characters; Parley takes at most ${MAX_PLAIN_TEXT_CHARS}): send it as a file`,
+    );
   }, 60_000);
 
   test("a wrong code: one clear line, exit 2, nothing saved; the wormhole client fails too", async () => {

@@ -1,7 +1,7 @@
 /** sanitizeForTerminal: peer text never reaches the terminal as a control or escape sequence. */
 
 import { describe, expect, test } from "bun:test";
-import { sanitizeForTerminal } from "../../src/ui/sanitize.ts";
+import { peerTextLines, sanitizeForTerminal } from "../../src/ui/sanitize.ts";
 
 /** Characters a terminal may act on: C0 but TAB, DEL, C1, line/paragraph separators, bidi controls. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
@@ -52,5 +52,21 @@ describe("sanitizeForTerminal", () => {
       expect(DANGEROUS.test(out), why).toBe(false);
       if (!DANGEROUS.test(ch)) expect(out, why).toBe(`x${ch}y`);
     }
+  });
+});
+
+describe("peerTextLines", () => {
+  test.each([
+    ["one line", "hello", ["hello"]],
+    ["lines at \\n and \\r\\n, an empty one kept", "a\nb\r\n\nd", ["a", "b", "", "d"]],
+    ["one final newline dropped", "a\nb\n", ["a", "b"]],
+    ["each line made safe", "a\x1b[2J\rb\n\u202ex", ["a^[[2J^Mb", "\\u202ex"]],
+    ["empty", "", [""]],
+  ])("%s", (_what, text, expected) => {
+    expect(peerTextLines(text)).toEqual(expected);
+  });
+
+  test("past max characters: the rest counted on the last line shown", () => {
+    expect(peerTextLines("ab\ncdef", 4)).toEqual(["ab", "c … (3 more characters not shown)"]);
   });
 });
