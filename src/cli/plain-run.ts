@@ -21,8 +21,10 @@ import type { TransitPipe } from "../session/transit-pipe.ts";
 import {
   checkReadableFile,
   FileReceiver,
+  MAX_SAFE_NAME_BYTES,
   openPieceReader,
   type ReceivedFile,
+  shortenedName,
   TransferError,
 } from "../transfer/index.ts";
 import type { ZipStored } from "../transfer/zip-renames.ts";
@@ -304,7 +306,13 @@ export async function sendToPlain(
     await peer.decline("the sender cannot read the file");
     return reportPlainFailure(err, out);
   }
-  const info: TransferInfo = { id: 1, direction: "send", name: basename(what.path), size };
+  const name = basename(what.path);
+  const info: TransferInfo = { id: 1, direction: "send", name: shortenedName(name), size };
+  if (info.name !== name) {
+    out.note(
+      `The file's name is ${Buffer.byteLength(name)} bytes long, more than a wormhole client can store: it is offered cut to ${MAX_SAFE_NAME_BYTES} bytes.`,
+    );
+  }
   out.offered(info);
   let pipe: TransitPipe | undefined;
   try {

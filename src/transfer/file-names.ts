@@ -33,6 +33,16 @@ export function sanitizeFileName(offered: string): string {
   return name.length > 0 ? name : "received-file";
 }
 
+/**
+ * `name` cut to MAX_SAFE_NAME_BYTES as sanitizeFileName cuts it (a short extension kept), and
+ * nothing else changed: the name offered to a plain wormhole receiver, which writes `NAME.tmp`
+ * first (the Python client 0.12) and crashed on a name of 252-255 bytes (ENAMETOOLONG), leaving
+ * our sender waiting for an answer that never came.
+ */
+export function shortenedName(name: string): string {
+  return shortenKeepingExtension(name, MAX_SAFE_NAME_BYTES);
+}
+
 /** Longest extension kept whole when a long name is cut ("report ... .pdf" stays a .pdf). */
 const MAX_KEPT_EXTENSION_BYTES = 16;
 

@@ -224,6 +224,23 @@ describe.skipIf(!available)("parley send -> wormhole receive", () => {
     expectConnected(list, "relay", `127.0.0.1:${kit.servers().relay.port}`);
   }, 60_000);
 
+  test("a name of 255 bytes is offered cut to 240: the Python receiver, writing NAME.tmp, failed on it and parley send waited for ever", async () => {
+    const src = fileOf(`${"n".repeat(251)}.bin`, 1000);
+    const s = startCli("parley-send", ["send", src.path, ...mailbox(), "--no-progress"]);
+    const { match } = await s.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
+    const dir = makeTempDir();
+    const w = wormhole("wormhole-receive", ["receive", "--accept-file", match[1] as string], dir);
+    w.endInput();
+    expect(await w.exitCode(30_000)).toBe(0); // was 1: "[Errno 36] File name too long"
+    expect(await s.exitCode(30_000)).toBe(0);
+    const stored = `${"n".repeat(236)}.bin`; // 240 bytes, the extension kept, as a Parley receiver stores it
+    expect(readdirSync(dir)).toEqual([stored]);
+    expect(readFileSync(join(dir, stored)).equals(src.bytes)).toBe(true);
+    expect(s.lines).toContain(
+      "The file's name is 255 bytes long, more than a wormhole client can store: it is offered cut to 240 bytes.",
+    );
+  }, 60_000);
+
   test("the wormhole user answers no: exit 3 with its reason, nothing written on its side", async () => {
     const src = fileOf("declined.bin", 1000);
     const s = await parleySend(src.path);
