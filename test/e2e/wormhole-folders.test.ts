@@ -178,6 +178,25 @@ describe.skipIf(!available)("folders with the wormhole client from the chat", ()
     expect(snapshotTree(join(dir, "album"))).toEqual(snapshotTree(root));
   }, 120_000);
 
+  test("transfer of a path that is not there: said, the wormhole peer still waits, and the path typed again goes", async () => {
+    const { root } = albumTree(3, false);
+    const a = startCli("alice", [...mailbox(), "--no-progress", "--dir", makeTempDir()]);
+    const { match } = await a.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
+    const dir = makeTempDir();
+    const w = wormhole("wormhole-receive", ["receive", "--accept-file", match[1] as string], dir);
+    w.endInput();
+    await a.waitForLine(/^A plain wormhole client \(not Parley\) joined/, 30_000);
+    const typo = join(root, "..", "albun");
+    a.send(`transfer ${typo}`);
+    // Before: the error, then "The wormhole peer's session is over." (exit 3), the client told the sender cannot read it.
+    await a.waitForLine(/^Nothing was sent; the wormhole peer still waits: /);
+    expect(a.linesMatching(/^Error: /)).toEqual([`Error: no such file: ${join(root, "..", "albun")}.`]);
+    a.send(`transfer ${root}`);
+    expect(await w.exitCode(LONG_MS), w.describe()).toBe(0);
+    expect(await a.exitCode(LONG_MS), a.describe()).toBe(0);
+    expect(snapshotTree(join(dir, "album"))).toEqual(snapshotTree(root));
+  }, 120_000);
+
   test("wormhole send DIR into the chat's code: the folder is saved whole", async () => {
     const { parent, root } = albumTree(20, false);
     const dir = makeTempDir();
