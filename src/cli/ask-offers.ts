@@ -7,7 +7,8 @@ import { count, sizeWords } from "./counts.ts";
 
 /**
  * --ask: "Accept a.txt (6 bytes)?" for a file; for a folder, whose entries come as offers of
- * their own, "Accept folder photos (2,005 entries, 1.2 GiB)?" once, its answer for them all.
+ * their own, "Accept folder photos (2,005 entries, 1.2 GiB)?" once, its answer for them all; a plain
+ * wormhole peer's folder, one zip, "Accept folder photos (2,005 files, 1.2 GiB)?" (its size unpacked).
  * An offer cancelled while an earlier question waits for its answer is never asked.
  * @param folderAnswers - this run's answers for folders, by the sender's folder id
  */
@@ -18,6 +19,11 @@ export function askFor(
   folderAnswers: Map<number, Promise<boolean>>,
 ): Promise<boolean> {
   const folder = offer.folder;
+  const zipped = offer.zippedFolder;
+  if (zipped) {
+    const what = `${count(zipped.files, "file")}, ${sizeWords(zipped.bytes)}`;
+    return asker.ask(`Accept folder ${sanitizeForTerminal(offer.name)} (${what})? [y/N] `, stillWanted);
+  }
   if (!folder) {
     const size = offer.size === null ? "size unknown" : sizeWords(offer.size);
     return asker.ask(`Accept ${sanitizeForTerminal(offer.name)} (${size})? [y/N] `, stillWanted);

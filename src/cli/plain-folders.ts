@@ -101,6 +101,7 @@ async function receiveFolder(
     direction: "receive",
     name: sanitizeFileName(offer.name),
     size: offer.zipSize,
+    zippedFolder: { files: offer.numFiles, bytes: offer.numBytes },
   };
   out.note(
     `The wormhole peer offers the folder ${offered.name}: ${count(offer.numFiles, "file")}, ${count(offer.numBytes, "byte")} unpacked, sent as a ${offer.zipSize}-byte zip.`,

@@ -177,9 +177,9 @@ export class TransferPresenter {
     // A folder refused whole: its entries never offered failed with this one, for its reason;
     // a folderOnly failure is those alone. Either line names the folder (folderRefused: the
     // folder was what the receiver said no to, at this entry), and covers its entries that fail
-    // for the same reason (those in flight then).
+    // for the same reason (those in flight then). A plain peer's folder (zippedFolder) is one transfer.
     const rest = info.folderRest ?? 0;
-    const wholeLine = info.folderOnly === true || info.folderRefused === true;
+    const wholeLine = info.folderOnly === true || info.folderRefused === true || info.zippedFolder !== undefined;
     const beyondLine = wholeLine ? 0 : rest;
     if (reasons?.said.has(reason)) {
       if (reasons.whole !== reason) reasons.unsaid += entriesEnded(info);

@@ -34,6 +34,11 @@ export interface TransferInfo {
    */
   readonly folderRefused?: true;
   /**
+   * A plain wormhole peer's folder, which comes as one zip (one transfer, no entries of its own):
+   * its files and bytes unpacked, so the question and a failure are said of the folder (session 25).
+   */
+  readonly zippedFolder?: { readonly files: number; readonly bytes: number };
+  /**
    * Receiver, a folder's entry being received: the name its folder is stored under here, when
    * another than offered (`photos (1)`: `photos` was there; `_config` for `.config`), so the
    * folder's first line names it as stored, as a file's does (session 25).

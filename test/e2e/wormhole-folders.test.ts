@@ -132,22 +132,27 @@ describe.skipIf(!available)("an empty folder with the wormhole client", () => {
 });
 
 describe.skipIf(!available)("a folder offer asked about (--ask)", () => {
+  // The question and a no are about the folder, as for a Parley peer's folder: "Accept album
+  // (61.3 KiB, 62794 bytes)?" then "Receiving #1 album failed" named its zip as a file before.
   test.each([
-    ["n", 3],
-    ["y", 0],
+    ["n", 3, "--json"],
+    ["n", 3, "--no-progress"],
+    ["y", 0, "--json"],
   ])(
-    "answered %s: exit %d, the folder stored only on yes",
-    async (answer, exitCode) => {
+    "answered %s: exit %d, the folder stored only on yes (%s)",
+    async (answer, exitCode, output) => {
       const { parent, root } = albumTree(5, false);
       const w = wormhole("wormhole-send", ["send", "album"], parent);
       const code = await wormholeCode(w);
       const dir = makeTempDir();
-      const r = startCli("parley-receive", ["receive", code, ...mailbox(), "--dir", dir, "--ask", "--json"]);
-      await r.waitForStderr(/Accept album \(.+\)\? \[y\/N\]/, 30_000);
+      const r = startCli("parley-receive", ["receive", code, ...mailbox(), "--dir", dir, "--ask", output]);
+      await r.waitForStderr(/Accept folder album \(10 files, .+\)\? \[y\/N\]/, 30_000);
       r.send(answer);
       expect(await r.exitCode(LONG_MS)).toBe(exitCode);
       if (answer === "n") {
-        expect(events(r).find((e) => e.type === "error")?.code).toBe("E_REJECTED");
+        if (output === "--json") expect(events(r).find((e) => e.type === "error")?.code).toBe("E_REJECTED");
+        else
+          expect(r.linesMatching(/failed/)).toEqual(["Receiving folder album failed: declined: the receiver said no."]);
         expect(await w.exitCode(LONG_MS)).not.toBe(0);
         expect(readdirSync(dir)).toEqual([]);
       } else {
