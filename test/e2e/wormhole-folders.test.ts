@@ -16,7 +16,14 @@ import { encodeOffer, encodeTransit } from "../../src/protocol/index.ts";
 import { closePeerKit, joinCode, transitAs, untilMessage } from "../wormhole-peer-kit.ts";
 import { type CraftEntry, craftZip, snapshotTree } from "../zip-craft.ts";
 import { type Cli, cleanup, makeTempDir, seededBytes, startCli } from "./helpers.ts";
-import { events, parleyCode, useWormholeServers, wormholeCli, wormholeCode } from "./wormhole-kit.ts";
+import {
+  chatJoinedByWormholeReceive,
+  events,
+  parleyCode,
+  useWormholeServers,
+  wormholeCli,
+  wormholeCode,
+} from "./wormhole-kit.ts";
 
 const kit = useWormholeServers("wormhole folder tests (test/e2e/wormhole-folders.test.ts)", { client: true });
 const { available, mailbox } = kit;
@@ -167,12 +174,7 @@ describe.skipIf(!available)("a folder offer asked about (--ask)", () => {
 describe.skipIf(!available)("folders with the wormhole client from the chat", () => {
   test("transfer DIR in the chat sends the folder to wormhole receive", async () => {
     const { root } = albumTree(20, true);
-    const a = startCli("alice", [...mailbox(), "--no-progress", "--dir", makeTempDir()]);
-    const { match } = await a.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
-    const dir = makeTempDir();
-    const w = wormhole("wormhole-receive", ["receive", "--accept-file", match[1] as string], dir);
-    w.endInput();
-    await a.waitForLine(/^A plain wormhole client \(not Parley\) joined/, 30_000);
+    const { chat: a, receiver: w, dir } = await chatJoinedByWormholeReceive(kit, ["--accept-file"]);
     a.send(`transfer ${root}`);
     expect(await w.exitCode(LONG_MS)).toBe(0);
     expect(await a.exitCode(LONG_MS)).toBe(0);
@@ -185,12 +187,7 @@ describe.skipIf(!available)("folders with the wormhole client from the chat", ()
 
   test("transfer of a path that is not there: said, the wormhole peer still waits, and the path typed again goes", async () => {
     const { root } = albumTree(3, false);
-    const a = startCli("alice", [...mailbox(), "--no-progress", "--dir", makeTempDir()]);
-    const { match } = await a.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
-    const dir = makeTempDir();
-    const w = wormhole("wormhole-receive", ["receive", "--accept-file", match[1] as string], dir);
-    w.endInput();
-    await a.waitForLine(/^A plain wormhole client \(not Parley\) joined/, 30_000);
+    const { chat: a, receiver: w, dir } = await chatJoinedByWormholeReceive(kit, ["--accept-file"]);
     const typo = join(root, "..", "albun");
     a.send(`transfer ${typo}`);
     // Before: the error, then "The wormhole peer's session is over." (exit 3), the client told the sender cannot read it.

@@ -8,7 +8,7 @@
 
 import { beforeAll } from "bun:test";
 import { WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
-import { Cli } from "./helpers.ts";
+import { Cli, makeTempDir, startCli } from "./helpers.ts";
 
 export interface WormholeTestServers {
   /** True when the tests may run (servers, and the client when asked for). */
@@ -67,4 +67,22 @@ export function wormholeCli(kit: WormholeTestServers, label: string, args: strin
 export async function wormholeCode(w: Cli): Promise<string> {
   await w.waitForStderr(/Wormhole code is: \S+/, 30_000);
   return (/Wormhole code is: (\S+)/.exec(w.stderr) as RegExpExecArray)[1] as string;
+}
+
+/**
+ * `bun run chat` through the test mailbox (alice, no progress), joined by `wormhole receive
+ * ARGS CODE` (its input ended) in a folder of its own: both as processes, once the chat says a
+ * plain wormhole client joined.
+ */
+export async function chatJoinedByWormholeReceive(
+  kit: WormholeTestServers,
+  receiveArgs: string[] = [],
+): Promise<{ chat: Cli; receiver: Cli; dir: string }> {
+  const chat = startCli("alice", [...kit.mailbox(), "--no-progress", "--dir", makeTempDir()]);
+  const { match } = await chat.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
+  const dir = makeTempDir();
+  const receiver = wormholeCli(kit, "wormhole-receive", ["receive", ...receiveArgs, match[1] as string], dir);
+  receiver.endInput();
+  await chat.waitForLine(/^A plain wormhole client \(not Parley\) joined/, 30_000);
+  return { chat, receiver, dir };
 }

@@ -13,7 +13,15 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MAX_PLAIN_TEXT_CHARS } from "../../src/protocol/index.ts";
 import { type Cli, cleanup, makeTempDir, startCli, WAIT_MS } from "./helpers.ts";
-import { events, type JsonEvent, parleyCode, useWormholeServers, wormholeCli, wormholeCode } from "./wormhole-kit.ts";
+import {
+  chatJoinedByWormholeReceive,
+  events,
+  type JsonEvent,
+  parleyCode,
+  useWormholeServers,
+  wormholeCli,
+  wormholeCode,
+} from "./wormhole-kit.ts";
 
 const kit = useWormholeServers("plain wormhole client tests (test/e2e/wormhole-plain.test.ts)", { client: true });
 const { available, mailbox } = kit;
@@ -261,11 +269,7 @@ describe.skipIf(!available)("parley send -> wormhole receive", () => {
 
 describe.skipIf(!available)("text with a plain wormhole client", () => {
   test("a line typed in the chat arrives as wormhole receive's text; the chat says the session is over", async () => {
-    const a = startCli("alice", [...mailbox(), "--no-progress", "--dir", makeTempDir()]);
-    const { match } = await a.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
-    const w = wormhole("wormhole-receive", ["receive", match[1] as string], makeTempDir());
-    w.endInput();
-    await a.waitForLine(/^A plain wormhole client \(not Parley\) joined/, 30_000);
+    const { chat: a, receiver: w } = await chatJoinedByWormholeReceive(kit);
     a.send("hello wormhole, from parley");
     expect(await w.exitCode(30_000)).toBe(0);
     expect(w.stdout).toBe("hello wormhole, from parley\n");
@@ -296,12 +300,7 @@ describe.skipIf(!available)("text with a plain wormhole client", () => {
 
   test("transfer PATH in the chat sends one file to wormhole receive", async () => {
     const src = fileOf(UNICODE_NAME, 5000);
-    const a = startCli("alice", [...mailbox(), "--no-progress", "--dir", makeTempDir()]);
-    const { match } = await a.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
-    const dir = makeTempDir();
-    const w = wormhole("wormhole-receive", ["receive", "--accept-file", match[1] as string], dir);
-    w.endInput();
-    await a.waitForLine(/^A plain wormhole client \(not Parley\) joined/, 30_000);
+    const { chat: a, receiver: w, dir } = await chatJoinedByWormholeReceive(kit, ["--accept-file"]);
     a.send(`transfer ${src.path}`);
     expect(await w.exitCode(30_000)).toBe(0);
     expect(await a.exitCode(WAIT_MS)).toBe(0);
