@@ -15,3 +15,72 @@ export function fakeMailboxServer(websocket: WebSocketHandler<undefined>): { ser
   });
   return { server, url: `ws://127.0.0.1:${server.port}/v1` };
 }
+
+/** How a mailboxProxy's connection after the first behaves: passes everything on, or says only the server's welcome. */
+export type LaterConnections = "forward" | "welcome only";
+
+/**
+ * A proxy on 127.0.0.1 in front of a real mailbox server (`upstream`, ws://.../v1) whose first
+ * connection dies silently: once the server sent it a message that `mutesAfter` picks (given
+ * the side the client bound), nothing more passes either way and the socket stays open, as a
+ * half-open TCP connection (Wi-Fi changed, a NAT forgot the flow) looks to both ends. Later
+ * connections pass everything on, or only the server's welcome (a server that answers nothing).
+ */
+export function mailboxProxy(
+  upstream: string,
+  mutesAfter: (message: Record<string, unknown>, side: string | undefined) => boolean,
+  later: LaterConnections,
+) {
+  type Link = { up: WebSocket; queued: string[]; side?: string; muted: boolean; welcomeOnly: boolean };
+  const links = new Map<unknown, Link>();
+  let connections = 0;
+  const muted = Promise.withResolvers<void>();
+  const fake = fakeMailboxServer({
+    open(ws) {
+      connections++;
+      const first = connections === 1;
+      const up = new WebSocket(upstream);
+      const link: Link = { up, queued: [], muted: false, welcomeOnly: !first && later === "welcome only" };
+      links.set(ws, link);
+      up.addEventListener("open", () => {
+        for (const m of link.queued.splice(0)) up.send(m);
+      });
+      up.addEventListener("message", (event) => {
+        if (link.muted) return;
+        const text = String(event.data);
+        const message = JSON.parse(text) as Record<string, unknown>;
+        if (link.welcomeOnly && message.type !== "welcome") return;
+        ws.send(text);
+        if (first && mutesAfter(message, link.side)) {
+          link.muted = true;
+          muted.resolve();
+        }
+      });
+      up.addEventListener("close", () => ws.close());
+    },
+    message(ws, raw) {
+      const link = links.get(ws);
+      if (!link || link.muted) return;
+      const text = String(raw);
+      const message = JSON.parse(text) as { type?: string; side?: string };
+      if (message.type === "bind") link.side = message.side;
+      if (link.up.readyState === WebSocket.OPEN) link.up.send(text);
+      else link.queued.push(text);
+    },
+    close(ws) {
+      links.get(ws)?.up.close();
+    },
+  });
+  return {
+    server: fake.server,
+    url: fake.url,
+    connections: () => connections,
+    /** Resolves once the first connection went silent. */
+    muted: () => muted.promise,
+    /** Stops the proxy and its connections to the server. */
+    stop: () => {
+      for (const link of links.values()) link.up.close();
+      fake.server.stop(true);
+    },
+  };
+}

@@ -133,6 +133,7 @@ export class MailboxMeet {
         if (!this.abandoned) this.io.code(c);
       },
       ...(config.retryMs === undefined ? {} : { retryMs: config.retryMs }),
+      ...(config.checkMs === undefined ? {} : { idleCheckMs: config.checkMs }),
       onMailboxChange: (change) => {
         if (this.abandoned) return;
         if (change.connected) this.io.mailboxBack?.(MAILBOX_BACK_LINE);

@@ -37,16 +37,23 @@ export interface MailboxConfig {
   readonly noListen: boolean;
   /** PARLEY_MAILBOX_RETRY_MS: how long a lost mailbox connection is tried again (ms; the session caps it). */
   readonly retryMs?: number;
+  /** PARLEY_MAILBOX_CHECK_MS: how long the connection may be idle before a ping checks it (ms; for tests). */
+  readonly checkMs?: number;
 }
 
 /**
  * PARLEY_MAILBOX_RETRY_MS (whole milliseconds): how long a mailbox connection lost before the
  * peer is met is tried again, for the tests of giving up; the session caps it at its 5 minutes
- * (MAILBOX_RETRY_MS), so it can only shorten the wait. Unset or not a positive integer: the default.
+ * (MAILBOX_RETRY_MS), so it can only shorten the wait. PARLEY_MAILBOX_CHECK_MS (for tests too):
+ * how long the connection may be idle before a ping asks whether it stands; at most IDLE_CHECK_MS
+ * (30 s). Unset or not a positive integer: the default.
  */
-function retryFromEnv(env: Readonly<Record<string, string | undefined>>): { retryMs?: number } {
-  const value = env.PARLEY_MAILBOX_RETRY_MS;
-  return value !== undefined && /^[1-9]\d{0,8}$/.test(value) ? { retryMs: Number(value) } : {};
+function retryFromEnv(env: Readonly<Record<string, string | undefined>>): { retryMs?: number; checkMs?: number } {
+  const ms = (value: string | undefined) =>
+    value !== undefined && /^[1-9]\d{0,8}$/.test(value) ? Number(value) : undefined;
+  const retryMs = ms(env.PARLEY_MAILBOX_RETRY_MS);
+  const checkMs = ms(env.PARLEY_MAILBOX_CHECK_MS);
+  return { ...(retryMs === undefined ? {} : { retryMs }), ...(checkMs === undefined ? {} : { checkMs }) };
 }
 
 /** tcp:HOST:PORT (HOST may be [IPv6]). */

@@ -1,13 +1,15 @@
 /**
  * What the mailbox server owes us: an answer to each request that has one (allocate, list,
- * claim, release) and each message we add handed back to us (a mailbox server hands every add
- * to every side that opened the mailbox, ours included, at once). A server that welcomed us and
- * then answers one of them not within SERVER_ANSWER_MS of connected time is silent: a server that
- * accepts and never answers, or a dead one behind a proxy that keeps the socket open, left a
- * waiting side waiting for ever with a code nobody could use (the claim unanswered, the key
- * exchange message never stored). The close has its own bound (wormhole.ts).
+ * claim, release, ping) and each message we add handed back to us (a mailbox server hands every
+ * add to every side that opened the mailbox, ours included, at once). A server that welcomed us
+ * and then answers one of them not within SERVER_ANSWER_MS of connected time is silent: a server
+ * that accepts and never answers, a dead one behind a proxy that keeps the socket open, or a
+ * connection that died without a word (half-open: Wi-Fi changed, a NAT forgot the flow). The
+ * Wormhole takes a silence as a lost connection (closes it and opens it again). While nothing is
+ * owed (a side waiting for its peer), a ping goes every IDLE_CHECK_MS, its pong owed as the rest:
+ * a connection that died silently then was never noticed. The close has its own bound.
  *
- * Sans-I/O but for its one timer: the Wormhole hands it what it sends and what it takes, and
+ * Sans-I/O but for its timers: the Wormhole hands it what it sends and what it takes, and
  * `reset()` on a lost connection (the new one asks again, and owes from then on).
  */
 
@@ -18,6 +20,14 @@ import type { MailboxMessage } from "../net/index.ts";
  * hand back a message we added, once it has welcomed us: a real one answers in milliseconds.
  */
 export const SERVER_ANSWER_MS = 10_000;
+/** How long the connection may be idle (nothing owed) before a ping asks whether it still stands. */
+export const IDLE_CHECK_MS = 30_000;
+/**
+ * A deadline timer this late (ms past its time) ran after the process stood still (Ctrl-Z, a
+ * laptop asleep): the answer may be in the socket already, unread (Bun runs an expired timer
+ * before it reads), so the socket gets one more turn before the answer counts as late.
+ */
+export const STALL_MS = 1_000;
 
 /** What an unanswered request is, in words: "… did not answer WORDS within 10 s". */
 const OWED_WORDS: Record<string, string> = {
@@ -25,6 +35,7 @@ const OWED_WORDS: Record<string, string> = {
   nameplates: "which codes are in use",
   claimed: "our claim of the code's number",
   released: "our release of the code's number",
+  pong: "a ping (asked whether the connection still stands)",
 };
 
 /** The answer `message` (one we send) is owed, or undefined when it has none. */
@@ -38,10 +49,12 @@ function owedFor(message: Record<string, unknown>): string | undefined {
       return "claimed";
     case "release":
       return "released";
+    case "ping":
+      return "pong";
     case "add":
       return `message/${String(message.phase)}`;
     default:
-      return undefined; // bind, open, close (bounded by the close itself), ping
+      return undefined; // bind, open, close (bounded by the close itself)
   }
 }
 
@@ -49,17 +62,31 @@ export class ServerAnswers {
   /** Each answer owed, and when its request went (performance.now()). */
   private readonly owed = new Map<string, number>();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** The ping's timer while nothing is owed. */
+  private idle: ReturnType<typeof setTimeout> | undefined;
+  /** No answer owed is looked for past this time (performance.now()): the retry's deadline. */
+  private until = Number.POSITIVE_INFINITY;
   private stopped = false;
+  private pings = 0;
 
   /**
    * @param side - our side (the adds handed back to us carry it)
    * @param ms - SERVER_ANSWER_MS (tests lower it)
-   * @param silent - called once, with what was not answered in words ("with a code"), when the oldest answer owed is late
+   * @param silent - called once a connection, with what was not answered in words ("with a code"),
+   *   when the oldest answer owed on it is late (reset() before the next connection)
+   * @param ping - sends {type: "ping", ping: N} (through sent(), so its pong is owed)
+   * @param idleMs - IDLE_CHECK_MS, and at most (tests lower it)
+   * @param answered - the server answered something owed; `all`: nothing more is owed (the
+   *   connection stands). Call received() after the client took the message (what it asks in
+   *   turn is owed by then).
    */
   constructor(
     private readonly side: string,
     readonly ms: number,
     private readonly silent: (words: string) => void,
+    private readonly ping: (n: number) => void = () => {},
+    private readonly idleMs = IDLE_CHECK_MS,
+    private readonly answered: (all: boolean) => void = () => {},
   ) {}
 
   /** We sent `message`. */
@@ -78,14 +105,29 @@ export class ServerAnswers {
           ? `message/${String(message.phase)}`
           : undefined
         : message.type;
-    if (key !== undefined && this.owed.delete(key)) this.arm();
+    if (key === undefined || !this.owed.delete(key)) return;
+    this.arm();
+    this.answered(this.owed.size === 0);
+  }
+
+  /** Asks at once whether the connection stands (a ping), unless an answer is owed already. */
+  check(): void {
+    if (!this.stopped && this.owed.size === 0) this.ping(++this.pings);
+  }
+
+  /** Answers owed are not looked for past `at` (performance.now()); Infinity: no bound. */
+  bound(at: number): void {
+    this.until = at;
+    if (this.owed.size > 0) this.arm();
   }
 
   /** The connection is gone: nothing is owed on it (a new one asks again). */
   reset(): void {
     this.owed.clear();
     clearTimeout(this.timer);
+    clearTimeout(this.idle);
     this.timer = undefined;
+    this.idle = undefined;
   }
 
   /** No more answers are looked for (closed, failed, or the meeting no longer needs the mailbox). */
@@ -94,20 +136,30 @@ export class ServerAnswers {
     this.reset();
   }
 
-  /** The timer for the oldest answer owed. */
+  /** The timer for the oldest answer owed, or, with none owed, the idle check's. */
   private arm(): void {
     clearTimeout(this.timer);
+    clearTimeout(this.idle);
     this.timer = undefined;
+    this.idle = undefined;
+    if (this.stopped) return;
     let oldest: [string, number] | undefined;
     for (const entry of this.owed) if (!oldest || entry[1] < oldest[1]) oldest = entry;
-    if (!oldest) return;
+    if (!oldest) {
+      this.idle = setTimeout(() => this.check(), Math.min(this.idleMs, IDLE_CHECK_MS));
+      return;
+    }
     const [key, at] = oldest;
-    this.timer = setTimeout(
-      () => {
-        this.stop();
-        this.silent(OWED_WORDS[key] ?? "the message we added (a mailbox server hands each back at once)");
-      },
-      Math.max(0, at + this.ms - performance.now()),
-    );
+    const delay = Math.max(0, Math.min(at + this.ms, this.until) - performance.now());
+    const armed = performance.now();
+    const late = (): void => {
+      this.reset();
+      this.silent(OWED_WORDS[key] ?? "the message we added (a mailbox server hands each back at once)");
+    };
+    this.timer = setTimeout(() => {
+      // Stood still: the socket's turn first (an answer there now ends this timer through received()).
+      if (performance.now() - armed - delay > STALL_MS) this.timer = setTimeout(late, 50);
+      else late();
+    }, delay);
   }
 }

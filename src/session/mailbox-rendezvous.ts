@@ -71,6 +71,8 @@ export interface MailboxRendezvousOptions {
   readonly timeoutMs?: number;
   /** How long the server has to answer each request, or hand back what we added (SERVER_ANSWER_MS). */
   readonly serverAnswerMs?: number;
+  /** How long the mailbox connection may be idle before a ping checks it (IDLE_CHECK_MS; tests lower it). */
+  readonly idleCheckMs?: number;
   readonly relayDelayMs?: number;
   /** Aborting closes the mailbox: the meeting fails with E_MAILBOX_LOST. */
   readonly signal?: AbortSignal;
@@ -194,6 +196,7 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
     ...(options.retryMs === undefined ? {} : { withinMs: options.retryMs }),
     ...(options.onMailboxChange ? { listener: options.onMailboxChange } : {}),
     ...(options.serverAnswerMs === undefined ? {} : { serverAnswerMs: options.serverAnswerMs }),
+    ...(options.idleCheckMs === undefined ? {} : { idleCheckMs: options.idleCheckMs }),
     ...(options.signal ? { signal: options.signal } : {}),
   }).finally(() => options.signal?.removeEventListener("abort", abortedEarly));
   const letGo = (): void => options.onLetGo?.(wormhole.close("lonely"));

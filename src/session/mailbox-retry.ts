@@ -45,5 +45,14 @@ export function notBackWithin(withinMs: number): WormholeError {
   );
 }
 
+/**
+ * Tried again for `withinMs`, each connection back silent: `silence` says what the server did not
+ * answer ("did not answer our claim of the code's number within 10 s").
+ */
+export function silentWithin(url: string, silence: string, withinMs: number): WormholeError {
+  const seconds = Math.round(withinMs / 100) / 10;
+  return new WormholeError("E_MAILBOX_SILENT", `${url} ${silence}; reconnecting for ${seconds} s did not help`);
+}
+
 /** The pause after `pause` (0: the first try was at once). */
 export const nextPause = (pause: number): number => (pause === 0 ? RETRY_FIRST_MS : Math.min(pause * 2, RETRY_MAX_MS));

@@ -9,12 +9,16 @@
  * E_MAILBOX_LOST. The mailbox client picks up on the new connection (MailboxClient.reconnected).
  * A connection back that is lost again within RETRY_MAX_MS goes on with the same outage: its
  * deadline, and the next, longer pause (a server that welcomes and closes at once is not
- * tried in a tight loop for ever).
+ * tried in a tight loop for ever). A server that does not answer in time (mailbox-answers.ts)
+ * counts as a loss, once it has answered once: the socket is closed and opened again, and the
+ * connection is back only once the server answers on it (one that welcomes and answers nothing
+ * goes on with the same outage, and at its end fails the Wormhole with E_MAILBOX_SILENT).
  */
 
 import { type MailboxMessage, type MailboxSocket, NetError, OPEN_TIMEOUT_MS, openMailboxSocket } from "../net/index.ts";
 import { SERVER_ANSWER_MS, ServerAnswers } from "./mailbox-answers.ts";
 import { MailboxClient, WormholeError } from "./mailbox-client.ts";
+import { MAX_UNREAD_BYTES, MAX_UNREAD_MESSAGES, MailboxInbox } from "./mailbox-inbox.ts";
 import {
   MAILBOX_RETRY_MS,
   type MailboxLinkChange,
@@ -22,6 +26,7 @@ import {
   nextPause,
   notBackWithin,
   RETRY_MAX_MS,
+  silentWithin,
   type WormholeRetry,
 } from "./mailbox-retry.ts";
 
@@ -36,24 +41,15 @@ export {
 
 /** How long close() waits for the server to confirm. */
 const CLOSE_WAIT_MS = 2000;
-/**
- * Most application messages kept unread. A Parley peer's mailbox stays open for the session and
- * nothing reads it after the transit hints: without a bound, a peer with the code could add
- * messages there for as long as the session lasts and each stayed here. The protocols read one
- * or two at a time.
- */
-export const MAX_UNREAD_MESSAGES = 64;
-/**
- * Once this many bytes wait unread, the next message fails the Wormhole. Each message may be
- * 16 MiB (the socket takes 32 Mi hex characters): the count alone let a peer make us hold 1 GiB.
- * A plain peer's largest, a text offer of 1 Mi characters, is under 7 MiB.
- */
-export const MAX_UNREAD_BYTES = 16 * 1024 * 1024;
+
+export { MAX_UNREAD_BYTES, MAX_UNREAD_MESSAGES } from "./mailbox-inbox.ts";
 
 /** How a Wormhole is opened: its retries, how long the server has to answer, and its abort. */
 export interface WormholeOptions extends WormholeRetry {
   /** How long the server has to answer a request once it welcomed us: SERVER_ANSWER_MS (mailbox-answers.ts). */
   readonly serverAnswerMs?: number;
+  /** How long the connection may be idle before a ping checks it: IDLE_CHECK_MS (tests lower it). */
+  readonly idleCheckMs?: number;
   /** Aborting while the first connection opens gives it up (nothing is left open). */
   readonly signal?: AbortSignal;
 }
@@ -77,9 +73,7 @@ function deferred<T>() {
 export class Wormhole {
   readonly code = deferred<string>();
   readonly verified = deferred<WormholeVerified>();
-  private readonly inbox: Uint8Array[] = [];
-  private inboxBytes = 0;
-  private readonly readers: Array<{ resolve: (d: Uint8Array) => void; reject: (e: Error) => void }> = [];
+  private readonly inbox: MailboxInbox;
   private readonly closedByServer = deferred<void>();
   private failure: WormholeError | undefined;
   private readonly failedWith = deferred<WormholeError>();
@@ -90,8 +84,13 @@ export class Wormhole {
   readonly failed: Promise<WormholeError> = this.failedWith.promise;
   private socket: MailboxSocket | undefined;
   private readonly client: MailboxClient;
-  /** What the server owes us: a request unanswered in time fails the Wormhole (E_MAILBOX_SILENT). */
+  /** What the server owes us: a request unanswered in time is a loss (or, never answered, E_MAILBOX_SILENT). */
   private readonly answers: ServerAnswers;
+  /** The server answered something owed (on any connection); `back`: on this one, since it opened again. */
+  private everAnswered = false;
+  private back = true;
+  /** The last loss was a silence, and no try since failed to open: what went unanswered, worded. */
+  private silence: string | undefined;
   /** close() was called: a loss from now on is not retried. */
   private closing = false;
   /** No more retries after a loss (`quiet()`): the meeting no longer needs the mailbox. */
@@ -117,35 +116,22 @@ export class Wormhole {
     private readonly url: string,
     versions: Record<string, unknown>,
     code: string | undefined,
-    private readonly maxUnreadBytes: number,
+    maxUnreadBytes: number,
     private readonly retry: WormholeOptions,
   ) {
+    this.inbox = new MailboxInbox(maxUnreadBytes);
     if (retry.listener) this.linkListeners.add(retry.listener);
     this.client = new MailboxClient(
       {
-        send: (m) => {
-          if (!this.socket) return;
-          this.answers.sent(m);
-          this.socket.send(m);
-        },
+        send: (m) => this.post(m),
       },
       {
         codeKnown: (c) => this.code.resolve(c),
         verified: (key, v) => this.verified.resolve({ key, versions: v }),
         received: (data) => {
-          const reader = this.readers.shift();
-          if (reader) reader.resolve(data);
-          else if (this.inbox.length < MAX_UNREAD_MESSAGES && this.inboxBytes < this.maxUnreadBytes) {
-            this.inbox.push(data);
-            this.inboxBytes += data.length;
-          } else {
-            this.fail(
-              new WormholeError(
-                "E_PEER_PROTOCOL",
-                `more than ${MAX_UNREAD_MESSAGES} mailbox messages or ${this.maxUnreadBytes} bytes nobody asked for`,
-              ),
-            );
-          }
+          if (this.inbox.put(data)) return;
+          const bound = `${MAX_UNREAD_MESSAGES} mailbox messages or ${this.inbox.maxBytes} bytes`;
+          this.fail(new WormholeError("E_PEER_PROTOCOL", `more than ${bound} nobody asked for`));
         },
         failed: (error) => this.fail(error),
         closed: () => {
@@ -157,12 +143,34 @@ export class Wormhole {
       code,
     );
     const answerMs = retry.serverAnswerMs ?? SERVER_ANSWER_MS;
-    this.answers = new ServerAnswers(this.client.side, answerMs, (words) => {
-      const seconds = Math.round(answerMs / 100) / 10;
-      this.fail(
-        new WormholeError("E_MAILBOX_SILENT", `${url} welcomed us but did not answer ${words} within ${seconds} s`),
-      );
-    });
+    const answerWords = (words: string) => `did not answer ${words} within ${Math.round(answerMs / 100) / 10} s`;
+    const silent = (words: string): void => {
+      // Never answered: no mailbox server to come back to (as one unreachable at first).
+      if (!this.everAnswered) {
+        return this.fail(new WormholeError("E_MAILBOX_SILENT", `${url} welcomed us but ${answerWords(words)}`));
+      }
+      this.silence = answerWords(words);
+      this.socket?.close(); // a loss: opened again (socketClosed)
+    };
+    const answered = (all: boolean): void => {
+      this.everAnswered = true;
+      // Back once everything asked again is answered (a server that answers the claim and drops every add is not).
+      if (this.back || !all || !this.socket || this.settled) return;
+      this.silence = undefined;
+      this.back = true;
+      this.answers.bound(Number.POSITIVE_INFINITY);
+      this.upSince = performance.now();
+      this.tell({ connected: true });
+    };
+    const ping = (n: number): void => this.post({ type: "ping", ping: n });
+    this.answers = new ServerAnswers(this.client.side, answerMs, silent, ping, retry.idleCheckMs, answered);
+  }
+
+  /** Sends `message` to the server on the connection, if there is one. */
+  private post(message: Record<string, unknown>): void {
+    if (!this.socket) return;
+    this.answers.sent(message);
+    this.socket.send(message);
   }
 
   /**
@@ -236,10 +244,10 @@ export class Wormhole {
     if (closedEarly) this.socketClosed(socket, closedEarly.broken);
   }
 
-  /** One message from the server: it answers what it owed, and the client takes it. */
+  /** One message from the server: the client takes it, and it answers what it owed. */
   private take(message: MailboxMessage): void {
-    this.answers.received(message);
     this.client.handle(message);
+    this.answers.received(message);
   }
 
   private socketClosed(socket: MailboxSocket, broken: string | undefined): void {
@@ -256,13 +264,13 @@ export class Wormhole {
     }
     this.socket = undefined;
     const now = performance.now();
-    if (this.outage && now - this.upSince < RETRY_MAX_MS) {
-      // Back only briefly: the same outage goes on, after a longer pause.
+    if (this.outage && (!this.back || now - this.upSince < RETRY_MAX_MS)) {
+      // Back only briefly, or not at all (open but silent): the same outage goes on, after a longer pause.
       this.outage.pause = nextPause(this.outage.pause);
     } else this.outage = { deadline: now + withinMs, pause: 0 };
     const left = this.outage.deadline - now;
-    if (left <= 0) return this.fail(notBackWithin(withinMs)); // an outage already at its end
-    this.tell({ connected: false, withinMs: left });
+    if (left <= 0) return this.fail(this.gaveUp(withinMs)); // an outage already at its end
+    if (this.back) this.tell({ connected: false, withinMs: left }); // one not back yet was never said
     void this.reconnect(this.outage, withinMs);
   }
 
@@ -288,18 +296,24 @@ export class Wormhole {
       const left = deadline - performance.now();
       if (left <= 0) break;
       try {
+        this.back = false; // until the server answers on it (answered, above)
         await this.connect(() => this.client.reconnected(), Math.max(1_000, Math.min(OPEN_TIMEOUT_MS, left)));
         if (this.socket && !this.settled) {
-          this.upSince = performance.now();
-          this.tell({ connected: true });
+          this.answers.bound(deadline); // a silent one still ends within the outage's time
+          this.answers.check(); // something owed, whatever the client asked again
         }
         return;
       } catch {
-        // not there yet: the next try after a pause
+        this.silence = undefined; // not there yet: the next try after a pause
       }
       outage.pause = nextPause(pause);
     }
-    this.fail(notBackWithin(withinMs));
+    this.fail(this.gaveUp(withinMs));
+  }
+
+  /** The outage's time is up: back never, or only silent. */
+  private gaveUp(withinMs: number): WormholeError {
+    return this.silence === undefined ? notBackWithin(withinMs) : silentWithin(this.url, this.silence, withinMs);
   }
 
   private tell(change: MailboxLinkChange): void {
@@ -321,7 +335,7 @@ export class Wormhole {
 
   /** Whether the mailbox connection is up (false while a lost one is opened again). */
   get connected(): boolean {
-    return this.socket !== undefined;
+    return this.socket !== undefined && this.back;
   }
 
   /** Calls `listener` each time the connection is lost or back; returns the unsubscribe. */
@@ -345,13 +359,7 @@ export class Wormhole {
 
   /** The peer's next application message. */
   nextMessage(): Promise<Uint8Array> {
-    const ready = this.inbox.shift();
-    if (ready) {
-      this.inboxBytes -= ready.length;
-      return Promise.resolve(ready);
-    }
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.readers.push({ resolve, reject }));
+    return this.inbox.next(this.failure);
   }
 
   /**
@@ -370,7 +378,7 @@ export class Wormhole {
     await Promise.race([this.closedByServer.promise, new Promise((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
     clearTimeout(timer);
     this.socket?.close();
-    this.rejectAll(this.failure);
+    this.inbox.rejectAll(this.failure);
   }
 
   private fail(error: WormholeError): void {
@@ -380,13 +388,9 @@ export class Wormhole {
     this.failedWith.resolve(error);
     this.code.reject(error);
     this.verified.reject(error);
-    this.rejectAll(error);
+    this.inbox.rejectAll(error);
     // A failed meeting is over on the server too; the socket goes once it confirmed (or now, if lost).
     if (error.code === "E_MAILBOX_LOST") this.socket?.close();
     else void this.close(error.code === "E_WRONG_CODE" ? "scary" : "errory");
-  }
-
-  private rejectAll(error: Error): void {
-    for (const r of this.readers.splice(0)) r.reject(error);
   }
 }

@@ -94,10 +94,12 @@ test("a server that welcomes and closes at once: tried at growing pauses, E_MAIL
     const error = await within(wormhole.failed, 10_000, "the failure");
     expect(error.code).toBe("E_MAILBOX_LOST");
     expect(error.message).toBe("the connection to the mailbox was lost and not back within 2 s");
-    // At once, then 0.25, 0.5 and 1 s (then 2 s, past the deadline): a handful of tries, each said.
+    // At once, then 0.25, 0.5 and 1 s (then 2 s, past the deadline): a handful of tries.
+    expect(server.connections()).toBeGreaterThan(2);
     expect(server.connections()).toBeLessThanOrEqual(8);
-    expect(seen.back).toBe(server.connections() - 1);
-    expect(seen.lost - seen.back).toBeOneOf([0, 1]); // a loss past the deadline is not said
+    // A connection is back once the server answers on it: one that welcomes and closes is not
+    // (session 25; each was said, "Reconnected" then "Lost" again, a pair a try).
+    expect(seen).toEqual({ lost: 1, back: 0 });
   } finally {
     await wormhole.close();
     server.stop();
@@ -152,7 +154,8 @@ describe.skipIf(!available)("a mailbox server restarted under verified Wormholes
       const error: WormholeError = await within(a.wormhole.failed, 20_000, "the failure");
       expect(error.code).toBe("E_MAILBOX_LOST");
       expect(error.message).toMatch(/^the mailbox server no longer knows code \d+-\.\.\. /);
-      expect(a.seen).toEqual({ lost: 1, back: 1 });
+      // Back is said once the server answers all that is asked again: its claim's answer ends it.
+      expect(a.seen).toEqual({ lost: 1, back: 0 });
     } finally {
       await server.stop();
     }

@@ -33,6 +33,19 @@ describe("mailbox flags", () => {
     expect(mailboxFlags({ relay: true, "relay-url": "ws://own:1/v1" }, {})?.mailboxUrl).toBe("ws://own:1/v1");
   });
 
+  test("the tests' variables: PARLEY_MAILBOX_RETRY_MS and PARLEY_MAILBOX_CHECK_MS, whole ms; anything else is the default", () => {
+    const flags = { "relay-url": "ws://h:1/v1" };
+    const env = { PARLEY_MAILBOX_RETRY_MS: "1500", PARLEY_MAILBOX_CHECK_MS: "300" };
+    expect(mailboxFlags(flags, env)).toEqual({
+      mailboxUrl: "ws://h:1/v1",
+      noListen: false,
+      retryMs: 1500,
+      checkMs: 300,
+    });
+    const odd = { PARLEY_MAILBOX_RETRY_MS: "0", PARLEY_MAILBOX_CHECK_MS: "1.5" };
+    expect(mailboxFlags(flags, odd)).toEqual({ mailboxUrl: "ws://h:1/v1", noListen: false });
+  });
+
   test("an IPv6 transit helper", () => {
     expect(parseTransitHelper("tcp:[::1]:4001")).toEqual({ host: "::1", port: 4001 });
   });
