@@ -172,7 +172,7 @@ async function readCentralDirectory(zip: OpenZip): Promise<{ entries: ZipEntryIn
     file.on("entry", (entry: yauzl.Entry) => {
       // decodeStrings is off (its checks end the whole read with an untyped error); decode
       // as yauzl would (UTF-8 flag, Info-ZIP Unicode path, else CP437) and check it ourselves.
-      names.push(yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false));
+      names.push(decodedName(entry));
       // Inflating needs neither the comment nor the extra fields (zip64 sizes are already read).
       entry.fileCommentRaw = EMPTY;
       entry.extraFieldRaw = EMPTY;
@@ -273,6 +273,30 @@ async function inflateEntry(
   }
   if (crc !== entry.crc32) throw new ZipError("E_ZIP_CORRUPT", "a CRC-32 mismatch", entryName(entry));
   return totalBefore + written;
+}
+
+/** Info-ZIP's Unicode Path extra field: the name in UTF-8 beside a CP437 one. */
+const UNICODE_PATH_FIELD = 0x7075;
+/** General purpose bit 11: the name is UTF-8. */
+const UTF8_FLAG = 0x800;
+
+/**
+ * An entry's name as yauzl reads it (UTF-8 flag, Unicode Path field, else CP437), but in a CP437
+ * name the bytes below 0x20 and 0x7f are the control characters Python's cp437 codec reads (the
+ * wormhole client's zipfile writes an ASCII name without the UTF-8 flag), not yauzl's PC glyphs:
+ * `a<BEL>b` was stored as `a•b` with no word, where `a<BEL>é` (UTF-8) lost its BEL and was said
+ * (renamed-entries shortenedNameLines). A CP437 glyph is one UTF-16 unit a byte, so `i` lines up.
+ */
+function decodedName(entry: yauzl.Entry): string {
+  const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false);
+  if ((entry.generalPurposeBitFlag & UTF8_FLAG) !== 0) return name;
+  if (entry.extraFields.some((field) => field.id === UNICODE_PATH_FIELD)) return name;
+  const raw = entry.fileNameRaw;
+  if (!raw.some((byte) => byte < 0x20 || byte === 0x7f)) return name;
+  return Array.from(name, (ch, i) => {
+    const byte = raw[i] as number;
+    return byte < 0x20 || byte === 0x7f ? String.fromCharCode(byte) : ch;
+  }).join("");
 }
 
 function entryName(entry: yauzl.Entry): string {

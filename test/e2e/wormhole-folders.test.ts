@@ -334,4 +334,26 @@ describe.skipIf(!available)("a wormhole folder whose entry names lose characters
       "... and 2 more entries stored with characters left out of their names.",
     ]);
   }, 60_000);
+
+  test("the real wormhole send's ASCII names (CP437, no UTF-8 flag): a control character is left out and said, not made a PC glyph", async () => {
+    // Python's zipfile writes an ASCII name without the UTF-8 flag: read through yauzl's CP437
+    // table, a<BEL>b.txt became a•b.txt, stored with no word (a<BEL>é, UTF-8, was said).
+    const parent = makeTempDir();
+    mkdirSync(join(parent, "gift"));
+    writeFileSync(join(parent, "gift", "a\u0007b.txt"), "bell\n");
+    writeFileSync(join(parent, "gift", "c\u001b[31md.txt"), "escape\n");
+    writeFileSync(join(parent, "gift", "ok.txt"), "ok\n");
+    const w = wormhole("wormhole-send", ["send", "gift"], parent);
+    const code = await wormholeCode(w);
+    const dir = makeTempDir();
+    const r = startCli("parley-receive", ["receive", code, ...mailbox(), "--dir", dir]);
+    expect(await r.exitCode(LONG_MS), r.describe()).toBe(0);
+    expect(await w.exitCode(LONG_MS)).toBe(0);
+    expect(readdirSync(join(dir, "gift")).sort()).toEqual(["ab.txt", "c[31md.txt", "ok.txt"]);
+    const said = r.linesMatching(/^Stored /);
+    expect(said.sort(), r.describe()).toEqual([
+      'Stored "gift/a\\u0007b.txt" as gift/ab.txt.',
+      'Stored "gift/c\\u001b[31md.txt" as gift/c[31md.txt.',
+    ]);
+  }, 120_000);
 });
