@@ -60,6 +60,8 @@ export class ChatWithPeer {
   private readonly presenter: TransferPresenter;
   /** `transfer` commands naming a folder being listed, and any typed after them, in order. */
   private listing: Promise<void> | undefined;
+  /** The session whose leaving was said (leaving). */
+  private leavingSaid: Session | undefined;
   /** Those commands not yet planned, as typed: said if the session ends first (the process then exits). */
   private readonly waiting = new Set<{ readonly args: string }>();
 
@@ -167,6 +169,22 @@ export class ChatWithPeer {
         if (this.listing === done) this.listing = undefined;
       });
     this.listing = done;
+  }
+
+  /**
+   * `exit` (or the end of input): what leaving waits for is said once a session (a script's `exit`
+   * and then the end of its input said each line twice); a folder being listed is offered first,
+   * then `leave` runs again. @returns true when the session is not to be told to exit now
+   */
+  leaving(session: Session, leave: () => void): boolean {
+    if (this.leavingSaid === session) return true;
+    this.leavingSaid = session;
+    const listing = this.afterListing(() => {
+      this.leavingSaid = undefined;
+      leave();
+    });
+    if (!listing) this.sayWaitingToLeave(session);
+    return listing;
   }
 
   /**

@@ -359,8 +359,7 @@ class ChatController {
   private leave(): void {
     const session = this.session;
     if (!session) return this.link.finish(EXIT_OK);
-    if (this.withPeer.afterListing(() => this.leave())) return; // a folder being listed is offered first
-    this.withPeer.sayWaitingToLeave(session);
+    if (this.withPeer.leaving(session, () => this.leave())) return; // said once; a folder being listed goes first
     session.exit();
   }
 

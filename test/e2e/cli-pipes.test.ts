@@ -355,6 +355,31 @@ describe("leaving while a transfer runs", () => {
   );
 });
 
+describe("a script's exit and then the end of its input", () => {
+  test(
+    "say what leaving waits for once",
+    async () => {
+      // Before: `printf 'transfer X\nexit\n' | parley ...` printed "Waiting for 1 transfer ..."
+      // twice: once for exit, once more for the end of input after it.
+      const [a, b] = await Promise.all([startPeer("alice", ["--limit-rate", "1M"]), startPeer("bob")]);
+      a.cli.send(b.code);
+      await b.cli.waitForLine(/^Connected to alice /);
+      const src = join(makeTempDir(), "slow.bin");
+      writeFileSync(src, randomBytes(2 * MIB));
+      a.cli.send(`transfer ${src}`);
+      await b.cli.waitForLine(/^Receiving #\d+ slow\.bin/);
+      a.cli.send("exit");
+      a.cli.endInput();
+      expect(await a.cli.exitCode()).toBe(0);
+      expect(await b.cli.exitCode()).toBe(0);
+      expect(a.cli.linesMatching(/^Waiting for /), a.cli.describe()).toEqual([
+        "Waiting for 1 transfer to finish before leaving (Ctrl-C leaves at once, cancelling it)...",
+      ]);
+    },
+    TEST_MS,
+  );
+});
+
 describe("leaving while a folder runs", () => {
   test(
     "exit during a folder says it waits for the folder, not for its entries in flight",
