@@ -112,7 +112,13 @@ export class TransferPresenter {
       return;
     }
     const size = info.size === null ? "size not known yet" : sizeWords(info.size);
-    this.out.print(`${verb} ${label(info)} (${size}).`);
+    const zipped = info.zippedFolder;
+    if (zipped) {
+      // A plain wormhole peer's folder: one zip, said as the folder (its name as offered: the
+      // name it is stored under is chosen when it is unpacked, and the Saved line says it).
+      const what = `${count(zipped.files, "file")}, ${sizeWords(zipped.bytes)}; a zip of ${size}`;
+      this.out.print(`${verb} folder ${shownName(info)} (${what}).`);
+    } else this.out.print(`${verb} ${label(info)} (${size}).`);
     this.out.startProgress(info.id, `${arrow} ${label(info)}`, info.size);
   }
 
