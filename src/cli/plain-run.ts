@@ -310,7 +310,7 @@ export async function sendToPlain(
   const info: TransferInfo = { id: 1, direction: "send", name: shortenedName(name), size };
   if (info.name !== name) {
     out.note(
-      `The file's name is ${Buffer.byteLength(name)} bytes long, more than a wormhole client can store: it is offered cut to ${MAX_SAFE_NAME_BYTES} bytes.`,
+      `The file's name is ${Buffer.byteLength(name)} bytes long, more than ${MAX_SAFE_NAME_BYTES} (a wormhole receiver may fail to store it): it is offered cut to ${MAX_SAFE_NAME_BYTES} bytes.`,
     );
   }
   out.offered(info);
