@@ -68,17 +68,20 @@ async function closeAndExit(run: ReturnType<typeof spawnChild>, withinMs = EXIT_
   expect(run.lines.at(-1)).toBe("closed");
 }
 
-test("close() while a lost connection is being opened again: the opening goes too, and the process exits", async () => {
+/**
+ * A fake mailbox server whose first connection welcomes and answers the allocate and the claim
+ * (the child gets its code); `later(ws, n)` handles the open of connection n >= 2 (it says no
+ * welcome unless it sends one). `dropFirst()` closes the first connection: the loss.
+ */
+function firstAnswersThen(later: (ws: { close(): void }, n: number) => void) {
   let connections = 0;
   let first: { close(): void } | undefined;
-  const opened = Promise.withResolvers<void>();
   const { server, url } = fakeMailboxServer({
     open(ws) {
       connections++;
-      if (connections === 1) {
-        first = ws;
-        ws.send(JSON.stringify({ type: "welcome", welcome: {} }));
-      } else opened.resolve(); // a WebSocket that never says welcome: the opening waits for it
+      if (connections > 1) return later(ws, connections);
+      first = ws;
+      ws.send(JSON.stringify({ type: "welcome", welcome: {} }));
     },
     message(ws, raw) {
       const m = JSON.parse(String(raw)) as { type: string };
@@ -87,45 +90,35 @@ test("close() while a lost connection is being opened again: the opening goes to
     },
   });
   cleanups.push(() => server.stop(true));
-  const run = spawnChild("reconnect", url);
+  return { url, connections: () => connections, dropFirst: () => first?.close() };
+}
+
+test("close() while a lost connection is being opened again: the opening goes too, and the process exits", async () => {
+  const opened = Promise.withResolvers<void>();
+  // A WebSocket that never says welcome: the opening waits for it.
+  const fake = firstAnswersThen(() => opened.resolve());
+  const run = spawnChild("reconnect", fake.url);
   await run.line("code");
-  first?.close();
+  fake.dropFirst();
   await run.line("lost");
   await opened.promise; // the retry's opening is under way (its 10 s timer runs)
   await closeAndExit(run);
-  expect(connections).toBe(2);
+  expect(fake.connections()).toBe(2);
 }, 30_000);
 
 test("close() while a later try opens (its pause after that try would be 5 s): nothing waits out that pause", async () => {
   // Tries 2-6 are refused at once (a WebSocket that closes before its welcome), so the pauses grow
   // 250, 500, 1000, 2000, 4000 ms; try 7 is left opening. The old code, the opening given up,
   // took the next pause (5 s, RETRY_MAX_MS) before it looked whether it was closed.
-  let connections = 0;
-  let first: { close(): void } | undefined;
   const seventh = Promise.withResolvers<void>();
-  const { server, url } = fakeMailboxServer({
-    open(ws) {
-      connections++;
-      if (connections === 1) {
-        first = ws;
-        ws.send(JSON.stringify({ type: "welcome", welcome: {} }));
-      } else if (connections < 7) ws.close();
-      else seventh.resolve(); // never says welcome: the opening waits for it
-    },
-    message(ws, raw) {
-      const m = JSON.parse(String(raw)) as { type: string };
-      if (m.type === "allocate") ws.send(JSON.stringify({ type: "allocated", nameplate: "7" }));
-      if (m.type === "claim") ws.send(JSON.stringify({ type: "claimed", mailbox: "m1" }));
-    },
-  });
-  cleanups.push(() => server.stop(true));
-  const run = spawnChild("reconnect", url);
+  const fake = firstAnswersThen((ws, n) => (n < 7 ? ws.close() : seventh.resolve())); // 7: no welcome
+  const run = spawnChild("reconnect", fake.url);
   await run.line("code");
-  first?.close();
+  fake.dropFirst();
   await run.line("lost");
   await seventh.promise;
   await closeAndExit(run, PAUSE_AFTER_MS);
-  expect(connections).toBe(7);
+  expect(fake.connections()).toBe(7);
 }, 60_000);
 
 test("a meeting aborted while the mailbox's first connection opens (a server that accepts and never answers): the process exits", async () => {
