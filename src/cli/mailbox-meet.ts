@@ -134,6 +134,7 @@ export class MailboxMeet {
       },
       ...(config.retryMs === undefined ? {} : { retryMs: config.retryMs }),
       ...(config.checkMs === undefined ? {} : { idleCheckMs: config.checkMs }),
+      ...(config.answerMs === undefined ? {} : { serverAnswerMs: config.answerMs }),
       onMailboxChange: (change) => {
         if (this.abandoned) return;
         if (change.connected) this.io.mailboxBack?.(MAILBOX_BACK_LINE);

@@ -142,7 +142,7 @@ export class Wormhole {
       versions,
       code,
     );
-    const answerMs = retry.serverAnswerMs ?? SERVER_ANSWER_MS;
+    const answerMs = Math.min(retry.serverAnswerMs ?? SERVER_ANSWER_MS, SERVER_ANSWER_MS);
     const answerWords = (words: string) => `did not answer ${words} within ${Math.round(answerMs / 100) / 10} s`;
     const silent = (words: string): void => {
       // Never answered: no mailbox server to come back to (as one unreachable at first).

@@ -105,8 +105,11 @@ test("a --relay-url that accepts the connection and never answers: one line, exi
   }
 }, 60_000);
 
-/** A silence is a lost connection, tried again (session 25): for 2 s here, not 5 minutes. */
-const RETRY = { PARLEY_MAILBOX_RETRY_MS: "2000" };
+/**
+ * A silence is a lost connection, tried again (session 25): for 2 s here, not 5 minutes; the
+ * server has 2 s to answer, not 10.
+ */
+const RETRY = { PARLEY_MAILBOX_RETRY_MS: "2000", PARLEY_MAILBOX_ANSWER_MS: "2000" };
 
 test("a mailbox server that gives a code and never answers the claim: the code line, the lost line, then one line, exit 2 (it waited for ever)", async () => {
   const url = mailbox({ type: "allocated", nameplate: "4" }, null);
@@ -118,7 +121,7 @@ test("a mailbox server that gives a code and never answers the claim: the code l
     out,
   ).toEqual([
     "Lost the mailbox server; reconnecting (for up to 2 s) ...",
-    `Error: the mailbox server stopped answering: ${url} did not answer our claim of the code's number within 10 s; reconnecting for 2 s did not help.`,
+    `Error: the mailbox server stopped answering: ${url} did not answer our claim of the code's number within 2 s; reconnecting for 2 s did not help.`,
   ]);
 }, 60_000);
 
@@ -132,6 +135,6 @@ test("a mailbox server that answers the claim and never hands back the key excha
     out,
   ).toEqual([
     "Lost the mailbox server; reconnecting (for up to 2 s) ...",
-    `Error: the mailbox server stopped answering: ${url} did not answer the message we added (a mailbox server hands each back at once) within 10 s; reconnecting for 2 s did not help.`,
+    `Error: the mailbox server stopped answering: ${url} did not answer the message we added (a mailbox server hands each back at once) within 2 s; reconnecting for 2 s did not help.`,
   ]);
 }, 60_000);

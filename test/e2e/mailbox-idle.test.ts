@@ -4,7 +4,7 @@
  * mailbox server (test/fake-mailbox.ts mailboxProxy) stops passing anything on its first
  * connection once the sender's key exchange message is handed back, and keeps the socket open.
  * Nothing is owed then, so the idle check finds it: a ping (every PARLEY_MAILBOX_CHECK_MS,
- * lowered here from 30 s) unanswered within the server's 10 s is a lost connection: the lost
+ * lowered here from 30 s) unanswered within the server's time (10 s; 2 s here, PARLEY_MAILBOX_ANSWER_MS) is a lost connection: the lost
  * line, a reconnect, and the receiver that came meanwhile (straight to the server) gets the file
  * byte for byte. A server that answers nothing on any connection back ends the run within the
  * retries' time (PARLEY_MAILBOX_RETRY_MS, lowered) with one line saying the silence, exit 2.
@@ -29,7 +29,7 @@ afterEach(() => {
 
 const LOST = /^Lost the mailbox server; reconnecting \(for up to [^)]+\) \.\.\.$/m;
 const BACK = /^Reconnected to the mailbox server\.$/m;
-/** The server's 10 s for the ping, and more for a loaded machine. */
+/** The server's time for the ping, and more for a loaded machine. */
 const LONG_MS = 60_000;
 
 /** parley send FILE through a proxy whose first connection dies once the sender's key exchange message is back. */
@@ -50,7 +50,7 @@ function senderThroughProxy(later: LaterConnections, env: Record<string, string>
     undefined,
     undefined,
     {
-      env: { PARLEY_MAILBOX_CHECK_MS: "300", ...env },
+      env: { PARLEY_MAILBOX_CHECK_MS: "300", PARLEY_MAILBOX_ANSWER_MS: "2000", ...env },
     },
   );
   return { sender, bytes, flags, muted: proxy.muted() };
@@ -96,7 +96,7 @@ describe.skipIf(!kit.available)("a mailbox connection that dies silently while p
     expect(error?.code).toBe("E_MAILBOX_SILENT");
     expect(String(error?.message)).toMatch(
       new RegExp(
-        `^the mailbox server stopped answering: ${proxy?.url} did not answer .* within 10 s; reconnecting for 2 s did not help$`,
+        `^the mailbox server stopped answering: ${proxy?.url} did not answer .* within 2 s; reconnecting for 2 s did not help$`,
       ),
     );
     expect(sender.stderr.match(new RegExp(LOST.source, "gm")), sender.stderr).toHaveLength(1);
