@@ -101,41 +101,31 @@ async function meetingFails(url: string, options: { code?: string; onLost?: () =
   };
 }
 
-test("the claim unanswered, making a code: E_MAILBOX_SILENT naming the claim (it waited for ever with its code shown)", async () => {
-  const fake = fakeServer({ allocate: true });
-  let lost = 0;
-  const told = await meetingFails(fake.url, { onLost: () => lost++ });
-  expect(told).toEqual({
-    code: "E_MAILBOX_SILENT",
-    line: `Error: the mailbox server stopped answering: ${fake.url} did not answer our claim of the code's number within 0.3 s; reconnecting for 1.5 s did not help`,
-    exit: 2,
-  });
-  // Tried again: one loss told, each connection back as silent (no "back", no more losses).
-  expect(lost).toBe(1);
-  expect(fake.connections()).toBeGreaterThan(1);
-}, 15_000);
-
-test("the claim unanswered, joining a code: E_MAILBOX_SILENT, not 'the peer left' after the peer's 30 s", async () => {
-  const fake = fakeServer({ list: true });
-  let lost = 0;
-  const told = await meetingFails(fake.url, { code: "7-purple-sausage", onLost: () => lost++ });
-  expect(told.code).toBe("E_MAILBOX_SILENT");
-  expect(told.line).toBe(
-    `Error: the mailbox server stopped answering: ${fake.url} did not answer our claim of the code's number within 0.3 s; reconnecting for 1.5 s did not help`,
-  );
-  expect([lost, fake.connections() > 1]).toEqual([1, true]);
-}, 15_000);
-
-test("the claim answered, our key exchange message never handed back: E_MAILBOX_SILENT (it waited for ever)", async () => {
-  const fake = fakeServer({ allocate: true, claim: true });
-  let lost = 0;
-  const told = await meetingFails(fake.url, { onLost: () => lost++ });
-  expect(told.code).toBe("E_MAILBOX_SILENT");
-  expect(told.line).toBe(
-    `Error: the mailbox server stopped answering: ${fake.url} did not answer our claim of the code's number within 0.3 s; reconnecting for 1.5 s did not help`,
-  );
-  expect([lost, fake.connections() > 1]).toEqual([1, true]);
-}, 15_000);
+test.each<[string, Answers, string | undefined]>([
+  // It waited for ever with its code shown.
+  ["the claim unanswered, making a code: E_MAILBOX_SILENT naming the claim", { allocate: true }, undefined],
+  // It said 'the peer left' after the peer's 30 s.
+  ["the claim unanswered, joining a code: E_MAILBOX_SILENT naming the claim", { list: true }, "7-purple-sausage"],
+  // It waited for ever: the claim answered on the first connection, our key exchange message
+  // never handed back; each connection back answers nothing, so the claim is what it names last.
+  ["the key exchange message never handed back: E_MAILBOX_SILENT", { allocate: true, claim: true }, undefined],
+])(
+  "%s",
+  async (_name, answers, code) => {
+    const fake = fakeServer(answers);
+    let lost = 0;
+    const told = await meetingFails(fake.url, { ...(code ? { code } : {}), onLost: () => lost++ });
+    expect(told).toEqual({
+      code: "E_MAILBOX_SILENT",
+      line: `Error: the mailbox server stopped answering: ${fake.url} did not answer our claim of the code's number within 0.3 s; reconnecting for 1.5 s did not help`,
+      exit: 2,
+    });
+    // Tried again: one loss told, each connection back as silent (no "back", no more losses).
+    expect(lost).toBe(1);
+    expect(fake.connections()).toBeGreaterThan(1);
+  },
+  15_000,
+);
 
 test("a server back after a loss that welcomes and answers nothing: E_MAILBOX_SILENT (it waited for ever, connected)", async () => {
   const fake = fakeServer({ allocate: true, claim: true, echo: true });
