@@ -5,6 +5,11 @@
  * ended an outage of 30 s with "it did not answer", long before the 5 minutes of retries.
  */
 
+/** A wait of `ms` in the words the mailbox lines use: "2.5 s", "300 s" (one decimal, none when whole). */
+export function secondsWords(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
 /** What a deadline watches: whether the connection is up, and each time it goes or comes back. */
 export interface MailboxLink {
   readonly connected: boolean;

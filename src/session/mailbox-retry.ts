@@ -3,6 +3,7 @@
  * between tries, who hears of each loss and return, and the error once the time is up.
  */
 
+import { secondsWords } from "./mailbox-deadline.ts";
 import { WormholeError } from "./mailbox-input.ts";
 
 /** How long a lost mailbox connection is tried again before the meeting fails (5 minutes). */
@@ -35,10 +36,9 @@ export interface WormholeRetry {
 
 /** Tried again for `withinMs` without the connection's return. */
 export function notBackWithin(withinMs: number): WormholeError {
-  const seconds = Math.round(withinMs / 100) / 10;
   return new WormholeError(
     "E_MAILBOX_LOST",
-    `the connection to the mailbox was lost and not back within ${seconds} s`,
+    `the connection to the mailbox was lost and not back within ${secondsWords(withinMs)}`,
     {
       lost: { retriedMs: withinMs },
     },
@@ -50,8 +50,10 @@ export function notBackWithin(withinMs: number): WormholeError {
  * answer ("did not answer our claim of the code's number within 10 s").
  */
 export function silentWithin(url: string, silence: string, withinMs: number): WormholeError {
-  const seconds = Math.round(withinMs / 100) / 10;
-  return new WormholeError("E_MAILBOX_SILENT", `${url} ${silence}; reconnecting for ${seconds} s did not help`);
+  return new WormholeError(
+    "E_MAILBOX_SILENT",
+    `${url} ${silence}; reconnecting for ${secondsWords(withinMs)} did not help`,
+  );
 }
 
 /** The pause after `pause` (0: the first try was at once). */

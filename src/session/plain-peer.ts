@@ -26,7 +26,7 @@ import {
   type WireHints,
 } from "../protocol/index.ts";
 import { WormholeError } from "./mailbox-client.ts";
-import { startConnectedDeadline } from "./mailbox-deadline.ts";
+import { secondsWords, startConnectedDeadline } from "./mailbox-deadline.ts";
 import { TransitPipe } from "./transit-pipe.ts";
 import type { Wormhole } from "./wormhole.ts";
 
@@ -175,7 +175,7 @@ export class PlainPeer {
     const stop = new Promise<never>((_, reject) => {
       if (wait.timeoutMs !== undefined) {
         // Counted while the mailbox is up: the peer cannot reach us while it is opened again.
-        const seconds = Math.round(wait.timeoutMs / 100) / 10;
+        const seconds = secondsWords(wait.timeoutMs);
         cancelDeadline = startConnectedDeadline(this.wormhole, wait.timeoutMs, () => {
           // A mailbox server passes on neither a side's close nor its mood, so a peer that failed
           // on its side (wormhole-william's send when its relay's name does not resolve) and one
@@ -183,7 +183,7 @@ export class PlainPeer {
           reject(
             new PlainPeerError(
               "E_NO_OFFER",
-              `the wormhole peer sent no offer within ${seconds} s: it failed or was stopped on its side (a wormhole client that gives up tells us nothing through the mailbox), or it is waiting to receive too`,
+              `the wormhole peer sent no offer within ${seconds}: it failed or was stopped on its side (a wormhole client that gives up tells us nothing through the mailbox), or it is waiting to receive too`,
             ),
           );
         });

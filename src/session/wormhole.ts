@@ -18,6 +18,7 @@
 import { type MailboxMessage, type MailboxSocket, NetError, OPEN_TIMEOUT_MS, openMailboxSocket } from "../net/index.ts";
 import { SERVER_ANSWER_MS, ServerAnswers } from "./mailbox-answers.ts";
 import { MailboxClient, WormholeError } from "./mailbox-client.ts";
+import { secondsWords } from "./mailbox-deadline.ts";
 import { MAX_UNREAD_BYTES, MAX_UNREAD_MESSAGES, MailboxInbox } from "./mailbox-inbox.ts";
 import {
   MAILBOX_RETRY_MS,
@@ -143,7 +144,7 @@ export class Wormhole {
       code,
     );
     const answerMs = Math.min(retry.serverAnswerMs ?? SERVER_ANSWER_MS, SERVER_ANSWER_MS);
-    const answerWords = (words: string) => `did not answer ${words} within ${Math.round(answerMs / 100) / 10} s`;
+    const answerWords = (words: string) => `did not answer ${words} within ${secondsWords(answerMs)}`;
     const silent = (words: string): void => {
       // Never answered: no mailbox server to come back to (as one unreachable at first).
       if (!this.everAnswered) {
