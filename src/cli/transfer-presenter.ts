@@ -95,6 +95,11 @@ export class TransferPresenter {
   private readonly folderReasons = new Map<number, FolderReasons>();
   /** Entries stored under a numbered name (the name made safe was taken): which went where. */
   private readonly renamed = new RenamedEntries();
+  /**
+   * Received folders stored under another name than offered (`photos (1)`), by folderKey, from
+   * their first entry opened (TransferInfo.rootStoredAs): every later line names them so.
+   */
+  private readonly storedRoots = new Map<number, string>();
 
   constructor(private readonly out: TransferOutput) {}
 
@@ -102,11 +107,14 @@ export class TransferPresenter {
     const verb = info.direction === "send" ? "Sending" : "Receiving";
     const arrow = info.direction === "send" ? "↑" : "↓";
     if (info.folder) {
+      if (info.rootStoredAs !== undefined)
+        this.storedRoots.set(folderKey(info.folder, info.direction), info.rootStoredAs);
       const folder = this.folders.started(info);
       if (!folder) return;
-      const name = sanitizeForTerminal(info.rootStoredAs ?? storedName(info.direction, folder.root));
+      const name = this.folderName(folder);
+      // A colon, not brackets: a folder stored as "photos (1)" read "photos (1) (25 entries, ...)".
       this.out.print(
-        `${verb} folder ${name} (${count(folder.entries, "entry", "entries")}, ${sizeWords(folder.bytes)}).`,
+        `${verb} folder ${name}: ${count(folder.entries, "entry", "entries")}, ${sizeWords(folder.bytes)}.`,
       );
       this.out.startProgress(folderKey(folder), `${arrow} ${name}/`, folder.bytes);
       return;
@@ -117,7 +125,7 @@ export class TransferPresenter {
       // A plain wormhole peer's folder: one zip, said as the folder (its name as offered: the
       // name it is stored under is chosen when it is unpacked, and the Saved line says it).
       const what = `${count(zipped.files, "file")}, ${sizeWords(zipped.bytes)}; a zip of ${size}`;
-      this.out.print(`${verb} folder ${shownName(info)} (${what}).`);
+      this.out.print(`${verb} folder ${shownName(info)}: ${what}.`);
     } else this.out.print(`${verb} ${label(info)} (${size}).`);
     this.out.startProgress(info.id, `${arrow} ${label(info)}`, info.size);
   }
@@ -125,8 +133,7 @@ export class TransferPresenter {
   progressed(info: TransferInfo, bytes: number): void {
     const folderBytes = this.folders.progressed(info, bytes);
     if (folderBytes === undefined) this.out.updateProgress(info.id, bytes);
-    else if (info.folder)
-      this.out.updateProgress(folderKey({ group: info.folder.group, direction: info.direction }), folderBytes);
+    else if (info.folder) this.out.updateProgress(folderKey(info.folder, info.direction), folderBytes);
   }
 
   finished(done: TransferDone): void {
@@ -178,7 +185,7 @@ export class TransferPresenter {
   /** @param cut - cut by a lost connection or an interrupt: what arrived is kept (reason-words resumable) */
   failed(info: TransferInfo, reason: string, cut = false): void {
     const verb = info.direction === "send" ? "Sending" : "Receiving";
-    const key = info.folder ? folderKey({ group: info.folder.group, direction: info.direction }) : undefined;
+    const key = info.folder ? folderKey(info.folder, info.direction) : undefined;
     const reasons = key === undefined ? undefined : this.folderReasons.get(key);
     // A folder refused whole: its entries never offered failed with this one, for its reason;
     // a folderOnly failure is those alone. Either line names the folder (folderRefused: the
@@ -191,7 +198,7 @@ export class TransferPresenter {
       if (reasons.whole !== reason) reasons.unsaid += entriesEnded(info);
     } else
       this.out.print(
-        `${verb} ${wholeLine ? `folder ${rootName(info)}` : label(info)} failed: ${sanitizeForTerminal(reason)}.`,
+        `${verb} ${wholeLine ? `folder ${this.rootName(info)}` : label(this.withStoredRoot(info))} failed: ${sanitizeForTerminal(reason)}.`,
       );
     const whole = wholeLine ? { whole: reason } : {};
     if (key !== undefined && !reasons)
@@ -234,13 +241,39 @@ export class TransferPresenter {
       this.folderReasons.delete(folderKey(f));
       this.renamed.forget(f.direction, f.group);
       const missing = f.entries - f.done - f.failed;
-      const name = sanitizeForTerminal(storedName(f.direction, f.root));
+      const name = this.folderName(f);
+      this.storedRoots.delete(folderKey(f));
       const verb = f.direction === "receive" ? "arrived" : "were sent";
       // The receiver keeps the unfinished folder (its marker): the same folder sent again continues it.
       this.out.print(
         `Folder ${name} is incomplete: ${f.done} of ${f.entries} entries ${verb}, ${f.failed} failed, ${missing} never came; ${folderBytesWords(f)}.${keptHint(f)}`,
       );
     }
+  }
+
+  /**
+   * A folder as this side names it, made safe for the terminal: a received one as stored (its
+   * stored name once an entry of it was opened: `photos (1)`, else the offered name made safe),
+   * a sent one as it is here (the sender's line for the receiver's name says "in photos (1)").
+   */
+  private folderName(f: {
+    readonly group: number;
+    readonly direction: TransferInfo["direction"];
+    readonly root: string;
+  }): string {
+    return sanitizeForTerminal(this.storedRoots.get(folderKey(f)) ?? storedName(f.direction, f.root));
+  }
+
+  /** The folder of a folder's entry (or of a folderOnly failure, or a plain peer's zipped folder), as folderName names it. */
+  private rootName(info: TransferInfo): string {
+    if (!info.folder) return sanitizeForTerminal(storedName(info.direction, info.name));
+    return this.folderName({ group: info.folder.group, direction: info.direction, root: info.folder.root });
+  }
+
+  /** A folder's entry with its folder's stored name, when known (for label and shownName). */
+  private withStoredRoot(info: TransferInfo): TransferInfo {
+    const stored = info.folder && this.storedRoots.get(folderKey(info.folder, info.direction));
+    return stored === undefined || info.rootStoredAs !== undefined ? info : { ...info, rootStoredAs: stored };
   }
 
   /** @param last - the folder's entry that ended it (a command's folder leaves its totals to the command) */
@@ -251,7 +284,8 @@ export class TransferPresenter {
     const reasons = this.folderReasons.get(folderKey(f));
     this.folderReasons.delete(folderKey(f));
     this.renamed.forget(f.direction, f.group);
-    const name = sanitizeForTerminal(storedName(f.direction, f.root));
+    const name = this.folderName(f);
+    this.storedRoots.delete(folderKey(f));
     const same = reasons?.said.size === 1 ? "the same reason" : "the same reasons";
     const alike = reasons && reasons.unsaid > 0 ? `; ${reasons.unsaid} more for ${same}` : "";
     // Cut short: how much of it moved (kept to resume), then that sending it again continues it.
@@ -305,15 +339,14 @@ export function label(info: TransferInfo): string {
   return `#${info.id} ${shownName(info)}`;
 }
 
-/** `name`, or `folder/path/name` for an entry of a folder, made safe (label's, without the id). */
+/**
+ * `name`, or `folder/path/name` for an entry of a folder, made safe (label's, without the id); a
+ * received folder under the name it is stored as once known (`photos (1)/e03.bin`).
+ */
 export function shownName(info: TransferInfo): string {
-  const parts = info.folder ? [info.folder.root, ...info.folder.path] : [info.name];
-  return sanitizeForTerminal(parts.map((p) => storedName(info.direction, p)).join("/"));
-}
-
-/** The folder of a folder's entry (or of a folderOnly failure), as shownName shows it. */
-function rootName(info: TransferInfo): string {
-  return sanitizeForTerminal(storedName(info.direction, info.folder?.root ?? info.name));
+  if (!info.folder) return sanitizeForTerminal(storedName(info.direction, info.name));
+  const root = info.rootStoredAs ?? storedName(info.direction, info.folder.root);
+  return sanitizeForTerminal([root, ...info.folder.path.map((p) => storedName(info.direction, p))].join("/"));
 }
 
 /** A received name or folder component as the receiver stores it; a sent one as it is. */
@@ -322,6 +355,6 @@ function storedName(direction: TransferInfo["direction"], name: string): string 
 }
 
 /** Progress keys of folders: negative, so they never meet transfer ids. */
-function folderKey(f: { group: number; direction: TransferInfo["direction"] }): number {
-  return -(2 * f.group + (f.direction === "send" ? 0 : 1));
+function folderKey(f: { group: number; direction?: TransferInfo["direction"] }, direction = f.direction): number {
+  return -(2 * f.group + (direction === "send" ? 0 : 1));
 }

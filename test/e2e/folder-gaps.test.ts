@@ -32,7 +32,7 @@ test("an entry gone before it was sent: both sides end the folder with a summary
     "1M",
     "--no-progress",
   ]);
-  await sender.waitForLine(/^Sending folder d /);
+  await sender.waitForLine(/^Sending folder d: /);
   unlinkSync(join(folder, "f16.bin"));
   expect(await sender.exitCode(30_000), sender.describe()).toBe(3);
   expect(await receiver.exitCode(30_000), receiver.describe()).toBe(3);

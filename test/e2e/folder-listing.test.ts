@@ -43,8 +43,8 @@ test("chat: while a folder of 60,000 files is listed, lines flow both ways; it i
   const heard = await b.cli.waitForLine(/^<alice> typed while listing$/);
   b.cli.send("answered while listing");
   const answer = await a.cli.waitForLine(/^<bob> answered while listing$/);
-  const offered = await b.cli.waitForLine(new RegExp(`^Receiving folder many \\(${entries} entries, `), 60_000);
-  const sending = await a.cli.waitForLine(new RegExp(`^Sending folder many \\(${entries} entries, `), 60_000);
+  const offered = await b.cli.waitForLine(new RegExp(`^Receiving folder many: ${entries} entries, `), 60_000);
+  const sending = await a.cli.waitForLine(new RegExp(`^Sending folder many: ${entries} entries, `), 60_000);
   // The line typed after the command reached the peer before the folder's offers (it was not
   // held behind the walk), and the peer's answer came in while the walk still went on.
   expect(heard.index, b.cli.describe()).toBeLessThan(offered.index);

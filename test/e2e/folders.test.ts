@@ -53,7 +53,7 @@ test("chat: transfer a file and a folder of 2,000 small files in one command; id
   writeFileSync(single, "single file");
   a.cli.send(`transfer ${single} ${folder}`);
   await a.cli.waitForLine(/^Skipped photos\/link-out: a symbolic link \(links are not followed\)\.$/);
-  await a.cli.waitForLine(/^Sending folder photos \(2005 entries, /);
+  await a.cli.waitForLine(/^Sending folder photos: 2005 entries, /);
   await b.cli.waitForLine(/^Saved folder .+photos: 2005 entries, each XXH3-64 checksum matched\.$/, 60_000);
   await a.cli.waitForLine(/^Folder photos: the receiver saved 2005 entries, each XXH3-64 checksum matched\.$/, 60_000);
   const expected = tree(folder);
@@ -74,7 +74,7 @@ test("chat: transfer a file and a folder of 2,000 small files in one command; id
   // Sent again: a new folder, nothing merged into the first.
   a.cli.send(`transfer ${folder}`);
   // Named as stored from its first line, as a file's is (it said "Receiving folder photos (2005 entries").
-  await b.cli.waitForLine(/^Receiving folder photos \(1\) \(2005 entries, /);
+  await b.cli.waitForLine(/^Receiving folder photos \(1\): 2005 entries, /);
   await b.cli.waitForLine(/^Saved folder .+photos \(1\): 2005 entries/, 60_000);
   expect(tree(join(b.dir, "photos (1)"))).toEqual(expected);
 }, 120_000);
@@ -107,10 +107,43 @@ test("parley receive of a folder whose name is taken says from its first line wh
   expect(await sender.exitCode(), sender.describe()).toBe(0);
   expect(await receiver.exitCode(), receiver.describe()).toBe(0);
   expect(receiver.linesMatching(/folder/), receiver.describe()).toEqual([
-    expect.stringMatching(/^Receiving folder photos \(1\) \(25 entries, /),
+    expect.stringMatching(/^Receiving folder photos \(1\): 25 entries, /),
     expect.stringMatching(/^Saved folder .+\/photos \(1\): 25 entries, each XXH3-64 checksum matched\.$/),
   ]);
   expect(tree(join(dir, "photos (1)"))).toEqual(tree(folder));
+}, 60_000);
+
+test("a received folder stored as photos (1) is named so on every line after its first: an entry's failure, the folder's end", async () => {
+  const folder = join(makeTempDir(), "photos");
+  mkdirSync(folder);
+  writeFileSync(join(folder, "a.txt"), "first");
+  for (let i = 1; i <= 4; i++) writeFileSync(join(folder, `e${i}.bin`), randomBytes(1 << 20));
+  const dir = makeTempDir();
+  mkdirSync(join(dir, "photos"));
+  const receiver = startCli("receiver", ["receive", "--dir", dir, "--no-progress"]);
+  const { match } = await receiver.waitForLine(/· code (\S+)$/);
+  const sender = startCli("sender", [
+    "send",
+    folder,
+    "--to",
+    match[1] as string,
+    "--no-progress",
+    "--limit-rate",
+    "1M",
+  ]);
+  await receiver.waitForLine(/^Receiving folder photos \(1\): 5 entries, /);
+  sender.kill("SIGKILL"); // mid-way: the receiver's entry under way is cut, the folder incomplete
+  expect(await receiver.exitCode(), receiver.describe()).toBe(3);
+  const named = receiver.linesMatching(/photos/).filter((line) => !line.startsWith("Receiving folder photos (1):"));
+  expect(named.length, receiver.describe()).toBeGreaterThan(1);
+  // The old code said "Receiving #1 photos/a.txt failed: ..." and "Folder photos: nothing was saved. ...".
+  for (const line of named) expect(line, receiver.describe()).toMatch(/photos \(1\)/);
+  expect(named, receiver.describe()).toContainEqual(
+    expect.stringMatching(/^Receiving #\d+ photos \(1\)\/\w+\.\w+ failed: /),
+  );
+  expect(named, receiver.describe()).toContainEqual(
+    expect.stringMatching(/^(Folder photos \(1\)(:| is incomplete:)|Saved folder .+\/photos \(1\):) /),
+  );
 }, 60_000);
 
 test("parley send . (and ..) sends the folder under its own name, not as '.'", async () => {
@@ -130,6 +163,6 @@ test("parley send . (and ..) sends the folder under its own name, not as '.'", a
     expect(await receiver.exitCode()).toBe(0);
     expect(readdirSync(dir)).toEqual(["trip"]);
     expect(readFileSync(join(dir, "trip", "day1", "a.txt"), "utf8")).toBe("a");
-    expect(sender.linesMatching(/^Sending folder /)).toEqual(["Sending folder trip (1 entry, 1 byte)."]);
+    expect(sender.linesMatching(/^Sending folder /)).toEqual(["Sending folder trip: 1 entry, 1 byte."]);
   }
 }, 60_000);

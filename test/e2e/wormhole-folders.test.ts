@@ -210,7 +210,7 @@ describe.skipIf(!available)("folders with the wormhole client from the chat", ()
     expect(a.lines.some((l) => l.startsWith("25 files and 9 folders ("))).toBe(true);
     // Said as the folder, by its files and size unpacked (it was "Receiving #1 album (1.9 MiB, ...)", the zip's).
     expect(a.linesMatching(/^Receiving /)).toEqual([
-      expect.stringMatching(/^Receiving folder album \(25 files, 1\.9 MiB, \d+ bytes; a zip of .+ bytes\)\.$/),
+      expect.stringMatching(/^Receiving folder album: 25 files, 1\.9 MiB, \d+ bytes; a zip of .+ bytes\.$/),
     ]);
     // The digest shown is the zip's (removed once unpacked), not one of the folder: say so.
     expect(

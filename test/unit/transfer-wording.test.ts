@@ -96,7 +96,7 @@ test("a folder of one entry: '1 entry' at the start and the end", () => {
   p.started(info);
   p.finished(done(info));
   expect(lines).toEqual([
-    "Sending folder d (1 entry, 5 bytes).",
+    "Sending folder d: 1 entry, 5 bytes.",
     "The transfer command is done. The sender has sent a total of 5 bytes to the receiver.",
     "Folder d: the receiver saved 1 entry, each XXH3-64 checksum matched.",
   ]);
