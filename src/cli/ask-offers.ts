@@ -1,9 +1,22 @@
 /** `parley receive --ask`: the question for each offer (a folder's once, for all its entries). */
 
 import type { TransferInfo } from "../session/index.ts";
+import { sanitizeFileName } from "../transfer/file-names.ts";
 import type { Asker } from "../ui/asker.ts";
 import { sanitizeForTerminal } from "../ui/index.ts";
 import { count, sizeWords } from "./counts.ts";
+import { quotedName } from "./renamed-entries.ts";
+
+/**
+ * A name offered, as the lines after the question will name it (made safe: `ab.txt`), and the
+ * offered one beside it when that differs (`; sent as "a\u0007b.txt"`, escaped as the Stored
+ * lines write it): the question showed the offered name escaped, every later line the stored one.
+ * @returns [the name, the words to put after the size]
+ */
+function asStored(offered: string): [string, string] {
+  const safe = sanitizeFileName(offered);
+  return [sanitizeForTerminal(safe), safe === offered ? "" : `; sent as ${quotedName(offered)}`];
+}
 
 /**
  * --ask: "Accept a.txt (6 bytes)?" for a file; for a folder, whose entries come as offers of
@@ -21,17 +34,20 @@ export function askFor(
   const folder = offer.folder;
   const zipped = offer.zippedFolder;
   if (zipped) {
+    // Made safe already (plain-folders.ts): the name it is said by from its first line.
     const what = `${count(zipped.files, "file")}, ${sizeWords(zipped.bytes)}`;
     return asker.ask(`Accept folder ${sanitizeForTerminal(offer.name)} (${what})? [y/N] `, stillWanted);
   }
   if (!folder) {
     const size = offer.size === null ? "size unknown" : sizeWords(offer.size);
-    return asker.ask(`Accept ${sanitizeForTerminal(offer.name)} (${size})? [y/N] `, stillWanted);
+    const [name, sent] = asStored(offer.name);
+    return asker.ask(`Accept ${name} (${size}${sent})? [y/N] `, stillWanted);
   }
   let answer = folderAnswers.get(folder.group);
   if (!answer) {
-    const what = `${count(folder.entries, "entry", "entries")}, ${sizeWords(folder.bytes)}`;
-    answer = asker.ask(`Accept folder ${sanitizeForTerminal(folder.root)} (${what})? [y/N] `, stillWanted);
+    const [name, sent] = asStored(folder.root);
+    const what = `${count(folder.entries, "entry", "entries")}, ${sizeWords(folder.bytes)}${sent}`;
+    answer = asker.ask(`Accept folder ${name} (${what})? [y/N] `, stillWanted);
     folderAnswers.set(folder.group, answer);
   }
   return answer;

@@ -119,7 +119,6 @@ async function receiveFolder(
     out.failed(offered, `declined: ${why}`, "E_REJECTED");
     return EXIT_TRANSFER;
   }
-  out.receiving(offered);
   let part: ZipPart;
   try {
     part = ZipPart.open(options.dir, wanted);
@@ -127,7 +126,10 @@ async function receiveFolder(
     await peer.decline("the receiver cannot store the folder");
     return reportPlainFailure(err, out, offered);
   }
-  const info: TransferInfo = { ...offered, name: part.name };
+  // Named from its first line as it will be stored (`gift (1)` where gift is taken), as a
+  // Parley folder is: the name is given once it is unpacked, so this is the one free now.
+  const info: TransferInfo = { ...offered, name: part.likelyName() };
+  out.receiving(info);
   let removeWork: (() => void) | undefined;
   options.started?.(() => {
     part.remove();

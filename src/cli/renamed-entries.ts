@@ -61,7 +61,7 @@ export function takenName(done: TransferDone): string | undefined {
 }
 
 /** A name as sent, quoted, every character a name made safe drops shown as an escape ("a\nb"). */
-function quoted(name: string): string {
+export function quotedName(name: string): string {
   const escaped = JSON.stringify(name).replace(
     /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu,
     (ch) => `\\u${(ch.codePointAt(0) as number).toString(16).padStart(4, "0")}`,
@@ -76,7 +76,7 @@ function quoted(name: string): string {
 export function storedLine(direction: TransferDone["direction"], sent: string, stored: string, taken?: string): string {
   const lead = direction === "receive" ? "Stored" : "The receiver stored";
   const why = taken === undefined ? "" : `: ${sanitizeForTerminal(taken)} was taken`;
-  return `${lead} ${quoted(sent)} as ${sanitizeForTerminal(stored)}${why}.`;
+  return `${lead} ${quotedName(sent)} as ${sanitizeForTerminal(stored)}${why}.`;
 }
 
 /** Names of a plain wormhole folder's entries said one by one before the rest are counted. */

@@ -11,7 +11,7 @@
 import { closeSync, constants, writeSync } from "node:fs";
 import { createDigest, type RunningDigest } from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
-import { sanitizeFileName } from "./file-names.ts";
+import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { HeldDir } from "./held-dir.ts";
 import type { ReceivedFile } from "./source.ts";
 import { SpaceClaim } from "./space-claims.ts";
@@ -19,6 +19,9 @@ import type { DirectoryOffer } from "./zip-plan.ts";
 
 /** Prefix of a zip still arriving (hidden, and never a name a folder entry could collide with). */
 export const ZIP_PART_PREFIX = ".parley-zip-";
+
+/** Names likelyName looks at before it gives up on guessing (zip-folder.ts tries as many). */
+const MAX_NAME_LOOKS = 1_000;
 
 export class ZipPart {
   received = 0;
@@ -64,6 +67,20 @@ export class ZipPart {
         throw new TransferError("E_WRITE", `cannot create a file in ${dir}: ${osReason(err)}`, { cause: err });
       }
     }
+  }
+
+  /**
+   * The name the folder would get were it unpacked now: `name`, or the first free `name (1)`, ...
+   * in the download directory (giveFinalName's order). Said on the first line, so that the
+   * folder has one name from it to the Saved line; only another program taking that name before
+   * the unpacking makes the final one differ (the Saved line says it).
+   */
+  likelyName(): string {
+    for (let n = 0; n < MAX_NAME_LOOKS; n++) {
+      const name = numberedName(this.name, n);
+      if (this.dir.stat(name) === undefined) return name;
+    }
+    return this.name;
   }
 
   /** @throws TransferError E_SIZE_MISMATCH past the offered zipsize, E_WRITE / E_NO_SPACE */

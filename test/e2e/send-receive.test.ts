@@ -6,7 +6,7 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeDataHeader, encodeMessage, FrameType } from "../../src/protocol/index.ts";
 import { rawParley } from "../raw-parley.ts";
@@ -376,6 +376,43 @@ describe("parley send / receive", () => {
         "Accept c.txt (3 bytes)? [y/N] (input ended)",
       ]);
       expect(receiver.linesMatching(/^Receiving #\d+ [ab]\.txt \(3 bytes\)\.$/)).toHaveLength(2);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "--ask names a file and a folder as they will be stored, the name sent beside it: one name on every line",
+    async () => {
+      const dir = makeTempDir();
+      const src = makeTempDir();
+      writeFileSync(join(src, "a\x07b.txt"), "a");
+      mkdirSync(join(src, ".config"));
+      writeFileSync(join(src, ".config", "x"), "x");
+      const receiver = startCli("receiver", ["receive", "--ask", "--dir", dir, "--no-progress"]);
+      const { match } = await receiver.waitForLine(/^Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+      receiver.send("n\nn");
+      const sender = startCli("sender", [
+        "send",
+        join(src, "a\x07b.txt"),
+        join(src, ".config"),
+        "--to",
+        match[1] as string,
+      ]);
+      expect(await sender.exitCode()).toBe(3);
+      expect(await receiver.exitCode()).toBe(3);
+      // Before: 'Accept a^Gb.txt (1 byte)?' then 'Receiving #1 ab.txt failed: ...' (and '.config' / '_config').
+      expect(
+        receiver.stderr.split("\n").filter((l) => l.startsWith("Accept")),
+        receiver.describe(),
+      ).toEqual([
+        'Accept ab.txt (1 byte; sent as "a\\u0007b.txt")? [y/N] n',
+        'Accept folder _config (1 entry, 1 byte; sent as ".config")? [y/N] n',
+      ]);
+      expect(receiver.linesMatching(/failed/), receiver.describe()).toEqual([
+        "Receiving #1 ab.txt failed: declined: the receiver said no.",
+        "Receiving folder _config failed: declined: the receiver said no.",
+        "Folder _config: nothing was saved. 1 of 1 entries failed (see above).",
+      ]);
     },
     TEST_MS,
   );

@@ -127,6 +127,25 @@ describe.skipIf(!available)("folders with the wormhole client", () => {
   );
 });
 
+describe.skipIf(!available)("a folder from the wormhole client whose name is taken", () => {
+  test("wormhole send DIR -> parley receive where DIR exists: album (1) from its first line to its Saved line", async () => {
+    const { parent, root } = albumTree(5, false);
+    const w = wormhole("wormhole-send", ["send", "album"], parent);
+    const code = await wormholeCode(w);
+    const dir = makeTempDir();
+    mkdirSync(join(dir, "album"));
+    const r = startCli("parley-receive", ["receive", code, ...mailbox(), "--dir", dir, "--no-progress"]);
+    expect(await r.exitCode(LONG_MS), r.describe()).toBe(0);
+    expect(await w.exitCode(LONG_MS)).toBe(0);
+    // Before: 'Receiving folder album (10 files, ...)' then 'Saved .../album (1), ...'.
+    expect(r.linesMatching(/^(Receiving|Saved) /), r.describe()).toEqual([
+      expect.stringMatching(/^Receiving folder album \(1\): 10 files, /),
+      expect.stringMatching(/^Saved .+\/album \(1\), without a checksum /),
+    ]);
+    expect(snapshotTree(join(dir, "album (1)"))).toEqual(snapshotTree(root));
+  }, 120_000);
+});
+
 describe.skipIf(!available)("an empty folder with the wormhole client", () => {
   test('parley send EMPTY -> wormhole receive: the folder arrives, empty (one "./" entry)', async () => {
     const parent = makeTempDir();
