@@ -5,10 +5,9 @@
  * `wormhole receive`; either way the plain peer's session then ends, and so does the chat.
  */
 
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { PlainPeer } from "../session/plain-peer.ts";
-import { TransferError } from "../transfer/errors.ts";
-import { checkReadableFile } from "../transfer/readable-file.ts";
+import { sendableKind } from "../transfer/readable-file.ts";
 import { MAX_DISPLAY_CHARS, peerTextLines, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
 import { parseInputLine, transferPathsOrSay } from "./input.ts";
 import { plainFolders } from "./plain-folders.ts";
@@ -110,17 +109,19 @@ export class PlainChat {
         this.terminal.print("Error: a plain wormhole client takes one file per code.");
         return;
       }
-      what = { kind: "path", path: paths[0] as string };
+      const path = paths[0] as string;
       // A path that cannot be sent is said here, and the peer still waits: a typo ended its
       // session ("the sender cannot read the file") where a Parley peer's chat just goes on.
-      const problem = unsendable(what.path);
-      if (problem !== undefined) {
-        this.terminal.print(`Error: ${sanitizeForTerminal(problem)}.`);
+      // A folder goes, as a zip. The verdict goes with the path: it is not looked at twice.
+      const sendable = sendableKind(path);
+      if (sendable.kind === "problem") {
+        this.terminal.print(`Error: ${sanitizeForTerminal(sendable.error.message)}.`);
         this.terminal.print(
           "Nothing was sent; the wormhole peer still waits: type transfer PATH again, or a line to send as its text message.",
         );
         return;
       }
+      what = { kind: "path", path, sendable };
     } else {
       this.terminal.print(HINT);
       return;
@@ -140,20 +141,5 @@ export class PlainChat {
         throw err;
       },
     );
-  }
-}
-
-/**
- * Why `path` cannot be sent to a plain peer (missing, unreadable, a name that is not UTF-8, a
- * special file), or undefined: a file checkReadableFile takes, or a folder (sent as a zip).
- */
-function unsendable(path: string): string | undefined {
-  try {
-    checkReadableFile(path);
-    return undefined;
-  } catch (err) {
-    if (!(err instanceof TransferError)) throw err;
-    if (err.code === "E_NOT_A_FILE" && statSync(path, { throwIfNoEntry: false })?.isDirectory()) return undefined;
-    return err.message;
   }
 }

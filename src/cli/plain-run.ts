@@ -19,11 +19,12 @@ import {
 } from "../session/plain-transfer.ts";
 import type { TransitPipe } from "../session/transit-pipe.ts";
 import {
-  checkReadableFile,
   FileReceiver,
   MAX_SAFE_NAME_BYTES,
   openPieceReader,
   type ReceivedFile,
+  type Sendable,
+  sendableKind,
   shortenedName,
   TransferError,
 } from "../transfer/index.ts";
@@ -276,7 +277,12 @@ async function receiveFile(
 /** What we offer a plain `wormhole receive`. */
 export type PlainSendWhat =
   | { readonly kind: "text"; readonly text: string }
-  | { readonly kind: "path"; readonly path: string };
+  | {
+      readonly kind: "path";
+      readonly path: string;
+      /** What the path is, when the caller has looked already (the chat, to keep a typo from ending the peer's session). */
+      readonly sendable?: Sendable;
+    };
 
 /** A plain `wormhole receive` on the other end: send it our text or one file. */
 export async function sendToPlain(
@@ -296,16 +302,18 @@ export async function sendToPlain(
       return reportPlainFailure(err, out);
     }
   }
-  let size: number;
-  try {
-    size = checkReadableFile(what.path);
-  } catch (err) {
-    if (err instanceof TransferError && err.code === "E_NOT_A_FILE" && folders?.send) {
-      return folders.send(peer, what.path, out);
-    }
+  const sendable = what.sendable ?? sendableKind(what.path);
+  if (sendable.kind === "folder" && folders?.send) return folders.send(peer, what.path, out);
+  if (sendable.kind !== "file") {
     await peer.decline("the sender cannot read the file");
-    return reportPlainFailure(err, out);
+    // A folder where no folder can be sent: checkReadableFile's words for it.
+    const problem =
+      sendable.kind === "problem"
+        ? sendable.error
+        : new TransferError("E_NOT_A_FILE", `${what.path} is a directory, not a file`);
+    return reportPlainFailure(problem, out);
   }
+  const size = sendable.size;
   const name = basename(what.path);
   const info: TransferInfo = { id: 1, direction: "send", name: shortenedName(name), size };
   if (info.name !== name) {

@@ -26,6 +26,28 @@ function resolve(path: string): string {
   return (require("node:path") as NodePath).resolve(path);
 }
 
+/** What a path to send is: a file (its size), a folder, or why it cannot be sent. */
+export type Sendable =
+  | { readonly kind: "file"; readonly size: number }
+  | { readonly kind: "folder" }
+  | { readonly kind: "problem"; readonly error: TransferError };
+
+/**
+ * checkReadableFile's verdict, a folder told apart from the other paths it refuses as not a
+ * file (a FIFO, a device, a kernel file), for a caller that sends a folder another way (a plain
+ * wormhole peer's zip). Never throws a TransferError.
+ */
+export function sendableKind(path: string): Sendable {
+  try {
+    return { kind: "file", size: checkReadableFile(path) };
+  } catch (err) {
+    if (!(err instanceof TransferError)) throw err;
+    if (err.code === "E_NOT_A_FILE" && statSync(path, { throwIfNoEntry: false })?.isDirectory())
+      return { kind: "folder" };
+    return { kind: "problem", error: err };
+  }
+}
+
 /** Checks that `path` is a readable regular file and returns its size. @throws TransferError */
 export function checkReadableFile(path: string): number {
   let stats: ReturnType<typeof statSync>;
