@@ -392,7 +392,7 @@ describe("leaving while a folder runs", () => {
       mkdirSync(root);
       for (let i = 0; i < 20; i++) writeFileSync(join(root, `${i}.bin`), randomBytes(256 * 1024));
       a.cli.send(`transfer ${root}`);
-      await b.cli.waitForLine(/^Receiving folder album /);
+      await b.cli.waitForLine(/^Receiving folder album: /);
       a.cli.send("exit");
       await a.cli.waitForLine(
         /^Waiting for the folder album to finish before leaving \(Ctrl-C leaves at once, cancelling it\)\.\.\.$/,
