@@ -7,27 +7,21 @@
  * Rendezvous connector does: at once, then after growing pauses (RETRY_FIRST_MS doubling up to
  * RETRY_MAX_MS), until `retryMs` has passed since it was lost; then the Wormhole fails with
  * E_MAILBOX_LOST. The mailbox client picks up on the new connection (MailboxClient.reconnected).
- * A connection back that is lost again within RETRY_MAX_MS goes on with the same outage: its
- * deadline, and the next, longer pause (a server that welcomes and closes at once is not
- * tried in a tight loop for ever). A server that does not answer in time (mailbox-answers.ts)
- * counts as a loss, once it has answered once: the socket is closed and opened again, and the
- * connection is back only once the server answers on it (one that welcomes and answers nothing
- * goes on with the same outage, and at its end fails the Wormhole with E_MAILBOX_SILENT).
+ * A server that does not answer in time (mailbox-answers.ts) counts as a loss, once it has
+ * answered once. When each of these happens, and what it leads to, is the connection's life
+ * (mailbox-life.ts, a pure state machine): this class keeps the I/O (the socket, the pause's
+ * timer, the opening under way) and feeds it what happened.
  */
 
 import { type MailboxMessage, type MailboxSocket, NetError, OPEN_TIMEOUT_MS, openMailboxSocket } from "../net/index.ts";
 import { SERVER_ANSWER_MS, ServerAnswers } from "./mailbox-answers.ts";
 import { MailboxClient, WormholeError } from "./mailbox-client.ts";
-import { secondsWords } from "./mailbox-deadline.ts";
 import { MAX_UNREAD_BYTES, MAX_UNREAD_MESSAGES, MailboxInbox } from "./mailbox-inbox.ts";
+import { type LifeStep, MailboxLife } from "./mailbox-life.ts";
 import {
   MAILBOX_RETRY_MS,
   type MailboxLinkChange,
   type MailboxLinkListener,
-  nextPause,
-  notBackWithin,
-  RETRY_MAX_MS,
-  silentWithin,
   type WormholeRetry,
 } from "./mailbox-retry.ts";
 
@@ -87,24 +81,10 @@ export class Wormhole {
   private readonly client: MailboxClient;
   /** What the server owes us: a request unanswered in time is a loss (or, never answered, E_MAILBOX_SILENT). */
   private readonly answers: ServerAnswers;
-  /** The server answered something owed (on any connection); `back`: on this one, since it opened again. */
-  private everAnswered = false;
-  private back = true;
-  /** The last loss was a silence, and no try since failed to open: what went unanswered, worded. */
-  private silence: string | undefined;
-  /** close() was called: a loss from now on is not retried. */
-  private closing = false;
-  /** No more retries after a loss (`quiet()`): the meeting no longer needs the mailbox. */
-  private settled = false;
-  /**
-   * The outage being retried: when its tries end, and the pause before the next. Kept once the
-   * connection is back, for a loss within RETRY_MAX_MS of the return (`upSince`).
-   */
-  private outage: { readonly deadline: number; pause: number } | undefined;
-  /** When the connection last came back (performance.now()). */
-  private upSince = 0;
-  /** A retry under way: stops its pause (close()). */
-  private stopRetry: (() => void) | undefined;
+  /** The connection's life: up, lost and tried again, settled, closed (mailbox-life.ts). */
+  private readonly life: MailboxLife;
+  /** The pause before the next try, while one runs: close() and quiet() stop it. */
+  private pauseTimer: ReturnType<typeof setTimeout> | undefined;
   /** The connection being opened, if any: close() gives it up (its 10 s timer and socket go). */
   private opening: AbortController | undefined;
   /**
@@ -118,7 +98,7 @@ export class Wormhole {
     versions: Record<string, unknown>,
     code: string | undefined,
     maxUnreadBytes: number,
-    private readonly retry: WormholeOptions,
+    retry: WormholeOptions,
   ) {
     this.inbox = new MailboxInbox(maxUnreadBytes);
     if (retry.listener) this.linkListeners.add(retry.listener);
@@ -144,27 +124,18 @@ export class Wormhole {
       code,
     );
     const answerMs = Math.min(retry.serverAnswerMs ?? SERVER_ANSWER_MS, SERVER_ANSWER_MS);
-    const answerWords = (words: string) => `did not answer ${words} within ${secondsWords(answerMs)}`;
-    const silent = (words: string): void => {
-      // Never answered: no mailbox server to come back to (as one unreachable at first).
-      if (!this.everAnswered) {
-        return this.fail(new WormholeError("E_MAILBOX_SILENT", `${url} welcomed us but ${answerWords(words)}`));
-      }
-      this.silence = answerWords(words);
-      this.socket?.close(); // a loss: opened again (socketClosed)
-    };
-    const answered = (all: boolean): void => {
-      this.everAnswered = true;
-      // Back once everything asked again is answered (a server that answers the claim and drops every add is not).
-      if (this.back || !all || !this.socket || this.settled) return;
-      this.silence = undefined;
-      this.back = true;
-      this.answers.bound(Number.POSITIVE_INFINITY);
-      this.upSince = performance.now();
-      this.tell({ connected: true });
-    };
-    const ping = (n: number): void => this.post({ type: "ping", ping: n });
-    this.answers = new ServerAnswers(this.client.side, answerMs, silent, ping, retry.idleCheckMs, answered);
+    const withinMs = Math.min(retry.withinMs ?? MAILBOX_RETRY_MS, MAILBOX_RETRY_MS);
+    this.life = new MailboxLife({ url, withinMs, answerMs, openTimeoutMs: OPEN_TIMEOUT_MS });
+    const at = (): number => performance.now();
+    this.answers = new ServerAnswers(
+      this.client.side,
+      answerMs,
+      (words) => this.apply(this.life.step({ type: "silent", words, at: at() })),
+      (n) => this.post({ type: "ping", ping: n }),
+      retry.idleCheckMs,
+      // The client took the message before (what it asks in turn is owed by then).
+      (all) => this.apply(this.life.step({ type: "answered", all, at: at() })),
+    );
   }
 
   /** Sends `message` to the server on the connection, if there is one. */
@@ -196,6 +167,7 @@ export class Wormhole {
       if (signal?.aborted) throw new NetError("E_CONNECT", `opening ${url} was given up`);
       await wormhole.connect(() => wormhole.client.start());
     } catch (err) {
+      wormhole.life.step({ type: "open-failed", at: performance.now() });
       if (err instanceof NetError) throw new WormholeError("E_MAILBOX_UNREACHABLE", err.message, { cause: err });
       throw err;
     } finally {
@@ -233,7 +205,8 @@ export class Wormhole {
     } finally {
       if (this.opening === opening) this.opening = undefined;
     }
-    if (this.closing || this.failure) {
+    const step = this.life.step({ type: "opened", at: performance.now() });
+    if (step.drop) {
       socket.close(); // given up while this one was opening
       return;
     }
@@ -242,6 +215,7 @@ export class Wormhole {
     const waiting = early;
     early = undefined;
     for (const m of waiting) this.take(m);
+    this.apply(step); // a connection opened again: something owed, whatever the client asked again
     if (closedEarly) this.socketClosed(socket, closedEarly.broken);
   }
 
@@ -254,67 +228,52 @@ export class Wormhole {
   private socketClosed(socket: MailboxSocket, broken: string | undefined): void {
     if (socket !== this.socket) return; // one given up on, or replaced
     this.answers.reset(); // what it owed, the next connection is asked again
-    if (broken !== undefined) {
-      this.closedByServer.resolve();
-      return this.fail(new WormholeError("E_MAILBOX_PROTOCOL", broken));
-    }
-    const withinMs = Math.min(this.retry.withinMs ?? MAILBOX_RETRY_MS, MAILBOX_RETRY_MS);
-    if (this.closing || this.failure || this.settled || withinMs <= 0) {
-      this.closedByServer.resolve(); // a close under way has nobody left to confirm it
-      return this.fail(new WormholeError("E_MAILBOX_LOST", "the connection to the mailbox was lost"));
-    }
-    this.socket = undefined;
-    const now = performance.now();
-    if (this.outage && (!this.back || now - this.upSince < RETRY_MAX_MS)) {
-      // Back only briefly, or not at all (open but silent): the same outage goes on, after a longer pause.
-      this.outage.pause = nextPause(this.outage.pause);
-    } else this.outage = { deadline: now + withinMs, pause: 0 };
-    const left = this.outage.deadline - now;
-    if (left <= 0) return this.fail(this.gaveUp(withinMs)); // an outage already at its end
-    if (this.back) this.tell({ connected: false, withinMs: left }); // one not back yet was never said
-    void this.reconnect(this.outage, withinMs);
+    this.gone(this.life.step({ type: "lost", ...(broken === undefined ? {} : { broken }), at: performance.now() }));
   }
 
-  /** Opens the connection again, pausing longer each time, until the outage's deadline. */
-  private async reconnect(outage: { readonly deadline: number; pause: number }, withinMs: number): Promise<void> {
-    const { deadline } = outage;
-    for (;;) {
-      // Closed (or done) while a try was opening: that try was given up, and no pause follows it.
-      if (this.closing || this.failure || this.settled) return;
-      const pause = outage.pause;
-      if (pause > 0) {
-        const left = deadline - performance.now();
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(pause, Math.max(0, left)));
-          this.stopRetry = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.stopRetry = undefined;
-      }
-      if (this.closing || this.failure || this.settled) return; // quiet(): the meeting is done
-      const left = deadline - performance.now();
-      if (left <= 0) break;
-      try {
-        this.back = false; // until the server answers on it (answered, above)
-        await this.connect(() => this.client.reconnected(), Math.max(1_000, Math.min(OPEN_TIMEOUT_MS, left)));
-        if (this.socket && !this.settled) {
-          this.answers.bound(deadline); // a silent one still ends within the outage's time
-          this.answers.check(); // something owed, whatever the client asked again
-        }
-        return;
-      } catch {
-        this.silence = undefined; // not there yet: the next try after a pause
-      }
-      outage.pause = nextPause(pause);
-    }
-    this.fail(this.gaveUp(withinMs));
+  /** The connection is gone (lost, or dropped as silent): tried again, or nobody is left to confirm a close. */
+  private gone(step: LifeStep): void {
+    if (step.pause === undefined && step.open === undefined) this.closedByServer.resolve();
+    else this.socket = undefined;
+    this.apply(step);
   }
 
-  /** The outage's time is up: back never, or only silent. */
-  private gaveUp(withinMs: number): WormholeError {
-    return this.silence === undefined ? notBackWithin(withinMs) : silentWithin(this.url, this.silence, withinMs);
+  /** Does what the connection's life asks after one event (LifeStep's order). */
+  private apply(step: LifeStep): void {
+    if (step.drop && this.socket) {
+      const socket = this.socket;
+      this.socket = undefined; // its close is no loss of its own
+      this.answers.reset();
+      socket.close();
+      const { drop: _, ...rest } = step;
+      return this.gone(rest);
+    }
+    if (step.stopAnswers) this.answers.stop();
+    if (step.stopPause) {
+      clearTimeout(this.pauseTimer);
+      this.pauseTimer = undefined;
+    }
+    if (step.abortOpening) this.opening?.abort();
+    if (step.bound !== undefined) this.answers.bound(step.bound);
+    if (step.tell) this.tell(step.tell);
+    if (step.fail) this.fail(step.fail);
+    if (step.pause !== undefined) {
+      this.pauseTimer = setTimeout(() => {
+        this.pauseTimer = undefined;
+        this.apply(this.life.step({ type: "pause-over", at: performance.now() }));
+      }, step.pause);
+    }
+    if (step.open !== undefined) void this.reopen(step.open);
+    if (step.check) this.answers.check();
+  }
+
+  /** Opens the connection again; the client picks up on it. */
+  private async reopen(openTimeoutMs: number): Promise<void> {
+    try {
+      await this.connect(() => this.client.reconnected(), openTimeoutMs);
+    } catch {
+      this.apply(this.life.step({ type: "open-failed", at: performance.now() }));
+    }
   }
 
   private tell(change: MailboxLinkChange): void {
@@ -326,17 +285,12 @@ export class Wormhole {
    * lost from now on is not opened again, and nobody is told; one being opened again stops.
    */
   quiet(): void {
-    this.settled = true;
-    this.answers.stop(); // a release unanswered now ends nothing (the close is bounded)
-    // A retry under way stops too: its "Reconnected" would come in the middle of the session,
-    // and its tries would go on for minutes for nothing (kept, a connection it already opened
-    // lets close() release the nameplate).
-    this.stopRetry?.();
+    this.apply(this.life.step({ type: "quiet" }));
   }
 
   /** Whether the mailbox connection is up (false while a lost one is opened again). */
   get connected(): boolean {
-    return this.socket !== undefined && this.back;
+    return this.life.connected;
   }
 
   /** Calls `listener` each time the connection is lost or back; returns the unsubscribe. */
@@ -368,10 +322,9 @@ export class Wormhole {
    * socket. Without a connection (lost, being opened again) there is nobody to tell: it stops.
    */
   async close(mood: "happy" | "lonely" | "scary" | "errory" = "happy"): Promise<void> {
-    this.closing = true;
-    this.stopRetry?.();
-    this.opening?.abort(); // a connection being opened again: its timer and socket go now
-    this.answers.stop(); // the close has its own bound
+    // A pause stops, a connection being opened again goes (its timer and socket), no answer is
+    // looked for (the close has its own bound).
+    this.apply(this.life.step({ type: "close" }));
     if (!this.failure) this.failure = new WormholeError("E_MAILBOX_LOST", "the mailbox connection is closed");
     if (!this.socket || this.socket.closed) this.closedByServer.resolve();
     this.client.close(mood);
@@ -385,7 +338,7 @@ export class Wormhole {
   private fail(error: WormholeError): void {
     if (this.failure) return;
     this.failure = error;
-    this.answers.stop();
+    this.apply(this.life.step({ type: "fail" }));
     this.failedWith.resolve(error);
     this.code.reject(error);
     this.verified.reject(error);
