@@ -388,8 +388,9 @@ class ChatController {
         this.terminal.print(`Connection lost: ${sanitizeForTerminal(why)}.`);
         this.link.finish(EXIT_FAILURE);
       },
-      closed: () => {
-        this.terminal.print("Connection closed. Bye.");
+      closed: (reason) => {
+        // The word our BYE said, as the peer's line shows it ("alice left (exit)"; "interrupted").
+        this.terminal.print(`Connection closed (${sanitizeForTerminal(reason)}). Bye.`);
         this.link.finish(EXIT_OK);
       },
     };

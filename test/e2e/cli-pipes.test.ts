@@ -108,10 +108,26 @@ describe("parley chat over pipes", () => {
       const [codeA, codeB] = await Promise.all([a.cli.exitCode(), b.cli.exitCode()]);
       expect(codeA).toBe(0);
       expect(codeB).toBe(0);
-      expect(a.cli.lines).toContain("Connection closed. Bye.");
+      expect(a.cli.lines).toContain("Connection closed (exit). Bye.");
       expect(b.cli.lines).toContain("alice left (exit). Connection closed.");
       expectNoStackTrace(a);
       expectNoStackTrace(b);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "Ctrl-C in a connected chat: its own close line has the word the peer's has (interrupted)",
+    async () => {
+      const { a, b } = await connectedPair();
+      a.cli.proc.kill("SIGINT");
+      await b.cli.waitForLine(/^alice left \(interrupted\)\. Connection closed\.$/);
+      expect(await a.cli.exitCode()).toBe(130);
+      // It was "Connection closed. Bye." whatever the peer was told.
+      expect(a.cli.lines.slice(-2), a.cli.describe()).toEqual([
+        "Interrupted (Ctrl-C): telling the peer and closing the connection.",
+        "Connection closed (interrupted). Bye.",
+      ]);
     },
     TEST_MS,
   );
@@ -300,7 +316,7 @@ describe("parley chat over pipes", () => {
 
       expect(codeA).toBe(0);
       expect(codeB).toBe(0);
-      expect(a.cli.lines).toContain("Connection closed. Bye.");
+      expect(a.cli.lines).toContain("Connection closed (exit). Bye.");
       expect(b.cli.lines).toContain("alice left (exit). Connection closed.");
     },
     TEST_MS,
@@ -451,7 +467,7 @@ describe("scripted use", () => {
       await b.cli.waitForLine(/^The transfer command is done\. The receiver has received a total of 100000 bytes/);
       expect(await a.exitCode(), a.describe()).toBe(0);
       expect(await b.cli.exitCode()).toBe(0);
-      expect(a.lines).toContain("Connection closed. Bye.");
+      expect(a.lines).toContain("Connection closed (exit). Bye.");
       expect(readFileSync(join(b.dir, "piped.bin")).equals(bytes)).toBe(true);
     },
     TEST_MS,
