@@ -28,6 +28,7 @@ import type { FrameSource, SendTrailer } from "../transfer/source.ts";
 import type { SessionEvents, TransferInfo } from "./events.ts";
 import { type Failure, failureOf, MAX_REMEMBERED_ENDED, ownFailure, peerFailure, reportFailure } from "./failure.ts";
 import { MAX_OUTGOING_TRANSFERS } from "./limits.ts";
+import { LIVE, type OutgoingState, ReusableBulk, TABLE } from "./outgoing-states.ts";
 import { CANCELLED_WHOLE, cancelsWhole, refusesWhole, wholeFolderInfo } from "./peer-folders.ts";
 import type { BulkFrame, Scheduler } from "./scheduler.ts";
 
@@ -42,25 +43,6 @@ function placeFields({ folder, command }: OfferPlace): { folder?: FolderEntry; c
   return { ...(folder ? { folder } : {}), ...(command ? { command } : {}) };
 }
 
-export type OutgoingState = "offered" | "checking" | "sending" | "ended" | "done" | "failed" | "cancelled";
-type Input = "accept" | "reject" | "received" | "cancel";
-type Action = "start" | "declined" | "finish" | "peerCancelled" | "ignore" | "unexpected";
-
-/** What each message from the peer does to an outgoing transfer in each state. */
-const TABLE: { readonly [S in OutgoingState | "unknown"]: { readonly [I in Input]: Action } } = {
-  offered: { accept: "start", reject: "declined", received: "unexpected", cancel: "peerCancelled" },
-  checking: { accept: "unexpected", reject: "declined", received: "unexpected", cancel: "peerCancelled" },
-  sending: { accept: "unexpected", reject: "declined", received: "unexpected", cancel: "peerCancelled" },
-  ended: { accept: "unexpected", reject: "declined", received: "finish", cancel: "peerCancelled" },
-  done: { accept: "unexpected", reject: "ignore", received: "unexpected", cancel: "ignore" },
-  // We ended it and told the peer: what it sent meanwhile crossed our CANCEL.
-  failed: { accept: "ignore", reject: "ignore", received: "ignore", cancel: "ignore" },
-  cancelled: { accept: "ignore", reject: "ignore", received: "ignore", cancel: "ignore" },
-  unknown: { accept: "unexpected", reject: "ignore", received: "unexpected", cancel: "ignore" },
-};
-
-const LIVE: ReadonlySet<OutgoingState> = new Set(["offered", "checking", "sending", "ended"]);
-
 interface Outgoing {
   readonly info: TransferInfo;
   readonly sender: FrameSource;
@@ -71,16 +53,6 @@ interface Outgoing {
   resumedFrom: number;
   /** This transfer's DATA frame as handed to the scheduler: one object, refilled per frame. */
   readonly bulk: ReusableBulk;
-}
-
-/**
- * A BulkFrame that is refilled for every DATA frame of one transfer. The scheduler writes a
- * frame before it asks for the next, so one object (and one `written` callback) serves them
- * all: a new object and closure per frame were garbage the collector kept faulting pages in for.
- */
-class ReusableBulk implements BulkFrame {
-  frame: Uint8Array = new Uint8Array(0);
-  constructor(readonly written: () => void) {}
 }
 
 export interface OutgoingHost {
@@ -110,6 +82,8 @@ export class OutgoingTransfers {
    * cancelled whole (either side): the rest is not offered.
    */
   private readonly refusedFolders = new Set<number>();
+  /** cancelFolder is ending a folder's entries one by one: nothing new is offered meanwhile. */
+  private endingFolder = false;
 
   constructor(private readonly host: OutgoingHost) {}
 
@@ -214,11 +188,18 @@ export class OutgoingTransfers {
     const waits = (o: Outgoing) => own && o.state === "ended" && (o !== t || endSaid);
     const siblings = [...this.live.values()].filter((o) => o !== t && o.info.folder?.group === folder.group);
     const ending = [t, ...siblings].filter((o) => !waits(o));
-    for (const [i, o] of ending.entries()) this.end(o, "cancelled", i === 0 ? f : others, i === 0 ? rest : undefined);
-    if (!endSaid || !first) return;
-    this.host.scheduler.send({ kind: "folderEnd", group: folder.group, ...CANCELLED_WHOLE });
-    if (ending.length === 0 && rest)
-      reportFailure(this.host.events, wholeFolderInfo("send", folder, rest, t.info.command), f);
+    // Each end offers more: not before the last of them has ended (and said the folder's end).
+    this.endingFolder = true;
+    try {
+      for (const [i, o] of ending.entries()) this.end(o, "cancelled", i === 0 ? f : others, i === 0 ? rest : undefined);
+      if (!endSaid || !first) return;
+      this.host.scheduler.send({ kind: "folderEnd", group: folder.group, ...CANCELLED_WHOLE });
+      if (ending.length === 0 && rest)
+        reportFailure(this.host.events, wholeFolderInfo("send", folder, rest, t.info.command), f);
+    } finally {
+      this.endingFolder = false;
+      this.offerMore();
+    }
   }
 
   /** Ends every live transfer (the connection is going), telling the peer nothing. */
@@ -263,12 +244,29 @@ export class OutgoingTransfers {
   }
 
   private offerMore(): void {
-    while (this.host.isActive() && this.live.size < MAX_OUTGOING_TRANSFERS) {
+    while (this.host.isActive() && this.live.size < MAX_OUTGOING_TRANSFERS && !this.folderEnding()) {
       const next = this.waiting.shift();
       if (next === undefined) break;
       next();
     }
     this.host.settled();
+  }
+
+  /**
+   * A folder refused or cancelled whole is still ending: its entries being cancelled now, or
+   * entries of it offered (or sent whole) whose answers are on the way (a REJECT each, within a
+   * round trip). The next offer waits for them, so the folder's last line ("Folder album: nothing
+   * was saved.") comes before the next file's "Sending" line, not after it.
+   */
+  private folderEnding(): boolean {
+    if (this.endingFolder) return true;
+    if (this.refusedFolders.size === 0) return false;
+    for (const t of this.live.values()) {
+      const group = t.info.folder?.group;
+      if (group !== undefined && (t.state === "offered" || t.state === "ended") && this.refusedFolders.has(group))
+        return true;
+    }
+    return false;
   }
 
   private offer(sender: FrameSource, place: OfferPlace): void {

@@ -56,7 +56,10 @@ for (const side of ["sender", "receiver"] as const) {
     async () => {
       const [a, b] = await Promise.all([startPeer("alice", ["--limit-rate", "2M"]), startPeer("bob")]);
       await connect(a, b);
-      a.cli.send(`transfer ${photos()}`);
+      const root = photos();
+      const notes = join(root, "..", "notes.txt");
+      writeFileSync(notes, "after the folder");
+      a.cli.send(`transfer ${root} ${notes}`);
       await b.cli.waitForLine(/^Receiving folder photos/);
       const canceller = side === "sender" ? a : b;
       const verb = side === "sender" ? "sending" : "receiving";
@@ -75,6 +78,12 @@ for (const side of ["sender", "receiver"] as const) {
       // Both end the folder now, not at the session's end: every entry is counted.
       await a.cli.waitForLine(/^Folder photos: .*of 20 entries failed/);
       await b.cli.waitForLine(/^Folder photos: .*of 20 entries failed/);
+      // The folder's end is said before the next file of the command is offered: notes.txt's
+      // Sending line came between the cancelled entries and "Folder photos: ...".
+      const folderEnd = await a.cli.waitForLine(/^Folder photos: /);
+      const notesSent = await a.cli.waitForLine(/^Sending #\d+ notes\.txt /);
+      expect(folderEnd.index, a.cli.describe()).toBeLessThan(notesSent.index);
+      await b.cli.waitForLine(/^Saved .*notes\.txt; /);
       a.cli.send("transfers");
       await a.cli.waitForLine(/^No transfers in progress\.$/);
       a.cli.send("still talking");

@@ -322,6 +322,33 @@ describe("parley send / receive", () => {
   );
 
   test(
+    "--ask answered n for a folder, then y for a file: the sender ends the folder before it says the file's Sending line",
+    async () => {
+      const dir = makeTempDir();
+      const src = makeTempDir();
+      const folder = join(src, "album");
+      mkdirSync(folder);
+      for (let i = 0; i < 20; i++) writeFileSync(join(folder, `${i}.txt`), `photo ${i}`);
+      writeFileSync(join(src, "notes.txt"), "notes");
+      const receiver = startCli("receiver", ["receive", "--ask", "--dir", dir]);
+      const { match } = await receiver.waitForLine(/^Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+      receiver.send("n\ny");
+      const sender = startCli("sender", ["send", folder, join(src, "notes.txt"), "--to", match[1] as string]);
+      expect(await sender.exitCode()).toBe(3);
+      expect(await receiver.exitCode()).toBe(3);
+      expect(readFileSync(join(dir, "notes.txt"), "utf8")).toBe("notes");
+      // Before: "Sending #33 notes.txt (5 bytes)." came between the folder's failure and its summary.
+      expect(sender.linesMatching(/album|notes\.txt \(/), sender.describe()).toEqual([
+        "Sending folder album: 20 entries, 150 bytes.",
+        "Sending folder album failed: the peer declined: the receiver said no.",
+        "Folder album: nothing was saved. 20 of 20 entries failed (see above).",
+        expect.stringMatching(/^Sending #\d+ notes\.txt \(5 bytes\)\.$/),
+      ]);
+    },
+    TEST_MS,
+  );
+
+  test(
     "--ask answered n for a folder of 40: the sender offers none of it after the answer (the rest counted with it)",
     async () => {
       const dir = makeTempDir();
