@@ -39,7 +39,7 @@ export interface MailboxConfig {
   readonly retryMs?: number;
   /** PARLEY_MAILBOX_CHECK_MS: how long the connection may be idle before a ping checks it (ms; for tests). */
   readonly checkMs?: number;
-  /** PARLEY_MAILBOX_ANSWER_MS: how long the server has to answer a request (ms; for tests; the session caps it). */
+  /** PARLEY_MAILBOX_ANSWER_MS: how long the server has to answer a request or welcome us (ms; for tests; the session caps it). */
   readonly answerMs?: number;
 }
 
@@ -48,8 +48,8 @@ export interface MailboxConfig {
  * peer is met is tried again, for the tests of giving up; the session caps it at its 5 minutes
  * (MAILBOX_RETRY_MS), so it can only shorten the wait. PARLEY_MAILBOX_CHECK_MS (for tests too):
  * how long the connection may be idle before a ping asks whether it stands; at most IDLE_CHECK_MS
- * (30 s). PARLEY_MAILBOX_ANSWER_MS (for tests too): how long the server has to answer a request;
- * at most SERVER_ANSWER_MS (10 s). Unset or not a positive integer: the default.
+ * (30 s). PARLEY_MAILBOX_ANSWER_MS (for tests too): how long the server has to answer a request,
+ * and to welcome a connection being opened; at most SERVER_ANSWER_MS and OPEN_TIMEOUT_MS (10 s each). Unset or not a positive integer: the default.
  */
 function retryFromEnv(env: Readonly<Record<string, string | undefined>>): {
   retryMs?: number;

@@ -13,13 +13,25 @@
  * `reset()` on a lost connection (the new one asks again, and owes from then on).
  */
 
-import type { MailboxMessage } from "../net/index.ts";
+import { type MailboxMessage, OPEN_TIMEOUT_MS } from "../net/index.ts";
 
 /**
  * How long the mailbox server has to answer a request (allocate, list, claim, release) or to
  * hand back a message we added, once it has welcomed us: a real one answers in milliseconds.
  */
 export const SERVER_ANSWER_MS = 10_000;
+/**
+ * How long the server has to answer (SERVER_ANSWER_MS) and, for a connection being opened, to
+ * welcome us (OPEN_TIMEOUT_MS). `serverAnswerMs` (PARLEY_MAILBOX_ANSWER_MS, for tests) shortens
+ * both, and never lengthens either.
+ */
+export function answerTimes(serverAnswerMs?: number): { readonly answerMs: number; readonly openMs: number } {
+  return {
+    answerMs: Math.min(serverAnswerMs ?? SERVER_ANSWER_MS, SERVER_ANSWER_MS),
+    openMs: Math.min(serverAnswerMs ?? OPEN_TIMEOUT_MS, OPEN_TIMEOUT_MS),
+  };
+}
+
 /** How long the connection may be idle (nothing owed) before a ping asks whether it still stands. */
 export const IDLE_CHECK_MS = 30_000;
 /**

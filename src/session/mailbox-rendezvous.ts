@@ -69,7 +69,7 @@ export interface MailboxRendezvousOptions {
   readonly code?: string;
   readonly name?: string;
   readonly timeoutMs?: number;
-  /** How long the server has to answer each request, or hand back what we added (SERVER_ANSWER_MS). */
+  /** How long the server has to answer each request, or hand back what we added (SERVER_ANSWER_MS), and to welcome us. */
   readonly serverAnswerMs?: number;
   /** How long the mailbox connection may be idle before a ping checks it (IDLE_CHECK_MS; tests lower it). */
   readonly idleCheckMs?: number;

@@ -13,8 +13,8 @@
  * timer, the opening under way) and feeds it what happened.
  */
 
-import { type MailboxMessage, type MailboxSocket, NetError, OPEN_TIMEOUT_MS, openMailboxSocket } from "../net/index.ts";
-import { SERVER_ANSWER_MS, ServerAnswers } from "./mailbox-answers.ts";
+import { type MailboxMessage, type MailboxSocket, NetError, openMailboxSocket } from "../net/index.ts";
+import { answerTimes, ServerAnswers } from "./mailbox-answers.ts";
 import { MailboxClient, WormholeError } from "./mailbox-client.ts";
 import { MAX_UNREAD_BYTES, MAX_UNREAD_MESSAGES, MailboxInbox } from "./mailbox-inbox.ts";
 import { type LifeStep, MailboxLife } from "./mailbox-life.ts";
@@ -41,7 +41,7 @@ export { MAX_UNREAD_BYTES, MAX_UNREAD_MESSAGES } from "./mailbox-inbox.ts";
 
 /** How a Wormhole is opened: its retries, how long the server has to answer, and its abort. */
 export interface WormholeOptions extends WormholeRetry {
-  /** How long the server has to answer a request once it welcomed us: SERVER_ANSWER_MS (mailbox-answers.ts). */
+  /** How long the server has to answer a request (SERVER_ANSWER_MS) and to welcome us (OPEN_TIMEOUT_MS): answerTimes. */
   readonly serverAnswerMs?: number;
   /** How long the connection may be idle before a ping checks it: IDLE_CHECK_MS (tests lower it). */
   readonly idleCheckMs?: number;
@@ -87,6 +87,8 @@ export class Wormhole {
   private pauseTimer: ReturnType<typeof setTimeout> | undefined;
   /** The connection being opened, if any: close() gives it up (its 10 s timer and socket go). */
   private opening: AbortController | undefined;
+  /** How long a connection being opened has for the server's welcome (OPEN_TIMEOUT_MS; tests shorten it). */
+  private readonly openMs: number;
   /**
    * Who hears each loss and return: the deadlines that pause meanwhile (onConnectedChange), and
    * whoever tells the user (WormholeRetry.listener). One list, told at one point each way.
@@ -123,9 +125,10 @@ export class Wormhole {
       versions,
       code,
     );
-    const answerMs = Math.min(retry.serverAnswerMs ?? SERVER_ANSWER_MS, SERVER_ANSWER_MS);
+    const { answerMs, openMs } = answerTimes(retry.serverAnswerMs);
+    this.openMs = openMs;
     const withinMs = Math.min(retry.withinMs ?? MAILBOX_RETRY_MS, MAILBOX_RETRY_MS);
-    this.life = new MailboxLife({ url, withinMs, answerMs, openTimeoutMs: OPEN_TIMEOUT_MS });
+    this.life = new MailboxLife({ url, withinMs, answerMs, openTimeoutMs: openMs });
     const at = (): number => performance.now();
     this.answers = new ServerAnswers(
       this.client.side,
@@ -180,7 +183,7 @@ export class Wormhole {
    * Opens a WebSocket to the server and hands it to the client (`started`: bind and what follows).
    * @throws NetError E_CONNECT
    */
-  private async connect(started: () => void, openTimeoutMs = OPEN_TIMEOUT_MS): Promise<void> {
+  private async connect(started: () => void, openTimeoutMs = this.openMs): Promise<void> {
     // The server's welcome comes with the socket, before the client has started: it waits for it.
     let early: MailboxMessage[] | undefined = [];
     let socket: MailboxSocket | undefined;

@@ -93,13 +93,14 @@ test("a claim answered without a mailbox (5, null, none) ends the meeting: the c
   }
 }, 60_000);
 
-test("a --relay-url that accepts the connection and never answers: one line, exit 2, in its time (10 s)", async () => {
+test("a --relay-url that accepts the connection and never answers: one line, exit 2, in its time (10 s; 2 s here)", async () => {
   const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   try {
     const url = `ws://127.0.0.1:${silent.port}/v1`;
-    const { exit, out } = await sendThrough(url, SILENT_WAIT_MS);
+    // PARLEY_MAILBOX_ANSWER_MS shortens the wait for the welcome too (answerTimes): 2 s, not 10.
+    const { exit, out } = await sendThrough(url, SILENT_WAIT_MS, { PARLEY_MAILBOX_ANSWER_MS: "2000" });
     expect(exit, out).toBe(2);
-    expect(out.trim()).toBe(`Error: cannot reach the mailbox server: ${url} did not answer within 10 s.`);
+    expect(out.trim()).toBe(`Error: cannot reach the mailbox server: ${url} did not answer within 2 s.`);
   } finally {
     silent.stop(true);
   }

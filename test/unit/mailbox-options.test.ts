@@ -8,6 +8,8 @@ import {
   PUBLIC_TRANSIT_HELPER,
   parseTransitHelper,
 } from "../../src/cli/mailbox-options.ts";
+import { OPEN_TIMEOUT_MS } from "../../src/net/index.ts";
+import { answerTimes, SERVER_ANSWER_MS } from "../../src/session/mailbox-answers.ts";
 
 describe("mailbox flags", () => {
   test("nothing given: no mailbox (the direct flow)", () => {
@@ -45,6 +47,13 @@ describe("mailbox flags", () => {
     });
     const odd = { PARLEY_MAILBOX_RETRY_MS: "0", PARLEY_MAILBOX_CHECK_MS: "1.5", PARLEY_MAILBOX_ANSWER_MS: "-1" };
     expect(mailboxFlags(flags, odd)).toEqual({ mailboxUrl: "ws://h:1/v1", noListen: false });
+  });
+
+  test("PARLEY_MAILBOX_ANSWER_MS shortens the server's time to answer and to welcome us, never lengthens them", () => {
+    expect(answerTimes()).toEqual({ answerMs: SERVER_ANSWER_MS, openMs: OPEN_TIMEOUT_MS });
+    expect([SERVER_ANSWER_MS, OPEN_TIMEOUT_MS]).toEqual([10_000, 10_000]);
+    expect(answerTimes(2_000)).toEqual({ answerMs: 2_000, openMs: 2_000 });
+    expect(answerTimes(60_000)).toEqual({ answerMs: 10_000, openMs: 10_000 });
   });
 
   test("an IPv6 transit helper", () => {
