@@ -1,6 +1,7 @@
 /**
- * Hooks for a whole `bun test` run, preloaded (bunfig.toml [test] preload): a top-level afterAll
- * here runs once, after every file. (The process's "exit" event does not fire under `bun test`.)
+ * Hooks for a `bun test` run, preloaded (bunfig.toml [test] preload): a top-level afterAll here
+ * runs after every file (under --parallel, each file in a realm of its own, after each file).
+ * (The process's "exit" event does not fire under `bun test`.)
  *
  * The run's temporary folder: TMPDIR is set, before any test file loads, to a folder of the run's
  * own (made in the one the run was given), so what the tests make there and what the CLIs they
@@ -13,16 +14,13 @@ import { afterAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { stopSharedWormholeServers } from "./wormhole-servers.ts";
+// Loaded before TMPDIR changes below: the shared wormhole servers keep their files in the folder given.
+import "./wormhole-servers.ts";
 
 const runTmp = mkdtempSync(join(tmpdir(), "parley-test-run-"));
 process.env.TMPDIR = runTmp;
 
-afterAll(async () => {
-  // The magic-wormhole servers the test files shared (test/wormhole-servers.ts), by their pids.
-  try {
-    await stopSharedWormholeServers();
-  } finally {
-    rmSync(runTmp, { recursive: true, force: true });
-  }
-}, 90_000);
+// The magic-wormhole servers the test files share stop once this process has ended (test/wormhole-servers.ts).
+afterAll(() => {
+  rmSync(runTmp, { recursive: true, force: true });
+});

@@ -10,7 +10,7 @@ import { transitSecrets } from "../src/crypto/wormhole-keys.ts";
 import { type Connection, connectTransit } from "../src/net/index.ts";
 import { type PlainMessage, parsePlainMessage, type WireHints } from "../src/protocol/index.ts";
 import { Wormhole } from "../src/session/wormhole.ts";
-import type { WormholeServers } from "./wormhole-servers.ts";
+import type { WormholePair } from "./wormhole-servers.ts";
 
 const wormholes: Wormhole[] = [];
 const connections: Connection[] = [];
@@ -22,7 +22,7 @@ export async function closePeerKit(): Promise<void> {
 }
 
 /** A plain wormhole client joining `code`: no Parley greeting in its versions. */
-export async function joinCode(servers: WormholeServers, code: string): Promise<{ w: Wormhole; key: Uint8Array }> {
+export async function joinCode(servers: WormholePair, code: string): Promise<{ w: Wormhole; key: Uint8Array }> {
   const w = await Wormhole.open(servers.mailboxUrl, { app_versions: {} }, code);
   wormholes.push(w);
   const { key } = await w.verified.promise;
@@ -44,7 +44,7 @@ export async function untilMessage(
 
 /** Our transit connection as `role`, to the peer's hints and the servers' relay, with the record keys. */
 export async function transitAs(
-  servers: WormholeServers,
+  servers: WormholePair,
   w: Wormhole,
   key: Uint8Array,
   role: "sender" | "receiver",

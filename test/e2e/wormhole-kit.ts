@@ -7,14 +7,14 @@
  */
 
 import { beforeAll } from "bun:test";
-import { WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
+import { type WormholePair, WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
 import { Cli, makeTempDir, startCli } from "./helpers.ts";
 
 export interface WormholeTestServers {
   /** True when the tests may run (servers, and the client when asked for). */
   readonly available: boolean;
   /** The running servers (inside tests only). */
-  servers(): WormholeServers;
+  servers(): WormholePair;
   /** `--relay-url URL --transit-helper tcp:HOST:PORT` for the CLI (and the wormhole client). */
   mailbox(): string[];
 }
@@ -31,11 +31,11 @@ export function useWormholeServers(what: string, options: { client?: boolean } =
     console.warn(`\n*** SKIPPED: ${what}: the wormhole client (Debian magic-wormhole) is missing ***\n`);
     available = false;
   }
-  let running: WormholeServers | undefined;
+  let running: WormholePair | undefined;
   beforeAll(async () => {
     if (available) running = await WormholeServers.shared();
   }, 90_000);
-  const servers = (): WormholeServers => {
+  const servers = (): WormholePair => {
     if (!running) throw new Error("the wormhole servers are not running");
     return running;
   };

@@ -22,10 +22,10 @@ import {
 import type { PlainPeerError } from "../../src/session/plain-peer.ts";
 import { Session } from "../../src/session/session.ts";
 import { Wormhole } from "../../src/session/wormhole.ts";
-import { freePort, WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
+import { freePort, type WormholePair, WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
 
 const available = wormholeServersAvailable("mailbox rendezvous tests (test/integration/mailbox-rendezvous.test.ts)");
-let servers: WormholeServers;
+let servers: WormholePair;
 const cleanups: Array<() => unknown> = [];
 
 beforeAll(async () => {

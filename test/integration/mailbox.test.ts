@@ -7,10 +7,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { WormholeError } from "../../src/session/mailbox-client.ts";
 import { MAX_UNREAD_BYTES, MAX_UNREAD_MESSAGES, Wormhole } from "../../src/session/wormhole.ts";
-import { freePort, WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
+import { freePort, type WormholePair, WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
 
 const available = wormholeServersAvailable("mailbox client tests (test/integration/mailbox.test.ts)");
-let servers: WormholeServers;
+let servers: WormholePair;
 const opened: Wormhole[] = [];
 
 beforeAll(async () => {
