@@ -73,7 +73,12 @@ export const COMMANDS: readonly Command[] = [
     run: (argv, io) => {
       const parsed = parseChatArgs(argv, io.env, io.cwd, warnOn(io));
       const asRun: Parsed<ChatOptions> = parsed.kind === "chat" ? { kind: "run", options: parsed.options } : parsed;
-      return parsedThen(asRun, chatHelp, io, async (options) => (await import("./chat.ts")).runChat(options, io));
+      // require, not import(): Bun loads a dynamic import's files through its thread pool, turns
+      // the event loop meanwhile, and its first turn with a grown heap runs a full collection
+      // (3-4 ms), all before the code line.
+      return parsedThen(asRun, chatHelp, io, async (options) =>
+        (require("./chat.ts") as typeof import("./chat.ts")).runChat(options, io),
+      );
     },
   },
   {

@@ -9,7 +9,7 @@ import { UsageError } from "./flags.ts";
 import { expandHome } from "./input.ts";
 import { osWords } from "./os-words.ts";
 import { plantedLinkProblemHere } from "./planted-link.ts";
-import { downloadDirWarning } from "./shared-dir.ts";
+import { downloadDirWarning, statFoldersUp } from "./shared-dir.ts";
 
 /** @returns the absolute path; @throws UsageError when it is not a usable directory */
 export function prepareDownloadDir(dir: string): string {
@@ -204,21 +204,17 @@ export function downloadDirProblem(path: string, access?: (path: string, mode: n
  * its warning line (shared-dir.ts) on `warnTo`.
  */
 export async function prepareDownloadDirSoon(dir: string, warnTo?: { write(text: string): unknown }): Promise<string> {
-  const path = await prepared(dir);
-  const shared = warnTo && (await downloadDirWarning(path));
-  if (shared) warnTo?.write(`${shared}\n`);
-  return path;
-}
-
-async function prepared(dir: string): Promise<string> {
   const path = absolutePath(expandHome(dir));
-  try {
-    const stats = await Bun.file(path).stat();
-    if (stats.isDirectory() && modeLetsUsSave(stats)) return path;
-  } catch {
-    // Missing or not reachable: prepareDownloadDir creates it or says why not.
-  }
-  return prepareDownloadDir(dir);
+  // The folder and, for the warning, those above it: all at once (statFoldersUp).
+  const up = statFoldersUp(path);
+  const own = (await up)[0]?.stat;
+  // Missing, not a folder or not ours to write in by its mode bits: prepareDownloadDir creates it or
+  // says why not, and the folders are looked at again.
+  const quick = own?.isDirectory() === true && modeLetsUsSave(own);
+  const ready = quick ? path : prepareDownloadDir(dir);
+  const shared = warnTo && (await downloadDirWarning(ready, quick ? up : undefined));
+  if (shared) warnTo?.write(`${shared}\n`);
+  return ready;
 }
 
 /**

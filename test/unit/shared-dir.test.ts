@@ -2,11 +2,16 @@
  * sharedDirWarning: one line when other users can change the download folder (writable by
  * others, or by a group with other members, without the sticky bit; or owned by another user),
  * none for a folder only we or root can change, or a sticky one (/tmp). othersInGroup: who
- * else is in the folder's group, by the user and group lists.
+ * else is in the folder's group, by the user and group lists. statFoldersUp and downloadDirWarning:
+ * the folder and each above it, stat'ed at once, judged from the folder up.
  */
 
 import { expect, test } from "bun:test";
-import { othersInGroup, sharedDirWarning } from "../../src/cli/shared-dir.ts";
+import { chmodSync, mkdirSync } from "node:fs";
+import { downloadDirWarning, othersInGroup, sharedDirWarning, statFoldersUp } from "../../src/cli/shared-dir.ts";
+import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
+
+const tempDir = tempDirsRemovedAfterEach("parley-shared-dir-");
 
 const DIR = 0o040000;
 const ME = 1000;
@@ -112,3 +117,34 @@ test("a folder above the download folder: the same rule, said of that folder, wi
   expect(above(0o755, 0, 0)).toBeUndefined(); // /home
   expect(above(0o700)).toBeUndefined();
 });
+
+test("statFoldersUp: the folder, then each folder above it up to /, in order; one that cannot be stat'ed has none", async () => {
+  const base = tempDir();
+  mkdirSync(`${base}/a`);
+  const up = await statFoldersUp(`${base}/a/missing`);
+  const paths = up.map((f) => f.path);
+  expect(paths.slice(0, 3)).toEqual([`${base}/a/missing`, `${base}/a`, base]);
+  expect(paths.at(-1)).toBe("/");
+  expect(paths).toHaveLength(base.split("/").length + 2);
+  expect(up[0]?.stat).toBeUndefined();
+  expect(up[1]?.stat?.isDirectory()).toBe(true);
+  expect((await statFoldersUp("/")).map((f) => f.path)).toEqual(["/"]);
+});
+
+test.skipIf(process.getuid?.() === undefined)(
+  "downloadDirWarning judges the folders from the download folder up: one others can write above it is named, with the folder below",
+  async () => {
+    const base = tempDir();
+    mkdirSync(`${base}/open/dl`, { recursive: true });
+    chmodSync(`${base}/open`, 0o777); // others may write, no sticky bit
+    const line = await downloadDirWarning(`${base}/open/dl`);
+    expect(line).toStartWith(
+      `Warning: other users can change ${base}/open (mode 0777, no sticky bit), a folder above the download folder ${base}/open/dl:`,
+    );
+    // The same from stats asked for before (the chat's start-up asks once for the folder's own check and this).
+    expect(await downloadDirWarning(`${base}/open/dl`, statFoldersUp(`${base}/open/dl`))).toBe(line);
+    chmodSync(`${base}/open`, 0o755);
+    expect(await downloadDirWarning(`${base}/open/dl`)).toBeUndefined();
+    expect(await downloadDirWarning(`${base}/gone`)).toBeUndefined(); // cannot be stat'ed: the command's checks say why
+  },
+);
