@@ -190,8 +190,14 @@ export class JsonReporter implements Reporter {
     const command = i.command && { command: { seq: i.command.seq, transfers: i.command.transfers } };
     const place = { ...command, ...(rest > 0 ? { folderRest: rest } : {}) };
     // A folder ended whole with no entry to carry it (folderOnly): the folder, not one transfer.
+    // One refused whole (no room, --ask's no) at an entry: the folder too, and that entry's id
+    // and name as before (scripts read them).
     const { id, direction, name } = i;
-    const what = i.folderOnly ? { direction, folder: { root: name, group: id } } : { id, direction, name };
+    const folder =
+      i.folderRefused && i.folder
+        ? { folder: { root: i.folder.root, group: i.folder.group, entries: i.folder.entries } }
+        : {};
+    const what = i.folderOnly ? { direction, folder: { root: name, group: id } } : { id, direction, name, ...folder };
     this.emit({ type: "error", code: jsonErrorCode(code), message, ...what, ...place });
   }
   error(code: string, message: string): void {

@@ -366,9 +366,14 @@ describe("parley send / receive", () => {
       // 16 offers are in flight while the question waits; the answer ends the folder there (all 40 were offered before).
       expect(sent.filter((e) => e.type === "offer").length, sender.describe()).toBeLessThanOrEqual(17);
       const errors = sent.filter((e) => e.type === "error");
+      // The folder's event, which named only the entry it was refused at ({id, name}: "big/0.txt"):
+      // now its folder too, the entry's fields kept.
       expect(errors[0]).toMatchObject({
         code: "E_REJECTED",
         folderRest: 40 - sent.filter((e) => e.type === "offer").length,
+        folder: { root: "big", group: expect.any(Number), entries: 40 },
+        id: expect.any(Number),
+        name: expect.any(String),
       });
       expect(receiver.linesMatching(/^Folder big/)).toEqual([
         "Folder big: nothing was saved. 40 of 40 entries failed (see above).",
