@@ -35,7 +35,34 @@ export function displayText(text: string, max = MAX_DISPLAY_CHARS): string {
 export function peerTextLines(text: string, max = Number.POSITIVE_INFINITY): string[] {
   const cut = text.length > max;
   const shown = cut ? text.slice(0, max) : text.replace(/\r?\n$/, "");
-  const lines = shown.split(/\r?\n/).map(sanitizeForTerminal);
+  const lines = blankRunsCounted(shown.split(/\r?\n/).map(sanitizeForTerminal));
   if (cut) lines[lines.length - 1] += ` … (${text.length - max} more characters not shown)`;
   return lines;
+}
+
+/**
+ * Runs of two or more blank lines (empty, or spaces and tabs only) as one line that counts them
+ * ("(1000 blank lines)"): a text of a million newlines printed a million labelled lines. One
+ * blank line, a paragraph's break, stays as it is.
+ */
+function blankRunsCounted(lines: string[]): string[] {
+  const out: string[] = [];
+  let blanks = 0;
+  let blank = "";
+  const flush = () => {
+    if (blanks === 1) out.push(blank);
+    else if (blanks > 1) out.push(`(${blanks} blank lines)`);
+    blanks = 0;
+  };
+  for (const line of lines) {
+    if (/^[ \t]*$/.test(line)) {
+      blanks++;
+      blank = line;
+    } else {
+      flush();
+      out.push(line);
+    }
+  }
+  flush();
+  return out;
 }

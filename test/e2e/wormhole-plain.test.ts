@@ -175,6 +175,21 @@ describe.skipIf(!available)("wormhole send -> parley receive", () => {
     );
   }, 60_000);
 
+  test("wormhole send --text of 50,000 blank lines between two: one line counts them", async () => {
+    const w = wormhole("wormhole-send", ["send", "--text", "-"], makeTempDir());
+    w.proc.stdin.write(`top${"\n".repeat(50_001)}bottom`);
+    w.endInput();
+    const r = startCli("parley-receive", ["receive", await wormholeCode(w), ...mailbox(), "--dir", makeTempDir()]);
+    expect(await r.exitCode(30_000), r.describe()).toBe(0);
+    expect(await w.exitCode(30_000)).toBe(0);
+    // It was 50,000 lines of "<wormhole> " between them.
+    expect(r.linesMatching(/^<wormhole>/)).toEqual([
+      "<wormhole> top",
+      "<wormhole> (50000 blank lines)",
+      "<wormhole> bottom",
+    ]);
+  }, 60_000);
+
   test("a wrong code: one clear line, exit 2, nothing saved; the wormhole client fails too", async () => {
     const src = fileOf("x.bin", 10);
     const w = wormhole("wormhole-send", ["send", "x.bin"], src.dir);

@@ -62,6 +62,8 @@ describe("peerTextLines", () => {
     ["one final newline dropped", "a\nb\n", ["a", "b"]],
     ["each line made safe", "a\x1b[2J\rb\n\u202ex", ["a^[[2J^Mb", "\\u202ex"]],
     ["empty", "", [""]],
+    ["a run of blank lines counted on one line", "a\n\n\n \n\t\nb\n\nc", ["a", "(4 blank lines)", "b", "", "c"]],
+    ["a text of newlines only", "\n".repeat(100_000), ["(100000 blank lines)"]],
   ])("%s", (_what, text, expected) => {
     expect(peerTextLines(text)).toEqual(expected);
   });
