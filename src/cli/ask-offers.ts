@@ -24,30 +24,32 @@ function asStored(offered: string): [string, string] {
  * wormhole peer's folder, one zip, "Accept folder photos (2,005 files, 1.2 GiB)?" (its size unpacked).
  * An offer cancelled while an earlier question waits for its answer is never asked.
  * @param folderAnswers - this run's answers for folders, by the sender's folder id
+ * @param unasked - the question was not shown: the input had ended before its turn (Asker.ask)
  */
 export function askFor(
   asker: Asker,
   offer: TransferInfo,
   stillWanted: () => boolean,
   folderAnswers: Map<number, Promise<boolean>>,
+  unasked?: () => void,
 ): Promise<boolean> {
   const folder = offer.folder;
   const zipped = offer.zippedFolder;
   if (zipped) {
     // Made safe already (plain-folders.ts): the name it is said by from its first line.
     const what = `${count(zipped.files, "file")}, ${sizeWords(zipped.bytes)}`;
-    return asker.ask(`Accept folder ${sanitizeForTerminal(offer.name)} (${what})? [y/N] `, stillWanted);
+    return asker.ask(`Accept folder ${sanitizeForTerminal(offer.name)} (${what})? [y/N] `, stillWanted, unasked);
   }
   if (!folder) {
     const size = offer.size === null ? "size unknown" : sizeWords(offer.size);
     const [name, sent] = asStored(offer.name);
-    return asker.ask(`Accept ${name} (${size}${sent})? [y/N] `, stillWanted);
+    return asker.ask(`Accept ${name} (${size}${sent})? [y/N] `, stillWanted, unasked);
   }
   let answer = folderAnswers.get(folder.group);
   if (!answer) {
     const [name, sent] = asStored(folder.root);
     const what = `${count(folder.entries, "entry", "entries")}, ${sizeWords(folder.bytes)}${sent}`;
-    answer = asker.ask(`Accept folder ${name} (${what})? [y/N] `, stillWanted);
+    answer = asker.ask(`Accept folder ${name} (${what})? [y/N] `, stillWanted, unasked);
     folderAnswers.set(folder.group, answer);
   }
   return answer;

@@ -9,7 +9,7 @@
  * module imports the session layer's types only, and what its events need is loaded then.
  */
 
-import type { Session, SessionEvents, SessionOptions } from "../session/index.ts";
+import type { Session, SessionEvents, SessionOptions, TransferInfo } from "../session/index.ts";
 import type * as FolderTally from "../ui/folder-tally.ts";
 import { codeOnCommandLineNote } from "./codes.ts";
 import type { ReceiveOptions, SendOptions } from "./command-args.ts";
@@ -37,6 +37,8 @@ export interface RoleHooks {
   loaded?: () => void;
   /** The peer's text (a chat line): true when the role took it (receive --stdout writes it there), else it is reported. */
   text?: (text: string) => boolean;
+  /** A transfer that failed is one `receive --ask` declined without asking (its input had ended): no line of its own. */
+  unasked?: (info: TransferInfo) => boolean;
 }
 
 /** The session's options a role adds (receive: its offers decided, --stdout's sink). */
@@ -194,6 +196,7 @@ export class OneShotRun {
           failureWords(info, reason, peer) + hint,
           code,
           canResume && resumable(info, code, peer, secretKept),
+          this.hooks.unasked?.(info) ?? false,
         );
         if (code === "E_CONNECTION" && !peer) this.lostSaid = reason;
         // A file offered to a one-shot sender is declined: that is not the send failing.

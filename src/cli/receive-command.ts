@@ -45,6 +45,8 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
   // (hooks.loaded), before any offer can come.
   let asker: Asker | undefined;
   const folderAnswers = new Map<number, Promise<boolean>>();
+  /** Offers --ask declined without a question (the input had ended before): files by id, folders by group. */
+  const unasked = { ids: new Set<number>(), groups: new Set<number>() };
   /** --stdout holds what the peer sent first: its one file, or its text message. */
   let streamed = false;
   let output: StreamOutput | undefined;
@@ -60,7 +62,10 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
     }
     if (asker) {
       const { askFor } = require("./ask-offers.ts") as typeof AskOffers;
-      const yes = await askFor(asker, offer, stillWanted, folderAnswers);
+      const yes = await askFor(asker, offer, stillWanted, folderAnswers, () => {
+        if (offer.folder) unasked.groups.add(offer.folder.group);
+        else unasked.ids.add(offer.id);
+      });
       if (!yes) {
         // The peer hears which: a closed terminal (or < /dev/null) is not a no.
         if (asker.inputEnded) return { code: "E_NO_ANSWER", reason: "nobody answered (the receiver's input ended)" };
@@ -91,6 +96,7 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
       return true;
     },
     interrupted: () => asker?.endLine(),
+    unasked: (info) => unasked.ids.has(info.id) || (info.folder !== undefined && unasked.groups.has(info.folder.group)),
     loaded: () => {
       if (!options.ask) return;
       const { Asker } = require("../ui/asker.ts") as typeof AskerModule;

@@ -63,8 +63,12 @@ export interface Reporter {
    * "Stored ... as" lines.
    */
   entryStored(done: TransferDone, root: string, entry: ZipStored): void;
-  /** @param cut - cut by a lost connection or an interrupt (what arrived is kept: sending again resumes) */
-  failed(info: TransferInfo, reason: string, code: string, cut?: boolean): void;
+  /**
+   * @param cut - cut by a lost connection or an interrupt (what arrived is kept: sending again resumes)
+   * @param unasked - declined by `receive --ask` without its question (the input had ended): no line of
+   *   its own, one for them all at the session's end (JSON: its event all the same)
+   */
+  failed(info: TransferInfo, reason: string, code: string, cut?: boolean, unasked?: boolean): void;
   /** The session is over: says which folders are incomplete. @returns how many */
   sessionEnded(): number;
   /**
@@ -262,9 +266,9 @@ class HumanReporter implements Reporter, TransferOutput {
     this.presenter.finished(d);
   }
   entryStored(): void {}
-  failed(i: TransferInfo, reason: string, _code: string, cut = false): void {
+  failed(i: TransferInfo, reason: string, _code: string, cut = false, unasked = false): void {
     this.unsaid.delete(i.id);
-    this.presenter.failed(i, reason, cut);
+    this.presenter.failed(i, reason, cut, unasked);
   }
   sessionEnded(): number {
     return this.presenter.sessionEnded();

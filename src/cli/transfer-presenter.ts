@@ -78,6 +78,8 @@ interface FolderReasons {
   cut?: boolean;
   /** The reason said in a line naming the folder: its entries that fail for it are not counted apart. */
   whole?: string;
+  /** Declined by --ask without its question (the input had ended): summed up at the end, no line of its own. */
+  unasked?: boolean;
 }
 
 /** After a Saved line whose folder no path led to (TransferDone.detached). */
@@ -100,6 +102,9 @@ export class TransferPresenter {
    * their first entry opened (TransferInfo.rootStoredAs): every later line names them so.
    */
   private readonly storedRoots = new Map<number, string>();
+  /** Offers --ask declined without a question, the input having ended: said in one line at the end. */
+  private readonly unasked: string[] = [];
+  private unaskedCount = 0;
 
   constructor(private readonly out: TransferOutput) {}
 
@@ -182,8 +187,11 @@ export class TransferPresenter {
     }
   }
 
-  /** @param cut - cut by a lost connection or an interrupt: what arrived is kept (reason-words resumable) */
-  failed(info: TransferInfo, reason: string, cut = false): void {
+  /**
+   * @param cut - cut by a lost connection or an interrupt: what arrived is kept (reason-words resumable)
+   * @param unasked - declined by --ask without its question (its input had ended): counted, not said
+   */
+  failed(info: TransferInfo, reason: string, cut = false, unasked = false): void {
     const verb = info.direction === "send" ? "Sending" : "Receiving";
     const key = info.folder ? folderKey(info.folder, info.direction) : undefined;
     const reasons = key === undefined ? undefined : this.folderReasons.get(key);
@@ -196,13 +204,24 @@ export class TransferPresenter {
     const beyondLine = wholeLine ? 0 : rest;
     if (reasons?.said.has(reason)) {
       if (reasons.whole !== reason) reasons.unsaid += entriesEnded(info);
+    } else if (unasked) {
+      // A folder was one question: named as the folder.
+      const what = info.folder || wholeLine ? `folder ${this.rootName(info)}` : label(this.withStoredRoot(info));
+      this.unaskedCount++;
+      if (this.unasked.length < MAX_UNASKED_NAMED) this.unasked.push(what);
     } else
       this.out.print(
         `${verb} ${wholeLine ? `folder ${this.rootName(info)}` : label(this.withStoredRoot(info))} failed: ${sanitizeForTerminal(reason)}.`,
       );
     const whole = wholeLine ? { whole: reason } : {};
     if (key !== undefined && !reasons)
-      this.folderReasons.set(key, { said: new Set([reason]), unsaid: beyondLine, cut, ...whole });
+      this.folderReasons.set(key, {
+        said: new Set([reason]),
+        unsaid: beyondLine,
+        cut,
+        ...whole,
+        ...(unasked ? { unasked } : {}),
+      });
     else if (reasons) {
       if (!reasons.said.has(reason)) {
         reasons.unsaid += beyondLine;
@@ -227,6 +246,9 @@ export class TransferPresenter {
    * @returns how many folders were incomplete
    */
   sessionEnded(): number {
+    if (this.unaskedCount > 0) this.out.print(unaskedLine(this.unaskedCount, this.unasked));
+    this.unaskedCount = 0;
+    this.unasked.length = 0;
     const left = this.folders.unfinished();
     this.foldersEnded(left);
     // A command of several cut short: its totals (of what did arrive) were never said.
@@ -296,6 +318,8 @@ export class TransferPresenter {
     if (f.direction === "receive") {
       if (totals) this.out.print(receiverTotalsLine(f.verifiedBytes));
       const where = f.savedIn ? sanitizeForTerminal(f.savedIn) : name;
+      // Declined without its question: the line at the end names it.
+      if (f.done === 0 && reasons?.unasked) return;
       if (f.done === 0) this.out.print(`Folder ${name}: nothing was saved.${failed}`);
       else this.out.print(`Saved folder ${where}: ${count(f.done, "entry", "entries")}${verified}.${failed}`);
     } else {
@@ -310,6 +334,18 @@ export class TransferPresenter {
         );
     }
   }
+}
+
+/** Offers the summing-up line names; the rest it counts. */
+const MAX_UNASKED_NAMED = 5;
+
+/**
+ * `receive --ask` after its input ended: the offers declined without a question, in one line
+ * ("Declined 2 more offers without asking (the input had ended): #5 f3.txt, #7 f4.txt.").
+ */
+export function unaskedLine(n: number, named: readonly string[]): string {
+  const more = n > named.length ? ` and ${n - named.length} more` : "";
+  return `Declined ${count(n, "more offer")} without asking (the input had ended): ${named.join(", ")}${more}.`;
 }
 
 /**

@@ -42,17 +42,24 @@ export class Asker {
   }
 
   /**
-   * Shows `question` once every earlier question has its answer, then waits for a line.
+   * Shows `question` once every earlier question has its answer, then waits for a line. Once a
+   * question has met the end of the input (said after it once), later ones are not shown: each
+   * is a no at once, and `unasked` is called (the caller sums them up, not a line each).
    * @param stillWanted - checked when its turn comes: false skips the question (answer: no)
+   * @param unasked - called instead of showing the question: the input had ended before its turn
    * @returns true for "y" or "yes" (any case), false for anything else or the end of input
    */
-  ask(question: string, stillWanted: () => boolean = () => true): Promise<boolean> {
+  ask(question: string, stillWanted: () => boolean = () => true, unasked?: () => void): Promise<boolean> {
     const answer = this.turn.then(async () => {
       // What the answer before this one set going (its "Receiving ..." line, printed once the
       // session has opened the file, a few promise turns on) is printed first: shown at once, this
       // question was followed on its own line by that line where both go to one file (`> log 2>&1`).
       await new Promise((resolve) => setImmediate(resolve));
       if (!stillWanted()) return false;
+      if (this.inputEnded) {
+        unasked?.();
+        return false;
+      }
       this.output.write(question);
       this.question = question;
       this.wanted = stillWanted;

@@ -413,6 +413,36 @@ describe("parley send / receive", () => {
   );
 
   test(
+    "--ask after its input ended: '(input ended)' once, the later offers declined without their questions, in one line",
+    async () => {
+      const dir = makeTempDir();
+      const src = makeTempDir();
+      for (const n of ["a", "b", "c", "d"]) writeFileSync(join(src, `${n}.txt`), n.repeat(3));
+      mkdirSync(join(src, "album"));
+      writeFileSync(join(src, "album", "1.txt"), "1");
+      writeFileSync(join(src, "album", "2.txt"), "2");
+      const args = ["receive", "--ask", "--dir", dir];
+      const receiver = new Cli("receiver", args, ["sh", "-c", 'exec "$0" "$@" 2>&1', BUN, MAIN, ...args]);
+      const { match } = await receiver.waitForLine(/^Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+      receiver.send("y"); // one answer piped: the second question meets the end of input
+      receiver.proc.stdin.end();
+      const paths = [...["a", "b", "c", "d"].map((n) => join(src, `${n}.txt`)), join(src, "album")];
+      const sender = startCli("sender", ["send", ...paths, "--to", match[1] as string]);
+      expect(await sender.exitCode()).toBe(3);
+      expect(await receiver.exitCode()).toBe(3);
+      // Before: each later question with "(input ended)", each with its failed line, and the folder's summary.
+      expect(receiver.linesMatching(/Accept|failed|Declined|^Folder/), receiver.describe()).toEqual([
+        "Accept a.txt (3 bytes)? [y/N] y",
+        "Accept b.txt (3 bytes)? [y/N] (input ended)",
+        "Receiving #3 b.txt failed: declined: nobody answered (the receiver's input ended).",
+        "Declined 3 more offers without asking (the input had ended): #5 c.txt, #7 d.txt, folder album.",
+      ]);
+      expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("aaa");
+    },
+    TEST_MS,
+  );
+
+  test(
     "--ask names a file and a folder as they will be stored, the name sent beside it: one name on every line",
     async () => {
       const dir = makeTempDir();

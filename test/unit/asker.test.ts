@@ -54,6 +54,27 @@ test("answers from a pipe are written after their question, as a terminal echoes
   asker.close();
 });
 
+test("after a question met the end of input, later ones are not shown: each a no, its unasked called", async () => {
+  const { input, shown, asker } = setup(true);
+  input.write("y\n");
+  input.end();
+  const unasked: string[] = [];
+  const results = await Promise.all(
+    ["a? ", "b? ", "c? ", "d? "].map((q) =>
+      asker.ask(
+        q,
+        () => true,
+        () => unasked.push(q),
+      ),
+    ),
+  );
+  expect(results).toEqual([true, false, false, false]);
+  // Each later question was shown with "(input ended)" after it.
+  expect(shown.join("")).toBe("a? y\nb? (input ended)\n");
+  expect(unasked).toEqual(["c? ", "d? "]);
+  asker.close();
+});
+
 test("the end of input ends the question's line and is told apart from a typed no", async () => {
   const { input, shown, asker } = setup();
   const typed = asker.ask("a? ");
