@@ -48,7 +48,8 @@ export function prepareDownloadDir(dir: string): string {
  * first makes our mkdir fail with EEXIST (mkdir follows no last link), and the look says whose
  * it is; a folder we made in a sticky folder cannot be swapped by anyone else.
  *
- * The walk holds the folder it is in (O_PATH, search permission only) and opens each next name
+ * The walk holds the folder it is in (O_PATH, search permission only; close-on-exec, as every
+ * descriptor dir-calls.ts's openat opens: O_CLOEXEC is added there) and opens each next name
  * relative to it without following a link (one openat a name, and a mkdirat before it for a
  * missing one; under a folder it made, the next name is made at once): by
  * path, each name cost a walk from / to it for its existsSync, its mkdir and its link check, each
