@@ -4,7 +4,7 @@
  * it (`server.stop(true)`).
  */
 
-import type { Server, WebSocketHandler } from "bun";
+import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 
 export function fakeMailboxServer(websocket: WebSocketHandler<undefined>): { server: Server<undefined>; url: string } {
   const server = Bun.serve({
@@ -83,4 +83,63 @@ export function mailboxProxy(
       fake.server.stop(true);
     },
   };
+}
+
+/**
+ * A fake mailbox server on 127.0.0.1 that plays a real one for sides meeting on one code
+ * (nameplate "7", mailbox "m7"): allocate, list, claim, open (hands out what the mailbox holds),
+ * add (hands each message to every side that opened the mailbox, its own included), release,
+ * close, ping. For the tests of messages too large for magic-wormhole's server to take quickly
+ * (it unmasks and checks each frame in Python); it takes messages of up to 64 MiB.
+ */
+export function relayingMailbox() {
+  type Ws = ServerWebSocket<undefined>;
+  const opened = new Set<Ws>();
+  const sides = new Map<Ws, string>();
+  const stored: string[] = [];
+  const fake = fakeMailboxServer({
+    maxPayloadLength: 64 * 1024 * 1024,
+    open(ws) {
+      ws.send(JSON.stringify({ type: "welcome", welcome: {} }));
+    },
+    message(ws, raw) {
+      const m = JSON.parse(String(raw)) as Record<string, unknown>;
+      const answer = (a: Record<string, unknown>): void => {
+        ws.send(JSON.stringify(a));
+      };
+      switch (m.type) {
+        case "allocate":
+          return answer({ type: "allocated", nameplate: "7" });
+        case "list":
+          return answer({ type: "nameplates", nameplates: [{ id: "7" }] });
+        case "claim":
+          return answer({ type: "claimed", mailbox: "m7" });
+        case "release":
+          return answer({ type: "released" });
+        case "ping":
+          return answer({ type: "pong", pong: m.ping });
+        case "open":
+          opened.add(ws);
+          for (const s of stored) ws.send(s);
+          return;
+        case "add": {
+          const message = JSON.stringify({ type: "message", side: sides.get(ws), phase: m.phase, body: m.body });
+          stored.push(message);
+          for (const s of opened) s.send(message);
+          return;
+        }
+        case "close":
+          opened.delete(ws);
+          return answer({ type: "closed" });
+        case "bind":
+          sides.set(ws, String(m.side));
+          return;
+        default:
+      }
+    },
+    close(ws) {
+      opened.delete(ws);
+    },
+  });
+  return fake;
 }

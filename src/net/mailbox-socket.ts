@@ -5,6 +5,7 @@
  */
 
 import { NetError } from "./errors.ts";
+import { Outflow } from "./mailbox-outflow.ts";
 
 /** How long opening the WebSocket, up to the server's welcome, may take. */
 export const OPEN_TIMEOUT_MS = 10_000;
@@ -26,10 +27,20 @@ export interface MailboxSocketEvents {
    * broke the protocol (what it sent, in words).
    */
   onClose(broken?: string): void;
+  /**
+   * Bytes of our sends left since the last call (or since a send() that returned more than 0):
+   * `waiting` still wait in this process; once 0, `restMs` is how long what the kernel took is
+   * reckoned to take to leave (mailbox-outflow.ts).
+   */
+  onWritten?(waiting: number, restMs: number): void;
 }
 
 export interface MailboxSocket {
-  send(message: Record<string, unknown>): void;
+  /**
+   * Sends one message; returns how many bytes of what was sent still wait in this process to
+   * leave (0: handed to the kernel; more: onWritten says as they go).
+   */
+  send(message: Record<string, unknown>): number;
   /** Closes the socket; onClose fires. */
   close(): void;
   readonly closed: boolean;
@@ -41,6 +52,7 @@ export interface MailboxSocket {
  * otherwise be waited on for ever, in silence. The welcome is handed to onMessage too.
  * @param openTimeoutMs - how long until the welcome
  * @param maxMessageChars - a longer message closes the socket (onClose says why): MAX_MESSAGE_CHARS
+ * @param maxRestMs - the longest onWritten's `restMs` (the time the server has to answer)
  * @param signal - aborting gives up the opening: its timer and the WebSocket go at once (E_CONNECT);
  *   an open socket is not touched
  * @throws NetError E_CONNECT when it cannot be opened (nothing there, not a WebSocket, no
@@ -52,6 +64,7 @@ export function openMailboxSocket(
   openTimeoutMs = OPEN_TIMEOUT_MS,
   maxMessageChars = MAX_MESSAGE_CHARS,
   signal?: AbortSignal,
+  maxRestMs = 10_000,
 ): Promise<MailboxSocket> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
@@ -86,9 +99,14 @@ export function openMailboxSocket(
       signal?.removeEventListener("abort", giveUp);
       ws.close();
     }, openTimeoutMs);
+    const outflow = new Outflow(() => ws.bufferedAmount, events.onWritten?.bind(events), maxRestMs);
     const socket: MailboxSocket = {
       send(message) {
-        if (!closed) ws.send(JSON.stringify(message));
+        if (closed) return 0;
+        const text = JSON.stringify(message);
+        const before = ws.bufferedAmount;
+        ws.send(text);
+        return outflow.sent(text.length, before); // JSON of hex and ASCII: a character a byte
       },
       close() {
         if (closed) return;
@@ -103,6 +121,7 @@ export function openMailboxSocket(
       if (closed) return;
       closed = true;
       clearTimeout(timer);
+      outflow.stop();
       signal?.removeEventListener("abort", giveUp);
       if (welcomed) events.onClose(broken);
       else reject(new NetError("E_CONNECT", opened ? notMailbox() : whyNot));

@@ -2,7 +2,10 @@
  * What the mailbox server owes us: an answer to each request that has one (allocate, list,
  * claim, release, ping) and each message we add handed back to us (a mailbox server hands every
  * add to every side that opened the mailbox, ours included, at once). A server that welcomed us
- * and then answers one of them not within SERVER_ANSWER_MS of connected time is silent: a server
+ * and then answers one of them not within SERVER_ANSWER_MS is silent. The time counts from when
+ * the request's bytes have left this process, not from the send: a large add on a slow uplink
+ * (a 64 KiB text is ~130 KB of hex, ~8 s at 128 kbit/s) takes seconds to leave; while they are
+ * leaving, each SERVER_ANSWER_MS without a byte leaving is a silence too (a dead uplink). Silent: a server
  * that accepts and never answers, a dead one behind a proxy that keeps the socket open, or a
  * connection that died without a word (half-open: Wi-Fi changed, a NAT forgot the flow). The
  * Wormhole takes a silence as a lost connection (closes it and opens it again). While nothing is
@@ -71,8 +74,11 @@ function owedFor(message: Record<string, unknown>): string | undefined {
 }
 
 export class ServerAnswers {
-  /** Each answer owed, and when its request went (performance.now()). */
-  private readonly owed = new Map<string, number>();
+  /**
+   * Each answer owed, and when its request went (performance.now()): when its bytes had all
+   * left, or, `leaving`, when the last of them did.
+   */
+  private readonly owed = new Map<string, { at: number; leaving: boolean }>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** The ping's timer while nothing is owed. */
   private idle: ReturnType<typeof setTimeout> | undefined;
@@ -101,12 +107,32 @@ export class ServerAnswers {
     private readonly answered: (all: boolean) => void = () => {},
   ) {}
 
-  /** We sent `message`. */
-  sent(message: Record<string, unknown>): void {
+  /**
+   * We sent `message`.
+   * @param leaving - some of its bytes still wait in this process to leave (written() says as they go)
+   */
+  sent(message: Record<string, unknown>, leaving = false): void {
     const key = owedFor(message);
     if (this.stopped || key === undefined || this.owed.has(key)) return;
-    this.owed.set(key, performance.now());
+    this.owed.set(key, { at: performance.now(), leaving });
     if (this.owed.size === 1) this.arm();
+  }
+
+  /**
+   * Bytes of what we sent left: each answer whose request is still leaving counts from now
+   * (`waiting` bytes still wait here), or, all gone from here (`waiting` 0), from when what the
+   * kernel holds is reckoned gone too (`restMs` from now).
+   */
+  written(waiting: number, restMs = 0): void {
+    const at = performance.now() + (waiting > 0 ? 0 : restMs);
+    let moved = false;
+    for (const entry of this.owed.values()) {
+      if (!entry.leaving) continue;
+      entry.at = at;
+      entry.leaving = waiting > 0;
+      moved = true;
+    }
+    if (moved) this.arm();
   }
 
   /** The server sent `message`. */
@@ -156,7 +182,7 @@ export class ServerAnswers {
     this.idle = undefined;
     if (this.stopped) return;
     let oldest: [string, number] | undefined;
-    for (const entry of this.owed) if (!oldest || entry[1] < oldest[1]) oldest = entry;
+    for (const [key, { at }] of this.owed) if (!oldest || at < oldest[1]) oldest = [key, at];
     if (!oldest) {
       this.idle = setTimeout(() => this.check(), Math.min(this.idleMs, IDLE_CHECK_MS));
       return;

@@ -144,8 +144,7 @@ export class Wormhole {
   /** Sends `message` to the server on the connection, if there is one. */
   private post(message: Record<string, unknown>): void {
     if (!this.socket) return;
-    this.answers.sent(message);
-    this.socket.send(message);
+    this.answers.sent(message, this.socket.send(message) > 0);
   }
 
   /**
@@ -196,6 +195,9 @@ export class Wormhole {
         this.url,
         {
           onMessage: (m) => (early ? early.push(m) : this.take(m)),
+          onWritten: (waiting, restMs) => {
+            if (socket === this.socket) this.answers.written(waiting, restMs);
+          },
           onClose: (broken) => {
             if (socket) this.socketClosed(socket, broken);
             else closedEarly = broken === undefined ? {} : { broken };
@@ -204,6 +206,7 @@ export class Wormhole {
         openTimeoutMs,
         undefined,
         opening.signal,
+        this.answers.ms, // the kernel's share of a large send, reckoned: at most one more answer's time
       );
     } finally {
       if (this.opening === opening) this.opening = undefined;
