@@ -176,8 +176,11 @@ export class MailboxLife {
         switch (event.type) {
           case "opened": // a try that was opening: kept, for close() to release the nameplate
             return this.enter({ name: "settled", up: false });
-          case "lost":
-            return this.enter({ name: "failed" }, { fail: lostError() });
+          case "lost": // not tried again; one the server broke is still said as broken (its words)
+            return this.enter(
+              { name: "failed" },
+              { fail: event.broken === undefined ? lostError() : brokenError(event.broken) },
+            );
           case "answered":
           case "silent":
             return ILLEGAL; // answers are no longer looked for
@@ -215,9 +218,7 @@ export class MailboxLife {
         return this.lost(s, event.at, event.words);
       }
       case "lost":
-        if (event.broken !== undefined) {
-          return this.enter({ name: "failed" }, { fail: new WormholeError("E_MAILBOX_PROTOCOL", event.broken) });
-        }
+        if (event.broken !== undefined) return this.enter({ name: "failed" }, { fail: brokenError(event.broken) });
         return this.lost(s, event.at, undefined);
       default:
         return ILLEGAL; // opened, open-failed, pause-over: no try is under way
@@ -296,4 +297,9 @@ export class MailboxLife {
 /** A loss not tried again (none allowed, or the mailbox no longer needed). */
 function lostError(): WormholeError {
   return new WormholeError("E_MAILBOX_LOST", "the connection to the mailbox was lost");
+}
+
+/** We closed the connection: the server broke the protocol (`words`, what it sent). Never tried again. */
+function brokenError(words: string): WormholeError {
+  return new WormholeError("E_MAILBOX_PROTOCOL", words);
 }

@@ -171,7 +171,7 @@ const TABLE: Row[] = [
   ["settled", "answered all", "settled", ILLEGAL],
   ["settled", "silent", "settled", ILLEGAL],
   ["settled", "lost", "failed", { fail: lostError }], // not tried again, not said
-  ["settled", "lost, broken", "failed", { fail: lostError }],
+  ["settled", "lost, broken", "failed", { fail: brokenError }], // as before the machine (5ae9bdd's socketClosed)
   ["settled", "pause-over", "settled", {}],
   ["settled", "quiet", "settled", {}],
   ["settled", "close", "closed", STOP_ALL],
@@ -278,6 +278,30 @@ describe("an outage", () => {
     expect(fail?.code).toBe("E_MAILBOX_LOST");
     expect(fail?.message).toBe("the connection to the mailbox was lost and not back within 10 s");
     expect(fail?.lost).toEqual({ retriedMs: 10_000 });
+  });
+
+  test("a stall (SIGSTOP) past its deadline: the late pause-over or open-failed ends it, nothing more is opened", () => {
+    const paused = lifeIn("lost-pausing"); // until 10,100
+    const late = paused.step({ type: "pause-over", at: 70_000 });
+    expect(late.open).toBeUndefined();
+    expect(late.fail?.lost).toEqual({ retriedMs: 10_000 });
+    const opening = lifeIn("lost-opening");
+    // The opening's own timer fires late: no pause longer than none is left, then the end.
+    expect(opening.step({ type: "open-failed", at: 70_000 })).toEqual({ pause: 0 });
+    expect(opening.step({ type: "pause-over", at: 70_001 }).fail?.code).toBe("E_MAILBOX_LOST");
+    expect(opening.state.name).toBe("failed");
+  });
+
+  test("the server broke the protocol: E_MAILBOX_PROTOCOL in every state with a connection, settled too, never tried again", () => {
+    for (const name of ["welcomed", "up", "lost-unanswered", "settled"] as const) {
+      const step = lifeIn(name).step({ type: "lost", broken: "it sent too much", at: 300 });
+      expect({ name, code: step.fail?.code, open: step.open, pause: step.pause }).toEqual({
+        name,
+        code: "E_MAILBOX_PROTOCOL",
+        open: undefined,
+        pause: undefined,
+      });
+    }
   });
 
   test("its end after a silence: E_MAILBOX_SILENT naming it; a try that failed to open since: E_MAILBOX_LOST", () => {
