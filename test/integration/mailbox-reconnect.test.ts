@@ -15,7 +15,7 @@ import { encodeMessage, HEADER_BYTES, makeHello, PROTOCOL_VERSION, transitValue 
 import type { WormholeError } from "../../src/session/mailbox-client.ts";
 import { meetThroughMailbox } from "../../src/session/mailbox-rendezvous.ts";
 import { RETRY_MAX_MS, Wormhole, type WormholeRetry } from "../../src/session/wormhole.ts";
-import { fakeMailboxServer } from "../fake-mailbox.ts";
+import { fakeMailboxServer, within } from "../fake-mailbox.ts";
 import { WormholeServer, wormholeServersAvailable } from "../wormhole-servers.ts";
 
 const available = wormholeServersAvailable("mailbox reconnect tests (test/integration/mailbox-reconnect.test.ts)");
@@ -37,19 +37,6 @@ async function watched(server: WormholeServer, versions: Record<string, unknown>
   };
   const wormhole = await Wormhole.open(`ws://127.0.0.1:${server.port}/v1`, versions, code, undefined, retry);
   return { wormhole, seen, back: () => nextBack.promise };
-}
-
-/** The next message, or a rejection naming what was awaited after `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Wormhole } from "../../src/session/wormhole.ts";
-import { relayingMailbox } from "../fake-mailbox.ts";
+import { relayingMailbox, within } from "../fake-mailbox.ts";
 
 const PYTHON = "/usr/bin/python3";
 const PROXY = join(import.meta.dir, "..", "slow-proxy.py");
@@ -81,19 +81,6 @@ async function pairThroughProxy() {
   cleanups.push(() => b.close());
   await Promise.all([a.verified.promise, b.verified.promise]);
   return { a, b, proxy, seen, back: back.promise };
-}
-
-/** `promise`, or a rejection naming `what` after `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 describe.skipIf(!existsSync(PYTHON))("a large message on a slow uplink", () => {
