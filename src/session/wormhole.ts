@@ -5,8 +5,8 @@
  *
  * A connection lost after the first welcome is opened again, as the wormhole client's
  * Rendezvous connector does: at once, then after growing pauses (RETRY_FIRST_MS doubling up to
- * RETRY_MAX_MS), until `retryMs` has passed since it was lost; then the Wormhole fails with
- * E_MAILBOX_LOST. The mailbox client picks up on the new connection (MailboxClient.reconnected).
+ * RETRY_MAX_MS), until `withinMs` (WormholeRetry) has passed since it was lost; then the Wormhole
+ * fails with E_MAILBOX_LOST (E_MAILBOX_SILENT when it was lost to a silence). The mailbox client picks up on the new connection (MailboxClient.reconnected).
  * A server that does not answer in time (mailbox-answers.ts) counts as a loss, once it has
  * answered once. When each of these happens, and what it leads to, is the connection's life
  * (mailbox-life.ts, a pure state machine): this class keeps the I/O (the socket, the pause's
