@@ -7,7 +7,7 @@
  * meeting" stay chat lines; `transfer` alone is the command (its usage is shown), not chat.
  */
 
-import { isCodeWords, normalizeCodeWords } from "../crypto/codes.ts";
+import { codeWordsProblem, isCodeWords, normalizeCodeWords } from "../crypto/codes.ts";
 import { unwrapTypedCode } from "../crypto/typed-code.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 
@@ -150,8 +150,10 @@ export function parsePeerAddress(text: string, defaultHost: string): PeerAddress
     where = `${withWords[1]}${withWords[2]}`;
     words = normalizeCodeWords(withWords[3] as string);
     if (!isCodeWords(words)) {
-      const mailbox = isMailboxCode(t) ? MAILBOX_CODE_HINT : "";
-      return `"${t}" is not a valid code (port-word-word, as the peer's Parley shows it)${mailbox}`;
+      if (isMailboxCode(t))
+        return `"${t}" is not a valid code (port-word-word, as the peer's Parley shows it)${MAILBOX_CODE_HINT}`;
+      // Which word, and the one meant when it is a typo away ("hotl": "hotel"): the code looked right.
+      return `"${t}" is not a valid code: ${codeWordsProblem(words) ?? "port-word-word, as the peer's Parley shows it"}`;
     }
   }
   let host = defaultHost;

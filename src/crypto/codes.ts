@@ -29,6 +29,37 @@ export function isCodeWords(words: string): boolean {
   return parts.length === CODE_WORDS && parts.every((w) => known.has(w));
 }
 
+/**
+ * Why `words` (normalized) are not a code's words, for a person who mistyped them: the first
+ * word not in the list and the list's words one typo from it ("hotl": did you mean "hotel"), or
+ * the count. Undefined when they are a code's words. Only on the error path: it scans the list.
+ */
+export function codeWordsProblem(words: string): string | undefined {
+  const parts = words.split("-");
+  wordSet ??= new Set(wordlist);
+  const known = wordSet;
+  const unknown = parts.find((w) => !known.has(w));
+  if (unknown !== undefined) {
+    const near = wordlist.filter((w) => oneTypoApart(unknown, w)).slice(0, 3);
+    const meant = near.length === 0 ? "" : ` (did you mean ${near.map((w) => `"${w}"`).join(" or ")}?)`;
+    return `"${unknown}" is not one of the words codes are made of${meant}`;
+  }
+  if (parts.length !== CODE_WORDS) return `a code has ${CODE_WORDS} words after its port, not ${parts.length}`;
+  return undefined;
+}
+
+/** One letter changed, added or left out, or two neighbours swapped. */
+function oneTypoApart(a: string, b: string): boolean {
+  if (Math.abs(a.length - b.length) > 1 || a === b) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  if (a.length === b.length) {
+    const swapped = a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
+    return swapped || a.slice(i + 1) === b.slice(i + 1);
+  }
+  return a.length < b.length ? a.slice(i) === b.slice(i + 1) : a.slice(i + 1) === b.slice(i);
+}
+
 /** Lowercase, spaces or dashes between words, trimmed: "Ribbon Walnut" -> "ribbon-walnut". */
 export function normalizeCodeWords(words: string): string {
   return words

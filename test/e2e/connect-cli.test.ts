@@ -167,6 +167,14 @@ test("a mailbox code given to a command without a mailbox: exit 1, the line says
   );
 }, 30_000);
 
+test("--connect with a word mistyped: exit 1, the line names the word and the one meant", async () => {
+  const cli = startCli("chat", ["--connect", "40123-ribbon-walnot", "--dir", makeTempDir()]);
+  expect(await cli.exitCode()).toBe(1);
+  expect(cli.stderr, cli.describe()).toContain(
+    `"40123-ribbon-walnot" is not a valid code: "walnot" is not one of the words codes are made of (did you mean "walnut"?)`,
+  );
+}, 30_000);
+
 test("a host name that does not resolve is said in words, dialing (exit 2) and listening (exit 2)", async () => {
   // .invalid never resolves (RFC 2606); offline, the resolver's "no answer" is worded too.
   const file = join(makeTempDir(), "a.txt");

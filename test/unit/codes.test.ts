@@ -96,6 +96,19 @@ describe("showing and reading codes", () => {
     expect(parsePeerAddress("40123-ribbon-notaword", "127.0.0.1")).not.toContain("mailbox");
   });
 
+  test.each([
+    ["46017-parrot-hotl", '"hotl" is not one of the words codes are made of (did you mean "hotel"?)'],
+    ["46017-parrot-hotle", '"hotle" is not one of the words codes are made of (did you mean "hole" or "hotel"?)'],
+    ["46017-parot-hotel", '"parot" is not one of the words codes are made of (did you mean "parrot"?)'],
+    ["46017 Parrot Hotell", '"hotell" is not one of the words codes are made of (did you mean "hotel"?)'],
+    ["46017-parrot-qqqqqq", '"qqqqqq" is not one of the words codes are made of'],
+    ["46017-parrot", "a code has 2 words after its port, not 1"],
+    ["46017-parrot-hotel-ribbon", "a code has 2 words after its port, not 3"],
+  ])("a mistyped code says which word, and the one a typo away: %p", (typed, why) => {
+    // It said only '"46017-parrot-hotl" is not a valid code (port-word-word, ...)': the code looked right.
+    expect(parsePeerAddress(typed, "127.0.0.1")).toBe(`"${typed}" is not a valid code: ${why}`);
+  });
+
   test.each(["7-purple-sausage", "40123-dinosaur-tracker", "3-inertia-fallout", "3 inertia fallout"])(
     "a mailbox code given without a mailbox says which flags it needs: %p",
     (text) => {
