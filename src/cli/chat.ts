@@ -25,7 +25,7 @@ import { relativePathsLine } from "./shell-folder.ts";
 
 const EXIT_FAILURE = 1; // a lost connection or a failed --connect ends the chat with 1
 const IN_CHAT_HELP = `Commands:
-  transfer <path>...  send files to the peer (quote names with spaces)
+  transfer <path>...  send files and folders to the peer (quote names with spaces; *.jpg works)
   transfers           list transfers in progress, with their ids
   cancel <id>         stop a transfer (either direction; a folder's entry: its whole folder)
   exit                wait for transfers to finish, say goodbye, quit (also Ctrl-D)

@@ -61,7 +61,48 @@ export function parseTransferPaths(args: string, exists: (path: string) => boole
   if (whole !== "" && exists(whole)) return [whole];
   const words = splitShellWords(args);
   if (words.length === 0) throw new TransferArgsError("transfer needs a file: transfer <path>");
-  return words.map(expandHome);
+  return words.map(expandHome).flatMap((path) => expandWildcard(path, exists));
+}
+
+/**
+ * A path whose last name holds a wildcard (`*`, `?`, `[...]`) and names nothing as typed: the
+ * names of its folder that match, sorted, as a shell would give them (`transfer ~/pics/*.jpg`;
+ * a name starting with "." only for a pattern that does). No match, a wildcard in a folder's
+ * name, or a folder that cannot be read: the path as typed (its error says nothing matched).
+ */
+function expandWildcard(path: string, exists: (path: string) => boolean): string[] {
+  const slash = path.lastIndexOf("/");
+  const dir = path.slice(0, slash + 1);
+  const pattern = path.slice(slash + 1);
+  if (!/[*?[]/.test(pattern) || /[*?[]/.test(dir) || exists(path)) return [path];
+  let names: string[];
+  try {
+    names = (require("node:fs") as typeof import("node:fs")).readdirSync(dir === "" ? "." : dir);
+  } catch {
+    return [path];
+  }
+  const matches = wildcardRegExp(pattern);
+  const hidden = pattern.startsWith(".");
+  const hits = names.filter((name) => matches.test(name) && (hidden || !name.startsWith("."))).sort();
+  return hits.length === 0 ? [path] : hits.map((name) => dir + name);
+}
+
+/** A shell wildcard as a regular expression for one name: `*`, `?`, `[abc]`, `[!a-z]` (an unclosed `[` is itself). */
+function wildcardRegExp(pattern: string): RegExp {
+  let source = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i] as string;
+    if (ch === "*") source += ".*";
+    else if (ch === "?") source += ".";
+    else if (ch === "[" && pattern.indexOf("]", i + 2) > 0) {
+      const end = pattern.indexOf("]", i + 2);
+      let set = pattern.slice(i + 1, end);
+      if (set.startsWith("!")) set = `^${set.slice(1)}`;
+      source += `[${set.replace(/\\/g, "\\\\")}]`;
+      i = end;
+    } else source += ch.replace(/[.+^${}()|[\\\]]/g, "\\$&");
+  }
+  return new RegExp(`^${source}$`, "su");
 }
 
 /**

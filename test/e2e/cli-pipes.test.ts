@@ -117,6 +117,22 @@ describe("parley chat over pipes", () => {
   );
 
   test(
+    "transfer DIR/*.jpg in the chat sends the files that match, as a shell would name them",
+    async () => {
+      const { a, b } = await connectedPair();
+      const src = makeTempDir();
+      for (const name of ["b.jpg", "a.jpg", "c.png"]) writeFileSync(join(src, name), name);
+      a.cli.send(`transfer ${src}/*.jpg`);
+      // It was "Error: no such file: /dir/*.jpg (nothing matched the wildcard; ...)", with two files there.
+      await b.cli.waitForLine(/^The transfer command is done\. The receiver has received a total of 10 bytes/);
+      expect(readdirSync(b.dir).sort()).toEqual(["a.jpg", "b.jpg"]);
+      expect(readFileSync(join(b.dir, "a.jpg"), "utf8")).toBe("a.jpg");
+      expect(a.cli.linesMatching(/^Error: /)).toEqual([]);
+    },
+    TEST_MS,
+  );
+
+  test(
     "Ctrl-C in a connected chat: its own close line has the word the peer's has (interrupted)",
     async () => {
       const { a, b } = await connectedPair();

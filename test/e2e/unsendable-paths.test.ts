@@ -111,13 +111,13 @@ test("send of a /sys file (size 4096, a line in it) is refused up front with the
   ]);
 }, 20_000);
 
-test("a wildcard nothing matched (the shell passed it on as typed; the chat never expands one) says so", async () => {
+test("a wildcard nothing matched (the shell passed it on as typed) says so", async () => {
   // Before: "Error: no such file: /dir/*.jpg", which reads as if a file of that name was looked for.
   const dir = makeTempDir();
   writeFileSync(join(dir, "a.png"), "a");
   const cli = new Cli("send", [], ["bash", "-c", `exec '${BUN}' '${MAIN}' send *.jpg`], dir);
   expect(await cli.exitCode()).toBe(3);
   expect(cli.lines[0]).toBe(
-    `Error: no such file: ${join(dir, "*.jpg")} (nothing matched the wildcard; Parley's chat does not expand *, ? or [...]: name the files).`,
+    `Error: no such file: ${join(dir, "*.jpg")} (nothing matched the wildcard; the chat expands *, ? and [...] in the last name of a path only).`,
   );
 }, 30_000);

@@ -1,7 +1,9 @@
 /** Typed lines: parseInputLine (command or chat), parseTransferPaths, expandHome, parsePeerAddress. */
 
 import { describe, expect, test } from "bun:test";
-import { homedir } from "node:os";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   expandHome,
   type InputLine,
@@ -83,6 +85,34 @@ describe("parseTransferPaths", () => {
 
   test.each(["", "   "])("no path at all (%p) throws", (args) => {
     expect(() => parseTransferPaths(args, none)).toThrow(/transfer needs a file/);
+  });
+
+  test("a wildcard in a path's last name is the names that match, sorted, as a shell gives them", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wildcard-"));
+    for (const name of ["b.jpg", "a.jpg", "c.png", ".hidden.jpg", "x[1].txt", "d1.txt", "d2.txt", "dz.txt"])
+      writeFileSync(join(dir, name), "");
+    const exists = (p: string) => existsSync(p);
+    try {
+      // It went to the file sender as "/dir/*.jpg": "no such file ... (nothing matched the wildcard ...)".
+      expect(parseTransferPaths(`${dir}/*.jpg`, exists)).toEqual([`${dir}/a.jpg`, `${dir}/b.jpg`]);
+      expect(parseTransferPaths(`${dir}/.*.jpg ${dir}/d?.txt`, exists)).toEqual([
+        `${dir}/.hidden.jpg`,
+        `${dir}/d1.txt`,
+        `${dir}/d2.txt`,
+        `${dir}/dz.txt`,
+      ]);
+      expect(parseTransferPaths(`${dir}/d[0-9].txt ${dir}/d[!0-9].txt`, exists)).toEqual([
+        `${dir}/d1.txt`,
+        `${dir}/d2.txt`,
+        `${dir}/dz.txt`,
+      ]);
+      // Nothing matches, a wildcard in a folder's name, a name that exists as typed: as typed.
+      expect(parseTransferPaths(`${dir}/*.gif`, exists)).toEqual([`${dir}/*.gif`]);
+      expect(parseTransferPaths(`${dir}*/a.jpg`, exists)).toEqual([`${dir}*/a.jpg`]);
+      expect(parseTransferPaths(`${dir}/x[1].txt`, exists)).toEqual([`${dir}/x[1].txt`]);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 
   test("~/x expands to the home directory, whether or not the whole rest exists", () => {
