@@ -37,11 +37,18 @@ export class Outflow {
    */
   sent(size: number, waitingBefore: number): number {
     const now = this.buffered();
-    if (now > 0 && !this.backlog) {
+    if (this.backlog) {
+      // Bytes that left since the last look are still to be told: the poll sees them go, as
+      // only what this send added to those waiting counts as new (set to `now`, a drop to 0
+      // before the next look went untold, and the poll ran on until the socket closed).
+      this.waiting += Math.max(0, now - waitingBefore);
+      return now;
+    }
+    if (now > 0) {
       this.backlog = { since: performance.now(), held: Math.max(0, waitingBefore + size - now), left: 0 };
+      this.poll ??= setInterval(() => this.look(), WRITTEN_POLL_MS);
     }
     this.waiting = now;
-    if (now > 0) this.poll ??= setInterval(() => this.look(), WRITTEN_POLL_MS);
     return now;
   }
 

@@ -76,3 +76,17 @@ test("stop(): nothing more is told", async () => {
   await Bun.sleep(3 * WRITTEN_POLL_MS);
   expect(s.told).toEqual([]);
 });
+
+test("a send after the earlier one's bytes left, before the poll looked: their leaving is still told, and the poll stops", async () => {
+  const s = scripted(10_000);
+  s.set(500);
+  expect(s.outflow.sent(1_000, 0)).toBe(500);
+  s.set(0); // those 500 left; then a small send, taken whole, before the poll looked
+  expect(s.outflow.sent(10, 0)).toBe(0);
+  const late = Bun.sleep(20 * WRITTEN_POLL_MS).then(() => "never told");
+  expect(await Promise.race([s.drained.then(() => "told"), late])).toBe("told");
+  expect(s.told).toEqual([{ waiting: 0, restMs: expect.any(Number) }]);
+  const looks = s.told.length;
+  await Bun.sleep(3 * WRITTEN_POLL_MS);
+  expect(s.told.length).toBe(looks);
+});
