@@ -175,7 +175,13 @@ export class JsonReporter implements Reporter {
         code: "E_COMMAND_INCOMPLETE",
         message: `transfer command ${seq}: ${commandIncompleteWords(direction, summary)}`,
         direction,
-        command: { seq, ...summary },
+        command: {
+          seq,
+          transfers: summary.transfers,
+          saved: summary.saved,
+          failed: summary.failed,
+          bytes: summary.bytes,
+        },
       });
     }
     return left.length;

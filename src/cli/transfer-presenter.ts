@@ -32,7 +32,9 @@ export function receiverTotalsLine(bytes: number): string {
 /** The sender's line that ends a command that sent several files or folders (before its totals line). */
 export function commandSummaryLine(s: CommandSummary): string {
   const failed = s.failed > 0 ? `, ${s.failed} failed` : "";
-  return `All ${s.transfers} transfers of this command have ended: ${s.saved} saved by the receiver${failed}.`;
+  // Two paths typed, one a folder of 3: "4 transfers" said which.
+  const entries = s.entries > 0 ? ` (${s.entries} of them ${s.entries === 1 ? "an entry" : "entries"} of folders)` : "";
+  return `All ${s.transfers} transfers of this command${entries} have ended: ${s.saved} saved by the receiver${failed}.`;
 }
 
 /**

@@ -16,6 +16,8 @@ export interface CommandSummary {
   readonly failed: number;
   /** Verified bytes of the saved ones. */
   readonly bytes: number;
+  /** Of those ended: entries of folders (a command of two paths, one a folder, is more transfers). */
+  readonly entries: number;
 }
 
 /** A command some of whose transfers ended and others not yet: its side, its number (Offer.command.seq). */
@@ -43,17 +45,25 @@ export class CommandTally {
    *   undefined while others are under way, or for a transfer that is no command's
    */
   ended(
-    info: Pick<TransferInfo, "direction" | "command" | "folderRest" | "folderOnly">,
+    info: Pick<TransferInfo, "direction" | "command" | "folderRest" | "folderOnly" | "folder">,
     bytes: number | undefined,
   ): CommandSummary | undefined {
     const command = info.command;
     if (!command) return undefined;
     const key = `${info.direction} ${command.seq}`;
-    const before = this.open.get(key)?.summary ?? { transfers: command.transfers, saved: 0, failed: 0, bytes: 0 };
+    const before = this.open.get(key)?.summary ?? {
+      transfers: command.transfers,
+      saved: 0,
+      failed: 0,
+      bytes: 0,
+      entries: 0,
+    };
+    const ended = bytes === undefined ? entriesEnded(info) : 1;
+    const entries = before.entries + (info.folder ? ended : 0);
     const now =
       bytes === undefined
-        ? { ...before, failed: before.failed + entriesEnded(info) }
-        : { ...before, saved: before.saved + 1, bytes: before.bytes + bytes };
+        ? { ...before, failed: before.failed + ended, entries }
+        : { ...before, saved: before.saved + 1, bytes: before.bytes + bytes, entries };
     this.open.delete(key);
     if (now.saved + now.failed >= now.transfers) return now;
     this.open.set(key, { direction: info.direction, seq: command.seq, summary: now });

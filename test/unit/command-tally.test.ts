@@ -9,9 +9,9 @@ test("each command ends once, when its last transfer ends, whatever the order ac
   const t = new CommandTally();
   expect(t.ended(send(1, 2), 5)).toBeUndefined();
   expect(t.ended(send(2, 3), 10)).toBeUndefined();
-  expect(t.ended(send(1, 2), 5)).toEqual({ transfers: 2, saved: 2, failed: 0, bytes: 10 });
+  expect(t.ended(send(1, 2), 5)).toEqual({ transfers: 2, saved: 2, failed: 0, bytes: 10, entries: 0 });
   expect(t.ended(send(2, 3), undefined)).toBeUndefined();
-  expect(t.ended(send(2, 3), 1)).toEqual({ transfers: 3, saved: 2, failed: 1, bytes: 11 });
+  expect(t.ended(send(2, 3), 1)).toEqual({ transfers: 3, saved: 2, failed: 1, bytes: 11, entries: 0 });
   expect(t.ended({ direction: "send" }, 7)).toBeUndefined(); // no command's
 });
 
@@ -36,5 +36,25 @@ test("an entry refused with its whole folder fails with the entries never offere
   const t = new CommandTally();
   expect(t.ended(send(1, 5), 3)).toBeUndefined();
   // The folder's second entry refused whole: it and the 3 never offered end the command.
-  expect(t.ended({ ...send(1, 5), folderRest: 3 }, undefined)).toEqual({ transfers: 5, saved: 1, failed: 4, bytes: 3 });
+  expect(t.ended({ ...send(1, 5), folderRest: 3 }, undefined)).toEqual({
+    transfers: 5,
+    saved: 1,
+    failed: 4,
+    bytes: 3,
+    entries: 0,
+  });
+});
+
+test("a folder's entries are counted apart: a command of a file and a folder of 3 is 4 transfers, 3 of them entries", () => {
+  const t = new CommandTally();
+  const folder = { group: 1, root: "pics", path: ["a.jpg"], entries: 3, bytes: 3 };
+  expect(t.ended(send(1, 4), 5)).toBeUndefined();
+  expect(t.ended({ ...send(1, 4), folder }, 1)).toBeUndefined();
+  expect(t.ended({ ...send(1, 4), folder, folderRest: 1 }, undefined)).toEqual({
+    transfers: 4,
+    saved: 2,
+    failed: 2,
+    bytes: 6,
+    entries: 3,
+  });
 });

@@ -131,5 +131,5 @@ test("a folder failed with no entry to carry it: one line naming the folder, its
   const command = { seq: 4, transfers: 3 };
   expect(commands.ended({ direction: "receive", command }, 10)).toBeUndefined();
   const whole = wholeFolderInfo("receive", { group: 1, root: "d", entries: 3, bytes: 30 }, 2, command);
-  expect(commands.ended(whole, undefined)).toEqual({ transfers: 3, saved: 1, failed: 2, bytes: 10 });
+  expect(commands.ended(whole, undefined)).toEqual({ transfers: 3, saved: 1, failed: 2, bytes: 10, entries: 2 });
 });
