@@ -6,19 +6,21 @@
  *   connecting ─opened─▶ welcomed ─answered─▶ up ◀────────────answered all─────────────┐
  *                           │ silent             │ lost, silent                          │
  *                           ▼                    ▼                                       │
- *                         failed      lost-pausing ─pause over─▶ lost-opening ─opened─▶ lost-unanswered
- *                                          ▲   └─time up─▶ failed   │ open failed        │ lost, silent
+ *                         failed      lost-pausing ─pause over─▶ lost-opening ─opened─▶ lost-unanswered ─silent─▶ failed
+ *                                          ▲   └─time up─▶ failed   │ open failed        │ lost
  *                                          └────────────────────────┴────────────────────┘ (the same outage)
  *
  *   any state but closed ─close─▶ closed; ─fail─▶ failed; a live one ─quiet─▶ settled ─lost─▶ failed
  *
  * welcomed: the first connection, the server has answered nothing yet: a silence is the
  * server's (E_MAILBOX_SILENT at once, as an unreachable one). up: it answered; a silence may be
- * the path's (half-open: Wi-Fi changed, a NAT forgot the flow), so it is a loss. A loss starts an
+ * the path's (half-open: Wi-Fi changed, a NAT forgot the flow), so it is a loss. A connection
+ * opened again that the server welcomed and left silent fails at once too (E_MAILBOX_SILENT):
+ * its welcome shows the path works now, so the silence is the server's. A loss starts an
  * outage: tried again at once, then after growing pauses (nextPause), until its deadline
  * (`withinMs` after the loss). A connection opened again is lost-unanswered until the server has
- * answered all asked on it: said neither back nor lost, and a loss there goes on with the same
- * outage, as does one within RETRY_MAX_MS of a return (a server that welcomes and closes at once
+ * answered all asked on it: said neither back nor lost, and a loss (a close) there goes on with
+ * the same outage, as does one within RETRY_MAX_MS of a return (a server that welcomes and closes at once
  * is not tried in a tight loop for ever). settled (`quiet`): the meeting no longer needs the
  * mailbox; a loss is neither retried nor said.
  */
@@ -205,18 +207,13 @@ export class MailboxLife {
           { name: "up", since: event.at, outage: { ...s.outage, silence: undefined, answered: true } },
           { bound: Number.POSITIVE_INFINITY, tell: { connected: true } },
         );
-      case "silent": {
-        const answered = s.name === "up" || (s.name === "lost-unanswered" && s.outage.answered);
-        // Never answered: no mailbox server to come back to (as one unreachable at first).
-        if (!answered) {
-          const { url } = this.options;
-          return this.enter(
-            { name: "failed" },
-            { fail: new WormholeError("E_MAILBOX_SILENT", `${url} welcomed us but ${this.didNotAnswer(event.words)}`) },
-          );
-        }
-        return this.lost(s, event.at, event.words);
-      }
+      case "silent":
+        // Up: the server answered on this connection, so a silence may be the path's (half-open).
+        if (s.name === "up") return this.lost(s, event.at, event.words);
+        // A connection the server welcomed and then did not answer: the path to it works (its
+        // welcome came through), the silence is the server's. Trying again would only put off
+        // the same answer for the rest of the outage, with nothing said meanwhile.
+        return this.enter({ name: "failed" }, { fail: this.silentError(s, event.words) });
       case "lost":
         if (event.broken !== undefined) return this.enter({ name: "failed" }, { fail: brokenError(event.broken) });
         return this.lost(s, event.at, undefined);
@@ -273,6 +270,22 @@ export class MailboxLife {
           { stopAnswers: true, ...(s.name === "lost-pausing" ? { stopPause: true } : {}) },
         );
     }
+  }
+
+  /** A silence on a connection the server welcomed and has not answered all on. */
+  private silentError(s: LifeState & { name: "welcomed" | "lost-unanswered" }, words: string): WormholeError {
+    const { url } = this.options;
+    const outage = s.name === "lost-unanswered" ? s.outage : undefined;
+    let message: string;
+    if (!outage?.answered)
+      message = `${url} welcomed us but ${this.didNotAnswer(words)}`; // never answered anything
+    else if (outage.silence === undefined) message = `${url} welcomed us again but ${this.didNotAnswer(words)}`;
+    else {
+      // Silent, and again on a new connection: both said.
+      const again = outage.silence === words ? "" : `${words} `;
+      message = `${url} ${this.didNotAnswer(outage.silence)}, nor ${again}on a new connection it welcomed`;
+    }
+    return new WormholeError("E_MAILBOX_SILENT", message);
   }
 
   /** The outage's time is up: back never, or only silent. */

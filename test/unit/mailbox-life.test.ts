@@ -82,6 +82,10 @@ const silentError = {
   code: "E_MAILBOX_SILENT",
   message: `${URL} welcomed us but did not answer with a code within 2 s`,
 };
+const silentAgainError = {
+  code: "E_MAILBOX_SILENT",
+  message: `${URL} welcomed us again but did not answer with a code within 2 s`,
+};
 const brokenError = { code: "E_MAILBOX_PROTOCOL", message: "it sent too much" };
 const lostError = { code: "E_MAILBOX_LOST", message: "the connection to the mailbox was lost" };
 /** Lost at 300, a new outage: until 10,300, said with its 10 s, tried again at once. */
@@ -157,7 +161,8 @@ const TABLE: Row[] = [
   ["lost-unanswered", "open-failed", "lost-unanswered", ILLEGAL],
   ["lost-unanswered", "answered some", "lost-unanswered", {}], // not back: more is owed
   ["lost-unanswered", "answered all", "up", { bound: Number.POSITIVE_INFINITY, tell: { connected: true } }],
-  ["lost-unanswered", "silent", "lost-pausing", { drop: true, ...SAME_OUTAGE }],
+  // Welcomed again and silent: the server's silence (it went on with the outage, for minutes).
+  ["lost-unanswered", "silent", "failed", { fail: silentAgainError }],
   ["lost-unanswered", "lost", "lost-pausing", SAME_OUTAGE],
   ["lost-unanswered", "lost, broken", "failed", { fail: brokenError }],
   ["lost-unanswered", "pause-over", "lost-unanswered", ILLEGAL],
@@ -302,6 +307,27 @@ describe("an outage", () => {
         pause: undefined,
       });
     }
+  });
+
+  test("silent, then welcomed again and silent: E_MAILBOX_SILENT at once, both silences said", () => {
+    const same = lifeIn("up");
+    same.step({ type: "silent", words: "our claim of the code's number", at: 100 });
+    same.step({ type: "opened", at: 200 });
+    const once = same.step({ type: "silent", words: "our claim of the code's number", at: 2_200 });
+    expect(once.fail?.code).toBe("E_MAILBOX_SILENT");
+    expect(once.fail?.message).toBe(
+      `${URL} did not answer our claim of the code's number within 2 s, nor on a new connection it welcomed`,
+    );
+    expect(same.state.name).toBe("failed");
+
+    // It answered the claim again, then dropped the add again: not back, and silent.
+    const other = lifeIn("up");
+    other.step({ type: "silent", words: "the message we added", at: 100 });
+    other.step({ type: "opened", at: 200 });
+    other.step({ type: "answered", all: false, at: 250 });
+    expect(other.step({ type: "silent", words: "a ping", at: 2_200 }).fail?.message).toBe(
+      `${URL} did not answer the message we added within 2 s, nor a ping on a new connection it welcomed`,
+    );
   });
 
   test("its end after a silence: E_MAILBOX_SILENT naming it; a try that failed to open since: E_MAILBOX_LOST", () => {
