@@ -82,13 +82,18 @@ function expandWildcard(path: string, exists: (path: string) => boolean): string
     return [path];
   }
   const matches = wildcardRegExp(pattern);
+  if (!matches) return [path];
   const hidden = pattern.startsWith(".");
   const hits = names.filter((name) => matches.test(name) && (hidden || !name.startsWith("."))).sort();
   return hits.length === 0 ? [path] : hits.map((name) => dir + name);
 }
 
-/** A shell wildcard as a regular expression for one name: `*`, `?`, `[abc]`, `[!a-z]` (an unclosed `[` is itself). */
-function wildcardRegExp(pattern: string): RegExp {
+/**
+ * A shell wildcard as a regular expression for one name: `*`, `?`, `[abc]`, `[!a-z]` (an unclosed
+ * `[` is itself); undefined for a set no name can match (a range backwards, `[z-a]`), which
+ * RegExp refuses.
+ */
+function wildcardRegExp(pattern: string): RegExp | undefined {
   let source = "";
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i] as string;
@@ -102,7 +107,11 @@ function wildcardRegExp(pattern: string): RegExp {
       i = end;
     } else source += ch.replace(/[.+^${}()|[\\\]]/g, "\\$&");
   }
-  return new RegExp(`^${source}$`, "su");
+  try {
+    return new RegExp(`^${source}$`, "su");
+  } catch {
+    return undefined;
+  }
 }
 
 /**

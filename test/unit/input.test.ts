@@ -110,6 +110,11 @@ describe("parseTransferPaths", () => {
       expect(parseTransferPaths(`${dir}/*.gif`, exists)).toEqual([`${dir}/*.gif`]);
       expect(parseTransferPaths(`${dir}*/a.jpg`, exists)).toEqual([`${dir}*/a.jpg`]);
       expect(parseTransferPaths(`${dir}/x[1].txt`, exists)).toEqual([`${dir}/x[1].txt`]);
+      // A range backwards matches nothing, as in a shell: as typed (it threw, and ended the chat).
+      expect(parseTransferPaths(`${dir}/d[z-a].txt ${dir}/d[!9-0].txt`, exists)).toEqual([
+        `${dir}/d[z-a].txt`,
+        `${dir}/d[!9-0].txt`,
+      ]);
     } finally {
       rmSync(dir, { recursive: true });
     }
