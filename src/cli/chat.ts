@@ -5,7 +5,7 @@
  */
 
 import { formatAddress } from "../net/endpoints.ts";
-import type { Session, SessionEvents } from "../session/index.ts";
+import type { MetPath, Session, SessionEvents } from "../session/index.ts";
 import { displayText, sanitizeForTerminal } from "../ui/sanitize.ts";
 import { openTerminalSoon } from "../ui/starting-terminal.ts";
 import type { Terminal } from "../ui/terminal.ts";
@@ -21,6 +21,7 @@ import { HeldInput } from "./held-input.ts";
 import { parseInputLine } from "./input.ts";
 import { type CliIo, SIGNAL_WORDS, type Signal } from "./io.ts";
 import type { MailboxChat } from "./mailbox-chat.ts";
+import { pathLine } from "./path-line.ts";
 import { relativePathsLine } from "./shell-folder.ts";
 
 const EXIT_FAILURE = 1; // a lost connection or a failed --connect ends the chat with 1
@@ -119,7 +120,7 @@ class ChatController {
           const extra = reach.length > 0 ? ` (a peer can use: ${reach.join(", ")})` : "";
           this.terminal.print(`Listening on ${formatAddress(host, port)}${extra} · code ${code}`);
         },
-        connected: (session) => this.onConnected(session),
+        connected: (session, via) => this.onConnected(session, via),
         note: (line) => this.terminal.print(line),
         error: (code, message) => this.onLinkError(code, message),
         interrupted: (signal, active) => this.onInterrupted(signal, active),
@@ -257,13 +258,13 @@ class ChatController {
     }
   }
 
-  private onConnected(session: Session): void {
+  private onConnected(session: Session, via: MetPath | undefined): void {
     this.session = session;
     // Half a code typed when the peer connected: that line must not go out as chat.
     this.codeLineOpen = this.terminal.typing;
-    const path = this.mailbox?.pathTo(session.remoteAddress);
-    if (path) this.terminal.print(path.line);
-    this.withPeer.sayConnected(session, this.peerName(), path?.path === "relay");
+    // Mailbox flow: the session's path (both meetings may find one; only the session's is said).
+    if (via) this.terminal.print(pathLine(via));
+    this.withPeer.sayConnected(session, this.peerName(), via?.path === "relay");
     this.terminal.setPrompt("> ");
     if (this.options.mailbox !== undefined) this.releaseHeld();
   }

@@ -13,7 +13,7 @@ import { randomCodeWords } from "../crypto/codes.ts";
 import type { SocketConnection } from "../net/connection.ts";
 import { dial, formatAddress, type Listener, listen } from "../net/endpoints.ts";
 import { NetError } from "../net/errors.ts";
-import type { Rendezvous, RendezvousOptions, Session } from "../session/index.ts";
+import type { MetPath, Rendezvous, RendezvousOptions, Session } from "../session/index.ts";
 import type * as Limits from "../session/limits.ts";
 import { connectionCode } from "./codes.ts";
 import { type DialTarget, dialTarget, type TargetProblem } from "./dial-target.ts";
@@ -29,7 +29,8 @@ import type { WarmUp } from "./warm-up.ts";
 /** What the command prints for the link's events (wording stays with the command). */
 export interface LinkOutput {
   listening(host: string, port: number, reachableAt: readonly string[], code: string): void;
-  connected(session: Session): void;
+  /** The session began; `via`: the mailbox flow's path to the peer (RendezvousEvents.connected). */
+  connected(session: Session, via?: MetPath): void;
   /** A one-line notice (dropped connections, wrong codes at our listener). */
   note(line: string): void;
   /** A failure with a stable code (E_CONNECT_REFUSED, E_WRONG_CODE, ...). */
@@ -193,7 +194,7 @@ export class PeerLink {
       codeWords: this.codeWords,
       allowPortOnly: options.insecurePortOnly,
       rendezvousEvents: {
-        connected: (session) => {
+        connected: (session, via) => {
           if (this.finishing) {
             // The run ended (a signal) while this handshake was under way: the peer is told
             // why, and nothing starts (no "Connected" after "Interrupted", no offers).
@@ -203,7 +204,7 @@ export class PeerLink {
           this.session = session;
           this.listener?.stop();
           this.peerMet(); // the peer's work comes first
-          output.connected(session);
+          output.connected(session, via);
         },
         dropped: (address, reason, dialed) => {
           if (dialed) this.dialFailure = wordsFor(reason);

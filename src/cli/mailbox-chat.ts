@@ -36,8 +36,6 @@ export class MailboxChat {
   private own: MailboxMeet | undefined;
   /** Its code's number (nameplate), once the mailbox gave it. */
   private ownNameplate: string | undefined;
-  /** "Connected directly to ..." lines (and which path) by the address they name, said with the session's. */
-  private readonly pathLines = new Map<string, { readonly line: string; readonly path: "direct" | "relay" }>();
   private plain: PlainChat | undefined;
   /** Meetings whose mailbox connection is lost: the two of one chat lose it together, said once. */
   private readonly lost = new Set<MailboxMeet>();
@@ -119,8 +117,9 @@ export class MailboxChat {
         this.terminal.print("Give the peer this code, or type the code its Parley shows.");
         this.link.codeShown();
       },
-      // Both meetings may find a path (each typed the other's code): the session's is said.
-      path: (line, path, address) => void this.pathLines.set(address, { line, path }),
+      // Both meetings may find a path (each typed the other's code): the session's is said, from
+      // the connected event (Chat.onConnected).
+      path: () => {},
       mailboxLost: (line) => {
         if (this.lost.size === 0) this.terminal.print(line);
         this.lost.add(meet);
@@ -150,13 +149,6 @@ export class MailboxChat {
       (err: unknown) => this.failed(meet, code, err),
     );
     return meet;
-  }
-
-  /** The path line of the connection the session runs on (`address`: its remote address), and its path, once. */
-  pathTo(address: string): { readonly line: string; readonly path: "direct" | "relay" } | undefined {
-    const line = this.pathLines.get(address);
-    this.pathLines.clear();
-    return line;
   }
 
   /** One meeting is the session (or a plain peer's): the others are not wanted. */

@@ -10,6 +10,7 @@ import type { LostMailbox } from "../session/mailbox-input.ts";
 import type { PlainPeer } from "../session/plain-peer.ts";
 import { EXIT_CONNECTION } from "./exit-codes.ts";
 import type { MailboxConfig } from "./mailbox-options.ts";
+import { pathLine } from "./path-line.ts";
 
 type MeetModule = typeof import("../session/mailbox-rendezvous.ts");
 
@@ -157,9 +158,9 @@ export class MailboxMeet {
       return;
     }
     this.releaseMeeting = meeting.release;
-    const where = meeting.path === "direct" ? "directly to" : "through the relay";
-    this.io.path(`Connected ${where} ${meeting.address}`, meeting.path, meeting.address);
-    await this.io.rendezvous.joined(meeting);
+    const via = { path: meeting.path, address: meeting.address };
+    this.io.path(pathLine(via), meeting.path, meeting.address);
+    await this.io.rendezvous.joined({ ...meeting, via });
   }
 
   /** This meeting is no longer wanted (the user typed a peer's code instead). */

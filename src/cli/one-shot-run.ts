@@ -107,9 +107,9 @@ export class OneShotRun {
             this.io.stderr.write(`${exposed}\n`);
           }
         },
-        connected: (session) => {
+        connected: (session, via) => {
           this.session = session;
-          reporter.connected(session.peer.name, session.remoteAddress, session.security);
+          reporter.connected(session.peer.name, session.remoteAddress, session.security, via?.path === "relay");
           this.hooks.start(session);
         },
         note: (line) => reporter.note(line),

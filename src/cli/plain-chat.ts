@@ -10,6 +10,7 @@ import type { PlainPeer } from "../session/plain-peer.ts";
 import { sendableKind } from "../transfer/readable-file.ts";
 import { MAX_DISPLAY_CHARS, peerTextLines, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
 import { parseInputLine, transferPathsOrSay } from "./input.ts";
+import { pathLine } from "./path-line.ts";
 import { plainFolders } from "./plain-folders.ts";
 import {
   PLAIN_PEER_LINE,
@@ -53,10 +54,7 @@ export class PlainChat {
       entryStored: () => {}, // the notes say it
       failed: (info, reason) => presenter.failed(info, reason),
       error: (_code, message) => terminal.print(`Error: ${sanitizeForTerminal(message)}.`),
-      path: (path, address) =>
-        terminal.print(
-          path === "direct" ? `Connected directly to ${address}` : `Connected through the relay ${address}`,
-        ),
+      path: (path, address) => terminal.print(pathLine({ path, address })),
       connected: () => {}, // the path line said it
     };
   }

@@ -15,6 +15,7 @@ import { peerTextLines, sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { OutStream } from "./io.ts";
 import { JsonReporter, PROGRESS_EVERY_MS } from "./json-reporter.ts";
 import { isOutputFailure } from "./output-failure.ts";
+import { pathLine } from "./path-line.ts";
 import { listeningLine, type ReporterOptions } from "./starting-reporter.ts";
 import { type TransferOutput, TransferPresenter } from "./transfer-presenter.ts";
 
@@ -30,7 +31,8 @@ const CLEAR_DOWN = "\x1b[0J";
 
 export interface Reporter {
   listening(host: string, port: number, reachableAt: readonly string[], code: string, hint: string): void;
-  connected(peerName: string | undefined, address: string, security?: Security): void;
+  /** @param throughRelay - the connection is the transit relay's: `address` is the relay's, not the peer's */
+  connected(peerName: string | undefined, address: string, security?: Security, throughRelay?: boolean): void;
   /** Mailbox flow: our code (`code 7-purple-sausage`) and what the peer should run. */
   mailboxCode(code: string, hint: string): void;
   /**
@@ -132,8 +134,6 @@ class HumanReporter implements Reporter, TransferOutput {
   private readonly unsaid = new Set<number>();
   /** The bar line on stderr now ("" when none): cleared by rows, as wide as it is. */
   private drawn = "";
-  /** The transit relay's address once the path through it is said: the peer's connection then ends there. */
-  private relayAddress: string | undefined;
   /** --ask's questions, on the same terminal: no bar is drawn after a question waiting for its answer. */
   private asker: Asker | undefined;
   private readonly gate: OutputGate;
@@ -217,14 +217,14 @@ class HumanReporter implements Reporter, TransferOutput {
     this.print(listeningLine(host, port, reachableAt, code));
     this.print(hint);
   }
-  connected(peerName: string | undefined, address: string, security?: Security): void {
+  connected(peerName: string | undefined, address: string, security?: Security, throughRelay = false): void {
     const how = !security
       ? ""
       : security.mode === "code"
         ? " (encrypted, verified by the code)"
         : " (encrypted, port only: not verified)";
     // Through the relay the connection's far end is the relay, not the peer: said so.
-    const where = address === this.relayAddress ? `through the relay at ${address}` : `at ${address}`;
+    const where = throughRelay ? `through the relay at ${address}` : `at ${address}`;
     this.print(`Connected to ${peerName ? sanitizeForTerminal(peerName) : "peer"} ${where}${how}.`);
     if (security) this.print(`Both sides show ${security.verification}.`);
   }
@@ -234,8 +234,7 @@ class HumanReporter implements Reporter, TransferOutput {
   }
   plainConnected(): void {}
   path(path: "direct" | "relay", address: string): void {
-    if (path === "relay") this.relayAddress = address;
-    this.print(path === "direct" ? `Connected directly to ${address}` : `Connected through the relay ${address}`);
+    this.print(pathLine({ path, address }));
   }
   chat(text: string, from = "peer"): void {
     // A one-shot run's text message is what it was run for: all of it, made safe (the chat

@@ -37,8 +37,11 @@ import { Session, type SessionOptions } from "./session.ts";
 export { Refusal, type Security } from "./handshake.ts";
 
 export interface RendezvousEvents {
-  /** A session began (fires once). */
-  connected(session: Session): void;
+  /**
+   * A session began (fires once). `via`: how a connection met another way (Rendezvoused.via)
+   * reaches the peer; undefined for a direct one.
+   */
+  connected(session: Session, via?: MetPath): void;
   /**
    * A handshake failed key confirmation: the code was wrong. `side` says which end we are;
    * `attempts` counts such failures at our listener (0 on the dialing side).
@@ -88,6 +91,18 @@ export interface Rendezvoused {
   readonly channel: FrameChannel;
   readonly peer: Hello;
   readonly security: Security;
+  /** How it reaches the peer, said when it becomes the session (the session itself never asks). */
+  readonly via?: MetPath;
+}
+
+/**
+ * How a connection met another way (the mailbox's transit) reaches the peer: straight to it, or
+ * through the transit relay. `address` as the path was found (a relay named by host name keeps
+ * its name), which may differ from the connection's remote address.
+ */
+export interface MetPath {
+  readonly path: "direct" | "relay";
+  readonly address: string;
 }
 
 /** A connection whose handshake is done, waiting to be picked (or dropped). */
@@ -177,7 +192,7 @@ export class Rendezvous {
    */
   joined(met: Rendezvoused): Promise<void> {
     return new Promise((decided) => {
-      if (!this.takeCandidate(met.channel, met.peer, decided, met.security)) decided();
+      if (!this.takeCandidate(met.channel, met.peer, decided, met.security, met.via)) decided();
     });
   }
 
@@ -241,7 +256,13 @@ export class Rendezvous {
   }
 
   /** @returns false when the connection was dropped at once (not a candidate) */
-  private takeCandidate(channel: FrameChannel, peer: Hello, decided: () => void, security: Security): boolean {
+  private takeCandidate(
+    channel: FrameChannel,
+    peer: Hello,
+    decided: () => void,
+    security: Security,
+    via?: MetPath,
+  ): boolean {
     const { conn } = channel;
     if (this.session) {
       if (peer.nonce === this.session.peer.nonce) {
@@ -266,6 +287,7 @@ export class Rendezvous {
       channel,
       peer,
       security,
+      ...(via ? { via } : {}),
       timer: this.clock.setTimeout(() => this.dropCandidate(candidate, { code: "E_NO_ANSWER" }), HELLO_TIMEOUT_MS),
       decided,
     };
@@ -349,7 +371,7 @@ export class Rendezvous {
       if (c !== chosen) c.channel.conn.destroy();
     }
     this.session = new Session(chosen.channel, { ...this.options, peer: chosen.peer, security: chosen.security });
-    this.options.rendezvousEvents.connected(this.session);
+    this.options.rendezvousEvents.connected(this.session, chosen.via);
     chosen.decided();
   }
 

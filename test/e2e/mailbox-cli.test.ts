@@ -75,6 +75,45 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
     }
   }, 30_000);
 
+  test("a relay named by its host name (localhost): the session's line still says it goes through the relay, in the chat too", async () => {
+    // The path's address is the relay as named (localhost:PORT), the connection's the one dialed
+    // (127.0.0.1:PORT): the reporter compared the two and said "Connected to peer at 127.0.0.1:PORT",
+    // as if the peer were there, and the chat found no path line for it.
+    const port = kit.servers().relay.port;
+    const named = ["--relay-url", kit.servers().mailboxUrl, "--transit-helper", `tcp:localhost:${port}`, "--no-listen"];
+    const dir = makeTempDir();
+    const r = startCli("receiver", ["receive", ...named, "--no-progress", "--dir", dir]);
+    const { match } = await r.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/);
+    const s = startCli("sender", ["send", bigFile(1000), "--to", match[1] as string, ...named]);
+    expect(await s.exitCode(), s.describe()).toBe(0);
+    expect(await r.exitCode(), r.describe()).toBe(0);
+    for (const side of [r, s]) {
+      expect(side.linesMatching(/^Connected /), side.describe()).toEqual([
+        `Connected through the relay localhost:${port}`,
+        `Connected to peer through the relay at 127.0.0.1:${port} (encrypted, verified by the code).`,
+      ]);
+    }
+    const a = startCli("alice", [...named, "--name", "alice", "--no-progress", "--dir", makeTempDir()]);
+    const code = (await a.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/)).match[1] as string;
+    const b = startCli("bob", [...named, "--name", "bob", "--no-progress", "--dir", makeTempDir()]);
+    await b.waitForLine(/^Waiting in the mailbox · code /);
+    b.send(code);
+    await b.waitForLine(/^Connected to alice /);
+    await a.waitForLine(/^Connected to bob /);
+    b.send("exit");
+    expect(await a.exitCode()).toBe(0);
+    expect(await b.exitCode()).toBe(0);
+    for (const [side, peer] of [
+      [a, "bob"],
+      [b, "alice"],
+    ] as const) {
+      expect(side.linesMatching(/^Connected /), side.describe()).toEqual([
+        `Connected through the relay localhost:${port}`,
+        `Connected to ${peer} through the relay at 127.0.0.1:${port}. Type a message and press Enter; "help" lists commands.`,
+      ]);
+    }
+  }, 60_000);
+
   test("chat both ways: one side shows a code, the other types it; a third claimant is refused", async () => {
     const a = startCli("alice", [...mailbox(), "--name", "alice", "--no-progress", "--dir", makeTempDir()]);
     const { match } = await a.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/);
