@@ -39,8 +39,9 @@ export function answerTimes(serverAnswerMs?: number): { readonly answerMs: numbe
 export const IDLE_CHECK_MS = 30_000;
 /**
  * A deadline timer this late (ms past its time) ran after the process stood still (Ctrl-Z, a
- * laptop asleep): the answer may be in the socket already, unread (Bun runs an expired timer
- * before it reads), so the socket gets one more turn before the answer counts as late.
+ * laptop asleep): the answer may be in the socket already, unread (Bun may run an expired timer
+ * before it reads), so the server gets its whole time to answer again, counted from now. Not one
+ * short turn: on a loaded machine a 50 ms timer can expire again before the socket is read.
  */
 export const STALL_MS = 1_000;
 
@@ -195,8 +196,8 @@ export class ServerAnswers {
       this.silent(OWED_WORDS[key] ?? "the message we added (a mailbox server hands each back at once)");
     };
     this.timer = setTimeout(() => {
-      // Stood still: the socket's turn first (an answer there now ends this timer through received()).
-      if (performance.now() - armed - delay > STALL_MS) this.timer = setTimeout(late, 50);
+      // Stood still: the server's whole time again (an answer read meanwhile ends this timer through received()).
+      if (performance.now() - armed - delay > STALL_MS) this.timer = setTimeout(late, this.ms);
       else late();
     }, delay);
   }
