@@ -44,11 +44,21 @@ export interface CliIo {
   /** True when standard output was closed at start (`>&-`; stream-output.ts). Absent: open. */
   readonly stdoutClosed?: () => boolean;
   /** The stat of standard output (`err`: of standard error), where the code is printed; absent or undefined: unknown. */
-  readonly outputStat?: (err: boolean) => { readonly mode: number; readonly uid: number } | undefined;
+  readonly outputStat?: (
+    err: boolean,
+  ) => { readonly mode: number; readonly uid: number; readonly dev: number; readonly ino: number } | undefined;
   /** Why standard input cannot be sent as `-` (closed at start, a folder; stream-output.ts). Absent: none. */
   readonly stdinProblem?: () => string | undefined;
   /** Calls `handler` on SIGINT, SIGTERM and SIGHUP until the returned function is called. */
   onSignal(handler: (signal: Signal) => void): () => void;
+}
+
+/** Two outputStat()s of one open file, pipe or terminal: standard output and error go to one place (`> log 2>&1`). */
+export function sameFile(
+  a: { readonly dev: number; readonly ino: number } | undefined,
+  b: { readonly dev: number; readonly ino: number } | undefined,
+): boolean {
+  return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
 }
 
 export function processIo(): CliIo {

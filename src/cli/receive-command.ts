@@ -15,7 +15,7 @@ import type { ReceiveOptions } from "./command-args.ts";
 import { absolutePath, prepareDownloadDir } from "./download-dir.ts";
 import { EXIT_TRANSFER } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
-import type { CliIo } from "./io.ts";
+import { type CliIo, sameFile } from "./io.ts";
 import { OneShotRun, type RoleHooks } from "./one-shot-run.ts";
 import { downloadDirWarning, SHARED_DIR_CODE } from "./shared-dir.ts";
 import { StartingReporter } from "./starting-reporter.ts";
@@ -102,7 +102,7 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
       const { Asker } = require("../ui/asker.ts") as typeof AskerModule;
       require("./ask-offers.ts"); // loaded now, not while the first offer waits for its question
       asker = new Asker(io.stdin, io.stderr);
-      reporter.shareLinesWith(asker);
+      reporter.shareLinesWith(asker, sameFile(io.outputStat?.(false), io.outputStat?.(true)));
     },
   };
   const run = new OneShotRun("receive", options, reporter, hooks, io, {

@@ -87,8 +87,11 @@ export interface Reporter {
    * --json a `warning` event too, after the first event (scripts read the first line's port and code).
    */
   warning(code: string, message: string): void;
-  /** --ask: questions share the terminal with the lines; a line printed while one waits keeps it whole. */
-  shareLinesWith(asker: Asker): void;
+  /**
+   * --ask: its questions go to standard error; where the lines go there too (one terminal, one
+   * file: `receive --ask > log 2>&1`, `oneFile`), a line printed while a question waits keeps it whole.
+   */
+  shareLinesWith(asker: Asker, oneFile?: boolean): void;
 }
 
 /**
@@ -136,6 +139,8 @@ class HumanReporter implements Reporter, TransferOutput {
   private drawn = "";
   /** --ask's questions, on the same terminal: no bar is drawn after a question waiting for its answer. */
   private asker: Asker | undefined;
+  /** The lines and the asker's questions go to one place (shareLinesWith). */
+  private linesWithQuestions = false;
   private readonly gate: OutputGate;
 
   constructor(
@@ -160,13 +165,16 @@ class HumanReporter implements Reporter, TransferOutput {
       if (fromPeer) this.gate.writeFromPeer(`${text}\n`);
       else this.gate.write(`${text}\n`);
     };
-    // Only where the lines share the questions' terminal (not `receive --ask > log`).
-    if (this.asker && this.out.isTTY) this.asker.aroundLine(write);
+    // Only where the lines share the questions' terminal or file (not `receive --ask > log`).
+    if (this.asker && this.linesWithQuestions) this.asker.aroundLine(write);
     else write();
   }
 
-  shareLinesWith(asker: Asker): void {
+  shareLinesWith(asker: Asker, oneFile = false): void {
     this.asker = asker;
+    // The questions are written to stderr: the lines share their place when they go to stderr too
+    // (--stdout), to a terminal as stderr does, or to the same file.
+    this.linesWithQuestions = this.out === this.err || oneFile || (this.out.isTTY === true && this.err.isTTY === true);
   }
 
   startProgress(key: number, label: string, total: number | null): void {

@@ -164,3 +164,26 @@ test("--ask with the lines going elsewhere (receive --ask > log): the question i
   expect(await answer).toBe(false);
   asker.close();
 });
+
+test("--ask with the lines and the questions in one file (receive --ask > log 2>&1): a line printed while a question waits does not follow it on its line", async () => {
+  const { makeReporter } = await import("../../src/cli/reporter.ts");
+  const input = Object.assign(new PassThrough(), { isTTY: false });
+  const log: string[] = [];
+  const file = (isTTY: boolean) => ({ isTTY, write: (t: string | Uint8Array) => log.push(String(t)) > 0 });
+  const asker = new Asker(input, file(false));
+  const reporter = makeReporter(
+    { json: false, progress: false, stdoutTaken: false },
+    { stdout: file(false), stderr: file(false) },
+  );
+  reporter.shareLinesWith(asker, true);
+  const answer = asker.ask("Accept folder album (1 entry, 2 bytes)? [y/N] ");
+  await Bun.sleep(0);
+  reporter.note("Saved /in/f (1).txt.");
+  input.write("y\n");
+  expect(await answer).toBe(true);
+  // Before: "Accept folder album (1 entry, 2 bytes)? [y/N] Saved /in/f (1).txt.\ny\n".
+  expect(log.join("")).toBe(
+    "Accept folder album (1 entry, 2 bytes)? [y/N] \nSaved /in/f (1).txt.\nAccept folder album (1 entry, 2 bytes)? [y/N] y\n",
+  );
+  asker.close();
+});
