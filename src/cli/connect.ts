@@ -16,7 +16,7 @@ import { NetError } from "../net/errors.ts";
 import type { MetPath, Rendezvous, RendezvousOptions, Session } from "../session/index.ts";
 import type * as Limits from "../session/limits.ts";
 import { connectionCode } from "./codes.ts";
-import { type DialTarget, dialTarget, type TargetProblem } from "./dial-target.ts";
+import { type DialOptions, type DialTarget, dialTarget, type TargetProblem } from "./dial-target.ts";
 
 import type { DropLines } from "./drop-lines.ts";
 import type { dropWords } from "./drop-words.ts";
@@ -39,12 +39,8 @@ export interface LinkOutput {
   interrupted(signal: Signal, active: boolean): void;
 }
 
-export interface LinkOptions {
-  readonly host: string;
+export interface LinkOptions extends DialOptions {
   readonly port: number;
-  readonly insecurePortOnly: boolean;
-  /** The peer's code from PARLEY_CODE / --code-file: its words complete a bare port. */
-  readonly peerCode?: string;
   /** A failed dial or a wrong code as the dialer: true (chat) lets the user try again; false ends the run. */
   readonly dialerRetries: boolean;
   /**

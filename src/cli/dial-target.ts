@@ -4,7 +4,6 @@
  */
 
 import { dialWords, WHOLE_CODE_NEEDED } from "./codes.ts";
-import type { LinkOptions } from "./connect.ts";
 import { parsePeerAddress } from "./input.ts";
 import { dialHostFor } from "./listening.ts";
 
@@ -13,6 +12,15 @@ export interface DialTarget {
   readonly host: string;
   readonly port: number;
   readonly words: string;
+}
+
+/** What a dial needs of the link's options (connect.ts LinkOptions carries these). */
+export interface DialOptions {
+  /** The host we listen on: the host a code typed without one dials (dialHostFor). */
+  readonly host: string;
+  /** The peer's code from PARLEY_CODE / --code-file: its words complete a bare port. */
+  readonly peerCode?: string;
+  readonly insecurePortOnly: boolean;
 }
 
 /** What is wrong with a typed code (`onlyPort`: a port without the code's words). */
@@ -28,10 +36,7 @@ export interface TargetProblem {
  * spent one of its guesses and said "wrong code" of a right code. Words alone there complete
  * any port (one forwarded to the peer's). Pure: commands check --connect with it up front.
  */
-export function dialTarget(
-  text: string,
-  options: Pick<LinkOptions, "host" | "peerCode" | "insecurePortOnly">,
-): DialTarget | TargetProblem {
+export function dialTarget(text: string, options: DialOptions): DialTarget | TargetProblem {
   const address = parsePeerAddress(text, dialHostFor(options.host));
   if (typeof address === "string") return { problem: address, onlyPort: false };
   const words = dialWords(address.words, options.peerCode, options.insecurePortOnly);
