@@ -79,7 +79,7 @@ export class ServerAnswers {
    * Each answer owed, and when its request went (performance.now()): when its bytes had all
    * left, or, `leaving`, when the last of them did.
    */
-  private readonly owed = new Map<string, { at: number; leaving: boolean }>();
+  private readonly owed = new Map<string, { at: number; leaving: boolean; graced?: boolean }>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** The ping's timer while nothing is owed. */
   private idle: ReturnType<typeof setTimeout> | undefined;
@@ -182,22 +182,30 @@ export class ServerAnswers {
     this.timer = undefined;
     this.idle = undefined;
     if (this.stopped) return;
-    let oldest: [string, number] | undefined;
-    for (const [key, { at }] of this.owed) if (!oldest || at < oldest[1]) oldest = [key, at];
+    let oldest: [string, { at: number; graced?: boolean }] | undefined;
+    for (const entry of this.owed) if (!oldest || entry[1].at < oldest[1].at) oldest = entry;
     if (!oldest) {
       this.idle = setTimeout(() => this.check(), Math.min(this.idleMs, IDLE_CHECK_MS));
       return;
     }
-    const [key, at] = oldest;
-    const delay = Math.max(0, Math.min(at + this.ms, this.until) - performance.now());
-    const armed = performance.now();
+    const [key, entry] = oldest;
     const late = (): void => {
       this.reset();
       this.silent(OWED_WORDS[key] ?? "the message we added (a mailbox server hands each back at once)");
     };
+    // Stood still: the server's whole time again, once a request (an answer read meanwhile ends
+    // this timer through received()). Seen by a timer that ran late, or here: stopped between the
+    // send and this arm (the server woke on our bytes and stopped us: mailbox-stall at load), no
+    // timer ran, and the deadline is long past when we run again.
+    const grace = (): void => {
+      entry.graced = true;
+      this.timer = setTimeout(late, this.ms);
+    };
+    const now = performance.now();
+    if (!entry.graced && now - (entry.at + this.ms) > STALL_MS) return grace();
+    const delay = Math.max(0, Math.min(entry.at + this.ms, this.until) - now);
     this.timer = setTimeout(() => {
-      // Stood still: the server's whole time again (an answer read meanwhile ends this timer through received()).
-      if (performance.now() - armed - delay > STALL_MS) this.timer = setTimeout(late, this.ms);
+      if (!entry.graced && performance.now() - now - delay > STALL_MS) grace();
       else late();
     }, delay);
   }

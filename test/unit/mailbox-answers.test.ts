@@ -41,3 +41,20 @@ test("an answer taken within the time given again is no silence", async () => {
   expect(told).toEqual([]);
   answers.stop();
 });
+
+test("stood still before any timer ran (the server woke on our bytes and stopped us at once): the whole time again too", async () => {
+  const told: string[] = [];
+  const answers = new ServerAnswers("side", ANSWER_MS, (words) => told.push(words));
+  answers.sent({ type: "allocate" });
+  answers.sent({ type: "list" });
+  Bun.sleepSync(BLOCK_MS); // stood still past the code's deadline
+  // What runs first when we run again re-arms the deadline before its timer had its turn (here
+  // the other answer, read first): the deadline long past is a stop, not a server too slow.
+  answers.received({ type: "nameplates" });
+  await turn();
+  expect(told).toEqual([]);
+  Bun.sleepSync(BLOCK_MS); // and once only
+  await turn();
+  expect(told).toEqual(["with a code"]);
+  answers.stop();
+});
