@@ -30,7 +30,8 @@ import {
   startSends,
   UnsendablePaths,
 } from "./send-plan.ts";
-import { label, shownName, TransferPresenter } from "./transfer-presenter.ts";
+import { TransferPresenter } from "./transfer-presenter.ts";
+import { label, shownName } from "./transfer-words.ts";
 
 export type TransferEvents = Pick<
   SessionEvents,

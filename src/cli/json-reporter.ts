@@ -9,13 +9,14 @@ import type { ZipStored } from "../transfer/zip-renames.ts";
 import { CommandTally } from "../ui/command-tally.ts";
 import { FolderTally } from "../ui/folder-tally.ts";
 import { OutputGate } from "../ui/output-gate.ts";
+import { folderBytesWords } from "./folder-presenter.ts";
 import type { OutStream } from "./io.ts";
 import { jsonErrorCode } from "./json-error-codes.ts";
 import { jsonLine } from "./json-line.ts";
 import { takenName } from "./renamed-entries.ts";
 import type { Reporter } from "./reporter.ts";
 import { listeningEvent } from "./starting-reporter.ts";
-import { commandIncompleteWords, folderBytesWords } from "./transfer-presenter.ts";
+import { commandIncompleteWords } from "./transfer-words.ts";
 
 /** At most one progress event (or bar redraw) per transfer this often. */
 export const PROGRESS_EVERY_MS = 100;

@@ -17,7 +17,8 @@ import { JsonReporter, PROGRESS_EVERY_MS } from "./json-reporter.ts";
 import { isOutputFailure } from "./output-failure.ts";
 import { pathLine } from "./path-line.ts";
 import { listeningLine, type ReporterOptions } from "./starting-reporter.ts";
-import { type TransferOutput, TransferPresenter } from "./transfer-presenter.ts";
+import { TransferPresenter } from "./transfer-presenter.ts";
+import type { TransferOutput } from "./transfer-words.ts";
 
 /** DECAWM: with autowrap off, text past the last column stays on the row. */
 const AUTOWRAP_OFF = "\x1b[?7l";

@@ -6,7 +6,7 @@
 
 import { expect, test } from "bun:test";
 import { makeReporter } from "../../src/cli/reporter.ts";
-import type { TransferOutput } from "../../src/cli/transfer-presenter.ts";
+import type { TransferOutput } from "../../src/cli/transfer-words.ts";
 
 test("a bar drawn on a terminal is cleared with ED 0 when its transfer ends, and only then", () => {
   const written: string[] = [];

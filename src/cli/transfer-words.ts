@@ -1,0 +1,96 @@
+/**
+ * The words of transfer lines that need no memory of earlier events: the two totals lines ("The
+ * transfer command is done. ..."), a command's summary, the resumed line, a transfer's label
+ * (`#3 photos/e03.bin`), the checksum's name. TransferPresenter and FolderPresenter say them;
+ * the JSON reporter reuses some for its messages.
+ */
+
+import type { TransferDone, TransferInfo } from "../session/index.ts";
+import { checksumLabel, isChecksumAlgo } from "../transfer/checksum.ts";
+import { sanitizeFileName } from "../transfer/file-names.ts";
+import type { CommandSummary } from "../ui/command-tally.ts";
+import { sanitizeForTerminal } from "../ui/sanitize.ts";
+import { count } from "./counts.ts";
+
+/** Where the lines and bars go (the chat's Terminal, or the send/receive reporter). */
+export interface TransferOutput {
+  print(line: string): void;
+  startProgress(key: number, label: string, total: number | null): void;
+  updateProgress(key: number, bytes: number): void;
+  endProgress(key: number): void;
+}
+
+export function receiverTotalsLine(bytes: number): string {
+  return `The transfer command is done. The receiver has received a total of ${count(bytes, "byte")} from the sender.`;
+}
+
+export function senderTotalsLine(bytes: number): string {
+  return `The transfer command is done. The sender has sent a total of ${count(bytes, "byte")} to the receiver.`;
+}
+
+/** The sender's line that ends a command that sent several files or folders (before its totals line). */
+export function commandSummaryLine(s: CommandSummary): string {
+  const failed = s.failed > 0 ? `, ${s.failed} failed` : "";
+  // Two paths typed, one a folder of 3: "4 transfers" said which.
+  const entries = s.entries > 0 ? ` (${s.entries} of them ${s.entries === 1 ? "an entry" : "entries"} of folders)` : "";
+  return `All ${s.transfers} transfers of this command${entries} have ended: ${s.saved} saved by the receiver${failed}.`;
+}
+
+/**
+ * A command of several whose transfers did not all end before the session did (the connection
+ * was lost, or the peer promised more than it offered): what it did move, said once.
+ */
+export function commandIncompleteLine(direction: "send" | "receive", s: CommandSummary): string {
+  return `The transfer command is incomplete: ${commandIncompleteWords(direction, s)}.`;
+}
+
+/** commandIncompleteLine's counts and total (also the JSON event's message). */
+export function commandIncompleteWords(direction: "send" | "receive", s: CommandSummary): string {
+  const never = Math.max(0, s.transfers - s.saved - s.failed);
+  const counts = `${s.saved} of ${s.transfers} transfers saved by the receiver, ${s.failed} failed, ${never} never came`;
+  // Nothing saved: no total, as a file or folder of which nothing was saved says none.
+  if (s.saved === 0) return counts;
+  const total =
+    direction === "send"
+      ? `the sender has sent a total of ${count(s.bytes, "byte")} to the receiver`
+      : `the receiver has received a total of ${count(s.bytes, "byte")} from the sender`;
+  return `${counts}; ${total}`;
+}
+
+/** "Resumed ...", after an interrupted attempt. */
+export function resumedLine(d: TransferDone): string {
+  const moved = d.bytes - d.resumedFrom;
+  return `Resumed ${sanitizeForTerminal(d.name)}: ${count(d.resumedFrom, "byte")} ${d.resumedFrom === 1 ? "was" : "were"} there from an earlier attempt, ${count(moved, "byte")} moved now.`;
+}
+
+/** The checksum's name as people know it ("XXH3-64"); one this build does not know, made safe. */
+export function algoLabel(algo: string): string {
+  return isChecksumAlgo(algo) ? checksumLabel(algo) : sanitizeForTerminal(algo);
+}
+
+/** After a Saved line whose folder no path led to (TransferDone.detached). */
+export const DETACHED_WORDS =
+  " Its folder's file system was unmounted meanwhile: it is there once that is mounted again.";
+
+/**
+ * `#3 name`, or `#3 folder/path/name` for an entry of a folder. Received: the name as it is
+ * stored (a numbered "name (1).ext" shows once the receiver has picked it).
+ */
+export function label(info: TransferInfo): string {
+  return `#${info.id} ${shownName(info)}`;
+}
+
+/**
+ * `name`, or `folder/path/name` for an entry of a folder, made safe (label's, without the id); a
+ * received folder under the name it is stored as once known (`photos (1)/e03.bin`).
+ */
+export function shownName(info: TransferInfo): string {
+  if (!info.folder) return sanitizeForTerminal(storedName(info.direction, info.name));
+  const root = info.rootStoredAs ?? storedName(info.direction, info.folder.root);
+  return sanitizeForTerminal([root, ...info.folder.path.map((p) => storedName(info.direction, p))].join("/"));
+}
+
+/** A received name or folder component as the receiver stores it; a sent one as it is. */
+export function storedName(direction: TransferInfo["direction"], name: string): string {
+  return direction === "receive" ? sanitizeFileName(name) : name;
+}
