@@ -92,7 +92,8 @@ export class ServerAnswers {
    * @param side - our side (the adds handed back to us carry it)
    * @param ms - SERVER_ANSWER_MS (tests lower it)
    * @param silent - called once a connection, with what was not answered in words ("with a code"),
-   *   when the oldest answer owed on it is late (reset() before the next connection)
+   *   when the oldest answer owed on it is late (reset() before the next connection); `atBound`:
+   *   the outage's deadline (bound()) came before the server's whole time to answer was up
    * @param ping - sends {type: "ping", ping: N} (through sent(), so its pong is owed)
    * @param idleMs - IDLE_CHECK_MS, and at most (tests lower it)
    * @param answered - the server answered something owed; `all`: nothing more is owed (the
@@ -102,7 +103,7 @@ export class ServerAnswers {
   constructor(
     private readonly side: string,
     readonly ms: number,
-    private readonly silent: (words: string) => void,
+    private readonly silent: (words: string, atBound: boolean) => void,
     private readonly ping: (n: number) => void = () => {},
     private readonly idleMs = IDLE_CHECK_MS,
     private readonly answered: (all: boolean) => void = () => {},
@@ -189,24 +190,27 @@ export class ServerAnswers {
       return;
     }
     const [key, entry] = oldest;
-    const late = (): void => {
+    const late = (atBound: boolean): void => {
       this.reset();
-      this.silent(OWED_WORDS[key] ?? "the message we added (a mailbox server hands each back at once)");
+      this.silent(OWED_WORDS[key] ?? "the message we added (a mailbox server hands each back at once)", atBound);
     };
     // Stood still: the server's whole time again, once a request (an answer read meanwhile ends
     // this timer through received()). Seen by a timer that ran late, or here: stopped between the
     // send and this arm (the server woke on our bytes and stopped us: mailbox-stall at load), no
-    // timer ran, and the deadline is long past when we run again.
+    // timer ran, and the deadline is long past when we run again. Within the outage's deadline
+    // still (`until`): the grace ran one answer time past it, so an outage stood still through
+    // its end went on for up to 10 s more.
     const grace = (): void => {
       entry.graced = true;
-      this.timer = setTimeout(late, this.ms);
+      const left = this.until - performance.now();
+      this.timer = setTimeout(() => late(left < this.ms), Math.max(0, Math.min(this.ms, left)));
     };
     const now = performance.now();
     if (!entry.graced && now - (entry.at + this.ms) > STALL_MS) return grace();
     const delay = Math.max(0, Math.min(entry.at + this.ms, this.until) - now);
     this.timer = setTimeout(() => {
       if (!entry.graced && performance.now() - now - delay > STALL_MS) grace();
-      else late();
+      else late(this.until < entry.at + this.ms);
     }, delay);
   }
 }

@@ -73,8 +73,11 @@ export type LifeEvent =
   | { readonly type: "open-failed"; readonly at: number }
   /** The server answered something owed; `all`: nothing more is owed on this connection. */
   | { readonly type: "answered"; readonly all: boolean; readonly at: number }
-  /** The server did not answer in time what `words` says ("with a code"): ServerAnswers. */
-  | { readonly type: "silent"; readonly words: string; readonly at: number }
+  /**
+   * The server did not answer in time what `words` says ("with a code"): ServerAnswers. `atBound`:
+   * the outage's deadline came first (the server had less than its time to answer).
+   */
+  | { readonly type: "silent"; readonly words: string; readonly at: number; readonly atBound?: boolean }
   /** The connection closed; `broken`: we closed it, the server broke the protocol (its words). */
   | { readonly type: "lost"; readonly broken?: string; readonly at: number }
   /** The pause before the next try is over. */
@@ -210,6 +213,11 @@ export class MailboxLife {
       case "silent":
         // Up: the server answered on this connection, so a silence may be the path's (half-open).
         if (s.name === "up") return this.lost(s, event.at, event.words);
+        // The outage's end came before the server's time to answer was up: no silence of its own
+        // to tell ("did not answer ... within 10 s" after a second), the outage's end is the news.
+        if (s.name === "lost-unanswered" && event.atBound) {
+          return this.enter({ name: "failed" }, { fail: this.gaveUp(s.outage) });
+        }
         // A connection the server welcomed and then did not answer: the path to it works (its
         // welcome came through), the silence is the server's. Trying again would only put off
         // the same answer for the rest of the outage, with nothing said meanwhile.

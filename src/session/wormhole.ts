@@ -133,7 +133,7 @@ export class Wormhole {
     this.answers = new ServerAnswers(
       this.client.side,
       answerMs,
-      (words) => this.apply(this.life.step({ type: "silent", words, at: at() })),
+      (words, atBound) => this.apply(this.life.step({ type: "silent", words, at: at(), atBound })),
       (n) => this.post({ type: "ping", ping: n }),
       retry.idleCheckMs,
       // The client took the message before (what it asks in turn is owed by then).

@@ -11,6 +11,8 @@ import { ServerAnswers, STALL_MS } from "../../src/session/mailbox-answers.ts";
 /** The server's time to answer: the blocks below are longer by more than STALL_MS. */
 const ANSWER_MS = 500;
 const BLOCK_MS = ANSWER_MS + STALL_MS + 300;
+/** A longer answer time: a silence told one of these late is far from one told at the outage's deadline. */
+const LONG_MS = 4 * ANSWER_MS;
 
 /** A turn of the event loop's timers: a timer that expired before it runs first. */
 const turn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
@@ -26,6 +28,16 @@ test("a deadline past while the process stood still waits one answer time more, 
   await turn();
   // Not a third wait (each stop would put it off again): the server did not answer in two answer times.
   expect(told).toEqual(["with a code"]);
+  answers.stop();
+});
+
+test("a silence within the outage's deadline is the server's own, not its end", async () => {
+  const told: Array<[string, boolean]> = [];
+  const answers = new ServerAnswers("side", ANSWER_MS / 5, (words, atBound) => told.push([words, atBound]));
+  answers.bound(performance.now() + LONG_MS);
+  answers.sent({ type: "claim" });
+  await new Promise((resolve) => setTimeout(resolve, ANSWER_MS));
+  expect(told).toEqual([["our claim of the code's number", false]]);
   answers.stop();
 });
 
@@ -56,5 +68,31 @@ test("stood still before any timer ran (the server woke on our bytes and stopped
   Bun.sleepSync(BLOCK_MS); // and once only
   await turn();
   expect(told).toEqual(["with a code"]);
+  answers.stop();
+});
+
+test("the time given again after standing still ends at the outage's deadline (bound), not one answer time past it", async () => {
+  const told: Array<[string, boolean]> = [];
+  const answers = new ServerAnswers("side", LONG_MS, (words, atBound) => told.push([words, atBound]));
+  const start = performance.now();
+  answers.bound(start + ANSWER_MS); // the outage ends in 0.5 s
+  answers.sent({ type: "claim" });
+  Bun.sleepSync(BLOCK_MS); // stood still past the outage's deadline
+  await new Promise((resolve) => setTimeout(resolve, ANSWER_MS / 5)); // a few turns, far below LONG_MS
+  // The grace is the server's time to answer within the outage: none is left, so the silence is
+  // told now (it came one answer time later: the deadline kept by every timer but this one).
+  expect(told).toEqual([["our claim of the code's number", true]]); // the outage's end, said as such
+  answers.stop();
+});
+
+test("stood still before any timer ran, near the outage's deadline: the time given again ends there too", async () => {
+  const told: Array<[string, boolean]> = [];
+  const answers = new ServerAnswers("side", LONG_MS, (words, atBound) => told.push([words, atBound]));
+  answers.sent({ type: "allocate" });
+  Bun.sleepSync(LONG_MS + STALL_MS + 300); // past the code's deadline by more than STALL_MS
+  answers.bound(performance.now() + ANSWER_MS); // re-arms: the deadline found long past as it is armed
+  await new Promise((resolve) => setTimeout(resolve, 2 * ANSWER_MS));
+  // Told at the outage's deadline (0.5 s from the arm), not the whole answer time (2 s) on.
+  expect(told).toEqual([["with a code", true]]);
   answers.stop();
 });

@@ -375,6 +375,23 @@ describe("an outage", () => {
     expect(life.state.name).toBe("failed");
   });
 
+  test("a connection back cut short by the outage's deadline: the outage's end is said, not a silence of 2 s", () => {
+    // Lost (a close) at 100: until 10,100; opened again at 9,900, its answers bounded by 10,100.
+    const closed = lifeIn("lost-pausing");
+    closed.step({ type: "pause-over", at: 9_800 });
+    closed.step({ type: "opened", at: 9_900 });
+    const step = closed.step({ type: "silent", words: "our claim of the code's number", at: 10_100, atBound: true });
+    expect(step.fail?.message).toBe("the connection to the mailbox was lost and not back within 10 s");
+    expect(closed.state.name).toBe("failed");
+    // Lost to a silence: that silence is the end's word, as when the deadline finds no connection.
+    const silent = lifeIn("up");
+    silent.step({ type: "silent", words: "a ping", at: 100 });
+    silent.step({ type: "opened", at: 9_900 }); // the try at once took its time to open
+    expect(silent.step({ type: "silent", words: "a ping", at: 10_100, atBound: true }).fail?.message).toBe(
+      `${URL} did not answer a ping within 2 s; reconnecting for 10 s did not help`,
+    );
+  });
+
   test("a server that never answered, on any connection: silent after a loss is E_MAILBOX_SILENT at once", () => {
     const life = lifeIn("welcomed");
     life.step({ type: "lost", at: 100 }); // lost before it answered anything
