@@ -10,6 +10,7 @@
 import { codeWordsProblem, isCodeWords, normalizeCodeWords } from "../crypto/codes.ts";
 import { unwrapTypedCode } from "../crypto/typed-code.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
+import { compileWildcard, wildcardMatches } from "./wildcard.ts";
 
 export type InputLine =
   | { readonly kind: "empty" }
@@ -81,37 +82,11 @@ function expandWildcard(path: string, exists: (path: string) => boolean): string
   } catch {
     return [path];
   }
-  const matches = wildcardRegExp(pattern);
-  if (!matches) return [path];
+  const wildcard = compileWildcard(pattern);
+  if (!wildcard) return [path];
   const hidden = pattern.startsWith(".");
-  const hits = names.filter((name) => matches.test(name) && (hidden || !name.startsWith("."))).sort();
+  const hits = names.filter((name) => (hidden || !name.startsWith(".")) && wildcardMatches(wildcard, name)).sort();
   return hits.length === 0 ? [path] : hits.map((name) => dir + name);
-}
-
-/**
- * A shell wildcard as a regular expression for one name: `*`, `?`, `[abc]`, `[!a-z]` (an unclosed
- * `[` is itself); undefined for a set no name can match (a range backwards, `[z-a]`), which
- * RegExp refuses.
- */
-function wildcardRegExp(pattern: string): RegExp | undefined {
-  let source = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i] as string;
-    if (ch === "*") source += ".*";
-    else if (ch === "?") source += ".";
-    else if (ch === "[" && pattern.indexOf("]", i + 2) > 0) {
-      const end = pattern.indexOf("]", i + 2);
-      let set = pattern.slice(i + 1, end);
-      if (set.startsWith("!")) set = `^${set.slice(1)}`;
-      source += `[${set.replace(/\\/g, "\\\\")}]`;
-      i = end;
-    } else source += ch.replace(/[.+^${}()|[\\\]]/g, "\\$&");
-  }
-  try {
-    return new RegExp(`^${source}$`, "su");
-  } catch {
-    return undefined;
-  }
 }
 
 /**

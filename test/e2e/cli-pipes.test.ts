@@ -133,6 +133,25 @@ describe("parley chat over pipes", () => {
   );
 
   test(
+    "transfer DIR/*a*a*a*a*a*a*b beside a long name of a's: the file that matches goes, and the chat goes on",
+    async () => {
+      const { a, b } = await connectedPair();
+      const src = makeTempDir();
+      // Another user's name in /tmp, say. The wildcard was a RegExp, ^.*a.*a.*a.*a.*a.*a.*b$, whose
+      // backtracking over these 200 a's took hours: the chat stood still, Ctrl-C too, and the
+      // peer said "Connection lost: no word from the peer for 30 s".
+      writeFileSync(join(src, "a".repeat(200)), "");
+      writeFileSync(join(src, "xaaaaaab"), "match");
+      a.cli.send(`transfer ${src}/*a*a*a*a*a*a*b`);
+      a.cli.send("still here");
+      await b.cli.waitForLine(/^<alice> still here$/);
+      await b.cli.waitForLine(/^The transfer command is done\. The receiver has received a total of 5 bytes/);
+      expect(readdirSync(b.dir)).toEqual(["xaaaaaab"]);
+    },
+    TEST_MS,
+  );
+
+  test(
     "Ctrl-C in a connected chat: its own close line has the word the peer's has (interrupted)",
     async () => {
       const { a, b } = await connectedPair();

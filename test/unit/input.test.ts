@@ -120,6 +120,27 @@ describe("parseTransferPaths", () => {
     }
   });
 
+  test("a wildcard's pieces: ?, *, sets with ] first, ranges, negation, code points, newlines in names", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wildcard-"));
+    const names = ["]x", "ax", "-x", "\u00e9x", "\u{1f600}x", "a\nb.jpg", "b.jpg", "*"];
+    for (const name of names) writeFileSync(join(dir, name), "");
+    const exists = (p: string) => existsSync(p);
+    const under = (...ns: string[]) => ns.map((n) => `${dir}/${n}`);
+    try {
+      expect(parseTransferPaths(`${dir}/[]a]x`, exists)).toEqual(under("]x", "ax"));
+      expect(parseTransferPaths(`${dir}/[!]a]x`, exists)).toEqual(under("-x", "\u00e9x", "\u{1f600}x"));
+      expect(parseTransferPaths(`${dir}/[a-]x`, exists)).toEqual(under("-x", "ax"));
+      // One ? is one character, a surrogate pair included.
+      expect(parseTransferPaths(`${dir}/?x`, exists)).toEqual(under("-x", "]x", "ax", "\u00e9x", "\u{1f600}x"));
+      // A name with a newline matches a * as any other character.
+      expect(parseTransferPaths(`${dir}/*.jpg`, exists)).toEqual(under("a\nb.jpg", "b.jpg"));
+      // A file named * exists as typed: it alone.
+      expect(parseTransferPaths(`${dir}/*`, exists)).toEqual(under("*"));
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
   test("~/x expands to the home directory, whether or not the whole rest exists", () => {
     expect(parseTransferPaths("~/x", none)).toEqual([`${homedir()}/x`]);
     expect(parseTransferPaths("~/x", (p) => p === `${homedir()}/x`)).toEqual([`${homedir()}/x`]);
