@@ -16,7 +16,7 @@ import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { Terminal } from "../ui/terminal.ts";
 import { count } from "./counts.ts";
 import { transferPathsOrSay } from "./input.ts";
-import { failureWords, resumable, resumeHint } from "./reason-words.ts";
+import { failureWords, peerInputEnded, resumable, resumeHint } from "./reason-words.ts";
 import {
   type FolderListings,
   listFoldersSoon,
@@ -254,6 +254,7 @@ export class ChatWithPeer {
         info,
         failureWords(info, reason, peer) + resumeHint(info, code, peer, secretKept),
         resumable(info, code, peer, secretKept),
+        peerInputEnded(info, peer),
       );
     },
   };

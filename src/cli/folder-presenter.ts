@@ -22,7 +22,7 @@ interface FolderReasons {
   cut?: boolean;
   /** The reason said in a line naming the folder: its entries that fail for it are not counted apart. */
   whole?: string;
-  /** Declined by --ask without its question (the input had ended): summed up at the end, no line of its own. */
+  /** Declined by --ask without its question (its input had ended): summed up at the end, no line of its own. */
   unasked?: boolean;
 }
 
@@ -192,12 +192,13 @@ export class FolderPresenter {
     if (f.direction === "receive") {
       if (totals) this.out.print(receiverTotalsLine(f.verifiedBytes));
       const where = f.savedIn ? sanitizeForTerminal(f.savedIn) : name;
-      // Declined without its question: the line at the end names it.
+      // Declined without its question (the sender: the receiver's): the line at the end names it.
       if (f.done === 0 && reasons?.unasked) return;
       if (f.done === 0) this.out.print(`Folder ${name}: nothing was saved.${failed}`);
       else this.out.print(`Saved folder ${where}: ${count(f.done, "entry", "entries")}${verified}.${failed}`);
     } else {
       if (totals) this.out.print(senderTotalsLine(f.verifiedBytes));
+      if (f.done === 0 && reasons?.unasked) return;
       // Stored under another name (photos taken, or .config): said, as a file's "saved it as".
       const as = f.storedRoot && f.storedRoot !== f.root ? ` in ${sanitizeForTerminal(f.storedRoot)}` : "";
       // Nothing saved: the words the receiver's line uses ("the receiver saved 0 entries" was the sender's).

@@ -183,7 +183,7 @@ export class OneShotRun {
         if (done.direction === "send" && this.session) this.hooks.settled(this.session);
       },
       transferFailed: (info, reason, code, peer) => {
-        const { failureWords, resumable, resumeHint } = reasonWords();
+        const { failureWords, peerInputEnded, resumable, resumeHint } = reasonWords();
         // --stdout keeps nothing of a cut file, nor does an offer still waiting for --ask's answer
         // unless an earlier try's .part of it is there (info.partKept): else no resume to promise
         // (our sender hears it from the session: info.nothingKept, unanswered).
@@ -196,7 +196,7 @@ export class OneShotRun {
           failureWords(info, reason, peer) + hint,
           code,
           canResume && resumable(info, code, peer, secretKept),
-          this.hooks.unasked?.(info) ?? false,
+          (this.hooks.unasked?.(info) ?? false) || peerInputEnded(info, peer),
         );
         if (code === "E_CONNECTION" && !peer) this.lostSaid = reason;
         // A file offered to a one-shot sender is declined: that is not the send failing.

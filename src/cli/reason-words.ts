@@ -130,6 +130,14 @@ export function ownReasonWords(info: TransferInfo, own: OwnReason): string {
   return own.declined ? `declined: ${words}` : words;
 }
 
+/**
+ * Sent, and declined by the receiver's `--ask` for want of an answer, its input having ended
+ * (E_NO_ANSWER): the sender says the first and sums up the rest (TransferPresenter.failed).
+ */
+export function peerInputEnded(info: TransferInfo, why?: FailureWhy): boolean {
+  return info.direction === "send" && why?.by === "peer" && why.code === "E_NO_ANSWER";
+}
+
 /** What to show for a failed transfer: the transfer layer's words, or `why` worded here. */
 export function failureWords(info: TransferInfo, reason: string, why?: FailureWhy): string {
   if (!why) return reason;

@@ -68,10 +68,12 @@ export interface Reporter {
   entryStored(done: TransferDone, root: string, entry: ZipStored): void;
   /**
    * @param cut - cut by a lost connection or an interrupt (what arrived is kept: sending again resumes)
-   * @param unasked - declined by `receive --ask` without its question (the input had ended): no line of
-   *   its own, one for them all at the session's end (JSON: its event all the same)
+   * @param inputEnded - declined by `receive --ask` for want of an answer, its input having ended:
+   *   receiving, one declined without its question; sending, the receiver's E_NO_ANSWER (the
+   *   first is said). No line of its own: one for them all when their command has ended (JSON:
+   *   its event all the same)
    */
-  failed(info: TransferInfo, reason: string, code: string, cut?: boolean, unasked?: boolean): void;
+  failed(info: TransferInfo, reason: string, code: string, cut?: boolean, inputEnded?: boolean): void;
   /** The session is over: says which folders are incomplete. @returns how many */
   sessionEnded(): number;
   /**
@@ -274,9 +276,9 @@ class HumanReporter implements Reporter, TransferOutput {
     this.presenter.finished(d);
   }
   entryStored(): void {}
-  failed(i: TransferInfo, reason: string, _code: string, cut = false, unasked = false): void {
+  failed(i: TransferInfo, reason: string, _code: string, cut = false, inputEnded = false): void {
     this.unsaid.delete(i.id);
-    this.presenter.failed(i, reason, cut, unasked);
+    this.presenter.failed(i, reason, cut, inputEnded);
   }
   sessionEnded(): number {
     return this.presenter.sessionEnded();

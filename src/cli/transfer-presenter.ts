@@ -28,9 +28,14 @@ import {
 export class TransferPresenter {
   private readonly folders: FolderPresenter;
   private readonly commands = new CommandTally();
-  /** Offers --ask declined without a question, the input having ended: said in one line at the end. */
-  private readonly unasked: string[] = [];
-  private unaskedCount = 0;
+  /**
+   * Offers `receive --ask` declined without a question, its input having ended (receiving: ours;
+   * sending: the receiver's): said in one line when their command has ended (a transfer of no
+   * command: at once), or at the session's end.
+   */
+  private readonly unasked = { send: new UnaskedOffers(), receive: new UnaskedOffers() };
+  /** Sending: an offer the receiver declined for want of input was said (the one whose question it showed). */
+  private peerInputEndedSaid = false;
 
   constructor(private readonly out: TransferOutput) {
     this.folders = new FolderPresenter(out);
@@ -57,11 +62,16 @@ export class TransferPresenter {
 
   finished(done: TransferDone): void {
     this.fileFinished(done);
-    this.commandEnded(done.direction, this.commands.ended(done, done.bytes));
+    this.commandEnded(done, this.commands.ended(done, done.bytes));
   }
 
-  /** A command of several ended: the sender's summary, then either side's totals (when anything arrived). */
-  private commandEnded(direction: TransferInfo["direction"], summary: CommandSummary | undefined): void {
+  /**
+   * A transfer ended; when it was its command's last, the offers of it declined unasked in one
+   * line, the sender's summary, then either side's totals (when anything arrived).
+   */
+  private commandEnded(info: Pick<TransferInfo, "direction" | "command">, summary: CommandSummary | undefined): void {
+    const direction = info.direction;
+    if (summary || info.command === undefined) this.unasked[direction].say(this.out, direction);
     if (!summary) return;
     if (direction === "send") this.out.print(commandSummaryLine(summary));
     if (summary.saved === 0) return;
@@ -98,9 +108,15 @@ export class TransferPresenter {
 
   /**
    * @param cut - cut by a lost connection or an interrupt: what arrived is kept (reason-words resumable)
-   * @param unasked - declined by --ask without its question (its input had ended): counted, not said
+   * @param inputEnded - declined by `receive --ask` for want of an answer, its input having ended.
+   *   Receiving: one declined without its question (not the one whose question met the end):
+   *   counted, not said. Sending: the receiver's E_NO_ANSWER; the first is said (the receiver
+   *   showed its question), the rest counted as the receiver counts them
    */
-  failed(info: TransferInfo, reason: string, cut = false, unasked = false): void {
+  failed(info: TransferInfo, reason: string, cut = false, inputEnded = false): void {
+    // Before: the sender said each of them, a line per file the receiver's input never saw.
+    const unasked = inputEnded && (info.direction === "receive" || this.peerInputEndedSaid);
+    if (inputEnded && info.direction === "send") this.peerInputEndedSaid = true;
     const verb = info.direction === "send" ? "Sending" : "Receiving";
     // A folder refused whole: its entries never offered failed with this one, for its reason;
     // a folderOnly failure is those alone. Either line names the folder (folderRefused: the
@@ -114,14 +130,11 @@ export class TransferPresenter {
           ? `folder ${this.folders.rootName(info)}`
           : label(this.folders.withStoredRoot(info));
       if (!unasked) this.out.print(`${verb} ${what} failed: ${sanitizeForTerminal(reason)}.`);
-      else {
-        this.unaskedCount++;
-        if (this.unasked.length < MAX_UNASKED_NAMED) this.unasked.push(what);
-      }
+      else this.unasked[info.direction].add(what);
     }
     if (!info.folder) this.out.endProgress(info.id);
     else this.folders.failed(info, cut);
-    this.commandEnded(info.direction, this.commands.ended(info, undefined));
+    this.commandEnded(info, this.commands.ended(info, undefined));
   }
 
   /**
@@ -129,9 +142,8 @@ export class TransferPresenter {
    * @returns how many folders were incomplete
    */
   sessionEnded(): number {
-    if (this.unaskedCount > 0) this.out.print(unaskedLine(this.unaskedCount, this.unasked));
-    this.unaskedCount = 0;
-    this.unasked.length = 0;
+    this.unasked.receive.say(this.out, "receive");
+    this.unasked.send.say(this.out, "send");
     const incomplete = this.folders.sessionEnded();
     // A command of several cut short: its totals (of what did arrive) were never said.
     for (const { direction, summary } of this.commands.unfinished())
@@ -143,11 +155,31 @@ export class TransferPresenter {
 /** Offers the summing-up line names; the rest it counts. */
 const MAX_UNASKED_NAMED = 5;
 
+/** Offers declined without a question, until they are said in one line. */
+class UnaskedOffers {
+  private count = 0;
+  private readonly named: string[] = [];
+
+  add(what: string): void {
+    this.count++;
+    if (this.named.length < MAX_UNASKED_NAMED) this.named.push(what);
+  }
+
+  say(out: TransferOutput, direction: TransferInfo["direction"]): void {
+    if (this.count > 0) out.print(unaskedLine(this.count, this.named, direction));
+    this.count = 0;
+    this.named.length = 0;
+  }
+}
+
 /**
  * `receive --ask` after its input ended: the offers declined without a question, in one line
- * ("Declined 2 more offers without asking (the input had ended): #5 f3.txt, #7 f4.txt.").
+ * ("Declined 2 more offers without asking (the input had ended): #5 f3.txt, #7 f4.txt."); the
+ * sender's: "The receiver declined 2 more offers without asking (its input had ended): ...".
  */
-export function unaskedLine(n: number, named: readonly string[]): string {
+function unaskedLine(n: number, named: readonly string[], direction: TransferInfo["direction"]): string {
   const more = n > named.length ? ` and ${n - named.length} more` : "";
-  return `Declined ${count(n, "more offer")} without asking (the input had ended): ${named.join(", ")}${more}.`;
+  const who = direction === "receive" ? "Declined" : "The receiver declined";
+  const whose = direction === "receive" ? "the" : "its";
+  return `${who} ${count(n, "more offer")} without asking (${whose} input had ended): ${named.join(", ")}${more}.`;
 }

@@ -413,7 +413,7 @@ describe("parley send / receive", () => {
   );
 
   test(
-    "--ask after its input ended: '(input ended)' once, the later offers declined without their questions, in one line",
+    "--ask after its input ended: '(input ended)' once, the later offers declined without their questions, in one line on both sides",
     async () => {
       const dir = makeTempDir();
       const src = makeTempDir();
@@ -436,6 +436,12 @@ describe("parley send / receive", () => {
         "Accept b.txt (3 bytes)? [y/N] (input ended)",
         "Receiving #3 b.txt failed: declined: nobody answered (the receiver's input ended).",
         "Declined 3 more offers without asking (the input had ended): #5 c.txt, #7 d.txt, folder album.",
+      ]);
+      // The sender too: before, a failed line for each of them, and the folder's "nothing was saved".
+      expect(sender.linesMatching(/failed:|declined|^Folder|^All/), sender.describe()).toEqual([
+        "Sending #3 b.txt failed: the peer declined: nobody answered at the receiver (its input ended).",
+        "The receiver declined 3 more offers without asking (its input had ended): #5 c.txt, #7 d.txt, folder album.",
+        "All 6 transfers of this command (2 of them entries of folders) have ended: 1 saved by the receiver, 5 failed.",
       ]);
       expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("aaa");
     },

@@ -217,3 +217,35 @@ test("sent to a plain wormhole receiver whose ack had no SHA-256: not said to ha
   );
   expect(lines.join("\n")).not.toContain("matched");
 });
+
+test("sent to a receive --ask whose input ended: the first decline said, the rest in one line when their command ends", () => {
+  const { lines, p } = linePresenter();
+  const reason = "the peer declined: nobody answered at the receiver (its input ended)";
+  // The chat's transfers of one file each (no command): each line at once.
+  const a: TransferInfo = { id: 1, direction: "send", name: "a.txt", size: 1 };
+  const b: TransferInfo = { id: 3, direction: "send", name: "b.txt", size: 1 };
+  p.started(a);
+  p.failed(a, reason, false, true);
+  p.started(b);
+  p.failed(b, reason, false, true);
+  // A command of two: one line for both, before its summary.
+  const command = { seq: 2, transfers: 2 };
+  const c: TransferInfo = { id: 5, direction: "send", name: "c.txt", size: 1, command };
+  const d: TransferInfo = { id: 7, direction: "send", name: "d.txt", size: 1, command };
+  p.started(c);
+  p.started(d);
+  p.failed(c, reason, false, true);
+  expect(lines.filter((l) => /declined/.test(l))).toHaveLength(2); // c waits for its command's end
+  p.failed(d, reason, false, true);
+  expect(p.sessionEnded()).toBe(0);
+  expect(lines).toEqual([
+    "Sending #1 a.txt (1 byte).",
+    `Sending #1 a.txt failed: ${reason}.`,
+    "Sending #3 b.txt (1 byte).",
+    "The receiver declined 1 more offer without asking (its input had ended): #3 b.txt.",
+    "Sending #5 c.txt (1 byte).",
+    "Sending #7 d.txt (1 byte).",
+    "The receiver declined 2 more offers without asking (its input had ended): #5 c.txt, #7 d.txt.",
+    "All 2 transfers of this command have ended: 0 saved by the receiver, 2 failed.",
+  ]);
+});
