@@ -6,7 +6,7 @@
  */
 
 import { parseWormholeCode } from "../crypto/wormhole-code.ts";
-import type { Terminal } from "../ui/index.ts";
+import { sanitizeForTerminal, type Terminal } from "../ui/index.ts";
 import type { ChatOptions } from "./args.ts";
 import { codeOnCommandLineNote } from "./codes.ts";
 import type { PeerLink } from "./connect.ts";
@@ -173,13 +173,15 @@ export class MailboxChat {
       // The code typed failed, ours still waits in the mailbox: the prompt comes back, as after
       // a failed dial in the direct flow (it ended the chat, exit 2, for a mistyped number).
       this.joining = false;
-      const line = failure.code === "E_WRONG_CODE" ? WRONG_CODE_TYPED : failure.line;
+      const line = failure.code === "E_WRONG_CODE" ? WRONG_CODE_TYPED : sanitizeForTerminal(failure.line);
       this.terminal.print(`${line}. ${TYPE_AGAIN[failure.code]}, or wait for the peer to type yours.`);
       this.terminal.setPrompt("peer code> ");
       this.typeAgain();
       return;
     }
-    this.terminal.print(failure.line);
+    // Its detail may be the server's words (its error, its welcome's) or the peer's (why it gave
+    // up): made visible, as the reporter does for parley send and receive.
+    this.terminal.print(sanitizeForTerminal(failure.line));
     this.link.finish(failure.exitCode);
   }
 }

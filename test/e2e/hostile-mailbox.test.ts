@@ -1,8 +1,8 @@
 /**
  * The real CLI against a hostile mailbox server (a `--relay-url` someone else runs) that
  * allocates a nameplate that is not a number: one line and exit 2, no code shown that the peer
- * could not type. (Its own words, escape sequences in its errors, were already shown made
- * visible: reporter.ts.)
+ * could not type. Its own words, escape sequences in its errors, are shown made visible
+ * (reporter.ts for send and receive, mailbox-chat.ts for the chat).
  */
 
 import { afterEach, expect, test } from "bun:test";
@@ -67,6 +67,27 @@ test("a nameplate that is not a number is refused at once: no code shown that th
       "Error: the mailbox server broke the protocol: it allocated a nameplate that is not a number.",
     );
   }
+});
+
+test("the chat shows a refusing server's words with their escapes made visible, as send does", async () => {
+  const fake = fakeMailboxServer({
+    open(ws) {
+      ws.send(JSON.stringify({ type: "welcome", welcome: { error: `closed${ESCAPES}\r\nparley: a line of ours` } }));
+    },
+    message() {},
+  });
+  server = fake.server;
+  const chat = new Cli("chat", ["--relay-url", fake.url]);
+  const exit = await chat.exitCode(15_000);
+  const out = `${chat.stdout}\n${chat.stderr}`;
+  expect(exit, out).toBe(2);
+  // Before: the chat printed the line as it came, a window title set, the screen cleared and
+  // red, and a line that read as the CLI's own.
+  expect(out).not.toContain("\x1b");
+  expect(out).not.toContain("\nparley: a line of ours");
+  expect(chat.lines).toContain(
+    "Error: the mailbox server refused: closed^[]0;PWNED^G^[[2J^[[31m^M^Jparley: a line of ours",
+  );
 });
 
 test("a nameplate that is not text (a number, null, none) is refused at once too, not waited past", async () => {
