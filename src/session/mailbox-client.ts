@@ -72,6 +72,8 @@ export interface MailboxClientEvents {
 type State = "binding" | "allocating" | "listing" | "claiming" | "open" | "closing" | "closed";
 
 const utf8 = new TextEncoder();
+/** The phases a peer's message may have: its key exchange, its versions, and numbered ones. */
+const KNOWN_PHASE = /^(?:pake|version|\d+)$/;
 const fromHex = (hex: string) => Uint8Array.from(Buffer.from(hex, "hex"));
 const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 
@@ -300,6 +302,9 @@ export class MailboxClient {
     }
     if (this.state !== "open") return;
     if (this.peerSide !== undefined && side !== this.peerSide) return; // not our peer (crowded mailboxes refuse)
+    // Phases we do not know are ignored, never remembered in `seen`: a server's endless
+    // made-up phases grew a connected chat without bound (839 MB after 8 million).
+    if (!KNOWN_PHASE.test(phase)) return;
     const key = `${side}/${phase}`;
     if (this.seen.has(key)) return; // handed out again: a re-opened mailbox, or added twice
     this.seen.add(key);
@@ -344,8 +349,6 @@ export class MailboxClient {
 
   private gotEncrypted(phase: string, side: string, body: Uint8Array): void {
     const key = this.key as Uint8Array;
-    const numeric = /^\d+$/.test(phase);
-    if (phase !== "version" && !numeric) return; // phases we do not know are ignored
     let plaintext: Uint8Array;
     try {
       plaintext = openPhaseMessage(derivePhaseKey(key, side, phase), body);
