@@ -15,8 +15,9 @@
  * welcomed: the first connection, the server has answered nothing yet: a silence is the
  * server's (E_MAILBOX_SILENT at once, as an unreachable one). up: it answered; a silence may be
  * the path's (half-open: Wi-Fi changed, a NAT forgot the flow), so it is a loss. A connection
- * opened again that the server welcomed and left silent fails at once too (E_MAILBOX_SILENT):
- * its welcome shows the path works now, so the silence is the server's. A loss starts an
+ * opened again that the server welcomed and left silent is tried once more (a network flapping
+ * can fail just after a welcome), and the second fails (E_MAILBOX_SILENT, SILENT_BACKS): a
+ * welcome shows the path worked, so the silence is likely the server's. A loss starts an
  * outage: tried again at once, then after growing pauses (nextPause), until its deadline
  * (`withinMs` after the loss). A connection opened again is lost-unanswered until the server has
  * answered all asked on it: said neither back nor lost, and a loss (a close) there goes on with
@@ -42,6 +43,8 @@ export interface Outage {
   readonly silence: string | undefined;
   /** The server answered something, on some connection: a silence may be the path's, not the server's. */
   readonly answered: boolean;
+  /** Connections back that the server welcomed and left silent, since the last one back (SILENT_BACKS). */
+  readonly silentBacks: number;
 }
 
 export type LifeState =
@@ -125,6 +128,13 @@ export interface LifeOptions {
   readonly openTimeoutMs: number;
 }
 
+/**
+ * How many connections back, each welcomed by the server and then left silent, end an outage
+ * (E_MAILBOX_SILENT at the last): the first may have met a network that failed again (Wi-Fi
+ * flapping on a train) just after the welcome came through; a second is the server's silence.
+ */
+export const SILENT_BACKS = 2;
+
 const NOTHING: LifeStep = {};
 const ILLEGAL: LifeStep = { illegal: true };
 /** The shortest time a try is given to open, even near the outage's end. */
@@ -207,7 +217,7 @@ export class MailboxLife {
         if (!event.all) return this.enter({ name: "lost-unanswered", outage: { ...s.outage, answered: true } });
         // Back: everything asked again is answered (a server that answers the claim and drops every add is not).
         return this.enter(
-          { name: "up", since: event.at, outage: { ...s.outage, silence: undefined, answered: true } },
+          { name: "up", since: event.at, outage: { ...s.outage, silence: undefined, answered: true, silentBacks: 0 } },
           { bound: Number.POSITIVE_INFINITY, tell: { connected: true } },
         );
       case "silent":
@@ -218,9 +228,15 @@ export class MailboxLife {
         if (s.name === "lost-unanswered" && event.atBound) {
           return this.enter({ name: "failed" }, { fail: this.gaveUp(s.outage) });
         }
-        // A connection the server welcomed and then did not answer: the path to it works (its
-        // welcome came through), the silence is the server's. Trying again would only put off
-        // the same answer for the rest of the outage, with nothing said meanwhile.
+        // A connection back the server welcomed and then did not answer: the path to it worked
+        // (its welcome came through), so the silence is likely the server's, and trying on for
+        // the rest of the outage would only put off the same answer, with nothing said meanwhile.
+        // Likely, not sure: a network failing again and again (Wi-Fi flapping) can fail just
+        // after a welcome, so one more try is given (SILENT_BACKS), to a server that answered
+        // before only (one that never answered is no mailbox server to come back to).
+        if (s.name === "lost-unanswered" && s.outage.answered && s.outage.silentBacks + 1 < SILENT_BACKS) {
+          return this.lost(s, event.at, event.words);
+        }
         return this.enter({ name: "failed" }, { fail: this.silentError(s, event.words) });
       case "lost":
         if (event.broken !== undefined) return this.enter({ name: "failed" }, { fail: brokenError(event.broken) });
@@ -238,10 +254,15 @@ export class MailboxLife {
     const prior = s.name === "welcomed" ? undefined : s.outage;
     const back = s.name !== "lost-unanswered";
     let outage: Outage;
-    if (prior && (!back || (s.name === "up" && at - s.since < RETRY_MAX_MS))) {
-      // Back only briefly, or not at all (open but silent): the same outage goes on, after a longer pause.
+    if (prior && !back) {
+      // Not back (open but closed, or welcomed and silent): the same outage goes on, after a
+      // longer pause; its first silence stays its word (silentError names it with this one).
+      const silentBack = silence === undefined ? 0 : 1;
+      outage = { ...prior, pause: nextPause(prior.pause), silentBacks: prior.silentBacks + silentBack };
+    } else if (prior && s.name === "up" && at - s.since < RETRY_MAX_MS) {
+      // Back only briefly: the same outage goes on, after a longer pause.
       outage = { ...prior, pause: nextPause(prior.pause), silence: silence ?? prior.silence };
-    } else outage = { deadline: at + withinMs, pause: 0, silence, answered: s.name === "up" };
+    } else outage = { deadline: at + withinMs, pause: 0, silence, answered: s.name === "up", silentBacks: 0 };
     const left = outage.deadline - at;
     if (left <= 0) return this.enter({ name: "failed" }, { ...drop, fail: this.gaveUp(outage) }); // an outage already at its end
     // One not back yet was never said: its loss is no news.
@@ -285,13 +306,17 @@ export class MailboxLife {
     const { url } = this.options;
     const outage = s.name === "lost-unanswered" ? s.outage : undefined;
     let message: string;
+    // This connection and the ones back before it that were welcomed and silent too (SILENT_BACKS).
+    const backs = (outage?.silentBacks ?? 0) + 1;
+    const connections = backs === 1 ? "a new connection" : `${backs} new connections`;
     if (!outage?.answered)
       message = `${url} welcomed us but ${this.didNotAnswer(words)}`; // never answered anything
-    else if (outage.silence === undefined) message = `${url} welcomed us again but ${this.didNotAnswer(words)}`;
-    else {
-      // Silent, and again on a new connection: both said.
+    else if (outage.silence === undefined) {
+      message = `${url} welcomed us again but ${this.didNotAnswer(words)}${backs === 1 ? "" : `, on ${connections}`}`;
+    } else {
+      // Silent, and again on each connection back: both said.
       const again = outage.silence === words ? "" : `${words} `;
-      message = `${url} ${this.didNotAnswer(outage.silence)}, nor ${again}on a new connection it welcomed`;
+      message = `${url} ${this.didNotAnswer(outage.silence)}, nor ${again}on ${connections} it welcomed`;
     }
     return new WormholeError("E_MAILBOX_SILENT", message);
   }

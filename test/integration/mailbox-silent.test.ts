@@ -3,8 +3,9 @@
  * (mailbox-socket.test.ts has that one): the claim unanswered, the key exchange message we add
  * never handed back, and, after a lost connection, a server back that welcomes and answers
  * nothing. An answer late (SERVER_ANSWER_MS, lowered here) is a lost connection: it is opened
- * again (one "lost" told), and a connection back that the server welcomed and left silent ends
- * the meeting at once with E_MAILBOX_SILENT, saying what went unanswered, each time. Before
+ * again (one "lost" told), and a second connection back that the server welcomed and left silent
+ * ends the meeting with E_MAILBOX_SILENT, saying what went unanswered, each time (the first may
+ * have met a network that failed again just after the welcome: session 27 gives it one more try). Before
  * session 25: the side making the code waited for ever (its code shown, a code nobody could use),
  * and the side joining blamed the peer after 30 s ("the peer left"); then a silence ended the
  * meeting at once (mailbox-idle.test.ts: a silent connection the retry heals). Before session 26:
@@ -17,7 +18,7 @@ import type { Server, ServerWebSocket } from "bun";
 import { describeMeetFailure } from "../../src/cli/mailbox-meet.ts";
 import { WormholeError } from "../../src/session/mailbox-client.ts";
 import { meetThroughMailbox } from "../../src/session/mailbox-rendezvous.ts";
-import { fakeMailboxServer } from "../fake-mailbox.ts";
+import { fakeMailboxServer, within } from "../fake-mailbox.ts";
 
 let server: Server<undefined> | undefined;
 afterEach(() => {
@@ -38,7 +39,7 @@ interface Answers {
  * A fake mailbox server that answers `first` on its first connection and `later` on each later
  * one; `drop()` closes the first connection.
  */
-function fakeServer(first: Answers, later: Answers = {}) {
+function fakeServer(first: Answers, later: Answers | ((connection: number) => Answers) = {}) {
   let connections = 0;
   let firstSocket: ServerWebSocket<undefined> | undefined;
   const plan = new Map<ServerWebSocket<undefined>, Answers>();
@@ -48,7 +49,7 @@ function fakeServer(first: Answers, later: Answers = {}) {
     open(ws) {
       connections++;
       if (connections === 1) firstSocket = ws;
-      plan.set(ws, connections === 1 ? first : later);
+      plan.set(ws, connections === 1 ? first : typeof later === "function" ? later(connections) : later);
       ws.send(JSON.stringify({ type: "welcome", welcome: {} }));
     },
     message(ws, raw) {
@@ -93,8 +94,8 @@ async function meetingFails(url: string, options: { code?: string; onLost?: () =
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(WormholeError);
-  // Within the first connection's answer, and the second's: not the retries' minute, nor the joiner's 20 s.
-  expect(performance.now() - started).toBeLessThan(3 * ANSWER_MS + 5_000);
+  // Within the first connection's answer and the two back: not the retries' minute, nor the joiner's 20 s.
+  expect(performance.now() - started).toBeLessThan(4 * ANSWER_MS + 5_000);
   return {
     code: (err as WormholeError).code,
     line: describeMeetFailure(err)?.line,
@@ -120,22 +121,22 @@ test.each<[string, Answers, string | undefined, string]>([
     let lost = 0;
     const told = await meetingFails(fake.url, { ...(code ? { code } : {}), onLost: () => lost++ });
     const line = first
-      ? `${fake.url} did not answer ${first} within 0.3 s, nor ${CLAIM} on a new connection it welcomed`
-      : `${fake.url} did not answer ${CLAIM} within 0.3 s, nor on a new connection it welcomed`;
+      ? `${fake.url} did not answer ${first} within 0.3 s, nor ${CLAIM} on 2 new connections it welcomed`
+      : `${fake.url} did not answer ${CLAIM} within 0.3 s, nor on 2 new connections it welcomed`;
     expect(told).toEqual({
       code: "E_MAILBOX_SILENT",
       line: `Error: the mailbox server stopped answering: ${line}`,
       exit: 2,
     });
-    // Tried again once: one loss told (a half-open connection would have been healed), the
-    // connection back welcomed and silent too: not tried again.
+    // One loss told (a half-open connection would have been healed); the connection back
+    // welcomed and silent, tried once more (a network flapping), silent again: not tried again.
     expect(lost).toBe(1);
-    expect(fake.connections()).toBe(2);
+    expect(fake.connections()).toBe(3);
   },
   15_000,
 );
 
-test("a server back after a loss that welcomes and answers nothing: E_MAILBOX_SILENT at once (it waited for ever, connected)", async () => {
+test("a server back after a loss that welcomes and answers nothing: E_MAILBOX_SILENT on the second connection back (it waited for ever, connected)", async () => {
   const fake = fakeServer({ allocate: true, claim: true, echo: true });
   let lost = 0;
   const failed = meetingFails(fake.url, { onLost: () => lost++ });
@@ -146,8 +147,42 @@ test("a server back after a loss that welcomes and answers nothing: E_MAILBOX_SI
   const told = await failed;
   expect(told.code).toBe("E_MAILBOX_SILENT");
   expect(told.line).toBe(
-    `Error: the mailbox server stopped answering: ${fake.url} welcomed us again but did not answer ${CLAIM} within 0.3 s`,
+    `Error: the mailbox server stopped answering: ${fake.url} welcomed us again but did not answer ${CLAIM} within 0.3 s, on 2 new connections`,
   );
   expect(lost).toBe(1);
-  expect(fake.connections()).toBe(2);
+  expect(fake.connections()).toBe(3);
+}, 15_000);
+
+test("a network flapping: the connection back welcomed and then silent, the next one answers: the meeting goes on, one loss and one return told", async () => {
+  // The claim unanswered on the first connection (it died), the second dies just after its
+  // welcome, the third answers everything.
+  const fake = fakeServer({ allocate: true }, (n) => (n === 2 ? {} : { allocate: true, claim: true, echo: true }));
+  const changes: boolean[] = [];
+  const abort = new AbortController();
+  const back = Promise.withResolvers<void>();
+  const letGo = Promise.withResolvers<Promise<void>>();
+  let settled: unknown = "not settled";
+  void meetThroughMailbox({
+    mailboxUrl: fake.url,
+    serverAnswerMs: ANSWER_MS,
+    retryMs: RETRY_MS,
+    signal: abort.signal,
+    onLetGo: (closed) => letGo.resolve(closed),
+    onMailboxChange: (change) => {
+      changes.push(change.connected);
+      if (change.connected) back.resolve();
+    },
+  }).then(
+    (meeting) => (settled = meeting),
+    (e: unknown) => (settled = e),
+  );
+  await within(back.promise, 10_000, "never back");
+  await fake.echoed(); // our key exchange message handed back on the third connection
+  expect(fake.connections()).toBe(3);
+  expect(changes).toEqual([false, true]);
+  // Still waiting for its peer after the server's time to answer: the meeting is alive.
+  await Bun.sleep(2 * ANSWER_MS);
+  expect(settled).toBe("not settled");
+  abort.abort();
+  await within(letGo.promise, 5_000, "not let go");
 }, 15_000);

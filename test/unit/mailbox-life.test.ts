@@ -161,8 +161,9 @@ const TABLE: Row[] = [
   ["lost-unanswered", "open-failed", "lost-unanswered", ILLEGAL],
   ["lost-unanswered", "answered some", "lost-unanswered", {}], // not back: more is owed
   ["lost-unanswered", "answered all", "up", { bound: Number.POSITIVE_INFINITY, tell: { connected: true } }],
-  // Welcomed again and silent: the server's silence (it went on with the outage, for minutes).
-  ["lost-unanswered", "silent", "failed", { fail: silentAgainError }],
+  // Welcomed again and silent: likely the server's silence (it went on with the outage, for
+  // minutes), but a network that failed again just after the welcome looks the same: one more try.
+  ["lost-unanswered", "silent", "lost-pausing", { drop: true, ...SAME_OUTAGE }],
   ["lost-unanswered", "lost", "lost-pausing", SAME_OUTAGE],
   ["lost-unanswered", "lost, broken", "failed", { fail: brokenError }],
   ["lost-unanswered", "pause-over", "lost-unanswered", ILLEGAL],
@@ -309,14 +310,24 @@ describe("an outage", () => {
     }
   });
 
-  test("silent, then welcomed again and silent: E_MAILBOX_SILENT at once, both silences said", () => {
+  /** `life` welcomed on a connection back at `at` and left silent (`words`): what it asks. */
+  const silentBack = (life: MailboxLife, at: number, words = "our claim of the code's number"): LifeStep => {
+    expect(life.step({ type: "pause-over", at }).open).toBeDefined();
+    life.step({ type: "opened", at });
+    return life.step({ type: "silent", words, at: at + 2_000 });
+  };
+
+  test("silent, then welcomed again and silent twice: E_MAILBOX_SILENT, both silences said", () => {
     const same = lifeIn("up");
     same.step({ type: "silent", words: "our claim of the code's number", at: 100 });
     same.step({ type: "opened", at: 200 });
-    const once = same.step({ type: "silent", words: "our claim of the code's number", at: 2_200 });
-    expect(once.fail?.code).toBe("E_MAILBOX_SILENT");
-    expect(once.fail?.message).toBe(
-      `${URL} did not answer our claim of the code's number within 2 s, nor on a new connection it welcomed`,
+    // The first connection back silent: one more try (a network flapping), said to nobody.
+    const first = same.step({ type: "silent", words: "our claim of the code's number", at: 2_200 });
+    expect(first).toEqual({ drop: true, bound: 10_100, pause: 250 });
+    const twice = silentBack(same, 2_450);
+    expect(twice.fail?.code).toBe("E_MAILBOX_SILENT");
+    expect(twice.fail?.message).toBe(
+      `${URL} did not answer our claim of the code's number within 2 s, nor on 2 new connections it welcomed`,
     );
     expect(same.state.name).toBe("failed");
 
@@ -325,9 +336,52 @@ describe("an outage", () => {
     other.step({ type: "silent", words: "the message we added", at: 100 });
     other.step({ type: "opened", at: 200 });
     other.step({ type: "answered", all: false, at: 250 });
-    expect(other.step({ type: "silent", words: "a ping", at: 2_200 }).fail?.message).toBe(
-      `${URL} did not answer the message we added within 2 s, nor a ping on a new connection it welcomed`,
+    expect(other.step({ type: "silent", words: "a ping", at: 2_200 }).fail).toBeUndefined();
+    other.step({ type: "pause-over", at: 2_450 });
+    other.step({ type: "opened", at: 2_500 });
+    other.step({ type: "answered", all: false, at: 2_550 });
+    expect(other.step({ type: "silent", words: "a ping", at: 4_500 }).fail?.message).toBe(
+      `${URL} did not answer the message we added within 2 s, nor a ping on 2 new connections it welcomed`,
     );
+
+    // Lost to a close, then welcomed and silent twice.
+    const closed = lifeIn("lost-unanswered");
+    expect(closed.step({ type: "silent", words: "with a code", at: 2_200 }).fail).toBeUndefined();
+    expect(silentBack(closed, 2_450, "with a code").fail?.message).toBe(
+      `${silentAgainError.message}, on 2 new connections`,
+    );
+  });
+
+  test("a network flapping: a connection back welcomed and silent, then one that answers, is back; the count starts again", () => {
+    const life = lifeIn("up");
+    life.step({ type: "silent", words: "a ping", at: 100 }); // until 10,100
+    life.step({ type: "opened", at: 200 });
+    life.step({ type: "silent", words: "our claim of the code's number", at: 2_200 });
+    life.step({ type: "pause-over", at: 2_450 });
+    life.step({ type: "opened", at: 2_500 });
+    expect(life.step({ type: "answered", all: true, at: 2_600 })).toEqual({
+      bound: Number.POSITIVE_INFINITY,
+      tell: { connected: true },
+    });
+    // Silent again 6 s later (a new outage), welcomed and silent once: still one more try.
+    life.step({ type: "silent", words: "a ping", at: 8_600 });
+    life.step({ type: "opened", at: 8_700 });
+    expect(life.step({ type: "silent", words: "a ping", at: 10_700 })).toEqual({
+      drop: true,
+      bound: 18_600,
+      pause: 250,
+    });
+    // Within 5 s of a return, the same outage (its count was reset by the return, so one more try too).
+    const soon = lifeIn("up");
+    soon.step({ type: "silent", words: "a ping", at: 100 });
+    soon.step({ type: "opened", at: 200 });
+    soon.step({ type: "silent", words: "a ping", at: 2_200 });
+    soon.step({ type: "pause-over", at: 2_450 });
+    soon.step({ type: "opened", at: 2_500 });
+    soon.step({ type: "answered", all: true, at: 2_600 });
+    expect(soon.step({ type: "silent", words: "a ping", at: 4_600 }).pause).toBe(500);
+    expect(silentBack(soon, 5_100).fail).toBeUndefined();
+    expect(silentBack(soon, 8_100).fail?.code).toBe("E_MAILBOX_SILENT");
   });
 
   test("its end after a silence: E_MAILBOX_SILENT naming it; a try that failed to open since: E_MAILBOX_LOST", () => {
