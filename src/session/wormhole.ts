@@ -169,7 +169,8 @@ export class Wormhole {
       if (signal?.aborted) throw new NetError("E_CONNECT", `opening ${url} was given up`);
       await wormhole.connect(() => wormhole.client.start());
     } catch (err) {
-      wormhole.life.step({ type: "open-failed", at: performance.now() });
+      // Not opened, or opened and the client threw as it started: nothing is left open or owed.
+      wormhole.apply(wormhole.life.step({ type: "fail" }));
       if (err instanceof NetError) throw new WormholeError("E_MAILBOX_UNREACHABLE", err.message, { cause: err });
       throw err;
     } finally {
@@ -217,10 +218,18 @@ export class Wormhole {
       return;
     }
     this.socket = socket;
-    started();
     const waiting = early;
     early = undefined;
-    for (const m of waiting) this.take(m);
+    try {
+      started();
+      for (const m of waiting) this.take(m);
+    } catch (err) {
+      // The client threw (a bug of ours): the socket is nobody's now, and its close no loss.
+      this.socket = undefined;
+      this.answers.reset();
+      socket.close();
+      throw err;
+    }
     this.apply(step); // a connection opened again: something owed, whatever the client asked again
     if (closedEarly) this.socketClosed(socket, closedEarly.broken);
   }
@@ -278,7 +287,10 @@ export class Wormhole {
     try {
       await this.connect(() => this.client.reconnected(), openTimeoutMs);
     } catch {
-      this.apply(this.life.step({ type: "open-failed", at: performance.now() }));
+      // Not opened; or opened, and the client threw taking it up (connect closed it): a
+      // connection back lost, the same outage (its deadline bounds the tries).
+      const opened = this.life.state.name === "lost-unanswered";
+      this.apply(this.life.step({ type: opened ? "lost" : "open-failed", at: performance.now() }));
     }
   }
 
