@@ -205,7 +205,7 @@ class ChatController {
       this.terminal.print(
         target.onlyPort
           ? `A port alone is not enough: ${WHOLE_CODE_NEEDED}.`
-          : `Error: ${target.problem}. Enter the peer's code, e.g. 40123-ribbon-walnut.`,
+          : `Error: ${sanitizeForTerminal(target.problem)}. Enter the peer's code, e.g. 40123-ribbon-walnut.`,
       );
       this.terminal.setPrompt(CODE_PROMPT);
       return;

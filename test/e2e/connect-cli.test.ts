@@ -175,6 +175,20 @@ test("--connect with a word mistyped: exit 1, the line names the word and the on
   );
 }, 30_000);
 
+test("a line at the code prompt that is not a code is quoted with its escapes made visible", async () => {
+  const cli = startCli("chat", ["--dir", makeTempDir()]);
+  await cli.waitForLine(/^Enter the code the peer's Parley shows/);
+  // Pasted from a message, say: it was quoted as it came, and cleared the screen.
+  cli.send("40123-ribbon\x1b[2J\x1b]0;PWNED\x07-walnut");
+  await cli.waitForLine(/^Error: .* Enter the peer's code, e\.g\. 40123-ribbon-walnut\.$/);
+  cli.endInput();
+  await cli.exitCode();
+  expect(cli.stdout).not.toContain("\x1b");
+  expect(cli.linesMatching(/^Error: /)).toEqual([
+    `Error: "40123-ribbon^[[2J^[]0;PWNED^G-walnut" is not a code, a port or host:port. Enter the peer's code, e.g. 40123-ribbon-walnut.`,
+  ]);
+}, 30_000);
+
 test("a host name that does not resolve is said in words, dialing (exit 2) and listening (exit 2)", async () => {
   // .invalid never resolves (RFC 2606); offline, the resolver's "no answer" is worded too.
   const file = join(makeTempDir(), "a.txt");
