@@ -15,7 +15,7 @@ import { formatBytes } from "../ui/progress.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { Terminal } from "../ui/terminal.ts";
 import { count } from "./counts.ts";
-import { transferPathsOrSay } from "./input.ts";
+import { expandTransferPaths, transferWordsOrSay } from "./input.ts";
 import { failureWords, peerInputEnded, resumable, resumeHint } from "./reason-words.ts";
 import {
   type FolderListings,
@@ -155,17 +155,20 @@ export class ChatWithPeer {
       this.terminal.print("Not sent: the session is closing.");
       return;
     }
-    const paths = transferPathsOrSay(
+    const words = transferWordsOrSay(
       args,
       (p) => existsSync(p),
       (line) => this.terminal.print(line),
     );
-    if (!paths) return;
-    if (!this.listing && !namesAFolder(paths)) return this.plan(session, paths);
+    if (!words) return;
+    // A wildcard's folder is read (off the chat's turn) as a folder is listed: in turn.
+    const wildcards = words.some((word) => word.wildcard);
+    const paths = words.map((word) => word.path);
+    if (!this.listing && !wildcards && !namesAFolder(paths)) return this.plan(session, paths);
     const command = { args };
     this.waiting.add(command);
     const done: Promise<void> = (this.listing ?? Promise.resolve())
-      .then(() => this.listThenPlan(session, paths, command))
+      .then(async () => this.listThenPlan(session, wildcards ? await expandTransferPaths(words) : paths, command))
       .finally(() => {
         if (this.listing === done) this.listing = undefined;
       });

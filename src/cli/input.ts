@@ -10,7 +10,7 @@
 import { codeWordsProblem, isCodeWords, normalizeCodeWords } from "../crypto/codes.ts";
 import { unwrapTypedCode } from "../crypto/typed-code.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
-import { compileWildcard, wildcardMatches } from "./wildcard.ts";
+import { compileWildcard, isWildcard, type Wildcard, wildcardMatches } from "./wildcard.ts";
 
 export type InputLine =
   | { readonly kind: "empty" }
@@ -52,54 +52,123 @@ export class TransferArgsError extends Error {
 }
 
 /**
- * The paths named by the arguments of `transfer`. When the whole rest of the line names an
- * existing file it is that one file (as users of the classic program type names with spaces);
- * otherwise it is split shell-style: "double" and 'single' quotes, backslash escapes.
+ * A path of a `transfer` line, and when its last name is a wildcard to expand (`*.jpg`), the
+ * folder to read and the wildcard (expandTransferPaths).
+ */
+export interface TransferWord {
+  readonly path: string;
+  readonly wildcard?: { readonly dir: string; readonly pattern: Wildcard; readonly hidden: boolean };
+}
+
+/**
+ * The paths named by the arguments of `transfer`, before any wildcard is expanded. When the
+ * whole rest of the line names an existing file it is that one file (as users of the classic
+ * program type names with spaces); otherwise it is split shell-style: "double" and 'single'
+ * quotes, backslash escapes. A path whose last name holds a wildcard (`*`, `?`, `[...]`, typed
+ * unquoted, as a shell takes them) and names nothing as typed carries it, to expand.
  * @throws TransferArgsError with a user-facing message on an unterminated quote or no path
  */
-export function parseTransferPaths(args: string, exists: (path: string) => boolean): string[] {
+export function transferWords(args: string, exists: (path: string) => boolean): TransferWord[] {
   const whole = expandHome(args.trim());
-  if (whole !== "" && exists(whole)) return [whole];
+  if (whole !== "" && exists(whole)) return [{ path: whole }];
   const words = splitShellWords(args);
   if (words.length === 0) throw new TransferArgsError("transfer needs a file: transfer <path>");
-  return words.map(expandHome).flatMap((path) => expandWildcard(path, exists));
+  return words.map((word) => wildcardWord(word, exists));
 }
 
 /**
- * A path whose last name holds a wildcard (`*`, `?`, `[...]`) and names nothing as typed: the
- * names of its folder that match, sorted, as a shell would give them (`transfer ~/pics/*.jpg`;
- * a name starting with "." only for a pattern that does). No match, a wildcard in a folder's
- * name, or a folder that cannot be read: the path as typed (its error says nothing matched).
+ * transferWords, then each wildcard expanded (expandTransferPaths, with its clock `now`).
+ * @throws TransferArgsError as transferWords (at once, not through the promise)
  */
-function expandWildcard(path: string, exists: (path: string) => boolean): string[] {
-  const slash = path.lastIndexOf("/");
-  const dir = path.slice(0, slash + 1);
-  const pattern = path.slice(slash + 1);
-  if (!/[*?[]/.test(pattern) || /[*?[]/.test(dir) || exists(path)) return [path];
-  let names: string[];
-  try {
-    names = (require("node:fs") as typeof import("node:fs")).readdirSync(dir === "" ? "." : dir);
-  } catch {
-    return [path];
+export function parseTransferPaths(
+  args: string,
+  exists: (path: string) => boolean,
+  now?: () => number,
+): Promise<string[]> {
+  return expandTransferPaths(transferWords(args, exists), now);
+}
+
+/** How long matching a wildcard's names goes on before it hands the event loop back. */
+const MATCH_SLICE_MS = 4;
+
+/**
+ * The words' wildcards expanded: the names of each one's folder that match, sorted, as a shell
+ * would give them (`transfer ~/pics/*.jpg`; a name starting with "." only for a pattern that
+ * does). No match, or a folder that cannot be read: the path as typed (its error says nothing
+ * matched). The folder is read off the event loop and its names matched a few milliseconds at a
+ * time: read and matched on the chat's turn (readdirSync), 300,000 names held chat lines, PINGs
+ * and Ctrl-C for 0.43-1.7 s at load 6-9; now 48-190 ms, mostly readdir's one hand-over of the
+ * names (as a big folder's in walkFolderSoon; opendir's batches took longer, with longer pauses).
+ */
+export async function expandTransferPaths(
+  words: readonly TransferWord[],
+  now: () => number = () => performance.now(),
+): Promise<string[]> {
+  const paths: string[] = [];
+  for (const { path, wildcard } of words) {
+    if (!wildcard) {
+      paths.push(path);
+      continue;
+    }
+    let names: string[];
+    try {
+      const { readdir } = require("node:fs/promises") as typeof import("node:fs/promises");
+      names = await readdir(wildcard.dir === "" ? "." : wildcard.dir, { encoding: "utf8" });
+    } catch {
+      paths.push(path);
+      continue;
+    }
+    const hits: string[] = [];
+    let sliceStart = now();
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string;
+      if ((wildcard.hidden || !name.startsWith(".")) && wildcardMatches(wildcard.pattern, name)) hits.push(name);
+      if (i % 1024 === 1023 && now() - sliceStart >= MATCH_SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStart = now();
+      }
+    }
+    if (hits.length === 0) paths.push(path);
+    else for (const name of hits.sort()) paths.push(wildcard.dir + name);
   }
-  const wildcard = compileWildcard(pattern);
-  if (!wildcard) return [path];
-  const hidden = pattern.startsWith(".");
-  const hits = names.filter((name) => (hidden || !name.startsWith(".")) && wildcardMatches(wildcard, name)).sort();
-  return hits.length === 0 ? [path] : hits.map((name) => dir + name);
+  return paths;
 }
 
 /**
- * parseTransferPaths for a chat's `transfer` line: arguments that cannot be read as paths are
- * said as one Error line (`say`) and give undefined; the chat goes on.
+ * A word as a path (`~` expanded), with its wildcard when its last name holds one typed unquoted
+ * and the path names nothing as typed (a file really named `*.jpg` is that file). A wildcard in a
+ * folder's name is left as typed (rare, and a walk), as is a set no name can match (`[z-a]`).
  */
-export function transferPathsOrSay(
+function wildcardWord(word: ShellWord, exists: (path: string) => boolean): TransferWord {
+  const path = expandHome(word.text);
+  // The last name as typed: the same text at the end of the path (`~` changes only its start).
+  const name = word.text.slice(word.text.lastIndexOf("/") + 1);
+  const unquoted = (from: number, to: number) => {
+    for (let i = from; i < to; i++) if (!word.literal[i] && /[*?[]/.test(word.text[i] as string)) return true;
+    return false;
+  };
+  const nameFrom = word.text.length - name.length;
+  if (!unquoted(nameFrom, word.text.length) || unquoted(0, nameFrom) || exists(path)) return { path };
+  // The literal marks by code point, as compileWildcard reads the name.
+  const literal: boolean[] = [];
+  for (let i = nameFrom; i < word.text.length; i += (word.text.codePointAt(i) as number) > 0xffff ? 2 : 1)
+    literal.push(word.literal[i] === true);
+  const pattern = compileWildcard(name, literal);
+  if (!pattern || !isWildcard(pattern)) return { path };
+  return { path, wildcard: { dir: path.slice(0, path.length - name.length), pattern, hidden: name.startsWith(".") } };
+}
+
+/**
+ * transferWords for a chat's `transfer` line: arguments that cannot be read as paths are said as
+ * one Error line (`say`) and give undefined; the chat goes on.
+ */
+export function transferWordsOrSay(
   args: string,
   exists: (path: string) => boolean,
   say: (line: string) => void,
-): string[] | undefined {
+): TransferWord[] | undefined {
   try {
-    return parseTransferPaths(args, exists);
+    return transferWords(args, exists);
   } catch (err) {
     if (!(err instanceof TransferArgsError)) throw err;
     say(`Error: ${sanitizeForTerminal(err.message)}`);
@@ -119,34 +188,46 @@ function homedir(): string {
   return (require("node:os") as typeof import("node:os")).homedir();
 }
 
-function splitShellWords(text: string): string[] {
-  const words: string[] = [];
+/** A word of a line split shell-style, and which of its UTF-16 units were quoted or escaped. */
+interface ShellWord {
+  readonly text: string;
+  readonly literal: readonly boolean[];
+}
+
+function splitShellWords(text: string): ShellWord[] {
+  const words: ShellWord[] = [];
   let word = "";
+  let literal: boolean[] = [];
   let inWord = false;
   let quote: '"' | "'" | undefined;
+  const add = (ch: string, quoted: boolean) => {
+    word += ch;
+    literal.push(quoted);
+  };
   for (let i = 0; i < text.length; i++) {
     const ch = text[i] as string;
     if (quote) {
       if (ch === quote) quote = undefined;
-      else if (ch === "\\" && quote === '"' && i + 1 < text.length) word += text[++i];
-      else word += ch;
+      else if (ch === "\\" && quote === '"' && i + 1 < text.length) add(text[++i] as string, true);
+      else add(ch, true);
     } else if (ch === '"' || ch === "'") {
       quote = ch;
       inWord = true;
     } else if (ch === "\\" && i + 1 < text.length) {
-      word += text[++i];
+      add(text[++i] as string, true);
       inWord = true;
     } else if (/\s/.test(ch)) {
-      if (inWord) words.push(word);
+      if (inWord) words.push({ text: word, literal });
       word = "";
+      literal = [];
       inWord = false;
     } else {
-      word += ch;
+      add(ch, false);
       inWord = true;
     }
   }
   if (quote) throw new TransferArgsError(`the ${quote} quote is not closed, so nothing was sent: ${text.trim()}`);
-  if (inWord) words.push(word);
+  if (inWord) words.push({ text: word, literal });
   return words;
 }
 

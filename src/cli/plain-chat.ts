@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import type { PlainPeer } from "../session/plain-peer.ts";
 import { sendableKind } from "../transfer/readable-file.ts";
 import { MAX_DISPLAY_CHARS, peerTextLines, sanitizeForTerminal, type Terminal } from "../ui/index.ts";
-import { parseInputLine, transferPathsOrSay } from "./input.ts";
+import { expandTransferPaths, parseInputLine, transferWordsOrSay } from "./input.ts";
 import { pathLine } from "./path-line.ts";
 import { plainFolders } from "./plain-folders.ts";
 import {
@@ -26,7 +26,8 @@ const HINT =
   "It may send something now; or type a line to send it as a text message, or transfer PATH to send it one file (its session then ends).";
 
 export class PlainChat {
-  private state: "waiting" | "busy" = "waiting";
+  /** expanding: a `transfer` line's wildcard is being read (expandTransferPaths). */
+  private state: "waiting" | "expanding" | "busy" = "waiting";
   private readonly stopWaiting = new AbortController();
   private readonly out: PlainOutput;
   /** Removes the file being received, while one is. */
@@ -93,37 +94,51 @@ export class PlainChat {
       this.terminal.print("Not sent: a plain wormhole client has no chat; its one transfer is under way.");
       return;
     }
-    const input = parseInputLine(text);
-    let what: PlainSendWhat;
-    if (input.kind === "chat") what = { kind: "text", text: input.text };
-    else if (input.kind === "transfer" && input.args !== "") {
-      const paths = transferPathsOrSay(
-        input.args,
-        (p) => existsSync(p),
-        (line) => this.terminal.print(line),
-      );
-      if (!paths) return;
-      if (paths.length !== 1) {
-        this.terminal.print("Error: a plain wormhole client takes one file per code.");
-        return;
-      }
-      const path = paths[0] as string;
-      // A path that cannot be sent is said here, and the peer still waits: a typo ended its
-      // session ("the sender cannot read the file") where a Parley peer's chat just goes on.
-      // A folder goes, as a zip. The verdict goes with the path: it is not looked at twice.
-      const sendable = sendableKind(path);
-      if (sendable.kind === "problem") {
-        this.terminal.print(`Error: ${sanitizeForTerminal(sendable.error.message)}.`);
-        this.terminal.print(
-          "Nothing was sent; the wormhole peer still waits: type transfer PATH again, or a line to send as its text message.",
-        );
-        return;
-      }
-      what = { kind: "path", path, sendable };
-    } else {
-      this.terminal.print(HINT);
+    if (this.state === "expanding") {
+      this.terminal.print("Not sent: the wildcard typed before is being read.");
       return;
     }
+    const input = parseInputLine(text);
+    if (input.kind === "chat") return this.send({ kind: "text", text: input.text });
+    if (input.kind !== "transfer" || input.args === "") return this.terminal.print(HINT);
+    const words = transferWordsOrSay(
+      input.args,
+      (p) => existsSync(p),
+      (line) => this.terminal.print(line),
+    );
+    if (!words) return;
+    if (!words.some((word) => word.wildcard)) return this.sendPaths(words.map((word) => word.path));
+    // Its folder is read off the event loop; an offer the peer makes meanwhile is taken instead.
+    this.state = "expanding";
+    void expandTransferPaths(words).then((paths) => {
+      if (this.state !== "expanding") return;
+      this.state = "waiting";
+      this.sendPaths(paths);
+    });
+  }
+
+  /** `transfer` of these paths: the one file or folder, or why not. */
+  private sendPaths(paths: readonly string[]): void {
+    if (paths.length !== 1) {
+      this.terminal.print("Error: a plain wormhole client takes one file per code.");
+      return;
+    }
+    const path = paths[0] as string;
+    // A path that cannot be sent is said here, and the peer still waits: a typo ended its
+    // session ("the sender cannot read the file") where a Parley peer's chat just goes on.
+    // A folder goes, as a zip. The verdict goes with the path: it is not looked at twice.
+    const sendable = sendableKind(path);
+    if (sendable.kind === "problem") {
+      this.terminal.print(`Error: ${sanitizeForTerminal(sendable.error.message)}.`);
+      this.terminal.print(
+        "Nothing was sent; the wormhole peer still waits: type transfer PATH again, or a line to send as its text message.",
+      );
+      return;
+    }
+    this.send({ kind: "path", path, sendable });
+  }
+
+  private send(what: PlainSendWhat): void {
     this.state = "busy";
     this.stopWaiting.abort();
     this.end(sendToPlain(this.peer, what, this.out, plainFolders({ dir: this.downloadDir })));

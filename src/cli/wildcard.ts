@@ -18,27 +18,33 @@ export type Wildcard = readonly Piece[];
 /**
  * `pattern` as pieces; undefined for a set no name can match (a range backwards, `[z-a]`), which
  * leaves the path as typed, as in a shell.
+ * @param literal - by code point: true for a character that was quoted or escaped where it was
+ *   typed (`"*"`, `\*`, `[a\]]`), which a shell never takes as a wildcard's (nor as a set's `]`,
+ *   `-` or `!`)
  */
-export function compileWildcard(pattern: string): Wildcard | undefined {
+export function compileWildcard(pattern: string, literal: readonly boolean[] = []): Wildcard | undefined {
   const cps = Array.from(pattern, (ch) => ch.codePointAt(0) as number);
+  /** The character at `i` as typed unquoted, or -1 (it is only itself). */
+  const special = (i: number): number => (literal[i] === true ? -1 : (cps[i] ?? -1));
   const pieces: Piece[] = [];
   const OPEN = 0x5b; // [
   const CLOSE = 0x5d; // ]
   for (let i = 0; i < cps.length; i++) {
     const cp = cps[i] as number;
-    const negate = cp === OPEN && (cps[i + 1] === 0x21 || cps[i + 1] === 0x5e); // [! or [^
+    const open = special(i) === OPEN;
+    const negate = open && (special(i + 1) === 0x21 || special(i + 1) === 0x5e); // [! or [^
     const first = i + (negate ? 2 : 1);
     // A `]` first in the set is a member, as in a shell: the set ends at a later one.
-    const end = cp === OPEN ? cps.indexOf(CLOSE, first + 1) : -1;
-    if (cp === 0x2a) pieces.push({ kind: "star" });
-    else if (cp === 0x3f) pieces.push({ kind: "one" });
+    let end = -1;
+    for (let j = first + 1; open && j < cps.length && end < 0; j++) if (special(j) === CLOSE) end = j;
+    if (special(i) === 0x2a) pieces.push({ kind: "star" });
+    else if (special(i) === 0x3f) pieces.push({ kind: "one" });
     else if (end > 0) {
-      const members = cps.slice(first, end);
       const ranges: [number, number][] = [];
-      for (let j = 0; j < members.length; j++) {
-        const lo = members[j] as number;
-        const hi = members[j + 2];
-        if (members[j + 1] === 0x2d && hi !== undefined) {
+      for (let j = first; j < end; j++) {
+        const lo = cps[j] as number;
+        if (special(j + 1) === 0x2d && j + 2 < end) {
+          const hi = cps[j + 2] as number;
           if (hi < lo) return undefined;
           ranges.push([lo, hi]);
           j += 2;
@@ -49,6 +55,11 @@ export function compileWildcard(pattern: string): Wildcard | undefined {
     } else pieces.push({ kind: "char", cp });
   }
   return pieces;
+}
+
+/** Whether the wildcard matches anything but one name (it has a `*`, `?` or set): else it is a name. */
+export function isWildcard(wildcard: Wildcard): boolean {
+  return wildcard.some((piece) => piece.kind !== "char");
 }
 
 function takes(piece: Piece, cp: number): boolean {

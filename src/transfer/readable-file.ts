@@ -65,9 +65,9 @@ export function checkReadableFile(path: string): number {
     }
     // The absolute path: "no such file: package.json" does not say which folder was looked in.
     if (code === "ENOENT" || code === "ENOTDIR") {
-      // A pattern the shell found nothing for (it passes it on as typed), or the chat's (input.ts expandWildcard).
+      // A pattern the shell found nothing for (it passes it on as typed), or the chat's (input.ts expandTransferPaths), or one quoted.
       const wildcard = /[*?[]/.test(path)
-        ? " (nothing matched the wildcard; the chat expands *, ? and [...] in the last name of a path only)"
+        ? " (nothing matched the wildcard; the chat expands *, ? and [...] in the last name of a path only, and not inside quotes)"
         : "";
       throw new TransferError("E_NOT_FOUND", `no such file: ${resolve(path)}${wildcard}`);
     }

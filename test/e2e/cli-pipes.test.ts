@@ -133,6 +133,33 @@ describe("parley chat over pipes", () => {
   );
 
   test(
+    "the chat's wildcard as a shell takes it: quoted it is a name; a command typed after one waits its turn",
+    async () => {
+      const { a, b } = await connectedPair();
+      const src = makeTempDir();
+      for (const name of ["b.jpg", "a.jpg", "c.png"]) writeFileSync(join(src, name), name);
+      // Before: expanded all the same, and both files went.
+      a.cli.send(`transfer "${src}/*.jpg"`);
+      await a.cli.waitForLine(/^Error: no such file: /);
+      // The folder quoted, the wildcard not: expanded (its folder read off the chat's turn), and
+      // the command typed after it is offered after its files.
+      a.cli.send(`transfer "${src}"/*.jpg`);
+      a.cli.send(`transfer ${src}/c.png`);
+      await b.cli.waitForLine(/^Saved .*c\.png;/);
+      expect(a.cli.linesMatching(/^Error: /)).toEqual([
+        `Error: no such file: ${src}/*.jpg (nothing matched the wildcard; the chat expands *, ? and [...] in the last name of a path only, and not inside quotes)`,
+      ]);
+      expect(b.cli.linesMatching(/^Receiving #/)).toEqual([
+        "Receiving #1 a.jpg (5 bytes).",
+        "Receiving #3 b.jpg (5 bytes).",
+        "Receiving #5 c.png (5 bytes).",
+      ]);
+      expect(readdirSync(b.dir).sort()).toEqual(["a.jpg", "b.jpg", "c.png"]);
+    },
+    TEST_MS,
+  );
+
+  test(
     "transfer DIR/*a*a*a*a*a*a*b beside a long name of a's: the file that matches goes, and the chat goes on",
     async () => {
       const { a, b } = await connectedPair();

@@ -118,6 +118,6 @@ test("a wildcard nothing matched (the shell passed it on as typed) says so", asy
   const cli = new Cli("send", [], ["bash", "-c", `exec '${BUN}' '${MAIN}' send *.jpg`], dir);
   expect(await cli.exitCode()).toBe(3);
   expect(cli.lines[0]).toBe(
-    `Error: no such file: ${join(dir, "*.jpg")} (nothing matched the wildcard; the chat expands *, ? and [...] in the last name of a path only).`,
+    `Error: no such file: ${join(dir, "*.jpg")} (nothing matched the wildcard; the chat expands *, ? and [...] in the last name of a path only, and not inside quotes).`,
   );
 }, 30_000);

@@ -325,6 +325,17 @@ describe.skipIf(!available)("text with a plain wormhole client", () => {
     expect(readFileSync(join(dir, UNICODE_NAME)).equals(src.bytes)).toBe(true);
   }, 60_000);
 
+  test("transfer DIR/*.bin in the chat sends the one file it names to wormhole receive", async () => {
+    const src = fileOf("one.bin", 700);
+    writeFileSync(join(src.dir, "other.txt"), "not this");
+    const { chat: a, receiver: w, dir } = await chatJoinedByWormholeReceive(kit, ["--accept-file"]);
+    // Its folder is read off the chat's turn, then the one file goes as a typed path would.
+    a.send(`transfer ${src.dir}/*.bin`);
+    expect(await w.exitCode(30_000)).toBe(0);
+    expect(await a.exitCode(WAIT_MS)).toBe(0);
+    expect(readFileSync(join(dir, "one.bin")).equals(src.bytes)).toBe(true);
+  }, 60_000);
+
   test("wormhole send FILE into the chat's code: the file is saved, the receiver's totals line", async () => {
     const src = fileOf("to-chat.bin", 3000);
     const dir = makeTempDir();

@@ -47,21 +47,21 @@ describe("parseInputLine", () => {
   });
 });
 
-describe("parseTransferPaths", () => {
+describe("parseTransferPaths", async () => {
   const none = () => false;
 
-  test("the whole rest naming an existing file is one path, spaces and all", () => {
+  test("the whole rest naming an existing file is one path, spaces and all", async () => {
     const seen: string[] = [];
     const exists = (p: string) => {
       seen.push(p);
       return p === "my file.txt";
     };
-    expect(parseTransferPaths("my file.txt", exists)).toEqual(["my file.txt"]);
+    expect(await parseTransferPaths("my file.txt", exists)).toEqual(["my file.txt"]);
     expect(seen).toEqual(["my file.txt"]);
   });
 
-  test("the whole rest is trimmed before asking whether it exists", () => {
-    expect(parseTransferPaths("  my file.txt ", (p) => p === "my file.txt")).toEqual(["my file.txt"]);
+  test("the whole rest is trimmed before asking whether it exists", async () => {
+    expect(await parseTransferPaths("  my file.txt ", (p) => p === "my file.txt")).toEqual(["my file.txt"]);
   });
 
   test.each<[string, string[]]>([
@@ -75,8 +75,8 @@ describe("parseTransferPaths", () => {
     ['""', [""]],
     ['"say \\"hi\\".txt"', ['say "hi".txt']],
     ["'back\\slash'", ["back\\slash"]],
-  ])("%p splits shell-style into %p", (args, expected) => {
-    expect(parseTransferPaths(args, none)).toEqual(expected);
+  ])("%p splits shell-style into %p", async (args, expected) => {
+    expect(await parseTransferPaths(args, none)).toEqual(expected);
   });
 
   test.each(['"unterminated', "'unterminated", 'a "b c'])("an unterminated quote in %p throws", (args) => {
@@ -87,31 +87,31 @@ describe("parseTransferPaths", () => {
     expect(() => parseTransferPaths(args, none)).toThrow(/transfer needs a file/);
   });
 
-  test("a wildcard in a path's last name is the names that match, sorted, as a shell gives them", () => {
+  test("a wildcard in a path's last name is the names that match, sorted, as a shell gives them", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wildcard-"));
     for (const name of ["b.jpg", "a.jpg", "c.png", ".hidden.jpg", "x[1].txt", "d1.txt", "d2.txt", "dz.txt"])
       writeFileSync(join(dir, name), "");
     const exists = (p: string) => existsSync(p);
     try {
       // It went to the file sender as "/dir/*.jpg": "no such file ... (nothing matched the wildcard ...)".
-      expect(parseTransferPaths(`${dir}/*.jpg`, exists)).toEqual([`${dir}/a.jpg`, `${dir}/b.jpg`]);
-      expect(parseTransferPaths(`${dir}/.*.jpg ${dir}/d?.txt`, exists)).toEqual([
+      expect(await parseTransferPaths(`${dir}/*.jpg`, exists)).toEqual([`${dir}/a.jpg`, `${dir}/b.jpg`]);
+      expect(await parseTransferPaths(`${dir}/.*.jpg ${dir}/d?.txt`, exists)).toEqual([
         `${dir}/.hidden.jpg`,
         `${dir}/d1.txt`,
         `${dir}/d2.txt`,
         `${dir}/dz.txt`,
       ]);
-      expect(parseTransferPaths(`${dir}/d[0-9].txt ${dir}/d[!0-9].txt`, exists)).toEqual([
+      expect(await parseTransferPaths(`${dir}/d[0-9].txt ${dir}/d[!0-9].txt`, exists)).toEqual([
         `${dir}/d1.txt`,
         `${dir}/d2.txt`,
         `${dir}/dz.txt`,
       ]);
       // Nothing matches, a wildcard in a folder's name, a name that exists as typed: as typed.
-      expect(parseTransferPaths(`${dir}/*.gif`, exists)).toEqual([`${dir}/*.gif`]);
-      expect(parseTransferPaths(`${dir}*/a.jpg`, exists)).toEqual([`${dir}*/a.jpg`]);
-      expect(parseTransferPaths(`${dir}/x[1].txt`, exists)).toEqual([`${dir}/x[1].txt`]);
+      expect(await parseTransferPaths(`${dir}/*.gif`, exists)).toEqual([`${dir}/*.gif`]);
+      expect(await parseTransferPaths(`${dir}*/a.jpg`, exists)).toEqual([`${dir}*/a.jpg`]);
+      expect(await parseTransferPaths(`${dir}/x[1].txt`, exists)).toEqual([`${dir}/x[1].txt`]);
       // A range backwards matches nothing, as in a shell: as typed (it threw, and ended the chat).
-      expect(parseTransferPaths(`${dir}/d[z-a].txt ${dir}/d[!9-0].txt`, exists)).toEqual([
+      expect(await parseTransferPaths(`${dir}/d[z-a].txt ${dir}/d[!9-0].txt`, exists)).toEqual([
         `${dir}/d[z-a].txt`,
         `${dir}/d[!9-0].txt`,
       ]);
@@ -120,31 +120,73 @@ describe("parseTransferPaths", () => {
     }
   });
 
-  test("a wildcard's pieces: ?, *, sets with ] first, ranges, negation, code points, newlines in names", () => {
+  test("a wildcard's pieces: ?, *, sets with ] first, ranges, negation, code points, newlines in names", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wildcard-"));
     const names = ["]x", "ax", "-x", "\u00e9x", "\u{1f600}x", "a\nb.jpg", "b.jpg", "*"];
     for (const name of names) writeFileSync(join(dir, name), "");
     const exists = (p: string) => existsSync(p);
     const under = (...ns: string[]) => ns.map((n) => `${dir}/${n}`);
     try {
-      expect(parseTransferPaths(`${dir}/[]a]x`, exists)).toEqual(under("]x", "ax"));
-      expect(parseTransferPaths(`${dir}/[!]a]x`, exists)).toEqual(under("-x", "\u00e9x", "\u{1f600}x"));
-      expect(parseTransferPaths(`${dir}/[a-]x`, exists)).toEqual(under("-x", "ax"));
+      expect(await parseTransferPaths(`${dir}/[]a]x`, exists)).toEqual(under("]x", "ax"));
+      expect(await parseTransferPaths(`${dir}/[!]a]x`, exists)).toEqual(under("-x", "\u00e9x", "\u{1f600}x"));
+      expect(await parseTransferPaths(`${dir}/[a-]x`, exists)).toEqual(under("-x", "ax"));
       // One ? is one character, a surrogate pair included.
-      expect(parseTransferPaths(`${dir}/?x`, exists)).toEqual(under("-x", "]x", "ax", "\u00e9x", "\u{1f600}x"));
+      expect(await parseTransferPaths(`${dir}/?x`, exists)).toEqual(under("-x", "]x", "ax", "\u00e9x", "\u{1f600}x"));
       // A name with a newline matches a * as any other character.
-      expect(parseTransferPaths(`${dir}/*.jpg`, exists)).toEqual(under("a\nb.jpg", "b.jpg"));
+      expect(await parseTransferPaths(`${dir}/*.jpg`, exists)).toEqual(under("a\nb.jpg", "b.jpg"));
       // A file named * exists as typed: it alone.
-      expect(parseTransferPaths(`${dir}/*`, exists)).toEqual(under("*"));
+      expect(await parseTransferPaths(`${dir}/*`, exists)).toEqual(under("*"));
     } finally {
       rmSync(dir, { recursive: true });
     }
   });
 
-  test("~/x expands to the home directory, whether or not the whole rest exists", () => {
-    expect(parseTransferPaths("~/x", none)).toEqual([`${homedir()}/x`]);
-    expect(parseTransferPaths("~/x", (p) => p === `${homedir()}/x`)).toEqual([`${homedir()}/x`]);
-    expect(parseTransferPaths("~/a ~/b", none)).toEqual([`${homedir()}/a`, `${homedir()}/b`]);
+  test("a wildcard typed inside quotes or after a backslash is itself, as in a shell; one outside them is expanded", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wildcard-"));
+    for (const name of ["a.jpg", "b.jpg", "ax", "]x", "-x", "!x", "zx"]) writeFileSync(join(dir, name), "");
+    const exists = (p: string) => existsSync(p);
+    const under = (...ns: string[]) => ns.map((n) => `${dir}/${n}`);
+    try {
+      // Before: each expanded as if unquoted (a bash user quotes a wildcard to keep it from expanding).
+      expect(await parseTransferPaths(`"${dir}/*.jpg"`, exists)).toEqual(under("*.jpg"));
+      expect(await parseTransferPaths(`${dir}/'*'.jpg ${dir}/\\*.jpg`, exists)).toEqual(under("*.jpg", "*.jpg"));
+      expect(await parseTransferPaths(`${dir}/"?"x`, exists)).toEqual(under("?x"));
+      // Inside a set: a quoted ] does not end it, a quoted - is no range, a quoted ! no negation (bash's answers).
+      expect(await parseTransferPaths(`${dir}/[a\\]]x`, exists)).toEqual(under("]x", "ax"));
+      expect(await parseTransferPaths(`${dir}/[a\\-z]x`, exists)).toEqual(under("-x", "ax", "zx"));
+      expect(await parseTransferPaths(`${dir}/[\\!a]x`, exists)).toEqual(under("!x", "ax"));
+      // Quotes around the folder (its name has a space, say) and the wildcard outside them: expanded.
+      expect(await parseTransferPaths(`"${dir}"/*.jpg`, exists)).toEqual(under("a.jpg", "b.jpg"));
+      expect(await parseTransferPaths(`"${dir}/a".jp?`, exists)).toEqual(under("a.jpg"));
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  test("a wildcard's folder is read off the chat's turn: what was queued before runs before its paths come", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wildcard-"));
+    for (let i = 0; i < 3000; i++) writeFileSync(join(dir, `f${i}.txt`), "");
+    let clock = 0;
+    const now = () => (clock += 5); // every look at the clock finds a slice used up: it hands the turn back
+    let turned = false;
+    setImmediate(() => {
+      turned = true;
+    });
+    try {
+      // Before: read and matched at once (readdirSync), the chat's lines, PINGs and Ctrl-C waiting.
+      const paths = parseTransferPaths(`${dir}/f1*.txt`, (p) => existsSync(p), now);
+      expect(turned).toBe(false);
+      expect(await paths).toHaveLength(1111);
+      expect(turned).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  test("~/x expands to the home directory, whether or not the whole rest exists", async () => {
+    expect(await parseTransferPaths("~/x", none)).toEqual([`${homedir()}/x`]);
+    expect(await parseTransferPaths("~/x", (p) => p === `${homedir()}/x`)).toEqual([`${homedir()}/x`]);
+    expect(await parseTransferPaths("~/a ~/b", none)).toEqual([`${homedir()}/a`, `${homedir()}/b`]);
   });
 });
 
