@@ -106,7 +106,10 @@ export function openMailboxSocket(
         const text = JSON.stringify(message);
         const before = ws.bufferedAmount;
         ws.send(text);
-        return outflow.sent(text.length, before); // JSON of hex and ASCII: a character a byte
+        // Bytes, as bufferedAmount counts them (JSON of hex is ASCII, a character a byte, but a
+        // character past U+007F is 2-4): Buffer.byteLength of an 8 MB text took 0.15-0.19 ms
+        // here, below JSON.stringify's 0.5 ms for it and the send's own copy of its 8 MB.
+        return outflow.sent(Buffer.byteLength(text), before);
       },
       close() {
         if (closed) return;

@@ -11,6 +11,7 @@ import { afterEach, expect, test } from "bun:test";
 import type { Server } from "bun";
 import { describeMeetFailure } from "../../src/cli/mailbox-meet.ts";
 import { type MailboxMessage, NetError, openMailboxSocket } from "../../src/net/index.ts";
+import { Outflow } from "../../src/net/mailbox-outflow.ts";
 import { MAX_MESSAGE_CHARS } from "../../src/net/mailbox-socket.ts";
 import { WormholeError } from "../../src/session/mailbox-client.ts";
 import { codeForgotten } from "../../src/session/mailbox-input.ts";
@@ -87,6 +88,27 @@ test("a server that welcomes: open, and the welcome is delivered", async () => {
   const socket = await openMailboxSocket(url, { onMessage: (m) => got.push(m), onClose() {} }, 2_000);
   expect(got).toEqual([{ type: "welcome", welcome: { motd: "hi" } }]);
   socket.close();
+});
+
+test("a message's size, as the outflow reckons what left, is its UTF-8 bytes, not its characters", async () => {
+  const url = wsServer(JSON.stringify({ type: "welcome", welcome: {} }));
+  const socket = await openMailboxSocket(url, ignore, 2_000);
+  const sizes: number[] = [];
+  const sent = Outflow.prototype.sent;
+  Outflow.prototype.sent = function (this: Outflow, size: number, waitingBefore: number) {
+    sizes.push(size);
+    return sent.call(this, size, waitingBefore);
+  };
+  try {
+    // Every message Parley sends is ASCII today (hex bodies); a mood or version in other letters
+    // would not be: 3 bytes a character here.
+    const message = { type: "close", mailbox: "m1", mood: "漢".repeat(1_000) };
+    socket.send(message);
+    expect(sizes).toEqual([Buffer.byteLength(JSON.stringify(message))]);
+  } finally {
+    Outflow.prototype.sent = sent;
+    socket.close();
+  }
 });
 
 test("a server that welcomes, then answers nothing: E_MAILBOX_SILENT in its time, making a code and joining one", async () => {
