@@ -59,6 +59,8 @@ export interface MailboxPort {
 export interface MailboxClientEvents {
   /** The code is known (allocated by the server with our words, or given). */
   codeKnown(code: string): void;
+  /** The peer's key exchange message came and the key is made: its version should follow at once. */
+  keyed?(): void;
   /** The peer proved it knows the code; `versions` is its decrypted version message. */
   verified(key: Uint8Array, versions: Record<string, unknown>): void;
   /** One application message from the peer, in phase order. */
@@ -338,6 +340,7 @@ export class MailboxClient {
       );
     }
     this.peerSide = side;
+    this.events.keyed?.();
     // The joining side lets go of the nameplate now: the mailbox carries on without it.
     if (!this.nameplateAllocated) this.releaseNameplate();
     const version = utf8.encode(JSON.stringify(this.versions));

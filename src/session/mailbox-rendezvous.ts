@@ -211,6 +211,9 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
     const timeoutMs = options.timeoutMs ?? TRANSIT_TIMEOUT_MS;
     // The side that made the code waits for its peer as long as it takes; the side given the
     // code finds the peer there already, or its PAKE message left behind by a peer that left.
+    // Once the peer's key exchange message came, its version follows at once (no person in
+    // between): one that does not come is a peer that died in between, and the code is used
+    // up (the mailbox has its two sides), so waiting on would show a code nobody can use.
     const verified = joining
       ? withinConnectedTime(
           wormhole,
@@ -218,7 +221,18 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
           timeoutMs,
           () => new WormholeError("E_PEER_GONE", `it did not answer in the mailbox within ${timeoutMs / 1000} s`),
         )
-      : wormhole.verified.promise;
+      : Promise.race([wormhole.keyed.promise, wormhole.verified.promise]).then(() =>
+          withinConnectedTime(
+            wormhole,
+            wormhole.verified.promise,
+            timeoutMs,
+            () =>
+              new WormholeError(
+                "E_PEER_GONE",
+                `it began the key exchange but did not finish it within ${timeoutMs / 1000} s, and the code is used up: start again for a new one`,
+              ),
+          ),
+        );
     const { key, versions: theirs } = await verified;
     const peer = parleyHello(theirs);
     if (!peer) {

@@ -67,6 +67,8 @@ function deferred<T>() {
 
 export class Wormhole {
   readonly code = deferred<string>();
+  /** The peer's key exchange message came (its version, which proves the code, follows at once). */
+  readonly keyed = deferred<void>();
   readonly verified = deferred<WormholeVerified>();
   private readonly inbox: MailboxInbox;
   private readonly closedByServer = deferred<void>();
@@ -110,6 +112,7 @@ export class Wormhole {
       },
       {
         codeKnown: (c) => this.code.resolve(c),
+        keyed: () => this.keyed.resolve(),
         verified: (key, v) => this.verified.resolve({ key, versions: v }),
         received: (data) => {
           if (this.inbox.put(data)) return;
@@ -359,6 +362,7 @@ export class Wormhole {
     this.apply(this.life.step({ type: "fail" }));
     this.failedWith.resolve(error);
     this.code.reject(error);
+    this.keyed.reject(error);
     this.verified.reject(error);
     this.inbox.rejectAll(error);
     // A failed meeting is over on the server too; the socket goes once it confirmed (or now, if lost).

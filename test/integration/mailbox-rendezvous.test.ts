@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { describeMeetFailure } from "../../src/cli/mailbox-meet.ts";
 import { spake2Start } from "../../src/crypto/spake2.ts";
 import { TransitError } from "../../src/net/index.ts";
 import type { SessionEvents } from "../../src/session/events.ts";
@@ -22,6 +23,7 @@ import {
 import type { PlainPeerError } from "../../src/session/plain-peer.ts";
 import { Session } from "../../src/session/session.ts";
 import { Wormhole } from "../../src/session/wormhole.ts";
+import { within } from "../fake-mailbox.ts";
 import { freePort, type WormholePair, WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
 
 const available = wormholeServersAvailable("mailbox rendezvous tests (test/integration/mailbox-rendezvous.test.ts)");
@@ -205,6 +207,48 @@ describe.skipIf(!available)("mailbox rendezvous (real mailbox and relay)", () =>
       expect((e as WormholeError).code).toBe("E_WRONG_CODE");
     }
   });
+
+  test("a peer that joined and died between its key exchange message and its version: the side that made the code gives up, E_PEER_GONE", async () => {
+    let gotCode!: (code: string) => void;
+    const code = new Promise<string>((r) => (gotCode = r));
+    const failed = meetThroughMailbox({ mailboxUrl: servers.mailboxUrl, onCode: gotCode, timeoutMs: 1_000 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    // The joiner: claims, opens, adds its PAKE message for the right code, and dies.
+    const ws = new WebSocket(servers.mailboxUrl);
+    const got: Array<Record<string, unknown>> = [];
+    ws.addEventListener("message", (e) => got.push(JSON.parse(String(e.data)) as Record<string, unknown>));
+    await new Promise((r) => ws.addEventListener("open", r));
+    const next = async (type: string): Promise<Record<string, unknown>> => {
+      for (;;) {
+        const hit = got.find((m) => m.type === type);
+        if (hit) return hit;
+        await Bun.sleep(10);
+      }
+    };
+    const send = (m: Record<string, unknown>) => ws.send(JSON.stringify(m));
+    const whole = await code;
+    const nameplate = whole.split("-")[0];
+    send({ type: "bind", appid: "lothar.com/wormhole/text-or-file-xfer", side: "00000000000000bb" });
+    send({ type: "claim", nameplate });
+    send({ type: "open", mailbox: (await next("claimed")).mailbox });
+    const message = spake2Start(
+      new TextEncoder().encode(whole),
+      new TextEncoder().encode("lothar.com/wormhole/text-or-file-xfer"),
+    ).message;
+    const pake = Buffer.from(JSON.stringify({ pake_v1: Buffer.from(message).toString("hex") })).toString("hex");
+    send({ type: "add", phase: "pake", body: pake });
+    await next("message"); // a message handed out: ours, or the maker's PAKE
+    ws.close(); // died before its version
+    // It waited for ever, its code shown, the mailbox full (a third side is "crowded").
+    const error = await within(failed, 8_000, "the side that made the code waited on");
+    expect(error).toBeInstanceOf(WormholeError);
+    expect((error as WormholeError).code).toBe("E_PEER_GONE");
+    expect(describeMeetFailure(error)?.line).toBe(
+      "Error: the peer left: it began the key exchange but did not finish it within 1 s, and the code is used up: start again for a new one",
+    );
+  }, 15_000);
 
   test("a peer that made the code and left: the joiner gives up with E_PEER_GONE", async () => {
     // A silent peer: allocates, claims, opens, leaves its PAKE message, then never answers.
