@@ -49,11 +49,6 @@ export async function runChat(options: ChatOptions, io: CliIo): Promise<number> 
   return new ChatController(options, downloadDir, io).run();
 }
 
-/** Lines typed while a dial ran, dropped by an exit typed at the terminal. */
-function notSentWords(n: number): string {
-  return n === 1 ? "Not sent: the line typed while connecting." : `Not sent: the ${n} lines typed while connecting.`;
-}
-
 class ChatController {
   private readonly terminal: Terminal;
   private readonly link: PeerLink;
@@ -186,7 +181,7 @@ class ChatController {
 
   private onInterrupted(signal: Signal, active: boolean): void {
     const what = SIGNAL_WORDS[signal];
-    if (!active && this.held.holding) this.terminal.print(notSentWords(this.held.count)); // as exit says
+    if (!active && this.held.holding) this.terminal.print(this.held.notSentLine()); // as exit says
     this.terminal.print(active ? `${what}: telling the peer and closing the connection.` : `${what}. Bye.`);
   }
 
@@ -299,9 +294,7 @@ class ChatController {
           if (!this.typedAtTerminal && (this.held.holding || this.dialing || this.heldForMailbox)) {
             return this.held.hold(text);
           }
-          if (this.held.holding) this.terminal.print(notSentWords(this.held.count));
-          this.terminal.print("Bye.");
-          return this.link.finish(this.dialFailed && !this.typedAtTerminal ? EXIT_FAILURE : EXIT_OK);
+          return this.quitBeforePeer("Bye.");
         case "help":
           this.terminal.print("Enter the code the peer's Parley shows (port-word-word). exit quits.");
           return;
@@ -344,17 +337,24 @@ class ChatController {
 
   private onInputEnd(): void {
     if (this.link.finished) return;
-    if (!this.session && (this.dialing || this.heldForMailbox)) {
+    // A script's end waits for the dial, behind its lines; Ctrl-D at a terminal means now, as exit.
+    if (!this.session && !this.typedAtTerminal && (this.dialing || this.heldForMailbox)) {
       this.held.inputEnded = true;
       return;
     }
-    if (!this.session) {
-      this.terminal.print("End of input before a peer connected: nothing was sent. Bye.");
-      // After a dial that failed, whether the input ended during it or just after (a script's
-      // `parley --connect CODE < commands`): the same exit code, 1.
-      return this.link.finish(this.dialFailed ? EXIT_FAILURE : EXIT_OK);
-    }
+    const by = this.typedAtTerminal ? "Ctrl-D: leaving" : "End of input";
+    if (!this.session) return this.quitBeforePeer(`${by} before a peer connected: nothing was sent. Bye.`);
     this.leave();
+  }
+
+  /**
+   * `exit` or the end of input before a peer connected. After a failed dial a script's input ends
+   * with 1 (`parley --connect CODE < commands`), a person's at the prompt with 0 (Ctrl-D gave 1).
+   */
+  private quitBeforePeer(bye: string): void {
+    if (this.held.holding) this.terminal.print(this.held.notSentLine());
+    this.terminal.print(bye);
+    this.link.finish(this.dialFailed && !this.typedAtTerminal ? EXIT_FAILURE : EXIT_OK);
   }
 
   private leave(): void {

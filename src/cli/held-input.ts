@@ -30,6 +30,12 @@ export class HeldInput {
     return this.lines.length;
   }
 
+  /** Said when the held lines are dropped (exit or Ctrl-D typed at the terminal, a signal). */
+  notSentLine(): string {
+    const n = this.lines.length;
+    return n === 1 ? "Not sent: the line typed while connecting." : `Not sent: the ${n} lines typed while connecting.`;
+  }
+
   /** A line kept until the dial ends or the mailbox has joined; at MAX_HELD_LINES the input is paused. */
   hold(text: string): void {
     this.lines.push(text);

@@ -34,6 +34,23 @@ const SOCKET_DIR = mkdtempSync(join(tmpdir(), "parley-tmux-"));
 const SOCKET = join(SOCKET_DIR, "socket");
 // Also where the tests below are skipped (no tmux): the folder was made all the same.
 afterAll(() => rmSync(SOCKET_DIR, { recursive: true, force: true }));
+/**
+ * python3: a listener on 127.0.0.1 whose accept queue is full (never accepted), so a dial to it
+ * waits for an answer; prints its port, then closes its stdout and sleeps.
+ */
+const FULL_LISTENER = `
+import os, socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)
+held = []
+for _ in range(3):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(s.getsockname())
+    except BlockingIOError: pass
+    held.append(c)
+time.sleep(0.2)
+os.write(1, str(s.getsockname()[1]).encode()); os.close(1)
+time.sleep(60)
+`;
 const POLL_MS = 50;
 const SCREEN_WAIT_MS = 10_000;
 
@@ -294,8 +311,40 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText("g", /^Error: .*not-a-code.*Enter the peer's code/m);
     await waitForScreen("g", (t) => lastRow(t).trimEnd() === "peer code>", "the code prompt");
     tmux("send-keys", "-t", "g", "C-d");
-    await waitForText("g", /^End of input before a peer connected: nothing was sent\. Bye\.$/m);
+    await waitForText("g", /^Ctrl-D: leaving before a peer connected: nothing was sent\. Bye\.$/m);
     await waitForText("g", /^EXIT=0$/m);
+  }, 40_000);
+
+  test.concurrent("Ctrl-D at the code prompt after a failed dial is a person quitting: exit 0, not 1", async () => {
+    startPane("q", "quinn", makeTempDir());
+    await waitForScreen("q", (t) => lastRow(t).trimEnd() === "peer code>", "the code prompt");
+    type("q", "9-ribbon-walnut"); // port 9 (discard): nothing listens
+    await waitForText("q", /^Could not connect to 127\.0\.0\.1:9: connection refused/m);
+    tmux("send-keys", "-t", "q", "C-d");
+    // Before: "End of input before a peer connected: ...", and exit 1, as a script's input that ends.
+    await waitForText("q", /^Ctrl-D: leaving before a peer connected: nothing was sent\. Bye\.$/m);
+    await waitForText("q", /^EXIT=0$/m);
+  }, 40_000);
+
+  test.concurrent("Ctrl-D while a dial waits at a terminal quits at once, as exit does there", async () => {
+    // A listener whose accept queue is full: the dial's SYN goes unanswered for its whole 10 s (a
+    // listener that accepts and stays silent gave only the greeting's 5 s: too short under load).
+    const full = Bun.spawn(["python3", "-c", FULL_LISTENER], { stdout: "pipe", stderr: "inherit" });
+    try {
+      const port = Number((await new Response(full.stdout).text()).trim());
+      startPane("r", "rosa", makeTempDir());
+      await waitForScreen("r", (t) => lastRow(t).trimEnd() === "peer code>", "the code prompt");
+      type("r", `${port}-ribbon-walnut`);
+      await waitForText("r", /^Connecting to 127\.0\.0\.1:\d+ with the code\.\.\.$/m);
+      tmux("send-keys", "-t", "r", "hello", "Enter", "C-d"); // a line held for the peer, then Ctrl-D
+      // Before: held behind the dial until it failed, then exit 1 with no word of the Ctrl-D.
+      await waitForText("r", /^Not sent: the line typed while connecting\.$/m);
+      await waitForText("r", /^Ctrl-D: leaving before a peer connected: nothing was sent\. Bye\.$/m);
+      await waitForText("r", /^EXIT=0$/m);
+      expect(screen("r")).not.toContain("no answer within");
+    } finally {
+      full.kill();
+    }
   }, 40_000);
 
   test.concurrent("Ctrl-Z in the chat says it does not suspend, and the chat goes on (it stopped itself alone: a hung terminal)", async () => {
@@ -310,7 +359,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       /^Ctrl-Z: Parley does not suspend \(the peer would wait on a stopped chat\); type exit or press Ctrl-C to leave\.$/m,
     );
     tmux("send-keys", "-t", "z", "C-d");
-    await waitForText("z", /^End of input before a peer connected: nothing was sent\. Bye\.$/m);
+    await waitForText("z", /^Ctrl-D: leaving before a peer connected: nothing was sent\. Bye\.$/m);
     await waitForText("z", /^EXIT=0$/m);
   }, 40_000);
 
