@@ -136,6 +136,7 @@ export class MailboxMeet {
       ...(config.retryMs === undefined ? {} : { retryMs: config.retryMs }),
       ...(config.checkMs === undefined ? {} : { idleCheckMs: config.checkMs }),
       ...(config.answerMs === undefined ? {} : { serverAnswerMs: config.answerMs }),
+      ...(config.pauseMs === undefined ? {} : { longestPauseMs: config.pauseMs }),
       onMailboxChange: (change) => {
         if (this.abandoned) return;
         if (change.connected) this.io.mailboxBack?.(MAILBOX_BACK_LINE);

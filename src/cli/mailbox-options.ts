@@ -41,6 +41,8 @@ export interface MailboxConfig {
   readonly checkMs?: number;
   /** PARLEY_MAILBOX_ANSWER_MS: how long the server has to answer a request or welcome us (ms; for tests; the session caps it). */
   readonly answerMs?: number;
+  /** PARLEY_MAILBOX_PAUSE_MS: the longest pause between tries of a lost connection (ms; for tests; the session caps it). */
+  readonly pauseMs?: number;
 }
 
 /**
@@ -49,22 +51,27 @@ export interface MailboxConfig {
  * (MAILBOX_RETRY_MS), so it can only shorten the wait. PARLEY_MAILBOX_CHECK_MS (for tests too):
  * how long the connection may be idle before a ping asks whether it stands; at most IDLE_CHECK_MS
  * (30 s). PARLEY_MAILBOX_ANSWER_MS (for tests too): how long the server has to answer a request,
- * and to welcome a connection being opened; at most SERVER_ANSWER_MS and OPEN_TIMEOUT_MS (10 s each). Unset or not a positive integer: the default.
+ * and to welcome a connection being opened; at most SERVER_ANSWER_MS and OPEN_TIMEOUT_MS (10 s each).
+ * PARLEY_MAILBOX_PAUSE_MS (for tests too): the longest pause between tries of a lost connection,
+ * the first a twentieth of it; at most RETRY_MAX_MS (5 s). Unset or not a positive integer: the default.
  */
 function retryFromEnv(env: Readonly<Record<string, string | undefined>>): {
   retryMs?: number;
   checkMs?: number;
   answerMs?: number;
+  pauseMs?: number;
 } {
   const ms = (value: string | undefined) =>
     value !== undefined && /^[1-9]\d{0,8}$/.test(value) ? Number(value) : undefined;
   const retryMs = ms(env.PARLEY_MAILBOX_RETRY_MS);
   const checkMs = ms(env.PARLEY_MAILBOX_CHECK_MS);
   const answerMs = ms(env.PARLEY_MAILBOX_ANSWER_MS);
+  const pauseMs = ms(env.PARLEY_MAILBOX_PAUSE_MS);
   return {
     ...(retryMs === undefined ? {} : { retryMs }),
     ...(checkMs === undefined ? {} : { checkMs }),
     ...(answerMs === undefined ? {} : { answerMs }),
+    ...(pauseMs === undefined ? {} : { pauseMs }),
   };
 }
 

@@ -28,7 +28,14 @@
 
 import { secondsWords } from "./mailbox-deadline.ts";
 import { WormholeError } from "./mailbox-input.ts";
-import { type MailboxLinkChange, nextPause, notBackWithin, RETRY_MAX_MS, silentWithin } from "./mailbox-retry.ts";
+import {
+  longestPause,
+  type MailboxLinkChange,
+  nextPause,
+  notBackWithin,
+  RETRY_MAX_MS,
+  silentWithin,
+} from "./mailbox-retry.ts";
 
 /** One loss and the tries after it, until the connection is back and stays so. */
 export interface Outage {
@@ -126,6 +133,8 @@ export interface LifeOptions {
   readonly answerMs: number;
   /** The longest an opening may take until the welcome, ms (OPEN_TIMEOUT_MS). */
   readonly openTimeoutMs: number;
+  /** The longest pause between tries, ms: RETRY_MAX_MS unless a test shortens it (longestPause). */
+  readonly longestPauseMs?: number;
 }
 
 /**
@@ -144,6 +153,10 @@ export class MailboxLife {
   private current: LifeState = { name: "connecting" };
 
   constructor(private readonly options: LifeOptions) {}
+
+  private nextPause(pause: number): number {
+    return nextPause(pause, longestPause(this.options.longestPauseMs));
+  }
 
   get state(): LifeState {
     return this.current;
@@ -186,7 +199,7 @@ export class MailboxLife {
         if (event.type === "opened") return this.enter({ name: "lost-unanswered", outage: s.outage }, { check: true });
         if (event.type !== "open-failed") return ILLEGAL;
         // Not there yet: the next try after a longer pause (a silence before it is no longer the last word).
-        return this.pauseThen({ ...s.outage, pause: nextPause(s.outage.pause), silence: undefined }, event.at);
+        return this.pauseThen({ ...s.outage, pause: this.nextPause(s.outage.pause), silence: undefined }, event.at);
       case "settled":
         switch (event.type) {
           case "opened": // a try that was opening: kept, for close() to release the nameplate
@@ -258,10 +271,10 @@ export class MailboxLife {
       // Not back (open but closed, or welcomed and silent): the same outage goes on, after a
       // longer pause; its first silence stays its word (silentError names it with this one).
       const silentBack = silence === undefined ? 0 : 1;
-      outage = { ...prior, pause: nextPause(prior.pause), silentBacks: prior.silentBacks + silentBack };
+      outage = { ...prior, pause: this.nextPause(prior.pause), silentBacks: prior.silentBacks + silentBack };
     } else if (prior && s.name === "up" && at - s.since < RETRY_MAX_MS) {
       // Back only briefly: the same outage goes on, after a longer pause.
-      outage = { ...prior, pause: nextPause(prior.pause), silence: silence ?? prior.silence };
+      outage = { ...prior, pause: this.nextPause(prior.pause), silence: silence ?? prior.silence };
     } else outage = { deadline: at + withinMs, pause: 0, silence, answered: s.name === "up", silentBacks: 0 };
     const left = outage.deadline - at;
     if (left <= 0) return this.enter({ name: "failed" }, { ...drop, fail: this.gaveUp(outage) }); // an outage already at its end

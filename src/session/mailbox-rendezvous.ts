@@ -73,6 +73,8 @@ export interface MailboxRendezvousOptions {
   readonly serverAnswerMs?: number;
   /** How long the mailbox connection may be idle before a ping checks it (IDLE_CHECK_MS; tests lower it). */
   readonly idleCheckMs?: number;
+  /** The longest pause between tries of a lost mailbox connection (RETRY_MAX_MS; tests lower it). */
+  readonly longestPauseMs?: number;
   readonly relayDelayMs?: number;
   /** Aborting closes the mailbox: the meeting fails with E_MAILBOX_LOST. */
   readonly signal?: AbortSignal;
@@ -197,6 +199,7 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
     ...(options.onMailboxChange ? { listener: options.onMailboxChange } : {}),
     ...(options.serverAnswerMs === undefined ? {} : { serverAnswerMs: options.serverAnswerMs }),
     ...(options.idleCheckMs === undefined ? {} : { idleCheckMs: options.idleCheckMs }),
+    ...(options.longestPauseMs === undefined ? {} : { longestPauseMs: options.longestPauseMs }),
     ...(options.signal ? { signal: options.signal } : {}),
   }).finally(() => options.signal?.removeEventListener("abort", abortedEarly));
   const letGo = (): void => options.onLetGo?.(wormhole.close("lonely"));

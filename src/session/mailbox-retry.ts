@@ -28,6 +28,11 @@ export interface WormholeRetry {
   /** How long to keep trying (0: fail at once, as before): MAILBOX_RETRY_MS when not given, and at most. */
   readonly withinMs?: number;
   /**
+   * The longest pause between tries, ms (for tests): RETRY_MAX_MS when not given, and at most; the
+   * first pause is a twentieth of it (RETRY_FIRST_MS of RETRY_MAX_MS), each later one double the last.
+   */
+  readonly longestPauseMs?: number;
+  /**
    * Hears each loss and return from the first connection on (a loss can come before open()
    * resolves); the same list as onConnectedChange's.
    */
@@ -56,5 +61,13 @@ export function silentWithin(url: string, silence: string, withinMs: number): Wo
   );
 }
 
-/** The pause after `pause` (0: the first try was at once). */
-export const nextPause = (pause: number): number => (pause === 0 ? RETRY_FIRST_MS : Math.min(pause * 2, RETRY_MAX_MS));
+/**
+ * The pause after `pause` (0: the first try was at once), pauses growing to `longest` (a test's
+ * shorter RETRY_MAX_MS: the first is as much shorter).
+ */
+export const nextPause = (pause: number, longest = RETRY_MAX_MS): number =>
+  pause === 0 ? (RETRY_FIRST_MS * longest) / RETRY_MAX_MS : Math.min(pause * 2, longest);
+
+/** WormholeRetry.longestPauseMs as used: RETRY_MAX_MS when not given, never longer (nor under 20 ms). */
+export const longestPause = (ms?: number): number =>
+  ms === undefined || !(ms > 0) ? RETRY_MAX_MS : Math.min(Math.max(ms, 20), RETRY_MAX_MS);

@@ -131,7 +131,13 @@ export class Wormhole {
     const { answerMs, openMs } = answerTimes(retry.serverAnswerMs);
     this.openMs = openMs;
     const withinMs = Math.min(retry.withinMs ?? MAILBOX_RETRY_MS, MAILBOX_RETRY_MS);
-    this.life = new MailboxLife({ url, withinMs, answerMs, openTimeoutMs: openMs });
+    this.life = new MailboxLife({
+      url,
+      withinMs,
+      answerMs,
+      openTimeoutMs: openMs,
+      ...(retry.longestPauseMs === undefined ? {} : { longestPauseMs: retry.longestPauseMs }),
+    });
     const at = (): number => performance.now();
     this.answers = new ServerAnswers(
       this.client.side,

@@ -7,7 +7,8 @@
  *   calls close() while the connection is being opened again;
  * - MODE "first": meets through the mailbox at URL (where nothing ever answers) with an abort
  *   signal, and on stdin's end aborts, as a run that ends while the mailbox is still being reached.
- * Then it prints "closed" and has nothing more to do.
+ * Then it prints "closed" and has nothing more to do. PARLEY_MAILBOX_PAUSE_MS is the retry's longest
+ * pause (longestPauseMs), as for the CLI.
  */
 
 import { meetThroughMailbox } from "../../src/session/mailbox-rendezvous.ts";
@@ -20,7 +21,9 @@ const stdinEnded = new Promise<void>((resolve) => {
 });
 
 if (mode === "reconnect") {
+  const pause = Number(process.env.PARLEY_MAILBOX_PAUSE_MS);
   const wormhole = await Wormhole.open(url, {}, undefined, undefined, {
+    ...(pause > 0 ? { longestPauseMs: pause } : {}),
     listener: (change) => {
       if (!change.connected) console.log("lost");
     },

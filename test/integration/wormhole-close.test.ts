@@ -15,8 +15,13 @@ import { fakeMailboxServer } from "../fake-mailbox.ts";
 const CHILD = join(import.meta.dir, "wormhole-close-child.ts");
 /** Well under the 10 s an opening had left: the old code's process was still there then. */
 const EXIT_WITHIN_MS = 5_000;
-/** Well under the 5 s pause (RETRY_MAX_MS) the old code waited out after a close. */
-const PAUSE_AFTER_MS = 3_000;
+/**
+ * The retry's longest pause in the case of a later try (PARLEY_MAILBOX_PAUSE_MS; RETRY_MAX_MS, 5 s,
+ * is the same schedule twice as long): the pauses before try 7 take 3.9 s, not 7.75.
+ */
+const LONGEST_PAUSE_MS = 2_500;
+/** Well under that pause, which the old code waited out after a close. */
+const PAUSE_AFTER_MS = 1_600;
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -24,8 +29,9 @@ afterEach(() => {
 });
 
 /** The child's stdout lines as they come; `line(text)` resolves once it printed that line. */
-function spawnChild(mode: string, url: string) {
+function spawnChild(mode: string, url: string, env: Record<string, string> = {}) {
   const child: Subprocess<"pipe", "pipe", "inherit"> = Bun.spawn([process.execPath, CHILD, mode, url], {
+    env: { ...process.env, ...env },
     stdin: "pipe",
     stdout: "pipe",
     stderr: "inherit",
@@ -106,13 +112,14 @@ test("close() while a lost connection is being opened again: the opening goes to
   expect(fake.connections()).toBe(2);
 }, 30_000);
 
-test("close() while a later try opens (its pause after that try would be 5 s): nothing waits out that pause", async () => {
+test("close() while a later try opens (its pause after that try would be the longest): nothing waits out that pause", async () => {
   // Tries 2-6 are refused at once (a WebSocket that closes before its welcome), so the pauses grow
-  // 250, 500, 1000, 2000, 4000 ms; try 7 is left opening. The old code, the opening given up,
-  // took the next pause (5 s, RETRY_MAX_MS) before it looked whether it was closed.
+  // 125, 250, 500, 1000, 2000 ms (250 ... 4000 without the setting); try 7 is left opening. The old
+  // code, the opening given up, took the next pause (2.5 s here, 5 s RETRY_MAX_MS) before it looked
+  // whether it was closed.
   const seventh = Promise.withResolvers<void>();
   const fake = firstAnswersThen((ws, n) => (n < 7 ? ws.close() : seventh.resolve())); // 7: no welcome
-  const run = spawnChild("reconnect", fake.url);
+  const run = spawnChild("reconnect", fake.url, { PARLEY_MAILBOX_PAUSE_MS: String(LONGEST_PAUSE_MS) });
   await run.line("code");
   fake.dropFirst();
   await run.line("lost");

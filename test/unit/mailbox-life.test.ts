@@ -273,6 +273,34 @@ describe("an outage", () => {
     expect(life.state.name).toBe("failed");
   });
 
+  test("a test's longest pause (longestPauseMs): the pauses grow from a twentieth of it to it; never past RETRY_MAX_MS, nor under 20 ms", () => {
+    const pausesOf = (longestPauseMs?: number): number[] => {
+      const life = new MailboxLife({
+        ...OPTIONS,
+        withinMs: 60_000,
+        ...(longestPauseMs === undefined ? {} : { longestPauseMs }),
+      });
+      life.step({ type: "opened", at: 0 });
+      life.step({ type: "answered", all: true, at: 10 });
+      life.step({ type: "lost", at: 100 }); // tried at once
+      const pauses: number[] = [];
+      let at = 100;
+      for (let i = 0; i < 8; i++) {
+        const pause = life.step({ type: "open-failed", at }).pause as number;
+        pauses.push(pause);
+        at += pause;
+        life.step({ type: "pause-over", at });
+      }
+      return pauses;
+    };
+    const standard = [250, 500, 1_000, 2_000, 4_000, 5_000, 5_000, 5_000];
+    expect(pausesOf()).toEqual(standard);
+    expect(pausesOf(2_000)).toEqual([100, 200, 400, 800, 1_600, 2_000, 2_000, 2_000]);
+    expect(pausesOf(60_000)).toEqual(standard); // capped: a test's setting only shortens them
+    expect(pausesOf(0)).toEqual(standard);
+    expect(pausesOf(1)).toEqual([1, 2, 4, 8, 16, 20, 20, 20]);
+  });
+
   test("an opening near the deadline is still given 1 s", () => {
     const life = lifeIn("lost-pausing"); // until 10,100
     expect(life.step({ type: "pause-over", at: 9_900 })).toEqual({ open: 1_000 });
