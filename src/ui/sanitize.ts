@@ -41,23 +41,28 @@ export function peerTextLines(text: string, max = Number.POSITIVE_INFINITY): str
 }
 
 /**
- * Runs of two or more blank lines (empty, or spaces and tabs only) as one line that counts them
- * ("(1000 blank lines)"): a text of a million newlines printed a million labelled lines. One
- * blank line, a paragraph's break, stays as it is.
+ * Blank lines (empty, or spaces and tabs only) in a row that stay as they are; a longer run is
+ * one line that counts them ("(1000 blank lines)"): a text of a million newlines printed a
+ * million labelled lines. Two, not one: a double blank line is common layout in pasted text
+ * (between sections of a mail or notes, PEP 8's between functions), and "(2 blank lines)" in its
+ * place was a line of words where a reader saw only space; three or more is rarely layout.
  */
+const MAX_BLANKS_KEPT = 2;
+
 function blankRunsCounted(lines: string[]): string[] {
   const out: string[] = [];
+  /** The run's first blank lines, as they are; and how many it has. */
+  const kept: string[] = [];
   let blanks = 0;
-  let blank = "";
   const flush = () => {
-    if (blanks === 1) out.push(blank);
-    else if (blanks > 1) out.push(`(${blanks} blank lines)`);
+    if (blanks <= MAX_BLANKS_KEPT) out.push(...kept);
+    else out.push(`(${blanks} blank lines)`);
+    kept.length = 0;
     blanks = 0;
   };
   for (const line of lines) {
     if (/^[ \t]*$/.test(line)) {
-      blanks++;
-      blank = line;
+      if (++blanks <= MAX_BLANKS_KEPT) kept.push(line);
     } else {
       flush();
       out.push(line);

@@ -63,6 +63,12 @@ describe("peerTextLines", () => {
     ["each line made safe", "a\x1b[2J\rb\n\u202ex", ["a^[[2J^Mb", "\\u202ex"]],
     ["empty", "", [""]],
     ["a run of blank lines counted on one line", "a\n\n\n \n\t\nb\n\nc", ["a", "(4 blank lines)", "b", "", "c"]],
+    // Two stay blank (common layout in pasted text; "(2 blank lines)" was a line of words there), three are counted.
+    [
+      "two blank lines kept as they are, three counted",
+      "a\n\n \nb\n\n\n\nc",
+      ["a", "", " ", "b", "(3 blank lines)", "c"],
+    ],
     ["a text of newlines only", "\n".repeat(100_000), ["(100000 blank lines)"]],
   ])("%s", (_what, text, expected) => {
     expect(peerTextLines(text)).toEqual(expected);
