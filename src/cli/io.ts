@@ -44,13 +44,23 @@ export interface CliIo {
   /** True when standard output was closed at start (`>&-`; stream-output.ts). Absent: open. */
   readonly stdoutClosed?: () => boolean;
   /** The stat of standard output (`err`: of standard error), where the code is printed; absent or undefined: unknown. */
-  readonly outputStat?: (
-    err: boolean,
-  ) => { readonly mode: number; readonly uid: number; readonly dev: number; readonly ino: number } | undefined;
+  readonly outputStat?: (err: boolean) => OutputStat | undefined;
+  /** The stat of standard input (`receive --ask`: whether its terminal is the questions'); absent or undefined: unknown. */
+  readonly inputStat?: () => OutputStat | undefined;
   /** Why standard input cannot be sent as `-` (closed at start, a folder; stream-output.ts). Absent: none. */
   readonly stdinProblem?: () => string | undefined;
   /** Calls `handler` on SIGINT, SIGTERM and SIGHUP until the returned function is called. */
   onSignal(handler: (signal: Signal) => void): () => void;
+}
+
+/** What outputStat tells of standard output or error (fstat's). */
+export interface OutputStat {
+  readonly mode: number;
+  readonly uid: number;
+  readonly dev: number;
+  readonly ino: number;
+  /** A device's number (a terminal's: /dev/pts/3 is 136,3); 0 or absent for a file or pipe. */
+  readonly rdev?: number;
 }
 
 /** Two outputStat()s of one open file, pipe or terminal: standard output and error go to one place (`> log 2>&1`). */
@@ -59,6 +69,42 @@ export function sameFile(
   b: { readonly dev: number; readonly ino: number } | undefined,
 ): boolean {
   return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
+}
+
+/** /dev/tty's device number (5,0): the process's controlling terminal, whichever that is. */
+const DEV_TTY = (5 << 8) | 0;
+const S_IFMT = 0o170000;
+const S_IFCHR = 0o020000;
+
+/**
+ * sameFile, or one terminal reached by two paths: both character devices of one device number,
+ * /dev/tty's taken as the controlling terminal's (`2>/dev/tty` beside /dev/pts/3 is that one
+ * terminal when it is the controlling one). Two terminals (`2>/dev/pts/5`) are two places, which
+ * isTTY alone cannot tell. @param controllingTty - the controlling terminal's device number
+ * (/proc/self/stat's tty_nr, read only when /dev/tty is one of them)
+ */
+export function samePlace(
+  a: OutputStat,
+  b: OutputStat,
+  controllingTty: () => number | undefined = controllingTerminal,
+): boolean {
+  if (sameFile(a, b)) return true;
+  const device = (s: OutputStat) =>
+    (s.mode & S_IFMT) !== S_IFCHR || !s.rdev ? undefined : s.rdev === DEV_TTY ? controllingTty() : s.rdev;
+  const da = device(a);
+  return da !== undefined && da === device(b);
+}
+
+/** The controlling terminal's device number (/proc/self/stat's tty_nr); undefined off Linux or with none. */
+function controllingTerminal(): number | undefined {
+  try {
+    const stat = (require("node:fs") as typeof import("node:fs")).readFileSync("/proc/self/stat", "utf8");
+    // "pid (comm) state ppid pgrp session tty_nr ...": comm may hold spaces and brackets.
+    const tty = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[4]);
+    return tty > 0 ? tty : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function processIo(): CliIo {
@@ -84,6 +130,13 @@ export function processIo(): CliIo {
     outputStat: (err) => {
       try {
         return (require("node:fs") as typeof import("node:fs")).fstatSync(err ? 2 : 1);
+      } catch {
+        return undefined;
+      }
+    },
+    inputStat: () => {
+      try {
+        return (require("node:fs") as typeof import("node:fs")).fstatSync(0);
       } catch {
         return undefined;
       }

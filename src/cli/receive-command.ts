@@ -15,7 +15,7 @@ import type { ReceiveOptions } from "./command-args.ts";
 import { absolutePath, prepareDownloadDir } from "./download-dir.ts";
 import { EXIT_TRANSFER } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
-import { type CliIo, sameFile } from "./io.ts";
+import { type CliIo, samePlace } from "./io.ts";
 import { OneShotRun, type RoleHooks } from "./one-shot-run.ts";
 import { downloadDirWarning, SHARED_DIR_CODE } from "./shared-dir.ts";
 import { StartingReporter } from "./starting-reporter.ts";
@@ -101,8 +101,11 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
       if (!options.ask) return;
       const { Asker } = require("../ui/asker.ts") as typeof AskerModule;
       require("./ask-offers.ts"); // loaded now, not while the first offer waits for its question
-      asker = new Asker(io.stdin, io.stderr);
-      reporter.shareLinesWith(asker, sameFile(io.outputStat?.(false), io.outputStat?.(true)));
+      const [input, out, err] = [io.inputStat?.(), io.outputStat?.(false), io.outputStat?.(true)];
+      // Answers typed at another terminal than the questions' (2>/dev/pts/5) are echoed after them, as piped ones.
+      const typedThere = input && err && (io.stdin as { isTTY?: boolean }).isTTY ? samePlace(input, err) : undefined;
+      asker = new Asker(io.stdin, io.stderr, typedThere);
+      reporter.shareLinesWith(asker, out && err ? samePlace(out, err) : undefined);
     },
   };
   const run = new OneShotRun("receive", options, reporter, hooks, io, {

@@ -92,9 +92,11 @@ export interface Reporter {
   warning(code: string, message: string): void;
   /**
    * --ask: its questions go to standard error; where the lines go there too (one terminal, one
-   * file: `receive --ask > log 2>&1`, `oneFile`), a line printed while a question waits keeps it whole.
+   * file: `receive --ask > log 2>&1`), a line printed while a question waits keeps it whole.
+   * @param samePlace - standard output and error are one file or terminal (io.ts samePlace);
+   *   undefined when unknown: two terminals are taken as one
    */
-  shareLinesWith(asker: Asker, oneFile?: boolean): void;
+  shareLinesWith(asker: Asker, samePlace?: boolean): void;
 }
 
 /**
@@ -173,11 +175,12 @@ class HumanReporter implements Reporter, TransferOutput {
     else write();
   }
 
-  shareLinesWith(asker: Asker, oneFile = false): void {
+  shareLinesWith(asker: Asker, samePlace?: boolean): void {
     this.asker = asker;
     // The questions are written to stderr: the lines share their place when they go to stderr too
-    // (--stdout), to a terminal as stderr does, or to the same file.
-    this.linesWithQuestions = this.out === this.err || oneFile || (this.out.isTTY === true && this.err.isTTY === true);
+    // (--stdout), or to the same file or terminal (two terminals, 2>/dev/pts/5: not).
+    this.linesWithQuestions =
+      this.out === this.err || (samePlace ?? (this.out.isTTY === true && this.err.isTTY === true));
   }
 
   startProgress(key: number, label: string, total: number | null): void {

@@ -31,15 +31,16 @@ export class Asker {
   /** That question's stillWanted: an offer gone meanwhile (the peer left) is not shown again. */
   private wanted: () => boolean = () => true;
 
+  /**
+   * @param echoedThere - the answers are typed at the terminal the questions are shown on, which
+   *   echoes them; else (a pipe, a file, another terminal: `2>/dev/pts/5`) they are echoed here.
+   *   Default: the input is a terminal
+   */
   constructor(
     private readonly input: NodeJS.ReadableStream,
     private readonly output: AskerOutput,
+    private readonly echoedThere = (input as { isTTY?: boolean }).isTTY === true,
   ) {}
-
-  /** The answers come from a terminal, which echoes them (else a pipe, a file: echoed here). */
-  private get inputIsTerminal(): boolean {
-    return (this.input as { isTTY?: boolean }).isTTY === true;
-  }
 
   /**
    * Shows `question` once every earlier question has its answer, then waits for a line. Once a
@@ -71,11 +72,11 @@ export class Asker {
         this.inputEnded = true;
         // No Enter was typed: the next line starts on its own (unless endLine or aroundLine ended
         // it); a pipe or file that ended is said, as its answers are (a bare "[y/N] " read as a hang).
-        if (onScreen) this.output.write(this.inputIsTerminal ? "\n" : "(input ended)\n");
+        if (onScreen) this.output.write(this.echoedThere ? "\n" : "(input ended)\n");
         return false;
       }
       // A terminal echoed the answer and its Enter; a pipe did not: the line would go on after "[y/N] ".
-      if (onScreen && !this.inputIsTerminal) this.output.write(`${displayText(line.trim(), MAX_ECHO_CHARS)}\n`);
+      if (onScreen && !this.echoedThere) this.output.write(`${displayText(line.trim(), MAX_ECHO_CHARS)}\n`);
       return /^\s*y(es)?\s*$/i.test(line);
     });
     this.turn = answer.catch(() => false);

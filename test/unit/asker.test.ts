@@ -165,6 +165,34 @@ test("--ask with the lines going elsewhere (receive --ask > log): the question i
   asker.close();
 });
 
+test("--ask with the lines and answers on one terminal, the questions on another (2>/dev/pts/5): the question once, its answer after it", async () => {
+  const { makeReporter } = await import("../../src/cli/reporter.ts");
+  const input = Object.assign(new PassThrough(), { isTTY: true }); // typed at the lines' terminal
+  const questions: string[] = [];
+  const lines: string[] = [];
+  const terminal = (to: string[]) => ({
+    isTTY: true,
+    columns: 80,
+    write: (t: string | Uint8Array) => to.push(String(t)) > 0,
+  });
+  const asker = new Asker(input, terminal(questions), false); // io.ts samePlace(stdin, stderr): no
+  const reporter = makeReporter(
+    { json: false, progress: false, stdoutTaken: false },
+    { stdout: terminal(lines), stderr: terminal(questions) },
+  );
+  reporter.shareLinesWith(asker, false); // samePlace(stdout, stderr): two terminals
+  const answer = asker.ask("Accept b.txt? [y/N] ");
+  await Bun.sleep(0);
+  reporter.note("Saved a.txt.");
+  input.write("n\n");
+  expect(await answer).toBe(false);
+  // Before (both isTTY, so one terminal): "\n" and the question again below it, and the answer,
+  // echoed at the other terminal, missing: "Accept a.txt? [y/N] Accept b.txt? [y/N]" on one line.
+  expect(questions).toEqual(["Accept b.txt? [y/N] ", "n\n"]);
+  expect(lines).toEqual(["Saved a.txt.\n"]);
+  asker.close();
+});
+
 test("--ask with the lines and the questions in one file (receive --ask > log 2>&1): a line printed while a question waits does not follow it on its line", async () => {
   const { makeReporter } = await import("../../src/cli/reporter.ts");
   const input = Object.assign(new PassThrough(), { isTTY: false });
