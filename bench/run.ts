@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { spawnSync } from "bun";
 import { type BenchContext, CASES, CLI_CHAT_MS, PEER_CHAT_MS, PINNED_CPUS, type RunResult } from "./lib/cases.ts";
 import { formatLongLink, longLinkRate, smallFilesRate, timeToListening } from "./lib/extras.ts";
-import { type FixedCost, formatFixedCosts, measureFixedCosts } from "./lib/fixed-cost.ts";
+import { FIXED_COST_RUNS, type FixedCost, formatFixedCosts, measureFixedCosts } from "./lib/fixed-cost.ts";
 import { type BenchFlags, FLAGS_HELP, parseBenchFlags } from "./lib/flags.ts";
 import { formatGoals, type GoalVerdict, judgeIssue13 } from "./lib/goals.ts";
 import { formatTables, summarise } from "./lib/report.ts";
@@ -114,10 +114,12 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
       log(`  run ${r + 1}/${flags.runs} ${c.name.padEnd(22)} ${result.mibps.toFixed(0)} MiB/s`);
     }
   }
-  // Kernel time is bounded per GiB: the fixed part of the two cases it compares, measured apart.
+  // Kernel time is bounded per GiB: the fixed part of the two cases it compares, measured apart
+  // (FIXED_COST_RUNS times, or --runs if fewer: --runs 1 is a quick look, as the cases).
   const fixedCases = cases.filter((c) => c.name === "raw" || c.name === "parley-cli");
+  const fixedRuns = Math.min(FIXED_COST_RUNS, flags.runs);
   const fixedCosts: Record<string, FixedCost> | undefined =
-    HAS_GNU_TIME && fixedCases.length === 2 ? await measureFixedCosts(ctx, fixedCases) : undefined;
+    HAS_GNU_TIME && fixedCases.length === 2 ? await measureFixedCosts(ctx, fixedCases, fixedRuns) : undefined;
   const startup = await timeToListening(work);
   const small = flags.smallFiles > 0 ? await smallFilesRate(work, flags.smallFiles, flags.smallFileSize) : undefined;
   // Best of LONG_LINK_RUNS transfers a model, or of --runs if fewer (--runs 1: a quick look, as the cases).
@@ -189,7 +191,7 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
       `--cli-pause: in the CLI cases the code was typed ${flags.cliPauseMs} ms after the sender's "Listening on", \`transfer\` ${flags.cliPauseMs} ms after both said "Connected"`,
     );
   }
-  if (fixedCosts) out(formatFixedCosts(fixedCosts));
+  if (fixedCosts) out(formatFixedCosts(fixedCosts, fixedRuns));
   out(`time to "Listening on": median ${f(startup.median)} ms (${f(startup.min)}-${f(startup.max)})`);
   if (small) {
     out(`small files: ${small.files} × ${flags.smallFileSize} B one after another: ${f(small.perSecond)} transfers/s`);

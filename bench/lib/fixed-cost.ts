@@ -13,7 +13,7 @@ import { join } from "node:path";
 import type { BenchCase, BenchContext } from "./cases.ts";
 import { median } from "./stats.ts";
 
-/** Runs of each case with the empty file; their medians count. */
+/** Runs of each case with the empty file (fewer with a smaller --runs); their medians count. */
 export const FIXED_COST_RUNS = 3;
 
 export interface SideFixedCost {
@@ -24,16 +24,17 @@ export interface SideFixedCost {
 
 export type FixedCost = Readonly<Record<"recv" | "send", SideFixedCost>>;
 
-/** Each named case FIXED_COST_RUNS times with an empty file, in turns; the sides' medians by case name. */
+/** Each named case `runs` times with an empty file, in turns; the sides' medians by case name. */
 export async function measureFixedCosts(
   ctx: BenchContext,
   cases: readonly BenchCase[],
+  runs = FIXED_COST_RUNS,
 ): Promise<Record<string, FixedCost>> {
   const empty = join(ctx.work, "empty.bin");
   closeSync(openSync(empty, "w"));
   const seen = new Map<string, { recv: SideFixedCost[]; send: SideFixedCost[] }>();
   try {
-    for (let r = 0; r < FIXED_COST_RUNS; r++) {
+    for (let r = 0; r < runs; r++) {
       for (const c of cases) {
         const result = await c.run(ctx, empty, 0);
         const sides = seen.get(c.name) ?? { recv: [], send: [] };
@@ -56,12 +57,12 @@ export async function measureFixedCosts(
 }
 
 /** The report's line: each case's fixed cost a side (receiver / sender). */
-export function formatFixedCosts(costs: Record<string, FixedCost>): string {
+export function formatFixedCosts(costs: Record<string, FixedCost>, runs = FIXED_COST_RUNS): string {
   const side = (c: FixedCost, f: (s: SideFixedCost) => number, digits: number) =>
     `${f(c.recv).toFixed(digits)}/${f(c.send).toFixed(digits)}`;
   const parts = Object.entries(costs).map(
     ([name, c]) =>
       `${name} user ${side(c, (s) => s.userS, 2)} s, sys ${side(c, (s) => s.sysS, 2)} s, ${side(c, (s) => s.minorFaults, 0)} faults`,
   );
-  return `fixed cost (each case moving 0 bytes, median of ${FIXED_COST_RUNS}; r/s): ${parts.join("; ")}`;
+  return `fixed cost (each case moving 0 bytes, median of ${runs}; r/s): ${parts.join("; ")}`;
 }

@@ -64,6 +64,14 @@ test("bench runs end to end on a small file and reports every case", async () =>
     }
     expect(parley.sides[side].transferFaults).toBeGreaterThanOrEqual(0);
   }
+  // Each side's fixed cost (a 0-byte transfer, once with --runs 1), for raw and the CLI.
+  if (existsSync("/usr/bin/time")) {
+    for (const name of ["raw", "parley-cli"]) {
+      for (const side of ["recv", "send"]) {
+        expect(doc.fixedCosts[name][side].minorFaults, `${name} ${side}`).toBeGreaterThan(0);
+      }
+    }
+  }
   expect(doc.smallFiles.files).toBe(20);
   expect(doc.smallFiles.perSecond).toBeGreaterThan(0);
   expect(doc.startupToListeningMs.median).toBeGreaterThan(0);
