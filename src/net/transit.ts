@@ -113,6 +113,22 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
     let winner: Connection | undefined;
     /** Relays that took our connection and have not answered our line ("ok"): named if time runs out. */
     const silentRelays = new Set<string>();
+    /** Relays that said "ok" and then passed on nothing of the peer's yet: named if time runs out. */
+    const mutedRelays = new Set<string>();
+    /** Relays that answered bytes that were neither "ok" nor the peer's: named if nothing works. */
+    const garbledRelays = new Set<string>();
+    /** What the relays that were tried did wrong, for the line that says no path worked. */
+    const relayWords = (): string => {
+      const said = (set: Set<string>) => `the transit relay ${[...set].join(", ")}`;
+      const words = [
+        silentRelays.size > 0 ? `${said(silentRelays)} took the connection but never answered` : "",
+        mutedRelays.size > 0 ? `${said(mutedRelays)} said ok but passed on nothing from the peer` : "",
+        garbledRelays.size > 0
+          ? `${said(garbledRelays)} answered with bytes that were neither its ok nor the peer's`
+          : "",
+      ].filter(Boolean);
+      return words.length > 0 ? ` (${words.join("; ")})` : "";
+    };
     let relayTimer: ReturnType<typeof setTimeout> | undefined;
     let timeoutTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -132,7 +148,7 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
       if (finished || !noMoreContenders()) return;
       if (plan.relays.length > 0 && !relayReached) {
         finish(new TransitError("E_RELAY_UNREACHABLE", describe(plan.relays)));
-      } else finish(new TransitError("E_NO_PATH", "no direct address or relay worked"));
+      } else finish(new TransitError("E_NO_PATH", `no direct address or relay worked${relayWords()}`));
     };
 
     const negotiate = (conn: Connection, path: TransitPath, viaRelay: boolean, address: string): void => {
@@ -145,8 +161,12 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
         buffer = buffer.subarray(expected.length);
         return true;
       };
-      const drop = (): void => {
-        if (viaRelay) silentRelays.delete(address);
+      const drop = (garbled = false): void => {
+        if (viaRelay) {
+          silentRelays.delete(address);
+          mutedRelays.delete(address);
+          if (garbled) garbledRelays.add(address);
+        }
         live.delete(conn);
         conn.destroy();
         checkExhausted();
@@ -155,16 +175,18 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
         if (finished && conn !== winner) return drop();
         if (step === "relay") {
           const r = consume(OK);
-          if (r === "bad") return drop();
+          if (r === "bad") return drop(true);
           if (!r) return;
           step = "handshake";
           silentRelays.delete(address);
+          mutedRelays.add(address);
           conn.write(plan.send);
         }
         if (step === "handshake") {
           const r = consume(plan.expect);
-          if (r === "bad") return drop();
+          if (r === "bad") return drop(viaRelay);
           if (!r) return;
+          if (viaRelay) mutedRelays.delete(address);
           listener?.proven(conn); // it knows the key: a flood of idle connections cannot take its place
           if (plan.role === "sender") {
             if (finished) {
@@ -238,12 +260,9 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
       if (plan.relays.length > 0 && !relayReached && relayStarted) {
         finish(new TransitError("E_RELAY_UNREACHABLE", describe(plan.relays)));
       } else {
-        // A relay that accepts and never answers (a dead or hostile one) is why, when it is the one left.
-        const silent =
-          silentRelays.size > 0
-            ? ` (the transit relay ${[...silentRelays].join(", ")} took the connection but never answered)`
-            : "";
-        finish(new TransitError("E_NO_PATH", `nothing connected within ${plan.timeoutMs / 1000} s${silent}`));
+        // A relay that accepts and never answers, or says ok and passes nothing on (a dead or
+        // hostile one), is why, when it is the one left.
+        finish(new TransitError("E_NO_PATH", `nothing connected within ${plan.timeoutMs / 1000} s${relayWords()}`));
       }
     }, plan.timeoutMs);
     for (const hint of plan.direct) {

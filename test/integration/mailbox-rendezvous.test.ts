@@ -169,6 +169,38 @@ describe.skipIf(!available)("mailbox rendezvous (real mailbox and relay)", () =>
     );
   });
 
+  test("a relay that answers garbage, or says ok and passes nothing on, the only path: the line says which", async () => {
+    // Before: "no direct address or relay worked" and "nothing connected within 1.5 s", the relay unnamed.
+    for (const [answer, words] of [
+      ["hello there\n", "answered with bytes that were neither its ok nor the peer's"],
+      ["ok\n", "said ok but passed on nothing from the peer"],
+    ] as const) {
+      const answered = new WeakSet<object>();
+      const relay = Bun.listen({
+        hostname: "127.0.0.1",
+        port: 0,
+        socket: {
+          data(socket) {
+            if (answered.has(socket)) return; // once: what follows our line is never passed on
+            answered.add(socket);
+            socket.write(answer);
+          },
+        },
+      });
+      cleanups.push(() => relay.stop(true));
+      const hint = { host: "127.0.0.1", port: relay.port };
+      const opts = { transitHelper: hint, noListen: true, timeoutMs: 1_500 };
+      const error = await meetPair(opts, opts).catch((e) => e);
+      expect(error).toBeInstanceOf(TransitError);
+      expect((error as TransitError).code).toBe("E_NO_PATH");
+      expect((error as TransitError).message).toMatch(
+        new RegExp(
+          `^(no direct address or relay worked|nothing connected within 1\\.5 s) \\(the transit relay 127\\.0\\.0\\.1:${relay.port} ${words}\\)$`,
+        ),
+      );
+    }
+  });
+
   test("a plain wormhole sender that gives up after the key exchange (its mailbox closed, no offer): E_NO_OFFER names that it may have failed", async () => {
     let gotCode!: (code: string) => void;
     const code = new Promise<string>((r) => (gotCode = r));
