@@ -1,8 +1,7 @@
 /**
  * The client side of magic-wormhole's mailbox protocol (client-protocol.md, server-protocol.md),
  * as a state machine without I/O: `handle(message)` takes what the server sent, `port.send`
- * carries what we send, and the owner hears `events`. The adapter (mailbox-connect.ts) joins
- * it to the WebSocket.
+ * carries what we send, and the owner (wormhole.ts, with the WebSocket) hears `events`.
  *
  *   us                                  mailbox server                              peer
  *   bind {appid, side}       ->
@@ -16,15 +15,14 @@
  *   add "0", "1", ...: SecretBox(phase key, application data), delivered in phase order
  *   release {nameplate} -> released; close {mailbox, mood} -> closed
  *
- * The side that made the code keeps its nameplate claimed until it closes, so nobody else can
- * claim that code while the conversation lasts (the server answers a third side "crowded"); the
- * side that joined releases it once it has the peer's PAKE message, as the wormhole client does.
- *
+ * The side that made the code keeps its nameplate claimed until it closes, so nobody else can claim
+ * that code while the conversation lasts (the server answers a third side "crowded"); the side
+ * that joined releases it once it has the peer's PAKE message, as the wormhole client does.
  * A lost connection is survived as the wormhole client's Mailbox and Nameplate machines do:
- * `reconnected()` binds again with the same side, asks again what was not answered, claims
- * again the nameplate we hold (another mailbox in the answer: the server forgot the code,
- * E_MAILBOX_LOST), re-opens the mailbox and adds again what the server has not echoed
- * (`unacked`); what it hands out again is dropped by side and phase (`seen`).
+ * `reconnected()` binds again with the same side, asks again what was not answered, claims again
+ * the nameplate we hold (another mailbox in the answer: the server forgot the code, E_MAILBOX_LOST),
+ * re-opens the mailbox and adds again what the server has not echoed (`unacked`); what it hands
+ * out again is dropped by side and phase (`seen`).
  */
 
 import { type Spake2Start, spake2Finish, spake2Start } from "../crypto/spake2.ts";
@@ -59,7 +57,7 @@ export interface MailboxPort {
 export interface MailboxClientEvents {
   /** The code is known (allocated by the server with our words, or given). */
   codeKnown(code: string): void;
-  /** The peer's key exchange message came and the key is made: its version should follow at once. */
+  /** The peer's key exchange message came: its version follows at once. */
   keyed?(): void;
   /** The peer proved it knows the code; `versions` is its decrypted version message. */
   verified(key: Uint8Array, versions: Record<string, unknown>): void;
@@ -170,8 +168,7 @@ export class MailboxClient {
       }
       case "allocated":
         if (this.state !== "allocating") return;
-        // It starts the code the peer types: a server allocates numbers; anything else (escapes,
-        // megabytes, spaces; or no text: 5, null) would be a code nobody could type, or none.
+        // It starts the code the peer types: anything but a number (escapes, megabytes; 5, null) nobody could type.
         if (typeof message.nameplate !== "string" || !isNameplate(message.nameplate)) {
           return this.failProtocol("it allocated a nameplate that is not a number");
         }
