@@ -243,7 +243,7 @@ export class ChatWithPeer {
       session,
       plan,
       () => new ReadableStream(),
-      (err) => this.terminal.print(`Error: ${err.message}`),
+      (err) => this.terminal.print(`Error: ${sanitizeForTerminal(err.message)}`),
     );
   }
 
