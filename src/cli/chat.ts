@@ -135,6 +135,7 @@ class ChatController {
         this.link,
         this.terminal,
         this.downloadDir,
+        relativePathsLine(this.io.cwd),
         () => this.releaseHeld(),
         this.typedAtTerminal ? () => this.mailboxJoinFailed() : undefined,
       );

@@ -46,6 +46,8 @@ export class MailboxChat {
     private readonly terminal: Terminal,
     /** Where files from a plain wormhole client go. */
     private readonly downloadDir: string,
+    /** What relative paths are resolved from (shell-folder.ts): said after the code, as the direct flow's. */
+    private readonly pathsLine: string,
     /** A plain wormhole client's chat started: lines held while joining can go to it. */
     private readonly plainStarted: () => void = () => {},
     /**
@@ -69,8 +71,10 @@ export class MailboxChat {
     const given = this.options.connect ?? this.options.peerCode;
     const note = codeOnCommandLineNote(this.options.connect);
     if (note) this.terminal.print(note);
-    if (given !== undefined) this.join(given);
-    else {
+    if (given !== undefined) {
+      this.join(given);
+      this.terminal.print(this.pathsLine);
+    } else {
       this.own = this.start(undefined);
       this.terminal.setPrompt("peer code> ");
     }
@@ -115,6 +119,7 @@ export class MailboxChat {
         this.ownNameplate = parseWormholeCode(c)?.nameplate;
         this.terminal.print(`Waiting in the mailbox · code ${c}`);
         this.terminal.print("Give the peer this code, or type the code its Parley shows.");
+        this.terminal.print(this.pathsLine);
         this.link.codeShown();
       },
       // Both meetings may find a path (each typed the other's code): the session's is said, from

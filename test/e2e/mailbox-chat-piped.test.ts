@@ -9,7 +9,7 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { cleanup, makeTempDir, startCli } from "./helpers.ts";
+import { cleanup, makeTempDir, ROOT, startCli } from "./helpers.ts";
 import { useWormholeServers } from "./wormhole-kit.ts";
 
 const kit = useWormholeServers("mailbox chat with piped input (test/e2e/mailbox-chat-piped.test.ts)");
@@ -65,6 +65,26 @@ describe.skipIf(!kit.available)("bun run chat with a mailbox, input piped and en
       expect(await bob.exitCode()).toBe(0);
       expect(bob.stdout).not.toContain("nothing was sent");
       expect(await alice.exitCode()).toBe(0);
+    },
+    TEST_MS,
+  );
+});
+
+describe.skipIf(!kit.available)("bun run chat with a mailbox, its first lines", () => {
+  test(
+    "after its code, what relative paths are resolved from, as the direct flow says",
+    async () => {
+      const { alice } = await aliceWaiting();
+      // Before: only the direct flow said it ("transfer ../x" then read "no such file: /elsewhere/x").
+      await alice.waitForLine(/^Relative paths/);
+      expect(alice.lines.slice(0, 3)).toEqual([
+        expect.stringMatching(/^Waiting in the mailbox · code /),
+        "Give the peer this code, or type the code its Parley shows.",
+        `Relative paths (transfer, --dir) are resolved from ${ROOT}.`,
+      ]);
+      const bob = mailboxChat("bob", ["--connect", "7-purple-sausage"]);
+      await bob.waitForLine(/^Relative paths \(transfer, --dir\) are resolved from /);
+      bob.kill("SIGTERM");
     },
     TEST_MS,
   );
