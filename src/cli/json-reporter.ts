@@ -13,9 +13,9 @@ import { folderBytesWords } from "./folder-presenter.ts";
 import type { OutStream } from "./io.ts";
 import { jsonErrorCode } from "./json-error-codes.ts";
 import { jsonLine } from "./json-line.ts";
+import { listeningEvent } from "./listening-words.ts";
 import { takenName } from "./renamed-entries.ts";
-import type { Reporter } from "./reporter.ts";
-import { listeningEvent } from "./starting-reporter.ts";
+import type { Reporter } from "./reporter-interface.ts";
 import { commandIncompleteWords } from "./transfer-words.ts";
 
 /** At most one progress event (or bar redraw) per transfer this often. */

@@ -20,7 +20,7 @@ import type { CliIo } from "./io.ts";
 import { describeMeetFailure, MailboxMeet } from "./mailbox-meet.ts";
 import type { MailboxConfig } from "./mailbox-options.ts";
 import type { PlainOutput } from "./plain-run.ts";
-import type { Reporter } from "./reporter.ts";
+import type { Reporter } from "./reporter-interface.ts";
 import { codeOutputWarning } from "./secret-files.ts";
 import { openStreamOutput, outputStallMs, type StreamOutput } from "./stream-output.ts";
 import { textLine } from "./text-line.ts";

@@ -7,16 +7,16 @@
 
 import type { TransferDone, TransferInfo } from "../session/events.ts";
 import type { Security } from "../session/rendezvous.ts";
-import type { ZipStored } from "../transfer/zip-renames.ts";
 import type { Asker } from "../ui/asker.ts";
 import { lostLinesLine, OutputGate } from "../ui/output-gate.ts";
 import { TransferProgress } from "../ui/progress.ts";
 import { peerTextLines, sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { OutStream } from "./io.ts";
 import { JsonReporter, PROGRESS_EVERY_MS } from "./json-reporter.ts";
+import { listeningLine } from "./listening-words.ts";
 import { isOutputFailure } from "./output-failure.ts";
 import { pathLine } from "./path-line.ts";
-import { listeningLine, type ReporterOptions } from "./starting-reporter.ts";
+import type { Reporter, ReporterOptions } from "./reporter-interface.ts";
 import { TransferPresenter } from "./transfer-presenter.ts";
 import type { TransferOutput } from "./transfer-words.ts";
 
@@ -29,75 +29,6 @@ const AUTOWRAP_ON = "\x1b[?7h";
  * receive's output otherwise.
  */
 const CLEAR_DOWN = "\x1b[0J";
-
-export interface Reporter {
-  listening(host: string, port: number, reachableAt: readonly string[], code: string, hint: string): void;
-  /** @param throughRelay - the connection is the transit relay's: `address` is the relay's, not the peer's */
-  connected(peerName: string | undefined, address: string, security?: Security, throughRelay?: boolean): void;
-  /** Mailbox flow: our code (`code 7-purple-sausage`) and what the peer should run. */
-  mailboxCode(code: string, hint: string): void;
-  /**
-   * Mailbox flow: the connection to the mailbox server was lost before the peer was met (`line`
-   * says so); it is tried again for up to `withinMs`.
-   */
-  mailboxLost(line: string, withinMs: number): void;
-  /** Mailbox flow: it is back (`line`). */
-  mailboxBack(line: string): void;
-  /** Mailbox flow: the path in use, "direct" or "relay", and where it goes. */
-  path(path: "direct" | "relay", address: string): void;
-  /**
-   * A plain wormhole client is there: over the transit path (`address` the peer's or the
-   * relay's), or "mailbox" for a text message (no transit). JSON only: people read the path line.
-   */
-  plainConnected(path: "direct" | "relay" | "mailbox", address?: string): void;
-  /** The peer's text: `from` labels it (`wormhole` for a plain wormhole client; else `peer`). */
-  chat(text: string, from?: string): void;
-  offered(info: TransferInfo): void;
-  /**
-   * A received file's place is open: `info.name` is the name it is stored under ("a (1).txt"
-   * when "a.txt" exists), which the offer could not know.
-   */
-  receiving(info: TransferInfo): void;
-  progressed(info: TransferInfo, bytes: number): void;
-  done(done: TransferDone): void;
-  /**
-   * A plain wormhole client's folder (`done`, its zip) has this entry stored under another name
-   * than the zip gives (`root`: the folder's name as offered). JSON only: people read the
-   * "Stored ... as" lines.
-   */
-  entryStored(done: TransferDone, root: string, entry: ZipStored): void;
-  /**
-   * @param cut - cut by a lost connection or an interrupt (what arrived is kept: sending again resumes)
-   * @param inputEnded - declined by `receive --ask` for want of an answer, its input having ended:
-   *   receiving, one declined without its question; sending, the receiver's E_NO_ANSWER (the
-   *   first is said). No line of its own: one for them all when their command has ended (JSON:
-   *   its event all the same)
-   */
-  failed(info: TransferInfo, reason: string, code: string, cut?: boolean, inputEnded?: boolean): void;
-  /** The session is over: says which folders are incomplete. @returns how many */
-  sessionEnded(): number;
-  /**
-   * A failure not tied to one transfer (connection refused, lost, ...).
-   * @param saidAbove - a transfer's failed line already gave this message: JSON readers still
-   *   get the event, people no second line
-   */
-  error(code: string, message: string, saidAbove?: boolean): void;
-  bye(reason: string): void;
-  /** A human message (stderr in JSON mode). */
-  note(message: string): void;
-  /**
-   * A warning at the start (the download folder others can change): a line on stderr, and with
-   * --json a `warning` event too, after the first event (scripts read the first line's port and code).
-   */
-  warning(code: string, message: string): void;
-  /**
-   * --ask: its questions go to standard error; where the lines go there too (one terminal, one
-   * file: `receive --ask > log 2>&1`), a line printed while a question waits keeps it whole.
-   * @param samePlace - standard output and error are one file or terminal (io.ts samePlace);
-   *   undefined when unknown: two terminals are taken as one
-   */
-  shareLinesWith(asker: Asker, samePlace?: boolean): void;
-}
 
 /**
  * A reader that went away (`parley send ... | head -1`): stop printing, go on with the work. Any

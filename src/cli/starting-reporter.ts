@@ -12,27 +12,9 @@
 
 import type { CliIo } from "./io.ts";
 import { jsonLine } from "./json-line.ts";
+import { listeningEvent, listeningLine } from "./listening-words.ts";
 import type * as ReporterModule from "./reporter.ts";
-import type { Reporter } from "./reporter.ts";
-
-export interface ReporterOptions {
-  readonly json: boolean;
-  readonly progress: boolean;
-  /** The received file goes to stdout: everything is printed to stderr. */
-  readonly stdoutTaken: boolean;
-}
-
-/** The human line that shows the code: "Listening on 127.0.0.1:40123 · code 40123-ribbon-walnut". */
-export function listeningLine(host: string, port: number, reachableAt: readonly string[], code: string): string {
-  const where = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-  const extra = reachableAt.length > 0 ? ` (a peer can use: ${reachableAt.join(", ")})` : "";
-  return `Listening on ${where}${extra} · code ${code}`;
-}
-
-/** The `--json` event that shows the code. */
-export function listeningEvent(host: string, port: number, reachableAt: readonly string[], code: string) {
-  return { type: "listening", host, port, code, reachableAt };
-}
+import type { Reporter, ReporterOptions } from "./reporter-interface.ts";
 
 /** A Reporter that writes its first lines itself and makes the real one (reporter.ts) when needed. */
 export class StartingReporter implements Reporter {

@@ -128,3 +128,53 @@ test("no file in src/ is over 400 lines", () => {
   }
   expect(long).toEqual([]);
 });
+
+/**
+ * One module's circle of imports, as `a.ts -> b.ts -> a.ts`, if `from` starts one; else undefined.
+ * Types count: a circle of types is a circle of modules that must change together.
+ */
+function circleFrom(from: string, imports: ReadonlyMap<string, readonly string[]>): string | undefined {
+  const path: string[] = [];
+  const done = new Set<string>();
+  const visit = (file: string): string | undefined => {
+    const at = path.indexOf(file);
+    if (at >= 0) return [...path.slice(at), file].join(" -> ");
+    if (done.has(file)) return undefined;
+    path.push(file);
+    for (const next of imports.get(file) ?? []) {
+      const circle = visit(next);
+      if (circle) return circle;
+    }
+    path.pop();
+    done.add(file);
+    return undefined;
+  };
+  return visit(from);
+}
+
+test("no module of src/ imports itself back through others (types too)", () => {
+  const imports = new Map<string, string[]>();
+  for (const folder of folders) {
+    for (const imp of importsOf(folder)) {
+      if (!imp.target.startsWith(".") || !imp.target.endsWith(".ts")) continue;
+      const target = resolve(SRC, folder, imp.target).slice(SRC.length + 1);
+      imports.set(imp.file, [...(imports.get(imp.file) ?? []), target]);
+    }
+  }
+  const circles = new Set<string>();
+  for (const file of imports.keys()) {
+    const circle = circleFrom(file, imports);
+    if (circle) circles.add(circle);
+  }
+  expect([...circles]).toEqual([]);
+});
+
+test("the circle check sees a circle (it can fail)", () => {
+  const imports = new Map([
+    ["cli/a.ts", ["cli/b.ts"]],
+    ["cli/b.ts", ["cli/c.ts"]],
+    ["cli/c.ts", ["cli/a.ts"]],
+  ]);
+  expect(circleFrom("cli/a.ts", imports)).toBe("cli/a.ts -> cli/b.ts -> cli/c.ts -> cli/a.ts");
+  expect(circleFrom("cli/a.ts", new Map([["cli/a.ts", ["cli/b.ts"]]]))).toBeUndefined();
+});
