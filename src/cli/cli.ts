@@ -93,8 +93,9 @@ export const COMMANDS: readonly Command[] = [
     },
     run: (argv, io) => {
       const { parseSendArgs, sendHelp } = commandArgs();
+      // require, as the chat: no turn of the event loop (and its full collection) before the code line.
       return parsedThen(parseSendArgs(argv, io.env, warnOn(io)), sendHelp, io, async (options) =>
-        (await import("./send-command.ts")).runSend(options, io),
+        (require("./send-command.ts") as typeof import("./send-command.ts")).runSend(options, io),
       );
     },
   },
@@ -110,8 +111,9 @@ export const COMMANDS: readonly Command[] = [
     },
     run: (argv, io) => {
       const { parseReceiveArgs, receiveHelp } = commandArgs();
+      // require, as the chat (above).
       return parsedThen(parseReceiveArgs(argv, io.env, io.cwd, warnOn(io)), receiveHelp, io, async (options) =>
-        (await import("./receive-command.ts")).runReceive(options, io),
+        (require("./receive-command.ts") as typeof import("./receive-command.ts")).runReceive(options, io),
       );
     },
   },
