@@ -141,6 +141,30 @@ describe("parseTransferPaths", async () => {
     }
   });
 
+  test("a set's [:class:], [.c.] and [=c=] are bash's: not sets of their letters", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wildcard-"));
+    for (const name of ["1.jpg", "a.jpg", "\u00c9.jpg", "_.jpg", "].jpg", ":.jpg", "d].jpg", "x1", "x-"]) {
+      writeFileSync(join(dir, name), "");
+    }
+    const exists = (p: string) => existsSync(p);
+    const under = (...ns: string[]) => ns.map((n) => `${dir}/${n}`);
+    try {
+      // Before: [[:digit:]] was a set of [ : d i g t, and then a ]: it sent d].jpg, not 1.jpg.
+      expect(await parseTransferPaths(`${dir}/[[:digit:]]*`, exists)).toEqual(under("1.jpg"));
+      expect(await parseTransferPaths(`${dir}/[[:alpha:]].jpg`, exists)).toEqual(under("a.jpg", "\u00c9.jpg"));
+      expect(await parseTransferPaths(`${dir}/[![:alnum:]].jpg`, exists)).toEqual(under(":.jpg", "].jpg", "_.jpg"));
+      expect(await parseTransferPaths(`${dir}/[[:upper:]_].jpg`, exists)).toEqual(under("_.jpg", "\u00c9.jpg"));
+      expect(await parseTransferPaths(`${dir}/x[[:punct:][:digit:]]`, exists)).toEqual(under("x-", "x1"));
+      expect(await parseTransferPaths(`${dir}/[[.a.][=_=]].jpg`, exists)).toEqual(under("_.jpg", "a.jpg"));
+      // A class bash does not know matches nothing: the path as typed (its error says nothing matched).
+      expect(await parseTransferPaths(`${dir}/[[:foo:]].jpg`, exists)).toEqual(under("[[:foo:]].jpg"));
+      // Quoted, the brackets and colons are themselves: a set of [ : a l p h, then a ].
+      expect(await parseTransferPaths(`${dir}/["[:alpha:"]]`, exists)).toEqual(under("[[:alpha:]]"));
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
   test("a wildcard typed inside quotes or after a backslash is itself, as in a shell; one outside them is expanded", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wildcard-"));
     for (const name of ["a.jpg", "b.jpg", "ax", "]x", "-x", "!x", "zx"]) writeFileSync(join(dir, name), "");
