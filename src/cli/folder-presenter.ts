@@ -187,8 +187,8 @@ export class FolderPresenter {
     // Cut short: how much of it moved (kept to resume), then that sending it again continues it.
     const again = reasons?.cut ? ` ${folderBytesWords(f)}.${keptHint(f)}` : "";
     const failed = f.failed > 0 ? ` ${f.failed} of ${f.entries} entries failed (see above${alike}).${again}` : "";
-    // "each XXH3-64 checksum matched" only when a file was saved (and so verified).
-    const verified = f.algo ? `, each ${algoLabel(f.algo)} checksum matched` : "";
+    // "each XXH3-64 checksum matched" only when a file was saved (and so verified); "its" for one.
+    const verified = f.algo ? `, ${f.done === 1 ? "its" : "each"} ${algoLabel(f.algo)} checksum matched` : "";
     if (f.direction === "receive") {
       if (totals) this.out.print(receiverTotalsLine(f.verifiedBytes));
       const where = f.savedIn ? sanitizeForTerminal(f.savedIn) : name;

@@ -198,7 +198,7 @@ test(
       "photos/",
     ]);
     expect(sender.linesMatching(/^Folder /).sort()).toEqual([
-      "Folder .config: the receiver saved 1 entry in _config, each XXH3-64 checksum matched.",
+      "Folder .config: the receiver saved 1 entry in _config, its XXH3-64 checksum matched.",
       "Folder photos: the receiver saved 2 entries in photos (1), each XXH3-64 checksum matched.",
     ]);
     const json = startCli("sender2", ["send", join(src, "photos"), "--json", "--to", (await jsonReceiver(dir)).code]);

@@ -89,7 +89,7 @@ test("a 1-byte file, sent, resumed from 1 byte: 'was there', '0 bytes moved'", (
   ]);
 });
 
-test("a folder of one entry: '1 entry' at the start and the end", () => {
+test("a folder of one entry: '1 entry' at the start and the end, and 'its' checksum", () => {
   const { lines, p } = linePresenter();
   const folder = { group: 1, root: "d", path: ["only.txt"], entries: 1, bytes: 5 };
   const info: TransferInfo = { id: 1, direction: "send", name: "only.txt", size: 5, folder };
@@ -98,7 +98,7 @@ test("a folder of one entry: '1 entry' at the start and the end", () => {
   expect(lines).toEqual([
     "Sending folder d: 1 entry, 5 bytes.",
     "The transfer command is done. The sender has sent a total of 5 bytes to the receiver.",
-    "Folder d: the receiver saved 1 entry, each XXH3-64 checksum matched.",
+    "Folder d: the receiver saved 1 entry, its XXH3-64 checksum matched.", // was "each"
   ]);
 });
 
