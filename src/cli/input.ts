@@ -208,7 +208,9 @@ function splitShellWords(text: string): ShellWord[] {
     const ch = text[i] as string;
     if (quote) {
       if (ch === quote) quote = undefined;
-      else if (ch === "\\" && quote === '"' && i + 1 < text.length) add(text[++i] as string, true);
+      // Inside "...", as in a shell, a backslash escapes only ", $, ` and itself; before any other it is itself.
+      else if (ch === "\\" && quote === '"' && i + 1 < text.length && '"\\$`'.includes(text[i + 1] as string))
+        add(text[++i] as string, true);
       else add(ch, true);
     } else if (ch === '"' || ch === "'") {
       quote = ch;

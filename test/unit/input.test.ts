@@ -75,6 +75,10 @@ describe("parseTransferPaths", async () => {
     ['""', [""]],
     ['"say \\"hi\\".txt"', ['say "hi".txt']],
     ["'back\\slash'", ["back\\slash"]],
+    // Inside double quotes a backslash escapes only ", \\, $ and ` (bash's answers); before it took
+    // itself off before any character: "dir\\file.txt" named dirfile.txt.
+    ['"back\\slash"', ["back\\slash"]],
+    ['"a\\*b" "c\\\\d" "e\\$f" "g\\`h"', ["a\\*b", "c\\d", "e$f", "g`h"]],
   ])("%p splits shell-style into %p", async (args, expected) => {
     expect(await parseTransferPaths(args, none)).toEqual(expected);
   });
