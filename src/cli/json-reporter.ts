@@ -73,10 +73,13 @@ export class JsonReporter implements Reporter {
   listening(host: string, port: number, reachableAt: readonly string[], code: string): void {
     this.emit(listeningEvent(host, port, reachableAt, code));
   }
-  connected(peerName: string | undefined, address: string, security?: Security): void {
+  connected(peerName: string | undefined, address: string, security?: Security, path?: "direct" | "relay"): void {
+    // The mailbox flow's path, as a plain wormhole peer's event has it: through the relay,
+    // `peer.address` is the relay's (it had no flag, and only the `path` event before said so).
     this.emit({
       type: "connected",
       peer: { address, ...(peerName === undefined ? {} : { name: peerName }) },
+      ...(path ? { path } : {}),
       ...(security ? { verified: security.mode === "code", verification: security.verification } : {}),
     });
   }

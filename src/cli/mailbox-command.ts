@@ -42,7 +42,7 @@ export interface MailboxCommandIo {
 
 /** The one transfer with a plain wormhole client, worded by the reporter. */
 async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> {
-  const { receiveFromPlain, sendToPlain } = await import("./plain-run.ts");
+  const { PLAIN_PEER_LINE, receiveFromPlain, sendToPlain } = await import("./plain-run.ts");
   const { plainFolders } = await import("./plain-folders.ts");
   const { options, reporter } = io;
   const toStdout = "stdout" in options && options.stdout;
@@ -92,6 +92,8 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
       output?.close();
     }
   }
+  // As receiving from one says (receiveFromPlain): what this peer can and cannot do.
+  out.note(PLAIN_PEER_LINE);
   const text = (options as SendOptions).text;
   if (text !== undefined) return sendToPlain(peer, { kind: "text", text }, out);
   const paths = (options as SendOptions).paths;

@@ -109,7 +109,7 @@ export class OneShotRun {
         },
         connected: (session, via) => {
           this.session = session;
-          reporter.connected(session.peer.name, session.remoteAddress, session.security, via?.path === "relay");
+          reporter.connected(session.peer.name, session.remoteAddress, session.security, via?.path);
           this.hooks.start(session);
         },
         note: (line) => reporter.note(line),

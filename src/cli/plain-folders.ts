@@ -30,6 +30,7 @@ import type { BuiltZip } from "../transfer/zip-build.ts";
 import { count } from "./counts.ts";
 import { EXIT_OK, EXIT_TRANSFER } from "./exit-codes.ts";
 import {
+  offeredLine,
   type PlainFolders,
   type PlainOfferOf,
   type PlainOutput,
@@ -112,7 +113,11 @@ async function receiveFolder(
     return EXIT_TRANSFER;
   }
   const decision = options.decide ? await options.decide(offered) : true;
-  if (!options.decide) out.offered(offered);
+  // The offer is said once the path is (as from a Parley peer: the path, then "Receiving folder"),
+  // or with the failure that comes before it; the note above said what comes.
+  const sayOffered = (): void => {
+    if (!options.decide) out.offered(offered);
+  };
   if (decision !== true) {
     await peer.decline("transfer rejected");
     const why = typeof decision === "string" ? decision : decision.reason;
@@ -124,12 +129,12 @@ async function receiveFolder(
     part = ZipPart.open(options.dir, wanted);
   } catch (err) {
     await peer.decline("the receiver cannot store the folder");
+    sayOffered();
     return reportPlainFailure(err, out, offered);
   }
   // Named from its first line as it will be stored (`gift (1)` where gift is taken), as a
   // Parley folder is: the name is given once it is unpacked, so this is the one free now.
   const info: TransferInfo = { ...offered, name: part.likelyName() };
-  out.receiving(info);
   let removeWork: (() => void) | undefined;
   options.started?.(() => {
     part.remove();
@@ -140,9 +145,12 @@ async function receiveFolder(
     pipe = await peer.acceptFile();
   } catch (err) {
     part.abort();
+    sayOffered();
     return reportPlainFailure(err, out, info);
   }
   reportTransit(out, pipe);
+  sayOffered();
+  out.receiving(info);
   try {
     const zip = await receiveOverTransit(pipe, part, wanted.zipsize, (bytes) => out.progressed(info, bytes));
     out.note("Checking and unpacking the folder's zip...");
@@ -195,7 +203,7 @@ async function sendFolder(peer: PlainPeer, path: string, out: PlainOutput): Prom
   try {
     for (const line of skippedLines(zip.skipped.map((e) => ({ ...e, rel: `${zip.dirname}/${e.rel}` })))) out.note(line);
     const info: TransferInfo = { id: 1, direction: "send", name: `${zip.dirname}/`, size: zip.zipsize };
-    out.offered(info);
+    out.note(offeredLine(info));
     let pipe: TransitPipe | undefined;
     try {
       pipe = await peer.offer({
@@ -210,8 +218,12 @@ async function sendFolder(peer: PlainPeer, path: string, out: PlainOutput): Prom
       await peer.close("errory");
       return reportPlainFailure(err, out, info);
     }
-    if (!pipe) throw new TransferError("E_READ", "no transit connection");
+    if (!pipe) {
+      out.offered(info);
+      throw new TransferError("E_READ", "no transit connection");
+    }
     reportTransit(out, pipe);
+    out.offered(info);
     try {
       const sent = await sendOverTransit(
         pipe,

@@ -29,6 +29,7 @@ import {
   TransferError,
 } from "../transfer/index.ts";
 import type { ZipStored } from "../transfer/zip-renames.ts";
+import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import { EXIT_CONNECTION, EXIT_INTEGRITY, EXIT_OK, EXIT_TRANSFER } from "./exit-codes.ts";
 import { describeMeetFailure } from "./mailbox-meet.ts";
 
@@ -52,6 +53,16 @@ export interface PlainOutput {
   path(path: "direct" | "relay", address: string): void;
   /** The peer is there: over this transit path, or "mailbox" for a text message (no transit). */
   connected(path: "direct" | "relay" | "mailbox", address?: string): void;
+}
+
+/**
+ * The line while a plain `wormhole receive` decides on our offer (its user is asked, and may take
+ * any time; one that quits there tells us nothing): "Sending #1" comes once the path stands, as
+ * to a Parley peer.
+ */
+export function offeredLine(info: TransferInfo): string {
+  const what = info.name.endsWith("/") ? `the folder ${info.name}` : info.name;
+  return `Offered ${sanitizeForTerminal(what)}; waiting for the wormhole receiver to accept it (it may ask its user first).`;
 }
 
 /** The transit connection is up: its path, and the peer connected over it. */
@@ -222,7 +233,11 @@ async function receiveFile(
 ): Promise<number> {
   const offered: TransferInfo = { id: 1, direction: "receive", name: offer.name, size: offer.size };
   const decision = options.decide ? await options.decide(offered) : true;
-  if (!options.decide) out.offered(offered);
+  // The offer is said once the path is (as from a Parley peer: the path, then "Receiving #1"),
+  // or with the failure that comes before it.
+  const sayOffered = (): void => {
+    if (!options.decide) out.offered(offered);
+  };
   if (decision !== true) {
     await peer.decline("transfer rejected");
     out.failed(offered, `declined: ${declineWords(decision)}`, "E_REJECTED");
@@ -244,10 +259,10 @@ async function receiveFile(
         );
   } catch (err) {
     await peer.decline("the receiver cannot store the file");
+    sayOffered();
     return reportPlainFailure(err, out, offered);
   }
   const info: TransferInfo = { ...offered, name: sink.name };
-  out.receiving(info);
   let live = true;
   options.started?.(() => {
     if (live) sink.abort(false);
@@ -257,9 +272,12 @@ async function receiveFile(
     pipe = await peer.acceptFile();
   } catch (err) {
     sink.abort(false);
+    sayOffered();
     return reportPlainFailure(err, out, info);
   }
   reportTransit(out, pipe);
+  sayOffered();
+  out.receiving(info);
   try {
     const file = await receiveOverTransit(pipe, sink, offer.size, (bytes) => out.progressed(info, bytes)).finally(
       () => {
@@ -321,7 +339,7 @@ export async function sendToPlain(
       `The file's name is ${Buffer.byteLength(name)} bytes long, more than ${MAX_SAFE_NAME_BYTES} (a wormhole receiver may fail to store it): it is offered cut to ${MAX_SAFE_NAME_BYTES} bytes.`,
     );
   }
-  out.offered(info);
+  out.note(offeredLine(info));
   let pipe: TransitPipe | undefined;
   try {
     pipe = await peer.offer({ kind: "file", name: info.name, size });
@@ -329,8 +347,12 @@ export async function sendToPlain(
     await peer.close("errory");
     return reportPlainFailure(err, out, info);
   }
-  if (!pipe) return reportPlainFailure(new PlainPeerError("E_PEER_PROTOCOL", "no transit connection"), out, info);
+  if (!pipe) {
+    out.offered(info);
+    return reportPlainFailure(new PlainPeerError("E_PEER_PROTOCOL", "no transit connection"), out, info);
+  }
   reportTransit(out, pipe);
+  out.offered(info);
   try {
     const sent = await sendOverTransit(
       pipe,

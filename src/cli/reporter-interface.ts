@@ -18,8 +18,11 @@ export interface ReporterOptions {
 
 export interface Reporter {
   listening(host: string, port: number, reachableAt: readonly string[], code: string, hint: string): void;
-  /** @param throughRelay - the connection is the transit relay's: `address` is the relay's, not the peer's */
-  connected(peerName: string | undefined, address: string, security?: Security, throughRelay?: boolean): void;
+  /**
+   * @param path - the mailbox flow's path (the direct flow: none); "relay": `address` is the
+   *   transit relay's, not the peer's
+   */
+  connected(peerName: string | undefined, address: string, security?: Security, path?: "direct" | "relay"): void;
   /** Mailbox flow: our code (`code 7-purple-sausage`) and what the peer should run. */
   mailboxCode(code: string, hint: string): void;
   /**

@@ -162,14 +162,14 @@ class HumanReporter implements Reporter, TransferOutput {
     this.print(listeningLine(host, port, reachableAt, code));
     this.print(hint);
   }
-  connected(peerName: string | undefined, address: string, security?: Security, throughRelay = false): void {
+  connected(peerName: string | undefined, address: string, security?: Security, path?: "direct" | "relay"): void {
     const how = !security
       ? ""
       : security.mode === "code"
         ? " (encrypted, verified by the code)"
         : " (encrypted, port only: not verified)";
     // Through the relay the connection's far end is the relay, not the peer: said so.
-    const where = throughRelay ? `through the relay at ${address}` : `at ${address}`;
+    const where = path === "relay" ? `through the relay at ${address}` : `at ${address}`;
     this.print(`Connected to ${peerName ? sanitizeForTerminal(peerName) : "peer"} ${where}${how}.`);
     if (security) this.print(`Both sides show ${security.verification}.`);
   }

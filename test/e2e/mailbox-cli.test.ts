@@ -43,12 +43,15 @@ async function sendAndCompare(extra: string[]): Promise<{ recv: JsonEvent[]; sen
 }
 
 const pathOf = (list: JsonEvent[]) => list.find((e) => e.type === "path");
+const connectedOf = (list: JsonEvent[]) => list.find((e) => e.type === "connected");
 
 describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
   test("64 MiB byte for byte on the direct path; both sides say so", async () => {
     const { recv, send } = await sendAndCompare([]);
     expect(pathOf(recv)?.path).toBe("direct");
     expect(pathOf(send)?.path).toBe("direct");
+    expect(connectedOf(recv)?.path).toBe("direct");
+    expect(connectedOf(send)?.path).toBe("direct");
   }, 90_000);
 
   test("--no-listen on both sides: 64 MiB through the transit relay, its address reported", async () => {
@@ -56,6 +59,9 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
     const relay = `127.0.0.1:${kit.servers().relay.port}`;
     expect(pathOf(recv)).toMatchObject({ path: "relay", address: relay });
     expect(pathOf(send)).toMatchObject({ path: "relay", address: relay });
+    // Its peer.address is the relay's: the event says so itself (it did not), as a plain wormhole peer's does.
+    for (const side of [recv, send])
+      expect(connectedOf(side)).toMatchObject({ path: "relay", peer: { address: relay } });
   }, 90_000);
 
   test("--no-listen, human lines: each side says the peer's connection is through the relay, not that the peer is at its address", async () => {

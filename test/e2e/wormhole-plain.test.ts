@@ -11,6 +11,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { PLAIN_PEER_LINE } from "../../src/cli/plain-run.ts";
 import { MAX_PLAIN_TEXT_CHARS } from "../../src/protocol/index.ts";
 import { type Cli, cleanup, makeTempDir, startCli, WAIT_MS } from "./helpers.ts";
 import {
@@ -113,6 +114,23 @@ describe.skipIf(!available)("wormhole send -> parley receive", () => {
       });
     }
   }, 90_000);
+
+  test("human lines: the path, then Receiving #1, as from a Parley peer", async () => {
+    const src = fileOf("g.txt", 6);
+    const w = wormhole("wormhole-send", ["send", "g.txt"], src.dir);
+    const code = await wormholeCode(w);
+    const dir = makeTempDir();
+    const r = startCli("parley-receive", ["receive", code, ...mailbox(), "--dir", dir, "--no-progress"]);
+    expect(await r.exitCode(LONG_MS), r.describe()).toBe(0);
+    expect(await w.exitCode(LONG_MS)).toBe(0);
+    // "Receiving #1 g.txt" came first: the offer comes through the mailbox before the transit.
+    expect(r.linesMatching(/^(A plain wormhole client|Connected |Receiving #1 )/), r.describe()).toEqual([
+      PLAIN_PEER_LINE,
+      expect.stringMatching(/^Connected directly to \S+$/),
+      "Receiving #1 g.txt (6 bytes).",
+    ]);
+    expect(readFileSync(join(dir, "g.txt")).equals(src.bytes)).toBe(true);
+  }, 60_000);
 
   test("64 MiB random, direct", async () => {
     const list = await wormholeToParley("big.bin", 64 * 1024 * 1024, false);
@@ -230,6 +248,14 @@ describe.skipIf(!available)("parley send -> wormhole receive", () => {
       `The transfer command is done. The sender has sent a total of ${64 * 1024 * 1024} bytes to the receiver.`,
     );
     expect(s.stdout).toMatch(/^Connected directly to /m);
+    // As to a Parley peer: the path, then "Sending #1" (it came first, before the wormhole user
+    // had answered); the peer said plain first, as receiving from one says it; the wait said.
+    expect(s.linesMatching(/^(A plain wormhole client|Offered |Connected |Sending #1 )/), s.describe()).toEqual([
+      PLAIN_PEER_LINE,
+      "Offered big.bin; waiting for the wormhole receiver to accept it (it may ask its user first).",
+      expect.stringMatching(/^Connected directly to \S+$/),
+      "Sending #1 big.bin (64.0 MiB, 67108864 bytes).",
+    ]);
     expect(readFileSync(join(dir, "big.bin")).equals(src.bytes)).toBe(true);
   }, 90_000);
 
@@ -245,6 +271,8 @@ describe.skipIf(!available)("parley send -> wormhole receive", () => {
       address: `127.0.0.1:${kit.servers().relay.port}`,
     });
     expectConnected(list, "relay", `127.0.0.1:${kit.servers().relay.port}`);
+    // The offer once the path stands, as to a Parley peer (it came before `connected`).
+    expect(list.findIndex((e) => e.type === "offer")).toBeGreaterThan(list.findIndex((e) => e.type === "connected"));
   }, 60_000);
 
   test("a name of 255 bytes is offered cut to 240: the Python receiver, writing NAME.tmp, failed on it and parley send waited for ever", async () => {
