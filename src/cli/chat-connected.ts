@@ -57,14 +57,30 @@ export function listingWords(path: string, entries: number, reading?: NamesRead)
     : `${folder}: reading the names in ${dir}, ${reading.names} so far${after}`;
 }
 
+/** A `transfer` command waiting for a listing (ChatWithPeer.waiting). */
+interface WaitingCommand {
+  readonly args: string;
+  readonly wildcard: boolean;
+  readonly folder: boolean;
+}
+
 export class ChatWithPeer {
   private readonly presenter: TransferPresenter;
-  /** `transfer` commands naming a folder being listed, and any typed after them, in order. */
+  /** `transfer` commands naming a folder being listed or a wildcard whose folder is read, and any typed after them, in order. */
   private listing: Promise<void> | undefined;
   /** The session whose leaving was said (leaving). */
   private leavingSaid: Session | undefined;
-  /** Those commands not yet planned, as typed: said if the session ends first (the process then exits). */
-  private readonly waiting = new Set<{ readonly args: string }>();
+  /**
+   * Those commands not yet planned, as typed: said if the session ends first (the process then
+   * exits). `folder`: it names a folder as typed; `wildcard`: it has one, whose folder is read first.
+   */
+  private readonly waiting = new Set<WaitingCommand>();
+
+  /** What the commands waiting wait for: a folder listed, or only a wildcard's folder read (not "a folder"). */
+  private get waitingFor(): "folder" | "wildcard" {
+    const waiting = [...this.waiting];
+    return waiting.some((c) => c.wildcard) && !waiting.some((c) => c.folder) ? "wildcard" : "folder";
+  }
 
   /**
    * @param now - the clock of the listing's slices and notes, milliseconds (tests pass their own)
@@ -123,7 +139,8 @@ export class ChatWithPeer {
   listTransfers(session: Session): void {
     const list = session.transferStatus;
     for (const { args } of this.waiting) {
-      this.terminal.print(`transfer ${sanitizeForTerminal(args)}: not offered yet (a folder is being listed)`);
+      const being = this.waitingFor === "folder" ? "a folder is being listed" : "a wildcard's folder is being read";
+      this.terminal.print(`transfer ${sanitizeForTerminal(args)}: not offered yet (${being})`);
     }
     if (list.length === 0) {
       if (this.waiting.size === 0) this.terminal.print("No transfers in progress.");
@@ -165,7 +182,7 @@ export class ChatWithPeer {
     const wildcards = words.some((word) => word.wildcard);
     const paths = words.map((word) => word.path);
     if (!this.listing && !wildcards && !namesAFolder(paths)) return this.plan(session, paths);
-    const command = { args };
+    const command = { args, wildcard: wildcards, folder: namesAFolder(paths) };
     this.waiting.add(command);
     const done: Promise<void> = (this.listing ?? Promise.resolve())
       .then(async () => this.listThenPlan(session, wildcards ? await expandTransferPaths(words) : paths, command))
@@ -197,12 +214,16 @@ export class ChatWithPeer {
    */
   afterListing(leave: () => void): boolean {
     if (!this.listing) return false;
-    this.terminal.print("Waiting for the folder being listed to be offered before leaving...");
+    this.terminal.print(
+      this.waitingFor === "folder"
+        ? "Waiting for the folder being listed to be offered before leaving..."
+        : "Waiting for the names a wildcard matches to be offered before leaving...",
+    );
     void this.listing.then(leave);
     return true;
   }
 
-  private async listThenPlan(session: Session, paths: readonly string[], command: { args: string }): Promise<void> {
+  private async listThenPlan(session: Session, paths: readonly string[], command: WaitingCommand): Promise<void> {
     const started = this.now();
     let saidAt = 0;
     const note = (path: string, entries: number, reading?: NamesRead) => {
@@ -214,9 +235,10 @@ export class ChatWithPeer {
       );
     };
     const listed = await listFoldersSoon(paths, note, this.now);
+    const being = this.waitingFor === "folder" ? "the folder was being listed" : "the wildcard's folder was being read";
     const told = !this.waiting.delete(command); // by sessionEnded
     if (!session.isOpen) {
-      if (!told) this.terminal.print("Not sent: the session closed while the folder was being listed.");
+      if (!told) this.terminal.print(`Not sent: the session closed while ${being}.`);
       return;
     }
     this.plan(session, paths, listed);
@@ -285,10 +307,9 @@ export class ChatWithPeer {
 
   /** The session ended: a folder still missing entries ends with its summary; commands waiting for a listing are not sent. */
   sessionEnded(): void {
+    const being = this.waitingFor === "folder" ? "a folder was being listed" : "a wildcard's folder was being read";
     for (const { args } of this.waiting) {
-      this.terminal.print(
-        `Not sent: transfer ${sanitizeForTerminal(args)} (the session ended while a folder was being listed).`,
-      );
+      this.terminal.print(`Not sent: transfer ${sanitizeForTerminal(args)} (the session ended while ${being}).`);
     }
     this.waiting.clear();
     this.presenter.sessionEnded();

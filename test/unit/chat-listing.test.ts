@@ -69,6 +69,31 @@ test("transfers while a folder is listed names the commands waiting for it (not 
   await new Promise<void>((resolve) => chat.afterListing(resolve));
 });
 
+test("a wildcard's folder being read is said as that, not as a folder being listed (transfers, exit, the session's end)", async () => {
+  const { folder, parent } = album();
+  const file = join(parent, "notes.txt");
+  closeSync(openSync(file, "w"));
+  const lines: string[] = [];
+  const chat = new ChatWithPeer(recordingTerminal(lines));
+  const fake = { isOpen: true, transferStatus: [] };
+  const session = fake as unknown as Session;
+  chat.startTransfers(session, `${folder}/*.jpg`); // its folder is read off the chat's turn
+  chat.startTransfers(session, file); // typed behind it: waits its turn
+  chat.listTransfers(session);
+  chat.afterListing(() => {});
+  fake.isOpen = false;
+  chat.sessionEnded();
+  // Before: "(a folder is being listed)", "Waiting for the folder being listed ...": no folder was named.
+  expect(lines).toEqual([
+    `transfer ${folder}/*.jpg: not offered yet (a wildcard's folder is being read)`,
+    `transfer ${file}: not offered yet (a wildcard's folder is being read)`,
+    "Waiting for the names a wildcard matches to be offered before leaving...",
+    `Not sent: transfer ${folder}/*.jpg (the session ended while a wildcard's folder was being read).`,
+    `Not sent: transfer ${file} (the session ended while a wildcard's folder was being read).`,
+  ]);
+  await new Promise<void>((resolve) => chat.afterListing(resolve));
+});
+
 test("transfer typed while the session is leaving (exit waits for transfers) is refused at once, in one line", async () => {
   const { folder } = album();
   const lines: string[] = [];
