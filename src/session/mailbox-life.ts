@@ -16,8 +16,9 @@
  * server's (E_MAILBOX_SILENT at once, as an unreachable one). up: it answered; a silence may be
  * the path's (half-open: Wi-Fi changed, a NAT forgot the flow), so it is a loss. A connection
  * opened again that the server welcomed and left silent is tried once more (a network flapping
- * can fail just after a welcome), and the second fails (E_MAILBOX_SILENT, SILENT_BACKS): a
- * welcome shows the path worked, so the silence is likely the server's. A loss starts an
+ * can fail just after a welcome), and the second in a row fails (E_MAILBOX_SILENT, SILENT_BACKS;
+ * a try that fails to open between them is the network's): a welcome shows the path worked, so
+ * the silence is likely the server's. A loss starts an
  * outage: tried again at once, then after growing pauses (nextPause), until its deadline
  * (`withinMs` after the loss). A connection opened again is lost-unanswered until the server has
  * answered all asked on it: said neither back nor lost, and a loss (a close) there goes on with
@@ -50,7 +51,10 @@ export interface Outage {
   readonly silence: string | undefined;
   /** The server answered something, on some connection: a silence may be the path's, not the server's. */
   readonly answered: boolean;
-  /** Connections back that the server welcomed and left silent, since the last one back (SILENT_BACKS). */
+  /**
+   * Connections back that the server welcomed and left silent, in a row (SILENT_BACKS): since the
+   * last one back, or the last try that failed to open (the network's failure, not the server's).
+   */
   readonly silentBacks: number;
 }
 
@@ -198,8 +202,13 @@ export class MailboxLife {
       case "lost-opening":
         if (event.type === "opened") return this.enter({ name: "lost-unanswered", outage: s.outage }, { check: true });
         if (event.type !== "open-failed") return ILLEGAL;
-        // Not there yet: the next try after a longer pause (a silence before it is no longer the last word).
-        return this.pauseThen({ ...s.outage, pause: this.nextPause(s.outage.pause), silence: undefined }, event.at);
+        // Not there yet: the next try after a longer pause (a silence before it is no longer the
+        // last word, nor a connection back left silent evidence against the server: the network
+        // failed in between, as a flapping one does).
+        return this.pauseThen(
+          { ...s.outage, pause: this.nextPause(s.outage.pause), silence: undefined, silentBacks: 0 },
+          event.at,
+        );
       case "settled":
         switch (event.type) {
           case "opened": // a try that was opening: kept, for close() to release the nameplate

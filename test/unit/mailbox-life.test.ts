@@ -412,6 +412,29 @@ describe("an outage", () => {
     expect(silentBack(soon, 8_100).fail?.code).toBe("E_MAILBOX_SILENT");
   });
 
+  test("a network flapping: a try that fails to open between two connections back left silent starts the count again", () => {
+    const life = new MailboxLife({ ...OPTIONS, withinMs: 60_000 });
+    life.step({ type: "opened", at: 0 });
+    life.step({ type: "answered", all: true, at: 10 });
+    life.step({ type: "silent", words: "a ping", at: 100 }); // a half-open connection: until 60,100
+    life.step({ type: "opened", at: 200 });
+    // Welcomed, and the network failed again just after: one more try.
+    expect(life.step({ type: "silent", words: "a ping", at: 2_200 }).fail).toBeUndefined();
+    // The network is down: that try does not open (the network's failure, not a hung server's).
+    expect(life.step({ type: "pause-over", at: 2_450 }).open).toBeDefined();
+    expect(life.step({ type: "open-failed", at: 3_450 }).pause).toBe(500);
+    // Up again, welcomed, and down again just after: before, the second silent connection back
+    // in the outage, E_MAILBOX_SILENT; now the first since the network's failure: one more try.
+    const again = silentBack(life, 3_950, "a ping");
+    expect(again.fail).toBeUndefined();
+    expect(again.pause).toBe(1_000);
+    expect(life.state.name).toBe("lost-pausing");
+    // Two in a row, nothing failing to open between them: the server's silence.
+    expect(silentBack(life, 6_950, "a ping").fail?.message).toBe(
+      `${URL} welcomed us again but did not answer a ping within 2 s, on 2 new connections`,
+    );
+  });
+
   test("its end after a silence: E_MAILBOX_SILENT naming it; a try that failed to open since: E_MAILBOX_LOST", () => {
     const silent = lifeIn("up");
     silent.step({ type: "silent", words: "our claim of the code's number", at: 100 });
