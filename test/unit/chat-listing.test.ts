@@ -13,18 +13,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChatWithPeer, listingWords } from "../../src/cli/chat-connected.ts";
 import type { Session } from "../../src/session/index.ts";
-import type { Terminal } from "../../src/ui/terminal.ts";
+import { recordingTerminal } from "./helpers.ts";
 
 const made: string[] = [];
 afterEach(() => {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-/** A terminal that keeps the lines printed (anything else it is asked does nothing). */
-function recordingTerminal(lines: string[]): Terminal {
-  const print = (line: string) => lines.push(line);
-  return new Proxy({ print }, { get: (target, key) => (key === "print" ? target.print : () => {}) }) as never;
-}
 
 /** A temporary folder holding "album/a.jpg": the folder's path, and its parent's. */
 function album(): { folder: string; parent: string } {

@@ -11,18 +11,12 @@ import { join } from "node:path";
 import { ChatWithPeer } from "../../src/cli/chat-connected.ts";
 import type { Session } from "../../src/session/index.ts";
 import { TransferError } from "../../src/transfer/errors.ts";
-import type { Terminal } from "../../src/ui/terminal.ts";
+import { recordingTerminal } from "./helpers.ts";
 
 const made: string[] = [];
 afterEach(() => {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-/** A terminal that keeps the lines printed (anything else it is asked does nothing). */
-function recordingTerminal(lines: string[]): Terminal {
-  const print = (line: string) => lines.push(line);
-  return new Proxy({ print }, { get: (target, key) => (key === "print" ? target.print : () => {}) }) as never;
-}
 
 test("a file gone when the session offers it: its Error line shows the name's escapes made visible", () => {
   const dir = mkdtempSync(join(tmpdir(), "parley-chat-send-"));

@@ -1,5 +1,7 @@
 /** Small helpers shared by the unit tests. */
 
+import type { Terminal } from "../../src/ui/terminal.ts";
+
 /** The parts back to back in one new Uint8Array (not a Buffer, so equality checks stay exact). */
 export function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -29,4 +31,10 @@ export function hex(text: string): Uint8Array {
 /** Lowercase hex of `bytes`. */
 export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString("hex");
+}
+
+/** A terminal that keeps the lines printed (anything else it is asked does nothing). */
+export function recordingTerminal(lines: string[]): Terminal {
+  const print = (line: string) => lines.push(line);
+  return new Proxy({ print }, { get: (target, key) => (key === "print" ? target.print : () => {}) }) as never;
 }
