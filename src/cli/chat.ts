@@ -316,8 +316,7 @@ class ChatController {
       case "chat":
         return this.withPeer.sendChat(session, input.text);
       case "help":
-        this.terminal.print(IN_CHAT_HELP);
-        return;
+        return this.terminal.print(IN_CHAT_HELP);
       case "transfers":
         return this.withPeer.listTransfers(session);
       case "cancel":
@@ -349,10 +348,11 @@ class ChatController {
   }
 
   /**
-   * `exit` or the end of input before a peer connected. After a failed dial a script's input ends
-   * with 1 (`parley --connect CODE < commands`), a person's at the prompt with 0 (Ctrl-D gave 1).
+   * `exit` or the end of input before a peer connected: after a failed dial 1 for a script's (`parley
+   * --connect CODE < commands`), 0 for a person's; a script's waits for a plain peer's transfer.
    */
   private quitBeforePeer(bye: string): void {
+    if (!this.typedAtTerminal && this.mailbox?.plainBusy) return;
     if (this.held.holding) this.terminal.print(this.held.notSentLine());
     this.terminal.print(bye);
     this.link.finish(this.dialFailed && !this.typedAtTerminal ? EXIT_FAILURE : EXIT_OK);

@@ -58,6 +58,11 @@ export class MailboxChat {
     private readonly typeAgain?: () => void,
   ) {}
 
+  /** A plain wormhole client's one transfer is under way (or being prepared): its end ends the run. */
+  get plainBusy(): boolean {
+    return this.plain?.busy === true;
+  }
+
   /** A code is being joined and neither a session nor a plain peer is there yet. */
   get waiting(): boolean {
     return this.joining && !this.plain;

@@ -83,6 +83,11 @@ export class PlainChat {
     );
   }
 
+  /** A transfer is under way (either way), or the wildcard of one typed is being read: the run ends with it. */
+  get busy(): boolean {
+    return this.state !== "waiting";
+  }
+
   /** The chat is ending (a signal, exit): a file still arriving is removed (plain peers cannot resume). */
   stop(): void {
     this.stopFile?.();

@@ -364,6 +364,29 @@ describe.skipIf(!available)("text with a plain wormhole client", () => {
     expect(readFileSync(join(dir, "one.bin")).equals(src.bytes)).toBe(true);
   }, 60_000);
 
+  test.each([
+    ["a path", "one.bin"],
+    ["a wildcard", "*.bin"],
+  ])(
+    "a script's transfer (%s) to wormhole receive, then its input's end: the file goes, then the chat exits 0",
+    async (_what, name) => {
+      const src = fileOf("one.bin", 700);
+      const { chat: a, receiver: w, dir } = await chatJoinedByWormholeReceive(kit, ["--accept-file"]);
+      // Before: the end of input came as if no peer were there ("End of input before a peer
+      // connected: nothing was sent. Bye.", exit 0), the transfer cut off and the receiver waiting.
+      a.send(`transfer ${src.dir}/${name}`);
+      a.endInput();
+      expect(await w.exitCode(30_000)).toBe(0);
+      expect(await a.exitCode(WAIT_MS)).toBe(0);
+      expect(readFileSync(join(dir, "one.bin")).equals(src.bytes)).toBe(true);
+      expect(a.lines).toContain(
+        "The transfer command is done. The sender has sent a total of 700 bytes to the receiver.",
+      );
+      expect(a.lines.filter((line) => line.includes("nothing was sent"))).toEqual([]);
+    },
+    60_000,
+  );
+
   test("wormhole send FILE into the chat's code: the file is saved, the receiver's totals line", async () => {
     const src = fileOf("to-chat.bin", 3000);
     const dir = makeTempDir();
