@@ -27,13 +27,11 @@ def close(*socks):
 
 
 def pipe(src, dst, client):
-    paced = None  # (rate, since, bytes passed since): the pace is kept by the clock, not per read
     try:
         while True:
             with lock:
                 rate = rates.get(client) if client else None
             if rate == 0:
-                paced = None
                 time.sleep(0.05)
                 continue
             data = src.recv(CHUNK if client else 1 << 20)
@@ -41,14 +39,7 @@ def pipe(src, dst, client):
                 break
             dst.sendall(data)
             if rate:
-                if paced is None or paced[0] != rate:
-                    paced = (rate, time.monotonic(), 0)
-                paced = (rate, paced[1], paced[2] + len(data))
-                # Sleeping len/rate after each read added each read's own time: at 3 MB/s the
-                # bytes took half as long again.
-                ahead = paced[1] + paced[2] / rate - time.monotonic()
-                if ahead > 0:
-                    time.sleep(ahead)
+                time.sleep(len(data) / rate)
     except OSError:
         pass
     close(src, dst)
