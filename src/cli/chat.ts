@@ -349,10 +349,10 @@ class ChatController {
 
   /**
    * `exit` or the end of input before a peer connected: after a failed dial 1 for a script's (`parley
-   * --connect CODE < commands`), 0 for a person's; a script's waits for a plain peer's transfer.
+   * --connect CODE < commands`), 0 for a person's; either waits for a plain peer's transfer.
    */
   private quitBeforePeer(bye: string): void {
-    if (!this.typedAtTerminal && this.mailbox?.plainBusy) return;
+    if (this.mailbox?.leavingAfterPlain()) return;
     if (this.held.holding) this.terminal.print(this.held.notSentLine());
     this.terminal.print(bye);
     this.link.finish(this.dialFailed && !this.typedAtTerminal ? EXIT_FAILURE : EXIT_OK);

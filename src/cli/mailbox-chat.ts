@@ -22,6 +22,10 @@ const TYPE_AGAIN: Readonly<Record<string, string>> = {
   E_WRONG_CODE: "Type its new one",
 };
 
+/** exit or the end of input while a plain wormhole client's transfer runs (Ctrl-C cuts it, as with a Parley peer). */
+const PLAIN_LEAVING_LINE =
+  "Waiting for the transfer with the wormhole peer to finish before leaving (Ctrl-C leaves at once, cancelling it)...";
+
 /** Said instead of describeMeetFailure's, which tells the side with no other code to start again. */
 const WRONG_CODE_TYPED =
   "Error: wrong code: the peer's code and the one typed differ (a typo, or someone guessing), and the peer's is used up (good for one try)";
@@ -37,6 +41,8 @@ export class MailboxChat {
   /** Its code's number (nameplate), once the mailbox gave it. */
   private ownNameplate: string | undefined;
   private plain: PlainChat | undefined;
+  /** The line that exit waits for the plain client's transfer was said (leavingAfterPlain). */
+  private leavingSaid = false;
   /** Meetings whose mailbox connection is lost: the two of one chat lose it together, said once. */
   private readonly lost = new Set<MailboxMeet>();
 
@@ -58,9 +64,15 @@ export class MailboxChat {
     private readonly typeAgain?: () => void,
   ) {}
 
-  /** A plain wormhole client's one transfer is under way (or being prepared): its end ends the run. */
-  get plainBusy(): boolean {
-    return this.plain?.busy === true;
+  /**
+   * `exit` or the end of input: true while a plain wormhole client's one transfer is under way (or
+   * being prepared), whose end ends the run (said once), as exit waits for a Parley peer's transfers.
+   */
+  leavingAfterPlain(): boolean {
+    if (this.plain?.busy !== true) return false;
+    if (!this.leavingSaid) this.terminal.print(PLAIN_LEAVING_LINE);
+    this.leavingSaid = true;
+    return true;
   }
 
   /** A code is being joined and neither a session nor a plain peer is there yet. */

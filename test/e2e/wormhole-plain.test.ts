@@ -387,6 +387,28 @@ describe.skipIf(!available)("text with a plain wormhole client", () => {
     60_000,
   );
 
+  test("exit typed while the wormhole receiver is still at its question: said, and the file goes once it answers", async () => {
+    const src = fileOf("one.bin", 700);
+    const a = startCli("alice", [...mailbox(), "--no-progress", "--dir", makeTempDir()]);
+    const { match } = await a.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
+    const dir = makeTempDir();
+    const w = wormhole("wormhole-receive", ["receive", match[1] as string], dir); // it asks its user
+    await a.waitForLine(/^A plain wormhole client \(not Parley\) joined/, 30_000);
+    a.send(`transfer ${src.path}`);
+    await a.waitForLine(/^Offered one\.bin; waiting for the wormhole receiver to accept it/, 30_000);
+    // Before: "Bye." at once, exit 0, the transfer given up and the receiver left at its question.
+    a.send("exit");
+    a.endInput();
+    await a.waitForLine(/^Waiting for the transfer with the wormhole peer to finish before leaving \(Ctrl-C/, WAIT_MS);
+    w.send("y");
+    w.endInput();
+    expect(await w.exitCode(30_000)).toBe(0);
+    expect(await a.exitCode(WAIT_MS)).toBe(0);
+    expect(readFileSync(join(dir, "one.bin")).equals(src.bytes)).toBe(true);
+    expect(a.linesMatching(/^Waiting for the transfer with the wormhole peer/)).toHaveLength(1); // exit, then the end: once
+    expect(a.linesMatching(/Bye\.$/)).toEqual([]);
+  }, 60_000);
+
   test("wormhole send FILE into the chat's code: the file is saved, the receiver's totals line", async () => {
     const src = fileOf("to-chat.bin", 3000);
     const dir = makeTempDir();
