@@ -10,7 +10,8 @@
 import { codeWordsProblem, isCodeWords, normalizeCodeWords } from "../crypto/codes.ts";
 import { unwrapTypedCode } from "../crypto/typed-code.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
-import { compileWildcard, isWildcard, type Wildcard, wildcardMatches } from "./wildcard.ts";
+import type * as WildcardModule from "./wildcard.ts";
+import type { Wildcard } from "./wildcard.ts";
 
 export type InputLine =
   | { readonly kind: "empty" }
@@ -23,6 +24,11 @@ export type InputLine =
   | { readonly kind: "unknown"; readonly word: string };
 
 const ALONE_COMMANDS = new Set(["exit", "quit", "help", "transfers"]);
+
+/** The wildcard's matcher: loaded by a `transfer` word that has one, not on the chat's way to its code line. */
+function wildcards(): typeof WildcardModule {
+  return require("./wildcard.ts") as typeof WildcardModule;
+}
 
 export function parseInputLine(line: string): InputLine {
   if (line.startsWith("\\")) return { kind: "chat", text: line.slice(1) };
@@ -119,6 +125,7 @@ export async function expandTransferPaths(
       continue;
     }
     const hits: string[] = [];
+    const { wildcardMatches } = wildcards();
     let sliceStart = now();
     for (let i = 0; i < names.length; i++) {
       const name = names[i] as string;
@@ -153,6 +160,7 @@ function wildcardWord(word: ShellWord, exists: (path: string) => boolean): Trans
   const literal: boolean[] = [];
   for (let i = nameFrom; i < word.text.length; i += (word.text.codePointAt(i) as number) > 0xffff ? 2 : 1)
     literal.push(word.literal[i] === true);
+  const { compileWildcard, isWildcard } = wildcards();
   const pattern = compileWildcard(name, literal);
   if (!pattern || !isWildcard(pattern)) return { path };
   return { path, wildcard: { dir: path.slice(0, path.length - name.length), pattern, hidden: name.startsWith(".") } };

@@ -90,6 +90,7 @@ test.each([
   "cli/command-args.ts",
   "net/connection.ts",
   "session/limits.ts",
+  "cli/wildcard.ts",
 ])("%s is not loaded before the code is shown", (module) => {
   expect(startPath).not.toContain(module);
 });
