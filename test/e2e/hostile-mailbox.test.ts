@@ -5,15 +5,19 @@
  * (reporter.ts for send and receive, mailbox-chat.ts for the chat).
  */
 
-import { afterEach, expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import type { Server } from "bun";
 import { fakeMailboxServer } from "../fake-mailbox.ts";
 import { Cli, cleanup } from "./helpers.ts";
 
-let server: Server<undefined> | undefined;
-afterEach(async () => {
-  server?.stop(true);
-  server = undefined;
+/**
+ * The cases run at once (each waits on a server's silence, seconds of a mostly idle process), so
+ * each fake server is kept until the file's end, and the processes are stopped then, not after
+ * each case (that would kill the others' processes).
+ */
+const servers = new Set<Server<undefined>>();
+afterAll(async () => {
+  for (const server of servers) server.stop(true);
   await cleanup();
 });
 
@@ -35,7 +39,7 @@ function mailbox(allocated: Record<string, unknown>, claimed: unknown = { type: 
       if (type === "claim" && claimed !== null) ws.send(JSON.stringify(claimed));
     },
   });
-  server = fake.server;
+  servers.add(fake.server);
   return fake.url;
 }
 
@@ -55,7 +59,7 @@ async function sendThrough(
 /** The server's time to answer (SERVER_ANSWER_MS) and more, for a loaded machine. */
 const SILENT_WAIT_MS = 40_000;
 
-test("a nameplate that is not a number is refused at once: no code shown that the peer could not type", async () => {
+test.concurrent("a nameplate that is not a number is refused at once: no code shown that the peer could not type", async () => {
   for (const nameplate of [`4${ESCAPES}`, "9".repeat(100_000), "", "4-5 6"]) {
     const { exit, out } = await sendThrough(mailbox({ type: "allocated", nameplate }));
     expect(exit, out).toBe(2);
@@ -69,14 +73,14 @@ test("a nameplate that is not a number is refused at once: no code shown that th
   }
 });
 
-test("the chat shows a refusing server's words with their escapes made visible, as send does", async () => {
+test.concurrent("the chat shows a refusing server's words with their escapes made visible, as send does", async () => {
   const fake = fakeMailboxServer({
     open(ws) {
       ws.send(JSON.stringify({ type: "welcome", welcome: { error: `closed${ESCAPES}\r\nparley: a line of ours` } }));
     },
     message() {},
   });
-  server = fake.server;
+  servers.add(fake.server);
   const chat = new Cli("chat", ["--relay-url", fake.url]);
   const exit = await chat.exitCode(15_000);
   const out = `${chat.stdout}\n${chat.stderr}`;
@@ -90,7 +94,7 @@ test("the chat shows a refusing server's words with their escapes made visible, 
   );
 });
 
-test("a nameplate that is not text (a number, null, none) is refused at once too, not waited past", async () => {
+test.concurrent("a nameplate that is not text (a number, null, none) is refused at once too, not waited past", async () => {
   for (const allocated of [{ nameplate: 5 }, { nameplate: null }, {}]) {
     const { exit, out } = await sendThrough(mailbox({ type: "allocated", ...allocated }));
     // Before: the answer was passed over as if none had come, and 10 s later the run ended with
@@ -102,7 +106,7 @@ test("a nameplate that is not text (a number, null, none) is refused at once too
   }
 }, 60_000);
 
-test("a claim answered without a mailbox (5, null, none) ends the meeting: the code shown could never meet", async () => {
+test.concurrent("a claim answered without a mailbox (5, null, none) ends the meeting: the code shown could never meet", async () => {
   for (const claimed of [{ mailbox: 5 }, { mailbox: null }, {}]) {
     const { exit, out } = await sendThrough(
       mailbox({ type: "allocated", nameplate: "4" }, { type: "claimed", ...claimed }),
@@ -114,7 +118,7 @@ test("a claim answered without a mailbox (5, null, none) ends the meeting: the c
   }
 }, 60_000);
 
-test("a --relay-url that accepts the connection and never answers: one line, exit 2, in its time (10 s; 2 s here)", async () => {
+test.concurrent("a --relay-url that accepts the connection and never answers: one line, exit 2, in its time (10 s; 2 s here)", async () => {
   const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   try {
     const url = `ws://127.0.0.1:${silent.port}/v1`;
@@ -133,9 +137,9 @@ test("a --relay-url that accepts the connection and never answers: one line, exi
  * the run (session 26: it was tried again, silent, until the minute was up; session 27: one more
  * try after the first, for a network that failed again just after a welcome).
  */
-const RETRY = { PARLEY_MAILBOX_RETRY_MS: "60000", PARLEY_MAILBOX_ANSWER_MS: "2000" };
+const RETRY = { PARLEY_MAILBOX_RETRY_MS: "60000", PARLEY_MAILBOX_ANSWER_MS: "2000", PARLEY_MAILBOX_PAUSE_MS: "1000" };
 
-test("a mailbox server that gives a code and never answers the claim: the code line, the lost line, then one line, exit 2 (it waited for ever)", async () => {
+test.concurrent("a mailbox server that gives a code and never answers the claim: the code line, the lost line, then one line, exit 2 (it waited for ever)", async () => {
   const url = mailbox({ type: "allocated", nameplate: "4" }, null);
   const { exit, out, cli } = await sendThrough(url, SILENT_WAIT_MS, RETRY);
   expect(exit, out).toBe(2);
@@ -149,7 +153,7 @@ test("a mailbox server that gives a code and never answers the claim: the code l
   ]);
 }, 60_000);
 
-test("a mailbox server that answers the claim and never hands back the key exchange message: one line, exit 2 (it waited for ever)", async () => {
+test.concurrent("a mailbox server that answers the claim and never hands back the key exchange message: one line, exit 2 (it waited for ever)", async () => {
   const url = mailbox({ type: "allocated", nameplate: "4" });
   const { exit, out, cli } = await sendThrough(url, SILENT_WAIT_MS, RETRY);
   expect(exit, out).toBe(2);
