@@ -13,17 +13,17 @@
  * minute here), a "lost" line the only word meanwhile.
  */
 
-import { afterEach, expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import type { Server, ServerWebSocket } from "bun";
 import { describeMeetFailure } from "../../src/cli/mailbox-meet.ts";
 import { WormholeError } from "../../src/session/mailbox-client.ts";
 import { meetThroughMailbox } from "../../src/session/mailbox-rendezvous.ts";
 import { fakeMailboxServer, within } from "../fake-mailbox.ts";
 
-let server: Server<undefined> | undefined;
-afterEach(() => {
-  server?.stop(true);
-  server = undefined;
+/** The cases run at once (each waits on silences in a mostly idle process): servers stop at the file's end. */
+const servers = new Set<Server<undefined>>();
+afterAll(() => {
+  for (const server of servers) server.stop(true);
 });
 
 /** What a fake server answers: the steps it takes before it goes silent. */
@@ -65,7 +65,7 @@ function fakeServer(first: Answers, later: Answers | ((connection: number) => An
       }
     },
   });
-  server = fake.server;
+  servers.add(fake.server);
   return {
     url: fake.url,
     connections: () => connections,
@@ -78,6 +78,8 @@ function fakeServer(first: Answers, later: Answers | ((connection: number) => An
 const ANSWER_MS = 300;
 /** How long a lost connection is tried again: far past what a silent server is given now. */
 const RETRY_MS = 60_000;
+/** The longest pause between tries (50 ms, then 100: the first is a twentieth), not 5 s's 250 and 500. */
+const PAUSE_MS = 1_000;
 
 /** The meeting's error, and how it is told. */
 async function meetingFails(url: string, options: { code?: string; onLost?: () => void } = {}) {
@@ -86,6 +88,7 @@ async function meetingFails(url: string, options: { code?: string; onLost?: () =
     mailboxUrl: url,
     serverAnswerMs: ANSWER_MS,
     retryMs: RETRY_MS,
+    longestPauseMs: PAUSE_MS,
     timeoutMs: 20_000, // the joiner's wait for its peer: far past the server's time
     ...(options.code ? { code: options.code } : {}),
     ...(options.onLost ? { onMailboxChange: (c) => c.connected || options.onLost?.() } : {}),
@@ -106,7 +109,7 @@ async function meetingFails(url: string, options: { code?: string; onLost?: () =
 const CLAIM = "our claim of the code's number";
 const ADD = "the message we added (a mailbox server hands each back at once)";
 
-test.each<[string, Answers, string | undefined, string]>([
+test.concurrent.each<[string, Answers, string | undefined, string]>([
   // It waited for ever with its code shown.
   ["the claim unanswered, making a code: E_MAILBOX_SILENT naming the claim", { allocate: true }, undefined, ""],
   // It said 'the peer left' after the peer's 30 s.
@@ -136,7 +139,7 @@ test.each<[string, Answers, string | undefined, string]>([
   15_000,
 );
 
-test("a server back after a loss that welcomes and answers nothing: E_MAILBOX_SILENT on the second connection back (it waited for ever, connected)", async () => {
+test.concurrent("a server back after a loss that welcomes and answers nothing: E_MAILBOX_SILENT on the second connection back (it waited for ever, connected)", async () => {
   const fake = fakeServer({ allocate: true, claim: true, echo: true });
   let lost = 0;
   const failed = meetingFails(fake.url, { onLost: () => lost++ });
@@ -153,7 +156,7 @@ test("a server back after a loss that welcomes and answers nothing: E_MAILBOX_SI
   expect(fake.connections()).toBe(3);
 }, 15_000);
 
-test("a network flapping: the connection back welcomed and then silent, the next one answers: the meeting goes on, one loss and one return told", async () => {
+test.concurrent("a network flapping: the connection back welcomed and then silent, the next one answers: the meeting goes on, one loss and one return told", async () => {
   // The claim unanswered on the first connection (it died), the second dies just after its
   // welcome, the third answers everything.
   const fake = fakeServer({ allocate: true }, (n) => (n === 2 ? {} : { allocate: true, claim: true, echo: true }));
@@ -166,6 +169,7 @@ test("a network flapping: the connection back welcomed and then silent, the next
     mailboxUrl: fake.url,
     serverAnswerMs: ANSWER_MS,
     retryMs: RETRY_MS,
+    longestPauseMs: PAUSE_MS,
     signal: abort.signal,
     onLetGo: (closed) => letGo.resolve(closed),
     onMailboxChange: (change) => {
