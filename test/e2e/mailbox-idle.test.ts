@@ -12,7 +12,7 @@
  * Before: nothing was noticed, the receiver's messages never came and the sender waited for ever.
  */
 
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,10 +21,10 @@ import { Cli, cleanup, makeTempDir, startCli } from "./helpers.ts";
 import { parleyCode, useWormholeServers } from "./wormhole-kit.ts";
 
 const kit = useWormholeServers("mailbox idle-check tests (test/e2e/mailbox-idle.test.ts)");
-let proxy: ReturnType<typeof mailboxProxy> | undefined;
-afterEach(() => {
-  proxy?.stop();
-  proxy = undefined;
+/** The two cases run at once (each waits on the server's time to answer): proxies and processes stop at the file's end. */
+const proxies = new Set<ReturnType<typeof mailboxProxy>>();
+afterAll(() => {
+  for (const proxy of proxies) proxy.stop();
   cleanup();
 });
 
@@ -39,11 +39,12 @@ function senderThroughProxy(later: LaterConnections, env: Record<string, string>
   const path = join(dir, "idle.bin");
   const bytes = randomBytes(200_000);
   writeFileSync(path, bytes);
-  proxy = mailboxProxy(
+  const proxy = mailboxProxy(
     kit.servers().mailboxUrl,
     (m, side) => m.type === "message" && m.phase === "pake" && m.side === side,
     later,
   );
+  proxies.add(proxy);
   const flags = ["--transit-helper", kit.servers().transitHelper];
   const sender = new Cli(
     "parley-send",
@@ -51,15 +52,20 @@ function senderThroughProxy(later: LaterConnections, env: Record<string, string>
     undefined,
     undefined,
     {
-      env: { PARLEY_MAILBOX_CHECK_MS: "300", PARLEY_MAILBOX_ANSWER_MS: "2000", ...env },
+      env: {
+        PARLEY_MAILBOX_CHECK_MS: "300",
+        PARLEY_MAILBOX_ANSWER_MS: "2000",
+        PARLEY_MAILBOX_PAUSE_MS: "1000",
+        ...env,
+      },
     },
   );
-  return { sender, bytes, flags, muted: proxy.muted() };
+  return { sender, bytes, flags, proxy, muted: proxy.muted() };
 }
 
 describe.skipIf(!kit.available)("a mailbox connection that dies silently while parley send waits (real server)", () => {
-  test("the idle check finds it: one lost line, back, and the receiver that came meanwhile gets the file", async () => {
-    const { sender, bytes, flags, muted } = senderThroughProxy("forward", {});
+  test.concurrent("the idle check finds it: one lost line, back, and the receiver that came meanwhile gets the file", async () => {
+    const { sender, bytes, flags, proxy, muted } = senderThroughProxy("forward", {});
     const code = await parleyCode(sender);
     await muted;
     const dir = makeTempDir();
@@ -81,11 +87,11 @@ describe.skipIf(!kit.available)("a mailbox connection that dies silently while p
     expect(sender.stderr.match(new RegExp(LOST.source, "gm")), sender.stderr).toHaveLength(1);
     const told = sender.lines.filter((l) => l.startsWith("{")).map((l) => (JSON.parse(l) as { type: string }).type);
     expect(told.filter((t) => t.startsWith("mailbox-"))).toEqual(["mailbox-lost", "mailbox-back"]);
-    expect(proxy?.connections()).toBe(2);
+    expect(proxy.connections()).toBe(2);
   }, 120_000);
 
-  test("a server that answers nothing once reconnected: one line saying both silences on the second connection back, exit 2", async () => {
-    const { sender, muted } = senderThroughProxy("welcome only", { PARLEY_MAILBOX_RETRY_MS: "60000" });
+  test.concurrent("a server that answers nothing once reconnected: one line saying both silences on the second connection back, exit 2", async () => {
+    const { sender, proxy, muted } = senderThroughProxy("welcome only", { PARLEY_MAILBOX_RETRY_MS: "60000" });
     await parleyCode(sender);
     await muted;
     await sender.waitForStderr(LOST, LONG_MS);
@@ -98,12 +104,12 @@ describe.skipIf(!kit.available)("a mailbox connection that dies silently while p
     expect(error?.code).toBe("E_MAILBOX_SILENT");
     expect(String(error?.message)).toMatch(
       new RegExp(
-        `^the mailbox server stopped answering: ${proxy?.url} did not answer a ping \\(asked whether the connection still stands\\) within 2 s, nor .*on 2 new connections it welcomed$`,
+        `^the mailbox server stopped answering: ${proxy.url} did not answer a ping \\(asked whether the connection still stands\\) within 2 s, nor .*on 2 new connections it welcomed$`,
       ),
     );
     expect(sender.stderr.match(new RegExp(LOST.source, "gm")), sender.stderr).toHaveLength(1);
     expect(sender.stderr).not.toMatch(BACK);
     expect(`${sender.stdout}${sender.stderr}`).not.toMatch(/^\s+at /m);
-    expect(proxy?.connections()).toBe(3);
+    expect(proxy.connections()).toBe(3);
   }, 120_000);
 });
