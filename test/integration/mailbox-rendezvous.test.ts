@@ -122,14 +122,14 @@ async function talk(a: ParleyMeeting, b: ParleyMeeting): Promise<void> {
 }
 
 describe.skipIf(!available)("mailbox rendezvous (real mailbox and relay)", () => {
-  test("the direct path by default: chat and files both ways", async () => {
+  test.concurrent("the direct path by default: chat and files both ways", async () => {
     const [a, b] = await meetPair({ transitHelper: relayHint() }, { transitHelper: relayHint() });
     expect([a.path, b.path]).toEqual(["direct", "direct"]);
     expect([a.channel.relayed, b.channel.relayed]).toEqual([false, false]);
     await talk(a, b);
   });
 
-  test("--no-listen on both sides: through the relay, reported with its address", async () => {
+  test.concurrent("--no-listen on both sides: through the relay, reported with its address", async () => {
     const [a, b] = await meetPair({ transitHelper: relayHint(), noListen: true }, { noListen: true });
     expect([a.path, b.path]).toEqual(["relay", "relay"]);
     // The session's window and ACK cadence follow (session/limits.ts RELAY_ACK_EVERY_BYTES).
@@ -139,7 +139,7 @@ describe.skipIf(!available)("mailbox rendezvous (real mailbox and relay)", () =>
     await talk(a, b);
   });
 
-  test("two pairs at once on one mailbox and relay never cross", async () => {
+  test.concurrent("two pairs at once on one mailbox and relay never cross", async () => {
     const opts = { transitHelper: relayHint(), noListen: true };
     const [[a1, b1], [a2, b2]] = await Promise.all([meetPair(opts, opts), meetPair(opts, opts)]);
     expect(a1.peer.nonce).not.toBe(a2.peer.nonce);
@@ -148,14 +148,14 @@ describe.skipIf(!available)("mailbox rendezvous (real mailbox and relay)", () =>
     await Promise.all([talk(a1, b1), talk(a2, b2)]);
   });
 
-  test("the relay is down and is the only path: relay unreachable", async () => {
+  test.concurrent("the relay is down and is the only path: relay unreachable", async () => {
     const down = { host: "127.0.0.1", port: freePort() };
     const error = await meetPair({ transitHelper: down, noListen: true }, { noListen: true }).catch((e) => e);
     expect(error).toBeInstanceOf(TransitError);
     expect((error as TransitError).code).toBe("E_RELAY_UNREACHABLE");
   });
 
-  test("a relay that takes the connection and never answers, the only path: no path in its time, the relay named", async () => {
+  test.concurrent("a relay that takes the connection and never answers, the only path: no path in its time, the relay named", async () => {
     const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     cleanups.push(() => silent.stop(true));
     const hint = { host: "127.0.0.1", port: silent.port };
@@ -169,7 +169,7 @@ describe.skipIf(!available)("mailbox rendezvous (real mailbox and relay)", () =>
     );
   });
 
-  test("a relay that answers garbage, or says ok and passes nothing on, the only path: the line says which", async () => {
+  test.concurrent("a relay that answers garbage, or says ok and passes nothing on, the only path: the line says which", async () => {
     // Before: "no direct address or relay worked" and "nothing connected within 1.5 s", the relay unnamed.
     for (const [answer, words] of [
       ["hello there\n", "answered with bytes that were neither its ok nor the peer's"],
@@ -201,7 +201,7 @@ describe.skipIf(!available)("mailbox rendezvous (real mailbox and relay)", () =>
     }
   });
 
-  test("a plain wormhole sender that gives up after the key exchange (its mailbox closed, no offer): E_NO_OFFER names that it may have failed", async () => {
+  test.concurrent("a plain wormhole sender that gives up after the key exchange (its mailbox closed, no offer): E_NO_OFFER names that it may have failed", async () => {
     let gotCode!: (code: string) => void;
     const code = new Promise<string>((r) => (gotCode = r));
     const meeting = meetThroughMailbox({ mailboxUrl: servers.mailboxUrl, onCode: gotCode, timeoutMs: 1_000 });
@@ -221,13 +221,13 @@ describe.skipIf(!available)("mailbox rendezvous (real mailbox and relay)", () =>
     );
   });
 
-  test("no relay and nobody listening: no path", async () => {
+  test.concurrent("no relay and nobody listening: no path", async () => {
     const error = await meetPair({ noListen: true }, { noListen: true }).catch((e) => e);
     expect(error).toBeInstanceOf(TransitError);
     expect((error as TransitError).code).toBe("E_NO_PATH");
   });
 
-  test("a wrong code: both sides E_WRONG_CODE", async () => {
+  test.concurrent("a wrong code: both sides E_WRONG_CODE", async () => {
     let gotCode!: (code: string) => void;
     const code = new Promise<string>((r) => (gotCode = r));
     const a = meetThroughMailbox({ mailboxUrl: servers.mailboxUrl, onCode: gotCode }).catch((e) => e);
@@ -240,7 +240,7 @@ describe.skipIf(!available)("mailbox rendezvous (real mailbox and relay)", () =>
     }
   });
 
-  test("a peer that joined and died between its key exchange message and its version: the side that made the code gives up, E_PEER_GONE", async () => {
+  test.concurrent("a peer that joined and died between its key exchange message and its version: the side that made the code gives up, E_PEER_GONE", async () => {
     let gotCode!: (code: string) => void;
     const code = new Promise<string>((r) => (gotCode = r));
     const failed = meetThroughMailbox({ mailboxUrl: servers.mailboxUrl, onCode: gotCode, timeoutMs: 1_000 }).then(
@@ -282,7 +282,7 @@ describe.skipIf(!available)("mailbox rendezvous (real mailbox and relay)", () =>
     );
   }, 15_000);
 
-  test("a peer that made the code and left: the joiner gives up with E_PEER_GONE", async () => {
+  test.concurrent("a peer that made the code and left: the joiner gives up with E_PEER_GONE", async () => {
     // A silent peer: allocates, claims, opens, leaves its PAKE message, then never answers.
     const ws = new WebSocket(servers.mailboxUrl);
     const got: Array<Record<string, unknown>> = [];
