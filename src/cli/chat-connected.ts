@@ -1,7 +1,8 @@
 /**
- * The chat's part that only a connected peer needs: the lines saying it connected, a chat line
- * checked against the protocol's limit, the `transfer` and `transfers` commands, and the
- * transfers' events as lines (the TransferPresenter). Loaded with the session layer after the
+ * The chat's part that only a connected peer needs: the lines saying it connected, the lines
+ * typed with a peer (a chat line checked against the protocol's limit, `transfer`, `transfers`,
+ * `cancel`, `help` and its list; chat.ts keeps `exit`), and the transfers' events as lines (the
+ * TransferPresenter). Loaded with the session layer after the
  * code is shown (chat.ts hands it to PeerLink as `loadWithSession`), so the send planner, the
  * transfer wording and the protocol's modules stay off the start-up path.
  */
@@ -15,7 +16,7 @@ import { formatBytes } from "../ui/progress.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { Terminal } from "../ui/terminal.ts";
 import { count } from "./counts.ts";
-import { expandTransferPaths, transferWordsOrSay } from "./input.ts";
+import { expandTransferPaths, type InputLine, transferWordsOrSay } from "./input.ts";
 import { failureWords, peerInputEnded, resumable, resumeHint } from "./reason-words.ts";
 import {
   type FolderListings,
@@ -37,6 +38,16 @@ export type TransferEvents = Pick<
   SessionEvents,
   "transferStarted" | "transferProgressed" | "transferFinished" | "transferFailed"
 >;
+
+/** `help` with a peer connected, and after an unknown command. */
+const IN_CHAT_HELP = `Commands:
+  transfer <path>...  send files and folders to the peer (quote names with spaces; *.jpg works)
+  transfers           list transfers in progress, with their ids
+  cancel <id>         stop a transfer (either direction; a folder's entry: its whole folder)
+  exit                wait for transfers to finish, say goodbye, quit (also Ctrl-D)
+  help                this list
+  \\text               send text that looks like a command as chat
+Any other line is sent to the peer as chat.`;
 
 /** A folder still being listed after this long says so (and again every LISTING_NOTE_EVERY_MS). */
 const LISTING_NOTE_AFTER_MS = 1_000;
@@ -111,8 +122,38 @@ export class ChatWithPeer {
     }
   }
 
+  /** A line typed with a peer connected: chat, or a command (`exit` is chat.ts's: it leaves). */
+  command(session: Session, input: Exclude<InputLine, { kind: "exit" }>): void {
+    switch (input.kind) {
+      case "empty":
+        return;
+      case "chat":
+        this.sendChat(session, input.text);
+        return;
+      case "help":
+        this.terminal.print(IN_CHAT_HELP);
+        return;
+      case "unknown":
+        this.terminal.print(`Unknown command ${sanitizeForTerminal(input.word)}. ${IN_CHAT_HELP}`);
+        return;
+      case "transfers":
+        this.listTransfers(session);
+        return;
+      case "cancel":
+        this.cancel(session, input.id);
+        return;
+      case "transfer":
+        if (input.args === "") {
+          this.terminal.print("Usage: transfer <path>... (quote names with spaces; folders too)");
+          return;
+        }
+        this.startTransfers(session, input.args);
+        return;
+    }
+  }
+
   /** Sends a chat line, or says why not. */
-  sendChat(session: Session, text: string): void {
+  private sendChat(session: Session, text: string): void {
     if (!session.isOpen) {
       this.terminal.print("Not sent: the session is closing.");
       return;
@@ -128,7 +169,7 @@ export class ChatWithPeer {
    * `cancel ID`. A folder's entry the sender had sent whole stays, left to the receiver's answer
    * (outgoing.ts): said now, as no other line comes then when nothing else of the folder was left.
    */
-  cancel(session: Session, id: number): void {
+  private cancel(session: Session, id: number): void {
     if (!session.cancel(id)) return this.terminal.print(`No transfer #${id} in progress (see transfers).`);
     const left = session.transferStatus.find((t) => t.info.id === id && t.info.direction === "send");
     if (left)

@@ -1,7 +1,9 @@
 /**
  * `bun run chat`: the interactive two-user session. Reaches the peer through the connect
- * module (connect.ts), drives the terminal (ui), turns events into lines and the user's lines
- * into commands. Resolves with the process exit code; main.ts exits.
+ * module (connect.ts), drives the terminal (ui), turns events into lines, and owns the input
+ * before a peer connects (the code prompt, a dial, lines held meanwhile, exit and the end of
+ * input there) and leaving; the lines typed with a peer go to chat-connected.ts, loaded with the
+ * session layer. Resolves with the process exit code; main.ts exits.
  */
 
 import { formatAddress } from "../net/endpoints.ts";
@@ -25,14 +27,6 @@ import { pathLine } from "./path-line.ts";
 import { relativePathsLine } from "./shell-folder.ts";
 
 const EXIT_FAILURE = 1; // a lost connection or a failed --connect ends the chat with 1
-const IN_CHAT_HELP = `Commands:
-  transfer <path>...  send files and folders to the peer (quote names with spaces; *.jpg works)
-  transfers           list transfers in progress, with their ids
-  cancel <id>         stop a transfer (either direction; a folder's entry: its whole folder)
-  exit                wait for transfers to finish, say goodbye, quit (also Ctrl-D)
-  help                this list
-  \\text               send text that looks like a command as chat
-Any other line is sent to the peer as chat.`;
 
 const CODE_PROMPT = "peer code> ";
 
@@ -302,37 +296,16 @@ class ChatController {
         default:
           if (this.dialing || this.heldForMailbox) {
             // Typed again (no answer showed yet): held, it went to the peer as chat once connected.
-            if (sameCode(text, this.codeTried)) return this.terminal.print("Already connecting with that code.");
-            this.held.hold(text);
+            if (sameCode(text, this.codeTried)) this.terminal.print("Already connecting with that code.");
+            else this.held.hold(text);
             return;
           }
           this.codeTried = text;
           return this.mailbox ? this.mailbox.join(text) : this.connectTo(text);
       }
     }
-    switch (input.kind) {
-      case "empty":
-        return;
-      case "chat":
-        return this.withPeer.sendChat(session, input.text);
-      case "help":
-        return this.terminal.print(IN_CHAT_HELP);
-      case "transfers":
-        return this.withPeer.listTransfers(session);
-      case "cancel":
-        return this.withPeer.cancel(session, input.id);
-      case "unknown":
-        this.terminal.print(`Unknown command ${sanitizeForTerminal(input.word)}. ${IN_CHAT_HELP}`);
-        return;
-      case "exit":
-        return this.leave();
-      case "transfer":
-        if (input.args === "") {
-          this.terminal.print("Usage: transfer <path>... (quote names with spaces; folders too)");
-          return;
-        }
-        return this.withPeer.startTransfers(session, input.args);
-    }
+    if (input.kind === "exit") this.leave();
+    else this.withPeer.command(session, input);
   }
 
   private onInputEnd(): void {
