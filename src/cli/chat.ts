@@ -23,6 +23,7 @@ import { HeldInput } from "./held-input.ts";
 import { parseInputLine } from "./input.ts";
 import { type CliIo, SIGNAL_WORDS, type Signal } from "./io.ts";
 import type { MailboxChat } from "./mailbox-chat.ts";
+import { mistypedMailboxCode } from "./mailbox-options.ts";
 import { pathLine } from "./path-line.ts";
 import { relativePathsLine } from "./shell-folder.ts";
 
@@ -37,6 +38,12 @@ export async function runChat(options: ChatOptions, io: CliIo): Promise<number> 
   if (options.connect !== undefined && !options.mailbox) {
     const target = dialTarget(options.connect, options);
     if ("problem" in target && !interactive()) throw new UsageError(`--connect: ${target.problem}`);
+  }
+  const givenCode = options.connect ?? options.peerCode;
+  if (givenCode !== undefined && options.mailbox) {
+    // A mistyped word would spend the peer's code: said before anything is tried.
+    const typo = mistypedMailboxCode(givenCode);
+    if (typo !== undefined) throw new UsageError(typo);
   }
   // stderr only to write a warning: a first Node stdio stream costs 14-16 ms before the code (session 16).
   const downloadDir = await prepareDownloadDirSoon(options.dir, { write: (text) => io.stderr.write(text) });

@@ -5,7 +5,7 @@
  * connected. With a plain wormhole client, its one transfer runs instead (plain-chat.ts).
  */
 
-import { parseWormholeCode } from "../crypto/wormhole-code.ts";
+import { parseWormholeCode, wormholeCodeTypo } from "../crypto/wormhole-code.ts";
 import { sanitizeForTerminal, type Terminal } from "../ui/index.ts";
 import type { ChatOptions } from "./args.ts";
 import { codeOnCommandLineNote } from "./codes.ts";
@@ -40,6 +40,8 @@ export class MailboxChat {
   private own: MailboxMeet | undefined;
   /** Its code's number (nameplate), once the mailbox gave it. */
   private ownNameplate: string | undefined;
+  /** The code last refused as mistyped: typed again as it is, it is tried. */
+  private typoSaid: string | undefined;
   private plain: PlainChat | undefined;
   /** The line that exit waits for the plain client's transfer was said (leavingAfterPlain). */
   private leavingSaid = false;
@@ -110,6 +112,15 @@ export class MailboxChat {
       return;
     }
     if (this.joining) return;
+    const typo = wormholeCodeTypo(parsed.code);
+    if (typo !== undefined && parsed.code !== this.typoSaid) {
+      // A wrong code would spend the peer's code on both sides: said, not tried, unless typed again.
+      this.typoSaid = parsed.code;
+      this.terminal.print(
+        `Not tried, it looks mistyped (a mailbox code is good for one try): ${typo}. Type the code again; the very same code again is tried as typed.`,
+      );
+      return;
+    }
     if (parsed.nameplate === this.ownNameplate) {
       // Joined, it met our own meeting, which it used up (it was kept while joining, below).
       this.terminal.print(

@@ -18,7 +18,7 @@ import { UsageError } from "./flags.ts";
 import { expandHome } from "./input.ts";
 import type { CliIo } from "./io.ts";
 import { describeMeetFailure, MailboxMeet } from "./mailbox-meet.ts";
-import type { MailboxConfig } from "./mailbox-options.ts";
+import { type MailboxConfig, mistypedMailboxCode } from "./mailbox-options.ts";
 import type { PlainOutput } from "./plain-run.ts";
 import type { Reporter } from "./reporter-interface.ts";
 import { codeOutputWarning } from "./secret-files.ts";
@@ -110,7 +110,8 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
  * The mailbox code to join: the one given on the command line, else PARLEY_CODE's or
  * --code-file's. Its number alone there (`--to 7`, as a port alone goes with a direct code kept
  * out of ps) takes the code kept there when its number is that.
- * @throws UsageError when what is given is not a mailbox code, or not the kept code's number
+ * @throws UsageError when what is given is not a mailbox code, or not the kept code's number, or
+ *   looks mistyped (a word one typo from the list's)
  */
 function mailboxCodeGiven(peer: string | undefined, kept: string | undefined): string | undefined {
   if (peer !== undefined && /^\d+$/.test(peer.trim())) {
@@ -126,13 +127,23 @@ function mailboxCodeGiven(peer: string | undefined, kept: string | undefined): s
         `"${number}" is not the number of the mailbox code in PARLEY_CODE or --code-file (${nameplate}-...)`,
       );
     }
-    return parseWormholeCode(kept)?.code;
+    return notMistyped(parseWormholeCode(kept)?.code);
   }
   const given = peer ?? kept;
   const code = given === undefined ? undefined : parseWormholeCode(given)?.code;
   if (given !== undefined && code === undefined) {
     throw new UsageError(`"${given}" is not a mailbox code (like 7-purple-sausage)`);
   }
+  return notMistyped(code);
+}
+
+/**
+ * `code`, unless it looks mistyped (mistypedMailboxCode): trying it would spend the peer's code.
+ * @throws UsageError saying the word meant
+ */
+function notMistyped(code: string | undefined): string | undefined {
+  const typo = code === undefined ? undefined : mistypedMailboxCode(code);
+  if (typo !== undefined) throw new UsageError(typo);
   return code;
 }
 

@@ -143,3 +143,17 @@ export function mailboxCodeFromEnvironment(
   if (!parsed) throw new UsageError(`${source} does not hold a mailbox code (like 7-purple-sausage)`);
   return parsed.code;
 }
+
+/**
+ * A usage error's line for a mailbox code given before the run (on the command line, in
+ * PARLEY_CODE or a --code-file, --connect) that looks mistyped (wormholeCodeTypo), or undefined.
+ * Nothing is tried: a wrong code would spend the peer's code. A code the peer chose with such
+ * words is tried as typed at the chat's code prompt, typed twice (MailboxChat.join).
+ */
+export function mistypedMailboxCode(code: string): string | undefined {
+  const { parseWormholeCode, wormholeCodeTypo } = require("../crypto/wormhole-code.ts") as typeof WormholeCode;
+  const parsed = parseWormholeCode(code);
+  const typo = parsed && wormholeCodeTypo(parsed.code);
+  if (!parsed || typo === undefined) return undefined;
+  return `${parsed.code} looks mistyped, nothing was tried (a mailbox code is good for one try): ${typo}. If the peer chose it as it is, type it twice at the code prompt of parley (the chat, with the same mailbox)`;
+}

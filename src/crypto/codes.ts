@@ -49,7 +49,7 @@ export function codeWordsProblem(words: string): string | undefined {
 }
 
 /** One letter changed, added or left out, or two neighbours swapped. */
-function oneTypoApart(a: string, b: string): boolean {
+export function oneTypoApart(a: string, b: string): boolean {
   if (Math.abs(a.length - b.length) > 1 || a === b) return false;
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;

@@ -6,6 +6,7 @@
  * them), so parsing does not insist on the list.
  */
 
+import { oneTypoApart } from "./codes.ts";
 import { unwrapTypedCode } from "./typed-code.ts";
 import { EVEN_WORDS, ODD_WORDS } from "./wormhole-words.ts";
 
@@ -39,4 +40,26 @@ export function parseWormholeCode(text: string): WormholeCode | undefined {
   const match = /^(\d{1,9})(-[\p{L}\p{N}]+)+$/u.exec(code);
   if (!match) return undefined;
   return { nameplate: match[1] as string, code };
+}
+
+let pgpWords: ReadonlySet<string> | undefined;
+
+/**
+ * Why a mailbox code (as parseWormholeCode gives it) looks mistyped, or undefined: each of its
+ * words is a PGP word or one typo from one (oneTypoApart), and at least one is not a PGP word.
+ * Trying it would spend the code on both sides (a wrong code ends both), so it is said first,
+ * with the word meant: `"burban" is not a word of mailbox codes (did you mean "burbank"?)`.
+ * Words far from the list are a code the peer chose (`wormhole send --code`): undefined.
+ */
+export function wormholeCodeTypo(code: string): string | undefined {
+  pgpWords ??= new Set([...ODD_WORDS, ...EVEN_WORDS]);
+  const known = pgpWords;
+  const problems: string[] = [];
+  for (const word of code.split("-").slice(1)) {
+    if (known.has(word)) continue;
+    const near = [...known].filter((w) => oneTypoApart(word, w)).slice(0, 3);
+    if (near.length === 0) return undefined;
+    problems.push(`"${word}" is not a word of mailbox codes (did you mean ${near.map((w) => `"${w}"`).join(" or ")}?)`);
+  }
+  return problems.length === 0 ? undefined : problems.join("; ");
 }

@@ -1,7 +1,8 @@
 /** Mailbox codes: the PGP words, generating and parsing `<nameplate>-<word>-<word>`. */
 
 import { describe, expect, test } from "bun:test";
-import { parseWormholeCode, randomWormholeWords } from "../../src/crypto/wormhole-code.ts";
+import { oneTypoApart } from "../../src/crypto/codes.ts";
+import { parseWormholeCode, randomWormholeWords, wormholeCodeTypo } from "../../src/crypto/wormhole-code.ts";
 import { EVEN_WORDS, ODD_WORDS } from "../../src/crypto/wormhole-words.ts";
 
 describe("wormhole words and codes", () => {
@@ -53,5 +54,42 @@ describe("wormhole words and codes", () => {
     '""',
   ])("refuses %p", (input) => {
     expect(parseWormholeCode(input)).toBeUndefined();
+  });
+});
+
+describe("a mistyped mailbox code (wormholeCodeTypo)", () => {
+  test.each([
+    ["6-unicorn-burban", '"burban" is not a word of mailbox codes (did you mean "burbank"?)'],
+    ["6-unicron-burbank", '"unicron" is not a word of mailbox codes (did you mean "unicorn"?)'],
+    ["6-unicorns-burbank", '"unicorns" is not a word of mailbox codes (did you mean "unicorn"?)'],
+    ["6-unicorn-burbanc", '"burbanc" is not a word of mailbox codes (did you mean "burbank"?)'],
+    [
+      "12-unicron-burban",
+      '"unicron" is not a word of mailbox codes (did you mean "unicorn"?); "burban" is not a word of mailbox codes (did you mean "burbank"?)',
+    ],
+  ])("%s: each word on the list or one typo from it, one not on it", (code, line) => {
+    expect(wormholeCodeTypo(code)).toBe(line);
+  });
+
+  test.each([
+    ["6-unicorn-burbank", "both words on the list"],
+    ["6-burbank-unicorn", "both on the list, in the other order"],
+    ["6-unicorn-burbank-zulu", "three words, all on the list"],
+    ["6-hello-world", "words far from the list: a code the peer chose"],
+    ["6-unicorn-banana", "one word on the list, one far from it"],
+    ["6-unicron-banana", "one a typo away, one far from the list: a chosen code"],
+    ["6-unicornxx-burbank", "two letters off"],
+    ["6", "no words"],
+  ])("%s: undefined (%s)", (code) => {
+    expect(wormholeCodeTypo(code)).toBeUndefined();
+  });
+
+  test("the word meant is one word, but for one pair of the lists one typo apart: both are named", () => {
+    const all = [...ODD_WORDS, ...EVEN_WORDS];
+    const close = all.flatMap((a) => all.filter((b) => oneTypoApart(a, b)).map((b) => `${a}/${b}`));
+    expect(close).toEqual(["revenue/revenge", "revenge/revenue"]);
+    expect(wormholeCodeTypo("3-revenxe-zulu")).toBe(
+      '"revenxe" is not a word of mailbox codes (did you mean "revenue" or "revenge"?)',
+    );
   });
 });
