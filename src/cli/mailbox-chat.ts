@@ -40,8 +40,8 @@ export class MailboxChat {
   private own: MailboxMeet | undefined;
   /** Its code's number (nameplate), once the mailbox gave it. */
   private ownNameplate: string | undefined;
-  /** The code last refused as mistyped: typed again as it is, it is tried. */
-  private typoSaid: string | undefined;
+  /** The codes refused as mistyped: one typed again as it is, even after another, is tried. */
+  private readonly typosSaid = new Set<string>();
   private plain: PlainChat | undefined;
   /** The line that exit waits for the plain client's transfer was said (leavingAfterPlain). */
   private leavingSaid = false;
@@ -113,9 +113,9 @@ export class MailboxChat {
     }
     if (this.joining) return;
     const typo = wormholeCodeTypo(parsed.code);
-    if (typo !== undefined && parsed.code !== this.typoSaid) {
+    if (typo !== undefined && !this.typosSaid.has(parsed.code)) {
       // A wrong code would spend the peer's code on both sides: said, not tried, unless typed again.
-      this.typoSaid = parsed.code;
+      this.typosSaid.add(parsed.code);
       this.terminal.print(
         `Not tried, it looks mistyped (a mailbox code is good for one try): ${typo}. Type the code again; the very same code again is tried as typed.`,
       );

@@ -88,16 +88,21 @@ describe.skipIf(!kit.available)("a mistyped mailbox code (real mailbox server)",
   );
 
   test(
-    "the chat's code prompt: the same code typed again is tried as typed (a code the peer chose)",
+    "the chat's code prompt: the same code typed again, another typo between, is tried as typed (a code the peer chose)",
     async () => {
       const alice = mailboxChat("alice");
       const { match } = await alice.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/, 30_000);
-      const { typo } = mistyped(match[1] as string);
+      const code = match[1] as string;
+      const { typo, word } = mistyped(code);
       const bob = mailboxChat("bob");
       bob.send(typo);
-      await bob.waitForLine(/^Not tried, it looks mistyped/, 30_000);
+      const first = await bob.waitForLine(/^Not tried, it looks mistyped/, 30_000);
+      // Another typo in between: refused too, and the first typed again is still tried as typed.
+      bob.send(`${code}x`);
+      const second = await bob.waitForLine(/^Not tried, it looks mistyped/, 30_000, first.index + 1, /^Joining/);
+      expect(second.line).toContain(`"${word}x" is not a word of mailbox codes`);
       bob.send(typo);
-      await bob.waitForLine(new RegExp(`^Joining ${typo}\\.\\.\\.$`));
+      await bob.waitForLine(new RegExp(`^Joining ${typo}\\.\\.\\.$`), 30_000, second.index + 1, /^Not tried/);
       // Alice's code is not the typo: tried, it is a wrong code on both sides, as before.
       await alice.waitForLine(/wrong code/, 30_000);
       await bob.waitForLine(/wrong code/, 30_000);
