@@ -328,14 +328,16 @@ class ChatController {
   }
 
   /**
-   * `exit` or the end of input before a peer connected: after a failed dial 1 for a script's (`parley
-   * --connect CODE < commands`), 0 for a person's; either waits for a plain peer's transfer.
+   * `exit` or the end of input before a peer connected: after a failed dial (or a mailbox code
+   * refused as mistyped) 1 for a script's (`parley --connect CODE < commands`), 0 for a person's;
+   * either waits for a plain peer's transfer.
    */
   private quitBeforePeer(bye: string): void {
     if (this.mailbox?.leavingAfterPlain()) return;
     if (this.held.holding) this.terminal.print(this.held.notSentLine());
     this.terminal.print(bye);
-    this.link.finish(this.dialFailed && !this.typedAtTerminal ? EXIT_FAILURE : EXIT_OK);
+    const failed = this.dialFailed || this.mailbox?.codeRefused === true;
+    this.link.finish(failed && !this.typedAtTerminal ? EXIT_FAILURE : EXIT_OK);
   }
 
   private leave(): void {

@@ -42,6 +42,8 @@ export class MailboxChat {
   private ownNameplate: string | undefined;
   /** The codes refused as mistyped: one typed again as it is, even after another, is tried. */
   private readonly typosSaid = new Set<string>();
+  /** A code was refused as mistyped and none joined since: a script's end of input is then a failure (exit 1). */
+  private refused = false;
   private plain: PlainChat | undefined;
   /** The line that exit waits for the plain client's transfer was said (leavingAfterPlain). */
   private leavingSaid = false;
@@ -75,6 +77,11 @@ export class MailboxChat {
     if (!this.leavingSaid) this.terminal.print(PLAIN_LEAVING_LINE);
     this.leavingSaid = true;
     return true;
+  }
+
+  /** The last code typed was refused as mistyped (none joined since): as a failed dial for a script. */
+  get codeRefused(): boolean {
+    return this.refused;
   }
 
   /** A code is being joined and neither a session nor a plain peer is there yet. */
@@ -116,6 +123,7 @@ export class MailboxChat {
     if (typo !== undefined && !this.typosSaid.has(parsed.code)) {
       // A wrong code would spend the peer's code on both sides: said, not tried, unless typed again.
       this.typosSaid.add(parsed.code);
+      this.refused = true;
       this.terminal.print(
         `Not tried, it looks mistyped (a mailbox code is good for one try): ${typo}. Type the code again; the very same code again is tried as typed.`,
       );
@@ -129,6 +137,7 @@ export class MailboxChat {
       return;
     }
     this.joining = true;
+    this.refused = false;
     // Our own code stays in the mailbox until one meeting is the session: a peer who typed it
     // at the same moment (each typing the other's code) finds it there and meets us through it,
     // and the rendezvous keeps one connection, as when both dial at once in the direct flow.

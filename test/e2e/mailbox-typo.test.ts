@@ -88,6 +88,26 @@ describe.skipIf(!kit.available)("a mistyped mailbox code (real mailbox server)",
   );
 
   test(
+    "a script's mistyped code piped to the chat, then the end of its input: the line, exit 1 (a failed code), nothing tried",
+    async () => {
+      const alice = mailboxChat("alice");
+      const { match } = await alice.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/, 30_000);
+      const { typo } = mistyped(match[1] as string);
+      const bob = mailboxChat("bob");
+      bob.send(typo);
+      bob.endInput();
+      // Before: exit 0, as if the script had given up on its own; a code tried and failed is 1 (2 for a wrong one).
+      expect(await bob.exitCode(), bob.describe()).toBe(1);
+      expect(bob.lines.some((l) => l.startsWith("Not tried, it looks mistyped"))).toBe(true);
+      expect(bob.stdout).not.toContain("Joining");
+      alice.send("exit");
+      expect(await alice.exitCode()).toBe(0);
+      expect(alice.stdout).not.toContain("wrong code");
+    },
+    TEST_MS,
+  );
+
+  test(
     "the chat's code prompt: the same code typed again, another typo between, is tried as typed (a code the peer chose)",
     async () => {
       const alice = mailboxChat("alice");
