@@ -31,6 +31,14 @@ function mailboxChat(name: string, extra: readonly string[] = []) {
   return startCli(name, [...kit.mailbox(), "--name", name, "--no-progress", "--dir", makeTempDir(), ...extra]);
 }
 
+/** Alice's chat waiting in the mailbox, her code, and the code one letter off (with the word it misses). */
+async function aliceWaiting() {
+  const alice = mailboxChat("alice");
+  const { match } = await alice.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/, 30_000);
+  const code = match[1] as string;
+  return { alice, code, ...mistyped(code) };
+}
+
 describe.skipIf(!kit.available)("a mistyped mailbox code (real mailbox server)", () => {
   test.each([
     ["on the command line", false],
@@ -66,10 +74,7 @@ describe.skipIf(!kit.available)("a mistyped mailbox code (real mailbox server)",
   test(
     "the chat's code prompt: not tried, said with the word meant; the right code then meets the peer",
     async () => {
-      const alice = mailboxChat("alice");
-      const { match } = await alice.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/, 30_000);
-      const code = match[1] as string;
-      const { typo, word } = mistyped(code);
+      const { alice, code, typo, word } = await aliceWaiting();
       const bob = mailboxChat("bob");
       bob.send(typo);
       const { line } = await bob.waitForLine(/^Not tried, it looks mistyped/, 30_000, 0, /^Joining/);
@@ -90,9 +95,7 @@ describe.skipIf(!kit.available)("a mistyped mailbox code (real mailbox server)",
   test(
     "a script's mistyped code piped to the chat, then the end of its input: the line, exit 1 (a failed code), nothing tried",
     async () => {
-      const alice = mailboxChat("alice");
-      const { match } = await alice.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/, 30_000);
-      const { typo } = mistyped(match[1] as string);
+      const { alice, typo } = await aliceWaiting();
       const bob = mailboxChat("bob");
       bob.send(typo);
       bob.endInput();
@@ -110,10 +113,7 @@ describe.skipIf(!kit.available)("a mistyped mailbox code (real mailbox server)",
   test(
     "the chat's code prompt: the same code typed again, another typo between, is tried as typed (a code the peer chose)",
     async () => {
-      const alice = mailboxChat("alice");
-      const { match } = await alice.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/, 30_000);
-      const code = match[1] as string;
-      const { typo, word } = mistyped(code);
+      const { alice, code, typo, word } = await aliceWaiting();
       const bob = mailboxChat("bob");
       bob.send(typo);
       const first = await bob.waitForLine(/^Not tried, it looks mistyped/, 30_000);
@@ -137,9 +137,7 @@ describe.skipIf(!kit.available)("a mistyped mailbox code (real mailbox server)",
   test(
     "the chat with --connect and a mistyped code: the line, exit 1, nothing tried",
     async () => {
-      const alice = mailboxChat("alice");
-      const { match } = await alice.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/, 30_000);
-      const { typo, word } = mistyped(match[1] as string);
+      const { alice, typo, word } = await aliceWaiting();
       const bob = mailboxChat("bob", ["--connect", typo]);
       expect(await bob.exitCode(), bob.describe()).toBe(1);
       expect(`${bob.stdout}\n${bob.stderr}`).toContain(`(did you mean "${word}"?)`);
