@@ -95,6 +95,15 @@ export function samePlace(
   return da !== undefined && da === device(b);
 }
 
+/** fstat of one of this process's standard descriptors; undefined where it cannot be had (closed). */
+function fdStat(fd: 0 | 1 | 2): OutputStat | undefined {
+  try {
+    return (require("node:fs") as typeof import("node:fs")).fstatSync(fd);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The controlling terminal's device number (/proc/self/stat's tty_nr); undefined off Linux or with none. */
 function controllingTerminal(): number | undefined {
   try {
@@ -127,20 +136,8 @@ export function processIo(): CliIo {
     writeLineNow,
     // Loaded when asked (receive --stdout): node:fs is not for the chat's start-up.
     stdoutClosed: () => (require("./stream-output.ts") as typeof import("./stream-output.ts")).stdoutIsClosed(),
-    outputStat: (err) => {
-      try {
-        return (require("node:fs") as typeof import("node:fs")).fstatSync(err ? 2 : 1);
-      } catch {
-        return undefined;
-      }
-    },
-    inputStat: () => {
-      try {
-        return (require("node:fs") as typeof import("node:fs")).fstatSync(0);
-      } catch {
-        return undefined;
-      }
-    },
+    outputStat: (err) => fdStat(err ? 2 : 1),
+    inputStat: () => fdStat(0),
     stdinProblem: () => (require("./stream-output.ts") as typeof import("./stream-output.ts")).stdinProblem(),
     onSignal: (handler) => {
       const onInt = (): void => handler("SIGINT");
