@@ -30,6 +30,7 @@ import type { BuiltZip } from "../transfer/zip-build.ts";
 import { count } from "./counts.ts";
 import { EXIT_OK, EXIT_TRANSFER } from "./exit-codes.ts";
 import {
+  acceptPlainTransit,
   offeredLine,
   type PlainFolders,
   type PlainOfferOf,
@@ -140,17 +141,8 @@ async function receiveFolder(
     part.remove();
     removeWork?.();
   });
-  let pipe: TransitPipe;
-  try {
-    pipe = await peer.acceptFile();
-  } catch (err) {
-    part.abort();
-    sayOffered();
-    return reportPlainFailure(err, out, info);
-  }
-  reportTransit(out, pipe);
-  sayOffered();
-  out.receiving(info);
+  const pipe = await acceptPlainTransit(peer, out, info, sayOffered, () => part.abort());
+  if (typeof pipe === "number") return pipe;
   try {
     const zip = await receiveOverTransit(pipe, part, wanted.zipsize, (bytes) => out.progressed(info, bytes));
     out.note("Checking and unpacking the folder's zip...");

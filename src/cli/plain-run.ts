@@ -72,6 +72,33 @@ export function reportTransit(out: PlainOutput, pipe: Pick<TransitPipe, "path" |
 }
 
 /**
+ * The transit connection for an offer accepted from a plain wormhole sender, with its lines: the
+ * path, then the offer (`sayOffered`, said with the failure where there is no path) and
+ * "Receiving". @param abort - undoes what was opened for the offer, when no connection comes
+ * @returns the pipe, or the exit code of the failure reported
+ */
+export async function acceptPlainTransit(
+  peer: PlainPeer,
+  out: PlainOutput,
+  info: TransferInfo,
+  sayOffered: () => void,
+  abort: () => void,
+): Promise<TransitPipe | number> {
+  let pipe: TransitPipe;
+  try {
+    pipe = await peer.acceptFile();
+  } catch (err) {
+    abort();
+    sayOffered();
+    return reportPlainFailure(err, out, info);
+  }
+  reportTransit(out, pipe);
+  sayOffered();
+  out.receiving(info);
+  return pipe;
+}
+
+/**
  * A file (or a folder's zip) received from a plain peer: its done, `unverified` always (a plain
  * sender sends no checksum; ours went back in the ack for it to check), `detached` as the file
  * receiver said (no path led to its folder: unmounted meanwhile), as a Parley sender's done says.
@@ -267,17 +294,8 @@ async function receiveFile(
   options.started?.(() => {
     if (live) sink.abort(false);
   });
-  let pipe: TransitPipe;
-  try {
-    pipe = await peer.acceptFile();
-  } catch (err) {
-    sink.abort(false);
-    sayOffered();
-    return reportPlainFailure(err, out, info);
-  }
-  reportTransit(out, pipe);
-  sayOffered();
-  out.receiving(info);
+  const pipe = await acceptPlainTransit(peer, out, info, sayOffered, () => sink.abort(false));
+  if (typeof pipe === "number") return pipe;
   try {
     const file = await receiveOverTransit(pipe, sink, offer.size, (bytes) => out.progressed(info, bytes)).finally(
       () => {
