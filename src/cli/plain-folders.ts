@@ -16,12 +16,10 @@
 import type { OfferDecision, TransferInfo } from "../session/index.ts";
 import type { PlainPeer } from "../session/plain-peer.ts";
 import { plainAckWaitMs, receiveOverTransit, sendOverTransit } from "../session/plain-transfer.ts";
-import type { TransitPipe } from "../session/transit-pipe.ts";
 import {
   type DirectoryOffer,
   openPieceReader,
   sanitizeFileName,
-  TransferError,
   ZipError,
   type ZipErrorCode,
   ZipPart,
@@ -31,14 +29,13 @@ import { count } from "./counts.ts";
 import { EXIT_OK, EXIT_TRANSFER } from "./exit-codes.ts";
 import {
   acceptPlainTransit,
-  offeredLine,
+  offerToPlain,
   type PlainFolders,
   type PlainOfferOf,
   type PlainOutput,
   plainReceivedDone,
   plainSentDone,
   reportPlainFailure,
-  reportTransit,
 } from "./plain-run.ts";
 import { shortenedNameLines, storedLine } from "./renamed-entries.ts";
 import { skippedLines } from "./send-plan.ts";
@@ -195,27 +192,15 @@ async function sendFolder(peer: PlainPeer, path: string, out: PlainOutput): Prom
   try {
     for (const line of skippedLines(zip.skipped.map((e) => ({ ...e, rel: `${zip.dirname}/${e.rel}` })))) out.note(line);
     const info: TransferInfo = { id: 1, direction: "send", name: `${zip.dirname}/`, size: zip.zipsize };
-    out.note(offeredLine(info));
-    let pipe: TransitPipe | undefined;
-    try {
-      pipe = await peer.offer({
-        kind: "directory",
-        name: zip.dirname,
-        mode: ZIP_MODE,
-        zipSize: zip.zipsize,
-        numBytes: zip.numbytes,
-        numFiles: zip.numfiles,
-      });
-    } catch (err) {
-      await peer.close("errory");
-      return reportPlainFailure(err, out, info);
-    }
-    if (!pipe) {
-      out.offered(info);
-      throw new TransferError("E_READ", "no transit connection");
-    }
-    reportTransit(out, pipe);
-    out.offered(info);
+    const pipe = await offerToPlain(peer, out, info, {
+      kind: "directory",
+      name: zip.dirname,
+      mode: ZIP_MODE,
+      zipSize: zip.zipsize,
+      numBytes: zip.numbytes,
+      numFiles: zip.numfiles,
+    });
+    if (typeof pipe === "number") return pipe;
     try {
       const sent = await sendOverTransit(
         pipe,

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { basename } from "node:path";
 import { MAX_PLAIN_TEXT_CHARS } from "../protocol/index.ts";
 import type { OfferDecision, TransferDone, TransferInfo } from "../session/index.ts";
-import { type PlainPeer, PlainPeerError } from "../session/plain-peer.ts";
+import { type FileOffer, type PlainPeer, PlainPeerError } from "../session/plain-peer.ts";
 import {
   type PlainSent,
   type PlainSink,
@@ -60,13 +60,13 @@ export interface PlainOutput {
  * any time; one that quits there tells us nothing): "Sending #1" comes once the path stands, as
  * to a Parley peer.
  */
-export function offeredLine(info: TransferInfo): string {
+function offeredLine(info: TransferInfo): string {
   const what = info.name.endsWith("/") ? `the folder ${info.name}` : info.name;
   return `Offered ${sanitizeForTerminal(what)}; waiting for the wormhole receiver to accept it (it may ask its user first).`;
 }
 
 /** The transit connection is up: its path, and the peer connected over it. */
-export function reportTransit(out: PlainOutput, pipe: Pick<TransitPipe, "path" | "address">): void {
+function reportTransit(out: PlainOutput, pipe: Pick<TransitPipe, "path" | "address">): void {
   out.path(pipe.path, pipe.address);
   out.connected(pipe.path, pipe.address);
 }
@@ -95,6 +95,31 @@ export async function acceptPlainTransit(
   reportTransit(out, pipe);
   sayOffered();
   out.receiving(info);
+  return pipe;
+}
+
+/**
+ * Offers a file (or a folder's zip: `offer`) to a plain `wormhole receive` and waits for the
+ * transit connection, with its lines: the offer while the receiver decides (offeredLine), then
+ * the path and the offer ("Sending #1"). A refusal or no path is reported with the offer's name,
+ * the mailbox closed. @returns the pipe, or the exit code of the failure reported
+ */
+export async function offerToPlain(
+  peer: PlainPeer,
+  out: PlainOutput,
+  info: TransferInfo,
+  offer: FileOffer,
+): Promise<TransitPipe | number> {
+  out.note(offeredLine(info));
+  let pipe: TransitPipe;
+  try {
+    pipe = await peer.offerFile(offer);
+  } catch (err) {
+    await peer.close("errory");
+    return reportPlainFailure(err, out, info);
+  }
+  reportTransit(out, pipe);
+  out.offered(info);
   return pipe;
 }
 
@@ -329,7 +354,7 @@ export async function sendToPlain(
 ): Promise<number> {
   if (what.kind === "text") {
     try {
-      await peer.offer({ kind: "message", text: what.text });
+      await peer.offerText(what.text);
       out.connected("mailbox");
       out.note("Text message sent; the wormhole peer's session is over (it takes one message per code).");
       return EXIT_OK;
@@ -357,20 +382,8 @@ export async function sendToPlain(
       `The file's name is ${Buffer.byteLength(name)} bytes long, more than ${MAX_SAFE_NAME_BYTES} (a wormhole receiver may fail to store it): it is offered cut to ${MAX_SAFE_NAME_BYTES} bytes.`,
     );
   }
-  out.note(offeredLine(info));
-  let pipe: TransitPipe | undefined;
-  try {
-    pipe = await peer.offer({ kind: "file", name: info.name, size });
-  } catch (err) {
-    await peer.close("errory");
-    return reportPlainFailure(err, out, info);
-  }
-  if (!pipe) {
-    out.offered(info);
-    return reportPlainFailure(new PlainPeerError("E_PEER_PROTOCOL", "no transit connection"), out, info);
-  }
-  reportTransit(out, pipe);
-  out.offered(info);
+  const pipe = await offerToPlain(peer, out, info, { kind: "file", name: info.name, size });
+  if (typeof pipe === "number") return pipe;
   try {
     const sent = await sendOverTransit(
       pipe,

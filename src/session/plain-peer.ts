@@ -63,8 +63,10 @@ export interface IncomingOffer {
   readonly hints: WireHints;
 }
 
-/** Offers we make: text or one file now; a folder (a zip) once its sender plugs in. */
-export type OutgoingOffer = Exclude<PlainOffer, { kind: "unknown" }>;
+/** Offers we make: a text message, one file, or a folder (a zip). */
+type OutgoingOffer = Exclude<PlainOffer, { kind: "unknown" }>;
+/** An offer carried over transit: one file, or a folder's zip. */
+export type FileOffer = Exclude<OutgoingOffer, { kind: "message" }>;
 
 const NO_HINTS: WireHints = { direct: [], relays: [] };
 
@@ -84,7 +86,7 @@ export class PlainPeer {
   /**
    * Waits for the peer's offer (a `wormhole send`), taking its hints on the way.
    * @param wait.forever - no time limit (a chat waits for its user too); else timeoutMs
-   * @param wait.signal - stops waiting (an AbortError); the message being awaited stays for `offer`
+   * @param wait.signal - stops waiting (an AbortError); the message being awaited stays for `offerText`/`offerFile`
    * @throws PlainPeerError E_PEER_REFUSED (it gave up), E_NO_OFFER (none in time)
    * @throws WormholeError E_MAILBOX_LOST
    */
@@ -124,13 +126,28 @@ export class PlainPeer {
   }
 
   /**
-   * Offers `offer` (our hints first, as wormhole clients expect) and waits for the answer.
-   * Text: resolves undefined once acknowledged. A file: resolves with the transit connection,
-   * on which we are the sender.
+   * Offers a text message and waits for its `message_ack`; the mailbox is closed after it.
    * @throws PlainPeerError E_PEER_REFUSED (declined: its reason), E_PEER_PROTOCOL
    */
-  async offer(offer: OutgoingOffer): Promise<TransitPipe | undefined> {
-    if (offer.kind !== "message") this.wormhole.send(encodeTransit(...this.ourHints()));
+  async offerText(text: string): Promise<void> {
+    await this.answered({ kind: "message", text }, "message_ack");
+    await this.close("happy");
+  }
+
+  /**
+   * Offers a file (or a folder's zip), our hints first as wormhole clients expect, and waits for
+   * its `file_ack`, then the transit connection, on which we are the sender.
+   * @throws PlainPeerError E_PEER_REFUSED (declined: its reason), E_PEER_PROTOCOL
+   * @throws TransitError (no path), WormholeError
+   */
+  async offerFile(offer: FileOffer): Promise<TransitPipe> {
+    this.wormhole.send(encodeTransit(...this.ourHints()));
+    await this.answered(offer, "file_ack");
+    return this.connect("sender");
+  }
+
+  /** Sends `offer` and waits for the peer's `wanted` answer, taking its hints on the way. */
+  private async answered(offer: OutgoingOffer, wanted: "message_ack" | "file_ack"): Promise<void> {
     this.wormhole.send(encodeOffer(offer));
     for (;;) {
       const message = await this.next();
@@ -142,15 +159,10 @@ export class PlainPeer {
       }
       const answer = message.answer;
       if (!answer) continue;
-      const wanted = offer.kind === "message" ? "message_ack" : "file_ack";
       if (answer.kind !== wanted || !answer.ok) {
         throw new PlainPeerError("E_PEER_PROTOCOL", "the wormhole peer answered something else than ok");
       }
-      if (offer.kind === "message") {
-        await this.close("happy");
-        return undefined;
-      }
-      return this.connect("sender");
+      return;
     }
   }
 

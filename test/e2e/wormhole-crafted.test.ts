@@ -6,18 +6,20 @@
  * - a record that does not open (a flipped bit), a record out of order (one skipped): `parley
  *   receive` exits 4, and nothing is left under the final name (nor a `.part`);
  * - an ack whose SHA-256 is not the file's: `parley send` exits 4;
- * - more bytes than offered: exit 4.
+ * - more bytes than offered: exit 4;
+ * - a file and a folder offered, then declined or with no transit path: the same exit code and
+ *   --json error code for both (one offerToPlain).
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TransitRecordOpener, TransitRecordSealer } from "../../src/crypto/transit-records.ts";
 import type { Connection } from "../../src/net/index.ts";
-import { encodeAnswer, encodeOffer, encodeTransit, encodeTransitAck } from "../../src/protocol/index.ts";
+import { encodeAnswer, encodeError, encodeOffer, encodeTransit, encodeTransitAck } from "../../src/protocol/index.ts";
 import { closePeerKit, joinCode, transitAs, untilMessage } from "../wormhole-peer-kit.ts";
-import { type Cli, cleanup, makeTempDir, startCli } from "./helpers.ts";
+import { type Cli, cleanup, closedPort, makeTempDir, startCli } from "./helpers.ts";
 import { events, parleyCode, useWormholeServers } from "./wormhole-kit.ts";
 
 const kit = useWormholeServers("crafted wormhole peer tests (test/e2e/wormhole-crafted.test.ts)");
@@ -150,4 +152,44 @@ describe.skipIf(!available)("a crafted wormhole receiver", () => {
     expect(got).toBe(200_000);
     expect(events(cli).find((e) => e.type === "error")).toMatchObject({ code: "E_BAD_CHECKSUM", name: "sent.bin" });
   }, 60_000);
+});
+
+describe.skipIf(!available)("a crafted wormhole receiver: a file and a folder fail alike after the offer", () => {
+  /** `parley send` of a file or of a folder (`--no-listen`, its relay a closed port) to a peer that `answers`. */
+  async function sendTo(
+    what: "file" | "folder",
+    answer: Uint8Array,
+    relayPort: number,
+  ): Promise<{ exit: number; error: unknown }> {
+    const parent = makeTempDir();
+    const path = join(parent, what === "file" ? "sent.bin" : "album");
+    if (what === "file") writeFileSync(path, randomBytes(1000));
+    else {
+      mkdirSync(path);
+      writeFileSync(join(path, "inside.bin"), randomBytes(1000));
+    }
+    const flags = ["--relay-url", kit.servers().mailboxUrl, "--transit-helper", `tcp:127.0.0.1:${relayPort}`];
+    const cli = startCli(`parley-send-${what}`, ["send", path, ...flags, "--no-listen", "--json"]);
+    const { w } = await joinCode(kit.servers(), await parleyCode(cli));
+    const offer = await untilMessage(w, "offer");
+    expect(offer.message.offer?.kind).toBe(what === "file" ? "file" : "directory");
+    w.send(answer); // no transit hints of ours: with --no-listen the sender's one way is its relay
+    const exit = await cli.exitCode(30_000);
+    const error = events(cli).find((e) => e.type === "error");
+    return { exit, error: error && { code: error.code, message: error.message } };
+  }
+
+  test.each([
+    ["declined", encodeError("transfer rejected"), 3, "E_REJECTED"],
+    ["accepted, the relay unreachable", encodeAnswer("file_ack"), 2, "E_RELAY_UNREACHABLE"],
+  ] as const)(
+    "%s: the same exit code and --json error for both",
+    async (_how, answer, exit, code) => {
+      const port = closedPort();
+      const [file, folder] = await Promise.all([sendTo("file", answer, port), sendTo("folder", answer, port)]);
+      expect(file).toMatchObject({ exit, error: { code } });
+      expect(folder).toEqual(file);
+    },
+    60_000,
+  );
 });
