@@ -6,7 +6,7 @@
  * with --stdout, else as its chat line), the file it sends, or the file we send.
  */
 
-import { parseWormholeCode } from "../crypto/wormhole-code.ts";
+import { parseWormholeCode, type WormholeCode } from "../crypto/wormhole-code.ts";
 import type { OfferDecision, TransferInfo } from "../session/index.ts";
 import type { PlainPeer } from "../session/plain-peer.ts";
 import { StreamReceiver } from "../transfer/index.ts";
@@ -121,16 +121,16 @@ function mailboxCodeGiven(peer: string | undefined, kept: string | undefined): s
         `"${number}" is only a mailbox code's number: give the whole code (like ${number}-purple-sausage), or put it in PARLEY_CODE or a --code-file`,
       );
     }
-    const nameplate = parseWormholeCode(kept)?.nameplate;
-    if (nameplate !== number) {
+    const keptCode = parseWormholeCode(kept);
+    if (keptCode?.nameplate !== number) {
       throw new UsageError(
-        `"${number}" is not the number of the mailbox code in PARLEY_CODE or --code-file (${nameplate}-...)`,
+        `"${number}" is not the number of the mailbox code in PARLEY_CODE or --code-file (${keptCode?.nameplate}-...)`,
       );
     }
-    return notMistyped(parseWormholeCode(kept)?.code);
+    return notMistyped(keptCode);
   }
   const given = peer ?? kept;
-  const code = given === undefined ? undefined : parseWormholeCode(given)?.code;
+  const code = given === undefined ? undefined : parseWormholeCode(given);
   if (given !== undefined && code === undefined) {
     throw new UsageError(`"${given}" is not a mailbox code (like 7-purple-sausage)`);
   }
@@ -138,13 +138,13 @@ function mailboxCodeGiven(peer: string | undefined, kept: string | undefined): s
 }
 
 /**
- * `code`, unless it looks mistyped (mistypedMailboxCode): trying it would spend the peer's code.
- * @throws UsageError saying the word meant
+ * `code`'s password, unless it looks mistyped (mistypedMailboxCode): trying it would spend the
+ * peer's code. @throws UsageError saying the word meant
  */
-function notMistyped(code: string | undefined): string | undefined {
-  const typo = code === undefined ? undefined : mistypedMailboxCode(code);
+function notMistyped(code: WormholeCode | undefined): string | undefined {
+  const typo = code && mistypedMailboxCode(code);
   if (typo !== undefined) throw new UsageError(typo);
-  return code;
+  return code?.code;
 }
 
 /**

@@ -149,10 +149,11 @@ export function mailboxCodeFromEnvironment(
  * PARLEY_CODE or a --code-file, --connect) that looks mistyped (wormholeCodeTypo), or undefined.
  * Nothing is tried: a wrong code would spend the peer's code. A code the peer chose with such
  * words is tried as typed at the chat's code prompt, typed twice (MailboxChat.join).
+ * @param code - as typed (parsed here; not a code at all: undefined), or as parseWormholeCode gave it
  */
-export function mistypedMailboxCode(code: string): string | undefined {
+export function mistypedMailboxCode(code: string | WormholeCode.WormholeCode): string | undefined {
   const { parseWormholeCode, wormholeCodeTypo } = require("../crypto/wormhole-code.ts") as typeof WormholeCode;
-  const parsed = parseWormholeCode(code);
+  const parsed = typeof code === "string" ? parseWormholeCode(code) : code;
   const typo = parsed && wormholeCodeTypo(parsed.code);
   if (!parsed || typo === undefined) return undefined;
   return `${parsed.code} looks mistyped, nothing was tried (a mailbox code is good for one try): ${typo}. If the peer chose it as it is, type it twice at the code prompt of parley (the chat, with the same mailbox)`;

@@ -42,7 +42,8 @@ export function parseWormholeCode(text: string): WormholeCode | undefined {
   return { nameplate: match[1] as string, code };
 }
 
-let pgpWords: ReadonlySet<string> | undefined;
+/** The PGP words, odd then even (disjoint), as a list (to find near ones) and a set; made at first use. */
+let pgpWords: { readonly list: readonly string[]; readonly set: ReadonlySet<string> } | undefined;
 
 /**
  * Why a mailbox code (as parseWormholeCode gives it) looks mistyped, or undefined: each of its
@@ -52,12 +53,15 @@ let pgpWords: ReadonlySet<string> | undefined;
  * Words far from the list are a code the peer chose (`wormhole send --code`): undefined.
  */
 export function wormholeCodeTypo(code: string): string | undefined {
-  pgpWords ??= new Set([...ODD_WORDS, ...EVEN_WORDS]);
+  if (!pgpWords) {
+    const list = [...ODD_WORDS, ...EVEN_WORDS];
+    pgpWords = { list, set: new Set(list) };
+  }
   const known = pgpWords;
   const problems: string[] = [];
   for (const word of code.split("-").slice(1)) {
-    if (known.has(word)) continue;
-    const near = [...known].filter((w) => oneTypoApart(word, w)).slice(0, 3);
+    if (known.set.has(word)) continue;
+    const near = known.list.filter((w) => oneTypoApart(word, w)).slice(0, 3);
     if (near.length === 0) return undefined;
     problems.push(`"${word}" is not a word of mailbox codes (did you mean ${near.map((w) => `"${w}"`).join(" or ")}?)`);
   }

@@ -134,6 +134,13 @@ test("a mailbox code kept out of ps (PARLEY_CODE) goes with its number alone on 
   const alone = await run({}, "send", file, "--to", "8");
   expect(alone.exit).toBe(1);
   expect(alone.said).toContain('"8" is only a mailbox code\'s number: give the whole code');
+  // The kept code is checked for a typo as a whole code given is: nothing tried (no mailbox line).
+  const typo = await run({ PARLEY_CODE: "8-unicorn-burbanx" }, "send", file, "--to", "8");
+  expect(typo.exit).toBe(1);
+  expect(typo.said).toContain(
+    '8-unicorn-burbanx looks mistyped, nothing was tried (a mailbox code is good for one try): "burbanx"',
+  );
+  expect(typo.said).not.toContain("cannot reach the mailbox server");
 });
 
 /** Two chats listening in this process on injected streams: alice's and bob's runs, and bob's code. */
