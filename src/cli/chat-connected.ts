@@ -93,6 +93,13 @@ export class ChatWithPeer {
     return waiting.some((c) => c.wildcard) && !waiting.some((c) => c.folder) ? "wildcard" : "folder";
   }
 
+  /** The waitingFor in words: "a folder is being listed", "the wildcard's folder was being read". */
+  private beingWords(article: "a" | "the", tense: "is" | "was"): string {
+    return this.waitingFor === "folder"
+      ? `${article} folder ${tense} being listed`
+      : `${article} wildcard's folder ${tense} being read`;
+  }
+
   /**
    * @param now - the clock of the listing's slices and notes, milliseconds (tests pass their own)
    */
@@ -180,7 +187,7 @@ export class ChatWithPeer {
   listTransfers(session: Session): void {
     const list = session.transferStatus;
     for (const { args } of this.waiting) {
-      const being = this.waitingFor === "folder" ? "a folder is being listed" : "a wildcard's folder is being read";
+      const being = this.beingWords("a", "is");
       this.terminal.print(`transfer ${sanitizeForTerminal(args)}: not offered yet (${being})`);
     }
     if (list.length === 0) {
@@ -276,7 +283,7 @@ export class ChatWithPeer {
       );
     };
     const listed = await listFoldersSoon(paths, note, this.now);
-    const being = this.waitingFor === "folder" ? "the folder was being listed" : "the wildcard's folder was being read";
+    const being = this.beingWords("the", "was");
     const told = !this.waiting.delete(command); // by sessionEnded
     if (!session.isOpen) {
       if (!told) this.terminal.print(`Not sent: the session closed while ${being}.`);
@@ -348,7 +355,7 @@ export class ChatWithPeer {
 
   /** The session ended: a folder still missing entries ends with its summary; commands waiting for a listing are not sent. */
   sessionEnded(): void {
-    const being = this.waitingFor === "folder" ? "a folder was being listed" : "a wildcard's folder was being read";
+    const being = this.beingWords("a", "was");
     for (const { args } of this.waiting) {
       this.terminal.print(`Not sent: transfer ${sanitizeForTerminal(args)} (the session ended while ${being}).`);
     }
