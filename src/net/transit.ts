@@ -71,18 +71,57 @@ const GO = new TextEncoder().encode("go\n");
 const NEVERMIND = new TextEncoder().encode("nevermind\n");
 const OK = new TextEncoder().encode("ok\n");
 
-/** A connection whose first bytes (already read during the handshake) are handed to its next owner. */
+/**
+ * The winning connection, for its next owner: what the peer sent after the handshake (in the read
+ * that finished it, and in every read until the owner sets its events) is handed to the owner
+ * first, in order, as a SocketConnection hands over what came before its owner: also when the
+ * peer closed meanwhile (`closed` is false while it is handed over, so a record layer reads it).
+ */
 class HandedOver extends ForwardingConnection {
-  constructor(
-    inner: Connection,
-    private leftover: Uint8Array | undefined,
-  ) {
+  /** Bytes read before the owner set its events; undefined once it has. */
+  private held: Uint8Array[] | undefined;
+  private replaying = false;
+  /** The owner called end() or destroy(): nothing more is handed to it. */
+  private released = false;
+
+  constructor(inner: Connection, leftover: Uint8Array) {
     super(inner);
+    this.held = leftover.length > 0 ? [leftover] : [];
   }
-  override setEvents(events: ConnectionEvents) {
-    const leftover = this.leftover;
-    this.leftover = undefined;
-    if (leftover && leftover.length > 0) events.onData(leftover);
+
+  /** A read that came before the owner (copied: a chunk is valid only during its call). */
+  hold(chunk: Uint8Array): void {
+    this.held?.push(chunk.slice());
+  }
+
+  override get closed(): boolean {
+    return this.inner.closed && !this.replaying;
+  }
+
+  override end(timeoutMs?: number): void {
+    this.released = true;
+    this.inner.end(timeoutMs);
+  }
+
+  override destroy(): void {
+    this.released = true;
+    this.inner.destroy();
+  }
+
+  override setEvents(events: ConnectionEvents): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    const closedBefore = this.inner.closed;
+    this.replaying = closedBefore;
+    try {
+      for (const chunk of held) {
+        // The owner let go, or the connection closed while it read (it is told so next).
+        if (this.released || (this.inner.closed && !closedBefore)) break;
+        events.onData(chunk);
+      }
+    } finally {
+      this.replaying = false;
+    }
     this.inner.setEvents(events);
   }
 }
@@ -155,6 +194,7 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
       live.add(conn);
       let buffer = new Uint8Array(0);
       let step: Step = viaRelay ? "relay" : "handshake";
+      let handed: HandedOver | undefined;
       const consume = (expected: Uint8Array): boolean | "bad" => {
         if (!startsWith(buffer, expected)) return "bad";
         if (buffer.length < expected.length) return false;
@@ -210,16 +250,17 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
         step = "done";
         winner = conn;
         live.delete(conn);
-        const leftover = buffer;
+        handed = new HandedOver(conn, buffer);
         finish();
-        resolve({ connection: new HandedOver(conn, leftover), path, address });
+        resolve({ connection: handed, path, address });
       };
       if (viaRelay) silentRelays.add(address);
       // Our line goes first: attaching may replay the peer's early bytes, and GO must follow it.
       conn.write(viaRelay ? plan.relayHandshake : plan.send);
       conn.setEvents({
         onData: (chunk) => {
-          if (step === "done") return;
+          // Won: what comes until the next owner takes over is the owner's.
+          if (handed) return handed.hold(chunk);
           const joined = new Uint8Array(buffer.length + chunk.length);
           joined.set(buffer);
           joined.set(chunk, buffer.length);
