@@ -8,7 +8,7 @@
  *
  *   relay only:   us -> relay  "please relay TOKEN for side SIDE\n"   relay -> us "ok\n"
  *   every path:   both send their line, "transit sender|receiver HEX ready\n\n", and check the other's
- *   sender:       the first connection that got the receiver's line: "go\n"; later ones: "nevermind\n"
+ *   sender:       the first connection that got the receiver's line: "go\n"; the others are closed
  *   receiver:     uses the connection on which "go\n" arrives; closes the others
  *
  * Whatever follows the handshake on the winning connection is the caller's (records).
@@ -68,7 +68,6 @@ export class TransitError extends Error {
 }
 
 const GO = new TextEncoder().encode("go\n");
-const NEVERMIND = new TextEncoder().encode("nevermind\n");
 const OK = new TextEncoder().encode("ok\n");
 
 /**
@@ -212,7 +211,8 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
         checkExhausted();
       };
       const advance = (): void => {
-        if (finished && conn !== winner) return drop();
+        // The race is over (the winner's reads go to its next owner, never here).
+        if (finished) return drop();
         if (step === "relay") {
           const r = consume(OK);
           if (r === "bad") return drop(true);
@@ -229,10 +229,6 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
           if (viaRelay) mutedRelays.delete(address);
           listener?.proven(conn); // it knows the key: a flood of idle connections cannot take its place
           if (plan.role === "sender") {
-            if (finished) {
-              conn.write(NEVERMIND);
-              return drop();
-            }
             conn.write(GO);
             return win();
           }
@@ -242,7 +238,6 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
           const r = consume(GO);
           if (r === "bad") return drop(); // "nevermind": another connection won
           if (!r) return;
-          if (finished) return drop();
           return win();
         }
       };
