@@ -5,7 +5,7 @@
  */
 
 import type { Connection, SocketConnection } from "./connection.ts";
-import { type Listener, listen } from "./endpoints.ts";
+import { hostOfAddress, type Listener, listen } from "./endpoints.ts";
 
 /**
  * Most connections our listener holds open at once: waiting for the race, or in its handshake.
@@ -36,12 +36,6 @@ interface Held {
   proven: boolean;
 }
 
-/** "HOST:PORT" or "[V6]:PORT" without the port (and brackets). */
-function hostOf(address: string): string {
-  const host = address.slice(0, Math.max(0, address.lastIndexOf(":")));
-  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-}
-
 /**
  * Our listening socket for direct connections, opened before our hints go out; connections it
  * accepts wait for `connectTransit` to take them, at most MAX_HELD_CONNECTIONS open at once.
@@ -66,7 +60,7 @@ export class TransitListener {
     this.listener = listen(host, 0, (conn) => {
       if (this.stopped) return conn.destroy();
       this.held = this.held.filter((h) => !h.conn.closed);
-      const arrival: Held = { conn, host: hostOf(conn.remoteAddress), proven: false };
+      const arrival: Held = { conn, host: hostOfAddress(conn.remoteAddress), proven: false };
       if (!this.makeRoomFor(arrival)) return conn.destroy();
       this.waiting = this.waiting.filter((c) => !c.closed);
       this.held.push(arrival);
