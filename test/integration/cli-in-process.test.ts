@@ -170,6 +170,39 @@ test("two chats in one process on injected streams: code typed on one side, a li
   expect(aliceIo.out.text).not.toContain("\x1b"); // plain streams: no escape codes
 });
 
+/** The first cells of README.md's "In the chat" table that are commands (in backquotes): `cancel <id>`, `help`, ... */
+function readmeChatCommands(): string[] {
+  const readme = readFileSync(join(import.meta.dir, "../../README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("\n## In the chat\n"));
+  const table = section.slice(0, section.indexOf("\n\n", section.indexOf("\n|")));
+  return table
+    .split("\n")
+    .map((row) => /^\| `([^`]+)`/.exec(row)?.[1])
+    .filter((usage): usage is string => usage !== undefined);
+}
+
+test("help typed with a peer connected lists the commands README's In the chat table lists, and no others", async () => {
+  // 154fbf6 moved the list (chat-connected.ts); no test read it with a peer there.
+  const { aliceIo, bobIo, alice, bob, code } = await twoChatsListening();
+  const typeAt = (io: TestIo, line: string) => (io.stdin as PassThrough).write(`${line}\n`);
+  typeAt(aliceIo, code);
+  await aliceIo.out.waitFor(/^Connected to bob at .*"help" lists commands\.$/m);
+  typeAt(aliceIo, "help");
+  const [list] = await aliceIo.out.waitFor(/^Commands:\n(?: {2}.*\n)+Any other line is sent to the peer as chat\.$/m);
+  // Each command line: its usage, two spaces or more, what it does.
+  const usages = (list as string).split("\n").flatMap((line) => /^ {2}(\S.*?) {2,}\S/.exec(line)?.[1] ?? []);
+  const readme = readmeChatCommands();
+  expect(readme.length, "README's table was not found").toBeGreaterThan(0);
+  expect(usages.sort()).toEqual(readme.sort());
+  expect(usages).toContain("transfer <path>...");
+  typeAt(aliceIo, "bye bob");
+  await bobIo.out.waitFor(/^<alice> bye bob$/m);
+  expect(bobIo.out.text).not.toContain("<alice> help"); // a command, not chat
+  typeAt(aliceIo, "exit");
+  expect(await alice).toBe(0);
+  expect(await bob).toBe(0);
+});
+
 test("the code typed with spaces, as read out (`40123 ribbon walnut`), connects as the mailbox's `7 purple sausage` does", async () => {
   // Was 'Error: "40123 ribbon walnut" is not a code, a port or host:port.' and the prompt again (newuser24).
   const { aliceIo, bobIo, alice, bob, code } = await twoChatsListening();
