@@ -32,7 +32,7 @@ import {
   UnsendablePaths,
 } from "./send-plan.ts";
 import { TransferPresenter } from "./transfer-presenter.ts";
-import { label, shownName } from "./transfer-words.ts";
+import { label, peerAsksLine, shownName } from "./transfer-words.ts";
 
 export type TransferEvents = Pick<
   SessionEvents,
@@ -127,6 +127,8 @@ export class ChatWithPeer {
         `Encrypted, but not verified: connected by port only (on this machine). Both sides show ${security.verification}.`,
       );
     }
+    const asks = peerAsksLine(session.peer);
+    if (asks) this.terminal.print(asks);
   }
 
   /** A line typed with a peer connected: chat, or a command (`exit` is chat.ts's: it leaves). */

@@ -21,6 +21,7 @@ import type * as ReasonWords from "./reason-words.ts";
 import { codeOutputWarning } from "./secret-files.ts";
 import type * as SendPlan from "./send-plan.ts";
 import type { StartingReporter } from "./starting-reporter.ts";
+import type * as TransferWords from "./transfer-words.ts";
 
 export type Role = "send" | "receive";
 
@@ -110,6 +111,12 @@ export class OneShotRun {
         connected: (session, via) => {
           this.session = session;
           reporter.connected(session.peer.name, session.remoteAddress, session.security, via?.path);
+          if (this.role === "send") {
+            // Loaded with the session layer (the reporter's presenters bring it).
+            const { peerAsksLine } = require("./transfer-words.ts") as typeof TransferWords;
+            const asks = peerAsksLine(session.peer);
+            if (asks) reporter.note(asks);
+          }
           this.hooks.start(session);
         },
         note: (line) => reporter.note(line),

@@ -110,8 +110,9 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
   };
   const run = new OneShotRun("receive", options, reporter, hooks, io, {
     decideOffer,
-    // A receiver's HELLO says it sends nothing (a peer that only receives too can tell), and --stdout that it keeps nothing.
-    features: receiverFeatures(options.stdout),
+    // A receiver's HELLO says it sends nothing (a peer that only receives too can tell), --stdout
+    // that it keeps nothing, and --ask that it asks first (its sender says what its offers wait for).
+    features: receiverFeatures(options.stdout, options.ask),
     // --stdout: the file's bytes are written to fd 1 itself (writeSync, no copy into a stream's
     // queue: the speed of `receive --stdout > file`), not to io.stdout; with another io (a test
     // in-process) they still go to the real standard output. Everything else printed goes to

@@ -5,6 +5,8 @@
  * the JSON reporter reuses some for its messages.
  */
 
+import { asksFirst } from "../protocol/features.ts";
+import type { Hello } from "../protocol/message-types.ts";
 import type { TransferDone, TransferInfo } from "../session/index.ts";
 import { checksumLabel, isChecksumAlgo } from "../transfer/checksum.ts";
 import { sanitizeFileName } from "../transfer/file-names.ts";
@@ -18,6 +20,16 @@ export interface TransferOutput {
   startProgress(key: number, label: string, total: number | null): void;
   updateProgress(key: number, bytes: number): void;
   endProgress(key: number): void;
+}
+
+/**
+ * Said to a sender once connected when the peer asks its user about each offer (`parley receive
+ * --ask`, HELLO feature "asks"): its Sending lines come at once, and then nothing moves until
+ * the person answers, which read as a stalled transfer.
+ */
+export function peerAsksLine(peer: Hello): string | undefined {
+  if (!asksFirst(peer)) return undefined;
+  return "The peer asks its user before taking each offer (parley receive --ask; a folder once): what you send waits for their answer.";
 }
 
 export function receiverTotalsLine(bytes: number): string {

@@ -20,6 +20,8 @@ import type { Hello } from "./message-types.ts";
  * peer's HELLO says it too: with an older peer the folder is offered and declined entry by entry.
  * "folder-end" (session 14): this side reads FOLDER_END (a folder its sender ended whole); a
  * sender sends it only to a peer that says so (an older one ends the connection on the tag).
+ * "asks" (session 28): this side asks its user before it takes each offer (`receive --ask`; a
+ * folder once), so its sender says what its offers wait for instead of standing silent.
  */
 export const Feature = {
   EarlyAcks: "early-acks",
@@ -28,6 +30,7 @@ export const Feature = {
   KeepsNothing: "keeps-nothing",
   RefusedFolderEnds: "refused-folder-ends",
   FolderEnd: "folder-end",
+  Asks: "asks",
 } as const;
 /** The features this build offers in its HELLO. */
 export const OWN_FEATURES: readonly string[] = [
@@ -42,9 +45,17 @@ export function receivesOnly(hello: Hello): boolean {
   return hello.features.includes(Feature.ReceiveOnly);
 }
 
-/** The features a `parley receive` adds to its HELLO; `toOutput`: it writes the file to its output (--stdout). */
-export function receiverFeatures(toOutput: boolean): string[] {
-  return toOutput ? [Feature.ReceiveOnly, Feature.KeepsNothing] : [Feature.ReceiveOnly];
+/**
+ * The features a `parley receive` adds to its HELLO; `toOutput`: it writes the file to its output
+ * (--stdout); `asks`: it asks its user about each offer (--ask).
+ */
+export function receiverFeatures(toOutput: boolean, asks = false): string[] {
+  return [Feature.ReceiveOnly, ...(toOutput ? [Feature.KeepsNothing] : []), ...(asks ? [Feature.Asks] : [])];
+}
+
+/** The peer's HELLO says it asks its user before it takes an offer (`receive --ask`: Feature.Asks). */
+export function asksFirst(hello: Hello): boolean {
+  return hello.features.includes(Feature.Asks);
 }
 
 /** The peer's HELLO says it keeps nothing of a file cut short (`receive --stdout`: Feature.KeepsNothing). */

@@ -51,6 +51,10 @@ const SCHEMA: Record<string, Record<string, string>> = {
   bye: { reason: "string" },
 };
 
+/** The sender's line when its receiver asks about each offer (receive --ask). */
+const PEER_ASKS =
+  "The peer asks its user before taking each offer (parley receive --ask; a folder once): what you send waits for their answer.";
+
 /** The code a JSON-mode command prints when it listens. */
 async function listeningCode(cli: Cli): Promise<string> {
   const { line } = await cli.waitForLine(/"type":"listening"/);
@@ -248,7 +252,7 @@ describe("parley send / receive", () => {
   );
 
   test(
-    "--ask answered y accepts",
+    "--ask answered y accepts; the sender is told, before its Sending line, that its offers wait for the answer",
     async () => {
       const dir = makeTempDir();
       const file = randomFile("wanted.bin", 1000);
@@ -256,10 +260,58 @@ describe("parley send / receive", () => {
       const { match } = await receiver.waitForLine(/^Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
       const sender = startCli("sender", ["send", file.path, "--to", match[1] as string]);
       await receiver.waitForStderr(/\[y\/N\]/);
+      // Said while the question waits (it stood silent after its Sending line before).
+      const asks = await sender.waitForLine(/^The peer asks its user before taking each offer/);
+      const sending = await sender.waitForLine(/^Sending #1 wanted\.bin/);
+      expect(asks.line).toBe(PEER_ASKS);
+      expect(asks.index).toBeLessThan(sending.index);
       receiver.send("y");
       expect(await sender.exitCode()).toBe(0);
       expect(await receiver.exitCode()).toBe(0);
       expect(readFileSync(join(dir, "wanted.bin")).equals(file.bytes)).toBe(true);
+      expect(sender.lines.filter((l) => l === PEER_ASKS)).toHaveLength(1);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "the chat connected to a receive --ask says so too, once, after its connected lines",
+    async () => {
+      const dir = makeTempDir();
+      const file = randomFile("chatted.bin", 1000);
+      const receiver = startCli("receiver", ["receive", "--ask", "--dir", dir]);
+      const { match } = await receiver.waitForLine(/^Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+      const chat = startCli("chat", ["--connect", match[1] as string]);
+      const shown = await chat.waitForLine(/^Encrypted and verified with the code/);
+      const asks = await chat.waitForLine(/^The peer asks its user/);
+      expect(asks.index).toBe(shown.index + 1);
+      expect(asks.line).toBe(PEER_ASKS);
+      chat.send(`transfer ${file.path}`);
+      await receiver.waitForStderr(/Accept chatted\.bin \(1000 bytes\)\? \[y\/N\] $/);
+      receiver.send("y");
+      await chat.waitForLine(/^#\d+ chatted\.bin: the receiver saved it/);
+      chat.send("exit");
+      expect(await chat.exitCode()).toBe(0);
+      expect(await receiver.exitCode()).toBe(0);
+      expect(readFileSync(join(dir, "chatted.bin")).equals(file.bytes)).toBe(true);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "a receiver that does not ask (no --ask, or --ask --yes) gets no such line at its sender",
+    async () => {
+      for (const flags of [[], ["--ask", "--yes"]]) {
+        const dir = makeTempDir();
+        const file = randomFile("taken.bin", 1000);
+        const receiver = startCli("receiver", ["receive", ...flags, "--dir", dir]);
+        const { match } = await receiver.waitForLine(/^Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+        const sender = startCli("sender", ["send", file.path, "--to", match[1] as string]);
+        expect(await sender.exitCode()).toBe(0);
+        expect(await receiver.exitCode()).toBe(0);
+        expect(sender.stdout).toContain("Sending #1 taken.bin");
+        expect(sender.stdout + sender.stderr).not.toContain("asks its user");
+      }
     },
     TEST_MS,
   );
