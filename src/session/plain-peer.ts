@@ -25,7 +25,6 @@ import {
   parsePlainMessage,
   type WireHints,
 } from "../protocol/index.ts";
-import { WormholeError } from "./mailbox-client.ts";
 import { secondsWords, startConnectedDeadline } from "./mailbox-deadline.ts";
 import { TransitPipe } from "./transit-pipe.ts";
 import type { Wormhole } from "./wormhole.ts";
@@ -261,9 +260,4 @@ export class PlainPeer {
       throw err;
     }
   }
-}
-
-/** A mailbox failure while talking to a plain peer reads as one (for callers that catch both). */
-export function isPlainFailure(err: unknown): err is PlainPeerError | WormholeError {
-  return err instanceof PlainPeerError || err instanceof WormholeError;
 }
