@@ -90,7 +90,10 @@ export class SocketConnection implements Connection {
    */
   private early: Uint8Array[] | undefined = [];
   private earlyBytes = 0;
-  /** The owner called destroy() or end(): nothing more is handed to it. */
+  /**
+   * The owner called destroy() or end(): setEvents hands it no more of what came before it. Reads
+   * after end() still go to it (end() reads on until the peer closes: its owner ignores them).
+   */
   private released = false;
   private replaying = false;
   private closeError: Error | undefined;
