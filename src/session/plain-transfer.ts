@@ -105,6 +105,8 @@ export interface PlainSink {
   /** Bytes held back by a full output (StreamReceiver), and the call when they are out. */
   readonly backlog?: number;
   onFlushed?: () => void;
+  /** Held-back bytes could not be written (an output not read for its stall time): the transfer fails. */
+  onFailed?: (err: TransferError) => void;
 }
 
 function failureOf(err: unknown): PlainTransferError {
@@ -149,6 +151,8 @@ export function receiveOverTransit(
           ),
         ),
     );
+    // A full output that stays full (StreamReceiver's stall) fails here, as the session's sinks do.
+    sink.onFailed = fail;
     const complete = (): void => {
       if (settled) return;
       idle.stop(); // every byte is in: what is left is ours (a full output), not the peer's
