@@ -103,6 +103,7 @@ async function main(work: string, sshdBox: { sshd?: Sshd }): Promise<void> {
     profile: flags.profile,
     pin: flags.pin,
     cliPauseMs: flags.cliPauseMs,
+    ...(flags.linesFile ? { linesFile: flags.linesFile } : {}),
   };
   const available = CASES.filter((c) => (c.needs === "socat" ? hasSocat : c.needs === "sshd" ? sshd : true));
   const cases = flags.cases ? available.filter((c) => flags.cases?.includes(c.name)) : available;

@@ -40,6 +40,8 @@ export interface BenchContext {
   readonly pin: boolean;
   /** --cli-pause: the CLI cases' wait between "Connected" and `transfer`, ms. */
   readonly cliPauseMs: number;
+  /** --lines: the CLI cases append each run's chat lines here. */
+  readonly linesFile?: string;
 }
 
 /**
@@ -324,6 +326,7 @@ async function runCli(
       chatMs,
       pauseMs: ctx.cliPauseMs,
       ...(tracePrefix ? { tracePrefix } : {}),
+      ...(ctx.linesFile ? { lines: { file: ctx.linesFile, label: name } } : {}),
       startSide: (side, args, env) => {
         // Started as `bun run chat` and the `parley` command start it (src/cli/launch-env.cjs).
         const proc = startParley(["--no-progress", "--dir", dirs[side], ...args], {

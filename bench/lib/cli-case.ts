@@ -16,7 +16,7 @@
  * handler to that write ("CLI to CLI").
  */
 
-import { readdirSync, readFileSync } from "node:fs";
+import { appendFileSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { epochOrigin } from "../../src/session/chat-trace.ts";
 import { raiseHarnessPriority } from "./harness-priority.ts";
@@ -51,6 +51,8 @@ export interface CliTransferOptions {
    * its Parley said "Listening on", and `transfer` this long after both said "Connected".
    */
   readonly pauseMs?: number;
+  /** --lines: the run's lines (LinesRun) appended to `file` as one JSON document, with the case's name. */
+  readonly lines?: { readonly file: string; readonly label: string };
   /** Starts one side's CLI with these extra arguments and environment (the caller measures and stops it). */
   startSide(side: "recv" | "send", args: string[], env: Record<string, string>): Proc;
 }
@@ -63,6 +65,53 @@ export interface ChatSplit {
   readonly cliToCli: number[];
   /** The lines over SLOW_LINE_MS as the harness saw them, each counted where most of its time went. */
   readonly slowHeldBy: Record<SlowLineHolder, number>;
+}
+
+/**
+ * One chat line of a run, for --lines: where a run's slow lines are (by number and by when they
+ * were typed: a transfer's first lines meet its cold start) and where each waited, which the
+ * pooled figures cannot say.
+ */
+export interface LineRow {
+  /** "c" typed at the sender, "d" at the receiver (both ways). */
+  readonly tag: string;
+  readonly seq: number;
+  /** When it was typed, ms after `transfer`. */
+  readonly typedAfterMs: number;
+  /** As the harness saw it, typed to read, ms. */
+  readonly ms: number;
+  /** With the light trace: from typed to the typing CLI's line handler, ms ("typing"). */
+  readonly toHandlerMs?: number;
+  /** With the light trace: from that handler to the receiving CLI's terminal write, ms. */
+  readonly handlerToShownMs?: number;
+}
+
+/** What --lines appends for a run: one JSON document a line of the file. */
+export interface LinesRun {
+  readonly case: string;
+  readonly mibps: number;
+  readonly lines: LineRow[];
+}
+
+/** Each read line of `directions`, in the order read, `transferAt` and `origin` as in splitOf. */
+export function lineRows(
+  directions: readonly Pick<Direction, "tag" | "sentAt" | "seqs" | "ms">[],
+  transferAt: number,
+  stamps: ReturnType<typeof lineStamps>,
+  origin: number,
+): LineRow[] {
+  const round = (ms: number) => Math.round(ms * 100) / 100;
+  return directions.flatMap((d) =>
+    d.seqs.map((seq, i) => {
+      const sentAt = d.sentAt.get(seq) ?? transferAt;
+      const at = stamps.get(`${d.tag} ${seq}`);
+      const traced =
+        at?.in !== undefined && at.shown !== undefined
+          ? { toHandlerMs: round(at.in - (origin + sentAt)), handlerToShownMs: round(at.shown - at.in) }
+          : {};
+      return { tag: d.tag, seq, typedAfterMs: round(sentAt - transferAt), ms: round(d.ms[i] as number), ...traced };
+    }),
+  );
 }
 
 /** Issue 13's bound for a chat line (its p99 goal). */
@@ -297,6 +346,11 @@ async function chatAndTransfer(
   const ms = directions.flatMap((d) => d.ms);
   const settledMs = settledLineMs(directions, t0);
   const mibps = options.size / 2 ** 20 / (seconds / 1000); // of the slower direction
+  const stamps = options.tracePrefix ? lineStamps(options.tracePrefix) : new Map();
+  if (options.lines) {
+    const run: LinesRun = { case: options.lines.label, mibps, lines: lineRows(directions, t0, stamps, origin) };
+    appendFileSync(options.lines.file, `${JSON.stringify(run)}\n`);
+  }
   if (!typing) return { mibps };
   return {
     mibps,
@@ -308,7 +362,7 @@ async function chatAndTransfer(
       outOfOrder: directions.reduce((n, d) => n + d.outOfOrder, 0),
       p99: percentile(ms, 99),
       harnessRaised,
-      ...(options.tracePrefix ? { split: splitOf(directions, lineStamps(options.tracePrefix), origin) } : {}),
+      ...(options.tracePrefix ? { split: splitOf(directions, stamps, origin) } : {}),
     },
   };
 }

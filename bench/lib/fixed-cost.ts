@@ -32,11 +32,12 @@ export async function measureFixedCosts(
 ): Promise<Record<string, FixedCost>> {
   const empty = join(ctx.work, "empty.bin");
   closeSync(openSync(empty, "w"));
+  const { linesFile: _, ...quiet } = ctx; // --lines is for the measured runs, not these
   const seen = new Map<string, { recv: SideFixedCost[]; send: SideFixedCost[] }>();
   try {
     for (let r = 0; r < runs; r++) {
       for (const c of cases) {
-        const result = await c.run(ctx, empty, 0);
+        const result = await c.run(quiet, empty, 0);
         const sides = seen.get(c.name) ?? { recv: [], send: [] };
         sides.recv.push(result.recv);
         sides.send.push(result.send);

@@ -26,6 +26,8 @@ export interface BenchFlags {
   readonly pin: boolean;
   /** The CLI cases' users' pauses: before typing the code, and before `transfer` (0: neither). */
   readonly cliPauseMs: number;
+  /** --lines: each CLI run's chat lines, one by one, appended to this file (cli-case.ts LinesRun). */
+  readonly linesFile: string | undefined;
 }
 
 export const FLAGS_HELP = `Flags: --size 1G  --runs 5  --files 1000 (0: skip)  --file-size 4K  --json  --keep  --no-external
@@ -34,7 +36,8 @@ export const FLAGS_HELP = `Flags: --size 1G  --runs 5  --files 1000 (0: skip)  -
        --big 8G  (one extra parley run on a sparse file of that size, for peak RSS)
        --profile  (both peers of every case under perf stat: task-clock, faults, switches)
        --pin  (each case's sender on CPU 0, its receiver on CPU 1: two machines' ends, not one host's)
-       --cli-pause 1000  (the CLI cases as users: the code typed this many ms after the sender's "Listening on", \`transfer\` as long after "Connected"; default 0: --connect and \`transfer\` at once)`;
+       --cli-pause 1000  (the CLI cases as users: the code typed this many ms after the sender's "Listening on", \`transfer\` as long after "Connected"; default 0: --connect and \`transfer\` at once)
+       --lines FILE  (each CLI run's chat lines appended to FILE, a JSON document a run: each line's number, when it was typed after \`transfer\`, its time and where it waited)`;
 
 /** "1G", "256M", "4K", "1.5GiB" → bytes. */
 export function parseSize(text: string): number {
@@ -71,6 +74,7 @@ export function parseBenchFlags(argv: readonly string[]): BenchFlags {
       profile: { type: "boolean", default: false },
       pin: { type: "boolean", default: false },
       "cli-pause": { type: "string", default: "0" },
+      lines: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -91,5 +95,6 @@ export function parseBenchFlags(argv: readonly string[]): BenchFlags {
     profile: values.profile as boolean,
     pin: values.pin as boolean,
     cliPauseMs: wholeNumber("cli-pause", values["cli-pause"] as string, 0),
+    linesFile: values.lines,
   };
 }

@@ -4,10 +4,23 @@
  */
 
 import { expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { LinesRun } from "../../bench/lib/cli-case.ts";
 import { runBenchScript } from "./bench-script.ts";
 
 test("bench runs end to end on a small file and reports every case", async () => {
+  const linesDir = mkdtempSync(join(tmpdir(), "bench-lines-"));
+  const linesFile = join(linesDir, "lines.jsonl");
+  try {
+    await smokeRun(linesFile);
+  } finally {
+    rmSync(linesDir, { recursive: true, force: true });
+  }
+}, 120_000);
+
+async function smokeRun(linesFile: string): Promise<void> {
   const { out, err, code } = await runBenchScript([
     "bench/run.ts",
     "--size",
@@ -18,6 +31,8 @@ test("bench runs end to end on a small file and reports every case", async () =>
     "20",
     "--json",
     "--no-external",
+    "--lines",
+    linesFile,
   ]);
   expect(code, err).toBe(0);
   const doc = JSON.parse(out);
@@ -78,4 +93,29 @@ test("bench runs end to end on a small file and reports every case", async () =>
   expect(doc.longLink.roundTripMs).toBe(40);
   expect(doc.longLink.runs).toBe(1); // as --runs: one transfer a path model
   expect(doc.longLink.mibps).toBeGreaterThan(0);
-}, 120_000);
+  // --lines: one document a CLI run (not the fixed cost's 0-byte runs), each line the harness read.
+  const runs: LinesRun[] = readFileSync(linesFile, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  expect(runs.map((r) => r.case)).toEqual([
+    "parley-cli",
+    "parley-cli-both-ways",
+    "parley-cli-no-chat",
+    "parley-cli-both-ways-no-chat",
+  ]);
+  for (const run of runs) {
+    const c = doc.cases.find((x: { case: string }) => x.case === run.case);
+    expect(run.lines.length, run.case).toBe(c.chat?.samples ?? 0);
+    expect(new Set(run.lines.map((l) => l.tag)), run.case).toEqual(
+      new Set(run.lines.length === 0 ? [] : run.case.includes("both-ways") ? ["c", "d"] : ["c"]),
+    );
+    for (const line of run.lines) {
+      expect(line.tag).toMatch(/^[cd]$/);
+      expect(line.typedAfterMs).toBeGreaterThanOrEqual(0);
+      // The light trace's split of the line: before the typing CLI's line handler, and after it.
+      expect(Number.isFinite(line.toHandlerMs), run.case).toBe(true);
+      expect(Number.isFinite(line.handlerToShownMs), run.case).toBe(true);
+    }
+  }
+}

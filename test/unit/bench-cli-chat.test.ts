@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  lineRows,
   lineStamps,
   SETTLED_AFTER_MS,
   settledLineMs,
@@ -89,4 +90,26 @@ test("a CLI's line that a transfer failed ends the run; chat lines and the verif
   expect(transferFailedLine("<bob> Sending #1 x failed: a line typed to look like one.")).toBe(false);
   expect(transferFailedLine("#1 source.bin: the receiver saved it and its xxh3 checksum matched (ab).")).toBe(false);
   expect(transferFailedLine("<bob> c 12")).toBe(false);
+});
+
+test("lineRows: each read line's number, when typed after `transfer`, its time, and its split where traced", () => {
+  const at = 5_000; // `transfer` typed (harness clock); the trace's epoch ms are origin + harness ms
+  const origin = 1_000_000;
+  const direction = {
+    tag: "c",
+    sentAt: new Map([
+      [0, at + 20],
+      [1, at + 40],
+    ]),
+    seqs: [1, 0], // read out of order
+    ms: [3.456, 14.021],
+  };
+  const stamps = new Map([
+    ["c 0", { in: origin + at + 20 + 9.5, shown: origin + at + 20 + 13.9 }], // held before the typing CLI's handler
+    ["c 1", { shown: origin + at + 40 + 3.2 }], // no `in` stamp: no split
+  ]);
+  expect(lineRows([direction], at, stamps, origin)).toEqual([
+    { tag: "c", seq: 1, typedAfterMs: 40, ms: 3.46 },
+    { tag: "c", seq: 0, typedAfterMs: 20, ms: 14.02, toHandlerMs: 9.5, handlerToShownMs: 4.4 },
+  ]);
 });

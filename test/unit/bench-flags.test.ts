@@ -32,3 +32,8 @@ test("--cli-pause is 0 (transfer typed at once) unless given, in whole ms", () =
   expect(parseBenchFlags(["--cli-pause", "1000"]).cliPauseMs).toBe(1000);
   expect(() => parseBenchFlags(["--cli-pause", "1s"])).toThrow(/--cli-pause wants a whole number >= 0, not "1s"/);
 });
+
+test("--lines names the file each CLI run's lines go to (none unless given)", () => {
+  expect(parseBenchFlags([]).linesFile).toBeUndefined();
+  expect(parseBenchFlags(["--lines", "/tmp/lines.jsonl"]).linesFile).toBe("/tmp/lines.jsonl");
+});
