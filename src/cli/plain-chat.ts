@@ -1,8 +1,9 @@
 /**
  * `bun run chat` with a plain magic-wormhole client on the other end: there is no chat, only
  * the one transfer its protocol allows. Until the peer offers something (a `wormhole send`),
- * the user may type a line (sent as its text message) or `transfer PATH` (one file) for a
- * `wormhole receive`; either way the plain peer's session then ends, and so does the chat.
+ * the user may type a line (sent as its text message) or `transfer PATH` (one file, or a folder
+ * as a zip) for a `wormhole receive`; either way the plain peer's session then ends, and so does
+ * the chat.
  */
 
 import { existsSync } from "node:fs";
@@ -23,7 +24,7 @@ import {
 import { TransferPresenter } from "./transfer-presenter.ts";
 
 const HINT =
-  "It may send something now; or type a line to send it as a text message, or transfer PATH to send it one file (its session then ends).";
+  "It may send something now; or type a line to send it as a text message, or transfer PATH to send it one file or folder (its session then ends).";
 
 export class PlainChat {
   /** expanding: a `transfer` line's wildcard is being read (expandTransferPaths). */
@@ -146,13 +147,15 @@ export class PlainChat {
   private send(what: PlainSendWhat): void {
     this.state = "busy";
     this.stopWaiting.abort();
-    this.end(sendToPlain(this.peer, what, this.out, plainFolders({ dir: this.downloadDir })));
+    // A text's line says the session is over already (sendToPlain's, as parley send --text's).
+    this.end(sendToPlain(this.peer, what, this.out, plainFolders({ dir: this.downloadDir })), what.kind === "text");
   }
 
-  private end(run: Promise<number>): void {
+  /** @param overSaid - the run's own last line said the peer's session is over */
+  private end(run: Promise<number>, overSaid = false): void {
     run.then(
       (exitCode) => {
-        this.terminal.print("The wormhole peer's session is over.");
+        if (!overSaid) this.terminal.print("The wormhole peer's session is over.");
         this.finish(exitCode);
       },
       (err: unknown) => {
