@@ -2,10 +2,13 @@
  * `bun run chat` with a mailbox: instead of "Listening on ... · code", a code from the mailbox
  * (`Waiting in the mailbox · code 7-purple-sausage`); a code typed at the prompt (or given with
  * --connect, --code-file, PARLEY_CODE) joins the peer's instead. The path in use is said once
- * connected. With a plain wormhole client, its one transfer runs instead (plain-chat.ts).
+ * connected. At a terminal, its code spent by a joiner (a wrong code, or a joiner that died inside
+ * the key exchange) is followed by a new one, up to MAX_WRONG_CODES, as a direct listener takes
+ * wrong codes. With a plain wormhole client, its one transfer runs instead (plain-chat.ts).
  */
 
 import { parseWormholeCode, wormholeCodeTypo } from "../crypto/wormhole-code.ts";
+import { MAX_WRONG_CODES } from "../session/limits.ts";
 import { sanitizeForTerminal, type Terminal } from "../ui/index.ts";
 import type { ChatOptions } from "./args.ts";
 import { codeOnCommandLineNote } from "./codes.ts";
@@ -20,6 +23,16 @@ const TYPE_AGAIN: Readonly<Record<string, string>> = {
   E_NAMEPLATE_TAKEN: "Check it and type it again",
   E_PEER_GONE: "Type its new code",
   E_WRONG_CODE: "Type its new one",
+};
+
+/**
+ * Our own code spent by the peer who typed it, this way: each is a guess at the code (a joiner
+ * that dies after its key exchange message could test its guess against ours), as a wrong code
+ * or a key share left behind is at a direct listener.
+ */
+const SPENT_BY_JOINER: Readonly<Record<string, string>> = {
+  E_WRONG_CODE: "Wrong code from the peer who typed this chat's code",
+  E_PEER_GONE: "The peer who typed this chat's code left inside the key exchange",
 };
 
 /** exit or the end of input while a plain wormhole client's transfer runs (Ctrl-C cuts it, as with a Parley peer). */
@@ -49,6 +62,8 @@ export class MailboxChat {
   private leavingSaid = false;
   /** Meetings whose mailbox connection is lost: the two of one chat lose it together, said once. */
   private readonly lost = new Set<MailboxMeet>();
+  /** Our codes spent by the peer who typed them (SPENT_BY_JOINER): at MAX_WRONG_CODES no new one. */
+  private spent = 0;
 
   constructor(
     private readonly options: ChatOptions,
@@ -63,7 +78,8 @@ export class MailboxChat {
     /**
      * Set where a person types (a terminal): a code typed that failed while ours still waits
      * gives the prompt back, and this is called (lines held meanwhile go as peer codes, as after
-     * a failed dial). Unset (a script): the failure ends the chat, exit 2.
+     * a failed dial); our code spent by a joiner is followed by a new one. Unset (a script):
+     * either failure ends the chat, exit 2.
      */
     private readonly typeAgain?: () => void,
   ) {}
@@ -146,7 +162,8 @@ export class MailboxChat {
     this.start(parsed.code);
   }
 
-  private start(code: string | undefined): MailboxMeet {
+  /** Our own code's meeting (`again`: after a code spent, whose paths line was said already). */
+  private start(code: string | undefined, again = false): MailboxMeet {
     const meet = new MailboxMeet({
       rendezvous: this.link.rendezvous,
       config: this.options.mailbox as MailboxConfig,
@@ -156,7 +173,7 @@ export class MailboxChat {
         this.ownNameplate = parseWormholeCode(c)?.nameplate;
         this.terminal.print(`Waiting in the mailbox · code ${c}`);
         this.terminal.print("Give the peer this code, or type the code its Parley shows.");
-        this.terminal.print(this.pathsLine);
+        if (!again) this.terminal.print(this.pathsLine);
         this.link.codeShown();
       },
       // Both meetings may find a path (each typed the other's code): the session's is said, from
@@ -199,10 +216,32 @@ export class MailboxChat {
     this.meets.clear();
   }
 
+  /**
+   * Our own code's meeting failed: if the peer who typed it spent it (SPENT_BY_JOINER) where a
+   * person types, says so and, below MAX_WRONG_CODES, makes a new code (true), as a direct
+   * listener goes on after a wrong code: starting again by hand would give the guesser no less.
+   * At the last one the failure's line follows, and the chat ends as a script's does.
+   */
+  private spentByJoiner(err: unknown): boolean {
+    const failure = describeMeetFailure(err);
+    const what = failure && SPENT_BY_JOINER[failure.code];
+    if (!what || !this.typeAgain) return false;
+    this.spent += 1;
+    const exchanged = `${what} (${this.spent} of ${MAX_WRONG_CODES}): no chat or file data was exchanged`;
+    if (this.spent >= MAX_WRONG_CODES) {
+      this.terminal.print(`${exchanged}; no new code, so that codes cannot be guessed.`);
+      return false;
+    }
+    this.terminal.print(`${exchanged}; a mailbox code is good for one try, so here is a new one.`);
+    this.own = this.start(undefined, true);
+    return true;
+  }
+
   private failed(meet: MailboxMeet, code: string | undefined, err: unknown): void {
     this.meets.delete(meet);
     this.lost.delete(meet);
     if (meet.abandoned) return;
+    if (code === undefined && this.spentByJoiner(err)) return;
     // Our own code's meeting, while a code typed is joined: that meeting says how it ends.
     if (code === undefined && this.joining) {
       if (describeMeetFailure(err)) return;

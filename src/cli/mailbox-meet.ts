@@ -137,6 +137,7 @@ export class MailboxMeet {
       ...(config.checkMs === undefined ? {} : { idleCheckMs: config.checkMs }),
       ...(config.answerMs === undefined ? {} : { serverAnswerMs: config.answerMs }),
       ...(config.pauseMs === undefined ? {} : { longestPauseMs: config.pauseMs }),
+      ...(config.keyExchangeMs === undefined ? {} : { keyExchangeMs: config.keyExchangeMs }),
       onMailboxChange: (change) => {
         if (this.abandoned) return;
         if (change.connected) this.io.mailboxBack?.(MAILBOX_BACK_LINE);

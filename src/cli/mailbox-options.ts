@@ -43,6 +43,8 @@ export interface MailboxConfig {
   readonly answerMs?: number;
   /** PARLEY_MAILBOX_PAUSE_MS: the longest pause between tries of a lost connection (ms; for tests; the session caps it). */
   readonly pauseMs?: number;
+  /** PARLEY_MAILBOX_KEY_EXCHANGE_MS: the peer's time for its version after its key exchange message (ms; for tests; at most 30 s). */
+  readonly keyExchangeMs?: number;
 }
 
 /**
@@ -53,13 +55,16 @@ export interface MailboxConfig {
  * (30 s). PARLEY_MAILBOX_ANSWER_MS (for tests too): how long the server has to answer a request,
  * and to welcome a connection being opened; at most SERVER_ANSWER_MS and OPEN_TIMEOUT_MS (10 s each).
  * PARLEY_MAILBOX_PAUSE_MS (for tests too): the longest pause between tries of a lost connection,
- * the first a twentieth of it; at most RETRY_MAX_MS (5 s). Unset or not a positive integer: the default.
+ * the first a twentieth of it; at most RETRY_MAX_MS (5 s). PARLEY_MAILBOX_KEY_EXCHANGE_MS (for tests
+ * too): on the side that made the code, how long the peer has for its version once its key
+ * exchange message came; at most TRANSIT_TIMEOUT_MS (30 s). Unset or not a positive integer: the default.
  */
 function retryFromEnv(env: Readonly<Record<string, string | undefined>>): {
   retryMs?: number;
   checkMs?: number;
   answerMs?: number;
   pauseMs?: number;
+  keyExchangeMs?: number;
 } {
   const ms = (value: string | undefined) =>
     value !== undefined && /^[1-9]\d{0,8}$/.test(value) ? Number(value) : undefined;
@@ -67,11 +72,13 @@ function retryFromEnv(env: Readonly<Record<string, string | undefined>>): {
   const checkMs = ms(env.PARLEY_MAILBOX_CHECK_MS);
   const answerMs = ms(env.PARLEY_MAILBOX_ANSWER_MS);
   const pauseMs = ms(env.PARLEY_MAILBOX_PAUSE_MS);
+  const keyExchangeMs = ms(env.PARLEY_MAILBOX_KEY_EXCHANGE_MS);
   return {
     ...(retryMs === undefined ? {} : { retryMs }),
     ...(checkMs === undefined ? {} : { checkMs }),
     ...(answerMs === undefined ? {} : { answerMs }),
     ...(pauseMs === undefined ? {} : { pauseMs }),
+    ...(keyExchangeMs === undefined ? {} : { keyExchangeMs }),
   };
 }
 

@@ -69,6 +69,11 @@ export interface MailboxRendezvousOptions {
   readonly code?: string;
   readonly name?: string;
   readonly timeoutMs?: number;
+  /**
+   * The side that made the code: how long the peer has, once its key exchange message came, for
+   * the version that follows it (at most `timeoutMs`, its default; tests lower it).
+   */
+  readonly keyExchangeMs?: number;
   /** How long the server has to answer each request, or hand back what we added (SERVER_ANSWER_MS), and to welcome us. */
   readonly serverAnswerMs?: number;
   /** How long the mailbox connection may be idle before a ping checks it (IDLE_CHECK_MS; tests lower it). */
@@ -212,6 +217,7 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
     const code = await wormhole.code.promise;
     options.onCode?.(code);
     const timeoutMs = options.timeoutMs ?? TRANSIT_TIMEOUT_MS;
+    const keyExchangeMs = Math.min(options.keyExchangeMs ?? timeoutMs, timeoutMs);
     // The side that made the code waits for its peer as long as it takes; the side given the
     // code finds the peer there already, or its PAKE message left behind by a peer that left.
     // Once the peer's key exchange message came, its version follows at once (no person in
@@ -228,11 +234,11 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
           withinConnectedTime(
             wormhole,
             wormhole.verified.promise,
-            timeoutMs,
+            keyExchangeMs,
             () =>
               new WormholeError(
                 "E_PEER_GONE",
-                `it began the key exchange but did not finish it within ${timeoutMs / 1000} s, and the code is used up: start again for a new one`,
+                `it began the key exchange but did not finish it within ${keyExchangeMs / 1000} s, and the code is used up: start again for a new one`,
               ),
           ),
         );

@@ -2,7 +2,8 @@
  * `parley receive --stdout` run in-process (injected io) against a plain wormhole client played
  * by the test (test/wormhole-peer-kit.ts): the client's text message goes to the command's own
  * stdout, not around it to the process's, and the rest of the run's lines to its stderr. And the
- * chat with a mailbox at its prompt, in-process: codes typed wrong, twice, or its own.
+ * chat with a mailbox at its prompt, in-process: codes typed wrong, twice, or its own; its own
+ * code spent by a joiner (a wrong code, a joiner that died inside the key exchange).
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
@@ -11,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PassThrough } from "node:stream";
 import { runCli } from "../../src/cli/cli.ts";
+import { spake2Start } from "../../src/crypto/spake2.ts";
 import { encodeOffer } from "../../src/protocol/index.ts";
 import { useWormholeServers } from "../e2e/wormhole-kit.ts";
 import { testIo } from "../in-process-io.ts";
@@ -45,6 +47,67 @@ async function twoChatsWaiting(markAlice: (io: ReturnType<typeof testIo>) => voi
   const [, bobCode] = await bobIo.out.waitFor(shown);
   const type = (line: string) => (aliceIo.stdin as PassThrough).write(`${line}\n`);
   return { aliceIo, alice, bobIo, bob, bobCode: bobCode as string, type };
+}
+
+/** Alice's chat at a terminal (TERM=dumb: plain lines on the injected streams), waiting in the mailbox with her code. */
+async function aliceAtTerminal(env: Record<string, string> = {}) {
+  const aliceIo = testIo(freshDir());
+  Object.assign(aliceIo.stdin, { isTTY: true });
+  Object.assign(aliceIo.stdout, { isTTY: true });
+  Object.assign(aliceIo.env, { TERM: "dumb", ...env });
+  const alice = runCli(["--name", "alice", "--dir", freshDir(), "--no-listen", ...kit.mailbox()], aliceIo);
+  const [, code] = await aliceIo.out.waitFor(/^Waiting in the mailbox · code (\S+)$/m);
+  /** Waits for `re` in alice's output; her chat ending first fails, with its exit code and lines. */
+  const shows = (re: RegExp) =>
+    Promise.race([
+      aliceIo.out.waitFor(re),
+      alice.then((exit) => {
+        throw new Error(`alice's chat ended (exit ${exit}) before ${re}:\n${aliceIo.out.text}`);
+      }),
+    ]);
+  return { aliceIo, alice, code: code as string, shows };
+}
+
+/** The `n`th code alice's chat shows (1: the first). */
+const nthCode = (n: number) =>
+  new RegExp(
+    `${"^Waiting in the mailbox · code \\S+$[\\s\\S]*".repeat(n - 1)}^Waiting in the mailbox · code (\\S+)$`,
+    "m",
+  );
+
+/**
+ * A joiner of `code` that adds its key exchange message for it and dies before its version (as
+ * mailbox-rendezvous' case): a raw WebSocket on the mailbox, closed once a message came back.
+ */
+async function joinAndDie(code: string): Promise<void> {
+  const ws = new WebSocket(kit.servers().mailboxUrl);
+  const got: Array<Record<string, unknown>> = [];
+  ws.addEventListener("message", (e) => got.push(JSON.parse(String(e.data)) as Record<string, unknown>));
+  await new Promise((r) => ws.addEventListener("open", r));
+  const next = async (type: string): Promise<Record<string, unknown>> => {
+    for (;;) {
+      const hit = got.find((m) => m.type === type);
+      if (hit) return hit;
+      await Bun.sleep(10);
+    }
+  };
+  const send = (m: Record<string, unknown>) => ws.send(JSON.stringify(m));
+  const appid = "lothar.com/wormhole/text-or-file-xfer";
+  send({ type: "bind", appid, side: "00000000000000bb" });
+  send({ type: "claim", nameplate: code.split("-")[0] });
+  send({ type: "open", mailbox: (await next("claimed")).mailbox });
+  const message = spake2Start(new TextEncoder().encode(code), new TextEncoder().encode(appid)).message;
+  const pake = Buffer.from(JSON.stringify({ pake_v1: Buffer.from(message).toString("hex") })).toString("hex");
+  send({ type: "add", phase: "pake", body: pake });
+  await next("message"); // a message handed out: ours, or the chat's PAKE
+  ws.close();
+}
+
+/** Bob's chat given `code` (piped: a failure ends it), on its own. */
+function bobJoins(code: string) {
+  const bobIo = testIo(freshDir());
+  const bob = runCli(["--name", "bob", "--dir", freshDir(), "--no-listen", ...kit.mailbox(), "--connect", code], bobIo);
+  return { bobIo, bob };
 }
 
 describe.skipIf(!kit.available)("receive --stdout from a plain wormhole client, in-process", () => {
@@ -118,5 +181,56 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
     expect(await alice, aliceIo.out.text).toBe(0);
     expect(await bob).toBe(0);
     expect(aliceIo.out.text).not.toContain("Joining");
+  }, 30_000);
+
+  test("at a terminal, its code spent by a joiner that died inside the key exchange: a new code, and the chat goes on", async () => {
+    // Before: "Error: the peer left: it began the key exchange but did not finish it within 1 s,
+    // and the code is used up: start again for a new one", exit 2.
+    const { aliceIo, alice, code, shows } = await aliceAtTerminal({ PARLEY_MAILBOX_KEY_EXCHANGE_MS: "1000" });
+    await joinAndDie(code);
+    await shows(
+      /^The peer who typed this chat's code left inside the key exchange \(1 of 3\): no chat or file data was exchanged; a mailbox code is good for one try, so here is a new one\.$/m,
+    );
+    const [, fresh] = await shows(nthCode(2));
+    expect(fresh).not.toBe(code);
+    const { bob } = bobJoins(fresh as string);
+    await shows(/^Connected to bob through the relay at /m);
+    (aliceIo.stdin as PassThrough).write("exit\n");
+    expect(await alice, aliceIo.out.text).toBe(0);
+    expect(await bob).toBe(0);
+    expect(aliceIo.out.text).not.toContain("Error:");
+  }, 30_000);
+  test("at a terminal, its code spent by wrong codes: a new one twice, as a listener's 3 wrong codes; the third ends it, exit 2", async () => {
+    // Before: the first wrong code ended the chat, exit 2 ("start again for a new one").
+    const { aliceIo, alice, code, shows } = await aliceAtTerminal();
+    let current = code;
+    for (const n of [1, 2, 3]) {
+      const { bobIo, bob } = bobJoins(`${current.split("-")[0]}-zzzzq-qqqqz`); // far from the word lists: tried
+      expect(await bob, bobIo.out.text).toBe(2);
+      if (n === 3) break;
+      await shows(
+        new RegExp(
+          `^Wrong code from the peer who typed this chat's code \\(${n} of 3\\): no chat or file data was exchanged; a mailbox code is good for one try, so here is a new one\\.$`,
+          "m",
+        ),
+      );
+      current = (await shows(nthCode(n + 1)))[1] as string;
+    }
+    expect(await alice, aliceIo.out.text).toBe(2);
+    expect(aliceIo.out.text).toMatch(
+      /^Wrong code from the peer who typed this chat's code \(3 of 3\): no chat or file data was exchanged; no new code, so that codes cannot be guessed\.$/m,
+    );
+    expect(aliceIo.out.text).toMatch(/^Error: wrong code: .*start again for a new one$/m);
+    expect(aliceIo.out.text.match(/^Waiting in the mailbox · code /gm)).toHaveLength(3);
+  }, 30_000);
+  test("a script's chat (piped), its code spent by a wrong code: it ends there, exit 2, no new code", async () => {
+    const aliceIo = testIo(freshDir());
+    const alice = runCli(["--name", "alice", "--dir", freshDir(), "--no-listen", ...kit.mailbox()], aliceIo);
+    const [, code] = await aliceIo.out.waitFor(/^Waiting in the mailbox · code (\S+)$/m);
+    const { bob } = bobJoins(`${(code as string).split("-")[0]}-zzzzq-qqqqz`);
+    expect(await bob).toBe(2);
+    expect(await alice, aliceIo.out.text).toBe(2);
+    expect(aliceIo.out.text).toMatch(/^Error: wrong code: .*start again for a new one$/m);
+    expect(aliceIo.out.text.match(/^Waiting in the mailbox · code /gm)).toHaveLength(1);
   }, 30_000);
 });
