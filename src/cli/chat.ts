@@ -21,25 +21,28 @@ import { EXIT_OK } from "./exit-codes.ts";
 import { UsageError } from "./flags.ts";
 import { parseInputLine } from "./input.ts";
 import { type CliIo, SIGNAL_WORDS, type Signal } from "./io.ts";
-import { mistypedMailboxCode } from "./mailbox-options.ts";
+import { mailboxCodeProblem } from "./mailbox-options.ts";
 import { pathLine } from "./path-line.ts";
 import { relativePathsLine } from "./shell-folder.ts";
 
 const EXIT_FAILURE = 1; // a lost connection or a download folder found unusable ends the chat with 1
 
 export async function runChat(options: ChatOptions, io: CliIo): Promise<number> {
-  // A --connect that is not a code at all is a usage error when no one can type a better one
-  // (asked only then: io.stdin and io.stdout are made when first asked for, see below).
+  // A --connect that is not a code at all (with a mailbox: or one that looks mistyped, which would
+  // spend the peer's code) is a usage error when no one can type a better one; at a terminal the
+  // code prompt says why and asks again. Asked only then: io.stdin and io.stdout are made when
+  // first asked for, see below.
   const interactive = () => Boolean((io.stdin as { isTTY?: boolean }).isTTY && io.stdout.isTTY);
   if (options.connect !== undefined && !options.mailbox) {
     const target = dialTarget(options.connect, options);
     if ("problem" in target && !interactive()) throw new UsageError(`--connect: ${target.problem}`);
   }
-  const givenCode = options.connect ?? options.peerCode;
-  if (givenCode !== undefined && options.mailbox) {
-    // A mistyped word would spend the peer's code: said before anything is tried.
-    const typo = mistypedMailboxCode(givenCode);
-    if (typo !== undefined) throw new UsageError(typo);
+  if (options.mailbox) {
+    // A code from --code-file or PARLEY_CODE is a mailbox code (mailboxCodeFromEnvironment) and
+    // refused if mistyped, as a direct flow's that is not a code.
+    const given = options.connect ?? options.peerCode;
+    const problem = given === undefined ? undefined : mailboxCodeProblem(given, options.connect !== undefined);
+    if (problem !== undefined && (options.connect === undefined || !interactive())) throw new UsageError(problem);
   }
   // stderr only to write a warning: a first Node stdio stream costs 14-16 ms before the code (session 16).
   const downloadDir = await prepareDownloadDirSoon(options.dir, { write: (text) => io.stderr.write(text) });

@@ -116,6 +116,9 @@ export class MailboxChat {
     if (given !== undefined) {
       this.join(given);
       this.terminal.print(this.pathsLine);
+      // Not tried (a --connect at a terminal that looks mistyped, or is no code): the prompt
+      // asks again, as for a direct --connect there.
+      if (!this.joining) this.terminal.setPrompt("peer code> ");
     } else {
       this.own = this.start(undefined);
       this.terminal.setPrompt("peer code> ");

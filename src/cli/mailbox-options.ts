@@ -152,6 +152,17 @@ export function mailboxCodeFromEnvironment(
 }
 
 /**
+ * A usage error's line for a mailbox code given to the chat before the run: one that looks
+ * mistyped (mistypedMailboxCode), or, from `--connect` (`connect`), one that is not a mailbox
+ * code at all; undefined when it can be tried.
+ */
+export function mailboxCodeProblem(code: string, connect: boolean): string | undefined {
+  const { parseWormholeCode } = require("../crypto/wormhole-code.ts") as typeof WormholeCode;
+  if (connect && !parseWormholeCode(code)) return "--connect: not a mailbox code (like 7-purple-sausage)";
+  return mistypedMailboxCode(code);
+}
+
+/**
  * A usage error's line for a mailbox code given before the run (on the command line, in
  * PARLEY_CODE or a --code-file, --connect) that looks mistyped (wormholeCodeTypo), or undefined.
  * Nothing is tried: a wrong code would spend the peer's code. A code the peer chose with such

@@ -147,4 +147,16 @@ describe.skipIf(!kit.available)("a mistyped mailbox code (real mailbox server)",
     },
     TEST_MS,
   );
+
+  test(
+    "a script's chat with --connect and no mailbox code at all: a usage error, exit 1, as a direct one's",
+    async () => {
+      // Before: "Error: not a mailbox code ...", then at the end of input exit 0, as if it had given up.
+      const bob = mailboxChat("bob", ["--connect", "not-a-code"]);
+      bob.endInput();
+      expect(await bob.exitCode(), bob.describe()).toBe(1);
+      expect(bob.stderr).toContain("--connect: not a mailbox code (like 7-purple-sausage)");
+    },
+    TEST_MS,
+  );
 });

@@ -23,11 +23,13 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { EVEN_WORDS, ODD_WORDS } from "../../src/crypto/wormhole-words.ts";
 import { encodeMessage } from "../../src/protocol/index.ts";
 import { processUsage } from "../attacks.ts";
 import { rawParley } from "../raw-parley.ts";
-import { BUN, cleanup, MAIN, makeTempDir, ROOT } from "./helpers.ts";
+import { BUN, cleanup, MAIN, makeTempDir, ROOT, startCli } from "./helpers.ts";
 import { TmuxControl } from "./tmux-control.ts";
+import { useWormholeServers } from "./wormhole-kit.ts";
 
 const TMUX = Bun.which("tmux") ?? "/usr/bin/tmux";
 const SOCKET_DIR = mkdtempSync(join(tmpdir(), "parley-tmux-"));
@@ -53,6 +55,8 @@ time.sleep(60)
 `;
 const POLL_MS = 50;
 const SCREEN_WAIT_MS = 10_000;
+/** The mailbox server and relay for the mailbox chat's cases (the others do without). */
+const kit = useWormholeServers("the mailbox chat in tmux (test/e2e/tmux.test.ts)");
 
 function tmux(...args: string[]): string {
   const r = Bun.spawnSync([TMUX, "-S", SOCKET, ...args], { stdout: "pipe", stderr: "pipe" });
@@ -314,6 +318,38 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText("g", /^Ctrl-D: leaving before a peer connected: nothing was sent\. Bye\.$/m);
     await waitForText("g", /^EXIT=0$/m);
   }, 40_000);
+
+  test.concurrent.skipIf(!kit.available)(
+    "mailbox --connect with a mistyped code, or no code, at a terminal: not tried, the code prompt asks again as a direct one's; the right code meets",
+    async () => {
+      const alice = startCli("alice", [...kit.mailbox(), "--name", "alice", "--no-progress", "--dir", makeTempDir()]);
+      const { match } = await alice.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/, 30_000);
+      const code = match[1] as string;
+      // Its last word one letter short (or, where that is a word too, its first letter off).
+      const word = code.split("-").at(-1) as string;
+      const short = new Set([...ODD_WORDS, ...EVEN_WORDS]).has(word.slice(0, -1)) ? word.slice(1) : word.slice(0, -1);
+      const typo = `${code.slice(0, -word.length)}${short}`;
+      startPane("mt", "mtbob", makeTempDir(), [...kit.mailbox(), "--connect", typo]);
+      startPane("mn", "mnbob", makeTempDir(), [...kit.mailbox(), "--connect", "not-a-code"]);
+      // Before: the usage error and EXIT=1 (a typo); no prompt at all (no code).
+      await waitForText("mt", /^Not tried, it looks mistyped \(a mailbox code is good for one try\)/m);
+      await waitForScreen("mt", (t) => lastRow(t).trimEnd() === "peer code>", "the code prompt");
+      await waitForText("mn", /^Error: not a mailbox code\./m);
+      await waitForScreen("mn", (t) => lastRow(t).trimEnd() === "peer code>", "the code prompt");
+      tmux("send-keys", "-t", "mn", "C-d");
+      await waitForText("mn", /^Ctrl-D: leaving before a peer connected: nothing was sent\. Bye\.$/m);
+      await waitForText("mn", /^EXIT=0$/m);
+      type("mt", code);
+      await waitForText("mt", /^Connected to alice /m, 30_000);
+      type("mt", "hello after the prompt");
+      await alice.waitForLine(/^<mtbob> hello after the prompt$/, 30_000);
+      type("mt", "exit");
+      await waitForText("mt", /^EXIT=0$/m);
+      expect(await alice.exitCode()).toBe(0);
+      expect(alice.stdout).not.toContain("wrong code");
+    },
+    60_000,
+  );
 
   test.concurrent("Ctrl-D at the code prompt after a failed dial is a person quitting: exit 0, not 1", async () => {
     startPane("q", "quinn", makeTempDir());
