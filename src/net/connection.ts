@@ -53,6 +53,13 @@ export interface Connection {
    */
   expectBytes?(bytes: number): void;
   /**
+   * Stops (true) or resumes (false) reading the socket: what the peer sends then waits in the
+   * kernels, and TCP's flow control holds the peer back. For a reader with no window of its own
+   * that cannot take more for now (a plain wormhole sender's records, an output that is full).
+   * Absent: reading never stops.
+   */
+  pauseReading?(paused: boolean): void;
+  /**
    * Graceful close: flushes the queue, sends FIN, keeps reading until the peer closes too (so
    * unread bytes never make the kernel answer with a reset that would discard what we sent
    * last, such as BYE). After `timeoutMs` at the latest it closes anyway, at once: without a
@@ -169,6 +176,12 @@ export class SocketConnection implements Connection {
     if (!this.isClosed && !this.ending) this.lowWater.expect(bytes);
   }
 
+  pauseReading(paused: boolean): void {
+    if (this.isClosed) return;
+    if (paused) this.socket.pause();
+    else this.socket.resume();
+  }
+
   /** The socket's descriptor (Bun has it at run time, its types do not), -1 when unknown. */
   get fd(): number {
     return (this.socket as unknown as { fd?: number }).fd ?? -1;
@@ -178,9 +191,10 @@ export class SocketConnection implements Connection {
     this.released = true;
     if (this.isClosed || this.ending) return;
     this.ending = true;
-    // Whatever comes now is read at once (expectBytes no longer raises the mark): bytes left
-    // unread in the kernel would make the close after the budget a reset.
+    // Whatever comes now is read at once (expectBytes no longer raises the mark, a pause ends):
+    // bytes left unread in the kernel would make the close after the budget a reset.
     this.lowWater.expect(0);
+    this.socket.resume();
     this.endTimer = setTimeout(() => this.closeAfterFlush(), timeoutMs);
     if (this.queue.length === 0) this.socket.shutdown();
   }

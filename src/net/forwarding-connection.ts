@@ -2,7 +2,7 @@
  * ForwardingConnection: a Connection that passes every member through to the one it wraps, for
  * wrappers that change one thing (what the reader sees first, what it is told) and must keep the
  * rest, the optional members included: a wrapper that forgot one would quietly turn its
- * feature off underneath (limitUnsent, expectBytes).
+ * feature off underneath (limitUnsent, expectBytes, pauseReading).
  */
 
 import type { Connection, ConnectionEvents } from "./connection.ts";
@@ -36,6 +36,10 @@ export class ForwardingConnection implements Connection {
 
   expectBytes(bytes: number): void {
     this.inner.expectBytes?.(bytes);
+  }
+
+  pauseReading(paused: boolean): void {
+    this.inner.pauseReading?.(paused);
   }
 
   end(timeoutMs?: number): void {

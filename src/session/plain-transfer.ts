@@ -4,7 +4,9 @@
  *   receiving   records -> sink, joined into runs of up to 256 KiB (one write and one hash
  *               update per run, not per 16 KiB record), until the offered size; then the sink
  *               names the file and our SHA-256 goes back as the final record
- *               {"ack": "ok", "sha256": HEX}; a run past the offered size is refused whole
+ *               {"ack": "ok", "sha256": HEX}; a run past the offered size is refused whole;
+ *               a sink holding back HOLD_BACK_BYTES (a full output) pauses the reading: a plain
+ *               sender has no window, TCP holds it back
  *   sending     the file in 64 KiB records, four to a read and a write (the receiver hashes
  *               them); then its ack, whose SHA-256 must equal ours
  *
@@ -33,6 +35,13 @@ const REWRITTEN =
   "the file was changed while it was sent: what was read mixes its old and new bytes, so its end was not sent (send it again once nothing writes to it)";
 /** A send loop gives the event loop a turn this often (chat, signals, timers). */
 const YIELD_EVERY_MS = 10;
+/**
+ * Bytes a receiving sink may hold back (a full output: StreamReceiver's backlog) before the
+ * transit connection stops being read; reading resumes once at most RESUME_BYTES are held. A
+ * plain sender has no window: unread, its whole file was taken into memory.
+ */
+const HOLD_BACK_BYTES = 1024 * 1024;
+const RESUME_BYTES = HOLD_BACK_BYTES / 2;
 /**
  * A sender that sends nothing for this long, before the last byte, has gone; so has a receiver
  * that takes nothing for this long, or does not ack a file this long after its last byte.
@@ -122,7 +131,7 @@ function failureOf(err: unknown): PlainTransferError {
  * @throws PlainTransferError
  */
 export function receiveOverTransit(
-  pipe: Pick<TransitPipe, "start" | "send" | "end" | "destroy">,
+  pipe: Pick<TransitPipe, "start" | "send" | "end" | "destroy"> & Partial<Pick<TransitPipe, "pauseReading">>,
   sink: PlainSink,
   size: number,
   progressed: (bytes: number) => void,
@@ -153,13 +162,21 @@ export function receiveOverTransit(
     );
     // A full output that stays full (StreamReceiver's stall) fails here, as the session's sinks do.
     sink.onFailed = fail;
+    /** The connection is not read while the sink holds back HOLD_BACK_BYTES or more. */
+    let paused = false;
+    sink.onFlushed = () => {
+      if (settled) return;
+      if (sink.received === size) return complete();
+      if (!paused) return;
+      idle.stamp(); // the output moved: silence from the sender meanwhile is ours, not its
+      if ((sink.backlog ?? 0) > RESUME_BYTES) return;
+      paused = false;
+      pipe.pauseReading?.(false);
+    };
     const complete = (): void => {
       if (settled) return;
       idle.stop(); // every byte is in: what is left is ours (a full output), not the peer's
-      if ((sink.backlog ?? 0) > 0) {
-        sink.onFlushed = complete;
-        return;
-      }
+      if ((sink.backlog ?? 0) > 0) return; // onFlushed comes back here
       settled = true;
       let file: ReceivedFile;
       try {
@@ -187,6 +204,12 @@ export function receiveOverTransit(
           }
           progressed(sink.received);
           if (sink.received === size) complete();
+          else if (!paused && (sink.backlog ?? 0) >= HOLD_BACK_BYTES) {
+            // The output takes less than the sender sends (a plain sender has no window):
+            // TCP holds it back until the output has taken most of it.
+            paused = true;
+            pipe.pauseReading?.(true);
+          }
         },
         drained: () => {},
         closed: (error) => {

@@ -90,6 +90,14 @@ export class TransitPipe {
     });
   }
 
+  /**
+   * Stops (true) or resumes (false) reading the peer's records: the receiver's sink holds back
+   * too much (a full output), and TCP's flow control holds the sender back meanwhile.
+   */
+  pauseReading(paused: boolean): void {
+    if (!this.isClosed) this.conn.pauseReading?.(paused);
+  }
+
   /** Bytes waiting in userspace (the sender keeps this small). */
   get queuedBytes(): number {
     return this.conn.queuedBytes;
