@@ -36,7 +36,10 @@ export interface MailboxCommandIo {
   readonly downloadDir: string;
   /** Receive: asks (--ask) or checks (--stdout) an offer before it is taken. */
   readonly decide?: (offer: TransferInfo, stillWanted: () => boolean) => OfferDecision | Promise<OfferDecision>;
-  /** Set while a file from a plain wormhole client is arriving: removes it (the run ends early). */
+  /**
+   * Set once a transfer with a plain wormhole client has written something: removes it if the run
+   * ends early (a file arriving, a folder's zip received or sent).
+   */
   stopPlain?: () => void;
 }
 
@@ -103,7 +106,13 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
     reporter.error("E_ONE_FILE", "a plain wormhole client takes one file per code (not several, not standard input)");
     return EXIT_TRANSFER;
   }
-  return sendToPlain(peer, { kind: "path", path: expandHome(path) }, out, plainFolders({ dir: io.downloadDir }));
+  const folders = plainFolders({
+    dir: io.downloadDir,
+    started: (stop) => {
+      io.stopPlain = stop;
+    },
+  });
+  return sendToPlain(peer, { kind: "path", path: expandHome(path) }, out, folders);
 }
 
 /**
@@ -194,7 +203,8 @@ export async function runWithMailbox(io: MailboxCommandIo, peer: string | undefi
     io.link.finish(failure.exitCode);
   });
   const exitCode = await io.link.exitCode;
-  // A signal ended the run in the middle of a plain peer's file: no `.part` stays (no resume).
+  // A signal ended the run in the middle of a plain peer's transfer: no `.part` stays (no
+  // resume), nor a folder's temp zip.
   io.stopPlain?.();
   await meet.release();
   return exitCode;

@@ -31,8 +31,8 @@ export class PlainChat {
   private state: "waiting" | "expanding" | "busy" = "waiting";
   private readonly stopWaiting = new AbortController();
   private readonly out: PlainOutput;
-  /** Removes the file being received, while one is. */
-  private stopFile: (() => void) | undefined;
+  /** Removes what the transfer under way wrote: a file's `.part`, a folder's zip (received or sent). */
+  private removeWritten: (() => void) | undefined;
 
   constructor(
     private readonly peer: PlainPeer,
@@ -69,11 +69,8 @@ export class PlainChat {
       ({ offer }) => {
         if (this.state === "busy") return;
         this.state = "busy";
-        const dir = this.downloadDir;
-        const started = (stop: () => void) => {
-          this.stopFile = stop;
-        };
-        this.end(takeOffer(this.peer, offer, this.out, { dir, folders: plainFolders({ dir }), started }));
+        const { dir, started } = this.transferOptions;
+        this.end(takeOffer(this.peer, offer, this.out, { dir, folders: plainFolders({ dir, started }), started }));
       },
       (err: unknown) => {
         if (this.stopWaiting.signal.aborted) return;
@@ -89,9 +86,22 @@ export class PlainChat {
     return this.state !== "waiting";
   }
 
-  /** The chat is ending (a signal, exit): a file still arriving is removed (plain peers cannot resume). */
+  /**
+   * The chat is ending (a signal, exit): a file still arriving is removed (plain peers cannot
+   * resume), and so is a folder's zip being sent.
+   */
   stop(): void {
-    this.stopFile?.();
+    this.removeWritten?.();
+  }
+
+  /** Where a transfer's files go, and how what it wrote is removed if the chat ends first. */
+  private get transferOptions(): { dir: string; started: (stop: () => void) => void } {
+    return {
+      dir: this.downloadDir,
+      started: (stop) => {
+        this.removeWritten = stop;
+      },
+    };
   }
 
   /** A line typed: the text message, or `transfer PATH`. */
@@ -148,7 +158,7 @@ export class PlainChat {
     this.state = "busy";
     this.stopWaiting.abort();
     // A text's line says the session is over already (sendToPlain's, as parley send --text's).
-    this.end(sendToPlain(this.peer, what, this.out, plainFolders({ dir: this.downloadDir })), what.kind === "text");
+    this.end(sendToPlain(this.peer, what, this.out, plainFolders(this.transferOptions)), what.kind === "text");
   }
 
   /** @param overSaid - the run's own last line said the peer's session is over */

@@ -48,7 +48,10 @@ export interface PlainFolderOptions {
   readonly dir: string;
   /** Asks (--ask) before accepting; absent: accept. */
   readonly decide?: (info: TransferInfo) => Promise<OfferDecision>;
-  /** A folder is being received: `stop` removes what it wrote (the run is ending early: a signal). */
+  /**
+   * A folder is being received or sent: `stop` removes what it wrote (received: its `.part` zip and
+   * working folder; sent: its temp zip), for a run ending early (a signal). Harmless once it is over.
+   */
   readonly started?: (stop: () => void) => void;
 }
 
@@ -76,7 +79,7 @@ export function zipRefusalWords(err: ZipError): string {
 export function plainFolders(options: PlainFolderOptions): PlainFolders {
   return {
     receive: (peer, offer, out) => receiveFolder(peer, offer, out, options),
-    send: (peer, path, out) => sendFolder(peer, path, out),
+    send: (peer, path, out) => sendFolder(peer, path, out, options),
   };
 }
 
@@ -180,7 +183,12 @@ async function receiveFolder(
   }
 }
 
-async function sendFolder(peer: PlainPeer, path: string, out: PlainOutput): Promise<number> {
+async function sendFolder(
+  peer: PlainPeer,
+  path: string,
+  out: PlainOutput,
+  options: PlainFolderOptions,
+): Promise<number> {
   let zip: BuiltZip;
   try {
     const { buildFolderZip } = await import("../transfer/zip-build.ts");
@@ -189,6 +197,9 @@ async function sendFolder(peer: PlainPeer, path: string, out: PlainOutput): Prom
     await peer.decline("the sender cannot read the folder");
     return reportPlainFailure(err, out);
   }
+  // A signal while the receiver decides (it may take any time) or while the zip is sent ends the
+  // run without the finally below: the temp zip is removed by the run's end instead.
+  options.started?.(() => zip.remove());
   try {
     for (const line of skippedLines(zip.skipped.map((e) => ({ ...e, rel: `${zip.dirname}/${e.rel}` })))) out.note(line);
     const info: TransferInfo = { id: 1, direction: "send", name: `${zip.dirname}/`, size: zip.zipsize };

@@ -8,7 +8,9 @@
  * - an ack whose SHA-256 is not the file's: `parley send` exits 4;
  * - more bytes than offered: exit 4;
  * - a file and a folder offered, then declined or with no transit path: the same exit code and
- *   --json error code for both (one offerToPlain).
+ *   --json error code for both (one offerToPlain);
+ * - a signal while a folder's offer waits (parley send, the chat): no temp zip left; while a
+ *   folder's zip arrives in the chat: no hidden .part left.
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
@@ -19,7 +21,7 @@ import { TransitRecordOpener, TransitRecordSealer } from "../../src/crypto/trans
 import type { Connection } from "../../src/net/index.ts";
 import { encodeAnswer, encodeError, encodeOffer, encodeTransit, encodeTransitAck } from "../../src/protocol/index.ts";
 import { closePeerKit, joinCode, transitAs, untilMessage } from "../wormhole-peer-kit.ts";
-import { type Cli, cleanup, closedPort, makeTempDir, startCli } from "./helpers.ts";
+import { BUN, Cli, cleanup, closedPort, MAIN, makeTempDir, ROOT, startCli } from "./helpers.ts";
 import { events, parleyCode, useWormholeServers } from "./wormhole-kit.ts";
 
 const kit = useWormholeServers("crafted wormhole peer tests (test/e2e/wormhole-crafted.test.ts)");
@@ -125,6 +127,27 @@ describe.skipIf(!available)("a crafted wormhole sender that stalls", () => {
   }, 60_000);
 });
 
+describe.skipIf(!available)("a crafted wormhole sender of a folder that stalls, into the chat", () => {
+  test("Ctrl-C while its zip arrives leaves no hidden .part", async () => {
+    const dir = makeTempDir();
+    const chat = startCli("chat", [...mailbox(), "--no-progress", "--dir", dir]);
+    const { match } = await chat.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
+    const { w, key } = await joinCode(kit.servers(), match[1] as string);
+    w.send(encodeTransit([], [relay()]));
+    const folder = { name: "gift", mode: "zipfile/deflated", zipSize: 1_000_000, numBytes: 2_000_000, numFiles: 3 };
+    w.send(encodeOffer({ kind: "directory", ...folder }));
+    const answer = await untilMessage(w, "answer");
+    const { conn, keys } = await transitAs(kit.servers(), w, key, "sender", answer.hints);
+    conn.setEvents({ onData() {}, onDrain() {}, onClose() {} });
+    conn.write(Uint8Array.from(new TransitRecordSealer(keys.sendKey).seal(randomBytes(300_000))));
+    await chat.waitForLine(/^Receiving folder gift: /);
+    expect(readdirSync(dir)).toHaveLength(1); // the zip's hidden .part
+    chat.kill("SIGINT");
+    expect(await chat.exitCode(30_000)).toBe(130);
+    expect(readdirSync(dir)).toEqual([]);
+  }, 60_000);
+});
+
 describe.skipIf(!available)("a crafted wormhole receiver", () => {
   test("an ack with a wrong SHA-256: parley send exits 4", async () => {
     const src = join(makeTempDir(), "sent.bin");
@@ -189,6 +212,51 @@ describe.skipIf(!available)("a crafted wormhole receiver: a file and a folder fa
       const [file, folder] = await Promise.all([sendTo("file", answer, port), sendTo("folder", answer, port)]);
       expect(file).toMatchObject({ exit, error: { code } });
       expect(folder).toEqual(file);
+    },
+    60_000,
+  );
+});
+
+describe.skipIf(!available)("a crafted wormhole receiver that never answers a folder", () => {
+  /** A folder `album` of two small files in a new folder; @returns its path */
+  function album(): string {
+    const path = join(makeTempDir(), "album");
+    mkdirSync(path);
+    writeFileSync(join(path, "a.bin"), randomBytes(1000));
+    writeFileSync(join(path, "b.bin"), randomBytes(1000));
+    return path;
+  }
+
+  test.each([
+    ["parley send DIR", "SIGINT", 130],
+    ["the chat's transfer DIR", "SIGINT", 130],
+    ["parley send DIR", "SIGTERM", 143],
+  ] as const)(
+    "%s, then %s while the offer waits: its zip is not left in the temp folder",
+    async (how, signal, exit) => {
+      const tmp = makeTempDir(); // the zip's temp folder (TMPDIR)
+      const env = { env: { TMPDIR: tmp } };
+      let cli: Cli;
+      let code: string;
+      if (how === "parley send DIR") {
+        cli = new Cli("parley-send", [], [BUN, MAIN, "send", album(), ...mailbox(), "--json"], ROOT, env);
+        code = await parleyCode(cli);
+      } else {
+        const args = [...mailbox(), "--no-progress", "--dir", makeTempDir()];
+        cli = new Cli("chat", [], [BUN, MAIN, ...args], ROOT, env);
+        code = (await cli.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000)).match[1] as string;
+      }
+      const { w } = await joinCode(kit.servers(), code);
+      if (how !== "parley send DIR") {
+        await cli.waitForLine(/^A plain wormhole client \(not Parley\) joined/, 30_000);
+        cli.send(`transfer ${album()}`);
+      }
+      const offer = await untilMessage(w, "offer");
+      expect(offer.message.offer?.kind).toBe("directory");
+      expect(readdirSync(tmp), "the zip is built before it is offered").toHaveLength(1);
+      cli.proc.kill(signal);
+      expect(await cli.exitCode(30_000)).toBe(exit);
+      expect(readdirSync(tmp)).toEqual([]);
     },
     60_000,
   );
