@@ -216,6 +216,13 @@ class ChatController {
       transferProgressed: (info, bytes) => this.withPeer.transferEvents.transferProgressed(info, bytes),
       transferFinished: (done) => this.withPeer.transferEvents.transferFinished(done),
       transferFailed: (...failed) => this.withPeer.transferEvents.transferFailed(...failed),
+      // Its exit waits for the transfers under way: said now, not only by a declined offer.
+      peerLeaving: (reason) => {
+        const [name, why] = [this.peerName(), sanitizeForTerminal(reason)];
+        this.terminal.print(
+          `${name} is leaving (${why}): the connection closes once the transfers under way have ended; ${name} sends no more lines, and new transfers are declined.`,
+        );
+      },
       peerLeft: (reason) => {
         this.withPeer.sessionEnded(); // a folder still missing entries ends with its summary
         this.terminal.print(`${this.peerName()} left (${sanitizeForTerminal(reason)}). Connection closed.`);

@@ -20,6 +20,8 @@ import type { Hello } from "./message-types.ts";
  * peer's HELLO says it too: with an older peer the folder is offered and declined entry by entry.
  * "folder-end" (session 14): this side reads FOLDER_END (a folder its sender ended whole); a
  * sender sends it only to a peer that says so (an older one ends the connection on the tag).
+ * "leaving" (session 28): this side reads LEAVING (the peer typed `exit` with transfers under
+ * way: the connection closes once they end); a side sends it only to a peer that says so.
  * "asks" (session 28): this side asks its user before it takes each offer (`receive --ask`; a
  * folder once), so its sender says what its offers wait for instead of standing silent.
  */
@@ -31,6 +33,7 @@ export const Feature = {
   RefusedFolderEnds: "refused-folder-ends",
   FolderEnd: "folder-end",
   Asks: "asks",
+  Leaving: "leaving",
 } as const;
 /** The features this build offers in its HELLO. */
 export const OWN_FEATURES: readonly string[] = [
@@ -38,6 +41,7 @@ export const OWN_FEATURES: readonly string[] = [
   Feature.RelayWindow,
   Feature.RefusedFolderEnds,
   Feature.FolderEnd,
+  Feature.Leaving,
 ];
 
 /** The peer's HELLO says it will send nothing (`parley receive`: Feature.ReceiveOnly). */
@@ -66,6 +70,11 @@ export function keepsNothing(hello: Hello): boolean {
 /** The peer's HELLO says a folder refused whole ends there (Feature.RefusedFolderEnds). */
 export function endsRefusedFolders(hello: Hello | undefined): boolean {
   return hello?.features.includes(Feature.RefusedFolderEnds) ?? false;
+}
+
+/** The peer's HELLO says it reads LEAVING (Feature.Leaving). */
+export function readsLeaving(hello: Hello | undefined): boolean {
+  return hello?.features.includes(Feature.Leaving) ?? false;
 }
 
 /** The peer's HELLO says it reads FOLDER_END (Feature.FolderEnd). */

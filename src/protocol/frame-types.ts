@@ -36,6 +36,8 @@ export const FrameType = {
   Confirm: 0x11,
   /** Session 14: sent only to a peer whose HELLO says "folder-end" (features.ts); older peers end the connection on an unknown tag. */
   FolderEnd: 0x12,
+  /** Session 28: sent only to a peer whose HELLO says "leaving" (features.ts); older peers end the connection on an unknown tag. */
+  Leaving: 0x13,
 } as const;
 
 export type FrameTypeValue = (typeof FrameType)[keyof typeof FrameType];

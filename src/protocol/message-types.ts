@@ -202,6 +202,15 @@ export interface Bye {
   readonly kind: "bye";
   readonly reason: string;
 }
+/**
+ * LEAVING (session 28): the peer typed `exit` (or its input ended) while transfers were under
+ * way: it takes no new offer, and its BYE (with the same `reason`) follows once they have ended.
+ * Sent only to a peer whose HELLO says "leaving".
+ */
+export interface Leaving {
+  readonly kind: "leaving";
+  readonly reason: string;
+}
 
 export type Message =
   | Hello
@@ -219,4 +228,5 @@ export type Message =
   | Ack
   | Ping
   | Bye
+  | Leaving
   | Ready;

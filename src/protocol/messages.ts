@@ -197,6 +197,7 @@ export const MESSAGE_SCHEMAS: { readonly [K in Kind]: MessageSchema } = {
   share: { type: FrameType.Share, body: "bytes", key: "share", length: HANDSHAKE_BODY_BYTES },
   confirm: { type: FrameType.Confirm, body: "bytes", key: "mac", length: HANDSHAKE_BODY_BYTES },
   bye: { type: FrameType.Bye, body: "json", fields: [reason] },
+  leaving: { type: FrameType.Leaving, body: "json", fields: [reason] },
   ready: { type: FrameType.Ready, body: "json", fields: [] },
 };
 

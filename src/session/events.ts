@@ -144,6 +144,11 @@ export interface SessionEvents {
    * (src/cli/reason-words.ts).
    */
   transferFailed(info: TransferInfo, reason: string, code: TransferFailureCode, why?: FailureWhy): void;
+  /**
+   * The peer is leaving (LEAVING, session 28): it typed `exit` with transfers under way, takes no
+   * new offer, and says BYE (peerLeft, the same reason) once they have ended.
+   */
+  peerLeaving?(reason: string): void;
   /** The peer said BYE. */
   peerLeft(reason: string): void;
   /** The connection ended without BYE (peer vanished, protocol error, timeout). */

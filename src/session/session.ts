@@ -10,7 +10,7 @@
  */
 
 import { ProtocolError } from "../protocol/errors.ts";
-import { Feature } from "../protocol/features.ts";
+import { Feature, readsLeaving } from "../protocol/features.ts";
 import type { Frame } from "../protocol/frame-decoder.ts";
 import { FrameType } from "../protocol/frame-types.ts";
 import type { CommandPlace, FolderEntry, Hello } from "../protocol/message-types.ts";
@@ -229,7 +229,11 @@ export class Session {
   exit(reason = "exit"): void {
     if (this.state !== "open") return;
     this.state = "leaving";
-    this.byeReason = reason;
+    this.byeReason = boundedReason(reason);
+    // Transfers keep the connection up a while yet: a peer that can read it is told now, so its
+    // user knows why its new offers are declined and its lines get no answer.
+    const waits = this.outgoing.pending > 0 || this.incoming.pending > 0;
+    if (waits && readsLeaving(this.options.peer)) this.scheduler.send({ kind: "leaving", reason: this.byeReason });
     this.leaveIfIdle();
   }
 
@@ -284,6 +288,8 @@ export class Session {
         return this.incoming.onCancel(message.id, message);
       case "folderEnd":
         return this.incoming.onFolderEnd(message);
+      case "leaving":
+        return this.options.events.peerLeaving?.(message.reason);
       case "bye":
         this.state = "closed";
         this.failAll({ reason: `the peer left (${message.reason})`, code: "E_CONNECTION" });

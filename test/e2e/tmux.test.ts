@@ -619,6 +619,35 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText("d", /^EXIT=0$/m);
   }, 40_000);
 
+  test.concurrent("exit typed during a transfer: the peer is told at once that it is leaving, not only by a declined offer", async () => {
+    // "leave1" sends 64 MiB at 8 MiB/s (about 8 s); "leave2" receives it and types exit meanwhile.
+    await pair("leave1", "leave2", 200, ["--limit-rate", "8M"]);
+    const src = join(makeTempDir(), "slow.bin");
+    const fd = openSync(src, "w");
+    ftruncateSync(fd, 64 << 20); // sparse: no time spent writing the source
+    closeSync(fd);
+    type("leave1", `transfer ${src}`);
+    await waitForText("leave2", /^↓ #\d+ slow\.bin \[/m);
+    type("leave2", "exit");
+    await waitForText("leave2", /^Waiting for 1 transfer to finish before leaving/m);
+    // Before: nothing until the transfer ended ("leave2-peer left (exit)"); a line typed to it got
+    // no answer, and an offer learnt it only from its refusal ("the receiver is leaving").
+    await waitForText(
+      "leave1",
+      /^leave2-peer is leaving \(exit\): the connection closes once the transfers under way have ended; leave2-peer sends no more lines, and new transfers are declined\.$/m,
+    );
+    expect(screen("leave1")).not.toContain("The sender has sent a total"); // said while the transfer still ran
+    await waitForText(
+      "leave1",
+      /^The sender has sent a total of 67108864 bytes|^The transfer command is done\. The sender has sent a total of 67108864 bytes/m,
+      40_000,
+    );
+    await waitForText("leave1", /^leave2-peer left \(exit\)\. Connection closed\.$/m);
+    await waitForText("leave1", /^EXIT=0$/m);
+    await waitForText("leave2", /^EXIT=0$/m);
+    expect(screen("leave1").match(/is leaving/g)).toHaveLength(1);
+  }, 60_000);
+
   test.concurrent("shrinking the terminal during a bar leaves no old bar rows behind", async () => {
     await pair("shrink1", "shrink2", 160, ["--limit-rate", "12M"]);
     const src = join(makeTempDir(), `${"a-long-file-name-".repeat(5)}.bin`);

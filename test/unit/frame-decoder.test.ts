@@ -76,6 +76,7 @@ const sample = {
   share: { kind: "share", share: new Uint8Array(32).fill(7) },
   confirm: { kind: "confirm", mac: new Uint8Array(32).fill(9) },
   bye: { kind: "bye", reason: "exit" },
+  leaving: { kind: "leaving", reason: "exit" },
 } satisfies Record<string, Message>;
 
 const controlMessages: readonly Message[] = Object.values(sample);
@@ -115,6 +116,7 @@ function buildStream(): { parts: Uint8Array[]; expected: Expected[] } {
   control(sample.ack);
   control(sample.pong);
   control(sample.ready);
+  control(sample.leaving);
   control(sample.bye);
   return { parts, expected };
 }

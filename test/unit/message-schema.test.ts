@@ -100,6 +100,7 @@ const GOLDEN: [string, Message, string, string][] = [
     '{"group":3,"code":"E_CANCELLED","detail":"folder"}',
   ],
   ["bye", { kind: "bye", reason: "exit" }, "000000120d", '{"reason":"exit"}'],
+  ["leaving", { kind: "leaving", reason: "exit" }, "0000001213", '{"reason":"exit"}'],
   ["ready", { kind: "ready" }, "000000030e", "{}"],
   ["chat", { kind: "chat", text: "hé" }, "0000000402", "hé"],
   ["ack", { kind: "ack", bytes: 2 ** 32 + 1 }, "000000090a", "hex:0000000100000001"],

@@ -131,6 +131,7 @@ describe("round trip encodeMessage -> FrameDecoder -> parseMessage", () => {
     ["ready", { kind: "ready" }],
     ["bye", { kind: "bye", reason: "exit" }],
     ["bye with unicode reason", { kind: "bye", reason: "au revoir ☃" }],
+    ["leaving", { kind: "leaving", reason: "exit" }],
   ];
 
   test.each(messages)("%s", (_what, message) => {
