@@ -189,17 +189,23 @@ async function sendFolder(
   out: PlainOutput,
   options: PlainFolderOptions,
 ): Promise<number> {
+  // A signal while the folder is zipped (a big one takes a while), while the receiver decides
+  // (it may take any time) or while the zip is sent ends the run without the finally below: the
+  // temp zip is removed by the run's end instead.
+  let removeZip = (): void => {};
+  options.started?.(() => removeZip());
   let zip: BuiltZip;
   try {
     const { buildFolderZip } = await import("../transfer/zip-build.ts");
-    zip = await buildFolderZip(path);
+    zip = await buildFolderZip(path, {
+      onWorkFolder: (remove) => {
+        removeZip = remove;
+      },
+    });
   } catch (err) {
     await peer.decline("the sender cannot read the folder");
     return reportPlainFailure(err, out);
   }
-  // A signal while the receiver decides (it may take any time) or while the zip is sent ends the
-  // run without the finally below: the temp zip is removed by the run's end instead.
-  options.started?.(() => zip.remove());
   try {
     for (const line of skippedLines(zip.skipped.map((e) => ({ ...e, rel: `${zip.dirname}/${e.rel}` })))) out.note(line);
     const info: TransferInfo = { id: 1, direction: "send", name: `${zip.dirname}/`, size: zip.zipsize };

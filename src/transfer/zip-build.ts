@@ -57,13 +57,23 @@ export interface BuiltZip {
   remove(): void;
 }
 
+export interface ZipBuildOptions {
+  /** Where the temporary folder is made; default the system's (TMPDIR). */
+  readonly tempParent?: string;
+  /**
+   * The temporary folder is made: `remove` removes it and what is in it (the run is ending
+   * before the zip is done: a signal). BuiltZip.remove does the same once it is built.
+   */
+  readonly onWorkFolder?: (remove: () => void) => void;
+}
+
 /**
  * Zips `folder` into a new temporary file.
  * @throws TransferError E_READ when the folder or a file cannot be read, E_WRITE when the
  *   temporary file cannot be written
  */
-export function buildFolderZip(folder: string, tempParent: string = tmpdir()): Promise<BuiltZip> {
-  return buildListingZip(walkFolder(folder), tempParent);
+export function buildFolderZip(folder: string, options: ZipBuildOptions = {}): Promise<BuiltZip> {
+  return buildListingZip(walkFolder(folder), options);
 }
 
 /**
@@ -73,9 +83,10 @@ export function buildFolderZip(folder: string, tempParent: string = tmpdir()): P
  * FileSender checks a folder's entry), and when its turn comes is reopened the same way and
  * must be that file still: a link or another file swapped in since the listing is never read.
  */
-export async function buildListingZip(listing: FolderListing, tempParent: string = tmpdir()): Promise<BuiltZip> {
+export async function buildListingZip(listing: FolderListing, options: ZipBuildOptions = {}): Promise<BuiltZip> {
   const folder = listing.root;
   const skipped = [...listing.skipped];
+  const tempParent = options.tempParent ?? tmpdir();
   let work: string;
   try {
     work = mkdtempSync(join(tempParent, "parley-zip-"));
@@ -83,6 +94,7 @@ export async function buildListingZip(listing: FolderListing, tempParent: string
     throw new TransferError("E_WRITE", `cannot create a folder in ${tempParent}: ${osReason(err)}`, { cause: err });
   }
   const remove = (): void => rmSync(work, { recursive: true, force: true });
+  options.onWorkFolder?.(remove);
   const path = join(work, `${listing.root}.zip`);
   const zip = new yazl.ZipFile();
   let numfiles = 0;

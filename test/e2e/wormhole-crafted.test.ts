@@ -227,6 +227,28 @@ describe.skipIf(!available)("a crafted wormhole receiver that never answers a fo
     return path;
   }
 
+  test("parley send DIR, then SIGINT while the folder is zipped: its half-made zip is not left either", async () => {
+    const tmp = makeTempDir();
+    const folder = join(makeTempDir(), "big");
+    mkdirSync(folder);
+    // 32 MiB of random letters: deflated (it compresses) for a second or more, the window here.
+    const letters = randomBytes(32 * 1024 * 1024).map((b) => 97 + (b % 26));
+    writeFileSync(join(folder, "letters.txt"), letters);
+    const args = [BUN, MAIN, "send", folder, ...mailbox(), "--json"];
+    const cli = new Cli("parley-send", [], args, ROOT, { env: { TMPDIR: tmp } });
+    await joinCode(kit.servers(), await parleyCode(cli));
+    const deadline = Date.now() + 30_000;
+    while (readdirSync(tmp).length === 0) {
+      if (Date.now() > deadline) throw new Error(`no temp folder in 30 s\n${cli.describe()}`);
+      await Bun.sleep(5);
+    }
+    cli.proc.kill("SIGINT");
+    expect(await cli.exitCode(30_000)).toBe(130);
+    // Reached while zipping: the offer comes once the zip is built.
+    expect(`${cli.stderr}\n${cli.lines.join("\n")}`, cli.describe()).not.toContain("Offered");
+    expect(readdirSync(tmp)).toEqual([]);
+  }, 60_000);
+
   test.each([
     ["parley send DIR", "SIGINT", 130],
     ["the chat's transfer DIR", "SIGINT", 130],

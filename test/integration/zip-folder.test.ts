@@ -533,7 +533,7 @@ with zipfile.ZipFile(sys.argv[2], "w", compression=zipfile.ZIP_DEFLATED, allowZi
 describe.skipIf(!existsSync(PYTHON))("interoperates with python3's zipfile (the wormhole client's)", () => {
   test("a folder we zip extracts into an identical tree with wormhole's own extraction", async () => {
     const root = sampleTree(300);
-    const built = await buildFolderZip(root, tempDir());
+    const built = await buildFolderZip(root, { tempParent: tempDir() });
     try {
       expect(built.dirname).toBe("tree");
       expect(built.files).toBe(304);
@@ -564,7 +564,7 @@ describe.skipIf(!existsSync(PYTHON))("interoperates with python3's zipfile (the 
     const root = sampleTree(3);
     Bun.spawnSync(["ln", "-s", "/etc/passwd", join(root, "link")]);
     Bun.spawnSync(["mkfifo", join(root, "fifo")]);
-    const built = await buildFolderZip(root, tempDir());
+    const built = await buildFolderZip(root, { tempParent: tempDir() });
     try {
       expect([...built.skipped].sort((a, b) => a.rel.localeCompare(b.rel))).toEqual([
         { rel: "fifo", kind: "fifo" },
@@ -591,7 +591,7 @@ describe("a folder that changes between its listing and its zip", () => {
     Bun.spawnSync(["ln", "-s", secret, join(root, "zero.bin")]);
     rmSync(join(root, "run.sh"));
     Bun.spawnSync(["mkfifo", join(root, "run.sh")]);
-    const built = await buildListingZip(listing, tempDir());
+    const built = await buildListingZip(listing, { tempParent: tempDir() });
     try {
       expect([...built.skipped].sort((a, b) => a.rel.localeCompare(b.rel))).toEqual([
         { rel: "run.sh", kind: "unreadable" },
@@ -613,7 +613,7 @@ describe("a folder that changes between its listing and its zip", () => {
     const other = join(root, "other.tmp");
     writeFileSync(other, "#!/bin/sh\necho XX\n"); // the same size: only its identity tells
     renameSync(other, join(root, "run.sh"));
-    const built = await buildListingZip(listing, tempDir());
+    const built = await buildListingZip(listing, { tempParent: tempDir() });
     try {
       expect(built.skipped).toEqual([{ rel: "run.sh", kind: "unreadable" }]);
       const out = join(tempDir(), "tree");
