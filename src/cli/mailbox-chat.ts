@@ -35,6 +35,18 @@ const SPENT_BY_JOINER: Readonly<Record<string, string>> = {
   E_PEER_GONE: "The peer who typed this chat's code left inside the key exchange",
 };
 
+/**
+ * A joiner's messages that broke the key exchange before any key (no usable key exchange message,
+ * a malformed one, too many before it): a third party who took the code's number can do that
+ * without guessing, and it spends the code as a wrong code does, so it is counted as one.
+ */
+function brokeKeyExchange(err: unknown): string | undefined {
+  // By its fields, as describeMeetFailure: the mailbox's modules load only with the meeting.
+  const { name, beforeKey, message } = err as { name?: unknown; beforeKey?: unknown; message?: unknown };
+  if (name !== "WormholeError" || beforeKey !== true) return undefined;
+  return `The peer who typed this chat's code broke the key exchange: ${sanitizeForTerminal(String(message))}`;
+}
+
 /** exit or the end of input while a plain wormhole client's transfer runs (Ctrl-C cuts it, as with a Parley peer). */
 const PLAIN_LEAVING_LINE =
   "Waiting for the transfer with the wormhole peer to finish before leaving (Ctrl-C leaves at once, cancelling it)...";
@@ -227,7 +239,7 @@ export class MailboxChat {
    */
   private spentByJoiner(err: unknown): boolean {
     const failure = describeMeetFailure(err);
-    const what = failure && SPENT_BY_JOINER[failure.code];
+    const what = failure && (SPENT_BY_JOINER[failure.code] ?? brokeKeyExchange(err));
     if (!what || !this.typeAgain) return false;
     this.spent += 1;
     const exchanged = `${what} (${this.spent} of ${MAX_WRONG_CODES}): no chat or file data was exchanged`;

@@ -30,6 +30,7 @@ import { isNameplate, parseWormholeCode, randomWormholeWords } from "../crypto/w
 import { derivePhaseKey, openPhaseMessage, sealPhaseMessage, WORMHOLE_APPID } from "../crypto/wormhole-keys.ts";
 import {
   codeForgotten,
+  EARLY_FLOOD,
   hexBytes,
   MAX_EARLY_BYTES,
   MAX_EARLY_MESSAGES,
@@ -287,9 +288,9 @@ export class MailboxClient {
     this.close(error.code === "E_WRONG_CODE" ? "scary" : "errory");
   }
 
-  /** The server sent what no mailbox server sends. */
-  private failProtocol(detail: string): void {
-    this.fail(new WormholeError("E_MAILBOX_PROTOCOL", detail));
+  /** The server sent what no mailbox server sends (`beforeKey`: or another side did, before any key: WormholeError). */
+  private failProtocol(detail: string, beforeKey = false): void {
+    this.fail(new WormholeError("E_MAILBOX_PROTOCOL", detail, { beforeKey }));
   }
 
   private message(message: Record<string, unknown>): void {
@@ -308,13 +309,11 @@ export class MailboxClient {
     if (this.seen.has(key)) return; // handed out again: a re-opened mailbox, or added twice
     this.seen.add(key);
     const bytes = hexBytes(body);
-    if (!bytes) return this.fail(new WormholeError("E_PEER_PROTOCOL", "a malformed message"));
+    if (!bytes) return this.fail(new WormholeError("E_PEER_PROTOCOL", "a malformed message", { beforeKey: !this.key }));
     if (phase === "pake") return this.gotPake(side, bytes);
     if (!this.key) {
       if (this.early.length >= MAX_EARLY_MESSAGES || this.earlyBytes + bytes.length > MAX_EARLY_BYTES) {
-        return this.failProtocol(
-          `more than ${MAX_EARLY_MESSAGES} messages or ${MAX_EARLY_BYTES} bytes came before any key exchange (from the server, or from someone else who claimed this code's nameplate)`,
-        );
+        return this.failProtocol(EARLY_FLOOD, true);
       }
       this.earlyBytes += bytes.length;
       this.early.push({ phase, side, body: bytes });
@@ -332,9 +331,8 @@ export class MailboxClient {
       peerMessage = fromHex(parsed.pake_v1);
       this.key = spake2Finish(this.pake.state, peerMessage);
     } catch (cause) {
-      return this.fail(
-        new WormholeError("E_PEER_PROTOCOL", "the peer's key exchange message is not usable", { cause }),
-      );
+      const detail = "the peer's key exchange message is not usable";
+      return this.fail(new WormholeError("E_PEER_PROTOCOL", detail, { cause, beforeKey: true }));
     }
     this.peerSide = side;
     this.events.keyed?.();

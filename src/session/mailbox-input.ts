@@ -28,13 +28,19 @@ export class WormholeError extends Error {
   override name = "WormholeError";
   /** For E_MAILBOX_LOST: which loss it was (the CLI words each its own way). */
   readonly lost: LostMailbox | undefined;
+  /**
+   * Another side's messages broke the meeting before any key was agreed (a joiner of the code,
+   * or the server): nothing of ours was exchanged, and the code is spent (the chat makes a new one).
+   */
+  readonly beforeKey: boolean;
   constructor(
     readonly code: WormholeErrorCode,
     message: string,
-    options?: ErrorOptions & { readonly lost?: LostMailbox },
+    options?: ErrorOptions & { readonly lost?: LostMailbox; readonly beforeKey?: boolean },
   ) {
     super(message, options);
     this.lost = options?.lost;
+    this.beforeKey = options?.beforeKey === true;
   }
 }
 
@@ -76,6 +82,8 @@ export const MAX_EARLY_MESSAGES = 16;
  * (the socket takes 32 Mi hex characters): 256 MiB.
  */
 export const MAX_EARLY_BYTES = 1024 * 1024;
+/** Why a meeting failed when more than those came before the peer's PAKE message. */
+export const EARLY_FLOOD = `more than ${MAX_EARLY_MESSAGES} messages or ${MAX_EARLY_BYTES} bytes came before any key exchange (from the server, or from someone else who claimed this code's nameplate)`;
 /** Most application messages held waiting for an earlier phase (a real peer sends them in order). */
 export const MAX_PENDING_MESSAGES = 64;
 /**

@@ -78,8 +78,10 @@ const nthCode = (n: number) =>
 /**
  * A joiner of `code` that adds its key exchange message for it and dies before its version (as
  * mailbox-rendezvous' case): a raw WebSocket on the mailbox, closed once a message came back.
+ * `pakeV1`: the message's pake_v1 instead (a third party who took the code's number, and sends
+ * one that is no key exchange message at all).
  */
-async function joinAndDie(code: string): Promise<void> {
+async function joinAndDie(code: string, pakeV1?: string): Promise<void> {
   const ws = new WebSocket(kit.servers().mailboxUrl);
   const got: Array<Record<string, unknown>> = [];
   ws.addEventListener("message", (e) => got.push(JSON.parse(String(e.data)) as Record<string, unknown>));
@@ -97,7 +99,8 @@ async function joinAndDie(code: string): Promise<void> {
   send({ type: "claim", nameplate: code.split("-")[0] });
   send({ type: "open", mailbox: (await next("claimed")).mailbox });
   const message = spake2Start(new TextEncoder().encode(code), new TextEncoder().encode(appid)).message;
-  const pake = Buffer.from(JSON.stringify({ pake_v1: Buffer.from(message).toString("hex") })).toString("hex");
+  const pakeV1Hex = pakeV1 ?? Buffer.from(message).toString("hex");
+  const pake = Buffer.from(JSON.stringify({ pake_v1: pakeV1Hex })).toString("hex");
   send({ type: "add", phase: "pake", body: pake });
   await next("message"); // a message handed out: ours, or the chat's PAKE
   ws.close();
@@ -190,6 +193,23 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
     await joinAndDie(code);
     await shows(
       /^The peer who typed this chat's code left inside the key exchange \(1 of 3\): no chat or file data was exchanged; a mailbox code is good for one try, so here is a new one\.$/m,
+    );
+    const [, fresh] = await shows(nthCode(2));
+    expect(fresh).not.toBe(code);
+    const { bob } = bobJoins(fresh as string);
+    await shows(/^Connected to bob through the relay at /m);
+    (aliceIo.stdin as PassThrough).write("exit\n");
+    expect(await alice, aliceIo.out.text).toBe(0);
+    expect(await bob).toBe(0);
+    expect(aliceIo.out.text).not.toContain("Error:");
+  }, 30_000);
+  test("at a terminal, its code spent by a joiner's key exchange message that is not usable: a new code, and the chat goes on", async () => {
+    // Before: "Error: the peer broke the protocol: the peer's key exchange message is not usable",
+    // exit 2, at once: one message from anyone who took the code's number ended the chat.
+    const { aliceIo, alice, code, shows } = await aliceAtTerminal();
+    await joinAndDie(code, "00");
+    await shows(
+      /^The peer who typed this chat's code broke the key exchange: the peer's key exchange message is not usable \(1 of 3\): no chat or file data was exchanged; a mailbox code is good for one try, so here is a new one\.$/m,
     );
     const [, fresh] = await shows(nthCode(2));
     expect(fresh).not.toBe(code);
