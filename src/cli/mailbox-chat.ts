@@ -262,7 +262,7 @@ export class MailboxChat {
       if (describeMeetFailure(err)) return;
       throw err;
     }
-    const failure = describeMeetFailure(err);
+    const failure = describeMeetFailure(err, code);
     if (!failure) throw err;
     const again = code !== undefined && this.own !== undefined && this.meets.has(this.own);
     if (again && this.typeAgain && failure.code in TYPE_AGAIN) {

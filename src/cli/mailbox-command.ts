@@ -197,7 +197,7 @@ export async function runWithMailbox(io: MailboxCommandIo, peer: string | undefi
   if (code === undefined) io.link.codeComing(); // the warm-up's delay counts from its line
   meet.meet(code).catch((err: unknown) => {
     if (meet.abandoned) return; // the run is over (a signal): nothing more to say
-    const failure = describeMeetFailure(err);
+    const failure = describeMeetFailure(err, code);
     if (!failure) throw err;
     reporter.error(failure.code, failure.line.replace(/^Error: /, ""));
     io.link.finish(failure.exitCode);

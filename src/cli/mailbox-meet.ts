@@ -5,6 +5,7 @@
  * line with an exit code for each way it can fail.
  */
 
+import type * as Codes from "../crypto/codes.ts";
 import type { Rendezvous } from "../session/index.ts";
 import type { LostMailbox } from "../session/mailbox-input.ts";
 import type { PlainPeer } from "../session/plain-peer.ts";
@@ -88,12 +89,28 @@ const WORDS: Record<string, (detail: string, lost: LostMailbox | undefined) => s
   E_NO_PATH: (detail) => `no way to reach the peer: ${detail}`,
 };
 
-export function describeMeetFailure(err: unknown): MeetFailure | undefined {
+/**
+ * A code joined that no one waits with, said when it looks like a direct Parley code (a port, then
+ * the direct codes' words: `40123-ribbon-walnut`), as a peer started without --relay/--relay-url
+ * shows: a mailbox cannot reach that Parley, which no typo explains. Mailbox servers hand out small
+ * nameplates, so a port-sized one with those words is rarely a mailbox code.
+ */
+function directCodeHint(joined: string | undefined): string {
+  const match = joined === undefined ? null : /^(\d+)-(.+)$/.exec(joined);
+  if (!match || Number(match[1]) < 1024 || Number(match[1]) > 65535) return "";
+  const { isCodeWords } = require("../crypto/codes.ts") as typeof Codes;
+  if (!isCodeWords(match[2] as string)) return "";
+  return `; ${joined} looks like the code of a Parley that meets directly, not through a mailbox: start both sides with the same --relay or --relay-url, or both without`;
+}
+
+/** @param joined - the code this side joined (as parsed), if it joined one */
+export function describeMeetFailure(err: unknown, joined?: string): MeetFailure | undefined {
   const code = (err as { code?: unknown } | undefined)?.code;
   const name = (err as { name?: unknown } | undefined)?.name;
   if (typeof code !== "string" || (name !== "WormholeError" && name !== "TransitError")) return undefined;
   const detail = err instanceof Error ? err.message : "";
-  const words = WORDS[code]?.(detail, (err as { lost?: LostMailbox }).lost) ?? `the mailbox flow failed: ${detail}`;
+  let words = WORDS[code]?.(detail, (err as { lost?: LostMailbox }).lost) ?? `the mailbox flow failed: ${detail}`;
+  if (code === "E_NAMEPLATE_UNKNOWN") words += directCodeHint(joined);
   return { line: `Error: ${words}`, exitCode: EXIT_CONNECTION, code };
 }
 

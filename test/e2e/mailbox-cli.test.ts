@@ -209,6 +209,31 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
     },
   );
 
+  test("a direct Parley's code joined through a mailbox: the unknown nameplate's line says the peer meets directly (receive, and the chat's)", async () => {
+    // The peer started without a mailbox: its code is a port and two words of the direct list.
+    const direct = startCli("direct", ["receive", "--dir", makeTempDir()]);
+    const { match } = await direct.waitForLine(/^Listening on 127\.0\.0\.1:\d+ · code (\d+-[a-z]+-[a-z]+)$/);
+    const code = match[1] as string;
+    const hint = `; ${code} looks like the code of a Parley that meets directly, not through a mailbox: start both sides with the same --relay or --relay-url, or both without`;
+    const joiner = startCli("joiner", ["receive", code, ...mailbox(), "--dir", makeTempDir()]);
+    expect(await joiner.exitCode()).toBe(2);
+    // Before: "Error: no one is waiting with that code (unknown nameplate)." and nothing more.
+    expect(joiner.lines.filter((l) => l.startsWith("Error"))).toEqual([
+      `Error: no one is waiting with that code (unknown nameplate)${hint}.`,
+    ]);
+    const chat = startCli("chat", [...mailbox(), "--dir", makeTempDir()]);
+    await chat.waitForLine(/^Waiting in the mailbox · code /);
+    chat.send(code.replaceAll("-", " ")); // as read out
+    await chat.waitForLine(/^Error: no one is waiting with that code/);
+    chat.endInput();
+    expect(await chat.exitCode()).toBe(2);
+    expect(chat.lines.filter((l) => l.startsWith("Error"))).toEqual([
+      `Error: no one is waiting with that code (unknown nameplate)${hint}`,
+    ]);
+    direct.proc.kill("SIGTERM");
+    await direct.exitCode();
+  }, 60_000);
+
   test("an unknown nameplate, a mailbox that is down, a relay that is down, no path: one line each, exit 2", async () => {
     const closed = `ws://127.0.0.1:${closedPort()}/v1`;
     // The mailbox's address without its /v1: what answers is a web page, not a mailbox (the
