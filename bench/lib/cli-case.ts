@@ -53,6 +53,8 @@ export interface CliTransferOptions {
   readonly pauseMs?: number;
   /** --lines: the run's lines (LinesRun) appended to `file` as one JSON document, with the case's name. */
   readonly lines?: { readonly file: string; readonly label: string };
+  /** How each of those pauses is kept: Bun.sleep (a test counts them). */
+  readonly pause?: (ms: number) => Promise<void>;
   /** Starts one side's CLI with these extra arguments and environment (the caller measures and stops it). */
   startSide(side: "recv" | "send", args: string[], env: Record<string, string>): Proc;
 }
@@ -266,7 +268,7 @@ export async function runCliTransfer(options: CliTransferOptions) {
     sender = options.startSide("send", [], env);
     sendLines = new LineReader(sender.stdout);
     await sendLines.waitFor(/^Listening on /);
-    await Bun.sleep(options.pauseMs);
+    await (options.pause ?? Bun.sleep)(options.pauseMs);
     write(sender, code as string);
   } else {
     sender = options.startSide("send", ["--connect", code as string], env);
@@ -303,7 +305,7 @@ async function chatAndTransfer(
   const forward = newDirection("c"); // sender -> receiver: file and "c" lines
   const back = newDirection("d"); // receiver -> sender: "d" lines (and the file, both ways)
   const watching = Promise.all([watch(recvLines, forward, back, "c"), watch(sendLines, back, forward, "d")]);
-  if (options.pauseMs) await Bun.sleep(options.pauseMs); // a user reading "Connected"
+  if (options.pauseMs) await (options.pause ?? Bun.sleep)(options.pauseMs); // a user reading "Connected"
   const t0 = performance.now();
   write(sender, `transfer ${options.file}`);
   if (options.bothWays) write(receiver, `transfer ${options.file}`);
