@@ -285,7 +285,9 @@ export class MailboxLife {
       // Back only briefly: the same outage goes on, after a longer pause.
       outage = { ...prior, pause: this.nextPause(prior.pause), silence: silence ?? prior.silence };
     } else outage = { deadline: at + withinMs, pause: 0, silence, answered: s.name === "up", silentBacks: 0 };
-    const left = outage.deadline - at;
+    // A new outage has all of withinMs: at + withinMs - at is not withinMs for a third of the
+    // times' fractions (59,999.99999999999: "for up to 60 s", not "1 minute").
+    const left = outage.deadline === at + withinMs ? withinMs : outage.deadline - at;
     if (left <= 0) return this.enter({ name: "failed" }, { ...drop, fail: this.gaveUp(outage) }); // an outage already at its end
     // One not back yet was never said: its loss is no news.
     const tell: LifeStep = back ? { tell: { connected: false, withinMs: left } } : {};

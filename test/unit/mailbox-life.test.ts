@@ -452,6 +452,17 @@ describe("an outage", () => {
     expect(unreachable.step({ type: "pause-over", at: 10_100 }).fail?.code).toBe("E_MAILBOX_LOST");
   });
 
+  test("a new outage is said with all of withinMs, whatever the time's fraction", () => {
+    // performance.now() times carry fractions: at + 60,000 - at came out 59,999.99999999999 (or
+    // 60,000.00000000001) for about a third of them, and the line said "for up to 60 s" ("1 minutes").
+    for (const at of [5_563.0334567889995, 5_577.653456788999, 5_614.203456789]) {
+      const life = new MailboxLife({ ...OPTIONS, withinMs: 60_000 });
+      life.step({ type: "opened", at: at - 100 });
+      life.step({ type: "answered", all: true, at: at - 50 });
+      expect(life.step({ type: "lost", at }).tell, `lost at ${at}`).toEqual({ connected: false, withinMs: 60_000 });
+    }
+  });
+
   test("a loss within 5 s of a return goes on with the same outage, said with what is left; later, a new one", () => {
     const soon = lifeIn("lost-unanswered"); // lost at 100: until 10,100
     soon.step({ type: "answered", all: true, at: 300 });
