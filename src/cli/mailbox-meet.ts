@@ -103,6 +103,8 @@ function directCodeHint(joined: string | undefined): string {
   return `; ${joined} looks like the code of a Parley that meets directly, not through a mailbox: start both sides with the same --relay or --relay-url, or both without`;
 }
 
+const SPENT_BEFORE_KEY = "; the code is used up (a mailbox code is good for one try): start again for a new one";
+
 /** @param joined - the code this side joined (as parsed), if it joined one */
 export function describeMeetFailure(err: unknown, joined?: string): MeetFailure | undefined {
   const code = (err as { code?: unknown } | undefined)?.code;
@@ -111,6 +113,8 @@ export function describeMeetFailure(err: unknown, joined?: string): MeetFailure 
   const detail = err instanceof Error ? err.message : "";
   let words = WORDS[code]?.(detail, (err as { lost?: LostMailbox }).lost) ?? `the mailbox flow failed: ${detail}`;
   if (code === "E_NAMEPLATE_UNKNOWN") words += directCodeHint(joined);
+  // Another side's messages broke it before any key (WormholeError.beforeKey): spent, as by a wrong code.
+  if ((err as { beforeKey?: unknown }).beforeKey === true) words += SPENT_BEFORE_KEY;
   return { line: `Error: ${words}`, exitCode: EXIT_CONNECTION, code };
 }
 

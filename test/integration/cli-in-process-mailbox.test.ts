@@ -7,7 +7,7 @@
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PassThrough } from "node:stream";
@@ -219,6 +219,21 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
     expect(await alice, aliceIo.out.text).toBe(0);
     expect(await bob).toBe(0);
     expect(aliceIo.out.text).not.toContain("Error:");
+  }, 30_000);
+  test("parley send, its code spent by a joiner's key exchange message that is not usable: the line says the code is used up", async () => {
+    const dir = freshDir();
+    const file = join(dir, "f.txt");
+    writeFileSync(file, "hello\n");
+    const io = testIo(dir);
+    const send = runCli(["send", file, "--no-listen", ...kit.mailbox()], io);
+    const [, code] = await Promise.race([io.out.waitFor(/code (\d+-\S+)/), io.err.waitFor(/code (\d+-\S+)/)]);
+    await joinAndDie(code as string, "00");
+    expect(await send, `${io.out.text}${io.err.text}`).toBe(2);
+    // Before: "Error: the peer broke the protocol: the peer's key exchange message is not usable.",
+    // nothing said of the code, which a wrong code's line says is used up.
+    expect(`${io.out.text}${io.err.text}`).toContain(
+      "Error: the peer broke the protocol: the peer's key exchange message is not usable; the code is used up (a mailbox code is good for one try): start again for a new one.",
+    );
   }, 30_000);
   test("at a terminal, its code spent by wrong codes: a new one twice, as a listener's 3 wrong codes; the third ends it, exit 2", async () => {
     // Before: the first wrong code ended the chat, exit 2 ("start again for a new one").
