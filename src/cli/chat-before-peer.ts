@@ -168,18 +168,31 @@ export class ChatBeforePeer {
         }
         return this.quit("Bye.");
       case "help":
-        this.terminal.print("Enter the code the peer's Parley shows (port-word-word). exit quits.");
+        // A mailbox code is not port-word-word: the example the flow's own prompt line gives.
+        this.terminal.print(
+          `Enter the code the peer's Parley shows (${this.mailbox ? "like 7-purple-sausage" : "port-word-word"}). exit quits.`,
+        );
         return;
-      default:
+      default: {
         if (this.dialing || this.heldForMailbox) {
           // Typed again (no answer showed yet): held, it went to the peer as chat once connected.
           if (sameCode(text, this.codeTried)) this.terminal.print("Already connecting with that code.");
           else this.held.hold(text);
           return;
         }
+        // A connected chat's command (the mailbox flow took it for a code: "not a mailbox code").
+        const command = input.kind === "transfer" || input.kind === "transfers" || input.kind === "cancel";
+        if (command && !this.mailbox?.withPlainPeer) {
+          const example = this.mailbox ? "7-purple-sausage" : "40123-ribbon-walnut";
+          this.terminal.print(
+            `Error: not connected yet: "${input.kind}" works once the peer is connected. Enter the peer's code, e.g. ${example}.`,
+          );
+          return;
+        }
         this.codeTried = text;
         if (this.mailbox) this.mailbox.join(text);
         else this.connectTo(text);
+      }
     }
   }
 

@@ -112,6 +112,11 @@ export class MailboxChat {
     return this.refused;
   }
 
+  /** A plain wormhole client joined: the lines typed are for it (`transfer PATH`, its text). */
+  get withPlainPeer(): boolean {
+    return this.plain !== undefined;
+  }
+
   /** A code is being joined and neither a session nor a plain peer is there yet. */
   get waiting(): boolean {
     return this.joining && !this.plain;

@@ -207,3 +207,19 @@ test("a host name that does not resolve is said in words, dialing (exit 2) and l
   );
   expect(receiver.stdout + receiver.stderr + sender.stdout).not.toMatch(/getaddrinfo|ENOTFOUND|Failed to listen/);
 }, 30_000);
+
+test("a connected chat's commands typed at the code prompt (transfer, transfers, cancel N) say they need a peer; cancel with words is a code's error", async () => {
+  const chat = startCli("chat", ["--dir", makeTempDir()]);
+  await chat.waitForLine(/^Listening on /);
+  for (const line of ["transfer notes.txt", "transfers", "cancel 3", "cancel the meeting"]) chat.send(line);
+  await chat.waitForLine(/^Error: "cancel the meeting"/);
+  chat.endInput();
+  expect(await chat.exitCode()).toBe(0);
+  // Before: "transfers" and "cancel 3" read `"transfers" is not a code, a port or host:port`.
+  expect(chat.lines.filter((l) => l.startsWith("Error"))).toEqual([
+    'Error: not connected yet: "transfer" works once the peer is connected. Enter the peer\'s code, e.g. 40123-ribbon-walnut.',
+    'Error: not connected yet: "transfers" works once the peer is connected. Enter the peer\'s code, e.g. 40123-ribbon-walnut.',
+    'Error: not connected yet: "cancel" works once the peer is connected. Enter the peer\'s code, e.g. 40123-ribbon-walnut.',
+    'Error: "cancel the meeting" is not a code, a port or host:port. Enter the peer\'s code, e.g. 40123-ribbon-walnut.',
+  ]);
+}, 20_000);

@@ -90,6 +90,32 @@ describe.skipIf(!kit.available)("bun run chat with a mailbox, its first lines", 
   );
 });
 
+describe.skipIf(!kit.available)("bun run chat with a mailbox, commands before a peer", () => {
+  test(
+    "help gives a mailbox code's example, and transfer, transfers, cancel N say they need a peer (not 'not a mailbox code')",
+    async () => {
+      const { alice, code } = await aliceWaiting();
+      for (const line of ["help", "transfer notes.txt", "transfers", "cancel 3"]) alice.send(line);
+      // Before: "(port-word-word)", a direct code's shape, and "Error: not a mailbox code. ..." three times.
+      await alice.waitForLine(/^Error: not connected yet: "cancel"/);
+      expect(alice.lines.filter((l) => l.startsWith("Enter the code") || l.startsWith("Error"))).toEqual([
+        "Enter the code the peer's Parley shows (like 7-purple-sausage). exit quits.",
+        'Error: not connected yet: "transfer" works once the peer is connected. Enter the peer\'s code, e.g. 7-purple-sausage.',
+        'Error: not connected yet: "transfers" works once the peer is connected. Enter the peer\'s code, e.g. 7-purple-sausage.',
+        'Error: not connected yet: "cancel" works once the peer is connected. Enter the peer\'s code, e.g. 7-purple-sausage.',
+      ]);
+      // The code still works after them.
+      const bob = mailboxChat("bob", ["--connect", code]);
+      await alice.waitForLine(/^Connected to bob /, 30_000);
+      bob.endInput();
+      await alice.waitForLine(/^bob left \(exit\)\. Connection closed\.$/);
+      expect(await bob.exitCode()).toBe(0);
+      expect(await alice.exitCode()).toBe(0);
+    },
+    TEST_MS,
+  );
+});
+
 describe.skipIf(!kit.available)("bun run chat with a mailbox, waiting for a peer that does not answer", () => {
   test(
     "endless piped lines while it joins: reading pauses at the held-line bound, memory stays bounded",
