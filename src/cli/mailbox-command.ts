@@ -45,7 +45,8 @@ export interface MailboxCommandIo {
 
 /** The one transfer with a plain wormhole client, worded by the reporter. */
 async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> {
-  const { PLAIN_PEER_LINE, receiveFromPlain, sendToPlain } = await import("./plain-run.ts");
+  const { PLAIN_PEER_LINE, receiveFromPlain } = await import("./plain-run.ts");
+  const { sendToPlain } = await import("./plain-send.ts");
   const { plainFolders } = await import("./plain-folders.ts");
   const { options, reporter } = io;
   const toStdout = "stdout" in options && options.stdout;

@@ -13,14 +13,8 @@ import { MAX_DISPLAY_CHARS, peerTextLines, sanitizeForTerminal, type Terminal } 
 import { expandTransferPaths, parseInputLine, transferWordsOrSay } from "./input.ts";
 import { pathLine } from "./path-line.ts";
 import { plainFolders } from "./plain-folders.ts";
-import {
-  PLAIN_PEER_LINE,
-  type PlainOutput,
-  type PlainSendWhat,
-  reportPlainFailure,
-  sendToPlain,
-  takeOffer,
-} from "./plain-run.ts";
+import { PLAIN_PEER_LINE, type PlainOutput, reportPlainFailure, takeOffer } from "./plain-run.ts";
+import { type PlainSendWhat, sendToPlain } from "./plain-send.ts";
 import { TransferPresenter } from "./transfer-presenter.ts";
 
 const HINT =

@@ -16,27 +16,21 @@
 import type { OfferDecision, TransferInfo } from "../session/index.ts";
 import type { PlainPeer } from "../session/plain-peer.ts";
 import { plainAckWaitMs, receiveOverTransit, sendOverTransit } from "../session/plain-transfer.ts";
-import {
-  type DirectoryOffer,
-  openPieceReader,
-  sanitizeFileName,
-  ZipError,
-  type ZipErrorCode,
-  ZipPart,
-} from "../transfer/index.ts";
+import { type DirectoryOffer, openPieceReader, ZipError, type ZipErrorCode, ZipPart } from "../transfer/index.ts";
 import type { BuiltZip } from "../transfer/zip-build.ts";
 import { count } from "./counts.ts";
 import { EXIT_OK, EXIT_TRANSFER } from "./exit-codes.ts";
 import {
   acceptPlainTransit,
-  offerToPlain,
+  declinedByDecide,
   type PlainFolders,
   type PlainOfferOf,
   type PlainOutput,
+  plainFolderInfo,
   plainReceivedDone,
-  plainSentDone,
   reportPlainFailure,
 } from "./plain-run.ts";
+import { offerToPlain, plainSentDone } from "./plain-send.ts";
 import { shortenedNameLines, storedLine } from "./renamed-entries.ts";
 import { skippedLines } from "./send-plan.ts";
 
@@ -98,13 +92,7 @@ async function receiveFolder(
     numfiles: offer.numFiles,
   };
   // The offered name as it will be stored (the reporter shows a receiver's names as stored).
-  const offered: TransferInfo = {
-    id: 1,
-    direction: "receive",
-    name: sanitizeFileName(offer.name),
-    size: offer.zipSize,
-    zippedFolder: { files: offer.numFiles, bytes: offer.numBytes },
-  };
+  const offered = plainFolderInfo(offer);
   out.note(
     `The wormhole peer offers the folder ${offered.name}: ${count(offer.numFiles, "file")}, ${count(offer.numBytes, "byte")} unpacked, sent as a ${offer.zipSize}-byte zip.`,
   );
@@ -113,18 +101,13 @@ async function receiveFolder(
     out.failed(offered, `declined: the folder comes in an unknown form (${offer.mode})`, "E_UNSUPPORTED_OFFER");
     return EXIT_TRANSFER;
   }
-  const decision = options.decide ? await options.decide(offered) : true;
+  const declined = await declinedByDecide(peer, out, offered, options.decide);
+  if (declined !== undefined) return declined;
   // The offer is said once the path is (as from a Parley peer: the path, then "Receiving folder"),
   // or with the failure that comes before it; the note above said what comes.
   const sayOffered = (): void => {
     if (!options.decide) out.offered(offered);
   };
-  if (decision !== true) {
-    await peer.decline("transfer rejected");
-    const why = typeof decision === "string" ? decision : decision.reason;
-    out.failed(offered, `declined: ${why}`, "E_REJECTED");
-    return EXIT_TRANSFER;
-  }
   let part: ZipPart;
   try {
     part = ZipPart.open(options.dir, wanted);

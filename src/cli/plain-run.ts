@@ -1,35 +1,19 @@
 /**
  * The one transfer with a plain magic-wormhole client (`wormhole send` / `wormhole receive`),
  * for `parley send`, `parley receive` and the chat: what happens and how it is worded. The
- * peer's text, one file (or a folder, once a folder handler is plugged in: `folders`), and the
- * exit code: 0 done, 2 no path, 3 declined or broken, 4 the data did not verify.
+ * peer's text, one file (or a folder, by the handler plugged in: `folders`, plain-folders.ts),
+ * and the exit code: 0 done, 2 no path, 3 declined or broken, 4 the data did not verify. Taking
+ * what a `wormhole send` offers is here; offering to a `wormhole receive` is plain-send.ts.
  */
 
 import { randomBytes } from "node:crypto";
-import { basename } from "node:path";
 import { MAX_PLAIN_TEXT_CHARS } from "../protocol/index.ts";
 import type { OfferDecision, TransferDone, TransferInfo } from "../session/index.ts";
-import { type FileOffer, type PlainPeer, PlainPeerError } from "../session/plain-peer.ts";
-import {
-  type PlainSent,
-  type PlainSink,
-  PlainTransferError,
-  receiveOverTransit,
-  sendOverTransit,
-} from "../session/plain-transfer.ts";
+import { type PlainPeer, PlainPeerError } from "../session/plain-peer.ts";
+import { type PlainSink, PlainTransferError, receiveOverTransit } from "../session/plain-transfer.ts";
 import type { TransitPipe } from "../session/transit-pipe.ts";
-import {
-  FileReceiver,
-  MAX_SAFE_NAME_BYTES,
-  openPieceReader,
-  type ReceivedFile,
-  type Sendable,
-  sendableKind,
-  shortenedName,
-  TransferError,
-} from "../transfer/index.ts";
+import { FileReceiver, type ReceivedFile, sanitizeFileName, TransferError } from "../transfer/index.ts";
 import type { ZipStored } from "../transfer/zip-renames.ts";
-import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import { EXIT_CONNECTION, EXIT_INTEGRITY, EXIT_OK, EXIT_TRANSFER } from "./exit-codes.ts";
 import { describeMeetFailure } from "./mailbox-meet.ts";
 
@@ -55,18 +39,8 @@ export interface PlainOutput {
   connected(path: "direct" | "relay" | "mailbox", address?: string): void;
 }
 
-/**
- * The line while a plain `wormhole receive` decides on our offer (its user is asked, and may take
- * any time; one that quits there tells us nothing): "Sending #1" comes once the path stands, as
- * to a Parley peer.
- */
-function offeredLine(info: TransferInfo): string {
-  const what = info.name.endsWith("/") ? `the folder ${info.name}` : info.name;
-  return `Offered ${sanitizeForTerminal(what)}; waiting for the wormhole receiver to accept it (it may ask its user first).`;
-}
-
 /** The transit connection is up: its path, and the peer connected over it. */
-function reportTransit(out: PlainOutput, pipe: Pick<TransitPipe, "path" | "address">): void {
+export function reportTransit(out: PlainOutput, pipe: Pick<TransitPipe, "path" | "address">): void {
   out.path(pipe.path, pipe.address);
   out.connected(pipe.path, pipe.address);
 }
@@ -99,31 +73,6 @@ export async function acceptPlainTransit(
 }
 
 /**
- * Offers a file (or a folder's zip: `offer`) to a plain `wormhole receive` and waits for the
- * transit connection, with its lines: the offer while the receiver decides (offeredLine), then
- * the path and the offer ("Sending #1"). A refusal or no path is reported with the offer's name,
- * the mailbox closed. @returns the pipe, or the exit code of the failure reported
- */
-export async function offerToPlain(
-  peer: PlainPeer,
-  out: PlainOutput,
-  info: TransferInfo,
-  offer: FileOffer,
-): Promise<TransitPipe | number> {
-  out.note(offeredLine(info));
-  let pipe: TransitPipe;
-  try {
-    pipe = await peer.offerFile(offer);
-  } catch (err) {
-    await peer.close("errory");
-    return reportPlainFailure(err, out, info);
-  }
-  reportTransit(out, pipe);
-  out.offered(info);
-  return pipe;
-}
-
-/**
  * A file (or a folder's zip) received from a plain peer: its done, `unverified` always (a plain
  * sender sends no checksum; ours went back in the ack for it to check), `detached` as the file
  * receiver said (no path led to its folder: unmounted meanwhile), as a Parley sender's done says.
@@ -138,18 +87,6 @@ export function plainReceivedDone(info: TransferInfo, got: ReceivedFile): Transf
     digest: got.digest,
     unverified: true,
     ...(got.detached ? { detached: true } : {}),
-  };
-}
-
-/** A send to a plain peer ended well: its done, `unverified` when the ack had no SHA-256 to compare. */
-export function plainSentDone(info: TransferInfo, sent: PlainSent): TransferDone {
-  return {
-    ...info,
-    bytes: sent.bytes,
-    resumedFrom: 0,
-    algo: "sha256",
-    digest: sent.digest,
-    ...(sent.verified ? {} : { unverified: true }),
   };
 }
 
@@ -180,6 +117,7 @@ export interface PlainReceiveOptions {
   readonly decide?: (info: TransferInfo) => Promise<OfferDecision>;
   /** Opens where the bytes go instead of a file in `dir` (--stdout). */
   readonly openSink?: (info: TransferInfo) => PlainSink & { readonly name: string };
+  /** Takes a folder offer; absent (--stdout), a folder is declined. */
   readonly folders?: PlainFolders;
   /** A file is being received: `stop` removes what it wrote (the run is ending early: a signal). */
   readonly started?: (stop: () => void) => void;
@@ -216,8 +154,47 @@ export function reportPlainFailure(err: unknown, out: PlainOutput, info?: Transf
   throw err;
 }
 
-function declineWords(decision: Exclude<OfferDecision, true>): string {
-  return typeof decision === "string" ? decision : decision.reason;
+/**
+ * Declines a plain sender's offer: `told` is what its user reads, `words` why, here
+ * ("declined: ...", E_REJECTED, as a Parley offer declined). @returns the exit code
+ */
+async function declineOffer(
+  peer: PlainPeer,
+  out: PlainOutput,
+  info: TransferInfo,
+  told: string,
+  words: string,
+): Promise<number> {
+  await peer.decline(told);
+  out.failed(info, `declined: ${words}`, "E_REJECTED");
+  return EXIT_TRANSFER;
+}
+
+/**
+ * Asks about (--ask) or checks (--stdout) a plain sender's offer with `decide`, and declines it
+ * unless the answer is yes. @returns the exit code of the decline, or undefined to take it
+ */
+export async function declinedByDecide(
+  peer: PlainPeer,
+  out: PlainOutput,
+  offered: TransferInfo,
+  decide: ((info: TransferInfo) => Promise<OfferDecision>) | undefined,
+): Promise<number | undefined> {
+  const decision = decide ? await decide(offered) : true;
+  if (decision === true) return undefined;
+  const words = typeof decision === "string" ? decision : decision.reason;
+  return declineOffer(peer, out, offered, "transfer rejected", words);
+}
+
+/** A plain sender's folder offer as the reporter shows it: named as it will be stored, its zip's size. */
+export function plainFolderInfo(offer: Extract<PlainOfferOf, { kind: "directory" }>): TransferInfo {
+  return {
+    id: 1,
+    direction: "receive",
+    name: sanitizeFileName(offer.name),
+    size: offer.zipSize,
+    zippedFolder: { files: offer.numFiles, bytes: offer.numBytes },
+  };
 }
 
 /** A plain `wormhole send` on the other end: take its text or its one file. */
@@ -252,11 +229,12 @@ export async function takeOffer(
       return EXIT_OK;
     case "file":
       return receiveFile(peer, offer, out, options);
-    case "directory":
+    case "directory": {
       if (options.folders?.receive) return options.folders.receive(peer, offer, out);
-      await peer.decline("Parley cannot receive folders from wormhole clients yet");
-      out.error("E_UNSUPPORTED_OFFER", "the wormhole peer offered a folder, which Parley cannot take from it yet");
-      return EXIT_TRANSFER;
+      // No folder handler: --stdout, which takes one file or text message (as a Parley folder is declined).
+      const words = "--stdout takes one file, not a folder";
+      return declineOffer(peer, out, plainFolderInfo(offer), words, words);
+    }
     case "unknown":
       if (offer.textChars !== undefined) {
         // A real `wormhole send --text - < big.txt` (its receiver takes any length): say what it
@@ -284,17 +262,13 @@ async function receiveFile(
   options: PlainReceiveOptions,
 ): Promise<number> {
   const offered: TransferInfo = { id: 1, direction: "receive", name: offer.name, size: offer.size };
-  const decision = options.decide ? await options.decide(offered) : true;
+  const declined = await declinedByDecide(peer, out, offered, options.decide);
+  if (declined !== undefined) return declined;
   // The offer is said once the path is (as from a Parley peer: the path, then "Receiving #1"),
   // or with the failure that comes before it.
   const sayOffered = (): void => {
     if (!options.decide) out.offered(offered);
   };
-  if (decision !== true) {
-    await peer.decline("transfer rejected");
-    out.failed(offered, `declined: ${declineWords(decision)}`, "E_REJECTED");
-    return EXIT_TRANSFER;
-  }
   let sink: PlainSink & { readonly name: string };
   try {
     sink = options.openSink
@@ -329,69 +303,6 @@ async function receiveFile(
     );
     out.done(plainReceivedDone(info, file));
     out.note("Each record was authenticated; the SHA-256 went back to the wormhole sender, which checks it.");
-    return EXIT_OK;
-  } catch (err) {
-    return reportPlainFailure(err, out, info);
-  }
-}
-
-/** What we offer a plain `wormhole receive`. */
-export type PlainSendWhat =
-  | { readonly kind: "text"; readonly text: string }
-  | {
-      readonly kind: "path";
-      readonly path: string;
-      /** What the path is, when the caller has looked already (the chat, to keep a typo from ending the peer's session). */
-      readonly sendable?: Sendable;
-    };
-
-/** A plain `wormhole receive` on the other end: send it our text or one file. */
-export async function sendToPlain(
-  peer: PlainPeer,
-  what: PlainSendWhat,
-  out: PlainOutput,
-  folders?: PlainFolders,
-): Promise<number> {
-  if (what.kind === "text") {
-    try {
-      await peer.offerText(what.text);
-      out.connected("mailbox");
-      out.note("Text message sent; the wormhole peer's session is over (it takes one message per code).");
-      return EXIT_OK;
-    } catch (err) {
-      await peer.close("errory");
-      return reportPlainFailure(err, out);
-    }
-  }
-  const sendable = what.sendable ?? sendableKind(what.path);
-  if (sendable.kind === "folder" && folders?.send) return folders.send(peer, what.path, out);
-  if (sendable.kind !== "file") {
-    await peer.decline("the sender cannot read the file");
-    // A folder where no folder can be sent: checkReadableFile's words for it.
-    const problem =
-      sendable.kind === "problem"
-        ? sendable.error
-        : new TransferError("E_NOT_A_FILE", `${what.path} is a directory, not a file`);
-    return reportPlainFailure(problem, out);
-  }
-  const size = sendable.size;
-  const name = basename(what.path);
-  const info: TransferInfo = { id: 1, direction: "send", name: shortenedName(name), size };
-  if (info.name !== name) {
-    out.note(
-      `The file's name is ${Buffer.byteLength(name)} bytes long, more than ${MAX_SAFE_NAME_BYTES} (a wormhole receiver may fail to store it): it is offered cut to ${MAX_SAFE_NAME_BYTES} bytes.`,
-    );
-  }
-  const pipe = await offerToPlain(peer, out, info, { kind: "file", name: info.name, size });
-  if (typeof pipe === "number") return pipe;
-  try {
-    const sent = await sendOverTransit(
-      pipe,
-      () => openPieceReader(what.path),
-      size,
-      (bytes) => out.progressed(info, bytes),
-    );
-    out.done(plainSentDone(info, sent));
     return EXIT_OK;
   } catch (err) {
     return reportPlainFailure(err, out, info);

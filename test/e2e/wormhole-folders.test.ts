@@ -146,6 +146,31 @@ describe.skipIf(!available)("a folder from the wormhole client whose name is tak
   }, 120_000);
 });
 
+describe.skipIf(!available)("a folder from the wormhole client to receive --stdout", () => {
+  test("declined as a Parley folder is: --stdout takes one file, not a folder (E_REJECTED, exit 3), both sides told", async () => {
+    // Before: "the wormhole peer offered a folder, which Parley cannot take from it yet"
+    // (E_UNSUPPORTED_OFFER), and the wormhole user read "Parley cannot receive folders ... yet".
+    const { parent } = albumTree(2, false);
+    const w = wormhole("wormhole-send", ["send", "album"], parent);
+    const code = await wormholeCode(w);
+    const r = startCli("parley-receive", ["receive", code, ...mailbox(), "--stdout", "--json"]);
+    expect(await r.exitCode(LONG_MS), r.describe()).toBe(3);
+    expect(r.lines, "nothing on stdout: the events go to stderr").toEqual([]);
+    const error = r.stderr
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((e) => e.type === "error");
+    expect(error).toMatchObject({
+      code: "E_REJECTED",
+      message: "declined: --stdout takes one file, not a folder",
+      name: "album",
+    });
+    expect(await w.exitCode(LONG_MS)).not.toBe(0);
+    expect(w.stderr).toContain("--stdout takes one file, not a folder");
+  }, 120_000);
+});
+
 describe.skipIf(!available)("an empty folder with the wormhole client", () => {
   test('parley send EMPTY -> wormhole receive: the folder arrives, empty (one "./" entry)', async () => {
     const parent = makeTempDir();

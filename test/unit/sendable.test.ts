@@ -10,7 +10,8 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type PlainOutput, sendToPlain } from "../../src/cli/plain-run.ts";
+import type { PlainOutput } from "../../src/cli/plain-run.ts";
+import { sendToPlain } from "../../src/cli/plain-send.ts";
 import type { PlainPeer } from "../../src/session/plain-peer.ts";
 import { sendableKind } from "../../src/transfer/readable-file.ts";
 
