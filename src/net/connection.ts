@@ -73,7 +73,7 @@ export interface Connection {
 }
 
 /** What may wait for an owner: far more than any first message (a HELLO is under 1 KiB). */
-const EARLY_MAX_BYTES = 1024 * 1024;
+export const EARLY_MAX_BYTES = 1024 * 1024;
 
 const NO_EVENTS: ConnectionEvents = { onData() {}, onDrain() {}, onClose() {} };
 

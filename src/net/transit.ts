@@ -15,7 +15,7 @@
  */
 
 import { networkInterfaces } from "node:os";
-import type { Connection, ConnectionEvents } from "./connection.ts";
+import { type Connection, type ConnectionEvents, EARLY_MAX_BYTES } from "./connection.ts";
 import { dial } from "./endpoints.ts";
 import { ForwardingConnection } from "./forwarding-connection.ts";
 import type { TransitListener } from "./transit-listener.ts";
@@ -75,10 +75,13 @@ const OK = new TextEncoder().encode("ok\n");
  * that finished it, and in every read until the owner sets its events) is handed to the owner
  * first, in order, as a SocketConnection hands over what came before its owner: also when the
  * peer closed meanwhile (`closed` is false while it is handed over, so a record layer reads it).
+ * More than EARLY_MAX_BYTES before the owner ends the connection, as a SocketConnection's early
+ * bytes do; an owner that let go without setting events (end() of a refused channel) holds none.
  */
 class HandedOver extends ForwardingConnection {
   /** Bytes read before the owner set its events; undefined once it has. */
   private held: Uint8Array[] | undefined;
+  private heldBytes = 0;
   private replaying = false;
   /** The owner called end() or destroy(): nothing more is handed to it. */
   private released = false;
@@ -90,7 +93,10 @@ class HandedOver extends ForwardingConnection {
 
   /** A read that came before the owner (copied: a chunk is valid only during its call). */
   hold(chunk: Uint8Array): void {
-    this.held?.push(chunk.slice());
+    if (!this.held || this.released) return;
+    this.held.push(chunk.slice());
+    this.heldBytes += chunk.length;
+    if (this.heldBytes > EARLY_MAX_BYTES) this.inner.destroy();
   }
 
   override get closed(): boolean {

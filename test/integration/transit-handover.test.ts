@@ -99,3 +99,16 @@ test("a record that came with go reaches a record layer attached after the peer 
   expect(owner.bytes()).toBe("hello");
   expect(owner.closedAfter()).toBe(true);
 });
+
+test("more than a MiB from the peer before the owner sets its events ends the connection: what is held is bounded", async () => {
+  const { met, peer } = await meet();
+  // The peer floods and stays open: the owner is late (or never comes). Before: every byte was held,
+  // copied, for as long as the peer sent.
+  peer.write(Buffer.alloc(4 * 1024 * 1024, 0x41));
+  await untilClosed(met.connection);
+  const owner = attach(met.connection);
+  // As a SocketConnection's early bytes: what was held, then the close.
+  expect(owner.bytes().length).toBeGreaterThan(1024 * 1024);
+  expect(owner.bytes().length).toBeLessThanOrEqual(4 * 1024 * 1024);
+  expect(owner.closedAfter()).toBe(true);
+});
