@@ -40,7 +40,7 @@ export interface MailboxCommandIo {
    * Set once a transfer with a plain wormhole client has written something: removes it if the run
    * ends early (a file arriving, a folder's zip received or sent).
    */
-  stopPlain?: () => void;
+  removePlainWritten?: () => void;
 }
 
 /** The one transfer with a plain wormhole client, worded by the reporter. */
@@ -72,8 +72,8 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
     const decide = io.decide;
     const asks = {
       dir: io.downloadDir,
-      started: (stop: () => void) => {
-        io.stopPlain = stop;
+      started: (remove: () => void) => {
+        io.removePlainWritten = remove;
       },
       // A plain peer's offer cannot be withdrawn while we ask: it is wanted until answered.
       ...(decide ? { decide: async (info: TransferInfo) => decide(info, () => true) } : {}),
@@ -109,8 +109,8 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
   }
   const folders = plainFolders({
     dir: io.downloadDir,
-    started: (stop) => {
-      io.stopPlain = stop;
+    started: (remove) => {
+      io.removePlainWritten = remove;
     },
   });
   return sendToPlain(peer, { kind: "path", path: expandHome(path) }, out, folders);
@@ -206,7 +206,7 @@ export async function runWithMailbox(io: MailboxCommandIo, peer: string | undefi
   const exitCode = await io.link.exitCode;
   // A signal ended the run in the middle of a plain peer's transfer: no `.part` stays (no
   // resume), nor a folder's temp zip.
-  io.stopPlain?.();
+  io.removePlainWritten?.();
   await meet.release();
   return exitCode;
 }
