@@ -70,6 +70,8 @@ export class Session {
   private state: State = "open";
   /** The word our BYE says (exit's or abort's reason): the closed event shows the same, as the peer does. */
   private byeReason = "exit";
+  /** The peer's LEAVING came (told once: a peer sends it once; a hostile one's repeats said nothing new). */
+  private peerLeaving = false;
   private readonly scheduler: Scheduler;
   private readonly keepalive: Keepalive;
   private readonly outgoing: OutgoingTransfers;
@@ -289,6 +291,8 @@ export class Session {
       case "folderEnd":
         return this.incoming.onFolderEnd(message);
       case "leaving":
+        if (this.peerLeaving) return;
+        this.peerLeaving = true;
         return this.options.events.peerLeaving?.(message.reason);
       case "bye":
         this.state = "closed";

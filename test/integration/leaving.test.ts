@@ -88,3 +88,12 @@ test("LEAVING from the peer is the session's peerLeaving event, and the session 
   raw.send(encodeMessage({ kind: "bye", reason: "exit" }));
   await peer.waitFor("peerLeft", (e) => e.reason === "exit");
 });
+
+test("LEAVING sent again is told once: a peer's repeats are not a line each", async () => {
+  const [peer, raw] = await withRawPeer(OWN_FEATURES);
+  // Before: 200 LEAVING frames from a hand-made peer printed the chat's "is leaving" line 200 times.
+  for (let i = 0; i < 5; i++) raw.send(encodeMessage({ kind: "leaving", reason: i === 0 ? "exit" : `again ${i}` }));
+  raw.send(encodeMessage({ kind: "chat", text: "after them" }));
+  await peer.waitFor("chat", (e) => e.text === "after them");
+  expect(peer.events.filter((e) => e.type === "peerLeaving")).toEqual([{ type: "peerLeaving", reason: "exit" }]);
+});
