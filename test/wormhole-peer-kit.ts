@@ -42,7 +42,21 @@ export async function untilMessage(
   }
 }
 
-/** Our transit connection as `role`, to the peer's hints and the servers' relay, with the record keys. */
+/**
+ * The peer's direct hints as this test dials them: at 127.0.0.1, on the same ports. Parley's
+ * hints name this machine's addresses beyond loopback (localAddresses: an eth0's 192.0.2.2 here),
+ * which would take a test's direct connection off loopback; its transit listener listens on every
+ * address, so the port is the same one.
+ */
+function onLoopback(direct: WireHints["direct"]): WireHints["direct"] {
+  const ports = [...new Set(direct.map((h) => h.port))];
+  return ports.map((port) => ({ host: "127.0.0.1", port }));
+}
+
+/**
+ * Our transit connection as `role`, to the peer's direct hints (at 127.0.0.1: onLoopback) and the
+ * servers' relay, with the record keys.
+ */
 export async function transitAs(
   servers: WormholePair,
   w: Wormhole,
@@ -56,7 +70,7 @@ export async function transitAs(
     send: role === "sender" ? s.senderHandshake : s.receiverHandshake,
     expect: role === "sender" ? s.receiverHandshake : s.senderHandshake,
     relayHandshake: s.relayHandshake,
-    direct: hints.direct,
+    direct: onLoopback(hints.direct),
     relays: [{ host: "127.0.0.1", port: servers.relay.port }, ...hints.relays],
     relayDelayMs: 2000,
     timeoutMs: 20_000,
