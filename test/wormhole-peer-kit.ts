@@ -5,6 +5,7 @@
  * opens is closed by `closePeerKit()` (call it in afterEach).
  */
 
+import { spake2Start } from "../src/crypto/spake2.ts";
 import { transitRecordKeys, wormholeTransitKey } from "../src/crypto/transit-records.ts";
 import { transitSecrets } from "../src/crypto/wormhole-keys.ts";
 import { type Connection, connectTransit } from "../src/net/index.ts";
@@ -27,6 +28,36 @@ export async function joinCode(servers: WormholePair, code: string): Promise<{ w
   wormholes.push(w);
   const { key } = await w.verified.promise;
   return { w, key };
+}
+
+/**
+ * A joiner of `code` that adds its key exchange message for it and dies before its version: a raw
+ * WebSocket on the mailbox, closed once a message came back (ours, or the code's maker's PAKE).
+ * `pakeV1`: the message's pake_v1 instead (a third party who took the code's number, and sends
+ * one that is no key exchange message at all).
+ */
+export async function joinAndDie(mailboxUrl: string, code: string, pakeV1?: string): Promise<void> {
+  const ws = new WebSocket(mailboxUrl);
+  const got: Array<Record<string, unknown>> = [];
+  ws.addEventListener("message", (e) => got.push(JSON.parse(String(e.data)) as Record<string, unknown>));
+  await new Promise((r) => ws.addEventListener("open", r));
+  const next = async (type: string): Promise<Record<string, unknown>> => {
+    for (;;) {
+      const hit = got.find((m) => m.type === type);
+      if (hit) return hit;
+      await Bun.sleep(10);
+    }
+  };
+  const send = (m: Record<string, unknown>) => ws.send(JSON.stringify(m));
+  const appid = "lothar.com/wormhole/text-or-file-xfer";
+  send({ type: "bind", appid, side: "00000000000000bb" });
+  send({ type: "claim", nameplate: code.split("-")[0] });
+  send({ type: "open", mailbox: (await next("claimed")).mailbox });
+  const message = spake2Start(new TextEncoder().encode(code), new TextEncoder().encode(appid)).message;
+  const pake = Buffer.from(JSON.stringify({ pake_v1: pakeV1 ?? Buffer.from(message).toString("hex") })).toString("hex");
+  send({ type: "add", phase: "pake", body: pake });
+  await next("message");
+  ws.close();
 }
 
 /** The peer's messages until one carries `key`; the last transit hints seen on the way. */

@@ -12,11 +12,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PassThrough } from "node:stream";
 import { runCli } from "../../src/cli/cli.ts";
-import { spake2Start } from "../../src/crypto/spake2.ts";
 import { encodeOffer } from "../../src/protocol/index.ts";
 import { useWormholeServers } from "../e2e/wormhole-kit.ts";
 import { testIo } from "../in-process-io.ts";
-import { closePeerKit, joinCode, untilMessage } from "../wormhole-peer-kit.ts";
+import { closePeerKit, joinAndDie, joinCode, untilMessage } from "../wormhole-peer-kit.ts";
 
 const kit = useWormholeServers("receive --stdout in-process (test/integration/cli-in-process-mailbox.test.ts)");
 const dirs: string[] = [];
@@ -76,34 +75,18 @@ const nthCode = (n: number) =>
   );
 
 /**
- * A joiner of `code` that adds its key exchange message for it and dies before its version (as
- * mailbox-rendezvous' case): a raw WebSocket on the mailbox, closed once a message came back.
- * `pakeV1`: the message's pake_v1 instead (a third party who took the code's number, and sends
- * one that is no key exchange message at all).
+ * Alice's chat at a terminal (aliceAtTerminal), its first code spent, goes on: a second code, which
+ * bob joins; both exit 0 on alice's `exit`, and alice's chat said no error.
  */
-async function joinAndDie(code: string, pakeV1?: string): Promise<void> {
-  const ws = new WebSocket(kit.servers().mailboxUrl);
-  const got: Array<Record<string, unknown>> = [];
-  ws.addEventListener("message", (e) => got.push(JSON.parse(String(e.data)) as Record<string, unknown>));
-  await new Promise((r) => ws.addEventListener("open", r));
-  const next = async (type: string): Promise<Record<string, unknown>> => {
-    for (;;) {
-      const hit = got.find((m) => m.type === type);
-      if (hit) return hit;
-      await Bun.sleep(10);
-    }
-  };
-  const send = (m: Record<string, unknown>) => ws.send(JSON.stringify(m));
-  const appid = "lothar.com/wormhole/text-or-file-xfer";
-  send({ type: "bind", appid, side: "00000000000000bb" });
-  send({ type: "claim", nameplate: code.split("-")[0] });
-  send({ type: "open", mailbox: (await next("claimed")).mailbox });
-  const message = spake2Start(new TextEncoder().encode(code), new TextEncoder().encode(appid)).message;
-  const pakeV1Hex = pakeV1 ?? Buffer.from(message).toString("hex");
-  const pake = Buffer.from(JSON.stringify({ pake_v1: pakeV1Hex })).toString("hex");
-  send({ type: "add", phase: "pake", body: pake });
-  await next("message"); // a message handed out: ours, or the chat's PAKE
-  ws.close();
+async function goesOnWithANewCode({ aliceIo, alice, code, shows }: Awaited<ReturnType<typeof aliceAtTerminal>>) {
+  const [, fresh] = await shows(nthCode(2));
+  expect(fresh).not.toBe(code);
+  const { bob } = bobJoins(fresh as string);
+  await shows(/^Connected to bob through the relay at /m);
+  (aliceIo.stdin as PassThrough).write("exit\n");
+  expect(await alice, aliceIo.out.text).toBe(0);
+  expect(await bob).toBe(0);
+  expect(aliceIo.out.text).not.toContain("Error:");
 }
 
 /** Bob's chat given `code` (piped: a failure ends it), on its own. */
@@ -189,36 +172,22 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
   test("at a terminal, its code spent by a joiner that died inside the key exchange: a new code, and the chat goes on", async () => {
     // Before: "Error: the peer left: it began the key exchange but did not finish it within 1 s,
     // and the code is used up: start again for a new one", exit 2.
-    const { aliceIo, alice, code, shows } = await aliceAtTerminal({ PARLEY_MAILBOX_KEY_EXCHANGE_MS: "1000" });
-    await joinAndDie(code);
-    await shows(
+    const at = await aliceAtTerminal({ PARLEY_MAILBOX_KEY_EXCHANGE_MS: "1000" });
+    await joinAndDie(kit.servers().mailboxUrl, at.code);
+    await at.shows(
       /^The peer who typed this chat's code left inside the key exchange \(1 of 3\): no chat or file data was exchanged; a mailbox code is good for one try, so here is a new one\.$/m,
     );
-    const [, fresh] = await shows(nthCode(2));
-    expect(fresh).not.toBe(code);
-    const { bob } = bobJoins(fresh as string);
-    await shows(/^Connected to bob through the relay at /m);
-    (aliceIo.stdin as PassThrough).write("exit\n");
-    expect(await alice, aliceIo.out.text).toBe(0);
-    expect(await bob).toBe(0);
-    expect(aliceIo.out.text).not.toContain("Error:");
+    await goesOnWithANewCode(at);
   }, 30_000);
   test("at a terminal, its code spent by a joiner's key exchange message that is not usable: a new code, and the chat goes on", async () => {
     // Before: "Error: the peer broke the protocol: the peer's key exchange message is not usable",
     // exit 2, at once: one message from anyone who took the code's number ended the chat.
-    const { aliceIo, alice, code, shows } = await aliceAtTerminal();
-    await joinAndDie(code, "00");
-    await shows(
+    const at = await aliceAtTerminal();
+    await joinAndDie(kit.servers().mailboxUrl, at.code, "00");
+    await at.shows(
       /^The peer who typed this chat's code broke the key exchange: the peer's key exchange message is not usable \(1 of 3\): no chat or file data was exchanged; a mailbox code is good for one try, so here is a new one\.$/m,
     );
-    const [, fresh] = await shows(nthCode(2));
-    expect(fresh).not.toBe(code);
-    const { bob } = bobJoins(fresh as string);
-    await shows(/^Connected to bob through the relay at /m);
-    (aliceIo.stdin as PassThrough).write("exit\n");
-    expect(await alice, aliceIo.out.text).toBe(0);
-    expect(await bob).toBe(0);
-    expect(aliceIo.out.text).not.toContain("Error:");
+    await goesOnWithANewCode(at);
   }, 30_000);
   test("parley send, its code spent by a joiner's key exchange message that is not usable: the line says the code is used up", async () => {
     const dir = freshDir();
@@ -227,7 +196,7 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
     const io = testIo(dir);
     const send = runCli(["send", file, "--no-listen", ...kit.mailbox()], io);
     const [, code] = await Promise.race([io.out.waitFor(/code (\d+-\S+)/), io.err.waitFor(/code (\d+-\S+)/)]);
-    await joinAndDie(code as string, "00");
+    await joinAndDie(kit.servers().mailboxUrl, code as string, "00");
     expect(await send, `${io.out.text}${io.err.text}`).toBe(2);
     // Before: "Error: the peer broke the protocol: the peer's key exchange message is not usable.",
     // nothing said of the code, which a wrong code's line says is used up.

@@ -24,6 +24,7 @@ import type { PlainPeerError } from "../../src/session/plain-peer.ts";
 import { Session } from "../../src/session/session.ts";
 import { Wormhole } from "../../src/session/wormhole.ts";
 import { within } from "../fake-mailbox.ts";
+import { joinAndDie } from "../wormhole-peer-kit.ts";
 import { freePort, type WormholePair, WormholeServers, wormholeServersAvailable } from "../wormhole-servers.ts";
 
 const available = wormholeServersAvailable("mailbox rendezvous tests (test/integration/mailbox-rendezvous.test.ts)");
@@ -247,32 +248,8 @@ describe.skipIf(!available)("mailbox rendezvous (real mailbox and relay)", () =>
       () => undefined,
       (e: unknown) => e,
     );
-    // The joiner: claims, opens, adds its PAKE message for the right code, and dies.
-    const ws = new WebSocket(servers.mailboxUrl);
-    const got: Array<Record<string, unknown>> = [];
-    ws.addEventListener("message", (e) => got.push(JSON.parse(String(e.data)) as Record<string, unknown>));
-    await new Promise((r) => ws.addEventListener("open", r));
-    const next = async (type: string): Promise<Record<string, unknown>> => {
-      for (;;) {
-        const hit = got.find((m) => m.type === type);
-        if (hit) return hit;
-        await Bun.sleep(10);
-      }
-    };
-    const send = (m: Record<string, unknown>) => ws.send(JSON.stringify(m));
-    const whole = await code;
-    const nameplate = whole.split("-")[0];
-    send({ type: "bind", appid: "lothar.com/wormhole/text-or-file-xfer", side: "00000000000000bb" });
-    send({ type: "claim", nameplate });
-    send({ type: "open", mailbox: (await next("claimed")).mailbox });
-    const message = spake2Start(
-      new TextEncoder().encode(whole),
-      new TextEncoder().encode("lothar.com/wormhole/text-or-file-xfer"),
-    ).message;
-    const pake = Buffer.from(JSON.stringify({ pake_v1: Buffer.from(message).toString("hex") })).toString("hex");
-    send({ type: "add", phase: "pake", body: pake });
-    await next("message"); // a message handed out: ours, or the maker's PAKE
-    ws.close(); // died before its version
+    // The joiner: claims, opens, adds its PAKE message for the right code, and dies before its version.
+    await joinAndDie(servers.mailboxUrl, await code);
     // It waited for ever, its code shown, the mailbox full (a third side is "crowded").
     const error = await within(failed, 8_000, "the side that made the code waited on");
     expect(error).toBeInstanceOf(WormholeError);
