@@ -87,13 +87,19 @@ function flappingServer(closeAfterMs = 0) {
   };
 }
 
-test.concurrent("a server that welcomes and closes at once: tried at growing pauses, E_MAILBOX_LOST at the outage's deadline", async () => {
-  const server = flappingServer();
+/** A Wormhole on a flappingServer, an outage of 2 s, its losses and returns counted. */
+async function onFlapping(server: ReturnType<typeof flappingServer>) {
   const seen = { lost: 0, back: 0 };
   const wormhole = await Wormhole.open(server.url, {}, undefined, undefined, {
     withinMs: 2_000,
     listener: (change) => void (change.connected ? seen.back++ : seen.lost++),
   });
+  return { wormhole, seen };
+}
+
+test.concurrent("a server that welcomes and closes at once: tried at growing pauses, E_MAILBOX_LOST at the outage's deadline", async () => {
+  const server = flappingServer();
+  const { wormhole, seen } = await onFlapping(server);
   try {
     await wormhole.code.promise;
     server.dropFirst();
@@ -121,11 +127,7 @@ test.concurrent("a server that welcomes and closes at once: tried at growing pau
 // design: each connection back is closed a second after its welcome.
 test.concurrent("a connection back still open and unanswered at the outage's deadline: E_MAILBOX_LOST, the outage's end, not a silence", async () => {
   const server = flappingServer(1_000);
-  const seen = { lost: 0, back: 0 };
-  const wormhole = await Wormhole.open(server.url, {}, undefined, undefined, {
-    withinMs: 2_000,
-    listener: (change) => void (change.connected ? seen.back++ : seen.lost++),
-  });
+  const { wormhole, seen } = await onFlapping(server);
   try {
     await wormhole.code.promise;
     server.dropFirst();
