@@ -16,6 +16,7 @@ import { FileReceiver, type ReceivedFile, sanitizeFileName, TransferError } from
 import type { ZipStored } from "../transfer/zip-renames.ts";
 import { EXIT_CONNECTION, EXIT_INTEGRITY, EXIT_OK, EXIT_TRANSFER } from "./exit-codes.ts";
 import { describeMeetFailure } from "./mailbox-meet.ts";
+import { STDOUT_FOLDER_WORDS } from "./reason-words.ts";
 
 /** Where the run's lines and events go (the send/receive Reporter, or the chat's terminal). */
 export interface PlainOutput {
@@ -232,8 +233,7 @@ export async function takeOffer(
     case "directory": {
       if (options.folders?.receive) return options.folders.receive(peer, offer, out);
       // No folder handler: --stdout, which takes one file or text message (as a Parley folder is declined).
-      const words = "--stdout takes one file, not a folder";
-      return declineOffer(peer, out, plainFolderInfo(offer), words, words);
+      return declineOffer(peer, out, plainFolderInfo(offer), STDOUT_FOLDER_WORDS, STDOUT_FOLDER_WORDS);
     }
     case "unknown":
       if (offer.textChars !== undefined) {

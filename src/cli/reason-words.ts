@@ -42,12 +42,15 @@ function wholeFolder(info: TransferInfo, detail: string | undefined): string {
   return info.folder && detail === "folder" ? ", with its whole folder" : "";
 }
 
+/** Why --stdout declines a folder: the Parley peer's and a plain wormhole sender's words alike. */
+export const STDOUT_FOLDER_WORDS = "--stdout takes one file, not a folder";
+
 const WORDS: Readonly<Record<string, Words>> = {
   E_REJECTED: ({ peerRole }) => `the ${peerRole} said no`,
   E_NO_ANSWER: ({ peerRole }) => `nobody answered at the ${peerRole} (its input ended)`,
   E_CANCELLED: ({ peerRole, info, detail }) => `cancelled by the ${peerRole}${wholeFolder(info, detail)}`,
   E_SEND_ONLY: () => "the peer is sending, not receiving: it takes no files",
-  E_STDOUT_FOLDER: () => "--stdout takes one file, not a folder",
+  E_STDOUT_FOLDER: () => STDOUT_FOLDER_WORDS,
   E_STDOUT_ONE_FILE: () => "--stdout takes one file or text message, and has one already",
   E_LEAVING: ({ peerRole }) => `the ${peerRole} is leaving`,
   E_TOO_MANY_TRANSFERS: ({ detail }) => `more than ${detail ?? MAX_INCOMING_TRANSFERS} transfers at once`,

@@ -204,7 +204,8 @@ export interface Bye {
 }
 /**
  * LEAVING (session 28): the peer typed `exit` (or its input ended) while transfers were under
- * way: it takes no new offer, and its BYE (with the same `reason`) follows once they have ended.
+ * way: it takes no new offer, and its BYE follows once they have ended (with the same `reason`,
+ * or `interrupted` when a Ctrl-C cut the wait).
  * Sent only to a peer whose HELLO says "leaving".
  */
 export interface Leaving {

@@ -146,7 +146,8 @@ export interface SessionEvents {
   transferFailed(info: TransferInfo, reason: string, code: TransferFailureCode, why?: FailureWhy): void;
   /**
    * The peer is leaving (LEAVING, session 28): it typed `exit` with transfers under way, takes no
-   * new offer, and says BYE (peerLeft, the same reason) once they have ended.
+   * new offer, and says BYE (peerLeft) once they have ended: the same reason, or `interrupted`
+   * when a Ctrl-C cut its wait.
    */
   peerLeaving?(reason: string): void;
   /** The peer said BYE. */
