@@ -43,10 +43,22 @@ function placeFields({ folder, command }: OfferPlace): { folder?: FolderEntry; c
   return { ...(folder ? { folder } : {}), ...(command ? { command } : {}) };
 }
 
+/**
+ * What one `transfer` command gets of the link: its transfers (a folder's entries, a command's
+ * several paths) share one turn of nextBulk's round robin. `served`: when it last had a turn.
+ */
+interface Share {
+  served: number;
+}
+
 interface Outgoing {
   readonly info: TransferInfo;
   readonly sender: FrameSource;
   state: OutgoingState;
+  /** Its command's share of the link (shared with the command's other transfers). */
+  readonly share: Share;
+  /** When this transfer last had its share's turn (nextBulk's count; 0: never). */
+  served: number;
   /** Set when END is queued. */
   trailer?: SendTrailer;
   /** Bytes the receiver already had and kept (resume); 0 for a whole transfer. */
@@ -72,7 +84,8 @@ export class OutgoingTransfers {
   /** Ended transfers in their final state (done, failed, cancelled), oldest first, bounded. */
   private readonly ended = new Map<number, Outgoing>();
   private readonly waiting: Array<() => void> = [];
-  private rrIndex = 0;
+  /** nextBulk's turns so far (Share.served, Outgoing.served). */
+  private turns = 0;
   /** nextBulk's list of sending transfers, refilled in place on every call. */
   private readonly sendingNow: Outgoing[] = [];
   /** Our folders by group: entries offered so far (or failed before their offer). */
@@ -209,16 +222,20 @@ export class OutgoingTransfers {
   }
 
   /**
-   * Round-robin over sending transfers: the next DATA frame (at most `maxPayloadBytes` of file
-   * bytes: the scheduler's frame size for the send window's age), or END queued ("again").
+   * Round-robin over commands, then over a command's transfers: the sending transfer whose
+   * command (Share) had its turn longest ago, and in it the one that had its turn longest ago,
+   * gives the next DATA frame (at most `maxPayloadBytes` of file bytes: the scheduler's frame
+   * size for the send window's age), or queues its END ("again"). Per transfer, a folder sent
+   * after a file (up to MAX_OUTGOING_TRANSFERS entries in flight) took 15 turns of 16 from it.
    */
   nextBulk(maxPayloadBytes?: number): BulkFrame | "again" | undefined {
     const sending = this.sendingNow;
     sending.length = 0;
     for (const t of this.live.values()) if (t.state === "sending") sending.push(t);
     try {
-      for (let tried = 0; tried < sending.length; tried++) {
-        const t = sending[this.rrIndex++ % sending.length] as Outgoing;
+      while (sending.length > 0) {
+        const i = nextTurn(sending);
+        const t = sending[i] as Outgoing;
         let frame: Uint8Array | null | undefined;
         try {
           frame = t.sender.nextFrame(maxPayloadBytes);
@@ -227,7 +244,12 @@ export class OutgoingTransfers {
           this.end(t, "failed", failureOf(err));
           return "again";
         }
-        if (frame === null) continue; // a stream waiting for input: its onReadable pumps again
+        if (frame === null) {
+          // A stream waiting for input (its onReadable pumps again): the others' turn.
+          sending.splice(i, 1);
+          continue;
+        }
+        t.served = t.share.served = ++this.turns;
         if (frame === undefined) {
           t.state = "ended";
           t.trailer = t.sender.trailer();
@@ -279,7 +301,8 @@ export class OutgoingTransfers {
     };
     sender.onReadable = () => this.host.scheduler.pump();
     const bulk = new ReusableBulk(() => this.host.events.transferProgressed(info, sender.sent));
-    this.live.set(info.id, { info, sender, state: "offered", resumedFrom: 0, bulk });
+    const share = this.shareOf(place) ?? { served: 0 };
+    this.live.set(info.id, { info, sender, state: "offered", resumedFrom: 0, share, served: 0, bulk });
     this.host.scheduler.send({
       kind: "offer",
       id: info.id,
@@ -290,6 +313,18 @@ export class OutgoingTransfers {
       ...placeFields(place),
     });
     this.host.events.transferStarted(info);
+  }
+
+  /** The share of the live transfer of the same command or folder as `place`, if any. */
+  private shareOf({ folder, command }: OfferPlace): Share | undefined {
+    if (!folder && !command) return undefined;
+    for (const t of this.live.values()) {
+      const same = command
+        ? t.info.command?.seq === command.seq
+        : !t.info.command && t.info.folder?.group === folder?.group;
+      if (same) return t.share;
+    }
+    return undefined;
   }
 
   private accepted(t: Outgoing, { offset, prefix }: Accept): void {
@@ -390,4 +425,19 @@ export class OutgoingTransfers {
     this.ended.set(t.info.id, t);
     if (this.ended.size > MAX_REMEMBERED_ENDED) this.ended.delete(this.ended.keys().next().value as number);
   }
+}
+
+/**
+ * The index in `sending` (not empty, oldest first) whose turn it is: the one of the command
+ * that had its turn longest ago, and of its transfers the one that had it longest ago (never
+ * before: 0; ties go to the oldest).
+ */
+function nextTurn(sending: readonly Outgoing[]): number {
+  let best = 0;
+  for (let i = 1; i < sending.length; i++) {
+    const t = sending[i] as Outgoing;
+    const b = sending[best] as Outgoing;
+    if (t.share.served < b.share.served || (t.share === b.share && t.served < b.served)) best = i;
+  }
+  return best;
 }

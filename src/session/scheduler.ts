@@ -48,7 +48,7 @@ export interface BulkFrame {
 
 export interface SchedulerHooks {
   /**
-   * The next DATA frame (round-robin over the transfers that are sending); "again" when the
+   * The next DATA frame (round-robin by command, then by transfer); "again" when the
    * provider queued control instead (END, CANCEL) and wants to be asked again; undefined when
    * none is ready (a stream waiting for input pumps again when it has some). Its payload is at
    * most `maxPayloadBytes` (small while the send window is young: SendWindow.frameBytes).

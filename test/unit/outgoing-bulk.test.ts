@@ -1,5 +1,6 @@
 /**
- * OutgoingTransfers.nextBulk: round-robin over the transfers that are sending, each handing
+ * OutgoingTransfers.nextBulk: round-robin by command (a folder, a command of several paths, one
+ * file), then over its transfers that are sending, each handing
  * the scheduler one reused BulkFrame refilled per DATA frame (no object or closure per frame),
  * whose `written` reports that transfer's progress.
  */
@@ -77,4 +78,57 @@ test("each transfer hands out one BulkFrame, refilled per frame, in turn with th
   expect(outgoing.nextBulk()).toBe("again");
   expect(outgoing.nextBulk()).toBe("again");
   expect(outgoing.nextBulk()).toBeUndefined();
+});
+
+/** An OutgoingHost that only counts: no events, no scheduler. */
+function quietHost(): OutgoingHost {
+  return {
+    events: new Proxy({}, { get: () => () => {} }),
+    scheduler: { send() {}, queue() {}, pump() {} },
+    isActive: () => true,
+    settled() {},
+  } as unknown as OutgoingHost;
+}
+
+/** The sources (by frame's first byte) of the next `count` DATA frames. */
+function turns(outgoing: OutgoingTransfers, count: number): number[] {
+  const order: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const bulk = outgoing.nextBulk();
+    if (bulk === undefined || bulk === "again") throw new Error(`frame ${i}: ${bulk}`);
+    order.push(bulk.frame[0] as number);
+    bulk.written();
+  }
+  return order;
+}
+
+test("a file sent first keeps half the turns when a folder (16 entries in flight) comes after it", () => {
+  // `transfer file.bin` then `transfer album` (20 entries): per transfer the file had 1 turn in 16.
+  const outgoing = new OutgoingTransfers(quietHost());
+  let nextId = 1;
+  const open = (id: number) => frames(id, 100);
+  outgoing.enqueue("file.bin", 400, {}, () => nextId++, open);
+  for (let e = 0; e < 20; e++) {
+    const folder = { group: 2, root: "album", path: [`e${e}.bin`], entries: 20, bytes: 8000 };
+    outgoing.enqueue(`album/e${e}.bin`, 400, { folder }, () => nextId++, open);
+  }
+  for (let id = 1; id <= 16; id++) outgoing.onMessage({ kind: "accept", id, offset: 0 } as never);
+
+  const order = turns(outgoing, 60);
+  // The file every other frame; the folder's turns go round its 15 entries in flight.
+  expect(order.filter((id, i) => i % 2 === 0 && id === 1).length).toBe(30);
+  expect(order.filter((_, i) => i % 2 === 1)).toEqual([...Array(30)].map((_, i) => 2 + (i % 15)));
+});
+
+test("a command's several files share one turn, as a folder does, against a file sent alone", () => {
+  // `transfer a.bin b.bin c.bin` (one command), then `transfer d.bin`.
+  const outgoing = new OutgoingTransfers(quietHost());
+  let nextId = 1;
+  const open = (id: number) => frames(id, 100);
+  const command = { seq: 7, transfers: 3 };
+  for (const name of ["a", "b", "c"]) outgoing.enqueue(`${name}.bin`, 400, { command }, () => nextId++, open);
+  outgoing.enqueue("d.bin", 400, {}, () => nextId++, open);
+  for (let id = 1; id <= 4; id++) outgoing.onMessage({ kind: "accept", id, offset: 0 } as never);
+
+  expect(turns(outgoing, 12)).toEqual([1, 4, 2, 4, 3, 4, 1, 4, 2, 4, 3, 4]);
 });
