@@ -214,7 +214,8 @@ export class ChatWithPeer {
   /**
    * `transfer <path>...`: plans the sends and hands them to the session. A folder is listed a
    * slice at a time (a home folder takes seconds), so chat lines go on both ways meanwhile; a
-   * command typed behind it waits its turn, so offers keep the order typed.
+   * command typed behind it waits for the listing, so the session gets the commands in the order
+   * typed (it then gives each command's sends their share of the places: OutgoingTransfers).
    */
   startTransfers(session: Session, args: string): void {
     if (!session.isOpen) {

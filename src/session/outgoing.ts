@@ -9,7 +9,10 @@
  * Ended transfers are remembered in their final state, so a frame that crossed our CANCEL
  * (a late ACCEPT or RECEIVED) is recognised and ignored instead of breaking the connection.
  * Offers go out at most MAX_OUTGOING_TRANSFERS at a time: a folder of thousands of files is
- * pipelined without opening them all.
+ * pipelined without opening them all. The offers waiting for a place queue by command (its share
+ * of the link), in order inside each, and a free place goes to the command with the fewest live
+ * transfers: a file typed after a big folder is offered when the first place frees, not after
+ * the folder's last entry.
  */
 
 import { ProtocolError } from "../protocol/errors.ts";
@@ -57,6 +60,8 @@ interface Outgoing {
   state: OutgoingState;
   /** Its command's share of the link (shared with the command's other transfers). */
   readonly share: Share;
+  /** Its share's key (shareKey, or its own for a lone send): offerMore counts live transfers by it. */
+  readonly key: string;
   /** When this transfer last had its share's turn (nextBulk's count; 0: never). */
   served: number;
   /** Set when END is queued. */
@@ -83,7 +88,14 @@ export class OutgoingTransfers {
   private readonly live = new Map<number, Outgoing>();
   /** Ended transfers in their final state (done, failed, cancelled), oldest first, bounded. */
   private readonly ended = new Map<number, Outgoing>();
-  private readonly waiting: Array<() => void> = [];
+  /**
+   * Offers waiting for a place, one queue per share (shareKey), in the order enqueued inside each;
+   * the Map's order is the queues' age (an emptied queue goes). `waitingCount`: all their offers.
+   */
+  private readonly waiting = new Map<string, Array<() => void>>();
+  private waitingCount = 0;
+  /** The last lone send's number (shareKey of an offer of no folder and no command). */
+  private lone = 0;
   /** nextBulk's turns so far (Share.served, Outgoing.served). */
   private turns = 0;
   /** nextBulk's list of sending transfers, refilled in place on every call. */
@@ -102,7 +114,7 @@ export class OutgoingTransfers {
 
   /** Transfers offered and not ended, plus offers waiting their turn. */
   get pending(): number {
-    return this.live.size + this.waiting.length;
+    return this.live.size + this.waitingCount;
   }
 
   /** Live transfers, oldest first. */
@@ -122,7 +134,14 @@ export class OutgoingTransfers {
     id: () => number,
     open: (id: number) => FrameSource,
   ): void {
-    this.waiting.push(() => {
+    const key = shareKey(place) ?? `t${++this.lone}`;
+    let queue = this.waiting.get(key);
+    if (queue === undefined) {
+      queue = [];
+      this.waiting.set(key, queue);
+    }
+    this.waitingCount++;
+    queue.push(() => {
       const group = place.folder?.group;
       if (group !== undefined) {
         if (this.refusedFolders.has(group)) return; // counted in the refusal's or the cancel's folderRest
@@ -138,7 +157,7 @@ export class OutgoingTransfers {
         this.host.events.transferFailed(info, err.message, err.code);
         return;
       }
-      this.offer(sender, place);
+      this.offer(sender, place, key);
     });
     this.offerMore();
   }
@@ -217,7 +236,8 @@ export class OutgoingTransfers {
 
   /** Ends every live transfer (the connection is going), telling the peer nothing. */
   failAll(f: Failure): void {
-    this.waiting.length = 0;
+    this.waiting.clear();
+    this.waitingCount = 0;
     for (const t of [...this.live.values()]) this.end(t, "failed", f);
   }
 
@@ -267,11 +287,34 @@ export class OutgoingTransfers {
 
   private offerMore(): void {
     while (this.host.isActive() && this.live.size < MAX_OUTGOING_TRANSFERS && !this.folderEnding()) {
-      const next = this.waiting.shift();
+      const next = this.nextOffer();
       if (next === undefined) break;
       next();
     }
     this.host.settled();
+  }
+
+  /**
+   * The offer a free place goes to: the first of the queue whose share has the fewest live
+   * transfers (ties: the older queue). In the order typed, a file typed after a folder of 100
+   * entries waited for the folder's last offer (16 at a time).
+   */
+  private nextOffer(): (() => void) | undefined {
+    if (this.waitingCount === 0) return undefined;
+    const liveBy = new Map<string, number>();
+    for (const t of this.live.values()) liveBy.set(t.key, (liveBy.get(t.key) ?? 0) + 1);
+    let best: string | undefined;
+    let fewest = Number.POSITIVE_INFINITY;
+    for (const key of this.waiting.keys()) {
+      const n = liveBy.get(key) ?? 0;
+      if (n < fewest) [best, fewest] = [key, n];
+      if (n === 0) break;
+    }
+    const queue = this.waiting.get(best as string) as Array<() => void>;
+    const next = queue.shift();
+    if (queue.length === 0) this.waiting.delete(best as string);
+    this.waitingCount--;
+    return next;
   }
 
   /**
@@ -291,7 +334,7 @@ export class OutgoingTransfers {
     return false;
   }
 
-  private offer(sender: FrameSource, place: OfferPlace): void {
+  private offer(sender: FrameSource, place: OfferPlace, key: string): void {
     const info: TransferInfo = {
       id: sender.id,
       direction: "send",
@@ -302,7 +345,7 @@ export class OutgoingTransfers {
     sender.onReadable = () => this.host.scheduler.pump();
     const bulk = new ReusableBulk(() => this.host.events.transferProgressed(info, sender.sent));
     const share = this.shareOf(place) ?? { served: 0 };
-    this.live.set(info.id, { info, sender, state: "offered", resumedFrom: 0, share, served: 0, bulk });
+    this.live.set(info.id, { info, sender, state: "offered", resumedFrom: 0, share, key, served: 0, bulk });
     this.host.scheduler.send({
       kind: "offer",
       id: info.id,
@@ -425,6 +468,14 @@ export class OutgoingTransfers {
     this.ended.set(t.info.id, t);
     if (this.ended.size > MAX_REMEMBERED_ENDED) this.ended.delete(this.ended.keys().next().value as number);
   }
+}
+
+/**
+ * The share `place` belongs to, as offerMore queues it: its command, else its folder (as
+ * OutgoingTransfers.shareOf finds it); undefined for a lone send (a share of its own).
+ */
+function shareKey({ folder, command }: OfferPlace): string | undefined {
+  return command ? `c${command.seq}` : folder ? `g${folder.group}` : undefined;
 }
 
 /**
