@@ -87,11 +87,11 @@ function flappingServer(closeAfterMs = 0) {
   };
 }
 
-/** A Wormhole on a flappingServer, an outage of 2 s, its losses and returns counted. */
-async function onFlapping(server: ReturnType<typeof flappingServer>) {
+/** A Wormhole on a flappingServer, an outage of `withinMs`, its losses and returns counted. */
+async function onFlapping(server: ReturnType<typeof flappingServer>, withinMs: number) {
   const seen = { lost: 0, back: 0 };
   const wormhole = await Wormhole.open(server.url, {}, undefined, undefined, {
-    withinMs: 2_000,
+    withinMs,
     listener: (change) => void (change.connected ? seen.back++ : seen.lost++),
   });
   return { wormhole, seen };
@@ -99,16 +99,18 @@ async function onFlapping(server: ReturnType<typeof flappingServer>) {
 
 test.concurrent("a server that welcomes and closes at once: tried at growing pauses, E_MAILBOX_LOST at the outage's deadline", async () => {
   const server = flappingServer();
-  const { wormhole, seen } = await onFlapping(server);
+  // An outage of 4 s: in one of 2 s, a process stopped for 1.75 s (a loaded host) had time for one try.
+  const { wormhole, seen } = await onFlapping(server, 4_000);
   try {
     await wormhole.code.promise;
     server.dropFirst();
     // Before: each return restarted the outage, with no pause: thousands of connections a second, for ever.
-    const error = await within(wormhole.failed, 10_000, "the failure");
+    const error = await within(wormhole.failed, 15_000, "the failure");
     expect(error.code).toBe("E_MAILBOX_LOST");
-    expect(error.message).toBe("the connection to the mailbox was lost and not back within 2 s");
-    // At once, then 0.25, 0.5 and 1 s (then 2 s, past the deadline): a handful of tries.
-    expect(server.connections()).toBeGreaterThan(2);
+    expect(error.message).toBe("the connection to the mailbox was lost and not back within 4 s");
+    // The first, then tries at once and after 0.25, 0.5, 1 and 2 s (then 4 s, past the deadline):
+    // 6 connections; at least 4 even after a stop of 2.5 s, thousands in a tight loop.
+    expect(server.connections()).toBeGreaterThan(3);
     expect(server.connections()).toBeLessThanOrEqual(8);
     // A connection is back once the server answers on it: one that welcomes and closes is not
     // (session 25; each was said, "Reconnected" then "Lost" again, a pair a try).
@@ -127,7 +129,7 @@ test.concurrent("a server that welcomes and closes at once: tried at growing pau
 // design: each connection back is closed a second after its welcome.
 test.concurrent("a connection back still open and unanswered at the outage's deadline: E_MAILBOX_LOST, the outage's end, not a silence", async () => {
   const server = flappingServer(1_000);
-  const { wormhole, seen } = await onFlapping(server);
+  const { wormhole, seen } = await onFlapping(server, 2_000);
   try {
     await wormhole.code.promise;
     server.dropFirst();
