@@ -128,12 +128,20 @@ export class FileReceiver implements ResumableSink {
     this.partPath = dir.pathOf(partName);
     partsInUse.add(this.partPath);
     this.digest = createDigest(algo);
-    // A `.part` left by an interrupted attempt: `hashPrefix` hashes what is there.
-    const existing = fstatSync(fd).size;
-    this.resumeOffset = existing;
-    this.prefix = existing > 0 ? { bytes: existing, hole: firstHoleIn(fd) } : undefined;
-    this.received = existing;
-    space.wrote(existing);
+    try {
+      // A `.part` left by an interrupted attempt: `hashPrefix` hashes what is there.
+      const existing = fstatSync(fd).size;
+      this.resumeOffset = existing;
+      this.prefix = existing > 0 ? { bytes: existing, hole: firstHoleIn(fd) } : undefined;
+      this.received = existing;
+      space.wrote(existing); // a stream's resumed bytes may not fit (E_NO_SPACE)
+    } catch (err) {
+      // No receiver to abort: the `.part` is closed (its lock goes) and free for a later offer;
+      // FileReceiver.open releases the space and the folder.
+      partsInUse.delete(this.partPath);
+      closeSync(fd);
+      throw err;
+    }
   }
 
   /**

@@ -30,9 +30,9 @@ export function openResumable(
   } catch {
     return undefined; // a symlink, a directory, unreadable: leave it alone
   }
-  const stats = fstatSync(fd);
-  const usable = stats.isFile() && ownedByUs(stats) && (offered === null || stats.size <= offered);
   try {
+    const stats = fstatSync(fd);
+    const usable = stats.isFile() && ownedByUs(stats) && (offered === null || stats.size <= offered);
     // Locked: another process is writing it. Not marked for this offer's token: another
     // sender's (never probed, truncated or deleted), or not Parley's (a browser's download...).
     if (usable && tryLockExclusive(fd) && isMarkedFor(fd, token) === true) return fd;

@@ -6,7 +6,7 @@
  */
 
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeMessage, type FolderEntry } from "../../src/protocol/index.ts";
@@ -155,6 +155,36 @@ test("a .part kept from an earlier attempt needs no new space: the same file off
   const err = thrownBy(() => receive(dir, "b.bin", 64 * MIB, 7));
   expect((err as TransferError).code).toBe("E_NO_SPACE");
   expect(readdirSync(dir).sort()).toEqual(["a.bin.part", "blocker.bin.part"]); // no b.bin.part left
+});
+
+// Before: the receiver's constructor threw after taking the `.part` (open, locked, its name "in
+// use"), and nothing closed it: the descriptor stayed open for the run's life, and that `.part`
+// was never resumed again in it (skipped as in use, and locked by our own leaked descriptor).
+test("a stream's resumed .part that no longer fits is let go: closed, and resumed by the next offer once it fits", () => {
+  const dir = tempDir();
+  const token = "0123456789abcdef0123456789abcdef";
+  const first = FileReceiver.open(dir, "s.bin", 1, 64 * MIB, "xxh3", { token });
+  for (let i = 0; i < 4; i++) first.write(new Uint8Array(MIB)); // STREAM_CHECK_EVERY_BYTES: checked on resuming
+  first.abort(true);
+  replaceFreeSpaceForTests(() => 2 ** 50);
+  receive(dir, "blocker.bin", 2 ** 40, 3);
+  replaceFreeSpaceForTests(() => 0); // the blocker's promise is all eaten into now
+  const err = thrownBy(() => FileReceiver.open(dir, "s.bin", 5, null, "xxh3", { token }));
+  expect((err as TransferError).code).toBe("E_NO_SPACE");
+  const part = join(dir, "s.bin.part");
+  const openOnPart = readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === part;
+    } catch {
+      return false; // the directory's own descriptor, gone by now
+    }
+  });
+  expect(openOnPart).toEqual([]);
+  replaceFreeSpaceForTests(() => 2 ** 50);
+  const again = FileReceiver.open(dir, "s.bin", 7, null, "xxh3", { token });
+  open.push(again);
+  expect(again.resumeOffset).toBe(4 * MIB);
+  expect(readdirSync(dir).sort()).toEqual(["blocker.bin.part", "s.bin.part"]);
 });
 
 test("a new folder bigger than the free space is refused up front, each of its entries alike, and nothing is made", () => {
