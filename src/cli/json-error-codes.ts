@@ -54,6 +54,7 @@ export const JSON_ERROR_CODES = [
   "E_UNSUPPORTED_OFFER",
   "E_ONE_FILE",
   "E_NO_OFFER",
+  "E_NO_ACK",
   "E_ZIP_CORRUPT",
   "E_ZIP_BAD_NAME",
   "E_ZIP_LINK",

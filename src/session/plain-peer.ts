@@ -35,7 +35,9 @@ export type PlainErrorCode =
   /** The peer broke the file-transfer protocol. */
   | "E_PEER_PROTOCOL"
   /** The peer sent no offer in time (it is waiting to receive too). */
-  | "E_NO_OFFER";
+  | "E_NO_OFFER"
+  /** The peer did not acknowledge our text message in time (it failed or was stopped on its side). */
+  | "E_NO_ACK";
 
 export class PlainPeerError extends Error {
   override name = "PlainPeerError";
@@ -125,11 +127,19 @@ export class PlainPeer {
   }
 
   /**
-   * Offers a text message and waits for its `message_ack`; the mailbox is closed after it.
-   * @throws PlainPeerError E_PEER_REFUSED (declined: its reason), E_PEER_PROTOCOL
+   * Offers a text message and waits for its `message_ack` (timeoutMs: a `wormhole receive` shows
+   * the text and answers at once, asking nobody); the mailbox is closed after it.
+   * @throws PlainPeerError E_PEER_REFUSED (declined: its reason), E_PEER_PROTOCOL, E_NO_ACK (none in time)
    */
   async offerText(text: string): Promise<void> {
-    await this.answered({ kind: "message", text }, "message_ack");
+    await this.answered({ kind: "message", text }, "message_ack", {
+      timeoutMs: this.options.timeoutMs,
+      late: (seconds) =>
+        new PlainPeerError(
+          "E_NO_ACK",
+          `the wormhole peer did not confirm the text message within ${seconds}: it failed or was stopped on its side (a wormhole client that gives up tells us nothing through the mailbox); it may have shown the text`,
+        ),
+    });
     await this.close("happy");
   }
 
@@ -145,11 +155,18 @@ export class PlainPeer {
     return this.connect("sender");
   }
 
-  /** Sends `offer` and waits for the peer's `wanted` answer, taking its hints on the way. */
-  private async answered(offer: OutgoingOffer, wanted: "message_ack" | "file_ack"): Promise<void> {
+  /**
+   * Sends `offer` and waits for the peer's `wanted` answer, taking its hints on the way.
+   * @param wait - no time limit unless given (a file's receiver may ask its user first)
+   */
+  private async answered(
+    offer: OutgoingOffer,
+    wanted: "message_ack" | "file_ack",
+    wait: { timeoutMs?: number; late?: (seconds: string) => PlainPeerError } = {},
+  ): Promise<void> {
     this.wormhole.send(encodeOffer(offer));
     for (;;) {
-      const message = await this.next();
+      const message = await this.next(wait);
       if (message.transit) this.theirHints = message.transit;
       if (message.offer) {
         // A `wormhole send` on the other end too: both offered, neither will receive.
@@ -176,7 +193,9 @@ export class PlainPeer {
    * The peer's next message (an `error` in it throws). A wait that times out or is aborted
    * leaves the message it was waiting for to the next call.
    */
-  private async next(wait: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<PlainMessage> {
+  private async next(
+    wait: { timeoutMs?: number; signal?: AbortSignal; late?: (seconds: string) => PlainPeerError } = {},
+  ): Promise<PlainMessage> {
     if (!this.pending) {
       this.pending = this.wormhole.nextMessage();
       this.pending.catch(() => {}); // a failure reaches whoever waits; nobody waiting is no crash
@@ -192,10 +211,11 @@ export class PlainPeer {
           // on its side (wormhole-william's send when its relay's name does not resolve) and one
           // waiting to receive look the same from here: the words name both.
           reject(
-            new PlainPeerError(
-              "E_NO_OFFER",
-              `the wormhole peer sent no offer within ${seconds}: it failed or was stopped on its side (a wormhole client that gives up tells us nothing through the mailbox), or it is waiting to receive too`,
-            ),
+            wait.late?.(seconds) ??
+              new PlainPeerError(
+                "E_NO_OFFER",
+                `the wormhole peer sent no offer within ${seconds}: it failed or was stopped on its side (a wormhole client that gives up tells us nothing through the mailbox), or it is waiting to receive too`,
+              ),
           );
         });
       }
