@@ -1,8 +1,12 @@
 /**
  * The outgoing state machine's table (outgoing.ts draws it): what each message from the peer does
- * in each state, which states are live, and the DATA frame object a transfer refills.
+ * in each state, which states are live, what it keeps of each transfer, and the DATA frame object
+ * a transfer refills.
  */
 
+import type { FrameSource, SendTrailer } from "../transfer/source.ts";
+import type { TransferInfo } from "./events.ts";
+import type { Share } from "./outgoing-shares.ts";
 import type { BulkFrame } from "./scheduler.ts";
 
 export type OutgoingState = "offered" | "checking" | "sending" | "ended" | "done" | "failed" | "cancelled";
@@ -23,6 +27,25 @@ export const TABLE: { readonly [S in OutgoingState | "unknown"]: { readonly [I i
 };
 
 export const LIVE: ReadonlySet<OutgoingState> = new Set(["offered", "checking", "sending", "ended"]);
+
+/** One outgoing transfer as OutgoingTransfers keeps it. */
+export interface Outgoing {
+  readonly info: TransferInfo;
+  readonly sender: FrameSource;
+  state: OutgoingState;
+  /** Its command's share of the link (shared with the command's other transfers). */
+  readonly share: Share;
+  /** Its share's key (shareKey, or its own for a lone send): Shares counts live transfers by it. */
+  readonly key: string;
+  /** When this transfer last had its share's turn (nextBulk's count; 0: never). */
+  served: number;
+  /** Set when END is queued. */
+  trailer?: SendTrailer;
+  /** Bytes the receiver already had and kept (resume); 0 for a whole transfer. */
+  resumedFrom: number;
+  /** This transfer's DATA frame as handed to the scheduler: one object, refilled per frame. */
+  readonly bulk: ReusableBulk;
+}
 
 /**
  * A BulkFrame that is refilled for every DATA frame of one transfer. The scheduler writes a

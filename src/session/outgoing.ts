@@ -31,45 +31,14 @@ import type { FrameSource, SendTrailer } from "../transfer/source.ts";
 import type { SessionEvents, TransferInfo } from "./events.ts";
 import { type Failure, failureOf, MAX_REMEMBERED_ENDED, ownFailure, peerFailure, reportFailure } from "./failure.ts";
 import { MAX_OUTGOING_TRANSFERS } from "./limits.ts";
-import { LIVE, type OutgoingState, ReusableBulk, TABLE } from "./outgoing-states.ts";
+import { nextTurn, type OfferPlace, Shares } from "./outgoing-shares.ts";
+import { LIVE, type Outgoing, type OutgoingState, ReusableBulk, TABLE } from "./outgoing-states.ts";
 import { CANCELLED_WHOLE, cancelsWhole, refusesWhole, wholeFolderInfo } from "./peer-folders.ts";
 import type { BulkFrame, Scheduler } from "./scheduler.ts";
-
-/** Where an offer sits: in a folder, and among a command's several sends (Offer.command). */
-export interface OfferPlace {
-  readonly folder?: FolderEntry | undefined;
-  readonly command?: CommandPlace | undefined;
-}
 
 /** The offer's (and TransferInfo's) fields for `place`, only those set. */
 function placeFields({ folder, command }: OfferPlace): { folder?: FolderEntry; command?: CommandPlace } {
   return { ...(folder ? { folder } : {}), ...(command ? { command } : {}) };
-}
-
-/**
- * What one `transfer` command gets of the link: its transfers (a folder's entries, a command's
- * several paths) share one turn of nextBulk's round robin. `served`: when it last had a turn.
- */
-interface Share {
-  served: number;
-}
-
-interface Outgoing {
-  readonly info: TransferInfo;
-  readonly sender: FrameSource;
-  state: OutgoingState;
-  /** Its command's share of the link (shared with the command's other transfers). */
-  readonly share: Share;
-  /** Its share's key (shareKey, or its own for a lone send): offerMore counts live transfers by it. */
-  readonly key: string;
-  /** When this transfer last had its share's turn (nextBulk's count; 0: never). */
-  served: number;
-  /** Set when END is queued. */
-  trailer?: SendTrailer;
-  /** Bytes the receiver already had and kept (resume); 0 for a whole transfer. */
-  resumedFrom: number;
-  /** This transfer's DATA frame as handed to the scheduler: one object, refilled per frame. */
-  readonly bulk: ReusableBulk;
 }
 
 export interface OutgoingHost {
@@ -88,14 +57,8 @@ export class OutgoingTransfers {
   private readonly live = new Map<number, Outgoing>();
   /** Ended transfers in their final state (done, failed, cancelled), oldest first, bounded. */
   private readonly ended = new Map<number, Outgoing>();
-  /**
-   * Offers waiting for a place, one queue per share (shareKey), in the order enqueued inside each;
-   * the Map's order is the queues' age (an emptied queue goes). `waitingCount`: all their offers.
-   */
-  private readonly waiting = new Map<string, Array<() => void>>();
-  private waitingCount = 0;
-  /** The last lone send's number (shareKey of an offer of no folder and no command). */
-  private lone = 0;
+  /** Offers waiting for a place, and the live transfers, by share (outgoing-shares.ts). */
+  private readonly shares = new Shares();
   /** nextBulk's turns so far (Share.served, Outgoing.served). */
   private turns = 0;
   /** nextBulk's list of sending transfers, refilled in place on every call. */
@@ -114,7 +77,7 @@ export class OutgoingTransfers {
 
   /** Transfers offered and not ended, plus offers waiting their turn. */
   get pending(): number {
-    return this.live.size + this.waitingCount;
+    return this.live.size + this.shares.waiting;
   }
 
   /** Live transfers, oldest first. */
@@ -134,14 +97,7 @@ export class OutgoingTransfers {
     id: () => number,
     open: (id: number) => FrameSource,
   ): void {
-    const key = shareKey(place) ?? `t${++this.lone}`;
-    let queue = this.waiting.get(key);
-    if (queue === undefined) {
-      queue = [];
-      this.waiting.set(key, queue);
-    }
-    this.waitingCount++;
-    queue.push(() => {
+    const key = this.shares.add(place, () => {
       const group = place.folder?.group;
       if (group !== undefined) {
         if (this.refusedFolders.has(group)) return; // counted in the refusal's or the cancel's folderRest
@@ -236,8 +192,7 @@ export class OutgoingTransfers {
 
   /** Ends every live transfer (the connection is going), telling the peer nothing. */
   failAll(f: Failure): void {
-    this.waiting.clear();
-    this.waitingCount = 0;
+    this.shares.clear();
     for (const t of [...this.live.values()]) this.end(t, "failed", f);
   }
 
@@ -287,34 +242,11 @@ export class OutgoingTransfers {
 
   private offerMore(): void {
     while (this.host.isActive() && this.live.size < MAX_OUTGOING_TRANSFERS && !this.folderEnding()) {
-      const next = this.nextOffer();
+      const next = this.shares.next();
       if (next === undefined) break;
       next();
     }
     this.host.settled();
-  }
-
-  /**
-   * The offer a free place goes to: the first of the queue whose share has the fewest live
-   * transfers (ties: the older queue). In the order typed, a file typed after a folder of 100
-   * entries waited for the folder's last offer (16 at a time).
-   */
-  private nextOffer(): (() => void) | undefined {
-    if (this.waitingCount === 0) return undefined;
-    const liveBy = new Map<string, number>();
-    for (const t of this.live.values()) liveBy.set(t.key, (liveBy.get(t.key) ?? 0) + 1);
-    let best: string | undefined;
-    let fewest = Number.POSITIVE_INFINITY;
-    for (const key of this.waiting.keys()) {
-      const n = liveBy.get(key) ?? 0;
-      if (n < fewest) [best, fewest] = [key, n];
-      if (n === 0) break;
-    }
-    const queue = this.waiting.get(best as string) as Array<() => void>;
-    const next = queue.shift();
-    if (queue.length === 0) this.waiting.delete(best as string);
-    this.waitingCount--;
-    return next;
   }
 
   /**
@@ -344,7 +276,7 @@ export class OutgoingTransfers {
     };
     sender.onReadable = () => this.host.scheduler.pump();
     const bulk = new ReusableBulk(() => this.host.events.transferProgressed(info, sender.sent));
-    const share = this.shareOf(place) ?? { served: 0 };
+    const share = this.shares.joined(key);
     this.live.set(info.id, { info, sender, state: "offered", resumedFrom: 0, share, key, served: 0, bulk });
     this.host.scheduler.send({
       kind: "offer",
@@ -356,18 +288,6 @@ export class OutgoingTransfers {
       ...placeFields(place),
     });
     this.host.events.transferStarted(info);
-  }
-
-  /** The share of the live transfer of the same command or folder as `place`, if any. */
-  private shareOf({ folder, command }: OfferPlace): Share | undefined {
-    if (!folder && !command) return undefined;
-    for (const t of this.live.values()) {
-      const same = command
-        ? t.info.command?.seq === command.seq
-        : !t.info.command && t.info.folder?.group === folder?.group;
-      if (same) return t.share;
-    }
-    return undefined;
   }
 
   private accepted(t: Outgoing, { offset, prefix }: Accept): void {
@@ -465,30 +385,8 @@ export class OutgoingTransfers {
   private settle(t: Outgoing, state: OutgoingState): void {
     t.state = state;
     this.live.delete(t.info.id);
+    this.shares.left(t.key);
     this.ended.set(t.info.id, t);
     if (this.ended.size > MAX_REMEMBERED_ENDED) this.ended.delete(this.ended.keys().next().value as number);
   }
-}
-
-/**
- * The share `place` belongs to, as offerMore queues it: its command, else its folder (as
- * OutgoingTransfers.shareOf finds it); undefined for a lone send (a share of its own).
- */
-function shareKey({ folder, command }: OfferPlace): string | undefined {
-  return command ? `c${command.seq}` : folder ? `g${folder.group}` : undefined;
-}
-
-/**
- * The index in `sending` (not empty, oldest first) whose turn it is: the one of the command
- * that had its turn longest ago, and of its transfers the one that had it longest ago (never
- * before: 0; ties go to the oldest).
- */
-function nextTurn(sending: readonly Outgoing[]): number {
-  let best = 0;
-  for (let i = 1; i < sending.length; i++) {
-    const t = sending[i] as Outgoing;
-    const b = sending[best] as Outgoing;
-    if (t.share.served < b.share.served || (t.share === b.share && t.served < b.served)) best = i;
-  }
-  return best;
 }

@@ -19,7 +19,8 @@ import type { FileId } from "../transfer/folder-walk.ts";
 import { checkReadableFile } from "../transfer/readable-file.ts";
 import { EmptySource, StreamSender, UnsendableEntry } from "../transfer/stream-sender.ts";
 import type { FrameChannel } from "./channel.ts";
-import type { OfferPlace, OutgoingTransfers } from "./outgoing.ts";
+import type { OutgoingTransfers } from "./outgoing.ts";
+import type { OfferPlace } from "./outgoing-shares.ts";
 
 export class SendOffers {
   private nextId: number;
