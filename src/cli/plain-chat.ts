@@ -3,7 +3,7 @@
  * the one transfer its protocol allows. Until the peer offers something (a `wormhole send`),
  * the user may type a line (sent as its text message) or `transfer PATH` (one file, or a folder
  * as a zip) for a `wormhole receive`; either way the plain peer's session then ends, and so does
- * the chat.
+ * the chat. The hint saying so waits HINT_AFTER_MS for a sender's first message.
  */
 
 import { existsSync } from "node:fs";
@@ -20,6 +20,15 @@ import { TransferPresenter } from "./transfer-presenter.ts";
 const HINT =
   "It may send something now; or type a line to send it as a text message, or transfer PATH to send it one file or folder (its session then ends).";
 
+/**
+ * How long the chat waits for the plain peer's first message before saying HINT. A `wormhole
+ * send` sends its transit hints (a file) or its offer (a text) right after the key exchange, one
+ * trip through the mailbox after its version came; a `wormhole receive` sends nothing until
+ * offered something. So a peer heard from within this is sending, and the hint (type a line...)
+ * is not said: its offer's lines follow. A sender slower than this gets the hint, as before.
+ */
+export const HINT_AFTER_MS = 2_000;
+
 export class PlainChat {
   /** expanding: a `transfer` line's wildcard is being read (expandTransferPaths). */
   private state: "waiting" | "expanding" | "busy" = "waiting";
@@ -27,6 +36,8 @@ export class PlainChat {
   private readonly out: PlainOutput;
   /** Removes what the transfer under way wrote: a file's `.part`, a folder's zip (received or sent). */
   private removeWritten: (() => void) | undefined;
+  /** HINT's timer, until the peer is heard from (or the chat ends). */
+  private hint: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly peer: PlainPeer,
@@ -57,16 +68,24 @@ export class PlainChat {
 
   start(): void {
     this.terminal.print(PLAIN_PEER_LINE);
-    this.terminal.print(HINT);
     this.terminal.setPrompt("to wormhole> ");
-    this.peer.receiveOffer({ forever: true, signal: this.stopWaiting.signal }).then(
+    const hint = setTimeout(() => {
+      if (this.state === "waiting") this.terminal.print(HINT);
+    }, HINT_AFTER_MS);
+    hint.unref();
+    this.hint = hint;
+    this.stopWaiting.signal.addEventListener("abort", () => clearTimeout(hint), { once: true });
+    const heard = () => clearTimeout(hint);
+    this.peer.receiveOffer({ forever: true, signal: this.stopWaiting.signal, heard }).then(
       ({ offer }) => {
+        clearTimeout(hint);
         if (this.state === "busy") return;
         this.state = "busy";
         const { dir, started } = this.transferOptions;
         this.end(takeOffer(this.peer, offer, this.out, { dir, folders: plainFolders({ dir, started }), started }));
       },
       (err: unknown) => {
+        clearTimeout(hint);
         if (this.stopWaiting.signal.aborted) return;
         this.state = "busy";
         void this.peer.close("errory");
@@ -85,6 +104,7 @@ export class PlainChat {
    * resume), and so is a folder's zip being sent.
    */
   stop(): void {
+    clearTimeout(this.hint);
     this.removeWritten?.();
   }
 

@@ -88,15 +88,19 @@ export class PlainPeer {
    * Waits for the peer's offer (a `wormhole send`), taking its hints on the way.
    * @param wait.forever - no time limit (a chat waits for its user too); else timeoutMs
    * @param wait.signal - stops waiting (an AbortError); the message being awaited stays for `offerText`/`offerFile`
+   * @param wait.heard - the peer sent a message (its transit hints come before a file's offer): it is sending
    * @throws PlainPeerError E_PEER_REFUSED (it gave up), E_NO_OFFER (none in time)
    * @throws WormholeError E_MAILBOX_LOST
    */
-  async receiveOffer(wait: { forever?: boolean; signal?: AbortSignal } = {}): Promise<IncomingOffer> {
+  async receiveOffer(
+    wait: { forever?: boolean; signal?: AbortSignal; heard?: () => void } = {},
+  ): Promise<IncomingOffer> {
     for (;;) {
       const message = await this.next({
         ...(wait.forever ? {} : { timeoutMs: this.options.timeoutMs }),
         ...(wait.signal ? { signal: wait.signal } : {}),
       });
+      wait.heard?.();
       if (message.transit) this.theirHints = message.transit;
       if (message.offer) return { offer: message.offer, hints: this.theirHints };
     }

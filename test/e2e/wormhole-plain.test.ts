@@ -415,6 +415,23 @@ describe.skipIf(!available)("text with a plain wormhole client", () => {
     expect(a.linesMatching(/Bye\.$/)).toEqual([]);
   }, 60_000);
 
+  test("the chat joins wormhole send FILE's code: the file is saved, and no hint to type a text line first", async () => {
+    const src = fileOf("from-sender.bin", 2000);
+    const w = wormhole("wormhole-send", ["send", "from-sender.bin"], src.dir);
+    const code = await wormholeCode(w);
+    const dir = makeTempDir();
+    const a = startCli("alice", [...mailbox(), "--no-progress", "--dir", dir]);
+    await a.waitForLine(/^Waiting in the mailbox · code \S+$/, 30_000);
+    a.send(code);
+    expect(await w.exitCode(30_000)).toBe(0);
+    expect(await a.exitCode(WAIT_MS)).toBe(0);
+    expect(readFileSync(join(dir, "from-sender.bin")).equals(src.bytes)).toBe(true);
+    expect(a.lines).toContain(PLAIN_PEER_LINE);
+    // Before: "It may send something now; or type a line to send it as a text message, ..." came
+    // at once, for a peer whose file was on its way.
+    expect(a.linesMatching(/type a line to send it as a text message/)).toEqual([]);
+  }, 60_000);
+
   test("wormhole send FILE into the chat's code: the file is saved, the receiver's totals line", async () => {
     const src = fileOf("to-chat.bin", 3000);
     const dir = makeTempDir();
