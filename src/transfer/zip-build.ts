@@ -26,6 +26,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { deflateRawSync } from "node:zlib";
 import yazl from "yazl";
@@ -97,6 +98,13 @@ export async function buildListingZip(listing: FolderListing, options: ZipBuildO
   options.onWorkFolder?.(remove);
   const path = join(work, `${listing.root}.zip`);
   const zip = new yazl.ZipFile();
+  // yazl tells a failure part-way (a file shorter than listed, one changed before its turn) on the
+  // ZipFile alone, where nothing listened (an uncaught error): its output fails with it now, and so
+  // does the pipeline below.
+  zip.on("error", (err: Error) => (zip.outputStream as Readable).destroy(err));
+  // The entries opened so far: a failure part-way leaves the one being read open (yazl stops
+  // reading it), so each is destroyed (closed) then.
+  const opened: ReturnType<typeof createReadStream>[] = [];
   let numfiles = 0;
   let files = 0;
   let numbytes = 0;
@@ -131,7 +139,11 @@ export async function buildListingZip(listing: FolderListing, options: ZipBuildO
         (callback) => {
           const fd = openSame(item.path, probe.identity);
           if (fd === undefined) callback(new Error(`${name} changed while the folder was zipped`), undefined as never);
-          else callback(null, createReadStream("", { fd }));
+          else {
+            const stream = createReadStream("", { fd });
+            opened.push(stream);
+            callback(null, stream);
+          }
         },
       );
       numfiles++;
@@ -143,6 +155,7 @@ export async function buildListingZip(listing: FolderListing, options: ZipBuildO
     const zipsize = statSync(path).size;
     return { path, dirname: listing.root, zipsize, numbytes, numfiles, files, skipped, remove };
   } catch (err) {
+    for (const stream of opened) stream.destroy();
     remove();
     if (err instanceof TransferError) throw err;
     throw new TransferError("E_READ", `cannot zip ${folder}: ${osReason(err)}`, { cause: err });
@@ -159,8 +172,12 @@ function openSame(path: string, identity: FileId): number | undefined {
   } catch {
     return undefined;
   }
-  const stats = fstatSync(fd);
-  if (stats.isFile() && isListedFile(stats, identity, path)) return fd;
+  try {
+    const stats = fstatSync(fd);
+    if (stats.isFile() && isListedFile(stats, identity, path)) return fd;
+  } catch {
+    // Not told: not read.
+  }
   closeSync(fd);
   return undefined;
 }

@@ -14,10 +14,12 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  readlinkSync,
   renameSync,
   rmSync,
   statSync,
   symlinkSync,
+  truncateSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
@@ -622,6 +624,56 @@ describe("a folder that changes between its listing and its zip", () => {
     } finally {
       built.remove();
     }
+  });
+});
+
+/** This process's descriptors open on `path`, once none are or 2 s have passed (a stream closes a tick late). */
+async function descriptorsLeftOn(path: string): Promise<string[]> {
+  const on = () =>
+    readdirSync("/proc/self/fd").filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === path;
+      } catch {
+        return false; // the directory's own descriptor, gone by now
+      }
+    });
+  for (const end = Date.now() + 2_000; on().length > 0 && Date.now() < end; ) await Bun.sleep(20);
+  return on();
+}
+
+// Before: a zip that failed part-way left its entry's descriptor open for the run's life (yazl
+// stops reading it and nothing closed it), and a failure yazl tells (a file shorter than listed)
+// was an uncaught error, the zip's promise never settled.
+describe("a zip that fails part-way closes the entry it was reading", () => {
+  test("the working folder gone before the zip is written: E_READ, the file's descriptor closed", async () => {
+    const root = join(tempDir(), "tree");
+    mkdirSync(root);
+    const big = join(root, "big.bin");
+    writeFileSync(big, seededBytes(8 * 1024 * 1024, 3));
+    const err = await buildListingZip(walkFolder(root), { tempParent: tempDir(), onWorkFolder: (remove) => remove() })
+      .then(() => undefined)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransferError);
+    expect((err as TransferError).code).toBe("E_READ");
+    expect(await descriptorsLeftOn(big)).toEqual([]);
+  });
+
+  test("a file shorter than listed: E_READ, its descriptor closed, the working folder removed", async () => {
+    const root = join(tempDir(), "tree");
+    mkdirSync(root);
+    const big = join(root, "big.bin");
+    writeFileSync(big, seededBytes(8 * 1024 * 1024, 3));
+    const listing = walkFolder(root);
+    truncateSync(big, 1024 * 1024);
+    const parent = tempDir();
+    const err = await buildListingZip(listing, { tempParent: parent })
+      .then(() => undefined)
+      .catch((e: unknown) => e);
+    expect(`${(err as TransferError).code}: ${(err as TransferError).message}`).toBe(
+      "E_READ: cannot zip tree: file data stream has unexpected number of bytes",
+    );
+    expect(await descriptorsLeftOn(big)).toEqual([]);
+    expect(readdirSync(parent)).toEqual([]);
   });
 });
 
