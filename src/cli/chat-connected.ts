@@ -10,7 +10,7 @@
 import { existsSync } from "node:fs";
 import { MAX_CHAT_BYTES } from "../protocol/frame-types.ts";
 import { chatFits } from "../protocol/messages.ts";
-import type { Session, SessionEvents } from "../session/index.ts";
+import type { MetPath, Session, SessionEvents } from "../session/index.ts";
 import type { NamesRead } from "../transfer/index.ts";
 import { formatBytes } from "../ui/progress.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
@@ -112,10 +112,15 @@ export class ChatWithPeer {
 
   /**
    * The peer connected: who, where, and how the connection is secured.
-   * @param throughRelay - the connection is the transit relay's (mailbox flow): its address is the relay's, not the peer's
+   * @param via - the mailbox flow's path: "directly at" the peer, or "through the relay at" the relay as named
+   *   (the connection's far end is then the relay, not the peer); one line says both who and the path
    */
-  sayConnected(session: Session, name: string, throughRelay = false): void {
-    const where = `${throughRelay ? "through the relay " : ""}at ${session.remoteAddress}`;
+  sayConnected(session: Session, name: string, via?: MetPath): void {
+    const where = !via
+      ? `at ${session.remoteAddress}`
+      : via.path === "relay"
+        ? `through the relay at ${via.address}`
+        : `directly at ${via.address}`;
     this.terminal.print(`Connected to ${name} ${where}. Type a message and press Enter; "help" lists commands.`);
     const security = session.security;
     if (security?.mode === "code") {

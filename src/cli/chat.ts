@@ -22,7 +22,6 @@ import { UsageError } from "./flags.ts";
 import { parseInputLine } from "./input.ts";
 import { type CliIo, SIGNAL_WORDS, type Signal } from "./io.ts";
 import { mailboxCodeProblem } from "./mailbox-options.ts";
-import { pathLine } from "./path-line.ts";
 import { relativePathsLine } from "./shell-folder.ts";
 
 const EXIT_FAILURE = 1; // a lost connection or a download folder found unusable ends the chat with 1
@@ -159,9 +158,9 @@ class ChatController {
     this.session = session;
     // Half a code typed when the peer connected: that line must not go out as chat.
     this.codeLineOpen = this.terminal.typing;
-    // Mailbox flow: the session's path (both meetings may find one; only the session's is said).
-    if (via) this.terminal.print(pathLine(via));
-    this.withPeer.sayConnected(session, this.peerName(), via?.path === "relay");
+    // Mailbox flow: the session's path (both meetings may find one; only the session's is said),
+    // in the line that says who: "Connected directly to X" before it said the same news again.
+    this.withPeer.sayConnected(session, this.peerName(), via);
     this.terminal.setPrompt("> ");
     this.beforePeer.peerConnected();
   }
