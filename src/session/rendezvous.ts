@@ -365,6 +365,9 @@ export class Rendezvous {
   }
 
   private start(chosen: Candidate): void {
+    // A wait for a dial of ours (pickIfLeader) is over too when the session starts on the peer's READY.
+    this.clock.clearTimeout(this.pickTimer);
+    this.pickTimer = undefined;
     for (const c of [...this.candidates]) {
       this.clock.clearTimeout(c.timer);
       this.candidates.delete(c);

@@ -129,6 +129,34 @@ test("a leader whose own dial hangs still takes the peer that connected to it", 
   expect(Date.now() - started).toBeLessThan(3_000);
 });
 
+// Before: the leader's wait for its own dial (pickTimer, DIAL_WAIT_MS) was cleared only when the
+// leader picked; a session that started on a peer's READY left it to fire a second later, for nothing.
+test("a session started on the peer's READY leaves no wait for a dial of ours behind", async () => {
+  const a = new TestPeer("alice", "sha256", { allowPortOnly: true });
+  const lower = new TestPeer("lower", "sha256", { allowPortOnly: true });
+  const higher = new TestPeer("higher");
+  peers.push(a, lower, higher);
+  const nonce = (p: TestPeer, n: string): void => {
+    (p.rendezvous as unknown as { nonce: string }).nonce = n;
+  };
+  nonce(lower, "0000000000000001");
+  nonce(a, "8000000000000000");
+  nonce(higher, "ffffffffffffffff");
+  const pickTimer = () => (a.rendezvous as unknown as { pickTimer?: unknown }).pickTimer;
+  // a's own dial hangs in its handshake; an unverified peer a leads connects: a waits for its dial.
+  const silent = listen("127.0.0.1", 0, () => {});
+  cleanups.push(() => silent.stop());
+  void a.rendezvous.dialStarted()(await dial("127.0.0.1", silent.port));
+  void lower.dialTo(a, "");
+  for (const end = Date.now() + 5_000; pickTimer() === undefined && Date.now() < end; ) await Bun.sleep(10);
+  expect(pickTimer()).toBeDefined();
+  // A verified peer that leads a displaces it and sends READY: the session starts on it.
+  await higher.dialTo(a);
+  await Promise.all([a.waitForSession(), higher.waitForSession()]);
+  expect(a.session?.peer.nonce).toBe("ffffffffffffffff");
+  expect(pickTimer()).toBeUndefined();
+});
+
 test("an oversized frame hidden behind a good one still ends only that connection", async () => {
   const target = new TestPeer("target");
   peers.push(target);
