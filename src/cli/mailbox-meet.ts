@@ -159,6 +159,7 @@ export class MailboxMeet {
       ...(config.answerMs === undefined ? {} : { serverAnswerMs: config.answerMs }),
       ...(config.pauseMs === undefined ? {} : { longestPauseMs: config.pauseMs }),
       ...(config.keyExchangeMs === undefined ? {} : { keyExchangeMs: config.keyExchangeMs }),
+      ...(config.textAckMs === undefined ? {} : { textAckMs: config.textAckMs }),
       onMailboxChange: (change) => {
         if (this.abandoned) return;
         if (change.connected) this.io.mailboxBack?.(MAILBOX_BACK_LINE);

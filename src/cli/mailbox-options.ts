@@ -45,6 +45,8 @@ export interface MailboxConfig {
   readonly pauseMs?: number;
   /** PARLEY_MAILBOX_KEY_EXCHANGE_MS: the peer's time for its version after its key exchange message (ms; for tests; at most 30 s). */
   readonly keyExchangeMs?: number;
+  /** PARLEY_MAILBOX_TEXT_ACK_MS: a plain wormhole receiver's time to confirm our text (ms; for tests; at most 30 s). */
+  readonly textAckMs?: number;
 }
 
 /**
@@ -57,7 +59,9 @@ export interface MailboxConfig {
  * PARLEY_MAILBOX_PAUSE_MS (for tests too): the longest pause between tries of a lost connection,
  * the first a twentieth of it; at most RETRY_MAX_MS (5 s). PARLEY_MAILBOX_KEY_EXCHANGE_MS (for tests
  * too): on the side that made the code, how long the peer has for its version once its key
- * exchange message came; at most TRANSIT_TIMEOUT_MS (30 s). Unset or not a positive integer: the default.
+ * exchange message came; at most TRANSIT_TIMEOUT_MS (30 s). PARLEY_MAILBOX_TEXT_ACK_MS (for tests
+ * too): how long a plain wormhole receiver has to confirm our text message (E_NO_ACK); at most
+ * TRANSIT_TIMEOUT_MS. Unset or not a positive integer: the default.
  */
 function retryFromEnv(env: Readonly<Record<string, string | undefined>>): {
   retryMs?: number;
@@ -65,6 +69,7 @@ function retryFromEnv(env: Readonly<Record<string, string | undefined>>): {
   answerMs?: number;
   pauseMs?: number;
   keyExchangeMs?: number;
+  textAckMs?: number;
 } {
   const ms = (value: string | undefined) =>
     value !== undefined && /^[1-9]\d{0,8}$/.test(value) ? Number(value) : undefined;
@@ -73,12 +78,14 @@ function retryFromEnv(env: Readonly<Record<string, string | undefined>>): {
   const answerMs = ms(env.PARLEY_MAILBOX_ANSWER_MS);
   const pauseMs = ms(env.PARLEY_MAILBOX_PAUSE_MS);
   const keyExchangeMs = ms(env.PARLEY_MAILBOX_KEY_EXCHANGE_MS);
+  const textAckMs = ms(env.PARLEY_MAILBOX_TEXT_ACK_MS);
   return {
     ...(retryMs === undefined ? {} : { retryMs }),
     ...(checkMs === undefined ? {} : { checkMs }),
     ...(answerMs === undefined ? {} : { answerMs }),
     ...(pauseMs === undefined ? {} : { pauseMs }),
     ...(keyExchangeMs === undefined ? {} : { keyExchangeMs }),
+    ...(textAckMs === undefined ? {} : { textAckMs }),
   };
 }
 

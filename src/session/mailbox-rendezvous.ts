@@ -74,6 +74,8 @@ export interface MailboxRendezvousOptions {
    * the version that follows it (at most `timeoutMs`, its default; tests lower it).
    */
   readonly keyExchangeMs?: number;
+  /** A plain wormhole peer's time to confirm our text message (at most `timeoutMs`, its default; tests lower it). */
+  readonly textAckMs?: number;
   /** How long the server has to answer each request, or hand back what we added (SERVER_ANSWER_MS), and to welcome us. */
   readonly serverAnswerMs?: number;
   /** How long the mailbox connection may be idle before a ping checks it (IDLE_CHECK_MS; tests lower it). */
@@ -249,6 +251,7 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
         ...(options.transitHelper ? { transitHelper: options.transitHelper } : {}),
         noListen: options.noListen === true,
         timeoutMs,
+        ...(options.textAckMs === undefined ? {} : { textAckMs: options.textAckMs }),
         relayDelayMs: options.relayDelayMs ?? RELAY_DELAY_MS,
       });
       return { kind: "plain", peer: plain };

@@ -55,6 +55,8 @@ export interface PlainPeerOptions {
   readonly transitHelper?: TransitHint;
   readonly noListen?: boolean;
   readonly timeoutMs: number;
+  /** How long a text's `message_ack` may take (at most timeoutMs, its default; tests lower it). */
+  readonly textAckMs?: number;
   readonly relayDelayMs: number;
 }
 
@@ -137,7 +139,7 @@ export class PlainPeer {
    */
   async offerText(text: string): Promise<void> {
     await this.answered({ kind: "message", text }, "message_ack", {
-      timeoutMs: this.options.timeoutMs,
+      timeoutMs: Math.min(this.options.textAckMs ?? this.options.timeoutMs, this.options.timeoutMs),
       late: (seconds) =>
         new PlainPeerError(
           "E_NO_ACK",

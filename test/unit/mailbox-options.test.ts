@@ -35,13 +35,14 @@ describe("mailbox flags", () => {
     expect(mailboxFlags({ relay: true, "relay-url": "ws://own:1/v1" }, {})?.mailboxUrl).toBe("ws://own:1/v1");
   });
 
-  test("the tests' variables: PARLEY_MAILBOX_RETRY_MS, _CHECK_MS, _ANSWER_MS and _PAUSE_MS, whole ms; anything else is the default", () => {
+  test("the tests' variables: PARLEY_MAILBOX_RETRY_MS, _CHECK_MS, _ANSWER_MS, _PAUSE_MS and _TEXT_ACK_MS, whole ms; anything else is the default", () => {
     const flags = { "relay-url": "ws://h:1/v1" };
     const env = {
       PARLEY_MAILBOX_RETRY_MS: "1500",
       PARLEY_MAILBOX_CHECK_MS: "300",
       PARLEY_MAILBOX_ANSWER_MS: "2000",
       PARLEY_MAILBOX_PAUSE_MS: "1000",
+      PARLEY_MAILBOX_TEXT_ACK_MS: "2500",
     };
     expect(mailboxFlags(flags, env)).toEqual({
       mailboxUrl: "ws://h:1/v1",
@@ -50,12 +51,14 @@ describe("mailbox flags", () => {
       checkMs: 300,
       answerMs: 2000,
       pauseMs: 1000,
+      textAckMs: 2500,
     });
     const odd = {
       PARLEY_MAILBOX_RETRY_MS: "0",
       PARLEY_MAILBOX_CHECK_MS: "1.5",
       PARLEY_MAILBOX_ANSWER_MS: "-1",
       PARLEY_MAILBOX_PAUSE_MS: "2s",
+      PARLEY_MAILBOX_TEXT_ACK_MS: "",
     };
     expect(mailboxFlags(flags, odd)).toEqual({ mailboxUrl: "ws://h:1/v1", noListen: false });
   });
