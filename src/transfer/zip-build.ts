@@ -108,6 +108,8 @@ export async function buildListingZip(listing: FolderListing, options: ZipBuildO
   let numfiles = 0;
   let files = 0;
   let numbytes = 0;
+  /** The entry the zip reads now (entries are opened one at a time, in order, as it reaches them). */
+  let reading: string | undefined;
   try {
     for (const item of listing.items) {
       const name = item.rel.join("/");
@@ -137,6 +139,7 @@ export async function buildListingZip(listing: FolderListing, options: ZipBuildO
         name,
         { size: item.size, mtime: probe.mtime, mode: probe.exec ? EXEC_MODE : FILE_MODE, compress: probe.deflate },
         (callback) => {
+          reading = name;
           const fd = openSame(item.path, probe.identity);
           if (fd === undefined) callback(new Error(`${name} changed while the folder was zipped`), undefined as never);
           else {
@@ -158,7 +161,11 @@ export async function buildListingZip(listing: FolderListing, options: ZipBuildO
     for (const stream of opened) stream.destroy();
     remove();
     if (err instanceof TransferError) throw err;
-    throw new TransferError("E_READ", `cannot zip ${folder}: ${osReason(err)}`, { cause: err });
+    // yazl's words for a file that read shorter or longer than listed ("file data stream has
+    // unexpected number of bytes"): say which file, as openSame's "changed" does.
+    const resized = reading !== undefined && err instanceof Error && /unexpected number of bytes/.test(err.message);
+    const why = resized ? `${reading} changed size while the folder was zipped` : osReason(err);
+    throw new TransferError("E_READ", `cannot zip ${folder}: ${why}`, { cause: err });
   }
 }
 
