@@ -165,8 +165,9 @@ export function mailboxCodeFromEnvironment(
  */
 export function mailboxCodeProblem(code: string, connect: boolean): string | undefined {
   const { parseWormholeCode } = require("../crypto/wormhole-code.ts") as typeof WormholeCode;
-  if (connect && !parseWormholeCode(code)) return "--connect: not a mailbox code (like 7-purple-sausage)";
-  return mistypedMailboxCode(code);
+  const parsed = parseWormholeCode(code);
+  if (parsed) return mistypedMailboxCode(parsed);
+  return connect ? "--connect: not a mailbox code (like 7-purple-sausage)" : undefined;
 }
 
 /**
@@ -174,12 +175,11 @@ export function mailboxCodeProblem(code: string, connect: boolean): string | und
  * PARLEY_CODE or a --code-file, --connect) that looks mistyped (wormholeCodeTypo), or undefined.
  * Nothing is tried: a wrong code would spend the peer's code. A code the peer chose with such
  * words is tried as typed at the chat's code prompt, typed twice (MailboxChat.join).
- * @param code - as typed (parsed here; not a code at all: undefined), or as parseWormholeCode gave it
+ * @param code - as parseWormholeCode gave it
  */
-export function mistypedMailboxCode(code: string | WormholeCode.WormholeCode): string | undefined {
-  const { parseWormholeCode, wormholeCodeTypo } = require("../crypto/wormhole-code.ts") as typeof WormholeCode;
-  const parsed = typeof code === "string" ? parseWormholeCode(code) : code;
-  const typo = parsed && wormholeCodeTypo(parsed.code);
-  if (!parsed || typo === undefined) return undefined;
-  return `${parsed.code} looks mistyped, nothing was tried (a mailbox code is good for one try): ${typo}. If the peer chose it as it is, type it twice at the code prompt of parley (the chat, with the same mailbox)`;
+export function mistypedMailboxCode(code: WormholeCode.WormholeCode): string | undefined {
+  const { wormholeCodeTypo } = require("../crypto/wormhole-code.ts") as typeof WormholeCode;
+  const typo = wormholeCodeTypo(code.code);
+  if (typo === undefined) return undefined;
+  return `${code.code} looks mistyped, nothing was tried (a mailbox code is good for one try): ${typo}. If the peer chose it as it is, type it twice at the code prompt of parley (the chat, with the same mailbox)`;
 }
