@@ -1,6 +1,7 @@
 /**
- * The receiver's side of the send window (session/send-window.ts): how often it ACKs early in a
- * stretch of DATA, so that a young window hears back. Pure arithmetic; no I/O.
+ * The receiver's side of the send window (session/send-window.ts): the peer's DATA received and
+ * consumed, and when an ACK is owed for it (AckCadence), early in a stretch of DATA often, so
+ * that a young window hears back. Pure arithmetic; no I/O.
  */
 
 import { ACK_EVERY_BYTES } from "./limits.ts";
@@ -35,3 +36,50 @@ export function ackThresholdBytes(consumedInStretch: number, every = ACK_EVERY_B
  * other way round (a receiver's longer gap, a sender not young) only costs a few ACKs.
  */
 export const ACK_CADENCE_RESTART_MS = RATE_MEMORY_MS / 2;
+
+/**
+ * The receiver's counts: the peer's DATA bytes received and consumed, and the ACKs owed for them
+ * (a running total, at ackThresholdBytes' cadence). The scheduler writes the ACKs it says are due.
+ */
+export class AckCadence {
+  private receivedTotal = 0;
+  private receivedAt = Number.NEGATIVE_INFINITY;
+  private consumedBytes = 0;
+  private ackedBytes = 0;
+  /** Received bytes when the early cadence's stretch began. */
+  private stretchStart = 0;
+
+  /** @param every - the steady cadence, bytes (ACK_EVERY_BYTES or RELAY_ACK_EVERY_BYTES) */
+  constructor(private readonly every: number) {}
+
+  /** DATA payload bytes received from the peer in all. */
+  get receivedBytes(): number {
+    return this.receivedTotal;
+  }
+
+  /** When the peer's DATA last came (clock ms; -Infinity before any). */
+  get lastReceivedAt(): number {
+    return this.receivedAt;
+  }
+
+  /** `bytes` of the peer's DATA arrived at `now` (after ACK_CADENCE_RESTART_MS without any, a new stretch). */
+  received(bytes: number, now: number): void {
+    if (now - this.receivedAt >= ACK_CADENCE_RESTART_MS) this.stretchStart = this.receivedTotal;
+    this.receivedAt = now;
+    this.receivedTotal += bytes;
+  }
+
+  /**
+   * `bytes` of the peer's DATA were taken.
+   * @param now - ACK whatever is owed at once (the end of a transfer)
+   * @returns the running total to ACK now, or undefined while none is due
+   */
+  consumed(bytes: number, now: boolean): number | undefined {
+    this.consumedBytes += bytes;
+    const owed = this.consumedBytes - this.ackedBytes;
+    const inStretch = Math.max(0, this.consumedBytes - this.stretchStart);
+    if (owed < ackThresholdBytes(inStretch, this.every) && !(now && owed > 0)) return undefined;
+    this.ackedBytes = this.consumedBytes;
+    return this.consumedBytes;
+  }
+}

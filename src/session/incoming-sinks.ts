@@ -48,7 +48,7 @@ export class SessionWriteMark implements SlowWriteMark {
   }
 }
 
-/** Whether chat lines go (the session's Scheduler). */
+/** Whether chat lines go (the session's ChatActivity: chat-activity.ts). */
 export interface ChatLines {
   /** We sent a line in the last CHAT_ACTIVE_MS. */
   chatting(): boolean;

@@ -9,8 +9,8 @@
  * while we chat), whichever comes first (however many ACKs the turn brought); the turn's continuation (setImmediate) goes on,
  * after the input, timers and socket reads that were waiting.
  *
- * It also keeps the flow-control counts of both directions: DATA sent and ACKed (the window),
- * DATA received and consumed (the ACKs we owe the peer).
+ * It counts our DATA sent and ACKed (the window) and writes the ACKs we owe the peer for its DATA
+ * (their cadence: ack-cadence.ts); when lines go either way is chat-activity.ts's.
  */
 
 import type { Connection } from "../net/connection.ts";
@@ -18,14 +18,14 @@ import { ProtocolError } from "../protocol/errors.ts";
 import { DATA_HEADER_BYTES } from "../protocol/frame-types.ts";
 import type { Message } from "../protocol/message-types.ts";
 import { encodeAck, encodeMessage } from "../protocol/messages.ts";
-import { ACK_CADENCE_RESTART_MS, ackThresholdBytes } from "./ack-cadence.ts";
+import { AckCadence } from "./ack-cadence.ts";
+import { ChatActivity } from "./chat-activity.ts";
 import { chatTrace } from "./chat-trace.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import {
   ACK_EVERY_BYTES,
   BOTH_WAYS_CHAT_WINDOW_BYTES,
   BOTH_WAYS_MS,
-  CHAT_ACTIVE_MS,
   CHAT_TURN_DATA_BYTES,
   CHAT_WINDOW_BYTES,
   CHUNK_BYTES,
@@ -79,22 +79,13 @@ export class Scheduler {
   private stopped = false;
   /** The cap last set on the connection's unsent bytes (0: none; see SendWindow.unsentCap). */
   private unsentCap = 0;
-  /** DATA payload bytes: sent by us, ACKed by the peer, received from it, consumed here, ACKed by us. */
+  /** DATA payload bytes sent by us, and ACKed by the peer. */
   private sentBulk = 0;
   private ackedBulk = 0;
-  private receivedBulk = 0;
-  private consumedBulk = 0;
-  private ackedToPeer = 0;
-  /** The steady ACK cadence we keep (ackThresholdBytes). */
-  private readonly ackEvery: number;
-  /** Received DATA bytes when the early ACK cadence's stretch began, and when DATA last came. */
-  private stretchStart = 0;
-  private lastReceivedAt = Number.NEGATIVE_INFINITY;
-  /** When we last sent a chat line, and when the peer's last came (clock ms). */
-  private chatSentAt = Number.NEGATIVE_INFINITY;
-  private peerChatAt = Number.NEGATIVE_INFINITY;
-  /** Stretches of lines begun (lineStretch). */
-  private stretches = 0;
+  /** The peer's DATA received and consumed here, and the ACKs we owe for it. */
+  private readonly peerData: AckCadence;
+  /** When chat lines go either way (the slow-write mark asks it too). */
+  readonly lines: ChatActivity;
   /** DATA un-ACKed allowed while we chat on a short path (unackedAllowed). */
   private readonly chatWindowBytes: number;
   /** ...and while the peer's DATA comes too (not through a relay: its window's minimum stands). */
@@ -119,7 +110,10 @@ export class Scheduler {
       young: options.peerAcksEarly === true,
       ...(options.relayed ? { shortMinBytes: RELAY_MIN_WINDOW_BYTES, shortBytes: RELAY_WINDOW_BYTES } : {}),
     });
-    this.ackEvery = options.relayed && options.peerRelayWindow ? RELAY_ACK_EVERY_BYTES : ACK_EVERY_BYTES;
+    this.peerData = new AckCadence(
+      options.relayed && options.peerRelayWindow ? RELAY_ACK_EVERY_BYTES : ACK_EVERY_BYTES,
+    );
+    this.lines = new ChatActivity(clock);
     this.chatWindowBytes = options.relayed ? RELAY_MIN_WINDOW_BYTES : CHAT_WINDOW_BYTES;
     this.bothWaysChatWindowBytes = options.relayed ? RELAY_MIN_WINDOW_BYTES : BOTH_WAYS_CHAT_WINDOW_BYTES;
     if (rate) this.limiter = new RateLimiter(rate.bytesPerSecond, rate.chunkBytes, clock.now());
@@ -147,7 +141,7 @@ export class Scheduler {
 
   /** Queues a control message behind the others and writes what may be written. */
   send(message: Message): void {
-    if (message.kind === "chat") this.chatSentAt = this.lineWent();
+    if (message.kind === "chat") this.lines.sent();
     this.push(encodeMessage(message));
     this.pump();
   }
@@ -173,10 +167,12 @@ export class Scheduler {
     }
     this.ackedBulk = bytes;
     const now = this.clock.now();
-    this.window.acked(bytes, now, this.receivedBulk);
+    this.window.acked(bytes, now, this.peerData.receivedBytes);
     // Both ways no sample is clean (send-window.ts), so the bound would never move: not then.
     const figures =
-      this.conversing() && now - this.lastReceivedAt >= BOTH_WAYS_MS ? this.window.pathFigures : undefined;
+      this.lines.conversing() && now - this.peerData.lastReceivedAt >= BOTH_WAYS_MS
+        ? this.window.pathFigures
+        : undefined;
     if (figures) this.queueBound.acked(bytes, this.sentBulk, this.window.lastSample, figures, now);
     else this.queueBound.reset();
     this.capUnsent();
@@ -188,10 +184,7 @@ export class Scheduler {
    * a new stretch of the early ACK cadence, for a sender that starts young again).
    */
   received(bytes: number): void {
-    const now = this.clock.now();
-    if (now - this.lastReceivedAt >= ACK_CADENCE_RESTART_MS) this.stretchStart = this.receivedBulk;
-    this.lastReceivedAt = now;
-    this.receivedBulk += bytes;
+    this.peerData.received(bytes, this.clock.now());
   }
 
   /**
@@ -202,15 +195,11 @@ export class Scheduler {
    * end of a transfer), so the peer's window never keeps an entry we owe it.
    */
   consumed(bytes: number, now = false): void {
-    this.consumedBulk += bytes;
-    const owed = this.consumedBulk - this.ackedToPeer;
-    const inStretch = Math.max(0, this.consumedBulk - this.stretchStart);
-    if (owed >= ackThresholdBytes(inStretch, this.ackEvery) || (now && owed > 0)) {
-      this.ackedToPeer = this.consumedBulk;
-      // One a record: the frame built directly (encodeAck), queued and pumped as send() does.
-      this.push(encodeAck(this.consumedBulk));
-      this.pump();
-    }
+    const total = this.peerData.consumed(bytes, now);
+    if (total === undefined) return;
+    // One a record: the frame built directly (encodeAck), queued and pumped as send() does.
+    this.push(encodeAck(total));
+    this.pump();
   }
 
   /** Writes what may be written now: control first, then DATA within the window. */
@@ -270,7 +259,7 @@ export class Scheduler {
       // This turn's share of DATA is out: the continuation goes on next turn. Reads that
       // resolve at once would otherwise starve timers, input and ACK handling.
       if (this.turnSpent()) return;
-      const bulk = this.hooks.nextBulk(this.window.frameBytes(CHUNK_BYTES, this.conversing()));
+      const bulk = this.hooks.nextBulk(this.window.frameBytes(CHUNK_BYTES, this.lines.conversing()));
       if (bulk === undefined) return;
       if (bulk === "again") continue;
       // From the first DATA frame (the path is not known yet); a session without DATA is left alone.
@@ -304,53 +293,27 @@ export class Scheduler {
    */
   private unackedAllowed(): number {
     const window = this.window.bytes;
-    if (!this.conversing()) return window;
+    if (!this.lines.conversing()) return window;
     if (!this.window.shortPath) return Math.min(window, this.queueBound.bytes);
-    const bothWays = this.clock.now() - this.lastReceivedAt < BOTH_WAYS_MS;
+    const bothWays = this.clock.now() - this.peerData.lastReceivedAt < BOTH_WAYS_MS;
     return Math.min(window, bothWays ? this.bothWaysChatWindowBytes : this.chatWindowBytes);
   }
 
   /** True when this turn has written its share of DATA (the continuation is scheduled then). */
   private turnSpent(): boolean {
     if (this.turnBytes === 0) return false;
-    const share = this.conversing() ? CHAT_TURN_DATA_BYTES : TURN_DATA_BYTES;
+    const share = this.lines.conversing() ? CHAT_TURN_DATA_BYTES : TURN_DATA_BYTES;
     return this.turnBytes >= share || this.clock.now() - this.turnStartedAt > PUMP_SLICE_MS;
   }
 
-  /** We sent a chat line in the last CHAT_ACTIVE_MS: the next one may come soon. */
+  /** We sent a chat line in the last CHAT_ACTIVE_MS (ChatActivity.chatting). */
   chatting(): boolean {
-    return this.clock.now() - this.chatSentAt < CHAT_ACTIVE_MS;
+    return this.lines.chatting();
   }
 
-  /**
-   * The peer sent us a chat line: its next may come soon, and its loop reads it between the
-   * turns our DATA gives it, so our DATA is held as for a line of ours (conversing).
-   */
+  /** The peer sent us a chat line (ChatActivity.peerChatted). */
   peerChatted(): void {
-    this.peerChatAt = this.lineWent();
-  }
-
-  /** Which stretch of lines either way this is: one begins with a line after CHAT_ACTIVE_MS without any. */
-  lineStretch(): number {
-    return this.stretches;
-  }
-
-  /** A line goes either way now: @returns now */
-  private lineWent(): number {
-    const now = this.clock.now();
-    if (now - Math.max(this.chatSentAt, this.peerChatAt) >= CHAT_ACTIVE_MS) this.stretches++;
-    return now;
-  }
-
-  /**
-   * A line went either way in the last CHAT_ACTIVE_MS: the window, a turn's share and (off a
-   * short path) the frames are held as while we chat. Both ways with only one side typing, the
-   * other's whole window and two-record turns reached the typist's loop: its lines p50/p99/max
-   * 1.52/9.32/55.3 ms, 6.7% over 5, against 1.05/4.31/17.7 (0.5%) with both typing (6 runs each).
-   */
-  conversing(): boolean {
-    const now = this.clock.now();
-    return now - this.chatSentAt < CHAT_ACTIVE_MS || now - this.peerChatAt < CHAT_ACTIVE_MS;
+    this.lines.peerChatted();
   }
 
   private write(bulk: BulkFrame): void {
@@ -370,7 +333,7 @@ export class Scheduler {
     const payload = bulk.frame.length - DATA_HEADER_BYTES;
     this.turnBytes += payload;
     this.sentBulk += payload;
-    this.window.sent(this.sentBulk, now, this.receivedBulk);
+    this.window.sent(this.sentBulk, now, this.peerData.receivedBytes);
     this.limiter?.spend(payload, now);
     this.hooks.wrote();
     bulk.written();

@@ -118,7 +118,7 @@ export class Session {
         sinks: new IncomingSinks(
           options.downloadDir,
           options.writeBehind ?? true,
-          slowWriteMark(channel.relayed, this.scheduler),
+          slowWriteMark(channel.relayed, this.scheduler.lines),
         ),
         ...(options.decideOffer ? { decide: options.decideOffer } : {}),
         ...(options.openSink ? { openSink: options.openSink } : {}),
