@@ -3,6 +3,7 @@
  * the download directory, hashed as they arrive. On END the count and digest are checked; only
  * then is the file given its final name, with link(2), which fails rather than overwrite: the
  * final name never holds a partial or unverified file, and no existing file is ever replaced.
+ * Which `.part` an offer gets (a new one, or an earlier attempt's to resume) is run-parts.ts's.
  *
  * Writes use fs.writeSync: it throws a catchable error on a full disk (Bun's FileSink instead
  * rejects Promises that crash the process when unhandled and may lose bytes silently). A
@@ -24,17 +25,11 @@ import { keptAfterWriteError, osReason, PART_CHANGED, TransferError } from "./er
 import { applyMeta, type FileMeta } from "./file-meta.ts";
 import { numberedName, sanitizeFileName } from "./file-names.ts";
 import { HeldDir } from "./held-dir.ts";
-import {
-  createExclusive,
-  earlierPartBytes,
-  linkToFreeName,
-  lockNewPart,
-  openResumable,
-  partCandidates,
-} from "./part-files.ts";
+import { linkToFreeName } from "./part-files.ts";
 import { checkPartIntact, firstHoleIn, type TakenPrefix } from "./part-intact.ts";
-import { markAsOurs, markStored } from "./part-mark.ts";
+import { markStored } from "./part-mark.ts";
 import { digestOfPrefix } from "./prefix-hash.ts";
+import { claimPart, earlierPartBytesHere, openFreePart, releasePart, storedHere } from "./run-parts.ts";
 import type { ReceivedFile, ResumableSink } from "./source.ts";
 import { SpaceClaim } from "./space-claims.ts";
 import { type FileWrites, type SlowWriteMark, WriteBehind, writeJoinedSync } from "./write-behind.ts";
@@ -42,14 +37,6 @@ import { WRITE_PIECE_BYTES, WritePieces } from "./write-pieces.ts";
 
 /** Suffix of files still being received. */
 export const PART_SUFFIX = ".part";
-
-/** `.part` paths this process is writing: two transfers of one name must not share one. */
-const partsInUse = new Set<string>();
-/**
- * Paths this process stored verified files under that end in `.part` (a folder entry named
- * `movie.part`): never to be taken for an interrupted transfer of `movie`.
- */
-const storedThisRun = new Set<string>();
 
 export interface FileReceiverOptions {
   /**
@@ -79,7 +66,7 @@ export class FileReceiver implements ResumableSink {
   /** Set by the session: a write in flight failed (writeBehind). */
   onFailed?: (err: TransferError) => void;
   private fd: number | undefined;
-  /** Where the `.part` was made (the key of partsInUse; messages). */
+  /** Where the `.part` was made (claimed in run-parts.ts while written; messages). */
   private readonly partPath: string;
   /** restart() started an earlier attempt's `.part` over: its bytes are this transfer's now. */
   private restarted = false;
@@ -126,7 +113,7 @@ export class FileReceiver implements ResumableSink {
         )
       : undefined;
     this.partPath = dir.pathOf(partName);
-    partsInUse.add(this.partPath);
+    claimPart(this.partPath);
     this.digest = createDigest(algo);
     try {
       // A `.part` left by an interrupted attempt: `hashPrefix` hashes what is there.
@@ -138,7 +125,7 @@ export class FileReceiver implements ResumableSink {
     } catch (err) {
       // No receiver to abort: the `.part` is closed (its lock goes) and free for a later offer;
       // FileReceiver.open releases the space and the folder.
-      partsInUse.delete(this.partPath);
+      releasePart(this.partPath);
       closeSync(fd);
       throw err;
     }
@@ -183,7 +170,8 @@ export class FileReceiver implements ResumableSink {
     const space = SpaceClaim.unchecked(held.path, size);
     let receiver: FileReceiver;
     try {
-      receiver = FileReceiver.openFree(held, safe, id, size, algo, meta, space, options);
+      const part = openFreePart(held, safe, size, meta.token);
+      receiver = new FileReceiver(id, held, safe, part.index, size, algo, part.fd, part.partName, meta, space, options);
     } catch (err) {
       space.release();
       held.release();
@@ -203,40 +191,7 @@ export class FileReceiver implements ResumableSink {
    * (0: none, a new `.part` would be made). @throws TransferError E_WRITE when locking fails outright
    */
   static earlierPartBytes(dir: HeldDir, offeredName: string, size: number | null, token?: string): number {
-    const mine = (partPath: string) => partsInUse.has(partPath) || storedThisRun.has(partPath);
-    return earlierPartBytes(dir, sanitizeFileName(offeredName), size, token, mine);
-  }
-
-  /** The first free name's `.part` (new, or an earlier attempt's to resume). */
-  private static openFree(
-    dir: HeldDir,
-    safe: string,
-    id: number,
-    size: number | null,
-    algo: ChecksumAlgo,
-    meta: FileMeta,
-    space: SpaceClaim,
-    options: FileReceiverOptions,
-  ): FileReceiver {
-    for (const { index: n, partName, partPath } of partCandidates(dir, safe)) {
-      if (partsInUse.has(partPath)) continue;
-      const fd = createExclusive(dir, partName);
-      if (fd !== undefined) {
-        // Locked so that another Parley process receiving into this folder leaves it alone
-        // (one that took it for a resume in the instant since it was made keeps it).
-        if (lockNewPart(fd, dir, partName)) {
-          markAsOurs(fd, meta.token);
-          return new FileReceiver(id, dir, safe, n, size, algo, fd, partName, meta, space, options);
-        }
-        closeSync(fd);
-        continue;
-      }
-      const resumable = storedThisRun.has(partPath) ? undefined : openResumable(dir, partName, size, meta.token);
-      if (resumable !== undefined)
-        return new FileReceiver(id, dir, safe, n, size, algo, resumable, partName, meta, space, options);
-      // Not resumable, or being written by another process right now: the next name.
-    }
-    throw new TransferError("E_WRITE", `no free name for ${safe} in ${dir.path}`);
+    return earlierPartBytesHere(dir, sanitizeFileName(offeredName), size, token);
   }
 
   /** The sender's file differs from our prefix: start the `.part` over from byte 0. */
@@ -305,7 +260,7 @@ export class FileReceiver implements ResumableSink {
       // Named while still open and locked: closing first would let another receiver process
       // take the `.part` for a resume in between.
       const path = linkToFreeName(this.fd as number, this.dir, this.partName, this.baseName, this.nameIndex);
-      storedThisRun.add(path);
+      storedHere(path);
       this.closeFile();
       const stored = {
         path: join(folderNow ?? this.dir.path, basename(path)),
@@ -374,7 +329,7 @@ export class FileReceiver implements ResumableSink {
   }
 
   private closeFile(): void {
-    partsInUse.delete(this.partPath);
+    releasePart(this.partPath);
     this.space.release();
     if (this.fd === undefined) return;
     const fd = this.fd;

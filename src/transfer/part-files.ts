@@ -2,7 +2,7 @@
  * Opening a receiver's `.part` file: created exclusively and locked (so another Parley process
  * receiving into the same folder leaves it alone), or an earlier attempt's reopened to resume
  * if it is Parley's, marked for this offer, and no process holds it; and, once verified, given
- * its final name. FileReceiver's helpers.
+ * its final name. Helpers of run-parts.ts and FileReceiver.
  */
 
 import { closeSync, constants, fstatSync } from "node:fs";
@@ -101,7 +101,7 @@ export const MAX_NAME_TRIES = 1_000;
 /**
  * The names a received file `safe` may be written under, in the order they are tried: for each
  * numbered variant not taken in `dir` ("name", "name (1)", ...), its `.part`'s name and path, and
- * the variant's index. FileReceiver.open and earlierPartBytes walk the same list.
+ * the variant's index. openFreePart and earlierPartBytes (run-parts.ts) walk the same list.
  */
 export function* partCandidates(
   dir: HeldDir,
@@ -119,7 +119,7 @@ export function* partCandidates(
  * The bytes of the earlier attempt's `.part` that FileReceiver.open would resume for this offer
  * (partCandidates' names, each `.part` checked by openResumable), 0 when it would make a new one.
  * Nothing is made, and nothing stays open. `mine(partPath)`: a `.part` this process is writing or
- * stored this run (FileReceiver.open passes those by too).
+ * stored this run (openFreePart passes those by too).
  */
 export function earlierPartBytes(
   dir: HeldDir,
