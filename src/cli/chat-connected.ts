@@ -17,6 +17,7 @@ import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { Terminal } from "../ui/terminal.ts";
 import { count } from "./counts.ts";
 import { expandTransferPaths, type InputLine, transferWordsOrSay } from "./input.ts";
+import { connectedWhere } from "./path-line.ts";
 import { failureWords, peerInputEnded, resumable, resumeHint } from "./reason-words.ts";
 import {
   type FolderListings,
@@ -116,11 +117,7 @@ export class ChatWithPeer {
    *   (the connection's far end is then the relay, not the peer); one line says both who and the path
    */
   sayConnected(session: Session, name: string, via?: MetPath): void {
-    const where = !via
-      ? `at ${session.remoteAddress}`
-      : via.path === "relay"
-        ? `through the relay at ${via.address}`
-        : `directly at ${via.address}`;
+    const where = connectedWhere(session.remoteAddress, via);
     this.terminal.print(`Connected to ${name} ${where}. Type a message and press Enter; "help" lists commands.`);
     const security = session.security;
     if (security?.mode === "code") {

@@ -4,7 +4,7 @@
  */
 
 import type { TransferDone, TransferInfo } from "../session/events.ts";
-import type { Security } from "../session/rendezvous.ts";
+import type { MetPath, Security } from "../session/rendezvous.ts";
 import type { ZipStored } from "../transfer/zip-renames.ts";
 import { CommandTally } from "../ui/command-tally.ts";
 import { FolderTally } from "../ui/folder-tally.ts";
@@ -73,7 +73,8 @@ export class JsonReporter implements Reporter {
   listening(host: string, port: number, reachableAt: readonly string[], code: string): void {
     this.emit(listeningEvent(host, port, reachableAt, code));
   }
-  connected(peerName: string | undefined, address: string, security?: Security, path?: "direct" | "relay"): void {
+  connected(peerName: string | undefined, address: string, security?: Security, via?: MetPath): void {
+    const path = via?.path;
     // The mailbox flow's path, as a plain wormhole peer's event has it: through the relay,
     // `peer.address` is the relay's (it had no flag, and only the `path` event before said so).
     this.emit({

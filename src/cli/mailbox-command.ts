@@ -182,7 +182,7 @@ export async function runWithMailbox(io: MailboxCommandIo, peer: string | undefi
       const exposed = codeOutputWarning(io.cli.outputStat?.("stdout" in options && options.stdout));
       if (exposed) io.cli.stderr.write(`${exposed}\n`);
     },
-    path: (_line, path, address) => reporter.path(path, address),
+    path: (via) => reporter.path(via.path, via.address),
     mailboxLost: (line, withinMs) => reporter.mailboxLost(line, withinMs),
     mailboxBack: (line) => reporter.mailboxBack(line),
     plainPeer: (plain) => {

@@ -6,12 +6,11 @@
  */
 
 import type * as Codes from "../crypto/codes.ts";
-import type { Rendezvous } from "../session/index.ts";
+import type { MetPath, Rendezvous } from "../session/index.ts";
 import type { LostMailbox } from "../session/mailbox-input.ts";
 import type { PlainPeer } from "../session/plain-peer.ts";
 import { EXIT_CONNECTION } from "./exit-codes.ts";
 import type { MailboxConfig } from "./mailbox-options.ts";
-import { pathLine } from "./path-line.ts";
 
 type MeetModule = typeof import("../session/mailbox-rendezvous.ts");
 
@@ -21,8 +20,8 @@ export interface MailboxMeetIo {
   readonly name?: string;
   /** The code is known: show it (`code 7-purple-sausage`). */
   code(code: string): void;
-  /** "Connected directly to HOST:PORT" / "Connected through the relay HOST:PORT". */
-  path(line: string, path: "direct" | "relay", address: string): void;
+  /** The path to a Parley peer stands: said with the session's connected line (path-line.ts connectedWhere). */
+  path(via: MetPath): void;
   /** A plain wormhole client joined: its one transfer is the caller's (plain-run.ts). */
   plainPeer(peer: PlainPeer): void;
   /**
@@ -183,7 +182,7 @@ export class MailboxMeet {
     }
     this.releaseMeeting = meeting.release;
     const via = { path: meeting.path, address: meeting.address };
-    this.io.path(pathLine(via), meeting.path, meeting.address);
+    this.io.path(via);
     await this.io.rendezvous.joined({ ...meeting, via });
   }
 

@@ -110,7 +110,7 @@ export class OneShotRun {
         },
         connected: (session, via) => {
           this.session = session;
-          reporter.connected(session.peer.name, session.remoteAddress, session.security, via?.path);
+          reporter.connected(session.peer.name, session.remoteAddress, session.security, via);
           if (this.role === "send") {
             // Loaded with the session layer (the reporter's presenters bring it).
             const { peerAsksLine } = require("./transfer-words.ts") as typeof TransferWords;

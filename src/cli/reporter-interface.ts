@@ -5,7 +5,7 @@
  */
 
 import type { TransferDone, TransferInfo } from "../session/events.ts";
-import type { Security } from "../session/rendezvous.ts";
+import type { MetPath, Security } from "../session/rendezvous.ts";
 import type { ZipStored } from "../transfer/zip-renames.ts";
 import type { Asker } from "../ui/asker.ts";
 
@@ -19,10 +19,10 @@ export interface ReporterOptions {
 export interface Reporter {
   listening(host: string, port: number, reachableAt: readonly string[], code: string, hint: string): void;
   /**
-   * @param path - the mailbox flow's path (the direct flow: none); "relay": `address` is the
-   *   transit relay's, not the peer's
+   * @param address - the connection's remote address (through the relay: the relay's, not the peer's)
+   * @param via - the mailbox flow's path (the direct flow: none), said in the same line
    */
-  connected(peerName: string | undefined, address: string, security?: Security, path?: "direct" | "relay"): void;
+  connected(peerName: string | undefined, address: string, security?: Security, via?: MetPath): void;
   /** Mailbox flow: our code (`code 7-purple-sausage`) and what the peer should run. */
   mailboxCode(code: string, hint: string): void;
   /**
@@ -32,11 +32,16 @@ export interface Reporter {
   mailboxLost(line: string, withinMs: number): void;
   /** Mailbox flow: it is back (`line`). */
   mailboxBack(line: string): void;
-  /** Mailbox flow: the path in use, "direct" or "relay", and where it goes. */
+  /**
+   * Mailbox flow: the path in use, "direct" or "relay", and where it goes. JSON only: people
+   * read it in the connected line (a Parley peer's) or the plain one's path line (plainConnected).
+   */
   path(path: "direct" | "relay", address: string): void;
   /**
    * A plain wormhole client is there: over the transit path (`address` the peer's or the
-   * relay's), or "mailbox" for a text message (no transit). JSON only: people read the path line.
+   * relay's), or "mailbox" for a text message (no transit). People read the path line
+   * (`Connected directly to ...`, `Connected through the relay ...`: it stands alone, no
+   * connected line of ours follows), none for "mailbox".
    */
   plainConnected(path: "direct" | "relay" | "mailbox", address?: string): void;
   /** The peer's text: `from` labels it (`wormhole` for a plain wormhole client; else `peer`). */

@@ -6,7 +6,7 @@
  */
 
 import type { TransferDone, TransferInfo } from "../session/events.ts";
-import type { Security } from "../session/rendezvous.ts";
+import type { MetPath, Security } from "../session/rendezvous.ts";
 import type { Asker } from "../ui/asker.ts";
 import { lostLinesLine, OutputGate } from "../ui/output-gate.ts";
 import { TransferProgress } from "../ui/progress.ts";
@@ -15,7 +15,7 @@ import type { OutStream } from "./io.ts";
 import { JsonReporter, PROGRESS_EVERY_MS } from "./json-reporter.ts";
 import { listeningLine } from "./listening-words.ts";
 import { isOutputFailure } from "./output-failure.ts";
-import { pathLine } from "./path-line.ts";
+import { connectedWhere, pathLine } from "./path-line.ts";
 import type { Reporter, ReporterOptions } from "./reporter-interface.ts";
 import { TransferPresenter } from "./transfer-presenter.ts";
 import type { TransferOutput } from "./transfer-words.ts";
@@ -162,14 +162,15 @@ class HumanReporter implements Reporter, TransferOutput {
     this.print(listeningLine(host, port, reachableAt, code));
     this.print(hint);
   }
-  connected(peerName: string | undefined, address: string, security?: Security, path?: "direct" | "relay"): void {
+  connected(peerName: string | undefined, address: string, security?: Security, via?: MetPath): void {
     const how = !security
       ? ""
       : security.mode === "code"
         ? " (encrypted, verified by the code)"
         : " (encrypted, port only: not verified)";
-    // Through the relay the connection's far end is the relay, not the peer: said so.
-    const where = path === "relay" ? `through the relay at ${address}` : `at ${address}`;
+    // The one line for who and the path, as the chat's (through the relay the connection's far
+    // end is the relay, not the peer: said so).
+    const where = connectedWhere(address, via);
     this.print(`Connected to ${peerName ? sanitizeForTerminal(peerName) : "peer"} ${where}${how}.`);
     if (security) this.print(`Both sides show ${security.verification}.`);
   }
@@ -177,10 +178,13 @@ class HumanReporter implements Reporter, TransferOutput {
     this.print(`Waiting in the mailbox · code ${code}`);
     this.print(hint);
   }
-  plainConnected(): void {}
-  path(path: "direct" | "relay", address: string): void {
-    this.print(pathLine({ path, address }));
+  plainConnected(path: "direct" | "relay" | "mailbox", address?: string): void {
+    // A plain wormhole peer has no connected line of ours: its path line stands alone (none for a
+    // text through the mailbox).
+    if (path !== "mailbox" && address !== undefined) this.print(pathLine({ path, address }));
   }
+  /** A Parley peer's path is said in its connected line (connectedWhere); JSON has its own event. */
+  path(): void {}
   chat(text: string, from = "peer"): void {
     // A one-shot run's text message is what it was run for: all of it, made safe (the chat
     // cuts a long line at MAX_DISPLAY_CHARS; here nothing else is being typed).

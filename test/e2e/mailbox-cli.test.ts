@@ -73,10 +73,28 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
     expect(await r.exitCode(), r.describe()).toBe(0);
     const relay = `127.0.0.1:${kit.servers().relay.port}`;
     for (const side of [r, s]) {
-      // It said "Connected to peer at <the relay's address>", as if the peer were there.
+      // It said "Connected to peer at <the relay's address>", as if the peer were there; then, a
+      // line before it, "Connected through the relay <address>": the same news twice.
       expect(side.linesMatching(/^Connected /), side.describe()).toEqual([
-        `Connected through the relay ${relay}`,
         `Connected to peer through the relay at ${relay} (encrypted, verified by the code).`,
+      ]);
+    }
+  }, 30_000);
+
+  test("the direct path, human lines: one connected line on each side says who and the path", async () => {
+    // Before: "Connected directly to X", then "Connected to peer at X (encrypted, ...)", the same
+    // news twice (the chat's was made one line in 85cba40).
+    const dir = makeTempDir();
+    const r = startCli("receiver", ["receive", ...mailbox(), "--no-progress", "--dir", dir]);
+    const { match } = await r.waitForLine(/^Waiting in the mailbox · code (\d+-[a-z]+-[a-z]+)$/);
+    const path = bigFile(1000);
+    const s = startCli("sender", ["send", path, "--to", match[1] as string, ...mailbox()]);
+    expect(await s.exitCode(), s.describe()).toBe(0);
+    expect(await r.exitCode(), r.describe()).toBe(0);
+    expect(readFileSync(join(dir, "big.bin")).equals(readFileSync(path))).toBe(true);
+    for (const side of [r, s]) {
+      expect(side.linesMatching(/^Connected /), side.describe()).toEqual([
+        expect.stringMatching(/^Connected to peer directly at \S+ \(encrypted, verified by the code\)\.$/),
       ]);
     }
   }, 30_000);
@@ -94,9 +112,10 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
     expect(await s.exitCode(), s.describe()).toBe(0);
     expect(await r.exitCode(), r.describe()).toBe(0);
     for (const side of [r, s]) {
+      // One line, the relay as named, as the chat's below (before: the path line said
+      // localhost:PORT, then the connected line 127.0.0.1:PORT).
       expect(side.linesMatching(/^Connected /), side.describe()).toEqual([
-        `Connected through the relay localhost:${port}`,
-        `Connected to peer through the relay at 127.0.0.1:${port} (encrypted, verified by the code).`,
+        `Connected to peer through the relay at localhost:${port} (encrypted, verified by the code).`,
       ]);
     }
     const a = startCli("alice", [...named, "--name", "alice", "--no-progress", "--dir", makeTempDir()]);
