@@ -22,7 +22,7 @@
  * `reconnected()` binds again with the same side, asks again what was not answered, claims again
  * the nameplate we hold (another mailbox in the answer: the server forgot the code, E_MAILBOX_LOST),
  * re-opens the mailbox and adds again what the server has not echoed (`unacked`); what it hands
- * out again is dropped by side and phase (`seen`).
+ * out again is dropped by side and phase (mailbox-phases.ts).
  */
 
 import { type Spake2Start, spake2Finish, spake2Start } from "../crypto/spake2.ts";
@@ -32,13 +32,12 @@ import {
   codeForgotten,
   EARLY_FLOOD,
   hexBytes,
-  MAX_EARLY_BYTES,
-  MAX_EARLY_MESSAGES,
   MAX_PENDING_BYTES,
   MAX_PENDING_MESSAGES,
   serverWords,
   WormholeError,
 } from "./mailbox-input.ts";
+import { MailboxPhases } from "./mailbox-phases.ts";
 
 export {
   type LostMailbox,
@@ -73,8 +72,6 @@ export interface MailboxClientEvents {
 type State = "binding" | "allocating" | "listing" | "claiming" | "open" | "closing" | "closed";
 
 const utf8 = new TextEncoder();
-/** The phases a peer's message may have: its key exchange, its versions, and numbered ones. */
-const KNOWN_PHASE = /^(?:pake|version|\d+)$/;
 const fromHex = (hex: string) => Uint8Array.from(Buffer.from(hex, "hex"));
 const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 
@@ -90,11 +87,8 @@ export class MailboxClient {
   private verifiedPeer = false;
   private peerSide: string | undefined;
   private nextSendPhase = 0;
-  private nextReceivePhase = 0;
-  private readonly early: Array<{ phase: string; side: string; body: Uint8Array }> = [];
-  private earlyBytes = 0;
-  private readonly pending = new Map<number, Uint8Array>();
-  private pendingBytes = 0;
+  /** The peer's messages waiting for the key, or for an earlier phase. */
+  private readonly phases = new MailboxPhases();
   private releasedNameplate = false;
   /** The server answered our release (until then a new connection sends it again). */
   private releaseAnswered = false;
@@ -104,11 +98,6 @@ export class MailboxClient {
   private nameplateAllocated = false;
   /** Our adds the server has not echoed back yet, by phase (hex): sent again on a new connection. */
   private readonly unacked = new Map<string, string>();
-  /**
-   * `side/phase` of each message taken: a re-opened mailbox hands all out again. Bounded by what
-   * the meeting holds before it fails (MAX_EARLY_*, MAX_PENDING_*, the Wormhole's unread bound).
-   */
-  private readonly seen = new Set<string>();
 
   /**
    * @param code - the code to join (undefined: allocate one)
@@ -302,21 +291,12 @@ export class MailboxClient {
     }
     if (this.state !== "open") return;
     if (this.peerSide !== undefined && side !== this.peerSide) return; // not our peer (crowded mailboxes refuse)
-    // Phases we do not know are ignored, never remembered in `seen`: a server's endless
-    // made-up phases grew a connected chat without bound (839 MB after 8 million).
-    if (!KNOWN_PHASE.test(phase)) return;
-    const key = `${side}/${phase}`;
-    if (this.seen.has(key)) return; // handed out again: a re-opened mailbox, or added twice
-    this.seen.add(key);
+    if (!this.phases.isNew(side, phase)) return;
     const bytes = hexBytes(body);
     if (!bytes) return this.fail(new WormholeError("E_PEER_PROTOCOL", "a malformed message", { beforeKey: !this.key }));
     if (phase === "pake") return this.gotPake(side, bytes);
     if (!this.key) {
-      if (this.early.length >= MAX_EARLY_MESSAGES || this.earlyBytes + bytes.length > MAX_EARLY_BYTES) {
-        return this.failProtocol(EARLY_FLOOD, true);
-      }
-      this.earlyBytes += bytes.length;
-      this.early.push({ phase, side, body: bytes });
+      if (!this.phases.holdEarly({ phase, side, body: bytes })) this.failProtocol(EARLY_FLOOD, true);
       return;
     }
     this.gotEncrypted(phase, side, bytes);
@@ -341,8 +321,7 @@ export class MailboxClient {
     const version = utf8.encode(JSON.stringify(this.versions));
     this.add("version", sealPhaseMessage(derivePhaseKey(this.key, this.side, "version"), version));
     // Only the peer's: another side's message (the server's doing) is not for us.
-    this.earlyBytes = 0;
-    for (const m of this.early.splice(0)) if (m.side === side) this.gotEncrypted(m.phase, m.side, m.body);
+    for (const m of this.phases.takeEarly(side)) this.gotEncrypted(m.phase, m.side, m.body);
   }
 
   private gotEncrypted(phase: string, side: string, body: Uint8Array): void {
@@ -369,9 +348,9 @@ export class MailboxClient {
       this.deliver();
       return;
     }
-    const n = Number(phase);
-    if (n < this.nextReceivePhase || this.pending.has(n)) return; // delivered twice by the server
-    if (this.pending.size >= MAX_PENDING_MESSAGES || this.pendingBytes >= MAX_PENDING_BYTES) {
+    const put = this.phases.put(Number(phase), plaintext);
+    if (put === "again") return; // delivered twice by the server
+    if (put === "flood") {
       return this.fail(
         new WormholeError(
           "E_PEER_PROTOCOL",
@@ -379,19 +358,15 @@ export class MailboxClient {
         ),
       );
     }
-    this.pendingBytes += plaintext.length;
-    this.pending.set(n, plaintext);
     this.deliver();
   }
 
   /** Application messages go up in phase order, and only after the version message. */
   private deliver(): void {
     if (!this.verifiedPeer) return;
-    for (;;) {
-      const next = this.pending.get(this.nextReceivePhase);
-      if (!next || this.state !== "open") return;
-      this.pending.delete(this.nextReceivePhase++);
-      this.pendingBytes -= next.length;
+    while (this.state === "open") {
+      const next = this.phases.next();
+      if (!next) return;
       this.events.received(next);
     }
   }
