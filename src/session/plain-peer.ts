@@ -97,14 +97,19 @@ export class PlainPeer {
   async receiveOffer(
     wait: { forever?: boolean; signal?: AbortSignal; heard?: () => void } = {},
   ): Promise<IncomingOffer> {
-    for (;;) {
-      const message = await this.next({
-        ...(wait.forever ? {} : { timeoutMs: this.options.timeoutMs }),
-        ...(wait.signal ? { signal: wait.signal } : {}),
-      });
-      wait.heard?.();
-      if (message.transit) this.theirHints = message.transit;
-      if (message.offer) return { offer: message.offer, hints: this.theirHints };
+    const end = this.waitEnd({
+      ...(wait.forever ? {} : { timeoutMs: this.options.timeoutMs }),
+      ...(wait.signal ? { signal: wait.signal } : {}),
+    });
+    try {
+      for (;;) {
+        const message = await this.next(end.stop);
+        wait.heard?.();
+        if (message.transit) this.theirHints = message.transit;
+        if (message.offer) return { offer: message.offer, hints: this.theirHints };
+      }
+    } finally {
+      end.cancel();
     }
   }
 
@@ -171,20 +176,25 @@ export class PlainPeer {
     wait: { timeoutMs?: number; late?: (seconds: string) => PlainPeerError } = {},
   ): Promise<void> {
     this.wormhole.send(encodeOffer(offer));
-    for (;;) {
-      const message = await this.next(wait);
-      if (message.transit) this.theirHints = message.transit;
-      if (message.offer) {
-        // A `wormhole send` on the other end too: both offered, neither will receive.
-        this.wormhole.send(encodeError("both sides are sending: one of you should receive"));
-        throw new PlainPeerError("E_PEER_PROTOCOL", "the wormhole peer is sending too (it offered something)");
+    const end = this.waitEnd(wait);
+    try {
+      for (;;) {
+        const message = await this.next(end.stop);
+        if (message.transit) this.theirHints = message.transit;
+        if (message.offer) {
+          // A `wormhole send` on the other end too: both offered, neither will receive.
+          this.wormhole.send(encodeError("both sides are sending: one of you should receive"));
+          throw new PlainPeerError("E_PEER_PROTOCOL", "the wormhole peer is sending too (it offered something)");
+        }
+        const answer = message.answer;
+        if (!answer) continue;
+        if (answer.kind !== wanted || !answer.ok) {
+          throw new PlainPeerError("E_PEER_PROTOCOL", "the wormhole peer answered something else than ok");
+        }
+        return;
       }
-      const answer = message.answer;
-      if (!answer) continue;
-      if (answer.kind !== wanted || !answer.ok) {
-        throw new PlainPeerError("E_PEER_PROTOCOL", "the wormhole peer answered something else than ok");
-      }
-      return;
+    } finally {
+      end.cancel();
     }
   }
 
@@ -196,16 +206,15 @@ export class PlainPeer {
   }
 
   /**
-   * The peer's next message (an `error` in it throws). A wait that times out or is aborted
-   * leaves the message it was waiting for to the next call.
+   * The end of a wait for the peer, which may take several of its messages (hints, then the
+   * offer or answer): `timeoutMs` of connected time in all, or the abort. Started once for the
+   * whole wait: per message, a peer saying anything else every few seconds (its hints again)
+   * kept `parley send --text` waiting for ever, as `parley receive` for an offer.
    */
-  private async next(
-    wait: { timeoutMs?: number; signal?: AbortSignal; late?: (seconds: string) => PlainPeerError } = {},
-  ): Promise<PlainMessage> {
-    if (!this.pending) {
-      this.pending = this.wormhole.nextMessage();
-      this.pending.catch(() => {}); // a failure reaches whoever waits; nobody waiting is no crash
-    }
+  private waitEnd(wait: { timeoutMs?: number; signal?: AbortSignal; late?: (seconds: string) => PlainPeerError }): {
+    stop: Promise<never>;
+    cancel: () => void;
+  } {
     let cancelDeadline: (() => void) | undefined;
     let onAbort: (() => void) | undefined;
     const stop = new Promise<never>((_, reject) => {
@@ -229,13 +238,26 @@ export class PlainPeer {
       if (wait.signal?.aborted) onAbort();
       else wait.signal?.addEventListener("abort", onAbort, { once: true });
     });
-    let bytes: Uint8Array;
-    try {
-      bytes = await Promise.race([this.pending, stop]);
-    } finally {
-      cancelDeadline?.();
-      if (onAbort) wait.signal?.removeEventListener("abort", onAbort);
+    stop.catch(() => {}); // told to whoever races it; between two messages nobody does
+    return {
+      stop,
+      cancel: () => {
+        cancelDeadline?.();
+        if (onAbort) wait.signal?.removeEventListener("abort", onAbort);
+      },
+    };
+  }
+
+  /**
+   * The peer's next message (an `error` in it throws), or `stop`'s rejection first. A wait that
+   * times out or is aborted leaves the message it was waiting for to the next call.
+   */
+  private async next(stop: Promise<never>): Promise<PlainMessage> {
+    if (!this.pending) {
+      this.pending = this.wormhole.nextMessage();
+      this.pending.catch(() => {}); // a failure reaches whoever waits; nobody waiting is no crash
     }
+    const bytes = await Promise.race([this.pending, stop]);
     this.pending = undefined;
     let message: PlainMessage;
     try {

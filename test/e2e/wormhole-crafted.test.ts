@@ -303,4 +303,23 @@ describe.skipIf(!available)("a crafted wormhole receiver that never confirms a t
       "Error: the wormhole peer did not confirm the text message within 2 s: it failed or was stopped on its side (a wormhole client that gives up tells us nothing through the mailbox); it may have shown the text.",
     ]);
   }, 60_000);
+
+  test("one that sends other messages meanwhile (transit hints every 0.5 s): the wait is still 2 s", async () => {
+    const args = [BUN, MAIN, "send", "--text", "are you there?", ...mailbox()];
+    const cli = new Cli("parley-send-text", [], args, ROOT, { env: { PARLEY_MAILBOX_TEXT_ACK_MS: "2000" } });
+    const { match } = await cli.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
+    const { w } = await joinCode(kit.servers(), match[1] as string);
+    await untilMessage(w, "offer");
+    // Each message restarted the wait (it was per message): a receiver that never answers, but
+    // says something else every 0.5 s, kept parley send waiting for ever.
+    const chatter = setInterval(() => w.send(encodeTransit([], [relay()])), 500);
+    try {
+      expect(await cli.exitCode(15_000)).toBe(3);
+    } finally {
+      clearInterval(chatter);
+    }
+    expect(`${cli.stdout}${cli.stderr}`.split("\n").filter((l) => l.startsWith("Error:"))).toEqual([
+      "Error: the wormhole peer did not confirm the text message within 2 s: it failed or was stopped on its side (a wormhole client that gives up tells us nothing through the mailbox); it may have shown the text.",
+    ]);
+  }, 60_000);
 });

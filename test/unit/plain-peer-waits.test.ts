@@ -1,0 +1,54 @@
+/**
+ * PlainPeer's waits on a plain wormhole peer are bounded in all, not per message: a peer that
+ * never offers (or never confirms a text) but says something else every few seconds (its
+ * transit hints again) must still be given up on once the wait's time is out.
+ */
+
+import { expect, test } from "bun:test";
+import { encodeTransit } from "../../src/protocol/index.ts";
+import { PlainPeer, PlainPeerError } from "../../src/session/plain-peer.ts";
+import type { Wormhole } from "../../src/session/wormhole.ts";
+
+/** A mailbox whose peer sends its hints every `everyMs`, and nothing else. */
+function chattyWormhole(everyMs: number): Wormhole {
+  return {
+    connected: true,
+    side: "0000000000000001",
+    onConnectedChange: () => () => {},
+    nextMessage: () => new Promise((resolve) => setTimeout(() => resolve(encodeTransit([], [])), everyMs)),
+    send() {},
+    close: async () => {},
+  } as unknown as Wormhole;
+}
+
+/** How `promise` ends within `ms`: its rejection's code, "resolved", or "still waiting". */
+async function within(promise: Promise<unknown>, ms: number): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve("still waiting"), ms);
+  });
+  const ended = promise.then(
+    () => "resolved",
+    (err: unknown) => (err instanceof PlainPeerError ? err.code : String(err)),
+  );
+  try {
+    return await Promise.race([ended, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+test("no offer within the wait, though the peer sends its hints every 50 ms: E_NO_OFFER", async () => {
+  const peer = new PlainPeer(chattyWormhole(50), new Uint8Array(32), { timeoutMs: 300, relayDelayMs: 0 });
+  // Per message, each of the hints restarted the 300 ms: still waiting after 2 s.
+  expect(await within(peer.receiveOffer(), 2_000)).toBe("E_NO_OFFER");
+});
+
+test("no message_ack within the wait, though the peer sends its hints every 50 ms: E_NO_ACK", async () => {
+  const peer = new PlainPeer(chattyWormhole(50), new Uint8Array(32), {
+    timeoutMs: 30_000,
+    textAckMs: 300,
+    relayDelayMs: 0,
+  });
+  expect(await within(peer.offerText("are you there?"), 2_000)).toBe("E_NO_ACK");
+});
