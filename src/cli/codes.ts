@@ -5,7 +5,7 @@ import { unwrapTypedCode } from "../crypto/typed-code.ts";
 import { formatAddress } from "../net/endpoints.ts";
 import { isLoopbackHost, UsageError } from "./flags.ts";
 import { osWords } from "./os-words.ts";
-import { secretFileWarning } from "./secret-files.ts";
+import { foreignSpecialFileProblem, secretFileWarning } from "./secret-files.ts";
 
 /** Where a warning about a secret file goes (stderr, before the command starts). */
 export type Warn = (line: string) => void;
@@ -110,7 +110,23 @@ export function readCodeFile(codeFile: string, warn: Warn = () => {}): string {
   let length = 0;
   let fd: number | undefined;
   try {
-    fd = fs.openSync(codeFile, "r");
+    // Not waiting for a writer (a named pipe opens only once one comes): another user's pipe is
+    // refused before that, and our own (`<(pass show code)`, a named pipe of ours) opened again,
+    // through the descriptor where /proc has it (never a name swapped meanwhile), to be read as
+    // its writer writes. O_NONBLOCK changes nothing for a regular file.
+    fd = fs.openSync(codeFile, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const first = fs.fstatSync(fd);
+    if (!first.isFile()) {
+      const problem = foreignSpecialFileProblem(source, first, process.getuid?.());
+      if (problem) throw new UsageError(problem);
+      const waiting = fd;
+      fd = fs.openSync(fs.existsSync(`/proc/self/fd/${waiting}`) ? `/proc/self/fd/${waiting}` : codeFile, "r");
+      fs.closeSync(waiting);
+      const again = fs.fstatSync(fd);
+      if (again.dev !== first.dev || again.ino !== first.ino) {
+        throw new UsageError(`${source} was replaced while it was opened: not read`);
+      }
+    }
     for (;;) {
       const n = fs.readSync(fd, buffer, length, buffer.length - length, null);
       if (n === 0) break;

@@ -62,6 +62,23 @@ export function secretFileWarning(
 }
 
 /**
+ * Why a secret file that is not a regular file of ours, root's or the system's is not read, or
+ * undefined: another user's named pipe (`mkfifo /tmp/code` where the code file was to be) hands us
+ * whatever they write into it, and opening it waits for that user to open it for writing: the
+ * whole process stood still there, Ctrl-C too (session 29), as session 23's opens did. A device or
+ * socket of theirs is no better. Pure: the caller stats what it opened without waiting.
+ */
+export function foreignSpecialFileProblem(
+  label: string,
+  stat: SecretFileStat,
+  ownUid: number | undefined,
+): string | undefined {
+  const foreign = ownUid !== undefined && stat.uid !== ownUid && stat.uid !== 0;
+  if (!foreign || isRegularFile(stat)) return undefined;
+  return `${sanitizeForTerminal(label)} is not a file but ${kindWords(stat)} of another user (uid ${stat.uid}), who chooses what is read from it (and whether anything ever is): not read; keep the code in a file of your own (chmod 600)`;
+}
+
+/**
  * The warning for a listener's code printed into a regular file other users can read
  * (`parley receive --json > recv.jsonl`, as scripts do): one of them could dial with it before
  * the peer does. Undefined for a private file, a pipe or a terminal.

@@ -8,7 +8,7 @@
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUN, Cli, cleanup, jsonReceiver, MAIN, makeTempDir, startCli } from "./helpers.ts";
 
@@ -176,3 +176,43 @@ test.each([
   },
   TEST_MS,
 );
+
+test
+  .skipIf(process.getuid?.() !== 0)
+  .each([
+    [["receive", "40123"]],
+    [["receive", "--relay-url", "ws://127.0.0.1:1/v1"]],
+    [["send", "--text", "hi", "--to", "40123"]],
+  ] as const)(
+  "%p: a named pipe of another user at the code file's name is refused at once (exit 1), not waited on",
+  async (args) => {
+    // `mkfifo /tmp/code` by another user, where the code file was to be. Its open waited for that
+    // user to open it for writing: the run stood still, Ctrl-C too (SIGINT changed nothing; only
+    // SIGTERM or SIGKILL from elsewhere ended it), and whatever that user wrote was the code.
+    const folder = makeTempDir();
+    chmodSync(folder, 0o1777);
+    const fifo = join(folder, "code");
+    const made = Bun.spawnSync(["mkfifo", "-m", "0666", fifo]);
+    expect(made.exitCode).toBe(0);
+    chownSync(fifo, 65534, 65534); // nobody's
+    const cli = startCli("cli", [...args, "--code-file", fifo]);
+    const ended = await Promise.race([cli.exited, Bun.sleep(10_000).then(() => "still running after 10 s")]);
+    if (ended !== 1) cli.kill("SIGKILL");
+    expect(ended, cli.describe()).toBe(1);
+    expect(cli.stderr.split("\n")[0]).toBe(
+      `parley: --code-file ${fifo} is not a file but a named pipe of another user (uid 65534), who chooses what is read from it (and whether anything ever is): not read; keep the code in a file of your own (chmod 600)`,
+    );
+  },
+  TEST_MS,
+);
+
+test("a code file that is a pipe of our own (bash's <(...)) is read as its writer writes it", async () => {
+  const receiver = await jsonReceiver(makeTempDir());
+  const args = ["send", "--text", "hi", "--to", String(receiver.port)];
+  // The writer waits a moment first: the pipe is open, with nothing in it yet, when Parley reads.
+  const script = `exec "$0" "$@" --code-file <(sleep 0.5; echo '${receiver.code}')`;
+  const sender = new Cli("sender", args, ["bash", "-c", script, BUN, MAIN, ...args]);
+  expect(await sender.exitCode(), sender.describe()).toBe(0);
+  expect(await receiver.cli.exitCode(), receiver.cli.describe()).toBe(0);
+  expect(sender.stderr, sender.describe()).not.toContain("Warning:");
+});

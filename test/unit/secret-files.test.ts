@@ -5,7 +5,7 @@
  */
 
 import { expect, test } from "bun:test";
-import { secretFileWarning } from "../../src/cli/secret-files.ts";
+import { foreignSpecialFileProblem, secretFileWarning } from "../../src/cli/secret-files.ts";
 
 const FILE = 0o100000;
 const ME = 1000;
@@ -58,6 +58,26 @@ test("a named pipe of another user (mkfifo where the code file was to be) hands 
   expect(kind(0o140000)).toContain("is not a file but a socket of another user");
   // A pipe of root's (a system's) or of our own (<(pass show code)) is nothing to warn about.
   expect(secretFileWarning("--code-file /dev/fd/63", "/dev/fd/63", { mode: 0o010600, uid: 0 }, ME)).toBeUndefined();
+});
+
+test("a code file that is another user's pipe, device or socket is refused (its open would wait on them); ours, root's or a regular file is not", () => {
+  expect(foreignSpecialFileProblem("--code-file /tmp/code", { mode: 0o010666, uid: 1001 }, ME)).toBe(
+    "--code-file /tmp/code is not a file but a named pipe of another user (uid 1001), who chooses what is read from it (and whether anything ever is): not read; keep the code in a file of your own (chmod 600)",
+  );
+  expect(foreignSpecialFileProblem("--code-file x", { mode: 0o020666, uid: 1001 }, ME)).toContain(
+    "a device of another",
+  );
+  expect(foreignSpecialFileProblem("--code-file x", { mode: 0o140666, uid: 1001 }, ME)).toContain(
+    "a socket of another",
+  );
+  for (const [mode, uid] of [
+    [0o010600, ME], // <(pass show code)
+    [0o010600, 0], // root's
+    [0o100666, 1001], // another user's regular file: warned about (secretFileWarning), read
+  ] as const) {
+    expect(foreignSpecialFileProblem("--code-file x", { mode, uid }, ME)).toBeUndefined();
+  }
+  expect(foreignSpecialFileProblem("--code-file x\x1b[2J", { mode: 0o010666, uid: 1001 }, ME)).not.toContain("\x1b");
 });
 
 test("the chmod hint quotes a path with spaces or quotes, and control characters are made visible", () => {
