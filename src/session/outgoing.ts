@@ -12,7 +12,8 @@
  * pipelined without opening them all. The offers waiting for a place queue by command (its share
  * of the link), in order inside each, and a free place goes to the command with the fewest live
  * transfers: a file typed after a big folder is offered when the first place frees, not after
- * the folder's last entry.
+ * the folder's last entry. A folder refused or cancelled whole is ended here, its entries counted
+ * in outgoing-folders.ts.
  */
 
 import { ProtocolError } from "../protocol/errors.ts";
@@ -31,6 +32,7 @@ import type { FrameSource, SendTrailer } from "../transfer/source.ts";
 import type { SessionEvents, TransferInfo } from "./events.ts";
 import { type Failure, failureOf, MAX_REMEMBERED_ENDED, ownFailure, peerFailure, reportFailure } from "./failure.ts";
 import { MAX_OUTGOING_TRANSFERS } from "./limits.ts";
+import { OutgoingFolders } from "./outgoing-folders.ts";
 import { nextTurn, type OfferPlace, Shares } from "./outgoing-shares.ts";
 import { LIVE, type Outgoing, type OutgoingState, ReusableBulk, TABLE } from "./outgoing-states.ts";
 import { CANCELLED_WHOLE, cancelsWhole, refusesWhole, wholeFolderInfo } from "./peer-folders.ts";
@@ -63,13 +65,8 @@ export class OutgoingTransfers {
   private turns = 0;
   /** nextBulk's list of sending transfers, refilled in place on every call. */
   private readonly sendingNow: Outgoing[] = [];
-  /** Our folders by group: entries offered so far (or failed before their offer). */
-  private readonly told = new Map<number, number>();
-  /**
-   * Our folders the receiver refused whole and ends there (Feature.RefusedFolderEnds), and those
-   * cancelled whole (either side): the rest is not offered.
-   */
-  private readonly refusedFolders = new Set<number>();
+  /** Our folders: entries offered, and those ended whole (their rest is not offered). */
+  private readonly folders = new OutgoingFolders();
   /** cancelFolder is ending a folder's entries one by one: nothing new is offered meanwhile. */
   private endingFolder = false;
 
@@ -99,10 +96,7 @@ export class OutgoingTransfers {
   ): void {
     const key = this.shares.add(place, () => {
       const group = place.folder?.group;
-      if (group !== undefined) {
-        if (this.refusedFolders.has(group)) return; // counted in the refusal's or the cancel's folderRest
-        this.told.set(group, (this.told.get(group) ?? 0) + 1);
-      }
+      if (group !== undefined && !this.folders.offering(group)) return;
       const transferId = id();
       let sender: FrameSource;
       try {
@@ -168,9 +162,8 @@ export class OutgoingTransfers {
    */
   private cancelFolder(t: Outgoing, f: Failure, others: Failure, own = false): void {
     const folder = t.info.folder as FolderEntry;
-    const first = !this.refusedFolders.has(folder.group);
-    this.refusedFolders.add(folder.group);
-    const rest = first ? Math.max(0, folder.entries - (this.told.get(folder.group) ?? 0)) : undefined;
+    const rest = this.folders.endWhole(folder);
+    const first = rest !== undefined;
     const endSaid = own && readsFolderEnd(this.host.peer);
     // Typed here: an entry sent whole waits for the receiver's answer (`t` too, when FOLDER_END tells the end).
     const waits = (o: Outgoing) => own && o.state === "ended" && (o !== t || endSaid);
@@ -249,21 +242,9 @@ export class OutgoingTransfers {
     this.host.settled();
   }
 
-  /**
-   * A folder refused or cancelled whole is still ending: its entries being cancelled now, or
-   * entries of it offered (or sent whole) whose answers are on the way (a REJECT each, within a
-   * round trip). The next offer waits for them, so the folder's last line ("Folder album: nothing
-   * was saved.") comes before the next file's "Sending" line, not after it.
-   */
+  /** A folder refused or cancelled whole is still ending: its entries being cancelled now, or answers due (OutgoingFolders.answersDue). */
   private folderEnding(): boolean {
-    if (this.endingFolder) return true;
-    if (this.refusedFolders.size === 0) return false;
-    for (const t of this.live.values()) {
-      const group = t.info.folder?.group;
-      if (group !== undefined && (t.state === "offered" || t.state === "ended") && this.refusedFolders.has(group))
-        return true;
-    }
-    return false;
+    return this.endingFolder || this.folders.answersDue(this.live.values());
   }
 
   private offer(sender: FrameSource, place: OfferPlace, key: string): void {
@@ -343,9 +324,7 @@ export class OutgoingTransfers {
   private folderRefused(t: Outgoing, reject: Reject): number | undefined {
     const folder = t.info.folder;
     if (!folder || !refusesWhole(reject) || !endsRefusedFolders(this.host.peer)) return undefined;
-    if (this.refusedFolders.has(folder.group)) return undefined; // an entry offered before the first REJECT
-    this.refusedFolders.add(folder.group);
-    return Math.max(0, folder.entries - (this.told.get(folder.group) ?? 0));
+    return this.folders.endWhole(folder); // undefined: an entry offered before the first REJECT
   }
 
   /**
