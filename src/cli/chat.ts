@@ -7,6 +7,7 @@
  */
 
 import { formatAddress } from "../net/endpoints.ts";
+import { shownReason } from "../protocol/message-types.ts";
 import type { MetPath, Session, SessionEvents } from "../session/index.ts";
 import { displayText, sanitizeForTerminal } from "../ui/sanitize.ts";
 import { openTerminalSoon } from "../ui/starting-terminal.ts";
@@ -217,14 +218,16 @@ class ChatController {
       transferFailed: (...failed) => this.withPeer.transferEvents.transferFailed(...failed),
       // Its exit waits for the transfers under way: said now, not only by a declined offer.
       peerLeaving: (reason) => {
-        const [name, why] = [this.peerName(), sanitizeForTerminal(reason)];
+        const [name, why] = [this.peerName(), sanitizeForTerminal(shownReason(reason))];
         this.terminal.print(
           `${name} is leaving (${why}): the connection closes once the transfers under way have ended; ${name} sends no more lines, and new transfers are declined.`,
         );
       },
       peerLeft: (reason) => {
         this.withPeer.sessionEnded(); // a folder still missing entries ends with its summary
-        this.terminal.print(`${this.peerName()} left (${sanitizeForTerminal(reason)}). Connection closed.`);
+        this.terminal.print(
+          `${this.peerName()} left (${sanitizeForTerminal(shownReason(reason))}). Connection closed.`,
+        );
         this.link.finish(EXIT_OK);
       },
       connectionLost: (reason) => {

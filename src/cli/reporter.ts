@@ -5,6 +5,7 @@
  * goes to stderr. Progress is at most 10 events (or bar redraws) a second per transfer.
  */
 
+import { shownReason } from "../protocol/message-types.ts";
 import type { TransferDone, TransferInfo } from "../session/events.ts";
 import type { MetPath, Security } from "../session/rendezvous.ts";
 import type { Asker } from "../ui/asker.ts";
@@ -225,7 +226,7 @@ class HumanReporter implements Reporter, TransferOutput {
     if (!saidAbove) this.print(`Error: ${sanitizeForTerminal(message)}.`);
   }
   bye(reason: string): void {
-    this.print(`Connection closed (${sanitizeForTerminal(reason)}).`);
+    this.print(`Connection closed (${sanitizeForTerminal(shownReason(reason))}).`);
   }
   note(message: string): void {
     this.print(message);

@@ -9,6 +9,23 @@ export const MAX_NAME_CHARS = 64;
 export const MAX_FILE_NAME_BYTES = 255;
 /** Longest free-text reason (BYE). */
 export const MAX_REASON_CHARS = 200;
+/** Longest BYE or LEAVING reason shown as it is in a line of ours (shownReason). */
+export const SHOWN_REASON_CHARS = 40;
+/** Plain lowercase words, as Parley's own reasons are ("exit", "done", "hung up", "its output failed"). */
+const PLAIN_REASON = /^[a-z]+(?:[ -][a-z]+)*$/;
+
+/**
+ * A peer's BYE or LEAVING reason as a line of ours shows it ("alice left (exit)"): plain words of
+ * at most SHOWN_REASON_CHARS as they are, anything else in quotes and cut there, so that the
+ * peer's 200 characters cannot read as our own sentences (`exit). Connected to mallory ...` inside
+ * the line that says it is leaving). The wire keeps free text for older peers; a reason code
+ * elsewhere never carries sentences. The caller still makes it visible (controls, escapes).
+ */
+export function shownReason(reason: string): string {
+  if (reason.length <= SHOWN_REASON_CHARS && PLAIN_REASON.test(reason)) return reason;
+  const chars = [...reason];
+  return `"${chars.length > SHOWN_REASON_CHARS ? `${chars.slice(0, SHOWN_REASON_CHARS).join("")}…` : reason}"`;
+}
 /** Longest detail beside a reason code (REJECT, CANCEL, RECEIVED). */
 export const MAX_DETAIL_CHARS = 64;
 /**

@@ -13,7 +13,7 @@ import { ProtocolError } from "../protocol/errors.ts";
 import { Feature, readsLeaving } from "../protocol/features.ts";
 import type { Frame } from "../protocol/frame-decoder.ts";
 import { FrameType } from "../protocol/frame-types.ts";
-import type { CommandPlace, FolderEntry, Hello } from "../protocol/message-types.ts";
+import { type CommandPlace, type FolderEntry, type Hello, shownReason } from "../protocol/message-types.ts";
 import { boundedReason, encodeMessage, parseMessage } from "../protocol/messages.ts";
 import type { ChecksumAlgo } from "../transfer/checksum.ts";
 import { TransferError } from "../transfer/errors.ts";
@@ -296,7 +296,7 @@ export class Session {
         return this.options.events.peerLeaving?.(message.reason);
       case "bye":
         this.state = "closed";
-        this.failAll({ reason: `the peer left (${message.reason})`, code: "E_CONNECTION" });
+        this.failAll({ reason: `the peer left (${shownReason(message.reason)})`, code: "E_CONNECTION" });
         this.stopTimers();
         this.channel.conn.end(BYE_FLUSH_MS);
         return this.options.events.peerLeft(message.reason);

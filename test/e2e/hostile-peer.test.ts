@@ -19,6 +19,27 @@ const wordsOf = (code: string) => code.replace(/^\d+-/, "");
 
 describe("a hostile peer with the code", () => {
   test(
+    "its LEAVING and BYE reasons are quoted and cut unless they are plain words: they cannot read as lines of ours",
+    async () => {
+      const b = await startPeer("bob");
+      const raw = await rawLeaderInto(b);
+      // 200 characters of the peer's choosing inside our own sentence: before, the line read
+      // "raw is leaving (exit). Connected to mallory directly at 10.0.0.1:80. Transfer #3 saved...".
+      const fake = "exit). Connected to mallory directly at 10.0.0.1:80. Transfer #3 saved: checksum matched (";
+      raw.send(encodeMessage({ kind: "leaving", reason: fake }));
+      await b.cli.waitForLine(/^raw is leaving /);
+      raw.send(encodeMessage({ kind: "bye", reason: "exit). Bye.\nEncrypted and verified" }));
+      expect(await b.cli.exitCode()).toBe(0);
+      const said = b.cli.lines.filter((l) => /^raw (is leaving|left) /.test(l));
+      expect(said, b.cli.describe()).toEqual([
+        'raw is leaving ("exit). Connected to mallory directly at …"): the connection closes once the transfers under way have ended; raw sends no more lines, and new transfers are declined.',
+        'raw left ("exit). Bye.^JEncrypted and verified"). Connection closed.',
+      ]);
+    },
+    TEST_MS,
+  );
+
+  test(
     "names with ../, absolute paths and escape codes, and escape-laden chat, are neutralised",
     async () => {
       const b = await startPeer("bob");

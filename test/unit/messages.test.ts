@@ -26,6 +26,7 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   parseMessage,
+  shownReason,
 } from "../../src/protocol/index.ts";
 import { hex, thrownBy, toHex } from "./helpers.ts";
 
@@ -364,4 +365,16 @@ describe("validation failures are E_BAD_MESSAGE", () => {
     );
     expect(parsed).toStrictEqual({ kind: "accept", id: 1, offset: 5, prefix: "ab" });
   });
+});
+
+test("shownReason: a peer's BYE or LEAVING reason is shown as it is only when plain words; else quoted and cut", () => {
+  for (const own of ["exit", "done", "interrupted", "terminated", "hung up", "its output failed", "warm-up over"]) {
+    expect(shownReason(own)).toBe(own);
+  }
+  expect(shownReason("exit). Connected to mallory")).toBe('"exit). Connected to mallory"');
+  expect(shownReason("")).toBe('""');
+  expect(shownReason("Exit")).toBe('"Exit"');
+  expect(shownReason("a".repeat(41))).toBe(`"${"a".repeat(40)}…"`);
+  // Cut by code point: a character outside the BMP is never split.
+  expect(shownReason("😀".repeat(50))).toBe(`"${"😀".repeat(40)}…"`);
 });
