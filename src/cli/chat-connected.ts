@@ -117,7 +117,7 @@ export class ChatWithPeer {
    *   (the connection's far end is then the relay, not the peer); one line says both who and the path
    */
   sayConnected(session: Session, name: string, via?: MetPath): void {
-    const where = connectedWhere(session.remoteAddress, via);
+    const where = connectedWhere(session.remoteAddress, session.peerDialedIn, via);
     this.terminal.print(`Connected to ${name} ${where}. Type a message and press Enter; "help" lists commands.`);
     const security = session.security;
     if (security?.mode === "code") {

@@ -15,7 +15,7 @@ import { jsonErrorCode } from "./json-error-codes.ts";
 import { jsonLine } from "./json-line.ts";
 import { listeningEvent } from "./listening-words.ts";
 import { takenName } from "./renamed-entries.ts";
-import type { Reporter } from "./reporter-interface.ts";
+import type { ConnectedPeer, Reporter } from "./reporter-interface.ts";
 import { commandIncompleteWords } from "./transfer-words.ts";
 
 /** At most one progress event (or bar redraw) per transfer this often. */
@@ -73,8 +73,9 @@ export class JsonReporter implements Reporter {
   listening(host: string, port: number, reachableAt: readonly string[], code: string): void {
     this.emit(listeningEvent(host, port, reachableAt, code));
   }
-  connected(peerName: string | undefined, address: string, security?: Security, via?: MetPath): void {
+  connected(peer: ConnectedPeer, security?: Security, via?: MetPath): void {
     const path = via?.path;
+    const { name: peerName, address } = peer;
     // The mailbox flow's path, as a plain wormhole peer's event has it: through the relay,
     // `peer.address` is the relay's (it had no flag, and only the `path` event before said so).
     this.emit({
@@ -87,8 +88,8 @@ export class JsonReporter implements Reporter {
   mailboxCode(code: string): void {
     this.emit({ type: "code", code });
   }
-  path(path: "direct" | "relay", address: string): void {
-    this.emit({ type: "path", path, address });
+  path(via: MetPath): void {
+    this.emit({ type: "path", path: via.path, address: via.address });
   }
   // The human line on stderr as before, and the event: a script waiting minutes for its peer
   // learns that the mailbox is gone, and for how long it is tried again.

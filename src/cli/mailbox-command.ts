@@ -65,7 +65,7 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
     entryStored: (done, root, entry) => reporter.entryStored(done, root, entry),
     failed: (info, reason, code) => reporter.failed(info, reason, code),
     error: (code, message) => reporter.error(code, message),
-    path: (path, address) => reporter.path(path, address),
+    path: (via) => reporter.path(via, true),
     connected: (path, address) => reporter.plainConnected(path, address),
   };
   if (io.role === "receive") {
@@ -182,7 +182,7 @@ export async function runWithMailbox(io: MailboxCommandIo, peer: string | undefi
       const exposed = codeOutputWarning(io.cli.outputStat?.("stdout" in options && options.stdout));
       if (exposed) io.cli.stderr.write(`${exposed}\n`);
     },
-    path: (via) => reporter.path(via.path, via.address),
+    path: (via) => reporter.path(via, false),
     mailboxLost: (line, withinMs) => reporter.mailboxLost(line, withinMs),
     mailboxBack: (line) => reporter.mailboxBack(line),
     plainPeer: (plain) => {

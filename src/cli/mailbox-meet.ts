@@ -181,7 +181,7 @@ export class MailboxMeet {
       return;
     }
     this.releaseMeeting = meeting.release;
-    const via = { path: meeting.path, address: meeting.address };
+    const via = { path: meeting.path, address: meeting.address, dialedIn: meeting.dialedIn };
     this.io.path(via);
     await this.io.rendezvous.joined({ ...meeting, via });
   }

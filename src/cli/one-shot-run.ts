@@ -110,7 +110,8 @@ export class OneShotRun {
         },
         connected: (session, via) => {
           this.session = session;
-          reporter.connected(session.peer.name, session.remoteAddress, session.security, via);
+          const { remoteAddress: address, peerDialedIn: dialedIn } = session;
+          reporter.connected({ name: session.peer.name, address, dialedIn }, session.security, via);
           if (this.role === "send") {
             // Loaded with the session layer (the reporter's presenters bring it).
             const { peerAsksLine } = require("./transfer-words.ts") as typeof TransferWords;

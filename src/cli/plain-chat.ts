@@ -61,7 +61,7 @@ export class PlainChat {
       entryStored: () => {}, // the notes say it
       failed: (info, reason) => presenter.failed(info, reason),
       error: (_code, message) => terminal.print(`Error: ${sanitizeForTerminal(message)}.`),
-      path: (path, address) => terminal.print(pathLine({ path, address })),
+      path: (via) => terminal.print(pathLine(via)),
       connected: () => {}, // the path line said it
     };
   }

@@ -8,7 +8,7 @@
 
 import { randomBytes } from "node:crypto";
 import { MAX_PLAIN_TEXT_CHARS } from "../protocol/index.ts";
-import type { OfferDecision, TransferDone, TransferInfo } from "../session/index.ts";
+import type { MetPath, OfferDecision, TransferDone, TransferInfo } from "../session/index.ts";
 import { type PlainPeer, PlainPeerError } from "../session/plain-peer.ts";
 import { type PlainSink, PlainTransferError, receiveOverTransit } from "../session/plain-transfer.ts";
 import type { TransitPipe } from "../session/transit-pipe.ts";
@@ -35,14 +35,15 @@ export interface PlainOutput {
   entryStored(done: TransferDone, root: string, entry: ZipStored): void;
   failed(info: TransferInfo, reason: string, code: string): void;
   error(code: string, message: string): void;
-  path(path: "direct" | "relay", address: string): void;
+  /** The transit path stands (said in a line of its own: no connected line follows). */
+  path(via: MetPath): void;
   /** The peer is there: over this transit path, or "mailbox" for a text message (no transit). */
   connected(path: "direct" | "relay" | "mailbox", address?: string): void;
 }
 
 /** The transit connection is up: its path, and the peer connected over it. */
-export function reportTransit(out: PlainOutput, pipe: Pick<TransitPipe, "path" | "address">): void {
-  out.path(pipe.path, pipe.address);
+export function reportTransit(out: PlainOutput, pipe: Pick<TransitPipe, "path" | "address" | "dialedIn">): void {
+  out.path({ path: pipe.path, address: pipe.address, dialedIn: pipe.dialedIn });
   out.connected(pipe.path, pipe.address);
 }
 

@@ -16,13 +16,20 @@ export interface ReporterOptions {
   readonly stdoutTaken: boolean;
 }
 
+/** Who connected, and where its end of the connection is. */
+export interface ConnectedPeer {
+  /** The name its HELLO gave. */
+  readonly name?: string | undefined;
+  /** The connection's remote address (through the relay: the relay's, not the peer's). */
+  readonly address: string;
+  /** It dialed us: the address's port is one its system picked for this connection (Session.peerDialedIn). */
+  readonly dialedIn: boolean;
+}
+
 export interface Reporter {
   listening(host: string, port: number, reachableAt: readonly string[], code: string, hint: string): void;
-  /**
-   * @param address - the connection's remote address (through the relay: the relay's, not the peer's)
-   * @param via - the mailbox flow's path (the direct flow: none), said in the same line
-   */
-  connected(peerName: string | undefined, address: string, security?: Security, via?: MetPath): void;
+  /** @param via - the mailbox flow's path (the direct flow: none), said in the same line */
+  connected(peer: ConnectedPeer, security?: Security, via?: MetPath): void;
   /** Mailbox flow: our code (`code 7-purple-sausage`) and what the peer should run. */
   mailboxCode(code: string, hint: string): void;
   /**
@@ -33,15 +40,15 @@ export interface Reporter {
   /** Mailbox flow: it is back (`line`). */
   mailboxBack(line: string): void;
   /**
-   * Mailbox flow: the path in use, "direct" or "relay", and where it goes. JSON only: people
-   * read it in the connected line (a Parley peer's) or the plain one's path line (plainConnected).
+   * Mailbox flow: the path in use, "direct" or "relay", and where it goes.
+   * @param standsAlone - a plain wormhole peer's: no connected line of ours follows, so people
+   *   read it in a line of its own (`Connected directly to ...`); a Parley peer's is said in the
+   *   connected line
    */
-  path(path: "direct" | "relay", address: string): void;
+  path(via: MetPath, standsAlone: boolean): void;
   /**
    * A plain wormhole client is there: over the transit path (`address` the peer's or the
-   * relay's), or "mailbox" for a text message (no transit). People read the path line
-   * (`Connected directly to ...`, `Connected through the relay ...`: it stands alone, no
-   * connected line of ours follows), none for "mailbox".
+   * relay's), or "mailbox" for a text message (no transit). JSON only: people read the path line.
    */
   plainConnected(path: "direct" | "relay" | "mailbox", address?: string): void;
   /** The peer's text: `from` labels it (`wormhole` for a plain wormhole client; else `peer`). */

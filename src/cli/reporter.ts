@@ -17,7 +17,7 @@ import { JsonReporter, PROGRESS_EVERY_MS } from "./json-reporter.ts";
 import { listeningLine } from "./listening-words.ts";
 import { isOutputFailure } from "./output-failure.ts";
 import { connectedWhere, pathLine } from "./path-line.ts";
-import type { Reporter, ReporterOptions } from "./reporter-interface.ts";
+import type { ConnectedPeer, Reporter, ReporterOptions } from "./reporter-interface.ts";
 import { TransferPresenter } from "./transfer-presenter.ts";
 import type { TransferOutput } from "./transfer-words.ts";
 
@@ -163,7 +163,7 @@ class HumanReporter implements Reporter, TransferOutput {
     this.print(listeningLine(host, port, reachableAt, code));
     this.print(hint);
   }
-  connected(peerName: string | undefined, address: string, security?: Security, via?: MetPath): void {
+  connected(peer: ConnectedPeer, security?: Security, via?: MetPath): void {
     const how = !security
       ? ""
       : security.mode === "code"
@@ -171,21 +171,19 @@ class HumanReporter implements Reporter, TransferOutput {
         : " (encrypted, port only: not verified)";
     // The one line for who and the path, as the chat's (through the relay the connection's far
     // end is the relay, not the peer: said so).
-    const where = connectedWhere(address, via);
-    this.print(`Connected to ${peerName ? sanitizeForTerminal(peerName) : "peer"} ${where}${how}.`);
+    const where = connectedWhere(peer.address, peer.dialedIn, via);
+    this.print(`Connected to ${peer.name ? sanitizeForTerminal(peer.name) : "peer"} ${where}${how}.`);
     if (security) this.print(`Both sides show ${security.verification}.`);
   }
   mailboxCode(code: string, hint: string): void {
     this.print(`Waiting in the mailbox · code ${code}`);
     this.print(hint);
   }
-  plainConnected(path: "direct" | "relay" | "mailbox", address?: string): void {
-    // A plain wormhole peer has no connected line of ours: its path line stands alone (none for a
-    // text through the mailbox).
-    if (path !== "mailbox" && address !== undefined) this.print(pathLine({ path, address }));
+  plainConnected(): void {}
+  path(via: MetPath, standsAlone: boolean): void {
+    // A Parley peer's is said in its connected line (connectedWhere).
+    if (standsAlone) this.print(pathLine(via));
   }
-  /** A Parley peer's path is said in its connected line (connectedWhere); JSON has its own event. */
-  path(): void {}
   chat(text: string, from = "peer"): void {
     // A one-shot run's text message is what it was run for: all of it, made safe (the chat
     // cuts a long line at MAX_DISPLAY_CHARS; here nothing else is being typed).

@@ -52,6 +52,11 @@ export interface TransitResult {
   readonly path: TransitPath;
   /** Where the winning connection goes: the relay's address, or the peer's. */
   readonly address: string;
+  /**
+   * The peer dialed our listener: `address` is its end of the connection, a port its system
+   * picked for this one connection (nothing listens there), not one of its hints.
+   */
+  readonly dialedIn: boolean;
 }
 
 export type TransitErrorCode = "E_RELAY_UNREACHABLE" | "E_NO_PATH";
@@ -195,7 +200,13 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
       } else finish(new TransitError("E_NO_PATH", `no direct address or relay worked${relayWords()}`));
     };
 
-    const negotiate = (conn: Connection, path: TransitPath, viaRelay: boolean, address: string): void => {
+    const negotiate = (
+      conn: Connection,
+      path: TransitPath,
+      viaRelay: boolean,
+      address: string,
+      dialedIn = false,
+    ): void => {
       live.add(conn);
       let buffer = new Uint8Array(0);
       let step: Step = viaRelay ? "relay" : "handshake";
@@ -253,7 +264,7 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
         live.delete(conn);
         handed = new HandedOver(conn, buffer);
         finish();
-        resolve({ connection: handed, path, address });
+        resolve({ connection: handed, path, address, dialedIn });
       };
       if (viaRelay) silentRelays.add(address);
       // Our line goes first: attaching may replay the peer's early bytes, and GO must follow it.
@@ -326,7 +337,7 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
     }
     listener?.onAccept((conn) => {
       if (finished) return conn.destroy();
-      negotiate(conn, "direct", false, conn.remoteAddress);
+      negotiate(conn, "direct", false, conn.remoteAddress, true);
     });
   });
 }

@@ -48,6 +48,11 @@ export class FrameChannel {
     readonly origin: "dialed" | "accepted",
     /** The connection goes through a relay (each of our frames costs a third process a read and a write). */
     readonly relayed = false,
+    /**
+     * The peer dialed us: the connection's remote port is one its system picked for it, not one
+     * that listens. The direct flow's origin says it; the mailbox's follows the role, not the dial.
+     */
+    readonly peerDialedIn = origin === "accepted",
   ) {}
 
   /**

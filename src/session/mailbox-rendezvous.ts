@@ -109,6 +109,8 @@ export interface ParleyMeeting {
   readonly path: TransitPath;
   /** The relay's address (path "relay") or the peer's. */
   readonly address: string;
+  /** The peer dialed our transit listener (TransitResult.dialedIn). */
+  readonly dialedIn: boolean;
   /** Closes the mailbox (and lets go of the code); call when the session is over. */
   release(): Promise<void>;
 }
@@ -297,11 +299,17 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
     wormhole.quiet();
     return {
       kind: "parley",
-      channel: new FrameChannel(secure, role === "sender" ? "accepted" : "dialed", transit.path === "relay"),
+      channel: new FrameChannel(
+        secure,
+        role === "sender" ? "accepted" : "dialed",
+        transit.path === "relay",
+        transit.dialedIn,
+      ),
       peer,
       security: { mode: "code", verification: keys.verification },
       path: transit.path,
       address: transit.address,
+      dialedIn: transit.dialedIn,
       release: () => wormhole.close("happy"),
     };
   } catch (err) {

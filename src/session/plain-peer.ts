@@ -298,7 +298,14 @@ export class PlainPeer {
     try {
       const transit = await connectTransit(plan, this.listener);
       const transitKey = wormholeTransitKey(this.key);
-      const pipe = new TransitPipe(transit.connection, transitKey, role, transit.path, transit.address);
+      const pipe = new TransitPipe(
+        transit.connection,
+        transitKey,
+        role,
+        transit.path,
+        transit.address,
+        transit.dialedIn,
+      );
       transitKey.fill(0);
       // The mailbox has done its part; its close (a round trip) need not hold the data back.
       void this.close("happy");

@@ -103,6 +103,11 @@ export interface Rendezvoused {
 export interface MetPath {
   readonly path: "direct" | "relay";
   readonly address: string;
+  /**
+   * The peer dialed our transit listener (the direct path): `address` is its end of that
+   * connection, with the port its system picked for it, not one that listens.
+   */
+  readonly dialedIn?: boolean;
 }
 
 /** A connection whose handshake is done, waiting to be picked (or dropped). */

@@ -154,6 +154,11 @@ export class Session {
     return this.channel.conn.remoteAddress;
   }
 
+  /** The peer dialed us: remoteAddress's port is the one its system picked for this connection. */
+  get peerDialedIn(): boolean {
+    return this.channel.peerDialedIn;
+  }
+
   /** Transfers in progress, both directions. */
   get activeTransfers(): TransferInfo[] {
     return this.transferStatus.map((t) => t.info);

@@ -47,6 +47,8 @@ export class TransitPipe {
     role: "sender" | "receiver",
     readonly path: TransitPath,
     readonly address: string,
+    /** The peer dialed our transit listener (TransitResult.dialedIn). */
+    readonly dialedIn = false,
   ) {
     const keys = transitRecordKeys(transitKey, role);
     this.sealer = new TransitRecordSealer(keys.sendKey);

@@ -323,8 +323,8 @@ describe("parley chat over pipes", () => {
 
       a.cli.send(b.code);
       await Promise.all([
-        a.cli.waitForLine(/^Connected to bob at 127\.0\.0\.1:\d+/),
-        b.cli.waitForLine(/^Connected to alice at 127\.0\.0\.1:\d+/),
+        a.cli.waitForLine(/^Connected to bob at 127\.0\.0\.1:\d+\. /),
+        b.cli.waitForLine(/^Connected to alice at 127\.0\.0\.1\. /), // dialed by alice: the host alone
       ]);
       await chat(a, b, "alice", "second try worked");
       expectNoStackTrace(a);
@@ -805,8 +805,8 @@ describe("chat edge cases", () => {
       await a.cli.waitForLine(/own port/);
       a.cli.send(b.code);
       await Promise.all([
-        a.cli.waitForLine(/^Connected to bob at 127\.0\.0\.1:\d+/),
-        b.cli.waitForLine(/^Connected to alice at 127\.0\.0\.1:\d+/),
+        a.cli.waitForLine(/^Connected to bob at 127\.0\.0\.1:\d+\. /),
+        b.cli.waitForLine(/^Connected to alice at 127\.0\.0\.1\. /), // dialed by alice: the host alone
       ]);
       expect(a.cli.linesMatching(/^Connected to/)).toHaveLength(1);
       expectNoStackTrace(a);
@@ -910,8 +910,8 @@ describe("strangers on the port", () => {
       // Bob dials alice, who is still listening and still asking for a peer.
       b.cli.send(a.code);
       await Promise.all([
-        a.cli.waitForLine(/^Connected to bob at 127\.0\.0\.1:\d+/),
-        b.cli.waitForLine(/^Connected to alice at 127\.0\.0\.1:\d+/),
+        a.cli.waitForLine(/^Connected to bob at 127\.0\.0\.1\. /), // dialed by bob: the host alone
+        b.cli.waitForLine(/^Connected to alice at 127\.0\.0\.1:\d+\. /),
       ]);
       await chat(b, a, "bob", "hello through the noise");
       expectNoStackTrace(a);

@@ -294,8 +294,8 @@ export async function connectedPair(): Promise<{ a: Peer; b: Peer }> {
   const [a, b] = await Promise.all([startPeer("alice"), startPeer("bob")]);
   a.cli.send(b.code);
   await Promise.all([
-    a.cli.waitForLine(/^Connected to bob at 127\.0\.0\.1:\d+\b/),
-    b.cli.waitForLine(/^Connected to alice at 127\.0\.0\.1:\d+\b/),
+    a.cli.waitForLine(/^Connected to bob at 127\.0\.0\.1:\d+\. /),
+    b.cli.waitForLine(/^Connected to alice at 127\.0\.0\.1\. /), // dialed: the host alone
   ]);
   return { a, b };
 }

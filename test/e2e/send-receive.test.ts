@@ -106,6 +106,36 @@ describe("parley send / receive", () => {
   );
 
   test(
+    "human lines: the dialing side names the port it dialed, the dialed side the peer's host alone (--json: the whole address)",
+    async () => {
+      const dir = makeTempDir();
+      const file = randomFile("a.bin", 1000);
+      const receiver = startCli("receiver", ["receive", "--dir", dir]);
+      const { match } = await receiver.waitForLine(/^Listening on 127\.0\.0\.1:(\d+) · code (\S+)$/);
+      const sender = startCli("sender", ["send", file.path, "--to", match[2] as string]);
+      expect(await sender.exitCode(), sender.describe()).toBe(0);
+      expect(await receiver.exitCode(), receiver.describe()).toBe(0);
+      expect(readFileSync(join(dir, "a.bin")).equals(file.bytes)).toBe(true);
+      expect(sender.linesMatching(/^Connected /)).toEqual([
+        `Connected to peer at 127.0.0.1:${match[1]} (encrypted, verified by the code).`,
+      ]);
+      // It said "at 127.0.0.1:PORT" with the port the sender's system picked for the connection,
+      // where nothing listens, as if the sender could be reached there.
+      expect(receiver.linesMatching(/^Connected /)).toEqual([
+        "Connected to peer at 127.0.0.1 (encrypted, verified by the code).",
+      ]);
+      const json = startCli("receiver", ["receive", "--json", "--dir", makeTempDir()]);
+      const code = await listeningCode(json);
+      const again = startCli("sender", ["send", file.path, "--to", code]);
+      expect(await again.exitCode(), again.describe()).toBe(0);
+      expect(await json.exitCode(), json.describe()).toBe(0);
+      const connected = events(json).find((e) => e.type === "connected") as Event;
+      expect((connected.peer as { address: string }).address).toMatch(/^127\.0\.0\.1:\d+$/);
+    },
+    TEST_MS,
+  );
+
+  test(
     "send listens, receive dials; with --checksum sha256 the digest is the file's SHA-256",
     async () => {
       const dir = makeTempDir();

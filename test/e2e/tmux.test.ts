@@ -224,8 +224,10 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText("a", /peer code> $/m);
     type("a", codeB as string);
     await Promise.all([
-      waitForText("a", /^Connected to bob at 127\.0\.0\.1:\d+/m),
-      waitForText("b", /^Connected to alice at 127\.0\.0\.1:\d+/m),
+      waitForText("a", /^Connected to bob at 127\.0\.0\.1:\d+\. /m),
+      // Bob was dialed: alice's end is named by its host alone (its port, one her system picked
+      // for this connection, read as a place to reach her: "at 127.0.0.1:51234").
+      waitForText("b", /^Connected to alice at 127\.0\.0\.1\. /m),
     ]);
 
     // Chat both ways.
