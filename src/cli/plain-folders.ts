@@ -23,6 +23,7 @@ import { EXIT_OK, EXIT_TRANSFER } from "./exit-codes.ts";
 import {
   acceptPlainTransit,
   declinedByDecide,
+  declineUnstorable,
   type PlainFolders,
   type PlainOfferOf,
   type PlainOutput,
@@ -112,9 +113,7 @@ async function receiveFolder(
   try {
     part = ZipPart.open(options.dir, wanted);
   } catch (err) {
-    await peer.decline("the receiver cannot store the folder");
-    sayOffered();
-    return reportPlainFailure(err, out, offered);
+    return declineUnstorable(peer, out, offered, err, sayOffered);
   }
   // Named from its first line as it will be stored (`gift (1)` where gift is taken), as a
   // Parley folder is: the name is given once it is unpacked, so this is the one free now.

@@ -172,6 +172,25 @@ async function declineOffer(
   return EXIT_TRANSFER;
 }
 
+/** What a plain sender's user reads when its file or folder cannot be stored here (no path, no reason of ours). */
+export const UNSTORABLE_WORDS = "the receiver cannot store it";
+
+/**
+ * Declines a plain sender's file or folder that cannot be stored here (`err`): its user reads
+ * UNSTORABLE_WORDS, ours the offer (`sayOffered`) and why. @returns the exit code
+ */
+export async function declineUnstorable(
+  peer: PlainPeer,
+  out: PlainOutput,
+  offered: TransferInfo,
+  err: unknown,
+  sayOffered: () => void,
+): Promise<number> {
+  await peer.decline(UNSTORABLE_WORDS);
+  sayOffered();
+  return reportPlainFailure(err, out, offered);
+}
+
 /**
  * Asks about (--ask) or checks (--stdout) a plain sender's offer with `decide`, and declines it
  * unless the answer is yes. @returns the exit code of the decline, or undefined to take it
@@ -285,9 +304,7 @@ async function receiveFile(
           { resumable: false },
         );
   } catch (err) {
-    await peer.decline("the receiver cannot store the file");
-    sayOffered();
-    return reportPlainFailure(err, out, offered);
+    return declineUnstorable(peer, out, offered, err, sayOffered);
   }
   const info: TransferInfo = { ...offered, name: sink.name };
   let live = true;

@@ -9,7 +9,7 @@
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TransitRecordSealer } from "../../src/crypto/transit-records.ts";
 import { encodeOffer, encodeTransit } from "../../src/protocol/index.ts";
@@ -168,6 +168,32 @@ describe.skipIf(!available)("a folder from the wormhole client to receive --stdo
     });
     expect(await w.exitCode(LONG_MS)).not.toBe(0);
     expect(w.stderr).toContain("--stdout takes one file, not a folder");
+  }, 120_000);
+});
+
+describe.skipIf(!available)("a file or a folder from the wormhole client that cannot be stored", () => {
+  test("declined with one wording for both: the wormhole user reads 'the receiver cannot store it' (exit 3 here)", async () => {
+    // Before: "the receiver cannot store the file" and "... the folder", two declines written twice.
+    const { parent } = albumTree(2, false);
+    writeFileSync(join(parent, "one.bin"), seededBytes(1000));
+    for (const [offered, question] of [
+      ["one.bin", /Accept one\.bin .*\? \[y\/N\] /],
+      ["album", /Accept folder album .*\? \[y\/N\] /],
+    ] as const) {
+      const w = wormhole("wormhole-send", ["send", offered], parent);
+      const code = await wormholeCode(w);
+      const dir = join(makeTempDir(), "gone");
+      mkdirSync(dir);
+      const r = startCli("parley-receive", ["receive", code, ...mailbox(), "--ask", "--dir", dir]);
+      await r.waitForStderr(question, 30_000);
+      // The download folder goes while the question waits: nothing can be stored once the answer is yes.
+      rmSync(dir, { recursive: true });
+      r.send("y");
+      expect(await r.exitCode(LONG_MS), r.describe()).toBe(3);
+      expect(await w.exitCode(LONG_MS)).not.toBe(0);
+      expect(w.stderr, offered).toContain("the receiver cannot store it");
+      expect(w.stderr, offered).not.toContain("cannot store the");
+    }
   }, 120_000);
 });
 
