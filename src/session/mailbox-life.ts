@@ -40,8 +40,12 @@ import {
 
 /** One loss and the tries after it, until the connection is back and stays so. */
 export interface Outage {
-  /** When the tries end (performance.now() time). */
-  readonly deadline: number;
+  /**
+   * When the connection was lost (performance.now() time): the tries end `withinMs` after. Kept
+   * as the loss's time, not as its deadline: the time left is withinMs less the time since, so a
+   * new outage's is withinMs exactly (at + withinMs - at is not, for a third of the fractions).
+   */
+  readonly since: number;
   /** The pause before the next try, ms (0: at once). */
   readonly pause: number;
   /**
@@ -284,26 +288,29 @@ export class MailboxLife {
     } else if (prior && s.name === "up" && at - s.since < RETRY_MAX_MS) {
       // Back only briefly: the same outage goes on, after a longer pause.
       outage = { ...prior, pause: this.nextPause(prior.pause), silence: silence ?? prior.silence };
-    } else outage = { deadline: at + withinMs, pause: 0, silence, answered: s.name === "up", silentBacks: 0 };
-    // A new outage has all of withinMs: at + withinMs - at is not withinMs for a third of the
-    // times' fractions (59,999.99999999999: "for up to 60 s", not "1 minute").
-    const left = outage.deadline === at + withinMs ? withinMs : outage.deadline - at;
+    } else outage = { since: at, pause: 0, silence, answered: s.name === "up", silentBacks: 0 };
+    const left = this.left(outage, at);
     if (left <= 0) return this.enter({ name: "failed" }, { ...drop, fail: this.gaveUp(outage) }); // an outage already at its end
     // One not back yet was never said: its loss is no news.
     const tell: LifeStep = back ? { tell: { connected: false, withinMs: left } } : {};
-    return this.pauseThen(outage, at, { ...drop, bound: outage.deadline, ...tell });
+    return this.pauseThen(outage, at, { ...drop, bound: outage.since + withinMs, ...tell });
+  }
+
+  /** The time `outage` has left at `at`, ms: withinMs at its loss, exactly (Outage.since). */
+  private left(outage: Outage, at: number): number {
+    return this.options.withinMs - (at - outage.since);
   }
 
   /** The next try of `outage`: at once (no pause), or after its pause. */
   private pauseThen(outage: Outage, at: number, also: LifeStep = {}): LifeStep {
     if (outage.pause <= 0) return this.tryAgain(outage, at, also);
-    const left = outage.deadline - at;
+    const left = this.left(outage, at);
     return this.enter({ name: "lost-pausing", outage }, { ...also, pause: Math.min(outage.pause, Math.max(0, left)) });
   }
 
   /** Opens the connection again, unless the outage's time is up. */
   private tryAgain(outage: Outage, at: number, also: LifeStep = {}): LifeStep {
-    const left = outage.deadline - at;
+    const left = this.left(outage, at);
     if (left <= 0) return this.enter({ name: "failed" }, { ...also, fail: this.gaveUp(outage) });
     const open = Math.max(MIN_OPEN_MS, Math.min(this.options.openTimeoutMs, left));
     return this.enter({ name: "lost-opening", outage }, { ...also, open });
