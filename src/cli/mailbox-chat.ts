@@ -51,6 +51,14 @@ function brokeKeyExchange(err: unknown): string | undefined {
 const PLAIN_LEAVING_LINE =
   "Waiting for the transfer with the wormhole peer to finish before leaving (Ctrl-C leaves at once, cancelling it)...";
 
+/**
+ * Said instead of describeMeetFailure's for a code typed whose other side's messages broke the key
+ * exchange before any key (WormholeError.beforeKey): whoever holds that code's number (a stranger
+ * who took it: the server lists them) can send one, so it gives the prompt back as a wrong code does.
+ */
+const BROKEN_CODE_TYPED =
+  "Error: the key exchange with that code broke (its other side's key exchange message is not usable: someone who took the code's number, or a broken client), and that code is used up (good for one try)";
+
 /** Said instead of describeMeetFailure's, which tells the side with no other code to start again. */
 const WRONG_CODE_TYPED =
   "Error: wrong code: the peer's code and the one typed differ (a typo, or someone guessing), and the peer's is used up (good for one try)";
@@ -270,12 +278,20 @@ export class MailboxChat {
     const failure = describeMeetFailure(err, code);
     if (!failure) throw err;
     const again = code !== undefined && this.own !== undefined && this.meets.has(this.own);
-    if (again && this.typeAgain && failure.code in TYPE_AGAIN) {
+    // Broken before any key by the other side's messages: one message from whoever took the
+    // code's number, which ended the chat (exit 2) where a wrong code gives the prompt back.
+    const broken = (err as { beforeKey?: unknown }).beforeKey === true;
+    if (again && this.typeAgain && (failure.code in TYPE_AGAIN || broken)) {
       // The code typed failed, ours still waits in the mailbox: the prompt comes back, as after
       // a failed dial in the direct flow (it ended the chat, exit 2, for a mistyped number).
       this.joining = false;
-      const line = failure.code === "E_WRONG_CODE" ? WRONG_CODE_TYPED : sanitizeForTerminal(failure.line);
-      this.terminal.print(`${line}. ${TYPE_AGAIN[failure.code]}, or wait for the peer to type yours.`);
+      const line = broken
+        ? BROKEN_CODE_TYPED
+        : failure.code === "E_WRONG_CODE"
+          ? WRONG_CODE_TYPED
+          : sanitizeForTerminal(failure.line);
+      const next = broken ? "Type its new one" : TYPE_AGAIN[failure.code];
+      this.terminal.print(`${line}. ${next}, or wait for the peer to type yours.`);
       this.terminal.setPrompt("peer code> ");
       this.typeAgain();
       return;

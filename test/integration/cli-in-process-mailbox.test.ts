@@ -204,6 +204,22 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
       "Error: the peer broke the protocol: the peer's key exchange message is not usable; the code is used up (a mailbox code is good for one try): start again for a new one.",
     );
   }, 30_000);
+  test("at a terminal, a code typed whose other side sends no usable key exchange message (a stranger squatting its number): the prompt comes back", async () => {
+    // Someone took a number (a spent code's, still listed: they never let go of it) and left a
+    // key exchange message that is none. Before: the chat typing that code ended at once, exit 2,
+    // with its own code still waiting; a wrong code typed gives the prompt back.
+    const at = await aliceAtTerminal();
+    await joinAndDie(kit.servers().mailboxUrl, "4242-purple-sausage", "00");
+    (at.aliceIo.stdin as PassThrough).write("4242-purple-sausage\n");
+    await at.shows(
+      /^Error: the key exchange with that code broke \(its other side's key exchange message is not usable: someone who took the code's number, or a broken client\), and that code is used up \(good for one try\)\. Type its new one, or wait for the peer to type yours\.$/m,
+    );
+    const { bob } = bobJoins(at.code);
+    await at.shows(/^Connected to bob through the relay at /m);
+    (at.aliceIo.stdin as PassThrough).write("exit\n");
+    expect(await at.alice, at.aliceIo.out.text).toBe(0);
+    expect(await bob).toBe(0);
+  }, 30_000);
   test("at a terminal, its code spent by wrong codes: a new one twice, as a listener's 3 wrong codes; the third ends it, exit 2", async () => {
     // Before: the first wrong code ended the chat, exit 2 ("start again for a new one").
     const { aliceIo, alice, code, shows } = await aliceAtTerminal();
