@@ -14,6 +14,8 @@
  *
  * Files are read and written only in transfer/ and cli/: the session gets its files as sinks
  * and readers (FileReceiver, PieceReader, ...), so it can be driven over memory in tests.
+ * Beyond imports (CODE_RULES): only cli/main.ts exits, only net/ opens sockets, only cli/ and
+ * ui/ touch the terminal, and protocol/ keeps no time.
  */
 
 import { expect, test } from "bun:test";
@@ -105,6 +107,81 @@ test.each(folders.filter((f) => !FILE_IO.has(f)))("src/%s does no file I/O of it
     });
   }
   expect(wrong).toEqual([]);
+});
+
+/** `text` with its comments blanked (a rule below is about code: a comment may name what it avoids). */
+function codeOf(text: string): string {
+  // Block comments keep their line breaks, so the lines found keep their numbers.
+  return text.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, "")).replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
+}
+
+/** Each `file:line text` of src/ (outside `allowed`, a file or a folder) whose code matches `pattern`. */
+function codeMatching(pattern: RegExp, allowed: (file: string) => boolean): string[] {
+  const found: string[] = [];
+  for (const folder of folders) {
+    for (const name of readdirSync(join(SRC, folder))) {
+      const file = `${folder}/${name}`;
+      if (!name.endsWith(".ts") || allowed(file)) continue;
+      codeOf(readFileSync(join(SRC, file), "utf8"))
+        .split("\n")
+        .forEach((line, i) => {
+          if (pattern.test(line)) found.push(`${file}:${i + 1} ${line.trim()}`);
+        });
+    }
+  }
+  return found;
+}
+
+/**
+ * The rules of DESIGN.md and STYLE.md that are not about imports between folders: only
+ * cli/main.ts exits the process; only net/ opens sockets (the session reaches the peer through a
+ * Connection); only cli/ and ui/ touch the terminal (the session knows nothing of it); protocol/
+ * keeps no time (pure: no timers).
+ */
+const CODE_RULES: ReadonlyArray<{
+  readonly rule: string;
+  readonly pattern: RegExp;
+  readonly allowed: (file: string) => boolean;
+}> = [
+  {
+    rule: "only cli/main.ts exits the process",
+    pattern: /\bprocess\.(exit|reallyExit|abort)\(/,
+    allowed: (f) => f === "cli/main.ts",
+  },
+  {
+    rule: "only net/ opens sockets",
+    pattern: /\bBun\.(listen|connect|udpSocket)\(|\bnew WebSocket\(|from "(node:)?(net|tls|dgram|http|https)"/,
+    allowed: (f) => f.startsWith("net/"),
+  },
+  {
+    rule: "only cli/ and ui/ touch the terminal",
+    pattern: /\bprocess\.(stdin|stdout|stderr)\b|from "(node:)?(tty|readline)"/,
+    allowed: (f) => f.startsWith("cli/") || f.startsWith("ui/"),
+  },
+  {
+    rule: "protocol/ keeps no time",
+    pattern: /\b(setTimeout|setInterval|setImmediate|performance\.now|Date\.now)\b/,
+    allowed: (f) => !f.startsWith("protocol/"),
+  },
+];
+
+test.each(CODE_RULES.map((r) => [r.rule, r] as const))("%s", (_rule, { pattern, allowed }) => {
+  expect(codeMatching(pattern, allowed)).toEqual([]);
+});
+
+test("the code rules see code, not comments (they can fail)", () => {
+  const exits = CODE_RULES[0]?.pattern as RegExp;
+  expect(exits.test(codeOf("  if (bad) process.exit(1); // never"))).toBe(true);
+  expect(exits.test(codeOf("  // process.exit(1) would lose output\n  /* nor process.exit(2) */"))).toBe(false);
+  expect(codeOf('const url = "ws://host/v1"; // a comment')).toBe('const url = "ws://host/v1"; ');
+  // Allowed nowhere: main.ts's own calls are found, at their lines, and the comments elsewhere are not.
+  const everywhere = codeMatching(exits, () => false);
+  expect(everywhere.length).toBeGreaterThan(0);
+  for (const hit of everywhere) {
+    const [, file, line] = /^(\S+):(\d+) /.exec(hit) ?? [];
+    expect(file).toBe("cli/main.ts");
+    expect(readFileSync(join(SRC, file as string), "utf8").split("\n")[Number(line) - 1]).toContain("process.exit(");
+  }
 });
 
 test("the check sees an upward import (it can fail)", () => {
