@@ -21,6 +21,18 @@ export function codeOnCommandLineNote(text: string | undefined): string | undefi
   return "Note: the code is on this command line, which other users of this machine can see (ps); PARLEY_CODE or --code-file keep it private.";
 }
 
+/**
+ * What a listener's hint tells the peer to run: the code in PARLEY_CODE and only its address on
+ * the command line (`PARLEY_CODE=40123-ribbon-walnut parley send <paths> --to 40123`), as the
+ * README does, so that following it gets no codeOnCommandLineNote.
+ * @param code - the listener's code, `[HOST:]PORT-word-word` (connectionCode)
+ */
+export function peerCommandHint(role: "send" | "receive", code: string): string {
+  const target = code.replace(/-[a-z]+-[a-z]+$/, "");
+  const command = role === "send" ? `parley receive ${target}` : `parley send <paths> --to ${target}`;
+  return `Waiting for the peer: PARLEY_CODE=${code} ${command}`;
+}
+
 /** Two codes that are the same once spaces, dashes and case are set aside (as codes are read). */
 export function sameCode(a: string, b: string | undefined): boolean {
   const plain = (text: string) =>

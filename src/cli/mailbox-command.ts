@@ -167,10 +167,12 @@ export async function runWithMailbox(io: MailboxCommandIo, peer: string | undefi
   const code = mailboxCodeGiven(peer, options.peerCode);
   const note = codeOnCommandLineNote(peer);
   if (note) reporter.note(note);
+  // The code in PARLEY_CODE, as the direct flow's hint (codes.ts peerCommandHint): on a command
+  // line it gets the note that other users can see it (ps). The wormhole client takes it there.
   const other = (c: string) =>
     io.role === "send"
-      ? `parley receive ${c} (with the same mailbox), or wormhole receive ${c}`
-      : `parley send <paths> --to ${c} (with the same mailbox), or wormhole send --code ${c} <file>`;
+      ? `PARLEY_CODE=${c} parley receive (with the same mailbox), or wormhole receive ${c}`
+      : `PARLEY_CODE=${c} parley send <paths> (with the same mailbox), or wormhole send --code ${c} <file>`;
   const meet = new MailboxMeet({
     rendezvous: io.link.rendezvous,
     config: options.mailbox as MailboxConfig,

@@ -11,7 +11,7 @@
 
 import type { Session, SessionEvents, SessionOptions, TransferInfo } from "../session/index.ts";
 import type * as FolderTally from "../ui/folder-tally.ts";
-import { codeOnCommandLineNote } from "./codes.ts";
+import { codeOnCommandLineNote, peerCommandHint } from "./codes.ts";
 import type { ReceiveOptions, SendOptions } from "./command-args.ts";
 import { PeerLink } from "./connect.ts";
 import { EXIT_INTEGRITY, EXIT_OK, EXIT_TRANSFER, INTEGRITY_CODES } from "./exit-codes.ts";
@@ -98,8 +98,7 @@ export class OneShotRun {
       },
       {
         listening: (host, port, reach, code) => {
-          const other = this.role === "send" ? "parley receive <code>" : "parley send <paths> --to <code>";
-          reporter.listening(host, port, reach, code, `Waiting for the peer: ${other} (with the code above)`);
+          reporter.listening(host, port, reach, code, peerCommandHint(this.role, code));
           // Said on stderr: nobody reads a warning inside the file that holds the code. Through
           // the streams, as every line after it (the line writer's could overtake a stream's).
           const exposed = codeOutputWarning(this.io.outputStat?.("stdout" in options && options.stdout));

@@ -316,7 +316,7 @@ export async function jsonReceiver(dir: string, umask?: string): Promise<{ cli: 
 }
 
 /** `words` quoted for bash. */
-function shellWords(words: readonly string[]): string {
+export function shellWords(words: readonly string[]): string {
   return words.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
 }
 

@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { WormholeServer } from "../wormhole-servers.ts";
-import { BUN, Cli, cleanup, closedPort, MAIN, makeTempDir, startCli, WAIT_MS } from "./helpers.ts";
+import { BUN, Cli, cleanup, closedPort, MAIN, makeTempDir, shellWords, startCli, WAIT_MS } from "./helpers.ts";
 import { events, type JsonEvent, parleyCode, useWormholeServers } from "./wormhole-kit.ts";
 
 const kit = useWormholeServers("mailbox CLI tests (test/e2e/mailbox-cli.test.ts)");
@@ -100,6 +100,29 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
     const said = (re: RegExp) => lines.filter((one) => one.length === 1 && re.test(one[0] as string)).length;
     expect([said(host), said(hostAndPort)], `${r.describe()}\n${s.describe()}`).toEqual([1, 1]);
   }, 30_000);
+
+  test.each(["receive", "send"] as const)(
+    "a %s waiting in the mailbox: its hint, run as it says with the same mailbox, meets it, and no note says the code shows in ps",
+    async (waiting) => {
+      // It said `parley send <paths> --to CODE` (`parley receive CODE`): the code on the command
+      // line, and the command's first line said other users can see it there.
+      const dir = makeTempDir();
+      const path = bigFile(1000);
+      const first = startCli("waiting", [waiting, ...(waiting === "receive" ? ["--dir", dir] : [path]), ...mailbox()]);
+      const { match } = await first.waitForLine(/^Waiting for the peer: (.*) \(with the same mailbox\), or wormhole /);
+      const run = [
+        (match[1] as string).replace(/\bparley\b/, shellWords([BUN, MAIN])).replace("<paths>", shellWords([path])),
+        shellWords(mailbox()),
+        waiting === "send" ? `--dir ${shellWords([dir])}` : "",
+      ].join(" ");
+      const second = new Cli("follower", [], ["bash", "-c", run]);
+      expect(await second.exitCode(), second.describe()).toBe(0);
+      expect(await first.exitCode(), first.describe()).toBe(0);
+      expect(readFileSync(join(dir, "big.bin")).equals(readFileSync(path))).toBe(true);
+      expect(`${second.lines.join("\n")}\n${second.stderr}`).not.toMatch(/Note: the code is on this command line/);
+    },
+    30_000,
+  );
 
   test("a relay named by its host name (localhost): the session's line still says it goes through the relay, in the chat too", async () => {
     // The path's address is the relay as named (localhost:PORT), the connection's the one dialed

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeDataHeader, encodeMessage, FrameType } from "../../src/protocol/index.ts";
 import { rawParley } from "../raw-parley.ts";
-import { BUN, Cli, cleanup, closedPort, MAIN, makeTempDir, ROOT, randomFile, startCli } from "./helpers.ts";
+import { BUN, Cli, cleanup, closedPort, MAIN, makeTempDir, ROOT, randomFile, shellWords, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 const TEST_MS = 30_000;
@@ -131,6 +131,30 @@ describe("parley send / receive", () => {
       expect(await json.exitCode(), json.describe()).toBe(0);
       const connected = events(json).find((e) => e.type === "connected") as Event;
       expect((connected.peer as { address: string }).address).toMatch(/^127\.0\.0\.1:\d+$/);
+    },
+    TEST_MS,
+  );
+
+  test.each(["receive", "send"] as const)(
+    "a listening %s's hint, run as it says (<paths> a file, in a shell): the peer meets it, and no note says the code shows in ps",
+    async (listener) => {
+      // The hint said `parley send <paths> --to <code>` (`parley receive <code>`): followed, the code
+      // went on the command line, and the command's first line said other users can see it there.
+      const dir = makeTempDir();
+      const file = randomFile("hint.bin", 1000);
+      const first = startCli("listener", listener === "receive" ? ["receive", "--dir", dir] : ["send", file.path]);
+      const { match } = await first.waitForLine(/^Waiting for the peer: (.*)$/);
+      const hint = match[1] as string;
+      expect(hint).not.toContain("<code>");
+      const run = hint
+        .replace(/\bparley\b/, shellWords([BUN, MAIN]))
+        .replace("<paths>", shellWords([file.path]))
+        .concat(listener === "send" ? ` --dir ${shellWords([dir])}` : "");
+      const second = new Cli("follower", [], ["bash", "-c", run]);
+      expect(await second.exitCode(), second.describe()).toBe(0);
+      expect(await first.exitCode(), first.describe()).toBe(0);
+      expect(readFileSync(join(dir, "hint.bin")).equals(file.bytes)).toBe(true);
+      expect(`${second.lines.join("\n")}\n${second.stderr}`).not.toMatch(/Note: the code is on this command line/);
     },
     TEST_MS,
   );

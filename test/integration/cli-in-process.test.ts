@@ -375,8 +375,8 @@ function silentListener() {
 }
 
 const NONE = "(streams asked for before: none)";
-const HINT_FOR_SEND = "Waiting for the peer: parley receive <code> (with the code above)";
-const HINT_FOR_RECEIVE = "Waiting for the peer: parley send <paths> --to <code> (with the code above)";
+const HINT_FOR_SEND = "Waiting for the peer: PARLEY_CODE=PORT-WORDS parley receive PORT";
+const HINT_FOR_RECEIVE = "Waiting for the peer: PARLEY_CODE=PORT-WORDS parley send <paths> --to PORT";
 const ON_COMMAND_LINE =
   "Note: the code is on this command line, which other users of this machine can see (ps); PARLEY_CODE or --code-file keep it private.";
 
@@ -452,7 +452,9 @@ test.each([
 
 /** `text` with the listener's port and code words in it made the same from run to run. */
 const samePortAndCode = (text: string) =>
-  text.replace(/\b(\d{4,5})-[a-z]+-[a-z]+\b/g, "PORT-WORDS").replace(/("port":|127\.0\.0\.1:)\d+/g, "$1PORT");
+  text
+    .replace(/\b(\d{4,5})-[a-z]+-[a-z]+\b/g, "PORT-WORDS")
+    .replace(/("port":|127\.0\.0\.1:|parley receive |--to )\d+/g, "$1PORT");
 
 // What is printed, on which stream and in which order, is the same whether the first lines go
 // out through the line writer (main.ts's io) or through the streams (a test's io, as before).
