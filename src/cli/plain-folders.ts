@@ -15,7 +15,8 @@
 
 import type { OfferDecision, TransferInfo } from "../session/index.ts";
 import type { PlainPeer } from "../session/plain-peer.ts";
-import { plainAckWaitMs, receiveOverTransit, sendOverTransit } from "../session/plain-transfer.ts";
+import { receiveOverTransit } from "../session/plain-receive.ts";
+import { plainAckWaitMs, sendOverTransit } from "../session/plain-transfer.ts";
 import { type DirectoryOffer, openPieceReader, ZipError, type ZipErrorCode, ZipPart } from "../transfer/index.ts";
 import type { BuiltZip } from "../transfer/zip-build.ts";
 import { count } from "./counts.ts";

@@ -1,7 +1,8 @@
 /** A plain wormhole sender that goes silent mid-transfer ends the transfer (attack finding F7). */
 
 import { expect, test } from "bun:test";
-import { type PlainSink, PlainTransferError, receiveOverTransit } from "../../src/session/plain-transfer.ts";
+import { type PlainSink, receiveOverTransit } from "../../src/session/plain-receive.ts";
+import { PlainTransferError } from "../../src/session/plain-transfer.ts";
 import type { TransitPipeEvents } from "../../src/session/transit-pipe.ts";
 import type { ReceivedFile } from "../../src/transfer/index.ts";
 import { ManualClock } from "../memory-sessions.ts";
