@@ -4,7 +4,8 @@
  *
  *   `wormhole send DIR`  -> us: the zip into a hidden `.part` (ZipPart, SHA-256 for the ack),
  *                            then checked against the offer and extracted (zip-extract.ts) into
- *                            a new folder; a refused zip leaves nothing
+ *                            a new folder, then acked; a refused zip leaves nothing, and its
+ *                            ack says why (the sender fails)
  *   us -> `wormhole receive`: the folder zipped to a temp file (zip-build.ts), offered with
  *                            its zipsize, sent as a file, the receiver's ack checked
  *
@@ -19,6 +20,7 @@ import { receiveOverTransit } from "../session/plain-receive.ts";
 import { plainAckWaitMs, sendOverTransit } from "../session/plain-transfer.ts";
 import { type DirectoryOffer, openPieceReader, ZipError, type ZipErrorCode, ZipPart } from "../transfer/index.ts";
 import type { BuiltZip } from "../transfer/zip-build.ts";
+import type { ExtractedFolder } from "../transfer/zip-extract.ts";
 import { count } from "./counts.ts";
 import { EXIT_OK, EXIT_TRANSFER } from "./exit-codes.ts";
 import {
@@ -65,6 +67,11 @@ const ZIP_WORDS: Record<ZipErrorCode, string> = {
   E_ZIP_BOMB: "the folder's zip is a zip bomb",
   E_ZIP_SIZE: "an entry of the folder's zip holds more (or fewer) bytes than it declares",
 };
+
+/** What the sender of a folder that could not be stored (not a refused zip) reads: no local path. */
+const NOT_STORED_WORDS = "the receiver could not store the folder; nothing was stored";
+/** ... and of one whose receiver was stopped (a signal) while it unpacked it. */
+const STOPPED_WORDS = "the receiver was stopped while it unpacked the folder; nothing was stored";
 
 /** The words for a refused zip: "... (entry: name)". */
 export function zipRefusalWords(err: ZipError): string {
@@ -120,22 +127,39 @@ async function receiveFolder(
   // Parley folder is: the name is given once it is unpacked, so this is the one free now.
   const info: TransferInfo = { ...offered, name: part.likelyName() };
   let removeWork: (() => void) | undefined;
+  /** While the zip is unpacked: refuses it to the sender (its ack), who waits for it meanwhile. */
+  let refuse: ((words: string) => void) | undefined;
   options.started?.(() => {
+    refuse?.(STOPPED_WORDS);
     part.remove();
     removeWork?.();
   });
   const pipe = await acceptPlainTransit(peer, out, info, sayOffered, () => part.abort());
   if (typeof pipe === "number") return pipe;
   try {
-    const zip = await receiveOverTransit(pipe, part, wanted.zipsize, (bytes) => out.progressed(info, bytes));
-    out.note("Checking and unpacking the folder's zip...");
-    const { extractZipFolder } = await import("../transfer/zip-extract.ts");
-    const folder = await extractZipFolder(part.openFd, options.dir, wanted, {
-      onWorkFolder: (_path, remove) => {
-        removeWork = remove;
+    let unpacked: ExtractedFolder | undefined;
+    // Unpacked before the ack goes back, as wormhole receive does: a zip refused, a disk that
+    // fills or a Ctrl-C meanwhile is its sender's failure too, not "Transfer complete".
+    const zip = await receiveOverTransit(pipe, part, wanted.zipsize, (bytes) => out.progressed(info, bytes), {
+      store: async () => {
+        out.note("Checking and unpacking the folder's zip...");
+        const { extractZipFolder } = await import("../transfer/zip-extract.ts");
+        unpacked = await extractZipFolder(part.openFd, options.dir, wanted, {
+          onWorkFolder: (_path, remove) => {
+            removeWork = remove;
+          },
+        });
+        // Renamed into place: complete, nothing to remove or refuse any more (the ack follows
+        // at once, in this turn of the event loop: no signal comes between).
+        removeWork = undefined;
+        refuse = undefined;
+      },
+      refusal: (err) => (err instanceof ZipError ? zipRefusalWords(err) : NOT_STORED_WORDS),
+      storing: (refuseNow) => {
+        refuse = refuseNow;
       },
     });
-    removeWork = undefined; // renamed into place: complete, nothing to remove any more
+    const folder = unpacked as ExtractedFolder;
     const done = plainReceivedDone(
       { ...info, name: folder.name },
       {
@@ -162,6 +186,7 @@ async function receiveFolder(
     }
     return reportPlainFailure(err, out, info);
   } finally {
+    refuse = undefined;
     part.remove();
   }
 }

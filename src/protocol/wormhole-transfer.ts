@@ -232,6 +232,14 @@ export function encodeTransitAck(sha256Hex: string): Uint8Array {
   return encode({ ack: "ok", sha256: sha256Hex });
 }
 
+/**
+ * The receiver's last record when it did not store what came: `{"ack": words}`. Anything but
+ * "ok" fails the sender (the Python client: "Transfer failed (remote says: {'ack': words})").
+ */
+export function encodeTransitRefusal(words: string): Uint8Array {
+  return encode({ ack: words });
+}
+
 export interface TransitAck {
   readonly ok: boolean;
   /** Lowercase hex, when the receiver sent one. */

@@ -3,8 +3,9 @@
  * records (transit-pipe.ts):
  *
  *   records -> sink, joined into runs of up to 256 KiB (one write and one hash update per run,
- *   not per 16 KiB record), until the offered size; then the sink names the file and our SHA-256
- *   goes back as the final record {"ack": "ok", "sha256": HEX}; a run past the offered size is
+ *   not per 16 KiB record), until the offered size; then the sink names the file (a folder's
+ *   zip is unpacked: `store`) and our SHA-256 goes back as the final record {"ack": "ok",
+ *   "sha256": HEX}, or {"ack": WORDS} when it was not stored; a run past the offered size is
  *   refused whole; a sink holding back HOLD_BACK_BYTES (a full output) pauses the reading: a
  *   plain sender has no window, TCP holds it back
  *
@@ -15,7 +16,7 @@
  */
 
 import { CryptoError } from "../crypto/index.ts";
-import { encodeTransitAck } from "../protocol/index.ts";
+import { encodeTransitAck, encodeTransitRefusal } from "../protocol/index.ts";
 import type { ReceivedFile, TransferError } from "../transfer/index.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { PLAIN_IDLE_MS, PlainTransferError, plainFailureOf } from "./plain-transfer.ts";
@@ -46,19 +47,44 @@ export interface PlainSink {
   onFailed?: (err: TransferError) => void;
 }
 
+/** How a receive waits, and what it does before its ack goes back. */
+export interface PlainReceiveSteps {
+  /** A sender that sends nothing for this long, before the last byte, has gone (PLAIN_IDLE_MS). */
+  readonly idleMs?: number;
+  readonly clock?: Clock;
+  /**
+   * Stores what arrived before the ack goes back: a folder's zip is checked and unpacked first,
+   * as `wormhole receive` does, so that its sender learns whether the folder was stored. A throw
+   * sends `{"ack": refusal(err)}` instead of "ok" (the wormhole sender fails with those words) and
+   * the receive rejects with that error as thrown. The sink is the caller's to remove then.
+   */
+  readonly store?: (file: ReceivedFile) => Promise<void>;
+  /** The words a refusal's ack carries (never a local path: the sender reads them). */
+  readonly refusal?: (err: unknown) => string;
+  /**
+   * `store` has begun: `refuse(words)` sends the refusal now, once (the run ends before `store`
+   * does: a signal). A bare close would not do: the Python client's wait for the ack is not
+   * ended by a lost connection, so it would wait for ever.
+   */
+  readonly storing?: (refuse: (words: string) => void) => void;
+}
+
+/** What a refusal's ack says where `refusal` is not given. */
+const NOT_STORED = "the receiver could not store it";
+
 /**
- * Receives `size` bytes into `sink` and sends the ack.
+ * Receives `size` bytes into `sink`, stores them (`steps.store`) and sends the ack.
  * @param progressed - bytes so far, after each record
- * @throws PlainTransferError
+ * @throws PlainTransferError; what `steps.store` throws, as thrown
  */
 export function receiveOverTransit(
   pipe: Pick<TransitPipe, "start" | "send" | "end" | "destroy"> & Partial<Pick<TransitPipe, "pauseReading">>,
   sink: PlainSink,
   size: number,
   progressed: (bytes: number) => void,
-  idleMs = PLAIN_IDLE_MS,
-  clock: Clock = systemClock,
+  steps: PlainReceiveSteps = {},
 ): Promise<ReceivedFile> {
+  const { idleMs = PLAIN_IDLE_MS, clock = systemClock, store, refusal = () => NOT_STORED, storing } = steps;
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (err: unknown): void => {
@@ -106,6 +132,25 @@ export function receiveOverTransit(
         settled = false;
         return fail(err);
       }
+      if (!store) return acked(file);
+      // The sender waits for the ack meanwhile (a record or a close from it changes nothing now).
+      let answered = false;
+      const refuse = (words: string): void => {
+        if (answered) return;
+        answered = true;
+        pipe.send(encodeTransitRefusal(words));
+        pipe.end();
+      };
+      storing?.(refuse);
+      store(file).then(
+        () => (answered ? reject(new PlainTransferError("E_CONNECTION", "refused while it was stored")) : acked(file)),
+        (err) => {
+          refuse(refusal(err));
+          reject(err);
+        },
+      );
+    };
+    const acked = (file: ReceivedFile): void => {
       pipe.send(encodeTransitAck(file.digest));
       pipe.end();
       resolve(file);

@@ -11,7 +11,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { TransitRecordSealer } from "../../src/crypto/transit-records.ts";
+import { TransitRecordOpener, TransitRecordSealer } from "../../src/crypto/transit-records.ts";
 import { encodeOffer, encodeTransit } from "../../src/protocol/index.ts";
 import { closePeerKit, joinCode, transitAs, untilMessage } from "../wormhole-peer-kit.ts";
 import { type CraftEntry, craftZip, snapshotTree } from "../zip-craft.ts";
@@ -293,12 +293,15 @@ describe.skipIf(!available)("folders with the wormhole client from the chat", ()
   }, 120_000);
 });
 
-/** Plays `wormhole send DIR` with `zip` (offer as given) into `parley receive`. */
+/**
+ * Plays `wormhole send DIR` with `zip` (offer as given) into `parley receive`.
+ * @returns also the receiver's ack record (its JSON), or undefined when none came before the close
+ */
 async function craftedFolderSender(
   zip: Uint8Array,
   offer: { numbytes: number; numfiles: number },
   whileReceiving?: (cli: Cli) => Promise<void>,
-): Promise<{ exit: number; files: string[]; cli: Cli }> {
+): Promise<{ exit: number; files: string[]; cli: Cli; ack: Record<string, unknown> | undefined }> {
   const dir = makeTempDir();
   const cli = startCli("parley-receive", ["receive", ...mailbox(), "--dir", dir, "--json"]);
   const { w, key } = await joinCode(kit.servers(), await parleyCode(cli));
@@ -317,14 +320,27 @@ async function craftedFolderSender(
   const answer = await untilMessage(w, "answer");
   expect(answer.message.answer).toEqual({ kind: "file_ack", ok: true });
   const { conn, keys } = await transitAs(kit.servers(), w, key, "sender", answer.hints);
-  conn.setEvents({ onData() {}, onDrain() {}, onClose() {} });
+  const opener = new TransitRecordOpener(keys.receiveKey);
+  let ack: Record<string, unknown> | undefined;
+  const closed = new Promise<void>((resolve) =>
+    conn.setEvents({
+      onData(chunk) {
+        opener.push(chunk, (record) => {
+          ack = JSON.parse(Buffer.from(record).toString("utf8"));
+        });
+      },
+      onDrain() {},
+      onClose: () => resolve(),
+    }),
+  );
   const sealer = new TransitRecordSealer(keys.sendKey);
   for (let at = 0; at < zip.length; at += 64 * 1024) {
     conn.write(Uint8Array.from(sealer.seal(zip.subarray(at, at + 64 * 1024))));
   }
   await whileReceiving?.(cli);
   const exit = await cli.exitCode(30_000);
-  return { exit, files: readdirSync(dir), cli };
+  await closed;
+  return { exit, files: readdirSync(dir), cli, ack };
 }
 
 const text = (s: string) => Buffer.from(s);
@@ -350,7 +366,7 @@ describe.skipIf(!available)("a crafted wormhole sender's hostile zips, end to en
       {},
     ],
   ])(
-    "%s: refused with its code, exit 3, nothing left in the folder",
+    "%s: refused with its code, exit 3, nothing left in the folder, the sender's ack says so",
     async (_what, entries, zipCode, offer) => {
       const zip = craftZip(entries);
       const files = entries.filter((e) => e.sameDataAs === undefined);
@@ -358,12 +374,15 @@ describe.skipIf(!available)("a crafted wormhole sender's hostile zips, end to en
         numbytes: files.reduce((n, e) => n + (e.declaredSize ?? e.data?.length ?? 0), 0),
         numfiles: entries.length,
       };
-      const { exit, files: left, cli } = await craftedFolderSender(zip, { ...honest, ...offer });
+      const { exit, files: left, cli, ack } = await craftedFolderSender(zip, { ...honest, ...offer });
       expect(exit).toBe(3);
       expect(left).toEqual([]);
       const error = events(cli).find((e) => e.type === "error");
       expect(error?.code).toBe(zipCode);
       expect(error?.message).toMatch(/^refused: .*the folder's zip .*; nothing was stored$/);
+      // The zip is checked and unpacked before the ack, as wormhole receive does: its sender
+      // learns that nothing was stored (it was acked "ok" with the zip's SHA-256 before).
+      expect(ack).toEqual({ ack: error?.message });
     },
     60_000,
   );
@@ -376,12 +395,15 @@ describe.skipIf(!available)("Ctrl-C while a wormhole folder is unpacked", () => 
     const entries: CraftEntry[] = Array.from({ length: 400 }, (_, i) => ({ name: `d${i % 20}/f${i}.bin`, data: mib }));
     const zip = craftZip(entries);
     const numbytes = entries.reduce((n, e) => n + (e.data?.length ?? 0), 0);
-    const { exit, files } = await craftedFolderSender(zip, { numbytes, numfiles: entries.length }, async (cli) => {
+    const { exit, files, ack } = await craftedFolderSender(zip, { numbytes, numfiles: entries.length }, async (cli) => {
       await cli.waitForStderr(/Checking and unpacking/, 30_000);
       cli.proc.kill("SIGINT");
     });
     expect(exit).toBe(130);
     expect(files).toEqual([]);
+    // Nothing was stored, and the sender is told so (its ack was "ok" before the unpacking
+    // began); a bare close would leave the Python client waiting for its ack for ever.
+    expect(ack).toEqual({ ack: "the receiver was stopped while it unpacked the folder; nothing was stored" });
   }, 60_000);
 });
 
@@ -396,9 +418,13 @@ describe.skipIf(!available)("a wormhole folder whose entry names lose characters
       })),
     ];
     const numbytes = entries.reduce((n, e) => n + (e.data?.length ?? 0), 0);
-    const { exit, files, cli } = await craftedFolderSender(craftZip(entries), { numbytes, numfiles: entries.length });
+    const { exit, files, cli, ack } = await craftedFolderSender(craftZip(entries), {
+      numbytes,
+      numfiles: entries.length,
+    });
     expect(exit, cli.describe()).toBe(0);
     expect(files).toEqual(["gift"]);
+    expect(ack).toEqual({ ack: "ok", sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const said = cli.stderr.split("\n").filter((l) => /^(Stored |\.\.\. and )/.test(l));
     expect(said, cli.describe()).toEqual([
       ...Array.from({ length: 10 }, (_, i) => {

@@ -44,7 +44,7 @@ function receiveOnManualClock(size: number, idleMs: number) {
   const pipe = fakePipe();
   const sink = memorySink();
   const clock = new ManualClock();
-  const receiving = receiveOverTransit(pipe, sink, size, () => {}, idleMs, clock);
+  const receiving = receiveOverTransit(pipe, sink, size, () => {}, { idleMs, clock });
   return { pipe, sink, clock, receiving };
 }
 
