@@ -30,8 +30,9 @@ import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
 import { type DropReason, knownRefusal } from "./drop-reasons.ts";
 import { Refusal, type Security } from "./handshake.ts";
 import { driveHandshake, type HandshakeOutcome } from "./handshake-driver.ts";
-import { DIAL_WAIT_MS, HELLO_TIMEOUT_MS } from "./limits.ts";
+import { HELLO_TIMEOUT_MS } from "./limits.ts";
 import { type Arrival, ListenerPlaces } from "./listener-places.ts";
+import { OwnDials } from "./own-dials.ts";
 import { Session, type SessionOptions } from "./session.ts";
 
 export { Refusal, type Security } from "./handshake.ts";
@@ -129,16 +130,15 @@ export class Rendezvous {
   }
   private session: Session | undefined;
   private readonly candidates = new Set<Candidate>();
-  /** Dials started whose handshake has not finished yet; and those of them with the code. */
-  private dialsInProgress = 0;
-  private verifiedDialsInProgress = 0;
+  /** Our dials under way, and the leader's wait for them (own-dials.ts). */
+  private readonly dials: OwnDials;
   /** Accepted connections in their handshake, and the guesses at our code (listener-places.ts). */
   private readonly places = new ListenerPlaces();
-  private pickTimer: TimerHandle | undefined;
   private readonly clock: Clock;
 
   constructor(private readonly options: RendezvousOptions) {
     this.clock = options.clock ?? systemClock;
+    this.dials = new OwnDials(this.clock);
     if (!options.loadPake) void loadPake(); // in the background: ready long before a peer's HELLO usually
     const bytes = crypto.getRandomValues(new Uint8Array(8));
     this.nonce = Buffer.from(bytes).toString("hex");
@@ -163,18 +163,9 @@ export class Rendezvous {
    * @returns the function to call with the connection, or with undefined if the dial failed
    */
   dialStarted(codeWords?: string): (conn: Connection | undefined) => Promise<void> {
-    const verified = Boolean(codeWords);
-    this.dialsInProgress++;
-    if (verified) this.verifiedDialsInProgress++;
-    let counted = true;
     // The dial stops counting as "in progress" once its handshake is through (or failed):
     // from then on the leader may pick, this connection included.
-    const uncount = (): void => {
-      if (!counted) return;
-      counted = false;
-      this.dialsInProgress--;
-      if (verified) this.verifiedDialsInProgress--;
-    };
+    const uncount = this.dials.started(Boolean(codeWords));
     return async (conn) => {
       if (conn) {
         const secure = new SecureConnection(conn);
@@ -309,7 +300,7 @@ export class Rendezvous {
         }
         parseMessage(frame);
         // An unverified leader waits while a dial of ours with the code is under way.
-        if (holdsReady(security, this.verifiedDialsInProgress)) {
+        if (holdsReady(security, this.dials.verifiedInProgress)) {
           candidate.readyHeld = true;
           return;
         }
@@ -335,7 +326,7 @@ export class Rendezvous {
 
   /** After a dial ended: a READY held for it is honoured now, if nothing better came. */
   private startHeldReady(): void {
-    if (this.session || this.verifiedDialsInProgress > 0) return;
+    if (this.session || this.dials.verifiedInProgress > 0) return;
     const held = [...this.candidates].find((c) => c.readyHeld);
     if (held) this.start(held);
   }
@@ -354,15 +345,8 @@ export class Rendezvous {
     if (this.session) return;
     const leading = [...this.candidates].filter((c) => this.isLeader(c.peer));
     if (leading.length === 0) return;
-    if (this.dialsInProgress > 0 && !force) {
-      this.pickTimer ??= this.clock.setTimeout(() => {
-        this.pickTimer = undefined;
-        this.pickIfLeader(true);
-      }, DIAL_WAIT_MS);
-      return;
-    }
-    this.clock.clearTimeout(this.pickTimer);
-    this.pickTimer = undefined;
+    if (!force && this.dials.waitThen(() => this.pickIfLeader(true))) return;
+    this.dials.stopWaiting();
     const pick = pickCandidate(leading.map((c) => ({ c, security: c.security, origin: c.channel.origin }))).c;
     pick.channel.conn.write(encodeMessage({ kind: "ready" }));
     if (pick.channel.conn.closed) return; // gone while we wrote: its onClose already dropped it
@@ -371,8 +355,7 @@ export class Rendezvous {
 
   private start(chosen: Candidate): void {
     // A wait for a dial of ours (pickIfLeader) is over too when the session starts on the peer's READY.
-    this.clock.clearTimeout(this.pickTimer);
-    this.pickTimer = undefined;
+    this.dials.stopWaiting();
     for (const c of [...this.candidates]) {
       this.clock.clearTimeout(c.timer);
       this.candidates.delete(c);

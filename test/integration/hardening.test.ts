@@ -142,7 +142,8 @@ test("a session started on the peer's READY leaves no wait for a dial of ours be
   nonce(lower, "0000000000000001");
   nonce(a, "8000000000000000");
   nonce(higher, "ffffffffffffffff");
-  const pickTimer = () => (a.rendezvous as unknown as { pickTimer?: unknown }).pickTimer;
+  // The leader's wait for its dial (own-dials.ts), read from the rendezvous' own.
+  const pickTimer = () => (a.rendezvous as unknown as { dials: { waitTimer?: unknown } }).dials.waitTimer;
   // a's own dial hangs in its handshake; an unverified peer a leads connects: a waits for its dial.
   const silent = listen("127.0.0.1", 0, () => {});
   cleanups.push(() => silent.stop());
