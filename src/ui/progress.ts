@@ -7,10 +7,15 @@
  * redraw on their own timer, which would fight readline's prompt in the chat and the
  * stdout/stderr split of send/receive.
  *
- * Speed counts only the bytes moved since the first report: a resumed transfer's first report
- * already includes what an earlier attempt left (128 MiB/s was shown under --limit-rate 30M).
- * The ETA comes from the speed up to the last byte that moved, so a stalled bar's ETA holds
- * still instead of rising, and after STALLED_MS without a byte it says "stalled".
+ * Speed is the recent rate: the bytes moved over the last RATE_WINDOW_MS (3 s, as wget's
+ * speed history of 20 samples of at least 150 ms), from samples taken at most every SAMPLE_MS,
+ * so a stall or a speed-up shows within seconds; it was the average since the start, which
+ * after a minute at 1 MiB/s still said 1.5 MiB/s ten seconds into 10 MiB/s, and a stall only
+ * slowly pulled down. In the first seconds it is the average since the first report, which
+ * counts only the bytes moved now: a resumed transfer's first report already includes what an
+ * earlier attempt left (128 MiB/s was shown under --limit-rate 30M). The ETA comes from the
+ * recent rate up to the last byte that moved, so a stalled bar's ETA holds still instead of
+ * rising, and after STALLED_MS without a byte it says "stalled" (the speed then says 0 B/s).
  */
 
 import type { Options } from "cli-progress";
@@ -35,6 +40,10 @@ const MIN_LABEL_COLUMNS = 12;
 const MIN_BAR_SIZE = 10;
 /** No byte for this long: the ETA says "stalled". */
 export const STALLED_MS = 3_000;
+/** The speed shown is the rate over this much of the recent past (ms). */
+export const RATE_WINDOW_MS = 3_000;
+/** A sample of the count is kept at most this often (ms): the window holds about 20. */
+const SAMPLE_MS = 150;
 
 const barOptions: Options = {
   format: FORMAT,
@@ -55,6 +64,12 @@ export class TransferProgress {
   private first: { readonly bytes: number; readonly at: number } | undefined;
   /** When the count last grew. */
   private movedAt: number;
+  /**
+   * Counts, oldest first: the first report, then each growth at least SAMPLE_MS after the one
+   * before, and the last growth (the newest, replaced until it is SAMPLE_MS past the one before
+   * it). Kept from the one at or before RATE_WINDOW_MS before movedAt (the window's start) on.
+   */
+  private readonly samples: Array<{ readonly bytes: number; readonly at: number }> = [];
 
   /** @param now - the clock, ms (injected by tests) */
   constructor(
@@ -70,15 +85,41 @@ export class TransferProgress {
   /** `bytes`: the transfer's count so far, a resumed prefix included. */
   update(bytes: number): void {
     const at = this.now();
-    this.first ??= { bytes, at };
+    if (!this.first) {
+      this.first = { bytes, at };
+      this.samples.push(this.first);
+    } else if (bytes > this.value) {
+      // The newest sample is the last growth; it stays as one once SAMPLE_MS past the one before.
+      const n = this.samples.length;
+      const before = this.samples[n - 2];
+      if (n >= 2 && before && (this.samples[n - 1]?.at ?? at) - before.at < SAMPLE_MS)
+        this.samples[n - 1] = { bytes, at };
+      else this.samples.push({ bytes, at });
+    }
     if (bytes > this.value) this.movedAt = at;
     this.value = bytes;
+    // Bounded: what lies before the window's start is not needed (see samples).
+    while ((this.samples[1]?.at ?? Number.POSITIVE_INFINITY) <= this.movedAt - RATE_WINDOW_MS) this.samples.shift();
   }
 
-  /** Bytes a second moved since the first report, up to `until` (ms). */
+  /**
+   * Bytes a second moved over the RATE_WINDOW_MS before `until` (ms): from the last sample at or
+   * before its start (the first report, while the transfer is younger than the window).
+   */
   private rate(until: number): number {
-    if (!this.first || until <= this.first.at) return 0;
-    return ((this.value - this.first.bytes) * 1000) / (until - this.first.at);
+    const from = until - RATE_WINDOW_MS;
+    let anchor = this.samples[0];
+    for (const sample of this.samples) {
+      if (sample.at > from) break;
+      anchor = sample;
+    }
+    if (!anchor || until <= anchor.at) return 0;
+    return ((this.value - anchor.bytes) * 1000) / (until - anchor.at);
+  }
+
+  /** The recent rate, bytes a second (tests). */
+  get speed(): number {
+    return this.rate(this.now());
   }
 
   /** @param maxWidth - the terminal's columns: the line takes fewer */

@@ -99,3 +99,60 @@ test("a name exactly 13 columns wide that would give way stays whole: 12 columns
   const wider = new TransferProgress("↑ #1 abcdefghi", 40 * MiB, c.now).render(20);
   expect(wider, wider).toStartWith("↑ #1 abcdefg…");
 });
+
+test("the speed is the recent rate: ten seconds at 1 MiB/s, then 10 MiB/s shows 10 MiB/s within seconds, and the ETA follows it", () => {
+  // Before: the average since the start, (10 + 30) MiB in 13 s = 3.1 MiB/s three seconds into
+  // 10 MiB/s, and an ETA from that (60 MiB left: 20 s, not 6 s).
+  const c = clock();
+  const bar = new TransferProgress("↓ #1 big.bin", 100 * MiB, c.now);
+  bar.update(0);
+  let bytes = 0;
+  for (let tick = 0; tick < 10; tick++) {
+    c.advance(1000);
+    bytes += MiB;
+    bar.update(bytes);
+  }
+  expect(speedOf(bar.render(160))).toBe("1.0 MiB");
+  for (let tick = 0; tick < 3; tick++) {
+    c.advance(1000);
+    bytes += 10 * MiB;
+    bar.update(bytes);
+  }
+  const line = bar.render(160);
+  expect(speedOf(line), line).toBe("10.0 MiB");
+  expect(etaOf(line), line).toBe("6s"); // 60 MiB left at 10 MiB/s
+});
+
+test("a stall shows in the speed within seconds: 0 B/s once a window has passed with no byte", () => {
+  // Before: 20 s at 10 MiB/s, then 4 s of nothing still said 8.3 MiB/s (200 MiB over 24 s).
+  const c = clock();
+  const bar = new TransferProgress("↑ #1 x", 1024 * MiB, c.now);
+  bar.update(0);
+  for (let tick = 1; tick <= 200; tick++) {
+    c.advance(100);
+    bar.update(tick * MiB);
+  }
+  expect(speedOf(bar.render(160))).toBe("10.0 MiB");
+  c.advance(1500);
+  // Half the window without a byte: about half the rate (the window starts at a sample, 150-200 ms apart here).
+  const half = Number.parseFloat(speedOf(bar.render(160)) ?? "");
+  expect(half).toBeGreaterThan(4.5);
+  expect(half).toBeLessThan(5.5);
+  c.advance(3_000); // a whole window (RATE_WINDOW_MS)
+  const line = bar.render(160);
+  expect(speedOf(line), line).toBe("0 B");
+  expect(etaOf(line), line).toBe("stalled");
+});
+
+test("the samples behind the speed stay bounded however often the count is reported", () => {
+  const c = clock();
+  const bar = new TransferProgress("↑ #1 x", null, c.now);
+  bar.update(0);
+  for (let tick = 1; tick <= 100_000; tick++) {
+    c.advance(1);
+    bar.update(tick * 1024);
+  }
+  const samples = (bar as unknown as { samples: unknown[] }).samples.length;
+  expect(samples).toBeLessThanOrEqual(3_000 / 150 + 3); // RATE_WINDOW_MS / SAMPLE_MS, and the ends;
+  expect(bar.speed).toBeCloseTo(1024 * 1000, 0);
+});
