@@ -227,6 +227,12 @@ export function rateFlag(values: FlagValues): number | undefined {
   const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?(?:\/s)?$/i.exec(text.trim());
   const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m?.[2] ?? "").toLowerCase() as "" | "k" | "m" | "g"];
   const rate = m ? Math.floor(Number(m[1]) * unit) : Number.NaN;
+  // Digits past a double's range: an Infinity rate's refill is NaN 0 ms after the last look (RateLimiter).
+  if (rate === Number.POSITIVE_INFINITY) {
+    throw new UsageError(
+      `--limit-rate is too large to be a rate (${text.length} characters): leave it out for no limit`,
+    );
+  }
   if (!(rate >= 1024))
     throw new UsageError(`--limit-rate must be a rate of at least 1K bytes/s, like 20M or 512K, not "${text}"`);
   return rate;

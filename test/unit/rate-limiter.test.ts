@@ -67,4 +67,12 @@ describe("--limit-rate", () => {
   test("absent means unlimited", () => {
     expect(rateFlag({})).toBeUndefined();
   });
+
+  test("a number too large for a double is a usage error, not an Infinity rate", () => {
+    // 0 ms after the last look, Infinity's refill is 0 * Infinity: NaN tokens, and a NaN delay
+    // for every frame after it (the bucket never fills again).
+    expect(new RateLimiter(Number.POSITIVE_INFINITY, 1024, 0).delayMs(0)).toBeNaN();
+    expect(() => rateFlag({ "limit-rate": "9".repeat(400) })).toThrow(UsageError);
+    expect(() => rateFlag({ "limit-rate": `${"9".repeat(400)}G` })).toThrow(UsageError);
+  });
 });
