@@ -8,6 +8,10 @@
  * spawn make there (the environment is passed on) goes with it at the end. A CLI a test SIGKILLs
  * cannot remove its warm-up folder (`parley-warm-<pid>-*`: a later run's sweep does, by design,
  * src/cli/warm-up-leftovers.ts): six of them were left in /tmp after each run.
+ *
+ * PARLEY_HINT_ADDRESSES=127.0.0.1 (passed on the same way): a mailbox meeting's direct hints name
+ * 127.0.0.1 alone, so the tests' direct connections stay on loopback. Without it they name this
+ * machine's other addresses (an eth0's 192.0.2.2 here), and the peer's dial went there.
  */
 
 import { afterAll } from "bun:test";
@@ -19,6 +23,7 @@ import "./wormhole-servers.ts";
 
 const runTmp = mkdtempSync(join(tmpdir(), "parley-test-run-"));
 process.env.TMPDIR = runTmp;
+process.env.PARLEY_HINT_ADDRESSES = "127.0.0.1";
 
 // The magic-wormhole servers the test files share stop once this process has ended (test/wormhole-servers.ts).
 afterAll(() => {

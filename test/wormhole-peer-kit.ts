@@ -74,14 +74,15 @@ export async function untilMessage(
 }
 
 /**
- * The peer's direct hints as this test dials them: at 127.0.0.1, on the same ports. Parley's
- * hints name this machine's addresses beyond loopback (localAddresses: an eth0's 192.0.2.2 here),
- * which would take a test's direct connection off loopback; its transit listener listens on every
- * address, so the port is the same one.
+ * The peer's direct hints, each checked to be at 127.0.0.1: the run sets PARLEY_HINT_ADDRESSES
+ * (test/run-hooks.ts), so a hint elsewhere (this machine's eth0, 192.0.2.2 here) means Parley did
+ * not keep to it and the test's connection would leave loopback.
  */
 function onLoopback(direct: WireHints["direct"]): WireHints["direct"] {
-  const ports = [...new Set(direct.map((h) => h.port))];
-  return ports.map((port) => ({ host: "127.0.0.1", port }));
+  const elsewhere = direct.filter((h) => h.host !== "127.0.0.1");
+  if (elsewhere.length > 0)
+    throw new Error(`Parley's direct hints name ${JSON.stringify(elsewhere)}, not 127.0.0.1 alone`);
+  return direct;
 }
 
 /**

@@ -147,6 +147,7 @@ export class MailboxMeet {
       nonce: this.io.rendezvous.nonce,
       features: this.io.rendezvous.helloFeatures,
       noListen: config.noListen,
+      ...(config.hintAddresses ? { hintAddresses: config.hintAddresses } : {}),
       ...(config.transitHelper ? { transitHelper: config.transitHelper } : {}),
       ...(code === undefined ? {} : { code }),
       ...(this.io.name === undefined ? {} : { name: this.io.name }),

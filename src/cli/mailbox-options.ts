@@ -35,6 +35,8 @@ export interface MailboxConfig {
   readonly mailboxUrl: string;
   readonly transitHelper?: { readonly host: string; readonly port: number };
   readonly noListen: boolean;
+  /** PARLEY_HINT_ADDRESSES: the only addresses our direct hints name (default: this machine's, localAddresses). */
+  readonly hintAddresses?: readonly string[];
   /** PARLEY_MAILBOX_RETRY_MS: how long a lost mailbox connection is tried again (ms; the session caps it). */
   readonly retryMs?: number;
   /** PARLEY_MAILBOX_CHECK_MS: how long the connection may be idle before a ping checks it (ms; for tests). */
@@ -89,6 +91,29 @@ function retryFromEnv(env: Readonly<Record<string, string | undefined>>): {
   };
 }
 
+/** A dotted-quad IPv4 address, each part 0-255 without a leading zero (as node:net's isIPv4). */
+const IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/**
+ * PARLEY_HINT_ADDRESSES: IPv4 addresses (the transit listener's, 0.0.0.0), separated by commas or
+ * spaces, that our direct hints name instead of every address of this machine beyond loopback
+ * (net/transit.ts localAddresses). For a
+ * machine whose other addresses (a container bridge, a VPN) the peer should not be given, and for
+ * the tests (127.0.0.1 only: their connections stay on loopback). Unset or blank: the default.
+ * @throws UsageError when an entry is not an IPv4 address
+ */
+export function hintAddressesFromEnv(env: Readonly<Record<string, string | undefined>>): string[] | undefined {
+  const entries = (env.PARLEY_HINT_ADDRESSES ?? "").split(/[\s,]+/).filter((a) => a !== "");
+  if (entries.length === 0) return undefined;
+  const bad = entries.find((a) => !IPV4.test(a));
+  if (bad !== undefined) {
+    throw new UsageError(
+      `PARLEY_HINT_ADDRESSES must list IPv4 addresses separated by commas (e.g. 127.0.0.1), not ${JSON.stringify(bad.slice(0, 64))}`,
+    );
+  }
+  return [...new Set(entries)];
+}
+
 /** tcp:HOST:PORT (HOST may be [IPv6]). */
 export function parseTransitHelper(text: string): { host: string; port: number } {
   const m = /^tcp:(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):(\d{1,5})$/.exec(text.trim());
@@ -129,10 +154,12 @@ export function mailboxFlags(
   if (!/^wss?:\/\/[^\s/]+/.test(url)) {
     throw new UsageError(`--relay-url must be a WebSocket address like ws://HOST:PORT/v1, not "${url}"`);
   }
+  const hintAddresses = hintAddressesFromEnv(env);
   return {
     mailboxUrl: url,
     ...(helper === undefined ? {} : { transitHelper: parseTransitHelper(helper) }),
     noListen,
+    ...(hintAddresses === undefined ? {} : { hintAddresses }),
     ...retryFromEnv(env),
   };
 }

@@ -61,6 +61,8 @@ export interface MailboxRendezvousOptions {
   readonly transitHelper?: TransitHint;
   /** Open no listening socket (the relay is then the only path from our side). */
   readonly noListen?: boolean;
+  /** The addresses our direct hints name (default: this machine's beyond loopback, localAddresses). */
+  readonly hintAddresses?: readonly string[];
   /** Our HELLO nonce (the rendezvous's, so it can tell which side leads). */
   readonly nonce?: string;
   /** The features our HELLO offers (the rendezvous's; default OWN_FEATURES). */
@@ -169,8 +171,12 @@ export function parleyHello(versions: Record<string, unknown>): Hello | undefine
   return hello;
 }
 
-function ourHints(listener: TransitListener | undefined, relay: TransitHint | undefined): Record<string, unknown> {
-  const direct = listener ? localAddresses().map((host) => ({ host, port: listener.port })) : [];
+function ourHints(
+  listener: TransitListener | undefined,
+  relay: TransitHint | undefined,
+  addresses: readonly string[] = localAddresses(),
+): Record<string, unknown> {
+  const direct = listener ? addresses.map((host) => ({ host, port: listener.port })) : [];
   return transitValue(direct, relay ? [relay] : []);
 }
 
@@ -252,6 +258,7 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
       const plain = new PlainPeer(wormhole, key, {
         ...(options.transitHelper ? { transitHelper: options.transitHelper } : {}),
         noListen: options.noListen === true,
+        ...(options.hintAddresses ? { hintAddresses: options.hintAddresses } : {}),
         timeoutMs,
         ...(options.textAckMs === undefined ? {} : { textAckMs: options.textAckMs }),
         relayDelayMs: options.relayDelayMs ?? RELAY_DELAY_MS,
@@ -263,7 +270,9 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
     const expect = role === "sender" ? secrets.receiverHandshake : secrets.senderHandshake;
     // Its line proves a dial that comes before our race starts (the peer had our hints first).
     listener = options.noListen ? undefined : new TransitListener(undefined, [expect]);
-    wormhole.send(utf8.encode(JSON.stringify({ transit: ourHints(listener, options.transitHelper) })));
+    wormhole.send(
+      utf8.encode(JSON.stringify({ transit: ourHints(listener, options.transitHelper, options.hintAddresses) })),
+    );
     const theirHints = parseHints(
       (
         await withinConnectedTime(

@@ -54,6 +54,8 @@ export class PlainPeerError extends Error {
 export interface PlainPeerOptions {
   readonly transitHelper?: TransitHint;
   readonly noListen?: boolean;
+  /** The addresses our direct hints name (default: this machine's beyond loopback, localAddresses). */
+  readonly hintAddresses?: readonly string[];
   readonly timeoutMs: number;
   /** How long a text's `message_ack` may take (at most timeoutMs, its default; tests lower it). */
   readonly textAckMs?: number;
@@ -278,7 +280,8 @@ export class PlainPeer {
       this.listener = new TransitListener(undefined, [senderHandshake, receiverHandshake]);
     }
     const listener = this.listener;
-    const direct = listener ? localAddresses().map((host) => ({ host, port: listener.port })) : [];
+    const addresses = this.options.hintAddresses ?? localAddresses();
+    const direct = listener ? addresses.map((host) => ({ host, port: listener.port })) : [];
     return [direct, this.options.transitHelper ? [this.options.transitHelper] : []];
   }
 

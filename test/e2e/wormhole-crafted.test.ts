@@ -18,7 +18,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TransitRecordOpener, TransitRecordSealer } from "../../src/crypto/transit-records.ts";
-import type { Connection } from "../../src/net/index.ts";
+import { type Connection, localAddresses } from "../../src/net/index.ts";
 import { encodeAnswer, encodeError, encodeOffer, encodeTransit, encodeTransitAck } from "../../src/protocol/index.ts";
 import { closePeerKit, joinCode, transitAs, untilMessage } from "../wormhole-peer-kit.ts";
 import { BUN, Cli, cleanup, closedPort, MAIN, makeTempDir, ROOT, startCli } from "./helpers.ts";
@@ -178,6 +178,28 @@ describe.skipIf(!available)("a crafted wormhole receiver", () => {
     expect(await cli.exitCode(30_000)).toBe(4);
     expect(got).toBe(200_000);
     expect(events(cli).find((e) => e.type === "error")).toMatchObject({ code: "E_BAD_CHECKSUM", name: "sent.bin" });
+  }, 60_000);
+});
+
+describe.skipIf(!available)("the hints a crafted wormhole receiver is given", () => {
+  /** `parley send` to a crafted receiver: the direct hints it is given, then it declines (exit 3). */
+  async function hintsGiven(env?: Record<string, string>): Promise<string[]> {
+    const src = join(makeTempDir(), "sent.bin");
+    writeFileSync(src, randomBytes(1000));
+    const args = ["send", src, ...mailbox(), "--json"];
+    const cli = env ? new Cli("parley-send", args, undefined, undefined, { env }) : startCli("parley-send", args);
+    const { w } = await joinCode(kit.servers(), await parleyCode(cli));
+    const offer = await untilMessage(w, "offer");
+    w.send(encodeError("transfer rejected"));
+    expect(await cli.exitCode(30_000)).toBe(3);
+    return offer.hints.direct.map((h) => h.host);
+  }
+
+  test("PARLEY_HINT_ADDRESSES (the run's 127.0.0.1) is all they name; blank, this machine's addresses beyond loopback", async () => {
+    const [given, blank] = await Promise.all([hintsGiven(), hintsGiven({ PARLEY_HINT_ADDRESSES: "" })]);
+    // Before, 127.0.0.1 was not among them here: only eth0's 192.0.2.2, where a peer's dial went.
+    expect(given).toEqual(["127.0.0.1"]);
+    expect(blank).toEqual(localAddresses());
   }, 60_000);
 });
 

@@ -40,15 +40,20 @@ afterAll(async () => {
 
 const relayHint = () => ({ host: "127.0.0.1", port: servers.relay.port });
 
-/** Meets: `a` allocates, `b` joins with the code `a` got. */
+/** Our direct hints at 127.0.0.1 alone (PARLEY_HINT_ADDRESSES' option): the tests' connections stay on loopback. */
+const LOOPBACK_HINTS = { hintAddresses: ["127.0.0.1"] };
+
+/** Meets: `a` allocates, `b` joins with the code `a` got (both hinting 127.0.0.1 unless told otherwise). */
 async function meetPair(
   a: Partial<MailboxRendezvousOptions> = {},
   b: Partial<MailboxRendezvousOptions> = {},
 ): Promise<[ParleyMeeting, ParleyMeeting]> {
   let gotCode!: (code: string) => void;
   const code = new Promise<string>((r) => (gotCode = r));
-  const first = meetThroughMailbox({ mailboxUrl: servers.mailboxUrl, onCode: gotCode, ...a });
-  const second = code.then((c) => meetThroughMailbox({ mailboxUrl: servers.mailboxUrl, code: c, ...b }));
+  const first = meetThroughMailbox({ mailboxUrl: servers.mailboxUrl, onCode: gotCode, ...LOOPBACK_HINTS, ...a });
+  const second = code.then((c) =>
+    meetThroughMailbox({ mailboxUrl: servers.mailboxUrl, code: c, ...LOOPBACK_HINTS, ...b }),
+  );
   const meetings = (await Promise.all([first, second])) as [ParleyMeeting, ParleyMeeting];
   for (const m of meetings) {
     expect(m.kind).toBe("parley");
@@ -127,6 +132,13 @@ describe.skipIf(!available)("mailbox rendezvous (real mailbox and relay)", () =>
     const [a, b] = await meetPair({ transitHelper: relayHint() }, { transitHelper: relayHint() });
     expect([a.path, b.path]).toEqual(["direct", "direct"]);
     expect([a.channel.relayed, b.channel.relayed]).toEqual([false, false]);
+    // Each side's end of the connection is on loopback: the dialer's the hint it dialed, the
+    // other's the dialer's address. Hints of this machine's every address (an eth0's 192.0.2.2
+    // here) took it there.
+    expect([a.address, b.address]).toEqual([
+      expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+      expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+    ]);
     await talk(a, b);
   });
 

@@ -70,6 +70,31 @@ describe("mailbox flags", () => {
     expect(answerTimes(60_000)).toEqual({ answerMs: 10_000, openMs: 10_000 });
   });
 
+  test("PARLEY_HINT_ADDRESSES: the addresses our direct hints name (commas or spaces, each once); blank is the default; not an IPv4 address is a usage error", () => {
+    const flags = { "relay-url": "ws://h:1/v1" };
+    expect(mailboxFlags(flags, { PARLEY_HINT_ADDRESSES: "127.0.0.1" })?.hintAddresses).toEqual(["127.0.0.1"]);
+    expect(mailboxFlags(flags, { PARLEY_HINT_ADDRESSES: " 10.0.0.2, 127.0.0.1 10.0.0.2" })?.hintAddresses).toEqual([
+      "10.0.0.2",
+      "127.0.0.1",
+    ]);
+    for (const blank of [undefined, "", " , "]) {
+      expect(mailboxFlags(flags, { PARLEY_HINT_ADDRESSES: blank })).toEqual({
+        mailboxUrl: "ws://h:1/v1",
+        noListen: false,
+      });
+    }
+    // Not read without a mailbox (the direct flow has no hints).
+    expect(mailboxFlags({}, { PARLEY_HINT_ADDRESSES: "nowhere" })).toBeUndefined();
+    // The transit listener listens on IPv4's every address: an IPv6 hint would name no listener.
+    for (const bad of ["example.org", "::1", "10.0.0.256", "10.0.0", "010.0.0.1", "256.1.1.1"]) {
+      expect(() => mailboxFlags(flags, { PARLEY_HINT_ADDRESSES: `127.0.0.1,${bad}` })).toThrow(
+        new UsageError(
+          `PARLEY_HINT_ADDRESSES must list IPv4 addresses separated by commas (e.g. 127.0.0.1), not "${bad}"`,
+        ),
+      );
+    }
+  });
+
   test("an IPv6 transit helper", () => {
     expect(parseTransitHelper("tcp:[::1]:4001")).toEqual({ host: "::1", port: 4001 });
   });
