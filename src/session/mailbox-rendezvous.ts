@@ -85,6 +85,8 @@ export interface MailboxRendezvousOptions {
   /** The longest pause between tries of a lost mailbox connection (RETRY_MAX_MS; tests lower it). */
   readonly longestPauseMs?: number;
   readonly relayDelayMs?: number;
+  /** How long the path (direct or relay) has once the hints are exchanged (timeoutMs when not given; tests lower it alone). */
+  readonly pathTimeoutMs?: number;
   /** Aborting closes the mailbox: the meeting fails with E_MAILBOX_LOST. */
   readonly signal?: AbortSignal;
   /** After an abort: settles once the mailbox has let go (the server said so, or a short wait). */
@@ -294,7 +296,7 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
       direct: theirHints.direct,
       relays,
       relayDelayMs: options.relayDelayMs ?? RELAY_DELAY_MS,
-      timeoutMs,
+      timeoutMs: options.pathTimeoutMs ?? timeoutMs,
     };
     const transit = await connectTransit(plan, listener);
     const keys = parleyWormholeKeys(key, role);
