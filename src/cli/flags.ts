@@ -64,18 +64,6 @@ export const OPTIONS = {
   version: { type: "boolean", short: "v", help: "show the version" },
 } as const satisfies OptionSpecs;
 
-/** Options every command takes. */
-export const COMMON_FLAGS = {
-  port: OPTIONS.port,
-  host: OPTIONS.host,
-  name: OPTIONS.name,
-  "no-progress": OPTIONS["no-progress"],
-  checksum: OPTIONS.checksum,
-  "insecure-port-only": OPTIONS["insecure-port-only"],
-  help: OPTIONS.help,
-  version: OPTIONS.version,
-} as const satisfies OptionSpecs;
-
 /** The "Options:" lines of a help text, in the order given. */
 export function formatOptions(specs: OptionSpecs): string {
   const heads = Object.entries(specs).map(([name, spec]) => {

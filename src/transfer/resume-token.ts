@@ -39,8 +39,6 @@ function nodeCrypto(): NodeCrypto {
 }
 let loadedCrypto: NodeCrypto | undefined;
 
-/** Token text: 32 lowercase hex characters (128 bits). */
-export const RESUME_TOKEN_PATTERN = /^[0-9a-f]{32}$/;
 const SECRET_BYTES = 32;
 
 let secret: Buffer | undefined;
@@ -183,7 +181,10 @@ export function withThrowawaySecret<T>(fn: () => T): T {
   }
 }
 
-/** The token this account offers `path` with (see the header). */
+/**
+ * The token this account offers `path` with (see the header): 32 lowercase hex characters (128
+ * bits), as an OFFER's token must be (protocol/messages.ts).
+ */
 export function resumeTokenFor(path: string): string {
   return nodeCrypto()
     .createHmac("sha256", resumeSecret())
