@@ -93,3 +93,18 @@ export function socketErrorWords(err: Error): string {
       return err.message;
   }
 }
+
+/**
+ * Why a connection ended without the peer's BYE. Through a transit relay (`relay`, the mailbox
+ * flow's relay path) the close or reset came from the relay, which passes on the peer's but also
+ * makes its own when it goes away: neither side can tell which, so neither blames the peer (both
+ * read "the peer closed the connection" when only the relay had stopped).
+ */
+export function lostWords(error: Error | undefined, relay?: string): string {
+  if (relay === undefined)
+    return error ? socketErrorWords(error) : "the peer closed the connection without saying goodbye";
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (error && code !== "ECONNRESET" && code !== "EPIPE")
+    return `${socketErrorWords(error)}, through the relay ${relay}`;
+  return `the connection through the relay ${relay} ${error ? "was cut" : "closed"} without a goodbye from the peer (the relay or the peer went away)`;
+}

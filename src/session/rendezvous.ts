@@ -55,7 +55,7 @@ export interface RendezvousEvents {
   dropped(remoteAddress: string, reason: DropReason, dialed: boolean): void;
 }
 
-export interface RendezvousOptions extends Omit<SessionOptions, "peer" | "security"> {
+export interface RendezvousOptions extends Omit<SessionOptions, "peer" | "security" | "relay"> {
   readonly name?: string;
   /** Features our HELLO offers besides OWN_FEATURES (`parley receive`: Feature.ReceiveOnly, ...). */
   readonly features?: readonly string[];
@@ -361,7 +361,12 @@ export class Rendezvous {
       this.candidates.delete(c);
       if (c !== chosen) c.channel.conn.destroy();
     }
-    this.session = new Session(chosen.channel, { ...this.options, peer: chosen.peer, security: chosen.security });
+    this.session = new Session(chosen.channel, {
+      ...this.options,
+      peer: chosen.peer,
+      security: chosen.security,
+      ...(chosen.via?.path === "relay" ? { relay: chosen.via.address } : {}),
+    });
     this.options.rendezvousEvents.connected(this.session, chosen.via);
     chosen.decided();
   }

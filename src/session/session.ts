@@ -24,7 +24,7 @@ import type { ChannelClose, FrameChannel } from "./channel.ts";
 import { chatTrace } from "./chat-trace.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Direction, SessionEvents, TransferInfo } from "./events.ts";
-import { type Failure, ownFailure, socketErrorWords } from "./failure.ts";
+import { type Failure, lostWords, ownFailure } from "./failure.ts";
 import { type Decline, IncomingTransfers, type OfferDecision } from "./incoming.ts";
 import { IncomingSinks, slowWriteMark } from "./incoming-sinks.ts";
 import { Keepalive } from "./keepalive.ts";
@@ -64,6 +64,11 @@ export interface SessionOptions {
   readonly writeBehind?: boolean | FileWrites;
   /** Time and timers (tests pass a manual clock). Default: the real one. */
   readonly clock?: Clock;
+  /**
+   * The transit relay the connection goes through (the mailbox flow's relay path), as its path
+   * line names it: a close without the peer's BYE may be the relay's, and is said so (lostWords).
+   */
+  readonly relay?: string;
 }
 
 export class Session {
@@ -354,9 +359,7 @@ export class Session {
     if (this.state === "closed") return;
     const reason = why.protocol
       ? `the peer broke the protocol (${why.protocol.message})`
-      : why.error
-        ? `connection lost: ${socketErrorWords(why.error)}`
-        : "connection lost: the peer closed the connection without saying goodbye";
+      : `connection lost: ${lostWords(why.error, this.options.relay)}`;
     this.state = "closed";
     this.stopTimers();
     this.failAll({ reason, code: "E_CONNECTION" });

@@ -366,6 +366,15 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
       expect(await s.exitCode()).toBe(3);
       expect(await r.cli.exitCode()).toBe(3);
       expect(events(r.cli).some((e) => e.type === "error")).toBe(true);
+      // Neither side blames the peer, which is still there: the relay went away, and either may have.
+      const lost = new RegExp(
+        `^connection lost: the connection through the relay 127\\.0\\.0\\.1:${relay.port} (closed|was cut) without a goodbye from the peer \\(the relay or the peer went away\\)`,
+      );
+      for (const cli of [s, r.cli]) {
+        const said = events(cli).filter((e) => e.code === "E_CONNECTION");
+        expect(said.length, cli.describe()).toBeGreaterThan(0);
+        for (const e of said) expect(String(e.message), cli.describe()).toMatch(lost);
+      }
       expect(readdirSync(dir).some((n) => n.endsWith(".part"))).toBe(true);
 
       const again = await receiver(dir, ["--no-listen"]);

@@ -2,7 +2,7 @@
 
 import { expect, test } from "bun:test";
 import { failureWords, peerReasonWords, resumable, resumeHint } from "../../src/cli/reason-words.ts";
-import { socketErrorWords } from "../../src/session/failure.ts";
+import { lostWords, socketErrorWords } from "../../src/session/failure.ts";
 import type { TransferInfo } from "../../src/session/index.ts";
 
 const sent: TransferInfo = { id: 1, direction: "send", name: "a.bin", size: 1234 };
@@ -167,6 +167,22 @@ test("a lost socket's error is said from its OS code, not in the runtime's text"
     "it timed out (no answer from the peer's machine)",
   );
   expect(socketErrorWords(new Error("something else"))).toBe("something else");
+});
+
+test("a connection through a transit relay that ends without a BYE is not blamed on the peer: the relay may have gone", () => {
+  const reset = Object.assign(new Error("ECONNRESET: connection reset by peer, read"), { code: "ECONNRESET" });
+  const timedOut = Object.assign(new Error("x"), { code: "ETIMEDOUT" });
+  expect(lostWords(undefined)).toBe("the peer closed the connection without saying goodbye");
+  expect(lostWords(reset)).toBe(socketErrorWords(reset));
+  expect(lostWords(undefined, "127.0.0.1:4001")).toBe(
+    "the connection through the relay 127.0.0.1:4001 closed without a goodbye from the peer (the relay or the peer went away)",
+  );
+  expect(lostWords(reset, "relay.example:4001")).toBe(
+    "the connection through the relay relay.example:4001 was cut without a goodbye from the peer (the relay or the peer went away)",
+  );
+  expect(lostWords(timedOut, "relay.example:4001")).toBe(
+    "it timed out (no answer from the peer's machine), through the relay relay.example:4001",
+  );
 });
 
 test("a folder's entry cancelled with its whole folder says so, on both sides; a file alone does not", () => {
