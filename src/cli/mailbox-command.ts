@@ -43,6 +43,27 @@ export interface MailboxCommandIo {
   removePlainWritten?: () => void;
 }
 
+/**
+ * Why a send cannot go to a plain wormhole client, which takes one file (or folder) of known size
+ * per code: its words for the wormhole user (the client shows them) and ours, with what to do.
+ * Undefined when it can go (one path, not standard input).
+ */
+export function notOneFile(paths: readonly string[]): { peer: string; ours: string } | undefined {
+  if (paths.length > 1) {
+    return {
+      peer: `the sender has ${paths.length} files or folders to send, and a wormhole client takes one per code`,
+      ours: `a plain wormhole client takes one file or folder per code, not ${paths.length}: send them one at a time, each with its own code (or put them in a folder and send that), or have the peer run parley receive`,
+    };
+  }
+  if (paths[0] === "-") {
+    return {
+      peer: "the sender is sending its standard input, and a wormhole client takes a file of known size",
+      ours: "a plain wormhole client cannot take standard input (it takes a file of known size): save it to a file and send that, or have the peer run parley receive",
+    };
+  }
+  return undefined;
+}
+
 /** The one transfer with a plain wormhole client, worded by the reporter. */
 async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> {
   const { PLAIN_PEER_LINE, receiveFromPlain } = await import("./plain-run.ts");
@@ -101,12 +122,13 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
   const text = (options as SendOptions).text;
   if (text !== undefined) return sendToPlain(peer, { kind: "text", text }, out);
   const paths = (options as SendOptions).paths;
-  const path = paths[0];
-  if (paths.length !== 1 || path === undefined || path === "-") {
-    await peer.decline("the sender offered more than one file");
-    reporter.error("E_ONE_FILE", "a plain wormhole client takes one file per code (not several, not standard input)");
+  const notOne = notOneFile(paths);
+  if (notOne !== undefined) {
+    await peer.decline(notOne.peer);
+    reporter.error("E_ONE_FILE", notOne.ours);
     return EXIT_TRANSFER;
   }
+  const path = paths[0] as string; // one path (a send without --text names at least one)
   const folders = plainFolders({
     dir: io.downloadDir,
     started: (remove) => {
@@ -168,10 +190,13 @@ export async function runWithMailbox(io: MailboxCommandIo, peer: string | undefi
   const note = codeOnCommandLineNote(peer);
   if (note) reporter.note(note);
   // The code in PARLEY_CODE, as the direct flow's hint (codes.ts peerCommandHint): on a command
-  // line it gets the note that other users can see it (ps). The wormhole client takes it there.
+  // line it gets the note that other users can see it (ps). The wormhole client takes it there,
+  // named only where it could take what is sent (one file or folder, or --text).
+  const sendsOne =
+    io.role === "send" && ((options as SendOptions).text !== undefined || !notOneFile((options as SendOptions).paths));
   const other = (c: string) =>
     io.role === "send"
-      ? `PARLEY_CODE=${c} parley receive (with the same mailbox), or wormhole receive ${c}`
+      ? `PARLEY_CODE=${c} parley receive (with the same mailbox)${sendsOne ? `, or wormhole receive ${c}` : ""}`
       : `PARLEY_CODE=${c} parley send <paths> (with the same mailbox), or wormhole send --code ${c} <file>`;
   const meet = new MailboxMeet({
     rendezvous: io.link.rendezvous,

@@ -308,6 +308,44 @@ describe.skipIf(!available)("parley send -> wormhole receive", () => {
     expect(await w.exitCode(30_000)).not.toBe(0);
     expect(readdirSync(dir)).toEqual([]);
   }, 60_000);
+
+  test("parley send of two files, or of standard input: its hint names no wormhole receive, and a wormhole receiver that joins is told why, as is the sender, with what to do", async () => {
+    const src = fileOf("a.txt", 10);
+    const b = join(src.dir, "b.txt");
+    writeFileSync(b, "b");
+    const cases = [
+      {
+        args: [src.path, b],
+        peer: "the sender has 2 files or folders to send, and a wormhole client takes one per code",
+        ours: "Error: a plain wormhole client takes one file or folder per code, not 2: send them one at a time, each with its own code (or put them in a folder and send that), or have the peer run parley receive.",
+      },
+      {
+        args: ["-", "--name", "x.txt"],
+        peer: "the sender is sending its standard input, and a wormhole client takes a file of known size",
+        ours: "Error: a plain wormhole client cannot take standard input (it takes a file of known size): save it to a file and send that, or have the peer run parley receive.",
+      },
+    ];
+    const one = async ({ args, peer, ours }: (typeof cases)[number]): Promise<void> => {
+      const s = startCli("parley-send", ["send", ...args, ...mailbox()]);
+      // Before: "..., or wormhole receive CODE", which then failed.
+      const { match } = await s.waitForLine(
+        /^Waiting for the peer: PARLEY_CODE=(\S+) parley receive \(with the same mailbox\)(.*)$/,
+      );
+      expect(match[2], s.describe()).toBe("");
+      const dir = makeTempDir();
+      const w = wormhole("wormhole-receive", ["receive", "--accept-file", match[1] as string], dir);
+      w.endInput();
+      expect(await s.exitCode(30_000), s.describe()).toBe(3);
+      expect(
+        s.lines.filter((l) => l.startsWith("Error:")),
+        s.describe(),
+      ).toEqual([ours]);
+      expect(await w.exitCode(30_000)).not.toBe(0);
+      expect(w.stderr, w.describe()).toContain(peer);
+      expect(readdirSync(dir)).toEqual([]);
+    };
+    await Promise.all(cases.map(one));
+  }, 60_000);
 });
 
 describe.skipIf(!available)("text with a plain wormhole client", () => {
