@@ -28,7 +28,10 @@ export const MAILBOX_FLAGS = {
     type: "boolean",
     help: `the public magic-wormhole servers where the two above are not given:\n${PUBLIC_MAILBOX_URL}, ${PUBLIC_TRANSIT_HELPER}`,
   },
-  "no-listen": { type: "boolean", help: "open no port for direct connections: the relay path only" },
+  "no-listen": {
+    type: "boolean",
+    help: "open no port for direct connections (this side only dials the peer's);\nwith it on both sides only the relay path remains",
+  },
 } as const satisfies OptionSpecs;
 
 export interface MailboxConfig {

@@ -640,6 +640,11 @@ describe("parley send / receive", () => {
       const send = startCli("help", ["send", "--help"]);
       expect(await send.exitCode()).toBe(0);
       expect(send.lines.join("\n")).toContain("--to CODE");
+      // It said "the relay path only": one side's --no-listen leaves the direct path the other side opens.
+      const noListen = send.lines.findIndex((l) => l.trimStart().startsWith("--no-listen "));
+      expect(send.lines.slice(noListen, noListen + 2).join(" ")).toMatch(
+        /open no port for direct connections \(this side only dials the peer's\); +with it on both sides only the relay path remains$/,
+      );
       // An unknown flag: one clean line of ours (no parser text, no unbalanced quotes), then the usage line.
       const bad = startCli("bad", ["send", "--frobnicate"]);
       expect(await bad.exitCode()).toBe(1);
