@@ -17,6 +17,7 @@
 import { networkInterfaces } from "node:os";
 import { type Connection, type ConnectionEvents, EARLY_MAX_BYTES } from "./connection.ts";
 import { dial } from "./endpoints.ts";
+import { NetError } from "./errors.ts";
 import { ForwardingConnection } from "./forwarding-connection.ts";
 import type { TransitListener } from "./transit-listener.ts";
 
@@ -166,6 +167,19 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
     const mutedRelays = new Set<string>();
     /** Relays that answered bytes that were neither "ok" nor the peer's: named if nothing works. */
     const garbledRelays = new Set<string>();
+    /** Why each relay's dial failed (refused, no such host): said with it when no relay could be reached. */
+    const relayFailures = new Map<string, string>();
+    const unreachable = (): TransitError =>
+      new TransitError(
+        "E_RELAY_UNREACHABLE",
+        plan.relays
+          .map((relay) => {
+            const where = `${relay.host}:${relay.port}`;
+            const why = relayFailures.get(where);
+            return why === undefined ? where : `${where}: ${why}`;
+          })
+          .join("; "),
+      );
     /** What the relays that were tried did wrong, for the line that says no path worked. */
     const relayWords = (): string => {
       const said = (set: Set<string>) => `the transit relay ${[...set].join(", ")}`;
@@ -196,7 +210,7 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
     const checkExhausted = (): void => {
       if (finished || !noMoreContenders()) return;
       if (plan.relays.length > 0 && !relayReached) {
-        finish(new TransitError("E_RELAY_UNREACHABLE", describe(plan.relays)));
+        finish(unreachable());
       } else finish(new TransitError("E_NO_PATH", `no direct address or relay worked${relayWords()}`));
     };
 
@@ -300,8 +314,10 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
             if (finished) return conn.destroy();
             negotiate(conn, "relay", true, where);
           })
-          .catch(() => {
+          .catch((err: unknown) => {
             dialing--;
+            const why = dialFailureWords(err);
+            if (why !== undefined) relayFailures.set(where, why);
             checkExhausted();
           });
       }
@@ -311,7 +327,7 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
     relayTimer = setTimeout(startRelays, plan.direct.length > 0 ? plan.relayDelayMs : 0);
     timeoutTimer = setTimeout(() => {
       if (plan.relays.length > 0 && !relayReached && relayStarted) {
-        finish(new TransitError("E_RELAY_UNREACHABLE", describe(plan.relays)));
+        finish(unreachable());
       } else {
         // A relay that accepts and never answers, or says ok and passes nothing on (a dead or
         // hostile one), is why, when it is the one left.
@@ -351,6 +367,14 @@ export function localAddresses(): string[] {
   return found.length > 0 ? found : ["127.0.0.1"];
 }
 
-function describe(hints: readonly TransitHint[]): string {
-  return hints.map((h) => `${h.host}:${h.port}`).join(", ");
+/**
+ * Why a dial failed, in the words the mailbox's own line uses (`refused the connection (nothing
+ * listens there)`); undefined when its error says nothing beyond the address.
+ */
+function dialFailureWords(err: unknown): string | undefined {
+  if (err instanceof NetError && err.code === "E_CONNECT_REFUSED")
+    return "it refused the connection (nothing listens there)";
+  const message = err instanceof Error ? err.message : "";
+  const reason = /^cannot connect to .+?: (.+)$/.exec(message)?.[1];
+  return reason;
 }

@@ -314,9 +314,10 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
         expect(await cli.exitCode(WAIT_MS)).toBe(2);
         const error = events(cli).find((e) => e.type === "error");
         expect(error?.code).toBe(code);
-        // Said once: "cannot reach the transit relay 127.0.0.1:N", not "...: cannot reach the transit relay ...".
+        // Said once: "cannot reach the transit relay 127.0.0.1:N: why", not "...: cannot reach the transit
+        // relay ..."; and why (it said only the address, where the mailbox's line said "nothing listens there").
         expect(error?.message).toMatch(
-          /^(cannot reach the transit relay 127\.0\.0\.1:\d+|no way to reach the peer: [^:]+)$/,
+          /^(cannot reach the transit relay 127\.0\.0\.1:\d+: it refused the connection \(nothing listens there\)|no way to reach the peer: [^:]+)$/,
         );
       }
     };
