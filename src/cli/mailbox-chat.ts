@@ -285,11 +285,13 @@ export class MailboxChat {
       // The code typed failed, ours still waits in the mailbox: the prompt comes back, as after
       // a failed dial in the direct flow (it ended the chat, exit 2, for a mistyped number).
       this.joining = false;
+      // Its own next step (TYPE_AGAIN) instead of the one-shot commands' (describeMeetFailure's withNext).
+      const bare = describeMeetFailure(err, code, false) ?? failure;
       const line = broken
         ? BROKEN_CODE_TYPED
         : failure.code === "E_WRONG_CODE"
           ? WRONG_CODE_TYPED
-          : sanitizeForTerminal(failure.line);
+          : sanitizeForTerminal(bare.line);
       const next = broken ? "Type its new one" : TYPE_AGAIN[failure.code];
       this.terminal.print(`${line}. ${next}, or wait for the peer to type yours.`);
       this.terminal.setPrompt("peer code> ");

@@ -104,14 +104,25 @@ function directCodeHint(joined: string | undefined): string {
 
 const SPENT_BEFORE_KEY = "; the code is used up (a mailbox code is good for one try): start again for a new one";
 
-/** @param joined - the code this side joined (as parsed), if it joined one */
-export function describeMeetFailure(err: unknown, joined?: string): MeetFailure | undefined {
+/**
+ * What to do after a code no one waits with (unless it looks like a direct Parley's code, which
+ * directCodeHint says): it was mistyped, used up, or its side left, or the peer is on another mailbox.
+ */
+const NAMEPLATE_UNKNOWN_NEXT =
+  ": check the code with the peer (a mailbox code is gone once used, or once the side that made it has left; both sides need the same mailbox server)";
+
+/**
+ * @param joined - the code this side joined (as parsed), if it joined one
+ * @param withNext - the line says what to do next where the failure's words do not (the chat's code
+ *   prompt, which asks again, says its own)
+ */
+export function describeMeetFailure(err: unknown, joined?: string, withNext = true): MeetFailure | undefined {
   const code = (err as { code?: unknown } | undefined)?.code;
   const name = (err as { name?: unknown } | undefined)?.name;
   if (typeof code !== "string" || (name !== "WormholeError" && name !== "TransitError")) return undefined;
   const detail = err instanceof Error ? err.message : "";
   let words = WORDS[code]?.(detail, (err as { lost?: LostMailbox }).lost) ?? `the mailbox flow failed: ${detail}`;
-  if (code === "E_NAMEPLATE_UNKNOWN") words += directCodeHint(joined);
+  if (code === "E_NAMEPLATE_UNKNOWN") words += directCodeHint(joined) || (withNext ? NAMEPLATE_UNKNOWN_NEXT : "");
   // Another side's messages broke it before any key (WormholeError.beforeKey): spent, as by a wrong code.
   if ((err as { beforeKey?: unknown }).beforeKey === true) words += SPENT_BEFORE_KEY;
   return { line: `Error: ${words}`, exitCode: EXIT_CONNECTION, code };
