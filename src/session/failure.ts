@@ -95,14 +95,16 @@ export function socketErrorWords(err: Error): string {
 }
 
 /**
- * Why a connection ended without the peer's BYE. Through a transit relay (`relay`, the mailbox
+ * Why a connection ended without the peer's BYE. Through a transit relay (`via`, the mailbox
  * flow's relay path) the close or reset came from the relay, which passes on the peer's but also
  * makes its own when it goes away: neither side can tell which, so neither blames the peer (both
  * read "the peer closed the connection" when only the relay had stopped).
  */
-export function lostWords(error: Error | undefined, relay?: string): string {
-  if (relay === undefined)
+export function lostWords(error: Error | undefined, via?: { readonly path: string; readonly address: string }): string {
+  if (via?.path !== "relay") {
     return error ? socketErrorWords(error) : "the peer closed the connection without saying goodbye";
+  }
+  const relay = via.address;
   const code = (error as { code?: unknown } | undefined)?.code;
   if (error && code !== "ECONNRESET" && code !== "EPIPE")
     return `${socketErrorWords(error)}, through the relay ${relay}`;

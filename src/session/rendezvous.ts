@@ -1,6 +1,5 @@
 /**
- * Rendezvous: turns connections (accepted by our listener or dialed by us) into exactly one
- * Session with one peer.
+ * Rendezvous: turns connections (accepted by our listener or dialed by us) into exactly one Session with one peer.
  *
  * 1. Each connection runs the handshake (handshake.ts, driven by handshake-driver.ts): HELLO,
  *    key shares, key confirmation. A connection that sends anything else, bad bytes, or does
@@ -55,7 +54,7 @@ export interface RendezvousEvents {
   dropped(remoteAddress: string, reason: DropReason, dialed: boolean): void;
 }
 
-export interface RendezvousOptions extends Omit<SessionOptions, "peer" | "security" | "relay"> {
+export interface RendezvousOptions extends Omit<SessionOptions, "peer" | "security" | "via"> {
   readonly name?: string;
   /** Features our HELLO offers besides OWN_FEATURES (`parley receive`: Feature.ReceiveOnly, ...). */
   readonly features?: readonly string[];
@@ -361,13 +360,9 @@ export class Rendezvous {
       this.candidates.delete(c);
       if (c !== chosen) c.channel.conn.destroy();
     }
-    this.session = new Session(chosen.channel, {
-      ...this.options,
-      peer: chosen.peer,
-      security: chosen.security,
-      ...(chosen.via?.path === "relay" ? { relay: chosen.via.address } : {}),
-    });
-    this.options.rendezvousEvents.connected(this.session, chosen.via);
+    const { channel, peer, security, via } = chosen;
+    this.session = new Session(channel, { ...this.options, peer, security, via });
+    this.options.rendezvousEvents.connected(this.session, via);
     chosen.decided();
   }
 

@@ -65,10 +65,11 @@ export interface SessionOptions {
   /** Time and timers (tests pass a manual clock). Default: the real one. */
   readonly clock?: Clock;
   /**
-   * The transit relay the connection goes through (the mailbox flow's relay path), as its path
-   * line names it: a close without the peer's BYE may be the relay's, and is said so (lostWords).
+   * How the connection reaches the peer, when met through the mailbox (the rendezvous' MetPath):
+   * through a transit relay, a close without the peer's BYE may be the relay's, and is said so
+   * (lostWords: the relay's address as its path line names it).
    */
-  readonly relay?: string;
+  readonly via?: { readonly path: "direct" | "relay"; readonly address: string } | undefined;
 }
 
 export class Session {
@@ -359,7 +360,7 @@ export class Session {
     if (this.state === "closed") return;
     const reason = why.protocol
       ? `the peer broke the protocol (${why.protocol.message})`
-      : `connection lost: ${lostWords(why.error, this.options.relay)}`;
+      : `connection lost: ${lostWords(why.error, this.options.via)}`;
     this.state = "closed";
     this.stopTimers();
     this.failAll({ reason, code: "E_CONNECTION" });

@@ -174,13 +174,14 @@ test("a connection through a transit relay that ends without a BYE is not blamed
   const timedOut = Object.assign(new Error("x"), { code: "ETIMEDOUT" });
   expect(lostWords(undefined)).toBe("the peer closed the connection without saying goodbye");
   expect(lostWords(reset)).toBe(socketErrorWords(reset));
-  expect(lostWords(undefined, "127.0.0.1:4001")).toBe(
+  expect(lostWords(undefined, { path: "direct", address: "192.0.2.7:40123" })).toBe(lostWords(undefined));
+  expect(lostWords(undefined, { path: "relay", address: "127.0.0.1:4001" })).toBe(
     "the connection through the relay 127.0.0.1:4001 closed without a goodbye from the peer (the relay or the peer went away)",
   );
-  expect(lostWords(reset, "relay.example:4001")).toBe(
+  expect(lostWords(reset, { path: "relay", address: "relay.example:4001" })).toBe(
     "the connection through the relay relay.example:4001 was cut without a goodbye from the peer (the relay or the peer went away)",
   );
-  expect(lostWords(timedOut, "relay.example:4001")).toBe(
+  expect(lostWords(timedOut, { path: "relay", address: "relay.example:4001" })).toBe(
     "it timed out (no answer from the peer's machine), through the relay relay.example:4001",
   );
 });
