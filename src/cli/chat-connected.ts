@@ -333,6 +333,7 @@ export class ChatWithPeer {
         failureWords(info, reason, peer) + resumeHint(info, code, peer, secretKept),
         resumable(info, code, peer, secretKept),
         peerInputEnded(info, peer),
+        code === "E_CANCELLED",
       );
     },
   };

@@ -12,7 +12,14 @@ import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import { count, sizeWords } from "./counts.ts";
 import { folderResumeHint } from "./reason-words.ts";
 import { RenamedEntries } from "./renamed-entries.ts";
-import { algoLabel, receiverTotalsLine, senderTotalsLine, storedName, type TransferOutput } from "./transfer-words.ts";
+import {
+  algoLabel,
+  folderEndedShortLine,
+  receiverTotalsLine,
+  senderTotalsLine,
+  storedName,
+  type TransferOutput,
+} from "./transfer-words.ts";
 
 /** A folder's failure reasons: those said, how many more entries failed for one of them. */
 interface FolderReasons {
@@ -24,6 +31,8 @@ interface FolderReasons {
   whole?: string;
   /** Declined by --ask without its question (its input had ended): summed up at the end, no line of its own. */
   unasked?: boolean;
+  /** Cancelled (E_CANCELLED, either side): its command's totals line says so. */
+  cancelled?: boolean;
 }
 
 /** A folder as FolderPresenter.folderName takes it: a summary, or an entry's folder. */
@@ -87,7 +96,14 @@ export class FolderPresenter {
    * @param unasked - declined by --ask without its question: not said, summed up
    * @returns true when a line gave this reason for its folder already: no line for it
    */
-  failing(info: TransferInfo, reason: string, cut: boolean, unasked: boolean, whole: boolean): boolean {
+  failing(
+    info: TransferInfo,
+    reason: string,
+    cut: boolean,
+    unasked: boolean,
+    whole: boolean,
+    cancelled = false,
+  ): boolean {
     if (!info.folder) return false;
     const key = folderKey(info.folder, info.direction);
     const reasons = this.reasons.get(key);
@@ -100,10 +116,12 @@ export class FolderPresenter {
         cut,
         ...(whole ? { whole: reason } : {}),
         ...(unasked ? { unasked } : {}),
+        ...(cancelled ? { cancelled } : {}),
       });
       return false;
     }
     reasons.cut ||= cut;
+    reasons.cancelled ||= cancelled;
     if (reasons.said.has(reason)) {
       if (reasons.whole !== reason) reasons.unsaid += entriesEnded(info);
       return true;
@@ -189,15 +207,18 @@ export class FolderPresenter {
     const failed = f.failed > 0 ? ` ${f.failed} of ${f.entries} entries failed (see above${alike}).${again}` : "";
     // "each XXH3-64 checksum matched" only when a file was saved (and so verified); "its" for one.
     const verified = f.algo ? `, ${f.done === 1 ? "its" : "each"} ${algoLabel(f.algo)} checksum matched` : "";
+    // "is done" only for a folder every entry of which was saved (a cancelled one said it too).
+    const totalsLine = (whole: (bytes: number) => string) =>
+      f.failed > 0 ? folderEndedShortLine(f.direction, f, reasons?.cancelled === true) : whole(f.verifiedBytes);
     if (f.direction === "receive") {
-      if (totals) this.out.print(receiverTotalsLine(f.verifiedBytes));
+      if (totals) this.out.print(totalsLine(receiverTotalsLine));
       const where = f.savedIn ? sanitizeForTerminal(f.savedIn) : name;
       // Declined without its question (the sender: the receiver's): the line at the end names it.
       if (f.done === 0 && reasons?.unasked) return;
       if (f.done === 0) this.out.print(`Folder ${name}: nothing was saved.${failed}`);
       else this.out.print(`Saved folder ${where}: ${count(f.done, "entry", "entries")}${verified}.${failed}`);
     } else {
-      if (totals) this.out.print(senderTotalsLine(f.verifiedBytes));
+      if (totals) this.out.print(totalsLine(senderTotalsLine));
       if (f.done === 0 && reasons?.unasked) return;
       // Stored under another name (photos taken, or .config): said, as a file's "saved it as".
       const as = f.storedRoot && f.storedRoot !== f.root ? ` in ${sanitizeForTerminal(f.storedRoot)}` : "";

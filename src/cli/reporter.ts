@@ -213,9 +213,9 @@ class HumanReporter implements Reporter, TransferOutput {
     this.presenter.finished(d);
   }
   entryStored(): void {}
-  failed(i: TransferInfo, reason: string, _code: string, cut = false, inputEnded = false): void {
+  failed(i: TransferInfo, reason: string, code: string, cut = false, inputEnded = false): void {
     this.unsaid.delete(i.id);
-    this.presenter.failed(i, reason, cut, inputEnded);
+    this.presenter.failed(i, reason, cut, inputEnded, code === "E_CANCELLED");
   }
   sessionEnded(): number {
     return this.presenter.sessionEnded();

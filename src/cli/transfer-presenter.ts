@@ -14,6 +14,7 @@ import { count, sizeWords } from "./counts.ts";
 import { FolderPresenter } from "./folder-presenter.ts";
 import {
   algoLabel,
+  commandEndedShortLine,
   commandIncompleteLine,
   commandSummaryLine,
   DETACHED_WORDS,
@@ -75,6 +76,7 @@ export class TransferPresenter {
     if (!summary) return;
     if (direction === "send") this.out.print(commandSummaryLine(summary));
     if (summary.saved === 0) return;
+    if (summary.failed > 0) return this.out.print(commandEndedShortLine(direction, summary));
     this.out.print(direction === "send" ? senderTotalsLine(summary.bytes) : receiverTotalsLine(summary.bytes));
   }
 
@@ -112,8 +114,9 @@ export class TransferPresenter {
    *   Receiving: one declined without its question (not the one whose question met the end):
    *   counted, not said. Sending: the receiver's E_NO_ANSWER; the first is said (the receiver
    *   showed its question), the rest counted as the receiver counts them
+   * @param cancelled - cancelled by either side (E_CANCELLED): its command's lines name it so
    */
-  failed(info: TransferInfo, reason: string, cut = false, inputEnded = false): void {
+  failed(info: TransferInfo, reason: string, cut = false, inputEnded = false, cancelled = false): void {
     // Before: the sender said each of them, a line per file the receiver's input never saw.
     const unasked = inputEnded && (info.direction === "receive" || this.peerInputEndedSaid);
     if (inputEnded && info.direction === "send") this.peerInputEndedSaid = true;
@@ -123,7 +126,7 @@ export class TransferPresenter {
     // folder was what the receiver said no to, at this entry), and covers its entries that fail
     // for the same reason (those in flight then). A plain peer's folder (zippedFolder) is one transfer.
     const whole = info.folderOnly === true || info.folderRefused === true || info.zippedFolder !== undefined;
-    if (!this.folders.failing(info, reason, cut, unasked, whole)) {
+    if (!this.folders.failing(info, reason, cut, unasked, whole, cancelled)) {
       // An unasked folder was one question: named as the folder too.
       const what =
         whole || (unasked && info.folder !== undefined)
@@ -134,7 +137,7 @@ export class TransferPresenter {
     }
     if (!info.folder) this.out.endProgress(info.id);
     else this.folders.failed(info, cut);
-    this.commandEnded(info, this.commands.ended(info, undefined));
+    this.commandEnded(info, this.commands.ended(info, undefined, cancelled));
   }
 
   /**

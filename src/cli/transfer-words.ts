@@ -40,9 +40,48 @@ export function senderTotalsLine(bytes: number): string {
   return `The transfer command is done. The sender has sent a total of ${count(bytes, "byte")} to the receiver.`;
 }
 
+/** ", 2 cancelled, 1 failed": a command's transfers that were not saved, cancelled ones named so. */
+function notSavedWords(s: CommandSummary): string {
+  const other = s.failed - s.cancelled;
+  return `${s.cancelled > 0 ? `, ${s.cancelled} cancelled` : ""}${other > 0 ? `, ${other} failed` : ""}`;
+}
+
+/**
+ * The totals line of a command whose transfers have all ended, not all saved (one cancelled,
+ * declined, or failed): "is done" is said only of a command every transfer of which was saved;
+ * not "is incomplete" either, the words of one cut short (kept to resume, said at the session's end).
+ */
+export function commandEndedShortLine(direction: "send" | "receive", s: CommandSummary): string {
+  const total =
+    direction === "send"
+      ? `the sender has sent a total of ${count(s.bytes, "byte")} to the receiver`
+      : `the receiver has received a total of ${count(s.bytes, "byte")} from the sender`;
+  return `The transfer command ended: ${s.saved} of ${s.transfers} transfers saved by the receiver${notSavedWords(s)}; ${total}.`;
+}
+
+/**
+ * The totals line of a folder sent alone (no command of several) that ended with entries not
+ * saved (cancelled with it, declined, failed: its summary line after this says how many, its
+ * failed lines above say why).
+ */
+export function folderEndedShortLine(
+  direction: "send" | "receive",
+  f: { readonly done: number; readonly entries: number; readonly verifiedBytes: number },
+  cancelled: boolean,
+): string {
+  const total =
+    direction === "send"
+      ? `the sender has sent a total of ${count(f.verifiedBytes, "byte")} to the receiver`
+      : `the receiver has received a total of ${count(f.verifiedBytes, "byte")} from the sender`;
+  const saved = cancelled
+    ? `the folder was cancelled, ${f.done} of its ${f.entries} entries saved by the receiver`
+    : `${f.done} of the folder's ${f.entries} entries saved by the receiver`;
+  return `The transfer command ended: ${saved}; ${total}.`;
+}
+
 /** The sender's line that ends a command that sent several files or folders (before its totals line). */
 export function commandSummaryLine(s: CommandSummary): string {
-  const failed = s.failed > 0 ? `, ${s.failed} failed` : "";
+  const failed = notSavedWords(s);
   // Two paths typed, one a folder of 3: "4 transfers" said which.
   const entries = s.entries > 0 ? ` (${s.entries} of them ${s.entries === 1 ? "an entry" : "entries"} of folders)` : "";
   return `All ${s.transfers} transfers of this command${entries} have ended: ${s.saved} saved by the receiver${failed}.`;

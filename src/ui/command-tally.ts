@@ -14,6 +14,8 @@ export interface CommandSummary {
   /** Of those: saved by the receiver, and failed. */
   readonly saved: number;
   readonly failed: number;
+  /** Of the failed: cancelled (the chat's `cancel`, either side; a folder's entries with it). */
+  readonly cancelled: number;
   /** Verified bytes of the saved ones. */
   readonly bytes: number;
   /** Of those ended: entries of folders (a command of two paths, one a folder, is more transfers). */
@@ -47,6 +49,7 @@ export class CommandTally {
   ended(
     info: Pick<TransferInfo, "direction" | "command" | "folderRest" | "folderOnly" | "folder">,
     bytes: number | undefined,
+    cancelled = false,
   ): CommandSummary | undefined {
     const command = info.command;
     if (!command) return undefined;
@@ -55,6 +58,7 @@ export class CommandTally {
       transfers: command.transfers,
       saved: 0,
       failed: 0,
+      cancelled: 0,
       bytes: 0,
       entries: 0,
     };
@@ -62,7 +66,12 @@ export class CommandTally {
     const entries = before.entries + (info.folder ? ended : 0);
     const now =
       bytes === undefined
-        ? { ...before, failed: before.failed + ended, entries }
+        ? {
+            ...before,
+            failed: before.failed + ended,
+            cancelled: before.cancelled + (cancelled ? ended : 0),
+            entries,
+          }
         : { ...before, saved: before.saved + 1, bytes: before.bytes + bytes, entries };
     this.open.delete(key);
     if (now.saved + now.failed >= now.transfers) return now;

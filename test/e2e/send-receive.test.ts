@@ -542,6 +542,7 @@ describe("parley send / receive", () => {
         "Accept b.txt (3 bytes)? [y/N] (input ended)",
         "Receiving #3 b.txt failed: declined: nobody answered (the receiver's input ended).",
         "Declined 3 more offers without asking (the input had ended): #5 c.txt, #7 d.txt, folder album.",
+        "The transfer command ended: 1 of 6 transfers saved by the receiver, 5 failed; the receiver has received a total of 3 bytes from the sender.",
       ]);
       // The sender too: before, a failed line for each of them, and the folder's "nothing was saved".
       expect(sender.linesMatching(/failed:|declined|^Folder|^All/), sender.describe()).toEqual([

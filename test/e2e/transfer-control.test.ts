@@ -10,11 +10,13 @@ import {
   closeSync,
   existsSync,
   ftruncateSync,
+  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
   statSync,
   utimesSync,
+  writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
 import { startRelay } from "../relay.ts";
@@ -67,6 +69,72 @@ describe("transfers and cancel", () => {
     TEST_MS,
   );
 });
+
+describe("a cancel's command: its totals line does not say done", () => {
+  // Before, both sides ended the command with "The transfer command is done. ... a total of N
+  // bytes ...", the words of a command all of which was saved, a cancelled transfer lines above.
+  test(
+    "transfer small.bin slow.bin, the slow one cancelled: both sides say the command ended with 1 cancelled",
+    async () => {
+      const [a, b] = await Promise.all([startPeer("alice", ["--limit-rate", "4M"]), startPeer("bob")]);
+      await connect(a, b);
+      const small = randomFile("small.bin", 1000);
+      const slow = randomFile("slow.bin", 32 * 1024 * 1024);
+      a.cli.send(`transfer ${small.path} ${slow.path}`);
+      const { match } = await b.cli.waitForLine(/^Receiving #(\d+) slow\.bin/);
+      await a.cli.waitForLine(/^#\d+ small\.bin: the receiver saved it/);
+      b.cli.send(`cancel ${match[1]}`);
+      await b.cli.waitForLine(/^The transfer command /);
+      await a.cli.waitForLine(/^The transfer command /);
+      expect(b.cli.linesMatching(/^The transfer command /), b.cli.describe()).toEqual([
+        "The transfer command ended: 1 of 2 transfers saved by the receiver, 1 cancelled; the receiver has received a total of 1000 bytes from the sender.",
+      ]);
+      expect(a.cli.linesMatching(/^All \d+ transfers|^The transfer command /), a.cli.describe()).toEqual([
+        "All 2 transfers of this command have ended: 1 saved by the receiver, 1 cancelled.",
+        "The transfer command ended: 1 of 2 transfers saved by the receiver, 1 cancelled; the sender has sent a total of 1000 bytes to the receiver.",
+      ]);
+      expect(readFileSync(join(b.dir, "small.bin")).equals(small.bytes)).toBe(true);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "a folder cancelled after three of its four entries were saved: both sides say the folder was cancelled, 3 of 4 saved",
+    async () => {
+      const [a, b] = await Promise.all([startPeer("alice", ["--limit-rate", "4M"]), startPeer("bob")]);
+      await connect(a, b);
+      const album = join(makeTempDir(), "album");
+      mkdirSync(album);
+      for (const name of ["a.bin", "b.bin", "c.bin"]) writeFileSync(join(album, name), Buffer.alloc(1000, name));
+      writeFileSync(join(album, "z.bin"), Buffer.alloc(32 * 1024 * 1024, 7));
+      a.cli.send(`transfer ${album}`);
+      await b.cli.waitForLine(/^Receiving folder album: /);
+      b.cli.send("transfers");
+      const { match } = await b.cli.waitForLine(/^#(\d+) receiving album\/z\.bin: /);
+      await waitForFiles(join(b.dir, "album"), ["a.bin", "b.bin", "c.bin"]);
+      b.cli.send(`cancel ${match[1]}`);
+      await b.cli.waitForLine(/^The transfer command /);
+      await a.cli.waitForLine(/^The transfer command /);
+      expect(b.cli.linesMatching(/^The transfer command /), b.cli.describe()).toEqual([
+        "The transfer command ended: the folder was cancelled, 3 of its 4 entries saved by the receiver; the receiver has received a total of 3000 bytes from the sender.",
+      ]);
+      expect(a.cli.linesMatching(/^The transfer command /), a.cli.describe()).toEqual([
+        "The transfer command ended: the folder was cancelled, 3 of its 4 entries saved by the receiver; the sender has sent a total of 3000 bytes to the receiver.",
+      ]);
+    },
+    TEST_MS,
+  );
+});
+
+/** Waits (up to 20 s) until `names` are in `dir` (files saved: no .part left of them). */
+async function waitForFiles(dir: string, names: readonly string[]): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const there = existsSync(dir) ? readdirSync(dir) : [];
+    if (names.every((n) => there.includes(n))) return;
+    await Bun.sleep(100);
+  }
+  throw new Error(`${names.join(", ")} not saved in ${dir} within 20 s`);
+}
 
 describe("faults", () => {
   test(

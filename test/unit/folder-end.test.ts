@@ -109,19 +109,20 @@ test("a folder failed with no entry to carry it: one line naming the folder, its
     const whole = wholeFolderInfo(direction, folder, 2, undefined);
     const why = direction === "receive" ? ({ by: "peer", said: "cancel" } as const) : ({ by: "us" } as const);
     const words = failureWords(whole, "E_CANCELLED", { ...why, code: "E_CANCELLED", detail: "folder" });
-    p.failed(whole, words);
+    p.failed(whole, words, false, false, true); // E_CANCELLED
     for (const i of [0, 1, 2]) p.finished(done(entry(i)));
     const name = direction === "receive" ? "_photos" : ".photos";
     expect(lines.slice(1)).toEqual(
       direction === "receive"
         ? [
             `Receiving folder ${name} failed: the peer cancelled it: cancelled by the sender, with its whole folder.`,
-            "The transfer command is done. The receiver has received a total of 30 bytes from the sender.",
+            // It said "The transfer command is done. ...", the words of a command all of which was saved.
+            "The transfer command ended: the folder was cancelled, 3 of its 5 entries saved by the receiver; the receiver has received a total of 30 bytes from the sender.",
             "Saved folder /in/_photos: 3 entries, each XXH3-64 checksum matched. 2 of 5 entries failed (see above).",
           ]
         : [
             `Sending folder ${name} failed: cancelled by the sender, with its whole folder.`,
-            "The transfer command is done. The sender has sent a total of 30 bytes to the receiver.",
+            "The transfer command ended: the folder was cancelled, 3 of its 5 entries saved by the receiver; the sender has sent a total of 30 bytes to the receiver.",
             "Folder .photos: the receiver saved 3 entries, each XXH3-64 checksum matched. 2 of 5 entries failed (see above).",
           ],
     );
@@ -131,5 +132,12 @@ test("a folder failed with no entry to carry it: one line naming the folder, its
   const command = { seq: 4, transfers: 3 };
   expect(commands.ended({ direction: "receive", command }, 10)).toBeUndefined();
   const whole = wholeFolderInfo("receive", { group: 1, root: "d", entries: 3, bytes: 30 }, 2, command);
-  expect(commands.ended(whole, undefined)).toEqual({ transfers: 3, saved: 1, failed: 2, bytes: 10, entries: 2 });
+  expect(commands.ended(whole, undefined)).toEqual({
+    transfers: 3,
+    saved: 1,
+    failed: 2,
+    cancelled: 0,
+    bytes: 10,
+    entries: 2,
+  });
 });
