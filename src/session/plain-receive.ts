@@ -92,7 +92,13 @@ export function receiveOverTransit(
       settled = true;
       idle.stop();
       sink.abort(false);
-      pipe.destroy();
+      if (sink.received === size) {
+        // Every byte is in and the sender waits for its ack (the file not stored: its rename, an
+        // output that stays full): refused in words, as `store` does; a bare close would leave
+        // the Python client waiting for ever. Nothing is sent on a connection already closed.
+        pipe.send(encodeTransitRefusal(refusal(err)));
+        pipe.end();
+      } else pipe.destroy();
       reject(plainFailureOf(err));
     };
     // A peer gone silent mid-transfer (no close, no bytes) must not hold us for ever: records stamp the watch.

@@ -4,7 +4,7 @@ import { expect, test } from "bun:test";
 import { type PlainSink, receiveOverTransit } from "../../src/session/plain-receive.ts";
 import { PlainTransferError } from "../../src/session/plain-transfer.ts";
 import type { TransitPipeEvents } from "../../src/session/transit-pipe.ts";
-import type { ReceivedFile } from "../../src/transfer/index.ts";
+import { type ReceivedFile, TransferError } from "../../src/transfer/index.ts";
 import { ManualClock } from "../memory-sessions.ts";
 
 function fakePipe() {
@@ -14,7 +14,7 @@ function fakePipe() {
     start: (e: TransitPipeEvents) => {
       events = e;
     },
-    send: () => {},
+    send: (_bytes: Uint8Array): void => {},
     end: () => {},
     destroy: () => {
       pipe.destroyed = true;
@@ -82,4 +82,28 @@ test("the stamp, not the first timer, decides: a record just before the timer fi
   clock.advance(10);
   expect(pipe.destroyed).toBe(true);
   expect(((await receiving.catch((e: unknown) => e)) as PlainTransferError).code).toBe("E_CONNECTION");
+});
+
+test("every byte in but not stored (the file's rename fails): the sender's ack refuses it, in words without our path", async () => {
+  // The Python sender's wait for its ack is not ended by a lost connection: closed without an
+  // ack, `wormhole send` waited for ever ("File sent.. waiting for confirmation").
+  const sent: unknown[] = [];
+  const pipe = { ...fakePipe(), ended: false };
+  pipe.send = (bytes: Uint8Array) => {
+    sent.push(JSON.parse(Buffer.from(bytes).toString("utf8")));
+  };
+  pipe.end = () => {
+    pipe.ended = true;
+  };
+  const sink = memorySink();
+  sink.finish = () => {
+    throw new TransferError("E_WRITE", "cannot rename /home/me/secret/x.part: input/output error");
+  };
+  const receiving = receiveOverTransit(pipe, sink, 10, () => {});
+  pipe.deliver(new Uint8Array(10));
+  const err = await receiving.catch((e: unknown) => e);
+  expect((err as PlainTransferError).code).toBe("E_WRITE");
+  expect(sink.aborted).toBe(true);
+  expect(sent).toEqual([{ ack: "the receiver could not store it" }]);
+  expect(pipe.ended).toBe(true);
 });
