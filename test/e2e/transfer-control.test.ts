@@ -109,9 +109,10 @@ describe("a cancel's command: its totals line does not say done", () => {
       writeFileSync(join(album, "z.bin"), Buffer.alloc(32 * 1024 * 1024, 7));
       a.cli.send(`transfer ${album}`);
       await b.cli.waitForLine(/^Receiving folder album: /);
+      // Its entries are offered in order: once the first three are saved, z.bin (8 s at 4M) is under way.
+      await waitForFiles(join(b.dir, "album"), ["a.bin", "b.bin", "c.bin"]);
       b.cli.send("transfers");
       const { match } = await b.cli.waitForLine(/^#(\d+) receiving album\/z\.bin: /);
-      await waitForFiles(join(b.dir, "album"), ["a.bin", "b.bin", "c.bin"]);
       b.cli.send(`cancel ${match[1]}`);
       await b.cli.waitForLine(/^The transfer command /);
       await a.cli.waitForLine(/^The transfer command /);
