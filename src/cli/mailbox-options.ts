@@ -154,7 +154,9 @@ export function mailboxFlags(
     }
     return undefined;
   }
-  if (!/^wss?:\/\/[^\s/]+/.test(url)) {
+  // The scheme and a host first; then the whole of it as a URL (an unclosed [IPv6, a space in the
+  // host, a port past 65535), which the WebSocket would refuse only once the run had started.
+  if (!/^wss?:\/\/[^\s/]+/.test(url) || !URL.canParse(url)) {
     throw new UsageError(`--relay-url must be a WebSocket address like ws://HOST:PORT/v1, not "${url}"`);
   }
   const hintAddresses = hintAddressesFromEnv(env);

@@ -103,6 +103,9 @@ describe("mailbox flags", () => {
     [{ "no-listen": true }],
     [{ "transit-helper": "tcp:h:1" }],
     [{ "relay-url": "http://h/v1" }],
+    [{ "relay-url": "ws://[::1/v1" }],
+    [{ "relay-url": "ws://a b/v1" }],
+    [{ "relay-url": "ws://h:99999/v1" }],
     [{ "relay-url": "ws://h:1/v1", "transit-helper": "h:1" }],
     [{ "relay-url": "ws://h:1/v1", "transit-helper": "tcp:h:70000" }],
   ])("usage error: %p", (values) => {
