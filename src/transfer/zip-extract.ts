@@ -288,7 +288,9 @@ const UTF8_FLAG = 0x800;
  * (renamed-entries shortenedNameLines). A CP437 glyph is one UTF-16 unit a byte, so `i` lines up.
  */
 function decodedName(entry: yauzl.Entry): string {
-  const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false);
+  // strictFileNames: a backslash stays itself, for zip-plan to refuse; yauzl's lenient decoding
+  // made `a\b.txt` the folder `a` and its file `b.txt` (a name the sender never had, said nowhere).
+  const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, true);
   if ((entry.generalPurposeBitFlag & UTF8_FLAG) !== 0) return name;
   if (entry.extraFields.some((field) => field.id === UNICODE_PATH_FIELD)) return name;
   const raw = entry.fileNameRaw;

@@ -103,6 +103,7 @@ describe("hostile zips are refused before anything is stored", () => {
     ["an absolute path", "/tmp/evil.txt"],
     ["a drive letter", "C:/evil.txt"],
     ["a backslash", "a\\..\\..\\evil.txt"],
+    ["a backslash in a plain name (not made a subfolder)", "a\\b.txt"],
     ["a . component", "a/./evil.txt"],
     ["an empty component", "a//evil.txt"],
   ])("%s (%s)", async (_what, name) => {
