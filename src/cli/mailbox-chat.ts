@@ -26,13 +26,14 @@ const TYPE_AGAIN: Readonly<Record<string, string>> = {
 };
 
 /**
- * Our own code spent by the peer who typed it, this way: each is a guess at the code (a joiner
+ * Our own code spent by whoever typed it (the peer, or a stranger who took the code's number: the
+ * chat cannot tell), this way: each is a guess at the code (a joiner
  * that dies after its key exchange message could test its guess against ours), as a wrong code
  * or a key share left behind is at a direct listener.
  */
 const SPENT_BY_JOINER: Readonly<Record<string, string>> = {
-  E_WRONG_CODE: "Wrong code from the peer who typed this chat's code",
-  E_PEER_GONE: "The peer who typed this chat's code left inside the key exchange",
+  E_WRONG_CODE: "Wrong code from whoever typed this chat's code",
+  E_PEER_GONE: "Whoever typed this chat's code left inside the key exchange",
 };
 
 /**
@@ -44,7 +45,7 @@ function brokeKeyExchange(err: unknown): string | undefined {
   // By its fields, as describeMeetFailure: the mailbox's modules load only with the meeting.
   const { name, beforeKey, message } = err as { name?: unknown; beforeKey?: unknown; message?: unknown };
   if (name !== "WormholeError" || beforeKey !== true) return undefined;
-  return `The peer who typed this chat's code broke the key exchange: ${sanitizeForTerminal(String(message))}`;
+  return `Whoever typed this chat's code broke the key exchange: ${sanitizeForTerminal(String(message))}`;
 }
 
 /** exit or the end of input while a plain wormhole client's transfer runs (Ctrl-C cuts it, as with a Parley peer). */
@@ -82,7 +83,7 @@ export class MailboxChat {
   private leavingSaid = false;
   /** Meetings whose mailbox connection is lost: the two of one chat lose it together, said once. */
   private readonly lost = new Set<MailboxMeet>();
-  /** Our codes spent by the peer who typed them (SPENT_BY_JOINER): at MAX_WRONG_CODES no new one. */
+  /** Our codes spent by whoever typed them (SPENT_BY_JOINER): at MAX_WRONG_CODES no new one. */
   private spent = 0;
 
   constructor(
@@ -245,7 +246,7 @@ export class MailboxChat {
   }
 
   /**
-   * Our own code's meeting failed: if the peer who typed it spent it (SPENT_BY_JOINER) where a
+   * Our own code's meeting failed: if whoever typed it spent it (SPENT_BY_JOINER) where a
    * person types, says so and, below MAX_WRONG_CODES, makes a new code (true), as a direct
    * listener goes on after a wrong code: starting again by hand would give the guesser no less.
    * At the last one the failure's line follows, and the chat ends as a script's does.

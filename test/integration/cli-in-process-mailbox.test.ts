@@ -175,7 +175,7 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
     const at = await aliceAtTerminal({ PARLEY_MAILBOX_KEY_EXCHANGE_MS: "1000" });
     await joinAndDie(kit.servers().mailboxUrl, at.code);
     await at.shows(
-      /^The peer who typed this chat's code left inside the key exchange \(1 of 3\): no chat or file data was exchanged; a mailbox code is good for one try, so here is a new one\.$/m,
+      /^Whoever typed this chat's code left inside the key exchange \(1 of 3\): no chat or file data was exchanged; a mailbox code is good for one try, so here is a new one\.$/m,
     );
     await goesOnWithANewCode(at);
   }, 30_000);
@@ -185,7 +185,7 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
     const at = await aliceAtTerminal();
     await joinAndDie(kit.servers().mailboxUrl, at.code, "00");
     await at.shows(
-      /^The peer who typed this chat's code broke the key exchange: the peer's key exchange message is not usable \(1 of 3\): no chat or file data was exchanged; a mailbox code is good for one try, so here is a new one\.$/m,
+      /^Whoever typed this chat's code broke the key exchange: the peer's key exchange message is not usable \(1 of 3\): no chat or file data was exchanged; a mailbox code is good for one try, so here is a new one\.$/m,
     );
     await goesOnWithANewCode(at);
   }, 30_000);
@@ -230,7 +230,7 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
       if (n === 3) break;
       await shows(
         new RegExp(
-          `^Wrong code from the peer who typed this chat's code \\(${n} of 3\\): no chat or file data was exchanged; a mailbox code is good for one try, so here is a new one\\.$`,
+          `^Wrong code from whoever typed this chat's code \\(${n} of 3\\): no chat or file data was exchanged; a mailbox code is good for one try, so here is a new one\\.$`,
           "m",
         ),
       );
@@ -238,7 +238,7 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
     }
     expect(await alice, aliceIo.out.text).toBe(2);
     expect(aliceIo.out.text).toMatch(
-      /^Wrong code from the peer who typed this chat's code \(3 of 3\): no chat or file data was exchanged; no new code, so that codes cannot be guessed\.$/m,
+      /^Wrong code from whoever typed this chat's code \(3 of 3\): no chat or file data was exchanged; no new code, so that codes cannot be guessed\.$/m,
     );
     expect(aliceIo.out.text).toMatch(/^Error: wrong code: .*start again for a new one$/m);
     expect(aliceIo.out.text.match(/^Waiting in the mailbox · code /gm)).toHaveLength(3);
