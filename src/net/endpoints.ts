@@ -113,7 +113,8 @@ export async function dial(hostname: string, port: number, timeoutMs = DIAL_TIME
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       timedOut = true;
-      reject(new NetError("E_CONNECT", `cannot connect to ${where}: no answer within ${timeoutMs / 1000} s`));
+      const reason = `no answer within ${timeoutMs / 1000} s`;
+      reject(new NetError("E_CONNECT", `cannot connect to ${where}: ${reason}`, undefined, reason));
     }, timeoutMs);
   });
   try {
@@ -132,7 +133,7 @@ export async function dial(hostname: string, port: number, timeoutMs = DIAL_TIME
           : err instanceof Error
             ? err.message
             : String(err);
-    throw new NetError("E_CONNECT", `cannot connect to ${where}: ${reason}`, { cause: err });
+    throw new NetError("E_CONNECT", `cannot connect to ${where}: ${reason}`, { cause: err }, reason);
   } finally {
     clearTimeout(timer);
     connecting.catch(() => {}); // a late failure after the timeout has nobody to tell

@@ -8,6 +8,8 @@ export class NetError extends Error {
     readonly code: NetErrorCode,
     message: string,
     options?: ErrorOptions,
+    /** Why, without the address (a dial's: "no answer within 5 s"), where the message says one. */
+    readonly reason?: string,
   ) {
     super(message, options);
   }

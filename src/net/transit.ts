@@ -372,9 +372,6 @@ export function localAddresses(): string[] {
  * listens there)`); undefined when its error says nothing beyond the address.
  */
 function dialFailureWords(err: unknown): string | undefined {
-  if (err instanceof NetError && err.code === "E_CONNECT_REFUSED")
-    return "it refused the connection (nothing listens there)";
-  const message = err instanceof Error ? err.message : "";
-  const reason = /^cannot connect to .+?: (.+)$/.exec(message)?.[1];
-  return reason;
+  if (!(err instanceof NetError)) return undefined;
+  return err.code === "E_CONNECT_REFUSED" ? "it refused the connection (nothing listens there)" : err.reason;
 }
