@@ -9,7 +9,7 @@
 
 import { formatAddress } from "../net/endpoints.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
-import type { Terminal } from "../ui/terminal.ts";
+import type { Terminal } from "../ui/terminal-interface.ts";
 import type { ChatOptions } from "./args.ts";
 import { codeOnCommandLineNote, sameCode, WHOLE_CODE_NEEDED } from "./codes.ts";
 import type { PeerLink } from "./connect.ts";

@@ -14,7 +14,7 @@ import type { MetPath, Session, SessionEvents } from "../session/index.ts";
 import type { NamesRead } from "../transfer/index.ts";
 import { formatBytes } from "../ui/progress.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
-import type { Terminal } from "../ui/terminal.ts";
+import type { Terminal } from "../ui/terminal-interface.ts";
 import { count } from "./counts.ts";
 import { expandTransferPaths, type InputLine, transferWordsOrSay } from "./input.ts";
 import { connectedWhere } from "./path-line.ts";

@@ -11,7 +11,7 @@ import { shownReason } from "../protocol/message-types.ts";
 import type { MetPath, Session, SessionEvents } from "../session/index.ts";
 import { displayText, sanitizeForTerminal } from "../ui/sanitize.ts";
 import { openTerminalSoon } from "../ui/starting-terminal.ts";
-import type { Terminal } from "../ui/terminal.ts";
+import type { Terminal } from "../ui/terminal-interface.ts";
 import type { ChatOptions } from "./args.ts";
 import { ChatBeforePeer } from "./chat-before-peer.ts";
 import type { ChatWithPeer } from "./chat-connected.ts";

@@ -9,4 +9,6 @@ export * from "./reader-gone.ts";
 export * from "./sanitize.ts";
 export * from "./starting-terminal.ts";
 export * from "./terminal.ts";
+export * from "./terminal-interface.ts";
+export * from "./tty-terminal.ts";
 export * from "./width.ts";

@@ -11,7 +11,7 @@
  * writer (a test's streams) the real terminal opens at once.
  */
 
-import type { Terminal, TerminalHandlers, TerminalStreams } from "./terminal.ts";
+import type { Terminal, TerminalHandlers, TerminalStreams } from "./terminal-interface.ts";
 
 type TerminalModule = typeof import("./terminal.ts");
 

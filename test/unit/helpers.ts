@@ -1,6 +1,6 @@
 /** Small helpers shared by the unit tests. */
 
-import type { Terminal } from "../../src/ui/terminal.ts";
+import type { Terminal } from "../../src/ui/terminal-interface.ts";
 
 /** The parts back to back in one new Uint8Array (not a Buffer, so equality checks stay exact). */
 export function concat(parts: readonly Uint8Array[]): Uint8Array {

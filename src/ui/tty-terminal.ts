@@ -1,0 +1,231 @@
+/**
+ * The chat's terminal at a TTY that can move its cursor: node:readline owns the input line and
+ * this class owns the rows below the history. Output is printed above them: the prompt and any
+ * progress lines are cleared, the message written, then progress lines and the prompt redrawn
+ * with whatever the user had half typed. Progress lines repaint at most 10 times a second.
+ * Rows are counted in display width (a CJK character takes two columns). A terminal whose
+ * width changed is repainted from the top of the screen with the last lines printed (see
+ * recent-lines.ts): rows counted at the old width may have been read at the new one. Ctrl-Z is
+ * refused in words, and a terminal that hung up is let go quietly (survivesHangUp).
+ */
+
+import { clearScreenDown, createInterface, cursorTo, type Interface, moveCursor } from "node:readline";
+import { TransferProgress } from "./progress.ts";
+import { RecentLines } from "./recent-lines.ts";
+import { failedOutput, flush, type Terminal, type TerminalHandlers } from "./terminal-interface.ts";
+import { rowsOf } from "./width.ts";
+
+const REPAINT_MS = 100;
+/** Said on Ctrl-Z at the chat's input line (TtyTerminal): the chat goes on. */
+export const SUSPEND_REFUSED =
+  "Ctrl-Z: Parley does not suspend (the peer would wait on a stopped chat); type exit or press Ctrl-C to leave.";
+
+export class TtyTerminal implements Terminal {
+  readonly interactive = true;
+  private readonly rl: Interface;
+  private readonly bars = new Map<number, TransferProgress>();
+  /** The progress lines currently drawn above the prompt (to count their rows when clearing). */
+  private drawnBars: string[] = [];
+  private repaintTimer: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
+  /** The input ended (Ctrl-D): readline is closed, output goes on. */
+  private inputEnded = false;
+  /** The lines printed above the bars and prompt, to repaint the screen after a resize. */
+  private readonly shown = new RecentLines();
+  /** The width the bottom was last drawn at. */
+  private drawnWidth: number;
+  private readonly onResize = () => this.repaint();
+
+  constructor(
+    handlers: TerminalHandlers,
+    private readonly progressEnabled: boolean,
+    input: NodeJS.ReadStream,
+    private readonly out: NodeJS.WriteStream,
+  ) {
+    this.drawnWidth = columns(out);
+    survivesHangUp(input, out, handlers);
+    this.rl = createInterface({ input, output: out, terminal: true, prompt: "> " });
+    this.rl.on("line", (line) => {
+      // readline has already moved below the typed line: redraw it as history above the
+      // progress rows, or the rows drawn above it would be left behind. With no rows drawn
+      // above it, it is where history goes already: written again, a line taller than the
+      // screen (a long paste) stayed twice, its top rows out of the cursor's reach.
+      const typed = `${this.rl.getPrompt()}${line}`;
+      if (this.drawnBars.length > 0 || columns(this.out) !== this.drawnWidth) {
+        this.clearBottom(rowsOf(typed, columns(this.out)));
+        this.write(typed);
+      } else {
+        this.shown.push(typed);
+      }
+      handlers.line(line);
+      // The handler may have printed (and so drawn the bottom already): clear and draw once more.
+      this.repaint();
+    });
+    this.rl.on("close", () => {
+      if (this.closed) return;
+      this.inputEnded = true; // Ctrl-D: no prompt to draw any more, but lines still print
+      handlers.end();
+    });
+    this.rl.on("SIGINT", () => handlers.interrupt());
+    // Without a listener readline stops this process alone on Ctrl-Z: under a launcher (npx, the
+    // parley command) the parent goes on waiting and the terminal hangs with no shell to resume it.
+    this.rl.on("SIGTSTP", () => this.print(SUSPEND_REFUSED));
+    this.out.on("resize", this.onResize);
+    this.rl.prompt();
+  }
+
+  print(line: string): void {
+    if (this.closed) {
+      this.out.write(`${line}\n`);
+      return;
+    }
+    this.clearBottom();
+    this.write(line);
+    this.drawBottom();
+  }
+
+  /** Prints `line` above the bottom (cleared by the caller) and keeps it for a repaint. */
+  private write(line: string): void {
+    this.shown.push(line);
+    this.out.write(`${line}\n`);
+  }
+
+  get typing(): boolean {
+    return !this.closed && this.rl.line.length > 0;
+  }
+
+  /**
+   * At a terminal peer lines print as any other: Bun writes to a TTY synchronously, so a
+   * terminal that stops reading stops this process in write() (the peer's bytes wait in the
+   * kernel, memory stays flat) rather than piling lines up; test/e2e/tmux.test.ts (11.13).
+   */
+  printFromPeer(line: string): void {
+    this.print(line);
+  }
+
+  pauseInput(): void {
+    this.rl.pause();
+  }
+
+  resumeInput(): void {
+    this.rl.resume();
+  }
+
+  setPrompt(prompt: string): void {
+    this.rl.setPrompt(prompt);
+    if (!this.closed) {
+      this.clearBottom();
+      this.drawBottom();
+    }
+  }
+
+  startProgress(key: number, label: string, total: number | null): void {
+    if (!this.progressEnabled) return;
+    this.bars.set(key, new TransferProgress(label, total));
+    this.repaintTimer ??= setInterval(() => this.repaint(), REPAINT_MS);
+    this.repaint();
+  }
+
+  updateProgress(key: number, bytes: number): void {
+    this.bars.get(key)?.update(bytes);
+  }
+
+  endProgress(key: number): void {
+    if (!this.bars.delete(key)) return;
+    if (this.bars.size === 0) {
+      clearInterval(this.repaintTimer);
+      this.repaintTimer = undefined;
+    }
+    this.repaint();
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      clearInterval(this.repaintTimer);
+      this.out.off("resize", this.onResize);
+      this.clearBottom();
+      this.closed = true;
+      this.rl.close();
+    }
+    return flush(this.out);
+  }
+
+  private repaint(): void {
+    if (this.closed) return;
+    this.clearBottom();
+    this.drawBottom();
+  }
+
+  /**
+   * Moves to the first progress row and clears everything from there down (bars and prompt).
+   * @param rowsBelow - rows the cursor has moved below the prompt's first row (after Enter);
+   *   by default, the row readline's cursor is on within a prompt line that wraps
+   */
+  private clearBottom(rowsBelow = this.inputEnded ? 0 : this.rl.getCursorPos().rows): void {
+    const width = columns(this.out);
+    if (width !== this.drawnWidth) {
+      this.clearFromTop(width);
+      return;
+    }
+    const barRows = this.drawnBars.reduce((rows, bar) => rows + rowsOf(bar, width), 0);
+    cursorTo(this.out, 0);
+    moveCursor(this.out, 0, -(barRows + rowsBelow));
+    clearScreenDown(this.out);
+    this.drawnBars = [];
+  }
+
+  /**
+   * The width changed since the bottom was drawn: the terminal has rewrapped its rows, maybe
+   * before a clear counted at the old width reached it (which then left old bar rows above the
+   * bars). Which rows hold what is no longer known, so the screen is cleared from its top and
+   * the last lines printed that fit are written again, leaving room for the bottom.
+   */
+  private clearFromTop(width: number): void {
+    const promptRows = this.inputEnded ? 0 : rowsOf(`${this.rl.getPrompt()}${this.rl.line}`, width);
+    const room = (this.out.rows || 24) - this.bars.size - promptRows;
+    const lines = this.shown.tail(Math.max(room, 0), width);
+    // Clear below the first row, then the first row: clearing from the top-left corner would
+    // push the whole screen into some terminals' history.
+    this.out.write(`\x1b[2;1H\x1b[J\x1b[H\x1b[2K${lines.map((l) => `${l}\n`).join("")}`);
+    this.drawnBars = [];
+  }
+
+  /** Draws the progress rows, then the prompt with the user's partial input and cursor. */
+  private drawBottom(): void {
+    const width = columns(this.out);
+    this.drawnWidth = width;
+    this.drawnBars = [...this.bars.values()].map((bar) => bar.render(width));
+    if (this.drawnBars.length > 0) this.out.write(`${this.drawnBars.join("\n")}\n`);
+    if (this.inputEnded) return;
+    // The cursor is at the start of the prompt's first row. readline's redraw first moves up by
+    // the row it last left the cursor on (its prevRows, Node's and Bun's alike): after a half-typed
+    // line that wraps was drawn once, that climbed into the row above and wiped it.
+    (this.rl as unknown as { prevRows: number }).prevRows = 0;
+    this.rl.prompt(true);
+  }
+}
+
+/** The terminal's width in columns. */
+function columns(out: { readonly columns?: number }): number {
+  return out.columns || 80;
+}
+
+/**
+ * A terminal that hung up (its window closed, the ssh connection dropped): writes fail with EIO
+ * (an error event; later writes are dropped), and setRawMode throws it when readline lets go of
+ * the input. Nobody is there to read: both are let pass, so the chat still tells the peer
+ * (SIGHUP follows) and exits with its own code instead of an internal error.
+ */
+function survivesHangUp(input: NodeJS.ReadStream, out: NodeJS.WriteStream, handlers: TerminalHandlers): void {
+  const setRawMode = input.setRawMode?.bind(input);
+  if (setRawMode) {
+    input.setRawMode = (mode: boolean) => {
+      try {
+        return setRawMode(mode);
+      } catch {
+        return input;
+      }
+    };
+  }
+  out.on("error", (err: NodeJS.ErrnoException) => failedOutput(handlers, err, true));
+}
