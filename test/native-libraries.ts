@@ -78,3 +78,15 @@ export function ldconfigListing(): string {
 export function installedLibrary(soname: string): string | undefined {
   return findLibrary(soname, process.arch, ldconfigListing());
 }
+
+/**
+ * The backends a test file runs its cases with: `native` first where its library loads, then
+ * `others`. Where it does not load, a SKIPPED line says so: .ci/run fails on it, as on a skipped
+ * case (before, the native cases were left out unsaid, and the file passed with half its cases).
+ * @param what - the file and the cases, for the line
+ */
+export function backendsToTest<B extends string>(native: B, loads: boolean, others: readonly B[], what: string): B[] {
+  if (loads) return [native, ...others];
+  console.warn(`\n*** SKIPPED: ${what}: the ${native} cases (its library does not load here) ***\n`);
+  return [...others];
+}

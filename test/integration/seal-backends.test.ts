@@ -13,6 +13,7 @@ import { loadLibcrypto } from "../../src/crypto/libcrypto.ts";
 import { RecordOpener } from "../../src/crypto/record.ts";
 import { SecureConnection } from "../../src/crypto/secure-connection.ts";
 import { type Connection, dial, listen } from "../../src/net/index.ts";
+import { backendsToTest } from "../native-libraries.ts";
 import { writeRandomFile } from "./peers.ts";
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => 3 * i + 1);
@@ -53,7 +54,12 @@ function receiveRecords(backend: AeadBackend): { port: number; done: Promise<Uin
   return { port: listener.port, done };
 }
 
-const backends: AeadBackend[] = loadLibcrypto() ? ["libcrypto", "node"] : ["node"];
+const backends = backendsToTest<AeadBackend>(
+  "libcrypto",
+  loadLibcrypto() !== null,
+  ["node"],
+  "test/integration/seal-backends.test.ts",
+);
 
 test("the default sealer really is node:crypto (the backend this file exercises)", () => {
   expect(createGcmSealer(KEY).backend).toBe("node");

@@ -10,6 +10,7 @@ import { type AeadBackend, createGcmOpener, createGcmSealer, defaultAeadBackend 
 import { releaseOwnBuffer } from "../../src/crypto/aes-gcm-node.ts";
 import { loadLibcrypto } from "../../src/crypto/libcrypto.ts";
 import { RecordOpener, RecordSealer } from "../../src/crypto/record.ts";
+import { backendsToTest } from "../native-libraries.ts";
 import { concat } from "./helpers.ts";
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i);
@@ -28,7 +29,12 @@ const VECTOR = [
 ];
 const VECTOR_PLAINTEXTS = ["hello, parley", "", "x".repeat(40)];
 
-const backends: AeadBackend[] = loadLibcrypto() ? ["libcrypto", "node"] : ["node"];
+const backends = backendsToTest<AeadBackend>(
+  "libcrypto",
+  loadLibcrypto() !== null,
+  ["node"],
+  "test/unit/aes-gcm.test.ts",
+);
 
 function withBackendEnv(value: string | undefined, run: () => void): void {
   const saved = process.env.PARLEY_CRYPTO_BACKEND;

@@ -16,6 +16,7 @@ import {
   transitRecordKeys,
   wormholeTransitKey,
 } from "../../src/crypto/transit-records.ts";
+import { backendsToTest } from "../native-libraries.ts";
 
 const hex = (text: string) => Uint8Array.from(Buffer.from(text, "hex"));
 const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
@@ -29,8 +30,12 @@ const RECEIVER_ACK =
   "00000083000000000000000000000000000000000000000000000000bcb5a70347539b8ecabcc67fb12e1e8ad6c60e1f0ab1133e3b8b369341dd532084a8d2cde08a64bbb82a1dd2b46cb3e3d58bf5994aebce8932d3c58d9a2d5f255aba308a843fba74d5189b84ceec113ccc3d5b0620f2d6c8d46e8c27b69e48c4bcbaea25b549047a366bf4";
 const ACK_TEXT = `{"ack": "ok", "sha256": "${"00".repeat(32)}"}`;
 
-const backends: SecretBoxBackend[] = loadSodium() ? ["libsodium", "noble"] : ["noble"];
-if (!loadSodium()) console.warn("\n*** libsodium not found: only the noble SecretBox backend is tested ***\n");
+const backends = backendsToTest<SecretBoxBackend>(
+  "libsodium",
+  loadSodium() !== null,
+  ["noble"],
+  "test/unit/transit-records.test.ts",
+);
 
 function openAll(opener: TransitRecordOpener, ...chunks: Uint8Array[]): string[] {
   const out: string[] = [];
