@@ -17,6 +17,7 @@ import {
   RELAY_WINDOW_BYTES,
   WINDOW_BYTES,
 } from "../../src/session/limits.ts";
+import { chunkBytesForRate } from "../../src/session/rate-limiter.ts";
 import { type BulkFrame, Scheduler } from "../../src/session/scheduler.ts";
 import { ManualClock } from "../memory-sessions.ts";
 
@@ -345,4 +346,33 @@ test("while chatting (both ways, then one way), a sender of small frames (a stre
     flow(5, false);
     expect(sent).toBeGreaterThan(before);
   }
+});
+
+test("with --limit-rate, DATA goes at the rate however fast the peer ACKs: at most two chunks ahead of it (its burst, and the frame that empties it), and not slower", () => {
+  // The limiter's own cases (rate-limiter.test.ts) drive it by hand; here the scheduler must ask
+  // it (review30: with mustWaitForRate always false every case of the suite passed, and
+  // `--limit-rate 1M` sent at the window's pace).
+  const clock = new ManualClock();
+  const conn = new SlowWriteConnection(clock, 0);
+  const rate = 1024 * 1024;
+  const chunk = chunkBytesForRate(rate, PAYLOAD);
+  const scheduler = new Scheduler(
+    conn,
+    clock,
+    {
+      nextBulk: (): BulkFrame => ({ frame: new Uint8Array(DATA_HEADER_BYTES + chunk), written() {} }),
+      bulkAllowed: () => true,
+      wrote() {},
+      overflowed() {},
+    },
+    { bytesPerSecond: rate, chunkBytes: chunk },
+  );
+  const dataBytes = () => conn.written.filter((f) => f.length === DATA_HEADER_BYTES + chunk).length * chunk;
+  scheduler.pump();
+  for (let ms = 10; ms <= 5_000; ms += 10) {
+    clock.advance(10);
+    scheduler.acked(dataBytes()); // all of it at once: only the rate holds DATA back
+    expect(dataBytes(), `at ${ms} ms`).toBeLessThanOrEqual(2 * chunk + (rate * ms) / 1000);
+  }
+  expect(dataBytes()).toBeGreaterThanOrEqual(5 * rate - 2 * chunk);
 });
