@@ -31,10 +31,12 @@ import { Refusal, type Security } from "./handshake.ts";
 import { driveHandshake, type HandshakeOutcome } from "./handshake-driver.ts";
 import { HELLO_TIMEOUT_MS } from "./limits.ts";
 import { type Arrival, ListenerPlaces } from "./listener-places.ts";
+import type { MetPath, Rendezvoused } from "./meeting.ts";
 import { OwnDials } from "./own-dials.ts";
 import { Session, type SessionOptions } from "./session.ts";
 
 export { Refusal, type Security } from "./handshake.ts";
+export type { MetPath, Rendezvoused } from "./meeting.ts";
 
 export interface RendezvousEvents {
   /**
@@ -80,34 +82,6 @@ export interface RendezvousOptions extends Omit<SessionOptions, "peer" | "securi
    * PARLEY_FIRST_HELLO_MS) instead of waiting out the 2 s.
    */
   readonly firstHelloMs?: number;
-}
-
-/**
- * What any way of meeting the peer hands the rendezvous: a channel whose records are already
- * keyed, the peer's HELLO (its nonce picks the leader) and how it was authenticated. The
- * direct handshake makes one; another rendezvous (a mailbox and a relay) makes the same.
- */
-export interface Rendezvoused {
-  readonly channel: FrameChannel;
-  readonly peer: Hello;
-  readonly security: Security;
-  /** How it reaches the peer, said when it becomes the session (the session itself never asks). */
-  readonly via?: MetPath;
-}
-
-/**
- * How a connection met another way (the mailbox's transit) reaches the peer: straight to it, or
- * through the transit relay. `address` as the path was found (a relay named by host name keeps
- * its name), which may differ from the connection's remote address.
- */
-export interface MetPath {
-  readonly path: "direct" | "relay";
-  readonly address: string;
-  /**
-   * The peer dialed our transit listener (the direct path): `address` is its end of that
-   * connection, with the port its system picked for it, not one that listens.
-   */
-  readonly dialedIn?: boolean;
 }
 
 /** A connection whose handshake is done, waiting to be picked (or dropped). */

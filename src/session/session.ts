@@ -29,6 +29,7 @@ import { type Decline, IncomingTransfers, type OfferDecision } from "./incoming.
 import { IncomingSinks, slowWriteMark } from "./incoming-sinks.ts";
 import { Keepalive } from "./keepalive.ts";
 import { BYE_FLUSH_MS, CHUNK_BYTES } from "./limits.ts";
+import type { MetPath } from "./meeting.ts";
 import { OutgoingTransfers } from "./outgoing.ts";
 import { chunkBytesForRate } from "./rate-limiter.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -65,11 +66,11 @@ export interface SessionOptions {
   /** Time and timers (tests pass a manual clock). Default: the real one. */
   readonly clock?: Clock;
   /**
-   * How the connection reaches the peer, when met through the mailbox (the rendezvous' MetPath):
+   * How the connection reaches the peer, when met through the mailbox (meeting.ts):
    * through a transit relay, a close without the peer's BYE may be the relay's, and is said so
    * (lostWords: the relay's address as its path line names it).
    */
-  readonly via?: { readonly path: "direct" | "relay"; readonly address: string } | undefined;
+  readonly via?: MetPath | undefined;
 }
 
 export class Session {
