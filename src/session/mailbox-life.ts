@@ -27,19 +27,12 @@
  * mailbox; a loss is neither retried nor said.
  */
 
-import { secondsWords } from "./mailbox-deadline.ts";
-import { WormholeError } from "./mailbox-input.ts";
-import {
-  longestPause,
-  type MailboxLinkChange,
-  nextPause,
-  notBackWithin,
-  RETRY_MAX_MS,
-  silentWithin,
-} from "./mailbox-retry.ts";
+import type { WormholeError } from "./mailbox-input.ts";
+import { brokenError, gaveUp, lostError, type OutageWords, silentError } from "./mailbox-life-errors.ts";
+import { longestPause, type MailboxLinkChange, nextPause, RETRY_MAX_MS } from "./mailbox-retry.ts";
 
-/** One loss and the tries after it, until the connection is back and stays so. */
-export interface Outage {
+/** One loss and the tries after it, until the connection is back and stays so (its words: OutageWords). */
+export interface Outage extends OutageWords {
   /**
    * When the connection was lost (performance.now() time): the tries end `withinMs` after. Kept
    * as the loss's time, not as its deadline: the time left is withinMs less the time since, so a
@@ -252,7 +245,7 @@ export class MailboxLife {
         // The outage's end came before the server's time to answer was up: no silence of its own
         // to tell ("did not answer ... within 10 s" after a second), the outage's end is the news.
         if (s.name === "lost-unanswered" && event.atBound) {
-          return this.enter({ name: "failed" }, { fail: this.gaveUp(s.outage) });
+          return this.enter({ name: "failed" }, { fail: gaveUp(this.options, s.outage) });
         }
         // A connection back the server welcomed and then did not answer: the path to it worked
         // (its welcome came through), so the silence is likely the server's, and trying on for
@@ -263,7 +256,10 @@ export class MailboxLife {
         if (s.name === "lost-unanswered" && s.outage.answered && s.outage.silentBacks + 1 < SILENT_BACKS) {
           return this.lost(s, event.at, event.words);
         }
-        return this.enter({ name: "failed" }, { fail: this.silentError(s, event.words) });
+        return this.enter(
+          { name: "failed" },
+          { fail: silentError(this.options, s.name === "lost-unanswered" ? s.outage : undefined, event.words) },
+        );
       case "lost":
         if (event.broken !== undefined) return this.enter({ name: "failed" }, { fail: brokenError(event.broken) });
         return this.lost(s, event.at, undefined);
@@ -290,7 +286,7 @@ export class MailboxLife {
       outage = { ...prior, pause: this.nextPause(prior.pause), silence: silence ?? prior.silence };
     } else outage = { since: at, pause: 0, silence, answered: s.name === "up", silentBacks: 0 };
     const left = this.left(outage, at);
-    if (left <= 0) return this.enter({ name: "failed" }, { ...drop, fail: this.gaveUp(outage) }); // an outage already at its end
+    if (left <= 0) return this.enter({ name: "failed" }, { ...drop, fail: gaveUp(this.options, outage) }); // an outage already at its end
     // One not back yet was never said: its loss is no news.
     const tell: LifeStep = back ? { tell: { connected: false, withinMs: left } } : {};
     return this.pauseThen(outage, at, { ...drop, bound: outage.since + withinMs, ...tell });
@@ -311,7 +307,7 @@ export class MailboxLife {
   /** Opens the connection again, unless the outage's time is up. */
   private tryAgain(outage: Outage, at: number, also: LifeStep = {}): LifeStep {
     const left = this.left(outage, at);
-    if (left <= 0) return this.enter({ name: "failed" }, { ...also, fail: this.gaveUp(outage) });
+    if (left <= 0) return this.enter({ name: "failed" }, { ...also, fail: gaveUp(this.options, outage) });
     const open = Math.max(MIN_OPEN_MS, Math.min(this.options.openTimeoutMs, left));
     return this.enter({ name: "lost-opening", outage }, { ...also, open });
   }
@@ -332,51 +328,8 @@ export class MailboxLife {
     }
   }
 
-  /** A silence on a connection the server welcomed and has not answered all on. */
-  private silentError(s: LifeState & { name: "welcomed" | "lost-unanswered" }, words: string): WormholeError {
-    const { url } = this.options;
-    const outage = s.name === "lost-unanswered" ? s.outage : undefined;
-    let message: string;
-    // This connection and the ones back before it that were welcomed and silent too (SILENT_BACKS).
-    const backs = (outage?.silentBacks ?? 0) + 1;
-    const connections = backs === 1 ? "a new connection" : `${backs} new connections`;
-    if (!outage?.answered)
-      message = `${url} welcomed us but ${this.didNotAnswer(words)}`; // never answered anything
-    else if (outage.silence === undefined) {
-      message = `${url} welcomed us again but ${this.didNotAnswer(words)}${backs === 1 ? "" : `, on ${connections}`}`;
-    } else {
-      // Silent, and again on each connection back: both said.
-      const again = outage.silence === words ? "" : `${words} `;
-      message = `${url} ${this.didNotAnswer(outage.silence)}, nor ${again}on ${connections} it welcomed`;
-    }
-    return new WormholeError("E_MAILBOX_SILENT", message);
-  }
-
-  /** The outage's time is up: back never, or only silent. */
-  private gaveUp(outage: Outage): WormholeError {
-    const { url, withinMs } = this.options;
-    return outage.silence === undefined
-      ? notBackWithin(withinMs)
-      : silentWithin(url, this.didNotAnswer(outage.silence), withinMs);
-  }
-
-  /** "did not answer WORDS within 10 s". */
-  private didNotAnswer(words: string): string {
-    return `did not answer ${words} within ${secondsWords(this.options.answerMs)}`;
-  }
-
   private enter(state: LifeState, step: LifeStep = NOTHING): LifeStep {
     this.current = state;
     return step;
   }
-}
-
-/** A loss not tried again (none allowed, or the mailbox no longer needed). */
-function lostError(): WormholeError {
-  return new WormholeError("E_MAILBOX_LOST", "the connection to the mailbox was lost");
-}
-
-/** We closed the connection: the server broke the protocol (`words`, what it sent). Never tried again. */
-function brokenError(words: string): WormholeError {
-  return new WormholeError("E_MAILBOX_PROTOCOL", words);
 }

@@ -1,10 +1,8 @@
 /**
  * How a Wormhole (wormhole.ts) tries a lost mailbox connection again: for how long, the pauses
- * between tries, who hears of each loss and return, and the error once the time is up.
+ * between tries, who hears of each loss and return (the error once the time is up:
+ * mailbox-life-errors.ts).
  */
-
-import { secondsWords } from "./mailbox-deadline.ts";
-import { WormholeError } from "./mailbox-input.ts";
 
 /** How long a lost mailbox connection is tried again before the meeting fails (5 minutes). */
 export const MAILBOX_RETRY_MS = 5 * 60_000;
@@ -37,28 +35,6 @@ export interface WormholeRetry {
    * resolves); the same list as onConnectedChange's.
    */
   readonly listener?: MailboxLinkListener;
-}
-
-/** Tried again for `withinMs` without the connection's return. */
-export function notBackWithin(withinMs: number): WormholeError {
-  return new WormholeError(
-    "E_MAILBOX_LOST",
-    `the connection to the mailbox was lost and not back within ${secondsWords(withinMs)}`,
-    {
-      lost: { retriedMs: withinMs },
-    },
-  );
-}
-
-/**
- * Tried again for `withinMs`, each connection back silent: `silence` says what the server did not
- * answer ("did not answer our claim of the code's number within 10 s").
- */
-export function silentWithin(url: string, silence: string, withinMs: number): WormholeError {
-  return new WormholeError(
-    "E_MAILBOX_SILENT",
-    `${url} ${silence}; reconnecting for ${secondsWords(withinMs)} did not help`,
-  );
 }
 
 /**
