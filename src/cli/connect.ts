@@ -1,8 +1,9 @@
 /**
  * One way to reach the peer, for every command: listen (and show the code) or dial a code,
- * run the rendezvous, apply the wrong-code policy, turn signals into a polite end of the
- * session, and resolve one exit code. Commands supply the words (LinkOutput) and the session
- * events; chat and the one-shot commands differ only there and in `dialerRetries`.
+ * run the rendezvous (its events, dropped connections and the wrong-code policy:
+ * link-events.ts), turn signals into a polite end of the session, and resolve one exit code.
+ * Commands supply the words (LinkOutput) and the session events; chat and the one-shot
+ * commands differ only there and in `dialerRetries`.
  *
  * Start-up: the listener is bound and the code shown before the session layer (the rendezvous,
  * the transfers, the PAKE) is loaded; it loads right after, and a connection accepted meanwhile
@@ -14,14 +15,11 @@ import type { SocketConnection } from "../net/connection.ts";
 import { dial, formatAddress, type Listener, listen } from "../net/endpoints.ts";
 import { NetError } from "../net/errors.ts";
 import type { MetPath, Rendezvous, RendezvousOptions, Session } from "../session/index.ts";
-import type * as Limits from "../session/limits.ts";
 import { connectionCode } from "./codes.ts";
 import { type DialOptions, type DialTarget, dialTarget, type TargetProblem } from "./dial-target.ts";
-
-import type { DropLines } from "./drop-lines.ts";
-import type { dropWords } from "./drop-words.ts";
 import { EXIT_CONNECTION, EXIT_OUTPUT_FAILED, SIGNAL_ENDS } from "./exit-codes.ts";
 import type { CliIo, Signal } from "./io.ts";
+import type { LinkEvents } from "./link-events.ts";
 import { listenerReach } from "./listening.ts";
 import { OUTPUT_FAILED_REASON, outputFailedLine } from "./output-failure.ts";
 import type { WarmUp } from "./warm-up.ts";
@@ -67,8 +65,8 @@ export class PeerLink {
   private loadedRendezvous: Rendezvous | undefined;
   private loadingRendezvous: Promise<Rendezvous> | undefined;
   private listener: Listener | undefined;
-  /** The dropped-connection lines: made with the rendezvous, after the code is shown. */
-  private drops: DropLines | undefined;
+  /** What the link does with the rendezvous' events (link-events.ts): made with it, after the code is shown. */
+  private events: LinkEvents | undefined;
   private session: Session | undefined;
   /** Why the last dialed connection was dropped (said once, by dial()). */
   private dialFailure: string | undefined;
@@ -124,15 +122,13 @@ export class PeerLink {
   }
 
   private async load(): Promise<Rendezvous> {
-    const [{ Rendezvous: RendezvousClass }, { DropLines }, words] = await Promise.all([
+    const [{ Rendezvous: RendezvousClass }, { LinkEvents: LinkEventsClass }] = await Promise.all([
       import("../session/rendezvous.ts"),
-      import("./drop-lines.ts"),
-      import("./drop-words.ts"),
+      import("./link-events.ts"),
       this.options.loadWithSession?.(),
     ]);
     setImmediate(() => void this.preloadAndWarmUp());
-    this.drops = new DropLines((line) => this.output.note(line));
-    return this.makeRendezvous(RendezvousClass, this.drops, words.dropWords);
+    return this.makeRendezvous(RendezvousClass, LinkEventsClass);
   }
 
   /**
@@ -182,34 +178,42 @@ export class PeerLink {
     this.warmUp?.stop();
   }
 
-  private makeRendezvous(RendezvousClass: typeof Rendezvous, drops: DropLines, wordsFor: typeof dropWords): Rendezvous {
+  private makeRendezvous(RendezvousClass: typeof Rendezvous, LinkEventsClass: typeof LinkEvents): Rendezvous {
     const { options, output } = this;
+    this.events = new LinkEventsClass({
+      note: (line) => output.note(line),
+      error: (code, message) => output.error(code, message),
+      dialerRetries: options.dialerRetries,
+      hasSession: () => this.session !== undefined,
+      began: (session, via) => this.began(session, via),
+      dialDropped: (words) => {
+        this.dialFailure = words;
+      },
+      stopListening: () => this.stopListening(),
+      finish: (code) => this.finish(code),
+    });
     this.loadedRendezvous = new RendezvousClass({
       ...options.session,
       ...firstHelloFromEnv(process.env),
       codeWords: this.codeWords,
       allowPortOnly: options.insecurePortOnly,
-      rendezvousEvents: {
-        connected: (session, via) => {
-          if (this.finishing) {
-            // The run ended (a signal) while this handshake was under way: the peer is told
-            // why, and nothing starts (no "Connected" after "Interrupted", no offers).
-            session.abort(this.endReason ?? "leaving");
-            return;
-          }
-          this.session = session;
-          this.listener?.stop();
-          this.peerMet(); // the peer's work comes first
-          output.connected(session, via);
-        },
-        dropped: (address, reason, dialed) => {
-          if (dialed) this.dialFailure = wordsFor(reason);
-          else drops.dropped(address, wordsFor(reason));
-        },
-        wrongCode: (address, side, attempts) => this.onWrongCode(address, side, attempts),
-      },
+      rendezvousEvents: this.events,
     });
     return this.loadedRendezvous;
+  }
+
+  /** The rendezvous' session began: the link's, unless the run ended meanwhile. */
+  private began(session: Session, via?: MetPath): void {
+    if (this.finishing) {
+      // The run ended (a signal) while this handshake was under way: the peer is told
+      // why, and nothing starts (no "Connected" after "Interrupted", no offers).
+      session.abort(this.endReason ?? "leaving");
+      return;
+    }
+    this.session = session;
+    this.listener?.stop();
+    this.peerMet(); // the peer's work comes first
+    this.output.connected(session, via);
   }
 
   get current(): Session | undefined {
@@ -337,7 +341,7 @@ export class PeerLink {
     // through is told by the `connected` event (abort).
     this.handshaking?.destroy();
     this.warmUp?.stop();
-    this.drops?.close();
+    this.events?.close();
     this.unsubscribe();
     // Read once the terminal has closed: its last lines may be what failed.
     const exit = () => this.pendingSignalCode ?? Math.max(code, this.outputFailure ?? code);
@@ -347,27 +351,6 @@ export class PeerLink {
   /** The exit code a signal asked for, if one came. */
   get signalCode(): number | undefined {
     return this.pendingSignalCode;
-  }
-
-  private onWrongCode(address: string, side: "dialer" | "listener", attempts: number): void {
-    if (side === "dialer") {
-      this.output.error("E_WRONG_CODE", "wrong code: the peer's Parley did not accept it");
-      if (!this.options.dialerRetries) this.finish(EXIT_CONNECTION);
-      return;
-    }
-    // From the session layer's limits, loaded with the rendezvous that reports wrong codes.
-    const { MAX_WRONG_CODES } = require("../session/limits.ts") as typeof Limits;
-    this.output.note(
-      `Wrong code from ${address} (${attempts} of ${MAX_WRONG_CODES}): no chat or file data was exchanged.`,
-    );
-    if (attempts >= MAX_WRONG_CODES && !this.session) {
-      this.listener?.stop();
-      this.output.error(
-        "E_WRONG_CODE",
-        `${MAX_WRONG_CODES} wrong codes: stopped listening, so that the code cannot be guessed`,
-      );
-      this.finish(EXIT_CONNECTION);
-    }
   }
 }
 
