@@ -276,27 +276,30 @@ export class MailboxChat {
       if (describeMeetFailure(err)) return;
       throw err;
     }
-    const failure = describeMeetFailure(err, code);
-    if (!failure) throw err;
     const again = code !== undefined && this.own !== undefined && this.meets.has(this.own);
     // Broken before any key by the other side's messages: one message from whoever took the
     // code's number, which ended the chat (exit 2) where a wrong code gives the prompt back.
     const broken = (err as { beforeKey?: unknown }).beforeKey === true;
-    if (again && this.typeAgain && (failure.code in TYPE_AGAIN || broken)) {
+    const errCode = (err as { code?: unknown }).code;
+    const typeAgain = again ? this.typeAgain : undefined;
+    const promptBack = typeAgain && ((typeof errCode === "string" && errCode in TYPE_AGAIN) || broken);
+    // Where the prompt comes back, the line ends with its own next step (TYPE_AGAIN) instead of
+    // the one-shot commands' (describeMeetFailure's withNext).
+    const failure = describeMeetFailure(err, code, !promptBack);
+    if (!failure) throw err;
+    if (promptBack) {
       // The code typed failed, ours still waits in the mailbox: the prompt comes back, as after
       // a failed dial in the direct flow (it ended the chat, exit 2, for a mistyped number).
       this.joining = false;
-      // Its own next step (TYPE_AGAIN) instead of the one-shot commands' (describeMeetFailure's withNext).
-      const bare = describeMeetFailure(err, code, false) ?? failure;
       const line = broken
         ? BROKEN_CODE_TYPED
         : failure.code === "E_WRONG_CODE"
           ? WRONG_CODE_TYPED
-          : sanitizeForTerminal(bare.line);
+          : sanitizeForTerminal(failure.line);
       const next = broken ? "Type its new one" : TYPE_AGAIN[failure.code];
       this.terminal.print(`${line}. ${next}, or wait for the peer to type yours.`);
       this.terminal.setPrompt("peer code> ");
-      this.typeAgain();
+      typeAgain();
       return;
     }
     // Its detail may be the server's words (its error, its welcome's) or the peer's (why it gave
