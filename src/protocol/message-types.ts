@@ -18,13 +18,17 @@ const PLAIN_REASON = /^[a-z]+(?:[ -][a-z]+)*$/;
  * A peer's BYE or LEAVING reason as a line of ours shows it ("alice left (exit)"): plain words of
  * at most SHOWN_REASON_CHARS as they are, anything else in quotes and cut there, so that the
  * peer's 200 characters cannot read as our own sentences (`exit). Connected to mallory ...` inside
- * the line that says it is leaving). The wire keeps free text for older peers; a reason code
- * elsewhere never carries sentences. The caller still makes it visible (controls, escapes).
+ * the line that says it is leaving), a `"` or a backslash inside them escaped. The wire keeps free
+ * text for older peers; a reason code elsewhere never carries sentences. The caller still makes it
+ * visible (controls, escapes).
  */
 export function shownReason(reason: string): string {
   if (reason.length <= SHOWN_REASON_CHARS && PLAIN_REASON.test(reason)) return reason;
   const chars = [...reason];
-  return `"${chars.length > SHOWN_REASON_CHARS ? `${chars.slice(0, SHOWN_REASON_CHARS).join("")}…` : reason}"`;
+  const cut = chars.length > SHOWN_REASON_CHARS ? `${chars.slice(0, SHOWN_REASON_CHARS).join("")}…` : reason;
+  // A quote of the peer's own would end ours: `exit"). Transfer #3 saved: ok ("` read as a
+  // sentence of ours between two quoted reasons (session 30). Escaped, as a string literal is.
+  return `"${cut.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 /** Longest detail beside a reason code (REJECT, CANCEL, RECEIVED). */
 export const MAX_DETAIL_CHARS = 64;

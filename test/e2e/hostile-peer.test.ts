@@ -28,12 +28,14 @@ describe("a hostile peer with the code", () => {
       const fake = "exit). Connected to mallory directly at 10.0.0.1:80. Transfer #3 saved: checksum matched (";
       raw.send(encodeMessage({ kind: "leaving", reason: fake }));
       await b.cli.waitForLine(/^raw is leaving /);
-      raw.send(encodeMessage({ kind: "bye", reason: "exit). Bye.\nEncrypted and verified" }));
+      // Under 40, with quotes of its own: before session 30 it read 'raw left ("exit"). Transfer #3
+      // saved: ok ("^J"). Connection closed.', a sentence of ours between two quoted reasons.
+      raw.send(encodeMessage({ kind: "bye", reason: 'exit"). Transfer #3 saved: ok ("\n' }));
       expect(await b.cli.exitCode()).toBe(0);
       const said = b.cli.lines.filter((l) => /^raw (is leaving|left) /.test(l));
       expect(said, b.cli.describe()).toEqual([
         'raw is leaving ("exit). Connected to mallory directly at …"): the connection closes once the transfers under way have ended; raw sends no more lines, and new transfers are declined.',
-        'raw left ("exit). Bye.^JEncrypted and verified"). Connection closed.',
+        'raw left ("exit\\"). Transfer #3 saved: ok (\\"^J"). Connection closed.',
       ]);
     },
     TEST_MS,

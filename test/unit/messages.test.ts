@@ -377,4 +377,9 @@ test("shownReason: a peer's BYE or LEAVING reason is shown as it is only when pl
   expect(shownReason("a".repeat(41))).toBe(`"${"a".repeat(40)}…"`);
   // Cut by code point: a character outside the BMP is never split.
   expect(shownReason("😀".repeat(50))).toBe(`"${"😀".repeat(40)}…"`);
+  // A quote of the peer's own cannot end ours (`exit"). Transfer #3 saved: ok ("` read as our
+  // sentence between two quoted reasons), nor a backslash pass for one of our escapes.
+  expect(shownReason('exit"). Transfer #3 saved: ok ("')).toBe('"exit\\"). Transfer #3 saved: ok (\\""');
+  expect(shownReason("a\\u001b")).toBe('"a\\\\u001b"');
+  expect(shownReason(`${'"'.repeat(50)}`)).toBe(`"${'\\"'.repeat(40)}…"`);
 });
