@@ -95,10 +95,19 @@ function parseObject(bytes: Uint8Array, what: string): Record<string, unknown> {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const isCount = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 
+/**
+ * A host a hint may name: a host name or IPv4 address (letters, digits, dots, hyphens,
+ * underscores), or an IPv6 address (hex digits, colons, dots; a `%zone`). Anything else cannot be
+ * dialed, and its words went into our lines: a relay "hostname" of `relay.example.org:4001: it
+ * refused the connection (nothing listens there); 10.0.0.7` read, in `cannot reach the transit
+ * relay ...`, as failures of relays never tried (session 30).
+ */
+const HINT_HOST = /^(?:[A-Za-z0-9_][A-Za-z0-9_.-]*|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*(?:%[A-Za-z0-9_.-]+)?)$/;
+
 function tcpHint(h: unknown): WireHint | undefined {
   if (!isObject(h)) return undefined;
   const { hostname, port } = h;
-  if (typeof hostname !== "string" || hostname.length === 0 || hostname.length > 255) return undefined;
+  if (typeof hostname !== "string" || hostname.length > 255 || !HINT_HOST.test(hostname)) return undefined;
   if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
   return { host: hostname, port };
 }

@@ -10,7 +10,8 @@
  * - a file and a folder offered, then declined or with no transit path: the same exit code and
  *   --json error code for both (one offerToPlain);
  * - a signal while a folder's offer waits (parley send, the chat): no temp zip left; while a
- *   folder's zip arrives in the chat: no hidden .part left.
+ *   folder's zip arrives in the chat: no hidden .part left;
+ * - a hint whose host is no host name (words of the sender's in it): not dialed, not in our lines.
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
@@ -343,5 +344,37 @@ describe.skipIf(!available)("a crafted wormhole receiver that never confirms a t
     expect(`${cli.stdout}${cli.stderr}`.split("\n").filter((l) => l.startsWith("Error:"))).toEqual([
       "Error: the wormhole peer did not confirm the text message within 2 s: it failed or was stopped on its side (a wormhole client that gives up tells us nothing through the mailbox); it may have shown the text.",
     ]);
+  }, 60_000);
+});
+
+describe.skipIf(!available)("the hints a crafted wormhole sender gives", () => {
+  test("a hint whose host is no host name is not dialed, and its words never reach a line of ours", async () => {
+    const dir = makeTempDir();
+    const helper = `tcp:127.0.0.1:${closedPort()}`;
+    const args = [
+      "receive",
+      "--no-listen",
+      "--relay-url",
+      kit.servers().mailboxUrl,
+      "--transit-helper",
+      helper,
+      "--dir",
+      dir,
+    ];
+    const cli = startCli("parley-receive", args);
+    const { match } = await cli.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
+    const { w } = await joinCode(kit.servers(), match[1] as string);
+    // Printable words, not controls (those were made visible already): before, the line read
+    // "cannot reach the transit relay 127.0.0.1:P: it refused ...; relay.example.org:4001: it
+    // refused the connection (nothing listens there); 10.0.0.7:4001: no such host ...".
+    const forged = "relay.example.org:4001: it refused the connection (nothing listens there); 10.0.0.7";
+    w.send(encodeTransit([{ host: `${forged} direct`, port: 4001 }], [{ host: forged, port: 4001 }]));
+    w.send(encodeOffer({ kind: "file", name: "victim.bin", size: 1000 }));
+    expect(await cli.exitCode(30_000)).toBe(2);
+    const errors = `${cli.stdout}${cli.stderr}`.split("\n").filter((l) => l.startsWith("Error:"));
+    expect(errors, cli.describe()).toEqual([
+      `Error: cannot reach the transit relay ${helper.slice(4)}: it refused the connection (nothing listens there).`,
+    ]);
+    expect(readdirSync(dir)).toEqual([]);
   }, 60_000);
 });

@@ -102,6 +102,26 @@ describe("parsing what a wormhole client sends", () => {
     expect(parsed.direct.length).toBe(MAX_DIRECT_TARGETS); // 60 valid ones offered
     expect(parseHints(null)).toEqual({ direct: [], relays: [] });
   });
+
+  test("hints: a host that is no host name or address is skipped (its words reached our lines)", () => {
+    const hosts = ["10.0.0.2", "relay.magic-wormhole.io", "my_host", "::1", "fe80::1%eth0", "::ffff:10.0.0.1"];
+    const forged = [
+      "relay.example.org:4001: it refused the connection (nothing listens there); 10.0.0.7",
+      "10.0.0.2 ",
+      " 10.0.0.2",
+      "a\nb",
+      "-x",
+      ".",
+      "a\u202eb",
+      "[::1]",
+    ];
+    const tcp = (hostname: string) => ({ type: "direct-tcp-v1", hostname, port: 4001 });
+    const parsed = parseHints({
+      "hints-v1": [...[...hosts, ...forged].map(tcp), { type: "relay-v1", hints: forged.map(tcp) }],
+    });
+    expect(parsed.direct.map((h) => h.host)).toEqual(hosts);
+    expect(parsed.relays).toEqual([]);
+  });
 });
 
 describe("what we send, as the wormhole client reads it", () => {
