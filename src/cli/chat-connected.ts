@@ -16,7 +16,7 @@ import { formatBytes } from "../ui/progress.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { Terminal } from "../ui/terminal-interface.ts";
 import { count } from "./counts.ts";
-import { expandTransferPaths, type InputLine, transferWordsOrSay } from "./input.ts";
+import { expandTransferPaths, type InputLine, isWholeCode, transferWordsOrSay } from "./input.ts";
 import { connectedWhere } from "./path-line.ts";
 import { failureWords, peerInputEnded, resumable, resumeHint } from "./reason-words.ts";
 import {
@@ -87,6 +87,13 @@ export class ChatWithPeer {
    * exits). `folder`: it names a folder as typed; `wildcard`: it has one, whose folder is read first.
    */
   private readonly waiting = new Set<WaitingCommand>();
+  /**
+   * No line was typed since the peer connected. A code then is the peer's code typed (or pasted)
+   * as the peer typed ours: read after the session stood, it went out as a chat line.
+   */
+  private firstLine = false;
+  /** The peer's name as the chat shows it (sayConnected's). */
+  private peerName = "peer";
 
   /** What the commands waiting wait for: a folder listed, or only a wildcard's folder read (not "a folder"). */
   private get waitingFor(): "folder" | "wildcard" {
@@ -118,6 +125,8 @@ export class ChatWithPeer {
    */
   sayConnected(session: Session, name: string, via?: MetPath): void {
     const where = connectedWhere(session.remoteAddress, session.peerDialedIn, via);
+    this.firstLine = true;
+    this.peerName = name;
     this.terminal.print(`Connected to ${name} ${where}. Type a message and press Enter; "help" lists commands.`);
     const security = session.security;
     if (security?.mode === "code") {
@@ -135,10 +144,18 @@ export class ChatWithPeer {
 
   /** A line typed with a peer connected: chat, or a command (`exit` is chat.ts's: it leaves). */
   command(session: Session, input: Exclude<InputLine, { kind: "exit" }>): void {
+    const first = this.firstLine && input.kind !== "empty";
+    if (first) this.firstLine = false;
     switch (input.kind) {
       case "empty":
         return;
       case "chat":
+        if (first && !input.escaped && isWholeCode(input.text)) {
+          this.terminal.print(
+            `Not sent: that line is a code, and ${this.peerName} is connected already (no code is needed now); to send it as chat, type \\ before it.`,
+          );
+          return;
+        }
         this.sendChat(session, input.text);
         return;
       case "help":

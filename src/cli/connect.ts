@@ -251,6 +251,11 @@ export class PeerLink {
     return dialTarget(text, this.options);
   }
 
+  /** `target` is this link's own code (its port and words): the code to give the peer, not to dial. */
+  isOwnCode(target: DialTarget): boolean {
+    return this.listener !== undefined && target.port === this.listener.port && target.words === this.codeWords;
+  }
+
   /**
    * Dials the peer and runs the handshake; resolves when the connection became the session or
    * did not. A failed dial says "could not connect to HOST:PORT: reason" (lower case, as every

@@ -15,7 +15,7 @@ import type { Wildcard } from "./wildcard.ts";
 
 export type InputLine =
   | { readonly kind: "empty" }
-  | { readonly kind: "chat"; readonly text: string }
+  | { readonly kind: "chat"; readonly text: string; readonly escaped?: true }
   | { readonly kind: "transfer"; readonly args: string }
   | { readonly kind: "exit" }
   | { readonly kind: "help" }
@@ -31,7 +31,7 @@ function wildcards(): typeof WildcardModule {
 }
 
 export function parseInputLine(line: string): InputLine {
-  if (line.startsWith("\\")) return { kind: "chat", text: line.slice(1) };
+  if (line.startsWith("\\")) return { kind: "chat", text: line.slice(1), escaped: true };
   const trimmed = line.trim();
   if (trimmed === "") return { kind: "empty" };
   const slash = trimmed.startsWith("/");
@@ -312,4 +312,22 @@ export function isMailboxCode(text: string): boolean {
   const { EVEN_WORDS, ODD_WORDS } =
     require("../crypto/wormhole-words.ts") as typeof import("../crypto/wormhole-words.ts");
   return ODD_WORDS.includes(parts[1] as string) && EVEN_WORDS.includes(parts[2] as string);
+}
+
+/**
+ * Whether a chat line is a whole code, as the code prompt takes one: a direct code with its
+ * words (`40123-ribbon-walnut`, `host:40123 ribbon walnut`) or a mailbox code of magic-wormhole's
+ * PGP words (`7-adroitness-aardvark`). A line of digits and two other words ("3 red apples") is not.
+ */
+export function isWholeCode(text: string): boolean {
+  const address = parsePeerAddress(text, "127.0.0.1");
+  if (typeof address !== "string") return address.words !== undefined;
+  const parts = unwrapTypedCode(text)
+    .toLowerCase()
+    .split(/[\s-]+/);
+  if (parts.length !== 3 || !/^\d{1,9}$/.test(parts[0] as string)) return false;
+  const { EVEN_WORDS, ODD_WORDS } =
+    require("../crypto/wormhole-words.ts") as typeof import("../crypto/wormhole-words.ts");
+  const pgp = (word: string) => ODD_WORDS.includes(word) || EVEN_WORDS.includes(word);
+  return pgp(parts[1] as string) && pgp(parts[2] as string);
 }

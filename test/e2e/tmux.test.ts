@@ -312,6 +312,43 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText("e", /^EXIT=0$/m);
   }, 40_000);
 
+  test.concurrent("its own code typed says so before any dial; a code pasted just after the peer connected is not sent as chat", async () => {
+    startPane("own1", "olga", makeTempDir());
+    startPane("own2", "oscar", makeTempDir());
+    const [, codeOlga] = await waitForText("own1", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+    const [, codeOscar] = await waitForText("own2", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
+    await waitForText("own1", /peer code> $/m);
+    // Olga types the code her own screen shows (the mix-up of which code goes where). Before: it was
+    // dialed, "Connecting to ...", then "Could not connect to ...: that is this Parley's own port;
+    // enter the peer's. Check the code and that the peer's Parley is running, then type it again."
+    type("own1", codeOlga as string);
+    await waitForText(
+      "own1",
+      /^That is this Parley's own code: give it to the peer, and enter the code the peer's Parley shows\.$/m,
+    );
+    expect(screen("own1")).not.toContain("Connecting to");
+    await waitForScreen("own1", (t) => lastRow(t).trimEnd() === "peer code>", "the code prompt again");
+    // Oscar types olga's code; olga pastes oscar's as it lands (read once the session stood).
+    await waitForText("own2", /peer code> $/m);
+    type("own2", codeOlga as string);
+    await waitForText("own1", /^Connected to oscar/m);
+    type("own1", ` ${(codeOscar as string).replaceAll("-", " ")} `);
+    // Before: sent, "<olga>  40123 ribbon walnut " on oscar's screen.
+    await waitForText(
+      "own1",
+      /^Not sent: that line is a code, and oscar is connected already \(no code is needed now\); to send it as chat, type \\ before it\.$/m,
+    );
+    type("own1", "a real chat line");
+    await waitForText("own2", /^<olga> a real chat line$/m);
+    // Only the first line after connecting is looked at: a code later is a chat line.
+    type("own1", codeOscar as string);
+    await waitForText("own2", new RegExp(`^<olga> ${codeOscar}$`, "m"));
+    expect(screen("own2").match(/^<olga> /gm)).toHaveLength(2);
+    type("own1", "exit");
+    await waitForText("own1", /^EXIT=0$/m);
+    await waitForText("own2", /^EXIT=0$/m);
+  }, 40_000);
+
   test.concurrent("--connect with an invalid code at a terminal falls back to the code prompt; Ctrl-D there says so (11.19, 11.31)", async () => {
     startPane("g", "gina", makeTempDir(), ["--connect", "not-a-code"]);
     await waitForText("g", /^Error: .*not-a-code.*Enter the peer's code/m);

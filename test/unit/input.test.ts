@@ -7,6 +7,7 @@ import { join } from "node:path";
 import {
   expandHome,
   type InputLine,
+  isWholeCode,
   parseInputLine,
   parsePeerAddress,
   parseTransferPaths,
@@ -36,9 +37,9 @@ describe("parseInputLine", () => {
     ["/exit now", { kind: "unknown", word: "/exit" }],
     ["/nope", { kind: "unknown", word: "/nope" }],
     ["/nope with args", { kind: "unknown", word: "/nope" }],
-    ["\\exit", { kind: "chat", text: "exit" }],
-    ["\\/transfer x", { kind: "chat", text: "/transfer x" }],
-    ["\\", { kind: "chat", text: "" }],
+    ["\\exit", { kind: "chat", text: "exit", escaped: true }],
+    ["\\/transfer x", { kind: "chat", text: "/transfer x", escaped: true }],
+    ["\\", { kind: "chat", text: "", escaped: true }],
     ["", { kind: "empty" }],
     ["   ", { kind: "empty" }],
     ["\t", { kind: "empty" }],
@@ -287,4 +288,22 @@ test.each([
   ["transfers are slow today", { kind: "chat", text: "transfers are slow today" }],
 ] as const)("%p is %p", (line, expected) => {
   expect(parseInputLine(line)).toEqual(expected);
+});
+
+// A code typed (or pasted) as the peer connected is not sent as the first chat line (chat-connected.ts).
+test.each([
+  ["40123-ribbon-walnut", true],
+  ["  40123 ribbon walnut ", true],
+  ["127.0.0.1:40123-ribbon-walnut", true],
+  ['"40123-ribbon-walnut"', true],
+  ["7-adroitness-aardvark", true],
+  ["7 Adroitness Aardvark", true],
+  ["7-purple-sausage", false], // not PGP words (README's example): a chosen code is not told from chat
+  ["3 red apples", false],
+  ["40123", false],
+  ["ribbon walnut", false],
+  ["hello there", false],
+  ["40123-ribbon-walnut please", false],
+] as const)("isWholeCode(%p) is %p", (line, expected) => {
+  expect(isWholeCode(line)).toBe(expected);
 });
