@@ -122,11 +122,14 @@ export class PeerLink {
   }
 
   private async load(): Promise<Rendezvous> {
-    const [{ Rendezvous: RendezvousClass }, { LinkEvents: LinkEventsClass }] = await Promise.all([
+    const [{ Rendezvous: RendezvousClass }, { LinkEvents: LinkEventsClass }, { applyEnvSettings }] = await Promise.all([
       import("../session/rendezvous.ts"),
       import("./link-events.ts"),
+      import("./env-settings.ts"),
       this.options.loadWithSession?.(),
     ]);
+    // Before the first record, digest or token (the preload and warm-up below come after).
+    applyEnvSettings(this.io.env);
     setImmediate(() => void this.preloadAndWarmUp());
     return this.makeRendezvous(RendezvousClass, LinkEventsClass);
   }

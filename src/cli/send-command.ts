@@ -83,7 +83,7 @@ async function sendPlanned(
     reporter.note(`${SIGNAL_WORDS[signal]}: nothing was sent.`);
     return signalExitCode(signal);
   }
-  const exposed = resumeSecretWarning();
+  const exposed = resumeSecretWarning(io.env);
   if (exposed) reporter.note(exposed);
   // `parley send -` typed at a terminal with nothing piped in: what is typed is the stream.
   if (plan.sends.some((send) => send.kind === "stdin") && (io.stdin as { isTTY?: boolean }).isTTY) {

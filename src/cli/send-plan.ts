@@ -54,12 +54,15 @@ let resumeSecretChecked = false;
  * Once per process, before the first send: the warning line when other users can read or
  * change the resume secret (who reads it can make this account's resume tokens, and so
  * resume into, or learn the digest of, its interrupted transfers), else undefined.
+ * @param env - the command's environment, where the session layer has not loaded yet (send: its
+ *   load hands XDG_STATE_HOME down otherwise, env-settings.ts)
  */
-export function resumeSecretWarning(): string | undefined {
+export function resumeSecretWarning(env?: Readonly<Record<string, string | undefined>>): string | undefined {
   if (resumeSecretChecked) return undefined;
   resumeSecretChecked = true;
-  const { resumeSecretFile, resumeSecretUnstored } =
+  const { resumeSecretFile, resumeSecretUnstored, useStateFolder } =
     require("../transfer/resume-token.ts") as typeof import("../transfer/resume-token.ts");
+  if (env) useStateFolder(env.XDG_STATE_HOME);
   const unstored = resumeSecretUnstored();
   if (unstored) return unstoredSecretWarning(unstored.path, unstored.reason);
   const file = resumeSecretFile();

@@ -9,7 +9,7 @@
  *              caller owns, so a record costs no allocation at all
  *
  * PARLEY_CRYPTO_BACKEND=libcrypto (where it loads) or =node forces one backend both ways (a
- * diagnostic and benchmark switch).
+ * diagnostic and benchmark switch; the CLI hands it down: backend-choice.ts).
  * Sealing is one call per record; opening is begin / update per piece / finish, so a record
  * split across received chunks is decrypted piece by piece, never copied together first.
  */
@@ -17,6 +17,7 @@
 import { createCipheriv } from "node:crypto";
 import { LibcryptoGcmOpener, LibcryptoGcmSealer } from "./aes-gcm-libcrypto.ts";
 import { NodeGcmOpener, NodeGcmSealer } from "./aes-gcm-node.ts";
+import { cryptoBackendChoice } from "./backend-choice.ts";
 import { type AeadBackend, GCM_NONCE_BYTES, type GcmOpener, type GcmSealer } from "./gcm.ts";
 import { loadLibcrypto } from "./libcrypto.ts";
 
@@ -24,7 +25,7 @@ export { type AeadBackend, GCM_NONCE_BYTES, GCM_TAG_BYTES, type GcmOpener, type 
 
 /** The backend records are sealed and opened with unless told otherwise: node:crypto. */
 export function defaultAeadBackend(): AeadBackend {
-  return process.env.PARLEY_CRYPTO_BACKEND === "libcrypto" && loadLibcrypto() ? "libcrypto" : "node";
+  return cryptoBackendChoice() === "libcrypto" && loadLibcrypto() ? "libcrypto" : "node";
 }
 
 /**

@@ -19,6 +19,7 @@
 import { FFIType } from "bun:ffi";
 import { xsalsa20poly1305 } from "@noble/ciphers/salsa.js";
 import { type LibrarySymbols, lazyLibrary } from "../native/library.ts";
+import { cryptoBackendChoice } from "./backend-choice.ts";
 
 export type SecretBoxBackend = "libsodium" | "noble";
 
@@ -49,7 +50,7 @@ export const loadSodium: () => Sodium | null = lazyLibrary(SODIUM_NAMES, SYMBOLS
 
 /** The backend transit records use unless told otherwise: libsodium where it loads. */
 export function defaultSecretBoxBackend(): SecretBoxBackend {
-  if (process.env.PARLEY_CRYPTO_BACKEND === "node") return "noble";
+  if (cryptoBackendChoice() === "node") return "noble";
   return loadSodium() ? "libsodium" : "noble";
 }
 

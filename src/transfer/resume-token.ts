@@ -51,9 +51,22 @@ let secretStat: { readonly mode: number; readonly uid: number } | undefined;
  */
 let unstoredBecause: string | undefined;
 
+/** The user's state folder (useStateFolder); undefined: ~/.local/state. */
+let stateFolder: string | undefined;
+
+/**
+ * Where this account keeps its state, as the user said: the CLI reads XDG_STATE_HOME and hands
+ * it down (cli/env-settings.ts; no layer below the CLI reads the environment). Set before the
+ * secret is first read: it is read once a process.
+ * @param folder - an absolute folder; undefined or "": ~/.local/state
+ */
+export function useStateFolder(folder: string | undefined): void {
+  stateFolder = folder || undefined;
+}
+
 /** Where the secret lives: $XDG_STATE_HOME/parley or ~/.local/state/parley. */
 function secretPath(): string {
-  const state = process.env.XDG_STATE_HOME || join(homedir(), ".local", "state");
+  const state = stateFolder ?? join(homedir(), ".local", "state");
   return join(state, "parley", "resume-secret");
 }
 

@@ -94,8 +94,20 @@ function passesSelfTest(lib: Xxhash): boolean {
 
 const loadLibxxhash = lazyLibrary(XXHASH_NAMES, SYMBOLS, passesSelfTest);
 
+/** "node-rs": digests with @node-rs/xxhash even where libxxhash loads (useXxh3Backend). */
+let packagedOnly = false;
+
+/**
+ * The XXH3 code the user asked for: the CLI reads PARLEY_XXH3_BACKEND and hands it down
+ * (cli/env-settings.ts; no layer below the CLI reads the environment). A diagnostic switch.
+ * @param choice - "node-rs": @node-rs/xxhash; undefined: libxxhash where it loads
+ */
+export function useXxh3Backend(choice: "node-rs" | undefined): void {
+  packagedOnly = choice === "node-rs";
+}
+
 /** The library, or null: absent, without the dispatch entry, failing the self-test, or forced off. */
 export function loadNativeXxh3(): Xxhash | null {
-  if (process.env.PARLEY_XXH3_BACKEND === "node-rs") return null;
+  if (packagedOnly) return null;
   return loadLibxxhash();
 }

@@ -8,6 +8,7 @@ import { describe, expect, test } from "bun:test";
 import { createCipheriv } from "node:crypto";
 import { type AeadBackend, createGcmOpener, createGcmSealer, defaultAeadBackend } from "../../src/crypto/aes-gcm.ts";
 import { releaseOwnBuffer } from "../../src/crypto/aes-gcm-node.ts";
+import { type CryptoBackendChoice, cryptoBackendChoice, useCryptoBackend } from "../../src/crypto/backend-choice.ts";
 import { loadLibcrypto } from "../../src/crypto/libcrypto.ts";
 import { RecordOpener, RecordSealer } from "../../src/crypto/record.ts";
 import { backendsToTest } from "../native-libraries.ts";
@@ -36,15 +37,14 @@ const backends = backendsToTest<AeadBackend>(
   "test/unit/aes-gcm.test.ts",
 );
 
-function withBackendEnv(value: string | undefined, run: () => void): void {
-  const saved = process.env.PARLEY_CRYPTO_BACKEND;
-  if (value === undefined) delete process.env.PARLEY_CRYPTO_BACKEND;
-  else process.env.PARLEY_CRYPTO_BACKEND = value;
+/** Runs `run` with PARLEY_CRYPTO_BACKEND's choice handed down (as cli/env-settings.ts does), then the default. */
+function withBackendEnv(value: CryptoBackendChoice | undefined, run: () => void): void {
+  const saved = cryptoBackendChoice();
+  useCryptoBackend(value);
   try {
     run();
   } finally {
-    if (saved === undefined) delete process.env.PARLEY_CRYPTO_BACKEND;
-    else process.env.PARLEY_CRYPTO_BACKEND = saved;
+    useCryptoBackend(saved);
   }
 }
 

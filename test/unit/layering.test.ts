@@ -15,7 +15,7 @@
  * Files are read and written only in transfer/ and cli/: the session gets its files as sinks
  * and readers (FileReceiver, PieceReader, ...), so it can be driven over memory in tests.
  * Beyond imports (CODE_RULES): only cli/main.ts exits, only net/ opens sockets, only cli/ and
- * ui/ touch the terminal, and protocol/ keeps no time.
+ * ui/ touch the terminal, protocol/ keeps no time, and only cli/ reads the environment.
  */
 
 import { expect, test } from "bun:test";
@@ -136,7 +136,8 @@ function codeMatching(pattern: RegExp, allowed: (file: string) => boolean): stri
  * The rules of DESIGN.md and STYLE.md that are not about imports between folders: only
  * cli/main.ts exits the process; only net/ opens sockets (the session reaches the peer through a
  * Connection); only cli/ and ui/ touch the terminal (the session knows nothing of it); protocol/
- * keeps no time (pure: no timers).
+ * keeps no time (pure: no timers); only cli/ reads the environment (its settings reach the layers
+ * below through the CLI's injectable io and its options: cli/env-settings.ts).
  */
 const CODE_RULES: ReadonlyArray<{
   readonly rule: string;
@@ -157,6 +158,11 @@ const CODE_RULES: ReadonlyArray<{
     rule: "only cli/ and ui/ touch the terminal",
     pattern: /\bprocess\.(stdin|stdout|stderr)\b|from "(node:)?(tty|readline)"/,
     allowed: (f) => f.startsWith("cli/") || f.startsWith("ui/"),
+  },
+  {
+    rule: "only cli/ reads the environment",
+    pattern: /\bprocess\.env\b|\bBun\.env\b|\bimport\.meta\.env\b/,
+    allowed: (f) => f.startsWith("cli/"),
   },
   {
     rule: "protocol/ keeps no time",

@@ -16,6 +16,8 @@ const state = mkdtempSync(join(tmpdir(), "parley-resume-secret-"));
 afterAll(() => rmSync(state, { recursive: true, force: true }));
 
 const MODULE = join(import.meta.dir, "../../src/transfer/resume-token.ts");
+// Each new process hands XDG_STATE_HOME to the module as the CLI does (cli/env-settings.ts): the
+// module reads no environment of its own.
 
 /** The token a new process (its own module state) gives `path`, with XDG_STATE_HOME = `home`. */
 function tokenInNewProcess(home: string, path: string): string {
@@ -23,7 +25,7 @@ function tokenInNewProcess(home: string, path: string): string {
     [
       process.execPath,
       "-e",
-      `import { resumeTokenFor } from ${JSON.stringify(MODULE)}; console.log(resumeTokenFor(${JSON.stringify(path)}));`,
+      `import { resumeTokenFor, useStateFolder } from ${JSON.stringify(MODULE)}; useStateFolder(process.env.XDG_STATE_HOME); console.log(resumeTokenFor(${JSON.stringify(path)}));`,
     ],
     { env: { ...process.env, XDG_STATE_HOME: home }, stderr: "pipe" },
   );
@@ -70,7 +72,7 @@ test("a throwaway secret (the CLI's warm-up's send) makes no file, and the accou
     [
       process.execPath,
       "-e",
-      `import { resumeTokenFor, withThrowawaySecret } from ${JSON.stringify(MODULE)};
+      `import { resumeTokenFor, withThrowawaySecret, useStateFolder } from ${JSON.stringify(MODULE)}; useStateFolder(process.env.XDG_STATE_HOME);
        console.log(withThrowawaySecret(() => resumeTokenFor("/srv/a")));`,
     ],
     { env: { ...process.env, XDG_STATE_HOME: home }, stderr: "pipe" },
@@ -84,7 +86,7 @@ test("a throwaway secret (the CLI's warm-up's send) makes no file, and the accou
     [
       process.execPath,
       "-e",
-      `import { resumeTokenFor, withThrowawaySecret } from ${JSON.stringify(MODULE)};
+      `import { resumeTokenFor, withThrowawaySecret, useStateFolder } from ${JSON.stringify(MODULE)}; useStateFolder(process.env.XDG_STATE_HOME);
        const before = resumeTokenFor("/srv/a");
        withThrowawaySecret(() => resumeTokenFor("/srv/a"));
        console.log(before === resumeTokenFor("/srv/a") ? "same" : "changed");`,
@@ -108,7 +110,7 @@ function unstoredInNewProcess(
     [
       user?.bun() ?? process.execPath,
       "-e",
-      `import { resumeSecretUnstored, resumeTokenFor } from ${JSON.stringify(module)};
+      `import { resumeSecretUnstored, resumeTokenFor, useStateFolder } from ${JSON.stringify(module)}; useStateFolder(process.env.XDG_STATE_HOME);
        console.log(JSON.stringify({ unstored: resumeSecretUnstored() ?? null, token: resumeTokenFor("/srv/a") }));`,
     ],
     { ...user?.ids, cwd: user?.root(), env: { ...process.env, ...user?.env(), XDG_STATE_HOME: home }, stderr: "pipe" },

@@ -7,18 +7,21 @@
 
 import { afterEach, expect, test } from "bun:test";
 import { createDigest, xxh3Backend } from "../../src/transfer/checksum.ts";
-import { loadNativeXxh3, NativeXxh3, selfTestBytes, XXH3_SELF_TEST } from "../../src/transfer/xxh3-native.ts";
+import {
+  loadNativeXxh3,
+  NativeXxh3,
+  selfTestBytes,
+  useXxh3Backend,
+  XXH3_SELF_TEST,
+} from "../../src/transfer/xxh3-native.ts";
 import { findLibrary, installedLibrary } from "../native-libraries.ts";
 
-const forced = process.env.PARLEY_XXH3_BACKEND;
-afterEach(() => {
-  if (forced === undefined) delete process.env.PARLEY_XXH3_BACKEND;
-  else process.env.PARLEY_XXH3_BACKEND = forced;
-});
+// PARLEY_XXH3_BACKEND=node-rs reaches xxh3-native.ts as useXxh3Backend("node-rs") (cli/env-settings.ts).
+afterEach(() => useXxh3Backend(undefined));
 
 /** @node-rs/xxhash's digest of `pieces`, fed in that order (the fallback, and the reference). */
 function nodeRsDigest(pieces: Uint8Array[]): string {
-  process.env.PARLEY_XXH3_BACKEND = "node-rs";
+  useXxh3Backend("node-rs");
   const digest = createDigest("xxh3");
   for (const piece of pieces) digest.update(piece);
   return digest.hex();
@@ -72,7 +75,7 @@ test.skipIf(!hasLibxxhash)("where libxxhash is installed, digests are made with 
 });
 
 test("PARLEY_XXH3_BACKEND=node-rs makes digests with @node-rs/xxhash", () => {
-  process.env.PARLEY_XXH3_BACKEND = "node-rs";
+  useXxh3Backend("node-rs");
   expect(xxh3Backend()).toBe("node-rs");
   expect(createDigest("xxh3")).not.toBeInstanceOf(NativeXxh3);
 });
