@@ -97,3 +97,40 @@ test("LEAVING sent again is told once: a peer's repeats are not a line each", as
   await peer.waitFor("chat", (e) => e.text === "after them");
   expect(peer.events.filter((e) => e.type === "peerLeaving")).toEqual([{ type: "peerLeaving", reason: "exit" }]);
 });
+
+/*
+ * Session 30 (attack30) asked whether a peer's new offers after its LEAVING should be refused. No:
+ * a real Parley offers after its own LEAVING whatever waited for a place when its user typed
+ * `exit` (MAX_OUTGOING_TRANSFERS live, the rest queued, whole commands among them), and nothing on
+ * the wire tells those from new ones. These two cases hold that reason and that answer.
+ */
+test("a real leaving Parley still offers what waited for a place: OFFERs come after its LEAVING", async () => {
+  const [peer, raw] = await withRawPeer(OWN_FEATURES);
+  for (let i = 0; i < 20; i++) {
+    const src = join(peer.dir, `queued-${i}.bin`);
+    writeRandomFile(src, 100);
+    peer.session?.sendFile(src);
+  }
+  await until("16 OFFERs", () => (messagesOf(raw).filter((m) => m.kind === "offer").length >= 16 ? true : undefined));
+  peer.session?.exit();
+  await until("LEAVING", () => messagesOf(raw).find((m) => m.kind === "leaving"));
+  for (const m of messagesOf(raw))
+    if (m.kind === "offer") raw.send(encodeMessage({ kind: "reject", id: m.id, code: "E_REJECTED" }));
+  // Each reject frees a place: the four that waited are offered now, behind the LEAVING.
+  await until("20 OFFERs", () => (messagesOf(raw).filter((m) => m.kind === "offer").length === 20 ? true : undefined));
+  const kinds = messagesOf(raw).map((m) => m.kind);
+  expect(kinds.lastIndexOf("offer")).toBeGreaterThan(kinds.indexOf("leaving"));
+  for (const m of messagesOf(raw).slice(kinds.indexOf("leaving"))) {
+    if (m.kind === "offer") raw.send(encodeMessage({ kind: "reject", id: m.id, code: "E_REJECTED" }));
+  }
+  await until("BYE", () => messagesOf(raw).find((m) => m.kind === "bye"));
+});
+
+test("so an OFFER after the peer's LEAVING is taken as before (ACCEPT), not a protocol error", async () => {
+  const [peer, raw] = await withRawPeer(OWN_FEATURES);
+  raw.send(encodeMessage({ kind: "leaving", reason: "exit" }));
+  await peer.waitFor("peerLeaving", () => true);
+  raw.send(encodeMessage({ kind: "offer", id: 1, name: "late.bin", size: 3, algo: "xxh3" }));
+  const answer = await until("ACCEPT", () => messagesOf(raw).find((m) => m.kind === "accept" || m.kind === "reject"));
+  expect(answer).toMatchObject({ kind: "accept", id: 1 });
+});
