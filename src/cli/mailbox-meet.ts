@@ -112,6 +112,15 @@ const NAMEPLATE_UNKNOWN_NEXT =
   ": check the code with the peer (a mailbox code is gone once used, or once the side that made it has left; both sides need the same mailbox server)";
 
 /**
+ * What to do after a code two others hold: the side that made it, and whoever typed it first. When
+ * that was not the peer, it was a stranger who took the code's number (anyone can list the numbers
+ * in use), and the side that made it waits on with it, never told: a mailbox server says nothing of
+ * a claim to the side already there. Only this side learns it, so the line says what the peer must do.
+ */
+const NAMEPLATE_TAKEN_NEXT =
+  ": someone typed it before you (if not your peer, someone else who took its number), so it cannot be used; ask your peer to start again for a new code";
+
+/**
  * @param joined - the code this side joined (as parsed), if it joined one
  * @param withNext - the line says what to do next where the failure's words do not (the chat's code
  *   prompt, which asks again, says its own)
@@ -123,6 +132,7 @@ export function describeMeetFailure(err: unknown, joined?: string, withNext = tr
   const detail = err instanceof Error ? err.message : "";
   let words = WORDS[code]?.(detail, (err as { lost?: LostMailbox }).lost) ?? `the mailbox flow failed: ${detail}`;
   if (code === "E_NAMEPLATE_UNKNOWN") words += directCodeHint(joined) || (withNext ? NAMEPLATE_UNKNOWN_NEXT : "");
+  if (code === "E_NAMEPLATE_TAKEN" && withNext) words += NAMEPLATE_TAKEN_NEXT;
   // Another side's messages broke it before any key (WormholeError.beforeKey): spent, as by a wrong code.
   if ((err as { beforeKey?: unknown }).beforeKey === true) words += SPENT_BEFORE_KEY;
   return { line: `Error: ${words}`, exitCode: EXIT_CONNECTION, code };
