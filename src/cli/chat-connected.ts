@@ -1,8 +1,8 @@
 /**
  * The chat's part that only a connected peer needs: the lines saying it connected, the lines
  * typed with a peer (a chat line checked against the protocol's limit, `transfer`, `transfers`,
- * `cancel`, `help` and its list; chat.ts keeps `exit`), and the transfers' events as lines (the
- * TransferPresenter). Loaded with the session layer after the
+ * `cancel`, `help` and its list; chat.ts keeps `exit`; a folder's listing notes: listing-notes.ts),
+ * and the transfers' events as lines (the TransferPresenter). Loaded with the session layer after the
  * code is shown (chat.ts hands it to PeerLink as `loadWithSession`), so the send planner, the
  * transfer wording and the protocol's modules stay off the start-up path.
  */
@@ -11,12 +11,12 @@ import { existsSync } from "node:fs";
 import { MAX_CHAT_BYTES } from "../protocol/frame-types.ts";
 import { chatFits } from "../protocol/messages.ts";
 import type { MetPath, Session, SessionEvents } from "../session/index.ts";
-import type { NamesRead } from "../transfer/index.ts";
 import { formatBytes } from "../ui/progress.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { Terminal } from "../ui/terminal-interface.ts";
 import { count } from "./counts.ts";
 import { expandTransferPaths, type InputLine, isWholeCode, transferWordsOrSay } from "./input.ts";
+import { listingNotes } from "./listing-notes.ts";
 import { connectedWhere } from "./path-line.ts";
 import { failureWords, peerInputEnded, resumable, resumeHint } from "./reason-words.ts";
 import {
@@ -49,25 +49,6 @@ const IN_CHAT_HELP = `Commands:
   help                this list
   \\text               send text that looks like a command as chat
 Any other line is sent to the peer as chat.`;
-
-/** A folder still being listed after this long says so (and again every LISTING_NOTE_EVERY_MS). */
-const LISTING_NOTE_AFTER_MS = 1_000;
-const LISTING_NOTE_EVERY_MS = 5_000;
-
-/**
- * How far a folder's listing is: "photos: 1234 entries so far", or while a directory's names are
- * read or sorted (the count stands still meanwhile: a million names take seconds), that:
- * "photos: reading the names in photos/raw, 3072 so far, after 1234 entries".
- */
-export function listingWords(path: string, entries: number, reading?: NamesRead): string {
-  const folder = sanitizeForTerminal(path);
-  if (!reading) return `${folder}: ${entries} entries so far`;
-  const dir = sanitizeForTerminal(reading.dir);
-  const after = entries > 0 ? `, after ${entries} entries` : "";
-  return reading.sorting
-    ? `${folder}: sorting the ${reading.names} names in ${dir}${after}`
-    : `${folder}: reading the names in ${dir}, ${reading.names} so far${after}`;
-}
 
 /** A `transfer` command waiting for a listing (ChatWithPeer.waiting). */
 interface WaitingCommand {
@@ -294,16 +275,7 @@ export class ChatWithPeer {
   }
 
   private async listThenPlan(session: Session, paths: readonly string[], command: WaitingCommand): Promise<void> {
-    const started = this.now();
-    let saidAt = 0;
-    const note = (path: string, entries: number, reading?: NamesRead) => {
-      const now = this.now();
-      if (now - started < LISTING_NOTE_AFTER_MS || (saidAt > 0 && now - saidAt < LISTING_NOTE_EVERY_MS)) return;
-      saidAt = now;
-      this.terminal.print(
-        `Listing ${listingWords(path, entries, reading)} (chat goes on; the folder is offered once it is listed).`,
-      );
-    };
+    const note = listingNotes(this.now, (line) => this.terminal.print(line));
     const listed = await listFoldersSoon(paths, note, this.now);
     const being = this.beingWords("the", "was");
     const told = !this.waiting.delete(command); // by sessionEnded

@@ -11,7 +11,8 @@ import { afterEach, expect, test } from "bun:test";
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ChatWithPeer, listingWords } from "../../src/cli/chat-connected.ts";
+import { ChatWithPeer } from "../../src/cli/chat-connected.ts";
+import { listingWords } from "../../src/cli/listing-notes.ts";
 import type { Session } from "../../src/session/index.ts";
 import { recordingTerminal } from "./helpers.ts";
 
