@@ -6,6 +6,7 @@
 import type { TransferDone, TransferInfo } from "../session/events.ts";
 import type { MetPath, Security } from "../session/rendezvous.ts";
 import type { ZipStored } from "../transfer/zip-renames.ts";
+import type { Asker } from "../ui/asker.ts";
 import { CommandTally } from "../ui/command-tally.ts";
 import { FolderTally } from "../ui/folder-tally.ts";
 import { OutputGate } from "../ui/output-gate.ts";
@@ -20,6 +21,19 @@ import { commandIncompleteWords } from "./transfer-words.ts";
 
 /** At most one progress event (or bar redraw) per transfer this often. */
 export const PROGRESS_EVERY_MS = 100;
+
+/**
+ * Characters held back while an --ask question waits, at most (a peer makes events at will: each
+ * offer, each cancel); past it, lines are counted and said once the question has its answer.
+ */
+const MAX_HELD_CHARS = 1024 * 1024;
+
+/** A write held back while a question waits: where it goes, and a progress event's transfer. */
+interface HeldWrite {
+  to: "out" | "peer" | "err";
+  text: string;
+  progressOf?: number;
+}
 
 function info(i: TransferInfo) {
   // An empty folder's entry says so (`dir`): its done would read as a 0-byte file's otherwise.
@@ -48,10 +62,17 @@ export class JsonReporter implements Reporter {
 
   /** Warning events waiting for the first event; undefined once it is out. */
   private held: Record<string, unknown>[] | undefined;
+  /** --ask's questions (on stderr); `eventsThere`: the events go to the same terminal or file. */
+  private asker: Asker | undefined;
+  private eventsThere = false;
+  /** Writes held while a question waits for its answer (see write), in order, and what they hold. */
+  private readonly untilAnswered: HeldWrite[] = [];
+  private untilAnsweredChars = 0;
+  private heldLost = { events: 0, chat: 0 };
 
   /** @param eventOut - the first event was written already (starting-reporter.ts wrote `listening`) */
   constructor(
-    out: OutStream,
+    private readonly out: OutStream,
     private readonly err: OutStream,
     eventOut = false,
   ) {
@@ -63,8 +84,8 @@ export class JsonReporter implements Reporter {
     this.held = eventOut ? undefined : [];
   }
 
-  private emit(event: Record<string, unknown>): void {
-    this.gate.write(`${jsonLine(event)}\n`);
+  private emit(event: Record<string, unknown>, progressOf?: number): void {
+    this.write("out", `${jsonLine(event)}\n`, progressOf);
     const held = this.held;
     this.held = undefined;
     for (const warning of held ?? []) this.emit(warning);
@@ -94,11 +115,11 @@ export class JsonReporter implements Reporter {
   // The human line on stderr as before, and the event: a script waiting minutes for its peer
   // learns that the mailbox is gone, and for how long it is tried again.
   mailboxLost(line: string, withinMs: number): void {
-    this.err.write(`${line}\n`);
+    this.write("err", `${line}\n`);
     this.emit({ type: "mailbox-lost", retryMs: Math.round(withinMs), message: line });
   }
   mailboxBack(line: string): void {
-    this.err.write(`${line}\n`);
+    this.write("err", `${line}\n`);
     this.emit({ type: "mailbox-back", message: line });
   }
   plainConnected(path: "direct" | "relay" | "mailbox", address?: string): void {
@@ -111,7 +132,7 @@ export class JsonReporter implements Reporter {
     });
   }
   chat(text: string): void {
-    this.gate.writeFromPeer(`${jsonLine({ type: "chat", text })}\n`);
+    this.write("peer", `${jsonLine({ type: "chat", text })}\n`);
   }
   offered(i: TransferInfo): void {
     this.folders.started(i);
@@ -123,7 +144,7 @@ export class JsonReporter implements Reporter {
     const now = Date.now();
     if (now - (this.lastProgress.get(i.id) ?? 0) < PROGRESS_EVERY_MS) return;
     this.lastProgress.set(i.id, now);
-    this.emit({ type: "progress", id: i.id, direction: i.direction, bytes, size: i.size });
+    this.emit({ type: "progress", id: i.id, direction: i.direction, bytes, size: i.size }, i.id);
   }
   done(d: TransferDone): void {
     this.lastProgress.delete(d.id);
@@ -219,13 +240,64 @@ export class JsonReporter implements Reporter {
     this.emit({ type: "bye", reason });
   }
   note(message: string): void {
-    this.err.write(`${message}\n`);
+    this.write("err", `${message}\n`);
   }
   warning(code: string, message: string): void {
-    this.err.write(`${message}\n`);
+    this.write("err", `${message}\n`);
     const event = { type: "warning", code, message };
     if (this.held) this.held.push(event);
     else this.emit(event);
   }
-  shareLinesWith(): void {}
+  shareLinesWith(asker: Asker, samePlace?: boolean): void {
+    this.asker = asker;
+    // As the human lines (reporter.ts): the events share the questions' place when they go to
+    // stderr too (--stdout), or to the same terminal or file (`> log 2>&1`). The human lines
+    // this reporter writes go to stderr, with the questions, always.
+    this.eventsThere = this.out === this.err || (samePlace ?? (this.out.isTTY === true && this.err.isTTY === true));
+    asker.lineEnded = () => this.releaseHeld();
+  }
+
+  /**
+   * Writes `text` now, or holds it while an --ask question waits for its answer where the text
+   * would land on the question's line (`Accept b.txt (6 bytes)? [y/N] {"type":"offer",...}`: the
+   * JSON line cut in two on screen, the answer typed after it). Held lines are written once the
+   * question's line has ended (its answer read), in order; a transfer's later progress event
+   * replaces its earlier one. Showing the question again below each line instead (as the human
+   * lines do) raced with an answer typed at the terminal before this process read it: the
+   * question came back, answered, below it.
+   */
+  private write(to: HeldWrite["to"], text: string, progressOf?: number): void {
+    if ((to === "err" || this.eventsThere) && this.asker?.holdsLines()) this.hold({ to, text, progressOf });
+    else this.writeNow(to, text);
+  }
+
+  private writeNow(to: HeldWrite["to"], text: string): void {
+    if (to === "err") this.err.write(text);
+    else if (to === "peer") this.gate.writeFromPeer(text);
+    else this.gate.write(text);
+  }
+
+  private hold(write: HeldWrite): void {
+    const held = this.untilAnswered;
+    const earlier = write.progressOf === undefined ? -1 : held.findIndex((h) => h.progressOf === write.progressOf);
+    const grows = write.text.length - (earlier < 0 ? 0 : (held[earlier]?.text.length ?? 0));
+    if (this.untilAnsweredChars + grows > MAX_HELD_CHARS) {
+      if (write.to === "peer") this.heldLost.chat++;
+      else this.heldLost.events++;
+      return;
+    }
+    this.untilAnsweredChars += grows;
+    if (earlier < 0) held.push(write);
+    else held[earlier] = write;
+  }
+
+  private releaseHeld(): void {
+    const held = this.untilAnswered.splice(0);
+    const { events, chat } = this.heldLost;
+    this.untilAnsweredChars = 0;
+    this.heldLost = { events: 0, chat: 0 };
+    for (const { to, text } of held) this.writeNow(to, text);
+    if (chat > 0) this.gate.write(`${JSON.stringify({ type: "chat-skipped", count: chat })}\n`);
+    if (events > 0) this.gate.write(`${JSON.stringify({ type: "events-skipped", count: events })}\n`);
+  }
 }

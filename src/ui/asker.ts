@@ -30,6 +30,11 @@ export class Asker {
   private question = "";
   /** That question's stillWanted: an offer gone meanwhile (the peer left) is not shown again. */
   private wanted: () => boolean = () => true;
+  /**
+   * Called each time a question's line has ended (its answer read and echoed, a signal's endLine,
+   * the end of input, its offer gone): what was held back from that line can be written now.
+   */
+  lineEnded: (() => void) | undefined;
 
   /**
    * @param echoedThere - the answers are typed at the terminal the questions are shown on, which
@@ -73,11 +78,11 @@ export class Asker {
         // No Enter was typed: the next line starts on its own (unless endLine or aroundLine ended
         // it); a pipe or file that ended is said, as its answers are (a bare "[y/N] " read as a hang).
         if (onScreen) this.output.write(this.echoedThere ? "\n" : "(input ended)\n");
-        return false;
       }
       // A terminal echoed the answer and its Enter; a pipe did not: the line would go on after "[y/N] ".
-      if (onScreen && !this.echoedThere) this.output.write(`${displayText(line.trim(), MAX_ECHO_CHARS)}\n`);
-      return /^\s*y(es)?\s*$/i.test(line);
+      else if (onScreen && !this.echoedThere) this.output.write(`${displayText(line.trim(), MAX_ECHO_CHARS)}\n`);
+      if (onScreen) this.lineEnded?.();
+      return line !== undefined && /^\s*y(es)?\s*$/i.test(line);
     });
     this.turn = answer.catch(() => false);
     return answer;
@@ -92,6 +97,21 @@ export class Asker {
     if (!this.open) return;
     this.open = false;
     this.output.write("\n");
+    this.lineEnded?.();
+  }
+
+  /**
+   * True while a question waits for its answer and its offer is still wanted: a line written now
+   * to the question's terminal would land after "[y/N] ", so the caller holds it until
+   * lineEnded. Holding (not aroundLine's question shown again) has no race with an answer the
+   * terminal has echoed but this process has not read yet: nothing is written until it is read.
+   * A question whose offer is gone (the peer left) gets its line ended here, and is not shown again.
+   */
+  holdsLines(): boolean {
+    if (!this.open) return false;
+    if (this.wanted()) return true;
+    this.endLine();
+    return false;
   }
 
   /** A question is waiting for its answer. */

@@ -24,9 +24,9 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EVEN_WORDS, ODD_WORDS } from "../../src/crypto/wormhole-words.ts";
-import { encodeMessage } from "../../src/protocol/index.ts";
+import { encodeMessage, FrameType } from "../../src/protocol/index.ts";
 import { processUsage } from "../attacks.ts";
-import { rawParley } from "../raw-parley.ts";
+import { dataAndEnd, rawParley, until } from "../raw-parley.ts";
 import { BUN, cleanup, MAIN, makeTempDir, ROOT, startCli } from "./helpers.ts";
 import { TmuxControl } from "./tmux-control.ts";
 import { useWormholeServers } from "./wormhole-kit.ts";
@@ -542,6 +542,66 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       sender.kill();
     }
     expect(readdirSync(dir)).toEqual([]);
+  }, 30_000);
+
+  test.concurrent("receive --json --ask at a terminal: an event that comes while a question waits is a whole line after its answer", async () => {
+    const dir = makeTempDir();
+    startCommandPane("jsonask", [BUN, MAIN, "receive", "--json", "--ask", "--dir", dir], 200, 30);
+    const [, port, code] = await waitForText("jsonask", /"port":(\d+),"code":"([^"]+)"/);
+    // A hand-made sender: it offers a.txt, and once its question shows, b.txt and a PING, whose
+    // PONG says the receiver has taken b.txt's offer (its event is written, or held, as it is taken).
+    const raw = await rawParley(Number(port), { leader: true, words: (code as string).replace(/^\d+-/, "") });
+    try {
+      const bytes = { 1: Buffer.from("hello\n"), 3: Buffer.from("world\n") };
+      raw.send(encodeMessage({ kind: "offer", id: 1, name: "a.txt", size: 6, algo: "xxh3" }));
+      await waitForScreen("jsonask", (t) => t.includes("Accept a.txt (6 bytes)? [y/N] "), "a.txt's question");
+      raw.send(encodeMessage({ kind: "offer", id: 3, name: "b.txt", size: 6, algo: "xxh3" }));
+      raw.send(encodeMessage({ kind: "ping", token: new Uint8Array(8) }));
+      await until("the receiver's PONG", () => raw.frames.find((f) => f.type === FrameType.Pong), 2_000);
+      // b.txt's offer came while a.txt's question waited: not after "[y/N] " on its line.
+      expect(lastRow(await look("jsonask", false))).toBe("Accept a.txt (6 bytes)? [y/N] ");
+      type("jsonask", "y");
+      await until("a.txt accepted", () => raw.frames.find((f) => f.type === FrameType.Accept), 2_000);
+      // a.txt's bytes once b.txt's question shows: its events come while that question waits.
+      await waitForScreen("jsonask", (t) => lastRow(t) === "Accept b.txt (6 bytes)? [y/N] ", "b.txt's question");
+      raw.send(dataAndEnd(1, bytes[1]));
+      const received = (n: number) => raw.frames.filter((f) => f.type === FrameType.Received)[n - 1];
+      await until("a.txt saved", () => received(1), 2_000);
+      type("jsonask", "y");
+      await until("b.txt accepted", () => raw.frames.filter((f) => f.type === FrameType.Accept)[1], 2_000);
+      raw.send(dataAndEnd(3, bytes[3]));
+      await until("b.txt saved", () => received(2), 2_000);
+      raw.send(encodeMessage({ kind: "bye", reason: "done" }));
+      await waitForText("jsonask", /^EXIT=\d+$/m);
+      const rows = screen("jsonask")
+        .split("\n")
+        .filter((r) => r.trim() !== "");
+      expect(rows.at(-1)).toBe("EXIT=0");
+      // Every other row is a whole JSON event or a question with its answer.
+      const events = rows.slice(0, -1).flatMap((row) => {
+        if (/^Accept [ab]\.txt \(6 bytes\)\? \[y\/N\] y$/.test(row)) return [row];
+        try {
+          return [(JSON.parse(row) as { type: string; id?: number }).type + (JSON.parse(row).id ?? "")];
+        } catch {
+          throw new Error(`not a whole JSON line nor an answered question: ${row}\n--- screen ---\n${rows.join("\n")}`);
+        }
+      });
+      expect(events.filter((e) => !e.startsWith("progress"))).toEqual([
+        "listening",
+        "connected",
+        "offer1",
+        "Accept a.txt (6 bytes)? [y/N] y",
+        "offer3", // held while the question waited, written after its answer
+        "Accept b.txt (6 bytes)? [y/N] y",
+        "done1", // the same
+        "done3",
+        "bye",
+      ]);
+      expect(readFileSync(join(dir, "a.txt"))).toEqual(bytes[1]);
+      expect(readFileSync(join(dir, "b.txt"))).toEqual(bytes[3]);
+    } finally {
+      raw.socket.destroy();
+    }
   }, 30_000);
 
   test.concurrent("parley send - at a terminal says that what is typed is sent and Ctrl-D ends it; it is", async () => {
