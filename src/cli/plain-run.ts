@@ -173,6 +173,12 @@ async function declineOffer(
   return EXIT_TRANSFER;
 }
 
+/**
+ * What a plain sender's user reads when the receiver was stopped (a signal) after the file's last
+ * byte, before it was stored (--stdout: an output still full).
+ */
+const STOPPED_FILE_WORDS = "the receiver was stopped before the file was stored";
+
 /** What a plain sender's user reads when its file or folder cannot be stored here (no path, no reason of ours). */
 export const UNSTORABLE_WORDS = "the receiver cannot store it";
 
@@ -309,17 +315,23 @@ async function receiveFile(
   }
   const info: TransferInfo = { ...offered, name: sink.name };
   let live = true;
+  /** Once the bytes flow: ends the receive, and refuses the file to its sender after the last byte. */
+  let stopReceive: ((words: string) => void) | undefined;
   options.started?.(() => {
-    if (live) sink.abort(false);
+    if (!live) return;
+    if (stopReceive) stopReceive(STOPPED_FILE_WORDS);
+    else sink.abort(false);
   });
   const pipe = await acceptPlainTransit(peer, out, info, sayOffered, () => sink.abort(false));
   if (typeof pipe === "number") return pipe;
   try {
-    const file = await receiveOverTransit(pipe, sink, offer.size, (bytes) => out.progressed(info, bytes)).finally(
-      () => {
-        live = false;
+    const file = await receiveOverTransit(pipe, sink, offer.size, (bytes) => out.progressed(info, bytes), {
+      stoppable: (stop) => {
+        stopReceive = stop;
       },
-    );
+    }).finally(() => {
+      live = false;
+    });
     out.done(plainReceivedDone(info, file));
     out.note("Each record was authenticated; the SHA-256 went back to the wormhole sender, which checks it.");
     return EXIT_OK;

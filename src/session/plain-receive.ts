@@ -67,6 +67,15 @@ export interface PlainReceiveSteps {
    * ended by a lost connection, so it would wait for ever.
    */
   readonly storing?: (refuse: (words: string) => void) => void;
+  /**
+   * The receive has begun: `stop(words)` ends it now (the run is ending: a signal), the sink
+   * aborted. Before the last byte the connection is destroyed (the sender's write fails); after
+   * it (a full output under --stdout still holding bytes back) the sender, which waits for its
+   * ack, is refused in `words`: the Python client's wait for the ack is not ended by a lost
+   * connection. The receive's promise is left unsettled: the run is over. Once `store` has begun,
+   * `storing`'s refuse is the one to call.
+   */
+  readonly stoppable?: (stop: (words: string) => void) => void;
 }
 
 /** What a refusal's ack says where `refusal` is not given. */
@@ -84,23 +93,29 @@ export function receiveOverTransit(
   progressed: (bytes: number) => void,
   steps: PlainReceiveSteps = {},
 ): Promise<ReceivedFile> {
-  const { idleMs = PLAIN_IDLE_MS, clock = systemClock, store, refusal = () => NOT_STORED, storing } = steps;
+  const { idleMs = PLAIN_IDLE_MS, clock = systemClock, store, refusal = () => NOT_STORED, storing, stoppable } = steps;
   return new Promise((resolve, reject) => {
     let settled = false;
-    const fail = (err: unknown): void => {
-      if (settled) return;
+    /** Ends the receive unstored: the sink aborted, the sender refused in `words` or cut off. @returns false when it had ended */
+    const end = (words: string): boolean => {
+      if (settled) return false;
       settled = true;
       idle.stop();
       sink.abort(false);
       if (sink.received === size) {
         // Every byte is in and the sender waits for its ack (the file not stored: its rename, an
-        // output that stays full): refused in words, as `store` does; a bare close would leave
-        // the Python client waiting for ever. Nothing is sent on a connection already closed.
-        pipe.send(encodeTransitRefusal(refusal(err)));
+        // output that stays full, a signal while it does): refused in words, as `store` does; a
+        // bare close would leave the Python client waiting for ever. Nothing is sent on a
+        // connection already closed.
+        pipe.send(encodeTransitRefusal(words));
         pipe.end();
       } else pipe.destroy();
-      reject(plainFailureOf(err));
+      return true;
     };
+    const fail = (err: unknown): void => {
+      if (end(refusal(err))) reject(plainFailureOf(err));
+    };
+    stoppable?.(end);
     // A peer gone silent mid-transfer (no close, no bytes) must not hold us for ever: records stamp the watch.
     const idle = new QuietWatch(
       clock,

@@ -8,15 +8,22 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, openSync, readSync } from "node:fs";
+import { closeSync, constants, openSync, readSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TransitRecordSealer } from "../../src/crypto/transit-records.ts";
 import { encodeOffer, encodeTransit } from "../../src/protocol/index.ts";
+import { until } from "../raw-parley.ts";
 import { closePeerKit, joinCode, transitAs, untilMessage } from "../wormhole-peer-kit.ts";
 import { BUN, Cli, cleanup, MAIN, makeTempDir } from "./helpers.ts";
-import { useWormholeServers } from "./wormhole-kit.ts";
+import { useWormholeServers, wormholeCli, wormholeCode } from "./wormhole-kit.ts";
 
 const kit = useWormholeServers("plain wormhole --stdout stall tests (test/e2e/wormhole-stdout-stall.test.ts)");
+const withClient = useWormholeServers(
+  "a signal while --stdout's output is full (test/e2e/wormhole-stdout-stall.test.ts)",
+  {
+    client: true,
+  },
+);
 const openFds: number[] = [];
 afterEach(async () => {
   await closePeerKit();
@@ -109,5 +116,59 @@ describe.skipIf(!kit.available)("a plain wormhole sender into receive --stdout",
     }
     expect(await receiver.exitCode(30_000)).toBe(0);
     expect(Buffer.concat(got).equals(Buffer.from(file))).toBe(true);
+  }, 120_000);
+});
+
+describe.skipIf(!withClient.available)("the real wormhole send into receive --stdout", () => {
+  test("a signal once every byte is in and the output is still full: the sender is told (remote says), not left waiting for ever", async () => {
+    // 600 KB: the pipe takes 64 KiB, the rest is held back by the receiver (under HOLD_BACK_BYTES,
+    // so every byte is read off the connection), and the sender waits for its ack.
+    const size = 600_000;
+    const src = makeTempDir();
+    writeFileSync(join(src, "big.bin"), randomBytes(size));
+    const sender = wormholeCli(withClient, "wormhole-send", ["send", "big.bin"], src);
+    const code = await wormholeCode(sender);
+    const fifo = join(makeTempDir(), "out");
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    openFds.push(openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK)); // open, never read
+    const receiver = new Cli(
+      "parley-receive",
+      [],
+      [
+        "bash",
+        "-c",
+        // A stall time past the test's: the signal, not the stall, ends the run.
+        `PARLEY_OUTPUT_STALL_MS=120000 exec "$0" "$1" receive "$2" "$3" "$4" "$5" "$6" --stdout --json > "$7"`,
+        BUN,
+        MAIN,
+        code,
+        ...withClient.mailbox(),
+        fifo,
+      ],
+    );
+    await receiver.waitForStderr(/"type":"connected"/, 60_000);
+    await sender.waitForStderr(/waiting for confirmation/, 30_000);
+    // Every byte read off the connection by the receiver (its progress events are 100 ms apart:
+    // the last may not be one): the transit connection's queues empty on both ends, through the
+    // relay too. A stop before the last byte would not send the words checked below.
+    const port = (/"type":"path","path":"\w+","address":"[^"]*:(\d+)"/.exec(receiver.stderr) as RegExpExecArray)[1];
+    await until(
+      "the file's bytes all read by the receiver",
+      () => {
+        const rows = Bun.spawnSync(["ss", "-tnH", "state", "established", `( sport = :${port} or dport = :${port} )`])
+          .stdout.toString()
+          .trim()
+          .split("\n");
+        return rows.length >= 2 && rows.every((row) => /^0\s+0\s/.test(row)) ? true : undefined;
+      },
+      2_000,
+    );
+    receiver.kill("SIGTERM");
+    expect(await receiver.exitCode(30_000)).not.toBe(0);
+    // Before: the receiver closed the connection without a word, and the Python client, which
+    // does not notice a lost connection while it waits for the ack, waited for ever.
+    expect(await sender.exitCode(30_000), sender.stderr).not.toBe(0);
+    expect(sender.stderr).toContain("Transfer failed (remote says:");
+    expect(sender.stderr).toContain("the receiver was stopped before the file was stored");
   }, 120_000);
 });
