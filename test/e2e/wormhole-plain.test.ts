@@ -94,6 +94,18 @@ function expectConnected(list: JsonEvent[], path: "direct" | "relay" | "mailbox"
 }
 
 const UNICODE_NAME = "a name with spaces é 日本 😀.txt";
+
+/** The UNICODE_NAME file of 100,000 bytes went through the transit relay, either way: done (SHA-256), path and connected. */
+function expectUnicodeByRelay(list: JsonEvent[]): void {
+  expect(list.find((e) => e.type === "done")).toMatchObject({
+    name: UNICODE_NAME,
+    bytes: 100_000,
+    checksum: { algo: "sha256" },
+  });
+  const relay = `127.0.0.1:${kit.servers().relay.port}`;
+  expect(list.find((e) => e.type === "path")).toMatchObject({ path: "relay", address: relay });
+  expectConnected(list, "relay", relay);
+}
 // A name with spaces and unicode goes by the relay (--no-listen below): names are the same on either path.
 const SMALL = [
   ["empty.bin", 0],
@@ -139,16 +151,7 @@ describe.skipIf(!available)("wormhole send -> parley receive", () => {
 
   test("--no-listen on both ends, a name with spaces and unicode: through the transit relay", async () => {
     const list = await wormholeToParley(UNICODE_NAME, 100_000, true);
-    expect(list.find((e) => e.type === "done")).toMatchObject({
-      name: UNICODE_NAME,
-      bytes: 100_000,
-      checksum: { algo: "sha256" },
-    });
-    expect(list.find((e) => e.type === "path")).toMatchObject({
-      path: "relay",
-      address: `127.0.0.1:${kit.servers().relay.port}`,
-    });
-    expectConnected(list, "relay", `127.0.0.1:${kit.servers().relay.port}`);
+    expectUnicodeByRelay(list);
   }, 60_000);
 
   test("wormhole send --text -> parley receive --json: connected (through the mailbox), then the text as a chat event", async () => {
@@ -261,16 +264,7 @@ describe.skipIf(!available)("parley send -> wormhole receive", () => {
 
   test("--no-listen on both ends, a name with spaces and unicode: through the transit relay", async () => {
     const list = await parleyToWormhole(UNICODE_NAME, 100_000, true);
-    expect(list.find((e) => e.type === "done")).toMatchObject({
-      name: UNICODE_NAME,
-      bytes: 100_000,
-      checksum: { algo: "sha256" },
-    });
-    expect(list.find((e) => e.type === "path")).toMatchObject({
-      path: "relay",
-      address: `127.0.0.1:${kit.servers().relay.port}`,
-    });
-    expectConnected(list, "relay", `127.0.0.1:${kit.servers().relay.port}`);
+    expectUnicodeByRelay(list);
     // The offer once the path stands, as to a Parley peer (it came before `connected`).
     expect(list.findIndex((e) => e.type === "offer")).toBeGreaterThan(list.findIndex((e) => e.type === "connected"));
   }, 60_000);
