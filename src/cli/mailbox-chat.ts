@@ -220,7 +220,13 @@ export class MailboxChat {
         this.abandonOthers();
         this.link.peerMet(); // no Session will say so: the warm-up stops here
         void import("./plain-chat.ts").then(({ PlainChat }) => {
-          this.plain = new PlainChat(peer, this.terminal, this.downloadDir, (exitCode) => this.link.finish(exitCode));
+          this.plain = new PlainChat(
+            peer,
+            this.terminal,
+            this.downloadDir,
+            (exitCode) => this.link.finish(exitCode),
+            this.options.limitRate,
+          );
           this.plain.start();
           this.plainStarted();
         });

@@ -119,7 +119,7 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
   }
   // As receiving from one says (receiveFromPlain): what this peer can and cannot do.
   out.note(PLAIN_PEER_LINE);
-  const text = (options as SendOptions).text;
+  const { text, limitRate } = options as SendOptions;
   if (text !== undefined) return sendToPlain(peer, { kind: "text", text }, out);
   const paths = (options as SendOptions).paths;
   const notOne = notOneFile(paths);
@@ -129,13 +129,15 @@ async function runPlain(io: MailboxCommandIo, peer: PlainPeer): Promise<number> 
     return EXIT_TRANSFER;
   }
   const path = paths[0] as string; // one path (a send without --text names at least one)
+  const rate = limitRate === undefined ? {} : { bytesPerSecond: limitRate };
   const folders = plainFolders({
     dir: io.downloadDir,
     started: (remove) => {
       io.removePlainWritten = remove;
     },
+    ...rate,
   });
-  return sendToPlain(peer, { kind: "path", path: expandHome(path) }, out, folders);
+  return sendToPlain(peer, { kind: "path", path: expandHome(path) }, out, folders, rate);
 }
 
 /**

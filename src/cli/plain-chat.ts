@@ -44,6 +44,8 @@ export class PlainChat {
     private readonly terminal: Terminal,
     private readonly downloadDir: string,
     private readonly finish: (exitCode: number) => void,
+    /** `--limit-rate`: most bytes a second of what is sent; unlimited when absent. */
+    private readonly bytesPerSecond?: number,
   ) {
     const presenter = new TransferPresenter(terminal);
     this.out = {
@@ -172,7 +174,9 @@ export class PlainChat {
     this.state = "busy";
     this.stopWaiting.abort();
     // A text's line says the session is over already (sendToPlain's, as parley send --text's).
-    this.end(sendToPlain(this.peer, what, this.out, plainFolders(this.transferOptions)), what.kind === "text");
+    const rate = this.bytesPerSecond === undefined ? {} : { bytesPerSecond: this.bytesPerSecond };
+    const folders = plainFolders({ ...this.transferOptions, ...rate });
+    this.end(sendToPlain(this.peer, what, this.out, folders, rate), what.kind === "text");
   }
 
   /** @param overSaid - the run's own last line said the peer's session is over */

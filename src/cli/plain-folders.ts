@@ -51,6 +51,8 @@ export interface PlainFolderOptions {
    * working folder; sent: its temp zip), for a run ending early (a signal). Harmless once it is over.
    */
   readonly started?: (stop: () => void) => void;
+  /** Most bytes a second a folder's zip is sent at (`--limit-rate`); unlimited when absent. */
+  readonly bytesPerSecond?: number;
 }
 
 /** Why a zip was refused, in words. */
@@ -233,7 +235,10 @@ async function sendFolder(
         zip.zipsize,
         (bytes) => out.progressed(info, bytes),
         // wormhole receive unpacks the zip before it acks it.
-        { ackMs: plainAckWaitMs(zip.numbytes, zip.numfiles) },
+        {
+          ackMs: plainAckWaitMs(zip.numbytes, zip.numfiles),
+          ...(options.bytesPerSecond === undefined ? {} : { bytesPerSecond: options.bytesPerSecond }),
+        },
       );
       out.done(plainSentDone(info, sent));
       // numfiles counts the zip's entries: its files and empty folders (the receiver unpacks both).

@@ -7,7 +7,7 @@
 import { basename } from "node:path";
 import type { TransferDone, TransferInfo } from "../session/index.ts";
 import type { FileOffer, PlainPeer } from "../session/plain-peer.ts";
-import { type PlainSent, sendOverTransit } from "../session/plain-transfer.ts";
+import { type PlainSendLimits, type PlainSent, sendOverTransit } from "../session/plain-transfer.ts";
 import type { TransitPipe } from "../session/transit-pipe.ts";
 import {
   MAX_SAFE_NAME_BYTES,
@@ -84,6 +84,7 @@ export async function sendToPlain(
   what: PlainSendWhat,
   out: PlainOutput,
   folders?: PlainFolders,
+  limits: Pick<PlainSendLimits, "bytesPerSecond"> = {},
 ): Promise<number> {
   if (what.kind === "text") {
     try {
@@ -123,6 +124,7 @@ export async function sendToPlain(
       () => openPieceReader(what.path),
       size,
       (bytes) => out.progressed(info, bytes),
+      limits,
     );
     out.done(plainSentDone(info, sent));
     return EXIT_OK;

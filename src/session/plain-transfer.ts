@@ -13,8 +13,9 @@
 import { CryptoError } from "../crypto/index.ts";
 import { ProtocolError, parseTransitAck } from "../protocol/index.ts";
 import { createDigest, type PieceReader, TransferError } from "../transfer/index.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
 import { QuietWatch } from "./quiet-watch.ts";
+import { chunkBytesForRate, RateLimiter } from "./rate-limiter.ts";
 import type { TransitPipe } from "./transit-pipe.ts";
 
 /** File bytes per record we send (the Python receiver copies its buffer per read: keep records modest). */
@@ -45,6 +46,8 @@ export interface PlainSendLimits {
    */
   readonly ackMs?: number;
   readonly clock?: Clock;
+  /** Most bytes a second sent (`--limit-rate`, as to a Parley peer: rate-limiter.ts); unlimited when absent. */
+  readonly bytesPerSecond?: number;
 }
 
 /** Unpacking speed assumed for the ack of a folder's zip: far below python3 zipfile's (225 MiB/s here). */
@@ -121,8 +124,12 @@ export function sendOverTransit(
   progressed: (bytes: number) => void,
   limits: PlainSendLimits = {},
 ): Promise<PlainSent> {
-  const { idleMs = PLAIN_IDLE_MS, ackMs = PLAIN_IDLE_MS, clock = systemClock } = limits;
+  const { idleMs = PLAIN_IDLE_MS, ackMs = PLAIN_IDLE_MS, clock = systemClock, bytesPerSecond } = limits;
+  // Under a rate, pieces of about 1/20 s of it: the limiter's burst is one piece.
+  const pieceBytes = chunkBytesForRate(bytesPerSecond, SEND_PIECE_BYTES);
+  const limiter = bytesPerSecond === undefined ? undefined : new RateLimiter(bytesPerSecond, pieceBytes, clock.now());
   return new Promise((resolve, reject) => {
+    let rateTimer: TimerHandle | undefined;
     let reader: PieceReader | undefined;
     let sent = 0;
     let settled = false;
@@ -137,6 +144,7 @@ export function sendOverTransit(
       if (settled) return;
       settled = true;
       quiet.stop();
+      clock.clearTimeout(rateTimer);
       closeFile();
       pipe.destroy();
       reject(plainFailureOf(err));
@@ -177,7 +185,15 @@ export function sendOverTransit(
         // Only while the socket has taken everything: the kernel's send buffer is the queue,
         // and the pipe reuses one buffer for its records.
         while (!settled && sent < size && pipe.queuedBytes === 0) {
-          const n = (reader as PieceReader).read(buffer.subarray(0, Math.min(buffer.length, size - sent)), sent);
+          const wait = limiter?.delayMs(clock.now()) ?? 0;
+          if (wait > 0) {
+            rateTimer ??= clock.setTimeout(() => {
+              rateTimer = undefined;
+              pump();
+            }, wait);
+            return;
+          }
+          const n = (reader as PieceReader).read(buffer.subarray(0, Math.min(pieceBytes, size - sent)), sent);
           if (n === 0) throw new PlainTransferError("E_READ", `the file shrank while it was sent (${sent} of ${size})`);
           // Its last piece waits for this: a file written over in place (`cp new old`) would be stored as neither version.
           if (sent + n === size && (reader as PieceReader).rewritten?.(size))
@@ -185,6 +201,7 @@ export function sendOverTransit(
           const chunk = buffer.subarray(0, n);
           hash.update(chunk);
           pipe.send(chunk, PLAIN_RECORD_BYTES);
+          limiter?.spend(n, clock.now());
           // Sent only once the queue was empty: the socket has taken everything before this piece.
           stamp();
           sent += n;

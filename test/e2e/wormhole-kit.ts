@@ -77,8 +77,9 @@ export async function wormholeCode(w: Cli): Promise<string> {
 export async function chatJoinedByWormholeReceive(
   kit: WormholeTestServers,
   receiveArgs: string[] = [],
+  chatArgs: string[] = [],
 ): Promise<{ chat: Cli; receiver: Cli; dir: string }> {
-  const chat = startCli("alice", [...kit.mailbox(), "--no-progress", "--dir", makeTempDir()]);
+  const chat = startCli("alice", [...kit.mailbox(), "--no-progress", "--dir", makeTempDir(), ...chatArgs]);
   const { match } = await chat.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
   const dir = makeTempDir();
   const receiver = wormholeCli(kit, "wormhole-receive", ["receive", ...receiveArgs, match[1] as string], dir);

@@ -8,6 +8,7 @@
 import { expect, test } from "bun:test";
 import { encodeTransitAck } from "../../src/protocol/index.ts";
 import { PlainTransferError, plainAckWaitMs, sendOverTransit } from "../../src/session/plain-transfer.ts";
+import { chunkBytesForRate } from "../../src/session/rate-limiter.ts";
 import type { TransitPipeEvents } from "../../src/session/transit-pipe.ts";
 import { createDigest, type PieceReader } from "../../src/transfer/index.ts";
 import { ManualClock } from "../memory-sessions.ts";
@@ -148,4 +149,26 @@ test('an ack of just "ok" (no SHA-256) is taken, as wormhole clients take it, bu
   const { pipe, sending } = send(Number.MAX_SAFE_INTEGER, PIECE, { idleMs: 50, ackMs: 300 });
   pipe.bareAck();
   expect(await sending).toMatchObject({ bytes: PIECE, verified: false });
+});
+
+test("--limit-rate holds a send to a plain receiver to the rate, as to a Parley peer: never more than two pieces ahead of it", async () => {
+  // review30: sendOverTransit had no limiter, and `parley send --limit-rate 1M` to a `wormhole
+  // receive` sent 1.5 MiB 64 ms after the path stood.
+  const rate = 1024 * 1024;
+  const piece = chunkBytesForRate(rate, PIECE);
+  const size = 1536 * 1024;
+  const pipe = fakePipe(Number.MAX_SAFE_INTEGER); // a socket that takes everything at once
+  const clock = new ManualClock();
+  const limits = { idleMs: 60_000, ackMs: 60_000, clock, bytesPerSecond: rate };
+  const sending = sendOverTransit(pipe, zeros, size, () => {}, limits);
+  for (let ms = 10; pipe.sent < size; ms += 10) {
+    if (ms > 10_000) throw new Error(`${pipe.sent} of ${size} bytes after 10 s of the clock`);
+    clock.advance(10);
+    await new Promise((r) => setImmediate(r));
+    expect(pipe.sent, `at ${ms} ms`).toBeLessThanOrEqual(2 * piece + (rate * ms) / 1000);
+  }
+  // 1.5 MiB at 1 MiB/s, less its burst: 1.45 s of the clock at the least (unlimited: all at 0).
+  expect(clock.now()).toBeGreaterThanOrEqual(1_400);
+  pipe.ack();
+  expect((await sending).bytes).toBe(size);
 });
