@@ -85,6 +85,8 @@ export class MailboxChat {
   private readonly lost = new Set<MailboxMeet>();
   /** Our codes spent by whoever typed them (SPENT_BY_JOINER): at MAX_WRONG_CODES no new one. */
   private spent = 0;
+  /** Our code's lines, held while a code typed before it came is joined: said if that join fails. */
+  private ownCodeLines: string[] = [];
 
   constructor(
     private readonly options: ChatOptions,
@@ -200,8 +202,14 @@ export class MailboxChat {
       code: (c) => {
         if (code !== undefined) return;
         this.ownNameplate = parseWormholeCode(c)?.nameplate;
-        this.terminal.print(`Waiting in the mailbox · code ${c}`);
-        this.terminal.print("Give the peer this code, or type the code its Parley shows.");
+        const lines = [
+          `Waiting in the mailbox · code ${c}`,
+          "Give the peer this code, or type the code its Parley shows.",
+        ];
+        // A code typed (pasted) before ours came is being joined: after "Joining X..." ours read
+        // as the code typed waiting. Said only if that join fails and the prompt comes back.
+        if (this.joining) this.ownCodeLines = lines;
+        else for (const line of lines) this.terminal.print(line);
         if (!again) this.terminal.print(this.pathsLine);
         this.link.codeShown();
       },
@@ -304,6 +312,7 @@ export class MailboxChat {
           : sanitizeForTerminal(failure.line);
       const next = broken ? "Type its new one" : TYPE_AGAIN[failure.code];
       this.terminal.print(`${line}. ${next}, or wait for the peer to type yours.`);
+      for (const held of this.ownCodeLines.splice(0)) this.terminal.print(held);
       this.terminal.setPrompt("peer code> ");
       typeAgain();
       return;

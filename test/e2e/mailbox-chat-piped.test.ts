@@ -88,6 +88,34 @@ describe.skipIf(!kit.available)("bun run chat with a mailbox, its first lines", 
     },
     TEST_MS,
   );
+
+  test(
+    "a code typed before its own code came: 'Joining', not its own code's lines after it",
+    async () => {
+      const { alice, code } = await aliceWaiting();
+      // Written at once, before bob's mailbox has given him a code of his own (a paste).
+      const bob = mailboxChat("bob");
+      bob.send(code);
+      await Promise.all([
+        bob.waitForLine(/^Connected to alice /, 30_000),
+        alice.waitForLine(/^Connected to bob /, 30_000),
+      ]);
+      const joining = bob.lines.indexOf(`Joining ${code}...`);
+      expect(joining, bob.describe()).toBeGreaterThanOrEqual(0);
+      // Before: "Waiting in the mailbox · code N-...", "Give the peer this code, ..." after
+      // "Joining": the code typed read as waiting, and bob's own as one to give.
+      const after = bob.lines.slice(joining);
+      expect(
+        after.filter((l) => /^Waiting in the mailbox|^Give the peer this code/.test(l)),
+        bob.describe(),
+      ).toEqual([]);
+      expect(bob.linesMatching(/^Relative paths \(transfer, --dir\) are resolved from /)).toHaveLength(1);
+      bob.endInput();
+      expect(await bob.exitCode()).toBe(0);
+      expect(await alice.exitCode()).toBe(0);
+    },
+    TEST_MS,
+  );
 });
 
 describe.skipIf(!kit.available)("bun run chat with a mailbox, commands before a peer", () => {

@@ -132,6 +132,28 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
     expect(await alice).toBe(0);
     expect(await bob).toBe(0);
   }, 30_000);
+  test("at a terminal, a code typed before its own came that fails: its own code is shown after the failure, not after 'Joining'", async () => {
+    const aliceIo = testIo(freshDir());
+    Object.assign(aliceIo.stdin, { isTTY: true });
+    Object.assign(aliceIo.stdout, { isTTY: true });
+    Object.assign(aliceIo.env, { TERM: "dumb" });
+    // Typed before the chat starts: read before the mailbox has given it a code.
+    (aliceIo.stdin as PassThrough).write("98765-purple-sausage\n");
+    const alice = runCli(["--name", "alice", "--dir", freshDir(), "--no-listen", ...kit.mailbox()], aliceIo);
+    const [, code] = await aliceIo.out.waitFor(/^Waiting in the mailbox · code (\S+)$/m);
+    const lines = aliceIo.out.text.split("\n");
+    const failed = lines.findIndex((l) => l.startsWith("Error: no one is waiting with that code"));
+    // Before: its code's two lines came after "Joining 98765-...", before the failure.
+    expect(lines.indexOf("Joining 98765-purple-sausage..."), aliceIo.out.text).toBeGreaterThanOrEqual(0);
+    expect(failed, aliceIo.out.text).toBeGreaterThan(lines.indexOf("Joining 98765-purple-sausage..."));
+    expect(lines.indexOf(`Waiting in the mailbox · code ${code}`), aliceIo.out.text).toBe(failed + 1);
+    expect(lines[failed + 2]).toBe("Give the peer this code, or type the code its Parley shows.");
+    const { bob } = bobJoins(code as string);
+    await aliceIo.out.waitFor(/^Connected to bob through the relay at /m);
+    (aliceIo.stdin as PassThrough).write("exit\n");
+    expect(await alice).toBe(0);
+    expect(await bob).toBe(0);
+  }, 30_000);
   test("the code typed again while it is joined is not held as chat: the peer never sees it", async () => {
     // Before: the second line waited with lines typed while joining and went to the peer as
     // chat once connected ("<alice> 7-pyramid-lockup" on bob's screen).
