@@ -23,6 +23,14 @@ import type * as SendPlan from "./send-plan.ts";
 import type { StartingReporter } from "./starting-reporter.ts";
 import type * as TransferWords from "./transfer-words.ts";
 
+/**
+ * After a dial's "connection refused": what to do. The code was right or wrong, the peer's run
+ * may have ended, or (a second `receive` of one code) it took its peer and stopped listening: the
+ * line said none of it, and a code cannot be tried again (the chat's prompt asks for it again).
+ */
+const REFUSED_NEXT =
+  " (nothing listens there): check the port with the peer; its Parley may have ended, or taken its peer already (a code serves one connection: start it again for a new code)";
+
 export type Role = "send" | "receive";
 
 export interface RoleHooks {
@@ -120,7 +128,8 @@ export class OneShotRun {
           this.hooks.start(session);
         },
         note: (line) => reporter.note(line),
-        error: (code, message) => reporter.error(code, message),
+        error: (code, message) =>
+          reporter.error(code, code === "E_CONNECT_REFUSED" ? `${message}${REFUSED_NEXT}` : message),
         interrupted: (signal) => {
           this.hooks.interrupted?.();
           reporter.note(`${SIGNAL_WORDS[signal]}.`);

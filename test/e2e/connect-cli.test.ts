@@ -97,7 +97,31 @@ test(
     const json = startCli("json", ["send", "/etc/hostname", "--to", `${dead}-ribbon-walnut`, "--json"]);
     expect(await json.exitCode()).toBe(2);
     // Lower case after "Error:" (as every other error line) and in the event; the chat's own sentence above capitalises it.
-    expect(json.lines.join("\n")).toContain(`"message":"could not connect to 127.0.0.1:${dead}: connection refused"`);
+    expect(json.lines.join("\n")).toContain(
+      `"message":"could not connect to 127.0.0.1:${dead}: connection refused (nothing`,
+    );
+  },
+  TEST_MS,
+);
+
+test(
+  "a second receive of a code already used says what to do: the sender took its peer and stopped listening",
+  async () => {
+    const file = join(makeTempDir(), "a.bin");
+    writeFileSync(file, randomBytes(1000));
+    const sender = startCli("sender", ["send", file, "--no-progress"]);
+    const { match } = await sender.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+    const code = match[1] as string;
+    const first = startCli("first", ["receive", code, "--dir", makeTempDir()]);
+    expect(await first.exitCode()).toBe(0);
+    expect(await sender.exitCode()).toBe(0);
+    const second = startCli("second", ["receive", code, "--dir", makeTempDir()]);
+    expect(await second.exitCode()).toBe(2);
+    // Before: "Error: could not connect to 127.0.0.1:PORT: connection refused." and nothing to try.
+    const port = code.split("-")[0];
+    expect(second.stderr + second.stdout).toContain(
+      `Error: could not connect to 127.0.0.1:${port}: connection refused (nothing listens there): check the port with the peer; its Parley may have ended, or taken its peer already (a code serves one connection: start it again for a new code).\n`,
+    );
   },
   TEST_MS,
 );
