@@ -146,7 +146,7 @@ export class TransferProgress {
     // One row: a line as wide as the terminal would wrap (and leave a row behind on redraw).
     // A long name gives way first, then the bar (down to MIN_BAR_SIZE), so that the percentage
     // and figures stay in view: at 40 columns the bar had taken the row and hid the percentage.
-    const room = Math.max(maxWidth - 1, 10);
+    const room = Math.max(maxWidth - 1, 1);
     let label = this.label;
     let line = format(label);
     let excess = displayWidth(line) - room;

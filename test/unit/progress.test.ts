@@ -85,6 +85,20 @@ test("at 40 columns a short name stays unmarked and the bar narrows so the perce
   expect(bar.render(80)).toMatch(/\| ETA\s+2s$/); // the whole line fits at 80
 });
 
+test("a terminal narrower than 11 columns gets a bar row narrower than it: one row, nothing wrapped", () => {
+  // Before: the row was kept at 10 columns at least, so at 8 it wrapped: "↑ #2 big" and ".b" on a second row (newuser30).
+  const c = clock();
+  const bar = new TransferProgress("↑ #2 big.bin", 40 * MiB, c.now);
+  bar.update(0);
+  c.advance(1000);
+  bar.update(16 * MiB);
+  for (const columns of [2, 5, 8, 10, 11]) {
+    const line = bar.render(columns);
+    expect(displayWidth(line), line).toBeLessThan(columns);
+    expect(line.length, line).toBeGreaterThan(0);
+  }
+});
+
 test("a name exactly 13 columns wide that would give way stays whole: 12 columns and a mark are no narrower", () => {
   // Before: "↑ #1 abcdefg…" at 40 columns, as wide as the name and marked cut for nothing (review22).
   const c = clock();
