@@ -75,6 +75,20 @@ export type FileOffer = Exclude<OutgoingOffer, { kind: "message" }>;
 
 const NO_HINTS: WireHints = { direct: [], relays: [] };
 
+/**
+ * Messages a wait for the peer's offer or answer takes before it gives up on the peer: the wormhole
+ * client sends its transit hints and then that (two or three). Without a bound, a peer saying
+ * something else for ever grew a wait with no deadline (the chat's for an offer, a file's answer)
+ * by each message (MailboxPhases' seen set, a reaction on the wait's end; session 30).
+ */
+export const MAX_WAITED_MESSAGES = 64;
+
+/** @throws PlainPeerError E_PEER_PROTOCOL past MAX_WAITED_MESSAGES */
+function tooMany(taken: number, what: string): void {
+  if (taken <= MAX_WAITED_MESSAGES) return;
+  throw new PlainPeerError("E_PEER_PROTOCOL", `the wormhole peer sent ${MAX_WAITED_MESSAGES} messages and not ${what}`);
+}
+
 export class PlainPeer {
   private theirHints: WireHints = NO_HINTS;
   private listener: TransitListener | undefined;
@@ -104,8 +118,9 @@ export class PlainPeer {
       ...(wait.signal ? { signal: wait.signal } : {}),
     });
     try {
-      for (;;) {
+      for (let taken = 1; ; taken++) {
         const message = await this.next(end.stop);
+        tooMany(taken, "an offer");
         wait.heard?.();
         if (message.transit) this.theirHints = message.transit;
         if (message.offer) return { offer: message.offer, hints: this.theirHints };
@@ -180,8 +195,9 @@ export class PlainPeer {
     this.wormhole.send(encodeOffer(offer));
     const end = this.waitEnd(wait);
     try {
-      for (;;) {
+      for (let taken = 1; ; taken++) {
         const message = await this.next(end.stop);
+        tooMany(taken, "an answer");
         if (message.transit) this.theirHints = message.transit;
         if (message.offer) {
           // A `wormhole send` on the other end too: both offered, neither will receive.

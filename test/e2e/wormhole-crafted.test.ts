@@ -11,7 +11,8 @@
  *   --json error code for both (one offerToPlain);
  * - a signal while a folder's offer waits (parley send, the chat): no temp zip left; while a
  *   folder's zip arrives in the chat: no hidden .part left;
- * - a hint whose host is no host name (words of the sender's in it): not dialed, not in our lines.
+ * - a hint whose host is no host name (words of the sender's in it): not dialed, not in our lines;
+ * - a peer that sends message after message and never offers: the chat's wait ends.
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
@@ -21,6 +22,7 @@ import { join } from "node:path";
 import { TransitRecordOpener, TransitRecordSealer } from "../../src/crypto/transit-records.ts";
 import { type Connection, localAddresses } from "../../src/net/index.ts";
 import { encodeAnswer, encodeError, encodeOffer, encodeTransit, encodeTransitAck } from "../../src/protocol/index.ts";
+import { MAX_WAITED_MESSAGES } from "../../src/session/plain-peer.ts";
 import { closePeerKit, joinCode, transitAs, untilMessage } from "../wormhole-peer-kit.ts";
 import { BUN, Cli, cleanup, closedPort, MAIN, makeTempDir, ROOT, startCli } from "./helpers.ts";
 import { events, parleyCode, useWormholeServers } from "./wormhole-kit.ts";
@@ -376,5 +378,20 @@ describe.skipIf(!available)("the hints a crafted wormhole sender gives", () => {
       `Error: cannot reach the transit relay ${helper.slice(4)}: it refused the connection (nothing listens there).`,
     ]);
     expect(readdirSync(dir)).toEqual([]);
+  }, 60_000);
+});
+
+describe.skipIf(!available)("a crafted wormhole peer that never offers", () => {
+  test("the chat's wait for its offer (no deadline) ends after MAX_WAITED_MESSAGES other messages", async () => {
+    const chat = startCli("alice", [...mailbox(), "--no-progress", "--dir", makeTempDir()]);
+    const { match } = await chat.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
+    const { w } = await joinCode(kit.servers(), match[1] as string);
+    // Its hints again and again, never an offer: before, the chat waited for ever, each message
+    // remembered (MailboxPhases' seen set, a reaction on the wait's end).
+    for (let i = 0; i < MAX_WAITED_MESSAGES + 1; i++) w.send(encodeTransit([], [relay()]));
+    expect(await chat.exitCode(30_000)).toBe(3);
+    expect(chat.linesMatching(/^Error: /), chat.describe()).toEqual([
+      `Error: the wormhole peer sent ${MAX_WAITED_MESSAGES} messages and not an offer.`,
+    ]);
   }, 60_000);
 });

@@ -52,3 +52,15 @@ test("no message_ack within the wait, though the peer sends its hints every 50 m
   });
   expect(await within(peer.offerText("are you there?"), 2_000)).toBe("E_NO_ACK");
 });
+
+test("a wait with no deadline (the chat's for an offer) ends once the peer has sent MAX_WAITED_MESSAGES and no offer", async () => {
+  const peer = new PlainPeer(chattyWormhole(0), new Uint8Array(32), { timeoutMs: 30_000, relayDelayMs: 0 });
+  // Before (session 30): each message grew the wait (a seen phase, a reaction on its end), for ever.
+  expect(await within(peer.receiveOffer({ forever: true }), 2_000)).toBe("E_PEER_PROTOCOL");
+});
+
+test("so does a file's wait for its answer (no deadline: its receiver may be asking its user)", async () => {
+  const options = { timeoutMs: 30_000, relayDelayMs: 0, noListen: true };
+  const peer = new PlainPeer(chattyWormhole(0), new Uint8Array(32), options);
+  expect(await within(peer.offerFile({ kind: "file", name: "a.bin", size: 1 }), 2_000)).toBe("E_PEER_PROTOCOL");
+});
