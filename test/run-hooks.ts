@@ -12,6 +12,14 @@
  * PARLEY_HINT_ADDRESSES=127.0.0.1 (passed on the same way): a mailbox meeting's direct hints name
  * 127.0.0.1 alone, so the tests' direct connections stay on loopback. Without it they name this
  * machine's other addresses (an eth0's 192.0.2.2 here), and the peer's dial went there.
+ *
+ * PARLEY_WARM_UP=0 (passed on the same way), unless the run was given one: no CLI the tests start
+ * warms its record path (src/cli/warm-up.ts: a 64 MiB transfer inside the process once it has
+ * waited a second for its peer; a chat idle for 3 s spent 0.73 s of CPU with it, 0.29 s without).
+ * Invisible by design, it is no test's case, and on CI's two cores the suite's time is its CPU:
+ * tmux.test.ts alone, 3 rounds, 28.3/28.1/33.4 -> 26.5/26.7/27.6 s of CPU (docs/DESIGN-NOTES.md,
+ * "The suite's CPU (session 30)"). The warm-up's own tests turn it on for the CLIs they start
+ * (PARLEY_WARM_UP=1: test/integration/warm-up*.test.ts, test/e2e/warm-up-*.test.ts).
  */
 
 import { afterAll } from "bun:test";
@@ -24,6 +32,7 @@ import "./wormhole-servers.ts";
 const runTmp = mkdtempSync(join(tmpdir(), "parley-test-run-"));
 process.env.TMPDIR = runTmp;
 process.env.PARLEY_HINT_ADDRESSES = "127.0.0.1";
+process.env.PARLEY_WARM_UP ??= "0";
 
 // The magic-wormhole servers the test files share stop once this process has ended (test/wormhole-servers.ts).
 afterAll(() => {

@@ -35,7 +35,7 @@ describe.skipIf(!kit.available)("the mailbox flow", () => {
     });
     const proc = Bun.spawn(
       [BUN, MAIN, "receive", "--json", "--relay-url", `ws://127.0.0.1:${relay.port}/v1`, "--dir", makeTempDir()],
-      { stdout: "pipe", stderr: "pipe", env: { ...launchedEnv(), TMPDIR: tmp } },
+      { stdout: "pipe", stderr: "pipe", env: { ...launchedEnv(), TMPDIR: tmp, PARLEY_WARM_UP: "1" } },
     );
     const spawnedAt = performance.now();
     let codeAt: number | undefined;

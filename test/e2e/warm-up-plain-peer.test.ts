@@ -45,7 +45,7 @@ function cliWithTmp(label: string, args: readonly string[]): { cli: Cli; tmp: st
   const watcher = watch(tmp, (_event, name) => {
     if (name) made.push(String(name));
   });
-  const cli = new Cli(label, [], ["env", `TMPDIR=${tmp}`, BUN, MAIN, ...args]);
+  const cli = new Cli(label, [], ["env", `TMPDIR=${tmp}`, "PARLEY_WARM_UP=1", BUN, MAIN, ...args]);
   return { cli, tmp, made, stop: () => watcher.close() };
 }
 

@@ -130,7 +130,7 @@ test("the chat's first warm-up removes what a killed run left in its temporary f
     stdin: "pipe",
     stdout: "pipe",
     stderr: "pipe",
-    env: { ...launchedEnv(), TMPDIR: tmp },
+    env: { ...launchedEnv(), TMPDIR: tmp, PARLEY_WARM_UP: "1" },
   });
   try {
     const deadline = Date.now() + WAIT_MS;

@@ -187,7 +187,7 @@ describe("the CLI's warm-up", () => {
       stdin: "pipe",
       stdout: "pipe",
       stderr: "pipe",
-      env: { ...launchedEnv(), TMPDIR: tmp, XDG_STATE_HOME: state },
+      env: { ...launchedEnv(), TMPDIR: tmp, XDG_STATE_HOME: state, PARLEY_WARM_UP: "1" },
     });
     try {
       const deadline = Date.now() + WAIT_MS;
