@@ -231,7 +231,7 @@ export class ChatBeforePeer {
       // Dialed, it failed only after "Connecting..." with "this Parley's own port", then "check that
       // the peer's Parley is running": the mix-up is which code goes where.
       this.terminal.print(
-        "That is this Parley's own code: give it to the peer, and enter the code the peer's Parley shows.",
+        "That is this chat's own code: give it to the peer, and type the code the peer's Parley shows.",
       );
       this.terminal.setPrompt(CODE_PROMPT);
       this.dialFailed = true; // a script's end of input after it ends with 1, as after a failed dial

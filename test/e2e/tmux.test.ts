@@ -324,7 +324,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     type("own1", codeOlga as string);
     await waitForText(
       "own1",
-      /^That is this Parley's own code: give it to the peer, and enter the code the peer's Parley shows\.$/m,
+      /^That is this chat's own code: give it to the peer, and type the code the peer's Parley shows\.$/m,
     );
     expect(screen("own1")).not.toContain("Connecting to");
     await waitForScreen("own1", (t) => lastRow(t).trimEnd() === "peer code>", "the code prompt again");
