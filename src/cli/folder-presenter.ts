@@ -133,11 +133,11 @@ export class FolderPresenter {
   }
 
   /** After its failed line: the entry counted (one declined before it was announced too), the summary at the last. */
-  failed(info: TransferInfo, cut: boolean): void {
+  failed(info: TransferInfo, cut: boolean, cancelled = false): void {
     // Declined before it was announced (--ask answered n): counted all the same, so the folder
     // still ends with its summary line.
     this.tally.started(info);
-    const folder = this.tally.failed(info, cut);
+    const folder = this.tally.failed(info, cut, cancelled);
     if (folder) this.folderDone(folder, info);
   }
 
@@ -204,7 +204,14 @@ export class FolderPresenter {
     const alike = reasons && reasons.unsaid > 0 ? `; ${reasons.unsaid} more for ${same}` : "";
     // Cut short: how much of it moved (kept to resume), then that sending it again continues it.
     const again = reasons?.cut ? ` ${folderBytesWords(f)}.${keptHint(f)}` : "";
-    const failed = f.failed > 0 ? ` ${f.failed} of ${f.entries} entries failed (see above${alike}).${again}` : "";
+    // A cancel's entries are said cancelled, as the command's totals count them (a folder in a
+    // command of several has no totals line of its own: this line is its only count).
+    const other = f.failed - f.cancelled;
+    const ended =
+      f.cancelled > 0
+        ? `${f.cancelled} of ${f.entries} entries cancelled${other > 0 ? `, ${other} failed` : ""}`
+        : `${f.failed} of ${f.entries} entries failed`;
+    const failed = f.failed > 0 ? ` ${ended} (see above${alike}).${again}` : "";
     // "each XXH3-64 checksum matched" only when a file was saved (and so verified); "its" for one.
     const verified = f.algo ? `, ${f.done === 1 ? "its" : "each"} ${algoLabel(f.algo)} checksum matched` : "";
     // "is done" only for a folder every entry of which was saved (a cancelled one said it too).

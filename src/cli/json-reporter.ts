@@ -191,6 +191,7 @@ export class JsonReporter implements Reporter {
           entries: f.entries,
           done: f.done,
           failed: f.failed,
+          cancelled: f.cancelled,
           bytes: f.verifiedBytes + f.cutBytes,
         },
       });
@@ -207,6 +208,7 @@ export class JsonReporter implements Reporter {
           transfers: summary.transfers,
           saved: summary.saved,
           failed: summary.failed,
+          cancelled: summary.cancelled,
           bytes: summary.bytes,
         },
       });
@@ -217,8 +219,8 @@ export class JsonReporter implements Reporter {
     this.lastProgress.delete(i.id);
     this.folders.started(i);
     // A folder refused whole: its entries never offered ended with this one (folderRest).
-    this.folders.failed(i, cut);
-    this.commands.ended(i, undefined);
+    this.folders.failed(i, cut, code === "E_CANCELLED");
+    this.commands.ended(i, undefined, code === "E_CANCELLED");
     const rest = i.folderRest ?? 0;
     const command = i.command && { command: { seq: i.command.seq, transfers: i.command.transfers } };
     const place = { ...command, ...(rest > 0 ? { folderRest: rest } : {}) };

@@ -136,7 +136,7 @@ export class TransferPresenter {
       else this.unasked[info.direction].add(what);
     }
     if (!info.folder) this.out.endProgress(info.id);
-    else this.folders.failed(info, cut);
+    else this.folders.failed(info, cut, cancelled);
     this.commandEnded(info, this.commands.ended(info, undefined, cancelled));
   }
 

@@ -28,6 +28,8 @@ export interface FolderSummary {
   readonly done: number;
   readonly verifiedBytes: number;
   readonly failed: number;
+  /** Of the failed: cancelled (the chat's `cancel`, either side: a folder's entries end with it). */
+  readonly cancelled: number;
   /**
    * Bytes of entries cut short (a lost connection, an interrupt) when they were cut, and of
    * entries still under way when the session ended: received (receiver, kept in their `.part`
@@ -66,6 +68,7 @@ export class FolderTally {
       done: 0,
       verifiedBytes: 0,
       failed: 0,
+      cancelled: 0,
       cutBytes: 0,
     };
     this.tallies.set(key, { summary, inFlight: new Map() });
@@ -106,9 +109,10 @@ export class FolderTally {
    * An entry failed; one refused with its whole folder fails with the entries never offered
    * (TransferInfo.folderRest); a folderOnly one is those alone.
    * @param cut - cut short (not refused or unverified): the bytes it had moved are counted in cutBytes
+   * @param cancelled - cancelled (E_CANCELLED): counted in `cancelled` too
    * @returns the summary once every entry has finished or failed, else undefined
    */
-  failed(info: TransferInfo, cut = false): FolderSummary | undefined {
+  failed(info: TransferInfo, cut = false, cancelled = false): FolderSummary | undefined {
     const tally = this.tallyOf(info);
     if (!tally) return undefined;
     const moved = cut ? (tally.inFlight.get(info.id) ?? 0) : 0;
@@ -116,6 +120,7 @@ export class FolderTally {
     tally.summary = {
       ...tally.summary,
       failed: tally.summary.failed + entriesEnded(info),
+      cancelled: tally.summary.cancelled + (cancelled ? entriesEnded(info) : 0),
       cutBytes: tally.summary.cutBytes + moved,
     };
     return this.completed(info, tally);

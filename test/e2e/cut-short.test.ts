@@ -96,7 +96,7 @@ test(
         code: "E_COMMAND_INCOMPLETE",
         message: `transfer command 1: 1 of 21 transfers saved by the receiver, 16 failed, 4 never came; ${total}`,
         direction,
-        command: { seq: 1, transfers: 21, saved: 1, failed: 16, bytes: 10 },
+        command: { seq: 1, transfers: 21, saved: 1, failed: 16, cancelled: 0, bytes: 10 },
       });
       // It comes after the folder's own event, before bye: the session's end says both.
       const types = events.map((e) => (e.type === "error" ? e.code : e.type));

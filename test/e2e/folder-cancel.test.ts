@@ -76,8 +76,8 @@ for (const side of ["sender", "receiver"] as const) {
       const theirs = `the peer cancelled it: cancelled by the ${side}, with its whole folder`;
       await other.cli.waitForLine(new RegExp(`^${OtherVerb} #${id} photos/${name} failed: ${theirs}\\.$`));
       // Both end the folder now, not at the session's end: every entry is counted.
-      await a.cli.waitForLine(/^Folder photos: .*of 20 entries failed/);
-      await b.cli.waitForLine(/^Folder photos: .*of 20 entries failed/);
+      await a.cli.waitForLine(/^Folder photos: .*of 20 entries cancelled/);
+      await b.cli.waitForLine(/^Folder photos: .*of 20 entries cancelled/);
       // The folder's end is said before the next file of the command is offered: notes.txt's
       // Sending line came between the cancelled entries and "Folder photos: ...".
       const folderEnd = await a.cli.waitForLine(/^Folder photos: /);

@@ -65,7 +65,7 @@ test(
     expect(messagesOf(raw).filter((m) => m.kind === "cancel")).toEqual([]);
     for (const e of ends) raw.send(encodeMessage({ kind: "received", id: e.id, bytes: e.bytes, ok: true }));
     await alice.cli.waitForLine(
-      /^Folder photos: the receiver saved 16 entries, each .* checksum matched\. 4 of 20 entries failed \(see above\)\.$/,
+      /^Folder photos: the receiver saved 16 entries, each .* checksum matched\. 4 of 20 entries cancelled \(see above\)\.$/,
     );
     alice.cli.send("transfers");
     await alice.cli.waitForLine(/^No transfers in progress\.$/);
@@ -86,7 +86,7 @@ test(
     );
     await until("CANCEL", () => messagesOf(raw).find((m) => m.kind === "cancel" && m.id === id), alice.cli);
     for (const e of ends) raw.send(encodeMessage({ kind: "received", id: e.id, bytes: e.bytes, ok: true }));
-    await alice.cli.waitForLine(/^Folder photos: the receiver saved 15 entries.* 5 of 20 entries failed/);
+    await alice.cli.waitForLine(/^Folder photos: the receiver saved 15 entries.* 5 of 20 entries cancelled/);
     alice.cli.send("still talking");
     await until("the chat line", () => messagesOf(raw).find((m) => m.kind === "chat"), alice.cli);
     expect(raw.frames.some((f) => f.type === FrameType.FolderEnd)).toBe(false);
@@ -149,7 +149,7 @@ test(
     const { cli, code, stored } = await receiveTold(false);
     expect(cli.linesMatching(/failed|incomplete|Saved folder/), cli.describe()).toEqual([
       "Receiving folder photos failed: the peer cancelled it: cancelled by the sender, with its whole folder.",
-      `Saved folder ${stored}: 3 entries, each XXH3-64 checksum matched. 2 of 5 entries failed (see above).`,
+      `Saved folder ${stored}: 3 entries, each XXH3-64 checksum matched. 2 of 5 entries cancelled (see above).`,
     ]);
     expect(code).toBe(3);
   },

@@ -125,6 +125,45 @@ describe("a cancel's command: its totals line does not say done", () => {
     },
     TEST_MS,
   );
+
+  test(
+    "transfer small.bin album, the folder cancelled after three of its four entries: both sides say its entries cancelled, not failed",
+    async () => {
+      const [a, b] = await Promise.all([startPeer("alice", ["--limit-rate", "4M"]), startPeer("bob")]);
+      await connect(a, b);
+      const small = randomFile("small.bin", 1000);
+      const album = join(makeTempDir(), "album");
+      mkdirSync(album);
+      for (const name of ["a.bin", "b.bin", "c.bin"]) writeFileSync(join(album, name), Buffer.alloc(1000, name));
+      writeFileSync(join(album, "z.bin"), Buffer.alloc(32 * 1024 * 1024, 7));
+      a.cli.send(`transfer ${small.path} ${album}`);
+      await waitForFiles(join(b.dir, "album"), ["a.bin", "b.bin", "c.bin"]);
+      await waitForFiles(b.dir, ["small.bin"]);
+      b.cli.send("transfers");
+      const { match } = await b.cli.waitForLine(/^#(\d+) receiving album\/z\.bin: /);
+      b.cli.send(`cancel ${match[1]}`);
+      await b.cli.waitForLine(/^The transfer command /);
+      await a.cli.waitForLine(/^The transfer command /);
+      expect(b.cli.linesMatching(/^The transfer command /), b.cli.describe()).toEqual([
+        "The transfer command ended: 4 of 5 transfers saved by the receiver, 1 cancelled; the receiver has received a total of 4000 bytes from the sender.",
+      ]);
+      expect(a.cli.linesMatching(/^All \d+ transfers|^The transfer command /), a.cli.describe()).toEqual([
+        "All 5 transfers of this command (4 of them entries of folders) have ended: 4 saved by the receiver, 1 cancelled.",
+        "The transfer command ended: 4 of 5 transfers saved by the receiver, 1 cancelled; the sender has sent a total of 4000 bytes to the receiver.",
+      ]);
+      // The folder's own line (a command's folder has no totals line of its own): cancelled, not failed.
+      expect(b.cli.linesMatching(/^Saved folder /), b.cli.describe()).toEqual([
+        expect.stringMatching(
+          /^Saved folder .*album: 3 entries, each XXH3-64 checksum matched\. 1 of 4 entries cancelled \(see above\)\.$/,
+        ),
+      ]);
+      expect(a.cli.linesMatching(/^Folder album: /), a.cli.describe()).toEqual([
+        "Folder album: the receiver saved 3 entries, each XXH3-64 checksum matched. 1 of 4 entries cancelled (see above).",
+      ]);
+      expect(readFileSync(join(b.dir, "small.bin")).equals(small.bytes)).toBe(true);
+    },
+    TEST_MS,
+  );
 });
 
 /** Waits (up to 20 s) until `names` are in `dir` (files saved: no .part left of them). */

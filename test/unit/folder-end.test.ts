@@ -118,12 +118,12 @@ test("a folder failed with no entry to carry it: one line naming the folder, its
             `Receiving folder ${name} failed: the peer cancelled it: cancelled by the sender, with its whole folder.`,
             // It said "The transfer command is done. ...", the words of a command all of which was saved.
             "The transfer command ended: the folder was cancelled, 3 of its 5 entries saved by the receiver; the receiver has received a total of 30 bytes from the sender.",
-            "Saved folder /in/_photos: 3 entries, each XXH3-64 checksum matched. 2 of 5 entries failed (see above).",
+            "Saved folder /in/_photos: 3 entries, each XXH3-64 checksum matched. 2 of 5 entries cancelled (see above).",
           ]
         : [
             `Sending folder ${name} failed: cancelled by the sender, with its whole folder.`,
             "The transfer command ended: the folder was cancelled, 3 of its 5 entries saved by the receiver; the sender has sent a total of 30 bytes to the receiver.",
-            "Folder .photos: the receiver saved 3 entries, each XXH3-64 checksum matched. 2 of 5 entries failed (see above).",
+            "Folder .photos: the receiver saved 3 entries, each XXH3-64 checksum matched. 2 of 5 entries cancelled (see above).",
           ],
     );
     expect(p.sessionEnded()).toBe(0); // not incomplete
