@@ -386,6 +386,9 @@ describe.skipIf(!available)("a crafted wormhole peer that never offers", () => {
     const chat = startCli("alice", [...mailbox(), "--no-progress", "--dir", makeTempDir()]);
     const { match } = await chat.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
     const { w } = await joinCode(kit.servers(), match[1] as string);
+    // The chat's wait has begun (the line, then receiveOffer in the same turn): 65 messages that
+    // came before anyone read one would trip the mailbox's own unread bound (64) instead.
+    await chat.waitForLine(/^A plain wormhole client \(not Parley\) joined/, 30_000);
     // Its hints again and again, never an offer: before, the chat waited for ever, each message
     // remembered (MailboxPhases' seen set, a reaction on the wait's end).
     for (let i = 0; i < MAX_WAITED_MESSAGES + 1; i++) w.send(encodeTransit([], [relay()]));
