@@ -5,13 +5,14 @@
  * under sanitised names, each file with the inflated size the zip declares (the extractor then
  * refuses any entry whose real bytes exceed it).
  *
- * Refused (ZipError): an entry outside the folder (absolute path, drive letter, backslash, a
- * `..` or `.` or empty component), a link or any other special file, an encrypted entry, a
+ * Refused (ZipError): an entry outside the folder (absolute path, drive letter, a `..` or `.`
+ * or empty component; a backslash is no separator here: `a\b.txt` is one name, made safe below), a link or any other special file, an encrypted entry, a
  * compression method other than stored or deflated, the same name twice, more files or more
  * declared bytes than offered, entry data that overlaps another's or runs into the central
  * directory (the overlapping-entries zip bomb), and a declared ratio deflate cannot reach.
  * Names are then sanitised exactly as Parley's own folders do (file-names.ts: no controls,
- * a leading dot becomes `_`), and two names that become one get "name (1)".
+ * a leading dot becomes `_`, a name with a backslash keeps what follows its last one, as any
+ * offered name), and two names that become one get "name (1)".
  */
 
 import { TransferError } from "./errors.ts";
@@ -260,7 +261,6 @@ function checkedComponents(name: string): string[] {
   if (name.length === 0 || name.length > MAX_ZIP_NAME_LENGTH) {
     throw new ZipError("E_ZIP_BAD_NAME", "an empty or overlong name", name.slice(0, 200));
   }
-  if (name.includes("\\")) throw new ZipError("E_ZIP_BAD_NAME", "a backslash in a name", name);
   if (name.includes("\0")) throw new ZipError("E_ZIP_BAD_NAME", "a NUL in a name", name);
   if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) {
     throw new ZipError("E_ZIP_BAD_NAME", "an absolute path", name);

@@ -9,7 +9,7 @@
  */
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TransitRecordOpener, TransitRecordSealer } from "../../src/crypto/transit-records.ts";
 import { encodeOffer, encodeTransit } from "../../src/protocol/index.ts";
@@ -143,6 +143,28 @@ describe.skipIf(!available)("a folder from the wormhole client whose name is tak
       expect.stringMatching(/^Saved .+\/album \(1\), without a checksum /),
     ]);
     expect(snapshotTree(join(dir, "album (1)"))).toEqual(snapshotTree(root));
+  }, 120_000);
+});
+
+describe.skipIf(!available)("a folder from the wormhole client holding a name with a backslash", () => {
+  test("wormhole send DIR with gift/a\\b.txt -> parley receive: stored as gift/b.txt and said, not refused whole", async () => {
+    const parent = makeTempDir();
+    mkdirSync(join(parent, "gift"));
+    writeFileSync(join(parent, "gift", "a\\b.txt"), "a backslash in its name\n");
+    writeFileSync(join(parent, "gift", "c.txt"), "plain\n");
+    const w = wormhole("wormhole-send", ["send", "gift"], parent);
+    const code = await wormholeCode(w);
+    const dir = makeTempDir();
+    const r = startCli("parley-receive", ["receive", code, ...mailbox(), "--dir", dir, "--no-progress"]);
+    // Before (session 29): 'refused: the folder's zip holds a backslash in a name ...', exit 3,
+    // and the wormhole user 'Transfer failed (remote says: ...)'.
+    expect(await r.exitCode(LONG_MS), r.describe()).toBe(0);
+    expect(await w.exitCode(LONG_MS), w.stderr).toBe(0);
+    expect(w.stderr).toContain("Confirmation received. Transfer complete.");
+    expect(readdirSync(join(dir, "gift")).sort()).toEqual(["b.txt", "c.txt"]);
+    expect(readFileSync(join(dir, "gift", "b.txt"), "utf8")).toBe("a backslash in its name\n");
+    // The name as sent, quoted with its backslash escaped (a name is shown as a string literal).
+    expect(r.lines, r.describe()).toContain('Stored "gift/a\\\\b.txt" as gift/b.txt.');
   }, 120_000);
 });
 
