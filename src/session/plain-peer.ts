@@ -79,9 +79,11 @@ const NO_HINTS: WireHints = { direct: [], relays: [] };
  * Messages a wait for the peer's offer or answer takes before it gives up on the peer: the wormhole
  * client sends its transit hints and then that (two or three). Without a bound, a peer saying
  * something else for ever grew a wait with no deadline (the chat's for an offer, a file's answer)
- * by each message (MailboxPhases' seen set, a reaction on the wait's end; session 30).
+ * by each message (MailboxPhases' seen set, a reaction on the wait's end; session 30). Half the
+ * mailbox's own unread bound (MAX_UNREAD_MESSAGES, 64): a burst that ends the wait fits in the
+ * inbox, so the peer hears this line, not the inbox's overflow (a burst of 65 under load did that).
  */
-export const MAX_WAITED_MESSAGES = 64;
+export const MAX_WAITED_MESSAGES = 32;
 
 /** @throws PlainPeerError E_PEER_PROTOCOL past MAX_WAITED_MESSAGES */
 function tooMany(taken: number, what: string): void {

@@ -6,8 +6,8 @@
 
 import { expect, test } from "bun:test";
 import { encodeTransit } from "../../src/protocol/index.ts";
-import { PlainPeer, PlainPeerError } from "../../src/session/plain-peer.ts";
-import type { Wormhole } from "../../src/session/wormhole.ts";
+import { MAX_WAITED_MESSAGES, PlainPeer, PlainPeerError } from "../../src/session/plain-peer.ts";
+import { MAX_UNREAD_MESSAGES, type Wormhole } from "../../src/session/wormhole.ts";
 
 /** A mailbox whose peer sends its hints every `everyMs`, and nothing else. */
 function chattyWormhole(everyMs: number): Wormhole {
@@ -57,6 +57,12 @@ test("a wait with no deadline (the chat's for an offer) ends once the peer has s
   const peer = new PlainPeer(chattyWormhole(0), new Uint8Array(32), { timeoutMs: 30_000, relayDelayMs: 0 });
   // Before (session 30): each message grew the wait (a seen phase, a reaction on its end), for ever.
   expect(await within(peer.receiveOffer({ forever: true }), 2_000)).toBe("E_PEER_PROTOCOL");
+});
+
+test("a burst that ends the wait fits in the mailbox's inbox, so the wait's bound is the one the peer meets", () => {
+  // At 64 each, a burst of 65 sent before the chat read one tripped the inbox's bound first (its
+  // own words, exit 2) in a loaded suite run.
+  expect(MAX_WAITED_MESSAGES + 1).toBeLessThan(MAX_UNREAD_MESSAGES);
 });
 
 test("so does a file's wait for its answer (no deadline: its receiver may be asking its user)", async () => {
