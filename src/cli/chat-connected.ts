@@ -18,7 +18,7 @@ import { count } from "./counts.ts";
 import { expandTransferPaths, type InputLine, isWholeCode, transferWordsOrSay } from "./input.ts";
 import { listingNotes } from "./listing-notes.ts";
 import { connectedWhere } from "./path-line.ts";
-import { failureWords, peerInputEnded, resumable, resumeHint } from "./reason-words.ts";
+import { cancelledByUser, failureWords, peerInputEnded, resumable, resumeHint } from "./reason-words.ts";
 import {
   type FolderListings,
   listFoldersSoon,
@@ -322,7 +322,7 @@ export class ChatWithPeer {
         failureWords(info, reason, peer) + resumeHint(info, code, peer, secretKept),
         resumable(info, code, peer, secretKept),
         peerInputEnded(info, peer),
-        code === "E_CANCELLED",
+        cancelledByUser(code, peer),
       );
     },
   };

@@ -215,12 +215,19 @@ export class JsonReporter implements Reporter {
     }
     return left.length;
   }
-  failed(i: TransferInfo, message: string, code: string, cut = false): void {
+  failed(
+    i: TransferInfo,
+    message: string,
+    code: string,
+    cut = false,
+    _inputEnded = false,
+    cancelled = code === "E_CANCELLED",
+  ): void {
     this.lastProgress.delete(i.id);
     this.folders.started(i);
     // A folder refused whole: its entries never offered ended with this one (folderRest).
-    this.folders.failed(i, cut, code === "E_CANCELLED");
-    this.commands.ended(i, undefined, code === "E_CANCELLED");
+    this.folders.failed(i, cut, cancelled);
+    this.commands.ended(i, undefined, cancelled);
     const rest = i.folderRest ?? 0;
     const command = i.command && { command: { seq: i.command.seq, transfers: i.command.transfers } };
     const place = { ...command, ...(rest > 0 ? { folderRest: rest } : {}) };

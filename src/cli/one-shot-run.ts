@@ -199,7 +199,7 @@ export class OneShotRun {
         if (done.direction === "send" && this.session) this.hooks.settled(this.session);
       },
       transferFailed: (info, reason, code, peer) => {
-        const { failureWords, peerInputEnded, resumable, resumeHint } = reasonWords();
+        const { cancelledByUser, failureWords, peerInputEnded, resumable, resumeHint } = reasonWords();
         // --stdout keeps nothing of a cut file, nor does an offer still waiting for --ask's answer
         // unless an earlier try's .part of it is there (info.partKept): else no resume to promise
         // (our sender hears it from the session: info.nothingKept, unanswered).
@@ -213,6 +213,7 @@ export class OneShotRun {
           code,
           canResume && resumable(info, code, peer, secretKept),
           (this.hooks.unasked?.(info) ?? false) || peerInputEnded(info, peer),
+          cancelledByUser(code, peer),
         );
         if (code === "E_CONNECTION" && !peer) this.lostSaid = reason;
         // A file offered to a one-shot sender is declined: that is not the send failing.

@@ -73,8 +73,17 @@ export interface Reporter {
    *   receiving, one declined without its question; sending, the receiver's E_NO_ANSWER (the
    *   first is said). No line of its own: one for them all when their command has ended (JSON:
    *   its event all the same)
+   * @param cancelled - a user's `cancel` ended it (reason-words.ts cancelledByUser): the totals
+   *   count it cancelled; absent, code E_CANCELLED says so
    */
-  failed(info: TransferInfo, reason: string, code: string, cut?: boolean, inputEnded?: boolean): void;
+  failed(
+    info: TransferInfo,
+    reason: string,
+    code: string,
+    cut?: boolean,
+    inputEnded?: boolean,
+    cancelled?: boolean,
+  ): void;
   /** The session is over: says which folders are incomplete. @returns how many */
   sessionEnded(): number;
   /**

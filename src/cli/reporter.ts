@@ -213,9 +213,16 @@ class HumanReporter implements Reporter, TransferOutput {
     this.presenter.finished(d);
   }
   entryStored(): void {}
-  failed(i: TransferInfo, reason: string, code: string, cut = false, inputEnded = false): void {
+  failed(
+    i: TransferInfo,
+    reason: string,
+    code: string,
+    cut = false,
+    inputEnded = false,
+    cancelled = code === "E_CANCELLED",
+  ): void {
     this.unsaid.delete(i.id);
-    this.presenter.failed(i, reason, cut, inputEnded, code === "E_CANCELLED");
+    this.presenter.failed(i, reason, cut, inputEnded, cancelled);
   }
   sessionEnded(): number {
     return this.presenter.sessionEnded();

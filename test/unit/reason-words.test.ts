@@ -1,7 +1,7 @@
 /** The CLI's one map from a peer's reason code (and token) to words. */
 
 import { expect, test } from "bun:test";
-import { failureWords, peerReasonWords, resumable, resumeHint } from "../../src/cli/reason-words.ts";
+import { cancelledByUser, failureWords, peerReasonWords, resumable, resumeHint } from "../../src/cli/reason-words.ts";
 import { lostWords, socketErrorWords } from "../../src/session/failure.ts";
 import type { TransferInfo } from "../../src/session/index.ts";
 
@@ -208,4 +208,17 @@ test("after a Ctrl-C both lines read as plain sentences: no 'cancelled: interrup
   // The session's own reason for a peer that said BYE (session.ts: "the peer left (REASON)").
   const receiver = failureWords(theirs, "the peer left (interrupted)") + resumeHint(theirs, "E_CONNECTION");
   expect(receiver).toBe("the peer left (interrupted); the sender sending it again resumes it");
+});
+
+test("cancelledByUser: a user's cancel on either side, not a peer's failure told as a CANCEL", () => {
+  expect(cancelledByUser("E_CANCELLED", { by: "us", code: "E_CANCELLED" })).toBe(true);
+  expect(cancelledByUser("E_CANCELLED", { by: "peer", said: "cancel", code: "E_CANCELLED" })).toBe(true);
+  expect(cancelledByUser("E_CANCELLED", { by: "peer", said: "cancel", code: "E_CANCELLED", detail: "folder" })).toBe(
+    true,
+  );
+  expect(cancelledByUser("E_CANCELLED")).toBe(true);
+  // The sender's file gone or unreadable: the sender counts it failed, and so does the receiver.
+  expect(cancelledByUser("E_CANCELLED", { by: "peer", said: "cancel", code: "E_NOT_FOUND" })).toBe(false);
+  expect(cancelledByUser("E_CANCELLED", { by: "peer", said: "cancel", code: "E_READ", detail: "EIO" })).toBe(false);
+  expect(cancelledByUser("E_CONNECTION")).toBe(false);
 });
