@@ -55,7 +55,7 @@ class StartingTerminal implements Terminal {
   }
 
   get interactive(): boolean {
-    return this.opened().interactive;
+    return !this.gone && this.opened().interactive;
   }
 
   get typing(): boolean {
@@ -68,15 +68,17 @@ class StartingTerminal implements Terminal {
   }
 
   printFromPeer(line: string): void {
-    this.opened().printFromPeer(line);
+    if (this.gone)
+      this.writeLineNow?.(line); // said all the same: nothing received is dropped
+    else this.opened().printFromPeer(line);
   }
 
   pauseInput(): void {
-    this.opened().pauseInput();
+    if (!this.gone) this.opened().pauseInput();
   }
 
   resumeInput(): void {
-    this.opened().resumeInput();
+    if (!this.gone) this.opened().resumeInput();
   }
 
   setPrompt(prompt: string): void {
@@ -85,15 +87,15 @@ class StartingTerminal implements Terminal {
   }
 
   startProgress(key: number, label: string, total: number | null): void {
-    this.opened().startProgress(key, label, total);
+    if (!this.gone) this.opened().startProgress(key, label, total);
   }
 
   updateProgress(key: number, bytes: number): void {
-    this.opened().updateProgress(key, bytes);
+    if (!this.gone) this.opened().updateProgress(key, bytes);
   }
 
   endProgress(key: number): void {
-    this.opened().endProgress(key);
+    if (!this.gone) this.opened().endProgress(key);
   }
 
   close(): Promise<void> {
@@ -101,6 +103,14 @@ class StartingTerminal implements Terminal {
     if (this.real) return this.real.close();
     this.closed = true; // nothing read yet; every line went out synchronously
     return Promise.resolve();
+  }
+
+  /**
+   * Closed before the real terminal opened: nothing opens it after that (review30: a peer's line,
+   * a pause or a bar after close() opened readline on stdin again, at the chat's end).
+   */
+  private get gone(): boolean {
+    return this.closed && !this.real;
   }
 
   /** Opens the real terminal unless it is open or this one was closed first. */
