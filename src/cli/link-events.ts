@@ -57,7 +57,15 @@ export class LinkEvents implements RendezvousEvents {
       if (!link.dialerRetries) link.finish(EXIT_CONNECTION);
       return;
     }
-    link.note(`Wrong code from ${address} (${attempts} of ${MAX_WRONG_CODES}): no chat or file data was exchanged.`);
+    // Still waiting for a peer, with guesses left: what to do (newuser30: the line said none). A
+    // dial while a peer is connected is a stranger's (its line alone); the last guess gets the error.
+    const next =
+      attempts < MAX_WRONG_CODES && !link.hasSession()
+        ? "; still listening with the same code: if that was your peer, ask them to check it and type it again"
+        : "";
+    link.note(
+      `Wrong code from ${address} (${attempts} of ${MAX_WRONG_CODES}): no chat or file data was exchanged${next}.`,
+    );
     if (attempts >= MAX_WRONG_CODES && !link.hasSession()) {
       link.stopListening();
       link.error(
