@@ -45,7 +45,8 @@ const IN_CHAT_HELP = `Commands:
   transfer <path>...  send files and folders to the peer (quote names with spaces; *.jpg works)
   transfers           list transfers in progress, with their ids
   cancel <id>         stop a transfer (either direction; a folder's entry: its whole folder)
-  exit                wait for transfers to finish, say goodbye, quit (also Ctrl-D)
+  exit                wait for transfers to finish, say goodbye, quit (also Ctrl-D;
+                      Ctrl-C quits at once: transfers under way are cancelled, the peer told)
   help                this list
   \\text               send text that looks like a command as chat
 Any other line is sent to the peer as chat.`;

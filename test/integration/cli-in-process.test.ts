@@ -218,6 +218,8 @@ test("help typed with a peer connected lists the commands README's In the chat t
   expect(readme.length, "README's table was not found").toBeGreaterThan(0);
   expect(usages.sort()).toEqual(readme.sort());
   expect(usages).toContain("transfer <path>...");
+  // The keys too: Ctrl-C leaves at once (newuser30: the list did not name it).
+  expect(list).toContain("Ctrl-C quits at once: transfers under way are cancelled, the peer told");
   typeAt(aliceIo, "bye bob");
   await bobIo.out.waitFor(/^<alice> bye bob$/m);
   expect(bobIo.out.text).not.toContain("<alice> help"); // a command, not chat
