@@ -159,8 +159,23 @@ export class TransferProgress {
       excess = displayWidth(line) - room;
     }
     if (excess > 0) line = format(label, Math.max(BAR_SIZE - excess, MIN_BAR_SIZE));
-    return cutToWidth(line, room);
+    return fitByFields(line, label.length, room);
   }
+}
+
+/**
+ * `line` (`label [bar] 37% | 353.6 MiB/953.7 MiB | 176.8 MiB/s | ETA 4s`) within `room` columns
+ * by whole figures: the last goes first (the ETA, then the speed, then the bytes), so none is cut
+ * in the middle (newuser30: "... | 176.8 MiB" at 60 columns, "| 353.6 MiB/9" at 40); the head
+ * (the name, the bar and the percentage) alone is cut as before. The figures start at the first
+ * " | " after the name, which may hold one.
+ */
+function fitByFields(line: string, labelLength: number, room: number): string {
+  const at = line.indexOf(" | ", labelLength);
+  const head = at < 0 ? line : line.slice(0, at);
+  const figures = at < 0 ? [] : line.slice(at + 3).split(" | ");
+  while (figures.length > 0 && displayWidth([head, ...figures].join(" | ")) > room) figures.pop();
+  return cutToWidth([head, ...figures].join(" | "), room);
 }
 
 /** `label` cut by `excess` columns and marked "…", down to MIN_LABEL_COLUMNS and the mark. */

@@ -81,8 +81,34 @@ test("at 40 columns a short name stays unmarked and the bar narrows so the perce
     expect(displayWidth(line), line).toBeLessThan(columns);
     expect(line, line).toStartWith("↑ #1 big.bin [");
   }
-  expect(bar.render(40)).toMatch(/^↑ #1 big\.bin \[=+-+\]\s+40% \| 16\.0 M/);
+  // The bytes do not fit beside the bar at 40: left out whole, not cut ("40% | 16.0 M" before).
+  expect(bar.render(40)).toMatch(/^↑ #1 big\.bin \[=+-+\]\s+40%$/);
+  expect(bar.render(60)).toMatch(/^↑ #1 big\.bin \[=+-+\]\s+40% \| 16\.0 MiB\/40\.0 MiB$/);
   expect(bar.render(80)).toMatch(/\| ETA\s+2s$/); // the whole line fits at 80
+});
+
+test("a narrow terminal leaves figures out whole, the ETA first, then the speed, then the bytes: none is cut mid-number", () => {
+  // Before (newuser30): "... 37% | 353.6 MiB/9" at 40 columns, "... | 176.8 MiB" (no "/s") at 60.
+  const c = clock();
+  const bar = new TransferProgress("big.bin", 1_000_000_000, c.now);
+  bar.update(0);
+  c.advance(1000);
+  bar.update(185_400_000);
+  c.advance(1000);
+  bar.update(370_800_000);
+  const whole = bar.render(200);
+  const [head, ...figures] = whole.split(" | ");
+  expect(figures.length, whole).toBe(3);
+  for (let columns = 20; columns <= 90; columns++) {
+    const line = bar.render(columns);
+    expect(displayWidth(line), line).toBeLessThan(columns);
+    const [shownHead, ...shown] = line.split(" | ");
+    // The figures shown are the first ones of the whole line, each whole.
+    expect(shown, `${columns} columns: ${line}`).toEqual(figures.slice(0, shown.length));
+    // The head is the name, the bar (narrowed) and the percentage.
+    const barless = (text: string) => text.replace(/\[[=-]+\]/, "[]");
+    if (shown.length > 0) expect(barless(shownHead as string)).toBe(barless(head as string));
+  }
 });
 
 test("a terminal narrower than 11 columns gets a bar row narrower than it: one row, nothing wrapped", () => {
