@@ -303,15 +303,26 @@ const MAILBOX_CODE_HINT = "; a mailbox code like this one needs the peer's mailb
  * only (not at start-up).
  */
 export function isMailboxCode(text: string): boolean {
+  const code = numberAndTwoWords(text);
+  if (!code) return false;
+  if (code.number < 1024) return true;
+  const { EVEN_WORDS, ODD_WORDS } = pgpWordLists();
+  return ODD_WORDS.includes(code.words[0]) && EVEN_WORDS.includes(code.words[1]);
+}
+
+/** `text` as `<number> <word> <word>` (spaces or dashes between, any case), as codes are typed; else undefined. */
+function numberAndTwoWords(text: string): { number: number; words: [string, string] } | undefined {
   const parts = text
     .trim()
     .toLowerCase()
     .split(/[\s-]+/);
-  if (parts.length !== 3 || !/^\d{1,9}$/.test(parts[0] as string)) return false;
-  if (Number(parts[0]) < 1024) return true;
-  const { EVEN_WORDS, ODD_WORDS } =
-    require("../crypto/wormhole-words.ts") as typeof import("../crypto/wormhole-words.ts");
-  return ODD_WORDS.includes(parts[1] as string) && EVEN_WORDS.includes(parts[2] as string);
+  if (parts.length !== 3 || !/^\d{1,9}$/.test(parts[0] as string)) return undefined;
+  return { number: Number(parts[0]), words: [parts[1] as string, parts[2] as string] };
+}
+
+/** magic-wormhole's PGP word lists, loaded where a code is judged (not at start-up). */
+function pgpWordLists(): typeof import("../crypto/wormhole-words.ts") {
+  return require("../crypto/wormhole-words.ts") as typeof import("../crypto/wormhole-words.ts");
 }
 
 /**
@@ -322,12 +333,8 @@ export function isMailboxCode(text: string): boolean {
 export function isWholeCode(text: string): boolean {
   const address = parsePeerAddress(text, "127.0.0.1");
   if (typeof address !== "string") return address.words !== undefined;
-  const parts = unwrapTypedCode(text)
-    .toLowerCase()
-    .split(/[\s-]+/);
-  if (parts.length !== 3 || !/^\d{1,9}$/.test(parts[0] as string)) return false;
-  const { EVEN_WORDS, ODD_WORDS } =
-    require("../crypto/wormhole-words.ts") as typeof import("../crypto/wormhole-words.ts");
-  const pgp = (word: string) => ODD_WORDS.includes(word) || EVEN_WORDS.includes(word);
-  return pgp(parts[1] as string) && pgp(parts[2] as string);
+  const code = numberAndTwoWords(unwrapTypedCode(text));
+  if (!code) return false;
+  const { EVEN_WORDS, ODD_WORDS } = pgpWordLists();
+  return code.words.every((word) => ODD_WORDS.includes(word) || EVEN_WORDS.includes(word));
 }
