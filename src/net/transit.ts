@@ -358,6 +358,14 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
   });
 }
 
+/**
+ * Our direct hints: a listener's `port` at each of `addresses` (the user's PARLEY_HINT_ADDRESSES),
+ * or at this machine's (localAddresses) where none are given.
+ */
+export function directHints(port: number, addresses: readonly string[] = localAddresses()): TransitHint[] {
+  return addresses.map((host) => ({ host, port }));
+}
+
 /** This machine's addresses for direct hints: IPv4 beyond loopback, or loopback when there is nothing else. */
 export function localAddresses(): string[] {
   const found: string[] = [];

@@ -20,7 +20,7 @@ import { SecureConnection } from "../crypto/secure-connection.ts";
 import { parleyWormholeKeys, transitSecrets } from "../crypto/wormhole-keys.ts";
 import {
   connectTransit,
-  localAddresses,
+  directHints,
   type TransitHint,
   TransitListener,
   type TransitPath,
@@ -176,9 +176,9 @@ export function parleyHello(versions: Record<string, unknown>): Hello | undefine
 function ourHints(
   listener: TransitListener | undefined,
   relay: TransitHint | undefined,
-  addresses: readonly string[] = localAddresses(),
+  addresses?: readonly string[],
 ): Record<string, unknown> {
-  const direct = listener ? addresses.map((host) => ({ host, port: listener.port })) : [];
+  const direct = listener ? directHints(listener.port, addresses) : [];
   return transitValue(direct, relay ? [relay] : []);
 }
 

@@ -13,7 +13,7 @@
 
 import { wormholeTransitKey } from "../crypto/transit-records.ts";
 import { transitSecrets } from "../crypto/wormhole-keys.ts";
-import { connectTransit, localAddresses, type TransitHint, TransitListener, type TransitPlan } from "../net/index.ts";
+import { connectTransit, directHints, type TransitHint, TransitListener, type TransitPlan } from "../net/index.ts";
 import {
   encodeAnswer,
   encodeError,
@@ -298,8 +298,7 @@ export class PlainPeer {
       this.listener = new TransitListener(undefined, [senderHandshake, receiverHandshake]);
     }
     const listener = this.listener;
-    const addresses = this.options.hintAddresses ?? localAddresses();
-    const direct = listener ? addresses.map((host) => ({ host, port: listener.port })) : [];
+    const direct = listener ? directHints(listener.port, this.options.hintAddresses) : [];
     return [direct, this.options.transitHelper ? [this.options.transitHelper] : []];
   }
 
