@@ -52,11 +52,14 @@ function notSavedWords(s: CommandSummary): string {
  * not "is incomplete" either, the words of one cut short (kept to resume, said at the session's end).
  */
 export function commandEndedShortLine(direction: "send" | "receive", s: CommandSummary): string {
-  const total =
-    direction === "send"
-      ? `the sender has sent a total of ${count(s.bytes, "byte")} to the receiver`
-      : `the receiver has received a total of ${count(s.bytes, "byte")} from the sender`;
-  return `The transfer command ended: ${s.saved} of ${s.transfers} transfers saved by the receiver${notSavedWords(s)}; ${total}.`;
+  return `The transfer command ended: ${s.saved} of ${s.transfers} transfers saved by the receiver${notSavedWords(s)}; ${totalWords(direction, s.bytes)}.`;
+}
+
+/** The ended-short lines' totals: "the sender has sent a total of N bytes to the receiver" (or the receiver's). */
+function totalWords(direction: "send" | "receive", bytes: number): string {
+  return direction === "send"
+    ? `the sender has sent a total of ${count(bytes, "byte")} to the receiver`
+    : `the receiver has received a total of ${count(bytes, "byte")} from the sender`;
 }
 
 /**
@@ -69,14 +72,10 @@ export function folderEndedShortLine(
   f: { readonly done: number; readonly entries: number; readonly verifiedBytes: number },
   cancelled: boolean,
 ): string {
-  const total =
-    direction === "send"
-      ? `the sender has sent a total of ${count(f.verifiedBytes, "byte")} to the receiver`
-      : `the receiver has received a total of ${count(f.verifiedBytes, "byte")} from the sender`;
   const saved = cancelled
     ? `the folder was cancelled, ${f.done} of its ${f.entries} entries saved by the receiver`
     : `${f.done} of the folder's ${f.entries} entries saved by the receiver`;
-  return `The transfer command ended: ${saved}; ${total}.`;
+  return `The transfer command ended: ${saved}; ${totalWords(direction, f.verifiedBytes)}.`;
 }
 
 /** The sender's line that ends a command that sent several files or folders (before its totals line). */
