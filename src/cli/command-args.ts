@@ -80,7 +80,8 @@ export const RECEIVE_USAGE = "Usage: parley receive [CODE] [options]";
 export const sendHelp = (): string => `${SEND_USAGE}
 
 Sends the files and folders (several at once), waits until the receiver has verified each
-one, exits. Without --to it listens, shows its code and waits for \`parley receive CODE\`.
+one, exits. Without --to it listens, shows its code and waits for \`parley receive CODE\`
+(--to with the code's port alone asks for the code at a terminal).
 \`-\` sends standard input (give it a name with --name). --text TEXT sends one message
 instead: a chat line for a Parley receiver, the text message of a plain \`wormhole receive\`.
 
@@ -93,8 +94,8 @@ ${EXIT_CODES_HELP}`;
 export const receiveHelp = (): string => `${RECEIVE_USAGE}
 
 Receives what the sender sends, then exits when the sender is done. With CODE (the sender's
-code; or its port with the code in PARLEY_CODE or --code-file) it dials the sender; without,
-it listens, shows its code, and waits for \`parley send --to CODE\`.
+code; or its port with the code in PARLEY_CODE or --code-file, or asked for at a terminal) it
+dials the sender; without, it listens, shows its code, and waits for \`parley send --to CODE\`.
 
 Options:
 ${formatOptions(Object.fromEntries(Object.entries(RECEIVE_OPTIONS).filter(([name]) => name !== "checksum")))}

@@ -11,6 +11,7 @@ import type * as StreamReceiverModule from "../transfer/stream-receiver.ts";
 import type * as AskerModule from "../ui/asker.ts";
 import type { Asker } from "../ui/asker.ts";
 import type * as AskOffers from "./ask-offers.ts";
+import type * as CodePrompt from "./code-prompt.ts";
 import type { ReceiveOptions } from "./command-args.ts";
 import { absolutePath, prepareDownloadDir } from "./download-dir.ts";
 import { EXIT_TRANSFER } from "./exit-codes.ts";
@@ -31,7 +32,8 @@ function streamOutput(): typeof StreamOutputModule {
 const BOTH_RECEIVING =
   "the peer is receiving too (parley receive): nothing will come; run parley send on one side (with the code)";
 
-export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<number> {
+export async function runReceive(given: ReceiveOptions, io: CliIo): Promise<number> {
+  let options = given;
   const reporter = new StartingReporter(
     { json: options.json, progress: options.progress, stdoutTaken: options.stdout },
     io,
@@ -39,6 +41,16 @@ export async function runReceive(options: ReceiveOptions, io: CliIo): Promise<nu
   const unfit = options.stdout && streamOutput().stdoutProblem(io.stdoutClosed?.() === true, io.stdout.isTTY === true);
   if (unfit) throw new UsageError(`--stdout: ${unfit}`);
   const dir = options.stdout ? io.cwd : prepareDownloadDir(absolutePath(options.dir, io.cwd));
+  // `receive 40123` (a port alone: a code ends with its words) at a terminal: the code is asked
+  // for (code-prompt.ts), once the download folder is known to be usable.
+  if (options.peer !== undefined && /\d$/.test(options.peer.trim())) {
+    const prompt = require("./code-prompt.ts") as typeof CodePrompt;
+    if (prompt.asksForCode(options.peer, options, io)) {
+      const code = await prompt.askCode("receive", options.peer, options, io);
+      if (typeof code === "number") return code;
+      options = { ...options, peerCode: code };
+    }
+  }
   const shared = options.stdout ? undefined : await downloadDirWarning(dir);
   if (shared) reporter.warning(SHARED_DIR_CODE, shared);
   // Questions on stderr, answers from stdin, one offer at a time: made once the code is shown

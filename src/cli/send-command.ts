@@ -7,6 +7,7 @@
  */
 
 import type { Session } from "../session/index.ts";
+import type * as CodePrompt from "./code-prompt.ts";
 import type { SendOptions } from "./command-args.ts";
 import { dialTarget } from "./dial-target.ts";
 import { EXIT_TRANSFER, signalExitCode } from "./exit-codes.ts";
@@ -25,11 +26,23 @@ import {
 } from "./send-plan.ts";
 import { StartingReporter } from "./starting-reporter.ts";
 
+/** The code prompt, loaded when a code may be asked for. */
+function codePrompt(): typeof CodePrompt {
+  return require("./code-prompt.ts") as typeof CodePrompt;
+}
+
 /** Said when `-` (standard input) is this terminal: a new user may have meant to pipe a file in. */
 const STDIN_IS_TERMINAL =
   "Note: standard input (-) is this terminal: what you type is sent, and Ctrl-D ends it (to send a file: parley send FILE, or cmd | parley send -).";
 
-export async function runSend(options: SendOptions, io: CliIo): Promise<number> {
+export async function runSend(given: SendOptions, io: CliIo): Promise<number> {
+  let options = given;
+  // `--to 40123` (a port alone: a code ends with its words) at a terminal: the code is asked for (code-prompt.ts).
+  if (options.to !== undefined && /\d$/.test(options.to.trim()) && codePrompt().asksForCode(options.to, options, io)) {
+    const code = await codePrompt().askCode("send", options.to, options, io);
+    if (typeof code === "number") return code;
+    options = { ...options, peerCode: code };
+  }
   const reporter = new StartingReporter({ json: options.json, progress: options.progress, stdoutTaken: false }, io);
   // A --to that is not a code is said before a big folder is walked (the walk can take seconds).
   if (!options.mailbox && options.to !== undefined) {

@@ -6,7 +6,7 @@
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { Cli, cleanup, WAIT_MS } from "./helpers.ts";
+import { Cli, cleanup, closedPort, WAIT_MS } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -91,3 +91,24 @@ test("under --json the hint is in the E_USAGE event's message too", async () => 
     '{"type":"error","code":"E_USAGE","message":"unknown option --dri (did you mean --dir?)"}',
   ]);
 }, 20_000);
+
+test("a port (a mailbox number) alone with standard input a pipe: no code prompt, the usage error at once; the pipe is not read as the code", async () => {
+  // At a terminal the code is asked for (tmux.test.ts); a script's pipe must not be waited on,
+  // nor its first line taken as the code: here it holds words that would be dialed.
+  const port = closedPort();
+  const runs = [
+    ["receive", String(port)],
+    ["send", "README.md", "--to", String(port)],
+    ["receive", "7", "--relay-url", "ws://127.0.0.1:9/v1"],
+  ].map((args) => {
+    const cli = new Cli("parley", args);
+    cli.send("ribbon-walnut"); // stdin stays open
+    return cli;
+  });
+  const codes = await Promise.all(runs.map((cli) => cli.exitCode()));
+  expect(codes).toEqual([1, 1, 1]);
+  expect(runs[0]?.stderr).toStartWith(`parley: ${port} is only a port: type the whole code`);
+  expect(runs[1]?.stderr).toStartWith(`parley: ${port} is only a port: type the whole code`);
+  expect(runs[2]?.stderr).toStartWith(`parley: "7" is only a mailbox code's number: give the whole code`);
+  for (const cli of runs) expect(cli.stderr, cli.stderr).not.toContain("Enter the code");
+}, 30_000);

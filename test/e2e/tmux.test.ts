@@ -27,7 +27,7 @@ import { EVEN_WORDS, ODD_WORDS } from "../../src/crypto/wormhole-words.ts";
 import { encodeMessage, FrameType } from "../../src/protocol/index.ts";
 import { processUsage } from "../attacks.ts";
 import { dataAndEnd, rawParley, until } from "../raw-parley.ts";
-import { BUN, cleanup, MAIN, makeTempDir, ROOT, startCli } from "./helpers.ts";
+import { BUN, cleanup, MAIN, makeTempDir, ROOT, startCli, startPeer } from "./helpers.ts";
 import { TmuxControl } from "./tmux-control.ts";
 import { useWormholeServers } from "./wormhole-kit.ts";
 
@@ -603,6 +603,102 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       raw.socket.destroy();
     }
   }, 30_000);
+
+  test.concurrent("receive PORT at a terminal asks for the code: a typo and another port's code are said and asked again; its words receive the file", async () => {
+    const src = join(makeTempDir(), "asked.bin");
+    const bytes = randomBytes(200_000);
+    writeFileSync(src, bytes);
+    const sender = startCli("sender", ["send", src, "--no-progress"]);
+    try {
+      const { match } = await sender.waitForLine(/^Listening on 127\.0\.0\.1:(\d+) · code \d+-([a-z]+)-([a-z]+)$/);
+      const [port, first, second] = [match[1] as string, match[2] as string, match[3] as string];
+      const dir = makeTempDir();
+      startCommandPane("askcode", [BUN, MAIN, "receive", port, "--dir", dir, "--no-progress"], 200, 30);
+      const prompt = `Enter the code the peer's Parley shows (${port}-ribbon-walnut, or its words): `;
+      // Before: "parley: PORT is only a port: ..." and EXIT=1.
+      await waitForScreen("askcode", (t) => lastRow(t).trimEnd() === prompt.trimEnd(), "the code prompt");
+      type("askcode", `${first}x ${second}`); // one letter too many: said, nothing dialed
+      await waitForText("askcode", /is not a valid code: ".+" is not one of the words codes are made of/);
+      await waitForScreen("askcode", (t) => lastRow(t).trimEnd() === prompt.trimEnd(), "the code prompt again");
+      type("askcode", `${Number(port) + 1}-${first}-${second}`);
+      await waitForText(
+        "askcode",
+        new RegExp(`^that code is for port ${Number(port) + 1}, not ${port}: type the code for ${port}$`, "m"),
+      );
+      type("askcode", `${first} ${second}`);
+      await waitForText("askcode", /^EXIT=\d+$/m);
+      expect(screen("askcode")).toMatch(/^EXIT=0$/m);
+      expect(screen("askcode")).toMatch(/^Saved .*asked\.bin; XXH3-64 checksum matched/m);
+      expect(await sender.exitCode()).toBe(0);
+      // Nothing was dialed before the right code: the listener never heard a wrong one.
+      expect(sender.stdout).not.toContain("wrong code");
+      expect(readFileSync(join(dir, "asked.bin"))).toEqual(bytes);
+    } finally {
+      sender.kill("SIGKILL");
+    }
+  }, 30_000);
+
+  test.concurrent("send --to PORT at a terminal: Ctrl-D at the code prompt ends it with a line (exit 1), Ctrl-C too (exit 130); nothing is dialed", async () => {
+    const receiver = await startPeer("listener");
+    const src = join(makeTempDir(), "never.txt");
+    writeFileSync(src, "never sent");
+    const prompt = `Enter the code the peer's Parley shows (${receiver.port}-ribbon-walnut, or its words): `;
+    startCommandPane("codeeof", [BUN, MAIN, "send", src, "--to", String(receiver.port)], 200, 30);
+    // The shell ignores SIGINT to live on and print the exit code (as the --ask case above).
+    startCommandPane("codeint", [BUN, MAIN, "send", src, "--to", String(receiver.port)], 200, 30, "trap '' INT; ");
+    await waitForScreen("codeeof", (t) => lastRow(t).trimEnd() === prompt.trimEnd(), "the code prompt");
+    await waitForScreen("codeint", (t) => lastRow(t).trimEnd() === prompt.trimEnd(), "the code prompt");
+    tmux("send-keys", "-t", "codeeof", "C-d");
+    type("codeint", "half", false);
+    tmux("send-keys", "-t", "codeint", "C-c");
+    await waitForText("codeeof", /^EXIT=\d+$/m);
+    await waitForText("codeint", /^EXIT=\d+$/m);
+    const eof = screen("codeeof").split("\n");
+    expect(eof.slice(-2), eof.join("\n")).toEqual([
+      "Ctrl-D at the code prompt: no code was given, nothing was sent.",
+      "EXIT=1",
+    ]);
+    const int = screen("codeint").split("\n");
+    expect(int.slice(-3), int.join("\n")).toEqual([
+      `${prompt}half^C`,
+      "Interrupted (Ctrl-C) at the code prompt: nothing was sent.",
+      "EXIT=130",
+    ]);
+    // The listener saw no dial: it still waits for its peer.
+    expect(receiver.cli.stdout).not.toMatch(/Connected|wrong code/);
+    receiver.cli.kill("SIGKILL");
+  }, 30_000);
+
+  test.concurrent.skipIf(!kit.available)(
+    "mailbox receive NUMBER at a terminal asks for the code's words and meets the sender",
+    async () => {
+      const src = join(makeTempDir(), "boxed.txt");
+      writeFileSync(src, "through the mailbox\n");
+      const sender = startCli("sender", ["send", src, "--no-progress", ...kit.mailbox()]);
+      try {
+        const { match } = await sender.waitForLine(/ code (\d+)-([a-z]+-[a-z]+)/, 30_000);
+        const [nameplate, words] = [match[1] as string, match[2] as string];
+        const dir = makeTempDir();
+        startCommandPane(
+          "askbox",
+          [BUN, MAIN, "receive", nameplate, "--dir", dir, "--no-progress", ...kit.mailbox()],
+          200,
+          30,
+        );
+        const prompt = `Enter the code the peer's Parley shows (${nameplate}-crossover-clockwork, or its words): `;
+        // Before: '"N" is only a mailbox code's number: ...' and EXIT=1.
+        await waitForScreen("askbox", (t) => lastRow(t).trimEnd() === prompt.trimEnd(), "the code prompt");
+        type("askbox", words);
+        await waitForText("askbox", /^EXIT=\d+$/m, 30_000);
+        expect(screen("askbox")).toMatch(/^EXIT=0$/m);
+        expect(await sender.exitCode()).toBe(0);
+        expect(readFileSync(join(dir, "boxed.txt"), "utf8")).toBe("through the mailbox\n");
+      } finally {
+        sender.kill("SIGKILL");
+      }
+    },
+    60_000,
+  );
 
   test.concurrent("parley send - at a terminal says that what is typed is sent and Ctrl-D ends it; it is", async () => {
     const dir = makeTempDir();
