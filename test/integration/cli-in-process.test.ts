@@ -263,12 +263,29 @@ test("a script's code and exit piped at once: exit waits for the dial, the peer 
 test("a signal while send walks its folders (before any connection): said, exit 130 or 143, nothing contacted", async () => {
   const src = tempDir();
   writeFileSync(join(src, "a.txt"), "a");
-  const dials: number[] = [];
-  const listener = Bun.listen({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: { open: () => void dials.push(1), data() {} },
-  });
+  /** A listener that notes each connection it takes, by the port it came from. */
+  const listen = () => {
+    const dials: number[] = [];
+    const waits: Array<() => void> = [];
+    const listener = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open: (socket) => {
+          dials.push(socket.remotePort);
+          for (const wake of waits.splice(0)) wake();
+        },
+        data() {},
+      },
+    });
+    /** Resolves once `n` connections in all were taken. */
+    const taken = async (n: number): Promise<void> => {
+      while (dials.length < n) await new Promise<void>((resolve) => waits.push(resolve));
+    };
+    return { listener, dials, taken };
+  };
+  const signalled = listen();
+  const unsignalled = listen();
   try {
     for (const [signal, code, words] of [
       ["SIGINT", 130, "Interrupted (Ctrl-C)"],
@@ -289,14 +306,25 @@ test("a signal while send walks its folders (before any connection): said, exit 
           return off;
         },
       };
-      const exit = await runCli(["send", src, "--to", `127.0.0.1:${listener.port}-arena-surface`], io);
+      const exit = await runCli(["send", src, "--to", `127.0.0.1:${signalled.listener.port}-arena-surface`], io);
       expect(exit).toBe(code);
       expect(`${io.out.text}${io.err.text}`).toContain(`${words}: nothing was sent.`);
     }
-    await Bun.sleep(50);
-    expect(dials).toEqual([]);
+    // A dial had its chance: the same command begun after those, unsignalled, dials (the other
+    // listener) after all it loads first, which theirs would have loaded before; and a dial begun
+    // before the probe's is taken before it (one listener's queue, in order).
+    const control = testIo(tempDir());
+    const run = runCli(["send", src, "--to", `127.0.0.1:${unsignalled.listener.port}-arena-surface`], control);
+    await unsignalled.taken(1);
+    control.signal("SIGINT");
+    expect(await run, control.out.text + control.err.text).toBe(130);
+    const probe = await Bun.connect({ hostname: "127.0.0.1", port: signalled.listener.port, socket: { data() {} } });
+    await signalled.taken(1);
+    expect(signalled.dials, "connections taken before the probe's").toEqual([probe.localPort]);
+    probe.end();
   } finally {
-    listener.stop(true);
+    signalled.listener.stop(true);
+    unsignalled.listener.stop(true);
   }
 });
 
