@@ -23,12 +23,15 @@ export interface Relay {
  * @param toClient - the same for chunks from the server
  * @param options.delayMs - holds every chunk (and the end of each stream) this long, each way:
  *   a link with a round trip of twice that, on loopback
+ * @param options.endOnClose - a side closed without an end (a reset, as from a process killed
+ *   with bytes unread) ends the other side too, after what was held before it; by default the
+ *   other side stays open
  */
 export async function startRelay(
   targetPort: number,
   toServer: (chunk: Uint8Array) => Uint8Array = (c) => c,
   toClient: (chunk: Uint8Array) => Uint8Array = (c) => c,
-  options: { delayMs?: number } = {},
+  options: { delayMs?: number; endOnClose?: boolean } = {},
 ): Promise<Relay> {
   let delayMs = options.delayMs ?? 0;
   const timers = new Set<ReturnType<typeof setTimeout>>();
@@ -75,6 +78,10 @@ export async function startRelay(
     });
     client.on("end", () => toUp(() => up.end()));
     up.on("end", () => toDown(() => client.end()));
+    if (options.endOnClose) {
+      client.on("close", () => toUp(() => up.end()));
+      up.on("close", () => toDown(() => client.end()));
+    }
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   const address = server.address();
