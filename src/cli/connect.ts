@@ -295,7 +295,7 @@ export class PeerLink {
     this.handshaking = undefined;
     if (this.session) return "session";
     if (this.finishing) return "failed";
-    // A wrong code was said already (onWrongCode); anything else is said here, once.
+    // A wrong code was said already (LinkEvents.wrongCode); anything else is said here, once.
     if (this.dialFailure !== undefined) this.output.error(code, `could not connect to ${where}: ${this.dialFailure}`);
     if (!this.options.dialerRetries) this.finish(EXIT_CONNECTION);
     return "failed";

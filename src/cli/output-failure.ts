@@ -17,7 +17,7 @@ export const OUTPUT_FAILED_REASON = "its output failed";
 /**
  * A write error that ends the run: any but a reader gone (EPIPE, or EIO of a terminal that hung
  * up: printing stops, the run goes on). The CLI's streams (reporter.ts, held-output.ts, io.ts)
- * and the chat's terminal (ui/terminal.ts) share that rule: ui/reader-gone.ts.
+ * and the chat's terminal (ui/terminal-interface.ts failedOutput) share that rule: ui/reader-gone.ts.
  * @param stream - the stream written to: a terminal's EIO is a hang-up
  */
 export function isOutputFailure(err: unknown, stream: { readonly isTTY?: boolean }): boolean {

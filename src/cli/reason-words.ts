@@ -171,12 +171,6 @@ export function resumeHint(info: TransferInfo, code: string, why?: FailureWhy, s
 }
 
 /**
- * A transfer cut so that what arrived is kept for that sender (see resumeHint; folder entries too).
- * @param secretKept - for a file we send: our resume secret is stored (send-plan.ts
- *   resumeSecretKept); one this process made for itself alone matches no later run's offer, so a
- *   file of ours cut short then resumes in no later run
- */
-/**
  * A transfer a user's `cancel` ended (ours, or the peer's: its CANCEL says E_CANCELLED), which the
  * totals count as cancelled. A peer's CANCEL for a failure of its own (its file gone, a read error)
  * is E_CANCELLED to the session too, but the peer counts it failed: so do we (newuser30: the same
@@ -186,6 +180,12 @@ export function cancelledByUser(code: string, why?: FailureWhy): boolean {
   return code === "E_CANCELLED" && (why === undefined || why.code === "E_CANCELLED");
 }
 
+/**
+ * A transfer cut so that what arrived is kept for that sender (see resumeHint; folder entries too).
+ * @param secretKept - for a file we send: our resume secret is stored (send-plan.ts
+ *   resumeSecretKept); one this process made for itself alone matches no later run's offer, so a
+ *   file of ours cut short then resumes in no later run
+ */
 export function resumable(info: TransferInfo, code: string, why?: FailureWhy, secretKept = true): boolean {
   if (info.size === null || info.nothingKept) return false;
   if (info.direction === "send" && !secretKept) return false;

@@ -1,8 +1,8 @@
 /**
  * The terminal as the chat starts: the first lines ("Listening on ... · code ...") are written
  * at once by a plain line writer (the process's: fd 1, before it returns), and the real terminal
- * (terminal.ts: node:readline on the streams, the TTY check) is opened on the next turn of the
- * event loop, once those lines are out. Setting up Node's stdio streams and readline takes
+ * (terminal.ts: the TTY check, then tty-terminal.ts's readline or the plain kind) is opened on
+ * the next turn of the event loop, once those lines are out. Setting up Node's stdio streams and readline takes
  * longer than everything else before the code is shown (tens of ms); the user cannot type in
  * that time, and what they type is kept by the OS until it is read.
  *
