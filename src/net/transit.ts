@@ -11,14 +11,22 @@
  *   sender:       the first connection that got the receiver's line: "go\n"; the others are closed
  *   receiver:     uses the connection on which "go\n" arrives; closes the others
  *
+ * "go" is not authenticated (nor in magic-wormhole's transit): a relay that passed the sender's
+ * line on can send the receiver a "go" of its own. Taken, it closed the direct connection the
+ * sender had chosen, and both sessions failed. So a receiver's "go" on a relayed connection waits
+ * while a direct connection is still in its handshake: the sender's "go" on that one wins; once
+ * each has closed (a sender that chose the relay closes the others) or DIRECT_GRACE_MS has
+ * passed, the relay's is taken. A forged "go" then fails a session only on a direct path whose
+ * round trip is longer than the grace.
+ *
  * Whatever follows the handshake on the winning connection is the caller's (records).
  */
 
 import { networkInterfaces } from "node:os";
-import { type Connection, type ConnectionEvents, EARLY_MAX_BYTES } from "./connection.ts";
+import { type Connection, EARLY_MAX_BYTES } from "./connection.ts";
 import { dial } from "./endpoints.ts";
 import { NetError } from "./errors.ts";
-import { ForwardingConnection } from "./forwarding-connection.ts";
+import { HandedOver } from "./handed-over.ts";
 import type { TransitListener } from "./transit-listener.ts";
 
 export { MAX_HELD_CONNECTIONS, MAX_HELD_SILENT_PER_HOST, TransitListener } from "./transit-listener.ts";
@@ -44,7 +52,21 @@ export interface TransitPlan {
   readonly relayDelayMs: number;
   /** When to give up. */
   readonly timeoutMs: number;
+  /**
+   * Receiver: how long a "go" on a relayed connection waits for one on a direct connection still
+   * in its handshake (default DIRECT_GRACE_MS).
+   */
+  readonly directGraceMs?: number;
 }
+
+/**
+ * How long a receiver's "go" on a relayed connection waits while a direct connection is still in
+ * its handshake: a relay can forge "go" (see above), the sender's on the direct one comes a round
+ * trip after the direct connection stood at most. As long as the relay's own head start
+ * (RELAY_DELAY_MS, mailbox-rendezvous.ts): waited only while such a connection stays open and
+ * silent, since a sender that chose the relay closes the others.
+ */
+export const DIRECT_GRACE_MS = 2_000;
 
 export type TransitPath = "direct" | "relay";
 
@@ -76,74 +98,13 @@ export class TransitError extends Error {
 const GO = new TextEncoder().encode("go\n");
 const OK = new TextEncoder().encode("ok\n");
 
-/**
- * The winning connection, for its next owner: what the peer sent after the handshake (in the read
- * that finished it, and in every read until the owner sets its events) is handed to the owner
- * first, in order, as a SocketConnection hands over what came before its owner: also when the
- * peer closed meanwhile (`closed` is false while it is handed over, so a record layer reads it).
- * More than EARLY_MAX_BYTES before the owner ends the connection, as a SocketConnection's early
- * bytes do; an owner that let go without setting events (end() of a refused channel) holds none.
- */
-class HandedOver extends ForwardingConnection {
-  /** Bytes read before the owner set its events; undefined once it has. */
-  private held: Uint8Array[] | undefined;
-  private heldBytes = 0;
-  private replaying = false;
-  /** The owner called end() or destroy(): nothing more is handed to it. */
-  private released = false;
-
-  constructor(inner: Connection, leftover: Uint8Array) {
-    super(inner);
-    this.held = leftover.length > 0 ? [leftover] : [];
-  }
-
-  /** A read that came before the owner (copied: a chunk is valid only during its call). */
-  hold(chunk: Uint8Array): void {
-    if (!this.held || this.released) return;
-    this.held.push(chunk.slice());
-    this.heldBytes += chunk.length;
-    if (this.heldBytes > EARLY_MAX_BYTES) this.inner.destroy();
-  }
-
-  override get closed(): boolean {
-    return this.inner.closed && !this.replaying;
-  }
-
-  override end(timeoutMs?: number): void {
-    this.released = true;
-    this.inner.end(timeoutMs);
-  }
-
-  override destroy(): void {
-    this.released = true;
-    this.inner.destroy();
-  }
-
-  override setEvents(events: ConnectionEvents): void {
-    const held = this.held ?? [];
-    this.held = undefined;
-    const closedBefore = this.inner.closed;
-    this.replaying = closedBefore;
-    try {
-      for (const chunk of held) {
-        // The owner let go, or the connection closed while it read (it is told so next).
-        if (this.released || (this.inner.closed && !closedBefore)) break;
-        events.onData(chunk);
-      }
-    } finally {
-      this.replaying = false;
-    }
-    this.inner.setEvents(events);
-  }
-}
-
 function startsWith(buffer: Uint8Array, prefix: Uint8Array): boolean {
   const n = Math.min(buffer.length, prefix.length);
   for (let i = 0; i < n; i++) if (buffer[i] !== prefix[i]) return false;
   return true;
 }
 
-type Step = "relay" | "handshake" | "decision" | "done";
+type Step = "relay" | "handshake" | "decision" | "held" | "done";
 
 /**
  * Races every path; resolves with the first connection that finished the handshake.
@@ -194,12 +155,24 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
     };
     let relayTimer: ReturnType<typeof setTimeout> | undefined;
     let timeoutTimer: ReturnType<typeof setTimeout> | undefined;
+    /** Direct connections still in their handshake or waiting for the decision (a "go" may come on them). */
+    const directContenders = new Set<Connection>();
+    /** Relayed connections whose "go" came while a direct one was a contender: the first is taken after the wait. */
+    const heldGos: Array<{ conn: Connection; take: () => void }> = [];
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    /** The first held relay's "go" is taken: no direct contender is left, or the grace is over. */
+    const takeHeldGo = (): void => {
+      clearTimeout(graceTimer);
+      graceTimer = undefined;
+      heldGos.shift()?.take();
+    };
 
     const finish = (error?: TransitError): void => {
       if (finished) return;
       finished = true;
       clearTimeout(relayTimer);
       clearTimeout(timeoutTimer);
+      clearTimeout(graceTimer);
       for (const c of live) if (c !== winner) c.destroy();
       listener?.stop();
       if (error) reject(error);
@@ -239,6 +212,10 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
         }
         live.delete(conn);
         conn.destroy();
+        const held = heldGos.findIndex((h) => h.conn === conn);
+        if (held >= 0) heldGos.splice(held, 1);
+        // The last direct contender gone (a sender that chose the relay closes the others): its "go" stands.
+        if (directContenders.delete(conn) && directContenders.size === 0 && !finished) takeHeldGo();
         checkExhausted();
       };
       const advance = (): void => {
@@ -269,18 +246,39 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
           const r = consume(GO);
           if (r === "bad") return drop(); // "nevermind": another connection won
           if (!r) return;
+          if (viaRelay && directContenders.size > 0) return holdGo();
           return win();
         }
+        // "held": what follows the relay's "go" waits for the decision (reading paused).
+        if (step === "held" && buffer.length > EARLY_MAX_BYTES) drop();
+      };
+      /**
+       * A "go" on this relayed connection while a direct one may still get the sender's: waits
+       * (reading paused, what came after the "go" kept) for that one, its close, or the grace.
+       */
+      const holdGo = (): void => {
+        step = "held";
+        conn.pauseReading?.(true);
+        heldGos.push({
+          conn,
+          take: () => {
+            win();
+            conn.pauseReading?.(false); // what comes now is the next owner's (HandedOver holds it)
+          },
+        });
+        graceTimer ??= setTimeout(takeHeldGo, plan.directGraceMs ?? DIRECT_GRACE_MS);
       };
       const win = (): void => {
         step = "done";
         winner = conn;
         live.delete(conn);
+        directContenders.delete(conn);
         handed = new HandedOver(conn, buffer);
         finish();
         resolve({ connection: handed, path, address, dialedIn });
       };
       if (viaRelay) silentRelays.add(address);
+      else directContenders.add(conn);
       // Our line goes first: attaching may replay the peer's early bytes, and GO must follow it.
       conn.write(viaRelay ? plan.relayHandshake : plan.send);
       conn.setEvents({
