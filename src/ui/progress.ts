@@ -72,12 +72,19 @@ export class TransferProgress {
   private readonly samples: Array<{ readonly bytes: number; readonly at: number }> = [];
 
   /** @param now - the clock, ms (injected by tests) */
+  private readonly label: string;
+
+  /** @param label - the name as shown, made safe (a tab may be left in it: it is shown as ^I here) */
   constructor(
-    private readonly label: string,
+    label: string,
     /** Bytes expected, or null when unknown. */
     private readonly total: number | null,
     private readonly now: () => number = Date.now,
   ) {
+    // A tab (a name of ours: a received one has none) moves the terminal's cursor to the next tab
+    // stop, which the width counts as no column: at 40 columns 'a<4 tabs>b.bin' ran to the row's
+    // end and hid the bar and the percentage (attack31). Shown as sanitizeForTerminal shows controls.
+    this.label = label.replaceAll("\t", "^I");
     this.startedAt = now();
     this.movedAt = this.startedAt;
   }

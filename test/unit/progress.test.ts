@@ -125,6 +125,21 @@ test("a terminal narrower than 11 columns gets a bar row narrower than it: one r
   }
 });
 
+test("a name with tabs keeps the bar and the percentage in view: each tab shown as ^I, the row within the width", () => {
+  // Before: a tab is no column to the width, and up to eight to the terminal: at 40 columns
+  // "↑ #1 a<4 tabs>b.bin [" ran to the row's end and the bar and percentage were never seen (attack31, tmux).
+  const c = clock();
+  const bar = new TransferProgress("↑ #1 a\t\t\t\tb.bin", 40 * MiB, c.now);
+  bar.update(16 * MiB);
+  for (let columns = 20; columns <= 90; columns++) {
+    const line = bar.render(columns);
+    expect(line, line).not.toContain("\t");
+    expect(displayWidth(line), line).toBeLessThan(columns);
+  }
+  expect(bar.render(40)).toMatch(/^↑ #1 a\^I\^I\^I… \[=+-+\]\s+40%$/); // the name gives way, as any long one
+  expect(bar.render(120)).toMatch(/^↑ #1 a\^I\^I\^I\^Ib\.bin \[=+-+\]\s+40% \|/);
+});
+
 test("a name exactly 13 columns wide that would give way stays whole: 12 columns and a mark are no narrower", () => {
   // Before: "↑ #1 abcdefg…" at 40 columns, as wide as the name and marked cut for nothing (review22).
   const c = clock();
