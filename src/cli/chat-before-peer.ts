@@ -170,7 +170,7 @@ export class ChatBeforePeer {
       case "help":
         // A mailbox code is not port-word-word: the example the flow's own prompt line gives.
         this.terminal.print(
-          `Enter the code the peer's Parley shows (${this.mailbox ? "like 7-purple-sausage" : "port-word-word"}). exit quits.`,
+          `Enter the code the peer's Parley shows (${this.mailbox ? "like 7-crossover-clockwork" : "port-word-word"}). exit quits.`,
         );
         return;
       default: {
@@ -183,7 +183,7 @@ export class ChatBeforePeer {
         // A connected chat's command (the mailbox flow took it for a code: "not a mailbox code").
         const command = input.kind === "transfer" || input.kind === "transfers" || input.kind === "cancel";
         if (command && !this.mailbox?.withPlainPeer) {
-          const example = this.mailbox ? "7-purple-sausage" : "40123-ribbon-walnut";
+          const example = this.mailbox ? "7-crossover-clockwork" : "40123-ribbon-walnut";
           this.terminal.print(
             `Error: not connected yet: "${input.kind}" works once the peer is connected. Enter the peer's code, e.g. ${example}.`,
           );

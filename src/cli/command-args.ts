@@ -197,7 +197,7 @@ interface UnreadCodeWording {
 const EXAMPLE_PORT = "40123";
 
 /**
- * Whether a PARLEY_CODE is a mailbox's ("7-purple-sausage"), not a listener's: isMailboxCode
+ * Whether a PARLEY_CODE is a mailbox's ("7-crossover-clockwork"), not a listener's: isMailboxCode
  * judges codes that are not valid direct ones, and a listener's two words are magic-wormhole's
  * too in about 1 code in 6,000 ("40123-antenna-absurd"), whose note then named --relay.
  */
@@ -225,7 +225,7 @@ function unreadCode(values: FlagValues, dials: boolean, env: Env, warn: Warn, wo
   }
   const code = env.PARLEY_CODE?.trim();
   if (code && heldMailboxCode(code)) {
-    // "7-purple-sausage": its number is a mailbox's nameplate, not a port.
+    // "7-crossover-clockwork": its number is a mailbox's nameplate, not a port.
     warn(
       `Note: PARLEY_CODE is set but not read: it holds a mailbox code, read with --relay (or --relay-url URL); without it, ${wording.otherwise}.`,
     );

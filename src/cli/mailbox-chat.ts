@@ -1,6 +1,6 @@
 /**
  * `bun run chat` with a mailbox: instead of "Listening on ... · code", a code from the mailbox
- * (`Waiting in the mailbox · code 7-purple-sausage`); a code typed at the prompt (or given with
+ * (`Waiting in the mailbox · code 7-crossover-clockwork`); a code typed at the prompt (or given with
  * --connect, --code-file, PARLEY_CODE) joins the peer's instead. The path in use is said once
  * connected. At a terminal, its code spent by a joiner (a wrong code, or a joiner that died inside
  * the key exchange) is followed by a new one, up to MAX_WRONG_CODES, as a direct listener takes
@@ -162,7 +162,9 @@ export class MailboxChat {
     if (this.plain) return this.plain.line(text);
     const parsed = parseWormholeCode(text);
     if (!parsed) {
-      this.terminal.print("Error: not a mailbox code. Type the code the peer's Parley shows, like 7-purple-sausage.");
+      this.terminal.print(
+        "Error: not a mailbox code. Type the code the peer's Parley shows, like 7-crossover-clockwork.",
+      );
       return;
     }
     if (this.joining) return;

@@ -1,6 +1,6 @@
 /**
  * `parley send` / `parley receive` with a mailbox: allocate a code and wait (`code
- * 7-purple-sausage`, a `code` event with --json), or join the code given (PEER, --to,
+ * 7-crossover-clockwork`, a `code` event with --json), or join the code given (PEER, --to,
  * PARLEY_CODE, --code-file); then the session runs as in the direct flow. With a plain wormhole
  * client the one transfer of its protocol runs instead (plain-run.ts): its text (to stdout
  * with --stdout, else as its chat line), the file it sends, or the file we send.
@@ -152,7 +152,7 @@ function mailboxCodeGiven(peer: string | undefined, kept: string | undefined): s
     const number = peer.trim();
     if (kept === undefined) {
       throw new UsageError(
-        `"${number}" is only a mailbox code's number: give the whole code (like ${number}-purple-sausage), or put it in PARLEY_CODE or a --code-file`,
+        `"${number}" is only a mailbox code's number: give the whole code (like ${number}-crossover-clockwork), or put it in PARLEY_CODE or a --code-file`,
       );
     }
     const keptCode = parseWormholeCode(kept);
@@ -166,7 +166,7 @@ function mailboxCodeGiven(peer: string | undefined, kept: string | undefined): s
   const given = peer ?? kept;
   const code = given === undefined ? undefined : parseWormholeCode(given);
   if (given !== undefined && code === undefined) {
-    throw new UsageError(`"${given}" is not a mailbox code (like 7-purple-sausage)`);
+    throw new UsageError(`"${given}" is not a mailbox code (like 7-crossover-clockwork)`);
   }
   return notMistyped(code);
 }

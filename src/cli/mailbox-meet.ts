@@ -18,7 +18,7 @@ export interface MailboxMeetIo {
   readonly rendezvous: Rendezvous;
   readonly config: MailboxConfig;
   readonly name?: string;
-  /** The code is known: show it (`code 7-purple-sausage`). */
+  /** The code is known: show it (`code 7-crossover-clockwork`). */
   code(code: string): void;
   /** The path to a Parley peer stands: said with the session's connected line (path-line.ts connectedWhere). */
   path(via: MetPath): void;

@@ -17,7 +17,7 @@ export const MAILBOX_FLAGS = {
   "relay-url": {
     type: "string",
     value: "URL",
-    help: "meet through this magic-wormhole mailbox server, ws://HOST:PORT/v1\n(or WORMHOLE_RELAY_URL): codes become like 7-purple-sausage",
+    help: "meet through this magic-wormhole mailbox server, ws://HOST:PORT/v1\n(or WORMHOLE_RELAY_URL): codes become like 7-crossover-clockwork",
   },
   "transit-helper": {
     type: "string",
@@ -186,7 +186,7 @@ export function mailboxCodeFromEnvironment(
   // Loaded here, with a mailbox only: the direct chat's start-up does without its word lists.
   const { parseWormholeCode } = require("../crypto/wormhole-code.ts") as typeof WormholeCode;
   const parsed = parseWormholeCode(code);
-  if (!parsed) throw new UsageError(`${source} does not hold a mailbox code (like 7-purple-sausage)`);
+  if (!parsed) throw new UsageError(`${source} does not hold a mailbox code (like 7-crossover-clockwork)`);
   return parsed.code;
 }
 
@@ -199,7 +199,7 @@ export function mailboxCodeProblem(code: string, connect: boolean): string | und
   const { parseWormholeCode } = require("../crypto/wormhole-code.ts") as typeof WormholeCode;
   const parsed = parseWormholeCode(code);
   if (parsed) return mistypedMailboxCode(parsed);
-  return connect ? "--connect: not a mailbox code (like 7-purple-sausage)" : undefined;
+  return connect ? "--connect: not a mailbox code (like 7-crossover-clockwork)" : undefined;
 }
 
 /**

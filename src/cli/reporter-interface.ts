@@ -30,7 +30,7 @@ export interface Reporter {
   listening(host: string, port: number, reachableAt: readonly string[], code: string, hint: string): void;
   /** @param via - the mailbox flow's path (the direct flow: none), said in the same line */
   connected(peer: ConnectedPeer, security?: Security, via?: MetPath): void;
-  /** Mailbox flow: our code (`code 7-purple-sausage`) and what the peer should run. */
+  /** Mailbox flow: our code (`code 7-crossover-clockwork`) and what the peer should run. */
   mailboxCode(code: string, hint: string): void;
   /**
    * Mailbox flow: the connection to the mailbox server was lost before the peer was met (`line`

@@ -1,6 +1,6 @@
 /**
  * A code as a person pastes it: copied from a message, it often comes in quotes or backticks
- * ("7-purple-sausage", `40123-ribbon-walnut`, typographic “...”). A code never holds a quote, so
+ * ("7-crossover-clockwork", `40123-ribbon-walnut`, typographic “...”). A code never holds a quote, so
  * one pair wrapping the whole of it is taken off, with the space around it; anything else stays
  * as typed, for the code's own parser to judge.
  */

@@ -13,11 +13,11 @@ import { EVEN_WORDS, ODD_WORDS } from "./wormhole-words.ts";
 export interface WormholeCode {
   /** "7" */
   readonly nameplate: string;
-  /** "7-purple-sausage": the password. */
+  /** "7-crossover-clockwork": the password. */
   readonly code: string;
 }
 
-/** Two fresh words, odd then even: "purple-sausage". */
+/** Two fresh words, odd then even: "crossover-clockwork". */
 export function randomWormholeWords(): string {
   const [a, b] = crypto.getRandomValues(new Uint8Array(2));
   return `${ODD_WORDS[a as number]}-${EVEN_WORDS[b as number]}`;

@@ -1,5 +1,5 @@
 /**
- * The PGP word list, as magic-wormhole 0.12 uses it for codes (`7-purple-sausage`): the first
+ * The PGP word list, as magic-wormhole 0.12 uses it for codes (`7-crossover-clockwork`): the first
  * word after the nameplate comes from the odd list, the second from the even list, each indexed
  * by one random byte. Generated once from the Debian magic-wormhole package's
  * wormhole/_wordlist.py (lowercased, in byte order 0x00..0xff); the same words, so wormhole

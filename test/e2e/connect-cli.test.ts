@@ -185,10 +185,10 @@ test(
 );
 
 test("a mailbox code given to a command without a mailbox: exit 1, the line says to give the peer's mailbox", async () => {
-  const cli = startCli("receive", ["receive", "7-purple-sausage", "--dir", makeTempDir()]);
+  const cli = startCli("receive", ["receive", "7-crossover-clockwork", "--dir", makeTempDir()]);
   expect(await cli.exitCode()).toBe(1);
   expect(cli.stderr.split("\n")[0]).toBe(
-    `parley: "7-purple-sausage" is not a valid code (port-word-word, as the peer's Parley shows it); a mailbox code like this one needs the peer's mailbox: --relay, or --relay-url URL`,
+    `parley: "7-crossover-clockwork" is not a valid code (port-word-word, as the peer's Parley shows it); a mailbox code like this one needs the peer's mailbox: --relay, or --relay-url URL`,
   );
 }, 30_000);
 

@@ -82,7 +82,7 @@ describe.skipIf(!kit.available)("bun run chat with a mailbox, its first lines", 
         "Give the peer this code, or type the code its Parley shows.",
         `Relative paths (transfer, --dir) are resolved from ${ROOT}.`,
       ]);
-      const bob = mailboxChat("bob", ["--connect", "7-purple-sausage"]);
+      const bob = mailboxChat("bob", ["--connect", "7-crossover-clockwork"]);
       await bob.waitForLine(/^Relative paths \(transfer, --dir\) are resolved from /);
       bob.kill("SIGTERM");
     },
@@ -127,10 +127,10 @@ describe.skipIf(!kit.available)("bun run chat with a mailbox, commands before a 
       // Before: "(port-word-word)", a direct code's shape, and "Error: not a mailbox code. ..." three times.
       await alice.waitForLine(/^Error: not connected yet: "cancel"/);
       expect(alice.lines.filter((l) => l.startsWith("Enter the code") || l.startsWith("Error"))).toEqual([
-        "Enter the code the peer's Parley shows (like 7-purple-sausage). exit quits.",
-        'Error: not connected yet: "transfer" works once the peer is connected. Enter the peer\'s code, e.g. 7-purple-sausage.',
-        'Error: not connected yet: "transfers" works once the peer is connected. Enter the peer\'s code, e.g. 7-purple-sausage.',
-        'Error: not connected yet: "cancel" works once the peer is connected. Enter the peer\'s code, e.g. 7-purple-sausage.',
+        "Enter the code the peer's Parley shows (like 7-crossover-clockwork). exit quits.",
+        'Error: not connected yet: "transfer" works once the peer is connected. Enter the peer\'s code, e.g. 7-crossover-clockwork.',
+        'Error: not connected yet: "transfers" works once the peer is connected. Enter the peer\'s code, e.g. 7-crossover-clockwork.',
+        'Error: not connected yet: "cancel" works once the peer is connected. Enter the peer\'s code, e.g. 7-crossover-clockwork.',
       ]);
       // The code still works after them.
       const bob = mailboxChat("bob", ["--connect", code]);

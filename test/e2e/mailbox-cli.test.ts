@@ -291,7 +291,7 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
     const relayPort = `ws://127.0.0.1:${kit.servers().relay.port}/v1`;
     const cases: Array<[string[], string]> = [
       [
-        ["receive", "99999-purple-sausage", ...mailbox()],
+        ["receive", "99999-crossover-clockwork", ...mailbox()],
         `Error: no one is waiting with that code (unknown nameplate)${NAMEPLATE_NEXT}.`,
       ],
       [
@@ -340,9 +340,9 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
     const note =
       "Note: the code is on this command line, which other users of this machine can see (ps); PARLEY_CODE or --code-file keep it private.";
     const onArgv = [
-      startCli("receive", ["receive", "99999-purple-sausage", ...mailbox(), "--dir", makeTempDir()]),
-      startCli("send", ["send", "--text", "hi", "--to", "99999-purple-sausage", ...mailbox()]),
-      startCli("chat", ["--connect", "99999-purple-sausage", ...mailbox(), "--dir", makeTempDir()]),
+      startCli("receive", ["receive", "99999-crossover-clockwork", ...mailbox(), "--dir", makeTempDir()]),
+      startCli("send", ["send", "--text", "hi", "--to", "99999-crossover-clockwork", ...mailbox()]),
+      startCli("chat", ["--connect", "99999-crossover-clockwork", ...mailbox(), "--dir", makeTempDir()]),
     ];
     for (const cli of onArgv) {
       cli.endInput();
@@ -355,7 +355,7 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
     const cli = new Cli(
       "receive",
       [],
-      ["env", "PARLEY_CODE=99999-purple-sausage", BUN, MAIN, "receive", ...mailbox(), "--dir", makeTempDir()],
+      ["env", "PARLEY_CODE=99999-crossover-clockwork", BUN, MAIN, "receive", ...mailbox(), "--dir", makeTempDir()],
     );
     expect(await cli.exitCode()).toBe(2);
     expect(cli.stdout).not.toContain("Note:");

@@ -155,7 +155,7 @@ describe.skipIf(!kit.available)("a mistyped mailbox code (real mailbox server)",
       const bob = mailboxChat("bob", ["--connect", "not-a-code"]);
       bob.endInput();
       expect(await bob.exitCode(), bob.describe()).toBe(1);
-      expect(bob.stderr).toContain("--connect: not a mailbox code (like 7-purple-sausage)");
+      expect(bob.stderr).toContain("--connect: not a mailbox code (like 7-crossover-clockwork)");
     },
     TEST_MS,
   );

@@ -41,7 +41,7 @@ const CASES: readonly (readonly [string[], string])[] = [
     "parley: unknown option --to (the sender's code goes alone after receive: parley receive CODE)",
   ],
   [
-    ["send", "a.txt", "--code", "7-purple-sausage"],
+    ["send", "a.txt", "--code", "7-crossover-clockwork"],
     "parley: unknown option --code (the receiver's code goes after --to: parley send PATHS --to CODE; without --to, send shows a code of its own)",
   ],
   [
@@ -56,10 +56,10 @@ const CASES: readonly (readonly [string[], string])[] = [
     'parley: unknown command "40123-ribbon-walnut" (parley --help lists the commands; to receive from the peer with that code: parley receive 40123-ribbon-walnut; to chat: parley --connect 40123-ribbon-walnut)',
   ],
   // A mailbox code as the command: the commands named take it only with the peer's mailbox
-  // (`parley receive 7-purple-sausage` alone is refused: "a mailbox code like this one needs ...").
+  // (`parley receive 7-crossover-clockwork` alone is refused: "a mailbox code like this one needs ...").
   [
-    ["7-purple-sausage"],
-    'parley: unknown command "7-purple-sausage" (parley --help lists the commands; to receive from the peer with that mailbox code: parley receive 7-purple-sausage --relay; to chat: parley --connect 7-purple-sausage --relay; or --relay-url URL instead of --relay, for the peer\'s own mailbox server)',
+    ["7-crossover-clockwork"],
+    'parley: unknown command "7-crossover-clockwork" (parley --help lists the commands; to receive from the peer with that mailbox code: parley receive 7-crossover-clockwork --relay; to chat: parley --connect 7-crossover-clockwork --relay; or --relay-url URL instead of --relay, for the peer\'s own mailbox server)',
   ],
   // The usage line names CODE; the message did not. A code typed with spaces is shown joined.
   [

@@ -122,7 +122,7 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
       Object.assign(io.stdout, { isTTY: true });
       Object.assign(io.env, { TERM: "dumb" });
     });
-    type("98765-purple-sausage");
+    type("98765-crossover-clockwork");
     await aliceIo.out.waitFor(
       /^Error: no one is waiting with that code \(unknown nameplate\)\. Check it and type it again, or wait for the peer to type yours\.$/m,
     );
@@ -138,14 +138,14 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
     Object.assign(aliceIo.stdout, { isTTY: true });
     Object.assign(aliceIo.env, { TERM: "dumb" });
     // Typed before the chat starts: read before the mailbox has given it a code.
-    (aliceIo.stdin as PassThrough).write("98765-purple-sausage\n");
+    (aliceIo.stdin as PassThrough).write("98765-crossover-clockwork\n");
     const alice = runCli(["--name", "alice", "--dir", freshDir(), "--no-listen", ...kit.mailbox()], aliceIo);
     const [, code] = await aliceIo.out.waitFor(/^Waiting in the mailbox · code (\S+)$/m);
     const lines = aliceIo.out.text.split("\n");
     const failed = lines.findIndex((l) => l.startsWith("Error: no one is waiting with that code"));
     // Before: its code's two lines came after "Joining 98765-...", before the failure.
-    expect(lines.indexOf("Joining 98765-purple-sausage..."), aliceIo.out.text).toBeGreaterThanOrEqual(0);
-    expect(failed, aliceIo.out.text).toBeGreaterThan(lines.indexOf("Joining 98765-purple-sausage..."));
+    expect(lines.indexOf("Joining 98765-crossover-clockwork..."), aliceIo.out.text).toBeGreaterThanOrEqual(0);
+    expect(failed, aliceIo.out.text).toBeGreaterThan(lines.indexOf("Joining 98765-crossover-clockwork..."));
     expect(lines.indexOf(`Waiting in the mailbox · code ${code}`), aliceIo.out.text).toBe(failed + 1);
     expect(lines[failed + 2]).toBe("Give the peer this code, or type the code its Parley shows.");
     const { bob } = bobJoins(code as string);
@@ -231,8 +231,8 @@ describe.skipIf(!kit.available)("the chat with a mailbox, in-process", () => {
     // key exchange message that is none. Before: the chat typing that code ended at once, exit 2,
     // with its own code still waiting; a wrong code typed gives the prompt back.
     const at = await aliceAtTerminal();
-    await joinAndDie(kit.servers().mailboxUrl, "4242-purple-sausage", "00");
-    (at.aliceIo.stdin as PassThrough).write("4242-purple-sausage\n");
+    await joinAndDie(kit.servers().mailboxUrl, "4242-crossover-clockwork", "00");
+    (at.aliceIo.stdin as PassThrough).write("4242-crossover-clockwork\n");
     await at.shows(
       /^Error: the key exchange with that code broke \(its other side's key exchange message is not usable: someone who took the code's number, or a broken client\), and that code is used up \(good for one try\)\. Type its new one, or wait for the peer to type yours\.$/m,
     );

@@ -146,7 +146,7 @@ test("a mailbox code kept out of ps (PARLEY_CODE) goes with its number alone on 
     const exit = await runCli([...args, ...mailbox], io);
     return { exit, said: `${io.out.text}${io.err.text}` };
   };
-  const kept = { PARLEY_CODE: "8-purple-sausage" };
+  const kept = { PARLEY_CODE: "8-crossover-clockwork" };
   const sent = await run(kept, "send", file, "--to", "8");
   expect(sent.said).toContain("cannot reach the mailbox server");
   expect(sent.exit).toBe(2);
@@ -228,7 +228,7 @@ test("help typed with a peer connected lists the commands README's In the chat t
   expect(await bob).toBe(0);
 });
 
-test("the code typed with spaces, as read out (`40123 ribbon walnut`), connects as the mailbox's `7 purple sausage` does", async () => {
+test("the code typed with spaces, as read out (`40123 ribbon walnut`), connects as the mailbox's `7 crossover clockwork` does", async () => {
   // Was 'Error: "40123 ribbon walnut" is not a code, a port or host:port.' and the prompt again (newuser24).
   const { aliceIo, bobIo, alice, bob, code } = await twoChatsListening();
   (aliceIo.stdin as PassThrough).write(`${code.replaceAll("-", " ").toUpperCase()}\n`);

@@ -113,7 +113,7 @@ test("a message's size, as the outflow reckons what left, is its UTF-8 bytes, no
 
 test("a server that welcomes, then answers nothing: E_MAILBOX_SILENT in its time, making a code and joining one", async () => {
   const url = wsServer(JSON.stringify({ type: "welcome", welcome: {} }));
-  for (const code of [undefined, "7-purple-sausage"]) {
+  for (const code of [undefined, "7-crossover-clockwork"]) {
     const started = performance.now();
     const err = await meetThroughMailbox({ mailboxUrl: url, serverAnswerMs: 300, ...(code ? { code } : {}) }).then(
       () => undefined,

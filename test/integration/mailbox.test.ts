@@ -112,7 +112,7 @@ describe.skipIf(!available)("mailbox client (real mailbox server)", () => {
   });
 
   test("a nameplate nobody holds is unknown", async () => {
-    const b = await open({}, "987654-purple-sausage");
+    const b = await open({}, "987654-crossover-clockwork");
     expect(await failure(b.code.promise.then(() => b.verified.promise))).toBe("E_NAMEPLATE_UNKNOWN");
   });
 

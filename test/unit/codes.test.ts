@@ -45,7 +45,7 @@ describe("code words", () => {
     ["40123-ribbon-walnut", "ribbon-walnut"],
     ["ribbon-walnut", "ribbon-walnut"],
     ["10.0.0.5:40123-ribbon-walnut", "ribbon-walnut"],
-    // Read out or typed with spaces, as a mailbox code may be ("7 purple sausage").
+    // Read out or typed with spaces, as a mailbox code may be ("7 crossover clockwork").
     ["40123 Ribbon Walnut", "ribbon-walnut"],
     ["40123", undefined],
     [undefined, undefined],
@@ -71,7 +71,7 @@ describe("showing and reading codes", () => {
     ["192.0.2.5:40123-ribbon-walnut", { host: "192.0.2.5", port: 40123, words: "ribbon-walnut" }],
     ["[2001:db8::5]:40123-ribbon-walnut", { host: "2001:db8::5", port: 40123, words: "ribbon-walnut" }],
     ["40123-Ribbon Walnut", { host: "127.0.0.1", port: 40123, words: "ribbon-walnut" }],
-    // Spaces between all the parts, the port's too, as a mailbox code is read ("7 purple sausage"):
+    // Spaces between all the parts, the port's too, as a mailbox code is read ("7 crossover clockwork"):
     // "40123 ribbon walnut" was 'not a code, a port or host:port' (newuser24).
     ["40123 ribbon walnut", { host: "127.0.0.1", port: 40123, words: "ribbon-walnut" }],
     ["192.0.2.5:40123 Ribbon  Walnut", { host: "192.0.2.5", port: 40123, words: "ribbon-walnut" }],
@@ -109,7 +109,7 @@ describe("showing and reading codes", () => {
     expect(parsePeerAddress(typed, "127.0.0.1")).toBe(`"${typed}" is not a valid code: ${why}`);
   });
 
-  test.each(["7-purple-sausage", "40123-dinosaur-tracker", "3-inertia-fallout", "3 inertia fallout"])(
+  test.each(["7-crossover-clockwork", "40123-dinosaur-tracker", "3-inertia-fallout", "3 inertia fallout"])(
     "a mailbox code given without a mailbox says which flags it needs: %p",
     (text) => {
       expect(parsePeerAddress(text, "127.0.0.1")).toEndWith(
@@ -189,7 +189,7 @@ describe("a code given out of argv (PARLEY_CODE, --code-file)", () => {
     notes.length = 0;
     parseSendArgs(["a.txt", "--to", "40123"], env, note);
     parseReceiveArgs(["40123"], env, ".", note);
-    parseReceiveArgs(["--relay-url", "ws://127.0.0.1:9/v1"], { PARLEY_CODE: "7-purple-sausage" }, ".", note);
+    parseReceiveArgs(["--relay-url", "ws://127.0.0.1:9/v1"], { PARLEY_CODE: "7-crossover-clockwork" }, ".", note);
     parseSendArgs(["a.txt"], { PARLEY_CODE: " " }, note);
     expect(notes).toEqual([]);
     // The port named is the code's own.
@@ -218,11 +218,11 @@ describe("a code given out of argv (PARLEY_CODE, --code-file)", () => {
   });
 
   test("a listener's note for a mailbox code in PARLEY_CODE names --relay, not its nameplate as a port", () => {
-    // "7-purple-sausage" was said as "(--to 7)": the nameplate read as a port.
+    // "7-crossover-clockwork" was said as "(--to 7)": the nameplate read as a port.
     const notes: string[] = [];
     const note = (line: string) => notes.push(line);
-    parseSendArgs(["a.txt"], { PARLEY_CODE: "7-purple-sausage" }, note);
-    parseReceiveArgs([], { PARLEY_CODE: " 7-purple-sausage\n" }, ".", note);
+    parseSendArgs(["a.txt"], { PARLEY_CODE: "7-crossover-clockwork" }, note);
+    parseReceiveArgs([], { PARLEY_CODE: " 7-crossover-clockwork\n" }, ".", note);
     const line = (otherwise: string) =>
       `Note: PARLEY_CODE is set but not read: it holds a mailbox code, read with --relay (or --relay-url URL); without it, ${otherwise}.`;
     expect(notes).toEqual([line(SEND_LISTENS), line(RECEIVE_LISTENS)]);

@@ -298,7 +298,10 @@ test.each([
   ['"40123-ribbon-walnut"', true],
   ["7-adroitness-aardvark", true],
   ["7 Adroitness Aardvark", true],
-  ["7-purple-sausage", false], // not PGP words (README's example): a chosen code is not told from chat
+  ["7-crossover-clockwork", true], // README's example: odd word, then even word
+  // Not PGP words: a chosen code is not told from chat. README's example was this one until
+  // session 31, a code Parley's own check did not take for one.
+  ["7-purple-sausage", false],
   ["3 red apples", false],
   ["40123", false],
   ["ribbon walnut", false],

@@ -105,9 +105,9 @@ function started(code?: string) {
   return { client, failures };
 }
 
-/** A client that joined "4-purple-sausage" and has opened its mailbox; its failures. */
+/** A client that joined "4-crossover-clockwork" and has opened its mailbox; its failures. */
 function opened() {
-  const opened = started("4-purple-sausage");
+  const opened = started("4-crossover-clockwork");
   opened.client.handle({ type: "nameplates", nameplates: [{ id: "4" }] });
   opened.client.handle({ type: "claimed", mailbox: "m1" });
   return opened;
@@ -231,7 +231,7 @@ function recorded(code?: string) {
 }
 
 test("a new connection asks again for what was not answered: bind (same side), then list, allocate or claim", () => {
-  const listing = recorded("4-purple-sausage");
+  const listing = recorded("4-crossover-clockwork");
   let n = listing.sent.length;
   listing.client.reconnected();
   expect(listing.since(n)).toEqual(["bind", "list"]);
@@ -247,7 +247,7 @@ test("a new connection asks again for what was not answered: bind (same side), t
 });
 
 test("an open mailbox: its nameplate claimed again; the same mailbox re-opened and unechoed adds sent again, echoed ones not", () => {
-  const r = recorded("4-purple-sausage");
+  const r = recorded("4-crossover-clockwork");
   r.client.handle({ type: "nameplates", nameplates: [{ id: "4" }] });
   r.client.handle({ type: "claimed", mailbox: "m1" });
   expect(r.sent.slice(-2)).toEqual(["open m1", "add pake"]);
@@ -267,7 +267,7 @@ test("an open mailbox: its nameplate claimed again; the same mailbox re-opened a
 });
 
 test("a claim answered with another mailbox on a new connection: the server forgot the code, E_MAILBOX_LOST", () => {
-  const r = recorded("4-purple-sausage");
+  const r = recorded("4-crossover-clockwork");
   r.client.handle({ type: "nameplates", nameplates: [{ id: "4" }] });
   r.client.handle({ type: "claimed", mailbox: "m1" });
   r.client.reconnected();
@@ -277,11 +277,11 @@ test("a claim answered with another mailbox on a new connection: the server forg
 });
 
 test("a release the server did not answer is sent again on a new connection; the mailbox re-opened without a claim", () => {
-  const r = recorded("4-purple-sausage");
+  const r = recorded("4-crossover-clockwork");
   r.client.handle({ type: "nameplates", nameplates: [{ id: "4" }] });
   r.client.handle({ type: "claimed", mailbox: "m1" });
   // The peer's PAKE message: the joining side releases the nameplate (the server does not answer yet).
-  const peer = spake2Start(new TextEncoder().encode("4-purple-sausage"), new TextEncoder().encode(WORMHOLE_APPID));
+  const peer = spake2Start(new TextEncoder().encode("4-crossover-clockwork"), new TextEncoder().encode(WORMHOLE_APPID));
   const pake = Buffer.from(JSON.stringify({ pake_v1: Buffer.from(peer.message).toString("hex") })).toString("hex");
   r.client.handle({ type: "message", side: "0123456789abcdef", phase: "pake", body: pake });
   expect(r.sent.slice(-2)).toEqual(["release 4", "add version"]);

@@ -27,29 +27,29 @@ describe("wormhole words and codes", () => {
   });
 
   test.each([
-    ["7-purple-sausage", "7", "7-purple-sausage"],
-    ["  12 Purple Sausage ", "12", "12-purple-sausage"],
+    ["7-crossover-clockwork", "7", "7-crossover-clockwork"],
+    ["  12 Crossover Clockwork ", "12", "12-crossover-clockwork"],
     ["3-word", "3", "3-word"],
     ["4-a-b-c", "4", "4-a-b-c"],
     // Pasted from a message: one pair of quotes or backticks around it is not the code's.
-    ['"7-purple-sausage"', "7", "7-purple-sausage"],
-    [" '7-purple-sausage' ", "7", "7-purple-sausage"],
-    ["`7-purple-sausage`", "7", "7-purple-sausage"],
-    ["“ 7-purple-sausage ”", "7", "7-purple-sausage"],
+    ['"7-crossover-clockwork"', "7", "7-crossover-clockwork"],
+    [" '7-crossover-clockwork' ", "7", "7-crossover-clockwork"],
+    ["`7-crossover-clockwork`", "7", "7-crossover-clockwork"],
+    ["“ 7-crossover-clockwork ”", "7", "7-crossover-clockwork"],
   ])("parses %p", (input, nameplate, code) => {
     expect(parseWormholeCode(input)).toEqual({ nameplate, code });
   });
 
   test.each([
     "",
-    "purple-sausage",
+    "crossover-clockwork",
     "7",
     "7-",
     "-7-a",
     "x7-a-b",
     "7-a_b",
     "127.0.0.1:4000-a-b",
-    '"7-purple-sausage',
+    '"7-crossover-clockwork',
     "'7-a-b\"",
     '""',
   ])("refuses %p", (input) => {
