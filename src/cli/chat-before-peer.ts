@@ -11,7 +11,7 @@ import { formatAddress } from "../net/endpoints.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { Terminal } from "../ui/terminal-interface.ts";
 import type { ChatOptions } from "./args.ts";
-import { codeOnCommandLineNote, sameCode, WHOLE_CODE_NEEDED } from "./codes.ts";
+import { codeOnCommandLineNote, OWN_CODE_TYPED, sameCode, WHOLE_CODE_NEEDED } from "./codes.ts";
 import type { PeerLink } from "./connect.ts";
 import { EXIT_OK } from "./exit-codes.ts";
 import type { InputLine } from "./input.ts";
@@ -230,9 +230,7 @@ export class ChatBeforePeer {
     if (this.link.isOwnCode(target)) {
       // Dialed, it failed only after "Connecting..." with "this Parley's own port", then "check that
       // the peer's Parley is running": the mix-up is which code goes where.
-      this.terminal.print(
-        "That is this chat's own code: give it to the peer, and type the code the peer's Parley shows.",
-      );
+      this.terminal.print(OWN_CODE_TYPED);
       this.terminal.setPrompt(CODE_PROMPT);
       this.dialFailed = true; // a script's end of input after it ends with 1, as after a failed dial
       return;

@@ -42,6 +42,14 @@ export function sameCode(a: string, b: string | undefined): boolean {
   return b !== undefined && plain(a) === plain(b);
 }
 
+/**
+ * What the chat says to a user who typed the code their own screen shows, in either flow (a direct
+ * code, dialed, would be refused by this Parley's own port; a mailbox code, joined, would use up
+ * its own meeting): which code goes where.
+ */
+export const OWN_CODE_TYPED =
+  "That is this chat's own code: give it to the peer, and type the code the peer's Parley shows.";
+
 /** What to say when only a port was given: the code is the way in. */
 export const WHOLE_CODE_NEEDED =
   "type the whole code the peer's Parley shows, like 40123-ribbon-walnut (it begins with the port)";

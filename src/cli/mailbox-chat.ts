@@ -11,7 +11,7 @@ import { parseWormholeCode, wormholeCodeTypo } from "../crypto/wormhole-code.ts"
 import { MAX_WRONG_CODES } from "../session/limits.ts";
 import { sanitizeForTerminal, type Terminal } from "../ui/index.ts";
 import type { ChatOptions } from "./args.ts";
-import { codeOnCommandLineNote } from "./codes.ts";
+import { codeOnCommandLineNote, OWN_CODE_TYPED } from "./codes.ts";
 import type { PeerLink } from "./connect.ts";
 import { describeMeetFailure, MailboxMeet } from "./mailbox-meet.ts";
 import type { MailboxConfig } from "./mailbox-options.ts";
@@ -180,9 +180,7 @@ export class MailboxChat {
     }
     if (parsed.nameplate === this.ownNameplate) {
       // Joined, it met our own meeting, which it used up (it was kept while joining, below).
-      this.terminal.print(
-        "That is this chat's own code: give it to the peer, and type the code the peer's Parley shows.",
-      );
+      this.terminal.print(OWN_CODE_TYPED);
       return;
     }
     this.joining = true;
