@@ -61,14 +61,15 @@ export class JsonReporter implements Reporter {
   private readonly gate: OutputGate;
 
   /** Warning events waiting for the first event; undefined once it is out. */
-  private held: Record<string, unknown>[] | undefined;
+  private warningsBeforeFirst: Record<string, unknown>[] | undefined;
   /** --ask's questions (on stderr); `eventsThere`: the events go to the same terminal or file. */
   private asker: Asker | undefined;
   private eventsThere = false;
   /** Writes held while a question waits for its answer (see write), in order, and what they hold. */
   private readonly untilAnswered: HeldWrite[] = [];
   private untilAnsweredChars = 0;
-  private heldLost = { events: 0, chat: 0 };
+  /** What did not fit in MAX_HELD_CHARS meanwhile: counted, said once the question has its answer. */
+  private untilAnsweredLost = { events: 0, chat: 0 };
 
   /** @param eventOut - the first event was written already (starting-reporter.ts wrote `listening`) */
   constructor(
@@ -81,14 +82,14 @@ export class JsonReporter implements Reporter {
       (count) => `${JSON.stringify({ type: "chat-skipped", count })}\n`,
       (count) => `${JSON.stringify({ type: "events-skipped", count })}\n`,
     );
-    this.held = eventOut ? undefined : [];
+    this.warningsBeforeFirst = eventOut ? undefined : [];
   }
 
   private emit(event: Record<string, unknown>, progressOf?: number): void {
     this.write("out", `${jsonLine(event)}\n`, progressOf);
-    const held = this.held;
-    this.held = undefined;
-    for (const warning of held ?? []) this.emit(warning);
+    const warnings = this.warningsBeforeFirst;
+    this.warningsBeforeFirst = undefined;
+    for (const warning of warnings ?? []) this.emit(warning);
   }
 
   listening(host: string, port: number, reachableAt: readonly string[], code: string): void {
@@ -254,7 +255,7 @@ export class JsonReporter implements Reporter {
   warning(code: string, message: string): void {
     this.write("err", `${message}\n`);
     const event = { type: "warning", code, message };
-    if (this.held) this.held.push(event);
+    if (this.warningsBeforeFirst) this.warningsBeforeFirst.push(event);
     else this.emit(event);
   }
   shareLinesWith(asker: Asker, samePlace?: boolean): void {
@@ -291,8 +292,8 @@ export class JsonReporter implements Reporter {
     const earlier = write.progressOf === undefined ? -1 : held.findIndex((h) => h.progressOf === write.progressOf);
     const grows = write.text.length - (earlier < 0 ? 0 : (held[earlier]?.text.length ?? 0));
     if (this.untilAnsweredChars + grows > MAX_HELD_CHARS) {
-      if (write.to === "peer") this.heldLost.chat++;
-      else this.heldLost.events++;
+      if (write.to === "peer") this.untilAnsweredLost.chat++;
+      else this.untilAnsweredLost.events++;
       return;
     }
     this.untilAnsweredChars += grows;
@@ -302,9 +303,9 @@ export class JsonReporter implements Reporter {
 
   private releaseHeld(): void {
     const held = this.untilAnswered.splice(0);
-    const { events, chat } = this.heldLost;
+    const { events, chat } = this.untilAnsweredLost;
     this.untilAnsweredChars = 0;
-    this.heldLost = { events: 0, chat: 0 };
+    this.untilAnsweredLost = { events: 0, chat: 0 };
     for (const { to, text } of held) this.writeNow(to, text);
     if (chat > 0) this.gate.write(`${JSON.stringify({ type: "chat-skipped", count: chat })}\n`);
     if (events > 0) this.gate.write(`${JSON.stringify({ type: "events-skipped", count: events })}\n`);
