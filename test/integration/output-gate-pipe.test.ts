@@ -21,7 +21,7 @@ const tempDir = tempDirsRemovedAfterEach("parley-gate-pipe-");
 const PIPE_MAX_BYTES = 1024 * 1024;
 
 /**
- * The writer: our own 100-character lines through a gate on process.stdout, 500 a turn (a peer's
+ * The writer: our own 100-character lines through a gate on process.stdout, 2,000 a turn (a peer's
  * flood of offers, each declined with a line of ours), and after each turn, on stderr, the
  * characters the gate handed to stdout and the characters it was given.
  */
@@ -36,7 +36,7 @@ const counted = {
 const gate = new OutputGate(counted, (n) => n + " skipped\\n", lostLinesLine);
 const line = "x".repeat(99) + "\\n";
 const turn = () => {
-  for (let i = 0; i < 500; i++) {
+  for (let i = 0; i < 2000; i++) {
     gate.write(line);
     given += line.length;
   }
@@ -112,17 +112,17 @@ test("our own lines flooding a slow stdout pipe: what waits unread stays within 
         if (tail.includes(" not shown: ")) tail = tail.slice(tail.lastIndexOf(" not shown: ") + 1);
       }
     };
-    const ROUNDS = 6;
+    const ROUNDS = 4;
     for (let round = 0; round < ROUNDS && mostHeld <= BOUND; round++) {
-      // A slow reader, 32 KiB a turn of the writer's, until the gate's wait ends (its "not shown"
+      // A slow reader, 64 KiB a turn of the writer's, until the gate's wait ends (its "not shown"
       // line: the stream drained while the flood went on), and eight turns more.
       const shownBefore = shown;
       while (shown === shownBefore && mostHeld <= BOUND) {
-        readUpTo(32 * 1024);
+        readUpTo(64 * 1024);
         await turnsPast(1);
       }
       for (let i = 0; i < 8; i++) {
-        readUpTo(32 * 1024);
+        readUpTo(64 * 1024);
         await turnsPast(1);
       }
       // Nobody reads while the writer is given more than the gate may hold: it had its chance to
