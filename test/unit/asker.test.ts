@@ -100,6 +100,46 @@ test("a question no longer wanted when its turn comes is skipped", async () => {
   asker.close();
 });
 
+test("a question whose offer went while it waits is answered no when the next is asked, not at its turn", async () => {
+  // Before: it waited, held, until the question before it had its answer (a person's, any time later).
+  const { input, shown, asker } = setup();
+  const first = asker.ask("first? ");
+  let wanted = true;
+  const second = asker.ask("second? ", () => wanted);
+  let secondAnswer: boolean | undefined;
+  void second.then((a) => {
+    secondAnswer = a;
+  });
+  wanted = false; // the peer cancelled it
+  const third = asker.ask("third? ");
+  await Bun.sleep(0);
+  expect(secondAnswer, "answered while the first question still waits").toBe(false);
+  input.write("y\ny\n");
+  expect(await Promise.all([first, third])).toEqual([true, true]);
+  expect(shown).toEqual(["first? ", "third? "]);
+  asker.close();
+});
+
+test("offers made and cancelled while a question waits for a person hold nothing: the heap stays put", async () => {
+  // A peer offering and cancelling in a loop while the first question waited: each offer's
+  // question waited its turn, held (parley receive --ask: 2 KB an offer, 400 MB after 200,000; attack31).
+  const { input, asker } = setup();
+  const first = asker.ask("first? ");
+  const { heapStats } = await import("bun:jsc");
+  const heap = () => {
+    Bun.gc(true);
+    return heapStats().heapSize;
+  };
+  const before = heap();
+  const gone = () => false;
+  for (let i = 0; i < 200_000; i++) void asker.ask(`Accept ${"n".repeat(200)}${i}.bin (4 bytes)? [y/N] `, gone);
+  const grown = heap() - before;
+  expect(grown, `the heap grew by ${grown} bytes`).toBeLessThan(16 * 1024 * 1024);
+  input.write("n\n");
+  expect(await first).toBe(false);
+  asker.close();
+});
+
 test("endLine ends a question's line only while it waits for its answer", async () => {
   const { input, shown, asker } = setup();
   asker.endLine(); // nothing asked: nothing to end
