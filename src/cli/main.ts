@@ -46,7 +46,7 @@ function checkedCode(code: number): number {
 
 // Relative paths name files where the user's shell is, also under `npx bun run chat`.
 enterShellFolder();
-// `npx bun run chat` killed by a script: npm passes no signal on (launcher-watch.ts).
+// `npx bun run chat` or `npx parley` killed by a script: npm passes no signal on (launcher-watch.ts).
 if (launchedByNpm(process.env)) {
   void watchLauncher(() => process.kill(process.pid, "SIGTERM"));
 }

@@ -79,9 +79,131 @@ test.skipIf(process.platform !== "linux")(
   TEST_MS,
 );
 
+const NODE = Bun.which("node");
+
+/**
+ * `npx parley`: npm runs the bin (bin.cjs, under Node) through `sh -c`, and bin.cjs runs Bun. npm
+ * killed by SIGTERM ends that shell, which bin.cjs sees (its parent changes); killed otherwise
+ * (`kill -HUP`, `kill -KILL` of npx's pid: a supervisor's) npm left the shell, bin.cjs and Bun
+ * running, listening or sending, while the script's `wait` said 129 or 137. Here a bash that
+ * stands for npm (SIGKILLed: it passes nothing on, as npm does not) runs `sh -c 'node bin.cjs
+ * ...; :'` with the variables npm sets for `npx parley`.
+ */
+test.skipIf(process.platform !== "linux" || !NODE)(
+  "`npx parley`'s npm killed by a signal it passes nothing on for: the chat tells the peer and ends",
+  async () => {
+    const alice = await startPeer("alice");
+    const dir = makeTempDir();
+    const input = join(dir, "input");
+    Bun.spawnSync(["mkfifo", input]);
+    const held = openSync(input, "r+");
+    const bin = MAIN.replace(/main\.ts$/, "bin.cjs");
+    const npm = new Cli(
+      "npm",
+      [],
+      [
+        "bash",
+        "-c",
+        // `; :` keeps each shell as its command's parent (alone, the command would replace it).
+        `exec < "$0"; sh -c '"$0" "$@"; :' "$@"; :`,
+        input,
+        NODE as string,
+        bin,
+        "--connect",
+        alice.code,
+        "--name",
+        "bob",
+        "--dir",
+        dir,
+        "--no-progress",
+      ],
+      undefined,
+      { env: { npm_command: "exec", npm_lifecycle_event: "npx", npm_lifecycle_script: "'parley'" } },
+    );
+    await alice.cli.waitForLine(/^Connected to bob at /);
+    const chain: number[] = [];
+    let left = false;
+    try {
+      const shell = await childOf(npm.proc.pid);
+      const node = await childOf(shell);
+      chain.push(shell, node, await childOf(node));
+      npm.kill("SIGKILL");
+      await alice.cli.waitForLine(/^bob left \(terminated\)\. Connection closed\.$/, 3_000);
+      // The shell, bin.cjs and Bun all end (bin.cjs with Bun's exit, the shell with bin.cjs's).
+      for (const deadline = Date.now() + 3_000; ; await Bun.sleep(10)) {
+        const parents = await Promise.all(chain.map((pid) => parentOf(pid)));
+        if (parents.every((parent) => parent === undefined)) break;
+        expect(Date.now(), "a launcher or the chat is still running").toBeLessThan(deadline);
+      }
+      left = true;
+    } finally {
+      closeSync(held);
+      // Not seen gone: killed here (a pid seen gone may be another process's by now).
+      if (!left) {
+        for (const pid of chain.reverse()) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // Gone meanwhile.
+          }
+        }
+      }
+    }
+  },
+  TEST_MS,
+);
+
+/**
+ * npm killed in the run's first moments, before Bun has noted its launchers (a loaded machine's
+ * npx took seconds to start the bin, and a `kill` 3 s after `npx parley ... &` met that window
+ * twice in a row): the shell npm started is init's by then, and the chain read from /proc ended
+ * there, never to break, so `parley receive` went on listening. Here the bash that stands for npm
+ * leaves as soon as it has started `sh -c`, which starts bin.cjs only once it is init's.
+ */
+test.skipIf(process.platform !== "linux" || !NODE)(
+  "`npx parley`'s npm gone before Bun noted its launchers: the run ends as on SIGTERM",
+  async () => {
+    const dir = makeTempDir();
+    const bin = MAIN.replace(/main\.ts$/, "bin.cjs");
+    const npm = new Cli(
+      "npm",
+      [],
+      [
+        "bash",
+        "-c",
+        `sh -c 'while [ "$(cut -d" " -f4 /proc/$$/stat)" != 1 ]; do sleep 0.01; done; "$0" "$@"; :' "$@" & exit`,
+        NODE as string,
+        bin,
+        "receive",
+        "--dir",
+        dir,
+        "--no-progress",
+      ],
+      undefined,
+      { env: { npm_command: "exec", npm_lifecycle_event: "npx", npm_lifecycle_script: "'parley'" } },
+    );
+    // The pipes close once the shell, bin.cjs and Bun have all ended.
+    const ended = await Promise.race([npm.exited.then(() => true), Bun.sleep(8_000).then(() => false)]);
+    if (!ended) {
+      for (const pid of Bun.spawnSync(["pgrep", "-f", dir]).stdout.toString().trim().split("\n").filter(Boolean)) {
+        process.kill(Number(pid), "SIGKILL");
+      }
+    }
+    expect(npm.lines[0]).toMatch(/^Listening on /);
+    expect(ended, "still listening 8 s after its npm was gone").toBe(true);
+    expect(npm.lines).toContain("Terminated (SIGTERM).");
+  },
+  TEST_MS,
+);
+
 test("only npm's launchers of Parley's own scripts are watched (a test run's CLIs, `bun run chat` from a shell are not)", () => {
   expect(launchedByNpm({ npm_command: "exec", npm_lifecycle_event: "chat" })).toBe(true);
   expect(launchedByNpm({ npm_command: "run-script", npm_lifecycle_event: "parley" })).toBe(true);
   expect(launchedByNpm({ npm_command: "exec", npm_lifecycle_event: "test" })).toBe(false);
   expect(launchedByNpm({ npm_lifecycle_event: "chat" })).toBe(false); // `bun run chat`: Bun passes signals on
+  // `npx parley` (npm's exec runs the bin through `sh -c 'parley' ...`), not `npx bun ...` (a test run's CLIs).
+  expect(launchedByNpm({ npm_command: "exec", npm_lifecycle_event: "npx", npm_lifecycle_script: "'parley'" })).toBe(
+    true,
+  );
+  expect(launchedByNpm({ npm_command: "exec", npm_lifecycle_event: "npx", npm_lifecycle_script: "'bun'" })).toBe(false);
 });
