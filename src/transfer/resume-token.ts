@@ -23,7 +23,7 @@ import {
   writeSync,
 } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { isNoHardLinksErrno, osReason } from "./errors.ts";
 
 type NodeCrypto = typeof import("node:crypto");
@@ -58,10 +58,13 @@ let stateFolder: string | undefined;
  * Where this account keeps its state, as the user said: the CLI reads XDG_STATE_HOME and hands
  * it down (cli/env-settings.ts; no layer below the CLI reads the environment). Set before the
  * secret is first read: it is read once a process.
- * @param folder - an absolute folder; undefined or "": ~/.local/state
+ * A relative one is ignored, as the XDG Base Directory spec says: it named a folder under
+ * wherever the run started, so a script run from another folder had another secret and resumed
+ * nothing (newuser31: `XDG_STATE_HOME=state`, the checkout not writable, the secret unstored).
+ * @param folder - an absolute folder; undefined, "" or relative: ~/.local/state
  */
 export function useStateFolder(folder: string | undefined): void {
-  stateFolder = folder || undefined;
+  stateFolder = folder && isAbsolute(folder) ? folder : undefined;
 }
 
 /** Where the secret lives: $XDG_STATE_HOME/parley or ~/.local/state/parley. */

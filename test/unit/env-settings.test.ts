@@ -71,3 +71,29 @@ test("XDG_STATE_HOME is where the resume secret is made (a new process: the secr
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test("a relative XDG_STATE_HOME is ignored, as the XDG spec says: the secret goes to ~/.local/state, not under the run's folder", () => {
+  const home = mkdtempSync(join(tmpdir(), "parley-env-settings-"));
+  const cwd = mkdtempSync(join(tmpdir(), "parley-env-settings-cwd-"));
+  try {
+    const settings = join(import.meta.dir, "../../src/cli/env-settings.ts");
+    const token = join(import.meta.dir, "../../src/transfer/resume-token.ts");
+    const run = Bun.spawnSync(
+      [
+        process.execPath,
+        "-e",
+        `import { applyEnvSettings } from ${JSON.stringify(settings)};
+         import { resumeTokenFor } from ${JSON.stringify(token)};
+         applyEnvSettings({ XDG_STATE_HOME: "state" });
+         console.log(resumeTokenFor("/srv/a"));`,
+      ],
+      { cwd, env: { ...process.env, HOME: home }, stderr: "pipe" },
+    );
+    expect(run.exitCode, run.stderr.toString()).toBe(0);
+    expect(readdirSync(cwd)).toEqual([]);
+    expect(readdirSync(join(home, ".local", "state", "parley"))).toEqual(["resume-secret"]);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});
