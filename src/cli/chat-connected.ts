@@ -37,7 +37,7 @@ import { label, peerAsksLine, shownName } from "./transfer-words.ts";
 
 export type TransferEvents = Pick<
   SessionEvents,
-  "transferStarted" | "transferProgressed" | "transferFinished" | "transferFailed"
+  "transferStarted" | "transferProgressed" | "transferResumed" | "transferFinished" | "transferFailed"
 >;
 
 /** `help` with a peer connected, and after an unknown command. */
@@ -315,6 +315,7 @@ export class ChatWithPeer {
   readonly transferEvents: TransferEvents = {
     transferStarted: (info) => this.presenter.started(info),
     transferProgressed: (info, bytes) => this.presenter.progressed(info, bytes),
+    transferResumed: (info, from) => this.presenter.resumed(info, from),
     transferFinished: (done) => this.presenter.finished(done),
     transferFailed: (info, reason, code, peer) => {
       const secretKept = info.direction !== "send" || resumeSecretKept();

@@ -214,6 +214,7 @@ class ChatController {
       chatReceived: (text) => this.terminal.printFromPeer(`<${this.peerName()}> ${displayText(text)}`),
       transferStarted: (info) => this.withPeer.transferEvents.transferStarted(info),
       transferProgressed: (info, bytes) => this.withPeer.transferEvents.transferProgressed(info, bytes),
+      transferResumed: (info, from) => this.withPeer.transferEvents.transferResumed?.(info, from),
       transferFinished: (done) => this.withPeer.transferEvents.transferFinished(done),
       transferFailed: (...failed) => this.withPeer.transferEvents.transferFailed(...failed),
       // Its exit waits for the transfers under way: said now, not only by a declined offer.

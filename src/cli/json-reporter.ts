@@ -147,6 +147,9 @@ export class JsonReporter implements Reporter {
     this.lastProgress.set(i.id, now);
     this.emit({ type: "progress", id: i.id, direction: i.direction, bytes, size: i.size }, i.id);
   }
+  resumed(i: TransferInfo, from: number): void {
+    this.emit({ type: "resume", ...info(i), from });
+  }
   done(d: TransferDone): void {
     this.lastProgress.delete(d.id);
     this.folders.finished(d);

@@ -193,6 +193,7 @@ export class OneShotRun {
         }
       },
       transferProgressed: (info, bytes) => this.reporter.progressed(info, bytes),
+      transferResumed: (info, from) => this.reporter.resumed(info, from),
       transferFinished: (done) => {
         this.opened.delete(done.id);
         this.reporter.done(done);

@@ -60,6 +60,8 @@ export interface Reporter {
    */
   receiving(info: TransferInfo): void;
   progressed(info: TransferInfo, bytes: number): void;
+  /** A file resumes at `from` bytes (session events' transferResumed): said as it starts. */
+  resumed(info: TransferInfo, from: number): void;
   done(done: TransferDone): void;
   /**
    * A plain wormhole client's folder (`done`, its zip) has this entry stored under another name

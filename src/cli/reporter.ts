@@ -208,6 +208,10 @@ class HumanReporter implements Reporter, TransferOutput {
     this.receiving(i); // a path that did not say where the file goes still gets its line first
     this.presenter.progressed(i, bytes);
   }
+  resumed(i: TransferInfo, from: number): void {
+    this.receiving(i);
+    this.presenter.resumed(i, from);
+  }
   done(d: TransferDone): void {
     this.receiving(d);
     this.presenter.finished(d);

@@ -93,6 +93,9 @@ export class StartingReporter implements Reporter {
   progressed(...args: Parameters<Reporter["progressed"]>): void {
     this.open().progressed(...args);
   }
+  resumed(...args: Parameters<Reporter["resumed"]>): void {
+    this.open().resumed(...args);
+  }
   done(...args: Parameters<Reporter["done"]>): void {
     this.open().done(...args);
   }

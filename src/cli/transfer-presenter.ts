@@ -21,6 +21,7 @@ import {
   label,
   receiverTotalsLine,
   resumedLine,
+  resumingLine,
   senderTotalsLine,
   shownName,
   type TransferOutput,
@@ -59,6 +60,14 @@ export class TransferPresenter {
 
   progressed(info: TransferInfo, bytes: number): void {
     if (!this.folders.progressed(info, bytes)) this.out.updateProgress(info.id, bytes);
+  }
+
+  /**
+   * A file resumes: said as it starts (`Resuming #2 a.bin from 12.0 MiB (of 40.0 MiB).`), both
+   * sides; before, only its end said so. A folder's entries are its one line and bar.
+   */
+  resumed(info: TransferInfo, from: number): void {
+    if (!info.folder) this.out.print(resumingLine(info, from));
   }
 
   finished(done: TransferDone): void {

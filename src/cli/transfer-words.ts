@@ -11,6 +11,7 @@ import type { TransferDone, TransferInfo } from "../session/index.ts";
 import { checksumLabel, isChecksumAlgo } from "../transfer/checksum.ts";
 import { sanitizeFileName } from "../transfer/file-names.ts";
 import type { CommandSummary } from "../ui/command-tally.ts";
+import { formatBytes } from "../ui/progress.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import { count } from "./counts.ts";
 
@@ -105,6 +106,12 @@ export function commandIncompleteWords(direction: "send" | "receive", s: Command
       ? `the sender has sent a total of ${count(s.bytes, "byte")} to the receiver`
       : `the receiver has received a total of ${count(s.bytes, "byte")} from the sender`;
   return `${counts}; ${total}`;
+}
+
+/** "Resuming ...": a file resumed, as it starts (Reporter.resumed); the size in both units' first. */
+export function resumingLine(info: TransferInfo, from: number): string {
+  const of = info.size === null ? "" : ` (of ${formatBytes(info.size)})`;
+  return `Resuming ${label(info)} from ${formatBytes(from)}${of}: an earlier attempt had delivered that much.`;
 }
 
 /** "Resumed ...", after an interrupted attempt. */

@@ -136,6 +136,12 @@ export interface SessionEvents {
   transferStarted(info: TransferInfo): void;
   /** `bytes` so far; called per chunk: throttle in the UI. */
   transferProgressed(info: TransferInfo, bytes: number): void;
+  /**
+   * A file's DATA resumes at `from` (> 0): the bytes an earlier, cut attempt delivered, which the
+   * sender found the same as its file. Sender: its START went out; receiver: the sender's START
+   * came. Said as the transfer goes on, not only by its end (TransferDone.resumedFrom).
+   */
+  transferResumed?(info: TransferInfo, from: number): void;
   transferFinished(done: TransferDone): void;
   /**
    * `code`: a stable reason code (TransferFailureCode), for scripts and exit codes. `reason`:

@@ -168,7 +168,7 @@ export class IncomingTransfers {
     }
     t.state = "receiving";
     t.resumedFrom = offset;
-    if (offset !== 0) return;
+    if (offset !== 0) return this.host.events.transferResumed?.(t.info, offset);
     try {
       sink.restart();
       t.counted = sink.received;

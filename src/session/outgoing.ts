@@ -286,6 +286,7 @@ export class OutgoingTransfers {
         t.state = "sending";
         t.resumedFrom = same ? offset : 0;
         this.host.scheduler.send({ kind: "start", id: t.info.id, offset: t.resumedFrom });
+        if (t.resumedFrom > 0) this.host.events.transferResumed?.(t.info, t.resumedFrom);
       },
       (err: unknown) => {
         if (!(err instanceof TransferError)) throw err;

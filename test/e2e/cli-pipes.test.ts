@@ -622,7 +622,13 @@ describe("leaving in other ways", () => {
       again.cli.send(match[1] as string);
       await bob.waitForLine(/^Connected to alice/);
       again.cli.send(`transfer ${src.path}`);
-      await bob.waitForLine(/^Resumed cut\.bin: [1-9]\d* bytes were there from an earlier attempt/);
+      // Said as it starts, both sides (before: only bob's "Resumed" line at its end).
+      const resuming =
+        /^Resuming #1 cut\.bin from [\d.]+ [KM]iB \(of 16\.0 MiB\): an earlier attempt had delivered that much\.$/;
+      const said = await bob.waitForLine(resuming);
+      await again.cli.waitForLine(resuming);
+      const resumed = await bob.waitForLine(/^Resumed cut\.bin: [1-9]\d* bytes were there from an earlier attempt/);
+      expect(said.index).toBeLessThan(resumed.index);
       await bob.waitForLine(/^Saved /);
       expect(readFileSync(join(b.dir, "cut.bin")).equals(src.bytes)).toBe(true);
     },

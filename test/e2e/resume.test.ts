@@ -10,6 +10,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { formatBytes } from "../../src/ui/progress.ts";
 import { type Relay, startRelay } from "../relay.ts";
 import { seededRandom } from "../seeded-random.ts";
 import { type Cli, cleanup, jsonReceiver, makeTempDir, randomFile, seededBytes, startCli } from "./helpers.ts";
@@ -151,3 +152,56 @@ test("a folder cut by SIGKILL of the receiver, sent again: it goes on in the sam
     .map((l) => (JSON.parse(l) as { resumedFrom: number }).resumedFrom);
   expect(resumed.some((n) => n > 0)).toBe(true);
 }, 60_000);
+
+test("a resume is said as it starts, both sides (a line; --json a resume event), not only at its end", async () => {
+  const SIZE2 = 16 * 1024 * 1024;
+  const dir = makeTempDir();
+  const { path: src, bytes } = randomFile("cut.bin", SIZE2, 4);
+  const part = join(dir, "cut.bin.part");
+  let r = await receiver(dir);
+  let s = sender(src, r.code, "8M");
+  await somewhereInTheMiddle(r.cli);
+  r.cli.kill("SIGKILL");
+  expect(await s.exitCode()).toBe(3);
+  const first = statSync(part).size;
+  expect(first).toBeGreaterThan(0);
+
+  // 2: people's lines on the receiver, --json on the sender; the sender is killed once both said it.
+  const human = startCli("receiver", ["receive", "--dir", dir, "--no-progress"]);
+  const { match } = await human.waitForLine(/ · code (\d+-[a-z]+-[a-z]+)$/);
+  s = sender(src, match[1] as string, "4M"); // the rest takes seconds: it is cut below
+  const line = new RegExp(
+    `^Resuming #\\d+ cut\\.bin from ${formatBytes(first).replace(".", "\\.")} \\(of 16\\.0 MiB\\): an earlier attempt had delivered that much\\.$`,
+  );
+  // Before: nothing until its end ("Resumed cut.bin: N bytes were there ...").
+  await human.waitForLine(line);
+  const event = JSON.parse((await s.waitForLine(/"type":"resume"/)).line);
+  expect(event).toMatchObject({ type: "resume", direction: "send", name: "cut.bin", size: SIZE2, from: first });
+  // Said as it started: the file is not there yet, nor its end's line.
+  expect(human.stdout).not.toContain("Resumed cut.bin");
+  expect(existsSync(join(dir, "cut.bin"))).toBe(false);
+  await somewhereInTheMiddle(s);
+  s.kill("SIGKILL");
+  expect(await human.exitCode()).toBe(3);
+  const second = statSync(part).size;
+  expect(second).toBeGreaterThanOrEqual(first);
+
+  // 3: --json on the receiver, people's lines on the sender, to the end.
+  r = await receiver(dir);
+  const shown = startCli("sender", ["send", src, "--to", r.code, "--no-progress"]);
+  expect(await shown.exitCode()).toBe(0);
+  expect(await r.cli.exitCode()).toBe(0);
+  const resume = r.cli.lines.findIndex((l) => l.includes('"type":"resume"'));
+  expect(JSON.parse(r.cli.lines[resume] as string)).toMatchObject({
+    direction: "receive",
+    name: "cut.bin",
+    from: second,
+  });
+  expect(resume).toBeLessThan(r.cli.lines.findIndex((l) => l.includes('"type":"done"')));
+  const said = shown.lines.findIndex((l) =>
+    l.startsWith(`Resuming #1 cut.bin from ${formatBytes(second)} (of 16.0 MiB)`),
+  );
+  expect(said, shown.describe()).toBeGreaterThanOrEqual(0);
+  expect(said).toBeLessThan(shown.lines.findIndex((l) => l.startsWith("Resumed cut.bin: ")));
+  expect(readFileSync(join(dir, "cut.bin")).equals(bytes)).toBe(true);
+}, 90_000);
