@@ -5,6 +5,7 @@
 
 import type { TransferDone, TransferInfo } from "../session/events.ts";
 import type { MetPath, Security } from "../session/rendezvous.ts";
+import type { SkippedEntry } from "../transfer/folder-walk.ts";
 import type { ZipStored } from "../transfer/zip-renames.ts";
 import type { Asker } from "../ui/asker.ts";
 import { CommandTally } from "../ui/command-tally.ts";
@@ -254,6 +255,10 @@ export class JsonReporter implements Reporter {
   }
   note(message: string): void {
     this.write("err", `${message}\n`);
+  }
+  skipped(entries: readonly SkippedEntry[], lines: readonly string[]): void {
+    for (const line of lines) this.write("err", `${line}\n`);
+    for (const entry of entries) this.emit({ type: "skipped", path: entry.rel, reason: entry.kind });
   }
   warning(code: string, message: string): void {
     this.write("err", `${message}\n`);

@@ -6,6 +6,7 @@
 
 import type { TransferDone, TransferInfo } from "../session/events.ts";
 import type { MetPath, Security } from "../session/rendezvous.ts";
+import type { SkippedEntry } from "../transfer/folder-walk.ts";
 import type { ZipStored } from "../transfer/zip-renames.ts";
 import type { Asker } from "../ui/asker.ts";
 
@@ -97,6 +98,12 @@ export interface Reporter {
   bye(reason: string): void;
   /** A human message (stderr in JSON mode). */
   note(message: string): void;
+  /**
+   * A folder's entries left out of what is sent (links, FIFOs, names that are not UTF-8 ...):
+   * `lines` (send-plan.ts skippedLines: ten named, the rest counted) as notes, and with --json a
+   * `skipped` event for each entry (`path`, `reason`), so a script sees what the folder will lack.
+   */
+  skipped(entries: readonly SkippedEntry[], lines: readonly string[]): void;
   /**
    * A warning at the start (the download folder others can change): a line on stderr, and with
    * --json a `warning` event too, after the first event (scripts read the first line's port and code).

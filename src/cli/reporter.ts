@@ -8,6 +8,7 @@
 import { shownReason } from "../protocol/message-types.ts";
 import type { TransferDone, TransferInfo } from "../session/events.ts";
 import type { MetPath, Security } from "../session/rendezvous.ts";
+import type { SkippedEntry } from "../transfer/folder-walk.ts";
 import type { Asker } from "../ui/asker.ts";
 import { lostLinesLine, OutputGate } from "../ui/output-gate.ts";
 import { TransferProgress } from "../ui/progress.ts";
@@ -239,6 +240,9 @@ class HumanReporter implements Reporter, TransferOutput {
   }
   note(message: string): void {
     this.print(message);
+  }
+  skipped(_entries: readonly SkippedEntry[], lines: readonly string[]): void {
+    for (const line of lines) this.print(line);
   }
   mailboxLost(line: string): void {
     this.print(line);

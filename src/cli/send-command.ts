@@ -117,7 +117,7 @@ async function sendPlanned(
       start: (session) => {
         // Said once the peer is a Parley: a plain wormhole peer's folder is zipped, and its
         // own skipped lines come with that (plain-folders.ts).
-        for (const line of skippedLines(plan.skipped)) reporter.note(line);
+        if (plan.skipped.length > 0) reporter.skipped(plan.skipped, skippedLines(plan.skipped));
         startSends(
           session,
           plan,

@@ -117,6 +117,9 @@ export class StartingReporter implements Reporter {
   warning(code: string, message: string): void {
     this.open().warning(code, message);
   }
+  skipped(...args: Parameters<Reporter["skipped"]>): void {
+    this.open().skipped(...args);
+  }
   shareLinesWith(...args: Parameters<Reporter["shareLinesWith"]>): void {
     this.open().shareLinesWith(...args);
   }

@@ -77,3 +77,34 @@ test("parley send of a folder with many links names the first 10 skipped and cou
   ]);
   expect(await receiver.exitCode()).toBe(0);
 }, 30_000);
+
+/**
+ * With --json the skipped entries were only the human lines on stderr: a script reading the
+ * events saw the folder's entries saved and exit 0, and nothing of what the folder lacked
+ * (newuser31). Each now has a `skipped` event, past the ten the lines name too, after `connected`.
+ */
+test("parley send --json: each skipped entry of a folder is a `skipped` event (path, reason), the lines on stderr as before", async () => {
+  const folder = join(makeTempDir(), "mixed");
+  mkdirSync(folder);
+  writeFileSync(join(folder, "real.txt"), "real");
+  for (let i = 0; i < 11; i++) symlinkSync("/etc/passwd", join(folder, `l${String(i).padStart(2, "0")}`));
+  expect(Bun.spawnSync(["mkfifo", join(folder, "pipe")]).exitCode).toBe(0);
+  writeFileSync(Buffer.concat([Buffer.from(`${folder}/caf`), Buffer.from([0xff]), Buffer.from(".txt")]), "x");
+  const receiver = startCli("receiver", ["receive", "--dir", makeTempDir(), "--no-progress"]);
+  const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+  const sender = startCli("sender", ["send", folder, "--to", match[1] as string, "--json"]);
+  expect(await sender.exitCode(), sender.describe()).toBe(0);
+  const events = sender.lines.map((line) => JSON.parse(line) as { type: string; path?: string; reason?: string });
+  const skipped = events.filter((e) => e.type === "skipped");
+  expect(skipped.map(({ path, reason }) => `${path} ${reason}`).sort()).toEqual(
+    [
+      ...Array.from({ length: 11 }, (_, i) => `mixed/l${String(i).padStart(2, "0")} link`),
+      "mixed/pipe fifo",
+      "mixed/caf\ufffd.txt name",
+    ].sort(),
+  );
+  for (const event of skipped) expect(Object.keys(event).sort()).toEqual(["path", "reason", "type"]);
+  expect(events.findIndex((e) => e.type === "connected")).toBeLessThan(events.findIndex((e) => e.type === "skipped"));
+  expect(sender.stderr.split("\n").filter((l) => l.startsWith("Skipped "))).toHaveLength(11);
+  expect(await receiver.exitCode()).toBe(0);
+}, 30_000);
