@@ -31,6 +31,22 @@ import type * as TransferWords from "./transfer-words.ts";
 const REFUSED_NEXT =
   " (nothing listens there): check the port with the peer; its Parley may have ended, or taken its peer already (a code serves one connection: start it again for a new code)";
 
+/**
+ * After any other failed dial ("closed before the greeting", "not a Parley peer (no greeting within
+ * 5 s)", a peer that refused): the chat says what to do ("Check the code and that the peer's Parley
+ * is running, then type it again."), `parley send`/`receive` said nothing (newuser31: a receiver
+ * killed while the sender dialed it).
+ */
+const CONNECT_NEXT =
+  "; check the code with the peer, and that its Parley is still running (started again, it has a new code)";
+
+/** A dial's failure line with what to do next (not for this Parley's own port: that line says it). */
+function withNextStep(code: string, message: string): string {
+  if (code === "E_CONNECT_REFUSED") return `${message}${REFUSED_NEXT}`;
+  const dialed = code === "E_CONNECT" && message.startsWith("could not connect to ");
+  return dialed && !message.endsWith("enter the peer's") ? `${message}${CONNECT_NEXT}` : message;
+}
+
 export type Role = "send" | "receive";
 
 export interface RoleHooks {
@@ -128,8 +144,7 @@ export class OneShotRun {
           this.hooks.start(session);
         },
         note: (line) => reporter.note(line),
-        error: (code, message) =>
-          reporter.error(code, code === "E_CONNECT_REFUSED" ? `${message}${REFUSED_NEXT}` : message),
+        error: (code, message) => reporter.error(code, withNextStep(code, message)),
         interrupted: (signal) => {
           this.hooks.interrupted?.();
           reporter.note(`${SIGNAL_WORDS[signal]}.`);

@@ -9,7 +9,7 @@ import { afterEach, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanup, closedPort, connectedPair, makeTempDir, startCli, startPeer } from "./helpers.ts";
+import { Cli, cleanup, closedPort, connectedPair, makeTempDir, startCli, startPeer } from "./helpers.ts";
 
 afterEach(cleanup);
 const TEST_MS = 30_000;
@@ -127,6 +127,39 @@ test(
 );
 
 test(
+  "a dial whose listener closes before its greeting says what to do next, as the chat does",
+  async () => {
+    // What a receiver killed while the sender dialed it looks like: the port takes the
+    // connection and closes it at once (newuser31 met it with SIGKILL; here a socket that closes).
+    const server = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open: (socket) => {
+          socket.end();
+        },
+        data: () => {},
+      },
+    });
+    try {
+      const file = join(makeTempDir(), "a.bin");
+      writeFileSync(file, "a");
+      const sender = new Cli("sender", ["send", file, "--to", String(server.port)], undefined, undefined, {
+        env: { PARLEY_CODE: `${server.port}-ribbon-walnut` },
+      });
+      expect(await sender.exitCode(), sender.describe()).toBe(2);
+      // Before: "Error: could not connect to 127.0.0.1:PORT: closed before the greeting." and nothing to try.
+      expect(sender.stderr + sender.stdout).toContain(
+        `Error: could not connect to 127.0.0.1:${server.port}: closed before the greeting; check the code with the peer, and that its Parley is still running (started again, it has a new code).\n`,
+      );
+    } finally {
+      server.stop(true);
+    }
+  },
+  TEST_MS,
+);
+
+test(
   "`transfer` alone shows its usage and sends nothing as chat",
   async () => {
     const { a, b } = await connectedPair();
@@ -222,7 +255,7 @@ test("a host name that does not resolve is said in words, dialing (exit 2) and l
   expect(await sender.exitCode(), sender.describe()).toBe(2);
   expect(sender.linesMatching(/^Error: /), sender.describe()).toEqual([
     expect.stringMatching(
-      /^Error: could not connect to nosuch\.invalid:40123: (no such host \(the name does not resolve\)|the host name could not be resolved now \(no answer from DNS\))\.$/,
+      /^Error: could not connect to nosuch\.invalid:40123: (no such host \(the name does not resolve\)|the host name could not be resolved now \(no answer from DNS\)); check the code with the peer, and that its Parley is still running \(started again, it has a new code\)\.$/,
     ),
   ]);
   const receiver = startCli("receiver", ["receive", "--host", "nosuch.invalid"]);
