@@ -27,7 +27,7 @@ export const PROGRESS_EVERY_MS = 100;
  * Characters held back while an --ask question waits, at most (a peer makes events at will: each
  * offer, each cancel); past it, lines are counted and said once the question has its answer.
  */
-const MAX_HELD_CHARS = 1024 * 1024;
+export const MAX_HELD_CHARS = 1024 * 1024;
 
 /** A write held back while a question waits: where it goes, and a progress event's transfer. */
 interface HeldWrite {

@@ -14,7 +14,7 @@ import { lostLinesLine, OutputGate } from "../ui/output-gate.ts";
 import { TransferProgress } from "../ui/progress.ts";
 import { peerTextLines, sanitizeForTerminal } from "../ui/sanitize.ts";
 import type { OutStream } from "./io.ts";
-import { JsonReporter, PROGRESS_EVERY_MS } from "./json-reporter.ts";
+import { JsonReporter, MAX_HELD_CHARS, PROGRESS_EVERY_MS } from "./json-reporter.ts";
 import { listeningLine } from "./listening-words.ts";
 import { isOutputFailure } from "./output-failure.ts";
 import { connectedWhere, pathLine } from "./path-line.ts";
@@ -80,6 +80,10 @@ class HumanReporter implements Reporter, TransferOutput {
   /** The lines and the asker's questions go to one place (shareLinesWith). */
   private linesWithQuestions = false;
   private readonly gate: OutputGate;
+  /** Lines printed while a question waits for its answer (print), and their characters; those past the bound counted. */
+  private readonly held: Array<{ readonly text: string; readonly fromPeer: boolean }> = [];
+  private heldChars = 0;
+  private heldLost = 0;
 
   constructor(
     progress: boolean,
@@ -97,15 +101,47 @@ class HumanReporter implements Reporter, TransferOutput {
     if (this.barsOn && err === process.stderr) process.stderr.on("resize", () => this.redraw());
   }
 
+  /**
+   * Writes a line now, or holds it while an --ask question waits for its answer where the line
+   * shares the question's terminal or file (not `receive --ask > log`): it would land after
+   * "[y/N] ". Held lines are written once the question's line has ended (its answer read, a
+   * signal's endLine, the end of input, its offer gone), in order. Showing the question again
+   * below each line instead (session 30) raced with an answer typed before this process read it:
+   * the question came back, answered already, and the next line went on its row ("Accept b.txt
+   * (6 bytes)? [y/N] Receiving #3 b.txt"), where a second answer typed went to the next question.
+   */
   print(text: string, fromPeer = false): void {
-    const write = () => {
-      this.clearBar();
-      if (fromPeer) this.gate.writeFromPeer(`${text}\n`);
-      else this.gate.write(`${text}\n`);
-    };
-    // Only where the lines share the questions' terminal or file (not `receive --ask > log`).
-    if (this.asker && this.linesWithQuestions) this.asker.aroundLine(write);
-    else write();
+    if (this.asker && this.linesWithQuestions && this.asker.holdsLines()) this.hold(text, fromPeer);
+    else this.writeLine(text, fromPeer);
+  }
+
+  private writeLine(text: string, fromPeer: boolean): void {
+    this.clearBar();
+    if (fromPeer) this.gate.writeFromPeer(`${text}\n`);
+    else this.gate.write(`${text}\n`);
+  }
+
+  /** Held while a question waits, up to MAX_HELD_CHARS (a peer may send lines at will): the rest counted. */
+  private hold(text: string, fromPeer: boolean): void {
+    if (this.heldChars + text.length > MAX_HELD_CHARS) {
+      this.heldLost++;
+      return;
+    }
+    this.heldChars += text.length;
+    this.held.push({ text, fromPeer });
+  }
+
+  private releaseHeld(): void {
+    const [held, lost] = [this.held.splice(0), this.heldLost];
+    this.heldChars = 0;
+    this.heldLost = 0;
+    for (const { text, fromPeer } of held) this.writeLine(text, fromPeer);
+    if (lost > 0) {
+      this.writeLine(
+        `${lost} line${lost === 1 ? "" : "s"} not shown: more came while the question waited than are kept.`,
+        false,
+      );
+    }
   }
 
   shareLinesWith(asker: Asker, samePlace?: boolean): void {
@@ -114,6 +150,7 @@ class HumanReporter implements Reporter, TransferOutput {
     // (--stdout), or to the same file or terminal (two terminals, 2>/dev/pts/5: not).
     this.linesWithQuestions =
       this.out === this.err || (samePlace ?? (this.out.isTTY === true && this.err.isTTY === true));
+    asker.lineEnded = () => this.releaseHeld();
   }
 
   startProgress(key: number, label: string, total: number | null): void {

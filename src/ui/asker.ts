@@ -35,8 +35,6 @@ export class Asker {
   inputEnded = false;
   /** A question is on the screen without its answer: the cursor is at the end of its line. */
   private open = false;
-  /** That question's text, to show it again below a line printed meanwhile. */
-  private question = "";
   /** That question's stillWanted: an offer gone meanwhile (the peer left) is not shown again. */
   private wanted: () => boolean = () => true;
   /**
@@ -86,7 +84,6 @@ export class Asker {
         return false;
       }
       this.output.write(question);
-      this.question = question;
       this.wanted = stillWanted;
       this.open = true;
       const line = await this.nextLine();
@@ -94,7 +91,7 @@ export class Asker {
       this.open = false;
       if (line === undefined) {
         this.inputEnded = true;
-        // No Enter was typed: the next line starts on its own (unless endLine or aroundLine ended
+        // No Enter was typed: the next line starts on its own (unless endLine ended
         // it); a pipe or file that ended is said, as its answers are (a bare "[y/N] " read as a hang).
         if (onScreen) this.output.write(this.echoedThere ? "\n" : "(input ended)\n");
       }
@@ -137,8 +134,9 @@ export class Asker {
   /**
    * True while a question waits for its answer and its offer is still wanted: a line written now
    * to the question's terminal would land after "[y/N] ", so the caller holds it until
-   * lineEnded. Holding (not aroundLine's question shown again) has no race with an answer the
-   * terminal has echoed but this process has not read yet: nothing is written until it is read.
+   * lineEnded. Holding (not the question shown again below each line, as the human lines did
+   * until session 31) has no race with an answer the terminal has echoed but this process has not
+   * read yet: nothing is written until it is read.
    * A question whose offer is gone (the peer left) gets its line ended here, and is not shown again.
    */
   holdsLines(): boolean {
@@ -151,20 +149,6 @@ export class Asker {
   /** A question is waiting for its answer. */
   get asking(): boolean {
     return this.open;
-  }
-
-  /**
-   * Runs `print` (which prints whole lines to the same terminal) so that a question waiting for
-   * its answer is not left mid-line with the text after it: its line is ended first, and the
-   * question is shown again below what was printed, while its offer is still wanted (not after
-   * "Connection closed").
-   */
-  aroundLine(print: () => void): void {
-    if (!this.open) return print();
-    this.output.write("\n");
-    print();
-    if (this.wanted()) this.output.write(this.question);
-    else this.open = false;
   }
 
   close(): void {

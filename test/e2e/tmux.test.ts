@@ -604,6 +604,89 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     }
   }, 30_000);
 
+  test.concurrent("receive --ask at a terminal: a line that comes while a question waits, or while its answer typed early is not read yet, is written after the answer; the question is shown once", async () => {
+    const dir = makeTempDir();
+    startCommandPane("askhold", [BUN, MAIN, "receive", "--ask", "--no-progress", "--dir", dir], 200, 30);
+    const [, port, code] = await waitForText("askhold", /Listening on 127\.0\.0\.1:(\d+) · code (\S+)/);
+    const raw = await rawParley(Number(port), { leader: true, words: (code as string).replace(/^\d+-/, "") });
+    const pongs = () => raw.frames.filter((f) => f.type === FrameType.Pong).length;
+    /** A PING and its PONG: the receiver has taken every frame sent before it. */
+    const taken = async (): Promise<void> => {
+      const before = pongs();
+      raw.send(encodeMessage({ kind: "ping", token: new Uint8Array(8) }));
+      await until("the receiver's PONG", () => pongs() > before, 5_000);
+    };
+    try {
+      const bytes = { 1: Buffer.from("hello\n"), 3: Buffer.from("world\n") };
+      // 1: a peer's line while a.txt's question waits, nothing typed yet.
+      raw.send(encodeMessage({ kind: "offer", id: 1, name: "a.txt", size: 6, algo: "xxh3" }));
+      await waitForScreen(
+        "askhold",
+        (t) => lastRow(t).trimEnd() === "Accept a.txt (6 bytes)? [y/N]",
+        "a.txt's question",
+      );
+      raw.send(encodeMessage({ kind: "chat", text: "while you think" }));
+      await taken();
+      // Before: "<peer> while you think" below, and the question again under it.
+      expect(lastRow(await look("askhold", false)).trimEnd()).toBe("Accept a.txt (6 bytes)? [y/N]");
+      type("askhold", "y");
+      await until("a.txt accepted", () => raw.frames.find((f) => f.type === FrameType.Accept), 5_000);
+      raw.send(dataAndEnd(1, bytes[1]));
+      await until("a.txt saved", () => raw.frames.find((f) => f.type === FrameType.Received), 5_000);
+      // 2: b.txt's answer typed while the receiver is stopped (the terminal echoes it, nobody
+      // reads it yet) and a peer's line already waiting in its socket: it reads both at once.
+      raw.send(encodeMessage({ kind: "offer", id: 3, name: "b.txt", size: 6, algo: "xxh3" }));
+      await waitForScreen(
+        "askhold",
+        (t) => lastRow(t).trimEnd() === "Accept b.txt (6 bytes)? [y/N]",
+        "b.txt's question",
+      );
+      const shell = Number(tmux("display-message", "-p", "-t", "askhold", "#{pane_pid}").trim());
+      const cli = Number(
+        Bun.spawnSync(["ps", "-o", "pid=", "--ppid", String(shell)], { stdout: "pipe" })
+          .stdout.toString()
+          .trim(),
+      );
+      process.kill(cli, "SIGSTOP");
+      try {
+        raw.send(encodeMessage({ kind: "chat", text: "typed early" }));
+        await Bun.sleep(200); // in its socket (nothing can tell a stopped process's)
+        type("askhold", "y");
+        await waitForScreen(
+          "askhold",
+          (t) => lastRow(t).trimEnd() === "Accept b.txt (6 bytes)? [y/N] y",
+          "the typed answer",
+        );
+      } finally {
+        process.kill(cli, "SIGCONT");
+      }
+      await until("b.txt accepted", () => raw.frames.filter((f) => f.type === FrameType.Accept)[1], 5_000);
+      raw.send(dataAndEnd(3, bytes[3]));
+      await until("b.txt saved", () => raw.frames.filter((f) => f.type === FrameType.Received)[1], 5_000);
+      raw.send(encodeMessage({ kind: "bye", reason: "done" }));
+      await waitForText("askhold", /^EXIT=\d+$/m);
+      const rows = screen("askhold")
+        .split("\n")
+        .filter((r) => r.trim() !== "")
+        .map((r) => r.trimEnd());
+      const at = (row: string) => rows.indexOf(row);
+      // Each question once, with its answer on its line; each line whole, after that answer.
+      // Before: the question again below "<peer> typed early", answered already, and what came
+      // next on its line ("Accept b.txt (6 bytes)? [y/N] Receiving #3 b.txt (6 bytes).").
+      expect(
+        rows.filter((r) => r.startsWith("Accept ")),
+        rows.join("\n"),
+      ).toEqual(["Accept a.txt (6 bytes)? [y/N] y", "Accept b.txt (6 bytes)? [y/N] y"]);
+      expect(at("<peer> while you think"), rows.join("\n")).toBeGreaterThan(at("Accept a.txt (6 bytes)? [y/N] y"));
+      expect(at("<peer> typed early"), rows.join("\n")).toBeGreaterThan(at("Accept b.txt (6 bytes)? [y/N] y"));
+      expect(rows.at(-1)).toBe("EXIT=0");
+      expect(readFileSync(join(dir, "a.txt"))).toEqual(bytes[1]);
+      expect(readFileSync(join(dir, "b.txt"))).toEqual(bytes[3]);
+    } finally {
+      raw.socket.destroy();
+    }
+  }, 30_000);
+
   test.concurrent("receive PORT at a terminal asks for the code: a typo and another port's code are said and asked again; its words receive the file", async () => {
     const src = join(makeTempDir(), "asked.bin");
     const bytes = randomBytes(200_000);
