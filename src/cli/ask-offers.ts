@@ -19,11 +19,19 @@ function asStored(offered: string): [string, string] {
 }
 
 /**
+ * Folders' answers kept (the latest asked or used): a folder's entries come one after another, so
+ * an older one is over. A peer offering and cancelling folder after folder held a promise each
+ * (attack31); a folder let go and offered again is asked again.
+ */
+export const MAX_FOLDER_ANSWERS = 1_024;
+
+/**
  * --ask: "Accept a.txt (6 bytes)?" for a file; for a folder, whose entries come as offers of
  * their own, "Accept folder photos (2,005 entries, 1.2 GiB)?" once, its answer for them all; a plain
  * wormhole peer's folder, one zip, "Accept folder photos (2,005 files, 1.2 GiB)?" (its size unpacked).
  * An offer cancelled while an earlier question waits for its answer is never asked.
- * @param folderAnswers - this run's answers for folders, by the sender's folder id
+ * @param folderAnswers - this run's answers for folders, by the sender's folder id (the latest
+ *   MAX_FOLDER_ANSWERS, oldest first)
  * @param unasked - the question was not shown: the input had ended before its turn (Asker.ask)
  */
 export function askFor(
@@ -46,11 +54,14 @@ export function askFor(
     return asker.ask(`Accept ${name} (${size}${sent})? [y/N] `, stillWanted, unasked);
   }
   let answer = folderAnswers.get(folder.group);
-  if (!answer) {
+  if (answer)
+    folderAnswers.delete(folder.group); // set again below: the latest used
+  else {
     const [name, sent] = asStored(folder.root);
     const what = `${count(folder.entries, "entry", "entries")}, ${sizeWords(folder.bytes)}${sent}`;
     answer = asker.ask(`Accept folder ${name} (${what})? [y/N] `, stillWanted, unasked);
-    folderAnswers.set(folder.group, answer);
   }
+  folderAnswers.set(folder.group, answer);
+  if (folderAnswers.size > MAX_FOLDER_ANSWERS) folderAnswers.delete(folderAnswers.keys().next().value as number);
   return answer;
 }

@@ -372,6 +372,7 @@ export class IncomingTransfers {
   private settle(t: Incoming, state: IncomingState): void {
     t.state = state;
     this.live.delete(t.info.id);
+    if (t.info.folder) this.folders.entryEnded(t.info.folder.group);
     this.ended.set(t.info.id, t);
     if (this.ended.size > MAX_REMEMBERED_ENDED) this.ended.delete(this.ended.keys().next().value as number);
   }

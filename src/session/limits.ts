@@ -141,8 +141,15 @@ export const BYE_FLUSH_MS = 1_000;
 export const MAX_QUEUED_CONTROL_BYTES = 8 * 1024 * 1024;
 /** Incoming transfers at once; more offers are declined. */
 export const MAX_INCOMING_TRANSFERS = 64;
-/** Folders a peer may send in one session (each is remembered: its entries are counted). */
+/** Folders a peer may send in one session. */
 export const MAX_PEER_FOLDERS = 100_000;
+/**
+ * A peer's folders open at once (offered, not ended whole nor every entry ended): past it the
+ * session ends (each is remembered, its entries counted; a sender offers a few at a time).
+ */
+export const MAX_OPEN_PEER_FOLDERS = 1_024;
+/** A peer's ended folders remembered (a late entry declined with its folder); older ones are let go. */
+export const MAX_ENDED_PEER_FOLDERS = 1_024;
 /** A leader waits this long at most for a dial of its own before picking an accepted connection. */
 export const DIAL_WAIT_MS = 1_000;
 /** Outgoing transfers offered at once; more wait their turn (a folder's files are pipelined). */

@@ -10,7 +10,7 @@ import { ProtocolError } from "../protocol/errors.ts";
 import { endsRefusedFolders } from "../protocol/features.ts";
 import type { CommandPlace, FolderEntry, Hello } from "../protocol/message-types.ts";
 import type { TransferInfo } from "./events.ts";
-import { MAX_PEER_FOLDERS } from "./limits.ts";
+import { MAX_ENDED_PEER_FOLDERS, MAX_OPEN_PEER_FOLDERS, MAX_PEER_FOLDERS } from "./limits.ts";
 
 /** A folder refused whole (not enough space for all of it): REJECT's code and detail. */
 export const REFUSED_WHOLE = { code: "E_NO_SPACE", detail: "folder" } as const;
@@ -67,34 +67,58 @@ export function wholeFolderInfo(
   };
 }
 
+/** What a folder's first entry announced, and how many of its entries came and ended. */
+interface Known {
+  readonly root: string;
+  readonly entries: number;
+  readonly bytes: number;
+  offered: number;
+  /** Entries offered that have ended here (stored, failed, declined, cancelled). */
+  settled: number;
+  readonly command: CommandPlace | undefined;
+}
+
 export class PeerFolders {
-  /** By the peer's folder id: what the first entry announced, and how many entries came. */
-  private readonly folders = new Map<
-    number,
-    { root: string; entries: number; bytes: number; offered: number; command: CommandPlace | undefined }
-  >();
+  /**
+   * By the peer's folder id: the folders still open, and the last MAX_ENDED_PEER_FOLDERS ended
+   * (late entries of one ended whole are declined with it; a FOLDER_END may cross our cancel).
+   * An older ended folder is let go: a peer offering and cancelling folder after folder held a
+   * few hundred bytes each, up to MAX_PEER_FOLDERS (attack31).
+   */
+  private readonly folders = new Map<number, Known>();
   /**
    * Folders refused whole whose sender ends them there, and folders cancelled whole: their later
    * entries were counted with the refusal or the cancel; by group, what REJECTs one still offered.
    */
   private readonly refused = new Map<number, { readonly code: string; readonly detail: string }>();
+  /** The folders of `folders` that have ended (whole, or every entry offered and ended), oldest first. */
+  private readonly ended = new Set<number>();
+  /** Folders the peer has offered in this session, those let go included. */
+  private total = 0;
+  /** Some ended folder has been let go: a FOLDER_END for a group not known may be one of them. */
+  private forgotten = false;
 
   /**
    * Counts one offered entry.
    * @returns REJECT's reason when its folder was refused whole and its sender ends it there, or
    *   was cancelled whole (the entry, in flight then or from an older sender, was counted in the
    *   refusal's or the cancel's folderRest: it is declined unsaid); else undefined
-   * @throws ProtocolError past the count, or for a folder told otherwise
+   * @throws ProtocolError past the count, for a folder told otherwise, past MAX_PEER_FOLDERS in
+   *   the session or past MAX_OPEN_PEER_FOLDERS open at once
    */
   offered(folder: FolderEntry, command?: CommandPlace): { readonly code: string; readonly detail: string } | undefined {
     if (folder.entries < 1) throw new ProtocolError("E_BAD_MESSAGE", `folder ${folder.group} announced no entries`);
     const known = this.folders.get(folder.group);
     if (!known) {
-      if (this.folders.size >= MAX_PEER_FOLDERS) {
+      if (this.total >= MAX_PEER_FOLDERS) {
         throw new ProtocolError("E_BAD_MESSAGE", `more than ${MAX_PEER_FOLDERS} folders in one session`);
       }
+      if (this.folders.size - this.ended.size >= MAX_OPEN_PEER_FOLDERS) {
+        throw new ProtocolError("E_BAD_MESSAGE", `more than ${MAX_OPEN_PEER_FOLDERS} folders open at once`);
+      }
+      this.total++;
       const { root, entries, bytes } = folder;
-      this.folders.set(folder.group, { root, entries, bytes, offered: 1, command });
+      this.folders.set(folder.group, { root, entries, bytes, offered: 1, settled: 0, command });
       return undefined;
     }
     if (known.root !== folder.root || known.entries !== folder.entries || known.bytes !== folder.bytes) {
@@ -107,6 +131,14 @@ export class PeerFolders {
       );
     }
     return this.refused.get(folder.group);
+  }
+
+  /** An entry of `group` offered (and taken up: not declined unsaid by offered()) has ended here, however. */
+  entryEnded(group: number): void {
+    const known = this.folders.get(group);
+    if (!known) return;
+    known.settled++;
+    if (known.offered === known.entries && known.settled >= known.offered) this.end(group);
   }
 
   /**
@@ -129,6 +161,7 @@ export class PeerFolders {
     const known = info.folder && this.folders.get(info.folder.group);
     if (!known || !info.folder || this.refused.has(info.folder.group)) return info;
     this.refused.set(info.folder.group, CANCELLED_WHOLE);
+    this.end(info.folder.group);
     return { ...info, folderRest: known.entries - known.offered };
   }
 
@@ -140,9 +173,13 @@ export class PeerFolders {
    */
   endedWhole(group: number): number | undefined {
     const known = this.folders.get(group);
-    if (!known) throw new ProtocolError("E_UNEXPECTED", `FOLDER_END for folder ${group}, never offered`);
+    if (!known) {
+      if (this.forgotten) return undefined; // perhaps one ended long ago and let go
+      throw new ProtocolError("E_UNEXPECTED", `FOLDER_END for folder ${group}, never offered`);
+    }
     if (this.refused.has(group)) return undefined;
     this.refused.set(group, CANCELLED_WHOLE);
+    this.end(group);
     return known.entries - known.offered;
   }
 
@@ -168,6 +205,19 @@ export class PeerFolders {
     if (!known || !info.folder || !refusesWhole(reason)) return info;
     if (!endsRefusedFolders(peer) || this.refused.has(info.folder.group)) return info;
     this.refused.set(info.folder.group, { code: reason.code, detail: REFUSED_WHOLE.detail });
+    this.end(info.folder.group);
     return { ...info, folderRest: known.entries - known.offered, folderRefused: true };
+  }
+
+  /** Folder `group` has ended: remembered among the last MAX_ENDED_PEER_FOLDERS ended, the oldest let go. */
+  private end(group: number): void {
+    if (this.ended.has(group)) return;
+    this.ended.add(group);
+    if (this.ended.size <= MAX_ENDED_PEER_FOLDERS) return;
+    const oldest = this.ended.values().next().value as number;
+    this.ended.delete(oldest);
+    this.folders.delete(oldest);
+    this.refused.delete(oldest);
+    this.forgotten = true;
   }
 }
