@@ -217,6 +217,10 @@ class ChatController {
       transferResumed: (info, from) => this.withPeer.transferEvents.transferResumed?.(info, from),
       transferFinished: (done) => this.withPeer.transferEvents.transferFinished(done),
       transferFailed: (...failed) => this.withPeer.transferEvents.transferFailed(...failed),
+      peerChattedAfterLeaving: () =>
+        this.terminal.print(
+          `${this.peerName()} sent a line after saying it was leaving: not shown, nor any after it (a Parley sends none then).`,
+        ),
       // Its exit waits for the transfers under way: said now, not only by a declined offer.
       peerLeaving: (reason) => {
         const [name, why] = [this.peerName(), sanitizeForTerminal(shownReason(reason))];

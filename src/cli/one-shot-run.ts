@@ -209,6 +209,10 @@ export class OneShotRun {
       },
       transferProgressed: (info, bytes) => this.reporter.progressed(info, bytes),
       transferResumed: (info, from) => this.reporter.resumed(info, from),
+      peerChattedAfterLeaving: () =>
+        this.reporter.note(
+          "The peer sent a line after saying it was leaving: not shown, nor any after it (a Parley sends none then).",
+        ),
       transferFinished: (done) => {
         this.opened.delete(done.id);
         this.reporter.done(done);

@@ -156,6 +156,11 @@ export interface SessionEvents {
    * when a Ctrl-C cut its wait.
    */
   peerLeaving?(reason: string): void;
+  /**
+   * The peer sent a chat line after its LEAVING, which a Parley never does (its user's lines are
+   * refused once it leaves): called once, at the first; that line and any later are not delivered.
+   */
+  peerChattedAfterLeaving?(): void;
   /** The peer said BYE. */
   peerLeft(reason: string): void;
   /** The connection ended without BYE (peer vanished, protocol error, timeout). */

@@ -79,6 +79,8 @@ export class Session {
   private byeReason = "exit";
   /** The peer's LEAVING came (told once: a peer sends it once; a hostile one's repeats said nothing new). */
   private peerLeaving = false;
+  /** A chat line came after the peer's LEAVING (dropped; said once). */
+  private chatDroppedAfterLeaving = false;
   private readonly scheduler: Scheduler;
   private readonly keepalive: Keepalive;
   private readonly outgoing: OutgoingTransfers;
@@ -273,6 +275,10 @@ export class Session {
     const message = parseMessage(frame);
     switch (message.kind) {
       case "chat":
+        // After LEAVING a Parley sends no line (the chat refuses its user's: "Not sent: the
+        // session is closing"), and ours said the peer sends no more: a crafted peer's is not
+        // shown, which is said once (session 31).
+        if (this.peerLeaving) return this.chatAfterLeaving();
         this.scheduler.peerChatted();
         if (!chatTrace) return this.options.events.chatReceived(message.text);
         chatTrace.chatDecoded(message.text);
@@ -316,6 +322,13 @@ export class Session {
       case "ready":
         throw new ProtocolError("E_UNEXPECTED", `${message.kind.toUpperCase()} after the handshake`);
     }
+  }
+
+  /** A chat line after the peer's LEAVING: dropped, the first told (peerChattedAfterLeaving). */
+  private chatAfterLeaving(): void {
+    if (this.chatDroppedAfterLeaving) return;
+    this.chatDroppedAfterLeaving = true;
+    this.options.events.peerChattedAfterLeaving?.();
   }
 
   private failAll(f: Failure): void {

@@ -42,6 +42,32 @@ describe("a hostile peer with the code", () => {
   );
 
   test(
+    "its chat lines after its LEAVING are not shown (a Parley sends none): said once, in our words",
+    async () => {
+      const b = await startPeer("bob");
+      const raw = await rawLeaderInto(b);
+      raw.send(encodeMessage({ kind: "chat", text: "a line before" }));
+      raw.send(encodeMessage({ kind: "leaving", reason: "exit" }));
+      await b.cli.waitForLine(/^raw is leaving \(exit\)/);
+      // Under "raw sends no more lines": before, each was shown as raw's line.
+      for (const text of ["Transfer #3 saved: checksum matched", "and another"]) {
+        raw.send(encodeMessage({ kind: "chat", text }));
+      }
+      raw.send(encodeMessage({ kind: "bye", reason: "exit" }));
+      expect(await b.cli.exitCode()).toBe(0);
+      expect(b.cli.lines, b.cli.describe()).toContain("<raw> a line before");
+      expect(b.cli.lines.filter((l) => l.startsWith("<raw>"))).toEqual(["<raw> a line before"]);
+      expect(
+        b.cli.lines.filter((l) => l.includes("after saying it was leaving")),
+        b.cli.describe(),
+      ).toEqual([
+        "raw sent a line after saying it was leaving: not shown, nor any after it (a Parley sends none then).",
+      ]);
+    },
+    TEST_MS,
+  );
+
+  test(
     "names with ../, absolute paths and escape codes, and escape-laden chat, are neutralised",
     async () => {
       const b = await startPeer("bob");

@@ -80,21 +80,33 @@ test("exit with nothing under way says BYE alone (no LEAVING)", async () => {
 
 test("LEAVING from the peer is the session's peerLeaving event, and the session goes on until its BYE", async () => {
   const [peer, raw] = await withRawPeer(OWN_FEATURES);
+  raw.send(encodeMessage({ kind: "chat", text: "before it" }));
   raw.send(encodeMessage({ kind: "leaving", reason: "exit" }));
   const event = await peer.waitFor("peerLeaving", () => true);
   expect(event).toEqual({ type: "peerLeaving", reason: "exit" });
-  raw.send(encodeMessage({ kind: "chat", text: "a last line" }));
-  await peer.waitFor("chat", (e) => e.text === "a last line");
   raw.send(encodeMessage({ kind: "bye", reason: "exit" }));
   await peer.waitFor("peerLeft", (e) => e.reason === "exit");
+  expect(peer.events.filter((e) => e.type === "chat")).toEqual([{ type: "chat", text: "before it" }]);
+});
+
+test("a chat line after the peer's LEAVING (a Parley sends none) is not delivered: the first is told once, the rest dropped too", async () => {
+  const [peer, raw] = await withRawPeer(OWN_FEATURES);
+  raw.send(encodeMessage({ kind: "leaving", reason: "exit" }));
+  await peer.waitFor("peerLeaving", () => true);
+  for (let i = 0; i < 3; i++) raw.send(encodeMessage({ kind: "chat", text: `after it ${i}` }));
+  raw.send(encodeMessage({ kind: "bye", reason: "exit" }));
+  await peer.waitFor("peerLeft", (e) => e.reason === "exit");
+  // Before (session 30's decision): each shown as the peer's line, under "sends no more lines".
+  expect(peer.events.filter((e) => e.type === "chat")).toEqual([]);
+  expect(peer.events.filter((e) => e.type === "chatAfterLeaving")).toHaveLength(1);
 });
 
 test("LEAVING sent again is told once: a peer's repeats are not a line each", async () => {
   const [peer, raw] = await withRawPeer(OWN_FEATURES);
   // Before: 200 LEAVING frames from a hand-made peer printed the chat's "is leaving" line 200 times.
   for (let i = 0; i < 5; i++) raw.send(encodeMessage({ kind: "leaving", reason: i === 0 ? "exit" : `again ${i}` }));
-  raw.send(encodeMessage({ kind: "chat", text: "after them" }));
-  await peer.waitFor("chat", (e) => e.text === "after them");
+  raw.send(encodeMessage({ kind: "bye", reason: "exit" }));
+  await peer.waitFor("peerLeft", (e) => e.reason === "exit");
   expect(peer.events.filter((e) => e.type === "peerLeaving")).toEqual([{ type: "peerLeaving", reason: "exit" }]);
 });
 

@@ -29,6 +29,7 @@ export type Recorded =
   | { type: "finished"; done: TransferDone }
   | { type: "failed"; info: TransferInfo; reason: string; code: string; why?: FailureWhy | undefined }
   | { type: "peerLeaving"; reason: string }
+  | { type: "chatAfterLeaving" }
   | { type: "peerLeft"; reason: string }
   | { type: "lost"; reason: string }
   | { type: "closed" }
@@ -78,6 +79,7 @@ export class TestPeer {
       transferFinished: (done) => record({ type: "finished", done }),
       transferFailed: (info, reason, code, why) => record({ type: "failed", info, reason, code, why }),
       peerLeaving: (reason) => record({ type: "peerLeaving", reason }),
+      peerChattedAfterLeaving: () => record({ type: "chatAfterLeaving" }),
       peerLeft: (reason) => record({ type: "peerLeft", reason }),
       connectionLost: (reason) => record({ type: "lost", reason }),
       closed: () => record({ type: "closed" }),
