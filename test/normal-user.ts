@@ -211,12 +211,17 @@ export function viewBase(tmp = tmpdir(), modeOf: (path: string) => number = (pat
   return fallback;
 }
 
-/** Makes `view` a folder every user may enter, holding what `bun src/...` needs, as hard links. */
+/**
+ * Makes `view` a folder every user may enter, holding what `bun src/...` needs: Bun and the
+ * packages as hard links, src/ and the settings as copies. A hard link moves the inode change
+ * time of the file it links (and its removal again), and src/cli/launch.sh takes that for a
+ * change: the checkout's built CLI would be passed over for the rest of the run.
+ */
 function fillView(view: string): void {
   chmodSync(view, 0o755);
   link(process.execPath, join(view, "bun"));
-  for (const file of ["package.json", "tsconfig.json", "bunfig.toml"]) link(join(REPO, file), join(view, file));
-  linkTree(join(REPO, "src"), join(view, "src"));
+  for (const file of ["package.json", "tsconfig.json", "bunfig.toml"]) copy(join(REPO, file), join(view, file));
+  linkTree(join(REPO, "src"), join(view, "src"), copy);
   makeDir(join(view, "node_modules"));
   for (const name of runtimePackages()) {
     const to = join(view, "node_modules", name);
@@ -254,18 +259,23 @@ function link(from: string, to: string): void {
     linkSync(from, to);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err;
-    copyFileSync(from, to);
-    chmodSync(to, statSync(from).mode & 0o777);
+    copy(from, to);
   }
 }
 
-function linkTree(from: string, to: string): void {
+function copy(from: string, to: string): void {
+  copyFileSync(from, to);
+  chmodSync(to, statSync(from).mode & 0o777);
+}
+
+/** `from`'s tree at `to`: folders made, links as links, files by `place` (a hard link by default). */
+function linkTree(from: string, to: string, place: (from: string, to: string) => void = link): void {
   makeDir(to);
   for (const entry of readdirSync(from, { withFileTypes: true })) {
     const source = join(from, entry.name);
     const target = join(to, entry.name);
-    if (entry.isDirectory()) linkTree(source, target);
+    if (entry.isDirectory()) linkTree(source, target, place);
     else if (entry.isSymbolicLink()) symlinkSync(readlinkSync(source), target);
-    else link(source, target);
+    else place(source, target);
   }
 }

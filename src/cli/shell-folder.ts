@@ -7,8 +7,8 @@
  * starts in the shell's folder already.
  */
 
-/** What package.json's `chat` and `parley` scripts run. */
-const OUR_SCRIPT = "src/cli/main.ts";
+/** What package.json's `chat` and `parley` scripts run (it runs the built CLI or main.ts). */
+const OUR_SCRIPT = "src/cli/launch.sh";
 
 /**
  * @returns the shell's folder when Parley runs as a package script and the runner said where

@@ -8,7 +8,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, Cli, cleanup, MAIN, makeTempDir, startCli } from "./helpers.ts";
+import { Cli, cleanup, makeTempDir, PARLEY_SHELL, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -17,7 +17,7 @@ async function askedAtTerminal(): Promise<{ receiver: Cli; sender: Cli; screen: 
   const dir = makeTempDir();
   const src = join(makeTempDir(), "f.txt");
   writeFileSync(src, "hello\n");
-  const command = `cd '${dir}' && exec '${BUN}' '${MAIN}' receive --ask --no-progress`;
+  const command = `cd '${dir}' && exec ${PARLEY_SHELL} receive --ask --no-progress`;
   const receiver = new Cli("receiver", [], ["script", "-qec", command, "/dev/null"]);
   const screen = () => receiver.stdout.replace(/\r/g, "");
   for (let i = 0; i < 1000 && !/· code \d+-[a-z]+-[a-z]+/.test(screen()); i++) await Bun.sleep(10);

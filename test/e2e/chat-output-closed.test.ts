@@ -7,7 +7,7 @@
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { BUN, Cli, cleanup, MAIN, makeTempDir, startPeer } from "./helpers.ts";
+import { Cli, cleanup, makeTempDir, PARLEY_SHELL, startPeer } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -24,9 +24,8 @@ test(
       [
         "bash",
         "-c",
-        `set -o pipefail; "$0" "$1" --connect "$2" --name bob --dir "$3" | head -c 1 > /dev/null`,
-        BUN,
-        MAIN,
+        `set -o pipefail; ${PARLEY_SHELL} --connect "$0" --name bob --dir "$1" | head -c 1 > /dev/null`,
+
         alice.code,
         makeTempDir(),
       ],

@@ -10,7 +10,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, Cli, cleanup, jsonReceiver, MAIN, makeTempDir, startCli } from "./helpers.ts";
+import { Cli, cleanup, jsonReceiver, makeTempDir, PARLEY, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -45,7 +45,7 @@ async function sendWithCodeFile(mode: number, env: readonly string[] = []): Prom
   writeFileSync(codeFile, `${receiver.code}\n`);
   chmodSync(codeFile, mode);
   const args = ["send", "--text", "hi", "--to", String(receiver.port), "--code-file", codeFile];
-  const sender = new Cli("sender", args, ["env", ...env, BUN, MAIN, ...args]);
+  const sender = new Cli("sender", args, ["env", ...env, ...PARLEY, ...args]);
   expect(await sender.exitCode(), sender.describe()).toBe(0);
   expect(await receiver.cli.exitCode(), receiver.cli.describe()).toBe(0);
   return sender;
@@ -71,7 +71,7 @@ test(
 async function sendWarnings(state: string, file: string): Promise<{ warnings: string[]; describe: string }> {
   const receiver = await jsonReceiver(makeTempDir());
   const args = ["send", file, "--to", receiver.code, "--no-progress"];
-  const sender = new Cli("sender", args, ["env", `XDG_STATE_HOME=${state}`, BUN, MAIN, ...args]);
+  const sender = new Cli("sender", args, ["env", `XDG_STATE_HOME=${state}`, ...PARLEY, ...args]);
   expect(await sender.exitCode(), sender.describe()).toBe(0);
   expect(await receiver.cli.exitCode()).toBe(0);
   return { warnings: sender.lines.filter((l) => l.startsWith("Warning:")), describe: sender.describe() };
@@ -133,7 +133,7 @@ test(
       const cli = new Cli(
         "receiver",
         [],
-        ["bash", "-c", `umask ${umask}; exec "$0" "$@" > '${out}'`, BUN, MAIN, "receive", "--json", "--dir", dir],
+        ["bash", "-c", `umask ${umask}; exec "$0" "$@" > '${out}'`, ...PARLEY, "receive", "--json", "--dir", dir],
       );
       const { existsSync, readFileSync } = await import("node:fs");
       // bash makes the file first, then Parley writes its listening line into it.
@@ -211,7 +211,7 @@ test("a code file that is a pipe of our own (bash's <(...)) is read as its write
   const args = ["send", "--text", "hi", "--to", String(receiver.port)];
   // The writer waits a moment first: the pipe is open, with nothing in it yet, when Parley reads.
   const script = `exec "$0" "$@" --code-file <(sleep 0.5; echo '${receiver.code}')`;
-  const sender = new Cli("sender", args, ["bash", "-c", script, BUN, MAIN, ...args]);
+  const sender = new Cli("sender", args, ["bash", "-c", script, ...PARLEY, ...args]);
   expect(await sender.exitCode(), sender.describe()).toBe(0);
   expect(await receiver.cli.exitCode(), receiver.cli.describe()).toBe(0);
   expect(sender.stderr, sender.describe()).not.toContain("Warning:");

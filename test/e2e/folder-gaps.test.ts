@@ -8,7 +8,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, Cli, cleanup, MAIN, makeTempDir, seededBytes, startCli } from "./helpers.ts";
+import { Cli, cleanup, makeTempDir, PARLEY, seededBytes, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -65,7 +65,7 @@ function senderLockedOut(folder: string, locked: string, code: string): Cli | un
   chownSync(locked, 65534, 65534); // nobody's
   chmodSync(locked, 0o700);
   const setpriv = ["setpriv", "--bounding-set=-dac_read_search,-dac_override"];
-  return new Cli("sender", args, [...setpriv, BUN, MAIN, ...args]);
+  return new Cli("sender", args, [...setpriv, ...PARLEY, ...args]);
 }
 
 test("a subfolder the sender cannot read is left out and named; the rest of the folder is sent", async () => {

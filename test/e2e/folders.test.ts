@@ -9,7 +9,7 @@ import { afterEach, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { BUN, Cli, cleanup, connectedPair, MAIN, makeTempDir, startCli } from "./helpers.ts";
+import { Cli, cleanup, connectedPair, makeTempDir, PARLEY, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -158,7 +158,7 @@ test("parley send . (and ..) sends the folder under its own name, not as '.'", a
     const receiver = startCli("receiver", ["receive", "--dir", dir, "--json"]);
     const { line } = await receiver.waitForLine(/"type":"listening"/);
     const code = (JSON.parse(line) as { code: string }).code;
-    const sender = new Cli("sender", [], [BUN, MAIN, "send", path, "--to", code], cwd);
+    const sender = new Cli("sender", [], [...PARLEY, "send", path, "--to", code], cwd);
     expect(await sender.exitCode()).toBe(0);
     expect(await receiver.exitCode()).toBe(0);
     expect(readdirSync(dir)).toEqual(["trip"]);

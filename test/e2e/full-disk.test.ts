@@ -20,7 +20,7 @@ import {
 import { join } from "node:path";
 import { encodeMessage, Feature, FrameType, OWN_FEATURES } from "../../src/protocol/index.ts";
 import { rawParley } from "../raw-parley.ts";
-import { BUN, Cli, cleanup, MAIN, makeTempDir, randomFile, seededBytes, startCli } from "./helpers.ts";
+import { Cli, cleanup, makeTempDir, PARLEY_SHELL, randomFile, seededBytes, startCli } from "./helpers.ts";
 import { type Mounted, mountTmpfs } from "./tmpfs.ts";
 
 afterEach(cleanup);
@@ -173,7 +173,7 @@ test("receive --stdout > a file on a full disk: both sides say how many bytes re
   const receiver = new Cli(
     "receiver",
     [],
-    ["bash", "-c", `exec "$0" "$1" receive --stdout --no-progress > "$2"`, BUN, MAIN, out],
+    ["bash", "-c", `exec ${PARLEY_SHELL} receive --stdout --no-progress > "$0"`, out],
   );
   const listening = /· code (\d+-[a-z]+-[a-z]+)$/m;
   await receiver.waitForStderr(listening);

@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BUN, Cli, cleanup, connectedPair, MAIN, makeTempDir, ROOT, startPeer, WAIT_MS } from "./helpers.ts";
+import { BUN, Cli, cleanup, connectedPair, makeTempDir, PARLEY, ROOT, startPeer, WAIT_MS } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -69,8 +69,7 @@ test("under nohup (SIGHUP ignored from the start) a SIGHUP changes nothing: the 
       "bash",
       "-c",
       `trap '' HUP; exec "$0" "$@"`,
-      BUN,
-      MAIN,
+      ...PARLEY,
       "--name",
       "alice",
       "--dir",
@@ -97,7 +96,7 @@ test.skipIf(!TMUX)(
     const big = join(work, "big.bin");
     await Bun.write(big, randomBytes(8 * 1024 * 1024));
     const stderr = join(work, "alice.stderr");
-    const alice = [BUN, MAIN, "--name", "alice", "--dir", work, "--limit-rate", "1M", "--connect", bob.code];
+    const alice = [...PARLEY, "--name", "alice", "--dir", work, "--limit-rate", "1M", "--connect", bob.code];
     const line = `exec ${alice.map((w) => `'${w}'`).join(" ")} 2>'${stderr}'`;
     tmux("new-session", "-d", "-s", "alice", "-x", "100", "-y", "30", line);
     const pid = Number(tmux("display-message", "-p", "-t", "alice", "#{pane_pid}").stdout.toString());
@@ -168,7 +167,7 @@ test.skipIf(process.platform !== "linux")(
     const { master, slavePath } = pty;
     const slave = openSync(slavePath, constants.O_RDWR | constants.O_NOCTTY);
     // Not its controlling terminal: no SIGHUP, only the EIO of writes to a terminal hung up.
-    const chat = Bun.spawn([BUN, MAIN, "--dir", makeTempDir(), "--no-progress"], {
+    const chat = Bun.spawn([...PARLEY, "--dir", makeTempDir(), "--no-progress"], {
       stdin: "pipe",
       stdout: slave,
       stderr: "pipe",

@@ -19,6 +19,25 @@ export const BUN = process.execPath;
 export const MAIN = join(ROOT, "src/cli/main.ts");
 
 /**
+ * How the tests start the CLI: as package.json's scripts do (src/cli/launch.sh, asked once a test
+ * file), the built CLI (build/parley, made at `npm ci`) while nothing it was built from has changed
+ * since, else `bun src/cli/main.ts`: an edited source is what the tests run.
+ */
+export const PARLEY: readonly string[] = launchedCommand();
+/** PARLEY quoted for bash. */
+export const PARLEY_SHELL = shellWords(PARLEY);
+
+function launchedCommand(): string[] {
+  const which = Bun.spawnSync(["sh", join(ROOT, "src/cli/launch.sh")], {
+    env: { ...process.env, PARLEY_LAUNCH_WHICH: "1" },
+    stderr: "inherit",
+  });
+  const words = which.stdout.toString().split("\n").filter(Boolean);
+  if (which.exitCode !== 0 || words.length === 0) throw new Error("src/cli/launch.sh named no command");
+  return words[0] === "bun" ? [BUN, MAIN] : words;
+}
+
+/**
  * The environment the CLI runs with in tests: this one's, over the launchers' (src/cli/launch-env.cjs,
  * a variable set here wins, as through bin.cjs), so what a test bounds (memory above all: the
  * launchers' 32 MiB heap before the young generation's budget grows raises peak RSS) is Parley
@@ -85,7 +104,7 @@ export class Cli {
     } = {},
   ) {
     const { env, ...ids } = as;
-    this.proc = Bun.spawn(command ? [...command] : [BUN, MAIN, ...args], {
+    this.proc = Bun.spawn(command ? [...command] : [...PARLEY, ...args], {
       ...ids,
       cwd,
       stdin: "pipe",
@@ -251,7 +270,7 @@ export function startCli(label: string, args: readonly string[]): Cli {
  * ignored so that writes past it fail with EFBIG as on a full disk instead of killing it.
  */
 export function startCliWithFileLimit(label: string, args: readonly string[], maxFileBytes: number): Cli {
-  const cli = shellWords([BUN, MAIN, ...args]);
+  const cli = shellWords([...PARLEY, ...args]);
   const blocks = Math.floor(maxFileBytes / 1024);
   return new Cli(label, args, ["bash", "-c", `trap '' XFSZ; ulimit -f ${blocks}; exec ${cli}`]);
 }
@@ -309,7 +328,7 @@ export async function jsonReceiver(dir: string, umask?: string): Promise<{ cli: 
   const cli =
     umask === undefined
       ? startCli("receiver", args)
-      : new Cli("receiver", args, ["bash", "-c", `umask ${umask}; exec ${shellWords([BUN, MAIN, ...args])}`]);
+      : new Cli("receiver", args, ["bash", "-c", `umask ${umask}; exec ${shellWords([...PARLEY, ...args])}`]);
   const { line } = await cli.waitForLine(/"type":"listening"/);
   const { port, code } = JSON.parse(line) as { port: number; code: string };
   return { cli, port, code };

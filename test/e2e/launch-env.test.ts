@@ -28,7 +28,7 @@ test("package.json's chat and parley scripts start Bun with the launch environme
     BUN_JSC_largeHeapSize: "33554432",
     BUN_JSC_maxNumberOfWorklistThreads: "1",
   });
-  for (const name of ["chat", "parley"]) expect(scripts[name]).toBe(`${prefix}bun src/cli/main.ts`);
+  for (const name of ["chat", "parley"]) expect(scripts[name]).toBe(`${prefix}sh src/cli/launch.sh`);
 });
 
 /** Starts `parley` through bin.cjs under node, listening; returns the environment of the Bun it started. */

@@ -14,7 +14,7 @@ import { afterEach, expect, test } from "bun:test";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { launchedByNpm, parentOf } from "../../src/cli/launcher-watch.ts";
-import { BUN, Cli, cleanup, MAIN, makeTempDir, startPeer } from "./helpers.ts";
+import { Cli, cleanup, MAIN, makeTempDir, PARLEY_SHELL, startPeer } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -45,9 +45,8 @@ test.skipIf(process.platform !== "linux")(
       [
         "bash",
         "-c",
-        `"$0" "$1" --connect "$2" --name bob --dir "$3" --no-progress < "$4"; :`,
-        BUN,
-        MAIN,
+        `${PARLEY_SHELL} --connect "$0" --name bob --dir "$1" --no-progress < "$2"; :`,
+
         alice.code,
         dir,
         input,

@@ -11,7 +11,17 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { WormholeServer } from "../wormhole-servers.ts";
-import { BUN, Cli, cleanup, closedPort, MAIN, makeTempDir, shellWords, startCli, WAIT_MS } from "./helpers.ts";
+import {
+  Cli,
+  cleanup,
+  closedPort,
+  makeTempDir,
+  PARLEY,
+  PARLEY_SHELL,
+  shellWords,
+  startCli,
+  WAIT_MS,
+} from "./helpers.ts";
 import { events, type JsonEvent, parleyCode, useWormholeServers } from "./wormhole-kit.ts";
 
 const kit = useWormholeServers("mailbox CLI tests (test/e2e/mailbox-cli.test.ts)");
@@ -114,7 +124,7 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
       const first = startCli("waiting", [waiting, ...(waiting === "receive" ? ["--dir", dir] : [path]), ...mailbox()]);
       const { match } = await first.waitForLine(/^Waiting for the peer: (.*) \(with the same mailbox\), or wormhole /);
       const run = [
-        (match[1] as string).replace(/\bparley\b/, shellWords([BUN, MAIN])).replace("<paths>", shellWords([path])),
+        (match[1] as string).replace(/\bparley\b/, PARLEY_SHELL).replace("<paths>", shellWords([path])),
         shellWords(mailbox()),
         waiting === "send" ? `--dir ${shellWords([dir])}` : "",
       ].join(" ");
@@ -355,7 +365,7 @@ describe.skipIf(!available)("parley through a mailbox (real servers)", () => {
     const cli = new Cli(
       "receive",
       [],
-      ["env", "PARLEY_CODE=99999-crossover-clockwork", BUN, MAIN, "receive", ...mailbox(), "--dir", makeTempDir()],
+      ["env", "PARLEY_CODE=99999-crossover-clockwork", ...PARLEY, "receive", ...mailbox(), "--dir", makeTempDir()],
     );
     expect(await cli.exitCode()).toBe(2);
     expect(cli.stdout).not.toContain("Note:");

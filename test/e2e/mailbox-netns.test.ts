@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { WormholeServer, wormholeServersAvailable } from "../wormhole-servers.ts";
-import { BUN, Cli, cleanup, MAIN, makeTempDir } from "./helpers.ts";
+import { Cli, cleanup, makeTempDir, PARLEY } from "./helpers.ts";
 
 const tag = `p${process.pid % 100000}`;
 const nsA = `${tag}-a`;
@@ -96,7 +96,7 @@ afterEach(cleanup);
 
 function inNamespace(ns: string, label: string, args: string[]): Cli {
   // Blank: the hints name the namespace's own address (the run's 127.0.0.1 would be each namespace's own loopback).
-  return new Cli(label, args, ["ip", "netns", "exec", ns, BUN, MAIN, ...args], undefined, {
+  return new Cli(label, args, ["ip", "netns", "exec", ns, ...PARLEY, ...args], undefined, {
     env: { PARLEY_HINT_ADDRESSES: "" },
   });
 }

@@ -10,7 +10,7 @@ import { afterEach, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { markAsParleyPart } from "../integration/peers.ts";
-import { BUN, Cli, cleanup, MAIN, makeTempDir, randomFile, seededBytes, startCli } from "./helpers.ts";
+import { Cli, cleanup, makeTempDir, PARLEY, randomFile, seededBytes, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 const TEST_MS = 30_000;
@@ -202,7 +202,7 @@ async function receiverVanishes(state: string): Promise<string> {
   const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
   const src = randomFile("cut.bin", 16 * MIB);
   const args = ["send", src.path, "--to", match[1] as string, "--limit-rate", "2M", "--no-progress"];
-  const sender = new Cli("sender", args, ["env", `XDG_STATE_HOME=${state}`, BUN, MAIN, ...args]);
+  const sender = new Cli("sender", args, ["env", `XDG_STATE_HOME=${state}`, ...PARLEY, ...args]);
   const part = join(dir, "cut.bin.part");
   for (let i = 0; i < 1000 && !(existsSync(part) && statSync(part).size > 0); i++) await Bun.sleep(10);
   expect(existsSync(part), receiver.describe()).toBe(true);

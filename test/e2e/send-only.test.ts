@@ -9,7 +9,7 @@ import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeMessage, FrameType } from "../../src/protocol/index.ts";
 import { rawParley } from "../raw-parley.ts";
-import { BUN, cleanup, MAIN, makeTempDir } from "./helpers.ts";
+import { cleanup, makeTempDir, PARLEY } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -17,7 +17,7 @@ test("11.16: a one-shot sender declines a file offered to it and stores nothing"
   const cwd = makeTempDir();
   const mine = join(makeTempDir(), "mine.bin");
   writeFileSync(mine, "mine");
-  const sender = Bun.spawn([BUN, MAIN, "send", mine, "--json"], { cwd, stdout: "pipe", stderr: "pipe" });
+  const sender = Bun.spawn([...PARLEY, "send", mine, "--json"], { cwd, stdout: "pipe", stderr: "pipe" });
   try {
     const reader = sender.stdout.getReader();
     let out = "";

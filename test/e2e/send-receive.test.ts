@@ -10,7 +10,19 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeDataHeader, encodeMessage, FrameType } from "../../src/protocol/index.ts";
 import { rawParley } from "../raw-parley.ts";
-import { BUN, Cli, cleanup, closedPort, MAIN, makeTempDir, ROOT, randomFile, shellWords, startCli } from "./helpers.ts";
+import {
+  Cli,
+  cleanup,
+  closedPort,
+  MAIN,
+  makeTempDir,
+  PARLEY,
+  PARLEY_SHELL,
+  ROOT,
+  randomFile,
+  shellWords,
+  startCli,
+} from "./helpers.ts";
 
 afterEach(cleanup);
 const TEST_MS = 30_000;
@@ -147,7 +159,7 @@ describe("parley send / receive", () => {
       const hint = match[1] as string;
       expect(hint).not.toContain("<code>");
       const run = hint
-        .replace(/\bparley\b/, shellWords([BUN, MAIN]))
+        .replace(/\bparley\b/, PARLEY_SHELL)
         .replace("<paths>", shellWords([file.path]))
         .concat(listener === "send" ? ` --dir ${shellWords([dir])}` : "");
       const second = new Cli("follower", [], ["bash", "-c", run]);
@@ -180,7 +192,7 @@ describe("parley send / receive", () => {
     "cat file | parley send - into parley receive --stdout %p: the same bytes, nothing else on stdout",
     async (extra: string[]) => {
       const file = randomFile("stream.bin", 5 * 1024 * 1024 + 3);
-      const receiver = Bun.spawn([BUN, MAIN, "receive", "--stdout", ...extra], {
+      const receiver = Bun.spawn([...PARLEY, "receive", "--stdout", ...extra], {
         cwd: ROOT,
         stdout: "pipe",
         stderr: "pipe",
@@ -197,7 +209,7 @@ describe("parley send / receive", () => {
       }
       stderrReader.releaseLock();
       const output = new Response(receiver.stdout).arrayBuffer();
-      const sender = Bun.spawn([BUN, MAIN, "send", "-", "--name", "piped.bin", "--to", code], {
+      const sender = Bun.spawn([...PARLEY, "send", "-", "--name", "piped.bin", "--to", code], {
         cwd: ROOT,
         stdin: Bun.file(file.path),
         stdout: "pipe",
@@ -221,7 +233,7 @@ describe("parley send / receive", () => {
       const file = randomFile("headed.bin", 4 * 1024 * 1024);
       const receiver = startCli("receiver", ["receive", "--dir", dir, "--json"]);
       const code = await listeningCode(receiver);
-      const sender = Bun.spawn([BUN, MAIN, "send", file.path, "--to", code, "--limit-rate", "16M"], {
+      const sender = Bun.spawn([...PARLEY, "send", file.path, "--to", code, "--limit-rate", "16M"], {
         cwd: ROOT,
         stdout: "pipe",
         stderr: "pipe",
@@ -243,7 +255,7 @@ describe("parley send / receive", () => {
       const root = join(makeTempDir(), "album");
       require("node:fs").mkdirSync(root);
       writeFileSync(join(root, "a.txt"), "a");
-      const receiver = Bun.spawn([BUN, MAIN, "receive", "--stdout", "--json"], {
+      const receiver = Bun.spawn([...PARLEY, "receive", "--stdout", "--json"], {
         cwd: ROOT,
         stdout: "pipe",
         stderr: "pipe",
@@ -499,7 +511,7 @@ describe("parley send / receive", () => {
       writeFileSync(join(src, "c.txt"), "ccc");
       const args = ["receive", "--ask", "--dir", dir];
       // stderr (the questions) into stdout (the other lines), as `> log 2>&1` does.
-      const receiver = new Cli("receiver", args, ["sh", "-c", 'exec "$0" "$@" 2>&1', BUN, MAIN, ...args]);
+      const receiver = new Cli("receiver", args, ["sh", "-c", 'exec "$0" "$@" 2>&1', ...PARLEY, ...args]);
       const { match } = await receiver.waitForLine(/^Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
       receiver.send("y\ny"); // two answers piped; the third question meets the end of input
       receiver.proc.stdin.end();
@@ -528,7 +540,7 @@ describe("parley send / receive", () => {
       writeFileSync(join(src, "album", "1.txt"), "1");
       writeFileSync(join(src, "album", "2.txt"), "2");
       const args = ["receive", "--ask", "--dir", dir];
-      const receiver = new Cli("receiver", args, ["sh", "-c", 'exec "$0" "$@" 2>&1', BUN, MAIN, ...args]);
+      const receiver = new Cli("receiver", args, ["sh", "-c", 'exec "$0" "$@" 2>&1', ...PARLEY, ...args]);
       const { match } = await receiver.waitForLine(/^Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
       receiver.send("y"); // one answer piped: the second question meets the end of input
       receiver.proc.stdin.end();
@@ -728,7 +740,7 @@ test("send - --name takes a file name's length (more than a peer name's 64 chara
   const name = `backup-of-the-whole-project-folder-${"x".repeat(40)}-2026-12-03.tar.gz`;
   const receiver = startCli("receiver", ["receive", "--dir", dir, "--json"]);
   const code = await listeningCode(receiver);
-  const sender = Bun.spawn([BUN, MAIN, "send", "-", "--name", name, "--to", code], {
+  const sender = Bun.spawn([...PARLEY, "send", "-", "--name", name, "--to", code], {
     cwd: ROOT,
     stdin: new Blob(["piped bytes"]),
     stdout: "pipe",

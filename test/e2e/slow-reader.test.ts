@@ -8,7 +8,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, cleanup, MAIN, makeTempDir, readUntil, startCli } from "./helpers.ts";
+import { cleanup, makeTempDir, PARLEY, readUntil, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -18,7 +18,7 @@ test("receive --json read only after the sender is done: every event arrives, th
   const folder = join(makeTempDir(), "many");
   mkdirSync(folder);
   for (let i = 0; i < FILES; i++) writeFileSync(join(folder, `f${i}.txt`), `file ${i}\n`);
-  const receiver = Bun.spawn([BUN, MAIN, "receive", "--json", "--dir", makeTempDir()], {
+  const receiver = Bun.spawn([...PARLEY, "receive", "--json", "--dir", makeTempDir()], {
     stdout: "pipe",
     stderr: "pipe",
     env: { ...process.env, NO_COLOR: "1" },

@@ -8,13 +8,13 @@
 import { afterEach, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, Cli, cleanup, jsonReceiver, MAIN, makeTempDir, WAIT_MS } from "./helpers.ts";
+import { Cli, cleanup, jsonReceiver, makeTempDir, PARLEY, WAIT_MS } from "./helpers.ts";
 
 afterEach(cleanup);
 
 /** `parley send - ARGS` with its stdin as the shell `redirect` leaves it; resolves once it exits. */
 async function sendWithStdin(redirect: string, args: readonly string[]): Promise<{ code: number; cli: Cli }> {
-  const cli = new Cli("sender", [], ["bash", "-c", `exec "$0" "$@" ${redirect}`, BUN, MAIN, "send", "-", ...args]);
+  const cli = new Cli("sender", [], ["bash", "-c", `exec "$0" "$@" ${redirect}`, ...PARLEY, "send", "-", ...args]);
   const timer = setTimeout(() => cli.proc.kill("SIGKILL"), WAIT_MS);
   const code = await cli.exited;
   clearTimeout(timer);

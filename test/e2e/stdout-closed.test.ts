@@ -5,13 +5,13 @@
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { BUN, Cli, cleanup, MAIN, WAIT_MS } from "./helpers.ts";
+import { Cli, cleanup, MAIN, PARLEY, PARLEY_SHELL, WAIT_MS } from "./helpers.ts";
 
 afterEach(cleanup);
 
 /** The CLI with `args`, its stdout as the shell `redirect` leaves it. */
 function withStdout(redirect: string, args: readonly string[]): Cli {
-  return new Cli("receiver", [], ["bash", "-c", `exec "$0" "$@" ${redirect}`, BUN, MAIN, ...args]);
+  return new Cli("receiver", [], ["bash", "-c", `exec "$0" "$@" ${redirect}`, ...PARLEY, ...args]);
 }
 
 test.each([
@@ -47,7 +47,7 @@ test("receive --stdout > /dev/null: listens as usual (the user chose to throw th
 
 test("receive --stdout at a terminal: refused at start (the peer's escape sequences would run there), exit 1", async () => {
   // script(1) gives the CLI a terminal (a pty) for its standard streams; -e passes its exit code on.
-  const command = `exec '${BUN}' '${MAIN}' receive --stdout`;
+  const command = `exec ${PARLEY_SHELL} receive --stdout`;
   const cli = new Cli("receiver", [], ["script", "-qec", command, "/dev/null"]);
   const timer = setTimeout(() => cli.proc.kill("SIGKILL"), WAIT_MS);
   const code = await cli.exited;

@@ -11,7 +11,7 @@
 import { afterAll, afterEach, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, Cli, cleanup, jsonReceiver, MAIN, makeTempDir, randomFile, startPeer } from "./helpers.ts";
+import { Cli, cleanup, jsonReceiver, makeTempDir, PARLEY, PARLEY_SHELL, randomFile, startPeer } from "./helpers.ts";
 import { type Mounted, mountTmpfs } from "./tmpfs.ts";
 
 afterEach(cleanup);
@@ -38,7 +38,7 @@ const TEST_MS = 20_000;
 
 /** The CLI with `args` under bash, its stdout as `redirect` leaves it (`before`: shell commands first). */
 function withStdout(label: string, redirect: string, args: readonly string[], before = ""): Cli {
-  return new Cli(label, [], ["bash", "-c", `trap '' XFSZ; ${before} exec "$0" "$@" ${redirect}`, BUN, MAIN, ...args]);
+  return new Cli(label, [], ["bash", "-c", `trap '' XFSZ; ${before} exec "$0" "$@" ${redirect}`, ...PARLEY, ...args]);
 }
 
 test.each([
@@ -56,9 +56,8 @@ test.each([
       [
         "bash",
         "-c",
-        `cd "$4" && trap '' XFSZ; ${before} exec "$0" "$1" --connect "$2" --name bob --dir "$3" ${redirect}`,
-        BUN,
-        MAIN,
+        `cd "$2" && trap '' XFSZ; ${before} exec ${PARLEY_SHELL} --connect "$0" --name bob --dir "$1" ${redirect}`,
+
         alice.code,
         dir,
         dir,

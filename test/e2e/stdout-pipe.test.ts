@@ -10,7 +10,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { closeSync, constants, openSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, Cli, cleanup, MAIN, makeTempDir, randomFile, startCli } from "./helpers.ts";
+import { Cli, cleanup, makeTempDir, PARLEY_SHELL, randomFile, startCli } from "./helpers.ts";
 
 const TEST_MS = 60_000;
 const openFds: number[] = [];
@@ -31,7 +31,7 @@ test(
     const receiver = new Cli(
       "receiver",
       [],
-      ["bash", "-c", `PARLEY_OUTPUT_STALL_MS=1000 exec "$0" "$1" receive --stdout --json > "$2"`, BUN, MAIN, fifo],
+      ["bash", "-c", `PARLEY_OUTPUT_STALL_MS=1000 exec ${PARLEY_SHELL} receive --stdout --json > "$0"`, fifo],
     );
     await receiver.waitForStderr(/"type":"listening"/);
     const listening = JSON.parse(receiver.stderr.split("\n").find((l) => l.includes('"listening"')) as string);

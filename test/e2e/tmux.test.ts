@@ -27,7 +27,7 @@ import { EVEN_WORDS, ODD_WORDS } from "../../src/crypto/wormhole-words.ts";
 import { encodeMessage, FrameType } from "../../src/protocol/index.ts";
 import { processUsage } from "../attacks.ts";
 import { dataAndEnd, rawParley, until } from "../raw-parley.ts";
-import { BUN, cleanup, MAIN, makeTempDir, ROOT, startCli, startPeer } from "./helpers.ts";
+import { cleanup, makeTempDir, PARLEY, ROOT, startCli, startPeer } from "./helpers.ts";
 import { TmuxControl } from "./tmux-control.ts";
 import { useWormholeServers } from "./wormhole-kit.ts";
 
@@ -186,7 +186,7 @@ function startCommandPane(session: string, argv: string[], width: number, height
 
 /** Starts `parley --name <name>` in a new tmux session called `session`, `width` columns wide. */
 function startPane(session: string, name: string, dir: string, extra: string[] = [], width = 160): void {
-  startCommandPane(session, [BUN, MAIN, "--dir", dir, "--name", name, ...extra], width, 40);
+  startCommandPane(session, [...PARLEY, "--dir", dir, "--name", name, ...extra], width, 40);
 }
 
 describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
@@ -444,7 +444,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     // went to a terminal that cannot run them. Now the chat is in plain mode there: the OS echoes
     // and edits the line.
     const before = "TERM=dumb ";
-    startCommandPane("dumb1", [BUN, MAIN, "--dir", makeTempDir(), "--name", "dumb1-peer"], 100, 30, before);
+    startCommandPane("dumb1", [...PARLEY, "--dir", makeTempDir(), "--name", "dumb1-peer"], 100, 30, before);
     startPane("dumb2", "dumb2-peer", makeTempDir(), [], 100);
     const [, code] = await waitForText("dumb2", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
     await waitForText("dumb1", /or wait for the peer to connect\.$/m);
@@ -523,11 +523,11 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     // handles SIGINT itself all the same). Not `exec` and tmux's pane_dead_status: tmux 3.3a
     // sometimes loses the status when the pane's terminal closes before the process is reaped
     // (the test failed 2 runs in 4 so, the CLI having exited 130 every time).
-    startCommandPane("ask", [BUN, MAIN, "receive", "--ask", "--dir", dir], 160, 30, "trap '' INT; ");
+    startCommandPane("ask", [...PARLEY, "receive", "--ask", "--dir", dir], 160, 30, "trap '' INT; ");
     const [, code] = await waitForText("ask", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
     const src = join(makeTempDir(), "offered.txt");
     writeFileSync(src, "offered");
-    const sender = Bun.spawn([BUN, MAIN, "send", src, "--to", code as string], { stdout: "pipe", stderr: "pipe" });
+    const sender = Bun.spawn([...PARLEY, "send", src, "--to", code as string], { stdout: "pipe", stderr: "pipe" });
     try {
       await waitForScreen("ask", (t) => lastRow(t).endsWith("[y/N] "), "the question");
       tmux("send-keys", "-t", "ask", "C-c");
@@ -546,7 +546,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
 
   test.concurrent("receive --json --ask at a terminal: an event that comes while a question waits is a whole line after its answer", async () => {
     const dir = makeTempDir();
-    startCommandPane("jsonask", [BUN, MAIN, "receive", "--json", "--ask", "--dir", dir], 200, 30);
+    startCommandPane("jsonask", [...PARLEY, "receive", "--json", "--ask", "--dir", dir], 200, 30);
     const [, port, code] = await waitForText("jsonask", /"port":(\d+),"code":"([^"]+)"/);
     // A hand-made sender: it offers a.txt, and once its question shows, b.txt and a PING, whose
     // PONG says the receiver has taken b.txt's offer (its event is written, or held, as it is taken).
@@ -606,7 +606,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
 
   test.concurrent("receive --ask at a terminal: a line that comes while a question waits, or while its answer typed early is not read yet, is written after the answer; the question is shown once", async () => {
     const dir = makeTempDir();
-    startCommandPane("askhold", [BUN, MAIN, "receive", "--ask", "--no-progress", "--dir", dir], 200, 30);
+    startCommandPane("askhold", [...PARLEY, "receive", "--ask", "--no-progress", "--dir", dir], 200, 30);
     const [, port, code] = await waitForText("askhold", /Listening on 127\.0\.0\.1:(\d+) · code (\S+)/);
     const raw = await rawParley(Number(port), { leader: true, words: (code as string).replace(/^\d+-/, "") });
     const pongs = () => raw.frames.filter((f) => f.type === FrameType.Pong).length;
@@ -696,7 +696,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       const { match } = await sender.waitForLine(/^Listening on 127\.0\.0\.1:(\d+) · code \d+-([a-z]+)-([a-z]+)$/);
       const [port, first, second] = [match[1] as string, match[2] as string, match[3] as string];
       const dir = makeTempDir();
-      startCommandPane("askcode", [BUN, MAIN, "receive", port, "--dir", dir, "--no-progress"], 200, 30);
+      startCommandPane("askcode", [...PARLEY, "receive", port, "--dir", dir, "--no-progress"], 200, 30);
       const prompt = `Enter the code the peer's Parley shows (${port}-ribbon-walnut, or its words): `;
       // Before: "parley: PORT is only a port: ..." and EXIT=1.
       await waitForScreen("askcode", (t) => lastRow(t).trimEnd() === prompt.trimEnd(), "the code prompt");
@@ -726,9 +726,9 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     const src = join(makeTempDir(), "never.txt");
     writeFileSync(src, "never sent");
     const prompt = `Enter the code the peer's Parley shows (${receiver.port}-ribbon-walnut, or its words): `;
-    startCommandPane("codeeof", [BUN, MAIN, "send", src, "--to", String(receiver.port)], 200, 30);
+    startCommandPane("codeeof", [...PARLEY, "send", src, "--to", String(receiver.port)], 200, 30);
     // The shell ignores SIGINT to live on and print the exit code (as the --ask case above).
-    startCommandPane("codeint", [BUN, MAIN, "send", src, "--to", String(receiver.port)], 200, 30, "trap '' INT; ");
+    startCommandPane("codeint", [...PARLEY, "send", src, "--to", String(receiver.port)], 200, 30, "trap '' INT; ");
     await waitForScreen("codeeof", (t) => lastRow(t).trimEnd() === prompt.trimEnd(), "the code prompt");
     await waitForScreen("codeint", (t) => lastRow(t).trimEnd() === prompt.trimEnd(), "the code prompt");
     tmux("send-keys", "-t", "codeeof", "C-d");
@@ -764,7 +764,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
         const dir = makeTempDir();
         startCommandPane(
           "askbox",
-          [BUN, MAIN, "receive", nameplate, "--dir", dir, "--no-progress", ...kit.mailbox()],
+          [...PARLEY, "receive", nameplate, "--dir", dir, "--no-progress", ...kit.mailbox()],
           200,
           30,
         );
@@ -785,7 +785,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
 
   test.concurrent("parley send - at a terminal says that what is typed is sent and Ctrl-D ends it; it is", async () => {
     const dir = makeTempDir();
-    const receiver = Bun.spawn([BUN, MAIN, "receive", "--dir", dir, "--json"], { stdout: "pipe", stderr: "pipe" });
+    const receiver = Bun.spawn([...PARLEY, "receive", "--dir", dir, "--json"], { stdout: "pipe", stderr: "pipe" });
     try {
       const reader = receiver.stdout.getReader();
       let out = "";
@@ -797,7 +797,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       const code = /"code":"([^"]+)"/.exec(out)?.[1] as string;
       startCommandPane(
         "typed",
-        [BUN, MAIN, "send", "-", "--name", "typed.txt", "--no-progress", "--to", code],
+        [...PARLEY, "send", "-", "--name", "typed.txt", "--no-progress", "--to", code],
         200,
         30,
       );
@@ -958,7 +958,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
 
   test.concurrent("parley send's bar on stderr: resizing the terminal narrower and wider leaves one bar row", async () => {
     const dir = makeTempDir();
-    const receiver = Bun.spawn([BUN, MAIN, "receive", "--dir", dir], { stdout: "pipe", stderr: "pipe" });
+    const receiver = Bun.spawn([...PARLEY, "receive", "--dir", dir], { stdout: "pipe", stderr: "pipe" });
     try {
       let out = "";
       const reader = receiver.stdout.getReader();
@@ -973,7 +973,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       const fd = openSync(src, "w");
       ftruncateSync(fd, 48 * 1024 * 1024); // about 4 s at 12 MiB/s
       closeSync(fd);
-      startCommandPane("bar", [BUN, MAIN, "send", src, "--to", code, "--limit-rate", "12M"], 160, 30);
+      startCommandPane("bar", [...PARLEY, "send", src, "--to", code, "--limit-rate", "12M"], 160, 30);
       const barRows = (rows = visibleRows("bar")) => rows.filter((r) => /\[[=-]|[=-]\]|ETA/.test(r));
       await waitForRows("bar", (rows) => barRows(rows).some((r) => r.length > 100), "a bar wider than 100 columns");
       // The transfer stands still while the terminal is resized (the receiver stopped: the sender's

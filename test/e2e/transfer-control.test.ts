@@ -21,12 +21,11 @@ import {
 import { join } from "node:path";
 import { startRelay } from "../relay.ts";
 import {
-  BUN,
   Cli,
   cleanup,
   connectedPair,
-  MAIN,
   makeTempDir,
+  PARLEY_SHELL,
   type Peer,
   randomFile,
   startCli,
@@ -210,7 +209,7 @@ describe("faults", () => {
       const b = startCliWithFileLimit("receiver", ["receive", "--dir", dir, "--no-progress"], 1024 * 1024);
       const { match } = await b.waitForLine(/^Listening on 127\.0\.0\.1:(\d+) · code (\d+-[a-z]+-[a-z]+)$/);
       const file = randomFile("source.bin", 4 * 1024 * 1024);
-      const send = `PARLEY_CODE=${match[2]} exec '${BUN}' '${MAIN}' send - --name s.bin --no-progress --to ${match[1]}`;
+      const send = `PARLEY_CODE=${match[2]} exec ${PARLEY_SHELL} send - --name s.bin --no-progress --to ${match[1]}`;
       const a = new Cli("sender", [], ["bash", "-c", `${send} < '${file.path}'`]);
       await b.waitForLine(
         /^Receiving #1 s\.bin failed: cannot write s\.bin: file too large; a stream cannot resume, so what arrived was removed\.$/,

@@ -10,7 +10,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, Cli, cleanup, connectedPair, MAIN, makeTempDir } from "./helpers.ts";
+import { Cli, cleanup, connectedPair, makeTempDir, PARLEY, PARLEY_SHELL } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -25,12 +25,12 @@ function undecodableFile(): string {
 
 test("parley send with a file named by non-UTF-8 bytes says so (not 'no such file'), exit 3", async () => {
   const dir = undecodableFile();
-  const human = new Cli("send", [], ["bash", "-c", `exec '${BUN}' '${MAIN}' send $'\\xff.bin'`], dir);
+  const human = new Cli("send", [], ["bash", "-c", `exec ${PARLEY_SHELL} send $'\\xff.bin'`], dir);
   expect(await human.exitCode()).toBe(3);
   expect(human.lines).toEqual([`Error: cannot send ${join(dir, "\uFFFD.bin")}: ${NOT_TEXT}.`]);
   expect(human.stderr).toBe("");
 
-  const json = new Cli("send", [], ["bash", "-c", `exec '${BUN}' '${MAIN}' send --json $'\\xff.bin'`], dir);
+  const json = new Cli("send", [], ["bash", "-c", `exec ${PARLEY_SHELL} send --json $'\\xff.bin'`], dir);
   expect(await json.exitCode()).toBe(3);
   expect(json.lines.map((l) => JSON.parse(l))).toEqual([
     { type: "error", code: "E_BAD_NAME", message: `cannot send ${join(dir, "\uFFFD.bin")}: ${NOT_TEXT}` },
@@ -42,7 +42,7 @@ test("parley send through a folder whose name is not UTF-8 names that folder", a
   const folder = Buffer.concat([Buffer.from(`${dir}/d`), Buffer.from([0xfe])]);
   mkdirSync(folder);
   writeFileSync(Buffer.concat([folder, Buffer.from("/a.txt")]), "a");
-  const cli = new Cli("send", [], ["bash", "-c", `exec '${BUN}' '${MAIN}' send $'d\\xfe/a.txt'`], dir);
+  const cli = new Cli("send", [], ["bash", "-c", `exec ${PARLEY_SHELL} send $'d\\xfe/a.txt'`], dir);
   expect(await cli.exitCode()).toBe(3);
   expect(cli.lines).toEqual([
     `Error: cannot send ${join(dir, "d\uFFFD", "a.txt")}: the name of the folder ${join(dir, "d\uFFFD")} is not UTF-8 text, so Parley cannot open it (rename that folder first).`,
@@ -64,7 +64,7 @@ test("chat: transfer of a non-UTF-8 name says so, nothing is offered, the chat g
 test("parley send with an existing file and two that cannot be sent: both said, nothing sent, exit 3", async () => {
   const dir = undecodableFile();
   writeFileSync(join(dir, "ok.txt"), "ok");
-  const cli = new Cli("send", [], ["bash", "-c", `exec '${BUN}' '${MAIN}' send ok.txt nope.txt $'\\xff.bin'`], dir);
+  const cli = new Cli("send", [], ["bash", "-c", `exec ${PARLEY_SHELL} send ok.txt nope.txt $'\\xff.bin'`], dir);
   expect(await cli.exitCode()).toBe(3);
   expect(cli.lines).toEqual([
     `Error: no such file: ${join(dir, "nope.txt")}.`,
@@ -76,7 +76,7 @@ test("parley send with an existing file and two that cannot be sent: both said, 
 
 test('an empty name (parley send "", transfer "") is said as such, not as \'no such file: <the current folder>\'', async () => {
   const dir = makeTempDir();
-  const send = new Cli("send", [], [BUN, MAIN, "send", ""], dir);
+  const send = new Cli("send", [], [...PARLEY, "send", ""], dir);
   expect(await send.exitCode()).toBe(3);
   expect(send.lines).toEqual(['Error: an empty name ("") is not a path.']);
   const { a, b } = await connectedPair();
@@ -115,7 +115,7 @@ test("a wildcard nothing matched (the shell passed it on as typed) says so", asy
   // Before: "Error: no such file: /dir/*.jpg", which reads as if a file of that name was looked for.
   const dir = makeTempDir();
   writeFileSync(join(dir, "a.png"), "a");
-  const cli = new Cli("send", [], ["bash", "-c", `exec '${BUN}' '${MAIN}' send *.jpg`], dir);
+  const cli = new Cli("send", [], ["bash", "-c", `exec ${PARLEY_SHELL} send *.jpg`], dir);
   expect(await cli.exitCode()).toBe(3);
   expect(cli.lines[0]).toBe(
     `Error: no such file: ${join(dir, "*.jpg")} (nothing matched the wildcard; the chat expands *, ? and [...] in the last name of a path only, and not inside quotes).`,

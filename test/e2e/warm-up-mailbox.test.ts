@@ -13,7 +13,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { type FSWatcher, watch } from "node:fs";
 import { WARM_UP_DELAY_MS } from "../../src/cli/warm-up.ts";
 import { startRelay } from "../relay.ts";
-import { BUN, cleanup, launchedEnv, MAIN, makeTempDir } from "./helpers.ts";
+import { cleanup, launchedEnv, makeTempDir, PARLEY } from "./helpers.ts";
 import { useWormholeServers } from "./wormhole-kit.ts";
 
 const kit = useWormholeServers("the mailbox flow's warm-up delay (test/e2e/warm-up-mailbox.test.ts)");
@@ -34,7 +34,7 @@ describe.skipIf(!kit.available)("the mailbox flow", () => {
       if (warmAt === undefined && name && String(name).startsWith("parley-warm-")) warmAt = performance.now();
     });
     const proc = Bun.spawn(
-      [BUN, MAIN, "receive", "--json", "--relay-url", `ws://127.0.0.1:${relay.port}/v1`, "--dir", makeTempDir()],
+      [...PARLEY, "receive", "--json", "--relay-url", `ws://127.0.0.1:${relay.port}/v1`, "--dir", makeTempDir()],
       { stdout: "pipe", stderr: "pipe", env: { ...launchedEnv(), TMPDIR: tmp, PARLEY_WARM_UP: "1" } },
     );
     const spawnedAt = performance.now();

@@ -14,7 +14,7 @@ import { readdirSync, watch } from "node:fs";
 import { encodeOffer } from "../../src/protocol/index.ts";
 import { Wormhole } from "../../src/session/wormhole.ts";
 import { closePeerKit, joinCode, untilMessage } from "../wormhole-peer-kit.ts";
-import { BUN, Cli, cleanup, MAIN, makeTempDir, WAIT_MS } from "./helpers.ts";
+import { Cli, cleanup, makeTempDir, PARLEY, WAIT_MS } from "./helpers.ts";
 import { useWormholeServers } from "./wormhole-kit.ts";
 
 const kit = useWormholeServers("the warm-up with a plain wormhole client (test/e2e/warm-up-plain-peer.test.ts)");
@@ -45,7 +45,7 @@ function cliWithTmp(label: string, args: readonly string[]): { cli: Cli; tmp: st
   const watcher = watch(tmp, (_event, name) => {
     if (name) made.push(String(name));
   });
-  const cli = new Cli(label, [], ["env", `TMPDIR=${tmp}`, "PARLEY_WARM_UP=1", BUN, MAIN, ...args]);
+  const cli = new Cli(label, [], ["env", `TMPDIR=${tmp}`, "PARLEY_WARM_UP=1", ...PARLEY, ...args]);
   return { cli, tmp, made, stop: () => watcher.close() };
 }
 

@@ -24,7 +24,7 @@ import { type Connection, localAddresses } from "../../src/net/index.ts";
 import { encodeAnswer, encodeError, encodeOffer, encodeTransit, encodeTransitAck } from "../../src/protocol/index.ts";
 import { MAX_WAITED_MESSAGES } from "../../src/session/plain-peer.ts";
 import { closePeerKit, joinCode, transitAs, untilMessage } from "../wormhole-peer-kit.ts";
-import { BUN, Cli, cleanup, closedPort, MAIN, makeTempDir, ROOT, startCli } from "./helpers.ts";
+import { Cli, cleanup, closedPort, makeTempDir, PARLEY, ROOT, startCli } from "./helpers.ts";
 import { events, parleyCode, useWormholeServers } from "./wormhole-kit.ts";
 
 const kit = useWormholeServers("crafted wormhole peer tests (test/e2e/wormhole-crafted.test.ts)");
@@ -263,7 +263,7 @@ describe.skipIf(!available)("a crafted wormhole receiver that never answers a fo
     // 32 MiB of random letters: deflated (it compresses) for a second or more, the window here.
     const letters = randomBytes(32 * 1024 * 1024).map((b) => 97 + (b % 26));
     writeFileSync(join(folder, "letters.txt"), letters);
-    const args = [BUN, MAIN, "send", folder, ...mailbox(), "--json"];
+    const args = [...PARLEY, "send", folder, ...mailbox(), "--json"];
     const cli = new Cli("parley-send", [], args, ROOT, { env: { TMPDIR: tmp } });
     await joinCode(kit.servers(), await parleyCode(cli));
     const deadline = Date.now() + 30_000;
@@ -290,11 +290,11 @@ describe.skipIf(!available)("a crafted wormhole receiver that never answers a fo
       let cli: Cli;
       let code: string;
       if (how === "parley send DIR") {
-        cli = new Cli("parley-send", [], [BUN, MAIN, "send", album(), ...mailbox(), "--json"], ROOT, env);
+        cli = new Cli("parley-send", [], [...PARLEY, "send", album(), ...mailbox(), "--json"], ROOT, env);
         code = await parleyCode(cli);
       } else {
         const args = [...mailbox(), "--no-progress", "--dir", makeTempDir()];
-        cli = new Cli("chat", [], [BUN, MAIN, ...args], ROOT, env);
+        cli = new Cli("chat", [], [...PARLEY, ...args], ROOT, env);
         code = (await cli.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000)).match[1] as string;
       }
       const { w } = await joinCode(kit.servers(), code);
@@ -315,7 +315,7 @@ describe.skipIf(!available)("a crafted wormhole receiver that never answers a fo
 
 describe.skipIf(!available)("a crafted wormhole receiver that never confirms a text", () => {
   test("parley send --text: after its wait (30 s; 2 s here), one Error line (E_NO_ACK), exit 3", async () => {
-    const args = [BUN, MAIN, "send", "--text", "are you there?", ...mailbox()];
+    const args = [...PARLEY, "send", "--text", "are you there?", ...mailbox()];
     const cli = new Cli("parley-send-text", [], args, ROOT, { env: { PARLEY_MAILBOX_TEXT_ACK_MS: "2000" } });
     const { match } = await cli.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
     const { w } = await joinCode(kit.servers(), match[1] as string);
@@ -330,7 +330,7 @@ describe.skipIf(!available)("a crafted wormhole receiver that never confirms a t
   }, 60_000);
 
   test("one that sends other messages meanwhile (transit hints every 0.5 s): the wait is still 2 s", async () => {
-    const args = [BUN, MAIN, "send", "--text", "are you there?", ...mailbox()];
+    const args = [...PARLEY, "send", "--text", "are you there?", ...mailbox()];
     const cli = new Cli("parley-send-text", [], args, ROOT, { env: { PARLEY_MAILBOX_TEXT_ACK_MS: "2000" } });
     const { match } = await cli.waitForLine(/^Waiting in the mailbox · code (\S+)$/, 30_000);
     const { w } = await joinCode(kit.servers(), match[1] as string);

@@ -14,7 +14,7 @@ import { TransitRecordSealer } from "../../src/crypto/transit-records.ts";
 import { encodeOffer, encodeTransit } from "../../src/protocol/index.ts";
 import { until } from "../raw-parley.ts";
 import { closePeerKit, joinCode, transitAs, untilMessage } from "../wormhole-peer-kit.ts";
-import { BUN, Cli, cleanup, MAIN, makeTempDir } from "./helpers.ts";
+import { Cli, cleanup, makeTempDir, PARLEY_SHELL } from "./helpers.ts";
 import { useWormholeServers, wormholeCli, wormholeCode } from "./wormhole-kit.ts";
 
 const kit = useWormholeServers("plain wormhole --stdout stall tests (test/e2e/wormhole-stdout-stall.test.ts)");
@@ -49,9 +49,8 @@ async function receiverIntoFifo(
     [
       "bash",
       "-c",
-      `${stall}exec "$0" "$1" receive "$2" "$3" "$4" "$5" --stdout --json > "$6"`,
-      BUN,
-      MAIN,
+      `${stall}exec ${PARLEY_SHELL} receive "$0" "$1" "$2" "$3" --stdout --json > "$4"`,
+
       ...kit.mailbox(),
       fifo,
     ],
@@ -138,9 +137,8 @@ describe.skipIf(!withClient.available)("the real wormhole send into receive --st
         "bash",
         "-c",
         // A stall time past the test's: the signal, not the stall, ends the run.
-        `PARLEY_OUTPUT_STALL_MS=120000 exec "$0" "$1" receive "$2" "$3" "$4" "$5" "$6" --stdout --json > "$7"`,
-        BUN,
-        MAIN,
+        `PARLEY_OUTPUT_STALL_MS=120000 exec ${PARLEY_SHELL} receive "$0" "$1" "$2" "$3" "$4" --stdout --json > "$5"`,
+
         code,
         ...withClient.mailbox(),
         fifo,

@@ -15,10 +15,9 @@ import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { encodeMessage } from "../../src/protocol/index.ts";
 import { ATTACKS, type AttackName, processUsage, startAttack } from "../attacks.ts";
-import { launchedEnv } from "../e2e/helpers.ts";
+import { launchedEnv, PARLEY } from "../e2e/helpers.ts";
 import { rawParley, until } from "../raw-parley.ts";
 
-const MAIN = resolve(import.meta.dir, "../../src/cli/main.ts");
 const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
@@ -29,7 +28,7 @@ async function receiver(
   ends: Array<() => void> = cleanups,
 ): Promise<{ proc: Subprocess<"ignore", "pipe", "pipe">; port: number; code: string }> {
   const dir = mkdtempSync(join(tmpdir(), "parley-soak-"));
-  const proc = Bun.spawn([process.execPath, MAIN, "receive", "--dir", dir, "--json"], {
+  const proc = Bun.spawn([...PARLEY, "receive", "--dir", dir, "--json"], {
     env: launchedEnv(), // its memory bound is Parley's as launched
     stdin: "ignore",
     stdout: "pipe",
@@ -74,7 +73,7 @@ async function soak(name: AttackName): Promise<void> {
     const file = join(mkdtempSync(join(tmpdir(), "parley-soak-src-")), "real.bin");
     ends.push(() => rmSync(resolve(file, ".."), { recursive: true, force: true }));
     writeFileSync(file, randomBytes(256 * 1024));
-    const sender = Bun.spawn([process.execPath, MAIN, "send", file, "--to", r.code], {
+    const sender = Bun.spawn([...PARLEY, "send", file, "--to", r.code], {
       stdout: "ignore",
       stderr: "pipe",
     });

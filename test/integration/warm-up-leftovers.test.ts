@@ -12,7 +12,7 @@ import {
   removeLeftoverWarmUps,
   warmUpFolderPrefix,
 } from "../../src/cli/warm-up-leftovers.ts";
-import { BUN, launchedEnv, MAIN, WAIT_MS } from "../e2e/helpers.ts";
+import { launchedEnv, PARLEY, WAIT_MS } from "../e2e/helpers.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
 const tempDir = tempDirsRemovedAfterEach("parley-warm-leftovers-");
@@ -126,7 +126,7 @@ test("at most MAX_CANDIDATES names are looked at a run, however many another use
 test("the chat's first warm-up removes what a killed run left in its temporary folder", async () => {
   const tmp = tempDir();
   const gone = leftover(tmp, await deadPid());
-  const proc = Bun.spawn([BUN, MAIN, "--host", "127.0.0.1", "--dir", tempDir(), "--no-progress"], {
+  const proc = Bun.spawn([...PARLEY, "--host", "127.0.0.1", "--dir", tempDir(), "--no-progress"], {
     stdin: "pipe",
     stdout: "pipe",
     stderr: "pipe",

@@ -16,7 +16,7 @@ import {
   warmUpWanted,
 } from "../../src/cli/warm-up.ts";
 import { freeBytesAt } from "../../src/transfer/space-claims.ts";
-import { BUN, launchedEnv, MAIN, WAIT_MS } from "../e2e/helpers.ts";
+import { BUN, launchedEnv, PARLEY, WAIT_MS } from "../e2e/helpers.ts";
 import { mountTmpfs } from "../e2e/tmpfs.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
@@ -183,7 +183,7 @@ describe("the CLI's warm-up", () => {
     const watcher: FSWatcher = watch(tmp, (_event, name) => {
       if (name && !seen.has(String(name))) seen.set(String(name), performance.now() - spawnedAt);
     });
-    const proc = Bun.spawn([BUN, MAIN, "--host", "127.0.0.1", "--dir", downloads, "--no-progress"], {
+    const proc = Bun.spawn([...PARLEY, "--host", "127.0.0.1", "--dir", downloads, "--no-progress"], {
       stdin: "pipe",
       stdout: "pipe",
       stderr: "pipe",

@@ -6,7 +6,7 @@
  */
 
 import { afterAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { normalUser, sweepDeadViews, VIEW_MIN_AGE_MS, VIEW_PREFIX, viewBase } from "../normal-user.ts";
@@ -49,6 +49,26 @@ test("viewBase: the nearest folder above TMPDIR every user may enter; /tmp (neve
 });
 
 const user = normalUser("parley-user-self-");
+
+const viewed = normalUser("parley-user-times-");
+
+viewed.test(
+  "making the view moves no inode change time in the checkout (src/cli/launch.sh would pass the build over)",
+  () => {
+    const repo = join(import.meta.dir, "../..");
+    const watched = [
+      "src/cli/main.ts",
+      "src/protocol/frame-decoder.ts",
+      "package.json",
+      "tsconfig.json",
+      "bunfig.toml",
+    ];
+    const changed = () => watched.map((path) => `${path} ${statSync(join(repo, path)).ctimeMs}`);
+    const before = changed();
+    expect(Bun.file(join(viewed.root(), "src/cli/main.ts")).size).toBeGreaterThan(0);
+    expect(changed()).toEqual(before);
+  },
+);
 
 user.test("the child's view is named with this run's pid, and its TMPDIR is one it may write in", () => {
   if (process.getuid?.() === 0) {

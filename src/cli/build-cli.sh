@@ -1,0 +1,31 @@
+#!/bin/sh
+# Builds the CLI into build/parley (gitignored): `bun build --compile --bytecode` of
+# src/cli/main.ts, one executable holding the project's Bun, Parley's modules and their
+# JavaScriptCore bytecode, so a start parses and compiles none of them (docs/DESIGN-NOTES.md,
+# "The built CLI"). npm runs it after `npm ci` and `npm install` (package.json's postinstall);
+# run it again after an edit to use the build again (till then the source runs).
+# src/cli/launch.sh runs the build only while nothing it was made from has changed since
+# build/parley.since, the stamp taken before the build reads anything; a build that fails leaves
+# no stamp, and the source runs. Never fails the install.
+# usage: sh src/cli/build-cli.sh   (from any folder)
+cd "$(dirname "$0")/../.." || exit 0
+bun=node_modules/.bin/bun
+if [ ! -x "$bun" ]; then
+  echo "parley: no node_modules/.bin/bun, so no build: the source runs" >&2
+  exit 0
+fi
+mkdir -p build || exit 0
+# From here the old build is not run (launch.sh wants the stamp).
+rm -f build/parley.since build/parley.since.new build/parley.new
+touch build/parley.since.new || exit 0
+# File times move by the kernel's clock tick: a change in the stamp's tick could carry the
+# stamp's very time and not count as later. Waiting a second puts every change not yet read
+# by the build after the stamp.
+sleep 1
+if "$bun" build src/cli/main.ts --compile --bytecode --format=esm --splitting --outfile build/parley.new >/dev/null; then
+  mv -f build/parley.new build/parley && mv -f build/parley.since.new build/parley.since
+else
+  rm -f build/parley.new build/parley.since.new
+  echo "parley: the build failed (above), so no build: the source runs" >&2
+fi
+exit 0

@@ -1,0 +1,157 @@
+/**
+ * The built CLI and the launcher's choice. src/cli/build-cli.sh (npm's postinstall) builds
+ * build/parley; src/cli/launch.sh (package.json's `chat` and `parley` scripts, and the tests'
+ * PARLEY) runs it only while nothing it was built from has changed since its build began, and
+ * the source otherwise: an edited source is always what runs. First the choice's cases, in
+ * copies of the checkout with a stand-in build (a script) and PARLEY_LAUNCH_WHICH; then the real
+ * build in a copy: it is what runs, and after an edit (its modification time set back, as
+ * `cp -p` or tar leave it) the edited source is.
+ */
+
+import { afterEach, expect, test } from "bun:test";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { BUN, Cli, cleanup, makeTempDir, ROOT } from "./helpers.ts";
+
+afterEach(cleanup);
+
+/** Beside src/, the files the build is made from that launch.sh watches. */
+const WATCHED_FILES = ["package.json", "package-lock.json", "tsconfig.json", "bunfig.toml"];
+/** A time long before any build: what `cp -p` or tar leave on a file restored from an old copy. */
+const LONG_AGO = new Date("2001-02-03T04:05:06Z");
+/** launch.sh's `bun` when the source runs: the pinned one (node_modules/.bin), as under `bun run`. */
+const PATH_WITH_BUN = `${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`;
+
+/** A copy of the checkout's sources and the files launch.sh watches; node_modules by a link, or `nodeModules`. */
+function copyOfCheckout(nodeModules: "link" | "copy"): string {
+  const tree = makeTempDir();
+  cpSync(join(ROOT, "src"), join(tree, "src"), { recursive: true });
+  for (const file of WATCHED_FILES) cpSync(join(ROOT, file), join(tree, file));
+  if (nodeModules === "link") {
+    symlinkSync(join(ROOT, "node_modules"), join(tree, "node_modules"));
+  } else {
+    mkdirSync(join(tree, "node_modules/bun"), { recursive: true });
+    cpSync(join(ROOT, "node_modules/.package-lock.json"), join(tree, "node_modules/.package-lock.json"));
+    cpSync(join(ROOT, "node_modules/bun/package.json"), join(tree, "node_modules/bun/package.json"));
+  }
+  return tree;
+}
+
+/** What launch.sh in `tree` would run (PARLEY_LAUNCH_WHICH), a word each. */
+function launchChoice(tree: string): string[] {
+  const run = Bun.spawnSync(["sh", join(tree, "src/cli/launch.sh"), "--version"], {
+    env: { ...process.env, PARLEY_LAUNCH_WHICH: "1" },
+    stderr: "pipe",
+  });
+  expect(run.stderr.toString()).toBe("");
+  expect(run.exitCode).toBe(0);
+  return run.stdout.toString().split("\n").filter(Boolean);
+}
+
+/**
+ * A copy of the checkout with a stand-in build (a script in build/parley) stamped after every
+ * file of the copy was written, then a pause so that what a case changes comes later than the
+ * stamp (file times move by the kernel's clock tick, a few ms).
+ */
+async function checkoutWithStandInBuild(): Promise<string> {
+  const tree = copyOfCheckout("copy");
+  mkdirSync(join(tree, "build"));
+  writeFileSync(join(tree, "build/parley"), '#!/bin/sh\necho "the stand-in build" "$@"\n');
+  chmodSync(join(tree, "build/parley"), 0o755);
+  writeFileSync(join(tree, "build/parley.since"), "");
+  await Bun.sleep(50);
+  return tree;
+}
+
+const SOURCE = (tree: string) => ["bun", join(tree, "src/cli/main.ts"), "--version"];
+const BUILT = (tree: string) => [join(tree, "build/parley"), "--version"];
+
+test("the build runs while nothing it was built from changed since its stamp", async () => {
+  const tree = await checkoutWithStandInBuild();
+  expect(launchChoice(tree)).toEqual(BUILT(tree));
+});
+
+const CHANGES: readonly (readonly [string, (tree: string) => void])[] = [
+  [
+    "a source file edited, its modification time set back (cp -p, tar)",
+    (tree) => {
+      const file = join(tree, "src/cli/cli.ts");
+      writeFileSync(file, readFileSync(file, "utf8").replace("Read when asked", "Read when asked (edited)"));
+      utimesSync(file, LONG_AGO, LONG_AGO);
+    },
+  ],
+  ["a source file added", (tree) => writeFileSync(join(tree, "src/cli/added.ts"), "export {};\n")],
+  ["a source file removed", (tree) => rmSync(join(tree, "src/cli/listening-words.ts"))],
+  [
+    "a source file renamed",
+    (tree) => renameSync(join(tree, "src/cli/listening-words.ts"), join(tree, "src/cli/listening-words2.ts")),
+  ],
+  [
+    "a source folder restored from an old copy (its files and the folder's time set back)",
+    (tree) => {
+      const folder = join(tree, "src/protocol");
+      const old = join(tree, "protocol.old");
+      cpSync(folder, old, { recursive: true, preserveTimestamps: true });
+      rmSync(folder, { recursive: true });
+      renameSync(old, folder);
+      utimesSync(folder, LONG_AGO, LONG_AGO);
+    },
+  ],
+  ["package.json edited", (tree) => writeFileSync(join(tree, "package.json"), "{}\n")],
+  ["package-lock.json edited", (tree) => writeFileSync(join(tree, "package-lock.json"), "{}\n")],
+  ["a bun.lock made (bun install)", (tree) => writeFileSync(join(tree, "bun.lock"), "{}\n")],
+  ["a source file's mode changed (no byte of it)", (tree) => chmodSync(join(tree, "src/cli/cli.ts"), 0o600)],
+  ["tsconfig.json edited", (tree) => writeFileSync(join(tree, "tsconfig.json"), "{}\n")],
+  ["bunfig.toml edited", (tree) => writeFileSync(join(tree, "bunfig.toml"), "\n")],
+  [
+    "the installed packages changed (npm's node_modules/.package-lock.json)",
+    (tree) => writeFileSync(join(tree, "node_modules/.package-lock.json"), "{}\n"),
+  ],
+  ["Bun reinstalled", (tree) => writeFileSync(join(tree, "node_modules/bun/package.json"), "{}\n")],
+  ["no stamp (a build under way, or one that failed)", (tree) => rmSync(join(tree, "build/parley.since"))],
+  ["no build", (tree) => rmSync(join(tree, "build/parley"))],
+];
+
+test.each(CHANGES)("the source runs after a change: %s", async (_name, change) => {
+  const tree = await checkoutWithStandInBuild();
+  change(tree);
+  expect(launchChoice(tree)).toEqual(SOURCE(tree));
+});
+
+test("the real build: it is what runs, and after an edit the edited source is", async () => {
+  const tree = copyOfCheckout("link");
+  const build = Bun.spawnSync(["sh", join(tree, "src/cli/build-cli.sh")], { stdout: "pipe", stderr: "pipe" });
+  expect(build.stderr.toString()).toBe("");
+  expect(existsSync(join(tree, "build/parley.since"))).toBe(true);
+  const env = { PATH: PATH_WITH_BUN };
+  const dir = makeTempDir();
+  const launched = (label: string) =>
+    new Cli(label, [], ["sh", join(tree, "src/cli/launch.sh"), "--no-progress", "--dir", dir], dir, { env });
+
+  const built = launched("built");
+  await built.waitForLine(/^Listening on /);
+  expect(realpathSync(`/proc/${built.proc.pid}/exe`)).toBe(realpathSync(join(tree, "build/parley")));
+  built.endInput();
+  expect(await built.exitCode()).toBe(0);
+
+  const file = join(tree, "src/cli/shell-folder.ts");
+  writeFileSync(file, readFileSync(file, "utf8").replace("Relative paths (transfer, --dir)", "Edited: relative paths"));
+  utimesSync(file, LONG_AGO, LONG_AGO);
+  const edited = launched("edited");
+  await edited.waitForLine(/^Edited: relative paths are resolved from /);
+  expect(realpathSync(`/proc/${edited.proc.pid}/exe`)).toBe(realpathSync(BUN));
+  edited.endInput();
+  expect(await edited.exitCode()).toBe(0);
+}, 120_000);
