@@ -73,7 +73,10 @@ export type TransitPath = "direct" | "relay";
 export interface TransitResult {
   readonly connection: Connection;
   readonly path: TransitPath;
-  /** Where the winning connection goes: the relay's address, or the peer's. */
+  /**
+   * Where the winning connection goes: the relay's address as named, or the peer's as connected
+   * (the socket's far end, not the hint as the peer wrote it).
+   */
   readonly address: string;
   /**
    * The peer dialed our listener: `address` is its end of the connection, a port its system
@@ -339,7 +342,9 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
           dialing--;
           directLeft--;
           if (finished) return conn.destroy();
-          negotiate(conn, "direct", false, `${hint.host}:${hint.port}`);
+          // The address connected to, not the hint as written: `010.0.0.1` is dialed as 8.0.0.1
+          // (inet_aton's octal), `0177.0.0.1` as 127.0.0.1 (bound31).
+          negotiate(conn, "direct", false, conn.remoteAddress);
         })
         .catch(() => {
           dialing--;

@@ -25,8 +25,8 @@ export interface Rendezvoused {
 
 /**
  * How a connection met another way (the mailbox's transit) reaches the peer: straight to it, or
- * through the transit relay. `address` as the path was found (a relay named by host name keeps
- * its name), which may differ from the connection's remote address.
+ * through the transit relay. `address` as the path was found: a relay named by host name keeps
+ * its name (the connection's remote address may differ); a direct path is the address connected to.
  */
 export interface MetPath {
   readonly path: "direct" | "relay";
