@@ -285,7 +285,11 @@ export class JsonReporter implements Reporter {
    * question came back, answered, below it.
    */
   private write(to: HeldWrite["to"], text: string, progressOf?: number): void {
-    if ((to === "err" || this.eventsThere) && this.asker?.holdsLines()) this.hold({ to, text, progressOf });
+    // Asked whichever stream this goes to: a question whose offer is gone (the session ended) has
+    // its line ended here and what it held written first. With stdout elsewhere, a note held for
+    // it came out only once the asker closed, after the bye event (review31).
+    const holds = this.asker?.holdsLines() === true;
+    if (holds && (to === "err" || this.eventsThere)) this.hold({ to, text, progressOf });
     else this.writeNow(to, text);
   }
 

@@ -117,3 +117,30 @@ test("events to another place than the questions' (a pipe, a file) are written a
   expect(events).toEqual([offerLine(3, "b.txt")]);
   asker.close();
 });
+
+test("events elsewhere than the question: a note held for it is written before the bye that ends the session", async () => {
+  // review31: the note came out a turn after asker.close(), after "(input ended)" and the bye.
+  const writes: string[] = [];
+  const out = { write: (s: string) => writes.push(`out: ${s}`) > 0, isTTY: false };
+  const err = { write: (s: string) => writes.push(`err: ${s}`) > 0, isTTY: true };
+  const input = Object.assign(new PassThrough(), { isTTY: true });
+  const reporter = new JsonReporter(out, err, true);
+  const asker = new Asker(input, err);
+  reporter.shareLinesWith(asker, false);
+  let wanted = true;
+  const answer = asker.ask("Accept a.txt (6 bytes)? [y/N] ", () => wanted);
+  await Bun.sleep(5);
+  reporter.note("a note on stderr");
+  expect(writes).toEqual(["err: Accept a.txt (6 bytes)? [y/N] "]); // held: it would follow "[y/N] "
+  wanted = false; // the session ended: the offer is gone
+  reporter.bye("done");
+  asker.close();
+  expect(await answer).toBe(false);
+  await Bun.sleep(5);
+  expect(writes).toEqual([
+    "err: Accept a.txt (6 bytes)? [y/N] ",
+    "err: \n",
+    "err: a note on stderr\n",
+    'out: {"type":"bye","reason":"done"}\n',
+  ]);
+});
