@@ -111,7 +111,10 @@ class HumanReporter implements Reporter, TransferOutput {
    * (6 bytes)? [y/N] Receiving #3 b.txt"), where a second answer typed went to the next question.
    */
   print(text: string, fromPeer = false): void {
-    if (this.asker && this.linesWithQuestions && this.asker.holdsLines()) this.hold(text, fromPeer);
+    // Asked wherever the line goes: a question whose offer went with the session (the peer left)
+    // has its line ended now, not by "(input ended)" at the asker's close after the run (review31).
+    const holds = this.asker?.holdsLines() === true;
+    if (holds && this.linesWithQuestions) this.hold(text, fromPeer);
     else this.writeLine(text, fromPeer);
   }
 
