@@ -65,3 +65,34 @@ export function askFor(
   if (folderAnswers.size > MAX_FOLDER_ANSWERS) folderAnswers.delete(folderAnswers.keys().next().value as number);
   return answer;
 }
+
+/**
+ * The offers --ask declined without a question (the input had ended before their turn), so their
+ * failure lines are summed up, not said one by one: a file's id until its failure is told (then
+ * forgotten: a sender offering file after file into an ended input grew a set by each, for the
+ * whole run), a folder's group among the latest MAX_FOLDER_ANSWERS (its entries fail one by one).
+ */
+export class DeclinedUnasked {
+  private readonly ids = new Set<number>();
+  private readonly groups = new Set<number>();
+
+  add(offer: TransferInfo): void {
+    if (!offer.folder) {
+      this.ids.add(offer.id);
+      return;
+    }
+    this.groups.delete(offer.folder.group); // added again: the latest
+    this.groups.add(offer.folder.group);
+    if (this.groups.size > MAX_FOLDER_ANSWERS) this.groups.delete(this.groups.values().next().value as number);
+  }
+
+  /** Whether `info`'s offer was declined unasked; a file's is forgotten with this answer (asked once, at its failure). */
+  take(info: TransferInfo): boolean {
+    return info.folder ? this.groups.has(info.folder.group) : this.ids.delete(info.id);
+  }
+
+  /** Files and folders remembered. */
+  get size(): number {
+    return this.ids.size + this.groups.size;
+  }
+}

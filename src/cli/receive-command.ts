@@ -57,8 +57,8 @@ export async function runReceive(given: ReceiveOptions, io: CliIo): Promise<numb
   // (hooks.loaded), before any offer can come.
   let asker: Asker | undefined;
   const folderAnswers = new Map<number, Promise<boolean>>();
-  /** Offers --ask declined without a question (the input had ended before): files by id, folders by group. */
-  const unasked = { ids: new Set<number>(), groups: new Set<number>() };
+  /** Offers --ask declined without a question (the input had ended before); made with the asker. */
+  let unasked: AskOffers.DeclinedUnasked | undefined;
   /** --stdout holds what the peer sent first: its one file, or its text message. */
   let streamed = false;
   let output: StreamOutput | undefined;
@@ -74,10 +74,7 @@ export async function runReceive(given: ReceiveOptions, io: CliIo): Promise<numb
     }
     if (asker) {
       const { askFor } = require("./ask-offers.ts") as typeof AskOffers;
-      const yes = await askFor(asker, offer, stillWanted, folderAnswers, () => {
-        if (offer.folder) unasked.groups.add(offer.folder.group);
-        else unasked.ids.add(offer.id);
-      });
+      const yes = await askFor(asker, offer, stillWanted, folderAnswers, () => unasked?.add(offer));
       if (!yes) {
         // The peer hears which: a closed terminal (or < /dev/null) is not a no.
         if (asker.inputEnded) return { code: "E_NO_ANSWER", reason: "nobody answered (the receiver's input ended)" };
@@ -108,11 +105,12 @@ export async function runReceive(given: ReceiveOptions, io: CliIo): Promise<numb
       return true;
     },
     interrupted: () => asker?.endLine(),
-    unasked: (info) => unasked.ids.has(info.id) || (info.folder !== undefined && unasked.groups.has(info.folder.group)),
+    unasked: (info) => unasked?.take(info) ?? false,
     loaded: () => {
       if (!options.ask) return;
       const { Asker } = require("../ui/asker.ts") as typeof AskerModule;
-      require("./ask-offers.ts"); // loaded now, not while the first offer waits for its question
+      // Loaded now, not while the first offer waits for its question.
+      unasked = new (require("./ask-offers.ts") as typeof AskOffers).DeclinedUnasked();
       const [input, out, err] = [io.inputStat?.(), io.outputStat?.(false), io.outputStat?.(true)];
       // Answers typed at another terminal than the questions' (2>/dev/pts/5) are echoed after them, as piped ones.
       const typedThere = input && err && (io.stdin as { isTTY?: boolean }).isTTY ? samePlace(input, err) : undefined;

@@ -2,7 +2,7 @@
 
 import { expect, test } from "bun:test";
 import { PassThrough } from "node:stream";
-import { askFor, MAX_FOLDER_ANSWERS } from "../../src/cli/ask-offers.ts";
+import { askFor, DeclinedUnasked, MAX_FOLDER_ANSWERS } from "../../src/cli/ask-offers.ts";
 import type { TransferInfo } from "../../src/session/index.ts";
 import { Asker } from "../../src/ui/index.ts";
 
@@ -48,4 +48,22 @@ test("folders offered and cancelled one after another: only the latest MAX_FOLDE
   expect(await Promise.all([first, ...later])).toEqual([true, ...later.map(() => true)]);
   expect(shown).toEqual(["Accept folder album1 (3 entries, 3 bytes)? [y/N] "]);
   asker.close();
+});
+
+test("offers declined unasked: a file's is forgotten once its failure asks, a folder's kept among the latest MAX_FOLDER_ANSWERS", () => {
+  // Before: a Set of every file id declined unasked, for the whole run (a sender offering file
+  // after file into `receive --ask < /dev/null` grew it by each).
+  const declined = new DeclinedUnasked();
+  const file = (id: number): TransferInfo => ({ id, direction: "receive", name: "f", size: 1 });
+  for (let id = 1; id <= 100_000; id += 2) declined.add(file(id));
+  for (let id = 1; id <= 100_000; id += 2) expect(declined.take(file(id))).toBe(true);
+  expect(declined.size).toBe(0);
+  expect(declined.take(file(1))).toBe(false); // told once
+  expect(declined.take(file(7))).toBe(false);
+  for (let group = 1; group <= MAX_FOLDER_ANSWERS + 10; group++) declined.add(entry(group * 2, group, "a"));
+  expect(declined.size).toBe(MAX_FOLDER_ANSWERS);
+  expect(declined.take(entry(2, 1, "b"))).toBe(false); // the oldest let go
+  const last = MAX_FOLDER_ANSWERS + 10;
+  expect(declined.take(entry(2 * last, last, "a"))).toBe(true);
+  expect(declined.take(entry(2 * last + 1, last, "b"))).toBe(true); // every entry of the folder
 });
