@@ -119,7 +119,7 @@ export interface CommandPlace {
 
 /** Where an OFFER sits in a folder transfer: the receiver recreates the tree under a new folder. */
 export interface FolderEntry {
-  /** Identifies the folder transfer (the sender's id of its first entry). */
+  /** Identifies the folder transfer: a number its sender gives each folder (send-plan.ts counts from 1), any to a receiver. */
   readonly group: number;
   /** The folder's name (the top-level folder on the receiver, made unique there). */
   readonly root: string;
@@ -203,7 +203,7 @@ export interface Cancel extends WireReason {
  */
 export interface FolderEnd extends WireReason {
   readonly kind: "folderEnd";
-  /** The folder's group (FolderEntry.group: the sender's id of its first entry). */
+  /** The folder's group (FolderEntry.group). */
   readonly group: number;
 }
 export interface Ack {
