@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// The `parley` command (package.json "bin"): runs src/cli/main.ts with Bun, from Node or Bun.
-// Bun is this package's own dependency, so `npx parley` works without a global Bun. Signals
-// are passed on and the exit code (or signal) comes back unchanged.
+// The `parley` command (package.json "bin"): runs what src/cli/launch.sh chooses (asked with
+// PARLEY_LAUNCH_WHICH=1, so the rule is launch.sh's alone): the built CLI (build/parley) while
+// nothing it was built from has changed, else src/cli/main.ts with Bun, from Node or Bun. Bun is
+// this package's own dependency, so `npx parley` works without a global Bun. Signals are passed
+// on and the exit code (or signal) comes back unchanged.
 "use strict";
-const { spawn } = require("node:child_process");
+const { execFileSync, spawn } = require("node:child_process");
 const { constants } = require("node:os");
 const path = require("node:path");
 const LAUNCH_ENV = require("./launch-env.cjs");
@@ -17,7 +19,26 @@ function findBun() {
   }
 }
 
-const child = spawn(findBun(), [path.join(__dirname, "main.ts"), ...process.argv.slice(2)], {
+/** launch.sh's choice, a word a line; the source when it cannot be asked or names Bun. */
+function command() {
+  const source = [findBun(), path.join(__dirname, "main.ts")];
+  let words;
+  try {
+    words = execFileSync("sh", [path.join(__dirname, "launch.sh")], {
+      env: { ...process.env, PARLEY_LAUNCH_WHICH: "1" },
+      stdio: ["ignore", "pipe", "ignore"],
+      encoding: "utf8",
+    })
+      .split("\n")
+      .filter(Boolean);
+  } catch {
+    return source;
+  }
+  return words.length === 1 && words[0] !== "bun" ? words : source;
+}
+
+const [file, ...first] = command();
+const child = spawn(file, [...first, ...process.argv.slice(2)], {
   stdio: "inherit",
   env: { ...LAUNCH_ENV, ...process.env },
 });

@@ -2,10 +2,11 @@
  * The built CLI and the launcher's choice. src/cli/build-cli.sh (npm's postinstall) builds
  * build/parley; src/cli/launch.sh (package.json's `chat` and `parley` scripts, and the tests'
  * PARLEY) runs it only while nothing it was built from has changed since its build began, and
- * the source otherwise: an edited source is always what runs. First the choice's cases, in
- * copies of the checkout with a stand-in build (a script) and PARLEY_LAUNCH_WHICH; then the real
- * build in a copy: it is what runs, and after an edit (its modification time set back, as
- * `cp -p` or tar leave it) the edited source is.
+ * the source otherwise: an edited source is always what runs. The `parley` command (bin.cjs,
+ * `npx parley`) asks launch.sh what to run (PARLEY_LAUNCH_WHICH) and runs that. First the choice's
+ * cases, in copies of the checkout with a stand-in build (a script) and PARLEY_LAUNCH_WHICH; then
+ * the real build in a copy: it is what runs (through launch.sh and through bin.cjs), and after an
+ * edit (its modification time set back, as `cp -p` or tar leave it) the edited source is.
  */
 
 import { afterEach, expect, test } from "bun:test";
@@ -33,6 +34,7 @@ const WATCHED_FILES = ["package.json", "package-lock.json", "tsconfig.json", "bu
 const LONG_AGO = new Date("2001-02-03T04:05:06Z");
 /** launch.sh's `bun` when the source runs: the pinned one (node_modules/.bin), as under `bun run`. */
 const PATH_WITH_BUN = `${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`;
+const NODE = Bun.which("node");
 
 /** A copy of the checkout's sources and the files launch.sh watches; node_modules by a link, or `nodeModules`. */
 function copyOfCheckout(nodeModules: "link" | "copy"): string {
@@ -130,28 +132,55 @@ test.each(CHANGES)("the source runs after a change: %s", async (_name, change) =
   expect(launchChoice(tree)).toEqual(SOURCE(tree));
 });
 
-test("the real build: it is what runs, and after an edit the edited source is", async () => {
-  const tree = copyOfCheckout("link");
-  const build = Bun.spawnSync(["sh", join(tree, "src/cli/build-cli.sh")], { stdout: "pipe", stderr: "pipe" });
-  expect(build.stderr.toString()).toBe("");
-  expect(existsSync(join(tree, "build/parley.since"))).toBe(true);
-  const env = { PATH: PATH_WITH_BUN };
-  const dir = makeTempDir();
-  const launched = (label: string) =>
-    new Cli(label, [], ["sh", join(tree, "src/cli/launch.sh"), "--no-progress", "--dir", dir], dir, { env });
+/** The executable of the one child of `pid` (bin.cjs's Bun or build), by /proc. */
+function childExe(pid: number): string {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ");
+  expect(children.length).toBe(1);
+  return realpathSync(`/proc/${children[0]}/exe`);
+}
 
-  const built = launched("built");
-  await built.waitForLine(/^Listening on /);
-  expect(realpathSync(`/proc/${built.proc.pid}/exe`)).toBe(realpathSync(join(tree, "build/parley")));
-  built.endInput();
-  expect(await built.exitCode()).toBe(0);
+test.skipIf(!NODE)(
+  "the real build: it is what runs (launch.sh, and bin.cjs: `npx parley`), and after an edit the edited source is",
+  async () => {
+    const tree = copyOfCheckout("link");
+    const build = Bun.spawnSync(["sh", join(tree, "src/cli/build-cli.sh")], { stdout: "pipe", stderr: "pipe" });
+    expect(build.stderr.toString()).toBe("");
+    expect(existsSync(join(tree, "build/parley.since"))).toBe(true);
+    const env = { PATH: PATH_WITH_BUN };
+    const dir = makeTempDir();
+    const launched = (label: string) =>
+      new Cli(label, [], ["sh", join(tree, "src/cli/launch.sh"), "--no-progress", "--dir", dir], dir, { env });
+    // As `npx parley` runs it: the bin under Node, from npm's exec (its PATH has node_modules/.bin).
+    const viaBin = (label: string) =>
+      new Cli(label, [], [NODE as string, join(tree, "src/cli/bin.cjs"), "--no-progress", "--dir", dir], dir, { env });
 
-  const file = join(tree, "src/cli/shell-folder.ts");
-  writeFileSync(file, readFileSync(file, "utf8").replace("Relative paths (transfer, --dir)", "Edited: relative paths"));
-  utimesSync(file, LONG_AGO, LONG_AGO);
-  const edited = launched("edited");
-  await edited.waitForLine(/^Edited: relative paths are resolved from /);
-  expect(realpathSync(`/proc/${edited.proc.pid}/exe`)).toBe(realpathSync(BUN));
-  edited.endInput();
-  expect(await edited.exitCode()).toBe(0);
-}, 120_000);
+    const built = launched("built");
+    await built.waitForLine(/^Listening on /);
+    expect(realpathSync(`/proc/${built.proc.pid}/exe`)).toBe(realpathSync(join(tree, "build/parley")));
+    built.endInput();
+    expect(await built.exitCode()).toBe(0);
+    const builtViaBin = viaBin("built, bin.cjs");
+    await builtViaBin.waitForLine(/^Listening on /);
+    expect(childExe(builtViaBin.proc.pid)).toBe(realpathSync(join(tree, "build/parley")));
+    builtViaBin.endInput();
+    expect(await builtViaBin.exitCode()).toBe(0);
+
+    const file = join(tree, "src/cli/shell-folder.ts");
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8").replace("Relative paths (transfer, --dir)", "Edited: relative paths"),
+    );
+    utimesSync(file, LONG_AGO, LONG_AGO);
+    const edited = launched("edited");
+    await edited.waitForLine(/^Edited: relative paths are resolved from /);
+    expect(realpathSync(`/proc/${edited.proc.pid}/exe`)).toBe(realpathSync(BUN));
+    edited.endInput();
+    expect(await edited.exitCode()).toBe(0);
+    const editedViaBin = viaBin("edited, bin.cjs");
+    await editedViaBin.waitForLine(/^Edited: relative paths are resolved from /);
+    expect(childExe(editedViaBin.proc.pid)).toBe(realpathSync(BUN));
+    editedViaBin.endInput();
+    expect(await editedViaBin.exitCode()).toBe(0);
+  },
+  120_000,
+);
