@@ -5,7 +5,7 @@
  */
 
 import { type Subprocess, spawn } from "bun";
-import { LAUNCH_ENV, parleyArgv } from "./parley-command.ts";
+import { LAUNCH_ENV, LAUNCHER_ENV, parleyArgv, sourceArgv } from "./parley-command.ts";
 import { HAS_GNU_TIME, PERF_EVENTS, TIME_FORMAT } from "./usage.ts";
 
 export const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
@@ -23,9 +23,14 @@ export interface StartOptions {
   readonly cpu?: number;
 }
 
-/** Parley with `args`, started as start() starts anything, with the launchers' environment (parley-command.ts). */
+/** Parley with `args` as users run it (src/cli/launch.sh), started as start() starts anything, with the launchers' environment (parley-command.ts). */
 export function startParley(args: readonly string[], options: StartOptions = {}): Proc {
-  return start(parleyArgv(args), { ...options, env: { ...LAUNCH_ENV, ...options.env } });
+  return start(parleyArgv(args), { ...options, env: { ...LAUNCHER_ENV, ...options.env } });
+}
+
+/** The source with `args`, run by Bun directly (parley-command.ts sourceArgv), whatever the launcher would run: the start-up figure's second. */
+export function startSource(args: readonly string[], options: StartOptions = {}): Proc {
+  return start(sourceArgv(args), { ...options, env: { ...LAUNCH_ENV, ...options.env } });
 }
 
 /** Spawns `cmd` in the repository root, wrapped for measuring as asked. */

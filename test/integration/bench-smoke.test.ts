@@ -90,6 +90,8 @@ async function smokeRun(linesFile: string): Promise<void> {
   expect(doc.smallFiles.files).toBe(20);
   expect(doc.smallFiles.perSecond).toBeGreaterThan(0);
   expect(doc.startupToListeningMs.median).toBeGreaterThan(0);
+  expect(doc.sourceStartupToListeningMs.median).toBeGreaterThan(0);
+  expect(["built", "source"]).toContain(doc.launched);
   expect(doc.longLink.roundTripMs).toBe(40);
   expect(doc.longLink.runs).toBe(1); // as --runs: one transfer a path model
   expect(doc.longLink.mibps).toBeGreaterThan(0);
