@@ -15,17 +15,27 @@ if [ ! -x "$bun" ]; then
   exit 0
 fi
 mkdir -p build || exit 0
+# This run's own names: a second build at once (two `npm ci`, or one by hand) must neither remove
+# this one's stamp nor move in its own stamp beside this one's executable (a stamp later than the
+# start of this build's reads would let an edit made between them go unseen: the old build ran).
+new="build/parley.new.$$"
+stamp="build/parley.since.new.$$"
+trap 'rm -f "$new" "$stamp"; exit 0' HUP INT TERM
 # From here the old build is not run (launch.sh wants the stamp).
-rm -f build/parley.since build/parley.since.new build/parley.new
-touch build/parley.since.new || exit 0
+rm -f build/parley.since "$new" "$stamp"
+touch "$stamp" || exit 0
 # File times move by the kernel's clock tick: a change in the stamp's tick could carry the
 # stamp's very time and not count as later. Waiting a second puts every change not yet read
 # by the build after the stamp.
 sleep 1
-if "$bun" build src/cli/main.ts --compile --bytecode --format=esm --splitting --outfile build/parley.new >/dev/null; then
-  mv -f build/parley.new build/parley && mv -f build/parley.since.new build/parley.since
+if "$bun" build src/cli/main.ts --compile --bytecode --format=esm --splitting --outfile "$new" >/dev/null; then
+  set -- $(ls -i "$new")
+  mv -f "$new" build/parley && mv -f "$stamp" build/parley.since &&
+    # Another build's executable moved in after ours, our stamp after its own: its reads may have
+    # begun before our stamp. Then no stamp (the source runs) until the next build.
+    set -- "$1" $(ls -i build/parley) && [ "$1" = "$2" ] || rm -f build/parley.since
 else
-  rm -f build/parley.new build/parley.since.new
   echo "parley: the build failed (above), so no build: the source runs" >&2
 fi
+rm -f "$new" "$stamp"
 exit 0

@@ -184,3 +184,69 @@ test.skipIf(!NODE)(
   },
   120_000,
 );
+
+/**
+ * A stand-in for node_modules/.bin/bun's `build ... --outfile OUT` in `tree`: it reads the
+ * source's marker (src/cli/marker.txt) and says so (read.$RUN), waits for go.$RUN, then fails
+ * if fail.$RUN exists, else writes a script printing what it read and renames it to OUT (as
+ * Bun's build does: a file of its own, then a rename).
+ */
+function standInBun(tree: string): void {
+  mkdirSync(join(tree, "node_modules/.bin"), { recursive: true });
+  writeFileSync(join(tree, "src/cli/marker.txt"), "the first source\n");
+  writeFileSync(
+    join(tree, "node_modules/.bin/bun"),
+    [
+      "#!/bin/sh",
+      "for a; do out=$a; done",
+      "read -r marker < src/cli/marker.txt",
+      ': > "read.$RUN"',
+      'while [ ! -e "go.$RUN" ]; do sleep 0.02; done',
+      '[ -e "fail.$RUN" ] && exit 1',
+      'printf "#!/bin/sh\\necho %s\\n" "$marker" > "made.$RUN" && chmod +x "made.$RUN" && mv "made.$RUN" "$out"',
+      "",
+    ].join("\n"),
+  );
+  chmodSync(join(tree, "node_modules/.bin/bun"), 0o755);
+}
+
+/** Waits (bounded) for `file` to exist. */
+async function waitForFile(file: string): Promise<void> {
+  for (let i = 0; i < 1000 && !existsSync(file); i++) await Bun.sleep(10);
+  expect(existsSync(file)).toBe(true);
+}
+
+/** What `tree`'s launcher would run prints: the build's marker, or "the source". */
+function whatRuns(tree: string): string {
+  const choice = launchChoice(tree);
+  if (choice[0] === "bun") return "the source";
+  return Bun.spawnSync([choice[0] as string])
+    .stdout.toString()
+    .trim();
+}
+
+test("two builds at once (two npm ci): the later one's stamp never marks the earlier one's build", async () => {
+  const tree = copyOfCheckout("copy");
+  standInBun(tree);
+  const build = (run: string) =>
+    Bun.spawn(["sh", join(tree, "src/cli/build-cli.sh")], {
+      env: { ...process.env, RUN: run },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+  const first = build("A");
+  await waitForFile(join(tree, "read.A"));
+  // The source changes after the first build read it, before the second build begins.
+  writeFileSync(join(tree, "src/cli/marker.txt"), "the edited source\n");
+  writeFileSync(join(tree, "fail.B"), "");
+  const second = build("B");
+  await waitForFile(join(tree, "read.B"));
+  writeFileSync(join(tree, "go.A"), "");
+  expect(await first.exited).toBe(0);
+  // The first build holds the first source: the edit is later than its stamp, so the source runs.
+  expect(whatRuns(tree)).toBe("the source");
+  writeFileSync(join(tree, "go.B"), "");
+  expect(await second.exited).toBe(0);
+  expect(await new Response(second.stderr).text()).toContain("the build failed");
+  expect(whatRuns(tree)).toBe("the source");
+});
