@@ -10,15 +10,17 @@
 # happened, and nothing sets it back. So do a chmod, a hard link made or removed, a checkout that
 # rewrote the same bytes: the source runs until the next build (slower, never older). A hand
 # edit deep in node_modules is not seen. The check is a find over ~250 names (docs/DESIGN-NOTES.md,
-# "The built CLI").
+# "The built CLI"), the stamp last: only a find that reached it having printed nothing before
+# says "unchanged" (one that cannot tell, as BusyBox's without -cnewer, prints nothing: the source).
 # PARLEY_LAUNCH_WHICH=1: print the command it would run, a word a line, and run nothing.
 here=${0%src/cli/launch.sh}
 [ "$here" = "$0" ] && here=$(dirname "$0")/../../
 if [ -x "${here}build/parley" ] && [ -f "${here}build/parley.since" ] && [ -f "${here}src/cli/main.ts" ] &&
-  [ -z "$(if cd "${here:-.}"; then
+  [ "$(if cd "${here:-.}"; then
     find src package.json package-lock.json bun.lock tsconfig.json bunfig.toml node_modules/.package-lock.json \
-      node_modules/bun/package.json -cnewer build/parley.since -print -quit 2>/dev/null
-  else echo "not reached"; fi)" ]; then
+      node_modules/bun/package.json build/parley.since \( -cnewer build/parley.since -o -path build/parley.since \) \
+      -print -quit 2>/dev/null
+  fi)" = build/parley.since ]; then
   set -- "${here}build/parley" "$@"
 else
   set -- bun "${here}src/cli/main.ts" "$@"

@@ -250,3 +250,18 @@ test("two builds at once (two npm ci): the later one's stamp never marks the ear
   expect(await new Response(second.stderr).text()).toContain("the build failed");
   expect(whatRuns(tree)).toBe("the source");
 });
+
+test("a find that cannot compare change times (BusyBox's has no -cnewer): the source runs, never the build", async () => {
+  const tree = await checkoutWithStandInBuild();
+  const bin = makeTempDir();
+  // As BusyBox 1.35's find answers (checked by hand): the option refused, nothing printed.
+  writeFileSync(join(bin, "find"), '#!/bin/sh\necho "find: unrecognized: -cnewer" >&2\nexit 1\n');
+  chmodSync(join(bin, "find"), 0o755);
+  const file = join(tree, "src/cli/cli.ts");
+  writeFileSync(file, `${readFileSync(file, "utf8")}\n`);
+  const run = Bun.spawnSync(["sh", join(tree, "src/cli/launch.sh"), "--version"], {
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}`, PARLEY_LAUNCH_WHICH: "1" },
+  });
+  expect(run.exitCode).toBe(0);
+  expect(run.stdout.toString().split("\n").filter(Boolean)).toEqual(SOURCE(tree));
+});
