@@ -6,7 +6,9 @@
 // on and the exit code (or signal) comes back unchanged.
 "use strict";
 const { execFileSync, spawn } = require("node:child_process");
-const { constants } = require("node:os");
+const fs = require("node:fs");
+const os = require("node:os");
+const { constants } = os;
 const path = require("node:path");
 const LAUNCH_ENV = require("./launch-env.cjs");
 
@@ -19,9 +21,19 @@ function findBun() {
   }
 }
 
+/**
+ * Bun's settings for the source run: this package's bunfig.toml (or none), never the one in the
+ * folder `parley` runs in, which Bun reads by default: its preload would run there (a file
+ * named bunfig.toml received into the download folder keeps its name). The build reads none.
+ */
+function bunConfig() {
+  const own = path.join(__dirname, "../../bunfig.toml");
+  return `--config=${fs.existsSync(own) ? own : os.devNull}`;
+}
+
 /** launch.sh's choice, a word a line; the source when it cannot be asked or names Bun. */
 function command() {
-  const source = [findBun(), path.join(__dirname, "main.ts")];
+  const source = [findBun(), bunConfig(), path.join(__dirname, "main.ts")];
   let words;
   try {
     words = execFileSync("sh", [path.join(__dirname, "launch.sh")], {

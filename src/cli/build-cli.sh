@@ -28,7 +28,10 @@ touch "$stamp" || exit 0
 # stamp's very time and not count as later. Waiting a second puts every change not yet read
 # by the build after the stamp.
 sleep 1
-if "$bun" build src/cli/main.ts --compile --bytecode --format=esm --splitting --outfile "$new" >/dev/null; then
+# --no-compile-autoload-bunfig: a bunfig.toml in the folder Parley runs in is not read (its
+# preload would run; a peer's file received there keeps its name), as bin.cjs's source run.
+if "$bun" build src/cli/main.ts --compile --bytecode --format=esm --splitting --no-compile-autoload-bunfig \
+  --outfile "$new" >/dev/null; then
   set -- $(ls -i "$new")
   mv -f "$new" build/parley && mv -f "$stamp" build/parley.since &&
     # Another build's executable moved in after ours, our stamp after its own: its reads may have

@@ -265,3 +265,35 @@ test("a find that cannot compare change times (BusyBox's has no -cnewer): the so
   expect(run.exitCode).toBe(0);
   expect(run.stdout.toString().split("\n").filter(Boolean)).toEqual(SOURCE(tree));
 });
+
+test.skipIf(!NODE)(
+  "a bunfig.toml in the folder Parley runs in (a received file) is not read: the build, and bin.cjs's source",
+  async () => {
+    const tree = copyOfCheckout("link");
+    const build = Bun.spawnSync(["sh", join(tree, "src/cli/build-cli.sh")], { stdout: "pipe", stderr: "pipe" });
+    expect(build.stderr.toString()).toBe("");
+    // What a peer can leave in a download folder (no leading dot: stored under its own name).
+    const here = makeTempDir();
+    writeFileSync(join(here, "bunfig.toml"), 'preload = ["./hostile.ts"]\n');
+    writeFileSync(join(here, "hostile.ts"), 'require("node:fs").writeFileSync(`${import.meta.dir}/ran`, "");\n');
+    // The file's own check: Bun itself reads it there.
+    Bun.spawnSync([BUN, "-e", "1"], { cwd: here });
+    expect(existsSync(join(here, "ran"))).toBe(true);
+    rmSync(join(here, "ran"));
+
+    const env = { ...process.env, PATH: PATH_WITH_BUN };
+    const run = (argv: string[]) => {
+      const ran = Bun.spawnSync([...argv, "--version"], { cwd: here, env, stdout: "pipe", stderr: "pipe" });
+      expect(ran.stdout.toString()).toStartWith("parley ");
+      expect(existsSync(join(here, "ran"))).toBe(false);
+    };
+    expect(launchChoice(tree)).toEqual(BUILT(tree));
+    run([join(tree, "build/parley")]);
+    run([NODE as string, join(tree, "src/cli/bin.cjs")]);
+    // An edit: bin.cjs runs the source with Bun.
+    writeFileSync(join(tree, "src/cli/added.ts"), "export {};\n");
+    expect(launchChoice(tree)).toEqual(SOURCE(tree));
+    run([NODE as string, join(tree, "src/cli/bin.cjs")]);
+  },
+  120_000,
+);
