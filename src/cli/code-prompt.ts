@@ -19,6 +19,7 @@ import { dialTarget } from "./dial-target.ts";
 import { EXIT_USAGE, signalExitCode } from "./exit-codes.ts";
 import { parsePeerAddress } from "./input.ts";
 import { type CliIo, SIGNAL_WORDS, type Signal } from "./io.ts";
+import { jsonLine } from "./json-line.ts";
 
 /**
  * Whether `given` (the code on the command line) needs the prompt: a port alone (a mailbox's
@@ -67,11 +68,15 @@ export async function askCode(
       const next = await Promise.race([lines.next(), signal]);
       if (typeof next === "string") {
         // The terminal echoed "^C" after the question: the line ends first.
-        io.stderr.write(`\n${SIGNAL_WORDS[next]} at the code prompt: ${nothing}.\n`);
+        const line = `${SIGNAL_WORDS[next]} at the code prompt: ${nothing}.`;
+        io.stderr.write(`\n${line}\n`);
+        jsonEnding(options, io, "E_INTERRUPTED", line);
         return signalExitCode(next);
       }
       if (next.done) {
-        io.stderr.write(`\nCtrl-D at the code prompt: no code was given, ${nothing}.\n`);
+        const line = `Ctrl-D at the code prompt: no code was given, ${nothing}.`;
+        io.stderr.write(`\n${line}\n`);
+        jsonEnding(options, io, "E_NO_CODE", line);
         return EXIT_USAGE;
       }
       const answer = next.value.trim();
@@ -85,6 +90,17 @@ export async function askCode(
     stopCatching();
     rl.close();
   }
+}
+
+/**
+ * With --json, the prompt's ending as an `error` event too (a script reads stdout: the stderr line
+ * alone left it nothing). No `bye`: no peer was met, as a signal while listening writes none.
+ * The events' place: stdout, or stderr under `receive --stdout` (the file's).
+ */
+function jsonEnding(options: SendOptions | ReceiveOptions, io: CliIo, code: string, message: string): void {
+  if (!options.json) return;
+  const events = "stdout" in options && options.stdout ? io.stderr : io.stdout;
+  events.write(`${jsonLine({ type: "error", code, message })}\n`);
 }
 
 /** The port of `[HOST:]PORT` as given (the example's). */

@@ -10,6 +10,7 @@
 
 export const JSON_ERROR_CODES = [
   "E_USAGE",
+  "E_NO_CODE",
   // Reaching the peer.
   "E_LISTEN",
   "E_CONNECT_REFUSED",

@@ -752,6 +752,53 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     receiver.cli.kill("SIGKILL");
   }, 30_000);
 
+  test.concurrent("--json at the code prompt: Ctrl-D is an E_NO_CODE error event on stdout (exit 1), Ctrl-C an E_INTERRUPTED one (exit 130)", async () => {
+    const receiver = await startPeer("listener");
+    const dir = makeTempDir();
+    const src = join(dir, "never.txt");
+    writeFileSync(src, "never sent");
+    const prompt = `Enter the code the peer's Parley shows (${receiver.port}-ribbon-walnut, or its words): `;
+    const outEof = join(dir, "eof.jsonl");
+    const outInt = join(dir, "int.jsonl");
+    // stdout to a file (what a script reads), the prompt on the terminal (stderr, stdin).
+    const argv = (out: string) => [
+      "sh",
+      "-c",
+      `exec "$@" > ${shQuote(out)}`,
+      "sh",
+      ...PARLEY,
+      "send",
+      src,
+      "--to",
+      String(receiver.port),
+      "--json",
+    ];
+    startCommandPane("jsoneof", argv(outEof), 200, 30);
+    startCommandPane("jsonint", argv(outInt), 200, 30, "trap '' INT; ");
+    await waitForScreen("jsoneof", (t) => lastRow(t).trimEnd() === prompt.trimEnd(), "the code prompt");
+    await waitForScreen("jsonint", (t) => lastRow(t).trimEnd() === prompt.trimEnd(), "the code prompt");
+    tmux("send-keys", "-t", "jsoneof", "C-d");
+    tmux("send-keys", "-t", "jsonint", "C-c");
+    await waitForText("jsoneof", /^EXIT=\d+$/m);
+    await waitForText("jsonint", /^EXIT=\d+$/m);
+    expect(screen("jsoneof")).toMatch(/^EXIT=1$/m);
+    expect(screen("jsonint")).toMatch(/^EXIT=130$/m);
+    // Before: both files empty (the stderr line alone).
+    const events = (file: string) =>
+      readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => JSON.parse(l));
+    expect(events(outEof)).toEqual([
+      { type: "error", code: "E_NO_CODE", message: "Ctrl-D at the code prompt: no code was given, nothing was sent." },
+    ]);
+    expect(events(outInt)).toEqual([
+      { type: "error", code: "E_INTERRUPTED", message: "Interrupted (Ctrl-C) at the code prompt: nothing was sent." },
+    ]);
+    expect(receiver.cli.stdout).not.toMatch(/Connected|wrong code/);
+    receiver.cli.kill("SIGKILL");
+  }, 30_000);
+
   test.concurrent.skipIf(!kit.available)(
     "mailbox receive NUMBER at a terminal asks for the code's words and meets the sender",
     async () => {
