@@ -24,7 +24,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { BUN, Cli, cleanup, makeTempDir, ROOT } from "./helpers.ts";
+import { BUN, Cli, cleanup, makeTempDir, NODE, ROOT } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -34,16 +34,6 @@ const WATCHED_FILES = ["package.json", "package-lock.json", "tsconfig.json", "bu
 const LONG_AGO = new Date("2001-02-03T04:05:06Z");
 /** launch.sh's `bun` when the source runs: the pinned one (node_modules/.bin), as under `bun run`. */
 const PATH_WITH_BUN = `${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`;
-/**
- * Node itself: under `bun run test` the PATH's first `node` is Bun's stand-in (a folder of its own
- * whose `node` is Bun), which reads the folder's bunfig.toml for bin.cjs's own process.
- */
-const NODE = Bun.which("node", {
-  PATH: (process.env.PATH ?? "")
-    .split(":")
-    .filter((dir) => !/(^|\/)bun-node-[^/]*$/.test(dir))
-    .join(":"),
-});
 
 /** A copy of the checkout's sources and the files launch.sh watches; node_modules by a link, or `nodeModules`. */
 function copyOfCheckout(nodeModules: "link" | "copy"): string {

@@ -17,6 +17,17 @@ export const ROOT = resolve(import.meta.dir, "../..");
 /** The bun binary running this test: the pinned one from node_modules. */
 export const BUN = process.execPath;
 export const MAIN = join(ROOT, "src/cli/main.ts");
+/**
+ * Node itself, as `npx parley` runs bin.cjs, or undefined: under `bun run test` the PATH's first
+ * `node` is Bun's stand-in (a bun-node-* folder whose `node` is Bun), passed over here.
+ */
+export const NODE: string | undefined =
+  Bun.which("node", {
+    PATH: (process.env.PATH ?? "")
+      .split(":")
+      .filter((dir) => !/(^|\/)bun-node-[^/]*$/.test(dir))
+      .join(":"),
+  }) ?? undefined;
 
 /**
  * How the tests start the CLI: as package.json's scripts do (src/cli/launch.sh, asked once a test

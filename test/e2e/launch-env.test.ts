@@ -10,12 +10,11 @@ import { expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { cleanup, makeTempDir, readUntil, startCli } from "./helpers.ts";
+import { cleanup, makeTempDir, NODE, readUntil, startCli } from "./helpers.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 
 const LAUNCH_ENV = require("../../src/cli/launch-env.cjs") as Record<string, string>;
-const NODE = Bun.which("node");
 
 test("package.json's chat and parley scripts start Bun with the launch environment", () => {
   const scripts = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts as Record<string, string>;

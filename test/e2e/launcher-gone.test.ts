@@ -14,7 +14,7 @@ import { afterEach, expect, test } from "bun:test";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { launchedByNpm, parentOf } from "../../src/cli/launcher-watch.ts";
-import { Cli, cleanup, MAIN, makeTempDir, PARLEY_SHELL, startPeer } from "./helpers.ts";
+import { Cli, cleanup, MAIN, makeTempDir, NODE, PARLEY_SHELL, startPeer } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -77,8 +77,6 @@ test.skipIf(process.platform !== "linux")(
   },
   TEST_MS,
 );
-
-const NODE = Bun.which("node");
 
 /**
  * `npx parley`: npm runs the bin (bin.cjs, under Node) through `sh -c`, and bin.cjs runs Bun. npm

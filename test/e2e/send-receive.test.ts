@@ -16,6 +16,7 @@ import {
   closedPort,
   MAIN,
   makeTempDir,
+  NODE,
   PARLEY,
   PARLEY_SHELL,
   ROOT,
@@ -670,7 +671,7 @@ describe("parley send / receive", () => {
   test(
     "the installed `parley` command (bin.cjs, run by Node) starts Bun, passes signals on and returns the exit code",
     async () => {
-      const node = Bun.which("node");
+      const node = NODE;
       expect(node, "node is on every machine this project supports").toBeTruthy();
       const bin = join(ROOT, "src/cli/bin.cjs");
       const version = Bun.spawn([node as string, bin, "--version"], { stdout: "pipe", stderr: "pipe" });
