@@ -19,7 +19,7 @@ import { dialTarget } from "./dial-target.ts";
 import { EXIT_USAGE, signalExitCode } from "./exit-codes.ts";
 import { parsePeerAddress } from "./input.ts";
 import { type CliIo, SIGNAL_WORDS, type Signal } from "./io.ts";
-import { jsonLine } from "./json-line.ts";
+import type { Reporter } from "./reporter-interface.ts";
 
 /**
  * Whether `given` (the code on the command line) needs the prompt: a port alone (a mailbox's
@@ -41,13 +41,16 @@ export function asksForCode(given: string | undefined, options: SendOptions | Re
  * Asks for the code on stderr (stdout may be the file, `receive --stdout`) until a valid one is
  * typed; a wrong one is said and asked again (nothing was tried).
  * @returns the code to dial with, kept as a PARLEY_CODE's (the whole code: `40123-ribbon-walnut`,
- *   `7-crossover-clockwork`), or the exit code when Ctrl-D or a signal ended the prompt (said)
+ *   `7-crossover-clockwork`), or the exit code when Ctrl-D or a signal ended the prompt (said
+ *   here, and to `reporter` as an error said above: with --json an `error` event, where the run's
+ *   events go; no `bye`: no peer was met, as a signal while listening writes none)
  */
 export async function askCode(
   role: "send" | "receive",
   given: string,
   options: SendOptions | ReceiveOptions,
   io: CliIo,
+  reporter: Pick<Reporter, "error">,
 ): Promise<string | number> {
   const place = given.trim();
   const example = options.mailbox ? `${place}-crossover-clockwork` : `${portOf(place)}-ribbon-walnut`;
@@ -70,13 +73,13 @@ export async function askCode(
         // The terminal echoed "^C" after the question: the line ends first.
         const line = `${SIGNAL_WORDS[next]} at the code prompt: ${nothing}.`;
         io.stderr.write(`\n${line}\n`);
-        jsonEnding(options, io, "E_INTERRUPTED", line);
+        reporter.error("E_INTERRUPTED", line, true);
         return signalExitCode(next);
       }
       if (next.done) {
         const line = `Ctrl-D at the code prompt: no code was given, ${nothing}.`;
         io.stderr.write(`\n${line}\n`);
-        jsonEnding(options, io, "E_NO_CODE", line);
+        reporter.error("E_NO_CODE", line, true);
         return EXIT_USAGE;
       }
       const answer = next.value.trim();
@@ -90,17 +93,6 @@ export async function askCode(
     stopCatching();
     rl.close();
   }
-}
-
-/**
- * With --json, the prompt's ending as an `error` event too (a script reads stdout: the stderr line
- * alone left it nothing). No `bye`: no peer was met, as a signal while listening writes none.
- * The events' place: stdout, or stderr under `receive --stdout` (the file's).
- */
-function jsonEnding(options: SendOptions | ReceiveOptions, io: CliIo, code: string, message: string): void {
-  if (!options.json) return;
-  const events = "stdout" in options && options.stdout ? io.stderr : io.stdout;
-  events.write(`${jsonLine({ type: "error", code, message })}\n`);
 }
 
 /** The port of `[HOST:]PORT` as given (the example's). */

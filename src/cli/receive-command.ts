@@ -46,7 +46,7 @@ export async function runReceive(given: ReceiveOptions, io: CliIo): Promise<numb
   if (options.peer !== undefined && /\d$/.test(options.peer.trim())) {
     const prompt = require("./code-prompt.ts") as typeof CodePrompt;
     if (prompt.asksForCode(options.peer, options, io)) {
-      const code = await prompt.askCode("receive", options.peer, options, io);
+      const code = await prompt.askCode("receive", options.peer, options, io, reporter);
       if (typeof code === "number") return code;
       options = { ...options, peerCode: code };
     }

@@ -37,13 +37,13 @@ const STDIN_IS_TERMINAL =
 
 export async function runSend(given: SendOptions, io: CliIo): Promise<number> {
   let options = given;
+  const reporter = new StartingReporter({ json: options.json, progress: options.progress, stdoutTaken: false }, io);
   // `--to 40123` (a port alone: a code ends with its words) at a terminal: the code is asked for (code-prompt.ts).
   if (options.to !== undefined && /\d$/.test(options.to.trim()) && codePrompt().asksForCode(options.to, options, io)) {
-    const code = await codePrompt().askCode("send", options.to, options, io);
+    const code = await codePrompt().askCode("send", options.to, options, io, reporter);
     if (typeof code === "number") return code;
     options = { ...options, peerCode: code };
   }
-  const reporter = new StartingReporter({ json: options.json, progress: options.progress, stdoutTaken: false }, io);
   // A --to that is not a code is said before a big folder is walked (the walk can take seconds).
   if (!options.mailbox && options.to !== undefined) {
     const target = dialTarget(options.to, options);
