@@ -10,6 +10,25 @@ export const MAX_SAFE_NAME_BYTES = 240;
 export const LEADING_DOT_REPLACEMENT = "_";
 
 /**
+ * Names that npm and Bun act on when they run in the folder holding them, stored with
+ * LEADING_DOT_REPLACEMENT before them as a leading dot is (`_package.json`): a peer's files land
+ * where the user runs Parley next (the current folder by default, inside the checkout under
+ * `npx bun run chat`), and there a `package.json` made npm's project root (`npx parley` ran its
+ * `bin` without asking, `bun run chat` its `chat` script), `node_modules` made npm's project root
+ * too, `bunfig.toml` gave `bunx` and `bun test` a preload, and a lockfile chose what the next
+ * `npm ci` (`npm-shrinkwrap.json` wins over package-lock.json) or `bun install` installs
+ * (attack32). Compared without case (a case-insensitive disk opens `Package.json` by that name).
+ */
+const TOOL_READ_NAMES = new Set([
+  "package.json",
+  "node_modules",
+  "bunfig.toml",
+  "npm-shrinkwrap.json",
+  "bun.lock",
+  "bun.lockb",
+]);
+
+/**
  * Characters a stored name never keeps: controls (C0, DEL, C1), line and paragraph separators,
  * and format characters (Unicode Cf: bidi controls that make "invoice\u202efdp.exe" look like
  * "invoice.pdf", zero-width spaces and joiners, U+FEFF, U+061C, soft hyphens...): invisible or
@@ -22,13 +41,15 @@ const utf8 = new TextEncoder();
 /**
  * A safe base name for `offered`: the last path component only, without control or invisible
  * characters, not "." or "..", not dots only, not starting with a dot (each leading dot becomes
- * LEADING_DOT_REPLACEMENT), at most MAX_SAFE_NAME_BYTES. Never empty.
+ * LEADING_DOT_REPLACEMENT), not a name npm or Bun act on (TOOL_READ_NAMES: `_package.json`),
+ * at most MAX_SAFE_NAME_BYTES. Never empty.
  */
 export function sanitizeFileName(offered: string): string {
   const lastComponent = offered.split(/[/\\]/).pop() ?? "";
   let name = lastComponent.replace(UNSTORABLE, "").trim();
   name = name.replace(/^\.+$/, "");
   name = name.replace(/^\.+/, (dots) => LEADING_DOT_REPLACEMENT.repeat(dots.length));
+  if (TOOL_READ_NAMES.has(name.toLowerCase())) name = LEADING_DOT_REPLACEMENT + name;
   name = shortenKeepingExtension(name, MAX_SAFE_NAME_BYTES);
   return name.length > 0 ? name : "received-file";
 }

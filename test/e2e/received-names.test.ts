@@ -7,9 +7,9 @@
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanup, connectedPair, jsonReceiver, makeTempDir, startCli } from "./helpers.ts";
+import { BUN, cleanup, connectedPair, jsonReceiver, makeTempDir, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 const TEST_MS = 30_000;
@@ -207,6 +207,51 @@ test(
       .map((l) => JSON.parse(l) as { type: string; storedRoot?: string })
       .filter((e) => e.type === "done");
     expect(done.map((e) => e.storedRoot)).toEqual(["photos (2)", "photos (2)"]);
+  },
+  TEST_MS,
+);
+
+test(
+  "names npm and Bun act on in their folder (package.json, node_modules, bunfig.toml, the lockfiles) are stored with a _ before them",
+  async () => {
+    // attack32: received where the user runs Parley next, a peer's package.json made npm's project
+    // root there: `npx parley` ran its bin, `npx bun run chat` its chat script, as the user.
+    const marker = join(makeTempDir(), "ran");
+    const src = makeTempDir();
+    const pkg = { name: "x", version: "1.0.0", bin: { parley: "x.js" }, scripts: { chat: `echo ran > ${marker}` } };
+    writeFileSync(join(src, "package.json"), JSON.stringify(pkg));
+    writeFileSync(join(src, "bunfig.toml"), 'preload = ["./x.js"]\n');
+    writeFileSync(join(src, "npm-shrinkwrap.json"), "{}");
+    writeFileSync(join(src, "Bun.lock"), "{}"); // a case-insensitive disk opens it as bun.lock
+    mkdirSync(join(src, "node_modules", "parley"), { recursive: true });
+    writeFileSync(join(src, "node_modules", "parley", "package.json"), "{}");
+    mkdirSync(join(src, "proj"));
+    writeFileSync(join(src, "proj", "package.json"), "{}");
+    const sent = ["package.json", "bunfig.toml", "npm-shrinkwrap.json", "Bun.lock", "node_modules", "proj"];
+    const dir = makeTempDir();
+    const receiver = startCli("receiver", ["receive", "--dir", dir, "--no-progress"]);
+    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+    const sender = startCli("sender", ["send", ...sent.map((n) => join(src, n)), "--to", match[1] as string]);
+    expect(await sender.exitCode(), sender.describe()).toBe(0);
+    expect(await receiver.exitCode(), receiver.describe()).toBe(0);
+    expect(listTree(dir)).toEqual([
+      "_Bun.lock",
+      "_bunfig.toml",
+      "_node_modules/",
+      "_node_modules/parley/",
+      "_node_modules/parley/_package.json",
+      "_npm-shrinkwrap.json",
+      "_package.json",
+      "proj/",
+      "proj/_package.json",
+    ]);
+    // Said: the receiver's lines name the stored names, the sender's say what the receiver stored.
+    expect(receiver.linesMatching(/^Receiving #\d+ _package\.json /)).toHaveLength(1);
+    expect(sender.linesMatching(/^#\d+ package\.json: the receiver saved it as _package\.json /)).toHaveLength(1);
+    expect(sender.linesMatching(/^Folder node_modules: the receiver saved 1 entry in _node_modules,/)).toHaveLength(1);
+    // What the user's next `bun run chat` there does: no script of the peer's runs.
+    const run = Bun.spawnSync([BUN, "run", "chat"], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+    expect(existsSync(marker), `${run.stdout}${run.stderr}`).toBe(false);
   },
   TEST_MS,
 );

@@ -40,6 +40,18 @@ describe("sanitizeFileName", () => {
     ["arabic\u061cmark.txt", "arabicmark.txt"],
     ["\ufeff.profile", "_profile"], // invisible characters go first: the dot then leads
     ["  spaced name.txt  ", "spaced name.txt"],
+    // Names npm and Bun act on in the folder they run in (attack32): a _ before them.
+    ["package.json", "_package.json"],
+    ["Package.JSON", "_Package.JSON"],
+    [".package.json", "_package.json"],
+    ["node_modules", "_node_modules"],
+    ["a/node_modules", "_node_modules"],
+    ["bunfig.toml", "_bunfig.toml"],
+    ["npm-shrinkwrap.json", "_npm-shrinkwrap.json"],
+    ["bun.lock", "_bun.lock"],
+    ["bun.lockb", "_bun.lockb"],
+    ["package.json.txt", "package.json.txt"],
+    ["my package.json", "my package.json"],
     ["日本語 ファイル.txt", "日本語 ファイル.txt"],
     ["emoji 😀.png", "emoji 😀.png"],
   ])("%p -> %p", (offered, safe) => {
