@@ -33,7 +33,11 @@ sleep 1
 if "$bun" build src/cli/main.ts --compile --bytecode --format=esm --splitting --no-compile-autoload-bunfig \
   --outfile "$new" >/dev/null; then
   set -- $(ls -i "$new")
-  mv -f "$new" build/parley && mv -f "$stamp" build/parley.since &&
+  # The stamp becomes a second name of the executable, its time the build's start (touch -r):
+  # launch.sh runs build/parley only while the stamp is the same file (a peer's folder named
+  # build, received into the checkout, holds two files, whatever their times; no one sends a link).
+  touch -r "$stamp" "$new" && rm -f "$stamp" && ln "$new" "$stamp" &&
+    mv -f "$new" build/parley && mv -f "$stamp" build/parley.since &&
     # Another build's executable moved in after ours, our stamp after its own: its reads may have
     # begun before our stamp. Then no stamp (the source runs) until the next build.
     set -- "$1" $(ls -i build/parley) && [ "$1" = "$2" ] || rm -f build/parley.since

@@ -12,13 +12,17 @@
 # edit deep in node_modules is not seen. The check is a find over ~250 names (docs/DESIGN-NOTES.md,
 # "The built CLI"), the stamp last: only a find that reached it having printed nothing before
 # says "unchanged" (one that cannot tell, as BusyBox's without -cnewer, prints nothing: the source).
+# And build/parley must be the stamp's own file (build-cli.sh makes the stamp a hard link of it,
+# -samefile): a build/ that came another way (a peer's folder named build, received into the
+# checkout, a stamp's time being the sender's to choose) is not run.
 # PARLEY_LAUNCH_WHICH=1: print the command it would run, a word a line, and run nothing.
 here=${0%src/cli/launch.sh}
 [ "$here" = "$0" ] && here=$(dirname "$0")/../../
 if [ -x "${here}build/parley" ] && [ -f "${here}build/parley.since" ] && [ -f "${here}src/cli/main.ts" ] &&
   [ "$(if cd "${here:-.}"; then
     find src package.json package-lock.json bun.lock tsconfig.json bunfig.toml node_modules/.package-lock.json \
-      node_modules/bun/package.json build/parley.since \( -cnewer build/parley.since -o -path build/parley.since \) \
+      node_modules/bun/package.json build/parley build/parley.since \( -path build/parley ! -samefile \
+      build/parley.since -o ! -path build/parley \( -cnewer build/parley.since -o -path build/parley.since \) \) \
       -print -quit 2>/dev/null
   fi)" = build/parley.since ]; then
   set -- "${here}build/parley" "$@"

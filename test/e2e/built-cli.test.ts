@@ -14,6 +14,7 @@ import {
   chmodSync,
   cpSync,
   existsSync,
+  linkSync,
   mkdirSync,
   readFileSync,
   realpathSync,
@@ -24,7 +25,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { BUN, Cli, cleanup, makeTempDir, NODE, ROOT } from "./helpers.ts";
+import { BUN, Cli, cleanup, makeTempDir, NODE, ROOT, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -32,6 +33,8 @@ afterEach(cleanup);
 const WATCHED_FILES = ["package.json", "package-lock.json", "tsconfig.json", "bunfig.toml"];
 /** A time long before any build: what `cp -p` or tar leave on a file restored from an old copy. */
 const LONG_AGO = new Date("2001-02-03T04:05:06Z");
+/** A time after any change a case makes: what a peer can give a file it sends (its mtime is kept). */
+const FAR_AHEAD = new Date("2099-01-01T00:00:00Z");
 /** launch.sh's `bun` when the source runs: the pinned one (node_modules/.bin), as under `bun run`. */
 const PATH_WITH_BUN = `${join(ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`;
 
@@ -71,7 +74,8 @@ async function checkoutWithStandInBuild(): Promise<string> {
   mkdirSync(join(tree, "build"));
   writeFileSync(join(tree, "build/parley"), '#!/bin/sh\necho "the stand-in build" "$@"\n');
   chmodSync(join(tree, "build/parley"), 0o755);
-  writeFileSync(join(tree, "build/parley.since"), "");
+  // As build-cli.sh leaves it: the stamp a second name of the executable.
+  linkSync(join(tree, "build/parley"), join(tree, "build/parley.since"));
   await Bun.sleep(50);
   return tree;
 }
@@ -123,11 +127,39 @@ const CHANGES: readonly (readonly [string, (tree: string) => void])[] = [
   ["Bun reinstalled", (tree) => writeFileSync(join(tree, "node_modules/bun/package.json"), "{}\n")],
   ["no stamp (a build under way, or one that failed)", (tree) => rmSync(join(tree, "build/parley.since"))],
   ["no build", (tree) => rmSync(join(tree, "build/parley"))],
+  [
+    "a stamp of its own, not the executable's second name, its time the future (a build/ build-cli.sh did not make)",
+    (tree) => {
+      rmSync(join(tree, "build/parley.since"));
+      writeFileSync(join(tree, "build/parley.since"), "");
+      utimesSync(join(tree, "build/parley.since"), FAR_AHEAD, FAR_AHEAD);
+    },
+  ],
 ];
 
 test.each(CHANGES)("the source runs after a change: %s", async (_name, change) => {
   const tree = await checkoutWithStandInBuild();
   change(tree);
+  expect(launchChoice(tree)).toEqual(SOURCE(tree));
+});
+
+test("a folder named build received into a checkout without one is not what runs (attack32)", async () => {
+  // The chat saves into the folder it started in, the checkout under `npx bun run chat`; with no
+  // build/ there (removed, or never made), a peer's folder build (an executable parley, a stamp
+  // whose time it chooses: a sent file keeps it) was run by the next `npx parley` or `bun run chat`.
+  const tree = copyOfCheckout("copy");
+  const sent = join(makeTempDir(), "build");
+  mkdirSync(sent);
+  writeFileSync(join(sent, "parley"), '#!/bin/sh\necho "the peer\'s build" "$@"\n');
+  chmodSync(join(sent, "parley"), 0o755);
+  writeFileSync(join(sent, "parley.since"), "");
+  utimesSync(join(sent, "parley.since"), FAR_AHEAD, FAR_AHEAD);
+  const receiver = startCli("receiver", ["receive", "--dir", tree, "--no-progress"]);
+  const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+  const sender = startCli("sender", ["send", sent, "--to", match[1] as string, "--no-progress"]);
+  expect(await sender.exitCode(), sender.describe()).toBe(0);
+  expect(await receiver.exitCode(), receiver.describe()).toBe(0);
+  expect(existsSync(join(tree, "build/parley.since"))).toBe(true); // it came: the case is reached
   expect(launchChoice(tree)).toEqual(SOURCE(tree));
 });
 
