@@ -15,6 +15,7 @@ import { RenamedEntries } from "./renamed-entries.ts";
 import {
   algoLabel,
   folderEndedShortLine,
+  movedWords,
   receiverTotalsLine,
   senderTotalsLine,
   storedName,
@@ -253,9 +254,7 @@ function keptHint(f: FolderSummary): string {
  * moved ("8807988 of its 16777216 bytes arrived"; the sender: "were sent").
  */
 export function folderBytesWords(f: FolderSummary): string {
-  const moved = f.verifiedBytes + f.cutBytes;
-  const verb = f.direction === "receive" ? "arrived" : "were sent";
-  return `${moved} of its ${count(f.bytes, "byte")} ${moved === 1 ? verb.replace("were", "was") : verb}`;
+  return movedWords(f.direction, f.verifiedBytes + f.cutBytes, f.bytes);
 }
 
 /** Progress keys of folders: negative, so they never meet transfer ids. */

@@ -19,6 +19,7 @@ import {
   commandSummaryLine,
   DETACHED_WORDS,
   label,
+  movedWords,
   receiverTotalsLine,
   resumedLine,
   resumingLine,
@@ -38,6 +39,11 @@ export class TransferPresenter {
   private readonly unasked = { send: new UnaskedOffers(), receive: new UnaskedOffers() };
   /** Sending: an offer the receiver declined for want of input was said (the one whose question it showed). */
   private peerInputEndedSaid = false;
+  /**
+   * Each transfer under way's position in its file (its last progress, or where it resumed), by
+   * direction (a chat's ids of the two directions meet): how far one cut short got.
+   */
+  private readonly moved = { send: new Map<number, number>(), receive: new Map<number, number>() };
 
   constructor(private readonly out: TransferOutput) {
     this.folders = new FolderPresenter(out);
@@ -59,6 +65,7 @@ export class TransferPresenter {
   }
 
   progressed(info: TransferInfo, bytes: number): void {
+    this.moved[info.direction].set(info.id, bytes);
     if (!this.folders.progressed(info, bytes)) this.out.updateProgress(info.id, bytes);
   }
 
@@ -67,10 +74,12 @@ export class TransferPresenter {
    * sides; before, only its end said so. A folder's entries are its one line and bar.
    */
   resumed(info: TransferInfo, from: number): void {
+    this.moved[info.direction].set(info.id, from);
     if (!info.folder) this.out.print(resumingLine(info, from));
   }
 
   finished(done: TransferDone): void {
+    this.moved[done.direction].delete(done.id);
     this.fileFinished(done);
     this.commandEnded(done, this.commands.ended(done, done.bytes));
   }
@@ -130,6 +139,11 @@ export class TransferPresenter {
     const unasked = inputEnded && (info.direction === "receive" || this.peerInputEndedSaid);
     if (inputEnded && info.direction === "send") this.peerInputEndedSaid = true;
     const verb = info.direction === "send" ? "Sending" : "Receiving";
+    const moved = this.moved[info.direction].get(info.id) ?? 0;
+    this.moved[info.direction].delete(info.id);
+    // Cut short and kept to resume: how far it got (a folder's entries: in the folder's summary).
+    const got =
+      cut && moved > 0 && !info.folder && info.size !== null ? ` ${movedWords(info.direction, moved, info.size)}.` : "";
     // A folder refused whole: its entries never offered failed with this one, for its reason;
     // a folderOnly failure is those alone. Either line names the folder (folderRefused: the
     // folder was what the receiver said no to, at this entry), and covers its entries that fail
@@ -141,12 +155,12 @@ export class TransferPresenter {
         whole || (unasked && info.folder !== undefined)
           ? `folder ${this.folders.rootName(info)}`
           : label(this.folders.withStoredRoot(info));
-      if (!unasked) this.out.print(`${verb} ${what} failed: ${sanitizeForTerminal(reason)}.`);
+      if (!unasked) this.out.print(`${verb} ${what} failed: ${sanitizeForTerminal(reason)}.${got}`);
       else this.unasked[info.direction].add(what);
     }
     if (!info.folder) this.out.endProgress(info.id);
     else this.folders.failed(info, cut, cancelled);
-    this.commandEnded(info, this.commands.ended(info, undefined, cancelled));
+    this.commandEnded(info, this.commands.ended(info, undefined, cancelled, cut ? moved : 0));
   }
 
   /**

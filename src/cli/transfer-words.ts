@@ -53,7 +53,33 @@ function notSavedWords(s: CommandSummary): string {
  * not "is incomplete" either, the words of one cut short (kept to resume, said at the session's end).
  */
 export function commandEndedShortLine(direction: "send" | "receive", s: CommandSummary): string {
-  return `The transfer command ended: ${s.saved} of ${s.transfers} transfers saved by the receiver${notSavedWords(s)}; ${totalWords(direction, s.bytes)}.`;
+  return `The transfer command ended: ${s.saved} of ${s.transfers} transfers saved by the receiver${notSavedWords(s)}; ${totalWords(direction, s.bytes)}${cutWords(direction, s, "more ")}.`;
+}
+
+/**
+ * "; 8650752 bytes more of what was cut short arrived, kept to resume": after a command's total
+ * (the verified bytes of its saved transfers alone), what its transfers cut short had moved, so
+ * that "a total of 10 bytes" after a Ctrl-C does not read as all that moved. Empty when nothing
+ * of them moved.
+ * @param more - "more " after a total; "" when no total is said (nothing saved)
+ */
+function cutWords(direction: "send" | "receive", s: CommandSummary, more: "more " | ""): string {
+  if (s.cutBytes === 0) return "";
+  return `; ${count(s.cutBytes, "byte")} ${more}of what was cut short ${movedVerb(direction, s.cutBytes)}, kept to resume`;
+}
+
+/** "arrived" (the receiver's words), "were sent" or "was sent" (the sender's) for `moved` bytes. */
+function movedVerb(direction: "send" | "receive", moved: number): string {
+  if (direction === "receive") return "arrived";
+  return moved === 1 ? "was sent" : "were sent";
+}
+
+/**
+ * "8650752 of its 52428800 bytes arrived" (the sender: "were sent"): how far a file or folder cut
+ * short got, said after its failed line or in its folder's summary.
+ */
+export function movedWords(direction: "send" | "receive", moved: number, size: number): string {
+  return `${moved} of its ${count(size, "byte")} ${movedVerb(direction, moved)}`;
 }
 
 /** The ended-short lines' totals: "the sender has sent a total of N bytes to the receiver" (or the receiver's). */
@@ -100,12 +126,8 @@ export function commandIncompleteWords(direction: "send" | "receive", s: Command
   const never = Math.max(0, s.transfers - s.saved - s.failed);
   const counts = `${s.saved} of ${s.transfers} transfers saved by the receiver, ${s.failed} failed, ${never} never came`;
   // Nothing saved: no total, as a file or folder of which nothing was saved says none.
-  if (s.saved === 0) return counts;
-  const total =
-    direction === "send"
-      ? `the sender has sent a total of ${count(s.bytes, "byte")} to the receiver`
-      : `the receiver has received a total of ${count(s.bytes, "byte")} from the sender`;
-  return `${counts}; ${total}`;
+  if (s.saved === 0) return `${counts}${cutWords(direction, s, "")}`;
+  return `${counts}; ${totalWords(direction, s.bytes)}${cutWords(direction, s, "more ")}`;
 }
 
 /** "Resuming ...": a file resumed, as it starts (Reporter.resumed); the size in both units' first. */

@@ -18,6 +18,8 @@ export interface CommandSummary {
   readonly cancelled: number;
   /** Verified bytes of the saved ones. */
   readonly bytes: number;
+  /** Bytes the failed ones cut short (kept to resume) had moved: not in `bytes`. */
+  readonly cutBytes: number;
   /** Of those ended: entries of folders (a command of two paths, one a folder, is more transfers). */
   readonly entries: number;
 }
@@ -43,6 +45,7 @@ export class CommandTally {
   /**
    * A transfer ended: saved with `bytes` verified, or failed (`bytes` undefined; a folder's entry
    * refused with its whole folder fails with its entries never offered: TransferInfo.folderRest).
+   * @param cutBytes - failed, cut short with what it moved kept to resume: how many bytes it had moved
    * @returns its command's summary when this was the command's last transfer to end;
    *   undefined while others are under way, or for a transfer that is no command's
    */
@@ -50,6 +53,7 @@ export class CommandTally {
     info: Pick<TransferInfo, "direction" | "command" | "folderRest" | "folderOnly" | "folder">,
     bytes: number | undefined,
     cancelled = false,
+    cutBytes = 0,
   ): CommandSummary | undefined {
     const command = info.command;
     if (!command) return undefined;
@@ -60,6 +64,7 @@ export class CommandTally {
       failed: 0,
       cancelled: 0,
       bytes: 0,
+      cutBytes: 0,
       entries: 0,
     };
     const ended = bytes === undefined ? entriesEnded(info) : 1;
@@ -70,6 +75,7 @@ export class CommandTally {
             ...before,
             failed: before.failed + ended,
             cancelled: before.cancelled + (cancelled ? ended : 0),
+            cutBytes: before.cutBytes + cutBytes,
             entries,
           }
         : { ...before, saved: before.saved + 1, bytes: before.bytes + bytes, entries };

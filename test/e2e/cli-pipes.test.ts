@@ -614,7 +614,7 @@ describe("leaving in other ways", () => {
       const { line } = await b.cli.waitForLine(/^Receiving #1 cut\.bin failed/);
       // The socket may end with a FIN or a reset (ECONNRESET): either way in words, never the runtime's text.
       expect(line).toMatch(
-        /^Receiving #1 cut\.bin failed: connection lost: (the peer closed the connection without saying goodbye|the peer's side reset it \(its program ended without closing it, or something on the way cut it\)); the sender sending it again resumes it\.$/,
+        /^Receiving #1 cut\.bin failed: connection lost: (the peer closed the connection without saying goodbye|the peer's side reset it \(its program ended without closing it, or something on the way cut it\)); the sender sending it again resumes it\. \d+ of its \d+ bytes arrived\.$/,
       );
       // As it says: a new alice (the same user, the same file) goes on from the .part.
       const again = await startPeer("alice");
@@ -675,11 +675,13 @@ describe("leaving in other ways", () => {
         expect(codeA).toBe(130);
         // Plain sentences (newuser20): not "cancelled: interrupted (sending ...)", nor "(interrupted) (the sender ...)".
         expect(a.cli.linesMatching(/^Sending #1 huge\.bin failed/)).toEqual([
-          "Sending #1 huge.bin failed: interrupted; sending it again resumes it.",
+          expect.stringMatching(
+            /^Sending #1 huge\.bin failed: interrupted; sending it again resumes it\. \d+ of its 268435456 bytes were sent\.$/,
+          ),
         ]);
-        // The peer's Ctrl-C: its line says that the same file sent again goes on from here.
+        // The peer's Ctrl-C: its line says that the same file sent again goes on from here, and how far it got.
         expect(b.cli.linesMatching(/^Receiving #1 huge\.bin failed/)).toEqual([
-          "Receiving #1 huge.bin failed: the peer left (interrupted); the sender sending it again resumes it.",
+          `Receiving #1 huge.bin failed: the peer left (interrupted); the sender sending it again resumes it. ${partBytes(part)} of its 268435456 bytes arrived.`,
         ]);
         expect(readdirSync(b.dir)).not.toContain("huge.bin");
         // DESIGN: "Ctrl-C sends BYE with a reason and closes at once"; the peer prints that the other side left.

@@ -1,14 +1,24 @@
 /**
- * Transfers cut short by the sender's Ctrl-C, real processes on both sides: a single folder
- * says how many of its bytes had moved (the receiver's figure is what its `.part` files hold),
- * and under --json a command of several cut short is an event on both sides
- * (E_COMMAND_INCOMPLETE), as its human line "The transfer command is incomplete: ..." is.
+ * Transfers cut short by a Ctrl-C, real processes on both sides: a single file or folder says
+ * how many of its bytes had moved (the receiver's figure is what its `.part` files hold), a
+ * command of several says it after its total of what was saved, and under --json a command of
+ * several cut short is an event on both sides (E_COMMAND_INCOMPLETE), as its human line "The
+ * transfer command is incomplete: ..." is.
  */
 
 import { afterEach, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Cli, cleanup, jsonReceiver, makeTempDir, seededBytes, startCli } from "./helpers.ts";
+import {
+  type Cli,
+  cleanup,
+  jsonReceiver,
+  makeTempDir,
+  randomFile,
+  seededBytes,
+  startCli,
+  startPeer,
+} from "./helpers.ts";
 
 afterEach(cleanup);
 const TEST_MS = 40_000;
@@ -30,6 +40,19 @@ function partBytes(folder: string): number {
   return sum;
 }
 
+/** The size of `path`, 0 while it is not there. */
+function sizeOf(path: string): number {
+  return existsSync(path) ? statSync(path).size : 0;
+}
+
+/** Waits until `path` holds more than `bytes`, then interrupts `cli` (exit 130). */
+async function interruptOnceHeld(cli: Cli, path: string, bytes: number): Promise<void> {
+  for (let i = 0; i < 1500 && sizeOf(path) <= bytes; i++) await Bun.sleep(10);
+  expect(sizeOf(path), cli.describe()).toBeGreaterThan(bytes);
+  cli.kill("SIGINT");
+  expect(await cli.exitCode(), cli.describe()).toBe(130);
+}
+
 /** Waits until `folder`'s `.part` files hold more than `bytes`, then interrupts `sender` (exit 130). */
 async function interruptOnceArrived(sender: Cli, folder: string, bytes: number): Promise<void> {
   for (let i = 0; i < 1500 && partBytes(folder) <= bytes; i++) await Bun.sleep(10);
@@ -37,6 +60,76 @@ async function interruptOnceArrived(sender: Cli, folder: string, bytes: number):
   sender.kill("SIGINT");
   expect(await sender.exitCode(), sender.describe()).toBe(130);
 }
+
+test(
+  "one file cut by the sender's Ctrl-C: each side's failed line says how far it got; the receiver's figure is its .part's",
+  async () => {
+    const dir = makeTempDir();
+    const size = 20 * MIB;
+    const file = randomFile("big.bin", size);
+    const receiver = startCli("receiver", ["receive", "--no-progress", "--dir", dir]);
+    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+    const sender = startCli("sender", [
+      "send",
+      file.path,
+      "--to",
+      match[1] as string,
+      "--limit-rate",
+      "2M",
+      "--no-progress",
+    ]);
+    await interruptOnceHeld(sender, join(dir, "big.bin.part"), MIB);
+    expect(await receiver.exitCode(), receiver.describe()).toBe(3);
+    const kept = sizeOf(join(dir, "big.bin.part"));
+    expect(receiver.linesMatching(/^Receiving #1 big\.bin failed/), receiver.describe()).toEqual([
+      `Receiving #1 big.bin failed: the peer left (interrupted); the sender sending it again resumes it. ${kept} of its ${size} bytes arrived.`,
+    ]);
+    const [sent] = sender.linesMatching(/^Sending #1 big\.bin failed/);
+    const said = sent?.match(
+      /^Sending #1 big\.bin failed: interrupted; sending it again resumes it\. (\d+) of its (\d+) bytes were sent\.$/,
+    );
+    expect(said, sender.describe()).not.toBeNull();
+    // The sender has sent at least what arrived, and not the whole file.
+    expect(Number(said?.[1])).toBeGreaterThanOrEqual(kept);
+    expect(Number(said?.[1])).toBeLessThan(size);
+    expect(Number(said?.[2])).toBe(size);
+  },
+  TEST_MS,
+);
+
+test(
+  "chat: a command of two cut by the receiver's Ctrl-C says, after its total of what was saved, what the cut file had moved",
+  async () => {
+    const [a, b] = await Promise.all([startPeer("alice", ["--limit-rate", "2M"]), startPeer("bob")]);
+    a.cli.send(b.code);
+    await Promise.all([a.cli.waitForLine(/^Connected to bob/), b.cli.waitForLine(/^Connected to alice/)]);
+    const size = 20 * MIB;
+    const big = randomFile("big.bin", size);
+    const small = randomFile("small.txt", 10);
+    a.cli.send(`transfer ${small.path} ${big.path}`);
+    await b.cli.waitForLine(/^Saved .*small\.txt; /);
+    const part = join(b.dir, "big.bin.part");
+    await interruptOnceHeld(b.cli, part, MIB);
+    expect(await a.cli.exitCode(), a.cli.describe()).toBe(0);
+    const kept = sizeOf(part);
+    const [failed] = b.cli.linesMatching(/^Receiving #\d+ big\.bin failed/);
+    expect(failed, b.cli.describe()).toEndWith(
+      `; the sender sending it again resumes it. ${kept} of its ${size} bytes arrived.`,
+    );
+    expect(b.cli.linesMatching(/^The transfer command/), b.cli.describe()).toEqual([
+      `The transfer command ended: 1 of 2 transfers saved by the receiver, 1 failed; the receiver has received a total of 10 bytes from the sender; ${kept} bytes more of what was cut short arrived, kept to resume.`,
+    ]);
+    const [totals] = a.cli.linesMatching(/^The transfer command/);
+    const said = totals?.match(
+      /^The transfer command ended: 1 of 2 transfers saved by the receiver, 1 failed; the sender has sent a total of 10 bytes to the receiver; (\d+) bytes more of what was cut short were sent, kept to resume\.$/,
+    );
+    expect(said, a.cli.describe()).not.toBeNull();
+    // What the sender had sent when the receiver left: at least what the receiver kept.
+    expect(Number(said?.[1])).toBeGreaterThanOrEqual(kept);
+    expect(Number(said?.[1])).toBeLessThan(size);
+  },
+  TEST_MS,
+);
 
 test(
   "a single folder cut short says on both sides how many of its bytes moved; the receiver's are its .part files'",

@@ -9,9 +9,25 @@ test("each command ends once, when its last transfer ends, whatever the order ac
   const t = new CommandTally();
   expect(t.ended(send(1, 2), 5)).toBeUndefined();
   expect(t.ended(send(2, 3), 10)).toBeUndefined();
-  expect(t.ended(send(1, 2), 5)).toEqual({ transfers: 2, saved: 2, failed: 0, cancelled: 0, bytes: 10, entries: 0 });
+  expect(t.ended(send(1, 2), 5)).toEqual({
+    transfers: 2,
+    saved: 2,
+    failed: 0,
+    cancelled: 0,
+    bytes: 10,
+    cutBytes: 0,
+    entries: 0,
+  });
   expect(t.ended(send(2, 3), undefined)).toBeUndefined();
-  expect(t.ended(send(2, 3), 1)).toEqual({ transfers: 3, saved: 2, failed: 1, cancelled: 0, bytes: 11, entries: 0 });
+  expect(t.ended(send(2, 3), 1)).toEqual({
+    transfers: 3,
+    saved: 2,
+    failed: 1,
+    cancelled: 0,
+    bytes: 11,
+    cutBytes: 0,
+    entries: 0,
+  });
   expect(t.ended({ direction: "send" }, 7)).toBeUndefined(); // no command's
 });
 
@@ -42,6 +58,7 @@ test("an entry refused with its whole folder fails with the entries never offere
     failed: 4,
     cancelled: 0,
     bytes: 3,
+    cutBytes: 0,
     entries: 0,
   });
 });
@@ -57,6 +74,7 @@ test("a folder's entries are counted apart: a command of a file and a folder of 
     failed: 2,
     cancelled: 0,
     bytes: 6,
+    cutBytes: 0,
     entries: 3,
   });
 });

@@ -138,6 +138,7 @@ test("a folder failed with no entry to carry it: one line naming the folder, its
     failed: 2,
     cancelled: 0,
     bytes: 10,
+    cutBytes: 0,
     entries: 2,
   });
 });
