@@ -23,6 +23,7 @@ import { UsageError } from "./flags.ts";
 import { parseInputLine } from "./input.ts";
 import { type CliIo, SIGNAL_WORDS, type Signal } from "./io.ts";
 import { mailboxCodeProblem } from "./mailbox-options.ts";
+import type * as ReasonWords from "./reason-words.ts";
 import { relativePathsLine } from "./shell-folder.ts";
 
 const EXIT_FAILURE = 1; // a lost connection or a download folder found unusable ends the chat with 1
@@ -217,9 +218,10 @@ class ChatController {
       transferResumed: (info, from) => this.withPeer.transferEvents.transferResumed?.(info, from),
       transferFinished: (done) => this.withPeer.transferEvents.transferFinished(done),
       transferFailed: (...failed) => this.withPeer.transferEvents.transferFailed(...failed),
+      // reason-words is loaded by then (with the session layer, by chat-connected): not on the start-up path.
       peerChattedAfterLeaving: () =>
         this.terminal.print(
-          `${this.peerName()} sent a line after saying it was leaving: not shown, nor any after it (a Parley sends none then).`,
+          (require("./reason-words.ts") as typeof ReasonWords).chattedAfterLeavingLine(this.peerName()),
         ),
       // Its exit waits for the transfers under way: said now, not only by a declined offer.
       peerLeaving: (reason) => {

@@ -71,7 +71,7 @@ export type RoleSessionOptions = Partial<Pick<SessionOptions, "decideOffer" | "o
   readonly features?: readonly string[];
 };
 
-/** The wording of failed transfers, loaded with the session layer (it brings the transfers' limits and errors). */
+/** The wording of failed transfers (and of a peer's lines after its LEAVING), loaded with the session layer (it brings the transfers' limits and errors). */
 function reasonWords(): typeof ReasonWords {
   return require("./reason-words.ts") as typeof ReasonWords;
 }
@@ -209,10 +209,7 @@ export class OneShotRun {
       },
       transferProgressed: (info, bytes) => this.reporter.progressed(info, bytes),
       transferResumed: (info, from) => this.reporter.resumed(info, from),
-      peerChattedAfterLeaving: () =>
-        this.reporter.note(
-          "The peer sent a line after saying it was leaving: not shown, nor any after it (a Parley sends none then).",
-        ),
+      peerChattedAfterLeaving: () => this.reporter.note(reasonWords().chattedAfterLeavingLine("The peer")),
       transferFinished: (done) => {
         this.opened.delete(done.id);
         this.reporter.done(done);

@@ -3,7 +3,8 @@
  * a detail token in REJECT, CANCEL, RECEIVED), and why this side ended one when the session
  * gives a code (a cancel, an interrupt, an offer declined unasked). The one map from code to
  * sentence. The peer's own paths and free space never reach us, so none are shown: what we
- * know (the size we offered) fills in.
+ * know (the size we offered) fills in. Also why a peer's chat lines stop being shown (its lines
+ * after its LEAVING), said alike by the chat and by send/receive.
  */
 
 import type { FailureWhy, OwnReason, PeerReason, TransferInfo } from "../session/index.ts";
@@ -131,6 +132,15 @@ export function ownReasonWords(info: TransferInfo, own: OwnReason): string {
     }
   }
   return own.declined ? `declined: ${words}` : words;
+}
+
+/**
+ * The peer's chat line after its LEAVING (SessionEvents.peerChattedAfterLeaving): dropped, this
+ * said once. A Parley sends none then (its chat refuses what its user types once it leaves).
+ * @param who - the peer as the run names it: its name in the chat, "The peer" in send/receive
+ */
+export function chattedAfterLeavingLine(who: string): string {
+  return `${who} sent a line after saying it was leaving: not shown, nor any after it (a Parley sends none then).`;
 }
 
 /**

@@ -10,8 +10,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeDataHeader, encodeFrame, encodeMessage, FrameType } from "../../src/protocol/index.ts";
+import { rawParley } from "../raw-parley.ts";
 import { startRelay } from "../relay.ts";
-import { cleanup, makeTempDir, rawLeaderInto, startPeer } from "./helpers.ts";
+import { cleanup, makeTempDir, rawLeaderInto, startCli, startPeer } from "./helpers.ts";
 
 afterEach(cleanup);
 const TEST_MS = 30_000;
@@ -62,6 +63,28 @@ describe("a hostile peer with the code", () => {
         b.cli.describe(),
       ).toEqual([
         "raw sent a line after saying it was leaving: not shown, nor any after it (a Parley sends none then).",
+      ]);
+    },
+    TEST_MS,
+  );
+
+  test(
+    "parley receive: its chat lines after its LEAVING are not shown either, said once as the chat says it",
+    async () => {
+      const receiver = startCli("receiver", ["receive", "--no-progress", "--dir", makeTempDir()]);
+      const { match } = await receiver.waitForLine(/^Listening on 127\.0\.0\.1:(\d+) · code (\d+-[a-z]+-[a-z]+)$/);
+      const raw = await rawParley(Number(match[1]), { leader: true, words: wordsOf(match[2] as string) });
+      await receiver.waitForLine(/^Connected to raw /);
+      raw.send(encodeMessage({ kind: "chat", text: "a line before" }));
+      raw.send(encodeMessage({ kind: "leaving", reason: "exit" }));
+      raw.send(encodeMessage({ kind: "chat", text: "Saved /tmp/x.bin; XXH3-64 checksum matched" }));
+      raw.send(encodeMessage({ kind: "bye", reason: "done" }));
+      await receiver.exitCode();
+      const all = [...receiver.lines, ...receiver.stderr.split("\n")];
+      expect(all.filter((l) => l.includes("a line before")).length, receiver.describe()).toBe(1);
+      expect(all.filter((l) => l.includes("checksum matched"))).toEqual([]);
+      expect(all.filter((l) => l.includes("after saying it was leaving"))).toEqual([
+        "The peer sent a line after saying it was leaving: not shown, nor any after it (a Parley sends none then).",
       ]);
     },
     TEST_MS,

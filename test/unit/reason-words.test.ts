@@ -1,7 +1,14 @@
 /** The CLI's one map from a peer's reason code (and token) to words. */
 
 import { expect, test } from "bun:test";
-import { cancelledByUser, failureWords, peerReasonWords, resumable, resumeHint } from "../../src/cli/reason-words.ts";
+import {
+  cancelledByUser,
+  chattedAfterLeavingLine,
+  failureWords,
+  peerReasonWords,
+  resumable,
+  resumeHint,
+} from "../../src/cli/reason-words.ts";
 import { lostWords, socketErrorWords } from "../../src/session/failure.ts";
 import type { TransferInfo } from "../../src/session/index.ts";
 
@@ -221,4 +228,13 @@ test("cancelledByUser: a user's cancel on either side, not a peer's failure told
   expect(cancelledByUser("E_CANCELLED", { by: "peer", said: "cancel", code: "E_NOT_FOUND" })).toBe(false);
   expect(cancelledByUser("E_CANCELLED", { by: "peer", said: "cancel", code: "E_READ", detail: "EIO" })).toBe(false);
   expect(cancelledByUser("E_CONNECTION")).toBe(false);
+});
+
+test("a peer's chat line after its LEAVING: one sentence for the chat (the peer's name) and send/receive (The peer)", () => {
+  expect(chattedAfterLeavingLine("bob")).toBe(
+    "bob sent a line after saying it was leaving: not shown, nor any after it (a Parley sends none then).",
+  );
+  expect(chattedAfterLeavingLine("The peer")).toBe(
+    "The peer sent a line after saying it was leaving: not shown, nor any after it (a Parley sends none then).",
+  );
 });
