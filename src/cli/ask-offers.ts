@@ -1,7 +1,7 @@
 /** `parley receive --ask`: the question for each offer (a folder's once, for all its entries). */
 
 import type { TransferInfo } from "../session/index.ts";
-import { sanitizeFileName } from "../transfer/file-names.ts";
+import { sanitizeFileName, sanitizeFolderName } from "../transfer/file-names.ts";
 import type { Asker } from "../ui/asker.ts";
 import { sanitizeForTerminal } from "../ui/index.ts";
 import { count, sizeWords } from "./counts.ts";
@@ -13,8 +13,7 @@ import { quotedName } from "./renamed-entries.ts";
  * lines write it): the question showed the offered name escaped, every later line the stored one.
  * @returns [the name, the words to put after the size]
  */
-function asStored(offered: string): [string, string] {
-  const safe = sanitizeFileName(offered);
+function asStored(offered: string, safe = sanitizeFileName(offered)): [string, string] {
   return [sanitizeForTerminal(safe), safe === offered ? "" : `; sent as ${quotedName(offered)}`];
 }
 
@@ -57,7 +56,7 @@ export function askFor(
   if (answer)
     folderAnswers.delete(folder.group); // set again below: the latest used
   else {
-    const [name, sent] = asStored(folder.root);
+    const [name, sent] = asStored(folder.root, sanitizeFolderName(folder.root));
     const what = `${count(folder.entries, "entry", "entries")}, ${sizeWords(folder.bytes)}${sent}`;
     answer = asker.ask(`Accept folder ${name} (${what})? [y/N] `, stillWanted, unasked);
   }

@@ -19,6 +19,7 @@ import {
   receiverTotalsLine,
   senderTotalsLine,
   storedName,
+  storedRootName,
   type TransferOutput,
 } from "./transfer-words.ts";
 
@@ -178,7 +179,7 @@ export class FolderPresenter {
    * a sent one as it is here (the sender's line for the receiver's name says "in photos (1)").
    */
   private folderName(f: FolderRef): string {
-    return sanitizeForTerminal(this.storedRoots.get(folderKey(f)) ?? storedName(f.direction, f.root));
+    return sanitizeForTerminal(this.storedRoots.get(folderKey(f)) ?? storedRootName(f.direction, f.root));
   }
 
   /**

@@ -13,7 +13,7 @@ import { type PlainPeer, PlainPeerError } from "../session/plain-peer.ts";
 import { type PlainSink, receiveOverTransit } from "../session/plain-receive.ts";
 import { PlainTransferError } from "../session/plain-transfer.ts";
 import type { TransitPipe } from "../session/transit-pipe.ts";
-import { FileReceiver, type ReceivedFile, sanitizeFileName, TransferError } from "../transfer/index.ts";
+import { FileReceiver, type ReceivedFile, sanitizeFolderName, TransferError } from "../transfer/index.ts";
 import type { ZipStored } from "../transfer/zip-renames.ts";
 import { EXIT_CONNECTION, EXIT_INTEGRITY, EXIT_OK, EXIT_TRANSFER } from "./exit-codes.ts";
 import { describeMeetFailure } from "./mailbox-meet.ts";
@@ -219,7 +219,7 @@ export function plainFolderInfo(offer: Extract<PlainOfferOf, { kind: "directory"
   return {
     id: 1,
     direction: "receive",
-    name: sanitizeFileName(offer.name),
+    name: sanitizeFolderName(offer.name),
     size: offer.zipSize,
     zippedFolder: { files: offer.numFiles, bytes: offer.numBytes },
   };

@@ -9,7 +9,7 @@
 
 import { basename } from "node:path";
 import type { TransferDone } from "../session/index.ts";
-import { numberedName, sanitizeFileName } from "../transfer/file-names.ts";
+import { numberedName, sanitizeFileName, sanitizeFolderName } from "../transfer/file-names.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import { count } from "./counts.ts";
 
@@ -35,7 +35,7 @@ function placed(done: TransferDone): Placed | undefined {
     root = parts.at(-1 - folder.path.length);
     base = parts.at(-1);
   } else {
-    root = done.storedRoot ?? sanitizeFileName(folder.root);
+    root = done.storedRoot ?? sanitizeFolderName(folder.root);
     base = done.storedAs;
   }
   if (root === undefined || base === undefined) return undefined;

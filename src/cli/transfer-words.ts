@@ -9,7 +9,7 @@ import { asksFirst } from "../protocol/features.ts";
 import type { Hello } from "../protocol/message-types.ts";
 import type { TransferDone, TransferInfo } from "../session/index.ts";
 import { checksumLabel, isChecksumAlgo } from "../transfer/checksum.ts";
-import { sanitizeFileName } from "../transfer/file-names.ts";
+import { sanitizeFileName, sanitizeFolderName } from "../transfer/file-names.ts";
 import type { CommandSummary } from "../ui/command-tally.ts";
 import { formatBytes } from "../ui/progress.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
@@ -165,8 +165,13 @@ export function label(info: TransferInfo): string {
  */
 export function shownName(info: TransferInfo): string {
   if (!info.folder) return sanitizeForTerminal(storedName(info.direction, info.name));
-  const root = info.rootStoredAs ?? storedName(info.direction, info.folder.root);
+  const root = info.rootStoredAs ?? storedRootName(info.direction, info.folder.root);
   return sanitizeForTerminal([root, ...info.folder.path.map((p) => storedName(info.direction, p))].join("/"));
+}
+
+/** A received folder's own name as the receiver stores it (`bin` as `_bin`); a sent one as it is. */
+export function storedRootName(direction: TransferInfo["direction"], root: string): string {
+  return direction === "receive" ? sanitizeFolderName(root) : root;
 }
 
 /** A received name or folder component as the receiver stores it; a sent one as it is. */

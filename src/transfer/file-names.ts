@@ -29,6 +29,15 @@ const TOOL_READ_NAMES = new Set([
 ]);
 
 /**
+ * Folder names stored with LEADING_DOT_REPLACEMENT before them when they are what is received (a
+ * folder's own name, the top of its tree), not inside it: a folder `bin` received into the home
+ * folder, executables inside (a sent file keeps its executable bit), is on the PATH from the next
+ * login on (Debian's and Ubuntu's ~/.profile add `$HOME/bin` when it exists), ahead of the
+ * system's `node`, `npx`, `sh` (attack32). Inside a folder it is any project's `bin`, kept.
+ */
+const TOP_FOLDER_NAMES = new Set(["bin"]);
+
+/**
  * Characters a stored name never keeps: controls (C0, DEL, C1), line and paragraph separators,
  * and format characters (Unicode Cf: bidi controls that make "invoice\u202efdp.exe" look like
  * "invoice.pdf", zero-width spaces and joiners, U+FEFF, U+061C, soft hyphens...): invisible or
@@ -52,6 +61,15 @@ export function sanitizeFileName(offered: string): string {
   if (TOOL_READ_NAMES.has(name.toLowerCase())) name = LEADING_DOT_REPLACEMENT + name;
   name = shortenKeepingExtension(name, MAX_SAFE_NAME_BYTES);
   return name.length > 0 ? name : "received-file";
+}
+
+/**
+ * A received folder's own name as stored: sanitizeFileName's, and not a name TOP_FOLDER_NAMES holds
+ * (`bin` as `_bin`). Its entries' names are sanitizeFileName's.
+ */
+export function sanitizeFolderName(offered: string): string {
+  const name = sanitizeFileName(offered);
+  return TOP_FOLDER_NAMES.has(name.toLowerCase()) ? LEADING_DOT_REPLACEMENT + name : name;
 }
 
 /**

@@ -17,7 +17,7 @@
 import { closeSync, fstatSync } from "node:fs";
 import type { FolderEntry } from "../protocol/index.ts";
 import { osReason, TransferError } from "./errors.ts";
-import { numberedName, sanitizeFileName } from "./file-names.ts";
+import { numberedName, sanitizeFileName, sanitizeFolderName } from "./file-names.ts";
 import { markUnfinished, openUnfinishedFor, UNFINISHED_MARKER } from "./folder-marker.ts";
 import { type HeldDir, holdDownloadFolder, justMade, movedOrReplaced } from "./held-dir.ts";
 import { ownedByUsAs } from "./part-files.ts";
@@ -191,7 +191,7 @@ export class FolderTargets {
     const refused = this.refused.get(entry.group);
     if (refused) throw refused;
     const download = this.held();
-    const safe = sanitizeFileName(entry.root);
+    const safe = sanitizeFolderName(entry.root);
     // Folders of this session's transfers still under way (an ended one may be taken up again).
     const taken = new Set([...this.roots.values()].filter((r) => r.ended < r.entries).map((r) => r.name));
     // Each holds its marker open: a peer opening folder after folder would run us out of descriptors.
@@ -305,7 +305,7 @@ export class FolderTargets {
    */
   private claimRoom(download: HeldDir, name: string, entry: FolderEntry): SpaceClaim {
     try {
-      return SpaceClaim.forFolder(download.path, entry.bytes, `the folder ${sanitizeFileName(entry.root)}`);
+      return SpaceClaim.forFolder(download.path, entry.bytes, `the folder ${sanitizeFolderName(entry.root)}`);
     } catch (err) {
       removeEmpty(download, name);
       if (this.refused.size >= MAX_REFUSED_FOLDERS) this.forgetOldest(this.refused);

@@ -11,7 +11,7 @@
 import { randomBytes } from "node:crypto";
 import { constants, fchmodSync } from "node:fs";
 import { osReason, TransferError } from "./errors.ts";
-import { numberedName, sanitizeFileName } from "./file-names.ts";
+import { numberedName, sanitizeFolderName } from "./file-names.ts";
 import { type HeldDir, justMade, movedOrReplaced } from "./held-dir.ts";
 import { ownedByUsAs } from "./part-files.ts";
 
@@ -145,7 +145,7 @@ export class ZipFolder {
    * else an empty folder made first with mkdir, which rename may replace only while it is empty).
    */
   giveFinalName(offered: string): { path: string; name: string } {
-    const base = sanitizeFileName(offered);
+    const base = sanitizeFolderName(offered);
     for (let n = 0; n < MAX_ROOT_TRIES; n++) {
       const name = numberedName(base, n);
       if (!this.renamed(name)) continue;

@@ -11,7 +11,7 @@
 import { closeSync, constants, writeSync } from "node:fs";
 import { createDigest, type RunningDigest } from "./checksum.ts";
 import { osReason, TransferError } from "./errors.ts";
-import { numberedName, sanitizeFileName } from "./file-names.ts";
+import { numberedName, sanitizeFolderName } from "./file-names.ts";
 import { HeldDir } from "./held-dir.ts";
 import type { ReceivedFile } from "./source.ts";
 import { SpaceClaim } from "./space-claims.ts";
@@ -44,7 +44,7 @@ export class ZipPart {
   ) {
     this.fd = fd;
     this.path = dir.pathOf(fileName);
-    this.name = sanitizeFileName(dirname);
+    this.name = sanitizeFolderName(dirname);
   }
 
   /**

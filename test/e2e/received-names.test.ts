@@ -255,3 +255,28 @@ test(
   },
   TEST_MS,
 );
+
+test(
+  "a folder named bin received is stored as _bin; a bin inside a folder keeps its name",
+  async () => {
+    // attack32: received into the home folder (receive's default folder is the current one), a
+    // peer's bin with executables in it is on the PATH from the next login (Debian's ~/.profile
+    // adds $HOME/bin when it exists), ahead of the system's npx, node and sh.
+    const src = makeTempDir();
+    mkdirSync(join(src, "bin"));
+    writeFileSync(join(src, "bin", "npx"), "#!/bin/sh\necho the peer's npx\n");
+    chmodSync(join(src, "bin", "npx"), 0o755);
+    mkdirSync(join(src, "proj", "bin"), { recursive: true });
+    writeFileSync(join(src, "proj", "bin", "tool"), "t");
+    const dir = makeTempDir();
+    const receiver = startCli("receiver", ["receive", "--dir", dir, "--no-progress"]);
+    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+    const sender = startCli("sender", ["send", join(src, "bin"), join(src, "proj"), "--to", match[1] as string]);
+    expect(await sender.exitCode(), sender.describe()).toBe(0);
+    expect(await receiver.exitCode(), receiver.describe()).toBe(0);
+    expect(listTree(dir)).toEqual(["_bin/", "_bin/npx", "proj/", "proj/bin/", "proj/bin/tool"]);
+    expect(receiver.linesMatching(/^Receiving folder _bin: 1 entry/)).toHaveLength(1);
+    expect(sender.linesMatching(/^Folder bin: the receiver saved 1 entry in _bin,/)).toHaveLength(1);
+  },
+  TEST_MS,
+);

@@ -1,7 +1,12 @@
 /** Received file names: sanitizeFileName (a peer's offered name is untrusted) and numberedName. */
 
 import { describe, expect, test } from "bun:test";
-import { MAX_SAFE_NAME_BYTES, numberedName, sanitizeFileName } from "../../src/transfer/file-names.ts";
+import {
+  MAX_SAFE_NAME_BYTES,
+  numberedName,
+  sanitizeFileName,
+  sanitizeFolderName,
+} from "../../src/transfer/file-names.ts";
 
 const utf8 = new TextEncoder();
 const utf8Bytes = (text: string) => utf8.encode(text).length;
@@ -163,4 +168,15 @@ describe("numberedName", () => {
 test("bidi controls are removed so a name cannot disguise its extension", () => {
   expect(sanitizeFileName("invoice\u202efdp.exe")).toBe("invoicefdp.exe");
   expect(sanitizeFileName("a\u2066b\u2069c\u200e.txt")).toBe("abc.txt");
+});
+
+test("sanitizeFolderName: a received folder's own name is sanitizeFileName's, and bin is _bin (attack32)", () => {
+  expect(sanitizeFolderName("bin")).toBe("_bin");
+  expect(sanitizeFolderName("BIN")).toBe("_BIN");
+  expect(sanitizeFolderName(".bin")).toBe("_bin");
+  expect(sanitizeFolderName("a/bin")).toBe("_bin");
+  expect(sanitizeFolderName("node_modules")).toBe("_node_modules");
+  expect(sanitizeFolderName("photos")).toBe("photos");
+  expect(sanitizeFolderName("bins")).toBe("bins");
+  expect(sanitizeFileName("bin")).toBe("bin"); // inside a folder, and a file
 });
