@@ -17,7 +17,8 @@ export const LEADING_DOT_REPLACEMENT = "_";
  * `bin` without asking, `bun run chat` its `chat` script), `node_modules` made npm's project root
  * too, `bunfig.toml` gave `bunx` and `bun test` a preload, and a lockfile chose what the next
  * `npm ci` (`npm-shrinkwrap.json` wins over package-lock.json) or `bun install` installs
- * (attack32). Compared without case (a case-insensitive disk opens `Package.json` by that name).
+ * (attack32). Compared without case (a case-insensitive disk opens `Package.json` by that name)
+ * and without trailing dots or spaces (Linux's vfat and exFAT store `package.json.` as `package.json`).
  */
 const TOOL_READ_NAMES = new Set([
   "package.json",
@@ -58,7 +59,7 @@ export function sanitizeFileName(offered: string): string {
   let name = lastComponent.replace(UNSTORABLE, "").trim();
   name = name.replace(/^\.+$/, "");
   name = name.replace(/^\.+/, (dots) => LEADING_DOT_REPLACEMENT.repeat(dots.length));
-  if (TOOL_READ_NAMES.has(name.toLowerCase())) name = LEADING_DOT_REPLACEMENT + name;
+  if (TOOL_READ_NAMES.has(asDiskMayStore(name))) name = LEADING_DOT_REPLACEMENT + name;
   name = shortenKeepingExtension(name, MAX_SAFE_NAME_BYTES);
   return name.length > 0 ? name : "received-file";
 }
@@ -69,7 +70,15 @@ export function sanitizeFileName(offered: string): string {
  */
 export function sanitizeFolderName(offered: string): string {
   const name = sanitizeFileName(offered);
-  return TOP_FOLDER_NAMES.has(name.toLowerCase()) ? LEADING_DOT_REPLACEMENT + name : name;
+  return TOP_FOLDER_NAMES.has(asDiskMayStore(name)) ? LEADING_DOT_REPLACEMENT + name : name;
+}
+
+/**
+ * `name` as a disk may store and find it: lower case (case-insensitive disks: macOS's, vfat,
+ * exFAT), trailing dots and spaces left out (vfat and exFAT on Linux drop trailing dots).
+ */
+function asDiskMayStore(name: string): string {
+  return name.toLowerCase().replace(/[. ]+$/, "");
 }
 
 /**

@@ -56,6 +56,8 @@ describe("sanitizeFileName", () => {
     ["bun.lock", "_bun.lock"],
     ["bun.lockb", "_bun.lockb"],
     ["package.json.txt", "package.json.txt"],
+    ["package.json.", "_package.json."], // vfat and exFAT on Linux store it as package.json
+    ["bunfig.toml. .", "_bunfig.toml. ."],
     ["my package.json", "my package.json"],
     ["日本語 ファイル.txt", "日本語 ファイル.txt"],
     ["emoji 😀.png", "emoji 😀.png"],
@@ -178,5 +180,6 @@ test("sanitizeFolderName: a received folder's own name is sanitizeFileName's, an
   expect(sanitizeFolderName("node_modules")).toBe("_node_modules");
   expect(sanitizeFolderName("photos")).toBe("photos");
   expect(sanitizeFolderName("bins")).toBe("bins");
+  expect(sanitizeFolderName("bin..")).toBe("_bin..");
   expect(sanitizeFileName("bin")).toBe("bin"); // inside a folder, and a file
 });
