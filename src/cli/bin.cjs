@@ -22,18 +22,23 @@ function findBun() {
 }
 
 /**
- * Bun's settings for the source run: this package's bunfig.toml (or none), never the one in the
- * folder `parley` runs in, which Bun reads by default: its preload would run there (a file
- * named bunfig.toml received into the download folder keeps its name). The build reads none.
+ * Bun's settings for the source run: this package's bunfig.toml and tsconfig.json (or none),
+ * never those of the folder `parley` runs in, which Bun reads by default: a bunfig.toml's preload
+ * would run, and a tsconfig.json's (or jsconfig.json's) `paths` map any import, the entry point's
+ * too, to a file of that folder (a peer's files received there, or put there by another program:
+ * attack32). The build reads none.
  */
-function bunConfig() {
-  const own = path.join(__dirname, "../../bunfig.toml");
-  return `--config=${fs.existsSync(own) ? own : os.devNull}`;
+function bunSettings() {
+  const own = (name) => {
+    const file = path.join(__dirname, "../..", name);
+    return fs.existsSync(file) ? file : os.devNull;
+  };
+  return [`--config=${own("bunfig.toml")}`, `--tsconfig-override=${own("tsconfig.json")}`];
 }
 
 /** launch.sh's choice, a word a line; the source when it cannot be asked or names Bun. */
 function command() {
-  const source = [findBun(), bunConfig(), path.join(__dirname, "main.ts")];
+  const source = [findBun(), ...bunSettings(), path.join(__dirname, "main.ts")];
   let words;
   try {
     words = execFileSync("sh", [path.join(__dirname, "launch.sh")], {

@@ -163,6 +163,40 @@ test("a folder named build received into a checkout without one is not what runs
   expect(launchChoice(tree)).toEqual(SOURCE(tree));
 });
 
+test.skipIf(!NODE)(
+  "a tsconfig.json or jsconfig.json in the folder Parley runs in is not read by bin.cjs's source run (attack32)",
+  () => {
+    // Bun takes $cwd/tsconfig.json (else jsconfig.json) by default, and its `paths` map any
+    // import, the entry point's too: a peer's files received there (or another program's) ran
+    // instead of Parley at the next `parley` whose build was stale.
+    const tree = copyOfCheckout("link"); // no build: bin.cjs runs the source
+    const env = { ...process.env, PATH: PATH_WITH_BUN };
+    for (const [config, packaged] of [
+      ["tsconfig.json", true],
+      ["jsconfig.json", true],
+      ["tsconfig.json", false], // a package without its own tsconfig.json (npm pack's files)
+    ] as const) {
+      if (!packaged) rmSync(join(tree, "tsconfig.json"));
+      const here = makeTempDir();
+      writeFileSync(join(here, config), '{"compilerOptions": {"baseUrl": ".", "paths": {"*": ["./hostile.ts"]}}}\n');
+      writeFileSync(join(here, "hostile.ts"), 'require("node:fs").writeFileSync(import.meta.dir + "/ran", "");\n');
+      // The file's own check: Bun itself, running Parley's source there, runs it.
+      Bun.spawnSync([BUN, join(tree, "src/cli/main.ts"), "--version"], { cwd: here, env });
+      expect(existsSync(join(here, "ran")), config).toBe(true);
+      rmSync(join(here, "ran"));
+      const ran = Bun.spawnSync([NODE as string, join(tree, "src/cli/bin.cjs"), "--version"], {
+        cwd: here,
+        env,
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      expect(ran.stdout.toString(), `${config}: ${ran.stderr}`).toStartWith("parley ");
+      expect(existsSync(join(here, "ran")), config).toBe(false);
+    }
+  },
+  60_000,
+);
+
 /** The executable of the one child of `pid` (bin.cjs's Bun or build), by /proc. */
 function childExe(pid: number): string {
   const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ");

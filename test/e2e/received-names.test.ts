@@ -212,7 +212,7 @@ test(
 );
 
 test(
-  "names npm and Bun act on in their folder (package.json, node_modules, bunfig.toml, the lockfiles) are stored with a _ before them",
+  "names npm and Bun act on in their folder (package.json, node_modules, bunfig.toml, the lockfiles, tsconfig.json) are stored with a _ before them",
   async () => {
     // attack32: received where the user runs Parley next, a peer's package.json made npm's project
     // root there: `npx parley` ran its bin, `npx bun run chat` its chat script, as the user.
@@ -223,11 +223,22 @@ test(
     writeFileSync(join(src, "bunfig.toml"), 'preload = ["./x.js"]\n');
     writeFileSync(join(src, "npm-shrinkwrap.json"), "{}");
     writeFileSync(join(src, "Bun.lock"), "{}"); // a case-insensitive disk opens it as bun.lock
+    writeFileSync(join(src, "tsconfig.json"), "{}");
+    writeFileSync(join(src, "jsconfig.json"), "{}");
     mkdirSync(join(src, "node_modules", "parley"), { recursive: true });
     writeFileSync(join(src, "node_modules", "parley", "package.json"), "{}");
     mkdirSync(join(src, "proj"));
     writeFileSync(join(src, "proj", "package.json"), "{}");
-    const sent = ["package.json", "bunfig.toml", "npm-shrinkwrap.json", "Bun.lock", "node_modules", "proj"];
+    const sent = [
+      "package.json",
+      "bunfig.toml",
+      "npm-shrinkwrap.json",
+      "Bun.lock",
+      "tsconfig.json",
+      "jsconfig.json",
+      "node_modules",
+      "proj",
+    ];
     const dir = makeTempDir();
     const receiver = startCli("receiver", ["receive", "--dir", dir, "--no-progress"]);
     const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
@@ -237,11 +248,13 @@ test(
     expect(listTree(dir)).toEqual([
       "_Bun.lock",
       "_bunfig.toml",
+      "_jsconfig.json",
       "_node_modules/",
       "_node_modules/parley/",
       "_node_modules/parley/_package.json",
       "_npm-shrinkwrap.json",
       "_package.json",
+      "_tsconfig.json",
       "proj/",
       "proj/_package.json",
     ]);

@@ -55,6 +55,8 @@ describe("sanitizeFileName", () => {
     ["npm-shrinkwrap.json", "_npm-shrinkwrap.json"],
     ["bun.lock", "_bun.lock"],
     ["bun.lockb", "_bun.lockb"],
+    ["tsconfig.json", "_tsconfig.json"],
+    ["jsconfig.json", "_jsconfig.json"],
     ["package.json.txt", "package.json.txt"],
     ["package.json.", "_package.json."], // vfat and exFAT on Linux store it as package.json
     ["bunfig.toml. .", "_bunfig.toml. ."],
