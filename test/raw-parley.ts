@@ -138,18 +138,20 @@ export function messagesOf(raw: RawParley): Message[] {
 }
 
 /**
- * Polls `get` every 5 ms until it gives a value, `tries` times at most.
+ * Polls `get` every 5 ms until it gives a value, `tries` times at most. `false` is no value: a
+ * condition (`() => pongs() > before`) is waited for, not taken at once (tmux's --ask case's
+ * "PONG" returned before the PONG came, session 32).
  * @throws Error "never: WHAT" (with `describe()`'s text, e.g. a CLI's output) when it never does
  */
 export async function until<T>(
   what: string,
-  get: () => T | undefined,
+  get: () => T | undefined | false,
   tries: number,
   describe: () => string = () => "",
 ): Promise<T> {
   for (let i = 0; i < tries; i++) {
     const v = get();
-    if (v !== undefined) return v;
+    if (v !== undefined && v !== false) return v;
     await Bun.sleep(5);
   }
   const more = describe();
