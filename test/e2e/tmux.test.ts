@@ -73,6 +73,17 @@ function screen(target: string): string {
   return tmux("capture-pane", "-p", "-J", "-S", "-", "-t", target).replace(/\n+$/, "");
 }
 
+/** A failed wait's or check's message: the pane's whole text, as waitForScreen's errors show it. */
+function shown(target: string): () => string {
+  return () => {
+    try {
+      return `--- screen ---\n${screen(target)}`;
+    } catch (err) {
+      return `--- screen not read: ${(err as Error).message}`;
+    }
+  };
+}
+
 /** The last non-blank row: where the prompt and the half-typed input are. */
 function lastRow(text: string): string {
   const rows = text.split("\n").filter((r) => r.trim() !== "");
@@ -557,36 +568,42 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       await waitForScreen("jsonask", (t) => t.includes("Accept a.txt (6 bytes)? [y/N] "), "a.txt's question");
       raw.send(encodeMessage({ kind: "offer", id: 3, name: "b.txt", size: 6, algo: "xxh3" }));
       raw.send(encodeMessage({ kind: "ping", token: new Uint8Array(8) }));
-      await until("the receiver's PONG", () => raw.frames.find((f) => f.type === FrameType.Pong), 2_000);
+      const pane = shown("jsonask");
+      await until("the receiver's PONG", () => raw.frames.find((f) => f.type === FrameType.Pong), 2_000, pane);
       // b.txt's offer came while a.txt's question waited: not after "[y/N] " on its line.
-      expect(lastRow(await look("jsonask", false))).toBe("Accept a.txt (6 bytes)? [y/N] ");
+      const waiting = await look("jsonask", false);
+      expect(lastRow(waiting), waiting).toBe("Accept a.txt (6 bytes)? [y/N] ");
       type("jsonask", "y");
-      await until("a.txt accepted", () => raw.frames.find((f) => f.type === FrameType.Accept), 2_000);
+      await until("a.txt accepted", () => raw.frames.find((f) => f.type === FrameType.Accept), 2_000, pane);
       // a.txt's bytes once b.txt's question shows: its events come while that question waits.
       await waitForScreen("jsonask", (t) => lastRow(t) === "Accept b.txt (6 bytes)? [y/N] ", "b.txt's question");
       raw.send(dataAndEnd(1, bytes[1]));
       const received = (n: number) => raw.frames.filter((f) => f.type === FrameType.Received)[n - 1];
-      await until("a.txt saved", () => received(1), 2_000);
+      await until("a.txt saved", () => received(1), 2_000, pane);
       type("jsonask", "y");
-      await until("b.txt accepted", () => raw.frames.filter((f) => f.type === FrameType.Accept)[1], 2_000);
+      await until("b.txt accepted", () => raw.frames.filter((f) => f.type === FrameType.Accept)[1], 2_000, pane);
       raw.send(dataAndEnd(3, bytes[3]));
-      await until("b.txt saved", () => received(2), 2_000);
+      await until("b.txt saved", () => received(2), 2_000, pane);
       raw.send(encodeMessage({ kind: "bye", reason: "done" }));
       await waitForText("jsonask", /^EXIT=\d+$/m);
       const rows = screen("jsonask")
         .split("\n")
         .filter((r) => r.trim() !== "");
-      expect(rows.at(-1)).toBe("EXIT=0");
+      const all = rows.join("\n");
+      expect(rows.at(-1), all).toBe("EXIT=0");
       // Every other row is a whole JSON event or a question with its answer.
       const events = rows.slice(0, -1).flatMap((row) => {
         if (/^Accept [ab]\.txt \(6 bytes\)\? \[y\/N\] y$/.test(row)) return [row];
         try {
           return [(JSON.parse(row) as { type: string; id?: number }).type + (JSON.parse(row).id ?? "")];
         } catch {
-          throw new Error(`not a whole JSON line nor an answered question: ${row}\n--- screen ---\n${rows.join("\n")}`);
+          throw new Error(`not a whole JSON line nor an answered question: ${row}\n--- screen ---\n${all}`);
         }
       });
-      expect(events.filter((e) => !e.startsWith("progress"))).toEqual([
+      expect(
+        events.filter((e) => !e.startsWith("progress")),
+        all,
+      ).toEqual([
         "listening",
         "connected",
         "offer1",
@@ -597,8 +614,8 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
         "done3",
         "bye",
       ]);
-      expect(readFileSync(join(dir, "a.txt"))).toEqual(bytes[1]);
-      expect(readFileSync(join(dir, "b.txt"))).toEqual(bytes[3]);
+      expect(readFileSync(join(dir, "a.txt")), all).toEqual(bytes[1]);
+      expect(readFileSync(join(dir, "b.txt")), all).toEqual(bytes[3]);
     } finally {
       raw.socket.destroy();
     }
@@ -609,12 +626,13 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     startCommandPane("askhold", [...PARLEY, "receive", "--ask", "--no-progress", "--dir", dir], 200, 30);
     const [, port, code] = await waitForText("askhold", /Listening on 127\.0\.0\.1:(\d+) · code (\S+)/);
     const raw = await rawParley(Number(port), { leader: true, words: (code as string).replace(/^\d+-/, "") });
+    const pane = shown("askhold");
     const pongs = () => raw.frames.filter((f) => f.type === FrameType.Pong).length;
     /** A PING and its PONG: the receiver has taken every frame sent before it. */
     const taken = async (): Promise<void> => {
       const before = pongs();
       raw.send(encodeMessage({ kind: "ping", token: new Uint8Array(8) }));
-      await until("the receiver's PONG", () => pongs() > before, 5_000);
+      await until("the receiver's PONG", () => pongs() > before, 5_000, pane);
     };
     try {
       const bytes = { 1: Buffer.from("hello\n"), 3: Buffer.from("world\n") };
@@ -628,11 +646,12 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       raw.send(encodeMessage({ kind: "chat", text: "while you think" }));
       await taken();
       // Before: "<peer> while you think" below, and the question again under it.
-      expect(lastRow(await look("askhold", false)).trimEnd()).toBe("Accept a.txt (6 bytes)? [y/N]");
+      const waiting = await look("askhold", false);
+      expect(lastRow(waiting).trimEnd(), waiting).toBe("Accept a.txt (6 bytes)? [y/N]");
       type("askhold", "y");
-      await until("a.txt accepted", () => raw.frames.find((f) => f.type === FrameType.Accept), 5_000);
+      await until("a.txt accepted", () => raw.frames.find((f) => f.type === FrameType.Accept), 5_000, pane);
       raw.send(dataAndEnd(1, bytes[1]));
-      await until("a.txt saved", () => raw.frames.find((f) => f.type === FrameType.Received), 5_000);
+      await until("a.txt saved", () => raw.frames.find((f) => f.type === FrameType.Received), 5_000, pane);
       // 2: b.txt's answer typed while the receiver is stopped (the terminal echoes it, nobody
       // reads it yet) and a peer's line already waiting in its socket: it reads both at once.
       raw.send(encodeMessage({ kind: "offer", id: 3, name: "b.txt", size: 6, algo: "xxh3" }));
@@ -641,12 +660,15 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
         (t) => lastRow(t).trimEnd() === "Accept b.txt (6 bytes)? [y/N]",
         "b.txt's question",
       );
-      const shell = Number(tmux("display-message", "-p", "-t", "askhold", "#{pane_pid}").trim());
-      const cli = Number(
-        Bun.spawnSync(["ps", "-o", "pid=", "--ppid", String(shell)], { stdout: "pipe" })
-          .stdout.toString()
-          .trim(),
-      );
+      const shell = tmux("display-message", "-p", "-t", "=askhold:", "#{pane_pid}").trim();
+      const children = Bun.spawnSync(["ps", "-o", "pid=", "--ppid", shell], { stdout: "pipe" })
+        .stdout.toString()
+        .trim();
+      // One pid, the CLI's: a 0 (nothing read) would stop this whole test run's process group.
+      if (!/^[1-9]\d*$/.test(shell) || !/^[1-9]\d*$/.test(children)) {
+        throw new Error(`the CLI's pid: pane ${shell}, its children "${children}"\n${pane()}`);
+      }
+      const cli = Number(children);
       process.kill(cli, "SIGSTOP");
       try {
         raw.send(encodeMessage({ kind: "chat", text: "typed early" }));
@@ -660,9 +682,9 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       } finally {
         process.kill(cli, "SIGCONT");
       }
-      await until("b.txt accepted", () => raw.frames.filter((f) => f.type === FrameType.Accept)[1], 5_000);
+      await until("b.txt accepted", () => raw.frames.filter((f) => f.type === FrameType.Accept)[1], 5_000, pane);
       raw.send(dataAndEnd(3, bytes[3]));
-      await until("b.txt saved", () => raw.frames.filter((f) => f.type === FrameType.Received)[1], 5_000);
+      await until("b.txt saved", () => raw.frames.filter((f) => f.type === FrameType.Received)[1], 5_000, pane);
       raw.send(encodeMessage({ kind: "bye", reason: "done" }));
       await waitForText("askhold", /^EXIT=\d+$/m);
       const rows = screen("askhold")
@@ -679,9 +701,9 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       ).toEqual(["Accept a.txt (6 bytes)? [y/N] y", "Accept b.txt (6 bytes)? [y/N] y"]);
       expect(at("<peer> while you think"), rows.join("\n")).toBeGreaterThan(at("Accept a.txt (6 bytes)? [y/N] y"));
       expect(at("<peer> typed early"), rows.join("\n")).toBeGreaterThan(at("Accept b.txt (6 bytes)? [y/N] y"));
-      expect(rows.at(-1)).toBe("EXIT=0");
-      expect(readFileSync(join(dir, "a.txt"))).toEqual(bytes[1]);
-      expect(readFileSync(join(dir, "b.txt"))).toEqual(bytes[3]);
+      expect(rows.at(-1), rows.join("\n")).toBe("EXIT=0");
+      expect(readFileSync(join(dir, "a.txt")), rows.join("\n")).toEqual(bytes[1]);
+      expect(readFileSync(join(dir, "b.txt")), rows.join("\n")).toEqual(bytes[3]);
     } finally {
       raw.socket.destroy();
     }
