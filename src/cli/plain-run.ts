@@ -63,7 +63,7 @@ export async function acceptPlainTransit(
 ): Promise<TransitPipe | number> {
   let pipe: TransitPipe;
   try {
-    pipe = await peer.acceptFile();
+    pipe = await peer.acceptFile(info.size !== null && info.size > 0);
   } catch (err) {
     abort();
     sayOffered();

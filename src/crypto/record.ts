@@ -337,3 +337,27 @@ export class RecordOpener {
 function integrityError(cause?: unknown): CryptoError {
   return new CryptoError("E_AUTH_FAILED", "integrity error", cause === undefined ? undefined : { cause });
 }
+
+/**
+ * Whether `bytes` begin with a whole record sealed with `key` as the first of its direction
+ * (counter 0): true; false for one that does not open, or an impossible length; undefined while
+ * it is not whole. For a transit receiver holding a relay's "go" (net/transit.ts senderRecord): a
+ * forger cannot seal one. `bytes` are only read (a fresh opener opens a copy of the record).
+ * @param key - the peer's send key, 32 bytes
+ */
+export function opensFirstRecord(key: Uint8Array, bytes: Uint8Array): boolean | undefined {
+  if (bytes.length < RECORD_HEADER_BYTES) return undefined;
+  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(0);
+  if (length < RECORD_TAG_BYTES || length > MAX_RECORD_PLAINTEXT_BYTES + RECORD_TAG_BYTES) return false;
+  if (bytes.length < RECORD_HEADER_BYTES + length) return undefined;
+  const opener = new RecordOpener(key);
+  try {
+    opener.feed(bytes.slice(0, RECORD_HEADER_BYTES + length));
+    return opener.next() !== undefined;
+  } catch (err) {
+    if (err instanceof CryptoError) return false;
+    throw err;
+  } finally {
+    opener.destroy();
+  }
+}

@@ -249,3 +249,30 @@ export class TransitRecordOpener {
     return error;
   }
 }
+
+/**
+ * Whether `bytes` begin with a whole record sealed with `key` as the first of its direction
+ * (nonce 0): true; false for one that does not open, or an impossible length; undefined while
+ * it is not whole. For a transit receiver holding a relay's "go" (net/transit.ts senderRecord): a
+ * forger cannot seal one. `bytes` are only read (a fresh opener opens a copy of the record).
+ * @param key - the peer's send key (transitRecordKeys(...).receiveKey)
+ */
+export function opensFirstTransitRecord(key: Uint8Array, bytes: Uint8Array): boolean | undefined {
+  if (bytes.length < TRANSIT_LENGTH_BYTES) return undefined;
+  const length = readU32(bytes, 0);
+  if (length < SECRETBOX_NONCE_BYTES + SECRETBOX_TAG_BYTES || length > MAX_TRANSIT_RECORD_BYTES) return false;
+  if (bytes.length < TRANSIT_LENGTH_BYTES + length) return undefined;
+  const opener = new TransitRecordOpener(key);
+  let opened = false;
+  try {
+    opener.push(bytes.slice(0, TRANSIT_LENGTH_BYTES + length), () => {
+      opened = true;
+    });
+    return opened;
+  } catch (err) {
+    if (err instanceof CryptoError) return false;
+    throw err;
+  } finally {
+    opener.destroy();
+  }
+}

@@ -16,8 +16,12 @@
  * sender had chosen, and both sessions failed. So a receiver's "go" on a relayed connection waits
  * while a direct connection is still in its handshake: the sender's "go" on that one wins; once
  * each has closed (a sender that chose the relay closes the others) or DIRECT_GRACE_MS has
- * passed, the relay's is taken. A forged "go" then fails a session only on a direct path whose
- * round trip is longer than the grace.
+ * passed, the relay's is taken. A record sealed with the sender's key right after the relay's
+ * "go" proves it the sender's: taken at once (TransitPlan.senderRecord; the records are the
+ * caller's, these bytes are still handed over whole). Where the sender always writes one first
+ * (senderWritesFirst) the grace is not used: a forged "go" (no such record follows it) waits for
+ * the direct connection's own "go". Elsewhere a forged "go" fails a session only on a direct path
+ * whose round trip is longer than the grace.
  *
  * Whatever follows the handshake on the winning connection is the caller's (records).
  */
@@ -29,74 +33,18 @@ import { NetError } from "./errors.ts";
 import { HandedOver } from "./handed-over.ts";
 import type { TransitListener } from "./transit-listener.ts";
 
+import {
+  DIRECT_GRACE_MS,
+  HELD_PROOF_BYTES,
+  TransitError,
+  type TransitHint,
+  type TransitPath,
+  type TransitPlan,
+  type TransitResult,
+} from "./transit-plan.ts";
+
 export { MAX_HELD_CONNECTIONS, MAX_HELD_SILENT_PER_HOST, TransitListener } from "./transit-listener.ts";
-
-/** A host and port to try. */
-export interface TransitHint {
-  readonly host: string;
-  readonly port: number;
-}
-
-export interface TransitPlan {
-  readonly role: "sender" | "receiver";
-  /** Our handshake line and the one we expect from the peer. */
-  readonly send: Uint8Array;
-  readonly expect: Uint8Array;
-  /** "please relay ..." for our side. */
-  readonly relayHandshake: Uint8Array;
-  /** The peer's direct hints. */
-  readonly direct: readonly TransitHint[];
-  /** Transit relays (ours and the peer's). */
-  readonly relays: readonly TransitHint[];
-  /** How long to give the direct hints before trying the relays. */
-  readonly relayDelayMs: number;
-  /** When to give up. */
-  readonly timeoutMs: number;
-  /**
-   * Receiver: how long a "go" on a relayed connection waits for one on a direct connection still
-   * in its handshake (default DIRECT_GRACE_MS).
-   */
-  readonly directGraceMs?: number;
-}
-
-/**
- * How long a receiver's "go" on a relayed connection waits while a direct connection is still in
- * its handshake: a relay can forge "go" (see above), the sender's on the direct one comes a round
- * trip after the direct connection stood at most. As long as the relay's own head start
- * (RELAY_DELAY_MS, mailbox-rendezvous.ts): waited only while such a connection stays open and
- * silent, since a sender that chose the relay closes the others.
- */
-export const DIRECT_GRACE_MS = 2_000;
-
-export type TransitPath = "direct" | "relay";
-
-export interface TransitResult {
-  readonly connection: Connection;
-  readonly path: TransitPath;
-  /**
-   * Where the winning connection goes: the relay's address as named, or the peer's as connected
-   * (the socket's far end, not the hint as the peer wrote it).
-   */
-  readonly address: string;
-  /**
-   * The peer dialed our listener: `address` is its end of the connection, a port its system
-   * picked for this one connection (nothing listens there), not one of its hints.
-   */
-  readonly dialedIn: boolean;
-}
-
-export type TransitErrorCode = "E_RELAY_UNREACHABLE" | "E_NO_PATH";
-
-/** No path to the peer; the message names the relay or the time waited (the CLI says what failed). */
-export class TransitError extends Error {
-  override name = "TransitError";
-  constructor(
-    readonly code: TransitErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export * from "./transit-plan.ts";
 
 const GO = new TextEncoder().encode("go\n");
 const OK = new TextEncoder().encode("ok\n");
@@ -163,11 +111,15 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
     /** Relayed connections whose "go" came while a direct one was a contender: the first is taken after the wait. */
     const heldGos: Array<{ conn: Connection; take: () => void }> = [];
     let graceTimer: ReturnType<typeof setTimeout> | undefined;
-    /** The first held relay's "go" is taken: no direct contender is left, or the grace is over. */
-    const takeHeldGo = (): void => {
+    /**
+     * A held relay's "go" is taken: `conn`'s, its sender's record having come; else the first
+     * held, no direct contender being left or the grace over.
+     */
+    const takeHeldGo = (conn?: Connection): void => {
       clearTimeout(graceTimer);
       graceTimer = undefined;
-      heldGos.shift()?.take();
+      const at = conn === undefined ? 0 : heldGos.findIndex((h) => h.conn === conn);
+      if (at >= 0) heldGos.splice(at, 1)[0]?.take();
     };
 
     const finish = (error?: TransitError): void => {
@@ -201,6 +153,8 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
       let buffer = new Uint8Array(0);
       let step: Step = viaRelay ? "relay" : "handshake";
       let handed: HandedOver | undefined;
+      /** Held, reading on for the sender's first record (senderRecord). */
+      let proving = false;
       const consume = (expected: Uint8Array): boolean | "bad" => {
         if (!startsWith(buffer, expected)) return "bad";
         if (buffer.length < expected.length) return false;
@@ -252,8 +206,23 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
           if (viaRelay && directContenders.size > 0) return holdGo();
           return win();
         }
-        // "held": what follows the relay's "go" waits for the decision (reading paused).
-        if (step === "held" && buffer.length > EARLY_MAX_BYTES) drop();
+        // "held": what follows the relay's "go" waits for the decision (reading paused, or read
+        // for the sender's first record).
+        if (step === "held") {
+          if (proving) return proveHeld();
+          if (buffer.length > EARLY_MAX_BYTES) drop();
+        }
+      };
+      /** The held "go" is the sender's once its first record opens; not, once one does not. */
+      const proveHeld = (): void => {
+        const proof = plan.senderRecord?.(buffer);
+        if (proof === true) return takeHeldGo(conn);
+        if (proof === false) return drop();
+        if (buffer.length < HELD_PROOF_BYTES) return;
+        // Too large to wait for: the grace decides, as without senderRecord.
+        proving = false;
+        conn.pauseReading?.(true);
+        graceTimer ??= setTimeout(() => takeHeldGo(), plan.directGraceMs ?? DIRECT_GRACE_MS);
       };
       /**
        * A "go" on this relayed connection while a direct one may still get the sender's: waits
@@ -261,7 +230,8 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
        */
       const holdGo = (): void => {
         step = "held";
-        conn.pauseReading?.(true);
+        proving = plan.senderRecord !== undefined;
+        if (!proving) conn.pauseReading?.(true);
         heldGos.push({
           conn,
           take: () => {
@@ -269,7 +239,10 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
             conn.pauseReading?.(false); // what comes now is the next owner's (HandedOver holds it)
           },
         });
-        graceTimer ??= setTimeout(takeHeldGo, plan.directGraceMs ?? DIRECT_GRACE_MS);
+        if (!proving || !plan.senderWritesFirst) {
+          graceTimer ??= setTimeout(() => takeHeldGo(), plan.directGraceMs ?? DIRECT_GRACE_MS);
+        }
+        if (proving) proveHeld(); // the record may have come with the "go"
       };
       const win = (): void => {
         step = "done";

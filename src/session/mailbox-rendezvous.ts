@@ -16,6 +16,7 @@
  *    `release()`.
  */
 
+import { opensFirstRecord } from "../crypto/record.ts";
 import { SecureConnection } from "../crypto/secure-connection.ts";
 import { parleyWormholeKeys, transitSecrets } from "../crypto/wormhole-keys.ts";
 import {
@@ -288,6 +289,7 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
     const relays = [...(options.transitHelper ? [options.transitHelper] : []), ...theirHints.relays].filter(
       (r, i, all) => all.findIndex((o) => o.host === r.host && o.port === r.port) === i,
     );
+    const keys = parleyWormholeKeys(key, role);
     const plan: TransitPlan = {
       role,
       send: role === "sender" ? secrets.senderHandshake : secrets.receiverHandshake,
@@ -297,9 +299,19 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
       relays,
       relayDelayMs: options.relayDelayMs ?? RELAY_DELAY_MS,
       timeoutMs: options.pathTimeoutMs ?? timeoutMs,
+      // The sender's HELLO, sealed, follows its "go" at once: it proves a relayed "go" the sender's.
+      ...(role === "receiver"
+        ? { senderRecord: (bytes: Uint8Array) => opensFirstRecord(keys.receiveKey, bytes), senderWritesFirst: true }
+        : {}),
     };
-    const transit = await connectTransit(plan, listener);
-    const keys = parleyWormholeKeys(key, role);
+    let transit: Awaited<ReturnType<typeof connectTransit>>;
+    try {
+      transit = await connectTransit(plan, listener);
+    } catch (err) {
+      keys.sendKey.fill(0);
+      keys.receiveKey.fill(0);
+      throw err;
+    }
     const secure = new SecureConnection(transit.connection);
     secure.startSealing(keys.sendKey);
     secure.startOpening(keys.receiveKey);

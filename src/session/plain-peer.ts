@@ -11,7 +11,7 @@
  * connection stands (or the exchange ends without one).
  */
 
-import { wormholeTransitKey } from "../crypto/transit-records.ts";
+import { opensFirstTransitRecord, transitRecordKeys, wormholeTransitKey } from "../crypto/transit-records.ts";
 import { transitSecrets } from "../crypto/wormhole-keys.ts";
 import { connectTransit, directHints, type TransitHint, TransitListener, type TransitPlan } from "../net/index.ts";
 import {
@@ -148,12 +148,15 @@ export class PlainPeer {
   /**
    * Accepts a file (or folder) offer: our hints and `file_ack`, then the transit connection,
    * on which we are the receiver.
+   * @param senderWritesFirst - the offer has bytes (a file's or zip's size above 0): the sender's
+   *   first record follows its "go" at once (TransitPlan.senderWritesFirst); an empty file's
+   *   sender writes nothing before our answer
    * @throws TransitError (no path), WormholeError
    */
-  async acceptFile(): Promise<TransitPipe> {
+  async acceptFile(senderWritesFirst = false): Promise<TransitPipe> {
     this.wormhole.send(encodeTransit(...this.ourHints()));
     this.wormhole.send(encodeAnswer("file_ack"));
-    return this.connect("receiver");
+    return this.connect("receiver", senderWritesFirst);
   }
 
   /**
@@ -302,8 +305,11 @@ export class PlainPeer {
     return [direct, this.options.transitHelper ? [this.options.transitHelper] : []];
   }
 
-  private async connect(role: "sender" | "receiver"): Promise<TransitPipe> {
+  private async connect(role: "sender" | "receiver", senderWritesFirst = false): Promise<TransitPipe> {
     const secrets = transitSecrets(this.key, this.wormhole.side);
+    const transitKey = wormholeTransitKey(this.key);
+    // Receiver: the sender's first record proves a relayed "go" its own (a forger cannot seal one).
+    const senderKey = role === "receiver" ? transitRecordKeys(transitKey, "receiver").receiveKey : undefined;
     const relays = [...(this.options.transitHelper ? [this.options.transitHelper] : []), ...this.theirHints.relays];
     const plan: TransitPlan = {
       role,
@@ -314,10 +320,12 @@ export class PlainPeer {
       relays: relays.filter((r, i) => relays.findIndex((o) => o.host === r.host && o.port === r.port) === i),
       relayDelayMs: this.options.relayDelayMs,
       timeoutMs: this.options.timeoutMs,
+      ...(senderKey
+        ? { senderRecord: (bytes: Uint8Array) => opensFirstTransitRecord(senderKey, bytes), senderWritesFirst }
+        : {}),
     };
     try {
       const transit = await connectTransit(plan, this.listener);
-      const transitKey = wormholeTransitKey(this.key);
       const pipe = new TransitPipe(
         transit.connection,
         transitKey,
@@ -326,13 +334,15 @@ export class PlainPeer {
         transit.address,
         transit.dialedIn,
       );
-      transitKey.fill(0);
       // The mailbox has done its part; its close (a round trip) need not hold the data back.
       void this.close("happy");
       return pipe;
     } catch (err) {
       await this.close("errory");
       throw err;
+    } finally {
+      transitKey.fill(0);
+      senderKey?.fill(0);
     }
   }
 }

@@ -14,6 +14,7 @@
 
 import { afterEach, expect, test } from "bun:test";
 import { createServer, connect as netConnect, type Server, type Socket } from "node:net";
+import { opensFirstTransitRecord, TransitRecordSealer, transitRecordKeys } from "../../src/crypto/transit-records.ts";
 import { type Connection, connectTransit, TransitListener, type TransitResult } from "../../src/net/index.ts";
 
 const line = (text: string) => new TextEncoder().encode(text);
@@ -76,7 +77,7 @@ async function slowPath(targetPort: number, delayMs: number): Promise<number> {
  * only the sender's line (so the sender never hears the receiver this way and chooses its direct
  * connection) and follows it with a "go" of its own to the receiver.
  */
-async function transitRelay(forge: boolean): Promise<{ port: number; forged: () => boolean }> {
+async function transitRelay(forge: boolean, after = ""): Promise<{ port: number; forged: () => boolean }> {
   const sides: Socket[] = [];
   const pending: Array<{ from: Socket; bytes: Buffer }> = [];
   let forged = false;
@@ -85,7 +86,7 @@ async function transitRelay(forge: boolean): Promise<{ port: number; forged: () 
     if (!to) return void pending.push({ from, bytes });
     if (!forge) return void to.write(bytes);
     if (bytes.toString().startsWith("transit sender")) {
-      to.write(Buffer.concat([bytes, Buffer.from("go\n")]));
+      to.write(Buffer.concat([bytes, Buffer.from(`go\n${after}`)]));
       forged = true;
     }
   };
@@ -131,6 +132,7 @@ async function race(
   relayPort: number,
   delayMs: number,
   directGraceMs?: number,
+  proof: { senderRecord?: (bytes: Uint8Array) => boolean | undefined; senderWritesFirst?: boolean } = {},
 ): Promise<{ sender: TransitResult; receiver: TransitResult }> {
   const listener = new TransitListener("127.0.0.1");
   listeners.push(listener);
@@ -146,11 +148,22 @@ async function race(
     direct: [{ host: "127.0.0.1", port: proxy }],
     relays,
     ...grace,
+    ...proof,
   });
-  const both = { sender: await sender, receiver: await receiver };
+  // The sender writes its first record once it has chosen, as a real one does (wormhole's file
+  // records, a Parley's HELLO): a receiver that waits for it (senderRecord) hears it then.
+  const chosen = await sender;
+  if (proof.senderRecord) chosen.connection.write(SEALED);
+  const both = { sender: chosen, receiver: await receiver };
   won.push(both.sender, both.receiver);
   return both;
 }
+
+/** Record keys as a plain wormhole transfer's (any transit key will do): the sender's first record, and the receiver's check of it. */
+const TRANSIT_KEY = new Uint8Array(32).fill(7);
+const SEALED = new TransitRecordSealer(transitRecordKeys(TRANSIT_KEY, "sender").sendKey).seal(line("first record"));
+const senderRecord = (bytes: Uint8Array) =>
+  opensFirstTransitRecord(transitRecordKeys(TRANSIT_KEY, "receiver").receiveKey, bytes);
 
 /** The first bytes `conn` hands its owner. */
 function firstBytes(conn: Connection): Promise<string> {
@@ -213,4 +226,33 @@ test("a go on the relay is taken after the grace while a direct connection never
   const heard = firstBytes(both.receiver.connection);
   both.sender.connection.write(line("hello"));
   expect(await heard).toBe("hello");
+});
+
+test("a go on the relay the sender chose is taken once the sender's sealed record follows it, before the direct connection closes", async () => {
+  const relay = await transitRelay(false);
+  // The direct path holds each chunk and its close 30 s: the sender chooses the relay and closes
+  // the direct connection, whose close the receiver would hear only then (before: the wait).
+  const { sender, receiver } = await race(relay.port, 30_000, 60_000, { senderRecord, senderWritesFirst: true });
+  expect(sender.path).toBe("relay");
+  expect(receiver.path).toBe("relay");
+  // The record is the next owner's, whole (the record layer reads it).
+  expect(Buffer.from(await firstBytes(receiver.connection), "latin1").length).toBeGreaterThan(0);
+}, 10_000);
+
+test("where the sender writes first, a forged go is not taken after the grace: the sender's go on the slow direct path wins", async () => {
+  const relay = await transitRelay(true);
+  // A grace far shorter than the direct path's round trip: before, the forged go was taken at its end.
+  const { sender, receiver } = await race(relay.port, 300, 50, { senderRecord, senderWritesFirst: true });
+  expect(relay.forged()).toBe(true);
+  expect(sender.path).toBe("direct");
+  expect(receiver.path, "the receiver took the relay's go").toBe("direct");
+});
+
+test("a forged go followed by bytes that are no sealed record is dropped at once, grace or not", async () => {
+  // A record's length and 40 bytes of nothing: it does not open.
+  const relay = await transitRelay(true, `\u0000\u0000\u0000\u0028${"x".repeat(40)}`);
+  const { sender, receiver } = await race(relay.port, 300, 50, { senderRecord });
+  expect(relay.forged()).toBe(true);
+  expect(sender.path).toBe("direct");
+  expect(receiver.path, "the receiver took the relay's go").toBe("direct");
 });

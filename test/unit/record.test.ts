@@ -2,8 +2,15 @@
 
 import { describe, expect, test } from "bun:test";
 import { CryptoError } from "../../src/crypto/errors.ts";
-import { RECORD_HEADER_BYTES, RECORD_TAG_BYTES, RecordOpener, RecordSealer } from "../../src/crypto/record.ts";
+import {
+  opensFirstRecord,
+  RECORD_HEADER_BYTES,
+  RECORD_TAG_BYTES,
+  RecordOpener,
+  RecordSealer,
+} from "../../src/crypto/record.ts";
 import { SecureConnection } from "../../src/crypto/secure-connection.ts";
+import { parleyWormholeKeys } from "../../src/crypto/wormhole-keys.ts";
 import type { Connection, ConnectionEvents } from "../../src/net/index.ts";
 import { concat, thrownBy } from "./helpers.ts";
 
@@ -282,4 +289,39 @@ describe("SecureConnection and fresh chunks", () => {
       expect(chunks.map((c) => c.buffer.detached)).toEqual([fresh === true, fresh === true]);
     });
   }
+});
+
+test("opensFirstRecord: a whole first record sealed with the key, not another key's, a later one's or a part of one", () => {
+  const [first, second] = sealAll(["hello", "again"]) as [Uint8Array, Uint8Array];
+  const both = concat([first, second]);
+  expect(opensFirstRecord(KEY, both)).toBe(true);
+  expect(opensFirstRecord(KEY, first)).toBe(true);
+  expect(both).toEqual(concat(sealAll(["hello", "again"]))); // only read
+  expect(opensFirstRecord(KEY, first.subarray(0, first.length - 1))).toBeUndefined();
+  expect(opensFirstRecord(KEY, first.subarray(0, 2))).toBeUndefined();
+  expect(opensFirstRecord(KEY, second)).toBe(false); // counter 1: not a first record
+  expect(opensFirstRecord(OTHER_KEY, first)).toBe(false);
+  expect(opensFirstRecord(KEY, Uint8Array.of(0, 0, 0, 3, 1, 2, 3))).toBe(false); // shorter than a tag
+});
+
+test("a Parley's first record on a mailbox's transit is what the receiver's opensFirstRecord takes (mailbox-rendezvous' keys)", () => {
+  const written: Uint8Array[] = [];
+  const inner: Connection = {
+    remoteAddress: "test",
+    queuedBytes: 0,
+    closed: false,
+    write: (bytes: Uint8Array) => void written.push(Uint8Array.from(bytes)),
+    end() {},
+    destroy() {},
+    setEvents() {},
+  };
+  const mailboxKey = new Uint8Array(32).fill(5);
+  const secure = new SecureConnection(inner);
+  secure.startSealing(parleyWormholeKeys(mailboxKey, "sender").sendKey);
+  secure.write(text("HELLO as the session writes it first"));
+  secure.write(text("and then more"));
+  const bytes = concat(written);
+  expect(opensFirstRecord(parleyWormholeKeys(mailboxKey, "receiver").receiveKey, bytes)).toBe(true);
+  // The sender's own receive key (the receiver's records) does not open it.
+  expect(opensFirstRecord(parleyWormholeKeys(mailboxKey, "sender").receiveKey, bytes)).toBe(false);
 });
