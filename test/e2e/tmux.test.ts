@@ -172,8 +172,10 @@ function visibleRows(target: string): string[] {
 
 /**
  * Runs `argv` in a new tmux session called `session`, `width` x `height`: the wrapper shows the
- * exit code in the pane (EXIT=N) and keeps it open long enough to read it, and the pane stays
- * (remain-on-exit) even if the checks come after that. `before`: shell words run first.
+ * exit code in the pane (EXIT=N), its last row until afterAll's kill-server ends the wrapper's
+ * sleep, and the pane stays (remain-on-exit). A pane that died adds a row under it ("Pane is dead
+ * (status 0, ...)"): with a sleep of 5 s, a check of the last rows (EXIT=0 last) came too late
+ * once its case had waited 5 s past the EXIT (on another pane's, say). `before`: shell words run first.
  */
 function startCommandPane(session: string, argv: string[], width: number, height: number, before = ""): void {
   const cli = argv.map(shQuote).join(" ");
@@ -190,7 +192,7 @@ function startCommandPane(session: string, argv: string[], width: number, height
     ROOT,
     "sh",
     "-c",
-    `${before}${cli}; echo EXIT=$?; sleep 5`,
+    `${before}${cli}; echo EXIT=$?; sleep 600`,
   );
   tmux("set-option", "-w", "-t", session, "remain-on-exit", "on");
 }
