@@ -39,8 +39,8 @@ export interface TransitPlan {
    */
   readonly senderRecord?: (bytes: Uint8Array) => boolean | undefined;
   /**
-   * Receiver, with senderRecord: the sender writes a record right after its "go" (a Parley's
-   * HELLO, a file's first bytes). A held relay "go" then waits for that record, the sender's "go"
+   * Receiver, with senderRecord: the sender writes a record right after its "go" (a plain
+   * sender's file's first bytes). A held relay "go" then waits for that record, the sender's "go"
    * on a direct connection, or the close of every direct one, never for DIRECT_GRACE_MS alone:
    * a forged "go" is not taken however slow the direct path. Without it (a plain sender's empty
    * file: it sends nothing before our answer) the grace still ends the wait.
@@ -59,7 +59,7 @@ export const DIRECT_GRACE_MS = 2_000;
 
 /**
  * How much may follow a held relay "go" while senderRecord decides: a first record larger than
- * this (a plain client's are 16 KiB, a Parley's HELLO under 1 KiB) is not waited for; reading
+ * this (a plain client's are 16 KiB, a Parley's READY a few bytes) is not waited for; reading
  * pauses and the grace decides, as without senderRecord.
  */
 export const HELD_PROOF_BYTES = 256 * 1024;

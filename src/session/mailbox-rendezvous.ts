@@ -299,10 +299,10 @@ export async function meetThroughMailbox(options: MailboxRendezvousOptions): Pro
       relays,
       relayDelayMs: options.relayDelayMs ?? RELAY_DELAY_MS,
       timeoutMs: options.pathTimeoutMs ?? timeoutMs,
-      // The sender's HELLO, sealed, follows its "go" at once: it proves a relayed "go" the sender's.
-      ...(role === "receiver"
-        ? { senderRecord: (bytes: Uint8Array) => opensFirstRecord(keys.receiveKey, bytes), senderWritesFirst: true }
-        : {}),
+      // The sender's first record proves a relayed "go" its own. Not senderWritesFirst: the first
+      // frame here is the leader's READY (rendezvous.ts pickIfLeader; the HELLOs came through the
+      // mailbox), and a sender that is not the leader writes nothing before ours: the grace stays.
+      ...(role === "receiver" ? { senderRecord: (bytes: Uint8Array) => opensFirstRecord(keys.receiveKey, bytes) } : {}),
     };
     let transit: Awaited<ReturnType<typeof connectTransit>>;
     try {

@@ -200,7 +200,11 @@ test("a go on the relay the sender chose is taken once the direct connection clo
   expect(await heard).toBe("hello");
 });
 
-test("a go on the relay is taken after the grace while a direct connection never speaks", async () => {
+test.each([
+  ["no record check", {}],
+  // A Parley sender that does not lead writes nothing before the receiver's READY (mailbox-rendezvous).
+  ["a record check and a sender that writes nothing first", { senderRecord }],
+])("a go on the relay is taken after the grace while a direct connection never speaks: %s", async (_, proof) => {
   const relay = await transitRelay(false);
   // The receiver's direct hint is a server that takes the connection and says nothing.
   const silent = await listen(
@@ -219,6 +223,7 @@ test("a go on the relay is taken after the grace while a direct connection never
     direct: [{ host: "127.0.0.1", port: silent }],
     relays,
     directGraceMs: 200,
+    ...proof,
   });
   const both = { sender: await sender, receiver: await receiver };
   won.push(both.sender, both.receiver);

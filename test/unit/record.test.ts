@@ -318,7 +318,7 @@ test("a Parley's first record on a mailbox's transit is what the receiver's open
   const mailboxKey = new Uint8Array(32).fill(5);
   const secure = new SecureConnection(inner);
   secure.startSealing(parleyWormholeKeys(mailboxKey, "sender").sendKey);
-  secure.write(text("HELLO as the session writes it first"));
+  secure.write(text("READY, the first frame a leading sender writes there"));
   secure.write(text("and then more"));
   const bytes = concat(written);
   expect(opensFirstRecord(parleyWormholeKeys(mailboxKey, "receiver").receiveKey, bytes)).toBe(true);
