@@ -10,15 +10,18 @@
  */
 
 import { expect, test } from "bun:test";
-import { closeSync, constants, openSync, readSync } from "node:fs";
+import { closeSync, constants, openSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { MAX_BACKED_UP_CHARS } from "../../src/ui/output-gate.ts";
 import { tempDirsRemovedAfterEach } from "../temp-dirs.ts";
 
 const tempDir = tempDirsRemovedAfterEach("parley-gate-pipe-");
 
-/** A pipe holds at most this (Linux's pipe-max-size; a FIFO starts at 64 KiB). */
-const PIPE_MAX_BYTES = 1024 * 1024;
+/**
+ * A pipe holds at most this: Linux's pipe-max-size, this machine's (1 MiB unless raised; a FIFO
+ * starts at 64 KiB). A constant 1 MiB would fail the bound on a machine that allows larger pipes.
+ */
+const PIPE_MAX_BYTES = Number(readFileSync("/proc/sys/fs/pipe-max-size", "utf8").trim()) || 1024 * 1024;
 
 /**
  * The writer: our own 100-character lines through a gate on process.stdout, 2,000 a turn (a peer's
