@@ -60,7 +60,8 @@ export const DIRECT_GRACE_MS = 2_000;
 /**
  * How much may follow a held relay "go" while senderRecord decides: a first record larger than
  * this (a plain client's are 16 KiB, a Parley's READY a few bytes) is not waited for; reading
- * pauses and the grace decides, as without senderRecord.
+ * pauses and the grace decides, as without senderRecord; with senderWritesFirst the grace is not
+ * used then either (the direct connection's "go" or the close of every direct one decides).
  */
 export const HELD_PROOF_BYTES = 256 * 1024;
 

@@ -219,10 +219,14 @@ export function connectTransit(plan: TransitPlan, listener?: TransitListener): P
         if (proof === true) return takeHeldGo(conn);
         if (proof === false) return drop();
         if (buffer.length < HELD_PROOF_BYTES) return;
-        // Too large to wait for: the grace decides, as without senderRecord.
+        // Too large to wait for: reading pauses, and the "go" waits as one not yet proven: for
+        // the grace, as without senderRecord; where the sender writes first, never for the grace
+        // alone (a forger's length prefix of a record too large to read here would bring it back).
         proving = false;
         conn.pauseReading?.(true);
-        graceTimer ??= setTimeout(() => takeHeldGo(), plan.directGraceMs ?? DIRECT_GRACE_MS);
+        if (!plan.senderWritesFirst) {
+          graceTimer ??= setTimeout(() => takeHeldGo(), plan.directGraceMs ?? DIRECT_GRACE_MS);
+        }
       };
       /**
        * A "go" on this relayed connection while a direct one may still get the sender's: waits

@@ -15,7 +15,13 @@
 import { afterEach, expect, test } from "bun:test";
 import { createServer, connect as netConnect, type Server, type Socket } from "node:net";
 import { opensFirstTransitRecord, TransitRecordSealer, transitRecordKeys } from "../../src/crypto/transit-records.ts";
-import { type Connection, connectTransit, TransitListener, type TransitResult } from "../../src/net/index.ts";
+import {
+  type Connection,
+  connectTransit,
+  HELD_PROOF_BYTES,
+  TransitListener,
+  type TransitResult,
+} from "../../src/net/index.ts";
 
 const line = (text: string) => new TextEncoder().encode(text);
 const SENDER = line("transit sender 0123 ready\n\n");
@@ -257,6 +263,18 @@ test("a forged go followed by bytes that are no sealed record is dropped at once
   // A record's length and 40 bytes of nothing: it does not open.
   const relay = await transitRelay(true, `\u0000\u0000\u0000\u0028${"x".repeat(40)}`);
   const { sender, receiver } = await race(relay.port, 300, 50, { senderRecord });
+  expect(relay.forged()).toBe(true);
+  expect(sender.path).toBe("direct");
+  expect(receiver.path, "the receiver took the relay's go").toBe("direct");
+});
+
+test("where the sender writes first, a forged go followed by a huge record's length and junk is not taken after the grace", async () => {
+  // A record length of 1 MiB (a transit record may be 64 MiB) and HELD_PROOF_BYTES and more of
+  // nothing: the check cannot decide within what is read while the "go" is held. Before, the
+  // grace then took the forged go (50 ms here), as if the sender might not write first.
+  const junk = `\u0000\u0010\u0000\u0000${"x".repeat(HELD_PROOF_BYTES + 4096)}`;
+  const relay = await transitRelay(true, junk);
+  const { sender, receiver } = await race(relay.port, 300, 50, { senderRecord, senderWritesFirst: true });
   expect(relay.forged()).toBe(true);
   expect(sender.path).toBe("direct");
   expect(receiver.path, "the receiver took the relay's go").toBe("direct");
