@@ -94,3 +94,33 @@ test(
   },
   TEST_MS,
 );
+
+test(
+  "package.json and _package.json in one folder: one is numbered once stored as _package.json, both sides say which went where",
+  async () => {
+    const folder = join(makeTempDir(), "dots");
+    mkdirSync(folder);
+    const contents = new Map([
+      ["package.json", '{"name": "the peer\'s"}\n'],
+      ["_package.json", "the underscore one\n"],
+    ]);
+    for (const [name, text] of contents) writeFileSync(join(folder, name), text);
+    const dir = makeTempDir();
+    const receiver = startCli("receiver", ["receive", "--dir", dir, "--no-progress"]);
+    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+    const sender = startCli("sender", ["send", folder, "--to", match[1] as string, "--no-progress"]);
+    expect(await sender.exitCode(), sender.describe()).toBe(0);
+    expect(await receiver.exitCode(), receiver.describe()).toBe(0);
+    const received = said(receiver, "Stored");
+    expect(
+      [...received.values()].filter((s) => / \(1\)\.json$/.test(s)),
+      receiver.describe(),
+    ).toEqual(["_package (1).json"]);
+    expect(readdirSync(join(dir, "dots")).includes("package.json"), "a package.json stored under its own name").toBe(
+      false,
+    );
+    compare(join(dir, "dots"), contents, received);
+    expect(said(sender, "The receiver stored")).toEqual(received);
+  },
+  TEST_MS,
+);
