@@ -57,6 +57,8 @@ function info(i: TransferInfo) {
 
 export class JsonReporter implements Reporter {
   private readonly lastProgress = new Map<number, number>();
+  /** What moved of each transfer under way, by direction and id (its progress, or a resume's start). */
+  private readonly moved = { send: new Map<number, number>(), receive: new Map<number, number>() };
   private readonly folders = new FolderTally();
   private readonly commands = new CommandTally();
   private readonly gate: OutputGate;
@@ -143,16 +145,19 @@ export class JsonReporter implements Reporter {
   receiving(): void {}
   progressed(i: TransferInfo, bytes: number): void {
     this.folders.progressed(i, bytes); // a folder cut short says what had moved
+    this.moved[i.direction].set(i.id, bytes); // a file too (failed's bytes)
     const now = Date.now();
     if (now - (this.lastProgress.get(i.id) ?? 0) < PROGRESS_EVERY_MS) return;
     this.lastProgress.set(i.id, now);
     this.emit({ type: "progress", id: i.id, direction: i.direction, bytes, size: i.size }, i.id);
   }
   resumed(i: TransferInfo, from: number): void {
+    this.moved[i.direction].set(i.id, from);
     this.emit({ type: "resume", ...info(i), from });
   }
   done(d: TransferDone): void {
     this.lastProgress.delete(d.id);
+    this.moved[d.direction].delete(d.id);
     this.folders.finished(d);
     this.commands.ended(d, d.bytes);
     const nameTaken = takenName(d); // stored numbered: this was taken
@@ -229,6 +234,8 @@ export class JsonReporter implements Reporter {
     cancelled = code === "E_CANCELLED",
   ): void {
     this.lastProgress.delete(i.id);
+    const moved = this.moved[i.direction].get(i.id) ?? 0;
+    this.moved[i.direction].delete(i.id);
     this.folders.started(i);
     // A folder refused whole: its entries never offered ended with this one (folderRest).
     this.folders.failed(i, cut, cancelled);
@@ -245,7 +252,10 @@ export class JsonReporter implements Reporter {
         ? { folder: { root: i.folder.root, group: i.folder.group, entries: i.folder.entries } }
         : {};
     const what = i.folderOnly ? { direction, folder: { root: name, group: id } } : { id, direction, name, ...folder };
-    this.emit({ type: "error", code: jsonErrorCode(code), message, ...what, ...place });
+    // A file cut short with what moved kept to resume: how far it got, as the human line says it
+    // ("8650752 of its 52428800 bytes arrived."); a folder's entries: in the folder's event.
+    const got = cut && moved > 0 && !i.folder && i.size !== null ? { bytes: moved, size: i.size } : {};
+    this.emit({ type: "error", code: jsonErrorCode(code), message, ...what, ...got, ...place });
   }
   error(code: string, message: string): void {
     this.emit({ type: "error", code: jsonErrorCode(code), message });

@@ -98,6 +98,39 @@ test(
 );
 
 test(
+  "--json: one file cut by the sender's Ctrl-C: each side's error event has how far it got (bytes, size); the receiver's is its .part's",
+  async () => {
+    const dir = makeTempDir();
+    const size = 20 * MIB;
+    const file = randomFile("big.bin", size);
+    const receiver = await jsonReceiver(dir);
+    const sender = startCli("sender", ["send", file.path, "--json", "--to", receiver.code, "--limit-rate", "2M"]);
+    await interruptOnceHeld(sender, join(dir, "big.bin.part"), MIB);
+    expect(await receiver.cli.exitCode(), receiver.cli.describe()).toBe(3);
+    const kept = sizeOf(join(dir, "big.bin.part"));
+    const cutEvent = (cli: Cli) => {
+      const events = cli.linesMatching(/^\{/).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const errors = events.filter((e) => e.type === "error" && e.id === 1);
+      expect(errors, cli.describe()).toHaveLength(1);
+      return errors[0] as Record<string, unknown>;
+    };
+    const received = cutEvent(receiver.cli);
+    expect(received, receiver.cli.describe()).toMatchObject({
+      direction: "receive",
+      name: "big.bin",
+      bytes: kept,
+      size,
+    });
+    const sent = cutEvent(sender);
+    expect(sent, sender.describe()).toMatchObject({ direction: "send", name: "big.bin", size });
+    // The sender has sent at least what arrived, and not the whole file.
+    expect(sent.bytes as number).toBeGreaterThanOrEqual(kept);
+    expect(sent.bytes as number).toBeLessThan(size);
+  },
+  TEST_MS,
+);
+
+test(
   "chat: a command of two cut by the receiver's Ctrl-C says, after its total of what was saved, what the cut file had moved",
   async () => {
     const [a, b] = await Promise.all([startPeer("alice", ["--limit-rate", "2M"]), startPeer("bob")]);
