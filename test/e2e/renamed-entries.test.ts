@@ -41,6 +41,17 @@ function said(cli: Cli, lead: string): Map<string, string> {
   return out;
 }
 
+/** `parley send FOLDER` to a `parley receive` into a new folder; both have ended with 0. */
+async function sendAcross(folder: string): Promise<{ dir: string; receiver: Cli; sender: Cli }> {
+  const dir = makeTempDir();
+  const receiver = startCli("receiver", ["receive", "--dir", dir, "--no-progress"]);
+  const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+  const sender = startCli("sender", ["send", folder, "--to", match[1] as string, "--no-progress"]);
+  expect(await sender.exitCode(), sender.describe()).toBe(0);
+  expect(await receiver.exitCode(), receiver.describe()).toBe(0);
+  return { dir, receiver, sender };
+}
+
 /** Each stored file holds the bytes of the entry the mapping (or its own name) says it is. */
 function compare(stored: string, contents: Map<string, string>, whereSaid: Map<string, string>): void {
   const where = new Map([...contents.keys()].map((name) => [name, whereSaid.get(name) ?? name]));
@@ -53,12 +64,7 @@ test(
   "names the same once made safe: both sides say which entry went where, and the files are what they say",
   async () => {
     const { folder, contents } = dots();
-    const dir = makeTempDir();
-    const receiver = startCli("receiver", ["receive", "--dir", dir, "--no-progress"]);
-    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
-    const sender = startCli("sender", ["send", folder, "--to", match[1] as string, "--no-progress"]);
-    expect(await sender.exitCode(), sender.describe()).toBe(0);
-    expect(await receiver.exitCode(), receiver.describe()).toBe(0);
+    const { dir, receiver, sender } = await sendAcross(folder);
     const received = said(receiver, "Stored");
     // The numbered one of each pair is said, with the name it found taken; `.env` and `a<LF>b`
     // are said too (stored as `_env` and `ab`, or numbered).
@@ -105,12 +111,7 @@ test(
       ["_package.json", "the underscore one\n"],
     ]);
     for (const [name, text] of contents) writeFileSync(join(folder, name), text);
-    const dir = makeTempDir();
-    const receiver = startCli("receiver", ["receive", "--dir", dir, "--no-progress"]);
-    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
-    const sender = startCli("sender", ["send", folder, "--to", match[1] as string, "--no-progress"]);
-    expect(await sender.exitCode(), sender.describe()).toBe(0);
-    expect(await receiver.exitCode(), receiver.describe()).toBe(0);
+    const { dir, receiver, sender } = await sendAcross(folder);
     const received = said(receiver, "Stored");
     expect(
       [...received.values()].filter((s) => / \(1\)\.json$/.test(s)),
