@@ -340,7 +340,7 @@ test.skipIf(!NODE)(
     // What a peer can leave in a download folder (no leading dot: stored under its own name).
     const here = makeTempDir();
     writeFileSync(join(here, "bunfig.toml"), 'preload = ["./hostile.ts"]\n');
-    writeFileSync(join(here, "hostile.ts"), 'require("node:fs").writeFileSync(`${import.meta.dir}/ran`, "");\n');
+    writeFileSync(join(here, "hostile.ts"), 'require("node:fs").writeFileSync(import.meta.dir + "/ran", "");\n');
     // The file's own check: Bun itself reads it there.
     Bun.spawnSync([BUN, "-e", "1"], { cwd: here });
     expect(existsSync(join(here, "ran"))).toBe(true);
