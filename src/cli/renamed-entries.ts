@@ -83,10 +83,12 @@ export function storedLine(direction: TransferDone["direction"], sent: string, s
 const MAX_SHORTENED_LINES = 10;
 
 /**
- * A plain wormhole folder's entries whose own names lost characters on the way to the disk
- * (control, bidi or invisible characters left out, spaces trimmed, a name cut at 240 bytes):
- * one line each (`Stored "photos/a\nb" as photos/ab.`, the dropped characters shown escaped),
- * then a count. A leading dot made `_` is not said (the README's rule, and often many entries);
+ * A plain wormhole folder's entries whose own names changed on the way to the disk (control, bidi
+ * or invisible characters left out, spaces trimmed, a name cut at 240 bytes, a `_` before a name
+ * npm or Bun read: `package.json` as `_package.json`, a leading dot found once such characters
+ * went): one line each (`Stored "photos/a\nb" as photos/ab.`, the dropped characters shown
+ * escaped), then a count, in words that fit each of these reasons (not "characters left out":
+ * `_package.json` lost none). A leading dot made `_` alone is not said (the README's rule, and often many entries);
  * nor an entry zipRenames' lines say already (`said`: a numbered one, and the one holding its
  * name). --json told them only in its `stored` events, so a person saw a file of another name
  * with no word (attack24).
@@ -108,8 +110,7 @@ export function shortenedNameLines(
     .slice(0, MAX_SHORTENED_LINES)
     .map((e) => storedLine("receive", `${sentRoot}/${e.sent}`, `${storedRoot}/${e.stored}`));
   const more = shortened.length - MAX_SHORTENED_LINES;
-  if (more > 0)
-    lines.push(`... and ${count(more, "more entry", "more entries")} stored with characters left out of their names.`);
+  if (more > 0) lines.push(`... and ${count(more, "more entry", "more entries")} stored under other names than sent.`);
   return lines;
 }
 

@@ -453,7 +453,7 @@ describe.skipIf(!available)("a wormhole folder whose entry names lose characters
         const n = String(i).padStart(2, "0");
         return `Stored "gift/c${n}\\u0007.txt" as gift/c${n}.txt.`;
       }),
-      "... and 2 more entries stored with characters left out of their names.",
+      "... and 2 more entries stored under other names than sent.",
     ]);
   }, 60_000);
 

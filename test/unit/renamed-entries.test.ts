@@ -4,7 +4,7 @@
  */
 
 import { expect, test } from "bun:test";
-import { RenamedEntries, takenName } from "../../src/cli/renamed-entries.ts";
+import { RenamedEntries, shortenedNameLines, takenName } from "../../src/cli/renamed-entries.ts";
 import type { TransferDone } from "../../src/session/index.ts";
 
 const folder = (path: string[]) => ({ group: 1, root: "photos", path, entries: 9, bytes: 90 });
@@ -96,4 +96,24 @@ test("takenName: the safe name a numbered entry found taken, for --json; none ot
   expect(takenName(received([".env"], "photos/_env"))).toBeUndefined();
   expect(takenName(received(["x (1).txt"], "photos/x (1).txt"))).toBeUndefined();
   expect(takenName({ ...received(["f"], "f"), folder: undefined } as TransferDone)).toBeUndefined();
+});
+
+test("shortenedNameLines: past ten, the count's words fit every reason a name changed, package.json's _ too (no character of it left out)", () => {
+  // Twelve folders, each holding a package.json stored as _package.json (0af936a), and one name
+  // that lost a control character: ten lines, then the count. It said "stored with characters
+  // left out of their names" before, of names that lost none.
+  const stored = [
+    ...Array.from({ length: 12 }, (_, i) => ({ sent: `d${String(i).padStart(2, "0")}/package.json`, stored: "" })),
+    { sent: "z/a\u0007b.txt", stored: "z/ab.txt" },
+    { sent: ".hidden", stored: "_hidden" },
+  ].map((e) => ({ sent: e.sent, stored: e.stored || e.sent.replace("package.json", "_package.json") }));
+  const lines = shortenedNameLines("gift", "gift", stored, new Set());
+  expect(lines.slice(0, 2)).toEqual([
+    'Stored "gift/d00/package.json" as gift/d00/_package.json.',
+    'Stored "gift/d01/package.json" as gift/d01/_package.json.',
+  ]);
+  expect(lines).toHaveLength(11);
+  expect(lines.at(-1)).toBe("... and 3 more entries stored under other names than sent.");
+  expect(lines.join("\n")).not.toContain("characters left out");
+  expect(lines.join("\n")).not.toContain("hidden");
 });
