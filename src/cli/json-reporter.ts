@@ -254,7 +254,9 @@ export class JsonReporter implements Reporter {
     const what = i.folderOnly ? { direction, folder: { root: name, group: id } } : { id, direction, name, ...folder };
     // A file cut short with what moved kept to resume: how far it got, as the human line says it
     // ("8650752 of its 52428800 bytes arrived."); a folder's entries: in the folder's event.
-    const got = cut && moved > 0 && !i.folder && i.size !== null ? { bytes: moved, size: i.size } : {};
+    // The sender's `bytes` is what the receiver confirmed (its ACKs), `sent` what it had sent.
+    const sender = i.direction === "send" ? { bytes: i.confirmedBytes ?? 0, sent: moved } : { bytes: moved };
+    const got = cut && moved > 0 && !i.folder && i.size !== null ? { ...sender, size: i.size } : {};
     this.emit({ type: "error", code: jsonErrorCode(code), message, ...what, ...got, ...place });
   }
   error(code: string, message: string): void {

@@ -24,6 +24,7 @@ import {
   resumedLine,
   resumingLine,
   senderTotalsLine,
+  sentWords,
   shownName,
   type TransferOutput,
 } from "./transfer-words.ts";
@@ -142,8 +143,14 @@ export class TransferPresenter {
     const moved = this.moved[info.direction].get(info.id) ?? 0;
     this.moved[info.direction].delete(info.id);
     // Cut short and kept to resume: how far it got (a folder's entries: in the folder's summary).
-    const got =
-      cut && moved > 0 && !info.folder && info.size !== null ? ` ${movedWords(info.direction, moved, info.size)}.` : "";
+    // The sender knows what it sent, and of that what the receiver confirmed (its ACKs): only
+    // those are said kept to resume, in its command's totals too.
+    const confirmed = info.direction === "send" ? (info.confirmedBytes ?? 0) : moved;
+    const words = (size: number) =>
+      info.direction === "send" && info.confirmedBytes !== undefined
+        ? sentWords(moved, size, confirmed)
+        : movedWords(info.direction, moved, size);
+    const got = cut && moved > 0 && !info.folder && info.size !== null ? ` ${words(info.size)}.` : "";
     // A folder refused whole: its entries never offered failed with this one, for its reason;
     // a folderOnly failure is those alone. Either line names the folder (folderRefused: the
     // folder was what the receiver said no to, at this entry), and covers its entries that fail
@@ -160,7 +167,7 @@ export class TransferPresenter {
     }
     if (!info.folder) this.out.endProgress(info.id);
     else this.folders.failed(info, cut, cancelled);
-    this.commandEnded(info, this.commands.ended(info, undefined, cancelled, cut ? moved : 0));
+    this.commandEnded(info, this.commands.ended(info, undefined, cancelled, cut ? confirmed : 0));
   }
 
   /**

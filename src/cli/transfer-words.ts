@@ -60,12 +60,14 @@ export function commandEndedShortLine(direction: "send" | "receive", s: CommandS
  * "; 8650752 bytes more of what was cut short arrived, kept to resume": after a command's total
  * (the verified bytes of its saved transfers alone), what its transfers cut short had moved, so
  * that "a total of 10 bytes" after a Ctrl-C does not read as all that moved. Empty when nothing
- * of them moved.
+ * of them moved. The sender's figure is what the receiver confirmed (TransferInfo.confirmedBytes),
+ * "were confirmed by the receiver": what it had sent may not all have reached the receiver.
  * @param more - "more " after a total; "" when no total is said (nothing saved)
  */
 function cutWords(direction: "send" | "receive", s: CommandSummary, more: "more " | ""): string {
   if (s.cutBytes === 0) return "";
-  return `; ${count(s.cutBytes, "byte")} ${more}of what was cut short ${movedVerb(direction, s.cutBytes)}, kept to resume`;
+  const verb = direction === "receive" ? "arrived" : `${s.cutBytes === 1 ? "was" : "were"} confirmed by the receiver`;
+  return `; ${count(s.cutBytes, "byte")} ${more}of what was cut short ${verb}, kept to resume`;
 }
 
 /** "arrived" (the receiver's words), "were sent" or "was sent" (the sender's) for `moved` bytes. */
@@ -80,6 +82,16 @@ function movedVerb(direction: "send" | "receive", moved: number): string {
  */
 export function movedWords(direction: "send" | "receive", moved: number, size: number): string {
   return `${moved} of its ${count(size, "byte")} ${movedVerb(direction, moved)}`;
+}
+
+/**
+ * "8650752 of its 52428800 bytes were sent, 8388608 of them confirmed by the receiver": a file cut
+ * short, on the sender's side. What was sent (handed to the connection) can be more than what
+ * arrived by the send window; what the receiver confirmed (its ACKs) is what the sender knows
+ * arrived (TransferInfo.confirmedBytes).
+ */
+export function sentWords(sent: number, size: number, confirmed: number): string {
+  return `${movedWords("send", sent, size)}, ${confirmed} of them confirmed by the receiver`;
 }
 
 /** The ended-short lines' totals: "the sender has sent a total of N bytes to the receiver" (or the receiver's). */

@@ -69,6 +69,14 @@ export interface TransferInfo {
    * the file changed since (and a resend starts over) is not known here.
    */
   readonly prefixUnchecked?: true;
+  /**
+   * Sender, in transferFailed of a transfer whose DATA had begun: how many bytes of it (from the
+   * file's start, a resume's offset included) the receiver has confirmed at least. Its ACKs count
+   * the connection's DATA, not a transfer's, so this is what was sent of it less all the
+   * connection's DATA not ACKed yet (exact while it alone was sending); what was sent (its last
+   * progress) can be more by up to the send window, bytes the receiver may never have taken.
+   */
+  readonly confirmedBytes?: number;
 }
 
 export interface TransferDone extends TransferInfo {

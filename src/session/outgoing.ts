@@ -353,12 +353,24 @@ export class OutgoingTransfers {
     // (One that found it changed and sent nothing since is sentNone: a resend starts over.)
     const unchecked = t.state === "checking" ? { prefixUnchecked: true as const } : {};
     const kept = nothingKept ? { nothingKept } : unanswered ? { unanswered } : unchecked;
-    const info = { ...t.info, ...rest, ...kept };
+    const info = { ...t.info, ...rest, ...kept, ...this.confirmed(t) };
     this.settle(t, state);
     t.sender.stop();
     if (f.tell) this.host.scheduler.send({ kind: "cancel", id: t.info.id, ...f.tell });
     reportFailure(this.host.events, info, f);
     this.offerMore();
+  }
+
+  /**
+   * TransferInfo.confirmedBytes of `t`, once its DATA began: the receiver's ACKs are cumulative
+   * over the connection's DATA, in the order it was written, so every byte of `t` not ACKed yet
+   * is among the connection's last unackedBytes written.
+   */
+  private confirmed(t: Outgoing): { confirmedBytes: number } | Record<string, never> {
+    if (t.state !== "sending" && t.state !== "ended") return {};
+    const unacked = this.host.scheduler.unackedBytes;
+    if (!Number.isFinite(unacked)) return {};
+    return { confirmedBytes: Math.max(t.resumedFrom, t.sender.sent - unacked) };
   }
 
   /** The transfer leaves the live ones and is remembered in its final state. */

@@ -676,7 +676,7 @@ describe("leaving in other ways", () => {
         // Plain sentences (newuser20): not "cancelled: interrupted (sending ...)", nor "(interrupted) (the sender ...)".
         expect(a.cli.linesMatching(/^Sending #1 huge\.bin failed/)).toEqual([
           expect.stringMatching(
-            /^Sending #1 huge\.bin failed: interrupted; sending it again resumes it\. \d+ of its 268435456 bytes were sent\.$/,
+            /^Sending #1 huge\.bin failed: interrupted; sending it again resumes it\. \d+ of its 268435456 bytes were sent, \d+ of them confirmed by the receiver\.$/,
           ),
         ]);
         // The peer's Ctrl-C: its line says that the same file sent again goes on from here, and how far it got.

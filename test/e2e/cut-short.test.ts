@@ -86,13 +86,17 @@ test(
     ]);
     const [sent] = sender.linesMatching(/^Sending #1 big\.bin failed/);
     const said = sent?.match(
-      /^Sending #1 big\.bin failed: interrupted; sending it again resumes it\. (\d+) of its (\d+) bytes were sent\.$/,
+      /^Sending #1 big\.bin failed: interrupted; sending it again resumes it\. (\d+) of its (\d+) bytes were sent, (\d+) of them confirmed by the receiver\.$/,
     );
     expect(said, sender.describe()).not.toBeNull();
-    // The sender has sent at least what arrived, and not the whole file.
+    // The sender has sent at least what arrived, and not the whole file; of that, the receiver
+    // confirmed (ACKed) no more than what its .part holds (what was sent can be more by the
+    // send window: said kept before, it claimed bytes the receiver never held).
     expect(Number(said?.[1])).toBeGreaterThanOrEqual(kept);
     expect(Number(said?.[1])).toBeLessThan(size);
     expect(Number(said?.[2])).toBe(size);
+    expect(Number(said?.[3]), sender.describe()).toBeLessThanOrEqual(kept);
+    expect(Number(said?.[3])).toBeGreaterThan(0);
   },
   TEST_MS,
 );
@@ -123,9 +127,53 @@ test(
     });
     const sent = cutEvent(sender);
     expect(sent, sender.describe()).toMatchObject({ direction: "send", name: "big.bin", size });
-    // The sender has sent at least what arrived, and not the whole file.
-    expect(sent.bytes as number).toBeGreaterThanOrEqual(kept);
-    expect(sent.bytes as number).toBeLessThan(size);
+    // The sender has sent at least what arrived, and not the whole file; its bytes is what the
+    // receiver confirmed, no more than its .part holds (before: what was sent, up to the send
+    // window more).
+    expect(sent.sent as number).toBeGreaterThanOrEqual(kept);
+    expect(sent.sent as number).toBeLessThan(size);
+    expect(sent.bytes as number, sender.describe()).toBeLessThanOrEqual(kept);
+    expect(sent.bytes as number).toBeGreaterThan(0);
+  },
+  TEST_MS,
+);
+
+test(
+  "a receiver stopped, then killed, with the sender's window in flight: the sender's figure kept to resume is what the receiver confirmed, not what it had sent",
+  async () => {
+    // Before: the sender's error event (and its failed line, and its command's totals) said
+    // what it had sent, the bytes handed to the connection: up to the send window more than the
+    // receiver ever held, said kept to resume.
+    const dir = makeTempDir();
+    const size = 20 * MIB;
+    const file = randomFile("big.bin", size);
+    const receiver = startCli("receiver", ["receive", "--no-progress", "--dir", dir]);
+    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+    const sender = startCli("sender", ["send", file.path, "--json", "--to", match[1] as string, "--limit-rate", "4M"]);
+    const part = join(dir, "big.bin.part");
+    for (let i = 0; i < 1500 && sizeOf(part) <= MIB; i++) await Bun.sleep(10);
+    expect(sizeOf(part), receiver.describe()).toBeGreaterThan(MIB);
+    receiver.kill("SIGSTOP");
+    // The receiver reads nothing now: wait until the sender has sent past what the .part holds.
+    const progress = () =>
+      sender
+        .linesMatching(/^\{"type":"progress"/)
+        .map((l) => (JSON.parse(l) as { bytes: number }).bytes)
+        .at(-1) ?? 0;
+    const held = sizeOf(part);
+    for (let i = 0; i < 1500 && progress() <= held; i++) await Bun.sleep(10);
+    expect(progress(), sender.describe()).toBeGreaterThan(held);
+    receiver.kill("SIGKILL");
+    expect(await sender.exitCode(), sender.describe()).toBe(3);
+    const kept = sizeOf(part);
+    const events = sender.linesMatching(/^\{/).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const cut = events.filter((e) => e.type === "error" && e.id === 1);
+    expect(cut, sender.describe()).toHaveLength(1);
+    const event = cut[0] as Record<string, unknown>;
+    expect(event).toMatchObject({ direction: "send", name: "big.bin", size });
+    // The case reached: it had sent more than the receiver holds.
+    expect(event.sent as number, sender.describe()).toBeGreaterThan(kept);
+    expect(event.bytes as number, sender.describe()).toBeLessThanOrEqual(kept);
   },
   TEST_MS,
 );
@@ -154,12 +202,13 @@ test(
     ]);
     const [totals] = a.cli.linesMatching(/^The transfer command/);
     const said = totals?.match(
-      /^The transfer command ended: 1 of 2 transfers saved by the receiver, 1 failed; the sender has sent a total of 10 bytes to the receiver; (\d+) bytes more of what was cut short were sent, kept to resume\.$/,
+      /^The transfer command ended: 1 of 2 transfers saved by the receiver, 1 failed; the sender has sent a total of 10 bytes to the receiver; (\d+) bytes more of what was cut short were confirmed by the receiver, kept to resume\.$/,
     );
     expect(said, a.cli.describe()).not.toBeNull();
-    // What the sender had sent when the receiver left: at least what the receiver kept.
-    expect(Number(said?.[1])).toBeGreaterThanOrEqual(kept);
-    expect(Number(said?.[1])).toBeLessThan(size);
+    // What the receiver had confirmed when it left: no more than it kept (what had been sent
+    // can be more by the send window, bytes it never held: said kept before).
+    expect(Number(said?.[1]), a.cli.describe()).toBeLessThanOrEqual(kept);
+    expect(Number(said?.[1])).toBeGreaterThan(0);
   },
   TEST_MS,
 );

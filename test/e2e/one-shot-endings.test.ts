@@ -217,7 +217,7 @@ test(
   async () => {
     // Stored (a state folder of our own): sending it again resumes it, as it says.
     expect(await receiverVanishes(makeTempDir())).toMatch(
-      /^Sending #1 cut\.bin failed: connection lost: .*; sending it again resumes it\. \d+ of its \d+ bytes were sent\.$/,
+      /^Sending #1 cut\.bin failed: connection lost: .*; sending it again resumes it\. \d+ of its \d+ bytes were sent, \d+ of them confirmed by the receiver\.$/,
     );
     // A file where the state folder should be: the secret is this run's alone (a warning says so at the start).
     const blocked = join(makeTempDir(), "not-a-folder");
