@@ -18,8 +18,9 @@ export const LEADING_DOT_REPLACEMENT = "_";
  * too, `bunfig.toml` gave `bunx` and `bun test` a preload, and a lockfile chose what the next
  * `npm ci` (`npm-shrinkwrap.json` wins over package-lock.json) or `bun install` installs, and a
  * `tsconfig.json` or `jsconfig.json` mapped every import of Bun's there (`paths`), the entry
- * point's too: the source run of `parley` there ran a file of the peer's (attack32). Compared without case (a case-insensitive disk opens `Package.json` by that name)
- * and without trailing dots or spaces (Linux's vfat and exFAT store `package.json.` as `package.json`).
+ * point's too: the source run of `parley` there ran a file of the peer's (attack32). Compared
+ * without case (a case-insensitive disk opens `Package.json` by that name) and without trailing
+ * dots or spaces (Linux's vfat and exFAT store `package.json.` as `package.json`).
  */
 const TOOL_READ_NAMES = new Set([
   "package.json",
