@@ -18,6 +18,7 @@ import { jsonLine } from "./json-line.ts";
 import { listeningEvent } from "./listening-words.ts";
 import { takenName } from "./renamed-entries.ts";
 import type { ConnectedPeer, Reporter } from "./reporter-interface.ts";
+import { TransferReach } from "./transfer-reach.ts";
 import { commandIncompleteWords } from "./transfer-words.ts";
 
 /** At most one progress event (or bar redraw) per transfer this often. */
@@ -57,8 +58,8 @@ function info(i: TransferInfo) {
 
 export class JsonReporter implements Reporter {
   private readonly lastProgress = new Map<number, number>();
-  /** What moved of each transfer under way, by direction and id (its progress, or a resume's start). */
-  private readonly moved = { send: new Map<number, number>(), receive: new Map<number, number>() };
+  /** How far each transfer under way got: a file cut short's error event says it. */
+  private readonly reach = new TransferReach();
   private readonly folders = new FolderTally();
   private readonly commands = new CommandTally();
   private readonly gate: OutputGate;
@@ -145,19 +146,19 @@ export class JsonReporter implements Reporter {
   receiving(): void {}
   progressed(i: TransferInfo, bytes: number): void {
     this.folders.progressed(i, bytes); // a folder cut short says what had moved
-    this.moved[i.direction].set(i.id, bytes); // a file too (failed's bytes)
+    this.reach.moved(i, bytes); // a file too (failed's bytes)
     const now = Date.now();
     if (now - (this.lastProgress.get(i.id) ?? 0) < PROGRESS_EVERY_MS) return;
     this.lastProgress.set(i.id, now);
     this.emit({ type: "progress", id: i.id, direction: i.direction, bytes, size: i.size }, i.id);
   }
   resumed(i: TransferInfo, from: number): void {
-    this.moved[i.direction].set(i.id, from);
+    this.reach.moved(i, from);
     this.emit({ type: "resume", ...info(i), from });
   }
   done(d: TransferDone): void {
     this.lastProgress.delete(d.id);
-    this.moved[d.direction].delete(d.id);
+    this.reach.finished(d);
     this.folders.finished(d);
     this.commands.ended(d, d.bytes);
     const nameTaken = takenName(d); // stored numbered: this was taken
@@ -234,8 +235,7 @@ export class JsonReporter implements Reporter {
     cancelled = code === "E_CANCELLED",
   ): void {
     this.lastProgress.delete(i.id);
-    const moved = this.moved[i.direction].get(i.id) ?? 0;
-    this.moved[i.direction].delete(i.id);
+    const reach = this.reach.failed(i, cut);
     this.folders.started(i);
     // A folder refused whole: its entries never offered ended with this one (folderRest).
     this.folders.failed(i, cut, cancelled);
@@ -255,8 +255,8 @@ export class JsonReporter implements Reporter {
     // A file cut short with what moved kept to resume: how far it got, as the human line says it
     // ("8650752 of its 52428800 bytes arrived."); a folder's entries: in the folder's event.
     // The sender's `bytes` is what the receiver confirmed (its ACKs), `sent` what it had sent.
-    const sender = i.direction === "send" ? { bytes: i.confirmedBytes ?? 0, sent: moved } : { bytes: moved };
-    const got = cut && moved > 0 && !i.folder && i.size !== null ? { ...sender, size: i.size } : {};
+    const sent = i.direction === "send" ? { sent: reach.moved } : {};
+    const got = reach.said ? { bytes: reach.confirmed, ...sent, size: i.size } : {};
     this.emit({ type: "error", code: jsonErrorCode(code), message, ...what, ...got, ...place });
   }
   error(code: string, message: string): void {

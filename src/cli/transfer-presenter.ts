@@ -12,6 +12,7 @@ import { type CommandSummary, CommandTally } from "../ui/command-tally.ts";
 import { sanitizeForTerminal } from "../ui/sanitize.ts";
 import { count, sizeWords } from "./counts.ts";
 import { FolderPresenter } from "./folder-presenter.ts";
+import { TransferReach } from "./transfer-reach.ts";
 import {
   algoLabel,
   commandEndedShortLine,
@@ -40,11 +41,8 @@ export class TransferPresenter {
   private readonly unasked = { send: new UnaskedOffers(), receive: new UnaskedOffers() };
   /** Sending: an offer the receiver declined for want of input was said (the one whose question it showed). */
   private peerInputEndedSaid = false;
-  /**
-   * Each transfer under way's position in its file (its last progress, or where it resumed), by
-   * direction (a chat's ids of the two directions meet): how far one cut short got.
-   */
-  private readonly moved = { send: new Map<number, number>(), receive: new Map<number, number>() };
+  /** How far each transfer under way got: said of one cut short. */
+  private readonly reach = new TransferReach();
 
   constructor(private readonly out: TransferOutput) {
     this.folders = new FolderPresenter(out);
@@ -66,7 +64,7 @@ export class TransferPresenter {
   }
 
   progressed(info: TransferInfo, bytes: number): void {
-    this.moved[info.direction].set(info.id, bytes);
+    this.reach.moved(info, bytes);
     if (!this.folders.progressed(info, bytes)) this.out.updateProgress(info.id, bytes);
   }
 
@@ -75,12 +73,12 @@ export class TransferPresenter {
    * sides; before, only its end said so. A folder's entries are its one line and bar.
    */
   resumed(info: TransferInfo, from: number): void {
-    this.moved[info.direction].set(info.id, from);
+    this.reach.moved(info, from);
     if (!info.folder) this.out.print(resumingLine(info, from));
   }
 
   finished(done: TransferDone): void {
-    this.moved[done.direction].delete(done.id);
+    this.reach.finished(done);
     this.fileFinished(done);
     this.commandEnded(done, this.commands.ended(done, done.bytes));
   }
@@ -140,17 +138,15 @@ export class TransferPresenter {
     const unasked = inputEnded && (info.direction === "receive" || this.peerInputEndedSaid);
     if (inputEnded && info.direction === "send") this.peerInputEndedSaid = true;
     const verb = info.direction === "send" ? "Sending" : "Receiving";
-    const moved = this.moved[info.direction].get(info.id) ?? 0;
-    this.moved[info.direction].delete(info.id);
     // Cut short and kept to resume: how far it got (a folder's entries: in the folder's summary).
     // The sender knows what it sent, and of that what the receiver confirmed (its ACKs): only
     // those are said kept to resume, in its command's totals too.
-    const confirmed = info.direction === "send" ? (info.confirmedBytes ?? 0) : moved;
+    const { moved, confirmed, said } = this.reach.failed(info, cut);
     const words = (size: number) =>
       info.direction === "send" && info.confirmedBytes !== undefined
         ? sentWords(moved, size, confirmed)
         : movedWords(info.direction, moved, size);
-    const got = cut && moved > 0 && !info.folder && info.size !== null ? ` ${words(info.size)}.` : "";
+    const got = said && info.size !== null ? ` ${words(info.size)}.` : "";
     // A folder refused whole: its entries never offered failed with this one, for its reason;
     // a folderOnly failure is those alone. Either line names the folder (folderRefused: the
     // folder was what the receiver said no to, at this entry), and covers its entries that fail
