@@ -10,7 +10,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { encodeMessage } from "../../src/protocol/index.ts";
 import { rawParley } from "../raw-parley.ts";
-import { cleanup, makeTempDir, startCli } from "./helpers.ts";
+import { cleanup, listeningCode, makeTempDir, startCli } from "./helpers.ts";
 
 afterEach(cleanup);
 
@@ -18,15 +18,7 @@ afterEach(cleanup);
 async function peerLeavesMidQuestion(json: boolean) {
   const args = ["receive", "--ask", "--dir", makeTempDir(), "--no-progress", ...(json ? ["--json"] : [])];
   const cli = startCli("receiver", args);
-  const { port, words } = json
-    ? await cli.waitForLine(/"type":"listening"/).then(({ line }) => {
-        const { port, code } = JSON.parse(line) as { port: number; code: string };
-        return { port, words: code.replace(/^\d+-/, "") };
-      })
-    : await cli.waitForLine(/· code (\d+)-([a-z]+-[a-z]+)$/).then(({ match }) => ({
-        port: Number(match[1]),
-        words: match[2] as string,
-      }));
+  const { port, words } = await listeningCode(cli, json);
   const raw = await rawParley(port, { leader: true, words });
   raw.send(encodeMessage({ kind: "offer", id: 1, name: "a.bin", size: 3, algo: "xxh3" }));
   await cli.waitForStderr(/Accept a\.bin \(3 bytes\)\? \[y\/N\] $/);

@@ -20,7 +20,7 @@ import {
 } from "../../src/protocol/index.ts";
 import { createDigest } from "../../src/transfer/checksum.ts";
 import { acceptOffers, messagesOf, until as pollUntil, rawParley } from "../raw-parley.ts";
-import { type Cli, cleanup, makeTempDir, startCli, startPeer } from "./helpers.ts";
+import { type Cli, cleanup, listeningCode, makeTempDir, startCli, startPeer } from "./helpers.ts";
 
 afterEach(cleanup);
 const TEST_MS = 60_000;
@@ -101,15 +101,7 @@ test(
 async function receiveTold(json: boolean) {
   const dir = makeTempDir();
   const cli = startCli("receiver", ["receive", "--dir", dir, "--no-progress", ...(json ? ["--json"] : [])]);
-  const { port, words } = json
-    ? await cli.waitForLine(/"type":"listening"/).then(({ line }) => {
-        const { port, code } = JSON.parse(line) as { port: number; code: string };
-        return { port, words: code.replace(/^\d+-/, "") };
-      })
-    : await cli.waitForLine(/· code (\d+)-([a-z]+-[a-z]+)$/).then(({ match }) => ({
-        port: Number(match[1]),
-        words: match[2] as string,
-      }));
+  const { port, words } = await listeningCode(cli, json);
   const raw = await rawParley(port, { leader: true, words });
   const files = new Map<string, Buffer>();
   const entries = 5;

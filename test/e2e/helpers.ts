@@ -331,6 +331,20 @@ export async function connectedPair(): Promise<{ a: Peer; b: Peer }> {
 }
 
 /**
+ * The port and code words a listening CLI shows (its --json `listening` event, or its human line):
+ * what a raw peer (test/raw-parley.ts) dials it with.
+ */
+export async function listeningCode(cli: Cli, json: boolean): Promise<{ port: number; words: string }> {
+  if (json) {
+    const { line } = await cli.waitForLine(/"type":"listening"/);
+    const { port, code } = JSON.parse(line) as { port: number; code: string };
+    return { port, words: code.replace(/^\d+-/, "") };
+  }
+  const { match } = await cli.waitForLine(/· code (\d+)-([a-z]+-[a-z]+)$/);
+  return { port: Number(match[1]), words: match[2] as string };
+}
+
+/**
  * `parley receive --dir DIR --json`, once it is listening; with the port it listens on and its
  * code. `umask` (octal text): run under that umask (through bash).
  */

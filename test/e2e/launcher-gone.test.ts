@@ -29,15 +29,22 @@ async function childOf(pid: number): Promise<number> {
   throw new Error(`no child of ${pid} within 5 s`);
 }
 
+/**
+ * The chat's input: a fifo in a new folder (also its --dir), held open by this test (the
+ * launcher's pipe closes with it): close `held` to end the input.
+ */
+function heldInput(): { dir: string; input: string; held: number } {
+  const dir = makeTempDir();
+  const input = join(dir, "input");
+  Bun.spawnSync(["mkfifo", input]);
+  return { dir, input, held: openSync(input, "r+") };
+}
+
 test.skipIf(process.platform !== "linux")(
   "the chat's launcher killed without passing a signal on (as npm does): the chat tells the peer and ends",
   async () => {
     const alice = await startPeer("alice");
-    // The chat's input: a fifo this test holds open (the launcher's pipe closes with it).
-    const dir = makeTempDir();
-    const input = join(dir, "input");
-    Bun.spawnSync(["mkfifo", input]);
-    const held = openSync(input, "r+");
+    const { dir, input, held } = heldInput();
     // `; :` keeps bash as the chat's parent (alone, the command would replace bash).
     const launcher = new Cli(
       "launcher",
@@ -90,10 +97,7 @@ test.skipIf(process.platform !== "linux" || !NODE)(
   "`npx parley`'s npm killed by a signal it passes nothing on for: the chat tells the peer and ends",
   async () => {
     const alice = await startPeer("alice");
-    const dir = makeTempDir();
-    const input = join(dir, "input");
-    Bun.spawnSync(["mkfifo", input]);
-    const held = openSync(input, "r+");
+    const { dir, input, held } = heldInput();
     const bin = MAIN.replace(/main\.ts$/, "bin.cjs");
     const npm = new Cli(
       "npm",

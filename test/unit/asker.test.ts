@@ -16,6 +16,21 @@ function setup(piped = false) {
   return { input, shown, asker };
 }
 
+/** An asker and the human reporter sharing one terminal (its screen, what was written to it). */
+async function onOneTerminal() {
+  const { makeReporter } = await import("../../src/cli/reporter.ts");
+  const input = new PassThrough();
+  const screen: string[] = [];
+  const terminal = { isTTY: true, columns: 80, write: (t: string | Uint8Array) => screen.push(String(t)) > 0 };
+  const asker = new Asker(input, terminal);
+  const reporter = makeReporter(
+    { json: false, progress: false, stdoutTaken: false },
+    { stdout: terminal, stderr: terminal },
+  );
+  reporter.shareLinesWith(asker);
+  return { input, screen, asker, reporter };
+}
+
 test("three offers at once: one question shown at a time, each answer goes to the file it names", async () => {
   const { input, shown, asker } = setup();
   const answers = ["mid50.bin", "big300.bin", "small.txt"].map((name) => asker.ask(`Accept ${name}? [y/N] `));
@@ -157,16 +172,7 @@ test("endLine ends a question's line only while it waits for its answer", async 
 });
 
 test("--ask at a terminal: a line printed while a question waits is held, and written after its answer", async () => {
-  const { makeReporter } = await import("../../src/cli/reporter.ts");
-  const input = new PassThrough();
-  const screen: string[] = [];
-  const terminal = { isTTY: true, columns: 80, write: (t: string | Uint8Array) => screen.push(String(t)) > 0 };
-  const asker = new Asker(input, terminal);
-  const reporter = makeReporter(
-    { json: false, progress: false, stdoutTaken: false },
-    { stdout: terminal, stderr: terminal },
-  );
-  reporter.shareLinesWith(asker);
+  const { input, screen, asker, reporter } = await onOneTerminal();
   reporter.note("Before any question.");
   const answer = asker.ask("Accept b.txt (3 bytes)? [y/N] ");
   await Bun.sleep(0);
@@ -259,16 +265,7 @@ test("--ask with the lines and the questions in one file (receive --ask > log 2>
 });
 
 test("--ask at a terminal: what is held while a question waits is bounded; the rest is counted and said after the answer", async () => {
-  const { makeReporter } = await import("../../src/cli/reporter.ts");
-  const input = new PassThrough();
-  const screen: string[] = [];
-  const terminal = { isTTY: true, columns: 80, write: (t: string | Uint8Array) => screen.push(String(t)) > 0 };
-  const asker = new Asker(input, terminal);
-  const reporter = makeReporter(
-    { json: false, progress: false, stdoutTaken: false },
-    { stdout: terminal, stderr: terminal },
-  );
-  reporter.shareLinesWith(asker);
+  const { input, screen, asker, reporter } = await onOneTerminal();
   const answer = asker.ask("Accept b.txt? [y/N] ");
   await Bun.sleep(0);
   const line = "x".repeat(64 * 1024);

@@ -47,24 +47,32 @@ test("the settings come from the env given (the command's io.env), not the proce
   }
 });
 
+/**
+ * A new Bun process (the secret is read once a process) whose applyEnvSettings is given
+ * XDG_STATE_HOME `stateHome`, then asks for a resume token: the secret is made where that says.
+ */
+function makeResumeSecret(stateHome: string, options: { cwd?: string; env: Record<string, string | undefined> }): void {
+  const settings = join(import.meta.dir, "../../src/cli/env-settings.ts");
+  const token = join(import.meta.dir, "../../src/transfer/resume-token.ts");
+  const run = Bun.spawnSync(
+    [
+      process.execPath,
+      "-e",
+      `import { applyEnvSettings } from ${JSON.stringify(settings)};
+       import { resumeTokenFor } from ${JSON.stringify(token)};
+       applyEnvSettings({ XDG_STATE_HOME: ${JSON.stringify(stateHome)} });
+       console.log(resumeTokenFor("/srv/a"));`,
+    ],
+    { ...options, stderr: "pipe" },
+  );
+  expect(run.exitCode, run.stderr.toString()).toBe(0);
+}
+
 test("XDG_STATE_HOME is where the resume secret is made (a new process: the secret is read once)", () => {
   const home = mkdtempSync(join(tmpdir(), "parley-env-settings-"));
   try {
-    const settings = join(import.meta.dir, "../../src/cli/env-settings.ts");
-    const token = join(import.meta.dir, "../../src/transfer/resume-token.ts");
-    const run = Bun.spawnSync(
-      [
-        process.execPath,
-        "-e",
-        `import { applyEnvSettings } from ${JSON.stringify(settings)};
-         import { resumeTokenFor } from ${JSON.stringify(token)};
-         applyEnvSettings({ XDG_STATE_HOME: ${JSON.stringify(home)} });
-         console.log(resumeTokenFor("/srv/a"));`,
-      ],
-      // Not in this process's environment: only the env handed to applyEnvSettings says where.
-      { env: { ...process.env, XDG_STATE_HOME: join(home, "not-here") }, stderr: "pipe" },
-    );
-    expect(run.exitCode, run.stderr.toString()).toBe(0);
+    // Not in this process's environment: only the env handed to applyEnvSettings says where.
+    makeResumeSecret(home, { env: { ...process.env, XDG_STATE_HOME: join(home, "not-here") } });
     expect(readdirSync(join(home, "parley"))).toEqual(["resume-secret"]);
     expect(readdirSync(home).sort()).toEqual(["parley"]);
   } finally {
@@ -76,20 +84,7 @@ test("a relative XDG_STATE_HOME is ignored, as the XDG spec says: the secret goe
   const home = mkdtempSync(join(tmpdir(), "parley-env-settings-"));
   const cwd = mkdtempSync(join(tmpdir(), "parley-env-settings-cwd-"));
   try {
-    const settings = join(import.meta.dir, "../../src/cli/env-settings.ts");
-    const token = join(import.meta.dir, "../../src/transfer/resume-token.ts");
-    const run = Bun.spawnSync(
-      [
-        process.execPath,
-        "-e",
-        `import { applyEnvSettings } from ${JSON.stringify(settings)};
-         import { resumeTokenFor } from ${JSON.stringify(token)};
-         applyEnvSettings({ XDG_STATE_HOME: "state" });
-         console.log(resumeTokenFor("/srv/a"));`,
-      ],
-      { cwd, env: { ...process.env, HOME: home }, stderr: "pipe" },
-    );
-    expect(run.exitCode, run.stderr.toString()).toBe(0);
+    makeResumeSecret("state", { cwd, env: { ...process.env, HOME: home } });
     expect(readdirSync(cwd)).toEqual([]);
     expect(readdirSync(join(home, ".local", "state", "parley"))).toEqual(["resume-secret"]);
   } finally {
