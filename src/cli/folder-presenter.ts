@@ -18,6 +18,7 @@ import {
   movedWords,
   receiverTotalsLine,
   senderTotalsLine,
+  sentWords,
   storedName,
   storedRootName,
   type TransferOutput,
@@ -252,10 +253,14 @@ function keptHint(f: FolderSummary): string {
 
 /**
  * How much of a folder cut short moved: its verified entries' bytes and what its cut entries had
- * moved ("8807988 of its 16777216 bytes arrived"; the sender: "were sent").
+ * moved ("8807988 of its 16777216 bytes arrived"), the sender's as a file's ("... were sent,
+ * 8388608 of them confirmed by the receiver": what it had sent can be more than arrived).
  */
 export function folderBytesWords(f: FolderSummary): string {
-  return movedWords(f.direction, f.verifiedBytes + f.cutBytes, f.bytes);
+  const moved = f.verifiedBytes + f.cutBytes;
+  // Nothing sent: nothing to confirm either ("0 of its 150 bytes were sent.").
+  if (f.direction === "receive" || moved === 0) return movedWords(f.direction, moved, f.bytes);
+  return sentWords(moved, f.bytes, f.verifiedBytes + f.cutConfirmed);
 }
 
 /** Progress keys of folders: negative, so they never meet transfer ids. */

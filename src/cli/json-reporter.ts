@@ -203,7 +203,9 @@ export class JsonReporter implements Reporter {
           done: f.done,
           failed: f.failed,
           cancelled: f.cancelled,
-          bytes: f.verifiedBytes + f.cutBytes,
+          // The sender's: what the receiver confirmed, with what it had sent (as a file's error event).
+          bytes: f.verifiedBytes + (f.direction === "send" ? f.cutConfirmed : f.cutBytes),
+          ...(f.direction === "send" ? { sent: f.verifiedBytes + f.cutBytes } : {}),
         },
       });
     }

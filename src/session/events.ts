@@ -71,10 +71,10 @@ export interface TransferInfo {
   readonly prefixUnchecked?: true;
   /**
    * Sender, in transferFailed of a transfer whose DATA had begun: how many bytes of it (from the
-   * file's start, a resume's offset included) the receiver has confirmed at least. Its ACKs count
-   * the connection's DATA, not a transfer's, so this is what was sent of it less all the
-   * connection's DATA not ACKed yet (exact while it alone was sending); what was sent (its last
-   * progress) can be more by up to the send window, bytes the receiver may never have taken.
+   * file's start, a resume's offset included) the receiver has confirmed. Its ACKs count the
+   * connection's DATA, not a transfer's, so this is what was sent of it less its own DATA not
+   * ACKed yet (the scheduler keeps whose each frame is: unacked-frames.ts); what was sent (its
+   * last progress) can be more by up to the send window, bytes the receiver may never have taken.
    */
   readonly confirmedBytes?: number;
 }

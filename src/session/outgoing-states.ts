@@ -54,5 +54,9 @@ export interface Outgoing {
  */
 export class ReusableBulk implements BulkFrame {
   frame: Uint8Array = new Uint8Array(0);
-  constructor(readonly written: () => void) {}
+  /** @param owner - its transfer's id (BulkFrame.owner) */
+  constructor(
+    readonly owner: number,
+    readonly written: () => void,
+  ) {}
 }

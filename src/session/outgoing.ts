@@ -256,7 +256,7 @@ export class OutgoingTransfers {
       ...placeFields(place),
     };
     sender.onReadable = () => this.host.scheduler.pump();
-    const bulk = new ReusableBulk(() => this.host.events.transferProgressed(info, sender.sent));
+    const bulk = new ReusableBulk(info.id, () => this.host.events.transferProgressed(info, sender.sent));
     const share = this.shares.joined(key);
     this.live.set(info.id, { info, sender, state: "offered", resumedFrom: 0, share, key, served: 0, bulk });
     this.host.scheduler.send({
@@ -362,15 +362,13 @@ export class OutgoingTransfers {
   }
 
   /**
-   * TransferInfo.confirmedBytes of `t`, once its DATA began: the receiver's ACKs are cumulative
-   * over the connection's DATA, in the order it was written, so every byte of `t` not ACKed yet
-   * is among the connection's last unackedBytes written.
+   * TransferInfo.confirmedBytes of `t`, once its DATA began: what was sent of it less its own
+   * DATA not ACKed yet (the receiver's ACKs are cumulative over the connection's DATA, in the
+   * order written; the scheduler keeps whose each frame not ACKed is: transfers take turns).
    */
   private confirmed(t: Outgoing): { confirmedBytes: number } | Record<string, never> {
     if (t.state !== "sending" && t.state !== "ended") return {};
-    const unacked = this.host.scheduler.unackedBytes;
-    if (!Number.isFinite(unacked)) return {};
-    return { confirmedBytes: Math.max(t.resumedFrom, t.sender.sent - unacked) };
+    return { confirmedBytes: Math.max(t.resumedFrom, t.sender.sent - this.host.scheduler.unackedOf(t.info.id)) };
   }
 
   /** The transfer leaves the live ones and is remembered in its final state. */

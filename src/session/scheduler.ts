@@ -39,10 +39,13 @@ import {
 import { QueueBound } from "./queue-bound.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { SendWindow } from "./send-window.ts";
+import { UnackedFrames } from "./unacked-frames.ts";
 
 /** One DATA frame an outgoing transfer has ready, and what to do once it is written. */
 export interface BulkFrame {
   readonly frame: Uint8Array;
+  /** Its transfer's id: whose DATA is not ACKed yet (unackedOf). */
+  readonly owner?: number;
   written(): void;
 }
 
@@ -82,6 +85,8 @@ export class Scheduler {
   /** DATA payload bytes sent by us, and ACKed by the peer. */
   private sentBulk = 0;
   private ackedBulk = 0;
+  /** Whose DATA not ACKed yet is (unackedOf). */
+  private readonly unacked = new UnackedFrames();
   /** The peer's DATA received and consumed here, and the ACKs we owe for it. */
   private readonly peerData: AckCadence;
   /** When chat lines go either way (the slow-write mark asks it too). */
@@ -134,6 +139,11 @@ export class Scheduler {
     return this.sentBulk - this.ackedBulk;
   }
 
+  /** DATA bytes of `owner` (BulkFrame.owner: a transfer's id) sent and not yet ACKed. */
+  unackedOf(owner: number): number {
+    return this.unacked.unackedOf(owner, this.ackedBulk);
+  }
+
   /** True when no control frame waits (keepalive sends PING only then). */
   get controlIdle(): boolean {
     return this.control.length === 0;
@@ -166,6 +176,7 @@ export class Scheduler {
       throw new ProtocolError("E_BAD_MESSAGE", "ACK outside the bytes sent");
     }
     this.ackedBulk = bytes;
+    this.unacked.acked(bytes);
     const now = this.clock.now();
     this.window.acked(bytes, now, this.peerData.receivedBytes);
     // Both ways no sample is clean (send-window.ts), so the bound would never move: not then.
@@ -333,6 +344,7 @@ export class Scheduler {
     const payload = bulk.frame.length - DATA_HEADER_BYTES;
     this.turnBytes += payload;
     this.sentBulk += payload;
+    this.unacked.written(bulk.owner ?? -1, this.sentBulk);
     this.window.sent(this.sentBulk, now, this.peerData.receivedBytes);
     this.limiter?.spend(payload, now);
     this.hooks.wrote();

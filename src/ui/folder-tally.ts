@@ -36,6 +36,11 @@ export interface FolderSummary {
    * to resume) or sent (sender).
    */
   readonly cutBytes: number;
+  /**
+   * Of cutBytes, what the receiver holds for sure: the receiver's cutBytes; the sender's what
+   * the receiver confirmed (TransferInfo.confirmedBytes, its ACKs; what was sent can be more).
+   */
+  readonly cutConfirmed: number;
   /** Receiver: the folder the entries were saved in. */
   readonly savedIn?: string;
   /** Sender: the name the receiver stored the folder under, when it said (TransferDone.storedRoot). */
@@ -70,6 +75,7 @@ export class FolderTally {
       failed: 0,
       cancelled: 0,
       cutBytes: 0,
+      cutConfirmed: 0,
     };
     this.tallies.set(key, { summary, inFlight: new Map() });
     return summary;
@@ -108,7 +114,8 @@ export class FolderTally {
   /**
    * An entry failed; one refused with its whole folder fails with the entries never offered
    * (TransferInfo.folderRest); a folderOnly one is those alone.
-   * @param cut - cut short (not refused or unverified): the bytes it had moved are counted in cutBytes
+   * @param cut - cut short (not refused or unverified): the bytes it had moved are counted in
+   *   cutBytes, and what the receiver holds of them (the sender: info.confirmedBytes) in cutConfirmed
    * @param cancelled - cancelled (E_CANCELLED): counted in `cancelled` too
    * @returns the summary once every entry has finished or failed, else undefined
    */
@@ -116,12 +123,14 @@ export class FolderTally {
     const tally = this.tallyOf(info);
     if (!tally) return undefined;
     const moved = cut ? (tally.inFlight.get(info.id) ?? 0) : 0;
+    const confirmed = info.direction === "send" ? (cut ? (info.confirmedBytes ?? 0) : 0) : moved;
     if (!info.folderOnly) tally.inFlight.delete(info.id); // a folder's own failure: its id is its group's
     tally.summary = {
       ...tally.summary,
       failed: tally.summary.failed + entriesEnded(info),
       cancelled: tally.summary.cancelled + (cancelled ? entriesEnded(info) : 0),
       cutBytes: tally.summary.cutBytes + moved,
+      cutConfirmed: tally.summary.cutConfirmed + confirmed,
     };
     return this.completed(info, tally);
   }
@@ -134,7 +143,9 @@ export class FolderTally {
     const left = [...this.tallies.values()].map((t) => {
       let under = 0;
       for (const b of t.inFlight.values()) under += b;
-      return { ...t.summary, cutBytes: t.summary.cutBytes + under };
+      // The sender knows nothing confirmed of an entry that never ended.
+      const confirmed = t.summary.direction === "receive" ? under : 0;
+      return { ...t.summary, cutBytes: t.summary.cutBytes + under, cutConfirmed: t.summary.cutConfirmed + confirmed };
     });
     this.tallies.clear();
     return left;

@@ -230,12 +230,17 @@ test(
       `Folder album is incomplete: 0 of 20 entries arrived, 16 failed, 4 never came; ${kept} of its ${total} bytes arrived. The sender sending the folder again continues it.`,
     );
     const [sent] = sender.linesMatching(/^Folder album is incomplete/);
-    const said = sent?.match(/; (\d+) of its (\d+) bytes were sent\. Sending the folder again continues it\.$/);
+    const said = sent?.match(
+      /; (\d+) of its (\d+) bytes were sent, (\d+) of them confirmed by the receiver\. Sending the folder again continues it\.$/,
+    );
     expect(said, sender.describe()).not.toBeNull();
-    // The sender has sent at least what arrived; not more than the 16 entries it offered.
+    // The sender has sent at least what arrived; not more than the 16 entries it offered; of
+    // that the receiver confirmed no more than its .part files hold, and not nothing.
     expect(Number(said?.[1])).toBeGreaterThanOrEqual(kept);
     expect(Number(said?.[1])).toBeLessThanOrEqual(16 * MIB);
     expect(Number(said?.[2])).toBe(total);
+    expect(Number(said?.[3]), sender.describe()).toBeLessThanOrEqual(kept);
+    expect(Number(said?.[3]), sender.describe()).toBeGreaterThan(0);
   },
   TEST_MS,
 );
@@ -281,6 +286,85 @@ test(
       expect(offers.length).toBeGreaterThanOrEqual(17);
       for (const offer of offers) expect(offer.command).toEqual({ seq: 1, transfers: 21 });
     }
+  },
+  TEST_MS,
+);
+
+test(
+  "a folder of three files cut by the receiver's Ctrl-C: the sender's summary says what it sent and what the receiver confirmed of it",
+  async () => {
+    // Its entries take turns frame by frame: each one's bytes not ACKed are its own, not all
+    // the connection's (those were more than each entry had sent: 0 confirmed of each).
+    const dir = makeTempDir();
+    const src = join(makeTempDir(), "album");
+    mkdirSync(src);
+    for (let i = 0; i < 3; i++) writeFileSync(join(src, `p${i}.bin`), seededBytes(10 * MIB, i + 1));
+    const receiver = startCli("receiver", ["receive", "--no-progress", "--dir", dir]);
+    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+    const sender = startCli("sender", ["send", src, "--to", match[1] as string, "--limit-rate", "4M", "--no-progress"]);
+    const album = join(dir, "album");
+    for (let i = 0; i < 1500 && partBytes(album) <= 2 * MIB; i++) await Bun.sleep(10);
+    expect(partBytes(album), receiver.describe()).toBeGreaterThan(2 * MIB);
+    receiver.kill("SIGINT");
+    expect(await receiver.exitCode(), receiver.describe()).toBe(130);
+    expect(await sender.exitCode(), sender.describe()).toBe(3);
+    const kept = partBytes(album);
+    const [sent] = sender.linesMatching(/^Folder album: nothing was saved/);
+    const said = sent?.match(
+      /^Folder album: nothing was saved\. 3 of 3 entries failed \(see above; 2 more for the same reason\)\. (\d+) of its (\d+) bytes were sent, (\d+) of them confirmed by the receiver\. Sending the folder again continues it\.$/,
+    );
+    expect(said, sender.describe()).not.toBeNull();
+    expect(Number(said?.[1])).toBeGreaterThanOrEqual(kept);
+    expect(Number(said?.[2])).toBe(30 * MIB);
+    expect(Number(said?.[3]), sender.describe()).toBeLessThanOrEqual(kept);
+    expect(Number(said?.[3]), sender.describe()).toBeGreaterThan(0);
+  },
+  TEST_MS,
+);
+
+test(
+  "--json: a folder whose receiver was stopped, then killed, with the sender's window in flight: E_FOLDER_INCOMPLETE's bytes is what the receiver confirmed, sent beside it",
+  async () => {
+    // Before: the sender's E_FOLDER_INCOMPLETE bytes (and its human summary) counted what it had
+    // sent, up to the send window more than the receiver ever held.
+    const dir = makeTempDir();
+    const src = folderOf(20);
+    const receiver = startCli("receiver", ["receive", "--no-progress", "--dir", dir]);
+    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+    const sender = startCli("sender", ["send", src, "--json", "--to", match[1] as string, "--limit-rate", "4M"]);
+    const album = join(dir, "album");
+    for (let i = 0; i < 1500 && partBytes(album) <= MIB; i++) await Bun.sleep(10);
+    expect(partBytes(album), receiver.describe()).toBeGreaterThan(MIB);
+    receiver.kill("SIGSTOP");
+    // The receiver reads nothing now: wait until the sender has sent past what the .part files
+    // hold (its entries' last progress events, summed).
+    const sentSoFar = () => {
+      const last = new Map<number, number>();
+      for (const l of sender.linesMatching(/^\{"type":"progress"/)) {
+        const p = JSON.parse(l) as { id: number; bytes: number };
+        last.set(p.id, p.bytes);
+      }
+      return [...last.values()].reduce((a, b) => a + b, 0);
+    };
+    const held = partBytes(album);
+    for (let i = 0; i < 1500 && sentSoFar() <= held; i++) await Bun.sleep(10);
+    expect(sentSoFar(), sender.describe()).toBeGreaterThan(held);
+    receiver.kill("SIGKILL");
+    expect(await sender.exitCode(), sender.describe()).toBe(3);
+    const kept = partBytes(album);
+    const events = sender.linesMatching(/^\{/).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const incomplete = events.filter((e) => e.code === "E_FOLDER_INCOMPLETE");
+    expect(incomplete, sender.describe()).toHaveLength(1);
+    const event = incomplete[0] as { message: string; folder: Record<string, number> };
+    expect(event.folder, sender.describe()).toMatchObject({ entries: 20, done: 0, failed: 16 });
+    // The case reached: it had sent more than the receiver holds; its bytes is no more than that,
+    // and not nothing (each entry's own bytes not ACKed, not all the connection's, are taken off).
+    expect(event.folder.sent as number, sender.describe()).toBeGreaterThan(kept);
+    expect(event.folder.bytes as number, sender.describe()).toBeLessThanOrEqual(kept);
+    expect(event.folder.bytes as number, sender.describe()).toBeGreaterThan(0);
+    expect(event.message).toEndWith(
+      `; ${event.folder.sent} of its ${20 * MIB} bytes were sent, ${event.folder.bytes} of them confirmed by the receiver`,
+    );
   },
   TEST_MS,
 );

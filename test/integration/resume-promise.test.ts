@@ -99,7 +99,7 @@ function offeredFile(check?: Promise<boolean>): { outgoing: OutgoingTransfers; f
   const failed: TransferInfo[] = [];
   const host = {
     events: { transferStarted() {}, transferFailed: (info: TransferInfo) => failed.push(info) },
-    scheduler: { send() {}, queue() {}, pump() {} },
+    scheduler: { send() {}, queue() {}, pump() {}, unackedOf: () => 0 },
     isActive: () => true,
     settled() {},
   } as unknown as OutgoingHost;

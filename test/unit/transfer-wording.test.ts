@@ -143,7 +143,7 @@ test("a command cut short of which nothing was saved says no total", () => {
 test("a folder cut short says how many of its bytes moved, on each side: what its saved and its cut entries had", () => {
   for (const [direction, moved] of [
     ["receive", "arrived"],
-    ["send", "were sent"],
+    ["send", "were sent, 1450 of them confirmed by the receiver"],
   ] as const) {
     const { lines, p } = linePresenter();
     const folder = (name: string) => ({ group: 1, root: "d", path: [name], entries: 4, bytes: 4000 });
@@ -155,8 +155,10 @@ test("a folder cut short says how many of its bytes moved, on each side: what it
     p.finished(done(a, { path: "/in/d/a" }));
     p.progressed(b, 300);
     p.progressed(c, 250);
-    p.failed(b, "connection lost", true); // cut: its 300 bytes are kept to resume
-    p.failed(c, "connection lost", true);
+    // Cut: its 300 bytes are kept to resume; the sender's, what the receiver confirmed of them.
+    const confirmed = (bytes: number) => (direction === "send" ? { confirmedBytes: bytes } : {});
+    p.failed({ ...b, ...confirmed(200) }, "connection lost", true);
+    p.failed({ ...c, ...confirmed(250) }, "connection lost", true);
     p.sessionEnded(); // the fourth never came
     const hint = direction === "send" ? "Sending" : "The sender sending";
     expect(lines.filter((l) => l.startsWith("Folder d"))).toEqual([
