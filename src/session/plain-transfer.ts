@@ -3,7 +3,8 @@
  * errors and limits, and sending (receiving is plain-receive.ts's):
  *
  *   sending     the file in 64 KiB records, four to a read and a write (the receiver hashes
- *               them); then its ack, whose SHA-256 must equal ours
+ *               them), an empty file as one empty record; then its ack, whose SHA-256 must
+ *               equal ours
  *
  * A bad record (does not open, out of order) ends the connection and the transfer
  * (E_AUTH_FAILED / E_BAD_NONCE). Plain peers cannot resume. The files are the caller's: bytes
@@ -263,6 +264,10 @@ export function sendOverTransit(
     if (size === 0) {
       closeFile();
       digest = hash.hex();
+      // One empty record: wormhole-william 1.0.6 (Debian 12's; fixed after it upstream, its
+      // PR 79) reads a record before it counts the bytes, so with none it never acks an empty
+      // file. `wormhole receive` and Parley ack 0 bytes at once and leave this record unread.
+      pipe.send(new Uint8Array(0));
     }
     quiet.start(Math.min(idleMs, ackMs));
     pump();
