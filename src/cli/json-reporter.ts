@@ -12,6 +12,7 @@ import { CommandTally } from "../ui/command-tally.ts";
 import { FolderTally } from "../ui/folder-tally.ts";
 import { OutputGate } from "../ui/output-gate.ts";
 import { folderBytesWords } from "./folder-presenter.ts";
+import { HeldLines } from "./held-lines.ts";
 import type { OutStream } from "./io.ts";
 import { jsonErrorCode } from "./json-error-codes.ts";
 import { jsonLine } from "./json-line.ts";
@@ -24,17 +25,11 @@ import { commandIncompleteWords } from "./transfer-words.ts";
 /** At most one progress event (or bar redraw) per transfer this often. */
 export const PROGRESS_EVERY_MS = 100;
 
-/**
- * Characters held back while an --ask question waits, at most (a peer makes events at will: each
- * offer, each cancel); past it, lines are counted and said once the question has its answer.
- */
-export const MAX_HELD_CHARS = 1024 * 1024;
-
-/** A write held back while a question waits: where it goes, and a progress event's transfer. */
+/** A write held back while a question waits: where it goes; a progress event replaces its transfer's earlier one. */
 interface HeldWrite {
-  to: "out" | "peer" | "err";
-  text: string;
-  progressOf?: number;
+  readonly to: "out" | "peer" | "err";
+  readonly text: string;
+  readonly replaces?: number | undefined;
 }
 
 function info(i: TransferInfo) {
@@ -69,11 +64,8 @@ export class JsonReporter implements Reporter {
   /** --ask's questions (on stderr); `eventsThere`: the events go to the same terminal or file. */
   private asker: Asker | undefined;
   private eventsThere = false;
-  /** Writes held while a question waits for its answer (see write), in order, and what they hold. */
-  private readonly untilAnswered: HeldWrite[] = [];
-  private untilAnsweredChars = 0;
-  /** What did not fit in MAX_HELD_CHARS meanwhile: counted, said once the question has its answer. */
-  private untilAnsweredLost = { events: 0, chat: 0 };
+  /** Writes held while a question waits for its answer (see write); those that did not fit counted as chat or events. */
+  private readonly untilAnswered = new HeldLines<HeldWrite>((w) => (w.to === "peer" ? "chat" : "events"));
 
   /** @param eventOut - the first event was written already (starting-reporter.ts wrote `listening`) */
   constructor(
@@ -303,7 +295,7 @@ export class JsonReporter implements Reporter {
     // its line ended here and what it held written first. With stdout elsewhere, a note held for
     // it came out only once the asker closed, after the bye event (review31).
     const holds = this.asker?.holdsLines() === true;
-    if (holds && (to === "err" || this.eventsThere)) this.hold({ to, text, progressOf });
+    if (holds && (to === "err" || this.eventsThere)) this.untilAnswered.hold({ to, text, replaces: progressOf });
     else this.writeNow(to, text);
   }
 
@@ -313,26 +305,10 @@ export class JsonReporter implements Reporter {
     else this.gate.write(text);
   }
 
-  private hold(write: HeldWrite): void {
-    const held = this.untilAnswered;
-    const earlier = write.progressOf === undefined ? -1 : held.findIndex((h) => h.progressOf === write.progressOf);
-    const grows = write.text.length - (earlier < 0 ? 0 : (held[earlier]?.text.length ?? 0));
-    if (this.untilAnsweredChars + grows > MAX_HELD_CHARS) {
-      if (write.to === "peer") this.untilAnsweredLost.chat++;
-      else this.untilAnsweredLost.events++;
-      return;
-    }
-    this.untilAnsweredChars += grows;
-    if (earlier < 0) held.push(write);
-    else held[earlier] = write;
-  }
-
   private releaseHeld(): void {
-    const held = this.untilAnswered.splice(0);
-    const { events, chat } = this.untilAnsweredLost;
-    this.untilAnsweredChars = 0;
-    this.untilAnsweredLost = { events: 0, chat: 0 };
-    for (const { to, text } of held) this.writeNow(to, text);
+    const { lines, lostOf } = this.untilAnswered.release();
+    const [events, chat] = [lostOf("events"), lostOf("chat")];
+    for (const { to, text } of lines) this.writeNow(to, text);
     if (chat > 0) this.gate.write(`${JSON.stringify({ type: "chat-skipped", count: chat })}\n`);
     if (events > 0) this.gate.write(`${JSON.stringify({ type: "events-skipped", count: events })}\n`);
   }

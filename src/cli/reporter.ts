@@ -13,8 +13,9 @@ import type { Asker } from "../ui/asker.ts";
 import { lostLinesLine, OutputGate } from "../ui/output-gate.ts";
 import { TransferProgress } from "../ui/progress.ts";
 import { peerTextLines, sanitizeForTerminal } from "../ui/sanitize.ts";
+import { HeldLines } from "./held-lines.ts";
 import type { OutStream } from "./io.ts";
-import { JsonReporter, MAX_HELD_CHARS, PROGRESS_EVERY_MS } from "./json-reporter.ts";
+import { JsonReporter, PROGRESS_EVERY_MS } from "./json-reporter.ts";
 import { listeningLine } from "./listening-words.ts";
 import { isOutputFailure } from "./output-failure.ts";
 import { connectedWhere, pathLine } from "./path-line.ts";
@@ -80,10 +81,8 @@ class HumanReporter implements Reporter, TransferOutput {
   /** The lines and the asker's questions go to one place (shareLinesWith). */
   private linesWithQuestions = false;
   private readonly gate: OutputGate;
-  /** Lines printed while a question waits for its answer (print), and their characters; those past the bound counted. */
-  private readonly held: Array<{ readonly text: string; readonly fromPeer: boolean }> = [];
-  private heldChars = 0;
-  private heldLost = 0;
+  /** Lines printed while a question waits for its answer (print); those past the bound counted. */
+  private readonly held = new HeldLines<{ readonly text: string; readonly fromPeer: boolean }>();
 
   constructor(
     progress: boolean,
@@ -114,7 +113,7 @@ class HumanReporter implements Reporter, TransferOutput {
     // Asked wherever the line goes: a question whose offer went with the session (the peer left)
     // has its line ended now, not by "(input ended)" at the asker's close after the run (review31).
     const holds = this.asker?.holdsLines() === true;
-    if (holds && this.linesWithQuestions) this.hold(text, fromPeer);
+    if (holds && this.linesWithQuestions) this.held.hold({ text, fromPeer });
     else this.writeLine(text, fromPeer);
   }
 
@@ -124,21 +123,10 @@ class HumanReporter implements Reporter, TransferOutput {
     else this.gate.write(`${text}\n`);
   }
 
-  /** Held while a question waits, up to MAX_HELD_CHARS (a peer may send lines at will): the rest counted. */
-  private hold(text: string, fromPeer: boolean): void {
-    if (this.heldChars + text.length > MAX_HELD_CHARS) {
-      this.heldLost++;
-      return;
-    }
-    this.heldChars += text.length;
-    this.held.push({ text, fromPeer });
-  }
-
   private releaseHeld(): void {
-    const [held, lost] = [this.held.splice(0), this.heldLost];
-    this.heldChars = 0;
-    this.heldLost = 0;
-    for (const { text, fromPeer } of held) this.writeLine(text, fromPeer);
+    const { lines, lostOf } = this.held.release();
+    const lost = lostOf();
+    for (const { text, fromPeer } of lines) this.writeLine(text, fromPeer);
     if (lost > 0) {
       this.writeLine(
         `${lost} line${lost === 1 ? "" : "s"} not shown: more came while the question waited than are kept.`,
