@@ -45,6 +45,30 @@ function sizeOf(path: string): number {
   return existsSync(path) ? statSync(path).size : 0;
 }
 
+/**
+ * The sender's '... N of its M bytes were sent, K of them confirmed by the receiver' (`said`'s
+ * groups 1 to 3) for what the receiver `kept`: it sent at least that, M is `size`, and of it the
+ * receiver confirmed no more than it kept, and not nothing.
+ */
+function expectSentAndConfirmed(sender: Cli, said: RegExpMatchArray | null | undefined, kept: number, size: number) {
+  expect(said, sender.describe()).not.toBeNull();
+  expect(Number(said?.[1])).toBeGreaterThanOrEqual(kept);
+  expect(Number(said?.[2])).toBe(size);
+  expect(Number(said?.[3]), sender.describe()).toBeLessThanOrEqual(kept);
+  expect(Number(said?.[3]), sender.describe()).toBeGreaterThan(0);
+}
+
+/** A receiver into `dir` (human lines, no bars) and a sender of `what` to its code with `args`. */
+async function receiverAndSender(
+  dir: string,
+  what: string,
+  args: readonly string[],
+): Promise<{ receiver: Cli; sender: Cli }> {
+  const receiver = startCli("receiver", ["receive", "--no-progress", "--dir", dir]);
+  const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
+  return { receiver, sender: startCli("sender", ["send", what, "--to", match[1] as string, ...args]) };
+}
+
 /** Waits until `path` holds more than `bytes`, then interrupts `cli` (exit 130). */
 async function interruptOnceHeld(cli: Cli, path: string, bytes: number): Promise<void> {
   for (let i = 0; i < 1500 && sizeOf(path) <= bytes; i++) await Bun.sleep(10);
@@ -67,17 +91,7 @@ test(
     const dir = makeTempDir();
     const size = 20 * MIB;
     const file = randomFile("big.bin", size);
-    const receiver = startCli("receiver", ["receive", "--no-progress", "--dir", dir]);
-    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
-    const sender = startCli("sender", [
-      "send",
-      file.path,
-      "--to",
-      match[1] as string,
-      "--limit-rate",
-      "2M",
-      "--no-progress",
-    ]);
+    const { receiver, sender } = await receiverAndSender(dir, file.path, ["--limit-rate", "2M", "--no-progress"]);
     await interruptOnceHeld(sender, join(dir, "big.bin.part"), MIB);
     expect(await receiver.exitCode(), receiver.describe()).toBe(3);
     const kept = sizeOf(join(dir, "big.bin.part"));
@@ -88,15 +102,11 @@ test(
     const said = sent?.match(
       /^Sending #1 big\.bin failed: interrupted; sending it again resumes it\. (\d+) of its (\d+) bytes were sent, (\d+) of them confirmed by the receiver\.$/,
     );
-    expect(said, sender.describe()).not.toBeNull();
     // The sender has sent at least what arrived, and not the whole file; of that, the receiver
     // confirmed (ACKed) no more than what its .part holds (what was sent can be more by the
     // send window: said kept before, it claimed bytes the receiver never held).
-    expect(Number(said?.[1])).toBeGreaterThanOrEqual(kept);
+    expectSentAndConfirmed(sender, said, kept, size);
     expect(Number(said?.[1])).toBeLessThan(size);
-    expect(Number(said?.[2])).toBe(size);
-    expect(Number(said?.[3]), sender.describe()).toBeLessThanOrEqual(kept);
-    expect(Number(said?.[3])).toBeGreaterThan(0);
   },
   TEST_MS,
 );
@@ -147,9 +157,7 @@ test(
     const dir = makeTempDir();
     const size = 20 * MIB;
     const file = randomFile("big.bin", size);
-    const receiver = startCli("receiver", ["receive", "--no-progress", "--dir", dir]);
-    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
-    const sender = startCli("sender", ["send", file.path, "--json", "--to", match[1] as string, "--limit-rate", "4M"]);
+    const { receiver, sender } = await receiverAndSender(dir, file.path, ["--json", "--limit-rate", "4M"]);
     const part = join(dir, "big.bin.part");
     for (let i = 0; i < 1500 && sizeOf(part) <= MIB; i++) await Bun.sleep(10);
     expect(sizeOf(part), receiver.describe()).toBeGreaterThan(MIB);
@@ -218,9 +226,7 @@ test(
   async () => {
     const dir = makeTempDir();
     const src = folderOf(20);
-    const receiver = startCli("receiver", ["receive", "--no-progress", "--dir", dir]);
-    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
-    const sender = startCli("sender", ["send", src, "--to", match[1] as string, "--limit-rate", "2M", "--no-progress"]);
+    const { receiver, sender } = await receiverAndSender(dir, src, ["--limit-rate", "2M", "--no-progress"]);
     await interruptOnceArrived(sender, join(dir, "album"), MIB);
     expect(await receiver.exitCode(), receiver.describe()).toBe(3);
     const total = 20 * MIB;
@@ -233,14 +239,9 @@ test(
     const said = sent?.match(
       /; (\d+) of its (\d+) bytes were sent, (\d+) of them confirmed by the receiver\. Sending the folder again continues it\.$/,
     );
-    expect(said, sender.describe()).not.toBeNull();
-    // The sender has sent at least what arrived; not more than the 16 entries it offered; of
-    // that the receiver confirmed no more than its .part files hold, and not nothing.
-    expect(Number(said?.[1])).toBeGreaterThanOrEqual(kept);
+    expectSentAndConfirmed(sender, said, kept, total);
+    // Not more than the 16 entries it offered.
     expect(Number(said?.[1])).toBeLessThanOrEqual(16 * MIB);
-    expect(Number(said?.[2])).toBe(total);
-    expect(Number(said?.[3]), sender.describe()).toBeLessThanOrEqual(kept);
-    expect(Number(said?.[3]), sender.describe()).toBeGreaterThan(0);
   },
   TEST_MS,
 );
@@ -299,9 +300,7 @@ test(
     const src = join(makeTempDir(), "album");
     mkdirSync(src);
     for (let i = 0; i < 3; i++) writeFileSync(join(src, `p${i}.bin`), seededBytes(10 * MIB, i + 1));
-    const receiver = startCli("receiver", ["receive", "--no-progress", "--dir", dir]);
-    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
-    const sender = startCli("sender", ["send", src, "--to", match[1] as string, "--limit-rate", "4M", "--no-progress"]);
+    const { receiver, sender } = await receiverAndSender(dir, src, ["--limit-rate", "4M", "--no-progress"]);
     const album = join(dir, "album");
     for (let i = 0; i < 1500 && partBytes(album) <= 2 * MIB; i++) await Bun.sleep(10);
     expect(partBytes(album), receiver.describe()).toBeGreaterThan(2 * MIB);
@@ -313,11 +312,7 @@ test(
     const said = sent?.match(
       /^Folder album: nothing was saved\. 3 of 3 entries failed \(see above; 2 more for the same reason\)\. (\d+) of its (\d+) bytes were sent, (\d+) of them confirmed by the receiver\. Sending the folder again continues it\.$/,
     );
-    expect(said, sender.describe()).not.toBeNull();
-    expect(Number(said?.[1])).toBeGreaterThanOrEqual(kept);
-    expect(Number(said?.[2])).toBe(30 * MIB);
-    expect(Number(said?.[3]), sender.describe()).toBeLessThanOrEqual(kept);
-    expect(Number(said?.[3]), sender.describe()).toBeGreaterThan(0);
+    expectSentAndConfirmed(sender, said, kept, 30 * MIB);
   },
   TEST_MS,
 );
@@ -329,9 +324,7 @@ test(
     // sent, up to the send window more than the receiver ever held.
     const dir = makeTempDir();
     const src = folderOf(20);
-    const receiver = startCli("receiver", ["receive", "--no-progress", "--dir", dir]);
-    const { match } = await receiver.waitForLine(/· code (\d+-[a-z]+-[a-z]+)$/);
-    const sender = startCli("sender", ["send", src, "--json", "--to", match[1] as string, "--limit-rate", "4M"]);
+    const { receiver, sender } = await receiverAndSender(dir, src, ["--json", "--limit-rate", "4M"]);
     const album = join(dir, "album");
     for (let i = 0; i < 1500 && partBytes(album) <= MIB; i++) await Bun.sleep(10);
     expect(partBytes(album), receiver.describe()).toBeGreaterThan(MIB);
