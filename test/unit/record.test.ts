@@ -1,6 +1,7 @@
 /** Sealed records: round trips, splits, and every kind of tampering caught. */
 
 import { describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
 import { CryptoError } from "../../src/crypto/errors.ts";
 import {
   opensFirstRecord,
@@ -175,6 +176,35 @@ test("a destroyed opener holds nothing: next() gives undefined, not a crash (fou
   expect(str(opener.next() as Uint8Array)).toBe("plain");
   opener.destroy();
   expect(opener.next()).toBeUndefined();
+});
+
+test("a destroyed opener wipes the bytes records were opened into", () => {
+  const opener = new RecordOpener(KEY);
+  opener.feed(concat(sealAll(["a line the opener must not keep", "x".repeat(70_000)])));
+  const first = opener.next() as Uint8Array;
+  expect(str(first)).toBe("a line the opener must not keep");
+  const second = opener.next() as Uint8Array; // the same buffer, further
+  expect(second.length).toBe(70_000);
+  opener.destroy();
+  expect(first.every((b) => b === 0)).toBe(true);
+  expect(second.every((b) => b === 0)).toBe(true);
+});
+
+test("destroy writes no page of the opener's buffer that no record was opened into (a fresh process's page faults)", () => {
+  // The buffer is 1 MiB: wiped whole, its untouched pages were faulted in (~256) at every
+  // connection's end, the warm-up's at a transfer's start (docs/DESIGN-NOTES.md, session 33).
+  const script = `
+    const { RecordOpener, RecordSealer } = await import(${JSON.stringify(resolve(import.meta.dir, "../../src/crypto/record.ts"))});
+    const key = new Uint8Array(32).fill(7);
+    const opener = new RecordOpener(key);
+    opener.feed(new RecordSealer(key).seal(new TextEncoder().encode("one short line")));
+    opener.next();
+    const before = process.resourceUsage().minorPageFault;
+    opener.destroy();
+    console.log(process.resourceUsage().minorPageFault - before);`;
+  const run = Bun.spawnSync([process.execPath, "-e", script], { stderr: "pipe" });
+  expect(run.stderr.toString()).toBe("");
+  expect(Number(run.stdout.toString().trim())).toBeLessThan(32);
 });
 
 describe("releasing read chunks", () => {
