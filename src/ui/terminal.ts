@@ -33,7 +33,13 @@ export function openTerminal(
 ): Terminal {
   const { input, output } = streams;
   return input.isTTY && output.isTTY && !options.dumb
-    ? new TtyTerminal(handlers, options.progress, input as NodeJS.ReadStream, output as unknown as NodeJS.WriteStream)
+    ? new TtyTerminal(
+        handlers,
+        options.progress,
+        input as NodeJS.ReadStream,
+        output as unknown as NodeJS.WriteStream,
+        options.skippedLine,
+      )
     : new PlainTerminal(handlers, options, streams);
 }
 

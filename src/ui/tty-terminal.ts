@@ -16,6 +16,18 @@ import { failedOutput, flush, type Terminal, type TerminalHandlers } from "./ter
 import { rowsOf } from "./width.ts";
 
 const REPAINT_MS = 100;
+
+/**
+ * A burst of the peer's lines (those printed before the event loop turns) may take this long at
+ * the terminal once PEER_BURST_MIN_LINES have been printed; the rest of the burst is counted,
+ * and said in one line when the loop turns. Writes to a TTY are synchronous, and Bun reads a
+ * socket that always has more several times in a row before it looks at the input: a peer's
+ * chat flood into a terminal slower than the peer (tmux here took ~20,000 lines a second) held
+ * what the user typed, Ctrl-C too, for 6 to 10 s (attack33).
+ */
+export const PEER_BURST_MS = 50;
+/** Lines of a burst always printed, however long they take (a GC pause is not the terminal). */
+export const PEER_BURST_MIN_LINES = 64;
 /** Said on Ctrl-Z at the chat's input line (TtyTerminal): the chat goes on. */
 export const SUSPEND_REFUSED =
   "Ctrl-Z: Parley does not suspend (the peer would wait on a stopped chat); type exit or press Ctrl-C to leave.";
@@ -35,12 +47,18 @@ export class TtyTerminal implements Terminal {
   /** The width the bottom was last drawn at. */
   private drawnWidth: number;
   private readonly onResize = () => this.repaint();
+  /** The peer's lines of this turn of the event loop: printed, the time that took, counted past PEER_BURST_MS. */
+  private burst: { printed: number; ms: number; skipped: number } | undefined;
 
+  /**
+   * @param skippedLine - the line that says `n` lines from the peer were not shown
+   */
   constructor(
     handlers: TerminalHandlers,
     private readonly progressEnabled: boolean,
     input: NodeJS.ReadStream,
     private readonly out: NodeJS.WriteStream,
+    private readonly skippedLine: (n: number) => string,
   ) {
     this.drawnWidth = columns(out);
     survivesHangUp(input, out, handlers);
@@ -97,10 +115,31 @@ export class TtyTerminal implements Terminal {
   /**
    * At a terminal peer lines print as any other: Bun writes to a TTY synchronously, so a
    * terminal that stops reading stops this process in write() (the peer's bytes wait in the
-   * kernel, memory stays flat) rather than piling lines up; test/e2e/tmux.test.ts (11.13).
+   * kernel, memory stays flat) rather than piling lines up; test/e2e/tmux.test.ts (11.13). But
+   * a burst that has taken PEER_BURST_MS at the terminal is counted from there, not printed,
+   * until the event loop turns: what the user types is read meanwhile (PEER_BURST_MS).
    */
   printFromPeer(line: string): void {
+    if (!this.burst) {
+      this.burst = { printed: 0, ms: 0, skipped: 0 };
+      setImmediate(() => this.endBurst());
+    }
+    const burst = this.burst;
+    if (burst.printed >= PEER_BURST_MIN_LINES && burst.ms > PEER_BURST_MS) {
+      burst.skipped++;
+      return;
+    }
+    const start = performance.now();
     this.print(line);
+    burst.ms += performance.now() - start;
+    burst.printed++;
+  }
+
+  /** The loop has turned: a new burst begins, and this one's lines not shown are said. */
+  private endBurst(): void {
+    const skipped = this.burst?.skipped ?? 0;
+    this.burst = undefined;
+    if (skipped > 0) this.print(this.skippedLine(skipped));
   }
 
   pauseInput(): void {

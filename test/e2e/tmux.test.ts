@@ -26,7 +26,7 @@ import { join } from "node:path";
 import { EVEN_WORDS, ODD_WORDS } from "../../src/crypto/wormhole-words.ts";
 import { encodeMessage, FrameType } from "../../src/protocol/index.ts";
 import { processUsage } from "../attacks.ts";
-import { dataAndEnd, rawParley, until } from "../raw-parley.ts";
+import { dataAndEnd, messagesOf, rawParley, until } from "../raw-parley.ts";
 import { cleanup, makeTempDir, PARLEY, ROOT, startCli, startPeer } from "./helpers.ts";
 import { TmuxControl } from "./tmux-control.ts";
 import { useWormholeServers } from "./wormhole-kit.ts";
@@ -908,7 +908,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       try {
         const burst = Buffer.concat(Array(16).fill(encodeMessage({ kind: "chat", text: "y".repeat(20_000) })));
         for (let i = 0; i < 150; i++) raw.send(burst); // 48 MB of chat lines
-        raw.send(encodeMessage({ kind: "chat", text: "after the flood" }));
+        raw.send(encodeMessage({ kind: "chat", text: "the flood's last line" }));
         // Sampled until the chat has taken nothing more from its socket for 400 ms (most of the
         // flood still queued here: it stopped reading, so its memory cannot grow), for 2 s at most.
         let queued = raw.socket.writableLength;
@@ -924,12 +924,53 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
         process.kill(server, "SIGCONT");
       }
       expect(peak - before).toBeLessThan(24 * 1024 * 1024);
-      // Reading again, the chat prints on and reaches the line after the flood.
+      // Reading again, the chat takes the rest of the flood (a burst's lines past PEER_BURST_MS
+      // counted, not shown: attack33) and goes on: a PING after it is answered, a line then shows.
+      raw.send(encodeMessage({ kind: "ping", token: new Uint8Array(8) }));
+      await until("the PONG after the flood", () => raw.frames.find((f) => f.type === FrameType.Pong), 12_000);
+      raw.send(encodeMessage({ kind: "chat", text: "after the flood" }));
       await waitForText("flood", /^<\S+> after the flood$/m, 60_000);
     } finally {
       raw.socket.destroy();
     }
   }, 90_000);
+
+  test("a peer's chat flood into a terminal slower than the peer: what we type is read at once, the lines not shown counted (attack33)", async () => {
+    startPane("deluge", "dee", makeTempDir());
+    const [, port, code] = await waitForText("deluge", /Listening on 127\.0\.0\.1:(\d+) · code (\S+)/);
+    const raw = await rawParley(Number(port), { leader: true, words: (code as string).replace(/^\d+-/, "") });
+    let flooding = true;
+    let flood: Promise<void> | undefined;
+    try {
+      await waitForText("deluge", /^Connected to /m);
+      // Chat lines as fast as the chat's socket takes them, until the end: more than tmux shows.
+      const burst = Buffer.concat(
+        Array.from({ length: 16 }, (_, i) => encodeMessage({ kind: "chat", text: `flood ${i} ${"x".repeat(60)}` })),
+      );
+      flood = (async () => {
+        while (flooding) {
+          raw.send(burst);
+          if (raw.socket.writableLength > 1 << 20) await new Promise((r) => raw.socket.once("drain", r));
+          else await new Promise((r) => setImmediate(r));
+        }
+      })();
+      await waitForText("deluge", /^<raw> flood \d+ x+$/m);
+      await until("the chat behind the flood", () => raw.socket.writableLength > 0, 2_000);
+      const chatted = (text: string) => messagesOf(raw).some((m) => m.kind === "chat" && m.text === text);
+      // Before, Bun read the socket (a full 512 KiB a read, ~6,800 lines) several times in a row,
+      // each read's lines written to the terminal before the next, and looked at the input only
+      // then: each line typed here came 3 to 8 s late, all at once (Ctrl-C 10 s).
+      for (let i = 0; i < 3; i++) {
+        type("deluge", `typed ${i} during the flood`);
+        await until(`"typed ${i}" at the peer within 3 s`, () => chatted(`typed ${i} during the flood`), 600);
+      }
+      await waitForText("deluge", /^\d+ chat lines? from the peer not shown: the output could not keep up\.$/m);
+    } finally {
+      flooding = false;
+      await flood;
+      raw.socket.destroy();
+    }
+  }, 60_000);
 
   // The three bar tests wait on rate-limited transfers (about 4 s each, so a bar outlasts the
   // checks on a loaded machine): they run at once, each in its own tmux sessions, together about
