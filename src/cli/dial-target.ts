@@ -3,7 +3,7 @@
  * cannot be dialed). Pure: commands check --connect with it up front, PeerLink dials its result.
  */
 
-import { dialWords, WHOLE_CODE_NEEDED } from "./codes.ts";
+import { dialWords } from "./codes.ts";
 import { parsePeerAddress } from "./input.ts";
 import { dialHostFor } from "./listening.ts";
 
@@ -23,6 +23,16 @@ export interface DialOptions {
   readonly insecurePortOnly: boolean;
 }
 
+/**
+ * What a port given alone on the command line (`send --to 40123`, `receive 40123`, a script's
+ * `--connect 40123`) lacks: the prompts say their own (chat-before-peer.ts, code-prompt.ts). Both
+ * ways are named, as the mailbox's "only a mailbox code's number" does: a script that passed the
+ * port alone meant the code to come from somewhere else (newuser33: the README's own
+ * `tar c photos | parley send - --to 40123` was told to "type" the code, and nothing of PARLEY_CODE).
+ */
+const PORT_ALONE_GIVEN =
+  "give the whole code the peer's Parley shows, like 40123-ribbon-walnut (it begins with the port), or put the code in PARLEY_CODE or a --code-file";
+
 /** What is wrong with a typed code (`onlyPort`: a port without the code's words). */
 export interface TargetProblem {
   readonly problem: string;
@@ -40,7 +50,7 @@ export function dialTarget(text: string, options: DialOptions): DialTarget | Tar
   const address = parsePeerAddress(text, dialHostFor(options.host));
   if (typeof address === "string") return { problem: address, onlyPort: false };
   const words = dialWords(address.words, options.peerCode, options.insecurePortOnly);
-  if (words === undefined) return { problem: `${text.trim()} is only a port: ${WHOLE_CODE_NEEDED}`, onlyPort: true };
+  if (words === undefined) return { problem: `${text.trim()} is only a port: ${PORT_ALONE_GIVEN}`, onlyPort: true };
   const codePort = address.words === undefined && options.peerCode ? portOfCode(options.peerCode) : undefined;
   if (codePort !== undefined && codePort !== address.port) {
     const problem = `the code in PARLEY_CODE or --code-file is for port ${codePort}, not ${address.port}: give that port, or (a port forwarded to the peer's) put only the code's words there`;

@@ -62,7 +62,7 @@ describe("codes", () => {
       expect(readdirSync(dir)).toEqual([]);
       const plain = startCli("plain", ["send", MAIN, "--to", String(port)]);
       expect(await plain.exitCode()).toBe(1);
-      expect(plain.stderr).toContain("only a port: type the whole code");
+      expect(plain.stderr).toContain("only a port: give the whole code");
       receiver.kill("SIGINT");
       await receiver.exitCode();
     },
