@@ -192,7 +192,7 @@ export class FolderPresenter {
     this.out.endProgress(key);
     const reasons = this.reasons.get(key);
     this.reasons.delete(key);
-    this.renamed.forget(f.direction, f.group);
+    for (const line of this.renamed.forget(f.direction, f.group)) this.out.print(line);
     const name = this.folderName(f);
     this.storedRoots.delete(key);
     return { reasons, name };

@@ -4,7 +4,10 @@
  * where, on either side: the numbered one ("Stored "photos/_env" as photos/_env (1): photos/_env
  * was taken."), and the one holding the name when it too was stored under another name than sent
  * (`.env` as `_env`), whichever of the two ends first. The sender reads the names from RECEIVED
- * (TransferDone.storedAs, storedRoot). Pure bookkeeping: no I/O.
+ * (TransferDone.storedAs, storedRoot). The receiver also says each entry a received-name rule
+ * stored elsewhere than its path says (`package.json` as `_package.json`, a subfolder
+ * `node_modules` as `_node_modules`, characters left out), ten a folder and then a count, as a
+ * plain folder's (shortenedNameLines); not a leading dot made `_` alone. Pure bookkeeping: no I/O.
  */
 
 import { basename } from "node:path";
@@ -43,6 +46,28 @@ function placed(done: TransferDone): Placed | undefined {
   const dirs = folder.path.slice(0, -1).map(sanitizeFileName);
   const at = (name: string) => [root, ...dirs, name].join("/");
   return { sent: [folder.root, ...folder.path].join("/"), stored: at(base), safe: at(sanitizeFileName(last)) };
+}
+
+/** A name's leading dots made `_` (".env" as "_env"): the rule the README states, not said per entry. */
+function undotted(name: string): string {
+  return name.replace(/^\.+/, (dots) => "_".repeat(dots.length));
+}
+
+/**
+ * A received folder's file stored under another path in its folder than sent, not by leading dots
+ * made `_` alone (`package.json` as `_package.json`, `node_modules/x.js` as `_node_modules/x.js`,
+ * `a<BEL>b` as `ab`): the names as sent and as stored, from their roots; else undefined.
+ */
+function ruleRenamed(done: TransferDone): { sent: string; stored: string } | undefined {
+  const folder = done.folder;
+  if (done.direction !== "receive" || !folder || folder.dir || done.path === undefined) return undefined;
+  const parts = done.path.split("/");
+  const n = folder.path.length;
+  const root = parts.at(-1 - n);
+  const stored = parts.slice(-n);
+  if (root === undefined || stored.length !== n) return undefined;
+  if (folder.path.every((name, i) => undotted(name) === stored[i])) return undefined;
+  return { sent: [folder.root, ...folder.path].join("/"), stored: [root, ...stored].join("/") };
 }
 
 /** True when `stored` is `safe` numbered ("_env (1)" of "_env"). */
@@ -104,22 +129,31 @@ export function shortenedNameLines(
   const shortened = stored.filter((e) => {
     if (e.taken !== undefined || said.has(`${sentRoot}/${e.sent}`)) return false;
     const own = basename(e.sent);
-    return sanitizeFileName(own) !== own.replace(/^\.+/, (dots) => "_".repeat(dots.length));
+    return sanitizeFileName(own) !== undotted(own);
   });
   const lines = shortened
     .slice(0, MAX_SHORTENED_LINES)
     .map((e) => storedLine("receive", `${sentRoot}/${e.sent}`, `${storedRoot}/${e.stored}`));
-  const more = shortened.length - MAX_SHORTENED_LINES;
-  if (more > 0) lines.push(`... and ${count(more, "more entry", "more entries")} stored under other names than sent.`);
-  return lines;
+  const more = moreRenamedLine(shortened.length);
+  return more === undefined ? lines : [...lines, more];
+}
+
+/** The count after a folder's MAX_SHORTENED_LINES lines of renamed entries, when `renamed` is more. */
+function moreRenamedLine(renamed: number): string | undefined {
+  const more = renamed - MAX_SHORTENED_LINES;
+  return more > 0
+    ? `... and ${count(more, "more entry", "more entries")} stored under other names than sent.`
+    : undefined;
 }
 
 export class RenamedEntries {
   /**
    * Per folder (direction and group): entries stored under their safe name though sent under
-   * another, not said yet (by that name), and the names a numbered entry found taken.
+   * another, not said yet (by that name), the names a numbered entry found taken, and (the
+   * receiver) how many entries a received-name rule stored elsewhere (ruleRenamed: said up to
+   * MAX_SHORTENED_LINES, then counted).
    */
-  private readonly folders = new Map<string, { renamed: Map<string, Placed>; taken: Set<string> }>();
+  private readonly folders = new Map<string, { renamed: Map<string, Placed>; taken: Set<string>; byRule: number }>();
 
   /** A folder's entry was stored: @returns the lines that say where it (and the entry holding its name) went */
   finished(done: TransferDone): string[] {
@@ -128,10 +162,14 @@ export class RenamedEntries {
     const key = `${done.direction}:${done.folder.group}`;
     const numbered = p.stored !== p.safe && isNumbered(basename(p.stored), basename(p.safe));
     const renamed = p.stored === p.safe && basename(p.sent) !== basename(p.safe);
-    if (!numbered && !renamed) return [];
-    const f = this.folders.get(key) ?? { renamed: new Map<string, Placed>(), taken: new Set<string>() };
+    // A numbered one's line says where it went, whatever else changed.
+    const byRule = numbered ? undefined : ruleRenamed(done);
+    if (!numbered && !renamed && !byRule) return [];
+    const f = this.folders.get(key) ?? { renamed: new Map<string, Placed>(), taken: new Set<string>(), byRule: 0 };
     this.folders.set(key, f);
     const line = (e: Placed, taken?: string) => storedLine(done.direction, e.sent, e.stored, taken);
+    // Said now (or counted past ten): not again as the holder of a name a numbered one finds taken.
+    if (byRule) return ++f.byRule > MAX_SHORTENED_LINES ? [] : [storedLine("receive", byRule.sent, byRule.stored)];
     if (renamed) {
       if (f.taken.has(p.safe)) return [line(p)];
       f.renamed.set(p.safe, p);
@@ -145,8 +183,14 @@ export class RenamedEntries {
     return lines;
   }
 
-  /** The folder ended (or the session): forgotten. */
-  forget(direction: TransferDone["direction"], group: number): void {
-    this.folders.delete(`${direction}:${group}`);
+  /**
+   * The folder ended (or the session): forgotten.
+   * @returns the count of its entries stored elsewhere by a rule past the ten said, if any
+   */
+  forget(direction: TransferDone["direction"], group: number): string[] {
+    const key = `${direction}:${group}`;
+    const more = moreRenamedLine(this.folders.get(key)?.byRule ?? 0);
+    this.folders.delete(key);
+    return more === undefined ? [] : [more];
   }
 }

@@ -125,3 +125,39 @@ test(
   },
   TEST_MS,
 );
+
+test(
+  "entries a received-name rule stored elsewhere (package.json, node_modules/, a control character): the receiver says where, ten lines then the count; not a leading dot",
+  async () => {
+    // Before: no line said them (only a numbered entry's), and a person looked for
+    // proj/package.json and proj/node_modules/ in vain.
+    const folder = join(makeTempDir(), "proj");
+    mkdirSync(join(folder, "node_modules"), { recursive: true });
+    const contents = new Map([
+      ["package.json", '{"name": "the peer\'s"}\n'],
+      ["a\u0007b.txt", "a bell in my name\n"],
+      [".env", "the dot env\n"],
+      ["kept.txt", "kept\n"],
+    ]);
+    for (let i = 0; i < 11; i++) contents.set(`node_modules/m${10 + i}.js`, `module ${i}\n`);
+    for (const [name, text] of contents) writeFileSync(join(folder, name), text);
+    const { dir, receiver } = await sendAcross(folder);
+    const lines = receiver.linesMatching(/^Stored "|^\.\.\. and /);
+    expect(lines, receiver.describe()).toHaveLength(11);
+    expect(lines.at(-1)).toBe("... and 3 more entries stored under other names than sent.");
+    // Each line's file holds that entry's bytes; the count comes before the folder's summary.
+    for (const line of lines.slice(0, 10)) {
+      const m = /^Stored ("(?:[^"\\]|\\.)*") as proj\/(.+)\.$/.exec(line);
+      expect(m, line).not.toBeNull();
+      const sent = (JSON.parse(m?.[1] as string) as string).replace(/^proj\//, "");
+      expect(readFileSync(join(dir, "proj", m?.[2] as string), "utf8")).toBe(contents.get(sent) as string);
+    }
+    expect(lines.some((l) => l.includes(".env"))).toBe(false);
+    const all = receiver.lines;
+    const summary = all.findIndex((l) => l.startsWith("The transfer command is done"));
+    expect(summary, receiver.describe()).toBeGreaterThan(all.indexOf(lines.at(-1) as string));
+    expect(readFileSync(join(dir, "proj", "_package.json"), "utf8")).toBe(contents.get("package.json") as string);
+    expect(readFileSync(join(dir, "proj", "_env"), "utf8")).toBe(contents.get(".env") as string);
+  },
+  TEST_MS,
+);

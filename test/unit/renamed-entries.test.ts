@@ -63,11 +63,34 @@ test("the numbered one first: it is said, and the renamed one when it ends", () 
 
 test("a name with a line feed, in a subfolder made safe, in a folder stored as photos (1): escaped, never raw", () => {
   const r = new RenamedEntries();
-  expect(r.finished(received([".cfg", "a\nb.txt"], "photos (1)/_cfg/ab.txt"))).toEqual([]);
-  expect(r.finished(received([".cfg", "ab.txt"], "photos (1)/_cfg/ab (1).txt"))).toEqual([
-    'Stored "photos/.cfg/ab.txt" as photos (1)/_cfg/ab (1).txt: photos (1)/_cfg/ab.txt was taken.',
+  // Said as it is stored (a character left out), not again as the holder of the name taken.
+  expect(r.finished(received([".cfg", "a\nb.txt"], "photos (1)/_cfg/ab.txt"))).toEqual([
     'Stored "photos/.cfg/a\\nb.txt" as photos (1)/_cfg/ab.txt.',
   ]);
+  expect(r.finished(received([".cfg", "ab.txt"], "photos (1)/_cfg/ab (1).txt"))).toEqual([
+    'Stored "photos/.cfg/ab.txt" as photos (1)/_cfg/ab (1).txt: photos (1)/_cfg/ab.txt was taken.',
+  ]);
+});
+
+test("the receiver says an entry a received-name rule stored elsewhere, a subfolder's too; not a leading dot alone; ten a folder, then the count at its end", () => {
+  const r = new RenamedEntries();
+  expect(r.finished(received(["package.json"], "photos/_package.json"))).toEqual([
+    'Stored "photos/package.json" as photos/_package.json.',
+  ]);
+  expect(r.finished(received(["node_modules", "x", "index.js"], "photos/_node_modules/x/index.js"))).toEqual([
+    'Stored "photos/node_modules/x/index.js" as photos/_node_modules/x/index.js.',
+  ]);
+  expect(r.finished(received([".git", ".hidden", "HEAD"], "photos/_git/_hidden/HEAD"))).toEqual([]);
+  expect(r.finished(received(["plain.txt"], "photos/plain.txt"))).toEqual([]);
+  for (let i = 0; i < 10; i++) {
+    const line = r.finished(received(["node_modules", `m${i}.js`], `photos/_node_modules/m${i}.js`));
+    expect(line).toHaveLength(i < 8 ? 1 : 0);
+  }
+  expect(r.forget("receive", 1)).toEqual(["... and 2 more entries stored under other names than sent."]);
+  expect(r.forget("receive", 1)).toEqual([]);
+  // The sender is told the stored names by RECEIVED: no such line of its own.
+  expect(r.finished(sent(["package.json"], "_package.json"))).toEqual([]);
+  expect(r.forget("send", 1)).toEqual([]);
 });
 
 test("the sender says the same from RECEIVED's names; nothing when the receiver did not say", () => {
