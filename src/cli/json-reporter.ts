@@ -145,6 +145,7 @@ export class JsonReporter implements Reporter {
     this.emit({ type: "progress", id: i.id, direction: i.direction, bytes, size: i.size }, i.id);
   }
   resumed(i: TransferInfo, from: number): void {
+    this.folders.progressed(i, from); // an entry cut before a byte more moved: its bytes (review33)
     this.reach.moved(i, from);
     this.emit({ type: "resume", ...info(i), from });
   }

@@ -74,7 +74,10 @@ export class TransferPresenter {
    */
   resumed(info: TransferInfo, from: number): void {
     this.reach.moved(info, from);
-    if (!info.folder) this.out.print(resumingLine(info, from));
+    // A folder's entry: its bar and its summary count what it resumed from (cut before a byte
+    // more moved, it had counted 0, the sender's summary less sent than confirmed: review33).
+    if (info.folder) this.folders.progressed(info, from);
+    else this.out.print(resumingLine(info, from));
   }
 
   finished(done: TransferDone): void {

@@ -37,3 +37,27 @@ test("an empty folder's offer and done carry folder.dir; a 0-byte file's do not"
   expect(of("offer", "zero.bin")?.folder).not.toHaveProperty("dir");
   expect(of("done", "zero.bin")?.folder).not.toHaveProperty("dir");
 });
+
+test("E_FOLDER_INCOMPLETE of a sender whose entry was cut after it resumed, before a byte more went: sent counts where it resumed from", () => {
+  // Before: sent 250 (only progress counted), bytes (confirmed) 850: more confirmed than sent.
+  const lines: string[] = [];
+  const out = { write: (s: string) => lines.push(s) === 0 || true };
+  const reporter = new JsonReporter(out, out, true);
+  const entry = (id: number, name: string): TransferInfo => ({
+    id,
+    direction: "send",
+    name,
+    size: 1000,
+    folder: { group: 1, root: "top", path: [name], entries: 3, bytes: 3000 },
+  });
+  const [b, c] = [entry(1, "b"), entry(3, "c")];
+  for (const info of [b, c]) reporter.offered(info);
+  reporter.resumed(b, 600);
+  reporter.progressed(c, 250);
+  reporter.failed({ ...b, confirmedBytes: 600 }, "connection lost", "E_CONNECTION", true);
+  reporter.failed({ ...c, confirmedBytes: 250 }, "connection lost", "E_CONNECTION", true);
+  reporter.sessionEnded();
+  const incomplete = lines.map((l) => JSON.parse(l)).find((e) => e.code === "E_FOLDER_INCOMPLETE");
+  expect(incomplete?.folder).toMatchObject({ entries: 3, failed: 2, bytes: 850, sent: 850 });
+  expect(incomplete?.message).toEndWith("; 850 of its 3000 bytes were sent, 850 of them confirmed by the receiver");
+});

@@ -251,3 +251,37 @@ test("sent to a receive --ask whose input ended: the first decline said, the res
     "All 2 transfers of this command have ended: 0 saved by the receiver, 2 failed.",
   ]);
 });
+
+test("a folder's entry cut after it resumed, before a byte more moved: the folder's bytes count where it resumed from", () => {
+  // Before, only a progress counted an entry's bytes: one resumed from 600 and cut before its
+  // first DATA (the sender's window full, --limit-rate) counted 0, and the sender said
+  // '1250 of its 4000 bytes were sent, 1850 of them confirmed by the receiver'.
+  for (const [direction, moved] of [
+    ["receive", "arrived"],
+    ["send", "were sent, 1850 of them confirmed by the receiver"],
+  ] as const) {
+    const { lines, p } = linePresenter();
+    const folder = (name: string) => ({ group: 1, root: "d", path: [name], entries: 3, bytes: 4000 });
+    const [a, b, c] = ["a", "b", "c"].map(
+      (name, i): TransferInfo => ({
+        id: 2 * i + 1,
+        direction,
+        name,
+        size: i === 1 ? 2000 : 1000,
+        folder: folder(name),
+      }),
+    ) as [TransferInfo, TransferInfo, TransferInfo];
+    for (const entry of [a, b, c]) p.started(entry);
+    p.progressed(a, 1000);
+    p.finished(done(a, { path: "/in/d/a" }));
+    p.resumed(b, 600);
+    p.progressed(c, 250);
+    const confirmed = (bytes: number) => (direction === "send" ? { confirmedBytes: bytes } : {});
+    p.failed({ ...b, ...confirmed(600) }, "connection lost", true);
+    p.failed({ ...c, ...confirmed(250) }, "connection lost", true);
+    // "Folder d: the receiver saved 1 entry, ..." (sender), "Saved folder /in/d: ..." (receiver).
+    const summary = lines.filter((l) => / of 3 entries failed /.test(l));
+    expect(summary).toHaveLength(1);
+    expect(summary[0]).toContain(` 1850 of its 4000 bytes ${moved}. `);
+  }
+});
