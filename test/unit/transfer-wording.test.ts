@@ -17,6 +17,23 @@ const done = (info: TransferInfo, extra: Partial<TransferDone> = {}): TransferDo
   ...extra,
 });
 
+/** Entries a, b, c (ids 1, 3, 5) of folder d of `entries` entries and 4000 bytes, of `sizes` bytes. */
+function folderEntries(
+  direction: TransferInfo["direction"],
+  sizes: readonly [number, number, number],
+  entries: number,
+): [TransferInfo, TransferInfo, TransferInfo] {
+  return ["a", "b", "c"].map(
+    (name, i): TransferInfo => ({
+      id: 2 * i + 1,
+      direction,
+      name,
+      size: sizes[i] as number,
+      folder: { group: 1, root: "d", path: [name], entries, bytes: 4000 },
+    }),
+  ) as [TransferInfo, TransferInfo, TransferInfo];
+}
+
 test.each([
   [0, "0 bytes"],
   [1, "1 byte"],
@@ -146,10 +163,7 @@ test("a folder cut short says how many of its bytes moved, on each side: what it
     ["send", "were sent, 1450 of them confirmed by the receiver"],
   ] as const) {
     const { lines, p } = linePresenter();
-    const folder = (name: string) => ({ group: 1, root: "d", path: [name], entries: 4, bytes: 4000 });
-    const [a, b, c] = ["a", "b", "c"].map(
-      (name, i): TransferInfo => ({ id: 2 * i + 1, direction, name, size: 1000, folder: folder(name) }),
-    ) as [TransferInfo, TransferInfo, TransferInfo];
+    const [a, b, c] = folderEntries(direction, [1000, 1000, 1000], 4);
     for (const entry of [a, b, c]) p.started(entry);
     p.progressed(a, 1000);
     p.finished(done(a, { path: "/in/d/a" }));
@@ -261,16 +275,7 @@ test("a folder's entry cut after it resumed, before a byte more moved: the folde
     ["send", "were sent, 1850 of them confirmed by the receiver"],
   ] as const) {
     const { lines, p } = linePresenter();
-    const folder = (name: string) => ({ group: 1, root: "d", path: [name], entries: 3, bytes: 4000 });
-    const [a, b, c] = ["a", "b", "c"].map(
-      (name, i): TransferInfo => ({
-        id: 2 * i + 1,
-        direction,
-        name,
-        size: i === 1 ? 2000 : 1000,
-        folder: folder(name),
-      }),
-    ) as [TransferInfo, TransferInfo, TransferInfo];
+    const [a, b, c] = folderEntries(direction, [1000, 2000, 1000], 3);
     for (const entry of [a, b, c]) p.started(entry);
     p.progressed(a, 1000);
     p.finished(done(a, { path: "/in/d/a" }));
