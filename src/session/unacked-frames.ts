@@ -8,7 +8,10 @@
  *
  * One entry per DATA frame written: its owner (a transfer id) and where it ends in the
  * connection's DATA (Scheduler's sentBulk after it), dropped once ACKed whole. So it holds at most
- * the frames un-ACKed: the send window over the frame size, a few thousand at most.
+ * the frames un-ACKed, the send window's bytes over the frames' size: a few hundred of full
+ * frames, but a frame carries what is left of its file, so a folder of tiny files in flight holds
+ * one a file (a receiver that withholds its ACKs: up to the window's bytes, 16 bytes each).
+ * unackedOf scans them all, once for each transfer that ends badly.
  */
 
 export class UnackedFrames {
