@@ -39,6 +39,7 @@ export function openTerminal(
         input as NodeJS.ReadStream,
         output as unknown as NodeJS.WriteStream,
         options.skippedLine,
+        (n) => lostLinesLine(n).trimEnd(),
       )
     : new PlainTerminal(handlers, options, streams);
 }

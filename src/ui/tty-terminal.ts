@@ -18,16 +18,25 @@ import { rowsOf } from "./width.ts";
 const REPAINT_MS = 100;
 
 /**
- * A burst of the peer's lines (those printed before the event loop turns) may take this long at
- * the terminal once PEER_BURST_MIN_LINES have been printed; the rest of the burst is counted,
- * and said in one line when the loop turns. Writes to a TTY are synchronous, and Bun reads a
- * socket that always has more several times in a row before it looks at the input: a peer's
- * chat flood into a terminal slower than the peer (tmux here took ~20,000 lines a second) held
- * what the user typed, Ctrl-C too, for 6 to 10 s (attack33).
+ * A turn of the event loop may spend this long writing the peer's lines to the terminal once
+ * PEER_BURST_MIN_LINES have been written; the rest wait in a backlog, written PEER_BURST_MS a
+ * turn. Writes to a TTY are synchronous, and Bun reads a socket that always has more several
+ * times in a row before it looks at the input: a peer's chat flood into a terminal slower than
+ * the peer (tmux here took ~20,000 lines a second) held what the user typed, Ctrl-C too, for 6
+ * to 10 s (attack33).
  */
 export const PEER_BURST_MS = 50;
-/** Lines of a burst always printed, however long they take (a GC pause is not the terminal). */
+/** Lines of a turn always written, however long they take (a GC pause is not the terminal). */
 export const PEER_BURST_MIN_LINES = 64;
+/**
+ * Characters of the peer's lines the backlog holds at most; past it they are counted, not
+ * shown, and said in one line once the backlog is written. A paste of a few thousand lines is
+ * shown whole (review33: counting every line past a turn's PEER_BURST_MS left out half of a
+ * 2,000-line paste at tmux's speed, all but ~100 at a slow terminal's); a flood is bounded.
+ */
+export const MAX_PEER_BACKLOG_CHARS = 512 * 1024;
+/** Our own lines the backlog holds at most (a peer makes them at will too: each offer declined). */
+export const MAX_OWN_BACKLOG_LINES = 4_096;
 /** Said on Ctrl-Z at the chat's input line (TtyTerminal): the chat goes on. */
 export const SUSPEND_REFUSED =
   "Ctrl-Z: Parley does not suspend (the peer would wait on a stopped chat); type exit or press Ctrl-C to leave.";
@@ -47,11 +56,23 @@ export class TtyTerminal implements Terminal {
   /** The width the bottom was last drawn at. */
   private drawnWidth: number;
   private readonly onResize = () => this.repaint();
-  /** The peer's lines of this turn of the event loop: printed, the time that took, counted past PEER_BURST_MS. */
-  private burst: { printed: number; ms: number; skipped: number } | undefined;
+  /** This turn of the event loop's writing of the peer's lines: how many, how long it took. */
+  private turn: { printed: number; ms: number } | undefined;
+  /**
+   * Lines waiting for a later turn, in order (from `backlogHead` on): the peer's past the turn's
+   * PEER_BURST_MS, and while any wait, every line printed after them (our own keep their place).
+   */
+  private backlog: { readonly line: string; readonly fromPeer: boolean }[] = [];
+  private backlogHead = 0;
+  private backlogChars = 0;
+  private backlogOwn = 0;
+  /** The peer's lines past MAX_PEER_BACKLOG_CHARS, and our own past MAX_OWN_BACKLOG_LINES: counted. */
+  private skipped = 0;
+  private lost = 0;
 
   /**
    * @param skippedLine - the line that says `n` lines from the peer were not shown
+   * @param lostLine - the line that says `n` of our own lines were not shown
    */
   constructor(
     handlers: TerminalHandlers,
@@ -59,6 +80,7 @@ export class TtyTerminal implements Terminal {
     input: NodeJS.ReadStream,
     private readonly out: NodeJS.WriteStream,
     private readonly skippedLine: (n: number) => string,
+    private readonly lostLine: (n: number) => string,
   ) {
     this.drawnWidth = columns(out);
     survivesHangUp(input, out, handlers);
@@ -93,6 +115,20 @@ export class TtyTerminal implements Terminal {
   }
 
   print(line: string): void {
+    if (this.waiting > 0 && !this.closed) {
+      if (this.backlogOwn >= MAX_OWN_BACKLOG_LINES) {
+        this.lost++;
+        return;
+      }
+      this.backlogOwn++;
+      this.backlog.push({ line, fromPeer: false });
+      return;
+    }
+    this.printNow(line);
+  }
+
+  /** Writes `line` above the bottom now (after close: as it is). */
+  private printNow(line: string): void {
     if (this.closed) {
       this.out.write(`${line}\n`);
       return;
@@ -116,30 +152,81 @@ export class TtyTerminal implements Terminal {
    * At a terminal peer lines print as any other: Bun writes to a TTY synchronously, so a
    * terminal that stops reading stops this process in write() (the peer's bytes wait in the
    * kernel, memory stays flat) rather than piling lines up; test/e2e/tmux.test.ts (11.13). But
-   * a burst that has taken PEER_BURST_MS at the terminal is counted from there, not printed,
-   * until the event loop turns: what the user types is read meanwhile (PEER_BURST_MS).
+   * once a turn of the event loop has spent PEER_BURST_MS writing them, the rest wait in the
+   * backlog for the next turns, PEER_BURST_MS each: what the user types is read in between.
    */
   printFromPeer(line: string): void {
-    if (!this.burst) {
-      this.burst = { printed: 0, ms: 0, skipped: 0 };
-      setImmediate(() => this.endBurst());
-    }
-    const burst = this.burst;
-    if (burst.printed >= PEER_BURST_MIN_LINES && burst.ms > PEER_BURST_MS) {
-      burst.skipped++;
+    if (this.closed) {
+      this.printNow(line);
       return;
     }
-    const start = performance.now();
-    this.print(line);
-    burst.ms += performance.now() - start;
-    burst.printed++;
+    if (this.waiting === 0 && !this.turnSpent()) {
+      this.printTimed(line);
+      return;
+    }
+    if (this.backlogChars + line.length > MAX_PEER_BACKLOG_CHARS) {
+      this.skipped++;
+      return;
+    }
+    this.backlogChars += line.length;
+    this.backlog.push({ line, fromPeer: true });
   }
 
-  /** The loop has turned: a new burst begins, and this one's lines not shown are said. */
-  private endBurst(): void {
-    const skipped = this.burst?.skipped ?? 0;
-    this.burst = undefined;
-    if (skipped > 0) this.print(this.skippedLine(skipped));
+  /** Lines in the backlog. */
+  private get waiting(): number {
+    return this.backlog.length - this.backlogHead;
+  }
+
+  /** True once this turn has written the peer's lines for PEER_BURST_MS (and PEER_BURST_MIN_LINES). */
+  private turnSpent(): boolean {
+    const turn = this.currentTurn();
+    return turn.printed >= PEER_BURST_MIN_LINES && turn.ms > PEER_BURST_MS;
+  }
+
+  /** This turn's account; the first line of a turn asks for the next turn's writing of the backlog. */
+  private currentTurn(): { printed: number; ms: number } {
+    if (!this.turn) {
+      this.turn = { printed: 0, ms: 0 };
+      setImmediate(() => this.nextTurn());
+    }
+    return this.turn;
+  }
+
+  private printTimed(line: string): void {
+    const turn = this.currentTurn();
+    const start = performance.now();
+    this.printNow(line);
+    turn.ms += performance.now() - start;
+    turn.printed++;
+  }
+
+  /** The loop has turned: the backlog is written for up to PEER_BURST_MS, and once it is empty, what was counted. */
+  private nextTurn(): void {
+    this.turn = undefined;
+    if (this.closed) return;
+    while (this.waiting > 0 && !this.turnSpent()) this.printTimed(this.takeWaiting());
+    if (this.waiting === 0) this.sayCounted();
+  }
+
+  /** The oldest line of the backlog, taken out of it. */
+  private takeWaiting(): string {
+    const next = this.backlog[this.backlogHead++] as { line: string; fromPeer: boolean };
+    if (next.fromPeer) this.backlogChars -= next.line.length;
+    else this.backlogOwn--;
+    if (this.backlogHead === this.backlog.length) {
+      this.backlog = [];
+      this.backlogHead = 0;
+    }
+    return next.line;
+  }
+
+  /** Says how many lines were counted instead of shown (the backlog is empty). */
+  private sayCounted(): void {
+    const { skipped, lost } = this;
+    this.skipped = 0;
+    this.lost = 0;
+    if (skipped > 0) this.printNow(this.skippedLine(skipped));
+    if (lost > 0) this.printNow(this.lostLine(lost));
   }
 
   pauseInput(): void {
@@ -180,6 +267,9 @@ export class TtyTerminal implements Terminal {
 
   close(): Promise<void> {
     if (!this.closed) {
+      // What waits is written now, in order, and what was counted said: the last lines count most.
+      while (this.waiting > 0) this.printNow(this.takeWaiting());
+      this.sayCounted();
       clearInterval(this.repaintTimer);
       this.out.off("resize", this.onResize);
       this.clearBottom();

@@ -940,6 +940,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     const [, port, code] = await waitForText("deluge", /Listening on 127\.0\.0\.1:(\d+) · code (\S+)/);
     const raw = await rawParley(Number(port), { leader: true, words: (code as string).replace(/^\d+-/, "") });
     let flooding = true;
+    let flooded = 0;
     let flood: Promise<void> | undefined;
     try {
       await waitForText("deluge", /^Connected to /m);
@@ -950,12 +951,14 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       flood = (async () => {
         while (flooding) {
           raw.send(burst);
+          flooded += burst.length;
           if (raw.socket.writableLength > 1 << 20) await new Promise((r) => raw.socket.once("drain", r));
           else await new Promise((r) => setImmediate(r));
         }
       })();
       await waitForText("deluge", /^<raw> flood \d+ x+$/m);
-      await until("the chat behind the flood", () => raw.socket.writableLength > 0, 2_000);
+      // Far more than the backlog holds (MAX_PEER_BACKLOG_CHARS): from here lines are counted.
+      await until("16 MB of the flood sent", () => flooded > 16 * 1024 * 1024, 20_000);
       const chatted = (text: string) => messagesOf(raw).some((m) => m.kind === "chat" && m.text === text);
       // Before, Bun read the socket (a full 512 KiB a read, ~6,800 lines) several times in a row,
       // each read's lines written to the terminal before the next, and looked at the input only
@@ -964,10 +967,36 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
         type("deluge", `typed ${i} during the flood`);
         await until(`"typed ${i}" at the peer within 3 s`, () => chatted(`typed ${i} during the flood`), 600);
       }
+      // The flood's lines past the backlog's bound were counted: said once the backlog is written.
+      flooding = false;
+      await flood;
       await waitForText("deluge", /^\d+ chat lines? from the peer not shown: the output could not keep up\.$/m);
     } finally {
       flooding = false;
       await flood;
+      raw.socket.destroy();
+    }
+  }, 60_000);
+
+  test("a peer's paste of 3,000 lines in one write is shown whole, none counted (review33)", async () => {
+    startPane("paste", "pat", makeTempDir());
+    const [, port, code] = await waitForText("paste", /Listening on 127\.0\.0\.1:(\d+) · code (\S+)/);
+    const raw = await rawParley(Number(port), { leader: true, words: (code as string).replace(/^\d+-/, "") });
+    try {
+      await waitForText("paste", /^Connected to /m);
+      const lines = Array.from({ length: 3_000 }, (_, i) => `paste ${String(i).padStart(4, "0")} ${"p".repeat(90)}`);
+      raw.send(Buffer.concat(lines.map((text) => encodeMessage({ kind: "chat", text }))));
+      raw.send(encodeMessage({ kind: "chat", text: "after the paste" }));
+      // Before, a turn's lines past PEER_BURST_MS were counted, not shown: tmux writes ~20,000
+      // lines a second, so most of these 3,000 (~300 KB, one or two socket reads) were left out.
+      const text = (await waitForText("paste", /^<raw> after the paste$/m, 30_000)).input as string;
+      expect(text).not.toMatch(/not shown/);
+      // Every line the pane's history still holds (tmux keeps 2,000 rows), in order, none missing.
+      const numbers = [...text.matchAll(/^<raw> paste (\d{4}) p+$/gm)].map((m) => Number(m[1]));
+      expect(numbers.length).toBeGreaterThan(1_000);
+      expect(numbers[numbers.length - 1]).toBe(2_999);
+      expect(numbers).toEqual(numbers.map((_, i) => 3_000 - numbers.length + i));
+    } finally {
       raw.socket.destroy();
     }
   }, 60_000);
