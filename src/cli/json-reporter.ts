@@ -248,10 +248,11 @@ export class JsonReporter implements Reporter {
         : {};
     const what = i.folderOnly ? { direction, folder: { root: name, group: id } } : { id, direction, name, ...folder };
     // A file cut short with what moved kept to resume: how far it got, as the human line says it
-    // ("8650752 of its 52428800 bytes arrived."); a folder's entries: in the folder's event.
+    // ("8650752 of its 52428800 bytes arrived."); a folder's entry too, as its folder's summary
+    // line counts it (a folder all of whose entries ended has no E_FOLDER_INCOMPLETE to say it).
     // The sender's `bytes` is what the receiver confirmed (its ACKs), `sent` what it had sent.
     const sent = i.direction === "send" ? { sent: reach.moved } : {};
-    const got = reach.said ? { bytes: reach.confirmed, ...sent, size: i.size } : {};
+    const got = reach.kept ? { bytes: reach.confirmed, ...sent, size: i.size } : {};
     this.emit({ type: "error", code: jsonErrorCode(code), message, ...what, ...got, ...place });
   }
   error(code: string, message: string): void {

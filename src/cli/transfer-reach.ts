@@ -16,7 +16,12 @@ export interface Reach {
    * confirmed (TransferInfo.confirmedBytes, its ACKs; 0 when not known).
    */
   readonly confirmed: number;
-  /** A file cut short with something moved, its size known: its failure says how far it got. */
+  /**
+   * Cut short with something moved, its size known (a file, or a folder's entry): --json's error
+   * event says how far it got.
+   */
+  readonly kept: boolean;
+  /** Of those, a file (not a folder's entry: the folder's summary line says those): its failed line says it. */
   readonly said: boolean;
 }
 
@@ -41,6 +46,7 @@ export class TransferReach {
     const moved = this.at[info.direction].get(info.id) ?? 0;
     this.at[info.direction].delete(info.id);
     const confirmed = info.direction === "send" ? (info.confirmedBytes ?? 0) : moved;
-    return { moved, confirmed, said: cut && moved > 0 && !info.folder && info.size !== null };
+    const kept = cut && moved > 0 && info.size !== null;
+    return { moved, confirmed, kept, said: kept && !info.folder };
   }
 }

@@ -361,3 +361,74 @@ test(
   },
   TEST_MS,
 );
+
+/** A folder `album` of three files of 10 MiB, p0.bin to p2.bin. */
+function albumOfThree(): string {
+  const src = join(makeTempDir(), "album");
+  mkdirSync(src);
+  for (let i = 0; i < 3; i++) writeFileSync(join(src, `p${i}.bin`), seededBytes(10 * MIB, i + 1));
+  return src;
+}
+
+/** `cli`'s error events of a folder's entries, by the entry's file name (`p0.bin`). */
+function entryErrors(cli: Cli): Map<string, Record<string, unknown>> {
+  const events = cli.linesMatching(/^\{/).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const errors = events.filter((e) => e.type === "error" && e.id !== undefined);
+  return new Map(errors.map((e) => [String(e.name).split("/").at(-1) as string, e]));
+}
+
+test(
+  "--json: a folder all of whose entries were cut (the receiver killed): each entry's error event has how far it got (bytes, sent, size), the receiver's figure its .part's",
+  async () => {
+    // Before: three E_CONNECTION errors with no figure, and no folder event (every entry had
+    // ended, so no E_FOLDER_INCOMPLETE): what moved was said only in the human summary.
+    const dir = makeTempDir();
+    const receiver = await jsonReceiver(dir);
+    const sender = startCli("sender", ["send", albumOfThree(), "--json", "--to", receiver.code, "--limit-rate", "4M"]);
+    const album = join(dir, "album");
+    for (let i = 0; i < 1500 && partBytes(album) <= 2 * MIB; i++) await Bun.sleep(10);
+    expect(partBytes(album), receiver.cli.describe()).toBeGreaterThan(2 * MIB);
+    receiver.cli.kill("SIGKILL");
+    expect(await sender.exitCode(), sender.describe()).toBe(3);
+    const errors = entryErrors(sender);
+    expect([...errors.keys()].sort(), sender.describe()).toEqual(["p0.bin", "p1.bin", "p2.bin"]);
+    let confirmed = 0;
+    for (const [name, event] of errors) {
+      const held = sizeOf(join(album, `${name}.part`));
+      if (held === 0) continue; // nothing of it arrived: it may have sent nothing either
+      // What it sent, at least what arrived; of that, what the receiver confirmed, no more than arrived.
+      expect(event, sender.describe()).toMatchObject({ direction: "send", size: 10 * MIB });
+      expect(event.sent as number, sender.describe()).toBeGreaterThanOrEqual(held);
+      expect(event.bytes as number, sender.describe()).toBeLessThanOrEqual(held);
+      confirmed += event.bytes as number;
+    }
+    expect(confirmed, sender.describe()).toBeGreaterThan(0);
+  },
+  TEST_MS,
+);
+
+test(
+  "--json: a folder all of whose entries were cut (the sender killed): each entry's error event has what its .part holds (bytes, size)",
+  async () => {
+    const dir = makeTempDir();
+    const receiver = await jsonReceiver(dir);
+    const sender = startCli("sender", ["send", albumOfThree(), "--json", "--to", receiver.code, "--limit-rate", "4M"]);
+    const album = join(dir, "album");
+    for (let i = 0; i < 1500 && partBytes(album) <= 2 * MIB; i++) await Bun.sleep(10);
+    expect(partBytes(album), sender.describe()).toBeGreaterThan(2 * MIB);
+    sender.kill("SIGKILL");
+    expect(await receiver.cli.exitCode(), receiver.cli.describe()).toBe(3);
+    const errors = entryErrors(receiver.cli);
+    expect([...errors.keys()].sort(), receiver.cli.describe()).toEqual(["p0.bin", "p1.bin", "p2.bin"]);
+    for (const [name, event] of errors) {
+      const held = sizeOf(join(album, `${name}.part`));
+      if (held === 0) expect(event.bytes, receiver.cli.describe()).toBeUndefined();
+      else expect(event, receiver.cli.describe()).toMatchObject({ direction: "receive", bytes: held, size: 10 * MIB });
+    }
+    // The folder's figure, the human summary's, is their sum.
+    const sum = [...errors.values()].reduce((a, e) => a + ((e.bytes as number | undefined) ?? 0), 0);
+    expect(sum, receiver.cli.describe()).toBe(partBytes(album));
+    expect(sum).toBeGreaterThan(2 * MIB);
+  },
+  TEST_MS,
+);
