@@ -35,7 +35,11 @@ export class SecureConnection implements Connection {
   /** True while records are being handed up (the plaintext buffer is in use). */
   private delivering = false;
 
+  /** Pauses the inner connection's reading; absent where it cannot (FrameChannel then never defers). */
+  readonly pauseReading?: (paused: boolean) => void;
+
   constructor(private readonly inner: Connection) {
+    if (inner.pauseReading) this.pauseReading = (paused) => inner.pauseReading?.(paused);
     // A socket's reads are buffers of their own: each is released once its records are open.
     if (inner.freshChunks) this.opener.releaseReadChunks();
   }

@@ -197,6 +197,14 @@ function startCommandPane(session: string, argv: string[], width: number, height
   tmux("set-option", "-w", "-t", session, "remain-on-exit", "on");
 }
 
+/** Resolves once `socket` has drained its writes, or closed (a flood's writer stops either way). */
+function drainedOrClosed(socket: { once(event: "drain" | "close", listener: () => void): unknown }): Promise<void> {
+  return new Promise((resolve) => {
+    socket.once("drain", resolve);
+    socket.once("close", resolve);
+  });
+}
+
 /** Starts `parley --name <name>` in a new tmux session called `session`, `width` columns wide. */
 function startPane(session: string, name: string, dir: string, extra: string[] = [], width = 160): void {
   startCommandPane(session, [...PARLEY, "--dir", dir, "--name", name, ...extra], width, 40);
@@ -952,7 +960,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
         while (flooding) {
           raw.send(burst);
           flooded += burst.length;
-          if (raw.socket.writableLength > 1 << 20) await new Promise((r) => raw.socket.once("drain", r));
+          if (raw.socket.writableLength > 1 << 20) await drainedOrClosed(raw.socket);
           else await new Promise((r) => setImmediate(r));
         }
       })();
@@ -973,8 +981,63 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       await waitForText("deluge", /^\d+ chat lines? from the peer not shown: the output could not keep up\.$/m);
     } finally {
       flooding = false;
-      await flood;
       raw.socket.destroy();
+      await flood;
+    }
+  }, 60_000);
+
+  test("a peer's flood of offers it cancels at once: Ctrl-C still ends the chat while the flood goes on (attack33)", async () => {
+    startPane("offers", "otto", makeTempDir());
+    const [, port, code] = await waitForText("offers", /Listening on 127\.0\.0\.1:(\d+) · code (\S+)/);
+    const raw = await rawParley(Number(port), { leader: true, words: (code as string).replace(/^\d+-/, "") });
+    let flooding = true;
+    let flood: Promise<void> | undefined;
+    try {
+      await waitForText("offers", /^Connected to /m);
+      // Each offer and its cancel are lines of the chat's own (Receiving ..., failed ...) and a bar.
+      let id = 1;
+      flood = (async () => {
+        while (flooding) {
+          const burst: Uint8Array[] = [];
+          for (let i = 0; i < 64; i++, id += 2) {
+            burst.push(encodeMessage({ kind: "offer", id, name: `f${id}.bin`, size: 10, algo: "xxh3" }));
+            burst.push(encodeMessage({ kind: "cancel", id, code: "E_CANCELLED" }));
+          }
+          raw.send(Buffer.concat(burst));
+          if (raw.socket.writableLength > 1 << 20) await drainedOrClosed(raw.socket);
+          else await new Promise((r) => setImmediate(r));
+        }
+      })();
+      await waitForText("offers", /^Receiving #\d+ f\d+\.bin failed: the peer cancelled it/m);
+      await until("the chat behind the flood", () => raw.socket.writableLength > 0, 2_000);
+      // Before, the frames of each 512 KiB read (~5,200 offers and cancels, a few lines each at
+      // the terminal) were all handled before the input was looked at, and Bun reads on while
+      // more is there: a line typed came after tens of thousands of offers, and Ctrl-C was read
+      // only once the flood stopped (37 s later on a loaded machine). Counted in offers the chat
+      // answered (its ACCEPTs, in order with its CHAT), not in time: 28 to 90 here, 2,425 and 61,120
+      // before.
+      for (let i = 0; i < 3; i++) {
+        const from = raw.frames.length;
+        type("offers", `typed ${i}`);
+        const at = await until(
+          `"typed ${i}" at the peer`,
+          () => {
+            const k = raw.frames.findIndex(
+              (f, n) => n >= from && f.type === FrameType.Chat && new TextDecoder().decode(f.payload) === `typed ${i}`,
+            );
+            return k >= 0 ? k : undefined;
+          },
+          6_000,
+        );
+        const answered = raw.frames.slice(from, at).filter((f) => f.type === FrameType.Accept).length;
+        expect(answered, `offers answered before "typed ${i}" went`).toBeLessThan(2_000);
+      }
+      tmux("send-keys", "-t", "offers", "C-c");
+      await waitForText("offers", /^Interrupted \(Ctrl-C\)/m);
+    } finally {
+      flooding = false;
+      raw.socket.destroy();
+      await flood;
     }
   }, 60_000);
 
