@@ -22,12 +22,18 @@
  * (PARLEY_WARM_UP=1: test/integration/warm-up*.test.ts, test/e2e/warm-up-*.test.ts).
  */
 
-import { afterAll } from "bun:test";
+import { afterAll, setDefaultTimeout } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 // Loaded before TMPDIR changes below: the shared wormhole servers keep their files in the folder given.
 import "./wormhole-servers.ts";
+
+// A case's bound when it gives none: package.json's `bun test --timeout 60000`, for a file run alone
+// too (`npx bun test FILE`, Bun's default 5 s otherwise). mailbox-rendezvous's concurrent cases took
+// 2.8-6.9 s each at load ~14 (session 33), and four of them failed at 5 s run alone at load ~11
+// (session 32): a bound of the runner's, not of a case's.
+setDefaultTimeout(60_000);
 
 const runTmp = mkdtempSync(join(tmpdir(), "parley-test-run-"));
 process.env.TMPDIR = runTmp;
