@@ -55,6 +55,7 @@ export async function rawParley(
 ): Promise<RawParley> {
   await loadPake();
   const nonce = options.leader ? "ffffffffffffffff" : "0000000000000001";
+  const started = performance.now();
   const socket = connect(port, "127.0.0.1");
   socket.on("error", () => {});
   const sealer = new RecordSealer();
@@ -72,7 +73,14 @@ export async function rawParley(
   });
   const write = (frame: Uint8Array) => socket.write(sealer.seal(frame));
   const done = new Promise<void>((resolve, reject) => {
-    socket.on("close", () => reject(new Error("closed during the handshake")));
+    // How far it got and when: a listener drops a handshake not done in 5 s (HELLO_TIMEOUT_MS).
+    socket.on("close", () =>
+      reject(
+        new Error(
+          `closed during the handshake (ours ${handshake.state}, ${Math.round(performance.now() - started)} ms after the dial)`,
+        ),
+      ),
+    );
     const onFrame = (frame: Frame): void => {
       if (ready) {
         frames.push(frame);

@@ -54,7 +54,14 @@ os.write(1, str(s.getsockname()[1]).encode()); os.close(1)
 time.sleep(60)
 `;
 const POLL_MS = 50;
-const SCREEN_WAIT_MS = 10_000;
+/**
+ * A wait for what a pane shows. The file's cases run at once (test.concurrent), so at its start
+ * some 40 CLIs start cold together: at load ~11 a sender started beside its receiver's pane had
+ * not offered within 10 s (Ctrl-C's --ask case, session 33) and cases took 15-28 s where they
+ * take 2-10 alone. A bound for a failure's report; a passing case waits only for its text. A
+ * case's own bound (60 s) leaves room for a few such waits.
+ */
+const SCREEN_WAIT_MS = 20_000;
 /** The mailbox server and relay for the mailbox chat's cases (the others do without). */
 const kit = useWormholeServers("the mailbox chat in tmux (test/e2e/tmux.test.ts)");
 
@@ -132,6 +139,22 @@ function waitForRows<T>(target: string, check: (rows: string[]) => T | undefined
 
 function waitForText(target: string, re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray> {
   return waitForScreen(target, (t) => t.match(re), String(re), timeoutMs);
+}
+
+/**
+ * rawParley as the code's sender to the CLI in pane `target` (its port and code as the screen
+ * showed them). Failing, the error shows the pane, the CLI's "Dropped a connection" line with
+ * its reason once it shows (a handshake not done in 5 s: HELLO_TIMEOUT_MS).
+ */
+async function rawOnPane(target: string, port: string | undefined, code: string | undefined) {
+  try {
+    return await rawParley(Number(port), { leader: true, words: (code ?? "").replace(/^\d+-/, "") });
+  } catch (err) {
+    const text = await waitForScreen(target, (t) => /Dropped a connection/.test(t) && t, "a drop line", 3_000).catch(
+      () => screen(target),
+    );
+    throw new Error(`${(err as Error).message}\n--- screen ---\n${text}`);
+  }
 }
 
 /** Types `text` literally, then Enter unless `enter` is false. */
@@ -310,7 +333,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText("b", /^EXIT=0$/m);
     expect(screen("a")).not.toContain("    at ");
     expect(screen("b")).not.toContain("    at ");
-  }, 40_000);
+  }, 60_000);
 
   test.concurrent("a line half typed at the code prompt when the peer connects is never sent as chat (11.3)", async () => {
     startPane("e", "erin", makeTempDir());
@@ -331,7 +354,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     expect(screen("f")).not.toContain(`<erin> ${codeF}`);
     type("e", "exit");
     await waitForText("e", /^EXIT=0$/m);
-  }, 40_000);
+  }, 60_000);
 
   test.concurrent("its own code typed says so before any dial; a code pasted just after the peer connected is not sent as chat", async () => {
     startPane("own1", "olga", makeTempDir());
@@ -368,7 +391,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     type("own1", "exit");
     await waitForText("own1", /^EXIT=0$/m);
     await waitForText("own2", /^EXIT=0$/m);
-  }, 40_000);
+  }, 60_000);
 
   test.concurrent("--connect with an invalid code at a terminal falls back to the code prompt; Ctrl-D there says so (11.19, 11.31)", async () => {
     startPane("g", "gina", makeTempDir(), ["--connect", "not-a-code"]);
@@ -377,7 +400,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     tmux("send-keys", "-t", "g", "C-d");
     await waitForText("g", /^Ctrl-D: leaving before a peer connected: nothing was sent\. Bye\.$/m);
     await waitForText("g", /^EXIT=0$/m);
-  }, 40_000);
+  }, 60_000);
 
   test.concurrent.skipIf(!kit.available)(
     "mailbox --connect with a mistyped code, or no code, at a terminal: not tried, the code prompt asks again as a direct one's; the right code meets",
@@ -420,7 +443,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     // Before: "End of input before a peer connected: ...", and exit 1, as a script's input that ends.
     await waitForText("q", /^Ctrl-D: leaving before a peer connected: nothing was sent\. Bye\.$/m);
     await waitForText("q", /^EXIT=0$/m);
-  }, 40_000);
+  }, 60_000);
 
   test.concurrent("Ctrl-D while a dial waits at a terminal quits at once, as exit does there", async () => {
     // A listener whose accept queue is full: the dial's SYN goes unanswered for its whole 10 s (a
@@ -441,7 +464,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     } finally {
       full.kill();
     }
-  }, 40_000);
+  }, 60_000);
 
   test.concurrent("Ctrl-Z in the chat says it does not suspend, and the chat goes on (it stopped itself alone: a hung terminal)", async () => {
     // readline stopped only its own process on Ctrl-Z; under the launchers (npx bun run chat, the
@@ -457,7 +480,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     tmux("send-keys", "-t", "z", "C-d");
     await waitForText("z", /^Ctrl-D: leaving before a peer connected: nothing was sent\. Bye\.$/m);
     await waitForText("z", /^EXIT=0$/m);
-  }, 40_000);
+  }, 60_000);
 
   test.concurrent("TERM=dumb (an editor's shell buffer): plain lines, and Backspace edits the line instead of going in it", async () => {
     // readline's dumb mode added Backspace to the line as a character (the peer got "hellp\x7fo"
@@ -478,7 +501,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText("dumb2", /^<dumb1-peer> hello$/m);
     type("dumb1", "exit");
     await waitForText("dumb1", /^EXIT=0$/m);
-  }, 40_000);
+  }, 60_000);
 
   /** Two panes `width` wide, connected; the first dialled the second. */
   async function pair(one: string, two: string, width: number, extra: string[] = []): Promise<void> {
@@ -515,7 +538,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     expect(visibleRows("cjk2").filter((r) => r.includes("語")).length).toBe(2);
     type("cjk2", "exit");
     await waitForText("cjk2", /^EXIT=0$/m);
-  }, 40_000);
+  }, 60_000);
 
   // The tests above and the two below run at once (test.concurrent: bun runs adjacent ones
   // together; this file has no afterEach, its afterAll kills the server): each in tmux sessions
@@ -535,7 +558,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     expect(screen("tall1").match(/> START/g)?.length, screen("tall1")).toBe(1);
     type("tall1", "exit");
     await waitForText("tall1", /^EXIT=0$/m);
-  }, 40_000);
+  }, 60_000);
 
   test.concurrent("Ctrl-C at receive --ask's question: the Interrupted line starts a line of its own, exit 130", async () => {
     const dir = makeTempDir();
@@ -550,7 +573,12 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     writeFileSync(src, "offered");
     const sender = Bun.spawn([...PARLEY, "send", src, "--to", code as string], { stdout: "pipe", stderr: "pipe" });
     try {
-      await waitForScreen("ask", (t) => lastRow(t).endsWith("[y/N] "), "the question");
+      await waitForScreen("ask", (t) => lastRow(t).endsWith("[y/N] "), "the question").catch(async (err) => {
+        sender.kill();
+        throw new Error(
+          `${(err as Error).message}\n--- the sender's stderr ---\n${await new Response(sender.stderr).text()}`,
+        );
+      });
       tmux("send-keys", "-t", "ask", "C-c");
       await waitForText("ask", /^EXIT=\d+$/m);
       expect(screen("ask")).toMatch(/^EXIT=130$/m);
@@ -563,7 +591,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       sender.kill();
     }
     expect(readdirSync(dir)).toEqual([]);
-  }, 30_000);
+  }, 60_000);
 
   test.concurrent("receive --json --ask at a terminal: an event that comes while a question waits is a whole line after its answer", async () => {
     const dir = makeTempDir();
@@ -571,7 +599,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     const [, port, code] = await waitForText("jsonask", /"port":(\d+),"code":"([^"]+)"/);
     // A hand-made sender: it offers a.txt, and once its question shows, b.txt and a PING, whose
     // PONG says the receiver has taken b.txt's offer (its event is written, or held, as it is taken).
-    const raw = await rawParley(Number(port), { leader: true, words: (code as string).replace(/^\d+-/, "") });
+    const raw = await rawOnPane("jsonask", port, code);
     try {
       const bytes = { 1: Buffer.from("hello\n"), 3: Buffer.from("world\n") };
       raw.send(encodeMessage({ kind: "offer", id: 1, name: "a.txt", size: 6, algo: "xxh3" }));
@@ -629,13 +657,13 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     } finally {
       raw.socket.destroy();
     }
-  }, 30_000);
+  }, 60_000);
 
   test.concurrent("receive --ask at a terminal: a line that comes while a question waits, or while its answer typed early is not read yet, is written after the answer; the question is shown once", async () => {
     const dir = makeTempDir();
     startCommandPane("askhold", [...PARLEY, "receive", "--ask", "--no-progress", "--dir", dir], 200, 30);
     const [, port, code] = await waitForText("askhold", /Listening on 127\.0\.0\.1:(\d+) · code (\S+)/);
-    const raw = await rawParley(Number(port), { leader: true, words: (code as string).replace(/^\d+-/, "") });
+    const raw = await rawOnPane("askhold", port, code);
     const pane = shown("askhold");
     const pongs = () => raw.frames.filter((f) => f.type === FrameType.Pong).length;
     /** A PING and its PONG: the receiver has taken every frame sent before it. */
@@ -717,7 +745,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     } finally {
       raw.socket.destroy();
     }
-  }, 30_000);
+  }, 60_000);
 
   test.concurrent("receive PORT at a terminal asks for the code: a typo and another port's code are said and asked again; its words receive the file", async () => {
     const src = join(makeTempDir(), "asked.bin");
@@ -751,7 +779,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     } finally {
       sender.kill("SIGKILL");
     }
-  }, 30_000);
+  }, 60_000);
 
   test.concurrent("send --to PORT at a terminal: Ctrl-D at the code prompt ends it with a line (exit 1), Ctrl-C too (exit 130); nothing is dialed", async () => {
     const receiver = await startPeer("listener");
@@ -782,7 +810,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     // The listener saw no dial: it still waits for its peer.
     expect(receiver.cli.stdout).not.toMatch(/Connected|wrong code/);
     receiver.cli.kill("SIGKILL");
-  }, 30_000);
+  }, 60_000);
 
   test.concurrent("--json at the code prompt: Ctrl-D is an E_NO_CODE error event on stdout (exit 1), Ctrl-C an E_INTERRUPTED one (exit 130)", async () => {
     const receiver = await startPeer("listener");
@@ -829,7 +857,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     ]);
     expect(receiver.cli.stdout).not.toMatch(/Connected|wrong code/);
     receiver.cli.kill("SIGKILL");
-  }, 30_000);
+  }, 60_000);
 
   test.concurrent.skipIf(!kit.available)(
     "mailbox receive NUMBER at a terminal asks for the code's words and meets the sender",
@@ -893,12 +921,12 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     } finally {
       receiver.kill();
     }
-  }, 30_000);
+  }, 60_000);
 
   test("a peer's chat flood into a terminal that stopped reading: the chat waits, memory stays flat, then goes on (11.13)", async () => {
     startPane("flood", "fay", makeTempDir());
     const [, port, code] = await waitForText("flood", /Listening on 127\.0\.0\.1:(\d+) · code (\S+)/);
-    const raw = await rawParley(Number(port), { leader: true, words: (code as string).replace(/^\d+-/, "") });
+    const raw = await rawOnPane("flood", port, code);
     try {
       await waitForText("flood", /^Connected to /m);
       const panePid = Number(tmux("display-message", "-p", "-t", "flood", "#{pane_pid}").trim());
@@ -1099,7 +1127,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     type("c", "exit");
     await waitForText("c", /^EXIT=0$/m);
     await waitForText("d", /^EXIT=0$/m);
-  }, 40_000);
+  }, 60_000);
 
   test.concurrent("exit typed during a transfer: the peer is told at once that it is leaving, not only by a declined offer", async () => {
     // "leave1" sends 64 MiB at 8 MiB/s (about 8 s); "leave2" receives it and types exit meanwhile.
@@ -1158,7 +1186,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     expect(barRows(), visibleRows("shrink1").join("\n")).toEqual([]);
     type("shrink1", "exit");
     await waitForText("shrink1", /^EXIT=0$/m);
-  }, 40_000);
+  }, 60_000);
 
   test.concurrent("parley send's bar on stderr: resizing the terminal narrower and wider leaves one bar row", async () => {
     const dir = makeTempDir();
@@ -1207,5 +1235,5 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       receiver.kill("SIGCONT");
       receiver.kill();
     }
-  }, 40_000);
+  }, 60_000);
 });
