@@ -17,6 +17,12 @@ export interface ChannelClose {
 }
 
 export interface ChannelOwner {
+  /**
+   * Its frames may wait for the next turn of the event loop (TURN_MS): the session's. Not the
+   * handshake's: handling one of its frames may set the record key for the next record, which
+   * the record layer opens at once.
+   */
+  readonly waits?: boolean;
   onFrame(frame: Frame): void;
   onDrain(): void;
   onClose(why: ChannelClose): void;
@@ -127,7 +133,7 @@ export class FrameChannel {
       const endsChunk = i === frames.length - 1 && this.decoder.atFrameBoundary && !this.decoder.error;
       // Still behind, or this turn's TURN_MS spent: the rest waits for the next turn, in order.
       // (Only where reading can pause: what comes meanwhile would pile up; tests' memory connections.)
-      if (this.deferred.length > this.deferredAt || (this.conn.pauseReading && this.turnSpent())) {
+      if (this.deferred.length > this.deferredAt || (this.owner.waits && this.conn.pauseReading && this.turnSpent())) {
         if (this.deferredBytes < MAX_DEFERRED_BYTES) return this.defer(frames.slice(i), endsChunk);
         this.handleDeferred(Number.POSITIVE_INFINITY); // cannot hold more: at once, in order
       }

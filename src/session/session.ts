@@ -145,6 +145,7 @@ export class Session {
       },
     });
     channel.setOwner({
+      waits: true,
       onFrame: (frame) => this.onFrame(frame),
       onDrain: () => this.scheduler.pump(),
       onClose: (why) => this.onChannelClose(why),
