@@ -71,6 +71,20 @@ function tmux(...args: string[]): string {
   return r.stdout.toString();
 }
 
+/**
+ * tmux as `tmux` runs it, without holding this process's one event loop meanwhile: for what the
+ * cases do (start a pane, type). The file's cases start at once: their 50-odd spawnSync calls to
+ * start their panes held the loop 7.8 s at load ~8 (two runs, session 33), every wait's deadline
+ * running and no hand-made peer (rawParley, in this process) answering its CLI meanwhile, which
+ * drops a handshake not done in 5 s: jsonask's "closed during the handshake".
+ */
+async function tmuxAsync(...args: string[]): Promise<string> {
+  const p = Bun.spawn([TMUX, "-S", SOCKET, ...args], { stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  if (code !== 0) throw new Error(`tmux ${args.join(" ")} failed: ${err}`);
+  return out;
+}
+
 function shQuote(arg: string): string {
   return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
@@ -158,9 +172,9 @@ async function rawOnPane(target: string, port: string | undefined, code: string 
 }
 
 /** Types `text` literally, then Enter unless `enter` is false. */
-function type(target: string, text: string, enter = true): void {
-  tmux("send-keys", "-t", target, "-l", text);
-  if (enter) tmux("send-keys", "-t", target, "Enter");
+async function type(target: string, text: string, enter = true): Promise<void> {
+  await tmuxAsync("send-keys", "-t", target, "-l", text);
+  if (enter) await tmuxAsync("send-keys", "-t", target, "Enter");
 }
 
 /** Live pane processes and their descendants, to make sure they are gone after kill-server. */
@@ -200,9 +214,15 @@ function visibleRows(target: string): string[] {
  * (status 0, ...)"): with a sleep of 5 s, a check of the last rows (EXIT=0 last) came too late
  * once its case had waited 5 s past the EXIT (on another pane's, say). `before`: shell words run first.
  */
-function startCommandPane(session: string, argv: string[], width: number, height: number, before = ""): void {
+async function startCommandPane(
+  session: string,
+  argv: string[],
+  width: number,
+  height: number,
+  before = "",
+): Promise<void> {
   const cli = argv.map(shQuote).join(" ");
-  tmux(
+  await tmuxAsync(
     "new-session",
     "-d",
     "-s",
@@ -217,7 +237,7 @@ function startCommandPane(session: string, argv: string[], width: number, height
     "-c",
     `${before}${cli}; echo EXIT=$?; sleep 600`,
   );
-  tmux("set-option", "-w", "-t", session, "remain-on-exit", "on");
+  await tmuxAsync("set-option", "-w", "-t", session, "remain-on-exit", "on");
 }
 
 /** Resolves once `socket` has drained its writes, or closed (a flood's writer stops either way). */
@@ -229,8 +249,8 @@ function drainedOrClosed(socket: { once(event: "drain" | "close", listener: () =
 }
 
 /** Starts `parley --name <name>` in a new tmux session called `session`, `width` columns wide. */
-function startPane(session: string, name: string, dir: string, extra: string[] = [], width = 160): void {
-  startCommandPane(session, [...PARLEY, "--dir", dir, "--name", name, ...extra], width, 40);
+function startPane(session: string, name: string, dir: string, extra: string[] = [], width = 160): Promise<void> {
+  return startCommandPane(session, [...PARLEY, "--dir", dir, "--name", name, ...extra], width, 40);
 }
 
 describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
@@ -261,12 +281,12 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
   test.concurrent("connect by typing the port, chat, a half-typed line survives, transfer, Ctrl-C", async () => {
     const dirA = makeTempDir();
     const dirB = makeTempDir();
-    startPane("a", "alice", dirA);
-    startPane("b", "bob", dirB);
+    await startPane("a", "alice", dirA);
+    await startPane("b", "bob", dirB);
 
     const [, codeB] = await waitForText("b", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
     await waitForText("a", /peer code> $/m);
-    type("a", codeB as string);
+    await type("a", codeB as string);
     await Promise.all([
       waitForText("a", /^Connected to bob at 127\.0\.0\.1:\d+\. /m),
       // Bob was dialed: alice's end is named by its host alone (its port, one her system picked
@@ -275,15 +295,15 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     ]);
 
     // Chat both ways.
-    type("a", "hello from alice");
+    await type("a", "hello from alice");
     await waitForText("b", /^<alice> hello from alice$/m);
-    type("b", "hi alice, bob here");
+    await type("b", "hi alice, bob here");
     await waitForText("a", /^<bob> hi alice, bob here$/m);
 
     // Bob is halfway through a line when alice's message arrives.
-    type("b", "half typ", false);
+    await type("b", "half typ", false);
     await waitForScreen("b", (t) => lastRow(t).endsWith("> half typ"), 'the prompt showing "half typ"');
-    type("a", "a message while bob types");
+    await type("a", "a message while bob types");
     // The message and the prompt's redraw are separate writes: a look between them (session 24,
     // a loaded host) saw the message as the last row. Waited for both, in this order at the bottom.
     const rows = await waitForScreen(
@@ -298,7 +318,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     expect(rows[rows.length - 2]).toBe("<alice> a message while bob types");
     expect(Number(tmux("display-message", "-p", "-t", "b", "#{cursor_x}").trim())).toBe("> half typ".length);
 
-    type("b", "ed line");
+    await type("b", "ed line");
     await waitForText("a", /^<bob> half typed line$/m);
     expect(screen("a")).not.toMatch(/^<bob> half typ$/m);
 
@@ -306,7 +326,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     const src = join(makeTempDir(), "notes.bin");
     const bytes = randomBytes(3 * 1024 * 1024);
     writeFileSync(src, bytes);
-    type("a", `transfer ${src}`);
+    await type("a", `transfer ${src}`);
     await Promise.all([
       waitForText(
         "b",
@@ -326,7 +346,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     expect(screen("b")).not.toContain("ETA");
 
     // Ctrl-C on alice.
-    tmux("send-keys", "-t", "a", "C-c");
+    await tmuxAsync("send-keys", "-t", "a", "C-c");
     await waitForText("a", /Interrupted/);
     await waitForText("b", /^alice left \(interrupted\)\. Connection closed\.$/m);
     await waitForText("a", /^EXIT=130$/m);
@@ -336,36 +356,36 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
   }, 60_000);
 
   test.concurrent("a line half typed at the code prompt when the peer connects is never sent as chat (11.3)", async () => {
-    startPane("e", "erin", makeTempDir());
-    startPane("f", "frank", makeTempDir());
+    await startPane("e", "erin", makeTempDir());
+    await startPane("f", "frank", makeTempDir());
     const [, codeE] = await waitForText("e", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
     const [, codeF] = await waitForText("f", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
     await waitForText("e", /peer code> $/m);
     // Erin is typing frank's code when frank connects to her.
-    type("e", codeF as string, false);
+    await type("e", codeF as string, false);
     await waitForScreen("e", (t) => lastRow(t).endsWith(`peer code> ${codeF}`), "erin's half-typed code");
     await waitForText("f", /peer code> $/m);
-    type("f", codeE as string);
+    await type("f", codeE as string);
     await waitForText("e", /^Connected to frank/m);
-    tmux("send-keys", "-t", "e", "Enter");
+    await tmuxAsync("send-keys", "-t", "e", "Enter");
     await waitForText("e", /^Not sent: that line was typed at the code prompt, before frank connected\.$/m);
-    type("e", "a real chat line");
+    await type("e", "a real chat line");
     await waitForText("f", /^<erin> a real chat line$/m);
     expect(screen("f")).not.toContain(`<erin> ${codeF}`);
-    type("e", "exit");
+    await type("e", "exit");
     await waitForText("e", /^EXIT=0$/m);
   }, 60_000);
 
   test.concurrent("its own code typed says so before any dial; a code pasted just after the peer connected is not sent as chat", async () => {
-    startPane("own1", "olga", makeTempDir());
-    startPane("own2", "oscar", makeTempDir());
+    await startPane("own1", "olga", makeTempDir());
+    await startPane("own2", "oscar", makeTempDir());
     const [, codeOlga] = await waitForText("own1", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
     const [, codeOscar] = await waitForText("own2", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
     await waitForText("own1", /peer code> $/m);
     // Olga types the code her own screen shows (the mix-up of which code goes where). Before: it was
     // dialed, "Connecting to ...", then "Could not connect to ...: that is this Parley's own port;
     // enter the peer's. Check the code and that the peer's Parley is running, then type it again."
-    type("own1", codeOlga as string);
+    await type("own1", codeOlga as string);
     await waitForText(
       "own1",
       /^That is this chat's own code: give it to the peer, and type the code the peer's Parley shows\.$/m,
@@ -374,30 +394,30 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForScreen("own1", (t) => lastRow(t).trimEnd() === "peer code>", "the code prompt again");
     // Oscar types olga's code; olga pastes oscar's as it lands (read once the session stood).
     await waitForText("own2", /peer code> $/m);
-    type("own2", codeOlga as string);
+    await type("own2", codeOlga as string);
     await waitForText("own1", /^Connected to oscar/m);
-    type("own1", ` ${(codeOscar as string).replaceAll("-", " ")} `);
+    await type("own1", ` ${(codeOscar as string).replaceAll("-", " ")} `);
     // Before: sent, "<olga>  40123 ribbon walnut " on oscar's screen.
     await waitForText(
       "own1",
       /^Not sent: that line is a code, and oscar is connected already \(no code is needed now\); to send it as chat, type \\ before it\.$/m,
     );
-    type("own1", "a real chat line");
+    await type("own1", "a real chat line");
     await waitForText("own2", /^<olga> a real chat line$/m);
     // Only the first line after connecting is looked at: a code later is a chat line.
-    type("own1", codeOscar as string);
+    await type("own1", codeOscar as string);
     await waitForText("own2", new RegExp(`^<olga> ${codeOscar}$`, "m"));
     expect(screen("own2").match(/^<olga> /gm)).toHaveLength(2);
-    type("own1", "exit");
+    await type("own1", "exit");
     await waitForText("own1", /^EXIT=0$/m);
     await waitForText("own2", /^EXIT=0$/m);
   }, 60_000);
 
   test.concurrent("--connect with an invalid code at a terminal falls back to the code prompt; Ctrl-D there says so (11.19, 11.31)", async () => {
-    startPane("g", "gina", makeTempDir(), ["--connect", "not-a-code"]);
+    await startPane("g", "gina", makeTempDir(), ["--connect", "not-a-code"]);
     await waitForText("g", /^Error: .*not-a-code.*Enter the peer's code/m);
     await waitForScreen("g", (t) => lastRow(t).trimEnd() === "peer code>", "the code prompt");
-    tmux("send-keys", "-t", "g", "C-d");
+    await tmuxAsync("send-keys", "-t", "g", "C-d");
     await waitForText("g", /^Ctrl-D: leaving before a peer connected: nothing was sent\. Bye\.$/m);
     await waitForText("g", /^EXIT=0$/m);
   }, 60_000);
@@ -412,21 +432,21 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       const word = code.split("-").at(-1) as string;
       const short = new Set([...ODD_WORDS, ...EVEN_WORDS]).has(word.slice(0, -1)) ? word.slice(1) : word.slice(0, -1);
       const typo = `${code.slice(0, -word.length)}${short}`;
-      startPane("mt", "mtbob", makeTempDir(), [...kit.mailbox(), "--connect", typo]);
-      startPane("mn", "mnbob", makeTempDir(), [...kit.mailbox(), "--connect", "not-a-code"]);
+      await startPane("mt", "mtbob", makeTempDir(), [...kit.mailbox(), "--connect", typo]);
+      await startPane("mn", "mnbob", makeTempDir(), [...kit.mailbox(), "--connect", "not-a-code"]);
       // Before: the usage error and EXIT=1 (a typo); no prompt at all (no code).
       await waitForText("mt", /^Not tried, it looks mistyped \(a mailbox code is good for one try\)/m);
       await waitForScreen("mt", (t) => lastRow(t).trimEnd() === "peer code>", "the code prompt");
       await waitForText("mn", /^Error: not a mailbox code\./m);
       await waitForScreen("mn", (t) => lastRow(t).trimEnd() === "peer code>", "the code prompt");
-      tmux("send-keys", "-t", "mn", "C-d");
+      await tmuxAsync("send-keys", "-t", "mn", "C-d");
       await waitForText("mn", /^Ctrl-D: leaving before a peer connected: nothing was sent\. Bye\.$/m);
       await waitForText("mn", /^EXIT=0$/m);
-      type("mt", code);
+      await type("mt", code);
       await waitForText("mt", /^Connected to alice /m, 30_000);
-      type("mt", "hello after the prompt");
+      await type("mt", "hello after the prompt");
       await alice.waitForLine(/^<mtbob> hello after the prompt$/, 30_000);
-      type("mt", "exit");
+      await type("mt", "exit");
       await waitForText("mt", /^EXIT=0$/m);
       expect(await alice.exitCode()).toBe(0);
       expect(alice.stdout).not.toContain("wrong code");
@@ -435,11 +455,11 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
   );
 
   test.concurrent("Ctrl-D at the code prompt after a failed dial is a person quitting: exit 0, not 1", async () => {
-    startPane("q", "quinn", makeTempDir());
+    await startPane("q", "quinn", makeTempDir());
     await waitForScreen("q", (t) => lastRow(t).trimEnd() === "peer code>", "the code prompt");
-    type("q", "9-ribbon-walnut"); // port 9 (discard): nothing listens
+    await type("q", "9-ribbon-walnut"); // port 9 (discard): nothing listens
     await waitForText("q", /^Could not connect to 127\.0\.0\.1:9: connection refused/m);
-    tmux("send-keys", "-t", "q", "C-d");
+    await tmuxAsync("send-keys", "-t", "q", "C-d");
     // Before: "End of input before a peer connected: ...", and exit 1, as a script's input that ends.
     await waitForText("q", /^Ctrl-D: leaving before a peer connected: nothing was sent\. Bye\.$/m);
     await waitForText("q", /^EXIT=0$/m);
@@ -451,11 +471,11 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     const full = Bun.spawn(["python3", "-c", FULL_LISTENER], { stdout: "pipe", stderr: "inherit" });
     try {
       const port = Number((await new Response(full.stdout).text()).trim());
-      startPane("r", "rosa", makeTempDir());
+      await startPane("r", "rosa", makeTempDir());
       await waitForScreen("r", (t) => lastRow(t).trimEnd() === "peer code>", "the code prompt");
-      type("r", `${port}-ribbon-walnut`);
+      await type("r", `${port}-ribbon-walnut`);
       await waitForText("r", /^Connecting to 127\.0\.0\.1:\d+ with the code\.\.\.$/m);
-      tmux("send-keys", "-t", "r", "hello", "Enter", "C-d"); // a line held for the peer, then Ctrl-D
+      await tmuxAsync("send-keys", "-t", "r", "hello", "Enter", "C-d"); // a line held for the peer, then Ctrl-D
       // Before: held behind the dial until it failed, then exit 1 with no word of the Ctrl-D.
       await waitForText("r", /^Not sent: the line typed while connecting\.$/m);
       await waitForText("r", /^Ctrl-D: leaving before a peer connected: nothing was sent\. Bye\.$/m);
@@ -470,14 +490,14 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     // readline stopped only its own process on Ctrl-Z; under the launchers (npx bun run chat, the
     // parley command) and here under sh, the parent went on waiting: no prompt, no chat, and Ctrl-C
     // did nothing until someone sent SIGCONT from elsewhere.
-    startPane("z", "zoe", makeTempDir());
+    await startPane("z", "zoe", makeTempDir());
     await waitForScreen("z", (t) => lastRow(t).trimEnd() === "peer code>", "the code prompt");
-    tmux("send-keys", "-t", "z", "C-z");
+    await tmuxAsync("send-keys", "-t", "z", "C-z");
     await waitForText(
       "z",
       /^Ctrl-Z: Parley does not suspend \(the peer would wait on a stopped chat\); type exit or press Ctrl-C to leave\.$/m,
     );
-    tmux("send-keys", "-t", "z", "C-d");
+    await tmuxAsync("send-keys", "-t", "z", "C-d");
     await waitForText("z", /^Ctrl-D: leaving before a peer connected: nothing was sent\. Bye\.$/m);
     await waitForText("z", /^EXIT=0$/m);
   }, 60_000);
@@ -488,41 +508,41 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     // went to a terminal that cannot run them. Now the chat is in plain mode there: the OS echoes
     // and edits the line.
     const before = "TERM=dumb ";
-    startCommandPane("dumb1", [...PARLEY, "--dir", makeTempDir(), "--name", "dumb1-peer"], 100, 30, before);
-    startPane("dumb2", "dumb2-peer", makeTempDir(), [], 100);
+    await startCommandPane("dumb1", [...PARLEY, "--dir", makeTempDir(), "--name", "dumb1-peer"], 100, 30, before);
+    await startPane("dumb2", "dumb2-peer", makeTempDir(), [], 100);
     const [, code] = await waitForText("dumb2", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
     await waitForText("dumb1", /or wait for the peer to connect\.$/m);
     expect(screen("dumb1")).not.toContain("peer code>"); // no prompt drawn
-    type("dumb1", code as string);
+    await type("dumb1", code as string);
     await waitForText("dumb2", /^Connected to dumb1-peer/m);
-    type("dumb1", "hellp", false);
-    tmux("send-keys", "-t", "dumb1", "BSpace");
-    type("dumb1", "o");
+    await type("dumb1", "hellp", false);
+    await tmuxAsync("send-keys", "-t", "dumb1", "BSpace");
+    await type("dumb1", "o");
     await waitForText("dumb2", /^<dumb1-peer> hello$/m);
-    type("dumb1", "exit");
+    await type("dumb1", "exit");
     await waitForText("dumb1", /^EXIT=0$/m);
   }, 60_000);
 
   /** Two panes `width` wide, connected; the first dialled the second. */
   async function pair(one: string, two: string, width: number, extra: string[] = []): Promise<void> {
-    startPane(one, `${one}-peer`, makeTempDir(), extra, width);
-    startPane(two, `${two}-peer`, makeTempDir(), [], width);
+    await startPane(one, `${one}-peer`, makeTempDir(), extra, width);
+    await startPane(two, `${two}-peer`, makeTempDir(), [], width);
     const [, code] = await waitForText(two, /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
     await waitForText(one, /peer code> $/m);
-    type(one, code as string);
+    await type(one, code as string);
     await waitForText(two, new RegExp(`^Connected to ${one}-peer`, "m"));
   }
 
   test.concurrent("a half-typed CJK line that wraps is redrawn whole below each message: no stale row, none wiped", async () => {
     await pair("cjk1", "cjk2", 40);
     const half = `${"語".repeat(25)}😀`; // 2 + 50 + 2 columns: two rows at 40
-    type("cjk2", half, false);
+    await type("cjk2", half, false);
     await waitForScreen("cjk2", (t) => t.includes("😀"), "the half-typed line");
-    type("cjk1", "ping");
+    await type("cjk1", "ping");
     await waitForText("cjk2", /^<cjk1-peer> ping$/m);
     // The second redraw of a wrapped line climbed one row too many (readline's own count of the
     // rows it had drawn) and wiped the line above: "ping" was gone once "pong" came.
-    type("cjk1", "pong");
+    await type("cjk1", "pong");
     await waitForText("cjk2", /^<cjk1-peer> pong$/m);
     await waitForRows("cjk2", (rows) => rows.filter((r) => r.includes("語")).length === 2, "two rows of input");
     const rows = visibleRows("cjk2").filter((r) => r.trim() !== "");
@@ -532,11 +552,11 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       `> ${"語".repeat(19)}`,
       `${"語".repeat(6)}😀`,
     ]);
-    type("cjk2", "", true); // Enter: sent, and kept above as history
+    await type("cjk2", "", true); // Enter: sent, and kept above as history
     await waitForText("cjk1", new RegExp(`^<cjk2-peer> ${half}$`, "m"));
     await waitForScreen("cjk2", (t) => lastRow(t).trimEnd() === ">", "cjk2's prompt after Enter");
     expect(visibleRows("cjk2").filter((r) => r.includes("語")).length).toBe(2);
-    type("cjk2", "exit");
+    await type("cjk2", "exit");
     await waitForText("cjk2", /^EXIT=0$/m);
   }, 60_000);
 
@@ -550,13 +570,13 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     // rows (above the screen): the whole line stayed twice.
     await pair("tall1", "tall2", 40);
     const long = `START${"x".repeat(2000)}END`; // 51 rows at 40 columns: more than the pane's 40
-    type("tall1", long, false);
+    await type("tall1", long, false);
     await waitForScreen("tall1", (t) => t.includes("xEND"), "the long line typed");
-    type("tall1", "", true);
+    await type("tall1", "", true);
     await waitForText("tall2", /^<tall1-peer> STARTx+END$/m);
     await waitForScreen("tall1", (t) => lastRow(t).trimEnd() === ">", "the prompt after Enter");
     expect(screen("tall1").match(/> START/g)?.length, screen("tall1")).toBe(1);
-    type("tall1", "exit");
+    await type("tall1", "exit");
     await waitForText("tall1", /^EXIT=0$/m);
   }, 60_000);
 
@@ -567,7 +587,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     // handles SIGINT itself all the same). Not `exec` and tmux's pane_dead_status: tmux 3.3a
     // sometimes loses the status when the pane's terminal closes before the process is reaped
     // (the test failed 2 runs in 4 so, the CLI having exited 130 every time).
-    startCommandPane("ask", [...PARLEY, "receive", "--ask", "--dir", dir], 160, 30, "trap '' INT; ");
+    await startCommandPane("ask", [...PARLEY, "receive", "--ask", "--dir", dir], 160, 30, "trap '' INT; ");
     const [, code] = await waitForText("ask", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
     const src = join(makeTempDir(), "offered.txt");
     writeFileSync(src, "offered");
@@ -579,7 +599,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
           `${(err as Error).message}\n--- the sender's stderr ---\n${await new Response(sender.stderr).text()}`,
         );
       });
-      tmux("send-keys", "-t", "ask", "C-c");
+      await tmuxAsync("send-keys", "-t", "ask", "C-c");
       await waitForText("ask", /^EXIT=\d+$/m);
       expect(screen("ask")).toMatch(/^EXIT=130$/m);
       const rows = screen("ask").split("\n");
@@ -595,7 +615,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
 
   test.concurrent("receive --json --ask at a terminal: an event that comes while a question waits is a whole line after its answer", async () => {
     const dir = makeTempDir();
-    startCommandPane("jsonask", [...PARLEY, "receive", "--json", "--ask", "--dir", dir], 200, 30);
+    await startCommandPane("jsonask", [...PARLEY, "receive", "--json", "--ask", "--dir", dir], 200, 30);
     const [, port, code] = await waitForText("jsonask", /"port":(\d+),"code":"([^"]+)"/);
     // A hand-made sender: it offers a.txt, and once its question shows, b.txt and a PING, whose
     // PONG says the receiver has taken b.txt's offer (its event is written, or held, as it is taken).
@@ -611,14 +631,14 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       // b.txt's offer came while a.txt's question waited: not after "[y/N] " on its line.
       const waiting = await look("jsonask", false);
       expect(lastRow(waiting), waiting).toBe("Accept a.txt (6 bytes)? [y/N] ");
-      type("jsonask", "y");
+      await type("jsonask", "y");
       await until("a.txt accepted", () => raw.frames.find((f) => f.type === FrameType.Accept), 2_000, pane);
       // a.txt's bytes once b.txt's question shows: its events come while that question waits.
       await waitForScreen("jsonask", (t) => lastRow(t) === "Accept b.txt (6 bytes)? [y/N] ", "b.txt's question");
       raw.send(dataAndEnd(1, bytes[1]));
       const received = (n: number) => raw.frames.filter((f) => f.type === FrameType.Received)[n - 1];
       await until("a.txt saved", () => received(1), 2_000, pane);
-      type("jsonask", "y");
+      await type("jsonask", "y");
       await until("b.txt accepted", () => raw.frames.filter((f) => f.type === FrameType.Accept)[1], 2_000, pane);
       raw.send(dataAndEnd(3, bytes[3]));
       await until("b.txt saved", () => received(2), 2_000, pane);
@@ -661,7 +681,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
 
   test.concurrent("receive --ask at a terminal: a line that comes while a question waits, or while its answer typed early is not read yet, is written after the answer; the question is shown once", async () => {
     const dir = makeTempDir();
-    startCommandPane("askhold", [...PARLEY, "receive", "--ask", "--no-progress", "--dir", dir], 200, 30);
+    await startCommandPane("askhold", [...PARLEY, "receive", "--ask", "--no-progress", "--dir", dir], 200, 30);
     const [, port, code] = await waitForText("askhold", /Listening on 127\.0\.0\.1:(\d+) · code (\S+)/);
     const raw = await rawOnPane("askhold", port, code);
     const pane = shown("askhold");
@@ -686,7 +706,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       // Before: "<peer> while you think" below, and the question again under it.
       const waiting = await look("askhold", false);
       expect(lastRow(waiting).trimEnd(), waiting).toBe("Accept a.txt (6 bytes)? [y/N]");
-      type("askhold", "y");
+      await type("askhold", "y");
       await until("a.txt accepted", () => raw.frames.find((f) => f.type === FrameType.Accept), 5_000, pane);
       raw.send(dataAndEnd(1, bytes[1]));
       await until("a.txt saved", () => raw.frames.find((f) => f.type === FrameType.Received), 5_000, pane);
@@ -711,7 +731,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       try {
         raw.send(encodeMessage({ kind: "chat", text: "typed early" }));
         await Bun.sleep(200); // in its socket (nothing can tell a stopped process's)
-        type("askhold", "y");
+        await type("askhold", "y");
         await waitForScreen(
           "askhold",
           (t) => lastRow(t).trimEnd() === "Accept b.txt (6 bytes)? [y/N] y",
@@ -756,19 +776,19 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       const { match } = await sender.waitForLine(/^Listening on 127\.0\.0\.1:(\d+) · code \d+-([a-z]+)-([a-z]+)$/);
       const [port, first, second] = [match[1] as string, match[2] as string, match[3] as string];
       const dir = makeTempDir();
-      startCommandPane("askcode", [...PARLEY, "receive", port, "--dir", dir, "--no-progress"], 200, 30);
+      await startCommandPane("askcode", [...PARLEY, "receive", port, "--dir", dir, "--no-progress"], 200, 30);
       const prompt = `Enter the code the peer's Parley shows (${port}-ribbon-walnut, or its words): `;
       // Before: "parley: PORT is only a port: ..." and EXIT=1.
       await waitForScreen("askcode", (t) => lastRow(t).trimEnd() === prompt.trimEnd(), "the code prompt");
-      type("askcode", `${first}x ${second}`); // one letter too many: said, nothing dialed
+      await type("askcode", `${first}x ${second}`); // one letter too many: said, nothing dialed
       await waitForText("askcode", /is not a valid code: ".+" is not one of the words codes are made of/);
       await waitForScreen("askcode", (t) => lastRow(t).trimEnd() === prompt.trimEnd(), "the code prompt again");
-      type("askcode", `${Number(port) + 1}-${first}-${second}`);
+      await type("askcode", `${Number(port) + 1}-${first}-${second}`);
       await waitForText(
         "askcode",
         new RegExp(`^that code is for port ${Number(port) + 1}, not ${port}: type the code for ${port}$`, "m"),
       );
-      type("askcode", `${first} ${second}`);
+      await type("askcode", `${first} ${second}`);
       await waitForText("askcode", /^EXIT=\d+$/m);
       expect(screen("askcode")).toMatch(/^EXIT=0$/m);
       expect(screen("askcode")).toMatch(/^Saved .*asked\.bin; XXH3-64 checksum matched/m);
@@ -786,14 +806,20 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     const src = join(makeTempDir(), "never.txt");
     writeFileSync(src, "never sent");
     const prompt = `Enter the code the peer's Parley shows (${receiver.port}-ribbon-walnut, or its words): `;
-    startCommandPane("codeeof", [...PARLEY, "send", src, "--to", String(receiver.port)], 200, 30);
+    await startCommandPane("codeeof", [...PARLEY, "send", src, "--to", String(receiver.port)], 200, 30);
     // The shell ignores SIGINT to live on and print the exit code (as the --ask case above).
-    startCommandPane("codeint", [...PARLEY, "send", src, "--to", String(receiver.port)], 200, 30, "trap '' INT; ");
+    await startCommandPane(
+      "codeint",
+      [...PARLEY, "send", src, "--to", String(receiver.port)],
+      200,
+      30,
+      "trap '' INT; ",
+    );
     await waitForScreen("codeeof", (t) => lastRow(t).trimEnd() === prompt.trimEnd(), "the code prompt");
     await waitForScreen("codeint", (t) => lastRow(t).trimEnd() === prompt.trimEnd(), "the code prompt");
-    tmux("send-keys", "-t", "codeeof", "C-d");
-    type("codeint", "half", false);
-    tmux("send-keys", "-t", "codeint", "C-c");
+    await tmuxAsync("send-keys", "-t", "codeeof", "C-d");
+    await type("codeint", "half", false);
+    await tmuxAsync("send-keys", "-t", "codeint", "C-c");
     await waitForText("codeeof", /^EXIT=\d+$/m);
     await waitForText("codeint", /^EXIT=\d+$/m);
     const eof = screen("codeeof").split("\n");
@@ -833,12 +859,12 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       String(receiver.port),
       "--json",
     ];
-    startCommandPane("jsoneof", argv(outEof), 200, 30);
-    startCommandPane("jsonint", argv(outInt), 200, 30, "trap '' INT; ");
+    await startCommandPane("jsoneof", argv(outEof), 200, 30);
+    await startCommandPane("jsonint", argv(outInt), 200, 30, "trap '' INT; ");
     await waitForScreen("jsoneof", (t) => lastRow(t).trimEnd() === prompt.trimEnd(), "the code prompt");
     await waitForScreen("jsonint", (t) => lastRow(t).trimEnd() === prompt.trimEnd(), "the code prompt");
-    tmux("send-keys", "-t", "jsoneof", "C-d");
-    tmux("send-keys", "-t", "jsonint", "C-c");
+    await tmuxAsync("send-keys", "-t", "jsoneof", "C-d");
+    await tmuxAsync("send-keys", "-t", "jsonint", "C-c");
     await waitForText("jsoneof", /^EXIT=\d+$/m);
     await waitForText("jsonint", /^EXIT=\d+$/m);
     expect(screen("jsoneof")).toMatch(/^EXIT=1$/m);
@@ -869,7 +895,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
         const { match } = await sender.waitForLine(/ code (\d+)-([a-z]+-[a-z]+)/, 30_000);
         const [nameplate, words] = [match[1] as string, match[2] as string];
         const dir = makeTempDir();
-        startCommandPane(
+        await startCommandPane(
           "askbox",
           [...PARLEY, "receive", nameplate, "--dir", dir, "--no-progress", ...kit.mailbox()],
           200,
@@ -878,7 +904,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
         const prompt = `Enter the code the peer's Parley shows (${nameplate}-crossover-clockwork, or its words): `;
         // Before: '"N" is only a mailbox code's number: ...' and EXIT=1.
         await waitForScreen("askbox", (t) => lastRow(t).trimEnd() === prompt.trimEnd(), "the code prompt");
-        type("askbox", words);
+        await type("askbox", words);
         await waitForText("askbox", /^EXIT=\d+$/m, 30_000);
         expect(screen("askbox")).toMatch(/^EXIT=0$/m);
         expect(await sender.exitCode()).toBe(0);
@@ -902,7 +928,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
         out += new TextDecoder().decode(value);
       }
       const code = /"code":"([^"]+)"/.exec(out)?.[1] as string;
-      startCommandPane(
+      await startCommandPane(
         "typed",
         [...PARLEY, "send", "-", "--name", "typed.txt", "--no-progress", "--to", code],
         200,
@@ -913,8 +939,8 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
         /^Note: standard input \(-\) is this terminal: what you type is sent, and Ctrl-D ends it \(to send a file: parley send FILE, or cmd \| parley send -\)\.$/m,
       );
       await waitForText("typed", /^Sending #1 typed\.txt/m);
-      type("typed", "hello from the terminal");
-      tmux("send-keys", "-t", "typed", "C-d");
+      await type("typed", "hello from the terminal");
+      await tmuxAsync("send-keys", "-t", "typed", "C-d");
       await waitForText("typed", /^EXIT=0$/m);
       expect(await receiver.exited).toBe(0);
       expect(readFileSync(join(dir, "typed.txt"), "utf8")).toBe("hello from the terminal\n");
@@ -924,7 +950,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
   }, 60_000);
 
   test("a peer's chat flood into a terminal that stopped reading: the chat waits, memory stays flat, then goes on (11.13)", async () => {
-    startPane("flood", "fay", makeTempDir());
+    await startPane("flood", "fay", makeTempDir());
     const [, port, code] = await waitForText("flood", /Listening on 127\.0\.0\.1:(\d+) · code (\S+)/);
     const raw = await rawOnPane("flood", port, code);
     try {
@@ -972,7 +998,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
   }, 90_000);
 
   test("a peer's chat flood into a terminal slower than the peer: what we type is read at once, the lines not shown counted (attack33)", async () => {
-    startPane("deluge", "dee", makeTempDir());
+    await startPane("deluge", "dee", makeTempDir());
     const [, port, code] = await waitForText("deluge", /Listening on 127\.0\.0\.1:(\d+) · code (\S+)/);
     const raw = await rawParley(Number(port), { leader: true, words: (code as string).replace(/^\d+-/, "") });
     let flooding = true;
@@ -1000,7 +1026,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       // each read's lines written to the terminal before the next, and looked at the input only
       // then: each line typed here came 3 to 8 s late, all at once (Ctrl-C 10 s).
       for (let i = 0; i < 3; i++) {
-        type("deluge", `typed ${i} during the flood`);
+        await type("deluge", `typed ${i} during the flood`);
         await until(`"typed ${i}" at the peer within 3 s`, () => chatted(`typed ${i} during the flood`), 600);
       }
       // The flood's lines past the backlog's bound were counted: said once the backlog is written.
@@ -1015,7 +1041,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
   }, 60_000);
 
   test("a peer's flood of offers it cancels at once: Ctrl-C still ends the chat while the flood goes on (attack33)", async () => {
-    startPane("offers", "otto", makeTempDir());
+    await startPane("offers", "otto", makeTempDir());
     const [, port, code] = await waitForText("offers", /Listening on 127\.0\.0\.1:(\d+) · code (\S+)/);
     const raw = await rawParley(Number(port), { leader: true, words: (code as string).replace(/^\d+-/, "") });
     let flooding = true;
@@ -1046,7 +1072,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       // before.
       for (let i = 0; i < 3; i++) {
         const from = raw.frames.length;
-        type("offers", `typed ${i}`);
+        await type("offers", `typed ${i}`);
         const at = await until(
           `"typed ${i}" at the peer`,
           () => {
@@ -1060,7 +1086,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
         const answered = raw.frames.slice(from, at).filter((f) => f.type === FrameType.Accept).length;
         expect(answered, `offers answered before "typed ${i}" went`).toBeLessThan(2_000);
       }
-      tmux("send-keys", "-t", "offers", "C-c");
+      await tmuxAsync("send-keys", "-t", "offers", "C-c");
       await waitForText("offers", /^Interrupted \(Ctrl-C\)/m);
     } finally {
       flooding = false;
@@ -1070,7 +1096,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
   }, 60_000);
 
   test("a peer's paste of 3,000 lines in one write is shown whole, none counted (review33)", async () => {
-    startPane("paste", "pat", makeTempDir());
+    await startPane("paste", "pat", makeTempDir());
     const [, port, code] = await waitForText("paste", /Listening on 127\.0\.0\.1:(\d+) · code (\S+)/);
     const raw = await rawParley(Number(port), { leader: true, words: (code as string).replace(/^\d+-/, "") });
     try {
@@ -1100,23 +1126,23 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     const dirB = makeTempDir();
     // 64 MiB at 16 MiB/s keeps the transfer on screen for about 4 s on any machine (1 GiB at full
     // speed took a second on an idle machine and over 30 s on a loaded one).
-    startPane("c", "carol", dirA, ["--checksum", "sha256", "--limit-rate", "16M"]);
-    startPane("d", "dave", dirB);
+    await startPane("c", "carol", dirA, ["--checksum", "sha256", "--limit-rate", "16M"]);
+    await startPane("d", "dave", dirB);
     const [, codeD] = await waitForText("d", /Listening on 127\.0\.0\.1:\d+ · code (\S+)/);
     await waitForText("c", /peer code> $/m);
-    type("c", codeD as string);
+    await type("c", codeD as string);
     await waitForText("d", /^Connected to carol/m);
 
     const src = join(makeTempDir(), "big.bin");
     const fd = openSync(src, "w");
     ftruncateSync(fd, 64 << 20); // sparse: no time spent writing the source
     closeSync(fd);
-    type("c", `transfer ${src}`);
+    await type("c", `transfer ${src}`);
     // A bar on both sides: direction, id, name, bar, percent, bytes, speed, ETA.
     const barC = await waitForText("c", /^↑ #1 big\.bin \[[=-]+\]\s+\d+% \| .+ \| .+\/s \| ETA/m);
     await waitForText("d", /^↓ #1 big\.bin \[[=-]+\]\s+\d+% \|/m);
     expect(barC).toBeTruthy();
-    type("c", "typed during the transfer");
+    await type("c", "typed during the transfer");
     await waitForText("d", /^<carol> typed during the transfer$/m);
     await waitForText("c", /The sender has sent a total of 67108864 bytes/, 30_000);
     await waitForText("d", /The receiver has received a total of 67108864 bytes/, 30_000);
@@ -1124,7 +1150,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     const finalC = screen("c");
     expect(finalC).not.toMatch(/\[[=-]{24}\]/); // no bar row left behind, finished or stale
     expect(finalC).toMatch(/^> typed during the transfer$/m); // the typed line stays as history
-    type("c", "exit");
+    await type("c", "exit");
     await waitForText("c", /^EXIT=0$/m);
     await waitForText("d", /^EXIT=0$/m);
   }, 60_000);
@@ -1136,9 +1162,9 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     const fd = openSync(src, "w");
     ftruncateSync(fd, 64 << 20); // sparse: no time spent writing the source
     closeSync(fd);
-    type("leave1", `transfer ${src}`);
+    await type("leave1", `transfer ${src}`);
     await waitForText("leave2", /^↓ #\d+ slow\.bin \[/m);
-    type("leave2", "exit");
+    await type("leave2", "exit");
     await waitForText("leave2", /^Waiting for 1 transfer to finish before leaving/m);
     // Before: nothing until the transfer ended ("leave2-peer left (exit)"); a line typed to it got
     // no answer, and an offer learnt it only from its refusal ("the receiver is leaving").
@@ -1164,10 +1190,10 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     const fd = openSync(src, "w");
     ftruncateSync(fd, 48 * 1024 * 1024); // about 4 s at 12 MiB/s
     closeSync(fd);
-    type("shrink1", `transfer ${src}`);
+    await type("shrink1", `transfer ${src}`);
     const barRows = (rows = visibleRows("shrink1")) => rows.filter((r) => /\[[=-]|[=-]\]|ETA/.test(r));
     await waitForRows("shrink1", (rows) => barRows(rows).some((r) => r.length > 100), "a bar wider than 100 columns");
-    tmux("resize-window", "-t", "shrink1", "-x", "60");
+    await tmuxAsync("resize-window", "-t", "shrink1", "-x", "60");
     // Repainted at 60 columns (10 times a second): one bar row, cut to the width.
     await waitForRows(
       "shrink1",
@@ -1184,7 +1210,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
     await waitForText("shrink1", /The sender has sent a total of 50331648 bytes/, 30_000);
     await waitForScreen("shrink1", (t) => lastRow(t).trimEnd() === ">", "shrink1's prompt after the transfer");
     expect(barRows(), visibleRows("shrink1").join("\n")).toEqual([]);
-    type("shrink1", "exit");
+    await type("shrink1", "exit");
     await waitForText("shrink1", /^EXIT=0$/m);
   }, 60_000);
 
@@ -1205,7 +1231,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       const fd = openSync(src, "w");
       ftruncateSync(fd, 48 * 1024 * 1024); // about 4 s at 12 MiB/s
       closeSync(fd);
-      startCommandPane("bar", [...PARLEY, "send", src, "--to", code, "--limit-rate", "12M"], 160, 30);
+      await startCommandPane("bar", [...PARLEY, "send", src, "--to", code, "--limit-rate", "12M"], 160, 30);
       const barRows = (rows = visibleRows("bar")) => rows.filter((r) => /\[[=-]|[=-]\]|ETA/.test(r));
       await waitForRows("bar", (rows) => barRows(rows).some((r) => r.length > 100), "a bar wider than 100 columns");
       // The transfer stands still while the terminal is resized (the receiver stopped: the sender's
@@ -1213,7 +1239,7 @@ describe.skipIf(!Bun.which("tmux"))("parley in tmux, typed by a person", () => {
       // width was checked (its bar gone: "one bar row within 90 columns did not show").
       receiver.kill("SIGSTOP");
       for (const width of [60, 120, 45, 90]) {
-        tmux("resize-window", "-t", "bar", "-x", String(width));
+        await tmuxAsync("resize-window", "-t", "bar", "-x", String(width));
         await waitForRows(
           "bar",
           (visible) => {
