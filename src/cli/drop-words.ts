@@ -31,7 +31,7 @@ export function dropWords(reason: DropReason): string {
     case "E_SILENT":
       return "not a Parley peer (no greeting)";
     case "E_TIMEOUT":
-      return "not a Parley peer (no greeting within 5 s)";
+      return "its greeting did not finish within 5 s (not a Parley peer, or one too slow to answer: a busy machine)";
     case "E_CLOSED":
       return "closed before the greeting";
     case "E_EVICTED":
