@@ -74,5 +74,7 @@ test("a HELLO and then nothing: dropped when the manual clock passes HELLO_TIMEO
   clock.advance(HELLO_TIMEOUT_MS - 1);
   expect(dropped).toEqual([]);
   clock.advance(1);
-  expect(dropped).toEqual(["its greeting did not finish within 5 s (not a Parley peer, or one too slow to answer: a busy machine)"]);
+  expect(dropped).toEqual([
+    "its greeting did not finish within 5 s (not a Parley peer, or one too slow to answer: a busy machine)",
+  ]);
 });
