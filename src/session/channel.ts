@@ -125,8 +125,14 @@ export class FrameChannel {
     try {
       frames = this.decoder.push(chunk);
     } catch (err) {
-      if (err instanceof ProtocolError) return this.fail(err);
-      throw err;
+      if (!(err instanceof ProtocolError)) throw err;
+      // Frames still waiting came before these bad bytes (a later record of the same read): they
+      // are handled first, as the bad bytes of their own chunk would be (defer).
+      if (this.deferred.length > this.deferredAt) {
+        this.deferredError ??= err;
+        return;
+      }
+      return this.fail(err);
     }
     for (let i = 0; i < frames.length; i++) {
       const frame = frames[i] as Frame;

@@ -9,7 +9,7 @@
 import { expect, test } from "bun:test";
 import type { Connection, ConnectionEvents } from "../../src/net/connection.ts";
 import { encodeMessage, type Frame } from "../../src/protocol/index.ts";
-import { FrameChannel, TURN_MS } from "../../src/session/channel.ts";
+import { type ChannelClose, FrameChannel, TURN_MS } from "../../src/session/channel.ts";
 
 /** A connection that only hands in what the test pushes, and says whether its reading is paused. */
 function pausable(): { conn: Connection; push: (bytes: Uint8Array) => void; paused: boolean[] } {
@@ -67,4 +67,38 @@ test("a handshake's frames never wait: the next record may need the key its fram
   push(two);
   expect(handled.length).toBe(2);
   expect(paused).toEqual([]);
+});
+
+test("bad bytes in a record after frames that wait fail the channel only once those frames are handled", async () => {
+  let events: ConnectionEvents | undefined;
+  const conn = {
+    closed: false,
+    setEvents: (e: ConnectionEvents) => {
+      events = e;
+    },
+    pauseReading: () => {},
+    destroy: () => {
+      if (conn.closed) return;
+      conn.closed = true;
+      events?.onClose(undefined);
+    },
+  };
+  const handled: string[] = [];
+  const closes: ChannelClose[] = [];
+  new FrameChannel(conn as unknown as Connection, "dialed").setOwner({
+    waits: true,
+    onFrame: (frame) => {
+      handled.push(new TextDecoder().decode(frame.payload));
+      if (handled.length === 1) busy(TURN_MS + 10);
+    },
+    onDrain: () => {},
+    onClose: (why) => closes.push(why),
+  });
+  events?.onData(two); // "two" waits for the next turn
+  events?.onData(Uint8Array.of(0, 0, 0, 1, 0xee)); // the next record: a frame of an unknown type
+  expect(closes).toEqual([]);
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  expect(handled).toEqual(["one", "two"]);
+  expect(closes.length).toBe(1);
+  expect(closes[0]?.protocol?.code).toBe("E_UNKNOWN_TYPE");
 });
