@@ -32,6 +32,14 @@ function folderOf(entries: number): string {
   return src;
 }
 
+/** A folder `album` of three files of 10 MiB, p0.bin to p2.bin. */
+function albumOfThree(): string {
+  const src = join(makeTempDir(), "album");
+  mkdirSync(src);
+  for (let i = 0; i < 3; i++) writeFileSync(join(src, `p${i}.bin`), seededBytes(10 * MIB, i + 1));
+  return src;
+}
+
 /** Bytes in the `.part` files of `folder` (0 while it is not there). */
 function partBytes(folder: string): number {
   if (!existsSync(folder)) return 0;
@@ -77,10 +85,15 @@ async function interruptOnceHeld(cli: Cli, path: string, bytes: number): Promise
   expect(await cli.exitCode(), cli.describe()).toBe(130);
 }
 
+/** Waits until `folder`'s `.part` files hold more than `bytes` (`cli`'s output shown if they never do). */
+async function untilArrived(folder: string, bytes: number, cli: Cli): Promise<void> {
+  for (let i = 0; i < 1500 && partBytes(folder) <= bytes; i++) await Bun.sleep(10);
+  expect(partBytes(folder), cli.describe()).toBeGreaterThan(bytes);
+}
+
 /** Waits until `folder`'s `.part` files hold more than `bytes`, then interrupts `sender` (exit 130). */
 async function interruptOnceArrived(sender: Cli, folder: string, bytes: number): Promise<void> {
-  for (let i = 0; i < 1500 && partBytes(folder) <= bytes; i++) await Bun.sleep(10);
-  expect(partBytes(folder), sender.describe()).toBeGreaterThan(bytes);
+  await untilArrived(folder, bytes, sender);
   sender.kill("SIGINT");
   expect(await sender.exitCode(), sender.describe()).toBe(130);
 }
@@ -297,13 +310,9 @@ test(
     // Its entries take turns frame by frame: each one's bytes not ACKed are its own, not all
     // the connection's (those were more than each entry had sent: 0 confirmed of each).
     const dir = makeTempDir();
-    const src = join(makeTempDir(), "album");
-    mkdirSync(src);
-    for (let i = 0; i < 3; i++) writeFileSync(join(src, `p${i}.bin`), seededBytes(10 * MIB, i + 1));
-    const { receiver, sender } = await receiverAndSender(dir, src, ["--limit-rate", "4M", "--no-progress"]);
+    const { receiver, sender } = await receiverAndSender(dir, albumOfThree(), ["--limit-rate", "4M", "--no-progress"]);
     const album = join(dir, "album");
-    for (let i = 0; i < 1500 && partBytes(album) <= 2 * MIB; i++) await Bun.sleep(10);
-    expect(partBytes(album), receiver.describe()).toBeGreaterThan(2 * MIB);
+    await untilArrived(album, 2 * MIB, receiver);
     receiver.kill("SIGINT");
     expect(await receiver.exitCode(), receiver.describe()).toBe(130);
     expect(await sender.exitCode(), sender.describe()).toBe(3);
@@ -326,8 +335,7 @@ test(
     const src = folderOf(20);
     const { receiver, sender } = await receiverAndSender(dir, src, ["--json", "--limit-rate", "4M"]);
     const album = join(dir, "album");
-    for (let i = 0; i < 1500 && partBytes(album) <= MIB; i++) await Bun.sleep(10);
-    expect(partBytes(album), receiver.describe()).toBeGreaterThan(MIB);
+    await untilArrived(album, MIB, receiver);
     receiver.kill("SIGSTOP");
     // The receiver reads nothing now: wait until the sender has sent past what the .part files
     // hold (its entries' last progress events, summed).
@@ -362,14 +370,6 @@ test(
   TEST_MS,
 );
 
-/** A folder `album` of three files of 10 MiB, p0.bin to p2.bin. */
-function albumOfThree(): string {
-  const src = join(makeTempDir(), "album");
-  mkdirSync(src);
-  for (let i = 0; i < 3; i++) writeFileSync(join(src, `p${i}.bin`), seededBytes(10 * MIB, i + 1));
-  return src;
-}
-
 /** `cli`'s error events of a folder's entries, by the entry's file name (`p0.bin`). */
 function entryErrors(cli: Cli): Map<string, Record<string, unknown>> {
   const events = cli.linesMatching(/^\{/).map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -386,8 +386,7 @@ test(
     const receiver = await jsonReceiver(dir);
     const sender = startCli("sender", ["send", albumOfThree(), "--json", "--to", receiver.code, "--limit-rate", "4M"]);
     const album = join(dir, "album");
-    for (let i = 0; i < 1500 && partBytes(album) <= 2 * MIB; i++) await Bun.sleep(10);
-    expect(partBytes(album), receiver.cli.describe()).toBeGreaterThan(2 * MIB);
+    await untilArrived(album, 2 * MIB, receiver.cli);
     receiver.cli.kill("SIGKILL");
     expect(await sender.exitCode(), sender.describe()).toBe(3);
     const errors = entryErrors(sender);
@@ -414,8 +413,7 @@ test(
     const receiver = await jsonReceiver(dir);
     const sender = startCli("sender", ["send", albumOfThree(), "--json", "--to", receiver.code, "--limit-rate", "4M"]);
     const album = join(dir, "album");
-    for (let i = 0; i < 1500 && partBytes(album) <= 2 * MIB; i++) await Bun.sleep(10);
-    expect(partBytes(album), sender.describe()).toBeGreaterThan(2 * MIB);
+    await untilArrived(album, 2 * MIB, sender);
     sender.kill("SIGKILL");
     expect(await receiver.cli.exitCode(), receiver.cli.describe()).toBe(3);
     const errors = entryErrors(receiver.cli);
