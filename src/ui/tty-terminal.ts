@@ -35,6 +35,12 @@ export const PEER_BURST_MIN_LINES = 64;
  * 2,000-line paste at tmux's speed, all but ~100 at a slow terminal's); a flood is bounded.
  */
 export const MAX_PEER_BACKLOG_CHARS = 512 * 1024;
+/**
+ * The peer's lines the backlog holds at most, whatever their length: lines of a few characters
+ * (`<p> x`) kept some 130,000 under MAX_PEER_BACKLOG_CHARS alone, each written with the bottom
+ * redrawn, all at once when the chat closes (review33b). Past it they are counted as above.
+ */
+export const MAX_PEER_BACKLOG_LINES = 8_192;
 /** Our own lines the backlog holds at most (a peer makes them at will too: each offer declined). */
 export const MAX_OWN_BACKLOG_LINES = 4_096;
 /** Said on Ctrl-Z at the chat's input line (TtyTerminal): the chat goes on. */
@@ -164,7 +170,10 @@ export class TtyTerminal implements Terminal {
       this.printTimed(line);
       return;
     }
-    if (this.backlogChars + line.length > MAX_PEER_BACKLOG_CHARS) {
+    if (
+      this.backlogChars + line.length > MAX_PEER_BACKLOG_CHARS ||
+      this.waiting - this.backlogOwn >= MAX_PEER_BACKLOG_LINES
+    ) {
       this.skipped++;
       return;
     }
