@@ -276,13 +276,17 @@ export class TtyTerminal implements Terminal {
 
   close(): Promise<void> {
     if (!this.closed) {
-      // What waits is written now, in order, and what was counted said: the last lines count most.
-      while (this.waiting > 0) this.printNow(this.takeWaiting());
-      this.sayCounted();
       clearInterval(this.repaintTimer);
       this.out.off("resize", this.onResize);
       this.clearBottom();
       this.closed = true;
+      // What waits is written now, in order, and what was counted said: the last lines count most.
+      // In one write below the cleared bottom: each line written with the bottom redrawn took
+      // ~8 writes, 57 s for 8,192 lines at a terminal taking ~0.9 ms a write (review33b).
+      const waiting: string[] = [];
+      while (this.waiting > 0) waiting.push(this.takeWaiting());
+      if (waiting.length > 0) this.out.write(`${waiting.join("\n")}\n`);
+      this.sayCounted();
       this.rl.close();
     }
     return flush(this.out);

@@ -56,3 +56,32 @@ test("a flood of short peer lines waits at most MAX_PEER_BACKLOG_LINES lines; th
   expect(shown + counted).toBe(lines);
   expect(shown).toBeLessThanOrEqual(MAX_PEER_BACKLOG_LINES + PEER_BURST_MIN_LINES * 4);
 });
+
+test("closing writes what waits in order in a few writes, not with the bottom redrawn for each line", async () => {
+  const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
+  const { out, text, fast } = slowOutput(PEER_BURST_MS / PEER_BURST_MIN_LINES + 0.1);
+  let writes = 0;
+  const write = out.write.bind(out);
+  out.write = ((data: string | Uint8Array, cb?: () => void) => {
+    writes++;
+    return write(data, cb);
+  }) as typeof out.write;
+  const handlers = { line: () => {}, end: () => {}, interrupt: () => {} };
+  const terminal = new TtyTerminal(
+    handlers as never,
+    false,
+    input as unknown as NodeJS.ReadStream,
+    out,
+    String,
+    String,
+  );
+  const lines = 2_000;
+  for (let i = 0; i < lines; i++) terminal.printFromPeer(`<p> ${i}`);
+  fast();
+  const before = writes;
+  await terminal.close();
+  input.destroy();
+  expect(writes - before).toBeLessThan(20);
+  const shown = (text().match(/<p> \d+\n/g) ?? []).map((l) => Number(l.slice(4, -1)));
+  expect(shown).toEqual(Array.from({ length: lines }, (_, i) => i));
+});
