@@ -34,14 +34,21 @@ function slowOutput(ms: number): { out: NodeJS.WriteStream; text: () => string; 
   };
 }
 
-test("a flood of short peer lines waits at most MAX_PEER_BACKLOG_LINES lines; the rest are counted", async () => {
+/** A TtyTerminal on `out` (its input a stream that is a TTY), with `skipped` and `lost` for its count lines. */
+function terminalOn(
+  out: NodeJS.WriteStream,
+  skipped: (n: number) => string,
+  lost: (n: number) => string,
+): { terminal: TtyTerminal; input: PassThrough } {
   const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
-  const { out, text, fast } = slowOutput(PEER_BURST_MS / PEER_BURST_MIN_LINES + 0.1);
   const handlers = { line: () => {}, end: () => {}, interrupt: () => {} };
-  const terminal = new TtyTerminal(
-    handlers as never,
-    false,
-    input as unknown as NodeJS.ReadStream,
+  const terminal = new TtyTerminal(handlers as never, false, input as unknown as NodeJS.ReadStream, out, skipped, lost);
+  return { terminal, input };
+}
+
+test("a flood of short peer lines waits at most MAX_PEER_BACKLOG_LINES lines; the rest are counted", async () => {
+  const { out, text, fast } = slowOutput(PEER_BURST_MS / PEER_BURST_MIN_LINES + 0.1);
+  const { terminal, input } = terminalOn(
     out,
     (n) => `${n} NOT SHOWN`,
     (n) => `${n} OWN LOST`,
@@ -58,7 +65,6 @@ test("a flood of short peer lines waits at most MAX_PEER_BACKLOG_LINES lines; th
 });
 
 test("closing writes what waits in order in a few writes, not with the bottom redrawn for each line", async () => {
-  const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
   const { out, text, fast } = slowOutput(PEER_BURST_MS / PEER_BURST_MIN_LINES + 0.1);
   let writes = 0;
   const write = out.write.bind(out);
@@ -66,15 +72,7 @@ test("closing writes what waits in order in a few writes, not with the bottom re
     writes++;
     return write(data, cb);
   }) as typeof out.write;
-  const handlers = { line: () => {}, end: () => {}, interrupt: () => {} };
-  const terminal = new TtyTerminal(
-    handlers as never,
-    false,
-    input as unknown as NodeJS.ReadStream,
-    out,
-    String,
-    String,
-  );
+  const { terminal, input } = terminalOn(out, String, String);
   const lines = 2_000;
   for (let i = 0; i < lines; i++) terminal.printFromPeer(`<p> ${i}`);
   fast();
