@@ -196,8 +196,9 @@ export class JsonReporter implements Reporter {
           done: f.done,
           failed: f.failed,
           cancelled: f.cancelled,
-          // The sender's: what the receiver confirmed, with what it had sent (as a file's error event).
-          bytes: f.verifiedBytes + (f.direction === "send" ? f.cutConfirmed : f.cutBytes),
+          // What the receiver holds (the sender's: what it confirmed), with what the sender had sent
+          // beside it (as a file's error event); a receiver's cutConfirmed is its cutBytes.
+          bytes: f.verifiedBytes + f.cutConfirmed,
           ...(f.direction === "send" ? { sent: f.verifiedBytes + f.cutBytes } : {}),
         },
       });

@@ -6,14 +6,15 @@
  */
 
 import type { TransferInfo } from "../session/events.ts";
+import { heldByReceiver } from "../ui/folder-tally.ts";
 
 /** What a failed transfer had moved (TransferReach.failed). */
 export interface Reach {
   /** Its position in its file when it ended: what arrived, or (the sender) what it had sent. */
   readonly moved: number;
   /**
-   * What the receiver holds for sure: the receiver's `moved`; the sender's what the receiver
-   * confirmed (TransferInfo.confirmedBytes, its ACKs; 0 when not known).
+   * What the receiver holds for sure (heldByReceiver): the receiver's `moved`; the sender's what
+   * the receiver confirmed (TransferInfo.confirmedBytes, its ACKs; 0 when not known).
    */
   readonly confirmed: number;
   /**
@@ -45,7 +46,7 @@ export class TransferReach {
   failed(info: TransferInfo, cut: boolean): Reach {
     const moved = this.at[info.direction].get(info.id) ?? 0;
     this.at[info.direction].delete(info.id);
-    const confirmed = info.direction === "send" ? (info.confirmedBytes ?? 0) : moved;
+    const confirmed = heldByReceiver(info, moved);
     const kept = cut && moved > 0 && info.size !== null;
     return { moved, confirmed, kept, said: kept && !info.folder };
   }

@@ -55,6 +55,16 @@ interface Tally {
   inFlight: Map<number, number>;
 }
 
+/**
+ * Of the `moved` bytes of a transfer cut short, what the receiver holds for sure: the receiver's
+ * own figure; the sender's what the receiver confirmed (TransferInfo.confirmedBytes, its ACKs; 0
+ * when not known), which can be less than it had sent. A folder's entries (cutConfirmed) and a
+ * file's failed line (transfer-reach.ts) alike.
+ */
+export function heldByReceiver(info: Pick<TransferInfo, "direction" | "confirmedBytes">, moved: number): number {
+  return info.direction === "send" ? (info.confirmedBytes ?? 0) : moved;
+}
+
 export class FolderTally {
   private readonly tallies = new Map<string, Tally>();
 
@@ -123,7 +133,7 @@ export class FolderTally {
     const tally = this.tallyOf(info);
     if (!tally) return undefined;
     const moved = cut ? (tally.inFlight.get(info.id) ?? 0) : 0;
-    const confirmed = info.direction === "send" ? (cut ? (info.confirmedBytes ?? 0) : 0) : moved;
+    const confirmed = cut ? heldByReceiver(info, moved) : 0;
     if (!info.folderOnly) tally.inFlight.delete(info.id); // a folder's own failure: its id is its group's
     tally.summary = {
       ...tally.summary,
