@@ -7,7 +7,7 @@
  */
 
 import { afterEach, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type Cli,
@@ -83,6 +83,23 @@ async function interruptOnceHeld(cli: Cli, path: string, bytes: number): Promise
   expect(sizeOf(path), cli.describe()).toBeGreaterThan(bytes);
   cli.kill("SIGINT");
   expect(await cli.exitCode(), cli.describe()).toBe(130);
+}
+
+/**
+ * Stops `cli` (SIGSTOP) and waits until the kernel has every thread of it stopped (state T): a
+ * signal lands at the process's next turn on a CPU, so a .part read right after kill() could
+ * still grow (the receiver took the bytes in flight: the sender had sent no more than it held).
+ */
+async function stopped(cli: Cli): Promise<void> {
+  cli.kill("SIGSTOP");
+  const dir = `/proc/${cli.proc.pid}/task`;
+  const allStopped = () =>
+    readdirSync(dir).every((t) => {
+      const stat = readFileSync(`${dir}/${t}/stat`, "utf8");
+      return stat[stat.lastIndexOf(")") + 2] === "T";
+    });
+  for (let i = 0; i < 1000 && !allStopped(); i++) await Bun.sleep(2);
+  expect(allStopped(), cli.describe()).toBe(true);
 }
 
 /** Waits until `folder`'s `.part` files hold more than `bytes` (`cli`'s output shown if they never do). */
@@ -174,7 +191,7 @@ test(
     const part = join(dir, "big.bin.part");
     for (let i = 0; i < 1500 && sizeOf(part) <= MIB; i++) await Bun.sleep(10);
     expect(sizeOf(part), receiver.describe()).toBeGreaterThan(MIB);
-    receiver.kill("SIGSTOP");
+    await stopped(receiver);
     // The receiver reads nothing now: wait until the sender has sent past what the .part holds.
     const progress = () =>
       sender
@@ -336,7 +353,7 @@ test(
     const { receiver, sender } = await receiverAndSender(dir, src, ["--json", "--limit-rate", "4M"]);
     const album = join(dir, "album");
     await untilArrived(album, MIB, receiver);
-    receiver.kill("SIGSTOP");
+    await stopped(receiver);
     // The receiver reads nothing now: wait until the sender has sent past what the .part files
     // hold (its entries' last progress events, summed).
     const sentSoFar = () => {
